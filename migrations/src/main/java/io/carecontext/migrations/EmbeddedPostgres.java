@@ -1,0 +1,307 @@
+package io.carecontext.migrations;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A PostgreSQL cluster that the project starts itself from the installed server binaries, under a
+ * project-owned directory, on a free loopback port (never 5432), TCP only, password auth. A second
+ * start reuses the data (and a cluster that is already running).
+ *
+ * <p>Layout of {@code home}: {@code pgdata/} (the cluster), {@code superuser.password},
+ * {@code postgres.log}. initdb refuses to run as root, so as root the server runs as the
+ * {@code postgres} OS user.
+ */
+public final class EmbeddedPostgres implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgres.class);
+  public static final String SUPERUSER = "carecontext_admin";
+
+  private final Path home;
+  private final Path bin;
+  private int port;
+  private boolean startedHere;
+
+  private EmbeddedPostgres(Path home, Path bin) {
+    this.home = home;
+    this.bin = bin;
+  }
+
+  /** Finds the binaries; does not start anything. */
+  public static EmbeddedPostgres at(Path home) {
+    return new EmbeddedPostgres(home.toAbsolutePath().normalize(), findBinaries());
+  }
+
+  public Path dataDir() {
+    return home.resolve("pgdata");
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** Superuser JDBC URL of a database in this cluster. */
+  public String jdbcUrl(String database) {
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+  }
+
+  public String superuserPassword() {
+    try {
+      return Files.readString(home.resolve("superuser.password"), StandardCharsets.UTF_8).trim();
+    } catch (IOException e) {
+      throw new DatabaseException("cannot read the embedded superuser password under " + home, e);
+    }
+  }
+
+  public Connection superuserConnection(String database) throws SQLException {
+    return DriverManager.getConnection(jdbcUrl(database), SUPERUSER, superuserPassword());
+  }
+
+  /** Starts the cluster (initdb on first use) unless it is already running. Idempotent. */
+  public synchronized EmbeddedPostgres start() {
+    try {
+      requirePgvector();
+      Files.createDirectories(home);
+      if (!Files.exists(dataDir().resolve("PG_VERSION"))) {
+        initdb();
+      }
+      Optional<Integer> running = runningPort();
+      if (running.isPresent()) {
+        port = running.get();
+        LOG.info("embedded PostgreSQL already running on 127.0.0.1:{}", port);
+        return this;
+      }
+      port = freePort();
+      List<String> cmd = List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir().toString(),
+          "-l", home.resolve("postgres.log").toString(), "-w", "-t", "60",
+          "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", "start");
+      run(cmd, "pg_ctl start");
+      startedHere = true;
+      LOG.info("embedded PostgreSQL started on 127.0.0.1:{} (data in {})", port, dataDir());
+      return this;
+    } catch (IOException e) {
+      throw new DatabaseException("could not start the embedded PostgreSQL under " + home + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** True when the cluster under {@code home} runs. */
+  public boolean isRunning() {
+    return runningPort().isPresent();
+  }
+
+  public Optional<Integer> runningPort() {
+    Path pid = dataDir().resolve("postmaster.pid");
+    if (!Files.exists(pid)) {
+      return Optional.empty();
+    }
+    try {
+      Process p = new ProcessBuilder(asServerUser(List.of(bin.resolve("pg_ctl").toString(), "-D",
+          dataDir().toString(), "status"))).redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        return Optional.empty();
+      }
+      List<String> lines = Files.readAllLines(pid);
+      return lines.size() > 3 ? Optional.of(Integer.parseInt(lines.get(3).trim())) : Optional.empty();
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  public synchronized void stop() {
+    if (!isRunning()) {
+      return;
+    }
+    try {
+      run(List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir().toString(), "-m", "fast", "-w", "stop"),
+          "pg_ctl stop");
+      LOG.info("embedded PostgreSQL stopped");
+    } catch (IOException e) {
+      LOG.warn("could not stop the embedded PostgreSQL: {}", e.getMessage());
+    }
+  }
+
+  /** Stops the cluster on JVM exit, but only if this process started it. */
+  public EmbeddedPostgres stopOnExit() {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (startedHere) {
+        stop();
+      }
+    }, "embedded-postgres-stop"));
+    return this;
+  }
+
+  /**
+   * Creates (once) the platform database with an owner role that has CREATEROLE, and the vector
+   * extension, and returns how to reach it.
+   */
+  public DatabaseConfig platformDatabase(String database, String rolePrefix) {
+    String owner = rolePrefix + "_owner";
+    Path passwordFile = home.resolve(owner + ".password");
+    try (Connection c = superuserConnection("postgres");
+        Statement st = c.createStatement()) {
+      String password = readOrCreateSecret(passwordFile);
+      if (!exists(st, "SELECT 1 FROM pg_roles WHERE rolname = '" + owner.replace("'", "") + "'")) {
+        st.execute("CREATE ROLE " + Identifiers.quote(owner) + " LOGIN CREATEROLE NOSUPERUSER");
+      }
+      st.execute("ALTER ROLE " + Identifiers.quote(owner) + " PASSWORD " + Identifiers.literal(password));
+      if (!exists(st, "SELECT 1 FROM pg_database WHERE datname = '" + database.replace("'", "") + "'")) {
+        st.execute("CREATE DATABASE " + Identifiers.quote(database) + " OWNER " + Identifiers.quote(owner));
+      }
+      try (Connection d = superuserConnection(database);
+          Statement ds = d.createStatement()) {
+        ds.execute("CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public");
+        ds.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+      }
+      return new DatabaseConfig(jdbcUrl(database), owner, password, null, null, rolePrefix, 0);
+    } catch (SQLException | IOException e) {
+      throw new DatabaseException("could not prepare the embedded platform database: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (startedHere) {
+      stop();
+    }
+  }
+
+  private void initdb() throws IOException {
+    Path pwFile = home.resolve("superuser.password");
+    readOrCreateSecret(pwFile);
+    Files.createDirectories(dataDir());
+    if (isRoot()) {
+      // initdb refuses root; the cluster belongs to the postgres OS user, the secrets stay root's.
+      Path tmp = Files.createTempFile("cc-initdb", ".pw");
+      Files.writeString(tmp, Files.readString(pwFile));
+      run(List.of("chown", "postgres:postgres", tmp.toString()), "chown");
+      run(List.of("chown", "-R", "postgres:postgres", dataDir().toString()), "chown");
+      run(List.of("chmod", "0700", dataDir().toString()), "chmod");
+      try {
+        runInit(tmp);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+      // pg_ctl -l writes the log as the server user.
+      Path log = home.resolve("postgres.log");
+      if (!Files.exists(log)) {
+        Files.createFile(log);
+      }
+      run(List.of("chown", "postgres:postgres", log.toString()), "chown");
+    } else {
+      runInit(pwFile);
+    }
+  }
+
+  private void runInit(Path pwFile) throws IOException {
+    run(List.of(bin.resolve("initdb").toString(), "-D", dataDir().toString(), "-U", SUPERUSER,
+        "--auth=scram-sha-256", "--pwfile=" + pwFile, "-E", "UTF8", "--no-locale", "--no-instructions"),
+        "initdb");
+  }
+
+  private void run(List<String> command, String what) throws IOException {
+    Process p = new ProcessBuilder(asServerUser(command)).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    try {
+      if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException(what + " failed: " + out.strip() + " (see " + home.resolve("postgres.log") + ")");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(what + " interrupted", e);
+    }
+  }
+
+  private List<String> asServerUser(List<String> command) {
+    if (!isRoot() || command.get(0).equals("chown") || command.get(0).equals("chmod")) {
+      return command;
+    }
+    List<String> wrapped = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
+    wrapped.addAll(command);
+    return wrapped;
+  }
+
+  private static boolean isRoot() {
+    return "root".equals(System.getProperty("user.name"));
+  }
+
+  private void requirePgvector() throws IOException {
+    Path control = bin.getParent().resolve("../../../share/postgresql").normalize()
+        .resolve(bin.getParent().getFileName()).resolve("extension/vector.control");
+    if (!Files.exists(control)) {
+      throw new IOException("pgvector is not installed for PostgreSQL " + bin.getParent().getFileName()
+          + ": run scripts/install-prerequisites.sh (it builds and installs pgvector), then start again");
+    }
+  }
+
+  static Path findBinaries() {
+    String configured = System.getenv("CARECONTEXT_PG_BIN");
+    if (configured != null && !configured.isBlank()) {
+      return Path.of(configured);
+    }
+    try (Stream<Path> versions = Files.list(Path.of("/usr/lib/postgresql"))) {
+      return versions.map(v -> v.resolve("bin"))
+          .filter(b -> Files.isExecutable(b.resolve("initdb")) && Files.isExecutable(b.resolve("pg_ctl")))
+          .max(Comparator.comparingInt(b -> Integer.parseInt(b.getParent().getFileName().toString())))
+          .orElseThrow(() -> new DatabaseException(
+              "no PostgreSQL server binaries under /usr/lib/postgresql: run scripts/install-prerequisites.sh"));
+    } catch (IOException e) {
+      throw new DatabaseException(
+          "no PostgreSQL server binaries found: run scripts/install-prerequisites.sh or set CARECONTEXT_PG_BIN", e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    for (int attempt = 0; attempt < 20; attempt++) {
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        int p = s.getLocalPort();
+        if (p != 5432) {
+          return p;
+        }
+      }
+    }
+    throw new IOException("no free loopback port");
+  }
+
+  static String readOrCreateSecret(Path file) throws IOException {
+    if (Files.exists(file)) {
+      return Files.readString(file, StandardCharsets.UTF_8).trim();
+    }
+    byte[] bytes = new byte[24];
+    new SecureRandom().nextBytes(bytes);
+    String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    Files.createDirectories(file.getParent());
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, secret, StandardCharsets.UTF_8);
+    return secret;
+  }
+
+  private static boolean exists(Statement st, String sql) throws SQLException {
+    try (ResultSet rs = st.executeQuery(sql)) {
+      return rs.next();
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.carecontext.migrations;
+
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+
+/**
+ * Flyway runs for the platform schema ({@code db/platform}) and for each tenant schema from the
+ * template ({@code db/tenant}). Each tenant schema keeps its own history table, so an upgrade
+ * brings every tenant to the same template version independently.
+ */
+final class Migrations {
+
+  static final String PLATFORM_LOCATION = "classpath:db/platform";
+  static final String TENANT_LOCATION = "classpath:db/tenant";
+
+  private Migrations() {}
+
+  static MigrateResult migratePlatform(DataSource owner, DatabaseConfig config) {
+    return Flyway.configure()
+        .dataSource(owner)
+        .schemas("platform")
+        .defaultSchema("platform")
+        .locations(PLATFORM_LOCATION)
+        .placeholders(Map.of("app_role", Identifiers.quote(config.appUser())))
+        .failOnMissingLocations(true)
+        .load()
+        .migrate();
+  }
+
+  static MigrateResult migrateTenant(DataSource owner, DatabaseConfig config, TenantId tenant, List<String> locations) {
+    return Flyway.configure()
+        .dataSource(owner)
+        .schemas(tenant.schemaName())
+        .defaultSchema(tenant.schemaName())
+        .createSchemas(false)
+        .locations(locations.toArray(String[]::new))
+        .placeholders(Map.of(
+            "tenant_role", Identifiers.quote(config.tenantRole(tenant)),
+            "app_role", Identifiers.quote(config.appUser())))
+        // All pending template migrations of one tenant in one transaction: all or nothing.
+        .group(true)
+        .failOnMissingLocations(true)
+        .load()
+        .migrate();
+  }
+
+  static int migrateAllTenants(DataSource owner, DatabaseConfig config, List<TenantId> tenants) {
+    for (TenantId tenant : tenants) {
+      migrateTenant(owner, config, tenant, List.of(TENANT_LOCATION));
+    }
+    return tenants.size();
+  }
+}

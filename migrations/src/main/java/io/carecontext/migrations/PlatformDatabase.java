@@ -1,0 +1,178 @@
+package io.carecontext.migrations;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The platform database: two connection pools (owner for DDL and provisioning, application role
+ * for everything else) and the bootstrap that brings roles and schemas up to date.
+ */
+public final class PlatformDatabase implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PlatformDatabase.class);
+
+  private final DatabaseConfig config;
+  private final HikariDataSource owner;
+  private HikariDataSource app;
+
+  private PlatformDatabase(DatabaseConfig config, HikariDataSource owner) {
+    this.config = config;
+    this.owner = owner;
+  }
+
+  /**
+   * Connects as the owner, makes sure the application role exists with the configured password (a
+   * random one when none is configured), applies the platform migrations and brings every existing
+   * tenant schema to the current template version. Idempotent.
+   */
+  public static PlatformDatabase bootstrap(DatabaseConfig config) {
+    HikariDataSource owner = pool(config.jdbcUrl(), config.ownerUser(), config.ownerPassword(), 3, "carecontext-owner");
+    try {
+      PlatformDatabase db = new PlatformDatabase(config, owner);
+      db.ensureVectorExtension();
+      DatabaseConfig effective = db.ensureAppRole();
+      Migrations.migratePlatform(owner, effective);
+      db.app = pool(effective.jdbcUrl(), effective.appUser(), effective.appPassword(), effective.appPoolSize(), "carecontext-app");
+      int tenants = Migrations.migrateAllTenants(owner, effective, db.tenantIds());
+      LOG.info("platform database ready ({} tenant schema(s) up to date)", tenants);
+      return db;
+    } catch (RuntimeException | SQLException e) {
+      owner.close();
+      if (e instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new DatabaseException("could not bootstrap the platform database: " + e.getMessage(), e);
+    }
+  }
+
+  public DatabaseConfig config() {
+    return config;
+  }
+
+  /** Owner role: DDL and provisioning only. */
+  public DataSource ownerDataSource() {
+    return owner;
+  }
+
+  /** Application login role: owns nothing; tenant data only through {@link TenantTransactions}. */
+  public DataSource appDataSource() {
+    return app;
+  }
+
+  List<TenantId> tenantIds() throws SQLException {
+    List<TenantId> ids = new ArrayList<>();
+    try (Connection c = owner.getConnection();
+        Statement st = c.createStatement()) {
+      if (!exists(c, "SELECT 1 FROM pg_namespace WHERE nspname = 'platform'")) {
+        return ids;
+      }
+      try (ResultSet rs = st.executeQuery("SELECT tenant_id FROM platform.tenants WHERE status = 'active' ORDER BY tenant_id")) {
+        while (rs.next()) {
+          ids.add(TenantId.of(rs.getString(1)));
+        }
+      }
+    }
+    return ids;
+  }
+
+  private void ensureVectorExtension() throws SQLException {
+    try (Connection c = owner.getConnection()) {
+      if (exists(c, "SELECT 1 FROM pg_extension WHERE extname = 'vector'")) {
+        return;
+      }
+      try (Statement st = c.createStatement()) {
+        st.execute("CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public");
+      } catch (SQLException e) {
+        throw new DatabaseException("the pgvector extension is not installed in this database and the owner role "
+            + "may not create it: ask a database administrator to run CREATE EXTENSION vector (pgvector 0.5 or newer)", e);
+      }
+    }
+  }
+
+  private DatabaseConfig ensureAppRole() throws SQLException {
+    String password = config.appPassword();
+    boolean generated = password == null || password.isEmpty();
+    if (generated) {
+      byte[] bytes = new byte[24];
+      new SecureRandom().nextBytes(bytes);
+      password = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+    String role = Identifiers.quote(config.appUser());
+    try (Connection c = owner.getConnection();
+        Statement st = c.createStatement()) {
+      boolean exists;
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
+        ps.setString(1, config.appUser());
+        try (ResultSet rs = ps.executeQuery()) {
+          exists = rs.next();
+        }
+      }
+      if (!exists) {
+        st.execute("CREATE ROLE " + role + " LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE");
+      }
+      // NOINHERIT: the login role has no tenant rights until it runs SET LOCAL ROLE.
+      st.execute("ALTER ROLE " + role + " LOGIN NOINHERIT PASSWORD " + Identifiers.literal(password));
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT rolsuper OR rolbypassrls OR rolcreaterole FROM pg_roles WHERE rolname = ?")) {
+        ps.setString(1, config.appUser());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next() && rs.getBoolean(1)) {
+            // Row-level security would not bind such a role: refuse to run rather than run unprotected.
+            throw new DatabaseException("the application role " + config.appUser() + " is a superuser, bypasses "
+                + "row-level security or may create roles: give the application its own NOSUPERUSER NOBYPASSRLS "
+                + "NOCREATEROLE role (CARECONTEXT_DB_APP_USER)");
+          }
+        }
+      }
+      String database = c.getCatalog();
+      st.execute("GRANT CONNECT ON DATABASE " + Identifiers.quote(database) + " TO " + role);
+    }
+    if (generated) {
+      LOG.info("application role {} has a generated password for this process", config.appUser());
+    }
+    return config.withAppPassword(password);
+  }
+
+  private static boolean exists(Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      return rs.next();
+    }
+  }
+
+  static HikariDataSource pool(String url, String user, String password, int size, String name) {
+    HikariConfig hc = new HikariConfig();
+    hc.setJdbcUrl(url);
+    hc.setUsername(user);
+    hc.setPassword(password);
+    hc.setMaximumPoolSize(size);
+    hc.setMinimumIdle(Math.min(2, size));
+    hc.setPoolName(name);
+    hc.setAutoCommit(true);
+    hc.setInitializationFailTimeout(10_000);
+    hc.setConnectionTimeout(10_000);
+    hc.addDataSourceProperty("ApplicationName", name);
+    hc.addDataSourceProperty("reWriteBatchedInserts", "true");
+    return new HikariDataSource(hc);
+  }
+
+  @Override
+  public void close() {
+    if (app != null) {
+      app.close();
+    }
+    owner.close();
+  }
+}

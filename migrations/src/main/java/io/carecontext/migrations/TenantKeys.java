@@ -1,0 +1,96 @@
+package io.carecontext.migrations;
+
+import io.carecontext.migrations.crypto.DataKey;
+import io.carecontext.migrations.crypto.KeyEncryptionKeyProvider;
+import io.carecontext.migrations.crypto.TenantCipher;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+
+/**
+ * Each tenant's AES-256 data key, stored wrapped by the key-encryption key in
+ * {@code platform.tenant_keys}. Unwrapped keys are cached in memory; destroying a tenant's key
+ * deletes the wrapped copy and evicts the cache, which makes every ciphertext of that tenant
+ * unreadable (crypto-shredding).
+ */
+public final class TenantKeys {
+
+  private final KeyEncryptionKeyProvider kek;
+  private final DataSource app;
+  private final SecureRandom random = new SecureRandom();
+  private final Map<TenantId, TenantCipher> ciphers = new ConcurrentHashMap<>();
+  private final Map<TenantId, DataKey> unwrapped = new ConcurrentHashMap<>();
+
+  public TenantKeys(KeyEncryptionKeyProvider kek, DataSource app) {
+    this.kek = kek;
+    this.app = app;
+  }
+
+  /** Creates the tenant's first data key, if it has none. Runs in the caller's (owner) connection. */
+  public void create(Connection owner, TenantId tenant) throws SQLException {
+    DataKey key = DataKey.generate(random);
+    try (PreparedStatement ps = owner.prepareStatement(
+        "INSERT INTO platform.tenant_keys (tenant_id, key_version, kek_id, wrapped_key) VALUES (?, 1, ?, ?) "
+            + "ON CONFLICT DO NOTHING")) {
+      ps.setString(1, tenant.value());
+      ps.setString(2, kek.kekId());
+      ps.setBytes(3, key.wrapWith(kek));
+      ps.executeUpdate();
+    } finally {
+      key.destroy();
+    }
+  }
+
+  /** The tenant's cipher; fails when the tenant has no key (deleted, or key destroyed). */
+  public TenantCipher cipher(TenantId tenant) {
+    return ciphers.computeIfAbsent(tenant, this::load);
+  }
+
+  /** Deletes the wrapped key (in the caller's owner transaction) and forgets the unwrapped one. */
+  public void destroy(Connection owner, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = owner.prepareStatement("DELETE FROM platform.tenant_keys WHERE tenant_id = ?")) {
+      ps.setString(1, tenant.value());
+      ps.executeUpdate();
+    }
+    evict(tenant);
+  }
+
+  /** Forgets the cached key (another instance may have destroyed it). */
+  public void evict(TenantId tenant) {
+    ciphers.remove(tenant);
+    DataKey key = unwrapped.remove(tenant);
+    if (key != null) {
+      key.destroy();
+    }
+  }
+
+  private TenantCipher load(TenantId tenant) {
+    try (Connection c = app.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT wrapped_key FROM platform.tenant_keys WHERE tenant_id = ? ORDER BY key_version DESC LIMIT 1")) {
+      ps.setString(1, tenant.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new DataKeyUnavailableException(tenant);
+        }
+        DataKey key = DataKey.unwrap(kek, rs.getBytes(1));
+        unwrapped.put(tenant, key);
+        return new TenantCipher(key);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("could not load the data key of tenant '" + tenant + "'", e);
+    }
+  }
+
+  /** The tenant has no data key: its data cannot be read or written. */
+  public static final class DataKeyUnavailableException extends RuntimeException {
+    public DataKeyUnavailableException(TenantId tenant) {
+      super("tenant '" + tenant + "' has no data key (deleted or destroyed): its data cannot be decrypted");
+    }
+  }
+}

@@ -1,0 +1,212 @@
+package io.carecontext.migrations;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates and removes tenants: the schema from the template, the tenant's NOLOGIN role with grants
+ * on that schema only, and its data key. Provisioning is idempotent (an active tenant is left as it
+ * is) and atomic (a failure part-way removes everything it made, including a half-made tenant left
+ * by a crash). Concurrent calls for one tenant are serialized by an advisory lock.
+ */
+public final class TenantProvisioner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TenantProvisioner.class);
+
+  private final PlatformDatabase db;
+  private final TenantKeys keys;
+  private final List<String> templateLocations;
+
+  public TenantProvisioner(PlatformDatabase db, TenantKeys keys) {
+    this(db, keys, List.of(Migrations.TENANT_LOCATION));
+  }
+
+  /** For tests that prove atomicity with an extra, failing template migration. */
+  TenantProvisioner(PlatformDatabase db, TenantKeys keys, List<String> templateLocations) {
+    this.db = db;
+    this.keys = keys;
+    this.templateLocations = List.copyOf(templateLocations);
+  }
+
+  public record Result(TenantId tenant, boolean created, long millis) {}
+
+  public Result provision(TenantId tenant, String name) {
+    if (name == null || name.isBlank() || name.length() > 200) {
+      throw new IllegalArgumentException("tenant name must be 1 to 200 characters");
+    }
+    long start = System.nanoTime();
+    try (Connection lock = db.ownerDataSource().getConnection()) {
+      advisoryLock(lock, tenant);
+      try {
+        Optional<String> status = status(lock, tenant);
+        if (status.filter("active"::equals).isPresent()) {
+          return new Result(tenant, false, elapsed(start));
+        }
+        if (status.isPresent()) {
+          LOG.warn("tenant {} was left half-made ({}); removing it before provisioning again", tenant, status.get());
+          removeEverything(tenant);
+        }
+        insertTenant(lock, tenant, name);
+        try {
+          createRoleAndSchema(tenant);
+          Migrations.migrateTenant(db.ownerDataSource(), db.config(), tenant, templateLocations);
+          try (Connection c = db.ownerDataSource().getConnection()) {
+            keys.create(c, tenant);
+          }
+          markActive(lock, tenant);
+        } catch (RuntimeException | SQLException e) {
+          LOG.error("provisioning tenant {} failed; removing what was made", tenant, e);
+          removeEverything(tenant);
+          throw new DatabaseException("could not provision tenant '" + tenant + "'; nothing was kept. "
+              + "Check the database logs and the owner role's rights (CREATEROLE), then try again", e);
+        }
+        LOG.info("tenant {} provisioned in {} ms", tenant, elapsed(start));
+        return new Result(tenant, true, elapsed(start));
+      } finally {
+        advisoryUnlock(lock, tenant);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("could not provision tenant '" + tenant + "': database unavailable", e);
+    }
+  }
+
+  /** Offboards a tenant: destroys its data keys first (crypto-shredding), then schema, role and rows. */
+  public boolean delete(TenantId tenant) {
+    try (Connection lock = db.ownerDataSource().getConnection()) {
+      advisoryLock(lock, tenant);
+      try {
+        if (status(lock, tenant).isEmpty()) {
+          return false;
+        }
+        try (PreparedStatement ps = lock.prepareStatement(
+            "UPDATE platform.tenants SET status = 'deleting', updated_at = now() WHERE tenant_id = ?")) {
+          ps.setString(1, tenant.value());
+          ps.executeUpdate();
+        }
+        removeEverything(tenant);
+        LOG.info("tenant {} deleted; its data keys are destroyed", tenant);
+        return true;
+      } finally {
+        advisoryUnlock(lock, tenant);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("could not delete tenant '" + tenant + "'", e);
+    }
+  }
+
+  public List<TenantId> list() {
+    try {
+      return new ArrayList<>(db.tenantIds());
+    } catch (SQLException e) {
+      throw new DatabaseException("could not list tenants", e);
+    }
+  }
+
+  private void createRoleAndSchema(TenantId tenant) throws SQLException {
+    String role = Identifiers.quote(db.config().tenantRole(tenant));
+    String schema = Identifiers.quote(tenant.schemaName());
+    String app = Identifiers.quote(db.config().appUser());
+    try (Connection c = db.ownerDataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try (Statement st = c.createStatement()) {
+        if (!roleExists(c, db.config().tenantRole(tenant))) {
+          st.execute("CREATE ROLE " + role + " NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE");
+        }
+        st.execute("GRANT " + role + " TO " + app);
+        st.execute("CREATE SCHEMA " + schema);
+        st.execute("REVOKE ALL ON SCHEMA " + schema + " FROM PUBLIC");
+        st.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + role);
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private void removeEverything(TenantId tenant) {
+    String roleName = db.config().tenantRole(tenant);
+    try (Connection c = db.ownerDataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try (Statement st = c.createStatement()) {
+        keys.destroy(c, tenant);
+        st.execute("DROP SCHEMA IF EXISTS " + Identifiers.quote(tenant.schemaName()) + " CASCADE");
+        if (roleExists(c, roleName)) {
+          // The role owns nothing; its grants lived on the schema just dropped.
+          st.execute("DROP ROLE " + Identifiers.quote(roleName));
+        }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM platform.tenants WHERE tenant_id = ?")) {
+          ps.setString(1, tenant.value());
+          ps.executeUpdate();
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("could not remove tenant '" + tenant + "'", e);
+    }
+  }
+
+  private static boolean roleExists(Connection c, String role) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
+      ps.setString(1, role);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static Optional<String> status(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT status FROM platform.tenants WHERE tenant_id = ?")) {
+      ps.setString(1, tenant.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  private static void insertTenant(Connection c, TenantId tenant, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO platform.tenants (tenant_id, name, status) VALUES (?, ?, 'provisioning')")) {
+      ps.setString(1, tenant.value());
+      ps.setString(2, name);
+      ps.executeUpdate();
+    }
+  }
+
+  private static void markActive(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE platform.tenants SET status = 'active', updated_at = now() WHERE tenant_id = ?")) {
+      ps.setString(1, tenant.value());
+      ps.executeUpdate();
+    }
+  }
+
+  private static void advisoryLock(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_lock(hashtext('carecontext-tenant:' || ?))")) {
+      ps.setString(1, tenant.value());
+      ps.execute();
+    }
+  }
+
+  private static void advisoryUnlock(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(hashtext('carecontext-tenant:' || ?))")) {
+      ps.setString(1, tenant.value());
+      ps.execute();
+    }
+  }
+
+  private static long elapsed(long start) {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+}

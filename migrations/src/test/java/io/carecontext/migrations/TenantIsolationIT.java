@@ -1,0 +1,146 @@
+package io.carecontext.migrations;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.pgvector.PGvector;
+import io.carecontext.migrations.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Each isolation layer of ARCHITECTURE.md, proven alone against real PostgreSQL. */
+class TenantIsolationIT {
+
+  static PlatformFixture platform;
+  static final TenantId A = TenantId.of("alpha");
+  static final TenantId B = TenantId.of("bravo");
+
+  @BeforeAll
+  static void setUp() {
+    platform = new PlatformFixture();
+    platform.provisioner.provision(A, "Alpha Clinic");
+    platform.provisioner.provision(B, "Bravo Hospital");
+    insertChunk(A, "p1", "clinical");
+    insertChunk(A, "p2", "note");
+    insertChunk(B, "p9", "clinical");
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  static void insertChunk(TenantId tenant, String patient, String category) {
+    platform.tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO chunks (resource_type, resource_id, version_id, patient_id, category, seq, text_hash, text, model, embedding) "
+              + "VALUES ('Observation', ?, 1, ?, ?, 0, '\\x00', '\\x00', 'test', ?)")) {
+        ps.setString(1, patient + "-obs");
+        ps.setString(2, patient);
+        ps.setString(3, category);
+        ps.setObject(4, new PGvector(new float[] {1, 0, 0}));
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  static int count(Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  @Test
+  void underTenantARoleReadingTenantBFailsWithPermissionError() {
+    assertThatThrownBy(() -> platform.tx.run(A, PolicySettings.ingest(),
+        c -> count(c, "SELECT count(*) FROM tenant_bravo.chunks")))
+        .hasRootCauseInstanceOf(SQLException.class)
+        .rootCause().hasMessageContaining("permission denied for schema tenant_bravo");
+    // Writing is refused the same way.
+    assertThatThrownBy(() -> platform.tx.run(A, PolicySettings.ingest(),
+        c -> count(c, "WITH d AS (DELETE FROM tenant_bravo.chunks RETURNING 1) SELECT count(*) FROM d")))
+        .rootCause().hasMessageContaining("permission denied");
+  }
+
+  @Test
+  void applicationLoginRoleAloneReadsNoTenantTable() throws SQLException {
+    try (Connection c = platform.db.appDataSource().getConnection(); Statement st = c.createStatement()) {
+      for (String table : List.of("tenant_alpha.chunks", "tenant_alpha.resources", "tenant_bravo.chunks")) {
+        assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM " + table))
+            .hasMessageContaining("permission denied");
+      }
+      // Nor can it read the wrapped data keys' neighbours it has no grant on, or create objects.
+      assertThatThrownBy(() -> st.execute("CREATE TABLE public.x (i int)")).hasMessageContaining("permission denied");
+    }
+  }
+
+  @Test
+  void appRoleIsNeitherSuperuserNorBypassesRlsNorOwnsTables() throws SQLException {
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      try (ResultSet rs = st.executeQuery("SELECT rolsuper, rolbypassrls, rolinherit FROM pg_roles WHERE rolname = '"
+          + platform.db.config().appUser() + "'")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getBoolean(1)).isFalse();
+        assertThat(rs.getBoolean(2)).isFalse();
+        assertThat(rs.getBoolean(3)).isFalse();
+      }
+      assertThat(count(su, "SELECT count(*) FROM pg_tables WHERE tableowner = '" + platform.db.config().appUser() + "'"))
+          .isZero();
+      assertThat(count(su, "SELECT count(*) FROM pg_class WHERE relname = 'chunks' AND relforcerowsecurity"))
+          .isEqualTo(2);
+    }
+  }
+
+  @Test
+  void withNoPolicySettingsATenantQuerySeesNoRows() {
+    int rows = platform.tx.run(A, PolicySettings.none(), c -> count(c, "SELECT count(*) FROM chunks"));
+    assertThat(rows).isZero();
+    int all = platform.tx.run(A, PolicySettings.ingest(), c -> count(c, "SELECT count(*) FROM chunks"));
+    assertThat(all).isEqualTo(2);
+  }
+
+  @Test
+  void readSettingsAdmitOnlyTheAllowedPatientsAndCategories() {
+    PolicySettings p1Clinical = PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
+        .labels(List.of()).build();
+    assertThat((int) platform.tx.run(A, p1Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(1);
+    PolicySettings p2Clinical = PolicySettings.read().patients(List.of("p2")).categories(List.of("clinical"))
+        .labels(List.of()).build();
+    assertThat((int) platform.tx.run(A, p2Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
+    // The read path cannot write, even to rows it can see: no write policy admits it.
+    assertThat((int) platform.tx.run(A, p1Clinical,
+        c -> count(c, "WITH d AS (DELETE FROM chunks RETURNING 1) SELECT count(*) FROM d"))).isZero();
+    assertThat((int) platform.tx.run(A, PolicySettings.ingest(), c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(2);
+  }
+
+  @Test
+  void settingsDoNotLeakBetweenBorrowingsOfOnePooledConnection() throws SQLException {
+    // A pool of one connection: the second borrowing gets the very same physical connection.
+    DatabaseConfig one = new DatabaseConfig(platform.db.config().jdbcUrl(), platform.config.ownerUser(),
+        platform.config.ownerPassword(), platform.db.config().appUser(), platform.db.config().appPassword(),
+        platform.db.config().rolePrefix(), 1);
+    try (var pool = PlatformDatabase.pool(one.jdbcUrl(), one.appUser(), one.appPassword(), 1, "leak-test")) {
+      TenantTransactions tx = new TenantTransactions(pool, one);
+      assertThat((int) tx.run(A, PolicySettings.ingest(), c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(2);
+      assertThat((int) tx.run(A, PolicySettings.none(), c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
+      try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+        assertThat(count(c, "SELECT count(*) FROM pg_roles WHERE rolname = current_user AND rolname = session_user"))
+            .isEqualTo(1);
+        try (ResultSet rs = st.executeQuery("SELECT coalesce(current_setting('cc.access', true), '')")) {
+          rs.next();
+          assertThat(rs.getString(1)).isEmpty();
+        }
+        assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM tenant_alpha.chunks"))
+            .hasMessageContaining("permission denied");
+      }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.carecontext.migrations;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.carecontext.migrations.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class TenantProvisionerIT {
+
+  static PlatformFixture platform;
+
+  @BeforeAll
+  static void setUp() {
+    platform = new PlatformFixture();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  @Test
+  void provisioningIsIdempotent() throws SQLException {
+    TenantId t = TenantId.of("idem");
+    TenantProvisioner.Result first = platform.provisioner.provision(t, "Idem");
+    TenantProvisioner.Result again = platform.provisioner.provision(t, "Idem");
+    assertThat(first.created()).isTrue();
+    assertThat(again.created()).isFalse();
+    assertThat(schemaExists("tenant_idem")).isTrue();
+    assertThat(roleExists(platform.db.config().tenantRole(t))).isTrue();
+    assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = 'idem'")).isEqualTo(1);
+    assertThat(platform.provisioner.list()).contains(t);
+  }
+
+  @Test
+  void aFailurePartWayLeavesNoHalfMadeTenant() throws SQLException {
+    TenantId t = TenantId.of("broken");
+    TenantProvisioner failing = new TenantProvisioner(platform.db, platform.keys,
+        List.of("classpath:db/tenant", "classpath:db/tenant-failing"));
+    assertThatThrownBy(() -> failing.provision(t, "Broken"))
+        .isInstanceOf(DatabaseException.class)
+        .hasMessageContaining("nothing was kept");
+    assertThat(schemaExists("tenant_broken")).isFalse();
+    assertThat(roleExists(platform.db.config().tenantRole(t))).isFalse();
+    assertThat(count("SELECT count(*) FROM platform.tenants WHERE tenant_id = 'broken'")).isZero();
+    assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = 'broken'")).isZero();
+    // And the same id provisions cleanly afterwards.
+    assertThat(platform.provisioner.provision(t, "Broken").created()).isTrue();
+  }
+
+  @Test
+  void aTenantLeftHalfMadeByACrashIsCleanedUpAndProvisioned() throws SQLException {
+    try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO platform.tenants (tenant_id, name, status) VALUES ('crashed', 'Crashed', 'provisioning')");
+      st.execute("CREATE SCHEMA tenant_crashed");
+    }
+    assertThat(platform.provisioner.provision(TenantId.of("crashed"), "Crashed").created()).isTrue();
+    assertThat(count("SELECT count(*) FROM platform.tenants WHERE tenant_id = 'crashed' AND status = 'active'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void deletingATenantRemovesItsSchemaRoleAndKeys() throws SQLException {
+    TenantId t = TenantId.of("gone");
+    platform.provisioner.provision(t, "Gone");
+    assertThat(platform.provisioner.delete(t)).isTrue();
+    assertThat(schemaExists("tenant_gone")).isFalse();
+    assertThat(roleExists(platform.db.config().tenantRole(t))).isFalse();
+    assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = 'gone'")).isZero();
+    assertThat(platform.provisioner.delete(t)).isFalse();
+  }
+
+  @Test
+  void upgradeBringsExistingTenantSchemasToTheTemplateVersion() throws SQLException {
+    TenantId t = TenantId.of("upgraded");
+    platform.provisioner.provision(t, "Upgraded");
+    // A second bootstrap (a restart on a new version) migrates every existing tenant schema.
+    try (PlatformDatabase again = PlatformDatabase.bootstrap(platform.config)) {
+      assertThat(again.tenantIds()).contains(t);
+    }
+    assertThat(count("SELECT count(*) FROM tenant_upgraded.flyway_schema_history WHERE success")).isPositive();
+  }
+
+  static boolean schemaExists(String schema) throws SQLException {
+    return count("SELECT count(*) FROM pg_namespace WHERE nspname = '" + schema + "'") > 0;
+  }
+
+  static boolean roleExists(String role) throws SQLException {
+    return count("SELECT count(*) FROM pg_roles WHERE rolname = '" + role + "'") > 0;
+  }
+
+  static int count(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+}
