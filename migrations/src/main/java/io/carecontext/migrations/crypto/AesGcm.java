@@ -1,0 +1,77 @@
+package io.carecontext.migrations.crypto;
+
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Objects;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The one sealed format used for data and for wrapped keys:
+ * {@code version (1 byte) | nonce (12 bytes) | ciphertext + tag (16 bytes)}.
+ *
+ * <p>A fresh {@link Cipher} per call keeps this thread-safe without locks: Cipher objects are
+ * stateful and not thread-safe, and creating one costs little next to the work itself. Nonces are random: with 96-bit nonces the
+ * NIST bound is 2^32 encryptions per key, far above what one tenant data key seals.
+ */
+final class AesGcm {
+
+  static final byte VERSION = 1;
+  static final int KEY_BYTES = 32;
+  static final int NONCE_BYTES = 12;
+  static final int TAG_BYTES = 16;
+  static final int OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+
+  private static final String TRANSFORMATION = "AES/GCM/NoPadding";
+
+  private AesGcm() {
+  }
+
+  static byte[] seal(byte[] key, byte[] plaintext, byte[] aad, SecureRandom random) {
+    Objects.requireNonNull(plaintext, "plaintext");
+    Objects.requireNonNull(aad, "aad");
+    byte[] nonce = new byte[NONCE_BYTES];
+    random.nextBytes(nonce);
+    try {
+      Cipher cipher = Cipher.getInstance(TRANSFORMATION);
+      cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"),
+          new GCMParameterSpec(TAG_BYTES * 8, nonce));
+      cipher.updateAAD(aad);
+      byte[] out = new byte[1 + NONCE_BYTES + cipher.getOutputSize(plaintext.length)];
+      out[0] = VERSION;
+      System.arraycopy(nonce, 0, out, 1, NONCE_BYTES);
+      cipher.doFinal(plaintext, 0, plaintext.length, out, 1 + NONCE_BYTES);
+      return out;
+    } catch (GeneralSecurityException e) {
+      // Only reachable if the JRE lacks AES-GCM: a deployment fault, not a data fault.
+      throw new IllegalStateException("AES-GCM encryption is unavailable in this JRE", e);
+    }
+  }
+
+  static byte[] open(byte[] key, byte[] sealed, byte[] aad) {
+    Objects.requireNonNull(sealed, "sealed");
+    Objects.requireNonNull(aad, "aad");
+    if (sealed.length < OVERHEAD) {
+      throw new DecryptionException("sealed value is too short (" + sealed.length + " bytes)");
+    }
+    if (sealed[0] != VERSION) {
+      throw new DecryptionException("unsupported sealed format version " + (sealed[0] & 0xff));
+    }
+    try {
+      Cipher cipher = Cipher.getInstance(TRANSFORMATION);
+      cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"),
+          new GCMParameterSpec(TAG_BYTES * 8, Arrays.copyOfRange(sealed, 1, 1 + NONCE_BYTES)));
+      cipher.updateAAD(aad);
+      return cipher.doFinal(sealed, 1 + NONCE_BYTES, sealed.length - 1 - NONCE_BYTES);
+    } catch (AEADBadTagException e) {
+      // No cause attached: nothing in it helps the operator and it must not tempt anyone to log data.
+      throw new DecryptionException(
+          "authentication failed: wrong key, wrong associated data, or altered ciphertext");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM decryption is unavailable in this JRE", e);
+    }
+  }
+}

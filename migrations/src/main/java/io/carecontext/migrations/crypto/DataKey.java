@@ -1,0 +1,76 @@
+package io.carecontext.migrations.crypto;
+
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Objects;
+import javax.security.auth.Destroyable;
+
+/**
+ * A tenant's (or patient's) AES-256 data key.
+ *
+ * <p>The raw bytes never leave this package except through a {@link KeyEncryptionKeyProvider}:
+ * {@link #wrapWith} is how a key is persisted. {@link #destroy()} zeroes the bytes so that, once
+ * the wrapped copy is deleted too, everything sealed under the key is shredded.
+ */
+public final class DataKey implements Destroyable {
+
+  private final byte[] bytes;
+  private volatile boolean destroyed;
+
+  private DataKey(byte[] bytes) {
+    this.bytes = bytes;
+  }
+
+  public static DataKey generate(SecureRandom random) {
+    Objects.requireNonNull(random, "random");
+    byte[] bytes = new byte[AesGcm.KEY_BYTES];
+    random.nextBytes(bytes);
+    return new DataKey(bytes);
+  }
+
+  /** Unwraps a stored key; the intermediate copy returned by the provider is zeroed. */
+  public static DataKey unwrap(KeyEncryptionKeyProvider kek, byte[] wrapped) {
+    Objects.requireNonNull(kek, "kek");
+    byte[] raw = kek.unwrap(wrapped);
+    try {
+      if (raw == null || raw.length != AesGcm.KEY_BYTES) {
+        throw new DecryptionException("unwrapped data key has the wrong length");
+      }
+      return new DataKey(raw.clone());
+    } finally {
+      if (raw != null) {
+        Arrays.fill(raw, (byte) 0);
+      }
+    }
+  }
+
+  /** Returns this key wrapped under {@code kek}, ready to be stored next to {@code kek.kekId()}. */
+  public byte[] wrapWith(KeyEncryptionKeyProvider kek) {
+    Objects.requireNonNull(kek, "kek");
+    return kek.wrap(bytes());
+  }
+
+  @Override
+  public void destroy() {
+    destroyed = true;
+    Arrays.fill(bytes, (byte) 0);
+  }
+
+  @Override
+  public boolean isDestroyed() {
+    return destroyed;
+  }
+
+  /** Package-private on purpose: only the cipher code may see the key bytes. */
+  byte[] bytes() {
+    if (destroyed) {
+      throw new IllegalStateException("data key has been destroyed");
+    }
+    return bytes;
+  }
+
+  @Override
+  public String toString() {
+    return destroyed ? "DataKey[destroyed]" : "DataKey[AES-256]";
+  }
+}

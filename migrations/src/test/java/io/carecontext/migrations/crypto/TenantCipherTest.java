@@ -1,0 +1,149 @@
+package io.carecontext.migrations.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class TenantCipherTest {
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final byte[] AAD = "tenant-a/fhir_resource/Observation/42".getBytes(StandardCharsets.UTF_8);
+  private static final String PHI = "Jane Doe, DOB 1961-04-02, HbA1c 9.1%";
+
+  private final TenantCipher cipher = new TenantCipher(DataKey.generate(RANDOM));
+
+  @Test
+  void roundTripsBytesAndStrings() {
+    byte[] plaintext = PHI.getBytes(StandardCharsets.UTF_8);
+    assertThat(cipher.decrypt(cipher.encrypt(plaintext, AAD), AAD)).isEqualTo(plaintext);
+    assertThat(cipher.decryptToString(cipher.encryptString(PHI, AAD), AAD)).isEqualTo(PHI);
+    assertThat(cipher.decrypt(cipher.encrypt(new byte[0], new byte[0]), new byte[0])).isEmpty();
+  }
+
+  @Test
+  void usesTheDocumentedFormat() {
+    byte[] plaintext = PHI.getBytes(StandardCharsets.UTF_8);
+    byte[] sealed = cipher.encrypt(plaintext, AAD);
+    assertThat(sealed[0]).isEqualTo((byte) 1);
+    assertThat(sealed).hasSize(1 + 12 + plaintext.length + 16);
+    assertThat(HexFormat.of().formatHex(sealed)).doesNotContain(HexFormat.of().formatHex(plaintext));
+  }
+
+  @Test
+  void ciphertextIsBoundToItsAssociatedData() {
+    byte[] sealed = cipher.encryptString(PHI, AAD);
+    byte[] otherRow = "tenant-a/fhir_resource/Observation/43".getBytes(StandardCharsets.UTF_8);
+
+    assertThatThrownBy(() -> cipher.decrypt(sealed, otherRow)).isInstanceOf(DecryptionException.class);
+    assertThatThrownBy(() -> cipher.decrypt(sealed, new byte[0])).isInstanceOf(DecryptionException.class);
+  }
+
+  @Test
+  void everyAlteredByteIsDetected() {
+    byte[] sealed = cipher.encryptString(PHI, AAD);
+    for (int i = 0; i < sealed.length; i++) {
+      byte[] altered = sealed.clone();
+      altered[i] ^= (byte) 0x80;
+      assertThatThrownBy(() -> cipher.decrypt(altered, AAD))
+          .as("offset %d", i)
+          .isInstanceOf(DecryptionException.class)
+          .message().doesNotContain(PHI);
+    }
+    assertThatThrownBy(() -> cipher.decrypt(Arrays.copyOf(sealed, sealed.length - 1), AAD))
+        .isInstanceOf(DecryptionException.class);
+    assertThatThrownBy(() -> cipher.decrypt(new byte[5], AAD))
+        .isInstanceOf(DecryptionException.class)
+        .hasMessageContaining("too short");
+  }
+
+  @Test
+  void noncesAreUniqueAcrossManyEncryptions() {
+    Set<String> nonces = new HashSet<>();
+    byte[] plaintext = PHI.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < 50_000; i++) {
+      byte[] sealed = cipher.encrypt(plaintext, AAD);
+      nonces.add(HexFormat.of().formatHex(sealed, 1, 13));
+    }
+    assertThat(nonces).hasSize(50_000);
+  }
+
+  @Test
+  void anotherKeyCannotDecrypt() {
+    byte[] sealed = cipher.encryptString(PHI, AAD);
+    TenantCipher other = new TenantCipher(DataKey.generate(RANDOM));
+    assertThatThrownBy(() -> other.decrypt(sealed, AAD))
+        .isInstanceOf(DecryptionException.class)
+        .hasMessageContaining("wrong key");
+  }
+
+  @Test
+  void destroyedKeyCannotDecryptOrEncrypt() {
+    DataKey key = DataKey.generate(RANDOM);
+    TenantCipher shredded = new TenantCipher(key);
+    byte[] sealed = shredded.encryptString(PHI, AAD);
+
+    key.destroy();
+
+    assertThat(key.isDestroyed()).isTrue();
+    assertThatThrownBy(() -> shredded.decrypt(sealed, AAD)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> shredded.encryptString(PHI, AAD)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> shredded.contentHash(new byte[1])).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void isSafeToShareAcrossThreads() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      var futures = new java.util.ArrayList<Future<String>>();
+      for (int i = 0; i < 2_000; i++) {
+        String text = PHI + " #" + i;
+        futures.add(pool.submit(() -> cipher.decryptToString(cipher.encryptString(text, AAD), AAD)));
+      }
+      for (int i = 0; i < futures.size(); i++) {
+        assertThat(futures.get(i).get()).isEqualTo(PHI + " #" + i);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void contentHashIsDeterministicPerKeyAndNotAPlainHash() throws Exception {
+    byte[] data = PHI.getBytes(StandardCharsets.UTF_8);
+    byte[] hash = cipher.contentHash(data);
+
+    assertThat(hash).hasSize(32);
+    assertThat(cipher.contentHash(data)).isEqualTo(hash);
+    assertThat(cipher.contentHash((PHI + ".").getBytes(StandardCharsets.UTF_8))).isNotEqualTo(hash);
+    assertThat(new TenantCipher(DataKey.generate(RANDOM)).contentHash(data)).isNotEqualTo(hash);
+    assertThat(hash).isNotEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+  }
+
+  @Test
+  void nothingSecretInToString() {
+    DataKey key = DataKey.generate(RANDOM);
+    assertThat(key.toString()).isEqualTo("DataKey[AES-256]");
+    assertThat(new TenantCipher(key).toString()).isEqualTo("TenantCipher[AES-256-GCM]");
+    key.destroy();
+    assertThat(key.toString()).isEqualTo("DataKey[destroyed]");
+  }
+
+  @Test
+  void unsupportedVersionIsReportedAsSuch() {
+    byte[] sealed = cipher.encryptString(PHI, AAD);
+    sealed[0] = 9;
+    assertThatThrownBy(() -> cipher.decrypt(sealed, AAD))
+        .isInstanceOf(DecryptionException.class)
+        .hasMessageContaining("version 9");
+  }
+}
