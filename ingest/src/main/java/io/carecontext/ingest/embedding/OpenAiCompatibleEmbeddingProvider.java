@@ -1,0 +1,81 @@
+package io.carecontext.ingest.embedding;
+
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Embeds through any server speaking the OpenAI embeddings API (OpenAI, Azure-style gateways,
+ * vLLM, TEI, Ollama), via LangChain4j's {@link OpenAiEmbeddingModel}.
+ *
+ * <p>Texts are PHI: request/response logging is forced off, and errors are re-thrown without the
+ * client's message (which can quote the request). The HTTP client is built on first use so that
+ * constructing the provider starts no threads.
+ */
+public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvider {
+
+  private final OpenAiEmbeddingConfig config;
+  private final String modelId;
+  private volatile EmbeddingModel model;
+
+  public OpenAiCompatibleEmbeddingProvider(OpenAiEmbeddingConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.modelId = "openai:" + config.modelName();
+  }
+
+  @Override
+  public String modelId() {
+    return modelId;
+  }
+
+  @Override
+  public int dimensions() {
+    return config.dimensions();
+  }
+
+  @Override
+  public List<float[]> embedAll(List<String> texts) {
+    Texts.requireValid(texts);
+    if (texts.isEmpty()) {
+      return List.of();
+    }
+    try {
+      return Texts.vectors(model().embedAll(Texts.segments(texts)).content(), texts.size(),
+          config.dimensions(), modelId);
+    } catch (EmbeddingException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new EmbeddingException("embedding " + texts.size() + " texts with '" + modelId + "' at "
+          + config.baseUrl() + " failed: " + Redacted.describe(e), Redacted.cause(e));
+    }
+  }
+
+  private EmbeddingModel model() {
+    EmbeddingModel built = model;
+    if (built == null) {
+      synchronized (this) {
+        built = model;
+        if (built == null) {
+          built = OpenAiEmbeddingModel.builder()
+              .baseUrl(config.baseUrl())
+              .apiKey(config.apiKey())
+              .modelName(config.modelName())
+              .dimensions(config.dimensions())
+              .timeout(config.timeout())
+              .maxRetries(config.maxRetries())
+              .logRequests(false)
+              .logResponses(false)
+              .build();
+          model = built;
+        }
+      }
+    }
+    return built;
+  }
+
+  @Override
+  public String toString() {
+    return "OpenAiCompatibleEmbeddingProvider[" + modelId + " at " + config.baseUrl() + "]";
+  }
+}

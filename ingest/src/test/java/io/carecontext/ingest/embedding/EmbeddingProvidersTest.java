@@ -1,0 +1,63 @@
+package io.carecontext.ingest.embedding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+class EmbeddingProvidersTest {
+
+  private static final Function<String, Optional<String>> SECRETS =
+      name -> name.equals("EMBEDDING_KEY") ? Optional.of("sk-from-secret-store") : Optional.empty();
+
+  @Test
+  void defaultsToTheInProcessModel() {
+    assertThat(EmbeddingProviders.forSettings(null, SECRETS)).isInstanceOf(InProcessMiniLmProvider.class);
+    assertThat(EmbeddingProviders.forSettings(Map.of(), SECRETS).modelId()).isEqualTo("all-minilm-l6-v2-q");
+    assertThat(EmbeddingProviders.forSettings(Map.of("provider", "in-process"), SECRETS).dimensions())
+        .isEqualTo(384);
+  }
+
+  @Test
+  void buildsAnOpenAiCompatibleProvider() {
+    EmbeddingProvider provider = EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
+        "baseUrl", "https://llm.internal/v1", "model", "nomic-embed-text", "dimensions", 768,
+        "apiKeySecret", "EMBEDDING_KEY", "timeoutSeconds", "10"), SECRETS);
+
+    assertThat(provider.modelId()).isEqualTo("openai:nomic-embed-text");
+    assertThat(provider.dimensions()).isEqualTo(768);
+    OpenAiEmbeddingConfig config = EmbeddingProviders.openAiConfig(Map.of("baseUrl", "https://llm.internal/v1",
+        "model", "m", "dimensions", 768L, "apiKeySecret", "EMBEDDING_KEY"), SECRETS);
+    assertThat(config.apiKey()).isEqualTo("sk-from-secret-store");
+    assertThat(config.timeout()).isEqualTo(OpenAiEmbeddingConfig.DEFAULT_TIMEOUT);
+  }
+
+  @Test
+  void missingSettingsSayWhatIsMissing() {
+    assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
+        "model", "m", "dimensions", 8), SECRETS)).hasMessageContaining("'baseUrl' is required");
+    assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
+        "baseUrl", "https://x/v1", "model", "m"), SECRETS)).hasMessageContaining("'dimensions' is required");
+    assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
+        "baseUrl", "https://x/v1", "model", "m", "dimensions", 8, "apiKeySecret", "NOPE"), SECRETS))
+        .hasMessageContaining("'NOPE', which is not set");
+    assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
+        "baseUrl", "https://x/v1", "model", "m", "dimensions", 8.5), SECRETS))
+        .hasMessageContaining("whole number");
+  }
+
+  @Test
+  void unknownProvidersAndKeysAreRejected() {
+    assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "cohere"), SECRETS))
+        .hasMessageContaining("unknown embedding provider 'cohere'");
+    assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "in-process", "model", "x"), SECRETS))
+        .hasMessageContaining("unknown embedding settings [model]");
+    assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
+        "baseUrl", "https://x/v1", "model", "m", "dimensions", 8, "apiKey", "sk-inline"), SECRETS))
+        .hasMessageContaining("[apiKey]")
+        .message().doesNotContain("sk-inline");
+  }
+}

@@ -1,0 +1,117 @@
+package io.carecontext.ingest.embedding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The OpenAI-compatible provider against a fake server on loopback: no network, no real key. */
+class OpenAiCompatibleEmbeddingProviderTest extends EmbeddingProviderContract {
+
+  private static final int DIMENSIONS = 16;
+  private static FakeOpenAiServer server;
+  private static OpenAiCompatibleEmbeddingProvider provider;
+
+  @BeforeAll
+  static void startServer() throws IOException {
+    server = FakeOpenAiServer.start();
+    provider = new OpenAiCompatibleEmbeddingProvider(new OpenAiEmbeddingConfig(server.baseUrl(),
+        "test-key", "text-embedding-3-small", DIMENSIONS, Duration.ofSeconds(5), 0));
+  }
+
+  @AfterAll
+  static void stopServer() {
+    server.close();
+  }
+
+  @AfterEach
+  void healServer() {
+    server.succeed();
+  }
+
+  @Override
+  protected EmbeddingProvider provider() {
+    return provider;
+  }
+
+  @Test
+  void sendsModelDimensionsKeyAndAllTextsInOneRequest() {
+    int before = server.requests().size();
+    List<float[]> vectors = provider.embedAll(List.of("first note", "second note"));
+
+    assertThat(server.requests()).hasSize(before + 1);
+    FakeOpenAiServer.Recorded request = server.requests().get(before);
+    assertThat(request.method()).isEqualTo("POST");
+    assertThat(request.path()).isEqualTo("/v1/embeddings");
+    assertThat(request.authorization()).isEqualTo("Bearer test-key");
+    assertThat(request.body().path("model").asText()).isEqualTo("text-embedding-3-small");
+    assertThat(request.body().path("dimensions").asInt()).isEqualTo(DIMENSIONS);
+    assertThat(request.body().path("input")).hasSize(2);
+    assertClose(vectors.get(1), FakeOpenAiServer.vectorFor("second note", DIMENSIONS));
+  }
+
+  @Test
+  void modelIdNamesTheRemoteModel() {
+    assertThat(provider.modelId()).isEqualTo("openai:text-embedding-3-small");
+    assertThat(provider.dimensions()).isEqualTo(DIMENSIONS);
+  }
+
+  @Test
+  void serverErrorsBecomeEmbeddingExceptionsWithoutTheTexts() {
+    // Real servers often quote the offending input in their error body.
+    server.fail(400, "{\"error\":{\"message\":\"bad input: " + PHI_TEXT + "\",\"type\":\"invalid_request_error\"}}");
+
+    assertThatThrownBy(() -> provider.embedAll(List.of(PHI_TEXT)))
+        .isInstanceOf(EmbeddingException.class)
+        .hasMessageContaining("openai:text-embedding-3-small")
+        .hasMessageContaining("HTTP 400")
+        .satisfies(e -> assertThat(fullText(e)).doesNotContain("Jane").doesNotContain("biktarvy"));
+  }
+
+  @Test
+  void wrongDimensionsFromTheServerAreRejected() {
+    // e.g. a server that ignores the "dimensions" parameter: storing such vectors would corrupt search.
+    server.answerWithDimensions(DIMENSIONS * 2);
+    assertThatThrownBy(() -> provider.embedAll(List.of("x")))
+        .isInstanceOf(EmbeddingException.class)
+        .hasMessageContaining("32-dimensional")
+        .hasMessageContaining("16 dimensions are configured");
+  }
+
+  @Test
+  void worksWithoutAnApiKey() {
+    OpenAiCompatibleEmbeddingProvider keyless = new OpenAiCompatibleEmbeddingProvider(
+        new OpenAiEmbeddingConfig(server.baseUrl(), null, "local-model", 4, Duration.ofSeconds(5), 0));
+    assertThat(keyless.embedAll(List.of("x")).get(0)).hasSize(4);
+  }
+
+  @Test
+  void unreachableServerFailsCleanly() {
+    OpenAiCompatibleEmbeddingProvider dead = new OpenAiCompatibleEmbeddingProvider(
+        new OpenAiEmbeddingConfig("http://127.0.0.1:1/v1", "k", "m", 4, Duration.ofSeconds(2), 0));
+    assertThatThrownBy(() -> dead.embedAll(List.of(PHI_TEXT)))
+        .isInstanceOf(EmbeddingException.class)
+        .satisfies(e -> assertThat(fullText(e)).doesNotContain("Jane"));
+  }
+
+  @Test
+  void constructionDoesNotTouchTheNetwork() {
+    int before = server.requests().size();
+    new OpenAiCompatibleEmbeddingProvider(OpenAiEmbeddingConfig.of(server.baseUrl(), "k", "m", 4));
+    assertThat(server.requests()).hasSize(before);
+  }
+
+  static String fullText(Throwable e) {
+    StringBuilder text = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      text.append(t).append('\n');
+    }
+    return text.toString();
+  }
+}
