@@ -30,14 +30,14 @@ final class AesGcm {
   private AesGcm() {
   }
 
-  static byte[] seal(byte[] key, byte[] plaintext, byte[] aad, SecureRandom random) {
+  static byte[] seal(SecretKeySpec key, byte[] plaintext, byte[] aad, SecureRandom random) {
     Objects.requireNonNull(plaintext, "plaintext");
     Objects.requireNonNull(aad, "aad");
     byte[] nonce = new byte[NONCE_BYTES];
     random.nextBytes(nonce);
     try {
       Cipher cipher = Cipher.getInstance(TRANSFORMATION);
-      cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"),
+      cipher.init(Cipher.ENCRYPT_MODE, key,
           new GCMParameterSpec(TAG_BYTES * 8, nonce));
       cipher.updateAAD(aad);
       byte[] out = new byte[1 + NONCE_BYTES + cipher.getOutputSize(plaintext.length)];
@@ -51,7 +51,7 @@ final class AesGcm {
     }
   }
 
-  static byte[] open(byte[] key, byte[] sealed, byte[] aad) {
+  static byte[] open(SecretKeySpec key, byte[] sealed, byte[] aad) {
     Objects.requireNonNull(sealed, "sealed");
     Objects.requireNonNull(aad, "aad");
     if (sealed.length < OVERHEAD) {
@@ -62,7 +62,7 @@ final class AesGcm {
     }
     try {
       Cipher cipher = Cipher.getInstance(TRANSFORMATION);
-      cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"),
+      cipher.init(Cipher.DECRYPT_MODE, key,
           new GCMParameterSpec(TAG_BYTES * 8, Arrays.copyOfRange(sealed, 1, 1 + NONCE_BYTES)));
       cipher.updateAAD(aad);
       return cipher.doFinal(sealed, 1 + NONCE_BYTES, sealed.length - 1 - NONCE_BYTES);

@@ -3,6 +3,7 @@ package io.carecontext.migrations.crypto;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Objects;
+import javax.crypto.spec.SecretKeySpec;
 import javax.security.auth.Destroyable;
 
 /**
@@ -14,8 +15,11 @@ import javax.security.auth.Destroyable;
  */
 public final class DataKey implements Destroyable {
 
+  // Guarded by "this": destroy() may run (e.g. on cache eviction) while another thread is
+  // encrypting; the lock makes "check not destroyed, then copy" atomic, so a half-zeroed key can
+  // never seal data that would then be unreadable forever.
   private final byte[] bytes;
-  private volatile boolean destroyed;
+  private boolean destroyed;
 
   private DataKey(byte[] bytes) {
     this.bytes = bytes;
@@ -47,30 +51,45 @@ public final class DataKey implements Destroyable {
   /** Returns this key wrapped under {@code kek}, ready to be stored next to {@code kek.kekId()}. */
   public byte[] wrapWith(KeyEncryptionKeyProvider kek) {
     Objects.requireNonNull(kek, "kek");
-    return kek.wrap(bytes());
+    byte[] copy = copy();
+    try {
+      return kek.wrap(copy);
+    } finally {
+      Arrays.fill(copy, (byte) 0);
+    }
   }
 
   @Override
-  public void destroy() {
+  public synchronized void destroy() {
     destroyed = true;
     Arrays.fill(bytes, (byte) 0);
   }
 
   @Override
-  public boolean isDestroyed() {
+  public synchronized boolean isDestroyed() {
     return destroyed;
   }
 
-  /** Package-private on purpose: only the cipher code may see the key bytes. */
-  byte[] bytes() {
+  /** Package-private on purpose: only the cipher code may see the key. */
+  synchronized SecretKeySpec aesKey() {
+    requireLive();
+    return new SecretKeySpec(bytes, "AES");
+  }
+
+  /** A copy the caller must zero after use. */
+  synchronized byte[] copy() {
+    requireLive();
+    return bytes.clone();
+  }
+
+  private void requireLive() {
     if (destroyed) {
       throw new IllegalStateException("data key has been destroyed");
     }
-    return bytes;
   }
 
   @Override
-  public String toString() {
+  public synchronized String toString() {
     return destroyed ? "DataKey[destroyed]" : "DataKey[AES-256]";
   }
 }

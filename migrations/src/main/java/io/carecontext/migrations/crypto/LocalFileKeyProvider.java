@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Set;
+import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +47,7 @@ public final class LocalFileKeyProvider implements KeyEncryptionKeyProvider {
   // Lazily loaded; guarded by "this". A record would hold the key and its id together.
   private Loaded loaded;
 
-  private record Loaded(byte[] key, String kekId, byte[] aad) {
+  private record Loaded(SecretKeySpec key, String kekId, byte[] aad) {
   }
 
   public LocalFileKeyProvider(Path keyFile, SecureRandom random) {
@@ -85,8 +86,12 @@ public final class LocalFileKeyProvider implements KeyEncryptionKeyProvider {
   private synchronized Loaded loaded() {
     if (loaded == null) {
       byte[] key = readOrCreate();
-      String id = kekIdOf(key);
-      loaded = new Loaded(key, id, id.getBytes(StandardCharsets.US_ASCII));
+      try {
+        String id = kekIdOf(key);
+        loaded = new Loaded(new SecretKeySpec(key, "AES"), id, id.getBytes(StandardCharsets.US_ASCII));
+      } finally {
+        Arrays.fill(key, (byte) 0); // SecretKeySpec holds its own copy
+      }
     }
     return loaded;
   }

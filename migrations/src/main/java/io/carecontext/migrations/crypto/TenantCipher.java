@@ -15,7 +15,7 @@ import javax.crypto.spec.SecretKeySpec;
  * data is required (not optional) so every caller binds a ciphertext to its row, e.g. tenant,
  * table and resource id: a value copied into another row then fails to decrypt instead of
  * silently moving PHI. Thread-safe; the key is read from the {@link DataKey} on every call so a
- * destroyed key stops working immediately.
+ * destroyed key stops working immediately (calls then fail with IllegalStateException).
  */
 public final class TenantCipher {
 
@@ -31,12 +31,12 @@ public final class TenantCipher {
   }
 
   public byte[] encrypt(byte[] plaintext, byte[] aad) {
-    return AesGcm.seal(key.bytes(), plaintext, aad, RANDOM);
+    return AesGcm.seal(key.aesKey(), plaintext, aad, RANDOM);
   }
 
   /** @throws DecryptionException on a wrong key, wrong {@code aad} or altered bytes */
   public byte[] decrypt(byte[] sealed, byte[] aad) {
-    return AesGcm.open(key.bytes(), sealed, aad);
+    return AesGcm.open(key.aesKey(), sealed, aad);
   }
 
   public byte[] encryptString(String plaintext, byte[] aad) {
@@ -56,10 +56,12 @@ public final class TenantCipher {
    */
   public byte[] contentHash(byte[] data) {
     Objects.requireNonNull(data, "data");
-    byte[] subkey = hkdf(key.bytes(), CONTENT_HASH_LABEL);
+    byte[] master = key.copy();
+    byte[] subkey = hkdf(master, CONTENT_HASH_LABEL);
     try {
       return hmac(subkey, data);
     } finally {
+      Arrays.fill(master, (byte) 0);
       Arrays.fill(subkey, (byte) 0);
     }
   }

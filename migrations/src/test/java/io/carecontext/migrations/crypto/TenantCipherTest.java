@@ -101,6 +101,40 @@ class TenantCipherTest {
   }
 
   @Test
+  void destroyingDuringEncryptionNeverSealsUnderAHalfZeroedKey() throws Exception {
+    InMemoryKeyProvider kek = new InMemoryKeyProvider(RANDOM);
+    for (int round = 0; round < 20; round++) {
+      DataKey key = DataKey.generate(RANDOM);
+      byte[] wrapped = key.wrapWith(kek);
+      TenantCipher racing = new TenantCipher(key);
+      java.util.Queue<byte[]> sealed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try {
+        for (int t = 0; t < 4; t++) {
+          pool.submit(() -> {
+            try {
+              while (true) {
+                sealed.add(racing.encryptString(PHI, AAD));
+              }
+            } catch (IllegalStateException destroyed) {
+              return null;
+            }
+          });
+        }
+        Thread.sleep(2);
+        key.destroy();
+      } finally {
+        pool.shutdown();
+        pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      TenantCipher original = new TenantCipher(DataKey.unwrap(kek, wrapped));
+      for (byte[] s : sealed) {
+        assertThat(original.decryptToString(s, AAD)).isEqualTo(PHI);
+      }
+    }
+  }
+
+  @Test
   void isSafeToShareAcrossThreads() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
