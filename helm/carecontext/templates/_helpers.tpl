@@ -1,0 +1,293 @@
+{{/*
+Chart name, truncated to the 63 characters a label value allows.
+*/}}
+{{- define "carecontext.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name prefix of every resource: <release>-<chart>, or the release name
+alone when it already contains the chart name.
+*/}}
+{{- define "carecontext.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "carecontext.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels on every resource.
+*/}}
+{{- define "carecontext.labels" -}}
+helm.sh/chart: {{ include "carecontext.chart" . }}
+{{ include "carecontext.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: carecontext
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Selector labels shared by all components; add app.kubernetes.io/component to
+select one of them.
+*/}}
+{{- define "carecontext.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "carecontext.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "carecontext.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "carecontext.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Image reference: a digest pins the exact image and wins over the tag.
+*/}}
+{{- define "carecontext.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Secret holding DB credentials and the admin key: the operator's, or the one
+this chart creates.
+*/}}
+{{- define "carecontext.credentialsSecretName" -}}
+{{- if .Values.secrets.existingSecret }}
+{{- .Values.secrets.existingSecret }}
+{{- else }}
+{{- printf "%s-credentials" (include "carecontext.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Secret holding the KEK: kek.existingSecret, else secrets.existingSecret, else
+the chart-created credentials Secret.
+*/}}
+{{- define "carecontext.kekSecretName" -}}
+{{- if .Values.kek.existingSecret }}
+{{- .Values.kek.existingSecret }}
+{{- else }}
+{{- include "carecontext.credentialsSecretName" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+True ("true") when the chart must create the credentials Secret.
+*/}}
+{{- define "carecontext.createSecret" -}}
+{{- if not .Values.secrets.existingSecret }}true{{- end }}
+{{- end }}
+
+{{/*
+Refuse settings that would weaken the pod hardening.
+*/}}
+{{- define "carecontext.validate" -}}
+{{- if eq (int .Values.securityContext.runAsUser) 0 }}
+{{- fail "securityContext.runAsUser must not be 0: CareContext never runs as root" }}
+{{- end }}
+{{- if eq (int .Values.securityContext.runAsGroup) 0 }}
+{{- fail "securityContext.runAsGroup must not be 0" }}
+{{- end }}
+{{- if and .Values.serverTls.enabled (not .Values.serverTls.existingSecret) }}
+{{- fail "serverTls.enabled needs serverTls.existingSecret (a kubernetes.io/tls Secret)" }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled (empty .Values.networkPolicy.database.cidrs) }}
+{{- fail "networkPolicy.enabled needs networkPolicy.database.cidrs, or the pods cannot reach PostgreSQL" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Pod-level security context shared by every pod.
+*/}}
+{{- define "carecontext.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+fsGroup: {{ .Values.securityContext.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+Container-level security context shared by every container. Fixed on purpose:
+a PHI workload has no reason to write its root filesystem, gain privileges or
+hold any Linux capability.
+*/}}
+{{- define "carecontext.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+privileged: false
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+Environment shared by every component. Credentials come only from Secrets via
+secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
+*/}}
+{{- define "carecontext.env" -}}
+{{- $ctx := .ctx }}
+{{- $secret := include "carecontext.credentialsSecretName" $ctx }}
+{{- $keys := $ctx.Values.secrets.keys }}
+- name: CARECONTEXT_PORT
+  value: {{ $ctx.Values.config.port | quote }}
+- name: CARECONTEXT_HOME
+  value: {{ $ctx.Values.config.homeDir | quote }}
+- name: CARECONTEXT_DB_URL
+  value: {{ required "database.url is required" $ctx.Values.database.url | quote }}
+- name: CARECONTEXT_DB_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $keys.dbUser }}
+- name: CARECONTEXT_DB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $keys.dbPassword }}
+- name: CARECONTEXT_DB_APP_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $keys.dbAppUser }}
+- name: CARECONTEXT_DB_APP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $keys.dbAppPassword }}
+{{- if .adminKey }}
+- name: CARECONTEXT_ADMIN_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $keys.adminKey }}
+{{- end }}
+- name: CARECONTEXT_KEK_FILE
+  value: {{ printf "%s/%s" $ctx.Values.kek.mountPath $ctx.Values.kek.key | quote }}
+{{- if $ctx.Values.serverTls.enabled }}
+- name: CARECONTEXT_TLS_CERT
+  value: {{ printf "%s/tls.crt" $ctx.Values.serverTls.mountPath | quote }}
+- name: CARECONTEXT_TLS_KEY
+  value: {{ printf "%s/tls.key" $ctx.Values.serverTls.mountPath | quote }}
+{{- end }}
+- name: JAVA_TOOL_OPTIONS
+  value: {{ $ctx.Values.config.javaOpts | quote }}
+{{- with $ctx.Values.config.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Volume mounts shared by every container: the only writable paths are two
+emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
+*/}}
+{{- define "carecontext.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+- name: home
+  mountPath: {{ .Values.config.homeDir }}
+- name: kek
+  mountPath: {{ .Values.kek.mountPath }}
+  readOnly: true
+{{- if .Values.serverTls.enabled }}
+- name: server-tls
+  mountPath: {{ .Values.serverTls.mountPath }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "carecontext.volumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.config.tmpSizeLimit }}
+- name: home
+  emptyDir:
+    sizeLimit: {{ .Values.config.homeSizeLimit }}
+- name: kek
+  secret:
+    secretName: {{ include "carecontext.kekSecretName" . }}
+    # Group-readable only: the pod's fsGroup lets the non-root user read it.
+    defaultMode: 0440
+    items:
+      - key: {{ .Values.kek.key }}
+        path: {{ .Values.kek.key }}
+{{- if .Values.serverTls.enabled }}
+- name: server-tls
+  secret:
+    secretName: {{ .Values.serverTls.existingSecret }}
+    defaultMode: 0440
+{{- end }}
+{{- end }}
+
+{{/*
+Scheduling settings shared by every pod. Call with (dict "ctx" $ "component" name).
+*/}}
+{{- define "carecontext.scheduling" -}}
+{{- $ctx := .ctx }}
+{{- with $ctx.Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $ctx.Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $ctx.Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $ctx.Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- if and $ctx.Values.topologySpread.enabled .component }}
+topologySpreadConstraints:
+  {{- range list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}
+  - maxSkew: 1
+    topologyKey: {{ . }}
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "carecontext.selectorLabels" $ctx | nindent 8 }}
+        app.kubernetes.io/component: {{ $.component }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Probe scheme follows serverTls: an HTTPS server rejects plain HTTP probes.
+Call with (dict "ctx" $ "probe" probeValues).
+*/}}
+{{- define "carecontext.probe" -}}
+{{- $probe := deepCopy .probe }}
+{{- if and .ctx.Values.serverTls.enabled (hasKey $probe "httpGet") }}
+{{- $_ := set $probe.httpGet "scheme" "HTTPS" }}
+{{- end }}
+{{- toYaml $probe }}
+{{- end }}

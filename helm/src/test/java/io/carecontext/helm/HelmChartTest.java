@@ -1,0 +1,543 @@
+package io.carecontext.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * Lints and renders the chart in helm/carecontext with the Helm library that
+ * helm-java bundles (no helm binary needed), then checks the rendered
+ * manifests: the hardening a PHI workload must never lose, secret handling,
+ * and the optional resources.
+ */
+class HelmChartTest {
+
+  private static final String RELEASE = "cc";
+  private static final String NAMESPACE = "carecontext";
+  private static final String HOOK = "helm.sh/hook";
+  private static final String RENAMED_HOOK = "test.carecontext.io/hook";
+
+  /** The chart as committed: linted as is. */
+  static Path chart;
+  /** A copy whose hooks render as ordinary manifests (see {@link #copyWithVisibleHooks}). */
+  static Path renderable;
+  static Path productionValues;
+  static List<Map<String, Object>> defaults;
+  static List<Map<String, Object>> production;
+
+  @TempDir
+  static Path tmp;
+
+  @BeforeAll
+  static void render() throws IOException {
+    chart = locateChart();
+    productionValues = chart.resolve("values-production.yaml");
+    renderable = copyWithVisibleHooks(chart, tmp.resolve("carecontext"));
+    defaults = render(UnaryOperator.identity());
+    production = render(t -> t.withValuesFile(productionValues));
+  }
+
+  /**
+   * helm-java's template returns only the release manifest and drops hook
+   * resources (the migration Job, the dev Secret), unlike the helm CLI. A copy
+   * of the chart with the hook annotation key renamed renders them as ordinary
+   * documents; {@link #parse} puts the original key back, so assertions see
+   * exactly what the chart declares.
+   */
+  static Path copyWithVisibleHooks(Path source, Path target) throws IOException {
+    try (Stream<Path> files = Files.walk(source)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Path copy = target.resolve(source.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(copy);
+        } else if (file.getParent().getFileName().toString().equals("templates")) {
+          Files.writeString(copy, Files.readString(file).replace(HOOK + ":", RENAMED_HOOK + ":"));
+        } else {
+          Files.copy(file, copy);
+        }
+      }
+    }
+    return target;
+  }
+
+  /** Maven runs tests with basedir = helm/, an IDE often from the repository root. */
+  private static Path locateChart() {
+    String basedir = System.getProperty("basedir");
+    Stream<Path> candidates = Stream.of(
+        basedir == null ? null : Paths.get(basedir, "carecontext"),
+        Paths.get("carecontext"),
+        Paths.get("helm", "carecontext"));
+    return candidates.filter(Objects::nonNull)
+        .filter(p -> Files.isRegularFile(p.resolve("Chart.yaml")))
+        .map(p -> p.toAbsolutePath().normalize())
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException(
+            "chart not found: run from the repository root or from helm/"));
+  }
+
+  static List<Map<String, Object>> render(UnaryOperator<TemplateCommand> options) {
+    TemplateCommand command = new Helm(renderable).template().withName(RELEASE).withNamespace(NAMESPACE);
+    return parse(options.apply(command).call());
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> parse(String manifests) {
+    return StreamSupport.stream(new Yaml().loadAll(manifests).spliterator(), false)
+        .filter(Objects::nonNull)
+        .map(doc -> (Map<String, Object>) doc)
+        .peek(HelmChartTest::restoreHookAnnotation)
+        .collect(Collectors.toList());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void restoreHookAnnotation(Map<String, Object> doc) {
+    Object metadata = doc.get("metadata");
+    Object annotations = metadata instanceof Map ? ((Map<String, Object>) metadata).get("annotations") : null;
+    if (annotations instanceof Map && ((Map<String, Object>) annotations).containsKey(RENAMED_HOOK)) {
+      Map<String, Object> map = (Map<String, Object>) annotations;
+      map.put(HOOK, map.remove(RENAMED_HOOK));
+    }
+  }
+
+  // ---------------------------------------------------------------- lint
+
+  @Test
+  void lintPasses() {
+    LintResult result = new Helm(chart).lint().call();
+    assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
+  }
+
+  @Test
+  void strictLintPasses() {
+    // Strict turns lint warnings into failures. helm-java's lint takes no
+    // values file: production values are exercised by rendering below.
+    LintResult result = new Helm(chart).lint().strict().call();
+    assertThat(result.isFailed()).as("strict lint messages: %s", result.getMessages()).isFalse();
+  }
+
+  @Test
+  void everyValueIsDocumentedByAComment() throws IOException {
+    for (Path file : List.of(chart.resolve("values.yaml"), productionValues)) {
+      assertThat(undocumentedKeys(Files.readAllLines(file)))
+          .as("keys without a comment in %s", file.getFileName())
+          .isEmpty();
+    }
+  }
+
+  @Test
+  void documentationCheckFindsAnUndocumentedKey() {
+    List<String> values = List.of(
+        "image:",
+        "  # -- Repository.",
+        "  repository: x",
+        "  tag: \"\"",
+        "# -- Resources, documented as a whole.",
+        "resources:",
+        "  limits:",
+        "    memory: 1Gi");
+    assertThat(undocumentedKeys(values)).containsExactly("4: tag: \"\"");
+  }
+
+  // ------------------------------------------------------ both value sets
+
+  @Nested
+  class Hardening {
+
+    @Test
+    void everyContainerIsHardened() {
+      for (List<Map<String, Object>> docs : List.of(defaults, production)) {
+        List<Map<String, Object>> pods = podSpecs(docs);
+        assertThat(pods).hasSizeGreaterThanOrEqualTo(3); // api, worker, migrate
+        for (Map<String, Object> pod : pods) {
+          assertThat(pod.get("automountServiceAccountToken")).isEqualTo(false);
+          Map<String, Object> podContext = map(pod, "securityContext");
+          assertThat(podContext.get("runAsNonRoot")).isEqualTo(true);
+          assertThat(map(podContext, "seccompProfile").get("type")).isEqualTo("RuntimeDefault");
+          for (Map<String, Object> container : containers(pod)) {
+            Map<String, Object> sc = map(container, "securityContext");
+            assertThat(sc.get("runAsNonRoot")).as("runAsNonRoot of %s", container.get("name")).isEqualTo(true);
+            assertThat(sc.get("runAsUser")).isEqualTo(10001);
+            assertThat(sc.get("readOnlyRootFilesystem")).isEqualTo(true);
+            assertThat(sc.get("allowPrivilegeEscalation")).isEqualTo(false);
+            assertThat(values(map(sc, "capabilities"), "drop")).containsExactly("ALL");
+            assertThat(map(sc, "capabilities")).doesNotContainKey("add");
+            assertThat(map(sc, "seccompProfile").get("type")).isEqualTo("RuntimeDefault");
+          }
+        }
+      }
+    }
+
+    @Test
+    void noContainerRunsAsRoot() {
+      for (List<Map<String, Object>> docs : List.of(defaults, production)) {
+        for (Map<String, Object> pod : podSpecs(docs)) {
+          assertThat(map(pod, "securityContext").get("runAsUser")).isNotEqualTo(0);
+          for (Map<String, Object> container : containers(pod)) {
+            assertThat(map(container, "securityContext").get("runAsUser")).isNotEqualTo(0);
+          }
+        }
+      }
+    }
+
+    @Test
+    void rootUserIsRefusedAtRenderTime() {
+      assertThatThrownBy(() -> render(t -> t.set("securityContext.runAsUser", 0)))
+          .hasMessageContaining("must not be 0");
+    }
+
+    @Test
+    void writablePathsAreEmptyDirsAndTheKekIsAReadOnlySecret() {
+      for (Map<String, Object> pod : podSpecs(production)) {
+        Map<String, Map<String, Object>> volumes = byName(list(pod, "volumes"));
+        assertThat(volumes.get("tmp")).containsKey("emptyDir");
+        assertThat(volumes.get("home")).containsKey("emptyDir");
+        assertThat(map(volumes.get("kek"), "secret").get("secretName")).isEqualTo("carecontext-kek");
+        Map<String, Object> container = containers(pod).get(0);
+        Map<String, Map<String, Object>> mounts = byName(list(container, "volumeMounts"));
+        assertThat(mounts.get("tmp").get("mountPath")).isEqualTo("/tmp");
+        assertThat(mounts.get("kek").get("readOnly")).isEqualTo(true);
+        Map<String, Map<String, Object>> env = byName(list(container, "env"));
+        assertThat(env.get("CARECONTEXT_HOME").get("value")).isEqualTo(mounts.get("home").get("mountPath"));
+        assertThat(env.get("CARECONTEXT_KEK_FILE").get("value")).isEqualTo("/etc/carecontext/kek/kek");
+      }
+    }
+
+    @Test
+    void deploymentsHaveResourcesAndProbes() {
+      for (List<Map<String, Object>> docs : List.of(defaults, production)) {
+        for (String component : List.of("api", "worker")) {
+          Map<String, Object> pod = podSpec(one(docs, "Deployment", RELEASE + "-carecontext-" + component));
+          Map<String, Object> container = containers(pod).get(0);
+          assertThat(map(container, "resources")).containsKeys("requests", "limits");
+          assertThat(container).containsKeys("livenessProbe", "readinessProbe", "startupProbe");
+          assertThat(map(map(container, "readinessProbe"), "httpGet").get("path")).isEqualTo("/health/readiness");
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ defaults
+
+  @Nested
+  class Defaults {
+
+    @Test
+    void apiAndWorkerRunTheirSubcommandsWithTwoReplicas() {
+      Map<String, Object> api = one(defaults, "Deployment", "cc-carecontext-api");
+      Map<String, Object> worker = one(defaults, "Deployment", "cc-carecontext-worker");
+      assertThat(map(api, "spec").get("replicas")).isEqualTo(2);
+      assertThat(map(worker, "spec").get("replicas")).isEqualTo(2);
+      assertThat(values(containers(podSpec(api)).get(0), "args")).containsExactly("serve");
+      assertThat(values(containers(podSpec(worker)).get(0), "args")).containsExactly("worker");
+      assertThat(envNames(worker)).contains("CARECONTEXT_WORKER_THREADS").doesNotContain("CARECONTEXT_ADMIN_KEY");
+      assertThat(envNames(api)).contains("CARECONTEXT_ADMIN_KEY");
+    }
+
+    @Test
+    void imageTagDefaultsToAppVersionAndFollowsValues() {
+      assertThat(images(defaults)).containsOnly("carecontext/carecontext:0.1.0");
+      List<Map<String, Object>> docs = render(t -> t.set("image.tag", "1.2.3"));
+      assertThat(images(docs)).containsOnly("carecontext/carecontext:1.2.3");
+    }
+
+    @Test
+    void chartCreatesOneSecretAsAHookAndKeepsIt() {
+      List<Map<String, Object>> secrets = ofKind(defaults, "Secret");
+      assertThat(secrets).hasSize(1);
+      Map<String, Object> annotations = map(metadata(secrets.get(0)), "annotations");
+      // Created once before the migration Job, never re-rendered on upgrade
+      // (a new KEK would make stored PHI unreadable), kept on uninstall.
+      assertThat(annotations.get("helm.sh/hook")).isEqualTo("pre-install");
+      assertThat(annotations.get("helm.sh/hook-delete-policy")).isEqualTo("hook-failed");
+      assertThat(annotations.get("helm.sh/resource-policy")).isEqualTo("keep");
+      assertThat(map(secrets.get(0), "data")).containsKeys(
+          "admin-key", "db-user", "db-password", "db-app-user", "db-app-password", "kek");
+    }
+
+    @Test
+    void pdbsButNoOptionalResources() {
+      List<Map<String, Object>> pdbs = ofKind(defaults, "PodDisruptionBudget");
+      assertThat(pdbs).hasSize(2);
+      pdbs.forEach(pdb -> assertThat(map(pdb, "spec").get("minAvailable")).isEqualTo(1));
+      assertThat(ofKind(defaults, "HorizontalPodAutoscaler")).isEmpty();
+      assertThat(ofKind(defaults, "NetworkPolicy")).isEmpty();
+      assertThat(ofKind(defaults, "Ingress")).isEmpty();
+      assertThat(ofKind(defaults, "Service")).hasSize(1);
+      assertThat(ofKind(defaults, "ServiceAccount")).hasSize(1);
+    }
+
+    @Test
+    void networkPolicyWithoutDatabaseCidrsIsRefused() {
+      assertThatThrownBy(() -> render(t -> t.set("networkPolicy.enabled", true)))
+          .hasMessageContaining("networkPolicy.database.cidrs");
+    }
+  }
+
+  // ---------------------------------------------------------- production
+
+  @Nested
+  class Production {
+
+    @Test
+    void noSecretIsRenderedAndCredentialsComeFromTheExistingSecret() {
+      assertThat(ofKind(production, "Secret")).isEmpty();
+      for (Map<String, Object> pod : podSpecs(production)) {
+        Map<String, Map<String, Object>> env = byName(list(containers(pod).get(0), "env"));
+        for (String name : List.of("CARECONTEXT_DB_USER", "CARECONTEXT_DB_PASSWORD",
+            "CARECONTEXT_DB_APP_USER", "CARECONTEXT_DB_APP_PASSWORD")) {
+          assertThat(env.get(name)).as(name).doesNotContainKey("value");
+          Map<String, Object> ref = map(map(env.get(name), "valueFrom"), "secretKeyRef");
+          assertThat(ref.get("name")).as(name).isEqualTo("carecontext-credentials");
+        }
+      }
+      Map<String, Object> apiEnv = byName(list(containers(podSpec(
+          one(production, "Deployment", "cc-carecontext-api"))).get(0), "env")).get("CARECONTEXT_ADMIN_KEY");
+      assertThat(map(map(apiEnv, "valueFrom"), "secretKeyRef").get("name")).isEqualTo("carecontext-credentials");
+    }
+
+    @Test
+    void noCredentialIsALiteralValue() {
+      for (Map<String, Object> pod : podSpecs(production)) {
+        for (Map<String, Object> env : list(containers(pod).get(0), "env")) {
+          String name = (String) env.get("name");
+          if (name.matches(".*(PASSWORD|ADMIN_KEY|_USER)$")) {
+            assertThat(env).as(name).containsKey("valueFrom").doesNotContainKey("value");
+          }
+        }
+      }
+    }
+
+    @Test
+    void databaseUrlVerifiesTheServer() {
+      for (Map<String, Object> pod : podSpecs(production)) {
+        String url = (String) byName(list(containers(pod).get(0), "env")).get("CARECONTEXT_DB_URL").get("value");
+        assertThat(url).startsWith("jdbc:postgresql://").contains("sslmode=verify-full");
+      }
+    }
+
+    @Test
+    void imageTagComesFromValues() {
+      assertThat(images(production)).containsOnly("registry.example.org/carecontext/carecontext:0.1.0");
+    }
+
+    @Test
+    void hpasReplaceFixedReplicas() {
+      List<Map<String, Object>> hpas = ofKind(production, "HorizontalPodAutoscaler");
+      assertThat(hpas).extracting(d -> d.get("apiVersion")).containsOnly("autoscaling/v2");
+      assertThat(hpas).extracting(d -> map(map(d, "spec"), "scaleTargetRef").get("name"))
+          .containsExactlyInAnyOrder("cc-carecontext-api", "cc-carecontext-worker");
+      for (Map<String, Object> hpa : hpas) {
+        assertThat((Integer) map(hpa, "spec").get("minReplicas")).isGreaterThanOrEqualTo(2);
+      }
+      for (Map<String, Object> deployment : ofKind(production, "Deployment")) {
+        assertThat(map(deployment, "spec")).doesNotContainKey("replicas");
+      }
+    }
+
+    @Test
+    void pdbsKeepOnePodOfEachComponent() {
+      assertThat(ofKind(production, "PodDisruptionBudget"))
+          .extracting(d -> map(d, "spec").get("minAvailable"))
+          .containsExactly(1, 1);
+    }
+
+    @Test
+    void ingressTerminatesTls() {
+      Map<String, Object> ingress = one(production, "Ingress", "cc-carecontext");
+      List<Map<String, Object>> tls = list(map(ingress, "spec"), "tls");
+      assertThat(tls).hasSize(1);
+      assertThat(tls.get(0).get("secretName")).isEqualTo("carecontext-tls");
+      assertThat(tls.get(0).get("hosts")).isEqualTo(List.of("carecontext.example.org"));
+      Map<String, Object> rule = list(map(ingress, "spec"), "rules").get(0);
+      assertThat(rule.get("host")).isEqualTo("carecontext.example.org");
+    }
+
+    @Test
+    void networkPoliciesDenyByDefaultAndAllowOnlyWhatIsConfigured() {
+      Map<String, Object> api = one(production, "NetworkPolicy", "cc-carecontext-api");
+      Map<String, Object> spec = map(api, "spec");
+      assertThat(values(spec, "policyTypes")).containsExactlyInAnyOrder("Ingress", "Egress");
+      assertThat(map(map(spec, "podSelector"), "matchLabels"))
+          .containsEntry("app.kubernetes.io/component", "api");
+
+      List<Map<String, Object>> ingress = list(spec, "ingress");
+      assertThat(ingress).hasSize(1);
+      Map<String, Object> from = list(ingress.get(0), "from").get(0);
+      assertThat(map(map(from, "namespaceSelector"), "matchLabels"))
+          .containsEntry("kubernetes.io/metadata.name", "ingress-nginx");
+      assertThat(from).containsKey("podSelector");
+      assertThat(list(ingress.get(0), "ports").get(0).get("port")).isEqualTo("http");
+
+      List<String> egressCidrs = cidrs(list(spec, "egress"));
+      assertThat(egressCidrs).containsExactlyInAnyOrder("10.20.0.0/24", "10.30.0.10/32");
+      assertThat(egressPorts(list(spec, "egress"))).containsExactlyInAnyOrder(53, 53, 5432, 443);
+
+      Map<String, Object> worker = map(one(production, "NetworkPolicy", "cc-carecontext-worker"), "spec");
+      assertThat(list(worker, "ingress")).isEmpty();
+      Map<String, Object> migrate = map(one(production, "NetworkPolicy", "cc-carecontext-migrate"), "spec");
+      assertThat(list(migrate, "ingress")).isEmpty();
+      assertThat(cidrs(list(migrate, "egress"))).containsExactly("10.20.0.0/24");
+    }
+
+    @Test
+    void migrationJobIsAPreInstallAndPreUpgradeHook() {
+      Map<String, Object> job = one(production, "Job", "cc-carecontext-migrate");
+      Map<String, Object> annotations = map(metadata(job), "annotations");
+      assertThat(annotations.get("helm.sh/hook")).isEqualTo("pre-install,pre-upgrade");
+      assertThat(annotations).containsKeys("helm.sh/hook-weight", "helm.sh/hook-delete-policy");
+      Map<String, Object> pod = podSpec(job);
+      assertThat(pod.get("restartPolicy")).isEqualTo("Never");
+      assertThat(values(containers(pod).get(0), "args")).containsExactly("migrate");
+    }
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  /** Key lines with neither a comment right above nor a "# --" documented ancestor. */
+  static List<String> undocumentedKeys(List<String> lines) {
+    Pattern key = Pattern.compile("^(\\s*)(- )?([A-Za-z][\\w.-]*):(.*)$");
+    List<String> missing = new ArrayList<>();
+    // indent of each open ancestor key and whether it carries a "# --" comment
+    List<int[]> ancestors = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      Matcher m = key.matcher(lines.get(i));
+      if (!m.matches()) {
+        continue;
+      }
+      int indent = m.group(1).length() + (m.group(2) == null ? 0 : 2);
+      ancestors.removeIf(a -> a[0] >= indent);
+      String previous = i == 0 ? "" : lines.get(i - 1).trim();
+      boolean commented = previous.startsWith("#");
+      boolean documentedAncestor = ancestors.stream().anyMatch(a -> a[1] == 1);
+      boolean isGroup = m.group(4).isBlank() && nextIsDeeper(lines, i, indent);
+      if (!commented && !documentedAncestor && !isGroup && m.group(2) == null) {
+        missing.add((i + 1) + ": " + lines.get(i).trim());
+      }
+      ancestors.add(new int[] {indent, commented ? 1 : 0});
+    }
+    return missing;
+  }
+
+  private static boolean nextIsDeeper(List<String> lines, int i, int indent) {
+    for (int j = i + 1; j < lines.size(); j++) {
+      String line = lines.get(j);
+      if (line.isBlank() || line.trim().startsWith("#")) {
+        continue;
+      }
+      int next = line.length() - line.stripLeading().length();
+      return next > indent || (next == indent && line.trim().startsWith("- "));
+    }
+    return false;
+  }
+
+  static List<Map<String, Object>> ofKind(List<Map<String, Object>> docs, String kind) {
+    return docs.stream().filter(d -> kind.equals(d.get("kind"))).collect(Collectors.toList());
+  }
+
+  static Map<String, Object> one(List<Map<String, Object>> docs, String kind, String name) {
+    List<Map<String, Object>> found = ofKind(docs, kind).stream()
+        .filter(d -> name.equals(metadata(d).get("name")))
+        .collect(Collectors.toList());
+    assertThat(found).as("%s %s", kind, name).hasSize(1);
+    return found.get(0);
+  }
+
+  static Map<String, Object> metadata(Map<String, Object> doc) {
+    return map(doc, "metadata");
+  }
+
+  static Map<String, Object> podSpec(Map<String, Object> workload) {
+    return map(map(map(workload, "spec"), "template"), "spec");
+  }
+
+  static List<Map<String, Object>> podSpecs(List<Map<String, Object>> docs) {
+    return docs.stream()
+        .filter(d -> List.of("Deployment", "Job", "StatefulSet", "DaemonSet").contains(d.get("kind")))
+        .map(HelmChartTest::podSpec)
+        .collect(Collectors.toList());
+  }
+
+  static List<Map<String, Object>> containers(Map<String, Object> pod) {
+    List<Map<String, Object>> all = new ArrayList<>(list(pod, "containers"));
+    if (pod.containsKey("initContainers")) {
+      all.addAll(list(pod, "initContainers"));
+    }
+    return all;
+  }
+
+  static List<String> images(List<Map<String, Object>> docs) {
+    return podSpecs(docs).stream()
+        .flatMap(p -> containers(p).stream())
+        .map(c -> (String) c.get("image"))
+        .distinct()
+        .collect(Collectors.toList());
+  }
+
+  static List<String> envNames(Map<String, Object> workload) {
+    return list(containers(podSpec(workload)).get(0), "env").stream()
+        .map(e -> (String) e.get("name"))
+        .collect(Collectors.toList());
+  }
+
+  static List<String> cidrs(List<Map<String, Object>> egress) {
+    return egress.stream()
+        .flatMap(rule -> list(rule, "to").stream())
+        .filter(peer -> peer.containsKey("ipBlock"))
+        .map(peer -> (String) map(peer, "ipBlock").get("cidr"))
+        .collect(Collectors.toList());
+  }
+
+  static List<Object> egressPorts(List<Map<String, Object>> egress) {
+    return egress.stream()
+        .flatMap(rule -> list(rule, "ports").stream())
+        .map(port -> port.get("port"))
+        .collect(Collectors.toList());
+  }
+
+  static Map<String, Map<String, Object>> byName(List<Map<String, Object>> items) {
+    return items.stream().collect(Collectors.toMap(i -> (String) i.get("name"), i -> i));
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> map(Map<String, Object> parent, String key) {
+    Object value = parent.get(key);
+    assertThat(value).as("map %s in %s", key, parent.keySet()).isInstanceOf(Map.class);
+    return (Map<String, Object>) value;
+  }
+
+  /** A list of objects (containers, env vars, rules...). */
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> list(Map<String, Object> parent, String key) {
+    return (List<Map<String, Object>>) (List<?>) values(parent, key);
+  }
+
+  /** A list of scalars (args, capabilities, policy types...). */
+  @SuppressWarnings("unchecked")
+  static List<Object> values(Map<String, Object> parent, String key) {
+    Object value = parent.get(key);
+    assertThat(value).as("list %s in %s", key, parent.keySet()).isInstanceOf(List.class);
+    return (List<Object>) value;
+  }
+}
