@@ -221,6 +221,11 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
   mountPath: {{ .Values.serverTls.mountPath }}
   readOnly: true
 {{- end }}
+{{- if .Values.database.ca.configMap }}
+- name: db-ca
+  mountPath: {{ .Values.database.ca.mountPath }}
+  readOnly: true
+{{- end }}
 {{- end }}
 
 {{- define "carecontext.volumes" -}}
@@ -243,6 +248,15 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
   secret:
     secretName: {{ .Values.serverTls.existingSecret }}
     defaultMode: 0440
+{{- end }}
+{{- if .Values.database.ca.configMap }}
+- name: db-ca
+  configMap:
+    name: {{ .Values.database.ca.configMap }}
+    defaultMode: 0444
+    items:
+      - key: {{ .Values.database.ca.key }}
+        path: {{ .Values.database.ca.key }}
 {{- end }}
 {{- end }}
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import java.io.IOException;
@@ -100,6 +101,14 @@ class HelmChartTest {
   static List<Map<String, Object>> render(UnaryOperator<TemplateCommand> options) {
     TemplateCommand command = new Helm(renderable).template().withName(RELEASE).withNamespace(NAMESPACE);
     return parse(options.apply(command).call());
+  }
+
+  /** NOTES.txt as `helm install` prints it (a client-only dry run: no cluster). */
+  static String notes(UnaryOperator<InstallCommand> options) {
+    InstallCommand install = new Helm(chart).install().clientOnly().dryRun()
+        .withName(RELEASE).withNamespace(NAMESPACE);
+    String output = options.apply(install).call().getOutput();
+    return output.substring(output.indexOf("NOTES:"));
   }
 
   @SuppressWarnings("unchecked")
@@ -289,6 +298,26 @@ class HelmChartTest {
     }
 
     @Test
+    void notesWarnThatChartMadeSecretsAreForDevelopmentOnly() {
+      assertThat(notes(c -> c)).contains("development only").contains("BACK IT UP");
+      assertThat(notes(c -> c.withValuesFile(productionValues)))
+          .doesNotContain("WARNING").doesNotContain("NOTE:").contains("https://carecontext.example.org/");
+    }
+
+    @Test
+    void serverTlsMountsTheCertificateAndProbesOverHttps() {
+      List<Map<String, Object>> docs = render(t -> t.set("serverTls.enabled", true)
+          .set("serverTls.existingSecret", "api-tls"));
+      Map<String, Object> container = containers(podSpec(one(docs, "Deployment", "cc-carecontext-api"))).get(0);
+      Map<String, Map<String, Object>> env = byName(list(container, "env"));
+      assertThat(env.get("CARECONTEXT_TLS_CERT").get("value")).isEqualTo("/etc/carecontext/tls/tls.crt");
+      assertThat(env.get("CARECONTEXT_TLS_KEY").get("value")).isEqualTo("/etc/carecontext/tls/tls.key");
+      for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+        assertThat(map(map(container, probe), "httpGet").get("scheme")).as(probe).isEqualTo("HTTPS");
+      }
+    }
+
+    @Test
     void networkPolicyWithoutDatabaseCidrsIsRefused() {
       assertThatThrownBy(() -> render(t -> t.set("networkPolicy.enabled", true)))
           .hasMessageContaining("networkPolicy.database.cidrs");
@@ -330,10 +359,16 @@ class HelmChartTest {
     }
 
     @Test
-    void databaseUrlVerifiesTheServer() {
+    void databaseUrlVerifiesTheServerAgainstTheMountedCa() {
       for (Map<String, Object> pod : podSpecs(production)) {
-        String url = (String) byName(list(containers(pod).get(0), "env")).get("CARECONTEXT_DB_URL").get("value");
+        Map<String, Object> container = containers(pod).get(0);
+        String url = (String) byName(list(container, "env")).get("CARECONTEXT_DB_URL").get("value");
         assertThat(url).startsWith("jdbc:postgresql://").contains("sslmode=verify-full");
+        Map<String, Object> mount = byName(list(container, "volumeMounts")).get("db-ca");
+        assertThat(mount.get("readOnly")).isEqualTo(true);
+        assertThat(url).contains("sslrootcert=" + mount.get("mountPath") + "/ca.crt");
+        assertThat(map(byName(list(pod, "volumes")).get("db-ca"), "configMap").get("name"))
+            .isEqualTo("carecontext-db-ca");
       }
     }
 
