@@ -195,6 +195,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
     Files.createDirectories(dataDir());
     if (isRoot()) {
       // initdb refuses root; the cluster belongs to the postgres OS user, the secrets stay root's.
+      ensureTraversable(home);
       Path tmp = Files.createTempFile("cc-initdb", ".pw");
       Files.writeString(tmp, Files.readString(pwFile));
       run(List.of("chown", "postgres:postgres", tmp.toString()), "chown");
@@ -213,6 +214,21 @@ public final class EmbeddedPostgres implements AutoCloseable {
       run(List.of("chown", "postgres:postgres", log.toString()), "chown");
     } else {
       runInit(pwFile);
+    }
+  }
+
+  /**
+   * The postgres OS user must be able to reach the data directory: give "search" (x) on every
+   * ancestor that lacks it (e.g. a 0700 temporary directory), nothing more.
+   */
+  private static void ensureTraversable(Path dir) throws IOException {
+    for (Path p = dir; p != null; p = p.getParent()) {
+      var perms = Files.getPosixFilePermissions(p);
+      if (!perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+        perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+        Files.setPosixFilePermissions(p, perms);
+        LOG.info("gave other users search permission on {} so the postgres user can reach its data", p);
+      }
     }
   }
 

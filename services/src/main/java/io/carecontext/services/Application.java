@@ -1,0 +1,102 @@
+package io.carecontext.services;
+
+import io.carecontext.migrations.EmbeddedPostgres;
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/** The {@code ./carecontext} command line. */
+public final class Application {
+
+  private Application() {}
+
+  public static void main(String[] args) throws Exception {
+    String command = args.length == 0 ? "serve" : args[0];
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    int code;
+    try {
+      code = run(command, rest);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      System.err.println("carecontext: " + e.getMessage());
+      code = 2;
+    }
+    if (code != 0 || !("serve".equals(command) || "demo".equals(command))) {
+      System.exit(code);
+    }
+  }
+
+  static int run(String command, String[] rest) throws Exception {
+    RuntimeSettings settings = RuntimeSettings.fromEnvironment();
+    switch (command) {
+      case "serve" -> {
+        CareContextServer server = CareContextServer.start(settings);
+        System.out.println("CareContext listening on port " + server.port());
+        server.awaitShutdown();
+        return 0;
+      }
+      case "demo" -> {
+        CareContextServer server = CareContextServer.start(settings);
+        Demo demo = new Demo(server);
+        demo.printInstructions(demo.setUp(), System.out);
+        if (java.util.List.of(rest).contains("--exit")) {
+          server.close();
+          return 0;
+        }
+        server.awaitShutdown();
+        return 0;
+      }
+      case "db" -> {
+        return db(settings, rest);
+      }
+      case "help", "--help", "-h" -> {
+        usage(System.out);
+        return 0;
+      }
+      default -> {
+        System.err.println("carecontext: unknown command '" + command.replaceAll("[^A-Za-z0-9-]", "?") + "'");
+        usage(System.err);
+        return 2;
+      }
+    }
+  }
+
+  private static int db(RuntimeSettings settings, String[] rest) {
+    String action = rest.length == 0 ? "status" : rest[0];
+    EmbeddedPostgres pg = EmbeddedPostgres.at(settings.home().resolve("postgres"));
+    switch (action) {
+      case "start" -> {
+        pg.start();
+        System.out.println("embedded PostgreSQL running on 127.0.0.1:" + pg.port() + " (data in " + pg.dataDir() + ")");
+        return 0;
+      }
+      case "stop" -> {
+        pg.stop();
+        System.out.println("embedded PostgreSQL stopped");
+        return 0;
+      }
+      case "status" -> {
+        var port = pg.runningPort();
+        System.out.println(port.map(p -> "embedded PostgreSQL running on 127.0.0.1:" + p)
+            .orElse("embedded PostgreSQL not running (data in " + pg.dataDir() + ")"));
+        return port.isPresent() ? 0 : 3;
+      }
+      default -> {
+        System.err.println("carecontext db: use start, stop or status");
+        return 2;
+      }
+    }
+  }
+
+  static void usage(PrintStream out) {
+    out.println("""
+        usage: ./carecontext <command>
+
+          demo [--exit]      the main job: service + embedded PostgreSQL + a demo tenant, prints curl calls
+          serve              start the HTTP service (embedded PostgreSQL unless CARECONTEXT_DB_URL is set)
+          db start|stop|status   manage the embedded PostgreSQL under $CARECONTEXT_HOME/postgres
+          help               this text
+
+        environment: CARECONTEXT_PORT, CARECONTEXT_ADMIN_KEY, CARECONTEXT_DB_URL, CARECONTEXT_DB_USER,
+        CARECONTEXT_DB_PASSWORD, CARECONTEXT_DB_APP_USER, CARECONTEXT_DB_APP_PASSWORD, CARECONTEXT_HOME,
+        CARECONTEXT_KEK_FILE (see README.md)""");
+  }
+}

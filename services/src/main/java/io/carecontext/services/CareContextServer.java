@@ -1,0 +1,148 @@
+package io.carecontext.services;
+
+import io.carecontext.migrations.DatabaseConfig;
+import io.carecontext.migrations.EmbeddedPostgres;
+import io.carecontext.migrations.PlatformDatabase;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.runtime.Micronaut;
+import io.micronaut.runtime.server.EmbeddedServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the HTTP service: the database first (the embedded default when none is configured), its
+ * bootstrap (roles, migrations), then Micronaut. {@link #close()} stops all of it in reverse order.
+ */
+public final class CareContextServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CareContextServer.class);
+
+  private final EmbeddedPostgres embedded;
+  private final PlatformDatabase db;
+  private final ApplicationContext context;
+  private final String adminKey;
+
+  private CareContextServer(EmbeddedPostgres embedded, PlatformDatabase db, ApplicationContext context, String adminKey) {
+    this.embedded = embedded;
+    this.db = db;
+    this.context = context;
+    this.adminKey = adminKey;
+  }
+
+  public static CareContextServer start(RuntimeSettings settings) {
+    EmbeddedPostgres embedded = null;
+    DatabaseConfig config;
+    if (settings.dbUrl().isPresent()) {
+      config = new DatabaseConfig(settings.dbUrl().get(),
+          settings.dbUser().orElseThrow(() -> new IllegalArgumentException(
+              "CARECONTEXT_DB_URL is set but CARECONTEXT_DB_USER is not: set the owner/migration role's user and password")),
+          settings.dbPassword().orElse(null), settings.dbAppUser().orElse(null),
+          settings.dbAppPassword().orElse(null), settings.rolePrefix(), settings.dbPoolSize());
+    } else {
+      embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
+      DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
+      config = new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(), null, null,
+          settings.rolePrefix(), settings.dbPoolSize());
+    }
+    return start(settings, config, embedded);
+  }
+
+  /** Starts against a given database (tests use this with a fresh test database). */
+  public static CareContextServer start(RuntimeSettings settings, DatabaseConfig config, EmbeddedPostgres embedded) {
+    PlatformDatabase db = null;
+    try {
+      db = PlatformDatabase.bootstrap(config);
+      String adminKey = settings.adminKey().orElseGet(() -> generatedAdminKey(settings.home()));
+      Map<String, Object> props = new HashMap<>();
+      props.put("micronaut.server.port", settings.port());
+      props.put("carecontext.admin-key", adminKey);
+      props.put("carecontext.kek-file", settings.kekFile().toString());
+      ApplicationContext ctx = Micronaut.build(new String[0])
+          .mainClass(CareContextServer.class)
+          .banner(false)
+          .properties(props)
+          .singletons(db)
+          .start();
+      return new CareContextServer(embedded, db, ctx, adminKey);
+    } catch (RuntimeException e) {
+      if (db != null) {
+        db.close();
+      }
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e;
+    }
+  }
+
+  public int port() {
+    return context.getBean(EmbeddedServer.class).getPort();
+  }
+
+  public String adminKey() {
+    return adminKey;
+  }
+
+  public PlatformDatabase database() {
+    return db;
+  }
+
+  public ApplicationContext context() {
+    return context;
+  }
+
+  public Optional<EmbeddedPostgres> embedded() {
+    return Optional.ofNullable(embedded);
+  }
+
+  /** Blocks until the JVM is asked to stop; then shuts down cleanly. */
+  public void awaitShutdown() throws InterruptedException {
+    Runtime.getRuntime().addShutdownHook(new Thread(this::close, "carecontext-shutdown"));
+    Thread.currentThread().join();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (context.isRunning()) {
+      context.close();
+    }
+    db.close();
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+
+  /**
+   * Without CARECONTEXT_ADMIN_KEY a random operator key is kept in a 0600 file under the home
+   * directory, never printed to the log.
+   */
+  static String generatedAdminKey(Path home) {
+    Path file = home.resolve("admin.key");
+    try {
+      if (Files.exists(file)) {
+        return Files.readString(file, StandardCharsets.UTF_8).trim();
+      }
+      Files.createDirectories(home);
+      byte[] bytes = new byte[32];
+      new SecureRandom().nextBytes(bytes);
+      String key = "ccadmin_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(file, key, StandardCharsets.UTF_8);
+      LOG.info("no CARECONTEXT_ADMIN_KEY set: the platform operator key is in {}", file);
+      return key;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot keep the generated admin key under " + home
+          + ": set CARECONTEXT_ADMIN_KEY or make the directory writable", e);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.carecontext.services;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Settings read from the environment at start-up (each also as a system property, lower-case with
+ * dots: {@code CARECONTEXT_DB_URL} = {@code carecontext.db.url}).
+ */
+public record RuntimeSettings(
+    int port,
+    Optional<String> adminKey,
+    Optional<String> dbUrl,
+    Optional<String> dbUser,
+    Optional<String> dbPassword,
+    Optional<String> dbAppUser,
+    Optional<String> dbAppPassword,
+    String rolePrefix,
+    Path home,
+    Path kekFile,
+    int dbPoolSize) {
+
+  public static RuntimeSettings fromEnvironment() {
+    return from(System.getenv());
+  }
+
+  static RuntimeSettings from(Map<String, String> env) {
+    Path home = Path.of(get(env, "CARECONTEXT_HOME").orElse(".carecontext")).toAbsolutePath().normalize();
+    return new RuntimeSettings(
+        Integer.parseInt(get(env, "CARECONTEXT_PORT").orElse("8080")),
+        get(env, "CARECONTEXT_ADMIN_KEY"),
+        get(env, "CARECONTEXT_DB_URL"),
+        get(env, "CARECONTEXT_DB_USER"),
+        get(env, "CARECONTEXT_DB_PASSWORD"),
+        get(env, "CARECONTEXT_DB_APP_USER"),
+        get(env, "CARECONTEXT_DB_APP_PASSWORD"),
+        get(env, "CARECONTEXT_DB_ROLE_PREFIX").orElse("carecontext"),
+        home,
+        get(env, "CARECONTEXT_KEK_FILE").map(Path::of).orElse(home.resolve("kek.key")),
+        Integer.parseInt(get(env, "CARECONTEXT_DB_POOL_SIZE").orElse("16")));
+  }
+
+  private static Optional<String> get(Map<String, String> env, String name) {
+    String v = System.getProperty(name.toLowerCase(java.util.Locale.ROOT).replace('_', '.'));
+    if (v == null) {
+      v = env.get(name);
+    }
+    return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+  }
+}

@@ -1,0 +1,100 @@
+package io.carecontext.services.admin;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.services.auth.ApiKeySecrets;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.Role;
+import io.carecontext.services.http.ApiException;
+import io.carecontext.services.platform.ApiKeyRecord;
+import io.carecontext.services.platform.ApiKeyRepository;
+import io.carecontext.services.platform.TenantRepository;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/** API keys of one tenant: the secret is shown once, at creation; only its hash is stored. */
+@Controller("/admin/tenants/{tenant}/keys")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class KeyController {
+
+  private final ApiKeyRepository keys;
+  private final TenantRepository tenants;
+
+  public KeyController(ApiKeyRepository keys, TenantRepository tenants) {
+    this.keys = keys;
+    this.tenants = tenants;
+  }
+
+  @Post
+  public HttpResponse<AdminDtos.CreatedKey> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+                                                   @PathVariable String tenant, @Body AdminDtos.CreateKey body) {
+    TenantId id = requireActive(caller, tenant);
+    if (body.principal() == null || !body.principal().matches("^[A-Za-z0-9._@-]{1,100}$")) {
+      throw ApiException.badRequest("principal is required: 1 to 100 letters, digits, '.', '_', '@' or '-'");
+    }
+    if (body.roles() == null || body.roles().isEmpty()) {
+      throw ApiException.badRequest("roles is required: one or more of " + allRoles());
+    }
+    Set<String> roles = new LinkedHashSet<>();
+    for (String r : body.roles()) {
+      if (r == null || Role.fromCode(r).isEmpty()) {
+        throw ApiException.badRequest("unknown role; roles are " + allRoles());
+      }
+      roles.add(r);
+    }
+    if (body.expiresAt() != null && !body.expiresAt().isAfter(Instant.now())) {
+      throw ApiException.badRequest("expiresAt must be in the future");
+    }
+    if (body.practitionerId() != null && !body.practitionerId().matches("^[A-Za-z0-9\\-.]{1,64}$")) {
+      throw ApiException.badRequest("practitionerId must be a FHIR id ([A-Za-z0-9-.]{1,64})");
+    }
+    ApiKeySecrets.Issued issued = ApiKeySecrets.issue();
+    keys.insert(issued.keyId(), id.value(), body.principal(), "{" + String.join(",", roles) + "}",
+        issued.secretHash(), body.practitionerId(), body.expiresAt());
+    return HttpResponse.created(new AdminDtos.CreatedKey(issued.keyId(), issued.token(), body.principal(),
+        List.copyOf(roles), body.expiresAt(), body.practitionerId()));
+  }
+
+  @Get
+  public List<AdminDtos.KeyView> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+    TenantId id = requireActive(caller, tenant);
+    return keys.findByTenantIdOrderByCreatedAt(id.value()).stream().map(KeyController::view).toList();
+  }
+
+  @Delete("/{keyId}")
+  public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                   @PathVariable String keyId) {
+    TenantId id = requireActive(caller, tenant);
+    if (!keyId.matches("^[a-z0-9]{16,32}$") || keys.revoke(keyId, id.value()) == 0) {
+      throw ApiException.notFound("key_not_found", "no active key with that id in this tenant");
+    }
+    return HttpResponse.noContent();
+  }
+
+  private TenantId requireActive(Caller caller, String tenant) {
+    TenantId id = caller.requireTenantAdmin(tenant);
+    tenants.findById(id.value()).filter(t -> "active".equals(t.status())).orElseThrow(ApiException::tenantNotFound);
+    return id;
+  }
+
+  private static AdminDtos.KeyView view(ApiKeyRecord k) {
+    return new AdminDtos.KeyView(k.keyId(), k.principal(), k.roleCodes(), k.createdAt(), k.expiresAt(),
+        k.revokedAt(), k.practitionerId());
+  }
+
+  private static String allRoles() {
+    return String.join(", ", Arrays.stream(Role.values()).map(Role::code).toList());
+  }
+}

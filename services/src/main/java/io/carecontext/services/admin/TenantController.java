@@ -1,0 +1,133 @@
+package io.carecontext.services.admin;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantProvisioner;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.http.ApiException;
+import io.carecontext.services.platform.TenantRecord;
+import io.carecontext.services.platform.TenantRepository;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.core.type.Argument;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Patch;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+
+/** Tenants: the platform operator creates and deletes them; tenant admins read and patch their own. */
+@Controller("/admin/tenants")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class TenantController {
+
+  private final TenantProvisioner provisioner;
+  private final TenantRepository tenants;
+  private final JsonMapper json;
+
+  public TenantController(TenantProvisioner provisioner, TenantRepository tenants, JsonMapper json) {
+    this.provisioner = provisioner;
+    this.tenants = tenants;
+    this.json = json;
+  }
+
+  @Post
+  public HttpResponse<AdminDtos.TenantView> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+                                                   @Body AdminDtos.CreateTenant body) {
+    caller.requirePlatformAdmin();
+    if (body.id() == null || !TenantId.isValid(body.id())) {
+      throw new ApiException(HttpStatus.BAD_REQUEST, "invalid_tenant_id",
+          "tenant id must match ^[a-z][a-z0-9_]{1,30}$ (a lowercase letter, then 1 to 30 lowercase letters, digits or underscores)");
+    }
+    String name = body.name() == null || body.name().isBlank() ? body.id() : body.name().strip();
+    if (name.length() > 200) {
+      throw ApiException.badRequest("tenant name must be at most 200 characters");
+    }
+    Map<String, Object> settings = TenantSettings.merge(Map.of(),
+        body.settings() == null ? Map.of() : body.settings());
+    TenantId id = TenantId.of(body.id());
+    var existing = tenants.findById(id.value());
+    if (existing.isPresent() && !existing.get().name().equals(name) && "active".equals(existing.get().status())) {
+      throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with another name");
+    }
+    TenantProvisioner.Result result = provisioner.provision(id, name);
+    if (result.created()) {
+      tenants.updateNameAndSettings(id.value(), name, write(settings));
+    }
+    TenantRecord row = tenants.findById(id.value()).orElseThrow(ApiException::tenantNotFound);
+    AdminDtos.TenantView view = view(row, result.millis());
+    return result.created() ? HttpResponse.created(view) : HttpResponse.ok(view);
+  }
+
+  @Get
+  public List<AdminDtos.TenantView> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller) {
+    caller.requirePlatformAdmin();
+    return tenants.findByStatusOrderByTenantId("active").stream().map(r -> view(r, null)).toList();
+  }
+
+  @Get("/{tenant}")
+  public AdminDtos.TenantView get(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+    TenantId id = caller.requireTenantAdmin(tenant);
+    return view(active(id), null);
+  }
+
+  @Patch("/{tenant}")
+  public AdminDtos.TenantView patch(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                    @Body AdminDtos.PatchTenant body) {
+    TenantId id = caller.requireTenantAdmin(tenant);
+    TenantRecord row = active(id);
+    String name = body.name() == null ? row.name() : body.name().strip();
+    if (name.isEmpty() || name.length() > 200) {
+      throw ApiException.badRequest("tenant name must be 1 to 200 characters");
+    }
+    Map<String, Object> merged = TenantSettings.merge(read(row.settings()),
+        body.settings() == null ? Map.of() : body.settings());
+    tenants.updateNameAndSettings(id.value(), name, write(merged));
+    return view(active(id), null);
+  }
+
+  @Delete("/{tenant}")
+  public HttpResponse<Void> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+    caller.requirePlatformAdmin();
+    if (!TenantId.isValid(tenant) || !provisioner.delete(TenantId.of(tenant))) {
+      throw ApiException.tenantNotFound();
+    }
+    return HttpResponse.noContent();
+  }
+
+  private TenantRecord active(TenantId id) {
+    return tenants.findById(id.value()).filter(r -> "active".equals(r.status()))
+        .orElseThrow(ApiException::tenantNotFound);
+  }
+
+  private AdminDtos.TenantView view(TenantRecord r, @Nullable Long millis) {
+    Map<String, Object> settings = TenantSettings.merge(read(r.settings()), Map.of());
+    return new AdminDtos.TenantView(r.tenantId(), r.name(), r.status(), settings, r.createdAt(), r.updatedAt(), millis);
+  }
+
+  private Map<String, Object> read(String settings) {
+    try {
+      return settings == null ? Map.of() : json.readValue(settings, Argument.mapOf(String.class, Object.class));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private String write(Map<String, Object> settings) {
+    try {
+      return json.writeValueAsString(settings);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

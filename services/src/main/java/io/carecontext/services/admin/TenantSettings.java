@@ -1,0 +1,79 @@
+package io.carecontext.services.admin;
+
+import io.carecontext.services.http.ApiException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A tenant's settings: defaults, and validation of a PATCH. Unknown keys are refused so a typo
+ * never silently leaves a safeguard at its default.
+ */
+public final class TenantSettings {
+
+  private TenantSettings() {}
+
+  public static Map<String, Object> defaults() {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("consentMode", "opt-in");
+    d.put("retentionYears", 6);
+    d.put("careRelationship", true);
+    d.put("datePolicy", "shift");
+    d.put("rateLimitPerMinute", 600);
+    d.put("embedding", Map.of("provider", "in-process"));
+    d.put("llm", Map.of("endpoints", List.of(), "allowDeidentifiedToNonBaa", false));
+    d.put("rolePolicies", Map.of());
+    d.put("contextTokenBudget", 2000);
+    return d;
+  }
+
+  /** Returns {@code current} with {@code patch} merged in, after checking every patched key. */
+  public static Map<String, Object> merge(Map<String, Object> current, Map<String, Object> patch) {
+    Map<String, Object> merged = new LinkedHashMap<>(defaults());
+    merged.putAll(current);
+    for (Map.Entry<String, Object> e : patch.entrySet()) {
+      check(e.getKey(), e.getValue());
+      merged.put(e.getKey(), e.getValue());
+    }
+    return merged;
+  }
+
+  static void check(String key, Object value) {
+    switch (key) {
+      case "consentMode" -> requireOneOf(key, value, List.of("opt-in", "opt-out"));
+      case "datePolicy" -> requireOneOf(key, value, List.of("token", "shift", "year"));
+      case "retentionYears" -> requireInt(key, value, 1, 100);
+      case "rateLimitPerMinute" -> requireInt(key, value, 1, 1_000_000);
+      case "contextTokenBudget" -> requireInt(key, value, 100, 32_000);
+      case "careRelationship" -> {
+        if (!(value instanceof Boolean)) {
+          throw ApiException.badRequest("settings.careRelationship must be true or false");
+        }
+      }
+      case "embedding", "llm", "rolePolicies" -> {
+        if (!(value instanceof Map)) {
+          throw ApiException.badRequest("settings." + key + " must be a JSON object");
+        }
+      }
+      default -> throw ApiException.badRequest("unknown setting '" + safe(key) + "'; known settings: "
+          + String.join(", ", defaults().keySet()));
+    }
+  }
+
+  private static void requireOneOf(String key, Object value, List<String> allowed) {
+    if (!(value instanceof String s) || !allowed.contains(s)) {
+      throw ApiException.badRequest("settings." + key + " must be one of " + allowed);
+    }
+  }
+
+  private static void requireInt(String key, Object value, int min, int max) {
+    if (!(value instanceof Number n) || n.doubleValue() != Math.floor(n.doubleValue())
+        || n.longValue() < min || n.longValue() > max) {
+      throw ApiException.badRequest("settings." + key + " must be a whole number from " + min + " to " + max);
+    }
+  }
+
+  private static String safe(String key) {
+    return key.length() > 40 || !key.matches("^[A-Za-z0-9_.-]*$") ? "(invalid name)" : key;
+  }
+}

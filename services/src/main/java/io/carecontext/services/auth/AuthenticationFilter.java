@@ -1,0 +1,123 @@
+package io.carecontext.services.auth;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.services.http.ApiError;
+import io.carecontext.services.platform.ApiKeyRecord;
+import io.carecontext.services.platform.ApiKeyRepository;
+import io.carecontext.services.platform.TenantRepository;
+import io.micronaut.context.annotation.Value;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.RequestFilter;
+import io.micronaut.http.annotation.ResponseFilter;
+import io.micronaut.http.annotation.ServerFilter;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticates every request except health and API docs, and writes one access-log line per
+ * request with request id, tenant and principal — never bodies, query text or key material.
+ */
+@ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
+public class AuthenticationFilter {
+
+  private static final Logger ACCESS = LoggerFactory.getLogger("carecontext.access");
+  private static final String STARTED = "carecontext.started";
+  private static final String REQUEST_ID = "carecontext.requestId";
+
+  private final ApiKeyRepository keys;
+  private final TenantRepository tenants;
+  private final String adminKey;
+
+  public AuthenticationFilter(ApiKeyRepository keys, TenantRepository tenants,
+                              @Nullable @Value("${carecontext.admin-key:}") String adminKey) {
+    this.keys = keys;
+    this.tenants = tenants;
+    this.adminKey = adminKey == null ? "" : adminKey;
+  }
+
+  static boolean isPublic(String path) {
+    return path.equals("/health") || path.startsWith("/health/") || path.equals("/openapi.yml")
+        || path.startsWith("/swagger") || path.startsWith("/openapi/") || path.equals("/favicon.ico");
+  }
+
+  @RequestFilter
+  @ExecuteOn(TaskExecutors.BLOCKING)
+  public @Nullable HttpResponse<?> authenticate(HttpRequest<?> request) {
+    request.setAttribute(STARTED, System.nanoTime());
+    String requestId = request.getHeaders().get("X-Request-Id");
+    if (requestId == null || !requestId.matches("^[A-Za-z0-9._-]{1,64}$")) {
+      requestId = UUID.randomUUID().toString();
+    }
+    request.setAttribute(REQUEST_ID, requestId);
+    if (isPublic(request.getPath())) {
+      return null;
+    }
+    Optional<Caller> caller = bearer(request).flatMap(this::resolve);
+    if (caller.isEmpty()) {
+      return HttpResponse.status(HttpStatus.UNAUTHORIZED)
+          .header("WWW-Authenticate", "Bearer")
+          .body(new ApiError("unauthorized",
+              "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>"));
+    }
+    request.setAttribute(Caller.ATTRIBUTE, caller.get());
+    return null;
+  }
+
+  @ResponseFilter
+  public void log(HttpRequest<?> request, MutableHttpResponse<?> response) {
+    Object id = request.getAttribute(REQUEST_ID).orElse("-");
+    response.header("X-Request-Id", String.valueOf(id));
+    long started = request.getAttribute(STARTED, Long.class).orElse(System.nanoTime());
+    Caller c = request.getAttribute(Caller.ATTRIBUTE, Caller.class).orElse(null);
+    // The path may carry a patient id (a direct identifier in many EHRs): log the route shape only.
+    ACCESS.info("request_id={} method={} route={} status={} tenant={} principal={} ms={}",
+        id, request.getMethodName(), routeShape(request.getPath()), response.code(),
+        c == null || c.tenant() == null ? "-" : c.tenant(), c == null ? "-" : c.principal(),
+        (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /** {@code /v1/acme/patients/123/context} → {@code /v1/acme/patients/{id}/context}. */
+  static String routeShape(String path) {
+    return path.replaceAll("/patients/[^/]+", "/patients/{id}")
+        .replaceAll("^(/fhir/[^/]+/[A-Za-z]+)/[^/$][^/]*", "$1/{id}")
+        .replaceAll("/keys/[^/]+", "/keys/{keyId}");
+  }
+
+  private static Optional<String> bearer(HttpRequest<?> request) {
+    String header = request.getHeaders().getAuthorization().orElse(null);
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return Optional.empty();
+    }
+    return Optional.of(header.substring(7).trim());
+  }
+
+  private Optional<Caller> resolve(String token) {
+    if (!adminKey.isEmpty() && ApiKeySecrets.sameSecret(token, adminKey)) {
+      return Optional.of(Caller.platformOperator());
+    }
+    return ApiKeySecrets.parse(token).flatMap(parsed -> keys.findById(parsed.keyId())
+        .filter(k -> ApiKeySecrets.matches(parsed.secret(), k.secretHash()))
+        .filter(k -> k.usableAt(Instant.now()))
+        .filter(k -> tenants.findById(k.tenantId()).filter(t -> "active".equals(t.status())).isPresent())
+        .map(AuthenticationFilter::toCaller));
+  }
+
+  private static Caller toCaller(ApiKeyRecord k) {
+    Set<Role> roles = EnumSet.noneOf(Role.class);
+    for (String code : k.roleCodes()) {
+      Role.fromCode(code).ifPresent(roles::add);
+    }
+    return new Caller(TenantId.of(k.tenantId()), k.principal(), k.keyId(), roles, k.practitionerId(), false);
+  }
+}

@@ -1,0 +1,70 @@
+package io.carecontext.services.auth;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.services.http.ApiException;
+import java.util.Set;
+
+/**
+ * Who is calling: the platform operator (bootstrap admin key), or a principal of one tenant with
+ * roles. Attached to the request by {@link AuthenticationFilter}.
+ */
+public record Caller(TenantId tenant, String principal, String keyId, Set<Role> roles, String practitionerId,
+                     boolean platformAdmin) {
+
+  public static final String ATTRIBUTE = "carecontext.caller";
+
+  public Caller {
+    roles = Set.copyOf(roles);
+  }
+
+  public static Caller platformOperator() {
+    return new Caller(null, "platform-admin", "bootstrap", Set.of(), null, true);
+  }
+
+  /**
+   * The caller's view of the tenant in the path: a tenant that is not the caller's is answered
+   * exactly like one that does not exist, so a key learns nothing about other tenants.
+   */
+  public TenantId requireTenant(String pathTenant) {
+    if (platformAdmin) {
+      if (!TenantId.isValid(pathTenant)) {
+        throw ApiException.tenantNotFound();
+      }
+      return TenantId.of(pathTenant);
+    }
+    if (tenant == null || !tenant.value().equals(pathTenant)) {
+      throw ApiException.tenantNotFound();
+    }
+    return tenant;
+  }
+
+  /** Requires the tenant of the path and at least one of the roles. */
+  public TenantId requireRole(String pathTenant, Role... anyOf) {
+    TenantId t = requireTenant(pathTenant);
+    if (platformAdmin) {
+      throw ApiException.forbidden("the platform operator key manages tenants; use a tenant key with role "
+          + anyOf[0].code() + " for this");
+    }
+    for (Role r : anyOf) {
+      if (roles.contains(r)) {
+        return t;
+      }
+    }
+    throw ApiException.forbidden("this key lacks the role this needs (" + anyOf[0].code() + ")");
+  }
+
+  public void requirePlatformAdmin() {
+    if (!platformAdmin) {
+      throw ApiException.forbidden("only the platform operator key may do this");
+    }
+  }
+
+  /** Platform operator, or a tenant-admin key of that tenant. */
+  public TenantId requireTenantAdmin(String pathTenant) {
+    TenantId t = requireTenant(pathTenant);
+    if (!platformAdmin && !roles.contains(Role.TENANT_ADMIN)) {
+      throw ApiException.forbidden("this needs the platform operator key or a tenant-admin key");
+    }
+    return t;
+  }
+}

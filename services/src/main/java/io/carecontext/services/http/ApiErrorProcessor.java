@@ -1,0 +1,39 @@
+package io.carecontext.services.http;
+
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.server.exceptions.response.ErrorContext;
+import io.micronaut.http.server.exceptions.response.ErrorResponseProcessor;
+import jakarta.inject.Singleton;
+
+/**
+ * Turns the framework's own errors (no route, bad JSON, wrong method, unsupported media type…) into
+ * {@code {"error","message"}}. The framework's messages can quote the request body, which may hold
+ * PHI, so they are replaced by fixed texts chosen by status.
+ */
+@Singleton
+public class ApiErrorProcessor implements ErrorResponseProcessor<ApiError> {
+
+  @Override
+  public MutableHttpResponse<ApiError> processResponse(ErrorContext context, MutableHttpResponse<?> response) {
+    HttpStatus status = response.status();
+    ApiError body = switch (status.getCode()) {
+      case 400 -> new ApiError("bad_request",
+          "the request is malformed: send a JSON body with the documented fields (see /openapi.yml)");
+      case 401 -> new ApiError("unauthorized", "missing or invalid API key");
+      case 403 -> new ApiError("forbidden", "this key may not do that");
+      case 404 -> new ApiError("not_found", "no such resource: check the path");
+      case 405 -> new ApiError("method_not_allowed", "this path does not accept that method");
+      case 406 -> new ApiError("not_acceptable", "ask for application/json");
+      case 413 -> new ApiError("payload_too_large", "the request body is over the configured limit");
+      case 415 -> new ApiError("unsupported_media_type", "send Content-Type: application/json");
+      case 429 -> new ApiError("rate_limited", "too many requests: retry later");
+      case 503 -> new ApiError("unavailable", "the service is not ready: retry later");
+      default -> status.getCode() >= 500
+          ? new ApiError("internal_error", "the server failed to handle the request; it was logged without its content")
+          : new ApiError(status.name().toLowerCase(java.util.Locale.ROOT), status.getReason());
+    };
+    return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
+  }
+}

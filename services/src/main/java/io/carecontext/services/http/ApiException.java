@@ -1,0 +1,53 @@
+package io.carecontext.services.http;
+
+import io.micronaut.http.HttpStatus;
+
+/**
+ * An error answered as {@code {"error": code, "message": message}}. Messages are written for the
+ * caller to fix the request and never contain PHI or secrets.
+ */
+public class ApiException extends RuntimeException {
+
+  private final HttpStatus status;
+  private final String code;
+
+  public ApiException(HttpStatus status, String code, String message) {
+    super(message, null, false, false);
+    this.status = status;
+    this.code = code;
+  }
+
+  public HttpStatus status() {
+    return status;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  public static ApiException badRequest(String message) {
+    return new ApiException(HttpStatus.BAD_REQUEST, "bad_request", message);
+  }
+
+  public static ApiException unauthorized() {
+    return new ApiException(HttpStatus.UNAUTHORIZED, "unauthorized",
+        "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>");
+  }
+
+  public static ApiException forbidden(String message) {
+    return new ApiException(HttpStatus.FORBIDDEN, "forbidden", message);
+  }
+
+  /** The one answer for a tenant that does not exist and a tenant that is not the caller's. */
+  public static ApiException tenantNotFound() {
+    return new ApiException(HttpStatus.NOT_FOUND, "tenant_not_found", "no such tenant");
+  }
+
+  public static ApiException notFound(String code, String message) {
+    return new ApiException(HttpStatus.NOT_FOUND, code, message);
+  }
+
+  public static ApiException conflict(String code, String message) {
+    return new ApiException(HttpStatus.CONFLICT, code, message);
+  }
+}

@@ -1,0 +1,23 @@
+package io.carecontext.services.http;
+
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.annotation.Produces;
+import io.micronaut.http.server.exceptions.ExceptionHandler;
+import jakarta.inject.Singleton;
+
+@Produces
+@Singleton
+@Requires(classes = {ApiException.class, ExceptionHandler.class})
+public class ApiExceptionHandler implements ExceptionHandler<ApiException, HttpResponse<ApiError>> {
+
+  @Override
+  public HttpResponse<ApiError> handle(HttpRequest request, ApiException e) {
+    var response = HttpResponse.<ApiError>status(e.status()).body(new ApiError(e.code(), e.getMessage()));
+    if (e.status().getCode() == 401) {
+      response.header("WWW-Authenticate", "Bearer");
+    }
+    return response;
+  }
+}

@@ -1,0 +1,26 @@
+package io.carecontext.services.platform;
+
+import io.micronaut.data.annotation.Query;
+import io.micronaut.data.jdbc.annotation.JdbcRepository;
+import io.micronaut.data.model.query.builder.sql.Dialect;
+import io.micronaut.data.repository.GenericRepository;
+import java.util.List;
+import java.util.Optional;
+
+@JdbcRepository(dialect = Dialect.POSTGRES)
+public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String> {
+
+  Optional<ApiKeyRecord> findById(String keyId);
+
+  List<ApiKeyRecord> findByTenantIdOrderByCreatedAt(String tenantId);
+
+  @Query("INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash, practitioner_id, expires_at) "
+      + "VALUES (:keyId, :tenantId, :principal, CAST(:roles AS text[]), :secretHash, :practitionerId, :expiresAt)")
+  void insert(String keyId, String tenantId, String principal, String roles, byte[] secretHash,
+              @io.micronaut.core.annotation.Nullable String practitionerId,
+              @io.micronaut.core.annotation.Nullable java.time.Instant expiresAt);
+
+  @Query("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = :keyId AND tenant_id = :tenantId "
+      + "AND revoked_at IS NULL")
+  int revoke(String keyId, String tenantId);
+}

@@ -1,0 +1,20 @@
+package io.carecontext.services.platform;
+
+import io.micronaut.data.annotation.Query;
+import io.micronaut.data.jdbc.annotation.JdbcRepository;
+import io.micronaut.data.model.query.builder.sql.Dialect;
+import io.micronaut.data.repository.GenericRepository;
+import java.util.List;
+import java.util.Optional;
+
+@JdbcRepository(dialect = Dialect.POSTGRES)
+public interface TenantRepository extends GenericRepository<TenantRecord, String> {
+
+  Optional<TenantRecord> findById(String tenantId);
+
+  List<TenantRecord> findByStatusOrderByTenantId(String status);
+
+  @Query("UPDATE platform.tenants SET name = :name, settings = CAST(:settings AS jsonb), updated_at = now() "
+      + "WHERE tenant_id = :tenantId AND status = 'active'")
+  int updateNameAndSettings(String tenantId, String name, String settings);
+}

@@ -1,0 +1,195 @@
+package io.carecontext.services;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.testing.TestPostgres;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The admin API and authentication of API.md, end to end over HTTP on real PostgreSQL. */
+class AdminApiIT {
+
+  static TestServer app;
+  static String adminKeyA;
+  static String clinicianA;
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer();
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"acme\",\"name\":\"Acme Health\"}")
+        .statusCode()).isEqualTo(201);
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"bravo\",\"name\":\"Bravo\"}")
+        .statusCode()).isEqualTo(201);
+    adminKeyA = secret(createKey("acme", "{\"principal\":\"ops\",\"roles\":[\"tenant-admin\"]}"));
+    clinicianA = secret(createKey("acme", "{\"principal\":\"dr-lee\",\"roles\":[\"clinician\"]}"));
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  static HttpResponse<String> createKey(String tenant, String body) {
+    HttpResponse<String> r = app.call("POST", "/admin/tenants/" + tenant + "/keys", app.adminKey(), body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return r;
+  }
+
+  static String secret(HttpResponse<String> created) {
+    return field(created.body(), "secret");
+  }
+
+  static String field(String json, String name) {
+    Matcher m = Pattern.compile("\"" + name + "\"\\s*:\\s*\"([^\"]*)\"").matcher(json);
+    assertThat(m.find()).as("field " + name + " in response").isTrue();
+    return m.group(1);
+  }
+
+  @Test
+  void healthNeedsNoKeyButEverythingElseDoes() {
+    assertThat(app.call("GET", "/health", null, null).statusCode()).isEqualTo(200);
+    HttpResponse<String> r = app.call("GET", "/admin/tenants/acme", null, null);
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.body()).contains("\"error\":\"unauthorized\"").contains("\"message\"");
+    assertThat(app.call("GET", "/admin/tenants/acme", "cck_nonsense", null).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void creatingATenantTwiceIsIdempotent() {
+    HttpResponse<String> again = app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"acme\",\"name\":\"Acme Health\"}");
+    assertThat(again.statusCode()).isEqualTo(200);
+    HttpResponse<String> other = app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"acme\",\"name\":\"Other\"}");
+    assertThat(other.statusCode()).isEqualTo(409);
+    assertThat(other.body()).contains("tenant_exists");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a;drop", "A", "", "x", "ab-c", "tenänt", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+  void badTenantIdsGet400AndCreateNothing(String id) throws SQLException {
+    int schemasBefore = count("SELECT count(*) FROM pg_namespace");
+    int rolesBefore = count("SELECT count(*) FROM pg_roles");
+    HttpResponse<String> r = app.call("POST", "/admin/tenants", app.adminKey(),
+        "{\"id\":\"" + id + "\",\"name\":\"Bad\"}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("\"error\":\"invalid_tenant_id\"").contains("^[a-z][a-z0-9_]{1,30}$");
+    assertThat(count("SELECT count(*) FROM pg_namespace")).isEqualTo(schemasBefore);
+    assertThat(count("SELECT count(*) FROM pg_roles")).isEqualTo(rolesBefore);
+  }
+
+  @Test
+  void aKeyOnAnotherTenantsPathLooksExactlyLikeAnUnknownTenant() {
+    HttpResponse<String> other = app.call("GET", "/admin/tenants/bravo", adminKeyA, null);
+    HttpResponse<String> unknown = app.call("GET", "/admin/tenants/nosuch", adminKeyA, null);
+    assertThat(other.statusCode()).isEqualTo(404);
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(other.body()).isEqualTo(unknown.body());
+    HttpResponse<String> otherKeys = app.call("GET", "/admin/tenants/bravo/keys", adminKeyA, null);
+    HttpResponse<String> unknownKeys = app.call("GET", "/admin/tenants/nosuch/keys", adminKeyA, null);
+    assertThat(otherKeys.statusCode()).isEqualTo(404);
+    assertThat(otherKeys.body()).isEqualTo(unknownKeys.body());
+    assertThat(app.call("GET", "/admin/tenants/acme", adminKeyA, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aKeyWithoutTheRoleIsForbiddenOnItsOwnTenant() {
+    HttpResponse<String> r = app.call("GET", "/admin/tenants/acme", clinicianA, null);
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.body()).contains("\"error\":\"forbidden\"");
+    assertThat(app.call("POST", "/admin/tenants", clinicianA, "{\"id\":\"evil\"}").statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void revokedKeysAreRefusedAtOnce() {
+    HttpResponse<String> created = createKey("acme", "{\"principal\":\"temp\",\"roles\":[\"tenant-admin\"]}");
+    String key = secret(created);
+    assertThat(app.call("GET", "/admin/tenants/acme", key, null).statusCode()).isEqualTo(200);
+    String keyId = field(created.body(), "keyId");
+    assertThat(app.call("DELETE", "/admin/tenants/acme/keys/" + keyId, app.adminKey(), null).statusCode())
+        .isEqualTo(204);
+    assertThat(app.call("GET", "/admin/tenants/acme", key, null).statusCode()).isEqualTo(401);
+    assertThat(app.call("DELETE", "/admin/tenants/acme/keys/" + keyId, app.adminKey(), null).statusCode())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void expiredKeysAreRefused() throws SQLException {
+    HttpResponse<String> created = createKey("acme",
+        "{\"principal\":\"short\",\"roles\":[\"tenant-admin\"],\"expiresAt\":\"2099-01-01T00:00:00Z\"}");
+    String key = secret(created);
+    assertThat(app.call("GET", "/admin/tenants/acme", key, null).statusCode()).isEqualTo(200);
+    execute("UPDATE platform.api_keys SET expires_at = now() - interval '1 second' WHERE key_id = '"
+        + field(created.body(), "keyId") + "'");
+    assertThat(app.call("GET", "/admin/tenants/acme", key, null).statusCode()).isEqualTo(401);
+    HttpResponse<String> past = app.call("POST", "/admin/tenants/acme/keys", app.adminKey(),
+        "{\"principal\":\"p\",\"roles\":[\"clinician\"],\"expiresAt\":\"2001-01-01T00:00:00Z\"}");
+    assertThat(past.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void keysAreValidatedAndOnlyTheirHashIsStored() throws SQLException {
+    assertThat(app.call("POST", "/admin/tenants/acme/keys", app.adminKey(), "{\"principal\":\"p\",\"roles\":[\"god\"]}")
+        .statusCode()).isEqualTo(400);
+    assertThat(app.call("POST", "/admin/tenants/acme/keys", app.adminKey(), "{\"roles\":[\"clinician\"]}")
+        .statusCode()).isEqualTo(400);
+    String secret = secret(createKey("acme", "{\"principal\":\"hash-check\",\"roles\":[\"auditor\"]}"));
+    String secretPart = secret.substring(secret.lastIndexOf('_') + 1);
+    assertThat(count("SELECT count(*) FROM platform.api_keys WHERE encode(secret_hash, 'escape') LIKE '%"
+        + secretPart + "%'")).isZero();
+    String list = app.call("GET", "/admin/tenants/acme/keys", app.adminKey(), null).body();
+    assertThat(list).contains("hash-check").contains("\"roles\":[\"auditor\"]").doesNotContain(secretPart);
+  }
+
+  @Test
+  void settingsArePatchedAndValidated() {
+    HttpResponse<String> ok = app.call("PATCH", "/admin/tenants/acme", adminKeyA,
+        "{\"settings\":{\"consentMode\":\"opt-out\",\"retentionYears\":7}}");
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(ok.body()).contains("\"consentMode\":\"opt-out\"").contains("\"retentionYears\":7");
+    HttpResponse<String> bad = app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{\"settings\":{\"consentMod\":\"x\"}}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("unknown setting 'consentMod'");
+    assertThat(app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{not json").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void deletingATenantRemovesItsSchemaRoleAndKeys() throws SQLException {
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"leaving\"}").statusCode()).isEqualTo(201);
+    String key = secret(createKey("leaving", "{\"principal\":\"x\",\"roles\":[\"tenant-admin\"]}"));
+    assertThat(app.call("DELETE", "/admin/tenants/leaving", app.adminKey(), null).statusCode()).isEqualTo(204);
+    assertThat(count("SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_leaving'")).isZero();
+    assertThat(count("SELECT count(*) FROM pg_roles WHERE rolname LIKE '%_tenant_leaving'")).isZero();
+    assertThat(app.call("GET", "/admin/tenants/leaving", key, null).statusCode()).isEqualTo(401);
+    assertThat(app.call("DELETE", "/admin/tenants/leaving", app.adminKey(), null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void unknownRoutesAndMethodsAnswerWithTheErrorShape() {
+    HttpResponse<String> r = app.call("GET", "/nope", app.adminKey(), null);
+    assertThat(r.statusCode()).isEqualTo(404);
+    assertThat(r.body()).contains("\"error\"").contains("\"message\"");
+  }
+
+  static int count(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  static void execute(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.carecontext.services;
+
+import io.carecontext.migrations.DatabaseConfig;
+import io.carecontext.migrations.testing.TestPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The real service on a fresh test database and a random port, driven over HTTP like a client. */
+public final class TestServer implements AutoCloseable {
+
+  public final CareContextServer server;
+  public final DatabaseConfig database;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  public TestServer() {
+    database = TestPostgres.freshDatabase();
+    try {
+      Path home = Files.createTempDirectory("cc-home");
+      RuntimeSettings settings = RuntimeSettings.from(Map.of(
+          "CARECONTEXT_PORT", "-1",
+          "CARECONTEXT_ADMIN_KEY", "test-admin-key-0123456789",
+          "CARECONTEXT_HOME", home.toString()));
+      server = CareContextServer.start(settings, database, null);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public String adminKey() {
+    return server.adminKey();
+  }
+
+  public HttpResponse<String> call(String method, String path, String key, String body) {
+    return call(method, path, key, body, "application/json");
+  }
+
+  public HttpResponse<String> call(String method, String path, String key, String body, String contentType) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path));
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    if (body != null) {
+      b.header("Content-Type", contentType);
+      b.method(method, HttpRequest.BodyPublishers.ofString(body));
+    } else {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}
