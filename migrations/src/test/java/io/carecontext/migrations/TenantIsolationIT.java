@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.pgvector.PGvector;
+import io.carecontext.migrations.testing.TestPlatform;
 import io.carecontext.migrations.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,13 +19,13 @@ import org.junit.jupiter.api.Test;
 /** Each isolation layer of ARCHITECTURE.md, proven alone against real PostgreSQL. */
 class TenantIsolationIT {
 
-  static PlatformFixture platform;
+  static TestPlatform platform;
   static final TenantId A = TenantId.of("alpha");
   static final TenantId B = TenantId.of("bravo");
 
   @BeforeAll
   static void setUp() {
-    platform = new PlatformFixture();
+    platform = new TestPlatform();
     platform.provisioner.provision(A, "Alpha Clinic");
     platform.provisioner.provision(B, "Bravo Hospital");
     insertChunk(A, "p1", "clinical");

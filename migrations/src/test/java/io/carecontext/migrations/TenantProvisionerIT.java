@@ -3,6 +3,7 @@ package io.carecontext.migrations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.carecontext.migrations.testing.TestPlatform;
 import io.carecontext.migrations.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -15,11 +16,11 @@ import org.junit.jupiter.api.Test;
 
 class TenantProvisionerIT {
 
-  static PlatformFixture platform;
+  static TestPlatform platform;
 
   @BeforeAll
   static void setUp() {
-    platform = new PlatformFixture();
+    platform = new TestPlatform();
   }
 
   @AfterAll
