@@ -1,0 +1,54 @@
+package io.carecontext.services.tenancy;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.services.admin.TenantSettings;
+import io.carecontext.services.http.ApiException;
+import io.carecontext.services.platform.TenantRecord;
+import io.carecontext.services.platform.TenantRepository;
+import io.micronaut.core.type.Argument;
+import io.micronaut.json.JsonMapper;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** Active tenants and their settings (defaults merged in), for every part of the service. */
+@Singleton
+public class TenantDirectory {
+
+  private final TenantRepository tenants;
+  private final JsonMapper json;
+
+  public TenantDirectory(TenantRepository tenants, JsonMapper json) {
+    this.tenants = tenants;
+    this.json = json;
+  }
+
+  public Optional<TenantRecord> active(TenantId tenant) {
+    return tenants.findById(tenant.value()).filter(r -> "active".equals(r.status()));
+  }
+
+  /** The tenant's settings with defaults; 404 (tenant_not_found) when it is not active. */
+  public Map<String, Object> settings(TenantId tenant) {
+    TenantRecord row = active(tenant).orElseThrow(ApiException::tenantNotFound);
+    Map<String, Object> merged = new LinkedHashMap<>(TenantSettings.defaults());
+    merged.putAll(parse(row.settings()));
+    return merged;
+  }
+
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> section(TenantId tenant, String key) {
+    Object v = settings(tenant).get(key);
+    return v instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+  }
+
+  private Map<String, Object> parse(String settings) {
+    try {
+      return settings == null ? Map.of() : json.readValue(settings, Argument.mapOf(String.class, Object.class));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
