@@ -107,15 +107,32 @@ public final class CareContextServer implements AutoCloseable {
 
   /** Blocks until the JVM is asked to stop; then shuts down cleanly. */
   public void awaitShutdown() throws InterruptedException {
-    Runtime.getRuntime().addShutdownHook(new Thread(this::close, "carecontext-shutdown"));
+    // Micronaut's own shutdown hook stops the HTTP server and the context; stopping the context
+    // from this hook as well deadlocks the two. This one waits for it, then closes the database.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      long deadline = System.nanoTime() + 15_000_000_000L;
+      while (context.isRunning() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      closeDatabase();
+    }, "carecontext-shutdown"));
     Thread.currentThread().join();
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
     if (context.isRunning()) {
       context.close();
     }
+    closeDatabase();
+  }
+
+  private synchronized void closeDatabase() {
     db.close();
     if (embedded != null) {
       embedded.close();
