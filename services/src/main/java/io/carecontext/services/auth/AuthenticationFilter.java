@@ -47,8 +47,10 @@ public class AuthenticationFilter {
   }
 
   static boolean isPublic(String path) {
-    return path.equals("/health") || path.startsWith("/health/") || path.equals("/openapi.yml")
-        || path.startsWith("/swagger") || path.startsWith("/openapi/") || path.equals("/favicon.ico");
+    return path.equals("/health") || path.startsWith("/health/") || path.equals("/metrics")
+        || path.equals("/openapi.yml") || path.equals("/openapi") || path.startsWith("/swagger-ui/")
+        || path.startsWith("/swagger/")
+        || path.equals("/favicon.ico");
   }
 
   @RequestFilter
