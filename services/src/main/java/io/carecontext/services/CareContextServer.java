@@ -67,6 +67,7 @@ public final class CareContextServer implements AutoCloseable {
       props.put("micronaut.server.port", settings.port());
       props.put("carecontext.admin-key", adminKey);
       props.put("carecontext.kek-file", settings.kekFile().toString());
+      props.putAll(tlsProperties(settings));
       ApplicationContext ctx = Micronaut.build(new String[0])
           .mainClass(CareContextServer.class)
           .banner(false)
@@ -83,6 +84,33 @@ public final class CareContextServer implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * With CARECONTEXT_TLS_CERT and CARECONTEXT_TLS_KEY (PEM) the service terminates TLS itself, on
+   * the configured port, TLS 1.2 and 1.3 only, and plain HTTP is off.
+   */
+  static Map<String, Object> tlsProperties(RuntimeSettings settings) {
+    if (settings.tlsCertificate().isEmpty() && settings.tlsKey().isEmpty()) {
+      return Map.of();
+    }
+    Path cert = settings.tlsCertificate().orElseThrow(() -> new IllegalArgumentException(
+        "CARECONTEXT_TLS_KEY is set but CARECONTEXT_TLS_CERT is not: give both PEM files"));
+    Path key = settings.tlsKey().orElseThrow(() -> new IllegalArgumentException(
+        "CARECONTEXT_TLS_CERT is set but CARECONTEXT_TLS_KEY is not: give both PEM files"));
+    for (Path p : java.util.List.of(cert, key)) {
+      if (!Files.isReadable(p)) {
+        throw new IllegalArgumentException("cannot read TLS file " + p + ": check the path and permissions");
+      }
+    }
+    Map<String, Object> tls = new HashMap<>();
+    tls.put("micronaut.server.ssl.enabled", true);
+    tls.put("micronaut.server.ssl.port", settings.port());
+    tls.put("micronaut.server.dual-protocol", false);
+    tls.put("micronaut.server.ssl.key-store.certificate-path", "file:" + cert.toAbsolutePath());
+    tls.put("micronaut.server.ssl.key-store.key-path", "file:" + key.toAbsolutePath());
+    tls.put("micronaut.server.ssl.protocols", java.util.List.of("TLSv1.3", "TLSv1.2"));
+    return tls;
   }
 
   public int port() {

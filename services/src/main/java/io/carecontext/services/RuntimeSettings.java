@@ -19,7 +19,9 @@ public record RuntimeSettings(
     String rolePrefix,
     Path home,
     Path kekFile,
-    int dbPoolSize) {
+    int dbPoolSize,
+    Optional<Path> tlsCertificate,
+    Optional<Path> tlsKey) {
 
   public static RuntimeSettings fromEnvironment() {
     return from(System.getenv());
@@ -38,7 +40,9 @@ public record RuntimeSettings(
         get(env, "CARECONTEXT_DB_ROLE_PREFIX").orElse("carecontext"),
         home,
         get(env, "CARECONTEXT_KEK_FILE").map(Path::of).orElse(home.resolve("kek.key")),
-        Integer.parseInt(get(env, "CARECONTEXT_DB_POOL_SIZE").orElse("16")));
+        Integer.parseInt(get(env, "CARECONTEXT_DB_POOL_SIZE").orElse("16")),
+        get(env, "CARECONTEXT_TLS_CERT").map(Path::of),
+        get(env, "CARECONTEXT_TLS_KEY").map(Path::of));
   }
 
   private static Optional<String> get(Map<String, String> env, String name) {

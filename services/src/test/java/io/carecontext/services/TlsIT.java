@@ -1,0 +1,94 @@
+package io.carecontext.services;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.carecontext.migrations.testing.TestPostgres;
+import java.io.FileInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The service terminates TLS 1.2+ with a configured PEM certificate and key. */
+class TlsIT {
+
+  static CareContextServer server;
+  static Path cert;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path dir = Files.createTempDirectory("cc-tls");
+    cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-keyout", key.toString(), "-out", cert.toString()).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    assertThat(p.waitFor()).isZero();
+    RuntimeSettings settings = RuntimeSettings.from(Map.of(
+        "CARECONTEXT_PORT", String.valueOf(freePort()),
+        "CARECONTEXT_ADMIN_KEY", "tls-admin-key-0123456789",
+        "CARECONTEXT_HOME", dir.toString(),
+        "CARECONTEXT_TLS_CERT", cert.toString(),
+        "CARECONTEXT_TLS_KEY", key.toString()));
+    server = CareContextServer.start(settings, TestPostgres.freshDatabase(), null);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  static int freePort() throws Exception {
+    try (var s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static HttpClient client(String... protocols) throws Exception {
+    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+    trust.load(null, null);
+    try (FileInputStream in = new FileInputStream(cert.toFile())) {
+      trust.setCertificateEntry("cc", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), null);
+    SSLParameters params = new SSLParameters();
+    params.setProtocols(protocols);
+    return HttpClient.newBuilder().sslContext(ctx).sslParameters(params).build();
+  }
+
+  @Test
+  void servesHttpsWithTls12AndTls13() throws Exception {
+    for (String protocol : new String[] {"TLSv1.2", "TLSv1.3"}) {
+      HttpResponse<String> r = client(protocol).send(
+          HttpRequest.newBuilder(URI.create("https://localhost:" + server.port() + "/health")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.sslSession()).isPresent();
+      assertThat(r.sslSession().get().getProtocol()).isEqualTo(protocol);
+    }
+  }
+
+  @Test
+  void plainHttpIsNotServed() {
+    assertThatThrownBy(() -> HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/health")).build(),
+        HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(java.io.IOException.class);
+  }
+}
