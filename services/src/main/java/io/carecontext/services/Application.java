@@ -52,6 +52,14 @@ public final class Application {
         return 0;
       }
       default -> {
+        if (io.carecontext.services.cli.Cli.handles(command)) {
+          java.io.PrintWriter out = new java.io.PrintWriter(System.out, true);
+          java.io.PrintWriter err = new java.io.PrintWriter(System.err, true);
+          String[] all = new String[rest.length + 1];
+          all[0] = command;
+          System.arraycopy(rest, 0, all, 1, rest.length);
+          return io.carecontext.services.cli.Cli.run(all, out, err);
+        }
         System.err.println("carecontext: unknown command '" + command.replaceAll("[^A-Za-z0-9-]", "?") + "'");
         usage(System.err);
         return 2;
@@ -93,6 +101,11 @@ public final class Application {
           demo [--exit]      the main job: service + embedded PostgreSQL + a demo tenant, prints curl calls
           serve              start the HTTP service (embedded PostgreSQL unless CARECONTEXT_DB_URL is set)
           db start|stop|status   manage the embedded PostgreSQL under $CARECONTEXT_HOME/postgres
+          tenant create|list|get|delete   tenants (platform operator key)
+          key create|list|revoke          API keys of a tenant
+          context            a patient's context, as the given key may see it
+          audit verify|export             a tenant's audit trail (auditor key)
+          (each of these takes --help, --url and --key)
           help               this text
 
         environment: CARECONTEXT_PORT, CARECONTEXT_ADMIN_KEY, CARECONTEXT_DB_URL, CARECONTEXT_DB_USER,

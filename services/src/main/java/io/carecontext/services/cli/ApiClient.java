@@ -1,0 +1,73 @@
+package io.carecontext.services.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** The command line's view of a running CareContext: plain HTTP calls with a key. */
+final class ApiClient {
+
+  private final String baseUrl;
+  private final String key;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  ApiClient(String baseUrl, String key) {
+    this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    this.key = key;
+  }
+
+  HttpResponse<String> send(String method, String path, String json) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofMinutes(2));
+    if (key != null && !key.isBlank()) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    if (json != null) {
+      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
+    } else {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (ConnectException e) {
+      throw new CliException("cannot reach CareContext at " + baseUrl
+          + ": start it with ./carecontext serve, or pass --url / set CARECONTEXT_URL");
+    } catch (IOException e) {
+      throw new CliException("request to " + baseUrl + " failed: " + e.getClass().getSimpleName());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+  }
+
+  HttpResponse<InputStream> stream(String path) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).GET();
+    if (key != null && !key.isBlank()) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      throw new CliException("cannot reach CareContext at " + baseUrl + ": " + e.getClass().getSimpleName());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+  }
+
+  /** The body on 2xx; otherwise a CliException carrying the server's own message. */
+  static String expectOk(HttpResponse<String> r) {
+    if (r.statusCode() / 100 == 2) {
+      return r.body();
+    }
+    String message = r.body() == null ? "" : r.body().replaceAll("(?s).*\"message\"\\s*:\\s*\"([^\"]*)\".*", "$1");
+    if (message.equals(r.body())) {
+      message = r.body().length() > 300 ? r.body().substring(0, 300) : r.body();
+    }
+    throw new CliException("HTTP " + r.statusCode() + ": " + message);
+  }
+}

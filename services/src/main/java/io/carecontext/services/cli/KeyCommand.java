@@ -1,0 +1,67 @@
+package io.carecontext.services.cli;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "key", description = "Create, list and revoke API keys of a tenant.",
+    subcommands = {KeyCommand.Create.class, KeyCommand.ListKeys.class, KeyCommand.Revoke.class})
+final class KeyCommand {
+
+  @Command(name = "create", description = "Create a key; its secret is printed once.")
+  static final class Create implements Callable<Integer> {
+    @Mixin Connection connection;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Option(names = "--tenant", required = true) String tenant;
+    @Option(names = "--principal", required = true, description = "who uses the key, e.g. dr-lee") String principal;
+    @Option(names = "--role", required = true, description = "ehr-integration, clinician, care-coordinator, billing, "
+        + "researcher, tenant-admin, auditor (repeat for several)") List<String> roles;
+    @Option(names = "--expires", description = "ISO-8601 instant, e.g. 2030-01-01T00:00:00Z") String expires;
+    @Option(names = "--practitioner", description = "FHIR Practitioner id (care relationship for clinicians)")
+    String practitioner;
+
+    @Override
+    public Integer call() {
+      String body = "{\"principal\":" + Json.quote(principal) + ",\"roles\":["
+          + roles.stream().map(Json::quote).collect(Collectors.joining(",")) + "]"
+          + (expires == null ? "" : ",\"expiresAt\":" + Json.quote(expires))
+          + (practitioner == null ? "" : ",\"practitionerId\":" + Json.quote(practitioner)) + "}";
+      spec.commandLine().getOut().println(ApiClient.expectOk(
+          connection.client(true).send("POST", "/admin/tenants/" + tenant + "/keys", body)));
+      return 0;
+    }
+  }
+
+  @Command(name = "list", description = "List a tenant's keys (never their secrets).")
+  static final class ListKeys implements Callable<Integer> {
+    @Mixin Connection connection;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Option(names = "--tenant", required = true) String tenant;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getOut().println(ApiClient.expectOk(
+          connection.client(true).send("GET", "/admin/tenants/" + tenant + "/keys", null)));
+      return 0;
+    }
+  }
+
+  @Command(name = "revoke", description = "Revoke a key at once.")
+  static final class Revoke implements Callable<Integer> {
+    @Mixin Connection connection;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Option(names = "--tenant", required = true) String tenant;
+    @Parameters(index = "0", description = "key id") String keyId;
+
+    @Override
+    public Integer call() {
+      ApiClient.expectOk(connection.client(true).send("DELETE", "/admin/tenants/" + tenant + "/keys/" + keyId, null));
+      spec.commandLine().getOut().println("key " + keyId + " revoked");
+      return 0;
+    }
+  }
+}

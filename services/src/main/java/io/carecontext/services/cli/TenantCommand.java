@@ -1,0 +1,67 @@
+package io.carecontext.services.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "tenant", description = "Create, list, show and delete tenants (platform operator key).",
+    subcommands = {TenantCommand.Create.class, TenantCommand.ListTenants.class, TenantCommand.Get.class,
+        TenantCommand.Delete.class})
+final class TenantCommand {
+
+  @Command(name = "create", description = "Provision a tenant: schema, role, policies and data key.")
+  static final class Create implements Callable<Integer> {
+    @Mixin Connection connection;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Parameters(index = "0", description = "tenant id: ^[a-z][a-z0-9_]{1,30}$") String id;
+    @Option(names = "--name", description = "display name (default: the id)") String name;
+
+    @Override
+    public Integer call() {
+      String body = "{\"id\":" + Json.quote(id) + (name == null ? "" : ",\"name\":" + Json.quote(name)) + "}";
+      spec.commandLine().getOut().println(ApiClient.expectOk(connection.client(true).send("POST", "/admin/tenants", body)));
+      return 0;
+    }
+  }
+
+  @Command(name = "list", description = "List active tenants.")
+  static final class ListTenants implements Callable<Integer> {
+    @Mixin Connection connection;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getOut().println(ApiClient.expectOk(connection.client(true).send("GET", "/admin/tenants", null)));
+      return 0;
+    }
+  }
+
+  @Command(name = "get", description = "Show a tenant's configuration.")
+  static final class Get implements Callable<Integer> {
+    @Mixin Connection connection;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Parameters(index = "0", description = "tenant id") String id;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getOut().println(ApiClient.expectOk(connection.client(true).send("GET", "/admin/tenants/" + id, null)));
+      return 0;
+    }
+  }
+
+  @Command(name = "delete", description = "Offboard a tenant: its data key is destroyed, schema and role dropped.")
+  static final class Delete implements Callable<Integer> {
+    @Mixin Connection connection;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Parameters(index = "0", description = "tenant id") String id;
+
+    @Override
+    public Integer call() {
+      ApiClient.expectOk(connection.client(true).send("DELETE", "/admin/tenants/" + id, null));
+      spec.commandLine().getOut().println("tenant " + id + " deleted");
+      return 0;
+    }
+  }
+}

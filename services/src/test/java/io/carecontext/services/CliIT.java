@@ -1,0 +1,83 @@
+package io.carecontext.services;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.services.cli.Cli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The command line against a live server: exit codes, output, and errors that say what to do. */
+class CliIT {
+
+  static TestServer app;
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer();
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  record Run(int code, String out, String err) {}
+
+  static Run cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--url=http://127.0.0.1:" + app.server.port());
+    int code = Cli.run(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void tenantAndKeyLifecycle() {
+    String admin = "--key=" + app.adminKey();
+    Run created = cli("tenant", "create", "clinic", "--name", "Clinic One", admin);
+    assertThat(created.code()).as(created.err()).isZero();
+    assertThat(created.out()).contains("\"id\":\"clinic\"").contains("Clinic One");
+    assertThat(cli("tenant", "list", admin).out()).contains("clinic");
+    assertThat(cli("tenant", "get", "clinic", admin).out()).contains("consentMode");
+
+    Run key = cli("key", "create", "--tenant", "clinic", "--principal", "dr-lee", "--role", "clinician",
+        "--practitioner", "pr-1", admin);
+    assertThat(key.code()).as(key.err()).isZero();
+    Matcher m = Pattern.compile("\"keyId\":\"([a-z0-9]+)\"").matcher(key.out());
+    assertThat(m.find()).isTrue();
+    assertThat(cli("key", "list", "--tenant", "clinic", admin).out()).contains(m.group(1)).doesNotContain("secret");
+    assertThat(cli("key", "revoke", "--tenant", "clinic", m.group(1), admin).code()).isZero();
+    assertThat(cli("key", "revoke", "--tenant", "clinic", m.group(1), admin).code()).isEqualTo(1);
+    assertThat(cli("tenant", "delete", "clinic", admin).code()).isZero();
+  }
+
+  @Test
+  void failuresExitNonZeroWithTheServersMessage() {
+    Run bad = cli("tenant", "create", "Bad;Id", "--key=" + app.adminKey());
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).contains("HTTP 400").contains("tenant id must match");
+    Run wrongKey = cli("tenant", "list", "--key=nope");
+    assertThat(wrongKey.code()).isEqualTo(1);
+    assertThat(wrongKey.err()).contains("HTTP 401");
+    Run usage = cli("key", "create", "--tenant", "x");
+    assertThat(usage.code()).isEqualTo(2);
+    assertThat(usage.err()).contains("Missing required option");
+  }
+
+  @Test
+  void anUnreachableServerIsExplained() {
+    StringWriter err = new StringWriter();
+    int code = Cli.run(new String[] {"tenant", "list", "--key=k", "--url=http://127.0.0.1:1"},
+        new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString()).contains("cannot reach CareContext").contains("./carecontext serve");
+  }
+}
