@@ -1,0 +1,47 @@
+package io.carecontext.fhir;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+
+/** Care relationships stated by CareTeam.participant, Encounter.participant and Patient.generalPractitioner. */
+public final class CareLinks {
+
+  private CareLinks() {}
+
+  public static List<CareLink> of(Resource resource) {
+    List<CareLink> links = new ArrayList<>();
+    String type = resource.fhirType();
+    String id = resource.getIdElement().getIdPart();
+    Optional<String> patient = PatientCompartment.patientIdOf(resource);
+    if (patient.isEmpty()) {
+      return links;
+    }
+    List<Reference> practitioners = new ArrayList<>();
+    if (resource instanceof CareTeam ct) {
+      ct.getParticipant().forEach(p -> practitioners.add(p.getMember()));
+    } else if (resource instanceof Encounter e) {
+      e.getParticipant().forEach(p -> practitioners.add(p.getIndividual()));
+    } else if (resource instanceof Patient p) {
+      practitioners.addAll(p.getGeneralPractitioner());
+    }
+    for (Reference r : practitioners) {
+      practitionerId(r).ifPresent(pr -> links.add(new CareLink(pr, patient.get(), type, id)));
+    }
+    return links.stream().distinct().toList();
+  }
+
+  static Optional<String> practitionerId(Reference ref) {
+    String r = ref == null ? null : ref.getReference();
+    if (r == null || !r.startsWith("Practitioner/")) {
+      return Optional.empty();
+    }
+    String id = r.substring("Practitioner/".length()).replaceAll("/_history/.*$", "");
+    return id.matches("[A-Za-z0-9\\-.]{1,64}") ? Optional.of(id) : Optional.empty();
+  }
+}

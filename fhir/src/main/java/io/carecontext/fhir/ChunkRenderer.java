@@ -1,0 +1,290 @@
+package io.carecontext.fhir;
+
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.hl7.fhir.r4.model.AllergyIntolerance;
+import org.hl7.fhir.r4.model.Attachment;
+import org.hl7.fhir.r4.model.CarePlan;
+import org.hl7.fhir.r4.model.Claim;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.Coverage;
+import org.hl7.fhir.r4.model.DiagnosticReport;
+import org.hl7.fhir.r4.model.DocumentReference;
+import org.hl7.fhir.r4.model.DomainResource;
+import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.ExplanationOfBenefit;
+import org.hl7.fhir.r4.model.Immunization;
+import org.hl7.fhir.r4.model.MedicationRequest;
+import org.hl7.fhir.r4.model.MedicationStatement;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Procedure;
+import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.Type;
+
+/**
+ * Renders a resource into short clinical statements for embedding. Each statement names codes
+ * with their system ({@code Hemoglobin A1c 7.2 % (LOINC 4548-4)}); narrative becomes plain text in
+ * bounded sentence windows. The Patient renders without direct identifiers (no name, identifier,
+ * contact or address; birth year only). Types not listed render nothing.
+ */
+public final class ChunkRenderer {
+
+  public static final int DEFAULT_WINDOW = 600;
+
+  private final int maxChars;
+
+  public ChunkRenderer() {
+    this(DEFAULT_WINDOW);
+  }
+
+  public ChunkRenderer(int maxChars) {
+    if (maxChars < 80) {
+      throw new IllegalArgumentException("chunk windows must be at least 80 characters");
+    }
+    this.maxChars = maxChars;
+  }
+
+  public List<ClinicalChunk> render(Resource resource) {
+    Builder b = new Builder(resource);
+    if (resource instanceof Patient p) {
+      patient(p, b);
+    } else if (resource instanceof Condition c) {
+      b.add(Category.CLINICAL, date(c.getRecordedDate(), c.getOnset()),
+          Texts.join("Condition:", Texts.concept(c.getCode()), status(c.getClinicalStatus()),
+              c.hasOnsetDateTimeType() ? "onset " + day(c.getOnsetDateTimeType().getValue()) + "." : ""));
+    } else if (resource instanceof Observation o) {
+      observation(o, b);
+    } else if (resource instanceof MedicationRequest m) {
+      b.add(Category.MEDICATION, date(m.getAuthoredOn(), null),
+          Texts.join("Medication request:", medication(m.getMedication()), dosage(m.getDosageInstruction()),
+              "status " + code(m.getStatus()) + "."));
+    } else if (resource instanceof MedicationStatement m) {
+      b.add(Category.MEDICATION, date(null, m.getEffective()),
+          Texts.join("Medication statement:", medication(m.getMedication()), dosage(m.getDosage()),
+              "status " + code(m.getStatus()) + "."));
+    } else if (resource instanceof AllergyIntolerance a) {
+      b.add(Category.CLINICAL, date(a.getRecordedDate(), a.getOnset()),
+          Texts.join("Allergy:", Texts.concept(a.getCode()),
+              a.hasCriticality() ? "criticality " + a.getCriticality().toCode() + "." : "",
+              a.getReaction().stream().flatMap(r -> r.getManifestation().stream()).map(Texts::concept)
+                  .collect(Collectors.joining(", ", "Reaction: ", ".")).replace("Reaction: .", "")));
+    } else if (resource instanceof Procedure p) {
+      b.add(Category.CLINICAL, date(null, p.getPerformed()),
+          Texts.join("Procedure:", Texts.concept(p.getCode()), "status " + code(p.getStatus()) + "."));
+    } else if (resource instanceof Immunization i) {
+      b.add(Category.CLINICAL, date(null, i.getOccurrence()),
+          Texts.join("Immunization:", Texts.concept(i.getVaccineCode()), "status " + code(i.getStatus()) + "."));
+    } else if (resource instanceof Encounter e) {
+      b.add(Category.CLINICAL, e.hasPeriod() ? day(e.getPeriod().getStart()) : null,
+          Texts.join("Encounter:", e.hasClass_() ? e.getClass_().getDisplay() : "",
+              e.getType().stream().map(Texts::concept).collect(Collectors.joining(", ")),
+              e.getReasonCode().stream().map(Texts::concept).collect(Collectors.joining(", ", "reason ", ""))
+                  .replaceAll("^reason $", ""),
+              "status " + code(e.getStatus()) + "."));
+    } else if (resource instanceof DiagnosticReport d) {
+      diagnosticReport(d, b);
+    } else if (resource instanceof DocumentReference d) {
+      documentReference(d, b);
+    } else if (resource instanceof CarePlan c) {
+      b.addText(Category.CLINICAL, date(c.hasPeriod() ? c.getPeriod().getStart() : null, null),
+          Texts.join("Care plan:", c.getTitle(), c.getDescription(),
+              c.getCategory().stream().map(Texts::concept).collect(Collectors.joining(", ")),
+              c.getActivity().stream().filter(a -> a.hasDetail()).map(a -> Texts.concept(a.getDetail().getCode()))
+                  .collect(Collectors.joining("; ")), Texts.plain(c.getText().getDivAsString())));
+    } else if (resource instanceof Coverage c) {
+      b.add(Category.ADMINISTRATIVE, c.hasPeriod() ? day(c.getPeriod().getStart()) : null,
+          Texts.join("Coverage:", Texts.concept(c.getType()), "status " + code(c.getStatus()) + ".",
+              c.getPayor().isEmpty() ? "" : "payor " + c.getPayorFirstRep().getDisplay() + "."));
+    } else if (resource instanceof Claim c) {
+      b.add(Category.ADMINISTRATIVE, day(c.getCreated()),
+          Texts.join("Claim:", Texts.concept(c.getType()), c.hasTotal() ? "total " + money(c.getTotal()) + "." : "",
+              c.getItem().stream().map(i -> Texts.concept(i.getProductOrService())).collect(Collectors.joining("; ")),
+              "status " + code(c.getStatus()) + "."));
+    } else if (resource instanceof ExplanationOfBenefit e) {
+      b.add(Category.ADMINISTRATIVE, day(e.getCreated()),
+          Texts.join("Explanation of benefit:", Texts.concept(e.getType()), "outcome " + code(e.getOutcome()) + ".",
+              e.getTotal().stream().map(t -> Texts.concept(t.getCategory()) + " " + money(t.getAmount()))
+                  .collect(Collectors.joining("; "))));
+    }
+    // Other types carry no clinical statements for retrieval (Practitioner, Organization, Consent…).
+    return b.chunks;
+  }
+
+  private void patient(Patient p, Builder b) {
+    String year = p.hasBirthDate() ? "born " + LocalDate.ofInstant(p.getBirthDate().toInstant(), ZoneOffset.UTC).getYear() : "";
+    b.add(Category.DEMOGRAPHIC, null, Texts.join("Patient:", p.hasGender() ? p.getGender().toCode() : "", year + ".",
+        p.hasDeceased() && (p.hasDeceasedDateTimeType() || p.getDeceasedBooleanType().booleanValue()) ? "Deceased." : "",
+        p.getCommunication().stream().map(c -> Texts.concept(c.getLanguage()))
+            .collect(Collectors.joining(", ", "Language: ", ".")).replace("Language: .", "")));
+  }
+
+  private void observation(Observation o, Builder b) {
+    boolean lab = o.getCategory().stream().flatMap(c -> c.getCoding().stream())
+        .anyMatch(c -> "laboratory".equals(c.getCode()));
+    StringBuilder text = new StringBuilder(Texts.join(Texts.concept(o.getCode()), value(o.getValue())));
+    if (o.hasReferenceRange()) {
+      var r = o.getReferenceRangeFirstRep();
+      if (r.hasLow() || r.hasHigh()) {
+        text.append(" (reference range ").append(r.hasLow() ? Texts.quantity(r.getLow()) : "")
+            .append(" to ").append(r.hasHigh() ? Texts.quantity(r.getHigh()) : "").append(")");
+      } else if (r.hasText()) {
+        text.append(" (reference range ").append(r.getText()).append(")");
+      }
+    }
+    for (var c : o.getComponent()) {
+      text.append("; ").append(Texts.join(Texts.concept(c.getCode()), value(c.getValue())));
+    }
+    if (o.hasInterpretation()) {
+      text.append(". Interpretation: ").append(o.getInterpretation().stream()
+          .map(i -> i.getCodingFirstRep().hasDisplay() ? i.getCodingFirstRep().getDisplay() : Texts.concept(i))
+          .collect(Collectors.joining(", ")));
+    }
+    text.append('.');
+    b.add(lab ? Category.LAB : Category.CLINICAL, date(o.getIssued(), o.getEffective()),
+        "Observation: " + text.toString().replace("..", "."));
+    for (var note : o.getNote()) {
+      b.addText(Category.NOTE, date(o.getIssued(), o.getEffective()), "Observation note: " + note.getText());
+    }
+  }
+
+  private void diagnosticReport(DiagnosticReport d, Builder b) {
+    LocalDate when = date(d.getIssued(), d.getEffective());
+    b.add(Category.LAB, when, Texts.join("Diagnostic report:", Texts.concept(d.getCode()),
+        "status " + code(d.getStatus()) + ".", d.getConclusion(),
+        d.getConclusionCode().stream().map(Texts::concept).collect(Collectors.joining(", "))));
+    for (Attachment a : d.getPresentedForm()) {
+      b.addText(Category.NOTE, when, attachmentText(a));
+    }
+  }
+
+  private void documentReference(DocumentReference d, Builder b) {
+    LocalDate when = d.hasDate() ? day(d.getDate()) : null;
+    String title = Texts.join(Texts.concept(d.getType()), d.getDescription());
+    for (var content : d.getContent()) {
+      String text = attachmentText(content.getAttachment());
+      if (!text.isBlank()) {
+        b.addText(Category.NOTE, when, (title.isBlank() ? "" : title + ": ") + text);
+      }
+    }
+  }
+
+  /** text/plain (or HTML) attachments, base64 data decoded; other media types are skipped. */
+  static String attachmentText(Attachment a) {
+    if (a == null || !a.hasData()) {
+      return "";
+    }
+    String type = a.hasContentType() ? a.getContentType().toLowerCase(java.util.Locale.ROOT) : "text/plain";
+    String raw = new String(a.getData(), StandardCharsets.UTF_8);
+    if (type.startsWith("text/html") || type.startsWith("application/xhtml")) {
+      return Texts.plain(raw);
+    }
+    return type.startsWith("text/") ? Texts.plain(raw) : "";
+  }
+
+  private static String value(Type v) {
+    if (v == null || v.isEmpty()) {
+      return "";
+    }
+    if (v instanceof Quantity q) {
+      return Texts.quantity(q);
+    }
+    if (v instanceof org.hl7.fhir.r4.model.CodeableConcept cc) {
+      return Texts.concept(cc);
+    }
+    return v.primitiveValue() == null ? "" : v.primitiveValue();
+  }
+
+  private static String medication(Type m) {
+    if (m instanceof org.hl7.fhir.r4.model.CodeableConcept cc) {
+      return Texts.concept(cc);
+    }
+    if (m instanceof org.hl7.fhir.r4.model.Reference r) {
+      return r.hasDisplay() ? r.getDisplay() : "medication";
+    }
+    return "";
+  }
+
+  private static String dosage(List<org.hl7.fhir.r4.model.Dosage> dosages) {
+    return dosages.stream().filter(d -> d.hasText()).map(org.hl7.fhir.r4.model.Dosage::getText)
+        .collect(Collectors.joining("; ", "", dosages.stream().anyMatch(d -> d.hasText()) ? "." : ""));
+  }
+
+  private static String money(org.hl7.fhir.r4.model.Money m) {
+    return m == null || !m.hasValue() ? "" : m.getValue().toPlainString() + (m.hasCurrency() ? " " + m.getCurrency() : "");
+  }
+
+  private static String status(org.hl7.fhir.r4.model.CodeableConcept cc) {
+    return cc == null || cc.isEmpty() ? "" : "(" + cc.getCodingFirstRep().getCode() + ")";
+  }
+
+  private static String code(Enum<?> e) {
+    if (e == null) {
+      return "unknown";
+    }
+    try {
+      return (String) e.getClass().getMethod("toCode").invoke(e);
+    } catch (ReflectiveOperationException ex) {
+      return e.name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private static LocalDate date(Date primary, Type effective) {
+    if (primary != null) {
+      return day(primary);
+    }
+    if (effective instanceof org.hl7.fhir.r4.model.DateTimeType dt && dt.getValue() != null) {
+      return day(dt.getValue());
+    }
+    if (effective instanceof org.hl7.fhir.r4.model.Period p && p.hasStart()) {
+      return day(p.getStart());
+    }
+    return null;
+  }
+
+  private static LocalDate day(Date d) {
+    return d == null ? null : LocalDate.ofInstant(d.toInstant(), ZoneOffset.UTC);
+  }
+
+  /** Collects the chunks of one resource with their shared metadata. */
+  private final class Builder {
+    final List<ClinicalChunk> chunks = new ArrayList<>();
+    final String type;
+    final String id;
+    final String patient;
+    final List<String> labels;
+
+    Builder(Resource r) {
+      type = r.fhirType();
+      id = r.getIdElement().getIdPart();
+      patient = PatientCompartment.patientIdOf(r).orElse(null);
+      labels = r.getMeta().getSecurity().stream().map(Coding::getCode).filter(c -> c != null).distinct().toList();
+    }
+
+    void add(Category category, LocalDate when, String text) {
+      String t = text.replaceAll("\\s+", " ").strip();
+      if (!t.isEmpty() && patient != null) {
+        chunks.add(new ClinicalChunk(type, id, patient, category, labels, when, chunks.size(), t));
+      }
+    }
+
+    /** Narrative or long text: split into bounded sentence windows. */
+    void addText(Category category, LocalDate when, String text) {
+      for (String w : Texts.windows(Texts.plain(text), maxChars)) {
+        add(category, when, w);
+      }
+    }
+  }
+
+  /** Narrative of any DomainResource as plain text (used by consumers that need it). */
+  public static String narrative(DomainResource r) {
+    return r.hasText() ? Texts.plain(r.getText().getDivAsString()) : "";
+  }
+}

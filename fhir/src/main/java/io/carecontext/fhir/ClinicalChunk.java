@@ -1,0 +1,25 @@
+package io.carecontext.fhir;
+
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One short clinical statement rendered from a resource, ready to embed. The text is PHI: never
+ * log it; {@link #toString()} leaves it out.
+ */
+public record ClinicalChunk(String resourceType, String resourceId, String patientId, Category category,
+                            List<String> securityLabels, LocalDate effectiveDate, int seq, String text) {
+
+  public ClinicalChunk {
+    Objects.requireNonNull(resourceType, "resourceType");
+    Objects.requireNonNull(category, "category");
+    Objects.requireNonNull(text, "text");
+    securityLabels = securityLabels == null ? List.of() : List.copyOf(securityLabels);
+  }
+
+  @Override
+  public String toString() {
+    return "ClinicalChunk[" + resourceType + "/" + resourceId + "#" + seq + ", " + category.code() + "]";
+  }
+}

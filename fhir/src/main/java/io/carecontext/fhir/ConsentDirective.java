@@ -1,0 +1,43 @@
+package io.carecontext.fhir;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * One R4 Consent (patient-privacy scope) reduced to what retrieval enforces: a base decision, its
+ * period and purposes, and the classes (resource types) and security labels excepted from it by
+ * nested provisions of the opposite type.
+ */
+public record ConsentDirective(String consentId, String patientId, String status, Decision baseDecision,
+                               Instant periodStart, Instant periodEnd, List<String> purposes,
+                               List<String> deniedClasses, List<String> deniedLabels,
+                               List<String> permittedClasses, List<String> permittedLabels) {
+
+  public enum Decision { PERMIT, DENY }
+
+  public ConsentDirective {
+    purposes = List.copyOf(purposes);
+    deniedClasses = List.copyOf(deniedClasses);
+    deniedLabels = List.copyOf(deniedLabels);
+    permittedClasses = List.copyOf(permittedClasses);
+    permittedLabels = List.copyOf(permittedLabels);
+  }
+
+  /** In force at that instant: status active and inside the period. */
+  public boolean inForce(Instant at) {
+    return "active".equals(status) && (periodStart == null || !at.isBefore(periodStart))
+        && (periodEnd == null || at.isBefore(periodEnd));
+  }
+
+  /** Whether this directive permits AI use of one resource for one purpose (deny by default). */
+  public boolean allows(Instant at, String purpose, String resourceType, Collection<String> labels) {
+    if (!inForce(at) || !(purposes.isEmpty() || purposes.contains(purpose))) {
+      return false;
+    }
+    if (baseDecision == Decision.PERMIT) {
+      return !deniedClasses.contains(resourceType) && labels.stream().noneMatch(deniedLabels::contains);
+    }
+    return permittedClasses.contains(resourceType) || labels.stream().anyMatch(permittedLabels::contains);
+  }
+}

@@ -1,0 +1,71 @@
+package io.carecontext.fhir;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.hl7.fhir.r4.model.Base;
+import org.hl7.fhir.r4.model.Property;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Required elements and well-formed references, beyond what the parser checks. Messages name the
+ * element path; they never quote values.
+ */
+public final class ResourceValidator {
+
+  private static final Map<String, List<String>> REQUIRED = Map.ofEntries(
+      Map.entry("Observation", List.of("status", "code", "subject")),
+      Map.entry("Condition", List.of("subject")),
+      Map.entry("MedicationRequest", List.of("status", "intent", "medication[x]", "subject")),
+      Map.entry("MedicationStatement", List.of("status", "medication[x]", "subject")),
+      Map.entry("AllergyIntolerance", List.of("patient")),
+      Map.entry("Procedure", List.of("status", "subject")),
+      Map.entry("Immunization", List.of("status", "vaccineCode", "patient")),
+      Map.entry("Encounter", List.of("status", "class")),
+      Map.entry("DiagnosticReport", List.of("status", "code", "subject")),
+      Map.entry("DocumentReference", List.of("status", "content")),
+      Map.entry("CarePlan", List.of("status", "intent", "subject")),
+      Map.entry("Coverage", List.of("status", "beneficiary", "payor")),
+      Map.entry("Claim", List.of("patient")),
+      Map.entry("ExplanationOfBenefit", List.of("patient")),
+      Map.entry("Consent", List.of("status", "scope", "category", "patient")),
+      Map.entry("CareTeam", List.of("subject")));
+
+  private ResourceValidator() {}
+
+  public static List<FhirIssue> validate(Resource resource) {
+    String type = resource.fhirType();
+    List<FhirIssue> issues = new ArrayList<>();
+    for (String element : REQUIRED.getOrDefault(type, List.of())) {
+      Property p = resource.getNamedProperty(element);
+      if (p == null || !p.hasValues() || p.getValues().stream().allMatch(Base::isEmpty)) {
+        issues.add(FhirIssue.error("required", null, type + "." + element.replace("[x]", ""),
+            type + "." + element.replace("[x]", "") + " is required"));
+      }
+    }
+    checkReferences(resource, type, issues);
+    return issues;
+  }
+
+  /** Every reference is {@code Type/id}, {@code urn:uuid:…}, an absolute URL or a conditional {@code Type?…}. */
+  private static void checkReferences(Resource resource, String type, List<FhirIssue> issues) {
+    for (Property p : resource.children()) {
+      for (Base v : p.getValues()) {
+        if (v instanceof Reference ref && ref.hasReference() && !wellFormed(ref.getReference())) {
+          issues.add(FhirIssue.error("invalid", null, type + "." + p.getName(),
+              type + "." + p.getName() + " is not a valid reference (use Type/id, urn:uuid:… or Type?identifier=system|value)"));
+        }
+      }
+    }
+  }
+
+  static boolean wellFormed(String ref) {
+    return ref.matches("^[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}(/_history/[A-Za-z0-9\\-.]{1,64})?$")
+        || ref.matches("^urn:uuid:[0-9a-fA-F\\-]{36}$")
+        || ref.matches("^urn:oid:[0-9.]+$")
+        || ref.matches("^[A-Z][A-Za-z]+\\?[^\\s]+$")
+        || ref.matches("^https?://\\S+/[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}$")
+        || ref.startsWith("#");
+  }
+}

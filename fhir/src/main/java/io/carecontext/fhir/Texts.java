@@ -1,0 +1,121 @@
+package io.carecontext.fhir;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Quantity;
+
+/** Plain-text helpers of the renderer: codes with their systems, quantities, HTML, sentence windows. */
+final class Texts {
+
+  private static final Map<String, String> SYSTEMS = Map.of(
+      "http://loinc.org", "LOINC",
+      "http://snomed.info/sct", "SNOMED CT",
+      "http://www.nlm.nih.gov/research/umls/rxnorm", "RxNorm",
+      "http://hl7.org/fhir/sid/icd-10-cm", "ICD-10-CM",
+      "http://hl7.org/fhir/sid/icd-10", "ICD-10",
+      "http://hl7.org/fhir/sid/cvx", "CVX",
+      "http://www.ama-assn.org/go/cpt", "CPT");
+  private static final Pattern SCRIPT = Pattern.compile("(?is)<(script|style)[^>]*>.*?</\\1>");
+  private static final Pattern TAG = Pattern.compile("(?s)<[^>]*>");
+  private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?])\\s+(?=[A-Z0-9\"'(\\[])");
+
+  private Texts() {}
+
+  /** {@code Hemoglobin A1c (LOINC 4548-4)}: display with the system's short name and code. */
+  static String concept(CodeableConcept cc) {
+    if (cc == null || cc.isEmpty()) {
+      return "";
+    }
+    Coding c = cc.getCoding().stream().filter(x -> x.hasDisplay() || x.hasCode()).findFirst().orElse(null);
+    String display = cc.hasText() ? cc.getText() : c != null && c.hasDisplay() ? c.getDisplay() : "";
+    if (c == null || !c.hasCode()) {
+      return display;
+    }
+    String system = c.hasSystem() ? SYSTEMS.getOrDefault(c.getSystem(), lastSegment(c.getSystem())) : "code";
+    return (display.isEmpty() ? "" : display + " ") + "(" + system + " " + c.getCode() + ")";
+  }
+
+  static String quantity(Quantity q) {
+    if (q == null || !q.hasValue()) {
+      return "";
+    }
+    String unit = q.hasUnit() ? q.getUnit() : q.hasCode() ? q.getCode() : "";
+    return q.getValue().stripTrailingZeros().toPlainString() + (unit.isEmpty() ? "" : " " + unit);
+  }
+
+  static String lastSegment(String system) {
+    String s = system.replaceAll("/+$", "");
+    return s.substring(s.lastIndexOf('/') + 1);
+  }
+
+  /** Narrative to plain text: scripts and styles dropped, tags removed, whitespace folded. */
+  static String plain(String html) {
+    if (html == null) {
+      return "";
+    }
+    String s = SCRIPT.matcher(html).replaceAll(" ");
+    s = TAG.matcher(s).replaceAll(" ");
+    s = s.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
+        .replace("&#39;", "'").replace("&amp;", "&");
+    return s.replaceAll("\\s+", " ").strip();
+  }
+
+  /**
+   * Long text in windows of at most {@code maxChars}, split on sentence boundaries, each window
+   * repeating the previous window's last sentence so no statement loses its context.
+   */
+  static List<String> windows(String text, int maxChars) {
+    List<String> out = new ArrayList<>();
+    String t = text.strip();
+    if (t.isEmpty()) {
+      return out;
+    }
+    if (t.length() <= maxChars) {
+      out.add(t);
+      return out;
+    }
+    List<String> sentences = new ArrayList<>();
+    for (String s : SENTENCE_END.split(t)) {
+      for (int i = 0; i < s.length(); i += maxChars) {
+        sentences.add(s.substring(i, Math.min(s.length(), i + maxChars)).strip());
+      }
+    }
+    StringBuilder window = new StringBuilder();
+    String last = null;
+    for (String s : sentences) {
+      if (window.length() > 0 && window.length() + 1 + s.length() > maxChars) {
+        out.add(window.toString());
+        window.setLength(0);
+        if (last != null && last.length() + 1 + s.length() <= maxChars) {
+          window.append(last);
+        }
+      }
+      if (window.length() > 0) {
+        window.append(' ');
+      }
+      window.append(s);
+      last = s;
+    }
+    if (window.length() > 0) {
+      out.add(window.toString());
+    }
+    return out;
+  }
+
+  static String join(String... parts) {
+    StringBuilder b = new StringBuilder();
+    for (String p : parts) {
+      if (p != null && !p.isBlank()) {
+        if (b.length() > 0) {
+          b.append(' ');
+        }
+        b.append(p.strip());
+      }
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,123 @@
+package io.carecontext.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.Test;
+
+class ChunkRendererTest {
+
+  final ChunkRenderer renderer = new ChunkRenderer();
+
+  Resource parse(String json) {
+    return Fhir.parseResource(json);
+  }
+
+  @Test
+  void observationWithCodeValueRangeAndInterpretation() {
+    List<ClinicalChunk> chunks = renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final",
+         "category":[{"coding":[{"code":"laboratory"}]}],
+         "code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c"}]},
+         "subject":{"reference":"Patient/p1"},"effectiveDateTime":"2024-03-05",
+         "valueQuantity":{"value":7.2,"unit":"%"},
+         "referenceRange":[{"low":{"value":4,"unit":"%"},"high":{"value":5.6,"unit":"%"}}],
+         "interpretation":[{"coding":[{"code":"H","display":"High"}]}],
+         "meta":{"security":[{"code":"R"}]}}"""));
+    assertThat(chunks).hasSize(1);
+    ClinicalChunk c = chunks.get(0);
+    assertThat(c.text()).isEqualTo(
+        "Observation: Hemoglobin A1c (LOINC 4548-4) 7.2 % (reference range 4 % to 5.6 %). Interpretation: High.");
+    assertThat(c.category()).isEqualTo(Category.LAB);
+    assertThat(c.patientId()).isEqualTo("p1");
+    assertThat(c.securityLabels()).containsExactly("R");
+    assertThat(c.effectiveDate()).hasToString("2024-03-05");
+  }
+
+  @Test
+  void bloodPressureComponents() {
+    List<ClinicalChunk> chunks = renderer.render(parse("""
+        {"resourceType":"Observation","id":"bp","status":"final",
+         "code":{"coding":[{"system":"http://loinc.org","code":"85354-9","display":"Blood pressure panel"}]},
+         "subject":{"reference":"Patient/p1"},
+         "component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6","display":"Systolic"}]},"valueQuantity":{"value":142,"unit":"mmHg"}},
+                      {"code":{"coding":[{"system":"http://loinc.org","code":"8462-4","display":"Diastolic"}]},"valueQuantity":{"value":91,"unit":"mmHg"}}]}"""));
+    assertThat(chunks.get(0).text()).contains("Systolic (LOINC 8480-6) 142 mmHg").contains("Diastolic (LOINC 8462-4) 91 mmHg");
+    assertThat(chunks.get(0).category()).isEqualTo(Category.CLINICAL);
+  }
+
+  @Test
+  void patientHasNoDirectIdentifiers() {
+    List<ClinicalChunk> chunks = renderer.render(parse("""
+        {"resourceType":"Patient","id":"p1","name":[{"family":"Okafor","given":["Adaeze"]}],
+         "identifier":[{"system":"urn:mrn","value":"MRN-55501"}],"telecom":[{"system":"phone","value":"555-201-3344"}],
+         "address":[{"line":["12 Elm St"],"city":"Springfield","postalCode":"62704"}],
+         "gender":"female","birthDate":"1961-07-14"}"""));
+    assertThat(chunks).hasSize(1);
+    String text = chunks.get(0).text();
+    assertThat(text).contains("female").contains("1961").doesNotContain("Okafor").doesNotContain("Adaeze")
+        .doesNotContain("MRN").doesNotContain("555").doesNotContain("Elm").doesNotContain("62704")
+        .doesNotContain("07-14");
+    assertThat(chunks.get(0).category()).isEqualTo(Category.DEMOGRAPHIC);
+  }
+
+  @Test
+  void documentNotesAreDecodedStrippedAndWindowedWithOverlap() {
+    String note = "<p>First sentence about dyspnea.</p><script>alert('x')</script> "
+        + "Second sentence about the chest X-ray. ".repeat(30) + "Final plan is diuresis.";
+    String b64 = java.util.Base64.getEncoder().encodeToString(note.getBytes(StandardCharsets.UTF_8));
+    List<ClinicalChunk> chunks = new ChunkRenderer(200).render(parse("""
+        {"resourceType":"DocumentReference","id":"d1","status":"current","subject":{"reference":"Patient/p1"},
+         "type":{"text":"Progress note"},
+         "content":[{"attachment":{"contentType":"text/html","data":"%s"}}]}""".formatted(b64)));
+    assertThat(chunks).hasSizeGreaterThan(3);
+    assertThat(chunks).allSatisfy(c -> {
+      assertThat(c.text().length()).isLessThanOrEqualTo(200 + "Progress note: ".length());
+      assertThat(c.text()).doesNotContain("<").doesNotContain("alert");
+      assertThat(c.category()).isEqualTo(Category.NOTE);
+    });
+    // Consecutive windows share a sentence, so no statement loses its context at a boundary.
+    String firstTail = chunks.get(0).text().substring(chunks.get(0).text().lastIndexOf("Second"));
+    assertThat(chunks.get(1).text()).contains(firstTail.strip());
+    assertThat(chunks.get(chunks.size() - 1).text()).endsWith("Final plan is diuresis.");
+    assertThat(chunks).extracting(ClinicalChunk::seq).containsExactly(
+        java.util.stream.IntStream.range(0, chunks.size()).boxed().toArray(Integer[]::new));
+  }
+
+  @Test
+  void administrativeResourcesAndUnknownTypes() {
+    List<ClinicalChunk> claim = renderer.render(parse("""
+        {"resourceType":"Claim","id":"c1","status":"active","use":"claim","patient":{"reference":"Patient/p1"},
+         "created":"2024-01-02","type":{"coding":[{"code":"professional","display":"Professional"}]},
+         "total":{"value":120.50,"currency":"USD"}}"""));
+    assertThat(claim.get(0).category()).isEqualTo(Category.ADMINISTRATIVE);
+    assertThat(claim.get(0).text()).contains("Claim:").contains("120.50 USD");
+    assertThat(renderer.render(parse("{\"resourceType\":\"Practitioner\",\"id\":\"pr1\"}"))).isEmpty();
+  }
+
+  @Test
+  void conditionMedicationAllergyImmunization() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},
+         "clinicalStatus":{"coding":[{"code":"active"}]},
+         "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}}"""))
+        .get(0).text()).isEqualTo("Condition: Type 2 diabetes mellitus (SNOMED CT 44054006) (active)");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"860975","display":"Metformin 500 MG"}]},
+         "dosageInstruction":[{"text":"500 mg twice daily"}]}"""))
+        .get(0).text()).isEqualTo("Medication request: Metformin 500 MG (RxNorm 860975) 500 mg twice daily. status active.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"AllergyIntolerance","id":"a","patient":{"reference":"Patient/p1"},
+         "code":{"coding":[{"system":"http://snomed.info/sct","code":"91936005","display":"Penicillin allergy"}]},
+         "criticality":"high","reaction":[{"manifestation":[{"text":"Hives"}]}]}"""))
+        .get(0).text()).contains("Penicillin allergy (SNOMED CT 91936005)").contains("criticality high").contains("Hives");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Immunization","id":"i","status":"completed","patient":{"reference":"Patient/p1"},
+         "vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"140","display":"Influenza"}]},
+         "occurrenceDateTime":"2023-10-01"}"""))
+        .get(0).text()).isEqualTo("Immunization: Influenza (CVX 140) status completed.");
+  }
+}

@@ -1,0 +1,64 @@
+package io.carecontext.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.List;
+import org.hl7.fhir.r4.model.Consent;
+import org.junit.jupiter.api.Test;
+
+class ConsentAndCompartmentTest {
+
+  static final Instant NOW = Instant.parse("2025-06-01T00:00:00Z");
+
+  Consent consent(String provision) {
+    return (Consent) Fhir.parseResource("""
+        {"resourceType":"Consent","id":"c1","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p1"},
+         "provision":%s}""".formatted(provision));
+  }
+
+  @Test
+  void permitWithNestedDenyByClassAndLabel() {
+    ConsentDirective d = ConsentInterpreter.interpret(consent("""
+        {"type":"permit","period":{"start":"2025-01-01","end":"2026-01-01"},
+         "provision":[{"type":"deny","class":[{"code":"DocumentReference"}],"securityLabel":[{"code":"PSY"}]}]}""")).orElseThrow();
+    assertThat(d.patientId()).isEqualTo("p1");
+    assertThat(d.baseDecision()).isEqualTo(ConsentDirective.Decision.PERMIT);
+    assertThat(d.allows(NOW, "TREAT", "Observation", List.of())).isTrue();
+    assertThat(d.allows(NOW, "TREAT", "DocumentReference", List.of())).isFalse();
+    assertThat(d.allows(NOW, "TREAT", "Observation", List.of("PSY"))).isFalse();
+    assertThat(d.allows(Instant.parse("2026-02-01T00:00:00Z"), "TREAT", "Observation", List.of())).isFalse();
+  }
+
+  @Test
+  void denyByDefaultAndPurposes() {
+    ConsentDirective none = ConsentInterpreter.interpret(consent("{}")).orElseThrow();
+    assertThat(none.baseDecision()).isEqualTo(ConsentDirective.Decision.DENY);
+    assertThat(none.allows(NOW, "TREAT", "Observation", List.of())).isFalse();
+    ConsentDirective treatOnly = ConsentInterpreter.interpret(consent(
+        "{\"type\":\"permit\",\"purpose\":[{\"code\":\"TREAT\"}]}")).orElseThrow();
+    assertThat(treatOnly.allows(NOW, "TREAT", "Condition", List.of())).isTrue();
+    assertThat(treatOnly.allows(NOW, "HRESCH", "Condition", List.of())).isFalse();
+  }
+
+  @Test
+  void otherScopesAreIgnored() {
+    Consent research = consent("{\"type\":\"permit\"}");
+    research.getScope().getCodingFirstRep().setCode("research");
+    assertThat(ConsentInterpreter.interpret(research)).isEmpty();
+  }
+
+  @Test
+  void compartmentAndCareLinks() {
+    assertThat(PatientCompartment.patientIdOf(Fhir.parseResource(
+        "{\"resourceType\":\"Coverage\",\"id\":\"x\",\"beneficiary\":{\"reference\":\"Patient/p7\"}}"))).contains("p7");
+    assertThat(PatientCompartment.patientIdOf(Fhir.parseResource(
+        "{\"resourceType\":\"Practitioner\",\"id\":\"pr\"}"))).isEmpty();
+    assertThat(CareLinks.of(Fhir.parseResource("""
+        {"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"AMB"},
+         "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""")))
+        .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1"));
+  }
+}

@@ -1,0 +1,60 @@
+package io.carecontext.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.hl7.fhir.r4.model.Bundle;
+import org.junit.jupiter.api.Test;
+
+class ValidationTest {
+
+  @Test
+  void malformedXmlAndUnknownTypesAreRefusedWithoutEchoingThePayload() {
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Observation\", \"status\": Smith}"))
+        .isInstanceOf(FhirInputException.class).hasMessageNotContaining("Smith");
+    assertThatThrownBy(() -> Fhir.parseResource("<Patient xmlns=\"http://hl7.org/fhir\"/>"))
+        .isInstanceOf(FhirInputException.class).hasMessageContaining("XML");
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patent\"}"))
+        .isInstanceOf(FhirInputException.class).hasMessageContaining("unknown resource type")
+        .hasMessageNotContaining("Patent");
+    assertThatThrownBy(() -> Fhir.parseResource("{\"id\":\"x\"}"))
+        .isInstanceOf(FhirInputException.class).hasMessageContaining("resourceType is required");
+  }
+
+  @Test
+  void requiredElementsNameThePath() {
+    List<FhirIssue> issues = ResourceValidator.validate(Fhir.parseResource(
+        "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}"));
+    assertThat(issues).extracting(FhirIssue::path).containsExactly("Observation.subject");
+    assertThat(issues.get(0).message()).isEqualTo("Observation.subject is required");
+    assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(422);
+  }
+
+  @Test
+  void bundleIssuesCarryTheEntryIndex() {
+    Bundle bundle = (Bundle) Fhir.parseResource("""
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:11111111-1111-1111-1111-111111111111","resource":{"resourceType":"Patient"},
+           "request":{"method":"POST","url":"Patient"}},
+          {"fullUrl":"urn:uuid:11111111-1111-1111-1111-111111111111","resource":{"resourceType":"Patient"},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"}},
+           "request":{"method":"POST","url":"Observation"}},
+          {"resource":{"resourceType":"Bundle","type":"collection"},"request":{"method":"POST","url":"Bundle"}}]}""");
+    List<FhirIssue> issues = BundleValidator.validate(bundle);
+    assertThat(issues).extracting(FhirIssue::code).containsExactly("duplicate", "required", "not-supported");
+    assertThat(issues).extracting(FhirIssue::entryIndex).containsExactly(1, 2, 3);
+    assertThat(issues.get(1).path()).isEqualTo("Bundle.entry[2].resource.subject");
+    assertThat(issues.get(1).message()).isEqualTo("bundle entry 2: Observation.subject is required");
+    assertThat(OperationOutcomes.toJson(issues)).contains("OperationOutcome").contains("Bundle.entry[2].resource.subject");
+  }
+
+  @Test
+  void referencesMustBeWellFormed() {
+    assertThat(ResourceValidator.wellFormed("Patient/123")).isTrue();
+    assertThat(ResourceValidator.wellFormed("urn:uuid:11111111-1111-1111-1111-111111111111")).isTrue();
+    assertThat(ResourceValidator.wellFormed("Practitioner?identifier=http://npi|123")).isTrue();
+    assertThat(ResourceValidator.wellFormed("not a reference")).isFalse();
+  }
+}
