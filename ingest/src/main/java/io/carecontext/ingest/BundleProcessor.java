@@ -1,0 +1,209 @@
+package io.carecontext.ingest;
+
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.FhirInputException;
+import io.carecontext.fhir.FhirIssue;
+import io.carecontext.fhir.OperationOutcomes;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Function;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
+import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Property;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Turns a transaction Bundle into writes, as EHR exports use them: {@code urn:uuid} fullUrls get
+ * server ids, conditional creates ({@code ifNoneExist}) find existing resources, conditional
+ * references ({@code Practitioner?identifier=system|value}) resolve within the Bundle or the store.
+ */
+final class BundleProcessor {
+
+  private final ResourceWriter writer;
+  private final Map<String, String> resolved = new HashMap<>();
+
+  BundleProcessor(ResourceWriter writer) {
+    this.writer = writer;
+  }
+
+  Bundle process(Bundle bundle, Bundle.BundleType responseType) throws SQLException {
+    List<BundleEntryComponent> entries = bundle.getEntry();
+    List<Optional<String>> existing = new ArrayList<>();
+    for (int i = 0; i < entries.size(); i++) {
+      existing.add(assignId(i, entries.get(i)));
+    }
+    Bundle response = new Bundle().setType(responseType);
+    for (int i = 0; i < entries.size(); i++) {
+      BundleEntryComponent e = entries.get(i);
+      if (existing.get(i).isPresent()) {
+        response.addEntry().getResponse().setStatus("200 OK").setLocation(existing.get(i).get());
+        continue;
+      }
+      rewriteReferences(i, e);
+      response.addEntry(respond(apply(i, e)));
+    }
+    return response;
+  }
+
+  /** One batch entry in its own transaction (urn:uuid references to other entries are not resolved). */
+  BundleEntryComponent processOne(BundleEntryComponent e) throws SQLException {
+    Optional<String> existing = assignId(0, e);
+    if (existing.isPresent()) {
+      BundleEntryComponent r = new BundleEntryComponent();
+      r.getResponse().setStatus("200 OK").setLocation(existing.get());
+      return r;
+    }
+    rewriteReferences(0, e);
+    return respond(apply(0, e));
+  }
+
+  static Bundle batch(Bundle bundle, Function<BundleEntryComponent, BundleEntryComponent> one) {
+    Bundle response = new Bundle().setType(Bundle.BundleType.BATCHRESPONSE);
+    for (int i = 0; i < bundle.getEntry().size(); i++) {
+      try {
+        response.addEntry(one.apply(bundle.getEntry().get(i)));
+      } catch (FhirInputException ex) {
+        BundleEntryComponent r = response.addEntry();
+        List<FhirIssue> issues = ex.issues().stream().map(x -> new FhirIssue(x.severity(), x.code(), null, x.path(),
+            x.message())).toList();
+        r.getResponse().setStatus(ex.httpStatus() == 422 ? "422 Unprocessable Entity" : "400 Bad Request")
+            .setOutcome(OperationOutcomes.from(issues));
+      }
+    }
+    return response;
+  }
+
+  /** Gives the entry's resource its id; returns the existing location when a conditional create matches. */
+  private Optional<String> assignId(int index, BundleEntryComponent e) throws SQLException {
+    HTTPVerb method = e.getRequest().getMethod();
+    Resource r = e.getResource();
+    String url = e.getRequest().getUrl();
+    if (method == HTTPVerb.POST) {
+      if (e.getRequest().hasIfNoneExist()) {
+        Optional<String> match = byIdentifier(index, r.fhirType(), e.getRequest().getIfNoneExist());
+        if (match.isPresent()) {
+          String ref = r.fhirType() + "/" + match.get();
+          remember(e, ref);
+          return Optional.of(ref);
+        }
+      }
+      r.setId(UUID.randomUUID().toString());
+    } else if (method == HTTPVerb.PUT || method == HTTPVerb.DELETE) {
+      String[] parts = url.split("/");
+      if (parts.length != 2 || !FhirStore.ID.matcher(parts[1]).matches() || (r != null && !parts[0].equals(r.fhirType()))) {
+        throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].request.url",
+            "bundle entry " + index + ": request.url must be Type/id matching the resource"));
+      }
+      if (r != null) {
+        r.setId(parts[1]);
+      }
+    } else {
+      throw FhirInputException.of(FhirIssue.error("not-supported", index, "Bundle.entry[" + index + "].request.method",
+          "bundle entry " + index + ": only POST, PUT and DELETE are supported in Bundles"));
+    }
+    if (r != null) {
+      String ref = r.fhirType() + "/" + r.getIdElement().getIdPart();
+      remember(e, ref);
+      byRef.put(ref, r);
+    }
+    return Optional.empty();
+  }
+
+  private void remember(BundleEntryComponent e, String ref) {
+    if (e.hasFullUrl()) {
+      resolved.put(e.getFullUrl(), ref);
+    }
+  }
+
+  private void rewriteReferences(int index, BundleEntryComponent e) throws SQLException {
+    if (e.getResource() == null) {
+      return;
+    }
+    for (Reference ref : Fhir.context().newTerser().getAllPopulatedChildElementsOfType(e.getResource(), Reference.class)) {
+      String value = ref.getReference();
+      if (value == null) {
+        continue;
+      }
+      if (value.startsWith("urn:uuid:")) {
+        String target = resolved.get(value);
+        if (target == null) {
+          throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].resource",
+              "bundle entry " + index + ": a urn:uuid reference points to no entry of this Bundle"));
+        }
+        ref.setReference(target);
+      } else if (value.matches("^[A-Z][A-Za-z]+\\?.+")) {
+        String type = value.substring(0, value.indexOf('?'));
+        String id = byIdentifier(index, type, value.substring(value.indexOf('?') + 1)).orElseThrow(() ->
+            FhirInputException.of(FhirIssue.error("business-rule", index, "Bundle.entry[" + index + "].resource",
+                "bundle entry " + index + ": a conditional reference to " + type + " matches no resource")));
+        ref.setReference(type + "/" + id);
+      }
+    }
+  }
+
+  /** {@code identifier=system|value}: first within this Bundle, then in the store. */
+  private Optional<String> byIdentifier(int index, String type, String criteria) throws SQLException {
+    if (!criteria.startsWith("identifier=")) {
+      throw FhirInputException.of(FhirIssue.error("not-supported", index, "Bundle.entry[" + index + "].request",
+          "bundle entry " + index + ": conditional matching supports identifier=system|value only"));
+    }
+    String token = java.net.URLDecoder.decode(criteria.substring("identifier=".length()), java.nio.charset.StandardCharsets.UTF_8);
+    int bar = token.indexOf('|');
+    String system = bar < 0 ? null : token.substring(0, bar);
+    String value = bar < 0 ? token : token.substring(bar + 1);
+    for (String ref : resolved.values()) {
+      // Entries of this Bundle already given ids are matched by the identifiers they carry.
+      if (ref.startsWith(type + "/") && carries(ref, system, value)) {
+        return Optional.of(ref.substring(type.length() + 1));
+      }
+    }
+    return writer.findByIdentifier(type, system, value);
+  }
+
+  private final Map<String, Resource> byRef = new HashMap<>();
+
+  private boolean carries(String ref, String system, String value) {
+    Resource r = byRef.get(ref);
+    if (r == null) {
+      return false;
+    }
+    Property p = r.getNamedProperty("identifier");
+    return p != null && p.getValues().stream().anyMatch(v -> v instanceof Identifier i
+        && value.equals(i.getValue()) && (system == null || system.equals(i.getSystem())));
+  }
+
+  private WriteOutcome apply(int index, BundleEntryComponent e) throws SQLException {
+    if (e.getRequest().getMethod() == HTTPVerb.DELETE) {
+      String[] parts = e.getRequest().getUrl().split("/");
+      return writer.delete(parts[0], parts[1]).orElse(new WriteOutcome(parts[0], parts[1], 0, null,
+          WriteOutcome.Status.DELETED));
+    }
+    byRef.put(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart(), e.getResource());
+    return writer.write(e.getResource());
+  }
+
+  private static BundleEntryComponent respond(WriteOutcome o) {
+    BundleEntryComponent r = new BundleEntryComponent();
+    String status = switch (o.status()) {
+      case CREATED -> "201 Created";
+      case DELETED -> "204 No Content";
+      default -> "200 OK";
+    };
+    r.getResponse().setStatus(status);
+    if (o.status() != WriteOutcome.Status.DELETED) {
+      r.getResponse().setLocation(o.location()).setEtag("W/\"" + o.version() + "\"");
+      if (o.lastUpdated() != null) {
+        r.getResponse().setLastModified(java.util.Date.from(o.lastUpdated()));
+      }
+    }
+    return r;
+  }
+}

@@ -1,0 +1,368 @@
+package io.carecontext.ingest;
+
+import com.pgvector.PGvector;
+import io.carecontext.fhir.ChunkRenderer;
+import io.carecontext.fhir.ClinicalChunk;
+import io.carecontext.fhir.Fhir;
+import io.carecontext.ingest.embedding.EmbeddingProvider;
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.TenantCipher;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Date;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.hl7.fhir.r4.model.Resource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drains the tenants' outboxes: claims rows with {@code FOR UPDATE SKIP LOCKED}, renders the
+ * resource version into chunks, embeds only texts the tenant has not embedded with that model
+ * before (the cache), and replaces the resource's chunks — claim, chunks, cache and outbox delete
+ * in one transaction, so a worker killed mid-batch loses nothing and duplicates nothing.
+ * A row that keeps failing is retried with backoff and then parked with a PHI-free reason.
+ */
+public final class EmbeddingWorker implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddingWorker.class);
+  static final int MAX_ATTEMPTS = 5;
+
+  private final TenantTransactions tx;
+  private final TenantKeys keys;
+  private final Function<TenantId, EmbeddingProvider> providers;
+  private final Supplier<List<TenantId>> tenants;
+  private final int batchSize;
+  private final ChunkRenderer renderer = new ChunkRenderer();
+  private final Stats stats = new Stats();
+  private ScheduledExecutorService scheduler;
+
+  public EmbeddingWorker(TenantTransactions tx, TenantKeys keys, Function<TenantId, EmbeddingProvider> providers,
+                         Supplier<List<TenantId>> tenants, int batchSize) {
+    this.tx = tx;
+    this.keys = keys;
+    this.providers = providers;
+    this.tenants = tenants;
+    this.batchSize = batchSize;
+  }
+
+  /** Counters since start, for progress bars and metrics. */
+  public static final class Stats {
+    public final AtomicLong resources = new AtomicLong();
+    public final AtomicLong chunks = new AtomicLong();
+    public final AtomicLong embedded = new AtomicLong();
+    public final AtomicLong cacheHits = new AtomicLong();
+    public final AtomicLong failures = new AtomicLong();
+  }
+
+  public Stats stats() {
+    return stats;
+  }
+
+  /** Processes ready outbox rows of the tenant until none is left; returns how many it handled. */
+  public int drain(TenantId tenant) {
+    int total = 0;
+    int n;
+    while ((n = processBatch(tenant)) > 0) {
+      total += n;
+    }
+    return total;
+  }
+
+  /** One batch; on failure every row is retried alone so one poison item cannot block the rest. */
+  public int processBatch(TenantId tenant) {
+    try {
+      return tx.run(tenant, PolicySettings.ingest(), c -> process(tenant, c, claim(c, batchSize, null)));
+    } catch (RuntimeException batchFailure) {
+      List<Long> ids = tx.run(tenant, PolicySettings.ingest(), c -> ids(claim(c, batchSize, null)));
+      int handled = 0;
+      for (Long id : ids) {
+        try {
+          handled += tx.run(tenant, PolicySettings.ingest(), c -> process(tenant, c, claim(c, 1, id)));
+        } catch (RuntimeException e) {
+          fail(tenant, id, e);
+          handled++;
+        }
+      }
+      return handled;
+    }
+  }
+
+  /** Polls every active tenant on a fixed, bounded pool until {@link #close()}. */
+  public synchronized void start(int threads, Duration poll) {
+    if (scheduler != null || threads <= 0) {
+      return;
+    }
+    scheduler = Executors.newScheduledThreadPool(threads, r -> {
+      Thread t = new Thread(r, "embedding-worker");
+      t.setDaemon(true);
+      return t;
+    });
+    for (int i = 0; i < threads; i++) {
+      scheduler.scheduleWithFixedDelay(this::pollAll, 0, poll.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void pollAll() {
+    for (TenantId tenant : tenants.get()) {
+      try {
+        drain(tenant);
+      } catch (RuntimeException e) {
+        LOG.warn("embedding worker: tenant {} failed this round ({})", tenant, e.getClass().getSimpleName());
+      }
+    }
+  }
+
+  /** Queues every current resource whose chunks were made by another model (resumable). */
+  public int enqueueReembed(TenantId tenant, String modelId) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          INSERT INTO outbox (resource_type, resource_id, version_id, operation)
+          SELECT r.resource_type, r.resource_id, r.version_id, 'reembed' FROM resources r
+          WHERE NOT r.deleted
+            AND EXISTS (SELECT 1 FROM chunks k WHERE k.resource_type = r.resource_type
+                        AND k.resource_id = r.resource_id AND k.model <> ?)
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
+                            AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
+        ps.setString(1, modelId);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  /** Outbox rows parked after repeated failures, for admins: id, resource, attempts, reason. */
+  public List<Map<String, Object>> parked(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      List<Map<String, Object>> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT outbox_id, resource_type, resource_id, attempts, last_error, parked_at FROM outbox "
+              + "WHERE parked_at IS NOT NULL ORDER BY outbox_id LIMIT 1000");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("outboxId", rs.getLong(1));
+          m.put("resource", rs.getString(2) + "/" + rs.getString(3));
+          m.put("attempts", rs.getInt(4));
+          m.put("reason", rs.getString(5));
+          m.put("parkedAt", rs.getTimestamp(6).toInstant().toString());
+          out.add(m);
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Puts parked rows back in the queue (after the cause is fixed). */
+  public int retryParked(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE outbox SET parked_at = NULL, attempts = 0, available_at = now() WHERE parked_at IS NOT NULL")) {
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  private record Claimed(long outboxId, String type, String id, long version) {}
+
+  private static List<Long> ids(List<Claimed> rows) {
+    return rows.stream().map(Claimed::outboxId).toList();
+  }
+
+  private static List<Claimed> claim(Connection c, int limit, Long only) throws SQLException {
+    String sql = "SELECT outbox_id, resource_type, resource_id, version_id FROM outbox "
+        + "WHERE parked_at IS NULL AND available_at <= now()" + (only == null ? "" : " AND outbox_id = ?")
+        + " ORDER BY outbox_id LIMIT ? FOR UPDATE SKIP LOCKED";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      int i = 1;
+      if (only != null) {
+        ps.setLong(i++, only);
+      }
+      ps.setInt(i, limit);
+      List<Claimed> rows = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.add(new Claimed(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4)));
+        }
+      }
+      return rows;
+    }
+  }
+
+  private int process(TenantId tenant, Connection c, List<Claimed> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return 0;
+    }
+    TenantCipher cipher = keys.cipher(tenant);
+    EmbeddingProvider provider = providers.apply(tenant);
+    Map<Claimed, List<ClinicalChunk>> byRow = new LinkedHashMap<>();
+    for (Claimed row : rows) {
+      Resource resource = load(tenant, c, cipher, row);
+      if (resource != null) {
+        byRow.put(row, renderer.render(resource));
+      }
+    }
+    Map<String, String> textsByHash = new LinkedHashMap<>();
+    for (List<ClinicalChunk> chunks : byRow.values()) {
+      for (ClinicalChunk ch : chunks) {
+        textsByHash.putIfAbsent(hex(cipher.contentHash(ch.text().getBytes(StandardCharsets.UTF_8))), ch.text());
+      }
+    }
+    Map<String, float[]> vectors = cached(c, provider.modelId(), textsByHash.keySet());
+    stats.cacheHits.addAndGet(vectors.size());
+    List<String> missHashes = textsByHash.keySet().stream().filter(h -> !vectors.containsKey(h)).toList();
+    if (!missHashes.isEmpty()) {
+      List<float[]> embedded = provider.embedAll(missHashes.stream().map(textsByHash::get).toList());
+      stats.embedded.addAndGet(embedded.size());
+      cache(c, provider.modelId(), missHashes, embedded);
+      for (int i = 0; i < missHashes.size(); i++) {
+        vectors.put(missHashes.get(i), embedded.get(i));
+      }
+    }
+    for (Map.Entry<Claimed, List<ClinicalChunk>> e : byRow.entrySet()) {
+      replaceChunks(tenant, c, cipher, provider.modelId(), e.getKey(), e.getValue(), vectors);
+      stats.resources.incrementAndGet();
+      stats.chunks.addAndGet(e.getValue().size());
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM outbox WHERE outbox_id = ANY (?)")) {
+      ps.setArray(1, c.createArrayOf("bigint", ids(rows).toArray()));
+      ps.executeUpdate();
+    }
+    return rows.size();
+  }
+
+  /** The resource version the row names, or null when it is stale (deleted, or newer version queued). */
+  private static Resource load(TenantId tenant, Connection c, TenantCipher cipher, Claimed row) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT version_id, deleted, body FROM resources WHERE resource_type = ? AND resource_id = ?")) {
+      ps.setString(1, row.type());
+      ps.setString(2, row.id());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || rs.getBoolean(2) || rs.getLong(1) != row.version()) {
+          return null;
+        }
+        String json = cipher.decryptToString(rs.getBytes(3), Aad.resource(tenant, row.type(), row.id(), row.version()));
+        return Fhir.parseResource(json);
+      }
+    }
+  }
+
+  private static Map<String, float[]> cached(Connection c, String model, java.util.Collection<String> hashes)
+      throws SQLException {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    if (hashes.isEmpty()) {
+      return out;
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT encode(text_hash, 'hex'), embedding FROM embedding_cache WHERE model = ? "
+            + "AND text_hash IN (SELECT decode(h, 'hex') FROM unnest(?::text[]) AS h)")) {
+      ps.setString(1, model);
+      ps.setArray(2, c.createArrayOf("text", hashes.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), ((PGvector) rs.getObject(2)).toArray());
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void cache(Connection c, String model, List<String> hashes, List<float[]> vectors) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO embedding_cache (model, text_hash, embedding) VALUES (?, decode(?, 'hex'), ?) ON CONFLICT DO NOTHING")) {
+      for (int i = 0; i < hashes.size(); i++) {
+        ps.setString(1, model);
+        ps.setString(2, hashes.get(i));
+        ps.setObject(3, new PGvector(vectors.get(i)));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private static void replaceChunks(TenantId tenant, Connection c, TenantCipher cipher, String model, Claimed row,
+                                    List<ClinicalChunk> chunks, Map<String, float[]> vectors) throws SQLException {
+    try (PreparedStatement del = c.prepareStatement("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?")) {
+      del.setString(1, row.type());
+      del.setString(2, row.id());
+      del.executeUpdate();
+    }
+    if (chunks.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO chunks (resource_type, resource_id, version_id, patient_id, category, security_labels,
+                            effective_date, seq, text_hash, text, model, embedding)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+      for (ClinicalChunk ch : chunks) {
+        byte[] hash = cipher.contentHash(ch.text().getBytes(StandardCharsets.UTF_8));
+        ps.setString(1, row.type());
+        ps.setString(2, row.id());
+        ps.setLong(3, row.version());
+        ps.setString(4, ch.patientId());
+        ps.setString(5, ch.category().code());
+        ps.setArray(6, c.createArrayOf("text", ch.securityLabels().toArray()));
+        ps.setDate(7, ch.effectiveDate() == null ? null : Date.valueOf(ch.effectiveDate()));
+        ps.setInt(8, ch.seq());
+        ps.setBytes(9, hash);
+        ps.setBytes(10, cipher.encryptString(ch.text(), Aad.chunk(tenant, row.type(), row.id(), ch.seq())));
+        ps.setString(11, model);
+        ps.setObject(12, new PGvector(vectors.get(hex(hash))));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private void fail(TenantId tenant, long outboxId, RuntimeException e) {
+    stats.failures.incrementAndGet();
+    // The reason is the exception type only: messages of third-party exceptions can quote PHI.
+    String reason = e.getClass().getSimpleName();
+    tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+            available_at = now() + make_interval(secs => least(300, power(2, attempts + 1))),
+            parked_at = CASE WHEN attempts + 1 >= ? THEN now() END
+          WHERE outbox_id = ?""")) {
+        ps.setString(1, reason);
+        ps.setInt(2, MAX_ATTEMPTS);
+        ps.setLong(3, outboxId);
+        return ps.executeUpdate();
+      }
+    });
+    LOG.warn("embedding worker: tenant {} outbox row {} failed ({})", tenant, outboxId, reason);
+  }
+
+  static String hex(byte[] b) {
+    return HexFormat.of().formatHex(b);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+      try {
+        scheduler.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      scheduler = null;
+    }
+  }
+}

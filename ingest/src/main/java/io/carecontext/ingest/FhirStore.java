@@ -1,0 +1,144 @@
+package io.carecontext.ingest;
+
+import io.carecontext.fhir.BundleValidator;
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.FhirInputException;
+import io.carecontext.fhir.FhirIssue;
+import io.carecontext.fhir.ResourceValidator;
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * The write path of one tenant's FHIR data: create, update, read, delete, transaction and batch
+ * Bundles. Every write runs in one tenant transaction under the tenant's role; a failed
+ * transaction stores nothing.
+ */
+public final class FhirStore {
+
+  static final Pattern ID = Pattern.compile("^[A-Za-z0-9\\-.]{1,64}$");
+
+  private final TenantTransactions tx;
+  private final TenantKeys keys;
+
+  public FhirStore(TenantTransactions tx, TenantKeys keys) {
+    this.tx = tx;
+    this.keys = keys;
+  }
+
+  /** Creates or updates the resource with the id it carries. */
+  public WriteOutcome put(TenantId tenant, Resource resource) {
+    if (!resource.getIdElement().hasIdPart() || !ID.matcher(resource.getIdElement().getIdPart()).matches()) {
+      throw FhirInputException.of(FhirIssue.error("invalid", null, resource.fhirType() + ".id",
+          resource.fhirType() + ".id must match [A-Za-z0-9-.]{1,64}"));
+    }
+    requireValid(resource);
+    return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).write(resource));
+  }
+
+  /** Creates the resource under a server-assigned id. */
+  public WriteOutcome create(TenantId tenant, Resource resource) {
+    resource.setId(UUID.randomUUID().toString());
+    requireValid(resource);
+    return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).write(resource));
+  }
+
+  /** The current version, decrypted; empty if the resource never existed. */
+  public Optional<StoredResource> read(TenantId tenant, String type, String id) {
+    if (!ID.matcher(id).matches()) {
+      return Optional.empty();
+    }
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT version_id, last_updated, deleted, body FROM resources WHERE resource_type = ? AND resource_id = ?")) {
+        ps.setString(1, type);
+        ps.setString(2, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return Optional.empty();
+          }
+          long version = rs.getLong(1);
+          boolean deleted = rs.getBoolean(3);
+          String json = deleted ? null
+              : keys.cipher(tenant).decryptToString(rs.getBytes(4), Aad.resource(tenant, type, id, version));
+          return Optional.of(new StoredResource(type, id, version, rs.getTimestamp(2).toInstant(), deleted, json));
+        }
+      }
+    });
+  }
+
+  /** Deletes the resource; its chunks are gone when this returns. False if there was nothing to delete. */
+  public Optional<WriteOutcome> delete(TenantId tenant, String type, String id) {
+    if (!ID.matcher(id).matches()) {
+      return Optional.empty();
+    }
+    return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).delete(type, id));
+  }
+
+  /** All or nothing: every entry is written in one transaction, or none is. */
+  public Bundle transaction(TenantId tenant, Bundle bundle) {
+    requireValid(bundle, Bundle.BundleType.TRANSACTION);
+    return tx.run(tenant, PolicySettings.ingest(),
+        c -> new BundleProcessor(writer(tenant, c)).process(bundle, Bundle.BundleType.TRANSACTIONRESPONSE));
+  }
+
+  /** Each entry on its own: a bad entry is answered with its OperationOutcome, the others are written. */
+  public Bundle batch(TenantId tenant, Bundle bundle) {
+    requireValid(bundle, Bundle.BundleType.BATCH);
+    return BundleProcessor.batch(bundle, entry -> tx.run(tenant, PolicySettings.ingest(),
+        c -> new BundleProcessor(writer(tenant, c)).processOne(entry)));
+  }
+
+  /** Streams NDJSON into the store in committed batches; see {@link NdjsonImporter}. */
+  public ImportSummary importNdjson(TenantId tenant, java.io.InputStream in, ImportProgress progress) {
+    return new NdjsonImporter(this, tenant, progress).run(in);
+  }
+
+  /** Writes a batch of already-parsed resources (with ids) in one transaction. */
+  List<WriteOutcome> putAll(TenantId tenant, List<Resource> resources) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      ResourceWriter w = writer(tenant, c);
+      List<WriteOutcome> out = new java.util.ArrayList<>(resources.size());
+      for (Resource r : resources) {
+        out.add(w.write(r));
+      }
+      return out;
+    });
+  }
+
+  private ResourceWriter writer(TenantId tenant, java.sql.Connection c) {
+    return new ResourceWriter(tenant, keys.cipher(tenant), c);
+  }
+
+  static void requireValid(Resource resource) {
+    if (resource instanceof Bundle) {
+      throw FhirInputException.of(FhirIssue.error("not-supported", null, "Bundle",
+          "post Bundles to the tenant's base URL as a transaction or batch"));
+    }
+    List<FhirIssue> issues = ResourceValidator.validate(resource);
+    if (!issues.isEmpty()) {
+      throw new FhirInputException(issues);
+    }
+  }
+
+  private static void requireValid(Bundle bundle, Bundle.BundleType expected) {
+    List<FhirIssue> issues = BundleValidator.validate(bundle);
+    if (!issues.isEmpty()) {
+      throw new FhirInputException(issues);
+    }
+    if (bundle.getType() != expected) {
+      throw FhirInputException.of(FhirIssue.error("invalid", null, "Bundle.type", "Bundle.type must be "
+          + expected.toCode()));
+    }
+  }
+}

@@ -1,0 +1,259 @@
+package io.carecontext.ingest;
+
+import io.carecontext.fhir.CareLink;
+import io.carecontext.fhir.CareLinks;
+import io.carecontext.fhir.ConsentDirective;
+import io.carecontext.fhir.ConsentInterpreter;
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.PatientCompartment;
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.crypto.TenantCipher;
+import java.nio.charset.StandardCharsets;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Consent;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Property;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Writes resources inside one tenant ingest transaction: versioned, encrypted, idempotent, with the
+ * outbox row, consent state, care links and identifier index in the same transaction.
+ */
+final class ResourceWriter {
+
+  private final TenantId tenant;
+  private final TenantCipher cipher;
+  private final Connection c;
+
+  ResourceWriter(TenantId tenant, TenantCipher cipher, Connection c) {
+    this.tenant = tenant;
+    this.cipher = cipher;
+    this.c = c;
+  }
+
+  WriteOutcome write(Resource resource) throws SQLException {
+    String type = resource.fhirType();
+    String id = resource.getIdElement().getIdPart();
+    resource.setId(id);
+    resource.getMeta().setVersionId(null).setLastUpdated(null);
+    byte[] hash = cipher.contentHash(Fhir.toJson(resource).getBytes(StandardCharsets.UTF_8));
+    Current current = current(type, id);
+    if (current != null && !current.deleted && Arrays.equals(current.hash, hash)) {
+      return new WriteOutcome(type, id, current.version, current.lastUpdated, WriteOutcome.Status.UNCHANGED);
+    }
+    long version = current == null ? 1 : current.version + 1;
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    resource.getMeta().setVersionId(Long.toString(version)).setLastUpdated(Date.from(now));
+    String json = Fhir.toJson(resource);
+    byte[] body = cipher.encryptString(json, Aad.resource(tenant, type, id, version));
+    String patient = PatientCompartment.patientIdOf(resource).orElse(null);
+    List<String> labels = resource.getMeta().getSecurity().stream().map(Coding::getCode)
+        .filter(x -> x != null).distinct().toList();
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO resources (resource_type, resource_id, version_id, patient_id, security_labels, content_hash, body,
+                               last_updated, deleted)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, false)
+        ON CONFLICT (resource_type, resource_id) DO UPDATE SET version_id = excluded.version_id,
+          patient_id = excluded.patient_id, security_labels = excluded.security_labels,
+          content_hash = excluded.content_hash, body = excluded.body, last_updated = excluded.last_updated,
+          deleted = false""")) {
+      bindRow(ps, type, id, version, patient, labels, hash, body, now);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO resource_versions (resource_type, resource_id, version_id, patient_id, security_labels,
+                                       content_hash, body, last_updated, deleted)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, false)""")) {
+      bindRow(ps, type, id, version, patient, labels, hash, body, now);
+      ps.executeUpdate();
+    }
+    enqueue(type, id, version, "index");
+    replaceSideTables(resource, type, id);
+    return new WriteOutcome(type, id, version, now,
+        current == null || current.deleted ? WriteOutcome.Status.CREATED : WriteOutcome.Status.UPDATED);
+  }
+
+  /**
+   * Marks the resource deleted (a new, empty version) and removes its chunks, consent state, care
+   * links and identifiers in the same transaction: they are unretrievable once this commits.
+   */
+  Optional<WriteOutcome> delete(String type, String id) throws SQLException {
+    Current current = current(type, id);
+    if (current == null || current.deleted) {
+      return Optional.empty();
+    }
+    long version = current.version + 1;
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE resources SET deleted = true, version_id = ?, last_updated = ?, body = '\\x'::bytea "
+            + "WHERE resource_type = ? AND resource_id = ?")) {
+      ps.setLong(1, version);
+      ps.setTimestamp(2, Timestamp.from(now));
+      ps.setString(3, type);
+      ps.setString(4, id);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO resource_versions (resource_type, resource_id, version_id, content_hash, body, last_updated, deleted)
+        VALUES (?, ?, ?, '\\x'::bytea, NULL, ?, true)""")) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      ps.setLong(3, version);
+      ps.setTimestamp(4, Timestamp.from(now));
+      ps.executeUpdate();
+    }
+    execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
+    execute("DELETE FROM outbox WHERE resource_type = ? AND resource_id = ?", type, id);
+    clearSideTables(type, id);
+    return Optional.of(new WriteOutcome(type, id, version, now, WriteOutcome.Status.DELETED));
+  }
+
+  /** The id of a stored resource of that type with that identifier, if any. */
+  Optional<String> findByIdentifier(String type, String system, String value) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT i.resource_id FROM resource_identifiers i
+        JOIN resources r ON r.resource_type = i.resource_type AND r.resource_id = i.resource_id AND NOT r.deleted
+        WHERE i.resource_type = ? AND i.value_hash = ? ORDER BY i.resource_id LIMIT 1""")) {
+      ps.setString(1, type);
+      ps.setBytes(2, identifierHash(system, value));
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  void enqueue(String type, String id, long version, String operation) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO outbox (resource_type, resource_id, version_id, operation) VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      ps.setLong(3, version);
+      ps.setString(4, operation);
+      ps.executeUpdate();
+    }
+  }
+
+  private void replaceSideTables(Resource resource, String type, String id) throws SQLException {
+    clearSideTables(type, id);
+    Property identifiers = resource.getNamedProperty("identifier");
+    if (identifiers != null) {
+      for (var v : identifiers.getValues()) {
+        if (v instanceof Identifier ident && ident.hasValue()) {
+          try (PreparedStatement ps = c.prepareStatement(
+              "INSERT INTO resource_identifiers (resource_type, value_hash, resource_id) VALUES (?, ?, ?) "
+                  + "ON CONFLICT DO NOTHING")) {
+            ps.setString(1, type);
+            ps.setBytes(2, identifierHash(ident.getSystem(), ident.getValue()));
+            ps.setString(3, id);
+            ps.executeUpdate();
+          }
+        }
+      }
+    }
+    for (CareLink link : CareLinks.of(resource)) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id) VALUES (?, ?, ?, ?) "
+              + "ON CONFLICT DO NOTHING")) {
+        ps.setString(1, link.practitionerId());
+        ps.setString(2, link.patientId());
+        ps.setString(3, link.sourceType());
+        ps.setString(4, link.sourceId());
+        ps.executeUpdate();
+      }
+    }
+    if (resource instanceof Consent consent) {
+      Optional<ConsentDirective> d = ConsentInterpreter.interpret(consent);
+      if (d.isPresent()) {
+        insertConsent(d.get());
+      }
+    }
+  }
+
+  private void insertConsent(ConsentDirective d) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO consents (consent_id, patient_id, status, decision, period_start, period_end, purposes,
+                              denied_classes, denied_labels, permitted_classes, permitted_labels)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+      ps.setString(1, d.consentId());
+      ps.setString(2, d.patientId());
+      ps.setString(3, d.status());
+      ps.setString(4, d.baseDecision() == ConsentDirective.Decision.PERMIT ? "permit" : "deny");
+      ps.setTimestamp(5, d.periodStart() == null ? null : Timestamp.from(d.periodStart()));
+      ps.setTimestamp(6, d.periodEnd() == null ? null : Timestamp.from(d.periodEnd()));
+      ps.setArray(7, textArray(d.purposes()));
+      ps.setArray(8, textArray(d.deniedClasses()));
+      ps.setArray(9, textArray(d.deniedLabels()));
+      ps.setArray(10, textArray(d.permittedClasses()));
+      ps.setArray(11, textArray(d.permittedLabels()));
+      ps.executeUpdate();
+    }
+  }
+
+  private void clearSideTables(String type, String id) throws SQLException {
+    execute("DELETE FROM resource_identifiers WHERE resource_type = ? AND resource_id = ?", type, id);
+    execute("DELETE FROM care_links WHERE source_type = ? AND source_id = ?", type, id);
+    if ("Consent".equals(type)) {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM consents WHERE consent_id = ?")) {
+        ps.setString(1, id);
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  private byte[] identifierHash(String system, String value) {
+    return cipher.contentHash(("identifier|" + (system == null ? "" : system) + "|" + value)
+        .getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void bindRow(PreparedStatement ps, String type, String id, long version, String patient, List<String> labels,
+                       byte[] hash, byte[] body, Instant now) throws SQLException {
+    ps.setString(1, type);
+    ps.setString(2, id);
+    ps.setLong(3, version);
+    ps.setString(4, patient);
+    ps.setArray(5, textArray(labels));
+    ps.setBytes(6, hash);
+    ps.setBytes(7, body);
+    ps.setTimestamp(8, Timestamp.from(now));
+  }
+
+  private Array textArray(List<String> values) throws SQLException {
+    return c.createArrayOf("text", values.toArray());
+  }
+
+  private void execute(String sql, String type, String id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      ps.executeUpdate();
+    }
+  }
+
+  private Current current(String type, String id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT version_id, content_hash, deleted, last_updated FROM resources "
+            + "WHERE resource_type = ? AND resource_id = ? FOR UPDATE")) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? new Current(rs.getLong(1), rs.getBytes(2), rs.getBoolean(3),
+            rs.getTimestamp(4).toInstant()) : null;
+      }
+    }
+  }
+
+  private record Current(long version, byte[] hash, boolean deleted, Instant lastUpdated) {}
+}

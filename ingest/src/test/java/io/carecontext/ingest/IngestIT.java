@@ -1,0 +1,241 @@
+package io.carecontext.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.FhirInputException;
+import io.carecontext.ingest.embedding.EmbeddingProvider;
+import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.TestPlatform;
+import io.carecontext.migrations.testing.TestPostgres;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.hl7.fhir.r4.model.Bundle;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The write path against real PostgreSQL: transactions, versions, encryption, outbox and worker. */
+class IngestIT {
+
+  static TestPlatform platform;
+  static TenantId tenant;
+  static FhirStore store;
+  static EmbeddingWorker worker;
+  static final AtomicInteger embeddedTexts = new AtomicInteger();
+
+  /** The real in-process model, counting how many texts reach it. */
+  static final EmbeddingProvider COUNTING = new EmbeddingProvider() {
+    final InProcessMiniLmProvider model = new InProcessMiniLmProvider();
+
+    @Override public String modelId() { return model.modelId(); }
+    @Override public int dimensions() { return model.dimensions(); }
+    @Override public List<float[]> embedAll(List<String> texts) {
+      embeddedTexts.addAndGet(texts.size());
+      return model.embedAll(texts);
+    }
+  };
+
+  @BeforeAll
+  static void setUp() {
+    platform = new TestPlatform();
+    tenant = platform.tenant("ingest");
+    store = new FhirStore(platform.tx, platform.keys);
+    worker = new EmbeddingWorker(platform.tx, platform.keys, t -> COUNTING, () -> List.of(tenant), 64);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    worker.close();
+    platform.close();
+  }
+
+  static String bundle(String patientName, String mrn, String obsValue) {
+    return """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:aaaaaaaa-0000-0000-0000-00000000000%1$s","resource":{"resourceType":"Practitioner",
+             "identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567890"}],"name":[{"family":"House"}]},
+           "request":{"method":"POST","url":"Practitioner","ifNoneExist":"identifier=http://hl7.org/fhir/sid/us-npi|1234567890"}},
+          {"fullUrl":"urn:uuid:bbbbbbbb-0000-0000-0000-00000000000%1$s","resource":{"resourceType":"Patient",
+             "identifier":[{"system":"urn:mrn","value":"%2$s"}],"name":[{"family":"%3$s","given":["Ada"]}],"gender":"female",
+             "birthDate":"1970-01-01","generalPractitioner":[{"reference":"Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|1234567890"}]},
+           "request":{"method":"POST","url":"Patient"}},
+          {"fullUrl":"urn:uuid:cccccccc-0000-0000-0000-00000000000%1$s","resource":{"resourceType":"Observation","status":"final",
+             "code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c"}]},
+             "subject":{"reference":"urn:uuid:bbbbbbbb-0000-0000-0000-00000000000%1$s"},
+             "valueQuantity":{"value":%4$s,"unit":"%%"}},
+           "request":{"method":"POST","url":"Observation"}}]}""".formatted(mrn.substring(mrn.length() - 1), mrn,
+        patientName, obsValue);
+  }
+
+  static int count(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  static String patientIdOf(Bundle response) {
+    return response.getEntry().get(1).getResponse().getLocation().split("/")[1];
+  }
+
+  @Test
+  void transactionResolvesUuidsConditionalCreatesAndReferencesThenEmbeds() throws SQLException {
+    Bundle response = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Zyxwvut", "MRN-1", "7.2")));
+    assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus())
+        .endsWith("201 Created", "201 Created");
+    // The practitioner is created once per tenant (other tests may have created it already).
+    assertThat(response.getEntry().get(0).getResponse().getStatus()).isIn("201 Created", "200 OK");
+    String patient = patientIdOf(response);
+    String practitioner = response.getEntry().get(0).getResponse().getLocation().split("/")[1];
+    assertThat(count("SELECT count(*) FROM tenant_ingest.care_links WHERE patient_id = '" + patient
+        + "' AND practitioner_id = '" + practitioner + "'")).isEqualTo(1);
+    String obs = store.read(tenant, "Observation", response.getEntry().get(2).getResponse().getLocation().split("/")[1])
+        .orElseThrow().json();
+    assertThat(obs).contains("\"reference\":\"Patient/" + patient + "\"").contains("\"versionId\":\"1\"");
+
+    // A second patient's bundle reuses the practitioner through ifNoneExist.
+    Bundle second = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Qwertyu", "MRN-2", "7.2")));
+    assertThat(second.getEntry().get(0).getResponse().getStatus()).isEqualTo("200 OK");
+    assertThat(second.getEntry().get(0).getResponse().getLocation()).isEqualTo("Practitioner/" + practitioner);
+
+    int before = embeddedTexts.get();
+    worker.drain(tenant);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.outbox")).isZero();
+    assertThat(count("SELECT count(DISTINCT patient_id) FROM tenant_ingest.chunks WHERE patient_id IN ('"
+        + patient + "', '" + patientIdOf(second) + "')")).isEqualTo(2);
+    // Identical statements of the two patients were embedded once (the cache).
+    int embedded = embeddedTexts.get() - before;
+    int chunks = count("SELECT count(*) FROM tenant_ingest.chunks");
+    assertThat(embedded).isLessThan(chunks);
+    assertThat(worker.stats().cacheHits.get()).isPositive();
+  }
+
+  @Test
+  void resendingIdenticalContentMakesNoNewVersionAndNoWork() throws SQLException {
+    Bundle created = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Idemp", "MRN-3", "6.1")));
+    worker.drain(tenant);
+    var patient = store.read(tenant, "Patient", patientIdOf(created)).orElseThrow();
+    var again = store.put(tenant, Fhir.parseResource(patient.json()));
+    assertThat(again.status()).isEqualTo(WriteOutcome.Status.UNCHANGED);
+    assertThat(again.version()).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.outbox")).isZero();
+  }
+
+  @Test
+  void aFailedTransactionStoresNothing() throws SQLException {
+    int resources = count("SELECT count(*) FROM tenant_ingest.resources");
+    int outbox = count("SELECT count(*) FROM tenant_ingest.outbox");
+    String bad = bundle("Nobody", "MRN-4", "5.0").replace(
+        "\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}",
+        "\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+            + "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Patient?identifier=urn:mrn|does-not-exist\"}},"
+            + "\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}");
+    assertThatThrownBy(() -> store.transaction(tenant, (Bundle) Fhir.parseResource(bad)))
+        .isInstanceOf(FhirInputException.class)
+        .hasMessageContaining("bundle entry 2").hasMessageNotContaining("does-not-exist");
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resources")).isEqualTo(resources);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.outbox")).isEqualTo(outbox);
+  }
+
+  @Test
+  void updatesVersionAndReplaceChunksAndDeleteRemovesThemBeforeReturning() throws SQLException {
+    Bundle r = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Upd", "MRN-5", "8.0")));
+    worker.drain(tenant);
+    String obsId = r.getEntry().get(2).getResponse().getLocation().split("/")[1];
+    var obs = Fhir.parseResource(store.read(tenant, "Observation", obsId).orElseThrow().json());
+    ((org.hl7.fhir.r4.model.Observation) obs).getValueQuantity().setValue(9.1);
+    WriteOutcome v2 = store.put(tenant, obs);
+    assertThat(v2.version()).isEqualTo(2);
+    worker.drain(tenant);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = '" + obsId + "'")).isEqualTo(1);
+    assertThat(count("SELECT max(version_id) FROM tenant_ingest.chunks WHERE resource_id = '" + obsId + "'")).isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resource_versions WHERE resource_id = '" + obsId + "'"))
+        .isEqualTo(2);
+
+    assertThat(store.delete(tenant, "Observation", obsId)).isPresent();
+    assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = '" + obsId + "'")).isZero();
+    assertThat(store.read(tenant, "Observation", obsId).orElseThrow().deleted()).isTrue();
+  }
+
+  @Test
+  void bodiesAndChunkTextAreCiphertext() throws SQLException {
+    store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Plaintextcheck", "MRN-6", "7.7")));
+    worker.drain(tenant);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resources WHERE position(convert_to('Plaintextcheck', 'UTF8') in body) > 0"))
+        .isZero();
+    assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE position(convert_to('Hemoglobin', 'UTF8') in text) > 0"))
+        .isZero();
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resource_identifiers WHERE position(convert_to('MRN-6', 'UTF8') in value_hash) > 0"))
+        .isZero();
+  }
+
+  @Test
+  void consentsAreInterpretedInTheSameTransaction() throws SQLException {
+    String consent = """
+        {"resourceType":"Consent","id":"consent-1","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-consent"},
+         "provision":{"type":"permit","provision":[{"type":"deny","class":[{"code":"DocumentReference"}]}]}}""";
+    store.put(tenant, Fhir.parseResource(consent));
+    assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-consent' AND decision = 'permit' "
+        + "AND denied_classes = '{DocumentReference}'")).isEqualTo(1);
+    store.put(tenant, Fhir.parseResource(consent.replace("\"type\":\"permit\",\"provision\"", "\"type\":\"deny\",\"provision\"")));
+    assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-consent' AND decision = 'deny'"))
+        .isEqualTo(1);
+    store.delete(tenant, "Consent", "consent-1");
+    assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-consent'")).isZero();
+  }
+
+  @Test
+  void ndjsonImportReportsBadLinesByNumberAndKeepsTheGoodOnes() throws SQLException {
+    String ndjson = """
+        {"resourceType":"Patient","id":"nd-1","gender":"male"}
+        {"resourceType":"Patient","id":"nd-2", broken Secretname
+        {"resourceType":"Observation","id":"nd-3","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/nd-1"}}
+        """;
+    ImportSummary s = store.importNdjson(tenant, new ByteArrayInputStream(ndjson.getBytes(StandardCharsets.UTF_8)),
+        ImportProgress.NONE);
+    assertThat(s.lines()).isEqualTo(3);
+    assertThat(s.written()).isEqualTo(2);
+    assertThat(s.errors()).hasSize(1);
+    assertThat(s.errors().get(0).line()).isEqualTo(2);
+    assertThat(s.errors().get(0).message()).doesNotContain("Secretname");
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resources WHERE resource_id IN ('nd-1','nd-3')")).isEqualTo(2);
+  }
+
+  @Test
+  void aPoisonItemIsRetriedThenParkedWithAPhiFreeReason() throws SQLException {
+    TenantId t = platform.tenant("poison");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    EmbeddingProvider failing = new EmbeddingProvider() {
+      @Override public String modelId() { return "failing"; }
+      @Override public int dimensions() { return 3; }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        throw new IllegalStateException("model down while embedding " + texts.get(0));
+      }
+    };
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> failing, () -> List.of(t), 8);
+    s.put(t, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"px\",\"gender\":\"female\"}"));
+    for (int i = 0; i < EmbeddingWorker.MAX_ATTEMPTS; i++) {
+      try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+        st.execute("UPDATE tenant_poison.outbox SET available_at = now() - interval '1 second'");
+      }
+      w.processBatch(t);
+    }
+    assertThat(w.parked(t)).hasSize(1);
+    assertThat(w.parked(t).get(0).get("reason")).isEqualTo("IllegalStateException");
+    assertThat(w.retryParked(t)).isEqualTo(1);
+    w.close();
+  }
+}
