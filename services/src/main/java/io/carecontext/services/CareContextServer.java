@@ -68,6 +68,8 @@ public final class CareContextServer implements AutoCloseable {
       props.put("carecontext.admin-key", adminKey);
       props.put("carecontext.kek-file", settings.kekFile().toString());
       props.putAll(tlsProperties(settings));
+      props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
+      props.put("carecontext.worker.threads", settings.workerThreads());
       ApplicationContext ctx = Micronaut.build(new String[0])
           .mainClass(CareContextServer.class)
           .banner(false)

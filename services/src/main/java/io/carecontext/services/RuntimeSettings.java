@@ -21,7 +21,9 @@ public record RuntimeSettings(
     Path kekFile,
     int dbPoolSize,
     Optional<Path> tlsCertificate,
-    Optional<Path> tlsKey) {
+    Optional<Path> tlsKey,
+    long maxRequestBytes,
+    int workerThreads) {
 
   public static RuntimeSettings fromEnvironment() {
     return from(System.getenv());
@@ -42,7 +44,9 @@ public record RuntimeSettings(
         get(env, "CARECONTEXT_KEK_FILE").map(Path::of).orElse(home.resolve("kek.key")),
         Integer.parseInt(get(env, "CARECONTEXT_DB_POOL_SIZE").orElse("16")),
         get(env, "CARECONTEXT_TLS_CERT").map(Path::of),
-        get(env, "CARECONTEXT_TLS_KEY").map(Path::of));
+        get(env, "CARECONTEXT_TLS_KEY").map(Path::of),
+        Long.parseLong(get(env, "CARECONTEXT_FHIR_MAX_BYTES").orElse("52428800")),
+        Integer.parseInt(get(env, "CARECONTEXT_WORKER_THREADS").orElse("1")));
   }
 
   private static Optional<String> get(Map<String, String> env, String name) {

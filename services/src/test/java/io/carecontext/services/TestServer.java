@@ -20,17 +20,41 @@ public final class TestServer implements AutoCloseable {
   private final HttpClient http = HttpClient.newHttpClient();
 
   public TestServer() {
+    this(Map.of());
+  }
+
+  /** With extra environment, e.g. {@code CARECONTEXT_WORKER_THREADS=0} or a small body limit. */
+  public TestServer(Map<String, String> env) {
     database = TestPostgres.freshDatabase();
     try {
       Path home = Files.createTempDirectory("cc-home");
-      RuntimeSettings settings = RuntimeSettings.from(Map.of(
+      Map<String, String> all = new java.util.HashMap<>(Map.of(
           "CARECONTEXT_PORT", "-1",
           "CARECONTEXT_ADMIN_KEY", "test-admin-key-0123456789",
           "CARECONTEXT_HOME", home.toString()));
+      all.putAll(env);
+      RuntimeSettings settings = RuntimeSettings.from(all);
       server = CareContextServer.start(settings, database, null);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  public <T> T bean(Class<T> type) {
+    return server.context().getBean(type);
+  }
+
+  /** Creates a tenant and a key with the roles; returns the key's secret. */
+  public String tenantWithKey(String tenant, String principal, String rolesJson, String extraJson) {
+    call("POST", "/admin/tenants", adminKey(), "{\"id\":\"" + tenant + "\"}");
+    HttpResponse<String> r = call("POST", "/admin/tenants/" + tenant + "/keys", adminKey(),
+        "{\"principal\":\"" + principal + "\",\"roles\":" + rolesJson + (extraJson == null ? "" : "," + extraJson) + "}");
+    if (r.statusCode() != 201) {
+      throw new IllegalStateException("key creation failed: " + r.statusCode() + " " + r.body());
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"secret\"\\s*:\\s*\"([^\"]*)\"").matcher(r.body());
+    m.find();
+    return m.group(1);
   }
 
   public String adminKey() {

@@ -67,10 +67,15 @@ public class AuthenticationFilter {
     }
     Optional<Caller> caller = bearer(request).flatMap(this::resolve);
     if (caller.isEmpty()) {
+      String message = "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>";
+      if (request.getPath().startsWith("/fhir/")) {
+        return HttpResponse.status(HttpStatus.UNAUTHORIZED).header("WWW-Authenticate", "Bearer")
+            .contentType("application/fhir+json")
+            .body(io.carecontext.fhir.OperationOutcomes.toJson("login", message));
+      }
       return HttpResponse.status(HttpStatus.UNAUTHORIZED)
           .header("WWW-Authenticate", "Bearer")
-          .body(new ApiError("unauthorized",
-              "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>"));
+          .body(new ApiError("unauthorized", message));
     }
     request.setAttribute(Caller.ATTRIBUTE, caller.get());
     return null;

@@ -13,12 +13,34 @@ import jakarta.inject.Singleton;
  * PHI, so they are replaced by fixed texts chosen by status.
  */
 @Singleton
-public class ApiErrorProcessor implements ErrorResponseProcessor<ApiError> {
+public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
   @Override
-  public MutableHttpResponse<ApiError> processResponse(ErrorContext context, MutableHttpResponse<?> response) {
+  public MutableHttpResponse<Object> processResponse(ErrorContext context, MutableHttpResponse<?> response) {
     HttpStatus status = response.status();
-    ApiError body = switch (status.getCode()) {
+    ApiError body = body(status);
+    if (context.getRequest().getPath().startsWith("/fhir/")) {
+      // FHIR clients expect an OperationOutcome on FHIR paths, whatever failed.
+      return response.contentType("application/fhir+json")
+          .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(status.getCode()), body.message()));
+    }
+    return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
+  }
+
+  static String fhirCode(int status) {
+    return switch (status) {
+      case 401 -> "login";
+      case 403 -> "forbidden";
+      case 404 -> "not-found";
+      case 413 -> "too-costly";
+      case 415, 405, 406 -> "not-supported";
+      case 429 -> "throttled";
+      default -> status >= 500 ? "exception" : "invalid";
+    };
+  }
+
+  static ApiError body(HttpStatus status) {
+    return switch (status.getCode()) {
       case 400 -> new ApiError("bad_request",
           "the request is malformed: send a JSON body with the documented fields (see /openapi.yml)");
       case 401 -> new ApiError("unauthorized", "missing or invalid API key");
@@ -27,13 +49,12 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<ApiError> {
       case 405 -> new ApiError("method_not_allowed", "this path does not accept that method");
       case 406 -> new ApiError("not_acceptable", "ask for application/json");
       case 413 -> new ApiError("payload_too_large", "the request body is over the configured limit");
-      case 415 -> new ApiError("unsupported_media_type", "send Content-Type: application/json");
+      case 415 -> new ApiError("unsupported_media_type", "send Content-Type: application/json (FHIR paths: application/fhir+json)");
       case 429 -> new ApiError("rate_limited", "too many requests: retry later");
       case 503 -> new ApiError("unavailable", "the service is not ready: retry later");
       default -> status.getCode() >= 500
           ? new ApiError("internal_error", "the server failed to handle the request; it was logged without its content")
           : new ApiError(status.name().toLowerCase(java.util.Locale.ROOT), status.getReason());
     };
-    return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
   }
 }

@@ -1,0 +1,243 @@
+package io.carecontext.services.fhir;
+
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.FhirInputException;
+import io.carecontext.fhir.FhirIssue;
+import io.carecontext.ingest.FhirStore;
+import io.carecontext.ingest.ImportProgress;
+import io.carecontext.ingest.ImportSummary;
+import io.carecontext.ingest.StoredResource;
+import io.carecontext.ingest.WriteOutcome;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.Role;
+import io.carecontext.services.http.ApiException;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Consumes;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Put;
+import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.swagger.v3.oas.annotations.Hidden;
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * The FHIR R4 endpoint of one tenant ({@code /fhir/{tenant}}, role {@code ehr-integration}).
+ * Every error is an OperationOutcome naming the entry and element; none quotes the payload.
+ */
+@Hidden
+@Controller("/fhir/{tenant}")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class FhirController {
+
+  private static final Set<String> JSON_TYPES = Set.of("application/fhir+json", "application/json");
+  private static final Set<String> NDJSON_TYPES = Set.of("application/fhir+ndjson", "application/x-ndjson",
+      "application/ndjson");
+
+  private final FhirStore store;
+
+  public FhirController(FhirStore store) {
+    this.store = store;
+  }
+
+  @Get("/metadata")
+  public MutableHttpResponse<String> metadata(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+                                              @PathVariable String tenant) {
+    return handle(() -> {
+      caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      return FhirResponses.ok(HttpStatus.OK, Capabilities.statement("/fhir/" + tenant));
+    });
+  }
+
+  @Post
+  @Consumes(MediaType.ALL)
+  public MutableHttpResponse<String> bundle(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                            HttpRequest<?> request, @Nullable @Body byte[] body) {
+    return handle(() -> {
+      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      Resource r = parse(request, body, JSON_TYPES);
+      if (!(r instanceof Bundle b)) {
+        throw FhirInputException.of(FhirIssue.error("invalid", null, r.fhirType(),
+            "the base URL takes a transaction or batch Bundle; post other resources to /fhir/{tenant}/{type}"));
+      }
+      Bundle response = b.getType() == Bundle.BundleType.BATCH ? store.batch(t, b) : store.transaction(t, b);
+      return FhirResponses.ok(HttpStatus.OK, response);
+    });
+  }
+
+  @Post("/{type}")
+  @Consumes(MediaType.ALL)
+  public MutableHttpResponse<String> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                            @PathVariable String type, HttpRequest<?> request, @Nullable @Body byte[] body) {
+    return handle(() -> {
+      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      if ("$import".equals(type)) {
+        return importNdjson(t, request, body);
+      }
+      Resource r = parse(request, body, JSON_TYPES);
+      requireType(r, type);
+      return written(store.create(t, r), r);
+    });
+  }
+
+  @Put("/{type}/{id}")
+  @Consumes(MediaType.ALL)
+  public MutableHttpResponse<String> update(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                            @PathVariable String type, @PathVariable String id, HttpRequest<?> request,
+                                            @Nullable @Body byte[] body) {
+    return handle(() -> {
+      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      Resource r = parse(request, body, JSON_TYPES);
+      requireType(r, type);
+      if (r.getIdElement().hasIdPart() && !r.getIdElement().getIdPart().equals(id)) {
+        throw FhirInputException.of(FhirIssue.error("invalid", null, type + ".id",
+            type + ".id must equal the id in the URL"));
+      }
+      r.setId(id);
+      return written(store.put(t, r), r);
+    });
+  }
+
+  @Get("/{type}/{id}")
+  public MutableHttpResponse<String> read(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                          @PathVariable String type, @PathVariable String id) {
+    return handle(() -> {
+      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      requireKnownType(type);
+      StoredResource s = store.read(t, type, id).orElse(null);
+      if (s == null) {
+        return FhirResponses.outcome(404, "not-found", type + " with that id does not exist in this tenant");
+      }
+      if (s.deleted()) {
+        return FhirResponses.outcome(410, "deleted", type + " with that id was deleted");
+      }
+      return HttpResponse.<String>ok(s.json()).contentType(FhirResponses.FHIR_JSON)
+          .header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
+          .header(HttpHeaders.LAST_MODIFIED, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+              .format(s.lastUpdated().atZone(java.time.ZoneOffset.UTC)));
+    });
+  }
+
+  @Delete("/{type}/{id}")
+  public MutableHttpResponse<String> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                            @PathVariable String type, @PathVariable String id) {
+    return handle(() -> {
+      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      requireKnownType(type);
+      store.delete(t, type, id);
+      // Deleting what is already gone succeeds too (FHIR allows 200/204 for both).
+      return HttpResponse.<String>noContent();
+    });
+  }
+
+  private MutableHttpResponse<String> importNdjson(TenantId t, HttpRequest<?> request, @Nullable byte[] body) {
+    String type = mediaType(request);
+    if (!NDJSON_TYPES.contains(type)) {
+      return FhirResponses.outcome(415, "not-supported", "$import takes Content-Type: application/fhir+ndjson");
+    }
+    ImportSummary s = store.importNdjson(t, new ByteArrayInputStream(body == null ? new byte[0] : body), ImportProgress.NONE);
+    org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
+    oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.INFORMATION)
+        .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INFORMATIONAL)
+        .setDiagnostics("lines " + s.lines() + ", written " + s.written() + ", unchanged " + s.unchanged()
+            + ", failed " + s.errors().size() + ", " + s.millis() + " ms");
+    for (ImportSummary.LineError e : s.errors()) {
+      oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
+          .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INVALID)
+          .setDiagnostics("line " + e.line() + ": " + e.message()).addExpression("line[" + e.line() + "]");
+    }
+    return FhirResponses.ok(HttpStatus.OK, oo);
+  }
+
+  private static MutableHttpResponse<String> written(WriteOutcome o, Resource r) {
+    HttpStatus status = o.status() == WriteOutcome.Status.CREATED ? HttpStatus.CREATED : HttpStatus.OK;
+    r.setId(o.id());
+    r.getMeta().setVersionId(Long.toString(o.version()));
+    if (o.lastUpdated() != null) {
+      r.getMeta().setLastUpdated(java.util.Date.from(o.lastUpdated()));
+    }
+    return FhirResponses.ok(status, r)
+        .header(HttpHeaders.LOCATION, "/" + o.location())
+        .header(HttpHeaders.ETAG, "W/\"" + o.version() + "\"");
+  }
+
+  private static Resource parse(HttpRequest<?> request, @Nullable byte[] body, Set<String> accepted) {
+    String type = mediaType(request);
+    if (!accepted.contains(type)) {
+      throw new UnsupportedMedia();
+    }
+    if (body == null || body.length == 0) {
+      throw FhirInputException.of(FhirIssue.error("required", null, null, "the request body is empty: send a FHIR resource"));
+    }
+    String json;
+    try {
+      json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+    } catch (CharacterCodingException e) {
+      throw FhirInputException.of(FhirIssue.error("structure", null, null, "the body is not valid UTF-8"));
+    }
+    return Fhir.parseResource(json);
+  }
+
+  private static String mediaType(HttpRequest<?> request) {
+    return request.getContentType().map(m -> m.getType() + "/" + m.getSubtype()).orElse("")
+        .toLowerCase(Locale.ROOT);
+  }
+
+  private static void requireType(Resource r, String type) {
+    if (!r.fhirType().equals(type)) {
+      throw FhirInputException.of(FhirIssue.error("invalid", null, "resourceType",
+          "resourceType does not match the URL: expected " + safeType(type)));
+    }
+  }
+
+  private static void requireKnownType(String type) {
+    if (!Fhir.supportedTypes().contains(type)) {
+      throw FhirInputException.of(FhirIssue.error("not-supported", null, null, "unknown resource type in the URL"));
+    }
+  }
+
+  private static String safeType(String type) {
+    return Fhir.supportedTypes().contains(type) ? type : "a known R4 resource type";
+  }
+
+  /** Runs a handler; every failure becomes an OperationOutcome with the right status. */
+  private static MutableHttpResponse<String> handle(Supplier<MutableHttpResponse<String>> handler) {
+    try {
+      return handler.get();
+    } catch (FhirInputException e) {
+      return FhirResponses.of(e);
+    } catch (ApiException e) {
+      return FhirResponses.of(e);
+    } catch (UnsupportedMedia e) {
+      return FhirResponses.outcome(415, "not-supported", "send Content-Type: application/fhir+json");
+    }
+  }
+
+  private static final class UnsupportedMedia extends RuntimeException {
+    UnsupportedMedia() {
+      super(null, null, false, false);
+    }
+  }
+}

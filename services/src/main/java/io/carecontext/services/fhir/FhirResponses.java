@@ -1,0 +1,44 @@
+package io.carecontext.services.fhir;
+
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.FhirInputException;
+import io.carecontext.fhir.OperationOutcomes;
+import io.carecontext.services.http.ApiException;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MutableHttpResponse;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+
+/** FHIR answers: resources and OperationOutcomes as {@code application/fhir+json}. */
+final class FhirResponses {
+
+  static final String FHIR_JSON = "application/fhir+json";
+
+  private FhirResponses() {}
+
+  static MutableHttpResponse<String> ok(HttpStatus status, IBaseResource resource) {
+    return HttpResponse.<String>status(status).contentType(FHIR_JSON).body(Fhir.toJson(resource));
+  }
+
+  static MutableHttpResponse<String> outcome(int status, String code, String message) {
+    return HttpResponse.<String>status(HttpStatus.valueOf(status)).contentType(FHIR_JSON)
+        .body(OperationOutcomes.toJson(code, message));
+  }
+
+  static MutableHttpResponse<String> of(FhirInputException e) {
+    return HttpResponse.<String>status(HttpStatus.valueOf(e.httpStatus())).contentType(FHIR_JSON)
+        .body(OperationOutcomes.toJson(e.issues()));
+  }
+
+  /** Authentication, authorization and tenant errors keep their status and text, as an OperationOutcome. */
+  static MutableHttpResponse<String> of(ApiException e) {
+    String code = switch (e.status().getCode()) {
+      case 401 -> "login";
+      case 403 -> "forbidden";
+      case 404 -> "not-found";
+      case 429 -> "throttled";
+      default -> "processing";
+    };
+    return outcome(e.status().getCode(), code, e.getMessage());
+  }
+}

@@ -1,0 +1,161 @@
+package io.carecontext.services.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.services.TestServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The FHIR endpoint over HTTP: the happy path and every bad input of the ingest issue. */
+class FhirApiIT {
+
+  static TestServer app;
+  static String ehr;
+  static String clinician;
+  static final String FHIR = "application/fhir+json";
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_FHIR_MAX_BYTES", "200000", "CARECONTEXT_WORKER_THREADS", "0"));
+    ehr = app.tenantWithKey("hosp", "ehr-feed", "[\"ehr-integration\"]", null);
+    clinician = app.tenantWithKey("hosp", "dr-x", "[\"clinician\"]", null);
+    app.tenantWithKey("other", "ehr-other", "[\"ehr-integration\"]", null);
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  static HttpResponse<String> fhir(String method, String path, String body) {
+    return app.call(method, "/fhir/hosp" + path, ehr, body, FHIR);
+  }
+
+  static int count(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  static final String TX = """
+      {"resourceType":"Bundle","type":"transaction","entry":[
+        {"fullUrl":"urn:uuid:11111111-2222-3333-4444-555555555555","resource":{"resourceType":"Patient","gender":"male",
+           "name":[{"family":"Testperson"}],
+           "text":{"status":"generated","div":"<div xmlns=\\"http://www.w3.org/1999/xhtml\\">ok<script>alert(1)</script></div>"}},
+         "request":{"method":"POST","url":"Patient"}},
+        {"fullUrl":"urn:uuid:11111111-2222-3333-4444-666666666666","resource":{"resourceType":"Condition",
+           "subject":{"reference":"urn:uuid:11111111-2222-3333-4444-555555555555"},
+           "code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003","display":"Hypertension"}]}},
+         "request":{"method":"POST","url":"Condition"}}]}""";
+
+  @Test
+  void transactionThenReadUpdateAndDelete() throws SQLException {
+    HttpResponse<String> r = fhir("POST", "", TX);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith(FHIR);
+    assertThat(r.body()).contains("transaction-response").contains("201 Created");
+    String patientLocation = r.body().replaceAll("(?s).*\"location\":\"(Patient/[^/\"]+)/_history/1\".*", "$1");
+    HttpResponse<String> read = fhir("GET", "/" + patientLocation, null);
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(read.headers().firstValue("ETag")).contains("W/\"1\"");
+    assertThat(read.body()).contains("\"versionId\":\"1\"");
+    // Same content again: no new version.
+    HttpResponse<String> same = fhir("PUT", "/" + patientLocation, read.body());
+    assertThat(same.statusCode()).isEqualTo(200);
+    assertThat(same.headers().firstValue("ETag")).contains("W/\"1\"");
+    // Chunks are made by the worker; the script never reaches chunk text (stored encrypted, so run it here).
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("hosp"));
+    assertThat(count("SELECT count(*) FROM tenant_hosp.chunks")).isPositive();
+    HttpResponse<String> deleted = fhir("DELETE", "/" + patientLocation, null);
+    assertThat(deleted.statusCode()).isEqualTo(204);
+    assertThat(fhir("GET", "/" + patientLocation, null).statusCode()).isEqualTo(410);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.chunks WHERE resource_type = 'Patient' AND resource_id = '"
+        + patientLocation.substring(8) + "'")).isZero();
+    assertThat(fhir("GET", "/Patient/never-existed", null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void badInputGetsAnOperationOutcomeAndStoresNothing() throws SQLException {
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\", nope"), 400, "not valid FHIR JSON");
+    assertOutcome(fhir("POST", "/Patient", "{\"resourceType\":\"Observation\",\"status\":\"final\"}"), 400,
+        "resourceType does not match");
+    assertOutcome(fhir("POST", "/Patient", "<Patient xmlns=\"http://hl7.org/fhir\"/>"), 400, "XML is not supported");
+    assertOutcome(app.call("POST", "/fhir/hosp/Patient", ehr, "<Patient/>", "application/fhir+xml"), 415,
+        "application/fhir+json");
+    assertOutcome(fhir("POST", "", TX.replace("11111111-2222-3333-4444-666666666666", "11111111-2222-3333-4444-555555555555")),
+        400, "bundle entry 1: fullUrl appears more than once");
+    assertOutcome(fhir("POST", "", TX.replace("\"resourceType\":\"Condition\",", "\"resourceType\":\"Condition\",\"x\":1,")
+        .replace("\"subject\":{\"reference\":\"urn:uuid:11111111-2222-3333-4444-555555555555\"},", "")), 422,
+        "bundle entry 1: Condition.subject is required");
+    assertOutcome(fhir("POST", "", """
+        {"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Bundle","type":"collection"},
+         "request":{"method":"POST","url":"Bundle"}}]}"""), 400, "a Bundle inside a Bundle");
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" +
+        ("{\"resource\":{\"resourceType\":\"Patient\",\"gender\":\"female\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},")
+            .repeat(3000) + "{}]}"), 413, "");
+    assertOutcome(fhir("POST", "/Patent", "{\"resourceType\":\"Patent\"}"), 400, "unknown resource type");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+  }
+
+  @Test
+  void invalidUtf8IsRefused() throws IOException, InterruptedException {
+    byte[] body = "{\"resourceType\":\"Patient\",\"gender\":\"m\u00e4le\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + app.server.port() + "/fhir/hosp/Patient"))
+        .header("Authorization", "Bearer " + ehr).header("Content-Type", FHIR)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    assertOutcome(r, 400, "not valid UTF-8");
+  }
+
+  @Test
+  void wrongRoleOtherTenantAndNoKeyAreOperationOutcomes() {
+    assertOutcome(app.call("GET", "/fhir/hosp/metadata", clinician, null, FHIR), 403, "lacks the role");
+    HttpResponse<String> other = app.call("GET", "/fhir/other/metadata", ehr, null, FHIR);
+    HttpResponse<String> unknown = app.call("GET", "/fhir/nosuch/metadata", ehr, null, FHIR);
+    assertOutcome(other, 404, "no such tenant");
+    assertThat(other.body()).isEqualTo(unknown.body());
+    assertOutcome(app.call("GET", "/fhir/hosp/metadata", null, null, FHIR), 401, "API key");
+  }
+
+  @Test
+  void metadataDescribesWhatIsImplemented() {
+    HttpResponse<String> r = fhir("GET", "/metadata", null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).contains("CapabilityStatement").contains("\"transaction\"").contains("\"batch\"")
+        .contains("\"import\"").contains("DocumentReference");
+  }
+
+  @Test
+  void ndjsonImportReportsBadLines() throws SQLException {
+    String ndjson = "{\"resourceType\":\"Patient\",\"id\":\"imp-1\",\"gender\":\"male\"}\n"
+        + "{not json Somebody}\n"
+        + "{\"resourceType\":\"Observation\",\"id\":\"imp-2\",\"status\":\"final\",\"code\":{\"text\":\"t\"},\"subject\":{\"reference\":\"Patient/imp-1\"}}\n";
+    HttpResponse<String> r = app.call("POST", "/fhir/hosp/$import", ehr, ndjson, "application/fhir+ndjson");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("written 2").contains("failed 1").contains("line 2").doesNotContain("Somebody");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN ('imp-1','imp-2')")).isEqualTo(2);
+  }
+
+  static void assertOutcome(HttpResponse<String> r, int status, String text) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    assertThat(r.body()).contains("OperationOutcome").contains(text);
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith(FHIR);
+  }
+}
