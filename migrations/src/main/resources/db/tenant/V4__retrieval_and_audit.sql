@@ -104,3 +104,7 @@ ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_log_append ON audit_log FOR INSERT TO ${tenant_role} WITH CHECK (true);
 CREATE POLICY audit_log_read ON audit_log FOR SELECT TO ${tenant_role}
   USING (current_setting('cc.access', true) = 'audit');
+-- Retention runs as the owner, which FORCE ROW LEVEL SECURITY binds too; the tenant role holds no
+-- DELETE grant, so this policy opens deletion to the owner only.
+CREATE POLICY audit_log_retention ON audit_log FOR ALL TO PUBLIC
+  USING (current_setting('cc.access', true) = 'retention');

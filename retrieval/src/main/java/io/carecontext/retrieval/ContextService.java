@@ -1,0 +1,264 @@
+package io.carecontext.retrieval;
+
+import com.pgvector.PGvector;
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.TenantCipher;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The read path: role policy and purpose of use, care relationship, consent, then an exact
+ * nearest-neighbour search within one patient — under the tenant's role with RLS settings that
+ * repeat every decision, so the database refuses what the application should never ask for.
+ * Every request, allowed or denied, writes one audit row; for allowed ones in the same
+ * transaction as the search, so no result leaves without its audit row.
+ */
+public final class ContextService {
+
+  static final Pattern PATIENT_ID = Pattern.compile("^[A-Za-z0-9\\-.]{1,64}$");
+  static final Set<String> PURPOSES = Set.of("TREAT", "ETREAT", "HPAYMT", "HOPERAT", "HRESCH");
+  static final String NOT_FOUND = "no such patient, or this key may not see it";
+
+  private final TenantTransactions tx;
+  private final TenantKeys keys;
+  private final AuditLog audit;
+  private final RateLimiter rateLimiter = new RateLimiter();
+
+  public ContextService(TenantTransactions tx, TenantKeys keys, AuditLog audit) {
+    this.tx = tx;
+    this.keys = keys;
+    this.audit = audit;
+  }
+
+  public ContextResult context(TenantId tenant, TenantPolicy policy, Requester who, String patientId, ContextQuery q,
+                               String action) {
+    long start = System.nanoTime();
+    AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, q.purposeOfUse(), action,
+        AuditEntry.Decision.DENIED, "").withQuery(q.text());
+    OptionalLong wait = rateLimiter.acquire(who.keyId(), policy.rateLimitPerMinute(), System.nanoTime());
+    if (wait.isPresent()) {
+      throw deny(tenant, base, 429, "rate_limited", "too many requests for this key: retry later", "rate_limited",
+          wait.getAsLong(), start);
+    }
+    if (q.purposeOfUse() == null || !PURPOSES.contains(q.purposeOfUse())) {
+      throw deny(tenant, base, 400, "purpose_required",
+          "purposeOfUse is required: one of TREAT, ETREAT, HPAYMT, HOPERAT, HRESCH", "purpose_missing", 0, start);
+    }
+    if (!policy.anyPolicy(who.roles())) {
+      throw deny(tenant, base, 403, "forbidden", "this key's roles may not retrieve patient context",
+          "role_not_allowed", 0, start);
+    }
+    var decided = policy.decide(who.roles(), q.purposeOfUse());
+    if (decided.isEmpty()) {
+      throw deny(tenant, base, 403, "forbidden", "this key's roles may not retrieve context for that purpose of use",
+          "purpose_not_allowed", 0, start);
+    }
+    String role = decided.get().getKey();
+    RolePolicy rp = decided.get().getValue();
+    if (rp.deidentifiedOnly()) {
+      throw deny(tenant, base, 403, "forbidden", "this role receives de-identified data only, through the chat "
+          + "and research paths, not identified context", "deidentified_only", 0, start);
+    }
+    boolean breakGlass = "ETREAT".equals(q.purposeOfUse());
+    if (breakGlass && (q.reason() == null || q.reason().isBlank())) {
+      throw deny(tenant, base, 400, "reason_required", "break-glass (ETREAT) needs a reason", "break_glass_no_reason",
+          0, start);
+    }
+    if (breakGlass && !rp.breakGlass()) {
+      throw deny(tenant, base, 403, "forbidden", "this role may not break the glass", "break_glass_not_allowed", 0, start);
+    }
+    if (!PATIENT_ID.matcher(patientId).matches()) {
+      throw deny(tenant, base, 404, "patient_not_found", NOT_FOUND, "unknown_patient", 0, start);
+    }
+    int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
+    AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? "{\"breakGlass\":true,\"reviewRequired\":true}" : "{}");
+    Outcome outcome = tx.run(tenant, settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent()),
+        c -> decideAndSearch(c, tenant, policy, rp, who, patientId, q, k, breakGlass, entry, start));
+    if (outcome.denied != null) {
+      throw outcome.denied;
+    }
+    return new ContextResult(outcome.chunks, outcome.auditId, role, breakGlass);
+  }
+
+  private record Outcome(List<ContextChunk> chunks, UUID auditId, AccessDenied denied) {}
+
+  private Outcome decideAndSearch(Connection c, TenantId tenant, TenantPolicy policy, RolePolicy rp, Requester who,
+                                  String patientId, ContextQuery q, int k, boolean breakGlass, AuditEntry entry,
+                                  long start) throws SQLException {
+    String reason = null;
+    if (!exists(c, "SELECT 1 FROM resources WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted",
+        patientId)) {
+      reason = "unknown_patient";
+    } else if (breakGlass && !breakGlassOpen(c, who.keyId(), patientId, rp.breakGlassMinutes())) {
+      reason = "break_glass_expired";
+    } else if (policy.careRelationship() && rp.careRelationship() && !breakGlass
+        && (who.practitionerId() == null || !exists(c,
+            "SELECT 1 FROM care_links WHERE patient_id = ? AND practitioner_id = ?", patientId, who.practitionerId()))) {
+      reason = "no_care_relationship";
+    } else if (!(breakGlass && rp.breakGlassOverridesConsent())) {
+      reason = consentReason(c, policy, patientId, q.purposeOfUse());
+    }
+    if (reason != null) {
+      UUID id = audit.append(c, tenant, entry.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start)));
+      int status = reason.equals("break_glass_expired") ? 403 : 404;
+      String code = status == 403 ? "forbidden" : "patient_not_found";
+      String message = status == 403 ? "the break-glass window for this patient has closed" : NOT_FOUND;
+      return new Outcome(null, id, new AccessDenied(status, code, message, reason, id, 0));
+    }
+    List<ContextChunk> chunks = search(c, tenant, patientId, q.vector(), k);
+    String why = breakGlass ? "break_glass" : "allowed";
+    if (chunks.isEmpty()) {
+      String excluded = consentExclusion(c, patientId, q.purposeOfUse());
+      if (excluded != null && !(breakGlass && rp.breakGlassOverridesConsent())) {
+        why = excluded;
+      }
+    }
+    AuditEntry.Decision d = why.startsWith("consent_") ? AuditEntry.Decision.DENIED : AuditEntry.Decision.ALLOWED;
+    UUID id = audit.append(c, tenant, entry.withResult(d, why, chunks.stream().map(ContextChunk::chunkId).toList(),
+        millis(start)));
+    return new Outcome(chunks, id, null);
+  }
+
+  /** Exact top-k by cosine distance over one patient's chunks (btree on patient_id: recall 1.0). */
+  private List<ContextChunk> search(Connection c, TenantId tenant, String patientId, float[] vector, int k)
+      throws SQLException {
+    TenantCipher cipher = keys.cipher(tenant);
+    List<ContextChunk> out = new ArrayList<>(k);
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
+               embedding <=> ? AS distance
+        FROM chunks WHERE patient_id = ? ORDER BY distance LIMIT ?""")) {
+      ps.setObject(1, new PGvector(vector));
+      ps.setString(2, patientId);
+      ps.setInt(3, k);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String type = rs.getString(2);
+          String id = rs.getString(3);
+          String text = cipher.decryptToString(rs.getBytes(5), Aad.chunk(tenant, type, id, rs.getInt(4)));
+          out.add(new ContextChunk(rs.getLong(1), text, type + "/" + id, 1 - rs.getDouble(9), rs.getString(6),
+              List.of((String[]) rs.getArray(7).getArray()),
+              rs.getDate(8) == null ? null : rs.getDate(8).toLocalDate()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Null when consent permits AI use for this purpose; otherwise the true reason. */
+  private static String consentReason(Connection c, TenantPolicy policy, String patientId, String purpose)
+      throws SQLException {
+    boolean permit = false;
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT decision, cardinality(permitted_classes) + cardinality(permitted_labels) FROM consents
+        WHERE patient_id = ? AND status = 'active' AND (period_start IS NULL OR period_start <= now())
+          AND (period_end IS NULL OR period_end > now()) AND (cardinality(purposes) = 0 OR ? = ANY (purposes))""")) {
+      ps.setString(1, patientId);
+      ps.setString(2, purpose);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if ("deny".equals(rs.getString(1)) && rs.getInt(2) == 0) {
+            return "consent_denied";
+          }
+          permit |= "permit".equals(rs.getString(1)) || rs.getInt(2) > 0;
+        }
+      }
+    }
+    return permit || "opt-out".equals(policy.consentMode()) ? null : "no_consent";
+  }
+
+  /** Why an allowed patient yielded nothing: a consent exclusion by class or label, if there is one. */
+  private static String consentExclusion(Connection c, String patientId, String purpose) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT bool_or(cardinality(denied_classes) > 0), bool_or(cardinality(denied_labels) > 0) FROM consents
+        WHERE patient_id = ? AND status = 'active' AND decision = 'permit'
+          AND (cardinality(purposes) = 0 OR ? = ANY (purposes))""")) {
+      ps.setString(1, patientId);
+      ps.setString(2, purpose);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getBoolean(1)) {
+          return "consent_denied_class";
+        }
+        if (rs.getBoolean(2)) {
+          return "consent_denied_label";
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The first ETREAT of a key for a patient opens a window; later ones succeed only inside it. */
+  private static boolean breakGlassOpen(Connection c, String keyId, String patientId, int minutes) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES (?, ?, ?)
+        ON CONFLICT (key_id, patient_id) DO NOTHING""")) {
+      ps.setString(1, keyId);
+      ps.setString(2, patientId);
+      ps.setTimestamp(3, Timestamp.from(Instant.now().plus(Math.max(1, minutes), ChronoUnit.MINUTES)));
+      ps.executeUpdate();
+    }
+    return exists(c, "SELECT 1 FROM break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()",
+        keyId, patientId);
+  }
+
+  /** The RLS settings that repeat the policy decision inside the database. */
+  static PolicySettings settings(TenantPolicy policy, RolePolicy rp, String patientId, String purpose,
+                                 boolean consentOverride) {
+    Set<String> labels = new LinkedHashSet<>(rp.labels());
+    return PolicySettings.read()
+        .patients(List.of(patientId))
+        .set("cc.subject", patientId)
+        .categories(rp.categories())
+        .list("cc.types", rp.resourceTypes().contains("*") ? List.of("*") : rp.resourceTypes())
+        .labels(List.copyOf(labels))
+        .set("cc.purpose", purpose)
+        .set("cc.consent_mode", policy.consentMode())
+        .set("cc.consent_override", consentOverride ? "on" : "off")
+        .build();
+  }
+
+  private AccessDenied deny(TenantId tenant, AuditEntry base, int status, String code, String message, String reason,
+                            long retryAfter, long start) {
+    UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start)));
+    return new AccessDenied(status, code, message, reason, id, retryAfter);
+  }
+
+  private static boolean exists(Connection c, String sql, String... args) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setString(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static long millis(long start) {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  /** For tests and tools: the tenant policy as the service would use it. */
+  public static TenantPolicy policy(Map<String, Object> settings) {
+    return TenantPolicy.fromSettings(settings);
+  }
+}

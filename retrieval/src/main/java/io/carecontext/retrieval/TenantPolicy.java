@@ -1,0 +1,46 @@
+package io.carecontext.retrieval;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A tenant's retrieval settings: consent mode, care relationship, role policies, rate limit. */
+public record TenantPolicy(String consentMode, boolean careRelationship, Map<String, RolePolicy> roles,
+                           int rateLimitPerMinute) {
+
+  /** Roles are tried in this order; the first whose policy allows the purpose decides. */
+  static final List<String> PRECEDENCE = List.of("clinician", "care-coordinator", "billing", "researcher",
+      "tenant-admin", "auditor", "ehr-integration");
+
+  @SuppressWarnings("unchecked")
+  public static TenantPolicy fromSettings(Map<String, Object> settings) {
+    Map<String, RolePolicy> roles = new LinkedHashMap<>(RolePolicy.DEFAULTS);
+    if (settings.get("rolePolicies") instanceof Map<?, ?> overrides) {
+      overrides.forEach((role, value) -> {
+        if (value instanceof Map<?, ?> m) {
+          roles.put(String.valueOf(role), RolePolicy.merge(roles.get(String.valueOf(role)), (Map<String, Object>) m));
+        }
+      });
+    }
+    String mode = "opt-out".equals(settings.get("consentMode")) ? "opt-out" : "opt-in";
+    boolean care = !(settings.get("careRelationship") instanceof Boolean b) || b;
+    int rate = settings.get("rateLimitPerMinute") instanceof Number n ? n.intValue() : 600;
+    return new TenantPolicy(mode, care, roles, rate);
+  }
+
+  /** The role whose policy decides for this purpose, if any of the caller's roles has one that allows it. */
+  Optional<Map.Entry<String, RolePolicy>> decide(List<String> callerRoles, String purpose) {
+    for (String role : PRECEDENCE) {
+      RolePolicy p = roles.get(role);
+      if (callerRoles.contains(role) && p != null && p.purposes().contains(purpose)) {
+        return Optional.of(Map.entry(role, p));
+      }
+    }
+    return Optional.empty();
+  }
+
+  boolean anyPolicy(List<String> callerRoles) {
+    return callerRoles.stream().anyMatch(r -> roles.containsKey(r) && !roles.get(r).purposes().isEmpty());
+  }
+}

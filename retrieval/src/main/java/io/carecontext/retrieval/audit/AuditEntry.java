@@ -1,0 +1,53 @@
+package io.carecontext.retrieval.audit;
+
+import java.util.List;
+
+/**
+ * One access decision to record. Bodies (query, prompt, response) are PHI: they are stored
+ * encrypted and only their hashes enter the chain. {@code details} is a small JSON object of
+ * counts and flags, never values.
+ */
+public record AuditEntry(String principal, String keyId, List<String> roles, String patientId, String purpose,
+                         String action, Decision decision, String reason, boolean breakGlass, List<Long> chunkIds,
+                         String model, String queryText, String promptBody, String responseBody, String details,
+                         long latencyMillis) {
+
+  public enum Decision { ALLOWED, DENIED, FAILED }
+
+  public AuditEntry {
+    roles = roles == null ? List.of() : List.copyOf(roles);
+    chunkIds = chunkIds == null ? List.of() : List.copyOf(chunkIds);
+    details = details == null ? "{}" : details;
+  }
+
+  public static AuditEntry of(String principal, String keyId, List<String> roles, String patientId, String purpose,
+                              String action, Decision decision, String reason) {
+    return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, false, List.of(),
+        null, null, null, null, "{}", 0);
+  }
+
+  public AuditEntry withQuery(String query) {
+    return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
+        model, query, promptBody, responseBody, details, latencyMillis);
+  }
+
+  public AuditEntry withResult(Decision d, String why, List<Long> chunks, long latency) {
+    return new AuditEntry(principal, keyId, roles, patientId, purpose, action, d, why, breakGlass, chunks,
+        model, queryText, promptBody, responseBody, details, latency);
+  }
+
+  public AuditEntry withBreakGlass(boolean flag, String extraDetails) {
+    return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, flag, chunkIds,
+        model, queryText, promptBody, responseBody, extraDetails == null ? details : extraDetails, latencyMillis);
+  }
+
+  public AuditEntry withModel(String m, String prompt, String response, String detailsJson) {
+    return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
+        m, queryText, prompt, response, detailsJson == null ? details : detailsJson, latencyMillis);
+  }
+
+  @Override
+  public String toString() {
+    return "AuditEntry[" + action + ", " + decision + ", " + reason + "]";
+  }
+}

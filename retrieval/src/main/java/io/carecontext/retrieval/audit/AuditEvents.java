@@ -1,0 +1,57 @@
+package io.carecontext.retrieval.audit;
+
+import io.carecontext.migrations.TenantId;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
+import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Reference;
+
+/**
+ * One audit row as a FHIR AuditEvent, after the IHE Basic Audit Log Patterns (query of a
+ * patient's data): who, what, when, for which patient and purpose, with which outcome. No bodies.
+ */
+public final class AuditEvents {
+
+  private AuditEvents() {}
+
+  @SuppressWarnings("unchecked")
+  public static AuditEvent of(TenantId tenant, Map<String, Object> row) {
+    AuditEvent e = new AuditEvent();
+    e.setId((String) row.get("auditId"));
+    e.setType(new Coding("http://dicom.nema.org/resources/ontology/DCM", "110112", "Query"));
+    e.addSubtype(new Coding("http://carecontext.io/audit-action", (String) row.get("action"), null));
+    e.setAction(AuditEventAction.E);
+    e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
+    boolean allowed = "allowed".equals(row.get("decision"));
+    e.setOutcome(allowed ? AuditEventOutcome._0 : AuditEventOutcome._4);
+    e.setOutcomeDesc((String) row.get("reason"));
+    if (row.get("purposeOfUse") != null) {
+      e.addPurposeOfEvent(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
+          (String) row.get("purposeOfUse"), null)));
+    }
+    var agent = e.addAgent().setRequestor(true)
+        .setWho(new Reference().setDisplay((String) row.get("principal")))
+        .setAltId((String) row.get("keyId"));
+    for (String role : (List<String>) row.get("roles")) {
+      agent.addRole(new CodeableConcept(new Coding("http://carecontext.io/roles", role, null)));
+    }
+    e.getSource().setSite(tenant.value()).setObserver(new Reference().setDisplay("CareContext"));
+    if (row.get("patient") != null) {
+      e.addEntity().setWhat(new Reference("Patient/" + row.get("patient")))
+          .setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person"))
+          .setRole(new Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient"));
+    }
+    if (Boolean.TRUE.equals(row.get("breakGlass"))) {
+      e.addPurposeOfEvent(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
+          "BTG", "break the glass")));
+    }
+    e.addEntity().setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object"))
+        .setDescription("chain " + row.get("shard") + "/" + row.get("seq") + " " + row.get("hash"));
+    return e;
+  }
+}

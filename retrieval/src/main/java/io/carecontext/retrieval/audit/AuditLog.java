@@ -1,0 +1,344 @@
+package io.carecontext.retrieval.audit;
+
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.DatabaseException;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.TenantCipher;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The tenant's append-only audit trail. Each row is chained to the previous row of its shard
+ * (SHA-256 over the previous hash, the sequence number and the row's canonical payload); the chain
+ * head moves in the same statement that inserts the row. Written inside the caller's transaction,
+ * so a query whose audit row cannot be written returns nothing (fail closed).
+ */
+public final class AuditLog {
+
+  public static final int SHARDS = 8;
+
+  private static final String APPEND = """
+      WITH prev AS (
+        SELECT shard, seq + 1 AS seq, head, sha256(head || int8send(seq + 1) || ?) AS row_hash
+        FROM audit_heads WHERE shard = ? FOR UPDATE),
+      ins AS (
+        INSERT INTO audit_log (audit_id, shard, seq, at, principal, key_id, roles, patient_id, purpose, action, decision,
+                               reason, break_glass, chunk_ids, model, prompt_hash, response_hash, query_enc, prompt_enc,
+                               response_enc, details, latency_ms, prev_hash, row_hash)
+        SELECT ?, prev.shard, prev.seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, prev.head, prev.row_hash
+        FROM prev)
+      UPDATE audit_heads h SET seq = prev.seq, head = prev.row_hash FROM prev WHERE h.shard = prev.shard""";
+
+  private final TenantTransactions tx;
+  private final TenantKeys keys;
+
+  public AuditLog(TenantTransactions tx, TenantKeys keys) {
+    this.tx = tx;
+    this.keys = keys;
+  }
+
+  /** Appends inside the caller's tenant transaction; throws if the row cannot be written. */
+  public UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
+    UUID id = UUID.randomUUID();
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    TenantCipher cipher = keys.cipher(tenant);
+    byte[] queryEnc = encrypt(cipher, tenant, "query", e.queryText());
+    byte[] promptEnc = encrypt(cipher, tenant, "prompt", e.promptBody());
+    byte[] responseEnc = encrypt(cipher, tenant, "response", e.responseBody());
+    byte[] promptHash = AuditPayload.sha256(bytes(e.promptBody()));
+    byte[] responseHash = AuditPayload.sha256(bytes(e.responseBody()));
+    String decision = e.decision().name().toLowerCase(java.util.Locale.ROOT);
+    Integer latency = (int) Math.min(Integer.MAX_VALUE, e.latencyMillis());
+    byte[] payload = AuditPayload.of(id.toString(), at, e.principal(), e.keyId(), e.roles(), e.patientId(), e.purpose(),
+        e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds(), e.model(), promptHash, responseHash,
+        queryEnc, promptEnc, responseEnc, e.details(), latency);
+    try (PreparedStatement ps = c.prepareStatement(APPEND)) {
+      int i = 1;
+      ps.setBytes(i++, payload);
+      ps.setInt(i++, ThreadLocalRandom.current().nextInt(SHARDS));
+      ps.setObject(i++, id);
+      ps.setTimestamp(i++, Timestamp.from(at));
+      ps.setString(i++, e.principal());
+      ps.setString(i++, e.keyId());
+      ps.setArray(i++, c.createArrayOf("text", e.roles().toArray()));
+      ps.setString(i++, e.patientId());
+      ps.setString(i++, e.purpose());
+      ps.setString(i++, e.action());
+      ps.setString(i++, decision);
+      ps.setString(i++, e.reason());
+      ps.setBoolean(i++, e.breakGlass());
+      ps.setArray(i++, c.createArrayOf("bigint", e.chunkIds().toArray()));
+      ps.setString(i++, e.model());
+      ps.setBytes(i++, promptHash);
+      ps.setBytes(i++, responseHash);
+      ps.setBytes(i++, queryEnc);
+      ps.setBytes(i++, promptEnc);
+      ps.setBytes(i++, responseEnc);
+      ps.setString(i++, e.details());
+      ps.setInt(i, latency);
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException("audit chain head missing");
+      }
+    }
+    return id;
+  }
+
+  /** Appends in a transaction of its own (decisions taken before any tenant data was read). */
+  public UUID record(TenantId tenant, AuditEntry e) {
+    return tx.run(tenant, PolicySettings.read().set("cc.access", "audit").build(), c -> append(c, tenant, e));
+  }
+
+  /** Recomputes every shard's chain from its anchor (or genesis) to its head. */
+  public AuditVerification verify(TenantId tenant) {
+    return tx.run(tenant, auditSettings(), c -> {
+      long entries = 0;
+      byte[] combined = new byte[0];
+      for (int shard = 0; shard < SHARDS; shard++) {
+        byte[] prev;
+        long seq;
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT through_seq, anchor_hash FROM audit_anchors WHERE shard = ?")) {
+          ps.setInt(1, shard);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              seq = rs.getLong(1);
+              prev = rs.getBytes(2);
+            } else {
+              seq = 0;
+              prev = AuditPayload.sha256(("carecontext-audit-genesis:" + shard).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+          }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_log WHERE shard = ? ORDER BY seq")) {
+          ps.setInt(1, shard);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              long rowSeq = rs.getLong("seq");
+              byte[] expected = AuditPayload.rowHash(prev, rowSeq, payload(rs));
+              if (rowSeq != seq + 1 || !Arrays.equals(rs.getBytes("prev_hash"), prev)
+                  || !Arrays.equals(rs.getBytes("row_hash"), expected)) {
+                return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"));
+              }
+              prev = expected;
+              seq = rowSeq;
+              entries++;
+            }
+          }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, head FROM audit_heads WHERE shard = ?")) {
+          ps.setInt(1, shard);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next() || rs.getLong(1) != seq || !Arrays.equals(rs.getBytes(2), prev)) {
+              return AuditVerification.broken(entries, shard, seq + 1, null);
+            }
+          }
+        }
+        combined = AuditPayload.sha256(concat(combined, prev));
+      }
+      return AuditVerification.valid(entries, AuditPayload.hex(combined));
+    });
+  }
+
+  /** Entries matching the filter, newest first; bodies decrypted only when asked (and that read is audited by the caller). */
+  public List<Map<String, Object>> list(TenantId tenant, AuditFilter f, boolean includeBodies) {
+    return tx.run(tenant, auditSettings(), c -> {
+      StringBuilder sql = new StringBuilder("SELECT * FROM audit_log WHERE true");
+      List<Object> args = new ArrayList<>();
+      if (f.patient() != null) {
+        sql.append(" AND patient_id = ?");
+        args.add(f.patient());
+      }
+      if (f.principal() != null) {
+        sql.append(" AND principal = ?");
+        args.add(f.principal());
+      }
+      if (f.from() != null) {
+        sql.append(" AND at >= ?");
+        args.add(Timestamp.from(f.from()));
+      }
+      if (f.to() != null) {
+        sql.append(" AND at < ?");
+        args.add(Timestamp.from(f.to()));
+      }
+      sql.append(" ORDER BY at DESC, audit_id LIMIT ?");
+      args.add(f.limit());
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < args.size(); i++) {
+          ps.setObject(i + 1, args.get(i));
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(row(tenant, rs, includeBodies));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  /** Streams every entry, oldest first, to the consumer (for the AuditEvent export). */
+  public void forEach(TenantId tenant, java.util.function.Consumer<Map<String, Object>> consumer) {
+    tx.run(tenant, auditSettings(), c -> {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_log ORDER BY at, audit_id")) {
+        ps.setFetchSize(500);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            consumer.accept(row(tenant, rs, false));
+          }
+        }
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Retention: deletes, as the owner, every shard's entries older than {@code before} that form a
+   * prefix of the shard, and records the last deleted row's hash as the shard's anchor, so the rest
+   * still verifies. Runs in the owner's connection with the tenant schema first on the search path.
+   */
+  public static int purge(Connection owner, Instant before) throws SQLException {
+    boolean autoCommit = owner.getAutoCommit();
+    owner.setAutoCommit(false);
+    try {
+      int purged = purgeShards(owner, before);
+      owner.commit();
+      return purged;
+    } catch (SQLException | RuntimeException e) {
+      owner.rollback();
+      throw e;
+    } finally {
+      owner.setAutoCommit(autoCommit);
+    }
+  }
+
+  private static int purgeShards(Connection owner, Instant before) throws SQLException {
+    int purged = 0;
+    // Transaction-scoped, like every policy setting: it ends with this purge's COMMIT.
+    try (PreparedStatement ps = owner.prepareStatement("SELECT set_config('cc.access', 'retention', true)")) {
+      ps.execute();
+    }
+    for (int shard = 0; shard < SHARDS; shard++) {
+      long through;
+      byte[] anchor;
+      // Rows of a shard are appended in time order under the head's lock: the old ones are a prefix.
+      try (PreparedStatement ps = owner.prepareStatement(
+          "SELECT seq, row_hash FROM audit_log WHERE shard = ? AND at < ? ORDER BY seq DESC LIMIT 1")) {
+        ps.setInt(1, shard);
+        ps.setTimestamp(2, Timestamp.from(before));
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            continue;
+          }
+          through = rs.getLong(1);
+          anchor = rs.getBytes(2);
+        }
+      }
+      try (PreparedStatement ps = owner.prepareStatement("""
+          INSERT INTO audit_anchors (shard, through_seq, anchor_hash) VALUES (?, ?, ?)
+          ON CONFLICT (shard) DO UPDATE SET through_seq = excluded.through_seq, anchor_hash = excluded.anchor_hash,
+            purged_at = now()""")) {
+        ps.setInt(1, shard);
+        ps.setLong(2, through);
+        ps.setBytes(3, anchor);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = owner.prepareStatement("DELETE FROM audit_log WHERE shard = ? AND seq <= ?")) {
+        ps.setInt(1, shard);
+        ps.setLong(2, through);
+        purged += ps.executeUpdate();
+      }
+    }
+    return purged;
+  }
+
+  private Map<String, Object> row(TenantId tenant, ResultSet rs, boolean bodies) throws SQLException {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("auditId", rs.getString("audit_id"));
+    m.put("at", rs.getTimestamp("at").toInstant().toString());
+    m.put("principal", rs.getString("principal"));
+    m.put("keyId", rs.getString("key_id"));
+    m.put("roles", List.of((String[]) rs.getArray("roles").getArray()));
+    m.put("patient", rs.getString("patient_id"));
+    m.put("purposeOfUse", rs.getString("purpose"));
+    m.put("action", rs.getString("action"));
+    m.put("decision", rs.getString("decision"));
+    m.put("reason", rs.getString("reason"));
+    m.put("breakGlass", rs.getBoolean("break_glass"));
+    m.put("chunkIds", List.of((Long[]) rs.getArray("chunk_ids").getArray()));
+    m.put("model", rs.getString("model"));
+    m.put("promptHash", AuditPayload.hex(rs.getBytes("prompt_hash")));
+    m.put("responseHash", AuditPayload.hex(rs.getBytes("response_hash")));
+    m.put("details", rs.getString("details"));
+    m.put("latencyMillis", rs.getInt("latency_ms"));
+    m.put("shard", rs.getInt("shard"));
+    m.put("seq", rs.getLong("seq"));
+    m.put("hash", AuditPayload.hex(rs.getBytes("row_hash")));
+    if (bodies) {
+      TenantCipher cipher = keys.cipher(tenant);
+      m.put("query", decrypt(cipher, tenant, "query", rs.getBytes("query_enc")));
+      m.put("prompt", decrypt(cipher, tenant, "prompt", rs.getBytes("prompt_enc")));
+      m.put("response", decrypt(cipher, tenant, "response", rs.getBytes("response_enc")));
+    }
+    return m;
+  }
+
+  private static byte[] payload(ResultSet rs) throws SQLException {
+    Array roles = rs.getArray("roles");
+    Array chunks = rs.getArray("chunk_ids");
+    int latency = rs.getInt("latency_ms");
+    Integer lat = rs.wasNull() ? null : latency;
+    return AuditPayload.of(rs.getString("audit_id"), rs.getTimestamp("at").toInstant(), rs.getString("principal"),
+        rs.getString("key_id"), List.of((String[]) roles.getArray()), rs.getString("patient_id"), rs.getString("purpose"),
+        rs.getString("action"), rs.getString("decision"), rs.getString("reason"), rs.getBoolean("break_glass"),
+        List.of((Long[]) chunks.getArray()), rs.getString("model"), rs.getBytes("prompt_hash"),
+        rs.getBytes("response_hash"), rs.getBytes("query_enc"), rs.getBytes("prompt_enc"), rs.getBytes("response_enc"),
+        rs.getString("details"), lat);
+  }
+
+  private static PolicySettings auditSettings() {
+    return PolicySettings.read().set("cc.access", "audit").build();
+  }
+
+  private static byte[] encrypt(TenantCipher cipher, TenantId tenant, String field, String text) {
+    return text == null ? null : cipher.encryptString(text, Aad.audit(tenant, field));
+  }
+
+  private static String decrypt(TenantCipher cipher, TenantId tenant, String field, byte[] data) {
+    return data == null ? null : cipher.decryptToString(data, Aad.audit(tenant, field));
+  }
+
+  private static byte[] bytes(String s) {
+    return s == null ? null : s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  /** A database failure while auditing: the operation it audits must not return anything. */
+  public static final class AuditUnavailableException extends DatabaseException {
+    public AuditUnavailableException(Throwable cause) {
+      super("the audit trail could not be written; the request returned nothing", cause);
+    }
+  }
+}

@@ -1,0 +1,326 @@
+package io.carecontext.retrieval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.pgvector.PGvector;
+import io.carecontext.fhir.Fhir;
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.ingest.FhirStore;
+import io.carecontext.ingest.embedding.EmbeddingProvider;
+import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
+import io.carecontext.migrations.DatabaseException;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.TestPlatform;
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.retrieval.audit.AuditFilter;
+import io.carecontext.retrieval.audit.AuditLog;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every allow and deny path of the read path against real PostgreSQL, and each database layer alone. */
+class RetrievalIT {
+
+  static TestPlatform platform;
+  static TenantId tenant;
+  static ContextService service;
+  static AuditLog audit;
+  static final EmbeddingProvider MODEL = new InProcessMiniLmProvider();
+  static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
+  static final Requester CLINICIAN = new Requester("dr-lee", "key-clin", List.of("clinician"), "pr-1");
+  static final Requester BILLING = new Requester("billy", "key-bill", List.of("billing"), null);
+  static final Requester AUDITOR = new Requester("aud", "key-aud", List.of("auditor"), null);
+
+  @BeforeAll
+  static void setUp() {
+    platform = new TestPlatform();
+    tenant = platform.tenant("clinic");
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    patient(store, "p-ok", "permit", null, true, 30);
+    patient(store, "p-noconsent", null, null, true, 2);
+    patient(store, "p-deny", "deny", null, true, 2);
+    patient(store, "p-other", "permit", null, false, 2);
+    patient(store, "p-class", "permit", "{\"type\":\"deny\",\"class\":[{\"code\":\"DocumentReference\"}]}", true, 0);
+    patient(store, "p-label", "permit", "{\"type\":\"deny\",\"securityLabel\":[{\"code\":\"PSY\"}]}", true, 0);
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    audit = new AuditLog(platform.tx, platform.keys);
+    service = new ContextService(platform.tx, platform.keys, audit);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  /** A patient with optional consent, an encounter with pr-1 (the care link), labs, a note and a PSY-labelled note. */
+  static void patient(FhirStore store, String id, String consent, String nested, boolean linked, int labs) {
+    store.put(tenant, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}"));
+    if (consent != null) {
+      store.put(tenant, Fhir.parseResource("""
+          {"resourceType":"Consent","id":"c-%1$s","status":"active",
+           "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+           "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
+           "provision":{"type":"%2$s"%3$s}}""".formatted(id, consent, nested == null ? "" : ",\"provision\":[" + nested + "]")));
+    }
+    if (linked) {
+      store.put(tenant, Fhir.parseResource("""
+          {"resourceType":"Encounter","id":"e-%1$s","status":"finished","class":{"code":"AMB","display":"ambulatory"},
+           "subject":{"reference":"Patient/%1$s"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}"""
+          .formatted(id)));
+    }
+    for (int i = 0; i < labs; i++) {
+      store.put(tenant, Fhir.parseResource("""
+          {"resourceType":"Observation","id":"o-%1$s-%2$d","status":"final",
+           "code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c"}]},
+           "subject":{"reference":"Patient/%1$s"},"valueQuantity":{"value":%3$s,"unit":"%%"}}""".formatted(id, i, 5 + i * 0.1)));
+    }
+    store.put(tenant, Fhir.parseResource("""
+        {"resourceType":"DocumentReference","id":"d-%1$s","status":"current","subject":{"reference":"Patient/%1$s"},
+         "content":[{"attachment":{"contentType":"text/plain","data":"%2$s"}}]}""".formatted(id,
+        java.util.Base64.getEncoder().encodeToString("Patient reports fatigue and thirst.".getBytes()))));
+    store.put(tenant, Fhir.parseResource("""
+        {"resourceType":"DocumentReference","id":"psy-%1$s","status":"current","subject":{"reference":"Patient/%1$s"},
+         "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]},
+         "content":[{"attachment":{"contentType":"text/plain","data":"%2$s"}}]}""".formatted(id,
+        java.util.Base64.getEncoder().encodeToString("Psychotherapy session notes.".getBytes()))));
+  }
+
+  static ContextResult ask(Requester who, String patient, String purpose, String reason) {
+    return service.context(tenant, POLICY, who, patient,
+        new ContextQuery("blood sugar control", MODEL.embedAll(List.of("blood sugar control")).get(0), 10, purpose, reason),
+        "context");
+  }
+
+  static AccessDenied denied(Requester who, String patient, String purpose, String reason) {
+    try {
+      ask(who, patient, purpose, reason);
+    } catch (AccessDenied d) {
+      return d;
+    }
+    throw new AssertionError("expected a denial");
+  }
+
+  static String auditedReason(AccessDenied d) {
+    return audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false).stream()
+        .filter(r -> r.get("auditId").equals(d.auditId().toString())).findFirst().orElseThrow().get("reason").toString();
+  }
+
+  @Test
+  void allowedContextIsAuditedWithItsChunks() {
+    ContextResult r = ask(CLINICIAN, "p-ok", "TREAT", null);
+    assertThat(r.chunks()).hasSize(10);
+    assertThat(r.chunks()).anyMatch(ch -> ch.text().contains("Hemoglobin A1c (LOINC 4548-4)"));
+    assertThat(r.chunks()).isSortedAccordingTo(Comparator.comparingDouble(ContextChunk::score).reversed());
+    var row = audit.list(tenant, new AuditFilter("p-ok", null, null, null, 1), true).get(0);
+    assertThat(row.get("decision")).isEqualTo("allowed");
+    assertThat((List<?>) row.get("chunkIds")).hasSize(10);
+    assertThat(row.get("query")).isEqualTo("blood sugar control");
+  }
+
+  @Test
+  void everyDenyPathReturnsNothingAndIsAuditedWithItsTrueReason() {
+    Map<String, AccessDenied> cases = new java.util.LinkedHashMap<>();
+    cases.put("role_not_allowed", denied(AUDITOR, "p-ok", "TREAT", null));
+    cases.put("purpose_not_allowed", denied(CLINICIAN, "p-ok", "HPAYMT", null));
+    cases.put("no_consent", denied(CLINICIAN, "p-noconsent", "TREAT", null));
+    cases.put("consent_denied", denied(CLINICIAN, "p-deny", "TREAT", null));
+    cases.put("no_care_relationship", denied(CLINICIAN, "p-other", "TREAT", null));
+    cases.put("unknown_patient", denied(CLINICIAN, "p-nobody", "TREAT", null));
+    cases.put("break_glass_no_reason", denied(CLINICIAN, "p-other", "ETREAT", null));
+    cases.forEach((reason, d) -> {
+      assertThat(d.reason()).isEqualTo(reason);
+      assertThat(auditedReason(d)).isEqualTo(reason);
+    });
+    // Patient-level denials look the same to the caller.
+    for (String r : List.of("no_consent", "consent_denied", "no_care_relationship", "unknown_patient")) {
+      assertThat(cases.get(r).status()).isEqualTo(404);
+      assertThat(cases.get(r).getMessage()).isEqualTo(cases.get("unknown_patient").getMessage());
+    }
+    assertThat(cases.get("role_not_allowed").status()).isEqualTo(403);
+  }
+
+  @Test
+  void consentExclusionsByClassAndLabelHideThoseChunks() {
+    ContextResult byClass = ask(CLINICIAN, "p-class", "TREAT", null);
+    assertThat(byClass.chunks()).extracting(ContextChunk::resource).noneMatch(r -> r.startsWith("DocumentReference/"));
+    assertThat(byClass.chunks()).isNotEmpty();
+    ContextResult byLabel = ask(CLINICIAN, "p-label", "TREAT", null);
+    assertThat(byLabel.chunks()).extracting(ContextChunk::resource).doesNotContain("DocumentReference/psy-p-label");
+    assertThat(byLabel.chunks()).extracting(ContextChunk::resource).contains("DocumentReference/d-p-label");
+  }
+
+  @Test
+  void billingSeesOnlyAdministrativeResourceTypes() {
+    ContextResult r = ask(BILLING, "p-ok", "HPAYMT", null);
+    assertThat(r.chunks()).extracting(ContextChunk::resource).allMatch(x -> x.startsWith("Encounter/"));
+  }
+
+  @Test
+  void breakGlassIsTimeBoxedAndFlagged() throws SQLException {
+    ContextResult r = ask(CLINICIAN, "p-other", "ETREAT", "unconscious patient in ED");
+    assertThat(r.breakGlass()).isTrue();
+    assertThat(r.chunks()).isNotEmpty();
+    var row = audit.list(tenant, new AuditFilter("p-other", null, null, null, 1), false).get(0);
+    assertThat(row.get("breakGlass")).isEqualTo(true);
+    assertThat(row.get("details").toString()).contains("reviewRequired");
+    superuser("UPDATE tenant_clinic.break_glass SET expires_at = now() - interval '1 minute'");
+    AccessDenied d = denied(CLINICIAN, "p-other", "ETREAT", "again");
+    assertThat(d.reason()).isEqualTo("break_glass_expired");
+    assertThat(auditedReason(d)).isEqualTo("break_glass_expired");
+  }
+
+  @Test
+  void aConsentChangeIsInForceOnTheVeryNextQuery() {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    assertThat(ask(CLINICIAN, "p-ok", "TREAT", null).chunks()).isNotEmpty();
+    var consent = Fhir.parseResource(store.read(tenant, "Consent", "c-p-ok").orElseThrow().json());
+    ((org.hl7.fhir.r4.model.Consent) consent).getProvision().setType(
+        org.hl7.fhir.r4.model.Consent.ConsentProvisionType.DENY);
+    store.put(tenant, consent);
+    assertThat(denied(CLINICIAN, "p-ok", "TREAT", null).reason()).isEqualTo("consent_denied");
+    ((org.hl7.fhir.r4.model.Consent) consent).getProvision().setType(
+        org.hl7.fhir.r4.model.Consent.ConsentProvisionType.PERMIT);
+    store.put(tenant, consent);
+    assertThat(ask(CLINICIAN, "p-ok", "TREAT", null).chunks()).isNotEmpty();
+  }
+
+  @Test
+  void rlsAloneHidesEveryDisallowedRowWithoutTheApplicationsWhereClause() {
+    RolePolicy clinician = POLICY.roles().get("clinician");
+    // The application's own filter removed: a bare SELECT under the settings of each decision.
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false))).isPositive();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-noconsent", "TREAT", false))).isZero();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-deny", "TREAT", false))).isZero();
+    int all = bareCount(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false));
+    assertThat(all).isPositive();
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false),
+        "resource_type = 'DocumentReference'")).isZero();
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-label", "TREAT", false),
+        "'PSY' = ANY (security_labels)")).isZero();
+    RolePolicy billing = POLICY.roles().get("billing");
+    assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false),
+        "resource_type <> 'Encounter'")).isZero();
+    // Another patient's rows are invisible even when asked for by name.
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false),
+        "patient_id = 'p-class'")).isZero();
+  }
+
+  @Test
+  void recallAtTenIsOneAgainstBruteForce() {
+    float[] q = MODEL.embedAll(List.of("blood sugar control")).get(0);
+    List<Long> expected = platform.tx.run(tenant, PolicySettings.ingest(), c -> {
+      List<long[]> scored = new ArrayList<>();
+      List<Object[]> rows = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT chunk_id, embedding FROM chunks WHERE patient_id = 'p-ok'");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.add(new Object[] {rs.getLong(1), ((PGvector) rs.getObject(2)).toArray()});
+        }
+      }
+      return rows.stream().sorted(Comparator.comparingDouble(r -> -cosine(q, (float[]) r[1])))
+          .limit(10).map(r -> (Long) r[0]).toList();
+    });
+    List<Long> actual = ask(CLINICIAN, "p-ok", "TREAT", null).chunks().stream().map(ContextChunk::chunkId).toList();
+    assertThat(actual).containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  @Test
+  void nQueriesMakeExactlyNAuditRowsAndTheChainVerifies() {
+    int before = audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false).size();
+    for (int i = 0; i < 25; i++) {
+      ask(CLINICIAN, "p-ok", "TREAT", null);
+    }
+    denied(CLINICIAN, "p-nobody", "TREAT", null);
+    assertThat(audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false)).hasSize(before + 26);
+    assertThat(audit.verify(tenant).valid()).isTrue();
+  }
+
+  @Test
+  void theApplicationRoleCannotChangeOrRemoveAuditRows() {
+    for (String sql : List.of("UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log",
+        "TRUNCATE audit_log")) {
+      assertThatThrownBy(() -> platform.tx.run(tenant, PolicySettings.read().set("cc.access", "audit").build(),
+          c -> c.createStatement().executeUpdate(sql)))
+          .rootCause().hasMessageContaining("permission denied");
+    }
+  }
+
+  @Test
+  void aRowAlteredAsOwnerIsFoundByVerifyAtThatRow() throws SQLException {
+    ask(CLINICIAN, "p-ok", "TREAT", null);
+    String id = audit.list(tenant, new AuditFilter("p-ok", null, null, null, 1), false).get(0).get("auditId").toString();
+    superuser("UPDATE tenant_clinic.audit_log SET reason = 'nothing to see' WHERE audit_id = '" + id + "'");
+    try {
+      var v = audit.verify(tenant);
+      assertThat(v.valid()).isFalse();
+      assertThat(v.brokenAt().auditId()).isEqualTo(id);
+    } finally {
+      superuser("UPDATE tenant_clinic.audit_log SET reason = 'allowed' WHERE audit_id = '" + id + "'");
+    }
+    assertThat(audit.verify(tenant).valid()).isTrue();
+  }
+
+  @Test
+  void aDatabaseFailureDuringTheAuditWriteReturnsNoResult() throws SQLException {
+    String role = platform.db.config().tenantRole(tenant);
+    superuser("REVOKE INSERT ON tenant_clinic.audit_log FROM " + role);
+    try {
+      assertThatThrownBy(() -> ask(CLINICIAN, "p-ok", "TREAT", null)).isInstanceOf(DatabaseException.class);
+    } finally {
+      superuser("GRANT INSERT ON tenant_clinic.audit_log TO " + role);
+    }
+  }
+
+  @Test
+  void retentionPurgeKeepsTheChainVerifiable() throws SQLException {
+    ask(CLINICIAN, "p-ok", "TREAT", null);
+    try (Connection owner = platform.db.ownerDataSource().getConnection(); Statement st = owner.createStatement()) {
+      st.execute("SET search_path = tenant_clinic, public");
+      int purged = AuditLog.purge(owner, java.time.Instant.now().plusSeconds(1));
+      assertThat(purged).isPositive();
+    }
+    assertThat(audit.verify(tenant).valid()).isTrue();
+    ask(CLINICIAN, "p-ok", "TREAT", null);
+    assertThat(audit.verify(tenant).valid()).isTrue();
+  }
+
+  static int bareCount(PolicySettings s) {
+    return bareCountWhere(s, "true");
+  }
+
+  static int bareCountWhere(PolicySettings s, String where) {
+    return platform.tx.run(tenant, s, c -> {
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM chunks WHERE " + where)) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    });
+  }
+
+  static void superuser(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+
+  static double cosine(float[] a, float[] b) {
+    double dot = 0, na = 0, nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    return dot / Math.sqrt(na * nb);
+  }
+}
