@@ -1,0 +1,97 @@
+package io.carecontext.services.retrieval;
+
+import io.carecontext.fhir.Fhir;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditEvents;
+import io.carecontext.retrieval.audit.AuditFilter;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.retrieval.audit.AuditVerification;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.Role;
+import io.carecontext.services.http.ApiException;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The audit trail, for role {@code auditor}: list, verify, export as FHIR AuditEvent NDJSON. */
+@Controller("/v1/{tenant}/audit")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class AuditController {
+
+  private final AuditLog audit;
+
+  public AuditController(AuditLog audit) {
+    this.audit = audit;
+  }
+
+  @Get
+  public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                  @Nullable @QueryValue String patient, @Nullable @QueryValue String principal,
+                                  @Nullable @QueryValue String from, @Nullable @QueryValue String to,
+                                  @Nullable @QueryValue Integer limit, @Nullable @QueryValue Boolean includeBodies) {
+    TenantId t = caller.requireRole(tenant, Role.AUDITOR);
+    boolean bodies = Boolean.TRUE.equals(includeBodies);
+    if (bodies) {
+      // Reading PHI bodies is itself an access to PHI: audited before anything is returned.
+      audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient, "HOPERAT",
+          "audit-read", AuditEntry.Decision.ALLOWED, "include_bodies"));
+    }
+    List<Map<String, Object>> entries = audit.list(t, new AuditFilter(patient, principal, instant(from, "from"),
+        instant(to, "to"), limit == null ? 1000 : limit), bodies);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("entries", entries);
+    out.put("count", entries.size());
+    return out;
+  }
+
+  @Get("/verify")
+  public Map<String, Object> verify(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+    TenantId t = caller.requireRole(tenant, Role.AUDITOR);
+    AuditVerification v = audit.verify(t);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("valid", v.valid());
+    out.put("entries", v.entries());
+    if (v.valid()) {
+      out.put("head", v.head());
+    } else {
+      Map<String, Object> at = new LinkedHashMap<>();
+      at.put("shard", v.brokenAt().shard());
+      at.put("seq", v.brokenAt().seq());
+      at.put("auditId", v.brokenAt().auditId());
+      out.put("brokenAt", at);
+    }
+    return out;
+  }
+
+  @Get(value = "/export", produces = "application/fhir+ndjson")
+  public HttpResponse<String> export(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+    TenantId t = caller.requireRole(tenant, Role.AUDITOR);
+    StringBuilder out = new StringBuilder();
+    audit.forEach(t, row -> out.append(Fhir.context().newJsonParser().encodeResourceToString(
+        AuditEvents.of(t, row))).append('\n'));
+    return HttpResponse.ok(out.toString()).contentType("application/fhir+ndjson");
+  }
+
+  private static Instant instant(@Nullable String value, String name) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(value);
+    } catch (DateTimeParseException e) {
+      throw ApiException.badRequest(name + " must be an ISO-8601 instant, e.g. 2025-01-31T00:00:00Z");
+    }
+  }
+}

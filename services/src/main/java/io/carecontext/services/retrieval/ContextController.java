@@ -1,0 +1,108 @@
+package io.carecontext.services.retrieval;
+
+import io.carecontext.migrations.DatabaseException;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.AccessDenied;
+import io.carecontext.retrieval.ContextQuery;
+import io.carecontext.retrieval.ContextResult;
+import io.carecontext.retrieval.ContextService;
+import io.carecontext.retrieval.Requester;
+import io.carecontext.retrieval.TenantPolicy;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.Role;
+import io.carecontext.services.http.ApiError;
+import io.carecontext.services.http.ApiException;
+import io.carecontext.services.tenancy.TenantDirectory;
+import io.carecontext.services.tenancy.TenantEmbeddings;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.serde.annotation.Serdeable;
+import java.util.Arrays;
+import java.util.List;
+
+/** {@code POST /v1/{tenant}/patients/{patientId}/context}: what this key may see of one patient. */
+@Controller("/v1/{tenant}/patients/{patientId}")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class ContextController {
+
+  private final ContextService service;
+  private final TenantDirectory tenants;
+  private final TenantEmbeddings embeddings;
+  private final AuditLog audit;
+
+  public ContextController(ContextService service, TenantDirectory tenants, TenantEmbeddings embeddings, AuditLog audit) {
+    this.service = service;
+    this.tenants = tenants;
+    this.embeddings = embeddings;
+    this.audit = audit;
+  }
+
+  @Serdeable
+  public record ContextRequest(@Nullable String query, @Nullable Integer k, @Nullable String purposeOfUse,
+                               @Nullable String reason) {}
+
+  @Serdeable
+  public record Chunk(String text, String resource, double score) {}
+
+  @Serdeable
+  public record ContextResponse(List<Chunk> chunks, String auditId) {}
+
+  @Post("/context")
+  public HttpResponse<?> context(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                 @PathVariable String patientId, @Body ContextRequest body) {
+    if (caller.tenant() != null && !caller.tenant().value().equals(tenant)) {
+      // Answered like an unknown tenant; recorded in the caller's own trail with the true reason.
+      audit.record(caller.tenant(), AuditEntry.of(caller.principal(), caller.keyId(), requester(caller).roles(), null,
+          body.purposeOfUse(), "context", AuditEntry.Decision.DENIED, "other_tenant"));
+      throw ApiException.tenantNotFound();
+    }
+    TenantId t = caller.requireTenant(tenant);
+    if (caller.platformAdmin()) {
+      throw ApiException.forbidden("the platform operator key cannot read patient data; use a key of the tenant");
+    }
+    if (body.query() == null || body.query().isBlank() || body.query().length() > 4000) {
+      throw ApiException.badRequest("query is required (1 to 4000 characters)");
+    }
+    if (body.k() != null && (body.k() < 1 || body.k() > 100)) {
+      throw ApiException.badRequest("k must be 1 to 100 (the role's policy may cap it lower)");
+    }
+    TenantPolicy policy = TenantPolicy.fromSettings(tenants.settings(t));
+    float[] vector = embeddings.forTenant(t).embedAll(List.of(body.query())).get(0);
+    try {
+      ContextResult r = service.context(t, policy, requester(caller), patientId,
+          new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason()),
+          "context");
+      return HttpResponse.ok(new ContextResponse(r.chunks().stream()
+          .map(ch -> new Chunk(ch.text(), ch.resource(), Math.round(ch.score() * 1000) / 1000.0)).toList(),
+          r.auditId().toString()));
+    } catch (AccessDenied d) {
+      return denied(d);
+    } catch (DatabaseException e) {
+      return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
+          "the request could not be completed and audited; nothing was returned. Retry later"));
+    }
+  }
+
+  static Requester requester(Caller caller) {
+    return new Requester(caller.principal(), caller.keyId(),
+        Arrays.stream(Role.values()).filter(caller.roles()::contains).map(Role::code).toList(), caller.practitionerId());
+  }
+
+  static HttpResponse<ApiError> denied(AccessDenied d) {
+    var response = HttpResponse.<ApiError>status(HttpStatus.valueOf(d.status())).body(new ApiError(d.code(), d.getMessage()));
+    if (d.status() == 429) {
+      response.header("Retry-After", Long.toString(d.retryAfterSeconds()));
+    }
+    return response;
+  }
+}

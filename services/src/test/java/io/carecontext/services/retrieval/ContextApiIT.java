@@ -1,0 +1,122 @@
+package io.carecontext.services.retrieval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.services.TestServer;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The context and audit API over HTTP: the contract of API.md, denials that reveal nothing, audit. */
+class ContextApiIT {
+
+  static TestServer app;
+  static String ehr;
+  static String clinician;
+  static String auditor;
+  static String otherTenantClinician;
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    ehr = app.tenantWithKey("ward", "feed", "[\"ehr-integration\"]", null);
+    clinician = app.tenantWithKey("ward", "dr-a", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    auditor = app.tenantWithKey("ward", "aud", "[\"auditor\"]", null);
+    otherTenantClinician = app.tenantWithKey("elsewhere", "dr-b", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    String bundle = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
+          {"resource":{"resourceType":"Patient","id":"pt-2","gender":"female"},"request":{"method":"PUT","url":"Patient/pt-2"}},
+          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
+           "request":{"method":"PUT","url":"Consent/cs-1"}},
+          {"resource":{"resourceType":"Encounter","id":"en-1","status":"finished","class":{"code":"AMB"},
+             "subject":{"reference":"Patient/pt-1"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
+           "request":{"method":"PUT","url":"Encounter/en-1"}},
+          {"resource":{"resourceType":"Encounter","id":"en-2","status":"finished","class":{"code":"AMB"},
+             "subject":{"reference":"Patient/pt-2"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
+           "request":{"method":"PUT","url":"Encounter/en-2"}},
+          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
+             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
+           "request":{"method":"PUT","url":"Condition/cn-1"}}]}""";
+    HttpResponse<String> r = app.call("POST", "/fhir/ward", ehr, bundle, "application/fhir+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("ward"));
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  static HttpResponse<String> context(String key, String tenant, String patient, String body) {
+    return app.call("POST", "/v1/" + tenant + "/patients/" + patient + "/context", key, body);
+  }
+
+  @Test
+  void contextAnswersTheContractShape() {
+    HttpResponse<String> r = context(clinician, "ward", "pt-1",
+        "{\"query\":\"diabetes\",\"k\":8,\"purposeOfUse\":\"TREAT\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"chunks\":[").contains("\"resource\":\"Condition/cn-1\"")
+        .contains("Type 2 diabetes mellitus (SNOMED CT 44054006)").contains("\"score\":").contains("\"auditId\":\"");
+  }
+
+  @Test
+  void unknownPatientNoConsentAndOtherTenantRevealNothing() {
+    String q = "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}";
+    HttpResponse<String> noConsent = context(clinician, "ward", "pt-2", q);
+    HttpResponse<String> unknown = context(clinician, "ward", "pt-404", q);
+    assertThat(noConsent.statusCode()).isEqualTo(404);
+    assertThat(noConsent.body()).isEqualTo(unknown.body());
+    HttpResponse<String> otherTenant = context(otherTenantClinician, "ward", "pt-1", q);
+    HttpResponse<String> noTenant = context(otherTenantClinician, "nowhere", "pt-1", q);
+    assertThat(otherTenant.statusCode()).isEqualTo(404);
+    assertThat(otherTenant.body()).isEqualTo(noTenant.body());
+    HttpResponse<String> trail = app.call("GET", "/v1/ward/audit?patient=pt-2", auditor, null);
+    assertThat(trail.body()).contains("\"reason\":\"no_consent\"").doesNotContain("diabetes");
+  }
+
+  @Test
+  void purposeIsRequiredAndRolesAreChecked() {
+    assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"x\"}").statusCode()).isEqualTo(400);
+    assertThat(context(auditor, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}").statusCode())
+        .isEqualTo(403);
+    assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"ETREAT\"}").body())
+        .contains("reason_required");
+  }
+
+  @Test
+  void auditVerifyListWithBodiesAndExport() {
+    context(clinician, "ward", "pt-1", "{\"query\":\"secret question\",\"purposeOfUse\":\"TREAT\"}");
+    HttpResponse<String> verify = app.call("GET", "/v1/ward/audit/verify", auditor, null);
+    assertThat(verify.statusCode()).isEqualTo(200);
+    assertThat(verify.body()).contains("\"valid\":true").contains("\"head\":");
+    assertThat(app.call("GET", "/v1/ward/audit", auditor, null).body()).doesNotContain("secret question");
+    HttpResponse<String> withBodies = app.call("GET", "/v1/ward/audit?includeBodies=true&patient=pt-1", auditor, null);
+    assertThat(withBodies.body()).contains("secret question");
+    assertThat(app.call("GET", "/v1/ward/audit", auditor, null).body()).contains("\"action\":\"audit-read\"");
+    HttpResponse<String> export = app.call("GET", "/v1/ward/audit/export", auditor, null);
+    assertThat(export.statusCode()).isEqualTo(200);
+    assertThat(export.body().lines().findFirst().orElse("")).contains("\"resourceType\":\"AuditEvent\"");
+    assertThat(export.body()).doesNotContain("secret question");
+    assertThat(app.call("GET", "/v1/ward/audit/verify", clinician, null).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void aKeyIsRateLimitedWithRetryAfter() {
+    String limited = app.tenantWithKey("slow", "dr-s", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    app.call("PATCH", "/admin/tenants/slow", app.adminKey(), "{\"settings\":{\"rateLimitPerMinute\":3}}");
+    HttpResponse<String> last = null;
+    for (int i = 0; i < 5; i++) {
+      last = context(limited, "slow", "pt-x", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}");
+    }
+    assertThat(last.statusCode()).isEqualTo(429);
+    assertThat(last.headers().firstValue("Retry-After")).isPresent();
+  }
+}
