@@ -36,7 +36,8 @@ public final class Application {
       case "demo" -> {
         CareContextServer server = CareContextServer.start(settings);
         Demo demo = new Demo(server);
-        demo.printInstructions(demo.setUp(), System.out);
+        int patients = Integer.parseInt(option(rest, "--patients", "20"));
+        demo.printInstructions(demo.setUp(patients, System.err), System.out);
         if (java.util.List.of(rest).contains("--exit")) {
           server.close();
           return 0;
@@ -94,11 +95,21 @@ public final class Application {
     }
   }
 
+  static String option(String[] args, String name, String fallback) {
+    for (int i = 0; i < args.length - 1; i++) {
+      if (args[i].equals(name)) {
+        return args[i + 1];
+      }
+    }
+    return fallback;
+  }
+
   static void usage(PrintStream out) {
     out.println("""
         usage: ./carecontext <command>
 
-          demo [--exit]      the main job: service + embedded PostgreSQL + a demo tenant, prints curl calls
+          demo [--patients N] [--exit]   the main job: service + embedded PostgreSQL + a demo tenant with
+                             N generated patients (default 20) ingested and embedded; prints curl calls
           serve              start the HTTP service (embedded PostgreSQL unless CARECONTEXT_DB_URL is set)
           db start|stop|status   manage the embedded PostgreSQL under $CARECONTEXT_HOME/postgres
           tenant create|list|get|delete   tenants (platform operator key)

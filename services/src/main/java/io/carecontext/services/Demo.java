@@ -1,5 +1,7 @@
 package io.carecontext.services;
 
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.synthetic.SyntheticPatients;
 import io.carecontext.services.auth.Role;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -7,14 +9,17 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The main job: the service on the embedded PostgreSQL, a demo tenant with a key for each role —
- * all set up through the public HTTP API, as a user would — and curl calls that work as printed.
+ * The main job: the service on the embedded PostgreSQL, a demo tenant with a key for each role,
+ * generated patients pushed through the FHIR endpoint and embedded — all through the public HTTP
+ * API, as a user would — then curl calls that work exactly as printed.
  */
 final class Demo {
 
@@ -27,51 +32,141 @@ final class Demo {
     this.server = server;
   }
 
-  /** Sets up the demo tenant and returns a key per role. Idempotent for the tenant. */
-  Map<Role, String> setUp() throws IOException, InterruptedException {
-    HttpResponse<String> tenant = post("/admin/tenants", server.adminKey(),
-        "{\"id\":\"" + TENANT + "\",\"name\":\"CareContext Demo Clinic\"}");
+  /** What the demo set up: keys per role, one patient the clinician may see. */
+  record Setup(Map<Role, String> keys, String patientId, List<String> curls) {}
+
+  Setup setUp(int patients, PrintStream progress) throws IOException, InterruptedException {
+    HttpResponse<String> tenant = send("POST", "/admin/tenants", server.adminKey(),
+        "{\"id\":\"" + TENANT + "\",\"name\":\"CareContext Demo Clinic\"}", "application/json");
     if (tenant.statusCode() != 201 && tenant.statusCode() != 200) {
-      throw new IllegalStateException("could not create the demo tenant: HTTP " + tenant.statusCode() + " " + tenant.body());
+      throw new IllegalStateException("could not create the demo tenant: HTTP " + tenant.statusCode());
     }
     Map<Role, String> keys = new LinkedHashMap<>();
-    for (Role role : Role.values()) {
-      String practitioner = role == Role.CLINICIAN ? ",\"practitionerId\":\"pr-1\"" : "";
-      HttpResponse<String> key = post("/admin/tenants/" + TENANT + "/keys", server.adminKey(),
-          "{\"principal\":\"demo-" + role.code() + "\",\"roles\":[\"" + role.code() + "\"]" + practitioner + "}");
-      if (key.statusCode() != 201) {
-        throw new IllegalStateException("could not create a demo key: HTTP " + key.statusCode());
+    keys.put(Role.EHR_INTEGRATION, key(Role.EHR_INTEGRATION, null));
+    String firstPatient = null;
+    String practitioner = null;
+    long start = System.nanoTime();
+    int resources = 0;
+    var generated = SyntheticPatients.stream(2024, patients);
+    for (int i = 0; generated.hasNext(); i++) {
+      var p = generated.next();
+      HttpResponse<String> r = send("POST", "/fhir/" + TENANT, keys.get(Role.EHR_INTEGRATION),
+          Fhir.toJson(p.bundle()), "application/fhir+json");
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("the FHIR endpoint refused a generated bundle: HTTP " + r.statusCode());
       }
-      keys.put(role, field(key.body(), "secret"));
+      resources += p.bundle().getEntry().size();
+      if (firstPatient == null) {
+        practitioner = location(r.body(), "Practitioner");
+        firstPatient = location(r.body(), "Patient");
+      }
+      bar(progress, "ingest ", i + 1, patients, resources, start);
     }
-    return keys;
+    progress.println();
+    waitForEmbeddings(progress);
+    for (Role role : Role.values()) {
+      if (role != Role.EHR_INTEGRATION) {
+        keys.put(role, key(role, role == Role.CLINICIAN ? practitioner : null));
+      }
+    }
+    return new Setup(keys, firstPatient, curls(keys, firstPatient));
   }
 
-  void printInstructions(Map<Role, String> keys, PrintStream out) {
+  private void waitForEmbeddings(PrintStream progress) throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    long total = -1;
+    while (true) {
+      HttpResponse<String> s = send("GET", "/admin/tenants/" + TENANT + "/ingest", server.adminKey(), null, null);
+      long depth = number(s.body(), "outboxDepth");
+      long chunks = number(s.body(), "chunks");
+      total = Math.max(total, depth);
+      double secs = Math.max(0.001, (System.nanoTime() - start) / 1e9);
+      progress.printf("\rembed   outbox %6d left   chunks %7d   %6.0f chunks/s   ", depth, chunks, chunks / secs);
+      if (depth == 0) {
+        progress.println();
+        return;
+      }
+      Thread.sleep(500);
+    }
+  }
+
+  List<String> curls(Map<Role, String> keys, String patient) {
     String base = "http://127.0.0.1:" + server.port();
+    List<String> curls = new ArrayList<>();
+    curls.add("curl -s " + base + "/health");
+    curls.add("curl -s -X POST " + base + "/v1/" + TENANT + "/patients/" + patient + "/context"
+        + " -H 'Authorization: Bearer " + keys.get(Role.CLINICIAN) + "' -H 'Content-Type: application/json'"
+        + " -d '{\"query\": \"recent HbA1c trend\", \"k\": 5, \"purposeOfUse\": \"TREAT\"}'");
+    curls.add("curl -s -X POST " + base + "/v1/" + TENANT + "/patients/" + patient + "/context"
+        + " -H 'Authorization: Bearer " + keys.get(Role.BILLING) + "' -H 'Content-Type: application/json'"
+        + " -d '{\"query\": \"insurance claims\", \"purposeOfUse\": \"HPAYMT\"}'");
+    curls.add("curl -s " + base + "/v1/" + TENANT + "/audit/verify -H 'Authorization: Bearer "
+        + keys.get(Role.AUDITOR) + "'");
+    curls.add("curl -s '" + base + "/v1/" + TENANT + "/audit?patient=" + patient + "&limit=5' -H 'Authorization: Bearer "
+        + keys.get(Role.AUDITOR) + "'");
+    curls.add("curl -s " + base + "/fhir/" + TENANT + "/metadata -H 'Authorization: Bearer "
+        + keys.get(Role.EHR_INTEGRATION) + "'");
+    return curls;
+  }
+
+  void printInstructions(Setup setup, PrintStream out) {
     out.println();
-    out.println("CareContext is running at " + base + " (embedded PostgreSQL + pgvector).");
-    out.println("Demo tenant '" + TENANT + "' with one key per role. Try:");
+    out.println("CareContext is running at http://127.0.0.1:" + server.port() + " (embedded PostgreSQL + pgvector).");
+    out.println("Tenant '" + TENANT + "': generated patients ingested through the FHIR endpoint and embedded.");
+    out.println("Try (the clinician key is linked to patient " + setup.patientId() + " through its encounters):");
     out.println();
-    out.println("  curl -s " + base + "/health");
-    out.println("  curl -s -H 'Authorization: Bearer " + keys.get(Role.TENANT_ADMIN) + "' " + base
-        + "/admin/tenants/" + TENANT);
-    out.println("  curl -s -H 'Authorization: Bearer " + keys.get(Role.TENANT_ADMIN) + "' " + base
-        + "/admin/tenants/" + TENANT + "/keys");
+    setup.curls().forEach(c -> out.println("  " + c));
     out.println();
     out.println("Keys (shown once; only their hashes are stored):");
-    keys.forEach((role, key) -> out.printf("  %-17s %s%n", role.code(), key));
+    setup.keys().forEach((role, key) -> out.printf("  %-17s %s%n", role.code(), key));
     out.println();
+    out.println("API docs: http://127.0.0.1:" + server.port() + "/swagger-ui/index.html   metrics: /metrics");
     out.println("Stop with Ctrl-C; the embedded PostgreSQL stops with it, its data stays under $CARECONTEXT_HOME.");
   }
 
-  private HttpResponse<String> post(String path, String key, String body) throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-        .header("Authorization", "Bearer " + key)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body))
-        .build();
-    return http.send(request, HttpResponse.BodyHandlers.ofString());
+  private String key(Role role, String practitioner) throws IOException, InterruptedException {
+    String extra = practitioner == null ? "" : ",\"practitionerId\":\"" + practitioner + "\"";
+    HttpResponse<String> key = send("POST", "/admin/tenants/" + TENANT + "/keys", server.adminKey(),
+        "{\"principal\":\"demo-" + role.code() + "\",\"roles\":[\"" + role.code() + "\"]" + extra + "}",
+        "application/json");
+    if (key.statusCode() != 201) {
+      throw new IllegalStateException("could not create a demo key: HTTP " + key.statusCode());
+    }
+    return field(key.body(), "secret");
+  }
+
+  static void bar(PrintStream out, String label, int done, int total, int resources, long start) {
+    double secs = Math.max(0.001, (System.nanoTime() - start) / 1e9);
+    int width = 30;
+    int filled = (int) ((long) width * done / Math.max(1, total));
+    double eta = done == 0 ? 0 : secs / done * (total - done);
+    out.printf("\r%s[%s%s] %d/%d patients  %6.0f resources/s  ETA %4.0fs ", label, "#".repeat(filled),
+        " ".repeat(width - filled), done, total, resources / secs, eta);
+  }
+
+  private HttpResponse<String> send(String method, String path, String key, String body, String type)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+        .header("Authorization", "Bearer " + key);
+    if (body != null) {
+      b.header("Content-Type", type).method(method, HttpRequest.BodyPublishers.ofString(body));
+    } else {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static String location(String bundleJson, String type) {
+    Matcher m = Pattern.compile("\"location\"\\s*:\\s*\"" + type + "/([^/\"]+)").matcher(bundleJson);
+    if (!m.find()) {
+      throw new IllegalStateException("no " + type + " in the transaction response");
+    }
+    return m.group(1);
+  }
+
+  static long number(String json, String name) {
+    Matcher m = Pattern.compile("\"" + name + "\"\\s*:\\s*(\\d+)").matcher(json);
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
   }
 
   static String field(String json, String name) {

@@ -1,0 +1,74 @@
+package io.carecontext.services.fhir;
+
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.tenancy.TenantDirectory;
+import io.carecontext.services.http.ApiException;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The write path's progress for admins: outbox depth, parked items with their reasons, stored
+ * resources and chunks. Long loads poll it for their progress bars.
+ */
+@Controller("/admin/tenants/{tenant}/ingest")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class IngestStatusController {
+
+  private final TenantTransactions tx;
+  private final EmbeddingWorker worker;
+  private final TenantDirectory tenants;
+
+  public IngestStatusController(TenantTransactions tx, EmbeddingWorker worker, TenantDirectory tenants) {
+    this.tx = tx;
+    this.worker = worker;
+    this.tenants = tenants;
+  }
+
+  @Get
+  public Map<String, Object> status(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+    TenantId t = caller.requireTenantAdmin(tenant);
+    tenants.active(t).orElseThrow(ApiException::tenantNotFound);
+    return tx.run(t, PolicySettings.ingest(), c -> {
+      Map<String, Object> out = new LinkedHashMap<>();
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT (SELECT count(*) FROM outbox WHERE parked_at IS NULL),
+                 (SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL),
+                 (SELECT count(*) FROM resources WHERE NOT deleted),
+                 (SELECT count(*) FROM chunks),
+                 (SELECT count(*) FROM embedding_cache)""");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        out.put("outboxDepth", rs.getLong(1));
+        out.put("parked", rs.getLong(2));
+        out.put("resources", rs.getLong(3));
+        out.put("chunks", rs.getLong(4));
+        out.put("cachedEmbeddings", rs.getLong(5));
+      }
+      return out;
+    });
+  }
+
+  @Get("/parked")
+  public List<Map<String, Object>> parked(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+    return worker.parked(caller.requireTenantAdmin(tenant));
+  }
+
+  @Post("/parked/retry")
+  public Map<String, Object> retry(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+    return Map.of("requeued", worker.retryParked(caller.requireTenantAdmin(tenant)));
+  }
+}

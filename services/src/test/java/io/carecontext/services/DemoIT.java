@@ -1,0 +1,53 @@
+package io.carecontext.services;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The main job's printed curl calls run exactly as printed, and succeed. */
+class DemoIT {
+
+  static TestServer app;
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer();
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  @Test
+  void printedCurlCallsWorkAsPrinted() throws Exception {
+    Demo demo = new Demo(app.server);
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    Demo.Setup setup = demo.setUp(4, new PrintStream(progress, true, StandardCharsets.UTF_8));
+    assertThat(progress.toString(StandardCharsets.UTF_8)).contains("4/4 patients").contains("outbox      0 left");
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    demo.printInstructions(setup, new PrintStream(printed, true, StandardCharsets.UTF_8));
+    String text = printed.toString(StandardCharsets.UTF_8);
+    int executed = 0;
+    for (String line : text.lines().map(String::strip).filter(l -> l.startsWith("curl ")).toList()) {
+      Process p = new ProcessBuilder("bash", "-c", line + " -w '\\n%{http_code}'").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor()).as(line).isZero();
+      assertThat(out.strip()).as(out).endsWith("200");
+      assertThat(out).doesNotContain("\"error\"");
+      if (line.contains("recent HbA1c trend")) {
+        assertThat(out).contains("\"chunks\":[{").contains("Hemoglobin A1c");
+      }
+      if (line.contains("audit/verify")) {
+        assertThat(out).contains("\"valid\":true");
+      }
+      executed++;
+    }
+    assertThat(executed).isEqualTo(6);
+  }
+}
