@@ -45,6 +45,9 @@ public final class Application {
         server.awaitShutdown();
         return 0;
       }
+      case "bench" -> {
+        return bench(rest);
+      }
       case "db" -> {
         return db(settings, rest);
       }
@@ -95,6 +98,30 @@ public final class Application {
     }
   }
 
+  /** Benchmarks run against the embedded default (or CARECONTEXT_DB_URL), on a random port, no background worker. */
+  private static int bench(String[] rest) throws Exception {
+    String which = rest.length == 0 ? "" : rest[0];
+    if (!which.equals("ingest") && !which.equals("retrieval")) {
+      System.err.println("carecontext bench: use 'bench ingest [--patients N]' or 'bench retrieval [--tenants T "
+          + "--patients P --chunks C --clients N --seconds D]'");
+      return 2;
+    }
+    System.setProperty("carecontext.port", "-1");
+    System.setProperty("carecontext.worker.threads", "0");
+    try (CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment())) {
+      if (which.equals("ingest")) {
+        io.carecontext.services.bench.IngestBenchmark.run(server,
+            Integer.parseInt(option(rest, "--patients", "100")), System.out);
+      } else {
+        io.carecontext.services.bench.RetrievalBenchmark.run(server,
+            Integer.parseInt(option(rest, "--tenants", "3")), Integer.parseInt(option(rest, "--patients", "500")),
+            Integer.parseInt(option(rest, "--chunks", "50")), Integer.parseInt(option(rest, "--clients", "8")),
+            Double.parseDouble(option(rest, "--seconds", "15")), System.out);
+      }
+    }
+    return 0;
+  }
+
   static String option(String[] args, String name, String fallback) {
     for (int i = 0; i < args.length - 1; i++) {
       if (args[i].equals(name)) {
@@ -112,6 +139,7 @@ public final class Application {
                              N generated patients (default 20) ingested and embedded; prints curl calls
           serve              start the HTTP service (embedded PostgreSQL unless CARECONTEXT_DB_URL is set)
           db start|stop|status   manage the embedded PostgreSQL under $CARECONTEXT_HOME/postgres
+          bench ingest|retrieval  benchmarks against the embedded default; print a table with baseline ratios
           tenant create|list|get|delete   tenants (platform operator key)
           key create|list|revoke          API keys of a tenant
           context            a patient's context, as the given key may see it

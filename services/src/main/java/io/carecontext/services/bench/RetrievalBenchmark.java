@@ -1,0 +1,296 @@
+package io.carecontext.services.bench;
+
+import com.pgvector.PGvector;
+import dev.langchain4j.data.document.Metadata;
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.store.embedding.EmbeddingMatch;
+import dev.langchain4j.store.embedding.EmbeddingSearchRequest;
+import dev.langchain4j.store.embedding.filter.MetadataFilterBuilder;
+import dev.langchain4j.store.embedding.pgvector.PgVectorEmbeddingStore;
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantProvisioner;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.TenantCipher;
+import io.carecontext.retrieval.ContextQuery;
+import io.carecontext.retrieval.ContextService;
+import io.carecontext.retrieval.Requester;
+import io.carecontext.retrieval.TenantPolicy;
+import io.carecontext.services.CareContextServer;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+/**
+ * T tenants × P patients × C chunks; 8 clients for D seconds against (1) the HTTP API end to end
+ * (query embedding, policy, consent, RLS, search, audit), (2) the retrieval core in-process with
+ * precomputed query vectors, and in the same run the same queries against LangChain4j's
+ * PgVectorEmbeddingStore (3) as it creates itself and (4) tuned with a btree expression index on
+ * the patient id. Prints one table with the ratios.
+ */
+public final class RetrievalBenchmark {
+
+  static final int DIM = 384;
+
+  private RetrievalBenchmark() {}
+
+  public static void run(CareContextServer server, int tenants, int patients, int chunks, int clients, double seconds,
+                         PrintStream out) throws Exception {
+    var ctx = server.context();
+    TenantProvisioner provisioner = ctx.getBean(TenantProvisioner.class);
+    TenantTransactions tx = ctx.getBean(TenantTransactions.class);
+    TenantKeys keys = ctx.getBean(TenantKeys.class);
+    ContextService core = ctx.getBean(ContextService.class);
+    Random rng = new Random(42);
+    List<TenantId> ids = new ArrayList<>();
+    long loadStart = System.nanoTime();
+    for (int t = 0; t < tenants; t++) {
+      TenantId id = TenantId.of("bench" + t);
+      provisioner.delete(id);
+      provisioner.provision(id, "Benchmark " + t);
+      load(tx, keys.cipher(id), id, patients, chunks, rng);
+      ids.add(id);
+    }
+    out.printf("loaded %d tenants x %d patients x %d chunks = %,d chunks in %.1f s%n", tenants, patients, chunks,
+        (long) tenants * patients * chunks, (System.nanoTime() - loadStart) / 1e9);
+
+    List<float[]> queries = IntStream.range(0, 256).mapToObj(i -> randomUnit(rng)).toList();
+    TenantPolicy policy = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rateLimitPerMinute", Integer.MAX_VALUE));
+    Requester clinician = new Requester("bench", "bench-key", List.of("clinician"), "bench-pr");
+
+    PgVectorEmbeddingStore store = PgVectorEmbeddingStore.datasourceBuilder()
+        .datasource(server.database().ownerDataSource()).table("bench_langchain4j").dimension(DIM)
+        .createTable(true).dropTableFirst(true).useIndex(false).skipCreateVectorExtension(true).build();
+    long l4jStart = System.nanoTime();
+    for (TenantId t : ids) {
+      copyToStore(tx, t, patients, store);
+    }
+    out.printf("LangChain4j store filled in %.1f s%n", (System.nanoTime() - l4jStart) / 1e9);
+
+    int samples = 30;
+    List<Set<Long>> truth = new ArrayList<>();
+    for (int i = 0; i < samples; i++) {
+      truth.add(bruteForce(tx, ids.get(i % tenants), patient(i, patients), queries.get(i % queries.size())));
+    }
+
+    Stats coreStats = new Stats("retrieval core (policy+consent+RLS+audit)", Load.run(clients, seconds, i ->
+        core.context(ids.get(i % tenants), policy, clinician, patient(i, patients),
+            new ContextQuery("bench", queries.get(i % queries.size()), 10, "TREAT", null), "context")),
+        seconds, recall(truth, i -> core.context(ids.get(i % tenants), policy, clinician, patient(i, patients),
+            new ContextQuery("bench", queries.get(i % queries.size()), 10, "TREAT", null), "context")
+            .chunks().stream().map(c -> c.chunkId()).toList()));
+
+    Stats created = l4j("LangChain4j PgVectorEmbeddingStore (as created)", store, ids, patients, queries, clients,
+        Math.min(seconds, 10), truth);
+    try (Connection c = server.database().ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("CREATE INDEX bench_langchain4j_patient ON bench_langchain4j ((metadata->>'patient_id'))");
+      st.execute("ANALYZE bench_langchain4j");
+    }
+    Stats tuned = l4j("LangChain4j store + btree on patient id", store, ids, patients, queries, clients, seconds, truth);
+    Stats http = httpRun(server, ids, patients, clients, seconds);
+
+    out.println();
+    out.println(Stats.header());
+    for (Stats s : List.of(http, coreStats, tuned, created)) {
+      out.println(s.row(tuned, created));
+    }
+    out.println();
+    out.printf("core ÷ tuned baseline: %.2fx (target ≥ 2x); core ÷ as created: %.1fx (target ≥ 50x); "
+        + "HTTP end to end p99: %.1f ms (target ≤ 50 ms)%n", coreStats.qps() / tuned.qps(),
+        coreStats.qps() / created.qps(), http.percentileMillis(99));
+    for (TenantId t : ids) {
+      provisioner.delete(t);
+    }
+    try (Connection c = server.database().ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("DROP TABLE IF EXISTS bench_langchain4j");
+    }
+  }
+
+  static String patient(int i, int patients) {
+    return "p" + ((i * 7919) % patients);
+  }
+
+  static void load(TenantTransactions tx, TenantCipher cipher, TenantId t, int patients, int chunks, Random rng) {
+    int perTx = Math.max(1, 5000 / chunks);
+    for (int from = 0; from < patients; from += perTx) {
+      int start = from;
+      int end = Math.min(patients, from + perTx);
+      tx.run(t, PolicySettings.ingest(), c -> {
+        try (PreparedStatement pat = c.prepareStatement("INSERT INTO resources (resource_type, resource_id, version_id, "
+            + "patient_id, content_hash, body, last_updated) VALUES ('Patient', ?, 1, ?, '\\x00', '\\x00', now())");
+            PreparedStatement con = c.prepareStatement("INSERT INTO consents (consent_id, patient_id, status, decision) "
+                + "VALUES (?, ?, 'active', 'permit')");
+            PreparedStatement link = c.prepareStatement("INSERT INTO care_links VALUES ('bench-pr', ?, 'Encounter', ?)");
+            PreparedStatement ch = c.prepareStatement("INSERT INTO chunks (resource_type, resource_id, version_id, "
+                + "patient_id, category, seq, text_hash, text, model, embedding) VALUES ('Observation', ?, 1, ?, "
+                + "'clinical', 0, '\\x00', ?, 'random', ?)")) {
+          for (int p = start; p < end; p++) {
+            String pid = "p" + p;
+            pat.setString(1, pid);
+            pat.setString(2, pid);
+            pat.addBatch();
+            con.setString(1, "c" + p);
+            con.setString(2, pid);
+            con.addBatch();
+            link.setString(1, pid);
+            link.setString(2, "e" + p);
+            link.addBatch();
+            for (int k = 0; k < chunks; k++) {
+              String rid = pid + "-" + k;
+              ch.setString(1, rid);
+              ch.setString(2, pid);
+              ch.setBytes(3, cipher.encryptString("Observation " + k + " of " + pid,
+                  Aad.chunk(t, "Observation", rid, 0)));
+              ch.setObject(4, new PGvector(randomUnit(rng)));
+              ch.addBatch();
+            }
+          }
+          pat.executeBatch();
+          con.executeBatch();
+          link.executeBatch();
+          ch.executeBatch();
+        }
+        return null;
+      });
+    }
+    tx.run(t, PolicySettings.ingest(), c -> c.createStatement().execute("ANALYZE chunks"));
+  }
+
+  static void copyToStore(TenantTransactions tx, TenantId t, int patients, PgVectorEmbeddingStore store) {
+    tx.run(t, PolicySettings.ingest(), c -> {
+      List<Embedding> embeddings = new ArrayList<>();
+      List<TextSegment> segments = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT chunk_id, patient_id, embedding FROM chunks")) {
+        ps.setFetchSize(5000);
+        try (var rs = ps.executeQuery()) {
+          while (rs.next()) {
+            embeddings.add(Embedding.from(((PGvector) rs.getObject(3)).toArray()));
+            segments.add(TextSegment.from("chunk", Metadata.from(Map.of("patient_id", t.value() + ":" + rs.getString(2),
+                "chunk_id", String.valueOf(rs.getLong(1))))));
+            if (embeddings.size() == 2000) {
+              store.addAll(embeddings, segments);
+              embeddings.clear();
+              segments.clear();
+            }
+          }
+        }
+      }
+      if (!embeddings.isEmpty()) {
+        store.addAll(embeddings, segments);
+      }
+      return null;
+    });
+  }
+
+  static Stats l4j(String name, PgVectorEmbeddingStore store, List<TenantId> ids, int patients, List<float[]> queries,
+                   int clients, double seconds, List<Set<Long>> truth) throws Exception {
+    java.util.function.IntFunction<List<Long>> search = i -> store.search(EmbeddingSearchRequest.builder()
+            .queryEmbedding(Embedding.from(queries.get(i % queries.size()))).maxResults(10)
+            .filter(MetadataFilterBuilder.metadataKey("patient_id").isEqualTo(
+                ids.get(i % ids.size()).value() + ":" + patient(i, patients))).build())
+        .matches().stream().map(EmbeddingMatch::embedded)
+        .map(s -> Long.parseLong(s.metadata().getString("chunk_id"))).toList();
+    return new Stats(name, Load.run(clients, seconds, search::apply), seconds, recall(truth, search));
+  }
+
+  static Stats httpRun(CareContextServer server, List<TenantId> ids, int patients, int clients, double seconds)
+      throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    List<String> keys = new ArrayList<>();
+    for (TenantId t : ids) {
+      send(http, server, "PATCH", "/admin/tenants/" + t, server.adminKey(),
+          "{\"settings\":{\"rateLimitPerMinute\":1000000}}");
+      String body = send(http, server, "POST", "/admin/tenants/" + t + "/keys", server.adminKey(),
+          "{\"principal\":\"bench\",\"roles\":[\"clinician\"],\"practitionerId\":\"bench-pr\"}");
+      keys.add(body.replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1"));
+    }
+    String[] questions = {"recent HbA1c trend", "blood pressure control", "medication changes", "allergies", "last visit"};
+    long[] lat = Load.run(clients, seconds, i -> {
+      int t = i % ids.size();
+      String r = send(http, server, "POST", "/v1/" + ids.get(t) + "/patients/" + patient(i, patients) + "/context",
+          keys.get(t), "{\"query\":\"" + questions[i % questions.length] + "\",\"k\":10,\"purposeOfUse\":\"TREAT\"}");
+      if (!r.contains("\"chunks\"")) {
+        throw new IllegalStateException("context call failed");
+      }
+    });
+    return new Stats("HTTP end to end (incl. query embedding)", lat, seconds, 1.0);
+  }
+
+  static String send(HttpClient http, CareContextServer server, String method, String path, String key, String body) {
+    try {
+      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+          .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static Set<Long> bruteForce(TenantTransactions tx, TenantId t, String patient, float[] q) {
+    return tx.run(t, PolicySettings.ingest(), c -> {
+      List<Object[]> rows = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT chunk_id, embedding FROM chunks WHERE patient_id = ?")) {
+        ps.setString(1, patient);
+        try (var rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows.add(new Object[] {rs.getLong(1), ((PGvector) rs.getObject(2)).toArray()});
+          }
+        }
+      }
+      Set<Long> top = new HashSet<>();
+      rows.stream().sorted(Comparator.comparingDouble(r -> -dot(q, (float[]) r[1]))).limit(10)
+          .forEach(r -> top.add((Long) r[0]));
+      return top;
+    });
+  }
+
+  static double recall(List<Set<Long>> truth, java.util.function.IntFunction<List<Long>> search) {
+    double hit = 0;
+    double total = 0;
+    for (int i = 0; i < truth.size(); i++) {
+      Set<Long> got = new HashSet<>(search.apply(i));
+      for (Long id : truth.get(i)) {
+        total++;
+        hit += got.contains(id) ? 1 : 0;
+      }
+    }
+    return total == 0 ? 1.0 : hit / total;
+  }
+
+  static float[] randomUnit(Random rng) {
+    float[] v = new float[DIM];
+    double n = 0;
+    for (int i = 0; i < DIM; i++) {
+      v[i] = (float) rng.nextGaussian();
+      n += v[i] * v[i];
+    }
+    for (int i = 0; i < DIM; i++) {
+      v[i] /= (float) Math.sqrt(n);
+    }
+    return v;
+  }
+
+  static double dot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += a[i] * b[i];
+    }
+    return s;
+  }
+}

@@ -1,0 +1,32 @@
+package io.carecontext.services.bench;
+
+import java.util.Arrays;
+
+/** Latencies of one benchmark run and the figures printed from them. */
+record Stats(String name, long[] nanos, double seconds, double recall) {
+
+  double qps() {
+    return nanos.length / seconds;
+  }
+
+  double percentileMillis(double p) {
+    if (nanos.length == 0) {
+      return Double.NaN;
+    }
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    return sorted[(int) Math.min(sorted.length - 1, Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
+  }
+
+  String row(Stats tuned, Stats asCreated) {
+    return String.format("| %-38s | %9.1f | %8.2f | %8.2f | %8.2f | %6.3f | %8s | %9s |", name, qps(),
+        percentileMillis(50), percentileMillis(95), percentileMillis(99), recall,
+        tuned == null ? "" : String.format("%.2fx", qps() / tuned.qps()),
+        asCreated == null ? "" : String.format("%.1fx", qps() / asCreated.qps()));
+  }
+
+  static String header() {
+    return "| run                                    |       QPS | p50 (ms) | p95 (ms) | p99 (ms) | rec@10 |  ÷ tuned | ÷ created |\n"
+        + "|----------------------------------------|-----------|----------|----------|----------|--------|----------|-----------|";
+  }
+}
