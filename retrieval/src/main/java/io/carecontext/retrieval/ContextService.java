@@ -104,18 +104,16 @@ public final class ContextService {
   private Outcome decideAndSearch(Connection c, TenantId tenant, TenantPolicy policy, RolePolicy rp, Requester who,
                                   String patientId, ContextQuery q, int k, boolean breakGlass, AuditEntry entry,
                                   long start) throws SQLException {
+    Decision facts = decision(c, patientId, who.practitionerId());
     String reason = null;
-    if (!exists(c, "SELECT 1 FROM resources WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted",
-        patientId)) {
+    if (!facts.patientExists()) {
       reason = "unknown_patient";
     } else if (breakGlass && !breakGlassOpen(c, who.keyId(), patientId, rp.breakGlassMinutes())) {
       reason = "break_glass_expired";
-    } else if (policy.careRelationship() && rp.careRelationship() && !breakGlass
-        && (who.practitionerId() == null || !exists(c,
-            "SELECT 1 FROM care_links WHERE patient_id = ? AND practitioner_id = ?", patientId, who.practitionerId()))) {
+    } else if (policy.careRelationship() && rp.careRelationship() && !breakGlass && !facts.careLink()) {
       reason = "no_care_relationship";
     } else if (!(breakGlass && rp.breakGlassOverridesConsent())) {
-      reason = consentReason(c, policy, patientId, q.purposeOfUse());
+      reason = facts.consentReason();
     }
     if (reason != null) {
       UUID id = audit.append(c, tenant, entry.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start)));
@@ -164,26 +162,33 @@ public final class ContextService {
     return out;
   }
 
-  /** Null when consent permits AI use for this purpose; otherwise the true reason. */
-  private static String consentReason(Connection c, TenantPolicy policy, String patientId, String purpose)
-      throws SQLException {
-    boolean permit = false;
+  /** The patient-level facts of one decision, read in one round trip under the request's settings. */
+  private record Decision(boolean patientExists, boolean careLink, boolean consentAllows, boolean consentExceptions,
+                          boolean consentDeny) {
+    /** Null when consent permits AI use for this purpose (exceptions aside); otherwise the true reason. */
+    String consentReason() {
+      if (consentAllows || consentExceptions) {
+        return null;
+      }
+      return consentDeny ? "consent_denied" : "no_consent";
+    }
+  }
+
+  private static Decision decision(Connection c, String patientId, String practitionerId) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
-        SELECT decision, cardinality(permitted_classes) + cardinality(permitted_labels) FROM consents
-        WHERE patient_id = ? AND status = 'active' AND (period_start IS NULL OR period_start <= now())
-          AND (period_end IS NULL OR period_end > now()) AND (cardinality(purposes) = 0 OR ? = ANY (purposes))""")) {
+        SELECT EXISTS (SELECT 1 FROM resources WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted),
+               EXISTS (SELECT 1 FROM care_links WHERE patient_id = ? AND practitioner_id = ?),
+               consent_base_allows(),
+               cardinality(consent_permitted_classes()) + cardinality(consent_permitted_labels()) > 0,
+               EXISTS (SELECT 1 FROM consent_rows() WHERE decision = 'deny')""")) {
       ps.setString(1, patientId);
-      ps.setString(2, purpose);
+      ps.setString(2, patientId);
+      ps.setString(3, practitionerId == null ? "" : practitionerId);
       try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          if ("deny".equals(rs.getString(1)) && rs.getInt(2) == 0) {
-            return "consent_denied";
-          }
-          permit |= "permit".equals(rs.getString(1)) || rs.getInt(2) > 0;
-        }
+        rs.next();
+        return new Decision(rs.getBoolean(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5));
       }
     }
-    return permit || "opt-out".equals(policy.consentMode()) ? null : "no_consent";
   }
 
   /** Why an allowed patient yielded nothing: a consent exclusion by class or label, if there is one. */

@@ -1,0 +1,49 @@
+package io.carecontext.retrieval.deid;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The tokens of one request and the values they stand for. Lives in memory for that request only;
+ * {@link #toString()} prints counts, never values.
+ */
+public final class TokenMap {
+
+  private final Map<String, String> valueToToken = new LinkedHashMap<>();
+  private final Map<String, String> tokenToValue = new LinkedHashMap<>();
+  private final Map<String, Integer> counters = new LinkedHashMap<>();
+
+  /** The token for a value of a class; the same value gets the same token throughout the request. */
+  String tokenFor(String prefix, String value) {
+    String key = prefix + "\u0000" + normalize(value);
+    return valueToToken.computeIfAbsent(key, k -> {
+      int n = counters.merge(prefix, 1, Integer::sum);
+      String token = "[" + prefix + "_" + n + "]";
+      tokenToValue.put(token, value);
+      return token;
+    });
+  }
+
+  public Optional<String> valueOf(String token) {
+    return Optional.ofNullable(tokenToValue.get(token));
+  }
+
+  public int size() {
+    return tokenToValue.size();
+  }
+
+  boolean containsValue(String value) {
+    String n = normalize(value);
+    return valueToToken.keySet().stream().anyMatch(k -> k.endsWith("\u0000" + n));
+  }
+
+  static String normalize(String v) {
+    return v.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]", "");
+  }
+
+  @Override
+  public String toString() {
+    return "TokenMap" + counters;
+  }
+}
