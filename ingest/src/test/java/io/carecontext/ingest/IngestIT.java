@@ -181,6 +181,22 @@ class IngestIT {
   }
 
   @Test
+  void destroyingTheTenantsDataKeyMakesItsDataUnreadable() throws SQLException {
+    TenantId t = platform.tenant("shredded");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    s.put(t, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"gone\",\"gender\":\"male\"}"));
+    assertThat(s.read(t, "Patient", "gone")).isPresent();
+    try (Connection owner = platform.db.ownerDataSource().getConnection()) {
+      platform.keys.destroy(owner, t);
+    }
+    assertThatThrownBy(() -> s.read(t, "Patient", "gone"))
+        .isInstanceOf(io.carecontext.migrations.TenantKeys.DataKeyUnavailableException.class)
+        .hasMessageContaining("cannot be decrypted");
+    // The ciphertext is still there, and useless without the key.
+    assertThat(count("SELECT count(*) FROM tenant_shredded.resources WHERE resource_id = 'gone'")).isEqualTo(1);
+  }
+
+  @Test
   void consentsAreInterpretedInTheSameTransaction() throws SQLException {
     String consent = """
         {"resourceType":"Consent","id":"consent-1","status":"active",

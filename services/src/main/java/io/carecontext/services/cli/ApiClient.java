@@ -44,6 +44,22 @@ final class ApiClient {
     }
   }
 
+  HttpResponse<String> sendRaw(String method, String path, String body, String contentType) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofMinutes(10))
+        .header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofString(body));
+    if (key != null && !key.isBlank()) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new CliException("cannot reach CareContext at " + baseUrl + ": start it with ./carecontext serve");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+  }
+
   HttpResponse<InputStream> stream(String path) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).GET();
     if (key != null && !key.isBlank()) {

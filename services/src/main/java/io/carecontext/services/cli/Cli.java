@@ -9,12 +9,13 @@ import picocli.CommandLine.Command;
  * so they work the same against the embedded default and a remote deployment.
  */
 @Command(name = "carecontext", mixinStandardHelpOptions = true, version = "CareContext 0.1",
-    subcommands = {TenantCommand.class, KeyCommand.class, ContextCommand.class, AuditCommand.class})
+    subcommands = {TenantCommand.class, KeyCommand.class, ContextCommand.class, AuditCommand.class,
+        IngestCommand.class})
 public final class Cli {
 
   public static boolean handles(String command) {
     return switch (command) {
-      case "tenant", "key", "context", "audit" -> true;
+      case "tenant", "key", "context", "audit", "ingest" -> true;
       default -> false;
     };
   }

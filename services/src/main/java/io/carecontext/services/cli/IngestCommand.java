@@ -1,0 +1,121 @@
+package io.carecontext.services.cli;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Loads FHIR Bundles ({@code *.json}) and NDJSON ({@code *.ndjson}) through the tenant's FHIR
+ * endpoint, with a progress bar (resources/s, chunks/s, ETA) and a summary; waits until the
+ * embedding worker has caught up unless {@code --no-wait}.
+ */
+@Command(name = "ingest", description = "Load FHIR Bundles (*.json) and NDJSON (*.ndjson) from a file or folder.")
+final class IngestCommand implements Callable<Integer> {
+
+  @Mixin Connection connection;
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Option(names = "--tenant", required = true) String tenant;
+  @Option(names = "--admin-key", description = "platform or tenant-admin key for progress of embedding "
+      + "(default: CARECONTEXT_ADMIN_KEY or $CARECONTEXT_HOME/admin.key)") String adminKey;
+  @Option(names = "--no-wait", description = "do not wait for the embedding worker") boolean noWait;
+  @Parameters(index = "0", description = "a file or a folder") Path path;
+
+  @Override
+  public Integer call() throws Exception {
+    var out = spec.commandLine().getErr();
+    List<Path> files = files(path);
+    if (files.isEmpty()) {
+      throw new CliException("no *.json or *.ndjson files under " + path);
+    }
+    ApiClient client = connection.client(false);
+    long start = System.nanoTime();
+    long resources = 0;
+    int failed = 0;
+    for (int i = 0; i < files.size(); i++) {
+      Path f = files.get(i);
+      boolean ndjson = f.toString().endsWith(".ndjson");
+      HttpResponse<String> r = client.sendRaw("POST", "/fhir/" + tenant + (ndjson ? "/$import" : ""),
+          Files.readString(f), ndjson ? "application/fhir+ndjson" : "application/fhir+json");
+      if (r.statusCode() != 200) {
+        failed++;
+        out.printf("%n%s: HTTP %d %s%n", f.getFileName(), r.statusCode(), diagnostics(r.body()));
+      } else {
+        resources += ndjson ? number(r.body(), "written") : count(r.body(), "\"status\":\"");
+      }
+      double secs = (System.nanoTime() - start) / 1e9;
+      double eta = secs / (i + 1) * (files.size() - i - 1);
+      out.printf("\rfiles %d/%d  resources %,d  %.0f resources/s  ETA %.0fs   ", i + 1, files.size(), resources,
+          resources / Math.max(0.001, secs), eta);
+      out.flush();
+    }
+    out.println();
+    if (!noWait) {
+      waitForWorker(out, start);
+    }
+    spec.commandLine().getOut().printf("ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed%n",
+        resources, files.size(), (System.nanoTime() - start) / 1e9, failed);
+    return failed == 0 ? 0 : 1;
+  }
+
+  private void waitForWorker(java.io.PrintWriter out, long start) throws InterruptedException {
+    Connection admin = new Connection();
+    admin.url = connection.url;
+    admin.key = adminKey;
+    ApiClient client = admin.client(true);
+    long firstDepth = -1;
+    while (true) {
+      String body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + tenant + "/ingest", null));
+      long depth = (long) number(body, "outboxDepth");
+      long chunks = (long) number(body, "chunks");
+      firstDepth = Math.max(firstDepth, depth);
+      double secs = (System.nanoTime() - start) / 1e9;
+      out.printf("\rembedding: %,d left  chunks %,d  %.0f chunks/s   ", depth, chunks, chunks / Math.max(0.001, secs));
+      out.flush();
+      if (depth == 0) {
+        out.println();
+        return;
+      }
+      Thread.sleep(1000);
+    }
+  }
+
+  static List<Path> files(Path path) throws IOException {
+    if (Files.isRegularFile(path)) {
+      return List.of(path);
+    }
+    if (!Files.isDirectory(path)) {
+      throw new CliException(path + " is neither a file nor a folder");
+    }
+    try (Stream<Path> s = Files.walk(path)) {
+      return new ArrayList<>(s.filter(Files::isRegularFile)
+          .filter(p -> p.toString().endsWith(".json") || p.toString().endsWith(".ndjson")).sorted().toList());
+    }
+  }
+
+  static double number(String json, String name) {
+    var m = java.util.regex.Pattern.compile(name + "\\D{0,4}(\\d+)").matcher(json);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+  }
+
+  static long count(String s, String needle) {
+    long n = 0;
+    for (int i = s.indexOf(needle); i >= 0; i = s.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
+  static String diagnostics(String body) {
+    var m = java.util.regex.Pattern.compile("\"diagnostics\"\\s*:\\s*\"([^\"]{0,300})").matcher(body);
+    return m.find() ? m.group(1) : "";
+  }
+}
