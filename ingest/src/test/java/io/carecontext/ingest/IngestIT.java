@@ -181,6 +181,26 @@ class IngestIT {
   }
 
   @Test
+  void changingTheModelReembedsResumably() throws SQLException {
+    TenantId t = platform.tenant("remodel");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    s.transaction(t, (Bundle) Fhir.parseResource(bundle("Remodel", "MRN-9", "6.6")));
+    new EmbeddingWorker(platform.tx, platform.keys, x -> COUNTING, () -> List.of(t), 64).drain(t);
+    EmbeddingProvider other = new EmbeddingProvider() {
+      @Override public String modelId() { return "other-model"; }
+      @Override public int dimensions() { return 384; }
+      @Override public List<float[]> embedAll(List<String> texts) { return COUNTING.embedAll(texts); }
+    };
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> other, () -> List.of(t), 64);
+    int queued = w.enqueueReembed(t, "other-model");
+    assertThat(queued).isPositive();
+    assertThat(w.enqueueReembed(t, "other-model")).isZero(); // already queued: nothing twice
+    w.drain(t);
+    assertThat(count("SELECT count(*) FROM tenant_remodel.chunks WHERE model <> 'other-model'")).isZero();
+    assertThat(w.enqueueReembed(t, "other-model")).isZero(); // done: resuming finds nothing left
+  }
+
+  @Test
   void destroyingTheTenantsDataKeyMakesItsDataUnreadable() throws SQLException {
     TenantId t = platform.tenant("shredded");
     FhirStore s = new FhirStore(platform.tx, platform.keys);

@@ -159,6 +159,10 @@ class AdminApiIT {
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(bad.body()).contains("unknown setting 'consentMod'");
     assertThat(app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{not json").statusCode()).isEqualTo(400);
+    HttpResponse<String> badModel = app.call("PATCH", "/admin/tenants/acme", adminKeyA,
+        "{\"settings\":{\"embedding\":{\"provider\":\"no-such-provider\"}}}");
+    assertThat(badModel.statusCode()).isEqualTo(400);
+    assertThat(badModel.body()).contains("settings.embedding is not usable");
   }
 
   @Test

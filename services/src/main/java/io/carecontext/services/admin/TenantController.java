@@ -31,14 +31,19 @@ import java.util.Map;
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class TenantController {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TenantController.class);
+
   private final TenantProvisioner provisioner;
   private final TenantRepository tenants;
   private final JsonMapper json;
+  private final io.carecontext.ingest.EmbeddingWorker worker;
 
-  public TenantController(TenantProvisioner provisioner, TenantRepository tenants, JsonMapper json) {
+  public TenantController(TenantProvisioner provisioner, TenantRepository tenants, JsonMapper json,
+                          io.carecontext.ingest.EmbeddingWorker worker) {
     this.provisioner = provisioner;
     this.tenants = tenants;
     this.json = json;
+    this.worker = worker;
   }
 
   @Post
@@ -90,9 +95,17 @@ public class TenantController {
     if (name.isEmpty() || name.length() > 200) {
       throw ApiException.badRequest("tenant name must be 1 to 200 characters");
     }
+    Map<String, Object> before = TenantSettings.merge(read(row.settings()), Map.of());
     Map<String, Object> merged = TenantSettings.merge(read(row.settings()),
         body.settings() == null ? Map.of() : body.settings());
+    boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
+    String modelId = newModel ? embeddingModelId(merged.get("embedding")) : null;
     tenants.updateNameAndSettings(id.value(), name, write(merged));
+    if (newModel) {
+      // Resumable: re-running it queues only resources whose chunks still carry another model.
+      int queued = worker.enqueueReembed(id, modelId);
+      LOG.info("tenant {} changed its embedding model to {}: {} resource(s) queued for re-embedding", id, modelId, queued);
+    }
     return view(active(id), null);
   }
 
@@ -103,6 +116,20 @@ public class TenantController {
       throw ApiException.tenantNotFound();
     }
     return HttpResponse.noContent();
+  }
+
+  /** Builds the provider the setting names, so a bad setting is refused before it is stored. */
+  @SuppressWarnings("unchecked")
+  private static String embeddingModelId(Object setting) {
+    try {
+      var provider = io.carecontext.ingest.embedding.EmbeddingProviders.forSettings(
+          setting instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
+          n -> java.util.Optional.ofNullable(System.getenv(n)));
+      return provider.modelId();
+    } catch (RuntimeException e) {
+      throw ApiException.badRequest("settings.embedding is not usable: " + (e instanceof IllegalArgumentException
+          ? e.getMessage() : "check provider, baseUrl, model, dimensions and apiKeySecret"));
+    }
   }
 
   private TenantRecord active(TenantId id) {
