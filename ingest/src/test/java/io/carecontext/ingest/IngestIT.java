@@ -181,6 +181,52 @@ class IngestIT {
   }
 
   @Test
+  void aWorkerKilledMidBatchLosesNothingAndDuplicatesNothing() throws Exception {
+    TenantId t = platform.tenant("killed");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    for (var p : io.carecontext.fhir.synthetic.SyntheticPatients.generate(5, 2)) {
+      s.transaction(t, p.bundle());
+    }
+    int queued = count("SELECT count(*) FROM tenant_killed.outbox");
+    var c = platform.db.config();
+    Process worker = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-cp",
+        System.getProperty("java.class.path"), WorkerProcess.class.getName(), c.jdbcUrl(), c.ownerUser(),
+        c.ownerPassword(), c.appUser(), c.appPassword(), c.rolePrefix(), platform.kekFile.toString(), t.value())
+        .redirectErrorStream(true).start();
+    var out = new java.io.BufferedReader(new java.io.InputStreamReader(worker.getInputStream()));
+    int committed = 0;
+    String line;
+    // Let it commit a few batches, then kill it hard while it is inside the next one.
+    while ((line = out.readLine()) != null) {
+      if (line.startsWith("committed")) {
+        committed++;
+      }
+      if (committed >= 3 && line.startsWith("embedding")) {
+        worker.destroyForcibly().waitFor();
+        break;
+      }
+    }
+    assertThat(committed).as("the worker process committed batches before it was killed").isGreaterThanOrEqualTo(3);
+    int left = count("SELECT count(*) FROM tenant_killed.outbox");
+    assertThat(left).isPositive().isLessThan(queued);
+    // A new worker finishes the job: every resource's chunks exactly once.
+    new EmbeddingWorker(platform.tx, platform.keys, x -> COUNTING, () -> List.of(t), 64).drain(t);
+    assertThat(count("SELECT count(*) FROM tenant_killed.outbox")).isZero();
+    assertThat(count("SELECT count(*) FROM (SELECT resource_type, resource_id, seq FROM tenant_killed.chunks "
+        + "GROUP BY 1, 2, 3 HAVING count(*) > 1) d")).isZero();
+    assertThat(count("SELECT count(*) FROM tenant_killed.chunks k JOIN tenant_killed.resources r USING (resource_type, "
+        + "resource_id) WHERE k.version_id <> r.version_id")).isZero();
+    int rendered = 0;
+    for (var p : io.carecontext.fhir.synthetic.SyntheticPatients.generate(5, 2)) {
+      for (var e : p.bundle().getEntry()) {
+        rendered += e.getResource().fhirType().equals("Practitioner") ? 0 : 1;
+      }
+    }
+    assertThat(count("SELECT count(DISTINCT (resource_type, resource_id)) FROM tenant_killed.chunks"))
+        .as("every resource that renders chunks has them").isGreaterThan(rendered / 2);
+  }
+
+  @Test
   void changingTheModelReembedsResumably() throws SQLException {
     TenantId t = platform.tenant("remodel");
     FhirStore s = new FhirStore(platform.tx, platform.keys);

@@ -23,13 +23,16 @@ public final class TestPlatform implements AutoCloseable {
   public final TenantKeys keys;
   public final TenantProvisioner provisioner;
   public final TenantTransactions tx;
+  /** The key-encryption key file, for tests that start another process on the same data. */
+  public final Path kekFile;
 
   public TestPlatform() {
     config = TestPostgres.freshDatabase();
     db = PlatformDatabase.bootstrap(config);
     try {
       Path dir = Files.createTempDirectory("cc-kek");
-      keys = new TenantKeys(new LocalFileKeyProvider(dir.resolve("kek.key")), db.appDataSource());
+      kekFile = dir.resolve("kek.key");
+      keys = new TenantKeys(new LocalFileKeyProvider(kekFile), db.appDataSource());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
