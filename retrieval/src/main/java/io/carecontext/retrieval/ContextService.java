@@ -74,7 +74,7 @@ public final class ContextService {
     }
     String role = decided.get().getKey();
     RolePolicy rp = decided.get().getValue();
-    if (rp.deidentifiedOnly()) {
+    if (rp.deidentifiedOnly() && !"chat".equals(action)) {
       throw deny(tenant, base, 403, "forbidden", "this role receives de-identified data only, through the chat "
           + "and research paths, not identified context", "deidentified_only", 0, start);
     }

@@ -1,0 +1,143 @@
+package io.carecontext.retrieval.chat;
+
+import io.carecontext.fhir.KnownIdentifiers;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.retrieval.ContextQuery;
+import io.carecontext.retrieval.ContextResult;
+import io.carecontext.retrieval.ContextService;
+import io.carecontext.retrieval.Requester;
+import io.carecontext.retrieval.TenantPolicy;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.retrieval.deid.DatePolicy;
+import io.carecontext.retrieval.deid.DeidResult;
+import io.carecontext.retrieval.deid.Deidentifier;
+import io.carecontext.retrieval.deid.IdentifierClass;
+import io.carecontext.retrieval.deid.OutputPhiFilter;
+import io.carecontext.retrieval.deid.Reidentifier;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Chat over one patient's record: the context path (same policy, consent, audit), then a minimal,
+ * de-identified prompt to an allowlisted model, the answer filtered for identifiers the model was
+ * never given, re-identified only for roles that may see identity, and the exchange audited
+ * (prompt and response encrypted, hashed, with de-identification counts).
+ */
+public final class ChatService {
+
+  private static final Pattern HANDLE = Pattern.compile("\\[(S\\d+)]");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final ContextService context;
+  private final LlmGateway gateway;
+  private final AuditLog audit;
+  private final TenantTransactions tx;
+  private final TenantKeys keys;
+
+  public ChatService(ContextService context, LlmGateway gateway, AuditLog audit, TenantTransactions tx, TenantKeys keys) {
+    this.context = context;
+    this.gateway = gateway;
+    this.audit = audit;
+    this.tx = tx;
+    this.keys = keys;
+  }
+
+  @SuppressWarnings("unchecked")
+  public ChatOutcome chat(TenantId tenant, Map<String, Object> settings, Requester who, String patientId,
+                          String question, float[] questionVector, String purpose, String reason, boolean dryRun) {
+    long start = System.nanoTime();
+    TenantPolicy policy = TenantPolicy.fromSettings(settings);
+    Map<String, Object> llm = settings.get("llm") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    ContextResult found = context.context(tenant, policy, who, patientId,
+        new ContextQuery(question, questionVector, 20, purpose, reason), "chat");
+    int budget = settings.get("contextTokenBudget") instanceof Number n ? n.intValue() : 2000;
+    PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), budget);
+    KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, patientId);
+    List<String> texts = new ArrayList<>(selection.texts());
+    texts.add(question);
+    int shift = (RANDOM.nextInt(360) + 1) * (RANDOM.nextBoolean() ? 1 : -1);
+    DeidResult deid = Deidentifier.deidentify(texts, known, DatePolicy.fromSetting(settings.get("datePolicy")), shift);
+    Prompt prompt = PromptBuilder.build(deid.texts().subList(0, selection.texts().size()), selection.handles(),
+        deid.texts().get(texts.size() - 1));
+    AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, purpose,
+        dryRun ? "chat-dry-run" : "chat", AuditEntry.Decision.ALLOWED, "allowed").withQuery(question);
+    String counts = json(deid.counts(), Map.of());
+    if (dryRun) {
+      var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts));
+      return new ChatOutcome(null, List.of(), null, id, prompt.system() + "\n\n" + prompt.user());
+    }
+    LlmEndpoint endpoint;
+    try {
+      endpoint = gateway.choose(llm, false);
+      gateway.checkBudget(tenant, who.keyId(), llm);
+    } catch (ChatRefused refused) {
+      audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, refused.code(), List.of(), millis(start)));
+      throw refused;
+    }
+    LlmGateway.Reply reply;
+    try {
+      reply = gateway.call(tenant, who.keyId(), endpoint, prompt);
+    } catch (ChatRefused failed) {
+      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failed.code(), List.of(), millis(start))
+          .withModel(endpoint.model(), prompt.user(), null, counts));
+      throw failed;
+    }
+    OutputPhiFilter.Filtered filtered;
+    try {
+      filtered = OutputPhiFilter.filter(reply.text(), known);
+    } catch (RuntimeException e) {
+      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, "output_filter_failed", List.of(), millis(start)));
+      throw new ChatRefused(500, "output_filter_failed", "the answer could not be checked for identifiers; "
+          + "nothing was returned", 0);
+    }
+    boolean mayIdentify = !who.roles().contains("researcher") || who.roles().stream().anyMatch(r ->
+        r.equals("clinician") || r.equals("care-coordinator") || r.equals("billing"));
+    String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens())
+        : Reidentifier.keepTokens(filtered.text(), deid.tokens());
+    List<String> citations = citations(filtered.text(), prompt.handles());
+    String details = "{\"deid\":" + counts(deid.counts()) + ",\"redacted\":" + counts(filtered.redactions())
+        + ",\"endpoint\":\"" + reply.endpoint() + "\",\"promptTokens\":" + reply.promptTokens()
+        + ",\"outputTokens\":" + reply.outputTokens() + "}";
+    var id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED,
+            filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",
+            found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
+        .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details));
+    return new ChatOutcome(answer, citations, reply.model(), id, null);
+  }
+
+  static List<String> citations(String answer, Map<String, String> handles) {
+    Set<String> out = new LinkedHashSet<>();
+    Matcher m = HANDLE.matcher(answer);
+    while (m.find()) {
+      String r = handles.get(m.group(1));
+      if (r != null) {
+        out.add(r);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** Counts per class, never values: {"deid":{"NAME":2},"redacted":{"SSN":1}}. */
+  static String json(Map<IdentifierClass, Integer> deid, Map<IdentifierClass, Integer> redacted) {
+    return "{\"deid\":" + counts(deid) + ",\"redacted\":" + counts(redacted) + "}";
+  }
+
+  private static String counts(Map<IdentifierClass, Integer> m) {
+    return m.entrySet().stream().map(e -> "\"" + e.getKey().name() + "\":" + e.getValue())
+        .collect(Collectors.joining(",", "{", "}"));
+  }
+
+  private static long millis(long start) {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+}

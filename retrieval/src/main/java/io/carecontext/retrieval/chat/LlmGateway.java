@@ -1,0 +1,124 @@
+package io.carecontext.retrieval.chat;
+
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantTransactions;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The only way out to a language model: the tenant's allowlisted OpenAI-compatible endpoints, a
+ * BAA check, daily token budgets per key and per tenant, timeouts and bounded retries, usage
+ * recorded.
+ */
+public final class LlmGateway {
+
+  /** A model's reply and what it cost. */
+  public record Reply(String text, String endpoint, String model, int promptTokens, int outputTokens) {
+    @Override
+    public String toString() {
+      return "Reply[" + endpoint + "/" + model + "]";
+    }
+  }
+
+  private final TenantTransactions tx;
+
+  public LlmGateway(TenantTransactions tx) {
+    this.tx = tx;
+  }
+
+  /** The endpoint the tenant's policy allows for a de-identified prompt, or the reason it cannot be had. */
+  public LlmEndpoint choose(Map<String, Object> llm, boolean promptHasPhi) {
+    List<LlmEndpoint> endpoints = LlmEndpoint.fromSettings(llm);
+    if (endpoints.isEmpty()) {
+      throw new ChatRefused(503, "no_model_configured",
+          "no model is configured for this tenant: add one to the tenant's llm.endpoints setting", 0);
+    }
+    String wanted = llm.get("default") == null ? null : String.valueOf(llm.get("default"));
+    LlmEndpoint e = endpoints.stream().filter(x -> wanted == null || x.name().equals(wanted)).findFirst()
+        .orElseThrow(() -> new ChatRefused(503, "no_model_configured", "llm.default names no configured endpoint", 0));
+    boolean nonBaaAllowed = Boolean.TRUE.equals(llm.get("allowDeidentifiedToNonBaa"));
+    if (!e.baaCovered() && (promptHasPhi || !nonBaaAllowed)) {
+      throw new ChatRefused(403, "model_not_allowed", "endpoint '" + e.name() + "' is not covered by a BAA and this "
+          + "tenant does not allow de-identified prompts to leave to such endpoints (llm.allowDeidentifiedToNonBaa)", 0);
+    }
+    return e;
+  }
+
+  /** Refuses with 429 when the key's or the tenant's daily token budget is spent. */
+  public void checkBudget(TenantId tenant, String keyId, Map<String, Object> llm) {
+    long perKey = number(llm.get("dailyTokenBudgetPerKey"), Long.MAX_VALUE);
+    long perTenant = number(llm.get("dailyTokenBudgetPerTenant"), Long.MAX_VALUE);
+    long[] used = tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT coalesce(sum(prompt_tokens + output_tokens) FILTER (WHERE key_id = ?), 0),
+                 coalesce(sum(prompt_tokens + output_tokens), 0) FROM llm_usage WHERE day = ?""")) {
+        ps.setString(1, keyId);
+        ps.setObject(2, LocalDate.now(ZoneOffset.UTC));
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return new long[] {rs.getLong(1), rs.getLong(2)};
+        }
+      }
+    });
+    if (used[0] >= perKey || used[1] >= perTenant) {
+      ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+      long untilMidnight = Duration.between(now, now.toLocalDate().plusDays(1).atTime(LocalTime.MIDNIGHT)
+          .atZone(ZoneOffset.UTC)).toSeconds();
+      throw new ChatRefused(429, "token_budget_exhausted", "the daily token budget of this "
+          + (used[0] >= perKey ? "key" : "tenant") + " is spent; it resets at midnight UTC", Math.max(1, untilMidnight));
+    }
+  }
+
+  public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt) {
+    OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model())
+        .apiKey(Optional.ofNullable(e.apiKeySecret()).map(System::getenv).orElse("none"))
+        .timeout(Duration.ofSeconds(Math.max(1, e.timeoutSeconds()))).maxRetries(Math.max(0, e.maxRetries())).build();
+    ChatResponse r;
+    try {
+      r = model.chat(SystemMessage.from(prompt.system()), UserMessage.from(prompt.user()));
+    } catch (RuntimeException ex) {
+      // The client's message can quote the request: keep only its type.
+      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed ("
+          + ex.getClass().getSimpleName() + "); nothing was returned", 0);
+    }
+    int in = r.tokenUsage() == null || r.tokenUsage().inputTokenCount() == null ? 0 : r.tokenUsage().inputTokenCount();
+    int out = r.tokenUsage() == null || r.tokenUsage().outputTokenCount() == null ? 0 : r.tokenUsage().outputTokenCount();
+    record(tenant, keyId, e, in, out);
+    return new Reply(r.aiMessage().text(), e.name(), e.model(), in, out);
+  }
+
+  private void record(TenantId tenant, String keyId, LlmEndpoint e, int in, int out) {
+    tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          INSERT INTO llm_usage (day, key_id, endpoint, model, prompt_tokens, output_tokens, calls)
+          VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (day, key_id, endpoint, model) DO UPDATE SET
+            prompt_tokens = llm_usage.prompt_tokens + excluded.prompt_tokens,
+            output_tokens = llm_usage.output_tokens + excluded.output_tokens, calls = llm_usage.calls + 1""")) {
+        ps.setObject(1, LocalDate.now(ZoneOffset.UTC));
+        ps.setString(2, keyId);
+        ps.setString(3, e.name());
+        ps.setString(4, e.model());
+        ps.setLong(5, in);
+        ps.setLong(6, out);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  private static long number(Object v, long fallback) {
+    return v instanceof Number n ? n.longValue() : fallback;
+  }
+}

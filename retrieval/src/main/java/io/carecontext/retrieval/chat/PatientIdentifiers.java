@@ -1,0 +1,85 @@
+package io.carecontext.retrieval.chat;
+
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.KnownIdentifiers;
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.hl7.fhir.r4.model.ContactPoint;
+import org.hl7.fhir.r4.model.HumanName;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.RelatedPerson;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.StringType;
+
+/**
+ * The identifiers the platform knows for one patient: from the Patient, its RelatedPersons and
+ * the practitioners linked to it. Read internally for de-identification; never returned.
+ */
+final class PatientIdentifiers {
+
+  private PatientIdentifiers() {}
+
+  static KnownIdentifiers load(TenantTransactions tx, TenantKeys keys, TenantId tenant, String patientId) {
+    var cipher = keys.cipher(tenant);
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      List<Resource> resources = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT resource_type, resource_id, version_id, body FROM resources WHERE NOT deleted AND (
+            (resource_type IN ('Patient', 'RelatedPerson') AND patient_id = ?)
+            OR (resource_type = 'Practitioner' AND resource_id IN (SELECT practitioner_id FROM care_links WHERE patient_id = ?)))""")) {
+        ps.setString(1, patientId);
+        ps.setString(2, patientId);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            resources.add(Fhir.parseResource(cipher.decryptToString(rs.getBytes(4),
+                Aad.resource(tenant, rs.getString(1), rs.getString(2), rs.getLong(3)))));
+          }
+        }
+      }
+      return extract(resources);
+    });
+  }
+
+  static KnownIdentifiers extract(List<Resource> resources) {
+    List<KnownIdentifiers.Name> names = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    List<String> telecoms = new ArrayList<>();
+    List<KnownIdentifiers.Address> addresses = new ArrayList<>();
+    List<java.time.LocalDate> dates = new ArrayList<>();
+    for (Resource r : resources) {
+      KnownIdentifiers.NameKind kind = r instanceof Patient ? KnownIdentifiers.NameKind.PATIENT
+          : r instanceof Practitioner ? KnownIdentifiers.NameKind.PRACTITIONER : KnownIdentifiers.NameKind.RELATED_PERSON;
+      List<HumanName> hn = r instanceof Patient p ? p.getName() : r instanceof Practitioner pr ? pr.getName()
+          : r instanceof RelatedPerson rp ? rp.getName() : List.of();
+      for (HumanName n : hn) {
+        names.add(new KnownIdentifiers.Name(kind, n.getFamily(), n.getGiven().stream().map(StringType::getValue).toList(),
+            n.getText()));
+      }
+      List<Identifier> idents = r instanceof Patient p ? p.getIdentifier() : r instanceof Practitioner pr
+          ? pr.getIdentifier() : r instanceof RelatedPerson rp ? rp.getIdentifier() : List.of();
+      idents.stream().map(Identifier::getValue).filter(v -> v != null).forEach(ids::add);
+      List<ContactPoint> tel = r instanceof Patient p ? p.getTelecom() : r instanceof Practitioner pr ? pr.getTelecom()
+          : r instanceof RelatedPerson rp ? rp.getTelecom() : List.of();
+      tel.stream().map(ContactPoint::getValue).filter(v -> v != null).forEach(telecoms::add);
+      if (r instanceof Patient p) {
+        p.getAddress().forEach(a -> addresses.add(new KnownIdentifiers.Address(
+            a.getLine().stream().map(StringType::getValue).toList(), a.getCity(), a.getDistrict(), a.getState(),
+            a.getPostalCode(), a.getCountry())));
+        if (p.hasBirthDate()) {
+          dates.add(p.getBirthDate().toInstant().atZone(ZoneOffset.UTC).toLocalDate());
+        }
+      }
+    }
+    return new KnownIdentifiers(names, ids, telecoms, addresses, dates);
+  }
+}

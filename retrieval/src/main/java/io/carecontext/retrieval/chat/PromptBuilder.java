@@ -1,0 +1,70 @@
+package io.carecontext.retrieval.chat;
+
+import io.carecontext.retrieval.ContextChunk;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Minimum necessary: only allowed chunks above a relevance threshold, deduplicated, within a token
+ * budget, ordered by date, cited by short handles ([S1], [S2], …) instead of resource ids.
+ */
+public final class PromptBuilder {
+
+  static final double MIN_SCORE = 0.15;
+  static final String SYSTEM = "You answer clinicians' questions about one patient using only the numbered sources. "
+      + "Cite sources as [S1], [S2]. Bracketed tokens such as [PATIENT_1] or [DATE_2] stand for identifiers: "
+      + "keep them exactly as written and never guess what they stand for. If the sources do not answer the "
+      + "question, say so.";
+
+  private PromptBuilder() {}
+
+  /** Texts of the chunks kept, in prompt order (before de-identification), and their handles. */
+  public record Selection(List<String> texts, Map<String, String> handles) {}
+
+  public static Selection select(List<ContextChunk> chunks, int tokenBudget) {
+    Set<String> seen = new LinkedHashSet<>();
+    List<ContextChunk> kept = new ArrayList<>();
+    int tokens = 0;
+    for (ContextChunk c : chunks) { // best first
+      if (c.score() < MIN_SCORE || !seen.add(c.text())) {
+        continue;
+      }
+      int cost = estimateTokens(c.text()) + 4;
+      if (tokens + cost > tokenBudget) {
+        break;
+      }
+      tokens += cost;
+      kept.add(c);
+    }
+    kept.sort(Comparator.comparing(ContextChunk::effectiveDate, Comparator.nullsFirst(Comparator.<LocalDate>naturalOrder())));
+    Map<String, String> handles = new LinkedHashMap<>();
+    List<String> texts = new ArrayList<>();
+    for (ContextChunk c : kept) {
+      String handle = "S" + (handles.size() + 1);
+      handles.put(handle, c.resource());
+      texts.add(c.text());
+    }
+    return new Selection(texts, handles);
+  }
+
+  public static Prompt build(List<String> deidentifiedTexts, Map<String, String> handles, String deidentifiedQuestion) {
+    StringBuilder user = new StringBuilder("Sources:\n");
+    int i = 0;
+    for (String handle : handles.keySet()) {
+      user.append('[').append(handle).append("] ").append(deidentifiedTexts.get(i++)).append('\n');
+    }
+    user.append("\nQuestion: ").append(deidentifiedQuestion);
+    return new Prompt(SYSTEM, user.toString(), handles, handles.size());
+  }
+
+  /** About four characters a token for English clinical text; close enough for a budget. */
+  static int estimateTokens(String text) {
+    return (text.length() + 3) / 4;
+  }
+}

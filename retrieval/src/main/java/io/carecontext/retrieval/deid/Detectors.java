@@ -1,0 +1,177 @@
+package io.carecontext.retrieval.deid;
+
+import io.carecontext.fhir.KnownIdentifiers;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Finds identifier spans in text: first the identifiers known from the patient's FHIR data (with
+ * name variants, initials, case and separator changes), then patterns for the Safe Harbor classes.
+ */
+final class Detectors {
+
+  record Span(int start, int end, IdentifierClass cls, String prefix) {}
+
+  private static final String MONTHS = "(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Jun(?:e)?|Jul(?:y)?|"
+      + "Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\\.?";
+  private static final List<Object[]> PATTERNS = List.of(
+      new Object[] {IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b")},
+      new Object[] {IdentifierClass.EMAIL, Pattern.compile("\\b[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+\\b")},
+      new Object[] {IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+")},
+      new Object[] {IdentifierClass.IP, Pattern.compile("\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b")},
+      new Object[] {IdentifierClass.FAX, Pattern.compile("(?i)\\bfax\\s*[:#]?\\s*\\(?\\d{3}\\)?[\\s.-]?\\d{3}[\\s.-]\\d{4}\\b")},
+      new Object[] {IdentifierClass.PHONE, Pattern.compile("(?:\\+1[\\s.-]?)?\\(?\\b\\d{3}\\)?[\\s.-]?\\d{3}[\\s.-]\\d{4}\\b")},
+      new Object[] {IdentifierClass.MRN, Pattern.compile("(?i)\\b(?:MRN|medical record(?: number)?)\\s*[:#]?\\s*[A-Z0-9-]{4,}\\b")},
+      new Object[] {IdentifierClass.HEALTH_PLAN, Pattern.compile("(?i)\\b(?:member|policy|plan|subscriber)\\s*(?:id|no\\.?|number|#)\\s*[:#]?\\s*[A-Z0-9-]{4,}\\b")},
+      new Object[] {IdentifierClass.ACCOUNT, Pattern.compile("(?i)\\b(?:account|acct)\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{4,}\\b")},
+      new Object[] {IdentifierClass.LICENSE, Pattern.compile("(?i)\\b(?:licen[cs]e|DEA|NPI)\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
+      new Object[] {IdentifierClass.DEVICE, Pattern.compile("(?i)\\b(?:serial|device|implant)\\s*(?:id|no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
+      new Object[] {IdentifierClass.VEHICLE, Pattern.compile("(?i)\\b(?:VIN|licen[cs]e plate)\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
+      new Object[] {IdentifierClass.DATE, Pattern.compile("\\b\\d{4}-\\d{2}-\\d{2}\\b|\\b\\d{1,2}/\\d{1,2}/\\d{2,4}\\b|\\b"
+          + MONTHS + "\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}\\b|\\b\\d{1,2}\\s+" + MONTHS + "\\s+\\d{4}\\b|\\b\\d{1,2}/\\d{4}\\b")},
+      new Object[] {IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}\\b")});
+
+  private Detectors() {}
+
+  static List<Span> find(String text, KnownIdentifiers known) {
+    List<Span> spans = new ArrayList<>();
+    for (KnownIdentifiers.Name n : known.names()) {
+      String prefix = switch (n.kind()) {
+        case PATIENT -> "PATIENT";
+        case PRACTITIONER -> "PROVIDER";
+        default -> "PERSON";
+      };
+      for (String variant : nameVariants(n)) {
+        add(spans, text, nameRegex(variant), IdentifierClass.NAME, prefix);
+      }
+    }
+    for (String id : known.identifiers()) {
+      if (id != null && id.replaceAll("[^A-Za-z0-9]", "").length() >= 4) {
+        add(spans, text, separatorsOptional(id), IdentifierClass.MRN, "MRN");
+      }
+    }
+    for (String t : known.telecoms()) {
+      if (t == null) {
+        continue;
+      }
+      if (t.contains("@")) {
+        add(spans, text, Pattern.compile(Pattern.quote(t), Pattern.CASE_INSENSITIVE), IdentifierClass.EMAIL, "EMAIL");
+      } else if (t.replaceAll("\\D", "").length() >= 7) {
+        add(spans, text, digitsAnyFormat(t.replaceAll("\\D", "")), IdentifierClass.PHONE, "PHONE");
+      }
+    }
+    for (KnownIdentifiers.Address a : known.addresses()) {
+      for (String line : a.lines()) {
+        add(spans, text, Pattern.compile("(?i)\\b" + Pattern.quote(line).replace(" ", "\\E\\s+\\Q") + "\\b"),
+            IdentifierClass.ADDRESS, "ADDRESS");
+      }
+      if (a.city() != null) {
+        add(spans, text, Pattern.compile("(?i)\\b" + Pattern.quote(a.city()) + "\\b"), IdentifierClass.CITY, "CITY");
+      }
+      if (a.postalCode() != null) {
+        add(spans, text, Pattern.compile("\\b" + Pattern.quote(a.postalCode()) + "\\b"), IdentifierClass.ZIP, "ZIP");
+      }
+    }
+    for (LocalDate d : known.dates()) {
+      for (String f : List.of("yyyy-MM-dd", "MM/dd/yyyy", "M/d/yyyy", "MMMM d, yyyy", "MMM d, yyyy", "d MMMM yyyy")) {
+        add(spans, text, Pattern.compile("(?i)\\b" + Pattern.quote(d.format(DateTimeFormatter.ofPattern(f, Locale.US)))
+            + "\\b"), IdentifierClass.DATE, "DATE");
+      }
+    }
+    for (Object[] p : PATTERNS) {
+      IdentifierClass cls = (IdentifierClass) p[0];
+      add(spans, text, (Pattern) p[1], cls, cls.prefix());
+    }
+    return resolve(spans);
+  }
+
+  /** Full names, reversed, with initials, and each part of at least three letters alone. */
+  static List<String> nameVariants(KnownIdentifiers.Name n) {
+    List<String> v = new ArrayList<>();
+    String family = n.family();
+    for (String given : n.given()) {
+      if (family != null) {
+        v.add(given + " " + family);
+        v.add(family + ", " + given);
+        v.add(given.charAt(0) + ". " + family);
+        v.add(given.charAt(0) + " " + family);
+      }
+      if (given.length() >= 3) {
+        v.add(given);
+      }
+    }
+    if (family != null && family.length() >= 3) {
+      v.add(family);
+    }
+    if (n.text() != null && !n.text().isBlank()) {
+      v.add(n.text());
+    }
+    return v;
+  }
+
+  /** Case, punctuation, hyphen and apostrophe changes, and a possessive, still match. */
+  static Pattern nameRegex(String name) {
+    StringBuilder b = new StringBuilder("(?i)(?<![A-Za-z])");
+    for (char ch : name.toCharArray()) {
+      if (Character.isLetter(ch)) {
+        b.append(Pattern.quote(String.valueOf(ch)));
+      } else {
+        b.append("[\\s.,'’-]*");
+      }
+    }
+    return Pattern.compile(b.append("(?![A-Za-z])").toString());
+  }
+
+  static Pattern separatorsOptional(String id) {
+    StringBuilder b = new StringBuilder("(?i)(?<![A-Za-z0-9])");
+    String compact = id.replaceAll("[^A-Za-z0-9]", "");
+    for (int i = 0; i < compact.length(); i++) {
+      b.append(Pattern.quote(String.valueOf(compact.charAt(i))));
+      if (i < compact.length() - 1) {
+        b.append("[\\s-]?");
+      }
+    }
+    return Pattern.compile(b.append("(?![A-Za-z0-9])").toString());
+  }
+
+  static Pattern digitsAnyFormat(String digits) {
+    StringBuilder b = new StringBuilder("(?<!\\d)");
+    for (int i = 0; i < digits.length(); i++) {
+      b.append(digits.charAt(i));
+      if (i < digits.length() - 1) {
+        b.append("[\\s().-]{0,2}");
+      }
+    }
+    return Pattern.compile(b.append("(?!\\d)").toString());
+  }
+
+  private static void add(List<Span> spans, String text, Pattern p, IdentifierClass cls, String prefix) {
+    Matcher m = p.matcher(text);
+    while (m.find()) {
+      if (m.end() > m.start()) {
+        spans.add(new Span(m.start(), m.end(), cls, prefix));
+      }
+    }
+  }
+
+  /** Overlaps: earliest start wins, then the longest; known identifiers were added first and win ties. */
+  static List<Span> resolve(List<Span> spans) {
+    List<Span> sorted = new ArrayList<>(spans);
+    sorted.sort((a, b) -> a.start() != b.start() ? Integer.compare(a.start(), b.start())
+        : Integer.compare(b.end() - b.start(), a.end() - a.start()));
+    List<Span> out = new ArrayList<>();
+    int end = -1;
+    for (Span s : sorted) {
+      if (s.start() >= end) {
+        out.add(s);
+        end = s.end();
+      }
+    }
+    return out;
+  }
+}

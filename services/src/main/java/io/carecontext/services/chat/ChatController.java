@@ -1,0 +1,97 @@
+package io.carecontext.services.chat;
+
+import io.carecontext.migrations.DatabaseException;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.retrieval.AccessDenied;
+import io.carecontext.retrieval.ContextService;
+import io.carecontext.retrieval.Requester;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.retrieval.chat.ChatOutcome;
+import io.carecontext.retrieval.chat.ChatRefused;
+import io.carecontext.retrieval.chat.ChatService;
+import io.carecontext.retrieval.chat.LlmGateway;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.Role;
+import io.carecontext.services.http.ApiError;
+import io.carecontext.services.http.ApiException;
+import io.carecontext.services.tenancy.TenantDirectory;
+import io.carecontext.services.tenancy.TenantEmbeddings;
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.serde.annotation.Serdeable;
+import jakarta.inject.Singleton;
+import java.util.Arrays;
+import java.util.List;
+
+/** {@code POST /v1/{tenant}/patients/{patientId}/chat}: a de-identified prompt out, a filtered answer back. */
+@Controller("/v1/{tenant}/patients/{patientId}")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class ChatController {
+
+  private final ChatService chat;
+  private final TenantDirectory tenants;
+  private final TenantEmbeddings embeddings;
+
+  public ChatController(ChatService chat, TenantDirectory tenants, TenantEmbeddings embeddings) {
+    this.chat = chat;
+    this.tenants = tenants;
+    this.embeddings = embeddings;
+  }
+
+  @Serdeable
+  public record ChatRequest(@Nullable String question, @Nullable String purposeOfUse, @Nullable String reason,
+                            @Nullable Boolean dryRun) {}
+
+  @Serdeable
+  public record ChatResponse(@Nullable String answer, List<String> citations, @Nullable String model, String auditId,
+                             @Nullable String prompt) {}
+
+  @Post("/chat")
+  public HttpResponse<?> chat(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                              @PathVariable String patientId, @Body ChatRequest body) {
+    TenantId t = caller.requireTenant(tenant);
+    if (caller.platformAdmin()) {
+      throw ApiException.forbidden("the platform operator key cannot read patient data; use a key of the tenant");
+    }
+    if (body.question() == null || body.question().isBlank() || body.question().length() > 4000) {
+      throw ApiException.badRequest("question is required (1 to 4000 characters)");
+    }
+    float[] vector = embeddings.forTenant(t).embedAll(List.of(body.question())).get(0);
+    Requester who = new Requester(caller.principal(), caller.keyId(),
+        Arrays.stream(Role.values()).filter(caller.roles()::contains).map(Role::code).toList(), caller.practitionerId());
+    try {
+      ChatOutcome o = chat.chat(t, tenants.settings(t), who, patientId, body.question(), vector, body.purposeOfUse(),
+          body.reason(), Boolean.TRUE.equals(body.dryRun()));
+      return HttpResponse.ok(new ChatResponse(o.answer(), o.citations(), o.model(), o.auditId().toString(),
+          o.dryRunPrompt()));
+    } catch (AccessDenied d) {
+      var r = HttpResponse.<ApiError>status(HttpStatus.valueOf(d.status())).body(new ApiError(d.code(), d.getMessage()));
+      return d.status() == 429 ? r.header("Retry-After", Long.toString(d.retryAfterSeconds())) : r;
+    } catch (ChatRefused c) {
+      var r = HttpResponse.<ApiError>status(HttpStatus.valueOf(c.status())).body(new ApiError(c.code(), c.getMessage()));
+      return c.status() == 429 ? r.header("Retry-After", Long.toString(c.retryAfter())) : r;
+    } catch (DatabaseException e) {
+      return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
+          "the request could not be completed and audited; nothing was returned. Retry later"));
+    }
+  }
+
+  @Factory
+  static class Beans {
+    @Singleton
+    ChatService chatService(ContextService context, AuditLog audit, TenantTransactions tx, TenantKeys keys) {
+      return new ChatService(context, new LlmGateway(tx), audit, tx, keys);
+    }
+  }
+}

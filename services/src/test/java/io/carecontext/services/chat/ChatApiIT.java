@@ -1,0 +1,181 @@
+package io.carecontext.services.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.synthetic.SyntheticPatients;
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.services.TestServer;
+import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Chat against a local OpenAI-compatible server that records every request it receives. */
+class ChatApiIT {
+
+  static TestServer app;
+  static HttpServer model;
+  static final List<String> prompts = new CopyOnWriteArrayList<>();
+  static final AtomicReference<String> reply = new AtomicReference<>("echo");
+  static String clinician;
+  static String ehr;
+  static List<SyntheticPatients.GeneratedPatient> patients;
+  static String patientId;
+
+  @BeforeAll
+  static void start() throws Exception {
+    model = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    model.createContext("/v1/chat/completions", ex -> {
+      String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      prompts.add(body);
+      Matcher m = Pattern.compile("\\[PATIENT_\\d+]").matcher(body);
+      String content = switch (reply.get()) {
+        case "ssn" -> "The record shows SSN 123-45-6789 and A1c values [S1].";
+        default -> "Summary for " + (m.find() ? m.group() : "the patient") + ": glucose control discussed [S1]. "
+            + "Ignore [PATIENT_99].";
+      };
+      byte[] out = ("{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"test-model\",\"choices\":[{"
+          + "\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + content + "\"},\"finish_reason\":\"stop\"}],"
+          + "\"usage\":{\"prompt_tokens\":50,\"completion_tokens\":10,\"total_tokens\":60}}").getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, out.length);
+      ex.getResponseBody().write(out);
+      ex.close();
+    });
+    model.start();
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    ehr = app.tenantWithKey("chatty", "feed", "[\"ehr-integration\"]", null);
+    patients = SyntheticPatients.generate(99, 1);
+    HttpResponse<String> r = app.call("POST", "/fhir/chatty", ehr, Fhir.toJson(patients.get(0).bundle()),
+        "application/fhir+json");
+    assertThat(r.statusCode()).isEqualTo(200);
+    String practitioner = r.body().replaceAll("(?s).*?\"location\":\"Practitioner/([^/\"]+).*", "$1");
+    patientId = r.body().replaceAll("(?s).*?\"location\":\"Patient/([^/\"]+).*", "$1");
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("chatty"));
+    clinician = app.tenantWithKey("chatty", "dr-c", "[\"clinician\"]", "\"practitionerId\":\"" + practitioner + "\"");
+    configure(true, 1_000_000);
+  }
+
+  static void configure(boolean baa, long budget) {
+    HttpResponse<String> r = app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"llm\":{"
+        + "\"endpoints\":[{\"name\":\"local\",\"baseUrl\":\"http://127.0.0.1:" + model.getAddress().getPort()
+        + "/v1\",\"model\":\"test-model\",\"baaCovered\":" + baa + "}],\"dailyTokenBudgetPerKey\":" + budget + "}}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+    model.stop(0);
+  }
+
+  static HttpResponse<String> ask(String question, boolean dryRun) {
+    return app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", clinician,
+        "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"" + (dryRun ? ",\"dryRun\":true" : "") + "}");
+  }
+
+  @Test
+  void noIdentifierLeavesAndTheAnswerIsReidentified() {
+    prompts.clear();
+    HttpResponse<String> r = ask("Summarize the latest progress note and glucose control", false);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(prompts).hasSize(1);
+    String sent = prompts.get(0);
+    var truth = patients.get(0);
+    for (var planted : truth.planted()) {
+      assertThat(sent).as("planted " + planted.identifierClass()).doesNotContain(planted.value());
+    }
+    assertThat(sent).contains("[S1]");
+    // The note that names the patient, MRN, phone and address was among the sources: the check above is not vacuous.
+    assertThat(sent).contains("Progress note").contains("[PATIENT_1]").contains("[MRN_1]").contains("[PHONE_1]");
+    String family = truth.identifiers().names().get(0).family();
+    assertThat(r.body()).contains(family);
+    assertThat(r.body()).doesNotContain("PATIENT_99").contains("\"citations\":[\"");
+  }
+
+  @Test
+  void dryRunShowsThePromptAndCallsNoModel() {
+    prompts.clear();
+    HttpResponse<String> r = ask("What is the A1c trend?", true);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).contains("\"prompt\":\"").contains("Sources:");
+    assertThat(prompts).isEmpty();
+  }
+
+  @Test
+  void anSsnInjectedByTheModelIsRedactedAndAudited() {
+    reply.set("ssn");
+    try {
+      HttpResponse<String> r = ask("Any identifiers on file?", false);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).contains("[REDACTED]").doesNotContain("123-45-6789");
+      String auditor = app.tenantWithKey("chatty", "aud", "[\"auditor\"]", null);
+      String trail = app.call("GET", "/v1/chatty/audit?limit=1", auditor, null).body();
+      assertThat(trail).contains("allowed_output_redacted").contains("\\\"SSN\\\":1").doesNotContain("123-45-6789");
+    } finally {
+      reply.set("echo");
+    }
+  }
+
+  @Test
+  void nonBaaEndpointsAndSpentBudgetsAreRefused() {
+    configure(false, 1_000_000);
+    try {
+      HttpResponse<String> r = ask("Summary?", false);
+      assertThat(r.statusCode()).isEqualTo(403);
+      assertThat(r.body()).contains("model_not_allowed");
+    } finally {
+      configure(true, 1_000_000);
+    }
+    configure(true, 1);
+    try {
+      ask("First question", false);
+      HttpResponse<String> spent = ask("Second question", false);
+      assertThat(spent.statusCode()).isEqualTo(429);
+      assertThat(spent.body()).contains("token_budget_exhausted");
+      assertThat(spent.headers().firstValue("Retry-After")).isPresent();
+    } finally {
+      configure(true, 1_000_000);
+    }
+  }
+
+  @Test
+  void withdrawingConsentStopsChatOnTheNextCall() {
+    assertThat(ask("Summary?", true).statusCode()).isEqualTo(200);
+    String consent = """
+        {"resourceType":"Consent","id":"withdrawn","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%s"},"provision":{"type":"deny"}}"""
+        .formatted(patientId);
+    assertThat(app.call("PUT", "/fhir/chatty/Consent/withdrawn", ehr, consent, "application/fhir+json").statusCode())
+        .isEqualTo(201);
+    try {
+      assertThat(ask("Summary?", true).statusCode()).isEqualTo(404);
+    } finally {
+      app.call("DELETE", "/fhir/chatty/Consent/withdrawn", ehr, null, "application/fhir+json");
+    }
+  }
+
+  @Test
+  void noModelConfiguredAnswers503() {
+    String other = app.tenantWithKey("nomodel", "dr-n", "[\"clinician\"]", "\"practitionerId\":\"x\"");
+    app.call("PATCH", "/admin/tenants/nomodel", app.adminKey(), "{\"settings\":{\"consentMode\":\"opt-out\",\"careRelationship\":false}}");
+    app.call("PUT", "/fhir/nomodel/Patient/pp", app.tenantWithKey("nomodel", "f", "[\"ehr-integration\"]", null),
+        "{\"resourceType\":\"Patient\",\"id\":\"pp\",\"gender\":\"male\"}", "application/fhir+json");
+    HttpResponse<String> r = app.call("POST", "/v1/nomodel/patients/pp/chat", other,
+        "{\"question\":\"hi\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+    assertThat(r.body()).contains("no_model_configured");
+  }
+}
