@@ -45,6 +45,16 @@ public final class Application {
         server.awaitShutdown();
         return 0;
       }
+      case "eval" -> {
+        if (rest.length == 0 || !rest[0].equals("deid")) {
+          System.err.println("carecontext eval: use 'eval deid [--patients N] [--seed S]'");
+          return 2;
+        }
+        io.carecontext.retrieval.deid.DeidEvaluation.print(io.carecontext.retrieval.deid.DeidEvaluation.run(
+            Integer.parseInt(option(rest, "--patients", "200")), Long.parseLong(option(rest, "--seed", "2024"))),
+            System.out);
+        return 0;
+      }
       case "bench" -> {
         return bench(rest);
       }
@@ -140,6 +150,7 @@ public final class Application {
           serve              start the HTTP service (embedded PostgreSQL unless CARECONTEXT_DB_URL is set)
           db start|stop|status   manage the embedded PostgreSQL under $CARECONTEXT_HOME/postgres
           bench ingest|retrieval  benchmarks against the embedded default; print a table with baseline ratios
+          eval deid [--patients N]  de-identification recall and precision per identifier class
           tenant create|list|get|delete   tenants (platform operator key)
           key create|list|revoke          API keys of a tenant
           context            a patient's context, as the given key may see it
