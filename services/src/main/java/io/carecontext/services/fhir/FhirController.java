@@ -56,9 +56,11 @@ public class FhirController {
       "application/ndjson");
 
   private final FhirStore store;
+  private final io.carecontext.services.ops.Metrics metrics;
 
-  public FhirController(FhirStore store) {
+  public FhirController(FhirStore store, io.carecontext.services.ops.Metrics metrics) {
     this.store = store;
+    this.metrics = metrics;
   }
 
   @Get("/metadata")
@@ -82,6 +84,7 @@ public class FhirController {
             "the base URL takes a transaction or batch Bundle; post other resources to /fhir/{tenant}/{type}"));
       }
       Bundle response = b.getType() == Bundle.BundleType.BATCH ? store.batch(t, b) : store.transaction(t, b);
+      metrics.resourcesWritten(t.value(), response.getEntry().size());
       return FhirResponses.ok(HttpStatus.OK, response);
     });
   }

@@ -39,12 +39,15 @@ public class ContextController {
   private final TenantDirectory tenants;
   private final TenantEmbeddings embeddings;
   private final AuditLog audit;
+  private final io.carecontext.services.ops.Metrics metrics;
 
-  public ContextController(ContextService service, TenantDirectory tenants, TenantEmbeddings embeddings, AuditLog audit) {
+  public ContextController(ContextService service, TenantDirectory tenants, TenantEmbeddings embeddings, AuditLog audit,
+                           io.carecontext.services.ops.Metrics metrics) {
     this.service = service;
     this.tenants = tenants;
     this.embeddings = embeddings;
     this.audit = audit;
+    this.metrics = metrics;
   }
 
   @Serdeable
@@ -76,18 +79,22 @@ public class ContextController {
     if (body.k() != null && (body.k() < 1 || body.k() > 100)) {
       throw ApiException.badRequest("k must be 1 to 100 (the role's policy may cap it lower)");
     }
+    long start = System.nanoTime();
     TenantPolicy policy = TenantPolicy.fromSettings(tenants.settings(t));
     float[] vector = embeddings.forTenant(t).embedAll(List.of(body.query())).get(0);
     try {
       ContextResult r = service.context(t, policy, requester(caller), patientId,
           new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason()),
           "context");
+      metrics.decision(t.value(), "context", "allowed", "allowed", java.time.Duration.ofNanos(System.nanoTime() - start));
       return HttpResponse.ok(new ContextResponse(r.chunks().stream()
           .map(ch -> new Chunk(ch.text(), ch.resource(), Math.round(ch.score() * 1000) / 1000.0)).toList(),
           r.auditId().toString()));
     } catch (AccessDenied d) {
+      metrics.decision(t.value(), "context", "denied", d.reason(), java.time.Duration.ofNanos(System.nanoTime() - start));
       return denied(d);
     } catch (DatabaseException e) {
+      metrics.auditWriteFailure(t.value());
       return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
           "the request could not be completed and audited; nothing was returned. Retry later"));
     }

@@ -83,6 +83,15 @@ class ContextApiIT {
   }
 
   @Test
+  void decisionsAreCountedInMetricsWithoutPhi() {
+    context(clinician, "ward", "pt-404", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}");
+    String metrics = app.call("GET", "/metrics", null, null).body();
+    assertThat(metrics).contains("carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"unknown_patient\",tenant=\"ward\"}")
+        .contains("carecontext_request_latency").contains("carecontext_embedding_chunks_total")
+        .doesNotContain("pt-404").doesNotContain("dr-a");
+  }
+
+  @Test
   void purposeIsRequiredAndRolesAreChecked() {
     assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"x\"}").statusCode()).isEqualTo(400);
     assertThat(context(auditor, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}").statusCode())
