@@ -97,6 +97,9 @@ final class Demo {
     curls.add("curl -s -X POST " + base + "/v1/" + TENANT + "/patients/" + patient + "/context"
         + " -H 'Authorization: Bearer " + keys.get(Role.CLINICIAN) + "' -H 'Content-Type: application/json'"
         + " -d '{\"query\": \"recent HbA1c trend\", \"k\": 5, \"purposeOfUse\": \"TREAT\"}'");
+    curls.add("curl -s -X POST " + base + "/v1/" + TENANT + "/patients/" + patient + "/chat"
+        + " -H 'Authorization: Bearer " + keys.get(Role.CLINICIAN) + "' -H 'Content-Type: application/json'"
+        + " -d '{\"question\": \"How is glucose control trending?\", \"purposeOfUse\": \"TREAT\", \"dryRun\": true}'");
     curls.add("curl -s -X POST " + base + "/v1/" + TENANT + "/patients/" + patient + "/context"
         + " -H 'Authorization: Bearer " + keys.get(Role.BILLING) + "' -H 'Content-Type: application/json'"
         + " -d '{\"query\": \"insurance claims\", \"purposeOfUse\": \"HPAYMT\"}'");

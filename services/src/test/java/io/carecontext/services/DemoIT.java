@@ -43,11 +43,14 @@ class DemoIT {
       if (line.contains("recent HbA1c trend")) {
         assertThat(out).contains("\"chunks\":[{").contains("Hemoglobin A1c");
       }
+      if (line.contains("dryRun")) {
+        assertThat(out).contains("\"prompt\":\"").contains("Sources:");
+      }
       if (line.contains("audit/verify")) {
         assertThat(out).contains("\"valid\":true");
       }
       executed++;
     }
-    assertThat(executed).isEqualTo(6);
+    assertThat(executed).isEqualTo(7);
   }
 }
