@@ -111,10 +111,10 @@ class TenantIsolationIT {
   @Test
   void readSettingsAdmitOnlyTheAllowedPatientsAndCategories() {
     PolicySettings p1Clinical = PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
-        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").build();
+        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1").build();
     assertThat((int) platform.tx.run(A, p1Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(1);
     PolicySettings p2Clinical = PolicySettings.read().patients(List.of("p2")).categories(List.of("clinical"))
-        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").build();
+        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p2").build();
     assertThat((int) platform.tx.run(A, p2Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
     // The read path cannot write, even to rows it can see: no write policy admits it.
     assertThat((int) platform.tx.run(A, p1Clinical,
