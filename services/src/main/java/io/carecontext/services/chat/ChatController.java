@@ -13,7 +13,7 @@ import io.carecontext.retrieval.chat.ChatRefused;
 import io.carecontext.retrieval.chat.ChatService;
 import io.carecontext.retrieval.chat.LlmGateway;
 import io.carecontext.services.auth.Caller;
-import io.carecontext.services.auth.Role;
+import io.carecontext.services.retrieval.ContextController;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.http.ApiException;
 import io.carecontext.services.tenancy.TenantDirectory;
@@ -31,7 +31,6 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;
-import java.util.Arrays;
 import java.util.List;
 
 /** {@code POST /v1/{tenant}/patients/{patientId}/chat}: a de-identified prompt out, a filtered answer back. */
@@ -68,16 +67,14 @@ public class ChatController {
       throw ApiException.badRequest("question is required (1 to 4000 characters)");
     }
     float[] vector = embeddings.forTenant(t).embedAll(List.of(body.question())).get(0);
-    Requester who = new Requester(caller.principal(), caller.keyId(),
-        Arrays.stream(Role.values()).filter(caller.roles()::contains).map(Role::code).toList(), caller.practitionerId());
+    Requester who = ContextController.requester(caller);
     try {
       ChatOutcome o = chat.chat(t, tenants.settings(t), who, patientId, body.question(), vector, body.purposeOfUse(),
           body.reason(), Boolean.TRUE.equals(body.dryRun()));
       return HttpResponse.ok(new ChatResponse(o.answer(), o.citations(), o.model(), o.auditId().toString(),
           o.dryRunPrompt()));
     } catch (AccessDenied d) {
-      var r = HttpResponse.<ApiError>status(HttpStatus.valueOf(d.status())).body(new ApiError(d.code(), d.getMessage()));
-      return d.status() == 429 ? r.header("Retry-After", Long.toString(d.retryAfterSeconds())) : r;
+      return ContextController.denied(d);
     } catch (ChatRefused c) {
       var r = HttpResponse.<ApiError>status(HttpStatus.valueOf(c.status())).body(new ApiError(c.code(), c.getMessage()));
       return c.status() == 429 ? r.header("Retry-After", Long.toString(c.retryAfter())) : r;

@@ -100,12 +100,12 @@ public class ContextController {
     }
   }
 
-  static Requester requester(Caller caller) {
+  public static Requester requester(Caller caller) {
     return new Requester(caller.principal(), caller.keyId(),
         Arrays.stream(Role.values()).filter(caller.roles()::contains).map(Role::code).toList(), caller.practitionerId());
   }
 
-  static HttpResponse<ApiError> denied(AccessDenied d) {
+  public static HttpResponse<ApiError> denied(AccessDenied d) {
     var response = HttpResponse.<ApiError>status(HttpStatus.valueOf(d.status())).body(new ApiError(d.code(), d.getMessage()));
     if (d.status() == 429) {
       response.header("Retry-After", Long.toString(d.retryAfterSeconds()));
