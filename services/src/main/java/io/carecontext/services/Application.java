@@ -111,15 +111,22 @@ public final class Application {
   /** Benchmarks run against the embedded default (or CARECONTEXT_DB_URL), on a random port, no background worker. */
   private static int bench(String[] rest) throws Exception {
     String which = rest.length == 0 ? "" : rest[0];
-    if (!which.equals("ingest") && !which.equals("retrieval")) {
-      System.err.println("carecontext bench: use 'bench ingest [--patients N]' or 'bench retrieval [--tenants T "
-          + "--patients P --chunks C --clients N --seconds D]'");
+    if (!which.equals("ingest") && !which.equals("retrieval") && !which.equals("import")) {
+      System.err.println("carecontext bench: use 'bench ingest [--patients N]', 'bench import [--patients N]' or "
+          + "'bench retrieval [--tenants T --patients P --chunks C --clients N --seconds D]'");
       return 2;
+    }
+    if (which.equals("import")) {
+      // One NDJSON body for all patients: allow it, the point is that it is streamed.
+      System.setProperty("carecontext.fhir.max.bytes", Long.toString(8L << 30));
     }
     System.setProperty("carecontext.port", "-1");
     System.setProperty("carecontext.worker.threads", "0");
     try (CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment())) {
-      if (which.equals("ingest")) {
+      if (which.equals("import")) {
+        io.carecontext.services.bench.ImportBenchmark.run(server,
+            Integer.parseInt(option(rest, "--patients", "200")), System.out);
+      } else if (which.equals("ingest")) {
         io.carecontext.services.bench.IngestBenchmark.run(server,
             Integer.parseInt(option(rest, "--patients", "100")), System.out);
       } else {

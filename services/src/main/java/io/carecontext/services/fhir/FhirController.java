@@ -31,7 +31,6 @@ import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.swagger.v3.oas.annotations.Hidden;
-import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -95,12 +94,20 @@ public class FhirController {
                                             @PathVariable String type, HttpRequest<?> request, @Nullable @Body byte[] body) {
     return handle(() -> {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
-      if ("$import".equals(type)) {
-        return importNdjson(t, request, body);
-      }
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
       return written(store.create(t, r), r);
+    });
+  }
+
+  /** Bulk load: the body is read as a stream and committed in batches, so memory stays flat. */
+  @Post(uri = "/$import", consumes = MediaType.ALL)
+  public MutableHttpResponse<String> importNdjson(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+                                                  @PathVariable String tenant, HttpRequest<?> request,
+                                                  @Body java.io.InputStream body) {
+    return handle(() -> {
+      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      return importNdjson(t, request, body);
     });
   }
 
@@ -154,12 +161,12 @@ public class FhirController {
     });
   }
 
-  private MutableHttpResponse<String> importNdjson(TenantId t, HttpRequest<?> request, @Nullable byte[] body) {
+  private MutableHttpResponse<String> importNdjson(TenantId t, HttpRequest<?> request, java.io.InputStream body) {
     String type = mediaType(request);
     if (!NDJSON_TYPES.contains(type)) {
       return FhirResponses.outcome(415, "not-supported", "$import takes Content-Type: application/fhir+ndjson");
     }
-    ImportSummary s = store.importNdjson(t, new ByteArrayInputStream(body == null ? new byte[0] : body), ImportProgress.NONE);
+    ImportSummary s = store.importNdjson(t, body, ImportProgress.NONE);
     org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
     oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.INFORMATION)
         .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INFORMATIONAL)
