@@ -19,7 +19,7 @@ public final class Application {
       System.err.println("carecontext: " + e.getMessage());
       code = 2;
     }
-    if (code != 0 || !("serve".equals(command) || "demo".equals(command))) {
+    if (code != 0 || !("serve".equals(command) || "demo".equals(command) || "worker".equals(command))) {
       System.exit(code);
     }
   }
@@ -30,6 +30,22 @@ public final class Application {
       case "serve" -> {
         CareContextServer server = CareContextServer.start(settings);
         System.out.println("CareContext listening on port " + server.port());
+        server.awaitShutdown();
+        return 0;
+      }
+      case "migrate" -> {
+        // Roles, platform schema and every tenant schema brought up to date, then exit (Helm hook, compose).
+        CareContextServer.migrateOnly(settings);
+        System.out.println("database schemas are up to date");
+        return 0;
+      }
+      case "worker" -> {
+        // The embedding worker, with health and metrics on CARECONTEXT_PORT for probes and scraping.
+        if (System.getenv("CARECONTEXT_WORKER_THREADS") == null) {
+          System.setProperty("carecontext.worker.threads", "2");
+        }
+        CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
+        System.out.println("CareContext embedding worker running; health on port " + server.port());
         server.awaitShutdown();
         return 0;
       }
@@ -155,6 +171,8 @@ public final class Application {
           demo [--patients N] [--exit]   the main job: service + embedded PostgreSQL + a demo tenant with
                              N generated patients (default 20) ingested and embedded; prints curl calls
           serve              start the HTTP service (embedded PostgreSQL unless CARECONTEXT_DB_URL is set)
+          worker             the embedding worker alone (health and metrics on CARECONTEXT_PORT)
+          migrate            bring roles and schemas up to date, then exit
           db start|stop|status   manage the embedded PostgreSQL under $CARECONTEXT_HOME/postgres
           bench ingest|retrieval  benchmarks against the embedded default; print a table with baseline ratios
           eval deid [--patients N]  de-identification recall and precision per identifier class

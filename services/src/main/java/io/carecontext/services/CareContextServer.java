@@ -39,15 +39,29 @@ public final class CareContextServer implements AutoCloseable {
     this.adminKey = adminKey;
   }
 
+  /** Applies migrations (roles, platform and tenant schemas) and stops. */
+  public static void migrateOnly(RuntimeSettings settings) {
+    if (settings.dbUrl().isEmpty()) {
+      throw new IllegalArgumentException("migrate needs CARECONTEXT_DB_URL (and the owner role's user and password)");
+    }
+    try (PlatformDatabase db = PlatformDatabase.bootstrap(databaseConfig(settings))) {
+      LOG.info("migrations applied (role prefix {})", db.config().rolePrefix());
+    }
+  }
+
+  static DatabaseConfig databaseConfig(RuntimeSettings settings) {
+    return new DatabaseConfig(settings.dbUrl().get(),
+        settings.dbUser().orElseThrow(() -> new IllegalArgumentException(
+            "CARECONTEXT_DB_URL is set but CARECONTEXT_DB_USER is not: set the owner/migration role's user and password")),
+        settings.dbPassword().orElse(null), settings.dbAppUser().orElse(null),
+        settings.dbAppPassword().orElse(null), settings.rolePrefix(), settings.dbPoolSize());
+  }
+
   public static CareContextServer start(RuntimeSettings settings) {
     EmbeddedPostgres embedded = null;
     DatabaseConfig config;
     if (settings.dbUrl().isPresent()) {
-      config = new DatabaseConfig(settings.dbUrl().get(),
-          settings.dbUser().orElseThrow(() -> new IllegalArgumentException(
-              "CARECONTEXT_DB_URL is set but CARECONTEXT_DB_USER is not: set the owner/migration role's user and password")),
-          settings.dbPassword().orElse(null), settings.dbAppUser().orElse(null),
-          settings.dbAppPassword().orElse(null), settings.rolePrefix(), settings.dbPoolSize());
+      config = databaseConfig(settings);
     } else {
       embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
       DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
