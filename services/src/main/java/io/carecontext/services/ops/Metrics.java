@@ -5,14 +5,14 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import jakarta.inject.Singleton;
+import io.micronaut.context.annotation.Context;
 import java.time.Duration;
 
 /**
  * The product's own metrics. Labels are tenant ids, decisions, reasons and outcomes — never
  * patient ids, principals or any other PHI.
  */
-@Singleton
+@Context // eager: the embedding counters exist from start-up, also in worker processes
 public class Metrics {
 
   private final MeterRegistry registry;
