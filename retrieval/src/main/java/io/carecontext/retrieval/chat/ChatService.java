@@ -74,7 +74,7 @@ public final class ChatService {
     String counts = json(deid.counts(), Map.of());
     if (dryRun) {
       var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts));
-      return new ChatOutcome(null, List.of(), null, id, prompt.system() + "\n\n" + prompt.user());
+      return new ChatOutcome(null, List.of(), null, id, prompt.system() + "\n\n" + prompt.user(), 0, 0);
     }
     LlmEndpoint endpoint;
     try {
@@ -112,7 +112,7 @@ public final class ChatService {
             filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",
             found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
         .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details));
-    return new ChatOutcome(answer, citations, reply.model(), id, null);
+    return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens());
   }
 
   static List<String> citations(String answer, Map<String, String> handles) {

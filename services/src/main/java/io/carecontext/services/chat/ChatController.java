@@ -41,11 +41,14 @@ public class ChatController {
   private final ChatService chat;
   private final TenantDirectory tenants;
   private final TenantEmbeddings embeddings;
+  private final io.carecontext.services.ops.Metrics metrics;
 
-  public ChatController(ChatService chat, TenantDirectory tenants, TenantEmbeddings embeddings) {
+  public ChatController(ChatService chat, TenantDirectory tenants, TenantEmbeddings embeddings,
+                        io.carecontext.services.ops.Metrics metrics) {
     this.chat = chat;
     this.tenants = tenants;
     this.embeddings = embeddings;
+    this.metrics = metrics;
   }
 
   @Serdeable
@@ -71,6 +74,8 @@ public class ChatController {
     try {
       ChatOutcome o = chat.chat(t, tenants.settings(t), who, patientId, body.question(), vector, body.purposeOfUse(),
           body.reason(), Boolean.TRUE.equals(body.dryRun()));
+      metrics.llmTokens(t.value(), "prompt", o.promptTokens());
+      metrics.llmTokens(t.value(), "output", o.outputTokens());
       return HttpResponse.ok(new ChatResponse(o.answer(), o.citations(), o.model(), o.auditId().toString(),
           o.dryRunPrompt()));
     } catch (AccessDenied d) {

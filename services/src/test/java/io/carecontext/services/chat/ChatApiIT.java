@@ -102,6 +102,8 @@ class ChatApiIT {
     String family = truth.identifiers().names().get(0).family();
     assertThat(r.body()).contains(family);
     assertThat(r.body()).doesNotContain("PATIENT_99").contains("\"citations\":[\"");
+    assertThat(app.call("GET", "/metrics", null, null).body())
+        .contains("carecontext_llm_tokens_total{direction=\"prompt\",tenant=\"chatty\"}");
   }
 
   @Test
