@@ -15,7 +15,7 @@ import java.util.Random;
 /**
  * De-identification evaluation on an annotated corpus made from the synthetic patients: each
  * patient's identifiers placed in varied note templates (case changes, initials, reversed names,
- * several date and phone formats, pattern-only classes such as SSN and e-mail) with clinical
+ * misspelt names, several date and phone formats, pattern-only classes such as SSN and e-mail) with clinical
  * distractors (doses, lab values, codes) that must survive. Counted per planted occurrence:
  * recall = occurrences entirely covered by a detected span; precision = detected spans that
  * overlap a planted occurrence.
@@ -85,7 +85,7 @@ public final class DeidEvaluation {
     return new Report(perClass, knownPlanted, knownFound, planted, found, detections, tp);
   }
 
-  /** Ten note templates a patient, identifiers in different shapes, distractors that must survive. */
+  /** Eleven note templates a patient, identifiers in different shapes, distractors that must survive. */
   static List<Annotated> notes(KnownIdentifiers known, Random rng) {
     var patient = known.names().get(0);
     var provider = known.names().get(1);
@@ -142,6 +142,11 @@ public final class DeidEvaluation {
         .t(". Call back at ").k(phone, IdentifierClass.PHONE).t(".");
     out.add(n.done());
     n = new Note(known);
+    n.t("Addendum: spoke with ").k(typo(family, rng), IdentifierClass.NAME)
+        .t(" again about the statin; LDL 131 mg/dL. Follow up with Dr. ").k(typo(provider.family(), rng), IdentifierClass.NAME)
+        .t(" in 6 weeks.");
+    out.add(n.done());
+    n = new Note(known);
     n.t("Insurance: member ID ").k("XK" + (100000 + rng.nextInt(899999)), IdentifierClass.HEALTH_PLAN, false)
         .t(", account # ").k("AC-" + (10000 + rng.nextInt(89999)), IdentifierClass.ACCOUNT, false).t(" on file.");
     out.add(n.done());
@@ -151,6 +156,19 @@ public final class DeidEvaluation {
         .t(" reviewed.");
     out.add(n.done());
     return out;
+  }
+
+  /** One typing slip in a name: a swapped pair, a dropped or a doubled letter. */
+  static String typo(String name, Random rng) {
+    if (name.length() < 6) {
+      return name;
+    }
+    int i = 1 + rng.nextInt(name.length() - 3);
+    return switch (rng.nextInt(3)) {
+      case 0 -> name.substring(0, i) + name.charAt(i + 1) + name.charAt(i) + name.substring(i + 2);
+      case 1 -> name.substring(0, i) + name.substring(i + 1);
+      default -> name.substring(0, i) + name.charAt(i) + name.substring(i);
+    };
   }
 
   /** Builds a note and records where each identifier went. */

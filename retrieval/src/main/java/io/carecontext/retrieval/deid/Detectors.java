@@ -50,6 +50,7 @@ final class Detectors {
         add(spans, text, nameRegex(variant), IdentifierClass.NAME, prefix);
       }
     }
+    addMisspeltNames(spans, text, known);
     for (String id : known.identifiers()) {
       if (id != null && id.replaceAll("[^A-Za-z0-9]", "").length() >= 4) {
         add(spans, text, separatorsOptional(id), IdentifierClass.MRN, "MRN");
@@ -88,6 +89,48 @@ final class Detectors {
       add(spans, text, (Pattern) p[1], cls, cls.prefix());
     }
     return resolve(spans);
+  }
+
+  private static final Pattern CAPITALIZED_WORD = Pattern.compile("\\b[A-Z][a-zA-Z'’-]{4,}\\b");
+
+  /**
+   * Misspellings: a capitalized word one edit away from a known family name of six or more letters
+   * (shorter names and given names would catch ordinary words: Grace/grade).
+   */
+  static void addMisspeltNames(List<Span> spans, String text, KnownIdentifiers known) {
+    Matcher m = CAPITALIZED_WORD.matcher(text);
+    while (m.find()) {
+      String word = m.group().toLowerCase(Locale.ROOT);
+      for (KnownIdentifiers.Name n : known.names()) {
+        String family = n.family() == null ? "" : n.family().toLowerCase(Locale.ROOT);
+        if (family.length() >= 6 && !word.equals(family) && oneEditApart(word, family)) {
+          String prefix = switch (n.kind()) {
+            case PATIENT -> "PATIENT";
+            case PRACTITIONER -> "PROVIDER";
+            default -> "PERSON";
+          };
+          spans.add(new Span(m.start(), m.end(), IdentifierClass.NAME, prefix));
+          break;
+        }
+      }
+    }
+  }
+
+  /** One substitution, insertion, deletion or swap of neighbours. */
+  static boolean oneEditApart(String a, String b) {
+    if (Math.abs(a.length() - b.length()) > 1) {
+      return false;
+    }
+    int i = 0;
+    while (i < a.length() && i < b.length() && a.charAt(i) == b.charAt(i)) {
+      i++;
+    }
+    if (a.length() == b.length()) {
+      return a.substring(i + 1).equals(b.substring(i + 1))
+          || (i + 1 < a.length() && a.charAt(i) == b.charAt(i + 1) && a.charAt(i + 1) == b.charAt(i)
+              && a.substring(i + 2).equals(b.substring(i + 2)));
+    }
+    return a.length() > b.length() ? a.substring(i + 1).equals(b.substring(i)) : a.substring(i).equals(b.substring(i + 1));
   }
 
   /** Full names, reversed, with initials, and each part of at least three letters alone. */

@@ -1,0 +1,65 @@
+package io.carecontext.retrieval.deid;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.fhir.KnownIdentifiers;
+import java.time.LocalDate;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DeidentifierTest {
+
+  static final KnownIdentifiers KNOWN = new KnownIdentifiers(
+      List.of(new KnownIdentifiers.Name(KnownIdentifiers.NameKind.PATIENT, "Kowalski", List.of("Grace"), null),
+          new KnownIdentifiers.Name(KnownIdentifiers.NameKind.PRACTITIONER, "Haddad", List.of("Farid"), null)),
+      List.of("MRN4455667"), List.of("(312) 555-0142"),
+      List.of(new KnownIdentifiers.Address(List.of("12 Elm Street"), "Riverton", null, "IL", "60601", null)),
+      List.of(LocalDate.of(1961, 7, 14)));
+
+  @Test
+  void knownIdentifiersInVariantsBecomeConsistentTokens() {
+    DeidResult r = Deidentifier.deidentify(List.of(
+        "GRACE KOWALSKI (mrn4455667), DOB July 14, 1961, call 312.555.0142; Dr. Haddad saw Kowalski's labs.",
+        "G. Kowalski lives at 12 Elm Street, Riverton IL 60601. Kowalksi agreed."), KNOWN, DatePolicy.TOKEN, 0);
+    String all = String.join("\n", r.texts());
+    for (String leaked : List.of("Grace", "GRACE", "Kowalski", "Kowalksi", "4455667", "555", "Elm", "Riverton", "60601",
+        "1961", "Haddad")) {
+      assertThat(all).doesNotContainIgnoringCase(leaked);
+    }
+    assertThat(r.texts().get(0)).contains("[PROVIDER_1]").contains("[MRN_1]").contains("[PHONE_1]").contains("[DATE_1]");
+    assertThat(r.tokens().toString()).doesNotContain("Kowalski");
+  }
+
+  @Test
+  void clinicalValuesAndOrdinaryWordsSurvive() {
+    String text = "BP 142/91 mmHg, HbA1c 7.2 % (LOINC 4548-4), metformin 500 mg, grade 2 edema, ICD-10 E11.9.";
+    assertThat(Deidentifier.deidentify(List.of(text), KNOWN, DatePolicy.SHIFT, 30).texts().get(0)).isEqualTo(text);
+  }
+
+  @Test
+  void datesShiftOrKeepTheYearAndTokensAreReidentifiedOrDropped() {
+    DeidResult shifted = Deidentifier.deidentify(List.of("Seen 2024-03-05 by Dr. Haddad."), KNOWN, DatePolicy.SHIFT, 10);
+    assertThat(shifted.texts().get(0)).contains("2024-03-15").contains("[PROVIDER_1]");
+    assertThat(Deidentifier.deidentify(List.of("Seen 03/05/2024."), KNOWN, DatePolicy.YEAR, 0).texts().get(0))
+        .isEqualTo("Seen 2024.");
+    assertThat(Reidentifier.reidentify("Ask [PROVIDER_1] and [PATIENT_7], [PROVIDER 1].", shifted.tokens()))
+        .isEqualTo("Ask Haddad and , .");
+    assertThat(Reidentifier.keepTokens("Ask [PROVIDER_1] and [PATIENT_7].", shifted.tokens()))
+        .isEqualTo("Ask [PROVIDER_1] and .");
+  }
+
+  @Test
+  void theOutputFilterRedactsWhatTheModelWasNeverGiven() {
+    OutputPhiFilter.Filtered f = OutputPhiFilter.filter("SSN 123-45-6789, mail x.y@host.org, [PATIENT_1] is fine.", KNOWN);
+    assertThat(f.text()).isEqualTo("SSN [REDACTED], mail [REDACTED], [PATIENT_1] is fine.");
+    assertThat(f.redactions()).containsEntry(IdentifierClass.SSN, 1).containsEntry(IdentifierClass.EMAIL, 1);
+  }
+
+  @Test
+  void oneEditApart() {
+    assertThat(Detectors.oneEditApart("kowalksi", "kowalski")).isTrue();
+    assertThat(Detectors.oneEditApart("kowalki", "kowalski")).isTrue();
+    assertThat(Detectors.oneEditApart("kowallski", "kowalski")).isTrue();
+    assertThat(Detectors.oneEditApart("kovalsky", "kowalski")).isFalse();
+  }
+}
