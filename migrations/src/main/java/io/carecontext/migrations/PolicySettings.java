@@ -8,8 +8,14 @@ import java.util.regex.Pattern;
 /**
  * The row-level-security settings of one tenant transaction ({@code cc.*}). The RLS policies of the
  * tenant template read them; an unset setting admits no rows.
+ *
+ * @param values           the {@code cc.*} settings
+ * @param qualifiedNames   the work names every table with its tenant schema ({@link TenantSql}), so
+ *                         the transaction keeps one search path for all tenants: PostgreSQL drops a
+ *                         cached plan whenever the search path changes, and a pooled connection
+ *                         serves many tenants. The hot read path runs this way.
  */
-public record PolicySettings(Map<String, String> values) {
+public record PolicySettings(Map<String, String> values, boolean qualifiedNames) {
 
   private static final Pattern NAME = Pattern.compile("^cc\\.[a-z_]{1,40}$");
   // Values are comma-joined lists of FHIR ids and codes; a comma inside one would widen the list.
@@ -24,6 +30,15 @@ public record PolicySettings(Map<String, String> values) {
       copy.put(k, v == null ? "" : v);
     });
     values = Map.copyOf(copy);
+  }
+
+  public PolicySettings(Map<String, String> values) {
+    this(values, false);
+  }
+
+  /** The same settings, for work that names its tables with {@link TenantSql}. */
+  public PolicySettings withQualifiedNames() {
+    return new PolicySettings(values, true);
   }
 
   /** The write path: sees and changes all rows of its tenant. */

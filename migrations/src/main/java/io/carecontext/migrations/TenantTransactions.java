@@ -48,19 +48,24 @@ public final class TenantTransactions {
     }
   }
 
-  /** Sets role, search path and policy settings in one round trip. */
+  /**
+   * Sets role, search path and policy settings in one round trip. Plans are kept generic: every
+   * tenant statement is a short parameterized query whose RLS conditions read settings at run
+   * time, so a custom plan per execution only costs planning time.
+   */
   void enter(Connection c, TenantId tenant, PolicySettings settings) throws SQLException {
     PGvector.registerTypes(c);
     Map<String, String> values = settings.values();
     StringBuilder sql = new StringBuilder(
-        "SELECT set_config('role', ?, true), set_config('search_path', ?, true)");
+        "SELECT set_config('role', ?, true), set_config('search_path', ?, true), "
+            + "set_config('plan_cache_mode', 'force_generic_plan', true)");
     for (int i = 0; i < values.size(); i++) {
       sql.append(", set_config(?, ?, true)");
     }
     try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
       int i = 1;
       ps.setString(i++, config.tenantRole(tenant));
-      ps.setString(i++, Identifiers.quote(tenant.schemaName()) + ", public");
+      ps.setString(i++, settings.qualifiedNames() ? "public" : Identifiers.quote(tenant.schemaName()) + ", public");
       for (Map.Entry<String, String> e : values.entrySet()) {
         ps.setString(i++, e.getKey());
         ps.setString(i++, e.getValue());

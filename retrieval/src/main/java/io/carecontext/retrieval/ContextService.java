@@ -5,6 +5,7 @@ import io.carecontext.migrations.Aad;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.TenantCipher;
 import io.carecontext.retrieval.audit.AuditEntry;
@@ -104,11 +105,11 @@ public final class ContextService {
   private Outcome decideAndSearch(Connection c, TenantId tenant, TenantPolicy policy, RolePolicy rp, Requester who,
                                   String patientId, ContextQuery q, int k, boolean breakGlass, AuditEntry entry,
                                   long start) throws SQLException {
-    Decision facts = decision(c, patientId, who.practitionerId());
+    Decision facts = decision(c, tenant, patientId, who.practitionerId());
     String reason = null;
     if (!facts.patientExists()) {
       reason = "unknown_patient";
-    } else if (breakGlass && !breakGlassOpen(c, who.keyId(), patientId, rp.breakGlassMinutes())) {
+    } else if (breakGlass && !breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes())) {
       reason = "break_glass_expired";
     } else if (policy.careRelationship() && rp.careRelationship() && !breakGlass && !facts.careLink()) {
       reason = "no_care_relationship";
@@ -125,7 +126,7 @@ public final class ContextService {
     List<ContextChunk> chunks = search(c, tenant, patientId, q.vector(), k);
     String why = breakGlass ? "break_glass" : "allowed";
     if (chunks.isEmpty()) {
-      String excluded = consentExclusion(c, patientId, q.purposeOfUse());
+      String excluded = facts.consentExclusion();
       if (excluded != null && !(breakGlass && rp.breakGlassOverridesConsent())) {
         why = excluded;
       }
@@ -141,10 +142,10 @@ public final class ContextService {
       throws SQLException {
     TenantCipher cipher = keys.cipher(tenant);
     List<ContextChunk> out = new ArrayList<>(k);
-    try (PreparedStatement ps = c.prepareStatement("""
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
         SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
                embedding <=> ? AS distance
-        FROM chunks WHERE patient_id = ? ORDER BY distance LIMIT ?""")) {
+        FROM {schema}.chunks WHERE patient_id = ? ORDER BY distance LIMIT ?"""))) {
       ps.setObject(1, new PGvector(vector));
       ps.setString(2, patientId);
       ps.setInt(3, k);
@@ -164,7 +165,7 @@ public final class ContextService {
 
   /** The patient-level facts of one decision, read in one round trip under the request's settings. */
   private record Decision(boolean patientExists, boolean careLink, boolean consentAllows, boolean consentExceptions,
-                          boolean consentDeny) {
+                          boolean consentDeny, boolean deniedClasses, boolean deniedLabels) {
     /** Null when consent permits AI use for this purpose (exceptions aside); otherwise the true reason. */
     String consentReason() {
       if (consentAllows || consentExceptions) {
@@ -172,57 +173,48 @@ public final class ContextService {
       }
       return consentDeny ? "consent_denied" : "no_consent";
     }
+
+    /** Why an allowed patient yielded nothing: a consent exclusion by class or label, if there is one. */
+    String consentExclusion() {
+      return deniedClasses ? "consent_denied_class" : deniedLabels ? "consent_denied_label" : null;
+    }
   }
 
-  private static Decision decision(Connection c, String patientId, String practitionerId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("""
-        SELECT EXISTS (SELECT 1 FROM resources WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted),
-               EXISTS (SELECT 1 FROM care_links WHERE patient_id = ? AND practitioner_id = ?),
-               consent_base_allows(),
-               cardinality(consent_permitted_classes()) + cardinality(consent_permitted_labels()) > 0,
-               EXISTS (SELECT 1 FROM consent_rows() WHERE decision = 'deny')""")) {
+  /**
+   * The facts in one statement under the request's settings; the consent state comes from the
+   * {@code subject_consent_state} view, the same one the chunk policy reads.
+   */
+  private static Decision decision(Connection c, TenantId tenant, String patientId, String practitionerId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
+        SELECT EXISTS (SELECT 1 FROM {schema}.resources
+                       WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted),
+               EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?),
+               s.base_allows, cardinality(s.permitted_classes) + cardinality(s.permitted_labels) > 0, s.any_deny,
+               cardinality(s.denied_classes) > 0, cardinality(s.denied_labels) > 0
+        FROM {schema}.subject_consent_state s"""))) {
       ps.setString(1, patientId);
       ps.setString(2, patientId);
       ps.setString(3, practitionerId == null ? "" : practitionerId);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return new Decision(rs.getBoolean(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5));
+        return new Decision(rs.getBoolean(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5),
+            rs.getBoolean(6), rs.getBoolean(7));
       }
     }
-  }
-
-  /** Why an allowed patient yielded nothing: a consent exclusion by class or label, if there is one. */
-  private static String consentExclusion(Connection c, String patientId, String purpose) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("""
-        SELECT bool_or(cardinality(denied_classes) > 0), bool_or(cardinality(denied_labels) > 0) FROM consents
-        WHERE patient_id = ? AND status = 'active' AND decision = 'permit'
-          AND (cardinality(purposes) = 0 OR ? = ANY (purposes))""")) {
-      ps.setString(1, patientId);
-      ps.setString(2, purpose);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next() && rs.getBoolean(1)) {
-          return "consent_denied_class";
-        }
-        if (rs.getBoolean(2)) {
-          return "consent_denied_label";
-        }
-      }
-    }
-    return null;
   }
 
   /** The first ETREAT of a key for a patient opens a window; later ones succeed only inside it. */
-  private static boolean breakGlassOpen(Connection c, String keyId, String patientId, int minutes) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("""
-        INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES (?, ?, ?)
-        ON CONFLICT (key_id, patient_id) DO NOTHING""")) {
+  private static boolean breakGlassOpen(Connection c, TenantId tenant, String keyId, String patientId, int minutes) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
+        INSERT INTO {schema}.break_glass (key_id, patient_id, expires_at) VALUES (?, ?, ?)
+        ON CONFLICT (key_id, patient_id) DO NOTHING"""))) {
       ps.setString(1, keyId);
       ps.setString(2, patientId);
       ps.setTimestamp(3, Timestamp.from(Instant.now().plus(Math.max(1, minutes), ChronoUnit.MINUTES)));
       ps.executeUpdate();
     }
-    return exists(c, "SELECT 1 FROM break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()",
-        keyId, patientId);
+    return exists(c, TenantSql.of(tenant,
+        "SELECT 1 FROM {schema}.break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()"), keyId, patientId);
   }
 
   /** The RLS settings that repeat the policy decision inside the database. */
@@ -238,7 +230,7 @@ public final class ContextService {
         .set("cc.purpose", purpose)
         .set("cc.consent_mode", policy.consentMode())
         .set("cc.consent_override", consentOverride ? "on" : "off")
-        .build();
+        .build().withQualifiedNames();
   }
 
   private AccessDenied deny(TenantId tenant, AuditEntry base, int status, String code, String message, String reason,

@@ -301,7 +301,8 @@ class RetrievalIT {
 
   static int bareCountWhere(PolicySettings s, String where) {
     return platform.tx.run(tenant, s, c -> {
-      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM chunks WHERE " + where)) {
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+          io.carecontext.migrations.TenantSql.of(tenant, "SELECT count(*) FROM {schema}.chunks WHERE ") + where)) {
         rs.next();
         return rs.getInt(1);
       }

@@ -5,6 +5,7 @@ import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.TenantCipher;
 import java.sql.Array;
@@ -33,17 +34,26 @@ public final class AuditLog {
 
   public static final int SHARDS = 8;
 
+  // The row goes to the first chain head no other transaction holds, starting at a random shard:
+  // concurrent writers (also in other processes) take different shards instead of queueing on
+  // one head's row lock. Only when every head is held does a writer wait, for a random one.
+  private static final String FREE_HEAD = """
+      SELECT shard, seq + 1 AS seq, head, sha256(head || int8send(seq + 1) || ?) AS row_hash
+      FROM {schema}.audit_heads ORDER BY (shard + ?) %% %d LIMIT 1 FOR UPDATE SKIP LOCKED""".formatted(SHARDS);
+  private static final String ANY_HEAD = """
+      SELECT shard, seq + 1 AS seq, head, sha256(head || int8send(seq + 1) || ?) AS row_hash
+      FROM {schema}.audit_heads WHERE shard = ? FOR UPDATE""";
   private static final String APPEND = """
-      WITH prev AS (
-        SELECT shard, seq + 1 AS seq, head, sha256(head || int8send(seq + 1) || ?) AS row_hash
-        FROM audit_heads WHERE shard = ? FOR UPDATE),
+      WITH prev AS (%s),
       ins AS (
-        INSERT INTO audit_log (audit_id, shard, seq, at, principal, key_id, roles, patient_id, purpose, action, decision,
-                               reason, break_glass, chunk_ids, model, prompt_hash, response_hash, query_enc, prompt_enc,
-                               response_enc, details, latency_ms, prev_hash, row_hash)
+        INSERT INTO {schema}.audit_log (audit_id, shard, seq, at, principal, key_id, roles, patient_id, purpose, action,
+                               decision, reason, break_glass, chunk_ids, model, prompt_hash, response_hash, query_enc,
+                               prompt_enc, response_enc, details, latency_ms, prev_hash, row_hash)
         SELECT ?, prev.shard, prev.seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, prev.head, prev.row_hash
         FROM prev)
-      UPDATE audit_heads h SET seq = prev.seq, head = prev.row_hash FROM prev WHERE h.shard = prev.shard""";
+      UPDATE {schema}.audit_heads h SET seq = prev.seq, head = prev.row_hash FROM prev WHERE h.shard = prev.shard""";
+  private static final String APPEND_FREE = APPEND.formatted(FREE_HEAD);
+  private static final String APPEND_WAIT = APPEND.formatted(ANY_HEAD);
 
   private final TenantTransactions tx;
   private final TenantKeys keys;
@@ -68,40 +78,33 @@ public final class AuditLog {
     byte[] payload = AuditPayload.of(id.toString(), at, e.principal(), e.keyId(), e.roles(), e.patientId(), e.purpose(),
         e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds(), e.model(), promptHash, responseHash,
         queryEnc, promptEnc, responseEnc, e.details(), latency);
-    try (PreparedStatement ps = c.prepareStatement(APPEND)) {
-      int i = 1;
-      ps.setBytes(i++, payload);
-      ps.setInt(i++, ThreadLocalRandom.current().nextInt(SHARDS));
-      ps.setObject(i++, id);
-      ps.setTimestamp(i++, Timestamp.from(at));
-      ps.setString(i++, e.principal());
-      ps.setString(i++, e.keyId());
-      ps.setArray(i++, c.createArrayOf("text", e.roles().toArray()));
-      ps.setString(i++, e.patientId());
-      ps.setString(i++, e.purpose());
-      ps.setString(i++, e.action());
-      ps.setString(i++, decision);
-      ps.setString(i++, e.reason());
-      ps.setBoolean(i++, e.breakGlass());
-      ps.setArray(i++, c.createArrayOf("bigint", e.chunkIds().toArray()));
-      ps.setString(i++, e.model());
-      ps.setBytes(i++, promptHash);
-      ps.setBytes(i++, responseHash);
-      ps.setBytes(i++, queryEnc);
-      ps.setBytes(i++, promptEnc);
-      ps.setBytes(i++, responseEnc);
-      ps.setString(i++, e.details());
-      ps.setInt(i, latency);
-      if (ps.executeUpdate() != 1) {
-        throw new SQLException("audit chain head missing");
-      }
+    Object[] values = {id, Timestamp.from(at), e.principal(), e.keyId(), c.createArrayOf("text", e.roles().toArray()),
+        e.patientId(), e.purpose(), e.action(), decision, e.reason(), e.breakGlass(),
+        c.createArrayOf("bigint", e.chunkIds().toArray()), e.model(), promptHash, responseHash, queryEnc, promptEnc,
+        responseEnc, e.details(), latency};
+    int start = ThreadLocalRandom.current().nextInt(SHARDS);
+    if (insert(c, TenantSql.of(tenant, APPEND_FREE), payload, start, values) == 0
+        && insert(c, TenantSql.of(tenant, APPEND_WAIT), payload, start, values) != 1) {
+      throw new SQLException("audit chain head missing");
     }
     return id;
   }
 
+  private static int insert(Connection c, String sql, byte[] payload, int shard, Object[] values) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setBytes(1, payload);
+      ps.setInt(2, shard);
+      for (int i = 0; i < values.length; i++) {
+        ps.setObject(i + 3, values[i]);
+      }
+      return ps.executeUpdate();
+    }
+  }
+
   /** Appends in a transaction of its own (decisions taken before any tenant data was read). */
   public UUID record(TenantId tenant, AuditEntry e) {
-    return tx.run(tenant, PolicySettings.read().set("cc.access", "audit").build(), c -> append(c, tenant, e));
+    return tx.run(tenant, PolicySettings.read().set("cc.access", "audit").build().withQualifiedNames(),
+        c -> append(c, tenant, e));
   }
 
   /** Recomputes every shard's chain from its anchor (or genesis) to its head. */

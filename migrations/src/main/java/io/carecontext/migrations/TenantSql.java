@@ -1,0 +1,22 @@
+package io.carecontext.migrations;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * SQL that names the tenant's tables with its schema: {@code {schema}} in a template becomes the
+ * quoted schema name. Each tenant then has its own statement text, which PostgreSQL prepares and
+ * plans once per pooled connection and keeps, instead of planning again whenever the connection
+ * last served another tenant (see {@link PolicySettings#qualifiedNames()}).
+ */
+public final class TenantSql {
+
+  private static final Map<String, Map<String, String>> CACHE = new ConcurrentHashMap<>();
+
+  private TenantSql() {}
+
+  public static String of(TenantId tenant, String template) {
+    return CACHE.computeIfAbsent(tenant.schemaName(), s -> new ConcurrentHashMap<>())
+        .computeIfAbsent(template, t -> t.replace("{schema}", Identifiers.quote(tenant.schemaName())));
+  }
+}
