@@ -44,7 +44,8 @@ public final class PlatformDatabase implements AutoCloseable {
       db.ensureVectorExtension();
       DatabaseConfig effective = db.ensureAppRole();
       Migrations.migratePlatform(owner, effective);
-      db.app = pool(effective.jdbcUrl(), effective.appUser(), effective.appPassword(), effective.appPoolSize(), "carecontext-app");
+      db.app = pool(effective.jdbcUrl(), effective.appUser(), effective.appPassword(), effective.appPoolSize(),
+          "carecontext-app", db.vectorTypeOid());
       int tenants = Migrations.migrateAllTenants(owner, effective, db.tenantIds());
       LOG.info("platform database ready ({} tenant schema(s) up to date)", tenants);
       return db;
@@ -101,6 +102,14 @@ public final class PlatformDatabase implements AutoCloseable {
     }
   }
 
+  private long vectorTypeOid() throws SQLException {
+    try (Connection c = owner.getConnection(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT 'public.vector'::regtype::oid")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   private DatabaseConfig ensureAppRole() throws SQLException {
     String password = config.appPassword();
     boolean generated = password == null || password.isEmpty();
@@ -153,7 +162,18 @@ public final class PlatformDatabase implements AutoCloseable {
   }
 
   static HikariDataSource pool(String url, String user, String password, int size, String name) {
+    return pool(url, user, password, size, name, 0);
+  }
+
+  /**
+   * With {@code vectorOid}, vectors travel in pgvector's binary format: 384 floats as text cost
+   * more to print and parse than the search that uses them. The OID differs between databases.
+   */
+  static HikariDataSource pool(String url, String user, String password, int size, String name, long vectorOid) {
     HikariConfig hc = new HikariConfig();
+    if (vectorOid > 0) {
+      hc.addDataSourceProperty("binaryTransferEnable", String.valueOf(vectorOid));
+    }
     hc.setJdbcUrl(url);
     hc.setUsername(user);
     hc.setPassword(password);

@@ -3,8 +3,9 @@ package io.carecontext.migrations;
 import com.pgvector.PGvector;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Map;
+import java.util.List;
 import javax.sql.DataSource;
 
 /**
@@ -23,6 +24,30 @@ public final class TenantTransactions {
     T run(Connection connection) throws SQLException;
   }
 
+  /**
+   * Work whose first statement travels with the settings statement in one round trip; it gets
+   * that statement's rows (read them before running another statement).
+   */
+  @FunctionalInterface
+  public interface Pipelined<T> {
+    T run(Connection connection, ResultSet firstRows) throws SQLException;
+  }
+
+  /**
+   * Ends a work's last statement so that it commits in the same round trip:
+   * {@code sql + TenantTransactions.AND_COMMIT}. If the statement fails, PostgreSQL skips the
+   * COMMIT and the transaction is rolled back as usual; after it succeeds there is nothing left to
+   * commit.
+   */
+  public static final String AND_COMMIT = ";\nCOMMIT";
+
+  // Fixed text whatever the settings, so it is prepared once per connection.
+  private static final String SETTINGS = """
+      SELECT set_config('role', ?, true), set_config('search_path', ?, true),
+             set_config('plan_cache_mode', 'force_generic_plan', true),
+             (SELECT count(set_config(k, v, true)) FROM unnest(?::text[], ?::text[]) AS s(k, v))""";
+  private static final int SETTINGS_PARAMETERS = 4;
+
   private final DataSource app;
   private final DatabaseConfig config;
 
@@ -32,12 +57,45 @@ public final class TenantTransactions {
   }
 
   public <T> T run(TenantId tenant, PolicySettings settings, Work<T> work) {
+    return transaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement(SETTINGS)) {
+        bindSettings(ps, tenant, settings);
+        ps.execute();
+      }
+      return work.run(c);
+    });
+  }
+
+  /**
+   * Like {@link #run}, with the settings and the work's first statement ({@code firstSql} with
+   * {@code parameters}) sent in one round trip.
+   */
+  public <T> T run(TenantId tenant, PolicySettings settings, String firstSql, List<?> parameters, Pipelined<T> work) {
+    return transaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement(SETTINGS + ";\n" + firstSql)) {
+        bindSettings(ps, tenant, settings);
+        int i = SETTINGS_PARAMETERS + 1;
+        for (Object p : parameters) {
+          ps.setObject(i++, p);
+        }
+        ps.execute();
+        if (!ps.getMoreResults()) {
+          throw new SQLException("the first statement of a pipelined transaction must return rows");
+        }
+        try (ResultSet rows = ps.getResultSet()) {
+          return work.run(c, rows);
+        }
+      }
+    });
+  }
+
+  private <T> T transaction(Work<T> work) {
     try (Connection c = app.getConnection()) {
       c.setAutoCommit(false);
       try {
-        enter(c, tenant, settings);
+        PGvector.registerTypes(c);
         T result = work.run(c);
-        c.commit();
+        c.commit(); // nothing to do when the work's last statement ended with AND_COMMIT
         return result;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -49,28 +107,15 @@ public final class TenantTransactions {
   }
 
   /**
-   * Sets role, search path and policy settings in one round trip. Plans are kept generic: every
-   * tenant statement is a short parameterized query whose RLS conditions read settings at run
-   * time, so a custom plan per execution only costs planning time.
+   * Binds role, search path and policy settings. Plans are kept generic: every tenant statement
+   * is a short parameterized query whose RLS conditions read settings at run time, so a custom plan
+   * per execution only costs planning time.
    */
-  void enter(Connection c, TenantId tenant, PolicySettings settings) throws SQLException {
-    PGvector.registerTypes(c);
-    Map<String, String> values = settings.values();
-    StringBuilder sql = new StringBuilder(
-        "SELECT set_config('role', ?, true), set_config('search_path', ?, true), "
-            + "set_config('plan_cache_mode', 'force_generic_plan', true)");
-    for (int i = 0; i < values.size(); i++) {
-      sql.append(", set_config(?, ?, true)");
-    }
-    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-      int i = 1;
-      ps.setString(i++, config.tenantRole(tenant));
-      ps.setString(i++, settings.qualifiedNames() ? "public" : Identifiers.quote(tenant.schemaName()) + ", public");
-      for (Map.Entry<String, String> e : values.entrySet()) {
-        ps.setString(i++, e.getKey());
-        ps.setString(i++, e.getValue());
-      }
-      ps.execute();
-    }
+  private void bindSettings(PreparedStatement ps, TenantId tenant, PolicySettings settings) throws SQLException {
+    ps.setString(1, config.tenantRole(tenant));
+    ps.setString(2, settings.qualifiedNames() ? "public" : Identifiers.quote(tenant.schemaName()) + ", public");
+    List<String> names = List.copyOf(settings.values().keySet());
+    ps.setObject(3, names.toArray(String[]::new));
+    ps.setObject(4, names.stream().map(settings.values()::get).toArray(String[]::new));
   }
 }

@@ -92,8 +92,12 @@ public final class ContextService {
     }
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
     AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? "{\"breakGlass\":true,\"reviewRequired\":true}" : "{}");
-    Outcome outcome = tx.run(tenant, settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent()),
-        c -> decideAndSearch(c, tenant, policy, rp, who, patientId, q, k, breakGlass, entry, start));
+    boolean careRequired = policy.careRelationship() && rp.careRelationship() && !breakGlass;
+    Outcome outcome = tx.run(tenant, settings(policy, rp, patientId, q.purposeOfUse(),
+            breakGlass && rp.breakGlassOverridesConsent()), TenantSql.of(tenant, DECIDE_AND_SEARCH),
+        List.of(patientId, patientId, who.practitionerId() == null ? "" : who.practitionerId(), new PGvector(q.vector()),
+            patientId, !careRequired, k),
+        (c, rows) -> decide(c, rows, tenant, rp, who, patientId, q, careRequired, breakGlass, entry, start));
     if (outcome.denied != null) {
       throw outcome.denied;
     }
@@ -102,28 +106,71 @@ public final class ContextService {
 
   private record Outcome(List<ContextChunk> chunks, UUID auditId, AccessDenied denied) {}
 
-  private Outcome decideAndSearch(Connection c, TenantId tenant, TenantPolicy policy, RolePolicy rp, Requester who,
-                                  String patientId, ContextQuery q, int k, boolean breakGlass, AuditEntry entry,
-                                  long start) throws SQLException {
-    Decision facts = decision(c, tenant, patientId, who.practitionerId());
+  /**
+   * The decision's facts and the search in one statement, sent with the RLS settings in one round
+   * trip. The consent state comes from the {@code subject_consent_state} view, the one the chunk
+   * policy reads; the search runs only for a known patient inside the care relationship (when one
+   * is required), and RLS repeats every other condition. Exact top-k by cosine distance over one
+   * patient's chunks (btree on patient_id: recall 1.0).
+   */
+  static final String DECIDE_AND_SEARCH = """
+      SELECT d.*, c.chunk_id, c.resource_type, c.resource_id, c.seq, c.text, c.category, c.security_labels,
+             c.effective_date, c.distance
+      FROM (SELECT EXISTS (SELECT 1 FROM {schema}.resources
+                           WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted) AS patient_exists,
+                   EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?) AS care_link,
+                   s.base_allows, cardinality(s.permitted_classes) + cardinality(s.permitted_labels) > 0 AS exceptions,
+                   s.any_deny, cardinality(s.denied_classes) > 0 AS denied_classes,
+                   cardinality(s.denied_labels) > 0 AS denied_labels
+            FROM {schema}.subject_consent_state s) d
+      LEFT JOIN LATERAL (
+        SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
+               embedding <=> ? AS distance
+        FROM {schema}.chunks
+        WHERE patient_id = ? AND d.patient_exists AND (d.care_link OR ?)
+        ORDER BY distance LIMIT ?) c ON true""";
+
+  private Outcome decide(Connection c, ResultSet rows, TenantId tenant, RolePolicy rp, Requester who, String patientId,
+                         ContextQuery q, boolean careRequired, boolean breakGlass, AuditEntry entry, long start)
+      throws SQLException {
+    TenantCipher cipher = keys.cipher(tenant);
+    Decision facts = null;
+    List<ContextChunk> chunks = new ArrayList<>();
+    while (rows.next()) {
+      if (facts == null) {
+        facts = new Decision(rows.getBoolean(1), rows.getBoolean(2), rows.getBoolean(3), rows.getBoolean(4),
+            rows.getBoolean(5), rows.getBoolean(6), rows.getBoolean(7));
+      }
+      if (rows.getObject(8) != null) {
+        String type = rows.getString(9);
+        String id = rows.getString(10);
+        String text = cipher.decryptToString(rows.getBytes(12), Aad.chunk(tenant, type, id, rows.getInt(11)));
+        chunks.add(new ContextChunk(rows.getLong(8), text, type + "/" + id, 1 - rows.getDouble(16), rows.getString(13),
+            List.of((String[]) rows.getArray(14).getArray()),
+            rows.getDate(15) == null ? null : rows.getDate(15).toLocalDate()));
+      }
+    }
+    if (facts == null) {
+      throw new SQLException("the decision statement returned no row");
+    }
     String reason = null;
     if (!facts.patientExists()) {
       reason = "unknown_patient";
     } else if (breakGlass && !breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes())) {
       reason = "break_glass_expired";
-    } else if (policy.careRelationship() && rp.careRelationship() && !breakGlass && !facts.careLink()) {
+    } else if (careRequired && !facts.careLink()) {
       reason = "no_care_relationship";
     } else if (!(breakGlass && rp.breakGlassOverridesConsent())) {
       reason = facts.consentReason();
     }
     if (reason != null) {
-      UUID id = audit.append(c, tenant, entry.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start)));
+      UUID id = audit.appendAndCommit(c, tenant,
+          entry.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start)));
       int status = reason.equals("break_glass_expired") ? 403 : 404;
       String code = status == 403 ? "forbidden" : "patient_not_found";
       String message = status == 403 ? "the break-glass window for this patient has closed" : NOT_FOUND;
       return new Outcome(null, id, new AccessDenied(status, code, message, reason, id, 0));
     }
-    List<ContextChunk> chunks = search(c, tenant, patientId, q.vector(), k);
     String why = breakGlass ? "break_glass" : "allowed";
     if (chunks.isEmpty()) {
       String excluded = facts.consentExclusion();
@@ -132,38 +179,12 @@ public final class ContextService {
       }
     }
     AuditEntry.Decision d = why.startsWith("consent_") ? AuditEntry.Decision.DENIED : AuditEntry.Decision.ALLOWED;
-    UUID id = audit.append(c, tenant, entry.withResult(d, why, chunks.stream().map(ContextChunk::chunkId).toList(),
-        millis(start)));
+    UUID id = audit.appendAndCommit(c, tenant, entry.withResult(d, why,
+        chunks.stream().map(ContextChunk::chunkId).toList(), millis(start)));
     return new Outcome(chunks, id, null);
   }
 
-  /** Exact top-k by cosine distance over one patient's chunks (btree on patient_id: recall 1.0). */
-  private List<ContextChunk> search(Connection c, TenantId tenant, String patientId, float[] vector, int k)
-      throws SQLException {
-    TenantCipher cipher = keys.cipher(tenant);
-    List<ContextChunk> out = new ArrayList<>(k);
-    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
-        SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
-               embedding <=> ? AS distance
-        FROM {schema}.chunks WHERE patient_id = ? ORDER BY distance LIMIT ?"""))) {
-      ps.setObject(1, new PGvector(vector));
-      ps.setString(2, patientId);
-      ps.setInt(3, k);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          String type = rs.getString(2);
-          String id = rs.getString(3);
-          String text = cipher.decryptToString(rs.getBytes(5), Aad.chunk(tenant, type, id, rs.getInt(4)));
-          out.add(new ContextChunk(rs.getLong(1), text, type + "/" + id, 1 - rs.getDouble(9), rs.getString(6),
-              List.of((String[]) rs.getArray(7).getArray()),
-              rs.getDate(8) == null ? null : rs.getDate(8).toLocalDate()));
-        }
-      }
-    }
-    return out;
-  }
-
-  /** The patient-level facts of one decision, read in one round trip under the request's settings. */
+  /** The patient-level facts of one decision. */
   private record Decision(boolean patientExists, boolean careLink, boolean consentAllows, boolean consentExceptions,
                           boolean consentDeny, boolean deniedClasses, boolean deniedLabels) {
     /** Null when consent permits AI use for this purpose (exceptions aside); otherwise the true reason. */
@@ -177,29 +198,6 @@ public final class ContextService {
     /** Why an allowed patient yielded nothing: a consent exclusion by class or label, if there is one. */
     String consentExclusion() {
       return deniedClasses ? "consent_denied_class" : deniedLabels ? "consent_denied_label" : null;
-    }
-  }
-
-  /**
-   * The facts in one statement under the request's settings; the consent state comes from the
-   * {@code subject_consent_state} view, the same one the chunk policy reads.
-   */
-  private static Decision decision(Connection c, TenantId tenant, String patientId, String practitionerId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
-        SELECT EXISTS (SELECT 1 FROM {schema}.resources
-                       WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted),
-               EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?),
-               s.base_allows, cardinality(s.permitted_classes) + cardinality(s.permitted_labels) > 0, s.any_deny,
-               cardinality(s.denied_classes) > 0, cardinality(s.denied_labels) > 0
-        FROM {schema}.subject_consent_state s"""))) {
-      ps.setString(1, patientId);
-      ps.setString(2, patientId);
-      ps.setString(3, practitionerId == null ? "" : practitionerId);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return new Decision(rs.getBoolean(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5),
-            rs.getBoolean(6), rs.getBoolean(7));
-      }
     }
   }
 

@@ -36,24 +36,26 @@ public final class AuditLog {
 
   // The row goes to the first chain head no other transaction holds, starting at a random shard:
   // concurrent writers (also in other processes) take different shards instead of queueing on
-  // one head's row lock. Only when every head is held does a writer wait, for a random one.
-  private static final String FREE_HEAD = """
-      SELECT shard, seq + 1 AS seq, head, sha256(head || int8send(seq + 1) || ?) AS row_hash
-      FROM {schema}.audit_heads ORDER BY (shard + ?) %% %d LIMIT 1 FOR UPDATE SKIP LOCKED""".formatted(SHARDS);
-  private static final String ANY_HEAD = """
-      SELECT shard, seq + 1 AS seq, head, sha256(head || int8send(seq + 1) || ?) AS row_hash
-      FROM {schema}.audit_heads WHERE shard = ? FOR UPDATE""";
+  // one head's row lock. Only when every head is held does a writer wait, for the random one.
+  // Both picks lock the head and read its latest version in the same step (FOR UPDATE), so the
+  // row always extends the current head.
   private static final String APPEND = """
-      WITH prev AS (%s),
+      WITH free AS (
+        SELECT shard, seq + 1 AS seq, head, sha256(head || int8send(seq + 1) || ?) AS row_hash
+        FROM {schema}.audit_heads ORDER BY (shard + ?) %% %1$d LIMIT 1 FOR UPDATE SKIP LOCKED),
+      held AS (
+        SELECT shard, seq + 1 AS seq, head, sha256(head || int8send(seq + 1) || ?) AS row_hash
+        FROM {schema}.audit_heads WHERE shard = ? AND NOT EXISTS (SELECT 1 FROM free) FOR UPDATE),
+      prev AS (SELECT * FROM free UNION ALL SELECT * FROM held),
       ins AS (
         INSERT INTO {schema}.audit_log (audit_id, shard, seq, at, principal, key_id, roles, patient_id, purpose, action,
                                decision, reason, break_glass, chunk_ids, model, prompt_hash, response_hash, query_enc,
                                prompt_enc, response_enc, details, latency_ms, prev_hash, row_hash)
         SELECT ?, prev.shard, prev.seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, prev.head, prev.row_hash
         FROM prev)
-      UPDATE {schema}.audit_heads h SET seq = prev.seq, head = prev.row_hash FROM prev WHERE h.shard = prev.shard""";
-  private static final String APPEND_FREE = APPEND.formatted(FREE_HEAD);
-  private static final String APPEND_WAIT = APPEND.formatted(ANY_HEAD);
+      UPDATE {schema}.audit_heads h SET seq = prev.seq, head = prev.row_hash FROM prev WHERE h.shard = prev.shard"""
+      .formatted(SHARDS);
+  private static final String APPEND_AND_COMMIT = APPEND + TenantTransactions.AND_COMMIT;
 
   private final TenantTransactions tx;
   private final TenantKeys keys;
@@ -65,7 +67,19 @@ public final class AuditLog {
 
   /** Appends inside the caller's tenant transaction; throws if the row cannot be written. */
   public UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
-    UUID id = UUID.randomUUID();
+    return append(c, tenant, e, false);
+  }
+
+  /**
+   * Appends as the last statement of the caller's tenant transaction and commits it in the same
+   * round trip. If the row cannot be written, nothing is committed.
+   */
+  public UUID appendAndCommit(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
+    return append(c, tenant, e, true);
+  }
+
+  private UUID append(Connection c, TenantId tenant, AuditEntry e, boolean commit) throws SQLException {
+    UUID id = timeOrderedId();
     Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
     TenantCipher cipher = keys.cipher(tenant);
     byte[] queryEnc = encrypt(cipher, tenant, "query", e.queryText());
@@ -82,29 +96,38 @@ public final class AuditLog {
         e.patientId(), e.purpose(), e.action(), decision, e.reason(), e.breakGlass(),
         c.createArrayOf("bigint", e.chunkIds().toArray()), e.model(), promptHash, responseHash, queryEnc, promptEnc,
         responseEnc, e.details(), latency};
-    int start = ThreadLocalRandom.current().nextInt(SHARDS);
-    if (insert(c, TenantSql.of(tenant, APPEND_FREE), payload, start, values) == 0
-        && insert(c, TenantSql.of(tenant, APPEND_WAIT), payload, start, values) != 1) {
-      throw new SQLException("audit chain head missing");
+    int shard = ThreadLocalRandom.current().nextInt(SHARDS);
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, commit ? APPEND_AND_COMMIT : APPEND))) {
+      ps.setBytes(1, payload);
+      ps.setInt(2, shard);
+      ps.setBytes(3, payload);
+      ps.setInt(4, shard);
+      for (int i = 0; i < values.length; i++) {
+        ps.setObject(i + 5, values[i]);
+      }
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException("audit chain head missing");
+      }
     }
     return id;
   }
 
-  private static int insert(Connection c, String sql, byte[] payload, int shard, Object[] values) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setBytes(1, payload);
-      ps.setInt(2, shard);
-      for (int i = 0; i < values.length; i++) {
-        ps.setObject(i + 3, values[i]);
-      }
-      return ps.executeUpdate();
-    }
+  /**
+   * A version-7 style UUID: milliseconds first, then random bits, so new rows land at the right
+   * edge of the primary-key index instead of on a random page. Not a secret: audit ids grant
+   * nothing.
+   */
+  static UUID timeOrderedId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    long msb = (System.currentTimeMillis() << 16) | 0x7000L | (r.nextLong() & 0x0FFFL);
+    long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(msb, lsb);
   }
 
   /** Appends in a transaction of its own (decisions taken before any tenant data was read). */
   public UUID record(TenantId tenant, AuditEntry e) {
     return tx.run(tenant, PolicySettings.read().set("cc.access", "audit").build().withQualifiedNames(),
-        c -> append(c, tenant, e));
+        c -> appendAndCommit(c, tenant, e));
   }
 
   /** Recomputes every shard's chain from its anchor (or genesis) to its head. */
