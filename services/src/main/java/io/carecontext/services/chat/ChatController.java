@@ -32,6 +32,7 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;
 import java.util.List;
+import java.util.Map;
 
 /** {@code POST /v1/{tenant}/patients/{patientId}/chat}: a de-identified prompt out, a filtered answer back. */
 @Controller("/v1/{tenant}/patients/{patientId}")
@@ -69,10 +70,11 @@ public class ChatController {
     if (body.question() == null || body.question().isBlank() || body.question().length() > 4000) {
       throw ApiException.badRequest("question is required (1 to 4000 characters)");
     }
-    float[] vector = embeddings.forTenant(t).embedAll(List.of(body.question())).get(0);
+    Map<String, Object> settings = tenants.settings(t);
+    float[] vector = embeddings.embedQuery(settings, body.question());
     Requester who = ContextController.requester(caller);
     try {
-      ChatOutcome o = chat.chat(t, tenants.settings(t), who, patientId, body.question(), vector, body.purposeOfUse(),
+      ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, body.purposeOfUse(),
           body.reason(), Boolean.TRUE.equals(body.dryRun()));
       metrics.llmTokens(t.value(), "prompt", o.promptTokens());
       metrics.llmTokens(t.value(), "output", o.outputTokens());

@@ -29,6 +29,7 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /** {@code POST /v1/{tenant}/patients/{patientId}/context}: what this key may see of one patient. */
 @Controller("/v1/{tenant}/patients/{patientId}")
@@ -80,8 +81,9 @@ public class ContextController {
       throw ApiException.badRequest("k must be 1 to 100 (the role's policy may cap it lower)");
     }
     long start = System.nanoTime();
-    TenantPolicy policy = TenantPolicy.fromSettings(tenants.settings(t));
-    float[] vector = embeddings.forTenant(t).embedAll(List.of(body.query())).get(0);
+    Map<String, Object> settings = tenants.settings(t);
+    TenantPolicy policy = TenantPolicy.fromSettings(settings);
+    float[] vector = embeddings.embedQuery(settings, body.query());
     try {
       ContextResult r = service.context(t, policy, requester(caller), patientId,
           new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason()),

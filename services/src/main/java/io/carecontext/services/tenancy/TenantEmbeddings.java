@@ -7,28 +7,108 @@ import io.carecontext.ingest.embedding.EmbeddingProviders;
 import io.carecontext.migrations.TenantId;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Each tenant's embedding provider, chosen by its {@code embedding} setting. Tenants with the same
  * setting share one provider, so the in-process model is loaded once per process.
+ *
+ * <p>Query embeddings are cached per provider: clinical apps ask the same questions over and over
+ * ("recent HbA1c trend"), and the model is the largest cost of a context request. The cache is in
+ * memory only, bounded, and keyed by a salted hash of the text, never by the text itself.
  */
 @Singleton
 public class TenantEmbeddings implements AutoCloseable {
 
   private final TenantDirectory tenants;
+  static final int QUERY_CACHE_ENTRIES = 4096;
+
   private final Map<Map<String, Object>, BatchingEmbedder> providers = new ConcurrentHashMap<>();
+  private final Map<Map<String, Object>, QueryCache> queryCaches = new ConcurrentHashMap<>();
+  private final byte[] salt = new byte[32];
+  private final AtomicLong queryHits = new AtomicLong();
+  private final AtomicLong queryMisses = new AtomicLong();
 
   public TenantEmbeddings(TenantDirectory tenants) {
     this.tenants = tenants;
+    new SecureRandom().nextBytes(salt);
   }
 
   public EmbeddingProvider forTenant(TenantId tenant) {
-    Map<String, Object> setting = Map.copyOf(tenants.section(tenant, "embedding"));
+    return provider(Map.copyOf(tenants.section(tenant, "embedding")));
+  }
+
+  /**
+   * The embedding of one query under the model of the tenant whose settings are given
+   * ({@link TenantDirectory#settings}), from the cache when the same text was embedded before.
+   */
+  public float[] embedQuery(Map<String, Object> tenantSettings, String text) {
+    Object section = tenantSettings.get("embedding");
+    Map<String, Object> setting = section instanceof Map<?, ?> m ? copy(m) : Map.of();
+    QueryCache cache = queryCaches.computeIfAbsent(setting, s -> new QueryCache());
+    String key = key(text);
+    float[] hit = cache.get(key);
+    if (hit != null) {
+      queryHits.incrementAndGet();
+      return hit;
+    }
+    queryMisses.incrementAndGet();
+    float[] vector = provider(setting).embedAll(List.of(text)).get(0);
+    cache.put(key, vector);
+    return vector;
+  }
+
+  /** Query-embedding cache hits and misses since start. */
+  public long[] queryCacheCounts() {
+    return new long[] {queryHits.get(), queryMisses.get()};
+  }
+
+  private EmbeddingProvider provider(Map<String, Object> setting) {
     return providers.computeIfAbsent(setting, s -> new BatchingEmbedder(
         EmbeddingProviders.forSettings(s, TenantEmbeddings::secret), BatchingConfig.defaults()));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> copy(Map<?, ?> m) {
+    return Map.copyOf((Map<String, Object>) m);
+  }
+
+  private String key(String text) {
+    try {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      d.update(salt);
+      return HexFormat.of().formatHex(d.digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A bounded least-recently-used map. */
+  private static final class QueryCache {
+    private final Map<String, float[]> entries = new LinkedHashMap<>(256, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, float[]> eldest) {
+        return size() > QUERY_CACHE_ENTRIES;
+      }
+    };
+
+    synchronized float[] get(String key) {
+      return entries.get(key);
+    }
+
+    synchronized void put(String key, float[] vector) {
+      entries.put(key, vector);
+    }
   }
 
   /** API keys of embedding endpoints come from the environment, by the name the setting gives. */
@@ -41,5 +121,6 @@ public class TenantEmbeddings implements AutoCloseable {
   public void close() {
     providers.values().forEach(BatchingEmbedder::close);
     providers.clear();
+    queryCaches.clear();
   }
 }
