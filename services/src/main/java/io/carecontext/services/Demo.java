@@ -21,21 +21,21 @@ import java.util.regex.Pattern;
  * generated patients pushed through the FHIR endpoint and embedded — all through the public HTTP
  * API, as a user would — then curl calls that work exactly as printed.
  */
-final class Demo {
+public final class Demo {
 
   static final String TENANT = "demo";
 
   private final CareContextServer server;
   private final HttpClient http = HttpClient.newHttpClient();
 
-  Demo(CareContextServer server) {
+  public Demo(CareContextServer server) {
     this.server = server;
   }
 
   /** What the demo set up: keys per role, one patient the clinician may see. */
-  record Setup(Map<Role, String> keys, String patientId, List<String> curls) {}
+  public record Setup(Map<Role, String> keys, String patientId, List<String> curls) {}
 
-  Setup setUp(int patients, PrintStream progress) throws IOException, InterruptedException {
+  public Setup setUp(int patients, PrintStream progress) throws IOException, InterruptedException {
     HttpResponse<String> tenant = send("POST", "/admin/tenants", server.adminKey(),
         "{\"id\":\"" + TENANT + "\",\"name\":\"CareContext Demo Clinic\"}", "application/json");
     if (tenant.statusCode() != 201 && tenant.statusCode() != 200) {
@@ -112,7 +112,7 @@ final class Demo {
     return curls;
   }
 
-  void printInstructions(Setup setup, PrintStream out) {
+  public void printInstructions(Setup setup, PrintStream out) {
     out.println();
     out.println("CareContext is running at http://127.0.0.1:" + server.port() + " (embedded PostgreSQL + pgvector).");
     out.println("Tenant '" + TENANT + "': generated patients ingested through the FHIR endpoint and embedded.");

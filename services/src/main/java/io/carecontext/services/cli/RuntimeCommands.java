@@ -1,0 +1,203 @@
+package io.carecontext.services.cli;
+
+import io.carecontext.migrations.EmbeddedPostgres;
+import io.carecontext.retrieval.deid.DeidEvaluation;
+import io.carecontext.services.CareContextServer;
+import io.carecontext.services.Demo;
+import io.carecontext.services.RuntimeSettings;
+import io.carecontext.services.bench.ImportBenchmark;
+import io.carecontext.services.bench.IngestBenchmark;
+import io.carecontext.services.bench.RetrievalBenchmark;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The server half of {@code ./carecontext}: commands that run the service, the worker, the
+ * embedded PostgreSQL, the benchmarks and the evaluation in this process. Configuration comes from
+ * the environment (see README.md).
+ */
+final class RuntimeCommands {
+
+  private RuntimeCommands() {}
+
+  @Command(name = "serve", description = "Start the HTTP service (the embedded PostgreSQL unless CARECONTEXT_DB_URL "
+      + "is set). Runs until stopped.")
+  static final class Serve implements Callable<Integer> {
+    @Override
+    public Integer call() throws InterruptedException {
+      CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
+      System.out.println("CareContext listening on port " + server.port());
+      server.awaitShutdown();
+      return 0;
+    }
+  }
+
+  @Command(name = "worker", description = "Run the embedding worker alone, with health and metrics on "
+      + "CARECONTEXT_PORT for probes and scraping.")
+  static final class Worker implements Callable<Integer> {
+    @Override
+    public Integer call() throws InterruptedException {
+      if (System.getenv("CARECONTEXT_WORKER_THREADS") == null) {
+        System.setProperty("carecontext.worker.threads", "2");
+      }
+      CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
+      System.out.println("CareContext embedding worker running; health on port " + server.port());
+      server.awaitShutdown();
+      return 0;
+    }
+  }
+
+  @Command(name = "migrate", description = "Bring the roles, the platform schema and every tenant schema up to date, "
+      + "then exit (for a Helm hook or a compose one-off).")
+  static final class Migrate implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      CareContextServer.migrateOnly(RuntimeSettings.fromEnvironment());
+      System.out.println("database schemas are up to date");
+      return 0;
+    }
+  }
+
+  @Command(name = "demo", description = "The main job: the service on the embedded PostgreSQL, a demo tenant with a "
+      + "key per role, generated patients ingested and embedded, and curl calls that work as printed.")
+  static final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--patients", defaultValue = "20", description = "generated patients to ingest (default ${DEFAULT-VALUE})")
+    int patients;
+
+    @Option(names = "--exit", description = "stop after printing the calls instead of serving them")
+    boolean exit;
+
+    @Override
+    public Integer call() throws Exception {
+      if (patients < 1 || patients > 100_000) {
+        throw new CliException("--patients must be 1 to 100000");
+      }
+      CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
+      Demo demo = new Demo(server);
+      demo.printInstructions(demo.setUp(patients, System.err), System.out);
+      if (exit) {
+        server.close();
+        return 0;
+      }
+      server.awaitShutdown();
+      return 0;
+    }
+  }
+
+  @Command(name = "db", description = "Manage the embedded PostgreSQL under $CARECONTEXT_HOME/postgres.",
+      subcommands = {Db.Start.class, Db.Stop.class, Db.Status.class})
+  static final class Db {
+
+    static EmbeddedPostgres embedded() {
+      return EmbeddedPostgres.at(RuntimeSettings.fromEnvironment().home().resolve("postgres"));
+    }
+
+    @Command(name = "start", description = "Start it (initialise it on first use); idempotent.")
+    static final class Start implements Callable<Integer> {
+      @Override
+      public Integer call() {
+        EmbeddedPostgres pg = embedded().start();
+        System.out.println("embedded PostgreSQL running on 127.0.0.1:" + pg.port() + " (data in " + pg.dataDir() + ")");
+        return 0;
+      }
+    }
+
+    @Command(name = "stop", description = "Stop it; idempotent.")
+    static final class Stop implements Callable<Integer> {
+      @Override
+      public Integer call() {
+        embedded().stop();
+        System.out.println("embedded PostgreSQL stopped");
+        return 0;
+      }
+    }
+
+    @Command(name = "status", description = "Exit 0 when it runs, 3 when it does not.")
+    static final class Status implements Callable<Integer> {
+      @Override
+      public Integer call() {
+        EmbeddedPostgres pg = embedded();
+        var port = pg.runningPort();
+        System.out.println(port.map(p -> "embedded PostgreSQL running on 127.0.0.1:" + p)
+            .orElse("embedded PostgreSQL not running (data in " + pg.dataDir() + ")"));
+        return port.isPresent() ? 0 : 3;
+      }
+    }
+  }
+
+  @Command(name = "bench", description = "Benchmarks against the embedded default (or CARECONTEXT_DB_URL); each "
+      + "prints a table with its baseline measured in the same run.",
+      subcommands = {Bench.Ingest.class, Bench.Import.class, Bench.Retrieval.class})
+  static final class Bench {
+
+    /** On a random port, with no background worker: the benchmark drives the work itself. */
+    static CareContextServer server() {
+      System.setProperty("carecontext.port", "-1");
+      System.setProperty("carecontext.worker.threads", "0");
+      return CareContextServer.start(RuntimeSettings.fromEnvironment());
+    }
+
+    @Command(name = "ingest", description = "Store and embed generated patients; compare with the bare model.")
+    static final class Ingest implements Callable<Integer> {
+      @Option(names = "--patients", defaultValue = "100") int patients;
+
+      @Override
+      public Integer call() throws Exception {
+        try (CareContextServer server = server()) {
+          IngestBenchmark.run(server, patients, System.out);
+        }
+        return 0;
+      }
+    }
+
+    @Command(name = "import", description = "Bulk $import of one NDJSON body; throughput and peak memory.")
+    static final class Import implements Callable<Integer> {
+      @Option(names = "--patients", defaultValue = "200") int patients;
+
+      @Override
+      public Integer call() throws Exception {
+        // One NDJSON body for all patients: allow it, the point is that it is streamed.
+        System.setProperty("carecontext.fhir.max.bytes", Long.toString(8L << 30));
+        try (CareContextServer server = server()) {
+          ImportBenchmark.run(server, patients, System.out);
+        }
+        return 0;
+      }
+    }
+
+    @Command(name = "retrieval", description = "Context queries: HTTP end to end, the retrieval core, and "
+        + "LangChain4j's PgVectorEmbeddingStore as created and tuned, in one run.")
+    static final class Retrieval implements Callable<Integer> {
+      @Option(names = "--tenants", defaultValue = "3") int tenants;
+      @Option(names = "--patients", defaultValue = "500", description = "patients per tenant") int patients;
+      @Option(names = "--chunks", defaultValue = "50", description = "chunks per patient") int chunks;
+      @Option(names = "--clients", defaultValue = "8") int clients;
+      @Option(names = "--seconds", defaultValue = "15", description = "measured seconds per run") double seconds;
+
+      @Override
+      public Integer call() throws Exception {
+        try (CareContextServer server = server()) {
+          RetrievalBenchmark.run(server, tenants, patients, chunks, clients, seconds, System.out);
+        }
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "eval", description = "Evaluations.", subcommands = {Eval.Deid.class})
+  static final class Eval {
+    @Command(name = "deid", description = "De-identification recall and precision per identifier class on "
+        + "annotated generated notes.")
+    static final class Deid implements Callable<Integer> {
+      @Option(names = "--patients", defaultValue = "200") int patients;
+      @Option(names = "--seed", defaultValue = "2024") long seed;
+
+      @Override
+      public Integer call() {
+        DeidEvaluation.print(DeidEvaluation.run(patients, seed), System.out);
+        return 0;
+      }
+    }
+  }
+}
