@@ -70,10 +70,32 @@ public final class EmbeddingWorker implements AutoCloseable {
     public final AtomicLong embedded = new AtomicLong();
     public final AtomicLong cacheHits = new AtomicLong();
     public final AtomicLong failures = new AtomicLong();
+    /** Calls to the embedding model and the time they took (the cache answers without one). */
+    public final AtomicLong modelCalls = new AtomicLong();
+    public final AtomicLong modelNanos = new AtomicLong();
   }
 
   public Stats stats() {
     return stats;
+  }
+
+  /** Outbox rows of the tenant waiting to be embedded, and those parked after repeated failures. */
+  public record OutboxDepth(long ready, long parked) {}
+
+  public OutboxDepth outboxDepth(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT count(*) FILTER (WHERE parked_at IS NULL), count(*) FILTER (WHERE parked_at IS NOT NULL) FROM outbox""");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new OutboxDepth(rs.getLong(1), rs.getLong(2));
+      }
+    });
+  }
+
+  /** The tenants this worker drains. */
+  public List<TenantId> tenants() {
+    return tenants.get();
   }
 
   /** Processes ready outbox rows of the tenant until none is left; returns how many it handled. */
@@ -228,7 +250,10 @@ public final class EmbeddingWorker implements AutoCloseable {
     stats.cacheHits.addAndGet(vectors.size());
     List<String> missHashes = textsByHash.keySet().stream().filter(h -> !vectors.containsKey(h)).toList();
     if (!missHashes.isEmpty()) {
+      long started = System.nanoTime();
       List<float[]> embedded = provider.embedAll(missHashes.stream().map(textsByHash::get).toList());
+      stats.modelNanos.addAndGet(System.nanoTime() - started);
+      stats.modelCalls.incrementAndGet();
       stats.embedded.addAndGet(embedded.size());
       cache(c, provider.modelId(), missHashes, embedded);
       for (int i = 0; i < missHashes.size(); i++) {

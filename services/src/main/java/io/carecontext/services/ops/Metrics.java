@@ -1,12 +1,25 @@
 package io.carecontext.services.ops;
 
 import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micronaut.context.annotation.Context;
+import jakarta.annotation.PreDestroy;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The product's own metrics. Labels are tenant ids, decisions, reasons and outcomes — never
@@ -15,11 +28,35 @@ import java.time.Duration;
 @Context // eager: the embedding counters exist from start-up, also in worker processes
 public class Metrics {
 
-  private final MeterRegistry registry;
+  static final long OUTBOX_REFRESH_SECONDS = 15;
+  private static final Logger LOG = LoggerFactory.getLogger(Metrics.class);
 
-  public Metrics(MeterRegistry registry, EmbeddingWorker worker) {
+  private final MeterRegistry registry;
+  private final MultiGauge outboxDepth;
+  private final ScheduledExecutorService refresher;
+  private final EmbeddingWorker worker;
+
+  public Metrics(MeterRegistry registry, EmbeddingWorker worker, TenantEmbeddings embeddings) {
     this.registry = registry;
+    this.worker = worker;
     EmbeddingWorker.Stats s = worker.stats();
+    FunctionTimer.builder("carecontext.embedding.model.latency", s, st -> st.modelCalls.get(),
+            st -> st.modelNanos.get(), TimeUnit.NANOSECONDS)
+        .description("calls of the embedding model by the worker (one call embeds a batch) and their time")
+        .register(registry);
+    FunctionCounter.builder("carecontext.query.embedding.cache.hits", embeddings, e -> e.queryCacheCounts()[0])
+        .description("context and chat queries whose embedding came from the query cache").register(registry);
+    FunctionCounter.builder("carecontext.query.embedding.cache.misses", embeddings, e -> e.queryCacheCounts()[1])
+        .description("context and chat queries embedded by the model").register(registry);
+    outboxDepth = MultiGauge.builder("carecontext.outbox.depth")
+        .description("outbox rows per tenant: ready (waiting to be embedded) and parked (failed repeatedly)")
+        .register(registry);
+    refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "metrics-outbox");
+      t.setDaemon(true);
+      return t;
+    });
+    refresher.scheduleWithFixedDelay(this::refreshOutboxDepth, 0, OUTBOX_REFRESH_SECONDS, TimeUnit.SECONDS);
     FunctionCounter.builder("carecontext.embedding.resources", s.resources, java.util.concurrent.atomic.AtomicLong::get)
         .description("resources chunked and embedded by this process").register(registry);
     FunctionCounter.builder("carecontext.embedding.chunks", s.chunks, java.util.concurrent.atomic.AtomicLong::get)
@@ -30,6 +67,26 @@ public class Metrics {
         .description("texts served from the embedding cache").register(registry);
     FunctionCounter.builder("carecontext.embedding.failures", s.failures, java.util.concurrent.atomic.AtomicLong::get)
         .description("outbox rows that failed an attempt").register(registry);
+  }
+
+  /** Reads every tenant's outbox depth (two counts a tenant, one statement). */
+  public void refreshOutboxDepth() {
+    try {
+      List<MultiGauge.Row<?>> rows = new ArrayList<>();
+      for (TenantId tenant : worker.tenants()) {
+        EmbeddingWorker.OutboxDepth d = worker.outboxDepth(tenant);
+        rows.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value(), "state", "ready"), d.ready()));
+        rows.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value(), "state", "parked"), d.parked()));
+      }
+      outboxDepth.register(rows, true);
+    } catch (RuntimeException e) {
+      LOG.warn("metrics: outbox depth not refreshed ({})", e.getClass().getSimpleName());
+    }
+  }
+
+  @PreDestroy
+  void close() {
+    refresher.shutdownNow();
   }
 
   /** One context or chat decision: allowed, or denied with its (PHI-free) reason code. */

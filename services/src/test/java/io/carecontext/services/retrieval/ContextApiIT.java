@@ -85,7 +85,12 @@ class ContextApiIT {
   @Test
   void decisionsAreCountedInMetricsWithoutPhi() {
     context(clinician, "ward", "pt-404", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}");
+    app.bean(io.carecontext.services.ops.Metrics.class).refreshOutboxDepth();
     String metrics = app.call("GET", "/metrics", null, null).body();
+    assertThat(metrics).contains("carecontext_outbox_depth{state=\"ready\",tenant=\"ward\"} 0.0")
+        .contains("carecontext_outbox_depth{state=\"parked\",tenant=\"ward\"} 0.0")
+        .contains("carecontext_embedding_model_latency_seconds_count")
+        .contains("carecontext_query_embedding_cache_misses_total");
     assertThat(metrics).contains("carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"unknown_patient\",tenant=\"ward\"}")
         .contains("carecontext_request_latency").contains("carecontext_embedding_chunks_total")
         .doesNotContain("pt-404").doesNotContain("dr-a");
