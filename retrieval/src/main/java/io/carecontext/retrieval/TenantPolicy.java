@@ -30,7 +30,7 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
   }
 
   /** The role whose policy decides for this purpose, if any of the caller's roles has one that allows it. */
-  Optional<Map.Entry<String, RolePolicy>> decide(List<String> callerRoles, String purpose) {
+  public Optional<Map.Entry<String, RolePolicy>> decide(List<String> callerRoles, String purpose) {
     for (String role : PRECEDENCE) {
       RolePolicy p = roles.get(role);
       if (callerRoles.contains(role) && p != null && p.purposes().contains(purpose)) {

@@ -271,6 +271,141 @@ class RetrievalIT {
     assertThat(audit.verify(tenant).valid()).isTrue();
   }
 
+  // --- multi-patient research search -------------------------------------------------------
+
+  static final Requester RESEARCHER = new Requester("res", "key-res", List.of("researcher"), null);
+  static final TenantPolicy RESEARCH_POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in",
+      "rolePolicies", Map.of("researcher", Map.of("kMax", 100,
+          "categories", List.of("demographic", "clinical", "lab", "medication", "note")))));
+
+  static io.carecontext.retrieval.research.ResearchService.ResearchResult research(Requester who, String query,
+                                                                                   String purpose) {
+    return new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit).search(tenant,
+        RESEARCH_POLICY, who, query, MODEL.embedAll(List.of(query)).get(0), 100, purpose);
+  }
+
+  static java.util.Set<String> patientsOf(List<Long> chunkIds) throws SQLException {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    try (Connection c = TestPostgres.superuser(platform.config);
+        PreparedStatement ps = c.prepareStatement("SELECT DISTINCT patient_id FROM tenant_clinic.chunks WHERE chunk_id = ANY (?)")) {
+      ps.setArray(1, c.createArrayOf("bigint", chunkIds.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void researchFindsConsentingPatientsAcrossTheTenantAndReturnsThemDeidentified() throws SQLException {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    store.put(tenant, Fhir.parseResource("""
+        {"resourceType":"Patient","id":"p-named","name":[{"family":"Featherstone","given":["Rosalind"]}],
+         "birthDate":"1961-04-12"}"""));
+    store.put(tenant, Fhir.parseResource("""
+        {"resourceType":"Consent","id":"c-p-named","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-named"},
+         "provision":{"type":"permit"}}"""));
+    store.put(tenant, Fhir.parseResource("""
+        {"resourceType":"DocumentReference","id":"d-p-named","status":"current","subject":{"reference":"Patient/p-named"},
+         "content":[{"attachment":{"contentType":"text/plain","data":"%s"}}]}""".formatted(java.util.Base64.getEncoder()
+        .encodeToString("Rosalind Featherstone reports thirst and fatigue since 03/02/2024.".getBytes()))));
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+
+    var r = research(RESEARCHER, "thirst and fatigue", "HRESCH");
+    List<Long> ids = r.chunks().stream().map(c -> c.chunkId()).toList();
+    java.util.Set<String> patients = patientsOf(ids);
+    assertThat(patients).contains("p-named", "p-ok", "p-other").doesNotContain("p-deny", "p-noconsent");
+    assertThat(r.chunks()).allSatisfy(c -> {
+      assertThat(c.subject()).matches("S\\d+");
+      assertThat(c.text()).doesNotContain("Featherstone").doesNotContain("Rosalind").doesNotContain("03/02/2024")
+          .doesNotContain("p-named");
+    });
+    assertThat(r.chunks()).anySatisfy(c -> assertThat(c.text()).contains("thirst"));
+    // p-class's consent excludes DocumentReference: none of its notes may appear.
+    assertThat(patientsOf(r.chunks().stream().filter(c -> c.resourceType().equals("DocumentReference"))
+        .map(c -> c.chunkId()).toList())).doesNotContain("p-class");
+    var row = audit.list(tenant, new AuditFilter(null, "res", null, null, 1), false).get(0);
+    assertThat(row.get("auditId")).isEqualTo(r.auditId().toString());
+    assertThat(row.get("action")).isEqualTo("research");
+    assertThat(row.get("reason")).isEqualTo("allowed");
+  }
+
+  @Test
+  void researchSearchIsOnlyForDeidentifiedRolesWithPurposeHresch() {
+    assertThatThrownBy(() -> research(CLINICIAN, "thirst", "HRESCH")).isInstanceOfSatisfying(AccessDenied.class, d -> {
+      assertThat(d.status()).isEqualTo(403);
+      assertThat(auditedReason(d)).isEqualTo("role_not_allowed");
+    });
+    TenantPolicy clinicianResearch = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rolePolicies",
+        Map.of("clinician", Map.of("purposes", List.of("TREAT", "HRESCH")))));
+    assertThatThrownBy(() -> new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit)
+        .search(tenant, clinicianResearch, CLINICIAN, "thirst", MODEL.embedAll(List.of("thirst")).get(0), 10, "HRESCH"))
+        .isInstanceOfSatisfying(AccessDenied.class, d -> {
+          assertThat(d.status()).isEqualTo(403);
+          assertThat(auditedReason(d)).isEqualTo("identified_role_multi_patient");
+        });
+    assertThatThrownBy(() -> research(RESEARCHER, "thirst", "TREAT")).isInstanceOfSatisfying(AccessDenied.class, d -> {
+      assertThat(d.status()).isEqualTo(400);
+      assertThat(auditedReason(d)).isEqualTo("purpose_not_allowed");
+    });
+  }
+
+  @Test
+  void rlsAloneAdmitsOnlyConsentingPatientsToResearch() {
+    PolicySettings s = io.carecontext.retrieval.research.ResearchService.settings(RESEARCH_POLICY,
+        RESEARCH_POLICY.roles().get("researcher"));
+    java.util.Set<String> visible = platform.tx.run(tenant, s, c -> {
+      java.util.Set<String> out = new java.util.TreeSet<>();
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+          io.carecontext.migrations.TenantSql.of(tenant, "SELECT DISTINCT patient_id FROM {schema}.chunks"))) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    });
+    assertThat(visible).contains("p-ok", "p-other").doesNotContain("p-deny", "p-noconsent");
+    int psyForLabelPatient = bareCountWhere(s, "patient_id = 'p-label' AND 'PSY' = ANY (security_labels)");
+    assertThat(psyForLabelPatient).isZero();
+  }
+
+  @Test
+  void researchUsesTheHnswIndexWhileSinglePatientRetrievalStaysExact() {
+    float[] q = MODEL.embedAll(List.of("thirst")).get(0);
+    String research = explain(io.carecontext.retrieval.research.ResearchService.settings(RESEARCH_POLICY,
+        RESEARCH_POLICY.roles().get("researcher")), """
+        SELECT chunk_id FROM {schema}.chunks WHERE public.vector_dims(embedding) = 384
+        ORDER BY embedding::public.vector(384) <=> ? LIMIT 10""", new PGvector(q));
+    assertThat(research).contains("chunks_embedding_hnsw");
+    String single = explain(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
+        ContextService.DECIDE_AND_SEARCH, "p-ok", "p-ok", "pr-1", new PGvector(q), "p-ok", false, 10);
+    assertThat(single).contains("chunks_patient_idx").doesNotContain("hnsw");
+  }
+
+  static String explain(PolicySettings s, String sql, Object... params) {
+    return platform.tx.run(tenant, s, c -> {
+      try (Statement st = c.createStatement()) {
+        st.execute("SET LOCAL plan_cache_mode = force_custom_plan");
+      }
+      try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + io.carecontext.migrations.TenantSql.of(tenant, sql))) {
+        for (int i = 0; i < params.length; i++) {
+          ps.setObject(i + 1, params[i]);
+        }
+        StringBuilder plan = new StringBuilder();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            plan.append(rs.getString(1)).append('\n');
+          }
+        }
+        return plan.toString();
+      }
+    });
+  }
+
   @Test
   void theApplicationRoleCannotChangeOrRemoveAuditRows() {
     for (String sql : List.of("UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log",

@@ -25,11 +25,11 @@ import org.hl7.fhir.r4.model.StringType;
  * The identifiers the platform knows for one patient: from the Patient, its RelatedPersons and
  * the practitioners linked to it. Read internally for de-identification; never returned.
  */
-final class PatientIdentifiers {
+public final class PatientIdentifiers {
 
   private PatientIdentifiers() {}
 
-  static KnownIdentifiers load(TenantTransactions tx, TenantKeys keys, TenantId tenant, String patientId) {
+  public static KnownIdentifiers load(TenantTransactions tx, TenantKeys keys, TenantId tenant, String patientId) {
     var cipher = keys.cipher(tenant);
     return tx.run(tenant, PolicySettings.ingest(), c -> {
       List<Resource> resources = new ArrayList<>();

@@ -4,6 +4,7 @@ import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.retrieval.ContextService;
 import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.retrieval.research.ResearchService;
 import io.micronaut.context.annotation.Factory;
 import jakarta.inject.Singleton;
 
@@ -14,6 +15,11 @@ public class RetrievalFactory {
   @Singleton
   AuditLog auditLog(TenantTransactions tx, TenantKeys keys) {
     return new AuditLog(tx, keys);
+  }
+
+  @Singleton
+  ResearchService researchService(TenantTransactions tx, TenantKeys keys, AuditLog audit) {
+    return new ResearchService(tx, keys, audit);
   }
 
   @Singleton

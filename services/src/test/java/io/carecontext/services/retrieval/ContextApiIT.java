@@ -83,6 +83,23 @@ class ContextApiIT {
   }
 
   @Test
+  void researchersSearchAcrossConsentingPatientsWithoutIdentifiers() {
+    String researcher = app.tenantWithKey("ward", "res-a", "[\"researcher\"]", null);
+    HttpResponse<String> r = app.call("POST", "/v1/ward/research/search", researcher,
+        "{\"query\":\"diabetes\",\"k\":5,\"purposeOfUse\":\"HRESCH\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"subject\":\"S1\"").contains("Type 2 diabetes mellitus").contains("\"auditId\"")
+        .doesNotContain("pt-1").doesNotContain("pt-2").doesNotContain("cn-1");
+    HttpResponse<String> clinicianTries = app.call("POST", "/v1/ward/research/search", clinician,
+        "{\"query\":\"diabetes\",\"purposeOfUse\":\"HRESCH\"}");
+    assertThat(clinicianTries.statusCode()).isEqualTo(403);
+    assertThat(clinicianTries.body()).contains("\"error\":\"forbidden\"");
+    HttpResponse<String> noPurpose = app.call("POST", "/v1/ward/research/search", researcher,
+        "{\"query\":\"diabetes\"}");
+    assertThat(noPurpose.statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void decisionsAreCountedInMetricsWithoutPhi() {
     context(clinician, "ward", "pt-404", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}");
     app.bean(io.carecontext.services.ops.Metrics.class).refreshOutboxDepth();

@@ -1,0 +1,174 @@
+package io.carecontext.retrieval.research;
+
+import com.pgvector.PGvector;
+import io.carecontext.fhir.KnownIdentifiers;
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantSql;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.TenantCipher;
+import io.carecontext.retrieval.AccessDenied;
+import io.carecontext.retrieval.Requester;
+import io.carecontext.retrieval.RolePolicy;
+import io.carecontext.retrieval.TenantPolicy;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.retrieval.chat.PatientIdentifiers;
+import io.carecontext.retrieval.deid.DatePolicy;
+import io.carecontext.retrieval.deid.Deidentifier;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Multi-patient search for de-identified research: the nearest chunks across every patient whose
+ * consent permits research (HRESCH), for roles whose policy is de-identified only (researcher).
+ * RLS admits only consenting patients' rows in the role's categories, types and labels while the
+ * HNSW index is scanned (iterative scan, so filtered rows do not shrink the result). Texts leave
+ * de-identified with their own patient's known identifiers, dates reduced to the year; patients
+ * appear as per-response pseudonyms (S1, S2 …), never by id. Every request is audited.
+ */
+public final class ResearchService {
+
+  public static final String PURPOSE = "HRESCH";
+  /** Dimensions the research index covers (the in-process model); other models are searched exactly. */
+  static final int INDEXED_DIMENSIONS = 384;
+
+  private static final String APPROXIMATE = """
+      SELECT * FROM (
+        SELECT chunk_id, patient_id, resource_type, resource_id, seq, text, category,
+               embedding::public.vector(384) <=> ? AS distance
+        FROM {schema}.chunks WHERE public.vector_dims(embedding) = 384
+        ORDER BY embedding::public.vector(384) <=> ? LIMIT ?) nearest
+      ORDER BY distance""";
+  private static final String EXACT = """
+      SELECT chunk_id, patient_id, resource_type, resource_id, seq, text, category, embedding <=> ? AS distance
+      FROM {schema}.chunks ORDER BY distance LIMIT ?""";
+
+  /** One de-identified chunk: the patient as a pseudonym local to this response. */
+  public record ResearchChunk(String subject, String resourceType, String category, String text, double score,
+                              long chunkId) {}
+
+  public record ResearchResult(List<ResearchChunk> chunks, UUID auditId) {}
+
+  private final TenantTransactions tx;
+  private final TenantKeys keys;
+  private final AuditLog audit;
+
+  public ResearchService(TenantTransactions tx, TenantKeys keys, AuditLog audit) {
+    this.tx = tx;
+    this.keys = keys;
+    this.audit = audit;
+  }
+
+  public ResearchResult search(TenantId tenant, TenantPolicy policy, Requester who, String query, float[] vector, int k,
+                               String purpose) {
+    long start = System.nanoTime();
+    AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), null, purpose, "research",
+        AuditEntry.Decision.DENIED, "").withQuery(query);
+    if (!PURPOSE.equals(purpose)) {
+      throw deny(tenant, base, 400, "purpose_required", "research search needs purposeOfUse HRESCH",
+          "purpose_not_allowed", start);
+    }
+    var decided = policy.decide(who.roles(), PURPOSE);
+    if (decided.isEmpty()) {
+      throw deny(tenant, base, 403, "forbidden", "this key's roles may not search for research", "role_not_allowed",
+          start);
+    }
+    RolePolicy rp = decided.get().getValue();
+    if (!rp.deidentifiedOnly()) {
+      throw deny(tenant, base, 403, "forbidden", "multi-patient search is for roles that receive de-identified data "
+          + "only (researcher)", "identified_role_multi_patient", start);
+    }
+    int limit = Math.max(1, Math.min(k <= 0 ? 10 : k, rp.kMax()));
+    List<Row> rows = nearest(tenant, policy, rp, vector, limit);
+    List<ResearchChunk> chunks = deidentify(tenant, rows);
+    UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED, "allowed",
+        chunks.stream().map(ResearchChunk::chunkId).toList(), (System.nanoTime() - start) / 1_000_000));
+    return new ResearchResult(chunks, id);
+  }
+
+  private record Row(long chunkId, String patientId, String type, String category, String text, double distance) {}
+
+  /** The RLS settings of a research query: the role's categories, types and labels, consent per row. */
+  public static PolicySettings settings(TenantPolicy policy, RolePolicy rp) {
+    return PolicySettings.read().set("cc.access", "research")
+        .categories(rp.categories())
+        .list("cc.types", rp.resourceTypes().contains("*") ? List.of("*") : rp.resourceTypes())
+        .labels(rp.labels())
+        .set("cc.purpose", PURPOSE)
+        .set("cc.consent_mode", policy.consentMode())
+        .build().withQualifiedNames();
+  }
+
+  private List<Row> nearest(TenantId tenant, TenantPolicy policy, RolePolicy rp, float[] vector, int k) {
+    TenantCipher cipher = keys.cipher(tenant);
+    boolean indexed = vector.length == INDEXED_DIMENSIONS;
+    return tx.run(tenant, settings(policy, rp), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true),
+                 set_config('plan_cache_mode', 'force_custom_plan', true)""")) {
+        ps.setString(1, String.valueOf(Math.max(40, 4 * k)));
+        ps.execute();
+      }
+      List<Row> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, indexed ? APPROXIMATE : EXACT))) {
+        int i = 1;
+        ps.setObject(i++, new PGvector(vector));
+        if (indexed) {
+          ps.setObject(i++, new PGvector(vector));
+        }
+        ps.setInt(i, k);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String type = rs.getString(3);
+            String text = cipher.decryptToString(rs.getBytes(6), Aad.chunk(tenant, type, rs.getString(4), rs.getInt(5)));
+            out.add(new Row(rs.getLong(1), rs.getString(2), type, rs.getString(7), text, rs.getDouble(8)));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Each text with its own patient's identifiers, dates to the year; patients become S1, S2 … */
+  private List<ResearchChunk> deidentify(TenantId tenant, List<Row> rows) {
+    Map<String, List<Integer>> byPatient = new LinkedHashMap<>();
+    for (int i = 0; i < rows.size(); i++) {
+      byPatient.computeIfAbsent(rows.get(i).patientId(), p -> new ArrayList<>()).add(i);
+    }
+    String[] texts = new String[rows.size()];
+    String[] subjects = new String[rows.size()];
+    int n = 0;
+    for (Map.Entry<String, List<Integer>> e : byPatient.entrySet()) {
+      String subject = "S" + (++n);
+      KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, e.getKey());
+      List<String> own = e.getValue().stream().map(i -> rows.get(i).text()).toList();
+      List<String> clean = Deidentifier.deidentify(own, known, DatePolicy.YEAR, 0).texts();
+      for (int j = 0; j < own.size(); j++) {
+        texts[e.getValue().get(j)] = clean.get(j);
+        subjects[e.getValue().get(j)] = subject;
+      }
+    }
+    List<ResearchChunk> out = new ArrayList<>(rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      Row r = rows.get(i);
+      out.add(new ResearchChunk(subjects[i], r.type(), r.category(), texts[i],
+          Math.round((1 - r.distance()) * 1000) / 1000.0, r.chunkId()));
+    }
+    return out;
+  }
+
+  private AccessDenied deny(TenantId tenant, AuditEntry base, int status, String code, String message, String reason,
+                            long start) {
+    UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, reason, List.of(),
+        (System.nanoTime() - start) / 1_000_000));
+    return new AccessDenied(status, code, message, reason, id, 0);
+  }
+}

@@ -1,0 +1,93 @@
+package io.carecontext.services.retrieval;
+
+import io.carecontext.migrations.DatabaseException;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.AccessDenied;
+import io.carecontext.retrieval.TenantPolicy;
+import io.carecontext.retrieval.research.ResearchService;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.http.ApiError;
+import io.carecontext.services.http.ApiException;
+import io.carecontext.services.ops.Metrics;
+import io.carecontext.services.tenancy.TenantDirectory;
+import io.carecontext.services.tenancy.TenantEmbeddings;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.serde.annotation.Serdeable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code POST /v1/{tenant}/research/search}: de-identified chunks across every patient whose
+ * consent permits research, for roles that receive de-identified data only (researcher).
+ */
+@Controller("/v1/{tenant}/research")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class ResearchController {
+
+  private final ResearchService service;
+  private final TenantDirectory tenants;
+  private final TenantEmbeddings embeddings;
+  private final Metrics metrics;
+
+  public ResearchController(ResearchService service, TenantDirectory tenants, TenantEmbeddings embeddings,
+                            Metrics metrics) {
+    this.service = service;
+    this.tenants = tenants;
+    this.embeddings = embeddings;
+    this.metrics = metrics;
+  }
+
+  @Serdeable
+  public record SearchRequest(@Nullable String query, @Nullable Integer k, @Nullable String purposeOfUse) {}
+
+  /** One chunk; {@code subject} is a pseudonym that holds within this response only. */
+  @Serdeable
+  public record Chunk(String subject, String resourceType, String category, String text, double score) {}
+
+  @Serdeable
+  public record SearchResponse(List<Chunk> chunks, String auditId) {}
+
+  @Post("/search")
+  public HttpResponse<?> search(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                @Body SearchRequest body) {
+    TenantId t = caller.requireTenant(tenant);
+    if (caller.platformAdmin()) {
+      throw ApiException.forbidden("the platform operator key cannot read patient data; use a key of the tenant");
+    }
+    if (body.query() == null || body.query().isBlank() || body.query().length() > 4000) {
+      throw ApiException.badRequest("query is required (1 to 4000 characters)");
+    }
+    if (body.k() != null && (body.k() < 1 || body.k() > 100)) {
+      throw ApiException.badRequest("k must be 1 to 100 (the role's policy may cap it lower)");
+    }
+    long start = System.nanoTime();
+    Map<String, Object> settings = tenants.settings(t);
+    float[] vector = embeddings.embedQuery(settings, body.query());
+    try {
+      ResearchService.ResearchResult r = service.search(t, TenantPolicy.fromSettings(settings),
+          ContextController.requester(caller), body.query(), vector, body.k() == null ? 10 : body.k(),
+          body.purposeOfUse());
+      metrics.decision(t.value(), "research", "allowed", "allowed", Duration.ofNanos(System.nanoTime() - start));
+      return HttpResponse.ok(new SearchResponse(r.chunks().stream()
+          .map(c -> new Chunk(c.subject(), c.resourceType(), c.category(), c.text(), c.score())).toList(),
+          r.auditId().toString()));
+    } catch (AccessDenied d) {
+      metrics.decision(t.value(), "research", "denied", d.reason(), Duration.ofNanos(System.nanoTime() - start));
+      return ContextController.denied(d);
+    } catch (DatabaseException e) {
+      metrics.auditWriteFailure(t.value());
+      return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
+          "the request could not be completed and audited; nothing was returned. Retry later"));
+    }
+  }
+}
