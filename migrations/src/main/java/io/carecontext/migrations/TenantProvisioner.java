@@ -102,6 +102,45 @@ public final class TenantProvisioner {
     }
   }
 
+  /**
+   * Creates or drops the tenant's HNSW index for multi-patient research search. Built
+   * concurrently, so ingest and retrieval go on meanwhile; returns when it is ready (minutes for a
+   * large tenant). It covers 384-dimensional vectors (the in-process model), and its expression
+   * keeps single-patient retrieval off it, so that path stays exact.
+   */
+  public void researchIndex(TenantId tenant, boolean enabled) {
+    String index = Identifiers.quote(tenant.schemaName()) + ".chunks_embedding_hnsw";
+    try (Connection c = db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      c.setAutoCommit(true); // CREATE INDEX CONCURRENTLY cannot run inside a transaction
+      if (!enabled) {
+        st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index);
+        return;
+      }
+      if (invalid(c, tenant)) {
+        st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left behind by a failed build
+      }
+      long started = System.nanoTime();
+      st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS chunks_embedding_hnsw ON "
+          + Identifiers.quote(tenant.schemaName()) + ".chunks USING hnsw ((embedding::public.vector(384)) "
+          + "public.vector_cosine_ops) WHERE public.vector_dims(embedding) = 384");
+      LOG.info("tenant {}: research index ready in {} ms", tenant, (System.nanoTime() - started) / 1_000_000);
+    } catch (SQLException e) {
+      throw new DatabaseException("could not " + (enabled ? "build" : "drop") + " the research index of tenant '"
+          + tenant + "' (" + e.getSQLState() + "); retry the setting", e);
+    }
+  }
+
+  private static boolean invalid(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT 1 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace
+        WHERE n.nspname = ? AND x.relname = 'chunks_embedding_hnsw' AND NOT i.indisvalid""")) {
+      ps.setString(1, tenant.schemaName());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
   public List<TenantId> list() {
     try {
       return new ArrayList<>(db.tenantIds());

@@ -375,6 +375,7 @@ class RetrievalIT {
 
   @Test
   void researchUsesTheHnswIndexWhileSinglePatientRetrievalStaysExact() {
+    platform.provisioner.researchIndex(tenant, true);
     float[] q = MODEL.embedAll(List.of("thirst")).get(0);
     String research = explain(io.carecontext.retrieval.research.ResearchService.settings(RESEARCH_POLICY,
         RESEARCH_POLICY.roles().get("researcher")), """
@@ -384,6 +385,13 @@ class RetrievalIT {
     String single = explain(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
         ContextService.DECIDE_AND_SEARCH, "p-ok", "p-ok", "pr-1", new PGvector(q), "p-ok", false, 10);
     assertThat(single).contains("chunks_patient_idx").doesNotContain("hnsw");
+    var withIndex = research(RESEARCHER, "thirst and fatigue", "HRESCH");
+    platform.provisioner.researchIndex(tenant, false);
+    var exact = research(RESEARCHER, "thirst and fatigue", "HRESCH");
+    // recall of the approximate search against the exact one, over the same consenting rows
+    java.util.Set<Long> truth = new java.util.HashSet<>(exact.chunks().stream().map(c -> c.chunkId()).toList());
+    long hits = withIndex.chunks().stream().filter(c -> truth.contains(c.chunkId())).count();
+    assertThat((double) hits / truth.size()).isGreaterThanOrEqualTo(0.9);
   }
 
   static String explain(PolicySettings s, String sql, Object... params) {

@@ -166,6 +166,22 @@ class AdminApiIT {
   }
 
   @Test
+  void theResearchIndexIsBuiltAndDroppedWithItsSetting() throws SQLException {
+    String index = "SELECT count(*) FROM pg_indexes WHERE schemaname = 'tenant_acme' AND indexname = 'chunks_embedding_hnsw'";
+    assertThat(count(index)).isZero();
+    HttpResponse<String> on = app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{\"settings\":{\"researchIndex\":true}}");
+    assertThat(on.statusCode()).as(on.body()).isEqualTo(200);
+    assertThat(on.body()).contains("\"researchIndex\":true");
+    assertThat(count(index)).isEqualTo(1);
+    HttpResponse<String> bad = app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{\"settings\":{\"researchIndex\":\"yes\"}}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("settings.researchIndex must be true or false");
+    assertThat(app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{\"settings\":{\"researchIndex\":false}}")
+        .statusCode()).isEqualTo(200);
+    assertThat(count(index)).isZero();
+  }
+
+  @Test
   void deletingATenantRemovesItsSchemaRoleAndKeys() throws SQLException {
     assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"leaving\"}").statusCode()).isEqualTo(201);
     String key = secret(createKey("leaving", "{\"principal\":\"x\",\"roles\":[\"tenant-admin\"]}"));

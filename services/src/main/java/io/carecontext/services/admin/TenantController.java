@@ -68,6 +68,9 @@ public class TenantController {
     TenantProvisioner.Result result = provisioner.provision(id, name);
     if (result.created()) {
       tenants.updateNameAndSettings(id.value(), name, write(settings));
+      if (Boolean.TRUE.equals(settings.get("researchIndex"))) {
+        provisioner.researchIndex(id, true);
+      }
     }
     TenantRecord row = tenants.findById(id.value()).orElseThrow(ApiException::tenantNotFound);
     AdminDtos.TenantView view = view(row, result.millis());
@@ -100,6 +103,10 @@ public class TenantController {
         body.settings() == null ? Map.of() : body.settings());
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
     String modelId = newModel ? embeddingModelId(merged.get("embedding")) : null;
+    if (!java.util.Objects.equals(before.get("researchIndex"), merged.get("researchIndex"))) {
+      // Built before the setting is stored, so a failed build leaves the old setting in place.
+      provisioner.researchIndex(id, Boolean.TRUE.equals(merged.get("researchIndex")));
+    }
     tenants.updateNameAndSettings(id.value(), name, write(merged));
     if (newModel) {
       // Resumable: re-running it queues only resources whose chunks still carry another model.

@@ -24,6 +24,7 @@ public final class TenantSettings {
     d.put("llm", Map.of("endpoints", List.of(), "allowDeidentifiedToNonBaa", false));
     d.put("rolePolicies", Map.of());
     d.put("contextTokenBudget", 2000);
+    d.put("researchIndex", false);
     return d;
   }
 
@@ -45,9 +46,9 @@ public final class TenantSettings {
       case "retentionYears" -> requireInt(key, value, 1, 100);
       case "rateLimitPerMinute" -> requireInt(key, value, 1, 1_000_000);
       case "contextTokenBudget" -> requireInt(key, value, 100, 32_000);
-      case "careRelationship" -> {
+      case "careRelationship", "researchIndex" -> {
         if (!(value instanceof Boolean)) {
-          throw ApiException.badRequest("settings.careRelationship must be true or false");
+          throw ApiException.badRequest("settings." + key + " must be true or false");
         }
       }
       case "embedding", "llm", "rolePolicies" -> {
