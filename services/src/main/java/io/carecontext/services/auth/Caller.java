@@ -38,6 +38,15 @@ public record Caller(TenantId tenant, String principal, String keyId, Set<Role> 
     return tenant;
   }
 
+  /** The tenant of the path, for reading patient data: never with the platform operator key. */
+  public TenantId requirePatientDataTenant(String pathTenant) {
+    TenantId t = requireTenant(pathTenant);
+    if (platformAdmin) {
+      throw ApiException.forbidden("the platform operator key cannot read patient data; use a key of the tenant");
+    }
+    return t;
+  }
+
   /** Requires the tenant of the path and at least one of the roles. */
   public TenantId requireRole(String pathTenant, Role... anyOf) {
     TenantId t = requireTenant(pathTenant);

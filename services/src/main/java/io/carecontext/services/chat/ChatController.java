@@ -15,7 +15,7 @@ import io.carecontext.retrieval.chat.LlmGateway;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.retrieval.ContextController;
 import io.carecontext.services.http.ApiError;
-import io.carecontext.services.http.ApiException;
+import io.carecontext.services.http.QueryInput;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.context.annotation.Factory;
@@ -63,13 +63,8 @@ public class ChatController {
   @Post("/chat")
   public HttpResponse<?> chat(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                               @PathVariable String patientId, @Body ChatRequest body) {
-    TenantId t = caller.requireTenant(tenant);
-    if (caller.platformAdmin()) {
-      throw ApiException.forbidden("the platform operator key cannot read patient data; use a key of the tenant");
-    }
-    if (body.question() == null || body.question().isBlank() || body.question().length() > 4000) {
-      throw ApiException.badRequest("question is required (1 to 4000 characters)");
-    }
+    TenantId t = caller.requirePatientDataTenant(tenant);
+    QueryInput.require("question", body.question(), null);
     Map<String, Object> settings = tenants.settings(t);
     float[] vector = embeddings.embedQuery(settings, body.question());
     Requester who = ContextController.requester(caller);

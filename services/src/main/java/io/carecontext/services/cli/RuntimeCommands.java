@@ -26,10 +26,7 @@ final class RuntimeCommands {
   static final class Serve implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
-      CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
-      System.out.println("CareContext listening on port " + server.port());
-      server.awaitShutdown();
-      return 0;
+      return runUntilStopped("CareContext listening on port ");
     }
   }
 
@@ -41,11 +38,16 @@ final class RuntimeCommands {
       if (System.getenv("CARECONTEXT_WORKER_THREADS") == null) {
         System.setProperty("carecontext.worker.threads", "2");
       }
-      CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
-      System.out.println("CareContext embedding worker running; health on port " + server.port());
-      server.awaitShutdown();
-      return 0;
+      return runUntilStopped("CareContext embedding worker running; health on port ");
     }
+  }
+
+  /** Starts the service as configured, says so with its port, and serves until stopped. */
+  static int runUntilStopped(String banner) throws InterruptedException {
+    CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
+    System.out.println(banner + server.port());
+    server.awaitShutdown();
+    return 0;
   }
 
   @Command(name = "migrate", description = "Bring the roles, the platform schema and every tenant schema up to date, "

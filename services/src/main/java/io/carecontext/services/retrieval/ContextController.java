@@ -14,6 +14,7 @@ import io.carecontext.services.auth.Caller;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.http.ApiException;
+import io.carecontext.services.http.QueryInput;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.core.annotation.Nullable;
@@ -70,16 +71,8 @@ public class ContextController {
           body.purposeOfUse(), "context", AuditEntry.Decision.DENIED, "other_tenant"));
       throw ApiException.tenantNotFound();
     }
-    TenantId t = caller.requireTenant(tenant);
-    if (caller.platformAdmin()) {
-      throw ApiException.forbidden("the platform operator key cannot read patient data; use a key of the tenant");
-    }
-    if (body.query() == null || body.query().isBlank() || body.query().length() > 4000) {
-      throw ApiException.badRequest("query is required (1 to 4000 characters)");
-    }
-    if (body.k() != null && (body.k() < 1 || body.k() > 100)) {
-      throw ApiException.badRequest("k must be 1 to 100 (the role's policy may cap it lower)");
-    }
+    TenantId t = caller.requirePatientDataTenant(tenant);
+    QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(t);
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
