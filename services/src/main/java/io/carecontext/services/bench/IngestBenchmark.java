@@ -60,6 +60,10 @@ public final class IngestBenchmark {
     double raw = RawModelThroughput.measure(model, texts);
     double total = storeSecs + embedSecs;
     double chunksPerSec = texts.size() / total;
+    provisioner.delete(tenant);
+    provisioner.provision(tenant, "Ingest benchmark");
+    double overlapped = overlapped(store, worker, tenant, patients);
+    double overlappedChunksPerSec = texts.size() / overlapped;
 
     out.println();
     out.println("| ingest of " + patients + " generated patients | value |");
@@ -73,8 +77,38 @@ public final class IngestBenchmark {
     out.printf("| embedding cache hit rate | %.1f %% (%,d of %,d distinct texts per batch were cached) |%n",
         100.0 * hits / Math.max(1, hits + embedded), hits, hits + embedded);
     out.printf("| raw model on the same %,d texts (baseline) | %.0f texts/s |%n", texts.size(), raw);
-    out.printf("| **ratio chunks/s ÷ raw model texts/s** | **%.2fx** (target ≥ 1.0x) |%n", chunksPerSec / raw);
+    out.printf("| ratio, store then worker one after the other | %.2fx |%n", chunksPerSec / raw);
+    out.printf("| end to end as the service runs it (worker draining while the store writes) | %.1f s, %.0f chunks/s |%n",
+        overlapped, overlappedChunksPerSec);
+    out.printf("| **ratio chunks/s ÷ raw model texts/s, as the service runs it** | **%.2fx** (target ≥ 1.0x) |%n",
+        overlappedChunksPerSec / raw);
     provisioner.delete(tenant);
+  }
+
+  /** Seconds to store and embed the same patients with the worker draining alongside, as in the service. */
+  static double overlapped(FhirStore store, EmbeddingWorker worker, TenantId tenant, int patients) {
+    java.util.concurrent.atomic.AtomicBoolean stored = new java.util.concurrent.atomic.AtomicBoolean();
+    long start = System.nanoTime();
+    Thread drainer = new Thread(() -> {
+      while (true) {
+        boolean last = stored.get();
+        if (worker.drain(tenant) == 0 && last) {
+          return;
+        }
+      }
+    }, "bench-worker");
+    drainer.start();
+    var generated = SyntheticPatients.stream(7, patients);
+    while (generated.hasNext()) {
+      store.transaction(tenant, generated.next().bundle());
+    }
+    stored.set(true);
+    try {
+      drainer.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return (System.nanoTime() - start) / 1e9;
   }
 
   static List<String> chunkTexts(TenantTransactions tx, TenantKeys keys, TenantId tenant) {
