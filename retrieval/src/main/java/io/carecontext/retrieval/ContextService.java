@@ -97,7 +97,7 @@ public final class ContextService {
             breakGlass && rp.breakGlassOverridesConsent()), TenantSql.of(tenant, DECIDE_AND_SEARCH),
         List.of(patientId, patientId, who.practitionerId() == null ? "" : who.practitionerId(), new PGvector(q.vector()),
             patientId, !careRequired, k),
-        (c, rows) -> decide(c, rows, tenant, rp, who, patientId, q, careRequired, breakGlass, entry, start));
+        (c, rows) -> decide(c, rows, tenant, rp, who, patientId, careRequired, breakGlass, entry, start));
     if (outcome.denied != null) {
       throw outcome.denied;
     }
@@ -131,8 +131,7 @@ public final class ContextService {
         ORDER BY distance LIMIT ?) c ON true""";
 
   private Outcome decide(Connection c, ResultSet rows, TenantId tenant, RolePolicy rp, Requester who, String patientId,
-                         ContextQuery q, boolean careRequired, boolean breakGlass, AuditEntry entry, long start)
-      throws SQLException {
+                         boolean careRequired, boolean breakGlass, AuditEntry entry, long start) throws SQLException {
     TenantCipher cipher = keys.cipher(tenant);
     Decision facts = null;
     List<ContextChunk> chunks = new ArrayList<>();
