@@ -66,7 +66,7 @@ public class ChatController {
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("question", body.question(), null);
     Map<String, Object> settings = tenants.settings(t);
-    float[] vector = embeddings.embedQuery(settings, body.question());
+    float[] vector = embeddings.embedQuery(t, settings, body.question());
     Requester who = ContextController.requester(caller);
     try {
       ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, body.purposeOfUse(),

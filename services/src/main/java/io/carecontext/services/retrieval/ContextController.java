@@ -76,7 +76,7 @@ public class ContextController {
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(t);
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
-    float[] vector = embeddings.embedQuery(settings, body.query());
+    float[] vector = embeddings.embedQuery(t, settings, body.query());
     try {
       ContextResult r = service.context(t, policy, requester(caller), patientId,
           new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason()),

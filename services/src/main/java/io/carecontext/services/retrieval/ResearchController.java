@@ -64,7 +64,7 @@ public class ResearchController {
     QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(t);
-    float[] vector = embeddings.embedQuery(settings, body.query());
+    float[] vector = embeddings.embedQuery(t, settings, body.query());
     try {
       ResearchService.ResearchResult r = service.search(t, TenantPolicy.fromSettings(settings),
           ContextController.requester(caller), body.query(), vector, body.k() == null ? 10 : body.k(),

@@ -23,9 +23,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Each tenant's embedding provider, chosen by its {@code embedding} setting. Tenants with the same
  * setting share one provider, so the in-process model is loaded once per process.
  *
- * <p>Query embeddings are cached per provider: clinical apps ask the same questions over and over
+ * <p>Query embeddings are cached per tenant: clinical apps ask the same questions over and over
  * ("recent HbA1c trend"), and the model is the largest cost of a context request. The cache is in
- * memory only, bounded, and keyed by a salted hash of the text, never by the text itself.
+ * memory only, bounded, and keyed by a salted hash of the tenant and the text, never by the text
+ * itself. Tenants never share entries, so a fast answer tells one tenant nothing about what another
+ * asked.
  */
 @Singleton
 public class TenantEmbeddings implements AutoCloseable {
@@ -49,14 +51,15 @@ public class TenantEmbeddings implements AutoCloseable {
   }
 
   /**
-   * The embedding of one query under the model of the tenant whose settings are given
-   * ({@link TenantDirectory#settings}), from the cache when the same text was embedded before.
+   * The embedding of one query under the tenant's model (its settings as
+   * {@link TenantDirectory#settings} returns them), from the cache when the tenant asked the same
+   * text with the same model before.
    */
-  public float[] embedQuery(Map<String, Object> tenantSettings, String text) {
+  public float[] embedQuery(TenantId tenant, Map<String, Object> tenantSettings, String text) {
     Object section = tenantSettings.get("embedding");
     Map<String, Object> setting = section instanceof Map<?, ?> m ? copy(m) : Map.of();
     QueryCache cache = queryCaches.computeIfAbsent(setting, s -> new QueryCache());
-    String key = key(text);
+    String key = key(tenant, text);
     float[] hit = cache.get(key);
     if (hit != null) {
       queryHits.incrementAndGet();
@@ -83,10 +86,11 @@ public class TenantEmbeddings implements AutoCloseable {
     return Map.copyOf((Map<String, Object>) m);
   }
 
-  private String key(String text) {
+  private String key(TenantId tenant, String text) {
     try {
       MessageDigest d = MessageDigest.getInstance("SHA-256");
       d.update(salt);
+      d.update((tenant.value() + "\n").getBytes(StandardCharsets.UTF_8)); // tenant ids hold no newline
       return HexFormat.of().formatHex(d.digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

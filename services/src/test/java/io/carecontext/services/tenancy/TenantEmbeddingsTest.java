@@ -2,18 +2,21 @@ package io.carecontext.services.tenancy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.carecontext.migrations.TenantId;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class TenantEmbeddingsTest {
 
+  static final TenantId CLINIC = TenantId.of("clinic");
+
   @Test
   void aRepeatedQueryIsEmbeddedOnceAndANewOneByTheModel() {
     try (TenantEmbeddings embeddings = new TenantEmbeddings(null)) {
       Map<String, Object> settings = Map.of();
-      float[] first = embeddings.embedQuery(settings, "recent HbA1c trend");
-      float[] again = embeddings.embedQuery(settings, "recent HbA1c trend");
-      float[] other = embeddings.embedQuery(settings, "blood pressure control");
+      float[] first = embeddings.embedQuery(CLINIC, settings, "recent HbA1c trend");
+      float[] again = embeddings.embedQuery(CLINIC, settings, "recent HbA1c trend");
+      float[] other = embeddings.embedQuery(CLINIC, settings, "blood pressure control");
       assertThat(again).isSameAs(first);
       assertThat(other).isNotEqualTo(first).hasSize(first.length);
       assertThat(embeddings.queryCacheCounts()).containsExactly(1, 2);
@@ -21,10 +24,19 @@ class TenantEmbeddingsTest {
   }
 
   @Test
-  void tenantsWithAnotherEmbeddingSettingDoNotShareCachedVectors() {
+  void tenantsNeverShareCachedQueries() {
     try (TenantEmbeddings embeddings = new TenantEmbeddings(null)) {
-      embeddings.embedQuery(Map.of(), "allergies");
-      embeddings.embedQuery(Map.of("embedding", Map.of("provider", "in-process")), "allergies");
+      embeddings.embedQuery(CLINIC, Map.of(), "allergies");
+      embeddings.embedQuery(TenantId.of("hospital"), Map.of(), "allergies");
+      assertThat(embeddings.queryCacheCounts()).containsExactly(0, 2);
+    }
+  }
+
+  @Test
+  void anotherEmbeddingSettingDoesNotReuseCachedVectors() {
+    try (TenantEmbeddings embeddings = new TenantEmbeddings(null)) {
+      embeddings.embedQuery(CLINIC, Map.of(), "allergies");
+      embeddings.embedQuery(CLINIC, Map.of("embedding", Map.of("provider", "in-process")), "allergies");
       assertThat(embeddings.queryCacheCounts()[1]).isEqualTo(2);
     }
   }
