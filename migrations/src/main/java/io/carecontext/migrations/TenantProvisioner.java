@@ -104,8 +104,9 @@ public final class TenantProvisioner {
 
   /**
    * Creates or drops the tenant's HNSW index for multi-patient research search. Built
-   * concurrently, so ingest and retrieval go on meanwhile; returns when it is ready (minutes for a
-   * large tenant). It covers 384-dimensional vectors (the in-process model), and its expression
+   * concurrently, so ingest and retrieval go on meanwhile; returns when it is ready (hours for a
+   * tenant with millions of chunks: callers run it in the background, see
+   * {@link #researchIndexState}). It covers 384-dimensional vectors (the in-process model), and its expression
    * keeps single-patient retrieval off it, so that path stays exact.
    */
   public void researchIndex(TenantId tenant, boolean enabled) {
@@ -127,6 +128,35 @@ public final class TenantProvisioner {
     } catch (SQLException e) {
       throw new DatabaseException("could not " + (enabled ? "build" : "drop") + " the research index of tenant '"
           + tenant + "' (" + e.getSQLState() + "); retry the setting", e);
+    }
+  }
+
+  /** Where the research index stands: absent, building (with progress), ready, or invalid. */
+  public record ResearchIndexState(String state, long done, long total) {}
+
+  public ResearchIndexState researchIndexState(TenantId tenant) {
+    try (Connection c = db.ownerDataSource().getConnection(); PreparedStatement ps = c.prepareStatement("""
+        SELECT i.indisvalid, p.blocks_done, p.blocks_total, p.tuples_done, p.tuples_total
+        FROM pg_class x JOIN pg_namespace n ON n.oid = x.relnamespace JOIN pg_index i ON i.indexrelid = x.oid
+        LEFT JOIN pg_stat_progress_create_index p ON p.index_relid = x.oid
+        WHERE n.nspname = ? AND x.relname = 'chunks_embedding_hnsw'""")) {
+      ps.setString(1, tenant.schemaName());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return new ResearchIndexState("absent", 0, 0);
+        }
+        if (rs.getBoolean(1)) {
+          return new ResearchIndexState("ready", 0, 0);
+        }
+        if (rs.getObject(2) == null) {
+          return new ResearchIndexState("invalid", 0, 0);
+        }
+        boolean byTuples = rs.getLong(5) > 0;
+        return new ResearchIndexState("building", byTuples ? rs.getLong(4) : rs.getLong(2),
+            byTuples ? rs.getLong(5) : rs.getLong(3));
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("could not read the research index state of tenant '" + tenant + "'", e);
     }
   }
 

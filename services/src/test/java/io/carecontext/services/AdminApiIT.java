@@ -166,12 +166,19 @@ class AdminApiIT {
   }
 
   @Test
-  void theResearchIndexIsBuiltAndDroppedWithItsSetting() throws SQLException {
+  void theResearchIndexIsBuiltInTheBackgroundAndDroppedWithItsSetting() throws Exception {
     String index = "SELECT count(*) FROM pg_indexes WHERE schemaname = 'tenant_acme' AND indexname = 'chunks_embedding_hnsw'";
-    assertThat(count(index)).isZero();
+    assertThat(app.call("GET", "/admin/tenants/acme/ingest", adminKeyA, null).body())
+        .contains("\"researchIndex\":{\"state\":\"absent\"}");
     HttpResponse<String> on = app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{\"settings\":{\"researchIndex\":true}}");
     assertThat(on.statusCode()).as(on.body()).isEqualTo(200);
     assertThat(on.body()).contains("\"researchIndex\":true");
+    String state = "";
+    for (int i = 0; i < 300 && !state.contains("\"ready\""); i++) {
+      Thread.sleep(100);
+      state = app.call("GET", "/admin/tenants/acme/ingest", adminKeyA, null).body();
+    }
+    assertThat(state).contains("\"researchIndex\":{\"state\":\"ready\"}");
     assertThat(count(index)).isEqualTo(1);
     HttpResponse<String> bad = app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{\"settings\":{\"researchIndex\":\"yes\"}}");
     assertThat(bad.statusCode()).isEqualTo(400);
@@ -179,6 +186,8 @@ class AdminApiIT {
     assertThat(app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{\"settings\":{\"researchIndex\":false}}")
         .statusCode()).isEqualTo(200);
     assertThat(count(index)).isZero();
+    assertThat(app.call("GET", "/admin/tenants/acme/ingest", adminKeyA, null).body())
+        .contains("\"researchIndex\":{\"state\":\"absent\"}");
   }
 
   @Test

@@ -37,13 +37,16 @@ public class TenantController {
   private final TenantRepository tenants;
   private final JsonMapper json;
   private final io.carecontext.ingest.EmbeddingWorker worker;
+  private final io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes;
 
   public TenantController(TenantProvisioner provisioner, TenantRepository tenants, JsonMapper json,
-                          io.carecontext.ingest.EmbeddingWorker worker) {
+                          io.carecontext.ingest.EmbeddingWorker worker,
+                          io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes) {
     this.provisioner = provisioner;
     this.tenants = tenants;
     this.json = json;
     this.worker = worker;
+    this.researchIndexes = researchIndexes;
   }
 
   @Post
@@ -69,7 +72,7 @@ public class TenantController {
     if (result.created()) {
       tenants.updateNameAndSettings(id.value(), name, write(settings));
       if (Boolean.TRUE.equals(settings.get("researchIndex"))) {
-        provisioner.researchIndex(id, true);
+        researchIndexes.request(id, true);
       }
     }
     TenantRecord row = tenants.findById(id.value()).orElseThrow(ApiException::tenantNotFound);
@@ -103,11 +106,11 @@ public class TenantController {
         body.settings() == null ? Map.of() : body.settings());
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
     String modelId = newModel ? embeddingModelId(merged.get("embedding")) : null;
-    if (!java.util.Objects.equals(before.get("researchIndex"), merged.get("researchIndex"))) {
-      // Built before the setting is stored, so a failed build leaves the old setting in place.
-      provisioner.researchIndex(id, Boolean.TRUE.equals(merged.get("researchIndex")));
-    }
     tenants.updateNameAndSettings(id.value(), name, write(merged));
+    if (!java.util.Objects.equals(before.get("researchIndex"), merged.get("researchIndex"))) {
+      // Built in the background; GET /admin/tenants/{t}/ingest shows its state and progress.
+      researchIndexes.request(id, Boolean.TRUE.equals(merged.get("researchIndex")));
+    }
     if (newModel) {
       // Resumable: re-running it queues only resources whose chunks still carry another model.
       int queued = worker.enqueueReembed(id, modelId);

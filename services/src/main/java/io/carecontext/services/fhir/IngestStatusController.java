@@ -5,6 +5,7 @@ import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.services.auth.Caller;
+import io.carecontext.services.tenancy.ResearchIndexBuilds;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.http.annotation.Controller;
@@ -31,18 +32,21 @@ public class IngestStatusController {
   private final TenantTransactions tx;
   private final EmbeddingWorker worker;
   private final TenantDirectory tenants;
+  private final ResearchIndexBuilds researchIndexes;
 
-  public IngestStatusController(TenantTransactions tx, EmbeddingWorker worker, TenantDirectory tenants) {
+  public IngestStatusController(TenantTransactions tx, EmbeddingWorker worker, TenantDirectory tenants,
+                                ResearchIndexBuilds researchIndexes) {
     this.tx = tx;
     this.worker = worker;
     this.tenants = tenants;
+    this.researchIndexes = researchIndexes;
   }
 
   @Get
   public Map<String, Object> status(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
     TenantId t = caller.requireTenantAdmin(tenant);
     tenants.active(t).orElseThrow(ApiException::tenantNotFound);
-    return tx.run(t, PolicySettings.ingest(), c -> {
+    Map<String, Object> status = tx.run(t, PolicySettings.ingest(), c -> {
       Map<String, Object> out = new LinkedHashMap<>();
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT (SELECT count(*) FROM outbox WHERE parked_at IS NULL),
@@ -60,6 +64,8 @@ public class IngestStatusController {
       }
       return out;
     });
+    status.put("researchIndex", researchIndexes.status(t));
+    return status;
   }
 
   @Get("/parked")
