@@ -117,7 +117,7 @@ public final class TenantProvisioner {
         st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index);
         return;
       }
-      if (invalid(c, tenant)) {
+      if (researchIndexState(tenant).state().equals("invalid")) {
         st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left behind by a failed build
       }
       long started = System.nanoTime();
@@ -157,17 +157,6 @@ public final class TenantProvisioner {
       }
     } catch (SQLException e) {
       throw new DatabaseException("could not read the research index state of tenant '" + tenant + "'", e);
-    }
-  }
-
-  private static boolean invalid(Connection c, TenantId tenant) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("""
-        SELECT 1 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace
-        WHERE n.nspname = ? AND x.relname = 'chunks_embedding_hnsw' AND NOT i.indisvalid""")) {
-      ps.setString(1, tenant.schemaName());
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
     }
   }
 

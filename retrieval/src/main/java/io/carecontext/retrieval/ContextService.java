@@ -18,7 +18,6 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -217,13 +216,9 @@ public final class ContextService {
   /** The RLS settings that repeat the policy decision inside the database. */
   static PolicySettings settings(TenantPolicy policy, RolePolicy rp, String patientId, String purpose,
                                  boolean consentOverride) {
-    Set<String> labels = new LinkedHashSet<>(rp.labels());
-    return PolicySettings.read()
+    return rp.scope(PolicySettings.read()
         .patients(List.of(patientId))
-        .set("cc.subject", patientId)
-        .categories(rp.categories())
-        .list("cc.types", rp.resourceTypes().contains("*") ? List.of("*") : rp.resourceTypes())
-        .labels(List.copyOf(labels))
+        .set("cc.subject", patientId))
         .set("cc.purpose", purpose)
         .set("cc.consent_mode", policy.consentMode())
         .set("cc.consent_override", consentOverride ? "on" : "off")
@@ -232,8 +227,7 @@ public final class ContextService {
 
   private AccessDenied deny(TenantId tenant, AuditEntry base, int status, String code, String message, String reason,
                             long retryAfter, long start) {
-    UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start)));
-    return new AccessDenied(status, code, message, reason, id, retryAfter);
+    return new AccessDenied(status, code, message, reason, audit.recordDenial(tenant, base, reason, start), retryAfter);
   }
 
   private static boolean exists(Connection c, String sql, String... args) throws SQLException {

@@ -1,5 +1,7 @@
 package io.carecontext.retrieval;
 
+import io.carecontext.migrations.PolicySettings;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -36,6 +38,13 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
           List.of("N", "R"), 10, false, false, false, 0, false),
       "researcher", new RolePolicy(List.of("demographic", "clinical", "lab", "medication"), List.of("*"),
           List.of("HRESCH"), List.of("N"), 10, false, false, false, 0, true));
+
+  /** This role's scope as RLS settings: categories, resource types ({@code *} for all) and labels. */
+  public PolicySettings.Builder scope(PolicySettings.Builder settings) {
+    return settings.categories(categories)
+        .list("cc.types", resourceTypes.contains("*") ? List.of("*") : resourceTypes)
+        .labels(List.copyOf(new LinkedHashSet<>(labels)));
+  }
 
   /** Field by field over the role's default (or a deny-all base for roles without one). */
   @SuppressWarnings("unchecked")

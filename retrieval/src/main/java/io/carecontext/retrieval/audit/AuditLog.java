@@ -124,6 +124,12 @@ public final class AuditLog {
     return new UUID(msb, lsb);
   }
 
+  /** Records a denial taken before any tenant data was read, with its true reason; returns its id. */
+  public UUID recordDenial(TenantId tenant, AuditEntry base, String reason, long startNanos) {
+    return record(tenant, base.withResult(AuditEntry.Decision.DENIED, reason, List.of(),
+        (System.nanoTime() - startNanos) / 1_000_000));
+  }
+
   /** Appends in a transaction of its own (decisions taken before any tenant data was read). */
   public UUID record(TenantId tenant, AuditEntry e) {
     return tx.run(tenant, PolicySettings.read().set("cc.access", "audit").build().withQualifiedNames(),

@@ -81,7 +81,7 @@ public final class ChatService {
       endpoint = gateway.choose(llm, false);
       gateway.checkBudget(tenant, who.keyId(), llm);
     } catch (ChatRefused refused) {
-      audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, refused.code(), List.of(), millis(start)));
+      audit.recordDenial(tenant, base, refused.code(), start);
       throw refused;
     }
     LlmGateway.Reply reply;

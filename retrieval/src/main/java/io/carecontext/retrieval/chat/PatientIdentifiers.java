@@ -11,7 +11,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.hl7.fhir.r4.model.ContactPoint;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Identifier;
@@ -30,23 +33,36 @@ public final class PatientIdentifiers {
   private PatientIdentifiers() {}
 
   public static KnownIdentifiers load(TenantTransactions tx, TenantKeys keys, TenantId tenant, String patientId) {
+    return loadAll(tx, keys, tenant, List.of(patientId)).get(patientId);
+  }
+
+  /** The known identifiers of each of the patients, read in one statement. */
+  public static Map<String, KnownIdentifiers> loadAll(TenantTransactions tx, TenantKeys keys, TenantId tenant,
+                                                      Collection<String> patientIds) {
     var cipher = keys.cipher(tenant);
     return tx.run(tenant, PolicySettings.ingest(), c -> {
-      List<Resource> resources = new ArrayList<>();
+      Map<String, List<Resource>> byPatient = new LinkedHashMap<>();
+      patientIds.forEach(p -> byPatient.put(p, new ArrayList<>()));
       try (PreparedStatement ps = c.prepareStatement("""
-          SELECT resource_type, resource_id, version_id, body FROM resources WHERE NOT deleted AND (
-            (resource_type IN ('Patient', 'RelatedPerson') AND patient_id = ?)
-            OR (resource_type = 'Practitioner' AND resource_id IN (SELECT practitioner_id FROM care_links WHERE patient_id = ?)))""")) {
-        ps.setString(1, patientId);
-        ps.setString(2, patientId);
+          SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body FROM resources r
+          WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson') AND r.patient_id = ANY (?)
+          UNION ALL
+          SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body
+          FROM (SELECT DISTINCT patient_id, practitioner_id FROM care_links WHERE patient_id = ANY (?)) l
+          JOIN resources r ON r.resource_type = 'Practitioner' AND r.resource_id = l.practitioner_id AND NOT r.deleted""")) {
+        String[] ids = patientIds.toArray(String[]::new);
+        ps.setObject(1, ids);
+        ps.setObject(2, ids);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            resources.add(Fhir.parseResource(cipher.decryptToString(rs.getBytes(4),
-                Aad.resource(tenant, rs.getString(1), rs.getString(2), rs.getLong(3)))));
+            byPatient.get(rs.getString(1)).add(Fhir.parseResource(cipher.decryptToString(rs.getBytes(5),
+                Aad.resource(tenant, rs.getString(2), rs.getString(3), rs.getLong(4)))));
           }
         }
       }
-      return extract(resources);
+      Map<String, KnownIdentifiers> out = new LinkedHashMap<>();
+      byPatient.forEach((p, resources) -> out.put(p, extract(resources)));
+      return out;
     });
   }
 

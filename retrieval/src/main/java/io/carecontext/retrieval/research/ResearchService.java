@@ -98,10 +98,7 @@ public final class ResearchService {
 
   /** The RLS settings of a research query: the role's categories, types and labels, consent per row. */
   public static PolicySettings settings(TenantPolicy policy, RolePolicy rp) {
-    return PolicySettings.read().set("cc.access", "research")
-        .categories(rp.categories())
-        .list("cc.types", rp.resourceTypes().contains("*") ? List.of("*") : rp.resourceTypes())
-        .labels(rp.labels())
+    return rp.scope(PolicySettings.read().set("cc.access", "research"))
         .set("cc.purpose", PURPOSE)
         .set("cc.consent_mode", policy.consentMode())
         .build().withQualifiedNames();
@@ -145,10 +142,11 @@ public final class ResearchService {
     }
     String[] texts = new String[rows.size()];
     String[] subjects = new String[rows.size()];
+    Map<String, KnownIdentifiers> identifiers = PatientIdentifiers.loadAll(tx, keys, tenant, byPatient.keySet());
     int n = 0;
     for (Map.Entry<String, List<Integer>> e : byPatient.entrySet()) {
       String subject = "S" + (++n);
-      KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, e.getKey());
+      KnownIdentifiers known = identifiers.get(e.getKey());
       List<String> own = e.getValue().stream().map(i -> rows.get(i).text()).toList();
       List<String> clean = Deidentifier.deidentify(own, known, DatePolicy.YEAR, 0).texts();
       for (int j = 0; j < own.size(); j++) {
@@ -167,8 +165,6 @@ public final class ResearchService {
 
   private AccessDenied deny(TenantId tenant, AuditEntry base, int status, String code, String message, String reason,
                             long start) {
-    UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, reason, List.of(),
-        (System.nanoTime() - start) / 1_000_000));
-    return new AccessDenied(status, code, message, reason, id, 0);
+    return new AccessDenied(status, code, message, reason, audit.recordDenial(tenant, base, reason, start), 0);
   }
 }

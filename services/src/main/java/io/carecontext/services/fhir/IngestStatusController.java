@@ -46,21 +46,20 @@ public class IngestStatusController {
   public Map<String, Object> status(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
     TenantId t = caller.requireTenantAdmin(tenant);
     tenants.active(t).orElseThrow(ApiException::tenantNotFound);
+    EmbeddingWorker.OutboxDepth depth = worker.outboxDepth(t); // the same counts /metrics reports
     Map<String, Object> status = tx.run(t, PolicySettings.ingest(), c -> {
       Map<String, Object> out = new LinkedHashMap<>();
+      out.put("outboxDepth", depth.ready());
+      out.put("parked", depth.parked());
       try (PreparedStatement ps = c.prepareStatement("""
-          SELECT (SELECT count(*) FROM outbox WHERE parked_at IS NULL),
-                 (SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL),
-                 (SELECT count(*) FROM resources WHERE NOT deleted),
+          SELECT (SELECT count(*) FROM resources WHERE NOT deleted),
                  (SELECT count(*) FROM chunks),
                  (SELECT count(*) FROM embedding_cache)""");
           ResultSet rs = ps.executeQuery()) {
         rs.next();
-        out.put("outboxDepth", rs.getLong(1));
-        out.put("parked", rs.getLong(2));
-        out.put("resources", rs.getLong(3));
-        out.put("chunks", rs.getLong(4));
-        out.put("cachedEmbeddings", rs.getLong(5));
+        out.put("resources", rs.getLong(1));
+        out.put("chunks", rs.getLong(2));
+        out.put("cachedEmbeddings", rs.getLong(3));
       }
       return out;
     });
