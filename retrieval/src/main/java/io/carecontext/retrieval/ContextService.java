@@ -107,8 +107,8 @@ public final class ContextService {
 
   /**
    * The decision's facts and the search in one statement, sent with the RLS settings in one round
-   * trip. The consent state comes from the {@code subject_consent_state} view, the one the chunk
-   * policy reads; the search runs only for a known patient inside the care relationship (when one
+   * trip. The consent facts come from the {@code subject_consent_summary} view, the one the chunk
+   * policy asks first; the search runs only for a known patient inside the care relationship (when one
    * is required), and RLS repeats every other condition. Exact top-k by cosine distance over one
    * patient's chunks (btree on patient_id: recall 1.0).
    */
@@ -118,10 +118,8 @@ public final class ContextService {
       FROM (SELECT EXISTS (SELECT 1 FROM {schema}.resources
                            WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted) AS patient_exists,
                    EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?) AS care_link,
-                   s.base_allows, cardinality(s.permitted_classes) + cardinality(s.permitted_labels) > 0 AS exceptions,
-                   s.any_deny, cardinality(s.denied_classes) > 0 AS denied_classes,
-                   cardinality(s.denied_labels) > 0 AS denied_labels
-            FROM {schema}.subject_consent_state s) d
+                   s.base_allows, s.exceptions, s.any_deny, s.denied_classes, s.denied_labels
+            FROM {schema}.subject_consent_summary s) d
       LEFT JOIN LATERAL (
         SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
                embedding <=> ? AS distance

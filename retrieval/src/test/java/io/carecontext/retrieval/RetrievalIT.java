@@ -57,6 +57,7 @@ class RetrievalIT {
     patient(store, "p-other", "permit", null, false, 2);
     patient(store, "p-class", "permit", "{\"type\":\"deny\",\"class\":[{\"code\":\"DocumentReference\"}]}", true, 0);
     patient(store, "p-label", "permit", "{\"type\":\"deny\",\"securityLabel\":[{\"code\":\"PSY\"}]}", true, 0);
+    patient(store, "p-labs-only", "deny", "{\"type\":\"permit\",\"class\":[{\"code\":\"Observation\"}]}", true, 3);
     new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
     audit = new AuditLog(platform.tx, platform.keys);
     service = new ContextService(platform.tx, platform.keys, audit);
@@ -165,6 +166,13 @@ class RetrievalIT {
   }
 
   @Test
+  void aDenyingConsentLetsItsExceptedClassesThroughAndNothingElse() {
+    ContextResult r = ask(CLINICIAN, "p-labs-only", "TREAT", null);
+    assertThat(r.chunks()).isNotEmpty();
+    assertThat(r.chunks()).extracting(ContextChunk::resource).allMatch(x -> x.startsWith("Observation/"));
+  }
+
+  @Test
   void billingSeesOnlyAdministrativeResourceTypes() {
     ContextResult r = ask(BILLING, "p-ok", "HPAYMT", null);
     assertThat(r.chunks()).extracting(ContextChunk::resource).allMatch(x -> x.startsWith("Encounter/"));
@@ -212,6 +220,9 @@ class RetrievalIT {
         "resource_type = 'DocumentReference'")).isZero();
     assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-label", "TREAT", false),
         "'PSY' = ANY (security_labels)")).isZero();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false))).isPositive();
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false),
+        "resource_type <> 'Observation'")).isZero();
     RolePolicy billing = POLICY.roles().get("billing");
     assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false),
         "resource_type <> 'Encounter'")).isZero();

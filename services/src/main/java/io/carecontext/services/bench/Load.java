@@ -19,9 +19,14 @@ final class Load {
 
   static final double WARM_UP_SECONDS = 3;
 
-  static long[] run(int clients, double seconds, IntConsumer call) throws Exception {
+  /** The latencies of every call in the measured window, and the cores each side kept busy. */
+  record Result(long[] nanos, double[] cores) {}
+
+  static Result run(int clients, double seconds, IntConsumer call) throws Exception {
     measure(clients, Math.min(WARM_UP_SECONDS, seconds), call);
-    return measure(clients, seconds, call);
+    CpuUse start = CpuUse.now();
+    long[] nanos = measure(clients, seconds, call);
+    return new Result(nanos, CpuUse.now().coresSince(start));
   }
 
   private static long[] measure(int clients, double seconds, IntConsumer call) throws Exception {

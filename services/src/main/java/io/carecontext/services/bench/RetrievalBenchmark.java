@@ -51,7 +51,7 @@ public final class RetrievalBenchmark {
   private RetrievalBenchmark() {}
 
   public static void run(CareContextServer server, int tenants, int patients, int chunks, int clients, double seconds,
-                         PrintStream out) throws Exception {
+                         boolean keep, PrintStream out) throws Exception {
     var ctx = server.context();
     TenantProvisioner provisioner = ctx.getBean(TenantProvisioner.class);
     TenantTransactions tx = ctx.getBean(TenantTransactions.class);
@@ -117,6 +117,10 @@ public final class RetrievalBenchmark {
         + "HTTP end to end p99: %.1f ms repeated questions, %.1f ms every question new (target ≤ 50 ms)%n",
         coreStats.qps() / tuned.qps(), coreStats.qps() / created.qps(), http.percentileMillis(99),
         httpNew.percentileMillis(99));
+    if (keep) {
+      out.printf("kept tenants %s and table bench_langchain4j%n", ids);
+      return;
+    }
     for (TenantId t : ids) {
       provisioner.delete(t);
     }
@@ -235,7 +239,7 @@ public final class RetrievalBenchmark {
     HttpClient http = HttpClient.newHttpClient();
     String[] questions = {"recent HbA1c trend", "blood pressure control", "medication changes", "allergies", "last visit"};
     java.util.concurrent.atomic.AtomicLong unique = new java.util.concurrent.atomic.AtomicLong();
-    long[] lat = Load.run(clients, seconds, i -> {
+    Load.Result lat = Load.run(clients, seconds, i -> {
       int t = i % ids.size();
       String question = questions[i % questions.length] + (everyQuestionNew ? " #" + unique.incrementAndGet() : "");
       String r = send(http, server, "POST", "/v1/" + ids.get(t) + "/patients/" + patient(i, patients) + "/context",

@@ -3,7 +3,11 @@ package io.carecontext.services.bench;
 import java.util.Arrays;
 
 /** Latencies of one benchmark run and the figures printed from them. */
-record Stats(String name, long[] nanos, double seconds, double recall) {
+record Stats(String name, long[] nanos, double[] cores, double seconds, double recall) {
+
+  Stats(String name, Load.Result run, double seconds, double recall) {
+    this(name, run.nanos(), run.cores(), seconds, recall);
+  }
 
   double qps() {
     return nanos.length / seconds;
@@ -19,14 +23,14 @@ record Stats(String name, long[] nanos, double seconds, double recall) {
   }
 
   String row(Stats tuned, Stats asCreated) {
-    return String.format("| %-38s | %9.1f | %8.2f | %8.2f | %8.2f | %6.3f | %8s | %9s |", name, qps(),
+    return String.format("| %-38s | %9.1f | %8.2f | %8.2f | %8.2f | %6.3f | %8s | %9s | %4.2f | %4.2f |", name, qps(),
         percentileMillis(50), percentileMillis(95), percentileMillis(99), recall,
         tuned == null ? "" : String.format("%.2fx", qps() / tuned.qps()),
-        asCreated == null ? "" : String.format("%.1fx", qps() / asCreated.qps()));
+        asCreated == null ? "" : String.format("%.1fx", qps() / asCreated.qps()), cores[0], cores[1]);
   }
 
   static String header() {
-    return "| run                                    |       QPS | p50 (ms) | p95 (ms) | p99 (ms) | rec@10 |  ÷ tuned | ÷ created |\n"
-        + "|----------------------------------------|-----------|----------|----------|----------|--------|----------|-----------|";
+    return "| run                                    |       QPS | p50 (ms) | p95 (ms) | p99 (ms) | rec@10 |  ÷ tuned | ÷ created |  JVM |   PG |\n"
+        + "|----------------------------------------|-----------|----------|----------|----------|--------|----------|-----------|------|------|";
   }
 }

@@ -176,11 +176,13 @@ final class RuntimeCommands {
       @Option(names = "--chunks", defaultValue = "50", description = "chunks per patient") int chunks;
       @Option(names = "--clients", defaultValue = "8") int clients;
       @Option(names = "--seconds", defaultValue = "15", description = "measured seconds per run") double seconds;
+      @Option(names = "--keep", description = "keep the benchmark tenants (bench0, bench1, …) afterwards, "
+          + "to inspect plans or rerun queries by hand; the next run replaces them") boolean keep;
 
       @Override
       public Integer call() throws Exception {
         try (CareContextServer server = server()) {
-          RetrievalBenchmark.run(server, tenants, patients, chunks, clients, seconds, System.out);
+          RetrievalBenchmark.run(server, tenants, patients, chunks, clients, seconds, keep, System.out);
         }
         return 0;
       }
