@@ -64,6 +64,11 @@ class TenantCipherTest {
     assertThatThrownBy(() -> cipher.decrypt(new byte[5], AAD))
         .isInstanceOf(DecryptionException.class)
         .hasMessageContaining("too short");
+    // The thread's cipher is reused: a failed call leaves nothing behind for the next one.
+    assertThat(cipher.decryptToString(sealed, AAD)).isEqualTo(PHI);
+    TenantCipher other = new TenantCipher(DataKey.generate(RANDOM));
+    assertThat(other.decryptToString(other.encryptString(PHI, AAD), AAD)).isEqualTo(PHI);
+    assertThat(cipher.decryptToString(sealed, AAD)).isEqualTo(PHI);
   }
 
   @Test

