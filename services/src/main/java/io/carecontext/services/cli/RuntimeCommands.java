@@ -171,11 +171,13 @@ final class RuntimeCommands {
     @Command(name = "retrieval", description = "Context queries: HTTP end to end, the retrieval core, and "
         + "LangChain4j's PgVectorEmbeddingStore as created and tuned, in one run.")
     static final class Retrieval implements Callable<Integer> {
-      @Option(names = "--tenants", defaultValue = "3") int tenants;
-      @Option(names = "--patients", defaultValue = "500", description = "patients per tenant") int patients;
-      @Option(names = "--chunks", defaultValue = "50", description = "chunks per patient") int chunks;
-      @Option(names = "--clients", defaultValue = "8") int clients;
-      @Option(names = "--seconds", defaultValue = "15", description = "measured seconds per run") double seconds;
+      @Option(names = "--tenants", defaultValue = "3", description = "tenants (default ${DEFAULT-VALUE})") int tenants;
+      @Option(names = "--patients", defaultValue = "2000", description = "patients per tenant (default ${DEFAULT-VALUE})")
+      int patients;
+      @Option(names = "--chunks", defaultValue = "50", description = "chunks per patient (default ${DEFAULT-VALUE})") int chunks;
+      @Option(names = "--clients", defaultValue = "8", description = "concurrent clients (default ${DEFAULT-VALUE})") int clients;
+      @Option(names = "--seconds", defaultValue = "60", description = "measured seconds per run, after a warm-up "
+          + "(default ${DEFAULT-VALUE})") double seconds;
       @Option(names = "--keep", description = "keep the benchmark tenants (bench0, bench1, …) afterwards, "
           + "to inspect plans or rerun queries by hand; the next run replaces them") boolean keep;
 
