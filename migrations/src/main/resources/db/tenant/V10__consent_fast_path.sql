@@ -27,6 +27,22 @@ CREATE VIEW subject_consent_summary WITH (security_invoker = true) AS
 
 GRANT SELECT ON subject_consent_summary TO ${tenant_role};
 
+-- V8's state view takes its verdict from the summary, so the rule "deny wins; a permit allows;
+-- without either the tenant's mode decides" is written once. Same columns, same values.
+CREATE OR REPLACE VIEW subject_consent_state WITH (security_invoker = true) AS
+  SELECT
+    s.base_allows,
+    s.any_deny,
+    coalesce((SELECT array_agg(DISTINCT c) FROM subject_consents r, unnest(r.denied_classes) AS c
+              WHERE r.decision = 'permit'), '{}') AS denied_classes,
+    coalesce((SELECT array_agg(DISTINCT l) FROM subject_consents r, unnest(r.denied_labels) AS l
+              WHERE r.decision = 'permit'), '{}') AS denied_labels,
+    coalesce((SELECT array_agg(DISTINCT c) FROM subject_consents r, unnest(r.permitted_classes) AS c
+              WHERE r.decision = 'deny'), '{}') AS permitted_classes,
+    coalesce((SELECT array_agg(DISTINCT l) FROM subject_consents r, unnest(r.permitted_labels) AS l
+              WHERE r.decision = 'deny'), '{}') AS permitted_labels
+  FROM subject_consent_summary s;
+
 -- Whether consent lets one row of the subject through: V8's rule for a single row (deny wins;
 -- a permit's class and label exclusions hold; a deny's class and label exceptions let rows
 -- through). The view is named with its schema: the function runs under whatever search path

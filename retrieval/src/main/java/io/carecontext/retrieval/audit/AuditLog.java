@@ -15,6 +15,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -93,10 +95,10 @@ public final class AuditLog {
         e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds(), e.model(), promptHash, responseHash,
         queryEnc, promptEnc, responseEnc, e.details(), latency);
     // OffsetDateTime, not Timestamp: pgjdbc binds a Timestamp through a Calendar, 5 % of a request's Java time.
-    Object[] values = {id, java.time.OffsetDateTime.ofInstant(at, java.time.ZoneOffset.UTC), e.principal(), e.keyId(), c.createArrayOf("text", e.roles().toArray()),
-        e.patientId(), e.purpose(), e.action(), decision, e.reason(), e.breakGlass(),
-        c.createArrayOf("bigint", e.chunkIds().toArray()), e.model(), promptHash, responseHash, queryEnc, promptEnc,
-        responseEnc, e.details(), latency};
+    Object[] values = {id, OffsetDateTime.ofInstant(at, ZoneOffset.UTC), e.principal(), e.keyId(),
+        c.createArrayOf("text", e.roles().toArray()), e.patientId(), e.purpose(), e.action(), decision, e.reason(),
+        e.breakGlass(), c.createArrayOf("bigint", e.chunkIds().toArray()), e.model(), promptHash, responseHash,
+        queryEnc, promptEnc, responseEnc, e.details(), latency};
     int shard = ThreadLocalRandom.current().nextInt(SHARDS);
     try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, commit ? APPEND_AND_COMMIT : APPEND))) {
       ps.setBytes(1, payload);
