@@ -185,6 +185,9 @@ public final class PlatformDatabase implements AutoCloseable {
     hc.setConnectionTimeout(10_000);
     hc.addDataSourceProperty("ApplicationName", name);
     hc.addDataSourceProperty("reWriteBatchedInserts", "true");
+    // A constraint violation's DETAIL quotes the row ("Failing row contains (...)", "Key (...)=(...)"):
+    // PHI that must not reach an exception message or a log.
+    hc.addDataSourceProperty("logServerErrorDetail", "false");
     return new HikariDataSource(hc);
   }
 

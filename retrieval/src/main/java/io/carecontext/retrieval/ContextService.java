@@ -29,8 +29,8 @@ import java.util.regex.Pattern;
  * The read path: role policy and purpose of use, care relationship, consent, then an exact
  * nearest-neighbour search within one patient — under the tenant's role with RLS settings that
  * repeat every decision, so the database refuses what the application should never ask for.
- * Every request, allowed or denied, writes one audit row; for allowed ones in the same
- * transaction as the search, so no result leaves without its audit row.
+ * Every request, allowed or denied, writes one audit row, and its chunks are returned only after
+ * that row is committed, so no result leaves without its audit row.
  */
 public final class ContextService {
 
@@ -92,18 +92,23 @@ public final class ContextService {
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
     AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? "{\"breakGlass\":true,\"reviewRequired\":true}" : "{}");
     boolean careRequired = policy.careRelationship() && rp.careRelationship() && !breakGlass;
+    // A read-only transaction that commits in the same round trip, unless break-glass has its window to open.
     Outcome outcome = tx.run(tenant, settings(policy, rp, patientId, q.purposeOfUse(),
-            breakGlass && rp.breakGlassOverridesConsent()), TenantSql.of(tenant, DECIDE_AND_SEARCH),
+            breakGlass && rp.breakGlassOverridesConsent()),
+        TenantSql.of(tenant, breakGlass ? DECIDE_AND_SEARCH : DECIDE_AND_SEARCH + TenantTransactions.AND_COMMIT),
         List.of(patientId, patientId, who.practitionerId() == null ? "" : who.practitionerId(), new PGvector(q.vector()),
             patientId, !careRequired, k),
         (c, rows) -> decide(c, rows, tenant, rp, who, patientId, careRequired, breakGlass, entry, start));
-    if (outcome.denied != null) {
-      throw outcome.denied;
+    // The chunks stay here until their audit row is committed (group commit with concurrent requests).
+    UUID auditId = audit.record(tenant, outcome.audit());
+    if (outcome.status() != 0) {
+      throw new AccessDenied(outcome.status(), outcome.code(), outcome.message(), outcome.audit().reason(), auditId, 0);
     }
-    return new ContextResult(outcome.chunks, outcome.auditId, role, breakGlass);
+    return new ContextResult(outcome.chunks(), auditId, role, breakGlass);
   }
 
-  private record Outcome(List<ContextChunk> chunks, UUID auditId, AccessDenied denied) {}
+  /** What the read transaction decided and found; a status of 0 means allowed. */
+  private record Outcome(List<ContextChunk> chunks, AuditEntry audit, int status, String code, String message) {}
 
   /**
    * The decision's facts and the search in one statement, sent with the RLS settings in one round
@@ -160,12 +165,10 @@ public final class ContextService {
       reason = facts.consentReason();
     }
     if (reason != null) {
-      UUID id = audit.appendAndCommit(c, tenant,
-          entry.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start)));
-      int status = reason.equals("break_glass_expired") ? 403 : 404;
-      String code = status == 403 ? "forbidden" : "patient_not_found";
-      String message = status == 403 ? "the break-glass window for this patient has closed" : NOT_FOUND;
-      return new Outcome(null, id, new AccessDenied(status, code, message, reason, id, 0));
+      AuditEntry denied = entry.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start));
+      return reason.equals("break_glass_expired")
+          ? new Outcome(List.of(), denied, 403, "forbidden", "the break-glass window for this patient has closed")
+          : new Outcome(List.of(), denied, 404, "patient_not_found", NOT_FOUND);
     }
     String why = breakGlass ? "break_glass" : "allowed";
     if (chunks.isEmpty()) {
@@ -175,9 +178,8 @@ public final class ContextService {
       }
     }
     AuditEntry.Decision d = why.startsWith("consent_") ? AuditEntry.Decision.DENIED : AuditEntry.Decision.ALLOWED;
-    UUID id = audit.appendAndCommit(c, tenant, entry.withResult(d, why,
-        chunks.stream().map(ContextChunk::chunkId).toList(), millis(start)));
-    return new Outcome(chunks, id, null);
+    return new Outcome(chunks, entry.withResult(d, why, chunks.stream().map(ContextChunk::chunkId).toList(),
+        millis(start)), 0, null, null);
   }
 
   /** The patient-level facts of one decision. */

@@ -15,9 +15,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -28,9 +25,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The tenant's append-only audit trail. Each row is chained to the previous row of its shard
- * (SHA-256 over the previous hash, the sequence number and the row's canonical payload); the chain
- * head moves in the same statement that inserts the row. Written inside the caller's transaction,
- * so a query whose audit row cannot be written returns nothing (fail closed).
+ * (SHA-256 over the previous hash, the sequence number and the row's canonical payload), and the
+ * chain head moves in the statement that inserts the row. Rows are written with group commit
+ * ({@link #record}): the caller waits until its row is committed, so a query whose audit row cannot
+ * be written returns nothing (fail closed).
  */
 public final class AuditLog {
 
@@ -61,49 +59,36 @@ public final class AuditLog {
 
   private final TenantTransactions tx;
   private final TenantKeys keys;
+  private final AuditGroupCommit groupCommit;
 
   public AuditLog(TenantTransactions tx, TenantKeys keys) {
     this.tx = tx;
     this.keys = keys;
+    this.groupCommit = new AuditGroupCommit(tx, recordSettings(), this::recordAlone, () -> ThreadLocalRandom.current().nextInt(SHARDS));
   }
 
-  /** Appends inside the caller's tenant transaction; throws if the row cannot be written. */
-  public UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
-    return append(c, tenant, e, false);
+  /** Writes one prepared row in a transaction of its own, on a free chain head. */
+  UUID recordAlone(TenantId tenant, AuditRow row) {
+    return tx.run(tenant, recordSettings(), c -> write(c, tenant, row, true));
   }
 
   /**
-   * Appends as the last statement of the caller's tenant transaction and commits it in the same
-   * round trip. If the row cannot be written, nothing is committed.
+   * Appends inside the caller's tenant transaction, on a free chain head, which it holds until that
+   * transaction ends; throws if the row cannot be written.
    */
-  public UUID appendAndCommit(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
-    return append(c, tenant, e, true);
+  public UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
+    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), false);
   }
 
-  private UUID append(Connection c, TenantId tenant, AuditEntry e, boolean commit) throws SQLException {
-    UUID id = timeOrderedId();
-    Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    TenantCipher cipher = keys.cipher(tenant);
-    byte[] queryEnc = encrypt(cipher, tenant, "query", e.queryText());
-    byte[] promptEnc = encrypt(cipher, tenant, "prompt", e.promptBody());
-    byte[] responseEnc = encrypt(cipher, tenant, "response", e.responseBody());
-    byte[] promptHash = AuditPayload.sha256(bytes(e.promptBody()));
-    byte[] responseHash = AuditPayload.sha256(bytes(e.responseBody()));
-    String decision = e.decision().name().toLowerCase(java.util.Locale.ROOT);
-    Integer latency = (int) Math.min(Integer.MAX_VALUE, e.latencyMillis());
-    byte[] payload = AuditPayload.of(id.toString(), at, e.principal(), e.keyId(), e.roles(), e.patientId(), e.purpose(),
-        e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds(), e.model(), promptHash, responseHash,
-        queryEnc, promptEnc, responseEnc, e.details(), latency);
-    // OffsetDateTime, not Timestamp: pgjdbc binds a Timestamp through a Calendar, 5 % of a request's Java time.
-    Object[] values = {id, OffsetDateTime.ofInstant(at, ZoneOffset.UTC), e.principal(), e.keyId(),
-        c.createArrayOf("text", e.roles().toArray()), e.patientId(), e.purpose(), e.action(), decision, e.reason(),
-        e.breakGlass(), c.createArrayOf("bigint", e.chunkIds().toArray()), e.model(), promptHash, responseHash,
-        queryEnc, promptEnc, responseEnc, e.details(), latency};
+  private UUID write(Connection c, TenantId tenant, AuditRow r, boolean commit) throws SQLException {
+    Object[] values = {r.id(), r.atUtc(), r.principal(), r.keyId(), r.roles(), r.patientId(), r.purpose(), r.action(),
+        r.decision(), r.reason(), r.breakGlass(), r.chunkIds(), r.model(), r.promptHash(), r.responseHash(),
+        r.queryEnc(), r.promptEnc(), r.responseEnc(), r.details(), r.latency()};
     int shard = ThreadLocalRandom.current().nextInt(SHARDS);
     try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, commit ? APPEND_AND_COMMIT : APPEND))) {
-      ps.setBytes(1, payload);
+      ps.setBytes(1, r.payload());
       ps.setInt(2, shard);
-      ps.setBytes(3, payload);
+      ps.setBytes(3, r.payload());
       ps.setInt(4, shard);
       for (int i = 0; i < values.length; i++) {
         ps.setObject(i + 5, values[i]);
@@ -112,19 +97,7 @@ public final class AuditLog {
         throw new SQLException("audit chain head missing");
       }
     }
-    return id;
-  }
-
-  /**
-   * A version-7 style UUID: milliseconds first, then random bits, so new rows land at the right
-   * edge of the primary-key index instead of on a random page. Not a secret: audit ids grant
-   * nothing.
-   */
-  static UUID timeOrderedId() {
-    ThreadLocalRandom r = ThreadLocalRandom.current();
-    long msb = (System.currentTimeMillis() << 16) | 0x7000L | (r.nextLong() & 0x0FFFL);
-    long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
-    return new UUID(msb, lsb);
+    return r.id();
   }
 
   /** Records a denial taken before any tenant data was read, with its true reason; returns its id. */
@@ -133,11 +106,23 @@ public final class AuditLog {
         (System.nanoTime() - startNanos) / 1_000_000));
   }
 
-  /** Appends in a transaction of its own (decisions taken before any tenant data was read). */
+  /**
+   * Appends and returns once the row is committed, in one transaction with the rows of the other
+   * requests waiting at the same moment ({@link AuditGroupCommit}). Callers hold their results
+   * until this returns, so nothing leaves without its audit row; if the row cannot be written it
+   * throws {@link AuditUnavailableException} and the caller returns nothing.
+   */
   public UUID record(TenantId tenant, AuditEntry e) {
-    return tx.run(tenant, PolicySettings.read().set("cc.access", "audit").build().withQualifiedNames(),
-        c -> appendAndCommit(c, tenant, e));
+    return groupCommit.append(tenant, AuditRow.of(tenant, keys.cipher(tenant), e));
   }
+
+  /** How well group commit combines: rows written, commits, rows written one at a time after a failed batch. */
+  public GroupCommitStats groupCommitStats() {
+    return groupCommit.stats();
+  }
+
+  /** Counters since start; {@code rows / commits} is the mean number of audit rows per commit. */
+  public record GroupCommitStats(long rows, long commits, long fallbacks) {}
 
   /** Recomputes every shard's chain from its anchor (or genesis) to its head. */
   public AuditVerification verify(TenantId tenant) {
@@ -348,20 +333,16 @@ public final class AuditLog {
         rs.getString("details"), lat);
   }
 
+  static PolicySettings recordSettings() {
+    return PolicySettings.read().set("cc.access", "audit").build().withQualifiedNames();
+  }
+
   private static PolicySettings auditSettings() {
     return PolicySettings.read().set("cc.access", "audit").build();
   }
 
-  private static byte[] encrypt(TenantCipher cipher, TenantId tenant, String field, String text) {
-    return text == null ? null : cipher.encryptString(text, Aad.audit(tenant, field));
-  }
-
   private static String decrypt(TenantCipher cipher, TenantId tenant, String field, byte[] data) {
     return data == null ? null : cipher.decryptToString(data, Aad.audit(tenant, field));
-  }
-
-  private static byte[] bytes(String s) {
-    return s == null ? null : s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static byte[] concat(byte[] a, byte[] b) {

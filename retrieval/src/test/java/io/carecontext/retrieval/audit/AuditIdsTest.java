@@ -11,9 +11,9 @@ class AuditIdsTest {
 
   @Test
   void auditIdsAreVersionSevenUuidsThatStartWithTheTime() throws InterruptedException {
-    UUID first = AuditLog.timeOrderedId();
+    UUID first = AuditRow.timeOrderedId();
     Thread.sleep(3);
-    UUID later = AuditLog.timeOrderedId();
+    UUID later = AuditRow.timeOrderedId();
     assertThat(first.version()).isEqualTo(7);
     assertThat(first.variant()).isEqualTo(2);
     assertThat(later.getMostSignificantBits() >>> 16).isGreaterThan(first.getMostSignificantBits() >>> 16);
@@ -24,7 +24,7 @@ class AuditIdsTest {
   void auditIdsDoNotRepeat() {
     Set<UUID> ids = new HashSet<>();
     for (int i = 0; i < 100_000; i++) {
-      ids.add(AuditLog.timeOrderedId());
+      ids.add(AuditRow.timeOrderedId());
     }
     assertThat(ids).hasSize(100_000);
   }

@@ -180,11 +180,14 @@ final class RuntimeCommands {
           + "(default ${DEFAULT-VALUE})") double seconds;
       @Option(names = "--keep", description = "keep the benchmark tenants (bench0, bench1, …) afterwards, "
           + "to inspect plans or rerun queries by hand; the next run replaces them") boolean keep;
+      @Option(names = "--core-only", description = "only the retrieval core and the tuned LangChain4j store (the "
+          + "ratio that matters when working on the read path), without the HTTP runs and the untuned store")
+      boolean coreOnly;
 
       @Override
       public Integer call() throws Exception {
         try (CareContextServer server = server()) {
-          RetrievalBenchmark.run(server, tenants, patients, chunks, clients, seconds, keep, System.out);
+          RetrievalBenchmark.run(server, tenants, patients, chunks, clients, seconds, keep, coreOnly, System.out);
         }
         return 0;
       }

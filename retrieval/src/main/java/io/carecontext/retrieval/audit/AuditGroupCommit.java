@@ -1,0 +1,283 @@
+package io.carecontext.retrieval.audit;
+
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantSql;
+import io.carecontext.migrations.TenantTransactions;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
+import java.util.function.IntSupplier;
+
+/**
+ * Group commit for the audit trail: the rows of a tenant's requests that are waiting at the same
+ * moment are appended in one transaction, one statement and one WAL flush, instead of one write
+ * transaction per request. Tenants do not wait for each other: each has its own queue and writer.
+ *
+ * <p><b>Flat combining.</b> A caller queues its row and takes its tenant's writer lock. Whoever
+ * holds the lock writes every queued row (its own and those of the callers queued behind it) and
+ * completes them, so a caller whose row an earlier holder wrote returns as soon as it gets the
+ * lock. No thread hand-off, no writer thread. A caller returns only once its row is committed, so no result
+ * leaves before its audit row is durable; if the row cannot be written, the caller gets
+ * {@link AuditLog.AuditUnavailableException} (fail closed).
+ *
+ * <p><b>Chaining.</b> The writer keeps, per tenant, the head of the one shard it appends to,
+ * computes the rows' hashes itself ({@link AuditPayload#rowHash}, the verifier's own function)
+ * and moves the head with a compare-and-set in the statement that inserts the rows. If anyone else
+ * moved that head or holds it (another process, or the row-at-a-time path), the update matches
+ * nothing, without waiting; the rows get no shard and {@code shard NOT NULL} refuses them: nothing
+ * of the batch is committed.
+ * The writer then forgets those heads and writes each row of the batch on the row-at-a-time path,
+ * which locks the current head of a free shard, so one bad row fails only its own request.
+ */
+final class AuditGroupCommit {
+
+  /** Rows per transaction at most; more waiting rows go in the next one. */
+  static final int MAX_BATCH = 64;
+
+  // The same text whatever the batch size (arrays, not a VALUES list), so each connection prepares
+  // it once per tenant. Roles and chunk ids travel as array literals (an array of arrays must be
+  // rectangular). Sent with the tenant's settings and the COMMIT in one round trip.
+  private static final String APPEND_ROWS = """
+      WITH h AS (
+        UPDATE {schema}.audit_heads SET seq = ?, head = ?
+        WHERE shard = (SELECT shard FROM {schema}.audit_heads WHERE shard = ? AND seq = ? AND head = ?
+                       FOR UPDATE SKIP LOCKED)
+        RETURNING shard),
+      ins AS (
+        INSERT INTO {schema}.audit_log (shard, audit_id, at, principal, key_id, roles, patient_id, purpose, action,
+                                        decision, reason, break_glass, chunk_ids, model, prompt_hash, response_hash,
+                                        query_enc, prompt_enc, response_enc, details, latency_ms, seq, prev_hash,
+                                        row_hash)
+        SELECT (SELECT shard FROM h), r.audit_id, r.at, r.principal, r.key_id, r.roles::text[], r.patient_id,
+               r.purpose, r.action, r.decision, r.reason, r.break_glass, r.chunk_ids::bigint[], r.model,
+               r.prompt_hash, r.response_hash, r.query_enc, r.prompt_enc, r.response_enc, r.details, r.latency_ms,
+               r.seq, r.prev_hash, r.row_hash
+        FROM unnest(?::uuid[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                    ?::text[], ?::text[], ?::boolean[], ?::text[], ?::text[], ?::bytea[], ?::bytea[], ?::bytea[],
+                    ?::bytea[], ?::bytea[], ?::text[], ?::int[], ?::bigint[], ?::bytea[], ?::bytea[])
+          AS r(audit_id, at, principal, key_id, roles, patient_id, purpose, action, decision, reason, break_glass,
+               chunk_ids, model, prompt_hash, response_hash, query_enc, prompt_enc, response_enc, details,
+               latency_ms, seq, prev_hash, row_hash)
+        RETURNING 1)
+      SELECT count(*) FROM ins""" + TenantTransactions.AND_COMMIT;
+  private static final String READ_HEAD = "SELECT seq, head FROM {schema}.audit_heads WHERE shard = ?";
+
+  private record Head(int shard, long seq, byte[] hash) {}
+
+  private static final class Pending {
+    final AuditRow row;
+    volatile boolean done;
+    RuntimeException failure;
+
+    Pending(AuditRow row) {
+      this.row = row;
+    }
+  }
+
+  /** One tenant's queue and writer, and the head of the shard its batches extend. */
+  private static final class Lane {
+    final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    final ReentrantLock writer = new ReentrantLock();
+    Head head; // guarded by writer; null until read, and after a failed batch
+  }
+
+  private final Map<TenantId, Lane> lanes = new ConcurrentHashMap<>();
+  private final TenantTransactions tx;
+  private final PolicySettings settings;
+  private final BiFunction<TenantId, AuditRow, UUID> rowAtATime;
+  private final IntSupplier shardPicker;
+  private final LongAdder rows = new LongAdder();
+  private final LongAdder commits = new LongAdder();
+  private final LongAdder fallbacks = new LongAdder();
+
+  /**
+   * @param settings the policy settings of an audit write transaction
+   * @param rowAtATime writes one row in a transaction of its own, on whichever head is free
+   * @param shardPicker the shard to extend with a tenant's batches, asked when no head is known for it
+   */
+  AuditGroupCommit(TenantTransactions tx, PolicySettings settings, BiFunction<TenantId, AuditRow, UUID> rowAtATime,
+                   IntSupplier shardPicker) {
+    this.tx = tx;
+    this.settings = settings;
+    this.rowAtATime = rowAtATime;
+    this.shardPicker = shardPicker;
+  }
+
+  /** Appends the row and returns once it is committed; throws if it could not be written. */
+  UUID append(TenantId tenant, AuditRow row) {
+    Lane lane = lanes.computeIfAbsent(tenant, t -> new Lane());
+    Pending mine = new Pending(row);
+    lane.queue.add(mine);
+    lane.writer.lock();
+    try {
+      while (!mine.done) {
+        writeQueued(tenant, lane);
+      }
+    } finally {
+      lane.writer.unlock();
+    }
+    if (mine.failure != null) {
+      throw mine.failure;
+    }
+    return row.id();
+  }
+
+  /** Rows written, transactions committed, and rows that went the row-at-a-time way after a failed batch. */
+  AuditLog.GroupCommitStats stats() {
+    return new AuditLog.GroupCommitStats(rows.sum(), commits.sum(), fallbacks.sum());
+  }
+
+  private void writeQueued(TenantId tenant, Lane lane) {
+    List<Pending> batch = new ArrayList<>();
+    for (Pending p; batch.size() < MAX_BATCH && (p = lane.queue.poll()) != null; ) {
+      batch.add(p);
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      Head head = lane.head != null ? lane.head : readHead(tenant, shardPicker.getAsInt());
+      lane.head = write(tenant, head, batch);
+      rows.add(batch.size());
+      commits.increment();
+      batch.forEach(p -> p.done = true);
+    } catch (RuntimeException batchFailed) {
+      lane.head = null;
+      for (Pending p : batch) {
+        try {
+          rowAtATime.apply(tenant, p.row);
+          rows.increment();
+          commits.increment();
+          fallbacks.increment();
+        } catch (RuntimeException e) {
+          p.failure = new AuditLog.AuditUnavailableException(e);
+        }
+        p.done = true;
+      }
+    }
+  }
+
+  /** Chains the rows onto the head, inserts them and moves the head, and commits; returns the new head. */
+  private Head write(TenantId tenant, Head head, List<Pending> batch) {
+    int n = batch.size();
+    String[] ids = new String[n];
+    String[] at = new String[n];
+    String[] principal = new String[n];
+    String[] keyId = new String[n];
+    String[] roles = new String[n];
+    String[] patient = new String[n];
+    String[] purpose = new String[n];
+    String[] action = new String[n];
+    String[] decision = new String[n];
+    String[] reason = new String[n];
+    Boolean[] breakGlass = new Boolean[n];
+    String[] chunkIds = new String[n];
+    String[] model = new String[n];
+    byte[][] promptHash = new byte[n][];
+    byte[][] responseHash = new byte[n][];
+    byte[][] queryEnc = new byte[n][];
+    byte[][] promptEnc = new byte[n][];
+    byte[][] responseEnc = new byte[n][];
+    String[] details = new String[n];
+    Integer[] latency = new Integer[n];
+    Long[] seq = new Long[n];
+    byte[][] prev = new byte[n][];
+    byte[][] hash = new byte[n][];
+    byte[] last = head.hash();
+    for (int i = 0; i < n; i++) {
+      AuditRow r = batch.get(i).row;
+      ids[i] = r.id().toString();
+      at[i] = r.at().toString();
+      principal[i] = r.principal();
+      keyId[i] = r.keyId();
+      roles[i] = textArray(r.roles());
+      patient[i] = r.patientId();
+      purpose[i] = r.purpose();
+      action[i] = r.action();
+      decision[i] = r.decision();
+      reason[i] = r.reason();
+      breakGlass[i] = r.breakGlass();
+      chunkIds[i] = numberArray(r.chunkIds());
+      model[i] = r.model();
+      promptHash[i] = r.promptHash();
+      responseHash[i] = r.responseHash();
+      queryEnc[i] = r.queryEnc();
+      promptEnc[i] = r.promptEnc();
+      responseEnc[i] = r.responseEnc();
+      details[i] = r.details();
+      latency[i] = r.latency();
+      seq[i] = head.seq() + i + 1;
+      prev[i] = last;
+      last = AuditPayload.rowHash(last, seq[i], r.payload());
+      hash[i] = last;
+    }
+    Head next = new Head(head.shard(), head.seq() + n, last);
+    List<Object> parameters = List.of(next.seq(), next.hash(), head.shard(), head.seq(), head.hash(), ids, at,
+        principal, keyId, roles, patient, purpose, action, decision, reason, breakGlass, chunkIds, model, promptHash,
+        responseHash, queryEnc, promptEnc, responseEnc, details, latency, seq, prev, hash);
+    return tx.run(tenant, settings, TenantSql.of(tenant, APPEND_ROWS), parameters, (c, written) -> {
+      if (!written.next() || written.getLong(1) != n) {
+        throw new SQLException("audit batch not written");
+      }
+      return next;
+    });
+  }
+
+  private Head readHead(TenantId tenant, int shard) {
+    return tx.run(tenant, settings, c -> {
+      try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, READ_HEAD))) {
+        ps.setInt(1, shard);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            throw new SQLException("audit chain head missing");
+          }
+          return new Head(shard, rs.getLong(1), rs.getBytes(2));
+        }
+      }
+    });
+  }
+
+  /** A PostgreSQL array literal of texts, each quoted and escaped. */
+  static String textArray(String[] values) {
+    StringBuilder b = new StringBuilder("{");
+    for (int i = 0; i < values.length; i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      if (values[i] == null) {
+        b.append("NULL");
+        continue;
+      }
+      b.append('"');
+      for (char ch : values[i].toCharArray()) {
+        if (ch == '"' || ch == '\\') {
+          b.append('\\');
+        }
+        b.append(ch);
+      }
+      b.append('"');
+    }
+    return b.append('}').toString();
+  }
+
+  private static String numberArray(Long[] values) {
+    StringBuilder b = new StringBuilder("{");
+    for (int i = 0; i < values.length; i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      b.append(values[i]);
+    }
+    return b.append('}').toString();
+  }
+}

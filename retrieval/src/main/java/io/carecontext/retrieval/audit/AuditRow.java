@@ -1,0 +1,72 @@
+package io.carecontext.retrieval.audit;
+
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.crypto.TenantCipher;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One audit row ready to be written: its id and time fixed, its bodies encrypted, its canonical
+ * payload computed. Only the place in a shard's chain (shard, seq, previous hash) is left to the
+ * writer, which decides it under the chain head's lock.
+ */
+record AuditRow(UUID id, Instant at, String principal, String keyId, String[] roles, String patientId, String purpose,
+                String action, String decision, String reason, boolean breakGlass, Long[] chunkIds, String model,
+                byte[] promptHash, byte[] responseHash, byte[] queryEnc, byte[] promptEnc, byte[] responseEnc,
+                String details, Integer latency, byte[] payload) {
+
+  static AuditRow of(TenantId tenant, TenantCipher cipher, AuditEntry e) {
+    UUID id = timeOrderedId();
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    byte[] queryEnc = encrypt(cipher, tenant, "query", e.queryText());
+    byte[] promptEnc = encrypt(cipher, tenant, "prompt", e.promptBody());
+    byte[] responseEnc = encrypt(cipher, tenant, "response", e.responseBody());
+    byte[] promptHash = AuditPayload.sha256(bytes(e.promptBody()));
+    byte[] responseHash = AuditPayload.sha256(bytes(e.responseBody()));
+    String decision = e.decision().name().toLowerCase(Locale.ROOT);
+    Integer latency = (int) Math.min(Integer.MAX_VALUE, e.latencyMillis());
+    byte[] payload = AuditPayload.of(id.toString(), at, e.principal(), e.keyId(), e.roles(), e.patientId(),
+        e.purpose(), e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds(), e.model(), promptHash,
+        responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency);
+    return new AuditRow(id, at, e.principal(), e.keyId(), e.roles().toArray(String[]::new), e.patientId(),
+        e.purpose(), e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds().toArray(Long[]::new), e.model(),
+        promptHash, responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, payload);
+  }
+
+  /** The time as bound to a timestamptz parameter (pgjdbc binds a Timestamp through a Calendar, which is slow). */
+  OffsetDateTime atUtc() {
+    return OffsetDateTime.ofInstant(at, ZoneOffset.UTC);
+  }
+
+  /**
+   * A version-7 style UUID: milliseconds first, then random bits, so new rows land at the right
+   * edge of the primary-key index instead of on a random page. Not a secret: audit ids grant
+   * nothing.
+   */
+  static UUID timeOrderedId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    long msb = (System.currentTimeMillis() << 16) | 0x7000L | (r.nextLong() & 0x0FFFL);
+    long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(msb, lsb);
+  }
+
+  private static byte[] encrypt(TenantCipher cipher, TenantId tenant, String field, String text) {
+    return text == null ? null : cipher.encryptString(text, Aad.audit(tenant, field));
+  }
+
+  private static byte[] bytes(String s) {
+    return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public String toString() {
+    return "AuditRow[" + id + ", " + action + ", " + decision + ", " + reason + "]";
+  }
+}

@@ -1,0 +1,120 @@
+package io.carecontext.retrieval.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.TestPlatform;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Group commit of audit rows against real PostgreSQL: combining, chaining, and every way a batch can fail. */
+class AuditGroupCommitIT {
+
+  static TestPlatform platform;
+  static TenantId north;
+  static TenantId south;
+  static AuditLog audit;
+
+  @BeforeAll
+  static void setUp() {
+    platform = new TestPlatform();
+    north = platform.tenant("gcnorth");
+    south = platform.tenant("gcsouth");
+    audit = new AuditLog(platform.tx, platform.keys);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  static AuditEntry entry(String patient) {
+    return AuditEntry.of("dr-lee", "key-clin", List.of("clinician", "quote\"and\\slash"), patient, "TREAT", "context",
+        AuditEntry.Decision.ALLOWED, "allowed").withQuery("glucose trend")
+        .withResult(AuditEntry.Decision.ALLOWED, "allowed", List.of(3L, 1L, 2L), 4);
+  }
+
+  static int rows(TenantId tenant) {
+    return audit.list(tenant, new AuditFilter(null, null, null, null, 100_000), false).size();
+  }
+
+  @Test
+  void concurrentRequestsShareCommitsAndEachTenantsChainVerifies() throws Exception {
+    int northBefore = rows(north);
+    int southBefore = rows(south);
+    var before = audit.groupCommitStats();
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    List<Future<UUID>> ids = new ArrayList<>();
+    try {
+      for (int i = 0; i < 400; i++) {
+        TenantId t = i % 2 == 0 ? north : south;
+        String patient = "p-" + i;
+        ids.add(pool.submit(() -> audit.record(t, entry(patient))));
+      }
+      Set<UUID> distinct = new HashSet<>();
+      for (Future<UUID> f : ids) {
+        distinct.add(f.get());
+      }
+      assertThat(distinct).hasSize(400);
+    } finally {
+      pool.shutdownNow();
+    }
+    var after = audit.groupCommitStats();
+    assertThat(rows(north)).isEqualTo(northBefore + 200);
+    assertThat(rows(south)).isEqualTo(southBefore + 200);
+    assertThat(after.rows() - before.rows()).isEqualTo(400);
+    assertThat(after.fallbacks()).isEqualTo(before.fallbacks());
+    assertThat(after.commits() - before.commits()).as("16 waiting writers share commits").isLessThan(400);
+    assertThat(audit.verify(north).valid()).isTrue();
+    assertThat(audit.verify(south).valid()).isTrue();
+    // what was written is what was asked: one row read back field by field
+    var row = audit.list(north, new AuditFilter("p-0", null, null, null, 1), true).get(0);
+    assertThat(row.get("roles")).isEqualTo(List.of("clinician", "quote\"and\\slash"));
+    assertThat(row.get("chunkIds")).isEqualTo(List.of(3L, 1L, 2L));
+    assertThat(row.get("query")).isEqualTo("glucose trend");
+    assertThat(row.get("latencyMillis")).isEqualTo(4);
+  }
+
+  @Test
+  void aHeadMovedByAnotherWriterIsDetectedAndTheRowsStillLandOnTheChain() {
+    // two processes that happen to append to the same shard
+    AuditGroupCommit one = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone, () -> 5);
+    AuditGroupCommit two = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone, () -> 5);
+    int before = rows(north);
+    for (int i = 0; i < 10; i++) {
+      one.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-one")));
+      two.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-two")));
+    }
+    assertThat(rows(north)).isEqualTo(before + 20);
+    // each moved the head the other had last seen: detected, and those rows went the row-at-a-time way
+    assertThat(one.stats().fallbacks() + two.stats().fallbacks()).isPositive();
+    assertThat(audit.verify(north).valid()).isTrue();
+  }
+
+  @Test
+  void aRowThatCannotBeWrittenFailsOnlyItsOwnRequest() {
+    AuditEntry broken = new AuditEntry("dr-lee", "key-clin", List.of("clinician"), "p-x", "TREAT", "context",
+        AuditEntry.Decision.ALLOWED, null, false, List.of(), null, null, null, null, "{}", 0);
+    int before = rows(south);
+    assertThatThrownBy(() -> audit.record(south, broken))
+        .isInstanceOf(AuditLog.AuditUnavailableException.class)
+        .satisfies(e -> {
+          for (Throwable t = e; t != null; t = t.getCause()) {
+            assertThat(String.valueOf(t.getMessage())).as("no PHI in any message of the chain").doesNotContain("p-x");
+          }
+        });
+    assertThat(audit.record(south, entry("p-after"))).isNotNull();
+    assertThat(rows(south)).isEqualTo(before + 1);
+    assertThat(audit.verify(south).valid()).isTrue();
+  }
+}
