@@ -112,19 +112,25 @@ public final class ContextService {
 
   /**
    * The decision's facts and the search in one statement, sent with the RLS settings in one round
-   * trip. The consent facts come from the {@code subject_consent_summary} view, the one the chunk
-   * policy asks first; the search runs only for a known patient inside the care relationship (when one
-   * is required), and RLS repeats every other condition. Exact top-k by cosine distance over one
-   * patient's chunks (btree on patient_id: recall 1.0).
+   * trip. The search runs only for a known patient inside the care relationship (when one is
+   * required), and RLS repeats every other condition. Exact top-k by cosine distance over one
+   * patient's chunks (btree on patient_id: recall 1.0). The consent facts (from
+   * {@code subject_consent_summary}, the view the chunk policy asks first) are needed only to name
+   * the reason when no chunk came back: returned chunks mean consent allowed them. So they are read
+   * only then; PostgreSQL evaluates an uncorrelated sub-select on first use, and the CASE does not
+   * use it while chunks come back.
    */
   static final String DECIDE_AND_SEARCH = """
-      SELECT d.*, c.chunk_id, c.resource_type, c.resource_id, c.seq, c.text, c.category, c.security_labels,
+      SELECT d.patient_exists, d.care_link,
+             CASE WHEN c.chunk_id IS NULL THEN
+               (SELECT ARRAY[s.base_allows, s.exceptions, s.any_deny, s.denied_classes, s.denied_labels]
+                FROM {schema}.subject_consent_summary s) END AS consent,
+             c.chunk_id, c.resource_type, c.resource_id, c.seq, c.text, c.category, c.security_labels,
              c.effective_date, c.distance
       FROM (SELECT EXISTS (SELECT 1 FROM {schema}.resources
                            WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted) AS patient_exists,
-                   EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?) AS care_link,
-                   s.base_allows, s.exceptions, s.any_deny, s.denied_classes, s.denied_labels
-            FROM {schema}.subject_consent_summary s) d
+                   EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?) AS care_link
+           ) d
       LEFT JOIN LATERAL (
         SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
                embedding <=> ? AS distance
@@ -139,16 +145,17 @@ public final class ContextService {
     List<ContextChunk> chunks = new ArrayList<>();
     while (rows.next()) {
       if (facts == null) {
-        facts = new Decision(rows.getBoolean(1), rows.getBoolean(2), rows.getBoolean(3), rows.getBoolean(4),
-            rows.getBoolean(5), rows.getBoolean(6), rows.getBoolean(7));
+        java.sql.Array consent = rows.getArray(3);
+        facts = new Decision(rows.getBoolean(1), rows.getBoolean(2),
+            consent == null ? null : (Boolean[]) consent.getArray());
       }
-      if (rows.getObject(8) != null) {
-        String type = rows.getString(9);
-        String id = rows.getString(10);
-        String text = cipher.decryptToString(rows.getBytes(12), Aad.chunk(tenant, type, id, rows.getInt(11)));
-        chunks.add(new ContextChunk(rows.getLong(8), text, type + "/" + id, 1 - rows.getDouble(16), rows.getString(13),
-            List.of((String[]) rows.getArray(14).getArray()),
-            rows.getDate(15) == null ? null : rows.getDate(15).toLocalDate()));
+      if (rows.getObject(4) != null) {
+        String type = rows.getString(5);
+        String id = rows.getString(6);
+        String text = cipher.decryptToString(rows.getBytes(8), Aad.chunk(tenant, type, id, rows.getInt(7)));
+        chunks.add(new ContextChunk(rows.getLong(4), text, type + "/" + id, 1 - rows.getDouble(12), rows.getString(9),
+            List.of((String[]) rows.getArray(10).getArray()),
+            rows.getDate(11) == null ? null : rows.getDate(11).toLocalDate()));
       }
     }
     if (facts == null) {
@@ -182,20 +189,22 @@ public final class ContextService {
         millis(start)), 0, null, null);
   }
 
-  /** The patient-level facts of one decision. */
-  private record Decision(boolean patientExists, boolean careLink, boolean consentAllows, boolean consentExceptions,
-                          boolean consentDeny, boolean deniedClasses, boolean deniedLabels) {
+  /**
+   * The patient-level facts of one decision. {@code consent} is null when chunks came back (consent
+   * allowed them); otherwise base allows, exceptions, any deny, denied classes, denied labels.
+   */
+  private record Decision(boolean patientExists, boolean careLink, Boolean[] consent) {
     /** Null when consent permits AI use for this purpose (exceptions aside); otherwise the true reason. */
     String consentReason() {
-      if (consentAllows || consentExceptions) {
+      if (consent == null || consent[0] || consent[1]) {
         return null;
       }
-      return consentDeny ? "consent_denied" : "no_consent";
+      return consent[2] ? "consent_denied" : "no_consent";
     }
 
     /** Why an allowed patient yielded nothing: a consent exclusion by class or label, if there is one. */
     String consentExclusion() {
-      return deniedClasses ? "consent_denied_class" : deniedLabels ? "consent_denied_label" : null;
+      return consent == null ? null : consent[3] ? "consent_denied_class" : consent[4] ? "consent_denied_label" : null;
     }
   }
 

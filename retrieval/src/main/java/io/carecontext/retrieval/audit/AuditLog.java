@@ -61,10 +61,20 @@ public final class AuditLog {
   private final TenantKeys keys;
   private final AuditGroupCommit groupCommit;
 
+  /** An audit trail whose group-commit writer borrows connections from the same pool as everything else. */
   public AuditLog(TenantTransactions tx, TenantKeys keys) {
+    this(tx, keys, tx);
+  }
+
+  /**
+   * @param writer transactions on the connection(s) reserved for the group-commit writer, so it never
+   *               waits for a connection behind the reads whose audit rows it carries
+   */
+  public AuditLog(TenantTransactions tx, TenantKeys keys, TenantTransactions writer) {
     this.tx = tx;
     this.keys = keys;
-    this.groupCommit = new AuditGroupCommit(tx, recordSettings(), this::recordAlone, () -> ThreadLocalRandom.current().nextInt(SHARDS));
+    this.groupCommit = new AuditGroupCommit(writer, recordSettings(), this::recordAlone,
+        () -> ThreadLocalRandom.current().nextInt(SHARDS));
   }
 
   /** Writes one prepared row in a transaction of its own, on a free chain head. */
@@ -122,7 +132,7 @@ public final class AuditLog {
   }
 
   /** Counters since start; {@code rows / commits} is the mean number of audit rows per commit. */
-  public record GroupCommitStats(long rows, long commits, long fallbacks) {}
+  public record GroupCommitStats(long rows, long commits, long fallbacks, long writeNanos) {}
 
   /** Recomputes every shard's chain from its anchor (or genesis) to its head. */
   public AuditVerification verify(TenantId tenant) {

@@ -137,6 +137,8 @@ public final class RetrievalBenchmark {
     out.printf("audit group commit in the core run: %,d rows in %,d commits, %.1f rows a commit, %,d rows written "
         + "one at a time after a failed batch%n", auditRows, auditCommits, auditRows / (double) Math.max(1, auditCommits),
         auditAfter.fallbacks() - auditBefore.fallbacks());
+    out.printf("  a batch took %.0f us on average%n",
+        (auditAfter.writeNanos() - auditBefore.writeNanos()) / 1e3 / Math.max(1, auditCommits));
     if (keep) {
       out.printf("kept tenants %s and table bench_langchain4j%n", ids);
       return;
