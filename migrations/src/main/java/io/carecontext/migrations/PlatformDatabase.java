@@ -26,8 +26,6 @@ public final class PlatformDatabase implements AutoCloseable {
   private final DatabaseConfig config;
   private final HikariDataSource owner;
   private HikariDataSource app;
-  private volatile HikariDataSource auditWriter;
-  private DatabaseConfig appConfig; // the configuration with the application role's effective password
 
   private PlatformDatabase(DatabaseConfig config, HikariDataSource owner) {
     this.config = config;
@@ -46,7 +44,6 @@ public final class PlatformDatabase implements AutoCloseable {
       db.ensureVectorExtension();
       DatabaseConfig effective = db.ensureAppRole();
       Migrations.migratePlatform(owner, effective);
-      db.appConfig = effective;
       db.app = pool(effective.jdbcUrl(), effective.appUser(), effective.appPassword(), effective.appPoolSize(),
           "carecontext-app", db.vectorTypeOid());
       int tenants = Migrations.migrateAllTenants(owner, effective, db.tenantIds());
@@ -73,19 +70,6 @@ public final class PlatformDatabase implements AutoCloseable {
   /** Application login role: owns nothing; tenant data only through {@link TenantTransactions}. */
   public DataSource appDataSource() {
     return app;
-  }
-
-  /**
-   * The application login again, in a pool of its own for the audit trail's group-commit writer
-   * (one connection per writer): the writer carries the audit rows of every request waiting for
-   * it, so it must not queue for a connection behind those requests' reads. One connection: the
-   * writer commits one batch at a time. Opened on first use.
-   */
-  public synchronized DataSource auditWriterDataSource() {
-    if (auditWriter == null) {
-      auditWriter = pool(appConfig.jdbcUrl(), appConfig.appUser(), appConfig.appPassword(), 1, "carecontext-audit", 0);
-    }
-    return auditWriter;
   }
 
   List<TenantId> tenantIds() throws SQLException {
@@ -209,9 +193,6 @@ public final class PlatformDatabase implements AutoCloseable {
 
   @Override
   public void close() {
-    if (auditWriter != null) {
-      auditWriter.close();
-    }
     if (app != null) {
       app.close();
     }

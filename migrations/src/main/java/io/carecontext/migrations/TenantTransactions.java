@@ -89,22 +89,6 @@ public final class TenantTransactions {
     });
   }
 
-  /**
-   * A transaction that belongs to no tenant yet: before it touches a tenant's tables the work sets
-   * that tenant's role itself ({@code set_config('role', role(tenant), true)}), and it may do so
-   * for several tenants in turn. For writers that combine several tenants' work in one commit (the
-   * audit trail's group commit). It grants nothing the pool's login could not already do: every
-   * tenant transaction sets its role the same way.
-   */
-  public <T> T runAsEachTenant(Work<T> work) {
-    return transaction(work);
-  }
-
-  /** The database role a tenant's transactions run under. */
-  public String role(TenantId tenant) {
-    return config.tenantRole(tenant);
-  }
-
   private <T> T transaction(Work<T> work) {
     try (Connection c = app.getConnection()) {
       c.setAutoCommit(false);

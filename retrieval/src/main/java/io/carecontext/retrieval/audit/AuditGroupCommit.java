@@ -4,56 +4,59 @@ import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BiFunction;
 import java.util.function.IntSupplier;
 
 /**
- * Group commit for the audit trail: the rows of all requests waiting at the same moment, of any
- * tenants, are appended in one transaction, one round trip and one WAL flush, instead of one write
- * transaction per request. Each tenant's rows are written under that tenant's role, by a statement
- * that names only that tenant's tables.
+ * Group commit for the audit trail: the rows of a tenant's requests that are waiting at the same
+ * moment are appended in one transaction, one statement and one WAL flush, instead of one write
+ * transaction per request. Each tenant has its own queue and writer (a lane), so tenants never wait
+ * for each other and a write transaction never spans two tenants.
  *
- * <p><b>Flat combining.</b> A caller queues its row and takes the writer lock. Whoever holds the
- * lock writes every queued row (its own and those of the callers queued behind it) and completes
- * them, so a caller whose row an earlier holder wrote returns as soon as it gets the lock. No
- * thread hand-off, no writer thread. A caller returns only once its row is committed, so no result
- * leaves before its audit row is durable; if the row cannot be written, the caller gets
- * {@link AuditLog.AuditUnavailableException} (fail closed). Measured: with 8 clients about 3.5
- * rows a commit. Two writers committing side by side made smaller batches and no more throughput.
+ * <p><b>Flat combining.</b> A caller queues its row and takes its tenant's writer lock. Whoever
+ * holds the lock writes every queued row (its own and those of the callers queued behind it) and
+ * completes them, so a caller whose row an earlier holder wrote returns as soon as it gets the
+ * lock. No thread hand-off, no writer thread. A caller returns only once its row is committed, so
+ * no result leaves before its audit row is durable; if the row cannot be written, the caller gets
+ * {@link AuditLog.AuditUnavailableException} (fail closed). A caller that waits longer than
+ * {@link #PATIENCE_NANOS} for a stalled writer takes its row back (if no batch has taken it yet)
+ * and writes it on its own.
  *
- * <p><b>Chaining.</b> The writer keeps, per tenant, the head of the one shard it appends to,
- * computes the rows' hashes itself ({@link AuditPayload#rowHash}, the verifier's own function)
- * and moves the head with a compare-and-set in the statement that inserts the rows. If anyone else
- * moved that head or holds it (another process, or the row-at-a-time path), the update matches
- * nothing, without waiting; the rows get no shard and {@code shard NOT NULL} refuses them: nothing
- * of the batch is committed. The writer then forgets the heads of that batch and writes each of its
- * rows on the row-at-a-time path, which locks the current head of a free shard, so one bad row
- * fails only its own request.
+ * <p><b>Chaining.</b> The writer keeps the head of the one shard its lane appends to, computes the
+ * rows' hashes itself ({@link AuditPayload#rowHash}, the verifier's own function) and moves the head
+ * with a compare-and-set in the statement that inserts the rows. If anyone else moved that head or
+ * holds it (another process, or the row-at-a-time path), the update matches nothing, without
+ * waiting; the rows get no shard and {@code shard NOT NULL} refuses them: nothing of the batch is
+ * committed. The writer then forgets the head and writes each row of the batch on the row-at-a-time
+ * path, which locks the current head of a free shard, so one bad row fails only its own request.
+ *
+ * <p>Measured (docs/benchmarks.md): one writer for all tenants, sending every tenant's rows in one
+ * round trip, made bigger batches but the same throughput, and it released the requests of every
+ * tenant at the same moment, which raised the new-question HTTP p99 by about 10 ms. Two writers
+ * per process made smaller batches and less throughput.
  */
 final class AuditGroupCommit {
 
   /** Rows per transaction at most; more waiting rows go in the next one. */
   static final int MAX_BATCH = 64;
 
-  // The same text whatever the number of rows (arrays, not a VALUES list), and the tenants of a
-  // batch in a fixed order, so a set of tenants always sends the same text and the connection
-  // prepares it once. Roles and chunk ids travel as array literals (an array of arrays must be
-  // rectangular).
+  /** How long a row waits for the writer before it is written on its own (a batch takes about 1 ms). */
+  static final long PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  // The same text whatever the number of rows (arrays, not a VALUES list), so each connection
+  // prepares it once per tenant. Roles and chunk ids travel as array literals (an array of arrays
+  // must be rectangular). Sent with the tenant's settings and the COMMIT in one round trip.
   private static final String APPEND_ROWS = """
       WITH h AS (
         UPDATE {schema}.audit_heads SET seq = ?, head = ?
@@ -77,10 +80,15 @@ final class AuditGroupCommit {
                latency_ms, seq, prev_hash, row_hash)
         RETURNING 1)
       SELECT count(*) FROM ins""";
-  private static final String AS_TENANT = "SELECT set_config('role', ?, true);\n";
   private static final String READ_HEAD = "SELECT seq, head FROM {schema}.audit_heads WHERE shard = ?";
 
   private record Head(int shard, long seq, byte[] hash) {}
+
+  /** Writes one row in a transaction of its own, on a free chain head, if it can not {@code avoidShard} (-1: any). */
+  @FunctionalInterface
+  interface RowAtATime {
+    UUID write(TenantId tenant, AuditRow row, int avoidShard);
+  }
 
   private static final class Pending {
     final TenantId tenant;
@@ -94,26 +102,31 @@ final class AuditGroupCommit {
     }
   }
 
-  private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
-  private final ReentrantLock writer = new ReentrantLock();
-  private final Map<TenantId, Head> heads = new HashMap<>(); // guarded by writer; absent until read, and after a failure
+  /** One tenant's queue and writer, and the head of the shard its batches extend. */
+  private static final class Lane {
+    final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    final ReentrantLock writer = new ReentrantLock();
+    Head head; // guarded by writer; null until read, and after a failed batch
+    volatile int shard = -1; // the shard this lane extends, once known
+  }
+
+  private final Map<TenantId, Lane> lanes = new ConcurrentHashMap<>();
   private final TenantTransactions tx;
   private final PolicySettings settings;
-  private final BiFunction<TenantId, AuditRow, UUID> rowAtATime;
+  private final RowAtATime rowAtATime;
   private final IntSupplier shardPicker;
   private final LongAdder rows = new LongAdder();
   private final LongAdder commits = new LongAdder();
   private final LongAdder fallbacks = new LongAdder();
   private final LongAdder writeNanos = new LongAdder();
+  private final LongAdder alone = new LongAdder();
 
   /**
-   * @param tx transactions on the writer's own connection
-   * @param settings the policy settings of a transaction that reads a chain head
-   * @param rowAtATime writes one row in a transaction of its own, on whichever head is free
-   * @param shardPicker the shard this process extends for a tenant, asked when it knows no head for it
+   * @param settings the policy settings of an audit write transaction
+   * @param rowAtATime writes one row in a transaction of its own, on a free head other than the lane's if it can
+   * @param shardPicker the shard a tenant's lane extends, asked when it knows no head
    */
-  AuditGroupCommit(TenantTransactions tx, PolicySettings settings, BiFunction<TenantId, AuditRow, UUID> rowAtATime,
-                   IntSupplier shardPicker) {
+  AuditGroupCommit(TenantTransactions tx, PolicySettings settings, RowAtATime rowAtATime, IntSupplier shardPicker) {
     this.tx = tx;
     this.settings = settings;
     this.rowAtATime = rowAtATime;
@@ -122,15 +135,31 @@ final class AuditGroupCommit {
 
   /** Appends the row and returns once it is committed; throws if it could not be written. */
   UUID append(TenantId tenant, AuditRow row) {
+    Lane lane = lanes.computeIfAbsent(tenant, t -> new Lane());
     Pending mine = new Pending(tenant, row);
-    queue.add(mine);
-    writer.lock();
+    lane.queue.add(mine);
+    if (!lockWithin(lane, PATIENCE_NANOS)) {
+      // The writer is stalled (its backend starved of CPU, a lock, say). A row no batch has taken
+      // yet leaves the queue and is written on its own, instead of waiting in a convoy.
+      if (lane.queue.remove(mine)) {
+        try {
+          rowAtATime.write(tenant, row, lane.shard);
+        } catch (RuntimeException e) {
+          throw new AuditLog.AuditUnavailableException(e);
+        }
+        rows.increment();
+        commits.increment();
+        alone.increment();
+        return row.id();
+      }
+      lane.writer.lock(); // in a batch in flight: its writer completes it
+    }
     try {
       while (!mine.done) {
-        writeQueued();
+        writeQueued(tenant, lane);
       }
     } finally {
-      writer.unlock();
+      lane.writer.unlock();
     }
     if (mine.failure != null) {
       throw mine.failure;
@@ -138,84 +167,66 @@ final class AuditGroupCommit {
     return row.id();
   }
 
-  /** Rows written, transactions committed, and rows that went the row-at-a-time way after a failed batch. */
-  AuditLog.GroupCommitStats stats() {
-    return new AuditLog.GroupCommitStats(rows.sum(), commits.sum(), fallbacks.sum(), writeNanos.sum());
+  private static boolean lockWithin(Lane lane, long nanos) {
+    try {
+      return lane.writer.tryLock(nanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
-  private void writeQueued() {
-    // tenants in a fixed order, so a set of tenants always makes the same statement text
-    Map<TenantId, List<Pending>> batch = new TreeMap<>(Comparator.comparing(TenantId::value));
-    int n = 0;
-    for (Pending p; n < MAX_BATCH && (p = queue.poll()) != null; n++) {
-      batch.computeIfAbsent(p.tenant, t -> new ArrayList<>()).add(p);
+  /** Counters since start (see {@link AuditLog.GroupCommitStats}). */
+  AuditLog.GroupCommitStats stats() {
+    return new AuditLog.GroupCommitStats(rows.sum(), commits.sum(), fallbacks.sum(), alone.sum(), writeNanos.sum());
+  }
+
+  private void writeQueued(TenantId tenant, Lane lane) {
+    List<Pending> batch = new ArrayList<>();
+    for (Pending p; batch.size() < MAX_BATCH && (p = lane.queue.poll()) != null; ) {
+      batch.add(p);
     }
-    if (n == 0) {
+    if (batch.isEmpty()) {
       return;
     }
     try {
-      for (TenantId t : batch.keySet()) {
-        if (!heads.containsKey(t)) {
-          heads.put(t, readHead(t, shardPicker.getAsInt()));
-        }
+      if (lane.head == null) {
+        lane.head = readHead(tenant, shardPicker.getAsInt());
+        lane.shard = lane.head.shard();
       }
       long start = System.nanoTime();
-      heads.putAll(tx.runAsEachTenant(c -> write(c, batch)));
+      lane.head = write(tenant, lane.head, batch);
       writeNanos.add(System.nanoTime() - start);
-      rows.add(n);
+      rows.add(batch.size());
       commits.increment();
-      batch.values().forEach(ps -> ps.forEach(p -> p.done = true));
+      batch.forEach(p -> p.done = true);
     } catch (RuntimeException batchFailed) {
-      batch.keySet().forEach(heads::remove);
-      for (List<Pending> ps : batch.values()) {
-        for (Pending p : ps) {
-          try {
-            rowAtATime.apply(p.tenant, p.row);
-            rows.increment();
-            commits.increment();
-            fallbacks.increment();
-          } catch (RuntimeException e) {
-            p.failure = new AuditLog.AuditUnavailableException(e);
-          }
-          p.done = true;
+      lane.head = null;
+      for (Pending p : batch) {
+        try {
+          rowAtATime.write(tenant, p.row, -1);
+          rows.increment();
+          commits.increment();
+          fallbacks.increment();
+        } catch (RuntimeException e) {
+          p.failure = new AuditLog.AuditUnavailableException(e);
         }
+        p.done = true;
       }
     }
   }
 
-  /**
-   * One round trip: for each tenant in turn its role and its rows, then the COMMIT. Returns the
-   * heads the rows moved to.
-   */
-  private Map<TenantId, Head> write(Connection c, Map<TenantId, List<Pending>> batch) throws SQLException {
-    StringBuilder sql = new StringBuilder();
+  /** Inserts the rows chained onto the head, moves the head and commits, in one round trip; returns the new head. */
+  private Head write(TenantId tenant, Head head, List<Pending> batch) {
     List<Object> parameters = new ArrayList<>();
-    Map<TenantId, Head> moved = new HashMap<>();
-    for (Map.Entry<TenantId, List<Pending>> group : batch.entrySet()) {
-      TenantId tenant = group.getKey();
-      sql.append(AS_TENANT).append(TenantSql.of(tenant, APPEND_ROWS)).append(";\n");
-      parameters.add(tx.role(tenant));
-      moved.put(tenant, chain(heads.get(tenant), group.getValue(), parameters));
-    }
-    sql.append("COMMIT");
-    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-      for (int i = 0; i < parameters.size(); i++) {
-        ps.setObject(i + 1, parameters.get(i));
-      }
-      ps.execute();
-      for (List<Pending> group : batch.values()) {
-        if (!ps.getMoreResults()) {
-          throw new SQLException("audit batch not written");
-        }
-        try (ResultSet written = ps.getResultSet()) {
-          if (!written.next() || written.getLong(1) != group.size()) {
+    Head next = chain(head, batch, parameters);
+    return tx.run(tenant, settings, TenantSql.of(tenant, APPEND_ROWS + TenantTransactions.AND_COMMIT), parameters,
+        (c, written) -> {
+          if (!written.next() || written.getLong(1) != batch.size()) {
             throw new SQLException("audit batch not written");
           }
-        }
-        ps.getMoreResults(); // the next tenant's role
-      }
-    }
-    return moved;
+          return next;
+        });
   }
 
   /** Chains the rows onto the head and adds the statement's parameters; returns the new head. */

@@ -61,25 +61,16 @@ public final class AuditLog {
   private final TenantKeys keys;
   private final AuditGroupCommit groupCommit;
 
-  /** An audit trail whose group-commit writer borrows connections from the same pool as everything else. */
   public AuditLog(TenantTransactions tx, TenantKeys keys) {
-    this(tx, keys, tx);
-  }
-
-  /**
-   * @param writer transactions on the connection(s) reserved for the group-commit writer, so it never
-   *               waits for a connection behind the reads whose audit rows it carries
-   */
-  public AuditLog(TenantTransactions tx, TenantKeys keys, TenantTransactions writer) {
     this.tx = tx;
     this.keys = keys;
-    this.groupCommit = new AuditGroupCommit(writer, recordSettings(), this::recordAlone,
+    this.groupCommit = new AuditGroupCommit(tx, recordSettings(), this::recordAlone,
         () -> ThreadLocalRandom.current().nextInt(SHARDS));
   }
 
-  /** Writes one prepared row in a transaction of its own, on a free chain head. */
-  UUID recordAlone(TenantId tenant, AuditRow row) {
-    return tx.run(tenant, recordSettings(), c -> write(c, tenant, row, true));
+  /** Writes one prepared row in a transaction of its own, on a free chain head, {@code avoidShard} only if no other is free. */
+  UUID recordAlone(TenantId tenant, AuditRow row, int avoidShard) {
+    return tx.run(tenant, recordSettings(), c -> write(c, tenant, row, true, avoidShard));
   }
 
   /**
@@ -87,19 +78,21 @@ public final class AuditLog {
    * transaction ends; throws if the row cannot be written.
    */
   public UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
-    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), false);
+    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), false, -1);
   }
 
-  private UUID write(Connection c, TenantId tenant, AuditRow r, boolean commit) throws SQLException {
+  private UUID write(Connection c, TenantId tenant, AuditRow r, boolean commit, int avoidShard) throws SQLException {
     Object[] values = {r.id(), r.atUtc(), r.principal(), r.keyId(), r.roles(), r.patientId(), r.purpose(), r.action(),
         r.decision(), r.reason(), r.breakGlass(), r.chunkIds(), r.model(), r.promptHash(), r.responseHash(),
         r.queryEnc(), r.promptEnc(), r.responseEnc(), r.details(), r.latency()};
-    int shard = ThreadLocalRandom.current().nextInt(SHARDS);
+    // The statement tries shards in the order of (shard + start) % SHARDS: starting right after the
+    // one to avoid puts that one last.
+    int start = avoidShard < 0 ? ThreadLocalRandom.current().nextInt(SHARDS) : (SHARDS - 1 - avoidShard) % SHARDS;
     try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, commit ? APPEND_AND_COMMIT : APPEND))) {
       ps.setBytes(1, r.payload());
-      ps.setInt(2, shard);
+      ps.setInt(2, start);
       ps.setBytes(3, r.payload());
-      ps.setInt(4, shard);
+      ps.setInt(4, start);
       for (int i = 0; i < values.length; i++) {
         ps.setObject(i + 5, values[i]);
       }
@@ -131,8 +124,12 @@ public final class AuditLog {
     return groupCommit.stats();
   }
 
-  /** Counters since start; {@code rows / commits} is the mean number of audit rows per commit. */
-  public record GroupCommitStats(long rows, long commits, long fallbacks, long writeNanos) {}
+  /**
+   * Counters since start: rows written, commits, rows written one at a time after their batch
+   * failed, rows written on their own because the writer was stalled, and the writers' time spent
+   * in batches. {@code rows / commits} is the mean number of audit rows per commit.
+   */
+  public record GroupCommitStats(long rows, long commits, long fallbacks, long alone, long writeNanos) {}
 
   /** Recomputes every shard's chain from its anchor (or genesis) to its head. */
   public AuditVerification verify(TenantId tenant) {

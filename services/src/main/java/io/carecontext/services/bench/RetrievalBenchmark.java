@@ -108,6 +108,7 @@ public final class RetrievalBenchmark {
     }
     Stats tuned = l4j("LangChain4j store + btree on patient id", store, ids, patients, queries, clients, seconds, truth);
     List<Stats> rows = new ArrayList<>();
+    AuditLog.GroupCommitStats auditHttpBefore = audit.groupCommitStats();
     if (!coreOnly) {
       List<String> apiKeys = httpKeys(server, ids);
       rows.add(httpRun(server, ids, apiKeys, patients, clients, seconds, false));
@@ -132,13 +133,10 @@ public final class RetrievalBenchmark {
           rows.get(0).percentileMillis(99), rows.get(1).percentileMillis(99));
     }
     out.println();
-    long auditRows = auditAfter.rows() - auditBefore.rows();
-    long auditCommits = auditAfter.commits() - auditBefore.commits();
-    out.printf("audit group commit in the core run: %,d rows in %,d commits, %.1f rows a commit, %,d rows written "
-        + "one at a time after a failed batch%n", auditRows, auditCommits, auditRows / (double) Math.max(1, auditCommits),
-        auditAfter.fallbacks() - auditBefore.fallbacks());
-    out.printf("  a batch took %.0f us on average%n",
-        (auditAfter.writeNanos() - auditBefore.writeNanos()) / 1e3 / Math.max(1, auditCommits));
+    out.println(groupCommit("the core run", auditBefore, auditAfter));
+    if (!coreOnly) {
+      out.println(groupCommit("the HTTP runs", auditHttpBefore, audit.groupCommitStats()));
+    }
     if (keep) {
       out.printf("kept tenants %s and table bench_langchain4j%n", ids);
       return;
@@ -149,6 +147,15 @@ public final class RetrievalBenchmark {
     try (Connection c = server.database().ownerDataSource().getConnection(); Statement st = c.createStatement()) {
       st.execute("DROP TABLE IF EXISTS bench_langchain4j");
     }
+  }
+
+  static String groupCommit(String run, AuditLog.GroupCommitStats before, AuditLog.GroupCommitStats after) {
+    long rows = after.rows() - before.rows();
+    long commits = Math.max(1, after.commits() - before.commits());
+    return String.format("audit group commit in %s: %,d rows in %,d commits, %.1f rows a commit; a batch took %.0f us "
+        + "on average; %,d rows written alone while the writer was stalled, %,d after a failed batch", run, rows,
+        commits, rows / (double) commits, (after.writeNanos() - before.writeNanos()) / 1e3 / commits,
+        after.alone() - before.alone(), after.fallbacks() - before.fallbacks());
   }
 
   static String patient(int i, int patients) {

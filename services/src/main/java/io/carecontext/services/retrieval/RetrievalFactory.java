@@ -1,6 +1,5 @@
 package io.carecontext.services.retrieval;
 
-import io.carecontext.migrations.PlatformDatabase;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.retrieval.ContextService;
@@ -14,8 +13,8 @@ import jakarta.inject.Singleton;
 public class RetrievalFactory {
 
   @Singleton
-  AuditLog auditLog(TenantTransactions tx, TenantKeys keys, PlatformDatabase db) {
-    return new AuditLog(tx, keys, new TenantTransactions(db.auditWriterDataSource(), db.config()));
+  AuditLog auditLog(TenantTransactions tx, TenantKeys keys) {
+    return new AuditLog(tx, keys);
   }
 
   @Singleton
