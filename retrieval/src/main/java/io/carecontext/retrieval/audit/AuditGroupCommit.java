@@ -42,16 +42,16 @@ import java.util.function.IntSupplier;
  * path, which locks the current head of a free shard, so one bad row fails only its own request.
  *
  * <p>Measured (docs/benchmarks.md): one writer for all tenants, sending every tenant's rows in one
- * round trip, made bigger batches but the same throughput, and it released the requests of every
- * tenant at the same moment, which raised the new-question HTTP p99 by about 10 ms. Two writers
- * per process made smaller batches and less throughput.
+ * round trip, made bigger batches and about the same throughput (within this machine's noise), but
+ * it released the requests of every tenant at the same moment, which raised the new-question HTTP
+ * p99 by 6–11 ms. Two writers for all tenants made smaller batches and less throughput.
  */
 final class AuditGroupCommit {
 
   /** Rows per transaction at most; more waiting rows go in the next one. */
   static final int MAX_BATCH = 64;
 
-  /** How long a row waits for the writer before it is written on its own (a batch takes about 1 ms). */
+  /** How long a row waits for the writer before it is written on its own (a batch takes 1–2 ms under load). */
   static final long PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   // The same text whatever the number of rows (arrays, not a VALUES list), so each connection
@@ -84,7 +84,7 @@ final class AuditGroupCommit {
 
   private record Head(int shard, long seq, byte[] hash) {}
 
-  /** Writes one row in a transaction of its own, on a free chain head, if it can not {@code avoidShard} (-1: any). */
+  /** Writes one row in a transaction of its own, on a free chain head other than {@code avoidShard} if one is free (-1: any). */
   @FunctionalInterface
   interface RowAtATime {
     UUID write(TenantId tenant, AuditRow row, int avoidShard);
