@@ -2,6 +2,7 @@ package io.carecontext.services.ops;
 
 import io.carecontext.ingest.EmbeddingWorker;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -36,7 +37,7 @@ public class Metrics {
   private final ScheduledExecutorService refresher;
   private final EmbeddingWorker worker;
 
-  public Metrics(MeterRegistry registry, EmbeddingWorker worker, TenantEmbeddings embeddings) {
+  public Metrics(MeterRegistry registry, EmbeddingWorker worker, TenantEmbeddings embeddings, AuditLog audit) {
     this.registry = registry;
     this.worker = worker;
     EmbeddingWorker.Stats s = worker.stats();
@@ -48,6 +49,17 @@ public class Metrics {
         .description("context and chat queries whose embedding came from the query cache").register(registry);
     FunctionCounter.builder("carecontext.query.embedding.cache.misses", embeddings, e -> e.queryCacheCounts()[1])
         .description("context and chat queries embedded by the model").register(registry);
+    FunctionCounter.builder("carecontext.audit.rows", audit, a -> a.groupCommitStats().rows())
+        .description("audit rows written by this process").register(registry);
+    FunctionCounter.builder("carecontext.audit.commits", audit, a -> a.groupCommitStats().commits())
+        .description("transactions that wrote them (group commit: rows ÷ commits is the mean batch)")
+        .register(registry);
+    FunctionCounter.builder("carecontext.audit.rows.alone", audit, a -> a.groupCommitStats().alone())
+        .description("audit rows written on their own after waiting 5 ms for a stalled group-commit writer")
+        .register(registry);
+    FunctionCounter.builder("carecontext.audit.rows.retried", audit, a -> a.groupCommitStats().fallbacks())
+        .description("audit rows written one at a time after their batch failed (a chain head moved elsewhere)")
+        .register(registry);
     outboxDepth = MultiGauge.builder("carecontext.outbox.depth")
         .description("outbox rows per tenant: ready (waiting to be embedded) and parked (failed repeatedly)")
         .register(registry);

@@ -107,7 +107,9 @@ class ContextApiIT {
     assertThat(metrics).contains("carecontext_outbox_depth{state=\"ready\",tenant=\"ward\"} 0.0")
         .contains("carecontext_outbox_depth{state=\"parked\",tenant=\"ward\"} 0.0")
         .contains("carecontext_embedding_model_latency_seconds_count")
-        .contains("carecontext_query_embedding_cache_misses_total");
+        .contains("carecontext_query_embedding_cache_misses_total")
+        .contains("carecontext_audit_rows_total").contains("carecontext_audit_commits_total")
+        .contains("carecontext_audit_rows_alone_total").contains("carecontext_audit_rows_retried_total");
     assertThat(metrics).contains("carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"unknown_patient\",tenant=\"ward\"}")
         .contains("carecontext_request_latency").contains("carecontext_embedding_chunks_total")
         .doesNotContain("pt-404").doesNotContain("dr-a");
