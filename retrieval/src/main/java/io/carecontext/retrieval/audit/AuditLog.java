@@ -119,7 +119,7 @@ public final class AuditLog {
     return groupCommit.append(tenant, AuditRow.of(tenant, keys.cipher(tenant), e));
   }
 
-  /** How well group commit combines: rows written, commits, rows written one at a time after a failed batch. */
+  /** How well group commit combines, since start (see {@link GroupCommitStats}). */
   public GroupCommitStats groupCommitStats() {
     return groupCommit.stats();
   }
