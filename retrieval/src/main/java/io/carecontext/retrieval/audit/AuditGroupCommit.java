@@ -4,6 +4,7 @@ import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
+import java.lang.reflect.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -16,7 +17,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Group commit for the audit trail: the rows of a tenant's requests that are waiting at the same
@@ -54,9 +58,15 @@ final class AuditGroupCommit {
   /** How long a row waits for the writer before it is written on its own (a batch takes 1–2 ms under load). */
   static final long PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
+  /** The columns a batch binds, one array each: the row's own, then its place in the chain. */
+  private static final List<AuditRow.Column> COLUMNS = Stream.concat(AuditRow.COLUMNS.stream(),
+      Stream.of(new AuditRow.Column("seq", "bigint"), new AuditRow.Column("prev_hash", "bytea"),
+          new AuditRow.Column("row_hash", "bytea"))).toList();
+
   // The same text whatever the number of rows (arrays, not a VALUES list), so each connection
-  // prepares it once per tenant. Roles and chunk ids travel as array literals (an array of arrays
-  // must be rectangular). Sent with the tenant's settings and the COMMIT in one round trip.
+  // prepares it once per tenant. Array columns (roles, chunk ids) travel as array literals in a text
+  // array, since an array of arrays must be rectangular. Sent with the tenant's settings and the
+  // COMMIT in one round trip.
   private static final String APPEND_ROWS = """
       WITH h AS (
         UPDATE {schema}.audit_heads SET seq = ?, head = ?
@@ -64,22 +74,15 @@ final class AuditGroupCommit {
                        FOR UPDATE SKIP LOCKED)
         RETURNING shard),
       ins AS (
-        INSERT INTO {schema}.audit_log (shard, audit_id, at, principal, key_id, roles, patient_id, purpose, action,
-                                        decision, reason, break_glass, chunk_ids, model, prompt_hash, response_hash,
-                                        query_enc, prompt_enc, response_enc, details, latency_ms, seq, prev_hash,
-                                        row_hash)
-        SELECT (SELECT shard FROM h), r.audit_id, r.at, r.principal, r.key_id, r.roles::text[], r.patient_id,
-               r.purpose, r.action, r.decision, r.reason, r.break_glass, r.chunk_ids::bigint[], r.model,
-               r.prompt_hash, r.response_hash, r.query_enc, r.prompt_enc, r.response_enc, r.details, r.latency_ms,
-               r.seq, r.prev_hash, r.row_hash
-        FROM unnest(?::uuid[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-                    ?::text[], ?::text[], ?::boolean[], ?::text[], ?::text[], ?::bytea[], ?::bytea[], ?::bytea[],
-                    ?::bytea[], ?::bytea[], ?::text[], ?::int[], ?::bigint[], ?::bytea[], ?::bytea[])
-          AS r(audit_id, at, principal, key_id, roles, patient_id, purpose, action, decision, reason, break_glass,
-               chunk_ids, model, prompt_hash, response_hash, query_enc, prompt_enc, response_enc, details,
-               latency_ms, seq, prev_hash, row_hash)
+        INSERT INTO {schema}.audit_log (shard, %s)
+        SELECT (SELECT shard FROM h), %s
+        FROM unnest(%s) AS r(%s)
         RETURNING 1)
-      SELECT count(*) FROM ins""";
+      SELECT count(*) FROM ins""".formatted(
+      join(c -> c.name()),
+      join(c -> isArray(c) ? "r." + c.name() + "::" + c.type() : "r." + c.name()),
+      join(c -> isArray(c) ? "?::text[]" : "?::" + c.type() + "[]"),
+      join(c -> c.name()));
   private static final String READ_HEAD = "SELECT seq, head FROM {schema}.audit_heads WHERE shard = ?";
 
   private record Head(int shard, long seq, byte[] hash) {}
@@ -232,62 +235,54 @@ final class AuditGroupCommit {
   /** Chains the rows onto the head and adds the statement's parameters; returns the new head. */
   private static Head chain(Head head, List<Pending> group, List<Object> parameters) {
     int n = group.size();
-    String[] ids = new String[n];
-    String[] at = new String[n];
-    String[] principal = new String[n];
-    String[] keyId = new String[n];
-    String[] roles = new String[n];
-    String[] patient = new String[n];
-    String[] purpose = new String[n];
-    String[] action = new String[n];
-    String[] decision = new String[n];
-    String[] reason = new String[n];
-    Boolean[] breakGlass = new Boolean[n];
-    String[] chunkIds = new String[n];
-    String[] model = new String[n];
-    byte[][] promptHash = new byte[n][];
-    byte[][] responseHash = new byte[n][];
-    byte[][] queryEnc = new byte[n][];
-    byte[][] promptEnc = new byte[n][];
-    byte[][] responseEnc = new byte[n][];
-    String[] details = new String[n];
-    Integer[] latency = new Integer[n];
-    Long[] seq = new Long[n];
-    byte[][] prev = new byte[n][];
-    byte[][] hash = new byte[n][];
+    Object[][] columns = new Object[COLUMNS.size()][];
+    for (int j = 0; j < columns.length; j++) {
+      columns[j] = (Object[]) Array.newInstance(elementClass(COLUMNS.get(j)), n);
+    }
+    int own = AuditRow.COLUMNS.size();
     byte[] last = head.hash();
     for (int i = 0; i < n; i++) {
       AuditRow r = group.get(i).row;
-      ids[i] = r.id().toString();
-      at[i] = r.at().toString();
-      principal[i] = r.principal();
-      keyId[i] = r.keyId();
-      roles[i] = textArray(r.roles());
-      patient[i] = r.patientId();
-      purpose[i] = r.purpose();
-      action[i] = r.action();
-      decision[i] = r.decision();
-      reason[i] = r.reason();
-      breakGlass[i] = r.breakGlass();
-      chunkIds[i] = numberArray(r.chunkIds());
-      model[i] = r.model();
-      promptHash[i] = r.promptHash();
-      responseHash[i] = r.responseHash();
-      queryEnc[i] = r.queryEnc();
-      promptEnc[i] = r.promptEnc();
-      responseEnc[i] = r.responseEnc();
-      details[i] = r.details();
-      latency[i] = r.latency();
-      seq[i] = head.seq() + i + 1;
-      prev[i] = last;
-      last = AuditPayload.rowHash(last, seq[i], r.payload());
-      hash[i] = last;
+      Object[] values = r.values();
+      for (int j = 0; j < own; j++) {
+        columns[j][i] = bindable(COLUMNS.get(j), values[j]);
+      }
+      long seq = head.seq() + i + 1;
+      columns[own][i] = seq;
+      columns[own + 1][i] = last;
+      last = AuditPayload.rowHash(last, seq, r.payload());
+      columns[own + 2][i] = last;
     }
     Head next = new Head(head.shard(), head.seq() + n, last);
-    parameters.addAll(List.of(next.seq(), next.hash(), head.shard(), head.seq(), head.hash(), ids, at, principal,
-        keyId, roles, patient, purpose, action, decision, reason, breakGlass, chunkIds, model, promptHash, responseHash,
-        queryEnc, promptEnc, responseEnc, details, latency, seq, prev, hash));
+    parameters.addAll(List.of(next.seq(), next.hash(), head.shard(), head.seq(), head.hash()));
+    parameters.addAll(List.of(columns));
     return next;
+  }
+
+  private static boolean isArray(AuditRow.Column c) {
+    return c.type().endsWith("[]");
+  }
+
+  private static String join(Function<AuditRow.Column, String> part) {
+    return COLUMNS.stream().map(part).collect(Collectors.joining(", "));
+  }
+
+  /** The Java element type of a column's parameter array, as pgjdbc maps it to a PostgreSQL array. */
+  private static Class<?> elementClass(AuditRow.Column c) {
+    return switch (c.type()) {
+      case "boolean" -> Boolean.class;
+      case "int" -> Integer.class;
+      case "bigint" -> Long.class;
+      case "bytea" -> byte[].class;
+      default -> String.class; // text, and uuid, timestamptz and arrays as their text forms
+    };
+  }
+
+  private static Object bindable(AuditRow.Column c, Object value) {
+    if (value == null || value instanceof Boolean || value instanceof Number || value instanceof byte[]) {
+      return value;
+    }
+    return value instanceof Object[] array ? arrayLiteral(array) : value.toString();
   }
 
   private Head readHead(TenantId tenant, int shard) {
@@ -304,8 +299,8 @@ final class AuditGroupCommit {
     });
   }
 
-  /** A PostgreSQL array literal of texts, each quoted and escaped. */
-  static String textArray(String[] values) {
+  /** A PostgreSQL array literal, each element quoted and escaped. */
+  static String arrayLiteral(Object[] values) {
     StringBuilder b = new StringBuilder("{");
     for (int i = 0; i < values.length; i++) {
       if (i > 0) {
@@ -316,24 +311,13 @@ final class AuditGroupCommit {
         continue;
       }
       b.append('"');
-      for (char ch : values[i].toCharArray()) {
+      for (char ch : values[i].toString().toCharArray()) {
         if (ch == '"' || ch == '\\') {
           b.append('\\');
         }
         b.append(ch);
       }
       b.append('"');
-    }
-    return b.append('}').toString();
-  }
-
-  private static String numberArray(Long[] values) {
-    StringBuilder b = new StringBuilder("{");
-    for (int i = 0; i < values.length; i++) {
-      if (i > 0) {
-        b.append(',');
-      }
-      b.append(values[i]);
     }
     return b.append('}').toString();
   }

@@ -17,11 +17,13 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
 
 /**
  * The tenant's append-only audit trail. Each row is chained to the previous row of its shard
@@ -48,13 +50,11 @@ public final class AuditLog {
         FROM {schema}.audit_heads WHERE shard = ? AND NOT EXISTS (SELECT 1 FROM free) FOR UPDATE),
       prev AS (SELECT * FROM free UNION ALL SELECT * FROM held),
       ins AS (
-        INSERT INTO {schema}.audit_log (audit_id, shard, seq, at, principal, key_id, roles, patient_id, purpose, action,
-                               decision, reason, break_glass, chunk_ids, model, prompt_hash, response_hash, query_enc,
-                               prompt_enc, response_enc, details, latency_ms, prev_hash, row_hash)
-        SELECT ?, prev.shard, prev.seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, prev.head, prev.row_hash
-        FROM prev)
+        INSERT INTO {schema}.audit_log (shard, seq, prev_hash, row_hash, %2$s)
+        SELECT prev.shard, prev.seq, prev.head, prev.row_hash, %3$s FROM prev)
       UPDATE {schema}.audit_heads h SET seq = prev.seq, head = prev.row_hash FROM prev WHERE h.shard = prev.shard"""
-      .formatted(SHARDS);
+      .formatted(SHARDS, AuditRow.COLUMNS.stream().map(AuditRow.Column::name).collect(Collectors.joining(", ")),
+          String.join(", ", Collections.nCopies(AuditRow.COLUMNS.size(), "?")));
   private static final String APPEND_AND_COMMIT = APPEND + TenantTransactions.AND_COMMIT;
 
   private final TenantTransactions tx;
@@ -82,9 +82,7 @@ public final class AuditLog {
   }
 
   private UUID write(Connection c, TenantId tenant, AuditRow r, boolean commit, int avoidShard) throws SQLException {
-    Object[] values = {r.id(), r.atUtc(), r.principal(), r.keyId(), r.roles(), r.patientId(), r.purpose(), r.action(),
-        r.decision(), r.reason(), r.breakGlass(), r.chunkIds(), r.model(), r.promptHash(), r.responseHash(),
-        r.queryEnc(), r.promptEnc(), r.responseEnc(), r.details(), r.latency()};
+    Object[] values = r.values();
     // The statement tries shards in the order of (shard + start) % SHARDS: starting right after the
     // one to avoid puts that one last.
     int start = avoidShard < 0 ? ThreadLocalRandom.current().nextInt(SHARDS) : (SHARDS - 1 - avoidShard) % SHARDS;

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,6 +39,24 @@ record AuditRow(UUID id, Instant at, String principal, String keyId, String[] ro
     return new AuditRow(id, at, e.principal(), e.keyId(), e.roles().toArray(String[]::new), e.patientId(),
         e.purpose(), e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds().toArray(Long[]::new), e.model(),
         promptHash, responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, payload);
+  }
+
+  /** An {@code audit_log} column a row carries, and its SQL type. */
+  record Column(String name, String type) {}
+
+  /** The columns of {@link #values()}, in that order; the writer adds the place in the chain. */
+  static final List<Column> COLUMNS = List.of(new Column("audit_id", "uuid"), new Column("at", "timestamptz"),
+      new Column("principal", "text"), new Column("key_id", "text"), new Column("roles", "text[]"),
+      new Column("patient_id", "text"), new Column("purpose", "text"), new Column("action", "text"),
+      new Column("decision", "text"), new Column("reason", "text"), new Column("break_glass", "boolean"),
+      new Column("chunk_ids", "bigint[]"), new Column("model", "text"), new Column("prompt_hash", "bytea"),
+      new Column("response_hash", "bytea"), new Column("query_enc", "bytea"), new Column("prompt_enc", "bytea"),
+      new Column("response_enc", "bytea"), new Column("details", "text"), new Column("latency_ms", "int"));
+
+  /** The row's column values in the order of {@link #COLUMNS}, as JDBC binds them. */
+  Object[] values() {
+    return new Object[] {id, atUtc(), principal, keyId, roles, patientId, purpose, action, decision, reason,
+        breakGlass, chunkIds, model, promptHash, responseHash, queryEnc, promptEnc, responseEnc, details, latency};
   }
 
   /** The time as bound to a timestamptz parameter (pgjdbc binds a Timestamp through a Calendar, which is slow). */
