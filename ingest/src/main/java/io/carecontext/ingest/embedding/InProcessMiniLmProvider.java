@@ -1,7 +1,6 @@
 package io.carecontext.ingest.embedding;
 
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import java.util.List;
 
 /**
@@ -9,9 +8,9 @@ import java.util.List;
  * so PHI never leaves the process. The default provider.
  *
  * <p>The model loads (about 0.6 s) on the first {@link #embedAll}, not at construction; it is
- * loaded once per JVM because LangChain4j keeps it in a static field anyway. Each call runs on
- * the calling thread: parallelism belongs to {@link BatchingEmbedder}, whose pool is bounded,
- * whereas LangChain4j's default pool for this model has an unbounded queue.
+ * loaded once per JVM. Each call runs on the calling thread, and ONNX Runtime adds no threads
+ * of its own ({@link SingleThreadedMiniLm}): parallelism belongs to {@link BatchingEmbedder},
+ * whose pool is bounded, whereas LangChain4j's default pool for this model has an unbounded queue.
  */
 public final class InProcessMiniLmProvider implements EmbeddingProvider {
 
@@ -53,7 +52,6 @@ public final class InProcessMiniLmProvider implements EmbeddingProvider {
 
   /** Holder idiom: the JVM loads the model on first access, exactly once, without locks of ours. */
   private static final class Model {
-    // A direct executor: LangChain4j then embeds on the caller's thread (see class comment).
-    static final EmbeddingModel INSTANCE = new AllMiniLmL6V2QuantizedEmbeddingModel(Runnable::run);
+    static final EmbeddingModel INSTANCE = new SingleThreadedMiniLm();
   }
 }
