@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Splits texts into batches and embeds them in parallel on a bounded pool, keeping input order.
+ * Splits texts into batches and embeds them in parallel on a bounded pool, keeping input order;
+ * a call with fewer texts than a full batch per thread is split evenly over the threads.
  *
  * <p>The pool has a fixed number of threads and a bounded queue; when the queue is full the
  * calling thread embeds the batch itself. That slows producers down instead of letting work pile
@@ -90,11 +91,18 @@ public final class BatchingEmbedder implements EmbeddingProvider, AutoCloseable 
     }
   }
 
+  /**
+   * Batches of at most {@code batchSize}, but smaller when there are fewer texts than a batch per
+   * thread, so that every thread gets a share: 20 texts on 2 threads are two batches of 10, not one
+   * of 20 on one core while the other idles.
+   */
   private List<List<String>> partition(List<String> texts) {
-    List<List<String>> batches = new ArrayList<>((texts.size() + batchSize - 1) / batchSize);
-    for (int from = 0; from < texts.size(); from += batchSize) {
+    int threads = executor.getMaximumPoolSize();
+    int size = Math.max(1, Math.min(batchSize, (texts.size() + threads - 1) / threads));
+    List<List<String>> batches = new ArrayList<>((texts.size() + size - 1) / size);
+    for (int from = 0; from < texts.size(); from += size) {
       // A copy, so a caller mutating its list cannot change what a worker embeds.
-      batches.add(List.copyOf(texts.subList(from, Math.min(texts.size(), from + batchSize))));
+      batches.add(List.copyOf(texts.subList(from, Math.min(texts.size(), from + size))));
     }
     return batches;
   }

@@ -48,6 +48,18 @@ class BatchingEmbedderTest {
   }
 
   @Test
+  void aSmallCallIsSplitOverEveryThread() {
+    DeterministicProvider fake = new DeterministicProvider();
+    try (BatchingEmbedder embedder = new BatchingEmbedder(fake, new BatchingConfig(32, 2, 8))) {
+      assertThat(embedder.embedAll(texts(21))).hasSize(21);
+      assertThat(fake.batchSizes).containsExactlyInAnyOrder(11, 10);
+      fake.batchSizes.clear();
+      embedder.embedAll(texts(1));
+      assertThat(fake.batchSizes).containsExactly(1);
+    }
+  }
+
+  @Test
   void neverRunsMoreThanItsThreadsPlusTheCallers() throws Exception {
     DeterministicProvider fake = new DeterministicProvider(5, t -> false);
     int callers = 4;
