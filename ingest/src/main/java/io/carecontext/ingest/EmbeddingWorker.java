@@ -19,6 +19,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -201,7 +203,11 @@ public final class EmbeddingWorker implements AutoCloseable {
     });
   }
 
-  private record Claimed(long outboxId, String type, String id, long version) {}
+  private record Claimed(long outboxId, String type, String id, long version) {
+    String resourceKey() {
+      return EmbeddingWorker.resourceKey(type, id);
+    }
+  }
 
   private static List<Long> ids(List<Claimed> rows) {
     return rows.stream().map(Claimed::outboxId).toList();
@@ -233,16 +239,18 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
     TenantCipher cipher = keys.cipher(tenant);
     EmbeddingProvider provider = providers.apply(tenant);
-    Map<Claimed, List<ClinicalChunk>> byRow = new LinkedHashMap<>();
+    // Keyed by resource: two queued rows naming the same current version render the same chunks.
+    Map<String, Rendered> byResource = new LinkedHashMap<>();
+    Map<String, Stored> stored = load(c, rows);
     for (Claimed row : rows) {
-      Resource resource = load(tenant, c, cipher, row);
-      if (resource != null) {
-        byRow.put(row, renderer.render(resource));
+      Resource resource = current(tenant, cipher, row, stored.get(row.resourceKey()));
+      if (resource != null && !byResource.containsKey(row.resourceKey())) {
+        byResource.put(row.resourceKey(), new Rendered(row, renderer.render(resource)));
       }
     }
     Map<String, String> textsByHash = new LinkedHashMap<>();
-    for (List<ClinicalChunk> chunks : byRow.values()) {
-      for (ClinicalChunk ch : chunks) {
+    for (Rendered r : byResource.values()) {
+      for (ClinicalChunk ch : r.chunks()) {
         textsByHash.putIfAbsent(hex(cipher.contentHash(ch.text().getBytes(StandardCharsets.UTF_8))), ch.text());
       }
     }
@@ -260,11 +268,9 @@ public final class EmbeddingWorker implements AutoCloseable {
         vectors.put(missHashes.get(i), embedded.get(i));
       }
     }
-    for (Map.Entry<Claimed, List<ClinicalChunk>> e : byRow.entrySet()) {
-      replaceChunks(tenant, c, cipher, provider.modelId(), e.getKey(), e.getValue(), vectors);
-      stats.resources.incrementAndGet();
-      stats.chunks.addAndGet(e.getValue().size());
-    }
+    replaceChunks(tenant, c, cipher, provider.modelId(), byResource.values(), vectors);
+    stats.resources.addAndGet(byResource.size());
+    stats.chunks.addAndGet(byResource.values().stream().mapToLong(r -> r.chunks().size()).sum());
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM outbox WHERE outbox_id = ANY (?)")) {
       ps.setArray(1, c.createArrayOf("bigint", ids(rows).toArray()));
       ps.executeUpdate();
@@ -272,23 +278,44 @@ public final class EmbeddingWorker implements AutoCloseable {
     return rows.size();
   }
 
-  /** The resource version the row names, or null when it is stale (deleted, or newer version queued). */
-  private static Resource load(TenantId tenant, Connection c, TenantCipher cipher, Claimed row) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT version_id, deleted, body FROM resources WHERE resource_type = ? AND resource_id = ?")) {
-      ps.setString(1, row.type());
-      ps.setString(2, row.id());
+  /** A stored resource version, still encrypted. */
+  private record Stored(long version, boolean deleted, byte[] body) {}
+
+  /** A claimed resource version and the chunks it renders to. */
+  private record Rendered(Claimed row, List<ClinicalChunk> chunks) {}
+
+  /** The current stored version of every claimed resource, in one round trip. */
+  private static Map<String, Stored> load(Connection c, List<Claimed> rows) throws SQLException {
+    Map<String, Stored> out = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT resource_type, resource_id, version_id, deleted, body FROM resources
+        WHERE (resource_type, resource_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))""")) {
+      ps.setArray(1, c.createArrayOf("text", rows.stream().map(Claimed::type).toArray()));
+      ps.setArray(2, c.createArrayOf("text", rows.stream().map(Claimed::id).toArray()));
       try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next() || rs.getBoolean(2) || rs.getLong(1) != row.version()) {
-          return null;
+        while (rs.next()) {
+          out.put(resourceKey(rs.getString(1), rs.getString(2)),
+              new Stored(rs.getLong(3), rs.getBoolean(4), rs.getBytes(5)));
         }
-        String json = cipher.decryptToString(rs.getBytes(3), Aad.resource(tenant, row.type(), row.id(), row.version()));
-        return Fhir.parseResource(json);
       }
     }
+    return out;
   }
 
-  private static Map<String, float[]> cached(Connection c, String model, java.util.Collection<String> hashes)
+  /** The resource of the row, or null when the row is stale (deleted, or a newer version queued). */
+  private static Resource current(TenantId tenant, TenantCipher cipher, Claimed row, Stored stored) {
+    if (stored == null || stored.deleted() || stored.version() != row.version()) {
+      return null;
+    }
+    String json = cipher.decryptToString(stored.body(), Aad.resource(tenant, row.type(), row.id(), row.version()));
+    return Fhir.parseResource(json);
+  }
+
+  static String resourceKey(String type, String id) {
+    return type + "/" + id; // FHIR resource types and ids contain no '/'
+  }
+
+  private static Map<String, float[]> cached(Connection c, String model, Collection<String> hashes)
       throws SQLException {
     Map<String, float[]> out = new LinkedHashMap<>();
     if (hashes.isEmpty()) {
@@ -321,35 +348,42 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
   }
 
-  private static void replaceChunks(TenantId tenant, Connection c, TenantCipher cipher, String model, Claimed row,
-                                    List<ClinicalChunk> chunks, Map<String, float[]> vectors) throws SQLException {
-    try (PreparedStatement del = c.prepareStatement("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?")) {
-      del.setString(1, row.type());
-      del.setString(2, row.id());
-      del.executeUpdate();
-    }
-    if (chunks.isEmpty()) {
+  /** Deletes the resources' old chunks and inserts the new ones: two round trips for the batch. */
+  private static void replaceChunks(TenantId tenant, Connection c, TenantCipher cipher, String model,
+                                    Collection<Rendered> resources, Map<String, float[]> vectors)
+      throws SQLException {
+    if (resources.isEmpty()) {
       return;
+    }
+    try (PreparedStatement del = c.prepareStatement("""
+        DELETE FROM chunks
+        WHERE (resource_type, resource_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))""")) {
+      del.setArray(1, c.createArrayOf("text", resources.stream().map(r -> r.row().type()).toArray()));
+      del.setArray(2, c.createArrayOf("text", resources.stream().map(r -> r.row().id()).toArray()));
+      del.executeUpdate();
     }
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO chunks (resource_type, resource_id, version_id, patient_id, category, security_labels,
                             effective_date, seq, text_hash, text, model, embedding)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
-      for (ClinicalChunk ch : chunks) {
-        byte[] hash = cipher.contentHash(ch.text().getBytes(StandardCharsets.UTF_8));
-        ps.setString(1, row.type());
-        ps.setString(2, row.id());
-        ps.setLong(3, row.version());
-        ps.setString(4, ch.patientId());
-        ps.setString(5, ch.category().code());
-        ps.setArray(6, c.createArrayOf("text", ch.securityLabels().toArray()));
-        ps.setDate(7, ch.effectiveDate() == null ? null : Date.valueOf(ch.effectiveDate()));
-        ps.setInt(8, ch.seq());
-        ps.setBytes(9, hash);
-        ps.setBytes(10, cipher.encryptString(ch.text(), Aad.chunk(tenant, row.type(), row.id(), ch.seq())));
-        ps.setString(11, model);
-        ps.setObject(12, new PGvector(vectors.get(hex(hash))));
-        ps.addBatch();
+      for (Rendered r : resources) {
+        Claimed row = r.row();
+        for (ClinicalChunk ch : r.chunks()) {
+          byte[] hash = cipher.contentHash(ch.text().getBytes(StandardCharsets.UTF_8));
+          ps.setString(1, row.type());
+          ps.setString(2, row.id());
+          ps.setLong(3, row.version());
+          ps.setString(4, ch.patientId());
+          ps.setString(5, ch.category().code());
+          ps.setArray(6, c.createArrayOf("text", ch.securityLabels().toArray()));
+          ps.setDate(7, ch.effectiveDate() == null ? null : Date.valueOf(ch.effectiveDate()));
+          ps.setInt(8, ch.seq());
+          ps.setBytes(9, hash);
+          ps.setBytes(10, cipher.encryptString(ch.text(), Aad.chunk(tenant, row.type(), row.id(), ch.seq())));
+          ps.setString(11, model);
+          ps.setObject(12, new PGvector(vectors.get(hex(hash))));
+          ps.addBatch();
+        }
       }
       ps.executeBatch();
     }

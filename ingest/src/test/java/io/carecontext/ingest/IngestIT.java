@@ -169,6 +169,30 @@ class IngestIT {
   }
 
   @Test
+  void severalQueuedRowsOfOneResourceInOneBatchLeaveOnlyTheCurrentVersionsChunks() throws SQLException {
+    Bundle r = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Twice", "MRN-6", "7.0")));
+    String obsId = r.getEntry().get(2).getResponse().getLocation().split("/")[1];
+    var obs = Fhir.parseResource(store.read(tenant, "Observation", obsId).orElseThrow().json());
+    ((org.hl7.fhir.r4.model.Observation) obs).getValueQuantity().setValue(7.4);
+    assertThat(store.put(tenant, obs).version()).isEqualTo(2);
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      // The same current version queued twice, as a re-embed beside a normal index row would.
+      st.execute("INSERT INTO tenant_ingest.outbox (resource_type, resource_id, version_id, operation) "
+          + "VALUES ('Observation', '" + obsId + "', 2, 'reembed')");
+    }
+    assertThat(count("SELECT count(*) FROM tenant_ingest.outbox WHERE resource_id = '" + obsId + "'")).isEqualTo(3);
+    long failures = worker.stats().failures.get();
+
+    worker.drain(tenant); // version 1, version 2 and version 2 again, in one batch
+
+    assertThat(worker.stats().failures.get()).isEqualTo(failures);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.outbox WHERE resource_id = '" + obsId + "'")).isZero();
+    assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = '" + obsId + "'")).isEqualTo(1);
+    assertThat(count("SELECT min(version_id) FROM tenant_ingest.chunks WHERE resource_id = '" + obsId + "'"))
+        .isEqualTo(2);
+  }
+
+  @Test
   void bodiesAndChunkTextAreCiphertext() throws SQLException {
     store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Plaintextcheck", "MRN-6", "7.7")));
     worker.drain(tenant);
