@@ -59,6 +59,24 @@ public final class RawModelThroughput {
     return texts.size() * 1e9 / elapsed;
   }
 
+  /**
+   * Texts per second with every core busy: the texts go to {@code provider} in one call, which a
+   * {@link BatchingEmbedder} splits over its pool (one thread per core by default), the way the
+   * embedding worker uses it. One batch is embedded first and not timed. This is the bare model's
+   * ceiling on this machine; the single-caller {@link #measure} leaves cores idle.
+   */
+  public static double measureAllCores(EmbeddingProvider provider, List<String> texts) {
+    Objects.requireNonNull(provider, "provider");
+    if (texts.isEmpty()) {
+      throw new IllegalArgumentException("need at least one text");
+    }
+    provider.embedAll(texts.subList(0, Math.min(BatchingConfig.DEFAULT_BATCH_SIZE, texts.size())));
+    long start = System.nanoTime();
+    provider.embedAll(texts);
+    long elapsed = Math.max(1, System.nanoTime() - start);
+    return texts.size() * 1e9 / elapsed;
+  }
+
   /** {@code count} short synthetic clinical sentences (no real patients), the same on every run. */
   public static List<String> clinicalSentences(int count) {
     SplittableRandom random = new SplittableRandom(SEED);

@@ -24,4 +24,13 @@ class RawModelThroughputTest {
     // One untimed warm-up batch, then 32+32+32+4.
     assertThat(fake.batchSizes).containsExactly(32, 32, 32, 32, 4);
   }
+
+  @Test
+  void measuresAllCoresWithOneCallThatThePoolSplits() {
+    DeterministicProvider fake = new DeterministicProvider();
+    double rate = RawModelThroughput.measureAllCores(fake, RawModelThroughput.clinicalSentences(100));
+    assertThat(rate).isPositive();
+    // One untimed warm-up batch of 32, then everything at once for a BatchingEmbedder to split.
+    assertThat(fake.batchSizes).containsExactly(32, 100);
+  }
 }
