@@ -72,6 +72,8 @@ public final class EmbeddingWorker implements AutoCloseable {
     public final AtomicLong embedded = new AtomicLong();
     public final AtomicLong cacheHits = new AtomicLong();
     public final AtomicLong failures = new AtomicLong();
+    /** Batches that failed as a whole, after which each of their rows was retried on its own. */
+    public final AtomicLong batchFallbacks = new AtomicLong();
     /** Calls to the embedding model and the time they took (the cache answers without one). */
     public final AtomicLong modelCalls = new AtomicLong();
     public final AtomicLong modelNanos = new AtomicLong();
@@ -115,6 +117,7 @@ public final class EmbeddingWorker implements AutoCloseable {
     try {
       return tx.run(tenant, PolicySettings.ingest(), c -> process(tenant, c, claim(c, batchSize, null)));
     } catch (RuntimeException batchFailure) {
+      stats.batchFallbacks.incrementAndGet();
       List<Long> ids = tx.run(tenant, PolicySettings.ingest(), c -> ids(claim(c, batchSize, null)));
       int handled = 0;
       for (Long id : ids) {

@@ -182,10 +182,12 @@ class IngestIT {
     }
     assertThat(count("SELECT count(*) FROM tenant_ingest.outbox WHERE resource_id = '" + obsId + "'")).isEqualTo(3);
     long failures = worker.stats().failures.get();
+    long fallbacks = worker.stats().batchFallbacks.get();
 
     worker.drain(tenant); // version 1, version 2 and version 2 again, in one batch
 
     assertThat(worker.stats().failures.get()).isEqualTo(failures);
+    assertThat(worker.stats().batchFallbacks.get()).as("the batch went through whole").isEqualTo(fallbacks);
     assertThat(count("SELECT count(*) FROM tenant_ingest.outbox WHERE resource_id = '" + obsId + "'")).isZero();
     assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = '" + obsId + "'")).isEqualTo(1);
     assertThat(count("SELECT min(version_id) FROM tenant_ingest.chunks WHERE resource_id = '" + obsId + "'"))
@@ -339,6 +341,8 @@ class IngestIT {
       }
       w.processBatch(t);
     }
+    assertThat(w.stats().batchFallbacks.get()).as("each failed batch fell back to its rows")
+        .isEqualTo(EmbeddingWorker.MAX_ATTEMPTS);
     assertThat(w.parked(t)).hasSize(1);
     assertThat(w.parked(t).get(0).get("reason")).isEqualTo("IllegalStateException");
     assertThat(w.retryParked(t)).isEqualTo(1);

@@ -79,6 +79,9 @@ public class Metrics {
         .description("texts served from the embedding cache").register(registry);
     FunctionCounter.builder("carecontext.embedding.failures", s.failures, java.util.concurrent.atomic.AtomicLong::get)
         .description("outbox rows that failed an attempt").register(registry);
+    FunctionCounter.builder("carecontext.embedding.batch.fallbacks", s.batchFallbacks,
+            java.util.concurrent.atomic.AtomicLong::get)
+        .description("worker batches that failed as a whole and were retried a row at a time").register(registry);
   }
 
   /** Reads every tenant's outbox depth (two counts a tenant, one statement). */

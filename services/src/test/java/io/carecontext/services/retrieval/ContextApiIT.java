@@ -112,6 +112,7 @@ class ContextApiIT {
         .contains("carecontext_audit_rows_alone_total").contains("carecontext_audit_rows_retried_total");
     assertThat(metrics).contains("carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"unknown_patient\",tenant=\"ward\"}")
         .contains("carecontext_request_latency").contains("carecontext_embedding_chunks_total")
+        .contains("carecontext_embedding_batch_fallbacks_total")
         .doesNotContain("pt-404").doesNotContain("dr-a");
   }
 
