@@ -248,13 +248,13 @@ public final class EmbeddingWorker implements AutoCloseable {
     for (Claimed row : rows) {
       Resource resource = current(tenant, cipher, row, stored.get(row.resourceKey()));
       if (resource != null && !byResource.containsKey(row.resourceKey())) {
-        byResource.put(row.resourceKey(), new Rendered(row, renderer.render(resource)));
+        byResource.put(row.resourceKey(), Rendered.of(row, renderer.render(resource), cipher));
       }
     }
     Map<String, String> textsByHash = new LinkedHashMap<>();
     for (Rendered r : byResource.values()) {
-      for (ClinicalChunk ch : r.chunks()) {
-        textsByHash.putIfAbsent(hex(cipher.contentHash(ch.text().getBytes(StandardCharsets.UTF_8))), ch.text());
+      for (int i = 0; i < r.chunks().size(); i++) {
+        textsByHash.putIfAbsent(hex(r.hashes().get(i)), r.chunks().get(i).text());
       }
     }
     Map<String, float[]> vectors = cached(c, provider.modelId(), textsByHash.keySet());
@@ -284,8 +284,13 @@ public final class EmbeddingWorker implements AutoCloseable {
   /** A stored resource version, still encrypted. */
   private record Stored(long version, boolean deleted, byte[] body) {}
 
-  /** A claimed resource version and the chunks it renders to. */
-  private record Rendered(Claimed row, List<ClinicalChunk> chunks) {}
+  /** A claimed resource version, the chunks it renders to and their texts' keyed hashes, in order. */
+  private record Rendered(Claimed row, List<ClinicalChunk> chunks, List<byte[]> hashes) {
+    static Rendered of(Claimed row, List<ClinicalChunk> chunks, TenantCipher cipher) {
+      return new Rendered(row, chunks,
+          chunks.stream().map(ch -> cipher.contentHash(ch.text().getBytes(StandardCharsets.UTF_8))).toList());
+    }
+  }
 
   /** The current stored version of every claimed resource, in one round trip. */
   private static Map<String, Stored> load(Connection c, List<Claimed> rows) throws SQLException {
@@ -371,8 +376,9 @@ public final class EmbeddingWorker implements AutoCloseable {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
       for (Rendered r : resources) {
         Claimed row = r.row();
-        for (ClinicalChunk ch : r.chunks()) {
-          byte[] hash = cipher.contentHash(ch.text().getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < r.chunks().size(); i++) {
+          ClinicalChunk ch = r.chunks().get(i);
+          byte[] hash = r.hashes().get(i);
           ps.setString(1, row.type());
           ps.setString(2, row.id());
           ps.setLong(3, row.version());

@@ -46,11 +46,19 @@ public final class RawModelThroughput {
    * not timed, so a lazily loaded model's start-up does not count against its throughput.
    */
   public static double measure(EmbeddingProvider provider, List<String> texts, int batchSize) {
+    return timed(provider, texts, batchSize, batchSize);
+  }
+
+  /**
+   * Texts per second for {@code texts} sent in calls of {@code batchSize}, after one untimed call
+   * of {@code warmUp} texts.
+   */
+  private static double timed(EmbeddingProvider provider, List<String> texts, int warmUp, int batchSize) {
     Objects.requireNonNull(provider, "provider");
     if (texts.isEmpty() || batchSize < 1) {
       throw new IllegalArgumentException("need at least one text and a positive batch size");
     }
-    provider.embedAll(texts.subList(0, Math.min(batchSize, texts.size())));
+    provider.embedAll(texts.subList(0, Math.min(warmUp, texts.size())));
     long start = System.nanoTime();
     for (int from = 0; from < texts.size(); from += batchSize) {
       provider.embedAll(texts.subList(from, Math.min(texts.size(), from + batchSize)));
@@ -66,15 +74,7 @@ public final class RawModelThroughput {
    * ceiling on this machine; the single-caller {@link #measure} leaves cores idle.
    */
   public static double measureAllCores(EmbeddingProvider provider, List<String> texts) {
-    Objects.requireNonNull(provider, "provider");
-    if (texts.isEmpty()) {
-      throw new IllegalArgumentException("need at least one text");
-    }
-    provider.embedAll(texts.subList(0, Math.min(BatchingConfig.DEFAULT_BATCH_SIZE, texts.size())));
-    long start = System.nanoTime();
-    provider.embedAll(texts);
-    long elapsed = Math.max(1, System.nanoTime() - start);
-    return texts.size() * 1e9 / elapsed;
+    return timed(provider, texts, BatchingConfig.DEFAULT_BATCH_SIZE, texts.size());
   }
 
   /** {@code count} short synthetic clinical sentences (no real patients), the same on every run. */

@@ -94,13 +94,11 @@ final class AuditGroupCommit {
   }
 
   private static final class Pending {
-    final TenantId tenant;
     final AuditRow row;
     volatile boolean done;
     RuntimeException failure;
 
-    Pending(TenantId tenant, AuditRow row) {
-      this.tenant = tenant;
+    Pending(AuditRow row) {
       this.row = row;
     }
   }
@@ -139,7 +137,7 @@ final class AuditGroupCommit {
   /** Appends the row and returns once it is committed; throws if it could not be written. */
   UUID append(TenantId tenant, AuditRow row) {
     Lane lane = lanes.computeIfAbsent(tenant, t -> new Lane());
-    Pending mine = new Pending(tenant, row);
+    Pending mine = new Pending(row);
     lane.queue.add(mine);
     if (!lockWithin(lane, PATIENCE_NANOS)) {
       // The writer is stalled (its backend starved of CPU, a lock, say). A row no batch has taken

@@ -338,8 +338,9 @@ public final class AuditLog {
         rs.getString("details"), lat);
   }
 
+  /** The audit settings for the write path, whose statements name the tenant's schema themselves. */
   static PolicySettings recordSettings() {
-    return PolicySettings.read().set("cc.access", "audit").build().withQualifiedNames();
+    return auditSettings().withQualifiedNames();
   }
 
   private static PolicySettings auditSettings() {

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,21 +47,18 @@ public class Metrics {
             st -> st.modelNanos.get(), TimeUnit.NANOSECONDS)
         .description("calls of the embedding model by the worker (one call embeds a batch) and their time")
         .register(registry);
-    FunctionCounter.builder("carecontext.query.embedding.cache.hits", embeddings, e -> e.queryCacheCounts()[0])
-        .description("context and chat queries whose embedding came from the query cache").register(registry);
-    FunctionCounter.builder("carecontext.query.embedding.cache.misses", embeddings, e -> e.queryCacheCounts()[1])
-        .description("context and chat queries embedded by the model").register(registry);
-    FunctionCounter.builder("carecontext.audit.rows", audit, a -> a.groupCommitStats().rows())
-        .description("audit rows written by this process").register(registry);
-    FunctionCounter.builder("carecontext.audit.commits", audit, a -> a.groupCommitStats().commits())
-        .description("transactions that wrote them (group commit: rows ÷ commits is the mean batch)")
-        .register(registry);
-    FunctionCounter.builder("carecontext.audit.rows.alone", audit, a -> a.groupCommitStats().alone())
-        .description("audit rows written on their own after waiting 5 ms for a stalled group-commit writer")
-        .register(registry);
-    FunctionCounter.builder("carecontext.audit.rows.retried", audit, a -> a.groupCommitStats().fallbacks())
-        .description("audit rows written one at a time after their batch failed (a chain head moved elsewhere)")
-        .register(registry);
+    count("carecontext.query.embedding.cache.hits", embeddings, e -> e.queryCacheCounts()[0],
+        "context and chat queries whose embedding came from the query cache");
+    count("carecontext.query.embedding.cache.misses", embeddings, e -> e.queryCacheCounts()[1],
+        "context and chat queries embedded by the model");
+    count("carecontext.audit.rows", audit, a -> a.groupCommitStats().rows(),
+        "audit rows written by this process");
+    count("carecontext.audit.commits", audit, a -> a.groupCommitStats().commits(),
+        "transactions that wrote them (group commit: rows ÷ commits is the mean batch)");
+    count("carecontext.audit.rows.alone", audit, a -> a.groupCommitStats().alone(),
+        "audit rows written on their own after waiting 5 ms for a stalled group-commit writer");
+    count("carecontext.audit.rows.retried", audit, a -> a.groupCommitStats().fallbacks(),
+        "audit rows written one at a time after their batch failed (a chain head moved elsewhere)");
     outboxDepth = MultiGauge.builder("carecontext.outbox.depth")
         .description("outbox rows per tenant: ready (waiting to be embedded) and parked (failed repeatedly)")
         .register(registry);
@@ -69,19 +68,22 @@ public class Metrics {
       return t;
     });
     refresher.scheduleWithFixedDelay(this::refreshOutboxDepth, 0, OUTBOX_REFRESH_SECONDS, TimeUnit.SECONDS);
-    FunctionCounter.builder("carecontext.embedding.resources", s.resources, java.util.concurrent.atomic.AtomicLong::get)
-        .description("resources chunked and embedded by this process").register(registry);
-    FunctionCounter.builder("carecontext.embedding.chunks", s.chunks, java.util.concurrent.atomic.AtomicLong::get)
-        .description("chunks written by this process").register(registry);
-    FunctionCounter.builder("carecontext.embedding.texts", s.embedded, java.util.concurrent.atomic.AtomicLong::get)
-        .description("texts sent to the embedding model").register(registry);
-    FunctionCounter.builder("carecontext.embedding.cache.hits", s.cacheHits, java.util.concurrent.atomic.AtomicLong::get)
-        .description("texts served from the embedding cache").register(registry);
-    FunctionCounter.builder("carecontext.embedding.failures", s.failures, java.util.concurrent.atomic.AtomicLong::get)
-        .description("outbox rows that failed an attempt").register(registry);
-    FunctionCounter.builder("carecontext.embedding.batch.fallbacks", s.batchFallbacks,
-            java.util.concurrent.atomic.AtomicLong::get)
-        .description("worker batches that failed as a whole and were retried a row at a time").register(registry);
+    count("carecontext.embedding.resources", s.resources, AtomicLong::get,
+        "resources chunked and embedded by this process");
+    count("carecontext.embedding.chunks", s.chunks, AtomicLong::get,
+        "chunks written by this process");
+    count("carecontext.embedding.texts", s.embedded, AtomicLong::get,
+        "texts sent to the embedding model");
+    count("carecontext.embedding.cache.hits", s.cacheHits, AtomicLong::get,
+        "texts served from the embedding cache");
+    count("carecontext.embedding.failures", s.failures, AtomicLong::get,
+        "outbox rows that failed an attempt");
+    count("carecontext.embedding.batch.fallbacks", s.batchFallbacks, AtomicLong::get,
+        "worker batches that failed as a whole and were retried a row at a time");
+  }
+
+  private <T> void count(String name, T source, ToDoubleFunction<T> value, String description) {
+    FunctionCounter.builder(name, source, value).description(description).register(registry);
   }
 
   /** Reads every tenant's outbox depth (two counts a tenant, one statement). */
