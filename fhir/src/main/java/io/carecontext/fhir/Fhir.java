@@ -4,7 +4,11 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.parser.LenientErrorHandler;
+import ca.uhn.fhir.parser.json.BaseJsonLikeValue;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -33,7 +37,68 @@ public final class Fhir {
   }
 
   public static IParser jsonParser() {
-    return context().newJsonParser().setParserErrorHandler(new LenientErrorHandler(false));
+    return context().newJsonParser().setParserErrorHandler(new NamedErrors());
+  }
+
+  private static final Pattern ELEMENT = Pattern.compile("^[A-Za-z][A-Za-z0-9_]{0,63}$");
+  private static final Pattern UNKNOWN_CODE = Pattern.compile("^Unknown ([A-Za-z]{1,64}) code");
+
+  /**
+   * Unknown elements are skipped, as before (a newer or extended feed still loads). A value the
+   * element's type cannot hold, or a JSON array, object or scalar where the element needs another,
+   * fails the parse with the element's name and what it needs. HAPI's own message quotes the value,
+   * which may be PHI: only the element name (from the FHIR model) and the kind of problem are kept.
+   */
+  private static final class NamedErrors extends LenientErrorHandler {
+    NamedErrors() {
+      super(false); // never log: HAPI's log lines quote the values
+    }
+
+    @Override
+    public void invalidValue(IParseLocation where, String value, String error) {
+      throw FhirInputException.of(FhirIssue.error("value", null, null,
+          element(where == null ? null : where.getParentElementName()) + ": " + needs(error)));
+    }
+
+    @Override
+    public void incorrectJsonType(IParseLocation where, String element, BaseJsonLikeValue.ValueType expected,
+                                  BaseJsonLikeValue.ScalarType expectedScalar, BaseJsonLikeValue.ValueType found,
+                                  BaseJsonLikeValue.ScalarType foundScalar) {
+      throw FhirInputException.of(FhirIssue.error("structure", null, null,
+          element(element) + ": expected a JSON " + kind(expected, expectedScalar) + ", found a JSON "
+              + kind(found, foundScalar)));
+    }
+
+    private static String element(String name) {
+      return name != null && ELEMENT.matcher(name).matches() ? "element '" + name + "'" : "an element";
+    }
+
+    private static String kind(BaseJsonLikeValue.ValueType type, BaseJsonLikeValue.ScalarType scalar) {
+      if (type == null) {
+        return "value";
+      }
+      return type == BaseJsonLikeValue.ValueType.SCALAR && scalar != null
+          ? scalar.name().toLowerCase(Locale.ROOT) : type.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** What the element needs, from the kind of HAPI's error alone. */
+    private static String needs(String error) {
+      String e = error == null ? "" : error;
+      Matcher code = UNKNOWN_CODE.matcher(e);
+      if (code.find()) {
+        return "not a code of the FHIR " + code.group(1) + " value set";
+      }
+      if (e.startsWith("Attribute value must not be empty")) {
+        return "an empty string is not a FHIR value: leave the element out instead";
+      }
+      if (e.startsWith("Invalid date/time format")) {
+        return "not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or YYYY-MM-DDThh:mm:ss with a time zone)";
+      }
+      if (e.startsWith("Invalid boolean")) {
+        return "must be true or false";
+      }
+      return "not a valid value for the element's type (a number, date, code or other FHIR primitive)";
+    }
   }
 
   /** Parses one R4 resource from JSON; XML, malformed JSON and unknown types are refused. */

@@ -23,6 +23,46 @@ class ValidationTest {
   }
 
   @Test
+  void aValueItsElementCannotHoldNamesTheElementAndWhatItNeedsNotTheValue() {
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-13-45\"}"))
+        .isInstanceOf(FhirInputException.class)
+        .hasMessage("element 'birthDate': not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or "
+            + "YYYY-MM-DDThh:mm:ss with a time zone)");
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"gender\":\"Zebulonish\"}"))
+        .isInstanceOf(FhirInputException.class)
+        .hasMessage("element 'gender': not a code of the FHIR AdministrativeGender value set");
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"active\":\"Zebulon\"}"))
+        .isInstanceOf(FhirInputException.class).hasMessage("element 'active': must be true or false");
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"multipleBirthInteger\":\"Zeb\"}"))
+        .isInstanceOf(FhirInputException.class).hasMessageStartingWith("element 'multipleBirthInteger': not a valid value")
+        .hasMessageNotContaining("Zeb");
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Observation\",\"status\":\"\"}"))
+        .isInstanceOf(FhirInputException.class)
+        .hasMessage("element 'status': an empty string is not a FHIR value: leave the element out instead")
+        .satisfies(e -> assertThat(((FhirInputException) e).httpStatus()).isEqualTo(400));
+    // inside a Bundle too: the whole Bundle is refused, naming the element
+    assertThatThrownBy(() -> Fhir.parseResource("""
+        {"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Observation",
+          "status":"final","effectiveDateTime":"Zebulon"},"request":{"method":"POST","url":"Observation"}}]}"""))
+        .isInstanceOf(FhirInputException.class).hasMessageStartingWith("element 'effectiveDateTime': not a FHIR date")
+        .hasMessageNotContaining("Zebulon");
+  }
+
+  @Test
+  void aWrongJsonTypeIsRefusedInsteadOfDroppingTheElement() {
+    // before, HAPI's lenient parser dropped the name without a word: the patient was stored nameless
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"name\":{\"family\":\"Zebulon\"}}"))
+        .isInstanceOf(FhirInputException.class)
+        .hasMessage("element 'name': expected a JSON array, found a JSON object");
+  }
+
+  @Test
+  void unknownElementsAreStillSkipped() {
+    assertThat(Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"p1\",\"nickname\":\"Zeb\"}").getIdPart())
+        .isEqualTo("p1");
+  }
+
+  @Test
   void requiredElementsNameThePath() {
     List<FhirIssue> issues = ResourceValidator.validate(Fhir.parseResource(
         "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}"));

@@ -94,6 +94,10 @@ class FhirApiIT {
   void badInputGetsAnOperationOutcomeAndStoresNothing() throws SQLException {
     int before = count("SELECT count(*) FROM tenant_hosp.resources");
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\", nope"), 400, "not valid FHIR JSON");
+    HttpResponse<String> badDate = fhir("PUT", "/Patient/p-bad",
+        "{\"resourceType\":\"Patient\",\"id\":\"p-bad\",\"birthDate\":\"1970-13-45\"}");
+    assertOutcome(badDate, 400, "element 'birthDate': not a FHIR date");
+    assertThat(badDate.body()).doesNotContain("1970-13-45");
     assertOutcome(fhir("POST", "/Patient", "{\"resourceType\":\"Observation\",\"status\":\"final\"}"), 400,
         "resourceType does not match");
     assertOutcome(fhir("POST", "/Patient", "<Patient xmlns=\"http://hl7.org/fhir\"/>"), 400, "XML is not supported");
