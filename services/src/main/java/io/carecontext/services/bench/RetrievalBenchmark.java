@@ -16,6 +16,7 @@ import io.carecontext.migrations.TenantProvisioner;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.TenantCipher;
 import io.carecontext.retrieval.ContextQuery;
+import io.carecontext.retrieval.ContextResult;
 import io.carecontext.retrieval.ContextService;
 import io.carecontext.retrieval.Requester;
 import io.carecontext.retrieval.TenantPolicy;
@@ -36,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
 /**
@@ -92,12 +94,10 @@ public final class RetrievalBenchmark {
 
     AuditLog audit = ctx.getBean(AuditLog.class);
     AuditLog.GroupCommitStats auditBefore = audit.groupCommitStats();
-    Stats coreStats = new Stats("retrieval core (policy+consent+RLS+audit)", Load.run(clients, seconds, i ->
-        core.context(ids.get(i % tenants), policy, clinician, patient(i, patients),
-            new ContextQuery("bench", queries.get(i % queries.size()), 10, "TREAT", null), "context")),
-        seconds, recall(truth, i -> core.context(ids.get(i % tenants), policy, clinician, patient(i, patients),
-            new ContextQuery("bench", queries.get(i % queries.size()), 10, "TREAT", null), "context")
-            .chunks().stream().map(c -> c.chunkId()).toList()));
+    IntFunction<ContextResult> coreCall = i -> core.context(ids.get(i % tenants), policy, clinician,
+        patient(i, patients), new ContextQuery("bench", queries.get(i % queries.size()), 10, "TREAT", null), "context");
+    Stats coreStats = new Stats("retrieval core (policy+consent+RLS+audit)", Load.run(clients, seconds, coreCall::apply),
+        seconds, recall(truth, i -> coreCall.apply(i).chunks().stream().map(c -> c.chunkId()).toList()));
     AuditLog.GroupCommitStats auditAfter = audit.groupCommitStats();
 
     Stats created = coreOnly ? null : l4j("LangChain4j PgVectorEmbeddingStore (as created)", store, ids, patients,
@@ -236,7 +236,7 @@ public final class RetrievalBenchmark {
 
   static Stats l4j(String name, PgVectorEmbeddingStore store, List<TenantId> ids, int patients, List<float[]> queries,
                    int clients, double seconds, List<Set<Long>> truth) throws Exception {
-    java.util.function.IntFunction<List<Long>> search = i -> store.search(EmbeddingSearchRequest.builder()
+    IntFunction<List<Long>> search = i -> store.search(EmbeddingSearchRequest.builder()
             .queryEmbedding(Embedding.from(queries.get(i % queries.size()))).maxResults(10)
             .filter(MetadataFilterBuilder.metadataKey("patient_id").isEqualTo(
                 ids.get(i % ids.size()).value() + ":" + patient(i, patients))).build())
@@ -309,7 +309,7 @@ public final class RetrievalBenchmark {
     });
   }
 
-  static double recall(List<Set<Long>> truth, java.util.function.IntFunction<List<Long>> search) {
+  static double recall(List<Set<Long>> truth, IntFunction<List<Long>> search) {
     double hit = 0;
     double total = 0;
     for (int i = 0; i < truth.size(); i++) {
