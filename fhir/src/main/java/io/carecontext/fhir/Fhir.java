@@ -44,10 +44,12 @@ public final class Fhir {
   private static final Pattern UNKNOWN_CODE = Pattern.compile("^Unknown ([A-Za-z]{1,64}) code");
 
   /**
-   * Unknown elements are skipped, as before (a newer or extended feed still loads). A value the
-   * element's type cannot hold, or a JSON array, object or scalar where the element needs another,
-   * fails the parse with the element's name and what it needs. HAPI's own message quotes the value,
-   * which may be PHI: only the element name (from the FHIR model) and the kind of problem are kept.
+   * Unknown elements are skipped, as before (a newer or extended feed still loads), and so are the
+   * shape slips HAPI repairs without losing anything (an object where FHIR wants an array of them,
+   * a one-element array where it wants one value). Anything HAPI would drop fails the parse, naming
+   * the element and what it needs: a value its type cannot hold, a second value for an element that
+   * takes one, a JSON scalar where the element is an object. HAPI's own messages quote the value,
+   * which may be PHI: only the element's name (from the FHIR model) and the kind of problem are kept.
    */
   private static final class NamedErrors extends LenientErrorHandler {
     NamedErrors() {
@@ -64,9 +66,18 @@ public final class Fhir {
     public void incorrectJsonType(IParseLocation where, String element, BaseJsonLikeValue.ValueType expected,
                                   BaseJsonLikeValue.ScalarType expectedScalar, BaseJsonLikeValue.ValueType found,
                                   BaseJsonLikeValue.ScalarType foundScalar) {
+      if (expected == BaseJsonLikeValue.ValueType.ARRAY && found == BaseJsonLikeValue.ValueType.OBJECT) {
+        return; // HAPI keeps it as a list of one
+      }
       throw FhirInputException.of(FhirIssue.error("structure", null, null,
           element(element) + ": expected a JSON " + kind(expected, expectedScalar) + ", found a JSON "
               + kind(found, foundScalar)));
+    }
+
+    @Override
+    public void unexpectedRepeatingElement(IParseLocation where, String element) {
+      throw FhirInputException.of(FhirIssue.error("structure", null, null,
+          element(element) + ": takes one value, not a list of several"));
     }
 
     private static String element(String name) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 
 class ValidationTest {
@@ -49,11 +50,19 @@ class ValidationTest {
   }
 
   @Test
-  void aWrongJsonTypeIsRefusedInsteadOfDroppingTheElement() {
-    // before, HAPI's lenient parser dropped the name without a word: the patient was stored nameless
-    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"name\":{\"family\":\"Zebulon\"}}"))
+  void whatHapiWouldDropIsRefusedWhatItRepairsIsKept() {
+    // HAPI's lenient parser keeps the first value and drops the rest, and drops a scalar where an
+    // object belongs: refused, so nothing is stored with data silently missing
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"gender\":[\"male\",\"female\"]}"))
+        .isInstanceOf(FhirInputException.class).hasMessage("element 'gender': takes one value, not a list of several");
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"name\":\"Zebulon\"}"))
         .isInstanceOf(FhirInputException.class)
-        .hasMessage("element 'name': expected a JSON array, found a JSON object");
+        .hasMessage("element 'name': expected a JSON object, found a JSON string");
+    // repaired without loss: an object for an array of them, one value in an array
+    Patient p = (Patient) Fhir.parseResource(
+        "{\"resourceType\":\"Patient\",\"name\":{\"family\":\"Zebulon\"},\"birthDate\":[\"1970\"]}");
+    assertThat(p.getNameFirstRep().getFamily()).isEqualTo("Zebulon");
+    assertThat(p.getBirthDateElement().getValueAsString()).isEqualTo("1970");
   }
 
   @Test
