@@ -133,6 +133,11 @@ public final class RetrievalBenchmark {
           rows.get(0).percentileMillis(99), rows.get(1).percentileMillis(99));
     }
     out.println();
+    int cpus = Runtime.getRuntime().availableProcessors();
+    out.printf("CPU budget: 2x the tuned store is %.0f QPS, which %d cores allow only at %.0f µs of CPU a request "
+        + "with every core busy; the core used %.0f µs a request and kept %.2f of %d cores busy%n", 2 * tuned.qps(),
+        cpus, cpus / (2 * tuned.qps()) * 1e6, coreStats.cpuMicrosPerRequest(), coreStats.cores()[0]
+            + coreStats.cores()[1], cpus);
     out.println(groupCommit("the core run", auditBefore, auditAfter));
     if (!coreOnly) {
       out.println(groupCommit("the HTTP runs", auditHttpBefore, audit.groupCommitStats()));

@@ -22,15 +22,21 @@ record Stats(String name, long[] nanos, double[] cores, double seconds, double r
     return sorted[(int) Math.min(sorted.length - 1, Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
   }
 
+  /** CPU of both sides per request, in microseconds: what decides throughput once the cores are busy. */
+  double cpuMicrosPerRequest() {
+    return (cores[0] + cores[1]) / qps() * 1e6;
+  }
+
   String row(Stats tuned, Stats asCreated) {
-    return String.format("| %-38s | %9.1f | %8.2f | %8.2f | %8.2f | %6.3f | %8s | %9s | %4.2f | %4.2f |", name, qps(),
-        percentileMillis(50), percentileMillis(95), percentileMillis(99), recall,
+    return String.format("| %-38s | %9.1f | %8.2f | %8.2f | %8.2f | %6.3f | %8s | %9s | %4.2f | %4.2f | %8.0f |", name,
+        qps(), percentileMillis(50), percentileMillis(95), percentileMillis(99), recall,
         tuned == null ? "" : String.format("%.2fx", qps() / tuned.qps()),
-        asCreated == null ? "" : String.format("%.1fx", qps() / asCreated.qps()), cores[0], cores[1]);
+        asCreated == null ? "" : String.format("%.1fx", qps() / asCreated.qps()), cores[0], cores[1],
+        cpuMicrosPerRequest());
   }
 
   static String header() {
-    return "| run                                    |       QPS | p50 (ms) | p95 (ms) | p99 (ms) | rec@10 |  ÷ tuned | ÷ created |  JVM |   PG |\n"
-        + "|----------------------------------------|-----------|----------|----------|----------|--------|----------|-----------|------|------|";
+    return "| run                                    |       QPS | p50 (ms) | p95 (ms) | p99 (ms) | rec@10 |  ÷ tuned | ÷ created |  JVM |   PG | CPU µs/q |\n"
+        + "|----------------------------------------|-----------|----------|----------|----------|--------|----------|-----------|------|------|----------|";
   }
 }
