@@ -63,7 +63,7 @@ public final class Demo {
       bar(progress, "ingest ", i + 1, patients, resources, start);
     }
     progress.println();
-    waitForEmbeddings(progress);
+    waitForEmbeddings(progress, start);
     for (Role role : Role.values()) {
       if (role != Role.EHR_INTEGRATION) {
         keys.put(role, key(role, role == Role.CLINICIAN ? practitioner : null));
@@ -72,14 +72,12 @@ public final class Demo {
     return new Setup(keys, firstPatient, curls(keys, firstPatient));
   }
 
-  private void waitForEmbeddings(PrintStream progress) throws IOException, InterruptedException {
-    long start = System.nanoTime();
-    long total = -1;
+  /** The worker embeds while the patients are still being sent, so its rate counts from the first patient. */
+  private void waitForEmbeddings(PrintStream progress, long start) throws IOException, InterruptedException {
     while (true) {
       HttpResponse<String> s = send("GET", "/admin/tenants/" + TENANT + "/ingest", server.adminKey(), null, null);
       long depth = number(s.body(), "outboxDepth");
       long chunks = number(s.body(), "chunks");
-      total = Math.max(total, depth);
       double secs = Math.max(0.001, (System.nanoTime() - start) / 1e9);
       progress.printf("\rembed   outbox %6d left   chunks %7d   %6.0f chunks/s   ", depth, chunks, chunks / secs);
       if (depth == 0) {

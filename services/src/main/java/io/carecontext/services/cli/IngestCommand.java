@@ -71,12 +71,10 @@ final class IngestCommand implements Callable<Integer> {
     admin.url = connection.url;
     admin.key = adminKey;
     ApiClient client = admin.client(true);
-    long firstDepth = -1;
     while (true) {
       String body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + tenant + "/ingest", null));
       long depth = (long) number(body, "outboxDepth");
       long chunks = (long) number(body, "chunks");
-      firstDepth = Math.max(firstDepth, depth);
       double secs = (System.nanoTime() - start) / 1e9;
       out.printf("\rembedding: %,d left  chunks %,d  %.0f chunks/s   ", depth, chunks, chunks / Math.max(0.001, secs));
       out.flush();
