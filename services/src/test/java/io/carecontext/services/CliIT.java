@@ -79,6 +79,21 @@ class CliIT {
   }
 
   @Test
+  void ingestNamesTheNdjsonLinesItCouldNotLoadAndExitsOne() throws Exception {
+    String ehr = app.tenantWithKey("partial", "feed", "[\"ehr-integration\"]", null);
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cc-ingest-bad");
+    java.nio.file.Files.writeString(dir.resolve("feed.ndjson"), String.join("\n",
+        "{\"resourceType\":\"Patient\",\"id\":\"ok-1\",\"gender\":\"female\"}",
+        "{\"resourceType\":\"Patient\",\"id\":\"bad-2\",\"birthDate\":\"1970-13-45\"}",
+        "{\"resourceType\":\"Patient\",\"id\":\"ok-3\"}") + "\n");
+    Run run = cli("ingest", dir.toString(), "--tenant", "partial", "--key=" + ehr, "--no-wait");
+    assertThat(run.code()).as(run.err()).isEqualTo(1);
+    assertThat(run.err()).contains("feed.ndjson: 1 line(s) not loaded")
+        .contains("line 2: element 'birthDate': not a FHIR date").doesNotContain("1970-13-45");
+    assertThat(run.out()).contains("ingested 2 resources").contains("1 NDJSON line(s) not loaded");
+  }
+
+  @Test
   void failuresExitNonZeroWithTheServersMessage() {
     Run bad = cli("tenant", "create", "Bad;Id", "--key=" + app.adminKey());
     assertThat(bad.code()).isEqualTo(1);

@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 /**
  * Loads FHIR Bundles ({@code *.json}) and NDJSON ({@code *.ndjson}) through the tenant's FHIR
  * endpoint, with a progress bar (resources/s, chunks/s, ETA) and a summary; waits until the
- * embedding worker has caught up unless {@code --no-wait}.
+ * embedding worker has caught up unless {@code --no-wait}. NDJSON lines the server refused are
+ * listed with the server's reason; any refused file or line makes the command exit 1.
  */
 @Command(name = "ingest", description = "Load FHIR Bundles (*.json) and NDJSON (*.ndjson) from a file or folder.")
 final class IngestCommand implements Callable<Integer> {
@@ -40,6 +41,7 @@ final class IngestCommand implements Callable<Integer> {
     long start = System.nanoTime();
     long resources = 0;
     int failed = 0;
+    long failedLines = 0;
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
       boolean ndjson = f.toString().endsWith(".ndjson");
@@ -47,9 +49,21 @@ final class IngestCommand implements Callable<Integer> {
           Files.readString(f), ndjson ? "application/fhir+ndjson" : "application/fhir+json");
       if (r.statusCode() != 200) {
         failed++;
-        out.printf("%n%s: HTTP %d %s%n", f.getFileName(), r.statusCode(), diagnostics(r.body()));
+        List<String> why = errors(r.body());
+        out.printf("%n%s: HTTP %d%s%n", f.getFileName(), r.statusCode(),
+            why.isEmpty() ? " " + diagnostics(r.body()) : ", nothing of it stored:");
+        why.forEach(e -> out.printf("  %s%n", e));
+      } else if (ndjson) {
+        resources += (long) number(r.body(), "written");
+        long bad = (long) number(r.body(), "failed");
+        if (bad > 0) {
+          // the good lines are stored; name the bad ones, so the feed can be fixed and sent again
+          failedLines += bad;
+          out.printf("%n%s: %,d line(s) not loaded%n", f.getFileName(), bad);
+          errors(r.body()).forEach(e -> out.printf("  %s%n", e));
+        }
       } else {
-        resources += ndjson ? number(r.body(), "written") : count(r.body(), "\"status\":\"");
+        resources += count(r.body(), "\"status\":\"");
       }
       double secs = (System.nanoTime() - start) / 1e9;
       double eta = secs / (i + 1) * (files.size() - i - 1);
@@ -61,9 +75,10 @@ final class IngestCommand implements Callable<Integer> {
     if (!noWait) {
       waitForWorker(out, start);
     }
-    spec.commandLine().getOut().printf("ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed%n",
-        resources, files.size(), (System.nanoTime() - start) / 1e9, failed);
-    return failed == 0 ? 0 : 1;
+    spec.commandLine().getOut().printf(
+        "ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed, %,d NDJSON line(s) not loaded%n",
+        resources, files.size(), (System.nanoTime() - start) / 1e9, failed, failedLines);
+    return failed == 0 && failedLines == 0 ? 0 : 1;
   }
 
   private void waitForWorker(java.io.PrintWriter out, long start) throws InterruptedException {
@@ -110,6 +125,19 @@ final class IngestCommand implements Callable<Integer> {
       n++;
     }
     return n;
+  }
+
+  private static final java.util.regex.Pattern ERROR_ISSUE = java.util.regex.Pattern.compile(
+      "\"severity\"\\s*:\\s*\"error\"[^{}]*?\"diagnostics\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.){0,300})\"");
+
+  /** The diagnostics of an OperationOutcome's error issues (the server's messages never carry PHI). */
+  static List<String> errors(String body) {
+    List<String> out = new ArrayList<>();
+    var m = ERROR_ISSUE.matcher(body);
+    while (m.find()) {
+      out.add(m.group(1).replace("\\\"", "\"").replace("\\\\", "\\"));
+    }
+    return out;
   }
 
   static String diagnostics(String body) {
