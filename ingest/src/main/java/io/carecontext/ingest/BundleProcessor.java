@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
@@ -54,22 +54,31 @@ final class BundleProcessor {
   }
 
   /** One batch entry in its own transaction (urn:uuid references to other entries are not resolved). */
-  BundleEntryComponent processOne(BundleEntryComponent e) throws SQLException {
-    Optional<String> existing = assignId(0, e);
+  BundleEntryComponent processOne(int index, BundleEntryComponent e) throws SQLException {
+    Optional<String> existing = assignId(index, e);
     if (existing.isPresent()) {
       BundleEntryComponent r = new BundleEntryComponent();
       r.getResponse().setStatus("200 OK").setLocation(existing.get());
       return r;
     }
-    rewriteReferences(0, e);
-    return respond(apply(0, e));
+    rewriteReferences(index, e);
+    return respond(apply(index, e));
   }
 
-  static Bundle batch(Bundle bundle, Function<BundleEntryComponent, BundleEntryComponent> one) {
+  /**
+   * Each entry on its own: an entry with {@code invalid} issues (found before anything was written)
+   * or one that fails while it is written gets a 400 or 422 response entry with its OperationOutcome;
+   * the others get their own outcome.
+   */
+  static Bundle batch(Bundle bundle, Map<Integer, List<FhirIssue>> invalid,
+                      BiFunction<Integer, BundleEntryComponent, BundleEntryComponent> one) {
     Bundle response = new Bundle().setType(Bundle.BundleType.BATCHRESPONSE);
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       try {
-        response.addEntry(one.apply(bundle.getEntry().get(i)));
+        if (invalid.containsKey(i)) {
+          throw new FhirInputException(invalid.get(i));
+        }
+        response.addEntry(one.apply(i, bundle.getEntry().get(i)));
       } catch (FhirInputException ex) {
         BundleEntryComponent r = response.addEntry();
         List<FhirIssue> issues = ex.issues().stream().map(x -> new FhirIssue(x.severity(), x.code(), null, x.path(),
@@ -101,6 +110,12 @@ final class BundleProcessor {
       if (parts.length != 2 || !FhirStore.ID.matcher(parts[1]).matches() || (r != null && !parts[0].equals(r.fhirType()))) {
         throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].request.url",
             "bundle entry " + index + ": request.url must be Type/id matching the resource"));
+      }
+      if (r != null && r.hasIdElement() && r.getIdElement().hasIdPart()
+          && !r.getIdElement().getIdPart().equals(parts[1])) {
+        // as on PUT /fhir/{tenant}/{type}/{id}: an id in the body that is not the URL's is a mistake, not a rename
+        throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].resource.id",
+            "bundle entry " + index + ": resource.id must equal the id in request.url"));
       }
       if (r != null) {
         r.setId(parts[1]);

@@ -13,9 +13,11 @@ import io.carecontext.migrations.TenantTransactions;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -94,9 +96,15 @@ public final class FhirStore {
 
   /** Each entry on its own: a bad entry is answered with its OperationOutcome, the others are written. */
   public Bundle batch(TenantId tenant, Bundle bundle) {
-    requireValid(bundle, Bundle.BundleType.BATCH);
-    return BundleProcessor.batch(bundle, entry -> tx.run(tenant, PolicySettings.ingest(),
-        c -> new BundleProcessor(writer(tenant, c)).processOne(entry)));
+    // Only a problem with the Bundle itself refuses the whole batch; an invalid entry is answered
+    // in its own response entry, and the valid entries are still written.
+    List<FhirIssue> issues = BundleValidator.validate(bundle);
+    List<FhirIssue> whole = issues.stream().filter(i -> i.entryIndex() == null).toList();
+    requireValid(whole, bundle, Bundle.BundleType.BATCH);
+    Map<Integer, List<FhirIssue>> byEntry = issues.stream().filter(i -> i.entryIndex() != null)
+        .collect(Collectors.groupingBy(FhirIssue::entryIndex));
+    return BundleProcessor.batch(bundle, byEntry, (index, entry) -> tx.run(tenant, PolicySettings.ingest(),
+        c -> new BundleProcessor(writer(tenant, c)).processOne(index, entry)));
   }
 
   /** Streams NDJSON into the store in committed batches; see {@link NdjsonImporter}. */
@@ -132,7 +140,10 @@ public final class FhirStore {
   }
 
   private static void requireValid(Bundle bundle, Bundle.BundleType expected) {
-    List<FhirIssue> issues = BundleValidator.validate(bundle);
+    requireValid(BundleValidator.validate(bundle), bundle, expected);
+  }
+
+  private static void requireValid(List<FhirIssue> issues, Bundle bundle, Bundle.BundleType expected) {
     if (!issues.isEmpty()) {
       throw new FhirInputException(issues);
     }

@@ -83,7 +83,9 @@ public class FhirController {
             "the base URL takes a transaction or batch Bundle; post other resources to /fhir/{tenant}/{type}"));
       }
       Bundle response = b.getType() == Bundle.BundleType.BATCH ? store.batch(t, b) : store.transaction(t, b);
-      metrics.resourcesWritten(t.value(), response.getEntry().size());
+      // a batch answers a refused entry in its own response entry: count only what was written
+      metrics.resourcesWritten(t.value(), response.getEntry().stream()
+          .filter(e -> e.getResponse().getStatus().startsWith("2")).count());
       return FhirResponses.ok(HttpStatus.OK, response);
     });
   }

@@ -118,7 +118,7 @@ public class Metrics {
     Counter.builder("carecontext.audit.write.failures").tag("tenant", tenant).register(registry).increment();
   }
 
-  public void resourcesWritten(String tenant, int count) {
+  public void resourcesWritten(String tenant, long count) {
     Counter.builder("carecontext.ingest.resources").tag("tenant", tenant).register(registry).increment(count);
   }
 

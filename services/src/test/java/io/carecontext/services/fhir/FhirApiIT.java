@@ -2,6 +2,7 @@ package io.carecontext.services.fhir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.carecontext.fhir.Fhir;
 import io.carecontext.ingest.EmbeddingWorker;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.testing.TestPostgres;
@@ -16,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
+import org.hl7.fhir.r4.model.Bundle;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,12 +93,45 @@ class FhirApiIT {
   }
 
   @Test
+  void aBatchAnswersEachEntryOnItsOwnAndWritesTheValidOnes() throws SQLException {
+    HttpResponse<String> r = fhir("POST", "", """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","id":"batch-ok"},"request":{"method":"PUT","url":"Patient/batch-ok"}},
+          {"resource":{"resourceType":"Observation","status":"final"},"request":{"method":"POST","url":"Observation"}},
+          {"resource":{"resourceType":"Patient","id":"batch-x"},"request":{"method":"PUT","url":"Patient/other-id"}},
+          {"resource":{"resourceType":"Patient","id":"batch-ok-2"},"request":{"method":"PUT","url":"Patient/batch-ok-2"}}]}""");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle response = (Bundle) Fhir.parseResource(r.body());
+    assertThat(response.getType()).isEqualTo(Bundle.BundleType.BATCHRESPONSE);
+    assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("201", "422", "400", "201");
+    // the refused entries say why, by their own index
+    String second = Fhir.toJson(response.getEntry().get(1).getResponse().getOutcome());
+    assertThat(second).contains("bundle entry 1: Observation.code is required");
+    assertThat(Fhir.toJson(response.getEntry().get(2).getResponse().getOutcome()))
+        .contains("bundle entry 2: resource.id must equal the id in request.url");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN ('batch-ok', 'batch-ok-2')"))
+        .isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'batch-x'")).isZero();
+    // a problem with the Bundle itself (here a value its element cannot hold) still refuses all of it
+    assertOutcome(fhir("POST", "", """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","id":"batch-gone"},"request":{"method":"PUT","url":"Patient/batch-gone"}},
+          {"resource":{"resourceType":"Patient","id":"batch-gone"},"request":{"method":"PUT","url":"Patient/batch-gone"}}],
+         "total":"many"}"""), 400, "element 'total'");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'batch-gone'")).isZero();
+  }
+
+  @Test
   void badInputGetsAnOperationOutcomeAndStoresNothing() throws SQLException {
     int before = count("SELECT count(*) FROM tenant_hosp.resources");
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\", nope"), 400, "not valid FHIR JSON");
     HttpResponse<String> badDate = fhir("PUT", "/Patient/p-bad",
         "{\"resourceType\":\"Patient\",\"id\":\"p-bad\",\"birthDate\":\"1970-13-45\"}");
     assertOutcome(badDate, 400, "element 'birthDate': not a FHIR date");
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+            + "{\"resourceType\":\"Patient\",\"id\":\"tx-a\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/tx-b\"}}]}"),
+        400, "bundle entry 0: resource.id must equal the id in request.url");
     assertThat(badDate.body()).doesNotContain("1970-13-45");
     assertOutcome(fhir("POST", "/Patient", "{\"resourceType\":\"Observation\",\"status\":\"final\"}"), 400,
         "resourceType does not match");
