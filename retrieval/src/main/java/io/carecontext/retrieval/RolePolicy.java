@@ -46,6 +46,93 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
         .labels(List.copyOf(new LinkedHashSet<>(labels)));
   }
 
+  /** The fields a tenant may set for a role; anything else is refused, so a typo never keeps a default. */
+  static final List<String> FIELDS = List.of("categories", "resourceTypes", "purposes", "labels", "kMax",
+      "careRelationship", "breakGlass", "deidentifiedOnly");
+  static final List<String> BREAK_GLASS_FIELDS = List.of("allowed", "overrideConsent", "maxMinutes");
+  private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("^[A-Za-z0-9\\-._]{1,64}$");
+
+  /**
+   * Checks one role's override as a tenant admin sent it; the message names the field and what it
+   * takes. Without this, a bad value was stored and then failed every query of the tenant.
+   *
+   * @throws IllegalArgumentException naming the first problem
+   */
+  static void check(String role, Object override) {
+    String at = "rolePolicies." + role;
+    if (!(override instanceof Map<?, ?> o)) {
+      throw new IllegalArgumentException(at + " must be a JSON object");
+    }
+    for (Map.Entry<?, ?> e : o.entrySet()) {
+      String field = String.valueOf(e.getKey());
+      Object v = e.getValue();
+      switch (field) {
+        case "categories" -> strings(at + ".categories", v, java.util.Arrays.stream(io.carecontext.fhir.Category.values())
+            .map(io.carecontext.fhir.Category::code).toList());
+        case "resourceTypes" -> {
+          List<String> types = new java.util.ArrayList<>(io.carecontext.fhir.Fhir.supportedTypes());
+          types.add("*");
+          strings(at + ".resourceTypes", v, types);
+        }
+        case "purposes" -> strings(at + ".purposes", v, List.copyOf(new java.util.TreeSet<>(ContextService.PURPOSES)));
+        case "labels" -> {
+          strings(at + ".labels", v, null);
+          for (Object l : (List<?>) v) {
+            if (!LABEL.matcher((String) l).matches()) {
+              throw new IllegalArgumentException(at + ".labels takes security label codes (letters, digits, - . _)");
+            }
+          }
+        }
+        case "kMax" -> whole(at + ".kMax", v, 1, 100);
+        case "careRelationship", "deidentifiedOnly" -> bool(at + "." + field, v);
+        case "breakGlass" -> {
+          if (!(v instanceof Map<?, ?> bg)) {
+            throw new IllegalArgumentException(at + ".breakGlass must be a JSON object with " + BREAK_GLASS_FIELDS);
+          }
+          for (Map.Entry<?, ?> b : bg.entrySet()) {
+            String f = String.valueOf(b.getKey());
+            switch (f) {
+              case "allowed", "overrideConsent" -> bool(at + ".breakGlass." + f, b.getValue());
+              case "maxMinutes" -> whole(at + ".breakGlass.maxMinutes", b.getValue(), 1, 24 * 60);
+              default -> throw new IllegalArgumentException(at + ".breakGlass has no field '" + name(f)
+                  + "'; its fields are " + BREAK_GLASS_FIELDS);
+            }
+          }
+        }
+        default -> throw new IllegalArgumentException(at + " has no field '" + name(field) + "'; its fields are "
+            + FIELDS);
+      }
+    }
+  }
+
+  private static void strings(String at, Object v, List<String> allowed) {
+    if (!(v instanceof List<?> l) || l.stream().anyMatch(x -> !(x instanceof String))) {
+      throw new IllegalArgumentException(at + " must be a JSON array of strings");
+    }
+    if (allowed != null && !allowed.containsAll(l)) {
+      throw new IllegalArgumentException(at + " takes only " + (allowed.size() > 20 ? "FHIR R4 resource type "
+          + "names, or \"*\" for all" : allowed));
+    }
+  }
+
+  private static void whole(String at, Object v, int min, int max) {
+    if (!(v instanceof Number n) || n.doubleValue() != Math.floor(n.doubleValue()) || n.longValue() < min
+        || n.longValue() > max) {
+      throw new IllegalArgumentException(at + " must be a whole number from " + min + " to " + max);
+    }
+  }
+
+  private static void bool(String at, Object v) {
+    if (!(v instanceof Boolean)) {
+      throw new IllegalArgumentException(at + " must be true or false");
+    }
+  }
+
+  /** A field name as sent, only if it looks like one (it is echoed in the error). */
+  private static String name(String field) {
+    return field.matches("^[A-Za-z][A-Za-z0-9_]{0,39}$") ? field : "(invalid name)";
+  }
+
   /** Field by field over the role's default (or a deny-all base for roles without one). */
   @SuppressWarnings("unchecked")
   static RolePolicy merge(RolePolicy base, Map<String, Object> o) {

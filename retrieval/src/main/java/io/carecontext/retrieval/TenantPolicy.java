@@ -29,6 +29,25 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     return new TenantPolicy(mode, care, roles, rate);
   }
 
+  /**
+   * Checks a {@code rolePolicies} setting before it is stored: known roles, known fields, values of
+   * the right kind and range.
+   *
+   * @throws IllegalArgumentException naming the first problem (setting names and codes, never data)
+   */
+  public static void checkRolePolicies(Object value) {
+    if (!(value instanceof Map<?, ?> policies)) {
+      throw new IllegalArgumentException("rolePolicies must be a JSON object of role to policy");
+    }
+    for (Map.Entry<?, ?> e : policies.entrySet()) {
+      String role = String.valueOf(e.getKey());
+      if (!PRECEDENCE.contains(role)) {
+        throw new IllegalArgumentException("rolePolicies: unknown role; roles are " + String.join(", ", PRECEDENCE));
+      }
+      RolePolicy.check(role, e.getValue());
+    }
+  }
+
   /** The role whose policy decides for this purpose, if any of the caller's roles has one that allows it. */
   public Optional<Map.Entry<String, RolePolicy>> decide(List<String> callerRoles, String purpose) {
     for (String role : PRECEDENCE) {

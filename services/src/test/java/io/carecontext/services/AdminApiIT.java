@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.carecontext.migrations.testing.TestPostgres;
 import java.net.http.HttpResponse;
+import java.util.Map;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -163,6 +164,32 @@ class AdminApiIT {
         "{\"settings\":{\"embedding\":{\"provider\":\"no-such-provider\"}}}");
     assertThat(badModel.statusCode()).isEqualTo(400);
     assertThat(badModel.body()).contains("settings.embedding is not usable");
+  }
+
+  @Test
+  void rolePoliciesAreCheckedBeforeTheyAreStored() {
+    // before, {"kMax": 0} was stored and then every context query of the tenant failed with a 500
+    Map<String, String> refused = Map.of(
+        "{\"clinician\":{\"kMax\":0}}", "settings.rolePolicies.clinician.kMax must be a whole number from 1 to 100",
+        "{\"clinician\":{\"kMax\":\"ten\"}}", "settings.rolePolicies.clinician.kMax must be a whole number",
+        "{\"clinician\":{\"purpose\":[\"TREAT\"]}}", "settings.rolePolicies.clinician has no field 'purpose'",
+        "{\"clinician\":{\"purposes\":[\"TREATMENT\"]}}", "settings.rolePolicies.clinician.purposes takes only",
+        "{\"nurse\":{\"kMax\":5}}", "settings.rolePolicies: unknown role",
+        "{\"billing\":{\"resourceTypes\":[\"Claims\"]}}", "takes only FHIR R4 resource type names",
+        "{\"billing\":{\"labels\":[\"N,R\"]}}", "labels takes security label codes",
+        "{\"clinician\":{\"breakGlass\":{\"maxMinutes\":0}}}", "breakGlass.maxMinutes must be a whole number from 1",
+        "{\"clinician\":{\"categories\":\"clinical\"}}", "categories must be a JSON array of strings");
+    refused.forEach((policies, message) -> {
+      HttpResponse<String> r = app.call("PATCH", "/admin/tenants/acme", adminKeyA,
+          "{\"settings\":{\"rolePolicies\":" + policies + "}}");
+      assertThat(r.statusCode()).as(policies).isEqualTo(400);
+      assertThat(r.body()).as(policies).contains(message);
+    });
+    HttpResponse<String> ok = app.call("PATCH", "/admin/tenants/acme", adminKeyA, """
+        {"settings":{"rolePolicies":{"care-coordinator":{"kMax":5,"labels":["N"],"resourceTypes":["Observation","*"],
+          "breakGlass":{"allowed":false}}}}}""");
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(ok.body()).contains("\"kMax\":5");
   }
 
   @Test

@@ -51,7 +51,14 @@ public final class TenantSettings {
           throw ApiException.badRequest("settings." + key + " must be true or false");
         }
       }
-      case "embedding", "llm", "rolePolicies" -> {
+      case "rolePolicies" -> {
+        try {
+          io.carecontext.retrieval.TenantPolicy.checkRolePolicies(value);
+        } catch (IllegalArgumentException e) {
+          throw ApiException.badRequest("settings." + e.getMessage());
+        }
+      }
+      case "embedding", "llm" -> {
         if (!(value instanceof Map)) {
           throw ApiException.badRequest("settings." + key + " must be a JSON object");
         }
