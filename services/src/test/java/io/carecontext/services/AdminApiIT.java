@@ -167,6 +167,33 @@ class AdminApiIT {
   }
 
   @Test
+  void theModelAllowlistIsCheckedBeforeItIsStored() {
+    // before, any JSON object was stored: a misspelt field left no endpoint, or an endpoint not marked BAA-covered
+    Map<String, String> refused = Map.of(
+        "{\"endpoints\":\"x\"}", "settings.llm.endpoints must be a JSON array",
+        "{\"endpointz\":[]}", "settings.llm has no field 'endpointz'",
+        "{\"endpoints\":[{\"baseUrl\":\"ftp://models\",\"model\":\"m\"}]}", "llm.endpoints[0].baseUrl must be an http(s) URL",
+        "{\"endpoints\":[{\"baseUrl\":\"https://m.example\"}]}", "llm.endpoints[0].model is required",
+        "{\"endpoints\":[{\"baseUrl\":\"https://m.example\",\"model\":\"m\",\"baaCoverd\":true}]}",
+        "llm.endpoints[0] has no field 'baaCoverd'",
+        "{\"endpoints\":[{\"baseUrl\":\"https://m.example\",\"model\":\"m\",\"apiKeySecret\":\"sk-live-123\"}]}",
+        "apiKeySecret must be the name of an environment variable",
+        "{\"endpoints\":[{\"baseUrl\":\"https://m.example\",\"model\":\"m\"}],\"default\":\"other\"}",
+        "llm.default names no endpoint",
+        "{\"allowDeidentifiedToNonBaa\":\"yes\"}", "llm.allowDeidentifiedToNonBaa must be true or false");
+    refused.forEach((llm, message) -> {
+      HttpResponse<String> r = app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{\"settings\":{\"llm\":" + llm + "}}");
+      assertThat(r.statusCode()).as(llm).isEqualTo(400);
+      assertThat(r.body()).as(llm).contains(message).doesNotContain("sk-live-123");
+    });
+    HttpResponse<String> ok = app.call("PATCH", "/admin/tenants/acme", adminKeyA, """
+        {"settings":{"llm":{"endpoints":[{"name":"azure","baseUrl":"https://m.example/openai/v1","model":"gpt-4o",
+          "baaCovered":true,"apiKeySecret":"AZURE_OPENAI_KEY","timeoutSeconds":20,"maxRetries":2}],"default":"azure",
+          "dailyTokenBudgetPerKey":50000}}}""");
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+  }
+
+  @Test
   void rolePoliciesAreCheckedBeforeTheyAreStored() {
     // before, {"kMax": 0} was stored and then every context query of the tenant failed with a 500
     Map<String, String> refused = Map.of(

@@ -1,11 +1,126 @@
 package io.carecontext.retrieval.chat;
 
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /** One allowlisted model endpoint of a tenant (OpenAI-compatible: Azure OpenAI, vLLM, LiteLLM, Ollama…). */
 public record LlmEndpoint(String name, String baseUrl, String model, boolean baaCovered, String apiKeySecret,
                           int timeoutSeconds, int maxRetries) {
+
+  static final List<String> SETTING_FIELDS = List.of("endpoints", "default", "allowDeidentifiedToNonBaa",
+      "dailyTokenBudgetPerKey", "dailyTokenBudgetPerTenant");
+  static final List<String> ENDPOINT_FIELDS = List.of("name", "baseUrl", "model", "baaCovered", "apiKeySecret",
+      "timeoutSeconds", "maxRetries");
+  private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9_.-]{1,64}$");
+  private static final Pattern ENV_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,127}$");
+
+  /**
+   * Checks a tenant's {@code llm} setting before it is stored. The allowlist decides where prompts
+   * may go, so a typo must not pass as "no endpoint" or "not BAA-covered" without a word.
+   *
+   * @throws IllegalArgumentException naming the first problem (setting names, never values)
+   */
+  public static void check(Object setting) {
+    if (!(setting instanceof Map<?, ?> llm)) {
+      throw new IllegalArgumentException("llm must be a JSON object");
+    }
+    Set<String> names = new HashSet<>();
+    for (Map.Entry<?, ?> e : llm.entrySet()) {
+      String field = String.valueOf(e.getKey());
+      Object v = e.getValue();
+      switch (field) {
+        case "endpoints" -> {
+          if (!(v instanceof List<?> list)) {
+            throw new IllegalArgumentException("llm.endpoints must be a JSON array of endpoints");
+          }
+          for (int i = 0; i < list.size(); i++) {
+            String name = checkEndpoint("llm.endpoints[" + i + "]", list.get(i));
+            if (!names.add(name)) {
+              throw new IllegalArgumentException("llm.endpoints[" + i + "].name is used twice; names must differ");
+            }
+          }
+        }
+        case "default" -> {
+          if (!(v instanceof String)) {
+            throw new IllegalArgumentException("llm.default must be the name of one of llm.endpoints");
+          }
+        }
+        case "allowDeidentifiedToNonBaa" -> {
+          if (!(v instanceof Boolean)) {
+            throw new IllegalArgumentException("llm.allowDeidentifiedToNonBaa must be true or false");
+          }
+        }
+        case "dailyTokenBudgetPerKey", "dailyTokenBudgetPerTenant" -> whole("llm." + field, v, 1, Long.MAX_VALUE);
+        default -> throw new IllegalArgumentException("llm has no field '" + name(field) + "'; its fields are "
+            + SETTING_FIELDS);
+      }
+    }
+    if (llm.get("default") instanceof String wanted && !names.contains(wanted)) {
+      throw new IllegalArgumentException("llm.default names no endpoint of llm.endpoints");
+    }
+  }
+
+  private static String checkEndpoint(String at, Object value) {
+    if (!(value instanceof Map<?, ?> m)) {
+      throw new IllegalArgumentException(at + " must be a JSON object with " + ENDPOINT_FIELDS);
+    }
+    for (Object k : m.keySet()) {
+      if (!ENDPOINT_FIELDS.contains(String.valueOf(k))) {
+        throw new IllegalArgumentException(at + " has no field '" + name(String.valueOf(k)) + "'; its fields are "
+            + ENDPOINT_FIELDS);
+      }
+    }
+    Object name = m.containsKey("name") ? m.get("name") : "default";
+    if (!(name instanceof String n) || !NAME.matcher(n).matches()) {
+      throw new IllegalArgumentException(at + ".name must be 1 to 64 letters, digits, '-', '_' or '.'");
+    }
+    URI uri;
+    try {
+      uri = m.get("baseUrl") instanceof String u ? new URI(u) : null;
+    } catch (URISyntaxException e) {
+      uri = null;
+    }
+    if (uri == null || uri.getHost() == null
+        || !("https".equalsIgnoreCase(uri.getScheme()) || "http".equalsIgnoreCase(uri.getScheme()))) {
+      throw new IllegalArgumentException(at + ".baseUrl must be an http(s) URL with a host, e.g. "
+          + "https://example-openai.azure.com/openai/v1");
+    }
+    if (!(m.get("model") instanceof String model) || model.isBlank()) {
+      throw new IllegalArgumentException(at + ".model is required: the model (or deployment) name");
+    }
+    if (m.containsKey("baaCovered") && !(m.get("baaCovered") instanceof Boolean)) {
+      throw new IllegalArgumentException(at + ".baaCovered must be true or false");
+    }
+    if (m.containsKey("apiKeySecret") && !(m.get("apiKeySecret") instanceof String s && ENV_NAME.matcher(s).matches())) {
+      throw new IllegalArgumentException(at + ".apiKeySecret must be the name of an environment variable that "
+          + "holds the key, never the key itself");
+    }
+    if (m.containsKey("timeoutSeconds")) {
+      whole(at + ".timeoutSeconds", m.get("timeoutSeconds"), 1, 600);
+    }
+    if (m.containsKey("maxRetries")) {
+      whole(at + ".maxRetries", m.get("maxRetries"), 0, 10);
+    }
+    return (String) name;
+  }
+
+  private static void whole(String at, Object v, long min, long max) {
+    if (!(v instanceof Number n) || n.doubleValue() != Math.floor(n.doubleValue()) || n.longValue() < min
+        || n.longValue() > max) {
+      throw new IllegalArgumentException(at + " must be a whole number from " + min
+          + (max == Long.MAX_VALUE ? " up" : " to " + max));
+    }
+  }
+
+  /** A field name as sent, only if it looks like one (it is echoed in the error). */
+  private static String name(String field) {
+    return field.matches("^[A-Za-z][A-Za-z0-9_]{0,39}$") ? field : "(invalid name)";
+  }
 
   @SuppressWarnings("unchecked")
   static List<LlmEndpoint> fromSettings(Map<String, Object> llm) {

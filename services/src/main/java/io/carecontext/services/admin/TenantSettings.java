@@ -58,7 +58,14 @@ public final class TenantSettings {
           throw ApiException.badRequest("settings." + e.getMessage());
         }
       }
-      case "embedding", "llm" -> {
+      case "llm" -> {
+        try {
+          io.carecontext.retrieval.chat.LlmEndpoint.check(value);
+        } catch (IllegalArgumentException e) {
+          throw ApiException.badRequest("settings." + e.getMessage());
+        }
+      }
+      case "embedding" -> {
         if (!(value instanceof Map)) {
           throw ApiException.badRequest("settings." + key + " must be a JSON object");
         }
