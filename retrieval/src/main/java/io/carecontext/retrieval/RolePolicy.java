@@ -83,8 +83,8 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
             }
           }
         }
-        case "kMax" -> whole(at + ".kMax", v, 1, 100);
-        case "careRelationship", "deidentifiedOnly" -> bool(at + "." + field, v);
+        case "kMax" -> SettingChecks.wholeNumber(at + ".kMax", v, 1, 100);
+        case "careRelationship", "deidentifiedOnly" -> SettingChecks.bool(at + "." + field, v);
         case "breakGlass" -> {
           if (!(v instanceof Map<?, ?> bg)) {
             throw new IllegalArgumentException(at + ".breakGlass must be a JSON object with " + BREAK_GLASS_FIELDS);
@@ -92,15 +92,15 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
           for (Map.Entry<?, ?> b : bg.entrySet()) {
             String f = String.valueOf(b.getKey());
             switch (f) {
-              case "allowed", "overrideConsent" -> bool(at + ".breakGlass." + f, b.getValue());
-              case "maxMinutes" -> whole(at + ".breakGlass.maxMinutes", b.getValue(), 1, 24 * 60);
-              default -> throw new IllegalArgumentException(at + ".breakGlass has no field '" + name(f)
-                  + "'; its fields are " + BREAK_GLASS_FIELDS);
+              case "allowed", "overrideConsent" -> SettingChecks.bool(at + ".breakGlass." + f, b.getValue());
+              case "maxMinutes" -> SettingChecks.wholeNumber(at + ".breakGlass.maxMinutes", b.getValue(), 1, 24 * 60);
+              default -> throw new IllegalArgumentException(at + ".breakGlass has no field '"
+                  + SettingChecks.fieldName(f) + "'; its fields are " + BREAK_GLASS_FIELDS);
             }
           }
         }
-        default -> throw new IllegalArgumentException(at + " has no field '" + name(field) + "'; its fields are "
-            + FIELDS);
+        default -> throw new IllegalArgumentException(at + " has no field '" + SettingChecks.fieldName(field)
+            + "'; its fields are " + FIELDS);
       }
     }
   }
@@ -113,24 +113,6 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
       throw new IllegalArgumentException(at + " takes only " + (allowed.size() > 20 ? "FHIR R4 resource type "
           + "names, or \"*\" for all" : allowed));
     }
-  }
-
-  private static void whole(String at, Object v, int min, int max) {
-    if (!(v instanceof Number n) || n.doubleValue() != Math.floor(n.doubleValue()) || n.longValue() < min
-        || n.longValue() > max) {
-      throw new IllegalArgumentException(at + " must be a whole number from " + min + " to " + max);
-    }
-  }
-
-  private static void bool(String at, Object v) {
-    if (!(v instanceof Boolean)) {
-      throw new IllegalArgumentException(at + " must be true or false");
-    }
-  }
-
-  /** A field name as sent, only if it looks like one (it is echoed in the error). */
-  private static String name(String field) {
-    return field.matches("^[A-Za-z][A-Za-z0-9_]{0,39}$") ? field : "(invalid name)";
   }
 
   /** Field by field over the role's default (or a deny-all base for roles without one). */

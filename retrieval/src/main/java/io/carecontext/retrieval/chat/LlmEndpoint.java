@@ -1,5 +1,6 @@
 package io.carecontext.retrieval.chat;
 
+import io.carecontext.retrieval.SettingChecks;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.HashSet;
@@ -55,9 +56,10 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
             throw new IllegalArgumentException("llm.allowDeidentifiedToNonBaa must be true or false");
           }
         }
-        case "dailyTokenBudgetPerKey", "dailyTokenBudgetPerTenant" -> whole("llm." + field, v, 1, Long.MAX_VALUE);
-        default -> throw new IllegalArgumentException("llm has no field '" + name(field) + "'; its fields are "
-            + SETTING_FIELDS);
+        case "dailyTokenBudgetPerKey", "dailyTokenBudgetPerTenant" ->
+            SettingChecks.wholeNumber("llm." + field, v, 1, Long.MAX_VALUE);
+        default -> throw new IllegalArgumentException("llm has no field '" + SettingChecks.fieldName(field)
+            + "'; its fields are " + SETTING_FIELDS);
       }
     }
     if (llm.get("default") instanceof String wanted && !names.contains(wanted)) {
@@ -71,8 +73,8 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
     }
     for (Object k : m.keySet()) {
       if (!ENDPOINT_FIELDS.contains(String.valueOf(k))) {
-        throw new IllegalArgumentException(at + " has no field '" + name(String.valueOf(k)) + "'; its fields are "
-            + ENDPOINT_FIELDS);
+        throw new IllegalArgumentException(at + " has no field '" + SettingChecks.fieldName(String.valueOf(k))
+            + "'; its fields are " + ENDPOINT_FIELDS);
       }
     }
     Object name = m.containsKey("name") ? m.get("name") : "default";
@@ -101,25 +103,12 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
           + "holds the key, never the key itself");
     }
     if (m.containsKey("timeoutSeconds")) {
-      whole(at + ".timeoutSeconds", m.get("timeoutSeconds"), 1, 600);
+      SettingChecks.wholeNumber(at + ".timeoutSeconds", m.get("timeoutSeconds"), 1, 600);
     }
     if (m.containsKey("maxRetries")) {
-      whole(at + ".maxRetries", m.get("maxRetries"), 0, 10);
+      SettingChecks.wholeNumber(at + ".maxRetries", m.get("maxRetries"), 0, 10);
     }
     return (String) name;
-  }
-
-  private static void whole(String at, Object v, long min, long max) {
-    if (!(v instanceof Number n) || n.doubleValue() != Math.floor(n.doubleValue()) || n.longValue() < min
-        || n.longValue() > max) {
-      throw new IllegalArgumentException(at + " must be a whole number from " + min
-          + (max == Long.MAX_VALUE ? " up" : " to " + max));
-    }
-  }
-
-  /** A field name as sent, only if it looks like one (it is echoed in the error). */
-  private static String name(String field) {
-    return field.matches("^[A-Za-z][A-Za-z0-9_]{0,39}$") ? field : "(invalid name)";
   }
 
   @SuppressWarnings("unchecked")
