@@ -4,9 +4,17 @@ import java.time.Instant;
 
 /** Which audit entries to list. */
 public record AuditFilter(String patient, String principal, Instant from, Instant to, int limit) {
+
+  /** Entries a listing returns at most. */
+  public static final int MAX_LIMIT = 10_000;
+
+  /** A limit outside 1 to {@link #MAX_LIMIT} is refused, not quietly replaced: a caller must know what it got. */
   public AuditFilter {
-    if (limit <= 0 || limit > 10_000) {
-      limit = 1000;
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw new IllegalArgumentException("limit must be 1 to " + MAX_LIMIT);
+    }
+    if (from != null && to != null && from.isAfter(to)) {
+      throw new IllegalArgumentException("from must not be after to");
     }
   }
 }

@@ -49,7 +49,7 @@ class AuditGroupCommitIT {
   }
 
   static int rows(TenantId tenant) {
-    return audit.list(tenant, new AuditFilter(null, null, null, null, 100_000), false).size();
+    return audit.list(tenant, new AuditFilter(null, null, null, null, AuditFilter.MAX_LIMIT), false).size();
   }
 
   @Test

@@ -40,19 +40,30 @@ public class AuditController {
   public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                   @Nullable @QueryValue String patient, @Nullable @QueryValue String principal,
                                   @Nullable @QueryValue String from, @Nullable @QueryValue String to,
-                                  @Nullable @QueryValue Integer limit, @Nullable @QueryValue Boolean includeBodies) {
+                                  @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies) {
     TenantId t = caller.requireRole(tenant, Role.AUDITOR);
-    boolean bodies = Boolean.TRUE.equals(includeBodies);
+    AuditFilter filter;
+    try {
+      filter = new AuditFilter(patient, principal, instant(from, "from"), instant(to, "to"),
+          limit == null ? 1000 : Integer.parseInt(limit));
+    } catch (IllegalArgumentException e) { // NumberFormatException included
+      throw ApiException.badRequest(e instanceof NumberFormatException
+          ? "limit must be a whole number from 1 to " + AuditFilter.MAX_LIMIT : e.getMessage());
+    }
+    if (includeBodies != null && !includeBodies.equals("true") && !includeBodies.equals("false")) {
+      throw ApiException.badRequest("includeBodies must be true or false");
+    }
+    boolean bodies = "true".equals(includeBodies);
     if (bodies) {
       // Reading PHI bodies is itself an access to PHI: audited before anything is returned.
       audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient, "HOPERAT",
           "audit-read", AuditEntry.Decision.ALLOWED, "include_bodies"));
     }
-    List<Map<String, Object>> entries = audit.list(t, new AuditFilter(patient, principal, instant(from, "from"),
-        instant(to, "to"), limit == null ? 1000 : limit), bodies);
+    List<Map<String, Object>> entries = audit.list(t, filter, bodies);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("entries", entries);
     out.put("count", entries.size());
+    out.put("limit", filter.limit()); // count == limit: there may be more; narrow from/to or raise the limit
     return out;
   }
 

@@ -135,6 +135,15 @@ class ContextApiIT {
     HttpResponse<String> withBodies = app.call("GET", "/v1/ward/audit?includeBodies=true&patient=pt-1", auditor, null);
     assertThat(withBodies.body()).contains("secret question");
     assertThat(app.call("GET", "/v1/ward/audit", auditor, null).body()).contains("\"action\":\"audit-read\"");
+    // a filter the server cannot honour is refused, not quietly replaced
+    for (String[] bad : new String[][] {{"limit=100000", "limit must be 1 to 10000"}, {"limit=0", "limit must be 1 to"},
+        {"limit=all", "limit must be a whole number"}, {"includeBodies=maybe", "includeBodies must be true or false"},
+        {"from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from must not be after to"}}) {
+      HttpResponse<String> r = app.call("GET", "/v1/ward/audit?" + bad[0], auditor, null);
+      assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
+      assertThat(r.body()).as(bad[0]).contains(bad[1]);
+    }
+    assertThat(app.call("GET", "/v1/ward/audit?limit=1", auditor, null).body()).contains("\"count\":1,\"limit\":1");
     HttpResponse<String> export = app.call("GET", "/v1/ward/audit/export", auditor, null);
     assertThat(export.statusCode()).isEqualTo(200);
     assertThat(export.body().lines().findFirst().orElse("")).contains("\"resourceType\":\"AuditEvent\"");
