@@ -68,6 +68,25 @@ class ContextApiIT {
   }
 
   @Test
+  void anAllowedAnswerWithNothingInScopeStillCarriesTheChunksArray() {
+    // Micronaut leaves empty lists out by default: this answer came back as {"auditId": ...} alone
+    String feed = app.tenantWithKey("quiet", "feed", "[\"ehr-integration\"]", null);
+    String billing = app.tenantWithKey("quiet", "bill-a", "[\"billing\"]", null);
+    HttpResponse<String> r = app.call("POST", "/fhir/quiet", feed, """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"pt-q","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-q"}},
+          {"resource":{"resourceType":"Consent","id":"cs-q","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-q"},"provision":{"type":"permit"}},
+           "request":{"method":"PUT","url":"Consent/cs-q"}}]}""", "application/fhir+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("quiet"));
+    HttpResponse<String> none = context(billing, "quiet", "pt-q", "{\"query\":\"claims\",\"purposeOfUse\":\"HPAYMT\"}");
+    assertThat(none.statusCode()).as(none.body()).isEqualTo(200);
+    assertThat(none.body()).startsWith("{\"chunks\":[],\"auditId\":\"");
+  }
+
+  @Test
   void unknownPatientNoConsentAndOtherTenantRevealNothing() {
     String q = "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}";
     HttpResponse<String> noConsent = context(clinician, "ward", "pt-2", q);
