@@ -57,14 +57,28 @@ public final class FhirStore {
 
   /** The current version, decrypted; empty if the resource never existed. */
   public Optional<StoredResource> read(TenantId tenant, String type, String id) {
+    return read(tenant, type, id,
+        "SELECT version_id, last_updated, deleted, body FROM resources WHERE resource_type = ? AND resource_id = ?", null);
+  }
+
+  /** One version of a resource, current or earlier (every version's body is kept, encrypted). */
+  public Optional<StoredResource> readVersion(TenantId tenant, String type, String id, long version) {
+    return read(tenant, type, id, """
+        SELECT version_id, last_updated, deleted, body FROM resource_versions
+        WHERE resource_type = ? AND resource_id = ? AND version_id = ?""", version);
+  }
+
+  private Optional<StoredResource> read(TenantId tenant, String type, String id, String sql, Long wanted) {
     if (!ID.matcher(id).matches()) {
       return Optional.empty();
     }
     return tx.run(tenant, PolicySettings.ingest(), c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT version_id, last_updated, deleted, body FROM resources WHERE resource_type = ? AND resource_id = ?")) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setString(1, type);
         ps.setString(2, id);
+        if (wanted != null) {
+          ps.setLong(3, wanted);
+        }
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
             return Optional.empty();

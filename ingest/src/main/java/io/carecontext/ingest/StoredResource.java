@@ -2,7 +2,7 @@ package io.carecontext.ingest;
 
 import java.time.Instant;
 
-/** The current version of a stored resource; {@code json} is PHI (decrypted), null when deleted. */
+/** A stored version of a resource (the current one unless asked for another); {@code json} is PHI (decrypted), null when deleted. */
 public record StoredResource(String resourceType, String id, long version, Instant lastUpdated, boolean deleted,
                              String json) {
   @Override

@@ -36,8 +36,8 @@ final class Capabilities {
         .setDocumentation("POST application/fhir+ndjson, one resource a line, streamed and committed in batches");
     for (String type : INDEXED) {
       var r = rest.addResource().setType(type);
-      for (TypeRestfulInteraction i : List.of(TypeRestfulInteraction.READ, TypeRestfulInteraction.CREATE,
-          TypeRestfulInteraction.UPDATE, TypeRestfulInteraction.DELETE)) {
+      for (TypeRestfulInteraction i : List.of(TypeRestfulInteraction.READ, TypeRestfulInteraction.VREAD,
+          TypeRestfulInteraction.CREATE, TypeRestfulInteraction.UPDATE, TypeRestfulInteraction.DELETE)) {
         r.addInteraction().setCode(i);
       }
       r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONED).setReadHistory(false)

@@ -98,7 +98,7 @@ public class FhirController {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
-      return written(store.create(t, r), r);
+      return written(tenant, store.create(t, r), r);
     });
   }
 
@@ -127,7 +127,7 @@ public class FhirController {
             type + ".id must equal the id in the URL"));
       }
       r.setId(id);
-      return written(store.put(t, r), r);
+      return written(tenant, store.put(t, r), r);
     });
   }
 
@@ -141,14 +141,42 @@ public class FhirController {
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id does not exist in this tenant");
       }
-      if (s.deleted()) {
+      return stored(s, type + " with that id was deleted");
+    });
+  }
+
+  /**
+   * vread: any version of a resource that is not deleted (every version's body is kept); the
+   * Location of a write points here.
+   */
+  @Get("/{type}/{id}/_history/{vid}")
+  public MutableHttpResponse<String> vread(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                           @PathVariable String type, @PathVariable String id, @PathVariable String vid) {
+    return handle(() -> {
+      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      requireKnownType(type);
+      StoredResource current = store.read(t, type, id).orElse(null);
+      if (current != null && current.deleted()) {
+        // after a DELETE no version is served: a deleted record stays out of reach, history included
         return FhirResponses.outcome(410, "deleted", type + " with that id was deleted");
       }
-      return HttpResponse.<String>ok(s.json()).contentType(FhirResponses.FHIR_JSON)
-          .header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
-          .header(HttpHeaders.LAST_MODIFIED, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
-              .format(s.lastUpdated().atZone(java.time.ZoneOffset.UTC)));
+      StoredResource s = current != null && vid.matches("^[1-9][0-9]{0,17}$")
+          ? store.readVersion(t, type, id, Long.parseLong(vid)).orElse(null) : null;
+      if (s == null) {
+        return FhirResponses.outcome(404, "not-found", type + " with that id has no such version in this tenant");
+      }
+      return stored(s, type + " with that id was deleted");
     });
+  }
+
+  private static MutableHttpResponse<String> stored(StoredResource s, String deletedMessage) {
+    if (s.deleted()) {
+      return FhirResponses.outcome(410, "deleted", deletedMessage);
+    }
+    return HttpResponse.<String>ok(s.json()).contentType(FhirResponses.FHIR_JSON)
+        .header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
+        .header(HttpHeaders.LAST_MODIFIED, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+            .format(s.lastUpdated().atZone(java.time.ZoneOffset.UTC)));
   }
 
   @Delete("/{type}/{id}")
@@ -182,7 +210,7 @@ public class FhirController {
     return FhirResponses.ok(HttpStatus.OK, oo);
   }
 
-  private static MutableHttpResponse<String> written(WriteOutcome o, Resource r) {
+  private static MutableHttpResponse<String> written(String tenant, WriteOutcome o, Resource r) {
     HttpStatus status = o.status() == WriteOutcome.Status.CREATED ? HttpStatus.CREATED : HttpStatus.OK;
     r.setId(o.id());
     r.getMeta().setVersionId(Long.toString(o.version()));
@@ -190,7 +218,7 @@ public class FhirController {
       r.getMeta().setLastUpdated(java.util.Date.from(o.lastUpdated()));
     }
     return FhirResponses.ok(status, r)
-        .header(HttpHeaders.LOCATION, "/" + o.location())
+        .header(HttpHeaders.LOCATION, "/fhir/" + tenant + "/" + o.location()) // the version's vread URL
         .header(HttpHeaders.ETAG, "W/\"" + o.version() + "\"");
   }
 

@@ -93,6 +93,30 @@ class FhirApiIT {
   }
 
   @Test
+  void theLocationOfAWriteIsItsVersionAndEveryVersionCanBeRead() {
+    HttpResponse<String> v1 = fhir("PUT", "/Patient/hist-1", "{\"resourceType\":\"Patient\",\"id\":\"hist-1\",\"gender\":\"male\"}");
+    HttpResponse<String> v2 = fhir("PUT", "/Patient/hist-1", "{\"resourceType\":\"Patient\",\"id\":\"hist-1\",\"gender\":\"female\"}");
+    assertThat(v1.headers().firstValue("Location")).contains("/fhir/hosp/Patient/hist-1/_history/1");
+    String location = v2.headers().firstValue("Location").orElseThrow();
+    assertThat(location).isEqualTo("/fhir/hosp/Patient/hist-1/_history/2");
+    // the Location is followable as it stands (before, it lacked /fhir/{tenant} and pointed nowhere)
+    HttpResponse<String> current = app.call("GET", location, ehr, null, FHIR);
+    assertThat(current.statusCode()).as(current.body()).isEqualTo(200);
+    assertThat(current.body()).contains("\"gender\":\"female\"");
+    assertThat(current.headers().firstValue("ETag")).contains("W/\"2\"");
+    HttpResponse<String> first = fhir("GET", "/Patient/hist-1/_history/1", null);
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.body()).contains("\"gender\":\"male\"");
+    assertThat(fhir("GET", "/Patient/hist-1/_history/9", null).statusCode()).isEqualTo(404);
+    assertThat(fhir("GET", "/Patient/hist-1/_history/x", null).statusCode()).isEqualTo(404);
+    assertThat(fhir("DELETE", "/Patient/hist-1", null).statusCode()).isEqualTo(204);
+    // once deleted, no version is served, earlier ones included
+    assertOutcome(fhir("GET", "/Patient/hist-1/_history/2", null), 410, "was deleted");
+    assertOutcome(fhir("GET", "/Patient/hist-1/_history/1", null), 410, "was deleted");
+    assertThat(fhir("GET", "/metadata", null).body()).contains("\"vread\"");
+  }
+
+  @Test
   void aBatchAnswersEachEntryOnItsOwnAndWritesTheValidOnes() throws SQLException {
     HttpResponse<String> r = fhir("POST", "", """
         {"resourceType":"Bundle","type":"batch","entry":[
