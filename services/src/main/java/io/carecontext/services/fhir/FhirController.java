@@ -106,7 +106,7 @@ public class FhirController {
   @Post(uri = "/$import", consumes = MediaType.ALL)
   public MutableHttpResponse<String> importNdjson(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
                                                   @PathVariable String tenant, HttpRequest<?> request,
-                                                  @Body java.io.InputStream body) {
+                                                  @Nullable @Body java.io.InputStream body) {
     return handle(() -> {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       return importNdjson(t, request, body);
@@ -195,6 +195,9 @@ public class FhirController {
     String type = mediaType(request);
     if (!NDJSON_TYPES.contains(type)) {
       return FhirResponses.outcome(415, "not-supported", "$import takes Content-Type: application/fhir+ndjson");
+    }
+    if (body == null) {
+      return FhirResponses.outcome(400, "required", "the body is empty: send FHIR resources as NDJSON, one a line");
     }
     ImportSummary s = store.importNdjson(t, body, ImportProgress.NONE);
     org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();

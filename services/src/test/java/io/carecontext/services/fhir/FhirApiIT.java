@@ -214,6 +214,8 @@ class FhirApiIT {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).contains("written 2").contains("failed 1").contains("line 2").doesNotContain("Somebody");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN ('imp-1','imp-2')")).isEqualTo(2);
+    assertOutcome(app.call("POST", "/fhir/hosp/$import", ehr, "", "application/fhir+ndjson"), 400,
+        "the body is empty: send FHIR resources as NDJSON, one a line");
   }
 
   static void assertOutcome(HttpResponse<String> r, int status, String text) {
