@@ -12,15 +12,18 @@ import java.util.Set;
 
 /**
  * Minimum necessary: only allowed chunks above a relevance threshold, deduplicated, within a token
- * budget, ordered by date, cited by short handles ([S1], [S2], …) instead of resource ids.
+ * budget, ordered by date, cited by short handles ([S1], [S2], …) instead of resource ids. A source
+ * with a date starts with it, so a question about a trend can be answered; the date then goes
+ * through de-identification with the rest of the text (shifted, cut to the year or tokenized, as
+ * the tenant's {@code datePolicy} says).
  */
 public final class PromptBuilder {
 
   static final double MIN_SCORE = 0.15;
   static final String SYSTEM = "You answer clinicians' questions about one patient using only the numbered sources. "
       + "Cite sources as [S1], [S2]. Bracketed tokens such as [PATIENT_1] or [DATE_2] stand for identifiers: "
-      + "keep them exactly as written and never guess what they stand for. If the sources do not answer the "
-      + "question, say so.";
+      + "keep them exactly as written and never guess what they stand for. Sources are in date order, oldest "
+      + "first, and a source that has a date starts with it. If the sources do not answer the question, say so.";
 
   private PromptBuilder() {}
 
@@ -32,10 +35,11 @@ public final class PromptBuilder {
     List<ContextChunk> kept = new ArrayList<>();
     int tokens = 0;
     for (ContextChunk c : chunks) { // best first
-      if (c.score() < MIN_SCORE || !seen.add(c.text())) {
+      // the same text on another date is another fact (a repeated lab value): only exact repeats go
+      if (c.score() < MIN_SCORE || !seen.add(dated(c))) {
         continue;
       }
-      int cost = estimateTokens(c.text()) + 4;
+      int cost = estimateTokens(dated(c)) + 4;
       if (tokens + cost > tokenBudget) {
         break;
       }
@@ -48,9 +52,13 @@ public final class PromptBuilder {
     for (ContextChunk c : kept) {
       String handle = "S" + (handles.size() + 1);
       handles.put(handle, c.resource());
-      texts.add(c.text());
+      texts.add(dated(c));
     }
     return new Selection(texts, handles);
+  }
+
+  private static String dated(ContextChunk c) {
+    return c.effectiveDate() == null ? c.text() : c.effectiveDate() + ": " + c.text();
   }
 
   public static Prompt build(List<String> deidentifiedTexts, Map<String, String> handles, String deidentifiedQuestion) {

@@ -116,6 +116,24 @@ class ChatApiIT {
   }
 
   @Test
+  void sourcesCarryTheirDatesThroughTheTenantsDatePolicy() {
+    // a trend question needs each value's date; the date is de-identified like the rest of the text
+    String shifted = ask("What is the A1c trend?", true).body();
+    assertThat(shifted).containsPattern("\\[S\\d+\\] \\d{4}-\\d{2}-\\d{2}: Observation")
+        .contains("Sources are in date order, oldest first");
+    HttpResponse<String> token = app.call("PATCH", "/admin/tenants/chatty", app.adminKey(),
+        "{\"settings\":{\"datePolicy\":\"token\"}}");
+    assertThat(token.statusCode()).isEqualTo(200);
+    try {
+      String tokenized = ask("What is the A1c trend?", true).body();
+      assertThat(tokenized).containsPattern("\\[S\\d+\\] \\[DATE_\\d+\\]: Observation")
+          .doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}");
+    } finally {
+      app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"datePolicy\":\"shift\"}}");
+    }
+  }
+
+  @Test
   void anSsnInjectedByTheModelIsRedactedAndAudited() {
     reply.set("ssn");
     try {
