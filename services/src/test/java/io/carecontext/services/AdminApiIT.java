@@ -174,6 +174,7 @@ class AdminApiIT {
         "{\"endpointz\":[]}", "settings.llm has no field 'endpointz'",
         "{\"endpoints\":[{\"baseUrl\":\"ftp://models\",\"model\":\"m\"}]}", "llm.endpoints[0].baseUrl must be an http(s) URL",
         "{\"endpoints\":[{\"baseUrl\":\"https://m.example\"}]}", "llm.endpoints[0].model is required",
+        "{\"endpoints\":[{\"baseUrl\":\"http://models.internal/v1\",\"model\":\"m\"}]}", "plain http to a remote host",
         "{\"endpoints\":[{\"baseUrl\":\"https://m.example\",\"model\":\"m\",\"baaCoverd\":true}]}",
         "llm.endpoints[0] has no field 'baaCoverd'",
         "{\"endpoints\":[{\"baseUrl\":\"https://m.example\",\"model\":\"m\",\"apiKeySecret\":\"sk-live-123\"}]}",

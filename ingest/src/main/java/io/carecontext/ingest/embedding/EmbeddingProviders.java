@@ -51,6 +51,11 @@ public final class EmbeddingProviders {
     String apiKey = null;
     Object secretName = settings.get("apiKeySecret");
     if (secretName != null) {
+      if (!secretName.toString().matches("^[A-Za-z_][A-Za-z0-9_]{0,127}$")) {
+        // not echoed: what is pasted here instead of a variable's name is often the key itself
+        throw new IllegalArgumentException("embedding setting apiKeySecret must be the name of an environment "
+            + "variable that holds the key, never the key itself");
+      }
       apiKey = secrets.apply(secretName.toString()).orElseThrow(() -> new IllegalArgumentException(
           "embedding setting apiKeySecret names secret '" + secretName + "', which is not set"));
     }

@@ -44,6 +44,10 @@ class EmbeddingProvidersTest {
     assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
         "baseUrl", "https://x/v1", "model", "m", "dimensions", 8, "apiKeySecret", "NOPE"), SECRETS))
         .hasMessageContaining("'NOPE', which is not set");
+    // a key pasted where its variable's name belongs is not echoed back
+    assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
+        "baseUrl", "https://x/v1", "model", "m", "dimensions", 8, "apiKeySecret", "sk-live-123"), SECRETS))
+        .hasMessageContaining("must be the name of an environment variable").hasMessageNotContaining("sk-live-123");
     assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
         "baseUrl", "https://x/v1", "model", "m", "dimensions", 8.5), SECRETS))
         .hasMessageContaining("whole number");

@@ -92,6 +92,14 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
       throw new IllegalArgumentException(at + ".baseUrl must be an http(s) URL with a host, e.g. "
           + "https://example-openai.azure.com/openai/v1");
     }
+    if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw new IllegalArgumentException(at + ".baseUrl must not carry user info, a query or a fragment: "
+          + "credentials go in the environment variable that apiKeySecret names");
+    }
+    // the same rule as the embedding endpoint's: prompts are de-identified, but still about a patient
+    if ("http".equalsIgnoreCase(uri.getScheme()) && !List.of("localhost", "127.0.0.1", "[::1]").contains(uri.getHost())) {
+      throw new IllegalArgumentException(at + ".baseUrl uses plain http to a remote host: use https");
+    }
     if (!(m.get("model") instanceof String model) || model.isBlank()) {
       throw new IllegalArgumentException(at + ".model is required: the model (or deployment) name");
     }
