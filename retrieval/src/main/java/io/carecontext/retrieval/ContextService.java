@@ -63,6 +63,9 @@ public final class ContextService {
       throw deny(tenant, base, 400, "purpose_required",
           "purposeOfUse is required: one of TREAT, ETREAT, HPAYMT, HOPERAT, HRESCH", "purpose_missing", 0, start);
     }
+    if (policy.invalidFor(who.roles())) {
+      throw deny(tenant, base, 503, "tenant_misconfigured", TenantPolicy.INVALID_POLICY, "policy_invalid", 0, start);
+    }
     if (!policy.anyPolicy(who.roles())) {
       throw deny(tenant, base, 403, "forbidden", "this key's roles may not retrieve patient context",
           "role_not_allowed", 0, start);

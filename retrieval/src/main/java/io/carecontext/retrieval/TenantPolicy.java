@@ -4,10 +4,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
-/** A tenant's retrieval settings: consent mode, care relationship, role policies, rate limit. */
+/**
+ * A tenant's retrieval settings: consent mode, care relationship, role policies, rate limit, and the
+ * roles whose stored override is not valid (set before overrides were checked on PATCH): those
+ * have no policy, and a request by a key holding one is refused with that reason.
+ */
 public record TenantPolicy(String consentMode, boolean careRelationship, Map<String, RolePolicy> roles,
-                           int rateLimitPerMinute) {
+                           int rateLimitPerMinute, Set<String> invalidRoles) {
+
+  /** Shown when a caller's role has an invalid stored policy; names no value. */
+  public static final String INVALID_POLICY = "a role policy of this tenant is not valid: a tenant admin must "
+      + "correct settings.rolePolicies (PATCH /admin/tenants/{tenant})";
 
   /** Roles are tried in this order; the first whose policy allows the purpose decides. */
   static final List<String> PRECEDENCE = List.of("clinician", "care-coordinator", "billing", "researcher",
@@ -16,17 +26,23 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
   @SuppressWarnings("unchecked")
   public static TenantPolicy fromSettings(Map<String, Object> settings) {
     Map<String, RolePolicy> roles = new LinkedHashMap<>(RolePolicy.DEFAULTS);
+    Set<String> invalid = new TreeSet<>();
     if (settings.get("rolePolicies") instanceof Map<?, ?> overrides) {
       overrides.forEach((role, value) -> {
-        if (value instanceof Map<?, ?> m) {
-          roles.put(String.valueOf(role), RolePolicy.merge(roles.get(String.valueOf(role)), (Map<String, Object>) m));
+        String r = String.valueOf(role);
+        try {
+          RolePolicy.check(r, value);
+          roles.put(r, RolePolicy.merge(roles.get(r), (Map<String, Object>) value));
+        } catch (IllegalArgumentException e) {
+          invalid.add(r); // fail closed: no policy rather than the default or half of the override
+          roles.remove(r);
         }
       });
     }
     String mode = "opt-out".equals(settings.get("consentMode")) ? "opt-out" : "opt-in";
     boolean care = !(settings.get("careRelationship") instanceof Boolean b) || b;
     int rate = settings.get("rateLimitPerMinute") instanceof Number n ? n.intValue() : 600;
-    return new TenantPolicy(mode, care, roles, rate);
+    return new TenantPolicy(mode, care, roles, rate, Set.copyOf(invalid));
   }
 
   /**
@@ -57,6 +73,11 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
       }
     }
     return Optional.empty();
+  }
+
+  /** Whether one of the caller's roles has a stored policy that is not valid. */
+  public boolean invalidFor(List<String> callerRoles) {
+    return callerRoles.stream().anyMatch(invalidRoles::contains);
   }
 
   boolean anyPolicy(List<String> callerRoles) {

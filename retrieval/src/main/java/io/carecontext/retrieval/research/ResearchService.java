@@ -76,6 +76,9 @@ public final class ResearchService {
       throw deny(tenant, base, 400, "purpose_required", "research search needs purposeOfUse HRESCH",
           "purpose_not_allowed", start);
     }
+    if (policy.invalidFor(who.roles())) {
+      throw deny(tenant, base, 503, "tenant_misconfigured", TenantPolicy.INVALID_POLICY, "policy_invalid", start);
+    }
     var decided = policy.decide(who.roles(), PURPOSE);
     if (decided.isEmpty()) {
       throw deny(tenant, base, 403, "forbidden", "this key's roles may not search for research", "role_not_allowed",

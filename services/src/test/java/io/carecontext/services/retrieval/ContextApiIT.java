@@ -68,6 +68,22 @@ class ContextApiIT {
   }
 
   @Test
+  void aRolePolicyStoredInvalidByAnEarlierVersionFailsClosedAndIsAudited() throws Exception {
+    String dr = app.tenantWithKey("legacy", "dr-l", "[\"clinician\"]", null);
+    String aud = app.tenantWithKey("legacy", "aud-l", "[\"auditor\"]", null);
+    // written past the PATCH check, as a version before it could have stored it
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement()) {
+      st.executeUpdate("UPDATE platform.tenants SET settings = settings || "
+          + "'{\"rolePolicies\":{\"clinician\":{\"kMax\":0}}}'::jsonb WHERE tenant_id = 'legacy'");
+    }
+    HttpResponse<String> r = context(dr, "legacy", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(503); // was a 500 from deep inside the policy
+    assertThat(r.body()).contains("\"error\":\"tenant_misconfigured\"").contains("settings.rolePolicies");
+    assertThat(app.call("GET", "/v1/legacy/audit", aud, null).body()).contains("\"reason\":\"policy_invalid\"");
+  }
+
+  @Test
   void anAllowedAnswerWithNothingInScopeStillCarriesTheChunksArray() {
     // Micronaut leaves empty lists out by default: this answer came back as {"auditId": ...} alone
     String feed = app.tenantWithKey("quiet", "feed", "[\"ehr-integration\"]", null);
