@@ -31,8 +31,13 @@ public record RuntimeSettings(
 
   static RuntimeSettings from(Map<String, String> env) {
     Path home = Path.of(get(env, "CARECONTEXT_HOME").orElse(".carecontext")).toAbsolutePath().normalize();
+    int port = (int) number(env, "CARECONTEXT_PORT", 8080, -1, 65_535,
+        "a port number from 1 to 65535 (or -1 for any free port)");
+    if (port == 0) {
+      throw new IllegalArgumentException("CARECONTEXT_PORT must be a port number from 1 to 65535 (or -1 for any free port)");
+    }
     return new RuntimeSettings(
-        Integer.parseInt(get(env, "CARECONTEXT_PORT").orElse("8080")),
+        port,
         get(env, "CARECONTEXT_ADMIN_KEY"),
         get(env, "CARECONTEXT_DB_URL"),
         get(env, "CARECONTEXT_DB_USER"),
@@ -42,11 +47,37 @@ public record RuntimeSettings(
         get(env, "CARECONTEXT_DB_ROLE_PREFIX").orElse("carecontext"),
         home,
         get(env, "CARECONTEXT_KEK_FILE").map(Path::of).orElse(home.resolve("kek.key")),
-        Integer.parseInt(get(env, "CARECONTEXT_DB_POOL_SIZE").orElse(String.valueOf(defaultPoolSize()))),
+        (int) number(env, "CARECONTEXT_DB_POOL_SIZE", defaultPoolSize(), 1, 1_000, "a whole number from 1 to 1000"),
         get(env, "CARECONTEXT_TLS_CERT").map(Path::of),
         get(env, "CARECONTEXT_TLS_KEY").map(Path::of),
-        Long.parseLong(get(env, "CARECONTEXT_FHIR_MAX_BYTES").orElse("52428800")),
-        Integer.parseInt(get(env, "CARECONTEXT_WORKER_THREADS").orElse("1")));
+        number(env, "CARECONTEXT_FHIR_MAX_BYTES", 52_428_800, 1_024, Integer.MAX_VALUE,
+            "a number of bytes from 1024 to 2147483647"),
+        (int) number(env, "CARECONTEXT_WORKER_THREADS", 1, 0, 64, "a whole number from 0 to 64"));
+  }
+
+  /** Shorter configured admin keys start the service with a warning: the key opens every tenant's admin API. */
+  static final int MIN_ADMIN_KEY_LENGTH = 16;
+
+  /** Whether the configured admin key is short enough to guess. */
+  public boolean weakAdminKey() {
+    return adminKey.isPresent() && adminKey.get().length() < MIN_ADMIN_KEY_LENGTH;
+  }
+
+  /** A numeric setting, or a start-up error that names it and what it takes. */
+  private static long number(Map<String, String> env, String name, long fallback, long min, long max, String what) {
+    Optional<String> v = get(env, name);
+    if (v.isEmpty()) {
+      return fallback;
+    }
+    try {
+      long n = Long.parseLong(v.get());
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(name + " must be " + what);
   }
 
   private static Optional<String> get(Map<String, String> env, String name) {

@@ -1,0 +1,41 @@
+package io.carecontext.services;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RuntimeSettingsTest {
+
+  @Test
+  void defaultsApplyWhenNothingIsSet() {
+    RuntimeSettings s = RuntimeSettings.from(Map.of());
+    assertThat(s.port()).isEqualTo(8080);
+    assertThat(s.dbPoolSize()).isEqualTo(RuntimeSettings.defaultPoolSize());
+    assertThat(s.workerThreads()).isEqualTo(1);
+    assertThat(s.adminKey()).isEmpty();
+  }
+
+  @Test
+  void aBadValueNamesTheVariableAndWhatItTakes() {
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_PORT", "notaport")))
+        .hasMessage("CARECONTEXT_PORT must be a port number from 1 to 65535 (or -1 for any free port)");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_PORT", "0")))
+        .hasMessageStartingWith("CARECONTEXT_PORT must be");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_DB_POOL_SIZE", "0")))
+        .hasMessage("CARECONTEXT_DB_POOL_SIZE must be a whole number from 1 to 1000");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_WORKER_THREADS", "-2")))
+        .hasMessage("CARECONTEXT_WORKER_THREADS must be a whole number from 0 to 64");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_FHIR_MAX_BYTES", "10")))
+        .hasMessageStartingWith("CARECONTEXT_FHIR_MAX_BYTES must be");
+  }
+
+  @Test
+  void aShortAdminKeyIsFlaggedNotRefused() {
+    // a first local run with a short key still starts; the server warns at start-up
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_ADMIN_KEY", "hunter2")).weakAdminKey()).isTrue();
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_ADMIN_KEY", "a-long-random-secret")).weakAdminKey()).isFalse();
+    assertThat(RuntimeSettings.from(Map.of()).weakAdminKey()).isFalse();
+  }
+}
