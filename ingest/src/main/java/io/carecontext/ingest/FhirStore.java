@@ -61,11 +61,19 @@ public final class FhirStore {
         "SELECT version_id, last_updated, deleted, body FROM resources WHERE resource_type = ? AND resource_id = ?", null);
   }
 
-  /** One version of a resource, current or earlier (every version's body is kept, encrypted). */
+  /**
+   * One version of a resource, current or earlier (every version's body is kept, encrypted), in one
+   * query with the resource's current state: a resource deleted now reads as deleted whichever
+   * version is asked for. Empty if the resource never existed or has no such version.
+   */
   public Optional<StoredResource> readVersion(TenantId tenant, String type, String id, long version) {
     return read(tenant, type, id, """
-        SELECT version_id, last_updated, deleted, body FROM resource_versions
-        WHERE resource_type = ? AND resource_id = ? AND version_id = ?""", version);
+        SELECT coalesce(v.version_id, p.vid), coalesce(v.last_updated, r.last_updated),
+               r.deleted OR coalesce(v.deleted, false), v.body
+        FROM (SELECT ?::text AS type, ?::text AS id, ?::bigint AS vid) p
+        JOIN resources r ON r.resource_type = p.type AND r.resource_id = p.id
+        LEFT JOIN resource_versions v
+          ON v.resource_type = p.type AND v.resource_id = p.id AND v.version_id = p.vid""", version);
   }
 
   private Optional<StoredResource> read(TenantId tenant, String type, String id, String sql, Long wanted) {
@@ -85,6 +93,9 @@ public final class FhirStore {
           }
           long version = rs.getLong(1);
           boolean deleted = rs.getBoolean(3);
+          if (!deleted && rs.getBytes(4) == null) {
+            return Optional.empty(); // the resource has no such version
+          }
           String json = deleted ? null
               : keys.cipher(tenant).decryptToString(rs.getBytes(4), Aad.resource(tenant, type, id, version));
           return Optional.of(new StoredResource(type, id, version, rs.getTimestamp(2).toInstant(), deleted, json));

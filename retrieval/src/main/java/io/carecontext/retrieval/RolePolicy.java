@@ -1,9 +1,17 @@
 package io.carecontext.retrieval;
 
+import io.carecontext.fhir.Category;
+import io.carecontext.fhir.Fhir;
 import io.carecontext.migrations.PolicySettings;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * What one role may retrieve: categories, resource types ({@code *} for all), purposes of use,
@@ -50,7 +58,7 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
   static final List<String> FIELDS = List.of("categories", "resourceTypes", "purposes", "labels", "kMax",
       "careRelationship", "breakGlass", "deidentifiedOnly");
   static final List<String> BREAK_GLASS_FIELDS = List.of("allowed", "overrideConsent", "maxMinutes");
-  private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("^[A-Za-z0-9\\-._]{1,64}$");
+  private static final Pattern LABEL = Pattern.compile("^[A-Za-z0-9\\-._]{1,64}$");
 
   /**
    * Checks one role's override as a tenant admin sent it; the message names the field and what it
@@ -67,14 +75,9 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
       String field = String.valueOf(e.getKey());
       Object v = e.getValue();
       switch (field) {
-        case "categories" -> strings(at + ".categories", v, java.util.Arrays.stream(io.carecontext.fhir.Category.values())
-            .map(io.carecontext.fhir.Category::code).toList());
-        case "resourceTypes" -> {
-          List<String> types = new java.util.ArrayList<>(io.carecontext.fhir.Fhir.supportedTypes());
-          types.add("*");
-          strings(at + ".resourceTypes", v, types);
-        }
-        case "purposes" -> strings(at + ".purposes", v, List.copyOf(new java.util.TreeSet<>(ContextService.PURPOSES)));
+        case "categories" -> strings(at + ".categories", v, Allowed.CATEGORIES);
+        case "resourceTypes" -> strings(at + ".resourceTypes", v, Allowed.RESOURCE_TYPES);
+        case "purposes" -> strings(at + ".purposes", v, Allowed.PURPOSES);
         case "labels" -> {
           strings(at + ".labels", v, null);
           for (Object l : (List<?>) v) {
@@ -105,13 +108,25 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
     }
   }
 
-  private static void strings(String at, Object v, List<String> allowed) {
+  /**
+   * The values a role's lists may hold, built once, on first use (the type names need the shared FHIR
+   * context): {@link TenantPolicy#fromSettings} checks stored overrides on every request.
+   */
+  private static final class Allowed {
+    static final Set<String> CATEGORIES = new LinkedHashSet<>(Arrays.stream(Category.values()).map(Category::code)
+        .toList());
+    static final Set<String> PURPOSES = new TreeSet<>(ContextService.PURPOSES);
+    static final Set<String> RESOURCE_TYPES = Stream.concat(Fhir.supportedTypes().stream(), Stream.of("*"))
+        .collect(Collectors.toUnmodifiableSet());
+  }
+
+  private static void strings(String at, Object v, Set<String> allowed) {
     if (!(v instanceof List<?> l) || l.stream().anyMatch(x -> !(x instanceof String))) {
       throw new IllegalArgumentException(at + " must be a JSON array of strings");
     }
     if (allowed != null && !allowed.containsAll(l)) {
       throw new IllegalArgumentException(at + " takes only " + (allowed.size() > 20 ? "FHIR R4 resource type "
-          + "names, or \"*\" for all" : allowed));
+          + "names, or \"*\" for all" : List.copyOf(allowed)));
     }
   }
 
@@ -140,6 +155,6 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
   }
 
   private static List<String> concat(List<String> a, List<String> b) {
-    return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
+    return Stream.concat(a.stream(), b.stream()).toList();
   }
 }

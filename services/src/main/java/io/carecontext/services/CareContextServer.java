@@ -80,7 +80,8 @@ public final class CareContextServer implements AutoCloseable {
       if (settings.weakAdminKey()) {
         // a warning, not a refusal: a first local run with a short key should still start
         LOG.warn("CARECONTEXT_ADMIN_KEY is shorter than {} characters and opens the admin API of every tenant: "
-            + "use a long random key (openssl rand -base64 32) anywhere but a local trial", RuntimeSettings.MIN_ADMIN_KEY_LENGTH);
+            + "use a long random key (openssl rand -base64 32) anywhere but a local trial",
+            RuntimeSettings.MIN_ADMIN_KEY_LENGTH);
       }
       Map<String, Object> props = new HashMap<>();
       props.put("micronaut.server.port", settings.port());

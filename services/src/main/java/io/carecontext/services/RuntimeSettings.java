@@ -31,10 +31,10 @@ public record RuntimeSettings(
 
   static RuntimeSettings from(Map<String, String> env) {
     Path home = Path.of(get(env, "CARECONTEXT_HOME").orElse(".carecontext")).toAbsolutePath().normalize();
-    int port = (int) number(env, "CARECONTEXT_PORT", 8080, -1, 65_535,
-        "a port number from 1 to 65535 (or -1 for any free port)");
+    String ports = "a port number from 1 to 65535 (or -1 for any free port)";
+    int port = (int) number(env, "CARECONTEXT_PORT", 8080, -1, 65_535, ports);
     if (port == 0) {
-      throw new IllegalArgumentException("CARECONTEXT_PORT must be a port number from 1 to 65535 (or -1 for any free port)");
+      throw new IllegalArgumentException("CARECONTEXT_PORT must be " + ports);
     }
     return new RuntimeSettings(
         port,

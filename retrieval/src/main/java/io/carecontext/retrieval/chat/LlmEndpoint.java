@@ -51,11 +51,7 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
             throw new IllegalArgumentException("llm.default must be the name of one of llm.endpoints");
           }
         }
-        case "allowDeidentifiedToNonBaa" -> {
-          if (!(v instanceof Boolean)) {
-            throw new IllegalArgumentException("llm.allowDeidentifiedToNonBaa must be true or false");
-          }
-        }
+        case "allowDeidentifiedToNonBaa" -> SettingChecks.bool("llm.allowDeidentifiedToNonBaa", v);
         case "dailyTokenBudgetPerKey", "dailyTokenBudgetPerTenant" ->
             SettingChecks.wholeNumber("llm." + field, v, 1, Long.MAX_VALUE);
         default -> throw new IllegalArgumentException("llm has no field '" + SettingChecks.fieldName(field)
@@ -103,8 +99,8 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
     if (!(m.get("model") instanceof String model) || model.isBlank()) {
       throw new IllegalArgumentException(at + ".model is required: the model (or deployment) name");
     }
-    if (m.containsKey("baaCovered") && !(m.get("baaCovered") instanceof Boolean)) {
-      throw new IllegalArgumentException(at + ".baaCovered must be true or false");
+    if (m.containsKey("baaCovered")) {
+      SettingChecks.bool(at + ".baaCovered", m.get("baaCovered"));
     }
     if (m.containsKey("apiKeySecret") && !(m.get("apiKeySecret") instanceof String s && ENV_NAME.matcher(s).matches())) {
       throw new IllegalArgumentException(at + ".apiKeySecret must be the name of an environment variable that "

@@ -36,10 +36,11 @@ public final class PromptBuilder {
     int tokens = 0;
     for (ContextChunk c : chunks) { // best first
       // the same text on another date is another fact (a repeated lab value): only exact repeats go
-      if (c.score() < MIN_SCORE || !seen.add(dated(c))) {
+      String text = dated(c);
+      if (c.score() < MIN_SCORE || !seen.add(text)) {
         continue;
       }
-      int cost = estimateTokens(dated(c)) + 4;
+      int cost = estimateTokens(text) + 4;
       if (tokens + cost > tokenBudget) {
         break;
       }

@@ -51,20 +51,8 @@ public final class TenantSettings {
           throw ApiException.badRequest("settings." + key + " must be true or false");
         }
       }
-      case "rolePolicies" -> {
-        try {
-          io.carecontext.retrieval.TenantPolicy.checkRolePolicies(value);
-        } catch (IllegalArgumentException e) {
-          throw ApiException.badRequest("settings." + e.getMessage());
-        }
-      }
-      case "llm" -> {
-        try {
-          io.carecontext.retrieval.chat.LlmEndpoint.check(value);
-        } catch (IllegalArgumentException e) {
-          throw ApiException.badRequest("settings." + e.getMessage());
-        }
-      }
+      case "rolePolicies" -> asBadRequest(() -> io.carecontext.retrieval.TenantPolicy.checkRolePolicies(value));
+      case "llm" -> asBadRequest(() -> io.carecontext.retrieval.chat.LlmEndpoint.check(value));
       case "embedding" -> {
         if (!(value instanceof Map)) {
           throw ApiException.badRequest("settings." + key + " must be a JSON object");
@@ -72,6 +60,15 @@ public final class TenantSettings {
       }
       default -> throw ApiException.badRequest("unknown setting '" + safe(key) + "'; known settings: "
           + String.join(", ", defaults().keySet()));
+    }
+  }
+
+  /** Runs a check whose messages name the setting (never its value), as a 400. */
+  private static void asBadRequest(Runnable check) {
+    try {
+      check.run();
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("settings." + e.getMessage());
     }
   }
 

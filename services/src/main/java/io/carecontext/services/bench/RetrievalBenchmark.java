@@ -136,8 +136,7 @@ public final class RetrievalBenchmark {
     int cpus = Runtime.getRuntime().availableProcessors();
     out.printf("CPU budget: 2x the tuned store is %.0f QPS, which %d cores allow only at %.0f µs of CPU a request "
         + "with every core busy; the core used %.0f µs a request and kept %.2f of %d cores busy%n", 2 * tuned.qps(),
-        cpus, cpus / (2 * tuned.qps()) * 1e6, coreStats.cpuMicrosPerRequest(), coreStats.cores()[0]
-            + coreStats.cores()[1], cpus);
+        cpus, cpus / (2 * tuned.qps()) * 1e6, coreStats.cpuMicrosPerRequest(), coreStats.busyCores(), cpus);
     out.println(groupCommit("the core run", auditBefore, auditAfter));
     if (!coreOnly) {
       out.println(groupCommit("the HTTP runs", auditHttpBefore, audit.groupCommitStats()));

@@ -22,9 +22,14 @@ record Stats(String name, long[] nanos, double[] cores, double seconds, double r
     return sorted[(int) Math.min(sorted.length - 1, Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
   }
 
+  /** Cores both sides (JVM and PostgreSQL) kept busy during the run. */
+  double busyCores() {
+    return cores[0] + cores[1];
+  }
+
   /** CPU of both sides per request, in microseconds: what decides throughput once the cores are busy. */
   double cpuMicrosPerRequest() {
-    return (cores[0] + cores[1]) / qps() * 1e6;
+    return busyCores() / qps() * 1e6;
   }
 
   String row(Stats tuned, Stats asCreated) {

@@ -155,13 +155,10 @@ public class FhirController {
     return handle(() -> {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       requireKnownType(type);
-      StoredResource current = store.read(t, type, id).orElse(null);
-      if (current != null && current.deleted()) {
-        // after a DELETE no version is served: a deleted record stays out of reach, history included
-        return FhirResponses.outcome(410, "deleted", type + " with that id was deleted");
-      }
-      StoredResource s = current != null && vid.matches("^[1-9][0-9]{0,17}$")
-          ? store.readVersion(t, type, id, Long.parseLong(vid)).orElse(null) : null;
+      // No version 0 exists: a malformed vid still tells a deleted resource (410) from a missing one (404).
+      long version = vid.matches("^[1-9][0-9]{0,17}$") ? Long.parseLong(vid) : 0;
+      // after a DELETE no version is served: a deleted record stays out of reach, history included
+      StoredResource s = store.readVersion(t, type, id, version).orElse(null);
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id has no such version in this tenant");
       }
