@@ -89,6 +89,36 @@ public final class TenantTransactions {
     });
   }
 
+  /**
+   * The settings and one statement as one implicit transaction: one round trip with no
+   * {@code BEGIN} and no {@code COMMIT}. PostgreSQL runs every statement of a round trip (up to its
+   * Sync) in one transaction and commits it at the end, or rolls all of it back if a statement
+   * fails; the settings end with it. The work gets the statement's rows and may not run another
+   * statement: the transaction has ended.
+   */
+  public <T> T runOnce(TenantId tenant, PolicySettings settings, String sql, List<?> parameters, Pipelined<T> work) {
+    try (Connection c = app.getConnection()) {
+      c.setAutoCommit(true);
+      PGvector.registerTypes(c);
+      try (PreparedStatement ps = c.prepareStatement(SETTINGS + ";\n" + sql)) {
+        bindSettings(ps, tenant, settings);
+        int i = SETTINGS_PARAMETERS + 1;
+        for (Object p : parameters) {
+          ps.setObject(i++, p);
+        }
+        ps.execute();
+        if (!ps.getMoreResults()) {
+          throw new SQLException("the statement of a one-round-trip transaction must return rows");
+        }
+        try (ResultSet rows = ps.getResultSet()) {
+          return work.run(c, rows);
+        }
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("tenant transaction failed (" + e.getSQLState() + ")", e);
+    }
+  }
+
   private <T> T transaction(Work<T> work) {
     try (Connection c = app.getConnection()) {
       c.setAutoCommit(false);

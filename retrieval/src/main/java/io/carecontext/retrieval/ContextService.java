@@ -95,13 +95,15 @@ public final class ContextService {
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
     AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? "{\"breakGlass\":true,\"reviewRequired\":true}" : "{}");
     boolean careRequired = policy.careRelationship() && rp.careRelationship() && !breakGlass;
-    // A read-only transaction that commits in the same round trip, unless break-glass has its window to open.
-    Outcome outcome = tx.run(tenant, settings(policy, rp, patientId, q.purposeOfUse(),
-            breakGlass && rp.breakGlassOverridesConsent()),
-        TenantSql.of(tenant, breakGlass ? DECIDE_AND_SEARCH : DECIDE_AND_SEARCH + TenantTransactions.AND_COMMIT),
-        List.of(patientId, patientId, who.practitionerId() == null ? "" : who.practitionerId(), new PGvector(q.vector()),
-            patientId, !careRequired, k),
-        (c, rows) -> decide(c, rows, tenant, rp, who, patientId, careRequired, breakGlass, entry, start));
+    // One round trip (an implicit transaction), unless break-glass has its window to open.
+    PolicySettings settings = settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent());
+    String sql = TenantSql.of(tenant, DECIDE_AND_SEARCH);
+    List<Object> parameters = List.of(patientId, patientId, who.practitionerId() == null ? "" : who.practitionerId(),
+        new PGvector(q.vector()), patientId, !careRequired, k);
+    TenantTransactions.Pipelined<Outcome> decision =
+        (c, rows) -> decide(c, rows, tenant, rp, who, patientId, careRequired, breakGlass, entry, start);
+    Outcome outcome = breakGlass ? tx.run(tenant, settings, sql, parameters, decision)
+        : tx.runOnce(tenant, settings, sql, parameters, decision);
     // The chunks stay here until their audit row is committed (group commit with concurrent requests).
     UUID auditId = audit.record(tenant, outcome.audit());
     if (outcome.status() != 0) {

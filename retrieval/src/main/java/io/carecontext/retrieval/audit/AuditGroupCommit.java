@@ -221,7 +221,7 @@ final class AuditGroupCommit {
   private Head write(TenantId tenant, Head head, List<Pending> batch) {
     List<Object> parameters = new ArrayList<>();
     Head next = chain(head, batch, parameters);
-    return tx.run(tenant, settings, TenantSql.of(tenant, APPEND_ROWS + TenantTransactions.AND_COMMIT), parameters,
+    return tx.runOnce(tenant, settings, TenantSql.of(tenant, APPEND_ROWS), parameters,
         (c, written) -> {
           if (!written.next() || written.getLong(1) != batch.size()) {
             throw new SQLException("audit batch not written");

@@ -7,6 +7,8 @@ import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.store.embedding.EmbeddingMatch;
 import dev.langchain4j.store.embedding.EmbeddingSearchRequest;
 import dev.langchain4j.store.embedding.filter.MetadataFilterBuilder;
+import dev.langchain4j.store.embedding.pgvector.DefaultMetadataStorageConfig;
+import dev.langchain4j.store.embedding.pgvector.MetadataStorageMode;
 import dev.langchain4j.store.embedding.pgvector.PgVectorEmbeddingStore;
 import io.carecontext.migrations.Aad;
 import io.carecontext.migrations.PolicySettings;
@@ -79,6 +81,8 @@ public final class RetrievalBenchmark {
 
     PgVectorEmbeddingStore store = PgVectorEmbeddingStore.datasourceBuilder()
         .datasource(server.database().ownerDataSource()).table("bench_langchain4j").dimension(DIM)
+        .metadataStorageConfig(DefaultMetadataStorageConfig.builder().storageMode(MetadataStorageMode.COMBINED_JSONB)
+            .columnDefinitions(List.of("metadata JSONB NULL")).build())
         .createTable(true).dropTableFirst(true).useIndex(false).skipCreateVectorExtension(true).build();
     long l4jStart = System.nanoTime();
     for (TenantId t : ids) {
@@ -94,23 +98,28 @@ public final class RetrievalBenchmark {
 
     AuditLog audit = ctx.getBean(AuditLog.class);
     AuditLog.GroupCommitStats auditBefore = audit.groupCommitStats();
+    settle(server, out);
     IntFunction<ContextResult> coreCall = i -> core.context(ids.get(i % tenants), policy, clinician,
         patient(i, patients), new ContextQuery("bench", queries.get(i % queries.size()), 10, "TREAT", null), "context");
     Stats coreStats = new Stats("retrieval core (policy+consent+RLS+audit)", Load.run(clients, seconds, coreCall::apply),
         seconds, recall(truth, i -> coreCall.apply(i).chunks().stream().map(c -> c.chunkId()).toList()));
     AuditLog.GroupCommitStats auditAfter = audit.groupCommitStats();
 
+    if (!coreOnly) {
+      settle(server, out);
+    }
     Stats created = coreOnly ? null : l4j("LangChain4j PgVectorEmbeddingStore (as created)", store, ids, patients,
         queries, clients, Math.min(seconds, 10), truth);
     try (Connection c = server.database().ownerDataSource().getConnection(); Statement st = c.createStatement()) {
       st.execute("CREATE INDEX bench_langchain4j_patient ON bench_langchain4j ((metadata->>'patient_id'))");
-      st.execute("ANALYZE bench_langchain4j");
     }
+    settle(server, out);
     Stats tuned = l4j("LangChain4j store + btree on patient id", store, ids, patients, queries, clients, seconds, truth);
     List<Stats> rows = new ArrayList<>();
     AuditLog.GroupCommitStats auditHttpBefore = audit.groupCommitStats();
     if (!coreOnly) {
       List<String> apiKeys = httpKeys(server, ids);
+      settle(server, out);
       rows.add(httpRun(server, ids, apiKeys, patients, clients, seconds, false));
       rows.add(httpRun(server, ids, apiKeys, patients, clients, seconds, true));
     }
@@ -151,6 +160,29 @@ public final class RetrievalBenchmark {
     try (Connection c = server.database().ownerDataSource().getConnection(); Statement st = c.createStatement()) {
       st.execute("DROP TABLE IF EXISTS bench_langchain4j");
     }
+  }
+
+  /**
+   * Before each measured run: VACUUM (ANALYZE) what the earlier phases wrote (the loaded chunks,
+   * the store's table, the audit rows of the previous run) and, on the embedded cluster, a
+   * CHECKPOINT. Without it, autovacuum and the spread checkpoint of the load's WAL ran during
+   * whichever run came first after the load, and the audit rows of one run were vacuumed during
+   * the next.
+   */
+  static void settle(CareContextServer server, PrintStream out) throws Exception {
+    long start = System.nanoTime();
+    try (Connection c = server.database().ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      c.setAutoCommit(true);
+      st.execute("VACUUM (ANALYZE)");
+    }
+    boolean checkpoint = server.embedded().isPresent();
+    if (checkpoint) {
+      try (Connection c = server.embedded().get().superuserConnection("postgres"); Statement st = c.createStatement()) {
+        st.execute("CHECKPOINT");
+      }
+    }
+    out.printf("settled before the next run: VACUUM (ANALYZE)%s in %.1f s%n",
+        checkpoint ? " and CHECKPOINT" : " (no CHECKPOINT: not the embedded cluster)", (System.nanoTime() - start) / 1e9);
   }
 
   static String groupCommit(String run, AuditLog.GroupCommitStats before, AuditLog.GroupCommitStats after) {
