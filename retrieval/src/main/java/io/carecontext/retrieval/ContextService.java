@@ -135,7 +135,7 @@ public final class ContextService {
       FROM (SELECT EXISTS (SELECT 1 FROM {schema}.resources
                            WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted) AS patient_exists,
                    EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?) AS care_link
-           ) d
+            OFFSET 0) d
       LEFT JOIN LATERAL (
         SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
                embedding <=> ? AS distance

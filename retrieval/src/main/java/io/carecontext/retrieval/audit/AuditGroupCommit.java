@@ -83,6 +83,14 @@ final class AuditGroupCommit {
       join(c -> isArray(c) ? "r." + c.name() + "::" + c.type() : "r." + c.name()),
       join(c -> isArray(c) ? "?::text[]" : "?::" + c.type() + "[]"),
       join(c -> c.name()));
+  // A batch of one row (most batches: 1.5 rows on average under load) binds its values as they are,
+  // without a one-element array per column for unnest to take apart.
+  private static final String APPEND_ROW = APPEND_ROWS.substring(0, APPEND_ROWS.indexOf("ins AS")) + """
+      ins AS (
+        INSERT INTO {schema}.audit_log (shard, %s)
+        SELECT (SELECT shard FROM h), %s
+        RETURNING 1)
+      SELECT count(*) FROM ins""".formatted(join(c -> c.name()), join(c -> "?::" + c.type()));
   private static final String READ_HEAD = "SELECT seq, head FROM {schema}.audit_heads WHERE shard = ?";
 
   private record Head(int shard, long seq, byte[] hash) {}
@@ -221,7 +229,7 @@ final class AuditGroupCommit {
   private Head write(TenantId tenant, Head head, List<Pending> batch) {
     List<Object> parameters = new ArrayList<>();
     Head next = chain(head, batch, parameters);
-    return tx.runOnce(tenant, settings, TenantSql.of(tenant, APPEND_ROWS), parameters,
+    return tx.runOnce(tenant, settings, TenantSql.of(tenant, batch.size() == 1 ? APPEND_ROW : APPEND_ROWS), parameters,
         (c, written) -> {
           if (!written.next() || written.getLong(1) != batch.size()) {
             throw new SQLException("audit batch not written");
@@ -253,7 +261,13 @@ final class AuditGroupCommit {
     }
     Head next = new Head(head.shard(), head.seq() + n, last);
     parameters.addAll(List.of(next.seq(), next.hash(), head.shard(), head.seq(), head.hash()));
-    parameters.addAll(List.of(columns));
+    if (n == 1) {
+      for (Object[] column : columns) {
+        parameters.add(column[0]);
+      }
+    } else {
+      parameters.addAll(List.of(columns));
+    }
     return next;
   }
 
