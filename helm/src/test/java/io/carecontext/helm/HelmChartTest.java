@@ -359,6 +359,19 @@ class HelmChartTest {
     }
 
     @Test
+    void everyPodSetsItsPoolAndAllFitUnderPostgresDefaultConnectionLimit() {
+      int connections = 0;
+      for (Map<String, Object> hpa : ofKind(production, "HorizontalPodAutoscaler")) {
+        String target = (String) map(map(hpa, "spec"), "scaleTargetRef").get("name");
+        Map<String, Object> pod = podSpec(one(production, "Deployment", target));
+        String pool = (String) byName(list(containers(pod).get(0), "env")).get("CARECONTEXT_DB_POOL_SIZE").get("value");
+        connections += (Integer) map(hpa, "spec").get("maxReplicas") * Integer.parseInt(pool);
+      }
+      // PostgreSQL's default max_connections is 100; the migration job and superuser slots need a few.
+      assertThat(connections).isPositive().isLessThanOrEqualTo(95);
+    }
+
+    @Test
     void databaseUrlVerifiesTheServerAgainstTheMountedCa() {
       for (Map<String, Object> pod : podSpecs(production)) {
         Map<String, Object> container = containers(pod).get(0);

@@ -89,11 +89,14 @@ public record RuntimeSettings(
   }
 
   /**
-   * Twice the processors, at least 4: PostgreSQL on the same few cores does more work with fewer
-   * connections. Measured on 2 cores, 8 concurrent clients: 16 connections 1,434 QPS (core),
-   * 4 connections 1,650 QPS and the new-question HTTP p99 from 106 to 54 ms.
+   * Three times the processors, at least 6. Far more connections than cores make PostgreSQL on
+   * the same few cores slower (2 cores, 8 concurrent clients: 16 connections 1,434 QPS against
+   * 1,650 with 4, first session); far fewer than the concurrent callers make the callers queue
+   * for a connection, and the pool's hand-off to a waiting caller costs CPU (the same clients,
+   * core run: 4 connections ~615 µs of CPU a request, 6 or 8 ~565 µs, +8 % QPS; the new-question
+   * HTTP p99 23 ms with 4, 30 ms with 6; docs/benchmarks.md, seventh session).
    */
   static int defaultPoolSize() {
-    return Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+    return Math.max(6, 3 * Runtime.getRuntime().availableProcessors());
   }
 }
