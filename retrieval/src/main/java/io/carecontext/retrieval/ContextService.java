@@ -122,14 +122,12 @@ public final class ContextService {
    * patient's chunks (btree on patient_id: recall 1.0). The consent facts (from
    * {@code subject_consent_summary}, the view the chunk policy asks first) are needed only to name
    * the reason when no chunk came back: returned chunks mean consent allowed them. So they are read
-   * only then; PostgreSQL evaluates an uncorrelated sub-select on first use, and the CASE does not
-   * use it while chunks come back.
+   * only then, through {@code subject_consent_facts()} (V11): a function's plan is started only when
+   * it is called, where a sub-select's plan was started on every execution.
    */
   static final String DECIDE_AND_SEARCH = """
       SELECT d.patient_exists, d.care_link,
-             CASE WHEN c.chunk_id IS NULL THEN
-               (SELECT ARRAY[s.base_allows, s.exceptions, s.any_deny, s.denied_classes, s.denied_labels]
-                FROM {schema}.subject_consent_summary s) END AS consent,
+             CASE WHEN c.chunk_id IS NULL THEN {schema}.subject_consent_facts() END AS consent,
              c.chunk_id, c.resource_type, c.resource_id, c.seq, c.text, c.category, c.security_labels,
              c.effective_date, c.distance
       FROM (SELECT EXISTS (SELECT 1 FROM {schema}.resources
