@@ -6,6 +6,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import javax.sql.DataSource;
 
 /**
@@ -41,12 +44,17 @@ public final class TenantTransactions {
    */
   public static final String AND_COMMIT = ";\nCOMMIT";
 
-  // Fixed text whatever the settings, so it is prepared once per connection.
-  private static final String SETTINGS = """
-      SELECT set_config('role', ?, true), set_config('search_path', ?, true),
-             set_config('plan_cache_mode', 'force_generic_plan', true),
-             (SELECT count(set_config(k, v, true)) FROM unnest(?::text[], ?::text[]) AS s(k, v))""";
-  private static final int SETTINGS_PARAMETERS = 4;
+  /**
+   * The settings statement for {@code n} policy settings: role, search path, generic plans, then
+   * one {@code set_config} per setting with its name and value as parameters. Its text depends
+   * only on {@code n}, so each connection prepares it once per count. (An earlier form set any
+   * number of settings through {@code unnest} of two arrays: an aggregate and a function scan to
+   * start, and two arrays to parse, on every transaction.)
+   */
+  private static final String[] SETTINGS = IntStream.range(0, 32).mapToObj(n -> IntStream.range(0, n)
+      .mapToObj(i -> ", set_config(?, ?, true)").collect(Collectors.joining("",
+          "SELECT set_config('role', ?, true), set_config('search_path', ?, true), "
+              + "set_config('plan_cache_mode', 'force_generic_plan', true)", ""))).toArray(String[]::new);
 
   private final DataSource app;
   private final DatabaseConfig config;
@@ -58,7 +66,7 @@ public final class TenantTransactions {
 
   public <T> T run(TenantId tenant, PolicySettings settings, Work<T> work) {
     return transaction(c -> {
-      try (PreparedStatement ps = c.prepareStatement(SETTINGS)) {
+      try (PreparedStatement ps = c.prepareStatement(settingsSql(settings))) {
         bindSettings(ps, tenant, settings);
         ps.execute();
       }
@@ -72,9 +80,8 @@ public final class TenantTransactions {
    */
   public <T> T run(TenantId tenant, PolicySettings settings, String firstSql, List<?> parameters, Pipelined<T> work) {
     return transaction(c -> {
-      try (PreparedStatement ps = c.prepareStatement(SETTINGS + ";\n" + firstSql)) {
-        bindSettings(ps, tenant, settings);
-        int i = SETTINGS_PARAMETERS + 1;
+      try (PreparedStatement ps = c.prepareStatement(settingsSql(settings) + ";\n" + firstSql)) {
+        int i = bindSettings(ps, tenant, settings) + 1;
         for (Object p : parameters) {
           ps.setObject(i++, p);
         }
@@ -100,9 +107,8 @@ public final class TenantTransactions {
     try (Connection c = app.getConnection()) {
       c.setAutoCommit(true);
       PGvector.registerTypes(c);
-      try (PreparedStatement ps = c.prepareStatement(SETTINGS + ";\n" + sql)) {
-        bindSettings(ps, tenant, settings);
-        int i = SETTINGS_PARAMETERS + 1;
+      try (PreparedStatement ps = c.prepareStatement(settingsSql(settings) + ";\n" + sql)) {
+        int i = bindSettings(ps, tenant, settings) + 1;
         for (Object p : parameters) {
           ps.setObject(i++, p);
         }
@@ -141,11 +147,22 @@ public final class TenantTransactions {
    * is a short parameterized query whose RLS conditions read settings at run time, so a custom plan
    * per execution only costs planning time.
    */
-  private void bindSettings(PreparedStatement ps, TenantId tenant, PolicySettings settings) throws SQLException {
+  private int bindSettings(PreparedStatement ps, TenantId tenant, PolicySettings settings) throws SQLException {
     ps.setString(1, config.tenantRole(tenant));
     ps.setString(2, settings.qualifiedNames() ? "public" : Identifiers.quote(tenant.schemaName()) + ", public");
-    List<String> names = List.copyOf(settings.values().keySet());
-    ps.setObject(3, names.toArray(String[]::new));
-    ps.setObject(4, names.stream().map(settings.values()::get).toArray(String[]::new));
+    int i = 2;
+    for (Map.Entry<String, String> e : settings.values().entrySet()) {
+      ps.setString(++i, e.getKey());
+      ps.setString(++i, e.getValue());
+    }
+    return i;
+  }
+
+  private static String settingsSql(PolicySettings settings) {
+    int n = settings.values().size();
+    if (n >= SETTINGS.length) {
+      throw new IllegalArgumentException("at most " + (SETTINGS.length - 1) + " policy settings a transaction");
+    }
+    return SETTINGS[n];
   }
 }
