@@ -79,21 +79,7 @@ public final class TenantTransactions {
    * {@code parameters}) sent in one round trip.
    */
   public <T> T run(TenantId tenant, PolicySettings settings, String firstSql, List<?> parameters, Pipelined<T> work) {
-    return transaction(c -> {
-      try (PreparedStatement ps = c.prepareStatement(settingsSql(settings) + ";\n" + firstSql)) {
-        int i = bindSettings(ps, tenant, settings) + 1;
-        for (Object p : parameters) {
-          ps.setObject(i++, p);
-        }
-        ps.execute();
-        if (!ps.getMoreResults()) {
-          throw new SQLException("the first statement of a pipelined transaction must return rows");
-        }
-        try (ResultSet rows = ps.getResultSet()) {
-          return work.run(c, rows);
-        }
-      }
-    });
+    return transaction(c -> withSettings(c, tenant, settings, firstSql, parameters, work));
   }
 
   /**
@@ -107,21 +93,27 @@ public final class TenantTransactions {
     try (Connection c = app.getConnection()) {
       c.setAutoCommit(true);
       PGvector.registerTypes(c);
-      try (PreparedStatement ps = c.prepareStatement(settingsSql(settings) + ";\n" + sql)) {
-        int i = bindSettings(ps, tenant, settings) + 1;
-        for (Object p : parameters) {
-          ps.setObject(i++, p);
-        }
-        ps.execute();
-        if (!ps.getMoreResults()) {
-          throw new SQLException("the statement of a one-round-trip transaction must return rows");
-        }
-        try (ResultSet rows = ps.getResultSet()) {
-          return work.run(c, rows);
-        }
-      }
+      return withSettings(c, tenant, settings, sql, parameters, work);
     } catch (SQLException e) {
       throw new DatabaseException("tenant transaction failed (" + e.getSQLState() + ")", e);
+    }
+  }
+
+  /** Sends the settings statement and {@code sql} in one round trip and hands {@code sql}'s rows to the work. */
+  private <T> T withSettings(Connection c, TenantId tenant, PolicySettings settings, String sql, List<?> parameters,
+                             Pipelined<T> work) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(settingsSql(settings) + ";\n" + sql)) {
+      int i = bindSettings(ps, tenant, settings) + 1;
+      for (Object p : parameters) {
+        ps.setObject(i++, p);
+      }
+      ps.execute();
+      if (!ps.getMoreResults()) {
+        throw new SQLException("the statement sent with the settings must return rows");
+      }
+      try (ResultSet rows = ps.getResultSet()) {
+        return work.run(c, rows);
+      }
     }
   }
 

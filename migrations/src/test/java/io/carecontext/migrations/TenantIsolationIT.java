@@ -132,6 +132,15 @@ class TenantIsolationIT {
       TenantTransactions tx = new TenantTransactions(pool, one);
       assertThat((int) tx.run(A, PolicySettings.ingest(), c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(2);
       assertThat((int) tx.run(A, PolicySettings.none(), c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
+      // The one-round-trip form: its settings end with the implicit transaction at the Sync.
+      assertThat(tx.<Integer>runOnce(A, PolicySettings.ingest(), "SELECT count(*) FROM chunks", List.of(),
+          (c, rows) -> rows.next() ? rows.getInt(1) : -1)).isEqualTo(2);
+      // ... and a statement that fails there leaves nothing behind: the insert before the error is rolled back.
+      assertThatThrownBy(() -> tx.runOnce(A, PolicySettings.ingest(),
+          "WITH i AS (INSERT INTO care_links VALUES ('pr-x', 'p1', 'Encounter', 'e-x') RETURNING 1) "
+              + "SELECT 1 / (count(*) - 1) FROM i", List.of(), (c, rows) -> rows.next()))
+          .isInstanceOf(DatabaseException.class).hasMessageContaining("22012");
+      assertThat((int) tx.run(A, PolicySettings.ingest(), c -> count(c, "SELECT count(*) FROM care_links"))).isZero();
       try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
         assertThat(count(c, "SELECT count(*) FROM pg_roles WHERE rolname = current_user AND rolname = session_user"))
             .isEqualTo(1);

@@ -65,8 +65,8 @@ final class AuditGroupCommit {
 
   // The same text whatever the number of rows (arrays, not a VALUES list), so each connection
   // prepares it once per tenant. Array columns (roles, chunk ids) travel as array literals in a text
-  // array, since an array of arrays must be rectangular. Sent with the tenant's settings and the
-  // COMMIT in one round trip.
+  // array, since an array of arrays must be rectangular. Sent with the tenant's settings in one
+  // round trip, as one implicit transaction that PostgreSQL commits at the round trip's end.
   private static final String APPEND_ROWS = """
       WITH h AS (
         UPDATE {schema}.audit_heads SET seq = ?, head = ?
