@@ -22,6 +22,9 @@ public final class EmbeddingProviders {
   public static final String IN_PROCESS = "in-process";
   public static final String OPENAI_COMPATIBLE = "openai-compatible";
 
+  /** An environment variable's name; the same rule as the model allowlist's (retrieval's LlmEndpoint). */
+  private static final java.util.regex.Pattern SECRET_NAME =
+      java.util.regex.Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,127}$");
   private static final Set<String> IN_PROCESS_KEYS = Set.of("provider");
   private static final Set<String> OPENAI_KEYS = Set.of("provider", "baseUrl", "model", "dimensions",
       "apiKeySecret", "timeoutSeconds", "maxRetries");
@@ -51,7 +54,7 @@ public final class EmbeddingProviders {
     String apiKey = null;
     Object secretName = settings.get("apiKeySecret");
     if (secretName != null) {
-      if (!secretName.toString().matches("^[A-Za-z_][A-Za-z0-9_]{0,127}$")) {
+      if (!SECRET_NAME.matcher(secretName.toString()).matches()) {
         // not echoed: what is pasted here instead of a variable's name is often the key itself
         throw new IllegalArgumentException("embedding setting apiKeySecret must be the name of an environment "
             + "variable that holds the key, never the key itself");

@@ -140,8 +140,11 @@ final class IngestCommand implements Callable<Integer> {
     return out;
   }
 
+  private static final java.util.regex.Pattern DIAGNOSTICS =
+      java.util.regex.Pattern.compile("\"diagnostics\"\\s*:\\s*\"([^\"]{0,300})");
+
   static String diagnostics(String body) {
-    var m = java.util.regex.Pattern.compile("\"diagnostics\"\\s*:\\s*\"([^\"]{0,300})").matcher(body);
+    var m = DIAGNOSTICS.matcher(body);
     return m.find() ? m.group(1) : "";
   }
 }

@@ -145,6 +145,8 @@ public class FhirController {
     });
   }
 
+  private static final java.util.regex.Pattern VERSION_ID = java.util.regex.Pattern.compile("^[1-9][0-9]{0,17}$");
+
   /**
    * vread: any version of a resource that is not deleted (every version's body is kept); the
    * Location of a write points here.
@@ -156,7 +158,7 @@ public class FhirController {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       requireKnownType(type);
       // No version 0 exists: a malformed vid still tells a deleted resource (410) from a missing one (404).
-      long version = vid.matches("^[1-9][0-9]{0,17}$") ? Long.parseLong(vid) : 0;
+      long version = VERSION_ID.matcher(vid).matches() ? Long.parseLong(vid) : 0;
       // after a DELETE no version is served: a deleted record stays out of reach, history included
       StoredResource s = store.readVersion(t, type, id, version).orElse(null);
       if (s == null) {
