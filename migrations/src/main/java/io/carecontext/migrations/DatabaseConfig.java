@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * @param ownerUser    owner/migration role: owns the schemas, runs DDL, creates tenant roles (CREATEROLE)
  * @param appUser      application login role: NOSUPERUSER NOBYPASSRLS, owns nothing
  * @param rolePrefix   prefix of every role the platform creates, so several installations can share a
- *                     cluster: tenant roles are {@code <prefix>_tenant_<id>}
+ *                     cluster: tenant roles are {@code <prefix>_tenant_<id>} and
+ *                     {@code <prefix>_reader_<id>}
  */
 public record DatabaseConfig(
     String jdbcUrl,
@@ -41,9 +42,22 @@ public record DatabaseConfig(
     }
   }
 
-  /** The NOLOGIN role that every transaction of this tenant runs under. */
+  /** The NOLOGIN role that this tenant's write, research and audit transactions run under. */
   public String tenantRole(TenantId tenant) {
     return rolePrefix + "_tenant_" + tenant.value();
+  }
+
+  /**
+   * The NOLOGIN role of this tenant's read path (patient context): it may read what that path
+   * reads and open break-glass windows, and only the read policies bind it.
+   */
+  public String readerRole(TenantId tenant) {
+    return rolePrefix + "_reader_" + tenant.value();
+  }
+
+  /** The role a transaction with these policy settings runs under: the reader for the read path. */
+  public String roleFor(TenantId tenant, PolicySettings settings) {
+    return settings.readPath() ? readerRole(tenant) : tenantRole(tenant);
   }
 
   public DatabaseConfig withAppPassword(String password) {

@@ -39,6 +39,7 @@ final class Migrations {
         .locations(locations.toArray(String[]::new))
         .placeholders(Map.of(
             "tenant_role", Identifiers.quote(config.tenantRole(tenant)),
+            "reader_role", Identifiers.quote(config.readerRole(tenant)),
             "tenant_schema", Identifiers.quote(tenant.schemaName()),
             "app_role", Identifiers.quote(config.appUser())))
         // All pending template migrations of one tenant in one transaction: all or nothing.

@@ -36,6 +36,11 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
     this(values, false);
   }
 
+  /** Whether these are the read path's settings ({@code cc.access = read}), which run under the tenant's reader role. */
+  public boolean readPath() {
+    return "read".equals(values.get("cc.access"));
+  }
+
   /** The same settings, for work that names its tables with {@link TenantSql}. */
   public PolicySettings withQualifiedNames() {
     return new PolicySettings(values, true);

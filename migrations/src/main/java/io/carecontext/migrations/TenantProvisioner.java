@@ -12,8 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates and removes tenants: the schema from the template, the tenant's NOLOGIN role with grants
- * on that schema only, and its data key. Provisioning is idempotent (an active tenant is left as it
+ * Creates and removes tenants: the schema from the template, the tenant's NOLOGIN roles with grants
+ * on that schema only (the tenant role; the reader role of the read path, which the template's V12
+ * creates), and its data key. Provisioning is idempotent (an active tenant is left as it
  * is) and atomic (a failure part-way removes everything it made, including a half-made tenant left
  * by a crash). Concurrent calls for one tenant are serialized by an advisory lock.
  */
@@ -78,7 +79,7 @@ public final class TenantProvisioner {
     }
   }
 
-  /** Offboards a tenant: destroys its data keys first (crypto-shredding), then schema, role and rows. */
+  /** Offboards a tenant: destroys its data keys first (crypto-shredding), then schema, roles and rows. */
   public boolean delete(TenantId tenant) {
     try (Connection lock = db.ownerDataSource().getConnection()) {
       advisoryLock(lock, tenant);
@@ -191,15 +192,17 @@ public final class TenantProvisioner {
   }
 
   private void removeEverything(TenantId tenant) {
-    String roleName = db.config().tenantRole(tenant);
+    List<String> roles = List.of(db.config().tenantRole(tenant), db.config().readerRole(tenant));
     try (Connection c = db.ownerDataSource().getConnection()) {
       c.setAutoCommit(false);
       try (Statement st = c.createStatement()) {
         keys.destroy(c, tenant);
         st.execute("DROP SCHEMA IF EXISTS " + Identifiers.quote(tenant.schemaName()) + " CASCADE");
-        if (roleExists(c, roleName)) {
-          // The role owns nothing; its grants lived on the schema just dropped.
-          st.execute("DROP ROLE " + Identifiers.quote(roleName));
+        for (String role : roles) {
+          if (roleExists(c, role)) {
+            // The role owns nothing; its grants and policies lived in the schema just dropped.
+            st.execute("DROP ROLE " + Identifiers.quote(role));
+          }
         }
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM platform.tenants WHERE tenant_id = ?")) {
           ps.setString(1, tenant.value());

@@ -15,7 +15,8 @@ import javax.sql.DataSource;
  * Runs work inside one tenant's database role with transaction-scoped policy settings.
  *
  * <p>Every tenant-scoped transaction starts with one statement that sets the role (the equivalent
- * of {@code SET LOCAL ROLE}), the search path and the RLS policy settings with
+ * of {@code SET LOCAL ROLE}: the tenant's reader role for the read path, its tenant role for the
+ * others, see {@link DatabaseConfig#roleFor}), the search path and the RLS policy settings with
  * {@code set_config(..., true)}. All of it ends at COMMIT or ROLLBACK, so nothing leaks to the next
  * borrower of a pooled connection.
  */
@@ -140,7 +141,7 @@ public final class TenantTransactions {
    * per execution only costs planning time.
    */
   private int bindSettings(PreparedStatement ps, TenantId tenant, PolicySettings settings) throws SQLException {
-    ps.setString(1, config.tenantRole(tenant));
+    ps.setString(1, config.roleFor(tenant, settings));
     ps.setString(2, settings.qualifiedNames() ? "public" : Identifiers.quote(tenant.schemaName()) + ", public");
     int i = 2;
     for (Map.Entry<String, String> e : settings.values().entrySet()) {

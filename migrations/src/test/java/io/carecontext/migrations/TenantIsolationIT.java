@@ -116,10 +116,70 @@ class TenantIsolationIT {
     PolicySettings p2Clinical = PolicySettings.read().patients(List.of("p2")).categories(List.of("clinical"))
         .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p2").build();
     assertThat((int) platform.tx.run(A, p2Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
-    // The read path cannot write, even to rows it can see: no write policy admits it.
-    assertThat((int) platform.tx.run(A, p1Clinical,
-        c -> count(c, "WITH d AS (DELETE FROM chunks RETURNING 1) SELECT count(*) FROM d"))).isZero();
+    // The read path cannot write, even to rows it can see: its role holds no write grant.
+    assertThatThrownBy(() -> platform.tx.run(A, p1Clinical,
+        c -> count(c, "WITH d AS (DELETE FROM chunks RETURNING 1) SELECT count(*) FROM d")))
+        .rootCause().hasMessageContaining("permission denied for table chunks");
     assertThat((int) platform.tx.run(A, PolicySettings.ingest(), c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(2);
+  }
+
+  /** The read settings of A's patient p1, as the read path sets them. */
+  static final String P1_READ_SETTINGS = "SELECT set_config('cc.access', %s, true), set_config('cc.patients', 'p1', true), "
+      + "set_config('cc.subject', 'p1', true), set_config('cc.categories', 'clinical,note', true), "
+      + "set_config('cc.types', '*', true), set_config('cc.labels', '', true), set_config('cc.consent_mode', 'opt-out', true)";
+
+  /** Counts A's chunks under {@code role} with the settings of p1's read, but {@code access} as cc.access. */
+  static int countAs(Connection c, String role, String access) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute("SET LOCAL ROLE " + Identifiers.quote(role));
+      st.execute("SET LOCAL search_path = tenant_alpha, public");
+      st.execute(P1_READ_SETTINGS.formatted("'" + access + "'"));
+    }
+    return count(c, "SELECT count(*) FROM chunks");
+  }
+
+  @Test
+  void theReaderRoleWritesNothingAndSeesOnlyWhatTheReadPolicyAdmits() throws SQLException {
+    String reader = platform.db.config().readerRole(A);
+    try (Connection c = platform.db.appDataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        // Settings that would open the write path's policy open nothing for the reader: that policy binds the tenant role.
+        assertThat(countAs(c, reader, "ingest")).isZero();
+        c.rollback();
+        assertThat(countAs(c, reader, "research")).isZero();
+        c.rollback();
+        assertThat(countAs(c, reader, "read")).isEqualTo(1);
+        // And whatever its settings, the database refuses it every write to patient data.
+        for (String write : List.of("DELETE FROM chunks", "UPDATE chunks SET text = '\\x00'",
+            "INSERT INTO resources SELECT * FROM resources WHERE false",
+            "DELETE FROM consents", "DELETE FROM care_links", "UPDATE audit_heads SET seq = 0", "INSERT INTO outbox DEFAULT VALUES")) {
+          c.rollback();
+          countAs(c, reader, "ingest");
+          assertThatThrownBy(() -> c.createStatement().execute(write)).hasMessageContaining("permission denied");
+        }
+      } finally {
+        c.rollback();
+      }
+    }
+  }
+
+  @Test
+  void theTenantRoleSeesNothingThroughTheReadPolicy() throws SQLException {
+    try (Connection c = platform.db.appDataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        // The read path's settings on the tenant role (what a wrong role choice would do): no policy admits a row.
+        assertThat(countAs(c, platform.db.config().tenantRole(A), "read")).isZero();
+      } finally {
+        c.rollback();
+      }
+    }
+    try (Connection su = TestPostgres.superuser(platform.config)) {
+      assertThat(count(su, "SELECT count(*) FROM pg_policies WHERE schemaname = 'tenant_alpha' "
+          + "AND policyname IN ('chunks_read', 'resources_read', 'consents_read', 'care_links_read') "
+          + "AND roles = ARRAY['" + platform.db.config().readerRole(A) + "']::name[]")).isEqualTo(4);
+    }
   }
 
   @Test

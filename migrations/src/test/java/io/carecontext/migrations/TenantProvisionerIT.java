@@ -37,6 +37,7 @@ class TenantProvisionerIT {
     assertThat(again.created()).isFalse();
     assertThat(schemaExists("tenant_idem")).isTrue();
     assertThat(roleExists(platform.db.config().tenantRole(t))).isTrue();
+    assertThat(roleExists(platform.db.config().readerRole(t))).isTrue();
     assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = 'idem'")).isEqualTo(1);
     assertThat(platform.provisioner.list()).contains(t);
   }
@@ -51,6 +52,7 @@ class TenantProvisionerIT {
         .hasMessageContaining("nothing was kept");
     assertThat(schemaExists("tenant_broken")).isFalse();
     assertThat(roleExists(platform.db.config().tenantRole(t))).isFalse();
+    assertThat(roleExists(platform.db.config().readerRole(t))).isFalse();
     assertThat(count("SELECT count(*) FROM platform.tenants WHERE tenant_id = 'broken'")).isZero();
     assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = 'broken'")).isZero();
     // And the same id provisions cleanly afterwards.
@@ -69,12 +71,13 @@ class TenantProvisionerIT {
   }
 
   @Test
-  void deletingATenantRemovesItsSchemaRoleAndKeys() throws SQLException {
+  void deletingATenantRemovesItsSchemaRolesAndKeys() throws SQLException {
     TenantId t = TenantId.of("gone");
     platform.provisioner.provision(t, "Gone");
     assertThat(platform.provisioner.delete(t)).isTrue();
     assertThat(schemaExists("tenant_gone")).isFalse();
     assertThat(roleExists(platform.db.config().tenantRole(t))).isFalse();
+    assertThat(roleExists(platform.db.config().readerRole(t))).isFalse();
     assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = 'gone'")).isZero();
     assertThat(platform.provisioner.delete(t)).isFalse();
   }
