@@ -5,26 +5,65 @@ import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.server.exceptions.response.ErrorContext;
 import io.micronaut.http.server.exceptions.response.ErrorResponseProcessor;
+import io.micronaut.serde.exceptions.InvalidPropertyFormatException;
 import jakarta.inject.Singleton;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Turns the framework's own errors (no route, bad JSON, wrong method, unsupported media type…) into
  * {@code {"error","message"}}. The framework's messages can quote the request body, which may hold
- * PHI, so they are replaced by fixed texts chosen by status.
+ * PHI, so they are replaced by fixed texts chosen by status; a field of the wrong type is named,
+ * with the type it needs, and its value left out.
  */
 @Singleton
 public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
+  private static final Pattern FIELD = Pattern.compile("^[A-Za-z][A-Za-z0-9_]{0,40}$");
+
   @Override
   public MutableHttpResponse<Object> processResponse(ErrorContext context, MutableHttpResponse<?> response) {
     HttpStatus status = response.status();
-    ApiError body = body(status);
+    ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::wrongType)
+        .orElseGet(() -> body(status));
     if (context.getRequest().getPath().startsWith("/fhir/")) {
       // FHIR clients expect an OperationOutcome on FHIR paths, whatever failed.
       return response.contentType("application/fhir+json")
           .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(status.getCode()), body.message()));
     }
     return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
+  }
+
+  /**
+   * A JSON field of the wrong type ({@code "k": "many"}): names the field and the type it needs,
+   * never the value sent. The name comes from the request record, not from the body.
+   */
+  static Optional<ApiError> wrongType(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof InvalidPropertyFormatException e && e.getArgument() != null
+          && FIELD.matcher(e.getArgument().getName()).matches()) {
+        return Optional.of(new ApiError("bad_request", "field '" + e.getArgument().getName() + "' must be "
+            + kind(e.getArgument().getType()) + " (see /openapi.yml)"));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String kind(Class<?> type) {
+    if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+      return "a whole number";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "true or false";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    if (Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "an array";
+    }
+    return Number.class.isAssignableFrom(type) || type.isPrimitive() ? "a number" : "an object";
   }
 
   static String fhirCode(int status) {

@@ -187,6 +187,15 @@ class ContextApiIT {
   }
 
   @Test
+  void aFieldOfTheWrongTypeIsNamedWithoutItsValue() {
+    HttpResponse<String> r = context(clinician, "ward", "pt-1",
+        "{\"query\":\"chest pain\",\"k\":\"many\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("\"error\":\"bad_request\"").contains("'k'").doesNotContain("many")
+        .doesNotContain("chest pain");
+  }
+
+  @Test
   void aKeyIsRateLimitedWithRetryAfter() {
     String limited = app.tenantWithKey("slow", "dr-s", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     app.call("PATCH", "/admin/tenants/slow", app.adminKey(), "{\"settings\":{\"rateLimitPerMinute\":3}}");
