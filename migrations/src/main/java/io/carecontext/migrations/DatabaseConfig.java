@@ -1,5 +1,6 @@
 package io.carecontext.migrations;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -10,8 +11,9 @@ import java.util.regex.Pattern;
  * @param ownerUser    owner/migration role: owns the schemas, runs DDL, creates tenant roles (CREATEROLE)
  * @param appUser      application login role: NOSUPERUSER NOBYPASSRLS, owns nothing
  * @param rolePrefix   prefix of every role the platform creates, so several installations can share a
- *                     cluster: tenant roles are {@code <prefix>_tenant_<id>} and
- *                     {@code <prefix>_reader_<id>}
+ *                     cluster: a tenant's roles are {@code <prefix>_tenant_<id>},
+ *                     {@code <prefix>_reader_<id>}, {@code <prefix>_research_<id>} and
+ *                     {@code <prefix>_audit_<id>}
  */
 public record DatabaseConfig(
     String jdbcUrl,
@@ -42,7 +44,7 @@ public record DatabaseConfig(
     }
   }
 
-  /** The NOLOGIN role that this tenant's write, research and audit transactions run under. */
+  /** The NOLOGIN role of this tenant's write path (ingest, re-embedding, model usage). */
   public String tenantRole(TenantId tenant) {
     return rolePrefix + "_tenant_" + tenant.value();
   }
@@ -55,9 +57,32 @@ public record DatabaseConfig(
     return rolePrefix + "_reader_" + tenant.value();
   }
 
-  /** The role a transaction with these policy settings runs under: the reader for the read path. */
+  /** The NOLOGIN role of this tenant's de-identified multi-patient research search: it may only read chunks and consents. */
+  public String researchRole(TenantId tenant) {
+    return rolePrefix + "_research_" + tenant.value();
+  }
+
+  /** The NOLOGIN role of this tenant's audit trail: it may append audit rows and read them, nothing else. */
+  public String auditRole(TenantId tenant) {
+    return rolePrefix + "_audit_" + tenant.value();
+  }
+
+  /** Every role of the tenant, the tenant role first. */
+  public List<String> tenantRoles(TenantId tenant) {
+    return List.of(tenantRole(tenant), readerRole(tenant), researchRole(tenant), auditRole(tenant));
+  }
+
+  /**
+   * The role a transaction with these policy settings runs under: one per path, so each path's
+   * policies bind only its own transactions and the database refuses a path what it never needs.
+   */
   public String roleFor(TenantId tenant, PolicySettings settings) {
-    return settings.readPath() ? readerRole(tenant) : tenantRole(tenant);
+    return switch (settings.access()) {
+      case "read" -> readerRole(tenant);
+      case "research" -> researchRole(tenant);
+      case "audit" -> auditRole(tenant);
+      default -> tenantRole(tenant);
+    };
   }
 
   public DatabaseConfig withAppPassword(String password) {

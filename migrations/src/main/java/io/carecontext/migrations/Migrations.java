@@ -40,6 +40,8 @@ final class Migrations {
         .placeholders(Map.of(
             "tenant_role", Identifiers.quote(config.tenantRole(tenant)),
             "reader_role", Identifiers.quote(config.readerRole(tenant)),
+            "research_role", Identifiers.quote(config.researchRole(tenant)),
+            "audit_role", Identifiers.quote(config.auditRole(tenant)),
             "tenant_schema", Identifiers.quote(tenant.schemaName()),
             "app_role", Identifiers.quote(config.appUser())))
         // All pending template migrations of one tenant in one transaction: all or nothing.

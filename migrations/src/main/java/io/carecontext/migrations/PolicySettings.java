@@ -36,9 +36,9 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
     this(values, false);
   }
 
-  /** Whether these are the read path's settings ({@code cc.access = read}), which run under the tenant's reader role. */
-  public boolean readPath() {
-    return "read".equals(values.get("cc.access"));
+  /** The path these settings open ({@code cc.access}: read, research, audit, ingest), or "" for none. */
+  public String access() {
+    return values.getOrDefault("cc.access", "");
   }
 
   /** The same settings, for work that names its tables with {@link TenantSql}. */

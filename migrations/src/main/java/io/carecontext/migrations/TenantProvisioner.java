@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates and removes tenants: the schema from the template, the tenant's NOLOGIN roles with grants
- * on that schema only (the tenant role; the reader role of the read path, which the template's V12
- * creates), and its data key. Provisioning is idempotent (an active tenant is left as it
+ * on that schema only (the tenant role of the write path; the reader, research and audit roles,
+ * which the template's V12 and V13 create), and its data key. Provisioning is idempotent (an active tenant is left as it
  * is) and atomic (a failure part-way removes everything it made, including a half-made tenant left
  * by a crash). Concurrent calls for one tenant are serialized by an advisory lock.
  */
@@ -192,7 +192,7 @@ public final class TenantProvisioner {
   }
 
   private void removeEverything(TenantId tenant) {
-    List<String> roles = List.of(db.config().tenantRole(tenant), db.config().readerRole(tenant));
+    List<String> roles = db.config().tenantRoles(tenant);
     try (Connection c = db.ownerDataSource().getConnection()) {
       c.setAutoCommit(false);
       try (Statement st = c.createStatement()) {

@@ -15,8 +15,8 @@ import javax.sql.DataSource;
  * Runs work inside one tenant's database role with transaction-scoped policy settings.
  *
  * <p>Every tenant-scoped transaction starts with one statement that sets the role (the equivalent
- * of {@code SET LOCAL ROLE}: the tenant's reader role for the read path, its tenant role for the
- * others, see {@link DatabaseConfig#roleFor}), the search path and the RLS policy settings with
+ * of {@code SET LOCAL ROLE}: the tenant's role for the path its settings open, see
+ * {@link DatabaseConfig#roleFor}), the search path and the RLS policy settings with
  * {@code set_config(..., true)}. All of it ends at COMMIT or ROLLBACK, so nothing leaks to the next
  * borrower of a pooled connection.
  */

@@ -165,6 +165,53 @@ class TenantIsolationIT {
   }
 
   @Test
+  void theResearchRoleWritesNothingAndTheAuditRoleSeesNoPatientData() throws SQLException {
+    DatabaseConfig config = platform.db.config();
+    try (Connection c = platform.db.appDataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        // The research role: nothing through the read or write policies, and no write at all.
+        assertThat(countAs(c, config.researchRole(A), "read")).isZero();
+        c.rollback();
+        assertThat(countAs(c, config.researchRole(A), "ingest")).isZero();
+        for (String write : List.of("DELETE FROM chunks", "DELETE FROM consents", "INSERT INTO audit_log SELECT * FROM audit_log WHERE false")) {
+          c.rollback();
+          countAs(c, config.researchRole(A), "research");
+          assertThatThrownBy(() -> c.createStatement().execute(write)).hasMessageContaining("permission denied");
+        }
+        // The audit role: no grant on any table with patient data, whatever its settings.
+        for (String read : List.of("chunks", "resources", "consents", "care_links", "outbox")) {
+          c.rollback();
+          try (Statement st = c.createStatement()) {
+            st.execute("SET LOCAL ROLE " + Identifiers.quote(config.auditRole(A)));
+            assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM tenant_alpha." + read)).as(read)
+                .hasMessageContaining("permission denied");
+          }
+        }
+        // The write path's role cannot touch the audit trail.
+        for (String audit : List.of("SELECT count(*) FROM tenant_alpha.audit_log", "UPDATE tenant_alpha.audit_heads SET seq = 0",
+            "INSERT INTO tenant_alpha.audit_log SELECT * FROM tenant_alpha.audit_log WHERE false")) {
+          c.rollback();
+          try (Statement st = c.createStatement()) {
+            st.execute("SET LOCAL ROLE " + Identifiers.quote(config.tenantRole(A)));
+            assertThatThrownBy(() -> st.execute(audit)).as(audit).hasMessageContaining("permission denied");
+          }
+        }
+      } finally {
+        c.rollback();
+      }
+    }
+    try (Connection su = TestPostgres.superuser(platform.config)) {
+      assertThat(count(su, "SELECT count(*) FROM pg_policies WHERE schemaname = 'tenant_alpha' "
+          + "AND policyname IN ('chunks_research', 'consents_research') "
+          + "AND roles = ARRAY['" + config.researchRole(A) + "']::name[]")).isEqualTo(2);
+      assertThat(count(su, "SELECT count(*) FROM pg_policies WHERE schemaname = 'tenant_alpha' "
+          + "AND policyname IN ('audit_log_append', 'audit_log_read') "
+          + "AND roles = ARRAY['" + config.auditRole(A) + "']::name[]")).isEqualTo(2);
+    }
+  }
+
+  @Test
   void theTenantRoleSeesNothingThroughTheReadPolicy() throws SQLException {
     try (Connection c = platform.db.appDataSource().getConnection()) {
       c.setAutoCommit(false);

@@ -36,8 +36,9 @@ class TenantProvisionerIT {
     assertThat(first.created()).isTrue();
     assertThat(again.created()).isFalse();
     assertThat(schemaExists("tenant_idem")).isTrue();
-    assertThat(roleExists(platform.db.config().tenantRole(t))).isTrue();
-    assertThat(roleExists(platform.db.config().readerRole(t))).isTrue();
+    for (String role : platform.db.config().tenantRoles(t)) {
+      assertThat(roleExists(role)).as(role).isTrue();
+    }
     assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = 'idem'")).isEqualTo(1);
     assertThat(platform.provisioner.list()).contains(t);
   }
@@ -51,8 +52,9 @@ class TenantProvisionerIT {
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("nothing was kept");
     assertThat(schemaExists("tenant_broken")).isFalse();
-    assertThat(roleExists(platform.db.config().tenantRole(t))).isFalse();
-    assertThat(roleExists(platform.db.config().readerRole(t))).isFalse();
+    for (String role : platform.db.config().tenantRoles(t)) {
+      assertThat(roleExists(role)).as(role).isFalse();
+    }
     assertThat(count("SELECT count(*) FROM platform.tenants WHERE tenant_id = 'broken'")).isZero();
     assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = 'broken'")).isZero();
     // And the same id provisions cleanly afterwards.
@@ -76,8 +78,9 @@ class TenantProvisionerIT {
     platform.provisioner.provision(t, "Gone");
     assertThat(platform.provisioner.delete(t)).isTrue();
     assertThat(schemaExists("tenant_gone")).isFalse();
-    assertThat(roleExists(platform.db.config().tenantRole(t))).isFalse();
-    assertThat(roleExists(platform.db.config().readerRole(t))).isFalse();
+    for (String role : platform.db.config().tenantRoles(t)) {
+      assertThat(roleExists(role)).as(role).isFalse();
+    }
     assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = 'gone'")).isZero();
     assertThat(platform.provisioner.delete(t)).isFalse();
   }

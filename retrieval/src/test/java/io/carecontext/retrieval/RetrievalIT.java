@@ -452,7 +452,7 @@ class RetrievalIT {
 
   @Test
   void aDatabaseFailureDuringTheAuditWriteReturnsNoResult() throws SQLException {
-    String role = platform.db.config().tenantRole(tenant);
+    String role = platform.db.config().auditRole(tenant);
     superuser("REVOKE INSERT ON tenant_clinic.audit_log FROM " + role);
     try {
       assertThatThrownBy(() -> ask(CLINICIAN, "p-ok", "TREAT", null)).isInstanceOf(DatabaseException.class);
