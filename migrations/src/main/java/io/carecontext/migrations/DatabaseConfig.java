@@ -57,12 +57,12 @@ public record DatabaseConfig(
     return rolePrefix + "_reader_" + tenant.value();
   }
 
-  /** The NOLOGIN role of this tenant's de-identified multi-patient research search: it may only read chunks and consents. */
+  /** The NOLOGIN role of this tenant's de-identified research search: it may only read chunks and consents. */
   public String researchRole(TenantId tenant) {
     return rolePrefix + "_research_" + tenant.value();
   }
 
-  /** The NOLOGIN role of this tenant's audit trail: it may append audit rows and read them, nothing else. */
+  /** The NOLOGIN role of this tenant's audit trail: it may append and read audit rows, nothing else. */
   public String auditRole(TenantId tenant) {
     return rolePrefix + "_audit_" + tenant.value();
   }

@@ -144,7 +144,8 @@ class TenantIsolationIT {
     try (Connection c = platform.db.appDataSource().getConnection()) {
       c.setAutoCommit(false);
       try {
-        // Settings that would open the write path's policy open nothing for the reader: that policy binds the tenant role.
+        // Settings that would open the write path's policy open nothing for the reader: that
+        // policy binds the tenant role.
         assertThat(countAs(c, reader, "ingest")).isZero();
         c.rollback();
         assertThat(countAs(c, reader, "research")).isZero();
@@ -153,7 +154,8 @@ class TenantIsolationIT {
         // And whatever its settings, the database refuses it every write to patient data.
         for (String write : List.of("DELETE FROM chunks", "UPDATE chunks SET text = '\\x00'",
             "INSERT INTO resources SELECT * FROM resources WHERE false",
-            "DELETE FROM consents", "DELETE FROM care_links", "UPDATE audit_heads SET seq = 0", "INSERT INTO outbox DEFAULT VALUES")) {
+            "DELETE FROM consents", "DELETE FROM care_links", "UPDATE audit_heads SET seq = 0",
+            "INSERT INTO outbox DEFAULT VALUES")) {
           c.rollback();
           countAs(c, reader, "ingest");
           assertThatThrownBy(() -> c.createStatement().execute(write)).hasMessageContaining("permission denied");
@@ -174,7 +176,8 @@ class TenantIsolationIT {
         assertThat(countAs(c, config.researchRole(A), "read")).isZero();
         c.rollback();
         assertThat(countAs(c, config.researchRole(A), "ingest")).isZero();
-        for (String write : List.of("DELETE FROM chunks", "DELETE FROM consents", "INSERT INTO audit_log SELECT * FROM audit_log WHERE false")) {
+        for (String write : List.of("DELETE FROM chunks", "DELETE FROM consents",
+            "INSERT INTO audit_log SELECT * FROM audit_log WHERE false")) {
           c.rollback();
           countAs(c, config.researchRole(A), "research");
           assertThatThrownBy(() -> c.createStatement().execute(write)).hasMessageContaining("permission denied");
@@ -189,7 +192,8 @@ class TenantIsolationIT {
           }
         }
         // The write path's role cannot touch the audit trail.
-        for (String audit : List.of("SELECT count(*) FROM tenant_alpha.audit_log", "UPDATE tenant_alpha.audit_heads SET seq = 0",
+        for (String audit : List.of("SELECT count(*) FROM tenant_alpha.audit_log",
+            "UPDATE tenant_alpha.audit_heads SET seq = 0",
             "INSERT INTO tenant_alpha.audit_log SELECT * FROM tenant_alpha.audit_log WHERE false")) {
           c.rollback();
           try (Statement st = c.createStatement()) {
