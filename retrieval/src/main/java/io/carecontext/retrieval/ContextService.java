@@ -27,8 +27,9 @@ import java.util.regex.Pattern;
 
 /**
  * The read path: role policy and purpose of use, care relationship, consent, then an exact
- * nearest-neighbour search within one patient — under the tenant's role with RLS settings that
- * repeat every decision, so the database refuses what the application should never ask for.
+ * nearest-neighbour search within one patient — under the tenant's reader role (V12) with RLS
+ * settings that repeat every decision, so the database refuses what the application should never
+ * ask for.
  * Every request, allowed or denied, writes one audit row, and its chunks are returned only after
  * that row is committed, so no result leaves without its audit row.
  */

@@ -29,7 +29,8 @@ import java.util.UUID;
 /**
  * Multi-patient search for de-identified research: the nearest chunks across every patient whose
  * consent permits research (HRESCH), for roles whose policy is de-identified only (researcher).
- * RLS admits only consenting patients' rows in the role's categories, types and labels while the
+ * It runs under the tenant's research role (V13), which may only read chunks and consents. RLS
+ * admits only consenting patients' rows in the role's categories, types and labels while the
  * HNSW index is scanned (iterative scan, so filtered rows do not shrink the result). Texts leave
  * de-identified with their own patient's known identifiers, dates reduced to the year; patients
  * appear as per-response pseudonyms (S1, S2 …), never by id. Every request is audited.
