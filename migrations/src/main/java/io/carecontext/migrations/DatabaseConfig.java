@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
  * @param appUser      application login role: NOSUPERUSER NOBYPASSRLS, owns nothing
  * @param rolePrefix   prefix of every role the platform creates, so several installations can share a
  *                     cluster: a tenant's roles are {@code <prefix>_tenant_<id>},
- *                     {@code <prefix>_reader_<id>}, {@code <prefix>_research_<id>} and
- *                     {@code <prefix>_audit_<id>}
+ *                     {@code <prefix>_reader_<id>}, {@code <prefix>_research_<id>},
+ *                     {@code <prefix>_audit_<id>} and {@code <prefix>_identity_<id>}
  */
 public record DatabaseConfig(
     String jdbcUrl,
@@ -67,9 +67,18 @@ public record DatabaseConfig(
     return rolePrefix + "_audit_" + tenant.value();
   }
 
+  /**
+   * The NOLOGIN role that reads the identifiers de-identification strips: the Patient,
+   * RelatedPerson and linked Practitioner resources of the patients in hand, nothing else.
+   */
+  public String identityRole(TenantId tenant) {
+    return rolePrefix + "_identity_" + tenant.value();
+  }
+
   /** Every role of the tenant, the tenant role first. */
   public List<String> tenantRoles(TenantId tenant) {
-    return List.of(tenantRole(tenant), readerRole(tenant), researchRole(tenant), auditRole(tenant));
+    return List.of(tenantRole(tenant), readerRole(tenant), researchRole(tenant), auditRole(tenant),
+        identityRole(tenant));
   }
 
   /**
@@ -81,6 +90,7 @@ public record DatabaseConfig(
       case "read" -> readerRole(tenant);
       case "research" -> researchRole(tenant);
       case "audit" -> auditRole(tenant);
+      case "identity" -> identityRole(tenant);
       default -> tenantRole(tenant);
     };
   }

@@ -42,6 +42,7 @@ final class Migrations {
             "reader_role", Identifiers.quote(config.readerRole(tenant)),
             "research_role", Identifiers.quote(config.researchRole(tenant)),
             "audit_role", Identifiers.quote(config.auditRole(tenant)),
+            "identity_role", Identifiers.quote(config.identityRole(tenant)),
             "tenant_schema", Identifiers.quote(tenant.schemaName()),
             "app_role", Identifiers.quote(config.appUser())))
         // All pending template migrations of one tenant in one transaction: all or nothing.

@@ -36,7 +36,7 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
     this(values, false);
   }
 
-  /** The path these settings open ({@code cc.access}: read, research, audit, ingest), or "" for none. */
+  /** The path these settings open ({@code cc.access}: read, research, audit, identity, ingest), or "" for none. */
   public String access() {
     return values.getOrDefault("cc.access", "");
   }
@@ -54,6 +54,11 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
   /** No settings at all: RLS admits no rows. */
   public static PolicySettings none() {
     return new PolicySettings(Map.of());
+  }
+
+  /** Reading the known identifiers of these patients, for de-identification. */
+  public static PolicySettings identity(Collection<String> patientIds) {
+    return new Builder().set("cc.access", "identity").patients(patientIds).build();
   }
 
   public static Builder read() {

@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates and removes tenants: the schema from the template, the tenant's NOLOGIN roles with grants
- * on that schema only (the tenant role of the write path; the reader, research and audit roles,
- * which the template's V12 and V13 create), and its data key. Provisioning is idempotent (an
+ * on that schema only (the tenant role of the write path; the reader, research, audit and
+ * identity roles, which the template's V12–V14 create), and its data key. Provisioning is idempotent (an
  * active tenant is left as it is) and atomic (a failure part-way removes everything it made,
  * including a half-made tenant left by a crash). Concurrent calls for one tenant are serialized by an advisory lock.
  */

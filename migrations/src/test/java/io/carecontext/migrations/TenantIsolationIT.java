@@ -216,6 +216,41 @@ class TenantIsolationIT {
   }
 
   @Test
+  void theIdentityRoleReadsOnlyTheIdentifyingResourcesOfThePatientsInHand() throws SQLException {
+    platform.tx.run(B, PolicySettings.ingest(), c -> {
+      try (Statement st = c.createStatement()) {
+        st.execute("INSERT INTO resources (resource_type, resource_id, version_id, patient_id, security_labels, content_hash, "
+            + "body, last_updated) VALUES ('Patient', 'p9', 1, 'p9', '{R}', '\\x00', '\\x00', now()), "
+            + "('RelatedPerson', 'rp9', 1, 'p9', '{}', '\\x00', '\\x00', now()), "
+            + "('Observation', 'o9', 1, 'p9', '{}', '\\x00', '\\x00', now()), "
+            + "('Patient', 'p8', 1, 'p8', '{}', '\\x00', '\\x00', now()), "
+            + "('Practitioner', 'pr9', 1, NULL, '{}', '\\x00', '\\x00', now()), "
+            + "('Practitioner', 'pr8', 1, NULL, '{}', '\\x00', '\\x00', now())");
+        st.execute("INSERT INTO care_links VALUES ('pr9', 'p9', 'Encounter', 'e9'), ('pr8', 'p8', 'Encounter', 'e8')");
+      }
+      return null;
+    });
+    // p9's Patient (restricted label R, which must not hide it from de-identification), RelatedPerson and
+    // linked Practitioner; not p9's Observation, not p8, not p8's practitioner.
+    String seen = platform.tx.run(B, PolicySettings.identity(List.of("p9")), c -> {
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+          "SELECT string_agg(resource_type || '/' || resource_id, ',' ORDER BY resource_id) FROM resources")) {
+        rs.next();
+        return rs.getString(1);
+      }
+    });
+    assertThat(seen).isEqualTo("Patient/p9,Practitioner/pr9,RelatedPerson/rp9");
+    assertThat((int) platform.tx.run(B, PolicySettings.identity(List.of()),
+        c -> count(c, "SELECT count(*) FROM resources"))).isZero();
+    // No grant beyond those two tables, and no write at all.
+    for (String refused : List.of("SELECT count(*) FROM chunks", "SELECT count(*) FROM consents",
+        "SELECT count(*) FROM audit_log", "DELETE FROM resources", "DELETE FROM care_links")) {
+      assertThatThrownBy(() -> platform.tx.run(B, PolicySettings.identity(List.of("p9")),
+          c -> c.createStatement().execute(refused))).as(refused).rootCause().hasMessageContaining("permission denied");
+    }
+  }
+
+  @Test
   void theTenantRoleSeesNothingThroughTheReadPolicy() throws SQLException {
     try (Connection c = platform.db.appDataSource().getConnection()) {
       c.setAutoCommit(false);

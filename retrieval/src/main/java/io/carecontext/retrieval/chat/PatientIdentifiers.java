@@ -40,7 +40,8 @@ public final class PatientIdentifiers {
   public static Map<String, KnownIdentifiers> loadAll(TenantTransactions tx, TenantKeys keys, TenantId tenant,
                                                       Collection<String> patientIds) {
     var cipher = keys.cipher(tenant);
-    return tx.run(tenant, PolicySettings.ingest(), c -> {
+    // Under the tenant's identity role (V14): those resources of these patients, whatever their labels.
+    return tx.run(tenant, PolicySettings.identity(patientIds), c -> {
       Map<String, List<Resource>> byPatient = new LinkedHashMap<>();
       patientIds.forEach(p -> byPatient.put(p, new ArrayList<>()));
       try (PreparedStatement ps = c.prepareStatement("""
