@@ -3,13 +3,16 @@ package io.carecontext.services;
 import io.carecontext.services.cli.Cli;
 import java.io.PrintWriter;
 
-/** The {@code ./carecontext} command line; without arguments it serves. */
+/**
+ * The {@code ./carecontext} command line. Without a command it lists the commands (exit 2): a
+ * newcomer who types {@code ./carecontext} should not start a service by accident. The image and
+ * the chart pass {@code serve} explicitly.
+ */
 public final class Application {
 
   private Application() {}
 
   public static void main(String[] args) {
-    String[] command = args.length == 0 ? new String[] {"serve"} : args;
-    System.exit(Cli.run(command, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.exit(Cli.run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 }

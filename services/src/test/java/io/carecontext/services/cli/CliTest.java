@@ -43,6 +43,13 @@ class CliTest {
   }
 
   @Test
+  void noCommandListsTheCommandsInsteadOfStartingTheService() {
+    Run r = cli();
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("Missing required subcommand").contains("serve").contains("demo");
+  }
+
+  @Test
   void aBadOptionValueSaysWhatIsAllowed() {
     Run r = cli("demo", "--patients", "0");
     assertThat(r.code()).isNotZero();
