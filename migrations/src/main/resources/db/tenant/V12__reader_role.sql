@@ -11,16 +11,8 @@
 -- ran the ingest and research policies' init plans too (7 of its 21). Measured in the core
 -- benchmark: 515-521 µs of CPU a request against 536-539 with those policies out of the plan.
 --
--- A role belongs to the cluster, not the schema: created here only if an earlier, half-removed
--- tenant of the same id left it behind. Deleting the tenant drops it.
-DO $$
-BEGIN
-  IF to_regrole('${reader_role}') IS NULL THEN
-    CREATE ROLE ${reader_role} NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-  END IF;
-END
-$$;
-GRANT ${reader_role} TO ${app_role};
+-- A role belongs to the cluster, not the schema: TenantRoles creates it (and grants it to the
+-- application role) before the tenant's migrations run. Deleting the tenant drops it.
 
 GRANT USAGE ON SCHEMA ${tenant_schema} TO ${reader_role};
 -- The decision and the search: the patient and its care links, the chunks, the consent state.

@@ -8,20 +8,7 @@
 --     auditors and verification. It cannot see a single chunk, resource or consent. The tenant
 --     role loses its audit grants: the write path cannot touch the trail.
 --
--- As in V12, a role is created only if an earlier, half-removed tenant of the same id did not
--- leave it behind; deleting the tenant drops it.
-DO $$
-BEGIN
-  IF to_regrole('${research_role}') IS NULL THEN
-    CREATE ROLE ${research_role} NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-  END IF;
-  IF to_regrole('${audit_role}') IS NULL THEN
-    CREATE ROLE ${audit_role} NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-  END IF;
-END
-$$;
-GRANT ${research_role} TO ${app_role};
-GRANT ${audit_role} TO ${app_role};
+-- As in V12, TenantRoles creates the roles before the tenant's migrations run.
 GRANT USAGE ON SCHEMA ${tenant_schema} TO ${research_role}, ${audit_role};
 
 GRANT SELECT ON chunks, consents TO ${research_role};

@@ -5,14 +5,6 @@
 -- those resources of the patients in cc.patients, whatever their security labels (a label must
 -- not hide a name from the de-identifier that strips it), and nothing else: no chunks, no
 -- consents, no audit trail, no writes.
-DO $$
-BEGIN
-  IF to_regrole('${identity_role}') IS NULL THEN
-    CREATE ROLE ${identity_role} NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-  END IF;
-END
-$$;
-GRANT ${identity_role} TO ${app_role};
 GRANT USAGE ON SCHEMA ${tenant_schema} TO ${identity_role};
 GRANT SELECT ON resources, care_links TO ${identity_role};
 

@@ -1,5 +1,7 @@
 package io.carecontext.migrations;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -52,8 +54,15 @@ final class Migrations {
         .migrate();
   }
 
+  /** Brings every tenant up to date: its roles first (a tenant may predate one), then its schema. */
   static int migrateAllTenants(DataSource owner, DatabaseConfig config, List<TenantId> tenants) {
     for (TenantId tenant : tenants) {
+      try (Connection c = owner.getConnection()) {
+        TenantRoles.ensure(c, config, tenant);
+      } catch (SQLException e) {
+        throw new DatabaseException("could not create the roles of tenant '" + tenant + "' (" + e.getSQLState()
+            + "); the owner role needs CREATEROLE", e);
+      }
       migrateTenant(owner, config, tenant, List.of(TENANT_LOCATION));
     }
     return tenants.size();

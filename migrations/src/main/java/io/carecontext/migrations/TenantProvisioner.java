@@ -13,10 +13,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates and removes tenants: the schema from the template, the tenant's NOLOGIN roles with grants
- * on that schema only (the tenant role of the write path; the reader, research, audit and
- * identity roles, which the template's V12–V14 create), and its data key. Provisioning is idempotent (an
- * active tenant is left as it is) and atomic (a failure part-way removes everything it made,
- * including a half-made tenant left by a crash). Concurrent calls for one tenant are serialized by an advisory lock.
+ * on that schema only (one per path, {@link TenantRoles}), and its data key. Provisioning is
+ * idempotent (an active tenant is left as it is) and atomic (a failure part-way removes everything
+ * it made, including a half-made tenant left by a crash). Concurrent calls for one tenant are
+ * serialized by an advisory lock.
  */
 public final class TenantProvisioner {
 
@@ -57,7 +57,7 @@ public final class TenantProvisioner {
         }
         insertTenant(lock, tenant, name);
         try {
-          createRoleAndSchema(tenant);
+          createRolesAndSchema(tenant);
           Migrations.migrateTenant(db.ownerDataSource(), db.config(), tenant, templateLocations);
           try (Connection c = db.ownerDataSource().getConnection()) {
             keys.create(c, tenant);
@@ -169,20 +169,15 @@ public final class TenantProvisioner {
     }
   }
 
-  private void createRoleAndSchema(TenantId tenant) throws SQLException {
-    String role = Identifiers.quote(db.config().tenantRole(tenant));
+  private void createRolesAndSchema(TenantId tenant) throws SQLException {
     String schema = Identifiers.quote(tenant.schemaName());
-    String app = Identifiers.quote(db.config().appUser());
     try (Connection c = db.ownerDataSource().getConnection()) {
       c.setAutoCommit(false);
       try (Statement st = c.createStatement()) {
-        if (!roleExists(c, db.config().tenantRole(tenant))) {
-          st.execute("CREATE ROLE " + role + " NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE");
-        }
-        st.execute("GRANT " + role + " TO " + app);
+        TenantRoles.ensure(c, db.config(), tenant);
         st.execute("CREATE SCHEMA " + schema);
         st.execute("REVOKE ALL ON SCHEMA " + schema + " FROM PUBLIC");
-        st.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + role);
+        st.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + Identifiers.quote(db.config().tenantRole(tenant)));
         c.commit();
       } catch (SQLException e) {
         c.rollback();
@@ -199,7 +194,7 @@ public final class TenantProvisioner {
         keys.destroy(c, tenant);
         st.execute("DROP SCHEMA IF EXISTS " + Identifiers.quote(tenant.schemaName()) + " CASCADE");
         for (String role : roles) {
-          if (roleExists(c, role)) {
+          if (TenantRoles.exists(c, role)) {
             // The role owns nothing; its grants and policies lived in the schema just dropped.
             st.execute("DROP ROLE " + Identifiers.quote(role));
           }
@@ -215,15 +210,6 @@ public final class TenantProvisioner {
       }
     } catch (SQLException e) {
       throw new DatabaseException("could not remove tenant '" + tenant + "'", e);
-    }
-  }
-
-  private static boolean roleExists(Connection c, String role) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
-      ps.setString(1, role);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
     }
   }
 
