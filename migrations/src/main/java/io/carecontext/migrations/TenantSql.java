@@ -11,12 +11,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class TenantSql {
 
-  private static final Map<String, Map<String, String>> CACHE = new ConcurrentHashMap<>();
+  // Keyed by the tenant id (its hash is kept) and the template's own instance: the same text object
+  // for every request, which the driver's statement cache then finds without hashing a new string.
+  private static final Map<TenantId, Map<String, String>> CACHE = new ConcurrentHashMap<>();
 
   private TenantSql() {}
 
   public static String of(TenantId tenant, String template) {
-    return CACHE.computeIfAbsent(tenant.schemaName(), s -> new ConcurrentHashMap<>())
+    return CACHE.computeIfAbsent(tenant, s -> new ConcurrentHashMap<>())
         .computeIfAbsent(template, t -> t.replace("{schema}", Identifiers.quote(tenant.schemaName())));
   }
 }

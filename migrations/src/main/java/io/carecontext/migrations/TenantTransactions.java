@@ -7,9 +7,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import javax.sql.DataSource;
+import org.postgresql.core.BaseConnection;
 
 /**
  * Runs work inside one tenant's database role with transaction-scoped policy settings.
@@ -57,6 +59,15 @@ public final class TenantTransactions {
           "SELECT set_config('role', ?, true), set_config('search_path', ?, true), "
               + "set_config('plan_cache_mode', 'force_generic_plan', true)", ""))).toArray(String[]::new);
 
+  /**
+   * The settings statement and a work's first statement as one text, for each settings count: the
+   * same instance on every request, so neither this class nor the driver's statement cache hashes
+   * and compares a newly joined text each time.
+   */
+  @SuppressWarnings("unchecked")
+  private static final Map<String, String>[] WITH_SETTINGS =
+      IntStream.range(0, SETTINGS.length).mapToObj(n -> new ConcurrentHashMap<>()).toArray(Map[]::new);
+
   private final DataSource app;
   private final DatabaseConfig config;
 
@@ -93,17 +104,21 @@ public final class TenantTransactions {
   public <T> T runOnce(TenantId tenant, PolicySettings settings, String sql, List<?> parameters, Pipelined<T> work) {
     try (Connection c = app.getConnection()) {
       c.setAutoCommit(true);
-      PGvector.registerTypes(c);
+      registerVectorTypes(c);
       return withSettings(c, tenant, settings, sql, parameters, work);
     } catch (SQLException e) {
       throw new DatabaseException("tenant transaction failed (" + e.getSQLState() + ")", e);
     }
   }
 
-  /** Sends the settings statement and {@code sql} in one round trip and hands {@code sql}'s rows to the work. */
+  /**
+   * Sends the settings statement and {@code sql} in one round trip and hands {@code sql}'s rows to
+   * the work. {@code sql} is a constant or a {@link TenantSql} text: the joined text is kept for it.
+   */
   private <T> T withSettings(Connection c, TenantId tenant, PolicySettings settings, String sql, List<?> parameters,
                              Pipelined<T> work) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(settingsSql(settings) + ";\n" + sql)) {
+    int n = settingCount(settings);
+    try (PreparedStatement ps = c.prepareStatement(WITH_SETTINGS[n].computeIfAbsent(sql, s -> SETTINGS[n] + ";\n" + s))) {
       int i = bindSettings(ps, tenant, settings) + 1;
       for (Object p : parameters) {
         ps.setObject(i++, p);
@@ -122,7 +137,7 @@ public final class TenantTransactions {
     try (Connection c = app.getConnection()) {
       c.setAutoCommit(false);
       try {
-        PGvector.registerTypes(c);
+        registerVectorTypes(c);
         T result = work.run(c);
         c.commit(); // nothing to do when the work's last statement ended with AND_COMMIT
         return result;
@@ -152,10 +167,24 @@ public final class TenantTransactions {
   }
 
   private static String settingsSql(PolicySettings settings) {
+    return SETTINGS[settingCount(settings)];
+  }
+
+  private static int settingCount(PolicySettings settings) {
     int n = settings.values().size();
     if (n >= SETTINGS.length) {
       throw new IllegalArgumentException("at most " + (SETTINGS.length - 1) + " policy settings a transaction");
     }
-    return SETTINGS[n];
+    return n;
+  }
+
+  /**
+   * Lets the driver read and bind pgvector's types: once per physical connection (the driver keeps
+   * them), not on every transaction.
+   */
+  private static void registerVectorTypes(Connection c) throws SQLException {
+    if (c.unwrap(BaseConnection.class).getTypeInfo().getPGobject("vector") == null) {
+      PGvector.registerTypes(c);
+    }
   }
 }

@@ -241,33 +241,36 @@ final class AuditGroupCommit {
   /** Chains the rows onto the head and adds the statement's parameters; returns the new head. */
   private static Head chain(Head head, List<Pending> group, List<Object> parameters) {
     int n = group.size();
+    int own = AuditRow.COLUMNS.size();
+    byte[][] links = new byte[n + 1][];
+    links[0] = head.hash();
+    for (int i = 0; i < n; i++) {
+      links[i + 1] = AuditPayload.rowHash(links[i], head.seq() + i + 1, group.get(i).row.payload());
+    }
+    Head next = new Head(head.shard(), head.seq() + n, links[n]);
+    parameters.addAll(List.of(next.seq(), next.hash(), head.shard(), head.seq(), head.hash()));
+    if (n == 1) { // APPEND_ROW: the values as they are
+      Object[] values = group.get(0).row.values();
+      for (int j = 0; j < own; j++) {
+        parameters.add(bindable(COLUMNS.get(j), values[j]));
+      }
+      parameters.addAll(List.of(head.seq() + 1, links[0], links[1]));
+      return next;
+    }
     Object[][] columns = new Object[COLUMNS.size()][];
     for (int j = 0; j < columns.length; j++) {
       columns[j] = (Object[]) Array.newInstance(elementClass(COLUMNS.get(j)), n);
     }
-    int own = AuditRow.COLUMNS.size();
-    byte[] last = head.hash();
     for (int i = 0; i < n; i++) {
-      AuditRow r = group.get(i).row;
-      Object[] values = r.values();
+      Object[] values = group.get(i).row.values();
       for (int j = 0; j < own; j++) {
         columns[j][i] = bindable(COLUMNS.get(j), values[j]);
       }
-      long seq = head.seq() + i + 1;
-      columns[own][i] = seq;
-      columns[own + 1][i] = last;
-      last = AuditPayload.rowHash(last, seq, r.payload());
-      columns[own + 2][i] = last;
+      columns[own][i] = head.seq() + i + 1;
+      columns[own + 1][i] = links[i];
+      columns[own + 2][i] = links[i + 1];
     }
-    Head next = new Head(head.shard(), head.seq() + n, last);
-    parameters.addAll(List.of(next.seq(), next.hash(), head.shard(), head.seq(), head.hash()));
-    if (n == 1) {
-      for (Object[] column : columns) {
-        parameters.add(column[0]);
-      }
-    } else {
-      parameters.addAll(List.of(columns));
-    }
+    parameters.addAll(List.of(columns));
     return next;
   }
 
