@@ -91,6 +91,8 @@ final class AuditGroupCommit {
         SELECT (SELECT shard FROM h), %s
         RETURNING 1)
       SELECT count(*) FROM ins""".formatted(join(c -> c.name()), join(c -> "?::" + c.type()));
+  private static final List<Class<?>> ELEMENT_CLASSES = COLUMNS.stream().<Class<?>>map(AuditGroupCommit::elementClass)
+      .toList();
   private static final String READ_HEAD = "SELECT seq, head FROM {schema}.audit_heads WHERE shard = ?";
 
   private record Head(int shard, long seq, byte[] hash) {}
@@ -259,7 +261,7 @@ final class AuditGroupCommit {
     }
     Object[][] columns = new Object[COLUMNS.size()][];
     for (int j = 0; j < columns.length; j++) {
-      columns[j] = (Object[]) Array.newInstance(elementClass(COLUMNS.get(j)), n);
+      columns[j] = (Object[]) Array.newInstance(ELEMENT_CLASSES.get(j), n);
     }
     for (int i = 0; i < n; i++) {
       Object[] values = group.get(i).row.values();

@@ -53,12 +53,27 @@ final class AuditPayload {
   }
 
   static byte[] sha256(byte[] data) {
-    if (data == null) {
-      return null;
-    }
+    return data == null ? null : newSha256().digest(data);
+  }
+
+  // Copied for each use: MessageDigest.getInstance looks the provider up again on every call, which
+  // cost more than hashing an audit row.
+  private static final MessageDigest SHA256 = sha256Prototype();
+
+  private static MessageDigest sha256Prototype() {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(data);
-    } catch (NoSuchAlgorithmException e) {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      d.clone(); // fails here, at class load, if this provider's digest cannot be copied
+      return d;
+    } catch (NoSuchAlgorithmException | CloneNotSupportedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return (MessageDigest) SHA256.clone();
+    } catch (CloneNotSupportedException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -69,14 +84,10 @@ final class AuditPayload {
 
   /** row_hash = SHA-256(prev_hash || seq as 8 big-endian bytes || payload), as the SQL computes it. */
   static byte[] rowHash(byte[] prev, long seq, byte[] payload) {
-    try {
-      MessageDigest d = MessageDigest.getInstance("SHA-256");
-      d.update(prev);
-      d.update(java.nio.ByteBuffer.allocate(8).putLong(seq).array());
-      d.update(payload);
-      return d.digest();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest d = newSha256();
+    d.update(prev);
+    d.update(java.nio.ByteBuffer.allocate(8).putLong(seq).array());
+    d.update(payload);
+    return d.digest();
   }
 }
