@@ -151,7 +151,7 @@ public final class ContextService {
       if (facts == null) {
         java.sql.Array consent = rows.getArray(3);
         facts = new Decision(rows.getBoolean(1), rows.getBoolean(2),
-            consent == null ? null : (Boolean[]) consent.getArray());
+            consent == null ? null : ConsentFacts.of((Boolean[]) consent.getArray()));
       }
       if (rows.getObject(4) != null) {
         String type = rows.getString(5);
@@ -193,22 +193,32 @@ public final class ContextService {
         millis(start)), 0, null, null);
   }
 
-  /**
-   * The patient-level facts of one decision. {@code consent} is null when chunks came back (consent
-   * allowed them); otherwise base allows, exceptions, any deny, denied classes, denied labels.
-   */
-  private record Decision(boolean patientExists, boolean careLink, Boolean[] consent) {
+  /** The patient-level facts of one decision; {@code consent} is null when chunks came back (consent allowed them). */
+  private record Decision(boolean patientExists, boolean careLink, ConsentFacts consent) {
     /** Null when consent permits AI use for this purpose (exceptions aside); otherwise the true reason. */
     String consentReason() {
-      if (consent == null || consent[0] || consent[1]) {
+      if (consent == null || consent.baseAllows() || consent.exceptions()) {
         return null;
       }
-      return consent[2] ? "consent_denied" : "no_consent";
+      return consent.anyDeny() ? "consent_denied" : "no_consent";
     }
 
     /** Why an allowed patient yielded nothing: a consent exclusion by class or label, if there is one. */
     String consentExclusion() {
-      return consent == null ? null : consent[3] ? "consent_denied_class" : consent[4] ? "consent_denied_label" : null;
+      return consent == null ? null
+          : consent.deniedClasses() ? "consent_denied_class" : consent.deniedLabels() ? "consent_denied_label" : null;
+    }
+  }
+
+  /**
+   * The subject's consent summary for this purpose, as {@code subject_consent_facts()} (V11) returns
+   * it: an array in the order of this record's components.
+   */
+  private record ConsentFacts(boolean baseAllows, boolean exceptions, boolean anyDeny, boolean deniedClasses,
+                              boolean deniedLabels) {
+    static ConsentFacts of(Boolean[] a) {
+      return new ConsentFacts(Boolean.TRUE.equals(a[0]), Boolean.TRUE.equals(a[1]), Boolean.TRUE.equals(a[2]),
+          Boolean.TRUE.equals(a[3]), Boolean.TRUE.equals(a[4]));
     }
   }
 
