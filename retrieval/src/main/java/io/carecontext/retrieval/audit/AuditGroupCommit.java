@@ -187,6 +187,15 @@ final class AuditGroupCommit {
     }
   }
 
+  /**
+   * Drops the tenant's lane (its queue, lock and the chain head it knew), once the tenant is
+   * deleted. A request still holding the lane finishes with it; a tenant of the same id made later
+   * starts a new lane that reads its own head.
+   */
+  void forget(TenantId tenant) {
+    lanes.remove(tenant);
+  }
+
   /** Counters since start (see {@link AuditLog.GroupCommitStats}). */
   AuditLog.GroupCommitStats stats() {
     return new AuditLog.GroupCommitStats(rows.sum(), commits.sum(), fallbacks.sum(), alone.sum(), writeNanos.sum());

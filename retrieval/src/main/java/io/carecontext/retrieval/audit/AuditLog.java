@@ -118,6 +118,11 @@ public final class AuditLog {
   }
 
   /** How well group commit combines, since start (see {@link GroupCommitStats}). */
+  /** Forgets what this process keeps for a deleted tenant's audit writes (see {@link AuditGroupCommit#forget}). */
+  public void forget(TenantId tenant) {
+    groupCommit.forget(tenant);
+  }
+
   public GroupCommitStats groupCommitStats() {
     return groupCommit.stats();
   }

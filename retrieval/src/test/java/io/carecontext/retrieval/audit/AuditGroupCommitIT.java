@@ -94,6 +94,23 @@ class AuditGroupCommitIT {
   }
 
   @Test
+  void aTenantDeletedAndMadeAgainStartsItsOwnChainOnceItsLaneIsForgotten() {
+    TenantId again = platform.tenant("gcagain");
+    AuditGroupCommit writer = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone, () -> 2);
+    writer.append(again, AuditRow.of(again, platform.keys.cipher(again), entry("p-1")));
+    writer.append(again, AuditRow.of(again, platform.keys.cipher(again), entry("p-2")));
+    platform.provisioner.delete(again);
+    writer.forget(again);
+    platform.tenant("gcagain");
+    writer.append(again, AuditRow.of(again, platform.keys.cipher(again), entry("p-3")));
+    // the new tenant's chain starts at its genesis: no batch went by the old tenant's head
+    assertThat(writer.stats().fallbacks()).isZero();
+    assertThat(writer.stats().rows()).isEqualTo(3);
+    assertThat(rows(again)).isEqualTo(1);
+    assertThat(audit.verify(again).valid()).isTrue();
+  }
+
+  @Test
   void aHeadMovedByAnotherWriterIsDetectedAndTheRowsStillLandOnTheChain() {
     // two processes that happen to append to the same shard
     AuditGroupCommit one = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone, () -> 5);

@@ -38,15 +38,18 @@ public class TenantController {
   private final JsonMapper json;
   private final io.carecontext.ingest.EmbeddingWorker worker;
   private final io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes;
+  private final io.carecontext.retrieval.audit.AuditLog audit;
 
   public TenantController(TenantProvisioner provisioner, TenantRepository tenants, JsonMapper json,
                           io.carecontext.ingest.EmbeddingWorker worker,
-                          io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes) {
+                          io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes,
+                          io.carecontext.retrieval.audit.AuditLog audit) {
     this.provisioner = provisioner;
     this.tenants = tenants;
     this.json = json;
     this.worker = worker;
     this.researchIndexes = researchIndexes;
+    this.audit = audit;
   }
 
   @Post
@@ -125,6 +128,7 @@ public class TenantController {
     if (!TenantId.isValid(tenant) || !provisioner.delete(TenantId.of(tenant))) {
       throw ApiException.tenantNotFound();
     }
+    audit.forget(TenantId.of(tenant));
     return HttpResponse.noContent();
   }
 
