@@ -3,6 +3,7 @@ package io.carecontext.services;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.synthetic.SyntheticPatients;
 import io.carecontext.services.auth.Role;
+import io.carecontext.services.cli.ApiJson;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -13,8 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The main job: the service on the embedded PostgreSQL, a demo tenant with a key for each role,
@@ -57,8 +56,8 @@ public final class Demo {
       }
       resources += p.bundle().getEntry().size();
       if (firstPatient == null) {
-        practitioner = location(r.body(), "Practitioner");
-        firstPatient = location(r.body(), "Patient");
+        practitioner = ApiJson.location(r.body(), "Practitioner");
+        firstPatient = ApiJson.location(r.body(), "Patient");
       }
       bar(progress, "ingest ", i + 1, patients, resources, start);
     }
@@ -76,8 +75,8 @@ public final class Demo {
   private void waitForEmbeddings(PrintStream progress, long start) throws IOException, InterruptedException {
     while (true) {
       HttpResponse<String> s = send("GET", "/admin/tenants/" + TENANT + "/ingest", server.adminKey(), null, null);
-      long depth = number(s.body(), "outboxDepth");
-      long chunks = number(s.body(), "chunks");
+      long depth = ApiJson.number(s.body(), "outboxDepth");
+      long chunks = ApiJson.number(s.body(), "chunks");
       double secs = Math.max(0.001, (System.nanoTime() - start) / 1e9);
       progress.printf("\rembed   outbox %6d left   chunks %7d   %6.0f chunks/s   ", depth, chunks, chunks / secs);
       if (depth == 0) {
@@ -133,7 +132,7 @@ public final class Demo {
     if (key.statusCode() != 201) {
       throw new IllegalStateException("could not create a demo key: HTTP " + key.statusCode());
     }
-    return field(key.body(), "secret");
+    return ApiJson.text(key.body(), "secret");
   }
 
   static void bar(PrintStream out, String label, int done, int total, int resources, long start) {
@@ -155,26 +154,5 @@ public final class Demo {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  static String location(String bundleJson, String type) {
-    Matcher m = Pattern.compile("\"location\"\\s*:\\s*\"" + type + "/([^/\"]+)").matcher(bundleJson);
-    if (!m.find()) {
-      throw new IllegalStateException("no " + type + " in the transaction response");
-    }
-    return m.group(1);
-  }
-
-  static long number(String json, String name) {
-    Matcher m = Pattern.compile("\"" + name + "\"\\s*:\\s*(\\d+)").matcher(json);
-    return m.find() ? Long.parseLong(m.group(1)) : 0;
-  }
-
-  static String field(String json, String name) {
-    Matcher m = Pattern.compile("\"" + name + "\"\\s*:\\s*\"([^\"]*)\"").matcher(json);
-    if (!m.find()) {
-      throw new IllegalStateException("response has no " + name);
-    }
-    return m.group(1);
   }
 }

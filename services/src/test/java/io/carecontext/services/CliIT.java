@@ -63,16 +63,19 @@ class CliIT {
   void ingestLoadsAFolderOfBundlesAndNdjsonWithProgress() throws Exception {
     String ehr = app.tenantWithKey("loader", "feed", "[\"ehr-integration\"]", null);
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cc-ingest");
+    int entries = 0;
     for (var p : io.carecontext.fhir.synthetic.SyntheticPatients.generate(11, 2)) {
       java.nio.file.Files.writeString(dir.resolve(java.util.UUID.randomUUID() + ".json"),
           io.carecontext.fhir.Fhir.toJson(p.bundle()));
+      entries += p.bundle().getEntry().size();
     }
     java.nio.file.Files.writeString(dir.resolve("extra.ndjson"),
         "{\"resourceType\":\"Patient\",\"id\":\"nd-x\",\"gender\":\"other\"}\n");
     Run run = cli("ingest", dir.toString(), "--tenant", "loader", "--key=" + ehr, "--admin-key=" + app.adminKey());
     assertThat(run.code()).as(run.err()).isZero();
     assertThat(run.err()).contains("files 3/3").contains("resources/s").contains("embedding: 0 left");
-    assertThat(run.out()).contains("ingested").contains("from 3 file(s)").contains("0 file(s) failed");
+    assertThat(run.out()).contains("ingested %,d resources from 3 file(s)".formatted(entries + 1))
+        .contains("0 file(s) failed");
     Run missing = cli("ingest", dir.resolve("nope").toString(), "--tenant", "loader", "--key=" + ehr);
     assertThat(missing.code()).isEqualTo(1);
     assertThat(missing.err()).contains("neither a file nor a folder");

@@ -49,21 +49,21 @@ final class IngestCommand implements Callable<Integer> {
           Files.readString(f), ndjson ? "application/fhir+ndjson" : "application/fhir+json");
       if (r.statusCode() != 200) {
         failed++;
-        List<String> why = errors(r.body());
+        List<String> why = ApiJson.errors(r.body());
         out.printf("%n%s: HTTP %d%s%n", f.getFileName(), r.statusCode(),
-            why.isEmpty() ? " " + diagnostics(r.body()) : ", nothing of it stored:");
+            why.isEmpty() ? " " + ApiJson.diagnostics(r.body()) : ", nothing of it stored:");
         why.forEach(e -> out.printf("  %s%n", e));
       } else if (ndjson) {
-        resources += (long) number(r.body(), "written");
-        long bad = (long) number(r.body(), "failed");
+        resources += ApiJson.importCount(r.body(), "written");
+        long bad = ApiJson.importCount(r.body(), "failed");
         if (bad > 0) {
           // the good lines are stored; name the bad ones, so the feed can be fixed and sent again
           failedLines += bad;
           out.printf("%n%s: %,d line(s) not loaded%n", f.getFileName(), bad);
-          errors(r.body()).forEach(e -> out.printf("  %s%n", e));
+          ApiJson.errors(r.body()).forEach(e -> out.printf("  %s%n", e));
         }
       } else {
-        resources += count(r.body(), "\"status\":\"");
+        resources += ApiJson.succeededEntries(r.body());
       }
       double secs = (System.nanoTime() - start) / 1e9;
       double eta = secs / (i + 1) * (files.size() - i - 1);
@@ -88,8 +88,8 @@ final class IngestCommand implements Callable<Integer> {
     ApiClient client = admin.client(true);
     while (true) {
       String body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + tenant + "/ingest", null));
-      long depth = (long) number(body, "outboxDepth");
-      long chunks = (long) number(body, "chunks");
+      long depth = ApiJson.number(body, "outboxDepth");
+      long chunks = ApiJson.number(body, "chunks");
       double secs = (System.nanoTime() - start) / 1e9;
       out.printf("\rembedding: %,d left  chunks %,d  %.0f chunks/s   ", depth, chunks, chunks / Math.max(0.001, secs));
       out.flush();
@@ -112,39 +112,5 @@ final class IngestCommand implements Callable<Integer> {
       return new ArrayList<>(s.filter(Files::isRegularFile)
           .filter(p -> p.toString().endsWith(".json") || p.toString().endsWith(".ndjson")).sorted().toList());
     }
-  }
-
-  static double number(String json, String name) {
-    var m = java.util.regex.Pattern.compile(name + "\\D{0,4}(\\d+)").matcher(json);
-    return m.find() ? Double.parseDouble(m.group(1)) : 0;
-  }
-
-  static long count(String s, String needle) {
-    long n = 0;
-    for (int i = s.indexOf(needle); i >= 0; i = s.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
-  }
-
-  private static final java.util.regex.Pattern ERROR_ISSUE = java.util.regex.Pattern.compile(
-      "\"severity\"\\s*:\\s*\"error\"[^{}]*?\"diagnostics\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.){0,300})\"");
-
-  /** The diagnostics of an OperationOutcome's error issues (the server's messages never carry PHI). */
-  static List<String> errors(String body) {
-    List<String> out = new ArrayList<>();
-    var m = ERROR_ISSUE.matcher(body);
-    while (m.find()) {
-      out.add(m.group(1).replace("\\\"", "\"").replace("\\\\", "\\"));
-    }
-    return out;
-  }
-
-  private static final java.util.regex.Pattern DIAGNOSTICS =
-      java.util.regex.Pattern.compile("\"diagnostics\"\\s*:\\s*\"([^\"]{0,300})");
-
-  static String diagnostics(String body) {
-    var m = DIAGNOSTICS.matcher(body);
-    return m.find() ? m.group(1) : "";
   }
 }

@@ -1,0 +1,108 @@
+package io.carecontext.services.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the fields the command line needs from the service's JSON answers (admin views,
+ * transaction-response Bundles, OperationOutcomes), with a JSON parser: a body that is not JSON
+ * (a proxy's error page, say) reads as empty, never as a wrong count.
+ */
+public final class ApiJson {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ApiJson() {}
+
+  static JsonNode parse(String body) {
+    try {
+      return body == null || body.isBlank() ? MissingNode.getInstance() : JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      return MissingNode.getInstance();
+    }
+  }
+
+  /** A whole-number field of the object, 0 if it has none. */
+  public static long number(String json, String field) {
+    return parse(json).path(field).asLong(0);
+  }
+
+  /** A text field of the object. */
+  public static String text(String json, String field) {
+    JsonNode v = parse(json).path(field);
+    if (!v.isTextual()) {
+      throw new IllegalStateException("response has no " + field);
+    }
+    return v.asText();
+  }
+
+  /** The entries of a transaction-response Bundle whose status is 2xx. */
+  static long succeededEntries(String bundleJson) {
+    long n = 0;
+    for (JsonNode entry : parse(bundleJson).path("entry")) {
+      if (entry.path("response").path("status").asText("").startsWith("2")) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The id of the first resource of that type in a transaction-response Bundle's locations. */
+  public static String location(String bundleJson, String type) {
+    for (JsonNode entry : parse(bundleJson).path("entry")) {
+      String location = entry.path("response").path("location").asText("");
+      if (location.startsWith(type + "/")) {
+        return location.substring(type.length() + 1).split("/", 2)[0];
+      }
+    }
+    throw new IllegalStateException("no " + type + " in the transaction response");
+  }
+
+  /** The diagnostics of an OperationOutcome's error issues (the server's messages never carry PHI). */
+  static List<String> errors(String outcomeJson) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode issue : parse(outcomeJson).path("issue")) {
+      if (issue.path("severity").asText("").equals("error") || issue.path("severity").asText("").equals("fatal")) {
+        out.add(issue.path("diagnostics").asText(""));
+      }
+    }
+    return out;
+  }
+
+  /** The first diagnostics of an OperationOutcome, or the {@code message} of an {@code {"error","message"}} body. */
+  static String diagnostics(String body) {
+    JsonNode root = parse(body);
+    for (JsonNode issue : root.path("issue")) {
+      if (issue.hasNonNull("diagnostics")) {
+        return issue.get("diagnostics").asText();
+      }
+    }
+    return root.path("message").asText("");
+  }
+
+  private static final Pattern COUNT = Pattern.compile("\\b(\\w+) (\\d+)");
+
+  /**
+   * A count of {@code $import}'s summary ("lines 3, written 2, unchanged 0, failed 1, 12 ms"), the
+   * diagnostics of its information issue; 0 if it has none.
+   */
+  static long importCount(String outcomeJson, String name) {
+    for (JsonNode issue : parse(outcomeJson).path("issue")) {
+      if (issue.path("severity").asText("").equals("information")) {
+        Matcher m = COUNT.matcher(issue.path("diagnostics").asText(""));
+        while (m.find()) {
+          if (m.group(1).equals(name)) {
+            return Long.parseLong(m.group(2));
+          }
+        }
+      }
+    }
+    return 0;
+  }
+}

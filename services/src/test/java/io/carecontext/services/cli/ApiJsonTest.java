@@ -1,0 +1,55 @@
+package io.carecontext.services.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ApiJsonTest {
+
+  @Test
+  void countsTheSucceededEntriesOfATransactionResponseNotEveryStatusField() {
+    // a returned resource's own "status" must not count as an entry
+    String bundle = """
+        {"resourceType":"Bundle","type":"transaction-response","entry":[
+          {"response":{"status":"201 Created","location":"Patient/p1/_history/1"}},
+          {"resource":{"resourceType":"Observation","status":"final"},
+           "response":{"status":"200 OK","location":"Observation/o1/_history/2"}},
+          {"response":{"status":"400 Bad Request"}}]}""";
+    assertThat(ApiJson.succeededEntries(bundle)).isEqualTo(2);
+    assertThat(ApiJson.location(bundle, "Observation")).isEqualTo("o1");
+    assertThatThrownBy(() -> ApiJson.location(bundle, "Practitioner")).hasMessageContaining("no Practitioner");
+  }
+
+  @Test
+  void readsImportCountsAndErrorsFromTheOperationOutcome() {
+    String outcome = """
+        {"resourceType":"OperationOutcome","issue":[
+          {"severity":"information","code":"informational",
+           "diagnostics":"lines 3, written 2, unchanged 0, failed 1, 12 ms"},
+          {"severity":"error","code":"invalid","diagnostics":"line 2: element 'birthDate': not a FHIR date"}]}""";
+    assertThat(ApiJson.importCount(outcome, "written")).isEqualTo(2);
+    assertThat(ApiJson.importCount(outcome, "failed")).isEqualTo(1);
+    assertThat(ApiJson.importCount(outcome, "lines")).isEqualTo(3);
+    assertThat(ApiJson.errors(outcome)).containsExactly("line 2: element 'birthDate': not a FHIR date");
+    assertThat(ApiJson.diagnostics(outcome)).startsWith("lines 3");
+  }
+
+  @Test
+  void aBodyThatIsNotJsonReadsAsEmpty() {
+    String html = "<html><body>502 Bad Gateway</body></html>";
+    assertThat(ApiJson.succeededEntries(html)).isZero();
+    assertThat(ApiJson.errors(html)).isEmpty();
+    assertThat(ApiJson.diagnostics(html)).isEmpty();
+    assertThat(ApiJson.number(html, "chunks")).isZero();
+    assertThat(ApiJson.number(null, "chunks")).isZero();
+  }
+
+  @Test
+  void readsFieldsOfPlainApiAnswers() {
+    assertThat(ApiJson.number("{\"outboxDepth\":7,\"chunks\":120}", "chunks")).isEqualTo(120);
+    assertThat(ApiJson.text("{\"id\":\"k1\",\"secret\":\"cc_abc\"}", "secret")).isEqualTo("cc_abc");
+    assertThatThrownBy(() -> ApiJson.text("{\"id\":\"k1\"}", "secret")).hasMessageContaining("no secret");
+    assertThat(ApiJson.diagnostics("{\"error\":\"unauthorized\",\"message\":\"send a key\"}")).isEqualTo("send a key");
+  }
+}
