@@ -104,6 +104,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
   }
 
+  /** True when this process started the cluster (and so stops it); false when it found it running. */
+  public boolean startedHere() {
+    return startedHere;
+  }
+
   /** True when the cluster under {@code home} runs. */
   public boolean isRunning() {
     return runningPort().isPresent();

@@ -121,7 +121,11 @@ public final class Demo {
     setup.keys().forEach((role, key) -> out.printf("  %-17s %s%n", role.code(), key));
     out.println();
     out.println("API docs: http://127.0.0.1:" + server.port() + "/swagger-ui/index.html   metrics: /metrics");
-    out.println("Stop with Ctrl-C; the embedded PostgreSQL stops with it, its data stays under $CARECONTEXT_HOME.");
+    out.println(server.embedded().map(pg -> pg.startedHere()
+            ? "Stop with Ctrl-C; the embedded PostgreSQL stops with it, its data stays under $CARECONTEXT_HOME."
+            : "Stop with Ctrl-C; the embedded PostgreSQL was already running and keeps running "
+                + "(./carecontext db stop stops it).")
+        .orElse("Stop with Ctrl-C; the database (CARECONTEXT_DB_URL) is not touched."));
   }
 
   private String key(Role role, String practitioner) throws IOException, InterruptedException {

@@ -33,6 +33,8 @@ class DemoIT {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     demo.printInstructions(setup, new PrintStream(printed, true, StandardCharsets.UTF_8));
     String text = printed.toString(StandardCharsets.UTF_8);
+    // this server runs on a database it was given, so stopping the demo leaves that database alone
+    assertThat(text).contains("Stop with Ctrl-C; the database (CARECONTEXT_DB_URL) is not touched.");
     int executed = 0;
     for (String line : text.lines().map(String::strip).filter(l -> l.startsWith("curl ")).toList()) {
       Process p = new ProcessBuilder("bash", "-c", line + " -w '\\n%{http_code}'").redirectErrorStream(true).start();
