@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class TenantSql {
 
-  // Keyed by the tenant id (its hash is kept) and the template's own instance: the same text object
-  // for every request, which the driver's statement cache then finds without hashing a new string.
+  // Keyed by the tenant id and the template (both keep their hash), and returns the same text object
+  // on every request, which the driver's statement cache finds without hashing a new string.
   private static final Map<TenantId, Map<String, String>> CACHE = new ConcurrentHashMap<>();
 
   private TenantSql() {}

@@ -117,12 +117,12 @@ public final class AuditLog {
     return groupCommit.append(tenant, AuditRow.of(tenant, keys.cipher(tenant), e));
   }
 
-  /** How well group commit combines, since start (see {@link GroupCommitStats}). */
   /** Forgets what this process keeps for a deleted tenant's audit writes (see {@link AuditGroupCommit#forget}). */
   public void forget(TenantId tenant) {
     groupCommit.forget(tenant);
   }
 
+  /** How well group commit combines, since start (see {@link GroupCommitStats}). */
   public GroupCommitStats groupCommitStats() {
     return groupCommit.stats();
   }

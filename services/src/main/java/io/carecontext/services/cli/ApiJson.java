@@ -68,7 +68,8 @@ public final class ApiJson {
   static List<String> errors(String outcomeJson) {
     List<String> out = new ArrayList<>();
     for (JsonNode issue : parse(outcomeJson).path("issue")) {
-      if (issue.path("severity").asText("").equals("error") || issue.path("severity").asText("").equals("fatal")) {
+      String severity = issue.path("severity").asText("");
+      if (severity.equals("error") || severity.equals("fatal")) {
         out.add(issue.path("diagnostics").asText(""));
       }
     }
