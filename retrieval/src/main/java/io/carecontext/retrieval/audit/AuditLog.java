@@ -75,9 +75,9 @@ public final class AuditLog {
 
   /**
    * Appends inside the caller's tenant transaction, on a free chain head, which it holds until that
-   * transaction ends; throws if the row cannot be written.
+   * transaction ends; throws if the row cannot be written. For tests that hold a head.
    */
-  public UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
+  UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
     return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), false, -1);
   }
 

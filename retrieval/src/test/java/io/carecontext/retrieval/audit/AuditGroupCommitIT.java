@@ -3,6 +3,7 @@ package io.carecontext.retrieval.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.testing.TestPlatform;
 import io.carecontext.migrations.testing.TestPostgres;
@@ -91,6 +92,26 @@ class AuditGroupCommitIT {
     assertThat(row.get("chunkIds")).isEqualTo(List.of(3L, 1L, 2L));
     assertThat(row.get("query")).isEqualTo("glucose trend");
     assertThat(row.get("latencyMillis")).isEqualTo(4);
+  }
+
+  @Test
+  void anAuditWriterTakesAFreeChainHeadInsteadOfWaitingForAHeldOne() throws Exception {
+    AuditEntry entry = entry("p-ok");
+    var executor = Executors.newSingleThreadExecutor();
+    try {
+      UUID concurrent = platform.tx.run(north, PolicySettings.read().set("cc.access", "audit").build(), c -> {
+        audit.append(c, north, entry); // holds one chain head until this transaction ends
+        try {
+          return executor.submit(() -> audit.record(north, entry)).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new IllegalStateException("the second writer waited for the held head", e);
+        }
+      });
+      assertThat(concurrent).isNotNull();
+    } finally {
+      executor.shutdownNow();
+    }
+    assertThat(audit.verify(north).valid()).isTrue();
   }
 
   @Test
