@@ -194,10 +194,8 @@ public final class TenantProvisioner {
         keys.destroy(c, tenant);
         st.execute("DROP SCHEMA IF EXISTS " + Identifiers.quote(tenant.schemaName()) + " CASCADE");
         for (String role : roles) {
-          if (TenantRoles.exists(c, role)) {
-            // The role owns nothing; its grants and policies lived in the schema just dropped.
-            st.execute("DROP ROLE " + Identifiers.quote(role));
-          }
+          // The role owns nothing; its grants and policies lived in the schema just dropped.
+          st.execute("DROP ROLE IF EXISTS " + Identifiers.quote(role));
         }
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM platform.tenants WHERE tenant_id = ?")) {
           ps.setString(1, tenant.value());

@@ -5,6 +5,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The tenant's NOLOGIN roles, one per path ({@link DatabaseConfig#tenantRoles}), each granted to
@@ -15,27 +18,38 @@ import java.sql.Statement;
  */
 final class TenantRoles {
 
+  // Which of the tenant's roles exist, and whether the application role is a member of each: one
+  // round trip, so a start with nothing to do costs one query a tenant.
+  private static final String STATE = """
+      SELECT r.rolname, EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles a ON a.oid = m.member
+                                WHERE m.roleid = r.oid AND a.rolname = ?)
+      FROM pg_roles r WHERE r.rolname = ANY (?)""";
+
   private TenantRoles() {}
 
-  /** Creates every missing role of the tenant and grants each to the application role. */
+  /** Creates every missing role of the tenant and grants to the application role each it lacks. */
   static void ensure(Connection owner, DatabaseConfig config, TenantId tenant) throws SQLException {
+    List<String> roles = config.tenantRoles(tenant);
+    Map<String, Boolean> granted = new HashMap<>(); // existing role -> the application role is a member
+    try (PreparedStatement ps = owner.prepareStatement(STATE)) {
+      ps.setString(1, config.appUser());
+      ps.setArray(2, owner.createArrayOf("text", roles.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          granted.put(rs.getString(1), rs.getBoolean(2));
+        }
+      }
+    }
     String app = Identifiers.quote(config.appUser());
     try (Statement st = owner.createStatement()) {
-      for (String role : config.tenantRoles(tenant)) {
-        if (!exists(owner, role)) {
+      for (String role : roles) {
+        if (!granted.containsKey(role)) {
           st.execute("CREATE ROLE " + Identifiers.quote(role)
               + " NOLOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE");
         }
-        st.execute("GRANT " + Identifiers.quote(role) + " TO " + app);
-      }
-    }
-  }
-
-  static boolean exists(Connection c, String role) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
-      ps.setString(1, role);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
+        if (!granted.getOrDefault(role, false)) {
+          st.execute("GRANT " + Identifiers.quote(role) + " TO " + app);
+        }
       }
     }
   }
