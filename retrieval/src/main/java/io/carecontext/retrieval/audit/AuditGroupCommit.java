@@ -39,11 +39,13 @@ import java.util.stream.Stream;
  *
  * <p><b>Chaining.</b> The writer keeps the head of the one shard its lane appends to, computes the
  * rows' hashes itself ({@link AuditPayload#rowHash}, the verifier's own function) and moves the head
- * with a compare-and-set in the statement that inserts the rows. If anyone else moved that head or
- * holds it (another process, or the row-at-a-time path), the update matches nothing, without
- * waiting; the rows get no shard and {@code shard NOT NULL} refuses them: nothing of the batch is
- * committed. The writer then forgets the head and writes each row of the batch on the row-at-a-time
- * path, which locks the current head of a free shard, so one bad row fails only its own request.
+ * with a compare-and-set in the statement that inserts the rows: the rows are inserted only for a
+ * head row the update matched. If another transaction holds that head (another process's lane, or
+ * the row-at-a-time path, each a single short statement), the update waits for it to end, as any
+ * update of a locked row does. If anyone moved the head, the update matches nothing, no row is
+ * inserted and nothing of the batch is committed. The writer then forgets the head and writes each
+ * row of the batch on the row-at-a-time path, which locks the current head of a free shard, so one
+ * bad row fails only its own request.
  *
  * <p>Measured (docs/benchmarks.md): one writer for all tenants, sending every tenant's rows in one
  * round trip, made bigger batches and about the same throughput (within this machine's noise), but
@@ -63,34 +65,36 @@ final class AuditGroupCommit {
       Stream.of(new AuditRow.Column("seq", "bigint"), new AuditRow.Column("prev_hash", "bytea"),
           new AuditRow.Column("row_hash", "bytea"))).toList();
 
-  // The same text whatever the number of rows (arrays, not a VALUES list), so each connection
-  // prepares it once per tenant. Array columns (roles, chunk ids) travel as array literals in a text
-  // array, since an array of arrays must be rectangular. Sent with the tenant's settings in one
-  // round trip, as one implicit transaction that PostgreSQL commits at the round trip's end.
-  private static final String APPEND_ROWS = """
+  // The head moves by a plain compare-and-set update, and the insert takes its shard from the row
+  // that update returned. (It used to lock the head first with FOR UPDATE SKIP LOCKED, so as not to
+  // wait for a held head, and to count the inserted rows with an aggregate: a lock record in the
+  // WAL and more plan to start on every batch, to avoid a wait one short statement long; see
+  // docs/benchmarks.md.) The same text whatever the number of rows (arrays, not a VALUES list), so
+  // each connection prepares it once per tenant. Array columns (roles, chunk ids) travel as array
+  // literals in a text array, since an array of arrays must be rectangular. Sent with the tenant's
+  // settings in one round trip, as one implicit transaction that PostgreSQL commits at the round
+  // trip's end.
+  private static final String MOVE_HEAD = """
       WITH h AS (
         UPDATE {schema}.audit_heads SET seq = ?, head = ?
-        WHERE shard = (SELECT shard FROM {schema}.audit_heads WHERE shard = ? AND seq = ? AND head = ?
-                       FOR UPDATE SKIP LOCKED)
-        RETURNING shard),
-      ins AS (
-        INSERT INTO {schema}.audit_log (shard, %s)
-        SELECT (SELECT shard FROM h), %s
-        FROM unnest(%s) AS r(%s)
-        RETURNING 1)
-      SELECT count(*) FROM ins""".formatted(
+        WHERE shard = ? AND seq = ? AND head = ?
+        RETURNING shard)
+      """;
+  private static final String APPEND_ROWS = MOVE_HEAD + """
+      INSERT INTO {schema}.audit_log (shard, %s)
+      SELECT h.shard, %s
+      FROM h, unnest(%s) AS r(%s)
+      RETURNING 1""".formatted(
       join(c -> c.name()),
       join(c -> isArray(c) ? "r." + c.name() + "::" + c.type() : "r." + c.name()),
       join(c -> isArray(c) ? "?::text[]" : "?::" + c.type() + "[]"),
       join(c -> c.name()));
   // A batch of one row (most batches: 1.5 rows on average under load) binds its values as they are,
   // without a one-element array per column for unnest to take apart.
-  private static final String APPEND_ROW = APPEND_ROWS.substring(0, APPEND_ROWS.indexOf("ins AS")) + """
-      ins AS (
-        INSERT INTO {schema}.audit_log (shard, %s)
-        SELECT (SELECT shard FROM h), %s
-        RETURNING 1)
-      SELECT count(*) FROM ins""".formatted(join(c -> c.name()), join(c -> "?::" + c.type()));
+  private static final String APPEND_ROW = MOVE_HEAD + """
+      INSERT INTO {schema}.audit_log (shard, %s)
+      SELECT h.shard, %s FROM h
+      RETURNING 1""".formatted(join(c -> c.name()), join(c -> "?::" + c.type()));
   private static final List<Class<?>> ELEMENT_CLASSES = COLUMNS.stream().<Class<?>>map(AuditGroupCommit::elementClass)
       .toList();
   private static final String READ_HEAD = "SELECT seq, head FROM {schema}.audit_heads WHERE shard = ?";
@@ -242,7 +246,11 @@ final class AuditGroupCommit {
     Head next = chain(head, batch, parameters);
     return tx.runOnce(tenant, settings, TenantSql.of(tenant, batch.size() == 1 ? APPEND_ROW : APPEND_ROWS), parameters,
         (c, written) -> {
-          if (!written.next() || written.getLong(1) != batch.size()) {
+          int count = 0;
+          while (written.next()) {
+            count++;
+          }
+          if (count != batch.size()) {
             throw new SQLException("audit batch not written");
           }
           return next;

@@ -95,14 +95,15 @@ class AuditGroupCommitIT {
   }
 
   @Test
-  void anAuditWriterTakesAFreeChainHeadInsteadOfWaitingForAHeldOne() throws Exception {
+  void aRowWrittenOnItsOwnTakesAFreeChainHeadInsteadOfWaitingForAHeldOne() throws Exception {
     AuditEntry entry = entry("p-ok");
     var executor = Executors.newSingleThreadExecutor();
     try {
       UUID concurrent = platform.tx.run(north, PolicySettings.read().set("cc.access", "audit").build(), c -> {
         audit.append(c, north, entry); // holds one chain head until this transaction ends
         try {
-          return executor.submit(() -> audit.record(north, entry)).get(10, TimeUnit.SECONDS);
+          return executor.submit(() -> audit.recordAlone(north, AuditRow.of(north, platform.keys.cipher(north), entry),
+              -1)).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
           throw new IllegalStateException("the second writer waited for the held head", e);
         }
@@ -111,6 +112,29 @@ class AuditGroupCommitIT {
     } finally {
       executor.shutdownNow();
     }
+    assertThat(audit.verify(north).valid()).isTrue();
+  }
+
+  @Test
+  void aBatchWhoseHeadIsHeldWaitsForItAndThenExtendsTheChain() throws Exception {
+    AuditGroupCommit groupCommit = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone,
+        () -> 6);
+    groupCommit.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-first"))); // head of shard 6 known
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      su.setAutoCommit(false);
+      st.execute("SELECT 1 FROM tenant_gcnorth.audit_heads WHERE shard = 6 FOR UPDATE"); // another writer's lock
+      Future<UUID> waiting = pool.submit(() ->
+          groupCommit.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-waits"))));
+      Thread.sleep(300);
+      assertThat(waiting.isDone()).as("the batch waits for the head's holder").isFalse();
+      su.commit(); // the holder ends without moving the head
+      assertThat(waiting.get(10, TimeUnit.SECONDS)).isNotNull();
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(groupCommit.stats().fallbacks()).isZero();
+    assertThat(groupCommit.stats().commits()).isEqualTo(2);
     assertThat(audit.verify(north).valid()).isTrue();
   }
 
