@@ -1,0 +1,13 @@
+-- A chunk's embedding stays in the chunk's row. pgvector gives its type EXTERNAL storage, so a
+-- row over PostgreSQL's 2 KB toast threshold has its largest value moved to the TOAST table, and
+-- at 384 dimensions (1,544 bytes) that is the embedding as soon as the encrypted text passes about
+-- 450 bytes: every full 600-character chunk window. A patient's nearest-neighbour search computes
+-- the distance of every one of its chunks, so each of them was a TOAST lookup; the text is read
+-- for the 10 results only. With PLAIN storage the embedding is never moved or compressed, and a
+-- long text goes to the TOAST table instead. Measured (docs/benchmarks.md): the top-10 of 50
+-- chunks with 640-byte texts, 15,000 a second with the embedding in TOAST, 24,000-26,000 inline.
+--
+-- Only the column's setting changes: no rewrite, no lock held beyond the statement. Rows written
+-- before keep their layout until they are written again (re-embedding writes them again;
+-- VACUUM FULL on the table does too, under an exclusive lock).
+ALTER TABLE chunks ALTER COLUMN embedding SET STORAGE PLAIN;
