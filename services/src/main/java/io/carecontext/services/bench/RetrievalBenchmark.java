@@ -55,8 +55,30 @@ public final class RetrievalBenchmark {
 
   private RetrievalBenchmark() {}
 
-  public static void run(CareContextServer server, int tenants, int patients, int chunks, int clients, double seconds,
-                         boolean keep, boolean coreOnly, PrintStream out) throws Exception {
+  /**
+   * What a run loads and how long it measures. {@code textChars} 0 gives each chunk a short label
+   * ("Observation 3 of p17"); more gives it generated clinical-sounding text of that many characters,
+   * like the chunk windows ingest makes (600 at most), encrypted in the tenant's table and plain in
+   * LangChain4j's.
+   */
+  public record Setup(int tenants, int patients, int chunks, int textChars, int clients, double seconds, boolean keep,
+                      boolean coreOnly) {
+    public Setup {
+      if (tenants < 1 || patients < 1 || chunks < 1 || clients < 1 || seconds <= 0 || textChars < 0) {
+        throw new IllegalArgumentException("tenants, patients, chunks, clients and seconds must be positive, "
+            + "--text-chars 0 or more");
+      }
+    }
+  }
+
+  public static void run(CareContextServer server, Setup setup, PrintStream out) throws Exception {
+    int tenants = setup.tenants();
+    int patients = setup.patients();
+    int chunks = setup.chunks();
+    int clients = setup.clients();
+    double seconds = setup.seconds();
+    boolean keep = setup.keep();
+    boolean coreOnly = setup.coreOnly();
     var ctx = server.context();
     TenantProvisioner provisioner = ctx.getBean(TenantProvisioner.class);
     TenantTransactions tx = ctx.getBean(TenantTransactions.class);
@@ -69,11 +91,12 @@ public final class RetrievalBenchmark {
       TenantId id = TenantId.of("bench" + t);
       provisioner.delete(id);
       provisioner.provision(id, "Benchmark " + t);
-      load(tx, keys.cipher(id), id, patients, chunks, rng);
+      load(tx, keys.cipher(id), id, patients, chunks, setup.textChars(), rng);
       ids.add(id);
     }
-    out.printf("loaded %d tenants x %d patients x %d chunks = %,d chunks in %.1f s%n", tenants, patients, chunks,
-        (long) tenants * patients * chunks, (System.nanoTime() - loadStart) / 1e9);
+    out.printf("loaded %d tenants x %d patients x %d chunks = %,d chunks (%s) in %.1f s%n", tenants, patients, chunks,
+        (long) tenants * patients * chunks, setup.textChars() == 0 ? "short texts" : setup.textChars() + "-character texts",
+        (System.nanoTime() - loadStart) / 1e9);
 
     List<float[]> queries = IntStream.range(0, 256).mapToObj(i -> randomUnit(rng)).toList();
     TenantPolicy policy = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rateLimitPerMinute", Integer.MAX_VALUE));
@@ -86,7 +109,7 @@ public final class RetrievalBenchmark {
         .createTable(true).dropTableFirst(true).useIndex(false).skipCreateVectorExtension(true).build();
     long l4jStart = System.nanoTime();
     for (TenantId t : ids) {
-      copyToStore(tx, t, patients, store);
+      copyToStore(tx, keys.cipher(t), t, store);
     }
     out.printf("LangChain4j store filled in %.1f s%n", (System.nanoTime() - l4jStart) / 1e9);
 
@@ -198,7 +221,9 @@ public final class RetrievalBenchmark {
     return "p" + ((i * 7919) % patients);
   }
 
-  static void load(TenantTransactions tx, TenantCipher cipher, TenantId t, int patients, int chunks, Random rng) {
+  static void load(TenantTransactions tx, TenantCipher cipher, TenantId t, int patients, int chunks, int textChars,
+                   Random rng) {
+    Random words = new Random(t.value().hashCode()); // its own stream: the vectors stay those of a short-text run
     int perTx = Math.max(1, 5000 / chunks);
     for (int from = 0; from < patients; from += perTx) {
       int start = from;
@@ -227,8 +252,8 @@ public final class RetrievalBenchmark {
               String rid = pid + "-" + k;
               ch.setString(1, rid);
               ch.setString(2, pid);
-              ch.setBytes(3, cipher.encryptString("Observation " + k + " of " + pid,
-                  Aad.chunk(t, "Observation", rid, 0)));
+              String text = textChars == 0 ? "Observation " + k + " of " + pid : clinicalText(words, textChars);
+              ch.setBytes(3, cipher.encryptString(text, Aad.chunk(t, "Observation", rid, 0)));
               ch.setObject(4, new PGvector(randomUnit(rng)));
               ch.addBatch();
             }
@@ -244,16 +269,18 @@ public final class RetrievalBenchmark {
     tx.run(t, PolicySettings.ingest(), c -> c.createStatement().execute("ANALYZE chunks"));
   }
 
-  static void copyToStore(TenantTransactions tx, TenantId t, int patients, PgVectorEmbeddingStore store) {
+  static void copyToStore(TenantTransactions tx, TenantCipher cipher, TenantId t, PgVectorEmbeddingStore store) {
     tx.run(t, PolicySettings.ingest(), c -> {
       List<Embedding> embeddings = new ArrayList<>();
       List<TextSegment> segments = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT chunk_id, patient_id, embedding FROM chunks")) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT chunk_id, patient_id, embedding, resource_id, text FROM chunks")) {
         ps.setFetchSize(5000);
         try (var rs = ps.executeQuery()) {
           while (rs.next()) {
             embeddings.add(Embedding.from(((PGvector) rs.getObject(3)).toArray()));
-            segments.add(TextSegment.from("chunk", Metadata.from(Map.of("patient_id", t.value() + ":" + rs.getString(2),
+            String text = cipher.decryptToString(rs.getBytes(5), Aad.chunk(t, "Observation", rs.getString(4), 0));
+            segments.add(TextSegment.from(text, Metadata.from(Map.of("patient_id", t.value() + ":" + rs.getString(2),
                 "chunk_id", String.valueOf(rs.getLong(1))))));
             if (embeddings.size() == 2000) {
               store.addAll(embeddings, segments);
@@ -268,6 +295,20 @@ public final class RetrievalBenchmark {
       }
       return null;
     });
+  }
+
+  private static final String[] WORDS = ("patient reports intermittent chest pain on exertion relieved by rest "
+      + "denies dyspnea palpitations syncope blood pressure elevated at last visit metformin continued glucose "
+      + "trend improving follow up in three months labs ordered lipid panel creatinine stable no acute distress "
+      + "lungs clear heart regular rate and rhythm abdomen soft nontender plan discussed with the care team").split(" ");
+
+  /** Words drawn at random up to {@code chars} characters: compresses about as well as a clinical note. */
+  static String clinicalText(Random rng, int chars) {
+    StringBuilder b = new StringBuilder(chars + 16);
+    while (b.length() < chars) {
+      b.append(WORDS[rng.nextInt(WORDS.length)]).append(rng.nextInt(12) == 0 ? ". " : " ");
+    }
+    return b.substring(0, chars);
   }
 
   static Stats l4j(String name, PgVectorEmbeddingStore store, List<TenantId> ids, int patients, List<float[]> queries,
