@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Random;
+import java.util.StringJoiner;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,9 +37,9 @@ class ChunkStorageIT {
     Random rng = new Random(7);
     byte[] text = new byte[640]; // a 600-character window, encrypted: incompressible
     rng.nextBytes(text);
-    StringBuilder vector = new StringBuilder("[");
+    StringJoiner vector = new StringJoiner(",", "[", "]");
     for (int i = 0; i < 384; i++) {
-      vector.append(i == 0 ? "" : ",").append(rng.nextFloat());
+      vector.add(Float.toString(rng.nextFloat()));
     }
     try (Connection su = TestPostgres.superuser(platform.config)) {
       try (PreparedStatement ps = su.prepareStatement("""
@@ -48,8 +49,7 @@ class ChunkStorageIT {
         for (int seq = 0; seq < 3; seq++) {
           ps.setInt(1, seq);
           ps.setBytes(2, text);
-          ps.setString(3, vector.append("]").toString());
-          vector.setLength(vector.length() - 1);
+          ps.setString(3, vector.toString());
           ps.executeUpdate();
         }
       }

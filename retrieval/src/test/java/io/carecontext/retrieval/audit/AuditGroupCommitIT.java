@@ -53,6 +53,15 @@ class AuditGroupCommitIT {
     return audit.list(tenant, new AuditFilter(null, null, null, null, AuditFilter.MAX_LIMIT), false).size();
   }
 
+  /** A group commit of its own (as another process would have) whose lanes extend {@code shard}. */
+  static AuditGroupCommit groupCommitOn(int shard) {
+    return new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone, () -> shard);
+  }
+
+  static AuditRow row(TenantId tenant, String patient) {
+    return AuditRow.of(tenant, platform.keys.cipher(tenant), entry(patient));
+  }
+
   @Test
   void concurrentRequestsShareCommitsAndEachTenantsChainVerifies() throws Exception {
     int northBefore = rows(north);
@@ -102,8 +111,7 @@ class AuditGroupCommitIT {
       UUID concurrent = platform.tx.run(north, PolicySettings.read().set("cc.access", "audit").build(), c -> {
         audit.append(c, north, entry); // holds one chain head until this transaction ends
         try {
-          return executor.submit(() -> audit.recordAlone(north, AuditRow.of(north, platform.keys.cipher(north), entry),
-              -1)).get(10, TimeUnit.SECONDS);
+          return executor.submit(() -> audit.recordAlone(north, row(north, "p-ok"), -1)).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
           throw new IllegalStateException("the second writer waited for the held head", e);
         }
@@ -117,15 +125,14 @@ class AuditGroupCommitIT {
 
   @Test
   void aBatchWhoseHeadIsHeldWaitsForItAndThenExtendsTheChain() throws Exception {
-    AuditGroupCommit groupCommit = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone,
-        () -> 6);
-    groupCommit.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-first"))); // head of shard 6 known
+    AuditGroupCommit groupCommit = groupCommitOn(6);
+    groupCommit.append(north, row(north, "p-first")); // head of shard 6 known
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
       su.setAutoCommit(false);
       st.execute("SELECT 1 FROM tenant_gcnorth.audit_heads WHERE shard = 6 FOR UPDATE"); // another writer's lock
       Future<UUID> waiting = pool.submit(() ->
-          groupCommit.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-waits"))));
+          groupCommit.append(north, row(north, "p-waits")));
       Thread.sleep(300);
       assertThat(waiting.isDone()).as("the batch waits for the head's holder").isFalse();
       su.commit(); // the holder ends without moving the head
@@ -141,13 +148,13 @@ class AuditGroupCommitIT {
   @Test
   void aTenantDeletedAndMadeAgainStartsItsOwnChainOnceItsLaneIsForgotten() {
     TenantId again = platform.tenant("gcagain");
-    AuditGroupCommit writer = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone, () -> 2);
-    writer.append(again, AuditRow.of(again, platform.keys.cipher(again), entry("p-1")));
-    writer.append(again, AuditRow.of(again, platform.keys.cipher(again), entry("p-2")));
+    AuditGroupCommit writer = groupCommitOn(2);
+    writer.append(again, row(again, "p-1"));
+    writer.append(again, row(again, "p-2"));
     platform.provisioner.delete(again);
     writer.forget(again);
     platform.tenant("gcagain");
-    writer.append(again, AuditRow.of(again, platform.keys.cipher(again), entry("p-3")));
+    writer.append(again, row(again, "p-3"));
     // the new tenant's chain starts at its genesis: no batch went by the old tenant's head
     assertThat(writer.stats().fallbacks()).isZero();
     assertThat(writer.stats().rows()).isEqualTo(3);
@@ -158,12 +165,12 @@ class AuditGroupCommitIT {
   @Test
   void aHeadMovedByAnotherWriterIsDetectedAndTheRowsStillLandOnTheChain() {
     // two processes that happen to append to the same shard
-    AuditGroupCommit one = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone, () -> 5);
-    AuditGroupCommit two = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone, () -> 5);
+    AuditGroupCommit one = groupCommitOn(5);
+    AuditGroupCommit two = groupCommitOn(5);
     int before = rows(north);
     for (int i = 0; i < 10; i++) {
-      one.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-one")));
-      two.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-two")));
+      one.append(north, row(north, "p-one"));
+      two.append(north, row(north, "p-two"));
     }
     assertThat(rows(north)).isEqualTo(before + 20);
     // each moved the head the other had last seen: detected, and those rows went the row-at-a-time way
@@ -173,9 +180,8 @@ class AuditGroupCommitIT {
 
   @Test
   void aStalledWriterDoesNotHoldUpRowsItHasNotTaken() throws Exception {
-    AuditGroupCommit groupCommit = new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone,
-        () -> 2);
-    groupCommit.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-first"))); // head of shard 2 known
+    AuditGroupCommit groupCommit = groupCommitOn(2);
+    groupCommit.append(north, row(north, "p-first")); // head of shard 2 known
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
       su.setAutoCommit(false);
@@ -186,10 +192,10 @@ class AuditGroupCommitIT {
           SELECT gen_random_uuid(), 2, seq + 1, now(), 'blocker', 'test', 'allowed', 'blocker', head, head
           FROM tenant_gcnorth.audit_heads WHERE shard = 2""");
       Future<UUID> stalled = pool.submit(() ->
-          groupCommit.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-stalled"))));
+          groupCommit.append(north, row(north, "p-stalled")));
       Thread.sleep(300); // that request is now the writer, stuck in its batch
       UUID other = pool.submit(() ->
-          groupCommit.append(north, AuditRow.of(north, platform.keys.cipher(north), entry("p-other"))))
+          groupCommit.append(north, row(north, "p-other")))
           .get(10, TimeUnit.SECONDS);
       assertThat(other).isNotNull();
       assertThat(groupCommit.stats().alone()).isEqualTo(1);

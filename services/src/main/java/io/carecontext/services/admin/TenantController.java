@@ -2,6 +2,7 @@ package io.carecontext.services.admin;
 
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantProvisioner;
+import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.http.ApiException;
 import io.carecontext.services.platform.TenantRecord;
@@ -38,12 +39,12 @@ public class TenantController {
   private final JsonMapper json;
   private final io.carecontext.ingest.EmbeddingWorker worker;
   private final io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes;
-  private final io.carecontext.retrieval.audit.AuditLog audit;
+  private final AuditLog audit;
 
   public TenantController(TenantProvisioner provisioner, TenantRepository tenants, JsonMapper json,
                           io.carecontext.ingest.EmbeddingWorker worker,
                           io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes,
-                          io.carecontext.retrieval.audit.AuditLog audit) {
+                          AuditLog audit) {
     this.provisioner = provisioner;
     this.tenants = tenants;
     this.json = json;
