@@ -1,0 +1,142 @@
+package io.carecontext.migrations;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.testing.TestPlatform;
+import io.carecontext.migrations.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chunk policy's consent fast path (V16): {@code allows_all_rows} of the subject's consent
+ * summary must say exactly what the three facts it replaced said together, for every mix of
+ * consents, in both consent modes.
+ */
+class ConsentSummaryIT {
+
+  static TestPlatform platform;
+
+  @BeforeAll
+  static void setUp() {
+    platform = new TestPlatform();
+    platform.tenant("summary");
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  /** One consent of a subject: decision, status, purposes, denied classes and labels, permitted classes and labels, whether expired. */
+  private record Consent(String decision, String status, String purposes, String deniedClasses, String deniedLabels,
+                         String permittedClasses, String permittedLabels, boolean expired) {
+    static Consent permit() {
+      return new Consent("permit", "active", "{}", "{}", "{}", "{}", "{}", false);
+    }
+
+    static Consent deny() {
+      return new Consent("deny", "active", "{}", "{}", "{}", "{}", "{}", false);
+    }
+
+    Consent denying(String classes, String labels) {
+      return new Consent(decision, status, purposes, classes, labels, permittedClasses, permittedLabels, expired);
+    }
+
+    Consent excepting(String classes, String labels) {
+      return new Consent(decision, status, purposes, deniedClasses, deniedLabels, classes, labels, expired);
+    }
+
+    Consent withStatus(String s) {
+      return new Consent(decision, s, purposes, deniedClasses, deniedLabels, permittedClasses, permittedLabels, expired);
+    }
+
+    Consent forPurposes(String p) {
+      return new Consent(decision, status, p, deniedClasses, deniedLabels, permittedClasses, permittedLabels, expired);
+    }
+
+    Consent expiredAlready() {
+      return new Consent(decision, status, purposes, deniedClasses, deniedLabels, permittedClasses, permittedLabels, true);
+    }
+  }
+
+  @Test
+  void allowsAllRowsIsBaseAllowsWithoutClassOrLabelExclusionsForEveryMixOfConsents() throws SQLException {
+    List<List<Consent>> subjects = List.of(
+        List.of(),
+        List.of(Consent.permit()),
+        List.of(Consent.permit().denying("{Observation}", "{}")),
+        List.of(Consent.permit().denying("{}", "{PSY}")),
+        List.of(Consent.deny()),
+        List.of(Consent.deny().excepting("{Condition}", "{}")),
+        List.of(Consent.permit(), Consent.deny()),
+        List.of(Consent.permit(), Consent.permit().denying("{Observation}", "{}")),
+        List.of(Consent.permit(), Consent.permit()),
+        List.of(Consent.permit(), Consent.deny().withStatus("inactive")),
+        List.of(Consent.permit(), Consent.deny().expiredAlready()),
+        List.of(Consent.permit(), Consent.deny().forPurposes("{HRESCH}")),
+        List.of(Consent.permit().forPurposes("{HRESCH}")),
+        List.of(Consent.deny().withStatus("rejected")));
+    int checked = 0;
+    try (Connection su = TestPostgres.superuser(platform.config)) {
+      for (int s = 0; s < subjects.size(); s++) {
+        String patient = "subject-" + s;
+        insert(su, patient, subjects.get(s));
+        for (String mode : List.of("opt-in", "opt-out")) {
+          boolean[] row = summary(su, patient, mode);
+          assertThat(row[3])
+              .as("subject %d %s in %s mode: allows_all_rows against base_allows %s, denied classes %s, labels %s",
+                  s, subjects.get(s), mode, row[0], row[1], row[2])
+              .isEqualTo(row[0] && !row[1] && !row[2]);
+          checked++;
+        }
+      }
+    }
+    assertThat(checked).isEqualTo(subjects.size() * 2);
+  }
+
+  private static void insert(Connection su, String patient, List<Consent> consents) throws SQLException {
+    try (PreparedStatement ps = su.prepareStatement("""
+        INSERT INTO tenant_summary.consents (consent_id, patient_id, status, decision, period_end, purposes,
+                                             denied_classes, denied_labels, permitted_classes, permitted_labels)
+        VALUES (?, ?, ?, ?, CASE WHEN ? THEN now() - interval '1 day' END, ?::text[], ?::text[], ?::text[],
+                ?::text[], ?::text[])""")) {
+      int n = 0;
+      for (Consent c : consents) {
+        ps.setString(1, patient + "-" + n++);
+        ps.setString(2, patient);
+        ps.setString(3, c.status());
+        ps.setString(4, c.decision());
+        ps.setBoolean(5, c.expired());
+        ps.setString(6, c.purposes());
+        ps.setString(7, c.deniedClasses());
+        ps.setString(8, c.deniedLabels());
+        ps.setString(9, c.permittedClasses());
+        ps.setString(10, c.permittedLabels());
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  /** base_allows, denied_classes, denied_labels and allows_all_rows of the subject, for purpose TREAT. */
+  private static boolean[] summary(Connection su, String patient, String mode) throws SQLException {
+    try (PreparedStatement ps = su.prepareStatement("""
+        SELECT set_config('cc.subject', ?, false), set_config('cc.purpose', 'TREAT', false),
+               set_config('cc.consent_mode', ?, false)""")) {
+      ps.setString(1, patient);
+      ps.setString(2, mode);
+      ps.execute();
+    }
+    try (PreparedStatement ps = su.prepareStatement("""
+        SELECT base_allows, denied_classes, denied_labels, allows_all_rows FROM tenant_summary.subject_consent_summary""");
+         ResultSet rs = ps.executeQuery()) {
+      assertThat(rs.next()).isTrue();
+      return new boolean[] {rs.getBoolean(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4)};
+    }
+  }
+}
