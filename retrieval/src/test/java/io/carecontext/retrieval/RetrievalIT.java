@@ -440,9 +440,8 @@ class RetrievalIT {
   @Test
   void retentionPurgeKeepsTheChainVerifiable() throws SQLException {
     ask(CLINICIAN, "p-ok", "TREAT", null);
-    try (Connection owner = platform.db.ownerDataSource().getConnection(); Statement st = owner.createStatement()) {
-      st.execute("SET search_path = tenant_clinic, public");
-      int purged = AuditLog.purge(owner, java.time.Instant.now().plusSeconds(1));
+    try (Connection owner = platform.db.ownerDataSource().getConnection()) {
+      int purged = AuditLog.purge(owner, tenant, java.time.Instant.now().plusSeconds(1));
       assertThat(purged).isPositive();
     }
     assertThat(audit.verify(tenant).valid()).isTrue();

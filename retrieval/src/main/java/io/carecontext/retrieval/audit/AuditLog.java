@@ -240,15 +240,15 @@ public final class AuditLog {
   }
 
   /**
-   * Retention: deletes, as the owner, every shard's entries older than {@code before} that form a
-   * prefix of the shard, and records the last deleted row's hash as the shard's anchor, so the rest
-   * still verifies. Runs in the owner's connection with the tenant schema first on the search path.
+   * Retention: deletes, as the schema owner, every shard's entries older than {@code before} that
+   * form a prefix of the shard, and records the last deleted row's hash as the shard's anchor, so
+   * the rest still verifies. One transaction; returns the number of rows deleted.
    */
-  public static int purge(Connection owner, Instant before) throws SQLException {
+  public static int purge(Connection owner, TenantId tenant, Instant before) throws SQLException {
     boolean autoCommit = owner.getAutoCommit();
     owner.setAutoCommit(false);
     try {
-      int purged = purgeShards(owner, before);
+      int purged = purgeShards(owner, tenant, before);
       owner.commit();
       return purged;
     } catch (SQLException | RuntimeException e) {
@@ -259,40 +259,51 @@ public final class AuditLog {
     }
   }
 
-  private static int purgeShards(Connection owner, Instant before) throws SQLException {
-    int purged = 0;
+  // Each shard's last row older than the cut-off. Rows of a shard are appended in time order under
+  // its head's lock, so the old ones are a prefix. One statement for all shards: it reads the old
+  // rows once, through the index on the time (a statement per shard read them once per shard), and
+  // its order (shard ascending, seq descending) is one the chain index cannot give, so no plan
+  // walks that index back through the years of rows that are kept.
+  private static final String PURGE_THROUGH = """
+      SELECT DISTINCT ON (shard) shard, seq, row_hash FROM {schema}.audit_log
+      WHERE at < ? ORDER BY shard, seq DESC""";
+  // An anchor only moves forward: a purge with an earlier cut-off (another process's, running at
+  // the same time) must not point the chain back at rows already deleted.
+  private static final String MOVE_ANCHOR = """
+      INSERT INTO {schema}.audit_anchors (shard, through_seq, anchor_hash) VALUES (?, ?, ?)
+      ON CONFLICT (shard) DO UPDATE SET through_seq = excluded.through_seq, anchor_hash = excluded.anchor_hash,
+        purged_at = now()
+      WHERE audit_anchors.through_seq < excluded.through_seq""";
+  private static final String DELETE_THROUGH = "DELETE FROM {schema}.audit_log WHERE shard = ? AND seq <= ?";
+
+  /** Where a shard's purge ends: its last row older than the cut-off, and that row's hash. */
+  private record Cut(int shard, long throughSeq, byte[] anchor) {}
+
+  private static int purgeShards(Connection owner, TenantId tenant, Instant before) throws SQLException {
     // Transaction-scoped, like every policy setting: it ends with this purge's COMMIT.
     try (PreparedStatement ps = owner.prepareStatement("SELECT set_config('cc.access', 'retention', true)")) {
       ps.execute();
     }
-    for (int shard = 0; shard < SHARDS; shard++) {
-      long through;
-      byte[] anchor;
-      // Rows of a shard are appended in time order under the head's lock: the old ones are a prefix.
-      try (PreparedStatement ps = owner.prepareStatement(
-          "SELECT seq, row_hash FROM audit_log WHERE shard = ? AND at < ? ORDER BY seq DESC LIMIT 1")) {
-        ps.setInt(1, shard);
-        ps.setTimestamp(2, Timestamp.from(before));
-        try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            continue;
-          }
-          through = rs.getLong(1);
-          anchor = rs.getBytes(2);
+    List<Cut> cuts = new ArrayList<>();
+    try (PreparedStatement ps = owner.prepareStatement(TenantSql.of(tenant, PURGE_THROUGH))) {
+      ps.setTimestamp(1, Timestamp.from(before));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          cuts.add(new Cut(rs.getInt(1), rs.getLong(2), rs.getBytes(3)));
         }
       }
-      try (PreparedStatement ps = owner.prepareStatement("""
-          INSERT INTO audit_anchors (shard, through_seq, anchor_hash) VALUES (?, ?, ?)
-          ON CONFLICT (shard) DO UPDATE SET through_seq = excluded.through_seq, anchor_hash = excluded.anchor_hash,
-            purged_at = now()""")) {
-        ps.setInt(1, shard);
-        ps.setLong(2, through);
-        ps.setBytes(3, anchor);
+    }
+    int purged = 0;
+    for (Cut cut : cuts) {
+      try (PreparedStatement ps = owner.prepareStatement(TenantSql.of(tenant, MOVE_ANCHOR))) {
+        ps.setInt(1, cut.shard());
+        ps.setLong(2, cut.throughSeq());
+        ps.setBytes(3, cut.anchor());
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = owner.prepareStatement("DELETE FROM audit_log WHERE shard = ? AND seq <= ?")) {
-        ps.setInt(1, shard);
-        ps.setLong(2, through);
+      try (PreparedStatement ps = owner.prepareStatement(TenantSql.of(tenant, DELETE_THROUGH))) {
+        ps.setInt(1, cut.shard());
+        ps.setLong(2, cut.throughSeq());
         purged += ps.executeUpdate();
       }
     }

@@ -1,0 +1,87 @@
+package io.carecontext.services.retrieval;
+
+import io.carecontext.migrations.PlatformDatabase;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.services.platform.TenantRecord;
+import io.carecontext.services.platform.TenantRepository;
+import io.carecontext.services.tenancy.TenantDirectory;
+import io.micronaut.context.annotation.Context;
+import jakarta.annotation.PreDestroy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Enforces each tenant's audit retention ({@code retentionYears}, default 6): a minute after
+ * start-up and then once a day, every active tenant's audit rows older than its retention are
+ * purged as the schema owner, shard by shard, with an anchor hash so the rows kept still verify
+ * ({@link AuditLog#purge}). Several processes may run it at once: anchors only move forward.
+ * Logs tenant ids and counts only.
+ */
+@Context
+public class AuditRetention {
+
+  static final Duration FIRST_RUN = Duration.ofMinutes(1);
+  static final Duration INTERVAL = Duration.ofDays(1);
+  private static final Logger LOG = LoggerFactory.getLogger(AuditRetention.class);
+
+  private final PlatformDatabase db;
+  private final TenantRepository tenants;
+  private final TenantDirectory directory;
+  private final ScheduledExecutorService scheduler;
+
+  public AuditRetention(PlatformDatabase db, TenantRepository tenants, TenantDirectory directory) {
+    this.db = db;
+    this.tenants = tenants;
+    this.directory = directory;
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "audit-retention");
+      t.setDaemon(true);
+      return t;
+    });
+    scheduler.scheduleWithFixedDelay(() -> purgeAll(Instant.now()), FIRST_RUN.toSeconds(), INTERVAL.toSeconds(),
+        TimeUnit.SECONDS);
+  }
+
+  /**
+   * Purges every active tenant's audit rows older than its retention at {@code now}; returns the
+   * rows deleted per tenant. A tenant that fails is logged and skipped, and the others go on.
+   */
+  public Map<TenantId, Integer> purgeAll(Instant now) {
+    Map<TenantId, Integer> purged = new LinkedHashMap<>();
+    for (TenantRecord record : tenants.findByStatusOrderByTenantId("active")) {
+      TenantId tenant = TenantId.of(record.tenantId());
+      try {
+        int years = ((Number) directory.settings(tenant).get("retentionYears")).intValue();
+        Instant before = now.atOffset(ZoneOffset.UTC).minusYears(years).toInstant();
+        int n;
+        try (Connection owner = db.ownerDataSource().getConnection()) {
+          n = AuditLog.purge(owner, tenant, before);
+        }
+        purged.put(tenant, n);
+        if (n > 0) {
+          LOG.info("audit retention: tenant {} purged {} audit rows older than {} years", tenant.value(), n, years);
+        }
+      } catch (SQLException | RuntimeException e) {
+        LOG.warn("audit retention: tenant {} not purged ({}); the next run tries again", tenant.value(),
+            e.getClass().getSimpleName());
+      }
+    }
+    return purged;
+  }
+
+  @PreDestroy
+  void close() {
+    scheduler.shutdownNow();
+  }
+}

@@ -1,0 +1,93 @@
+package io.carecontext.services.retrieval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.services.TestServer;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Each tenant's audit retention is enforced by the service itself, and the rows kept still verify. */
+class AuditRetentionIT {
+
+  static TestServer app;
+  static final Map<String, String[]> KEYS = new LinkedHashMap<>(); // tenant -> clinician key, auditor key
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    for (String tenant : new String[] {"trim", "keep"}) {
+      KEYS.put(tenant, new String[] {
+          app.tenantWithKey(tenant, "dr-" + tenant, "[\"clinician\"]", "\"practitionerId\":\"pr-1\""),
+          app.tenantWithKey(tenant, "aud-" + tenant, "[\"auditor\"]", null)});
+    }
+    HttpResponse<String> r = app.call("PATCH", "/admin/tenants/keep", app.adminKey(),
+        "{\"settings\":{\"retentionYears\":10}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  @Test
+  void rowsOlderThanEachTenantsRetentionArePurgedAndTheRestStillVerifies() throws SQLException {
+    for (String tenant : KEYS.keySet()) {
+      for (int i = 0; i < 12; i++) { // unknown patients: 12 denials, 12 audit rows over the shards
+        context(tenant, "nobody-" + i);
+      }
+      // Seven years pass for these rows (the hashes of the backdated rows no longer match, but
+      // the purge deletes them, and the next row's link is kept as the shard's anchor).
+      superuser("UPDATE tenant_" + tenant + ".audit_log SET at = at - interval '7 years'");
+      context(tenant, "nobody-recent"); // one row of today
+    }
+
+    Map<TenantId, Integer> purged = app.bean(AuditRetention.class).purgeAll(Instant.now());
+
+    assertThat(purged).containsEntry(TenantId.of("trim"), 12).containsEntry(TenantId.of("keep"), 0);
+    assertThat(count("trim")).isEqualTo(1);
+    assertThat(count("keep")).isEqualTo(13);
+    assertThat(verify("trim")).contains("\"valid\":true");
+    context("trim", "nobody-after");
+    assertThat(verify("trim")).contains("\"valid\":true");
+    // a second run finds nothing more to purge
+    assertThat(app.bean(AuditRetention.class).purgeAll(Instant.now())).containsEntry(TenantId.of("trim"), 0);
+  }
+
+  private static void context(String tenant, String patient) {
+    HttpResponse<String> r = app.call("POST", "/v1/" + tenant + "/patients/" + patient + "/context",
+        KEYS.get(tenant)[0], "{\"query\":\"labs\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+  }
+
+  private static String verify(String tenant) {
+    HttpResponse<String> r = app.call("GET", "/v1/" + tenant + "/audit/verify", KEYS.get(tenant)[1], null);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return r.body();
+  }
+
+  private static int count(String tenant) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_" + tenant + ".audit_log")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  private static void superuser(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+}
