@@ -49,8 +49,17 @@ public class AuditRetention {
       t.setDaemon(true);
       return t;
     });
-    scheduler.scheduleWithFixedDelay(() -> purgeAll(Instant.now()), FIRST_RUN.toSeconds(), INTERVAL.toSeconds(),
-        TimeUnit.SECONDS);
+    scheduler.scheduleWithFixedDelay(this::scheduledRun, FIRST_RUN.toSeconds(), INTERVAL.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  // A scheduled task that throws is never run again, so a run that cannot even list the tenants
+  // (the database unreachable, say) is logged and the next day's run still happens.
+  private void scheduledRun() {
+    try {
+      purgeAll(Instant.now());
+    } catch (RuntimeException e) {
+      LOG.warn("audit retention: run skipped ({}); the next run tries again", e.getClass().getSimpleName());
+    }
   }
 
   /**
