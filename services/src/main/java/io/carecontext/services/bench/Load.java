@@ -30,27 +30,77 @@ final class Load {
   /** The latencies of every call in the measured window, and the cores each side kept busy. */
   record Result(long[] nanos, double[] cores) {}
 
+  /** Two calls measured in turns ({@link #alternate}), and the ratio of their request counts in each round. */
+  record Pair(Result a, Result b, double[] roundRatios) {}
+
+  /** Calls a round starts from, apart from the previous round's (more than a round makes). */
+  static final int ROUND_STRIDE = 1_000_000;
+
   static Result run(int clients, double seconds, IntConsumer call) throws Exception {
     warmUp(clients, call);
     CpuUse start = CpuUse.now();
-    long[] nanos = measure(clients, seconds, call);
+    long[] nanos = measure(clients, seconds, call, 0);
     return new Result(nanos, CpuUse.now().coresSince(start));
+  }
+
+  /**
+   * Measures two calls in turns, each for {@code seconds} in all: after both warm-ups,
+   * {@code rounds} rounds of {@code seconds / rounds} each, the order swapped every round (a b,
+   * b a, a b, ...), so that a machine that slows down or speeds up during the run weighs on both
+   * alike. Each round goes on from where the one before stopped in the sequence of patients and
+   * queries. The cores are the mean of the rounds (they are equally long).
+   */
+  static Pair alternate(int clients, double seconds, int rounds, IntConsumer a, IntConsumer b) throws Exception {
+    warmUp(clients, a);
+    warmUp(clients, b);
+    double slice = seconds / rounds;
+    List<long[]> aNanos = new ArrayList<>();
+    List<long[]> bNanos = new ArrayList<>();
+    double[] aCores = new double[2];
+    double[] bCores = new double[2];
+    double[] ratios = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      boolean aFirst = r % 2 == 0;
+      Result first = segment(clients, slice, aFirst ? a : b, r * ROUND_STRIDE);
+      Result second = segment(clients, slice, aFirst ? b : a, r * ROUND_STRIDE);
+      Result ra = aFirst ? first : second;
+      Result rb = aFirst ? second : first;
+      aNanos.add(ra.nanos());
+      bNanos.add(rb.nanos());
+      for (int side = 0; side < 2; side++) {
+        aCores[side] += ra.cores()[side] / rounds;
+        bCores[side] += rb.cores()[side] / rounds;
+      }
+      ratios[r] = ra.nanos().length / (double) Math.max(1, rb.nanos().length);
+    }
+    return new Pair(new Result(concat(aNanos), aCores), new Result(concat(bNanos), bCores), ratios);
+  }
+
+  private static Result segment(int clients, double seconds, IntConsumer call, int offset) throws Exception {
+    CpuUse start = CpuUse.now();
+    long[] nanos = measure(clients, seconds, call, offset);
+    return new Result(nanos, CpuUse.now().coresSince(start));
+  }
+
+  private static long[] concat(List<long[]> parts) {
+    return parts.stream().flatMapToLong(java.util.Arrays::stream).toArray();
   }
 
   private static void warmUp(int clients, IntConsumer call) throws Exception {
     var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
     boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
-    measure(clients, WARM_UP_SECONDS, call);
+    measure(clients, WARM_UP_SECONDS, call, 0);
     for (double spent = WARM_UP_SECONDS; timed && spent < WARM_UP_MAX_SECONDS; spent++) {
       long before = jit.getTotalCompilationTime();
-      measure(clients, 1, call);
+      measure(clients, 1, call, 0);
       if (jit.getTotalCompilationTime() - before <= JIT_SETTLED_MILLIS) {
         return;
       }
     }
   }
 
-  private static long[] measure(int clients, double seconds, IntConsumer call) throws Exception {
+  /** Client c makes calls offset + c, offset + c + clients, ... until the time is up. */
+  private static long[] measure(int clients, double seconds, IntConsumer call, int offset) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(clients);
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     List<Future<long[]>> futures = new ArrayList<>();
@@ -59,7 +109,7 @@ final class Load {
       futures.add(pool.submit(() -> {
         long[] lat = new long[1 << 16];
         int n = 0;
-        int i = client;
+        int i = offset + client;
         while (System.nanoTime() < deadline) {
           long t = System.nanoTime();
           call.accept(i);
