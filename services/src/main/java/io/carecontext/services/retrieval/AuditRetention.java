@@ -86,6 +86,8 @@ public class AuditRetention {
             e.getClass().getSimpleName());
       }
     }
+    LOG.info("audit retention: {} tenant(s) checked, {} audit rows purged", purged.size(),
+        purged.values().stream().mapToInt(Integer::intValue).sum());
     return purged;
   }
 
