@@ -33,7 +33,7 @@ final class Load {
   /** Two calls measured in turns ({@link #alternate}), and the ratio of their request counts in each round. */
   record Pair(Result a, Result b, double[] roundRatios) {}
 
-  /** Calls a round starts from, apart from the previous round's (more than a round makes). */
+  /** How far apart in the sequence of calls the rounds start: more calls than a round makes, so no round repeats another's. */
   static final int ROUND_STRIDE = 1_000_000;
 
   static Result run(int clients, double seconds, IntConsumer call) throws Exception {
@@ -47,8 +47,8 @@ final class Load {
    * Measures two calls in turns, each for {@code seconds} in all: after both warm-ups,
    * {@code rounds} rounds of {@code seconds / rounds} each, the order swapped every round (a b,
    * b a, a b, ...), so that a machine that slows down or speeds up during the run weighs on both
-   * alike. Each round goes on from where the one before stopped in the sequence of patients and
-   * queries. The cores are the mean of the rounds (they are equally long).
+   * alike. In a round both make the same calls (the same patients and queries); round r starts at
+   * call r × {@link #ROUND_STRIDE}. The cores are the mean of the rounds (they are equally long).
    */
   static Pair alternate(int clients, double seconds, int rounds, IntConsumer a, IntConsumer b) throws Exception {
     warmUp(clients, a);

@@ -57,7 +57,7 @@ public final class RetrievalBenchmark {
   static final int DIM = 384;
   /**
    * The core and the tuned store are measured in this many rounds each, in turns: the machines
-   * this runs on drift by a tenth within minutes, and in turns the drift weighs on both alike.
+   * this runs on drift by up to a tenth within minutes, and in turns the drift weighs on both alike.
    */
   static final int ROUNDS = 6;
 
