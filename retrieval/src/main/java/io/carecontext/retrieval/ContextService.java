@@ -96,15 +96,31 @@ public final class ContextService {
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
     AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? "{\"breakGlass\":true,\"reviewRequired\":true}" : "{}");
     boolean careRequired = policy.careRelationship() && rp.careRelationship() && !breakGlass;
-    // One round trip (an implicit transaction), unless break-glass has its window to open.
+    // One round trip (an implicit transaction) when chunks come back; a second one reads the facts
+    // that name the reason when none do. Break-glass runs both in one transaction, which also opens
+    // its window.
     PolicySettings settings = settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent());
-    String sql = TenantSql.of(tenant, DECIDE_AND_SEARCH);
-    List<Object> parameters = List.of(patientId, patientId, who.practitionerId() == null ? "" : who.practitionerId(),
-        new PGvector(q.vector()), patientId, !careRequired, k);
-    TenantTransactions.Pipelined<Outcome> decision =
-        (c, rows) -> decide(c, rows, tenant, rp, who, patientId, careRequired, breakGlass, entry, start);
-    Outcome outcome = breakGlass ? tx.run(tenant, settings, sql, parameters, decision)
-        : tx.runOnce(tenant, settings, sql, parameters, decision);
+    String practitioner = who.practitionerId() == null ? "" : who.practitionerId();
+    String searchSql = TenantSql.of(tenant, SEARCH);
+    List<Object> parameters = List.of(new PGvector(q.vector()), patientId, patientId, !careRequired, patientId,
+        practitioner, k);
+    String factsSql = TenantSql.of(tenant, FACTS);
+    List<Object> factParameters = List.of(patientId, patientId, practitioner);
+    Outcome outcome;
+    if (breakGlass) {
+      outcome = tx.run(tenant, settings, searchSql, parameters, (c, rows) -> {
+        List<ContextChunk> chunks = chunks(rows, tenant);
+        Decision d = chunks.isEmpty() ? facts(c, factsSql, factParameters) : Decision.SEARCHED;
+        // The window is opened (or checked) only for a patient that exists.
+        boolean open = d.patientExists() && breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes());
+        return decide(d, chunks, rp, careRequired, true, open, entry, start);
+      });
+    } else {
+      List<ContextChunk> chunks = tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant));
+      Decision d = chunks.isEmpty()
+          ? tx.runOnce(tenant, settings, factsSql, factParameters, (c, rows) -> Decision.of(rows)) : Decision.SEARCHED;
+      outcome = decide(d, chunks, rp, careRequired, false, false, entry, start);
+    }
     // The chunks stay here until their audit row is committed (group commit with concurrent requests).
     UUID auditId = audit.record(tenant, outcome.audit());
     if (outcome.status() != 0) {
@@ -117,58 +133,65 @@ public final class ContextService {
   private record Outcome(List<ContextChunk> chunks, AuditEntry audit, int status, String code, String message) {}
 
   /**
-   * The decision's facts and the search in one statement, sent with the RLS settings in one round
-   * trip. The search runs only for a known patient inside the care relationship (when one is
-   * required), and RLS repeats every other condition. Exact top-k by cosine distance over one
-   * patient's chunks (btree on patient_id: recall 1.0). The consent facts (from
-   * {@code subject_consent_summary}, the view the chunk policy asks first) are needed only to name
-   * the reason when no chunk came back: returned chunks mean consent allowed them. So they are read
-   * only then, through {@code subject_consent_facts()} (V11): a function's plan is started only when
-   * it is called, where a sub-select's plan was started on every execution.
+   * The search: exact top-k by cosine distance over one patient's chunks (btree on patient_id:
+   * recall 1.0), only for a known patient inside the care relationship (when one is required), with
+   * RLS repeating every other condition. Both checks are conditions of the search itself, each an
+   * init plan run once, so an allowed request is one statement and one round trip.
    */
-  static final String DECIDE_AND_SEARCH = """
-      SELECT d.patient_exists, d.care_link,
-             CASE WHEN c.chunk_id IS NULL THEN {schema}.subject_consent_facts() END AS consent,
-             c.chunk_id, c.resource_type, c.resource_id, c.seq, c.text, c.category, c.security_labels,
-             c.effective_date, c.distance
-      FROM (SELECT EXISTS (SELECT 1 FROM {schema}.resources
-                           WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted) AS patient_exists,
-                   EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?) AS care_link
-            OFFSET 0) d
-      LEFT JOIN LATERAL (
-        SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
-               embedding <=> ? AS distance
-        FROM {schema}.chunks
-        WHERE patient_id = ? AND d.patient_exists AND (d.care_link OR ?)
-        ORDER BY distance LIMIT ?) c ON true""";
+  static final String SEARCH = """
+      SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
+             embedding <=> ? AS distance
+      FROM {schema}.chunks
+      WHERE patient_id = ?
+        AND EXISTS (SELECT 1 FROM {schema}.resources
+                    WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted)
+        AND (? OR EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?))
+      ORDER BY distance LIMIT ?""";
 
-  private Outcome decide(Connection c, ResultSet rows, TenantId tenant, RolePolicy rp, Requester who, String patientId,
-                         boolean careRequired, boolean breakGlass, AuditEntry entry, long start) throws SQLException {
+  /**
+   * What names the reason when the search found nothing: whether the patient exists, whether the
+   * key's practitioner is linked to it, and the subject's consent summary for this purpose (from
+   * {@code subject_consent_facts()}, V11). Read only then: returned chunks mean all three allowed
+   * them.
+   */
+  static final String FACTS = """
+      SELECT EXISTS (SELECT 1 FROM {schema}.resources
+                     WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted),
+             EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?),
+             {schema}.subject_consent_facts()""";
+
+  private List<ContextChunk> chunks(ResultSet rows, TenantId tenant) throws SQLException {
     TenantCipher cipher = keys.cipher(tenant);
-    Decision facts = null;
     List<ContextChunk> chunks = new ArrayList<>();
     while (rows.next()) {
-      if (facts == null) {
-        java.sql.Array consent = rows.getArray(3);
-        facts = new Decision(rows.getBoolean(1), rows.getBoolean(2),
-            consent == null ? null : ConsentFacts.of((Boolean[]) consent.getArray()));
+      String type = rows.getString(2);
+      String id = rows.getString(3);
+      String text = cipher.decryptToString(rows.getBytes(5), Aad.chunk(tenant, type, id, rows.getInt(4)));
+      chunks.add(new ContextChunk(rows.getLong(1), text, type + "/" + id, 1 - rows.getDouble(9), rows.getString(6),
+          List.of((String[]) rows.getArray(7).getArray()),
+          rows.getDate(8) == null ? null : rows.getDate(8).toLocalDate()));
+    }
+    return chunks;
+  }
+
+  private static Decision facts(Connection c, String sql, List<Object> parameters) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < parameters.size(); i++) {
+        ps.setObject(i + 1, parameters.get(i));
       }
-      if (rows.getObject(4) != null) {
-        String type = rows.getString(5);
-        String id = rows.getString(6);
-        String text = cipher.decryptToString(rows.getBytes(8), Aad.chunk(tenant, type, id, rows.getInt(7)));
-        chunks.add(new ContextChunk(rows.getLong(4), text, type + "/" + id, 1 - rows.getDouble(12), rows.getString(9),
-            List.of((String[]) rows.getArray(10).getArray()),
-            rows.getDate(11) == null ? null : rows.getDate(11).toLocalDate()));
+      try (ResultSet rows = ps.executeQuery()) {
+        return Decision.of(rows);
       }
     }
-    if (facts == null) {
-      throw new SQLException("the decision statement returned no row");
-    }
+  }
+
+  /** The decision and its true reason, from the facts; {@code windowOpen}: the break-glass window is open. */
+  private static Outcome decide(Decision facts, List<ContextChunk> chunks, RolePolicy rp, boolean careRequired,
+                                boolean breakGlass, boolean windowOpen, AuditEntry entry, long start) {
     String reason = null;
     if (!facts.patientExists()) {
       reason = "unknown_patient";
-    } else if (breakGlass && !breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes())) {
+    } else if (breakGlass && !windowOpen) {
       reason = "break_glass_expired";
     } else if (careRequired && !facts.careLink()) {
       reason = "no_care_relationship";
@@ -195,6 +218,19 @@ public final class ContextService {
 
   /** The patient-level facts of one decision; {@code consent} is null when chunks came back (consent allowed them). */
   private record Decision(boolean patientExists, boolean careLink, ConsentFacts consent) {
+    /** What returned chunks prove: the patient exists, the care link holds (when required), consent allowed them. */
+    static final Decision SEARCHED = new Decision(true, true, null);
+
+    /** The one row of {@link #FACTS}. */
+    static Decision of(ResultSet rows) throws SQLException {
+      if (!rows.next()) {
+        throw new SQLException("the facts statement returned no row");
+      }
+      java.sql.Array consent = rows.getArray(3);
+      return new Decision(rows.getBoolean(1), rows.getBoolean(2),
+          consent == null ? null : ConsentFacts.of((Boolean[]) consent.getArray()));
+    }
+
     /** Null when consent permits AI use for this purpose (exceptions aside); otherwise the true reason. */
     String consentReason() {
       if (consent == null || consent.baseAllows() || consent.exceptions()) {
