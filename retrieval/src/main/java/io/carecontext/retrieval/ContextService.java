@@ -104,21 +104,19 @@ public final class ContextService {
     String searchSql = TenantSql.of(tenant, SEARCH);
     List<Object> parameters = List.of(new PGvector(q.vector()), patientId, patientId, !careRequired, patientId,
         practitioner, k);
-    String factsSql = TenantSql.of(tenant, FACTS);
-    List<Object> factParameters = List.of(patientId, patientId, practitioner);
     Outcome outcome;
     if (breakGlass) {
       outcome = tx.run(tenant, settings, searchSql, parameters, (c, rows) -> {
         List<ContextChunk> chunks = chunks(rows, tenant);
-        Decision d = chunks.isEmpty() ? facts(c, factsSql, factParameters) : Decision.SEARCHED;
+        Decision d = chunks.isEmpty() ? facts(c, tenant, patientId, practitioner) : Decision.SEARCHED;
         // The window is opened (or checked) only for a patient that exists.
         boolean open = d.patientExists() && breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes());
         return decide(d, chunks, rp, careRequired, true, open, entry, start);
       });
     } else {
       List<ContextChunk> chunks = tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant));
-      Decision d = chunks.isEmpty()
-          ? tx.runOnce(tenant, settings, factsSql, factParameters, (c, rows) -> Decision.of(rows)) : Decision.SEARCHED;
+      Decision d = chunks.isEmpty() ? tx.runOnce(tenant, settings, TenantSql.of(tenant, FACTS),
+          factsParameters(patientId, practitioner), (c, rows) -> Decision.of(rows)) : Decision.SEARCHED;
       outcome = decide(d, chunks, rp, careRequired, false, false, entry, start);
     }
     // The chunks stay here until their audit row is committed (group commit with concurrent requests).
@@ -174,8 +172,15 @@ public final class ContextService {
     return chunks;
   }
 
-  private static Decision facts(Connection c, String sql, List<Object> parameters) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
+  private static List<Object> factsParameters(String patientId, String practitioner) {
+    return List.of(patientId, patientId, practitioner);
+  }
+
+  /** {@link #FACTS} inside the caller's transaction (its settings already set). */
+  private static Decision facts(Connection c, TenantId tenant, String patientId, String practitioner)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, FACTS))) {
+      List<Object> parameters = factsParameters(patientId, practitioner);
       for (int i = 0; i < parameters.size(); i++) {
         ps.setObject(i + 1, parameters.get(i));
       }

@@ -3,8 +3,6 @@ package io.carecontext.services.retrieval;
 import io.carecontext.migrations.PlatformDatabase;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.audit.AuditLog;
-import io.carecontext.services.platform.TenantRecord;
-import io.carecontext.services.platform.TenantRepository;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.context.annotation.Context;
 import jakarta.annotation.PreDestroy;
@@ -36,13 +34,11 @@ public class AuditRetention {
   private static final Logger LOG = LoggerFactory.getLogger(AuditRetention.class);
 
   private final PlatformDatabase db;
-  private final TenantRepository tenants;
   private final TenantDirectory directory;
   private final ScheduledExecutorService scheduler;
 
-  public AuditRetention(PlatformDatabase db, TenantRepository tenants, TenantDirectory directory) {
+  public AuditRetention(PlatformDatabase db, TenantDirectory directory) {
     this.db = db;
-    this.tenants = tenants;
     this.directory = directory;
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "audit-retention");
@@ -68,10 +64,10 @@ public class AuditRetention {
    */
   public Map<TenantId, Integer> purgeAll(Instant now) {
     Map<TenantId, Integer> purged = new LinkedHashMap<>();
-    for (TenantRecord record : tenants.findByStatusOrderByTenantId("active")) {
-      TenantId tenant = TenantId.of(record.tenantId());
+    for (Map.Entry<TenantId, Map<String, Object>> active : directory.activeWithSettings().entrySet()) {
+      TenantId tenant = active.getKey();
       try {
-        int years = ((Number) directory.settings(tenant).get("retentionYears")).intValue();
+        int years = ((Number) active.getValue().get("retentionYears")).intValue();
         Instant before = now.atOffset(ZoneOffset.UTC).minusYears(years).toInstant();
         int n;
         try (Connection owner = db.ownerDataSource().getConnection()) {

@@ -32,7 +32,19 @@ public class TenantDirectory {
 
   /** The tenant's settings with defaults; 404 (tenant_not_found) when it is not active. */
   public Map<String, Object> settings(TenantId tenant) {
-    TenantRecord row = active(tenant).orElseThrow(ApiException::tenantNotFound);
+    return settings(active(tenant).orElseThrow(ApiException::tenantNotFound));
+  }
+
+  /** Every active tenant with its settings (defaults merged in), in tenant id order: one read. */
+  public Map<TenantId, Map<String, Object>> activeWithSettings() {
+    Map<TenantId, Map<String, Object>> all = new LinkedHashMap<>();
+    for (TenantRecord row : tenants.findByStatusOrderByTenantId("active")) {
+      all.put(TenantId.of(row.tenantId()), settings(row));
+    }
+    return all;
+  }
+
+  private Map<String, Object> settings(TenantRecord row) {
     Map<String, Object> merged = new LinkedHashMap<>(TenantSettings.defaults());
     merged.putAll(parse(row.settings()));
     return merged;
