@@ -14,9 +14,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chunk policy's consent fast path (V16): {@code allows_all_rows} of the subject's consent
- * summary must say exactly what the three facts it replaced said together, for every mix of
- * consents, in both consent modes.
+ * The chunk policy's consent rules, for every mix of consents, in both consent modes: the fast
+ * path (V16), {@code allows_all_rows} of the subject's consent summary, must say exactly what the
+ * three facts it replaced said together; and the per-row rule on rules read once per query (V17)
+ * must let through exactly the rows that V10's {@code subject_consent_allows} lets through.
  */
 class ConsentSummaryIT {
 
@@ -65,39 +66,84 @@ class ConsentSummaryIT {
     }
   }
 
+  private static final List<List<Consent>> SUBJECTS = List.of(
+      List.of(),
+      List.of(Consent.permit()),
+      List.of(Consent.permit().denying("{Observation}", "{}")),
+      List.of(Consent.permit().denying("{}", "{PSY}")),
+      List.of(Consent.deny()),
+      List.of(Consent.deny().excepting("{Condition}", "{}")),
+      List.of(Consent.permit(), Consent.deny()),
+      List.of(Consent.permit(), Consent.permit().denying("{Observation}", "{}")),
+      List.of(Consent.permit(), Consent.permit()),
+      List.of(Consent.permit(), Consent.deny().withStatus("inactive")),
+      List.of(Consent.permit(), Consent.deny().expiredAlready()),
+      List.of(Consent.permit(), Consent.deny().forPurposes("{HRESCH}")),
+      List.of(Consent.permit().forPurposes("{HRESCH}")),
+      List.of(Consent.deny().withStatus("rejected")),
+      List.of(Consent.permit().denying("{Observation}", "{PSY}")),
+      List.of(Consent.deny().excepting("{}", "{N}")),
+      List.of(Consent.deny().excepting("{Condition}", "{N}"), Consent.permit().denying("{}", "{PSY}")),
+      List.of(Consent.permit().denying("{Observation}", "{}"), Consent.permit().denying("{}", "{R}")));
+
   @Test
   void allowsAllRowsIsBaseAllowsWithoutClassOrLabelExclusionsForEveryMixOfConsents() throws SQLException {
-    List<List<Consent>> subjects = List.of(
-        List.of(),
-        List.of(Consent.permit()),
-        List.of(Consent.permit().denying("{Observation}", "{}")),
-        List.of(Consent.permit().denying("{}", "{PSY}")),
-        List.of(Consent.deny()),
-        List.of(Consent.deny().excepting("{Condition}", "{}")),
-        List.of(Consent.permit(), Consent.deny()),
-        List.of(Consent.permit(), Consent.permit().denying("{Observation}", "{}")),
-        List.of(Consent.permit(), Consent.permit()),
-        List.of(Consent.permit(), Consent.deny().withStatus("inactive")),
-        List.of(Consent.permit(), Consent.deny().expiredAlready()),
-        List.of(Consent.permit(), Consent.deny().forPurposes("{HRESCH}")),
-        List.of(Consent.permit().forPurposes("{HRESCH}")),
-        List.of(Consent.deny().withStatus("rejected")));
     int checked = 0;
     try (Connection su = TestPostgres.superuser(platform.config)) {
-      for (int s = 0; s < subjects.size(); s++) {
+      for (int s = 0; s < SUBJECTS.size(); s++) {
         String patient = "subject-" + s;
-        insert(su, patient, subjects.get(s));
+        insert(su, patient, SUBJECTS.get(s));
         for (String mode : List.of("opt-in", "opt-out")) {
           boolean[] row = summary(su, patient, mode);
           assertThat(row[3])
               .as("subject %d %s in %s mode: allows_all_rows against base_allows %s, denied classes %s, labels %s",
-                  s, subjects.get(s), mode, row[0], row[1], row[2])
+                  s, SUBJECTS.get(s), mode, row[0], row[1], row[2])
               .isEqualTo(row[0] && !row[1] && !row[2]);
           checked++;
         }
       }
     }
-    assertThat(checked).isEqualTo(subjects.size() * 2);
+    assertThat(checked).isEqualTo(SUBJECTS.size() * 2);
+  }
+
+  @Test
+  void theRowRuleOnRulesReadOncePerQueryLetsThroughExactlyTheRowsOfTheRuleItReplaced() throws SQLException {
+    List<String> types = List.of("Observation", "Condition", "Encounter");
+    List<String> labels = List.of("{}", "{PSY}", "{R}", "{N}", "{PSY,R}", "{N,PSY}");
+    int checked = 0;
+    int allowed = 0;
+    try (Connection su = TestPostgres.superuser(platform.config)) {
+      for (int s = 0; s < SUBJECTS.size(); s++) {
+        String patient = "rows-" + s;
+        insert(su, patient, SUBJECTS.get(s));
+        for (String mode : List.of("opt-in", "opt-out")) {
+          summary(su, patient, mode); // sets the subject, purpose and mode
+          for (String type : types) {
+            for (String label : labels) {
+              try (PreparedStatement ps = su.prepareStatement("""
+                  SELECT tenant_summary.subject_consent_allows(?, ?::text[]),
+                         tenant_summary.subject_consent_rules_allow((SELECT tenant_summary.subject_consent_rules()),
+                                                                    ?, ?::text[])""")) {
+                ps.setString(1, type);
+                ps.setString(2, label);
+                ps.setString(3, type);
+                ps.setString(4, label);
+                try (ResultSet rs = ps.executeQuery()) {
+                  assertThat(rs.next()).isTrue();
+                  assertThat(rs.getBoolean(2)).as("subject %d %s in %s mode, a %s labelled %s", s, SUBJECTS.get(s), mode,
+                      type, label).isEqualTo(rs.getBoolean(1));
+                  allowed += rs.getBoolean(1) ? 1 : 0;
+                  checked++;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    assertThat(checked).isEqualTo(SUBJECTS.size() * 2 * types.size() * labels.size());
+    // Both outcomes occur, so the comparison is not between two constants.
+    assertThat(allowed).isPositive().isLessThan(checked);
   }
 
   private static void insert(Connection su, String patient, List<Consent> consents) throws SQLException {
