@@ -31,7 +31,31 @@ final class Load {
   record Result(long[] nanos, double[] cores) {}
 
   /** Two calls measured in turns ({@link #alternate}), and the ratio of their request counts in each round. */
-  record Pair(Result a, Result b, double[] roundRatios) {}
+  record Pair(Result a, Result b, double[] roundRatios) {
+
+    /**
+     * The 95 % confidence interval of the rounds' mean ratio (Student's t, rounds - 1 degrees of
+     * freedom): how far this machine's noise leaves the ratio open. Needs at least two rounds.
+     */
+    double[] ratioInterval() {
+      return meanInterval(roundRatios);
+    }
+  }
+
+  /** Two-sided 97.5 % quantiles of Student's t for 1 to 10 degrees of freedom. */
+  private static final double[] T_975 = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228};
+
+  /** The mean of {@code x} and the 95 % confidence interval around it: {mean, low, high}. */
+  static double[] meanInterval(double[] x) {
+    int n = x.length;
+    if (n < 2 || n > T_975.length + 1) {
+      throw new IllegalArgumentException("2 to " + (T_975.length + 1) + " values, not " + n);
+    }
+    double mean = java.util.Arrays.stream(x).average().orElseThrow();
+    double ss = java.util.Arrays.stream(x).map(v -> (v - mean) * (v - mean)).sum();
+    double half = T_975[n - 2] * Math.sqrt(ss / (n - 1) / n);
+    return new double[] {mean, mean - half, mean + half};
+  }
 
   /** How far apart in the sequence of calls the rounds start: more calls than a round makes, so no round repeats another's. */
   static final int ROUND_STRIDE = 1_000_000;

@@ -169,8 +169,11 @@ public final class RetrievalBenchmark {
       out.println(s.row(tuned, created));
     }
     out.println();
-    out.printf("core ÷ tuned baseline: %.2fx (target ≥ 2x; by round: %s)", coreStats.qps() / tuned.qps(),
-        Arrays.stream(pair.roundRatios()).mapToObj(r -> String.format("%.2f", r)).collect(Collectors.joining(", ")));
+    double[] interval = pair.ratioInterval();
+    out.printf("core ÷ tuned baseline: %.2fx (target ≥ 2x; by round: %s; the rounds' mean %.2fx, 95 %% interval "
+            + "%.2f–%.2fx)", coreStats.qps() / tuned.qps(),
+        Arrays.stream(pair.roundRatios()).mapToObj(r -> String.format("%.2f", r)).collect(Collectors.joining(", ")),
+        interval[0], interval[1], interval[2]);
     if (!coreOnly) {
       out.printf("; core ÷ as created: %.1fx (target ≥ 50x); HTTP end to end p99: %.1f ms repeated questions, "
           + "%.1f ms every question new (target ≤ 50 ms)", coreStats.qps() / created.qps(),
