@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
  * The chunk policy's consent rules, for every mix of consents, in both consent modes: the fast
  * path (V16), {@code allows_all_rows} of the subject's consent summary, must say exactly what the
  * three facts it replaced said together; and the per-row rule on rules read once per query (V17)
- * must let through exactly the rows that V10's {@code subject_consent_allows} lets through.
+ * must let through exactly the rows that V10's {@code subject_consent_allows} lets through; and the
+ * research policy's patient sets (V18) must agree with V9's {@code research_consent_allows}: a
+ * patient let through whole has every row allowed by it, a patient outside every set none.
  */
 class ConsentSummaryIT {
 
@@ -144,6 +146,76 @@ class ConsentSummaryIT {
     assertThat(checked).isEqualTo(SUBJECTS.size() * 2 * types.size() * labels.size());
     // Both outcomes occur, so the comparison is not between two constants.
     assertThat(allowed).isPositive().isLessThan(checked);
+  }
+
+  @Test
+  void theResearchPolicysPatientSetsAgreeWithResearchConsentAllowsForEveryRow() throws SQLException {
+    List<String> types = List.of("Observation", "Condition", "DocumentReference");
+    List<String> labels = List.of("{}", "{PSY}", "{R}", "{N}", "{PSY,R}");
+    int fast = 0;
+    int refused = 0;
+    int checked = 0;
+    try (Connection su = TestPostgres.superuser(platform.config)) {
+      for (int s = 0; s < SUBJECTS.size(); s++) {
+        insert(su, "research-" + s, SUBJECTS.get(s));
+      }
+      for (String mode : List.of("opt-in", "opt-out")) {
+        try (PreparedStatement ps = su.prepareStatement("""
+            SELECT set_config('cc.purpose', 'HRESCH', false), set_config('cc.consent_mode', ?, false)""")) {
+          ps.setString(1, mode);
+          ps.execute();
+        }
+        for (int s = 0; s < SUBJECTS.size(); s++) {
+          String patient = "research-" + s;
+          boolean whole;
+          boolean inPart;
+          try (PreparedStatement ps = su.prepareStatement("""
+              SELECT ? IN (SELECT patient_id FROM tenant_summary.research_consent_plain)
+                     OR (current_setting('cc.consent_mode', true) = 'opt-out'
+                         AND ? NOT IN (SELECT patient_id FROM tenant_summary.research_consents)),
+                     ? IN (SELECT patient_id FROM tenant_summary.research_consent_partial)""")) {
+            ps.setString(1, patient);
+            ps.setString(2, patient);
+            ps.setString(3, patient);
+            try (ResultSet rs = ps.executeQuery()) {
+              assertThat(rs.next()).isTrue();
+              whole = rs.getBoolean(1);
+              inPart = rs.getBoolean(2);
+            }
+          }
+          if (!whole && inPart) {
+            continue; // research_consent_allows decides each row, as before
+          }
+          if (whole) {
+            fast++;
+          } else {
+            refused++;
+          }
+          for (String type : types) {
+            for (String label : labels) {
+              try (PreparedStatement ps = su.prepareStatement(
+                  "SELECT tenant_summary.research_consent_allows(?, ?, ?::text[])")) {
+                ps.setString(1, patient);
+                ps.setString(2, type);
+                ps.setString(3, label);
+                try (ResultSet rs = ps.executeQuery()) {
+                  assertThat(rs.next()).isTrue();
+                  assertThat(rs.getBoolean(1)).as("subject %d %s in %s mode, let through %s, a %s labelled %s", s,
+                      SUBJECTS.get(s), mode, whole ? "whole" : "not at all", type, label).isEqualTo(whole);
+                  checked++;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    // Plain permits (several subjects) in both modes and no consent in opt-out mode are let through
+    // whole; denies without exceptions and, in opt-in mode, no consent not at all: neither check
+    // above is vacuous.
+    assertThat(fast).isGreaterThanOrEqualTo(8);
+    assertThat(refused).isGreaterThanOrEqualTo(4);
+    assertThat(checked).isEqualTo((fast + refused) * types.size() * labels.size());
   }
 
   private static void insert(Connection su, String patient, List<Consent> consents) throws SQLException {
