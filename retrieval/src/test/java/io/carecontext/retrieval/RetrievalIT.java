@@ -361,6 +361,28 @@ class RetrievalIT {
   }
 
   @Test
+  void inOptOutModeRlsAloneAdmitsPatientsWithoutConsentToResearchButStillNotDeniedOnes() {
+    // Tenant migration 18 admits such patients through its own branch of the research policy, not
+    // through research_consent_allows: this holds the branch to the rule.
+    TenantPolicy optOut = TenantPolicy.fromSettings(Map.of("consentMode", "opt-out",
+        "rolePolicies", Map.of("researcher", Map.of("kMax", 100,
+            "categories", List.of("demographic", "clinical", "lab", "medication", "note")))));
+    PolicySettings s = io.carecontext.retrieval.research.ResearchService.settings(optOut,
+        optOut.roles().get("researcher"));
+    java.util.Set<String> visible = platform.tx.run(tenant, s, c -> {
+      java.util.Set<String> out = new java.util.TreeSet<>();
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+          io.carecontext.migrations.TenantSql.of(tenant, "SELECT DISTINCT patient_id FROM {schema}.chunks"))) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    });
+    assertThat(visible).contains("p-ok", "p-other", "p-noconsent").doesNotContain("p-deny");
+  }
+
+  @Test
   void researchUsesTheHnswIndexWhileSinglePatientRetrievalStaysExact() {
     platform.provisioner.researchIndex(tenant, true);
     float[] q = MODEL.embedAll(List.of("thirst")).get(0);
