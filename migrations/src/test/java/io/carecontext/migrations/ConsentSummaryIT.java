@@ -114,29 +114,28 @@ class ConsentSummaryIT {
     List<String> labels = List.of("{}", "{PSY}", "{R}", "{N}", "{PSY,R}", "{N,PSY}");
     int checked = 0;
     int allowed = 0;
-    try (Connection su = TestPostgres.superuser(platform.config)) {
+    try (Connection su = TestPostgres.superuser(platform.config);
+         PreparedStatement both = su.prepareStatement("""
+             SELECT tenant_summary.subject_consent_allows(?, ?::text[]),
+                    tenant_summary.subject_consent_rules_allow((SELECT tenant_summary.subject_consent_rules()),
+                                                               ?, ?::text[])""")) {
       for (int s = 0; s < SUBJECTS.size(); s++) {
         String patient = "rows-" + s;
         insert(su, patient, SUBJECTS.get(s));
         for (String mode : List.of("opt-in", "opt-out")) {
-          summary(su, patient, mode); // sets the subject, purpose and mode
+          settings(su, "cc.subject", patient, "cc.purpose", "TREAT", "cc.consent_mode", mode);
           for (String type : types) {
             for (String label : labels) {
-              try (PreparedStatement ps = su.prepareStatement("""
-                  SELECT tenant_summary.subject_consent_allows(?, ?::text[]),
-                         tenant_summary.subject_consent_rules_allow((SELECT tenant_summary.subject_consent_rules()),
-                                                                    ?, ?::text[])""")) {
-                ps.setString(1, type);
-                ps.setString(2, label);
-                ps.setString(3, type);
-                ps.setString(4, label);
-                try (ResultSet rs = ps.executeQuery()) {
-                  assertThat(rs.next()).isTrue();
-                  assertThat(rs.getBoolean(2)).as("subject %d %s in %s mode, a %s labelled %s", s, SUBJECTS.get(s), mode,
-                      type, label).isEqualTo(rs.getBoolean(1));
-                  allowed += rs.getBoolean(1) ? 1 : 0;
-                  checked++;
-                }
+              both.setString(1, type);
+              both.setString(2, label);
+              both.setString(3, type);
+              both.setString(4, label);
+              try (ResultSet rs = both.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getBoolean(2)).as("subject %d %s in %s mode, a %s labelled %s", s, SUBJECTS.get(s), mode,
+                    type, label).isEqualTo(rs.getBoolean(1));
+                allowed += rs.getBoolean(1) ? 1 : 0;
+                checked++;
               }
             }
           }
@@ -155,33 +154,30 @@ class ConsentSummaryIT {
     int fast = 0;
     int refused = 0;
     int checked = 0;
-    try (Connection su = TestPostgres.superuser(platform.config)) {
+    try (Connection su = TestPostgres.superuser(platform.config);
+         PreparedStatement sets = su.prepareStatement("""
+             SELECT ? IN (SELECT patient_id FROM tenant_summary.research_consent_plain)
+                    OR (current_setting('cc.consent_mode', true) = 'opt-out'
+                        AND ? NOT IN (SELECT patient_id FROM tenant_summary.research_consents)),
+                    ? IN (SELECT patient_id FROM tenant_summary.research_consent_partial)""");
+         PreparedStatement allows = su.prepareStatement(
+             "SELECT tenant_summary.research_consent_allows(?, ?, ?::text[])")) {
       for (int s = 0; s < SUBJECTS.size(); s++) {
         insert(su, "research-" + s, SUBJECTS.get(s));
       }
       for (String mode : List.of("opt-in", "opt-out")) {
-        try (PreparedStatement ps = su.prepareStatement("""
-            SELECT set_config('cc.purpose', 'HRESCH', false), set_config('cc.consent_mode', ?, false)""")) {
-          ps.setString(1, mode);
-          ps.execute();
-        }
+        settings(su, "cc.purpose", "HRESCH", "cc.consent_mode", mode);
         for (int s = 0; s < SUBJECTS.size(); s++) {
           String patient = "research-" + s;
           boolean whole;
           boolean inPart;
-          try (PreparedStatement ps = su.prepareStatement("""
-              SELECT ? IN (SELECT patient_id FROM tenant_summary.research_consent_plain)
-                     OR (current_setting('cc.consent_mode', true) = 'opt-out'
-                         AND ? NOT IN (SELECT patient_id FROM tenant_summary.research_consents)),
-                     ? IN (SELECT patient_id FROM tenant_summary.research_consent_partial)""")) {
-            ps.setString(1, patient);
-            ps.setString(2, patient);
-            ps.setString(3, patient);
-            try (ResultSet rs = ps.executeQuery()) {
-              assertThat(rs.next()).isTrue();
-              whole = rs.getBoolean(1);
-              inPart = rs.getBoolean(2);
-            }
+          sets.setString(1, patient);
+          sets.setString(2, patient);
+          sets.setString(3, patient);
+          try (ResultSet rs = sets.executeQuery()) {
+            assertThat(rs.next()).isTrue();
+            whole = rs.getBoolean(1);
+            inPart = rs.getBoolean(2);
           }
           if (!whole && inPart) {
             continue; // research_consent_allows decides each row, as before
@@ -193,17 +189,14 @@ class ConsentSummaryIT {
           }
           for (String type : types) {
             for (String label : labels) {
-              try (PreparedStatement ps = su.prepareStatement(
-                  "SELECT tenant_summary.research_consent_allows(?, ?, ?::text[])")) {
-                ps.setString(1, patient);
-                ps.setString(2, type);
-                ps.setString(3, label);
-                try (ResultSet rs = ps.executeQuery()) {
-                  assertThat(rs.next()).isTrue();
-                  assertThat(rs.getBoolean(1)).as("subject %d %s in %s mode, let through %s, a %s labelled %s", s,
-                      SUBJECTS.get(s), mode, whole ? "whole" : "not at all", type, label).isEqualTo(whole);
-                  checked++;
-                }
+              allows.setString(1, patient);
+              allows.setString(2, type);
+              allows.setString(3, label);
+              try (ResultSet rs = allows.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getBoolean(1)).as("subject %d %s in %s mode, let through %s, a %s labelled %s", s,
+                    SUBJECTS.get(s), mode, whole ? "whole" : "not at all", type, label).isEqualTo(whole);
+                checked++;
               }
             }
           }
@@ -243,18 +236,23 @@ class ConsentSummaryIT {
 
   /** base_allows, denied_classes, denied_labels and allows_all_rows of the subject, for purpose TREAT. */
   private static boolean[] summary(Connection su, String patient, String mode) throws SQLException {
-    try (PreparedStatement ps = su.prepareStatement("""
-        SELECT set_config('cc.subject', ?, false), set_config('cc.purpose', 'TREAT', false),
-               set_config('cc.consent_mode', ?, false)""")) {
-      ps.setString(1, patient);
-      ps.setString(2, mode);
-      ps.execute();
-    }
+    settings(su, "cc.subject", patient, "cc.purpose", "TREAT", "cc.consent_mode", mode);
     try (PreparedStatement ps = su.prepareStatement("""
         SELECT base_allows, denied_classes, denied_labels, allows_all_rows FROM tenant_summary.subject_consent_summary""");
          ResultSet rs = ps.executeQuery()) {
       assertThat(rs.next()).isTrue();
       return new boolean[] {rs.getBoolean(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4)};
+    }
+  }
+
+  /** Sets these policy settings (name, value, name, value, ...) for the rest of the session. */
+  private static void settings(Connection su, String... nameValues) throws SQLException {
+    try (PreparedStatement ps = su.prepareStatement("SELECT set_config(?, ?, false)")) {
+      for (int i = 0; i < nameValues.length; i += 2) {
+        ps.setString(1, nameValues[i]);
+        ps.setString(2, nameValues[i + 1]);
+        ps.execute();
+      }
     }
   }
 }

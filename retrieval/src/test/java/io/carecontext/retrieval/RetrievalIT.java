@@ -261,9 +261,33 @@ class RetrievalIT {
   // --- multi-patient research search -------------------------------------------------------
 
   static final Requester RESEARCHER = new Requester("res", "key-res", List.of("researcher"), null);
-  static final TenantPolicy RESEARCH_POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in",
-      "rolePolicies", Map.of("researcher", Map.of("kMax", 100,
-          "categories", List.of("demographic", "clinical", "lab", "medication", "note")))));
+  static final TenantPolicy RESEARCH_POLICY = researchPolicy("opt-in");
+
+  /** A tenant policy whose researcher sees every category this test writes, in the given consent mode. */
+  static TenantPolicy researchPolicy(String consentMode) {
+    return TenantPolicy.fromSettings(Map.of("consentMode", consentMode,
+        "rolePolicies", Map.of("researcher", Map.of("kMax", 100,
+            "categories", List.of("demographic", "clinical", "lab", "medication", "note")))));
+  }
+
+  /** The research settings of the policy's researcher role. */
+  static PolicySettings researchSettings(TenantPolicy policy) {
+    return io.carecontext.retrieval.research.ResearchService.settings(policy, policy.roles().get("researcher"));
+  }
+
+  /** The patients whose chunks RLS alone lets these settings see (no WHERE clause of the application). */
+  java.util.Set<String> visiblePatients(PolicySettings s) {
+    return platform.tx.run(tenant, s, c -> {
+      java.util.Set<String> out = new java.util.TreeSet<>();
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+          io.carecontext.migrations.TenantSql.of(tenant, "SELECT DISTINCT patient_id FROM {schema}.chunks"))) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    });
+  }
 
   static io.carecontext.retrieval.research.ResearchService.ResearchResult research(Requester who, String query,
                                                                                    String purpose) {
@@ -343,19 +367,8 @@ class RetrievalIT {
 
   @Test
   void rlsAloneAdmitsOnlyConsentingPatientsToResearch() {
-    PolicySettings s = io.carecontext.retrieval.research.ResearchService.settings(RESEARCH_POLICY,
-        RESEARCH_POLICY.roles().get("researcher"));
-    java.util.Set<String> visible = platform.tx.run(tenant, s, c -> {
-      java.util.Set<String> out = new java.util.TreeSet<>();
-      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-          io.carecontext.migrations.TenantSql.of(tenant, "SELECT DISTINCT patient_id FROM {schema}.chunks"))) {
-        while (rs.next()) {
-          out.add(rs.getString(1));
-        }
-      }
-      return out;
-    });
-    assertThat(visible).contains("p-ok", "p-other").doesNotContain("p-deny", "p-noconsent");
+    PolicySettings s = researchSettings(RESEARCH_POLICY);
+    assertThat(visiblePatients(s)).contains("p-ok", "p-other").doesNotContain("p-deny", "p-noconsent");
     int psyForLabelPatient = bareCountWhere(s, "patient_id = 'p-label' AND 'PSY' = ANY (security_labels)");
     assertThat(psyForLabelPatient).isZero();
   }
@@ -364,30 +377,15 @@ class RetrievalIT {
   void inOptOutModeRlsAloneAdmitsPatientsWithoutConsentToResearchButStillNotDeniedOnes() {
     // Tenant migration 18 admits such patients through its own branch of the research policy, not
     // through research_consent_allows: this holds the branch to the rule.
-    TenantPolicy optOut = TenantPolicy.fromSettings(Map.of("consentMode", "opt-out",
-        "rolePolicies", Map.of("researcher", Map.of("kMax", 100,
-            "categories", List.of("demographic", "clinical", "lab", "medication", "note")))));
-    PolicySettings s = io.carecontext.retrieval.research.ResearchService.settings(optOut,
-        optOut.roles().get("researcher"));
-    java.util.Set<String> visible = platform.tx.run(tenant, s, c -> {
-      java.util.Set<String> out = new java.util.TreeSet<>();
-      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-          io.carecontext.migrations.TenantSql.of(tenant, "SELECT DISTINCT patient_id FROM {schema}.chunks"))) {
-        while (rs.next()) {
-          out.add(rs.getString(1));
-        }
-      }
-      return out;
-    });
-    assertThat(visible).contains("p-ok", "p-other", "p-noconsent").doesNotContain("p-deny");
+    assertThat(visiblePatients(researchSettings(researchPolicy("opt-out"))))
+        .contains("p-ok", "p-other", "p-noconsent").doesNotContain("p-deny");
   }
 
   @Test
   void researchUsesTheHnswIndexWhileSinglePatientRetrievalStaysExact() {
     platform.provisioner.researchIndex(tenant, true);
     float[] q = MODEL.embedAll(List.of("thirst")).get(0);
-    String research = explain(io.carecontext.retrieval.research.ResearchService.settings(RESEARCH_POLICY,
-        RESEARCH_POLICY.roles().get("researcher")), """
+    String research = explain(researchSettings(RESEARCH_POLICY), """
         SELECT chunk_id FROM {schema}.chunks WHERE public.vector_dims(embedding) = 384
         ORDER BY embedding::public.vector(384) <=> ? LIMIT 10""", new PGvector(q));
     assertThat(research).contains("chunks_embedding_hnsw");

@@ -294,17 +294,16 @@ public final class AuditLog {
       }
     }
     int purged = 0;
-    for (Cut cut : cuts) {
-      try (PreparedStatement ps = owner.prepareStatement(TenantSql.of(tenant, MOVE_ANCHOR))) {
-        ps.setInt(1, cut.shard());
-        ps.setLong(2, cut.throughSeq());
-        ps.setBytes(3, cut.anchor());
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps = owner.prepareStatement(TenantSql.of(tenant, DELETE_THROUGH))) {
-        ps.setInt(1, cut.shard());
-        ps.setLong(2, cut.throughSeq());
-        purged += ps.executeUpdate();
+    try (PreparedStatement anchor = owner.prepareStatement(TenantSql.of(tenant, MOVE_ANCHOR));
+         PreparedStatement delete = owner.prepareStatement(TenantSql.of(tenant, DELETE_THROUGH))) {
+      for (Cut cut : cuts) {
+        anchor.setInt(1, cut.shard());
+        anchor.setLong(2, cut.throughSeq());
+        anchor.setBytes(3, cut.anchor());
+        anchor.executeUpdate();
+        delete.setInt(1, cut.shard());
+        delete.setLong(2, cut.throughSeq());
+        purged += delete.executeUpdate();
       }
     }
     return purged;
