@@ -67,17 +67,28 @@ public final class RetrievalBenchmark {
    * What a run loads and how long it measures. {@code textChars} 0 gives each chunk a short label
    * ("Observation 3 of p17"); more gives it generated clinical-sounding text of that many characters,
    * like the chunk windows ingest makes (600 at most), encrypted in the tenant's table and plain in
-   * LangChain4j's.
+   * LangChain4j's. {@code consentExceptions} is the percentage of patients whose consent has an
+   * exception (see {@link #EXCLUDED_CLASS}); the others have a plain permit.
    */
-  public record Setup(int tenants, int patients, int chunks, int textChars, int clients, double seconds, boolean keep,
-                      boolean coreOnly) {
+  public record Setup(int tenants, int patients, int chunks, int textChars, int consentExceptions, int clients,
+                      double seconds, boolean keep, boolean coreOnly) {
     public Setup {
-      if (tenants < 1 || patients < 1 || chunks < 1 || clients < 1 || seconds <= 0 || textChars < 0) {
+      if (tenants < 1 || patients < 1 || chunks < 1 || clients < 1 || seconds <= 0 || textChars < 0
+          || consentExceptions < 0 || consentExceptions > 100) {
         throw new IllegalArgumentException("tenants, patients, chunks, clients and seconds must be positive, "
-            + "--text-chars 0 or more");
+            + "--text-chars 0 or more, --consent-exceptions a percentage from 0 to 100");
       }
     }
   }
+
+  /**
+   * The class a consent with an exception excludes: a permit for every class but this one, as a
+   * patient who keeps scanned documents out of AI use would give. The benchmark's chunks are all
+   * Observations, so the exception hides nothing and the answers (and recall) stay the same; what
+   * it changes is the work: such a patient's chunks are each checked against the consent's rules,
+   * where a plain permit lets them all through at once.
+   */
+  static final String EXCLUDED_CLASS = "DocumentReference";
 
   public static void run(CareContextServer server, Setup setup, PrintStream out) throws Exception {
     int tenants = setup.tenants();
@@ -99,11 +110,14 @@ public final class RetrievalBenchmark {
       TenantId id = TenantId.of("bench" + t);
       provisioner.delete(id);
       provisioner.provision(id, "Benchmark " + t);
-      load(tx, keys.cipher(id), id, patients, chunks, setup.textChars(), rng);
+      load(tx, keys.cipher(id), id, patients, chunks, setup.textChars(), setup.consentExceptions(), rng);
       ids.add(id);
     }
-    out.printf("loaded %d tenants x %d patients x %d chunks = %,d chunks (%s) in %.1f s%n", tenants, patients, chunks,
-        (long) tenants * patients * chunks, setup.textChars() == 0 ? "short texts" : setup.textChars() + "-character texts",
+    out.printf("loaded %d tenants x %d patients x %d chunks = %,d chunks (%s; %s) in %.1f s%n", tenants, patients,
+        chunks, (long) tenants * patients * chunks,
+        setup.textChars() == 0 ? "short texts" : setup.textChars() + "-character texts",
+        setup.consentExceptions() == 0 ? "every consent a plain permit"
+            : setup.consentExceptions() + " % of consents exclude " + EXCLUDED_CLASS,
         (System.nanoTime() - loadStart) / 1e9);
 
     List<float[]> queries = IntStream.range(0, 256).mapToObj(i -> randomUnit(rng)).toList();
@@ -238,7 +252,7 @@ public final class RetrievalBenchmark {
   }
 
   static void load(TenantTransactions tx, TenantCipher cipher, TenantId t, int patients, int chunks, int textChars,
-                   Random rng) {
+                   int consentExceptions, Random rng) {
     Random words = new Random(t.value().hashCode()); // its own stream: the vectors stay those of a short-text run
     int perTx = Math.max(1, 5000 / chunks);
     for (int from = 0; from < patients; from += perTx) {
@@ -247,8 +261,8 @@ public final class RetrievalBenchmark {
       tx.run(t, PolicySettings.ingest(), c -> {
         try (PreparedStatement pat = c.prepareStatement("INSERT INTO resources (resource_type, resource_id, version_id, "
             + "patient_id, content_hash, body, last_updated) VALUES ('Patient', ?, 1, ?, '\\x00', '\\x00', now())");
-            PreparedStatement con = c.prepareStatement("INSERT INTO consents (consent_id, patient_id, status, decision) "
-                + "VALUES (?, ?, 'active', 'permit')");
+            PreparedStatement con = c.prepareStatement("INSERT INTO consents (consent_id, patient_id, status, decision, "
+                + "denied_classes) VALUES (?, ?, 'active', 'permit', ?::text[])");
             PreparedStatement link = c.prepareStatement("INSERT INTO care_links VALUES ('bench-pr', ?, 'Encounter', ?)");
             PreparedStatement ch = c.prepareStatement("INSERT INTO chunks (resource_type, resource_id, version_id, "
                 + "patient_id, category, seq, text_hash, text, model, embedding) VALUES ('Observation', ?, 1, ?, "
@@ -260,6 +274,7 @@ public final class RetrievalBenchmark {
             pat.addBatch();
             con.setString(1, "c" + p);
             con.setString(2, pid);
+            con.setString(3, hasConsentException(p, consentExceptions) ? "{" + EXCLUDED_CLASS + "}" : "{}");
             con.addBatch();
             link.setString(1, pid);
             link.setString(2, "e" + p);
@@ -283,6 +298,15 @@ public final class RetrievalBenchmark {
       });
     }
     tx.run(t, PolicySettings.ingest(), c -> c.createStatement().execute("ANALYZE chunks"));
+  }
+
+  /**
+   * Whether patient {@code p} gets the consent with an exception: {@code percent} of every hundred
+   * consecutive patients, spread out, so that the queries' stride through the patients meets them in
+   * that share.
+   */
+  static boolean hasConsentException(int p, int percent) {
+    return Math.floorMod(p * 37, 100) < percent;
   }
 
   static void copyToStore(TenantTransactions tx, TenantCipher cipher, TenantId t, PgVectorEmbeddingStore store) {

@@ -177,6 +177,9 @@ final class RuntimeCommands {
       @Option(names = "--chunks", defaultValue = "50", description = "chunks per patient (default ${DEFAULT-VALUE})") int chunks;
       @Option(names = "--text-chars", defaultValue = "0", description = "characters of text per chunk; 0 (the "
           + "default) for a short label, 600 for full chunk windows as ingest makes them") int textChars;
+      @Option(names = "--consent-exceptions", defaultValue = "0", description = "percentage of patients whose "
+          + "consent excludes a class (each of their chunks is then checked against the consent's rules); "
+          + "0 (the default): every consent a plain permit") int consentExceptions;
       @Option(names = "--clients", defaultValue = "8", description = "concurrent clients (default ${DEFAULT-VALUE})") int clients;
       @Option(names = "--seconds", defaultValue = "60", description = "measured seconds per run, after a warm-up "
           + "(default ${DEFAULT-VALUE})") double seconds;
@@ -189,8 +192,8 @@ final class RuntimeCommands {
       @Override
       public Integer call() throws Exception {
         try (CareContextServer server = server()) {
-          RetrievalBenchmark.run(server, new RetrievalBenchmark.Setup(tenants, patients, chunks, textChars, clients,
-              seconds, keep, coreOnly), System.out);
+          RetrievalBenchmark.run(server, new RetrievalBenchmark.Setup(tenants, patients, chunks, textChars,
+              consentExceptions, clients, seconds, keep, coreOnly), System.out);
         }
         return 0;
       }
