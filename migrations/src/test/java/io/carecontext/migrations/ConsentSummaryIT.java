@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * three facts it replaced said together; and the per-row rule on rules read once per query (V17)
  * must let through exactly the rows that V10's {@code subject_consent_allows} lets through; and the
  * research policy's patient sets (V18) must agree with V9's {@code research_consent_allows}: a
- * patient let through whole has every row allowed by it, a patient outside every set none.
+ * patient let through whole has every row allowed by it, a patient outside every set none; and the
+ * permits-only comparison (V19) must agree with the rule wherever it decides.
  */
 class ConsentSummaryIT {
 
@@ -145,6 +146,60 @@ class ConsentSummaryIT {
     assertThat(checked).isEqualTo(SUBJECTS.size() * 2 * types.size() * labels.size());
     // Both outcomes occur, so the comparison is not between two constants.
     assertThat(allowed).isPositive().isLessThan(checked);
+  }
+
+  @Test
+  void thePermitsOnlyComparisonAgreesWithTheRuleWheneverItDecidesAndThePolicysConsentArmAlways() throws SQLException {
+    List<String> types = List.of("Observation", "Condition", "Encounter");
+    List<String> labels = List.of("{}", "{PSY}", "{R}", "{N}", "{PSY,R}", "{N,PSY}");
+    int checked = 0;
+    int decidedFast = 0;
+    try (Connection su = TestPostgres.superuser(platform.config);
+         // The policy's consent arm (V19) without the override, and its permits-only comparison alone.
+         PreparedStatement all = su.prepareStatement("""
+             WITH r(type, labels) AS (SELECT ?::text, ?::text[])
+             SELECT tenant_summary.subject_consent_allows(type, labels),
+                    NOT type = ANY ((SELECT excluded_classes FROM tenant_summary.subject_consent_exclusions)::text[])
+                      AND NOT labels && (SELECT excluded_labels FROM tenant_summary.subject_consent_exclusions),
+                    (SELECT allows_all_rows FROM tenant_summary.subject_consent_summary)
+                      OR coalesce(NOT type = ANY ((SELECT excluded_classes
+                                                   FROM tenant_summary.subject_consent_exclusions)::text[])
+                                    AND NOT labels && (SELECT excluded_labels
+                                                       FROM tenant_summary.subject_consent_exclusions),
+                                  tenant_summary.subject_consent_rules_allow(
+                                      (SELECT tenant_summary.subject_consent_rules()), type, labels))
+             FROM r""")) {
+      for (int s = 0; s < SUBJECTS.size(); s++) {
+        String patient = "permits-" + s;
+        insert(su, patient, SUBJECTS.get(s));
+        for (String mode : List.of("opt-in", "opt-out")) {
+          settings(su, "cc.subject", patient, "cc.purpose", "TREAT", "cc.consent_mode", mode);
+          for (String type : types) {
+            for (String label : labels) {
+              all.setString(1, type);
+              all.setString(2, label);
+              try (ResultSet rs = all.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                boolean rule = rs.getBoolean(1);
+                String row = String.format("subject %d %s in %s mode, a %s labelled %s", s, SUBJECTS.get(s), mode,
+                    type, label);
+                boolean fast = rs.getBoolean(2);
+                if (!rs.wasNull()) {
+                  assertThat(fast).as("the comparison, " + row).isEqualTo(rule);
+                  decidedFast++;
+                }
+                assertThat(rs.getBoolean(3)).as("the policy's consent arm, " + row).isEqualTo(rule);
+                checked++;
+              }
+            }
+          }
+        }
+      }
+    }
+    assertThat(checked).isEqualTo(SUBJECTS.size() * 2 * types.size() * labels.size());
+    // The comparison decides every row of the subjects whose applicable consents are all permits
+    // (10 of the 18, in both modes) and leaves the others to the rule.
+    assertThat(decidedFast).isEqualTo(10 * 2 * types.size() * labels.size());
   }
 
   @Test
