@@ -8,6 +8,7 @@ import io.carecontext.retrieval.ContextQuery;
 import io.carecontext.retrieval.ContextResult;
 import io.carecontext.retrieval.ContextService;
 import io.carecontext.retrieval.Requester;
+import io.carecontext.retrieval.RolePolicy;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
@@ -100,8 +101,11 @@ public final class ChatService {
       throw new ChatRefused(500, "output_filter_failed", "the answer could not be checked for identifiers; "
           + "nothing was returned", 0);
     }
-    boolean mayIdentify = !who.roles().contains("researcher") || who.roles().stream().anyMatch(r ->
-        r.equals("clinician") || r.equals("care-coordinator") || r.equals("billing"));
+    // Re-identified only for the role whose policy served this request: a key that holds both
+    // clinician and researcher and asks for research (HRESCH) is served as a researcher, and gets
+    // the tokens, as does any role whose tenant policy says deidentifiedOnly.
+    RolePolicy served = policy.roles().get(found.decidingRole());
+    boolean mayIdentify = served != null && !served.deidentifiedOnly();
     String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens())
         : Reidentifier.keepTokens(filtered.text(), deid.tokens());
     List<String> citations = citations(filtered.text(), prompt.handles());

@@ -32,6 +32,7 @@ class ChatApiIT {
   static String ehr;
   static List<SyntheticPatients.GeneratedPatient> patients;
   static String patientId;
+  static String practitioner;
 
   @BeforeAll
   static void start() throws Exception {
@@ -60,7 +61,7 @@ class ChatApiIT {
     HttpResponse<String> r = app.call("POST", "/fhir/chatty", ehr, Fhir.toJson(patients.get(0).bundle()),
         "application/fhir+json");
     assertThat(r.statusCode()).isEqualTo(200);
-    String practitioner = r.body().replaceAll("(?s).*?\"location\":\"Practitioner/([^/\"]+).*", "$1");
+    practitioner = r.body().replaceAll("(?s).*?\"location\":\"Practitioner/([^/\"]+).*", "$1");
     patientId = r.body().replaceAll("(?s).*?\"location\":\"Patient/([^/\"]+).*", "$1");
     app.bean(EmbeddingWorker.class).drain(TenantId.of("chatty"));
     clinician = app.tenantWithKey("chatty", "dr-c", "[\"clinician\"]", "\"practitionerId\":\"" + practitioner + "\"");
@@ -104,6 +105,26 @@ class ChatApiIT {
     assertThat(r.body()).doesNotContain("PATIENT_99").contains("\"citations\":[\"");
     assertThat(app.call("GET", "/metrics", null, null).body())
         .contains("carecontext_llm_tokens_total{direction=\"prompt\",tenant=\"chatty\"}");
+  }
+
+  @Test
+  void aResearchQuestionGetsTokensBackEvenFromAKeyThatAlsoTreats() {
+    // The role that served the request decides re-identification, not the roles the key holds:
+    // HRESCH is served under the researcher policy, which is de-identified only.
+    String both = app.tenantWithKey("chatty", "dr-both", "[\"clinician\",\"researcher\"]",
+        "\"practitionerId\":\"" + practitioner + "\"");
+    String family = patients.get(0).identifiers().names().get(0).family();
+    // The question names the patient, so the prompt's [PATIENT_1] stands for that name in both
+    // requests, whatever the researcher's narrower context holds: only the answer's treatment differs.
+    String question = "Summarize glucose control for " + family;
+    HttpResponse<String> research = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", both,
+        "{\"question\":\"" + question + "\",\"purposeOfUse\":\"HRESCH\"}");
+    assertThat(research.statusCode()).as(research.body()).isEqualTo(200);
+    assertThat(research.body()).contains("[PATIENT_1]").doesNotContain(family);
+    HttpResponse<String> treatment = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", both,
+        "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(treatment.statusCode()).as(treatment.body()).isEqualTo(200);
+    assertThat(treatment.body()).contains(family).doesNotContain("[PATIENT_1]");
   }
 
   @Test
