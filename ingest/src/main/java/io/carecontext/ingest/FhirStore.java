@@ -40,10 +40,7 @@ public final class FhirStore {
 
   /** Creates or updates the resource with the id it carries. */
   public WriteOutcome put(TenantId tenant, Resource resource) {
-    if (!resource.getIdElement().hasIdPart() || !ID.matcher(resource.getIdElement().getIdPart()).matches()) {
-      throw FhirInputException.of(FhirIssue.error("invalid", null, resource.fhirType() + ".id",
-          resource.fhirType() + ".id must match [A-Za-z0-9-.]{1,64}"));
-    }
+    requireValidId(resource);
     requireValid(resource);
     return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).write(resource));
   }
@@ -151,6 +148,18 @@ public final class FhirStore {
 
   private ResourceWriter writer(TenantId tenant, java.sql.Connection c) {
     return new ResourceWriter(tenant, keys.cipher(tenant), c);
+  }
+
+  /**
+   * The id a client gives a resource must be one FHIR allows, as on every other write path: a
+   * resource stored under any other id could never be read, updated or deleted by its URL, so its
+   * chunks would stay retrievable after a DELETE of it.
+   */
+  static void requireValidId(Resource resource) {
+    if (!resource.getIdElement().hasIdPart() || !ID.matcher(resource.getIdElement().getIdPart()).matches()) {
+      throw FhirInputException.of(FhirIssue.error("invalid", null, resource.fhirType() + ".id",
+          resource.fhirType() + ".id must match [A-Za-z0-9-.]{1,64}"));
+    }
   }
 
   static void requireValid(Resource resource) {

@@ -68,6 +68,7 @@ final class NdjsonImporter {
           if (!r.getIdElement().hasIdPart()) {
             r.setId(UUID.randomUUID().toString());
           }
+          FhirStore.requireValidId(r);
           FhirStore.requireValid(r);
           batch.add(r);
         } catch (FhirInputException e) {

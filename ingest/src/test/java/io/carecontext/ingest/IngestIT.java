@@ -311,15 +311,20 @@ class IngestIT {
         {"resourceType":"Patient","id":"nd-1","gender":"male"}
         {"resourceType":"Patient","id":"nd-2", broken Secretname
         {"resourceType":"Observation","id":"nd-3","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/nd-1"}}
+        {"resourceType":"Observation","id":"MRN_4711","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/nd-1"}}
         """;
     ImportSummary s = store.importNdjson(tenant, new ByteArrayInputStream(ndjson.getBytes(StandardCharsets.UTF_8)),
         ImportProgress.NONE);
-    assertThat(s.lines()).isEqualTo(3);
+    assertThat(s.lines()).isEqualTo(4);
     assertThat(s.written()).isEqualTo(2);
-    assertThat(s.errors()).hasSize(1);
+    assertThat(s.errors()).hasSize(2);
     assertThat(s.errors().get(0).line()).isEqualTo(2);
     assertThat(s.errors().get(0).message()).doesNotContain("Secretname");
+    // An id no FHIR URL can name (DELETE could never reach it) is refused as on PUT, without its value.
+    assertThat(s.errors().get(1).line()).isEqualTo(4);
+    assertThat(s.errors().get(1).message()).contains("Observation.id must match").doesNotContain("4711");
     assertThat(count("SELECT count(*) FROM tenant_ingest.resources WHERE resource_id IN ('nd-1','nd-3')")).isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resources WHERE resource_id = 'MRN_4711'")).isZero();
   }
 
   @Test
