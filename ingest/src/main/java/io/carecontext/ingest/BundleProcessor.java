@@ -166,14 +166,11 @@ final class BundleProcessor {
 
   /** {@code identifier=system|value}: first within this Bundle, then in the store. */
   private Optional<String> byIdentifier(int index, String type, String criteria) throws SQLException {
-    if (!criteria.startsWith("identifier=")) {
-      throw FhirInputException.of(FhirIssue.error("not-supported", index, "Bundle.entry[" + index + "].request",
-          "bundle entry " + index + ": conditional matching supports identifier=system|value only"));
-    }
-    String token = java.net.URLDecoder.decode(criteria.substring("identifier=".length()), java.nio.charset.StandardCharsets.UTF_8);
-    int bar = token.indexOf('|');
-    String system = bar < 0 ? null : token.substring(0, bar);
-    String value = bar < 0 ? token : token.substring(bar + 1);
+    IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
+        FhirIssue.error("not-supported", index, "Bundle.entry[" + index + "].request",
+            "bundle entry " + index + ": conditional matching supports identifier=system|value only")));
+    String system = c.system();
+    String value = c.value();
     for (String ref : resolved.values()) {
       // Entries of this Bundle already given ids are matched by the identifiers they carry.
       if (ref.startsWith(type + "/") && carries(ref, system, value)) {

@@ -52,6 +52,30 @@ public final class FhirStore {
     return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).write(resource));
   }
 
+  /**
+   * Conditional create ({@code If-None-Exist: identifier=system|value}): if a resource of this type
+   * carries that identifier, nothing is written and its id comes back (the first by id when several
+   * do, as in a Bundle); otherwise the resource is created under a server-assigned id. The match and
+   * the create are one transaction.
+   *
+   * @return the created resource's outcome, or the matched one's id with status {@code UNCHANGED}
+   *     and no version (read it for the rest)
+   */
+  public WriteOutcome createIfNoneExist(TenantId tenant, Resource resource, String criteria) {
+    IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
+        FhirIssue.error("not-supported", null, "If-None-Exist",
+            "If-None-Exist supports identifier=system|value only")));
+    resource.setId(UUID.randomUUID().toString());
+    requireValid(resource);
+    return tx.run(tenant, PolicySettings.ingest(), conn -> {
+      ResourceWriter w = writer(tenant, conn);
+      Optional<String> match = w.findByIdentifier(resource.fhirType(), c.system(), c.value());
+      return match.isPresent()
+          ? new WriteOutcome(resource.fhirType(), match.get(), 0, null, WriteOutcome.Status.UNCHANGED)
+          : w.write(resource);
+    });
+  }
+
   /** The current version, decrypted; empty if the resource never existed. */
   public Optional<StoredResource> read(TenantId tenant, String type, String id) {
     return read(tenant, type, id,

@@ -66,10 +66,16 @@ public final class TestServer implements AutoCloseable {
   }
 
   public HttpResponse<String> call(String method, String path, String key, String body, String contentType) {
+    return call(method, path, key, body, contentType, Map.of());
+  }
+
+  public HttpResponse<String> call(String method, String path, String key, String body, String contentType,
+                                   Map<String, String> headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path));
     if (key != null) {
       b.header("Authorization", "Bearer " + key);
     }
+    headers.forEach(b::header);
     if (body != null) {
       b.header("Content-Type", contentType);
       b.method(method, HttpRequest.BodyPublishers.ofString(body));

@@ -98,7 +98,18 @@ public class FhirController {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
-      return written(tenant, store.create(t, r), r);
+      String ifNoneExist = request.getHeaders().get("If-None-Exist");
+      if (ifNoneExist == null) {
+        return written(tenant, store.create(t, r), r);
+      }
+      WriteOutcome o = store.createIfNoneExist(t, r, ifNoneExist);
+      if (o.status() == WriteOutcome.Status.CREATED) {
+        return written(tenant, o, r);
+      }
+      // A match: nothing was written; the existing resource answers, with 200 (FHIR conditional create).
+      StoredResource s = store.read(t, type, o.id()).orElseThrow();
+      return stored(s, type + " with that identifier was deleted")
+          .header(HttpHeaders.LOCATION, "/fhir/" + tenant + "/" + type + "/" + s.id() + "/_history/" + s.version());
     });
   }
 

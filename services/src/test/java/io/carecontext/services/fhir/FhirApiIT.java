@@ -117,6 +117,29 @@ class FhirApiIT {
   }
 
   @Test
+  void aConditionalCreateWritesOnceAndThenAnswersWithTheExistingResource() throws SQLException {
+    String body = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"cc-77\"}],"
+        + "\"gender\":\"female\"}";
+    Map<String, String> ifNoneExist = Map.of("If-None-Exist", "identifier=urn:mrn|cc-77");
+    HttpResponse<String> first = app.call("POST", "/fhir/hosp/Patient", ehr, body, FHIR, ifNoneExist);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    String location = first.headers().firstValue("Location").orElseThrow();
+    HttpResponse<String> again = app.call("POST", "/fhir/hosp/Patient", ehr, body.replace("female", "male"), FHIR,
+        ifNoneExist);
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertThat(again.headers().firstValue("Location")).contains(location);
+    assertThat(again.body()).contains("\"gender\":\"female\""); // the stored one; the second body was not written
+    String id = location.replaceAll(".*/Patient/([^/]+)/_history/.*", "$1");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_type = 'Patient' AND resource_id = '"
+        + id + "' AND version_id > 1")).isZero();
+    // Without the header every POST creates, as before.
+    assertThat(fhir("POST", "/Patient", body).statusCode()).isEqualTo(201);
+    assertOutcome(app.call("POST", "/fhir/hosp/Patient", ehr, body, FHIR, Map.of("If-None-Exist", "name=Smith")), 400,
+        "If-None-Exist supports identifier=system|value only");
+    assertThat(fhir("GET", "/metadata", null).body()).contains("\"conditionalCreate\":true");
+  }
+
+  @Test
   void aBatchAnswersEachEntryOnItsOwnAndWritesTheValidOnes() throws SQLException {
     HttpResponse<String> r = fhir("POST", "", """
         {"resourceType":"Bundle","type":"batch","entry":[

@@ -1,0 +1,30 @@
+package io.carecontext.ingest;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * The one form of conditional-create criteria the store matches: {@code identifier=system|value}
+ * (or {@code identifier=value}), URL-encoded, as in a Bundle entry's {@code request.ifNoneExist}
+ * and the {@code If-None-Exist} header of a create. Matched through the hashed identifier index.
+ */
+record IdentifierCriteria(String system, String value) {
+
+  /** Empty when the criteria are not of that form. */
+  static Optional<IdentifierCriteria> parse(String criteria) {
+    if (criteria == null || !criteria.startsWith("identifier=")) {
+      return Optional.empty();
+    }
+    String token = URLDecoder.decode(criteria.substring("identifier=".length()), StandardCharsets.UTF_8);
+    int bar = token.indexOf('|');
+    return Optional.of(bar < 0 ? new IdentifierCriteria(null, token)
+        : new IdentifierCriteria(token.substring(0, bar), token.substring(bar + 1)));
+  }
+
+  /** Names no value: criteria may carry an MRN. */
+  @Override
+  public String toString() {
+    return "IdentifierCriteria[identifier=…]";
+  }
+}
