@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.carecontext.migrations.testing.TestPostgres;
 import java.net.http.HttpResponse;
-import java.util.Map;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -72,6 +73,33 @@ class AdminApiIT {
     HttpResponse<String> other = app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"acme\",\"name\":\"Other\"}");
     assertThat(other.statusCode()).isEqualTo(409);
     assertThat(other.body()).contains("tenant_exists");
+  }
+
+  @Test
+  void aCreateAskingForOtherSettingsIsNotARetryAndABadEmbeddingSettingIsRefusedAtCreation() {
+    String create = "{\"id\":\"retry\",\"name\":\"Retry\",\"settings\":{\"consentMode\":\"opt-out\"}}";
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(), create).statusCode()).isEqualTo(201);
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(), create).statusCode()).isEqualTo(200);
+    HttpResponse<String> other = app.call("POST", "/admin/tenants", app.adminKey(), create.replace("opt-out", "opt-in"));
+    assertThat(other.statusCode()).isEqualTo(409);
+    assertThat(other.body()).contains("tenant_exists").contains("other settings").contains("PATCH /admin/tenants/retry");
+    assertThat(app.call("GET", "/admin/tenants/retry", app.adminKey(), null).body()).contains("\"consentMode\":\"opt-out\"");
+
+    HttpResponse<String> badModel = app.call("POST", "/admin/tenants", app.adminKey(),
+        "{\"id\":\"badmodel\",\"settings\":{\"embedding\":{\"provider\":\"no-such-provider\"}}}");
+    assertThat(badModel.statusCode()).as(badModel.body()).isEqualTo(400);
+    assertThat(badModel.body()).contains("settings.embedding is not usable");
+    assertThat(app.call("GET", "/admin/tenants/badmodel", app.adminKey(), null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void theIngestEndpointsOfAnUnknownTenantAre404ForTheOperator() {
+    for (String path : List.of("", "/parked")) {
+      HttpResponse<String> r = app.call("GET", "/admin/tenants/nosuch/ingest" + path, app.adminKey(), null);
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(404);
+    }
+    HttpResponse<String> retry = app.call("POST", "/admin/tenants/nosuch/ingest/parked/retry", app.adminKey(), "{}");
+    assertThat(retry.statusCode()).as(retry.body()).isEqualTo(404);
   }
 
   @ParameterizedTest

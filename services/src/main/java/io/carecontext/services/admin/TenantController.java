@@ -67,10 +67,20 @@ public class TenantController {
     }
     Map<String, Object> settings = TenantSettings.merge(Map.of(),
         body.settings() == null ? Map.of() : body.settings());
+    if (body.settings() != null && body.settings().containsKey("embedding")) {
+      embeddingModelId(settings.get("embedding")); // refused here, as on PATCH, rather than failing every query later
+    }
     TenantId id = TenantId.of(body.id());
-    var existing = tenants.findById(id.value());
-    if (existing.isPresent() && !existing.get().name().equals(name) && "active".equals(existing.get().status())) {
+    var existing = tenants.findById(id.value()).filter(r -> "active".equals(r.status()));
+    if (existing.isPresent() && !existing.get().name().equals(name)) {
       throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with another name");
+    }
+    if (existing.isPresent() && body.settings() != null
+        && !settings.equals(TenantSettings.merge(read(existing.get().settings()), Map.of()))) {
+      // A retry is idempotent; a create that asks for other settings than the tenant has is not a
+      // retry, and is not silently ignored either.
+      throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with other settings; "
+          + "change them with PATCH /admin/tenants/" + id);
     }
     TenantProvisioner.Result result = provisioner.provision(id, name);
     if (result.created()) {

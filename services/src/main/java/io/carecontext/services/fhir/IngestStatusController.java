@@ -44,8 +44,7 @@ public class IngestStatusController {
 
   @Get
   public Map<String, Object> status(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
-    TenantId t = caller.requireTenantAdmin(tenant);
-    tenants.active(t).orElseThrow(ApiException::tenantNotFound);
+    TenantId t = activeTenant(caller, tenant);
     EmbeddingWorker.OutboxDepth depth = worker.outboxDepth(t); // the same counts /metrics reports
     Map<String, Object> status = tx.run(t, PolicySettings.ingest(), c -> {
       Map<String, Object> out = new LinkedHashMap<>();
@@ -69,11 +68,31 @@ public class IngestStatusController {
 
   @Get("/parked")
   public List<Map<String, Object>> parked(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
-    return worker.parked(caller.requireTenantAdmin(tenant));
+    List<Map<String, Object>> items = worker.parked(activeTenant(caller, tenant));
+    return caller.platformAdmin() ? withoutResourceIds(items) : items;
+  }
+
+  /**
+   * The platform operator's key never reads patient data, and a resource id may be an MRN: it sees
+   * each parked item's resource type, attempts and reason, not which resource it is.
+   */
+  static List<Map<String, Object>> withoutResourceIds(List<Map<String, Object>> items) {
+    return items.stream().map(item -> {
+      Map<String, Object> copy = new LinkedHashMap<>(item);
+      copy.computeIfPresent("resource", (k, v) -> String.valueOf(v).replaceFirst("/.*", "/{id}"));
+      return copy;
+    }).toList();
   }
 
   @Post("/parked/retry")
   public Map<String, Object> retry(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
-    return Map.of("requeued", worker.retryParked(caller.requireTenantAdmin(tenant)));
+    return Map.of("requeued", worker.retryParked(activeTenant(caller, tenant)));
+  }
+
+  /** The caller's tenant, if it is active: the platform operator's key may name any id. */
+  private TenantId activeTenant(Caller caller, String tenant) {
+    TenantId t = caller.requireTenantAdmin(tenant);
+    tenants.active(t).orElseThrow(ApiException::tenantNotFound);
+    return t;
   }
 }
