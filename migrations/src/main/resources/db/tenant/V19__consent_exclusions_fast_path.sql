@@ -10,8 +10,8 @@
 --
 -- With permits only, V10's rule (deny wins; a permit's exclusions hold; a deny's exceptions let
 -- rows through) comes down to: a row is allowed unless its class is excluded by one of the permits
--- or one of its labels is. The view below gives the union of the permits' exclusions, or NULL
--- when a deny applies (or no consent does); the policy compares each chunk with those two arrays
+-- or one of its labels is. The two functions below give the union of the permits' exclusions, or
+-- NULL when a deny applies (or no consent does); the policy compares each chunk with those arrays
 -- (built-in array operators, no function call) and falls back to the general rule only when they
 -- are NULL. coalesce takes the general rule also for any row the comparison leaves undecided (a
 -- NULL inside an exclusion list), so the fast path can only ever agree with it.
@@ -21,17 +21,31 @@
 -- Concatenates arrays: array_cat, a built-in, as an aggregate. Duplicates do no harm to = ANY and &&.
 CREATE AGGREGATE consent_array_union(text[]) (SFUNC = array_cat, STYPE = text[], INITCOND = '{}');
 
--- One row: the applicable consents' exclusions when they are all permits; NULL otherwise.
-CREATE VIEW subject_consent_exclusions WITH (security_invoker = true) AS
-  SELECT
-    CASE WHEN bool_and(decision = 'permit') THEN consent_array_union(denied_classes) END AS excluded_classes,
-    CASE WHEN bool_and(decision = 'permit') THEN consent_array_union(denied_labels) END AS excluded_labels
-  FROM subject_consents;
+-- The applicable consents' excluded classes and labels when they are all permits; NULL otherwise
+-- (a deny applies, or no consent does). PL/pgSQL, like subject_consent_rules (V17), so that the
+-- policy's init plan for each is a bare function call: PostgreSQL sets up every init plan of a
+-- statement on every execution, also those that never run, and a plain permit (the fast path)
+-- never runs these. The consents view is named with its schema: the functions run under whatever
+-- search path their caller has.
+CREATE FUNCTION subject_excluded_classes() RETURNS text[]
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT CASE WHEN bool_and(decision = 'permit') THEN ${tenant_schema}.consent_array_union(denied_classes) END
+          FROM ${tenant_schema}.subject_consents);
+END
+$$;
 
-REVOKE ALL ON subject_consent_exclusions FROM PUBLIC;
-REVOKE ALL ON FUNCTION consent_array_union(text[]) FROM PUBLIC;
-GRANT SELECT ON subject_consent_exclusions TO ${reader_role};
-GRANT EXECUTE ON FUNCTION consent_array_union(text[]) TO ${reader_role};
+CREATE FUNCTION subject_excluded_labels() RETURNS text[]
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT CASE WHEN bool_and(decision = 'permit') THEN ${tenant_schema}.consent_array_union(denied_labels) END
+          FROM ${tenant_schema}.subject_consents);
+END
+$$;
+
+REVOKE ALL ON FUNCTION consent_array_union(text[]), subject_excluded_classes(), subject_excluded_labels() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION consent_array_union(text[]), subject_excluded_classes(), subject_excluded_labels()
+  TO ${reader_role};
 
 -- V17's policy with the last condition's general rule behind the permits-only comparison;
 -- everything else as it was.
@@ -47,6 +61,6 @@ ALTER POLICY chunks_read ON chunks USING (
                                               '{}'::text[])))
   AND ((SELECT current_setting('cc.consent_override', true) = 'on')
        OR (SELECT allows_all_rows FROM subject_consent_summary)
-       OR coalesce(NOT resource_type = ANY ((SELECT excluded_classes FROM subject_consent_exclusions)::text[])
-                     AND NOT security_labels && (SELECT excluded_labels FROM subject_consent_exclusions),
+       OR coalesce(NOT resource_type = ANY ((SELECT subject_excluded_classes())::text[])
+                     AND NOT security_labels && (SELECT subject_excluded_labels()),
                    subject_consent_rules_allow((SELECT subject_consent_rules()), resource_type, security_labels))));

@@ -159,13 +159,11 @@ class ConsentSummaryIT {
          PreparedStatement all = su.prepareStatement("""
              WITH r(type, labels) AS (SELECT ?::text, ?::text[])
              SELECT tenant_summary.subject_consent_allows(type, labels),
-                    NOT type = ANY ((SELECT excluded_classes FROM tenant_summary.subject_consent_exclusions)::text[])
-                      AND NOT labels && (SELECT excluded_labels FROM tenant_summary.subject_consent_exclusions),
+                    NOT type = ANY ((SELECT tenant_summary.subject_excluded_classes())::text[])
+                      AND NOT labels && (SELECT tenant_summary.subject_excluded_labels()),
                     (SELECT allows_all_rows FROM tenant_summary.subject_consent_summary)
-                      OR coalesce(NOT type = ANY ((SELECT excluded_classes
-                                                   FROM tenant_summary.subject_consent_exclusions)::text[])
-                                    AND NOT labels && (SELECT excluded_labels
-                                                       FROM tenant_summary.subject_consent_exclusions),
+                      OR coalesce(NOT type = ANY ((SELECT tenant_summary.subject_excluded_classes())::text[])
+                                    AND NOT labels && (SELECT tenant_summary.subject_excluded_labels()),
                                   tenant_summary.subject_consent_rules_allow(
                                       (SELECT tenant_summary.subject_consent_rules()), type, labels))
              FROM r""")) {
