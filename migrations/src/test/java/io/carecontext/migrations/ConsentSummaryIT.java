@@ -109,33 +109,36 @@ class ConsentSummaryIT {
     assertThat(checked).isEqualTo(SUBJECTS.size() * 2);
   }
 
-  @Test
-  void theRowRuleOnRulesReadOncePerQueryLetsThroughExactlyTheRowsOfTheRuleItReplaced() throws SQLException {
-    List<String> types = List.of("Observation", "Condition", "Encounter");
-    List<String> labels = List.of("{}", "{PSY}", "{R}", "{N}", "{PSY,R}", "{N,PSY}");
+  private static final List<String> ROW_TYPES = List.of("Observation", "Condition", "Encounter");
+  private static final List<String> ROW_LABELS = List.of("{}", "{PSY}", "{R}", "{N}", "{PSY,R}", "{N,PSY}");
+
+  /** Checks one row (its class and labels) of one subject in one mode; {@code rs} is positioned on the query's row. */
+  @FunctionalInterface
+  private interface RowCheck {
+    void check(ResultSet rs, String row) throws SQLException;
+  }
+
+  /**
+   * Runs {@code sql}, whose two parameters are a row's class and labels, for every row type and
+   * label set of every subject in {@link #SUBJECTS}, in both consent modes, with that subject's
+   * settings; returns how many rows it checked.
+   */
+  private static int forEveryRow(String patientPrefix, String sql, RowCheck check) throws SQLException {
     int checked = 0;
-    int allowed = 0;
-    try (Connection su = TestPostgres.superuser(platform.config);
-         PreparedStatement both = su.prepareStatement("""
-             SELECT tenant_summary.subject_consent_allows(?, ?::text[]),
-                    tenant_summary.subject_consent_rules_allow((SELECT tenant_summary.subject_consent_rules()),
-                                                               ?, ?::text[])""")) {
+    try (Connection su = TestPostgres.superuser(platform.config); PreparedStatement ps = su.prepareStatement(sql)) {
       for (int s = 0; s < SUBJECTS.size(); s++) {
-        String patient = "rows-" + s;
+        String patient = patientPrefix + s;
         insert(su, patient, SUBJECTS.get(s));
         for (String mode : List.of("opt-in", "opt-out")) {
           settings(su, "cc.subject", patient, "cc.purpose", "TREAT", "cc.consent_mode", mode);
-          for (String type : types) {
-            for (String label : labels) {
-              both.setString(1, type);
-              both.setString(2, label);
-              both.setString(3, type);
-              both.setString(4, label);
-              try (ResultSet rs = both.executeQuery()) {
+          for (String type : ROW_TYPES) {
+            for (String label : ROW_LABELS) {
+              ps.setString(1, type);
+              ps.setString(2, label);
+              try (ResultSet rs = ps.executeQuery()) {
                 assertThat(rs.next()).isTrue();
-                assertThat(rs.getBoolean(2)).as("subject %d %s in %s mode, a %s labelled %s", s, SUBJECTS.get(s), mode,
-                    type, label).isEqualTo(rs.getBoolean(1));
-                allowed += rs.getBoolean(1) ? 1 : 0;
+                check.check(rs, String.format("subject %d %s in %s mode, a %s labelled %s", s, SUBJECTS.get(s), mode,
+                    type, label));
                 checked++;
               }
             }
@@ -143,61 +146,51 @@ class ConsentSummaryIT {
         }
       }
     }
-    assertThat(checked).isEqualTo(SUBJECTS.size() * 2 * types.size() * labels.size());
+    assertThat(checked).isEqualTo(SUBJECTS.size() * 2 * ROW_TYPES.size() * ROW_LABELS.size());
+    return checked;
+  }
+
+  @Test
+  void theRowRuleOnRulesReadOncePerQueryLetsThroughExactlyTheRowsOfTheRuleItReplaced() throws SQLException {
+    int[] allowed = {0};
+    int checked = forEveryRow("rows-", """
+        WITH r(type, labels) AS (SELECT ?::text, ?::text[])
+        SELECT tenant_summary.subject_consent_allows(type, labels),
+               tenant_summary.subject_consent_rules_allow((SELECT tenant_summary.subject_consent_rules()), type, labels)
+        FROM r""", (rs, row) -> {
+          assertThat(rs.getBoolean(2)).as(row).isEqualTo(rs.getBoolean(1));
+          allowed[0] += rs.getBoolean(1) ? 1 : 0;
+        });
     // Both outcomes occur, so the comparison is not between two constants.
-    assertThat(allowed).isPositive().isLessThan(checked);
+    assertThat(allowed[0]).isPositive().isLessThan(checked);
   }
 
   @Test
   void thePermitsOnlyComparisonAgreesWithTheRuleWheneverItDecidesAndThePolicysConsentArmAlways() throws SQLException {
-    List<String> types = List.of("Observation", "Condition", "Encounter");
-    List<String> labels = List.of("{}", "{PSY}", "{R}", "{N}", "{PSY,R}", "{N,PSY}");
-    int checked = 0;
-    int decidedFast = 0;
-    try (Connection su = TestPostgres.superuser(platform.config);
-         // The policy's consent arm (V19) without the override, and its permits-only comparison alone.
-         PreparedStatement all = su.prepareStatement("""
-             WITH r(type, labels) AS (SELECT ?::text, ?::text[])
-             SELECT tenant_summary.subject_consent_allows(type, labels),
-                    NOT type = ANY ((SELECT tenant_summary.subject_excluded_classes())::text[])
-                      AND NOT labels && (SELECT tenant_summary.subject_excluded_labels()),
-                    (SELECT allows_all_rows FROM tenant_summary.subject_consent_summary)
-                      OR coalesce(NOT type = ANY ((SELECT tenant_summary.subject_excluded_classes())::text[])
-                                    AND NOT labels && (SELECT tenant_summary.subject_excluded_labels()),
-                                  tenant_summary.subject_consent_rules_allow(
-                                      (SELECT tenant_summary.subject_consent_rules()), type, labels))
-             FROM r""")) {
-      for (int s = 0; s < SUBJECTS.size(); s++) {
-        String patient = "permits-" + s;
-        insert(su, patient, SUBJECTS.get(s));
-        for (String mode : List.of("opt-in", "opt-out")) {
-          settings(su, "cc.subject", patient, "cc.purpose", "TREAT", "cc.consent_mode", mode);
-          for (String type : types) {
-            for (String label : labels) {
-              all.setString(1, type);
-              all.setString(2, label);
-              try (ResultSet rs = all.executeQuery()) {
-                assertThat(rs.next()).isTrue();
-                boolean rule = rs.getBoolean(1);
-                String row = String.format("subject %d %s in %s mode, a %s labelled %s", s, SUBJECTS.get(s), mode,
-                    type, label);
-                boolean fast = rs.getBoolean(2);
-                if (!rs.wasNull()) {
-                  assertThat(fast).as("the comparison, " + row).isEqualTo(rule);
-                  decidedFast++;
-                }
-                assertThat(rs.getBoolean(3)).as("the policy's consent arm, " + row).isEqualTo(rule);
-                checked++;
-              }
-            }
+    int[] decidedFast = {0};
+    // The policy's consent arm (V19) without the override, and its permits-only comparison alone.
+    forEveryRow("permits-", """
+        WITH r(type, labels) AS (SELECT ?::text, ?::text[])
+        SELECT tenant_summary.subject_consent_allows(type, labels),
+               NOT type = ANY ((SELECT tenant_summary.subject_excluded_classes())::text[])
+                 AND NOT labels && (SELECT tenant_summary.subject_excluded_labels()),
+               (SELECT allows_all_rows FROM tenant_summary.subject_consent_summary)
+                 OR coalesce(NOT type = ANY ((SELECT tenant_summary.subject_excluded_classes())::text[])
+                               AND NOT labels && (SELECT tenant_summary.subject_excluded_labels()),
+                             tenant_summary.subject_consent_rules_allow(
+                                 (SELECT tenant_summary.subject_consent_rules()), type, labels))
+        FROM r""", (rs, row) -> {
+          boolean rule = rs.getBoolean(1);
+          boolean fast = rs.getBoolean(2);
+          if (!rs.wasNull()) {
+            assertThat(fast).as("the comparison, " + row).isEqualTo(rule);
+            decidedFast[0]++;
           }
-        }
-      }
-    }
-    assertThat(checked).isEqualTo(SUBJECTS.size() * 2 * types.size() * labels.size());
+          assertThat(rs.getBoolean(3)).as("the policy's consent arm, " + row).isEqualTo(rule);
+        });
     // The comparison decides every row of the subjects whose applicable consents are all permits
     // (10 of the 18, in both modes) and leaves the others to the rule.
-    assertThat(decidedFast).isEqualTo(10 * 2 * types.size() * labels.size());
+    assertThat(decidedFast[0]).isEqualTo(10 * 2 * ROW_TYPES.size() * ROW_LABELS.size());
   }
 
   @Test
