@@ -31,6 +31,12 @@ public record DatabaseConfig(
     if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException("database URL must start with jdbc:postgresql:");
     }
+    if (jdbcUrl.toLowerCase(java.util.Locale.ROOT).contains("logservererrordetail")) {
+      // The pools switch it off so that no row value reaches an exception or a log; a URL
+      // parameter would switch it back on.
+      throw new IllegalArgumentException("database URL must not set logServerErrorDetail: the platform keeps the "
+          + "server's error detail (which can carry patient data) out of its exceptions and logs");
+    }
     Objects.requireNonNull(ownerUser, "ownerUser");
     if (rolePrefix == null || !PREFIX.matcher(rolePrefix).matches()) {
       throw new IllegalArgumentException("role prefix must match ^[a-z][a-z0-9_]{0,20}$");

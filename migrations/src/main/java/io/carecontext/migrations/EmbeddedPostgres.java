@@ -73,8 +73,16 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
   }
 
+  /**
+   * A superuser connection, with the server's error detail kept out of exception messages as on
+   * the application's pools ({@code DETAIL: Key (…)=(…)} would carry row values).
+   */
   public Connection superuserConnection(String database) throws SQLException {
-    return DriverManager.getConnection(jdbcUrl(database), SUPERUSER, superuserPassword());
+    java.util.Properties props = new java.util.Properties();
+    props.setProperty("user", SUPERUSER);
+    props.setProperty("password", superuserPassword());
+    props.setProperty("logServerErrorDetail", "false");
+    return DriverManager.getConnection(jdbcUrl(database), props);
   }
 
   /** Starts the cluster (initdb on first use) unless it is already running. Idempotent. */
@@ -94,7 +102,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
       port = freePort();
       List<String> cmd = List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir().toString(),
           "-l", home.resolve("postgres.log").toString(), "-w", "-t", "60",
-          "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", "start");
+          // The server's own log: no DETAIL lines (they carry row values) and no statement text
+          // with errors (it carries literals), as for the application's connections.
+          "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+              + " -c log_error_verbosity=terse -c log_min_error_statement=panic", "start");
       run(cmd, "pg_ctl start");
       startedHere = true;
       LOG.info("embedded PostgreSQL started on 127.0.0.1:{} (data in {})", port, dataDir());
@@ -182,7 +193,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
         ds.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
       }
       return new DatabaseConfig(jdbcUrl(database), owner, password, null, null, rolePrefix, 0);
-    } catch (SQLException | IOException e) {
+    } catch (SQLException e) {
+      throw new DatabaseException("could not prepare the embedded platform database (SQLSTATE " + e.getSQLState()
+          + "): see " + home.resolve("postgres.log"), e);
+    } catch (IOException e) {
       throw new DatabaseException("could not prepare the embedded platform database: " + e.getMessage(), e);
     }
   }

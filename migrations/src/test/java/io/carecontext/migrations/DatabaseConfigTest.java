@@ -1,0 +1,20 @@
+package io.carecontext.migrations;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class DatabaseConfigTest {
+
+  @Test
+  void aUrlThatWouldSwitchTheServersErrorDetailBackOnIsRefused() {
+    for (String url : new String[] {"jdbc:postgresql://db/carecontext?logServerErrorDetail=true",
+        "jdbc:postgresql://db/carecontext?sslmode=require&LOGSERVERERRORDETAIL=true"}) {
+      assertThatThrownBy(() -> new DatabaseConfig(url, "owner", "pw", null, null, "carecontext", 0))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logServerErrorDetail");
+    }
+    assertThat(new DatabaseConfig("jdbc:postgresql://db/carecontext?sslmode=require", "owner", "pw", null, null,
+        "carecontext", 0).appUser()).isEqualTo("carecontext_app");
+  }
+}
