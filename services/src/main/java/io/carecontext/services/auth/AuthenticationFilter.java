@@ -94,22 +94,32 @@ public class AuthenticationFilter {
         (System.nanoTime() - started) / 1_000_000);
   }
 
+  /** R4's resource type names, read once (on the first FHIR path logged). */
+  private static final class FhirTypes {
+    static final Set<String> ALL = Set.copyOf(io.carecontext.fhir.Fhir.supportedTypes());
+  }
+
+  private static final Set<String> PUBLIC_HEALTH = Set.of("/health/liveness", "/health/readiness");
+
   /** The fixed words of the API's paths; any other segment of a logged path is shown as a placeholder. */
   private static final Set<String> ROUTE_WORDS = Set.of("v1", "fhir", "admin", "tenants", "patients", "context", "chat",
       "audit", "verify", "export", "research", "search", "ingest", "parked", "retry", "keys", "metadata", "$import",
       "_history", "openapi");
-  private static final java.util.regex.Pattern RESOURCE_TYPE = java.util.regex.Pattern.compile("^[A-Z][A-Za-z]{1,63}$");
 
   /**
    * The route's shape, for the access log: {@code /v1/acme/patients/123/context} →
    * {@code /v1/acme/patients/{id}/context}. Only the API's own words, tenant ids and FHIR resource
    * types are kept; every other segment becomes {@code {id}} ({@code {keyId}} after {@code keys}),
    * so that a mistyped path ({@code /v1/acme/Patients/<MRN>/context}) does not write an identifier
-   * into the log either. Public paths (health, metrics, the API description) are logged as sent.
+   * into the log either. Public paths are logged as sent when they are the fixed ones (health,
+   * metrics, the API description and its static files); anything else under {@code /health/} is not.
    */
   static String routeShape(String path) {
-    if (isPublic(path)) {
+    if (isPublic(path) && !path.startsWith("/health/")) {
       return path;
+    }
+    if (path.startsWith("/health/")) {
+      return PUBLIC_HEALTH.contains(path) ? path : "/health/{id}";
     }
     String[] segments = path.split("/", -1);
     StringBuilder shape = new StringBuilder(path.length());
@@ -118,7 +128,7 @@ public class AuthenticationFilter {
       boolean tenant = (i == 2 && ("v1".equals(segments[1]) || "fhir".equals(segments[1])))
           || (i == 3 && "admin".equals(segments[1]) && "tenants".equals(segments[2]));
       boolean keep = s.isEmpty() || ROUTE_WORDS.contains(s) || (tenant && TenantId.isValid(s))
-          || (i == 3 && "fhir".equals(segments[1]) && RESOURCE_TYPE.matcher(s).matches());
+          || (i == 3 && "fhir".equals(segments[1]) && FhirTypes.ALL.contains(s));
       shape.append('/').append(keep ? s : "keys".equals(segments[i - 1]) ? "{keyId}" : "{id}");
     }
     return shape.toString();

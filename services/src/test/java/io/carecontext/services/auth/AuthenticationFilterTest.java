@@ -26,5 +26,9 @@ class AuthenticationFilterTest {
     assertThat(AuthenticationFilter.routeShape("/v1/acme/patient/Jane Doe")).isEqualTo("/v1/acme/{id}/{id}");
     assertThat(AuthenticationFilter.routeShape("/v1/Jane-Doe/patients")).isEqualTo("/v1/{id}/patients");
     assertThat(AuthenticationFilter.routeShape("/fhir/acme/patient/123-45-6789")).isEqualTo("/fhir/acme/{id}/{id}");
+    // A capitalised word in the type's place is kept only when it is an R4 resource type.
+    assertThat(AuthenticationFilter.routeShape("/fhir/acme/Smith/1")).isEqualTo("/fhir/acme/{id}/{id}");
+    assertThat(AuthenticationFilter.routeShape("/health/Jane-Doe")).isEqualTo("/health/{id}");
+    assertThat(AuthenticationFilter.routeShape("/health/readiness")).isEqualTo("/health/readiness");
   }
 }
