@@ -85,7 +85,9 @@ public final class LlmGateway {
   public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt) {
     OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model())
         .apiKey(Optional.ofNullable(e.apiKeySecret()).map(System::getenv).orElse("none"))
-        .timeout(Duration.ofSeconds(Math.max(1, e.timeoutSeconds()))).maxRetries(Math.max(0, e.maxRetries())).build();
+        .timeout(Duration.ofSeconds(Math.max(1, e.timeoutSeconds()))).maxRetries(Math.max(0, e.maxRetries()))
+        .logRequests(false).logResponses(false) // the prompt and the answer are PHI until filtered
+        .build();
     ChatResponse r;
     try {
       r = model.chat(SystemMessage.from(prompt.system()), UserMessage.from(prompt.user()));

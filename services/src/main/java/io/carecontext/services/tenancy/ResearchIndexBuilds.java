@@ -53,7 +53,10 @@ public class ResearchIndexBuilds implements AutoCloseable {
     try {
       provisioner.researchIndex(tenant, true);
     } catch (RuntimeException e) {
-      failed.put(tenant, e.getMessage());
+      // Shown in the admin status: our own database errors name a SQLSTATE, never data; any other
+      // exception's message is not ours to vouch for, so only its kind is kept.
+      failed.put(tenant, e instanceof io.carecontext.migrations.DatabaseException ? e.getMessage()
+          : "the index build failed (" + e.getClass().getSimpleName() + "); set researchIndex again to retry");
       LOG.warn("tenant {}: research index build failed ({})", tenant, e.getClass().getSimpleName());
     } finally {
       queued.remove(tenant);
