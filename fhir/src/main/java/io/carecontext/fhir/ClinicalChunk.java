@@ -20,6 +20,6 @@ public record ClinicalChunk(String resourceType, String resourceId, String patie
 
   @Override
   public String toString() {
-    return "ClinicalChunk[" + resourceType + "/" + resourceId + "#" + seq + ", " + category.code() + "]";
+    return "ClinicalChunk[" + resourceType + "#" + seq + ", " + category.code() + "]"; // no id: it may be an MRN
   }
 }

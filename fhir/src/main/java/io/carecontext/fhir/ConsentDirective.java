@@ -24,6 +24,13 @@ public record ConsentDirective(String consentId, String patientId, String status
     permittedLabels = List.copyOf(permittedLabels);
   }
 
+  /** The decision and the exceptions' codes; no consent or patient id (a patient id may be an MRN). */
+  @Override
+  public String toString() {
+    return "ConsentDirective[" + baseDecision + ", " + status + ", denied " + deniedClasses + deniedLabels
+        + ", permitted " + permittedClasses + permittedLabels + "]";
+  }
+
   /** In force at that instant: status active and inside the period. */
   public boolean inForce(Instant at) {
     return "active".equals(status) && (periodStart == null || !at.isBefore(periodStart))

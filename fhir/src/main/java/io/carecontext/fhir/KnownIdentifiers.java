@@ -26,6 +26,13 @@ public record KnownIdentifiers(
     dates = List.copyOf(Objects.requireNonNull(dates, "dates"));
   }
 
+  /** Counts only: the values are PHI. */
+  @Override
+  public String toString() {
+    return "KnownIdentifiers[" + names.size() + " names, " + identifiers.size() + " identifiers, " + telecoms.size()
+        + " telecoms, " + addresses.size() + " addresses, " + dates.size() + " dates]";
+  }
+
   public static KnownIdentifiers empty() {
     return new KnownIdentifiers(List.of(), List.of(), List.of(), List.of(), List.of());
   }
@@ -38,12 +45,22 @@ public record KnownIdentifiers(
       Objects.requireNonNull(kind, "kind");
       given = given == null ? List.of() : List.copyOf(given);
     }
+
+    @Override
+    public String toString() {
+      return "Name[" + kind + "]";
+    }
   }
 
   public record Address(
       List<String> lines, String city, String district, String state, String postalCode, String country) {
     public Address {
       lines = lines == null ? List.of() : List.copyOf(lines);
+    }
+
+    @Override
+    public String toString() {
+      return "Address[…]";
     }
   }
 }

@@ -7,6 +7,7 @@ public record StoredResource(String resourceType, String id, long version, Insta
                              String json) {
   @Override
   public String toString() {
-    return "StoredResource[" + resourceType + "/" + id + "/_history/" + version + (deleted ? ", deleted" : "") + "]";
+    // No id: it may be an MRN.
+    return "StoredResource[" + resourceType + ", version " + version + (deleted ? ", deleted" : "") + "]";
   }
 }

@@ -8,6 +8,7 @@ public record ContextChunk(long chunkId, String text, String resource, double sc
                            List<String> securityLabels, LocalDate effectiveDate) {
   @Override
   public String toString() {
-    return "ContextChunk[" + resource + ", score=" + score + "]";
+    // The type only: a resource id may be an MRN.
+    return "ContextChunk[" + resource.substring(0, Math.max(0, resource.indexOf('/'))) + ", score=" + score + "]";
   }
 }

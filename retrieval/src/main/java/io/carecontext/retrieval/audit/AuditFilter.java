@@ -17,4 +17,11 @@ public record AuditFilter(String patient, String principal, Instant from, Instan
       throw new IllegalArgumentException("from must not be after to");
     }
   }
+
+  /** Whether a patient is filtered on, not which. */
+  @Override
+  public String toString() {
+    return "AuditFilter[patient " + (patient == null ? "any" : "given") + ", from=" + from + ", to=" + to + ", limit="
+        + limit + "]";
+  }
 }

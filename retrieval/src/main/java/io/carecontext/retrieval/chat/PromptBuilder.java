@@ -28,7 +28,13 @@ public final class PromptBuilder {
   private PromptBuilder() {}
 
   /** Texts of the chunks kept, in prompt order (before de-identification), and their handles. */
-  public record Selection(List<String> texts, Map<String, String> handles) {}
+  public record Selection(List<String> texts, Map<String, String> handles) {
+    /** Counts only: the texts are clinical text, the handles name resources. */
+    @Override
+    public String toString() {
+      return "Selection[" + texts.size() + " texts]";
+    }
+  }
 
   public static Selection select(List<ContextChunk> chunks, int tokenBudget) {
     Set<String> seen = new LinkedHashSet<>();

@@ -54,7 +54,13 @@ public final class ResearchService {
 
   /** One de-identified chunk: the patient as a pseudonym local to this response. */
   public record ResearchChunk(String subject, String resourceType, String category, String text, double score,
-                              long chunkId) {}
+                              long chunkId) {
+    /** No text: de-identified is not free of every identifier. */
+    @Override
+    public String toString() {
+      return "ResearchChunk[" + resourceType + ", " + category + ", score=" + score + "]";
+    }
+  }
 
   public record ResearchResult(List<ResearchChunk> chunks, UUID auditId) {}
 
