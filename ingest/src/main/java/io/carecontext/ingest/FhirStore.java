@@ -52,16 +52,16 @@ public final class FhirStore {
     return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).write(resource));
   }
 
+  /** What a conditional create did: {@code created} when it wrote, else the {@code existing} resource it matched. */
+  public record ConditionalCreate(WriteOutcome created, StoredResource existing) {}
+
   /**
    * Conditional create ({@code If-None-Exist: identifier=system|value}): if a resource of this type
-   * carries that identifier, nothing is written and its id comes back (the first by id when several
-   * do, as in a Bundle); otherwise the resource is created under a server-assigned id. The match and
-   * the create are one transaction.
-   *
-   * @return the created resource's outcome, or the matched one's id with status {@code UNCHANGED}
-   *     and no version (read it for the rest)
+   * carries that identifier, nothing is written and that resource comes back (the first by id when
+   * several do, as in a Bundle); otherwise the resource is created under a server-assigned id. The
+   * match, and the create or the read, are one transaction.
    */
-  public WriteOutcome createIfNoneExist(TenantId tenant, Resource resource, String criteria) {
+  public ConditionalCreate createIfNoneExist(TenantId tenant, Resource resource, String criteria) {
     IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
         FhirIssue.error("not-supported", null, "If-None-Exist",
             "If-None-Exist supports identifier=system|value only")));
@@ -71,16 +71,18 @@ public final class FhirStore {
       ResourceWriter w = writer(tenant, conn);
       Optional<String> match = w.findByIdentifier(resource.fhirType(), c.system(), c.value());
       return match.isPresent()
-          ? new WriteOutcome(resource.fhirType(), match.get(), 0, null, WriteOutcome.Status.UNCHANGED)
-          : w.write(resource);
+          ? new ConditionalCreate(null, read(conn, tenant, resource.fhirType(), match.get(), CURRENT, null).orElseThrow())
+          : new ConditionalCreate(w.write(resource), null);
     });
   }
 
   /** The current version, decrypted; empty if the resource never existed. */
   public Optional<StoredResource> read(TenantId tenant, String type, String id) {
-    return read(tenant, type, id,
-        "SELECT version_id, last_updated, deleted, body FROM resources WHERE resource_type = ? AND resource_id = ?", null);
+    return read(tenant, type, id, CURRENT, null);
   }
+
+  private static final String CURRENT =
+      "SELECT version_id, last_updated, deleted, body FROM resources WHERE resource_type = ? AND resource_id = ?";
 
   /**
    * One version of a resource, current or earlier (every version's body is kept, encrypted), in one
@@ -101,28 +103,32 @@ public final class FhirStore {
     if (!ID.matcher(id).matches()) {
       return Optional.empty();
     }
-    return tx.run(tenant, PolicySettings.ingest(), c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        ps.setString(1, type);
-        ps.setString(2, id);
-        if (wanted != null) {
-          ps.setLong(3, wanted);
-        }
-        try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            return Optional.empty();
-          }
-          long version = rs.getLong(1);
-          boolean deleted = rs.getBoolean(3);
-          if (!deleted && rs.getBytes(4) == null) {
-            return Optional.empty(); // the resource has no such version
-          }
-          String json = deleted ? null
-              : keys.cipher(tenant).decryptToString(rs.getBytes(4), Aad.resource(tenant, type, id, version));
-          return Optional.of(new StoredResource(type, id, version, rs.getTimestamp(2).toInstant(), deleted, json));
-        }
+    return tx.run(tenant, PolicySettings.ingest(), c -> read(c, tenant, type, id, sql, wanted));
+  }
+
+  /** {@link #read(TenantId, String, String, String, Long)} inside the caller's ingest transaction. */
+  private Optional<StoredResource> read(java.sql.Connection c, TenantId tenant, String type, String id, String sql,
+                                        Long wanted) throws java.sql.SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      if (wanted != null) {
+        ps.setLong(3, wanted);
       }
-    });
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        long version = rs.getLong(1);
+        boolean deleted = rs.getBoolean(3);
+        if (!deleted && rs.getBytes(4) == null) {
+          return Optional.empty(); // the resource has no such version
+        }
+        String json = deleted ? null
+            : keys.cipher(tenant).decryptToString(rs.getBytes(4), Aad.resource(tenant, type, id, version));
+        return Optional.of(new StoredResource(type, id, version, rs.getTimestamp(2).toInstant(), deleted, json));
+      }
+    }
   }
 
   /** Deletes the resource; its chunks are gone when this returns. False if there was nothing to delete. */

@@ -76,7 +76,7 @@ public class TenantController {
       throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with another name");
     }
     if (existing.isPresent() && body.settings() != null
-        && !settings.equals(TenantSettings.merge(read(existing.get().settings()), Map.of()))) {
+        && !settings.equals(effectiveSettings(existing.get()))) {
       // A retry is idempotent; a create that asks for other settings than the tenant has is not a
       // retry, and is not silently ignored either.
       throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with other settings; "
@@ -115,7 +115,7 @@ public class TenantController {
     if (name.isEmpty() || name.length() > 200) {
       throw ApiException.badRequest("tenant name must be 1 to 200 characters");
     }
-    Map<String, Object> before = TenantSettings.merge(read(row.settings()), Map.of());
+    Map<String, Object> before = effectiveSettings(row);
     Map<String, Object> merged = TenantSettings.merge(read(row.settings()),
         body.settings() == null ? Map.of() : body.settings());
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
@@ -163,8 +163,13 @@ public class TenantController {
   }
 
   private AdminDtos.TenantView view(TenantRecord r, @Nullable Long millis) {
-    Map<String, Object> settings = TenantSettings.merge(read(r.settings()), Map.of());
-    return new AdminDtos.TenantView(r.tenantId(), r.name(), r.status(), settings, r.createdAt(), r.updatedAt(), millis);
+    return new AdminDtos.TenantView(r.tenantId(), r.name(), r.status(), effectiveSettings(r), r.createdAt(),
+        r.updatedAt(), millis);
+  }
+
+  /** The tenant's stored settings with the defaults filled in: what it shows, and what a retry must match. */
+  private Map<String, Object> effectiveSettings(TenantRecord r) {
+    return TenantSettings.merge(read(r.settings()), Map.of());
   }
 
   private Map<String, Object> read(String settings) {

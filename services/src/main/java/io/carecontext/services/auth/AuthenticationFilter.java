@@ -115,11 +115,11 @@ public class AuthenticationFilter {
    * metrics, the API description and its static files); anything else under {@code /health/} is not.
    */
   static String routeShape(String path) {
-    if (isPublic(path) && !path.startsWith("/health/")) {
-      return path;
-    }
     if (path.startsWith("/health/")) {
       return PUBLIC_HEALTH.contains(path) ? path : "/health/{id}";
+    }
+    if (isPublic(path)) {
+      return path;
     }
     String[] segments = path.split("/", -1);
     StringBuilder shape = new StringBuilder(path.length());

@@ -102,12 +102,12 @@ public class FhirController {
       if (ifNoneExist == null) {
         return written(tenant, store.create(t, r), r);
       }
-      WriteOutcome o = store.createIfNoneExist(t, r, ifNoneExist);
-      if (o.status() == WriteOutcome.Status.CREATED) {
-        return written(tenant, o, r);
+      FhirStore.ConditionalCreate o = store.createIfNoneExist(t, r, ifNoneExist);
+      if (o.created() != null) {
+        return written(tenant, o.created(), r);
       }
       // A match: nothing was written; the existing resource answers, with 200 (FHIR conditional create).
-      StoredResource s = store.read(t, type, o.id()).orElseThrow();
+      StoredResource s = o.existing();
       return stored(s, type + " with that identifier was deleted")
           .header(HttpHeaders.LOCATION, "/fhir/" + tenant + "/" + type + "/" + s.id() + "/_history/" + s.version());
     });
