@@ -125,9 +125,57 @@ class RetrievalIT {
     assertThat(r.chunks()).anyMatch(ch -> ch.text().contains("Hemoglobin A1c (LOINC 4548-4)"));
     assertThat(r.chunks()).isSortedAccordingTo(Comparator.comparingDouble(ContextChunk::score).reversed());
     var row = audit.list(tenant, new AuditFilter("p-ok", null, null, null, 1), true).get(0);
+    assertThat(row.get("auditId")).isEqualTo(r.auditId().toString());
     assertThat(row.get("decision")).isEqualTo("allowed");
-    assertThat((List<?>) row.get("chunkIds")).hasSize(10);
+    assertThat(row.get("reason")).isEqualTo("allowed");
+    assertThat((List<?>) row.get("chunkIds")).map(id -> ((Number) id).longValue())
+        .containsExactlyElementsOf(r.chunks().stream().map(ContextChunk::chunkId).toList());
     assertThat(row.get("query")).isEqualTo("blood sugar control");
+    assertThat(row.get("latencyMillis")).isNotNull();
+    assertThat(audit.verify(tenant).valid()).isTrue();
+  }
+
+  @Test
+  void theReadRoleCanNeitherWriteNorReadTheAuditTrail() {
+    PolicySettings reader = ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false);
+    // Its audit rows are written under the audit role; the read role holds no grant on the trail.
+    for (String sql : List.of(
+        "INSERT INTO {schema}.audit_log (audit_id, shard, seq, at, principal, action, decision, reason, prev_hash, row_hash) "
+            + "VALUES (gen_random_uuid(), 0, 999999, now(), 'x', 'context', 'allowed', 'allowed', '\\x00', '\\x00')",
+        "UPDATE {schema}.audit_heads SET seq = seq + 1",
+        "SELECT count(*) FROM {schema}.audit_log")) {
+      assertThatThrownBy(() -> platform.tx.run(tenant, reader,
+          c -> c.createStatement().execute(io.carecontext.migrations.TenantSql.of(tenant, sql))))
+          .as(sql).rootCause().hasMessageContaining("permission denied");
+    }
+  }
+
+  @Test
+  void concurrentAllowedAndDeniedRequestsMakeOneRowEachAndAVerifiableChain() throws Exception {
+    Requester clinician = new Requester("dr-kim", "key-clin-concurrent", List.of("clinician"), "pr-1");
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<?>> calls = new ArrayList<>();
+      for (int i = 0; i < 160; i++) {
+        boolean deny = i % 4 == 0;
+        calls.add(pool.submit(() -> {
+          if (deny) {
+            assertThat(denied(clinician, "p-nobody", "TREAT", null).status()).isEqualTo(404);
+          } else {
+            assertThat(ask(clinician, "p-ok", "TREAT", null).chunks()).hasSize(10);
+          }
+        }));
+      }
+      for (var call : calls) {
+        call.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    var rows = audit.list(tenant, new AuditFilter(null, "dr-kim", null, null, 1000), false);
+    assertThat(rows).hasSize(160);
+    assertThat(rows).filteredOn(r -> r.get("decision").equals("denied")).hasSize(40);
+    assertThat(audit.verify(tenant).valid()).isTrue();
   }
 
   @Test
