@@ -62,9 +62,18 @@ command -v make >/dev/null 2>&1 || apt_install make gcc
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/sources" "$work/lists/partial" "$work/archives/partial"
+# The source package comes from the Debian archive this machine already uses (its first "debian"
+# URI in /etc/apt), so a local mirror or proxy serves it too.
+mirror=$( { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{for (i = 2; i <= NF; i++) print $i}'
+            grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | sed 's/\[[^]]*\]//' | awk '{print $2}'
+          } | grep -E '/debian/?$' | head -n1 || true)
+if [ -z "$mirror" ]; then
+  log "no Debian archive found in /etc/apt to fetch pgvector's source from: add one, or install pgvector for PostgreSQL $MAJOR yourself"
+  exit 1
+fi
 cat > "$work/sources/pgvector-src.sources" <<SRC
 Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: ${mirror%/}
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
