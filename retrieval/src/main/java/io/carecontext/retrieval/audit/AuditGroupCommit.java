@@ -122,7 +122,13 @@ final class AuditGroupCommit {
     final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
     final ReentrantLock writer = new ReentrantLock();
     Head head; // guarded by writer; null until read, and after a failed batch
-    volatile int shard = -1; // the shard this lane extends, once known
+    // The shard this lane extends, chosen before any row is queued, so that a row written on its
+    // own while the writer is still reading the head already keeps off it.
+    volatile int shard;
+
+    Lane(int shard) {
+      this.shard = shard;
+    }
   }
 
   private final Map<TenantId, Lane> lanes = new ConcurrentHashMap<>();
@@ -139,7 +145,7 @@ final class AuditGroupCommit {
   /**
    * @param settings the policy settings of an audit write transaction
    * @param rowAtATime writes one row in a transaction of its own, on a free head other than the lane's if it can
-   * @param shardPicker the shard a tenant's lane extends, asked when it knows no head
+   * @param shardPicker the shard a tenant's lane extends: asked when the lane is made and after a failed batch
    */
   AuditGroupCommit(TenantTransactions tx, PolicySettings settings, RowAtATime rowAtATime, IntSupplier shardPicker) {
     this.tx = tx;
@@ -150,7 +156,7 @@ final class AuditGroupCommit {
 
   /** Appends the row and returns once it is committed; throws if it could not be written. */
   UUID append(TenantId tenant, AuditRow row) {
-    Lane lane = lanes.computeIfAbsent(tenant, t -> new Lane());
+    Lane lane = lanes.computeIfAbsent(tenant, t -> new Lane(shardPicker.getAsInt()));
     Pending mine = new Pending(row);
     lane.queue.add(mine);
     if (!lockWithin(lane, PATIENCE_NANOS)) {
@@ -215,8 +221,7 @@ final class AuditGroupCommit {
     }
     try {
       if (lane.head == null) {
-        lane.head = readHead(tenant, shardPicker.getAsInt());
-        lane.shard = lane.head.shard();
+        lane.head = readHead(tenant, lane.shard);
       }
       long start = System.nanoTime();
       lane.head = write(tenant, lane.head, batch);
@@ -226,6 +231,7 @@ final class AuditGroupCommit {
       batch.forEach(p -> p.done = true);
     } catch (RuntimeException batchFailed) {
       lane.head = null;
+      lane.shard = shardPicker.getAsInt(); // read afresh, perhaps elsewhere, by the next batch
       for (Pending p : batch) {
         try {
           rowAtATime.write(tenant, p.row, -1);
