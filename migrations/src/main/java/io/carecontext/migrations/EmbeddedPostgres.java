@@ -100,19 +100,54 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return this;
       }
       port = freePort();
+      long sharedBuffers = sharedBuffersMb(System.getenv(SHARED_BUFFERS_VARIABLE), physicalMemoryBytes());
       List<String> cmd = List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir().toString(),
           "-l", home.resolve("postgres.log").toString(), "-w", "-t", "60",
           // The server's own log: no DETAIL lines (they carry row values) and no statement text
           // with errors (it carries literals), as for the application's connections.
           "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
-              + " -c log_error_verbosity=terse -c log_min_error_statement=panic", "start");
+              + " -c log_error_verbosity=terse -c log_min_error_statement=panic"
+              + " -c shared_buffers=" + sharedBuffers + "MB", "start");
       run(cmd, "pg_ctl start");
       startedHere = true;
-      LOG.info("embedded PostgreSQL started on 127.0.0.1:{} (data in {})", port, dataDir());
+      LOG.info("embedded PostgreSQL started on 127.0.0.1:{} (data in {}, shared buffers {} MB)", port, dataDir(),
+          sharedBuffers);
       return this;
     } catch (IOException e) {
       throw new DatabaseException("could not start the embedded PostgreSQL under " + home + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Sets the embedded cluster's shared buffers, in MB (see {@link #sharedBuffersMb}). */
+  public static final String SHARED_BUFFERS_VARIABLE = "CARECONTEXT_PG_SHARED_BUFFERS";
+
+  /**
+   * The embedded cluster's shared buffers in MB: {@code configured} when set, otherwise a quarter of
+   * the machine's memory (PostgreSQL's advice for a server of its own), at least 128 MB (its
+   * default) and at most 4 GB. With its default the data lives in the kernel's page cache, which a
+   * machine may reclaim while the service runs: on a machine that pages out file pages unused for
+   * about a minute, every phase of the retrieval benchmark then read much of its data from disk
+   * again (docs/benchmarks.md). Memory PostgreSQL never touches is never taken.
+   */
+  static long sharedBuffersMb(String configured, long physicalBytes) {
+    if (configured != null && !configured.isBlank()) {
+      try {
+        long mb = Long.parseLong(configured.trim());
+        if (mb >= 16 && mb <= 1_048_576) {
+          return mb;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new DatabaseException(SHARED_BUFFERS_VARIABLE + " must be a whole number of megabytes from 16 to "
+          + "1048576 (e.g. 2048), not '" + configured.trim() + "'");
+    }
+    return Math.max(128, Math.min(4096, physicalBytes / 4 / (1024 * 1024)));
+  }
+
+  private static long physicalMemoryBytes() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : 0;
   }
 
   /** True when this process started the cluster (and so stops it); false when it found it running. */
