@@ -151,6 +151,21 @@ class AdminApiIT {
   }
 
   @Test
+  void aKeyIsRefusedWhileItsTenantIsNotActive() throws SQLException {
+    HttpResponse<String> created = createKey("acme", "{\"principal\":\"while\",\"roles\":[\"tenant-admin\"]}");
+    String key = secret(created);
+    assertThat(app.call("GET", "/admin/tenants/acme", key, null).statusCode()).isEqualTo(200);
+    // as while the tenant is being deleted: its keys stop working at once, before its rows are gone
+    execute("UPDATE platform.tenants SET status = 'deleting' WHERE tenant_id = 'acme'");
+    try {
+      assertThat(app.call("GET", "/admin/tenants/acme", key, null).statusCode()).isEqualTo(401);
+    } finally {
+      execute("UPDATE platform.tenants SET status = 'active' WHERE tenant_id = 'acme'");
+    }
+    assertThat(app.call("GET", "/admin/tenants/acme", key, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void expiredKeysAreRefused() throws SQLException {
     HttpResponse<String> created = createKey("acme",
         "{\"principal\":\"short\",\"roles\":[\"tenant-admin\"],\"expiresAt\":\"2099-01-01T00:00:00Z\"}");

@@ -4,7 +4,6 @@ import io.carecontext.migrations.TenantId;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.platform.ApiKeyRecord;
 import io.carecontext.services.platform.ApiKeyRepository;
-import io.carecontext.services.platform.TenantRepository;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
@@ -36,13 +35,11 @@ public class AuthenticationFilter {
   private static final String REQUEST_ID = "carecontext.requestId";
 
   private final ApiKeyRepository keys;
-  private final TenantRepository tenants;
   private final String adminKey;
 
-  public AuthenticationFilter(ApiKeyRepository keys, TenantRepository tenants,
+  public AuthenticationFilter(ApiKeyRepository keys,
                               @Nullable @Value("${carecontext.admin-key:}") String adminKey) {
     this.keys = keys;
-    this.tenants = tenants;
     this.adminKey = adminKey == null ? "" : adminKey;
   }
 
@@ -146,10 +143,9 @@ public class AuthenticationFilter {
     if (!adminKey.isEmpty() && ApiKeySecrets.sameSecret(token, adminKey)) {
       return Optional.of(Caller.platformOperator());
     }
-    return ApiKeySecrets.parse(token).flatMap(parsed -> keys.findById(parsed.keyId())
+    return ApiKeySecrets.parse(token).flatMap(parsed -> keys.findByIdOfActiveTenant(parsed.keyId())
         .filter(k -> ApiKeySecrets.matches(parsed.secret(), k.secretHash()))
         .filter(k -> k.usableAt(Instant.now()))
-        .filter(k -> tenants.findById(k.tenantId()).filter(t -> "active".equals(t.status())).isPresent())
         .map(AuthenticationFilter::toCaller));
   }
 
