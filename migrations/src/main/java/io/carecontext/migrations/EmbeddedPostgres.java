@@ -1,6 +1,8 @@
 package io.carecontext.migrations;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +38,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgres.class);
   public static final String SUPERUSER = "carecontext_admin";
+
+  /** Sets the embedded cluster's shared buffers, in MB (see {@link #sharedBuffersMb}). */
+  public static final String SHARED_BUFFERS_VARIABLE = "CARECONTEXT_PG_SHARED_BUFFERS";
 
   private final Path home;
   private final Path bin;
@@ -118,9 +123,6 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
   }
 
-  /** Sets the embedded cluster's shared buffers, in MB (see {@link #sharedBuffersMb}). */
-  public static final String SHARED_BUFFERS_VARIABLE = "CARECONTEXT_PG_SHARED_BUFFERS";
-
   /**
    * The embedded cluster's shared buffers in MB: {@code configured} when set, otherwise a quarter of
    * the machine's memory (PostgreSQL's advice for a server of its own), at least 128 MB (its
@@ -146,7 +148,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
   }
 
   private static long physicalMemoryBytes() {
-    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
     return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : 0;
   }
 
