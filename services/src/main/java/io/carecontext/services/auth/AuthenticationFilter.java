@@ -3,7 +3,7 @@ package io.carecontext.services.auth;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.platform.ApiKeyRecord;
-import io.carecontext.services.platform.ApiKeyRepository;
+import io.carecontext.services.platform.ActiveKeys;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
@@ -34,10 +34,10 @@ public class AuthenticationFilter {
   private static final String STARTED = "carecontext.started";
   private static final String REQUEST_ID = "carecontext.requestId";
 
-  private final ApiKeyRepository keys;
+  private final ActiveKeys keys;
   private final String adminKey;
 
-  public AuthenticationFilter(ApiKeyRepository keys,
+  public AuthenticationFilter(ActiveKeys keys,
                               @Nullable @Value("${carecontext.admin-key:}") String adminKey) {
     this.keys = keys;
     this.adminKey = adminKey == null ? "" : adminKey;
@@ -143,17 +143,18 @@ public class AuthenticationFilter {
     if (!adminKey.isEmpty() && ApiKeySecrets.sameSecret(token, adminKey)) {
       return Optional.of(Caller.platformOperator());
     }
-    return ApiKeySecrets.parse(token).flatMap(parsed -> keys.findByIdOfActiveTenant(parsed.keyId())
-        .filter(k -> ApiKeySecrets.matches(parsed.secret(), k.secretHash()))
-        .filter(k -> k.usableAt(Instant.now()))
-        .map(AuthenticationFilter::toCaller));
+    return ApiKeySecrets.parse(token).flatMap(parsed -> keys.find(parsed.keyId())
+        .filter(a -> ApiKeySecrets.matches(parsed.secret(), a.key().secretHash()))
+        .filter(a -> a.key().usableAt(Instant.now()))
+        .map(a -> toCaller(a.key(), a.tenantSettings())));
   }
 
-  private static Caller toCaller(ApiKeyRecord k) {
+  private static Caller toCaller(ApiKeyRecord k, String tenantSettings) {
     Set<Role> roles = EnumSet.noneOf(Role.class);
     for (String code : k.roleCodes()) {
       Role.fromCode(code).ifPresent(roles::add);
     }
-    return new Caller(TenantId.of(k.tenantId()), k.principal(), k.keyId(), roles, k.practitionerId(), false);
+    return new Caller(TenantId.of(k.tenantId()), k.principal(), k.keyId(), roles, k.practitionerId(), false,
+        tenantSettings);
   }
 }

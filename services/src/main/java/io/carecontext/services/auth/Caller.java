@@ -6,10 +6,11 @@ import java.util.Set;
 
 /**
  * Who is calling: the platform operator (bootstrap admin key), or a principal of one tenant with
- * roles. Attached to the request by {@link AuthenticationFilter}.
+ * roles. Attached to the request by {@link AuthenticationFilter}, with the settings (JSON) of the
+ * key's tenant as read in the same statement as the key (null for the platform operator).
  */
 public record Caller(TenantId tenant, String principal, String keyId, Set<Role> roles, String practitionerId,
-                     boolean platformAdmin) {
+                     boolean platformAdmin, String tenantSettings) {
 
   public static final String ATTRIBUTE = "carecontext.caller";
 
@@ -17,8 +18,15 @@ public record Caller(TenantId tenant, String principal, String keyId, Set<Role> 
     roles = Set.copyOf(roles);
   }
 
+  /** Without the tenant's settings: configuration, not for log lines. */
+  @Override
+  public String toString() {
+    return "Caller[tenant=" + tenant + ", principal=" + principal + ", keyId=" + keyId + ", roles=" + roles
+        + ", platformAdmin=" + platformAdmin + "]";
+  }
+
   public static Caller platformOperator() {
-    return new Caller(null, "platform-admin", "bootstrap", Set.of(), null, true);
+    return new Caller(null, "platform-admin", "bootstrap", Set.of(), null, true, null);
   }
 
   /**

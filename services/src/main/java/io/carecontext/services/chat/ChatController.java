@@ -65,7 +65,7 @@ public class ChatController {
                               @PathVariable String patientId, @Body ChatRequest body) {
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("question", body.question(), null);
-    Map<String, Object> settings = tenants.settings(t);
+    Map<String, Object> settings = tenants.settings(caller, t);
     float[] vector = embeddings.embedQuery(t, settings, body.question());
     Requester who = ContextController.requester(caller);
     try {

@@ -12,16 +12,6 @@ public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String
 
   Optional<ApiKeyRecord> findById(String keyId);
 
-  /**
-   * The key, only while its tenant is active: what authentication reads for every request, in one
-   * statement instead of a read of the key and then of its tenant.
-   */
-  @Query("SELECT k.key_id, k.tenant_id, k.principal, array_to_string(k.roles, ',') AS roles, k.secret_hash, "
-      + "k.practitioner_id, k.created_at, k.expires_at, k.revoked_at "
-      + "FROM platform.api_keys k JOIN platform.tenants t ON t.tenant_id = k.tenant_id AND t.status = 'active' "
-      + "WHERE k.key_id = :keyId")
-  Optional<ApiKeyRecord> findByIdOfActiveTenant(String keyId);
-
   List<ApiKeyRecord> findByTenantIdOrderByCreatedAt(String tenantId);
 
   @Query("INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash, practitioner_id, expires_at) "

@@ -74,7 +74,7 @@ public class ContextController {
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();
-    Map<String, Object> settings = tenants.settings(t);
+    Map<String, Object> settings = tenants.settings(caller, t);
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
     float[] vector = embeddings.embedQuery(t, settings, body.query());
     try {

@@ -63,7 +63,7 @@ public class ResearchController {
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();
-    Map<String, Object> settings = tenants.settings(t);
+    Map<String, Object> settings = tenants.settings(caller, t);
     float[] vector = embeddings.embedQuery(t, settings, body.query());
     try {
       ResearchService.ResearchResult r = service.search(t, TenantPolicy.fromSettings(settings),

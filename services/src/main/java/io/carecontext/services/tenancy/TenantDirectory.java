@@ -2,6 +2,7 @@ package io.carecontext.services.tenancy;
 
 import io.carecontext.migrations.TenantId;
 import io.carecontext.services.admin.TenantSettings;
+import io.carecontext.services.auth.Caller;
 import io.carecontext.services.http.ApiException;
 import io.carecontext.services.platform.TenantRecord;
 import io.carecontext.services.platform.TenantRepository;
@@ -35,6 +36,19 @@ public class TenantDirectory {
     return settings(active(tenant).orElseThrow(ApiException::tenantNotFound));
   }
 
+  /**
+   * The settings of the tenant a request works on. For the caller's own tenant they are those
+   * authentication read with the caller's key, in the statement that found the tenant active: the
+   * settings in force when the request arrived, without a second read. Any other tenant (the
+   * platform operator's) is read.
+   */
+  public Map<String, Object> settings(Caller caller, TenantId tenant) {
+    if (caller.tenantSettings() != null && tenant.equals(caller.tenant())) {
+      return merged(caller.tenantSettings());
+    }
+    return settings(tenant);
+  }
+
   /** Every active tenant with its settings (defaults merged in), in tenant id order: one read. */
   public Map<TenantId, Map<String, Object>> activeWithSettings() {
     Map<TenantId, Map<String, Object>> all = new LinkedHashMap<>();
@@ -45,8 +59,12 @@ public class TenantDirectory {
   }
 
   private Map<String, Object> settings(TenantRecord row) {
+    return merged(row.settings());
+  }
+
+  private Map<String, Object> merged(String settings) {
     Map<String, Object> merged = new LinkedHashMap<>(TenantSettings.defaults());
-    merged.putAll(parse(row.settings()));
+    merged.putAll(parse(settings));
     return merged;
   }
 

@@ -103,6 +103,24 @@ class ContextApiIT {
   }
 
   @Test
+  void aSettingsChangeIsInForceOnTheVeryNextRequest() {
+    // The settings a request works with are read with its key, in the statement that authenticates it.
+    String q = "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}";
+    assertThat(context(clinician, "ward", "pt-2", q).statusCode()).isEqualTo(404); // opt-in: no consent
+    try {
+      HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/ward", app.adminKey(),
+          "{\"settings\":{\"consentMode\":\"opt-out\"}}");
+      assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+      HttpResponse<String> r = context(clinician, "ward", "pt-2", q);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200); // opt-out: no denial on record
+    } finally {
+      assertThat(app.call("PATCH", "/admin/tenants/ward", app.adminKey(), "{\"settings\":{\"consentMode\":\"opt-in\"}}")
+          .statusCode()).isEqualTo(200);
+    }
+    assertThat(context(clinician, "ward", "pt-2", q).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void unknownPatientNoConsentAndOtherTenantRevealNothing() {
     String q = "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}";
     HttpResponse<String> noConsent = context(clinician, "ward", "pt-2", q);
