@@ -10,8 +10,10 @@ import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -107,8 +109,8 @@ public final class FhirStore {
   }
 
   /** {@link #read(TenantId, String, String, String, Long)} inside the caller's ingest transaction. */
-  private Optional<StoredResource> read(java.sql.Connection c, TenantId tenant, String type, String id, String sql,
-                                        Long wanted) throws java.sql.SQLException {
+  private Optional<StoredResource> read(Connection c, TenantId tenant, String type, String id, String sql,
+                                        Long wanted) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, type);
       ps.setString(2, id);
@@ -176,7 +178,7 @@ public final class FhirStore {
     });
   }
 
-  private ResourceWriter writer(TenantId tenant, java.sql.Connection c) {
+  private ResourceWriter writer(TenantId tenant, Connection c) {
     return new ResourceWriter(tenant, keys.cipher(tenant), c);
   }
 

@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -83,7 +84,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
    * the application's pools ({@code DETAIL: Key (…)=(…)} would carry row values).
    */
   public Connection superuserConnection(String database) throws SQLException {
-    java.util.Properties props = new java.util.Properties();
+    Properties props = new Properties();
     props.setProperty("user", SUPERUSER);
     props.setProperty("password", superuserPassword());
     props.setProperty("logServerErrorDetail", "false");

@@ -5,12 +5,9 @@ import io.micronaut.data.jdbc.annotation.JdbcRepository;
 import io.micronaut.data.model.query.builder.sql.Dialect;
 import io.micronaut.data.repository.GenericRepository;
 import java.util.List;
-import java.util.Optional;
 
 @JdbcRepository(dialect = Dialect.POSTGRES)
 public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String> {
-
-  Optional<ApiKeyRecord> findById(String keyId);
 
   List<ApiKeyRecord> findByTenantIdOrderByCreatedAt(String tenantId);
 

@@ -1,5 +1,6 @@
 package io.carecontext.services.tenancy;
 
+import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantProvisioner;
 import jakarta.annotation.PreDestroy;
@@ -55,7 +56,7 @@ public class ResearchIndexBuilds implements AutoCloseable {
     } catch (RuntimeException e) {
       // Shown in the admin status: our own database errors name a SQLSTATE, never data; any other
       // exception's message is not ours to vouch for, so only its kind is kept.
-      failed.put(tenant, e instanceof io.carecontext.migrations.DatabaseException ? e.getMessage()
+      failed.put(tenant, e instanceof DatabaseException ? e.getMessage()
           : "the index build failed (" + e.getClass().getSimpleName() + "); set researchIndex again to retry");
       LOG.warn("tenant {}: research index build failed ({})", tenant, e.getClass().getSimpleName());
     } finally {

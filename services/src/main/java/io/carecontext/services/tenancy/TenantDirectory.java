@@ -63,9 +63,7 @@ public class TenantDirectory {
   }
 
   private Map<String, Object> merged(String settings) {
-    Map<String, Object> merged = new LinkedHashMap<>(TenantSettings.defaults());
-    merged.putAll(parse(settings));
-    return merged;
+    return TenantSettings.merge(parse(settings), Map.of());
   }
 
   @SuppressWarnings("unchecked")
