@@ -83,12 +83,7 @@ public final class ChunkRenderer {
       b.add(Category.CLINICAL, date(null, i.getOccurrence()),
           Texts.join("Immunization:", Texts.concept(i.getVaccineCode()), "status " + code(i.getStatus()) + "."));
     } else if (resource instanceof Encounter e) {
-      b.add(Category.CLINICAL, e.hasPeriod() ? day(e.getPeriod().getStart()) : null,
-          Texts.join("Encounter:", e.hasClass_() ? e.getClass_().getDisplay() : "",
-              e.getType().stream().map(Texts::concept).collect(Collectors.joining(", ")),
-              e.getReasonCode().stream().map(Texts::concept).collect(Collectors.joining(", ", "reason ", ""))
-                  .replaceAll("^reason $", ""),
-              "status " + code(e.getStatus()) + "."));
+      encounter(e, b);
     } else if (resource instanceof DiagnosticReport d) {
       diagnosticReport(d, b);
     } else if (resource instanceof DocumentReference d) {
@@ -116,6 +111,26 @@ public final class ChunkRenderer {
     }
     // Other types carry no clinical statements for retrieval (Practitioner, Organization, Consent…).
     return b.chunks;
+  }
+
+  /**
+   * An encounter as two chunks: what billing may see (class, type, dates, status: API.md's
+   * "Encounter dates") as ADMINISTRATIVE, and why it happened (reason codes, which are diagnoses) as
+   * CLINICAL, so that a role allowed only administrative content never receives a diagnosis.
+   */
+  private void encounter(Encounter e, Builder b) {
+    LocalDate start = e.hasPeriod() ? day(e.getPeriod().getStart()) : null;
+    String what = Texts.join(e.hasClass_() ? e.getClass_().getDisplay() : "",
+        e.getType().stream().map(Texts::concept).collect(Collectors.joining(", ")));
+    LocalDate end = e.hasPeriod() ? day(e.getPeriod().getEnd()) : null;
+    String when = start == null ? ""
+        : end == null || end.equals(start) ? "on " + start + "." : "from " + start + " to " + end + ".";
+    b.add(Category.ADMINISTRATIVE, start, Texts.join("Encounter:", what, when, "status " + code(e.getStatus()) + "."));
+    String reasons = e.getReasonCode().stream().map(Texts::concept).filter(r -> !r.isBlank())
+        .collect(Collectors.joining(", "));
+    if (!reasons.isEmpty()) {
+      b.add(Category.CLINICAL, start, Texts.join("Encounter reason:", reasons + ".", what));
+    }
   }
 
   private void patient(Patient p, Builder b) {

@@ -49,6 +49,33 @@ class ChunkRendererTest {
   }
 
   @Test
+  void anEncountersReasonsAreClinicalAndItsDatesAdministrative() {
+    List<ClinicalChunk> chunks = renderer.render(parse("""
+        {"resourceType":"Encounter","id":"e1","status":"finished",
+         "class":{"code":"AMB","display":"ambulatory"},
+         "type":[{"coding":[{"system":"http://snomed.info/sct","code":"185349003","display":"Check-up"}]}],
+         "subject":{"reference":"Patient/p1"},"period":{"start":"2024-03-05","end":"2024-03-06"},
+         "reasonCode":[{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Diabetes type 2"}]}]}"""));
+    assertThat(chunks).extracting(ClinicalChunk::category).containsExactly(Category.ADMINISTRATIVE, Category.CLINICAL);
+    assertThat(chunks.get(0).text()).isEqualTo(
+        "Encounter: ambulatory Check-up (SNOMED CT 185349003) from 2024-03-05 to 2024-03-06. status finished.");
+    assertThat(chunks.get(0).text()).doesNotContain("Diabetes").doesNotContain("44054006");
+    assertThat(chunks.get(1).text()).startsWith("Encounter reason: Diabetes type 2 (SNOMED CT 44054006).");
+    assertThat(chunks).extracting(ClinicalChunk::effectiveDate).allMatch(d -> d.toString().equals("2024-03-05"));
+    assertThat(chunks).extracting(ClinicalChunk::seq).containsExactly(0, 1);
+  }
+
+  @Test
+  void anEncounterWithoutReasonsIsOneAdministrativeChunk() {
+    List<ClinicalChunk> chunks = renderer.render(parse("""
+        {"resourceType":"Encounter","id":"e2","status":"in-progress","class":{"code":"EMER","display":"emergency"},
+         "subject":{"reference":"Patient/p1"},"period":{"start":"2024-04-01"}}"""));
+    assertThat(chunks).hasSize(1);
+    assertThat(chunks.get(0).category()).isEqualTo(Category.ADMINISTRATIVE);
+    assertThat(chunks.get(0).text()).isEqualTo("Encounter: emergency on 2024-04-01. status in-progress.");
+  }
+
+  @Test
   void patientHasNoDirectIdentifiers() {
     List<ClinicalChunk> chunks = renderer.render(parse("""
         {"resourceType":"Patient","id":"p1","name":[{"family":"Okafor","given":["Adaeze"]}],

@@ -41,7 +41,7 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
           concat(List.of("N", "R", "V"), SENSITIVE), 20, true, true, true, 60, false),
       "care-coordinator", new RolePolicy(CLINICAL, List.of("*"), List.of("TREAT", "HOPERAT"), List.of("N", "R"),
           10, false, false, false, 0, false),
-      "billing", new RolePolicy(List.of("administrative", "clinical"),
+      "billing", new RolePolicy(List.of("administrative"),
           List.of("Coverage", "Claim", "ExplanationOfBenefit", "Encounter"), List.of("HPAYMT", "HOPERAT"),
           List.of("N", "R"), 10, false, false, false, 0, false),
       "researcher", new RolePolicy(List.of("demographic", "clinical", "lab", "medication"), List.of("*"),

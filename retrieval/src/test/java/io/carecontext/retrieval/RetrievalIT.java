@@ -78,6 +78,7 @@ class RetrievalIT {
     if (linked) {
       store.put(tenant, Fhir.parseResource("""
           {"resourceType":"Encounter","id":"e-%1$s","status":"finished","class":{"code":"AMB","display":"ambulatory"},
+           "period":{"start":"2024-05-02"},"reasonCode":[{"text":"poorly controlled diabetes"}],
            "subject":{"reference":"Patient/%1$s"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}"""
           .formatted(id)));
     }
@@ -221,6 +222,11 @@ class RetrievalIT {
   void billingSeesOnlyAdministrativeResourceTypes() {
     ContextResult r = ask(BILLING, "p-ok", "HPAYMT", null);
     assertThat(r.chunks()).extracting(ContextChunk::resource).allMatch(x -> x.startsWith("Encounter/"));
+    // API.md: "Encounter dates", not why the patient came: the reason is a diagnosis.
+    assertThat(r.chunks()).extracting(ContextChunk::text).containsExactly("Encounter: ambulatory on 2024-05-02. status finished.");
+    // The reason is its own clinical chunk, which the clinician's policy lets through.
+    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
+        "resource_type = 'Encounter' AND category = 'clinical'")).isEqualTo(1);
   }
 
   @Test
@@ -271,6 +277,9 @@ class RetrievalIT {
     RolePolicy billing = POLICY.roles().get("billing");
     assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false),
         "resource_type <> 'Encounter'")).isZero();
+    assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false),
+        "category <> 'administrative'")).isZero();
+    assertThat(bareCount(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false))).isPositive();
     // Another patient's rows are invisible even when asked for by name.
     assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false),
         "patient_id = 'p-class'")).isZero();
