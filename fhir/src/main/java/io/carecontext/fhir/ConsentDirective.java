@@ -7,12 +7,14 @@ import java.util.List;
 /**
  * One R4 Consent (patient-privacy scope) reduced to what retrieval enforces: a base decision, its
  * period and purposes, and the classes (resource types) and security labels excepted from it by
- * nested provisions of the opposite type.
+ * nested provisions of the opposite type; and the labels it permits explicitly (named in a permit
+ * provision), which some roles need before they may read data with such a label.
  */
 public record ConsentDirective(String consentId, String patientId, String status, Decision baseDecision,
                                Instant periodStart, Instant periodEnd, List<String> purposes,
                                List<String> deniedClasses, List<String> deniedLabels,
-                               List<String> permittedClasses, List<String> permittedLabels) {
+                               List<String> permittedClasses, List<String> permittedLabels,
+                               List<String> explicitLabels) {
 
   public enum Decision { PERMIT, DENY }
 
@@ -22,13 +24,14 @@ public record ConsentDirective(String consentId, String patientId, String status
     deniedLabels = List.copyOf(deniedLabels);
     permittedClasses = List.copyOf(permittedClasses);
     permittedLabels = List.copyOf(permittedLabels);
+    explicitLabels = List.copyOf(explicitLabels);
   }
 
   /** The decision and the exceptions' codes; no consent or patient id (a patient id may be an MRN). */
   @Override
   public String toString() {
     return "ConsentDirective[" + baseDecision + ", " + status + ", denied " + deniedClasses + deniedLabels
-        + ", permitted " + permittedClasses + permittedLabels + "]";
+        + ", permitted " + permittedClasses + permittedLabels + ", explicit " + explicitLabels + "]";
   }
 
   /** In force at that instant: status active and inside the period. */

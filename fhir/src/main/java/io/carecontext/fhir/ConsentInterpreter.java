@@ -42,9 +42,28 @@ public final class ConsentInterpreter {
     List<String> permittedClasses = new ArrayList<>();
     List<String> permittedLabels = new ArrayList<>();
     collect(p.getProvision(), base, deniedClasses, deniedLabels, permittedClasses, permittedLabels);
+    List<String> explicitLabels = new ArrayList<>();
+    if (base == ConsentDirective.Decision.PERMIT) {
+      explicitLabels.addAll(labels(p));
+    }
+    explicitPermits(p.getProvision(), explicitLabels);
     return Optional.of(new ConsentDirective(consent.getIdElement().getIdPart(), patient,
         consent.hasStatus() ? consent.getStatus().toCode() : "unknown", base, start, end, purposes,
-        deniedClasses, deniedLabels, permittedClasses, permittedLabels));
+        deniedClasses, deniedLabels, permittedClasses, permittedLabels, explicitLabels.stream().distinct().toList()));
+  }
+
+  /** The security labels named in permit provisions at any depth: what the patient consented to by name. */
+  private static void explicitPermits(List<ProvisionComponent> nested, List<String> into) {
+    for (ProvisionComponent n : nested) {
+      if (n.getType() == ConsentProvisionType.PERMIT) {
+        into.addAll(labels(n));
+      }
+      explicitPermits(n.getProvision(), into);
+    }
+  }
+
+  private static List<String> labels(ProvisionComponent p) {
+    return p.getSecurityLabel().stream().map(Coding::getCode).filter(c -> c != null).toList();
   }
 
   /** Nested provisions of the opposite type become exceptions, at any depth. */
@@ -54,7 +73,7 @@ public final class ConsentInterpreter {
     for (ProvisionComponent n : nested) {
       boolean deny = n.getType() != ConsentProvisionType.PERMIT;
       List<String> classes = n.getClass_().stream().map(Coding::getCode).filter(c -> c != null).toList();
-      List<String> labels = n.getSecurityLabel().stream().map(Coding::getCode).filter(c -> c != null).toList();
+      List<String> labels = labels(n);
       if (deny && base == ConsentDirective.Decision.PERMIT) {
         deniedClasses.addAll(classes);
         deniedLabels.addAll(labels);

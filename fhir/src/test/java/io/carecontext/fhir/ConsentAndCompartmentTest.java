@@ -33,6 +33,23 @@ class ConsentAndCompartmentTest {
   }
 
   @Test
+  void labelsNamedInAPermitAreExplicitlyConsentedAndDeniedOnesAreNot() {
+    ConsentDirective d = ConsentInterpreter.interpret(consent("""
+        {"type":"permit","securityLabel":[{"code":"HIV"}],
+         "provision":[{"type":"permit","securityLabel":[{"code":"PSY"},{"code":"HIV"}]},
+                      {"type":"deny","securityLabel":[{"code":"SUD"}],
+                       "provision":[{"type":"permit","securityLabel":[{"code":"ETH"}]}]}]}""")).orElseThrow();
+    assertThat(d.explicitLabels()).containsExactly("HIV", "PSY", "ETH");
+    assertThat(d.deniedLabels()).containsExactly("SUD");
+    ConsentDirective plain = ConsentInterpreter.interpret(consent("{\"type\":\"permit\"}")).orElseThrow();
+    assertThat(plain.explicitLabels()).isEmpty();
+    ConsentDirective denyBase = ConsentInterpreter.interpret(consent("""
+        {"type":"deny","securityLabel":[{"code":"HIV"}],
+         "provision":[{"type":"permit","securityLabel":[{"code":"PSY"}]}]}""")).orElseThrow();
+    assertThat(denyBase.explicitLabels()).containsExactly("PSY");
+  }
+
+  @Test
   void denyByDefaultAndPurposes() {
     ConsentDirective none = ConsentInterpreter.interpret(consent("{}")).orElseThrow();
     assertThat(none.baseDecision()).isEqualTo(ConsentDirective.Decision.DENY);

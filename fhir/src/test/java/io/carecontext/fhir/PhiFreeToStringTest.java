@@ -18,7 +18,8 @@ class PhiFreeToStringTest {
         List.of(LocalDate.of(1961, 4, 2)));
     var link = new CareLink("pract-7", "MRN-0042", "Encounter", "enc-MRN-0042");
     var consent = new ConsentDirective("consent-MRN-0042", "MRN-0042", "active", ConsentDirective.Decision.PERMIT,
-        Instant.EPOCH, null, List.of(), List.of("DocumentReference"), List.of("PSY"), List.of(), List.of());
+        Instant.EPOCH, null, List.of(), List.of("DocumentReference"), List.of("PSY"), List.of(), List.of(),
+        List.of("HIV"));
     var chunk = new ClinicalChunk("Observation", "MRN-0042-obs", "MRN-0042", Category.LAB, List.of(),
         LocalDate.of(2024, 1, 1), 0, "Adaeze Okonkwo, HbA1c 7.4 %");
     for (Object o : List.of(known, name, address, link, consent, chunk)) {
@@ -26,7 +27,7 @@ class PhiFreeToStringTest {
           .doesNotContain("Okonkwo", "Adaeze", "Elm", "Springfield", "62704", "MRN-0042", "555-0100", "1961", "HbA1c");
     }
     assertThat(known.toString()).contains("1 names");
-    assertThat(consent.toString()).contains("PERMIT").contains("DocumentReference").contains("PSY");
+    assertThat(consent.toString()).contains("PERMIT").contains("DocumentReference").contains("PSY").contains("HIV");
     assertThat(chunk.toString()).contains("Observation").contains("lab");
   }
 }

@@ -17,16 +17,21 @@ import java.util.stream.Stream;
  * What one role may retrieve: categories, resource types ({@code *} for all), purposes of use,
  * security labels, a cap on k, and what break-glass may override. Policy is data: tenants override
  * these per role in their {@code rolePolicies} setting.
+ *
+ * <p>{@code labelsWithConsent}: security labels the role may read only for a patient whose
+ * applicable Consent names them in a permit (API.md: a care-coordinator sees "no sensitive
+ * categories without explicit consent"). The database decides it (V20), per request.
  */
 public record RolePolicy(List<String> categories, List<String> resourceTypes, List<String> purposes, List<String> labels,
                          int kMax, boolean careRelationship, boolean breakGlass, boolean breakGlassOverridesConsent,
-                         int breakGlassMinutes, boolean deidentifiedOnly) {
+                         int breakGlassMinutes, boolean deidentifiedOnly, List<String> labelsWithConsent) {
 
   public RolePolicy {
     categories = List.copyOf(categories);
     resourceTypes = List.copyOf(resourceTypes);
     purposes = List.copyOf(purposes);
     labels = List.copyOf(labels);
+    labelsWithConsent = List.copyOf(labelsWithConsent);
     if (kMax < 1 || kMax > 100) {
       throw new IllegalArgumentException("kMax must be 1 to 100");
     }
@@ -38,25 +43,28 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
   /** The defaults follow API.md's role table; roles not listed have no policy and are denied. */
   static final Map<String, RolePolicy> DEFAULTS = Map.of(
       "clinician", new RolePolicy(CLINICAL, List.of("*"), List.of("TREAT", "ETREAT"),
-          concat(List.of("N", "R", "V"), SENSITIVE), 20, true, true, true, 60, false),
+          concat(List.of("N", "R", "V"), SENSITIVE), 20, true, true, true, 60, false, List.of()),
       "care-coordinator", new RolePolicy(CLINICAL, List.of("*"), List.of("TREAT", "HOPERAT"), List.of("N", "R"),
-          10, false, false, false, 0, false),
+          10, false, false, false, 0, false, SENSITIVE),
       "billing", new RolePolicy(List.of("administrative"),
           List.of("Coverage", "Claim", "ExplanationOfBenefit", "Encounter"), List.of("HPAYMT", "HOPERAT"),
-          List.of("N", "R"), 10, false, false, false, 0, false),
+          List.of("N", "R"), 10, false, false, false, 0, false, List.of()),
       "researcher", new RolePolicy(List.of("demographic", "clinical", "lab", "medication"), List.of("*"),
-          List.of("HRESCH"), List.of("N"), 10, false, false, false, 0, true));
+          List.of("HRESCH"), List.of("N"), 10, false, false, false, 0, true, List.of()));
 
   /** This role's scope as RLS settings: categories, resource types ({@code *} for all) and labels. */
   public PolicySettings.Builder scope(PolicySettings.Builder settings) {
-    return settings.categories(categories)
+    settings.categories(categories)
         .list("cc.types", resourceTypes.contains("*") ? List.of("*") : resourceTypes)
         .labels(List.copyOf(new LinkedHashSet<>(labels)));
+    // Unset reads as none: the policy's comparison with it then matches nothing.
+    return labelsWithConsent.isEmpty() ? settings
+        : settings.list("cc.consent_labels", List.copyOf(new LinkedHashSet<>(labelsWithConsent)));
   }
 
   /** The fields a tenant may set for a role; anything else is refused, so a typo never keeps a default. */
-  static final List<String> FIELDS = List.of("categories", "resourceTypes", "purposes", "labels", "kMax",
-      "careRelationship", "breakGlass", "deidentifiedOnly");
+  static final List<String> FIELDS = List.of("categories", "resourceTypes", "purposes", "labels",
+      "labelsWithConsent", "kMax", "careRelationship", "breakGlass", "deidentifiedOnly");
   static final List<String> BREAK_GLASS_FIELDS = List.of("allowed", "overrideConsent", "maxMinutes");
   private static final Pattern LABEL = Pattern.compile("^[A-Za-z0-9\\-._]{1,64}$");
 
@@ -78,11 +86,11 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
         case "categories" -> strings(at + ".categories", v, Allowed.CATEGORIES);
         case "resourceTypes" -> strings(at + ".resourceTypes", v, Allowed.RESOURCE_TYPES);
         case "purposes" -> strings(at + ".purposes", v, Allowed.PURPOSES);
-        case "labels" -> {
-          strings(at + ".labels", v, null);
+        case "labels", "labelsWithConsent" -> {
+          strings(at + "." + field, v, null);
           for (Object l : (List<?>) v) {
             if (!LABEL.matcher((String) l).matches()) {
-              throw new IllegalArgumentException(at + ".labels takes security label codes (letters, digits, - . _)");
+              throw new IllegalArgumentException(at + "." + field + " takes security label codes (letters, digits, - . _)");
             }
           }
         }
@@ -134,7 +142,7 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
   @SuppressWarnings("unchecked")
   static RolePolicy merge(RolePolicy base, Map<String, Object> o) {
     RolePolicy b = base != null ? base
-        : new RolePolicy(List.of(), List.of(), List.of(), List.of(), 1, false, false, false, 0, false);
+        : new RolePolicy(List.of(), List.of(), List.of(), List.of(), 1, false, false, false, 0, false, List.of());
     Map<String, Object> bg = o.get("breakGlass") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     return new RolePolicy(
         list(o.get("categories"), b.categories()), list(o.get("resourceTypes"), b.resourceTypes()),
@@ -144,7 +152,8 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
         bg.get("allowed") instanceof Boolean x ? x : b.breakGlass(),
         bg.get("overrideConsent") instanceof Boolean x ? x : b.breakGlassOverridesConsent(),
         bg.get("maxMinutes") instanceof Number n ? n.intValue() : b.breakGlassMinutes(),
-        o.get("deidentifiedOnly") instanceof Boolean x ? x : b.deidentifiedOnly());
+        o.get("deidentifiedOnly") instanceof Boolean x ? x : b.deidentifiedOnly(),
+        list(o.get("labelsWithConsent"), b.labelsWithConsent()));
   }
 
   private static List<String> list(Object v, List<String> fallback) {

@@ -41,6 +41,7 @@ class RetrievalIT {
   static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
   static final Requester CLINICIAN = new Requester("dr-lee", "key-clin", List.of("clinician"), "pr-1");
   static final Requester BILLING = new Requester("billy", "key-bill", List.of("billing"), null);
+  static final Requester COORDINATOR = new Requester("cora", "key-coord", List.of("care-coordinator"), null);
   static final Requester AUDITOR = new Requester("aud", "key-aud", List.of("auditor"), null);
 
   @BeforeAll
@@ -54,6 +55,10 @@ class RetrievalIT {
     patient(store, "p-other", "permit", null, false, 2);
     patient(store, "p-class", "permit", "{\"type\":\"deny\",\"class\":[{\"code\":\"DocumentReference\"}]}", true, 0);
     patient(store, "p-label", "permit", "{\"type\":\"deny\",\"securityLabel\":[{\"code\":\"PSY\"}]}", true, 0);
+    patient(store, "p-psy-consent", "permit", "{\"type\":\"permit\",\"securityLabel\":[{\"code\":\"PSY\"}]}",
+        true, 0);
+    patient(store, "p-psy-both", "permit", "{\"type\":\"permit\",\"securityLabel\":[{\"code\":\"PSY\"}]},"
+        + "{\"type\":\"deny\",\"securityLabel\":[{\"code\":\"PSY\"}]}", true, 0);
     patient(store, "p-labs-only", "deny", "{\"type\":\"permit\",\"class\":[{\"code\":\"Observation\"}]}", true, 3);
     new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
     audit = new AuditLog(platform.tx, platform.keys);
@@ -227,6 +232,30 @@ class RetrievalIT {
     // The reason is its own clinical chunk, which the clinician's policy lets through.
     assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
         "resource_type = 'Encounter' AND category = 'clinical'")).isEqualTo(1);
+  }
+
+  @Test
+  void aCareCoordinatorSeesASensitiveLabelOnlyForAPatientWhoseConsentNamesIt() {
+    RolePolicy coordinator = POLICY.roles().get("care-coordinator");
+    String psy = "'PSY' = ANY (security_labels)";
+    // RLS alone: a plain permit is not explicit consent; a permit naming PSY is; a deny of PSY still wins.
+    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-ok", "TREAT", false), psy)).isZero();
+    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-psy-consent", "TREAT", false), psy))
+        .isEqualTo(1);
+    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-psy-both", "TREAT", false), psy)).isZero();
+    // A role without labels-with-consent gets nothing from the same consent.
+    TenantPolicy strict = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in",
+        "rolePolicies", Map.of("care-coordinator", Map.of("labelsWithConsent", List.of()))));
+    assertThat(bareCountWhere(ContextService.settings(strict, strict.roles().get("care-coordinator"), "p-psy-consent",
+        "TREAT", false), psy)).isZero();
+    // Through the service.
+    assertThat(ask(COORDINATOR, "p-psy-consent", "TREAT", null).chunks()).extracting(ContextChunk::resource)
+        .contains("DocumentReference/psy-p-psy-consent");
+    assertThat(ask(COORDINATOR, "p-ok", "TREAT", null).chunks()).extracting(ContextChunk::resource)
+        .isNotEmpty().noneMatch(r -> r.startsWith("DocumentReference/psy-"));
+    // The clinician has PSY among its own labels: no consent needed for it.
+    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
+        psy)).isEqualTo(1);
   }
 
   @Test

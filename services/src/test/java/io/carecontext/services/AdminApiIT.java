@@ -249,6 +249,8 @@ class AdminApiIT {
         "{\"nurse\":{\"kMax\":5}}", "settings.rolePolicies: unknown role",
         "{\"billing\":{\"resourceTypes\":[\"Claims\"]}}", "takes only FHIR R4 resource type names",
         "{\"billing\":{\"labels\":[\"N,R\"]}}", "labels takes security label codes",
+        "{\"care-coordinator\":{\"labelsWithConsent\":[\"P S Y\"]}}",
+        "rolePolicies.care-coordinator.labelsWithConsent takes security label codes",
         "{\"clinician\":{\"breakGlass\":{\"maxMinutes\":0}}}", "breakGlass.maxMinutes must be a whole number from 1",
         "{\"clinician\":{\"categories\":\"clinical\"}}", "categories must be a JSON array of strings");
     refused.forEach((policies, message) -> {
