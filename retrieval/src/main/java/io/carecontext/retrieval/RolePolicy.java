@@ -52,7 +52,10 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
       "researcher", new RolePolicy(List.of("demographic", "clinical", "lab", "medication"), List.of("*"),
           List.of("HRESCH"), List.of("N"), 10, false, false, false, 0, true, List.of()));
 
-  /** This role's scope as RLS settings: categories, resource types ({@code *} for all) and labels. */
+  /**
+   * This role's scope as RLS settings: categories, resource types ({@code *} for all), labels, and
+   * the labels it may read with explicit consent.
+   */
   public PolicySettings.Builder scope(PolicySettings.Builder settings) {
     settings.categories(categories)
         .list("cc.types", resourceTypes.contains("*") ? List.of("*") : resourceTypes)
@@ -90,7 +93,8 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
           strings(at + "." + field, v, null);
           for (Object l : (List<?>) v) {
             if (!LABEL.matcher((String) l).matches()) {
-              throw new IllegalArgumentException(at + "." + field + " takes security label codes (letters, digits, - . _)");
+              throw new IllegalArgumentException(
+                  at + "." + field + " takes security label codes (letters, digits, - . _)");
             }
           }
         }

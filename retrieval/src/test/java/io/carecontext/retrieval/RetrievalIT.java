@@ -228,7 +228,8 @@ class RetrievalIT {
     ContextResult r = ask(BILLING, "p-ok", "HPAYMT", null);
     assertThat(r.chunks()).extracting(ContextChunk::resource).allMatch(x -> x.startsWith("Encounter/"));
     // API.md: "Encounter dates", not why the patient came: the reason is a diagnosis.
-    assertThat(r.chunks()).extracting(ContextChunk::text).containsExactly("Encounter: ambulatory on 2024-05-02. status finished.");
+    assertThat(r.chunks()).extracting(ContextChunk::text)
+        .containsExactly("Encounter: ambulatory on 2024-05-02. status finished.");
     // The reason is its own clinical chunk, which the clinician's policy lets through.
     assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
         "resource_type = 'Encounter' AND category = 'clinical'")).isEqualTo(1);
