@@ -3,8 +3,11 @@
 -- simply never had the sensitive labels (HIV, PSY, SUD, ...), with or without consent.
 --
 -- explicit_labels: the labels a Consent names in a permit provision (its base provision when that
--- permits, or any nested permit), filled by ingest from this version on. A consent stored earlier
--- has none until it is written again, which only ever hides rows, never shows more.
+-- permits, or any nested permit), written by ingest with the consent from this version on. For the
+-- consents stored before it the column starts NULL (not derived yet): the embedding worker queues
+-- their Consent resources when it starts and fills the column in from the stored resource
+-- (EmbeddingWorker.enqueueConsentLabels). Until then NULL names no label, which only ever hides
+-- rows, never shows more.
 --
 -- The chunk policy's label check becomes: no labels, or every label within the role's own
 -- (cc.labels, as before), or every label within the role's own plus those of its labels-with-consent
@@ -13,7 +16,9 @@
 -- role's scope lets through, never what consent does. The new init plan runs only for a chunk that
 -- has labels outside the role's own: an unlabelled chunk, the common case, never calls it.
 
-ALTER TABLE consents ADD COLUMN explicit_labels text[] NOT NULL DEFAULT '{}';
+ALTER TABLE consents ADD COLUMN explicit_labels text[];
+ALTER TABLE consents ALTER COLUMN explicit_labels SET DEFAULT '{}';
+CREATE INDEX consents_labels_underived ON consents (consent_id) WHERE explicit_labels IS NULL;
 
 -- The same view, with the new column at its end (SELECT * was expanded when the view was made).
 CREATE OR REPLACE VIEW subject_consents WITH (security_invoker = true) AS

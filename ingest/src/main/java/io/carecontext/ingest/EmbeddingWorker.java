@@ -3,6 +3,7 @@ package io.carecontext.ingest;
 import com.pgvector.PGvector;
 import io.carecontext.fhir.ChunkRenderer;
 import io.carecontext.fhir.ClinicalChunk;
+import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.migrations.Aad;
@@ -31,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.Resource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -142,8 +144,25 @@ public final class EmbeddingWorker implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    scheduler.execute(this::enqueueUnderivedConsents);
     for (int i = 0; i < threads; i++) {
       scheduler.scheduleWithFixedDelay(this::pollAll, 0, poll.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Once at start: every tenant's consents stored before tenant migration 20 (see {@link #enqueueConsentLabels}). */
+  private void enqueueUnderivedConsents() {
+    for (TenantId tenant : tenants.get()) {
+      try {
+        int queued = enqueueConsentLabels(tenant);
+        if (queued > 0) {
+          LOG.info("embedding worker: tenant {}: {} consent(s) queued to derive the labels they permit by name",
+              tenant, queued);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("embedding worker: tenant {}: its consents could not be queued for their labels ({}); "
+            + "they are queued again at the next start", tenant, e.getClass().getSimpleName());
+      }
     }
   }
 
@@ -155,6 +174,25 @@ public final class EmbeddingWorker implements AutoCloseable {
         LOG.warn("embedding worker: tenant {} failed this round ({})", tenant, e.getClass().getSimpleName());
       }
     }
+  }
+
+  /**
+   * Queues every Consent whose explicitly permitted labels were never derived (stored before tenant
+   * migration 20: the column is NULL), so that processing it fills them in; resumable, and a no-op
+   * once none is left. Returns how many it queued.
+   */
+  public int enqueueConsentLabels(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          INSERT INTO outbox (resource_type, resource_id, version_id, operation)
+          SELECT r.resource_type, r.resource_id, r.version_id, 'reembed'
+          FROM consents k JOIN resources r ON r.resource_type = 'Consent' AND r.resource_id = k.consent_id
+          WHERE k.explicit_labels IS NULL AND NOT r.deleted
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
+                            AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
+        return ps.executeUpdate();
+      }
+    });
   }
 
   /** Queues every current resource whose chunks were made by another model (resumable). */
@@ -249,6 +287,9 @@ public final class EmbeddingWorker implements AutoCloseable {
       Resource resource = current(tenant, cipher, row, stored.get(row.resourceKey()));
       if (resource != null && !byResource.containsKey(row.resourceKey())) {
         byResource.put(row.resourceKey(), Rendered.of(row, renderer.render(resource), cipher));
+        if (resource instanceof Consent consent) {
+          deriveExplicitLabels(c, consent);
+        }
       }
     }
     Map<String, String> textsByHash = new LinkedHashMap<>();
@@ -279,6 +320,24 @@ public final class EmbeddingWorker implements AutoCloseable {
       ps.executeUpdate();
     }
     return rows.size();
+  }
+
+  /**
+   * Fills in the explicitly permitted labels of a consent stored before tenant migration 20. Only a
+   * NULL is filled: a consent written since carries its own, from the version that wrote it, and a
+   * worker that read an older version must not overwrite it.
+   */
+  private static void deriveExplicitLabels(Connection c, Consent consent) throws SQLException {
+    var directive = ConsentInterpreter.interpret(consent);
+    if (directive.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE consents SET explicit_labels = ? WHERE consent_id = ? AND explicit_labels IS NULL")) {
+      ps.setArray(1, c.createArrayOf("text", directive.get().explicitLabels().toArray()));
+      ps.setString(2, directive.get().consentId());
+      ps.executeUpdate();
+    }
   }
 
   /** A stored resource version, still encrypted. */

@@ -306,6 +306,29 @@ class IngestIT {
   }
 
   @Test
+  void aConsentStoredBeforeMigration20GetsItsExplicitLabelsFromTheWorker() throws SQLException {
+    store.put(tenant, Fhir.parseResource("""
+        {"resourceType":"Consent","id":"consent-old","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-old"},
+         "provision":{"type":"permit","provision":[{"type":"permit","securityLabel":[{"code":"PSY"}]}]}}"""));
+    worker.drain(tenant);
+    String derived = "SELECT count(*) FROM tenant_ingest.consents WHERE consent_id = 'consent-old' "
+        + "AND explicit_labels = '{PSY}'";
+    assertThat(count(derived)).as("written with the consent").isEqualTo(1);
+    // As the migration leaves a consent stored before it: not derived.
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("UPDATE tenant_ingest.consents SET explicit_labels = NULL WHERE consent_id = 'consent-old'");
+    }
+    assertThat(count(derived)).isZero();
+    assertThat(worker.enqueueConsentLabels(tenant)).isEqualTo(1);
+    assertThat(worker.enqueueConsentLabels(tenant)).as("queued once").isZero();
+    worker.drain(tenant);
+    assertThat(count(derived)).isEqualTo(1);
+    assertThat(worker.enqueueConsentLabels(tenant)).as("nothing left to derive").isZero();
+  }
+
+  @Test
   void ndjsonImportReportsBadLinesByNumberAndKeepsTheGoodOnes() throws SQLException {
     String ndjson = """
         {"resourceType":"Patient","id":"nd-1","gender":"male"}
