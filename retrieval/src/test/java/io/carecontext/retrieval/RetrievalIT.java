@@ -119,6 +119,12 @@ class RetrievalIT {
     throw new AssertionError("expected a denial");
   }
 
+  static String auditDetails(ContextResult r) {
+    return audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false).stream()
+        .filter(row -> row.get("auditId").equals(r.auditId().toString())).findFirst().orElseThrow()
+        .get("details").toString();
+  }
+
   static String auditedReason(AccessDenied d) {
     return audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false).stream()
         .filter(r -> r.get("auditId").equals(d.auditId().toString())).findFirst().orElseThrow().get("reason").toString();
@@ -249,11 +255,14 @@ class RetrievalIT {
         "rolePolicies", Map.of("care-coordinator", Map.of("labelsWithConsent", List.of()))));
     assertThat(bareCountWhere(ContextService.settings(strict, strict.roles().get("care-coordinator"), "p-psy-consent",
         "TREAT", false), psy)).isZero();
-    // Through the service.
-    assertThat(ask(COORDINATOR, "p-psy-consent", "TREAT", null).chunks()).extracting(ContextChunk::resource)
-        .contains("DocumentReference/psy-p-psy-consent");
-    assertThat(ask(COORDINATOR, "p-ok", "TREAT", null).chunks()).extracting(ContextChunk::resource)
+    // Through the service, and its audit row names the label that came through consent.
+    ContextResult withConsent = ask(COORDINATOR, "p-psy-consent", "TREAT", null);
+    assertThat(withConsent.chunks()).extracting(ContextChunk::resource).contains("DocumentReference/psy-p-psy-consent");
+    assertThat(auditDetails(withConsent)).contains("\"labelsByConsent\":[\"PSY\"]");
+    ContextResult plain = ask(COORDINATOR, "p-ok", "TREAT", null);
+    assertThat(plain.chunks()).extracting(ContextChunk::resource)
         .isNotEmpty().noneMatch(r -> r.startsWith("DocumentReference/psy-"));
+    assertThat(auditDetails(plain)).doesNotContain("labelsByConsent");
     // The clinician has PSY among its own labels: no consent needed for it.
     assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
         psy)).isEqualTo(1);

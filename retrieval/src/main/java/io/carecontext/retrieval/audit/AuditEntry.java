@@ -1,6 +1,8 @@
 package io.carecontext.retrieval.audit;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * One access decision to record. Bodies (query, prompt, response) are PHI: they are stored
@@ -39,6 +41,22 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
   public AuditEntry withBreakGlass(boolean flag, String extraDetails) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, flag, chunkIds,
         model, queryText, promptBody, responseBody, extraDetails == null ? details : extraDetails, latencyMillis);
+  }
+
+  /** The details with one more member; {@code jsonValue} is a JSON value the caller built. */
+  public AuditEntry withDetail(String name, String jsonValue) {
+    String member = "\"" + name + "\":" + jsonValue;
+    String d = details.strip().equals("{}") ? "{" + member + "}"
+        : details.substring(0, details.lastIndexOf('}')) + "," + member + "}";
+    return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
+        model, queryText, promptBody, responseBody, d, latencyMillis);
+  }
+
+  /** Strings as a JSON array, escaped (codes from FHIR input may hold any character). */
+  public static String jsonStrings(List<String> values) {
+    JsonStringEncoder encoder = JsonStringEncoder.getInstance();
+    return values.stream().map(v -> "\"" + new String(encoder.quoteAsString(v)) + "\"")
+        .collect(Collectors.joining(",", "[", "]"));
   }
 
   public AuditEntry withModel(String m, String prompt, String response, String detailsJson) {
