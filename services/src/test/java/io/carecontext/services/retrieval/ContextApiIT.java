@@ -103,6 +103,40 @@ class ContextApiIT {
   }
 
   @Test
+  void aCareCoordinatorReadsASensitiveNoteOnlyThroughExplicitConsentAndAsTheTenantConfiguresIt() {
+    String feed = app.tenantWithKey("psych", "feed", "[\"ehr-integration\"]", null);
+    String coordinator = app.tenantWithKey("psych", "coord", "[\"care-coordinator\"]", null);
+    String aud = app.tenantWithKey("psych", "aud-p", "[\"auditor\"]", null);
+    String note = java.util.Base64.getEncoder().encodeToString("Therapy session summary.".getBytes());
+    HttpResponse<String> r = app.call("POST", "/fhir/psych", feed, """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"pt-p","gender":"female"},"request":{"method":"PUT","url":"Patient/pt-p"}},
+          {"resource":{"resourceType":"Consent","id":"cs-p","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-p"},
+             "provision":{"type":"permit","provision":[{"type":"permit","securityLabel":[{"code":"PSY"}]}]}},
+           "request":{"method":"PUT","url":"Consent/cs-p"}},
+          {"resource":{"resourceType":"DocumentReference","id":"dr-p","status":"current",
+             "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]},
+             "subject":{"reference":"Patient/pt-p"},"content":[{"attachment":{"contentType":"text/plain","data":"%s"}}]},
+           "request":{"method":"PUT","url":"DocumentReference/dr-p"}}]}""".formatted(note), "application/fhir+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("psych"));
+    String q = "{\"query\":\"therapy\",\"purposeOfUse\":\"TREAT\"}";
+    HttpResponse<String> withConsent = context(coordinator, "psych", "pt-p", q);
+    assertThat(withConsent.statusCode()).as(withConsent.body()).isEqualTo(200);
+    assertThat(withConsent.body()).contains("\"resource\":\"DocumentReference/dr-p\"");
+    assertThat(app.call("GET", "/v1/psych/audit?patient=pt-p", aud, null).body()).contains("labelsByConsent");
+    // The tenant takes the role's labels-with-consent away: in force on the next request.
+    HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/psych", app.adminKey(),
+        "{\"settings\":{\"rolePolicies\":{\"care-coordinator\":{\"labelsWithConsent\":[]}}}}");
+    assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+    HttpResponse<String> without = context(coordinator, "psych", "pt-p", q);
+    assertThat(without.statusCode()).as(without.body()).isEqualTo(200);
+    assertThat(without.body()).doesNotContain("DocumentReference/dr-p");
+  }
+
+  @Test
   void aSettingsChangeIsInForceOnTheVeryNextRequest() {
     // The settings a request works with are read with its key, in the statement that authenticates it.
     String q = "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}";
