@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -119,15 +120,17 @@ class RetrievalIT {
     throw new AssertionError("expected a denial");
   }
 
-  static String auditDetails(ContextResult r) {
+  static Map<String, Object> auditRow(UUID auditId) {
     return audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false).stream()
-        .filter(row -> row.get("auditId").equals(r.auditId().toString())).findFirst().orElseThrow()
-        .get("details").toString();
+        .filter(r -> r.get("auditId").equals(auditId.toString())).findFirst().orElseThrow();
+  }
+
+  static String auditDetails(ContextResult r) {
+    return auditRow(r.auditId()).get("details").toString();
   }
 
   static String auditedReason(AccessDenied d) {
-    return audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false).stream()
-        .filter(r -> r.get("auditId").equals(d.auditId().toString())).findFirst().orElseThrow().get("reason").toString();
+    return auditRow(d.auditId()).get("reason").toString();
   }
 
   @Test
