@@ -45,6 +45,14 @@ $$;
 REVOKE ALL ON FUNCTION subject_readable_labels() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION subject_readable_labels() TO ${reader_role};
 
+-- A resource's own labels are checked the same way (V1's policy otherwise): a Patient resource that
+-- itself carries a sensitive label would else be "unknown" to such a role even with the consent.
+ALTER POLICY resources_read ON resources USING (
+  current_setting('cc.access', true) = 'read'
+  AND patient_id = ANY (string_to_array(current_setting('cc.patients', true), ','))
+  AND (security_labels <@ coalesce(string_to_array(current_setting('cc.labels', true), ','), '{}'::text[])
+       OR security_labels <@ (SELECT subject_readable_labels())));
+
 -- V19's policy with the label check widened as above; everything else as it was.
 ALTER POLICY chunks_read ON chunks USING (
   (SELECT current_setting('cc.access', true) = 'read')

@@ -272,6 +272,33 @@ class RetrievalIT {
   }
 
   @Test
+  void aPatientResourceWithASensitiveLabelIsKnownToTheCareCoordinatorOnlyWithTheConsentThatNamesIt() {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    for (String id : List.of("p-vip-consent", "p-vip-plain")) {
+      store.put(tenant, Fhir.parseResource("""
+          {"resourceType":"Patient","id":"%s","gender":"male",
+           "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]}}"""
+          .formatted(id)));
+      String nested = id.equals("p-vip-consent")
+          ? ",\"provision\":[{\"type\":\"permit\",\"securityLabel\":[{\"code\":\"PSY\"}]}]" : "";
+      store.put(tenant, Fhir.parseResource("""
+          {"resourceType":"Consent","id":"c-%1$s","status":"active",
+           "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+           "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
+           "provision":{"type":"permit"%2$s}}""".formatted(id, nested)));
+      store.put(tenant, Fhir.parseResource("""
+          {"resourceType":"Observation","id":"o-%1$s","status":"final","code":{"text":"Blood glucose"},
+           "subject":{"reference":"Patient/%1$s"},"valueQuantity":{"value":6.1,"unit":"mmol/L"}}""".formatted(id)));
+    }
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    assertThat(ask(COORDINATOR, "p-vip-consent", "TREAT", null).chunks()).extracting(ContextChunk::resource)
+        .contains("Observation/o-p-vip-consent", "Patient/p-vip-consent");
+    AccessDenied d = denied(COORDINATOR, "p-vip-plain", "TREAT", null);
+    assertThat(d.status()).isEqualTo(404);
+    assertThat(auditedReason(d)).isEqualTo("unknown_patient");
+  }
+
+  @Test
   void breakGlassIsTimeBoxedAndFlagged() throws SQLException {
     ContextResult r = ask(CLINICIAN, "p-other", "ETREAT", "unconscious patient in ED");
     assertThat(r.breakGlass()).isTrue();
