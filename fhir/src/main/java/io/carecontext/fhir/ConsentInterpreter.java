@@ -41,39 +41,32 @@ public final class ConsentInterpreter {
     List<String> deniedLabels = new ArrayList<>();
     List<String> permittedClasses = new ArrayList<>();
     List<String> permittedLabels = new ArrayList<>();
-    collect(p.getProvision(), base, deniedClasses, deniedLabels, permittedClasses, permittedLabels);
-    List<String> explicitLabels = new ArrayList<>();
-    if (base == ConsentDirective.Decision.PERMIT) {
-      explicitLabels.addAll(labels(p));
-    }
-    explicitPermits(p.getProvision(), explicitLabels);
+    List<String> explicitLabels = new ArrayList<>(base == ConsentDirective.Decision.PERMIT ? labels(p) : List.of());
+    collect(p.getProvision(), base, deniedClasses, deniedLabels, permittedClasses, permittedLabels, explicitLabels);
     return Optional.of(new ConsentDirective(consent.getIdElement().getIdPart(), patient,
         consent.hasStatus() ? consent.getStatus().toCode() : "unknown", base, start, end, purposes,
         deniedClasses, deniedLabels, permittedClasses, permittedLabels, explicitLabels.stream().distinct().toList()));
-  }
-
-  /** The security labels named in permit provisions at any depth: what the patient consented to by name. */
-  private static void explicitPermits(List<ProvisionComponent> nested, List<String> into) {
-    for (ProvisionComponent n : nested) {
-      if (n.getType() == ConsentProvisionType.PERMIT) {
-        into.addAll(labels(n));
-      }
-      explicitPermits(n.getProvision(), into);
-    }
   }
 
   private static List<String> labels(ProvisionComponent p) {
     return p.getSecurityLabel().stream().map(Coding::getCode).filter(c -> c != null).toList();
   }
 
-  /** Nested provisions of the opposite type become exceptions, at any depth. */
+  /**
+   * Nested provisions of the opposite type become exceptions, at any depth; the labels any nested
+   * permit names are also explicitly consented to.
+   */
   private static void collect(List<ProvisionComponent> nested, ConsentDirective.Decision base,
                               List<String> deniedClasses, List<String> deniedLabels,
-                              List<String> permittedClasses, List<String> permittedLabels) {
+                              List<String> permittedClasses, List<String> permittedLabels,
+                              List<String> explicitLabels) {
     for (ProvisionComponent n : nested) {
       boolean deny = n.getType() != ConsentProvisionType.PERMIT;
       List<String> classes = n.getClass_().stream().map(Coding::getCode).filter(c -> c != null).toList();
       List<String> labels = labels(n);
+      if (!deny) {
+        explicitLabels.addAll(labels);
+      }
       if (deny && base == ConsentDirective.Decision.PERMIT) {
         deniedClasses.addAll(classes);
         deniedLabels.addAll(labels);
@@ -81,7 +74,7 @@ public final class ConsentInterpreter {
         permittedClasses.addAll(classes);
         permittedLabels.addAll(labels);
       }
-      collect(n.getProvision(), base, deniedClasses, deniedLabels, permittedClasses, permittedLabels);
+      collect(n.getProvision(), base, deniedClasses, deniedLabels, permittedClasses, permittedLabels, explicitLabels);
     }
   }
 }

@@ -219,8 +219,9 @@ public final class ContextService {
     AuditEntry.Decision d = why.startsWith("consent_") ? AuditEntry.Decision.DENIED : AuditEntry.Decision.ALLOWED;
     // Labels outside the role's own came through the patient's explicit consent (labelsWithConsent):
     // named in the row, for the disclosure's accounting.
-    List<String> byConsent = chunks.stream().flatMap(c -> c.securityLabels().stream())
-        .filter(l -> !rp.labels().contains(l)).distinct().sorted().toList();
+    List<String> byConsent = rp.labelsWithConsent().isEmpty() ? List.of()
+        : chunks.stream().flatMap(c -> c.securityLabels().stream())
+            .filter(l -> !rp.labels().contains(l)).distinct().sorted().toList();
     AuditEntry recorded = byConsent.isEmpty() ? entry
         : entry.withDetail("labelsByConsent", AuditEntry.jsonStrings(byConsent));
     return new Outcome(chunks, recorded.withResult(d, why, chunks.stream().map(ContextChunk::chunkId).toList(),

@@ -33,7 +33,7 @@ public class TenantDirectory {
 
   /** The tenant's settings with defaults; 404 (tenant_not_found) when it is not active. */
   public Map<String, Object> settings(TenantId tenant) {
-    return settings(active(tenant).orElseThrow(ApiException::tenantNotFound));
+    return merged(active(tenant).orElseThrow(ApiException::tenantNotFound).settings());
   }
 
   /**
@@ -53,13 +53,9 @@ public class TenantDirectory {
   public Map<TenantId, Map<String, Object>> activeWithSettings() {
     Map<TenantId, Map<String, Object>> all = new LinkedHashMap<>();
     for (TenantRecord row : tenants.findByStatusOrderByTenantId("active")) {
-      all.put(TenantId.of(row.tenantId()), settings(row));
+      all.put(TenantId.of(row.tenantId()), merged(row.settings()));
     }
     return all;
-  }
-
-  private Map<String, Object> settings(TenantRecord row) {
-    return merged(row.settings());
   }
 
   private Map<String, Object> merged(String settings) {
