@@ -12,7 +12,7 @@ import java.util.stream.Stream;
  * PostgreSQL's share comes from {@code /proc} and is unknown (NaN) where there is none, or when
  * PostgreSQL runs on another machine.
  */
-record CpuUse(long jvmNanos, long postgresCpuTicks, long wallNanos) {
+record CpuUse(long jvmNanos, long postgresCpuTicks, long jitMillis, long wallNanos) {
 
   /** Linux reports process times in clock ticks; 100 a second on every mainstream kernel build. */
   private static final double TICKS_PER_SECOND = 100;
@@ -20,16 +20,42 @@ record CpuUse(long jvmNanos, long postgresCpuTicks, long wallNanos) {
   static CpuUse now() {
     var os = ManagementFactory.getOperatingSystemMXBean();
     long jvm = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
-    return new CpuUse(jvm, postgresTicks(), System.nanoTime());
+    return new CpuUse(jvm, postgresTicks(), jitCpuMillis(), System.nanoTime());
   }
 
-  /** Cores busy on average between {@code start} and this snapshot: {JVM, PostgreSQL}. */
+  /**
+   * CPU time of this JVM's JIT compiler threads so far, in ms, from {@code /proc/self/task}; -1 where
+   * there is none. (The JVM's own compilation-time counter moves only when a compilation ends, so a
+   * compilation that runs for seconds, as C2's of a large method can on a slow machine, shows there
+   * as quiet seconds and then one busy one.)
+   */
+  static long jitCpuMillis() {
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return -1;
+    }
+    long ticks = 0;
+    try (Stream<Path> threads = Files.list(tasks)) {
+      for (Path t : (Iterable<Path>) threads::iterator) {
+        ticks += ticks(t.resolve("stat"), name -> name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre"));
+      }
+    } catch (IOException e) {
+      return -1;
+    }
+    return Math.round(ticks * 1000 / TICKS_PER_SECOND);
+  }
+
+  /**
+   * Cores busy on average between {@code start} and this snapshot: {JVM, PostgreSQL, JIT}. The
+   * JIT's share is part of the JVM's: the CPU its compiler threads used.
+   */
   double[] coresSince(CpuUse start) {
     double wall = (wallNanos - start.wallNanos) / 1e9;
     double jvm = jvmNanos < 0 ? Double.NaN : (jvmNanos - start.jvmNanos) / 1e9 / wall;
     double pg = postgresCpuTicks < 0 || start.postgresCpuTicks < 0 ? Double.NaN
         : (postgresCpuTicks - start.postgresCpuTicks) / TICKS_PER_SECOND / wall;
-    return new double[] {jvm, pg};
+    double jit = jitMillis < 0 ? Double.NaN : (jitMillis - start.jitMillis) / 1e3 / wall;
+    return new double[] {jvm, pg, jit};
   }
 
   private static long postgresTicks() {
@@ -40,7 +66,7 @@ record CpuUse(long jvmNanos, long postgresCpuTicks, long wallNanos) {
     long ticks = 0;
     try (Stream<Path> pids = Files.list(proc)) {
       for (Path p : (Iterable<Path>) pids.filter(d -> d.getFileName().toString().chars().allMatch(Character::isDigit))::iterator) {
-        ticks += postgresTicks(p.resolve("stat"));
+        ticks += ticks(p.resolve("stat"), "postgres"::equals);
       }
     } catch (IOException e) {
       return -1;
@@ -48,13 +74,13 @@ record CpuUse(long jvmNanos, long postgresCpuTicks, long wallNanos) {
     return ticks;
   }
 
-  /** utime + stime of one process if it is PostgreSQL; fields after the parenthesised name. */
-  private static long postgresTicks(Path stat) {
+  /** utime + stime of one process or thread if its name is one {@code wanted}; fields after the parenthesised name. */
+  private static long ticks(Path stat, java.util.function.Predicate<String> wanted) {
     try {
       String s = Files.readString(stat);
       int open = s.indexOf('(');
       int close = s.lastIndexOf(')');
-      if (open < 0 || close < 0 || !s.substring(open + 1, close).equals("postgres")) {
+      if (open < 0 || close < 0 || !wanted.test(s.substring(open + 1, close))) {
         return 0;
       }
       String[] f = s.substring(close + 2).split(" ");

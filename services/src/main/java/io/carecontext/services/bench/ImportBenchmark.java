@@ -32,9 +32,11 @@ public final class ImportBenchmark {
     TenantId tenant = TenantId.of("bench_import");
     provisioner.delete(tenant);
     provisioner.provision(tenant, "Import benchmark");
-    String key = RetrievalBenchmark.send(HttpClient.newHttpClient(), server, "POST", "/admin/tenants/" + tenant + "/keys",
-        server.adminKey(), "{\"principal\":\"bench\",\"roles\":[\"ehr-integration\"]}")
-        .replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1");
+    String key;
+    try (PlainHttp http = new PlainHttp("127.0.0.1", server.port())) {
+      key = RetrievalBenchmark.admin(http, server, "POST", "/admin/tenants/" + tenant + "/keys",
+          "{\"principal\":\"bench\",\"roles\":[\"ehr-integration\"]}").replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1");
+    }
     Path file = Files.createTempFile("cc-import", ".ndjson");
     long lines = write(file, patients);
     long rssBefore = peakRssKb();

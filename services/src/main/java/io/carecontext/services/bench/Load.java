@@ -14,21 +14,30 @@ import java.util.function.IntConsumer;
  * cache), so the run measured first is not penalised against those after it.
  *
  * <p>The warm-up lasts until the JIT compiler is nearly idle: at least {@value #WARM_UP_SECONDS}
- * s, then one second more at a time while the compiler still worked more than
- * {@value #JIT_SETTLED_MILLIS} ms in the last second, at most {@value #WARM_UP_MAX_SECONDS} s.
+ * s, then one second more at a time until the compiler threads used at most
+ * {@value #JIT_SETTLED_MILLIS} ms of CPU in each of the last {@value #QUIET_SECONDS} seconds, at
+ * most {@value #WARM_UP_MAX_SECONDS} s.
  * With a fixed 3 s, the C2 compiler still took as much CPU as the 8 client threads during the
  * measured seconds of the first run (JFR thread CPU load), which a long-running service does not pay.
+ * On a slower machine (2026-12-02) the earlier rule (the JVM's compilation-time counter quiet for
+ * one second, at most 20 s) let the compiler take a fifth of the machine's CPU during the measured
+ * HTTP runs (perf): the cap was reached with the compiler still busy, and that counter moves only
+ * when a compilation ends, so one long C2 compilation looked like quiet seconds.
  */
 final class Load {
 
   private Load() {}
 
   static final double WARM_UP_SECONDS = 3;
-  static final double WARM_UP_MAX_SECONDS = 20;
+  static final double WARM_UP_MAX_SECONDS = 120;
   static final long JIT_SETTLED_MILLIS = 50;
+  static final int QUIET_SECONDS = 3;
 
-  /** The latencies of every call in the measured window, and the cores each side kept busy. */
-  record Result(long[] nanos, double[] cores) {}
+  /**
+   * The latencies of every call in the measured window, the cores each side kept busy ({JVM,
+   * PostgreSQL, of the JVM's the JIT compiler's}) and how long the warm-up before it lasted.
+   */
+  record Result(long[] nanos, double[] cores, double warmUpSeconds) {}
 
   /** Two calls measured in turns ({@link #alternate}), and the ratio of their request counts in each round. */
   record Pair(Result a, Result b, double[] roundRatios) {
@@ -61,10 +70,10 @@ final class Load {
   static final int ROUND_STRIDE = 1_000_000;
 
   static Result run(int clients, double seconds, IntConsumer call) throws Exception {
-    warmUp(clients, call);
+    double warm = warmUp(clients, call);
     CpuUse start = CpuUse.now();
     long[] nanos = measure(clients, seconds, call, 0);
-    return new Result(nanos, CpuUse.now().coresSince(start));
+    return new Result(nanos, CpuUse.now().coresSince(start), warm);
   }
 
   /**
@@ -75,13 +84,13 @@ final class Load {
    * call r × {@link #ROUND_STRIDE}. The cores are the mean of the rounds (they are equally long).
    */
   static Pair alternate(int clients, double seconds, int rounds, IntConsumer a, IntConsumer b) throws Exception {
-    warmUp(clients, a);
-    warmUp(clients, b);
+    double warmA = warmUp(clients, a);
+    double warmB = warmUp(clients, b);
     double slice = seconds / rounds;
     List<long[]> aNanos = new ArrayList<>();
     List<long[]> bNanos = new ArrayList<>();
-    double[] aCores = new double[2];
-    double[] bCores = new double[2];
+    double[] aCores = new double[3];
+    double[] bCores = new double[3];
     double[] ratios = new double[rounds];
     for (int r = 0; r < rounds; r++) {
       boolean aFirst = r % 2 == 0;
@@ -91,36 +100,36 @@ final class Load {
       Result rb = aFirst ? second : first;
       aNanos.add(ra.nanos());
       bNanos.add(rb.nanos());
-      for (int side = 0; side < 2; side++) {
+      for (int side = 0; side < aCores.length; side++) {
         aCores[side] += ra.cores()[side] / rounds;
         bCores[side] += rb.cores()[side] / rounds;
       }
       ratios[r] = ra.nanos().length / (double) Math.max(1, rb.nanos().length);
     }
-    return new Pair(new Result(concat(aNanos), aCores), new Result(concat(bNanos), bCores), ratios);
+    return new Pair(new Result(concat(aNanos), aCores, warmA), new Result(concat(bNanos), bCores, warmB), ratios);
   }
 
   private static Result segment(int clients, double seconds, IntConsumer call, int offset) throws Exception {
     CpuUse start = CpuUse.now();
     long[] nanos = measure(clients, seconds, call, offset);
-    return new Result(nanos, CpuUse.now().coresSince(start));
+    return new Result(nanos, CpuUse.now().coresSince(start), 0);
   }
 
   private static long[] concat(List<long[]> parts) {
     return parts.stream().flatMapToLong(java.util.Arrays::stream).toArray();
   }
 
-  private static void warmUp(int clients, IntConsumer call) throws Exception {
-    var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-    boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+  /** Runs the call until the JIT compiler is quiet (see above); the seconds it took. */
+  private static double warmUp(int clients, IntConsumer call) throws Exception {
     measure(clients, WARM_UP_SECONDS, call, 0);
-    for (double spent = WARM_UP_SECONDS; timed && spent < WARM_UP_MAX_SECONDS; spent++) {
-      long before = jit.getTotalCompilationTime();
+    double spent = WARM_UP_SECONDS;
+    boolean timed = CpuUse.jitCpuMillis() >= 0;
+    for (int quiet = 0; timed && quiet < QUIET_SECONDS && spent < WARM_UP_MAX_SECONDS; spent++) {
+      long before = CpuUse.jitCpuMillis();
       measure(clients, 1, call, 0);
-      if (jit.getTotalCompilationTime() - before <= JIT_SETTLED_MILLIS) {
-        return;
-      }
+      quiet = CpuUse.jitCpuMillis() - before <= JIT_SETTLED_MILLIS ? quiet + 1 : 0;
     }
+    return spent;
   }
 
   /** Client c makes calls offset + c, offset + c + clients, ... until the time is up. */

@@ -25,10 +25,6 @@ import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.CareContextServer;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
@@ -71,12 +67,15 @@ public final class RetrievalBenchmark {
    * exception (see {@link #EXCLUDED_CLASS}); the others have a plain permit.
    */
   public record Setup(int tenants, int patients, int chunks, int textChars, int consentExceptions, int clients,
-                      double seconds, boolean keep, boolean coreOnly) {
+                      double seconds, boolean keep, boolean coreOnly, boolean httpOnly) {
     public Setup {
       if (tenants < 1 || patients < 1 || chunks < 1 || clients < 1 || seconds <= 0 || textChars < 0
           || consentExceptions < 0 || consentExceptions > 100) {
         throw new IllegalArgumentException("tenants, patients, chunks, clients and seconds must be positive, "
             + "--text-chars 0 or more, --consent-exceptions a percentage from 0 to 100");
+      }
+      if (coreOnly && httpOnly) {
+        throw new IllegalArgumentException("--core-only and --http-only exclude each other; leave both out for every run");
       }
     }
   }
@@ -98,11 +97,11 @@ public final class RetrievalBenchmark {
     double seconds = setup.seconds();
     boolean keep = setup.keep();
     boolean coreOnly = setup.coreOnly();
+    boolean httpOnly = setup.httpOnly();
     var ctx = server.context();
     TenantProvisioner provisioner = ctx.getBean(TenantProvisioner.class);
     TenantTransactions tx = ctx.getBean(TenantTransactions.class);
     TenantKeys keys = ctx.getBean(TenantKeys.class);
-    ContextService core = ctx.getBean(ContextService.class);
     Random rng = new Random(42);
     List<TenantId> ids = new ArrayList<>();
     long loadStart = System.nanoTime();
@@ -121,6 +120,87 @@ public final class RetrievalBenchmark {
         (System.nanoTime() - loadStart) / 1e9);
 
     List<float[]> queries = IntStream.range(0, 256).mapToObj(i -> randomUnit(rng)).toList();
+    AuditLog audit = ctx.getBean(AuditLog.class);
+    Comparison comparison = httpOnly ? null : compare(server, setup, ids, queries, out);
+
+    List<Stats> rows = new ArrayList<>();
+    AuditLog.GroupCommitStats auditHttpBefore = audit.groupCommitStats();
+    if (!coreOnly) {
+      List<String> apiKeys = httpKeys(server, ids);
+      settle(server, out);
+      rows.add(httpRun(server, ids, apiKeys, patients, clients, seconds, false));
+      rows.add(httpRun(server, ids, apiKeys, patients, clients, seconds, true));
+    }
+    Stats tuned = comparison == null ? null : comparison.tuned();
+    Stats created = comparison == null ? null : comparison.created();
+    if (comparison != null) {
+      rows.add(comparison.core());
+      rows.add(tuned);
+      if (created != null) {
+        rows.add(created);
+      }
+    }
+
+    out.println();
+    out.println(Stats.header());
+    for (Stats s : rows) {
+      out.println(s.row(tuned, created));
+    }
+    out.println();
+    List<String> summary = new ArrayList<>();
+    if (comparison != null) {
+      Stats coreStats = comparison.core();
+      double[] interval = comparison.pair().ratioInterval();
+      summary.add(String.format("core ÷ tuned baseline: %.2fx (target ≥ 2x; by round: %s; the rounds' mean %.2fx, "
+              + "95 %% interval %.2f–%.2fx)", coreStats.qps() / tuned.qps(),
+          Arrays.stream(comparison.pair().roundRatios()).mapToObj(r -> String.format("%.2f", r))
+              .collect(Collectors.joining(", ")), interval[0], interval[1], interval[2]));
+      if (created != null) {
+        summary.add(String.format("core ÷ as created: %.1fx (target ≥ 50x)", coreStats.qps() / created.qps()));
+      }
+    }
+    if (!coreOnly) {
+      summary.add(String.format("HTTP end to end p99: %.1f ms repeated questions, %.1f ms every question new "
+          + "(target ≤ 50 ms)", rows.get(0).percentileMillis(99), rows.get(1).percentileMillis(99)));
+    }
+    out.println(String.join("; ", summary));
+    if (comparison != null) {
+      Stats coreStats = comparison.core();
+      int cpus = Runtime.getRuntime().availableProcessors();
+      out.printf("CPU budget: 2x the tuned store is %.0f QPS, which %d cores allow only at %.0f µs of CPU a request "
+          + "with every core busy; the core used %.0f µs a request and kept %.2f of %d cores busy%n", 2 * tuned.qps(),
+          cpus, cpus / (2 * tuned.qps()) * 1e6, coreStats.cpuMicrosPerRequest(), coreStats.busyCores(), cpus);
+      out.println(groupCommit("the core run", comparison.auditBefore(), comparison.auditAfter()));
+    }
+    if (!coreOnly) {
+      out.println(groupCommit("the HTTP runs", auditHttpBefore, audit.groupCommitStats()));
+    }
+    if (keep) {
+      out.printf("kept tenants %s%s%n", ids, httpOnly ? "" : " and table bench_langchain4j");
+      return;
+    }
+    for (TenantId t : ids) {
+      provisioner.delete(t);
+    }
+    try (Connection c = server.database().ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("DROP TABLE IF EXISTS bench_langchain4j");
+    }
+  }
+
+  /** The retrieval core against LangChain4j's store, tuned (in turns) and, unless core-only, as created. */
+  private record Comparison(Stats core, Stats tuned, Stats created, Load.Pair pair,
+                            AuditLog.GroupCommitStats auditBefore, AuditLog.GroupCommitStats auditAfter) {}
+
+  private static Comparison compare(CareContextServer server, Setup setup, List<TenantId> ids, List<float[]> queries,
+                                    PrintStream out) throws Exception {
+    int tenants = ids.size();
+    int patients = setup.patients();
+    int clients = setup.clients();
+    double seconds = setup.seconds();
+    var ctx = server.context();
+    TenantTransactions tx = ctx.getBean(TenantTransactions.class);
+    TenantKeys keys = ctx.getBean(TenantKeys.class);
+    ContextService core = ctx.getBean(ContextService.class);
     TenantPolicy policy = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rateLimitPerMinute", Integer.MAX_VALUE));
     Requester clinician = new Requester("bench", "bench-key", List.of("clinician"), "bench-pr");
 
@@ -142,7 +222,7 @@ public final class RetrievalBenchmark {
     }
 
     Stats created = null;
-    if (!coreOnly) {
+    if (!setup.coreOnly()) {
       settle(server, out);
       created = l4j("LangChain4j PgVectorEmbeddingStore (as created)", store, ids, patients, queries, clients,
           Math.min(seconds, 10), truth);
@@ -163,55 +243,7 @@ public final class RetrievalBenchmark {
     Stats coreStats = new Stats("retrieval core (policy+consent+RLS+audit)", pair.a(), seconds,
         recall(truth, i -> coreCall.apply(i).chunks().stream().map(c -> c.chunkId()).toList()));
     Stats tuned = new Stats("LangChain4j store + btree on patient id", pair.b(), seconds, recall(truth, tunedCall));
-    List<Stats> rows = new ArrayList<>();
-    AuditLog.GroupCommitStats auditHttpBefore = audit.groupCommitStats();
-    if (!coreOnly) {
-      List<String> apiKeys = httpKeys(server, ids);
-      settle(server, out);
-      rows.add(httpRun(server, ids, apiKeys, patients, clients, seconds, false));
-      rows.add(httpRun(server, ids, apiKeys, patients, clients, seconds, true));
-    }
-    rows.add(coreStats);
-    rows.add(tuned);
-    if (created != null) {
-      rows.add(created);
-    }
-
-    out.println();
-    out.println(Stats.header());
-    for (Stats s : rows) {
-      out.println(s.row(tuned, created));
-    }
-    out.println();
-    double[] interval = pair.ratioInterval();
-    out.printf("core ÷ tuned baseline: %.2fx (target ≥ 2x; by round: %s; the rounds' mean %.2fx, 95 %% interval "
-            + "%.2f–%.2fx)", coreStats.qps() / tuned.qps(),
-        Arrays.stream(pair.roundRatios()).mapToObj(r -> String.format("%.2f", r)).collect(Collectors.joining(", ")),
-        interval[0], interval[1], interval[2]);
-    if (!coreOnly) {
-      out.printf("; core ÷ as created: %.1fx (target ≥ 50x); HTTP end to end p99: %.1f ms repeated questions, "
-          + "%.1f ms every question new (target ≤ 50 ms)", coreStats.qps() / created.qps(),
-          rows.get(0).percentileMillis(99), rows.get(1).percentileMillis(99));
-    }
-    out.println();
-    int cpus = Runtime.getRuntime().availableProcessors();
-    out.printf("CPU budget: 2x the tuned store is %.0f QPS, which %d cores allow only at %.0f µs of CPU a request "
-        + "with every core busy; the core used %.0f µs a request and kept %.2f of %d cores busy%n", 2 * tuned.qps(),
-        cpus, cpus / (2 * tuned.qps()) * 1e6, coreStats.cpuMicrosPerRequest(), coreStats.busyCores(), cpus);
-    out.println(groupCommit("the core run", auditBefore, auditAfter));
-    if (!coreOnly) {
-      out.println(groupCommit("the HTTP runs", auditHttpBefore, audit.groupCommitStats()));
-    }
-    if (keep) {
-      out.printf("kept tenants %s and table bench_langchain4j%n", ids);
-      return;
-    }
-    for (TenantId t : ids) {
-      provisioner.delete(t);
-    }
-    try (Connection c = server.database().ownerDataSource().getConnection(); Statement st = c.createStatement()) {
-      st.execute("DROP TABLE IF EXISTS bench_langchain4j");
-    }
+    return new Comparison(coreStats, tuned, created, pair, auditBefore, auditAfter);
   }
 
   /**
@@ -369,49 +401,50 @@ public final class RetrievalBenchmark {
   }
 
   static List<String> httpKeys(CareContextServer server, List<TenantId> ids) {
-    HttpClient http = HttpClient.newHttpClient();
     List<String> keys = new ArrayList<>();
-    for (TenantId t : ids) {
-      send(http, server, "PATCH", "/admin/tenants/" + t, server.adminKey(),
-          "{\"settings\":{\"rateLimitPerMinute\":1000000}}");
-      String body = send(http, server, "POST", "/admin/tenants/" + t + "/keys", server.adminKey(),
-          "{\"principal\":\"bench\",\"roles\":[\"clinician\"],\"practitionerId\":\"bench-pr\"}");
-      keys.add(body.replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1"));
+    try (PlainHttp http = new PlainHttp("127.0.0.1", server.port())) {
+      for (TenantId t : ids) {
+        admin(http, server, "PATCH", "/admin/tenants/" + t, "{\"settings\":{\"rateLimitPerMinute\":1000000}}");
+        String body = admin(http, server, "POST", "/admin/tenants/" + t + "/keys",
+            "{\"principal\":\"bench\",\"roles\":[\"clinician\"],\"practitionerId\":\"bench-pr\"}");
+        keys.add(body.replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1"));
+      }
     }
     return keys;
   }
 
+  static String admin(PlainHttp http, CareContextServer server, String method, String path, String body) {
+    PlainHttp.Response r = http.send(method, path, server.adminKey(), body);
+    if (r.status() / 100 != 2) {
+      throw new IllegalStateException(method + " " + path + " answered " + r.status() + ": " + r.body());
+    }
+    return r.body();
+  }
+
   /**
-   * Context calls over HTTP with real query text. Repeated questions (five canned ones, as a
-   * clinical app sends) are embedded once and then served from the query-embedding cache; with
-   * {@code everyQuestionNew} each text is unique, so the model runs on every request.
+   * Context calls over HTTP with real query text, through {@link PlainHttp}. Repeated questions
+   * (five canned ones, as a clinical app sends) are embedded once and then served from the
+   * query-embedding cache; with {@code everyQuestionNew} each text is unique, so the model runs on
+   * every request.
    */
   static Stats httpRun(CareContextServer server, List<TenantId> ids, List<String> keys, int patients, int clients,
                        double seconds, boolean everyQuestionNew) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
     String[] questions = {"recent HbA1c trend", "blood pressure control", "medication changes", "allergies", "last visit"};
     java.util.concurrent.atomic.AtomicLong unique = new java.util.concurrent.atomic.AtomicLong();
-    Load.Result lat = Load.run(clients, seconds, i -> {
-      int t = i % ids.size();
-      String question = questions[i % questions.length] + (everyQuestionNew ? " #" + unique.incrementAndGet() : "");
-      String r = send(http, server, "POST", "/v1/" + ids.get(t) + "/patients/" + patient(i, patients) + "/context",
-          keys.get(t), "{\"query\":\"" + question + "\",\"k\":10,\"purposeOfUse\":\"TREAT\"}");
-      if (!r.contains("\"chunks\"")) {
-        throw new IllegalStateException("context call failed");
-      }
-    });
+    Load.Result lat;
+    try (PlainHttp http = new PlainHttp("127.0.0.1", server.port())) {
+      lat = Load.run(clients, seconds, i -> {
+        int t = i % ids.size();
+        String question = questions[i % questions.length] + (everyQuestionNew ? " #" + unique.incrementAndGet() : "");
+        PlainHttp.Response r = http.send("POST", "/v1/" + ids.get(t) + "/patients/" + patient(i, patients) + "/context",
+            keys.get(t), "{\"query\":\"" + question + "\",\"k\":10,\"purposeOfUse\":\"TREAT\"}");
+        if (r.status() != 200 || !r.body().contains("\"chunks\"")) {
+          throw new IllegalStateException("context call failed with " + r.status());
+        }
+      });
+    }
     return new Stats(everyQuestionNew ? "HTTP end to end, every question new (model each time)"
         : "HTTP end to end, repeated questions (embedding cached)", lat, seconds, 1.0);
-  }
-
-  static String send(HttpClient http, CareContextServer server, String method, String path, String key, String body) {
-    try {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-          .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-          .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   static Set<Long> bruteForce(TenantTransactions tx, TenantId t, String patient, float[] q) {

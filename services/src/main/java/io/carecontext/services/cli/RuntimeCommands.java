@@ -188,12 +188,14 @@ final class RuntimeCommands {
       @Option(names = "--core-only", description = "only the retrieval core and the tuned LangChain4j store (the "
           + "ratio that matters when working on the read path), without the HTTP runs and the untuned store")
       boolean coreOnly;
+      @Option(names = "--http-only", description = "only the two HTTP runs (the figures that matter when working "
+          + "on the HTTP path), without the retrieval core and LangChain4j's store") boolean httpOnly;
 
       @Override
       public Integer call() throws Exception {
         try (CareContextServer server = server()) {
           RetrievalBenchmark.run(server, new RetrievalBenchmark.Setup(tenants, patients, chunks, textChars,
-              consentExceptions, clients, seconds, keep, coreOnly), System.out);
+              consentExceptions, clients, seconds, keep, coreOnly, httpOnly), System.out);
         }
         return 0;
       }

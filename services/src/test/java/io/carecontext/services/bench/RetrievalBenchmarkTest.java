@@ -31,9 +31,15 @@ class RetrievalBenchmarkTest {
 
   @Test
   void aShareOutsideZeroToAHundredIsRefused() {
-    assertThatThrownBy(() -> new RetrievalBenchmark.Setup(3, 10, 5, 0, 101, 8, 1, false, true))
+    assertThatThrownBy(() -> new RetrievalBenchmark.Setup(3, 10, 5, 0, 101, 8, 1, false, true, false))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--consent-exceptions");
-    assertThatThrownBy(() -> new RetrievalBenchmark.Setup(3, 10, 5, 0, -1, 8, 1, false, true))
+    assertThatThrownBy(() -> new RetrievalBenchmark.Setup(3, 10, 5, 0, -1, 8, 1, false, true, false))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void coreOnlyAndHttpOnlyTogetherAreRefused() {
+    assertThatThrownBy(() -> new RetrievalBenchmark.Setup(3, 10, 5, 0, 0, 8, 1, false, true, true))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--http-only");
   }
 }
