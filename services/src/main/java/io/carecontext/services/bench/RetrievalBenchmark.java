@@ -197,10 +197,10 @@ public final class RetrievalBenchmark {
     int patients = setup.patients();
     int clients = setup.clients();
     double seconds = setup.seconds();
-    var ctx = server.context();
-    TenantTransactions tx = ctx.getBean(TenantTransactions.class);
-    TenantKeys keys = ctx.getBean(TenantKeys.class);
-    ContextService core = ctx.getBean(ContextService.class);
+    TenantTransactions tx = server.context().getBean(TenantTransactions.class);
+    TenantKeys keys = server.context().getBean(TenantKeys.class);
+    ContextService core = server.context().getBean(ContextService.class);
+    AuditLog audit = server.context().getBean(AuditLog.class);
     TenantPolicy policy = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rateLimitPerMinute", Integer.MAX_VALUE));
     Requester clinician = new Requester("bench", "bench-key", List.of("clinician"), "bench-pr");
 
@@ -232,7 +232,6 @@ public final class RetrievalBenchmark {
     }
 
     // The ratio's two sides in turns (see ROUNDS).
-    AuditLog audit = ctx.getBean(AuditLog.class);
     settle(server, out);
     AuditLog.GroupCommitStats auditBefore = audit.groupCommitStats();
     IntFunction<ContextResult> coreCall = i -> core.context(ids.get(i % tenants), policy, clinician,
