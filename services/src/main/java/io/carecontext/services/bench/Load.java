@@ -35,7 +35,7 @@ final class Load {
 
   /**
    * The latencies of every call in the measured window, the cores each side kept busy ({JVM,
-   * PostgreSQL, of the JVM's the JIT compiler's}) and how long the warm-up before it lasted.
+   * PostgreSQL, the JIT compiler as part of the JVM}) and how long the warm-up before it lasted.
    */
   record Result(long[] nanos, double[] cores, double warmUpSeconds) {}
 
