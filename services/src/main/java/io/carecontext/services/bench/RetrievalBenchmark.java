@@ -24,6 +24,8 @@ import io.carecontext.retrieval.Requester;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.CareContextServer;
+import io.carecontext.services.tenancy.TenantDirectory;
+import io.carecontext.services.tenancy.TenantEmbeddings;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -424,52 +426,90 @@ public final class RetrievalBenchmark {
    * Context calls over HTTP with real query text, through {@link PlainHttp}. Repeated questions
    * (five canned ones, as a clinical app sends) are embedded once and then served from the
    * query-embedding cache; with {@code everyQuestionNew} each text is unique, so the model runs on
-   * every request.
+   * every request. Recall is measured afterwards on 30 calls of the same kind: the resources the
+   * API answered against an exact search of the patient's chunks with the vector the service's own
+   * model gives the same question text.
    */
   static Stats httpRun(CareContextServer server, List<TenantId> ids, List<String> keys, int patients, int clients,
                        double seconds, boolean everyQuestionNew) throws Exception {
     String[] questions = {"recent HbA1c trend", "blood pressure control", "medication changes", "allergies", "last visit"};
     java.util.concurrent.atomic.AtomicLong unique = new java.util.concurrent.atomic.AtomicLong();
+    IntFunction<String> question = i -> questions[i % questions.length]
+        + (everyQuestionNew ? " #" + unique.incrementAndGet() : "");
     Load.Result lat;
+    double recall;
     try (PlainHttp http = new PlainHttp("127.0.0.1", server.port())) {
-      lat = Load.run(clients, seconds, i -> {
-        int t = i % ids.size();
-        String question = questions[i % questions.length] + (everyQuestionNew ? " #" + unique.incrementAndGet() : "");
-        PlainHttp.Response r = http.send("POST", "/v1/" + ids.get(t) + "/patients/" + patient(i, patients) + "/context",
-            keys.get(t), "{\"query\":\"" + question + "\",\"k\":10,\"purposeOfUse\":\"TREAT\"}");
-        if (r.status() != 200 || !r.body().contains("\"chunks\"")) {
-          throw new IllegalStateException("context call failed with " + r.status());
-        }
-      });
+      lat = Load.run(clients, seconds, i -> contextCall(http, ids, keys, patients, i, question.apply(i)));
+      recall = httpRecall(server, http, ids, keys, patients, question);
     }
     return new Stats(everyQuestionNew ? "HTTP end to end, every question new (model each time)"
-        : "HTTP end to end, repeated questions (embedding cached)", lat, seconds, 1.0);
+        : "HTTP end to end, repeated questions (embedding cached)", lat, seconds, recall);
+  }
+
+  /** Call i's context request; the resources it answered, in order. */
+  private static List<String> contextCall(PlainHttp http, List<TenantId> ids, List<String> keys, int patients, int i,
+                                          String question) {
+    int t = i % ids.size();
+    PlainHttp.Response r = http.send("POST", "/v1/" + ids.get(t) + "/patients/" + patient(i, patients) + "/context",
+        keys.get(t), "{\"query\":\"" + question + "\",\"k\":10,\"purposeOfUse\":\"TREAT\"}");
+    if (r.status() != 200 || !r.body().contains("\"chunks\"")) {
+      throw new IllegalStateException("context call failed with " + r.status());
+    }
+    List<String> resources = new ArrayList<>();
+    java.util.regex.Matcher m = RESOURCE.matcher(r.body());
+    while (m.find()) {
+      resources.add(m.group(1));
+    }
+    return resources;
+  }
+
+  private static final java.util.regex.Pattern RESOURCE = java.util.regex.Pattern.compile("\"resource\":\"([^\"]+)\"");
+
+  private static double httpRecall(CareContextServer server, PlainHttp http, List<TenantId> ids, List<String> keys,
+                                   int patients, IntFunction<String> question) {
+    TenantTransactions tx = server.context().getBean(TenantTransactions.class);
+    TenantEmbeddings embeddings = server.context().getBean(TenantEmbeddings.class);
+    TenantDirectory tenants = server.context().getBean(TenantDirectory.class);
+    List<String> texts = IntStream.range(0, 30).mapToObj(question).toList();
+    List<Set<String>> truth = new ArrayList<>();
+    for (int i = 0; i < texts.size(); i++) {
+      TenantId t = ids.get(i % ids.size());
+      float[] vector = embeddings.embedQuery(t, tenants.settings(t), texts.get(i));
+      truth.add(new HashSet<>(nearest(tx, t, patient(i, patients), vector).values()));
+    }
+    return recall(truth, i -> contextCall(http, ids, keys, patients, i, texts.get(i)));
   }
 
   static Set<Long> bruteForce(TenantTransactions tx, TenantId t, String patient, float[] q) {
+    return new HashSet<>(nearest(tx, t, patient, q).keySet());
+  }
+
+  /** The patient's 10 chunks nearest to {@code q} by an exact scan: chunk id → its resource ("Observation/…"). */
+  static Map<Long, String> nearest(TenantTransactions tx, TenantId t, String patient, float[] q) {
     return tx.run(t, PolicySettings.ingest(), c -> {
       List<Object[]> rows = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT chunk_id, embedding FROM chunks WHERE patient_id = ?")) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT chunk_id, resource_type || '/' || resource_id, embedding FROM chunks WHERE patient_id = ?")) {
         ps.setString(1, patient);
         try (var rs = ps.executeQuery()) {
           while (rs.next()) {
-            rows.add(new Object[] {rs.getLong(1), ((PGvector) rs.getObject(2)).toArray()});
+            rows.add(new Object[] {rs.getLong(1), rs.getString(2), ((PGvector) rs.getObject(3)).toArray()});
           }
         }
       }
-      Set<Long> top = new HashSet<>();
-      rows.stream().sorted(Comparator.comparingDouble(r -> -dot(q, (float[]) r[1]))).limit(10)
-          .forEach(r -> top.add((Long) r[0]));
+      Map<Long, String> top = new java.util.LinkedHashMap<>();
+      rows.stream().sorted(Comparator.comparingDouble(r -> -dot(q, (float[]) r[2]))).limit(10)
+          .forEach(r -> top.put((Long) r[0], (String) r[1]));
       return top;
     });
   }
 
-  static double recall(List<Set<Long>> truth, IntFunction<List<Long>> search) {
+  static <T> double recall(List<Set<T>> truth, IntFunction<List<T>> search) {
     double hit = 0;
     double total = 0;
     for (int i = 0; i < truth.size(); i++) {
-      Set<Long> got = new HashSet<>(search.apply(i));
-      for (Long id : truth.get(i)) {
+      Set<T> got = new HashSet<>(search.apply(i));
+      for (T id : truth.get(i)) {
         total++;
         hit += got.contains(id) ? 1 : 0;
       }
