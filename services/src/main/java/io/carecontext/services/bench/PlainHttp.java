@@ -74,7 +74,8 @@ final class PlainHttp implements AutoCloseable {
       if (c != null) {
         close(c);
       }
-      throw new UncheckedIOException(method + " " + path + " failed", e);
+      // Not the path: a context call's path carries a patient id.
+      throw new UncheckedIOException(method + " request to port " + port + " failed", e);
     }
   }
 
