@@ -109,11 +109,20 @@ public final class Demo {
     return curls;
   }
 
-  public void printInstructions(Setup setup, PrintStream out) {
+  /**
+   * The calls and keys, and how to stop; {@code staysUp}: the service keeps serving after this
+   * (false for {@code demo --exit}, whose service stops once this is printed).
+   */
+  public void printInstructions(Setup setup, PrintStream out, boolean staysUp) {
     out.println();
-    out.println("CareContext is running at http://127.0.0.1:" + server.port() + " (embedded PostgreSQL + pgvector).");
+    out.println(staysUp
+        ? "CareContext is running at http://127.0.0.1:" + server.port() + " (embedded PostgreSQL + pgvector)."
+        : "CareContext was set up at http://127.0.0.1:" + server.port() + " and has stopped (--exit); the tenant, "
+            + "its data and the keys below are kept.");
     out.println("Tenant '" + TENANT + "': generated patients ingested through the FHIR endpoint and embedded.");
-    out.println("Try (the clinician key is linked to patient " + setup.patientId() + " through its encounters):");
+    out.println((staysUp ? "Try" : "With the service started again on the same port (CARECONTEXT_PORT=" + server.port()
+        + " ./carecontext serve), try") + " (the clinician key is linked to patient " + setup.patientId()
+        + " through its encounters):");
     out.println();
     setup.curls().forEach(c -> out.println("  " + c));
     out.println();
@@ -121,6 +130,13 @@ public final class Demo {
     setup.keys().forEach((role, key) -> out.printf("  %-17s %s%n", role.code(), key));
     out.println();
     out.println("API docs: http://127.0.0.1:" + server.port() + "/swagger-ui/index.html   metrics: /metrics");
+    if (!staysUp) {
+      out.println(server.embedded().map(pg -> pg.startedHere()
+              ? "The embedded PostgreSQL stops with it; its data stays under $CARECONTEXT_HOME."
+              : "The embedded PostgreSQL was already running and keeps running (./carecontext db stop stops it).")
+          .orElse("The database (CARECONTEXT_DB_URL) is not touched."));
+      return;
+    }
     out.println(server.embedded().map(pg -> pg.startedHere()
             ? "Stop with Ctrl-C; the embedded PostgreSQL stops with it, its data stays under $CARECONTEXT_HOME."
             : "Stop with Ctrl-C; the embedded PostgreSQL was already running and keeps running "

@@ -82,6 +82,25 @@ class CliIT {
   }
 
   @Test
+  void anIngestThatCouldNotFollowEmbeddingSendsNothingAndNamesTheOptionItNeeds() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("CARECONTEXT_ADMIN_KEY") == null
+        && !java.nio.file.Files.exists(java.nio.file.Path.of(
+            System.getenv().getOrDefault("CARECONTEXT_HOME", ".carecontext"), "admin.key")),
+        "this machine has a platform key the command would find by itself");
+    String ehr = app.tenantWithKey("unwatched", "feed", "[\"ehr-integration\"]", null);
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cc-ingest-unwatched");
+    java.nio.file.Files.writeString(dir.resolve("feed.ndjson"),
+        "{\"resourceType\":\"Patient\",\"id\":\"uw-1\",\"gender\":\"female\"}\n");
+    Run run = cli("ingest", dir.toString(), "--tenant", "unwatched", "--key=" + ehr);
+    assertThat(run.code()).isEqualTo(1);
+    assertThat(run.err()).contains("pass --admin-key").contains("--no-wait").contains("nothing was sent");
+    assertThat(app.call("GET", "/fhir/unwatched/Patient/uw-1", ehr, null).statusCode()).isEqualTo(404);
+    Run unwatched = cli("ingest", dir.toString(), "--tenant", "unwatched", "--key=" + ehr, "--no-wait");
+    assertThat(unwatched.code()).as(unwatched.err()).isZero();
+    assertThat(app.call("GET", "/fhir/unwatched/Patient/uw-1", ehr, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void ingestNamesTheNdjsonLinesItCouldNotLoadAndExitsOne() throws Exception {
     String ehr = app.tenantWithKey("partial", "feed", "[\"ehr-integration\"]", null);
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cc-ingest-bad");

@@ -31,7 +31,7 @@ class DemoIT {
     Demo.Setup setup = demo.setUp(4, new PrintStream(progress, true, StandardCharsets.UTF_8));
     assertThat(progress.toString(StandardCharsets.UTF_8)).contains("4/4 patients").contains("outbox      0 left");
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    demo.printInstructions(setup, new PrintStream(printed, true, StandardCharsets.UTF_8));
+    demo.printInstructions(setup, new PrintStream(printed, true, StandardCharsets.UTF_8), true);
     String text = printed.toString(StandardCharsets.UTF_8);
     // this server runs on a database it was given, so stopping the demo leaves that database alone
     assertThat(text).contains("Stop with Ctrl-C; the database (CARECONTEXT_DB_URL) is not touched.");
@@ -54,5 +54,12 @@ class DemoIT {
       executed++;
     }
     assertThat(executed).isEqualTo(7);
+
+    // demo --exit: the same calls, but it does not claim to be running, and says how to start it again
+    ByteArrayOutputStream afterExit = new ByteArrayOutputStream();
+    demo.printInstructions(setup, new PrintStream(afterExit, true, StandardCharsets.UTF_8), false);
+    assertThat(afterExit.toString(StandardCharsets.UTF_8)).doesNotContain("is running").doesNotContain("Ctrl-C")
+        .contains("has stopped (--exit)").contains("CARECONTEXT_PORT=" + app.server.port() + " ./carecontext serve")
+        .contains("The database (CARECONTEXT_DB_URL) is not touched.");
   }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** Where the service is and which key to use: options, else environment, else local defaults. */
@@ -37,20 +38,27 @@ final class Connection {
     if (key != null) {
       return key;
     }
-    String env = System.getenv(admin ? "CARECONTEXT_ADMIN_KEY" : "CARECONTEXT_KEY");
+    if (admin) {
+      return defaultAdminKey().orElseThrow(() -> new CliException("no API key: pass --key or set CARECONTEXT_ADMIN_KEY"));
+    }
+    String env = System.getenv("CARECONTEXT_KEY");
     if (env != null && !env.isBlank()) {
       return env;
     }
-    if (admin) {
-      Path file = Path.of(System.getenv().getOrDefault("CARECONTEXT_HOME", ".carecontext"), "admin.key");
-      try {
-        if (Files.isReadable(file)) {
-          return Files.readString(file, StandardCharsets.UTF_8).trim();
-        }
-      } catch (IOException e) {
-        throw new CliException("cannot read " + file + ": pass --key or set CARECONTEXT_ADMIN_KEY");
-      }
+    throw new CliException("no API key: pass --key or set CARECONTEXT_KEY");
+  }
+
+  /** The platform operator key of this machine: CARECONTEXT_ADMIN_KEY, else $CARECONTEXT_HOME/admin.key. */
+  static Optional<String> defaultAdminKey() {
+    String env = System.getenv("CARECONTEXT_ADMIN_KEY");
+    if (env != null && !env.isBlank()) {
+      return Optional.of(env);
     }
-    throw new CliException("no API key: pass --key or set " + (admin ? "CARECONTEXT_ADMIN_KEY" : "CARECONTEXT_KEY"));
+    Path file = Path.of(System.getenv().getOrDefault("CARECONTEXT_HOME", ".carecontext"), "admin.key");
+    try {
+      return Files.isReadable(file) ? Optional.of(Files.readString(file, StandardCharsets.UTF_8).trim()) : Optional.empty();
+    } catch (IOException e) {
+      throw new CliException("cannot read " + file + ": pass --key or set CARECONTEXT_ADMIN_KEY");
+    }
   }
 }

@@ -38,6 +38,9 @@ final class IngestCommand implements Callable<Integer> {
       throw new CliException("no *.json or *.ndjson files under " + path);
     }
     ApiClient client = connection.client(false);
+    // Before anything is sent: a load that cannot be followed to the end is refused whole, not
+    // reported as a failure after its resources were stored.
+    ApiClient progress = noWait ? null : progressClient();
     long start = System.nanoTime();
     long resources = 0;
     int failed = 0;
@@ -73,7 +76,7 @@ final class IngestCommand implements Callable<Integer> {
     }
     out.println();
     if (!noWait) {
-      waitForWorker(out, start);
+      waitForWorker(progress, out, start);
     }
     spec.commandLine().getOut().printf(
         "ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed, %,d NDJSON line(s) not loaded%n",
@@ -81,11 +84,18 @@ final class IngestCommand implements Callable<Integer> {
     return failed == 0 && failedLines == 0 ? 0 : 1;
   }
 
-  private void waitForWorker(java.io.PrintWriter out, long start) throws InterruptedException {
+  /** The client that follows embedding, with the platform or tenant-admin key (--key is the feed's own). */
+  private ApiClient progressClient() {
+    String key = adminKey != null ? adminKey : Connection.defaultAdminKey().orElseThrow(() -> new CliException(
+        "waiting for embedding needs a platform or tenant-admin key: pass --admin-key or set CARECONTEXT_ADMIN_KEY, "
+            + "or load without waiting with --no-wait; nothing was sent"));
     Connection admin = new Connection();
     admin.url = connection.url;
-    admin.key = adminKey;
-    ApiClient client = admin.client(true);
+    admin.key = key;
+    return admin.client(true);
+  }
+
+  private void waitForWorker(ApiClient client, java.io.PrintWriter out, long start) throws InterruptedException {
     while (true) {
       String body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + tenant + "/ingest", null));
       long depth = ApiJson.number(body, "outboxDepth");

@@ -77,7 +77,7 @@ final class RuntimeCommands {
       }
       CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
       Demo demo = new Demo(server);
-      demo.printInstructions(demo.setUp(patients, System.err), System.out);
+      demo.printInstructions(demo.setUp(patients, System.err), System.out, !exit);
       if (exit) {
         server.close();
         return 0;
