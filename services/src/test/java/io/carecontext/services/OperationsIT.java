@@ -49,4 +49,23 @@ class OperationsIT {
     assertThat(ui.body()).contains("swagger");
     assertThat(app.call("GET", "/swagger/carecontext-0.1.yml", null, null).statusCode()).isEqualTo(200);
   }
+
+  @Test
+  void anOverlongUrlOrHeaderIsNamedAsSuchNotAsATooLargeBody() throws Exception {
+    String url = raw("GET /fhir/t/Patient/" + "a".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    assertThat(url).startsWith("HTTP/1.").contains(" 414 ").contains("\"error\":\"uri_too_long\"")
+        .doesNotContain("aaaa");
+    String header = raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(9000) + "\r\n\r\n");
+    assertThat(header).contains(" 431 ").contains("\"error\":\"headers_too_large\"").doesNotContain("bbbb");
+  }
+
+  /** Sends the bytes as they are (a client library would refuse such a request) and returns the whole answer. */
+  private static String raw(String request) throws java.io.IOException {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", app.server.port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
 }

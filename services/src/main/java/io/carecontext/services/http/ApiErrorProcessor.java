@@ -6,6 +6,9 @@ import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.server.exceptions.response.ErrorContext;
 import io.micronaut.http.server.exceptions.response.ErrorResponseProcessor;
 import io.micronaut.serde.exceptions.InvalidPropertyFormatException;
+import io.micronaut.http.server.netty.NettyHttpRequest;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import jakarta.inject.Singleton;
 import java.util.Collection;
 import java.util.Optional;
@@ -24,6 +27,15 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
   @Override
   public MutableHttpResponse<Object> processResponse(ErrorContext context, MutableHttpResponse<?> response) {
+    Optional<ApiError> tooLong = context.getRequest() instanceof NettyHttpRequest<?> n
+        ? tooLong(n.getNativeRequest().decoderResult().cause()) : Optional.empty();
+    if (tooLong.isPresent()) {
+      // Netty could not read the request line or headers, so there is no path to tell a FHIR client
+      // by (the framework names it /bad-request), and the framework answers 413, as if the body were
+      // too large.
+      return response.status("uri_too_long".equals(tooLong.get().error()) ? 414 : 431)
+          .contentType(MediaType.APPLICATION_JSON_TYPE).body(tooLong.get());
+    }
     HttpStatus status = response.status();
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::wrongType)
         .orElseGet(() -> body(status));
@@ -45,6 +57,20 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
           && FIELD.matcher(e.getArgument().getName()).matches()) {
         return Optional.of(new ApiError("bad_request", "field '" + e.getArgument().getName() + "' must be "
             + kind(e.getArgument().getType()) + " (see /openapi.yml)"));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** A request line or header block over Netty's limits (4,096 and 8,192 bytes). */
+  static Optional<ApiError> tooLong(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof TooLongHttpLineException) {
+        return Optional.of(new ApiError("uri_too_long", "the request line is over 4,096 bytes: shorten the URL "
+            + "(ids are at most 64 characters; questions go in the request body)"));
+      }
+      if (t instanceof TooLongHttpHeaderException) {
+        return Optional.of(new ApiError("headers_too_large", "the request headers are over 8,192 bytes: shorten them"));
       }
     }
     return Optional.empty();
