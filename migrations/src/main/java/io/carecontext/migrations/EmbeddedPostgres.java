@@ -105,7 +105,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         LOG.info("embedded PostgreSQL already running on 127.0.0.1:{}", port);
         return this;
       }
-      port = freePort();
+      port = previousPort().filter(EmbeddedPostgres::isFree).orElse(freePort());
       long sharedBuffers = sharedBuffersMb(System.getenv(SHARED_BUFFERS_VARIABLE), physicalMemoryBytes());
       List<String> cmd = List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir().toString(),
           "-l", home.resolve("postgres.log").toString(), "-w", "-t", "60",
@@ -344,6 +344,39 @@ public final class EmbeddedPostgres implements AutoCloseable {
     } catch (IOException e) {
       throw new DatabaseException(
           "no PostgreSQL server binaries found: run scripts/install-prerequisites.sh or set CARECONTEXT_PG_BIN", e);
+    }
+  }
+
+  /**
+   * The port of the cluster's last start (PostgreSQL keeps its command line in
+   * {@code postmaster.opts}). A restarted cluster takes it again when it is free, so that a service
+   * still running, whose pool knows only that port, reconnects by itself after
+   * {@code db stop} and {@code db start}.
+   */
+  Optional<Integer> previousPort() {
+    try {
+      Path opts = dataDir().resolve("postmaster.opts");
+      return Files.exists(opts) ? lastStartPort(Files.readString(opts, StandardCharsets.UTF_8)) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The {@code "-p" "N"} of a {@code postmaster.opts} line. */
+  static Optional<Integer> lastStartPort(String opts) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"-p\" \"(\\d{1,5})\"").matcher(opts);
+    if (!m.find()) {
+      return Optional.empty();
+    }
+    int p = Integer.parseInt(m.group(1));
+    return p > 1024 && p < 65536 && p != 5432 ? Optional.of(p) : Optional.empty();
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -33,4 +33,13 @@ class EmbeddedPostgresTest {
         .hasMessageContaining("CARECONTEXT_PG_SHARED_BUFFERS must be a whole number of megabytes")
         .hasMessageContaining(configured);
   }
+
+  @Test
+  void theLastStartsPortIsReadFromPostmasterOpts() {
+    assertThat(EmbeddedPostgres.lastStartPort("/usr/lib/postgresql/15/bin/postgres \"-D\" \"/x/pgdata\" \"-p\" \"40019\" "
+        + "\"-c\" \"listen_addresses=127.0.0.1\"")).contains(40019);
+    assertThat(EmbeddedPostgres.lastStartPort("/usr/lib/postgresql/15/bin/postgres \"-D\" \"/x/pgdata\"")).isEmpty();
+    assertThat(EmbeddedPostgres.lastStartPort("postgres \"-p\" \"5432\"")).isEmpty(); // never the default port
+    assertThat(EmbeddedPostgres.lastStartPort("postgres \"-p\" \"99999\"")).isEmpty();
+  }
 }
