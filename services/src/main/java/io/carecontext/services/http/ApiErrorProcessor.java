@@ -36,6 +36,12 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       return response.status("uri_too_long".equals(tooLong.get().error()) ? 414 : 431)
           .contentType(MediaType.APPLICATION_JSON_TYPE).body(tooLong.get());
     }
+    if (response.status() == HttpStatus.INTERNAL_SERVER_ERROR
+        && context.getRootCause().filter(ApiErrorProcessor::databaseUnreachable).isPresent()) {
+      // Not a fault of the request and not a bug: the caller should retry, and a probe or load
+      // balancer should see the service as unavailable rather than broken.
+      response.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "5");
+    }
     HttpStatus status = response.status();
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::wrongType)
         .orElseGet(() -> body(status));
@@ -60,6 +66,23 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * The database could not be reached: a connection refused or lost (SQLSTATE class 08), a server
+   * shutting down or starting (57P01–57P03), or no pooled connection within the pool's timeout.
+   */
+  static boolean databaseUnreachable(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLTransientConnectionException) {
+        return true;
+      }
+      if (t instanceof java.sql.SQLException e && e.getSQLState() != null
+          && (e.getSQLState().startsWith("08") || e.getSQLState().matches("57P0[123]"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A request line or header block over Netty's limits (4,096 and 8,192 bytes). */
@@ -100,6 +123,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       case 413 -> "too-costly";
       case 415, 405, 406 -> "not-supported";
       case 429 -> "throttled";
+      case 503 -> "transient";
       default -> status >= 500 ? "exception" : "invalid";
     };
   }
@@ -116,7 +140,8 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       case 413 -> new ApiError("payload_too_large", "the request body is over the configured limit");
       case 415 -> new ApiError("unsupported_media_type", "send Content-Type: application/json (FHIR paths: application/fhir+json)");
       case 429 -> new ApiError("rate_limited", "too many requests: retry later");
-      case 503 -> new ApiError("unavailable", "the service is not ready: retry later");
+      case 503 -> new ApiError("unavailable", "the service cannot reach its database or is not ready: retry later; "
+          + "nothing was stored or returned");
       default -> status.getCode() >= 500
           ? new ApiError("internal_error", "the server failed to handle the request; it was logged without its content")
           : new ApiError(status.name().toLowerCase(java.util.Locale.ROOT), status.getReason());

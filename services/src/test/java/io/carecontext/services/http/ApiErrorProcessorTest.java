@@ -1,0 +1,45 @@
+package io.carecontext.services.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.DatabaseException;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.server.exceptions.response.ErrorContext;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import org.junit.jupiter.api.Test;
+
+class ApiErrorProcessorTest {
+
+  private final ApiErrorProcessor processor = new ApiErrorProcessor();
+
+  private MutableHttpResponse<Object> failed(String path, Throwable cause) {
+    return processor.processResponse(ErrorContext.builder(HttpRequest.GET(path)).cause(cause).build(),
+        HttpResponse.serverError());
+  }
+
+  @Test
+  void anUnreachableDatabaseIsA503WithRetryAfterNotA500() {
+    // HikariCP's "connection is not available" after its timeout, with the driver's refusal as SQLSTATE
+    MutableHttpResponse<Object> r = failed("/v1/acme/audit", new DatabaseException("reading the API key failed (08001)",
+        new SQLTransientConnectionException("app - Connection is not available, request timed out", "08001")));
+    assertThat(r.code()).isEqualTo(503);
+    assertThat(r.header("Retry-After")).isEqualTo("5");
+    assertThat(r.getBody().orElseThrow()).isEqualTo(new ApiError("unavailable",
+        "the service cannot reach its database or is not ready: retry later; nothing was stored or returned"));
+    MutableHttpResponse<Object> fhir = failed("/fhir/acme/Patient/p1", new SQLException("shutting down", "57P01"));
+    assertThat(fhir.code()).isEqualTo(503);
+    assertThat(fhir.getBody().orElseThrow().toString()).contains("OperationOutcome").contains("\"transient\"");
+  }
+
+  @Test
+  void anyOtherDatabaseFailureStaysA500() {
+    MutableHttpResponse<Object> r = failed("/v1/acme/audit",
+        new DatabaseException("listing failed", new SQLException("syntax error", "42601")));
+    assertThat(r.code()).isEqualTo(500);
+    assertThat(r.header("Retry-After")).isNull();
+    assertThat(failed("/v1/acme/audit", new IllegalStateException("bug")).code()).isEqualTo(500);
+  }
+}
