@@ -4,11 +4,13 @@ import io.carecontext.migrations.TenantId;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Reference;
 
 /**
@@ -16,6 +18,9 @@ import org.hl7.fhir.r4.model.Reference;
  * patient's data): who, what, when, for which patient and purpose, with which outcome. No bodies.
  */
 public final class AuditEvents {
+
+  /** FHIR's id datatype. */
+  private static final Pattern FHIR_ID = Pattern.compile("^[A-Za-z0-9\\-.]{1,64}$");
 
   private AuditEvents() {}
 
@@ -41,8 +46,11 @@ public final class AuditEvents {
       agent.addRole(new CodeableConcept(new Coding("http://carecontext.io/roles", role, null)));
     }
     e.getSource().setSite(tenant.value()).setObserver(new Reference().setDisplay("CareContext"));
-    if (row.get("patient") != null) {
-      e.addEntity().setWhat(new Reference("Patient/" + row.get("patient")))
+    if (row.get("patient") instanceof String patient) {
+      // A denied request may have named something that is no FHIR id at all (a name, say, in the
+      // path); it is kept as asked, as an identifier, so the event's reference stays valid FHIR.
+      e.addEntity().setWhat(FHIR_ID.matcher(patient).matches() ? new Reference("Patient/" + patient)
+              : new Reference().setIdentifier(new Identifier().setValue(patient)).setType("Patient"))
           .setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person"))
           .setRole(new Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient"));
     }

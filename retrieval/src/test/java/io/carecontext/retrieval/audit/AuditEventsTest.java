@@ -1,0 +1,38 @@
+package io.carecontext.retrieval.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.TenantId;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.junit.jupiter.api.Test;
+
+class AuditEventsTest {
+
+  private static Map<String, Object> row(String patient) {
+    Map<String, Object> row = new HashMap<>(Map.of("auditId", "0190a1b2-0000-7000-8000-000000000001",
+        "at", "2026-12-02T10:00:00Z", "action", "context", "decision", "denied", "reason", "unknown_patient",
+        "principal", "dr-lee", "keyId", "k1", "roles", List.of("clinician"), "breakGlass", false, "shard", 0));
+    row.put("seq", 7L);
+    row.put("hash", "ab");
+    row.put("patient", patient);
+    return row;
+  }
+
+  @Test
+  void aPatientIdIsAReference() {
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row("p-123"));
+    assertThat(e.getEntityFirstRep().getWhat().getReference()).isEqualTo("Patient/p-123");
+  }
+
+  @Test
+  void whatIsNoFhirIdIsKeptAsAnIdentifierNotAnInvalidReference() {
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row("Zebulon Quixote"));
+    var what = e.getEntityFirstRep().getWhat();
+    assertThat(what.hasReference()).isFalse();
+    assertThat(what.getType()).isEqualTo("Patient");
+    assertThat(what.getIdentifier().getValue()).isEqualTo("Zebulon Quixote");
+  }
+}
