@@ -62,7 +62,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       if (t instanceof InvalidPropertyFormatException e && e.getArgument() != null
           && FIELD.matcher(e.getArgument().getName()).matches()) {
         return Optional.of(new ApiError("bad_request", "field '" + e.getArgument().getName() + "' must be "
-            + kind(e.getArgument().getType()) + " (see /openapi.yml)"));
+            + kind(e.getArgument()) + " (see /openapi.yml)"));
       }
     }
     return Optional.empty();
@@ -99,7 +99,8 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     return Optional.empty();
   }
 
-  private static String kind(Class<?> type) {
+  private static String kind(io.micronaut.core.type.Argument<?> argument) {
+    Class<?> type = argument.getType();
     if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
       return "a whole number";
     }
