@@ -195,6 +195,33 @@ class AdminApiIT {
   }
 
   @Test
+  void unknownTopLevelFieldsAndMistypedFieldsAreRefusedAndNamed() throws SQLException {
+    // a PATCH with a misspelt "settings" answered 200, changed nothing and moved updatedAt
+    String before = field(app.call("GET", "/admin/tenants/bravo", app.adminKey(), null).body(), "updatedAt");
+    for (String[] bad : new String[][] {
+        {"PATCH", "/admin/tenants/bravo", "{\"setting\":{\"consentMode\":\"opt-in\"}}", "unknown field 'setting'"},
+        {"PATCH", "/admin/tenants/bravo", "{\"bogus\":1}", "unknown field 'bogus'"},
+        {"PATCH", "/admin/tenants/bravo", "{\"name\":7}", "field 'name' must be a string"},
+        {"POST", "/admin/tenants", "{\"id\":\"acme3\",\"name\":\"A3\",\"bogus\":true}", "unknown field 'bogus'"},
+        {"POST", "/admin/tenants", "{\"id\":\"acme3\",\"name\":33}", "field 'name' must be a string"},
+        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[\"clinician\"],\"expires\":\"2099-01-01T00:00:00Z\"}",
+            "unknown field 'expires'"},
+        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":42,\"roles\":[\"clinician\"]}", "field 'principal' must be a string"},
+        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[5]}", "unknown role"}}) {
+      HttpResponse<String> r = app.call(bad[0], bad[1], app.adminKey(), bad[2]);
+      assertThat(r.statusCode()).as(bad[2]).isEqualTo(400);
+      assertThat(r.body()).as(bad[2]).contains("\"error\":\"bad_request\"").contains(bad[3]);
+    }
+    assertThat(count("SELECT count(*) FROM platform.tenants WHERE tenant_id = 'acme3'")).isZero();
+    assertThat(count("SELECT count(*) FROM platform.api_keys WHERE tenant_id = 'bravo' AND principal IN ('p', '42')"))
+        .isZero();
+    // and a PATCH that changes nothing leaves updatedAt alone
+    HttpResponse<String> same = app.call("PATCH", "/admin/tenants/bravo", app.adminKey(), "{\"name\":\"Bravo\"}");
+    assertThat(same.statusCode()).as(same.body()).isEqualTo(200);
+    assertThat(field(same.body(), "updatedAt")).isEqualTo(before);
+  }
+
+  @Test
   void settingsArePatchedAndValidated() {
     HttpResponse<String> ok = app.call("PATCH", "/admin/tenants/acme", adminKeyA,
         "{\"settings\":{\"consentMode\":\"opt-out\",\"retentionYears\":7}}");

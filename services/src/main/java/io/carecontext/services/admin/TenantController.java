@@ -120,7 +120,10 @@ public class TenantController {
         body.settings() == null ? Map.of() : body.settings());
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
     String modelId = newModel ? embeddingModelId(merged.get("embedding")) : null;
-    tenants.updateNameAndSettings(id.value(), name, write(merged));
+    if (!name.equals(row.name()) || !merged.equals(before)) {
+      // A PATCH that changes nothing (a retry, say) leaves updatedAt alone: it still says when the tenant last changed.
+      tenants.updateNameAndSettings(id.value(), name, write(merged));
+    }
     if (!java.util.Objects.equals(before.get("researchIndex"), merged.get("researchIndex"))) {
       // Built in the background; GET /admin/tenants/{t}/ingest shows its state and progress.
       researchIndexes.request(id, Boolean.TRUE.equals(merged.get("researchIndex")));

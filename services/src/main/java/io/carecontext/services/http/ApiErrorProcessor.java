@@ -6,12 +6,14 @@ import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.server.exceptions.response.ErrorContext;
 import io.micronaut.http.server.exceptions.response.ErrorResponseProcessor;
 import io.micronaut.serde.exceptions.InvalidPropertyFormatException;
+import io.micronaut.serde.exceptions.SerdeException;
 import io.micronaut.http.server.netty.NettyHttpRequest;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import jakarta.inject.Singleton;
 import java.util.Collection;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -24,6 +26,7 @@ import java.util.regex.Pattern;
 public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
   private static final Pattern FIELD = Pattern.compile("^[A-Za-z][A-Za-z0-9_]{0,40}$");
+  private static final Pattern UNKNOWN = Pattern.compile("Unknown property \\[(.*?)] encountered", Pattern.DOTALL);
 
   @Override
   public MutableHttpResponse<Object> processResponse(ErrorContext context, MutableHttpResponse<?> response) {
@@ -43,7 +46,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       response.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "5");
     }
     HttpStatus status = response.status();
-    ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::wrongType)
+    ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
         .orElseGet(() -> body(status));
     if (context.getRequest().getPath().startsWith("/fhir/")) {
       // FHIR clients expect an OperationOutcome on FHIR paths, whatever failed.
@@ -51,6 +54,28 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
           .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(status.getCode()), body.message()));
     }
     return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
+  }
+
+  /** A field of the wrong type, or one the body does not define: named, with its value left out. */
+  public static Optional<ApiError> badField(Throwable error) {
+    return wrongType(error).or(() -> unknownField(error));
+  }
+
+  /**
+   * A field the request record does not define, in a body that refuses them (annotated
+   * JsonIgnoreProperties with ignoreUnknown false). Serde says so only in its message; the name is
+   * taken from there and shown only when it looks like a field name, since it comes from the body.
+   */
+  static Optional<ApiError> unknownField(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      Matcher m = t instanceof SerdeException && t.getMessage() != null ? UNKNOWN.matcher(t.getMessage()) : null;
+      if (m != null && m.lookingAt()) {
+        String name = FIELD.matcher(m.group(1)).matches() ? "'" + m.group(1) + "'" : "(not a field name)";
+        return Optional.of(new ApiError("bad_request", "unknown field " + name
+            + ": this body takes only the documented fields (see /openapi.yml)"));
+      }
+    }
+    return Optional.empty();
   }
 
   /**
