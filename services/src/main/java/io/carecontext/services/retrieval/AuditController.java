@@ -11,6 +11,7 @@ import io.carecontext.services.auth.Caller;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
@@ -36,12 +37,19 @@ public class AuditController {
     this.audit = audit;
   }
 
+  /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
+  static final List<String> PARAMETERS = List.of("patient", "principal", "from", "to", "limit", "includeBodies");
+
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("^[A-Za-z][A-Za-z0-9_.-]{0,40}$");
+
   @Get
   public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                  HttpRequest<?> request,
                                   @Nullable @QueryValue String patient, @Nullable @QueryValue String principal,
                                   @Nullable @QueryValue String from, @Nullable @QueryValue String to,
                                   @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies) {
     TenantId t = caller.requireRole(tenant, Role.AUDITOR);
+    requireWellFormedFilters(request.getParameters().asMap());
     AuditFilter filter;
     try {
       filter = new AuditFilter(patient, principal, instant(from, "from"), instant(to, "to"),
@@ -93,6 +101,28 @@ public class AuditController {
     audit.forEach(t, row -> out.append(Fhir.context().newJsonParser().encodeResourceToString(
         AuditEvents.of(t, row))).append('\n'));
     return HttpResponse.ok(out.toString()).contentType("application/fhir+ndjson");
+  }
+
+  /**
+   * Each parameter is a known filter, given once, with a value. A misspelt filter ({@code patientId})
+   * was ignored and the whole trail came back; a repeated or empty one matched nothing; neither is what
+   * the auditor asked for, so both are refused, naming the parameter (never its value).
+   */
+  static void requireWellFormedFilters(Map<String, List<String>> parameters) {
+    for (Map.Entry<String, List<String>> p : parameters.entrySet()) {
+      String name = p.getKey();
+      if (!PARAMETERS.contains(name)) {
+        throw ApiException.badRequest("unknown query parameter "
+            + (NAME.matcher(name).matches() ? "'" + name + "'" : "(not a parameter name)")
+            + "; this endpoint takes " + String.join(", ", PARAMETERS));
+      }
+      if (p.getValue().size() > 1) {
+        throw ApiException.badRequest("query parameter '" + name + "' may be given only once");
+      }
+      if (p.getValue().isEmpty() || p.getValue().get(0).isEmpty()) {
+        throw ApiException.badRequest("query parameter '" + name + "' must not be empty: leave it out not to filter by it");
+      }
+    }
   }
 
   private static Instant instant(@Nullable String value, String name) {

@@ -1,0 +1,39 @@
+package io.carecontext.services.retrieval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.carecontext.services.http.ApiException;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The audit list refuses filters it would otherwise ignore or match nothing with. */
+class AuditFiltersTest {
+
+  @Test
+  void knownFiltersGivenOnceWithAValuePass() {
+    AuditController.requireWellFormedFilters(Map.of("patient", List.of("zq-1"), "limit", List.of("5"),
+        "from", List.of("2026-01-01T00:00:00Z"), "includeBodies", List.of("false")));
+    AuditController.requireWellFormedFilters(Map.of());
+  }
+
+  @Test
+  void aMisspeltFilterIsRefusedByName() {
+    assertEquals("unknown query parameter 'patientId'; this endpoint takes patient, principal, from, to, limit, "
+        + "includeBodies", refusal(Map.of("patientId", List.of("zq-1"))));
+    assertEquals("unknown query parameter (not a parameter name); this endpoint takes patient, principal, from, to, "
+        + "limit, includeBodies", refusal(Map.of("Jane Doe 1970", List.of("x"))));
+  }
+
+  @Test
+  void aRepeatedOrEmptyFilterIsRefused() {
+    assertEquals("query parameter 'patient' may be given only once", refusal(Map.of("patient", List.of("a", "b"))));
+    assertEquals("query parameter 'principal' must not be empty: leave it out not to filter by it",
+        refusal(Map.of("principal", List.of(""))));
+  }
+
+  private static String refusal(Map<String, List<String>> parameters) {
+    return assertThrows(ApiException.class, () -> AuditController.requireWellFormedFilters(parameters)).getMessage();
+  }
+}
