@@ -60,9 +60,15 @@ public final class ContextService {
       throw deny(tenant, base, 429, "rate_limited", "too many requests for this key: retry later", "rate_limited",
           wait.getAsLong(), start);
     }
-    if (q.purposeOfUse() == null || !PURPOSES.contains(q.purposeOfUse())) {
+    if (q.purposeOfUse() == null || q.purposeOfUse().isBlank()) {
       throw deny(tenant, base, 400, "purpose_required",
           "purposeOfUse is required: one of TREAT, ETREAT, HPAYMT, HOPERAT, HRESCH", "purpose_missing", 0, start);
+    }
+    if (!PURPOSES.contains(q.purposeOfUse())) {
+      // Present but not a code we know ("treat", "FOO"): saying it is missing sent callers looking for the wrong fault.
+      throw deny(tenant, base, 400, "purpose_unknown",
+          "purposeOfUse is not one of TREAT, ETREAT, HPAYMT, HOPERAT, HRESCH (HL7 v3 PurposeOfUse codes, upper case)",
+          "purpose_unknown", 0, start);
     }
     if (policy.invalidFor(who.roles())) {
       throw deny(tenant, base, 503, "tenant_misconfigured", TenantPolicy.INVALID_POLICY, "policy_invalid", 0, start);
