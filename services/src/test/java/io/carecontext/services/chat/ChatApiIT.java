@@ -87,6 +87,29 @@ class ChatApiIT {
   }
 
   @Test
+  void aDryRunThatIsNotTrueOrFalseIsRefusedAndNothingReachesTheModel() {
+    // "dryRun":"yes" and 0 were read as false, so the prompt went to the model
+    prompts.clear();
+    for (String dryRun : new String[] {"\"yes\"", "0", "\"true\"", "1", "[true]", "\"false\""}) {
+      HttpResponse<String> r = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", clinician,
+          "{\"question\":\"Summarize glucose control\",\"purposeOfUse\":\"TREAT\",\"dryRun\":" + dryRun + "}");
+      assertThat(r.statusCode()).as(dryRun).isEqualTo(400);
+      assertThat(r.body()).as(dryRun).contains("\"error\":\"bad_request\"")
+          .contains("field 'dryRun' must be true or false").doesNotContain("glucose");
+    }
+    HttpResponse<String> question = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", clinician,
+        "{\"question\":42,\"purposeOfUse\":\"TREAT\",\"dryRun\":true}");
+    assertThat(question.statusCode()).isEqualTo(400);
+    assertThat(question.body()).contains("field 'question' must be a string");
+    assertThat(prompts).isEmpty();
+    // a real true still answers with the prompt and sends nothing
+    HttpResponse<String> dry = ask("Summarize glucose control", true);
+    assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
+    assertThat(dry.body()).contains("\"prompt\":");
+    assertThat(prompts).isEmpty();
+  }
+
+  @Test
   void noIdentifierLeavesAndTheAnswerIsReidentified() {
     prompts.clear();
     HttpResponse<String> r = ask("Summarize the latest progress note and glucose control", false);

@@ -248,6 +248,62 @@ class ContextApiIT {
   }
 
   @Test
+  void bodyFieldsAreNotCoercedFromOtherJsonTypes() {
+    // "k":"5" was read as 5, 2.5 as 2, true as 1, [3] as 3; "query":123 as "123"
+    for (String k : new String[] {"\"5\"", "\"07\"", "2.5", "true", "[3]"}) {
+      HttpResponse<String> r = context(clinician, "ward", "pt-1", "{\"query\":\"diabetes\",\"k\":" + k
+          + ",\"purposeOfUse\":\"TREAT\"}");
+      assertThat(r.statusCode()).as(k).isEqualTo(400);
+      assertThat(r.body()).as(k).contains("\"error\":\"bad_request\"").contains("field 'k' must be a whole number");
+      HttpResponse<String> research = app.call("POST", "/v1/ward/research/search", clinician,
+          "{\"query\":\"diabetes\",\"k\":" + k + ",\"purposeOfUse\":\"HRESCH\"}");
+      assertThat(research.statusCode()).as(k).isEqualTo(400);
+      assertThat(research.body()).as(k).contains("field 'k' must be a whole number");
+    }
+    for (String query : new String[] {"123", "true", "[\"a\"]"}) {
+      HttpResponse<String> r = context(clinician, "ward", "pt-1", "{\"query\":" + query + ",\"purposeOfUse\":\"TREAT\"}");
+      assertThat(r.statusCode()).as(query).isEqualTo(400);
+      assertThat(r.body()).as(query).contains("field 'query' must be a string");
+      HttpResponse<String> purpose = context(clinician, "ward", "pt-1", "{\"query\":\"q\",\"purposeOfUse\":" + query + "}");
+      assertThat(purpose.body()).as(query).contains("field 'purposeOfUse' must be a string");
+    }
+    assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"diabetes\",\"k\":5,\"purposeOfUse\":\"TREAT\"}")
+        .statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void anUnknownPurposeIsNamedAsSuchAndAnOverlongQueryAsTooLong() {
+    for (String purpose : new String[] {"FOO", "treat"}) {
+      HttpResponse<String> r = context(clinician, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"" + purpose + "\"}");
+      assertThat(r.statusCode()).isEqualTo(400);
+      assertThat(r.body()).contains("\"error\":\"purpose_unknown\"")
+          .contains("purposeOfUse is not one of TREAT, ETREAT, HPAYMT, HOPERAT, HRESCH").doesNotContain(purpose);
+    }
+    assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"x\"}").body()).contains("\"error\":\"purpose_required\"");
+    String trail = app.call("GET", "/v1/ward/audit?principal=dr-a&limit=20", auditor, null).body();
+    assertThat(trail).contains("\"reason\":\"purpose_unknown\"").contains("\"reason\":\"purpose_missing\"");
+    HttpResponse<String> longQuery = context(clinician, "ward", "pt-1",
+        "{\"query\":\"" + "a".repeat(6000) + "\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(longQuery.statusCode()).isEqualTo(400);
+    assertThat(longQuery.body()).contains("query is too long: at most 4000 characters");
+  }
+
+  @Test
+  void auditFiltersThatAreMisspeltRepeatedOrEmptyAreRefused() {
+    // ?patientId= was ignored and the whole trail came back; repeated and empty filters matched nothing
+    for (String[] bad : new String[][] {{"patientId=zq-1", "unknown query parameter 'patientId'"},
+        {"patient=a&patient=b", "query parameter 'patient' may be given only once"},
+        {"limit=5&limit=6", "query parameter 'limit' may be given only once"},
+        {"patient=", "query parameter 'patient' must not be empty"},
+        {"principal=", "query parameter 'principal' must not be empty"}}) {
+      HttpResponse<String> r = app.call("GET", "/v1/ward/audit?" + bad[0], auditor, null);
+      assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
+      assertThat(r.body()).as(bad[0]).contains("\"error\":\"bad_request\"").contains(bad[1]).doesNotContain("zq-1");
+    }
+    assertThat(app.call("GET", "/v1/ward/audit?patient=pt-1&limit=5", auditor, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aKeyIsRateLimitedWithRetryAfter() {
     String limited = app.tenantWithKey("slow", "dr-s", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     app.call("PATCH", "/admin/tenants/slow", app.adminKey(), "{\"settings\":{\"rateLimitPerMinute\":3}}");
