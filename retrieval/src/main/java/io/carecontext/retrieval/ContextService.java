@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
 public final class ContextService {
 
   static final Pattern PATIENT_ID = Pattern.compile("^[A-Za-z0-9\\-.]{1,64}$");
-  static final Set<String> PURPOSES = Set.of("TREAT", "ETREAT", "HPAYMT", "HOPERAT", "HRESCH");
+  static final Set<String> PURPOSES = AuditEntry.PURPOSES_OF_USE;
   static final String NOT_FOUND = "no such patient, or this key may not see it";
 
   private final TenantTransactions tx;

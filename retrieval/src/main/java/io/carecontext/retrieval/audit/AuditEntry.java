@@ -16,7 +16,17 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
 
   public enum Decision { ALLOWED, DENIED, FAILED }
 
+  /** The HL7 v3 PurposeOfUse codes the platform knows. */
+  public static final java.util.Set<String> PURPOSES_OF_USE = java.util.Set.of("TREAT", "ETREAT", "HPAYMT", "HOPERAT",
+      "HRESCH");
+
+  /** What the purpose column holds for a purpose sent that is no code the platform knows. */
+  public static final String UNKNOWN_PURPOSE = "(unknown)";
+
   public AuditEntry {
+    // The purpose column is plain text and the caller's string could be anything, a name included:
+    // only a known code is kept (the row's reason says purpose_unknown).
+    purpose = purpose == null || PURPOSES_OF_USE.contains(purpose) ? purpose : UNKNOWN_PURPOSE;
     roles = roles == null ? List.of() : List.copyOf(roles);
     chunkIds = chunkIds == null ? List.of() : List.copyOf(chunkIds);
     details = details == null ? "{}" : details;

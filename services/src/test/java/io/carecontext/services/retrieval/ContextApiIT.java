@@ -282,6 +282,8 @@ class ContextApiIT {
     assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"x\"}").body()).contains("\"error\":\"purpose_required\"");
     String trail = app.call("GET", "/v1/ward/audit?principal=dr-a&limit=20", auditor, null).body();
     assertThat(trail).contains("\"reason\":\"purpose_unknown\"").contains("\"reason\":\"purpose_missing\"");
+    // the caller's string is not kept in the plain purpose column: it could be anything, a name included
+    assertThat(trail).contains("\"purposeOfUse\":\"(unknown)\"").doesNotContain("FOO").doesNotContain("\"treat\"");
     HttpResponse<String> longQuery = context(clinician, "ward", "pt-1",
         "{\"query\":\"" + "a".repeat(6000) + "\",\"purposeOfUse\":\"TREAT\"}");
     assertThat(longQuery.statusCode()).isEqualTo(400);
