@@ -23,6 +23,11 @@ public final class BundleValidator {
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       BundleEntryComponent e = bundle.getEntry().get(i);
       String at = "Bundle.entry[" + i + "]";
+      List<FhirIssue> unparsed = BundleEntries.issuesOf(e);
+      if (!unparsed.isEmpty()) {
+        issues.addAll(unparsed); // an entry the parser refused has nothing else to check
+        continue;
+      }
       if (e.hasFullUrl() && !fullUrls.add(e.getFullUrl())) {
         issues.add(FhirIssue.error("duplicate", i, at + ".fullUrl",
             "bundle entry " + i + ": fullUrl appears more than once in the Bundle"));

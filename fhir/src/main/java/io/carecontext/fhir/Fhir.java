@@ -5,6 +5,8 @@ import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.parser.LenientErrorHandler;
 import ca.uhn.fhir.parser.json.BaseJsonLikeValue;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -40,7 +42,7 @@ public final class Fhir {
     return context().newJsonParser().setParserErrorHandler(new NamedErrors());
   }
 
-  private static final Pattern ELEMENT = Pattern.compile("^[A-Za-z][A-Za-z0-9_]{0,63}$");
+  static final Pattern ELEMENT = Pattern.compile("^[A-Za-z][A-Za-z0-9_]{0,63}$");
   private static final Pattern UNKNOWN_CODE = Pattern.compile("^Unknown ([A-Za-z]{1,64}) code");
 
   /**
@@ -58,8 +60,8 @@ public final class Fhir {
 
     @Override
     public void invalidValue(IParseLocation where, String value, String error) {
-      throw FhirInputException.of(FhirIssue.error("value", null, null,
-          element(where == null ? null : where.getParentElementName()) + ": " + needs(error)));
+      String name = where == null ? null : where.getParentElementName();
+      throw new ParseFault(ParseFault.Kind.VALUE, name, value, null, element(name) + ": " + needs(error));
     }
 
     @Override
@@ -69,15 +71,15 @@ public final class Fhir {
       if (expected == BaseJsonLikeValue.ValueType.ARRAY && found == BaseJsonLikeValue.ValueType.OBJECT) {
         return; // HAPI keeps it as a list of one
       }
-      throw FhirInputException.of(FhirIssue.error("structure", null, null,
+      throw new ParseFault(ParseFault.Kind.JSON_TYPE, element, null, found,
           element(element) + ": expected a JSON " + kind(expected, expectedScalar) + ", found a JSON "
-              + kind(found, foundScalar)));
+              + kind(found, foundScalar));
     }
 
     @Override
     public void unexpectedRepeatingElement(IParseLocation where, String element) {
-      throw FhirInputException.of(FhirIssue.error("structure", null, null,
-          element(element) + ": takes one value, not a list of several"));
+      throw new ParseFault(ParseFault.Kind.REPEATED, element, null, null,
+          element(element) + ": takes one value, not a list of several");
     }
 
     private static String element(String name) {
@@ -114,6 +116,20 @@ public final class Fhir {
 
   /** Parses one R4 resource from JSON; XML, malformed JSON and unknown types are refused. */
   public static Resource parseResource(String json) {
+    return parse(json, false);
+  }
+
+  /**
+   * Parses a body posted to the base URL. Like {@link #parseResource}, except that a Bundle entry
+   * the parser refuses does not fail the whole parse: it is kept as an empty entry carrying its
+   * issues, which {@link BundleValidator} reports under the entry's index, so that a batch can
+   * answer that entry alone while a transaction is still refused whole.
+   */
+  public static Resource parseBundleBody(String json) {
+    return parse(json, true);
+  }
+
+  private static Resource parse(String json, boolean entriesApart) {
     String trimmed = json == null ? "" : json.stripLeading();
     if (trimmed.startsWith("<")) {
       throw FhirInputException.of(FhirIssue.error("not-supported", null, null,
@@ -123,33 +139,41 @@ public final class Fhir {
       throw FhirInputException.of(FhirIssue.error("structure", null, null,
           "the body is not a JSON object: send one FHIR resource as JSON"));
     }
-    String type = resourceTypeOf(trimmed);
-    if (type == null) {
-      throw FhirInputException.of(FhirIssue.error("required", null, "resourceType",
-          "resourceType is required"));
-    }
-    if (!context().getResourceTypes().contains(type)) {
-      throw FhirInputException.of(FhirIssue.error("not-supported", null, "resourceType",
-          "unknown resource type: not an R4 resource type"));
-    }
+    String type = JsonBody.resourceType(trimmed);
     try {
-      IBaseResource parsed = jsonParser().parseResource(trimmed);
-      return (Resource) parsed;
-    } catch (DataFormatException | ClassCastException e) {
-      throw FhirInputException.of(FhirIssue.error("structure", null, type,
-          "the " + type + " is not valid FHIR JSON: check the JSON syntax and element types"));
+      return parseChecked(trimmed);
+    } catch (ParseFault | DataFormatException | ClassCastException e) {
+      JsonNode tree = JsonBody.tree(trimmed);
+      if ("Bundle".equals(type) && tree.path("entry").isArray()) {
+        return BundleEntries.parse((ObjectNode) tree, entriesApart);
+      }
+      throw new FhirInputException(List.of(refusal(e, tree, type)));
     }
+  }
+
+  /** HAPI's parse of JSON whose syntax and top-level resourceType are already known to be sound. */
+  static Resource parseChecked(String json) {
+    return (Resource) jsonParser().parseResource(json);
+  }
+
+  /**
+   * The issue for a resource the parser refused: the element's FHIRPath when it can be found in
+   * {@code tree}, else the resource type and element name. Names only, never values.
+   */
+  static FhirIssue refusal(RuntimeException e, JsonNode tree, String type) {
+    if (e instanceof ParseFault f) {
+      String path = ElementLocator.locate(tree, f);
+      if (path == null) {
+        path = f.element != null && ELEMENT.matcher(f.element).matches() ? type + "." + f.element : type;
+      }
+      return FhirIssue.error(f.kind == ParseFault.Kind.VALUE ? "value" : "structure", null, path, f.problem);
+    }
+    return FhirIssue.error("structure", null, type,
+        "the " + type + " is not valid FHIR JSON: check the JSON syntax and element types");
   }
 
   public static String toJson(IBaseResource resource) {
     return context().newJsonParser().encodeResourceToString(resource);
-  }
-
-  /** The top-level resourceType of a JSON object, found without a full parse. */
-  static String resourceTypeOf(String json) {
-    java.util.regex.Matcher m = java.util.regex.Pattern
-        .compile("\"resourceType\"\\s*:\\s*\"([A-Za-z]{1,64})\"").matcher(json);
-    return m.find() ? m.group(1) : null;
   }
 
   public static List<String> supportedTypes() {

@@ -41,11 +41,12 @@ class ValidationTest {
         .isInstanceOf(FhirInputException.class)
         .hasMessage("element 'status': an empty string is not a FHIR value: leave the element out instead")
         .satisfies(e -> assertThat(((FhirInputException) e).httpStatus()).isEqualTo(400));
-    // inside a Bundle too: the whole Bundle is refused, naming the element
+    // inside a Bundle too: the whole Bundle is refused, naming the entry and the element
     assertThatThrownBy(() -> Fhir.parseResource("""
         {"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Observation",
           "status":"final","effectiveDateTime":"Zebulon"},"request":{"method":"POST","url":"Observation"}}]}"""))
-        .isInstanceOf(FhirInputException.class).hasMessageStartingWith("element 'effectiveDateTime': not a FHIR date")
+        .isInstanceOf(FhirInputException.class)
+        .hasMessageStartingWith("bundle entry 0: element 'effectiveDateTime': not a FHIR date")
         .hasMessageNotContaining("Zebulon");
   }
 

@@ -1,0 +1,74 @@
+package io.carecontext.fhir;
+
+import ca.uhn.fhir.parser.DataFormatException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
+
+/**
+ * A Bundle the parser refused, parsed again one entry at a time, so that the issue names the entry
+ * it is in, and so that a batch loses only that entry. Runs only after a failed parse: a sound
+ * Bundle is parsed once, whole.
+ */
+final class BundleEntries {
+
+  private static final String ISSUES = BundleEntries.class.getName() + ".issues";
+
+  private BundleEntries() {}
+
+  /**
+   * The Bundle with every entry that parses; each one that does not is an empty entry carrying its
+   * issues ({@link #issuesOf}) when {@code entriesApart}, else the issues of all such entries are
+   * thrown. A fault outside the entries refuses the whole Bundle.
+   */
+  static Bundle parse(ObjectNode tree, boolean entriesApart) {
+    JsonNode entries = tree.get("entry");
+    ObjectNode shell = tree.deepCopy();
+    shell.remove("entry");
+    Bundle bundle;
+    try {
+      bundle = (Bundle) Fhir.parseChecked(shell.toString());
+    } catch (ParseFault | DataFormatException | ClassCastException e) {
+      throw new FhirInputException(List.of(Fhir.refusal(e, shell, "Bundle")));
+    }
+    List<FhirIssue> issues = new ArrayList<>();
+    for (int i = 0; i < entries.size(); i++) {
+      BundleEntryComponent entry = parseEntry(entries.get(i), i);
+      issues.addAll(issuesOf(entry));
+      bundle.addEntry(entry);
+    }
+    if (!entriesApart && !issues.isEmpty()) {
+      throw new FhirInputException(issues);
+    }
+    return bundle;
+  }
+
+  /** Issues found while parsing the entry, or none when it parsed. */
+  @SuppressWarnings("unchecked")
+  static List<FhirIssue> issuesOf(BundleEntryComponent entry) {
+    Object issues = entry.getUserData(ISSUES);
+    return issues instanceof List<?> l ? (List<FhirIssue>) l : List.of();
+  }
+
+  private static BundleEntryComponent parseEntry(JsonNode entry, int index) {
+    // The entry alone in a Bundle of its own: the parse of one entry cannot fail on another one.
+    ObjectNode one = JsonBody.mapper().createObjectNode().put("resourceType", "Bundle");
+    one.putArray("entry").add(entry);
+    try {
+      Bundle b = (Bundle) Fhir.parseChecked(one.toString());
+      return b.getEntry().isEmpty() ? new BundleEntryComponent() : b.getEntry().get(0);
+    } catch (ParseFault | DataFormatException | ClassCastException e) {
+      FhirIssue issue = Fhir.refusal(e, one, "Bundle");
+      String path = issue.path() != null && issue.path().startsWith("Bundle.entry[0]")
+          ? "Bundle.entry[" + index + "]" + issue.path().substring("Bundle.entry[0]".length())
+          : "Bundle.entry[" + index + "]";
+      BundleEntryComponent failed = new BundleEntryComponent();
+      failed.setUserData(ISSUES, List.of(new FhirIssue(issue.severity(), issue.code(), index, path,
+          "bundle entry " + index + ": " + issue.message())));
+      return failed;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package io.carecontext.fhir;
+
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementCompositeDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
+import ca.uhn.fhir.parser.json.BaseJsonLikeValue;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Finds where in a resource's JSON the parser's complaint is, as a FHIRPath with list indexes
+ * ({@code Patient.telecom[0].system}). HAPI names only the element; the path is found by walking
+ * the JSON along the FHIR model, so every step of it is an element name R4 defines, never a key
+ * the sender made up (which could be anything, PHI included).
+ */
+final class ElementLocator {
+
+  private static final int MAX_DEPTH = 64;
+  private static final int MAX_FOUND = 16;
+
+  private ElementLocator() {}
+
+  /**
+   * The path of the element at fault; when several elements fit (the same bad value twice, say),
+   * their common path without list indexes; null when none does or they differ.
+   */
+  static String locate(JsonNode resource, ParseFault fault) {
+    String type = resourceType(resource);
+    if (type == null) {
+      return null;
+    }
+    List<String> found = new ArrayList<>(2);
+    walk(resource, Fhir.context().getResourceDefinition(type), type, fault, found, 0);
+    if (found.size() == 1) {
+      return found.get(0);
+    }
+    List<String> unindexed = found.stream().map(p -> p.replaceAll("\\[[0-9]+\\]", "")).distinct().toList();
+    return found.size() <= MAX_FOUND && unindexed.size() == 1 ? unindexed.get(0) : null;
+  }
+
+  private static void walk(JsonNode object, BaseRuntimeElementCompositeDefinition<?> def, String path,
+                           ParseFault fault, List<String> found, int depth) {
+    if (depth > MAX_DEPTH || found.size() > MAX_FOUND) {
+      return;
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = it.next();
+      String name = field.getKey();
+      BaseRuntimeChildDefinition child = def.getChildByName(name);
+      if (child == null) {
+        continue; // not an R4 element here: HAPI skips it, so the fault is not in it
+      }
+      JsonNode value = field.getValue();
+      String at = path + "." + name;
+      if (name.equals(fault.element) && fault.kind == ParseFault.Kind.REPEATED) {
+        if (value.isArray() && value.size() > 1) {
+          found.add(at);
+        }
+        continue;
+      }
+      if (value.isArray()) {
+        for (int i = 0; i < value.size(); i++) {
+          visit(child, name, value.get(i), at + "[" + i + "]", fault, found, depth);
+        }
+      } else {
+        visit(child, name, value, at, fault, found, depth);
+      }
+    }
+  }
+
+  private static void visit(BaseRuntimeChildDefinition child, String name, JsonNode value, String at,
+                            ParseFault fault, List<String> found, int depth) {
+    if (name.equals(fault.element) && matches(value, fault)) {
+      found.add(at);
+      return;
+    }
+    if (!value.isObject()) {
+      return;
+    }
+    String nested = resourceType(value); // Bundle.entry.resource, contained, …
+    BaseRuntimeElementDefinition<?> def = nested != null
+        ? Fhir.context().getResourceDefinition(nested) : child.getChildByName(name);
+    if (def instanceof BaseRuntimeElementCompositeDefinition<?> composite) {
+      walk(value, composite, at, fault, found, depth + 1);
+    }
+  }
+
+  private static boolean matches(JsonNode value, ParseFault fault) {
+    return switch (fault.kind) {
+      case VALUE -> value.isValueNode() && fault.value != null && fault.value.equals(value.asText());
+      case JSON_TYPE -> fault.found == null || fault.found == kind(value);
+      case REPEATED -> false;
+    };
+  }
+
+  private static BaseJsonLikeValue.ValueType kind(JsonNode value) {
+    if (value.isObject()) {
+      return BaseJsonLikeValue.ValueType.OBJECT;
+    }
+    if (value.isArray()) {
+      return BaseJsonLikeValue.ValueType.ARRAY;
+    }
+    return value.isNull() ? BaseJsonLikeValue.ValueType.NULL : BaseJsonLikeValue.ValueType.SCALAR;
+  }
+
+  private static String resourceType(JsonNode object) {
+    JsonNode t = object.get("resourceType");
+    return t != null && t.isTextual() && Fhir.context().getResourceTypes().contains(t.asText()) ? t.asText() : null;
+  }
+}

@@ -1,0 +1,86 @@
+package io.carecontext.fhir;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+
+/**
+ * The JSON syntax of a body and its top-level resourceType, checked before HAPI sees it: HAPI
+ * cannot tell a body cut short from one without a resourceType, and its messages quote the input.
+ * Messages here give the line and column, never the text.
+ */
+final class JsonBody {
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final JsonFactory FACTORY = MAPPER.getFactory();
+
+  private JsonBody() {}
+
+  /**
+   * The top-level resourceType of a JSON object, read in one streaming pass; malformed JSON, a
+   * resourceType that is not a string or not an R4 type answer 400, a missing one 422.
+   */
+  static String resourceType(String json) {
+    boolean seen = false;
+    String type = null;
+    try (JsonParser p = FACTORY.createParser(json)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw notJson(null);
+      }
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        if ("resourceType".equals(name)) {
+          seen = true;
+          type = value == JsonToken.VALUE_STRING ? p.getText() : null;
+        }
+        p.skipChildren();
+      }
+      if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
+        throw notJson(p.currentLocation());
+      }
+    } catch (JsonProcessingException e) {
+      throw notJson(e.getLocation());
+    } catch (IOException e) {
+      throw notJson(null);
+    }
+    if (!seen) {
+      throw FhirInputException.of(FhirIssue.error("required", null, "resourceType", "resourceType is required"));
+    }
+    if (type == null) {
+      throw FhirInputException.of(FhirIssue.error("structure", null, "resourceType",
+          "resourceType must be a JSON string naming an R4 resource type"));
+    }
+    if (!Fhir.context().getResourceTypes().contains(type)) {
+      throw FhirInputException.of(FhirIssue.error("not-supported", null, "resourceType",
+          "unknown resource type: not an R4 resource type"));
+    }
+    return type;
+  }
+
+  static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  /** The tree of JSON whose syntax {@link #resourceType} has accepted; used only on error paths. */
+  static JsonNode tree(String json) {
+    try {
+      return MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw notJson(e.getLocation());
+    }
+  }
+
+  private static FhirInputException notJson(JsonLocation where) {
+    String at = where == null || where.getLineNr() < 1 ? ""
+        : " at line " + where.getLineNr() + ", column " + where.getColumnNr();
+    return FhirInputException.of(FhirIssue.error("structure", null, null,
+        "the body is not valid FHIR JSON: malformed JSON" + at + "; check the JSON syntax"));
+  }
+}

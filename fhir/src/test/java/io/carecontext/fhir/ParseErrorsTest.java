@@ -1,0 +1,126 @@
+package io.carecontext.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.util.List;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.Test;
+
+/** Parse errors: 400 for what is not FHIR JSON, and the entry index and element path of what the parser refuses. */
+class ParseErrorsTest {
+
+  private static final String PATIENT_ENTRY = """
+      {"resource":{"resourceType":"Patient","id":"zq-6","name":[{"family":"Q"}]},
+       "request":{"method":"PUT","url":"Patient/zq-6"}}""";
+
+  private static FhirInputException refused(String json) {
+    return catchThrowableOfType(FhirInputException.class, () -> Fhir.parseResource(json));
+  }
+
+  private static String batch(String type, String secondEntry) {
+    return "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":[" + PATIENT_ENTRY + "," + secondEntry + "]}";
+  }
+
+  private static String observation(String elements) {
+    return "{\"resource\":{\"resourceType\":\"Observation\",\"id\":\"o\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"Patient/zq-6\"}," + elements + "},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Observation/o\"}}";
+  }
+
+  @Test
+  void malformedJsonIsA400NotAMissingResourceType() {
+    for (String body : List.of("{", "{\"", "{\"resourceType\"", "{\"resourceType\":", "{\"resourceType\":\"Patient\"",
+        "{\"resourceType\":\"Patient\"} trailing", "{\"resourceType\":\"Patient\",}")) {
+      FhirInputException e = refused(body);
+      assertThat(e).as(body).isNotNull();
+      assertThat(e.httpStatus()).as(body).isEqualTo(400);
+      assertThat(e.getMessage()).as(body).startsWith("the body is not valid FHIR JSON: malformed JSON").doesNotContain("trailing");
+    }
+  }
+
+  @Test
+  void aResourceTypeThatIsNotAStringOrNotAnR4TypeIsA400ThatDoesNotEchoIt() {
+    FhirInputException number = refused("{\"resourceType\":5}");
+    assertThat(number.httpStatus()).isEqualTo(400);
+    assertThat(number.getMessage()).contains("resourceType must be a JSON string");
+
+    FhirInputException unknown = refused("{\"resourceType\":\"Zebulon Quixote\",\"id\":\"zq-9\"}");
+    assertThat(unknown.httpStatus()).isEqualTo(400);
+    assertThat(unknown.getMessage()).contains("unknown resource type").doesNotContain("Zebulon").doesNotContain("zq-9");
+
+    // only the top-level resourceType counts, not one of a contained resource
+    FhirInputException nested = refused("{\"contained\":[{\"resourceType\":\"Patient\"}],\"resourceType\":\"Zebulon\"}");
+    assertThat(nested.getMessage()).contains("unknown resource type");
+    // a well-formed object without one is still the 422 it was
+    assertThat(refused("{\"id\":\"x\"}").httpStatus()).isEqualTo(422);
+  }
+
+  @Test
+  void aParseErrorNamesTheElementPathWithListIndexes() {
+    assertThat(refused("""
+        {"resourceType":"Patient","telecom":[{"system":"phone","value":"1"},{"system":"beeper","value":"2"}]}""")
+        .issues().get(0).path()).isEqualTo("Patient.telecom[1].system");
+    assertThat(refused("{\"resourceType\":\"Observation\",\"status\":\"final\",\"effectiveDateTime\":\"not-a-date\"}")
+        .issues().get(0).path()).isEqualTo("Observation.effectiveDateTime");
+    assertThat(refused("{\"resourceType\":\"Patient\",\"name\":[{\"family\":[\"A\",\"B\"]}]}")
+        .issues().get(0).path()).isEqualTo("Patient.name[0].family");
+    assertThat(refused("{\"resourceType\":\"Patient\",\"name\":\"Zebulon Quixote\"}").issues().get(0))
+        .satisfies(i -> assertThat(i.path()).isEqualTo("Patient.name"))
+        .satisfies(i -> assertThat(i.message()).doesNotContain("Zebulon"));
+    // the same bad value twice: the path both share
+    assertThat(refused("""
+        {"resourceType":"Patient","telecom":[{"system":"beeper"},{"system":"beeper"}]}""")
+        .issues().get(0).path()).isEqualTo("Patient.telecom.system");
+  }
+
+  @Test
+  void aBadEntryInABatchIsKeptApartWithItsIndexAndPathAndTheOthersParse() {
+    for (var c : List.of(
+        List.of("\"status\":\"finalish\"", "Bundle.entry[1].resource.status"),
+        List.of("\"status\":\"final\",\"effectiveDateTime\":\"not-a-date\"", "Bundle.entry[1].resource.effectiveDateTime"))) {
+      Bundle b = (Bundle) Fhir.parseBundleBody(batch("batch", observation(c.get(0))));
+      assertThat(b.getEntry()).hasSize(2);
+      assertThat(b.getEntry().get(0).getResource()).isInstanceOf(Patient.class);
+      List<FhirIssue> issues = BundleValidator.validate(b);
+      assertThat(issues).singleElement().satisfies(i -> {
+        assertThat(i.entryIndex()).isEqualTo(1);
+        assertThat(i.path()).isEqualTo(c.get(1));
+        assertThat(i.message()).startsWith("bundle entry 1: element '").doesNotContain("finalish")
+            .doesNotContain("not-a-date");
+      });
+      assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(400);
+    }
+    String badMethod = PATIENT_ENTRY.replace("\"PUT\"", "\"FETCH\"");
+    Bundle b = (Bundle) Fhir.parseBundleBody(batch("batch", badMethod));
+    assertThat(BundleValidator.validate(b)).singleElement()
+        .satisfies(i -> assertThat(i.path()).isEqualTo("Bundle.entry[1].request.method"));
+  }
+
+  @Test
+  void aTransactionWithABadEntryIsRefusedWholeNamingTheEntry() {
+    String body = batch("transaction", observation("\"status\":\"finalish\""));
+    FhirInputException e = refused(body); // parseResource: no entry is kept apart
+    assertThat(e.httpStatus()).isEqualTo(400);
+    assertThat(e.issues()).singleElement().satisfies(i -> {
+      assertThat(i.entryIndex()).isEqualTo(1);
+      assertThat(i.path()).isEqualTo("Bundle.entry[1].resource.status");
+      assertThat(i.message()).startsWith("bundle entry 1: ");
+    });
+    // parsed for the base URL, the entry is kept apart, and validation still refuses the Bundle whole
+    Bundle kept = (Bundle) Fhir.parseBundleBody(body);
+    assertThat(BundleValidator.validate(kept)).extracting(FhirIssue::entryIndex).containsExactly(1);
+  }
+
+  @Test
+  void aFaultOutsideTheEntriesRefusesTheWholeBundle() {
+    FhirInputException e = catchThrowableOfType(FhirInputException.class, () -> Fhir.parseBundleBody(
+        "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"total\":\"many\",\"entry\":[" + PATIENT_ENTRY + "]}"));
+    assertThat(e.httpStatus()).isEqualTo(400);
+    assertThat(e.issues()).singleElement().satisfies(i -> {
+      assertThat(i.entryIndex()).isNull();
+      assertThat(i.path()).isEqualTo("Bundle.total");
+    });
+  }
+}
