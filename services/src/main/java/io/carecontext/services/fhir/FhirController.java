@@ -37,6 +37,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
@@ -77,7 +78,8 @@ public class FhirController {
                                             HttpRequest<?> request, @Nullable @Body byte[] body) {
     return handle(() -> {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
-      Resource r = parse(request, body, JSON_TYPES);
+      // an entry the parser refuses stays in the Bundle with its issues: a batch answers it alone
+      Resource r = parse(request, body, JSON_TYPES, Fhir::parseBundleBody);
       if (!(r instanceof Bundle b)) {
         throw FhirInputException.of(FhirIssue.error("invalid", null, r.fhirType(),
             "the base URL takes a transaction or batch Bundle; post other resources to /fhir/{tenant}/{type}"));
@@ -236,6 +238,11 @@ public class FhirController {
   }
 
   private static Resource parse(HttpRequest<?> request, @Nullable byte[] body, Set<String> accepted) {
+    return parse(request, body, accepted, Fhir::parseResource);
+  }
+
+  private static Resource parse(HttpRequest<?> request, @Nullable byte[] body, Set<String> accepted,
+                                Function<String, Resource> parser) {
     String type = mediaType(request);
     if (!accepted.contains(type)) {
       throw new UnsupportedMedia();
@@ -250,7 +257,7 @@ public class FhirController {
     } catch (CharacterCodingException e) {
       throw FhirInputException.of(FhirIssue.error("structure", null, null, "the body is not valid UTF-8"));
     }
-    return Fhir.parseResource(json);
+    return parser.apply(json);
   }
 
   private static String mediaType(HttpRequest<?> request) {

@@ -169,6 +169,67 @@ class FhirApiIT {
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'batch-gone'")).isZero();
   }
 
+  /** A batch entry the parser refuses (an unknown code, a bad date or method) costs only that entry. */
+  @Test
+  void aBatchEntryThatDoesNotParseIsAnsweredAloneAndTheValidOnesAreWritten() throws SQLException {
+    String patient = """
+        {"resource":{"resourceType":"Patient","id":"ID","name":[{"family":"Q"}]},"request":{"method":"PUT","url":"Patient/ID"}}""";
+    String observation = """
+        {"resource":{"resourceType":"Observation","id":"ID-o","status":"final","code":{"text":"x"},
+          "subject":{"reference":"Patient/ID"}},"request":{"method":"PUT","url":"Observation/ID-o"}}""";
+    Map<String, String> bad = Map.of(
+        "\"status\":\"final\"", "\"status\":\"finalish\"",
+        "\"code\":{\"text\":\"x\"}", "\"code\":{\"text\":\"x\"},\"effectiveDateTime\":\"not-a-date\"",
+        "\"method\":\"PUT\"", "\"method\":\"FETCH\"");
+    Map<String, String> paths = Map.of(
+        "\"status\":\"final\"", "Bundle.entry[1].resource.status",
+        "\"code\":{\"text\":\"x\"}", "Bundle.entry[1].resource.effectiveDateTime",
+        "\"method\":\"PUT\"", "Bundle.entry[1].request.method");
+    int n = 0;
+    for (Map.Entry<String, String> fault : bad.entrySet()) {
+      String id = "bp-" + (++n);
+      String entries = patient.replace("ID", id) + "," + observation.replace("ID", id).replace(fault.getKey(), fault.getValue());
+      HttpResponse<String> r = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[" + entries + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      Bundle response = (Bundle) Fhir.parseResource(r.body());
+      assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+          .containsExactly("201", "400");
+      var issue = response.getEntry().get(1).getResponse().getOutcome();
+      assertThat(Fhir.toJson(issue)).contains("bundle entry 1: element '").contains(paths.get(fault.getKey()))
+          .doesNotContain("finalish").doesNotContain("not-a-date").doesNotContain("FETCH");
+      HttpResponse<String> written = fhir("GET", "/Patient/" + id, null);
+      assertThat(written.statusCode()).as(written.body()).isEqualTo(200);
+      assertThat(written.body()).contains("\"family\":\"Q\"");
+      assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = '" + id + "-o'")).isZero();
+
+      // the same entries as a transaction: refused whole, naming the entry, nothing stored
+      String txId = "tp-" + n;
+      String txEntries = patient.replace("ID", txId) + ","
+          + observation.replace("ID", txId).replace(fault.getKey(), fault.getValue());
+      HttpResponse<String> tx = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+          + txEntries + "]}");
+      assertOutcome(tx, 400, "bundle entry 1: element '");
+      assertThat(tx.body()).contains(paths.get(fault.getKey()));
+      assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id LIKE '" + txId + "%'")).isZero();
+    }
+  }
+
+  /** Malformed JSON and an unknown type are 400s, never a 422 for a missing resourceType, and never echoed. */
+  @Test
+  void malformedJsonAndUnknownTypesAre400() throws SQLException {
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    for (String body : new String[] {"{", "{\"", "{\"resourceType\"", "{\"resourceType\":", "{\"resourceType\":5}"}) {
+      HttpResponse<String> r = fhir("POST", "", body);
+      assertOutcome(r, 400, "");
+      assertThat(r.body()).as(body).doesNotContain("resourceType is required");
+    }
+    assertOutcome(fhir("PUT", "/Patient/zq-9", "{"), 400, "malformed JSON");
+    HttpResponse<String> unknown = fhir("POST", "", "{\"resourceType\":\"Zebulon Quixote\",\"id\":\"zq-9\"}");
+    assertOutcome(unknown, 400, "unknown resource type");
+    assertThat(unknown.body()).doesNotContain("Zebulon").doesNotContain("Quixote");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+  }
+
   @Test
   void badInputGetsAnOperationOutcomeAndStoresNothing() throws SQLException {
     int before = count("SELECT count(*) FROM tenant_hosp.resources");
