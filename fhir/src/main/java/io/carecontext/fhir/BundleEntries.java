@@ -61,10 +61,14 @@ final class BundleEntries {
       Bundle b = (Bundle) Fhir.parseChecked(one.toString());
       return b.getEntry().isEmpty() ? new BundleEntryComponent() : b.getEntry().get(0);
     } catch (ParseFault | DataFormatException | ClassCastException e) {
-      FhirIssue issue = Fhir.refusal(e, one, "Bundle");
+      String at = "Bundle.entry[" + index + "]";
+      FhirIssue issue = e instanceof ParseFault
+          ? Fhir.refusal(e, one, "Bundle")
+          // HAPI's own refusals (a resource of no R4 type, say) say nothing we may repeat
+          : FhirIssue.error("structure", null, at,
+              "the entry is not valid FHIR JSON: check its resource's resourceType and element types");
       String path = issue.path() != null && issue.path().startsWith("Bundle.entry[0]")
-          ? "Bundle.entry[" + index + "]" + issue.path().substring("Bundle.entry[0]".length())
-          : "Bundle.entry[" + index + "]";
+          ? at + issue.path().substring("Bundle.entry[0]".length()) : at;
       BundleEntryComponent failed = new BundleEntryComponent();
       failed.setUserData(ISSUES, List.of(new FhirIssue(issue.severity(), issue.code(), index, path,
           "bundle entry " + index + ": " + issue.message())));

@@ -92,6 +92,14 @@ class ParseErrorsTest {
       });
       assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(400);
     }
+    // an entry whose resource is of no R4 type: refused alone, and the type is not echoed
+    Bundle unknown = (Bundle) Fhir.parseBundleBody(batch("batch",
+        "{\"resource\":{\"resourceType\":\"Zebulon Quixote\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}"));
+    assertThat(BundleValidator.validate(unknown)).singleElement().satisfies(i -> {
+      assertThat(i.entryIndex()).isEqualTo(1);
+      assertThat(i.path()).isEqualTo("Bundle.entry[1]");
+      assertThat(i.message()).startsWith("bundle entry 1: the entry is not valid FHIR JSON").doesNotContain("Zebulon");
+    });
     String badMethod = PATIENT_ENTRY.replace("\"PUT\"", "\"FETCH\"");
     Bundle b = (Bundle) Fhir.parseBundleBody(batch("batch", badMethod));
     assertThat(BundleValidator.validate(b)).singleElement()
