@@ -26,7 +26,8 @@ final class BundleEntries {
    */
   static Bundle parse(ObjectNode tree, boolean entriesApart) {
     JsonNode entries = tree.get("entry");
-    ObjectNode shell = tree.deepCopy();
+    ObjectNode shell = JsonBody.mapper().createObjectNode(); // a shallow copy: the entries are not copied
+    shell.setAll(tree);
     shell.remove("entry");
     Bundle bundle;
     try {
