@@ -12,6 +12,7 @@ import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
+import io.micronaut.json.JsonMapper;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
@@ -32,9 +33,11 @@ import java.util.Map;
 public class AuditController {
 
   private final AuditLog audit;
+  private final JsonMapper json;
 
-  public AuditController(AuditLog audit) {
+  public AuditController(AuditLog audit, JsonMapper json) {
     this.audit = audit;
+    this.json = json;
   }
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
@@ -68,6 +71,7 @@ public class AuditController {
           "audit-read", AuditEntry.Decision.ALLOWED, "include_bodies"));
     }
     List<Map<String, Object>> entries = audit.list(t, filter, bodies);
+    entries.forEach(this::detailsAsObject);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("entries", entries);
     out.put("count", entries.size());
@@ -101,6 +105,20 @@ public class AuditController {
     audit.forEach(t, row -> out.append(Fhir.context().newJsonParser().encodeResourceToString(
         AuditEvents.of(t, row))).append('\n'));
     return HttpResponse.ok(out.toString()).contentType("application/fhir+ndjson");
+  }
+
+  /**
+   * {@code details} is stored as JSON text (it is hashed into the chain as written) and answered as
+   * the object it is ({@code "details": {"labelsByConsent": ["PSY"]}}), not as a string to parse again.
+   */
+  private void detailsAsObject(Map<String, Object> entry) {
+    if (entry.get("details") instanceof String text) {
+      try {
+        entry.put("details", json.readValue(text, Object.class));
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("an audit row's details are not JSON", e);
+      }
+    }
   }
 
   /**

@@ -126,7 +126,9 @@ class ContextApiIT {
     HttpResponse<String> withConsent = context(coordinator, "psych", "pt-p", q);
     assertThat(withConsent.statusCode()).as(withConsent.body()).isEqualTo(200);
     assertThat(withConsent.body()).contains("\"resource\":\"DocumentReference/dr-p\"");
-    assertThat(app.call("GET", "/v1/psych/audit?patient=pt-p", aud, null).body()).contains("labelsByConsent");
+    // details is the JSON object the README shows, not a string holding JSON
+    assertThat(app.call("GET", "/v1/psych/audit?patient=pt-p", aud, null).body())
+        .contains("\"details\":{\"labelsByConsent\":[\"PSY\"]}");
     // The tenant takes the role's labels-with-consent away: in force on the next request.
     HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/psych", app.adminKey(),
         "{\"settings\":{\"rolePolicies\":{\"care-coordinator\":{\"labelsWithConsent\":[]}}}}");
