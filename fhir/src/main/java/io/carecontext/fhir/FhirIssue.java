@@ -12,14 +12,6 @@ public record FhirIssue(Severity severity, String code, Integer entryIndex, Stri
     return new FhirIssue(Severity.ERROR, code, entryIndex, path, message);
   }
 
-  public FhirIssue atEntry(int index, String entryPath) {
-    String p = path == null ? entryPath : entryPath + "." + path.substring(path.indexOf('.') + 1);
-    if (path != null && !path.contains(".")) {
-      p = entryPath;
-    }
-    return new FhirIssue(severity, code, index, p, "bundle entry " + index + ": " + message);
-  }
-
   /** Business-rule problems (a required element missing) answer 422; the rest 400. */
   public boolean isProcessing() {
     return "required".equals(code) || "business-rule".equals(code) || "invariant".equals(code);
