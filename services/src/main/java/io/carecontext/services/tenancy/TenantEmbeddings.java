@@ -28,6 +28,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * memory only, bounded, and keyed by a salted hash of the tenant and the text, never by the text
  * itself. Tenants never share entries, so a fast answer tells one tenant nothing about what another
  * asked.
+ *
+ * <p>A query is one text, embedded on the request's own thread by the same model instance the
+ * ingest path uses. Ingest hands its batches to {@link BatchingEmbedder}'s pool to use every core;
+ * for one text that pool only added two thread hand-offs and a wait in its queue behind other
+ * requests' questions (docs/benchmarks.md, seventeenth session).
  */
 @Singleton
 public class TenantEmbeddings implements AutoCloseable {
@@ -35,6 +40,7 @@ public class TenantEmbeddings implements AutoCloseable {
   private final TenantDirectory tenants;
   static final int QUERY_CACHE_ENTRIES = 4096;
 
+  private final Map<Map<String, Object>, EmbeddingProvider> models = new ConcurrentHashMap<>();
   private final Map<Map<String, Object>, BatchingEmbedder> providers = new ConcurrentHashMap<>();
   private final Map<Map<String, Object>, QueryCache> queryCaches = new ConcurrentHashMap<>();
   private final byte[] salt = new byte[32];
@@ -66,7 +72,7 @@ public class TenantEmbeddings implements AutoCloseable {
       return hit;
     }
     queryMisses.incrementAndGet();
-    float[] vector = provider(setting).embedAll(List.of(text)).get(0);
+    float[] vector = model(setting).embedAll(List.of(text)).get(0);
     cache.put(key, vector);
     return vector;
   }
@@ -76,9 +82,14 @@ public class TenantEmbeddings implements AutoCloseable {
     return new long[] {queryHits.get(), queryMisses.get()};
   }
 
+  /** The setting's model, one instance per setting, shared by queries and ingest. */
+  private EmbeddingProvider model(Map<String, Object> setting) {
+    return models.computeIfAbsent(setting, s -> EmbeddingProviders.forSettings(s, TenantEmbeddings::secret));
+  }
+
+  /** The model behind the batching pool, for many texts at once (ingest, re-embedding). */
   private EmbeddingProvider provider(Map<String, Object> setting) {
-    return providers.computeIfAbsent(setting, s -> new BatchingEmbedder(
-        EmbeddingProviders.forSettings(s, TenantEmbeddings::secret), BatchingConfig.defaults()));
+    return providers.computeIfAbsent(setting, s -> new BatchingEmbedder(model(s), BatchingConfig.defaults()));
   }
 
   @SuppressWarnings("unchecked")
@@ -125,6 +136,7 @@ public class TenantEmbeddings implements AutoCloseable {
   public void close() {
     providers.values().forEach(BatchingEmbedder::close);
     providers.clear();
+    models.clear();
     queryCaches.clear();
   }
 }

@@ -2,7 +2,11 @@ package io.carecontext.services.tenancy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.carecontext.ingest.embedding.BatchingConfig;
+import io.carecontext.ingest.embedding.BatchingEmbedder;
+import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
 import io.carecontext.migrations.TenantId;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -39,5 +43,21 @@ class TenantEmbeddingsTest {
       embeddings.embedQuery(CLINIC, Map.of("embedding", Map.of("provider", "in-process")), "allergies");
       assertThat(embeddings.queryCacheCounts()[1]).isEqualTo(2);
     }
+  }
+
+  @Test
+  void aQueryIsEmbeddedOnTheRequestsThreadWithTheVectorIngestWouldGiveIt() {
+    try (TenantEmbeddings embeddings = new TenantEmbeddings(null);
+         BatchingEmbedder ingest = new BatchingEmbedder(new InProcessMiniLmProvider(), BatchingConfig.defaults())) {
+      long poolThreads = embeddingThreads();
+      float[] query = embeddings.embedQuery(CLINIC, Map.of(), "latest creatinine");
+      // no pool thread started for it: the model ran here, without a hand-off and a queue
+      assertThat(embeddingThreads()).isLessThanOrEqualTo(poolThreads); // (threads of closed pools may still be ending)
+      assertThat(query).containsExactly(ingest.embedAll(List.of("latest creatinine")).get(0));
+    }
+  }
+
+  private static long embeddingThreads() {
+    return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("embedding-")).count();
   }
 }
