@@ -489,6 +489,15 @@ class RetrievalIT {
       assertThat(d.status()).isEqualTo(400);
       assertThat(auditedReason(d)).isEqualTo("purpose_not_allowed");
     });
+    assertThatThrownBy(() -> research(RESEARCHER, "thirst", null)).isInstanceOfSatisfying(AccessDenied.class, d -> {
+      assertThat(d.status()).isEqualTo(400);
+      assertThat(auditedReason(d)).isEqualTo("purpose_missing");
+    });
+    assertThatThrownBy(() -> research(RESEARCHER, "thirst", "hresch")).isInstanceOfSatisfying(AccessDenied.class, d -> {
+      assertThat(d.status()).isEqualTo(400);
+      assertThat(d.code()).isEqualTo("purpose_unknown");
+      assertThat(auditedReason(d)).isEqualTo("purpose_unknown");
+    });
   }
 
   @Test

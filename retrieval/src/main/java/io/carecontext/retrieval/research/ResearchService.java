@@ -80,8 +80,12 @@ public final class ResearchService {
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), null, purpose, "research",
         AuditEntry.Decision.DENIED, "").withQuery(query);
     if (!PURPOSE.equals(purpose)) {
-      throw deny(tenant, base, 400, "purpose_required", "research search needs purposeOfUse HRESCH",
-          "purpose_not_allowed", start);
+      // Audited with the true reason, as the context path does: none sent, no known code, or another purpose.
+      boolean missing = purpose == null || purpose.isBlank();
+      boolean unknown = !missing && !AuditEntry.PURPOSES_OF_USE.contains(purpose);
+      throw deny(tenant, base, 400, unknown ? "purpose_unknown" : "purpose_required",
+          "research search needs purposeOfUse HRESCH",
+          missing ? "purpose_missing" : unknown ? "purpose_unknown" : "purpose_not_allowed", start);
     }
     if (policy.invalidFor(who.roles())) {
       throw deny(tenant, base, 503, "tenant_misconfigured", TenantPolicy.INVALID_POLICY, "policy_invalid", start);
