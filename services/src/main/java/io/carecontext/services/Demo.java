@@ -130,18 +130,12 @@ public final class Demo {
     setup.keys().forEach((role, key) -> out.printf("  %-17s %s%n", role.code(), key));
     out.println();
     out.println("API docs: http://127.0.0.1:" + server.port() + "/swagger-ui/index.html   metrics: /metrics");
-    if (!staysUp) {
-      out.println(server.embedded().map(pg -> pg.startedHere()
-              ? "The embedded PostgreSQL stops with it; its data stays under $CARECONTEXT_HOME."
-              : "The embedded PostgreSQL was already running and keeps running (./carecontext db stop stops it).")
-          .orElse("The database (CARECONTEXT_DB_URL) is not touched."));
-      return;
-    }
-    out.println(server.embedded().map(pg -> pg.startedHere()
-            ? "Stop with Ctrl-C; the embedded PostgreSQL stops with it, its data stays under $CARECONTEXT_HOME."
-            : "Stop with Ctrl-C; the embedded PostgreSQL was already running and keeps running "
-                + "(./carecontext db stop stops it).")
-        .orElse("Stop with Ctrl-C; the database (CARECONTEXT_DB_URL) is not touched."));
+    String database = server.embedded().map(pg -> pg.startedHere()
+            ? "the embedded PostgreSQL stops with it, its data stays under $CARECONTEXT_HOME."
+            : "the embedded PostgreSQL was already running and keeps running (./carecontext db stop stops it).")
+        .orElse("the database (CARECONTEXT_DB_URL) is not touched.");
+    out.println(staysUp ? "Stop with Ctrl-C; " + database
+        : Character.toUpperCase(database.charAt(0)) + database.substring(1));
   }
 
   private String key(Role role, String practitioner) throws IOException, InterruptedException {

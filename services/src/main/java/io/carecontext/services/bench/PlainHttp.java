@@ -97,8 +97,7 @@ final class PlainHttp implements AutoCloseable {
     }
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     if (chunked) {
-      for (int size = Integer.parseInt(line(in).split(";", 2)[0].trim(), 16); size > 0;
-           size = Integer.parseInt(line(in).split(";", 2)[0].trim(), 16)) {
+      for (int size; (size = chunkSize(in)) > 0; ) {
         body.write(in.readNBytes(size));
         line(in); // the CRLF after the chunk
       }
@@ -111,6 +110,11 @@ final class PlainHttp implements AutoCloseable {
       throw new IOException("an answer without Content-Length or chunked encoding cannot be kept alive");
     }
     return new Response(code, body.toString(StandardCharsets.UTF_8));
+  }
+
+  /** A chunk's size line (hex, extensions after ';' ignored). */
+  private static int chunkSize(InputStream in) throws IOException {
+    return Integer.parseInt(line(in).split(";", 2)[0].trim(), 16);
   }
 
   /** One header line without its CRLF. */

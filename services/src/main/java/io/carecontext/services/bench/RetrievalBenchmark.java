@@ -446,17 +446,22 @@ public final class RetrievalBenchmark {
         : "HTTP end to end, repeated questions (embedding cached)", lat, seconds, recall);
   }
 
-  /** Call i's context request; the resources it answered, in order. */
-  private static List<String> contextCall(PlainHttp http, List<TenantId> ids, List<String> keys, int patients, int i,
-                                          String question) {
+  /** Call i's context request; the answer's body. */
+  private static String contextCall(PlainHttp http, List<TenantId> ids, List<String> keys, int patients, int i,
+                                    String question) {
     int t = i % ids.size();
     PlainHttp.Response r = http.send("POST", "/v1/" + ids.get(t) + "/patients/" + patient(i, patients) + "/context",
         keys.get(t), "{\"query\":\"" + question + "\",\"k\":10,\"purposeOfUse\":\"TREAT\"}");
     if (r.status() != 200 || !r.body().contains("\"chunks\"")) {
       throw new IllegalStateException("context call failed with " + r.status());
     }
+    return r.body();
+  }
+
+  /** The resources a context answer returned, in order (only for recall, not in the measured calls). */
+  private static List<String> resources(String body) {
     List<String> resources = new ArrayList<>();
-    java.util.regex.Matcher m = RESOURCE.matcher(r.body());
+    java.util.regex.Matcher m = RESOURCE.matcher(body);
     while (m.find()) {
       resources.add(m.group(1));
     }
@@ -477,7 +482,7 @@ public final class RetrievalBenchmark {
       float[] vector = embeddings.embedQuery(t, tenants.settings(t), texts.get(i));
       truth.add(new HashSet<>(nearest(tx, t, patient(i, patients), vector).values()));
     }
-    return recall(truth, i -> contextCall(http, ids, keys, patients, i, texts.get(i)));
+    return recall(truth, i -> resources(contextCall(http, ids, keys, patients, i, texts.get(i))));
   }
 
   static Set<Long> bruteForce(TenantTransactions tx, TenantId t, String patient, float[] q) {

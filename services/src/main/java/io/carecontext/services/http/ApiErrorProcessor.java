@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Turns the framework's own errors (no route, bad JSON, wrong method, unsupported media type…) into
@@ -67,15 +68,12 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
    * taken from there and shown only when it looks like a field name, since it comes from the body.
    */
   static Optional<ApiError> unknownField(Throwable error) {
-    for (Throwable t = error; t != null; t = t.getCause()) {
-      Matcher m = t instanceof SerdeException && t.getMessage() != null ? UNKNOWN.matcher(t.getMessage()) : null;
-      if (m != null && m.lookingAt()) {
-        String name = FIELD.matcher(m.group(1)).matches() ? "'" + m.group(1) + "'" : "(not a field name)";
-        return Optional.of(new ApiError("bad_request", "unknown field " + name
-            + ": this body takes only the documented fields (see /openapi.yml)"));
-      }
-    }
-    return Optional.empty();
+    return causes(error).filter(t -> t instanceof SerdeException && t.getMessage() != null)
+        .map(t -> UNKNOWN.matcher(t.getMessage())).filter(Matcher::lookingAt).findFirst().map(m -> {
+          String name = FIELD.matcher(m.group(1)).matches() ? "'" + m.group(1) + "'" : "(not a field name)";
+          return new ApiError("bad_request", "unknown field " + name
+              + ": this body takes only the documented fields (see /openapi.yml)");
+        });
   }
 
   /**
@@ -83,14 +81,11 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
    * never the value sent. The name comes from the request record, not from the body.
    */
   static Optional<ApiError> wrongType(Throwable error) {
-    for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t instanceof InvalidPropertyFormatException e && e.getArgument() != null
-          && FIELD.matcher(e.getArgument().getName()).matches()) {
-        return Optional.of(new ApiError("bad_request", "field '" + e.getArgument().getName() + "' must be "
-            + kind(e.getArgument()) + " (see /openapi.yml)"));
-      }
-    }
-    return Optional.empty();
+    return causes(error).filter(t -> t instanceof InvalidPropertyFormatException e && e.getArgument() != null
+            && FIELD.matcher(e.getArgument().getName()).matches())
+        .map(t -> ((InvalidPropertyFormatException) t).getArgument()).findFirst()
+        .map(a -> new ApiError("bad_request", "field '" + a.getName() + "' must be " + kind(a.getType())
+            + " (see /openapi.yml)"));
   }
 
   /**
@@ -98,34 +93,26 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
    * shutting down or starting (57P01–57P03), or no pooled connection within the pool's timeout.
    */
   static boolean databaseUnreachable(Throwable error) {
-    for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t instanceof java.sql.SQLTransientConnectionException) {
-        return true;
-      }
-      if (t instanceof java.sql.SQLException e && e.getSQLState() != null
-          && (e.getSQLState().startsWith("08") || e.getSQLState().matches("57P0[123]"))) {
-        return true;
-      }
-    }
-    return false;
+    return causes(error).anyMatch(t -> t instanceof java.sql.SQLTransientConnectionException
+        || t instanceof java.sql.SQLException e && e.getSQLState() != null
+            && (e.getSQLState().startsWith("08") || e.getSQLState().matches("57P0[123]")));
   }
 
   /** A request line or header block over Netty's limits (4,096 and 8,192 bytes). */
   static Optional<ApiError> tooLong(Throwable error) {
-    for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t instanceof TooLongHttpLineException) {
-        return Optional.of(new ApiError("uri_too_long", "the request line is over 4,096 bytes: shorten the URL "
-            + "(ids are at most 64 characters; questions go in the request body)"));
-      }
-      if (t instanceof TooLongHttpHeaderException) {
-        return Optional.of(new ApiError("headers_too_large", "the request headers are over 8,192 bytes: shorten them"));
-      }
-    }
-    return Optional.empty();
+    return causes(error).filter(t -> t instanceof TooLongHttpLineException || t instanceof TooLongHttpHeaderException)
+        .findFirst().map(t -> t instanceof TooLongHttpLineException
+            ? new ApiError("uri_too_long", "the request line is over 4,096 bytes: shorten the URL "
+                + "(ids are at most 64 characters; questions go in the request body)")
+            : new ApiError("headers_too_large", "the request headers are over 8,192 bytes: shorten them"));
   }
 
-  private static String kind(io.micronaut.core.type.Argument<?> argument) {
-    Class<?> type = argument.getType();
+  /** The error and its causes, outermost first. */
+  private static Stream<Throwable> causes(Throwable error) {
+    return Stream.iterate(error, java.util.Objects::nonNull, Throwable::getCause);
+  }
+
+  private static String kind(Class<?> type) {
     if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
       return "a whole number";
     }
