@@ -58,7 +58,14 @@ final class Migrations {
   static int migrateAllTenants(DataSource owner, DatabaseConfig config, List<TenantId> tenants) {
     for (TenantId tenant : tenants) {
       try (Connection c = owner.getConnection()) {
-        TenantRoles.ensure(c, config, tenant);
+        c.setAutoCommit(false); // a role is made, marked and granted together or not at all
+        try {
+          TenantRoles.ensure(c, config, tenant);
+          c.commit();
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
+        }
       } catch (SQLException e) {
         throw new DatabaseException("could not create the roles of tenant '" + tenant + "' (" + e.getSQLState()
             + "); the owner role needs CREATEROLE", e);

@@ -122,14 +122,26 @@ public final class PlatformDatabase implements AutoCloseable {
     try (Connection c = owner.getConnection();
         Statement st = c.createStatement()) {
       boolean exists;
-      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
+      String comment;
+      String marker = RoleOwnership.marker(c, config);
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT rolcanlogin, shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = ?")) {
         ps.setString(1, config.appUser());
         try (ResultSet rs = ps.executeQuery()) {
           exists = rs.next();
+          comment = exists ? rs.getString(2) : null;
+          // A role with no mark that cannot log in is no application role: it is another
+          // installation's tenant role (made before roles were marked) or someone's group.
+          if (exists && (RoleOwnership.anotherInstallations(comment, marker) || (comment == null && !rs.getBoolean(1)))) {
+            throw new RoleNameTakenException(config.appUser());
+          }
         }
       }
       if (!exists) {
         st.execute("CREATE ROLE " + role + " LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE");
+      }
+      if (comment == null) {
+        RoleOwnership.claim(st, config.appUser(), marker);
       }
       // NOINHERIT: the login role has no tenant rights until it runs SET LOCAL ROLE.
       st.execute("ALTER ROLE " + role + " LOGIN NOINHERIT PASSWORD " + Identifiers.literal(password));

@@ -66,6 +66,9 @@ public final class TenantProvisioner {
         } catch (RuntimeException | SQLException e) {
           LOG.error("provisioning tenant {} failed; removing what was made", tenant, e);
           removeEverything(tenant);
+          if (e instanceof RoleNameTakenException taken) {
+            throw taken;
+          }
           throw new DatabaseException("could not provision tenant '" + tenant + "'; nothing was kept. "
               + "Check the database logs and the owner role's rights (CREATEROLE), then try again", e);
         }
@@ -187,10 +190,11 @@ public final class TenantProvisioner {
   }
 
   private void removeEverything(TenantId tenant) {
-    List<String> roles = db.config().tenantRoles(tenant);
     try (Connection c = db.ownerDataSource().getConnection()) {
       c.setAutoCommit(false);
       try (Statement st = c.createStatement()) {
+        // Only this installation's roles: a name another installation uses stays theirs.
+        List<String> roles = TenantRoles.owned(c, db.config(), tenant);
         keys.destroy(c, tenant);
         st.execute("DROP SCHEMA IF EXISTS " + Identifiers.quote(tenant.schemaName()) + " CASCADE");
         for (String role : roles) {

@@ -330,6 +330,19 @@ class AdminApiIT {
   }
 
   @Test
+  void aTenantWhoseRoleNameAnotherInstallationUsesIsRefusedWith409() throws SQLException {
+    String taken = app.database.readerRole(io.carecontext.migrations.TenantId.of("shared"));
+    execute("CREATE ROLE " + taken + " NOLOGIN"); // as another installation on the cluster would have it
+    HttpResponse<String> r = app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"shared\"}");
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(field(r.body(), "error")).isEqualTo("role_name_taken");
+    assertThat(field(r.body(), "message")).contains(taken).contains("CARECONTEXT_DB_ROLE_PREFIX");
+    assertThat(count("SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_shared'")).isZero();
+    assertThat(count("SELECT count(*) FROM pg_roles WHERE rolname = '" + taken + "'")).isEqualTo(1);
+    assertThat(app.call("GET", "/admin/tenants/shared", app.adminKey(), null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void unknownRoutesAndMethodsAnswerWithTheErrorShape() {
     HttpResponse<String> r = app.call("GET", "/nope", app.adminKey(), null);
     assertThat(r.statusCode()).isEqualTo(404);

@@ -27,7 +27,12 @@ public final class TestPlatform implements AutoCloseable {
   public final Path kekFile;
 
   public TestPlatform() {
-    config = TestPostgres.freshDatabase();
+    this(TestPostgres.freshDatabase());
+  }
+
+  /** A platform on the given database, e.g. one of {@link TestPostgres#freshDatabase()} with another role prefix. */
+  public TestPlatform(DatabaseConfig config) {
+    this.config = config;
     db = PlatformDatabase.bootstrap(config);
     try {
       Path dir = Files.createTempDirectory("cc-kek");

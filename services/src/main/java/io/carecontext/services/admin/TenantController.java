@@ -1,5 +1,6 @@
 package io.carecontext.services.admin;
 
+import io.carecontext.migrations.RoleNameTakenException;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantProvisioner;
 import io.carecontext.retrieval.audit.AuditLog;
@@ -82,7 +83,13 @@ public class TenantController {
       throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with other settings; "
           + "change them with PATCH /admin/tenants/" + id);
     }
-    TenantProvisioner.Result result = provisioner.provision(id, name);
+    TenantProvisioner.Result result;
+    try {
+      result = provisioner.provision(id, name);
+    } catch (RoleNameTakenException e) {
+      // Not a retryable failure: the role names this tenant id makes are another installation's.
+      throw ApiException.conflict("role_name_taken", e.getMessage());
+    }
     if (result.created()) {
       tenants.updateNameAndSettings(id.value(), name, write(settings));
       if (Boolean.TRUE.equals(settings.get("researchIndex"))) {
