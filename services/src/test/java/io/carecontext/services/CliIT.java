@@ -62,7 +62,7 @@ class CliIT {
   @Test
   void ingestLoadsAFolderOfBundlesAndNdjsonWithProgress() throws Exception {
     String ehr = app.tenantWithKey("loader", "feed", "[\"ehr-integration\"]", null);
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cc-ingest");
+    java.nio.file.Path dir = io.carecontext.migrations.testing.TestDirectories.create("cc-ingest");
     int entries = 0;
     for (var p : io.carecontext.fhir.synthetic.SyntheticPatients.generate(11, 2)) {
       java.nio.file.Files.writeString(dir.resolve(java.util.UUID.randomUUID() + ".json"),
@@ -88,7 +88,7 @@ class CliIT {
             System.getenv().getOrDefault("CARECONTEXT_HOME", ".carecontext"), "admin.key")),
         "this machine has a platform key the command would find by itself");
     String ehr = app.tenantWithKey("unwatched", "feed", "[\"ehr-integration\"]", null);
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cc-ingest-unwatched");
+    java.nio.file.Path dir = io.carecontext.migrations.testing.TestDirectories.create("cc-ingest-unwatched");
     java.nio.file.Files.writeString(dir.resolve("feed.ndjson"),
         "{\"resourceType\":\"Patient\",\"id\":\"uw-1\",\"gender\":\"female\"}\n");
     Run run = cli("ingest", dir.toString(), "--tenant", "unwatched", "--key=" + ehr);
@@ -103,7 +103,7 @@ class CliIT {
   @Test
   void ingestNamesTheNdjsonLinesItCouldNotLoadAndExitsOne() throws Exception {
     String ehr = app.tenantWithKey("partial", "feed", "[\"ehr-integration\"]", null);
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cc-ingest-bad");
+    java.nio.file.Path dir = io.carecontext.migrations.testing.TestDirectories.create("cc-ingest-bad");
     java.nio.file.Files.writeString(dir.resolve("feed.ndjson"), String.join("\n",
         "{\"resourceType\":\"Patient\",\"id\":\"ok-1\",\"gender\":\"female\"}",
         "{\"resourceType\":\"Patient\",\"id\":\"bad-2\",\"birthDate\":\"1970-13-45\"}",

@@ -1,6 +1,7 @@
 package io.carecontext.services;
 
 import io.carecontext.migrations.DatabaseConfig;
+import io.carecontext.migrations.testing.TestDirectories;
 import io.carecontext.migrations.testing.TestPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -26,18 +26,14 @@ public final class TestServer implements AutoCloseable {
   /** With extra environment, e.g. {@code CARECONTEXT_WORKER_THREADS=0} or a small body limit. */
   public TestServer(Map<String, String> env) {
     database = TestPostgres.freshDatabase();
-    try {
-      Path home = Files.createTempDirectory("cc-home");
-      Map<String, String> all = new java.util.HashMap<>(Map.of(
-          "CARECONTEXT_PORT", "-1",
-          "CARECONTEXT_ADMIN_KEY", "test-admin-key-0123456789",
-          "CARECONTEXT_HOME", home.toString()));
-      all.putAll(env);
-      RuntimeSettings settings = RuntimeSettings.from(all);
-      server = CareContextServer.start(settings, database, null);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    Path home = TestDirectories.create("cc-home");
+    Map<String, String> all = new java.util.HashMap<>(Map.of(
+        "CARECONTEXT_PORT", "-1",
+        "CARECONTEXT_ADMIN_KEY", "test-admin-key-0123456789",
+        "CARECONTEXT_HOME", home.toString()));
+    all.putAll(env);
+    RuntimeSettings settings = RuntimeSettings.from(all);
+    server = CareContextServer.start(settings, database, null);
   }
 
   public <T> T bean(Class<T> type) {

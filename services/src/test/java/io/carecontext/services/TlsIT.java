@@ -3,13 +3,13 @@ package io.carecontext.services;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.carecontext.migrations.testing.TestDirectories;
 import io.carecontext.migrations.testing.TestPostgres;
 import java.io.FileInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
@@ -29,7 +29,7 @@ class TlsIT {
 
   @BeforeAll
   static void start() throws Exception {
-    Path dir = Files.createTempDirectory("cc-tls");
+    Path dir = TestDirectories.create("cc-tls");
     cert = dir.resolve("cert.pem");
     Path key = dir.resolve("key.pem");
     Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",

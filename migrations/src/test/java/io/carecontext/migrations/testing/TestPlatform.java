@@ -7,9 +7,6 @@ import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantProvisioner;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.LocalFileKeyProvider;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -34,13 +31,8 @@ public final class TestPlatform implements AutoCloseable {
   public TestPlatform(DatabaseConfig config) {
     this.config = config;
     db = PlatformDatabase.bootstrap(config);
-    try {
-      Path dir = Files.createTempDirectory("cc-kek");
-      kekFile = dir.resolve("kek.key");
-      keys = new TenantKeys(new LocalFileKeyProvider(kekFile), db.appDataSource());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    kekFile = TestDirectories.create("cc-kek").resolve("kek.key");
+    keys = new TenantKeys(new LocalFileKeyProvider(kekFile), db.appDataSource());
     provisioner = new TenantProvisioner(db, keys);
     tx = new TenantTransactions(db.appDataSource(), db.config());
   }
