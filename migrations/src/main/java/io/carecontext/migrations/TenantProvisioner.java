@@ -8,6 +8,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.flywaydb.core.api.MigrationVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,7 @@ public final class TenantProvisioner {
   private final PlatformDatabase db;
   private final TenantKeys keys;
   private final List<String> templateLocations;
+  private final MigrationVersion templateTarget;
 
   public TenantProvisioner(PlatformDatabase db, TenantKeys keys) {
     this(db, keys, List.of(Migrations.TENANT_LOCATION));
@@ -32,9 +34,28 @@ public final class TenantProvisioner {
 
   /** For tests that prove atomicity with an extra, failing template migration. */
   TenantProvisioner(PlatformDatabase db, TenantKeys keys, List<String> templateLocations) {
+    this(db, keys, templateLocations, MigrationVersion.LATEST);
+  }
+
+  private TenantProvisioner(PlatformDatabase db, TenantKeys keys, List<String> templateLocations,
+                            MigrationVersion templateTarget) {
     this.db = db;
     this.keys = keys;
     this.templateLocations = List.copyOf(templateLocations);
+    this.templateTarget = templateTarget;
+  }
+
+  /**
+   * For tests of the upgrade path: provisions tenants whose template stops at {@code version}, as
+   * a release that shipped only that far left them. The next {@link PlatformDatabase#bootstrap}
+   * migrates them to the latest like any other tenant.
+   */
+  static TenantProvisioner atTemplateVersion(PlatformDatabase db, TenantKeys keys, int version) {
+    if (version < 1) {
+      throw new IllegalArgumentException("template versions start at 1");
+    }
+    return new TenantProvisioner(db, keys, List.of(Migrations.TENANT_LOCATION),
+        MigrationVersion.fromVersion(Integer.toString(version)));
   }
 
   public record Result(TenantId tenant, boolean created, long millis) {}
@@ -58,7 +79,7 @@ public final class TenantProvisioner {
         insertTenant(lock, tenant, name);
         try {
           createRolesAndSchema(tenant);
-          Migrations.migrateTenant(db.ownerDataSource(), db.config(), tenant, templateLocations);
+          Migrations.migrateTenant(db.ownerDataSource(), db.config(), tenant, templateLocations, templateTarget);
           try (Connection c = db.ownerDataSource().getConnection()) {
             keys.create(c, tenant);
           }
