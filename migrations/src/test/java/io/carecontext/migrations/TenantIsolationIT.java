@@ -167,6 +167,28 @@ class TenantIsolationIT {
   }
 
   @Test
+  void aReadTransactionSeesAndOpensBreakGlassWindowsOfItsOwnPatientOnly() throws SQLException {
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.execute("INSERT INTO tenant_alpha.break_glass (key_id, patient_id, expires_at) VALUES "
+          + "('k1', 'p1', now() + interval '1 hour'), ('k2', 'p2', now() + interval '1 hour')");
+    }
+    PolicySettings p1 = PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
+        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1").build();
+    // No WHERE clause: the policy alone keeps p2's window out of p1's transaction.
+    assertThat((int) platform.tx.run(A, p1, c -> count(c, "SELECT count(*) FROM break_glass"))).isEqualTo(1);
+    assertThat((int) platform.tx.run(A, p1, c -> count(c, "SELECT count(*) FROM break_glass WHERE patient_id = 'p2'")))
+        .isZero();
+    platform.tx.run(A, p1, c -> c.createStatement().executeUpdate(
+        "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES ('k3', 'p1', now() + interval '1 hour')"));
+    assertThatThrownBy(() -> platform.tx.run(A, p1, c -> c.createStatement().executeUpdate(
+        "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES ('k3', 'p2', now() + interval '1 hour')")))
+        .rootCause().hasMessageContaining("row-level security");
+    // The write path has no business with break-glass windows at all.
+    assertThatThrownBy(() -> platform.tx.run(A, PolicySettings.ingest(),
+        c -> count(c, "SELECT count(*) FROM break_glass"))).rootCause().hasMessageContaining("permission denied");
+  }
+
+  @Test
   void theResearchRoleWritesNothingAndTheAuditRoleSeesNoPatientData() throws SQLException {
     DatabaseConfig config = platform.db.config();
     try (Connection c = platform.db.appDataSource().getConnection()) {
