@@ -38,13 +38,13 @@ public final class PlatformDatabase implements AutoCloseable {
    * tenant schema to the current template version. Idempotent.
    */
   public static PlatformDatabase bootstrap(DatabaseConfig config) {
-    HikariDataSource owner = pool(config.jdbcUrl(), config.ownerUser(), config.ownerPassword(), 3, "carecontext-owner");
+    HikariDataSource owner = pool(config, config.ownerUser(), config.ownerPassword(), 3, "carecontext-owner", 0);
     try {
       PlatformDatabase db = new PlatformDatabase(config, owner);
       db.ensureVectorExtension();
       DatabaseConfig effective = db.ensureAppRole();
       Migrations.migratePlatform(owner, effective);
-      db.app = pool(effective.jdbcUrl(), effective.appUser(), effective.appPassword(), effective.appPoolSize(),
+      db.app = pool(effective, effective.appUser(), effective.appPassword(), effective.appPoolSize(),
           "carecontext-app", db.vectorTypeOid());
       int tenants = Migrations.migrateAllTenants(owner, effective, db.tenantIds());
       LOG.info("platform database ready ({} tenant schema(s) up to date)", tenants);
@@ -173,20 +173,17 @@ public final class PlatformDatabase implements AutoCloseable {
     }
   }
 
-  static HikariDataSource pool(String url, String user, String password, int size, String name) {
-    return pool(url, user, password, size, name, 0);
-  }
-
   /**
    * With {@code vectorOid}, vectors travel in pgvector's binary format: 384 floats as text cost
    * more to print and parse than the search that uses them. The OID differs between databases.
    */
-  static HikariDataSource pool(String url, String user, String password, int size, String name, long vectorOid) {
+  static HikariDataSource pool(DatabaseConfig config, String user, String password, int size, String name,
+                               long vectorOid) {
     HikariConfig hc = new HikariConfig();
     if (vectorOid > 0) {
       hc.addDataSourceProperty("binaryTransferEnable", String.valueOf(vectorOid));
     }
-    hc.setJdbcUrl(url);
+    hc.setJdbcUrl(config.jdbcUrl());
     hc.setUsername(user);
     hc.setPassword(password);
     hc.setMaximumPoolSize(size);
@@ -194,7 +191,17 @@ public final class PlatformDatabase implements AutoCloseable {
     hc.setPoolName(name);
     hc.setAutoCommit(true);
     hc.setInitializationFailTimeout(10_000);
-    hc.setConnectionTimeout(10_000);
+    int timeout = config.connectTimeoutSeconds();
+    hc.setConnectionTimeout(timeout * 1000L);
+    // A connection idle for a moment is checked before it is handed out; against a database that
+    // went silent the check would otherwise wait 5 s (Hikari's default) per pooled connection.
+    hc.setValidationTimeout(1000);
+    // A new connection must not wait longer than a caller does: the driver's own defaults are 10 s
+    // for TCP and, for a login nobody answers, whatever DriverManager holds process-wide; and Hikari
+    // opens connections on one thread, so one hung attempt keeps the pool empty after the database
+    // is back. The same settings in the URL win over these.
+    hc.addDataSourceProperty("connectTimeout", String.valueOf(timeout));
+    hc.addDataSourceProperty("loginTimeout", String.valueOf(timeout));
     hc.addDataSourceProperty("ApplicationName", name);
     hc.addDataSourceProperty("reWriteBatchedInserts", "true");
     // A constraint violation's DETAIL quotes the row ("Failing row contains (...)", "Key (...)=(...)"):

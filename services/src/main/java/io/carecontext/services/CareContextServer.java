@@ -54,7 +54,8 @@ public final class CareContextServer implements AutoCloseable {
         settings.dbUser().orElseThrow(() -> new IllegalArgumentException(
             "CARECONTEXT_DB_URL is set but CARECONTEXT_DB_USER is not: set the owner/migration role's user and password")),
         settings.dbPassword().orElse(null), settings.dbAppUser().orElse(null),
-        settings.dbAppPassword().orElse(null), settings.rolePrefix(), settings.dbPoolSize());
+        settings.dbAppPassword().orElse(null), settings.rolePrefix(), settings.dbPoolSize(),
+        settings.dbConnectTimeoutSeconds());
   }
 
   public static CareContextServer start(RuntimeSettings settings) {
@@ -66,7 +67,7 @@ public final class CareContextServer implements AutoCloseable {
       embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
       DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
       config = new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(), null, null,
-          settings.rolePrefix(), settings.dbPoolSize());
+          settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
     }
     return start(settings, config, embedded);
   }

@@ -1,5 +1,6 @@
 package io.carecontext.services;
 
+import io.carecontext.migrations.DatabaseConfig;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +21,7 @@ public record RuntimeSettings(
     Path home,
     Path kekFile,
     int dbPoolSize,
+    int dbConnectTimeoutSeconds,
     Optional<Path> tlsCertificate,
     Optional<Path> tlsKey,
     long maxRequestBytes,
@@ -48,6 +50,8 @@ public record RuntimeSettings(
         home,
         get(env, "CARECONTEXT_KEK_FILE").map(Path::of).orElse(home.resolve("kek.key")),
         (int) number(env, "CARECONTEXT_DB_POOL_SIZE", defaultPoolSize(), 1, 1_000, "a whole number from 1 to 1000"),
+        (int) number(env, "CARECONTEXT_DB_CONNECT_TIMEOUT", DatabaseConfig.DEFAULT_CONNECT_TIMEOUT_SECONDS, 1, 60,
+            "a number of seconds from 1 to 60"),
         get(env, "CARECONTEXT_TLS_CERT").map(Path::of),
         get(env, "CARECONTEXT_TLS_KEY").map(Path::of),
         number(env, "CARECONTEXT_FHIR_MAX_BYTES", 52_428_800, 1_024, Integer.MAX_VALUE,

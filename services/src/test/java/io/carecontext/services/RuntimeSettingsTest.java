@@ -14,6 +14,7 @@ class RuntimeSettingsTest {
     assertThat(s.port()).isEqualTo(8080);
     assertThat(s.dbPoolSize()).isEqualTo(RuntimeSettings.defaultPoolSize());
     assertThat(s.workerThreads()).isEqualTo(1);
+    assertThat(s.dbConnectTimeoutSeconds()).isEqualTo(3);
     assertThat(s.adminKey()).isEmpty();
   }
 
@@ -29,6 +30,17 @@ class RuntimeSettingsTest {
         .hasMessage("CARECONTEXT_WORKER_THREADS must be a whole number from 0 to 64");
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_FHIR_MAX_BYTES", "10")))
         .hasMessageStartingWith("CARECONTEXT_FHIR_MAX_BYTES must be");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_DB_CONNECT_TIMEOUT", "0")))
+        .hasMessage("CARECONTEXT_DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 60");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_DB_CONNECT_TIMEOUT", "1.5")))
+        .hasMessageStartingWith("CARECONTEXT_DB_CONNECT_TIMEOUT must be");
+  }
+
+  @Test
+  void theConnectTimeoutReachesTheDatabaseConfig() {
+    RuntimeSettings s = RuntimeSettings.from(Map.of("CARECONTEXT_DB_CONNECT_TIMEOUT", "7",
+        "CARECONTEXT_DB_URL", "jdbc:postgresql://db:5432/cc", "CARECONTEXT_DB_USER", "owner"));
+    assertThat(CareContextServer.databaseConfig(s).connectTimeoutSeconds()).isEqualTo(7);
   }
 
   @Test
