@@ -26,6 +26,7 @@ public final class PlatformDatabase implements AutoCloseable {
   private final DatabaseConfig config;
   private final HikariDataSource owner;
   private HikariDataSource app;
+  private DatabaseProbe probe;
 
   private PlatformDatabase(DatabaseConfig config, HikariDataSource owner) {
     this.config = config;
@@ -46,6 +47,7 @@ public final class PlatformDatabase implements AutoCloseable {
       Migrations.migratePlatform(owner, effective);
       db.app = pool(effective, effective.appUser(), effective.appPassword(), effective.appPoolSize(),
           "carecontext-app", db.vectorTypeOid());
+      db.probe = new DatabaseProbe(effective.jdbcUrl(), effective.appUser(), effective.appPassword(), db::reachabilityChanged);
       int tenants = Migrations.migrateAllTenants(owner, effective, db.tenantIds());
       LOG.info("platform database ready ({} tenant schema(s) up to date)", tenants);
       return db;
@@ -70,6 +72,28 @@ public final class PlatformDatabase implements AutoCloseable {
   /** Application login role: owns nothing; tenant data only through {@link TenantTransactions}. */
   public DataSource appDataSource() {
     return app;
+  }
+
+  /**
+   * Whether the database answers the application role, known within about
+   * {@value DatabaseProbe#TIMEOUT_SECONDS} s and never waiting for the pools (readiness). When it
+   * stops answering, the pools drop the connections they hold: after an outage (a restart, a cut
+   * network) those are dead or silent, and each would cost a request a failed check first.
+   */
+  public boolean reachable() {
+    return probe.reachable();
+  }
+
+  private void reachabilityChanged(boolean reachable) {
+    if (reachable) {
+      LOG.info("the database answers again");
+      return;
+    }
+    LOG.warn("the database does not answer: requests fail with 503 until it does; pooled connections are replaced");
+    for (HikariDataSource pool : List.of(app, owner)) {
+      // idle connections close now, borrowed ones when they are given back
+      pool.getHikariPoolMXBean().softEvictConnections();
+    }
   }
 
   List<TenantId> tenantIds() throws SQLException {
@@ -212,6 +236,9 @@ public final class PlatformDatabase implements AutoCloseable {
 
   @Override
   public void close() {
+    if (probe != null) {
+      probe.close();
+    }
     if (app != null) {
       app.close();
     }

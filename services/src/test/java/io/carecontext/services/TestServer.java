@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /** The real service on a fresh test database and a random port, driven over HTTP like a client. */
 public final class TestServer implements AutoCloseable {
@@ -25,6 +26,14 @@ public final class TestServer implements AutoCloseable {
 
   /** With extra environment, e.g. {@code CARECONTEXT_WORKER_THREADS=0} or a small body limit. */
   public TestServer(Map<String, String> env) {
+    this(env, UnaryOperator.identity());
+  }
+
+  /**
+   * With the service reaching its database another way than the test does, e.g. through a
+   * {@link DatabaseGate}; {@link #database} stays the direct way.
+   */
+  public TestServer(Map<String, String> env, UnaryOperator<DatabaseConfig> reach) {
     database = TestPostgres.freshDatabase();
     Path home = TestDirectories.create("cc-home");
     Map<String, String> all = new java.util.HashMap<>(Map.of(
@@ -33,7 +42,7 @@ public final class TestServer implements AutoCloseable {
         "CARECONTEXT_HOME", home.toString()));
     all.putAll(env);
     RuntimeSettings settings = RuntimeSettings.from(all);
-    server = CareContextServer.start(settings, database, null);
+    server = CareContextServer.start(settings, reach.apply(database), null);
   }
 
   public <T> T bean(Class<T> type) {

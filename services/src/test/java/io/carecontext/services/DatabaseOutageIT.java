@@ -1,0 +1,152 @@
+package io.carecontext.services;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.migrations.DatabaseConfig;
+import io.carecontext.migrations.TenantId;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The database going away under a running service, as a cut network does it (the hard case:
+ * nothing is refused or reset, nothing answers): readiness says so within seconds, requests fail
+ * with 503 within the connect timeout and store nothing, liveness stays up, and all of it comes
+ * back when the database answers again. Times are bounded generously: this is about not waiting
+ * for a 10 s pool timeout or the operating system, not about speed.
+ */
+class DatabaseOutageIT {
+
+  static final int CONNECT_TIMEOUT_SECONDS = 2;
+  static final String QUESTION = "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}";
+
+  static DatabaseGate gate;
+  static TestServer app;
+  static String feed;
+  static String clinician;
+  static String auditor;
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"), direct -> {
+      gate = new DatabaseGate(direct.jdbcUrl());
+      return new DatabaseConfig(gate.route(direct.jdbcUrl()), direct.ownerUser(), direct.ownerPassword(),
+          direct.appUser(), direct.appPassword(), direct.rolePrefix(), direct.appPoolSize(), CONNECT_TIMEOUT_SECONDS);
+    });
+    feed = app.tenantWithKey("clinic", "feed", "[\"ehr-integration\"]", null);
+    clinician = app.tenantWithKey("clinic", "dr-a", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    auditor = app.tenantWithKey("clinic", "aud", "[\"auditor\"]", null);
+    HttpResponse<String> r = app.call("POST", "/fhir/clinic", feed, """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
+          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
+           "request":{"method":"PUT","url":"Consent/cs-1"}},
+          {"resource":{"resourceType":"Encounter","id":"en-1","status":"finished","class":{"code":"AMB"},
+             "subject":{"reference":"Patient/pt-1"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
+           "request":{"method":"PUT","url":"Encounter/en-1"}},
+          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
+             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
+           "request":{"method":"PUT","url":"Condition/cn-1"}}]}""", "application/fhir+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("clinic"));
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+    gate.close();
+  }
+
+  @Test
+  void aCutDatabaseIsReportedWithinSecondsRequestsFailFastAndAllRecoversWhenItAnswersAgain() {
+    assertThat(app.call("GET", "/health/readiness", null, null).statusCode()).isEqualTo(200);
+    assertThat(context().statusCode()).isEqualTo(200);
+    long contextsBefore = contextRows();
+
+    gate.cut();
+    try {
+      // a readiness answer is reused for a second, so the first after the cut may still be UP
+      Timed ready = timed(() -> poll(() -> app.call("GET", "/health/readiness", null, null), 200, 5_000));
+      assertThat(ready.response.statusCode()).as(ready.response.body()).isEqualTo(503);
+      assertThat(ready.response.body()).contains("DOWN");
+      assertThat(ready.millis).as("time from the cut to readiness DOWN").isLessThan(3_000);
+
+      Timed live = timed(() -> app.call("GET", "/health/liveness", null, null));
+      assertThat(live.response.statusCode()).as(live.response.body()).isEqualTo(200);
+      assertThat(live.millis).as("liveness answer time").isLessThan(2_000);
+
+      long bound = CONNECT_TIMEOUT_SECONDS * 1_000L + 3_000;
+      Timed context = timed(DatabaseOutageIT::context);
+      assertThat(context.response.statusCode()).as(context.response.body()).isEqualTo(503);
+      assertThat(context.response.headers().firstValue("Retry-After")).contains("5");
+      assertThat(context.response.body()).startsWith("{\"error\":\"unavailable\"").doesNotContain("pt-1")
+          .doesNotContain("diabetes");
+      assertThat(context.millis).as("context answer time").isLessThan(bound);
+
+      Timed fhir = timed(() -> app.call("PUT", "/fhir/clinic/Patient/pt-new", feed,
+          "{\"resourceType\":\"Patient\",\"id\":\"pt-new\",\"gender\":\"female\"}", "application/fhir+json"));
+      assertThat(fhir.response.statusCode()).as(fhir.response.body()).isEqualTo(503);
+      assertThat(fhir.response.body()).contains("OperationOutcome").contains("\"transient\"").doesNotContain("pt-new");
+      assertThat(fhir.millis).as("FHIR answer time").isLessThan(bound);
+
+      // asked again at once: still down, and answered without waiting for the database again
+      Timed again = timed(() -> app.call("GET", "/health/readiness", null, null));
+      assertThat(again.response.statusCode()).isEqualTo(503);
+      assertThat(again.millis).isLessThan(3_000);
+    } finally {
+      gate.restore();
+    }
+
+    HttpResponse<String> back = poll(() -> app.call("GET", "/health/readiness", null, null), 503, 10_000);
+    assertThat(back.statusCode()).as("readiness after the database is back").isEqualTo(200);
+    assertThat(back.body()).contains("UP");
+    HttpResponse<String> served = poll(DatabaseOutageIT::context, 503, 10_000);
+    assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
+    assertThat(served.body()).contains("Type 2 diabetes mellitus");
+    // nothing of the refused write was stored, and the refused read left no audit row: the trail
+    // was out of reach, so the request was refused before anything was read
+    assertThat(app.call("GET", "/fhir/clinic/Patient/pt-new", feed, null).statusCode()).isEqualTo(404);
+    assertThat(contextRows()).isEqualTo(contextsBefore + 1);
+    assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor, null).body()).contains("\"valid\":true");
+  }
+
+  private static HttpResponse<String> context() {
+    return app.call("POST", "/v1/clinic/patients/pt-1/context", clinician, QUESTION);
+  }
+
+  /** Audit rows of context reads of the patient. */
+  private static long contextRows() {
+    String body = app.call("GET", "/v1/clinic/audit?patient=pt-1", auditor, null).body();
+    return body.split("\"action\":\"context\"", -1).length - 1;
+  }
+
+  private record Timed(HttpResponse<String> response, long millis) {}
+
+  private static Timed timed(Supplier<HttpResponse<String>> call) {
+    long started = System.nanoTime();
+    HttpResponse<String> r = call.get();
+    return new Timed(r, (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /** The first answer with another status than {@code status}, or the last one when the time is up. */
+  private static HttpResponse<String> poll(Supplier<HttpResponse<String>> call, int status, long millis) {
+    long deadline = System.nanoTime() + millis * 1_000_000;
+    HttpResponse<String> r = call.get();
+    while (r.statusCode() == status && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      r = call.get();
+    }
+    return r;
+  }
+}
