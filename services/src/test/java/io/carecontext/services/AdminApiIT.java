@@ -63,6 +63,8 @@ class AdminApiIT {
     HttpResponse<String> r = app.call("GET", "/admin/tenants/acme", null, null);
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(r.body()).contains("\"error\":\"unauthorized\"").contains("\"message\"");
+    // a refused key is in the access log too (which sets this header)
+    assertThat(r.headers().firstValue("X-Request-Id")).isPresent();
     assertThat(app.call("GET", "/admin/tenants/acme", "cck_nonsense", null).statusCode()).isEqualTo(401);
   }
 

@@ -88,12 +88,17 @@ class DatabaseOutageIT {
       assertThat(context.response.body()).startsWith("{\"error\":\"unavailable\"").doesNotContain("pt-1")
           .doesNotContain("diabetes");
       assertThat(context.millis).as("context answer time").isLessThan(bound);
+      // answered by the service, not lost on the way: the access log (which sets this header) has it
+      assertThat(context.response.headers().firstValue("X-Request-Id")).isPresent();
 
       Timed fhir = timed(() -> app.call("PUT", "/fhir/clinic/Patient/pt-new", feed,
           "{\"resourceType\":\"Patient\",\"id\":\"pt-new\",\"gender\":\"female\"}", "application/fhir+json"));
       assertThat(fhir.response.statusCode()).as(fhir.response.body()).isEqualTo(503);
       assertThat(fhir.response.body()).contains("OperationOutcome").contains("\"transient\"").doesNotContain("pt-new");
       assertThat(fhir.millis).as("FHIR answer time").isLessThan(bound);
+      assertThat(fhir.response.headers().firstValue("Content-Type")).hasValueSatisfying(
+          type -> assertThat(type).startsWith("application/fhir+json"));
+      assertThat(fhir.response.headers().firstValue("Retry-After")).contains("5");
 
       // asked again at once: still down, and answered without waiting for the database again
       Timed again = timed(() -> app.call("GET", "/health/readiness", null, null));

@@ -2,6 +2,7 @@ package io.carecontext.services.auth;
 
 import io.carecontext.migrations.TenantId;
 import io.carecontext.services.http.ApiError;
+import io.carecontext.services.http.ApiErrorProcessor;
 import io.carecontext.services.platform.ApiKeyRecord;
 import io.carecontext.services.platform.ActiveKeys;
 import io.micronaut.context.annotation.Value;
@@ -31,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public class AuthenticationFilter {
 
   private static final Logger ACCESS = LoggerFactory.getLogger("carecontext.access");
+  private static final Logger LOG = LoggerFactory.getLogger(AuthenticationFilter.class);
   private static final String STARTED = "carecontext.started";
   private static final String REQUEST_ID = "carecontext.requestId";
 
@@ -62,20 +64,40 @@ public class AuthenticationFilter {
     if (isPublic(request.getPath())) {
       return null;
     }
-    Optional<Caller> caller = bearer(request).flatMap(this::resolve);
+    Optional<Caller> caller;
+    try {
+      caller = bearer(request).flatMap(this::resolve);
+    } catch (RuntimeException e) {
+      if (!ApiErrorProcessor.databaseUnreachable(e)) {
+        throw e;
+      }
+      // Answered here rather than thrown: during an outage the framework would log a stack trace
+      // for every request.
+      LOG.warn("request {} answered 503: the database does not answer ({})", requestId, e.getMessage());
+      return logged(request, ApiErrorProcessor.unavailable(request.getPath()));
+    }
     if (caller.isEmpty()) {
       String message = "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>";
       if (request.getPath().startsWith("/fhir/")) {
-        return HttpResponse.status(HttpStatus.UNAUTHORIZED).header("WWW-Authenticate", "Bearer")
+        return logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED).header("WWW-Authenticate", "Bearer")
             .contentType("application/fhir+json")
-            .body(io.carecontext.fhir.OperationOutcomes.toJson("login", message));
+            .body(io.carecontext.fhir.OperationOutcomes.toJson("login", message)));
       }
-      return HttpResponse.status(HttpStatus.UNAUTHORIZED)
+      return logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED)
           .header("WWW-Authenticate", "Bearer")
-          .body(new ApiError("unauthorized", message));
+          .body(new ApiError("unauthorized", message)));
     }
     request.setAttribute(Caller.ATTRIBUTE, caller.get());
     return null;
+  }
+
+  /**
+   * A response this filter gives instead of the route's, logged here: the response filter below
+   * does not run for it, so refused keys and outages would be missing from the access log.
+   */
+  private MutableHttpResponse<?> logged(HttpRequest<?> request, MutableHttpResponse<?> response) {
+    log(request, response);
+    return response;
   }
 
   @ResponseFilter

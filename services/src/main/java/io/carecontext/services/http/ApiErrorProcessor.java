@@ -1,5 +1,6 @@
 package io.carecontext.services.http;
 
+import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
@@ -26,6 +27,7 @@ import java.util.stream.Stream;
 @Singleton
 public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
+  private static final String RETRY_AFTER_SECONDS = "5";
   private static final Pattern FIELD = Pattern.compile("^[A-Za-z][A-Za-z0-9_]{0,40}$");
   private static final Pattern UNKNOWN = Pattern.compile("Unknown property \\[(.*?)] encountered", Pattern.DOTALL);
 
@@ -44,7 +46,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
         && context.getRootCause().filter(ApiErrorProcessor::databaseUnreachable).isPresent()) {
       // Not a fault of the request and not a bug: the caller should retry, and a probe or load
       // balancer should see the service as unavailable rather than broken.
-      response.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "5");
+      response.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", RETRY_AFTER_SECONDS);
     }
     HttpStatus status = response.status();
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
@@ -53,6 +55,22 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       // FHIR clients expect an OperationOutcome on FHIR paths, whatever failed.
       return response.contentType("application/fhir+json")
           .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(status.getCode()), body.message()));
+    }
+    return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
+  }
+
+  /**
+   * The 503 for a request the database could not serve, for code that answers before the
+   * framework's error handling would (the authentication filter): the same status, header and
+   * body as {@link #processResponse} gives.
+   */
+  public static MutableHttpResponse<Object> unavailable(String path) {
+    MutableHttpResponse<Object> response = HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header("Retry-After", RETRY_AFTER_SECONDS);
+    ApiError body = body(HttpStatus.SERVICE_UNAVAILABLE);
+    if (path.startsWith("/fhir/")) {
+      return response.contentType("application/fhir+json")
+          .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(503), body.message()));
     }
     return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
   }
@@ -92,7 +110,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
    * The database could not be reached: a connection refused or lost (SQLSTATE class 08), a server
    * shutting down or starting (57P01–57P03), or no pooled connection within the pool's timeout.
    */
-  static boolean databaseUnreachable(Throwable error) {
+  public static boolean databaseUnreachable(Throwable error) {
     return causes(error).anyMatch(t -> t instanceof java.sql.SQLTransientConnectionException
         || t instanceof java.sql.SQLException e && e.getSQLState() != null
             && (e.getSQLState().startsWith("08") || e.getSQLState().matches("57P0[123]")));

@@ -35,6 +35,20 @@ class ApiErrorProcessorTest {
   }
 
   @Test
+  void theAuthenticationFiltersOwn503IsTheSameAnswer() {
+    DatabaseException e = new DatabaseException("reading the API key failed (08001)",
+        new SQLTransientConnectionException("app - Connection is not available, request timed out", "08001"));
+    MutableHttpResponse<Object> thrown = failed("/v1/acme/audit", e);
+    MutableHttpResponse<Object> answered = ApiErrorProcessor.unavailable("/v1/acme/audit");
+    assertThat(answered.code()).isEqualTo(thrown.code());
+    assertThat(answered.header("Retry-After")).isEqualTo(thrown.header("Retry-After"));
+    assertThat(answered.getBody()).isEqualTo(thrown.getBody());
+    MutableHttpResponse<Object> fhir = ApiErrorProcessor.unavailable("/fhir/acme/Patient/p1");
+    assertThat(fhir.getBody()).isEqualTo(failed("/fhir/acme/Patient/p1", e).getBody());
+    assertThat(fhir.header("Content-Type")).isEqualTo("application/fhir+json");
+  }
+
+  @Test
   void anyOtherDatabaseFailureStaysA500() {
     MutableHttpResponse<Object> r = failed("/v1/acme/audit",
         new DatabaseException("listing failed", new SQLException("syntax error", "42601")));
