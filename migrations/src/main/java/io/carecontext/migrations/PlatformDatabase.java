@@ -39,14 +39,17 @@ public final class PlatformDatabase implements AutoCloseable {
    * tenant schema to the current template version. Idempotent.
    */
   public static PlatformDatabase bootstrap(DatabaseConfig config) {
-    HikariDataSource owner = pool(config, config.ownerUser(), config.ownerPassword(), 3, "carecontext-owner", 0);
+    // The owner pool keeps nothing idle: it serves start-up, tenant provisioning and the daily
+    // audit retention, and two idle connections in every pod would cost the database more slots
+    // than the readiness probe's one (DatabaseProbe).
+    HikariDataSource owner = pool(config, config.ownerUser(), config.ownerPassword(), 3, 0, "carecontext-owner", 0);
     try {
       PlatformDatabase db = new PlatformDatabase(config, owner);
       db.ensureVectorExtension();
       DatabaseConfig effective = db.ensureAppRole();
       Migrations.migratePlatform(owner, effective);
       db.app = pool(effective, effective.appUser(), effective.appPassword(), effective.appPoolSize(),
-          "carecontext-app", db.vectorTypeOid());
+          Math.min(2, effective.appPoolSize()), "carecontext-app", db.vectorTypeOid());
       db.probe = new DatabaseProbe(effective.jdbcUrl(), effective.appUser(), effective.appPassword(), db::reachabilityChanged);
       int tenants = Migrations.migrateAllTenants(owner, effective, db.tenantIds());
       LOG.info("platform database ready ({} tenant schema(s) up to date)", tenants);
@@ -201,8 +204,8 @@ public final class PlatformDatabase implements AutoCloseable {
    * With {@code vectorOid}, vectors travel in pgvector's binary format: 384 floats as text cost
    * more to print and parse than the search that uses them. The OID differs between databases.
    */
-  static HikariDataSource pool(DatabaseConfig config, String user, String password, int size, String name,
-                               long vectorOid) {
+  static HikariDataSource pool(DatabaseConfig config, String user, String password, int size, int idle,
+                               String name, long vectorOid) {
     HikariConfig hc = new HikariConfig();
     if (vectorOid > 0) {
       hc.addDataSourceProperty("binaryTransferEnable", String.valueOf(vectorOid));
@@ -211,7 +214,7 @@ public final class PlatformDatabase implements AutoCloseable {
     hc.setUsername(user);
     hc.setPassword(password);
     hc.setMaximumPoolSize(size);
-    hc.setMinimumIdle(Math.min(2, size));
+    hc.setMinimumIdle(idle);
     hc.setPoolName(name);
     hc.setAutoCommit(true);
     hc.setInitializationFailTimeout(10_000);

@@ -296,7 +296,7 @@ class TenantIsolationIT {
     DatabaseConfig one = new DatabaseConfig(platform.db.config().jdbcUrl(), platform.config.ownerUser(),
         platform.config.ownerPassword(), platform.db.config().appUser(), platform.db.config().appPassword(),
         platform.db.config().rolePrefix(), 1);
-    try (var pool = PlatformDatabase.pool(one, one.appUser(), one.appPassword(), 1, "leak-test", 0)) {
+    try (var pool = PlatformDatabase.pool(one, one.appUser(), one.appPassword(), 1, 1, "leak-test", 0)) {
       TenantTransactions tx = new TenantTransactions(pool, one);
       assertThat((int) tx.run(A, PolicySettings.ingest(), c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(2);
       assertThat((int) tx.run(A, PolicySettings.none(), c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
