@@ -164,6 +164,8 @@ secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
   value: {{ required "database.url is required" $ctx.Values.database.url | quote }}
 - name: CARECONTEXT_DB_POOL_SIZE
   value: {{ required "database.poolSize is required" $ctx.Values.database.poolSize | toString | quote }}
+- name: CARECONTEXT_DB_CONNECT_TIMEOUT
+  value: {{ required "database.connectTimeoutSeconds is required" $ctx.Values.database.connectTimeoutSeconds | toString | quote }}
 - name: CARECONTEXT_DB_USER
   valueFrom:
     secretKeyRef:

@@ -245,6 +245,21 @@ class HelmChartTest {
         }
       }
     }
+
+    @Test
+    void readinessHasTimeToAnswerAndRequestsWaitForTheDatabaseAsConfigured() {
+      for (List<Map<String, Object>> docs : List.of(defaults, production)) {
+        for (String component : List.of("api", "worker")) {
+          Map<String, Object> container =
+              containers(podSpec(one(docs, "Deployment", RELEASE + "-carecontext-" + component))).get(0);
+          // /health/readiness answers within about a second (1 s connect, login and validation bounds)
+          assertThat((Integer) map(container, "readinessProbe").get("timeoutSeconds")).as(component)
+              .isGreaterThanOrEqualTo(2);
+          assertThat(byName(list(container, "env")).get("CARECONTEXT_DB_CONNECT_TIMEOUT").get("value"))
+              .as(component).isEqualTo("3");
+        }
+      }
+    }
   }
 
   // ------------------------------------------------------------ defaults
