@@ -380,7 +380,8 @@ class HelmChartTest {
         String target = (String) map(map(hpa, "spec"), "scaleTargetRef").get("name");
         Map<String, Object> pod = podSpec(one(production, "Deployment", target));
         String pool = (String) byName(list(containers(pod).get(0), "env")).get("CARECONTEXT_DB_POOL_SIZE").get("value");
-        connections += (Integer) map(hpa, "spec").get("maxReplicas") * Integer.parseInt(pool);
+        // the pool, and the connection each pod keeps for its readiness check
+        connections += (Integer) map(hpa, "spec").get("maxReplicas") * (Integer.parseInt(pool) + 1);
       }
       // PostgreSQL's default max_connections is 100; the migration job and superuser slots need a few.
       assertThat(connections).isPositive().isLessThanOrEqualTo(95);
