@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 
@@ -22,9 +23,10 @@ final class BundleEntries {
   /**
    * The Bundle with every entry that parses; each one that does not is an empty entry carrying its
    * issues ({@link #issuesOf}) when {@code entriesApart}, else the issues of all such entries are
-   * thrown. A fault outside the entries refuses the whole Bundle.
+   * thrown. A fault outside the entries refuses the whole Bundle. An entry in {@code refused} (the
+   * streaming pass's faults, which HAPI would not report) is not parsed: it fails with that issue.
    */
-  static Bundle parse(ObjectNode tree, boolean entriesApart) {
+  static Bundle parse(ObjectNode tree, boolean entriesApart, Map<Integer, FhirIssue> refused) {
     JsonNode entries = tree.get("entry");
     ObjectNode shell = JsonBody.mapper().createObjectNode(); // a shallow copy: the entries are not copied
     shell.setAll(tree);
@@ -37,7 +39,8 @@ final class BundleEntries {
     }
     List<FhirIssue> issues = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {
-      BundleEntryComponent entry = parseEntry(entries.get(i), i);
+      FhirIssue known = refused.get(i);
+      BundleEntryComponent entry = known != null ? failed(known) : parseEntry(entries.get(i), i);
       issues.addAll(issuesOf(entry));
       bundle.addEntry(entry);
     }
@@ -70,10 +73,14 @@ final class BundleEntries {
               "the entry is not valid FHIR JSON: check its resource's resourceType and element types");
       String path = issue.path() != null && issue.path().startsWith("Bundle.entry[0]")
           ? at + issue.path().substring("Bundle.entry[0]".length()) : at;
-      BundleEntryComponent failed = new BundleEntryComponent();
-      failed.setUserData(ISSUES, List.of(new FhirIssue(issue.severity(), issue.code(), index, path,
-          "bundle entry " + index + ": " + issue.message())));
-      return failed;
+      return failed(new FhirIssue(issue.severity(), issue.code(), index, path,
+          "bundle entry " + index + ": " + issue.message()));
     }
+  }
+
+  private static BundleEntryComponent failed(FhirIssue issue) {
+    BundleEntryComponent failed = new BundleEntryComponent();
+    failed.setUserData(ISSUES, List.of(issue));
+    return failed;
   }
 }

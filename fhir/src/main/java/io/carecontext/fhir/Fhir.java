@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -139,13 +140,20 @@ public final class Fhir {
       throw FhirInputException.of(FhirIssue.error("structure", null, null,
           "the body is not a JSON object: send one FHIR resource as JSON"));
     }
-    String type = JsonBody.resourceType(trimmed);
+    JsonBody.Scan scan = JsonBody.scan(trimmed);
+    if (scan.outside() != null) {
+      throw FhirInputException.of(scan.outside());
+    }
+    if (!scan.inEntries().isEmpty()) { // only a Bundle's entries get here
+      return BundleEntries.parse((ObjectNode) JsonBody.tree(trimmed), entriesApart, scan.inEntries());
+    }
+    String type = scan.type();
     try {
       return parseChecked(trimmed);
     } catch (ParseFault | DataFormatException | ClassCastException e) {
       JsonNode tree = JsonBody.tree(trimmed);
       if ("Bundle".equals(type) && tree.path("entry").isArray()) {
-        return BundleEntries.parse((ObjectNode) tree, entriesApart);
+        return BundleEntries.parse((ObjectNode) tree, entriesApart, Map.of());
       }
       throw new FhirInputException(List.of(refusal(e, tree, type)));
     }

@@ -8,11 +8,13 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.util.Map;
 
 /**
- * The JSON syntax of a body and its top-level resourceType, checked before HAPI sees it: HAPI
- * cannot tell a body cut short from one without a resourceType, and its messages quote the input.
- * Messages here give the line and column, never the text.
+ * The JSON syntax of a body, its top-level resourceType and what HAPI would silently drop from it,
+ * checked in one streaming pass before HAPI sees it: HAPI cannot tell a body cut short from one
+ * without a resourceType, and its messages quote the input. Messages here give the line and
+ * column, or the element's path, never the text.
  */
 final class JsonBody {
 
@@ -22,27 +24,25 @@ final class JsonBody {
   private JsonBody() {}
 
   /**
-   * The top-level resourceType of a JSON object, read in one streaming pass; malformed JSON, a
-   * resourceType that is not a string or not an R4 type answer 400, a missing one 422.
+   * What the one streaming pass over a body found: its top-level resourceType, and what HAPI would
+   * drop from it without a word ({@link JsonShapes}): the first such fault outside the entries of a
+   * Bundle, or null, and the first in each entry, by index.
    */
-  static String resourceType(String json) {
-    boolean seen = false;
-    String type = null;
+  record Scan(String type, FhirIssue outside, Map<Integer, FhirIssue> inEntries) {}
+
+  /**
+   * Reads a JSON object in one streaming pass: malformed JSON, a resourceType that is not a string
+   * or not an R4 type answer 400, a missing one 422; the rest is walked along the type's definition.
+   */
+  static Scan scan(String json) {
+    JsonShapes shapes = new JsonShapes();
+    JsonShapes.TypeField top;
     try (JsonParser p = FACTORY.createParser(json)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw notJson(null);
       }
-      JsonToken t;
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String name = p.currentName();
-        JsonToken value = p.nextToken();
-        if ("resourceType".equals(name)) {
-          seen = true;
-          type = value == JsonToken.VALUE_STRING ? p.getText() : null;
-        }
-        p.skipChildren();
-      }
-      if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
+      top = shapes.top(p);
+      if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
         throw notJson(p.currentLocation());
       }
     } catch (JsonProcessingException e) {
@@ -50,9 +50,10 @@ final class JsonBody {
     } catch (IOException e) {
       throw notJson(null);
     }
-    if (!seen) {
+    if (!top.present()) {
       throw FhirInputException.of(FhirIssue.error("required", null, "resourceType", "resourceType is required"));
     }
+    String type = top.text();
     if (type == null) {
       throw FhirInputException.of(FhirIssue.error("structure", null, "resourceType",
           "resourceType must be a JSON string naming an R4 resource type"));
@@ -61,7 +62,7 @@ final class JsonBody {
       throw FhirInputException.of(FhirIssue.error("not-supported", null, "resourceType",
           "unknown resource type: not an R4 resource type"));
     }
-    return type;
+    return new Scan(type, shapes.outside(), shapes.inEntries());
   }
 
   static ObjectMapper mapper() {

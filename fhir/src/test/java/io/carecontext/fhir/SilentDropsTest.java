@@ -1,0 +1,244 @@
+package io.carecontext.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.carecontext.fhir.synthetic.SyntheticPatients;
+import java.util.List;
+import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What HAPI's lenient parser drops without calling its error handler is refused, naming the
+ * element's path and never a value: every value sent here carries "Zebulon" or "Quixote", and no
+ * message may.
+ */
+class SilentDropsTest {
+
+  /** A body HAPI would store without one of its values, the path of that value, and the status. */
+  private record Drop(String body, String path, String code, int status) {}
+
+  private static Drop drop(String body, String path) {
+    return new Drop(body, path, "structure", 400);
+  }
+
+  private static final List<Drop> DROPS = List.of(
+      // an object where FHIR wants a primitive: HAPI reads it as nothing
+      drop("{\"resourceType\":\"Patient\",\"gender\":{\"code\":\"Zebulon\"}}", "Patient.gender"),
+      drop("{\"resourceType\":\"Patient\",\"birthDate\":{}}", "Patient.birthDate"),
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"family\":{\"text\":\"Zebulon\"}}]}", "Patient.name[0].family"),
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"given\":{\"text\":\"Zebulon\"}}]}", "Patient.name[0].given"),
+      drop("{\"resourceType\":\"Patient\",\"active\":{\"v\":true}}", "Patient.active"),
+      drop("{\"resourceType\":\"Observation\",\"valueQuantity\":{\"value\":{\"v\":\"Zebulon\"}}}",
+          "Observation.valueQuantity.value"),
+      drop("{\"resourceType\":\"Observation\",\"valueString\":{\"text\":\"Zebulon\"}}", "Observation.valueString"),
+      drop("{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://x\",\"valueString\":{\"v\":\"Zebulon\"}}]}",
+          "Patient.extension[0].valueString"),
+      drop("{\"resourceType\":\"Patient\",\"modifierExtension\":[{\"url\":\"http://x\",\"valueCode\":{\"v\":\"Zebulon\"}}]}",
+          "Patient.modifierExtension[0].valueCode"),
+      drop("{\"resourceType\":\"Patient\",\"extension\":[{\"url\":{\"v\":\"Zebulon\"},\"valueString\":\"Quixote\"}]}",
+          "Patient.extension[0].url"),
+      drop("{\"resourceType\":\"Patient\",\"contained\":[{\"resourceType\":\"Organization\",\"id\":\"o\","
+          + "\"name\":{\"text\":\"Zebulon\"}}]}", "Patient.contained[0].name"),
+      drop("{\"resourceType\":\"Patient\",\"_birthDate\":{\"extension\":[{\"url\":\"http://x\","
+          + "\"valueString\":{\"v\":\"Zebulon\"}}]}}", "Patient._birthDate.extension[0].valueString"),
+      // an object or a list in the list of a primitive: HAPI drops that item
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"Quixote\",{\"text\":\"Zebulon\"}]}]}",
+          "Patient.name[0].given[1]"),
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"family\":[{\"text\":\"Zebulon\"}]}]}", "Patient.name[0].family[0]"),
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[[\"Zebulon\"]]}]}", "Patient.name[0].given[0]"),
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"_given\":[null,\"Zebulon\"]}]}", "Patient.name[0]._given[1]"),
+      // HAPI threw a NullPointerException on this one (a 500), on the next it dropped the resource
+      drop("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":{\"p\":\"Zebulon\"}}}",
+          "Patient.text.div"),
+      drop("{\"resourceType\":\"Patient\",\"contained\":[\"Zebulon\"]}", "Patient.contained[0]"),
+      new Drop("{\"resourceType\":\"Patient\",\"contained\":[{\"id\":\"Zebulon\"}]}", "Patient.contained[0]", "required", 422),
+      // the id and extensions of a primitive that HAPI drops: a '_' list longer than its values,
+      // an object where a list of them belongs, an id without extensions (which HAPI does not write),
+      // and any at all on an element's id, an extension's url or the narrative's div
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"Quixote\"],\"_given\":[null,{\"extension\":[{\"url\":"
+          + "\"http://x\",\"valueString\":\"Zebulon\"}]}]}]}", "Patient.name[0]._given"),
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"Quixote\"],\"_given\":{\"extension\":[{\"url\":"
+          + "\"http://x\",\"valueString\":\"Zebulon\"}]}}]}", "Patient.name[0]._given"),
+      drop("{\"resourceType\":\"Patient\",\"birthDate\":[\"1970-01-01\"],\"_birthDate\":{\"extension\":[{\"url\":"
+          + "\"http://x\",\"valueString\":\"Zebulon\"}]}}", "Patient._birthDate"),
+      new Drop("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"_birthDate\":{\"id\":\"Zebulon\"}}",
+          "Patient._birthDate", "not-supported", 400),
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Quixote\",\"_id\":{\"extension\":[{\"url\":"
+          + "\"http://x\",\"valueString\":\"Zebulon\"}]}}]}", "Patient.name[0]._id"),
+      drop("{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://x\",\"_url\":{\"extension\":[{\"url\":"
+          + "\"http://y\",\"valueString\":\"Zebulon\"}]},\"valueString\":\"Quixote\"}]}", "Patient.extension[0]._url"),
+      drop("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">"
+          + "x</div>\",\"_div\":{\"extension\":[{\"url\":\"http://y\",\"valueString\":\"Zebulon\"}]}}}", "Patient.text._div"),
+      drop("{\"resourceType\":\"Patient\",\"extension\":[{\"url\":[\"http://x/Zebulon\"],\"valueString\":\"Quixote\"}]}",
+          "Patient.extension[0].url"),
+      // two types of one choice element: HAPI keeps the last in an extension
+      drop("{\"resourceType\":\"Patient\",\"extension\":[{\"url\":\"http://x\",\"valueString\":\"Zebulon\","
+          + "\"valueCode\":\"Quixote\"}]}", "Patient.extension[0].valueCode"),
+      // base64 that HAPI's decoder cuts short: after the padding, or a last group of one character
+      new Drop("{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"WmVi=dWxvbg==\"}",
+          "Binary.data", "value", 400),
+      new Drop("{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"WmVidWxvb\"}",
+          "Binary.data", "value", 400),
+      new Drop("{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":12345}", "Binary.data", "value", 400),
+      // a key twice in one object: HAPI keeps the last
+      drop("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\"}",
+          "Patient.birthDate"),
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Zebulon\",\"family\":\"Quixote\"}]}",
+          "Patient.name[0].family"),
+      drop("{\"resourceType\":\"Patient\",\"resourceType\":\"Patient\"}", "Patient.resourceType"),
+      // a key R4 does not define is not named: it is whatever the sender wrote
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"Zebulon\":1,\"Zebulon\":2}]}", "Patient.name[0]"),
+      // resourceType after the other keys: the object is read twice, and walked all the same
+      drop("{\"gender\":{\"code\":\"Zebulon\"},\"resourceType\":\"Patient\"}", "Patient.gender"));
+
+  private static FhirInputException refused(String json) {
+    return catchThrowableOfType(FhirInputException.class, () -> Fhir.parseResource(json));
+  }
+
+  private static void assertNoValue(String text) {
+    assertThat(text).doesNotContain("Zebulon").doesNotContain("Quixote").doesNotContain("1980").doesNotContain("WmVi");
+  }
+
+  @Test
+  void aValueHapiWouldDropSilentlyIsRefusedNamingItsPath() {
+    for (Drop d : DROPS) {
+      FhirInputException e = refused(d.body());
+      assertThat(e).as(d.body()).isNotNull();
+      assertThat(e.httpStatus()).as(d.body()).isEqualTo(d.status());
+      assertThat(e.issues()).as(d.body()).singleElement().satisfies(i -> {
+        assertThat(i.code()).isEqualTo(d.code());
+        assertThat(i.path()).isEqualTo(d.path());
+        assertThat(i.entryIndex()).isNull();
+        assertThat(i.message()).startsWith("element '" + d.path() + "': ");
+        assertNoValue(i.message());
+      });
+      assertNoValue(OperationOutcomes.toJson(e.issues()));
+    }
+  }
+
+  @Test
+  void theMessageSaysWhatTheElementTakes() {
+    assertThat(refused("{\"resourceType\":\"Patient\",\"gender\":{\"code\":\"Zebulon\"}}").getMessage())
+        .isEqualTo("element 'Patient.gender': expected a JSON string (a FHIR code), found a JSON object; "
+            + "its id and extensions go in '_gender'");
+    assertThat(refused("{\"resourceType\":\"Patient\",\"active\":[{\"v\":true}]}").getMessage())
+        .isEqualTo("element 'Patient.active[0]': expected a JSON true or false (a FHIR boolean), found a JSON object "
+            + "in the list; its id and extensions go in '_active'");
+    assertThat(refused("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\"}")
+        .getMessage()).isEqualTo("element 'Patient.birthDate': appears more than once in its JSON object: send it once");
+    assertThat(refused("{\"resourceType\":\"Patient\",\"contained\":[{\"id\":\"Zebulon\"}]}").getMessage())
+        .isEqualTo("element 'Patient.contained[0]': resourceType is required");
+  }
+
+  @Test
+  void whatLosesNothingStillParses() {
+    // null and empty lists carry nothing; a one-item list for one value and unpadded base64 are repaired whole
+    Patient p = (Patient) Fhir.parseResource("""
+        {"resourceType":"Patient","gender":null,"telecom":[],"birthDate":["1970-01-01"],
+         "name":[{"given":["A",null,"C"],"_given":[null,{"extension":[{"url":"http://x","valueCode":"masked"}]},null]}],
+         "unknownElement":{"any":{"shape":[1,{"x":2}]}},
+         "_birthDate":[{"id":"b","extension":[{"url":"http://x","valueString":"kept"}]}]}""");
+    assertThat(p.getBirthDateElement().getValueAsString()).isEqualTo("1970-01-01");
+    assertThat(p.getNameFirstRep().getGiven()).hasSize(3);
+    assertThat(Fhir.toJson(p)).contains("\"_birthDate\":{\"id\":\"b\",\"extension\"");
+    for (String data : List.of("WmVidWxvbg==", "WmVidWxvbg", " WmVi\ndWxv bg== ")) {
+      Binary b = (Binary) Fhir.parseResource("{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\""
+          + data.replace("\n", "\\n") + "\"}");
+      assertThat(new String(b.getData())).as(data).isEqualTo("Zebulon");
+    }
+    // what the platform writes, it reads back: every generated Bundle passes the walk
+    for (var g : SyntheticPatients.generate(11, 3)) {
+      assertThat(((Bundle) Fhir.parseBundleBody(Fhir.toJson(g.bundle()))).getEntry())
+          .hasSameSizeAs(g.bundle().getEntry());
+    }
+  }
+
+  private static final String GOOD = """
+      {"resource":{"resourceType":"Patient","id":"zq-1","name":[{"family":"Q"}]},"request":{"method":"PUT","url":"Patient/zq-1"}}""";
+
+  private static String bundle(String type, String secondEntry) {
+    return "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":[" + GOOD + "," + secondEntry + "]}";
+  }
+
+  private static String entry(String patientElements) {
+    return "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"zq-2\"," + patientElements + "},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/zq-2\"}}";
+  }
+
+  private static final List<Drop> ENTRY_DROPS = List.of(
+      drop(entry("\"gender\":{\"code\":\"Zebulon\"}"), "Bundle.entry[1].resource.gender"),
+      drop(entry("\"name\":[{\"given\":[\"Quixote\",{\"text\":\"Zebulon\"}]}]"), "Bundle.entry[1].resource.name[0].given[1]"),
+      drop(entry("\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\""), "Bundle.entry[1].resource.birthDate"),
+      drop("{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"zq-2\"},\"resource\":{\"resourceType\":\"Patient\","
+          + "\"id\":\"zq-3\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/zq-2\"}}", "Bundle.entry[1].resource"),
+      // HAPI dropped the whole entry (and so the batch answered one entry fewer) or threw a NullPointerException
+      new Drop("{\"resource\":{\"id\":\"zq-2\",\"gender\":\"male\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/zq-2\"}}",
+          "Bundle.entry[1].resource", "required", 422),
+      drop("{\"resource\":[{\"resourceType\":\"Patient\",\"id\":\"zq-2\"}],\"request\":{\"method\":\"PUT\","
+          + "\"url\":\"Patient/zq-2\"}}", "Bundle.entry[1].resource"),
+      drop("{\"resource\":\"Zebulon\",\"request\":{\"method\":\"PUT\",\"url\":\"Patient/zq-2\"}}", "Bundle.entry[1].resource"));
+
+  @Test
+  void inABatchOnlyTheEntryWithTheDropFailsNamingTheEntryAndPath() {
+    for (Drop d : ENTRY_DROPS) {
+      Bundle b = (Bundle) Fhir.parseBundleBody(bundle("batch", d.body()));
+      assertThat(b.getEntry()).as(d.body()).hasSize(2);
+      assertThat(b.getEntry().get(0).getResource()).as(d.body()).isInstanceOf(Patient.class);
+      List<FhirIssue> issues = BundleValidator.validate(b);
+      assertThat(issues).as(d.body()).singleElement().satisfies(i -> {
+        assertThat(i.entryIndex()).isEqualTo(1);
+        assertThat(i.code()).isEqualTo(d.code());
+        assertThat(i.path()).isEqualTo(d.path());
+        assertThat(i.message()).startsWith("bundle entry 1: element '" + d.path() + "': ");
+        assertNoValue(i.message());
+      });
+      assertThat(new FhirInputException(issues).httpStatus()).as(d.body()).isEqualTo(d.status());
+    }
+  }
+
+  @Test
+  void aTransactionWithADropIsRefusedWholeNamingTheEntry() {
+    for (Drop d : ENTRY_DROPS) {
+      FhirInputException e = refused(bundle("transaction", d.body()));
+      assertThat(e).as(d.body()).isNotNull();
+      assertThat(e.httpStatus()).as(d.body()).isEqualTo(d.status());
+      assertThat(e.issues()).as(d.body()).singleElement().satisfies(i -> {
+        assertThat(i.entryIndex()).isEqualTo(1);
+        assertThat(i.path()).isEqualTo(d.path());
+        assertNoValue(i.message());
+      });
+    }
+    // a drop in one entry and a HAPI-reported fault in another: both entries are named
+    String two = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + entry("\"gender\":\"Zebulonish\"") + "," + entry("\"gender\":{\"code\":\"Zebulon\"}") + "]}";
+    assertThat(refused(two).issues()).extracting(FhirIssue::entryIndex).containsExactly(0, 1);
+    assertThat(refused(two).issues()).extracting(FhirIssue::path)
+        .containsExactly("Bundle.entry[0].resource.gender", "Bundle.entry[1].resource.gender");
+  }
+
+  @Test
+  void aDropOutsideTheEntriesRefusesTheWholeBundle() {
+    for (String outside : List.of("\"total\":{\"v\":1}", "\"type\":\"transaction\",\"type\":\"batch\"",
+        "\"identifier\":{\"value\":{\"v\":\"Zebulon\"}}")) {
+      FhirInputException e = catchThrowableOfType(FhirInputException.class, () -> Fhir.parseBundleBody(
+          "{\"resourceType\":\"Bundle\"," + (outside.startsWith("\"type\"") ? "" : "\"type\":\"batch\",") + outside
+              + ",\"entry\":[" + GOOD + "]}"));
+      assertThat(e).as(outside).isNotNull();
+      assertThat(e.httpStatus()).isEqualTo(400);
+      assertThat(e.issues()).singleElement().satisfies(i -> {
+        assertThat(i.entryIndex()).isNull();
+        assertThat(i.path()).startsWith("Bundle.").doesNotContain("entry");
+        assertNoValue(i.message());
+      });
+    }
+  }
+
+  @Test
+  void malformedJsonAfterADropIsStillAMalformedJson400() {
+    FhirInputException e = refused("{\"resourceType\":\"Patient\",\"gender\":{\"code\":\"Zebulon\"},}");
+    assertThat(e.getMessage()).startsWith("the body is not valid FHIR JSON: malformed JSON");
+  }
+}
