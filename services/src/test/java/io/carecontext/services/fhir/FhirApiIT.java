@@ -214,6 +214,64 @@ class FhirApiIT {
     }
   }
 
+  /**
+   * What HAPI's lenient parser would drop without a word (an object where a primitive belongs, a key
+   * sent twice, an entry's resource without resourceType) costs a batch only that entry, and a
+   * transaction everything: nothing is stored with a value silently missing.
+   */
+  @Test
+  void aBatchEntryWithAValueHapiWouldDropIsAnsweredAloneAndATransactionWritesNothing() throws SQLException {
+    String patient = """
+        {"resource":{"resourceType":"Patient","id":"ID","name":[{"family":"Q"}]},"request":{"method":"PUT","url":"Patient/ID"}}""";
+    String dropped = """
+        {"resource":{"resourceType":"Patient","id":"ID-b",ELEMENTS},"request":{"method":"PUT","url":"Patient/ID-b"}}""";
+    Map<String, String> paths = Map.of(
+        "\"gender\":{\"code\":\"Zebulon\"}", "Bundle.entry[1].resource.gender",
+        "\"name\":[{\"family\":{\"text\":\"Zebulon\"}}]", "Bundle.entry[1].resource.name[0].family",
+        "\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\"", "Bundle.entry[1].resource.birthDate");
+    int n = 0;
+    for (Map.Entry<String, String> drop : paths.entrySet()) {
+      String id = "sd-" + (++n);
+      String entries = patient.replace("ID", id) + "," + dropped.replace("ID", id).replace("ELEMENTS", drop.getKey());
+      HttpResponse<String> r = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[" + entries + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      Bundle response = (Bundle) Fhir.parseResource(r.body());
+      assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+          .containsExactly("201", "400");
+      assertThat(Fhir.toJson(response.getEntry().get(1).getResponse().getOutcome()))
+          .contains("bundle entry 1: element '" + drop.getValue() + "'").contains(drop.getValue())
+          .doesNotContain("Zebulon").doesNotContain("1980");
+      assertThat(fhir("GET", "/Patient/" + id, null).body()).contains("\"family\":\"Q\"");
+      assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = '" + id + "-b'")).isZero();
+
+      String txId = "st-" + n;
+      HttpResponse<String> tx = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+          + patient.replace("ID", txId) + "," + dropped.replace("ID", txId).replace("ELEMENTS", drop.getKey()) + "]}");
+      assertOutcome(tx, 400, "bundle entry 1: element '" + drop.getValue() + "'");
+      assertThat(tx.body()).doesNotContain("Zebulon").doesNotContain("1980");
+      assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id LIKE '" + txId + "%'")).isZero();
+    }
+
+    // an entry whose resource has no resourceType vanished from the Bundle: now its own 422, the other written
+    String noType = "{\"resource\":{\"id\":\"sd-x-b\",\"gender\":\"male\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/sd-x-b\"}}";
+    HttpResponse<String> r = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + patient.replace("ID", "sd-x") + "," + noType + "]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle response = (Bundle) Fhir.parseResource(r.body());
+    assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("201", "422");
+    assertThat(Fhir.toJson(response.getEntry().get(1).getResponse().getOutcome()))
+        .contains("Bundle.entry[1].resource").contains("resourceType is required");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN ('sd-x', 'sd-x-b')")).isEqualTo(1);
+
+    // one resource: refused whole, named, not echoed
+    HttpResponse<String> put = fhir("PUT", "/Patient/sd-put", "{\"resourceType\":\"Patient\",\"id\":\"sd-put\","
+        + "\"gender\":{\"code\":\"Zebulon\"}}");
+    assertOutcome(put, 400, "element 'Patient.gender': expected a JSON string (a FHIR code), found a JSON object");
+    assertThat(put.body()).doesNotContain("Zebulon");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'sd-put'")).isZero();
+  }
+
   /** Malformed JSON and an unknown type are 400s, never a 422 for a missing resourceType, and never echoed. */
   @Test
   void malformedJsonAndUnknownTypesAre400() throws SQLException {
