@@ -229,6 +229,9 @@ public final class PlatformDatabase implements AutoCloseable {
     // is back. The same settings in the URL win over these.
     hc.addDataSourceProperty("connectTimeout", String.valueOf(timeout));
     hc.addDataSourceProperty("loginTimeout", String.valueOf(timeout));
+    // A database that vanishes silently is noticed in about 25 s, not the system's quarter of an hour.
+    hc.addDataSourceProperty("socketFactory", KeepAliveSocketFactory.class.getName());
+    hc.addDataSourceProperty("tcpKeepAlive", "true");
     hc.addDataSourceProperty("ApplicationName", name);
     hc.addDataSourceProperty("reWriteBatchedInserts", "true");
     // A constraint violation's DETAIL quotes the row ("Failing row contains (...)", "Key (...)=(...)"):
