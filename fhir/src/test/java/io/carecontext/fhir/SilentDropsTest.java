@@ -156,6 +156,55 @@ class SilentDropsTest {
     }
   }
 
+  /** Valid R4 in the shapes EHRs send, none of which the walk may refuse. */
+  @Test
+  void validResourcesOfEveryCommonShapePass() {
+    List<String> valid = List.of("""
+        {"resourceType":"Observation","id":"o1","meta":{"profile":["http://hl7.org/fhir/StructureDefinition/vitalsigns"],
+          "security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}]},
+         "text":{"status":"generated","div":"<div xmlns='http://www.w3.org/1999/xhtml'>BP</div>"},
+         "contained":[{"resourceType":"Practitioner","id":"p1","name":[{"family":"Lee"}]}],
+         "extension":[{"url":"http://x/ext","valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"1"}]}},
+                      {"url":"http://x/nested","extension":[{"url":"a","valueReference":{"reference":"#p1"}},
+                                                            {"url":"b","valuePeriod":{"start":"2020-01-01"}}]}],
+         "modifierExtension":[{"url":"http://x/mod","valueBoolean":false}],
+         "status":"final","_status":{"extension":[{"url":"http://x/why","valueString":"checked"}]},
+         "category":[{"coding":[{"id":"c1","system":"http://terminology.hl7.org/CodeSystem/observation-category",
+           "code":"vital-signs","_code":{"extension":[{"url":"http://x/c","valueInteger":3}]}}]}],
+         "code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}],"text":"BP"},
+         "subject":{"reference":"Patient/pt"},"effectivePeriod":{"start":"2020-01-01T10:00:00Z"},
+         "performer":[{"reference":"#p1"}],
+         "component":[{"code":{"text":"sys"},"valueQuantity":{"value":120.5,"unit":"mmHg","system":"http://unitsofmeasure.org","code":"mm[Hg]"}},
+                      {"code":{"text":"dia"},"valueQuantity":{"value":80,"comparator":"<"}}],
+         "referenceRange":[{"low":{"value":1},"high":{"value":2},"text":"ok"}],
+         "identifier":[{"id":"i1","use":"official","system":"urn:x","value":"123","period":{"end":"2030-01-01"}}]}""", """
+        {"resourceType":"MedicationRequest","id":"m1","status":"active","intent":"order",
+         "medicationCodeableConcept":{"text":"metformin"},"subject":{"reference":"Patient/pt"},
+         "dosageInstruction":[{"sequence":1,"timing":{"repeat":{"frequency":2,"period":1,"periodUnit":"d",
+           "when":["MORN","EVE"],"_when":[null,{"extension":[{"url":"http://x/w","valueString":"late"}]}]}},
+           "doseAndRate":[{"doseQuantity":{"value":500,"unit":"mg"}}]}],
+         "note":[{"authorString":"dr","time":"2020-01-01T00:00:00Z","text":"with food"}]}""", """
+        {"resourceType":"DocumentReference","id":"d1","status":"current","subject":{"reference":"Patient/pt"},
+         "content":[{"attachment":{"contentType":"text/plain","data":"WmVidWxvbg==","title":"note","size":7}}]}""", """
+        {"resourceType":"Patient","id":"pt","active":true,"birthDate":"1970","_birthDate":{"extension":[
+           {"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"1970-01-01T10:00:00Z"}]},
+         "name":[{"use":"official","family":"Q","given":["A","B"],"_given":[{"id":"g1","extension":[{"url":"http://x/g","valueString":"x"}]},null],"period":{"start":"2000"}}],
+         "telecom":[{"system":"phone","value":"555","rank":1}],"deceasedBoolean":false,"multipleBirthInteger":2,
+         "address":[{"line":["1 Main St","Apt 2"],"city":"X","postalCode":"1"}],
+         "contact":[{"relationship":[{"text":"mother"}],"name":{"family":"Q"}}],
+         "generalPractitioner":[{"reference":"Practitioner/pr","display":"Dr"}],
+         "managingOrganization":{"identifier":{"system":"urn:o","value":"1"}}}""");
+    for (String json : valid) {
+      assertThat(Fhir.parseResource(json)).as(json).isNotNull();
+    }
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + valid.stream().map(r -> "{\"fullUrl\":\"urn:uuid:" + java.util.UUID.randomUUID() + "\",\"resource\":" + r
+            + ",\"request\":{\"method\":\"POST\",\"url\":\"" + r.substring(r.indexOf(':') + 2, r.indexOf('"', r.indexOf(':') + 2))
+            + "\",\"ifNoneExist\":\"identifier=urn:x|123\"}}").collect(java.util.stream.Collectors.joining(","))
+        + "]}";
+    assertThat(((Bundle) Fhir.parseBundleBody(bundle)).getEntry()).hasSize(valid.size());
+  }
+
   private static final String GOOD = """
       {"resource":{"resourceType":"Patient","id":"zq-1","name":[{"family":"Q"}]},"request":{"method":"PUT","url":"Patient/zq-1"}}""";
 
