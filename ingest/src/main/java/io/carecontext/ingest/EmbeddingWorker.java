@@ -53,6 +53,7 @@ public final class EmbeddingWorker implements AutoCloseable {
   private final TenantKeys keys;
   private final Function<TenantId, EmbeddingProvider> providers;
   private final Supplier<List<TenantId>> tenants;
+  private volatile boolean tenantListFailing;
   private final int batchSize;
   private final ChunkRenderer renderer = new ChunkRenderer();
   private final Stats stats = new Stats();
@@ -152,7 +153,15 @@ public final class EmbeddingWorker implements AutoCloseable {
 
   /** Once at start: every tenant's consents stored before tenant migration 20 (see {@link #enqueueConsentLabels}). */
   private void enqueueUnderivedConsents() {
-    for (TenantId tenant : tenants.get()) {
+    List<TenantId> all;
+    try {
+      all = tenants.get();
+    } catch (RuntimeException e) {
+      LOG.warn("embedding worker: the tenant list cannot be read ({}); consents stored before tenant migration 20 "
+          + "are queued for their labels at the next start", e.getClass().getSimpleName());
+      return;
+    }
+    for (TenantId tenant : all) {
       try {
         int queued = enqueueConsentLabels(tenant);
         if (queued > 0) {
@@ -167,7 +176,25 @@ public final class EmbeddingWorker implements AutoCloseable {
   }
 
   private void pollAll() {
-    for (TenantId tenant : tenants.get()) {
+    // Nothing may leave a scheduled round: an exception that does ends the schedule for good, and
+    // the worker would stop embedding without a word until the process restarts (reading the
+    // tenant list during a database outage did exactly that).
+    List<TenantId> all;
+    try {
+      all = tenants.get();
+    } catch (RuntimeException e) {
+      if (!tenantListFailing) {
+        tenantListFailing = true;
+        LOG.warn("embedding worker: the tenant list cannot be read ({}); retrying every round",
+            e.getClass().getSimpleName());
+      }
+      return;
+    }
+    if (tenantListFailing) {
+      tenantListFailing = false;
+      LOG.info("embedding worker: the tenant list is readable again");
+    }
+    for (TenantId tenant : all) {
       try {
         drain(tenant);
       } catch (RuntimeException e) {

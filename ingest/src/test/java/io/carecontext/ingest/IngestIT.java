@@ -351,6 +351,32 @@ class IngestIT {
   }
 
   @Test
+  void theScheduledWorkerKeepsPollingAfterARoundFailedToReadTheTenantList() throws Exception {
+    TenantId t = platform.tenant("outage");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+    // The first reads fail as they do while the database is unreachable, then it answers again.
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> COUNTING, () -> {
+      if (reads.incrementAndGet() <= 3) {
+        throw new IllegalStateException("the database does not answer");
+      }
+      return List.of(t);
+    }, 64);
+    try {
+      w.start(1, java.time.Duration.ofMillis(20));
+      s.put(t, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"po\",\"gender\":\"female\"}"));
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      while (count("SELECT count(*) FROM tenant_outage.chunks") == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(reads.get()).as("rounds after the failed ones").isGreaterThan(3);
+      assertThat(count("SELECT count(*) FROM tenant_outage.chunks")).as("embedded by the schedule").isPositive();
+    } finally {
+      w.close();
+    }
+  }
+
+  @Test
   void aPoisonItemIsRetriedThenParkedWithAPhiFreeReason() throws SQLException {
     TenantId t = platform.tenant("poison");
     FhirStore s = new FhirStore(platform.tx, platform.keys);
