@@ -100,6 +100,29 @@ class DatabaseOutageIT {
           type -> assertThat(type).startsWith("application/fhir+json"));
       assertThat(fhir.response.headers().firstValue("Retry-After")).contains("5");
 
+      // The admin API meets the outage in its repositories, past authentication: the same 503, and
+      // one warning line rather than the framework's stack trace.
+      ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+          org.slf4j.Logger.ROOT_LOGGER_NAME);
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+          new ch.qos.logback.core.read.ListAppender<>();
+      logged.start();
+      root.addAppender(logged);
+      Timed admin;
+      try {
+        admin = timed(() -> app.call("GET", "/admin/tenants/clinic", app.adminKey(), null));
+      } finally {
+        root.detachAppender(logged);
+      }
+      assertThat(admin.response.statusCode()).as(admin.response.body()).isEqualTo(503);
+      assertThat(admin.response.headers().firstValue("Retry-After")).contains("5");
+      assertThat(admin.millis).as("admin answer time").isLessThan(bound);
+      assertThat(logged.list).as("log lines of the refused admin request")
+          .noneMatch(event -> event.getThrowableProxy() != null)
+          .filteredOn(event -> event.getLevel() == ch.qos.logback.classic.Level.WARN
+              && event.getFormattedMessage().contains("answered 503"))
+          .hasSize(1);
+
       // asked again at once: still down, and answered without waiting for the database again
       Timed again = timed(() -> app.call("GET", "/health/readiness", null, null));
       assertThat(again.response.statusCode()).isEqualTo(503);

@@ -34,7 +34,8 @@ public class AuthenticationFilter {
   private static final Logger ACCESS = LoggerFactory.getLogger("carecontext.access");
   private static final Logger LOG = LoggerFactory.getLogger(AuthenticationFilter.class);
   private static final String STARTED = "carecontext.started";
-  private static final String REQUEST_ID = "carecontext.requestId";
+  /** The request attribute holding the request id that every log line of the request carries. */
+  public static final String REQUEST_ID = "carecontext.requestId";
 
   private final ActiveKeys keys;
   private final String adminKey;
