@@ -160,7 +160,7 @@ public final class PlatformDatabase implements AutoCloseable {
           // A role with no mark that cannot log in is no application role: it is another
           // installation's tenant role (made before roles were marked) or someone's group.
           if (exists && (RoleOwnership.anotherInstallations(comment, marker) || (comment == null && !rs.getBoolean(1)))) {
-            throw new RoleNameTakenException(config.appUser());
+            throw new RoleNameTakenException(config.appUser(), RoleOwnership.installation(comment));
           }
         }
       }

@@ -5,10 +5,14 @@ package io.carecontext.migrations;
  * on the cluster makes the same name ({@link RoleOwnership}). Nothing was changed.
  */
 public final class RoleNameTakenException extends DatabaseException {
-  RoleNameTakenException(String role) {
-    super("the role " + role + " already exists and does not belong to this installation (role prefix and "
-        + "database): another installation on this cluster makes the same name. Give this installation its own "
-        + "CARECONTEXT_DB_ROLE_PREFIX (prefixes such as cc and cc_reader can make the same names), or drop the "
-        + "role if it is a leftover");
+
+  /** {@code owner}: the installation the role's mark names (its prefix and database), or null when it has none. */
+  RoleNameTakenException(String role, String owner) {
+    super("the role " + role + " already exists and "
+        + (owner != null ? "belongs to another CareContext installation on this cluster (" + owner + ")"
+            : "was not made by this installation (it carries no CareContext mark)")
+        + ". Give this installation its own CARECONTEXT_DB_ROLE_PREFIX (prefixes such as cc and cc_reader can make "
+        + "the same names)"
+        + (owner != null ? "" : ", or, if no installation uses the role, drop it"));
   }
 }

@@ -39,6 +39,11 @@ final class RoleOwnership {
     return marker.equals(comment) || (comment == null && grantedToApp);
   }
 
+  /** The installation another installation's mark names ("role-prefix=… database=…"), or null for no mark of ours. */
+  static String installation(String comment) {
+    return comment != null && comment.startsWith(PREFIX) ? comment.substring(PREFIX.length()) : null;
+  }
+
   /** Whether an existing role carries another installation's comment. */
   static boolean anotherInstallations(String comment, String marker) {
     return comment != null && comment.startsWith(PREFIX) && !comment.equals(marker);

@@ -84,12 +84,14 @@ public final class TenantProvisioner {
             keys.create(c, tenant);
           }
           markActive(lock, tenant);
+        } catch (RoleNameTakenException e) {
+          // a configuration conflict the caller is told about, not a fault: one line
+          LOG.warn("tenant {} not provisioned: {}", tenant, e.getMessage());
+          removeEverything(tenant);
+          throw e;
         } catch (RuntimeException | SQLException e) {
           LOG.error("provisioning tenant {} failed; removing what was made", tenant, e);
           removeEverything(tenant);
-          if (e instanceof RoleNameTakenException taken) {
-            throw taken;
-          }
           throw new DatabaseException("could not provision tenant '" + tenant + "'; nothing was kept. "
               + "Check the database logs and the owner role's rights (CREATEROLE), then try again", e);
         }

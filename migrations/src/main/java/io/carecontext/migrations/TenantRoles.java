@@ -41,7 +41,7 @@ final class TenantRoles {
     Map<String, Existing> existing = existing(owner, config, roles);
     for (Map.Entry<String, Existing> e : existing.entrySet()) {
       if (!RoleOwnership.ours(e.getValue().comment(), marker, e.getValue().granted())) {
-        throw new RoleNameTakenException(e.getKey());
+        throw new RoleNameTakenException(e.getKey(), RoleOwnership.installation(e.getValue().comment()));
       }
     }
     String app = Identifiers.quote(config.appUser());

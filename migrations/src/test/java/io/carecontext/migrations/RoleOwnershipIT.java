@@ -40,7 +40,10 @@ class RoleOwnershipIT {
       assertThatThrownBy(() -> other.provisioner.provision(TenantId.of("xy"), "Xy"))
           .isInstanceOf(RoleNameTakenException.class)
           .hasMessageContaining(taken)
-          .hasMessageContaining("CARECONTEXT_DB_ROLE_PREFIX");
+          .hasMessageContaining("CARECONTEXT_DB_ROLE_PREFIX")
+          // it names the installation that holds the name, and does not suggest dropping its role
+          .hasMessageContaining("role-prefix=" + first.config.rolePrefix() + " database=")
+          .hasMessageNotContaining("drop");
       // Nothing of the second installation's tenant is left, and the first one's role is untouched:
       // still there, still marked as the first's, and granted to the first's application role only.
       assertThat(other.provisioner.list()).doesNotContain(TenantId.of("xy"));
@@ -96,7 +99,8 @@ class RoleOwnershipIT {
     String stray = first.config.tenantRole(TenantId.of("stray"));
     assertThatThrownBy(() -> first.provisioner.provision(TenantId.of("stray"), "Stray"))
         .isInstanceOf(RoleNameTakenException.class)
-        .hasMessageContaining(stray);
+        .hasMessageContaining(stray)
+        .hasMessageContaining("carries no CareContext mark");
     assertThat(count(first.config, "SELECT count(*) FROM pg_roles WHERE rolname = '" + stray + "'")).isEqualTo(1);
     assertThat(members(first.config.readerRole(TenantId.of("stray")))).isNull();
   }
