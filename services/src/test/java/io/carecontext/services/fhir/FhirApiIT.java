@@ -169,6 +169,38 @@ class FhirApiIT {
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'batch-gone'")).isZero();
   }
 
+  /**
+   * A PUT entry answers as a standalone PUT does: 201 with the version's location and ETag when it
+   * creates, 200 when it updates, in batch and transaction responses alike.
+   */
+  @Test
+  void aPutEntryAnswers201WhenItCreatesAnd200WhenItUpdates() {
+    for (String type : new String[] {"batch", "transaction"}) {
+      String id = "put-" + type;
+      String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":[{\"resource\":"
+          + "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"GENDER\"},"
+          + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/" + id + "\"}}]}";
+      Bundle.BundleEntryResponseComponent created = onlyEntry(fhir("POST", "", bundle.replace("GENDER", "male")));
+      assertThat(created.getStatus()).as(type).isEqualTo("201 Created");
+      assertThat(created.getLocation()).as(type).isEqualTo("Patient/" + id + "/_history/1");
+      assertThat(created.getEtag()).as(type).isEqualTo("W/\"1\"");
+      Bundle.BundleEntryResponseComponent updated = onlyEntry(fhir("POST", "", bundle.replace("GENDER", "female")));
+      assertThat(updated.getStatus()).as(type).isEqualTo("200 OK");
+      assertThat(updated.getLocation()).as(type).isEqualTo("Patient/" + id + "/_history/2");
+      assertThat(updated.getEtag()).as(type).isEqualTo("W/\"2\"");
+      // the same content again writes nothing and is no create either
+      assertThat(onlyEntry(fhir("POST", "", bundle.replace("GENDER", "female"))).getStatus()).as(type)
+          .isEqualTo("200 OK");
+    }
+  }
+
+  private static Bundle.BundleEntryResponseComponent onlyEntry(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Bundle response = (Bundle) Fhir.parseResource(r.body());
+    assertThat(response.getEntry()).hasSize(1);
+    return response.getEntry().get(0).getResponse();
+  }
+
   /** A batch entry the parser refuses (an unknown code, a bad date or method) costs only that entry. */
   @Test
   void aBatchEntryThatDoesNotParseIsAnsweredAloneAndTheValidOnesAreWritten() throws SQLException {
