@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.carecontext.services.cli.Cli;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -113,6 +114,30 @@ class CliIT {
     assertThat(run.err()).contains("feed.ndjson: 1 line(s) not loaded")
         .contains("line 2: element 'birthDate': not a FHIR date").doesNotContain("1970-13-45");
     assertThat(run.out()).contains("ingested 2 resources").contains("1 NDJSON line(s) not loaded");
+  }
+
+  @Test
+  void ingestNamesTheBatchEntriesTheServerRefusedAndExitsOne() throws Exception {
+    String ehr = app.tenantWithKey("batchy", "feed", "[\"ehr-integration\"]", null);
+    java.nio.file.Path dir = io.carecontext.migrations.testing.TestDirectories.create("cc-ingest-batch");
+    // a batch answers 200 with a 400 inside for the entry it refuses: that must not read as a success
+    java.nio.file.Files.writeString(dir.resolve("feed.json"), """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","id":"bt-ok","gender":"female"},
+           "request":{"method":"PUT","url":"Patient/bt-ok"}},
+          {"resource":{"resourceType":"Patient","id":"bt-bad","gender":{"x":1}},
+           "request":{"method":"PUT","url":"Patient/bt-bad"}}]}""");
+    Run run = cli("ingest", dir.toString(), "--tenant", "batchy", "--key=" + ehr, "--no-wait");
+    assertThat(run.code()).as(run.err()).isEqualTo(1);
+    assertThat(run.err()).contains("feed.json: 1 Bundle entry refused, the others stored:")
+        .contains("entry 1: 400 Bad Request: ").contains("Bundle.entry[1].resource.gender")
+        .doesNotContain("entry 0:");
+    assertThat(run.out()).contains("ingested 1 resources from 1 file(s)").contains("0 file(s) failed")
+        .contains("1 Bundle entry refused");
+    HttpResponse<String> good = app.call("GET", "/fhir/batchy/Patient/bt-ok", ehr, null);
+    assertThat(good.statusCode()).as(good.body()).isEqualTo(200);
+    assertThat(good.body()).contains("\"gender\":\"female\"");
+    assertThat(app.call("GET", "/fhir/batchy/Patient/bt-bad", ehr, null).statusCode()).isEqualTo(404);
   }
 
   @Test

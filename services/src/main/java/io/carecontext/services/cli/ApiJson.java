@@ -53,6 +53,52 @@ public final class ApiJson {
     return n;
   }
 
+  /**
+   * The entries of a batch- or transaction-response Bundle whose status is not 2xx, one line each:
+   * index (the request Bundle's, as the response keeps its order), status, and the error issues of
+   * the entry's OperationOutcome (diagnostics, and the expression where the diagnostics do not
+   * already name it). The server's outcomes name elements, never values.
+   */
+  static List<String> refusedEntries(String bundleJson) {
+    List<String> out = new ArrayList<>();
+    int index = 0;
+    for (JsonNode entry : parse(bundleJson).path("entry")) {
+      JsonNode response = entry.path("response");
+      String status = response.path("status").asText("");
+      if (!status.startsWith("2")) {
+        List<String> why = reasons(response.path("outcome"));
+        out.add("entry " + index + ": " + (status.isEmpty() ? "no status" : status) + ": "
+            + (why.isEmpty() ? "the server gave no reason" : String.join("; ", why)));
+      }
+      index++;
+    }
+    return out;
+  }
+
+  private static List<String> reasons(JsonNode outcome) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode issue : outcome.path("issue")) {
+      String severity = issue.path("severity").asText("");
+      if (!severity.equals("error") && !severity.equals("fatal")) {
+        continue;
+      }
+      String diagnostics = issue.path("diagnostics").asText("");
+      List<String> unnamed = new ArrayList<>();
+      for (JsonNode e : issue.path("expression")) {
+        if (!diagnostics.contains(e.asText())) {
+          unnamed.add(e.asText());
+        }
+      }
+      String where = String.join(", ", unnamed);
+      if (where.isEmpty()) {
+        out.add(diagnostics);
+      } else {
+        out.add(diagnostics.isEmpty() ? "at " + where : diagnostics + " (at " + where + ")");
+      }
+    }
+    return out;
+  }
+
   /** The id of the first resource of that type in a transaction-response Bundle's locations. */
   public static String location(String bundleJson, String type) {
     for (JsonNode entry : parse(bundleJson).path("entry")) {

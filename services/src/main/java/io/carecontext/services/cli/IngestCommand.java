@@ -16,8 +16,9 @@ import picocli.CommandLine.Parameters;
 /**
  * Loads FHIR Bundles ({@code *.json}) and NDJSON ({@code *.ndjson}) through the tenant's FHIR
  * endpoint, with a progress bar (resources/s, chunks/s, ETA) and a summary; waits until the
- * embedding worker has caught up unless {@code --no-wait}. NDJSON lines the server refused are
- * listed with the server's reason; any refused file or line makes the command exit 1.
+ * embedding worker has caught up unless {@code --no-wait}. NDJSON lines and batch Bundle entries
+ * the server refused are listed with the server's reason; any refused file, line or entry makes the
+ * command exit 1.
  */
 @Command(name = "ingest", description = "Load FHIR Bundles (*.json) and NDJSON (*.ndjson) from a file or folder.")
 final class IngestCommand implements Callable<Integer> {
@@ -45,6 +46,7 @@ final class IngestCommand implements Callable<Integer> {
     long resources = 0;
     int failed = 0;
     long failedLines = 0;
+    long refusedEntries = 0;
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
       boolean ndjson = f.toString().endsWith(".ndjson");
@@ -67,6 +69,14 @@ final class IngestCommand implements Callable<Integer> {
         }
       } else {
         resources += ApiJson.succeededEntries(r.body());
+        // a batch answers 200 even when entries were refused; each says why in its own response entry
+        List<String> refused = ApiJson.refusedEntries(r.body());
+        if (!refused.isEmpty()) {
+          refusedEntries += refused.size();
+          out.printf("%n%s: %,d Bundle %s refused, the others stored:%n", f.getFileName(), refused.size(),
+              entries(refused.size()));
+          refused.forEach(e -> out.printf("  %s%n", e));
+        }
       }
       double secs = (System.nanoTime() - start) / 1e9;
       double eta = secs / (i + 1) * (files.size() - i - 1);
@@ -78,10 +88,14 @@ final class IngestCommand implements Callable<Integer> {
     if (!noWait) {
       waitForWorker(progress, out, start);
     }
-    spec.commandLine().getOut().printf(
-        "ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed, %,d NDJSON line(s) not loaded%n",
-        resources, files.size(), (System.nanoTime() - start) / 1e9, failed, failedLines);
-    return failed == 0 && failedLines == 0 ? 0 : 1;
+    spec.commandLine().getOut().printf("ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed, "
+            + "%,d Bundle %s refused, %,d NDJSON line(s) not loaded%n", resources, files.size(),
+        (System.nanoTime() - start) / 1e9, failed, refusedEntries, entries(refusedEntries), failedLines);
+    return failed == 0 && failedLines == 0 && refusedEntries == 0 ? 0 : 1;
+  }
+
+  private static String entries(long n) {
+    return n == 1 ? "entry" : "entries";
   }
 
   /** The client that follows embedding, with the platform or tenant-admin key (--key is the feed's own). */

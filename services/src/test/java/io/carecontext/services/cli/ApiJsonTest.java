@@ -22,6 +22,30 @@ class ApiJsonTest {
   }
 
   @Test
+  void namesEachRefusedEntryOfABatchResponseByIndexStatusAndReason() {
+    String bundle = """
+        {"resourceType":"Bundle","type":"batch-response","entry":[
+          {"response":{"status":"201 Created","location":"Patient/p1/_history/1"}},
+          {"response":{"status":"400 Bad Request","outcome":{"resourceType":"OperationOutcome","issue":[
+            {"severity":"error","code":"structure",
+             "diagnostics":"bundle entry 1: element 'Bundle.entry[1].resource.gender': expected a JSON string",
+             "expression":["Bundle.entry[1].resource.gender"]}]}}},
+          {"response":{"status":"200 OK"}},
+          {"response":{"status":"422 Unprocessable Entity","outcome":{"resourceType":"OperationOutcome","issue":[
+            {"severity":"warning","code":"informational","diagnostics":"not a reason"},
+            {"severity":"error","code":"required","diagnostics":"resourceType is required",
+             "expression":["Bundle.entry[3].resource"]}]}}},
+          {"response":{"status":"500 Internal Server Error"}}]}""";
+    assertThat(ApiJson.succeededEntries(bundle)).isEqualTo(2);
+    assertThat(ApiJson.refusedEntries(bundle)).containsExactly(
+        // the path the diagnostics already name is not repeated; one they do not name is added
+        "entry 1: 400 Bad Request: bundle entry 1: element 'Bundle.entry[1].resource.gender': expected a JSON string",
+        "entry 3: 422 Unprocessable Entity: resourceType is required (at Bundle.entry[3].resource)",
+        "entry 4: 500 Internal Server Error: the server gave no reason");
+    assertThat(ApiJson.refusedEntries("<html>502</html>")).isEmpty();
+  }
+
+  @Test
   void readsImportCountsAndErrorsFromTheOperationOutcome() {
     String outcome = """
         {"resourceType":"OperationOutcome","issue":[
