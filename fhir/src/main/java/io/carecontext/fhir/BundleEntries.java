@@ -17,6 +17,7 @@ import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 final class BundleEntries {
 
   private static final String ISSUES = BundleEntries.class.getName() + ".issues";
+  private static final String ALONE = "Bundle.entry[0]"; // where parseEntry puts each entry
 
   private BundleEntries() {}
 
@@ -61,20 +62,20 @@ final class BundleEntries {
     // The entry alone in a Bundle of its own: the parse of one entry cannot fail on another one.
     ObjectNode one = JsonBody.mapper().createObjectNode().put("resourceType", "Bundle");
     one.putArray("entry").add(entry);
+    String at = "Bundle.entry[" + index + "]";
     try {
       Bundle b = (Bundle) Fhir.parseChecked(one.toString());
       return b.getEntry().isEmpty() ? new BundleEntryComponent() : b.getEntry().get(0);
-    } catch (ParseFault | DataFormatException | ClassCastException e) {
-      String at = "Bundle.entry[" + index + "]";
-      FhirIssue issue = e instanceof ParseFault
-          ? Fhir.refusal(e, one, "Bundle")
-          // HAPI's own refusals (a resource of no R4 type, say) say nothing we may repeat
-          : FhirIssue.error("structure", null, at,
-              "the entry is not valid FHIR JSON: check its resource's resourceType and element types");
-      String path = issue.path() != null && issue.path().startsWith("Bundle.entry[0]")
-          ? at + issue.path().substring("Bundle.entry[0]".length()) : at;
-      return failed(new FhirIssue(issue.severity(), issue.code(), index, path,
-          "bundle entry " + index + ": " + issue.message()));
+    } catch (ParseFault f) {
+      // found in the Bundle of one, the path is renumbered before the message names it
+      String located = ElementLocator.locate(one, f);
+      String path = located != null && located.startsWith(ALONE) ? at + located.substring(ALONE.length()) : null;
+      return failed(FhirIssue.error(f.code(), index, path != null ? path : at,
+          "bundle entry " + index + ": " + f.message(path)));
+    } catch (DataFormatException | ClassCastException e) {
+      // HAPI's own refusals (a resource of no R4 type, say) say nothing we may repeat
+      return failed(FhirIssue.error("structure", index, at,
+          "bundle entry " + index + ": the entry is not valid FHIR JSON: check its resource's resourceType and element types"));
     }
   }
 

@@ -62,7 +62,7 @@ public final class Fhir {
     @Override
     public void invalidValue(IParseLocation where, String value, String error) {
       String name = where == null ? null : where.getParentElementName();
-      throw new ParseFault(ParseFault.Kind.VALUE, name, value, null, element(name) + ": " + needs(error));
+      throw new ParseFault(ParseFault.Kind.VALUE, name, value, null, needs(error));
     }
 
     @Override
@@ -73,18 +73,12 @@ public final class Fhir {
         return; // HAPI keeps it as a list of one
       }
       throw new ParseFault(ParseFault.Kind.JSON_TYPE, element, null, found,
-          element(element) + ": expected a JSON " + kind(expected, expectedScalar) + ", found a JSON "
-              + kind(found, foundScalar));
+          "expected a JSON " + kind(expected, expectedScalar) + ", found a JSON " + kind(found, foundScalar));
     }
 
     @Override
     public void unexpectedRepeatingElement(IParseLocation where, String element) {
-      throw new ParseFault(ParseFault.Kind.REPEATED, element, null, null,
-          element(element) + ": takes one value, not a list of several");
-    }
-
-    private static String element(String name) {
-      return name != null && ELEMENT.matcher(name).matches() ? "element '" + name + "'" : "an element";
+      throw new ParseFault(ParseFault.Kind.REPEATED, element, null, null, "takes one value, not a list of several");
     }
 
     private static String kind(BaseJsonLikeValue.ValueType type, BaseJsonLikeValue.ScalarType scalar) {
@@ -165,16 +159,16 @@ public final class Fhir {
   }
 
   /**
-   * The issue for a resource the parser refused: the element's FHIRPath when it can be found in
-   * {@code tree}, else the resource type and element name. Names only, never values.
+   * The issue for a resource the parser refused: the element's FHIRPath, in the expression and the
+   * message alike, when it can be found in {@code tree}; else the resource type and element name.
+   * Names only, never values.
    */
   static FhirIssue refusal(RuntimeException e, JsonNode tree, String type) {
     if (e instanceof ParseFault f) {
-      String path = ElementLocator.locate(tree, f);
-      if (path == null) {
-        path = f.element != null && ELEMENT.matcher(f.element).matches() ? type + "." + f.element : type;
-      }
-      return FhirIssue.error(f.kind == ParseFault.Kind.VALUE ? "value" : "structure", null, path, f.problem);
+      String located = ElementLocator.locate(tree, f);
+      String path = located != null ? located
+          : f.element != null && ELEMENT.matcher(f.element).matches() ? type + "." + f.element : type;
+      return FhirIssue.error(f.code(), null, path, f.message(located));
     }
     return FhirIssue.error("structure", null, type,
         "the " + type + " is not valid FHIR JSON: check the JSON syntax and element types");

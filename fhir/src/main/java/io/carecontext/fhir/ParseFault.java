@@ -6,7 +6,8 @@ import ca.uhn.fhir.parser.json.BaseJsonLikeValue;
  * What the parser refused, as the error handler saw it: the element's name, the kind of problem
  * and, for a bad value, the value itself. The value is kept only to find the element in the JSON
  * (it is the one occurrence that carries it); it is never put in a message, and this exception is
- * caught inside {@link Fhir} and never logged.
+ * caught inside {@link Fhir} and never logged. The message waits for the element's path: HAPI
+ * knows only the name, and the path is found afterwards ({@link ElementLocator}).
  */
 final class ParseFault extends RuntimeException {
 
@@ -16,6 +17,7 @@ final class ParseFault extends RuntimeException {
   final String element;
   final transient String value;
   final BaseJsonLikeValue.ValueType found;
+  /** What the element needs, without naming it: "must be true or false". */
   final String problem;
 
   ParseFault(Kind kind, String element, String value, BaseJsonLikeValue.ValueType found, String problem) {
@@ -25,6 +27,23 @@ final class ParseFault extends RuntimeException {
     this.value = value;
     this.found = found;
     this.problem = problem;
+  }
+
+  /** The OperationOutcome issue code. */
+  String code() {
+    return kind == Kind.VALUE ? "value" : "structure";
+  }
+
+  /**
+   * The message naming the element by {@code path}, as the faults HAPI never reports do
+   * ({@link JsonShapes}); by the name HAPI gave when the path was not found (null).
+   */
+  String message(String path) {
+    return (path != null ? "element '" + path + "'" : bare()) + ": " + problem;
+  }
+
+  private String bare() {
+    return element != null && Fhir.ELEMENT.matcher(element).matches() ? "element '" + element + "'" : "an element";
   }
 
   @Override

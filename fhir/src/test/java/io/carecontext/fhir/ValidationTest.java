@@ -27,26 +27,26 @@ class ValidationTest {
   void aValueItsElementCannotHoldNamesTheElementAndWhatItNeedsNotTheValue() {
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-13-45\"}"))
         .isInstanceOf(FhirInputException.class)
-        .hasMessage("element 'birthDate': not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or "
+        .hasMessage("element 'Patient.birthDate': not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or "
             + "YYYY-MM-DDThh:mm:ss with a time zone)");
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"gender\":\"Zebulonish\"}"))
         .isInstanceOf(FhirInputException.class)
-        .hasMessage("element 'gender': not a code of the FHIR AdministrativeGender value set");
+        .hasMessage("element 'Patient.gender': not a code of the FHIR AdministrativeGender value set");
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"active\":\"Zebulon\"}"))
-        .isInstanceOf(FhirInputException.class).hasMessage("element 'active': must be true or false");
+        .isInstanceOf(FhirInputException.class).hasMessage("element 'Patient.active': must be true or false");
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"multipleBirthInteger\":\"Zeb\"}"))
-        .isInstanceOf(FhirInputException.class).hasMessageStartingWith("element 'multipleBirthInteger': not a valid value")
+        .isInstanceOf(FhirInputException.class).hasMessageStartingWith("element 'Patient.multipleBirthInteger': not a valid value")
         .hasMessageNotContaining("Zeb");
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Observation\",\"status\":\"\"}"))
         .isInstanceOf(FhirInputException.class)
-        .hasMessage("element 'status': an empty string is not a FHIR value: leave the element out instead")
+        .hasMessage("element 'Observation.status': an empty string is not a FHIR value: leave the element out instead")
         .satisfies(e -> assertThat(((FhirInputException) e).httpStatus()).isEqualTo(400));
     // inside a Bundle too: the whole Bundle is refused, naming the entry and the element
     assertThatThrownBy(() -> Fhir.parseResource("""
         {"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Observation",
           "status":"final","effectiveDateTime":"Zebulon"},"request":{"method":"POST","url":"Observation"}}]}"""))
         .isInstanceOf(FhirInputException.class)
-        .hasMessageStartingWith("bundle entry 0: element 'effectiveDateTime': not a FHIR date")
+        .hasMessageStartingWith("bundle entry 0: element 'Bundle.entry[0].resource.effectiveDateTime': not a FHIR date")
         .hasMessageNotContaining("Zebulon");
   }
 
@@ -55,10 +55,10 @@ class ValidationTest {
     // HAPI's lenient parser keeps the first value and drops the rest, and drops a scalar where an
     // object belongs: refused, so nothing is stored with data silently missing
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"gender\":[\"male\",\"female\"]}"))
-        .isInstanceOf(FhirInputException.class).hasMessage("element 'gender': takes one value, not a list of several");
+        .isInstanceOf(FhirInputException.class).hasMessage("element 'Patient.gender': takes one value, not a list of several");
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"name\":\"Zebulon\"}"))
         .isInstanceOf(FhirInputException.class)
-        .hasMessage("element 'name': expected a JSON object, found a JSON string");
+        .hasMessage("element 'Patient.name': expected a JSON object, found a JSON string");
     // repaired without loss: an object for an array of them, one value in an array
     Patient p = (Patient) Fhir.parseResource(
         "{\"resourceType\":\"Patient\",\"name\":{\"family\":\"Zebulon\"},\"birthDate\":[\"1970\"]}");

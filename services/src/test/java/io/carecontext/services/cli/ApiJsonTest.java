@@ -51,11 +51,11 @@ class ApiJsonTest {
         {"resourceType":"OperationOutcome","issue":[
           {"severity":"information","code":"informational",
            "diagnostics":"lines 3, written 2, unchanged 0, failed 1, 12 ms"},
-          {"severity":"error","code":"invalid","diagnostics":"line 2: element 'birthDate': not a FHIR date"}]}""";
+          {"severity":"error","code":"invalid","diagnostics":"line 2: element 'Patient.birthDate': not a FHIR date"}]}""";
     assertThat(ApiJson.importCount(outcome, "written")).isEqualTo(2);
     assertThat(ApiJson.importCount(outcome, "failed")).isEqualTo(1);
     assertThat(ApiJson.importCount(outcome, "lines")).isEqualTo(3);
-    assertThat(ApiJson.errors(outcome)).containsExactly("line 2: element 'birthDate': not a FHIR date");
+    assertThat(ApiJson.errors(outcome)).containsExactly("line 2: element 'Patient.birthDate': not a FHIR date");
     assertThat(ApiJson.diagnostics(outcome)).startsWith("lines 3");
   }
 

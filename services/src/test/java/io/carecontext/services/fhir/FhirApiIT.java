@@ -165,7 +165,7 @@ class FhirApiIT {
         {"resourceType":"Bundle","type":"batch","entry":[
           {"resource":{"resourceType":"Patient","id":"batch-gone"},"request":{"method":"PUT","url":"Patient/batch-gone"}},
           {"resource":{"resourceType":"Patient","id":"batch-gone"},"request":{"method":"PUT","url":"Patient/batch-gone"}}],
-         "total":"many"}"""), 400, "element 'total'");
+         "total":"many"}"""), 400, "element 'Bundle.total'");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'batch-gone'")).isZero();
   }
 
@@ -326,7 +326,7 @@ class FhirApiIT {
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\", nope"), 400, "not valid FHIR JSON");
     HttpResponse<String> badDate = fhir("PUT", "/Patient/p-bad",
         "{\"resourceType\":\"Patient\",\"id\":\"p-bad\",\"birthDate\":\"1970-13-45\"}");
-    assertOutcome(badDate, 400, "element 'birthDate': not a FHIR date");
+    assertOutcome(badDate, 400, "element 'Patient.birthDate': not a FHIR date");
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
             + "{\"resourceType\":\"Patient\",\"id\":\"tx-a\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/tx-b\"}}]}"),
         400, "bundle entry 0: resource.id must equal the id in request.url");
