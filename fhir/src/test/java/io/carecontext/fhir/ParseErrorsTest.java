@@ -75,6 +75,65 @@ class ParseErrorsTest {
         .issues().get(0).path()).isEqualTo("Patient.telecom.system");
   }
 
+  /** A fault HAPI reports: the elements that cause it, the path they are at, what it says and the value sent. */
+  private record Reported(String elements, String path, String problem, String value) {}
+
+  private static final List<Reported> REPORTED = List.of(
+      new Reported("\"gender\":\"Zebulonish\"", "gender",
+          "not a code of the FHIR AdministrativeGender value set", "Zebulonish"),
+      new Reported("\"birthDate\":\"1970-13-45\"", "birthDate", "not a FHIR date or dateTime", "13-45"),
+      new Reported("\"active\":\"Zebulon\"", "active", "must be true or false", "Zebulon"),
+      new Reported("\"photo\":[{\"contentType\":\"text/plain\",\"data\":\"SGVsbG8@V29y\"}]", "photo[0].data",
+          "not a valid value for the element's type", "SGVsbG8"),
+      new Reported("\"gender\":[\"female\",\"male\"]", "gender", "takes one value, not a list of several", "female"));
+
+  @Test
+  void aParseErrorsMessageNamesTheSamePathAsItsExpressionAndNoValue() {
+    for (Reported r : REPORTED) {
+      FhirInputException e = refused("{\"resourceType\":\"Patient\",\"id\":\"zq-6\"," + r.elements() + "}");
+      String path = "Patient." + r.path();
+      assertThat(e.issues()).as(r.elements()).singleElement().satisfies(i -> {
+        assertThat(i.path()).isEqualTo(path);
+        assertThat(i.message()).startsWith("element '" + path + "': " + r.problem()).doesNotContain(r.value());
+      });
+      assertThat(OperationOutcomes.toJson(e.issues())).contains("\"element '" + path + "': ")
+          .doesNotContain(r.value());
+    }
+  }
+
+  @Test
+  void inABatchOrATransactionTheMessageNamesTheEntryAndTheSamePathAsItsExpression() {
+    for (Reported r : REPORTED) {
+      String entry = "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"zq-7\"," + r.elements() + "},"
+          + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/zq-7\"}}";
+      String path = "Bundle.entry[1].resource." + r.path();
+      Bundle b = (Bundle) Fhir.parseBundleBody(batch("batch", entry));
+      assertThat(b.getEntry().get(0).getResource()).as(r.elements()).isInstanceOf(Patient.class);
+      List<FhirIssue> inBatch = BundleValidator.validate(b);
+      List<FhirIssue> inTransaction = refused(batch("transaction", entry)).issues();
+      for (List<FhirIssue> issues : List.of(inBatch, inTransaction)) {
+        assertThat(issues).as(r.elements()).singleElement().satisfies(i -> {
+          assertThat(i.entryIndex()).isEqualTo(1);
+          assertThat(i.path()).isEqualTo(path);
+          assertThat(i.message()).startsWith("bundle entry 1: element '" + path + "': " + r.problem())
+              .doesNotContain(r.value());
+        });
+        assertThat(OperationOutcomes.toJson(issues)).doesNotContain(r.value());
+      }
+    }
+  }
+
+  @Test
+  void aParseErrorWhosePathIsNotFoundStillNamesTheElement() {
+    // the bad value at two paths that differ beyond their list indexes: which one HAPI saw is not known
+    FhirInputException e = refused("""
+        {"resourceType":"Patient","gender":"Zebulonish","contact":[{"gender":"Zebulonish"}]}""");
+    assertThat(e.issues()).singleElement().satisfies(i -> {
+      assertThat(i.path()).isEqualTo("Patient.gender");
+      assertThat(i.message()).isEqualTo("element 'gender': not a code of the FHIR AdministrativeGender value set");
+    });
+  }
+
   @Test
   void aBadEntryInABatchIsKeptApartWithItsIndexAndPathAndTheOthersParse() {
     for (var c : List.of(
@@ -87,7 +146,7 @@ class ParseErrorsTest {
       assertThat(issues).singleElement().satisfies(i -> {
         assertThat(i.entryIndex()).isEqualTo(1);
         assertThat(i.path()).isEqualTo(c.get(1));
-        assertThat(i.message()).startsWith("bundle entry 1: element '").doesNotContain("finalish")
+        assertThat(i.message()).startsWith("bundle entry 1: element '" + c.get(1) + "': ").doesNotContain("finalish")
             .doesNotContain("not-a-date");
       });
       assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(400);
@@ -103,7 +162,9 @@ class ParseErrorsTest {
     String badMethod = PATIENT_ENTRY.replace("\"PUT\"", "\"FETCH\"");
     Bundle b = (Bundle) Fhir.parseBundleBody(batch("batch", badMethod));
     assertThat(BundleValidator.validate(b)).singleElement()
-        .satisfies(i -> assertThat(i.path()).isEqualTo("Bundle.entry[1].request.method"));
+        .satisfies(i -> assertThat(i.path()).isEqualTo("Bundle.entry[1].request.method"))
+        .satisfies(i -> assertThat(i.message()).startsWith("bundle entry 1: element 'Bundle.entry[1].request.method': ")
+            .doesNotContain("FETCH"));
   }
 
   @Test
@@ -114,7 +175,7 @@ class ParseErrorsTest {
     assertThat(e.issues()).singleElement().satisfies(i -> {
       assertThat(i.entryIndex()).isEqualTo(1);
       assertThat(i.path()).isEqualTo("Bundle.entry[1].resource.status");
-      assertThat(i.message()).startsWith("bundle entry 1: ");
+      assertThat(i.message()).startsWith("bundle entry 1: element 'Bundle.entry[1].resource.status': ");
     });
     // parsed for the base URL, the entry is kept apart, and validation still refuses the Bundle whole
     Bundle kept = (Bundle) Fhir.parseBundleBody(body);
@@ -129,6 +190,7 @@ class ParseErrorsTest {
     assertThat(e.issues()).singleElement().satisfies(i -> {
       assertThat(i.entryIndex()).isNull();
       assertThat(i.path()).isEqualTo("Bundle.total");
+      assertThat(i.message()).startsWith("element 'Bundle.total': ").doesNotContain("many");
     });
   }
 }
