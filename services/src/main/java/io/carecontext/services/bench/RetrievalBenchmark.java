@@ -1,6 +1,8 @@
 package io.carecontext.services.bench;
 
 import com.pgvector.PGvector;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.langchain4j.data.document.Metadata;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
@@ -11,6 +13,7 @@ import dev.langchain4j.store.embedding.pgvector.DefaultMetadataStorageConfig;
 import dev.langchain4j.store.embedding.pgvector.MetadataStorageMode;
 import dev.langchain4j.store.embedding.pgvector.PgVectorEmbeddingStore;
 import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.DatabaseConfig;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
@@ -195,6 +198,26 @@ public final class RetrievalBenchmark {
 
   private static Comparison compare(CareContextServer server, Setup setup, List<TenantId> ids, List<float[]> queries,
                                     PrintStream out) throws Exception {
+    int clients = setup.clients();
+    // The store gets a pool of its own with a connection for every client, as a careful user would
+    // size it. Until the eighteenth session it borrowed the platform's owner pool: 3 connections for
+    // the 8 clients (and since the connect timeout became 3 s, the store as created, whose queries
+    // take seconds, timed out waiting for one).
+    DatabaseConfig owner = server.database().config();
+    HikariConfig poolConfig = new HikariConfig();
+    poolConfig.setJdbcUrl(owner.jdbcUrl());
+    poolConfig.setUsername(owner.ownerUser());
+    poolConfig.setPassword(owner.ownerPassword());
+    poolConfig.setMaximumPoolSize(clients);
+    poolConfig.setConnectionTimeout(120_000);
+    poolConfig.setPoolName("bench-langchain4j");
+    try (HikariDataSource storePool = new HikariDataSource(poolConfig)) {
+      return compare(server, setup, ids, queries, out, storePool);
+    }
+  }
+
+  private static Comparison compare(CareContextServer server, Setup setup, List<TenantId> ids, List<float[]> queries,
+                                    PrintStream out, HikariDataSource storePool) throws Exception {
     int tenants = ids.size();
     int patients = setup.patients();
     int clients = setup.clients();
@@ -207,7 +230,7 @@ public final class RetrievalBenchmark {
     Requester clinician = new Requester("bench", "bench-key", List.of("clinician"), "bench-pr");
 
     PgVectorEmbeddingStore store = PgVectorEmbeddingStore.datasourceBuilder()
-        .datasource(server.database().ownerDataSource()).table("bench_langchain4j").dimension(DIM)
+        .datasource(storePool).table("bench_langchain4j").dimension(DIM)
         .metadataStorageConfig(DefaultMetadataStorageConfig.builder().storageMode(MetadataStorageMode.COMBINED_JSONB)
             .columnDefinitions(List.of("metadata JSONB NULL")).build())
         .createTable(true).dropTableFirst(true).useIndex(false).skipCreateVectorExtension(true).build();
