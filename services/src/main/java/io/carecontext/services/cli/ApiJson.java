@@ -43,6 +43,14 @@ public final class ApiJson {
   }
 
   /** The entries of a transaction-response Bundle whose status is 2xx. */
+  /**
+   * Whether a 200 body is what the FHIR endpoint answers: a response Bundle for a Bundle, the
+   * import report (an OperationOutcome with the counts) for NDJSON.
+   */
+  static boolean isFhirAnswer(String body, boolean ndjson) {
+    return (ndjson ? "OperationOutcome" : "Bundle").equals(parse(body).path("resourceType").asText(""));
+  }
+
   static long succeededEntries(String bundleJson) {
     long n = 0;
     for (JsonNode entry : parse(bundleJson).path("entry")) {

@@ -52,7 +52,14 @@ final class IngestCommand implements Callable<Integer> {
       boolean ndjson = f.toString().endsWith(".ndjson");
       HttpResponse<String> r = client.sendRaw("POST", "/fhir/" + tenant + (ndjson ? "/$import" : ""),
           Files.readString(f), ndjson ? "application/fhir+ndjson" : "application/fhir+json");
-      if (r.statusCode() != 200) {
+      if (r.statusCode() == 200 && !ApiJson.isFhirAnswer(r.body(), ndjson)) {
+        // a 200 that is not the FHIR endpoint's answer (a proxy's page, a wrong base URL): what
+        // was stored is unknown, so the file counts as failed rather than as "0 ingested"
+        failed++;
+        out.printf("%n%s: HTTP 200 but the answer is not %s: check the server URL (--url / CARECONTEXT_URL) "
+            + "and any proxy in between; whether the file was stored is unknown%n", f.getFileName(),
+            ndjson ? "an import report" : "a FHIR Bundle");
+      } else if (r.statusCode() != 200) {
         failed++;
         List<String> why = ApiJson.errors(r.body());
         out.printf("%n%s: HTTP %d%s%n", f.getFileName(), r.statusCode(),

@@ -8,6 +8,18 @@ import org.junit.jupiter.api.Test;
 class ApiJsonTest {
 
   @Test
+  void onlyTheFhirEndpointsAnswersCountAsAnswers() {
+    assertThat(ApiJson.isFhirAnswer("{\"resourceType\":\"Bundle\",\"type\":\"batch-response\"}", false)).isTrue();
+    assertThat(ApiJson.isFhirAnswer("{\"resourceType\":\"OperationOutcome\",\"issue\":[]}", true)).isTrue();
+    // a proxy's page, an empty body, another service's JSON, or the other kind of answer
+    for (String body : new String[] {"<html>Welcome</html>", "", "{\"status\":\"ok\"}"}) {
+      assertThat(ApiJson.isFhirAnswer(body, false)).as(body).isFalse();
+      assertThat(ApiJson.isFhirAnswer(body, true)).as(body).isFalse();
+    }
+    assertThat(ApiJson.isFhirAnswer("{\"resourceType\":\"OperationOutcome\"}", false)).isFalse();
+  }
+
+  @Test
   void countsTheSucceededEntriesOfATransactionResponseNotEveryStatusField() {
     // a returned resource's own "status" must not count as an entry
     String bundle = """
