@@ -160,15 +160,14 @@ public final class Fhir {
 
   /**
    * The issue for a resource the parser refused: the element's FHIRPath, in the expression and the
-   * message alike, when it can be found in {@code tree}; else the resource type and element name.
-   * Names only, never values.
+   * message alike, when it can be found in {@code tree}; else the resource type as the expression
+   * (the element may be nested anywhere in it, so no guess at a path) and the element's name in
+   * the message. Names only, never values.
    */
   static FhirIssue refusal(RuntimeException e, JsonNode tree, String type) {
     if (e instanceof ParseFault f) {
       String located = ElementLocator.locate(tree, f);
-      String path = located != null ? located
-          : f.element != null && ELEMENT.matcher(f.element).matches() ? type + "." + f.element : type;
-      return FhirIssue.error(f.code(), null, path, f.message(located));
+      return FhirIssue.error(f.code(), null, located != null ? located : type, f.message(located));
     }
     return FhirIssue.error("structure", null, type,
         "the " + type + " is not valid FHIR JSON: check the JSON syntax and element types");
