@@ -347,6 +347,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
   }
 
+  private static final java.util.regex.Pattern PORT_OPTION = java.util.regex.Pattern.compile("\"-p\" \"(\\d{1,5})\"");
+
   /**
    * The port of the cluster's last start (PostgreSQL keeps its command line in
    * {@code postmaster.opts}). A restarted cluster takes it again when it is free, so that a service
@@ -364,7 +366,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   /** The {@code "-p" "N"} of a {@code postmaster.opts} line. */
   static Optional<Integer> lastStartPort(String opts) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"-p\" \"(\\d{1,5})\"").matcher(opts);
+    java.util.regex.Matcher m = PORT_OPTION.matcher(opts);
     if (!m.find()) {
       return Optional.empty();
     }

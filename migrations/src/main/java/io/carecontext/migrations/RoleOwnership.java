@@ -46,6 +46,6 @@ final class RoleOwnership {
 
   /** Whether an existing role carries another installation's comment. */
   static boolean anotherInstallations(String comment, String marker) {
-    return comment != null && comment.startsWith(PREFIX) && !comment.equals(marker);
+    return installation(comment) != null && !comment.equals(marker);
   }
 }

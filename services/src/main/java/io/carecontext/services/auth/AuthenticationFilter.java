@@ -3,6 +3,7 @@ package io.carecontext.services.auth;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.http.ApiErrorProcessor;
+import io.carecontext.services.http.UnexpectedErrorHandler;
 import io.carecontext.services.platform.ApiKeyRecord;
 import io.carecontext.services.platform.ActiveKeys;
 import io.micronaut.context.annotation.Value;
@@ -32,7 +33,6 @@ import org.slf4j.LoggerFactory;
 public class AuthenticationFilter {
 
   private static final Logger ACCESS = LoggerFactory.getLogger("carecontext.access");
-  private static final Logger LOG = LoggerFactory.getLogger(AuthenticationFilter.class);
   private static final String STARTED = "carecontext.started";
   /** The request attribute holding the request id that every log line of the request carries. */
   public static final String REQUEST_ID = "carecontext.requestId";
@@ -74,7 +74,7 @@ public class AuthenticationFilter {
       }
       // Answered here rather than thrown: during an outage the framework would log a stack trace
       // for every request.
-      LOG.warn("request {} answered 503: the database does not answer ({})", requestId, e.getMessage());
+      UnexpectedErrorHandler.logOutage(requestId, e);
       return logged(request, ApiErrorProcessor.unavailable(request.getPath()));
     }
     if (caller.isEmpty()) {

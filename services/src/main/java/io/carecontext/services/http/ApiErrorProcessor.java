@@ -51,12 +51,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     HttpStatus status = response.status();
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
         .orElseGet(() -> body(status));
-    if (context.getRequest().getPath().startsWith("/fhir/")) {
-      // FHIR clients expect an OperationOutcome on FHIR paths, whatever failed.
-      return response.contentType("application/fhir+json")
-          .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(status.getCode()), body.message()));
-    }
-    return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
+    return shaped(response, context.getRequest().getPath(), body);
   }
 
   /**
@@ -65,12 +60,15 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
    * body as {@link #processResponse} gives.
    */
   public static MutableHttpResponse<Object> unavailable(String path) {
-    MutableHttpResponse<Object> response = HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE)
-        .header("Retry-After", RETRY_AFTER_SECONDS);
-    ApiError body = body(HttpStatus.SERVICE_UNAVAILABLE);
+    return shaped(HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", RETRY_AFTER_SECONDS),
+        path, body(HttpStatus.SERVICE_UNAVAILABLE));
+  }
+
+  /** The error body as the path's clients expect it: FHIR clients an OperationOutcome, whatever failed. */
+  private static MutableHttpResponse<Object> shaped(MutableHttpResponse<?> response, String path, ApiError body) {
     if (path.startsWith("/fhir/")) {
       return response.contentType("application/fhir+json")
-          .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(503), body.message()));
+          .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(response.status().getCode()), body.message()));
     }
     return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
   }
