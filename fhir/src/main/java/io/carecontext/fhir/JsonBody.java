@@ -69,7 +69,7 @@ final class JsonBody {
     return MAPPER;
   }
 
-  /** The tree of JSON whose syntax {@link #resourceType} has accepted; used only on error paths. */
+  /** The tree of JSON whose syntax {@link #scan} has accepted; used only on error paths. */
   static JsonNode tree(String json) {
     try {
       return MAPPER.readTree(json);
