@@ -42,6 +42,6 @@ public final class CareLinks {
       return Optional.empty();
     }
     String id = r.substring("Practitioner/".length()).replaceAll("/_history/.*$", "");
-    return id.matches("[A-Za-z0-9\\-.]{1,64}") ? Optional.of(id) : Optional.empty();
+    return FhirId.isValid(id) ? Optional.of(id) : Optional.empty();
   }
 }

@@ -58,6 +58,6 @@ public final class PatientCompartment {
     String rest = r.substring(at + "Patient/".length());
     int slash = rest.indexOf('/');
     String id = slash < 0 ? rest : rest.substring(0, slash);
-    return id.matches("[A-Za-z0-9\\-.]{1,64}") ? Optional.of(id) : Optional.empty();
+    return FhirId.isValid(id) ? Optional.of(id) : Optional.empty();
   }
 }

@@ -61,11 +61,11 @@ public final class ResourceValidator {
   }
 
   static boolean wellFormed(String ref) {
-    return ref.matches("^[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}(/_history/[A-Za-z0-9\\-.]{1,64})?$")
+    return ref.matches("^[A-Z][A-Za-z]+/" + FhirId.REGEX + "(/_history/" + FhirId.REGEX + ")?$")
         || ref.matches("^urn:uuid:[0-9a-fA-F\\-]{36}$")
         || ref.matches("^urn:oid:[0-9.]+$")
         || ref.matches("^[A-Z][A-Za-z]+\\?[^\\s]+$")
-        || ref.matches("^https?://\\S+/[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}$")
+        || ref.matches("^https?://\\S+/[A-Z][A-Za-z]+/" + FhirId.REGEX + "$")
         || ref.startsWith("#");
   }
 }

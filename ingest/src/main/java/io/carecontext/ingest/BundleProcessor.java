@@ -1,6 +1,7 @@
 package io.carecontext.ingest;
 
 import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.FhirId;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.fhir.OperationOutcomes;
@@ -107,7 +108,7 @@ final class BundleProcessor {
       r.setId(UUID.randomUUID().toString());
     } else if (method == HTTPVerb.PUT || method == HTTPVerb.DELETE) {
       String[] parts = url.split("/");
-      if (parts.length != 2 || !FhirStore.ID.matcher(parts[1]).matches() || (r != null && !parts[0].equals(r.fhirType()))) {
+      if (parts.length != 2 || !FhirId.isValid(parts[1]) || (r != null && !parts[0].equals(r.fhirType()))) {
         throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].request.url",
             "bundle entry " + index + ": request.url must be Type/id matching the resource"));
       }

@@ -2,6 +2,7 @@ package io.carecontext.ingest;
 
 import io.carecontext.fhir.BundleValidator;
 import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.FhirId;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.fhir.ResourceValidator;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
@@ -30,7 +30,6 @@ import org.hl7.fhir.r4.model.Resource;
  */
 public final class FhirStore {
 
-  static final Pattern ID = Pattern.compile("^[A-Za-z0-9\\-.]{1,64}$");
 
   private final TenantTransactions tx;
   private final TenantKeys keys;
@@ -102,7 +101,7 @@ public final class FhirStore {
   }
 
   private Optional<StoredResource> read(TenantId tenant, String type, String id, String sql, Long wanted) {
-    if (!ID.matcher(id).matches()) {
+    if (!FhirId.isValid(id)) {
       return Optional.empty();
     }
     return tx.run(tenant, PolicySettings.ingest(), c -> read(c, tenant, type, id, sql, wanted));
@@ -135,7 +134,7 @@ public final class FhirStore {
 
   /** Deletes the resource; its chunks are gone when this returns. False if there was nothing to delete. */
   public Optional<WriteOutcome> delete(TenantId tenant, String type, String id) {
-    if (!ID.matcher(id).matches()) {
+    if (!FhirId.isValid(id)) {
       return Optional.empty();
     }
     return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).delete(type, id));
@@ -188,9 +187,9 @@ public final class FhirStore {
    * chunks would stay retrievable after a DELETE of it.
    */
   static void requireValidId(Resource resource) {
-    if (!resource.getIdElement().hasIdPart() || !ID.matcher(resource.getIdElement().getIdPart()).matches()) {
+    if (!resource.getIdElement().hasIdPart() || !FhirId.isValid(resource.getIdElement().getIdPart())) {
       throw FhirInputException.of(FhirIssue.error("invalid", null, resource.fhirType() + ".id",
-          resource.fhirType() + ".id must match [A-Za-z0-9-.]{1,64}"));
+          resource.fhirType() + ".id must match " + FhirId.RULE));
     }
   }
 

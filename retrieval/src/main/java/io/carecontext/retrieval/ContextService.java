@@ -1,6 +1,7 @@
 package io.carecontext.retrieval;
 
 import com.pgvector.PGvector;
+import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.Aad;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
@@ -23,7 +24,6 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * The read path: role policy and purpose of use, care relationship, consent, then an exact
@@ -35,7 +35,6 @@ import java.util.regex.Pattern;
  */
 public final class ContextService {
 
-  static final Pattern PATIENT_ID = Pattern.compile("^[A-Za-z0-9\\-.]{1,64}$");
   static final Set<String> PURPOSES = AuditEntry.PURPOSES_OF_USE;
   static final String NOT_FOUND = "no such patient, or this key may not see it";
 
@@ -96,7 +95,7 @@ public final class ContextService {
     if (breakGlass && !rp.breakGlass()) {
       throw deny(tenant, base, 403, "forbidden", "this role may not break the glass", "break_glass_not_allowed", 0, start);
     }
-    if (!PATIENT_ID.matcher(patientId).matches()) {
+    if (!FhirId.isValid(patientId)) {
       throw deny(tenant, base, 404, "patient_not_found", NOT_FOUND, "unknown_patient", 0, start);
     }
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));

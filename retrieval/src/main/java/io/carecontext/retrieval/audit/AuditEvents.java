@@ -1,10 +1,10 @@
 package io.carecontext.retrieval.audit;
 
+import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.TenantId;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
@@ -20,7 +20,6 @@ import org.hl7.fhir.r4.model.Reference;
 public final class AuditEvents {
 
   /** FHIR's id datatype. */
-  private static final Pattern FHIR_ID = Pattern.compile("^[A-Za-z0-9\\-.]{1,64}$");
 
   private AuditEvents() {}
 
@@ -49,7 +48,7 @@ public final class AuditEvents {
     if (row.get("patient") instanceof String patient) {
       // A denied request may have named something that is no FHIR id at all (a name, say, in the
       // path); it is kept as asked, as an identifier, so the event's reference stays valid FHIR.
-      e.addEntity().setWhat(FHIR_ID.matcher(patient).matches() ? new Reference("Patient/" + patient)
+      e.addEntity().setWhat(FhirId.isValid(patient) ? new Reference("Patient/" + patient)
               : new Reference().setIdentifier(new Identifier().setValue(patient)).setType("Patient"))
           .setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person"))
           .setRole(new Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient"));

@@ -1,5 +1,6 @@
 package io.carecontext.services.admin;
 
+import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.services.auth.ApiKeySecrets;
 import io.carecontext.services.auth.Caller;
@@ -57,8 +58,8 @@ public class KeyController {
     if (body.expiresAt() != null && !body.expiresAt().isAfter(Instant.now())) {
       throw ApiException.badRequest("expiresAt must be in the future");
     }
-    if (body.practitionerId() != null && !body.practitionerId().matches("^[A-Za-z0-9\\-.]{1,64}$")) {
-      throw ApiException.badRequest("practitionerId must be a FHIR id ([A-Za-z0-9-.]{1,64})");
+    if (body.practitionerId() != null && !FhirId.isValid(body.practitionerId())) {
+      throw ApiException.badRequest("practitionerId must be a FHIR id (" + FhirId.RULE + ")");
     }
     ApiKeySecrets.Issued issued = ApiKeySecrets.issue();
     keys.insert(issued.keyId(), id.value(), body.principal(), "{" + String.join(",", roles) + "}",
