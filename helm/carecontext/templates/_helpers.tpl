@@ -115,6 +115,25 @@ Refuse settings that would weaken the pod hardening.
 {{- if and .Values.networkPolicy.enabled (empty .Values.networkPolicy.database.cidrs) }}
 {{- fail "networkPolicy.enabled needs networkPolicy.database.cidrs, or the pods cannot reach PostgreSQL" }}
 {{- end }}
+{{- include "carecontext.validateConnectionBudget" . }}
+{{- end }}
+
+{{/*
+Refuse a release whose pods could together open more connections than the
+database takes: at the replica bounds, each pod's pool plus its readiness
+connection, plus database.reservedConnections. PostgreSQL refuses the
+connections past max_connections, and the pods that get them fail readiness.
+*/}}
+{{- define "carecontext.validateConnectionBudget" -}}
+{{- $db := .Values.database }}
+{{- $api := ternary .Values.api.autoscaling.maxReplicas .Values.api.replicaCount .Values.api.autoscaling.enabled | int }}
+{{- $worker := ternary .Values.worker.autoscaling.maxReplicas .Values.worker.replicaCount .Values.worker.autoscaling.enabled | int }}
+{{- $perPod := add1 (int $db.poolSize) }}
+{{- $reserved := int $db.reservedConnections }}
+{{- $need := add (mul (add $api $worker) $perPod) $reserved }}
+{{- if gt $need (int $db.maxConnections) }}
+{{- fail (printf "database connection budget exceeded: (%d API + %d worker pods) x (poolSize %d + 1 for readiness) + %d reserved = %d, over database.maxConnections %d. Lower database.poolSize or the replica bounds, or raise max_connections on the server and database.maxConnections here" $api $worker (int $db.poolSize) $reserved $need (int $db.maxConnections)) }}
+{{- end }}
 {{- end }}
 
 {{/*
