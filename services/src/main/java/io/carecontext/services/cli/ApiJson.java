@@ -74,7 +74,10 @@ public final class ApiJson {
       JsonNode response = entry.path("response");
       String status = response.path("status").asText("");
       if (!status.startsWith("2")) {
-        List<String> why = reasons(response.path("outcome"));
+        // the server's diagnostics say "bundle entry N: …"; the line already starts with the index
+        String named = "bundle entry " + index + ": ";
+        List<String> why = reasons(response.path("outcome")).stream()
+            .map(r -> r.startsWith(named) ? r.substring(named.length()) : r).toList();
         out.add("entry " + index + ": " + (status.isEmpty() ? "no status" : status) + ": "
             + (why.isEmpty() ? "the server gave no reason" : String.join("; ", why)));
       }

@@ -51,7 +51,8 @@ class ApiJsonTest {
     assertThat(ApiJson.succeededEntries(bundle)).isEqualTo(2);
     assertThat(ApiJson.refusedEntries(bundle)).containsExactly(
         // the path the diagnostics already name is not repeated; one they do not name is added
-        "entry 1: 400 Bad Request: bundle entry 1: element 'Bundle.entry[1].resource.gender': expected a JSON string",
+        // and the entry's index, which starts the line, is not repeated from the diagnostics
+        "entry 1: 400 Bad Request: element 'Bundle.entry[1].resource.gender': expected a JSON string",
         "entry 3: 422 Unprocessable Entity: resourceType is required (at Bundle.entry[3].resource)",
         "entry 4: 500 Internal Server Error: the server gave no reason");
     assertThat(ApiJson.refusedEntries("<html>502</html>")).isEmpty();
