@@ -21,6 +21,10 @@ import java.util.TreeMap;
  * pass over the body that checks its syntax. Probing HAPI with every R4 primitive kind sent as an
  * object, a list and the other JSON types found these, each refused here:
  * <ul>
+ *   <li>a primitive sent as another JSON type than FHIR's JSON format gives it (a number or a
+ *       boolean where FHIR wants a string, {@code "true"} for a boolean, {@code "2"} for an integer or
+ *       a decimal): HAPI converts most without a word ({@code "family": 12345} is stored as "12345",
+ *       a number as the narrative's div becomes markup), so a feed's wrong type is never seen;
  *   <li>a JSON object, or a list inside a list, where FHIR wants a primitive ({@code "gender": {…}},
  *       {@code "family": [{…}]}): HAPI reads it as nothing;
  *   <li>an element's id, an extension's url or the narrative's div sent as a list or with a
@@ -33,7 +37,8 @@ import java.util.TreeMap;
  * </ul>
  * The walk follows the R4 model, so a path's steps are element names R4 defines, never a key the
  * sender made up; elements R4 does not define are skipped unread, as HAPI skips them. What HAPI does
- * report (a string where FHIR wants an object, say) is left to it. Nothing here keeps or reports a value.
+ * report (a string where FHIR wants an object, a value its type cannot hold) is left to it. Nothing
+ * here keeps or reports a value.
  */
 final class JsonShapes {
 
@@ -279,13 +284,13 @@ final class JsonShapes {
 
   private void primitive(JsonParser p, JsonToken t, Element element, boolean inList) throws IOException {
     if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
-      String problem = "expected " + jsonType(element.type()) + " (a FHIR " + element.type() + "), found "
-          + found(t, inList);
+      String problem = expected(element) + found(t, inList);
       fault("structure", t == JsonToken.START_OBJECT && element.kind() == Kind.PRIMITIVE
           ? problem + "; its id and extensions go in '_" + names[depth] + "'" : problem);
       p.skipChildren();
-    } else if (t.isScalarValue() && t != JsonToken.VALUE_NULL && "base64Binary".equals(element.type())
-        && !wholeBase64(p.getText())) {
+    } else if (t != JsonToken.VALUE_NULL && !element.json().takes(t)) {
+      fault("structure", expected(element) + found(t, inList)); // HAPI would convert it, or turn it into markup
+    } else if (t == JsonToken.VALUE_STRING && "base64Binary".equals(element.type()) && !wholeBase64(p.getText())) {
       fault("value", "not whole base64: characters after the '=' padding, or a last group of one character, "
           + "would be dropped when it is decoded");
     }
@@ -324,12 +329,8 @@ final class JsonShapes {
     return chars % 4 != 1;
   }
 
-  private static String jsonType(String type) {
-    return switch (type) {
-      case "boolean" -> "a JSON true or false";
-      case "integer", "integer64", "decimal", "positiveInt", "unsignedInt" -> "a JSON number";
-      default -> "a JSON string";
-    };
+  private static String expected(Element element) {
+    return "expected " + element.json().text + " (a FHIR " + element.type() + "), found ";
   }
 
   private static String found(JsonToken t, boolean inList) {

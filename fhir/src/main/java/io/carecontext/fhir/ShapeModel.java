@@ -7,6 +7,7 @@ import ca.uhn.fhir.context.RuntimeChildChoiceDefinition;
 import ca.uhn.fhir.context.RuntimeChildDirectResource;
 import ca.uhn.fhir.context.RuntimeChildExtension;
 import ca.uhn.fhir.context.RuntimeResourceDefinition;
+import com.fasterxml.jackson.core.JsonToken;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -38,11 +39,40 @@ final class ShapeModel {
   }
 
   /**
-   * One element of an object: its kind, its FHIR type's name, whether it repeats, the choice
-   * element it is one type of (null when none), and for an object or EXTRAS, the elements of that
-   * object.
+   * The JSON type FHIR's JSON format gives a primitive (R4, JSON representation of primitive
+   * values): true or false for a boolean, a number for an integer, positiveInt, unsignedInt or
+   * decimal, and a string for every other one.
    */
-  record Element(Kind kind, String type, boolean repeats, BaseRuntimeChildDefinition choice, Fields fields) {}
+  enum Json {
+    BOOLEAN("a JSON true or false"), NUMBER("a JSON number"), STRING("a JSON string");
+
+    final String text;
+
+    Json(String text) {
+      this.text = text;
+    }
+
+    static Json of(String type) {
+      return switch (type) {
+        case "boolean" -> BOOLEAN;
+        case "integer", "integer64", "decimal", "positiveInt", "unsignedInt" -> NUMBER;
+        default -> STRING;
+      };
+    }
+
+    /** Whether a JSON scalar (not null) is of this type. */
+    boolean takes(JsonToken t) {
+      return this == STRING ? t == JsonToken.VALUE_STRING : this == NUMBER ? t.isNumeric() : t.isBoolean();
+    }
+  }
+
+  /**
+   * One element of an object: its kind, its FHIR type's name, the JSON type of its value (for a
+   * PRIMITIVE or ATTRIBUTE; else null), whether it repeats, the choice element it is one type of
+   * (null when none), and for an object or EXTRAS, the elements of that object.
+   */
+  record Element(Kind kind, String type, Json json, boolean repeats, BaseRuntimeChildDefinition choice,
+                 Fields fields) {}
 
   /** The elements of one kind of object, by JSON key. */
   static final class Fields {
@@ -91,8 +121,8 @@ final class ShapeModel {
     Fields f = extras;
     if (f == null) {
       f = new Fields(null);
-      f.known.put("id", new Element(Kind.PRIMITIVE, "string", false, null, null));
-      f.known.put("extension", new Element(Kind.OBJECT, "Extension", true, null, extension()));
+      f.known.put("id", new Element(Kind.PRIMITIVE, "string", Json.STRING, false, null, null));
+      f.known.put("extension", new Element(Kind.OBJECT, "Extension", null, true, null, extension()));
       extras = f;
     }
     return f;
@@ -110,10 +140,10 @@ final class ShapeModel {
       return null;
     }
     if (child instanceof RuntimeChildDirectResource) { // its getChildByName builds a new definition each call
-      return underscore ? null : new Element(Kind.RESOURCE, "Resource", false, null, null);
+      return underscore ? null : new Element(Kind.RESOURCE, "Resource", null, false, null, null);
     }
     if (child instanceof RuntimeChildExtension) { // its getChildByName knows 'extension' only, and asserts
-      return underscore ? null : new Element(Kind.OBJECT, "Extension", true, null, extension());
+      return underscore ? null : new Element(Kind.OBJECT, "Extension", null, true, null, extension());
     }
     BaseRuntimeElementDefinition<?> element = child.getChildByName(name);
     if (element == null) {
@@ -130,13 +160,14 @@ final class ShapeModel {
     }
     boolean repeats = child.getMax() != 1;
     if (underscore) { // '_' goes only before a primitive; before anything else it names no R4 element
-      return kind == Kind.PRIMITIVE ? new Element(Kind.EXTRAS, element.getName(), repeats, null, extras())
-          : kind == Kind.ATTRIBUTE ? new Element(Kind.NO_EXTRAS, element.getName(), false, null, null) : null;
+      return kind == Kind.PRIMITIVE ? new Element(Kind.EXTRAS, element.getName(), null, repeats, null, extras())
+          : kind == Kind.ATTRIBUTE ? new Element(Kind.NO_EXTRAS, element.getName(), null, false, null, null) : null;
     }
     if (kind == null) {
       return null;
     }
-    return new Element(kind, element.getName(), repeats, child instanceof RuntimeChildChoiceDefinition ? child : null,
+    return new Element(kind, element.getName(), kind == Kind.PRIMITIVE || kind == Kind.ATTRIBUTE
+        ? Json.of(element.getName()) : null, repeats, child instanceof RuntimeChildChoiceDefinition ? child : null,
         kind == Kind.OBJECT ? of((BaseRuntimeElementCompositeDefinition<?>) element) : null);
   }
 

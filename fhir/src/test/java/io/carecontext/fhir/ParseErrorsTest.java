@@ -82,7 +82,8 @@ class ParseErrorsTest {
       new Reported("\"gender\":\"Zebulonish\"", "gender",
           "not a code of the FHIR AdministrativeGender value set", "Zebulonish"),
       new Reported("\"birthDate\":\"1970-13-45\"", "birthDate", "not a FHIR date or dateTime", "13-45"),
-      new Reported("\"active\":\"Zebulon\"", "active", "must be true or false", "Zebulon"),
+      new Reported("\"active\":\"Zebulon\"", "active",
+          "expected a JSON true or false (a FHIR boolean), found a JSON string", "Zebulon"),
       new Reported("\"photo\":[{\"contentType\":\"text/plain\",\"data\":\"SGVsbG8@V29y\"}]", "photo[0].data",
           "not a valid value for the element's type", "SGVsbG8"),
       new Reported("\"gender\":[\"female\",\"male\"]", "gender", "takes one value, not a list of several", "female"));

@@ -82,7 +82,6 @@ class SilentDropsTest {
           "Binary.data", "value", 400),
       new Drop("{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"WmVidWxvb\"}",
           "Binary.data", "value", 400),
-      new Drop("{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":12345}", "Binary.data", "value", 400),
       // a key twice in one object: HAPI keeps the last
       drop("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\"}",
           "Patient.birthDate"),
@@ -93,6 +92,81 @@ class SilentDropsTest {
       drop("{\"resourceType\":\"Patient\",\"name\":[{\"Zebulon\":1,\"Zebulon\":2}]}", "Patient.name[0]"),
       // resourceType after the other keys: the object is read twice, and walked all the same
       drop("{\"gender\":{\"code\":\"Zebulon\"},\"resourceType\":\"Patient\"}", "Patient.gender"));
+
+  /** A primitive sent as another JSON type than FHIR's JSON format gives it, its path and what it needs. */
+  private record WrongType(String body, String path, String needs) {}
+
+  private static WrongType wrong(String type, String elements, String path, String needs) {
+    return new WrongType("{\"resourceType\":\"" + type + "\"," + elements + "}", type + "." + path, needs);
+  }
+
+  private static final String STRING = "expected a JSON string (a FHIR ";
+  private static final String NUMBER = "expected a JSON number (a FHIR ";
+  private static final String BOOLEAN = "expected a JSON true or false (a FHIR boolean), found ";
+  private static final String OBSERVATION = "\"status\":\"final\",\"code\":{\"text\":\"x\"},";
+
+  // HAPI took each of these, turning the value into the element's type (1980 into "1980", "true"
+  // into true, "1980.50" into 1980.50, 1980 into <div>1980</div>) or, for a few, refusing it
+  // with a value error that did not say the JSON type was wrong or where (a primitive's id)
+  private static final List<WrongType> WRONG_TYPES = List.of(
+      wrong("Patient", "\"name\":[{\"family\":1980}]", "name[0].family", STRING + "string), found a JSON number"),
+      wrong("Patient", "\"name\":[{\"family\":true}]", "name[0].family", STRING + "string), found a JSON boolean"),
+      wrong("Patient", "\"name\":[{\"given\":[\"Quixote\",null,1980]}]", "name[0].given[2]",
+          STRING + "string), found a JSON number in the list"),
+      wrong("Patient", "\"contained\":[{\"resourceType\":\"Patient\",\"id\":\"c\",\"name\":[{\"family\":1980}]}]",
+          "contained[0].name[0].family", STRING + "string), found a JSON number"),
+      wrong("Patient", "\"id\":1980", "id", STRING + "id), found a JSON number"),
+      wrong("Patient", "\"gender\":1980", "gender", STRING + "code), found a JSON number"),
+      wrong("Observation", OBSERVATION + "\"category\":[{\"coding\":[{\"code\":1980}]}]", "category[0].coding[0].code",
+          STRING + "code), found a JSON number"),
+      wrong("Patient", "\"identifier\":[{\"system\":1980,\"value\":\"Zebulon\"}]", "identifier[0].system",
+          STRING + "uri), found a JSON number"),
+      wrong("Patient", "\"extension\":[{\"url\":1980,\"valueString\":\"Zebulon\"}]", "extension[0].url",
+          STRING + "uri), found a JSON number"),
+      wrong("Patient", "\"birthDate\":1980", "birthDate", STRING + "date), found a JSON number"),
+      wrong("Patient", "\"deceasedDateTime\":1980", "deceasedDateTime", STRING + "dateTime), found a JSON number"),
+      wrong("Patient", "\"meta\":{\"lastUpdated\":19800101}", "meta.lastUpdated", STRING + "instant), found a JSON number"),
+      wrong("Observation", OBSERVATION + "\"valueTime\":1980", "valueTime", STRING + "time), found a JSON number"),
+      wrong("Observation", OBSERVATION + "\"note\":[{\"text\":1980}]", "note[0].text", STRING + "markdown), found a JSON number"),
+      wrong("Binary", "\"contentType\":\"text/plain\",\"data\":1980", "data", STRING + "base64Binary), found a JSON number"),
+      wrong("Patient", "\"text\":{\"status\":\"generated\",\"div\":1980}", "text.div", STRING + "xhtml), found a JSON number"),
+      wrong("Patient", "\"active\":\"true\"", "active", BOOLEAN + "a JSON string"),
+      wrong("Patient", "\"active\":1", "active", BOOLEAN + "a JSON number"),
+      wrong("Patient", "\"multipleBirthInteger\":\"1980\"", "multipleBirthInteger", NUMBER + "integer), found a JSON string"),
+      wrong("Patient", "\"multipleBirthInteger\":true", "multipleBirthInteger", NUMBER + "integer), found a JSON boolean"),
+      wrong("Patient", "\"telecom\":[{\"system\":\"phone\",\"value\":\"1\",\"rank\":\"1980\"}]", "telecom[0].rank",
+          NUMBER + "positiveInt), found a JSON string"),
+      wrong("Bundle", "\"type\":\"searchset\",\"total\":\"1980\"", "total", NUMBER + "unsignedInt), found a JSON string"),
+      wrong("Observation", OBSERVATION + "\"valueQuantity\":{\"value\":\"1980.50\"}", "valueQuantity.value",
+          NUMBER + "decimal), found a JSON string"),
+      // in extensions, in the id and extensions of a primitive, and in a primitive's id
+      wrong("Patient", "\"extension\":[{\"url\":\"http://x\",\"valueDecimal\":\"1980.5\"}]", "extension[0].valueDecimal",
+          NUMBER + "decimal), found a JSON string"),
+      wrong("Patient", "\"extension\":[{\"url\":\"http://x\",\"valueInteger\":\"1980\"}]", "extension[0].valueInteger",
+          NUMBER + "integer), found a JSON string"),
+      wrong("Patient", "\"extension\":[{\"url\":\"http://x\",\"valueString\":1980}]", "extension[0].valueString",
+          STRING + "string), found a JSON number"),
+      wrong("Patient", "\"extension\":[{\"url\":\"http://x\",\"valueBoolean\":\"false\"}]", "extension[0].valueBoolean",
+          BOOLEAN + "a JSON string"),
+      wrong("Patient", "\"birthDate\":\"1970\",\"_birthDate\":{\"extension\":[{\"url\":\"http://x\","
+          + "\"valueInteger\":\"1980\"}]}", "_birthDate.extension[0].valueInteger", NUMBER + "integer), found a JSON string"),
+      wrong("Patient", "\"birthDate\":\"1970\",\"_birthDate\":{\"id\":1980,\"extension\":[{\"url\":\"http://x\","
+          + "\"valueString\":\"Zebulon\"}]}", "_birthDate.id", STRING + "string), found a JSON number"));
+
+  @Test
+  void aPrimitiveOfAnotherJsonTypeIsRefusedNamingItsPathAndTheTypeItNeeds() {
+    for (WrongType w : WRONG_TYPES) {
+      FhirInputException e = refused(w.body());
+      assertThat(e).as(w.body()).isNotNull();
+      assertThat(e.httpStatus()).as(w.body()).isEqualTo(400);
+      assertThat(e.issues()).as(w.body()).singleElement().satisfies(i -> {
+        assertThat(i.code()).isEqualTo("structure");
+        assertThat(i.path()).isEqualTo(w.path());
+        assertThat(i.message()).isEqualTo("element '" + w.path() + "': " + w.needs());
+      });
+      assertNoValue(OperationOutcomes.toJson(e.issues()));
+    }
+  }
 
   private static FhirInputException refused(String json) {
     return catchThrowableOfType(FhirInputException.class, () -> Fhir.parseResource(json));
@@ -193,10 +267,31 @@ class SilentDropsTest {
          "address":[{"line":["1 Main St","Apt 2"],"city":"X","postalCode":"1"}],
          "contact":[{"relationship":[{"text":"mother"}],"name":{"family":"Q"}}],
          "generalPractitioner":[{"reference":"Practitioner/pr","display":"Dr"}],
-         "managingOrganization":{"identifier":{"system":"urn:o","value":"1"}}}""");
+         "managingOrganization":{"identifier":{"system":"urn:o","value":"1"}}}""", """
+        {"resourceType":"Patient","id":"every-primitive","extension":[
+           {"url":"http://x/base64Binary","valueBase64Binary":"WmVidWxvbg=="},{"url":"http://x/boolean","valueBoolean":true},
+           {"url":"http://x/canonical","valueCanonical":"http://x/StructureDefinition/y|1.0"},
+           {"url":"http://x/code","valueCode":"a-b"},{"url":"http://x/date","valueDate":"2020-02"},
+           {"url":"http://x/dateTime","valueDateTime":"2020-02-03T04:05:06.789+01:00"},
+           {"url":"http://x/decimal","valueDecimal":-1.50},{"url":"http://x/exponent","valueDecimal":1.5e3},
+           {"url":"http://x/id","valueId":"a.b-1"},{"url":"http://x/instant","valueInstant":"2020-02-03T04:05:06Z"},
+           {"url":"http://x/integer","valueInteger":-2147483648},{"url":"http://x/markdown","valueMarkdown":"**x**"},
+           {"url":"http://x/oid","valueOid":"urn:oid:1.2.3"},{"url":"http://x/positiveInt","valuePositiveInt":1},
+           {"url":"http://x/string","valueString":"x"},{"url":"http://x/time","valueTime":"10:00:00"},
+           {"url":"http://x/unsignedInt","valueUnsignedInt":0},{"url":"http://x/uri","valueUri":"urn:x"},
+           {"url":"http://x/url","valueUrl":"http://x/y"},
+           {"url":"http://x/uuid","valueUuid":"urn:uuid:c757873d-ec9a-4326-a141-556f43239520"}],
+         "active":false,"_active":{"extension":[{"url":"http://x/why","valueInteger":0}]},"gender":"other",
+         "name":[{"given":["A",null],"_given":[null,{"extension":[{"url":"http://x/g","valueBoolean":false}]}]}],
+         "photo":[{"contentType":"text/plain","data":"WmVidWxvbg==","size":7,"hash":"WmVi","creation":"2020"}],
+         "communication":[{"language":{"text":"en"},"preferred":true}]}""");
     for (String json : valid) {
       assertThat(Fhir.parseResource(json)).as(json).isNotNull();
     }
+    // a decimal is a JSON number, and its text is kept: 1.50 stays 1.50
+    assertThat(Fhir.toJson(Fhir.parseResource(valid.get(valid.size() - 1)))).contains("\"valueDecimal\":-1.50");
+    assertThat(((Bundle) Fhir.parseResource("{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":0}"))
+        .getTotal()).isZero();
     String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
         + valid.stream().map(r -> "{\"fullUrl\":\"urn:uuid:" + java.util.UUID.randomUUID() + "\",\"resource\":" + r
             + ",\"request\":{\"method\":\"POST\",\"url\":\"" + r.substring(r.indexOf(':') + 2, r.indexOf('"', r.indexOf(':') + 2))
@@ -221,6 +316,9 @@ class SilentDropsTest {
       drop(entry("\"gender\":{\"code\":\"Zebulon\"}"), "Bundle.entry[1].resource.gender"),
       drop(entry("\"name\":[{\"given\":[\"Quixote\",{\"text\":\"Zebulon\"}]}]"), "Bundle.entry[1].resource.name[0].given[1]"),
       drop(entry("\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\""), "Bundle.entry[1].resource.birthDate"),
+      drop(entry("\"name\":[{\"family\":1980}]"), "Bundle.entry[1].resource.name[0].family"),
+      drop(entry("\"extension\":[{\"url\":\"http://x\",\"valueInteger\":\"1980\"}]"),
+          "Bundle.entry[1].resource.extension[0].valueInteger"),
       drop("{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"zq-2\"},\"resource\":{\"resourceType\":\"Patient\","
           + "\"id\":\"zq-3\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/zq-2\"}}", "Bundle.entry[1].resource"),
       // HAPI dropped the whole entry (and so the batch answered one entry fewer) or threw a NullPointerException

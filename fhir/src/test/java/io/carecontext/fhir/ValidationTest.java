@@ -33,10 +33,14 @@ class ValidationTest {
         .isInstanceOf(FhirInputException.class)
         .hasMessage("element 'Patient.gender': not a code of the FHIR AdministrativeGender value set");
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"active\":\"Zebulon\"}"))
-        .isInstanceOf(FhirInputException.class).hasMessage("element 'Patient.active': must be true or false");
+        .isInstanceOf(FhirInputException.class)
+        .hasMessage("element 'Patient.active': expected a JSON true or false (a FHIR boolean), found a JSON string");
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"multipleBirthInteger\":\"Zeb\"}"))
+        .isInstanceOf(FhirInputException.class)
+        .hasMessage("element 'Patient.multipleBirthInteger': expected a JSON number (a FHIR integer), found a JSON string");
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"multipleBirthInteger\":2.75}"))
         .isInstanceOf(FhirInputException.class).hasMessageStartingWith("element 'Patient.multipleBirthInteger': not a valid value")
-        .hasMessageNotContaining("Zeb");
+        .hasMessageNotContaining("2.75");
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Observation\",\"status\":\"\"}"))
         .isInstanceOf(FhirInputException.class)
         .hasMessage("element 'Observation.status': an empty string is not a FHIR value: leave the element out instead")

@@ -259,7 +259,10 @@ class FhirApiIT {
     Map<String, String> paths = Map.of(
         "\"gender\":{\"code\":\"Zebulon\"}", "Bundle.entry[1].resource.gender",
         "\"name\":[{\"family\":{\"text\":\"Zebulon\"}}]", "Bundle.entry[1].resource.name[0].family",
-        "\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\"", "Bundle.entry[1].resource.birthDate");
+        "\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\"", "Bundle.entry[1].resource.birthDate",
+        // a primitive of another JSON type: HAPI stored 1980 as the string "1980", "true" as true
+        "\"name\":[{\"family\":1980}]", "Bundle.entry[1].resource.name[0].family",
+        "\"active\":\"true\"", "Bundle.entry[1].resource.active");
     int n = 0;
     for (Map.Entry<String, String> drop : paths.entrySet()) {
       String id = "sd-" + (++n);
@@ -300,6 +303,10 @@ class FhirApiIT {
         + "\"gender\":{\"code\":\"Zebulon\"}}");
     assertOutcome(put, 400, "element 'Patient.gender': expected a JSON string (a FHIR code), found a JSON object");
     assertThat(put.body()).doesNotContain("Zebulon");
+    HttpResponse<String> number = fhir("PUT", "/Patient/sd-put", "{\"resourceType\":\"Patient\",\"id\":\"sd-put\","
+        + "\"name\":[{\"family\":1980}]}");
+    assertOutcome(number, 400, "element 'Patient.name[0].family': expected a JSON string (a FHIR string), found a JSON number");
+    assertThat(number.body()).doesNotContain("1980");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'sd-put'")).isZero();
   }
 
