@@ -36,7 +36,7 @@ public final class BundleValidator {
         issues.add(FhirIssue.error("required", i, at + ".request",
             "bundle entry " + i + ": request.method and request.url are required"));
       }
-      if (e.hasResource()) {
+      if (e.getResource() != null) { // not hasResource(): an empty resource ({"resourceType":"Patient"}) is one
         if (e.getResource() instanceof Bundle) {
           issues.add(FhirIssue.error("not-supported", i, at + ".resource",
               "bundle entry " + i + ": a Bundle inside a Bundle is not accepted; send its entries instead"));

@@ -105,6 +105,23 @@ class ValidationTest {
   }
 
   @Test
+  void anEntryWithAnEmptyResourceIsValidAsThatResourceAloneIsAndOneWithoutAResourceIsNot() {
+    // {"resourceType":"Patient"} is valid R4, and POST /fhir/{tenant}/Patient takes it
+    assertThat(ResourceValidator.validate(Fhir.parseResource("{\"resourceType\":\"Patient\"}"))).isEmpty();
+    for (String type : List.of("batch", "transaction")) {
+      Bundle bundle = (Bundle) Fhir.parseBundleBody("{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":["
+          + "{\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+          + "{\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/e\"}},"
+          + "{\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}");
+      assertThat(BundleValidator.validate(bundle)).as(type).singleElement().satisfies(i -> {
+        assertThat(i.entryIndex()).isEqualTo(2);
+        assertThat(i.path()).isEqualTo("Bundle.entry[2].resource");
+        assertThat(i.message()).isEqualTo("bundle entry 2: resource is required for POST");
+      });
+    }
+  }
+
+  @Test
   void referencesMustBeWellFormed() {
     assertThat(ResourceValidator.wellFormed("Patient/123")).isTrue();
     assertThat(ResourceValidator.wellFormed("urn:uuid:11111111-1111-1111-1111-111111111111")).isTrue();

@@ -194,6 +194,35 @@ class FhirApiIT {
     }
   }
 
+  /**
+   * An empty resource ({@code {"resourceType":"Patient"}}) is valid FHIR: an entry that carries one
+   * answers as the call on its own does, in batch and transaction responses alike.
+   */
+  @Test
+  void anEntryWithAnEmptyResourceAnswersAsTheCallOnItsOwnDoes() throws SQLException {
+    HttpResponse<String> alone = fhir("POST", "/Patient", "{\"resourceType\":\"Patient\"}");
+    assertThat(alone.statusCode()).as(alone.body()).isEqualTo(201);
+    assertThat(fhir("PUT", "/Patient/empty-put", "{\"resourceType\":\"Patient\"}").statusCode()).isEqualTo(201);
+    for (String type : new String[] {"batch", "transaction"}) {
+      Bundle.BundleEntryResponseComponent posted = onlyEntry(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\""
+          + type + "\",\"entry\":[{\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"POST\","
+          + "\"url\":\"Patient\"}}]}"));
+      assertThat(posted.getStatus()).as(type).isEqualTo("201 Created");
+      assertThat(posted.getLocation()).as(type).startsWith("Patient/").endsWith("/_history/1");
+      Bundle.BundleEntryResponseComponent put = onlyEntry(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\""
+          + type + "\",\"entry\":[{\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"PUT\","
+          + "\"url\":\"Patient/empty-" + type + "\"}}]}"));
+      assertThat(put.getStatus()).as(type).isEqualTo("201 Created");
+      assertThat(put.getLocation()).as(type).isEqualTo("Patient/empty-" + type + "/_history/1");
+    }
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id LIKE 'empty-%'")).isEqualTo(3);
+    // an entry with no resource at all is still refused alone
+    Bundle.BundleEntryResponseComponent none = onlyEntry(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\","
+        + "\"entry\":[{\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}"));
+    assertThat(none.getStatus()).isEqualTo("422 Unprocessable Entity");
+    assertThat(Fhir.toJson(none.getOutcome())).contains("bundle entry 0: resource is required for POST");
+  }
+
   private static Bundle.BundleEntryResponseComponent onlyEntry(HttpResponse<String> r) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     Bundle response = (Bundle) Fhir.parseResource(r.body());
