@@ -31,7 +31,8 @@ import java.util.TreeMap;
  *       {@code _name} object (they take no extensions);
  *   <li>a {@code _name} object beside a list of values, a {@code _name} list longer than the values,
  *       and a primitive's id without extensions (HAPI does not write it back);
- *   <li>a resource that is not one JSON object or has no resourceType (a Bundle entry vanishes);
+ *   <li>a resource that is not one JSON object or has no resourceType (a Bundle entry vanishes), and
+ *       an entry's or a parameter's resource sent as null (HAPI fails on it);
  *   <li>a key twice in one object, and two types of one choice element (the last one wins);
  *   <li>base64 that HAPI's decoder cuts short.
  * </ul>
@@ -253,6 +254,9 @@ final class JsonShapes {
       case RESOURCE, RESOURCES -> {
         if (t == JsonToken.START_OBJECT) {
           resource(p, false);
+        } else if (t == JsonToken.VALUE_NULL && element.kind() == Kind.RESOURCE) { // a NullPointerException in HAPI
+          fault("structure", "expected a JSON object (a resource with its resourceType), found JSON null: "
+              + "leave '" + names[depth] + "' out when there is none");
         } else if (t != JsonToken.VALUE_NULL) {
           fault("structure", "expected a JSON object (a resource with its resourceType), found " + found(t, inList));
           p.skipChildren();

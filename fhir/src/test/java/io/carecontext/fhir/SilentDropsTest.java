@@ -54,6 +54,8 @@ class SilentDropsTest {
       drop("{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\",\"div\":{\"p\":\"Zebulon\"}}}",
           "Patient.text.div"),
       drop("{\"resourceType\":\"Patient\",\"contained\":[\"Zebulon\"]}", "Patient.contained[0]"),
+      drop("{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"Zebulon\",\"resource\":null}]}",
+          "Parameters.parameter[0].resource"),
       new Drop("{\"resourceType\":\"Patient\",\"contained\":[{\"id\":\"Zebulon\"}]}", "Patient.contained[0]", "required", 422),
       // the id and extensions of a primitive that HAPI drops: a '_' list longer than its values,
       // an object where a list of them belongs, an id without extensions (which HAPI does not write),
@@ -326,7 +328,9 @@ class SilentDropsTest {
           "Bundle.entry[1].resource", "required", 422),
       drop("{\"resource\":[{\"resourceType\":\"Patient\",\"id\":\"zq-2\"}],\"request\":{\"method\":\"PUT\","
           + "\"url\":\"Patient/zq-2\"}}", "Bundle.entry[1].resource"),
-      drop("{\"resource\":\"Zebulon\",\"request\":{\"method\":\"PUT\",\"url\":\"Patient/zq-2\"}}", "Bundle.entry[1].resource"));
+      drop("{\"resource\":\"Zebulon\",\"request\":{\"method\":\"PUT\",\"url\":\"Patient/zq-2\"}}", "Bundle.entry[1].resource"),
+      // HAPI threw a NullPointerException on a null resource (a 500)
+      drop("{\"resource\":null,\"request\":{\"method\":\"PUT\",\"url\":\"Patient/zq-2\"}}", "Bundle.entry[1].resource"));
 
   @Test
   void inABatchOnlyTheEntryWithTheDropFailsNamingTheEntryAndPath() {

@@ -221,6 +221,12 @@ class FhirApiIT {
         + "\"entry\":[{\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}"));
     assertThat(none.getStatus()).isEqualTo("422 Unprocessable Entity");
     assertThat(Fhir.toJson(none.getOutcome())).contains("bundle entry 0: resource is required for POST");
+    // nor is a null one, on which the parser failed (a 500): refused alone, named
+    Bundle.BundleEntryResponseComponent nothing = onlyEntry(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":"
+        + "\"batch\",\"entry\":[{\"resource\":null,\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}"));
+    assertThat(nothing.getStatus()).isEqualTo("400 Bad Request");
+    assertThat(Fhir.toJson(nothing.getOutcome()))
+        .contains("bundle entry 0: element 'Bundle.entry[0].resource': expected a JSON object");
   }
 
   private static Bundle.BundleEntryResponseComponent onlyEntry(HttpResponse<String> r) {
