@@ -25,6 +25,13 @@ public final class EmbeddingProviders {
   /** An environment variable's name; the same rule as the model allowlist's (retrieval's LlmEndpoint). */
   private static final java.util.regex.Pattern SECRET_NAME =
       java.util.regex.Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,127}$");
+  /**
+   * Variables of the platform's own configuration (operator key, database passwords and URLs, the
+   * PostgreSQL client's): the tenant admin who sets baseUrl also names the variable sent there as the
+   * bearer token, so these are never taken. The same rule as the model allowlist's.
+   */
+  private static final java.util.regex.Pattern PLATFORM_SECRET =
+      java.util.regex.Pattern.compile("^(?i)(CARECONTEXT_|PG).*");
   private static final Set<String> IN_PROCESS_KEYS = Set.of("provider");
   private static final Set<String> OPENAI_KEYS = Set.of("provider", "baseUrl", "model", "dimensions",
       "apiKeySecret", "timeoutSeconds", "maxRetries");
@@ -58,6 +65,11 @@ public final class EmbeddingProviders {
         // not echoed: what is pasted here instead of a variable's name is often the key itself
         throw new IllegalArgumentException("embedding setting apiKeySecret must be the name of an environment "
             + "variable that holds the key, never the key itself");
+      }
+      if (PLATFORM_SECRET.matcher(secretName.toString()).matches()) {
+        throw new IllegalArgumentException("embedding setting apiKeySecret names a variable of the platform's own "
+            + "configuration (CARECONTEXT_*, PG*), which is never sent to an embedding endpoint: give the key a "
+            + "variable of its own");
       }
       apiKey = secrets.apply(secretName.toString()).orElseThrow(() -> new IllegalArgumentException(
           "embedding setting apiKeySecret names secret '" + secretName + "', which is not set"));

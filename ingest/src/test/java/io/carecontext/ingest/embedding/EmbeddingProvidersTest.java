@@ -64,4 +64,20 @@ class EmbeddingProvidersTest {
         .hasMessageContaining("[apiKey]")
         .message().doesNotContain("sk-inline");
   }
+
+  /**
+   * A tenant admin chooses the endpoint and the variable whose value is sent to it as the bearer
+   * token: the platform's own secrets (operator key, database passwords) are never a tenant's to send.
+   */
+  @Test
+  void thePlatformsOwnSecretsAreNeverSentToATenantsEndpoint() {
+    Function<String, Optional<String>> env = name -> Optional.of("platform-secret-value");
+    for (String name : java.util.List.of("CARECONTEXT_ADMIN_KEY", "CARECONTEXT_DB_PASSWORD",
+        "CARECONTEXT_DB_APP_PASSWORD", "carecontext_admin_key", "PGPASSWORD")) {
+      assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
+          "baseUrl", "https://x/v1", "model", "m", "dimensions", 8, "apiKeySecret", name), env))
+          .as(name).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("apiKeySecret").hasMessageNotContaining("platform-secret-value");
+    }
+  }
 }

@@ -19,6 +19,13 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
       "timeoutSeconds", "maxRetries");
   private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9_.-]{1,64}$");
   private static final Pattern ENV_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,127}$");
+  /**
+   * Variables that hold the platform's own secrets (the operator key, the database passwords and
+   * URLs, the PostgreSQL client's): a tenant admin names the host and the variable sent to it as the
+   * bearer token, so naming one of these would hand it to any host. The same rule as the embedding
+   * endpoint's (ingest's EmbeddingProviders).
+   */
+  private static final Pattern PLATFORM_SECRET = Pattern.compile("^(?i)(CARECONTEXT_|PG).*");
 
   /**
    * Checks a tenant's {@code llm} setting before it is stored. The allowlist decides where prompts
@@ -106,6 +113,10 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
       throw new IllegalArgumentException(at + ".apiKeySecret must be the name of an environment variable that "
           + "holds the key, never the key itself");
     }
+    if (m.get("apiKeySecret") instanceof String s && PLATFORM_SECRET.matcher(s).matches()) {
+      throw new IllegalArgumentException(at + ".apiKeySecret names a variable of the platform's own configuration "
+          + "(CARECONTEXT_*, PG*), which is never sent to a model endpoint: give the key a variable of its own");
+    }
     if (m.containsKey("timeoutSeconds")) {
       SettingChecks.wholeNumber(at + ".timeoutSeconds", m.get("timeoutSeconds"), 1, 600);
     }
@@ -113,6 +124,18 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
       SettingChecks.wholeNumber(at + ".maxRetries", m.get("maxRetries"), 0, 10);
     }
     return (String) name;
+  }
+
+  /**
+   * The key sent to the endpoint: the value of the variable {@code name}, or "none" without one or
+   * for a variable of the platform's own configuration (a setting stored before that was refused).
+   */
+  static String secretFor(String name, java.util.function.Function<String, String> env) {
+    if (name == null || PLATFORM_SECRET.matcher(name).matches()) {
+      return "none";
+    }
+    String value = env.apply(name);
+    return value == null ? "none" : value;
   }
 
   @SuppressWarnings("unchecked")

@@ -16,7 +16,6 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The only way out to a language model: the tenant's allowlisted OpenAI-compatible endpoints, a
@@ -84,7 +83,7 @@ public final class LlmGateway {
 
   public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt) {
     OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model())
-        .apiKey(Optional.ofNullable(e.apiKeySecret()).map(System::getenv).orElse("none"))
+        .apiKey(LlmEndpoint.secretFor(e.apiKeySecret(), System::getenv))
         .timeout(Duration.ofSeconds(Math.max(1, e.timeoutSeconds()))).maxRetries(Math.max(0, e.maxRetries()))
         .logRequests(false).logResponses(false) // the prompt and the answer are PHI until filtered
         .build();

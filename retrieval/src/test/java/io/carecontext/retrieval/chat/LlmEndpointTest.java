@@ -1,0 +1,44 @@
+package io.carecontext.retrieval.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LlmEndpointTest {
+
+  private static Map<String, Object> llm(String secretName) {
+    return Map.of("endpoints", List.of(Map.of("name", "m", "baseUrl", "https://models.example/v1", "model", "x",
+        "baaCovered", true, "apiKeySecret", secretName)), "default", "m");
+  }
+
+  @Test
+  void aTenantsSecretNameIsTaken() {
+    assertThatCode(() -> LlmEndpoint.check(llm("AZURE_OPENAI_KEY"))).doesNotThrowAnyException();
+  }
+
+  /**
+   * A tenant admin sets where prompts go and which variable's value goes with them as the bearer
+   * token: naming the platform's own secrets (the operator key, the database passwords) would send
+   * them to any host the tenant admin names.
+   */
+  @Test
+  void thePlatformsOwnSecretsAreNotATenantsToSend() {
+    for (String name : List.of("CARECONTEXT_ADMIN_KEY", "CARECONTEXT_DB_PASSWORD", "CARECONTEXT_DB_APP_PASSWORD",
+        "CARECONTEXT_DB_URL", "carecontext_admin_key", "PGPASSWORD")) {
+      assertThatThrownBy(() -> LlmEndpoint.check(llm(name))).as(name)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("apiKeySecret");
+    }
+  }
+
+  @Test
+  void aPlatformSecretStoredBeforeTheCheckIsNeverSent() {
+    assertThat(LlmEndpoint.secretFor("CARECONTEXT_ADMIN_KEY", n -> "leaked")).isEqualTo("none");
+    assertThat(LlmEndpoint.secretFor("PGPASSWORD", n -> "leaked")).isEqualTo("none");
+    assertThat(LlmEndpoint.secretFor("AZURE_OPENAI_KEY", n -> "sk-tenant")).isEqualTo("sk-tenant");
+    assertThat(LlmEndpoint.secretFor(null, n -> "leaked")).isEqualTo("none");
+  }
+}
