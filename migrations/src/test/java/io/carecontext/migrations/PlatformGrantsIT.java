@@ -1,0 +1,92 @@
+package io.carecontext.migrations;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.carecontext.migrations.testing.TestPlatform;
+import io.carecontext.migrations.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The application role's rights on the platform schema, proven by the database alone: it may
+ * revoke a key and change a tenant's name and settings, which is all the service does there; it
+ * may not rewrite what authentication trusts (a key's tenant, roles, secret, expiry or practitioner),
+ * bring a revoked key back, or make and activate tenants (provisioning does that, as the owner).
+ */
+class PlatformGrantsIT {
+
+  static TestPlatform platform;
+
+  @BeforeAll
+  static void setUp() throws SQLException {
+    platform = new TestPlatform();
+    platform.tenant("alpha");
+    platform.tenant("bravo");
+    try (Connection c = platform.db.appDataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash) VALUES "
+          + "('aaaaaaaaaaaaaaaa', 'alpha', 'nurse', '{care-coordinator}', '\\x01'), "
+          + "('bbbbbbbbbbbbbbbb', 'alpha', 'other', '{billing}', '\\x02')");
+    }
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  static int update(String sql) throws SQLException {
+    try (Connection c = platform.db.appDataSource().getConnection(); Statement st = c.createStatement()) {
+      return st.executeUpdate(sql);
+    }
+  }
+
+  static String query(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  @Test
+  void theApplicationMayNotRewriteWhatAuthenticationTrusts() throws SQLException {
+    for (String set : new String[] {"tenant_id = 'bravo'", "roles = '{tenant-admin,clinician}'",
+        "secret_hash = '\\x03'", "expires_at = now() + interval '10 years'", "practitioner_id = 'someone-else'",
+        "principal = 'x'", "key_id = 'cccccccccccccccc'"}) {
+      assertThatThrownBy(() -> update("UPDATE platform.api_keys SET " + set + " WHERE key_id = 'aaaaaaaaaaaaaaaa'"))
+          .as(set).isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+    }
+    assertThat(query("SELECT tenant_id || ' ' || array_to_string(roles, ',') FROM platform.api_keys "
+        + "WHERE key_id = 'aaaaaaaaaaaaaaaa'")).isEqualTo("alpha care-coordinator");
+  }
+
+  @Test
+  void aKeyCanBeRevokedAndStaysRevoked() throws SQLException {
+    assertThat(update("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = 'bbbbbbbbbbbbbbbb' "
+        + "AND tenant_id = 'alpha' AND revoked_at IS NULL")).isEqualTo(1);
+    assertThatThrownBy(() -> update("UPDATE platform.api_keys SET revoked_at = NULL WHERE key_id = 'bbbbbbbbbbbbbbbb'"))
+        .isInstanceOf(SQLException.class).hasMessageContaining("revoked");
+    assertThatThrownBy(() -> update("UPDATE platform.api_keys SET revoked_at = now() + interval '1 year' "
+        + "WHERE key_id = 'bbbbbbbbbbbbbbbb'")).isInstanceOf(SQLException.class).hasMessageContaining("revoked");
+    assertThat(query("SELECT revoked_at IS NOT NULL FROM platform.api_keys WHERE key_id = 'bbbbbbbbbbbbbbbb'"))
+        .isEqualTo("t");
+  }
+
+  @Test
+  void theApplicationChangesATenantsNameAndSettingsOnly() throws SQLException {
+    assertThat(update("UPDATE platform.tenants SET name = 'Alpha', settings = '{\"consentMode\":\"opt-out\"}', "
+        + "updated_at = now() WHERE tenant_id = 'alpha' AND status = 'active'")).isEqualTo(1);
+    assertThatThrownBy(() -> update("UPDATE platform.tenants SET status = 'active' WHERE tenant_id = 'bravo'"))
+        .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+    assertThatThrownBy(() -> update("UPDATE platform.tenants SET tenant_id = 'charlie' WHERE tenant_id = 'bravo'"))
+        .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+    assertThatThrownBy(() -> update("INSERT INTO platform.tenants (tenant_id, name, status) "
+        + "VALUES ('delta', 'Delta', 'active')")).isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+  }
+}
