@@ -83,7 +83,7 @@ public final class FhirStore {
   }
 
   private static final String CURRENT =
-      "SELECT version_id, last_updated, deleted, body FROM resources WHERE resource_type = ? AND resource_id = ?";
+      "SELECT version_id, last_updated, deleted, body, patient_id FROM resources WHERE resource_type = ? AND resource_id = ?";
 
   /**
    * One version of a resource, current or earlier (every version's body is kept, encrypted), in one
@@ -93,7 +93,7 @@ public final class FhirStore {
   public Optional<StoredResource> readVersion(TenantId tenant, String type, String id, long version) {
     return read(tenant, type, id, """
         SELECT coalesce(v.version_id, p.vid), coalesce(v.last_updated, r.last_updated),
-               r.deleted OR coalesce(v.deleted, false), v.body
+               r.deleted OR coalesce(v.deleted, false), v.body, coalesce(v.patient_id, r.patient_id)
         FROM (SELECT ?::text AS type, ?::text AS id, ?::bigint AS vid) p
         JOIN resources r ON r.resource_type = p.type AND r.resource_id = p.id
         LEFT JOIN resource_versions v
@@ -127,7 +127,8 @@ public final class FhirStore {
         }
         String json = deleted ? null
             : keys.cipher(tenant).decryptToString(rs.getBytes(4), Aad.resource(tenant, type, id, version));
-        return Optional.of(new StoredResource(type, id, version, rs.getTimestamp(2).toInstant(), deleted, json));
+        return Optional.of(new StoredResource(type, id, version, rs.getTimestamp(2).toInstant(), deleted, json,
+            rs.getString(5)));
       }
     }
   }

@@ -9,6 +9,8 @@ import io.carecontext.ingest.ImportSummary;
 import io.carecontext.ingest.StoredResource;
 import io.carecontext.ingest.WriteOutcome;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
@@ -44,7 +46,9 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * The FHIR R4 endpoint of one tenant ({@code /fhir/{tenant}}, role {@code ehr-integration}).
- * Every error is an OperationOutcome naming the entry and element; none quotes the payload.
+ * Every error is an OperationOutcome naming the entry and element; none quotes the payload. Every
+ * answer that hands out a stored resource (read, vread, a conditional create that matched) is
+ * audited first, as any other access to PHI, and answers nothing if its row cannot be written.
  */
 @Hidden
 @Controller("/fhir/{tenant}")
@@ -57,10 +61,12 @@ public class FhirController {
 
   private final FhirStore store;
   private final io.carecontext.services.ops.Metrics metrics;
+  private final AuditLog audit;
 
-  public FhirController(FhirStore store, io.carecontext.services.ops.Metrics metrics) {
+  public FhirController(FhirStore store, io.carecontext.services.ops.Metrics metrics, AuditLog audit) {
     this.store = store;
     this.metrics = metrics;
+    this.audit = audit;
   }
 
   @Get("/metadata")
@@ -110,6 +116,7 @@ public class FhirController {
       }
       // A match: nothing was written; the existing resource answers, with 200 (FHIR conditional create).
       StoredResource s = o.existing();
+      auditRead(caller, t, s);
       return stored(s, type + " with that identifier was deleted")
           .header(HttpHeaders.LOCATION, "/fhir/" + tenant + "/" + type + "/" + s.id() + "/_history/" + s.version());
     });
@@ -151,6 +158,7 @@ public class FhirController {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       requireKnownType(type);
       StoredResource s = store.read(t, type, id).orElse(null);
+      auditRead(caller, t, s);
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id does not exist in this tenant");
       }
@@ -174,11 +182,25 @@ public class FhirController {
       long version = VERSION_ID.matcher(vid).matches() ? Long.parseLong(vid) : 0;
       // after a DELETE no version is served: a deleted record stays out of reach, history included
       StoredResource s = store.readVersion(t, type, id, version).orElse(null);
+      auditRead(caller, t, s);
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id has no such version in this tenant");
       }
       return stored(s, type + " with that id was deleted");
     });
+  }
+
+  /**
+   * The audit row of a read, committed before the resource is answered: allowed, or denied with
+   * the true reason (no such resource or version, deleted). The patient is the resource's
+   * compartment's, never a string from the path.
+   */
+  private void auditRead(Caller caller, TenantId t, @Nullable StoredResource s) {
+    boolean served = s != null && !s.deleted();
+    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(),
+        io.carecontext.services.retrieval.ContextController.requester(caller).roles(), s == null ? null : s.patientId(),
+        null, "fhir-read", served ? AuditEntry.Decision.ALLOWED : AuditEntry.Decision.DENIED,
+        served ? "allowed" : s == null ? "unknown_resource" : "deleted"));
   }
 
   private static MutableHttpResponse<String> stored(StoredResource s, String deletedMessage) {
@@ -292,6 +314,9 @@ public class FhirController {
       return FhirResponses.of(e);
     } catch (UnsupportedMedia e) {
       return FhirResponses.outcome(415, "not-supported", "send Content-Type: application/fhir+json");
+    } catch (AuditLog.AuditUnavailableException e) {
+      return FhirResponses.outcome(503, "transient", "the read could not be audited; nothing was returned. Retry later")
+          .header("Retry-After", "5");
     }
   }
 
