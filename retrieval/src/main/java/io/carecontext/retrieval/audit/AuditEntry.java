@@ -27,9 +27,17 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
     // The purpose column is plain text and the caller's string could be anything, a name included:
     // only a known code is kept (the row's reason says purpose_unknown).
     purpose = purpose == null || PURPOSES_OF_USE.contains(purpose) ? purpose : UNKNOWN_PURPOSE;
+    // The patient id comes from the request path, where %00 is a NUL, which PostgreSQL text cannot hold:
+    // the row would fail and the attempt go unaudited (answered 503). Kept, with the NUL made visible.
+    patientId = visible(patientId);
     roles = roles == null ? List.of() : List.copyOf(roles);
     chunkIds = chunkIds == null ? List.of() : List.copyOf(chunkIds);
     details = details == null ? "{}" : details;
+  }
+
+  /** The text with each NUL (which a text column refuses) replaced by U+FFFD; the same for rows and filters. */
+  public static String visible(String text) {
+    return text == null || text.indexOf('\u0000') < 0 ? text : text.replace('\u0000', '\uFFFD');
   }
 
   public static AuditEntry of(String principal, String keyId, List<String> roles, String patientId, String purpose,

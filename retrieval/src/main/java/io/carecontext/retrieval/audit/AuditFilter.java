@@ -10,6 +10,9 @@ public record AuditFilter(String patient, String principal, Instant from, Instan
 
   /** A limit outside 1 to {@link #MAX_LIMIT} is refused, not quietly replaced: a caller must know what it got. */
   public AuditFilter {
+    // as the rows hold them (AuditEntry): a filter with a NUL finds its row instead of failing the request
+    patient = AuditEntry.visible(patient);
+    principal = AuditEntry.visible(principal);
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException("limit must be 1 to " + MAX_LIMIT);
     }

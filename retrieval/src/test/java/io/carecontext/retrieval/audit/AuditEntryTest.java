@@ -24,4 +24,21 @@ class AuditEntryTest {
         .isEqualTo("[\"PSY\",\"a\\\"b\",\"c\\\\d\",\"e\\nf\"]");
     assertThat(AuditEntry.jsonStrings(List.of())).isEqualTo("[]");
   }
+
+  /**
+   * A patient id comes from the request path, where %00 decodes to a NUL that PostgreSQL text
+   * cannot hold: the denial's row failed to write, so the attempt answered 503 and left no trace.
+   * The row keeps the id with the NUL shown as U+FFFD, and a filter for the same id finds it.
+   */
+  @Test
+  void aNulInAPatientIdCannotKeepTheAttemptOutOfTheTrail() {
+    AuditEntry e = AuditEntry.of("p", "k", List.of("clinician"), "Synthetic\u0000Doe", "TREAT", "context",
+        AuditEntry.Decision.DENIED, "unknown_patient");
+    assertThat(e.patientId()).isEqualTo("Synthetic\uFFFDDoe");
+    assertThat(e.withResult(AuditEntry.Decision.DENIED, "unknown_patient", List.of(), 1).patientId())
+        .isEqualTo("Synthetic\uFFFDDoe");
+    assertThat(new AuditFilter("Synthetic\u0000Doe", "a\u0000b", null, null, 10).patient())
+        .isEqualTo("Synthetic\uFFFDDoe");
+    assertThat(new AuditFilter("Synthetic\u0000Doe", "a\u0000b", null, null, 10).principal()).isEqualTo("a\uFFFDb");
+  }
 }

@@ -263,4 +263,14 @@ class AuditGroupCommitIT {
     assertThat(rows(south)).isEqualTo(before + 1);
     assertThat(audit.verify(south).valid()).isTrue();
   }
+
+  /** A patient id from the path with a NUL in it (%00): the denial is still written, and found again by that id. */
+  @Test
+  void anAttemptOnAPatientIdWithANulIsAuditedAndFoundByIt() {
+    UUID id = audit.record(south, AuditEntry.of("dr-lee", "key-clin", List.of("clinician"), "Synthetic\u0000Doe",
+        "TREAT", "context", AuditEntry.Decision.DENIED, "unknown_patient"));
+    List<java.util.Map<String, Object>> found = audit.list(south, new AuditFilter("Synthetic\u0000Doe", null, null, null, 10), false);
+    assertThat(found).extracting(m -> m.get("auditId")).containsExactly(id.toString());
+    assertThat(audit.verify(south).valid()).isTrue();
+  }
 }
