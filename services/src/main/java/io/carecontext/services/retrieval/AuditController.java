@@ -143,14 +143,23 @@ public class AuditController {
     }
   }
 
-  private static Instant instant(@Nullable String value, String name) {
+  /** What the database's timestamps hold (PostgreSQL's range is wider, but not Instant.parse's ±999,999,999 years). */
+  private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999Z");
+
+  static Instant instant(@Nullable String value, String name) {
     if (value == null) {
       return null;
     }
+    Instant parsed;
     try {
-      return Instant.parse(value);
+      parsed = Instant.parse(value);
     } catch (DateTimeParseException e) {
-      throw ApiException.badRequest(name + " must be an ISO-8601 instant, e.g. 2025-01-31T00:00:00Z");
+      parsed = null;
     }
+    if (parsed == null || parsed.isBefore(EARLIEST) || parsed.isAfter(LATEST)) {
+      throw ApiException.badRequest(name + " must be an ISO-8601 instant from year 1 to 9999, e.g. 2025-01-31T00:00:00Z");
+    }
+    return parsed;
   }
 }

@@ -36,4 +36,18 @@ class AuditFiltersTest {
   private static String refusal(Map<String, List<String>> parameters) {
     return assertThrows(ApiException.class, () -> AuditController.requireWellFormedFilters(parameters)).getMessage();
   }
+
+  /**
+   * Instant.parse takes years up to ±999,999,999, PostgreSQL's timestamptz does not: such a bound
+   * failed the request with a 500 (and a logged stack trace quoting it) instead of a 400.
+   */
+  @Test
+  void aBoundOutsideTheDatabasesTimeRangeIsRefused() {
+    for (String bound : List.of("+999999999-12-31T23:59:59Z", "-999999999-01-01T00:00:00Z", "+10000-01-01T00:00:00Z",
+        "-0001-01-01T00:00:00Z")) {
+      ApiException e = assertThrows(ApiException.class, () -> AuditController.instant(bound, "from"), bound);
+      assertEquals("from must be an ISO-8601 instant from year 1 to 9999, e.g. 2025-01-31T00:00:00Z", e.getMessage());
+    }
+    assertEquals(java.time.Instant.parse("2025-01-31T00:00:00Z"), AuditController.instant("2025-01-31T00:00:00Z", "to"));
+  }
 }
