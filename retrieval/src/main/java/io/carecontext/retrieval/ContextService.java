@@ -37,6 +37,8 @@ public final class ContextService {
 
   static final Set<String> PURPOSES = AuditEntry.PURPOSES_OF_USE;
   static final String NOT_FOUND = "no such patient, or this key may not see it";
+  /** The longest break-glass reason: it is stored (encrypted) in every audit row of its request. */
+  static final int MAX_REASON = 1_000;
 
   private final TenantTransactions tx;
   private final TenantKeys keys;
@@ -53,7 +55,10 @@ public final class ContextService {
                                String action) {
     long start = System.nanoTime();
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, q.purposeOfUse(), action,
-        AuditEntry.Decision.DENIED, "").withQuery(q.text());
+        AuditEntry.Decision.DENIED, "").withQuery(q.text())
+        // break-glass: the caller's reason is what its review judges, so every row of the request keeps it
+        .withJustification("ETREAT".equals(q.purposeOfUse()) && q.reason() != null && q.reason().length() <= MAX_REASON
+            ? q.reason() : null);
     OptionalLong wait = rateLimiter.acquire(who.keyId(), policy.rateLimitPerMinute(), System.nanoTime());
     if (wait.isPresent()) {
       throw deny(tenant, base, 429, "rate_limited", "too many requests for this key: retry later", "rate_limited",
@@ -91,6 +96,10 @@ public final class ContextService {
     if (breakGlass && (q.reason() == null || q.reason().isBlank())) {
       throw deny(tenant, base, 400, "reason_required", "break-glass (ETREAT) needs a reason", "break_glass_no_reason",
           0, start);
+    }
+    if (breakGlass && q.reason().length() > MAX_REASON) {
+      throw deny(tenant, base, 400, "reason_too_long", "the break-glass reason takes at most 1,000 characters",
+          "break_glass_reason_too_long", 0, start);
     }
     if (breakGlass && !rp.breakGlass()) {
       throw deny(tenant, base, 403, "forbidden", "this role may not break the glass", "break_glass_not_allowed", 0, start);

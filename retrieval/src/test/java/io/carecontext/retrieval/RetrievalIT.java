@@ -203,6 +203,8 @@ class RetrievalIT {
     cases.put("no_care_relationship", denied(CLINICIAN, "p-other", "TREAT", null));
     cases.put("unknown_patient", denied(CLINICIAN, "p-nobody", "TREAT", null));
     cases.put("break_glass_no_reason", denied(CLINICIAN, "p-other", "ETREAT", null));
+    // the reason is kept in every row of the request: a bounded text, as the query is
+    cases.put("break_glass_reason_too_long", denied(CLINICIAN, "p-other", "ETREAT", "x".repeat(1_001)));
     cases.forEach((reason, d) -> {
       assertThat(d.reason()).isEqualTo(reason);
       assertThat(auditedReason(d)).isEqualTo(reason);
@@ -306,10 +308,21 @@ class RetrievalIT {
     var row = audit.list(tenant, new AuditFilter("p-other", null, null, null, 1), false).get(0);
     assertThat(row.get("breakGlass")).isEqualTo(true);
     assertThat(row.get("details").toString()).contains("reviewRequired");
+    // The reason the caller gave is what a reviewer of the break-glass judges: it is in the row,
+    // encrypted like the query (free text can name the patient), and chained.
+    assertThat(row).doesNotContainKey("justification").doesNotContainValue("unconscious patient in ED");
+    var withBodies = audit.list(tenant, new AuditFilter("p-other", null, null, null, 1), true).get(0);
+    assertThat(withBodies.get("justification")).isEqualTo("unconscious patient in ED");
+    assertThat(superuserCount("SELECT count(*) FROM tenant_clinic.audit_log WHERE justification_enc IS NOT NULL "
+        + "AND position(convert_to('unconscious', 'UTF8') in justification_enc) = 0")).isEqualTo(1);
     superuser("UPDATE tenant_clinic.break_glass SET expires_at = now() - interval '1 minute'");
     AccessDenied d = denied(CLINICIAN, "p-other", "ETREAT", "again");
     assertThat(d.reason()).isEqualTo("break_glass_expired");
     assertThat(auditedReason(d)).isEqualTo("break_glass_expired");
+    // a refused break-glass keeps its reason too, and the chain still verifies
+    assertThat(audit.list(tenant, new AuditFilter("p-other", null, null, null, 1), true).get(0).get("justification"))
+        .isEqualTo("again");
+    assertThat(audit.verify(tenant).valid()).isTrue();
   }
 
   @Test
@@ -616,6 +629,14 @@ class RetrievalIT {
         return rs.getInt(1);
       }
     });
+  }
+
+  static int superuserCount(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getInt(1);
+    }
   }
 
   static void superuser(String sql) throws SQLException {

@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 public record AuditEntry(String principal, String keyId, List<String> roles, String patientId, String purpose,
                          String action, Decision decision, String reason, boolean breakGlass, List<Long> chunkIds,
                          String model, String queryText, String promptBody, String responseBody, String details,
-                         long latencyMillis) {
+                         long latencyMillis, String justification) {
 
   public enum Decision { ALLOWED, DENIED, FAILED }
 
@@ -43,22 +43,38 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
   public static AuditEntry of(String principal, String keyId, List<String> roles, String patientId, String purpose,
                               String action, Decision decision, String reason) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, false, List.of(),
-        null, null, null, null, "{}", 0);
+        null, null, null, null, "{}", 0, null);
+  }
+
+  /** Without a break-glass justification (rows before it was recorded, and every other row). */
+  public AuditEntry(String principal, String keyId, List<String> roles, String patientId, String purpose,
+                    String action, Decision decision, String reason, boolean breakGlass, List<Long> chunkIds,
+                    String model, String queryText, String promptBody, String responseBody, String details,
+                    long latencyMillis) {
+    this(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds, model, queryText,
+        promptBody, responseBody, details, latencyMillis, null);
+  }
+
+  /** The reason the caller gave for break-glass (free text, PHI: stored encrypted, like the query). */
+  public AuditEntry withJustification(String text) {
+    return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
+        model, queryText, promptBody, responseBody, details, latencyMillis, text);
   }
 
   public AuditEntry withQuery(String query) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
-        model, query, promptBody, responseBody, details, latencyMillis);
+        model, query, promptBody, responseBody, details, latencyMillis, justification);
   }
 
   public AuditEntry withResult(Decision d, String why, List<Long> chunks, long latency) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, d, why, breakGlass, chunks,
-        model, queryText, promptBody, responseBody, details, latency);
+        model, queryText, promptBody, responseBody, details, latency, justification);
   }
 
   public AuditEntry withBreakGlass(boolean flag, String extraDetails) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, flag, chunkIds,
-        model, queryText, promptBody, responseBody, extraDetails == null ? details : extraDetails, latencyMillis);
+        model, queryText, promptBody, responseBody, extraDetails == null ? details : extraDetails, latencyMillis,
+        justification);
   }
 
   /** The details with one more member; {@code jsonValue} is a JSON value the caller built. */
@@ -67,7 +83,7 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
     String d = details.strip().equals("{}") ? "{" + member + "}"
         : details.substring(0, details.lastIndexOf('}')) + "," + member + "}";
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
-        model, queryText, promptBody, responseBody, d, latencyMillis);
+        model, queryText, promptBody, responseBody, d, latencyMillis, justification);
   }
 
   /** Strings as a JSON array, escaped (codes from FHIR input may hold any character). */
@@ -79,7 +95,7 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
 
   public AuditEntry withModel(String m, String prompt, String response, String detailsJson) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
-        m, queryText, prompt, response, detailsJson == null ? details : detailsJson, latencyMillis);
+        m, queryText, prompt, response, detailsJson == null ? details : detailsJson, latencyMillis, justification);
   }
 
   @Override

@@ -41,7 +41,12 @@ public final class AuditLog {
   // one head's row lock. Only when every head is held does a writer wait, for the random one.
   // Both picks lock the head and read its latest version in the same step (FOR UPDATE), so the
   // row always extends the current head.
-  private static final String APPEND = """
+  private static final String APPEND = append(AuditRow.COLUMNS);
+  /** The append of the releases before tenant migration 22 (no justification column), for upgrade tests. */
+  private static final String APPEND_BEFORE_22 = append(AuditRow.COLUMNS.subList(0, AuditRow.COLUMNS.size() - 1));
+
+  private static String append(List<AuditRow.Column> columns) {
+    return """
       WITH free AS (
         SELECT shard, seq + 1 AS seq, head, sha256(head || int8send(seq + 1) || ?) AS row_hash
         FROM {schema}.audit_heads ORDER BY (shard + ?) %% %1$d LIMIT 1 FOR UPDATE SKIP LOCKED),
@@ -53,8 +58,10 @@ public final class AuditLog {
         INSERT INTO {schema}.audit_log (shard, seq, prev_hash, row_hash, %2$s)
         SELECT prev.shard, prev.seq, prev.head, prev.row_hash, %3$s FROM prev)
       UPDATE {schema}.audit_heads h SET seq = prev.seq, head = prev.row_hash FROM prev WHERE h.shard = prev.shard"""
-      .formatted(SHARDS, AuditRow.COLUMNS.stream().map(AuditRow.Column::name).collect(Collectors.joining(", ")),
-          String.join(", ", Collections.nCopies(AuditRow.COLUMNS.size(), "?")));
+      .formatted(SHARDS, columns.stream().map(AuditRow.Column::name).collect(Collectors.joining(", ")),
+          String.join(", ", Collections.nCopies(columns.size(), "?")));
+  }
+
   private static final String APPEND_AND_COMMIT = APPEND + TenantTransactions.AND_COMMIT;
 
   private final TenantTransactions tx;
@@ -70,7 +77,7 @@ public final class AuditLog {
 
   /** Writes one prepared row in a transaction of its own, on a free chain head, {@code avoidShard} only if no other is free. */
   UUID recordAlone(TenantId tenant, AuditRow row, int avoidShard) {
-    return tx.run(tenant, recordSettings(), c -> write(c, tenant, row, true, avoidShard));
+    return tx.run(tenant, recordSettings(), c -> write(c, tenant, row, APPEND_AND_COMMIT, avoidShard));
   }
 
   /**
@@ -78,15 +85,27 @@ public final class AuditLog {
    * transaction ends; throws if the row cannot be written. For tests that hold a head.
    */
   UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
-    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), false, -1);
+    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, -1);
   }
 
-  private UUID write(Connection c, TenantId tenant, AuditRow r, boolean commit, int avoidShard) throws SQLException {
-    Object[] values = r.values();
+  /**
+   * {@link #append} as a release before tenant migration 22 wrote the row, into a template without
+   * its column: for upgrade tests. Such rows carry no justification (their payload names none).
+   */
+  UUID appendBefore22(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
+    if (e.justification() != null) {
+      throw new IllegalArgumentException("releases before tenant migration 22 recorded no justification");
+    }
+    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND_BEFORE_22, -1);
+  }
+
+  private UUID write(Connection c, TenantId tenant, AuditRow r, String append, int avoidShard) throws SQLException {
+    boolean before22 = append.equals(APPEND_BEFORE_22);
+    Object[] values = before22 ? java.util.Arrays.copyOf(r.values(), AuditRow.COLUMNS.size() - 1) : r.values();
     // The statement tries shards in the order of (shard + start) % SHARDS: starting right after the
     // one to avoid puts that one last.
     int start = avoidShard < 0 ? ThreadLocalRandom.current().nextInt(SHARDS) : (SHARDS - 1 - avoidShard) % SHARDS;
-    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, commit ? APPEND_AND_COMMIT : APPEND))) {
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, append))) {
       ps.setBytes(1, r.payload());
       ps.setInt(2, start);
       ps.setBytes(3, r.payload());
@@ -336,6 +355,10 @@ public final class AuditLog {
       m.put("query", decrypt(cipher, tenant, "query", rs.getBytes("query_enc")));
       m.put("prompt", decrypt(cipher, tenant, "prompt", rs.getBytes("prompt_enc")));
       m.put("response", decrypt(cipher, tenant, "response", rs.getBytes("response_enc")));
+      byte[] justification = rs.getBytes("justification_enc");
+      if (justification != null) { // break-glass rows: the reason the caller gave
+        m.put("justification", decrypt(cipher, tenant, "justification", justification));
+      }
     }
     return m;
   }
@@ -350,7 +373,7 @@ public final class AuditLog {
         rs.getString("action"), rs.getString("decision"), rs.getString("reason"), rs.getBoolean("break_glass"),
         List.of((Long[]) chunks.getArray()), rs.getString("model"), rs.getBytes("prompt_hash"),
         rs.getBytes("response_hash"), rs.getBytes("query_enc"), rs.getBytes("prompt_enc"), rs.getBytes("response_enc"),
-        rs.getString("details"), lat);
+        rs.getString("details"), lat, rs.getBytes("justification_enc"));
   }
 
   /** The audit settings for the write path, whose statements name the tenant's schema themselves. */

@@ -19,7 +19,7 @@ final class AuditPayload {
   static byte[] of(String auditId, Instant at, String principal, String keyId, List<String> roles, String patientId,
                    String purpose, String action, String decision, String reason, boolean breakGlass,
                    List<Long> chunkIds, String model, byte[] promptHash, byte[] responseHash, byte[] queryEnc,
-                   byte[] promptEnc, byte[] responseEnc, String details, Integer latency) {
+                   byte[] promptEnc, byte[] responseEnc, String details, Integer latency, byte[] justificationEnc) {
     StringBuilder b = new StringBuilder(256);
     field(b, auditId);
     field(b, Long.toString(at.getEpochSecond() * 1_000_000L + at.getNano() / 1_000));
@@ -41,6 +41,10 @@ final class AuditPayload {
     field(b, hex(sha256(responseEnc)));
     field(b, details);
     field(b, latency == null ? null : latency.toString());
+    if (justificationEnc != null) {
+      // Only rows that carry one (tenant migration 22): every row before keeps its payload, and its hash.
+      field(b, hex(sha256(justificationEnc)));
+    }
     return b.toString().getBytes(StandardCharsets.UTF_8);
   }
 

@@ -21,7 +21,7 @@ import java.util.concurrent.ThreadLocalRandom;
 record AuditRow(UUID id, Instant at, String principal, String keyId, String[] roles, String patientId, String purpose,
                 String action, String decision, String reason, boolean breakGlass, Long[] chunkIds, String model,
                 byte[] promptHash, byte[] responseHash, byte[] queryEnc, byte[] promptEnc, byte[] responseEnc,
-                String details, Integer latency, byte[] payload) {
+                String details, Integer latency, byte[] justificationEnc, byte[] payload) {
 
   static AuditRow of(TenantId tenant, TenantCipher cipher, AuditEntry e) {
     UUID id = timeOrderedId();
@@ -29,16 +29,17 @@ record AuditRow(UUID id, Instant at, String principal, String keyId, String[] ro
     byte[] queryEnc = encrypt(cipher, tenant, "query", e.queryText());
     byte[] promptEnc = encrypt(cipher, tenant, "prompt", e.promptBody());
     byte[] responseEnc = encrypt(cipher, tenant, "response", e.responseBody());
+    byte[] justificationEnc = encrypt(cipher, tenant, "justification", e.justification());
     byte[] promptHash = AuditPayload.sha256(bytes(e.promptBody()));
     byte[] responseHash = AuditPayload.sha256(bytes(e.responseBody()));
     String decision = e.decision().name().toLowerCase(Locale.ROOT);
     Integer latency = (int) Math.min(Integer.MAX_VALUE, e.latencyMillis());
     byte[] payload = AuditPayload.of(id.toString(), at, e.principal(), e.keyId(), e.roles(), e.patientId(),
         e.purpose(), e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds(), e.model(), promptHash,
-        responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency);
+        responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, justificationEnc);
     return new AuditRow(id, at, e.principal(), e.keyId(), e.roles().toArray(String[]::new), e.patientId(),
         e.purpose(), e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds().toArray(Long[]::new), e.model(),
-        promptHash, responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, payload);
+        promptHash, responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, justificationEnc, payload);
   }
 
   /** An {@code audit_log} column a row carries, and its SQL type. */
@@ -51,12 +52,14 @@ record AuditRow(UUID id, Instant at, String principal, String keyId, String[] ro
       new Column("decision", "text"), new Column("reason", "text"), new Column("break_glass", "boolean"),
       new Column("chunk_ids", "bigint[]"), new Column("model", "text"), new Column("prompt_hash", "bytea"),
       new Column("response_hash", "bytea"), new Column("query_enc", "bytea"), new Column("prompt_enc", "bytea"),
-      new Column("response_enc", "bytea"), new Column("details", "text"), new Column("latency_ms", "int"));
+      new Column("response_enc", "bytea"), new Column("details", "text"), new Column("latency_ms", "int"),
+      new Column("justification_enc", "bytea"));
 
   /** The row's column values in the order of {@link #COLUMNS}, as JDBC binds them. */
   Object[] values() {
     return new Object[] {id, atUtc(), principal, keyId, roles, patientId, purpose, action, decision, reason,
-        breakGlass, chunkIds, model, promptHash, responseHash, queryEnc, promptEnc, responseEnc, details, latency};
+        breakGlass, chunkIds, model, promptHash, responseHash, queryEnc, promptEnc, responseEnc, details, latency,
+        justificationEnc};
   }
 
   /** The time as bound to a timestamptz parameter (pgjdbc binds a Timestamp through a Calendar, which is slow). */

@@ -8,7 +8,8 @@ import java.util.UUID;
 /**
  * Audit rows as the release that shipped a tenant's template version wrote them, for upgrade tests:
  * the same chained append, under the role that then held the audit grants (before tenant migration
- * 13 the write path's role, from it on the audit role).
+ * 13 the write path's role, from it on the audit role), into the columns that template had (tenant
+ * migration 22 added the break-glass justification).
  */
 public final class EarlierAuditWrites {
 
@@ -16,6 +17,7 @@ public final class EarlierAuditWrites {
 
   public static UUID append(TenantTransactions tx, AuditLog audit, TenantId tenant, int templateVersion, AuditEntry e) {
     PolicySettings settings = templateVersion < 13 ? PolicySettings.ingest() : AuditLog.recordSettings();
-    return tx.run(tenant, settings, c -> audit.append(c, tenant, e));
+    return tx.run(tenant, settings, c -> templateVersion < 22 ? audit.appendBefore22(c, tenant, e)
+        : audit.append(c, tenant, e));
   }
 }
