@@ -43,13 +43,15 @@ public class ChatController {
   private final TenantDirectory tenants;
   private final TenantEmbeddings embeddings;
   private final io.carecontext.services.ops.Metrics metrics;
+  private final AuditLog audit;
 
   public ChatController(ChatService chat, TenantDirectory tenants, TenantEmbeddings embeddings,
-                        io.carecontext.services.ops.Metrics metrics) {
+                        io.carecontext.services.ops.Metrics metrics, AuditLog audit) {
     this.chat = chat;
     this.tenants = tenants;
     this.embeddings = embeddings;
     this.metrics = metrics;
+    this.audit = audit;
   }
 
   @Serdeable
@@ -63,6 +65,7 @@ public class ChatController {
   @Post("/chat")
   public HttpResponse<?> chat(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                               @PathVariable String patientId, @Body ChatRequest body) {
+    ContextController.refuseOtherTenant(audit, caller, tenant, body.purposeOfUse(), "chat");
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("question", body.question(), null);
     Map<String, Object> settings = tenants.settings(caller, t);

@@ -155,6 +155,7 @@ public class FhirController {
   public MutableHttpResponse<String> read(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                           @PathVariable String type, @PathVariable String id) {
     return handle(() -> {
+      io.carecontext.services.retrieval.ContextController.refuseOtherTenant(audit, caller, tenant, null, "fhir-read");
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       requireKnownType(type);
       StoredResource s = store.read(t, type, id).orElse(null);
@@ -176,6 +177,7 @@ public class FhirController {
   public MutableHttpResponse<String> vread(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                            @PathVariable String type, @PathVariable String id, @PathVariable String vid) {
     return handle(() -> {
+      io.carecontext.services.retrieval.ContextController.refuseOtherTenant(audit, caller, tenant, null, "fhir-read");
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       requireKnownType(type);
       // No version 0 exists: a malformed vid still tells a deleted resource (410) from a missing one (404).

@@ -65,12 +65,7 @@ public class ContextController {
   @Post("/context")
   public HttpResponse<?> context(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                  @PathVariable String patientId, @Body ContextRequest body) {
-    if (caller.tenant() != null && !caller.tenant().value().equals(tenant)) {
-      // Answered like an unknown tenant; recorded in the caller's own trail with the true reason.
-      audit.record(caller.tenant(), AuditEntry.of(caller.principal(), caller.keyId(), requester(caller).roles(), null,
-          body.purposeOfUse(), "context", AuditEntry.Decision.DENIED, "other_tenant"));
-      throw ApiException.tenantNotFound();
-    }
+    refuseOtherTenant(audit, caller, tenant, body.purposeOfUse(), "context");
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();
@@ -92,6 +87,20 @@ public class ContextController {
       metrics.auditWriteFailure(t.value());
       return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
           "the request could not be completed and audited; nothing was returned. Retry later"));
+    }
+  }
+
+  /**
+   * A key used on another tenant's patient data: answered exactly like an unknown tenant, and
+   * recorded in the key's own tenant's trail with the true reason (never in the other tenant's).
+   * Every path that reads patient data calls this first.
+   */
+  public static void refuseOtherTenant(AuditLog audit, Caller caller, String pathTenant, @Nullable String purpose,
+                                       String action) {
+    if (caller.tenant() != null && !caller.tenant().value().equals(pathTenant)) {
+      audit.record(caller.tenant(), AuditEntry.of(caller.principal(), caller.keyId(), requester(caller).roles(), null,
+          purpose, action, AuditEntry.Decision.DENIED, "other_tenant"));
+      throw ApiException.tenantNotFound();
     }
   }
 

@@ -38,13 +38,15 @@ public class ResearchController {
   private final TenantDirectory tenants;
   private final TenantEmbeddings embeddings;
   private final Metrics metrics;
+  private final io.carecontext.retrieval.audit.AuditLog audit;
 
   public ResearchController(ResearchService service, TenantDirectory tenants, TenantEmbeddings embeddings,
-                            Metrics metrics) {
+                            Metrics metrics, io.carecontext.retrieval.audit.AuditLog audit) {
     this.service = service;
     this.tenants = tenants;
     this.embeddings = embeddings;
     this.metrics = metrics;
+    this.audit = audit;
   }
 
   @Serdeable
@@ -60,6 +62,7 @@ public class ResearchController {
   @Post("/search")
   public HttpResponse<?> search(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                 @Body SearchRequest body) {
+    ContextController.refuseOtherTenant(audit, caller, tenant, body.purposeOfUse(), "research");
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();

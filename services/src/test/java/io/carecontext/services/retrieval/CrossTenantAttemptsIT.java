@@ -1,0 +1,72 @@
+package io.carecontext.services.retrieval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.services.TestServer;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A key used on another tenant's patient data is answered like an unknown tenant (404), and the
+ * attempt is recorded in the key's own tenant's trail with its true reason, on every path that reads
+ * patient data: context (which did), chat, research search and FHIR reads (which did not).
+ */
+class CrossTenantAttemptsIT {
+
+  static TestServer app;
+  static String prober;
+  static final String FHIR = "application/fhir+json";
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    app.tenantWithKey("target", "dr-t", "[\"clinician\"]", null);
+    prober = app.tenantWithKey("probing", "multi", "[\"clinician\",\"researcher\",\"ehr-integration\"]", null);
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  static List<String> trail(String tenant) throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT action || ' ' || decision || ' ' || reason || ' ' || principal FROM tenant_"
+            + tenant + ".audit_log ORDER BY at, seq")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
+  }
+
+  @Test
+  void everyPatientDataPathRecordsTheAttemptInTheCallersOwnTrail() throws SQLException {
+    List<HttpResponse<String>> answers = List.of(
+        app.call("POST", "/v1/target/patients/pt-1/context", prober, "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}"),
+        app.call("POST", "/v1/target/patients/pt-1/chat", prober,
+            "{\"question\":\"x\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}"),
+        app.call("POST", "/v1/target/research/search", prober, "{\"query\":\"x\",\"purposeOfUse\":\"HRESCH\"}"),
+        app.call("GET", "/fhir/target/Patient/pt-1", prober, null, FHIR),
+        app.call("GET", "/fhir/target/Patient/pt-1/_history/1", prober, null, FHIR));
+    assertThat(answers).allSatisfy(r -> assertThat(r.statusCode()).isEqualTo(404));
+    assertThat(trail("probing")).containsExactly(
+        "context denied other_tenant multi",
+        "chat denied other_tenant multi",
+        "research denied other_tenant multi",
+        "fhir-read denied other_tenant multi",
+        "fhir-read denied other_tenant multi");
+    assertThat(trail("target")).isEmpty(); // nothing is written where the key has no business
+  }
+}
