@@ -188,6 +188,34 @@ class TenantIsolationIT {
         c -> count(c, "SELECT count(*) FROM break_glass"))).rootCause().hasMessageContaining("permission denied");
   }
 
+  /**
+   * No role policy opens a break-glass window longer than a day (breakGlass.maxMinutes is 1 to 1440),
+   * nor one opened at another time than now: the database refuses such a window from the read path
+   * (a century-long window for any key id was accepted), so a wrong or hostile insert cannot turn
+   * one emergency access into a standing one.
+   */
+  @Test
+  void aBreakGlassWindowIsNeverLongerThanAnyPolicyAllowsNorOpenedAtAnotherTime() {
+    PolicySettings p3 = PolicySettings.read().patients(List.of("p3")).categories(List.of("clinical"))
+        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p3").build();
+    // (a patient of its own: the test above counts p1's windows)
+    // the longest a policy allows, with the application's clock a little ahead of the database's
+    platform.tx.run(A, p3, c -> c.createStatement().executeUpdate("INSERT INTO break_glass (key_id, patient_id, "
+        + "expires_at) VALUES ('k-day', 'p3', now() + interval '1440 minutes' + interval '2 minutes')"));
+    for (String window : List.of("('k-long', 'p3', now() + interval '100 years')",
+        "('k-long', 'p3', now() + interval '1 day 1 hour')")) {
+      assertThatThrownBy(() -> platform.tx.run(A, p3, c -> c.createStatement().executeUpdate(
+          "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES " + window)))
+          .as(window).rootCause().hasMessageContaining("break_glass_window_at_most_a_day");
+    }
+    for (String opened : List.of("now() + interval '1 year'", "now() - interval '1 year'")) {
+      assertThatThrownBy(() -> platform.tx.run(A, p3, c -> c.createStatement().executeUpdate(
+          "INSERT INTO break_glass (key_id, patient_id, opened_at, expires_at) VALUES ('k-when', 'p3', " + opened
+              + ", " + opened + " + interval '1 hour')")))
+          .as(opened).rootCause().hasMessageContaining("row-level security");
+    }
+  }
+
   @Test
   void theResearchRoleWritesNothingAndTheAuditRoleSeesNoPatientData() throws SQLException {
     DatabaseConfig config = platform.db.config();
