@@ -2,6 +2,8 @@ package io.carecontext.services.admin;
 
 import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.ApiKeySecrets;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.auth.Role;
@@ -25,17 +27,23 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
-/** API keys of one tenant: the secret is shown once, at creation; only its hash is stored. */
+/**
+ * API keys of one tenant: the secret is shown once, at creation; only its hash is stored. Creating
+ * and revoking a key is recorded in the tenant's audit trail with who did it (the platform operator
+ * or a tenant admin), the key and its roles: the trail then says who gave a principal its access.
+ */
 @Controller("/admin/tenants/{tenant}/keys")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class KeyController {
 
   private final ApiKeyRepository keys;
   private final TenantRepository tenants;
+  private final AuditLog audit;
 
-  public KeyController(ApiKeyRepository keys, TenantRepository tenants) {
+  public KeyController(ApiKeyRepository keys, TenantRepository tenants, AuditLog audit) {
     this.keys = keys;
     this.tenants = tenants;
+    this.audit = audit;
   }
 
   @Post
@@ -62,6 +70,10 @@ public class KeyController {
       throw ApiException.badRequest("practitionerId must be a FHIR id (" + FhirId.RULE + ")");
     }
     ApiKeySecrets.Issued issued = ApiKeySecrets.issue();
+    // Recorded before the key exists, so no key is ever usable without its row (fail closed).
+    audit.record(id, keyEvent(caller, "key-create", "key_created")
+        .withDetail("keyId", "\"" + issued.keyId() + "\"") // [a-z0-9] only
+        .withDetail("roles", AuditEntry.jsonStrings(List.copyOf(roles))));
     keys.insert(issued.keyId(), id.value(), body.principal(), "{" + String.join(",", roles) + "}",
         issued.secretHash(), body.practitionerId(), body.expiresAt());
     return HttpResponse.created(new AdminDtos.CreatedKey(issued.keyId(), issued.token(), body.principal(),
@@ -81,6 +93,7 @@ public class KeyController {
     if (!keyId.matches("^[a-z0-9]{16,32}$") || keys.revoke(keyId, id.value()) == 0) {
       throw ApiException.notFound("key_not_found", "no active key with that id in this tenant");
     }
+    audit.record(id, keyEvent(caller, "key-revoke", "key_revoked").withDetail("keyId", "\"" + keyId + "\""));
     return HttpResponse.noContent();
   }
 
@@ -88,6 +101,13 @@ public class KeyController {
     TenantId id = caller.requireTenantAdmin(tenant);
     tenants.findById(id.value()).filter(t -> "active".equals(t.status())).orElseThrow(ApiException::tenantNotFound);
     return id;
+  }
+
+  /** The audit row of a change to the tenant's keys, made by the caller; no patient, no purpose. */
+  private static AuditEntry keyEvent(Caller caller, String action, String reason) {
+    return AuditEntry.of(caller.principal(), caller.keyId(),
+        io.carecontext.services.retrieval.ContextController.requester(caller).roles(), null, null, action,
+        AuditEntry.Decision.ALLOWED, reason);
   }
 
   private static AdminDtos.KeyView view(ApiKeyRecord k) {

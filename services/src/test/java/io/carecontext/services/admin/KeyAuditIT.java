@@ -1,0 +1,77 @@
+package io.carecontext.services.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.services.TestServer;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Who gave whom access: creating and revoking a tenant's keys is recorded in that tenant's audit
+ * trail, with the creator (the platform operator or a tenant admin), the key and its roles. The
+ * platform operator key reads no patient data itself, but it can make a key that does; without
+ * this row the reads of such a key showed only the principal name it was given.
+ */
+class KeyAuditIT {
+
+  static TestServer app;
+  static String tenantAdmin;
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    tenantAdmin = app.tenantWithKey("keyed", "ta-1", "[\"tenant-admin\"]", null);
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  static List<String> trail() throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT action || ' ' || decision || ' ' || reason || ' ' || principal || ' ' "
+            + "|| coalesce(key_id, '-') || ' ' || details FROM tenant_keyed.audit_log ORDER BY at, seq")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
+  }
+
+  static String keyId(HttpResponse<String> created) {
+    return created.body().replaceAll("(?s).*\"keyId\":\"([a-z0-9]+)\".*", "$1");
+  }
+
+  @Test
+  void creatingAndRevokingKeysIsRecordedWithWhoDidIt() throws SQLException {
+    List<String> before = trail();
+    HttpResponse<String> byOperator = app.call("POST", "/admin/tenants/keyed/keys", app.adminKey(),
+        "{\"principal\":\"dr-new\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-1\"}");
+    assertThat(byOperator.statusCode()).as(byOperator.body()).isEqualTo(201);
+    HttpResponse<String> byAdmin = app.call("POST", "/admin/tenants/keyed/keys", tenantAdmin,
+        "{\"principal\":\"aud-new\",\"roles\":[\"auditor\",\"billing\"]}");
+    assertThat(byAdmin.statusCode()).as(byAdmin.body()).isEqualTo(201);
+    assertThat(app.call("DELETE", "/admin/tenants/keyed/keys/" + keyId(byOperator), tenantAdmin, null).statusCode())
+        .isEqualTo(204);
+    String adminKeyId = tenantAdmin.split("_")[1];
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        "key-create allowed key_created platform-admin bootstrap {\"keyId\":\"" + keyId(byOperator)
+            + "\",\"roles\":[\"clinician\"]}",
+        "key-create allowed key_created ta-1 " + adminKeyId + " {\"keyId\":\"" + keyId(byAdmin)
+            + "\",\"roles\":[\"auditor\",\"billing\"]}",
+        "key-revoke allowed key_revoked ta-1 " + adminKeyId + " {\"keyId\":\"" + keyId(byOperator) + "\"}");
+  }
+}
