@@ -155,8 +155,7 @@ public class FhirController {
   public MutableHttpResponse<String> read(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                           @PathVariable String type, @PathVariable String id) {
     return handle(() -> {
-      io.carecontext.services.retrieval.ContextController.refuseOtherTenant(audit, caller, tenant, null, "fhir-read");
-      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      TenantId t = requireReader(caller, tenant);
       requireKnownType(type);
       StoredResource s = store.read(t, type, id).orElse(null);
       auditRead(caller, t, s);
@@ -177,8 +176,7 @@ public class FhirController {
   public MutableHttpResponse<String> vread(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                            @PathVariable String type, @PathVariable String id, @PathVariable String vid) {
     return handle(() -> {
-      io.carecontext.services.retrieval.ContextController.refuseOtherTenant(audit, caller, tenant, null, "fhir-read");
-      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      TenantId t = requireReader(caller, tenant);
       requireKnownType(type);
       // No version 0 exists: a malformed vid still tells a deleted resource (410) from a missing one (404).
       long version = VERSION_ID.matcher(vid).matches() ? Long.parseLong(vid) : 0;
@@ -190,6 +188,21 @@ public class FhirController {
       }
       return stored(s, type + " with that id was deleted");
     });
+  }
+
+  /**
+   * The tenant of a read, for a key that may read FHIR. A key of another tenant and a key of this
+   * one without the role are refused as before, and the attempt is audited with its true reason
+   * (other_tenant in the key's own trail, role_not_allowed in this one's), as on the context path.
+   */
+  private TenantId requireReader(Caller caller, String tenant) {
+    io.carecontext.services.retrieval.ContextController.refuseOtherTenant(audit, caller, tenant, null, "fhir-read");
+    if (!caller.platformAdmin() && !caller.roles().contains(Role.EHR_INTEGRATION)) {
+      audit.record(caller.requireTenant(tenant), AuditEntry.of(caller.principal(), caller.keyId(),
+          io.carecontext.services.retrieval.ContextController.requester(caller).roles(), null, null, "fhir-read",
+          AuditEntry.Decision.DENIED, "role_not_allowed"));
+    }
+    return caller.requireRole(tenant, Role.EHR_INTEGRATION);
   }
 
   /**

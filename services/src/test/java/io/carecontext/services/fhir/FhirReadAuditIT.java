@@ -25,12 +25,14 @@ class FhirReadAuditIT {
 
   static TestServer app;
   static String ehr;
+  static String clinician;
   static final String FHIR = "application/fhir+json";
 
   @BeforeAll
   static void start() {
     app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
     ehr = app.tenantWithKey("clinic", "ehr-feed", "[\"ehr-integration\"]", null);
+    clinician = app.tenantWithKey("clinic", "dr-read", "[\"clinician\"]", null);
   }
 
   @AfterAll
@@ -108,6 +110,20 @@ class FhirReadAuditIT {
     } finally {
       superuser("ALTER TABLE tenant_clinic.audit_log DROP CONSTRAINT no_reads");
     }
+  }
+
+  /** A key of the tenant without the role that may read FHIR: refused, and the attempt is in the trail. */
+  @Test
+  void aReadByAKeyWithoutTheRoleIsAuditedAsRefused() throws SQLException {
+    assertThat(fhir("PUT", "/Patient/pt-role", "{\"resourceType\":\"Patient\",\"id\":\"pt-role\"}").statusCode())
+        .isEqualTo(201);
+    List<String> before = auditRows();
+    assertThat(app.call("GET", "/fhir/clinic/Patient/pt-role", clinician, null, FHIR).statusCode()).isEqualTo(403);
+    assertThat(app.call("GET", "/fhir/clinic/Patient/pt-role/_history/1", clinician, null, FHIR).statusCode())
+        .isEqualTo(403);
+    List<String> rows = auditRows();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        "fhir-read denied role_not_allowed - dr-read", "fhir-read denied role_not_allowed - dr-read");
   }
 
   static void superuser(String sql) throws SQLException {
