@@ -216,6 +216,37 @@ class TenantIsolationIT {
     }
   }
 
+  /**
+   * The read path asks the resources table one question, whether the patient exists; its role's
+   * policy admits every resource of the patient in hand, whatever its category or type (it filters
+   * labels only). With the bodies readable, a read transaction under billing's settings could read
+   * the patient's notes whole, around the chunk policy's categories. The database gives the reader
+   * the columns of that question and no body.
+   */
+  @Test
+  void theReadPathAsksWhetherAPatientExistsAndReadsNoResourceBody() throws SQLException {
+    platform.tx.run(A, PolicySettings.ingest(), c -> c.createStatement().executeUpdate(
+        "INSERT INTO resources (resource_type, resource_id, version_id, patient_id, content_hash, body, last_updated) "
+            + "VALUES ('Patient', 'p1', 1, 'p1', '\\x00', '\\x0102', now()), "
+            + "('DocumentReference', 'note-p1', 1, 'p1', '\\x00', '\\x0304', now())"));
+    try (Connection c = platform.db.appDataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        countAs(c, platform.db.config().readerRole(A), "read");
+        assertThat(count(c, "SELECT count(*) FROM resources WHERE resource_type = 'Patient' AND resource_id = 'p1' "
+            + "AND NOT deleted")).isEqualTo(1);
+        for (String column : List.of("body", "content_hash", "version_id", "*")) {
+          c.rollback();
+          countAs(c, platform.db.config().readerRole(A), "read");
+          assertThatThrownBy(() -> c.createStatement().executeQuery("SELECT " + column + " FROM resources"))
+              .as(column).hasMessageContaining("permission denied");
+        }
+      } finally {
+        c.rollback();
+      }
+    }
+  }
+
   @Test
   void theResearchRoleWritesNothingAndTheAuditRoleSeesNoPatientData() throws SQLException {
     DatabaseConfig config = platform.db.config();
