@@ -138,6 +138,9 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     if (type == String.class) {
       return "a string";
     }
+    if (type == java.time.Instant.class) {
+      return "an ISO-8601 instant, e.g. 2030-01-01T00:00:00Z";
+    }
     if (Collection.class.isAssignableFrom(type) || type.isArray()) {
       return "an array";
     }

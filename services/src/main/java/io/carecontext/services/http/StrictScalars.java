@@ -7,14 +7,18 @@ import io.micronaut.serde.exceptions.InvalidFormatException;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 
 /**
  * Request bodies are bound without type coercion. Micronaut Serde, like Jackson, reads
  * {@code "k": "5"} as 5, {@code 2.5} as 2, {@code true} as 1 and {@code "dryRun": "yes"} as false, and
  * has no setting to turn that off; a body of the wrong type is then silently a different request (a
  * mistyped {@code dryRun} sent the prompt to the model). These replace the built-in readers of
- * strings, whole numbers and booleans: a string field takes only a JSON string, a whole-number field
- * only a JSON integer, a boolean only {@code true} or {@code false}. A mismatch is an
+ * strings, whole numbers, booleans and instants: a string field takes only a JSON string, a whole-number
+ * field only a JSON integer, a boolean only {@code true} or {@code false}, an instant only an ISO-8601
+ * string. A mismatch is an
  * {@link InvalidFormatException}, which Serde ties to the field and {@link ApiErrorProcessor} answers
  * with a 400 naming the field and the type it needs, never the value.
  *
@@ -57,6 +61,27 @@ final class StrictScalars {
     public Boolean deserialize(Decoder decoder, DecoderContext context, Argument<? super Boolean> type)
         throws IOException {
       return decoder.decodeArbitrary() instanceof Boolean b ? b : throw_(type);
+    }
+  }
+
+  /**
+   * An instant ({@code expiresAt}) only as an ISO-8601 string with its offset. Serde's own reader
+   * took a number as epoch seconds, and its parse error reached the caller as "the request is
+   * malformed", which did not say which field or what form it takes.
+   */
+  @Singleton
+  static final class Instants implements Deserializer<Instant> {
+    @Override
+    public Instant deserialize(Decoder decoder, DecoderContext context, Argument<? super Instant> type)
+        throws IOException {
+      if (decoder.decodeArbitrary() instanceof String s) {
+        try {
+          return OffsetDateTime.parse(s).toInstant();
+        } catch (DateTimeParseException e) {
+          throw new InvalidFormatException("not an ISO-8601 instant", null, null); // its message quotes the value
+        }
+      }
+      return throw_(type);
     }
   }
 

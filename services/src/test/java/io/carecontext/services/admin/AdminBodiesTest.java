@@ -49,4 +49,17 @@ class AdminBodiesTest {
         bodies.refusal("{\"principal\":123,\"roles\":[\"clinician\"]}", AdminDtos.CreateKey.class));
   }
 
+  @Test
+  void anExpiryThatIsNotAnInstantIsNamedWithTheFormItTakes() throws IOException {
+    // Answered "the request is malformed: send a JSON body with the documented fields", which left the
+    // caller to guess that the date was at fault and in which form it was wanted.
+    String needed = "field 'expiresAt' must be an ISO-8601 instant, e.g. 2030-01-01T00:00:00Z (see /openapi.yml)";
+    for (String value : List.of("\"yesterday\"", "\"2030-01-01\"", "true", "1893456000", "[\"2030-01-01T00:00:00Z\"]")) {
+      assertEquals(needed, bodies.refusal("{\"principal\":\"dr\",\"roles\":[\"clinician\"],\"expiresAt\":" + value + "}",
+          AdminDtos.CreateKey.class), value);
+    }
+    assertEquals(java.time.Instant.parse("2029-12-31T22:00:00Z"), bodies.read(
+        "{\"principal\":\"dr\",\"roles\":[\"clinician\"],\"expiresAt\":\"2030-01-01T00:00:00+02:00\"}",
+        AdminDtos.CreateKey.class).expiresAt());
+  }
 }
