@@ -9,7 +9,11 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
-/** Care relationships stated by CareTeam.participant, Encounter.participant and Patient.generalPractitioner. */
+/**
+ * Care relationships stated by CareTeam.participant, Encounter.participant and Patient.generalPractitioner.
+ * A CareTeam that is inactive or entered in error, and an Encounter that was cancelled or entered in
+ * error, state none: the team no longer cares for the patient, the encounter never took place.
+ */
 public final class CareLinks {
 
   private CareLinks() {}
@@ -23,6 +27,9 @@ public final class CareLinks {
       return links;
     }
     List<Reference> practitioners = new ArrayList<>();
+    if (!caring(resource)) {
+      return links;
+    }
     if (resource instanceof CareTeam ct) {
       ct.getParticipant().forEach(p -> practitioners.add(p.getMember()));
     } else if (resource instanceof Encounter e) {
@@ -34,6 +41,18 @@ public final class CareLinks {
       practitionerId(r).ifPresent(pr -> links.add(new CareLink(pr, patient.get(), type, id)));
     }
     return links.stream().distinct().toList();
+  }
+
+  private static boolean caring(Resource resource) {
+    if (resource instanceof CareTeam ct) {
+      return ct.getStatus() != CareTeam.CareTeamStatus.INACTIVE
+          && ct.getStatus() != CareTeam.CareTeamStatus.ENTEREDINERROR;
+    }
+    if (resource instanceof Encounter e) {
+      return e.getStatus() != Encounter.EncounterStatus.CANCELLED
+          && e.getStatus() != Encounter.EncounterStatus.ENTEREDINERROR;
+    }
+    return true;
   }
 
   static Optional<String> practitionerId(Reference ref) {

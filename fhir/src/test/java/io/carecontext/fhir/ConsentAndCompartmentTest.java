@@ -78,4 +78,31 @@ class ConsentAndCompartmentTest {
          "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""")))
         .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1"));
   }
+
+  @Test
+  void aCareTeamOrEncounterThatIsNoLongerOrNeverWasCareLinksNoOne() {
+    // An inactive CareTeam ("no longer participating in the coordination and delivery of care") and
+    // an Encounter recorded in error or cancelled kept granting its practitioners the patient's
+    // context as if they were treating it.
+    for (String status : List.of("inactive", "entered-in-error")) {
+      assertThat(CareLinks.of(Fhir.parseResource("""
+          {"resourceType":"CareTeam","id":"ct1","status":"%s","subject":{"reference":"Patient/p1"},
+           "participant":[{"member":{"reference":"Practitioner/pr-1"}}]}""".formatted(status)))).as(status).isEmpty();
+    }
+    for (String status : List.of("entered-in-error", "cancelled")) {
+      assertThat(CareLinks.of(Fhir.parseResource("""
+          {"resourceType":"Encounter","id":"e1","status":"%s","class":{"code":"AMB"},
+           "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}"""
+          .formatted(status)))).as(status).isEmpty();
+    }
+    for (String status : List.of("active", "suspended", "proposed")) {
+      assertThat(CareLinks.of(Fhir.parseResource("""
+          {"resourceType":"CareTeam","id":"ct1","status":"%s","subject":{"reference":"Patient/p1"},
+           "participant":[{"member":{"reference":"Practitioner/pr-1"}}]}""".formatted(status))))
+          .as(status).containsExactly(new CareLink("pr-1", "p1", "CareTeam", "ct1"));
+    }
+    assertThat(CareLinks.of(Fhir.parseResource("""
+        {"resourceType":"CareTeam","id":"ct1","subject":{"reference":"Patient/p1"},
+         "participant":[{"member":{"reference":"Practitioner/pr-1"}}]}"""))).hasSize(1);
+  }
 }
