@@ -39,6 +39,30 @@ class OperationsIT {
   }
 
   @Test
+  void theIngestMetricCountsEveryWriteWhateverTheEndpoint() {
+    // Only Bundles were counted: a feed of single PUTs or an $import showed 0 resources ingested.
+    String feed = app.tenantWithKey("meter", "feed", "[\"ehr-integration\"]", null);
+    assertThat(app.call("PUT", "/fhir/meter/Patient/m1", feed, "{\"resourceType\":\"Patient\",\"id\":\"m1\"}",
+        "application/fhir+json").statusCode()).isEqualTo(201);
+    assertThat(app.call("POST", "/fhir/meter/Patient", feed, "{\"resourceType\":\"Patient\"}",
+        "application/fhir+json").statusCode()).isEqualTo(201);
+    assertThat(app.call("POST", "/fhir/meter/$import", feed, """
+        {"resourceType":"Patient","id":"m2"}
+        {"resourceType":"Patient","id":"m3"}
+        {"resourceType":"Patient","id":"m1"}
+        """, "application/fhir+ndjson").statusCode()).isEqualTo(200);
+    assertThat(app.call("POST", "/fhir/meter", feed, """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","id":"m4"},"request":{"method":"PUT","url":"Patient/m4"}}]}""",
+        "application/fhir+json").statusCode()).isEqualTo(200);
+    // re-sending identical content writes nothing, and counts nothing
+    assertThat(app.call("PUT", "/fhir/meter/Patient/m1", feed, "{\"resourceType\":\"Patient\",\"id\":\"m1\"}",
+        "application/fhir+json").statusCode()).isEqualTo(200);
+    assertThat(app.call("GET", "/metrics", null, null).body())
+        .contains("carecontext_ingest_resources_total{tenant=\"meter\"} 5.0");
+  }
+
+  @Test
   void openApiDocumentDescribesTheAdminApi() {
     HttpResponse<String> r = app.call("GET", "/openapi.yml", null, null);
     assertThat(r.statusCode()).isEqualTo(200);

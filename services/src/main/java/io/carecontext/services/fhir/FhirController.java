@@ -249,6 +249,7 @@ public class FhirController {
       return FhirResponses.outcome(400, "required", "the body is empty: send FHIR resources as NDJSON, one a line");
     }
     ImportSummary s = store.importNdjson(t, body, ImportProgress.NONE);
+    metrics.resourcesWritten(t.value(), s.written());
     org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
     oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.INFORMATION)
         .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INFORMATIONAL)
@@ -262,7 +263,10 @@ public class FhirController {
     return FhirResponses.ok(HttpStatus.OK, oo);
   }
 
-  private static MutableHttpResponse<String> written(String tenant, WriteOutcome o, Resource r) {
+  private MutableHttpResponse<String> written(String tenant, WriteOutcome o, Resource r) {
+    if (o.status() == WriteOutcome.Status.CREATED || o.status() == WriteOutcome.Status.UPDATED) {
+      metrics.resourcesWritten(tenant, 1); // identical content re-sent writes nothing
+    }
     HttpStatus status = o.status() == WriteOutcome.Status.CREATED ? HttpStatus.CREATED : HttpStatus.OK;
     r.setId(o.id());
     r.getMeta().setVersionId(Long.toString(o.version()));
