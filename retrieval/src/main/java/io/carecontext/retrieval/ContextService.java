@@ -43,12 +43,18 @@ public final class ContextService {
   private final TenantTransactions tx;
   private final TenantKeys keys;
   private final AuditLog audit;
-  private final RateLimiter rateLimiter = new RateLimiter();
+  private final RateLimiter rateLimiter;
 
   public ContextService(TenantTransactions tx, TenantKeys keys, AuditLog audit) {
+    this(tx, keys, audit, new RateLimiter());
+  }
+
+  /** With the limiter the key's other paths (research search) take from, so a key has one budget. */
+  public ContextService(TenantTransactions tx, TenantKeys keys, AuditLog audit, RateLimiter rateLimiter) {
     this.tx = tx;
     this.keys = keys;
     this.audit = audit;
+    this.rateLimiter = rateLimiter;
   }
 
   public ContextResult context(TenantId tenant, TenantPolicy policy, Requester who, String patientId, ContextQuery q,

@@ -10,6 +10,7 @@ import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.TenantCipher;
 import io.carecontext.retrieval.AccessDenied;
+import io.carecontext.retrieval.RateLimiter;
 import io.carecontext.retrieval.Requester;
 import io.carecontext.retrieval.RolePolicy;
 import io.carecontext.retrieval.TenantPolicy;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
@@ -67,11 +69,18 @@ public final class ResearchService {
   private final TenantTransactions tx;
   private final TenantKeys keys;
   private final AuditLog audit;
+  private final RateLimiter rateLimiter;
 
   public ResearchService(TenantTransactions tx, TenantKeys keys, AuditLog audit) {
+    this(tx, keys, audit, new RateLimiter());
+  }
+
+  /** With the limiter of the key's other paths (context, chat), so a key has one budget. */
+  public ResearchService(TenantTransactions tx, TenantKeys keys, AuditLog audit, RateLimiter rateLimiter) {
     this.tx = tx;
     this.keys = keys;
     this.audit = audit;
+    this.rateLimiter = rateLimiter;
   }
 
   public ResearchResult search(TenantId tenant, TenantPolicy policy, Requester who, String query, float[] vector, int k,
@@ -79,6 +88,13 @@ public final class ResearchService {
     long start = System.nanoTime();
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), null, purpose, "research",
         AuditEntry.Decision.DENIED, "").withQuery(query);
+    // First, as on the context path: a search spans every consenting patient, so it is the probe the
+    // key's per-minute budget exists to slow.
+    OptionalLong wait = rateLimiter.acquire(who.keyId(), policy.rateLimitPerMinute(), System.nanoTime());
+    if (wait.isPresent()) {
+      throw deny(tenant, base, 429, "rate_limited", "too many requests for this key: retry later", "rate_limited",
+          wait.getAsLong(), start);
+    }
     if (!PURPOSE.equals(purpose)) {
       // Audited with the true reason, as the context path does: none sent, no known code, or another purpose.
       boolean missing = purpose == null || purpose.isBlank();
@@ -179,6 +195,11 @@ public final class ResearchService {
 
   private AccessDenied deny(TenantId tenant, AuditEntry base, int status, String code, String message, String reason,
                             long start) {
-    return new AccessDenied(status, code, message, reason, audit.recordDenial(tenant, base, reason, start), 0);
+    return deny(tenant, base, status, code, message, reason, 0, start);
+  }
+
+  private AccessDenied deny(TenantId tenant, AuditEntry base, int status, String code, String message, String reason,
+                            long retryAfter, long start) {
+    return new AccessDenied(status, code, message, reason, audit.recordDenial(tenant, base, reason, start), retryAfter);
   }
 }

@@ -3,6 +3,7 @@ package io.carecontext.services.retrieval;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.retrieval.ContextService;
+import io.carecontext.retrieval.RateLimiter;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.retrieval.research.ResearchService;
 import io.micronaut.context.annotation.Factory;
@@ -17,13 +18,19 @@ public class RetrievalFactory {
     return new AuditLog(tx, keys);
   }
 
+  /** One per-minute budget per key, whichever patient-data path it calls. */
   @Singleton
-  ResearchService researchService(TenantTransactions tx, TenantKeys keys, AuditLog audit) {
-    return new ResearchService(tx, keys, audit);
+  RateLimiter rateLimiter() {
+    return new RateLimiter();
   }
 
   @Singleton
-  ContextService contextService(TenantTransactions tx, TenantKeys keys, AuditLog audit) {
-    return new ContextService(tx, keys, audit);
+  ResearchService researchService(TenantTransactions tx, TenantKeys keys, AuditLog audit, RateLimiter limiter) {
+    return new ResearchService(tx, keys, audit, limiter);
+  }
+
+  @Singleton
+  ContextService contextService(TenantTransactions tx, TenantKeys keys, AuditLog audit, RateLimiter limiter) {
+    return new ContextService(tx, keys, audit, limiter);
   }
 }

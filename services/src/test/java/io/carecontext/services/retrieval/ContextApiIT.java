@@ -318,4 +318,23 @@ class ContextApiIT {
     assertThat(last.statusCode()).isEqualTo(429);
     assertThat(last.headers().firstValue("Retry-After")).isPresent();
   }
+
+  @Test
+  void researchSearchIsRateLimitedPerKeyToo() {
+    // Only context and chat took from the key's budget: a researcher key could search across every
+    // consenting patient as often as it liked, whatever rateLimitPerMinute said.
+    String researcher = app.tenantWithKey("slowres", "res-s", "[\"researcher\"]", null);
+    String aud = app.tenantWithKey("slowres", "aud-s", "[\"auditor\"]", null);
+    app.call("PATCH", "/admin/tenants/slowres", app.adminKey(), "{\"settings\":{\"rateLimitPerMinute\":2}}");
+    HttpResponse<String> last = null;
+    for (int i = 0; i < 3; i++) {
+      last = app.call("POST", "/v1/slowres/research/search", researcher,
+          "{\"query\":\"q\",\"purposeOfUse\":\"HRESCH\"}");
+    }
+    assertThat(last.statusCode()).as(last.body()).isEqualTo(429);
+    assertThat(last.body()).contains("\"error\":\"rate_limited\"");
+    assertThat(last.headers().firstValue("Retry-After")).isPresent();
+    assertThat(app.call("GET", "/v1/slowres/audit?principal=res-s", aud, null).body())
+        .contains("\"action\":\"research\",\"decision\":\"denied\",\"reason\":\"rate_limited\"");
+  }
 }
