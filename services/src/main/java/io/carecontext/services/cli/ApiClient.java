@@ -75,6 +75,15 @@ final class ApiClient {
     }
   }
 
+  /**
+   * A value from the command line (tenant, patient or key id) as one path segment, percent-encoded:
+   * a space made the URL invalid and its error printed the whole URL, patient id included; a slash
+   * or a question mark reached another endpoint.
+   */
+  static String segment(String value) {
+    return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
   /** The body on 2xx; otherwise a CliException carrying the server's own message. */
   static String expectOk(HttpResponse<String> r) {
     if (r.statusCode() / 100 == 2) {

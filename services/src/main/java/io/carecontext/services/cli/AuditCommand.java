@@ -22,7 +22,7 @@ final class AuditCommand {
 
     @Override
     public Integer call() {
-      String body = ApiClient.expectOk(connection.client(false).send("GET", "/v1/" + tenant + "/audit/verify", null));
+      String body = ApiClient.expectOk(connection.client(false).send("GET", "/v1/" + ApiClient.segment(tenant) + "/audit/verify", null));
       spec.commandLine().getOut().println(body);
       return body.replace(" ", "").contains("\"valid\":true") ? 0 : 1;
     }
@@ -37,7 +37,7 @@ final class AuditCommand {
 
     @Override
     public Integer call() throws Exception {
-      HttpResponse<InputStream> r = connection.client(false).stream("/v1/" + tenant + "/audit/export");
+      HttpResponse<InputStream> r = connection.client(false).stream("/v1/" + ApiClient.segment(tenant) + "/audit/export");
       if (r.statusCode() / 100 != 2) {
         try (InputStream in = r.body()) {
           throw new CliException("HTTP " + r.statusCode() + ": " + new String(in.readAllBytes()));

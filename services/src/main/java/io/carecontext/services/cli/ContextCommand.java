@@ -24,7 +24,7 @@ final class ContextCommand implements Callable<Integer> {
     String body = "{\"query\":" + Json.quote(query) + ",\"k\":" + k + ",\"purposeOfUse\":" + Json.quote(purpose)
         + (reason == null ? "" : ",\"reason\":" + Json.quote(reason)) + "}";
     spec.commandLine().getOut().println(ApiClient.expectOk(connection.client(false)
-        .send("POST", "/v1/" + tenant + "/patients/" + patient + "/context", body)));
+        .send("POST", "/v1/" + ApiClient.segment(tenant) + "/patients/" + ApiClient.segment(patient) + "/context", body)));
     return 0;
   }
 }

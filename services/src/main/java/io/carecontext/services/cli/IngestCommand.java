@@ -50,7 +50,7 @@ final class IngestCommand implements Callable<Integer> {
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
       boolean ndjson = f.toString().endsWith(".ndjson");
-      HttpResponse<String> r = client.sendRaw("POST", "/fhir/" + tenant + (ndjson ? "/$import" : ""),
+      HttpResponse<String> r = client.sendRaw("POST", "/fhir/" + ApiClient.segment(tenant) + (ndjson ? "/$import" : ""),
           Files.readString(f), ndjson ? "application/fhir+ndjson" : "application/fhir+json");
       if (r.statusCode() == 200 && !ApiJson.isFhirAnswer(r.body(), ndjson)) {
         // a 200 that is not the FHIR endpoint's answer (a proxy's page, a wrong base URL): what
@@ -118,7 +118,7 @@ final class IngestCommand implements Callable<Integer> {
 
   private void waitForWorker(ApiClient client, java.io.PrintWriter out, long start) throws InterruptedException {
     while (true) {
-      String body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + tenant + "/ingest", null));
+      String body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + ApiClient.segment(tenant) + "/ingest", null));
       long depth = ApiJson.number(body, "outboxDepth");
       long chunks = ApiJson.number(body, "chunks");
       double secs = (System.nanoTime() - start) / 1e9;

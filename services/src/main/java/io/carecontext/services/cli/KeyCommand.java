@@ -31,7 +31,7 @@ final class KeyCommand {
           + (expires == null ? "" : ",\"expiresAt\":" + Json.quote(expires))
           + (practitioner == null ? "" : ",\"practitionerId\":" + Json.quote(practitioner)) + "}";
       spec.commandLine().getOut().println(ApiClient.expectOk(
-          connection.client(true).send("POST", "/admin/tenants/" + tenant + "/keys", body)));
+          connection.client(true).send("POST", "/admin/tenants/" + ApiClient.segment(tenant) + "/keys", body)));
       return 0;
     }
   }
@@ -45,7 +45,7 @@ final class KeyCommand {
     @Override
     public Integer call() {
       spec.commandLine().getOut().println(ApiClient.expectOk(
-          connection.client(true).send("GET", "/admin/tenants/" + tenant + "/keys", null)));
+          connection.client(true).send("GET", "/admin/tenants/" + ApiClient.segment(tenant) + "/keys", null)));
       return 0;
     }
   }
@@ -59,7 +59,7 @@ final class KeyCommand {
 
     @Override
     public Integer call() {
-      ApiClient.expectOk(connection.client(true).send("DELETE", "/admin/tenants/" + tenant + "/keys/" + keyId, null));
+      ApiClient.expectOk(connection.client(true).send("DELETE", "/admin/tenants/" + ApiClient.segment(tenant) + "/keys/" + ApiClient.segment(keyId), null));
       spec.commandLine().getOut().println("key " + keyId + " revoked");
       return 0;
     }

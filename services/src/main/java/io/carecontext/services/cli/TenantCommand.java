@@ -46,7 +46,7 @@ final class TenantCommand {
 
     @Override
     public Integer call() {
-      spec.commandLine().getOut().println(ApiClient.expectOk(connection.client(true).send("GET", "/admin/tenants/" + id, null)));
+      spec.commandLine().getOut().println(ApiClient.expectOk(connection.client(true).send("GET", "/admin/tenants/" + ApiClient.segment(id), null)));
       return 0;
     }
   }
@@ -59,7 +59,7 @@ final class TenantCommand {
 
     @Override
     public Integer call() {
-      ApiClient.expectOk(connection.client(true).send("DELETE", "/admin/tenants/" + id, null));
+      ApiClient.expectOk(connection.client(true).send("DELETE", "/admin/tenants/" + ApiClient.segment(id), null));
       spec.commandLine().getOut().println("tenant " + id + " deleted");
       return 0;
     }

@@ -56,6 +56,37 @@ class CliTest {
     assertThat(r.err()).contains("--patients must be 1 to 100000");
   }
 
+  @Test
+  void idsFromTheCommandLineStayOneSegmentOfThePathAndOutOfTheErrors() throws Exception {
+    // A patient id with a space failed with "Illegal character in path …/patients/<the id>/context",
+    // printing the id (PHI) and exiting 2 as if the command were misused; an id with a slash reached
+    // another endpoint ("tenant get acme/keys" listed the tenant's keys).
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    List<String> paths = new java.util.concurrent.CopyOnWriteArrayList<>();
+    server.createContext("/", exchange -> {
+      paths.add(exchange.getRequestURI().getRawPath());
+      byte[] body = "{\"error\":\"not_found\",\"message\":\"no such patient\"}".getBytes();
+      exchange.sendResponseHeaders(404, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort();
+      Run r = cli("context", "--url", url, "--key", "k", "--tenant", "acme", "--patient", "Quentin Zebedee",
+          "--query", "x");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("HTTP 404").doesNotContain("Quentin");
+      assertThat(cli("tenant", "get", "acme/keys", "--url", url, "--key", "k").code()).isEqualTo(1);
+      assertThat(cli("key", "revoke", "--tenant", "acme", "../x?y", "--url", url, "--key", "k").code()).isEqualTo(1);
+      assertThat(paths).containsExactly("/v1/acme/patients/Quentin%20Zebedee/context", "/admin/tenants/acme%2Fkeys",
+          "/admin/tenants/acme/keys/..%2Fx%3Fy");
+    } finally {
+      server.stop(0);
+    }
+  }
+
   private static void collect(CommandLine cmd, String prefix, List<String> out) {
     cmd.getSubcommands().forEach((name, sub) -> {
       if (name.equals("help")) {
