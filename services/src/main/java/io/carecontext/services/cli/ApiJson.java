@@ -147,6 +147,14 @@ public final class ApiJson {
   private static final Pattern COUNT = Pattern.compile("\\b(\\w+) (\\d+)");
 
   /**
+   * The lines of an {@code $import} that are stored: written, or already stored with that content,
+   * as a Bundle's 2xx entries are (an unchanged entry answers 200), so one summary counts both alike.
+   */
+  static long importStored(String outcomeJson) {
+    return importCount(outcomeJson, "written") + importCount(outcomeJson, "unchanged");
+  }
+
+  /**
    * A count of {@code $import}'s summary ("lines 3, written 2, unchanged 0, failed 1, 12 ms"), the
    * diagnostics of its information issue; 0 if it has none.
    */

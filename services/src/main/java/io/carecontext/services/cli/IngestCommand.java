@@ -66,7 +66,7 @@ final class IngestCommand implements Callable<Integer> {
             why.isEmpty() ? " " + ApiJson.diagnostics(r.body()) : ", nothing of it stored:");
         why.forEach(e -> out.printf("  %s%n", e));
       } else if (ndjson) {
-        resources += ApiJson.importCount(r.body(), "written");
+        resources += ApiJson.importStored(r.body());
         long bad = ApiJson.importCount(r.body(), "failed");
         if (bad > 0) {
           // the good lines are stored; name the bad ones, so the feed can be fixed and sent again

@@ -73,6 +73,17 @@ class ApiJsonTest {
   }
 
   @Test
+  void anImportStoresItsWrittenAndItsUnchangedLinesAsABundleDoes() {
+    // The summary counted an NDJSON file's written lines only, but a Bundle's every 2xx entry (an
+    // unchanged one answers 200): loading the same files twice said "ingested 2", then "ingested 1".
+    String again = """
+        {"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",
+          "diagnostics":"lines 3, written 1, unchanged 1, failed 1, 12 ms"}]}""";
+    assertThat(ApiJson.importStored(again)).isEqualTo(2);
+    assertThat(ApiJson.importStored("<html>502</html>")).isZero();
+  }
+
+  @Test
   void aBodyThatIsNotJsonReadsAsEmpty() {
     String html = "<html><body>502 Bad Gateway</body></html>";
     assertThat(ApiJson.succeededEntries(html)).isZero();
