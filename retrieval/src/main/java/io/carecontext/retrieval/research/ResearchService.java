@@ -99,7 +99,8 @@ public final class ResearchService {
       // Audited with the true reason, as the context path does: none sent, no known code, or another purpose.
       boolean missing = purpose == null || purpose.isBlank();
       boolean unknown = !missing && !AuditEntry.PURPOSES_OF_USE.contains(purpose);
-      throw deny(tenant, base, 400, unknown ? "purpose_unknown" : "purpose_required",
+      // The code names the same fault as the audit reason: a client that sent TREAT was told "required".
+      throw deny(tenant, base, 400, missing ? "purpose_required" : unknown ? "purpose_unknown" : "purpose_not_allowed",
           "research search needs purposeOfUse HRESCH",
           missing ? "purpose_missing" : unknown ? "purpose_unknown" : "purpose_not_allowed", start);
     }

@@ -337,4 +337,17 @@ class ContextApiIT {
     assertThat(app.call("GET", "/v1/slowres/audit?principal=res-s", aud, null).body())
         .contains("\"action\":\"research\",\"decision\":\"denied\",\"reason\":\"rate_limited\"");
   }
+
+  @Test
+  void researchSearchWithAnotherPurposeSaysSoRatherThanThatNoneWasSent() {
+    // TREAT answered 400 "purpose_required", the code of a request without purposeOfUse: a client
+    // branching on the code looked for a missing field.
+    String researcher = app.tenantWithKey("ward", "res-p", "[\"researcher\"]", null);
+    HttpResponse<String> other = app.call("POST", "/v1/ward/research/search", researcher,
+        "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(other.statusCode()).isEqualTo(400);
+    assertThat(other.body()).contains("\"error\":\"purpose_not_allowed\"").contains("HRESCH");
+    HttpResponse<String> none = app.call("POST", "/v1/ward/research/search", researcher, "{\"query\":\"diabetes\"}");
+    assertThat(none.body()).contains("\"error\":\"purpose_required\"");
+  }
 }
