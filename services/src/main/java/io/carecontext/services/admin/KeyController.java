@@ -106,7 +106,7 @@ public class KeyController {
   /** The audit row of a change to the tenant's keys, made by the caller; no patient, no purpose. */
   private static AuditEntry keyEvent(Caller caller, String action, String reason) {
     return AuditEntry.of(caller.principal(), caller.keyId(),
-        io.carecontext.services.retrieval.ContextController.requester(caller).roles(), null, null, action,
+        caller.requester().roles(), null, null, action,
         AuditEntry.Decision.ALLOWED, reason);
   }
 

@@ -1,7 +1,9 @@
 package io.carecontext.services.auth;
 
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.Requester;
 import io.carecontext.services.http.ApiException;
+import java.util.Arrays;
 import java.util.Set;
 
 /**
@@ -23,6 +25,12 @@ public record Caller(TenantId tenant, String principal, String keyId, Set<Role> 
   public String toString() {
     return "Caller[tenant=" + tenant + ", principal=" + principal + ", keyId=" + keyId + ", roles=" + roles
         + ", platformAdmin=" + platformAdmin + "]";
+  }
+
+  /** The caller as the read path knows it: principal, key, role codes (in their declared order), practitioner. */
+  public Requester requester() {
+    return new Requester(principal, keyId, Arrays.stream(Role.values()).filter(roles::contains).map(Role::code).toList(),
+        practitionerId);
   }
 
   public static Caller platformOperator() {

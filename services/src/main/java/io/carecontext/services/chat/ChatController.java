@@ -13,6 +13,7 @@ import io.carecontext.retrieval.chat.ChatRefused;
 import io.carecontext.retrieval.chat.ChatService;
 import io.carecontext.retrieval.chat.LlmGateway;
 import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.retrieval.ContextController;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.http.QueryInput;
@@ -65,12 +66,12 @@ public class ChatController {
   @Post("/chat")
   public HttpResponse<?> chat(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                               @PathVariable String patientId, @Body ChatRequest body) {
-    ContextController.refuseOtherTenant(audit, caller, tenant, body.purposeOfUse(), "chat");
+    OtherTenantAttempts.refuse(audit, caller, tenant, body.purposeOfUse(), "chat");
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("question", body.question(), null);
     Map<String, Object> settings = tenants.settings(caller, t);
     float[] vector = embeddings.embedQuery(t, settings, body.question());
-    Requester who = ContextController.requester(caller);
+    Requester who = caller.requester();
     try {
       ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, body.purposeOfUse(),
           body.reason(), Boolean.TRUE.equals(body.dryRun()));

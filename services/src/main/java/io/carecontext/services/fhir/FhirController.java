@@ -12,6 +12,7 @@ import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.core.annotation.Nullable;
@@ -196,10 +197,10 @@ public class FhirController {
    * (other_tenant in the key's own trail, role_not_allowed in this one's), as on the context path.
    */
   private TenantId requireReader(Caller caller, String tenant) {
-    io.carecontext.services.retrieval.ContextController.refuseOtherTenant(audit, caller, tenant, null, "fhir-read");
+    OtherTenantAttempts.refuse(audit, caller, tenant, null, "fhir-read");
     if (!caller.platformAdmin() && !caller.roles().contains(Role.EHR_INTEGRATION)) {
       audit.record(caller.requireTenant(tenant), AuditEntry.of(caller.principal(), caller.keyId(),
-          io.carecontext.services.retrieval.ContextController.requester(caller).roles(), null, null, "fhir-read",
+          caller.requester().roles(), null, null, "fhir-read",
           AuditEntry.Decision.DENIED, "role_not_allowed"));
     }
     return caller.requireRole(tenant, Role.EHR_INTEGRATION);
@@ -213,7 +214,7 @@ public class FhirController {
   private void auditRead(Caller caller, TenantId t, @Nullable StoredResource s) {
     boolean served = s != null && !s.deleted();
     audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(),
-        io.carecontext.services.retrieval.ContextController.requester(caller).roles(), s == null ? null : s.patientId(),
+        caller.requester().roles(), s == null ? null : s.patientId(),
         null, "fhir-read", served ? AuditEntry.Decision.ALLOWED : AuditEntry.Decision.DENIED,
         served ? "allowed" : s == null ? "unknown_resource" : "deleted"));
   }

@@ -6,14 +6,11 @@ import io.carecontext.retrieval.AccessDenied;
 import io.carecontext.retrieval.ContextQuery;
 import io.carecontext.retrieval.ContextResult;
 import io.carecontext.retrieval.ContextService;
-import io.carecontext.retrieval.Requester;
 import io.carecontext.retrieval.TenantPolicy;
-import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
-import io.carecontext.services.auth.Role;
+import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.http.ApiError;
-import io.carecontext.services.http.ApiException;
 import io.carecontext.services.http.QueryInput;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
@@ -28,7 +25,6 @@ import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -65,7 +61,7 @@ public class ContextController {
   @Post("/context")
   public HttpResponse<?> context(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                  @PathVariable String patientId, @Body ContextRequest body) {
-    refuseOtherTenant(audit, caller, tenant, body.purposeOfUse(), "context");
+    OtherTenantAttempts.refuse(audit, caller, tenant, body.purposeOfUse(), "context");
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();
@@ -73,7 +69,7 @@ public class ContextController {
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
     float[] vector = embeddings.embedQuery(t, settings, body.query());
     try {
-      ContextResult r = service.context(t, policy, requester(caller), patientId,
+      ContextResult r = service.context(t, policy, caller.requester(), patientId,
           new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason()),
           "context");
       metrics.decision(t.value(), "context", "allowed", "allowed", java.time.Duration.ofNanos(System.nanoTime() - start));
@@ -88,25 +84,6 @@ public class ContextController {
       return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
           "the request could not be completed and audited; nothing was returned. Retry later"));
     }
-  }
-
-  /**
-   * A key used on another tenant's patient data: answered exactly like an unknown tenant, and
-   * recorded in the key's own tenant's trail with the true reason (never in the other tenant's).
-   * Every path that reads patient data calls this first.
-   */
-  public static void refuseOtherTenant(AuditLog audit, Caller caller, String pathTenant, @Nullable String purpose,
-                                       String action) {
-    if (caller.tenant() != null && !caller.tenant().value().equals(pathTenant)) {
-      audit.record(caller.tenant(), AuditEntry.of(caller.principal(), caller.keyId(), requester(caller).roles(), null,
-          purpose, action, AuditEntry.Decision.DENIED, "other_tenant"));
-      throw ApiException.tenantNotFound();
-    }
-  }
-
-  public static Requester requester(Caller caller) {
-    return new Requester(caller.principal(), caller.keyId(),
-        Arrays.stream(Role.values()).filter(caller.roles()::contains).map(Role::code).toList(), caller.practitionerId());
   }
 
   public static HttpResponse<ApiError> denied(AccessDenied d) {

@@ -6,6 +6,7 @@ import io.carecontext.retrieval.AccessDenied;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.research.ResearchService;
 import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.http.QueryInput;
 import io.carecontext.services.ops.Metrics;
@@ -62,7 +63,7 @@ public class ResearchController {
   @Post("/search")
   public HttpResponse<?> search(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                 @Body SearchRequest body) {
-    ContextController.refuseOtherTenant(audit, caller, tenant, body.purposeOfUse(), "research");
+    OtherTenantAttempts.refuse(audit, caller, tenant, body.purposeOfUse(), "research");
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();
@@ -70,7 +71,7 @@ public class ResearchController {
     float[] vector = embeddings.embedQuery(t, settings, body.query());
     try {
       ResearchService.ResearchResult r = service.search(t, TenantPolicy.fromSettings(settings),
-          ContextController.requester(caller), body.query(), vector, body.k() == null ? 10 : body.k(),
+          caller.requester(), body.query(), vector, body.k() == null ? 10 : body.k(),
           body.purposeOfUse());
       metrics.decision(t.value(), "research", "allowed", "allowed", Duration.ofNanos(System.nanoTime() - start));
       return HttpResponse.ok(new SearchResponse(r.chunks().stream()
