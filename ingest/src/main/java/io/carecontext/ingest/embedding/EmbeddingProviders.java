@@ -1,5 +1,6 @@
 package io.carecontext.ingest.embedding;
 
+import io.carecontext.migrations.SecretNames;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -22,16 +23,6 @@ public final class EmbeddingProviders {
   public static final String IN_PROCESS = "in-process";
   public static final String OPENAI_COMPATIBLE = "openai-compatible";
 
-  /** An environment variable's name; the same rule as the model allowlist's (retrieval's LlmEndpoint). */
-  private static final java.util.regex.Pattern SECRET_NAME =
-      java.util.regex.Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,127}$");
-  /**
-   * Variables of the platform's own configuration (operator key, database passwords and URLs, the
-   * PostgreSQL client's): the tenant admin who sets baseUrl also names the variable sent there as the
-   * bearer token, so these are never taken. The same rule as the model allowlist's.
-   */
-  private static final java.util.regex.Pattern PLATFORM_SECRET =
-      java.util.regex.Pattern.compile("^(?i)(CARECONTEXT_|PG).*");
   private static final Set<String> IN_PROCESS_KEYS = Set.of("provider");
   private static final Set<String> OPENAI_KEYS = Set.of("provider", "baseUrl", "model", "dimensions",
       "apiKeySecret", "timeoutSeconds", "maxRetries");
@@ -61,14 +52,14 @@ public final class EmbeddingProviders {
     String apiKey = null;
     Object secretName = settings.get("apiKeySecret");
     if (secretName != null) {
-      if (!SECRET_NAME.matcher(secretName.toString()).matches()) {
+      if (!SecretNames.isVariableName(secretName.toString())) {
         // not echoed: what is pasted here instead of a variable's name is often the key itself
         throw new IllegalArgumentException("embedding setting apiKeySecret must be the name of an environment "
             + "variable that holds the key, never the key itself");
       }
-      if (PLATFORM_SECRET.matcher(secretName.toString()).matches()) {
+      if (SecretNames.isPlatformVariable(secretName.toString())) {
         throw new IllegalArgumentException("embedding setting apiKeySecret names a variable of the platform's own "
-            + "configuration (CARECONTEXT_*, PG*), which is never sent to an embedding endpoint: give the key a "
+            + "configuration (" + SecretNames.PLATFORM_VARIABLES + "), which is never sent to an embedding endpoint: give the key a "
             + "variable of its own");
       }
       apiKey = secrets.apply(secretName.toString()).orElseThrow(() -> new IllegalArgumentException(

@@ -1,5 +1,6 @@
 package io.carecontext.retrieval.chat;
 
+import io.carecontext.migrations.SecretNames;
 import io.carecontext.retrieval.SettingChecks;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -18,14 +19,6 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
   static final List<String> ENDPOINT_FIELDS = List.of("name", "baseUrl", "model", "baaCovered", "apiKeySecret",
       "timeoutSeconds", "maxRetries");
   private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9_.-]{1,64}$");
-  private static final Pattern ENV_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,127}$");
-  /**
-   * Variables that hold the platform's own secrets (the operator key, the database passwords and
-   * URLs, the PostgreSQL client's): a tenant admin names the host and the variable sent to it as the
-   * bearer token, so naming one of these would hand it to any host. The same rule as the embedding
-   * endpoint's (ingest's EmbeddingProviders).
-   */
-  private static final Pattern PLATFORM_SECRET = Pattern.compile("^(?i)(CARECONTEXT_|PG).*");
 
   /**
    * Checks a tenant's {@code llm} setting before it is stored. The allowlist decides where prompts
@@ -109,13 +102,13 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
     if (m.containsKey("baaCovered")) {
       SettingChecks.bool(at + ".baaCovered", m.get("baaCovered"));
     }
-    if (m.containsKey("apiKeySecret") && !(m.get("apiKeySecret") instanceof String s && ENV_NAME.matcher(s).matches())) {
+    if (m.containsKey("apiKeySecret") && !(m.get("apiKeySecret") instanceof String s && SecretNames.isVariableName(s))) {
       throw new IllegalArgumentException(at + ".apiKeySecret must be the name of an environment variable that "
           + "holds the key, never the key itself");
     }
-    if (m.get("apiKeySecret") instanceof String s && PLATFORM_SECRET.matcher(s).matches()) {
+    if (m.get("apiKeySecret") instanceof String s && SecretNames.isPlatformVariable(s)) {
       throw new IllegalArgumentException(at + ".apiKeySecret names a variable of the platform's own configuration "
-          + "(CARECONTEXT_*, PG*), which is never sent to a model endpoint: give the key a variable of its own");
+          + "(" + SecretNames.PLATFORM_VARIABLES + "), which is never sent to a model endpoint: give the key a variable of its own");
     }
     if (m.containsKey("timeoutSeconds")) {
       SettingChecks.wholeNumber(at + ".timeoutSeconds", m.get("timeoutSeconds"), 1, 600);
@@ -131,7 +124,7 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
    * for a variable of the platform's own configuration (a setting stored before that was refused).
    */
   static String secretFor(String name, java.util.function.Function<String, String> env) {
-    if (name == null || PLATFORM_SECRET.matcher(name).matches()) {
+    if (name == null || SecretNames.isPlatformVariable(name)) {
       return "none";
     }
     String value = env.apply(name);
