@@ -26,7 +26,8 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
   public AuditEntry {
     // The purpose column is plain text and the caller's string could be anything, a name included:
     // only a known code is kept (the row's reason says purpose_unknown).
-    purpose = purpose == null || PURPOSES_OF_USE.contains(purpose) ? purpose : UNKNOWN_PURPOSE;
+    // A blank purpose is none sent (the reason says purpose_missing), not an unknown one.
+    purpose = purpose == null || purpose.isBlank() ? null : PURPOSES_OF_USE.contains(purpose) ? purpose : UNKNOWN_PURPOSE;
     // The patient id comes from the request path, where %00 is a NUL, which PostgreSQL text cannot hold:
     // the row would fail and the attempt go unaudited (answered 503). Kept, with the NUL made visible.
     patientId = visible(patientId);

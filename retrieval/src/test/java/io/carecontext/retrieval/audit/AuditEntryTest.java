@@ -41,4 +41,15 @@ class AuditEntryTest {
         .isEqualTo("Synthetic\uFFFDDoe");
     assertThat(new AuditFilter("Synthetic\u0000Doe", "a\u0000b", null, null, 10).principal()).isEqualTo("a\uFFFDb");
   }
+
+  /** An empty purpose is denied as purpose_missing; the row says no purpose, as for an absent one, not "(unknown)". */
+  @Test
+  void aBlankPurposeIsNoPurpose() {
+    for (String blank : new String[] {null, "", "  "}) {
+      assertThat(AuditEntry.of("p", "k", List.of("clinician"), "pt", blank, "context", AuditEntry.Decision.DENIED,
+          "purpose_missing").purpose()).as("[%s]", blank).isNull();
+    }
+    assertThat(AuditEntry.of("p", "k", List.of("clinician"), "pt", "Quentin", "context", AuditEntry.Decision.DENIED,
+        "purpose_unknown").purpose()).isEqualTo("(unknown)");
+  }
 }
