@@ -10,34 +10,49 @@ import io.carecontext.retrieval.audit.AuditVerification;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
+import io.carecontext.services.http.ProducedStream;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.http.server.types.files.StreamedFile;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import jakarta.inject.Named;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 
 /** The audit trail, for role {@code auditor}: list, verify, export as FHIR AuditEvent NDJSON. */
 @Controller("/v1/{tenant}/audit")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class AuditController {
 
+  private static final MediaType NDJSON = new MediaType("application/fhir+ndjson");
+
   private final AuditLog audit;
   private final JsonMapper json;
+  private final Executor producers;
 
-  public AuditController(AuditLog audit, JsonMapper json) {
+  public AuditController(AuditLog audit, JsonMapper json, @Named(TaskExecutors.IO) ExecutorService producers) {
     this.audit = audit;
     this.json = json;
+    this.producers = producers;
   }
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
@@ -98,13 +113,30 @@ public class AuditController {
     return out;
   }
 
+  /**
+   * The whole trail as AuditEvent NDJSON, oldest first, sent while it is read (a tenant keeps years
+   * of it: built in memory first, a large trail would exhaust the heap). A database that cannot be
+   * read at the start answers 503 as anywhere; a failure after the first lines breaks the transfer,
+   * so an export is never silently short.
+   */
   @Get(value = "/export", produces = "application/fhir+ndjson")
-  public HttpResponse<String> export(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+  public HttpResponse<StreamedFile> export(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+                                           @PathVariable String tenant) {
     TenantId t = caller.requireRole(tenant, Role.AUDITOR);
-    StringBuilder out = new StringBuilder();
-    audit.forEach(t, row -> out.append(Fhir.context().newJsonParser().encodeResourceToString(
-        AuditEvents.of(t, row))).append('\n'));
-    return HttpResponse.ok(out.toString()).contentType("application/fhir+ndjson");
+    ProducedStream body = ProducedStream.start(producers, out -> {
+      Writer lines = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+      var parser = Fhir.context().newJsonParser();
+      audit.forEach(t, row -> {
+        try {
+          lines.write(parser.encodeResourceToString(AuditEvents.of(t, row)));
+          lines.write('\n');
+        } catch (IOException e) {
+          throw new UncheckedIOException(e); // the client went away: ends the read
+        }
+      });
+      lines.flush();
+    });
+    return HttpResponse.ok(new StreamedFile(body, NDJSON));
   }
 
   /**

@@ -237,6 +237,11 @@ class ContextApiIT {
     assertThat(export.statusCode()).isEqualTo(200);
     assertThat(export.body().lines().findFirst().orElse("")).contains("\"resourceType\":\"AuditEvent\"");
     assertThat(export.body()).doesNotContain("secret question");
+    // streamed while it is read, every row of the trail, each a whole line
+    assertThat(export.headers().firstValue("content-type")).hasValue("application/fhir+ndjson");
+    String verified = app.call("GET", "/v1/ward/audit/verify", auditor, null).body();
+    assertThat(verified).contains("\"entries\":" + export.body().lines().count() + ",");
+    assertThat(export.body()).endsWith("}\n");
     assertThat(app.call("GET", "/v1/ward/audit/verify", clinician, null).statusCode()).isEqualTo(403);
   }
 
