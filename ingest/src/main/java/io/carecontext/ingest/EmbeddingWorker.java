@@ -32,7 +32,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.hl7.fhir.r4.model.CareTeam;
 import org.hl7.fhir.r4.model.Consent;
+import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.Resource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -172,6 +174,16 @@ public final class EmbeddingWorker implements AutoCloseable {
         LOG.warn("embedding worker: tenant {}: its consents could not be queued for their labels ({}); "
             + "they are queued again at the next start", tenant, e.getClass().getSimpleName());
       }
+      try {
+        int queued = enqueueUncheckedCareLinks(tenant);
+        if (queued > 0) {
+          LOG.info("embedding worker: tenant {}: {} CareTeam(s) and Encounter(s) queued to check the care "
+              + "relationships they state against their status", tenant, queued);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("embedding worker: tenant {}: its care relationships could not be queued for a status check ({}); "
+            + "they are queued again at the next start", tenant, e.getClass().getSimpleName());
+      }
     }
   }
 
@@ -215,6 +227,25 @@ public final class EmbeddingWorker implements AutoCloseable {
           SELECT r.resource_type, r.resource_id, r.version_id, 'reembed'
           FROM consents k JOIN resources r ON r.resource_type = 'Consent' AND r.resource_id = k.consent_id
           WHERE k.explicit_labels IS NULL AND NOT r.deleted
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
+                            AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  /**
+   * Queues every CareTeam and Encounter with care links stored before tenant migration 25, so that
+   * the worker replaces them with what the resource states (see {@link #rederiveCareLinks}).
+   */
+  public int enqueueUncheckedCareLinks(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          INSERT INTO outbox (resource_type, resource_id, version_id, operation)
+          SELECT r.resource_type, r.resource_id, r.version_id, 'reembed' FROM resources r
+          WHERE r.resource_type IN ('CareTeam', 'Encounter') AND NOT r.deleted
+            AND EXISTS (SELECT 1 FROM care_links l WHERE l.source_type = r.resource_type
+                        AND l.source_id = r.resource_id AND l.status_checked IS NULL)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
                             AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
         return ps.executeUpdate();
@@ -317,6 +348,9 @@ public final class EmbeddingWorker implements AutoCloseable {
         if (resource instanceof Consent consent) {
           deriveExplicitLabels(c, consent);
         }
+        if (resource instanceof CareTeam || resource instanceof Encounter) {
+          rederiveCareLinks(c, row, resource);
+        }
       }
     }
     Map<String, String> textsByHash = new LinkedHashMap<>();
@@ -365,6 +399,28 @@ public final class EmbeddingWorker implements AutoCloseable {
       ps.setString(2, directive.get().consentId());
       ps.executeUpdate();
     }
+  }
+
+  /**
+   * Replaces a CareTeam's or Encounter's care links with what it states now: links stored before
+   * tenant migration 25 were made whatever the resource's status, and one that ended care (an
+   * inactive team, a cancelled encounter) must not keep admitting its practitioners. Links written
+   * since are the resource's own (its write replaced them), so only a resource that still has
+   * unchecked ones is touched.
+   */
+  private static void rederiveCareLinks(Connection c, Claimed row, Resource resource) throws SQLException {
+    for (String sql : List.of(
+        "DELETE FROM care_links WHERE source_type = ? AND source_id = ? AND status_checked IS NULL",
+        "DELETE FROM care_links WHERE source_type = ? AND source_id = ?")) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, row.type());
+        ps.setString(2, row.id());
+        if (ps.executeUpdate() == 0 && sql.contains("IS NULL")) {
+          return; // nothing stored before migration 25
+        }
+      }
+    }
+    ResourceWriter.insertCareLinks(c, resource);
   }
 
   /** A stored resource version, still encrypted. */

@@ -163,17 +163,7 @@ final class ResourceWriter {
         }
       }
     }
-    for (CareLink link : CareLinks.of(resource)) {
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id) VALUES (?, ?, ?, ?) "
-              + "ON CONFLICT DO NOTHING")) {
-        ps.setString(1, link.practitionerId());
-        ps.setString(2, link.patientId());
-        ps.setString(3, link.sourceType());
-        ps.setString(4, link.sourceId());
-        ps.executeUpdate();
-      }
-    }
+    insertCareLinks(c, resource);
     if (resource instanceof Consent consent) {
       Optional<ConsentDirective> d = ConsentInterpreter.interpret(consent);
       if (d.isPresent()) {
@@ -200,6 +190,21 @@ final class ResourceWriter {
       ps.setArray(11, textArray(d.permittedLabels()));
       ps.setArray(12, textArray(d.explicitLabels()));
       ps.executeUpdate();
+    }
+  }
+
+  /** The care links the resource states ({@link CareLinks#of}); the caller has removed its earlier ones. */
+  static void insertCareLinks(Connection c, Resource resource) throws SQLException {
+    for (CareLink link : CareLinks.of(resource)) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id) VALUES (?, ?, ?, ?) "
+              + "ON CONFLICT DO NOTHING")) {
+        ps.setString(1, link.practitionerId());
+        ps.setString(2, link.patientId());
+        ps.setString(3, link.sourceType());
+        ps.setString(4, link.sourceId());
+        ps.executeUpdate();
+      }
     }
   }
 

@@ -329,6 +329,33 @@ class IngestIT {
   }
 
   @Test
+  void careLinksStoredBeforeMigration25AreCheckedAgainstTheirResourcesStatus() throws SQLException {
+    store.put(tenant, Fhir.parseResource("""
+        {"resourceType":"CareTeam","id":"team-ended","status":"inactive","subject":{"reference":"Patient/p-team"},
+         "participant":[{"member":{"reference":"Practitioner/dr-gone"}}]}"""));
+    store.put(tenant, Fhir.parseResource("""
+        {"resourceType":"CareTeam","id":"team-active","status":"active","subject":{"reference":"Patient/p-team"},
+         "participant":[{"member":{"reference":"Practitioner/dr-here"}}]}"""));
+    worker.drain(tenant);
+    String links = "SELECT count(*) FROM tenant_ingest.care_links WHERE patient_id = 'p-team'";
+    assertThat(count(links + " AND practitioner_id = 'dr-gone'")).as("an inactive team links no one").isZero();
+    assertThat(count(links + " AND practitioner_id = 'dr-here' AND status_checked")).isEqualTo(1);
+    // As an earlier version stored them: the inactive team's link too, and neither checked.
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO tenant_ingest.care_links (practitioner_id, patient_id, source_type, source_id) "
+          + "VALUES ('dr-gone', 'p-team', 'CareTeam', 'team-ended')");
+      st.execute("UPDATE tenant_ingest.care_links SET status_checked = NULL WHERE patient_id = 'p-team'");
+    }
+    assertThat(worker.enqueueUncheckedCareLinks(tenant)).isEqualTo(2);
+    assertThat(worker.enqueueUncheckedCareLinks(tenant)).as("queued once").isZero();
+    worker.drain(tenant);
+    assertThat(count(links + " AND practitioner_id = 'dr-gone'")).as("the ended team's link is gone").isZero();
+    assertThat(count(links + " AND practitioner_id = 'dr-here' AND status_checked")).as("the active one kept")
+        .isEqualTo(1);
+    assertThat(worker.enqueueUncheckedCareLinks(tenant)).as("nothing left to check").isZero();
+  }
+
+  @Test
   void ndjsonImportReportsBadLinesByNumberAndKeepsTheGoodOnes() throws SQLException {
     String ndjson = """
         {"resourceType":"Patient","id":"nd-1","gender":"male"}
