@@ -111,10 +111,12 @@ class TenantIsolationIT {
   @Test
   void readSettingsAdmitOnlyTheAllowedPatientsAndCategories() {
     PolicySettings p1Clinical = PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
-        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1").build();
+        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1")
+        .set("cc.practitioner", "*").build();
     assertThat((int) platform.tx.run(A, p1Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(1);
     PolicySettings p2Clinical = PolicySettings.read().patients(List.of("p2")).categories(List.of("clinical"))
-        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p2").build();
+        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p2")
+        .set("cc.practitioner", "*").build();
     assertThat((int) platform.tx.run(A, p2Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
     // The read path cannot write, even to rows it can see: its role holds no write grant.
     assertThatThrownBy(() -> platform.tx.run(A, p1Clinical,
@@ -126,7 +128,8 @@ class TenantIsolationIT {
   /** The read settings of A's patient p1, as the read path sets them. */
   static final String P1_READ_SETTINGS = "SELECT set_config('cc.access', %s, true), set_config('cc.patients', 'p1', true), "
       + "set_config('cc.subject', 'p1', true), set_config('cc.categories', 'clinical,note', true), "
-      + "set_config('cc.types', '*', true), set_config('cc.labels', '', true), set_config('cc.consent_mode', 'opt-out', true)";
+      + "set_config('cc.types', '*', true), set_config('cc.labels', '', true), set_config('cc.consent_mode', 'opt-out', true), "
+      + "set_config('cc.practitioner', '*', true)";
 
   /** Counts A's chunks under {@code role} with the settings of p1's read, but {@code access} as cc.access. */
   static int countAs(Connection c, String role, String access) throws SQLException {
@@ -173,7 +176,8 @@ class TenantIsolationIT {
           + "('k1', 'p1', now() + interval '1 hour'), ('k2', 'p2', now() + interval '1 hour')");
     }
     PolicySettings p1 = PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
-        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1").build();
+        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1")
+        .set("cc.practitioner", "*").build();
     // No WHERE clause: the policy alone keeps p2's window out of p1's transaction.
     assertThat((int) platform.tx.run(A, p1, c -> count(c, "SELECT count(*) FROM break_glass"))).isEqualTo(1);
     assertThat((int) platform.tx.run(A, p1, c -> count(c, "SELECT count(*) FROM break_glass WHERE patient_id = 'p2'")))
@@ -197,7 +201,8 @@ class TenantIsolationIT {
   @Test
   void aBreakGlassWindowIsNeverLongerThanAnyPolicyAllowsNorOpenedAtAnotherTime() {
     PolicySettings p3 = PolicySettings.read().patients(List.of("p3")).categories(List.of("clinical"))
-        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p3").build();
+        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p3")
+        .set("cc.practitioner", "*").build();
     // (a patient of its own: the test above counts p1's windows)
     // the longest a policy allows, with the application's clock a little ahead of the database's
     platform.tx.run(A, p3, c -> c.createStatement().executeUpdate("INSERT INTO break_glass (key_id, patient_id, "

@@ -37,6 +37,8 @@ public final class ContextService {
 
   static final Set<String> PURPOSES = AuditEntry.PURPOSES_OF_USE;
   static final String NOT_FOUND = "no such patient, or this key may not see it";
+  /** {@code cc.practitioner} when no care relationship is required (V26). */
+  static final String ANY_PRACTITIONER = "*";
   /** The longest break-glass reason: it is stored (encrypted) in every audit row of its request. */
   static final int MAX_REASON = 1_000;
 
@@ -119,8 +121,9 @@ public final class ContextService {
     // One round trip (an implicit transaction) when chunks come back; a second one reads the facts
     // that name the reason when none do. Break-glass runs both in one transaction, which also opens
     // its window.
-    PolicySettings settings = settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent());
     String practitioner = who.practitionerId() == null ? "" : who.practitionerId();
+    PolicySettings settings = settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent(),
+        careRequired ? practitioner : ANY_PRACTITIONER);
     String searchSql = TenantSql.of(tenant, SEARCH);
     List<Object> parameters = List.of(new PGvector(q.vector()), patientId, patientId, !careRequired, patientId,
         practitioner, k);
@@ -305,11 +308,17 @@ public final class ContextService {
   }
 
   /** The RLS settings that repeat the policy decision inside the database. */
+  /**
+   * The read transaction's RLS settings. {@code carePractitioner}: the practitioner whose care
+   * relationship must link it to the patient (tenant migration 26: the chunk policy checks it too),
+   * or {@link #ANY_PRACTITIONER} when none is required; an empty one admits no patient.
+   */
   static PolicySettings settings(TenantPolicy policy, RolePolicy rp, String patientId, String purpose,
-                                 boolean consentOverride) {
+                                 boolean consentOverride, String carePractitioner) {
     return rp.scope(PolicySettings.read()
         .patients(List.of(patientId))
-        .set("cc.subject", patientId))
+        .set("cc.subject", patientId)
+        .set("cc.practitioner", carePractitioner))
         .set("cc.purpose", purpose)
         .set("cc.consent_mode", policy.consentMode())
         .set("cc.consent_override", consentOverride ? "on" : "off")

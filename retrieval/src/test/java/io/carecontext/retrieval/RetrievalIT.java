@@ -152,7 +152,7 @@ class RetrievalIT {
 
   @Test
   void theReadRoleCanNeitherWriteNorReadTheAuditTrail() {
-    PolicySettings reader = ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false);
+    PolicySettings reader = ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "*");
     // Its audit rows are written under the audit role; the read role holds no grant on the trail.
     for (String sql : List.of(
         "INSERT INTO {schema}.audit_log (audit_id, shard, seq, at, principal, action, decision, reason, prev_hash, row_hash) "
@@ -242,7 +242,7 @@ class RetrievalIT {
     assertThat(r.chunks()).extracting(ContextChunk::text)
         .containsExactly("Encounter: ambulatory on 2024-05-02. status finished.");
     // The reason is its own clinical chunk, which the clinician's policy lets through.
-    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "*"),
         "resource_type = 'Encounter' AND category = 'clinical'")).isEqualTo(1);
   }
 
@@ -251,15 +251,15 @@ class RetrievalIT {
     RolePolicy coordinator = POLICY.roles().get("care-coordinator");
     String psy = "'PSY' = ANY (security_labels)";
     // RLS alone: a plain permit is not explicit consent; a permit naming PSY is; a deny of PSY still wins.
-    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-ok", "TREAT", false), psy)).isZero();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-psy-consent", "TREAT", false), psy))
+    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-ok", "TREAT", false, "*"), psy)).isZero();
+    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-psy-consent", "TREAT", false, "*"), psy))
         .isEqualTo(1);
-    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-psy-both", "TREAT", false), psy)).isZero();
+    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-psy-both", "TREAT", false, "*"), psy)).isZero();
     // A role without labels-with-consent gets nothing from the same consent.
     TenantPolicy strict = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in",
         "rolePolicies", Map.of("care-coordinator", Map.of("labelsWithConsent", List.of()))));
     assertThat(bareCountWhere(ContextService.settings(strict, strict.roles().get("care-coordinator"), "p-psy-consent",
-        "TREAT", false), psy)).isZero();
+        "TREAT", false, "*"), psy)).isZero();
     // Through the service, and its audit row names the label that came through consent.
     ContextResult withConsent = ask(COORDINATOR, "p-psy-consent", "TREAT", null);
     assertThat(withConsent.chunks()).extracting(ContextChunk::resource).contains("DocumentReference/psy-p-psy-consent");
@@ -269,7 +269,7 @@ class RetrievalIT {
         .isNotEmpty().noneMatch(r -> r.startsWith("DocumentReference/psy-"));
     assertThat(auditDetails(plain)).doesNotContain("labelsByConsent");
     // The clinician has PSY among its own labels: no consent needed for it.
-    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "*"),
         psy)).isEqualTo(1);
   }
 
@@ -344,26 +344,33 @@ class RetrievalIT {
   void rlsAloneHidesEveryDisallowedRowWithoutTheApplicationsWhereClause() {
     RolePolicy clinician = POLICY.roles().get("clinician");
     // The application's own filter removed: a bare SELECT under the settings of each decision.
-    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false))).isPositive();
-    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-noconsent", "TREAT", false))).isZero();
-    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-deny", "TREAT", false))).isZero();
-    int all = bareCount(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false));
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "*"))).isPositive();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-noconsent", "TREAT", false, "*"))).isZero();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-deny", "TREAT", false, "*"))).isZero();
+    int all = bareCount(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false, "*"));
     assertThat(all).isPositive();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false, "*"),
         "resource_type = 'DocumentReference'")).isZero();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-label", "TREAT", false),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-label", "TREAT", false, "*"),
         "'PSY' = ANY (security_labels)")).isZero();
-    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false))).isPositive();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false),
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false, "*"))).isPositive();
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false, "*"),
         "resource_type <> 'Observation'")).isZero();
     RolePolicy billing = POLICY.roles().get("billing");
-    assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false, "*"),
         "resource_type <> 'Encounter'")).isZero();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false, "*"),
         "category <> 'administrative'")).isZero();
-    assertThat(bareCount(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false))).isPositive();
+    assertThat(bareCount(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false, "*"))).isPositive();
+    // The care relationship (V26): a patient the practitioner is not linked to shows nothing, nor does
+    // any patient when the setting is missing; '*' (none required) and a linked practitioner do.
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-other", "TREAT", false, "pr-1"))).isZero();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-other", "TREAT", false, ""))).isZero();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-other", "TREAT", false, "*"))).isPositive();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "pr-1"))).isPositive();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "pr-2"))).isZero();
     // Another patient's rows are invisible even when asked for by name.
-    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "*"),
         "patient_id = 'p-class'")).isZero();
   }
 
@@ -537,7 +544,7 @@ class RetrievalIT {
         SELECT chunk_id FROM {schema}.chunks WHERE public.vector_dims(embedding) = 384
         ORDER BY embedding::public.vector(384) <=> ? LIMIT 10""", new PGvector(q));
     assertThat(research).contains("chunks_embedding_hnsw");
-    String single = explain(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false),
+    String single = explain(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "*"),
         ContextService.SEARCH, new PGvector(q), "p-ok", "p-ok", false, "p-ok", "pr-1", 10);
     assertThat(single).contains("chunks_patient_idx").doesNotContain("hnsw");
     var withIndex = research(RESEARCHER, "thirst and fatigue", "HRESCH");
