@@ -3,6 +3,7 @@ package io.carecontext.services.admin;
 import io.carecontext.migrations.RoleNameTakenException;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantProvisioner;
+import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.http.ApiException;
@@ -128,6 +129,12 @@ public class TenantController {
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
     String modelId = newModel ? embeddingModelId(merged.get("embedding")) : null;
     if (!name.equals(row.name()) || !merged.equals(before)) {
+      // Who changed which settings is in the tenant's trail (policy, consent mode and care relationship
+      // decide who reads what), written first, so no change takes effect without its row. Names only:
+      // the values are in the tenant's configuration.
+      audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
+          "tenant-settings", AuditEntry.Decision.ALLOWED, "settings_changed")
+          .withDetail("changed", AuditEntry.jsonStrings(changed(row.name(), name, before, merged))));
       // A PATCH that changes nothing (a retry, say) leaves updatedAt alone: it still says when the tenant last changed.
       tenants.updateNameAndSettings(id.value(), name, write(merged));
     }
@@ -141,6 +148,18 @@ public class TenantController {
       LOG.info("tenant {} changed its embedding model to {}: {} resource(s) queued for re-embedding", id, modelId, queued);
     }
     return view(active(id), null);
+  }
+
+  /** The fields a PATCH changed: "name", and each setting whose value differs, in a stable order. */
+  static List<String> changed(String nameBefore, String nameAfter, Map<String, Object> before, Map<String, Object> after) {
+    java.util.TreeSet<String> keys = new java.util.TreeSet<>(before.keySet());
+    keys.addAll(after.keySet());
+    List<String> out = new java.util.ArrayList<>();
+    if (!nameBefore.equals(nameAfter)) {
+      out.add("name");
+    }
+    keys.stream().filter(k -> !java.util.Objects.equals(before.get(k), after.get(k))).forEach(k -> out.add("settings." + k));
+    return out;
   }
 
   @Delete("/{tenant}")

@@ -17,12 +17,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Who gave whom access: creating and revoking a tenant's keys is recorded in that tenant's audit
- * trail, with the creator (the platform operator or a tenant admin), the key and its roles. The
- * platform operator key reads no patient data itself, but it can make a key that does; without
- * this row the reads of such a key showed only the principal name it was given.
+ * Who gave whom access: creating and revoking a tenant's keys, and changing its settings (role
+ * policies, consent mode, care relationship), are recorded in that tenant's audit trail with who
+ * did it (the platform operator or a tenant admin). The platform operator key reads no patient
+ * data itself, but it can make a key that does; without these rows the reads of such a key showed
+ * only the principal name it was given, and a widened policy left no trace.
  */
-class KeyAuditIT {
+class AdminAuditIT {
 
   static TestServer app;
   static String tenantAdmin;
@@ -73,5 +74,24 @@ class KeyAuditIT {
         "key-create allowed key_created ta-1 " + adminKeyId + " {\"keyId\":\"" + keyId(byAdmin)
             + "\",\"roles\":[\"auditor\",\"billing\"]}",
         "key-revoke allowed key_revoked ta-1 " + adminKeyId + " {\"keyId\":\"" + keyId(byOperator) + "\"}");
+  }
+
+  @Test
+  void changingSettingsIsRecordedWithWhatChangedAndNotTheValues() throws SQLException {
+    List<String> before = trail();
+    HttpResponse<String> widened = app.call("PATCH", "/admin/tenants/keyed", tenantAdmin,
+        "{\"settings\":{\"careRelationship\":false,\"rolePolicies\":{\"billing\":{\"kMax\":3}}}}");
+    assertThat(widened.statusCode()).as(widened.body()).isEqualTo(200);
+    // the same again changes nothing, and records nothing
+    assertThat(app.call("PATCH", "/admin/tenants/keyed", tenantAdmin,
+        "{\"settings\":{\"careRelationship\":false}}").statusCode()).isEqualTo(200);
+    assertThat(app.call("PATCH", "/admin/tenants/keyed", app.adminKey(), "{\"name\":\"Keyed Clinic\"}").statusCode())
+        .isEqualTo(200);
+    String adminKeyId = tenantAdmin.split("_")[1];
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        "tenant-settings allowed settings_changed ta-1 " + adminKeyId
+            + " {\"changed\":[\"settings.careRelationship\",\"settings.rolePolicies\"]}",
+        "tenant-settings allowed settings_changed platform-admin bootstrap {\"changed\":[\"name\"]}");
   }
 }
