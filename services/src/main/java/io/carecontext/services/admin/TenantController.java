@@ -26,8 +26,11 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
 
 /** Tenants: the platform operator creates and deletes them; tenant admins read and patch their own. */
 @Controller("/admin/tenants")
@@ -152,13 +155,13 @@ public class TenantController {
 
   /** The fields a PATCH changed: "name", and each setting whose value differs, in a stable order. */
   static List<String> changed(String nameBefore, String nameAfter, Map<String, Object> before, Map<String, Object> after) {
-    java.util.TreeSet<String> keys = new java.util.TreeSet<>(before.keySet());
+    TreeSet<String> keys = new TreeSet<>(before.keySet());
     keys.addAll(after.keySet());
-    List<String> out = new java.util.ArrayList<>();
+    List<String> out = new ArrayList<>();
     if (!nameBefore.equals(nameAfter)) {
       out.add("name");
     }
-    keys.stream().filter(k -> !java.util.Objects.equals(before.get(k), after.get(k))).forEach(k -> out.add("settings." + k));
+    keys.stream().filter(k -> !Objects.equals(before.get(k), after.get(k))).forEach(k -> out.add("settings." + k));
     return out;
   }
 

@@ -3,6 +3,7 @@ package io.carecontext.services.http;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -162,7 +163,7 @@ public final class ProducedStream extends InputStream {
       if (size == 0) {
         return;
       }
-      byte[] chunk = java.util.Arrays.copyOf(buffer, size);
+      byte[] chunk = Arrays.copyOf(buffer, size);
       size = 0;
       started.complete(null);
       if (!offer(chunk)) {
