@@ -25,7 +25,7 @@ public final class EmbeddingProviders {
 
   private static final Set<String> IN_PROCESS_KEYS = Set.of("provider");
   private static final Set<String> OPENAI_KEYS = Set.of("provider", "baseUrl", "model", "dimensions",
-      "apiKeySecret", "timeoutSeconds", "maxRetries");
+      "apiKeySecret", "timeoutSeconds", "maxRetries", "baaCovered");
 
   private EmbeddingProviders() {
   }
@@ -40,10 +40,27 @@ public final class EmbeddingProviders {
         return new InProcessMiniLmProvider();
       case OPENAI_COMPATIBLE:
         requireKnownKeys(given, provider, OPENAI_KEYS);
-        return new OpenAiCompatibleEmbeddingProvider(openAiConfig(given, secrets));
+        OpenAiEmbeddingConfig config = openAiConfig(given, secrets);
+        requireBaa(given);
+        return new OpenAiCompatibleEmbeddingProvider(config);
       default:
         throw new IllegalArgumentException("unknown embedding provider '" + provider + "'; expected '"
             + IN_PROCESS + "' or '" + OPENAI_COMPATIBLE + "'");
+    }
+  }
+
+  /**
+   * An embedding endpoint receives every chunk's text and every question as they are, identified
+   * (de-identification is for prompts, and a de-identified text would embed differently), so only an
+   * endpoint under a business associate agreement may have them: the tenant admin says so with
+   * {@code "baaCovered": true}, as for model endpoints. Checked when the setting is stored and again
+   * before each use, so a setting stored before this rule embeds nothing until it is confirmed.
+   */
+  private static void requireBaa(Map<String, ?> settings) {
+    if (!Boolean.TRUE.equals(settings.get("baaCovered"))) {
+      throw new EndpointNotCoveredException("embedding setting baaCovered must be true: an embedding endpoint "
+          + "receives identified patient text, so use only one covered by a business associate agreement "
+          + "and say so with \"baaCovered\": true (or use the in-process model)");
     }
   }
 

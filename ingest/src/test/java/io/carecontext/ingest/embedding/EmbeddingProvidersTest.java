@@ -25,7 +25,7 @@ class EmbeddingProvidersTest {
   void buildsAnOpenAiCompatibleProvider() {
     EmbeddingProvider provider = EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",
         "baseUrl", "https://llm.internal/v1", "model", "nomic-embed-text", "dimensions", 768,
-        "apiKeySecret", "EMBEDDING_KEY", "timeoutSeconds", "10"), SECRETS);
+        "apiKeySecret", "EMBEDDING_KEY", "timeoutSeconds", "10", "baaCovered", true), SECRETS);
 
     assertThat(provider.modelId()).isEqualTo("openai:nomic-embed-text");
     assertThat(provider.dimensions()).isEqualTo(768);
@@ -79,5 +79,22 @@ class EmbeddingProvidersTest {
           .as(name).isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("apiKeySecret").hasMessageNotContaining("platform-secret-value");
     }
+  }
+
+  /** Chunk texts and questions reach the endpoint identified: only one under a BAA may get them. */
+  @Test
+  void anEndpointNotDeclaredCoveredByABaaIsRefused() {
+    for (Object baa : new Object[] {null, false, "true", 1}) {
+      java.util.Map<String, Object> settings = new java.util.HashMap<>(Map.of("provider", "openai-compatible",
+          "baseUrl", "https://x/v1", "model", "m", "dimensions", 8));
+      if (baa != null) {
+        settings.put("baaCovered", baa);
+      }
+      assertThatThrownBy(() -> EmbeddingProviders.forSettings(settings, SECRETS)).as(String.valueOf(baa))
+          .isInstanceOf(EndpointNotCoveredException.class)
+          .hasMessageContaining("baaCovered must be true").hasMessageContaining("business associate agreement");
+    }
+    assertThat(EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible", "baseUrl", "https://x/v1",
+        "model", "m", "dimensions", 8, "baaCovered", true), SECRETS).modelId()).isEqualTo("openai:m");
   }
 }
