@@ -409,18 +409,20 @@ public final class EmbeddingWorker implements AutoCloseable {
    * unchecked ones is touched.
    */
   private static void rederiveCareLinks(Connection c, Claimed row, Resource resource) throws SQLException {
-    for (String sql : List.of(
-        "DELETE FROM care_links WHERE source_type = ? AND source_id = ? AND status_checked IS NULL",
-        "DELETE FROM care_links WHERE source_type = ? AND source_id = ?")) {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        ps.setString(1, row.type());
-        ps.setString(2, row.id());
-        if (ps.executeUpdate() == 0 && sql.contains("IS NULL")) {
-          return; // nothing stored before migration 25
-        }
-      }
+    if (deleteCareLinks(c, row, " AND status_checked IS NULL") == 0) {
+      return; // nothing stored before migration 25
     }
+    deleteCareLinks(c, row, "");
     ResourceWriter.insertCareLinks(c, resource);
+  }
+
+  private static int deleteCareLinks(Connection c, Claimed row, String condition) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "DELETE FROM care_links WHERE source_type = ? AND source_id = ?" + condition)) {
+      ps.setString(1, row.type());
+      ps.setString(2, row.id());
+      return ps.executeUpdate();
+    }
   }
 
   /** A stored resource version, still encrypted. */

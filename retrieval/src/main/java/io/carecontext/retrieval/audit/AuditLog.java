@@ -77,7 +77,7 @@ public final class AuditLog {
 
   /** Writes one prepared row in a transaction of its own, on a free chain head, {@code avoidShard} only if no other is free. */
   UUID recordAlone(TenantId tenant, AuditRow row, int avoidShard) {
-    return tx.run(tenant, recordSettings(), c -> write(c, tenant, row, APPEND_AND_COMMIT, avoidShard));
+    return tx.run(tenant, recordSettings(), c -> write(c, tenant, row, APPEND_AND_COMMIT, AuditRow.COLUMNS.size(), avoidShard));
   }
 
   /**
@@ -85,7 +85,7 @@ public final class AuditLog {
    * transaction ends; throws if the row cannot be written. For tests that hold a head.
    */
   UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
-    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, -1);
+    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, AuditRow.COLUMNS.size(), -1);
   }
 
   /**
@@ -96,12 +96,14 @@ public final class AuditLog {
     if (e.justification() != null) {
       throw new IllegalArgumentException("releases before tenant migration 22 recorded no justification");
     }
-    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND_BEFORE_22, -1);
+    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND_BEFORE_22,
+        AuditRow.COLUMNS.size() - 1, -1);
   }
 
-  private UUID write(Connection c, TenantId tenant, AuditRow r, String append, int avoidShard) throws SQLException {
-    boolean before22 = append.equals(APPEND_BEFORE_22);
-    Object[] values = before22 ? java.util.Arrays.copyOf(r.values(), AuditRow.COLUMNS.size() - 1) : r.values();
+  /** {@code columns}: how many of the row's values {@code append} binds, in the order of {@link AuditRow#COLUMNS}. */
+  private UUID write(Connection c, TenantId tenant, AuditRow r, String append, int columns, int avoidShard)
+      throws SQLException {
+    Object[] values = r.values();
     // The statement tries shards in the order of (shard + start) % SHARDS: starting right after the
     // one to avoid puts that one last.
     int start = avoidShard < 0 ? ThreadLocalRandom.current().nextInt(SHARDS) : (SHARDS - 1 - avoidShard) % SHARDS;
@@ -110,7 +112,7 @@ public final class AuditLog {
       ps.setInt(2, start);
       ps.setBytes(3, r.payload());
       ps.setInt(4, start);
-      for (int i = 0; i < values.length; i++) {
+      for (int i = 0; i < columns; i++) {
         ps.setObject(i + 5, values[i]);
       }
       if (ps.executeUpdate() != 1) {
