@@ -56,6 +56,7 @@ final class Migrations {
             "audit_role", Identifiers.quote(config.auditRole(tenant)),
             "identity_role", Identifiers.quote(config.identityRole(tenant)),
             "tenant_schema", Identifiers.quote(tenant.schemaName()),
+            "tenant_id", Identifiers.literal(tenant.value()),
             "app_role", Identifiers.quote(config.appUser())))
         // All pending template migrations of one tenant in one transaction: all or nothing.
         .group(true)

@@ -72,6 +72,15 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
     this(values, false);
   }
 
+  /**
+   * The settings' names only: their values name patients ({@code cc.subject}, {@code cc.patients})
+   * and carry the hash that opens the read policies ({@code cc.key_hash}), none of it for a log line.
+   */
+  @Override
+  public String toString() {
+    return "PolicySettings[names=" + new java.util.TreeSet<>(values.keySet()) + ", qualifiedNames=" + qualifiedNames + "]";
+  }
+
   /** The path these settings open ({@code cc.access}: read, research, audit, identity, ingest), or "" for none. */
   public String access() {
     return values.getOrDefault("cc.access", "");
@@ -80,6 +89,19 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
   /** The same settings, for work that names its tables with {@link TenantSql}. */
   public PolicySettings withQualifiedNames() {
     return new PolicySettings(values, true);
+  }
+
+  /**
+   * The same settings with the request's API key presented to the database: its id ({@code cc.key})
+   * and the SHA-256 of its secret, hex ({@code cc.key_hash}), as {@code platform.api_keys} stores it.
+   * The read, research and identity policies admit rows only while these name a live key of the
+   * tenant (tenant migration 27); a transaction without them sees nothing on those paths.
+   */
+  public PolicySettings withCaller(String keyId, String keySecretHash) {
+    Map<String, String> withKey = new LinkedHashMap<>(values);
+    withKey.put("cc.key", keyId);
+    withKey.put("cc.key_hash", keySecretHash);
+    return new PolicySettings(withKey, qualifiedNames);
   }
 
   /** The write path: sees and changes all rows of its tenant. */

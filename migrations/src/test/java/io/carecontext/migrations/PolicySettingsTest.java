@@ -52,4 +52,14 @@ class PolicySettingsTest {
     assertThat(q.values()).isSameAs(s.values());
     assertThat(s.access()).isEqualTo("read");
   }
+
+  @Test
+  void theCallersKeyJoinsTheSettingsAndNoValueIsPrinted() {
+    PolicySettings s = PolicySettings.read().patients(List.of("MRN-0042")).set("cc.subject", "MRN-0042").build()
+        .withQualifiedNames().withCaller("abcdefghijklmnop", "ab".repeat(32));
+    assertThat(s.values()).containsEntry("cc.key", "abcdefghijklmnop").containsEntry("cc.key_hash", "ab".repeat(32))
+        .containsEntry("cc.subject", "MRN-0042");
+    assertThat(s.qualifiedNames()).isTrue();
+    assertThat(s.toString()).contains("cc.key_hash", "cc.subject").doesNotContain("MRN-0042", "abab");
+  }
 }

@@ -185,7 +185,7 @@ record TenantCatalog(Map<String, Set<String>> kinds) {
     return names.replace(WHITESPACE.matcher(value.toString().strip()).replaceAll(" "));
   }
 
-  /** The tenant's own names (schema and roles) and the placeholders that stand for them. */
+  /** The tenant's own names (schema, roles and id) and the placeholders that stand for them. */
   private static final class Names {
     private final Map<Pattern, String> placeholders = new LinkedHashMap<>();
 
@@ -197,6 +197,8 @@ record TenantCatalog(Map<String, Set<String>> kinds) {
       put(config.auditRole(tenant), "<audit_role>");
       put(config.identityRole(tenant), "<identity_role>");
       put(tenant.schemaName(), "<schema>");
+      // The tenant id as a SQL literal (tenant migration 27's key check names its tenant).
+      placeholders.put(Pattern.compile(Pattern.quote("'" + tenant.value() + "'")), "'<tenant_id>'");
     }
 
     private void put(String name, String placeholder) {

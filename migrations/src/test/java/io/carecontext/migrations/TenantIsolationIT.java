@@ -22,12 +22,19 @@ class TenantIsolationIT {
   static TestPlatform platform;
   static final TenantId A = TenantId.of("alpha");
   static final TenantId B = TenantId.of("bravo");
+  /** Live keys stored in the platform, as the admin API stores them: A's clinician and researcher, B's clinician. */
+  static TestPlatform.TestKey keyA;
+  static TestPlatform.TestKey researcherA;
+  static TestPlatform.TestKey keyB;
 
   @BeforeAll
   static void setUp() {
     platform = new TestPlatform();
     platform.provisioner.provision(A, "Alpha Clinic");
     platform.provisioner.provision(B, "Bravo Hospital");
+    keyA = platform.issueKey(A, "dr-a", List.of("clinician"), null);
+    researcherA = platform.issueKey(A, "res-a", List.of("researcher"), null);
+    keyB = platform.issueKey(B, "dr-b", List.of("clinician"), null);
     insertChunk(A, "p1", "clinical");
     insertChunk(A, "p2", "note");
     insertChunk(B, "p9", "clinical");
@@ -110,13 +117,13 @@ class TenantIsolationIT {
 
   @Test
   void readSettingsAdmitOnlyTheAllowedPatientsAndCategories() {
-    PolicySettings p1Clinical = PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
+    PolicySettings p1Clinical = keyA.present(PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
         .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1")
-        .set("cc.practitioner", "*").build();
+        .set("cc.practitioner", "*").build());
     assertThat((int) platform.tx.run(A, p1Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(1);
-    PolicySettings p2Clinical = PolicySettings.read().patients(List.of("p2")).categories(List.of("clinical"))
+    PolicySettings p2Clinical = keyA.present(PolicySettings.read().patients(List.of("p2")).categories(List.of("clinical"))
         .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p2")
-        .set("cc.practitioner", "*").build();
+        .set("cc.practitioner", "*").build());
     assertThat((int) platform.tx.run(A, p2Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
     // The read path cannot write, even to rows it can see: its role holds no write grant.
     assertThatThrownBy(() -> platform.tx.run(A, p1Clinical,
@@ -131,12 +138,25 @@ class TenantIsolationIT {
       + "set_config('cc.types', '*', true), set_config('cc.labels', '', true), set_config('cc.consent_mode', 'opt-out', true), "
       + "set_config('cc.practitioner', '*', true)";
 
-  /** Counts A's chunks under {@code role} with the settings of p1's read, but {@code access} as cc.access. */
+  /**
+   * Counts A's chunks under {@code role} with the settings of p1's read, but {@code access} as
+   * cc.access, presenting A's clinician key.
+   */
   static int countAs(Connection c, String role, String access) throws SQLException {
+    return countAs(c, role, access, keyA.keyId(), keyA.secretHashHex());
+  }
+
+  /** The same, presenting the key {@code keyId} with the secret hash {@code keyHash} (either may be null: not set). */
+  static int countAs(Connection c, String role, String access, String keyId, String keyHash) throws SQLException {
     try (Statement st = c.createStatement()) {
       st.execute("SET LOCAL ROLE " + Identifiers.quote(role));
       st.execute("SET LOCAL search_path = tenant_alpha, public");
       st.execute(P1_READ_SETTINGS.formatted("'" + access + "'"));
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT set_config('cc.key', ?, true), set_config('cc.key_hash', ?, true)")) {
+      ps.setString(1, keyId == null ? "" : keyId);
+      ps.setString(2, keyHash == null ? "" : keyHash);
+      ps.execute();
     }
     return count(c, "SELECT count(*) FROM chunks");
   }
@@ -170,22 +190,35 @@ class TenantIsolationIT {
   }
 
   @Test
-  void aReadTransactionSeesAndOpensBreakGlassWindowsOfItsOwnPatientOnly() throws SQLException {
-    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
-      st.execute("INSERT INTO tenant_alpha.break_glass (key_id, patient_id, expires_at) VALUES "
-          + "('k1', 'p1', now() + interval '1 hour'), ('k2', 'p2', now() + interval '1 hour')");
+  void aReadTransactionSeesAndOpensBreakGlassWindowsOfItsOwnPatientAndKeyOnly() throws SQLException {
+    TestPlatform.TestKey k1 = platform.issueKey(A, "dr-one", List.of("clinician"), null);
+    TestPlatform.TestKey k2 = platform.issueKey(A, "dr-two", List.of("clinician"), null);
+    try (Connection su = TestPostgres.superuser(platform.config); PreparedStatement ps = su.prepareStatement(
+        "INSERT INTO tenant_alpha.break_glass (key_id, patient_id, expires_at) VALUES "
+            + "(?, 'p1', now() + interval '1 hour'), (?, 'p2', now() + interval '1 hour'), "
+            + "(?, 'p1', now() + interval '1 hour')")) {
+      ps.setString(1, k1.keyId());
+      ps.setString(2, k1.keyId());
+      ps.setString(3, k2.keyId());
+      ps.executeUpdate();
     }
-    PolicySettings p1 = PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
+    PolicySettings p1 = k1.present(PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
         .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1")
-        .set("cc.practitioner", "*").build();
-    // No WHERE clause: the policy alone keeps p2's window out of p1's transaction.
+        .set("cc.practitioner", "*").build());
+    // No WHERE clause: the policies alone keep p2's window and the other key's window out of k1's p1 transaction.
     assertThat((int) platform.tx.run(A, p1, c -> count(c, "SELECT count(*) FROM break_glass"))).isEqualTo(1);
     assertThat((int) platform.tx.run(A, p1, c -> count(c, "SELECT count(*) FROM break_glass WHERE patient_id = 'p2'")))
         .isZero();
-    platform.tx.run(A, p1, c -> c.createStatement().executeUpdate(
-        "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES ('k3', 'p1', now() + interval '1 hour')"));
-    assertThatThrownBy(() -> platform.tx.run(A, p1, c -> c.createStatement().executeUpdate(
-        "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES ('k3', 'p2', now() + interval '1 hour')")))
+    TestPlatform.TestKey k3 = platform.issueKey(A, "dr-three", List.of("clinician"), null);
+    PolicySettings p1ByK3 = k3.present(p1);
+    platform.tx.run(A, p1ByK3, c -> c.createStatement().executeUpdate(
+        "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES ('" + k3.keyId() + "', 'p1', now() + interval '1 hour')"));
+    assertThatThrownBy(() -> platform.tx.run(A, p1ByK3, c -> c.createStatement().executeUpdate(
+        "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES ('" + k3.keyId() + "', 'p2', now() + interval '1 hour')")))
+        .rootCause().hasMessageContaining("row-level security");
+    // Nor can a read transaction open a window in another key's name.
+    assertThatThrownBy(() -> platform.tx.run(A, p1ByK3, c -> c.createStatement().executeUpdate(
+        "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES ('someone-else', 'p1', now() + interval '1 hour')")))
         .rootCause().hasMessageContaining("row-level security");
     // The write path has no business with break-glass windows at all.
     assertThatThrownBy(() -> platform.tx.run(A, PolicySettings.ingest(),
@@ -200,22 +233,26 @@ class TenantIsolationIT {
    */
   @Test
   void aBreakGlassWindowIsNeverLongerThanAnyPolicyAllowsNorOpenedAtAnotherTime() {
+    TestPlatform.TestKey day = platform.issueKey(A, "dr-day", List.of("clinician"), null);
+    TestPlatform.TestKey other = platform.issueKey(A, "dr-other", List.of("clinician"), null);
     PolicySettings p3 = PolicySettings.read().patients(List.of("p3")).categories(List.of("clinical"))
         .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p3")
         .set("cc.practitioner", "*").build();
     // (a patient of its own: the test above counts p1's windows)
     // the longest a policy allows, with the application's clock a little ahead of the database's
-    platform.tx.run(A, p3, c -> c.createStatement().executeUpdate("INSERT INTO break_glass (key_id, patient_id, "
-        + "expires_at) VALUES ('k-day', 'p3', now() + interval '1440 minutes' + interval '2 minutes')"));
-    for (String window : List.of("('k-long', 'p3', now() + interval '100 years')",
-        "('k-long', 'p3', now() + interval '1 day 1 hour')")) {
-      assertThatThrownBy(() -> platform.tx.run(A, p3, c -> c.createStatement().executeUpdate(
+    platform.tx.run(A, day.present(p3), c -> c.createStatement().executeUpdate("INSERT INTO break_glass (key_id, patient_id, "
+        + "expires_at) VALUES ('" + day.keyId() + "', 'p3', now() + interval '1440 minutes' + interval '2 minutes')"));
+    PolicySettings p3ByOther = other.present(p3);
+    String k = "'" + other.keyId() + "'";
+    for (String window : List.of("(" + k + ", 'p3', now() + interval '100 years')",
+        "(" + k + ", 'p3', now() + interval '1 day 1 hour')")) {
+      assertThatThrownBy(() -> platform.tx.run(A, p3ByOther, c -> c.createStatement().executeUpdate(
           "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES " + window)))
           .as(window).rootCause().hasMessageContaining("break_glass_window_at_most_a_day");
     }
     for (String opened : List.of("now() + interval '1 year'", "now() - interval '1 year'")) {
-      assertThatThrownBy(() -> platform.tx.run(A, p3, c -> c.createStatement().executeUpdate(
-          "INSERT INTO break_glass (key_id, patient_id, opened_at, expires_at) VALUES ('k-when', 'p3', " + opened
+      assertThatThrownBy(() -> platform.tx.run(A, p3ByOther, c -> c.createStatement().executeUpdate(
+          "INSERT INTO break_glass (key_id, patient_id, opened_at, expires_at) VALUES (" + k + ", 'p3', " + opened
               + ", " + opened + " + interval '1 hour')")))
           .as(opened).rootCause().hasMessageContaining("row-level security");
     }
@@ -318,7 +355,7 @@ class TenantIsolationIT {
     });
     // p9's Patient (restricted label R, which must not hide it from de-identification), RelatedPerson and
     // linked Practitioner; not p9's Observation, not p8, not p8's practitioner.
-    String seen = platform.tx.run(B, PolicySettings.identity(List.of("p9")), c -> {
+    String seen = platform.tx.run(B, keyB.present(PolicySettings.identity(List.of("p9"))), c -> {
       try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
           "SELECT string_agg(resource_type || '/' || resource_id, ',' ORDER BY resource_id) FROM resources")) {
         rs.next();
@@ -326,7 +363,12 @@ class TenantIsolationIT {
       }
     });
     assertThat(seen).isEqualTo("Patient/p9,Practitioner/pr9,RelatedPerson/rp9");
-    assertThat((int) platform.tx.run(B, PolicySettings.identity(List.of()),
+    assertThat((int) platform.tx.run(B, keyB.present(PolicySettings.identity(List.of())),
+        c -> count(c, "SELECT count(*) FROM resources"))).isZero();
+    // The same read presenting no key, or a key of another tenant: nothing (tenant migration 27).
+    assertThat((int) platform.tx.run(B, PolicySettings.identity(List.of("p9")),
+        c -> count(c, "SELECT count(*) FROM resources"))).isZero();
+    assertThat((int) platform.tx.run(B, keyA.present(PolicySettings.identity(List.of("p9"))),
         c -> count(c, "SELECT count(*) FROM resources"))).isZero();
     // No grant beyond those two tables, and no write at all.
     for (String refused : List.of("SELECT count(*) FROM chunks", "SELECT count(*) FROM consents",
@@ -351,6 +393,80 @@ class TenantIsolationIT {
       assertThat(count(su, "SELECT count(*) FROM pg_policies WHERE schemaname = 'tenant_alpha' "
           + "AND policyname IN ('chunks_read', 'resources_read', 'consents_read', 'care_links_read') "
           + "AND roles = ARRAY['" + platform.db.config().readerRole(A) + "']::name[]")).isEqualTo(4);
+    }
+  }
+
+  /**
+   * The tenant whose rows a request reads was the application's decision alone: the application
+   * login role may take every tenant's roles, so a key of tenant B answered with tenant A's role
+   * (one wrong comparison) read A's patients. With the read path's settings exactly right for A's
+   * patient p1, and no WHERE clause, the database now admits rows only while the transaction
+   * presents a live key of A (tenant migration 27), and research rows only for a researcher's.
+   */
+  @Test
+  void theReadAndResearchPathsSeeNothingWithoutALiveKeyOfTheirOwnTenant() throws SQLException {
+    String reader = platform.db.config().readerRole(A);
+    String research = platform.db.config().researchRole(A);
+    TestPlatform.TestKey keyA2 = platform.issueKey(A, "dr-a2", List.of("clinician"), null);
+    try (Connection c = platform.db.appDataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        assertThat(countAs(c, reader, "read", keyA2.keyId(), keyA2.secretHashHex())).isEqualTo(1);
+        assertThat(admits(c)).isTrue();
+        c.rollback();
+        // no key; B's key (the wrong line: B's caller, A's role); A's key id with another hash
+        assertThat(countAs(c, reader, "read", null, null)).isZero();
+        assertThat(admits(c)).isFalse();
+        c.rollback();
+        assertThat(countAs(c, reader, "read", keyB.keyId(), keyB.secretHashHex())).isZero();
+        c.rollback();
+        assertThat(countAs(c, reader, "read", keyA2.keyId(), keyB.secretHashHex())).isZero();
+        c.rollback();
+        // nor break-glass windows, even one opened for that very key id
+        try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+          st.execute("INSERT INTO tenant_alpha.break_glass (key_id, patient_id, expires_at) VALUES ('" + keyB.keyId()
+              + "', 'p1', now() + interval '1 hour')");
+        }
+        countAs(c, reader, "read", keyB.keyId(), keyB.secretHashHex());
+        assertThat(count(c, "SELECT count(*) FROM break_glass")).isZero();
+        c.rollback();
+        // research (its purpose set as the research path sets it): only a researcher's key of A
+        countAs(c, research, "research", researcherA.keyId(), researcherA.secretHashHex());
+        c.createStatement().execute("SELECT set_config('cc.purpose', 'HRESCH', true)");
+        assertThat(count(c, "SELECT count(*) FROM chunks")).isEqualTo(2);
+        c.rollback();
+        countAs(c, research, "research", keyA2.keyId(), keyA2.secretHashHex());
+        c.createStatement().execute("SELECT set_config('cc.purpose', 'HRESCH', true)");
+        assertThat(count(c, "SELECT count(*) FROM chunks")).isZero();
+        c.rollback();
+      } finally {
+        c.rollback();
+      }
+    }
+    // A key that was live when the application read it and is not any more: revoked or expired.
+    for (String change : List.of(
+        "UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = ?",
+        "UPDATE platform.api_keys SET expires_at = now() - interval '1 second' WHERE key_id = ?")) {
+      TestPlatform.TestKey key = platform.issueKey(A, "dr-ended", List.of("clinician"), null);
+      try (Connection owner = platform.db.ownerDataSource().getConnection();
+           PreparedStatement ps = owner.prepareStatement(change)) {
+        ps.setString(1, key.keyId());
+        ps.executeUpdate();
+        try (Connection c = platform.db.appDataSource().getConnection()) {
+          c.setAutoCommit(false);
+          assertThat(countAs(c, reader, "read", key.keyId(), key.secretHashHex())).as(change).isZero();
+          c.rollback();
+        }
+      }
+    }
+  }
+
+  /** What the read path's key check answers inside the current transaction. */
+  static boolean admits(Connection c) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+        "SELECT EXISTS (SELECT 1 FROM caller_key)")) {
+      rs.next();
+      return rs.getBoolean(1);
     }
   }
 

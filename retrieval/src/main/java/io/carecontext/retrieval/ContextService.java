@@ -123,7 +123,7 @@ public final class ContextService {
     // its window.
     String practitioner = who.practitionerId() == null ? "" : who.practitionerId();
     PolicySettings settings = settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent(),
-        careRequired ? practitioner : ANY_PRACTITIONER);
+        careRequired ? practitioner : ANY_PRACTITIONER).withCaller(who.keyId(), who.keySecretHash());
     String searchSql = TenantSql.of(tenant, SEARCH);
     List<Object> parameters = List.of(new PGvector(q.vector()), patientId, patientId, !careRequired, patientId,
         practitioner, k);
@@ -133,7 +133,7 @@ public final class ContextService {
         List<ContextChunk> chunks = chunks(rows, tenant);
         Decision d = chunks.isEmpty() ? facts(c, tenant, patientId, practitioner) : Decision.SEARCHED;
         // The window is opened (or checked) only for a patient that exists.
-        boolean open = d.patientExists() && breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes());
+        boolean open = d.keyAdmitted() && d.patientExists() && breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes());
         return decide(d, chunks, rp, careRequired, true, open, entry, start);
       });
     } else {
@@ -171,15 +171,17 @@ public final class ContextService {
 
   /**
    * What names the reason when the search found nothing: whether the patient exists, whether the
-   * key's practitioner is linked to it, and the subject's consent summary for this purpose (from
-   * {@code subject_consent_facts()}, V11). Read only then: returned chunks mean all three allowed
-   * them.
+   * key's practitioner is linked to it, the subject's consent summary for this purpose (from
+   * {@code subject_consent_facts()}, V11), and whether the database admitted the key the
+   * transaction presented (tenant migration 27). Read only then: returned chunks mean all four
+   * allowed them.
    */
   static final String FACTS = """
       SELECT EXISTS (SELECT 1 FROM {schema}.resources
                      WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted),
              EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?),
-             {schema}.subject_consent_facts()""";
+             {schema}.subject_consent_facts(),
+             EXISTS (SELECT 1 FROM {schema}.caller_key)""";
 
   private List<ContextChunk> chunks(ResultSet rows, TenantId tenant) throws SQLException {
     TenantCipher cipher = keys.cipher(tenant);
@@ -217,7 +219,11 @@ public final class ContextService {
   private static Outcome decide(Decision facts, List<ContextChunk> chunks, RolePolicy rp, boolean careRequired,
                                 boolean breakGlass, boolean windowOpen, AuditEntry entry, long start) {
     String reason = null;
-    if (!facts.patientExists()) {
+    if (!facts.keyAdmitted()) {
+      // The application took the key, the database did not (revoked since, or a wrong tenant role):
+      // answered like an unknown patient, recorded as what it is.
+      reason = "key_not_admitted";
+    } else if (!facts.patientExists()) {
       reason = "unknown_patient";
     } else if (breakGlass && !windowOpen) {
       reason = "break_glass_expired";
@@ -252,9 +258,12 @@ public final class ContextService {
   }
 
   /** The patient-level facts of one decision; {@code consent} is null when chunks came back (consent allowed them). */
-  private record Decision(boolean patientExists, boolean careLink, ConsentFacts consent) {
-    /** What returned chunks prove: the patient exists, the care link holds (when required), consent allowed them. */
-    static final Decision SEARCHED = new Decision(true, true, null);
+  private record Decision(boolean patientExists, boolean careLink, ConsentFacts consent, boolean keyAdmitted) {
+    /**
+     * What returned chunks prove: the key was admitted, the patient exists, the care link holds
+     * (when required), consent allowed them.
+     */
+    static final Decision SEARCHED = new Decision(true, true, null, true);
 
     /** The one row of {@link #FACTS}. */
     static Decision of(ResultSet rows) throws SQLException {
@@ -263,7 +272,7 @@ public final class ContextService {
       }
       java.sql.Array consent = rows.getArray(3);
       return new Decision(rows.getBoolean(1), rows.getBoolean(2),
-          consent == null ? null : ConsentFacts.of((Boolean[]) consent.getArray()));
+          consent == null ? null : ConsentFacts.of((Boolean[]) consent.getArray()), rows.getBoolean(4));
     }
 
     /** Null when consent permits AI use for this purpose (exceptions aside); otherwise the true reason. */
@@ -307,7 +316,6 @@ public final class ContextService {
         "SELECT 1 FROM {schema}.break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()"), keyId, patientId);
   }
 
-  /** The RLS settings that repeat the policy decision inside the database. */
   /**
    * The read transaction's RLS settings. {@code carePractitioner}: the practitioner whose care
    * relationship must link it to the patient (tenant migration 26: the chunk policy checks it too),

@@ -17,6 +17,7 @@ import io.carecontext.migrations.testing.TestPostgres;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditFilter;
 import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.retrieval.chat.PatientIdentifiers;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -40,15 +41,32 @@ class RetrievalIT {
   static AuditLog audit;
   static final EmbeddingProvider MODEL = new InProcessMiniLmProvider();
   static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
-  static final Requester CLINICIAN = new Requester("dr-lee", "key-clin", List.of("clinician"), "pr-1");
-  static final Requester BILLING = new Requester("billy", "key-bill", List.of("billing"), null);
-  static final Requester COORDINATOR = new Requester("cora", "key-coord", List.of("care-coordinator"), null);
-  static final Requester AUDITOR = new Requester("aud", "key-aud", List.of("auditor"), null);
+  static Requester CLINICIAN;
+  static Requester BILLING;
+  static Requester COORDINATOR;
+  static Requester AUDITOR;
+  static Requester RESEARCHER;
+
+  /** A requester with a key of the tenant stored in the platform, as authentication hands it on. */
+  static Requester requester(String principal, String role, String practitionerId) {
+    TestPlatform.TestKey key = platform.issueKey(tenant, principal, List.of(role), practitionerId);
+    return new Requester(principal, key.keyId(), List.of(role), practitionerId, key.secretHashHex());
+  }
+
+  /** Settings as the read path sends them: with the clinician's key presented to the database. */
+  static PolicySettings withKey(PolicySettings s) {
+    return s.withCaller(CLINICIAN.keyId(), CLINICIAN.keySecretHash());
+  }
 
   @BeforeAll
   static void setUp() {
     platform = new TestPlatform();
     tenant = platform.tenant("clinic");
+    CLINICIAN = requester("dr-lee", "clinician", "pr-1");
+    BILLING = requester("billy", "billing", null);
+    COORDINATOR = requester("cora", "care-coordinator", null);
+    AUDITOR = requester("aud", "auditor", null);
+    RESEARCHER = requester("res", "researcher", null);
     FhirStore store = new FhirStore(platform.tx, platform.keys);
     patient(store, "p-ok", "permit", null, true, 30);
     patient(store, "p-noconsent", null, null, true, 2);
@@ -152,7 +170,8 @@ class RetrievalIT {
 
   @Test
   void theReadRoleCanNeitherWriteNorReadTheAuditTrail() {
-    PolicySettings reader = ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "*");
+    PolicySettings reader = withKey(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT",
+        false, "*"));
     // Its audit rows are written under the audit role; the read role holds no grant on the trail.
     for (String sql : List.of(
         "INSERT INTO {schema}.audit_log (audit_id, shard, seq, at, principal, action, decision, reason, prev_hash, row_hash) "
@@ -165,9 +184,55 @@ class RetrievalIT {
     }
   }
 
+  /**
+   * What a wrong line in the application would hand the read path: a key of another tenant, or a
+   * key revoked after authentication read it. The database refuses the key (tenant migration 27):
+   * the caller gets the same 404 as for an unknown patient, research a 403, de-identification an
+   * error instead of an empty list of names, and the audit rows say what happened.
+   */
+  @Test
+  void aKeyTheDatabaseDoesNotAdmitGetsNothingAndIsAuditedWithItsTrueReason() throws SQLException {
+    TenantId other = platform.tenant("elsewhere");
+    TestPlatform.TestKey foreignKey = platform.issueKey(other, "dr-lee", List.of("clinician"), "pr-1");
+    Requester foreign = new Requester("dr-lee", foreignKey.keyId(), List.of("clinician"), "pr-1",
+        foreignKey.secretHashHex());
+    Requester revoked = requester("dr-gone", "clinician", "pr-1");
+    assertThat(ask(revoked, "p-ok", "TREAT", null).chunks()).isNotEmpty();
+    try (Connection owner = platform.db.ownerDataSource().getConnection(); PreparedStatement ps = owner.prepareStatement(
+        "UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = ?")) {
+      ps.setString(1, revoked.keyId());
+      ps.executeUpdate();
+    }
+    AccessDenied unknown = denied(CLINICIAN, "p-nobody", "TREAT", null);
+    for (Requester who : List.of(foreign, revoked)) {
+      AccessDenied d = denied(who, "p-ok", "TREAT", null);
+      assertThat(d.status()).isEqualTo(unknown.status());
+      assertThat(d.code()).isEqualTo(unknown.code());
+      assertThat(d.getMessage()).isEqualTo(unknown.getMessage());
+      assertThat(d.reason()).isEqualTo("key_not_admitted");
+      assertThat(auditRow(d.auditId())).containsEntry("reason", "key_not_admitted").containsEntry("decision", "denied")
+          .containsEntry("keyId", who.keyId());
+      // break-glass: no window opened, nothing read
+      AccessDenied glass = denied(who, "p-ok", "ETREAT", "unconscious, allergies unknown");
+      assertThat(glass.reason()).isEqualTo("key_not_admitted");
+      assertThatThrownBy(() -> PatientIdentifiers.load(platform.tx, platform.keys, tenant,
+          who, "p-ok")).isInstanceOf(DatabaseException.class)
+          .hasMessageContaining("did not admit");
+    }
+    assertThat(superuserCount("SELECT count(*) FROM tenant_clinic.break_glass WHERE key_id IN ('"
+        + foreign.keyId() + "', '" + revoked.keyId() + "')")).isZero();
+    TestPlatform.TestKey foreignResearch = platform.issueKey(other, "res", List.of("researcher"), null);
+    assertThatThrownBy(() -> research(new Requester("res", foreignResearch.keyId(), List.of("researcher"), null,
+        foreignResearch.secretHashHex()), "thirst", "HRESCH")).isInstanceOfSatisfying(AccessDenied.class, d -> {
+          assertThat(d.status()).isEqualTo(403);
+          assertThat(d.reason()).isEqualTo("key_not_admitted");
+        });
+    assertThat(audit.verify(tenant).valid()).isTrue();
+  }
+
   @Test
   void concurrentAllowedAndDeniedRequestsMakeOneRowEachAndAVerifiableChain() throws Exception {
-    Requester clinician = new Requester("dr-kim", "key-clin-concurrent", List.of("clinician"), "pr-1");
+    Requester clinician = requester("dr-kim", "clinician", "pr-1");
     var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
     try {
       List<java.util.concurrent.Future<?>> calls = new ArrayList<>();
@@ -314,7 +379,7 @@ class RetrievalIT {
     var withBodies = audit.list(tenant, new AuditFilter("p-other", null, null, null, 1), true).get(0);
     assertThat(withBodies.get("justification")).isEqualTo("unconscious patient in ED");
     assertThat(superuserCount("SELECT count(*) FROM tenant_clinic.audit_log WHERE justification_enc IS NOT NULL "
-        + "AND position(convert_to('unconscious', 'UTF8') in justification_enc) = 0")).isEqualTo(1);
+        + "AND patient_id = 'p-other' AND position(convert_to('unconscious', 'UTF8') in justification_enc) = 0")).isEqualTo(1);
     superuser("UPDATE tenant_clinic.break_glass SET expires_at = now() - interval '1 minute'");
     AccessDenied d = denied(CLINICIAN, "p-other", "ETREAT", "again");
     assertThat(d.reason()).isEqualTo("break_glass_expired");
@@ -406,7 +471,6 @@ class RetrievalIT {
 
   // --- multi-patient research search -------------------------------------------------------
 
-  static final Requester RESEARCHER = new Requester("res", "key-res", List.of("researcher"), null);
   static final TenantPolicy RESEARCH_POLICY = researchPolicy("opt-in");
 
   /** A tenant policy whose researcher sees every category this test writes, in the given consent mode. */
@@ -418,7 +482,8 @@ class RetrievalIT {
 
   /** The research settings of the policy's researcher role. */
   static PolicySettings researchSettings(TenantPolicy policy) {
-    return io.carecontext.retrieval.research.ResearchService.settings(policy, policy.roles().get("researcher"));
+    return io.carecontext.retrieval.research.ResearchService.settings(policy, policy.roles().get("researcher"))
+        .withCaller(RESEARCHER.keyId(), RESEARCHER.keySecretHash());
   }
 
   /** The patients whose chunks RLS alone lets these settings see (no WHERE clause of the application). */
@@ -629,7 +694,7 @@ class RetrievalIT {
   }
 
   static int bareCountWhere(PolicySettings s, String where) {
-    return platform.tx.run(tenant, s, c -> {
+    return platform.tx.run(tenant, withKey(s), c -> {
       try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
           io.carecontext.migrations.TenantSql.of(tenant, "SELECT count(*) FROM {schema}.chunks WHERE ") + where)) {
         rs.next();

@@ -40,8 +40,9 @@ class UpgradedTenantDataIT {
 
   static final int[] VERSIONS = {4, 19};
   static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
-  static final Requester CLINICIAN = new Requester("dr-lee", "key-clin", List.of("clinician"), "pr-1");
   static final Map<Integer, TenantId> TENANTS = new LinkedHashMap<>();
+  /** Each tenant's clinician, with a key stored in the platform as the admin API stores one. */
+  static final Map<TenantId, Requester> CLINICIANS = new LinkedHashMap<>();
 
   static TestPlatform platform;
   static AuditLog audit;
@@ -57,6 +58,10 @@ class UpgradedTenantDataIT {
       TENANTS.put(version, tenant);
     }
     OlderTemplates.startCurrentRelease(platform);
+    for (TenantId tenant : TENANTS.values()) {
+      TestPlatform.TestKey key = platform.issueKey(tenant, "dr-lee", List.of("clinician"), "pr-1");
+      CLINICIANS.put(tenant, new Requester("dr-lee", key.keyId(), List.of("clinician"), "pr-1", key.secretHashHex()));
+    }
     service = new ContextService(platform.tx, platform.keys, audit);
   }
 
@@ -116,7 +121,7 @@ class UpgradedTenantDataIT {
   }
 
   static ContextResult ask(TenantId tenant, String patient) {
-    return service.context(tenant, POLICY, CLINICIAN, patient,
+    return service.context(tenant, POLICY, CLINICIANS.get(tenant), patient,
         new ContextQuery("blood sugar", new float[] {1, 0, 0}, 10, "TREAT", null), "context");
   }
 
@@ -140,7 +145,8 @@ class UpgradedTenantDataIT {
         .isInstanceOfSatisfying(AccessDenied.class, d -> assertThat(d.reason()).isEqualTo("consent_denied"));
 
     // De-identification reads the Patient written then, under the identity role added in V14.
-    KnownIdentifiers known = PatientIdentifiers.load(platform.tx, platform.keys, tenant, "p-ok");
+    KnownIdentifiers known = PatientIdentifiers.load(platform.tx, platform.keys, tenant, CLINICIANS.get(tenant),
+        "p-ok");
     assertThat(known.names()).extracting(KnownIdentifiers.Name::family).containsExactly("Okafor");
   }
 

@@ -1,13 +1,24 @@
 package io.carecontext.migrations.testing;
 
 import io.carecontext.migrations.DatabaseConfig;
+import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.PlatformDatabase;
+import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantProvisioner;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.LocalFileKeyProvider;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.HexFormat;
+import java.util.List;
 
 /**
  * A bootstrapped platform on a fresh test database: pools, keys, provisioning and tenant
@@ -42,6 +53,47 @@ public final class TestPlatform implements AutoCloseable {
     TenantId t = TenantId.of(id);
     provisioner.provision(t, id);
     return t;
+  }
+
+  /**
+   * An API key of the tenant, stored as the admin API stores one (the SHA-256 of a random secret):
+   * its id and hash, which a read transaction presents to the database ({@link TestKey#present}).
+   */
+  public TestKey issueKey(TenantId tenant, String principal, List<String> roles, String practitionerId) {
+    SecureRandom random = new SecureRandom();
+    StringBuilder id = new StringBuilder("testkey");
+    while (id.length() < 24) {
+      id.append((char) ('a' + random.nextInt(26)));
+    }
+    byte[] secret = new byte[32];
+    random.nextBytes(secret);
+    byte[] hash;
+    try {
+      hash = MessageDigest.getInstance("SHA-256").digest(HexFormat.of().formatHex(secret).getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (Connection c = db.ownerDataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash, practitioner_id) "
+            + "VALUES (?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, id.toString());
+      ps.setString(2, tenant.value());
+      ps.setString(3, principal);
+      ps.setArray(4, c.createArrayOf("text", roles.toArray()));
+      ps.setBytes(5, hash);
+      ps.setString(6, practitionerId);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new DatabaseException("issuing a test key failed (" + e.getSQLState() + ")", e);
+    }
+    return new TestKey(id.toString(), HexFormat.of().formatHex(hash));
+  }
+
+  /** A stored API key as the read path presents it to the database. */
+  public record TestKey(String keyId, String secretHashHex) {
+    public PolicySettings present(PolicySettings settings) {
+      return settings.withCaller(keyId, secretHashHex);
+    }
   }
 
   @Override

@@ -63,7 +63,7 @@ public final class ChatService {
         new ContextQuery(question, questionVector, 20, purpose, reason), "chat");
     int budget = settings.get("contextTokenBudget") instanceof Number n ? n.intValue() : 2000;
     PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), budget);
-    KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, patientId);
+    KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, who, patientId);
     List<String> texts = new ArrayList<>(selection.texts());
     texts.add(question);
     int shift = (RANDOM.nextInt(360) + 1) * (RANDOM.nextBoolean() ? 1 : -1);

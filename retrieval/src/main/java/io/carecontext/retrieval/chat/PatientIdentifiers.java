@@ -3,10 +3,12 @@ package io.carecontext.retrieval.chat;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.KnownIdentifiers;
 import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.retrieval.Requester;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.ZoneOffset;
@@ -32,32 +34,46 @@ public final class PatientIdentifiers {
 
   private PatientIdentifiers() {}
 
-  public static KnownIdentifiers load(TenantTransactions tx, TenantKeys keys, TenantId tenant, String patientId) {
-    return loadAll(tx, keys, tenant, List.of(patientId)).get(patientId);
+  public static KnownIdentifiers load(TenantTransactions tx, TenantKeys keys, TenantId tenant, Requester who,
+                                      String patientId) {
+    return loadAll(tx, keys, tenant, who, List.of(patientId)).get(patientId);
   }
 
-  /** The known identifiers of each of the patients, read in one statement. */
+  /**
+   * The known identifiers of each of the patients, read in one statement with the requester's key
+   * presented to the database. Fails when the database does not admit that key: no identifiers
+   * would look like a patient without any, and the texts in hand would pass de-identification with
+   * their names in them.
+   */
   public static Map<String, KnownIdentifiers> loadAll(TenantTransactions tx, TenantKeys keys, TenantId tenant,
-                                                      Collection<String> patientIds) {
+                                                      Requester who, Collection<String> patientIds) {
     var cipher = keys.cipher(tenant);
     // Under the tenant's identity role (V14): those resources of these patients, whatever their labels.
-    return tx.run(tenant, PolicySettings.identity(patientIds), c -> {
+    return tx.run(tenant, PolicySettings.identity(patientIds).withCaller(who.keyId(), who.keySecretHash()), c -> {
       Map<String, List<Resource>> byPatient = new LinkedHashMap<>();
       patientIds.forEach(p -> byPatient.put(p, new ArrayList<>()));
+      // The key's admission and the rows in one statement, so one snapshot: the rows are all there are.
       try (PreparedStatement ps = c.prepareStatement("""
-          SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body FROM resources r
-          WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson') AND r.patient_id = ANY (?)
-          UNION ALL
-          SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body
-          FROM (SELECT DISTINCT patient_id, practitioner_id FROM care_links WHERE patient_id = ANY (?)) l
-          JOIN resources r ON r.resource_type = 'Practitioner' AND r.resource_id = l.practitioner_id AND NOT r.deleted""")) {
+          SELECT a.admitted, x.* FROM (SELECT EXISTS (SELECT 1 FROM caller_key) AS admitted) a LEFT JOIN (
+            SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body FROM resources r
+            WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson') AND r.patient_id = ANY (?)
+            UNION ALL
+            SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body
+            FROM (SELECT DISTINCT patient_id, practitioner_id FROM care_links WHERE patient_id = ANY (?)) l
+            JOIN resources r ON r.resource_type = 'Practitioner' AND r.resource_id = l.practitioner_id AND NOT r.deleted
+          ) x ON true""")) {
         String[] ids = patientIds.toArray(String[]::new);
         ps.setObject(1, ids);
         ps.setObject(2, ids);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            byPatient.get(rs.getString(1)).add(Fhir.parseResource(cipher.decryptToString(rs.getBytes(5),
-                Aad.resource(tenant, rs.getString(2), rs.getString(3), rs.getLong(4)))));
+            if (!rs.getBoolean(1)) {
+              throw new DatabaseException("the database did not admit the request's key for reading identifiers");
+            }
+            if (rs.getString(2) != null) {
+              byPatient.get(rs.getString(2)).add(Fhir.parseResource(cipher.decryptToString(rs.getBytes(6),
+                  Aad.resource(tenant, rs.getString(3), rs.getString(4), rs.getLong(5)))));
+            }
           }
         }
       }

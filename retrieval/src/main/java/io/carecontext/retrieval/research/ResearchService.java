@@ -118,8 +118,12 @@ public final class ResearchService {
           + "only (researcher)", "identified_role_multi_patient", start);
     }
     int limit = Math.max(1, Math.min(k <= 0 ? 10 : k, rp.kMax()));
-    List<Row> rows = nearest(tenant, policy, rp, vector, limit);
-    List<ResearchChunk> chunks = deidentify(tenant, rows);
+    List<Row> rows = nearest(tenant, policy, rp, who, vector, limit);
+    if (rows == null) {
+      // The application took the key, the database did not (revoked since, or a wrong tenant role).
+      throw deny(tenant, base, 403, "forbidden", "this key may not search for research", "key_not_admitted", start);
+    }
+    List<ResearchChunk> chunks = deidentify(tenant, who, rows);
     UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED, "allowed",
         chunks.stream().map(ResearchChunk::chunkId).toList(), (System.nanoTime() - start) / 1_000_000));
     return new ResearchResult(chunks, id);
@@ -135,15 +139,25 @@ public final class ResearchService {
         .build().withQualifiedNames();
   }
 
-  private List<Row> nearest(TenantId tenant, TenantPolicy policy, RolePolicy rp, float[] vector, int k) {
+  /**
+   * The nearest chunks the research policies admit, or null when the database does not admit the
+   * requester's key for research (tenant migration 27): then every row is hidden, and an empty
+   * result would be recorded as an allowed search that found nothing.
+   */
+  private List<Row> nearest(TenantId tenant, TenantPolicy policy, RolePolicy rp, Requester who, float[] vector, int k) {
     TenantCipher cipher = keys.cipher(tenant);
     boolean indexed = vector.length == INDEXED_DIMENSIONS;
-    return tx.run(tenant, settings(policy, rp), c -> {
-      try (PreparedStatement ps = c.prepareStatement("""
+    return tx.run(tenant, settings(policy, rp).withCaller(who.keyId(), who.keySecretHash()), c -> {
+      try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
           SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true),
-                 set_config('plan_cache_mode', 'force_custom_plan', true)""")) {
+                 set_config('plan_cache_mode', 'force_custom_plan', true),
+                 EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher'])"""))) {
         ps.setString(1, String.valueOf(Math.max(40, 4 * k)));
-        ps.execute();
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next() || !rs.getBoolean(4)) {
+            return null;
+          }
+        }
       }
       List<Row> out = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, indexed ? APPROXIMATE : EXACT))) {
@@ -166,14 +180,14 @@ public final class ResearchService {
   }
 
   /** Each text with its own patient's identifiers, dates to the year; patients become S1, S2 … */
-  private List<ResearchChunk> deidentify(TenantId tenant, List<Row> rows) {
+  private List<ResearchChunk> deidentify(TenantId tenant, Requester who, List<Row> rows) {
     Map<String, List<Integer>> byPatient = new LinkedHashMap<>();
     for (int i = 0; i < rows.size(); i++) {
       byPatient.computeIfAbsent(rows.get(i).patientId(), p -> new ArrayList<>()).add(i);
     }
     String[] texts = new String[rows.size()];
     String[] subjects = new String[rows.size()];
-    Map<String, KnownIdentifiers> identifiers = PatientIdentifiers.loadAll(tx, keys, tenant, byPatient.keySet());
+    Map<String, KnownIdentifiers> identifiers = PatientIdentifiers.loadAll(tx, keys, tenant, who, byPatient.keySet());
     int n = 0;
     for (Map.Entry<String, List<Integer>> e : byPatient.entrySet()) {
       String subject = "S" + (++n);

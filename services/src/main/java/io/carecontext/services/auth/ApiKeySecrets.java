@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,6 +53,11 @@ public final class ApiKeySecrets {
     }
     Matcher m = FORMAT.matcher(token);
     return m.matches() ? Optional.of(new Parsed(m.group(1), m.group(2))) : Optional.empty();
+  }
+
+  /** The SHA-256 of a secret, hex: what {@code platform.api_keys} stores, as the read transactions present it. */
+  public static String secretHashHex(String secret) {
+    return HexFormat.of().formatHex(sha256(secret));
   }
 
   public static boolean matches(String secret, byte[] storedHash) {

@@ -19,6 +19,7 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import java.time.Instant;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -178,6 +179,6 @@ public class AuthenticationFilter {
       Role.fromCode(code).ifPresent(roles::add);
     }
     return new Caller(TenantId.of(k.tenantId()), k.principal(), k.keyId(), roles, k.practitionerId(), false,
-        tenantSettings);
+        tenantSettings, HexFormat.of().formatHex(k.secretHash()));
   }
 }

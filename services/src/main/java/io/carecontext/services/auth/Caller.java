@@ -9,10 +9,11 @@ import java.util.Set;
 /**
  * Who is calling: the platform operator (bootstrap admin key), or a principal of one tenant with
  * roles. Attached to the request by {@link AuthenticationFilter}, with the settings (JSON) of the
- * key's tenant as read in the same statement as the key (null for the platform operator).
+ * key's tenant as read in the same statement as the key (null for the platform operator), and the
+ * SHA-256 of the key's secret (hex), which the read transactions present to the database.
  */
 public record Caller(TenantId tenant, String principal, String keyId, Set<Role> roles, String practitionerId,
-                     boolean platformAdmin, String tenantSettings) {
+                     boolean platformAdmin, String tenantSettings, String keySecretHash) {
 
   public static final String ATTRIBUTE = "carecontext.caller";
 
@@ -20,21 +21,24 @@ public record Caller(TenantId tenant, String principal, String keyId, Set<Role> 
     roles = Set.copyOf(roles);
   }
 
-  /** Without the tenant's settings: configuration, not for log lines. */
+  /** Without the tenant's settings (configuration, not for log lines) and the key's hash. */
   @Override
   public String toString() {
     return "Caller[tenant=" + tenant + ", principal=" + principal + ", keyId=" + keyId + ", roles=" + roles
         + ", platformAdmin=" + platformAdmin + "]";
   }
 
-  /** The caller as the read path knows it: principal, key, role codes (in their declared order), practitioner. */
+  /**
+   * The caller as the read path knows it: principal, key, role codes (in their declared order),
+   * practitioner, and the key's hash for the database's read policies.
+   */
   public Requester requester() {
     return new Requester(principal, keyId, Arrays.stream(Role.values()).filter(roles::contains).map(Role::code).toList(),
-        practitionerId);
+        practitionerId, keySecretHash);
   }
 
   public static Caller platformOperator() {
-    return new Caller(null, "platform-admin", "bootstrap", Set.of(), null, true, null);
+    return new Caller(null, "platform-admin", "bootstrap", Set.of(), null, true, null, null);
   }
 
   /**

@@ -24,6 +24,7 @@ import io.carecontext.retrieval.ContextQuery;
 import io.carecontext.retrieval.ContextResult;
 import io.carecontext.retrieval.ContextService;
 import io.carecontext.retrieval.Requester;
+import io.carecontext.services.auth.ApiKeySecrets;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.CareContextServer;
@@ -126,12 +127,14 @@ public final class RetrievalBenchmark {
 
     List<float[]> queries = IntStream.range(0, 256).mapToObj(i -> randomUnit(rng)).toList();
     AuditLog audit = ctx.getBean(AuditLog.class);
-    Comparison comparison = httpOnly ? null : compare(server, setup, ids, queries, out);
+    // A clinician key of each tenant, for the HTTP runs and the core alike: the read policies admit
+    // rows only for a live key of the tenant (tenant migration 27).
+    List<String> apiKeys = httpKeys(server, ids);
+    Comparison comparison = httpOnly ? null : compare(server, setup, ids, apiKeys, queries, out);
 
     List<Stats> rows = new ArrayList<>();
     AuditLog.GroupCommitStats auditHttpBefore = audit.groupCommitStats();
     if (!coreOnly) {
-      List<String> apiKeys = httpKeys(server, ids);
       settle(server, out);
       rows.add(httpRun(server, ids, apiKeys, patients, clients, seconds, false));
       rows.add(httpRun(server, ids, apiKeys, patients, clients, seconds, true));
@@ -196,8 +199,8 @@ public final class RetrievalBenchmark {
   private record Comparison(Stats core, Stats tuned, Stats created, Load.Pair pair,
                             AuditLog.GroupCommitStats auditBefore, AuditLog.GroupCommitStats auditAfter) {}
 
-  private static Comparison compare(CareContextServer server, Setup setup, List<TenantId> ids, List<float[]> queries,
-                                    PrintStream out) throws Exception {
+  private static Comparison compare(CareContextServer server, Setup setup, List<TenantId> ids, List<String> apiKeys,
+                                    List<float[]> queries, PrintStream out) throws Exception {
     int clients = setup.clients();
     // The store gets a pool of its own with a connection for every client, as a careful user would
     // size it. Until the eighteenth session it borrowed the platform's owner pool: 3 connections for
@@ -212,12 +215,13 @@ public final class RetrievalBenchmark {
     poolConfig.setConnectionTimeout(120_000);
     poolConfig.setPoolName("bench-langchain4j");
     try (HikariDataSource storePool = new HikariDataSource(poolConfig)) {
-      return compare(server, setup, ids, queries, out, storePool);
+      return compare(server, setup, ids, apiKeys, queries, out, storePool);
     }
   }
 
-  private static Comparison compare(CareContextServer server, Setup setup, List<TenantId> ids, List<float[]> queries,
-                                    PrintStream out, HikariDataSource storePool) throws Exception {
+  private static Comparison compare(CareContextServer server, Setup setup, List<TenantId> ids, List<String> apiKeys,
+                                    List<float[]> queries, PrintStream out, HikariDataSource storePool)
+      throws Exception {
     int tenants = ids.size();
     int patients = setup.patients();
     int clients = setup.clients();
@@ -227,7 +231,12 @@ public final class RetrievalBenchmark {
     ContextService core = server.context().getBean(ContextService.class);
     AuditLog audit = server.context().getBean(AuditLog.class);
     TenantPolicy policy = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rateLimitPerMinute", Integer.MAX_VALUE));
-    Requester clinician = new Requester("bench", "bench-key", List.of("clinician"), "bench-pr");
+    // Each tenant's clinician key, as authentication would hand it to the read path.
+    List<Requester> clinicians = apiKeys.stream().map(token -> {
+      ApiKeySecrets.Parsed parsed = ApiKeySecrets.parse(token).orElseThrow();
+      return new Requester("bench", parsed.keyId(), List.of("clinician"), "bench-pr",
+          ApiKeySecrets.secretHashHex(parsed.secret()));
+    }).toList();
 
     PgVectorEmbeddingStore store = PgVectorEmbeddingStore.datasourceBuilder()
         .datasource(storePool).table("bench_langchain4j").dimension(DIM)
@@ -259,7 +268,7 @@ public final class RetrievalBenchmark {
     // The ratio's two sides in turns (see ROUNDS).
     settle(server, out);
     AuditLog.GroupCommitStats auditBefore = audit.groupCommitStats();
-    IntFunction<ContextResult> coreCall = i -> core.context(ids.get(i % tenants), policy, clinician,
+    IntFunction<ContextResult> coreCall = i -> core.context(ids.get(i % tenants), policy, clinicians.get(i % tenants),
         patient(i, patients), new ContextQuery("bench", queries.get(i % queries.size()), 10, "TREAT", null), "context");
     IntFunction<List<Long>> tunedCall = l4jSearch(store, ids, patients, queries);
     Load.Pair pair = Load.alternate(clients, seconds, ROUNDS, coreCall::apply, tunedCall::apply);
