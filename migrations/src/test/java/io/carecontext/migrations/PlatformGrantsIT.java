@@ -89,4 +89,35 @@ class PlatformGrantsIT {
     assertThatThrownBy(() -> update("INSERT INTO platform.tenants (tenant_id, name, status) "
         + "VALUES ('delta', 'Delta', 'active')")).isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
   }
+
+  /**
+   * Since tenant migration 27 a key's hash is what a read transaction presents to the database, so
+   * the application role may not read the stored ones (platform migration 3): it reads every other
+   * column and asks the database whether the hash of a presented secret is a key's.
+   */
+  @Test
+  void theApplicationReadsNoKeyHashButMayAskWhetherOneMatches() throws SQLException {
+    try (Connection c = platform.db.appDataSource().getConnection(); Statement st = c.createStatement()) {
+      for (String read : new String[] {"SELECT secret_hash FROM platform.api_keys", "SELECT * FROM platform.api_keys",
+          "SELECT count(*) FROM platform.api_keys WHERE secret_hash = '\\x01'",
+          "SELECT count(*) FROM platform.api_keys k WHERE k IS NOT NULL"}) {
+        assertThatThrownBy(() -> st.executeQuery(read)).as(read).hasMessageContaining("permission denied");
+      }
+      try (ResultSet rs = st.executeQuery("SELECT key_id, tenant_id, principal, roles, practitioner_id, created_at, "
+          + "expires_at, revoked_at FROM platform.api_keys WHERE key_id = 'aaaaaaaaaaaaaaaa'")) {
+        assertThat(rs.next()).isTrue();
+      }
+      assertThat(matches(st, "aaaaaaaaaaaaaaaa", "\\x01")).isTrue();
+      assertThat(matches(st, "aaaaaaaaaaaaaaaa", "\\x02")).isFalse();
+      assertThat(matches(st, "bbbbbbbbbbbbbbbb", "\\x01")).isFalse();
+      assertThat(matches(st, "nosuchkeyatall00", "\\x01")).isFalse();
+    }
+  }
+
+  static boolean matches(Statement st, String keyId, String hash) throws SQLException {
+    try (ResultSet rs = st.executeQuery("SELECT platform.api_key_secret_matches('" + keyId + "', '" + hash + "')")) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
 }

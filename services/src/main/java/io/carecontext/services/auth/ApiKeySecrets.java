@@ -60,10 +60,6 @@ public final class ApiKeySecrets {
     return HexFormat.of().formatHex(sha256(secret));
   }
 
-  public static boolean matches(String secret, byte[] storedHash) {
-    return MessageDigest.isEqual(sha256(secret), storedHash);
-  }
-
   /** Constant-time comparison of two secrets of any length (hashing first hides the length). */
   public static boolean sameSecret(String presented, String expected) {
     return MessageDigest.isEqual(sha256(presented), sha256(expected));

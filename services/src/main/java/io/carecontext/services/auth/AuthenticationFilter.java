@@ -167,18 +167,21 @@ public class AuthenticationFilter {
     if (!adminKey.isEmpty() && ApiKeySecrets.sameSecret(token, adminKey)) {
       return Optional.of(Caller.platformOperator());
     }
-    return ApiKeySecrets.parse(token).flatMap(parsed -> keys.find(parsed.keyId())
-        .filter(a -> ApiKeySecrets.matches(parsed.secret(), a.key().secretHash()))
-        .filter(a -> a.key().usableAt(Instant.now()))
-        .map(a -> toCaller(a.key(), a.tenantSettings())));
+    return ApiKeySecrets.parse(token).flatMap(parsed -> {
+      // The database compares the hash (platform migration 3); after a match it is the stored one.
+      byte[] secretHash = ApiKeySecrets.sha256(parsed.secret());
+      return keys.find(parsed.keyId(), secretHash)
+          .filter(a -> a.key().usableAt(Instant.now()))
+          .map(a -> toCaller(a.key(), a.tenantSettings(), secretHash));
+    });
   }
 
-  private static Caller toCaller(ApiKeyRecord k, String tenantSettings) {
+  private static Caller toCaller(ApiKeyRecord k, String tenantSettings, byte[] secretHash) {
     Set<Role> roles = EnumSet.noneOf(Role.class);
     for (String code : k.roleCodes()) {
       Role.fromCode(code).ifPresent(roles::add);
     }
     return new Caller(TenantId.of(k.tenantId()), k.principal(), k.keyId(), roles, k.practitionerId(), false,
-        tenantSettings, HexFormat.of().formatHex(k.secretHash()));
+        tenantSettings, HexFormat.of().formatHex(secretHash));
   }
 }

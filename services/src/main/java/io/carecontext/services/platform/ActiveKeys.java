@@ -15,18 +15,20 @@ import javax.sql.DataSource;
 /**
  * What authentication reads for every request, in one statement: the key, only while its tenant is
  * active, with that tenant's settings, which the request then works with instead of reading the
- * tenant again. (Three statements before: the key, its tenant's status, then the settings.)
+ * tenant again. (Three statements before: the key, its tenant's status, then the settings.) The
+ * database compares the secret's hash: the application role cannot read the stored ones (platform
+ * migration 3).
  */
 @Singleton
 public class ActiveKeys {
 
   static final String SQL = """
-      SELECT k.key_id, k.tenant_id, k.principal, array_to_string(k.roles, ','), k.secret_hash, k.practitioner_id,
+      SELECT k.key_id, k.tenant_id, k.principal, array_to_string(k.roles, ','), k.practitioner_id,
              k.created_at, k.expires_at, k.revoked_at, t.settings::text
       FROM platform.api_keys k JOIN platform.tenants t ON t.tenant_id = k.tenant_id AND t.status = 'active'
-      WHERE k.key_id = ?""";
+      WHERE k.key_id = ? AND platform.api_key_secret_matches(k.key_id, ?)""";
 
-  /** A key of an active tenant and that tenant's settings (JSON) as read with it. */
+  /** A key of an active tenant whose secret was presented, and that tenant's settings (JSON) as read with it. */
   public record ActiveKey(ApiKeyRecord key, String tenantSettings) {
     @Override
     public String toString() {
@@ -41,16 +43,18 @@ public class ActiveKeys {
     this.platform = db.appDataSource();
   }
 
-  public Optional<ActiveKey> find(String keyId) {
+  /** The key {@code keyId} if {@code secretHash} is its secret's SHA-256 and its tenant is active. */
+  public Optional<ActiveKey> find(String keyId, byte[] secretHash) {
     try (Connection c = platform.getConnection(); PreparedStatement ps = c.prepareStatement(SQL)) {
       ps.setString(1, keyId);
+      ps.setBytes(2, secretHash);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
         }
         return Optional.of(new ActiveKey(new ApiKeyRecord(rs.getString(1), rs.getString(2), rs.getString(3),
-            rs.getString(4), rs.getBytes(5), rs.getString(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)),
-            instant(rs.getTimestamp(9))), rs.getString(10)));
+            rs.getString(4), rs.getString(5), instant(rs.getTimestamp(6)), instant(rs.getTimestamp(7)),
+            instant(rs.getTimestamp(8))), rs.getString(9)));
       }
     } catch (SQLException e) {
       throw new DatabaseException("reading the API key failed (" + e.getSQLState() + ")", e);

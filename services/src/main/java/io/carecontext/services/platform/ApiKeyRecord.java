@@ -7,7 +7,10 @@ import io.micronaut.data.annotation.sql.ColumnTransformer;
 import java.util.List;
 import java.time.Instant;
 
-/** A row of platform.api_keys: only the SHA-256 of the secret is stored. */
+/**
+ * A row of platform.api_keys, without the SHA-256 of its secret: the application role may not read
+ * it (platform migration 3); {@link ActiveKeys} asks the database whether a presented secret matches.
+ */
 @MappedEntity(value = "api_keys", schema = "platform")
 public record ApiKeyRecord(
     @Id String keyId,
@@ -15,7 +18,6 @@ public record ApiKeyRecord(
     String principal,
     // Read as one comma-joined string: role codes never contain commas.
     @ColumnTransformer(read = "array_to_string(@.roles, ',')") String roles,
-    byte[] secretHash,
     @Nullable String practitionerId,
     @Nullable Instant createdAt,
     @Nullable Instant expiresAt,
