@@ -77,9 +77,22 @@ public final class FhirStore {
     });
   }
 
-  /** The current version, decrypted; empty if the resource never existed. */
+  /**
+   * The current version, decrypted, as the write path sees it; empty if the resource never
+   * existed. FHIR reads for a caller use {@link #read(TenantId, PolicySettings, String, String)}.
+   */
   public Optional<StoredResource> read(TenantId tenant, String type, String id) {
-    return read(tenant, type, id, CURRENT, null);
+    return read(tenant, PolicySettings.ingest(), type, id, CURRENT, null);
+  }
+
+  /**
+   * The current version for a FHIR read with {@code callerSettings} ({@link PolicySettings#fhirRead}):
+   * under the tenant's FHIR-read role, which sees resources only while the settings present a live
+   * EHR-integration key of the tenant (tenant migration 28); empty otherwise, as for a resource that
+   * never existed.
+   */
+  public Optional<StoredResource> read(TenantId tenant, PolicySettings callerSettings, String type, String id) {
+    return read(tenant, callerSettings, type, id, CURRENT, null);
   }
 
   private static final String CURRENT =
@@ -90,8 +103,9 @@ public final class FhirStore {
    * query with the resource's current state: a resource deleted now reads as deleted whichever
    * version is asked for. Empty if the resource never existed or has no such version.
    */
-  public Optional<StoredResource> readVersion(TenantId tenant, String type, String id, long version) {
-    return read(tenant, type, id, """
+  public Optional<StoredResource> readVersion(TenantId tenant, PolicySettings callerSettings, String type, String id,
+                                             long version) {
+    return read(tenant, callerSettings, type, id, """
         SELECT coalesce(v.version_id, p.vid), coalesce(v.last_updated, r.last_updated),
                r.deleted OR coalesce(v.deleted, false), v.body, coalesce(v.patient_id, r.patient_id)
         FROM (SELECT ?::text AS type, ?::text AS id, ?::bigint AS vid) p
@@ -100,14 +114,15 @@ public final class FhirStore {
           ON v.resource_type = p.type AND v.resource_id = p.id AND v.version_id = p.vid""", version);
   }
 
-  private Optional<StoredResource> read(TenantId tenant, String type, String id, String sql, Long wanted) {
+  private Optional<StoredResource> read(TenantId tenant, PolicySettings settings, String type, String id, String sql,
+                                        Long wanted) {
     if (!FhirId.isValid(id)) {
       return Optional.empty();
     }
-    return tx.run(tenant, PolicySettings.ingest(), c -> read(c, tenant, type, id, sql, wanted));
+    return tx.run(tenant, settings, c -> read(c, tenant, type, id, sql, wanted));
   }
 
-  /** {@link #read(TenantId, String, String, String, Long)} inside the caller's ingest transaction. */
+  /** One version inside the caller's transaction. */
   private Optional<StoredResource> read(Connection c, TenantId tenant, String type, String id, String sql,
                                         Long wanted) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {

@@ -102,10 +102,18 @@ public record DatabaseConfig(
     return rolePrefix + "_identity_" + tenant.value();
   }
 
+  /**
+   * The NOLOGIN role that serves FHIR reads (read and vread): it may read resources and their
+   * versions, whole, only while the transaction presents a live EHR-integration key of the tenant.
+   */
+  public String fhirReaderRole(TenantId tenant) {
+    return rolePrefix + "_fhir_" + tenant.value();
+  }
+
   /** Every role of the tenant, the tenant role first. */
   public List<String> tenantRoles(TenantId tenant) {
     return List.of(tenantRole(tenant), readerRole(tenant), researchRole(tenant), auditRole(tenant),
-        identityRole(tenant));
+        identityRole(tenant), fhirReaderRole(tenant));
   }
 
   /**
@@ -118,6 +126,7 @@ public record DatabaseConfig(
       case "research" -> researchRole(tenant);
       case "audit" -> auditRole(tenant);
       case "identity" -> identityRole(tenant);
+      case "fhir-read" -> fhirReaderRole(tenant);
       default -> tenantRole(tenant);
     };
   }

@@ -55,6 +55,7 @@ final class Migrations {
             "research_role", Identifiers.quote(config.researchRole(tenant)),
             "audit_role", Identifiers.quote(config.auditRole(tenant)),
             "identity_role", Identifiers.quote(config.identityRole(tenant)),
+            "fhir_reader_role", Identifiers.quote(config.fhirReaderRole(tenant)),
             "tenant_schema", Identifiers.quote(tenant.schemaName()),
             "tenant_id", Identifiers.literal(tenant.value()),
             "app_role", Identifiers.quote(config.appUser())))

@@ -114,6 +114,14 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
     return new PolicySettings(Map.of());
   }
 
+  /**
+   * A FHIR read (read, vread) for the request's key: resources whole, only while the key is a live
+   * EHR-integration key of the tenant (tenant migration 28).
+   */
+  public static PolicySettings fhirRead(String keyId, String keySecretHash) {
+    return new PolicySettings(Map.of("cc.access", "fhir-read")).withCaller(keyId, keySecretHash);
+  }
+
   /** Reading the known identifiers of these patients, for de-identification. */
   public static PolicySettings identity(Collection<String> patientIds) {
     return new Builder().set("cc.access", "identity").patients(patientIds).build();

@@ -196,6 +196,7 @@ record TenantCatalog(Map<String, Set<String>> kinds) {
       put(config.researchRole(tenant), "<research_role>");
       put(config.auditRole(tenant), "<audit_role>");
       put(config.identityRole(tenant), "<identity_role>");
+      put(config.fhirReaderRole(tenant), "<fhir_reader_role>");
       put(tenant.schemaName(), "<schema>");
       // The tenant id as a SQL literal (tenant migration 27's key check names its tenant).
       placeholders.put(Pattern.compile(Pattern.quote("'" + tenant.value() + "'")), "'<tenant_id>'");

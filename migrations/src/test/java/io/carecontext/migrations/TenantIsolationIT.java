@@ -461,6 +461,38 @@ class TenantIsolationIT {
     }
   }
 
+  /**
+   * FHIR reads answer whole resources. They ran under the write path's role, which sees every row
+   * and which the embedding worker uses without a request; now under a role of their own that reads
+   * resources and their versions, nothing else, and only for a live EHR-integration key of the
+   * tenant (tenant migration 28).
+   */
+  @Test
+  void fhirReadsSeeResourcesOnlyForALiveEhrIntegrationKeyOfTheTenant() throws SQLException {
+    TestPlatform.TestKey ehr = platform.issueKey(A, "ehr-a", List.of("ehr-integration"), null);
+    platform.tx.run(A, PolicySettings.ingest(), c -> c.createStatement().executeUpdate(
+        "INSERT INTO resources (resource_type, resource_id, version_id, patient_id, content_hash, body, last_updated) "
+            + "VALUES ('Observation', 'fhir-read-obs', 1, 'p1', '\\x00', '\\x0102', now())"));
+    String sql = "SELECT count(body) FROM resources WHERE resource_id = 'fhir-read-obs'";
+    assertThat((int) platform.tx.run(A, PolicySettings.fhirRead(ehr.keyId(), ehr.secretHashHex()), c -> count(c, sql)))
+        .isEqualTo(1);
+    // another role's key of this tenant, an EHR key of another tenant, a wrong hash, no key: nothing
+    TestPlatform.TestKey ehrB = platform.issueKey(B, "ehr-b", List.of("ehr-integration"), null);
+    for (PolicySettings refused : List.of(PolicySettings.fhirRead(keyA.keyId(), keyA.secretHashHex()),
+        PolicySettings.fhirRead(ehrB.keyId(), ehrB.secretHashHex()),
+        PolicySettings.fhirRead(ehr.keyId(), keyA.secretHashHex()), PolicySettings.fhirRead(null, null))) {
+      assertThat((int) platform.tx.run(A, refused, c -> count(c, sql))).isZero();
+    }
+    // and whatever the key, the role writes nothing and reads nothing but resources
+    PolicySettings read = PolicySettings.fhirRead(ehr.keyId(), ehr.secretHashHex());
+    for (String refused : List.of("SELECT count(*) FROM chunks", "SELECT count(*) FROM consents",
+        "SELECT count(*) FROM audit_log", "DELETE FROM resources", "UPDATE resource_versions SET body = '\\x00'",
+        "INSERT INTO outbox DEFAULT VALUES")) {
+      assertThatThrownBy(() -> platform.tx.run(A, read, c -> c.createStatement().execute(refused)))
+          .as(refused).rootCause().hasMessageContaining("permission denied");
+    }
+  }
+
   /** What the read path's key check answers inside the current transaction. */
   static boolean admits(Connection c) throws SQLException {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(

@@ -8,6 +8,7 @@ import io.carecontext.ingest.ImportProgress;
 import io.carecontext.ingest.ImportSummary;
 import io.carecontext.ingest.StoredResource;
 import io.carecontext.ingest.WriteOutcome;
+import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
@@ -158,7 +159,7 @@ public class FhirController {
     return handle(() -> {
       TenantId t = requireReader(caller, tenant);
       requireKnownType(type);
-      StoredResource s = store.read(t, type, id).orElse(null);
+      StoredResource s = store.read(t, readSettings(caller), type, id).orElse(null);
       auditRead(caller, t, s);
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id does not exist in this tenant");
@@ -182,7 +183,7 @@ public class FhirController {
       // No version 0 exists: a malformed vid still tells a deleted resource (410) from a missing one (404).
       long version = VERSION_ID.matcher(vid).matches() ? Long.parseLong(vid) : 0;
       // after a DELETE no version is served: a deleted record stays out of reach, history included
-      StoredResource s = store.readVersion(t, type, id, version).orElse(null);
+      StoredResource s = store.readVersion(t, readSettings(caller), type, id, version).orElse(null);
       auditRead(caller, t, s);
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id has no such version in this tenant");
@@ -204,6 +205,11 @@ public class FhirController {
           AuditEntry.Decision.DENIED, "role_not_allowed"));
     }
     return caller.requireRole(tenant, Role.EHR_INTEGRATION);
+  }
+
+  /** The caller's key, presented to the database: the FHIR-read role sees resources only for it. */
+  private static PolicySettings readSettings(Caller caller) {
+    return PolicySettings.fhirRead(caller.keyId(), caller.keySecretHash());
   }
 
   /**
