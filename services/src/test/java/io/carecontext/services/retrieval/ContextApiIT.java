@@ -223,7 +223,10 @@ class ContextApiIT {
     assertThat(app.call("GET", "/v1/ward/audit", auditor, null).body()).doesNotContain("secret question");
     HttpResponse<String> withBodies = app.call("GET", "/v1/ward/audit?includeBodies=true&patient=pt-1", auditor, null);
     assertThat(withBodies.body()).contains("secret question");
-    assertThat(app.call("GET", "/v1/ward/audit", auditor, null).body()).contains("\"action\":\"audit-read\"");
+    String afterReads = app.call("GET", "/v1/ward/audit?limit=3", auditor, null).body();
+    // each listing is audited after its read: the one with bodies (newest but one), then the plain one
+    assertThat(afterReads).contains("\"action\":\"audit-read\"").contains("\"reason\":\"include_bodies\"")
+        .contains("\"reason\":\"list\"");
     // a filter the server cannot honour is refused, not quietly replaced
     for (String[] bad : new String[][] {{"limit=100000", "limit must be 1 to 10000"}, {"limit=0", "limit must be 1 to"},
         {"limit=all", "limit must be a whole number"}, {"includeBodies=maybe", "includeBodies must be true or false"},
@@ -236,6 +239,8 @@ class ContextApiIT {
     HttpResponse<String> export = app.call("GET", "/v1/ward/audit/export", auditor, null);
     assertThat(export.statusCode()).isEqualTo(200);
     assertThat(export.body().lines().findFirst().orElse("")).contains("\"resourceType\":\"AuditEvent\"");
+    // the export holds its own row, written before its first line
+    assertThat(export.body()).contains("\"code\":\"audit-export\"");
     assertThat(export.body()).doesNotContain("secret question");
     // streamed while it is read, every row of the trail, each a whole line
     assertThat(export.headers().firstValue("content-type")).hasValue("application/fhir+ndjson");
