@@ -81,7 +81,10 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
     return "PolicySettings[names=" + new java.util.TreeSet<>(values.keySet()) + ", qualifiedNames=" + qualifiedNames + "]";
   }
 
-  /** The path these settings open ({@code cc.access}: read, research, audit, identity, ingest), or "" for none. */
+  /**
+   * The path these settings open ({@code cc.access}: read, research, audit, identity, fhir-read,
+   * ingest), or "" for none.
+   */
   public String access() {
     return values.getOrDefault("cc.access", "");
   }
@@ -94,8 +97,9 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
   /**
    * The same settings with the request's API key presented to the database: its id ({@code cc.key})
    * and the SHA-256 of its secret, hex ({@code cc.key_hash}), as {@code platform.api_keys} stores it.
-   * The read, research and identity policies admit rows only while these name a live key of the
-   * tenant (tenant migration 27); a transaction without them sees nothing on those paths.
+   * The restrictive policies of tenant migrations 27 and 28 admit what the read, research,
+   * identity and FHIR-read paths hand out (chunks, break-glass windows, identifying resources,
+   * resources whole) only while these name a live key of the tenant; without them, none of it.
    */
   public PolicySettings withCaller(String keyId, String keySecretHash) {
     Map<String, String> withKey = new LinkedHashMap<>(values);

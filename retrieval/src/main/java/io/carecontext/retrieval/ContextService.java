@@ -132,8 +132,9 @@ public final class ContextService {
       outcome = tx.run(tenant, settings, searchSql, parameters, (c, rows) -> {
         List<ContextChunk> chunks = chunks(rows, tenant);
         Decision d = chunks.isEmpty() ? facts(c, tenant, patientId, practitioner) : Decision.SEARCHED;
-        // The window is opened (or checked) only for a patient that exists.
-        boolean open = d.keyAdmitted() && d.patientExists() && breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes());
+        // The window is opened (or checked) only for an admitted key and a patient that exists.
+        boolean open = d.keyAdmitted() && d.patientExists()
+            && breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes());
         return decide(d, chunks, rp, careRequired, true, open, entry, start);
       });
     } else {
