@@ -66,7 +66,7 @@ public class ChatController {
   @Post("/chat")
   public HttpResponse<?> chat(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                               @PathVariable String patientId, @Body ChatRequest body) {
-    OtherTenantAttempts.refuse(audit, caller, tenant, body.purposeOfUse(), "chat");
+    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, body.purposeOfUse(), "chat");
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("question", body.question(), null);
     Map<String, Object> settings = tenants.settings(caller, t);

@@ -10,6 +10,7 @@ import io.carecontext.ingest.StoredResource;
 import io.carecontext.ingest.WriteOutcome;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
@@ -64,11 +65,14 @@ public class FhirController {
   private final FhirStore store;
   private final io.carecontext.services.ops.Metrics metrics;
   private final AuditLog audit;
+  private final TenantDirectory tenants;
 
-  public FhirController(FhirStore store, io.carecontext.services.ops.Metrics metrics, AuditLog audit) {
+  public FhirController(FhirStore store, io.carecontext.services.ops.Metrics metrics, AuditLog audit,
+                        TenantDirectory tenants) {
     this.store = store;
     this.metrics = metrics;
     this.audit = audit;
+    this.tenants = tenants;
   }
 
   @Get("/metadata")
@@ -198,7 +202,7 @@ public class FhirController {
    * (other_tenant in the key's own trail, role_not_allowed in this one's), as on the context path.
    */
   private TenantId requireReader(Caller caller, String tenant) {
-    OtherTenantAttempts.refuse(audit, caller, tenant, null, "fhir-read");
+    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, null, "fhir-read");
     if (!caller.platformAdmin() && !caller.roles().contains(Role.EHR_INTEGRATION)) {
       audit.record(caller.requireTenant(tenant), AuditEntry.of(caller.principal(), caller.keyId(),
           caller.requester().roles(), null, null, "fhir-read",

@@ -61,7 +61,7 @@ public class ContextController {
   @Post("/context")
   public HttpResponse<?> context(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                  @PathVariable String patientId, @Body ContextRequest body) {
-    OtherTenantAttempts.refuse(audit, caller, tenant, body.purposeOfUse(), "context");
+    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, body.purposeOfUse(), "context");
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();

@@ -63,7 +63,7 @@ public class ResearchController {
   @Post("/search")
   public HttpResponse<?> search(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                 @Body SearchRequest body) {
-    OtherTenantAttempts.refuse(audit, caller, tenant, body.purposeOfUse(), "research");
+    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, body.purposeOfUse(), "research");
     TenantId t = caller.requirePatientDataTenant(tenant);
     QueryInput.require("query", body.query(), body.k());
     long start = System.nanoTime();

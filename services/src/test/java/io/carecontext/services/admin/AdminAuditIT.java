@@ -94,4 +94,29 @@ class AdminAuditIT {
             + " {\"changed\":[\"settings.careRelationship\",\"settings.rolePolicies\"]}",
         "tenant-settings allowed settings_changed platform-admin bootstrap {\"changed\":[\"name\"]}");
   }
+
+  /**
+   * The platform operator key on a tenant's patient data: refused by each path (403, naming the
+   * key to use instead) and recorded in that tenant's trail as platform_operator. On a tenant that
+   * does not exist there is no trail to write to, and the answer is the same.
+   */
+  @Test
+  void thePlatformOperatorsAttemptsOnPatientDataAreRefusedAndRecorded() throws SQLException {
+    List<String> before = trail();
+    String body = "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}";
+    assertThat(app.call("POST", "/v1/keyed/patients/p1/context", app.adminKey(), body).statusCode()).isEqualTo(403);
+    assertThat(app.call("POST", "/v1/keyed/patients/p1/chat", app.adminKey(),
+        "{\"question\":\"x\",\"purposeOfUse\":\"TREAT\"}").statusCode()).isEqualTo(403);
+    assertThat(app.call("POST", "/v1/keyed/research/search", app.adminKey(),
+        "{\"query\":\"x\",\"purposeOfUse\":\"HRESCH\"}").statusCode()).isEqualTo(403);
+    assertThat(app.call("GET", "/fhir/keyed/Patient/p1", app.adminKey(), null).statusCode()).isEqualTo(403);
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        "context denied platform_operator platform-admin bootstrap {}",
+        "chat denied platform_operator platform-admin bootstrap {}",
+        "research denied platform_operator platform-admin bootstrap {}",
+        "fhir-read denied platform_operator platform-admin bootstrap {}");
+    assertThat(app.call("POST", "/v1/nosuchtenant/patients/p1/context", app.adminKey(), body).statusCode())
+        .isEqualTo(403);
+  }
 }
