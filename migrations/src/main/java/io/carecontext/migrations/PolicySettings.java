@@ -3,6 +3,7 @@ package io.carecontext.migrations;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The row-level-security settings of one tenant transaction ({@code cc.*}). The RLS policies of the
@@ -78,7 +79,7 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
    */
   @Override
   public String toString() {
-    return "PolicySettings[names=" + new java.util.TreeSet<>(values.keySet()) + ", qualifiedNames=" + qualifiedNames + "]";
+    return "PolicySettings[names=" + new TreeSet<>(values.keySet()) + ", qualifiedNames=" + qualifiedNames + "]";
   }
 
   /**
