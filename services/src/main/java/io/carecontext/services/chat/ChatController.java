@@ -1,5 +1,6 @@
 package io.carecontext.services.chat;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
@@ -13,10 +14,9 @@ import io.carecontext.retrieval.chat.ChatRefused;
 import io.carecontext.retrieval.chat.ChatService;
 import io.carecontext.retrieval.chat.LlmGateway;
 import io.carecontext.services.auth.Caller;
-import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.retrieval.ContextController;
+import io.carecontext.services.retrieval.PatientRequests;
 import io.carecontext.services.http.ApiError;
-import io.carecontext.services.http.QueryInput;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.context.annotation.Factory;
@@ -31,6 +31,9 @@ import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import jakarta.inject.Singleton;
 import java.util.List;
 import java.util.Map;
@@ -44,18 +47,19 @@ public class ChatController {
   private final TenantDirectory tenants;
   private final TenantEmbeddings embeddings;
   private final io.carecontext.services.ops.Metrics metrics;
-  private final AuditLog audit;
+  private final PatientRequests requests;
 
   public ChatController(ChatService chat, TenantDirectory tenants, TenantEmbeddings embeddings,
-                        io.carecontext.services.ops.Metrics metrics, AuditLog audit) {
+                        io.carecontext.services.ops.Metrics metrics, PatientRequests requests) {
     this.chat = chat;
     this.tenants = tenants;
     this.embeddings = embeddings;
     this.metrics = metrics;
-    this.audit = audit;
+    this.requests = requests;
   }
 
   @Serdeable
+  @JsonIgnoreProperties(ignoreUnknown = false)
   public record ChatRequest(@Nullable String question, @Nullable String purposeOfUse, @Nullable String reason,
                             @Nullable Boolean dryRun) {}
 
@@ -64,11 +68,14 @@ public class ChatController {
                              @Nullable String prompt) {}
 
   @Post("/chat")
+  @RequestBody(required = true, content = @Content(mediaType = "application/json",
+      schema = @Schema(implementation = ChatRequest.class)))
   public HttpResponse<?> chat(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                              @PathVariable String patientId, @Body ChatRequest body) {
-    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, body.purposeOfUse(), "chat");
-    TenantId t = caller.requirePatientDataTenant(tenant);
-    QueryInput.require("question", body.question(), null);
+                              @PathVariable String patientId, @Nullable @Body byte[] raw) {
+    var opened = requests.open(caller, tenant, patientId, "chat", raw, ChatRequest.class, ChatRequest::purposeOfUse);
+    ChatRequest body = opened.body();
+    TenantId t = opened.tenant();
+    requests.requireQuestion(caller, t, patientId, "chat", body.purposeOfUse(), "question", body.question(), null);
     Map<String, Object> settings = tenants.settings(caller, t);
     float[] vector = embeddings.embedQuery(t, settings, body.question());
     Requester who = caller.requester();

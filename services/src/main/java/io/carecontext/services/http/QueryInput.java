@@ -1,5 +1,7 @@
 package io.carecontext.services.http;
 
+import java.util.Optional;
+
 /** Checks shared by the endpoints that take a question about patient data. */
 public final class QueryInput {
 
@@ -7,16 +9,20 @@ public final class QueryInput {
 
   private QueryInput() {}
 
-  /** A query text of 1 to 4,000 characters, and an optional k of 1 to 100. */
-  public static void require(String field, String text, Integer k) {
+  /** Why a question was refused: {@code reason} for the audit trail, {@code message} for the caller. */
+  public record Refusal(String reason, String message) {}
+
+  /** A query text of 1 to 4,000 characters, and an optional k of 1 to 100; empty when both are fine. */
+  public static Optional<Refusal> check(String field, String text, Integer k) {
     if (text == null || text.isBlank()) {
-      throw ApiException.badRequest(field + " is required (1 to " + MAX_CHARS + " characters)");
+      return Optional.of(new Refusal("query_missing", field + " is required (1 to " + MAX_CHARS + " characters)"));
     }
     if (text.length() > MAX_CHARS) {
-      throw ApiException.badRequest(field + " is too long: at most " + MAX_CHARS + " characters");
+      return Optional.of(new Refusal("query_too_long", field + " is too long: at most " + MAX_CHARS + " characters"));
     }
     if (k != null && (k < 1 || k > 100)) {
-      throw ApiException.badRequest("k must be 1 to 100 (the role's policy may cap it lower)");
+      return Optional.of(new Refusal("k_out_of_range", "k must be 1 to 100 (the role's policy may cap it lower)"));
     }
+    return Optional.empty();
   }
 }

@@ -1,5 +1,6 @@
 package io.carecontext.services.retrieval;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.AccessDenied;
@@ -7,11 +8,8 @@ import io.carecontext.retrieval.ContextQuery;
 import io.carecontext.retrieval.ContextResult;
 import io.carecontext.retrieval.ContextService;
 import io.carecontext.retrieval.TenantPolicy;
-import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
-import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.http.ApiError;
-import io.carecontext.services.http.QueryInput;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.core.annotation.Nullable;
@@ -25,6 +23,9 @@ import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import java.util.List;
 import java.util.Map;
 
@@ -36,19 +37,20 @@ public class ContextController {
   private final ContextService service;
   private final TenantDirectory tenants;
   private final TenantEmbeddings embeddings;
-  private final AuditLog audit;
+  private final PatientRequests requests;
   private final io.carecontext.services.ops.Metrics metrics;
 
-  public ContextController(ContextService service, TenantDirectory tenants, TenantEmbeddings embeddings, AuditLog audit,
-                           io.carecontext.services.ops.Metrics metrics) {
+  public ContextController(ContextService service, TenantDirectory tenants, TenantEmbeddings embeddings,
+                           PatientRequests requests, io.carecontext.services.ops.Metrics metrics) {
     this.service = service;
     this.tenants = tenants;
     this.embeddings = embeddings;
-    this.audit = audit;
+    this.requests = requests;
     this.metrics = metrics;
   }
 
   @Serdeable
+  @JsonIgnoreProperties(ignoreUnknown = false)
   public record ContextRequest(@Nullable String query, @Nullable Integer k, @Nullable String purposeOfUse,
                                @Nullable String reason) {}
 
@@ -59,11 +61,15 @@ public class ContextController {
   public record ContextResponse(List<Chunk> chunks, String auditId) {}
 
   @Post("/context")
+  @RequestBody(required = true, content = @Content(mediaType = "application/json",
+      schema = @Schema(implementation = ContextRequest.class)))
   public HttpResponse<?> context(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                                 @PathVariable String patientId, @Body ContextRequest body) {
-    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, body.purposeOfUse(), "context");
-    TenantId t = caller.requirePatientDataTenant(tenant);
-    QueryInput.require("query", body.query(), body.k());
+                                 @PathVariable String patientId, @Nullable @Body byte[] raw) {
+    var opened = requests.open(caller, tenant, patientId, "context", raw, ContextRequest.class,
+        ContextRequest::purposeOfUse);
+    ContextRequest body = opened.body();
+    TenantId t = opened.tenant();
+    requests.requireQuestion(caller, t, patientId, "context", body.purposeOfUse(), "query", body.query(), body.k());
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
     TenantPolicy policy = TenantPolicy.fromSettings(settings);

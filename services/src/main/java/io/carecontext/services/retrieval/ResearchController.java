@@ -1,14 +1,13 @@
 package io.carecontext.services.retrieval;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.AccessDenied;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.research.ResearchService;
 import io.carecontext.services.auth.Caller;
-import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.http.ApiError;
-import io.carecontext.services.http.QueryInput;
 import io.carecontext.services.ops.Metrics;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
@@ -23,6 +22,9 @@ import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,18 +41,19 @@ public class ResearchController {
   private final TenantDirectory tenants;
   private final TenantEmbeddings embeddings;
   private final Metrics metrics;
-  private final io.carecontext.retrieval.audit.AuditLog audit;
+  private final PatientRequests requests;
 
   public ResearchController(ResearchService service, TenantDirectory tenants, TenantEmbeddings embeddings,
-                            Metrics metrics, io.carecontext.retrieval.audit.AuditLog audit) {
+                            Metrics metrics, PatientRequests requests) {
     this.service = service;
     this.tenants = tenants;
     this.embeddings = embeddings;
     this.metrics = metrics;
-    this.audit = audit;
+    this.requests = requests;
   }
 
   @Serdeable
+  @JsonIgnoreProperties(ignoreUnknown = false)
   public record SearchRequest(@Nullable String query, @Nullable Integer k, @Nullable String purposeOfUse) {}
 
   /** One chunk; {@code subject} is a pseudonym that holds within this response only. */
@@ -61,11 +64,15 @@ public class ResearchController {
   public record SearchResponse(List<Chunk> chunks, String auditId) {}
 
   @Post("/search")
+  @RequestBody(required = true, content = @Content(mediaType = "application/json",
+      schema = @Schema(implementation = SearchRequest.class)))
   public HttpResponse<?> search(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                                @Body SearchRequest body) {
-    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, body.purposeOfUse(), "research");
-    TenantId t = caller.requirePatientDataTenant(tenant);
-    QueryInput.require("query", body.query(), body.k());
+                                @Nullable @Body byte[] raw) {
+    var opened = requests.open(caller, tenant, null, "research", raw, SearchRequest.class,
+        SearchRequest::purposeOfUse);
+    SearchRequest body = opened.body();
+    TenantId t = opened.tenant();
+    requests.requireQuestion(caller, t, null, "research", body.purposeOfUse(), "query", body.query(), body.k());
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
     float[] vector = embeddings.embedQuery(t, settings, body.query());

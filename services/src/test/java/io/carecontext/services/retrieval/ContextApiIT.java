@@ -284,6 +284,52 @@ class ContextApiIT {
   }
 
   @Test
+  void bodiesRefusedBeforeTheDecisionAreAuditedWithTheirReason() {
+    String dr = app.tenantWithKey("ward", "dr-malformed", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    String[][] refused = {
+        // patient, body, what the 400 says, the audit row's reason
+        {"zq-m1", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\",\"maxResults\":3}", "unknown field 'maxResults'",
+            "body_malformed"},
+        {"zq-m2", "{\"query\":\"chest pain\",", "not valid JSON", "body_malformed"},
+        {"zq-m3", "[\"chest pain\"]", "not valid JSON or not an object", "body_malformed"},
+        {"zq-m4", "", "the request has no body", "body_malformed"},
+        {"zq-m5", "{\"query\":\"chest pain\",\"k\":\"many\",\"purposeOfUse\":\"TREAT\"}", "field 'k' must be a whole number",
+            "body_malformed"},
+        {"zq-m6", "{\"purposeOfUse\":\"TREAT\"}", "query is required", "query_missing"},
+        {"zq-m7", "{\"query\":\"" + "a".repeat(4001) + "\",\"purposeOfUse\":\"TREAT\"}", "query is too long",
+            "query_too_long"},
+        {"zq-m8", "{\"query\":\"chest pain\",\"k\":0,\"purposeOfUse\":\"TREAT\"}", "k must be 1 to 100", "k_out_of_range"}};
+    for (String[] c : refused) {
+      HttpResponse<String> r = context(dr, "ward", c[0], c[1]);
+      assertThat(r.statusCode()).as(c[1]).isEqualTo(400);
+      assertThat(r.body()).as(c[1]).contains("\"error\":\"bad_request\"").contains(c[2]).doesNotContain("chest pain")
+          .doesNotContain("many");
+      String row = app.call("GET", "/v1/ward/audit?patient=" + c[0], auditor, null).body();
+      assertThat(row).as(c[1]).contains("\"reason\":\"" + c[3] + "\"").contains("\"decision\":\"denied\"")
+          .contains("\"principal\":\"dr-malformed\"").contains("\"action\":\"context\"");
+    }
+    // the purpose of a body that could be read is kept; the question's text never is in plain
+    assertThat(app.call("GET", "/v1/ward/audit?patient=zq-m8", auditor, null).body())
+        .contains("\"purposeOfUse\":\"TREAT\"");
+    HttpResponse<String> chat = app.call("POST", "/v1/ward/patients/zq-m9/chat", dr,
+        "{\"question\":\"chest pain\",\"purposeOfUse\":\"TREAT\",\"k\":3}");
+    assertThat(chat.statusCode()).isEqualTo(400);
+    assertThat(chat.body()).contains("unknown field 'k'");
+    assertThat(app.call("GET", "/v1/ward/audit?patient=zq-m9", auditor, null).body())
+        .contains("\"reason\":\"body_malformed\"").contains("\"action\":\"chat\"");
+    HttpResponse<String> research = app.call("POST", "/v1/ward/research/search", dr,
+        "{\"query\":\"chest pain\",\"purposeOfUse\":\"HRESCH\",\"patient\":\"zq-m10\"}");
+    assertThat(research.statusCode()).isEqualTo(400);
+    assertThat(research.body()).contains("unknown field 'patient'").doesNotContain("zq-m10");
+    assertThat(app.call("GET", "/v1/ward/audit?principal=dr-malformed&limit=50", auditor, null).body())
+        .contains("\"action\":\"research\"");
+    // a malformed body on another tenant's path is still that attempt, in the key's own trail
+    HttpResponse<String> elsewhere = context(dr, "elsewhere", "zq-m11", "{");
+    assertThat(elsewhere.statusCode()).isEqualTo(404);
+    assertThat(elsewhere.body()).contains("\"error\":\"tenant_not_found\"");
+  }
+
+  @Test
   void anUnknownPurposeIsNamedAsSuchAndAnOverlongQueryAsTooLong() {
     for (String purpose : new String[] {"FOO", "treat"}) {
       HttpResponse<String> r = context(clinician, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"" + purpose + "\"}");

@@ -1,0 +1,93 @@
+package io.carecontext.services.retrieval;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.OtherTenantAttempts;
+import io.carecontext.services.http.ApiError;
+import io.carecontext.services.http.ApiErrorProcessor;
+import io.carecontext.services.http.ApiException;
+import io.carecontext.services.http.QueryInput;
+import io.carecontext.services.tenancy.TenantDirectory;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.core.type.Argument;
+import io.micronaut.json.JsonMapper;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.util.function.Function;
+
+/**
+ * The start every request on patient data shares (context, chat, research search): the body read
+ * strictly, the path's tenant checked against the key's, and the question checked, with every
+ * refusal on the way recorded in the caller's tenant's trail with its true reason. Before, a body
+ * that could not be read, or that lacked its question, was answered 400 and left no row: an attempt
+ * on a named patient that the auditor could not see.
+ *
+ * <p>Reasons recorded here: {@code body_malformed} (not JSON, not an object, a field of the wrong
+ * type, a field the body does not define), {@code query_missing}, {@code query_too_long} and
+ * {@code k_out_of_range}. The answer is the same 400 as before, naming the field, never its value.
+ */
+@Singleton
+public final class PatientRequests {
+
+  static final String NO_BODY = "send a JSON object with the documented fields (see /openapi.yml)";
+
+  private final JsonMapper json;
+  private final AuditLog audit;
+  private final TenantDirectory tenants;
+
+  public PatientRequests(JsonMapper json, AuditLog audit, TenantDirectory tenants) {
+    this.json = json;
+    this.audit = audit;
+    this.tenants = tenants;
+  }
+
+  /** A body read and its tenant checked: the body, and the caller's tenant, which is the path's. */
+  public record Opened<T>(T body, TenantId tenant) {}
+
+  /**
+   * Reads the body as {@code type} and checks the path's tenant. A key of another tenant is
+   * answered like an unknown tenant (404), the platform operator's key with 403, each recorded
+   * ({@link OtherTenantAttempts}); a body that cannot be read is answered 400 and recorded as
+   * {@code body_malformed} in the caller's tenant.
+   */
+  public <T> Opened<T> open(Caller caller, String pathTenant, @Nullable String patientId, String action,
+                            @Nullable byte[] body, Class<T> type, Function<T, String> purpose) {
+    T read = null;
+    ApiException refusal = null;
+    try {
+      read = body == null || body.length == 0 ? null : json.readValue(body, Argument.of(type));
+      if (read == null) {
+        refusal = ApiException.badRequest("the request has no body: " + NO_BODY);
+      }
+    } catch (IOException e) {
+      refusal = ApiException.badRequest(ApiErrorProcessor.badField(e).map(ApiError::message)
+          .orElse("the request body is not valid JSON or not an object: " + NO_BODY));
+    }
+    OtherTenantAttempts.refuse(audit, tenants, caller, pathTenant, read == null ? null : purpose.apply(read), action);
+    TenantId tenant = caller.requirePatientDataTenant(pathTenant);
+    if (refusal != null) {
+      throw refused(caller, tenant, patientId, null, action, "body_malformed", refusal);
+    }
+    return new Opened<>(read, tenant);
+  }
+
+  /**
+   * The question (1 to 4,000 characters) and k (1 to 100, when sent); a refusal is answered 400 and
+   * recorded with its reason.
+   */
+  public void requireQuestion(Caller caller, TenantId tenant, @Nullable String patientId, String action,
+                              @Nullable String purpose, String field, @Nullable String text, @Nullable Integer k) {
+    QueryInput.check(field, text, k).ifPresent(r ->  {
+      throw refused(caller, tenant, patientId, purpose, action, r.reason(), ApiException.badRequest(r.message()));
+    });
+  }
+
+  private ApiException refused(Caller caller, TenantId tenant, @Nullable String patientId, @Nullable String purpose,
+                               String action, String reason, ApiException answer) {
+    audit.record(tenant, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patientId,
+        purpose, action, AuditEntry.Decision.DENIED, reason));
+    return answer;
+  }
+}
