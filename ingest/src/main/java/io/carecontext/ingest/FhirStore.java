@@ -25,8 +25,10 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * The write path of one tenant's FHIR data: create, update, read, delete, transaction and batch
- * Bundles. Every write runs in one tenant transaction under the tenant's role; a failed
- * transaction stores nothing.
+ * Bundles. Every write runs in one tenant transaction under the tenant's role, with the settings
+ * {@code writer} the caller passes ({@link PolicySettings#fhirWrite}): the database writes a resource
+ * only for a live EHR-integration key of the tenant (tenant migration 29). A failed transaction
+ * stores nothing.
  */
 public final class FhirStore {
 
@@ -40,17 +42,17 @@ public final class FhirStore {
   }
 
   /** Creates or updates the resource with the id it carries. */
-  public WriteOutcome put(TenantId tenant, Resource resource) {
+  public WriteOutcome put(TenantId tenant, PolicySettings writer, Resource resource) {
     requireValidId(resource);
     requireValid(resource);
-    return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).write(resource));
+    return tx.run(tenant, writer, c -> writer(tenant, c).write(resource));
   }
 
   /** Creates the resource under a server-assigned id. */
-  public WriteOutcome create(TenantId tenant, Resource resource) {
+  public WriteOutcome create(TenantId tenant, PolicySettings writer, Resource resource) {
     resource.setId(UUID.randomUUID().toString());
     requireValid(resource);
-    return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).write(resource));
+    return tx.run(tenant, writer, c -> writer(tenant, c).write(resource));
   }
 
   /** What a conditional create did: {@code created} when it wrote, else the {@code existing} resource it matched. */
@@ -62,13 +64,13 @@ public final class FhirStore {
    * several do, as in a Bundle); otherwise the resource is created under a server-assigned id. The
    * match, and the create or the read, are one transaction.
    */
-  public ConditionalCreate createIfNoneExist(TenantId tenant, Resource resource, String criteria) {
+  public ConditionalCreate createIfNoneExist(TenantId tenant, PolicySettings writer, Resource resource, String criteria) {
     IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
         FhirIssue.error("not-supported", null, "If-None-Exist",
             "If-None-Exist supports identifier=system|value only")));
     resource.setId(UUID.randomUUID().toString());
     requireValid(resource);
-    return tx.run(tenant, PolicySettings.ingest(), conn -> {
+    return tx.run(tenant, writer, conn -> {
       ResourceWriter w = writer(tenant, conn);
       Optional<String> match = w.findByIdentifier(resource.fhirType(), c.system(), c.value());
       return match.isPresent()
@@ -149,22 +151,22 @@ public final class FhirStore {
   }
 
   /** Deletes the resource; its chunks are gone when this returns. False if there was nothing to delete. */
-  public Optional<WriteOutcome> delete(TenantId tenant, String type, String id) {
+  public Optional<WriteOutcome> delete(TenantId tenant, PolicySettings writer, String type, String id) {
     if (!FhirId.isValid(id)) {
       return Optional.empty();
     }
-    return tx.run(tenant, PolicySettings.ingest(), c -> writer(tenant, c).delete(type, id));
+    return tx.run(tenant, writer, c -> writer(tenant, c).delete(type, id));
   }
 
   /** All or nothing: every entry is written in one transaction, or none is. */
-  public Bundle transaction(TenantId tenant, Bundle bundle) {
+  public Bundle transaction(TenantId tenant, PolicySettings writer, Bundle bundle) {
     requireValid(bundle, Bundle.BundleType.TRANSACTION);
-    return tx.run(tenant, PolicySettings.ingest(),
+    return tx.run(tenant, writer,
         c -> new BundleProcessor(writer(tenant, c)).process(bundle, Bundle.BundleType.TRANSACTIONRESPONSE));
   }
 
   /** Each entry on its own: a bad entry is answered with its OperationOutcome, the others are written. */
-  public Bundle batch(TenantId tenant, Bundle bundle) {
+  public Bundle batch(TenantId tenant, PolicySettings writer, Bundle bundle) {
     // Only a problem with the Bundle itself refuses the whole batch; an invalid entry is answered
     // in its own response entry, and the valid entries are still written.
     List<FhirIssue> issues = BundleValidator.validate(bundle);
@@ -172,18 +174,19 @@ public final class FhirStore {
     requireValid(whole, bundle, Bundle.BundleType.BATCH);
     Map<Integer, List<FhirIssue>> byEntry = issues.stream().filter(i -> i.entryIndex() != null)
         .collect(Collectors.groupingBy(FhirIssue::entryIndex));
-    return BundleProcessor.batch(bundle, byEntry, (index, entry) -> tx.run(tenant, PolicySettings.ingest(),
+    return BundleProcessor.batch(bundle, byEntry, (index, entry) -> tx.run(tenant, writer,
         c -> new BundleProcessor(writer(tenant, c)).processOne(index, entry)));
   }
 
   /** Streams NDJSON into the store in committed batches; see {@link NdjsonImporter}. */
-  public ImportSummary importNdjson(TenantId tenant, java.io.InputStream in, ImportProgress progress) {
-    return new NdjsonImporter(this, tenant, progress).run(in);
+  public ImportSummary importNdjson(TenantId tenant, PolicySettings writer, java.io.InputStream in,
+                                    ImportProgress progress) {
+    return new NdjsonImporter(this, tenant, writer, progress).run(in);
   }
 
   /** Writes a batch of already-parsed resources (with ids) in one transaction. */
-  List<WriteOutcome> putAll(TenantId tenant, List<Resource> resources) {
-    return tx.run(tenant, PolicySettings.ingest(), c -> {
+  List<WriteOutcome> putAll(TenantId tenant, PolicySettings writer, List<Resource> resources) {
+    return tx.run(tenant, writer, c -> {
       ResourceWriter w = writer(tenant, c);
       List<WriteOutcome> out = new java.util.ArrayList<>(resources.size());
       for (Resource r : resources) {

@@ -2,6 +2,7 @@ package io.carecontext.ingest;
 
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirInputException;
+import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -28,11 +29,13 @@ final class NdjsonImporter {
 
   private final FhirStore store;
   private final TenantId tenant;
+  private final PolicySettings writer;
   private final ImportProgress progress;
 
-  NdjsonImporter(FhirStore store, TenantId tenant, ImportProgress progress) {
+  NdjsonImporter(FhirStore store, TenantId tenant, PolicySettings writer, ImportProgress progress) {
     this.store = store;
     this.tenant = tenant;
+    this.writer = writer;
     this.progress = progress;
   }
 
@@ -98,7 +101,7 @@ final class NdjsonImporter {
     }
     long written = 0;
     long unchanged = 0;
-    for (WriteOutcome o : store.putAll(tenant, batch)) {
+    for (WriteOutcome o : store.putAll(tenant, writer, batch)) {
       if (o.status() == WriteOutcome.Status.UNCHANGED) {
         unchanged++;
       } else {

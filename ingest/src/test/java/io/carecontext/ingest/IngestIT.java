@@ -7,6 +7,7 @@ import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
+import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.testing.TestPlatform;
 import io.carecontext.migrations.testing.TestPostgres;
@@ -29,6 +30,8 @@ class IngestIT {
   static TestPlatform platform;
   static TenantId tenant;
   static FhirStore store;
+  /** A feed's key: the tenant role writes resources only for a live EHR-integration key (tenant migration 29). */
+  static PolicySettings FEED;
   static EmbeddingWorker worker;
   static final AtomicInteger embeddedTexts = new AtomicInteger();
 
@@ -48,8 +51,14 @@ class IngestIT {
   static void setUp() {
     platform = new TestPlatform();
     tenant = platform.tenant("ingest");
+    FEED = platform.issueKey(tenant, "feed", List.of("ehr-integration"), null).present(PolicySettings.ingest());
     store = new FhirStore(platform.tx, platform.keys);
     worker = new EmbeddingWorker(platform.tx, platform.keys, t -> COUNTING, () -> List.of(tenant), 64);
+  }
+
+  /** The write settings of a new EHR-integration key of {@code t}. */
+  static PolicySettings feed(TenantId t) {
+    return platform.issueKey(t, "feed", List.of("ehr-integration"), null).present(PolicySettings.ingest());
   }
 
   @AfterAll
@@ -90,7 +99,7 @@ class IngestIT {
 
   @Test
   void transactionResolvesUuidsConditionalCreatesAndReferencesThenEmbeds() throws SQLException {
-    Bundle response = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Zyxwvut", "MRN-1", "7.2")));
+    Bundle response = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Zyxwvut", "MRN-1", "7.2")));
     assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus())
         .endsWith("201 Created", "201 Created");
     // The practitioner is created once per tenant (other tests may have created it already).
@@ -104,7 +113,7 @@ class IngestIT {
     assertThat(obs).contains("\"reference\":\"Patient/" + patient + "\"").contains("\"versionId\":\"1\"");
 
     // A second patient's bundle reuses the practitioner through ifNoneExist.
-    Bundle second = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Qwertyu", "MRN-2", "7.2")));
+    Bundle second = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Qwertyu", "MRN-2", "7.2")));
     assertThat(second.getEntry().get(0).getResponse().getStatus()).isEqualTo("200 OK");
     assertThat(second.getEntry().get(0).getResponse().getLocation()).isEqualTo("Practitioner/" + practitioner);
 
@@ -122,10 +131,10 @@ class IngestIT {
 
   @Test
   void resendingIdenticalContentMakesNoNewVersionAndNoWork() throws SQLException {
-    Bundle created = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Idemp", "MRN-3", "6.1")));
+    Bundle created = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Idemp", "MRN-3", "6.1")));
     worker.drain(tenant);
     var patient = store.read(tenant, "Patient", patientIdOf(created)).orElseThrow();
-    var again = store.put(tenant, Fhir.parseResource(patient.json()));
+    var again = store.put(tenant, FEED, Fhir.parseResource(patient.json()));
     assertThat(again.status()).isEqualTo(WriteOutcome.Status.UNCHANGED);
     assertThat(again.version()).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM tenant_ingest.outbox")).isZero();
@@ -141,7 +150,7 @@ class IngestIT {
             + "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
             + "\"subject\":{\"reference\":\"Patient?identifier=urn:mrn|does-not-exist\"}},"
             + "\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}");
-    assertThatThrownBy(() -> store.transaction(tenant, (Bundle) Fhir.parseResource(bad)))
+    assertThatThrownBy(() -> store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bad)))
         .isInstanceOf(FhirInputException.class)
         .hasMessageContaining("bundle entry 2").hasMessageNotContaining("does-not-exist");
     assertThat(count("SELECT count(*) FROM tenant_ingest.resources")).isEqualTo(resources);
@@ -150,12 +159,12 @@ class IngestIT {
 
   @Test
   void updatesVersionAndReplaceChunksAndDeleteRemovesThemBeforeReturning() throws SQLException {
-    Bundle r = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Upd", "MRN-5", "8.0")));
+    Bundle r = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Upd", "MRN-5", "8.0")));
     worker.drain(tenant);
     String obsId = r.getEntry().get(2).getResponse().getLocation().split("/")[1];
     var obs = Fhir.parseResource(store.read(tenant, "Observation", obsId).orElseThrow().json());
     ((org.hl7.fhir.r4.model.Observation) obs).getValueQuantity().setValue(9.1);
-    WriteOutcome v2 = store.put(tenant, obs);
+    WriteOutcome v2 = store.put(tenant, FEED, obs);
     assertThat(v2.version()).isEqualTo(2);
     worker.drain(tenant);
     assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = '" + obsId + "'")).isEqualTo(1);
@@ -163,18 +172,18 @@ class IngestIT {
     assertThat(count("SELECT count(*) FROM tenant_ingest.resource_versions WHERE resource_id = '" + obsId + "'"))
         .isEqualTo(2);
 
-    assertThat(store.delete(tenant, "Observation", obsId)).isPresent();
+    assertThat(store.delete(tenant, FEED, "Observation", obsId)).isPresent();
     assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = '" + obsId + "'")).isZero();
     assertThat(store.read(tenant, "Observation", obsId).orElseThrow().deleted()).isTrue();
   }
 
   @Test
   void severalQueuedRowsOfOneResourceInOneBatchLeaveOnlyTheCurrentVersionsChunks() throws SQLException {
-    Bundle r = store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Twice", "MRN-6", "7.0")));
+    Bundle r = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Twice", "MRN-6", "7.0")));
     String obsId = r.getEntry().get(2).getResponse().getLocation().split("/")[1];
     var obs = Fhir.parseResource(store.read(tenant, "Observation", obsId).orElseThrow().json());
     ((org.hl7.fhir.r4.model.Observation) obs).getValueQuantity().setValue(7.4);
-    assertThat(store.put(tenant, obs).version()).isEqualTo(2);
+    assertThat(store.put(tenant, FEED, obs).version()).isEqualTo(2);
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
       // The same current version queued twice, as a re-embed beside a normal index row would.
       st.execute("INSERT INTO tenant_ingest.outbox (resource_type, resource_id, version_id, operation) "
@@ -196,7 +205,7 @@ class IngestIT {
 
   @Test
   void bodiesAndChunkTextAreCiphertext() throws SQLException {
-    store.transaction(tenant, (Bundle) Fhir.parseResource(bundle("Plaintextcheck", "MRN-6", "7.7")));
+    store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Plaintextcheck", "MRN-6", "7.7")));
     worker.drain(tenant);
     assertThat(count("SELECT count(*) FROM tenant_ingest.resources WHERE position(convert_to('Plaintextcheck', 'UTF8') in body) > 0"))
         .isZero();
@@ -211,7 +220,7 @@ class IngestIT {
     TenantId t = platform.tenant("killed");
     FhirStore s = new FhirStore(platform.tx, platform.keys);
     for (var p : io.carecontext.fhir.synthetic.SyntheticPatients.generate(5, 2)) {
-      s.transaction(t, p.bundle());
+      s.transaction(t, feed(t), p.bundle());
     }
     int queued = count("SELECT count(*) FROM tenant_killed.outbox");
     var c = platform.db.config();
@@ -256,7 +265,7 @@ class IngestIT {
   void changingTheModelReembedsResumably() throws SQLException {
     TenantId t = platform.tenant("remodel");
     FhirStore s = new FhirStore(platform.tx, platform.keys);
-    s.transaction(t, (Bundle) Fhir.parseResource(bundle("Remodel", "MRN-9", "6.6")));
+    s.transaction(t, feed(t), (Bundle) Fhir.parseResource(bundle("Remodel", "MRN-9", "6.6")));
     new EmbeddingWorker(platform.tx, platform.keys, x -> COUNTING, () -> List.of(t), 64).drain(t);
     EmbeddingProvider other = new EmbeddingProvider() {
       @Override public String modelId() { return "other-model"; }
@@ -276,7 +285,7 @@ class IngestIT {
   void destroyingTheTenantsDataKeyMakesItsDataUnreadable() throws SQLException {
     TenantId t = platform.tenant("shredded");
     FhirStore s = new FhirStore(platform.tx, platform.keys);
-    s.put(t, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"gone\",\"gender\":\"male\"}"));
+    s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"gone\",\"gender\":\"male\"}"));
     assertThat(s.read(t, "Patient", "gone")).isPresent();
     try (Connection owner = platform.db.ownerDataSource().getConnection()) {
       platform.keys.destroy(owner, t);
@@ -295,19 +304,19 @@ class IngestIT {
          "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
          "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-consent"},
          "provision":{"type":"permit","provision":[{"type":"deny","class":[{"code":"DocumentReference"}]}]}}""";
-    store.put(tenant, Fhir.parseResource(consent));
+    store.put(tenant, FEED, Fhir.parseResource(consent));
     assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-consent' AND decision = 'permit' "
         + "AND denied_classes = '{DocumentReference}'")).isEqualTo(1);
-    store.put(tenant, Fhir.parseResource(consent.replace("\"type\":\"permit\",\"provision\"", "\"type\":\"deny\",\"provision\"")));
+    store.put(tenant, FEED, Fhir.parseResource(consent.replace("\"type\":\"permit\",\"provision\"", "\"type\":\"deny\",\"provision\"")));
     assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-consent' AND decision = 'deny'"))
         .isEqualTo(1);
-    store.delete(tenant, "Consent", "consent-1");
+    store.delete(tenant, FEED, "Consent", "consent-1");
     assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-consent'")).isZero();
   }
 
   @Test
   void aConsentStoredBeforeMigration20GetsItsExplicitLabelsFromTheWorker() throws SQLException {
-    store.put(tenant, Fhir.parseResource("""
+    store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"Consent","id":"consent-old","status":"active",
          "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
          "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-old"},
@@ -330,10 +339,10 @@ class IngestIT {
 
   @Test
   void careLinksStoredBeforeMigration25AreCheckedAgainstTheirResourcesStatus() throws SQLException {
-    store.put(tenant, Fhir.parseResource("""
+    store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"CareTeam","id":"team-ended","status":"inactive","subject":{"reference":"Patient/p-team"},
          "participant":[{"member":{"reference":"Practitioner/dr-gone"}}]}"""));
-    store.put(tenant, Fhir.parseResource("""
+    store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"CareTeam","id":"team-active","status":"active","subject":{"reference":"Patient/p-team"},
          "participant":[{"member":{"reference":"Practitioner/dr-here"}}]}"""));
     worker.drain(tenant);
@@ -363,7 +372,7 @@ class IngestIT {
         {"resourceType":"Observation","id":"nd-3","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/nd-1"}}
         {"resourceType":"Observation","id":"MRN_4711","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/nd-1"}}
         """;
-    ImportSummary s = store.importNdjson(tenant, new ByteArrayInputStream(ndjson.getBytes(StandardCharsets.UTF_8)),
+    ImportSummary s = store.importNdjson(tenant, FEED, new ByteArrayInputStream(ndjson.getBytes(StandardCharsets.UTF_8)),
         ImportProgress.NONE);
     assertThat(s.lines()).isEqualTo(4);
     assertThat(s.written()).isEqualTo(2);
@@ -391,7 +400,7 @@ class IngestIT {
     }, 64);
     try {
       w.start(1, java.time.Duration.ofMillis(20));
-      s.put(t, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"po\",\"gender\":\"female\"}"));
+      s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"po\",\"gender\":\"female\"}"));
       long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
       while (count("SELECT count(*) FROM tenant_outage.chunks") == 0 && System.nanoTime() < deadline) {
         Thread.sleep(50);
@@ -415,7 +424,7 @@ class IngestIT {
       }
     };
     EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> failing, () -> List.of(t), 8);
-    s.put(t, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"px\",\"gender\":\"female\"}"));
+    s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"px\",\"gender\":\"female\"}"));
     for (int i = 0; i < EmbeddingWorker.MAX_ATTEMPTS; i++) {
       try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
         st.execute("UPDATE tenant_poison.outbox SET available_at = now() - interval '1 second'");

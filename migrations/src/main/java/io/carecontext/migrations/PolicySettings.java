@@ -114,6 +114,15 @@ public record PolicySettings(Map<String, String> values, boolean qualifiedNames)
     return new PolicySettings(Map.of("cc.access", "ingest"));
   }
 
+  /**
+   * A FHIR write (create, update, delete, Bundle, bulk import) for the request's key: the write
+   * path's settings with the key presented, which the tenant role needs to write a resource at all
+   * (tenant migration 29: only a live EHR-integration key of the tenant).
+   */
+  public static PolicySettings fhirWrite(String keyId, String keySecretHash) {
+    return ingest().withCaller(keyId, keySecretHash);
+  }
+
   /** No settings at all: RLS admits no rows. */
   public static PolicySettings none() {
     return new PolicySettings(Map.of());

@@ -26,6 +26,9 @@ class TenantIsolationIT {
   static TestPlatform.TestKey keyA;
   static TestPlatform.TestKey researcherA;
   static TestPlatform.TestKey keyB;
+  /** EHR-integration keys: the tenant role writes resources only for one of its tenant (tenant migration 29). */
+  static TestPlatform.TestKey feedA;
+  static TestPlatform.TestKey feedB;
 
   @BeforeAll
   static void setUp() {
@@ -35,6 +38,8 @@ class TenantIsolationIT {
     keyA = platform.issueKey(A, "dr-a", List.of("clinician"), null);
     researcherA = platform.issueKey(A, "res-a", List.of("researcher"), null);
     keyB = platform.issueKey(B, "dr-b", List.of("clinician"), null);
+    feedA = platform.issueKey(A, "feed-a", List.of("ehr-integration"), null);
+    feedB = platform.issueKey(B, "feed-b", List.of("ehr-integration"), null);
     insertChunk(A, "p1", "clinical");
     insertChunk(A, "p2", "note");
     insertChunk(B, "p9", "clinical");
@@ -267,7 +272,7 @@ class TenantIsolationIT {
    */
   @Test
   void theReadPathAsksWhetherAPatientExistsAndReadsNoResourceBody() throws SQLException {
-    platform.tx.run(A, PolicySettings.ingest(), c -> c.createStatement().executeUpdate(
+    platform.tx.run(A, feedA.present(PolicySettings.ingest()), c -> c.createStatement().executeUpdate(
         "INSERT INTO resources (resource_type, resource_id, version_id, patient_id, content_hash, body, last_updated) "
             + "VALUES ('Patient', 'p1', 1, 'p1', '\\x00', '\\x0102', now()), "
             + "('DocumentReference', 'note-p1', 1, 'p1', '\\x00', '\\x0304', now())"));
@@ -340,7 +345,7 @@ class TenantIsolationIT {
 
   @Test
   void theIdentityRoleReadsOnlyTheIdentifyingResourcesOfThePatientsInHand() throws SQLException {
-    platform.tx.run(B, PolicySettings.ingest(), c -> {
+    platform.tx.run(B, feedB.present(PolicySettings.ingest()), c -> {
       try (Statement st = c.createStatement()) {
         st.execute("INSERT INTO resources (resource_type, resource_id, version_id, patient_id, security_labels, content_hash, "
             + "body, last_updated) VALUES ('Patient', 'p9', 1, 'p9', '{R}', '\\x00', '\\x00', now()), "
@@ -470,7 +475,7 @@ class TenantIsolationIT {
   @Test
   void fhirReadsSeeResourcesOnlyForALiveEhrIntegrationKeyOfTheTenant() throws SQLException {
     TestPlatform.TestKey ehr = platform.issueKey(A, "ehr-a", List.of("ehr-integration"), null);
-    platform.tx.run(A, PolicySettings.ingest(), c -> c.createStatement().executeUpdate(
+    platform.tx.run(A, ehr.present(PolicySettings.ingest()), c -> c.createStatement().executeUpdate(
         "INSERT INTO resources (resource_type, resource_id, version_id, patient_id, content_hash, body, last_updated) "
             + "VALUES ('Observation', 'fhir-read-obs', 1, 'p1', '\\x00', '\\x0102', now())"));
     String sql = "SELECT count(body) FROM resources WHERE resource_id = 'fhir-read-obs'";
@@ -491,6 +496,55 @@ class TenantIsolationIT {
       assertThatThrownBy(() -> platform.tx.run(A, read, c -> c.createStatement().execute(refused)))
           .as(refused).rootCause().hasMessageContaining("permission denied");
     }
+  }
+
+  /**
+   * Resources were written by the tenant role whatever request was behind the transaction, so a
+   * wrong line that chose the tenant would have written one tenant's feed into another's records.
+   * Now the database writes, changes or removes a resource or version only while the transaction
+   * presents a live EHR-integration key of the tenant (tenant migration 29); the worker, which has
+   * no key, still reads them and writes what it derives.
+   */
+  @Test
+  void theWritePathWritesResourcesOnlyForALiveEhrIntegrationKeyOfTheTenant() throws SQLException {
+    String insert = "INSERT INTO resources (resource_type, resource_id, version_id, patient_id, content_hash, body, "
+        + "last_updated) VALUES ('Observation', 'write-%s', 1, 'p1', '\\x00', '\\x01', now())";
+    String version = "INSERT INTO resource_versions (resource_type, resource_id, version_id, patient_id, content_hash, "
+        + "body, last_updated) VALUES ('Observation', 'write-%s', 1, 'p1', '\\x00', '\\x01', now())";
+    assertThat((int) platform.tx.run(A, feedA.present(PolicySettings.ingest()),
+        c -> c.createStatement().executeUpdate(insert.formatted("ok") + ";" + version.formatted("ok")))).isEqualTo(1);
+    // no key, another tenant's feed, a clinician key of this tenant, the right key with a wrong hash
+    TestPlatform.TestKey expired = platform.issueKey(A, "feed-gone", List.of("ehr-integration"), null);
+    try (Connection su = TestPostgres.superuser(platform.config)) {
+      su.createStatement().execute("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = '"
+          + expired.keyId() + "'");
+    }
+    List<PolicySettings> refused = List.of(PolicySettings.ingest(), feedB.present(PolicySettings.ingest()),
+        keyA.present(PolicySettings.ingest()), PolicySettings.fhirWrite(feedA.keyId(), feedB.secretHashHex()),
+        expired.present(PolicySettings.ingest()));
+    for (int i = 0; i < refused.size(); i++) {
+      String id = "no" + i;
+      PolicySettings settings = refused.get(i);
+      for (String write : List.of(insert.formatted(id), version.formatted(id),
+          "UPDATE resources SET deleted = true WHERE resource_id = 'write-ok'",
+          "UPDATE resource_versions SET body = '\\x02' WHERE resource_id = 'write-ok'")) {
+        Object changed = null;
+        try {
+          changed = platform.tx.run(A, settings, c -> c.createStatement().executeUpdate(write));
+        } catch (DatabaseException e) {
+          assertThat(e).as(write).rootCause().hasMessageContaining("row-level security");
+        }
+        // an UPDATE's rows are not even visible to it: it changes none
+        assertThat(changed).as(i + ": " + write).isIn(null, 0);
+      }
+      assertThat((int) platform.tx.run(A, PolicySettings.ingest(),
+          c -> count(c, "SELECT count(*) FROM resources WHERE resource_id = 'write-" + id + "'"))).isZero();
+      assertThat((int) platform.tx.run(A, PolicySettings.ingest(),
+          c -> count(c, "SELECT count(*) FROM resource_versions WHERE resource_id = 'write-" + id + "'"))).isZero();
+    }
+    // the write stands as the key wrote it, and the worker's settings still read it
+    assertThat((int) platform.tx.run(A, PolicySettings.ingest(), c -> count(c,
+        "SELECT count(*) FROM resources WHERE resource_id = 'write-ok' AND NOT deleted"))).isEqualTo(1);
   }
 
   /** What the read path's key check answers inside the current transaction. */

@@ -36,6 +36,8 @@ import org.junit.jupiter.api.Test;
 class RetrievalIT {
 
   static TestPlatform platform;
+  /** A feed's key: the tenant role writes resources only for a live EHR-integration key (tenant migration 29). */
+  static PolicySettings FEED;
   static TenantId tenant;
   static ContextService service;
   static AuditLog audit;
@@ -62,6 +64,7 @@ class RetrievalIT {
   static void setUp() {
     platform = new TestPlatform();
     tenant = platform.tenant("clinic");
+    FEED = platform.issueKey(tenant, "feed", List.of("ehr-integration"), null).present(PolicySettings.ingest());
     CLINICIAN = requester("dr-lee", "clinician", "pr-1");
     BILLING = requester("billy", "billing", null);
     COORDINATOR = requester("cora", "care-coordinator", null);
@@ -91,32 +94,32 @@ class RetrievalIT {
 
   /** A patient with optional consent, an encounter with pr-1 (the care link), labs, a note and a PSY-labelled note. */
   static void patient(FhirStore store, String id, String consent, String nested, boolean linked, int labs) {
-    store.put(tenant, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}"));
+    store.put(tenant, FEED, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}"));
     if (consent != null) {
-      store.put(tenant, Fhir.parseResource("""
+      store.put(tenant, FEED, Fhir.parseResource("""
           {"resourceType":"Consent","id":"c-%1$s","status":"active",
            "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
            "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
            "provision":{"type":"%2$s"%3$s}}""".formatted(id, consent, nested == null ? "" : ",\"provision\":[" + nested + "]")));
     }
     if (linked) {
-      store.put(tenant, Fhir.parseResource("""
+      store.put(tenant, FEED, Fhir.parseResource("""
           {"resourceType":"Encounter","id":"e-%1$s","status":"finished","class":{"code":"AMB","display":"ambulatory"},
            "period":{"start":"2024-05-02"},"reasonCode":[{"text":"poorly controlled diabetes"}],
            "subject":{"reference":"Patient/%1$s"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}"""
           .formatted(id)));
     }
     for (int i = 0; i < labs; i++) {
-      store.put(tenant, Fhir.parseResource("""
+      store.put(tenant, FEED, Fhir.parseResource("""
           {"resourceType":"Observation","id":"o-%1$s-%2$d","status":"final",
            "code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c"}]},
            "subject":{"reference":"Patient/%1$s"},"valueQuantity":{"value":%3$s,"unit":"%%"}}""".formatted(id, i, 5 + i * 0.1)));
     }
-    store.put(tenant, Fhir.parseResource("""
+    store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"DocumentReference","id":"d-%1$s","status":"current","subject":{"reference":"Patient/%1$s"},
          "content":[{"attachment":{"contentType":"text/plain","data":"%2$s"}}]}""".formatted(id,
         java.util.Base64.getEncoder().encodeToString("Patient reports fatigue and thirst.".getBytes()))));
-    store.put(tenant, Fhir.parseResource("""
+    store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"DocumentReference","id":"psy-%1$s","status":"current","subject":{"reference":"Patient/%1$s"},
          "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]},
          "content":[{"attachment":{"contentType":"text/plain","data":"%2$s"}}]}""".formatted(id,
@@ -342,18 +345,18 @@ class RetrievalIT {
   void aPatientResourceWithASensitiveLabelIsKnownToTheCareCoordinatorOnlyWithTheConsentThatNamesIt() {
     FhirStore store = new FhirStore(platform.tx, platform.keys);
     for (String id : List.of("p-vip-consent", "p-vip-plain")) {
-      store.put(tenant, Fhir.parseResource("""
+      store.put(tenant, FEED, Fhir.parseResource("""
           {"resourceType":"Patient","id":"%s","gender":"male",
            "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]}}"""
           .formatted(id)));
       String nested = id.equals("p-vip-consent")
           ? ",\"provision\":[{\"type\":\"permit\",\"securityLabel\":[{\"code\":\"PSY\"}]}]" : "";
-      store.put(tenant, Fhir.parseResource("""
+      store.put(tenant, FEED, Fhir.parseResource("""
           {"resourceType":"Consent","id":"c-%1$s","status":"active",
            "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
            "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
            "provision":{"type":"permit"%2$s}}""".formatted(id, nested)));
-      store.put(tenant, Fhir.parseResource("""
+      store.put(tenant, FEED, Fhir.parseResource("""
           {"resourceType":"Observation","id":"o-%1$s","status":"final","code":{"text":"Blood glucose"},
            "subject":{"reference":"Patient/%1$s"},"valueQuantity":{"value":6.1,"unit":"mmol/L"}}""".formatted(id)));
     }
@@ -397,11 +400,11 @@ class RetrievalIT {
     var consent = Fhir.parseResource(store.read(tenant, "Consent", "c-p-ok").orElseThrow().json());
     ((org.hl7.fhir.r4.model.Consent) consent).getProvision().setType(
         org.hl7.fhir.r4.model.Consent.ConsentProvisionType.DENY);
-    store.put(tenant, consent);
+    store.put(tenant, FEED, consent);
     assertThat(denied(CLINICIAN, "p-ok", "TREAT", null).reason()).isEqualTo("consent_denied");
     ((org.hl7.fhir.r4.model.Consent) consent).getProvision().setType(
         org.hl7.fhir.r4.model.Consent.ConsentProvisionType.PERMIT);
-    store.put(tenant, consent);
+    store.put(tenant, FEED, consent);
     assertThat(ask(CLINICIAN, "p-ok", "TREAT", null).chunks()).isNotEmpty();
   }
 
@@ -523,15 +526,15 @@ class RetrievalIT {
   @Test
   void researchFindsConsentingPatientsAcrossTheTenantAndReturnsThemDeidentified() throws SQLException {
     FhirStore store = new FhirStore(platform.tx, platform.keys);
-    store.put(tenant, Fhir.parseResource("""
+    store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"Patient","id":"p-named","name":[{"family":"Featherstone","given":["Rosalind"]}],
          "birthDate":"1961-04-12"}"""));
-    store.put(tenant, Fhir.parseResource("""
+    store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"Consent","id":"c-p-named","status":"active",
          "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
          "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-named"},
          "provision":{"type":"permit"}}"""));
-    store.put(tenant, Fhir.parseResource("""
+    store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"DocumentReference","id":"d-p-named","status":"current","subject":{"reference":"Patient/p-named"},
          "content":[{"attachment":{"contentType":"text/plain","data":"%s"}}]}""".formatted(java.util.Base64.getEncoder()
         .encodeToString("Rosalind Featherstone reports thirst and fatigue since 03/02/2024.".getBytes()))));

@@ -37,6 +37,7 @@ public final class IngestBenchmark {
     TenantId tenant = TenantId.of("bench_ingest");
     provisioner.delete(tenant);
     provisioner.provision(tenant, "Ingest benchmark");
+    PolicySettings writer = RetrievalBenchmark.feedKey(server, tenant);
     EmbeddingProvider model = ctx.getBean(TenantEmbeddings.class).forTenant(tenant);
     model.embedAll(List.of("warm up the model before timing"));
 
@@ -45,7 +46,7 @@ public final class IngestBenchmark {
     var generated = SyntheticPatients.stream(7, patients);
     while (generated.hasNext()) {
       var p = generated.next();
-      store.transaction(tenant, p.bundle());
+      store.transaction(tenant, writer, p.bundle());
       resources += p.bundle().getEntry().size();
     }
     double storeSecs = (System.nanoTime() - start) / 1e9;
@@ -62,7 +63,7 @@ public final class IngestBenchmark {
     double chunksPerSec = texts.size() / total;
     provisioner.delete(tenant);
     provisioner.provision(tenant, "Ingest benchmark");
-    double overlapped = overlapped(store, worker, tenant, patients);
+    double overlapped = overlapped(store, RetrievalBenchmark.feedKey(server, tenant), worker, tenant, patients);
     double overlappedChunksPerSec = texts.size() / overlapped;
 
     out.println();
@@ -86,7 +87,8 @@ public final class IngestBenchmark {
   }
 
   /** Seconds to store and embed the same patients with the worker draining alongside, as in the service. */
-  static double overlapped(FhirStore store, EmbeddingWorker worker, TenantId tenant, int patients) {
+  static double overlapped(FhirStore store, PolicySettings writer, EmbeddingWorker worker, TenantId tenant,
+                           int patients) {
     java.util.concurrent.atomic.AtomicBoolean stored = new java.util.concurrent.atomic.AtomicBoolean();
     long start = System.nanoTime();
     Thread drainer = new Thread(() -> {
@@ -100,7 +102,7 @@ public final class IngestBenchmark {
     drainer.start();
     var generated = SyntheticPatients.stream(7, patients);
     while (generated.hasNext()) {
-      store.transaction(tenant, generated.next().bundle());
+      store.transaction(tenant, writer, generated.next().bundle());
     }
     stored.set(true);
     try {

@@ -115,7 +115,8 @@ public final class RetrievalBenchmark {
       TenantId id = TenantId.of("bench" + t);
       provisioner.delete(id);
       provisioner.provision(id, "Benchmark " + t);
-      load(tx, keys.cipher(id), id, patients, chunks, setup.textChars(), setup.consentExceptions(), rng);
+      load(tx, keys.cipher(id), id, feedKey(server, id), patients, chunks, setup.textChars(),
+          setup.consentExceptions(), rng);
       ids.add(id);
     }
     out.printf("loaded %d tenants x %d patients x %d chunks = %,d chunks (%s; %s) in %.1f s%n", tenants, patients,
@@ -316,14 +317,14 @@ public final class RetrievalBenchmark {
     return "p" + Math.floorMod(i * 7919L, patients);
   }
 
-  static void load(TenantTransactions tx, TenantCipher cipher, TenantId t, int patients, int chunks, int textChars,
-                   int consentExceptions, Random rng) {
+  static void load(TenantTransactions tx, TenantCipher cipher, TenantId t, PolicySettings writer, int patients,
+                   int chunks, int textChars, int consentExceptions, Random rng) {
     Random words = new Random(t.value().hashCode()); // its own stream: the vectors stay those of a short-text run
     int perTx = Math.max(1, 5000 / chunks);
     for (int from = 0; from < patients; from += perTx) {
       int start = from;
       int end = Math.min(patients, from + perTx);
-      tx.run(t, PolicySettings.ingest(), c -> {
+      tx.run(t, writer, c -> {
         try (PreparedStatement pat = c.prepareStatement("INSERT INTO resources (resource_type, resource_id, version_id, "
             + "patient_id, content_hash, body, last_updated) VALUES ('Patient', ?, 1, ?, '\\x00', '\\x00', now())");
             PreparedStatement con = c.prepareStatement("INSERT INTO consents (consent_id, patient_id, status, decision, "
@@ -431,6 +432,20 @@ public final class RetrievalBenchmark {
                 ids.get(i % ids.size()).value() + ":" + patient(i, patients))).build())
         .matches().stream().map(EmbeddingMatch::embedded)
         .map(s -> Long.parseLong(s.metadata().getString("chunk_id"))).toList();
+  }
+
+  /**
+   * The write settings of a new EHR-integration key of the tenant: the tenant role writes resources
+   * only for such a key (tenant migration 29), so the loads present one as a feed would.
+   */
+  static PolicySettings feedKey(CareContextServer server, TenantId t) {
+    try (PlainHttp http = new PlainHttp("127.0.0.1", server.port())) {
+      String body = admin(http, server, "POST", "/admin/tenants/" + t + "/keys",
+          "{\"principal\":\"bench-feed\",\"roles\":[\"ehr-integration\"]}");
+      ApiKeySecrets.Parsed key = ApiKeySecrets.parse(body.replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1"))
+          .orElseThrow(() -> new IllegalStateException("the admin API answered no key"));
+      return PolicySettings.fhirWrite(key.keyId(), ApiKeySecrets.secretHashHex(key.secret()));
+    }
   }
 
   static List<String> httpKeys(CareContextServer server, List<TenantId> ids) {

@@ -8,6 +8,7 @@ import io.carecontext.ingest.ImportProgress;
 import io.carecontext.ingest.ImportSummary;
 import io.carecontext.ingest.StoredResource;
 import io.carecontext.ingest.WriteOutcome;
+import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.services.tenancy.TenantDirectory;
@@ -96,7 +97,8 @@ public class FhirController {
         throw FhirInputException.of(FhirIssue.error("invalid", null, r.fhirType(),
             "the base URL takes a transaction or batch Bundle; post other resources to /fhir/{tenant}/{type}"));
       }
-      Bundle response = b.getType() == Bundle.BundleType.BATCH ? store.batch(t, b) : store.transaction(t, b);
+      Bundle response = b.getType() == Bundle.BundleType.BATCH ? store.batch(t, writeSettings(caller), b)
+          : store.transaction(t, writeSettings(caller), b);
       // a batch answers a refused entry in its own response entry: count only what was written
       metrics.resourcesWritten(t.value(), response.getEntry().stream()
           .filter(e -> e.getResponse().getStatus().startsWith("2")).count());
@@ -114,9 +116,9 @@ public class FhirController {
       requireType(r, type);
       String ifNoneExist = request.getHeaders().get("If-None-Exist");
       if (ifNoneExist == null) {
-        return written(tenant, store.create(t, r), r);
+        return written(tenant, store.create(t, writeSettings(caller), r), r);
       }
-      FhirStore.ConditionalCreate o = store.createIfNoneExist(t, r, ifNoneExist);
+      FhirStore.ConditionalCreate o = store.createIfNoneExist(t, writeSettings(caller), r, ifNoneExist);
       if (o.created() != null) {
         return written(tenant, o.created(), r);
       }
@@ -135,7 +137,7 @@ public class FhirController {
                                                   @Nullable @Body java.io.InputStream body) {
     return handle(() -> {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
-      return importNdjson(t, request, body);
+      return importNdjson(t, writeSettings(caller), request, body);
     });
   }
 
@@ -153,7 +155,7 @@ public class FhirController {
             type + ".id must equal the id in the URL"));
       }
       r.setId(id);
-      return written(tenant, store.put(t, r), r);
+      return written(tenant, store.put(t, writeSettings(caller), r), r);
     });
   }
 
@@ -211,6 +213,11 @@ public class FhirController {
     return caller.requireRole(tenant, Role.EHR_INTEGRATION);
   }
 
+  /** The caller's key, presented to the database: the tenant role writes resources only for it. */
+  private static PolicySettings writeSettings(Caller caller) {
+    return PolicySettings.fhirWrite(caller.keyId(), caller.keySecretHash());
+  }
+
   /** The caller's key, presented to the database: the FHIR-read role sees resources only for it. */
   private static PolicySettings readSettings(Caller caller) {
     return PolicySettings.fhirRead(caller.keyId(), caller.keySecretHash());
@@ -245,13 +252,14 @@ public class FhirController {
     return handle(() -> {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       requireKnownType(type);
-      store.delete(t, type, id);
+      store.delete(t, writeSettings(caller), type, id);
       // Deleting what is already gone succeeds too (FHIR allows 200/204 for both).
       return HttpResponse.<String>noContent();
     });
   }
 
-  private MutableHttpResponse<String> importNdjson(TenantId t, HttpRequest<?> request, java.io.InputStream body) {
+  private MutableHttpResponse<String> importNdjson(TenantId t, PolicySettings writer, HttpRequest<?> request,
+                                                   java.io.InputStream body) {
     String type = mediaType(request);
     if (!NDJSON_TYPES.contains(type)) {
       return FhirResponses.outcome(415, "not-supported", "$import takes Content-Type: application/fhir+ndjson");
@@ -259,7 +267,7 @@ public class FhirController {
     if (body == null) {
       return FhirResponses.outcome(400, "required", "the body is empty: send FHIR resources as NDJSON, one a line");
     }
-    ImportSummary s = store.importNdjson(t, body, ImportProgress.NONE);
+    ImportSummary s = store.importNdjson(t, writer, body, ImportProgress.NONE);
     metrics.resourcesWritten(t.value(), s.written());
     org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
     oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.INFORMATION)
@@ -347,7 +355,25 @@ public class FhirController {
     } catch (AuditLog.AuditUnavailableException e) {
       return FhirResponses.outcome(503, "transient", "the read could not be audited; nothing was returned. Retry later")
           .header("Retry-After", "5");
+    } catch (DatabaseException e) {
+      if (!refusedForTheKey(e)) {
+        throw e;
+      }
+      return FhirResponses.outcome(403, "forbidden", KEY_REFUSED);
     }
+  }
+
+  static final String KEY_REFUSED = "the database refused this key for the write; nothing was stored. The key may "
+      + "have been revoked or have expired after the request was accepted: use a live key with role ehr-integration";
+
+  /**
+   * The database refused the write for the key the transaction presented (SQLSTATE 42501: a row
+   * the key's policies do not admit, tenant migration 29), which the authentication filter had
+   * admitted a moment before: the key was revoked or expired in between.
+   */
+  static boolean refusedForTheKey(Throwable e) {
+    return java.util.stream.Stream.iterate(e, java.util.Objects::nonNull, Throwable::getCause)
+        .anyMatch(t -> t instanceof java.sql.SQLException s && "42501".equals(s.getSQLState()));
   }
 
   private static final class UnsupportedMedia extends RuntimeException {
