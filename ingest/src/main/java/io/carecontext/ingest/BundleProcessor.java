@@ -197,7 +197,7 @@ final class BundleProcessor {
     if (e.getRequest().getMethod() == HTTPVerb.DELETE) {
       String[] parts = e.getRequest().getUrl().split("/");
       return writer.delete(parts[0], parts[1]).orElse(new WriteOutcome(parts[0], parts[1], 0, null,
-          WriteOutcome.Status.DELETED));
+          WriteOutcome.Status.DELETED, null));
     }
     byRef.put(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart(), e.getResource());
     return writer.write(e.getResource());

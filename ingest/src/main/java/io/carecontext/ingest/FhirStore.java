@@ -25,10 +25,10 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * The write path of one tenant's FHIR data: create, update, read, delete, transaction and batch
- * Bundles. Every write runs in one tenant transaction under the tenant's role, with the settings
- * {@code writer} the caller passes ({@link PolicySettings#fhirWrite}): the database writes a resource
- * only for a live EHR-integration key of the tenant (tenant migration 29). A failed transaction
- * stores nothing.
+ * Bundles. Every write runs in one tenant transaction under the tenant's role, for the caller's
+ * {@link FhirWriter}: its settings present the caller's key (the database writes a resource only for a
+ * live EHR-integration key of the tenant, tenant migration 29), and its audit records what the
+ * transaction wrote before it commits. A failed transaction stores nothing and records nothing.
  */
 public final class FhirStore {
 
@@ -42,17 +42,17 @@ public final class FhirStore {
   }
 
   /** Creates or updates the resource with the id it carries. */
-  public WriteOutcome put(TenantId tenant, PolicySettings writer, Resource resource) {
+  public WriteOutcome put(TenantId tenant, FhirWriter writer, Resource resource) {
     requireValidId(resource);
     requireValid(resource);
-    return tx.run(tenant, writer, c -> writer(tenant, c).write(resource));
+    return write(tenant, writer, w -> w.write(resource));
   }
 
   /** Creates the resource under a server-assigned id. */
-  public WriteOutcome create(TenantId tenant, PolicySettings writer, Resource resource) {
+  public WriteOutcome create(TenantId tenant, FhirWriter writer, Resource resource) {
     resource.setId(UUID.randomUUID().toString());
     requireValid(resource);
-    return tx.run(tenant, writer, c -> writer(tenant, c).write(resource));
+    return write(tenant, writer, w -> w.write(resource));
   }
 
   /** What a conditional create did: {@code created} when it wrote, else the {@code existing} resource it matched. */
@@ -64,17 +64,17 @@ public final class FhirStore {
    * several do, as in a Bundle); otherwise the resource is created under a server-assigned id. The
    * match, and the create or the read, are one transaction.
    */
-  public ConditionalCreate createIfNoneExist(TenantId tenant, PolicySettings writer, Resource resource, String criteria) {
+  public ConditionalCreate createIfNoneExist(TenantId tenant, FhirWriter writer, Resource resource, String criteria) {
     IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
         FhirIssue.error("not-supported", null, "If-None-Exist",
             "If-None-Exist supports identifier=system|value only")));
     resource.setId(UUID.randomUUID().toString());
     requireValid(resource);
-    return tx.run(tenant, writer, conn -> {
-      ResourceWriter w = writer(tenant, conn);
+    return write(tenant, writer, w -> {
       Optional<String> match = w.findByIdentifier(resource.fhirType(), c.system(), c.value());
       return match.isPresent()
-          ? new ConditionalCreate(null, read(conn, tenant, resource.fhirType(), match.get(), CURRENT, null).orElseThrow())
+          ? new ConditionalCreate(null, read(w.connection(), tenant, resource.fhirType(), match.get(), CURRENT, null)
+              .orElseThrow())
           : new ConditionalCreate(w.write(resource), null);
     });
   }
@@ -151,22 +151,22 @@ public final class FhirStore {
   }
 
   /** Deletes the resource; its chunks are gone when this returns. False if there was nothing to delete. */
-  public Optional<WriteOutcome> delete(TenantId tenant, PolicySettings writer, String type, String id) {
+  public Optional<WriteOutcome> delete(TenantId tenant, FhirWriter writer, String type, String id) {
     if (!FhirId.isValid(id)) {
       return Optional.empty();
     }
-    return tx.run(tenant, writer, c -> writer(tenant, c).delete(type, id));
+    return write(tenant, writer, w -> w.delete(type, id));
   }
 
   /** All or nothing: every entry is written in one transaction, or none is. */
-  public Bundle transaction(TenantId tenant, PolicySettings writer, Bundle bundle) {
+  public Bundle transaction(TenantId tenant, FhirWriter writer, Bundle bundle) {
     requireValid(bundle, Bundle.BundleType.TRANSACTION);
-    return tx.run(tenant, writer,
-        c -> new BundleProcessor(writer(tenant, c)).process(bundle, Bundle.BundleType.TRANSACTIONRESPONSE));
+    return write(tenant, writer,
+        w -> new BundleProcessor(w).process(bundle, Bundle.BundleType.TRANSACTIONRESPONSE));
   }
 
   /** Each entry on its own: a bad entry is answered with its OperationOutcome, the others are written. */
-  public Bundle batch(TenantId tenant, PolicySettings writer, Bundle bundle) {
+  public Bundle batch(TenantId tenant, FhirWriter writer, Bundle bundle) {
     // Only a problem with the Bundle itself refuses the whole batch; an invalid entry is answered
     // in its own response entry, and the valid entries are still written.
     List<FhirIssue> issues = BundleValidator.validate(bundle);
@@ -174,25 +174,46 @@ public final class FhirStore {
     requireValid(whole, bundle, Bundle.BundleType.BATCH);
     Map<Integer, List<FhirIssue>> byEntry = issues.stream().filter(i -> i.entryIndex() != null)
         .collect(Collectors.groupingBy(FhirIssue::entryIndex));
-    return BundleProcessor.batch(bundle, byEntry, (index, entry) -> tx.run(tenant, writer,
-        c -> new BundleProcessor(writer(tenant, c)).processOne(index, entry)));
+    return BundleProcessor.batch(bundle, byEntry, (index, entry) -> write(tenant, writer,
+        w -> new BundleProcessor(w).processOne(index, entry)));
   }
 
   /** Streams NDJSON into the store in committed batches; see {@link NdjsonImporter}. */
-  public ImportSummary importNdjson(TenantId tenant, PolicySettings writer, java.io.InputStream in,
+  public ImportSummary importNdjson(TenantId tenant, FhirWriter writer, java.io.InputStream in,
                                     ImportProgress progress) {
     return new NdjsonImporter(this, tenant, writer, progress).run(in);
   }
 
   /** Writes a batch of already-parsed resources (with ids) in one transaction. */
-  List<WriteOutcome> putAll(TenantId tenant, PolicySettings writer, List<Resource> resources) {
-    return tx.run(tenant, writer, c -> {
-      ResourceWriter w = writer(tenant, c);
+  List<WriteOutcome> putAll(TenantId tenant, FhirWriter writer, List<Resource> resources) {
+    return write(tenant, writer, w -> {
       List<WriteOutcome> out = new java.util.ArrayList<>(resources.size());
       for (Resource r : resources) {
         out.add(w.write(r));
       }
       return out;
+    });
+  }
+
+  /** Work inside one write transaction, with a {@link ResourceWriter} on its connection. */
+  @FunctionalInterface
+  private interface Work<T> {
+    T apply(ResourceWriter w) throws SQLException;
+  }
+
+  /**
+   * One write transaction for {@code writer}: the work, then, as its last step, the audit rows of
+   * what it created, changed or deleted, so the write and its record commit together or not at all.
+   */
+  private <T> T write(TenantId tenant, FhirWriter writer, Work<T> work) {
+    return tx.run(tenant, writer.settings(), c -> {
+      ResourceWriter w = writer(tenant, c);
+      T result = work.apply(w);
+      List<WriteOutcome> written = w.written();
+      if (!written.isEmpty()) {
+        writer.audit().record(c, tenant, written);
+      }
+      return result;
     });
   }
 

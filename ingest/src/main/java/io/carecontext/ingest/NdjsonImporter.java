@@ -2,7 +2,6 @@ package io.carecontext.ingest;
 
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirInputException;
-import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -29,10 +28,10 @@ final class NdjsonImporter {
 
   private final FhirStore store;
   private final TenantId tenant;
-  private final PolicySettings writer;
+  private final FhirWriter writer;
   private final ImportProgress progress;
 
-  NdjsonImporter(FhirStore store, TenantId tenant, PolicySettings writer, ImportProgress progress) {
+  NdjsonImporter(FhirStore store, TenantId tenant, FhirWriter writer, ImportProgress progress) {
     this.store = store;
     this.tenant = tenant;
     this.writer = writer;

@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
@@ -37,6 +38,8 @@ final class ResourceWriter {
   private final TenantId tenant;
   private final TenantCipher cipher;
   private final Connection c;
+  /** What this transaction created, changed or deleted, in order: what its audit rows record. */
+  private final List<WriteOutcome> written = new ArrayList<>();
 
   ResourceWriter(TenantId tenant, TenantCipher cipher, Connection c) {
     this.tenant = tenant;
@@ -52,7 +55,8 @@ final class ResourceWriter {
     byte[] hash = cipher.contentHash(Fhir.toJson(resource).getBytes(StandardCharsets.UTF_8));
     Current current = current(type, id);
     if (current != null && !current.deleted && Arrays.equals(current.hash, hash)) {
-      return new WriteOutcome(type, id, current.version, current.lastUpdated, WriteOutcome.Status.UNCHANGED);
+      return new WriteOutcome(type, id, current.version, current.lastUpdated, WriteOutcome.Status.UNCHANGED,
+          current.patientId);
     }
     long version = current == null ? 1 : current.version + 1;
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
@@ -82,8 +86,8 @@ final class ResourceWriter {
     }
     enqueue(type, id, version, "index");
     replaceSideTables(resource, type, id);
-    return new WriteOutcome(type, id, version, now,
-        current == null || current.deleted ? WriteOutcome.Status.CREATED : WriteOutcome.Status.UPDATED);
+    return wrote(new WriteOutcome(type, id, version, now,
+        current == null || current.deleted ? WriteOutcome.Status.CREATED : WriteOutcome.Status.UPDATED, patient));
   }
 
   /**
@@ -118,7 +122,22 @@ final class ResourceWriter {
     execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
     execute("DELETE FROM outbox WHERE resource_type = ? AND resource_id = ?", type, id);
     clearSideTables(type, id);
-    return Optional.of(new WriteOutcome(type, id, version, now, WriteOutcome.Status.DELETED));
+    return Optional.of(wrote(new WriteOutcome(type, id, version, now, WriteOutcome.Status.DELETED, current.patientId)));
+  }
+
+  private WriteOutcome wrote(WriteOutcome o) {
+    written.add(o);
+    return o;
+  }
+
+  /** The transaction's connection. */
+  Connection connection() {
+    return c;
+  }
+
+  /** What this writer created, changed or deleted so far (not what it left unchanged). */
+  List<WriteOutcome> written() {
+    return List.copyOf(written);
   }
 
   /** The id of a stored resource of that type with that identifier, if any. */
@@ -250,16 +269,16 @@ final class ResourceWriter {
 
   private Current current(String type, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
-        "SELECT version_id, content_hash, deleted, last_updated FROM resources "
+        "SELECT version_id, content_hash, deleted, last_updated, patient_id FROM resources "
             + "WHERE resource_type = ? AND resource_id = ? FOR UPDATE")) {
       ps.setString(1, type);
       ps.setString(2, id);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? new Current(rs.getLong(1), rs.getBytes(2), rs.getBoolean(3),
-            rs.getTimestamp(4).toInstant()) : null;
+            rs.getTimestamp(4).toInstant(), rs.getString(5)) : null;
       }
     }
   }
 
-  private record Current(long version, byte[] hash, boolean deleted, Instant lastUpdated) {}
+  private record Current(long version, byte[] hash, boolean deleted, Instant lastUpdated, String patientId) {}
 }

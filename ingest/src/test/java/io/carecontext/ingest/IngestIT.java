@@ -31,7 +31,7 @@ class IngestIT {
   static TenantId tenant;
   static FhirStore store;
   /** A feed's key: the tenant role writes resources only for a live EHR-integration key (tenant migration 29). */
-  static PolicySettings FEED;
+  static FhirWriter FEED;
   static EmbeddingWorker worker;
   static final AtomicInteger embeddedTexts = new AtomicInteger();
 
@@ -51,14 +51,16 @@ class IngestIT {
   static void setUp() {
     platform = new TestPlatform();
     tenant = platform.tenant("ingest");
-    FEED = platform.issueKey(tenant, "feed", List.of("ehr-integration"), null).present(PolicySettings.ingest());
+    FEED = new FhirWriter(platform.issueKey(tenant, "feed", List.of("ehr-integration"), null)
+        .present(PolicySettings.ingest()), WriteAudit.NONE);
     store = new FhirStore(platform.tx, platform.keys);
     worker = new EmbeddingWorker(platform.tx, platform.keys, t -> COUNTING, () -> List.of(tenant), 64);
   }
 
-  /** The write settings of a new EHR-integration key of {@code t}. */
-  static PolicySettings feed(TenantId t) {
-    return platform.issueKey(t, "feed", List.of("ehr-integration"), null).present(PolicySettings.ingest());
+  /** The writer of a new EHR-integration key (unaudited: this module has no audit trail) of {@code t}. */
+  static FhirWriter feed(TenantId t) {
+    return new FhirWriter(platform.issueKey(t, "feed", List.of("ehr-integration"), null)
+        .present(PolicySettings.ingest()), WriteAudit.NONE);
   }
 
   @AfterAll

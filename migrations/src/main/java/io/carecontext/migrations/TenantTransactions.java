@@ -78,12 +78,23 @@ public final class TenantTransactions {
 
   public <T> T run(TenantId tenant, PolicySettings settings, Work<T> work) {
     return transaction(c -> {
-      try (PreparedStatement ps = c.prepareStatement(settingsSql(settings))) {
-        bindSettings(ps, tenant, settings);
-        ps.execute();
-      }
+      switchTo(c, tenant, settings);
       return work.run(c);
     });
+  }
+
+  /**
+   * Takes another of the tenant's roles, with its settings, inside a transaction that {@link #run}
+   * began: what follows runs as that role, and what came before commits with it. For a step that
+   * belongs in the same commit but not to the first role (a FHIR write's audit rows, which only the
+   * audit role may append). The settings of the first role stay set; each role's policies read
+   * their own.
+   */
+  public void switchTo(Connection c, TenantId tenant, PolicySettings settings) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(settingsSql(settings))) {
+      bindSettings(ps, tenant, settings);
+      ps.execute();
+    }
   }
 
   /**

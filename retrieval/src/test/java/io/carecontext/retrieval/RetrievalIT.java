@@ -7,6 +7,8 @@ import com.pgvector.PGvector;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.ingest.EmbeddingWorker;
 import io.carecontext.ingest.FhirStore;
+import io.carecontext.ingest.FhirWriter;
+import io.carecontext.ingest.WriteAudit;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
 import io.carecontext.migrations.DatabaseException;
@@ -37,7 +39,7 @@ class RetrievalIT {
 
   static TestPlatform platform;
   /** A feed's key: the tenant role writes resources only for a live EHR-integration key (tenant migration 29). */
-  static PolicySettings FEED;
+  static FhirWriter FEED;
   static TenantId tenant;
   static ContextService service;
   static AuditLog audit;
@@ -64,7 +66,8 @@ class RetrievalIT {
   static void setUp() {
     platform = new TestPlatform();
     tenant = platform.tenant("clinic");
-    FEED = platform.issueKey(tenant, "feed", List.of("ehr-integration"), null).present(PolicySettings.ingest());
+    FEED = new FhirWriter(platform.issueKey(tenant, "feed", List.of("ehr-integration"), null)
+        .present(PolicySettings.ingest()), WriteAudit.NONE);
     CLINICIAN = requester("dr-lee", "clinician", "pr-1");
     BILLING = requester("billy", "billing", null);
     COORDINATOR = requester("cora", "care-coordinator", null);

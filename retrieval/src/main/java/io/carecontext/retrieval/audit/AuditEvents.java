@@ -21,15 +21,22 @@ public final class AuditEvents {
 
   /** FHIR's id datatype. */
 
+  /** The action of a FHIR write's rows (one a patient the write touched). */
+  public static final String WRITE_ACTION = "fhir-write";
+
   private AuditEvents() {}
 
   @SuppressWarnings("unchecked")
   public static AuditEvent of(TenantId tenant, Map<String, Object> row) {
     AuditEvent e = new AuditEvent();
     e.setId((String) row.get("auditId"));
-    e.setType(new Coding("http://dicom.nema.org/resources/ontology/DCM", "110112", "Query"));
+    boolean write = WRITE_ACTION.equals(row.get("action"));
+    // A FHIR write changes the patient's record (created, updated or deleted: the details say which);
+    // every other row is a query of it.
+    e.setType(write ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110110", "Patient Record")
+        : new Coding("http://dicom.nema.org/resources/ontology/DCM", "110112", "Query"));
     e.addSubtype(new Coding("http://carecontext.io/audit-action", (String) row.get("action"), null));
-    e.setAction(AuditEventAction.E);
+    e.setAction(write ? AuditEventAction.U : AuditEventAction.E);
     e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
     boolean allowed = "allowed".equals(row.get("decision"));
     e.setOutcome(allowed ? AuditEventOutcome._0 : AuditEventOutcome._4);

@@ -122,6 +122,18 @@ public final class AuditLog {
     return r.id();
   }
 
+  /**
+   * Appends rows inside the caller's open tenant transaction, as its last step, as the audit role:
+   * they commit with the caller's work or not at all (a FHIR write and its record). Each row takes a
+   * free chain head and holds it until that transaction ends.
+   */
+  public void appendWithin(Connection c, TenantId tenant, List<AuditEntry> entries) throws SQLException {
+    tx.switchTo(c, tenant, recordSettings());
+    for (AuditEntry e : entries) {
+      append(c, tenant, e);
+    }
+  }
+
   /** Records a denial taken before any tenant data was read, with its true reason; returns its id. */
   public UUID recordDenial(TenantId tenant, AuditEntry base, String reason, long startNanos) {
     return record(tenant, base.withResult(AuditEntry.Decision.DENIED, reason, List.of(),

@@ -3,6 +3,7 @@ package io.carecontext.services.bench;
 import io.carecontext.fhir.synthetic.SyntheticPatients;
 import io.carecontext.ingest.EmbeddingWorker;
 import io.carecontext.ingest.FhirStore;
+import io.carecontext.ingest.FhirWriter;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.ingest.embedding.RawModelThroughput;
 import io.carecontext.migrations.Aad;
@@ -11,7 +12,9 @@ import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantProvisioner;
 import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.CareContextServer;
+import io.carecontext.services.fhir.WriteAuditEntries;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import java.io.PrintStream;
 import java.sql.PreparedStatement;
@@ -37,7 +40,8 @@ public final class IngestBenchmark {
     TenantId tenant = TenantId.of("bench_ingest");
     provisioner.delete(tenant);
     provisioner.provision(tenant, "Ingest benchmark");
-    PolicySettings writer = RetrievalBenchmark.feedKey(server, tenant);
+    AuditLog audit = ctx.getBean(AuditLog.class);
+    FhirWriter writer = audited(RetrievalBenchmark.feedKey(server, tenant), audit);
     EmbeddingProvider model = ctx.getBean(TenantEmbeddings.class).forTenant(tenant);
     model.embedAll(List.of("warm up the model before timing"));
 
@@ -63,7 +67,8 @@ public final class IngestBenchmark {
     double chunksPerSec = texts.size() / total;
     provisioner.delete(tenant);
     provisioner.provision(tenant, "Ingest benchmark");
-    double overlapped = overlapped(store, RetrievalBenchmark.feedKey(server, tenant), worker, tenant, patients);
+    double overlapped = overlapped(store, audited(RetrievalBenchmark.feedKey(server, tenant), audit), worker,
+        tenant, patients);
     double overlappedChunksPerSec = texts.size() / overlapped;
 
     out.println();
@@ -87,7 +92,13 @@ public final class IngestBenchmark {
   }
 
   /** Seconds to store and embed the same patients with the worker draining alongside, as in the service. */
-  static double overlapped(FhirStore store, PolicySettings writer, EmbeddingWorker worker, TenantId tenant,
+  /** A feed's writer with its audit rows, as the service writes them (one a patient, in the write's transaction). */
+  static FhirWriter audited(PolicySettings feed, AuditLog audit) {
+    return new FhirWriter(feed, (c, t, written) -> audit.appendWithin(c, t,
+        WriteAuditEntries.of("bench-feed", feed.values().get("cc.key"), List.of("ehr-integration"), written)));
+  }
+
+  static double overlapped(FhirStore store, FhirWriter writer, EmbeddingWorker worker, TenantId tenant,
                            int patients) {
     java.util.concurrent.atomic.AtomicBoolean stored = new java.util.concurrent.atomic.AtomicBoolean();
     long start = System.nanoTime();

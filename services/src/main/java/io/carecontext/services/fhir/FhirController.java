@@ -4,6 +4,7 @@ import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.ingest.FhirStore;
+import io.carecontext.ingest.FhirWriter;
 import io.carecontext.ingest.ImportProgress;
 import io.carecontext.ingest.ImportSummary;
 import io.carecontext.ingest.StoredResource;
@@ -97,8 +98,8 @@ public class FhirController {
         throw FhirInputException.of(FhirIssue.error("invalid", null, r.fhirType(),
             "the base URL takes a transaction or batch Bundle; post other resources to /fhir/{tenant}/{type}"));
       }
-      Bundle response = b.getType() == Bundle.BundleType.BATCH ? store.batch(t, writeSettings(caller), b)
-          : store.transaction(t, writeSettings(caller), b);
+      Bundle response = b.getType() == Bundle.BundleType.BATCH ? store.batch(t, writer(caller), b)
+          : store.transaction(t, writer(caller), b);
       // a batch answers a refused entry in its own response entry: count only what was written
       metrics.resourcesWritten(t.value(), response.getEntry().stream()
           .filter(e -> e.getResponse().getStatus().startsWith("2")).count());
@@ -116,9 +117,9 @@ public class FhirController {
       requireType(r, type);
       String ifNoneExist = request.getHeaders().get("If-None-Exist");
       if (ifNoneExist == null) {
-        return written(tenant, store.create(t, writeSettings(caller), r), r);
+        return written(tenant, store.create(t, writer(caller), r), r);
       }
-      FhirStore.ConditionalCreate o = store.createIfNoneExist(t, writeSettings(caller), r, ifNoneExist);
+      FhirStore.ConditionalCreate o = store.createIfNoneExist(t, writer(caller), r, ifNoneExist);
       if (o.created() != null) {
         return written(tenant, o.created(), r);
       }
@@ -137,7 +138,7 @@ public class FhirController {
                                                   @Nullable @Body java.io.InputStream body) {
     return handle(() -> {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
-      return importNdjson(t, writeSettings(caller), request, body);
+      return importNdjson(t, writer(caller), request, body);
     });
   }
 
@@ -155,7 +156,7 @@ public class FhirController {
             type + ".id must equal the id in the URL"));
       }
       r.setId(id);
-      return written(tenant, store.put(t, writeSettings(caller), r), r);
+      return written(tenant, store.put(t, writer(caller), r), r);
     });
   }
 
@@ -213,9 +214,14 @@ public class FhirController {
     return caller.requireRole(tenant, Role.EHR_INTEGRATION);
   }
 
-  /** The caller's key, presented to the database: the tenant role writes resources only for it. */
-  private static PolicySettings writeSettings(Caller caller) {
-    return PolicySettings.fhirWrite(caller.keyId(), caller.keySecretHash());
+  /**
+   * The caller as its writes need it: its key presented to the database (the tenant role writes
+   * resources only for it), and its audit rows appended in each write's own transaction, so a write
+   * and its record commit together.
+   */
+  private FhirWriter writer(Caller caller) {
+    return new FhirWriter(PolicySettings.fhirWrite(caller.keyId(), caller.keySecretHash()),
+        (c, tenant, written) -> audit.appendWithin(c, tenant, WriteAuditEntries.of(caller, written)));
   }
 
   /** The caller's key, presented to the database: the FHIR-read role sees resources only for it. */
@@ -252,13 +258,13 @@ public class FhirController {
     return handle(() -> {
       TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
       requireKnownType(type);
-      store.delete(t, writeSettings(caller), type, id);
+      store.delete(t, writer(caller), type, id);
       // Deleting what is already gone succeeds too (FHIR allows 200/204 for both).
       return HttpResponse.<String>noContent();
     });
   }
 
-  private MutableHttpResponse<String> importNdjson(TenantId t, PolicySettings writer, HttpRequest<?> request,
+  private MutableHttpResponse<String> importNdjson(TenantId t, FhirWriter writer, HttpRequest<?> request,
                                                    java.io.InputStream body) {
     String type = mediaType(request);
     if (!NDJSON_TYPES.contains(type)) {
@@ -367,13 +373,15 @@ public class FhirController {
       + "have been revoked or have expired after the request was accepted: use a live key with role ehr-integration";
 
   /**
-   * The database refused the write for the key the transaction presented (SQLSTATE 42501: a row
-   * the key's policies do not admit, tenant migration 29), which the authentication filter had
-   * admitted a moment before: the key was revoked or expired in between.
+   * The database refused the write for the key the transaction presented (SQLSTATE 42501 from a
+   * row-level security policy: a row the key's policies do not admit, tenant migration 29), which
+   * the authentication filter had admitted a moment before: the key was revoked or expired in
+   * between. A missing grant (42501 too, "permission denied") is a fault of the server, not this.
    */
   static boolean refusedForTheKey(Throwable e) {
     return java.util.stream.Stream.iterate(e, java.util.Objects::nonNull, Throwable::getCause)
-        .anyMatch(t -> t instanceof java.sql.SQLException s && "42501".equals(s.getSQLState()));
+        .anyMatch(t -> t instanceof java.sql.SQLException s && "42501".equals(s.getSQLState())
+            && s.getMessage() != null && s.getMessage().contains("row-level security"));
   }
 
   private static final class UnsupportedMedia extends RuntimeException {

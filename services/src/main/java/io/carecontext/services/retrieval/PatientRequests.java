@@ -79,7 +79,7 @@ public final class PatientRequests {
    */
   public void requireQuestion(Caller caller, TenantId tenant, @Nullable String patientId, String action,
                               @Nullable String purpose, String field, @Nullable String text, @Nullable Integer k) {
-    QueryInput.check(field, text, k).ifPresent(r ->  {
+    QueryInput.check(field, text, k).ifPresent(r -> {
       throw refused(caller, tenant, patientId, purpose, action, r.reason(), ApiException.badRequest(r.message()));
     });
   }

@@ -20,6 +20,8 @@ class FhirControllerTest {
     assertThat(FhirController.refusedForTheKey(new DatabaseException("tenant transaction failed (08006)",
         new SQLException("connection lost", "08006")))).isFalse();
     assertThat(FhirController.refusedForTheKey(new DatabaseException("no cause"))).isFalse();
+    assertThat(FhirController.refusedForTheKey(new DatabaseException("tenant transaction failed (42501)",
+        new SQLException("permission denied for table audit_log", "42501")))).isFalse();
     assertThat(FhirController.KEY_REFUSED).contains("nothing was stored").contains("ehr-integration");
   }
 }

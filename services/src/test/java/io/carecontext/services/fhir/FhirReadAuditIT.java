@@ -78,6 +78,7 @@ class FhirReadAuditIT {
         "fhir-read allowed allowed pt-audit ehr-feed",
         "fhir-read allowed allowed pt-audit ehr-feed",
         "fhir-read denied unknown_resource - ehr-feed",
+        "fhir-write allowed allowed pt-audit ehr-feed", // the DELETE (FhirWriteAuditIT)
         "fhir-read denied deleted pt-audit ehr-feed");
   }
 

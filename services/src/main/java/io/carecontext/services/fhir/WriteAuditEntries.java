@@ -1,0 +1,48 @@
+package io.carecontext.services.fhir;
+
+import io.carecontext.ingest.WriteOutcome;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditEvents;
+import io.carecontext.services.auth.Caller;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The audit rows of a FHIR write: one a patient whose record it touched (and one for resources in
+ * no patient's compartment, such as a Practitioner), each naming the key, how many resources it
+ * created, updated and deleted, and which versions (type, id and version; never content).
+ */
+public final class WriteAuditEntries {
+
+  private WriteAuditEntries() {}
+
+  /** The rows of {@code written} for the caller's key. */
+  public static List<AuditEntry> of(Caller caller, List<WriteOutcome> written) {
+    return of(caller.principal(), caller.keyId(), caller.requester().roles(), written);
+  }
+
+  /** The rows of {@code written} for this key (the ingest benchmark writes in-process, with no request). */
+  public static List<AuditEntry> of(String principal, String keyId, List<String> roles, List<WriteOutcome> written) {
+    Map<String, List<WriteOutcome>> byPatient = new LinkedHashMap<>();
+    for (WriteOutcome o : written) {
+      byPatient.computeIfAbsent(o.patientId() == null ? "" : o.patientId(), p -> new ArrayList<>()).add(o);
+    }
+    List<AuditEntry> entries = new ArrayList<>(byPatient.size());
+    byPatient.forEach((patient, outcomes) -> {
+      Map<String, Integer> counts = new TreeMap<>(Map.of("created", 0, "updated", 0, "deleted", 0));
+      for (WriteOutcome o : outcomes) {
+        counts.merge(o.status().name().toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
+      }
+      AuditEntry e = AuditEntry.of(principal, keyId, roles, patient.isEmpty() ? null : patient, null,
+          AuditEvents.WRITE_ACTION, AuditEntry.Decision.ALLOWED, "allowed");
+      for (Map.Entry<String, Integer> c : counts.entrySet()) {
+        e = e.withDetail(c.getKey(), Integer.toString(c.getValue()));
+      }
+      entries.add(e.withDetail("resources", AuditEntry.jsonStrings(outcomes.stream().map(WriteOutcome::location).toList())));
+    });
+    return entries;
+  }
+}

@@ -1,0 +1,143 @@
+package io.carecontext.services.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.services.TestServer;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A FHIR write stores PHI: each one is in the tenant's audit trail, one row a patient whose record
+ * it created, changed or deleted, written in the write's own transaction, so a write and its record
+ * commit together or not at all.
+ */
+class FhirWriteAuditIT {
+
+  static TestServer app;
+  static String ehr;
+  static final String FHIR = "application/fhir+json";
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    ehr = app.tenantWithKey("records", "ehr-writer", "[\"ehr-integration\"]", null);
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  static HttpResponse<String> fhir(String method, String path, String body) {
+    return app.call(method, "/fhir/records" + path, ehr, body, FHIR);
+  }
+
+  /** The write rows of the tenant, oldest first: decision, patient, principal, details. */
+  static List<String> writeRows() throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT decision, coalesce(patient_id, '-'), principal, details::text "
+            + "FROM tenant_records.audit_log WHERE action = 'fhir-write' ORDER BY at, seq")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4));
+      }
+    }
+    return rows;
+  }
+
+  static List<String> since(List<String> before) throws SQLException {
+    List<String> rows = writeRows();
+    return rows.subList(before.size(), rows.size());
+  }
+
+  @Test
+  void aBundleIsRecordedOnceForEachPatientItTouched() throws SQLException {
+    List<String> before = writeRows();
+    String bundle = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"wa-1"},"request":{"method":"PUT","url":"Patient/wa-1"}},
+          {"resource":{"resourceType":"Observation","id":"wa-1-obs","status":"final","code":{"text":"x"},
+             "subject":{"reference":"Patient/wa-1"}},"request":{"method":"PUT","url":"Observation/wa-1-obs"}},
+          {"resource":{"resourceType":"Patient","id":"wa-2"},"request":{"method":"PUT","url":"Patient/wa-2"}},
+          {"resource":{"resourceType":"Practitioner","id":"wa-pr"},"request":{"method":"PUT","url":"Practitioner/wa-pr"}}]}""";
+    assertThat(fhir("POST", "", bundle).statusCode()).isEqualTo(200);
+    List<String> rows = since(before);
+    assertThat(rows).hasSize(3);
+    assertThat(rows.get(0)).startsWith("allowed wa-1 ehr-writer").contains("\"created\":2").contains("\"updated\":0")
+        .contains("\"Patient/wa-1/_history/1\"").contains("\"Observation/wa-1-obs/_history/1\"");
+    assertThat(rows.get(1)).startsWith("allowed wa-2 ehr-writer").contains("\"created\":1");
+    assertThat(rows.get(2)).startsWith("allowed - ehr-writer").contains("\"Practitioner/wa-pr/_history/1\"");
+    // the same Bundle again changes nothing and records nothing; an update and a delete are recorded
+    assertThat(fhir("POST", "", bundle).statusCode()).isEqualTo(200);
+    assertThat(since(before)).hasSize(3);
+    assertThat(fhir("PUT", "/Patient/wa-2", "{\"resourceType\":\"Patient\",\"id\":\"wa-2\",\"gender\":\"male\"}")
+        .statusCode()).isEqualTo(200);
+    assertThat(fhir("DELETE", "/Observation/wa-1-obs", null).statusCode()).isEqualTo(204);
+    rows = since(before);
+    assertThat(rows).hasSize(5);
+    assertThat(rows.get(3)).startsWith("allowed wa-2 ehr-writer").contains("\"updated\":1")
+        .contains("\"Patient/wa-2/_history/2\"");
+    assertThat(rows.get(4)).startsWith("allowed wa-1 ehr-writer").contains("\"deleted\":1")
+        .contains("\"Observation/wa-1-obs/_history/2\"");
+    // the trail still verifies, and its export says these changed the patient's record
+    assertThat(app.call("GET", "/v1/records/audit/verify", auditor(), null).body()).contains("\"valid\":true");
+    assertThat(app.call("GET", "/v1/records/audit/export", auditor(), null).body())
+        .contains("\"code\":\"110110\"").contains("\"code\":\"fhir-write\"").contains("\"action\":\"U\"");
+  }
+
+  @Test
+  void aRefusedTransactionStoresNothingAndRecordsNothing() throws SQLException {
+    List<String> before = writeRows();
+    String bad = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"wa-bad"},"request":{"method":"PUT","url":"Patient/wa-bad"}},
+          {"resource":{"resourceType":"Observation","id":"wa-bad-obs","status":"not-a-status","code":{"text":"x"}},
+           "request":{"method":"PUT","url":"Observation/wa-bad-obs"}}]}""";
+    assertThat(fhir("POST", "", bad).statusCode()).isBetween(400, 499);
+    assertThat(since(before)).isEmpty();
+    assertThat(fhir("GET", "/Patient/wa-bad", null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aWriteWhoseAuditRowCannotBeWrittenIsNotStored() throws SQLException {
+    superuser("ALTER TABLE tenant_records.audit_log ADD CONSTRAINT no_writes CHECK (action <> 'fhir-write') NOT VALID");
+    try {
+      HttpResponse<String> r = fhir("PUT", "/Patient/wa-closed", "{\"resourceType\":\"Patient\",\"id\":\"wa-closed\"}");
+      assertThat(r.statusCode()).isGreaterThanOrEqualTo(500);
+      assertThat(r.body()).contains("OperationOutcome");
+    } finally {
+      superuser("ALTER TABLE tenant_records.audit_log DROP CONSTRAINT no_writes");
+    }
+    assertThat(fhir("GET", "/Patient/wa-closed", null).statusCode()).isEqualTo(404);
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_records.resources WHERE resource_id = 'wa-closed'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isZero();
+    }
+  }
+
+  static String auditorKey;
+
+  static synchronized String auditor() {
+    if (auditorKey == null) {
+      auditorKey = app.tenantWithKey("records", "aud", "[\"auditor\"]", null);
+    }
+    return auditorKey;
+  }
+
+  static void superuser(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+}
