@@ -14,6 +14,7 @@ import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditEvents;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.auth.OtherTenantAttempts;
@@ -91,7 +92,7 @@ public class FhirController {
   public MutableHttpResponse<String> bundle(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                             HttpRequest<?> request, @Nullable @Body byte[] body) {
     return handle(() -> {
-      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      TenantId t = requireEhrRole(caller, tenant, WRITE);
       // an entry the parser refuses stays in the Bundle with its issues: a batch answers it alone
       Resource r = parse(request, body, JSON_TYPES, Fhir::parseBundleBody);
       if (!(r instanceof Bundle b)) {
@@ -112,7 +113,7 @@ public class FhirController {
   public MutableHttpResponse<String> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                             @PathVariable String type, HttpRequest<?> request, @Nullable @Body byte[] body) {
     return handle(() -> {
-      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      TenantId t = requireEhrRole(caller, tenant, WRITE);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
       String ifNoneExist = request.getHeaders().get("If-None-Exist");
@@ -137,7 +138,7 @@ public class FhirController {
                                                   @PathVariable String tenant, HttpRequest<?> request,
                                                   @Nullable @Body java.io.InputStream body) {
     return handle(() -> {
-      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      TenantId t = requireEhrRole(caller, tenant, WRITE);
       return importNdjson(t, writer(caller), request, body);
     });
   }
@@ -148,7 +149,7 @@ public class FhirController {
                                             @PathVariable String type, @PathVariable String id, HttpRequest<?> request,
                                             @Nullable @Body byte[] body) {
     return handle(() -> {
-      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      TenantId t = requireEhrRole(caller, tenant, WRITE);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
       if (r.getIdElement().hasIdPart() && !r.getIdElement().getIdPart().equals(id)) {
@@ -164,7 +165,7 @@ public class FhirController {
   public MutableHttpResponse<String> read(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                           @PathVariable String type, @PathVariable String id) {
     return handle(() -> {
-      TenantId t = requireReader(caller, tenant);
+      TenantId t = requireEhrRole(caller, tenant, READ);
       requireKnownType(type);
       StoredResource s = store.read(t, readSettings(caller), type, id).orElse(null);
       auditRead(caller, t, s);
@@ -185,7 +186,7 @@ public class FhirController {
   public MutableHttpResponse<String> vread(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                            @PathVariable String type, @PathVariable String id, @PathVariable String vid) {
     return handle(() -> {
-      TenantId t = requireReader(caller, tenant);
+      TenantId t = requireEhrRole(caller, tenant, READ);
       requireKnownType(type);
       // No version 0 exists: a malformed vid still tells a deleted resource (410) from a missing one (404).
       long version = VERSION_ID.matcher(vid).matches() ? Long.parseLong(vid) : 0;
@@ -199,16 +200,20 @@ public class FhirController {
     });
   }
 
+  private static final String READ = "fhir-read";
+  private static final String WRITE = AuditEvents.WRITE_ACTION;
+
   /**
-   * The tenant of a read, for a key that may read FHIR. A key of another tenant and a key of this
-   * one without the role are refused as before, and the attempt is audited with its true reason
-   * (other_tenant in the key's own trail, role_not_allowed in this one's), as on the context path.
+   * The tenant of a read or a write ({@code action}), for a key that may read and write FHIR. A key
+   * of another tenant and a key of this one without the role are refused as before, and the attempt
+   * is audited with its true reason (other_tenant in the key's own trail, role_not_allowed in this
+   * one's; the platform operator's key as platform_operator), as on the context path.
    */
-  private TenantId requireReader(Caller caller, String tenant) {
-    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, null, "fhir-read");
+  private TenantId requireEhrRole(Caller caller, String tenant, String action) {
+    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, null, action);
     if (!caller.platformAdmin() && !caller.roles().contains(Role.EHR_INTEGRATION)) {
       audit.record(caller.requireTenant(tenant), AuditEntry.of(caller.principal(), caller.keyId(),
-          caller.requester().roles(), null, null, "fhir-read",
+          caller.requester().roles(), null, null, action,
           AuditEntry.Decision.DENIED, "role_not_allowed"));
     }
     return caller.requireRole(tenant, Role.EHR_INTEGRATION);
@@ -238,7 +243,7 @@ public class FhirController {
     boolean served = s != null && !s.deleted();
     audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(),
         caller.requester().roles(), s == null ? null : s.patientId(),
-        null, "fhir-read", served ? AuditEntry.Decision.ALLOWED : AuditEntry.Decision.DENIED,
+        null, READ, served ? AuditEntry.Decision.ALLOWED : AuditEntry.Decision.DENIED,
         served ? "allowed" : s == null ? "unknown_resource" : "deleted"));
   }
 
@@ -256,7 +261,7 @@ public class FhirController {
   public MutableHttpResponse<String> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                             @PathVariable String type, @PathVariable String id) {
     return handle(() -> {
-      TenantId t = caller.requireRole(tenant, Role.EHR_INTEGRATION);
+      TenantId t = requireEhrRole(caller, tenant, WRITE);
       requireKnownType(type);
       store.delete(t, writer(caller), type, id);
       // Deleting what is already gone succeeds too (FHIR allows 200/204 for both).

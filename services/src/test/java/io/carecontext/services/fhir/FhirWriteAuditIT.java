@@ -46,10 +46,10 @@ class FhirWriteAuditIT {
   static List<String> writeRows() throws SQLException {
     List<String> rows = new ArrayList<>();
     try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT decision, coalesce(patient_id, '-'), principal, details::text "
+        ResultSet rs = st.executeQuery("SELECT decision, coalesce(patient_id, '-'), principal, details::text, reason "
             + "FROM tenant_records.audit_log WHERE action = 'fhir-write' ORDER BY at, seq")) {
       while (rs.next()) {
-        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4));
+        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4) + " " + rs.getString(5));
       }
     }
     return rows;
@@ -124,6 +124,28 @@ class FhirWriteAuditIT {
       rs.next();
       assertThat(rs.getInt(1)).isZero();
     }
+  }
+
+  /** A write by a key without the role, or by another tenant's key, is refused and in the trail with its reason. */
+  @Test
+  void aRefusedWriteIsRecordedWithItsReason() throws SQLException {
+    String clinician = app.tenantWithKey("records", "dr-writes", "[\"clinician\"]", null);
+    String elsewhere = app.tenantWithKey("otherplace", "ehr-elsewhere", "[\"ehr-integration\"]", null);
+    List<String> before = writeRows();
+    String patient = "{\"resourceType\":\"Patient\",\"id\":\"wa-refused\"}";
+    assertThat(app.call("PUT", "/fhir/records/Patient/wa-refused", clinician, patient, FHIR).statusCode())
+        .isEqualTo(403);
+    assertThat(app.call("DELETE", "/fhir/records/Patient/wa-1", clinician, null, FHIR).statusCode()).isEqualTo(403);
+    assertThat(since(before)).containsExactly("denied - dr-writes {} role_not_allowed",
+        "denied - dr-writes {} role_not_allowed");
+    assertThat(app.call("PUT", "/fhir/records/Patient/wa-refused", elsewhere, patient, FHIR).statusCode())
+        .isEqualTo(404);
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT reason FROM tenant_otherplace.audit_log WHERE action = 'fhir-write'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isEqualTo("other_tenant");
+    }
+    assertThat(fhir("GET", "/Patient/wa-refused", null).statusCode()).isEqualTo(404);
   }
 
   static String auditorKey;
