@@ -2,8 +2,8 @@ package io.carecontext.retrieval.audit;
 
 import java.time.Instant;
 
-/** Which audit entries to list. */
-public record AuditFilter(String patient, String principal, Instant from, Instant to, int limit) {
+/** Which audit entries to list; {@code action} as the rows name it ({@code fhir-write}, {@code context} …). */
+public record AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit) {
 
   /** Entries a listing returns at most. */
   public static final int MAX_LIMIT = 10_000;
@@ -13,6 +13,7 @@ public record AuditFilter(String patient, String principal, Instant from, Instan
     // as the rows hold them (AuditEntry): a filter with a NUL finds its row instead of failing the request
     patient = AuditEntry.visible(patient);
     principal = AuditEntry.visible(principal);
+    action = AuditEntry.visible(action);
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException("limit must be 1 to " + MAX_LIMIT);
     }
@@ -21,10 +22,15 @@ public record AuditFilter(String patient, String principal, Instant from, Instan
     }
   }
 
+  /** Any action. */
+  public AuditFilter(String patient, String principal, Instant from, Instant to, int limit) {
+    this(patient, principal, null, from, to, limit);
+  }
+
   /** Whether a patient is filtered on, not which. */
   @Override
   public String toString() {
-    return "AuditFilter[patient " + (patient == null ? "any" : "given") + ", from=" + from + ", to=" + to + ", limit="
+    return "AuditFilter[patient " + (patient == null ? "any" : "given") + ", action=" + action + ", from=" + from + ", to=" + to + ", limit="
         + limit + "]";
   }
 }

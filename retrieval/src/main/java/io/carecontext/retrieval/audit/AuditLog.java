@@ -231,6 +231,10 @@ public final class AuditLog {
         sql.append(" AND principal = ?");
         args.add(f.principal());
       }
+      if (f.action() != null) {
+        sql.append(" AND action = ?");
+        args.add(f.action());
+      }
       if (f.from() != null) {
         sql.append(" AND at >= ?");
         args.add(Timestamp.from(f.from()));

@@ -56,7 +56,8 @@ public class AuditController {
   }
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
-  static final List<String> PARAMETERS = List.of("patient", "principal", "from", "to", "limit", "includeBodies");
+  static final List<String> PARAMETERS = List.of("patient", "principal", "action", "from", "to", "limit",
+      "includeBodies");
 
   private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("^[A-Za-z][A-Za-z0-9_.-]{0,40}$");
 
@@ -64,13 +65,13 @@ public class AuditController {
   public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                   HttpRequest<?> request,
                                   @Nullable @QueryValue String patient, @Nullable @QueryValue String principal,
-                                  @Nullable @QueryValue String from, @Nullable @QueryValue String to,
+                                  @Nullable @QueryValue String action, @Nullable @QueryValue String from, @Nullable @QueryValue String to,
                                   @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies) {
     TenantId t = caller.requireRole(tenant, Role.AUDITOR);
     requireWellFormedFilters(request.getParameters().asMap());
     AuditFilter filter;
     try {
-      filter = new AuditFilter(patient, principal, instant(from, "from"), instant(to, "to"),
+      filter = new AuditFilter(patient, principal, action, instant(from, "from"), instant(to, "to"),
           limit == null ? 1000 : Integer.parseInt(limit));
     } catch (IllegalArgumentException e) { // NumberFormatException included
       throw ApiException.badRequest(e instanceof NumberFormatException

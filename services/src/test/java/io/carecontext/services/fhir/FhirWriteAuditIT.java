@@ -89,6 +89,10 @@ class FhirWriteAuditIT {
         .contains("\"Patient/wa-2/_history/2\"");
     assertThat(rows.get(4)).startsWith("allowed wa-1 ehr-writer").contains("\"deleted\":1")
         .contains("\"Observation/wa-1-obs/_history/2\"");
+    // who changed this patient's record: the listing filters by action too
+    String listed = app.call("GET", "/v1/records/audit?action=fhir-write&patient=wa-2", auditor(), null).body();
+    assertThat(listed).contains("\"count\":2").contains("\"action\":\"fhir-write\"")
+        .doesNotContain("\"action\":\"audit-read\"");
     // the trail still verifies, and its export says these changed the patient's record
     assertThat(app.call("GET", "/v1/records/audit/verify", auditor(), null).body()).contains("\"valid\":true");
     assertThat(app.call("GET", "/v1/records/audit/export", auditor(), null).body())

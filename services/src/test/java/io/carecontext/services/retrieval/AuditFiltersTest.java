@@ -20,10 +20,10 @@ class AuditFiltersTest {
 
   @Test
   void aMisspeltFilterIsRefusedByName() {
-    assertEquals("unknown query parameter 'patientId'; this endpoint takes patient, principal, from, to, limit, "
-        + "includeBodies", refusal(Map.of("patientId", List.of("zq-1"))));
-    assertEquals("unknown query parameter (not a parameter name); this endpoint takes patient, principal, from, to, "
-        + "limit, includeBodies", refusal(Map.of("Jane Doe 1970", List.of("x"))));
+    assertEquals("unknown query parameter 'patientId'; this endpoint takes patient, principal, action, from, to, "
+        + "limit, includeBodies", refusal(Map.of("patientId", List.of("zq-1"))));
+    assertEquals("unknown query parameter (not a parameter name); this endpoint takes patient, principal, action, "
+        + "from, to, limit, includeBodies", refusal(Map.of("Jane Doe 1970", List.of("x"))));
   }
 
   @Test
