@@ -77,7 +77,8 @@ public final class AuditLog {
 
   /** Writes one prepared row in a transaction of its own, on a free chain head, {@code avoidShard} only if no other is free. */
   UUID recordAlone(TenantId tenant, AuditRow row, int avoidShard) {
-    return tx.run(tenant, recordSettings(), c -> write(c, tenant, row, APPEND_AND_COMMIT, AuditRow.COLUMNS.size(), avoidShard));
+    return tx.run(tenant, recordSettings(), c -> write(c, tenant, row, APPEND_AND_COMMIT, AuditRow.COLUMNS.size(),
+        startAvoiding(avoidShard)));
   }
 
   /**
@@ -85,7 +86,8 @@ public final class AuditLog {
    * transaction ends; throws if the row cannot be written. For tests that hold a head.
    */
   UUID append(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
-    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, AuditRow.COLUMNS.size(), -1);
+    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, AuditRow.COLUMNS.size(),
+        startAvoiding(-1));
   }
 
   /**
@@ -97,16 +99,24 @@ public final class AuditLog {
       throw new IllegalArgumentException("releases before tenant migration 22 recorded no justification");
     }
     return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND_BEFORE_22,
-        AuditRow.COLUMNS.size() - 1, -1);
+        AuditRow.COLUMNS.size() - 1, startAvoiding(-1));
   }
 
-  /** {@code columns}: how many of the row's values {@code append} binds, in the order of {@link AuditRow#COLUMNS}. */
-  private UUID write(Connection c, TenantId tenant, AuditRow r, String append, int columns, int avoidShard)
+  /**
+   * Where the append's search for a free head starts: at random, or right after {@code avoidShard}
+   * (≥ 0), which puts that one last. The statement tries shards in the order of (shard + start) % SHARDS.
+   */
+  private static int startAvoiding(int avoidShard) {
+    return avoidShard < 0 ? ThreadLocalRandom.current().nextInt(SHARDS) : (SHARDS - 1 - avoidShard) % SHARDS;
+  }
+
+  /**
+   * {@code columns}: how many of the row's values {@code append} binds, in the order of
+   * {@link AuditRow#COLUMNS}; {@code start}: see {@link #startAvoiding}.
+   */
+  private UUID write(Connection c, TenantId tenant, AuditRow r, String append, int columns, int start)
       throws SQLException {
     Object[] values = r.values();
-    // The statement tries shards in the order of (shard + start) % SHARDS: starting right after the
-    // one to avoid puts that one last.
-    int start = avoidShard < 0 ? ThreadLocalRandom.current().nextInt(SHARDS) : (SHARDS - 1 - avoidShard) % SHARDS;
     try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, append))) {
       ps.setBytes(1, r.payload());
       ps.setInt(2, start);
@@ -124,13 +134,16 @@ public final class AuditLog {
 
   /**
    * Appends rows inside the caller's open tenant transaction, as its last step, as the audit role:
-   * they commit with the caller's work or not at all (a FHIR write and its record). Each row takes a
-   * free chain head and holds it until that transaction ends.
+   * they commit with the caller's work or not at all (a FHIR write and its record). The rows extend
+   * one free chain head, held until that transaction ends.
    */
   public void appendWithin(Connection c, TenantId tenant, List<AuditEntry> entries) throws SQLException {
     tx.switchTo(c, tenant, recordSettings());
+    // One start for all: the first row takes a free head, and the later ones find that head first,
+    // which this transaction already holds, so a write holds one head, not one a row.
+    int start = startAvoiding(-1);
     for (AuditEntry e : entries) {
-      append(c, tenant, e);
+      write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, AuditRow.COLUMNS.size(), start);
     }
   }
 

@@ -77,6 +77,14 @@ class FhirWriteAuditIT {
         .contains("\"Patient/wa-1/_history/1\"").contains("\"Observation/wa-1-obs/_history/1\"");
     assertThat(rows.get(1)).startsWith("allowed wa-2 ehr-writer").contains("\"created\":1");
     assertThat(rows.get(2)).startsWith("allowed - ehr-writer").contains("\"Practitioner/wa-pr/_history/1\"");
+    // one write extends one chain head: its rows hold one head, not one each, until it commits
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(DISTINCT shard) FROM tenant_records.audit_log "
+            + "WHERE action = 'fhir-write' AND (details LIKE '%Patient/wa-1/_history/1%' "
+            + "OR details LIKE '%Patient/wa-2/_history/1%' OR details LIKE '%Practitioner/wa-pr/_history/1%')")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(1);
+    }
     // the same Bundle again changes nothing and records nothing; an update and a delete are recorded
     assertThat(fhir("POST", "", bundle).statusCode()).isEqualTo(200);
     assertThat(since(before)).hasSize(3);
