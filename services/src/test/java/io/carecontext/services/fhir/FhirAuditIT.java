@@ -1,0 +1,264 @@
+package io.carecontext.services.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.services.TestServer;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * FHIR reads and writes in the audit trail. A read hands out a whole resource, the patient's name,
+ * birth date and identifiers with it: like every other access to PHI it is audited, allowed or not,
+ * with its true reason, and it returns nothing when its audit row cannot be written. A write stores
+ * PHI: one row a patient whose record it created, changed or deleted, written in the write's own
+ * transaction, so a write and its record commit together or not at all.
+ */
+class FhirAuditIT {
+
+  static TestServer app;
+  static String ehr;
+  static String clinician;
+  static final String FHIR = "application/fhir+json";
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    ehr = app.tenantWithKey("clinic", "ehr-feed", "[\"ehr-integration\"]", null);
+    clinician = app.tenantWithKey("clinic", "dr-read", "[\"clinician\"]", null);
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  static HttpResponse<String> fhir(String method, String path, String body) {
+    return app.call(method, "/fhir/clinic" + path, ehr, body, FHIR);
+  }
+
+  /** The audit rows of the tenant, oldest first: action, decision, reason, patient, principal. */
+  static List<String> auditRows() throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT action, decision, reason, coalesce(patient_id, '-'), principal "
+            + "FROM tenant_clinic.audit_log ORDER BY at, seq")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4) + " "
+            + rs.getString(5));
+      }
+    }
+    return rows;
+  }
+
+  @Test
+  void readsAndVersionReadsAreAuditedWithTheirPatientAndTrueReason() throws SQLException {
+    assertThat(fhir("PUT", "/Patient/pt-audit", "{\"resourceType\":\"Patient\",\"id\":\"pt-audit\","
+        + "\"name\":[{\"family\":\"Synthetic\"}],\"birthDate\":\"1901-02-03\"}").statusCode()).isEqualTo(201);
+    assertThat(fhir("PUT", "/Observation/obs-audit", "{\"resourceType\":\"Observation\",\"id\":\"obs-audit\","
+        + "\"status\":\"final\",\"code\":{\"text\":\"x\"},\"subject\":{\"reference\":\"Patient/pt-audit\"}}")
+        .statusCode()).isEqualTo(201);
+    List<String> before = auditRows();
+
+    assertThat(fhir("GET", "/Patient/pt-audit", null).statusCode()).isEqualTo(200);
+    assertThat(fhir("GET", "/Observation/obs-audit/_history/1", null).statusCode()).isEqualTo(200);
+    assertThat(fhir("GET", "/Patient/pt-never", null).statusCode()).isEqualTo(404);
+    assertThat(fhir("DELETE", "/Observation/obs-audit", null).statusCode()).isEqualTo(204);
+    assertThat(fhir("GET", "/Observation/obs-audit", null).statusCode()).isEqualTo(410);
+
+    List<String> rows = auditRows();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        "fhir-read allowed allowed pt-audit ehr-feed",
+        "fhir-read allowed allowed pt-audit ehr-feed",
+        "fhir-read denied unknown_resource - ehr-feed",
+        "fhir-write allowed allowed pt-audit ehr-feed", // the DELETE
+        "fhir-read denied deleted pt-audit ehr-feed");
+  }
+
+  @Test
+  void aConditionalCreateThatAnswersWithTheStoredResourceIsAudited() throws SQLException {
+    String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:test:mrn\",\"value\":\"SYN-1\"}],"
+        + "\"name\":[{\"family\":\"Synthetic\"}]}";
+    HttpResponse<String> created = app.call("POST", "/fhir/clinic/Patient", ehr, patient, FHIR,
+        Map.of("If-None-Exist", "identifier=urn:test:mrn|SYN-1"));
+    assertThat(created.statusCode()).isEqualTo(201);
+    String id = created.headers().firstValue("Location").orElseThrow().replaceAll(".*/Patient/([^/]+)/.*", "$1");
+    List<String> before = auditRows();
+    HttpResponse<String> matched = app.call("POST", "/fhir/clinic/Patient", ehr, patient, FHIR,
+        Map.of("If-None-Exist", "identifier=urn:test:mrn|SYN-1"));
+    assertThat(matched.statusCode()).isEqualTo(200);
+    assertThat(matched.body()).contains("Synthetic");
+    List<String> rows = auditRows();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly("fhir-read allowed allowed " + id + " ehr-feed");
+  }
+
+  @Test
+  void aReadWhoseAuditRowCannotBeWrittenReturnsNothing() throws SQLException {
+    assertThat(fhir("PUT", "/Patient/pt-closed", "{\"resourceType\":\"Patient\",\"id\":\"pt-closed\","
+        + "\"name\":[{\"family\":\"Unreturned\"}]}").statusCode()).isEqualTo(201);
+    superuser("ALTER TABLE tenant_clinic.audit_log ADD CONSTRAINT no_reads CHECK (action <> 'fhir-read') NOT VALID");
+    try {
+      HttpResponse<String> r = fhir("GET", "/Patient/pt-closed", null);
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.body()).doesNotContain("Unreturned").contains("OperationOutcome");
+    } finally {
+      superuser("ALTER TABLE tenant_clinic.audit_log DROP CONSTRAINT no_reads");
+    }
+  }
+
+  /** A key of the tenant without the role that may read FHIR: refused, and the attempt is in the trail. */
+  @Test
+  void aReadByAKeyWithoutTheRoleIsAuditedAsRefused() throws SQLException {
+    assertThat(fhir("PUT", "/Patient/pt-role", "{\"resourceType\":\"Patient\",\"id\":\"pt-role\"}").statusCode())
+        .isEqualTo(201);
+    List<String> before = auditRows();
+    assertThat(app.call("GET", "/fhir/clinic/Patient/pt-role", clinician, null, FHIR).statusCode()).isEqualTo(403);
+    assertThat(app.call("GET", "/fhir/clinic/Patient/pt-role/_history/1", clinician, null, FHIR).statusCode())
+        .isEqualTo(403);
+    List<String> rows = auditRows();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        "fhir-read denied role_not_allowed - dr-read", "fhir-read denied role_not_allowed - dr-read");
+  }
+
+  /** The write rows of the tenant, oldest first: decision, patient, principal, details. */
+  static List<String> writeRows() throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT decision, coalesce(patient_id, '-'), principal, details::text, reason "
+            + "FROM tenant_clinic.audit_log WHERE action = 'fhir-write' ORDER BY at, seq")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4) + " " + rs.getString(5));
+      }
+    }
+    return rows;
+  }
+
+  static List<String> since(List<String> before) throws SQLException {
+    List<String> rows = writeRows();
+    return rows.subList(before.size(), rows.size());
+  }
+
+  @Test
+  void aBundleIsRecordedOnceForEachPatientItTouched() throws SQLException {
+    List<String> before = writeRows();
+    String bundle = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"wa-1"},"request":{"method":"PUT","url":"Patient/wa-1"}},
+          {"resource":{"resourceType":"Observation","id":"wa-1-obs","status":"final","code":{"text":"x"},
+             "subject":{"reference":"Patient/wa-1"}},"request":{"method":"PUT","url":"Observation/wa-1-obs"}},
+          {"resource":{"resourceType":"Patient","id":"wa-2"},"request":{"method":"PUT","url":"Patient/wa-2"}},
+          {"resource":{"resourceType":"Practitioner","id":"wa-pr"},"request":{"method":"PUT","url":"Practitioner/wa-pr"}}]}""";
+    assertThat(fhir("POST", "", bundle).statusCode()).isEqualTo(200);
+    List<String> rows = since(before);
+    assertThat(rows).hasSize(3);
+    assertThat(rows.get(0)).startsWith("allowed wa-1 ehr-feed").contains("\"created\":2").contains("\"updated\":0")
+        .contains("\"Patient/wa-1/_history/1\"").contains("\"Observation/wa-1-obs/_history/1\"");
+    assertThat(rows.get(1)).startsWith("allowed wa-2 ehr-feed").contains("\"created\":1");
+    assertThat(rows.get(2)).startsWith("allowed - ehr-feed").contains("\"Practitioner/wa-pr/_history/1\"");
+    // one write extends one chain head: its rows hold one head, not one each, until it commits
+    assertThat(count("SELECT count(DISTINCT shard) FROM tenant_clinic.audit_log WHERE action = 'fhir-write' "
+        + "AND (details LIKE '%Patient/wa-1/_history/1%' OR details LIKE '%Patient/wa-2/_history/1%' "
+        + "OR details LIKE '%Practitioner/wa-pr/_history/1%')")).isEqualTo(1);
+    // the same Bundle again changes nothing and records nothing; an update and a delete are recorded
+    assertThat(fhir("POST", "", bundle).statusCode()).isEqualTo(200);
+    assertThat(since(before)).hasSize(3);
+    assertThat(fhir("PUT", "/Patient/wa-2", "{\"resourceType\":\"Patient\",\"id\":\"wa-2\",\"gender\":\"male\"}")
+        .statusCode()).isEqualTo(200);
+    assertThat(fhir("DELETE", "/Observation/wa-1-obs", null).statusCode()).isEqualTo(204);
+    rows = since(before);
+    assertThat(rows).hasSize(5);
+    assertThat(rows.get(3)).startsWith("allowed wa-2 ehr-feed").contains("\"updated\":1")
+        .contains("\"Patient/wa-2/_history/2\"");
+    assertThat(rows.get(4)).startsWith("allowed wa-1 ehr-feed").contains("\"deleted\":1")
+        .contains("\"Observation/wa-1-obs/_history/2\"");
+    // who changed this patient's record: the listing filters by action too
+    String listed = app.call("GET", "/v1/clinic/audit?action=fhir-write&patient=wa-2", auditor(), null).body();
+    assertThat(listed).contains("\"count\":2").contains("\"action\":\"fhir-write\"")
+        .doesNotContain("\"action\":\"audit-read\"");
+    // the trail still verifies, and its export says these changed the patient's record
+    assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
+    assertThat(app.call("GET", "/v1/clinic/audit/export", auditor(), null).body())
+        .contains("\"code\":\"110110\"").contains("\"code\":\"fhir-write\"").contains("\"action\":\"U\"");
+  }
+
+  @Test
+  void aRefusedTransactionStoresNothingAndRecordsNothing() throws SQLException {
+    List<String> before = writeRows();
+    String bad = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"wa-bad"},"request":{"method":"PUT","url":"Patient/wa-bad"}},
+          {"resource":{"resourceType":"Observation","id":"wa-bad-obs","status":"not-a-status","code":{"text":"x"}},
+           "request":{"method":"PUT","url":"Observation/wa-bad-obs"}}]}""";
+    assertThat(fhir("POST", "", bad).statusCode()).isBetween(400, 499);
+    assertThat(since(before)).isEmpty();
+    assertThat(fhir("GET", "/Patient/wa-bad", null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aWriteWhoseAuditRowCannotBeWrittenIsNotStored() throws SQLException {
+    superuser("ALTER TABLE tenant_clinic.audit_log ADD CONSTRAINT no_writes CHECK (action <> 'fhir-write') NOT VALID");
+    try {
+      HttpResponse<String> r = fhir("PUT", "/Patient/wa-closed", "{\"resourceType\":\"Patient\",\"id\":\"wa-closed\"}");
+      assertThat(r.statusCode()).isGreaterThanOrEqualTo(500);
+      assertThat(r.body()).contains("OperationOutcome");
+    } finally {
+      superuser("ALTER TABLE tenant_clinic.audit_log DROP CONSTRAINT no_writes");
+    }
+    assertThat(fhir("GET", "/Patient/wa-closed", null).statusCode()).isEqualTo(404);
+    assertThat(count("SELECT count(*) FROM tenant_clinic.resources WHERE resource_id = 'wa-closed'")).isZero();
+  }
+
+  /** A write by a key without the role, or by another tenant's key, is refused and in the trail with its reason. */
+  @Test
+  void aRefusedWriteIsRecordedWithItsReason() throws SQLException {
+    String clinician = app.tenantWithKey("clinic", "dr-writes", "[\"clinician\"]", null);
+    String elsewhere = app.tenantWithKey("otherplace", "ehr-elsewhere", "[\"ehr-integration\"]", null);
+    List<String> before = writeRows();
+    String patient = "{\"resourceType\":\"Patient\",\"id\":\"wa-refused\"}";
+    assertThat(app.call("PUT", "/fhir/clinic/Patient/wa-refused", clinician, patient, FHIR).statusCode())
+        .isEqualTo(403);
+    assertThat(app.call("DELETE", "/fhir/clinic/Patient/wa-1", clinician, null, FHIR).statusCode()).isEqualTo(403);
+    assertThat(since(before)).containsExactly("denied - dr-writes {} role_not_allowed",
+        "denied - dr-writes {} role_not_allowed");
+    assertThat(app.call("PUT", "/fhir/clinic/Patient/wa-refused", elsewhere, patient, FHIR).statusCode())
+        .isEqualTo(404);
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT reason FROM tenant_otherplace.audit_log WHERE action = 'fhir-write'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isEqualTo("other_tenant");
+    }
+    assertThat(fhir("GET", "/Patient/wa-refused", null).statusCode()).isEqualTo(404);
+  }
+
+  static String auditorKey;
+
+  static synchronized String auditor() {
+    if (auditorKey == null) {
+      auditorKey = app.tenantWithKey("clinic", "aud", "[\"auditor\"]", null);
+    }
+    return auditorKey;
+  }
+
+  static int count(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  static void superuser(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+}
