@@ -48,13 +48,22 @@ class FhirAuditIT {
 
   /** The audit rows of the tenant, oldest first: action, decision, reason, patient, principal. */
   static List<String> auditRows() throws SQLException {
+    return rows("SELECT action, decision, reason, coalesce(patient_id, '-'), principal "
+        + "FROM tenant_clinic.audit_log ORDER BY at, seq");
+  }
+
+  /** Each row of {@code sql}, its columns joined by spaces. */
+  static List<String> rows(String sql) throws SQLException {
     List<String> rows = new ArrayList<>();
     try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT action, decision, reason, coalesce(patient_id, '-'), principal "
-            + "FROM tenant_clinic.audit_log ORDER BY at, seq")) {
+        ResultSet rs = st.executeQuery(sql)) {
+      int columns = rs.getMetaData().getColumnCount();
       while (rs.next()) {
-        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4) + " "
-            + rs.getString(5));
+        StringBuilder row = new StringBuilder(rs.getString(1));
+        for (int i = 2; i <= columns; i++) {
+          row.append(' ').append(rs.getString(i));
+        }
+        rows.add(row.toString());
       }
     }
     return rows;
@@ -129,17 +138,10 @@ class FhirAuditIT {
         "fhir-read denied role_not_allowed - dr-read", "fhir-read denied role_not_allowed - dr-read");
   }
 
-  /** The write rows of the tenant, oldest first: decision, patient, principal, details. */
+  /** The write rows of the tenant, oldest first: decision, patient, principal, details, reason. */
   static List<String> writeRows() throws SQLException {
-    List<String> rows = new ArrayList<>();
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT decision, coalesce(patient_id, '-'), principal, details::text, reason "
-            + "FROM tenant_clinic.audit_log WHERE action = 'fhir-write' ORDER BY at, seq")) {
-      while (rs.next()) {
-        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4) + " " + rs.getString(5));
-      }
-    }
-    return rows;
+    return rows("SELECT decision, coalesce(patient_id, '-'), principal, details, reason "
+        + "FROM tenant_clinic.audit_log WHERE action = 'fhir-write' ORDER BY at, seq");
   }
 
   static List<String> since(List<String> before) throws SQLException {
@@ -249,11 +251,7 @@ class FhirAuditIT {
   }
 
   static int count(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return Integer.parseInt(rows(sql).get(0));
   }
 
   static void superuser(String sql) throws SQLException {
