@@ -7,6 +7,7 @@ import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.fhir.ResourceValidator;
 import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
@@ -206,14 +207,40 @@ public final class FhirStore {
    * what it created, changed or deleted, so the write and its record commit together or not at all.
    */
   private <T> T write(TenantId tenant, FhirWriter writer, Work<T> work) {
-    return tx.run(tenant, writer.settings(), c -> {
-      ResourceWriter w = writer(tenant, c);
-      T result = work.apply(w);
-      List<WriteOutcome> written = w.written();
-      if (!written.isEmpty()) {
-        writer.audit().record(c, tenant, written);
+    try {
+      return tx.run(tenant, writer.settings(), c -> {
+        ResourceWriter w = writer(tenant, c);
+        T result = work.apply(w);
+        List<WriteOutcome> written = w.written();
+        if (!written.isEmpty()) {
+          writer.audit().record(c, tenant, written);
+        }
+        return result;
+      });
+    } catch (DatabaseException e) {
+      // Refused by a policy or a grant (42501): a key the database no longer admits is the caller's
+      // to fix; anything else (a missing grant) is the server's, and stays as it is.
+      if (insufficientPrivilege(e) && !keyAdmitted(tenant, writer.settings())) {
+        throw new KeyNotAdmittedException();
       }
-      return result;
+      throw e;
+    }
+  }
+
+  private static boolean insufficientPrivilege(Throwable e) {
+    return java.util.stream.Stream.iterate(e, java.util.Objects::nonNull, Throwable::getCause)
+        .anyMatch(t -> t instanceof SQLException s && "42501".equals(s.getSQLState()));
+  }
+
+  /** Whether the database admits the settings' key for writing (the check of tenant migration 29). */
+  private boolean keyAdmitted(TenantId tenant, PolicySettings settings) {
+    return tx.run(tenant, settings, c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT EXISTS (SELECT 1 FROM caller_key WHERE roles && '{ehr-integration}'::text[])");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
     });
   }
 

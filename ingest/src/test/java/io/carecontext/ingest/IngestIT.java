@@ -99,6 +99,26 @@ class IngestIT {
     return response.getEntry().get(1).getResponse().getLocation().split("/")[1];
   }
 
+  /**
+   * A key the database does not admit for writing (revoked after its request was accepted, or of
+   * another role) is told apart from other refusals: the write stores nothing and says why.
+   */
+  @Test
+  void aWriteForAKeyTheDatabaseNoLongerAdmitsStoresNothingAndSaysSo() throws SQLException {
+    TestPlatform.TestKey revoked = platform.issueKey(tenant, "feed-revoked", List.of("ehr-integration"), null);
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.execute("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = '" + revoked.keyId() + "'");
+    }
+    TestPlatform.TestKey clinician = platform.issueKey(tenant, "dr-no-feed", List.of("clinician"), null);
+    for (TestPlatform.TestKey key : List.of(revoked, clinician)) {
+      FhirWriter writer = new FhirWriter(key.present(PolicySettings.ingest()), WriteAudit.NONE);
+      assertThatThrownBy(() -> store.put(tenant, writer,
+          Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"refused-write\"}")))
+          .isInstanceOf(KeyNotAdmittedException.class).hasMessageNotContaining("refused-write");
+    }
+    assertThat(store.read(tenant, "Patient", "refused-write")).isEmpty();
+  }
+
   @Test
   void transactionResolvesUuidsConditionalCreatesAndReferencesThenEmbeds() throws SQLException {
     Bundle response = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Zyxwvut", "MRN-1", "7.2")));

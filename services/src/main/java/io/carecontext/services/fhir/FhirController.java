@@ -5,11 +5,11 @@ import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.ingest.FhirStore;
 import io.carecontext.ingest.FhirWriter;
+import io.carecontext.ingest.KeyNotAdmittedException;
 import io.carecontext.ingest.ImportProgress;
 import io.carecontext.ingest.ImportSummary;
 import io.carecontext.ingest.StoredResource;
 import io.carecontext.ingest.WriteOutcome;
-import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.services.tenancy.TenantDirectory;
@@ -366,28 +366,13 @@ public class FhirController {
     } catch (AuditLog.AuditUnavailableException e) {
       return FhirResponses.outcome(503, "transient", "the read could not be audited; nothing was returned. Retry later")
           .header("Retry-After", "5");
-    } catch (DatabaseException e) {
-      if (!refusedForTheKey(e)) {
-        throw e;
-      }
+    } catch (KeyNotAdmittedException e) {
       return FhirResponses.outcome(403, "forbidden", KEY_REFUSED);
     }
   }
 
   static final String KEY_REFUSED = "the database refused this key for the write; nothing was stored. The key may "
       + "have been revoked or have expired after the request was accepted: use a live key with role ehr-integration";
-
-  /**
-   * The database refused the write for the key the transaction presented (SQLSTATE 42501 from a
-   * row-level security policy: a row the key's policies do not admit, tenant migration 29), which
-   * the authentication filter had admitted a moment before: the key was revoked or expired in
-   * between. A missing grant (42501 too, "permission denied") is a fault of the server, not this.
-   */
-  static boolean refusedForTheKey(Throwable e) {
-    return java.util.stream.Stream.iterate(e, java.util.Objects::nonNull, Throwable::getCause)
-        .anyMatch(t -> t instanceof java.sql.SQLException s && "42501".equals(s.getSQLState())
-            && s.getMessage() != null && s.getMessage().contains("row-level security"));
-  }
 
   private static final class UnsupportedMedia extends RuntimeException {
     UnsupportedMedia() {
