@@ -26,17 +26,38 @@ public final class AuditEvents {
 
   private AuditEvents() {}
 
+  private static final java.util.regex.Pattern COUNT =
+      java.util.regex.Pattern.compile("\"(created|updated|deleted)\":(\\d+)");
+
+  /**
+   * A write's AuditEvent action from its row's counts: C when it only created, D when it only
+   * deleted, U for anything else (an update, a mix, or a refused write, which changed nothing).
+   */
+  static AuditEventAction writeAction(String details) {
+    Map<String, Integer> counts = new java.util.HashMap<>();
+    java.util.regex.Matcher m = COUNT.matcher(details == null ? "" : details);
+    while (m.find()) {
+      counts.put(m.group(1), Integer.parseInt(m.group(2)));
+    }
+    int created = counts.getOrDefault("created", 0);
+    int updated = counts.getOrDefault("updated", 0);
+    int deleted = counts.getOrDefault("deleted", 0);
+    if (created > 0 && updated == 0 && deleted == 0) {
+      return AuditEventAction.C;
+    }
+    return deleted > 0 && created == 0 && updated == 0 ? AuditEventAction.D : AuditEventAction.U;
+  }
+
   @SuppressWarnings("unchecked")
   public static AuditEvent of(TenantId tenant, Map<String, Object> row) {
     AuditEvent e = new AuditEvent();
     e.setId((String) row.get("auditId"));
     boolean write = WRITE_ACTION.equals(row.get("action"));
-    // A FHIR write changes the patient's record (created, updated or deleted: the details say which);
-    // every other row is a query of it.
+    // A FHIR write changes the patient's record; every other row is a query of it.
     e.setType(write ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110110", "Patient Record")
         : new Coding("http://dicom.nema.org/resources/ontology/DCM", "110112", "Query"));
     e.addSubtype(new Coding("http://carecontext.io/audit-action", (String) row.get("action"), null));
-    e.setAction(write ? AuditEventAction.U : AuditEventAction.E);
+    e.setAction(write ? writeAction((String) row.get("details")) : AuditEventAction.E);
     e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
     boolean allowed = "allowed".equals(row.get("decision"));
     e.setOutcome(allowed ? AuditEventOutcome._0 : AuditEventOutcome._4);

@@ -35,4 +35,21 @@ class AuditEventsTest {
     assertThat(what.getType()).isEqualTo("Patient");
     assertThat(what.getIdentifier().getValue()).isEqualTo("Zebulon Quixote");
   }
+
+  @Test
+  void aWriteIsAPatientRecordEventWhoseActionFollowsWhatItDid() {
+    Map<String, Object> row = row("p-123");
+    row.put("action", "fhir-write");
+    row.put("decision", "allowed");
+    row.put("details", "{\"created\":2,\"deleted\":0,\"updated\":0,\"resources\":[\"Patient/p-123/_history/1\"]}");
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(e.getType().getCode()).isEqualTo("110110");
+    assertThat(e.getAction()).isEqualTo(AuditEvent.AuditEventAction.C);
+    assertThat(AuditEvents.writeAction("{\"created\":0,\"deleted\":1,\"updated\":0}"))
+        .isEqualTo(AuditEvent.AuditEventAction.D);
+    assertThat(AuditEvents.writeAction("{\"created\":1,\"deleted\":0,\"updated\":1}"))
+        .isEqualTo(AuditEvent.AuditEventAction.U);
+    assertThat(AuditEvents.writeAction("{}")).isEqualTo(AuditEvent.AuditEventAction.U);
+    assertThat(AuditEvents.of(TenantId.of("acme"), row("p-1")).getAction()).isEqualTo(AuditEvent.AuditEventAction.E);
+  }
 }

@@ -189,7 +189,8 @@ class FhirAuditIT {
     // the trail still verifies, and its export says these changed the patient's record
     assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
     assertThat(app.call("GET", "/v1/clinic/audit/export", auditor(), null).body())
-        .contains("\"code\":\"110110\"").contains("\"code\":\"fhir-write\"").contains("\"action\":\"U\"");
+        .contains("\"code\":\"110110\"").contains("\"code\":\"fhir-write\"").contains("\"action\":\"C\"")
+        .contains("\"action\":\"U\"").contains("\"action\":\"D\"");
   }
 
   @Test
