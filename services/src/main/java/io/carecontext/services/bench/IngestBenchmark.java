@@ -91,13 +91,12 @@ public final class IngestBenchmark {
     provisioner.delete(tenant);
   }
 
-  /** Seconds to store and embed the same patients with the worker draining alongside, as in the service. */
   /** A feed's writer with its audit rows, as the service writes them (one a patient, in the write's transaction). */
-  static FhirWriter audited(PolicySettings feed, AuditLog audit) {
-    return new FhirWriter(feed, (c, t, written) -> audit.appendWithin(c, t,
-        WriteAuditEntries.of("bench-feed", feed.values().get("cc.key"), List.of("ehr-integration"), written)));
+  static FhirWriter audited(RetrievalBenchmark.FeedKey feed, AuditLog audit) {
+    return WriteAuditEntries.audited(audit, feed.settings(), "bench-feed", feed.keyId(), List.of("ehr-integration"));
   }
 
+  /** Seconds to store and embed the same patients with the worker draining alongside, as in the service. */
   static double overlapped(FhirStore store, FhirWriter writer, EmbeddingWorker worker, TenantId tenant,
                            int patients) {
     java.util.concurrent.atomic.AtomicBoolean stored = new java.util.concurrent.atomic.AtomicBoolean();

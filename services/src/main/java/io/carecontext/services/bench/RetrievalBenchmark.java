@@ -24,10 +24,10 @@ import io.carecontext.retrieval.ContextQuery;
 import io.carecontext.retrieval.ContextResult;
 import io.carecontext.retrieval.ContextService;
 import io.carecontext.retrieval.Requester;
-import io.carecontext.services.auth.ApiKeySecrets;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.CareContextServer;
+import io.carecontext.services.auth.ApiKeySecrets;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import java.io.PrintStream;
@@ -115,7 +115,7 @@ public final class RetrievalBenchmark {
       TenantId id = TenantId.of("bench" + t);
       provisioner.delete(id);
       provisioner.provision(id, "Benchmark " + t);
-      load(tx, keys.cipher(id), id, feedKey(server, id), patients, chunks, setup.textChars(),
+      load(tx, keys.cipher(id), id, feedKey(server, id).settings(), patients, chunks, setup.textChars(),
           setup.consentExceptions(), rng);
       ids.add(id);
     }
@@ -434,17 +434,20 @@ public final class RetrievalBenchmark {
         .map(s -> Long.parseLong(s.metadata().getString("chunk_id"))).toList();
   }
 
+  /** A new EHR-integration key of a tenant, as the loads present it: its id and its write settings. */
+  record FeedKey(String keyId, PolicySettings settings) {}
+
   /**
-   * The write settings of a new EHR-integration key of the tenant: the tenant role writes resources
-   * only for such a key (tenant migration 29), so the loads present one as a feed would.
+   * A new EHR-integration key of the tenant: the tenant role writes resources only for such a key
+   * (tenant migration 29), so the loads present one as a feed would.
    */
-  static PolicySettings feedKey(CareContextServer server, TenantId t) {
+  static FeedKey feedKey(CareContextServer server, TenantId t) {
     try (PlainHttp http = new PlainHttp("127.0.0.1", server.port())) {
       String body = admin(http, server, "POST", "/admin/tenants/" + t + "/keys",
           "{\"principal\":\"bench-feed\",\"roles\":[\"ehr-integration\"]}");
       ApiKeySecrets.Parsed key = ApiKeySecrets.parse(body.replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1"))
           .orElseThrow(() -> new IllegalStateException("the admin API answered no key"));
-      return PolicySettings.fhirWrite(key.keyId(), ApiKeySecrets.secretHashHex(key.secret()));
+      return new FeedKey(key.keyId(), PolicySettings.fhirWrite(key.keyId(), ApiKeySecrets.secretHashHex(key.secret())));
     }
   }
 

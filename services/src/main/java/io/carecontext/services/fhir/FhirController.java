@@ -5,14 +5,13 @@ import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.ingest.FhirStore;
 import io.carecontext.ingest.FhirWriter;
-import io.carecontext.ingest.KeyNotAdmittedException;
 import io.carecontext.ingest.ImportProgress;
 import io.carecontext.ingest.ImportSummary;
+import io.carecontext.ingest.KeyNotAdmittedException;
 import io.carecontext.ingest.StoredResource;
 import io.carecontext.ingest.WriteOutcome;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
-import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditEvents;
 import io.carecontext.retrieval.audit.AuditLog;
@@ -20,6 +19,7 @@ import io.carecontext.services.auth.Caller;
 import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
+import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
@@ -225,8 +225,8 @@ public class FhirController {
    * and its record commit together.
    */
   private FhirWriter writer(Caller caller) {
-    return new FhirWriter(PolicySettings.fhirWrite(caller.keyId(), caller.keySecretHash()),
-        (c, tenant, written) -> audit.appendWithin(c, tenant, WriteAuditEntries.of(caller, written)));
+    return WriteAuditEntries.audited(audit, PolicySettings.fhirWrite(caller.keyId(), caller.keySecretHash()),
+        caller.principal(), caller.keyId(), caller.requester().roles());
   }
 
   /** The caller's key, presented to the database: the FHIR-read role sees resources only for it. */
@@ -371,7 +371,7 @@ public class FhirController {
     }
   }
 
-  static final String KEY_REFUSED = "the database refused this key for the write; nothing was stored. The key may "
+  private static final String KEY_REFUSED = "the database refused this key for the write; nothing was stored. The key may "
       + "have been revoked or have expired after the request was accepted: use a live key with role ehr-integration";
 
   private static final class UnsupportedMedia extends RuntimeException {

@@ -1,9 +1,11 @@
 package io.carecontext.services.fhir;
 
+import io.carecontext.ingest.FhirWriter;
 import io.carecontext.ingest.WriteOutcome;
+import io.carecontext.migrations.PolicySettings;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditEvents;
-import io.carecontext.services.auth.Caller;
+import io.carecontext.retrieval.audit.AuditLog;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,16 +21,23 @@ public final class WriteAuditEntries {
 
   private WriteAuditEntries() {}
 
-  /** The rows of {@code written} for the caller's key. */
-  public static List<AuditEntry> of(Caller caller, List<WriteOutcome> written) {
-    return of(caller.principal(), caller.keyId(), caller.requester().roles(), written);
+  /**
+   * A writer for this key: its settings presented to the database (the tenant role writes resources
+   * only for a live EHR-integration key), and its audit rows appended in each write's own
+   * transaction, so a write and its record commit together. The service's writes and the ingest
+   * benchmark's take it from here.
+   */
+  public static FhirWriter audited(AuditLog audit, PolicySettings settings, String principal, String keyId,
+                                   List<String> roles) {
+    return new FhirWriter(settings, (c, tenant, written) -> audit.appendWithin(c, tenant,
+        of(principal, keyId, roles, written)));
   }
 
-  /** The rows of {@code written} for this key (the ingest benchmark writes in-process, with no request). */
-  public static List<AuditEntry> of(String principal, String keyId, List<String> roles, List<WriteOutcome> written) {
+  /** The rows of {@code written} for this key. */
+  static List<AuditEntry> of(String principal, String keyId, List<String> roles, List<WriteOutcome> written) {
     Map<String, List<WriteOutcome>> byPatient = new LinkedHashMap<>();
     for (WriteOutcome o : written) {
-      byPatient.computeIfAbsent(o.patientId() == null ? "" : o.patientId(), p -> new ArrayList<>()).add(o);
+      byPatient.computeIfAbsent(o.patientId(), p -> new ArrayList<>()).add(o); // null: no patient's compartment
     }
     List<AuditEntry> entries = new ArrayList<>(byPatient.size());
     byPatient.forEach((patient, outcomes) -> {
@@ -36,7 +45,7 @@ public final class WriteAuditEntries {
       for (WriteOutcome o : outcomes) {
         counts.merge(o.status().name().toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
       }
-      AuditEntry e = AuditEntry.of(principal, keyId, roles, patient.isEmpty() ? null : patient, null,
+      AuditEntry e = AuditEntry.of(principal, keyId, roles, patient, null,
           AuditEvents.WRITE_ACTION, AuditEntry.Decision.ALLOWED, "allowed");
       for (Map.Entry<String, Integer> c : counts.entrySet()) {
         e = e.withDetail(c.getKey(), Integer.toString(c.getValue()));
