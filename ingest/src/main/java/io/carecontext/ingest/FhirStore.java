@@ -204,16 +204,18 @@ public final class FhirStore {
 
   /**
    * One write transaction for {@code writer}: the work, then, as its last step, the audit rows of
-   * what it created, changed or deleted, so the write and its record commit together or not at all.
+   * what it created, changed, deleted or was sent and left as it was (a write attempt is an access
+   * to the record even when the content was already there), so the write and its record commit
+   * together or not at all.
    */
   private <T> T write(TenantId tenant, FhirWriter writer, Work<T> work) {
     try {
       return tx.run(tenant, writer.settings(), c -> {
         ResourceWriter w = writer(tenant, c);
         T result = work.apply(w);
-        List<WriteOutcome> written = w.written();
-        if (!written.isEmpty()) {
-          writer.audit().record(c, tenant, written);
+        List<WriteOutcome> outcomes = w.outcomes();
+        if (!outcomes.isEmpty()) {
+          writer.audit().record(c, tenant, outcomes);
         }
         return result;
       });

@@ -38,8 +38,11 @@ final class ResourceWriter {
   private final TenantId tenant;
   private final TenantCipher cipher;
   private final Connection c;
-  /** What this transaction created, changed or deleted, in order: what its audit rows record. */
-  private final List<WriteOutcome> written = new ArrayList<>();
+  /**
+   * What this transaction did to each resource it was asked to write or delete, in order, unchanged
+   * ones included: what its audit rows record.
+   */
+  private final List<WriteOutcome> outcomes = new ArrayList<>();
 
   ResourceWriter(TenantId tenant, TenantCipher cipher, Connection c) {
     this.tenant = tenant;
@@ -55,8 +58,8 @@ final class ResourceWriter {
     byte[] hash = cipher.contentHash(Fhir.toJson(resource).getBytes(StandardCharsets.UTF_8));
     Current current = current(type, id);
     if (current != null && !current.deleted && Arrays.equals(current.hash, hash)) {
-      return new WriteOutcome(type, id, current.version, current.lastUpdated, WriteOutcome.Status.UNCHANGED,
-          current.patientId);
+      return recorded(new WriteOutcome(type, id, current.version, current.lastUpdated, WriteOutcome.Status.UNCHANGED,
+          current.patientId));
     }
     long version = current == null ? 1 : current.version + 1;
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
@@ -86,7 +89,7 @@ final class ResourceWriter {
     }
     enqueue(type, id, version, "index");
     replaceSideTables(resource, type, id);
-    return wrote(new WriteOutcome(type, id, version, now,
+    return recorded(new WriteOutcome(type, id, version, now,
         current == null || current.deleted ? WriteOutcome.Status.CREATED : WriteOutcome.Status.UPDATED, patient));
   }
 
@@ -122,11 +125,11 @@ final class ResourceWriter {
     execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
     execute("DELETE FROM outbox WHERE resource_type = ? AND resource_id = ?", type, id);
     clearSideTables(type, id);
-    return Optional.of(wrote(new WriteOutcome(type, id, version, now, WriteOutcome.Status.DELETED, current.patientId)));
+    return Optional.of(recorded(new WriteOutcome(type, id, version, now, WriteOutcome.Status.DELETED, current.patientId)));
   }
 
-  private WriteOutcome wrote(WriteOutcome o) {
-    written.add(o);
+  private WriteOutcome recorded(WriteOutcome o) {
+    outcomes.add(o);
     return o;
   }
 
@@ -135,9 +138,9 @@ final class ResourceWriter {
     return c;
   }
 
-  /** What this writer created, changed or deleted so far (not what it left unchanged). */
-  List<WriteOutcome> written() {
-    return List.copyOf(written);
+  /** What this writer created, changed, deleted or left unchanged so far. */
+  List<WriteOutcome> outcomes() {
+    return List.copyOf(outcomes);
   }
 
   /** The id of a stored resource of that type with that identifier, if any. */

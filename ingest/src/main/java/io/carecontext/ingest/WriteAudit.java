@@ -6,7 +6,7 @@ import java.sql.SQLException;
 import java.util.List;
 
 /**
- * Records what a FHIR write transaction created, changed or deleted, inside that transaction, as
+ * Records what a FHIR write transaction created, changed, deleted or left unchanged, inside that transaction, as
  * its last step: the write and its audit rows commit together or not at all. The service records
  * them in the tenant's audit trail; a failure here rolls the write back.
  */
@@ -14,8 +14,12 @@ import java.util.List;
 public interface WriteAudit {
 
   /** For tools and tests that write without an audit trail (the ingest module's own tests). */
-  WriteAudit NONE = (c, tenant, written) -> { };
+  WriteAudit NONE = (c, tenant, outcomes) -> { };
 
-  /** {@code written} is never empty: a transaction that changed nothing records nothing. */
-  void record(Connection c, TenantId tenant, List<WriteOutcome> written) throws SQLException;
+  /**
+   * {@code outcomes} is never empty; it holds the resources the transaction was sent and left as
+   * they were too ({@link WriteOutcome.Status#UNCHANGED}), since sending them was an access to the
+   * record. A transaction that touched no resource (a delete of what was not there) records nothing.
+   */
+  void record(Connection c, TenantId tenant, List<WriteOutcome> outcomes) throws SQLException;
 }

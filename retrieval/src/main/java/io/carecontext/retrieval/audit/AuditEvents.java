@@ -27,11 +27,12 @@ public final class AuditEvents {
   private AuditEvents() {}
 
   private static final java.util.regex.Pattern COUNT =
-      java.util.regex.Pattern.compile("\"(created|updated|deleted)\":(\\d+)");
+      java.util.regex.Pattern.compile("\"(created|updated|deleted|unchanged)\":(\\d+)");
 
   /**
    * A write's AuditEvent action from its row's counts: C when it only created, D when it only
-   * deleted, U for anything else (an update, a mix, or a refused write, which changed nothing).
+   * deleted, U for anything else (an update, a mix, resources sent again unchanged, or a refused
+   * write, which changed nothing).
    */
   static AuditEventAction writeAction(String details) {
     Map<String, Integer> counts = new java.util.HashMap<>();
@@ -42,10 +43,11 @@ public final class AuditEvents {
     int created = counts.getOrDefault("created", 0);
     int updated = counts.getOrDefault("updated", 0);
     int deleted = counts.getOrDefault("deleted", 0);
-    if (created > 0 && updated == 0 && deleted == 0) {
+    int unchanged = counts.getOrDefault("unchanged", 0);
+    if (created > 0 && updated == 0 && deleted == 0 && unchanged == 0) {
       return AuditEventAction.C;
     }
-    return deleted > 0 && created == 0 && updated == 0 ? AuditEventAction.D : AuditEventAction.U;
+    return deleted > 0 && created == 0 && updated == 0 && unchanged == 0 ? AuditEventAction.D : AuditEventAction.U;
   }
 
   @SuppressWarnings("unchecked")

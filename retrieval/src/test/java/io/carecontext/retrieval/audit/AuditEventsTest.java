@@ -49,6 +49,10 @@ class AuditEventsTest {
         .isEqualTo(AuditEvent.AuditEventAction.D);
     assertThat(AuditEvents.writeAction("{\"created\":1,\"deleted\":0,\"updated\":1}"))
         .isEqualTo(AuditEvent.AuditEventAction.U);
+    assertThat(AuditEvents.writeAction("{\"created\":0,\"deleted\":0,\"unchanged\":3,\"updated\":0}"))
+        .isEqualTo(AuditEvent.AuditEventAction.U); // sent again unchanged: an update that found nothing to change
+    assertThat(AuditEvents.writeAction("{\"created\":1,\"deleted\":0,\"unchanged\":3,\"updated\":0}"))
+        .isEqualTo(AuditEvent.AuditEventAction.U);
     assertThat(AuditEvents.writeAction("{}")).isEqualTo(AuditEvent.AuditEventAction.U);
     assertThat(AuditEvents.of(TenantId.of("acme"), row("p-1")).getAction()).isEqualTo(AuditEvent.AuditEventAction.E);
   }

@@ -15,7 +15,8 @@ import java.util.TreeMap;
 /**
  * The audit rows of a FHIR write: one a patient whose record it touched (and one for resources in
  * no patient's compartment, such as a Practitioner), each naming the key, how many resources it
- * created, updated and deleted, and which versions (type, id and version; never content).
+ * created, updated, deleted and was sent unchanged, and which versions (type, id and version; never
+ * content).
  */
 public final class WriteAuditEntries {
 
@@ -29,20 +30,20 @@ public final class WriteAuditEntries {
    */
   public static FhirWriter audited(AuditLog audit, PolicySettings settings, String principal, String keyId,
                                    List<String> roles) {
-    return new FhirWriter(settings, (c, tenant, written) -> audit.appendWithin(c, tenant,
-        of(principal, keyId, roles, written)));
+    return new FhirWriter(settings, (c, tenant, outcomes) -> audit.appendWithin(c, tenant,
+        of(principal, keyId, roles, outcomes)));
   }
 
-  /** The rows of {@code written} for this key. */
-  static List<AuditEntry> of(String principal, String keyId, List<String> roles, List<WriteOutcome> written) {
+  /** The rows of {@code outcomes} for this key. */
+  static List<AuditEntry> of(String principal, String keyId, List<String> roles, List<WriteOutcome> outcomes) {
     Map<String, List<WriteOutcome>> byPatient = new LinkedHashMap<>();
-    for (WriteOutcome o : written) {
+    for (WriteOutcome o : outcomes) {
       byPatient.computeIfAbsent(o.patientId(), p -> new ArrayList<>()).add(o); // null: no patient's compartment
     }
     List<AuditEntry> entries = new ArrayList<>(byPatient.size());
-    byPatient.forEach((patient, outcomes) -> {
-      Map<String, Integer> counts = new TreeMap<>(Map.of("created", 0, "updated", 0, "deleted", 0));
-      for (WriteOutcome o : outcomes) {
+    byPatient.forEach((patient, done) -> {
+      Map<String, Integer> counts = new TreeMap<>(Map.of("created", 0, "updated", 0, "deleted", 0, "unchanged", 0));
+      for (WriteOutcome o : done) {
         counts.merge(o.status().name().toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
       }
       AuditEntry e = AuditEntry.of(principal, keyId, roles, patient, null,
@@ -50,7 +51,7 @@ public final class WriteAuditEntries {
       for (Map.Entry<String, Integer> c : counts.entrySet()) {
         e = e.withDetail(c.getKey(), Integer.toString(c.getValue()));
       }
-      entries.add(e.withDetail("resources", AuditEntry.jsonStrings(outcomes.stream().map(WriteOutcome::location).toList())));
+      entries.add(e.withDetail("resources", AuditEntry.jsonStrings(done.stream().map(WriteOutcome::location).toList())));
     });
     return entries;
   }

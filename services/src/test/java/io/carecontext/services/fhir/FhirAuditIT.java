@@ -170,21 +170,29 @@ class FhirAuditIT {
     assertThat(count("SELECT count(DISTINCT shard) FROM tenant_clinic.audit_log WHERE action = 'fhir-write' "
         + "AND (details LIKE '%Patient/wa-1/_history/1%' OR details LIKE '%Patient/wa-2/_history/1%' "
         + "OR details LIKE '%Practitioner/wa-pr/_history/1%')")).isEqualTo(1);
-    // the same Bundle again changes nothing and records nothing; an update and a delete are recorded
+    // the same Bundle again changes nothing, and is recorded as sent and left unchanged: a write
+    // attempt is an access to the record too
     assertThat(fhir("POST", "", bundle).statusCode()).isEqualTo(200);
-    assertThat(since(before)).hasSize(3);
+    rows = since(before);
+    assertThat(rows).hasSize(6);
+    assertThat(rows.get(3)).startsWith("allowed wa-1 ehr-feed").contains("\"unchanged\":2")
+        .contains("\"created\":0").contains("\"updated\":0").contains("\"Patient/wa-1/_history/1\"");
+    assertThat(rows.get(5)).startsWith("allowed - ehr-feed").contains("\"unchanged\":1");
     assertThat(fhir("PUT", "/Patient/wa-2", "{\"resourceType\":\"Patient\",\"id\":\"wa-2\",\"gender\":\"male\"}")
         .statusCode()).isEqualTo(200);
     assertThat(fhir("DELETE", "/Observation/wa-1-obs", null).statusCode()).isEqualTo(204);
     rows = since(before);
-    assertThat(rows).hasSize(5);
-    assertThat(rows.get(3)).startsWith("allowed wa-2 ehr-feed").contains("\"updated\":1")
-        .contains("\"Patient/wa-2/_history/2\"");
-    assertThat(rows.get(4)).startsWith("allowed wa-1 ehr-feed").contains("\"deleted\":1")
+    assertThat(rows).hasSize(8);
+    assertThat(rows.get(6)).startsWith("allowed wa-2 ehr-feed").contains("\"updated\":1")
+        .contains("\"unchanged\":0").contains("\"Patient/wa-2/_history/2\"");
+    assertThat(rows.get(7)).startsWith("allowed wa-1 ehr-feed").contains("\"deleted\":1")
         .contains("\"Observation/wa-1-obs/_history/2\"");
+    // a delete of what is not there touches no record and records nothing
+    assertThat(fhir("DELETE", "/Observation/wa-never", null).statusCode()).isEqualTo(204);
+    assertThat(since(before)).hasSize(8);
     // who changed this patient's record: the listing filters by action too
     String listed = app.call("GET", "/v1/clinic/audit?action=fhir-write&patient=wa-2", auditor(), null).body();
-    assertThat(listed).contains("\"count\":2").contains("\"action\":\"fhir-write\"")
+    assertThat(listed).contains("\"count\":3").contains("\"action\":\"fhir-write\"")
         .doesNotContain("\"action\":\"audit-read\"");
     // the trail still verifies, and its export says these changed the patient's record
     assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
