@@ -35,6 +35,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -76,22 +77,28 @@ public class ChatController {
     ChatRequest body = opened.body();
     TenantId t = opened.tenant();
     requests.requireQuestion(caller, t, patientId, "chat", body.purposeOfUse(), "question", body.question(), null);
+    long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
     float[] vector = embeddings.embedQuery(t, settings, body.question());
     Requester who = caller.requester();
     try {
       ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, body.purposeOfUse(),
           body.reason(), Boolean.TRUE.equals(body.dryRun()));
+      metrics.decision(t.value(), "chat", "allowed", "allowed", Duration.ofNanos(System.nanoTime() - start));
       metrics.llmTokens(t.value(), "prompt", o.promptTokens());
       metrics.llmTokens(t.value(), "output", o.outputTokens());
       return HttpResponse.ok(new ChatResponse(o.answer(), o.citations(), o.model(), o.auditId().toString(),
           o.dryRunPrompt()));
     } catch (AccessDenied d) {
+      metrics.decision(t.value(), "chat", "denied", d.reason(), Duration.ofNanos(System.nanoTime() - start));
       return ContextController.denied(d);
     } catch (ChatRefused c) {
+      // the retrieval was allowed (and audited); the model exchange was not made or failed
+      metrics.decision(t.value(), "chat", "refused", c.code(), Duration.ofNanos(System.nanoTime() - start));
       var r = HttpResponse.<ApiError>status(HttpStatus.valueOf(c.status())).body(new ApiError(c.code(), c.getMessage()));
       return c.status() == 429 ? r.header("Retry-After", Long.toString(c.retryAfter())) : r;
     } catch (DatabaseException e) {
+      metrics.auditWriteFailure(t.value());
       return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
           "the request could not be completed and audited; nothing was returned. Retry later"));
     }

@@ -106,12 +106,25 @@ public class Metrics {
     refresher.shutdownNow();
   }
 
-  /** One context or chat decision: allowed, or denied with its (PHI-free) reason code. */
+  /** One context, chat or research decision: allowed, or denied with its (PHI-free) reason code. */
   public void decision(String tenant, String action, String decision, String reason, Duration latency) {
-    Counter.builder("carecontext.requests").tag("tenant", tenant).tag("action", action).tag("decision", decision)
-        .tag("reason", reason).register(registry).increment();
+    count(tenant, action, decision, reason);
     Timer.builder("carecontext.request.latency").tag("action", action).publishPercentiles(0.5, 0.95, 0.99)
         .register(registry).record(latency);
+  }
+
+  /**
+   * A request refused before its decision (a body that cannot be read, a missing or too long
+   * question, k out of range): counted with the decisions, as denied with its reason, but not timed,
+   * so the latency stays that of the requests that were decided.
+   */
+  public void refusal(String tenant, String action, String reason) {
+    count(tenant, action, "denied", reason);
+  }
+
+  private void count(String tenant, String action, String decision, String reason) {
+    Counter.builder("carecontext.requests").tag("tenant", tenant).tag("action", action).tag("decision", decision)
+        .tag("reason", reason).register(registry).increment();
   }
 
   public void auditWriteFailure(String tenant) {

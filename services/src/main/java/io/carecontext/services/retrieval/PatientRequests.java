@@ -9,6 +9,7 @@ import io.carecontext.services.http.ApiError;
 import io.carecontext.services.http.ApiErrorProcessor;
 import io.carecontext.services.http.ApiException;
 import io.carecontext.services.http.QueryInput;
+import io.carecontext.services.ops.Metrics;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.type.Argument;
@@ -26,7 +27,8 @@ import java.util.function.Function;
  *
  * <p>Reasons recorded here: {@code body_malformed} (not JSON, not an object, a field of the wrong
  * type, a field the body does not define), {@code query_missing}, {@code query_too_long} and
- * {@code k_out_of_range}. The answer is the same 400 as before, naming the field, never its value.
+ * {@code k_out_of_range}. The answer is the same 400 as before, naming the field, never its value;
+ * each is counted in {@code carecontext_requests_total} as denied with that reason.
  */
 @Singleton
 public final class PatientRequests {
@@ -36,11 +38,13 @@ public final class PatientRequests {
   private final JsonMapper json;
   private final AuditLog audit;
   private final TenantDirectory tenants;
+  private final Metrics metrics;
 
-  public PatientRequests(JsonMapper json, AuditLog audit, TenantDirectory tenants) {
+  public PatientRequests(JsonMapper json, AuditLog audit, TenantDirectory tenants, Metrics metrics) {
     this.json = json;
     this.audit = audit;
     this.tenants = tenants;
+    this.metrics = metrics;
   }
 
   /** A body read and its tenant checked: the body, and the caller's tenant, which is the path's. */
@@ -88,6 +92,7 @@ public final class PatientRequests {
                                String action, String reason, ApiException answer) {
     audit.record(tenant, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patientId,
         purpose, action, AuditEntry.Decision.DENIED, reason));
+    metrics.refusal(tenant.value(), action, reason);
     return answer;
   }
 }

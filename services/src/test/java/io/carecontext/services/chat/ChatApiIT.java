@@ -213,6 +213,13 @@ class ChatApiIT {
     } finally {
       configure(true, 1_000_000);
     }
+    String metrics = app.call("GET", "/metrics", null, null).body();
+    assertThat(metrics).contains("carecontext_requests_total{action=\"chat\",decision=\"refused\","
+        + "reason=\"model_not_allowed\",tenant=\"chatty\"}")
+        .contains("carecontext_requests_total{action=\"chat\",decision=\"refused\","
+        + "reason=\"token_budget_exhausted\",tenant=\"chatty\"}")
+        .contains("carecontext_requests_total{action=\"chat\",decision=\"allowed\",reason=\"allowed\","
+        + "tenant=\"chatty\"}");
   }
 
   @Test
@@ -227,6 +234,8 @@ class ChatApiIT {
         .isEqualTo(201);
     try {
       assertThat(ask("Summary?", true).statusCode()).isEqualTo(404);
+      assertThat(app.call("GET", "/metrics", null, null).body()).contains("carecontext_requests_total{action=\"chat\","
+          + "decision=\"denied\",reason=\"consent_denied\",tenant=\"chatty\"}");
     } finally {
       app.call("DELETE", "/fhir/chatty/Consent/withdrawn", ehr, null, "application/fhir+json");
     }

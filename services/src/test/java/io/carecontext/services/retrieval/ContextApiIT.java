@@ -323,6 +323,14 @@ class ContextApiIT {
     assertThat(research.body()).contains("unknown field 'patient'").doesNotContain("zq-m10");
     assertThat(app.call("GET", "/v1/ward/audit?principal=dr-malformed&limit=50", auditor, null).body())
         .contains("\"action\":\"research\"");
+    // counted with the decisions, under the reason the audit row records
+    String metrics = app.call("GET", "/metrics", null, null).body();
+    for (String[] m : new String[][] {{"context", "body_malformed"}, {"context", "query_missing"},
+        {"context", "query_too_long"}, {"context", "k_out_of_range"}, {"chat", "body_malformed"},
+        {"research", "body_malformed"}}) {
+      assertThat(metrics).contains("carecontext_requests_total{action=\"" + m[0] + "\",decision=\"denied\",reason=\""
+          + m[1] + "\",tenant=\"ward\"}");
+    }
     // a malformed body on another tenant's path is still that attempt, in the key's own trail
     HttpResponse<String> elsewhere = context(dr, "elsewhere", "zq-m11", "{");
     assertThat(elsewhere.statusCode()).isEqualTo(404);
