@@ -15,6 +15,7 @@ import io.carecontext.retrieval.chat.ChatService;
 import io.carecontext.retrieval.chat.LlmGateway;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.retrieval.ContextController;
+import io.carecontext.services.retrieval.DecisionResponses;
 import io.carecontext.services.retrieval.PatientRequests;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.tenancy.TenantDirectory;
@@ -91,7 +92,7 @@ public class ChatController {
           o.dryRunPrompt()));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "chat", "denied", d.reason(), Duration.ofNanos(System.nanoTime() - start));
-      return ContextController.denied(d);
+      return DecisionResponses.denied(d);
     } catch (ChatRefused c) {
       // the retrieval was allowed (and audited); the model exchange was not made or failed
       metrics.decision(t.value(), "chat", "refused", c.code(), Duration.ofNanos(System.nanoTime() - start));
@@ -99,8 +100,7 @@ public class ChatController {
       return c.status() == 429 ? r.header("Retry-After", Long.toString(c.retryAfter())) : r;
     } catch (DatabaseException e) {
       metrics.auditWriteFailure(t.value());
-      return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
-          "the request could not be completed and audited; nothing was returned. Retry later"));
+      return DecisionResponses.notAudited();
     }
   }
 

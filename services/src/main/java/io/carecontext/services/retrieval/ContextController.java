@@ -9,12 +9,10 @@ import io.carecontext.retrieval.ContextResult;
 import io.carecontext.retrieval.ContextService;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.services.auth.Caller;
-import io.carecontext.services.http.ApiError;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
-import io.micronaut.http.HttpStatus;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.PathVariable;
@@ -84,19 +82,10 @@ public class ContextController {
           r.auditId().toString()));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "context", "denied", d.reason(), java.time.Duration.ofNanos(System.nanoTime() - start));
-      return denied(d);
+      return DecisionResponses.denied(d);
     } catch (DatabaseException e) {
       metrics.auditWriteFailure(t.value());
-      return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
-          "the request could not be completed and audited; nothing was returned. Retry later"));
+      return DecisionResponses.notAudited();
     }
-  }
-
-  public static HttpResponse<ApiError> denied(AccessDenied d) {
-    var response = HttpResponse.<ApiError>status(HttpStatus.valueOf(d.status())).body(new ApiError(d.code(), d.getMessage()));
-    if (d.status() == 429) {
-      response.header("Retry-After", Long.toString(d.retryAfterSeconds()));
-    }
-    return response;
   }
 }

@@ -7,13 +7,11 @@ import io.carecontext.retrieval.AccessDenied;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.research.ResearchService;
 import io.carecontext.services.auth.Caller;
-import io.carecontext.services.http.ApiError;
 import io.carecontext.services.ops.Metrics;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
-import io.micronaut.http.HttpStatus;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.PathVariable;
@@ -86,11 +84,10 @@ public class ResearchController {
           r.auditId().toString()));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "research", "denied", d.reason(), Duration.ofNanos(System.nanoTime() - start));
-      return ContextController.denied(d);
+      return DecisionResponses.denied(d);
     } catch (DatabaseException e) {
       metrics.auditWriteFailure(t.value());
-      return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE).body(new ApiError("unavailable",
-          "the request could not be completed and audited; nothing was returned. Retry later"));
+      return DecisionResponses.notAudited();
     }
   }
 }

@@ -84,6 +84,27 @@ class ContextApiIT {
   }
 
   @Test
+  void anAnswerWhoseAuditRowCannotBeWrittenReturnsNothingAndMayBeRetried() throws Exception {
+    String dr = app.tenantWithKey("ward", "dr-unaudited", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement()) {
+      st.executeUpdate("ALTER TABLE tenant_ward.audit_log ADD CONSTRAINT no_rows CHECK (principal <> 'dr-unaudited') "
+          + "NOT VALID");
+      try {
+        HttpResponse<String> r = context(dr, "ward", "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).contains("5");
+        assertThat(r.body()).contains("\"error\":\"unavailable\"").doesNotContain("chunks")
+            .doesNotContain("diabetes").doesNotContain("pt-1");
+      } finally {
+        st.executeUpdate("ALTER TABLE tenant_ward.audit_log DROP CONSTRAINT no_rows");
+      }
+    }
+    assertThat(context(dr, "ward", "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}").statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
   void anAllowedAnswerWithNothingInScopeStillCarriesTheChunksArray() {
     // Micronaut leaves empty lists out by default: this answer came back as {"auditId": ...} alone
     String feed = app.tenantWithKey("quiet", "feed", "[\"ehr-integration\"]", null);

@@ -1,0 +1,37 @@
+package io.carecontext.services.retrieval;
+
+import io.carecontext.retrieval.AccessDenied;
+import io.carecontext.services.http.ApiError;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+
+/**
+ * The answers that context, chat and research search share once their decision is made: a denial
+ * as its status and code say, and the 503 of a request whose audit row could not be written.
+ */
+public final class DecisionResponses {
+
+  /** As the 503 of an unreachable database (ApiErrorProcessor): the caller may retry after it. */
+  static final String RETRY_AFTER_SECONDS = "5";
+
+  private DecisionResponses() {}
+
+  /** A denial: its status and code, and {@code Retry-After} when it is the rate limit's. */
+  public static HttpResponse<ApiError> denied(AccessDenied d) {
+    var response = HttpResponse.<ApiError>status(HttpStatus.valueOf(d.status())).body(new ApiError(d.code(), d.getMessage()));
+    if (d.status() == 429) {
+      response.header("Retry-After", Long.toString(d.retryAfterSeconds()));
+    }
+    return response;
+  }
+
+  /**
+   * A request that could not be completed and audited (the audit row, or the database, failed):
+   * nothing of it was returned, and the caller may retry.
+   */
+  public static HttpResponse<ApiError> notAudited() {
+    return HttpResponse.<ApiError>status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", RETRY_AFTER_SECONDS)
+        .body(new ApiError("unavailable",
+            "the request could not be completed and audited; nothing was returned. Retry later"));
+  }
+}
