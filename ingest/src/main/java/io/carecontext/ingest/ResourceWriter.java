@@ -89,8 +89,12 @@ final class ResourceWriter {
     }
     enqueue(type, id, version, "index");
     replaceSideTables(resource, type, id);
+    boolean created = current == null || current.deleted;
+    // An update may move the resource to another patient (a corrected subject): the one it leaves
+    // has had its record changed as much as the one it joins, and its trail must say so.
     return recorded(new WriteOutcome(type, id, version, now,
-        current == null || current.deleted ? WriteOutcome.Status.CREATED : WriteOutcome.Status.UPDATED, patient));
+        created ? WriteOutcome.Status.CREATED : WriteOutcome.Status.UPDATED, patient,
+        created ? patient : current.patientId));
   }
 
   /**

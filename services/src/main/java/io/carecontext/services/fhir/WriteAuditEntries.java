@@ -16,7 +16,8 @@ import java.util.TreeMap;
  * The audit rows of a FHIR write: one a patient whose record it touched (and one for resources in
  * no patient's compartment, such as a Practitioner), each naming the key, how many resources it
  * created, updated, deleted and was sent unchanged, and which versions (type, id and version; never
- * content).
+ * content). An update that moves a resource from one patient to another touched both records: it is
+ * in both rows.
  */
 public final class WriteAuditEntries {
 
@@ -39,6 +40,11 @@ public final class WriteAuditEntries {
     Map<String, List<WriteOutcome>> byPatient = new LinkedHashMap<>();
     for (WriteOutcome o : outcomes) {
       byPatient.computeIfAbsent(o.patientId(), p -> new ArrayList<>()).add(o); // null: no patient's compartment
+      if (o.movedFromAnotherPatient()) {
+        // moved out of another patient's record (a corrected subject): that record changed too, and
+        // "who changed this patient's record" must find it under that patient as well
+        byPatient.computeIfAbsent(o.previousPatientId(), p -> new ArrayList<>()).add(o);
+      }
     }
     List<AuditEntry> entries = new ArrayList<>(byPatient.size());
     byPatient.forEach((patient, done) -> {

@@ -201,6 +201,29 @@ class FhirAuditIT {
         .contains("\"action\":\"U\"").contains("\"action\":\"D\"");
   }
 
+  /**
+   * An update that moves a resource to another patient (its subject changed) takes it out of the
+   * first patient's record: that patient's trail must show the change, or a feed could strip a
+   * record (an allergy, a diagnosis) with nothing under that patient but the resource's creation.
+   */
+  @Test
+  void aResourceMovedToAnotherPatientIsRecordedForBoth() throws SQLException {
+    String obs = "{\"resourceType\":\"Observation\",\"id\":\"wa-moved\",\"status\":\"final\","
+        + "\"code\":{\"text\":\"x\"},\"subject\":{\"reference\":\"Patient/%s\"}}";
+    assertThat(fhir("PUT", "/Observation/wa-moved", obs.formatted("wa-from")).statusCode()).isEqualTo(201);
+    List<String> before = writeRows();
+    assertThat(fhir("PUT", "/Observation/wa-moved", obs.formatted("wa-to")).statusCode()).isEqualTo(200);
+    List<String> rows = since(before);
+    assertThat(rows).hasSize(2);
+    assertThat(rows).anySatisfy(r -> assertThat(r).startsWith("allowed wa-to ehr-feed")
+        .contains("\"updated\":1").contains("\"Observation/wa-moved/_history/2\""));
+    assertThat(rows).anySatisfy(r -> assertThat(r).startsWith("allowed wa-from ehr-feed")
+        .contains("\"updated\":1").contains("\"Observation/wa-moved/_history/2\""));
+    String listed = app.call("GET", "/v1/clinic/audit?action=fhir-write&patient=wa-from", auditor(), null).body();
+    assertThat(listed).contains("\"count\":2").contains("Observation/wa-moved/_history/2");
+    assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
+  }
+
   @Test
   void aRefusedTransactionStoresNothingAndRecordsNothing() throws SQLException {
     List<String> before = writeRows();
