@@ -73,11 +73,22 @@ public final class FhirStore {
     requireValid(resource);
     return write(tenant, writer, w -> {
       Optional<String> match = w.findByIdentifier(resource.fhirType(), c.system(), c.value());
-      return match.isPresent()
-          ? new ConditionalCreate(null, read(w.connection(), tenant, resource.fhirType(), match.get(), CURRENT, null)
-              .orElseThrow())
-          : new ConditionalCreate(w.write(resource), null);
+      if (match.isEmpty()) {
+        return new ConditionalCreate(w.write(resource), null);
+      }
+      // A match writes nothing and hands out the stored resource whole: a FHIR read. The write path's
+      // role reads every resource for any key (or none), so the resource is read as the FHIR-read
+      // role, which sees it only while the key is a live EHR-integration key of the tenant (tenant
+      // migration 28), as GET does; nothing was written, so leaving the write's role costs nothing.
+      tx.switchTo(w.connection(), tenant, fhirReadOf(writer.settings()));
+      return new ConditionalCreate(null, read(w.connection(), tenant, resource.fhirType(), match.get(), CURRENT, null)
+          .orElseThrow(KeyNotAdmittedException::new));
     });
+  }
+
+  /** The FHIR-read settings for the key that {@code writeSettings} present (none when they present none). */
+  private static PolicySettings fhirReadOf(PolicySettings writeSettings) {
+    return PolicySettings.fhirRead(writeSettings.values().get("cc.key"), writeSettings.values().get("cc.key_hash"));
   }
 
   /**

@@ -119,6 +119,41 @@ class IngestIT {
     assertThat(store.read(tenant, "Patient", "refused-write")).isEmpty();
   }
 
+  /**
+   * A conditional create that matches writes nothing and answers with the stored resource whole: a
+   * FHIR read, which the database admits only for a live EHR-integration key of the tenant (tenant
+   * migration 28). It ran under the write path's role, whose reads are bound to no key, so a key
+   * revoked after its request was accepted, a key of another role (or another tenant's, one wrong
+   * line away) still got the patient's record back.
+   */
+  @Test
+  void aConditionalCreateThatMatchesAnswersOnlyForAKeyTheDatabaseAdmits() throws SQLException {
+    String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:test:mrn\",\"value\":\"CC-KEY-1\"}],"
+        + "\"name\":[{\"family\":\"Matchedonly\"}]}";
+    String criteria = "identifier=urn:test:mrn|CC-KEY-1";
+    FhirStore.ConditionalCreate first = store.createIfNoneExist(tenant, FEED, Fhir.parseResource(patient), criteria);
+    assertThat(first.created()).isNotNull();
+    // the live key gets the stored resource back
+    assertThat(store.createIfNoneExist(tenant, FEED, Fhir.parseResource(patient), criteria).existing().json())
+        .contains("Matchedonly");
+
+    TestPlatform.TestKey revoked = platform.issueKey(tenant, "feed-revoked-cc", List.of("ehr-integration"), null);
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.execute("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = '" + revoked.keyId() + "'");
+    }
+    TestPlatform.TestKey clinician = platform.issueKey(tenant, "dr-cc", List.of("clinician"), null);
+    TestPlatform.TestKey elsewhere = platform.issueKey(platform.tenant("ingestother"), "feed-other",
+        List.of("ehr-integration"), null);
+    for (TestPlatform.TestKey key : List.of(revoked, clinician, elsewhere)) {
+      FhirWriter writer = new FhirWriter(key.present(PolicySettings.ingest()), WriteAudit.NONE);
+      assertThatThrownBy(() -> store.createIfNoneExist(tenant, writer, Fhir.parseResource(patient), criteria))
+          .isInstanceOf(KeyNotAdmittedException.class).hasMessageNotContaining("Matchedonly");
+    }
+    FhirWriter none = new FhirWriter(PolicySettings.ingest(), WriteAudit.NONE);
+    assertThatThrownBy(() -> store.createIfNoneExist(tenant, none, Fhir.parseResource(patient), criteria))
+        .isInstanceOf(KeyNotAdmittedException.class);
+  }
+
   @Test
   void transactionResolvesUuidsConditionalCreatesAndReferencesThenEmbeds() throws SQLException {
     Bundle response = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Zyxwvut", "MRN-1", "7.2")));
