@@ -309,14 +309,24 @@ public final class AuditLog {
     }
   }
 
-  // Each shard's last row older than the cut-off. Rows of a shard are appended in time order under
-  // its head's lock, so the old ones are a prefix. One statement for all shards: it reads the old
-  // rows once, through the index on the time (a statement per shard read them once per shard), and
-  // its order (shard ascending, seq descending) is one the chain index cannot give, so no plan
-  // walks that index back through the years of rows that are kept.
+  // Each shard's purge ends at the last row of its prefix of rows older than the cut-off: the row
+  // before the shard's first row that is not older (or its last row, when every row is older). The
+  // time of a row is what its writer stated, and the audit role may append a row dated years back
+  // after this year's rows: taking the shard's last old row wherever it lies would then delete
+  // every row before it, recent ones included, and move the anchor past them, so the trail would
+  // still verify. A row that is not old stops the purge; old rows after it wait until it is old too.
+  // Two index probes a shard on (shard, seq): the first kept row is found by walking the old prefix
+  // (what the purge deletes anyway), the last old row by one step back from it, so no plan walks
+  // the chain back through the years of rows that are kept.
   private static final String PURGE_THROUGH = """
-      SELECT DISTINCT ON (shard) shard, seq, row_hash FROM {schema}.audit_log
-      WHERE at < ? ORDER BY shard, seq DESC""";
+      SELECT s.shard, o.seq, o.row_hash
+      FROM generate_series(0, %d) AS s(shard)
+      LEFT JOIN LATERAL (SELECT k.seq FROM {schema}.audit_log k
+                         WHERE k.shard = s.shard AND k.at >= ? ORDER BY k.seq LIMIT 1) kept ON true
+      JOIN LATERAL (SELECT p.seq, p.row_hash FROM {schema}.audit_log p
+                    WHERE p.shard = s.shard AND p.seq < coalesce(kept.seq, 9223372036854775807) AND p.at < ?
+                    ORDER BY p.seq DESC LIMIT 1) o ON true
+      ORDER BY s.shard""".formatted(SHARDS - 1);
   // An anchor only moves forward: a purge with an earlier cut-off (another process's, running at
   // the same time) must not point the chain back at rows already deleted.
   private static final String MOVE_ANCHOR = """
@@ -337,6 +347,7 @@ public final class AuditLog {
     List<Cut> cuts = new ArrayList<>();
     try (PreparedStatement ps = owner.prepareStatement(TenantSql.of(tenant, PURGE_THROUGH))) {
       ps.setTimestamp(1, Timestamp.from(before));
+      ps.setTimestamp(2, Timestamp.from(before));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           cuts.add(new Cut(rs.getInt(1), rs.getLong(2), rs.getBytes(3)));
