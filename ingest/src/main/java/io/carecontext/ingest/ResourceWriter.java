@@ -87,6 +87,15 @@ final class ResourceWriter {
       bindRow(ps, type, id, version, patient, labels, hash, body, now);
       ps.executeUpdate();
     }
+    if (current != null && !current.deleted
+        && (!java.util.Objects.equals(current.patientId, patient) || !sameLabels(current.labels, labels))) {
+      // The chunks of the earlier version carry its patient and labels, by which the read policies
+      // admit them: a resource moved to another patient (a result filed to the wrong one) or given a
+      // label a reader may not see would go on being served as before until the worker chunks this
+      // version, and for good if it parks the row. They go now, as a DELETE's do; the worker makes
+      // the new ones from the outbox row below.
+      execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
+    }
     enqueue(type, id, version, "index");
     replaceSideTables(resource, type, id);
     boolean created = current == null || current.deleted;
@@ -276,16 +285,21 @@ final class ResourceWriter {
 
   private Current current(String type, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
-        "SELECT version_id, content_hash, deleted, last_updated, patient_id FROM resources "
+        "SELECT version_id, content_hash, deleted, last_updated, patient_id, security_labels FROM resources "
             + "WHERE resource_type = ? AND resource_id = ? FOR UPDATE")) {
       ps.setString(1, type);
       ps.setString(2, id);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? new Current(rs.getLong(1), rs.getBytes(2), rs.getBoolean(3),
-            rs.getTimestamp(4).toInstant(), rs.getString(5)) : null;
+            rs.getTimestamp(4).toInstant(), rs.getString(5), List.of((String[]) rs.getArray(6).getArray())) : null;
       }
     }
   }
 
-  private record Current(long version, byte[] hash, boolean deleted, Instant lastUpdated, String patientId) {}
+  private static boolean sameLabels(List<String> a, List<String> b) {
+    return new java.util.HashSet<>(a).equals(new java.util.HashSet<>(b));
+  }
+
+  private record Current(long version, byte[] hash, boolean deleted, Instant lastUpdated, String patientId,
+                         List<String> labels) {}
 }

@@ -1,0 +1,129 @@
+package io.carecontext.retrieval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.fhir.Fhir;
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.ingest.FhirStore;
+import io.carecontext.ingest.FhirWriter;
+import io.carecontext.ingest.WriteAudit;
+import io.carecontext.ingest.embedding.EmbeddingProvider;
+import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.TestPlatform;
+import io.carecontext.retrieval.audit.AuditLog;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An update that takes a resource out of a patient's record (a result filed to the wrong patient,
+ * corrected) or gives it a security label the reader may not see: the chunks the worker made of
+ * the earlier version carry the earlier patient and labels, and the read policies decide by them.
+ * Until the worker has chunked the new version (seconds, or never for a row it parks after five
+ * failures) those chunks must not be served as they were.
+ */
+class UpdatedChunksIT {
+
+  static TestPlatform platform;
+  static TenantId tenant;
+  static FhirStore store;
+  static FhirWriter feed;
+  static ContextService service;
+  static Requester clinician;
+  static Requester coordinator;
+  static final EmbeddingProvider MODEL = new InProcessMiniLmProvider();
+  static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
+
+  static Requester requester(String principal, String role, String practitionerId) {
+    TestPlatform.TestKey key = platform.issueKey(tenant, principal, List.of(role), practitionerId);
+    return new Requester(principal, key.keyId(), List.of(role), practitionerId, key.secretHashHex());
+  }
+
+  @BeforeAll
+  static void setUp() {
+    platform = new TestPlatform();
+    tenant = platform.tenant("restamp");
+    feed = new FhirWriter(platform.issueKey(tenant, "feed", List.of("ehr-integration"), null)
+        .present(PolicySettings.ingest()), WriteAudit.NONE);
+    store = new FhirStore(platform.tx, platform.keys);
+    clinician = requester("dr-lee", "clinician", "pr-1");
+    coordinator = requester("cora", "care-coordinator", null);
+    for (String p : List.of("pa", "pb")) {
+      put("{\"resourceType\":\"Patient\",\"id\":\"" + p + "\",\"gender\":\"female\"}");
+      put("""
+          {"resourceType":"Consent","id":"c-%1$s","status":"active",
+           "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+           "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
+           "provision":{"type":"permit"}}""".formatted(p));
+      put("""
+          {"resourceType":"Encounter","id":"e-%1$s","status":"finished","class":{"code":"AMB"},
+           "period":{"start":"2024-05-02"},"subject":{"reference":"Patient/%1$s"},
+           "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(p));
+    }
+    put(observation("pa"));
+    put(note(""));
+    drain();
+    service = new ContextService(platform.tx, platform.keys, new AuditLog(platform.tx, platform.keys));
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  static void put(String json) {
+    store.put(tenant, feed, Fhir.parseResource(json));
+  }
+
+  static void drain() {
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+  }
+
+  static String observation(String patient) {
+    return """
+        {"resourceType":"Observation","id":"o-filed","status":"final",
+         "code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c"}]},
+         "subject":{"reference":"Patient/%s"},"valueQuantity":{"value":9.1,"unit":"%%"}}""".formatted(patient);
+  }
+
+  static String note(String meta) {
+    return """
+        {"resourceType":"DocumentReference","id":"d-note","status":"current","subject":{"reference":"Patient/pa"}%s,
+         "content":[{"attachment":{"contentType":"text/plain","data":"%s"}}]}""".formatted(meta,
+        java.util.Base64.getEncoder().encodeToString("Session notes: anxiety, blood sugar worries.".getBytes()));
+  }
+
+  static List<String> resources(Requester who, String patient, String purpose) {
+    try {
+      return service.context(tenant, POLICY, who, patient, new ContextQuery("blood sugar control",
+          MODEL.embedAll(List.of("blood sugar control")).get(0), 20, purpose, null), "context")
+          .chunks().stream().map(ContextChunk::resource).toList();
+    } catch (AccessDenied d) {
+      return List.of();
+    }
+  }
+
+  @Test
+  void anUpdateThatMovesOrRelabelsAResourceStopsServingItsEarlierChunks() {
+    assertThat(resources(clinician, "pa", "TREAT")).contains("Observation/o-filed");
+    assertThat(resources(coordinator, "pa", "TREAT")).contains("DocumentReference/d-note");
+
+    // the result belonged to pb; the note is psychotherapy (PSY), which a coordinator reads only with consent
+    put(observation("pb"));
+    put(note(",\"meta\":{\"security\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActCode\","
+        + "\"code\":\"PSY\"}]}"));
+    assertThat(resources(clinician, "pa", "TREAT")).doesNotContain("Observation/o-filed");
+    assertThat(resources(coordinator, "pa", "TREAT")).doesNotContain("DocumentReference/d-note");
+
+    // once the worker has chunked the new versions, each is where it now belongs
+    drain();
+    assertThat(resources(clinician, "pb", "TREAT")).contains("Observation/o-filed");
+    assertThat(resources(clinician, "pa", "TREAT")).doesNotContain("Observation/o-filed")
+        .contains("DocumentReference/d-note");
+    assertThat(resources(coordinator, "pa", "TREAT")).doesNotContain("DocumentReference/d-note");
+  }
+}
