@@ -4,6 +4,7 @@ import io.carecontext.fhir.KnownIdentifiers;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.TenantCipher;
 import io.carecontext.retrieval.ContextQuery;
 import io.carecontext.retrieval.ContextResult;
 import io.carecontext.retrieval.ContextService;
@@ -18,7 +19,8 @@ import io.carecontext.retrieval.deid.Deidentifier;
 import io.carecontext.retrieval.deid.IdentifierClass;
 import io.carecontext.retrieval.deid.OutputPhiFilter;
 import io.carecontext.retrieval.deid.Reidentifier;
-import java.security.SecureRandom;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,8 +39,6 @@ import java.util.stream.Collectors;
 public final class ChatService {
 
   private static final Pattern HANDLE = Pattern.compile("\\[(S\\d+)]");
-  private static final SecureRandom RANDOM = new SecureRandom();
-
   private final ContextService context;
   private final LlmGateway gateway;
   private final AuditLog audit;
@@ -66,7 +66,7 @@ public final class ChatService {
     KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, who, patientId);
     List<String> texts = new ArrayList<>(selection.texts());
     texts.add(question);
-    int shift = (RANDOM.nextInt(360) + 1) * (RANDOM.nextBoolean() ? 1 : -1);
+    int shift = dateShift(keys.cipher(tenant), patientId);
     DeidResult deid = Deidentifier.deidentify(texts, known, DatePolicy.fromSetting(settings.get("datePolicy")), shift);
     Prompt prompt = PromptBuilder.build(deid.texts().subList(0, selection.texts().size()), selection.handles(),
         deid.texts().get(texts.size() - 1));
@@ -117,6 +117,19 @@ public final class ChatService {
             found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
         .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details));
     return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens());
+  }
+
+  /**
+   * The days by which a patient's dates move under {@code datePolicy} shift: 1 to 360 either way,
+   * the same for every request about that patient, and secret (a keyed hash under the tenant's
+   * data key). A new random shift for each request gave the true date away to anyone who could
+   * repeat the request (a dry run shows the prompt; the model endpoint sees every prompt): the
+   * midpoint of the earliest and latest shifted values seen closes in on it.
+   */
+  static int dateShift(TenantCipher cipher, String patientId) {
+    byte[] h = cipher.contentHash(("carecontext/date-shift|" + patientId).getBytes(StandardCharsets.UTF_8));
+    int days = Math.floorMod(ByteBuffer.wrap(h).getInt(), 360) + 1;
+    return (h[4] & 1) == 0 ? days : -days;
   }
 
   static List<String> citations(String answer, Map<String, String> handles) {

@@ -159,6 +159,29 @@ class ChatApiIT {
     assertThat(prompts).isEmpty();
   }
 
+  /**
+   * A shifted date hides the true one only while the shift stays unknown. A new random shift on
+   * every request let anyone who can repeat one (a dry run shows the prompt; a model endpoint sees
+   * every prompt) take the true dates from the spread: the shift is uniform over 1 to 360 days
+   * either way, so the midpoint of the earliest and latest value seen for a date closes in on it
+   * within some dozens of requests. One patient's dates keep one shift.
+   */
+  @Test
+  void aPatientsDatesKeepOneShiftFromRequestToRequest() {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 6; i++) {
+      String prompt = ask("What is the A1c trend?", true).body();
+      Matcher dates = Pattern.compile("\\[S\\d+\\] (\\d{4}-\\d{2}-\\d{2}):").matcher(prompt);
+      List<String> found = new java.util.ArrayList<>();
+      while (dates.find()) {
+        found.add(dates.group(1));
+      }
+      assertThat(found).isNotEmpty();
+      seen.add(String.join(",", found));
+    }
+    assertThat(seen).hasSize(1);
+  }
+
   @Test
   void sourcesCarryTheirDatesThroughTheTenantsDatePolicy() {
     // a trend question needs each value's date; the date is de-identified like the rest of the text
