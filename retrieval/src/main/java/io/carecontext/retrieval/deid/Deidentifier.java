@@ -2,6 +2,7 @@ package io.carecontext.retrieval.deid;
 
 import io.carecontext.fhir.KnownIdentifiers;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.util.ArrayList;
@@ -10,6 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Replaces identifiers in the texts of one request with tokens that stay consistent across the
@@ -40,9 +43,38 @@ public final class Deidentifier {
         counts.merge(s.cls(), 1, Integer::sum);
         at = s.end();
       }
-      out.add(b.append(text.substring(at)).toString());
+      String clean = b.append(text.substring(at)).toString();
+      String aggregated = agesOver89(clean, LocalDate.now(ZoneOffset.UTC).getYear());
+      if (!aggregated.equals(clean)) {
+        counts.merge(IdentifierClass.DATE, 1, Integer::sum);
+      }
+      out.add(aggregated);
     }
     return new DeidResult(List.copyOf(out), tokens, Map.copyOf(counts));
+  }
+
+  // A birth year as the renderer writes it ("born 1931"), and an age as notes write it ("94-year-old",
+  // "94 years old", "age 94", "aged 94"); one pass, so a replacement is never read again, and an age
+  // already written as the category ("aged 90 or older") is left as it is.
+  private static final Pattern AGE = Pattern.compile("\\bborn (\\d{4})\\b"
+      + "|\\b(\\d{2,3})[- ](?:years?|yrs?)[- ]old\\b"
+      + "|\\b(?:age|aged)\\s*:?\\s*(\\d{2,3})\\b(?! or older)", Pattern.CASE_INSENSITIVE);
+
+  /**
+   * Safe Harbor: ages over 89, and every element of a date (the year included) that shows such an
+   * age, are identifiers; they may stand only as one category, 90 or older. The year of birth was
+   * the one date element the texts kept whatever the date policy ("born 1931"): for a patient of 90
+   * or more it names a small group, and with a town or a rare condition, one person.
+   */
+  static String agesOver89(String text, int currentYear) {
+    Matcher m = AGE.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      int years = m.group(1) != null ? currentYear - Integer.parseInt(m.group(1))
+          : Integer.parseInt(m.group(2) != null ? m.group(2) : m.group(3));
+      m.appendReplacement(out, years >= 90 ? "aged 90 or older" : Matcher.quoteReplacement(m.group()));
+    }
+    return m.appendTail(out).toString();
   }
 
   private static String replacement(TokenMap tokens, Detectors.Span s, String value, DatePolicy policy, int shift) {

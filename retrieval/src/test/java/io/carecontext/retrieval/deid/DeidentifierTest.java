@@ -62,4 +62,14 @@ class DeidentifierTest {
     assertThat(Detectors.oneEditApart("kowallski", "kowalski")).isTrue();
     assertThat(Detectors.oneEditApart("kovalsky", "kowalski")).isFalse();
   }
+
+  @Test
+  void agesOver89BecomeOneCategoryAndYoungerOnesStay() {
+    assertThat(Deidentifier.agesOver89("Patient: female born 1931.", 2026)).isEqualTo("Patient: female aged 90 or older.");
+    assertThat(Deidentifier.agesOver89("Patient: male born 1942.", 2026)).isEqualTo("Patient: male born 1942.");
+    assertThat(Deidentifier.agesOver89("A 93-year-old, aged 91; Age: 102. A 45 year old sibling, age 89.", 2026))
+        .isEqualTo("A aged 90 or older, aged 90 or older; aged 90 or older. A 45 year old sibling, age 89.");
+    assertThat(Deidentifier.agesOver89("93 years old and 12 yrs old", 2026))
+        .isEqualTo("aged 90 or older and 12 yrs old");
+  }
 }
