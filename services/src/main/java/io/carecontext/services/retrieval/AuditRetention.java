@@ -32,6 +32,9 @@ public class AuditRetention {
   static final Duration FIRST_RUN = Duration.ofMinutes(1);
   static final Duration INTERVAL = Duration.ofDays(1);
   private static final Logger LOG = LoggerFactory.getLogger(AuditRetention.class);
+  /** The retention the admin API accepts (TenantSettings): the only one the purge obeys. */
+  static final int MIN_YEARS = 1;
+  static final int MAX_YEARS = 100;
 
   private final PlatformDatabase db;
   private final TenantDirectory directory;
@@ -67,7 +70,17 @@ public class AuditRetention {
     for (Map.Entry<TenantId, Map<String, Object>> active : directory.activeWithSettings().entrySet()) {
       TenantId tenant = active.getKey();
       try {
-        int years = ((Number) active.getValue().get("retentionYears")).intValue();
+        Object setting = active.getValue().get("retentionYears");
+        if (!(setting instanceof Integer || setting instanceof Long)
+            || ((Number) setting).longValue() < MIN_YEARS || ((Number) setting).longValue() > MAX_YEARS) {
+          // The purge deletes as the schema owner, by a setting the application role may write: only
+          // what the admin API accepts is obeyed. Zero or fewer years would delete the whole trail,
+          // and the anchors would keep it verifying.
+          LOG.warn("audit retention: tenant {} not purged: its retentionYears is not a whole number from {} to {}",
+              tenant.value(), MIN_YEARS, MAX_YEARS);
+          continue;
+        }
+        int years = ((Number) setting).intValue();
         Instant before = now.atOffset(ZoneOffset.UTC).minusYears(years).toInstant();
         int n;
         try (Connection owner = db.ownerDataSource().getConnection()) {

@@ -67,6 +67,34 @@ class AuditRetentionIT {
     assertThat(app.bean(AuditRetention.class).purgeAll(Instant.now())).containsEntry(TenantId.of("trim"), 0);
   }
 
+  /**
+   * Retention deletes as the schema owner, by a setting the application role may write
+   * (platform.tenants.settings): a retention of zero or fewer years, written past the admin API's
+   * check (1 to 100), would have had the owner delete every row of the trail and move the anchors,
+   * so verify still said valid. The application role may insert audit rows, never delete them.
+   */
+  @Test
+  void aRetentionTheAdminApiWouldRefuseDeletesNothing() throws SQLException {
+    String[] keys = {app.tenantWithKey("wiped", "dr-wiped", "[\"clinician\"]", "\"practitionerId\":\"pr-1\""),
+        app.tenantWithKey("wiped", "aud-wiped", "[\"auditor\"]", null)};
+    KEYS.put("wiped", keys);
+    for (int i = 0; i < 5; i++) {
+      context("wiped", "nobody-" + i);
+    }
+    int before = count("wiped");
+    for (String years : new String[] {"0", "-3"}) {
+      try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+        st.execute("SET ROLE " + app.database.appUser());
+        st.execute("UPDATE platform.tenants SET settings = settings || '{\"retentionYears\":" + years
+            + "}'::jsonb WHERE tenant_id = 'wiped'");
+      }
+      Map<TenantId, Integer> purged = app.bean(AuditRetention.class).purgeAll(Instant.now());
+      assertThat(purged.getOrDefault(TenantId.of("wiped"), 0)).as(years).isZero();
+      assertThat(count("wiped")).as(years).isEqualTo(before);
+    }
+    assertThat(verify("wiped")).contains("\"valid\":true");
+  }
+
   private static void context(String tenant, String patient) {
     HttpResponse<String> r = app.call("POST", "/v1/" + tenant + "/patients/" + patient + "/context",
         KEYS.get(tenant)[0], "{\"query\":\"labs\",\"purposeOfUse\":\"TREAT\"}");
