@@ -209,7 +209,13 @@ class AdminApiIT {
         {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[\"clinician\"],\"expires\":\"2099-01-01T00:00:00Z\"}",
             "unknown field 'expires'"},
         {"POST", "/admin/tenants/bravo/keys", "{\"principal\":42,\"roles\":[\"clinician\"]}", "field 'principal' must be a string"},
-        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[5]}", "unknown role"}}) {
+        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[5]}", "unknown role"},
+        // content after the object was ignored: an auditor key was created (201) from the first object
+        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[\"auditor\"]} {\"roles\":[\"tenant-admin\"]}",
+            "the request is malformed"},
+        {"POST", "/admin/tenants", "{\"id\":\"acme3\",\"name\":\"A3\"} trailing", "the request is malformed"},
+        {"PATCH", "/admin/tenants/bravo", "{\"name\":\"Bravo\"} {\"settings\":{\"consentMode\":\"opt-out\"}}",
+            "the request is malformed"}}) {
       HttpResponse<String> r = app.call(bad[0], bad[1], app.adminKey(), bad[2]);
       assertThat(r.statusCode()).as(bad[2]).isEqualTo(400);
       assertThat(r.body()).as(bad[2]).contains("\"error\":\"bad_request\"").contains(bad[3]);

@@ -1,8 +1,14 @@
 package io.carecontext.services.admin;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import io.carecontext.services.http.ApiErrorProcessor;
+import io.carecontext.services.http.ApiError;
+import io.carecontext.services.http.ApiException;
+import io.carecontext.services.http.JsonBodies;
 import io.micronaut.core.annotation.Nullable;
+import io.micronaut.json.JsonMapper;
 import io.micronaut.serde.annotation.Serdeable;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +21,23 @@ import java.util.Map;
 final class AdminDtos {
 
   private AdminDtos() {}
+
+  static final String MALFORMED =
+      "the request is malformed: send a JSON body with the documented fields (see /openapi.yml)";
+
+  /**
+   * A request body read as exactly one JSON object of {@code type} ({@link JsonBodies}): bound by the
+   * framework, content after the object was ignored, so a second object could carry the roles or
+   * settings the caller meant and the request still answered 2xx with the first. Refusals are the
+   * 400s the framework's binding gave: the field named where it can be, never a value.
+   */
+  static <T> T read(JsonMapper json, @Nullable byte[] raw, Class<T> type) {
+    try {
+      return JsonBodies.read(json, raw, type).orElseThrow(() -> ApiException.badRequest(MALFORMED));
+    } catch (IOException e) {
+      throw ApiException.badRequest(ApiErrorProcessor.badField(e).map(ApiError::message).orElse(MALFORMED));
+    }
+  }
 
   @Serdeable
   @JsonIgnoreProperties(ignoreUnknown = false)

@@ -21,6 +21,11 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.json.JsonMapper;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -39,16 +44,21 @@ public class KeyController {
   private final ApiKeyRepository keys;
   private final TenantRepository tenants;
   private final AuditLog audit;
+  private final JsonMapper json;
 
-  public KeyController(ApiKeyRepository keys, TenantRepository tenants, AuditLog audit) {
+  public KeyController(ApiKeyRepository keys, TenantRepository tenants, AuditLog audit, JsonMapper json) {
+    this.json = json;
     this.keys = keys;
     this.tenants = tenants;
     this.audit = audit;
   }
 
   @Post
+  @RequestBody(required = true, content = @Content(mediaType = "application/json",
+      schema = @Schema(implementation = AdminDtos.CreateKey.class)))
   public HttpResponse<AdminDtos.CreatedKey> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
-                                                   @PathVariable String tenant, @Body AdminDtos.CreateKey body) {
+                                                   @PathVariable String tenant, @Nullable @Body byte[] raw) {
+    AdminDtos.CreateKey body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class);
     TenantId id = requireActive(caller, tenant);
     if (body.principal() == null || !body.principal().matches("^[A-Za-z0-9._@-]{1,100}$")) {
       throw ApiException.badRequest("principal is required: 1 to 100 letters, digits, '.', '_', '@' or '-'");

@@ -24,6 +24,9 @@ import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -59,8 +62,11 @@ public class TenantController {
   }
 
   @Post
+  @RequestBody(required = true, content = @Content(mediaType = "application/json",
+      schema = @Schema(implementation = AdminDtos.CreateTenant.class)))
   public HttpResponse<AdminDtos.TenantView> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
-                                                   @Body AdminDtos.CreateTenant body) {
+                                                   @Nullable @Body byte[] raw) {
+    AdminDtos.CreateTenant body = AdminDtos.read(json, raw, AdminDtos.CreateTenant.class);
     caller.requirePlatformAdmin();
     if (body.id() == null || !TenantId.isValid(body.id())) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "invalid_tenant_id",
@@ -118,8 +124,11 @@ public class TenantController {
   }
 
   @Patch("/{tenant}")
+  @RequestBody(required = true, content = @Content(mediaType = "application/json",
+      schema = @Schema(implementation = AdminDtos.PatchTenant.class)))
   public AdminDtos.TenantView patch(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                                    @Body AdminDtos.PatchTenant body) {
+                                    @Nullable @Body byte[] raw) {
+    AdminDtos.PatchTenant body = AdminDtos.read(json, raw, AdminDtos.PatchTenant.class);
     TenantId id = caller.requireTenantAdmin(tenant);
     TenantRecord row = active(id);
     String name = body.name() == null ? row.name() : body.name().strip();

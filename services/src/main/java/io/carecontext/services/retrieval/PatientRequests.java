@@ -8,11 +8,11 @@ import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.http.ApiErrorProcessor;
 import io.carecontext.services.http.ApiException;
+import io.carecontext.services.http.JsonBodies;
 import io.carecontext.services.http.QueryInput;
 import io.carecontext.services.ops.Metrics;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.core.annotation.Nullable;
-import io.micronaut.core.type.Argument;
 import io.micronaut.json.JsonMapper;
 import jakarta.inject.Singleton;
 import java.io.IOException;
@@ -25,8 +25,8 @@ import java.util.function.Function;
  * that could not be read, or that lacked its question, was answered 400 and left no row: an attempt
  * on a named patient that the auditor could not see.
  *
- * <p>Reasons recorded here: {@code body_malformed} (not JSON, not an object, a field of the wrong
- * type, a field the body does not define), {@code query_missing}, {@code query_too_long} and
+ * <p>Reasons recorded here: {@code body_malformed} (not JSON, not an object, content after the object,
+ * a field of the wrong type, a field the body does not define), {@code query_missing}, {@code query_too_long} and
  * {@code k_out_of_range}. The answer is the same 400 as before, naming the field, never its value;
  * each is counted in {@code carecontext_requests_total} as denied with that reason.
  */
@@ -61,7 +61,7 @@ public final class PatientRequests {
     T read = null;
     ApiException refusal = null;
     try {
-      read = body == null || body.length == 0 ? null : json.readValue(body, Argument.of(type));
+      read = JsonBodies.read(json, body, type).orElse(null);
       if (read == null) {
         refusal = ApiException.badRequest("the request has no body: " + NO_BODY);
       }

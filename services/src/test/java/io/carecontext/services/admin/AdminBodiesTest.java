@@ -1,9 +1,12 @@
 package io.carecontext.services.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.carecontext.services.http.ApiException;
 import io.carecontext.services.http.RequestBodies;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -31,6 +34,25 @@ class AdminBodiesTest {
         bodies.refusal("{\"id\":\"acme3\",\"name\":\"A3\",\"bogus\":true}", AdminDtos.CreateTenant.class));
     assertEquals("unknown field 'role': this body takes only the documented fields (see /openapi.yml)",
         bodies.refusal("{\"principal\":\"dr\",\"role\":[\"clinician\"]}", AdminDtos.CreateKey.class));
+  }
+
+  @Test
+  void contentAfterTheObjectIsRefusedNotIgnored() {
+    // The framework bound the first object and dropped the rest: this created an auditor key, 201.
+    for (String body : List.of("{\"principal\":\"p\",\"roles\":[\"auditor\"]} {\"roles\":[\"tenant-admin\"]}",
+        "{\"principal\":\"p\",\"roles\":[\"auditor\"]} trailing", "{\"principal\":\"p\",\"roles\":[\"auditor\"]}]")) {
+      ApiException e = assertThrows(ApiException.class,
+          () -> AdminDtos.read(bodies.mapper(), body.getBytes(StandardCharsets.UTF_8), AdminDtos.CreateKey.class), body);
+      assertEquals(400, e.status().getCode());
+      assertEquals(AdminDtos.MALFORMED, e.getMessage());
+    }
+    assertEquals(List.of("auditor"), AdminDtos.read(bodies.mapper(),
+        "{\"principal\":\"p\",\"roles\":[\"auditor\"]}\n \t".getBytes(StandardCharsets.UTF_8),
+        AdminDtos.CreateKey.class).roles());
+    for (String empty : List.of("", "null")) {
+      assertEquals(AdminDtos.MALFORMED, assertThrows(ApiException.class, () -> AdminDtos.read(bodies.mapper(),
+          empty.getBytes(StandardCharsets.UTF_8), AdminDtos.PatchTenant.class)).getMessage());
+    }
   }
 
   @Test

@@ -16,6 +16,11 @@ public final class RequestBodies implements AfterAllCallback {
 
   private final ObjectMapper json = ObjectMapper.create(Map.of(), "io.carecontext.services.http");
 
+  /** The mapper itself, for code that reads bodies through it (as the controllers do). */
+  public ObjectMapper mapper() {
+    return json;
+  }
+
   public <T> T read(String body, Class<T> type) throws IOException {
     return json.readValue(body, type);
   }

@@ -319,7 +319,10 @@ class ContextApiIT {
         {"zq-m6", "{\"purposeOfUse\":\"TREAT\"}", "query is required", "query_missing"},
         {"zq-m7", "{\"query\":\"" + "a".repeat(4001) + "\",\"purposeOfUse\":\"TREAT\"}", "query is too long",
             "query_too_long"},
-        {"zq-m8", "{\"query\":\"chest pain\",\"k\":0,\"purposeOfUse\":\"TREAT\"}", "k must be 1 to 100", "k_out_of_range"}};
+        {"zq-m8", "{\"query\":\"chest pain\",\"k\":0,\"purposeOfUse\":\"TREAT\"}", "k must be 1 to 100", "k_out_of_range"},
+        // content after the object was ignored: the request was served (200) and the field never refused
+        {"zq-m12", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\"} {\"maxResults\":3}", "not valid JSON",
+            "body_malformed"}};
     for (String[] c : refused) {
       HttpResponse<String> r = context(dr, "ward", c[0], c[1]);
       assertThat(r.statusCode()).as(c[1]).isEqualTo(400);

@@ -1,0 +1,52 @@
+package io.carecontext.services.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.carecontext.services.retrieval.ContextController.ContextRequest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A body is one JSON value: what follows it is refused, not ignored. */
+class JsonBodiesTest {
+
+  @RegisterExtension
+  static final RequestBodies bodies = new RequestBodies();
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void contentAfterTheValueIsRefused() {
+    String ok = "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\"}";
+    for (String tail : List.of(" {\"maxResults\":3}", "{}", " trailing", "]", ",", " null", "\"x\"")) {
+      IOException e = assertThrows(IOException.class,
+          () -> JsonBodies.read(bodies.mapper(), utf8(ok + tail), ContextRequest.class), tail);
+      assertTrue(ApiErrorProcessor.badField(e).isEmpty(), "names no field: " + tail);
+      assertTrue(!String.valueOf(e.getMessage()).contains("maxResults") && !String.valueOf(e.getMessage()).contains("trailing"),
+          "does not quote the body: " + e.getMessage());
+    }
+  }
+
+  @Test
+  void whitespaceAfterTheValueIsTakenAndAnEmptyBodyIsNone() throws IOException {
+    assertEquals("chest pain", JsonBodies.read(bodies.mapper(),
+        utf8("{\"query\":\"chest pain\"}\r\n\t "), ContextRequest.class).orElseThrow().query());
+    assertTrue(JsonBodies.read(bodies.mapper(), new byte[0], ContextRequest.class).isEmpty());
+    assertTrue(JsonBodies.read(bodies.mapper(), null, ContextRequest.class).isEmpty());
+    assertTrue(JsonBodies.read(bodies.mapper(), utf8("null"), ContextRequest.class).isEmpty());
+  }
+
+  @Test
+  void theFieldErrorsOfTheValueItselfAreStillNamed() {
+    IOException e = assertThrows(IOException.class, () -> JsonBodies.read(bodies.mapper(),
+        utf8("{\"query\":\"x\",\"maxResults\":3} trailing"), ContextRequest.class));
+    assertEquals("unknown field 'maxResults': this body takes only the documented fields (see /openapi.yml)",
+        ApiErrorProcessor.badField(e).orElseThrow().message());
+  }
+}
