@@ -143,23 +143,52 @@ final class BundleProcessor {
     if (e.getResource() == null) {
       return;
     }
-    for (Reference ref : Fhir.context().newTerser().getAllPopulatedChildElementsOfType(e.getResource(), Reference.class)) {
+    rewrite(e.getResource(), "Bundle.entry[" + index + "].resource", "bundle entry " + index + ": ", index,
+        resolved::get, (type, criteria) -> byIdentifier(index, type, criteria));
+  }
+
+  /**
+   * A resource written on its own ({@code PUT} or {@code POST /fhir/{tenant}/{type}}): a conditional
+   * reference resolves in the store, as a Bundle entry's does (422 when nothing matches), and a
+   * {@code urn:uuid} reference, which names an entry of a Bundle, is refused (400): there is none to
+   * point to. Both were stored as sent before, a reference no read could follow and no care
+   * relationship could be drawn from.
+   */
+  static void resolveStandalone(ResourceWriter writer, Resource resource) throws SQLException {
+    String type = resource.fhirType();
+    rewrite(resource, type, "", null, uuid -> null, (target, criteria) -> {
+      IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
+          FhirIssue.error("not-supported", null, type, "conditional references support identifier=system|value only")));
+      return writer.findByIdentifier(target, c.system(), c.value());
+    });
+  }
+
+  @FunctionalInterface
+  private interface Lookup {
+    Optional<String> find(String type, String criteria) throws SQLException;
+  }
+
+  private static void rewrite(Resource resource, String path, String prefix, Integer index,
+                              java.util.function.Function<String, String> byFullUrl, Lookup conditional)
+      throws SQLException {
+    for (Reference ref : Fhir.context().newTerser().getAllPopulatedChildElementsOfType(resource, Reference.class)) {
       String value = ref.getReference();
       if (value == null) {
         continue;
       }
       if (value.startsWith("urn:uuid:")) {
-        String target = resolved.get(value);
+        String target = byFullUrl.apply(value);
         if (target == null) {
-          throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].resource",
-              "bundle entry " + index + ": a urn:uuid reference points to no entry of this Bundle"));
+          throw FhirInputException.of(FhirIssue.error("invalid", index, path, prefix + (index == null
+              ? "a urn:uuid reference names an entry of a Bundle: send the resources together in one, or reference Type/id"
+              : "a urn:uuid reference points to no entry of this Bundle")));
         }
         ref.setReference(target);
       } else if (value.matches("^[A-Z][A-Za-z]+\\?.+")) {
         String type = value.substring(0, value.indexOf('?'));
-        String id = byIdentifier(index, type, value.substring(value.indexOf('?') + 1)).orElseThrow(() ->
-            FhirInputException.of(FhirIssue.error("business-rule", index, "Bundle.entry[" + index + "].resource",
-                "bundle entry " + index + ": a conditional reference to " + type + " matches no resource")));
+        String id = conditional.find(type, value.substring(value.indexOf('?') + 1)).orElseThrow(() ->
+            FhirInputException.of(FhirIssue.error("business-rule", index, path,
+                prefix + "a conditional reference to " + type + " matches no resource")));
         ref.setReference(type + "/" + id);
       }
     }

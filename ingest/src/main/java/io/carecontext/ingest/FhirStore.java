@@ -46,14 +46,14 @@ public final class FhirStore {
   public WriteOutcome put(TenantId tenant, FhirWriter writer, Resource resource) {
     requireValidId(resource);
     requireValid(resource);
-    return write(tenant, writer, w -> w.write(resource));
+    return write(tenant, writer, w -> writeResolved(w, resource));
   }
 
   /** Creates the resource under a server-assigned id. */
   public WriteOutcome create(TenantId tenant, FhirWriter writer, Resource resource) {
     resource.setId(UUID.randomUUID().toString());
     requireValid(resource);
-    return write(tenant, writer, w -> w.write(resource));
+    return write(tenant, writer, w -> writeResolved(w, resource));
   }
 
   /** What a conditional create did: {@code created} when it wrote, else the {@code existing} resource it matched. */
@@ -74,7 +74,7 @@ public final class FhirStore {
     return write(tenant, writer, w -> {
       Optional<String> match = w.findByIdentifier(resource.fhirType(), c.system(), c.value());
       if (match.isEmpty()) {
-        return new ConditionalCreate(w.write(resource), null);
+        return new ConditionalCreate(writeResolved(w, resource), null);
       }
       // A match writes nothing and hands out the stored resource whole: a FHIR read. The write path's
       // role reads every resource for any key (or none), so the resource is read as the FHIR-read
@@ -168,6 +168,11 @@ public final class FhirStore {
       return Optional.empty();
     }
     return write(tenant, writer, w -> w.delete(type, id));
+  }
+
+  private static WriteOutcome writeResolved(ResourceWriter w, Resource resource) throws SQLException {
+    BundleProcessor.resolveStandalone(w, resource);
+    return w.write(resource);
   }
 
   /** All or nothing: every entry is written in one transaction, or none is. */

@@ -347,6 +347,34 @@ class FhirApiIT {
 
   /** Malformed JSON and an unknown type are 400s, never a 422 for a missing resourceType, and never echoed. */
   @Test
+  void aResourceWrittenOnItsOwnResolvesConditionalReferencesAndRefusesUrnUuid() throws SQLException {
+    // Both were stored as sent: a reference no read could follow, and no care link could come from.
+    assertThat(fhir("PUT", "/Practitioner/pr-cr", "{\"resourceType\":\"Practitioner\",\"id\":\"pr-cr\","
+        + "\"identifier\":[{\"system\":\"urn:npi\",\"value\":\"cr-1\"}]}").statusCode()).isEqualTo(201);
+    String obs = "{\"resourceType\":\"Observation\",%s\"status\":\"final\",\"code\":{\"text\":\"bp\"},"
+        + "\"subject\":{\"reference\":\"%s\"},\"performer\":[{\"reference\":\"%s\"}]}";
+    HttpResponse<String> put = fhir("PUT", "/Observation/obs-cr",
+        obs.formatted("\"id\":\"obs-cr\",", "Patient/p-cr", "Practitioner?identifier=urn:npi|cr-1"));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    assertThat(fhir("GET", "/Observation/obs-cr", null).body()).contains("\"reference\":\"Practitioner/pr-cr\"")
+        .doesNotContain("identifier=");
+    HttpResponse<String> post = fhir("POST", "/Observation", obs.formatted("", "Patient/p-cr",
+        "Practitioner?identifier=urn:npi|cr-1"));
+    assertThat(post.statusCode()).as(post.body()).isEqualTo(201);
+    assertThat(post.body()).contains("\"reference\":\"Practitioner/pr-cr\"");
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    HttpResponse<String> unmatched = fhir("POST", "/Observation", obs.formatted("", "Patient/p-cr",
+        "Practitioner?identifier=urn:npi|cr-nobody"));
+    assertOutcome(unmatched, 422, "a conditional reference to Practitioner matches no resource");
+    assertThat(unmatched.body()).doesNotContain("cr-nobody");
+    assertOutcome(fhir("PUT", "/Observation/obs-cr2", obs.formatted("\"id\":\"obs-cr2\",",
+        "urn:uuid:11111111-2222-3333-4444-555555555555", "Practitioner/pr-cr")), 400, "a urn:uuid reference names an entry of a Bundle");
+    assertOutcome(fhir("PUT", "/Observation/obs-cr3", obs.formatted("\"id\":\"obs-cr3\",", "Patient/p-cr",
+        "Practitioner?name=Lee")), 400, "conditional references support identifier=system|value only");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+  }
+
+  @Test
   void malformedJsonAndUnknownTypesAre400() throws SQLException {
     int before = count("SELECT count(*) FROM tenant_hosp.resources");
     for (String body : new String[] {"{", "{\"", "{\"resourceType\"", "{\"resourceType\":", "{\"resourceType\":5}"}) {
