@@ -163,6 +163,22 @@ final class BundleProcessor {
     });
   }
 
+  /**
+   * An NDJSON line ({@code $import}): written in batches with no Bundle and no per-line lookup, so a
+   * {@code urn:uuid} or a conditional reference is refused (400, the line alone) rather than stored
+   * as sent, where no read could follow it.
+   */
+  static void refuseUnresolved(Resource resource) {
+    try {
+      rewrite(resource, resource.fhirType(), "", null, uuid -> null, (type, criteria) -> {
+        throw FhirInputException.of(FhirIssue.error("not-supported", null, resource.fhirType(),
+            "$import takes no conditional references: reference Type/id, or send the resources as a Bundle"));
+      });
+    } catch (SQLException e) {
+      throw new IllegalStateException("no lookup runs here", e);
+    }
+  }
+
   @FunctionalInterface
   private interface Lookup {
     Optional<String> find(String type, String criteria) throws SQLException;

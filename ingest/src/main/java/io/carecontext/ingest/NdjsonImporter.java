@@ -72,6 +72,7 @@ final class NdjsonImporter {
           }
           FhirStore.requireValidId(r);
           FhirStore.requireValid(r);
+          BundleProcessor.refuseUnresolved(r);
           batch.add(r);
         } catch (FhirInputException e) {
           failed++;

@@ -457,11 +457,19 @@ class FhirApiIT {
   void ndjsonImportReportsBadLines() throws SQLException {
     String ndjson = "{\"resourceType\":\"Patient\",\"id\":\"imp-1\",\"gender\":\"male\"}\n"
         + "{not json Somebody}\n"
-        + "{\"resourceType\":\"Observation\",\"id\":\"imp-2\",\"status\":\"final\",\"code\":{\"text\":\"t\"},\"subject\":{\"reference\":\"Patient/imp-1\"}}\n";
+        + "{\"resourceType\":\"Observation\",\"id\":\"imp-2\",\"status\":\"final\",\"code\":{\"text\":\"t\"},\"subject\":{\"reference\":\"Patient/imp-1\"}}\n"
+        // references no read could follow were stored as sent: a Bundle entry's urn:uuid, a search URL
+        + "{\"resourceType\":\"Observation\",\"id\":\"imp-3\",\"status\":\"final\",\"code\":{\"text\":\"t\"},"
+        + "\"subject\":{\"reference\":\"urn:uuid:11111111-2222-3333-4444-555555555555\"}}\n"
+        + "{\"resourceType\":\"Observation\",\"id\":\"imp-4\",\"status\":\"final\",\"code\":{\"text\":\"t\"},"
+        + "\"subject\":{\"reference\":\"Patient/imp-1\"},\"performer\":[{\"reference\":\"Practitioner?identifier=urn:npi|imp-x\"}]}\n";
     HttpResponse<String> r = app.call("POST", "/fhir/hosp/$import", ehr, ndjson, "application/fhir+ndjson");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(r.body()).contains("written 2").contains("failed 1").contains("line 2").doesNotContain("Somebody");
+    assertThat(r.body()).contains("written 2").contains("failed 3").contains("line 2").doesNotContain("Somebody")
+        .contains("line 4: a urn:uuid reference names an entry of a Bundle")
+        .contains("line 5: $import takes no conditional references").doesNotContain("imp-x");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN ('imp-1','imp-2')")).isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN ('imp-3','imp-4')")).isZero();
     assertOutcome(app.call("POST", "/fhir/hosp/$import", ehr, "", "application/fhir+ndjson"), 400,
         "the body is empty: send FHIR resources as NDJSON, one a line");
   }
