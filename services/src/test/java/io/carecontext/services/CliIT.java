@@ -102,6 +102,23 @@ class CliIT {
   }
 
   @Test
+  void anIngestWhoseAdminKeyCannotFollowEmbeddingSendsNothing() throws Exception {
+    // The key was first used after every file had been sent: the load was stored, then reported as a
+    // failure (exit 1, HTTP 403), so a caller who fixed the key and ran it again sent it all twice.
+    String ehr = app.tenantWithKey("misled", "feed", "[\"ehr-integration\"]", null);
+    java.nio.file.Path dir = io.carecontext.migrations.testing.TestDirectories.create("cc-ingest-misled");
+    java.nio.file.Files.writeString(dir.resolve("feed.ndjson"),
+        "{\"resourceType\":\"Patient\",\"id\":\"ml-1\",\"gender\":\"female\"}\n");
+    for (String wrong : List.of(ehr, "cck_nosuchkey_nosuchsecret")) {
+      Run run = cli("ingest", dir.toString(), "--tenant", "misled", "--key=" + ehr, "--admin-key=" + wrong);
+      assertThat(run.code()).isEqualTo(1);
+      assertThat(run.err()).contains("--admin-key").contains("--no-wait").contains("nothing was sent")
+          .doesNotContain(wrong);
+      assertThat(app.call("GET", "/fhir/misled/Patient/ml-1", ehr, null).statusCode()).isEqualTo(404);
+    }
+  }
+
+  @Test
   void ingestNamesTheNdjsonLinesItCouldNotLoadAndExitsOne() throws Exception {
     String ehr = app.tenantWithKey("partial", "feed", "[\"ehr-integration\"]", null);
     java.nio.file.Path dir = io.carecontext.migrations.testing.TestDirectories.create("cc-ingest-bad");

@@ -113,7 +113,18 @@ final class IngestCommand implements Callable<Integer> {
     Connection admin = new Connection();
     admin.url = connection.url;
     admin.key = key;
-    return admin.client(true);
+    ApiClient client = admin.client(true);
+    // Tried once before anything is sent: a key that cannot read the tenant's progress (a feed key, a
+    // revoked key, another tenant's admin) used to fail only after every file had been stored.
+    HttpResponse<String> probe = client.send("GET", "/admin/tenants/" + ApiClient.segment(tenant) + "/ingest", null);
+    try {
+      ApiClient.expectOk(probe);
+    } catch (CliException e) {
+      throw new CliException("waiting for embedding needs a platform or tenant-admin key of this tenant, and the "
+          + (adminKey != null ? "--admin-key" : "default admin key") + " was refused (" + e.getMessage()
+          + "): pass another with --admin-key, or load without waiting with --no-wait; nothing was sent");
+    }
+    return client;
   }
 
   private void waitForWorker(ApiClient client, java.io.PrintWriter out, long start) throws InterruptedException {
