@@ -34,6 +34,7 @@ import io.micronaut.http.annotation.Delete;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.annotation.Put;
 import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
@@ -58,6 +59,8 @@ import org.hl7.fhir.r4.model.Resource;
  */
 @Hidden
 @Controller("/fhir/{tenant}")
+// FHIR's own type first: without it, Accept: application/fhir+json (what FHIR clients send) was a 406
+@Produces({FhirResponses.FHIR_JSON, MediaType.APPLICATION_JSON})
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class FhirController {
 

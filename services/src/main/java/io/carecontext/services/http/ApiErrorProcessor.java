@@ -67,8 +67,10 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
   /** The error body as the path's clients expect it: FHIR clients an OperationOutcome, whatever failed. */
   private static MutableHttpResponse<Object> shaped(MutableHttpResponse<?> response, String path, ApiError body) {
     if (path.startsWith("/fhir/")) {
+      // FHIR paths produce FHIR's own type (application/json too): name that one to a FHIR client
+      String message = response.status() == HttpStatus.NOT_ACCEPTABLE ? "ask for application/fhir+json" : body.message();
       return response.contentType("application/fhir+json")
-          .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(response.status().getCode()), body.message()));
+          .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(response.status().getCode()), message));
     }
     return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
   }

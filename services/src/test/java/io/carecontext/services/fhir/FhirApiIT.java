@@ -446,6 +446,34 @@ class FhirApiIT {
   }
 
   @Test
+  void theMediaTypeFhirClientsAskForIsServed() {
+    // Every FHIR path answered 406 to Accept: application/fhir+json, the type R4 defines and FHIR
+    // clients send; only application/json or no Accept header was served.
+    for (String accept : new String[] {"application/fhir+json", "application/fhir+json;q=1.0, application/json+fhir;q=0.9",
+        "application/fhir+json; fhirVersion=4.0"}) {
+      Map<String, String> h = Map.of("Accept", accept);
+      HttpResponse<String> put = app.call("PUT", "/fhir/hosp/Patient/acc-1", ehr,
+          "{\"resourceType\":\"Patient\",\"id\":\"acc-1\",\"gender\":\"female\"}", FHIR, h);
+      assertThat(put.statusCode()).as(accept + " " + put.body()).isIn(200, 201);
+      HttpResponse<String> read = app.call("GET", "/fhir/hosp/Patient/acc-1", ehr, null, FHIR, h);
+      assertThat(read.statusCode()).as(accept).isEqualTo(200);
+      assertThat(read.headers().firstValue("Content-Type").orElse("")).startsWith(FHIR);
+      assertThat(app.call("GET", "/fhir/hosp/Patient/acc-1/_history/1", ehr, null, FHIR, h).statusCode()).isEqualTo(200);
+      assertThat(app.call("GET", "/fhir/hosp/metadata", ehr, null, FHIR, h).statusCode()).isEqualTo(200);
+      assertThat(app.call("POST", "/fhir/hosp", ehr, "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[]}",
+          FHIR, h).statusCode()).isEqualTo(200);
+      assertThat(app.call("POST", "/fhir/hosp/$import", ehr, "{\"resourceType\":\"Patient\",\"id\":\"acc-2\"}\n",
+          "application/fhir+ndjson", h).statusCode()).isEqualTo(200);
+      assertOutcome(app.call("GET", "/fhir/hosp/Patient/acc-none", ehr, null, FHIR, h), 404, "does not exist");
+    }
+    assertThat(app.call("DELETE", "/fhir/hosp/Patient/acc-1", ehr, null, FHIR, Map.of("Accept", FHIR)).statusCode())
+        .isEqualTo(204);
+    // a type no FHIR path produces is still refused, as an OperationOutcome
+    assertOutcome(app.call("GET", "/fhir/hosp/Patient/acc-2", ehr, null, FHIR, Map.of("Accept", "text/html")), 406,
+        "application/fhir+json");
+  }
+
+  @Test
   void metadataDescribesWhatIsImplemented() {
     HttpResponse<String> r = fhir("GET", "/metadata", null);
     assertThat(r.statusCode()).isEqualTo(200);
