@@ -135,7 +135,9 @@ public final class ChunkRenderer {
 
   private void patient(Patient p, Builder b) {
     String year = p.hasBirthDate() ? "born " + LocalDate.ofInstant(p.getBirthDate().toInstant(), ZoneOffset.UTC).getYear() : "";
-    b.add(Category.DEMOGRAPHIC, null, Texts.join("Patient:", p.hasGender() ? p.getGender().toCode() : "", year + ".",
+    // "Patient: ." and "Patient: male ." came out for a patient without a birth date or gender
+    String facts = Texts.join(p.hasGender() ? p.getGender().toCode() : "", year);
+    b.add(Category.DEMOGRAPHIC, null, Texts.join(facts.isEmpty() ? "Patient." : "Patient: " + facts + ".",
         p.hasDeceased() && (p.hasDeceasedDateTimeType() || p.getDeceasedBooleanType().booleanValue()) ? "Deceased." : "",
         p.getCommunication().stream().map(c -> Texts.concept(c.getLanguage()))
             .collect(Collectors.joining(", ", "Language: ", ".")).replace("Language: .", "")));

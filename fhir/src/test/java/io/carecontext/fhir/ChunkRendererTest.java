@@ -37,6 +37,18 @@ class ChunkRendererTest {
   }
 
   @Test
+  void aPatientWithoutGenderOrBirthDateReadsAsASentence() {
+    assertThat(renderer.render(parse("{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"male\"}"))
+        .get(0).text()).isEqualTo("Patient: male.");
+    assertThat(renderer.render(parse("{\"resourceType\":\"Patient\",\"id\":\"p1\",\"birthDate\":\"1957-03-14\"}"))
+        .get(0).text()).isEqualTo("Patient: born 1957.");
+    assertThat(renderer.render(parse("{\"resourceType\":\"Patient\",\"id\":\"p1\",\"name\":[{\"family\":\"Doe\"}]}"))
+        .get(0).text()).isEqualTo("Patient.");
+    assertThat(renderer.render(parse("{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\","
+        + "\"birthDate\":\"1980-01-02\",\"deceasedBoolean\":true}")).get(0).text()).isEqualTo("Patient: female born 1980. Deceased.");
+  }
+
+  @Test
   void bloodPressureComponents() {
     List<ClinicalChunk> chunks = renderer.render(parse("""
         {"resourceType":"Observation","id":"bp","status":"final",
