@@ -17,11 +17,22 @@ import org.slf4j.LoggerFactory;
  * on that schema only (one per path, {@link TenantRoles}), and its data key. Provisioning is
  * idempotent (an active tenant is left as it is) and atomic (a failure part-way removes everything
  * it made, including a half-made tenant left by a crash). Concurrent calls for one tenant are
- * serialized by an advisory lock.
+ * serialized by an advisory lock; within one process every provisioning and deletion is serialized
+ * too ({@link #ONE_AT_A_TIME}).
  */
 public final class TenantProvisioner {
 
   private static final Logger LOG = LoggerFactory.getLogger(TenantProvisioner.class);
+
+  /**
+   * One provisioning or deletion at a time in this process. Each holds an owner connection for its
+   * advisory lock and needs up to two more while it runs (Flyway's); the owner pool has 3. Calls that
+   * waited for the advisory lock on a pooled connection starved the one holding it: two tenants
+   * created at once both failed with 503 after the connection timeout and kept nothing. Waiting here
+   * holds no connection. Tenants are created rarely; the cost is that a burst is made one by one.
+   */
+  private static final java.util.concurrent.locks.ReentrantLock ONE_AT_A_TIME =
+      new java.util.concurrent.locks.ReentrantLock(true);
 
   private final PlatformDatabase db;
   private final TenantKeys keys;
@@ -65,6 +76,15 @@ public final class TenantProvisioner {
       throw new IllegalArgumentException("tenant name must be 1 to 200 characters");
     }
     long start = System.nanoTime();
+    ONE_AT_A_TIME.lock();
+    try {
+      return provisionAlone(tenant, name, start);
+    } finally {
+      ONE_AT_A_TIME.unlock();
+    }
+  }
+
+  private Result provisionAlone(TenantId tenant, String name, long start) {
     try (Connection lock = db.ownerDataSource().getConnection()) {
       advisoryLock(lock, tenant);
       try {
@@ -107,6 +127,15 @@ public final class TenantProvisioner {
 
   /** Offboards a tenant: destroys its data keys first (crypto-shredding), then schema, roles and rows. */
   public boolean delete(TenantId tenant) {
+    ONE_AT_A_TIME.lock();
+    try {
+      return deleteAlone(tenant);
+    } finally {
+      ONE_AT_A_TIME.unlock();
+    }
+  }
+
+  private boolean deleteAlone(TenantId tenant) {
     try (Connection lock = db.ownerDataSource().getConnection()) {
       advisoryLock(lock, tenant);
       try {

@@ -73,6 +73,35 @@ class TenantProvisionerIT {
   }
 
   @Test
+  void tenantsProvisionedAndDeletedAtTheSameTimeAllSucceed() throws Exception {
+    // Each call held an owner connection while it waited for its tenant's lock, and the one that
+    // had the lock needed more for Flyway: with the owner pool's 3, two creates at once (of any
+    // tenants) both failed after the connection timeout, as if the database were down, and kept nothing.
+    TenantId leaving = TenantId.of("leaving");
+    platform.provisioner.provision(leaving, "Leaving");
+    List<java.util.concurrent.Callable<Object>> calls = new java.util.ArrayList<>();
+    for (String id : List.of("conc_a", "conc_b", "conc_c", "conc_a")) {
+      calls.add(() -> platform.provisioner.provision(TenantId.of(id), id));
+    }
+    calls.add(() -> platform.provisioner.delete(leaving));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(calls.size());
+    try {
+      for (java.util.concurrent.Future<Object> f : pool.invokeAll(calls)) {
+        f.get(); // rethrows the call's failure
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    for (String id : List.of("conc_a", "conc_b", "conc_c")) {
+      assertThat(count("SELECT count(*) FROM platform.tenants WHERE tenant_id = '" + id + "' AND status = 'active'"))
+          .as(id).isEqualTo(1);
+      assertThat(schemaExists("tenant_" + id)).as(id).isTrue();
+      assertThat(count("SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = '" + id + "'")).as(id).isEqualTo(1);
+    }
+    assertThat(schemaExists("tenant_leaving")).isFalse();
+  }
+
+  @Test
   void deletingATenantRemovesItsSchemaRolesAndKeys() throws SQLException {
     TenantId t = TenantId.of("gone");
     platform.provisioner.provision(t, "Gone");
