@@ -98,7 +98,7 @@ final class BundleProcessor {
     String url = e.getRequest().getUrl();
     if (method == HTTPVerb.POST) {
       if (e.getRequest().hasIfNoneExist()) {
-        Optional<String> match = byIdentifier(index, r.fhirType(), e.getRequest().getIfNoneExist());
+        Optional<String> match = byIdentifier(index, r.fhirType(), e.getRequest().getIfNoneExist(), true);
         if (match.isPresent()) {
           String ref = r.fhirType() + "/" + match.get();
           remember(e, ref);
@@ -144,7 +144,7 @@ final class BundleProcessor {
       return;
     }
     rewrite(e.getResource(), "Bundle.entry[" + index + "].resource", "bundle entry " + index + ": ", index,
-        resolved::get, (type, criteria) -> byIdentifier(index, type, criteria));
+        resolved::get, (type, criteria) -> byIdentifier(index, type, criteria, false));
   }
 
   /**
@@ -210,8 +210,12 @@ final class BundleProcessor {
     }
   }
 
-  /** {@code identifier=system|value}: first within this Bundle, then in the store. */
-  private Optional<String> byIdentifier(int index, String type, String criteria) throws SQLException {
+  /**
+   * {@code identifier=system|value}: first within this Bundle, then in the store; for a conditional
+   * create ({@code forCreate}) the identifier is locked first, so that Bundles at once create it once.
+   */
+  private Optional<String> byIdentifier(int index, String type, String criteria, boolean forCreate)
+      throws SQLException {
     IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
         FhirIssue.error("not-supported", index, "Bundle.entry[" + index + "].request",
             "bundle entry " + index + ": conditional matching supports identifier=system|value only")));
@@ -222,6 +226,9 @@ final class BundleProcessor {
       if (ref.startsWith(type + "/") && carries(ref, system, value)) {
         return Optional.of(ref.substring(type.length() + 1));
       }
+    }
+    if (forCreate) {
+      writer.lockIdentifier(type, system, value);
     }
     return writer.findByIdentifier(type, system, value);
   }

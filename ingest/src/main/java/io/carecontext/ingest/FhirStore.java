@@ -72,6 +72,7 @@ public final class FhirStore {
     resource.setId(UUID.randomUUID().toString());
     requireValid(resource);
     return write(tenant, writer, w -> {
+      w.lockIdentifier(resource.fhirType(), c.system(), c.value());
       Optional<String> match = w.findByIdentifier(resource.fhirType(), c.system(), c.value());
       if (match.isEmpty()) {
         return new ConditionalCreate(writeResolved(w, resource), null);

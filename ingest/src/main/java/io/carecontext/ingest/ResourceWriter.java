@@ -50,6 +50,21 @@ final class ResourceWriter {
     this.c = c;
   }
 
+  private static final String INSERT_NEW = """
+      INSERT INTO resources (resource_type, resource_id, version_id, patient_id, security_labels, content_hash, body,
+                             last_updated, deleted)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, false)
+      ON CONFLICT (resource_type, resource_id) DO NOTHING""";
+
+  private static final String UPSERT = """
+      INSERT INTO resources (resource_type, resource_id, version_id, patient_id, security_labels, content_hash, body,
+                             last_updated, deleted)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, false)
+      ON CONFLICT (resource_type, resource_id) DO UPDATE SET version_id = excluded.version_id,
+        patient_id = excluded.patient_id, security_labels = excluded.security_labels,
+        content_hash = excluded.content_hash, body = excluded.body, last_updated = excluded.last_updated,
+        deleted = false""";
+
   WriteOutcome write(Resource resource) throws SQLException {
     String type = resource.fhirType();
     String id = resource.getIdElement().getIdPart();
@@ -69,16 +84,14 @@ final class ResourceWriter {
     String patient = PatientCompartment.patientIdOf(resource).orElse(null);
     List<String> labels = resource.getMeta().getSecurity().stream().map(Coding::getCode)
         .filter(x -> x != null).distinct().toList();
-    try (PreparedStatement ps = c.prepareStatement("""
-        INSERT INTO resources (resource_type, resource_id, version_id, patient_id, security_labels, content_hash, body,
-                               last_updated, deleted)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, false)
-        ON CONFLICT (resource_type, resource_id) DO UPDATE SET version_id = excluded.version_id,
-          patient_id = excluded.patient_id, security_labels = excluded.security_labels,
-          content_hash = excluded.content_hash, body = excluded.body, last_updated = excluded.last_updated,
-          deleted = false""")) {
+    // A row that exists is locked (current() reads it FOR UPDATE), so its update is this write's alone.
+    // A new one is not: writes of one new resource at once all found no row and took version 1. The
+    // first insert wins; the others, told so by the conflict, start again and see its row.
+    try (PreparedStatement ps = c.prepareStatement(current == null ? INSERT_NEW : UPSERT)) {
       bindRow(ps, type, id, version, patient, labels, hash, body, now);
-      ps.executeUpdate();
+      if (ps.executeUpdate() == 0) {
+        return write(resource);
+      }
     }
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO resource_versions (resource_type, resource_id, version_id, patient_id, security_labels,
@@ -154,6 +167,20 @@ final class ResourceWriter {
   /** What this writer created, changed, deleted or left unchanged so far. */
   List<WriteOutcome> outcomes() {
     return List.copyOf(outcomes);
+  }
+
+  /**
+   * Holds, until this transaction ends, the right to create a resource of that type with that
+   * identifier: a conditional create looks for the identifier and creates only when it finds none, and
+   * two at once both found none and both created. The key is the identifier's keyed hash, never its value.
+   */
+  void lockIdentifier(String type, String system, String value) throws SQLException {
+    byte[] h = identifierHash(system, value);
+    long key = java.nio.ByteBuffer.wrap(h, 0, 8).getLong() ^ type.hashCode();
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+      ps.setLong(1, key);
+      ps.executeQuery().close();
+    }
   }
 
   /** The id of a stored resource of that type with that identifier, if any. */

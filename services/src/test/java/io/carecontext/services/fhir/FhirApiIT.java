@@ -16,6 +16,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import org.hl7.fhir.r4.model.Bundle;
 import org.junit.jupiter.api.AfterAll;
@@ -471,6 +472,64 @@ class FhirApiIT {
     // a type no FHIR path produces is still refused, as an OperationOutcome
     assertOutcome(app.call("GET", "/fhir/hosp/Patient/acc-2", ehr, null, FHIR, Map.of("Accept", "text/html")), 406,
         "application/fhir+json");
+  }
+
+  static List<HttpResponse<String>> atOnce(int n, java.util.function.IntFunction<HttpResponse<String>> call)
+      throws Exception {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    try {
+      List<java.util.concurrent.Future<HttpResponse<String>>> futures = new java.util.ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        futures.add(pool.submit(() -> {
+          go.await();
+          return call.apply(k);
+        }));
+      }
+      go.countDown();
+      List<HttpResponse<String>> out = new java.util.ArrayList<>();
+      for (var f : futures) {
+        out.add(f.get());
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void writesOfOneNewResourceAtTheSameTimeEachGetTheirOwnVersion() throws Exception {
+    // All found no row and took version 1: one was stored, the others failed with 500 on the
+    // versions table's key, so a feed that sends a Patient in parallel Bundles lost writes.
+    List<HttpResponse<String>> rs = atOnce(6, i -> fhir("PUT", "/Observation/same-new",
+        "{\"resourceType\":\"Observation\",\"id\":\"same-new\",\"status\":\"final\",\"code\":{\"text\":\"v" + i
+            + "\"},\"subject\":{\"reference\":\"Patient/p-same\"}}"));
+    assertThat(rs).extracting(HttpResponse::statusCode).as(rs.toString()).containsOnly(200, 201);
+    assertThat(rs).filteredOn(r -> r.statusCode() == 201).hasSize(1);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resource_versions WHERE resource_type = 'Observation' "
+        + "AND resource_id = 'same-new'")).isEqualTo(6);
+    assertThat(count("SELECT max(version_id) FROM tenant_hosp.resource_versions WHERE resource_type = 'Observation' "
+        + "AND resource_id = 'same-new'")).isEqualTo(6);
+  }
+
+  @Test
+  void conditionalCreatesAtTheSameTimeCreateOneResource() throws Exception {
+    // Each looked for the identifier, found none and created: four Patients for one MRN.
+    String body = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"race-77\"}]}";
+    List<HttpResponse<String>> rs = atOnce(6, i -> app.call("POST", "/fhir/hosp/Patient", ehr, body, FHIR,
+        Map.of("If-None-Exist", "identifier=urn:mrn|race-77")));
+    assertThat(rs).extracting(HttpResponse::statusCode).as(rs.toString()).containsOnly(200, 201);
+    assertThat(rs).filteredOn(r -> r.statusCode() == 201).hasSize(1);
+    assertThat(rs).extracting(r -> r.headers().firstValue("Location").orElse("")).containsOnly(
+        rs.stream().filter(r -> r.statusCode() == 201).findFirst().orElseThrow().headers().firstValue("Location").orElseThrow());
+    // and in Bundles, whose ifNoneExist takes the same path
+    String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + "{\"resourceType\":\"Practitioner\",\"identifier\":[{\"system\":\"urn:npi\",\"value\":\"race-88\"}]},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"Practitioner\",\"ifNoneExist\":\"identifier=urn:npi|race-88\"}}]}";
+    List<HttpResponse<String>> bundles = atOnce(6, i -> fhir("POST", "", tx));
+    assertThat(bundles).extracting(HttpResponse::statusCode).as(bundles.toString()).containsOnly(200);
+    assertThat(bundles).filteredOn(r -> r.body().contains("201 Created")).hasSize(1);
   }
 
   @Test
