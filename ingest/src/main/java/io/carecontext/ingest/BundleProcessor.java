@@ -37,6 +37,7 @@ final class BundleProcessor {
 
   Bundle process(Bundle bundle, Bundle.BundleType responseType) throws SQLException {
     List<BundleEntryComponent> entries = bundle.getEntry();
+    lockAhead(entries);
     List<Optional<String>> existing = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {
       existing.add(assignId(i, entries.get(i)));
@@ -52,6 +53,27 @@ final class BundleProcessor {
       response.addEntry(respond(apply(i, e)));
     }
     return response;
+  }
+
+  /**
+   * Every resource the Bundle names by id (PUT, DELETE) and every identifier it creates conditionally,
+   * locked in one order before anything is written (see {@link ResourceWriter#lock}). POST entries
+   * get new ids and need no lock.
+   */
+  private void lockAhead(List<BundleEntryComponent> entries) throws SQLException {
+    List<Long> keys = new ArrayList<>();
+    for (BundleEntryComponent e : entries) {
+      HTTPVerb method = e.getRequest().getMethod();
+      String url = e.getRequest().getUrl();
+      if ((method == HTTPVerb.PUT || method == HTTPVerb.DELETE) && url != null && url.split("/").length == 2) {
+        String[] parts = url.split("/");
+        keys.add(writer.resourceKey(parts[0], parts[1]));
+      } else if (method == HTTPVerb.POST && e.getResource() != null && e.getRequest().hasIfNoneExist()) {
+        IdentifierCriteria.parse(e.getRequest().getIfNoneExist())
+            .ifPresent(c -> keys.add(writer.identifierKey(e.getResource().fhirType(), c.system(), c.value())));
+      }
+    }
+    writer.lock(keys);
   }
 
   /** One batch entry in its own transaction (urn:uuid references to other entries are not resolved). */

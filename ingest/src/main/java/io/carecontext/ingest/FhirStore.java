@@ -180,7 +180,9 @@ public final class FhirStore {
   public Bundle transaction(TenantId tenant, FhirWriter writer, Bundle bundle) {
     requireValid(bundle, Bundle.BundleType.TRANSACTION);
     return write(tenant, writer,
-        w -> new BundleProcessor(w).process(bundle, Bundle.BundleType.TRANSACTIONRESPONSE));
+        // a copy an attempt: processing gives POST entries ids and rewrites references in place, and a
+        // write that lost a deadlock runs again from the Bundle as it was sent
+        w -> new BundleProcessor(w).process(bundle.copy(), Bundle.BundleType.TRANSACTIONRESPONSE));
   }
 
   /** Each entry on its own: a bad entry is answered with its OperationOutcome, the others are written. */
@@ -193,7 +195,7 @@ public final class FhirStore {
     Map<Integer, List<FhirIssue>> byEntry = issues.stream().filter(i -> i.entryIndex() != null)
         .collect(Collectors.groupingBy(FhirIssue::entryIndex));
     return BundleProcessor.batch(bundle, byEntry, (index, entry) -> write(tenant, writer,
-        w -> new BundleProcessor(w).processOne(index, entry)));
+        w -> new BundleProcessor(w).processOne(index, entry.copy())));
   }
 
   /** Streams NDJSON into the store in committed batches; see {@link NdjsonImporter}. */
@@ -205,6 +207,7 @@ public final class FhirStore {
   /** Writes a batch of already-parsed resources (with ids) in one transaction. */
   List<WriteOutcome> putAll(TenantId tenant, FhirWriter writer, List<Resource> resources) {
     return write(tenant, writer, w -> {
+      w.lock(resources.stream().map(r -> w.resourceKey(r.fhirType(), r.getIdElement().getIdPart())).toList());
       List<WriteOutcome> out = new java.util.ArrayList<>(resources.size());
       for (Resource r : resources) {
         out.add(w.write(r));
@@ -226,6 +229,32 @@ public final class FhirStore {
    * together or not at all.
    */
   private <T> T write(TenantId tenant, FhirWriter writer, Work<T> work) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return writeOnce(tenant, writer, work);
+      } catch (DatabaseException e) {
+        // Writes that touch the same resources in another order (two Bundles, two $import batches)
+        // deadlock, and PostgreSQL aborts one of them: it answered 500 and its data was lost. Nothing
+        // of it was committed, so it runs again; only a third loss in a row is the caller's error.
+        if (attempt >= MAX_ATTEMPTS || !lostToAnotherWrite(e)) {
+          throw e;
+        }
+        LOG.warn("tenant {}: a FHIR write lost a deadlock to another write; running it again ({} of {})", tenant,
+            attempt + 1, MAX_ATTEMPTS);
+      }
+    }
+  }
+
+  private static final int MAX_ATTEMPTS = 3;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FhirStore.class);
+
+  /** Deadlock (40P01) or serialization failure (40001): the transaction was rolled back whole. */
+  private static boolean lostToAnotherWrite(Throwable e) {
+    return java.util.stream.Stream.iterate(e, java.util.Objects::nonNull, Throwable::getCause)
+        .anyMatch(t -> t instanceof SQLException s && ("40P01".equals(s.getSQLState()) || "40001".equals(s.getSQLState())));
+  }
+
+  private <T> T writeOnce(TenantId tenant, FhirWriter writer, Work<T> work) {
     try {
       return tx.run(tenant, writer.settings(), c -> {
         ResourceWriter w = writer(tenant, c);

@@ -175,10 +175,33 @@ final class ResourceWriter {
    * two at once both found none and both created. The key is the identifier's keyed hash, never its value.
    */
   void lockIdentifier(String type, String system, String value) throws SQLException {
-    byte[] h = identifierHash(system, value);
-    long key = java.nio.ByteBuffer.wrap(h, 0, 8).getLong() ^ type.hashCode();
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-      ps.setLong(1, key);
+    lock(List.of(identifierKey(type, system, value)));
+  }
+
+  long identifierKey(String type, String system, String value) {
+    return java.nio.ByteBuffer.wrap(identifierHash(system, value), 0, 8).getLong() ^ type.hashCode();
+  }
+
+  /** The lock key of a resource ({@code Type/id}), for {@link #lock}. */
+  long resourceKey(String type, String id) {
+    return java.nio.ByteBuffer.wrap(cipher.contentHash(("resource|" + type + "/" + id)
+        .getBytes(StandardCharsets.UTF_8)), 0, 8).getLong();
+  }
+
+  /**
+   * Transaction advisory locks on {@code keys}, taken in ascending order in one round trip. A write
+   * of several resources (a Bundle, an {@code $import} batch) takes them all before it writes, so
+   * two writes that share resources wait for one another instead of each locking its first resource
+   * and then waiting for the other's: a deadlock, which PostgreSQL ended by aborting one of them.
+   */
+  void lock(java.util.Collection<Long> keys) throws SQLException {
+    if (keys.isEmpty()) {
+      return;
+    }
+    Long[] sorted = keys.stream().distinct().sorted().toArray(Long[]::new);
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) WITH ORDINALITY AS u(k, n)")) {
+      ps.setArray(1, c.createArrayOf("bigint", sorted));
       ps.executeQuery().close();
     }
   }
