@@ -134,6 +134,25 @@ class CliIT {
   }
 
   @Test
+  void aFileThatIsNotUtf8IsReportedAndTheOthersAreStillLoaded() throws Exception {
+    // The command decoded each file itself: one Latin-1 file ended it with a Java stack trace, the
+    // files after it unsent and no summary.
+    String ehr = app.tenantWithKey("latin", "feed", "[\"ehr-integration\"]", null);
+    java.nio.file.Path dir = io.carecontext.migrations.testing.TestDirectories.create("cc-ingest-latin");
+    java.nio.file.Files.write(dir.resolve("a-latin1.ndjson"),
+        "{\"resourceType\":\"Patient\",\"id\":\"lt-1\",\"gender\":\"m\u00e4le\"}\n"
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    java.nio.file.Files.writeString(dir.resolve("b-good.ndjson"), "{\"resourceType\":\"Patient\",\"id\":\"lt-2\"}\n");
+    Run run = cli("ingest", dir.toString(), "--tenant", "latin", "--key=" + ehr, "--no-wait");
+    assertThat(run.code()).as(run.err()).isEqualTo(1);
+    assertThat(run.err()).contains("a-latin1.ndjson").contains("not valid UTF-8").doesNotContain("Exception")
+        .doesNotContain("\tat ");
+    assertThat(run.out()).contains("ingested 1 resources from 2 file(s)");
+    assertThat(app.call("GET", "/fhir/latin/Patient/lt-2", ehr, null, "application/fhir+json").statusCode()).isEqualTo(200);
+    assertThat(app.call("GET", "/fhir/latin/Patient/lt-1", ehr, null, "application/fhir+json").statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void ingestNamesTheBatchEntriesTheServerRefusedAndExitsOne() throws Exception {
     String ehr = app.tenantWithKey("batchy", "feed", "[\"ehr-integration\"]", null);
     java.nio.file.Path dir = io.carecontext.migrations.testing.TestDirectories.create("cc-ingest-batch");

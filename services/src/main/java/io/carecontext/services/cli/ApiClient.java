@@ -47,13 +47,29 @@ final class ApiClient {
   }
 
   HttpResponse<String> sendRaw(String method, String path, String body, String contentType) {
+    return sendRaw(method, path, HttpRequest.BodyPublishers.ofString(body), contentType);
+  }
+
+  /**
+   * A file sent as it is on disk, read while it is sent: the server judges its encoding (and answers
+   * a file that is not UTF-8 with its reason), and a file larger than the heap still goes.
+   */
+  HttpResponse<String> sendFile(String method, String path, java.nio.file.Path file, String contentType)
+      throws java.io.FileNotFoundException {
+    return sendRaw(method, path, HttpRequest.BodyPublishers.ofFile(file), contentType);
+  }
+
+  private HttpResponse<String> sendRaw(String method, String path, HttpRequest.BodyPublisher body, String contentType) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofMinutes(10))
-        .header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofString(body));
+        .header("Content-Type", contentType).method(method, body);
     if (key != null && !key.isBlank()) {
       b.header("Authorization", "Bearer " + key);
     }
     try {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (java.net.http.HttpTimeoutException e) {
+      throw new CliException("CareContext at " + baseUrl + " did not answer within 10 minutes; what it stored of "
+          + "this file is unknown (re-sending it creates no second version of what was stored)");
     } catch (IOException e) {
       throw new CliException("cannot reach CareContext at " + baseUrl + ": start it with ./carecontext serve");
     } catch (InterruptedException e) {

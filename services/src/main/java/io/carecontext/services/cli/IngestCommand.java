@@ -50,8 +50,9 @@ final class IngestCommand implements Callable<Integer> {
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
       boolean ndjson = f.toString().endsWith(".ndjson");
-      HttpResponse<String> r = client.sendRaw("POST", "/fhir/" + ApiClient.segment(tenant) + (ndjson ? "/$import" : ""),
-          Files.readString(f), ndjson ? "application/fhir+ndjson" : "application/fhir+json");
+      // sent as bytes, streamed: decoding here failed the whole command on one file that is not UTF-8
+      HttpResponse<String> r = client.sendFile("POST", "/fhir/" + ApiClient.segment(tenant) + (ndjson ? "/$import" : ""),
+          f, ndjson ? "application/fhir+ndjson" : "application/fhir+json");
       if (r.statusCode() == 200 && !ApiJson.isFhirAnswer(r.body(), ndjson)) {
         // a 200 that is not the FHIR endpoint's answer (a proxy's page, a wrong base URL): what
         // was stored is unknown, so the file counts as failed rather than as "0 ingested"
