@@ -210,7 +210,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   /**
    * Creates (once) the platform database with an owner role that has CREATEROLE, and the vector
-   * extension, and returns how to reach it.
+   * extension, and returns how to reach it: as the owner, and as the application role with a
+   * password kept beside the owner's ({@code <prefix>_app.password}, mode 0600). Every process on
+   * this home (serve, worker, demo) then sets the same password: with one generated per process, a
+   * worker's start changed it under a running serve, whose next new connection was refused.
    */
   public DatabaseConfig platformDatabase(String database, String rolePrefix) {
     String owner = rolePrefix + "_owner";
@@ -230,7 +233,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
         ds.execute("CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public");
         ds.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
       }
-      return new DatabaseConfig(jdbcUrl(database), owner, password, null, null, rolePrefix, 0);
+      String app = rolePrefix + "_app";
+      String appPassword = readOrCreateSecret(home.resolve(app + ".password"));
+      return new DatabaseConfig(jdbcUrl(database), owner, password, app, appPassword, rolePrefix, 0);
     } catch (SQLException e) {
       throw new DatabaseException("could not prepare the embedded platform database (SQLSTATE " + e.getSQLState()
           + "): see " + home.resolve("postgres.log"), e);

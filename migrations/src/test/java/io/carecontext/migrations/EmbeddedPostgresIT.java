@@ -10,6 +10,30 @@ import org.junit.jupiter.api.Test;
 class EmbeddedPostgresIT {
 
   @Test
+  void aSecondProcessOnTheSameHomeLeavesTheFirstOneItsApplicationPassword() throws Exception {
+    // serve and a worker on one embedded home: each start gave the application role a new random
+    // password, so the first process could open no new connection (its readiness went DOWN and its
+    // requests 503 at the first reconnect, "the database does not answer") until it was restarted.
+    Path home = Files.createTempDirectory(Files.createDirectories(Path.of("target")).toAbsolutePath(), "embedded-two");
+    EmbeddedPostgres pg = EmbeddedPostgres.at(home).start();
+    try (PlatformDatabase serve = PlatformDatabase.bootstrap(pg.platformDatabase("carecontext", "cc_two"));
+        PlatformDatabase worker = PlatformDatabase.bootstrap(pg.platformDatabase("carecontext", "cc_two"))) {
+      // the first process opens new connections as it did before the second one started
+      var app = (com.zaxxer.hikari.HikariDataSource) serve.appDataSource();
+      app.getHikariPoolMXBean().softEvictConnections();
+      try (var c = app.getConnection(); var rs = c.createStatement().executeQuery("SELECT current_user")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("cc_two_app");
+      }
+      assertThat(java.nio.file.Files.getPosixFilePermissions(home.resolve("cc_two_app.password")))
+          .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+              java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    } finally {
+      pg.stop();
+    }
+  }
+
+  @Test
   void aRestartedClusterTakesItsPortAgainSoARunningServiceReconnects() throws Exception {
     Path home = Files.createTempDirectory(Files.createDirectories(Path.of("target")).toAbsolutePath(), "embedded-restart");
     EmbeddedPostgres pg = EmbeddedPostgres.at(home);

@@ -66,7 +66,9 @@ public final class CareContextServer implements AutoCloseable {
     } else {
       embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
       DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
-      config = new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(), null, null,
+      // the application role's password kept in the embedded home, so serve and worker agree on it
+      config = new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(),
+          settings.dbAppUser().orElse(base.appUser()), settings.dbAppPassword().orElse(base.appPassword()),
           settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
     }
     return start(settings, config, embedded);
