@@ -1,13 +1,21 @@
 package io.carecontext.migrations;
 
+import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
  * The rule for a tenant setting's {@code apiKeySecret} (embedding and model endpoints): the name of
- * an environment variable that holds the key, never the key, and never one of the platform's own
- * variables. The tenant admin who names the variable also names the host it is sent to as a bearer
- * token, so the operator key, the database passwords and URLs (CARECONTEXT_*) and the PostgreSQL
- * client's (PG*) are never taken.
+ * an environment variable that holds the key, never the key, never one of the platform's own
+ * variables, and only one the platform operator has granted to that tenant. The tenant admin who
+ * names the variable also names the host it is sent to as a bearer token: without the grant, an
+ * admin of one tenant could name another tenant's model key, or any credential in the service's
+ * environment, and have it sent to a host of their choosing. The operator key, the database
+ * passwords and URLs (CARECONTEXT_*) and the PostgreSQL client's (PG*) are never taken, granted or
+ * not.
+ *
+ * <p>Grants: {@code CARECONTEXT_TENANT_SECRETS} (or the system property
+ * {@code carecontext.tenant.secrets}), a comma-separated list of {@code tenant:VARIABLE} pairs, e.g.
+ * {@code acme:OPENAI_KEY_ACME,beta:AZURE_KEY_BETA}. Unset, no tenant may name a variable.
  */
 public final class SecretNames {
 
@@ -16,6 +24,9 @@ public final class SecretNames {
 
   /** The variables an error message names as refused. */
   public static final String PLATFORM_VARIABLES = "CARECONTEXT_*, PG*";
+
+  /** The variable in which the operator grants secrets to tenants. */
+  public static final String GRANTS_VARIABLE = "CARECONTEXT_TENANT_SECRETS";
 
   private SecretNames() {}
 
@@ -27,5 +38,34 @@ public final class SecretNames {
   /** Whether {@code name} is a variable of the platform's own configuration. */
   public static boolean isPlatformVariable(String name) {
     return name != null && PLATFORM.matcher(name).matches();
+  }
+
+  /** Whether the operator granted the variable {@code name} to {@code tenant} (never a platform variable). */
+  public static boolean isGrantedTo(String tenant, String name) {
+    return isGrantedTo(tenant, name, grants());
+  }
+
+  static boolean isGrantedTo(String tenant, String name, String grants) {
+    if (tenant == null || !isVariableName(name) || isPlatformVariable(name) || grants == null) {
+      return false;
+    }
+    String wanted = tenant + ":" + name;
+    return Arrays.stream(grants.split(",")).map(String::strip).anyMatch(wanted::equals);
+  }
+
+  /**
+   * Refuses a variable the operator has not granted to the tenant, in words that say who can fix
+   * it (the variable's name is the tenant admin's own input, not a secret, and is not repeated).
+   */
+  public static void requireGrantedTo(String tenant, String setting, String name) {
+    if (!isGrantedTo(tenant, name)) {
+      throw new SecretNotGrantedException(setting + ".apiKeySecret names a variable the platform operator has not "
+          + "granted to this tenant: the operator lists it in " + GRANTS_VARIABLE + " as '" + tenant + ":<VARIABLE>'");
+    }
+  }
+
+  private static String grants() {
+    String property = System.getProperty("carecontext.tenant.secrets");
+    return property != null ? property : System.getenv(GRANTS_VARIABLE);
   }
 }

@@ -266,11 +266,27 @@ class AdminApiIT {
       assertThat(r.statusCode()).as(llm).isEqualTo(400);
       assertThat(r.body()).as(llm).contains(message).doesNotContain("sk-live-123");
     });
-    HttpResponse<String> ok = app.call("PATCH", "/admin/tenants/acme", adminKeyA, """
+    String azure = """
         {"settings":{"llm":{"endpoints":[{"name":"azure","baseUrl":"https://m.example/openai/v1","model":"gpt-4o",
           "baaCovered":true,"apiKeySecret":"AZURE_OPENAI_KEY","timeoutSeconds":20,"maxRetries":2}],"default":"azure",
-          "dailyTokenBudgetPerKey":50000}}}""");
-    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+          "dailyTokenBudgetPerKey":50000}}}""";
+    // a variable the operator has not granted to this tenant: its admin names the host it is sent to
+    HttpResponse<String> notGranted = app.call("PATCH", "/admin/tenants/acme", adminKeyA, azure);
+    assertThat(notGranted.statusCode()).isEqualTo(400);
+    assertThat(notGranted.body()).contains("llm.endpoints[0].apiKeySecret names a variable the platform operator "
+        + "has not granted to this tenant").contains("CARECONTEXT_TENANT_SECRETS");
+    HttpResponse<String> embedding = app.call("PATCH", "/admin/tenants/acme", adminKeyA, """
+        {"settings":{"embedding":{"provider":"openai-compatible","baseUrl":"https://e.example/v1","model":"e",
+          "dimensions":384,"apiKeySecret":"HOME","baaCovered":true}}}""");
+    assertThat(embedding.statusCode()).isEqualTo(400);
+    assertThat(embedding.body()).contains("settings.embedding.apiKeySecret names a variable the platform operator");
+    System.setProperty("carecontext.tenant.secrets", "other:AZURE_OPENAI_KEY,acme:AZURE_OPENAI_KEY");
+    try {
+      HttpResponse<String> ok = app.call("PATCH", "/admin/tenants/acme", adminKeyA, azure);
+      assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    } finally {
+      System.clearProperty("carecontext.tenant.secrets");
+    }
   }
 
   @Test

@@ -63,6 +63,20 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
     }
   }
 
+  /**
+   * Refuses a setting whose endpoints name a secret variable the operator has not granted to
+   * {@code tenant} ({@link SecretNames}); run with {@link #check} when the setting is stored.
+   */
+  public static void checkGrants(String tenant, Object setting) {
+    if (setting instanceof Map<?, ?> llm && llm.get("endpoints") instanceof List<?> list) {
+      for (int i = 0; i < list.size(); i++) {
+        if (list.get(i) instanceof Map<?, ?> m && m.get("apiKeySecret") instanceof String name) {
+          SecretNames.requireGrantedTo(tenant, "llm.endpoints[" + i + "]", name);
+        }
+      }
+    }
+  }
+
   private static String checkEndpoint(String at, Object value) {
     if (!(value instanceof Map<?, ?> m)) {
       throw new IllegalArgumentException(at + " must be a JSON object with " + ENDPOINT_FIELDS);
@@ -120,11 +134,12 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
   }
 
   /**
-   * The key sent to the endpoint: the value of the variable {@code name}, or "none" without one or
-   * for a variable of the platform's own configuration (a setting stored before that was refused).
+   * The key sent to the endpoint: the value of the variable {@code name}, or "none" without one, for
+   * a variable of the platform's own configuration, or for one the operator has not granted to
+   * {@code tenant} (settings stored before those were refused).
    */
-  static String secretFor(String name, java.util.function.Function<String, String> env) {
-    if (name == null || SecretNames.isPlatformVariable(name)) {
+  static String secretFor(String tenant, String name, java.util.function.Function<String, String> env) {
+    if (name == null || !SecretNames.isGrantedTo(tenant, name)) {
       return "none";
     }
     String value = env.apply(name);

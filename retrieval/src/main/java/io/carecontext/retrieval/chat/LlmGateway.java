@@ -83,7 +83,7 @@ public final class LlmGateway {
 
   public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt) {
     OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model())
-        .apiKey(LlmEndpoint.secretFor(e.apiKeySecret(), System::getenv))
+        .apiKey(LlmEndpoint.secretFor(tenant.value(), e.apiKeySecret(), System::getenv))
         .timeout(Duration.ofSeconds(Math.max(1, e.timeoutSeconds()))).maxRetries(Math.max(0, e.maxRetries()))
         .logRequests(false).logResponses(false) // the prompt and the answer are PHI until filtered
         .build();

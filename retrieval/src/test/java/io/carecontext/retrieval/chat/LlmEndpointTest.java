@@ -35,10 +35,26 @@ class LlmEndpointTest {
   }
 
   @Test
-  void aPlatformSecretStoredBeforeTheCheckIsNeverSent() {
-    assertThat(LlmEndpoint.secretFor("CARECONTEXT_ADMIN_KEY", n -> "leaked")).isEqualTo("none");
-    assertThat(LlmEndpoint.secretFor("PGPASSWORD", n -> "leaked")).isEqualTo("none");
-    assertThat(LlmEndpoint.secretFor("AZURE_OPENAI_KEY", n -> "sk-tenant")).isEqualTo("sk-tenant");
-    assertThat(LlmEndpoint.secretFor(null, n -> "leaked")).isEqualTo("none");
+  void aSecretStoredBeforeTheChecksIsSentOnlyWhenGrantedToTheTenant() {
+    String before = System.getProperty("carecontext.tenant.secrets");
+    System.setProperty("carecontext.tenant.secrets", "acme:AZURE_OPENAI_KEY,acme:PGPASSWORD");
+    try {
+      assertThat(LlmEndpoint.secretFor("acme", "CARECONTEXT_ADMIN_KEY", n -> "leaked")).isEqualTo("none");
+      assertThat(LlmEndpoint.secretFor("acme", "PGPASSWORD", n -> "leaked")).isEqualTo("none"); // granted or not
+      assertThat(LlmEndpoint.secretFor("acme", "AZURE_OPENAI_KEY", n -> "sk-tenant")).isEqualTo("sk-tenant");
+      assertThat(LlmEndpoint.secretFor("beta", "AZURE_OPENAI_KEY", n -> "sk-acme")).isEqualTo("none");
+      assertThat(LlmEndpoint.secretFor("acme", "HOME", n -> "/root")).isEqualTo("none");
+      assertThat(LlmEndpoint.secretFor("acme", null, n -> "leaked")).isEqualTo("none");
+      LlmEndpoint.checkGrants("acme", llm("AZURE_OPENAI_KEY"));
+      assertThatThrownBy(() -> LlmEndpoint.checkGrants("beta", llm("AZURE_OPENAI_KEY")))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("llm.endpoints[0].apiKeySecret")
+          .hasMessageContaining("CARECONTEXT_TENANT_SECRETS").hasMessageContaining("'beta:<VARIABLE>'");
+    } finally {
+      if (before == null) {
+        System.clearProperty("carecontext.tenant.secrets");
+      } else {
+        System.setProperty("carecontext.tenant.secrets", before);
+      }
+    }
   }
 }

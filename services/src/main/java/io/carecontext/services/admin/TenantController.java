@@ -78,10 +78,11 @@ public class TenantController {
     }
     Map<String, Object> settings = TenantSettings.merge(Map.of(),
         body.settings() == null ? Map.of() : body.settings());
+    TenantId id = TenantId.of(body.id());
+    requireGrantedSecrets(id, settings);
     if (body.settings() != null && body.settings().containsKey("embedding")) {
       embeddingModelId(settings.get("embedding")); // refused here, as on PATCH, rather than failing every query later
     }
-    TenantId id = TenantId.of(body.id());
     var existing = tenants.findById(id.value()).filter(r -> "active".equals(r.status()));
     if (existing.isPresent() && !existing.get().name().equals(name)) {
       throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with another name");
@@ -138,6 +139,9 @@ public class TenantController {
     Map<String, Object> before = effectiveSettings(row);
     Map<String, Object> merged = TenantSettings.merge(read(row.settings()),
         body.settings() == null ? Map.of() : body.settings());
+    if (body.settings() != null && (body.settings().containsKey("embedding") || body.settings().containsKey("llm"))) {
+      requireGrantedSecrets(id, merged);
+    }
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
     String modelId = newModel ? embeddingModelId(merged.get("embedding")) : null;
     if (!name.equals(row.name()) || !merged.equals(before)) {
@@ -182,6 +186,22 @@ public class TenantController {
     }
     audit.forget(TenantId.of(tenant));
     return HttpResponse.noContent();
+  }
+
+  /**
+   * The endpoints' secret variables must be granted to this tenant by the operator
+   * ({@link io.carecontext.migrations.SecretNames}): the admin who names a variable also names the
+   * host it is sent to.
+   */
+  private static void requireGrantedSecrets(TenantId id, Map<String, Object> settings) {
+    try {
+      if (settings.get("embedding") instanceof Map<?, ?> e && e.get("apiKeySecret") instanceof String name) {
+        io.carecontext.migrations.SecretNames.requireGrantedTo(id.value(), "settings.embedding", name);
+      }
+      io.carecontext.retrieval.chat.LlmEndpoint.checkGrants(id.value(), settings.get("llm"));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
   }
 
   /** Builds the provider the setting names, so a bad setting is refused before it is stored. */

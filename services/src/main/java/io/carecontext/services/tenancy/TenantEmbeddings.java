@@ -4,6 +4,7 @@ import io.carecontext.ingest.embedding.BatchingConfig;
 import io.carecontext.ingest.embedding.BatchingEmbedder;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.ingest.embedding.EmbeddingProviders;
+import io.carecontext.migrations.SecretNames;
 import io.carecontext.migrations.TenantId;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -53,7 +54,20 @@ public class TenantEmbeddings implements AutoCloseable {
   }
 
   public EmbeddingProvider forTenant(TenantId tenant) {
-    return provider(Map.copyOf(tenants.section(tenant, "embedding")));
+    Map<String, Object> setting = Map.copyOf(tenants.section(tenant, "embedding"));
+    requireGranted(tenant, setting);
+    return provider(setting);
+  }
+
+  /**
+   * Tenants with the same setting share a provider, and with it the key its variable holds: each
+   * must have that variable granted ({@link SecretNames}), checked on every use, since a setting
+   * stored before grants existed may name any variable.
+   */
+  private static void requireGranted(TenantId tenant, Map<String, Object> setting) {
+    if (setting.get("apiKeySecret") instanceof String name) {
+      SecretNames.requireGrantedTo(tenant.value(), "embedding setting", name);
+    }
   }
 
   /**
@@ -72,6 +86,7 @@ public class TenantEmbeddings implements AutoCloseable {
       return hit;
     }
     queryMisses.incrementAndGet();
+    requireGranted(tenant, setting);
     float[] vector = model(setting).embedAll(List.of(text)).get(0);
     cache.put(key, vector);
     return vector;

@@ -37,6 +37,19 @@ class TenantEmbeddingsTest {
   }
 
   @Test
+  void anEndpointWhoseSecretIsNotGrantedToTheTenantIsNeverCalled() {
+    // stored before grants existed: the shared provider of another tenant must not serve this one
+    Map<String, Object> settings = Map.of("embedding", Map.of("provider", "openai-compatible",
+        "baseUrl", "http://127.0.0.1:9/v1", "model", "m", "dimensions", 384, "apiKeySecret", "HOME",
+        "baaCovered", true));
+    try (TenantEmbeddings embeddings = new TenantEmbeddings(null)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> embeddings.embedQuery(CLINIC, settings, "allergies"))
+          .isInstanceOf(io.carecontext.migrations.SecretNotGrantedException.class)
+          .hasMessageContaining("CARECONTEXT_TENANT_SECRETS");
+    }
+  }
+
+  @Test
   void anotherEmbeddingSettingDoesNotReuseCachedVectors() {
     try (TenantEmbeddings embeddings = new TenantEmbeddings(null)) {
       embeddings.embedQuery(CLINIC, Map.of(), "allergies");
