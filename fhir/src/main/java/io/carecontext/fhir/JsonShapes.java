@@ -34,7 +34,9 @@ import java.util.TreeMap;
  *   <li>a resource that is not one JSON object or has no resourceType (a Bundle entry vanishes), and
  *       an entry's or a parameter's resource sent as null (HAPI fails on it);
  *   <li>a key twice in one object, and two types of one choice element (the last one wins);
- *   <li>base64 that HAPI's decoder cuts short.
+ *   <li>base64 that HAPI's decoder cuts short;
+ *   <li>a string holding a control character other than tab, line feed or carriage return (FHIR
+ *       allows none; a NUL reached PostgreSQL, which refuses it in text, as a 500).
  * </ul>
  * The walk follows the R4 model, so a path's steps are element names R4 defines, never a key the
  * sender made up; elements R4 does not define are skipped unread, as HAPI skips them. What HAPI does
@@ -297,7 +299,24 @@ final class JsonShapes {
     } else if (t == JsonToken.VALUE_STRING && "base64Binary".equals(element.type()) && !wholeBase64(p.getText())) {
       fault("value", "not whole base64: characters after the '=' padding, or a last group of one character, "
           + "would be dropped when it is decoded");
+    } else if (t == JsonToken.VALUE_STRING && hasControlCharacter(p)) {
+      // FHIR strings hold no control characters but tab, line feed and carriage return; PostgreSQL
+      // refuses a NUL in text outright, which was a 500 for a label code that held one
+      fault("value", "holds a control character (U+0000 to U+001F other than tab, line feed and carriage "
+          + "return), which no FHIR string may hold");
     }
+  }
+
+  private static boolean hasControlCharacter(JsonParser p) throws IOException {
+    char[] text = p.getTextCharacters();
+    int end = p.getTextOffset() + p.getTextLength();
+    for (int i = p.getTextOffset(); i < end; i++) {
+      char c = text[i];
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void duplicate(String knownName) {

@@ -84,6 +84,11 @@ class SilentDropsTest {
           "Binary.data", "value", 400),
       new Drop("{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"WmVidWxvb\"}",
           "Binary.data", "value", 400),
+      // a control character in a string: FHIR allows none, and PostgreSQL refused a NUL with a 500
+      new Drop("{\"resourceType\":\"Patient\",\"meta\":{\"security\":[{\"code\":\"Zeb\\u0000ulon\"}]}}",
+          "Patient.meta.security[0].code", "value", 400),
+      new Drop("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Zebulon\\u001b[0m\"}]}",
+          "Patient.name[0].family", "value", 400),
       // a key twice in one object: HAPI keeps the last
       drop("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\"}",
           "Patient.birthDate"),
