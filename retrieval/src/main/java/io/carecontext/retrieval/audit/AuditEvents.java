@@ -54,12 +54,18 @@ public final class AuditEvents {
   public static AuditEvent of(TenantId tenant, Map<String, Object> row) {
     AuditEvent e = new AuditEvent();
     e.setId((String) row.get("auditId"));
-    boolean write = WRITE_ACTION.equals(row.get("action"));
-    // A FHIR write changes the patient's record; every other row is a query of it.
+    String action = (String) row.get("action");
+    boolean write = WRITE_ACTION.equals(action);
+    boolean keyChange = "key-create".equals(action) || "key-revoke".equals(action);
+    // A FHIR write changes the patient's record; a key made or revoked changes who may read it; every
+    // other row is a query.
     e.setType(write ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110110", "Patient Record")
+        : keyChange ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110137",
+            "User Security Attributes Changed")
         : new Coding("http://dicom.nema.org/resources/ontology/DCM", "110112", "Query"));
-    e.addSubtype(new Coding("http://carecontext.io/audit-action", (String) row.get("action"), null));
-    e.setAction(write ? writeAction((String) row.get("details")) : AuditEventAction.E);
+    e.addSubtype(new Coding("http://carecontext.io/audit-action", action, null));
+    e.setAction(write ? writeAction((String) row.get("details"))
+        : keyChange ? ("key-create".equals(action) ? AuditEventAction.C : AuditEventAction.D) : AuditEventAction.E);
     e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
     boolean allowed = "allowed".equals(row.get("decision"));
     e.setOutcome(allowed ? AuditEventOutcome._0 : AuditEventOutcome._4);

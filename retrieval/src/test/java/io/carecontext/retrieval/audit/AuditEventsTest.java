@@ -37,6 +37,19 @@ class AuditEventsTest {
   }
 
   @Test
+  void aKeyMadeOrRevokedIsASecurityAttributesEventNotAQuery() {
+    Map<String, Object> row = row(null);
+    row.put("action", "key-create");
+    AuditEvent created = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(created.getType().getCode()).isEqualTo("110137");
+    assertThat(created.getAction()).isEqualTo(AuditEvent.AuditEventAction.C);
+    row.put("action", "key-revoke");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getAction()).isEqualTo(AuditEvent.AuditEventAction.D);
+    row.put("action", "audit-read");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).isEqualTo("110112");
+  }
+
+  @Test
   void aWriteIsAPatientRecordEventWhoseActionFollowsWhatItDid() {
     Map<String, Object> row = row("p-123");
     row.put("action", "fhir-write");

@@ -81,9 +81,19 @@ public class KeyController {
     }
     ApiKeySecrets.Issued issued = ApiKeySecrets.issue();
     // Recorded before the key exists, so no key is ever usable without its row (fail closed).
-    audit.record(id, keyEvent(caller, "key-create", "key_created")
+    // Who the key is for and what it may reach, not only who made it: the trail says who was given
+    // which access (the principal and practitioner id are checked above to hold no JSON syntax).
+    AuditEntry created = keyEvent(caller, "key-create", "key_created")
         .withDetail("keyId", "\"" + issued.keyId() + "\"") // [a-z0-9] only
-        .withDetail("roles", AuditEntry.jsonStrings(List.copyOf(roles))));
+        .withDetail("keyPrincipal", "\"" + body.principal() + "\"")
+        .withDetail("roles", AuditEntry.jsonStrings(List.copyOf(roles)));
+    if (body.practitionerId() != null) {
+      created = created.withDetail("practitionerId", "\"" + body.practitionerId() + "\"");
+    }
+    if (body.expiresAt() != null) {
+      created = created.withDetail("expiresAt", "\"" + body.expiresAt() + "\"");
+    }
+    audit.record(id, created);
     keys.insert(issued.keyId(), id.value(), body.principal(), "{" + String.join(",", roles) + "}",
         issued.secretHash(), body.practitionerId(), body.expiresAt());
     return HttpResponse.created(new AdminDtos.CreatedKey(issued.keyId(), issued.token(), body.principal(),

@@ -70,9 +70,9 @@ class AdminAuditIT {
     List<String> rows = trail();
     assertThat(rows.subList(before.size(), rows.size())).containsExactly(
         "key-create allowed key_created platform-admin bootstrap {\"keyId\":\"" + keyId(byOperator)
-            + "\",\"roles\":[\"clinician\"]}",
+            + "\",\"keyPrincipal\":\"dr-new\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-1\"}",
         "key-create allowed key_created ta-1 " + adminKeyId + " {\"keyId\":\"" + keyId(byAdmin)
-            + "\",\"roles\":[\"auditor\",\"billing\"]}",
+            + "\",\"keyPrincipal\":\"aud-new\",\"roles\":[\"auditor\",\"billing\"]}",
         "key-revoke allowed key_revoked ta-1 " + adminKeyId + " {\"keyId\":\"" + keyId(byOperator) + "\"}");
   }
 
