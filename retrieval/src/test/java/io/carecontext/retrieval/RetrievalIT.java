@@ -673,6 +673,31 @@ class RetrievalIT {
   }
 
   @Test
+  void aRowOnAShardNoChainKnowsIsRefusedOrFoundByVerify() throws SQLException {
+    ask(CLINICIAN, "p-ok", "TREAT", null);
+    String id = audit.list(tenant, new AuditFilter("p-ok", null, null, null, 1), false).get(0).get("auditId").toString();
+    String copyOnShard9 = "INSERT INTO tenant_clinic.audit_log SELECT (jsonb_populate_record(NULL::tenant_clinic.audit_log, "
+        + "to_jsonb(a) || jsonb_build_object('shard', 9, 'audit_id', gen_random_uuid()))).* "
+        + "FROM tenant_clinic.audit_log a WHERE audit_id = '" + id + "'";
+    // the database refuses it for every role (tenant migration 30), the owner included
+    assertThatThrownBy(() -> superuser(copyOnShard9)).hasMessageContaining("audit_log_shard_known");
+    // one written before the constraint existed: no chain covers it, and verify says so at that row
+    superuser("ALTER TABLE tenant_clinic.audit_log DROP CONSTRAINT audit_log_shard_known");
+    try {
+      superuser(copyOnShard9);
+      var v = audit.verify(tenant);
+      assertThat(v.valid()).isFalse();
+      assertThat(v.brokenAt().shard()).isEqualTo(9);
+      assertThat(v.brokenAt().auditId()).isNotEqualTo(id);
+    } finally {
+      superuser("DELETE FROM tenant_clinic.audit_log WHERE shard = 9");
+      superuser("ALTER TABLE tenant_clinic.audit_log ADD CONSTRAINT audit_log_shard_known CHECK (shard BETWEEN 0 AND 7) "
+          + "NOT VALID");
+    }
+    assertThat(audit.verify(tenant).valid()).isTrue();
+  }
+
+  @Test
   void aDatabaseFailureDuringTheAuditWriteReturnsNoResult() throws SQLException {
     String role = platform.db.config().auditRole(tenant);
     superuser("REVOKE INSERT ON tenant_clinic.audit_log FROM " + role);
