@@ -28,7 +28,8 @@ class PlatformGrantsIT {
     platform = new TestPlatform();
     platform.tenant("alpha");
     platform.tenant("bravo");
-    try (Connection c = platform.db.appDataSource().getConnection(); Statement st = c.createStatement()) {
+    // as the owner: the application role adds a key only after its audit row (platform migration 4)
+    try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
       st.execute("INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash) VALUES "
           + "('aaaaaaaaaaaaaaaa', 'alpha', 'nurse', '{care-coordinator}', '\\x01'), "
           + "('bbbbbbbbbbbbbbbb', 'alpha', 'other', '{billing}', '\\x02')");
@@ -88,6 +89,31 @@ class PlatformGrantsIT {
         .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
     assertThatThrownBy(() -> update("INSERT INTO platform.tenants (tenant_id, name, status) "
         + "VALUES ('delta', 'Delta', 'active')")).isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+  }
+
+  /**
+   * Platform migration 4: the application role adds a key only when its tenant's trail already holds
+   * the key-create row naming it, so code that mints a key leaves a row the auditor sees.
+   */
+  @Test
+  void theApplicationAddsAKeyOnlyAfterTheAuditRowThatNamesIt() throws SQLException {
+    String mint = "INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash) VALUES "
+        + "('%s', '%s', 'intruder', '{tenant-admin}', '\\x09')";
+    assertThatThrownBy(() -> update(mint.formatted("mintedmintedmint", "alpha")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("key-create row");
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO tenant_alpha.audit_log (audit_id, shard, seq, at, principal, action, decision, reason, "
+          + "details, prev_hash, row_hash) VALUES (gen_random_uuid(), 7, 999999, now(), 'ta-1', 'key-create', 'allowed', "
+          + "'key_created', '{\"keyId\":\"recordedrecorded\",\"roles\":[\"billing\"]}', '\\x00', '\\x00'), "
+          + "(gen_random_uuid(), 7, 999998, now() - interval '1 hour', 'ta-1', 'key-create', 'allowed', 'key_created', "
+          + "'{\"keyId\":\"stalestalestale0\"}', '\\x00', '\\x00')");
+    }
+    // a row in another tenant's trail, or one from long ago, does not count
+    assertThatThrownBy(() -> update(mint.formatted("recordedrecorded", "bravo")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("key-create row");
+    assertThatThrownBy(() -> update(mint.formatted("stalestalestale0", "alpha")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("key-create row");
+    assertThat(update(mint.formatted("recordedrecorded", "alpha"))).isEqualTo(1);
   }
 
   /**
