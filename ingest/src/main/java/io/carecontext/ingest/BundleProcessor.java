@@ -64,9 +64,8 @@ final class BundleProcessor {
     List<Long> keys = new ArrayList<>();
     for (BundleEntryComponent e : entries) {
       HTTPVerb method = e.getRequest().getMethod();
-      String url = e.getRequest().getUrl();
-      if ((method == HTTPVerb.PUT || method == HTTPVerb.DELETE) && url != null && url.split("/").length == 2) {
-        String[] parts = url.split("/");
+      String[] parts = e.getRequest().getUrl() == null ? new String[0] : e.getRequest().getUrl().split("/");
+      if ((method == HTTPVerb.PUT || method == HTTPVerb.DELETE) && parts.length == 2) {
         keys.add(writer.resourceKey(parts[0], parts[1]));
       } else if (method == HTTPVerb.POST && e.getResource() != null && e.getRequest().hasIfNoneExist()) {
         IdentifierCriteria.parse(e.getRequest().getIfNoneExist())

@@ -200,7 +200,7 @@ final class ResourceWriter {
     }
     Long[] sorted = keys.stream().distinct().sorted().toArray(Long[]::new);
     try (PreparedStatement ps = c.prepareStatement(
-        "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) WITH ORDINALITY AS u(k, n)")) {
+        "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS u(k)")) {
       ps.setArray(1, c.createArrayOf("bigint", sorted));
       ps.executeQuery().close();
     }

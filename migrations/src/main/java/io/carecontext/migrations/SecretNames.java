@@ -64,6 +64,16 @@ public final class SecretNames {
     }
   }
 
+  /**
+   * The same for an endpoint setting ({@code embedding}, or one of {@code llm.endpoints}): its
+   * {@code apiKeySecret}, when it names one, must be granted to the tenant.
+   */
+  public static void requireGrantedTo(String tenant, String setting, java.util.Map<?, ?> endpoint) {
+    if (endpoint.get("apiKeySecret") instanceof String name) {
+      requireGrantedTo(tenant, setting, name);
+    }
+  }
+
   private static String grants() {
     String property = System.getProperty("carecontext.tenant.secrets");
     return property != null ? property : System.getenv(GRANTS_VARIABLE);

@@ -70,8 +70,8 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
   public static void checkGrants(String tenant, Object setting) {
     if (setting instanceof Map<?, ?> llm && llm.get("endpoints") instanceof List<?> list) {
       for (int i = 0; i < list.size(); i++) {
-        if (list.get(i) instanceof Map<?, ?> m && m.get("apiKeySecret") instanceof String name) {
-          SecretNames.requireGrantedTo(tenant, "llm.endpoints[" + i + "]", name);
+        if (list.get(i) instanceof Map<?, ?> m) {
+          SecretNames.requireGrantedTo(tenant, "llm.endpoints[" + i + "]", m);
         }
       }
     }

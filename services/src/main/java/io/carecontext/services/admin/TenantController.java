@@ -195,8 +195,8 @@ public class TenantController {
    */
   private static void requireGrantedSecrets(TenantId id, Map<String, Object> settings) {
     try {
-      if (settings.get("embedding") instanceof Map<?, ?> e && e.get("apiKeySecret") instanceof String name) {
-        io.carecontext.migrations.SecretNames.requireGrantedTo(id.value(), "settings.embedding", name);
+      if (settings.get("embedding") instanceof Map<?, ?> e) {
+        io.carecontext.migrations.SecretNames.requireGrantedTo(id.value(), "settings.embedding", e);
       }
       io.carecontext.retrieval.chat.LlmEndpoint.checkGrants(id.value(), settings.get("llm"));
     } catch (IllegalArgumentException e) {

@@ -11,6 +11,10 @@ import java.util.Map;
  */
 public final class TenantSettings {
 
+  /** The audit retention the admin API accepts, in years; the purge obeys no other (AuditRetention). */
+  public static final int MIN_RETENTION_YEARS = 1;
+  public static final int MAX_RETENTION_YEARS = 100;
+
   private TenantSettings() {}
 
   public static Map<String, Object> defaults() {
@@ -43,7 +47,7 @@ public final class TenantSettings {
     switch (key) {
       case "consentMode" -> requireOneOf(key, value, List.of("opt-in", "opt-out"));
       case "datePolicy" -> requireOneOf(key, value, List.of("token", "shift", "year"));
-      case "retentionYears" -> requireInt(key, value, 1, 100);
+      case "retentionYears" -> requireInt(key, value, MIN_RETENTION_YEARS, MAX_RETENTION_YEARS);
       case "rateLimitPerMinute" -> requireInt(key, value, 1, 1_000_000);
       case "contextTokenBudget" -> requireInt(key, value, 100, 32_000);
       case "careRelationship", "researchIndex" -> {

@@ -14,7 +14,6 @@ import io.carecontext.retrieval.chat.ChatRefused;
 import io.carecontext.retrieval.chat.ChatService;
 import io.carecontext.retrieval.chat.LlmGateway;
 import io.carecontext.services.auth.Caller;
-import io.carecontext.services.retrieval.ContextController;
 import io.carecontext.services.retrieval.DecisionResponses;
 import io.carecontext.services.retrieval.PatientRequests;
 import io.carecontext.services.http.ApiError;

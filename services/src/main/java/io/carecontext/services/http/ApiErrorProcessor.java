@@ -27,7 +27,8 @@ import java.util.stream.Stream;
 @Singleton
 public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
-  private static final String RETRY_AFTER_SECONDS = "5";
+  /** The Retry-After of every 503 the service answers: the database or the audit trail was out of reach. */
+  public static final String RETRY_AFTER_SECONDS = "5";
   private static final Pattern FIELD = Pattern.compile("^[A-Za-z][A-Za-z0-9_]{0,40}$");
   private static final Pattern UNKNOWN = Pattern.compile("Unknown property \\[(.*?)] encountered", Pattern.DOTALL);
 

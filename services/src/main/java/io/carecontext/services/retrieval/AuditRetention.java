@@ -32,9 +32,9 @@ public class AuditRetention {
   static final Duration FIRST_RUN = Duration.ofMinutes(1);
   static final Duration INTERVAL = Duration.ofDays(1);
   private static final Logger LOG = LoggerFactory.getLogger(AuditRetention.class);
-  /** The retention the admin API accepts (TenantSettings): the only one the purge obeys. */
-  static final int MIN_YEARS = 1;
-  static final int MAX_YEARS = 100;
+  /** The retention the admin API accepts: the only one the purge obeys. */
+  static final int MIN_YEARS = io.carecontext.services.admin.TenantSettings.MIN_RETENTION_YEARS;
+  static final int MAX_YEARS = io.carecontext.services.admin.TenantSettings.MAX_RETENTION_YEARS;
 
   private final PlatformDatabase db;
   private final TenantDirectory directory;

@@ -2,6 +2,7 @@ package io.carecontext.services.retrieval;
 
 import io.carecontext.retrieval.AccessDenied;
 import io.carecontext.services.http.ApiError;
+import io.carecontext.services.http.ApiErrorProcessor;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 
@@ -10,9 +11,6 @@ import io.micronaut.http.HttpStatus;
  * as its status and code say, and the 503 of a request whose audit row could not be written.
  */
 public final class DecisionResponses {
-
-  /** As the 503 of an unreachable database (ApiErrorProcessor): the caller may retry after it. */
-  static final String RETRY_AFTER_SECONDS = "5";
 
   private DecisionResponses() {}
 
@@ -27,10 +25,11 @@ public final class DecisionResponses {
 
   /**
    * A request that could not be completed and audited (the audit row, or the database, failed):
-   * nothing of it was returned, and the caller may retry.
+   * nothing of it was returned, and the caller may retry, after the same wait as for an unreachable
+   * database.
    */
   public static HttpResponse<ApiError> notAudited() {
-    return HttpResponse.<ApiError>status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", RETRY_AFTER_SECONDS)
+    return HttpResponse.<ApiError>status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", ApiErrorProcessor.RETRY_AFTER_SECONDS)
         .body(new ApiError("unavailable",
             "the request could not be completed and audited; nothing was returned. Retry later"));
   }

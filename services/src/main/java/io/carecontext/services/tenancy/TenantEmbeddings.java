@@ -65,9 +65,7 @@ public class TenantEmbeddings implements AutoCloseable {
    * stored before grants existed may name any variable.
    */
   private static void requireGranted(TenantId tenant, Map<String, Object> setting) {
-    if (setting.get("apiKeySecret") instanceof String name) {
-      SecretNames.requireGrantedTo(tenant.value(), "embedding setting", name);
-    }
+    SecretNames.requireGrantedTo(tenant.value(), "embedding setting", setting);
   }
 
   /**
