@@ -81,6 +81,7 @@ class PlatformGrantsIT {
 
   @Test
   void theApplicationChangesATenantsNameAndSettingsOnly() throws SQLException {
+    recordTenantChange("alpha", "Alpha", "{\"consentMode\": \"opt-out\"}", "now()");
     assertThat(update("UPDATE platform.tenants SET name = 'Alpha', settings = '{\"consentMode\":\"opt-out\"}', "
         + "updated_at = now() WHERE tenant_id = 'alpha' AND status = 'active'")).isEqualTo(1);
     assertThatThrownBy(() -> update("UPDATE platform.tenants SET status = 'active' WHERE tenant_id = 'bravo'"))
@@ -89,6 +90,41 @@ class PlatformGrantsIT {
         .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
     assertThatThrownBy(() -> update("INSERT INTO platform.tenants (tenant_id, name, status) "
         + "VALUES ('delta', 'Delta', 'active')")).isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+  }
+
+  /**
+   * Platform migration 5: the application role changes a tenant's name or settings only when its
+   * trail already holds the tenant-settings row naming exactly the new name and settings (their
+   * digest), so code that lowers the retention, turns consent to opt-out or the care relationship off
+   * leaves a row the auditor sees.
+   */
+  @Test
+  void theApplicationChangesATenantOnlyAfterTheAuditRowThatNamesTheChange() throws SQLException {
+    String lower = "UPDATE platform.tenants SET settings = '{\"retentionYears\":1}' WHERE tenant_id = 'bravo'";
+    assertThatThrownBy(() -> update(lower)).isInstanceOf(SQLException.class).hasMessageContaining("tenant-settings row");
+    // a row for other settings, in another tenant's trail, or from long ago, does not count
+    recordTenantChange("bravo", "bravo", "{\"retentionYears\": 2}", "now()");
+    recordTenantChange("alpha", "bravo", "{\"retentionYears\": 1}", "now()");
+    recordTenantChange("bravo", "bravo", "{\"retentionYears\": 1}", "now() - interval '1 hour'");
+    assertThatThrownBy(() -> update(lower)).isInstanceOf(SQLException.class).hasMessageContaining("tenant-settings row");
+    assertThatThrownBy(() -> update("UPDATE platform.tenants SET name = 'Renamed' WHERE tenant_id = 'bravo'"))
+        .isInstanceOf(SQLException.class).hasMessageContaining("tenant-settings row");
+    assertThat(query("SELECT settings::text FROM platform.tenants WHERE tenant_id = 'bravo'")).isEqualTo("{}");
+    // touching the row without changing it needs none
+    assertThat(update("UPDATE platform.tenants SET updated_at = now() WHERE tenant_id = 'bravo'")).isEqualTo(1);
+    recordTenantChange("bravo", "bravo", "{\"retentionYears\": 1}", "now()");
+    assertThat(update(lower)).isEqualTo(1);
+  }
+
+  /** As the admin API does before a change: the tenant-settings row naming its digest, here written as the owner. */
+  static void recordTenantChange(String tenant, String name, String settings, String at) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO tenant_" + tenant + ".audit_log (audit_id, shard, seq, at, principal, action, decision, "
+          + "reason, details, prev_hash, row_hash) SELECT gen_random_uuid(), 6, coalesce(max(seq), 0) + 1, " + at
+          + ", 'ta-1', 'tenant-settings', 'allowed', 'settings_changed', '{\"changed\":[],\"settingsDigest\":\"' || "
+          + "platform.tenant_change_digest('" + name + "', '" + settings + "') || '\"}', '\\x00', '\\x00' "
+          + "FROM tenant_" + tenant + ".audit_log WHERE shard = 6");
+    }
   }
 
   /**

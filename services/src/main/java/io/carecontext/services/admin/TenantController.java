@@ -102,7 +102,10 @@ public class TenantController {
       throw ApiException.conflict("role_name_taken", e.getMessage());
     }
     if (result.created()) {
-      tenants.updateNameAndSettings(id.value(), name, write(settings));
+      Map<String, Object> defaults = TenantSettings.merge(Map.of(), Map.of());
+      if (!settings.equals(defaults)) {
+        change(caller, id, name, defaults, name, settings);
+      }
       if (Boolean.TRUE.equals(settings.get("researchIndex"))) {
         researchIndexes.request(id, true);
       }
@@ -145,14 +148,8 @@ public class TenantController {
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
     String modelId = newModel ? embeddingModelId(merged.get("embedding")) : null;
     if (!name.equals(row.name()) || !merged.equals(before)) {
-      // Who changed which settings is in the tenant's trail (policy, consent mode and care relationship
-      // decide who reads what), written first, so no change takes effect without its row. Names only:
-      // the values are in the tenant's configuration.
-      audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
-          "tenant-settings", AuditEntry.Decision.ALLOWED, "settings_changed")
-          .withDetail("changed", AuditEntry.jsonStrings(changed(row.name(), name, before, merged))));
       // A PATCH that changes nothing (a retry, say) leaves updatedAt alone: it still says when the tenant last changed.
-      tenants.updateNameAndSettings(id.value(), name, write(merged));
+      change(caller, id, row.name(), before, name, merged);
     }
     if (!java.util.Objects.equals(before.get("researchIndex"), merged.get("researchIndex"))) {
       // Built in the background; GET /admin/tenants/{t}/ingest shows its state and progress.
@@ -164,6 +161,22 @@ public class TenantController {
       LOG.info("tenant {} changed its embedding model to {}: {} resource(s) queued for re-embedding", id, modelId, queued);
     }
     return view(active(id), null);
+  }
+
+  /**
+   * Who changed which settings is in the tenant's trail (policy, consent mode, care relationship and
+   * retention decide who reads what, and for how long), written first, so no change takes effect
+   * without its row. Names only, the values are in the tenant's configuration; and the digest of the
+   * new name and settings, without which the database refuses the change (platform migration 5).
+   */
+  private void change(Caller caller, TenantId id, String nameBefore, Map<String, Object> before, String name,
+                      Map<String, Object> after) {
+    String settings = write(after);
+    audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
+            "tenant-settings", AuditEntry.Decision.ALLOWED, "settings_changed")
+        .withDetail("changed", AuditEntry.jsonStrings(changed(nameBefore, name, before, after)))
+        .withDetail("settingsDigest", "\"" + tenants.changeDigest(name, settings) + "\""));
+    tenants.updateNameAndSettings(id.value(), name, settings);
   }
 
   /** The fields a PATCH changed: "name", and each setting whose value differs, in a stable order. */

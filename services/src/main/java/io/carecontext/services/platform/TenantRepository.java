@@ -17,4 +17,11 @@ public interface TenantRepository extends GenericRepository<TenantRecord, String
   @Query("UPDATE platform.tenants SET name = :name, settings = CAST(:settings AS jsonb), updated_at = now() "
       + "WHERE tenant_id = :tenantId AND status = 'active'")
   int updateNameAndSettings(String tenantId, String name, String settings);
+
+  /**
+   * The digest the tenant-settings audit row of a change names (platform migration 5): the database
+   * changes a tenant for the application role only after the row naming the new name and settings.
+   */
+  @Query("SELECT platform.tenant_change_digest(:name, CAST(:settings AS jsonb))")
+  String changeDigest(String name, String settings);
 }

@@ -12,6 +12,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,10 +90,40 @@ class AdminAuditIT {
         .isEqualTo(200);
     String adminKeyId = tenantAdmin.split("_")[1];
     List<String> rows = trail();
-    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
-        "tenant-settings allowed settings_changed ta-1 " + adminKeyId
-            + " {\"changed\":[\"settings.careRelationship\",\"settings.rolePolicies\"]}",
-        "tenant-settings allowed settings_changed platform-admin bootstrap {\"changed\":[\"name\"]}");
+    // each row also names the digest of the name and settings it allowed (platform migration 5)
+    String digest = ",\"settingsDigest\":\"[0-9a-f]{64}\"}";
+    assertThat(rows.subList(before.size(), rows.size())).hasSize(2);
+    assertThat(rows.get(before.size())).matches(Pattern.quote("tenant-settings allowed settings_changed ta-1 "
+        + adminKeyId + " {\"changed\":[\"settings.careRelationship\",\"settings.rolePolicies\"]") + digest);
+    assertThat(rows.get(before.size() + 1)).matches(Pattern.quote(
+        "tenant-settings allowed settings_changed platform-admin bootstrap {\"changed\":[\"name\"]") + digest);
+    assertThat(rows.get(rows.size() - 1)).contains(query(
+        "SELECT platform.tenant_change_digest(name, settings) FROM platform.tenants WHERE tenant_id = 'keyed'"));
+  }
+
+  /** Settings given at creation are a change like a PATCH's, recorded in the new tenant's trail. */
+  @Test
+  void settingsGivenAtCreationAreRecorded() throws SQLException {
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(),
+        "{\"id\":\"created_set\",\"settings\":{\"consentMode\":\"opt-out\",\"retentionYears\":7}}").statusCode())
+        .isEqualTo(201);
+    assertThat(query("SELECT string_agg(action || ' ' || principal || ' ' || details, '|') FROM "
+        + "tenant_created_set.audit_log")).matches(Pattern.quote("tenant-settings platform-admin "
+        + "{\"changed\":[\"settings.consentMode\",\"settings.retentionYears\"]") + ",\"settingsDigest\":\"[0-9a-f]{64}\"}");
+    assertThat(query("SELECT settings->>'consentMode' || ' ' || (settings->>'retentionYears') FROM platform.tenants "
+        + "WHERE tenant_id = 'created_set'")).isEqualTo("opt-out 7");
+    // with the defaults, nothing changed and nothing is recorded
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"created_plain\"}").statusCode())
+        .isEqualTo(201);
+    assertThat(query("SELECT count(*) FROM tenant_created_plain.audit_log")).isEqualTo("0");
+  }
+
+  static String query(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
   }
 
   /**
