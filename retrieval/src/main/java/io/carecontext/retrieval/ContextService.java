@@ -129,12 +129,23 @@ public final class ContextService {
         practitioner, k);
     Outcome outcome;
     if (breakGlass) {
-      outcome = tx.run(tenant, settings, searchSql, parameters, (c, rows) -> {
-        List<ContextChunk> chunks = chunks(rows, tenant);
+      outcome = tx.run(tenant, settings, c -> {
+        // The window first: the chunk policy honours a consent override only inside it (tenant
+        // migration 33). It is opened only for a key the database admits and a patient that exists.
+        openBreakGlass(c, tenant, patientId, rp.breakGlassMinutes());
+        List<ContextChunk> chunks;
+        try (PreparedStatement ps = c.prepareStatement(searchSql)) {
+          for (int i = 0; i < parameters.size(); i++) {
+            ps.setObject(i + 1, parameters.get(i));
+          }
+          try (ResultSet rows = ps.executeQuery()) {
+            chunks = chunks(rows, tenant);
+          }
+        }
         Decision d = chunks.isEmpty() ? facts(c, tenant, patientId, practitioner) : Decision.SEARCHED;
-        // The window is opened (or checked) only for an admitted key and a patient that exists.
-        boolean open = d.keyAdmitted() && d.patientExists()
-            && breakGlassOpen(c, tenant, who.keyId(), patientId, rp.breakGlassMinutes());
+        boolean open = d.keyAdmitted() && d.patientExists() && exists(c, TenantSql.of(tenant,
+            "SELECT 1 FROM {schema}.break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()"),
+            who.keyId(), patientId);
         return decide(d, chunks, rp, careRequired, true, open, entry, start);
       });
     } else {
@@ -303,18 +314,22 @@ public final class ContextService {
     }
   }
 
-  /** The first ETREAT of a key for a patient opens a window; later ones succeed only inside it. */
-  private static boolean breakGlassOpen(Connection c, TenantId tenant, String keyId, String patientId, int minutes) throws SQLException {
+  /**
+   * The first ETREAT of a key for a patient opens a window; later ones succeed only inside it. The
+   * key is the one the database admits (caller_key), and the patient one that exists.
+   */
+  private static void openBreakGlass(Connection c, TenantId tenant, String patientId, int minutes) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
-        INSERT INTO {schema}.break_glass (key_id, patient_id, expires_at) VALUES (?, ?, ?)
+        INSERT INTO {schema}.break_glass (key_id, patient_id, expires_at)
+        SELECT k.key_id, ?, ? FROM {schema}.caller_key k
+        WHERE EXISTS (SELECT 1 FROM {schema}.resources
+                      WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted)
         ON CONFLICT (key_id, patient_id) DO NOTHING"""))) {
-      ps.setString(1, keyId);
-      ps.setString(2, patientId);
-      ps.setTimestamp(3, Timestamp.from(Instant.now().plus(Math.max(1, minutes), ChronoUnit.MINUTES)));
+      ps.setString(1, patientId);
+      ps.setTimestamp(2, Timestamp.from(Instant.now().plus(Math.max(1, minutes), ChronoUnit.MINUTES)));
+      ps.setString(3, patientId);
       ps.executeUpdate();
     }
-    return exists(c, TenantSql.of(tenant,
-        "SELECT 1 FROM {schema}.break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()"), keyId, patientId);
   }
 
   /**

@@ -492,6 +492,33 @@ class RetrievalIT {
         .withCaller(RESEARCHER.keyId(), RESEARCHER.keySecretHash());
   }
 
+  /**
+   * Tenant migration 33: a consent override is a break-glass privilege, so RLS alone honours it only
+   * while the presenting key has an open window for the patient, not on the application's word.
+   */
+  @Test
+  void rlsAloneHonoursAConsentOverrideOnlyInsideTheKeysOpenBreakGlassWindow() throws SQLException {
+    PolicySettings override = ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-noconsent", "ETREAT",
+        true, "*");
+    try {
+      assertThat(bareCount(override)).isZero();
+      superuser("INSERT INTO tenant_clinic.break_glass (key_id, patient_id, expires_at) VALUES ('"
+          + BILLING.keyId() + "', 'p-noconsent', now() + interval '1 hour')");
+      assertThat(bareCount(override)).as("another key's window").isZero();
+      superuser("INSERT INTO tenant_clinic.break_glass (key_id, patient_id, expires_at) VALUES ('"
+          + CLINICIAN.keyId() + "', 'p-noconsent', now() + interval '1 hour')");
+      assertThat(bareCount(override)).isPositive();
+      superuser("UPDATE tenant_clinic.break_glass SET expires_at = now() - interval '1 minute' "
+          + "WHERE patient_id = 'p-noconsent'");
+      assertThat(bareCount(override)).as("an expired window").isZero();
+      superuser("DELETE FROM tenant_clinic.break_glass WHERE patient_id = 'p-noconsent'");
+      // the read path opens the window before its search, so the first break-glass is served
+      assertThat(ask(CLINICIAN, "p-noconsent", "ETREAT", "sepsis, patient unresponsive").chunks()).isNotEmpty();
+    } finally {
+      superuser("DELETE FROM tenant_clinic.break_glass WHERE patient_id = 'p-noconsent'");
+    }
+  }
+
   /** The patients whose chunks RLS alone lets these settings see (no WHERE clause of the application). */
   java.util.Set<String> visiblePatients(PolicySettings s) {
     return platform.tx.run(tenant, s, c -> {
