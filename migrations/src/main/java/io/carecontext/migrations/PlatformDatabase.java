@@ -25,6 +25,8 @@ public final class PlatformDatabase implements AutoCloseable {
 
   private final DatabaseConfig config;
   private final HikariDataSource owner;
+  /** Long-running owner work (research index builds), kept off the owner pool that provisioning needs. */
+  private HikariDataSource builds;
   private HikariDataSource app;
   private DatabaseProbe probe;
 
@@ -70,6 +72,19 @@ public final class PlatformDatabase implements AutoCloseable {
   /** Owner role: DDL and provisioning only. */
   public DataSource ownerDataSource() {
     return owner;
+  }
+
+  /**
+   * Owner role, for DDL that runs for minutes (a research index build over millions of chunks): a
+   * pool of its own, so tenants are still provisioned meanwhile.
+   */
+  public synchronized DataSource buildsDataSource() {
+    if (builds == null) {
+      // Made at the first build: most processes never run one. Two connections: a build, and the
+      // drop a tenant admin may ask for meanwhile; nothing kept idle.
+      builds = pool(config, config.ownerUser(), config.ownerPassword(), 2, 0, "carecontext-owner-builds", 0);
+    }
+    return builds;
   }
 
   /** Application login role: owns nothing; tenant data only through {@link TenantTransactions}. */
@@ -247,6 +262,11 @@ public final class PlatformDatabase implements AutoCloseable {
     }
     if (app != null) {
       app.close();
+    }
+    synchronized (this) {
+      if (builds != null) {
+        builds.close();
+      }
     }
     owner.close();
   }

@@ -167,13 +167,15 @@ public final class TenantProvisioner {
    */
   public void researchIndex(TenantId tenant, boolean enabled) {
     String index = Identifiers.quote(tenant.schemaName()) + ".chunks_embedding_hnsw";
-    try (Connection c = db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+    // read before the build's connection is taken: one owner connection at a time
+    boolean invalid = enabled && researchIndexState(tenant).state().equals("invalid");
+    try (Connection c = db.buildsDataSource().getConnection(); Statement st = c.createStatement()) {
       c.setAutoCommit(true); // CREATE INDEX CONCURRENTLY cannot run inside a transaction
       if (!enabled) {
         st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index);
         return;
       }
-      if (researchIndexState(tenant).state().equals("invalid")) {
+      if (invalid) {
         st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left behind by a failed build
       }
       long started = System.nanoTime();

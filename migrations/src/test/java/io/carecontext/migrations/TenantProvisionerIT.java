@@ -72,6 +72,36 @@ class TenantProvisionerIT {
         .isEqualTo(1);
   }
 
+  /**
+   * A research index build holds an owner connection for as long as it runs (minutes on a large
+   * tenant); tenants must still be created, and the build's state read, meanwhile.
+   */
+  @Test
+  void aTenantIsProvisionedWhileAResearchIndexIsBuilding() throws Exception {
+    TenantId indexed = TenantId.of("indexing");
+    platform.provisioner.provision(indexed, "Indexing");
+    Thread build;
+    try (Connection blocker = TestPostgres.superuser(platform.config); Statement st = blocker.createStatement()) {
+      blocker.setAutoCommit(false);
+      // the build waits behind this lock, as behind a long scan of millions of chunks
+      st.execute("LOCK TABLE tenant_indexing.chunks IN SHARE UPDATE EXCLUSIVE MODE");
+      build = new Thread(() -> platform.provisioner.researchIndex(indexed, true));
+      build.start();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (!platform.provisioner.researchIndexState(indexed).state().equals("building")
+          && count("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' "
+              + "AND wait_event_type = 'Lock'") == 0) {
+        assertThat(System.nanoTime()).as("the build started").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      assertThat(platform.provisioner.provision(TenantId.of("during_build"), "During build").created()).isTrue();
+      assertThat(platform.provisioner.provision(TenantId.of("during_build2"), "During build 2").created()).isTrue();
+      blocker.rollback();
+    }
+    build.join(60_000);
+    assertThat(platform.provisioner.researchIndexState(indexed).state()).isEqualTo("ready");
+  }
+
   @Test
   void tenantsProvisionedAndDeletedAtTheSameTimeAllSucceed() throws Exception {
     // Each call held an owner connection while it waited for its tenant's lock, and the one that
