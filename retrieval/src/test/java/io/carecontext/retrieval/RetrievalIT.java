@@ -19,6 +19,7 @@ import io.carecontext.migrations.testing.TestPostgres;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditFilter;
 import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.retrieval.audit.Auditors;
 import io.carecontext.retrieval.chat.PatientIdentifiers;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -145,7 +146,7 @@ class RetrievalIT {
   }
 
   static Map<String, Object> auditRow(UUID auditId) {
-    return audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false).stream()
+    return audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, null, null, null, 10_000), false).stream()
         .filter(r -> r.get("auditId").equals(auditId.toString())).findFirst().orElseThrow();
   }
 
@@ -163,7 +164,7 @@ class RetrievalIT {
     assertThat(r.chunks()).hasSize(10);
     assertThat(r.chunks()).anyMatch(ch -> ch.text().contains("Hemoglobin A1c (LOINC 4548-4)"));
     assertThat(r.chunks()).isSortedAccordingTo(Comparator.comparingDouble(ContextChunk::score).reversed());
-    var row = audit.list(tenant, new AuditFilter("p-ok", null, null, null, 1), true).get(0);
+    var row = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-ok", null, null, null, 1), true).get(0);
     assertThat(row.get("auditId")).isEqualTo(r.auditId().toString());
     assertThat(row.get("decision")).isEqualTo("allowed");
     assertThat(row.get("reason")).isEqualTo("allowed");
@@ -171,7 +172,7 @@ class RetrievalIT {
         .containsExactlyElementsOf(r.chunks().stream().map(ContextChunk::chunkId).toList());
     assertThat(row.get("query")).isEqualTo("blood sugar control");
     assertThat(row.get("latencyMillis")).isNotNull();
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
   @Test
@@ -233,7 +234,7 @@ class RetrievalIT {
           assertThat(d.status()).isEqualTo(403);
           assertThat(d.reason()).isEqualTo("key_not_admitted");
         });
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
   @Test
@@ -258,10 +259,10 @@ class RetrievalIT {
     } finally {
       pool.shutdown();
     }
-    var rows = audit.list(tenant, new AuditFilter(null, "dr-kim", null, null, 1000), false);
+    var rows = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, "dr-kim", null, null, 1000), false);
     assertThat(rows).hasSize(160);
     assertThat(rows).filteredOn(r -> r.get("decision").equals("denied")).hasSize(40);
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
   @Test
@@ -376,13 +377,13 @@ class RetrievalIT {
     ContextResult r = ask(CLINICIAN, "p-other", "ETREAT", "unconscious patient in ED");
     assertThat(r.breakGlass()).isTrue();
     assertThat(r.chunks()).isNotEmpty();
-    var row = audit.list(tenant, new AuditFilter("p-other", null, null, null, 1), false).get(0);
+    var row = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-other", null, null, null, 1), false).get(0);
     assertThat(row.get("breakGlass")).isEqualTo(true);
     assertThat(row.get("details").toString()).contains("reviewRequired");
     // The reason the caller gave is what a reviewer of the break-glass judges: it is in the row,
     // encrypted like the query (free text can name the patient), and chained.
     assertThat(row).doesNotContainKey("justification").doesNotContainValue("unconscious patient in ED");
-    var withBodies = audit.list(tenant, new AuditFilter("p-other", null, null, null, 1), true).get(0);
+    var withBodies = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-other", null, null, null, 1), true).get(0);
     assertThat(withBodies.get("justification")).isEqualTo("unconscious patient in ED");
     assertThat(superuserCount("SELECT count(*) FROM tenant_clinic.audit_log WHERE justification_enc IS NOT NULL "
         + "AND patient_id = 'p-other' AND position(convert_to('unconscious', 'UTF8') in justification_enc) = 0")).isEqualTo(1);
@@ -391,9 +392,9 @@ class RetrievalIT {
     assertThat(d.reason()).isEqualTo("break_glass_expired");
     assertThat(auditedReason(d)).isEqualTo("break_glass_expired");
     // a refused break-glass keeps its reason too, and the chain still verifies
-    assertThat(audit.list(tenant, new AuditFilter("p-other", null, null, null, 1), true).get(0).get("justification"))
+    assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-other", null, null, null, 1), true).get(0).get("justification"))
         .isEqualTo("again");
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
   @Test
@@ -466,13 +467,13 @@ class RetrievalIT {
 
   @Test
   void nQueriesMakeExactlyNAuditRowsAndTheChainVerifies() {
-    int before = audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false).size();
+    int before = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, null, null, null, 10_000), false).size();
     for (int i = 0; i < 25; i++) {
       ask(CLINICIAN, "p-ok", "TREAT", null);
     }
     denied(CLINICIAN, "p-nobody", "TREAT", null);
-    assertThat(audit.list(tenant, new AuditFilter(null, null, null, null, 10_000), false)).hasSize(before + 26);
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, null, null, null, 10_000), false)).hasSize(before + 26);
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
   // --- multi-patient research search -------------------------------------------------------
@@ -583,7 +584,7 @@ class RetrievalIT {
     // p-class's consent excludes DocumentReference: none of its notes may appear.
     assertThat(patientsOf(r.chunks().stream().filter(c -> c.resourceType().equals("DocumentReference"))
         .map(c -> c.chunkId()).toList())).doesNotContain("p-class");
-    var row = audit.list(tenant, new AuditFilter(null, "res", null, null, 1), false).get(0);
+    var row = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, "res", null, null, 1), false).get(0);
     assertThat(row.get("auditId")).isEqualTo(r.auditId().toString());
     assertThat(row.get("action")).isEqualTo("research");
     assertThat(row.get("reason")).isEqualTo("allowed");
@@ -674,6 +675,45 @@ class RetrievalIT {
     });
   }
 
+  /**
+   * Tenant migration 34: the audit role shows the trail only to a live auditor key of its tenant, so a
+   * wrong tenant comparison in the application cannot hand one tenant's trail to another's auditor.
+   */
+  @Test
+  void theTrailIsReadOnlyWithALiveAuditorKeyOfItsTenant() throws SQLException {
+    ask(CLINICIAN, "p-ok", "TREAT", null); // at least one row
+    AuditFilter any = new AuditFilter(null, null, null, null, 10);
+    TenantId elsewhere = platform.tenant("elsewhere");
+    Requester foreign = Auditors.of(platform, elsewhere);
+    for (Requester refused : new Requester[] {CLINICIAN, foreign}) {
+      assertThatThrownBy(() -> audit.list(tenant, refused, any, false)).isInstanceOf(AuditLog.KeyNotAdmittedException.class);
+      assertThatThrownBy(() -> audit.verify(tenant, refused)).isInstanceOf(AuditLog.KeyNotAdmittedException.class);
+      assertThat(audit.admits(tenant, refused)).isFalse();
+      // RLS alone: a bare read of the trail under the audit role's settings sees no row
+      assertThat(bareAuditRows(refused)).isZero();
+    }
+    Requester auditor = Auditors.of(platform, tenant);
+    assertThat(bareAuditRows(auditor)).isPositive();
+    assertThat(audit.list(tenant, auditor, any, false)).isNotEmpty();
+    TestPlatform.TestKey revoked = platform.issueKey(tenant, "aud-gone", List.of("auditor"), null);
+    Requester gone = new Requester("aud-gone", revoked.keyId(), List.of("auditor"), null, revoked.secretHashHex());
+    assertThat(bareAuditRows(gone)).isPositive();
+    superuser("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = '" + revoked.keyId() + "'");
+    assertThat(bareAuditRows(gone)).isZero();
+    assertThatThrownBy(() -> audit.verify(tenant, gone)).isInstanceOf(AuditLog.KeyNotAdmittedException.class);
+  }
+
+  static int bareAuditRows(Requester who) {
+    return platform.tx.run(tenant, PolicySettings.read().set("cc.access", "audit").build()
+        .withCaller(who.keyId(), who.keySecretHash()), c -> {
+          try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+              io.carecontext.migrations.TenantSql.of(tenant, "SELECT count(*) FROM {schema}.audit_log"))) {
+            rs.next();
+            return rs.getInt(1);
+          }
+        });
+  }
+
   @Test
   void theApplicationRoleCannotChangeOrRemoveAuditRows() {
     for (String sql : List.of("UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log",
@@ -687,22 +727,22 @@ class RetrievalIT {
   @Test
   void aRowAlteredAsOwnerIsFoundByVerifyAtThatRow() throws SQLException {
     ask(CLINICIAN, "p-ok", "TREAT", null);
-    String id = audit.list(tenant, new AuditFilter("p-ok", null, null, null, 1), false).get(0).get("auditId").toString();
+    String id = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-ok", null, null, null, 1), false).get(0).get("auditId").toString();
     superuser("UPDATE tenant_clinic.audit_log SET reason = 'nothing to see' WHERE audit_id = '" + id + "'");
     try {
-      var v = audit.verify(tenant);
+      var v = audit.verify(tenant, Auditors.of(platform, tenant));
       assertThat(v.valid()).isFalse();
       assertThat(v.brokenAt().auditId()).isEqualTo(id);
     } finally {
       superuser("UPDATE tenant_clinic.audit_log SET reason = 'allowed' WHERE audit_id = '" + id + "'");
     }
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
   @Test
   void aRowOnAShardNoChainKnowsIsRefusedOrFoundByVerify() throws SQLException {
     ask(CLINICIAN, "p-ok", "TREAT", null);
-    String id = audit.list(tenant, new AuditFilter("p-ok", null, null, null, 1), false).get(0).get("auditId").toString();
+    String id = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-ok", null, null, null, 1), false).get(0).get("auditId").toString();
     String copyOnShard9 = "INSERT INTO tenant_clinic.audit_log SELECT (jsonb_populate_record(NULL::tenant_clinic.audit_log, "
         + "to_jsonb(a) || jsonb_build_object('shard', 9, 'audit_id', gen_random_uuid()))).* "
         + "FROM tenant_clinic.audit_log a WHERE audit_id = '" + id + "'";
@@ -712,7 +752,7 @@ class RetrievalIT {
     superuser("ALTER TABLE tenant_clinic.audit_log DROP CONSTRAINT audit_log_shard_known");
     try {
       superuser(copyOnShard9);
-      var v = audit.verify(tenant);
+      var v = audit.verify(tenant, Auditors.of(platform, tenant));
       assertThat(v.valid()).isFalse();
       assertThat(v.brokenAt().shard()).isEqualTo(9);
       assertThat(v.brokenAt().auditId()).isNotEqualTo(id);
@@ -721,7 +761,7 @@ class RetrievalIT {
       superuser("ALTER TABLE tenant_clinic.audit_log ADD CONSTRAINT audit_log_shard_known CHECK (shard BETWEEN 0 AND 7) "
           + "NOT VALID");
     }
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
   @Test
@@ -742,9 +782,9 @@ class RetrievalIT {
       int purged = AuditLog.purge(owner, tenant, java.time.Instant.now().plusSeconds(1));
       assertThat(purged).isPositive();
     }
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
     ask(CLINICIAN, "p-ok", "TREAT", null);
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
   static int bareCount(PolicySettings s) {

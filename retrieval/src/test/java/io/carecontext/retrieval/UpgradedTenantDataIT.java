@@ -15,6 +15,7 @@ import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditFilter;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.retrieval.audit.AuditVerification;
+import io.carecontext.retrieval.audit.Auditors;
 import io.carecontext.retrieval.audit.EarlierAuditWrites;
 import io.carecontext.retrieval.chat.PatientIdentifiers;
 import java.nio.charset.StandardCharsets;
@@ -154,15 +155,15 @@ class UpgradedTenantDataIT {
   @ValueSource(ints = {4, 19})
   void theAuditChainWrittenBeforeTheUpgradeVerifiesAndGrows(int version) {
     TenantId tenant = TENANTS.get(version);
-    AuditVerification before = audit.verify(tenant);
+    AuditVerification before = audit.verify(tenant, Auditors.of(platform, tenant));
     assertThat(before.valid()).as("chain as the earlier release left it: %s", before).isTrue();
     // The two rows written then, bodies included: their ciphertext still decrypts.
-    assertThat(audit.list(tenant, new AuditFilter(null, null, null, null, AuditFilter.MAX_LIMIT), true))
+    assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, null, null, null, AuditFilter.MAX_LIMIT), true))
         .filteredOn(row -> "glucose before the upgrade".equals(row.get("query")))
         .extracting(row -> row.get("patient")).containsExactlyInAnyOrder("p-ok", "p-deny");
 
     ask(tenant, "p-open");
-    AuditVerification after = audit.verify(tenant);
+    AuditVerification after = audit.verify(tenant, Auditors.of(platform, tenant));
     assertThat(after.valid()).as("chain after a row of this release: %s", after).isTrue();
     assertThat(after.entries()).isEqualTo(before.entries() + 1);
   }

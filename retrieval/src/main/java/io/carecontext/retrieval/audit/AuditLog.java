@@ -8,6 +8,7 @@ import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.TenantCipher;
+import io.carecontext.retrieval.Requester;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -185,8 +186,9 @@ public final class AuditLog {
    * chain knows (tenant migration 30 refuses new ones) is covered by no chain: it is reported as
    * the break, since it was listed and exported like the rest.
    */
-  public AuditVerification verify(TenantId tenant) {
-    return tx.run(tenant, auditSettings(), c -> {
+  public AuditVerification verify(TenantId tenant, Requester auditor) {
+    return tx.run(tenant, readSettings(auditor), c -> {
+      requireAdmitted(c);
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT shard, seq, audit_id FROM audit_log WHERE shard < 0 OR shard >= ? ORDER BY shard, seq LIMIT 1")) {
         ps.setInt(1, SHARDS);
@@ -245,8 +247,9 @@ public final class AuditLog {
   }
 
   /** Entries matching the filter, newest first; bodies decrypted only when asked (and that read is audited by the caller). */
-  public List<Map<String, Object>> list(TenantId tenant, AuditFilter f, boolean includeBodies) {
-    return tx.run(tenant, auditSettings(), c -> {
+  public List<Map<String, Object>> list(TenantId tenant, Requester auditor, AuditFilter f, boolean includeBodies) {
+    return tx.run(tenant, readSettings(auditor), c -> {
+      requireAdmitted(c);
       StringBuilder sql = new StringBuilder("SELECT * FROM audit_log WHERE true");
       List<Object> args = new ArrayList<>();
       if (f.patient() != null) {
@@ -287,9 +290,10 @@ public final class AuditLog {
   }
 
   /** Streams every entry, oldest first, to the consumer (for the AuditEvent export). */
-  public void forEach(TenantId tenant, java.util.function.Consumer<Map<String, Object>> consumer) {
-    tx.run(tenant, auditSettings(), c -> {
+  public void forEach(TenantId tenant, Requester auditor, java.util.function.Consumer<Map<String, Object>> consumer) {
+    tx.run(tenant, readSettings(auditor), c -> {
       c.setAutoCommit(false);
+      requireAdmitted(c);
       try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_log ORDER BY at, audit_id")) {
         ps.setFetchSize(500);
         try (ResultSet rs = ps.executeQuery()) {
@@ -438,6 +442,51 @@ public final class AuditLog {
 
   private static PolicySettings auditSettings() {
     return PolicySettings.read().set("cc.access", "audit").build();
+  }
+
+  /**
+   * Reading the trail presents the auditor's key: the database shows its rows only while that is a
+   * live key of this tenant with the auditor role (tenant migration 34).
+   */
+  private static PolicySettings readSettings(Requester auditor) {
+    return auditSettings().withCaller(auditor.keyId(), auditor.keySecretHash());
+  }
+
+  /** Whether the database admits the key for reading the trail (before a read that cannot fail cleanly halfway). */
+  public boolean admits(TenantId tenant, Requester auditor) {
+    try {
+      tx.run(tenant, readSettings(auditor), c -> {
+        requireAdmitted(c);
+        return null;
+      });
+      return true;
+    } catch (KeyNotAdmittedException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether the database admits the presented key, asked first: a trail it hides would otherwise
+   * read as empty, and verify would call every chain broken.
+   */
+  private static void requireAdmitted(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT EXISTS (SELECT 1 FROM caller_key WHERE roles && '{auditor}'::text[])");
+        ResultSet rs = ps.executeQuery()) {
+      if (!rs.next() || !rs.getBoolean(1)) {
+        throw new KeyNotAdmittedException();
+      }
+    }
+  }
+
+  /**
+   * The database did not admit the key that asked to read the trail (revoked or expired since the
+   * request was authenticated, a key of another tenant, or one without the auditor role). Carries no data.
+   */
+  public static final class KeyNotAdmittedException extends RuntimeException {
+    public KeyNotAdmittedException() {
+      super("the database did not admit the request's key for reading the audit trail", null, false, false);
+    }
   }
 
   private static String decrypt(TenantCipher cipher, TenantId tenant, String field, byte[] data) {

@@ -50,7 +50,7 @@ class AuditGroupCommitIT {
   }
 
   static int rows(TenantId tenant) {
-    return audit.list(tenant, new AuditFilter(null, null, null, null, AuditFilter.MAX_LIMIT), false).size();
+    return audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, null, null, null, AuditFilter.MAX_LIMIT), false).size();
   }
 
   /** A group commit of its own (as another process would have) whose lanes extend {@code shard}. */
@@ -93,10 +93,10 @@ class AuditGroupCommitIT {
     long batchCommits = after.commits() - before.commits() - single;
     assertThat(batchedRows).isPositive();
     assertThat(batchCommits).as("16 waiting writers share commits").isLessThan(batchedRows);
-    assertThat(audit.verify(north).valid()).isTrue();
-    assertThat(audit.verify(south).valid()).isTrue();
+    assertThat(audit.verify(north, Auditors.of(platform, north)).valid()).isTrue();
+    assertThat(audit.verify(south, Auditors.of(platform, south)).valid()).isTrue();
     // what was written is what was asked: one row read back field by field
-    var row = audit.list(north, new AuditFilter("p-0", null, null, null, 1), true).get(0);
+    var row = audit.list(north, Auditors.of(platform, north), new AuditFilter("p-0", null, null, null, 1), true).get(0);
     assertThat(row.get("roles")).isEqualTo(List.of("clinician", "quote\"and\\slash"));
     assertThat(row.get("chunkIds")).isEqualTo(List.of(3L, 1L, 2L));
     assertThat(row.get("query")).isEqualTo("glucose trend");
@@ -120,7 +120,7 @@ class AuditGroupCommitIT {
     } finally {
       executor.shutdownNow();
     }
-    assertThat(audit.verify(north).valid()).isTrue();
+    assertThat(audit.verify(north, Auditors.of(platform, north)).valid()).isTrue();
   }
 
   @Test
@@ -142,7 +142,7 @@ class AuditGroupCommitIT {
     }
     assertThat(groupCommit.stats().fallbacks()).isZero();
     assertThat(groupCommit.stats().commits()).isEqualTo(2);
-    assertThat(audit.verify(north).valid()).isTrue();
+    assertThat(audit.verify(north, Auditors.of(platform, north)).valid()).isTrue();
   }
 
   @Test
@@ -159,7 +159,7 @@ class AuditGroupCommitIT {
     assertThat(writer.stats().fallbacks()).isZero();
     assertThat(writer.stats().rows()).isEqualTo(3);
     assertThat(rows(again)).isEqualTo(1);
-    assertThat(audit.verify(again).valid()).isTrue();
+    assertThat(audit.verify(again, Auditors.of(platform, again)).valid()).isTrue();
   }
 
   @Test
@@ -175,7 +175,7 @@ class AuditGroupCommitIT {
     assertThat(rows(north)).isEqualTo(before + 20);
     // each moved the head the other had last seen: detected, and those rows went the row-at-a-time way
     assertThat(one.stats().fallbacks() + two.stats().fallbacks()).isPositive();
-    assertThat(audit.verify(north).valid()).isTrue();
+    assertThat(audit.verify(north, Auditors.of(platform, north)).valid()).isTrue();
   }
 
   @Test
@@ -205,7 +205,7 @@ class AuditGroupCommitIT {
     } finally {
       pool.shutdownNow();
     }
-    assertThat(audit.verify(north).valid()).isTrue();
+    assertThat(audit.verify(north, Auditors.of(platform, north)).valid()).isTrue();
   }
 
   @Test
@@ -244,7 +244,7 @@ class AuditGroupCommitIT {
       }
       pool.shutdownNow();
     }
-    assertThat(audit.verify(north).valid()).isTrue();
+    assertThat(audit.verify(north, Auditors.of(platform, north)).valid()).isTrue();
   }
 
   @Test
@@ -261,7 +261,7 @@ class AuditGroupCommitIT {
         });
     assertThat(audit.record(south, entry("p-after"))).isNotNull();
     assertThat(rows(south)).isEqualTo(before + 1);
-    assertThat(audit.verify(south).valid()).isTrue();
+    assertThat(audit.verify(south, Auditors.of(platform, south)).valid()).isTrue();
   }
 
   /** A patient id from the path with a NUL in it (%00): the denial is still written, and found again by that id. */
@@ -269,8 +269,8 @@ class AuditGroupCommitIT {
   void anAttemptOnAPatientIdWithANulIsAuditedAndFoundByIt() {
     UUID id = audit.record(south, AuditEntry.of("dr-lee", "key-clin", List.of("clinician"), "Synthetic\u0000Doe",
         "TREAT", "context", AuditEntry.Decision.DENIED, "unknown_patient"));
-    List<java.util.Map<String, Object>> found = audit.list(south, new AuditFilter("Synthetic\u0000Doe", null, null, null, 10), false);
+    List<java.util.Map<String, Object>> found = audit.list(south, Auditors.of(platform, south), new AuditFilter("Synthetic\u0000Doe", null, null, null, 10), false);
     assertThat(found).extracting(m -> m.get("auditId")).containsExactly(id.toString());
-    assertThat(audit.verify(south).valid()).isTrue();
+    assertThat(audit.verify(south, Auditors.of(platform, south)).valid()).isTrue();
   }
 }

@@ -107,7 +107,7 @@ class AuditPurgeIT {
       appendDated(3, now, "dr-recent-" + i);
     }
     appendDated(3, now.minus(3650, ChronoUnit.DAYS), "backdated");
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
 
     int purged;
     try (Connection owner = platform.db.ownerDataSource().getConnection()) {
@@ -117,7 +117,7 @@ class AuditPurgeIT {
     assertThat(purged).isZero();
     assertThat(count("SELECT count(*) FROM tenant_purgeclock.audit_log WHERE principal LIKE 'dr-recent-%'"))
         .isEqualTo(3);
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
   @Test
@@ -133,6 +133,6 @@ class AuditPurgeIT {
     }
     assertThat(purged).isEqualTo(2); // old-1 and old-2: the prefix of old rows, not the one after a kept row
     assertThat(count("SELECT count(*) FROM tenant_purgeclock.audit_log WHERE shard = 5")).isEqualTo(2);
-    assertThat(audit.verify(tenant).valid()).isTrue();
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 }

@@ -81,7 +81,12 @@ public class AuditController {
       throw ApiException.badRequest("includeBodies must be true or false");
     }
     boolean bodies = "true".equals(includeBodies);
-    List<Map<String, Object>> entries = audit.list(t, filter, bodies);
+    List<Map<String, Object>> entries;
+    try {
+      entries = audit.list(t, caller.requester(), filter, bodies);
+    } catch (AuditLog.KeyNotAdmittedException e) {
+      throw refused(caller, t, "audit-read", patient);
+    }
     // Reading the trail is itself an access to PHI (patient ids; with bodies, the texts): audited
     // before anything is returned, after the read, so a listing never shows its own row.
     audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient, "HOPERAT",
@@ -97,7 +102,12 @@ public class AuditController {
   @Get("/verify")
   public Map<String, Object> verify(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
     TenantId t = caller.requireRole(tenant, Role.AUDITOR);
-    AuditVerification v = audit.verify(t);
+    AuditVerification v;
+    try {
+      v = audit.verify(t, caller.requester());
+    } catch (AuditLog.KeyNotAdmittedException e) {
+      throw ApiException.forbidden(KEY_REFUSED);
+    }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("valid", v.valid());
     out.put("entries", v.entries());
@@ -123,13 +133,16 @@ public class AuditController {
   public HttpResponse<StreamedFile> export(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
                                            @PathVariable String tenant) {
     TenantId t = caller.requireRole(tenant, Role.AUDITOR);
+    if (!audit.admits(t, caller.requester())) {
+      throw refused(caller, t, "audit-export", null);
+    }
     // The whole trail leaves the platform: audited before the first line (and so part of the export).
     audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), null, "HOPERAT",
         "audit-export", AuditEntry.Decision.ALLOWED, "export"));
     ProducedStream body = ProducedStream.start(producers, out -> {
       Writer lines = new OutputStreamWriter(out, StandardCharsets.UTF_8);
       var parser = Fhir.context().newJsonParser();
-      audit.forEach(t, row -> {
+      audit.forEach(t, caller.requester(), row -> {
         try {
           lines.write(parser.encodeResourceToString(AuditEvents.of(t, row)));
           lines.write('\n');
@@ -140,6 +153,16 @@ public class AuditController {
       lines.flush();
     });
     return HttpResponse.ok(new StreamedFile(body, NDJSON));
+  }
+
+  private static final String KEY_REFUSED = "the database did not admit this key for the audit trail: it may have been "
+      + "revoked or have expired after the request was accepted. Use a live key with role auditor";
+
+  /** A read of the trail the database refused for the presented key: recorded with that reason, answered 403. */
+  private ApiException refused(Caller caller, TenantId t, String action, @Nullable String patient) {
+    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient, "HOPERAT",
+        action, AuditEntry.Decision.DENIED, "key_not_admitted"));
+    return ApiException.forbidden(KEY_REFUSED);
   }
 
   /**
