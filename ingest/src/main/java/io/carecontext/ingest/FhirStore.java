@@ -163,10 +163,15 @@ public final class FhirStore {
     }
   }
 
-  /** Deletes the resource; its chunks are gone when this returns. False if there was nothing to delete. */
+  /**
+   * Deletes the resource; its chunks are gone when this returns. Empty if there was nothing to
+   * delete. An id FHIR does not allow is refused (400), not answered as "nothing there": no write
+   * path stores such an id, so a 204 told the feed a delete had happened when its URL was wrong.
+   */
   public Optional<WriteOutcome> delete(TenantId tenant, FhirWriter writer, String type, String id) {
     if (!FhirId.isValid(id)) {
-      return Optional.empty();
+      throw FhirInputException.of(FhirIssue.error("invalid", null, type + ".id",
+          "the id in the URL must match " + FhirId.RULE));
     }
     return write(tenant, writer, w -> w.delete(type, id));
   }

@@ -427,6 +427,22 @@ class FhirApiIT {
   }
 
   @Test
+  void aDeleteWithAnIdFhirDoesNotAllowIs400AndNamesTheRuleNotTheId() throws SQLException {
+    // It answered 204, as if something had been deleted: a feed whose URL was wrong never learnt it.
+    fhir("PUT", "/Patient/del-ok", "{\"resourceType\":\"Patient\",\"id\":\"del-ok\"}");
+    int before = count("SELECT count(*) FROM tenant_hosp.resources WHERE NOT deleted");
+    for (String id : new String[] {"Mrn_4711", "x".repeat(65), "Smith%20John", "a%0Ab"}) {
+      HttpResponse<String> r = fhir("DELETE", "/Patient/" + id, null);
+      assertOutcome(r, 400, "the id in the URL must match [A-Za-z0-9-.]{1,64}");
+      assertThat(r.body()).as(id).doesNotContain("Mrn").doesNotContain("xxxxx").doesNotContain("Smith");
+    }
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE NOT deleted")).isEqualTo(before);
+    // a valid id of nothing stored is still a success (FHIR allows 200/204 for both)
+    assertThat(fhir("DELETE", "/Patient/del-never", null).statusCode()).isEqualTo(204);
+    assertThat(fhir("DELETE", "/Patient/del-ok", null).statusCode()).isEqualTo(204);
+  }
+
+  @Test
   void invalidUtf8IsRefused() throws IOException, InterruptedException {
     byte[] body = "{\"resourceType\":\"Patient\",\"gender\":\"m\u00e4le\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
