@@ -25,7 +25,7 @@ final class Capabilities {
     CapabilityStatement cs = new CapabilityStatement();
     cs.setStatus(PublicationStatus.ACTIVE).setDate(new Date()).setKind(CapabilityStatementKind.INSTANCE)
         .setFhirVersion(FHIRVersion._4_0_1).setPublisher("CareContext");
-    cs.addFormat("application/fhir+json").addFormat("json");
+    cs.addFormat(FhirResponses.FHIR_JSON).addFormat(FhirResponses.LEGACY_FHIR_JSON).addFormat("json");
     cs.getSoftware().setName("CareContext").setVersion("0.1");
     cs.getImplementation().setDescription("CareContext FHIR ingest endpoint").setUrl(base);
     var rest = cs.addRest().setMode(RestfulCapabilityMode.SERVER);

@@ -59,12 +59,14 @@ import org.hl7.fhir.r4.model.Resource;
  */
 @Hidden
 @Controller("/fhir/{tenant}")
-// FHIR's own type first: without it, Accept: application/fhir+json (what FHIR clients send) was a 406
-@Produces({FhirResponses.FHIR_JSON, MediaType.APPLICATION_JSON})
+// FHIR's own type first: without it, Accept: application/fhir+json (what FHIR clients send) was a 406;
+// the type before R4 (STU3 renamed it), which HAPI clients and many EHRs still send, is served as well
+@Produces({FhirResponses.FHIR_JSON, FhirResponses.LEGACY_FHIR_JSON, MediaType.APPLICATION_JSON})
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class FhirController {
 
-  private static final Set<String> JSON_TYPES = Set.of("application/fhir+json", "application/json");
+  private static final Set<String> JSON_TYPES = Set.of(FhirResponses.FHIR_JSON, FhirResponses.LEGACY_FHIR_JSON,
+      "application/json");
   private static final Set<String> NDJSON_TYPES = Set.of("application/fhir+ndjson", "application/x-ndjson",
       "application/ndjson");
 

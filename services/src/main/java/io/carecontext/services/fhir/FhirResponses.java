@@ -13,6 +13,8 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 final class FhirResponses {
 
   static final String FHIR_JSON = "application/fhir+json";
+  /** FHIR JSON's type before R4 (DSTU2), still sent by HAPI clients and many EHR interfaces. */
+  static final String LEGACY_FHIR_JSON = "application/json+fhir";
 
   private FhirResponses() {}
 

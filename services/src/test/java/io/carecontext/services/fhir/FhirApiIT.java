@@ -490,6 +490,43 @@ class FhirApiIT {
         "application/fhir+json");
   }
 
+  @Test
+  void theFhirJsonTypeBeforeR4IsTakenOnEveryWritePathAndServedWhenAskedFor() throws SQLException {
+    // Content-Type: application/json+fhir, which HAPI clients and many EHRs still send, was a 415 on
+    // every write, and Accept: application/json+fhir alone a 406 on every path.
+    String legacy = "application/json+fhir";
+    HttpResponse<String> created = app.call("POST", "/fhir/hosp/Patient", ehr, "{\"resourceType\":\"Patient\"}", legacy);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    HttpResponse<String> put = app.call("PUT", "/fhir/hosp/Patient/leg-1", ehr,
+        "{\"resourceType\":\"Patient\",\"id\":\"leg-1\"}", legacy + "; charset=UTF-8");
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    for (String type : new String[] {"transaction", "batch"}) {
+      HttpResponse<String> bundle = app.call("POST", "/fhir/hosp", ehr, "{\"resourceType\":\"Bundle\",\"type\":\"" + type
+          + "\",\"entry\":[{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"leg-" + type + "\"},"
+          + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/leg-" + type + "\"}}]}", legacy);
+      assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
+      assertThat(bundle.body()).contains("201 Created");
+    }
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN "
+        + "('leg-1','leg-transaction','leg-batch')")).isEqualTo(3);
+    // asked for it alone, it is what comes back, errors included; asked for with R4's type, R4's
+    Map<String, String> accept = Map.of("Accept", legacy);
+    for (String path : new String[] {"/fhir/hosp/Patient/leg-1", "/fhir/hosp/Patient/leg-1/_history/1", "/fhir/hosp/metadata"}) {
+      HttpResponse<String> r = app.call("GET", path, ehr, null, FHIR, accept);
+      assertThat(r.statusCode()).as(path + " " + r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("Content-Type").orElse("")).as(path).startsWith(legacy);
+    }
+    HttpResponse<String> missing = app.call("GET", "/fhir/hosp/Patient/leg-none", ehr, null, FHIR, accept);
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(missing.headers().firstValue("Content-Type").orElse("")).startsWith(legacy);
+    assertThat(missing.body()).contains("OperationOutcome");
+    assertThat(app.call("PUT", "/fhir/hosp/Patient/leg-1", ehr, "{\"resourceType\":\"Patient\",\"id\":\"leg-1\"}",
+        legacy, accept).headers().firstValue("Content-Type").orElse("")).startsWith(legacy);
+    assertThat(app.call("GET", "/fhir/hosp/Patient/leg-1", ehr, null, FHIR, Map.of("Accept", legacy + ", " + FHIR))
+        .headers().firstValue("Content-Type").orElse("")).startsWith(FHIR);
+    assertThat(app.call("GET", "/fhir/hosp/metadata", ehr, null, FHIR).body()).contains("\"" + legacy + "\"");
+  }
+
   static List<HttpResponse<String>> atOnce(int n, java.util.function.IntFunction<HttpResponse<String>> call)
       throws Exception {
     java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
