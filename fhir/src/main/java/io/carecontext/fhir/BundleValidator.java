@@ -3,6 +3,7 @@ package io.carecontext.fhir;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
@@ -42,10 +43,21 @@ public final class BundleValidator {
               "bundle entry " + i + ": a Bundle inside a Bundle is not accepted; send its entries instead"));
           continue;
         }
+        Optional<String> notStored = StoredTypes.refusal(e.getResource().fhirType());
+        if (notStored.isPresent()) {
+          issues.add(FhirIssue.error("not-supported", i, at + ".resource", "bundle entry " + i + ": " + notStored.get()));
+          continue;
+        }
         for (FhirIssue issue : ResourceValidator.validate(e.getResource())) {
           issues.add(new FhirIssue(issue.severity(), issue.code(), i,
               at + ".resource." + issue.path().substring(issue.path().indexOf('.') + 1),
               "bundle entry " + i + ": " + issue.message()));
+        }
+      } else if (e.getRequest().getMethod() == Bundle.HTTPVerb.DELETE && e.getRequest().hasUrl()) {
+        // a DELETE of a type nothing stores answered 204, as if it had deleted something
+        Optional<String> notStored = StoredTypes.refusal(e.getRequest().getUrl().split("[/?]", 2)[0]);
+        if (notStored.isPresent()) {
+          issues.add(FhirIssue.error("not-supported", i, at + ".request.url", "bundle entry " + i + ": " + notStored.get()));
         }
       } else if (e.hasRequest() && e.getRequest().getMethod() != Bundle.HTTPVerb.DELETE
           && e.getRequest().getMethod() != Bundle.HTTPVerb.GET) {

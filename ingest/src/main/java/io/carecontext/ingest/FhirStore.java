@@ -6,6 +6,7 @@ import io.carecontext.fhir.FhirId;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.fhir.ResourceValidator;
+import io.carecontext.fhir.StoredTypes;
 import io.carecontext.migrations.Aad;
 import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.PolicySettings;
@@ -314,10 +315,9 @@ public final class FhirStore {
   }
 
   static void requireValid(Resource resource) {
-    if (resource instanceof Bundle) {
-      throw FhirInputException.of(FhirIssue.error("not-supported", null, "Bundle",
-          "post Bundles to the tenant's base URL as a transaction or batch"));
-    }
+    StoredTypes.refusal(resource.fhirType()).ifPresent(why -> {
+      throw FhirInputException.of(FhirIssue.error("not-supported", null, resource.fhirType(), why));
+    });
     List<FhirIssue> issues = ResourceValidator.validate(resource);
     if (!issues.isEmpty()) {
       throw new FhirInputException(issues);

@@ -1,5 +1,6 @@
 package io.carecontext.services.fhir;
 
+import io.carecontext.fhir.StoredTypes;
 import java.util.Date;
 import java.util.List;
 import org.hl7.fhir.r4.model.CapabilityStatement;
@@ -10,14 +11,17 @@ import org.hl7.fhir.r4.model.CapabilityStatement.TypeRestfulInteraction;
 import org.hl7.fhir.r4.model.Enumerations.FHIRVersion;
 import org.hl7.fhir.r4.model.Enumerations.PublicationStatus;
 
-/** The CapabilityStatement of exactly what the FHIR endpoint implements. */
+/**
+ * The CapabilityStatement of exactly what the FHIR endpoint implements: every type it stores
+ * ({@link StoredTypes}, the list the write and read paths check), with the interactions each has.
+ * It listed 20 types, those retrieval chunks, while every R4 type was written: a client that
+ * trusted it held back Locations, Medications and Provenance the endpoint would have taken.
+ */
 final class Capabilities {
 
-  /** Types whose content is chunked and embedded for retrieval; any R4 type can be stored. */
-  static final List<String> INDEXED = List.of("Patient", "Condition", "Observation", "MedicationRequest",
-      "MedicationStatement", "AllergyIntolerance", "Procedure", "Immunization", "Encounter", "DiagnosticReport",
-      "DocumentReference", "CarePlan", "Coverage", "Claim", "ExplanationOfBenefit", "Consent", "CareTeam",
-      "Practitioner", "RelatedPerson", "Organization");
+  private static final List<TypeRestfulInteraction> INTERACTIONS = List.of(TypeRestfulInteraction.READ,
+      TypeRestfulInteraction.VREAD, TypeRestfulInteraction.CREATE, TypeRestfulInteraction.UPDATE,
+      TypeRestfulInteraction.DELETE);
 
   private Capabilities() {}
 
@@ -34,13 +38,11 @@ final class Capabilities {
     rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
     rest.addOperation().setName("import").setDefinition("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/import")
         .setDocumentation("POST application/fhir+ndjson, one resource a line, streamed and committed in batches");
-    for (String type : INDEXED) {
+    for (String type : StoredTypes.all()) {
       var r = rest.addResource().setType(type);
-      for (TypeRestfulInteraction i : List.of(TypeRestfulInteraction.READ, TypeRestfulInteraction.VREAD,
-          TypeRestfulInteraction.CREATE, TypeRestfulInteraction.UPDATE, TypeRestfulInteraction.DELETE)) {
-        r.addInteraction().setCode(i);
-      }
-      r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONED).setReadHistory(false)
+      INTERACTIONS.forEach(i -> r.addInteraction().setCode(i));
+      // readHistory: vread serves every earlier version too, until the resource is deleted
+      r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONED).setReadHistory(true)
           .setUpdateCreate(true).setConditionalCreate(true).setConditionalDelete(
               CapabilityStatement.ConditionalDeleteStatus.NOTSUPPORTED);
     }

@@ -3,6 +3,7 @@ package io.carecontext.services.fhir;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
+import io.carecontext.fhir.StoredTypes;
 import io.carecontext.ingest.FhirStore;
 import io.carecontext.ingest.FhirWriter;
 import io.carecontext.ingest.ImportProgress;
@@ -119,6 +120,7 @@ public class FhirController {
                                             @PathVariable String type, HttpRequest<?> request, @Nullable @Body byte[] body) {
     return handle(() -> {
       TenantId t = requireEhrRole(caller, tenant, WRITE);
+      requireKnownType(type);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
       String ifNoneExist = request.getHeaders().get("If-None-Exist");
@@ -155,6 +157,7 @@ public class FhirController {
                                             @Nullable @Body byte[] body) {
     return handle(() -> {
       TenantId t = requireEhrRole(caller, tenant, WRITE);
+      requireKnownType(type);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
       if (r.getIdElement().hasIdPart() && !r.getIdElement().getIdPart().equals(id)) {
@@ -344,18 +347,15 @@ public class FhirController {
   private static void requireType(Resource r, String type) {
     if (!r.fhirType().equals(type)) {
       throw FhirInputException.of(FhirIssue.error("invalid", null, "resourceType",
-          "resourceType does not match the URL: expected " + safeType(type)));
+          "resourceType does not match the URL: expected " + type)); // a stored type: checked before the body
     }
   }
 
+  /** The type in the URL is one this endpoint stores ({@link StoredTypes}, which the CapabilityStatement lists). */
   private static void requireKnownType(String type) {
-    if (!Fhir.supportedTypes().contains(type)) {
-      throw FhirInputException.of(FhirIssue.error("not-supported", null, null, "unknown resource type in the URL"));
-    }
-  }
-
-  private static String safeType(String type) {
-    return Fhir.supportedTypes().contains(type) ? type : "a known R4 resource type";
+    StoredTypes.refusal(type).ifPresent(why -> {
+      throw FhirInputException.of(FhirIssue.error("not-supported", null, null, "the type in the URL: " + why));
+    });
   }
 
   /** Runs a handler; every failure becomes an OperationOutcome with the right status. */

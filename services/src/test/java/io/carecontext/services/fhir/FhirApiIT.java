@@ -624,6 +624,48 @@ class FhirApiIT {
   }
 
   @Test
+  void theCapabilityStatementListsExactlyTheTypesTheEndpointTakes() throws SQLException {
+    // It listed 20 types while every R4 type was written, Parameters included, and a DELETE of a
+    // Bundle answered 204: a client could not tell from it what the endpoint takes.
+    org.hl7.fhir.r4.model.CapabilityStatement cs = (org.hl7.fhir.r4.model.CapabilityStatement)
+        Fhir.jsonParser().parseResource(fhir("GET", "/metadata", null).body());
+    List<String> listed = cs.getRestFirstRep().getResource().stream().map(x -> x.getType()).toList();
+    assertThat(listed).containsExactlyElementsOf(io.carecontext.fhir.StoredTypes.all())
+        .contains("Location", "Medication", "Provenance").doesNotContain("Bundle", "Parameters");
+    assertThat(cs.getRestFirstRep().getResource()).allSatisfy(x -> {
+      assertThat(x.getInteraction()).extracting(i -> i.getCode().toCode())
+          .containsExactly("read", "vread", "create", "update", "delete");
+      assertThat(x.getReadHistory()).isTrue(); // vread serves earlier versions
+    });
+    // what it lists is taken, on its own and in a Bundle, and read back
+    assertThat(fhir("PUT", "/Location/cap-loc", "{\"resourceType\":\"Location\",\"id\":\"cap-loc\"}").statusCode())
+        .isEqualTo(201);
+    assertThat(fhir("GET", "/Location/cap-loc", null).statusCode()).isEqualTo(200);
+    assertThat(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + "{\"resourceType\":\"Medication\",\"id\":\"cap-med\"},\"request\":{\"method\":\"PUT\",\"url\":\"Medication/cap-med\"}}]}")
+        .statusCode()).isEqualTo(200);
+    // and what it does not list is refused on every path, saying why, and nothing is stored
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    assertOutcome(fhir("POST", "/Parameters", "{\"resourceType\":\"Parameters\"}"), 400, "is not stored");
+    assertOutcome(fhir("PUT", "/Parameters/cap-p", "{\"resourceType\":\"Parameters\",\"id\":\"cap-p\"}"), 400,
+        "is not stored");
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + "{\"resourceType\":\"Parameters\"},\"request\":{\"method\":\"POST\",\"url\":\"Parameters\"}}]}"), 400,
+        "bundle entry 0: a Parameters resource carries an operation's inputs and outputs and is not stored");
+    HttpResponse<String> imported = app.call("POST", "/fhir/hosp/$import", ehr,
+        "{\"resourceType\":\"Parameters\",\"id\":\"cap-p\"}\n", "application/fhir+ndjson");
+    assertThat(imported.body()).contains("written 0").contains("line 1: a Parameters resource");
+    assertOutcome(fhir("DELETE", "/Bundle/cap-b", null), 400, "post Bundles to the tenant's base URL");
+    assertOutcome(fhir("GET", "/Parameters/cap-p", null), 400, "is not stored");
+    HttpResponse<String> unknown = fhir("DELETE", "/Zebulon/cap-z", null);
+    assertOutcome(unknown, 400, "unknown resource type");
+    assertThat(unknown.body()).doesNotContain("Zebulon");
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"request\":"
+        + "{\"method\":\"DELETE\",\"url\":\"Zebulon/cap-z\"}}]}"), 400, "bundle entry 0: unknown resource type");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+  }
+
+  @Test
   void ndjsonImportReportsBadLines() throws SQLException {
     String ndjson = "{\"resourceType\":\"Patient\",\"id\":\"imp-1\",\"gender\":\"male\"}\n"
         + "{not json Somebody}\n"
