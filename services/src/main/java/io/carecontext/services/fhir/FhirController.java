@@ -144,10 +144,29 @@ public class FhirController {
   public MutableHttpResponse<String> importNdjson(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
                                                   @PathVariable String tenant, HttpRequest<?> request,
                                                   @Nullable @Body java.io.InputStream body) {
-    return handle(() -> {
-      TenantId t = requireEhrRole(caller, tenant, WRITE);
-      return importNdjson(t, writer(caller), request, body);
-    });
+    try {
+      return handle(() -> {
+        TenantId t = requireEhrRole(caller, tenant, WRITE);
+        return importNdjson(t, writer(caller), request, body);
+      });
+    } finally {
+      discard(body);
+    }
+  }
+
+  /**
+   * Lets the server drop what is left of a streamed body. An answer given before the body was read
+   * (415, a refused key) left it unread, and the client's next request on that connection
+   * waited for the server's idle timeout (5 minutes) before it was even read.
+   */
+  private static void discard(@Nullable java.io.InputStream body) {
+    if (body != null) {
+      try {
+        body.close();
+      } catch (java.io.IOException e) {
+        // nothing to do: the connection is the server's to close
+      }
+    }
   }
 
   @Put("/{type}/{id}")

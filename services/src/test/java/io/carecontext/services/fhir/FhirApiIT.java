@@ -686,6 +686,37 @@ class FhirApiIT {
         "the body is empty: send FHIR resources as NDJSON, one a line");
   }
 
+  /** One call on {@code client}, which must be answered within 10 s; a GET when {@code body} is null. */
+  static HttpResponse<String> send(HttpClient client, String path, String key, String contentType, String body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.server.port() + path))
+        .timeout(java.time.Duration.ofSeconds(10)).header("Authorization", "Bearer " + key);
+    if (body != null) {
+      b.header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+    try {
+      return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void anImportAnsweredBeforeItsBodyIsReadLeavesTheConnectionUsable() {
+    // The next request on the connection was not read until the server's idle timeout, 5 minutes
+    // later: the answer had left the streamed body unread.
+    HttpClient client = HttpClient.newHttpClient();
+    String body = "{\"resourceType\":\"Patient\",\"id\":\"unread\"}\n".repeat(4_000);
+    for (int round = 0; round < 3; round++) {
+      assertOutcome(send(client, "/fhir/hosp/$import", ehr, "text/plain", body), 415, "application/fhir+ndjson");
+      assertThat(send(client, "/fhir/hosp/metadata", ehr, null, null).statusCode()).as("round " + round).isEqualTo(200);
+      assertOutcome(send(client, "/fhir/hosp/$import", clinician, "application/fhir+ndjson", body), 403, "");
+      assertThat(send(client, "/fhir/hosp/metadata", ehr, null, null).statusCode()).as("round " + round).isEqualTo(200);
+    }
+  }
+
   static void assertOutcome(HttpResponse<String> r, int status, String text) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
     assertThat(r.body()).contains("OperationOutcome").contains(text);
