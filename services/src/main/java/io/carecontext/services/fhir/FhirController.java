@@ -38,6 +38,7 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.annotation.Put;
 import io.micronaut.http.annotation.RequestAttribute;
+import io.micronaut.http.server.HttpServerConfiguration;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.swagger.v3.oas.annotations.Hidden;
@@ -75,13 +76,15 @@ public class FhirController {
   private final io.carecontext.services.ops.Metrics metrics;
   private final AuditLog audit;
   private final TenantDirectory tenants;
+  private final long maxBodyBytes;
 
   public FhirController(FhirStore store, io.carecontext.services.ops.Metrics metrics, AuditLog audit,
-                        TenantDirectory tenants) {
+                        TenantDirectory tenants, HttpServerConfiguration server) {
     this.store = store;
     this.metrics = metrics;
     this.audit = audit;
     this.tenants = tenants;
+    this.maxBodyBytes = server.getMaxRequestSize();
   }
 
   @Get("/metadata")
@@ -156,7 +159,7 @@ public class FhirController {
 
   /**
    * Lets the server drop what is left of a streamed body. An answer given before the body was read
-   * (415, a refused key) left it unread, and the client's next request on that connection
+   * (415, 413, a refused key) left it unread, and the client's next request on that connection
    * waited for the server's idle timeout (5 minutes) before it was even read.
    */
   private static void discard(@Nullable java.io.InputStream body) {
@@ -304,6 +307,14 @@ public class FhirController {
     }
     if (body == null) {
       return FhirResponses.outcome(400, "required", "the body is empty: send FHIR resources as NDJSON, one a line");
+    }
+    // A streamed body is held to the limit only as it is read, after batches of it are committed:
+    // a body that says it is over is refused before anything is read, like every other FHIR body.
+    if (request.getContentLength() > maxBodyBytes) {
+      return FhirResponses.outcome(413, "too-costly", "the body is over the configured limit "
+          + "(CARECONTEXT_FHIR_MAX_BYTES, " + maxBodyBytes + " bytes); nothing was stored: split the NDJSON file")
+          // the server reads no more of a body over the limit: the connection cannot carry another request
+          .header(HttpHeaders.CONNECTION, "close");
     }
     ImportSummary s = store.importNdjson(t, writer, body, ImportProgress.NONE);
     metrics.resourcesWritten(t.value(), s.written());

@@ -717,6 +717,37 @@ class FhirApiIT {
     }
   }
 
+  @Test
+  void anImportOverTheSizeLimitSaysSoAndWhatItStored() throws Exception {
+    // It answered 500, having committed the first batch of 200 lines: the feed learnt neither that
+    // the body was too large nor that part of it was stored.
+    StringBuilder ndjson = new StringBuilder();
+    for (int i = 0; i < 300; i++) {
+      ndjson.append("{\"resourceType\":\"Patient\",\"id\":\"big-").append(i).append("\"}\n");
+    }
+    ndjson.append("{\"resourceType\":\"Patient\",\"id\":\"big-last\",\"text\":{\"status\":\"generated\",\"div\":"
+        + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">").append("x".repeat(200_000)).append("</div>\"}}\n");
+    // a body that says how large it is: refused before anything is read, and the connection is not left stuck
+    HttpClient client = HttpClient.newHttpClient();
+    for (int round = 0; round < 3; round++) {
+      assertOutcome(send(client, "/fhir/hosp/$import", ehr, "application/fhir+ndjson", ndjson.toString()), 413,
+          "nothing was stored: split the NDJSON file");
+      assertThat(send(client, "/fhir/hosp/metadata", ehr, null, null).statusCode()).isEqualTo(200);
+    }
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id LIKE 'big-%'")).isZero();
+    // a chunked one is found out as it is read: the answer says where it stopped and counts what is stored
+    HttpResponse<String> chunked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + app.server.port() + "/fhir/hosp/$import"))
+        .header("Authorization", "Bearer " + ehr).header("Content-Type", "application/fhir+ndjson")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
+            ndjson.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(chunked.statusCode()).as(chunked.body()).isEqualTo(200);
+    assertThat(chunked.body()).contains("written 300").contains("failed 1")
+        .contains("line 301: the body could not be read from this line on");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id LIKE 'big-%'")).isEqualTo(300);
+  }
+
   static void assertOutcome(HttpResponse<String> r, int status, String text) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
     assertThat(r.body()).contains("OperationOutcome").contains(text);
