@@ -11,15 +11,21 @@ import java.util.Optional;
  */
 record IdentifierCriteria(String system, String value) {
 
-  /** Empty when the criteria are not of that form. */
+  /**
+   * Empty when the criteria are not of that form, which includes a second parameter
+   * ({@code identifier=…&birthdate=…}: a '&' in a value is sent as %26) and an empty value. Both
+   * were taken as one identifier's value, one that no resource carries: a conditional create
+   * with them created a resource every time, where the caller expected it to match.
+   */
   static Optional<IdentifierCriteria> parse(String criteria) {
-    if (criteria == null || !criteria.startsWith("identifier=")) {
+    if (criteria == null || !criteria.startsWith("identifier=") || criteria.indexOf('&') >= 0) {
       return Optional.empty();
     }
     String token = URLDecoder.decode(criteria.substring("identifier=".length()), StandardCharsets.UTF_8);
     int bar = token.indexOf('|');
-    return Optional.of(bar < 0 ? new IdentifierCriteria(null, token)
-        : new IdentifierCriteria(token.substring(0, bar), token.substring(bar + 1)));
+    IdentifierCriteria c = bar < 0 ? new IdentifierCriteria(null, token)
+        : new IdentifierCriteria(token.substring(0, bar), token.substring(bar + 1));
+    return c.value().isEmpty() ? Optional.empty() : Optional.of(c);
   }
 
   /** Names no value: criteria may carry an MRN. */

@@ -137,6 +137,14 @@ class FhirApiIT {
     assertThat(fhir("POST", "/Patient", body).statusCode()).isEqualTo(201);
     assertOutcome(app.call("POST", "/fhir/hosp/Patient", ehr, body, FHIR, Map.of("If-None-Exist", "name=Smith")), 400,
         "If-None-Exist supports identifier=system|value only");
+    // a second parameter, or no value, was taken as part of the value, matched nothing, and created
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    for (String criteria : new String[] {"identifier=urn:mrn|cc-77&birthdate=1970-01-01", "identifier=urn:mrn|"}) {
+      HttpResponse<String> r = app.call("POST", "/fhir/hosp/Patient", ehr, body, FHIR, Map.of("If-None-Exist", criteria));
+      assertOutcome(r, 400, "If-None-Exist supports identifier=system|value only");
+      assertThat(r.body()).doesNotContain("cc-77");
+    }
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
     assertThat(fhir("GET", "/metadata", null).body()).contains("\"conditionalCreate\":true");
   }
 

@@ -1,0 +1,27 @@
+package io.carecontext.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class IdentifierCriteriaTest {
+
+  @Test
+  void oneIdentifierWithAValueIsTaken() {
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|4711")).contains(new IdentifierCriteria("urn:mrn", "4711"));
+    assertThat(IdentifierCriteria.parse("identifier=4711")).contains(new IdentifierCriteria(null, "4711"));
+    // a '&' inside a value arrives encoded
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|A%26B")).contains(new IdentifierCriteria("urn:mrn", "A&B"));
+  }
+
+  @Test
+  void aSecondParameterOrAnEmptyValueIsRefusedNotTakenAsTheValue() {
+    // taken as the value "4711&birthdate=1970-01-01", which matched nothing: every create created
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|4711&birthdate=1970-01-01")).isEmpty();
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|4711&")).isEmpty();
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|")).isEmpty();
+    assertThat(IdentifierCriteria.parse("identifier=")).isEmpty();
+    assertThat(IdentifierCriteria.parse("name=Smith")).isEmpty();
+    assertThat(IdentifierCriteria.parse(null)).isEmpty();
+  }
+}
