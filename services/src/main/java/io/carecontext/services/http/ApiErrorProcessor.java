@@ -68,12 +68,28 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
   /** The error body as the path's clients expect it: FHIR clients an OperationOutcome, whatever failed. */
   private static MutableHttpResponse<Object> shaped(MutableHttpResponse<?> response, String path, ApiError body) {
     if (path.startsWith("/fhir/")) {
-      // FHIR paths produce FHIR's own type (application/json too): name that one to a FHIR client
-      String message = response.status() == HttpStatus.NOT_ACCEPTABLE ? "ask for application/fhir+json" : body.message();
-      return response.contentType("application/fhir+json")
-          .body(io.carecontext.fhir.OperationOutcomes.toJson(fhirCode(response.status().getCode()), message));
+      return response.contentType("application/fhir+json").body(io.carecontext.fhir.OperationOutcomes.toJson(
+          fhirCode(response.status().getCode()), fhirMessage(response.status(), body.message())));
     }
     return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
+  }
+
+  /**
+   * What a FHIR client needs to hear where the generic text would leave it guessing: a newcomer's
+   * search ({@code GET /fhir/acme/Patient?name=…}) or history read met "this path does not accept
+   * that method", with nothing to say that the endpoint has none.
+   */
+  private static String fhirMessage(HttpStatus status, String message) {
+    return switch (status.getCode()) {
+      // FHIR paths produce FHIR's own type (application/json too): name that one to a FHIR client
+      case 406 -> "ask for application/fhir+json";
+      case 405 -> "this FHIR path does not take that method (the Allow header names those it does): the endpoint "
+          + "reads, creates, updates and deletes by type and id and takes Bundles and $import; search, history, "
+          + "PATCH and other operations are not supported (GET /fhir/{tenant}/metadata lists what is)";
+      case 404 -> "no such FHIR path: resources are at /fhir/{tenant}/{type}/{id}, their versions at "
+          + "/fhir/{tenant}/{type}/{id}/_history/{vid} (GET /fhir/{tenant}/metadata lists what is supported)";
+      default -> message;
+    };
   }
 
   /** A field of the wrong type, or one the body does not define: named, with its value left out. */

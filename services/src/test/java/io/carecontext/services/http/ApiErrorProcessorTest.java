@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.carecontext.migrations.DatabaseException;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.server.exceptions.response.ErrorContext;
 import java.sql.SQLException;
@@ -46,6 +47,24 @@ class ApiErrorProcessorTest {
     MutableHttpResponse<Object> fhir = ApiErrorProcessor.unavailable("/fhir/acme/Patient/p1");
     assertThat(fhir.getBody()).isEqualTo(failed("/fhir/acme/Patient/p1", e).getBody());
     assertThat(fhir.header("Content-Type")).isEqualTo("application/fhir+json");
+  }
+
+  @Test
+  void aFhirPathWithoutThatMethodOrRouteSaysWhatTheEndpointDoes() {
+    // A search (GET /fhir/acme/Patient) met "this path does not accept that method", which left a
+    // FHIR client guessing whether it had the path, the method or the server wrong.
+    MutableHttpResponse<Object> search = processor.processResponse(
+        ErrorContext.builder(HttpRequest.GET("/fhir/acme/Patient")).build(), HttpResponse.status(HttpStatus.METHOD_NOT_ALLOWED));
+    assertThat(search.getBody().orElseThrow().toString()).contains("OperationOutcome").contains("\"not-supported\"")
+        .contains("search, history, PATCH and other operations are not supported").contains("/metadata");
+    MutableHttpResponse<Object> history = processor.processResponse(
+        ErrorContext.builder(HttpRequest.GET("/fhir/acme/Patient/p1/_history")).build(), HttpResponse.notFound());
+    assertThat(history.getBody().orElseThrow().toString()).contains("\"not-found\"").contains("no such FHIR path")
+        .doesNotContain("p1");
+    // elsewhere the answer stays as it was
+    assertThat(processor.processResponse(ErrorContext.builder(HttpRequest.GET("/v1/acme/audit/x")).build(),
+        HttpResponse.status(HttpStatus.METHOD_NOT_ALLOWED)).getBody().orElseThrow())
+        .isEqualTo(new ApiError("method_not_allowed", "this path does not accept that method"));
   }
 
   @Test
