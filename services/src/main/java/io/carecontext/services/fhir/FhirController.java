@@ -399,7 +399,7 @@ public class FhirController {
     } catch (UnsupportedMedia e) {
       return FhirResponses.outcome(415, "not-supported", "send Content-Type: application/fhir+json");
     } catch (AuditLog.AuditUnavailableException e) {
-      return FhirResponses.outcome(503, "transient", "the read could not be audited; nothing was returned. Retry later")
+      return FhirResponses.outcome(503, "transient", "the access could not be audited, so nothing was returned or stored: retry later")
           .header("Retry-After", "5");
     } catch (KeyNotAdmittedException e) {
       return FhirResponses.outcome(403, "forbidden", KEY_REFUSED);

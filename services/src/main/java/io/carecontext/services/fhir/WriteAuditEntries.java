@@ -6,6 +6,7 @@ import io.carecontext.migrations.PolicySettings;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditEvents;
 import io.carecontext.retrieval.audit.AuditLog;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,8 +32,16 @@ public final class WriteAuditEntries {
    */
   public static FhirWriter audited(AuditLog audit, PolicySettings settings, String principal, String keyId,
                                    List<String> roles) {
-    return new FhirWriter(settings, (c, tenant, outcomes) -> audit.appendWithin(c, tenant,
-        of(principal, keyId, roles, outcomes)));
+    return new FhirWriter(settings, (c, tenant, outcomes) -> {
+      try {
+        audit.appendWithin(c, tenant, of(principal, keyId, roles, outcomes));
+      } catch (SQLException e) {
+        // Told apart from a failed write, as for a read whose row cannot be written: the caller hears
+        // that nothing was stored and to retry (it got a 500 that said neither). The cause is kept:
+        // a deadlock still runs the write again, a refused key is still the caller's to fix.
+        throw new AuditLog.AuditUnavailableException(e);
+      }
+    });
   }
 
   /** The rows of {@code outcomes} for this key. */

@@ -124,6 +124,23 @@ class FhirAuditIT {
     }
   }
 
+  @Test
+  void aWriteWhoseAuditRowCannotBeWrittenStoresNothingAndSaysSo() throws SQLException {
+    // It answered 500 "the server failed to handle the request": nothing said that nothing was
+    // stored, or that the feed should send it again.
+    superuser("ALTER TABLE tenant_clinic.audit_log ADD CONSTRAINT no_writes CHECK (action <> 'fhir-write') NOT VALID");
+    try {
+      HttpResponse<String> r = fhir("PUT", "/Patient/pt-unaudited", "{\"resourceType\":\"Patient\",\"id\":\"pt-unaudited\"}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+      assertThat(r.headers().firstValue("Retry-After")).contains("5");
+      assertThat(r.body()).contains("OperationOutcome").contains("\"transient\"")
+          .contains("could not be audited, so nothing was returned or stored");
+    } finally {
+      superuser("ALTER TABLE tenant_clinic.audit_log DROP CONSTRAINT no_writes");
+    }
+    assertThat(count("SELECT count(*) FROM tenant_clinic.resources WHERE resource_id = 'pt-unaudited'")).isZero();
+  }
+
   /** A key of the tenant without the role that may read FHIR: refused, and the attempt is in the trail. */
   @Test
   void aReadByAKeyWithoutTheRoleIsAuditedAsRefused() throws SQLException {
