@@ -133,11 +133,18 @@ public class AuthenticationFilter {
    * types are kept; every other segment becomes {@code {id}} ({@code {keyId}} after {@code keys}),
    * so that a mistyped path ({@code /v1/acme/Patients/<MRN>/context}) does not write an identifier
    * into the log either. Public paths are logged as sent when they are the fixed ones (health,
-   * metrics, the API description and its static files); anything else under {@code /health/} is not.
+   * metrics, the API description and its static files); anything else under {@code /health/},
+   * {@code /swagger/} or {@code /swagger-ui/} is not: those prefixes answer any path, with a 404,
+   * and a client with a wrong base URL sends its patient ids there too.
    */
   static String routeShape(String path) {
     if (path.startsWith("/health/")) {
       return PUBLIC_HEALTH.contains(path) ? path : "/health/{id}";
+    }
+    for (String[] files : STATIC_FILES) {
+      if (path.startsWith(files[0])) {
+        return staticFile(files[1], path.substring(files[0].length())) ? path : files[0] + "{file}";
+      }
     }
     if (isPublic(path)) {
       return path;
@@ -153,6 +160,18 @@ public class AuthenticationFilter {
       shape.append('/').append(keep ? s : "keys".equals(segments[i - 1]) ? "{keyId}" : "{id}");
     }
     return shape.toString();
+  }
+
+  /** The static-file prefixes (application.yml's static resources) and the classpath folder each serves. */
+  private static final String[][] STATIC_FILES = {{"/swagger-ui/", "META-INF/swagger/views/swagger-ui/"},
+      {"/swagger/", "META-INF/swagger/"}};
+  private static final java.util.regex.Pattern FILE_PATH =
+      java.util.regex.Pattern.compile("^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$");
+
+  /** Whether {@code file} names a file the service serves under {@code folder} (no {@code ..}, no empty segment). */
+  private static boolean staticFile(String folder, String file) {
+    return FILE_PATH.matcher(file).matches() && !file.contains("..")
+        && AuthenticationFilter.class.getClassLoader().getResource(folder + file) != null;
   }
 
   private static Optional<String> bearer(HttpRequest<?> request) {

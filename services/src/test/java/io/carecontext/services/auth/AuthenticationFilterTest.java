@@ -23,7 +23,15 @@ class AuthenticationFilterTest {
       "/v1/Jane-Doe/patients, /v1/{id}/patients",
       "/fhir/acme/patient/123-45-6789, /fhir/acme/{id}/{id}",
       "/fhir/acme/Smith/1, /fhir/acme/{id}/{id}",
-      "/health/Jane-Doe, /health/{id}"})
+      "/health/Jane-Doe, /health/{id}",
+      // The API description's static files as sent; any other path under their prefixes (a 404) is not.
+      "/swagger-ui/index.html, /swagger-ui/index.html",
+      "/swagger-ui/res/swagger-ui.css, /swagger-ui/res/swagger-ui.css",
+      "/swagger/views/swagger-ui/index.html, /swagger/views/swagger-ui/index.html",
+      "/swagger-ui/Jane Doe/MRN-0042, /swagger-ui/{file}",
+      "/swagger-ui/MRN-0042, /swagger-ui/{file}",
+      "/swagger/123-45-6789, /swagger/{file}",
+      "/swagger-ui/../res/MRN-0042, /swagger-ui/{file}"})
   void theAccessLogShowsTheRouteWithoutIdentifiers(String path, String logged) {
     assertThat(AuthenticationFilter.routeShape(path)).isEqualTo(logged);
   }
