@@ -7,6 +7,7 @@ import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.server.exceptions.ExceptionHandler;
 import io.micronaut.http.server.exceptions.response.ErrorContext;
 import jakarta.inject.Singleton;
+import java.sql.SQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +18,12 @@ import org.slf4j.LoggerFactory;
  * itself). A database that does not answer is one warning line, as there; anything else is still
  * logged with its trace, as an unexpected error should be. The answer is the error processor's
  * either way: 503 with {@code Retry-After}, or 500.
+ *
+ * <p>The trace keeps every cause's type and frames but only our own exceptions' messages, which
+ * never carry request content. Others can: PostgreSQL's primary message quotes the value it could
+ * not take ({@code invalid input syntax for type date: "…"}, {@code timestamp out of range: "…"};
+ * only its DETAIL is kept out, by the pools), and wrappers such as Micronaut Data's copy that
+ * message into their own. A {@link SQLException} is shown with its SQLSTATE instead.
  */
 @Produces
 @Singleton
@@ -36,9 +43,45 @@ public class UnexpectedErrorHandler implements ExceptionHandler<RuntimeException
     if (ApiErrorProcessor.databaseUnreachable(e)) {
       logOutage(id, e);
     } else {
-      LOG.error("request {} failed with an unexpected error", id, e);
+      LOG.error("request {} failed with an unexpected error", id, withheld(e, 0));
     }
     return errors.processResponse(ErrorContext.builder(request).cause(e).build(), HttpResponse.serverError());
+  }
+
+  private static final int MAX_CAUSES = 16;
+
+  /**
+   * A copy of {@code e} and its causes for the log: our own exceptions as they are (their messages
+   * are written not to carry request content), any other with its type, and for a SQLException its
+   * SQLSTATE, in place of its message; the stack frames of each are kept.
+   */
+  static Throwable withheld(Throwable e, int depth) {
+    if (e == null || depth == MAX_CAUSES) {
+      return null;
+    }
+    if (e.getClass().getName().startsWith("io.carecontext.")) {
+      Throwable cause = withheld(e.getCause(), depth + 1);
+      return cause == e.getCause() ? e : copy(e.getClass().getName() + ": " + e.getMessage(), e, cause);
+    }
+    String what = e instanceof SQLException sql && sql.getSQLState() != null
+        ? " (SQLSTATE " + sql.getSQLState() + ")" : "";
+    return copy(e.getClass().getName() + what + ": message withheld", e, withheld(e.getCause(), depth + 1));
+  }
+
+  private static Throwable copy(String text, Throwable original, Throwable cause) {
+    Withheld copy = new Withheld(text, cause);
+    copy.setStackTrace(original.getStackTrace());
+    return copy;
+  }
+
+  /** A cause as the log shows it: its text names the class that was thrown. */
+  static final class Withheld extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    Withheld(String text, Throwable cause) {
+      super(text, cause, false, true);
+    }
   }
 
   /** The one line a request refused for an unreachable database costs, wherever it is refused. */
