@@ -299,12 +299,38 @@ final class JsonShapes {
     } else if (t == JsonToken.VALUE_STRING && "base64Binary".equals(element.type()) && !wholeBase64(p.getText())) {
       fault("value", "not whole base64: characters after the '=' padding, or a last group of one character, "
           + "would be dropped when it is decoded");
+    } else if (t == JsonToken.VALUE_NUMBER_FLOAT && tooLongWrittenOut(p)) {
+      // HAPI writes a decimal out in full: 1e99999 was stored as 100,000 digits, which this parser
+      // then refused on every read (the worker parked it, chat failed on the patient), and a larger
+      // exponent would fill the heap while it was written
+      fault("value", "a number that written out takes more than 1,000 digits, which FHIR JSON cannot carry: "
+          + "send it with fewer");
     } else if (t == JsonToken.VALUE_STRING && hasControlCharacter(p)) {
       // FHIR strings hold no control characters but tab, line feed and carriage return; PostgreSQL
       // refuses a NUL in text outright, which was a 500 for a label code that held one
       fault("value", "holds a control character (U+0000 to U+001F other than tab, line feed and carriage "
           + "return), which no FHIR string may hold");
     }
+  }
+
+  /** The longest JSON number the parser reads (Jackson's default), and so the longest a stored body may hold. */
+  static final int MAX_NUMBER_LENGTH = 1000;
+
+  /** Whether the number in hand takes more than {@link #MAX_NUMBER_LENGTH} characters written out. */
+  private static boolean tooLongWrittenOut(JsonParser p) throws IOException {
+    try {
+      return writtenOutLength(p.getDecimalValue()) > MAX_NUMBER_LENGTH;
+    } catch (NumberFormatException e) { // an exponent past what BigDecimal holds (its message quotes the number)
+      return true;
+    }
+  }
+
+  /** The characters of {@code d} written out without an exponent, as HAPI writes it, counted without writing it. */
+  static long writtenOutLength(java.math.BigDecimal d) {
+    long precision = d.precision();
+    long scale = d.scale();
+    long digits = scale <= 0 ? precision - scale : Math.max(precision, scale + 1);
+    return digits + (scale > 0 ? 1 : 0) + (d.signum() < 0 ? 1 : 0);
   }
 
   private static boolean hasControlCharacter(JsonParser p) throws IOException {

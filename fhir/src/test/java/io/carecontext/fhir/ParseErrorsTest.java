@@ -195,4 +195,25 @@ class ParseErrorsTest {
       assertThat(i.message()).startsWith("element 'Bundle.total': ").doesNotContain("many");
     });
   }
+
+  @Test
+  void aDecimalWrittenOutWithMoreThanAThousandDigitsIsA400NotAStoredBodyNoParserReadsBack() {
+    // HAPI writes a decimal out in full: 1e99999 was stored as 100,000 digits, which the parser refuses
+    // on every read (JSON numbers of 1,000 characters at most), so the embedding worker parked it and
+    // reading the patient's identifiers for chat failed; a larger exponent would fill the heap.
+    for (String value : List.of("1e99999", "-1E+999999999", "1e-99999", "12345.678e998", "1e99999999999")) {
+      FhirInputException e = refused("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+          + "\"valueQuantity\":{\"value\":" + value + "}}");
+      assertThat(e).as(value).isNotNull();
+      assertThat(e.httpStatus()).as(value).isEqualTo(400);
+      assertThat(e.issues().get(0).path()).as(value).isEqualTo("Observation.valueQuantity.value");
+      assertThat(e.getMessage()).as(value).contains("1,000 digits").doesNotContain(value);
+    }
+    // a decimal that fits is taken, and what is stored reads back
+    for (String value : List.of("1.5e3", "7.9", "1e990", "-0.000001")) {
+      String json = Fhir.toJson(Fhir.parseResource("{\"resourceType\":\"Observation\",\"status\":\"final\","
+          + "\"code\":{\"text\":\"x\"},\"valueQuantity\":{\"value\":" + value + "}}"));
+      assertThat(Fhir.parseResource(json)).as(value).isNotNull();
+    }
+  }
 }
