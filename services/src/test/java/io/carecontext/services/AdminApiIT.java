@@ -197,6 +197,32 @@ class AdminApiIT {
   }
 
   @Test
+  void valuesTheDatabaseCannotHoldAre400sNot500s() throws SQLException {
+    // Each was a 500 whose log line quoted PostgreSQL's message about the value (timestamp out of
+    // range: "..."), and the far-off expiry left a key-create row in the trail for a key never made.
+    for (String[] bad : new String[][] {
+        {"POST", "/admin/tenants/bravo/keys",
+            "{\"principal\":\"far-future\",\"roles\":[\"clinician\"],\"expiresAt\":\"+999999999-12-31T23:59:59Z\"}",
+            "expiresAt must be before the year 10000"},
+        {"POST", "/admin/tenants/bravo/keys",
+            "{\"principal\":\"far-future\",\"roles\":[\"clinician\"],\"expiresAt\":\"+10000-01-01T00:00:00Z\"}",
+            "expiresAt must be before the year 10000"},
+        {"POST", "/admin/tenants", "{\"id\":\"acme4\",\"name\":\"A\\u0000B\"}", "tenant name must not hold control characters"},
+        {"PATCH", "/admin/tenants/bravo", "{\"name\":\"Bravo\\u0000\"}", "tenant name must not hold control characters"},
+        {"PATCH", "/admin/tenants/bravo", "{\"name\":\"Bra\\u0007vo\"}", "tenant name must not hold control characters"}}) {
+      HttpResponse<String> r = app.call(bad[0], bad[1], app.adminKey(), bad[2]);
+      assertThat(r.statusCode()).as(bad[2] + " " + r.body()).isEqualTo(400);
+      assertThat(r.body()).as(bad[2]).contains(bad[3]);
+    }
+    assertThat(count("SELECT count(*) FROM tenant_bravo.audit_log WHERE action = 'key-create' "
+        + "AND details LIKE '%far-future%'")).isZero();
+    assertThat(count("SELECT count(*) FROM platform.tenants WHERE tenant_id = 'acme4'")).isZero();
+    HttpResponse<String> farButFine = app.call("POST", "/admin/tenants/bravo/keys", app.adminKey(),
+        "{\"principal\":\"far\",\"roles\":[\"clinician\"],\"expiresAt\":\"9999-12-31T23:59:59Z\"}");
+    assertThat(farButFine.statusCode()).as(farButFine.body()).isEqualTo(201);
+  }
+
+  @Test
   void unknownTopLevelFieldsAndMistypedFieldsAreRefusedAndNamed() throws SQLException {
     // a PATCH with a misspelt "settings" answered 200, changed nothing and moved updatedAt
     String before = field(app.call("GET", "/admin/tenants/bravo", app.adminKey(), null).body(), "updatedAt");

@@ -41,6 +41,9 @@ import java.util.Set;
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class KeyController {
 
+  /** The first instant a key may not expire at: ISO-8601 writes later years with a sign. */
+  static final Instant YEAR_10000 = Instant.parse("+10000-01-01T00:00:00Z");
+
   private final ApiKeyRepository keys;
   private final TenantRepository tenants;
   private final AuditLog audit;
@@ -75,6 +78,11 @@ public class KeyController {
     }
     if (body.expiresAt() != null && !body.expiresAt().isAfter(Instant.now())) {
       throw ApiException.badRequest("expiresAt must be in the future");
+    }
+    if (body.expiresAt() != null && !body.expiresAt().isBefore(YEAR_10000)) {
+      // further out, the driver turned it into a timestamp PostgreSQL refused: a 500 after the key's
+      // audit row was written, for a key never made
+      throw ApiException.badRequest("expiresAt must be before the year 10000 (leave it out for a key that does not expire)");
     }
     if (body.practitionerId() != null && !FhirId.isValid(body.practitionerId())) {
       throw ApiException.badRequest("practitionerId must be a FHIR id (" + FhirId.RULE + ")");

@@ -76,6 +76,7 @@ public class TenantController {
     if (name.length() > 200) {
       throw ApiException.badRequest("tenant name must be at most 200 characters");
     }
+    requirePrintable(name);
     Map<String, Object> settings = TenantSettings.merge(Map.of(),
         body.settings() == null ? Map.of() : body.settings());
     TenantId id = TenantId.of(body.id());
@@ -139,6 +140,7 @@ public class TenantController {
     if (name.isEmpty() || name.length() > 200) {
       throw ApiException.badRequest("tenant name must be 1 to 200 characters");
     }
+    requirePrintable(name);
     Map<String, Object> before = effectiveSettings(row);
     Map<String, Object> merged = TenantSettings.merge(read(row.settings()),
         body.settings() == null ? Map.of() : body.settings());
@@ -259,6 +261,13 @@ public class TenantController {
       return json.writeValueAsString(settings);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** PostgreSQL refuses a NUL in text (a 500 before), and no other control character belongs in a name. */
+  private static void requirePrintable(String name) {
+    if (name.chars().anyMatch(Character::isISOControl)) {
+      throw ApiException.badRequest("tenant name must not hold control characters");
     }
   }
 }
