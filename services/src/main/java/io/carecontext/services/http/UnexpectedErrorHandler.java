@@ -51,26 +51,30 @@ public class UnexpectedErrorHandler implements ExceptionHandler<RuntimeException
   private static final int MAX_CAUSES = 16;
 
   /**
-   * A copy of {@code e} and its causes for the log: our own exceptions as they are (their messages
-   * are written not to carry request content), any other with its type, and for a SQLException its
-   * SQLSTATE, in place of its message; the stack frames of each are kept.
+   * A copy of {@code e}, its causes and suppressed exceptions for the log: our own exceptions as
+   * they are (their messages are written not to carry request content), any other with its type,
+   * and for a SQLException its SQLSTATE, in place of its message; the stack frames of each are kept.
    */
   static Throwable withheld(Throwable e, int depth) {
     if (e == null || depth == MAX_CAUSES) {
       return null;
     }
-    if (e.getClass().getName().startsWith("io.carecontext.")) {
-      Throwable cause = withheld(e.getCause(), depth + 1);
-      return cause == e.getCause() ? e : copy(e.getClass().getName() + ": " + e.getMessage(), e, cause);
+    boolean ours = e.getClass().getName().startsWith("io.carecontext.");
+    Throwable cause = withheld(e.getCause(), depth + 1);
+    if (ours && cause == e.getCause() && e.getSuppressed().length == 0) {
+      return e;
     }
     String what = e instanceof SQLException sql && sql.getSQLState() != null
         ? " (SQLSTATE " + sql.getSQLState() + ")" : "";
-    return copy(e.getClass().getName() + what + ": message withheld", e, withheld(e.getCause(), depth + 1));
-  }
-
-  private static Throwable copy(String text, Throwable original, Throwable cause) {
-    Withheld copy = new Withheld(text, cause);
-    copy.setStackTrace(original.getStackTrace());
+    Withheld copy = new Withheld(e.getClass().getName() + (ours ? ": " + e.getMessage() : what + ": message withheld"),
+        cause);
+    copy.setStackTrace(e.getStackTrace());
+    for (Throwable suppressed : e.getSuppressed()) { // a failed close in try-with-resources, say
+      Throwable s = withheld(suppressed, depth + 1);
+      if (s != null) {
+        copy.addSuppressed(s);
+      }
+    }
     return copy;
   }
 
@@ -80,7 +84,7 @@ public class UnexpectedErrorHandler implements ExceptionHandler<RuntimeException
     private static final long serialVersionUID = 1L;
 
     Withheld(String text, Throwable cause) {
-      super(text, cause, false, true);
+      super(text, cause, true, true);
     }
   }
 

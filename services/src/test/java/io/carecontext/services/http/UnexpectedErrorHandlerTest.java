@@ -64,4 +64,16 @@ class UnexpectedErrorHandlerTest {
         .contains("java.lang.IllegalStateException: message withheld")
         .contains("java.lang.IllegalArgumentException: message withheld");
   }
+
+  @Test
+  void suppressedExceptionsAreWithheldToo() {
+    // try-with-resources adds a failed close to the exception it throws, ours or not
+    DatabaseException ours = new DatabaseException("tenant transaction failed (23505)");
+    ours.addSuppressed(new PSQLException("ERROR: invalid input syntax for type uuid: \"MRN-Q7788991\"",
+        PSQLState.INVALID_PARAMETER_VALUE));
+    String log = logged(ours);
+    assertThat(log).doesNotContain("MRN-Q7788991")
+        .contains("io.carecontext.migrations.DatabaseException: tenant transaction failed (23505)")
+        .contains("Suppressed: ").contains("org.postgresql.util.PSQLException (SQLSTATE 22023): message withheld");
+  }
 }
