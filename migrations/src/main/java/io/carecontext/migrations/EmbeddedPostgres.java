@@ -105,6 +105,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         LOG.info("embedded PostgreSQL already running on 127.0.0.1:{}", port);
         return this;
       }
+      privateLog();
       port = previousPort().filter(EmbeddedPostgres::isFree).orElse(freePort());
       long sharedBuffers = sharedBuffersMb(System.getenv(SHARED_BUFFERS_VARIABLE), physicalMemoryBytes());
       List<String> cmd = List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir().toString(),
@@ -268,14 +269,24 @@ public final class EmbeddedPostgres implements AutoCloseable {
       } finally {
         Files.deleteIfExists(tmp);
       }
-      // pg_ctl -l writes the log as the server user.
-      Path log = home.resolve("postgres.log");
-      if (!Files.exists(log)) {
-        Files.createFile(log);
-      }
-      run(List.of("chown", "postgres:postgres", log.toString()), "chown");
     } else {
       runInit(pwFile);
+    }
+  }
+
+  /**
+   * The server's log, readable by its owner only (it was 0644): even terse, an error's message can
+   * quote a value a statement sent ("invalid input syntax for type …: "…""). pg_ctl -l writes it as
+   * the server user, so as root it belongs to postgres.
+   */
+  private void privateLog() throws IOException {
+    Path log = home.resolve("postgres.log");
+    if (!Files.exists(log)) {
+      Files.createFile(log);
+    }
+    Files.setPosixFilePermissions(log, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    if (isRoot()) {
+      run(List.of("chown", "postgres:postgres", log.toString()), "chown");
     }
   }
 

@@ -39,6 +39,10 @@ class EmbeddedPostgresIT {
     EmbeddedPostgres pg = EmbeddedPostgres.at(home);
     try {
       int first = pg.start().port();
+      // the server's log can quote values statements sent: its owner's only
+      assertThat(Files.getPosixFilePermissions(home.resolve("postgres.log")))
+          .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+              java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
       pg.stop();
       assertThat(pg.isRunning()).isFalse();
       EmbeddedPostgres again = EmbeddedPostgres.at(home).start();
