@@ -18,7 +18,6 @@ import io.carecontext.services.retrieval.DecisionResponses;
 import io.carecontext.services.retrieval.PatientRequests;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.tenancy.TenantDirectory;
-import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
@@ -46,15 +45,13 @@ public class ChatController {
 
   private final ChatService chat;
   private final TenantDirectory tenants;
-  private final TenantEmbeddings embeddings;
   private final io.carecontext.services.ops.Metrics metrics;
   private final PatientRequests requests;
 
-  public ChatController(ChatService chat, TenantDirectory tenants, TenantEmbeddings embeddings,
+  public ChatController(ChatService chat, TenantDirectory tenants,
                         io.carecontext.services.ops.Metrics metrics, PatientRequests requests) {
     this.chat = chat;
     this.tenants = tenants;
-    this.embeddings = embeddings;
     this.metrics = metrics;
     this.requests = requests;
   }
@@ -79,7 +76,7 @@ public class ChatController {
     requests.requireQuestion(caller, t, patientId, "chat", body.purposeOfUse(), "question", body.question(), null);
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
-    float[] vector = embeddings.embedQuery(t, settings, body.question());
+    float[] vector = requests.embedQuestion(caller, t, patientId, "chat", body.purposeOfUse(), settings, body.question());
     Requester who = caller.requester();
     try {
       ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, body.purposeOfUse(),

@@ -10,7 +10,6 @@ import io.carecontext.retrieval.ContextService;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.tenancy.TenantDirectory;
-import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Body;
@@ -34,15 +33,13 @@ public class ContextController {
 
   private final ContextService service;
   private final TenantDirectory tenants;
-  private final TenantEmbeddings embeddings;
   private final PatientRequests requests;
   private final io.carecontext.services.ops.Metrics metrics;
 
-  public ContextController(ContextService service, TenantDirectory tenants, TenantEmbeddings embeddings,
+  public ContextController(ContextService service, TenantDirectory tenants,
                            PatientRequests requests, io.carecontext.services.ops.Metrics metrics) {
     this.service = service;
     this.tenants = tenants;
-    this.embeddings = embeddings;
     this.requests = requests;
     this.metrics = metrics;
   }
@@ -71,7 +68,7 @@ public class ContextController {
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
-    float[] vector = embeddings.embedQuery(t, settings, body.query());
+    float[] vector = requests.embedQuestion(caller, t, patientId, "context", body.purposeOfUse(), settings, body.query());
     try {
       ContextResult r = service.context(t, policy, caller.requester(), patientId,
           new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason()),

@@ -12,10 +12,13 @@ import io.carecontext.services.http.JsonBodies;
 import io.carecontext.services.http.QueryInput;
 import io.carecontext.services.ops.Metrics;
 import io.carecontext.services.tenancy.TenantDirectory;
+import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpStatus;
 import io.micronaut.json.JsonMapper;
 import jakarta.inject.Singleton;
 import java.io.IOException;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -27,11 +30,13 @@ import java.util.function.Function;
  *
  * <p>Reasons recorded here: {@code body_malformed} (not JSON, not an object, content after the object,
  * a field of the wrong type, a field the body does not define), {@code query_missing}, {@code query_too_long} and
- * {@code k_out_of_range}. The answer is the same 400 as before, naming the field, never its value;
+ * {@code k_out_of_range}; and, after them, {@code embedding_unavailable} (the tenant's model failed: 502). The answer is the same 400 as before, naming the field, never its value;
  * each is counted in {@code carecontext_requests_total} as denied with that reason.
  */
 @Singleton
 public final class PatientRequests {
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PatientRequests.class);
 
   static final String NO_BODY = "send a JSON object with the documented fields (see /openapi.yml)";
 
@@ -39,12 +44,15 @@ public final class PatientRequests {
   private final AuditLog audit;
   private final TenantDirectory tenants;
   private final Metrics metrics;
+  private final TenantEmbeddings embeddings;
 
-  public PatientRequests(JsonMapper json, AuditLog audit, TenantDirectory tenants, Metrics metrics) {
+  public PatientRequests(JsonMapper json, AuditLog audit, TenantDirectory tenants, Metrics metrics,
+                         TenantEmbeddings embeddings) {
     this.json = json;
     this.audit = audit;
     this.tenants = tenants;
     this.metrics = metrics;
+    this.embeddings = embeddings;
   }
 
   /** A body read and its tenant checked: the body, and the caller's tenant, which is the path's. */
@@ -86,6 +94,25 @@ public final class PatientRequests {
     QueryInput.check(field, text, k).ifPresent(r -> {
       throw refused(caller, tenant, patientId, purpose, action, r.reason(), ApiException.badRequest(r.message()));
     });
+  }
+
+  /**
+   * The question embedded by the tenant's model. A model that fails (its endpoint down or refusing,
+   * its secret not granted) is answered 502 {@code embedding_unavailable} and recorded with that
+   * reason, naming the failure's kind only: it was a 500 that left no row.
+   */
+  public float[] embedQuestion(Caller caller, TenantId tenant, @Nullable String patientId, String action,
+                               @Nullable String purpose, Map<String, Object> settings, String text) {
+    try {
+      return embeddings.embedQuery(tenant, settings, text);
+    } catch (RuntimeException e) {
+      // the class only: a client library's message can quote what it sent
+      LOG.warn("tenant {}: the embedding model failed on a {} question ({})", tenant, action, e.getClass().getName());
+      throw refused(caller, tenant, patientId, purpose, action, "embedding_unavailable",
+          new ApiException(HttpStatus.BAD_GATEWAY, "embedding_unavailable", "the tenant's embedding model could not "
+              + "embed the question (" + e.getClass().getSimpleName() + "); nothing was retrieved. Retry later; if "
+              + "it goes on, a tenant admin should check settings.embedding and the endpoint it names"));
+    }
   }
 
   private ApiException refused(Caller caller, TenantId tenant, @Nullable String patientId, @Nullable String purpose,

@@ -9,7 +9,6 @@ import io.carecontext.retrieval.research.ResearchService;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.ops.Metrics;
 import io.carecontext.services.tenancy.TenantDirectory;
-import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Body;
@@ -37,15 +36,13 @@ public class ResearchController {
 
   private final ResearchService service;
   private final TenantDirectory tenants;
-  private final TenantEmbeddings embeddings;
   private final Metrics metrics;
   private final PatientRequests requests;
 
-  public ResearchController(ResearchService service, TenantDirectory tenants, TenantEmbeddings embeddings,
+  public ResearchController(ResearchService service, TenantDirectory tenants,
                             Metrics metrics, PatientRequests requests) {
     this.service = service;
     this.tenants = tenants;
-    this.embeddings = embeddings;
     this.metrics = metrics;
     this.requests = requests;
   }
@@ -73,7 +70,7 @@ public class ResearchController {
     requests.requireQuestion(caller, t, null, "research", body.purposeOfUse(), "query", body.query(), body.k());
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
-    float[] vector = embeddings.embedQuery(t, settings, body.query());
+    float[] vector = requests.embedQuestion(caller, t, null, "research", body.purposeOfUse(), settings, body.query());
     try {
       ResearchService.ResearchResult r = service.search(t, TenantPolicy.fromSettings(settings),
           caller.requester(), body.query(), vector, body.k() == null ? 10 : body.k(),

@@ -67,6 +67,41 @@ class ContextApiIT {
         .contains("Type 2 diabetes mellitus (SNOMED CT 44054006)").contains("\"score\":").contains("\"auditId\":\"");
   }
 
+  /**
+   * The tenant's embedding model down: context, chat and research answer 502 embedding_unavailable
+   * (each was a 500 that left no row), naming neither the question nor the model's message, and the
+   * attempt is in the trail with that reason.
+   */
+  @Test
+  void aTenantWhoseEmbeddingModelFailsAnswers502AndRecordsTheAttempt() throws Exception {
+    String dr = app.tenantWithKey("unembedded", "dr-u", "[\"clinician\"]", null);
+    String researcher = app.tenantWithKey("unembedded", "res-u", "[\"researcher\"]", null);
+    String aud = app.tenantWithKey("unembedded", "aud-u", "[\"auditor\"]", null);
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closed = s.getLocalPort(); // nothing listens there once the socket is closed
+    }
+    HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/unembedded", app.adminKey(),
+        "{\"settings\":{\"embedding\":{\"provider\":\"openai-compatible\",\"baseUrl\":\"http://127.0.0.1:" + closed
+            + "/v1\",\"model\":\"e\",\"dimensions\":384,\"baaCovered\":true,\"maxRetries\":0,\"timeoutSeconds\":2}}}");
+    assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+    String question = "Zyxwquartz Plimbo's latest potassium";
+    for (HttpResponse<String> r : java.util.List.of(
+        context(dr, "unembedded", "pt-1", "{\"query\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}"),
+        app.call("POST", "/v1/unembedded/patients/pt-1/chat", dr,
+            "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}"),
+        app.call("POST", "/v1/unembedded/research/search", researcher,
+            "{\"query\":\"" + question + "\",\"purposeOfUse\":\"HRESCH\"}"))) {
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+      assertThat(r.body()).contains("\"error\":\"embedding_unavailable\"").contains("settings.embedding")
+          .doesNotContain("Zyxwquartz").doesNotContain("127.0.0.1");
+    }
+    String trail = app.call("GET", "/v1/unembedded/audit?action=context", aud, null).body()
+        + app.call("GET", "/v1/unembedded/audit?action=chat", aud, null).body()
+        + app.call("GET", "/v1/unembedded/audit?action=research", aud, null).body();
+    assertThat(trail.split("\"reason\":\"embedding_unavailable\"", -1)).hasSize(4);
+  }
+
   @Test
   void aRolePolicyStoredInvalidByAnEarlierVersionFailsClosedAndIsAudited() throws Exception {
     String dr = app.tenantWithKey("legacy", "dr-l", "[\"clinician\"]", null);
