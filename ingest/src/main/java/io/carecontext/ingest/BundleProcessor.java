@@ -118,6 +118,12 @@ final class BundleProcessor {
     Resource r = e.getResource();
     String url = e.getRequest().getUrl();
     if (method == HTTPVerb.POST) {
+      if (r != null && !url.split("[/?]", 2)[0].equals(r.fhirType())) {
+        // as POST /fhir/{tenant}/{type} refuses another type: an entry that says Observation and
+        // carries a Patient was written as a Patient without a word
+        throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].request.url",
+            "bundle entry " + index + ": request.url must be the resource's type for POST"));
+      }
       if (e.getRequest().hasIfNoneExist()) {
         Optional<String> match = byIdentifier(index, r.fhirType(), e.getRequest().getIfNoneExist(), true);
         if (match.isPresent()) {

@@ -413,6 +413,9 @@ class FhirApiIT {
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
             + "{\"resourceType\":\"Patient\",\"id\":\"tx-a\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/tx-b\"}}]}"),
         400, "bundle entry 0: resource.id must equal the id in request.url");
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+            + "{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"),
+        400, "bundle entry 0: request.url must be the resource's type for POST");
     assertThat(badDate.body()).doesNotContain("1970-13-45");
     assertOutcome(fhir("POST", "/Patient", "{\"resourceType\":\"Observation\",\"status\":\"final\"}"), 400,
         "resourceType does not match");
