@@ -1,7 +1,22 @@
 package io.carecontext.retrieval;
 
-/** A context request: the query text (PHI, audited encrypted), its embedding, k, purpose and break-glass reason. */
-public record ContextQuery(String text, float[] vector, int k, String purposeOfUse, String reason) {
+import java.util.function.Supplier;
+
+/**
+ * A context request: the query text (PHI, audited encrypted), its embedding, k, purpose and
+ * break-glass reason.
+ *
+ * <p>The embedding is asked for only once the request has passed the key's rate limit and every
+ * policy check ({@link ContextService#context}): a refused request costs no call to the tenant's
+ * model, so a key past its budget, or without the role, cannot spend it.
+ */
+public record ContextQuery(String text, Supplier<float[]> embedding, int k, String purposeOfUse, String reason) {
+
+  /** A query whose embedding is already at hand (tests, benchmarks). */
+  public ContextQuery(String text, float[] vector, int k, String purposeOfUse, String reason) {
+    this(text, () -> vector, k, purposeOfUse, reason);
+  }
+
   @Override
   public String toString() {
     return "ContextQuery[k=" + k + ", purpose=" + purposeOfUse + "]";

@@ -115,6 +115,8 @@ public final class ContextService {
     if (!FhirId.isValid(patientId)) {
       throw deny(tenant, base, 404, "patient_not_found", NOT_FOUND, "unknown_patient", 0, start);
     }
+    // Only now, past the rate limit and every check above: a refused request costs no model call.
+    float[] vector = q.embedding().get();
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
     AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? "{\"breakGlass\":true,\"reviewRequired\":true}" : "{}");
     boolean careRequired = policy.careRelationship() && rp.careRelationship() && !breakGlass;
@@ -125,7 +127,7 @@ public final class ContextService {
     PolicySettings settings = settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent(),
         careRequired ? practitioner : ANY_PRACTITIONER).withCaller(who.keyId(), who.keySecretHash());
     String searchSql = TenantSql.of(tenant, SEARCH);
-    List<Object> parameters = List.of(new PGvector(q.vector()), patientId, patientId, !careRequired, patientId,
+    List<Object> parameters = List.of(new PGvector(vector), patientId, patientId, !careRequired, patientId,
         practitioner, k);
     Outcome outcome;
     if (breakGlass) {

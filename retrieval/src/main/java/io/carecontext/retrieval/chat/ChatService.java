@@ -26,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -55,7 +56,8 @@ public final class ChatService {
 
   @SuppressWarnings("unchecked")
   public ChatOutcome chat(TenantId tenant, Map<String, Object> settings, Requester who, String patientId,
-                          String question, float[] questionVector, String purpose, String reason, boolean dryRun) {
+                          String question, Supplier<float[]> questionVector, String purpose, String reason,
+                          boolean dryRun) {
     long start = System.nanoTime();
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
     Map<String, Object> llm = settings.get("llm") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * Multi-patient search for de-identified research: the nearest chunks across every patient whose
@@ -83,8 +84,18 @@ public final class ResearchService {
     this.rateLimiter = rateLimiter;
   }
 
+  /** A search whose query embedding is already at hand (tests). */
   public ResearchResult search(TenantId tenant, TenantPolicy policy, Requester who, String query, float[] vector, int k,
                                String purpose) {
+    return search(tenant, policy, who, query, () -> vector, k, purpose);
+  }
+
+  /**
+   * A search over every consenting patient. The query is embedded ({@code embedding}) only once the
+   * key is within its rate limit and its role may search: a refused search costs no model call.
+   */
+  public ResearchResult search(TenantId tenant, TenantPolicy policy, Requester who, String query,
+                               Supplier<float[]> embedding, int k, String purpose) {
     long start = System.nanoTime();
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), null, purpose, "research",
         AuditEntry.Decision.DENIED, "").withQuery(query);
@@ -117,6 +128,7 @@ public final class ResearchService {
       throw deny(tenant, base, 403, "forbidden", "multi-patient search is for roles that receive de-identified data "
           + "only (researcher)", "identified_role_multi_patient", start);
     }
+    float[] vector = embedding.get();
     int limit = Math.max(1, Math.min(k <= 0 ? 10 : k, rp.kMax()));
     List<Row> rows = nearest(tenant, policy, rp, who, vector, limit);
     if (rows == null) {

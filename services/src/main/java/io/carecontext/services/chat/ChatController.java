@@ -37,6 +37,7 @@ import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** {@code POST /v1/{tenant}/patients/{patientId}/chat}: a de-identified prompt out, a filtered answer back. */
 @Controller("/v1/{tenant}/patients/{patientId}")
@@ -76,7 +77,9 @@ public class ChatController {
     requests.requireQuestion(caller, t, patientId, "chat", body.purposeOfUse(), "question", body.question(), null);
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
-    float[] vector = requests.embedQuestion(caller, t, patientId, "chat", body.purposeOfUse(), settings, body.question());
+    // embedded only once the key is within its rate limit and every policy check passed
+    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, patientId, "chat", body.purposeOfUse(), settings,
+        body.question());
     Requester who = caller.requester();
     try {
       ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, body.purposeOfUse(),

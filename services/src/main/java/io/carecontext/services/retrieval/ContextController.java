@@ -25,6 +25,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** {@code POST /v1/{tenant}/patients/{patientId}/context}: what this key may see of one patient. */
 @Controller("/v1/{tenant}/patients/{patientId}")
@@ -68,7 +69,9 @@ public class ContextController {
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
-    float[] vector = requests.embedQuestion(caller, t, patientId, "context", body.purposeOfUse(), settings, body.query());
+    // embedded only once the key is within its rate limit and every policy check passed
+    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, patientId, "context", body.purposeOfUse(), settings,
+        body.query());
     try {
       ContextResult r = service.context(t, policy, caller.requester(), patientId,
           new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason()),

@@ -30,7 +30,7 @@ import java.util.function.Function;
  *
  * <p>Reasons recorded here: {@code body_malformed} (not JSON, not an object, content after the object,
  * a field of the wrong type, a field the body does not define), {@code query_missing}, {@code query_too_long} and
- * {@code k_out_of_range}; and, after them, {@code embedding_unavailable} (the tenant's model failed: 502). The answer is the same 400 as before, naming the field, never its value;
+ * {@code k_out_of_range}; and, once the rate limit and the policy let the request through, {@code embedding_unavailable} (the tenant's model failed: 502). The answer is the same 400 as before, naming the field, never its value;
  * each is counted in {@code carecontext_requests_total} as denied with that reason.
  */
 @Singleton
@@ -100,6 +100,9 @@ public final class PatientRequests {
    * The question embedded by the tenant's model. A model that fails (its endpoint down or refusing,
    * its secret not granted) is answered 502 {@code embedding_unavailable} and recorded with that
    * reason, naming the failure's kind only: it was a 500 that left no row.
+   *
+   * <p>The controllers hand this to the services as a supplier, called once the key is within its
+   * rate limit and its request passed every policy check, so a refused request costs no model call.
    */
   public float[] embedQuestion(Caller caller, TenantId tenant, @Nullable String patientId, String action,
                                @Nullable String purpose, Map<String, Object> settings, String text) {

@@ -25,6 +25,7 @@ import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * {@code POST /v1/{tenant}/research/search}: de-identified chunks across every patient whose
@@ -70,7 +71,9 @@ public class ResearchController {
     requests.requireQuestion(caller, t, null, "research", body.purposeOfUse(), "query", body.query(), body.k());
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
-    float[] vector = requests.embedQuestion(caller, t, null, "research", body.purposeOfUse(), settings, body.query());
+    // embedded only once the key is within its rate limit and every policy check passed
+    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, null, "research", body.purposeOfUse(), settings,
+        body.query());
     try {
       ResearchService.ResearchResult r = service.search(t, TenantPolicy.fromSettings(settings),
           caller.requester(), body.query(), vector, body.k() == null ? 10 : body.k(),

@@ -102,6 +102,61 @@ class ContextApiIT {
     assertThat(trail.split("\"reason\":\"embedding_unavailable\"", -1)).hasSize(4);
   }
 
+  /**
+   * A request that the rate limit or the policy refuses costs no call to the tenant's model: the
+   * question was embedded before any check, so a key past its budget, or without the role, still
+   * made the tenant pay for (and could slow) its embedding endpoint. The model here counts its calls
+   * and fails each, so a request that reached it would be a 502.
+   */
+  @Test
+  void aRefusedRequestNeverCallsTheEmbeddingModel() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    com.sun.net.httpserver.HttpServer model = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    model.createContext("/", exchange -> {
+      calls.incrementAndGet();
+      exchange.getRequestBody().readAllBytes();
+      exchange.sendResponseHeaders(500, -1);
+      exchange.close();
+    });
+    model.start();
+    try {
+      String dr = app.tenantWithKey("metered", "dr-m", "[\"clinician\"]", null);
+      String researcher = app.tenantWithKey("metered", "res-m", "[\"researcher\"]", null);
+      HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/metered", app.adminKey(),
+          "{\"settings\":{\"rateLimitPerMinute\":4,\"embedding\":{\"provider\":\"openai-compatible\","
+              + "\"baseUrl\":\"http://127.0.0.1:" + model.getAddress().getPort() + "/v1\",\"model\":\"e\","
+              + "\"dimensions\":384,\"baaCovered\":true,\"maxRetries\":0,\"timeoutSeconds\":5}}}");
+      assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+      String q = "{\"query\":\"potassium\"";
+      java.util.List<Map.Entry<String, HttpResponse<String>>> refused = new java.util.ArrayList<>();
+      refused.add(Map.entry("400 purpose_required", context(dr, "metered", "pt-1", q + "}")));
+      refused.add(Map.entry("400 reason_required",
+          context(dr, "metered", "pt-1", q + ",\"purposeOfUse\":\"ETREAT\"}")));
+      refused.add(Map.entry("403 forbidden", app.call("POST", "/v1/metered/research/search", dr,
+          q + ",\"purposeOfUse\":\"HRESCH\"}")));
+      refused.add(Map.entry("400 purpose_required", app.call("POST", "/v1/metered/patients/pt-1/chat", dr,
+          "{\"question\":\"potassium\"}")));
+      // the key's fifth request in the minute, past its budget of four
+      refused.add(Map.entry("429 rate_limited",
+          context(dr, "metered", "pt-1", q + ",\"purposeOfUse\":\"TREAT\"}")));
+      refused.add(Map.entry("403 forbidden",
+          context(researcher, "metered", "pt-1", q + ",\"purposeOfUse\":\"HRESCH\"}")));
+      for (var r : refused) {
+        String[] expected = r.getKey().split(" ");
+        assertThat(r.getValue().statusCode()).as(r.getValue().body()).isEqualTo(Integer.parseInt(expected[0]));
+        assertThat(r.getValue().body()).contains("\"error\":\"" + expected[1] + "\"");
+      }
+      assertThat(calls.get()).as("model calls for refused requests").isZero();
+      HttpResponse<String> allowed = app.call("POST", "/v1/metered/research/search", researcher,
+          q + ",\"purposeOfUse\":\"HRESCH\"}");
+      assertThat(allowed.statusCode()).as(allowed.body()).isEqualTo(502);
+      assertThat(calls.get()).as("the request that passed every check reached the model").isPositive();
+    } finally {
+      model.stop(0);
+    }
+  }
+
   @Test
   void aRolePolicyStoredInvalidByAnEarlierVersionFailsClosedAndIsAudited() throws Exception {
     String dr = app.tenantWithKey("legacy", "dr-l", "[\"clinician\"]", null);
