@@ -201,11 +201,38 @@ public final class PlatformDatabase implements AutoCloseable {
       }
       String database = c.getCatalog();
       st.execute("GRANT CONNECT ON DATABASE " + Identifiers.quote(database) + " TO " + role);
+      refuseTemporaryTables(c, st, database);
     }
     if (generated) {
       LOG.info("application role {} has a generated password for this process", config.appUser());
     }
     return config.withAppPassword(password);
+  }
+
+  /**
+   * PostgreSQL lets PUBLIC create temporary tables in a new database. On a pooled connection, which
+   * serves every tenant in turn, such a table outlives the transaction that made it: code running as
+   * one tenant's role could leave rows there, granted to PUBLIC, for a later request as another
+   * tenant's role to read, past row-level security. Nothing here uses temporary tables, so the
+   * database refuses them to PUBLIC, and so to the application and every tenant role. The owner
+   * revokes it when it owns the database (the embedded default, and the documented set-up);
+   * otherwise it says what a database administrator should run.
+   */
+  private void refuseTemporaryTables(Connection c, Statement st, String database) throws SQLException {
+    if (exists(c, "SELECT 1 FROM pg_database WHERE datname = current_database() AND pg_has_role(datdba, 'USAGE')")) {
+      st.execute("REVOKE TEMPORARY ON DATABASE " + Identifiers.quote(database) + " FROM PUBLIC");
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT has_database_privilege(?, current_database(), 'TEMPORARY')")) {
+      ps.setString(1, config.appUser());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getBoolean(1)) {
+          LOG.warn("the application role may create temporary tables in this database, which a pooled connection "
+              + "carries from one tenant's request to the next: have its owner run REVOKE TEMPORARY ON DATABASE {} "
+              + "FROM PUBLIC (and from {})", database, config.appUser());
+        }
+      }
+    }
   }
 
   private static boolean exists(Connection c, String sql) throws SQLException {

@@ -55,6 +55,33 @@ class PlatformGrantsIT {
     }
   }
 
+  /**
+   * No temporary tables for the application or any tenant role. PostgreSQL grants them to PUBLIC,
+   * and on a pooled connection one outlives its transaction: rows left there as one tenant's role,
+   * granted to PUBLIC, were readable by the next request, as another tenant's role, past RLS.
+   */
+  @Test
+  void noRoleOfTheApplicationMayCreateTemporaryTables() throws SQLException {
+    TenantId alpha = TenantId.of("alpha");
+    DatabaseConfig config = platform.db.config();
+    try (Connection c = platform.db.appDataSource().getConnection(); Statement st = c.createStatement()) {
+      assertThatThrownBy(() -> st.execute("CREATE TEMP TABLE carried (x text)"))
+          .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+      c.setAutoCommit(false);
+      for (String role : java.util.List.of(config.tenantRole(alpha), config.readerRole(alpha),
+          config.researchRole(alpha), config.auditRole(alpha), config.identityRole(alpha),
+          config.fhirReaderRole(alpha))) {
+        st.execute("SET LOCAL ROLE " + Identifiers.quote(role));
+        assertThatThrownBy(() -> st.execute("CREATE TEMP TABLE carried AS SELECT 1 AS x"))
+            .as(role).isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+        c.rollback();
+      }
+      c.setAutoCommit(true);
+    }
+    assertThat(query("SELECT has_database_privilege('" + config.appUser() + "', current_database(), 'TEMPORARY')"))
+        .isEqualTo("f");
+  }
+
   @Test
   void theApplicationMayNotRewriteWhatAuthenticationTrusts() throws SQLException {
     for (String set : new String[] {"tenant_id = 'bravo'", "roles = '{tenant-admin,clinician}'",

@@ -37,8 +37,16 @@ class ServerErrorDetailIT {
   static TestPlatform platform;
 
   @BeforeAll
-  static void setUp() {
+  static void setUp() throws SQLException {
     platform = new TestPlatform();
+    // A table of the test's own, which both pools' roles may fill and read (the server quotes a row in an error
+    // only to a role that may read it); neither may create temporary tables.
+    try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA scratch");
+      st.execute("CREATE TABLE scratch.patients_seen (mrn text PRIMARY KEY, name text NOT NULL CHECK (length(name) < 12))");
+      st.execute("GRANT USAGE ON SCHEMA scratch TO " + Identifiers.quote(platform.config.appUser()));
+      st.execute("GRANT SELECT, INSERT, DELETE ON scratch.patients_seen TO " + Identifiers.quote(platform.config.appUser()));
+    }
   }
 
   @AfterAll
@@ -75,11 +83,10 @@ class ServerErrorDetailIT {
   private static List<SQLException> violations(Connection c) throws SQLException {
     c.setAutoCommit(true);
     try (Statement st = c.createStatement()) {
-      st.execute("DROP TABLE IF EXISTS pg_temp.patients_seen");
-      st.execute("CREATE TEMP TABLE patients_seen (mrn text PRIMARY KEY, name text NOT NULL CHECK (length(name) < 12))");
+      st.execute("DELETE FROM scratch.patients_seen");
     }
     List<SQLException> errors = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO pg_temp.patients_seen (mrn, name) VALUES (?, ?)")) {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO scratch.patients_seen (mrn, name) VALUES (?, ?)")) {
       ps.setString(1, MRN);
       ps.setString(2, "short");
       ps.executeUpdate();
