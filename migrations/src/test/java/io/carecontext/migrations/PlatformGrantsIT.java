@@ -96,6 +96,7 @@ class PlatformGrantsIT {
 
   @Test
   void aKeyCanBeRevokedAndStaysRevoked() throws SQLException {
+    recordKeyRevoke("alpha", "bbbbbbbbbbbbbbbb", "now()");
     assertThat(update("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = 'bbbbbbbbbbbbbbbb' "
         + "AND tenant_id = 'alpha' AND revoked_at IS NULL")).isEqualTo(1);
     assertThatThrownBy(() -> update("UPDATE platform.api_keys SET revoked_at = NULL WHERE key_id = 'bbbbbbbbbbbbbbbb'"))
@@ -141,6 +142,40 @@ class PlatformGrantsIT {
     assertThat(update("UPDATE platform.tenants SET updated_at = now() WHERE tenant_id = 'bravo'")).isEqualTo(1);
     recordTenantChange("bravo", "bravo", "{\"retentionYears\": 1}", "now()");
     assertThat(update(lower)).isEqualTo(1);
+  }
+
+  /**
+   * Platform migration 6: the application role revokes a key only when its tenant's trail already
+   * holds the key-revoke row naming it, so code that cuts off every feed and clinician at once leaves
+   * rows the auditor sees.
+   */
+  @Test
+  void theApplicationRevokesAKeyOnlyAfterTheAuditRowThatNamesIt() throws SQLException {
+    try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash) VALUES "
+          + "('cutoffcutoffcut0', 'alpha', 'feed', '{ehr-integration}', '\\x05')");
+    }
+    String revoke = "UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = 'cutoffcutoffcut0'";
+    assertThatThrownBy(() -> update(revoke)).isInstanceOf(SQLException.class).hasMessageContaining("key-revoke row");
+    // a row in another tenant's trail, one for another key, or one from long ago, does not count
+    recordKeyRevoke("bravo", "cutoffcutoffcut0", "now()");
+    recordKeyRevoke("alpha", "cutoffcutoffcut1", "now()");
+    recordKeyRevoke("alpha", "cutoffcutoffcut0", "now() - interval '1 hour'");
+    assertThatThrownBy(() -> update(revoke)).isInstanceOf(SQLException.class).hasMessageContaining("key-revoke row");
+    assertThat(query("SELECT revoked_at IS NULL FROM platform.api_keys WHERE key_id = 'cutoffcutoffcut0'"))
+        .isEqualTo("t");
+    recordKeyRevoke("alpha", "cutoffcutoffcut0", "now()");
+    assertThat(update(revoke)).isEqualTo(1);
+  }
+
+  /** As the admin API does before a revocation: the key-revoke row naming the key, here written as the owner. */
+  static void recordKeyRevoke(String tenant, String keyId, String at) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO tenant_" + tenant + ".audit_log (audit_id, shard, seq, at, principal, action, decision, "
+          + "reason, details, prev_hash, row_hash) SELECT gen_random_uuid(), 5, coalesce(max(seq), 0) + 1, " + at
+          + ", 'ta-1', 'key-revoke', 'allowed', 'key_revoked', '{\"keyId\":\"" + keyId + "\"}', '\\x00', '\\x00' "
+          + "FROM tenant_" + tenant + ".audit_log WHERE shard = 5");
+    }
   }
 
   /** As the admin API does before a change: the tenant-settings row naming its digest, here written as the owner. */

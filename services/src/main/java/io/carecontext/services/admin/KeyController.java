@@ -118,10 +118,13 @@ public class KeyController {
   public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                    @PathVariable String keyId) {
     TenantId id = requireActive(caller, tenant);
-    if (!keyId.matches("^[a-z0-9]{16,32}$") || keys.revoke(keyId, id.value()) == 0) {
+    if (!keyId.matches("^[a-z0-9]{16,32}$") || keys.countActive(keyId, id.value()) == 0) {
       throw ApiException.notFound("key_not_found", "no active key with that id in this tenant");
     }
+    // The row first, committed: the database revokes a key only after the key-revoke row that names
+    // it (platform migration 6). A key revoked meanwhile by another request stays revoked: 204 all the same.
     audit.record(id, keyEvent(caller, "key-revoke", "key_revoked").withDetail("keyId", "\"" + keyId + "\""));
+    keys.revoke(keyId, id.value());
     return HttpResponse.noContent();
   }
 

@@ -17,6 +17,10 @@ public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String
               @io.micronaut.core.annotation.Nullable String practitionerId,
               @io.micronaut.core.annotation.Nullable java.time.Instant expiresAt);
 
+  @Query("SELECT count(*) FROM platform.api_keys WHERE key_id = :keyId AND tenant_id = :tenantId AND revoked_at IS NULL")
+  long countActive(String keyId, String tenantId);
+
+  /** 0 when the key is revoked already; the database refuses it before its key-revoke row (platform migration 6). */
   @Query("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = :keyId AND tenant_id = :tenantId "
       + "AND revoked_at IS NULL")
   int revoke(String keyId, String tenantId);
