@@ -11,9 +11,14 @@
 -- The check runs after api_keys_revocation_is_final (triggers fire in name order), and only when
 -- revoked_at is set. PlatformGrantsIT proves it alone.
 
--- Whether the tenant's trail holds a recent key-revoke row naming the key; read through the partial
--- index of tenant migration 35, not the whole trail. False for a tenant without a trail.
-CREATE FUNCTION api_key_revocation_recorded(p_tenant_id text, p_key_id text) RETURNS boolean
+-- Whether a tenant's trail holds a row of one of these actions, written in the last ten minutes,
+-- whose details match a LIKE pattern; read through the action's partial index (tenant migrations
+-- 31, 32 and 35), not the whole trail. It runs as the owner, which FORCE ROW LEVEL SECURITY binds
+-- too: cc.access is set to '<action>-lookup', whose policy shows those rows and no other, and put
+-- back before the call returns (and undone with the block on an error). False for a tenant without
+-- a trail. One function for the three checks: migrations 4 and 5 each had a copy of this body,
+-- and now call it.
+CREATE FUNCTION audit_row_recorded(p_tenant_id text, p_action text, p_details_like text) RETURNS boolean
   LANGUAGE plpgsql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
 AS $$
@@ -21,22 +26,43 @@ DECLARE
   recorded boolean;
   prior text := current_setting('cc.access', true);
 BEGIN
-  IF p_tenant_id !~ '^[a-z][a-z0-9_]{1,30}$' OR p_key_id !~ '^[a-z0-9]{1,64}$' THEN
+  IF p_tenant_id !~ '^[a-z][a-z0-9_]{1,30}$'
+     OR p_action NOT IN ('key-create', 'key-revoke', 'tenant-settings') THEN
     RETURN false;
   END IF;
-  -- tenant migration 35's policy shows the owner the key-revoke rows under this setting; it is put
-  -- back before the call returns (and undone with the block on an error)
-  PERFORM set_config('cc.access', 'key-revoke-lookup', true);
-  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.audit_log WHERE action = ''key-revoke'' '
-                 'AND at > now() - interval ''10 minutes'' AND details LIKE $1)', 'tenant_' || p_tenant_id)
-    INTO recorded USING '{"keyId":"' || p_key_id || '"%';
+  PERFORM set_config('cc.access', p_action || '-lookup', true);
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.audit_log WHERE action = $1 '
+                 'AND at > now() - interval ''10 minutes'' AND details LIKE $2)', 'tenant_' || p_tenant_id)
+    INTO recorded USING p_action, p_details_like;
   PERFORM set_config('cc.access', coalesce(prior, ''), true);
   RETURN recorded;
 EXCEPTION WHEN undefined_table OR invalid_schema_name THEN
   RETURN false;
 END
 $$;
+REVOKE ALL ON FUNCTION audit_row_recorded(text, text, text) FROM PUBLIC;
+
+-- The key-revoke row names the key first in its details, as the key-create row does. Ids are
+-- checked here, so no LIKE wildcard reaches the pattern.
+CREATE FUNCTION api_key_revocation_recorded(p_tenant_id text, p_key_id text) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$ SELECT p_key_id ~ '^[a-z0-9]{1,64}$'
+         AND ${flyway:defaultSchema}.audit_row_recorded(p_tenant_id, 'key-revoke', '{"keyId":"' || p_key_id || '"%') $$;
 REVOKE ALL ON FUNCTION api_key_revocation_recorded(text, text) FROM PUBLIC;
+
+-- Migrations 4 and 5's lookups, the same answers through the one function above.
+CREATE OR REPLACE FUNCTION api_key_creation_recorded(p_tenant_id text, p_key_id text) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$ SELECT p_key_id ~ '^[a-z0-9]{1,64}$'
+         AND ${flyway:defaultSchema}.audit_row_recorded(p_tenant_id, 'key-create', '{"keyId":"' || p_key_id || '",%') $$;
+CREATE OR REPLACE FUNCTION tenant_change_recorded(p_tenant_id text, p_digest text) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$ SELECT p_digest ~ '^[0-9a-f]{64}$'
+         AND ${flyway:defaultSchema}.audit_row_recorded(p_tenant_id, 'tenant-settings',
+                                                       '%"settingsDigest":"' || p_digest || '"%') $$;
 
 CREATE FUNCTION api_keys_revoked_with_their_audit_row() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
