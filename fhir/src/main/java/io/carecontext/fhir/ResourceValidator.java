@@ -9,7 +9,8 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
- * Required elements and well-formed references, beyond what the parser checks. Messages name the
+ * Required elements, well-formed references and narratives without active content
+ * ({@link NarrativeValidator}), beyond what the parser checks. Messages name the
  * element path; they never quote values.
  */
 public final class ResourceValidator {
@@ -45,6 +46,7 @@ public final class ResourceValidator {
       }
     }
     checkReferences(resource, type, issues);
+    NarrativeValidator.check(resource, type, issues);
     return issues;
   }
 

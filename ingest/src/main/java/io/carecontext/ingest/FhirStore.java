@@ -132,9 +132,7 @@ public final class FhirStore {
 
   private Optional<StoredResource> read(TenantId tenant, PolicySettings settings, String type, String id, String sql,
                                         Long wanted) {
-    if (!FhirId.isValid(id)) {
-      return Optional.empty();
-    }
+    requireUrlId(type, id);
     return tx.run(tenant, settings, c -> read(c, tenant, type, id, sql, wanted));
   }
 
@@ -170,11 +168,20 @@ public final class FhirStore {
    * path stores such an id, so a 204 told the feed a delete had happened when its URL was wrong.
    */
   public Optional<WriteOutcome> delete(TenantId tenant, FhirWriter writer, String type, String id) {
+    requireUrlId(type, id);
+    return write(tenant, writer, w -> w.delete(type, id));
+  }
+
+  /**
+   * An id from a URL that FHIR allows, or a 400 that gives the rule, never the value (an id sent
+   * wrong can be an MRN or a name). No write path stores any other id, so answering a read of one
+   * 404 sent a feed looking for a missing resource when its URL was wrong.
+   */
+  public static void requireUrlId(String type, String id) {
     if (!FhirId.isValid(id)) {
       throw FhirInputException.of(FhirIssue.error("invalid", null, type + ".id",
           "the id in the URL must match " + FhirId.RULE));
     }
-    return write(tenant, writer, w -> w.delete(type, id));
   }
 
   private static WriteOutcome writeResolved(ResourceWriter w, Resource resource) throws SQLException {

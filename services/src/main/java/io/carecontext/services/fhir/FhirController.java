@@ -1,6 +1,7 @@
 package io.carecontext.services.fhir;
 
 import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.FhirId;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.fhir.StoredTypes;
@@ -197,6 +198,7 @@ public class FhirController {
     return handle(() -> {
       TenantId t = requireEhrRole(caller, tenant, READ);
       requireKnownType(type);
+      requireReadableId(caller, t, type, id);
       StoredResource s = store.read(t, readSettings(caller), type, id).orElse(null);
       auditRead(caller, t, s);
       if (s == null) {
@@ -219,6 +221,7 @@ public class FhirController {
       TenantId t = requireEhrRole(caller, tenant, READ);
       requireKnownType(type);
       // No version 0 exists: a malformed vid still tells a deleted resource (410) from a missing one (404).
+      requireReadableId(caller, t, type, id);
       long version = VERSION_ID.matcher(vid).matches() ? Long.parseLong(vid) : 0;
       // after a DELETE no version is served: a deleted record stays out of reach, history included
       StoredResource s = store.readVersion(t, readSettings(caller), type, id, version).orElse(null);
@@ -275,6 +278,15 @@ public class FhirController {
         caller.requester().roles(), s == null ? null : s.patientId(),
         null, READ, served ? AuditEntry.Decision.ALLOWED : AuditEntry.Decision.DENIED,
         served ? "allowed" : s == null ? "unknown_resource" : "deleted"));
+  }
+
+  /** A read of an id FHIR does not allow: recorded as {@code id_invalid} (no patient), then a 400. */
+  private void requireReadableId(Caller caller, TenantId t, String type, String id) {
+    if (!FhirId.isValid(id)) {
+      audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, READ,
+          AuditEntry.Decision.DENIED, "id_invalid"));
+      FhirStore.requireUrlId(type, id);
+    }
   }
 
   private static MutableHttpResponse<String> stored(StoredResource s, String deletedMessage) {

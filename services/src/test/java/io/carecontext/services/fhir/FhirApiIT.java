@@ -60,7 +60,7 @@ class FhirApiIT {
       {"resourceType":"Bundle","type":"transaction","entry":[
         {"fullUrl":"urn:uuid:11111111-2222-3333-4444-555555555555","resource":{"resourceType":"Patient","gender":"male",
            "name":[{"family":"Testperson"}],
-           "text":{"status":"generated","div":"<div xmlns=\\"http://www.w3.org/1999/xhtml\\">ok<script>alert(1)</script></div>"}},
+           "text":{"status":"generated","div":"<div xmlns=\\"http://www.w3.org/1999/xhtml\\">ok <b>stable</b></div>"}},
          "request":{"method":"POST","url":"Patient"}},
         {"fullUrl":"urn:uuid:11111111-2222-3333-4444-666666666666","resource":{"resourceType":"Condition",
            "subject":{"reference":"urn:uuid:11111111-2222-3333-4444-555555555555"},
@@ -82,7 +82,7 @@ class FhirApiIT {
     HttpResponse<String> same = fhir("PUT", "/" + patientLocation, read.body());
     assertThat(same.statusCode()).isEqualTo(200);
     assertThat(same.headers().firstValue("ETag")).contains("W/\"1\"");
-    // Chunks are made by the worker; the script never reaches chunk text (stored encrypted, so run it here).
+    // Chunks are made by the worker (stored encrypted, so run it here).
     app.bean(EmbeddingWorker.class).drain(TenantId.of("hosp"));
     assertThat(count("SELECT count(*) FROM tenant_hosp.chunks")).isPositive();
     HttpResponse<String> deleted = fhir("DELETE", "/" + patientLocation, null);
@@ -451,6 +451,39 @@ class FhirApiIT {
     // a valid id of nothing stored is still a success (FHIR allows 200/204 for both)
     assertThat(fhir("DELETE", "/Patient/del-never", null).statusCode()).isEqualTo(204);
     assertThat(fhir("DELETE", "/Patient/del-ok", null).statusCode()).isEqualTo(204);
+  }
+
+  @Test
+  void aReadWithAnIdFhirDoesNotAllowIs400AndNamesTheRuleNotTheId() throws SQLException {
+    // It answered 404, as if the resource were missing: a feed whose URL was wrong looked for data.
+    int before = count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'id_invalid'");
+    for (String path : new String[] {"/Patient/Mrn_4711", "/Patient/" + "x".repeat(65), "/Patient/Smith%20John",
+        "/Patient/Mrn_4711/_history/1"}) {
+      HttpResponse<String> r = fhir("GET", path, null);
+      assertOutcome(r, 400, "the id in the URL must match [A-Za-z0-9-.]{1,64}");
+      assertThat(r.body()).as(path).doesNotContain("Mrn").doesNotContain("xxxxx").doesNotContain("Smith");
+    }
+    // each refusal is in the trail, with no patient and none of the id
+    assertThat(count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'id_invalid' AND patient_id IS NULL"))
+        .isEqualTo(before + 4);
+    assertThat(fhir("GET", "/Patient/never-stored", null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aNarrativeWithActiveContentIsRefusedOnEveryWritePathAndNothingIsStored() throws SQLException {
+    // Served back as sent and shown as HTML by EHR viewers: it would run in the next reader's browser.
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    String patient = "{\"resourceType\":\"Patient\",\"id\":\"nar-1\",\"text\":{\"status\":\"generated\",\"div\":"
+        + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\"><p onmouseover=\\\"steal()\\\">Zyxwquartz</p></div>\"}}";
+    assertOutcome(fhir("PUT", "/Patient/nar-1", patient), 400, "Patient.text.div may hold basic HTML only");
+    assertOutcome(fhir("POST", "/Patient", patient), 400, "event-handler attribute");
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + patient + ",\"request\":{\"method\":\"PUT\",\"url\":\"Patient/nar-1\"}}]}"), 400, "txt-1");
+    HttpResponse<String> imported = app.call("POST", "/fhir/hosp/$import", ehr, patient + "\n",
+        "application/fhir+ndjson");
+    assertThat(imported.body()).contains("failed 1").contains("line 1").doesNotContain("Zyxwquartz")
+        .doesNotContain("steal");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
   }
 
   @Test
