@@ -45,9 +45,20 @@ public final class FhirStore {
 
   /** Creates or updates the resource with the id it carries. */
   public WriteOutcome put(TenantId tenant, FhirWriter writer, Resource resource) {
+    return put(tenant, writer, resource, null);
+  }
+
+  /**
+   * Updates the resource only while it is at {@code expectedVersion} (If-Match; 0 for any version,
+   * {@code null} for no condition), else {@link VersionConflictException} and nothing is stored.
+   */
+  public WriteOutcome put(TenantId tenant, FhirWriter writer, Resource resource, Long expectedVersion) {
     requireValidId(resource);
     requireValid(resource);
-    return write(tenant, writer, w -> writeResolved(w, resource));
+    return write(tenant, writer, w -> {
+      BundleProcessor.resolveStandalone(w, resource);
+      return w.write(resource, expectedVersion);
+    });
   }
 
   /** Creates the resource under a server-assigned id. */

@@ -66,12 +66,24 @@ final class ResourceWriter {
         deleted = false""";
 
   WriteOutcome write(Resource resource) throws SQLException {
+    return write(resource, null);
+  }
+
+  /**
+   * Writes the resource; with {@code expectedVersion} (If-Match) only while the stored one is at that
+   * version (0: at any version, not deleted), else {@link VersionConflictException}.
+   */
+  WriteOutcome write(Resource resource, Long expectedVersion) throws SQLException {
     String type = resource.fhirType();
     String id = resource.getIdElement().getIdPart();
     resource.setId(id);
     resource.getMeta().setVersionId(null).setLastUpdated(null);
     byte[] hash = cipher.contentHash(Fhir.toJson(resource).getBytes(StandardCharsets.UTF_8));
     Current current = current(type, id);
+    if (expectedVersion != null && (current == null || current.deleted
+        || (expectedVersion != 0 && current.version != expectedVersion))) {
+      throw new VersionConflictException();
+    }
     if (current != null && !current.deleted && Arrays.equals(current.hash, hash)) {
       return recorded(new WriteOutcome(type, id, current.version, current.lastUpdated, WriteOutcome.Status.UNCHANGED,
           current.patientId));
@@ -90,7 +102,7 @@ final class ResourceWriter {
     try (PreparedStatement ps = c.prepareStatement(current == null ? INSERT_NEW : UPSERT)) {
       bindRow(ps, type, id, version, patient, labels, hash, body, now);
       if (ps.executeUpdate() == 0) {
-        return write(resource);
+        return write(resource, expectedVersion);
       }
     }
     try (PreparedStatement ps = c.prepareStatement("""

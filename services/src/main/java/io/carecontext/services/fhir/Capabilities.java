@@ -42,7 +42,7 @@ final class Capabilities {
       var r = rest.addResource().setType(type);
       INTERACTIONS.forEach(i -> r.addInteraction().setCode(i));
       // readHistory: vread serves every earlier version too, until the resource is deleted
-      r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONED).setReadHistory(true)
+      r.setVersioning(CapabilityStatement.ResourceVersionPolicy.VERSIONEDUPDATE).setReadHistory(true)
           .setUpdateCreate(true).setConditionalCreate(true).setConditionalDelete(
               CapabilityStatement.ConditionalDeleteStatus.NOTSUPPORTED);
     }

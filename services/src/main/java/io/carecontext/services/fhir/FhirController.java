@@ -11,6 +11,7 @@ import io.carecontext.ingest.ImportProgress;
 import io.carecontext.ingest.ImportSummary;
 import io.carecontext.ingest.KeyNotAdmittedException;
 import io.carecontext.ingest.StoredResource;
+import io.carecontext.ingest.VersionConflictException;
 import io.carecontext.ingest.WriteOutcome;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
@@ -188,8 +189,32 @@ public class FhirController {
             type + ".id must equal the id in the URL"));
       }
       r.setId(id);
-      return written(tenant, store.put(t, writer(caller), r), r);
+      return written(tenant, store.put(t, writer(caller), r, ifMatch(request)), r);
     });
+  }
+
+  private static final java.util.regex.Pattern IF_MATCH =
+      java.util.regex.Pattern.compile("^(?:W/)?\"([1-9][0-9]{0,17})\"$");
+
+  /**
+   * The version an update was made from: {@code If-Match: W/"3"} (the ETag a read gave) or
+   * {@code "3"}; {@code *} for any current version; null without the header.
+   */
+  private static Long ifMatch(HttpRequest<?> request) {
+    String value = request.getHeaders().get(HttpHeaders.IF_MATCH);
+    if (value == null) {
+      return null;
+    }
+    String v = value.strip();
+    if ("*".equals(v)) {
+      return 0L;
+    }
+    var m = IF_MATCH.matcher(v);
+    if (!m.matches()) {
+      throw FhirInputException.of(FhirIssue.error("invalid", null, "If-Match",
+          "If-Match takes the ETag of the version the update was made from, as a read gives it: W/\"<versionId>\""));
+    }
+    return Long.parseLong(m.group(1));
   }
 
   @Get("/{type}/{id}")
@@ -415,6 +440,10 @@ public class FhirController {
           .header("Retry-After", "5");
     } catch (KeyNotAdmittedException e) {
       return FhirResponses.outcome(403, "forbidden", KEY_REFUSED);
+    } catch (VersionConflictException e) {
+      return FhirResponses.outcome(412, "conflict", "the resource is no longer at the version in If-Match (another "
+          + "write came first, or it was deleted or never stored); nothing was stored. Read it again and update "
+          + "from that version");
     }
   }
 

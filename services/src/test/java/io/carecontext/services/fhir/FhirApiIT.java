@@ -486,6 +486,50 @@ class FhirApiIT {
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
   }
 
+  static HttpResponse<String> putIfMatch(String path, String body, String ifMatch) {
+    return app.call("PUT", "/fhir/hosp" + path, ehr, body, FHIR, Map.of("If-Match", ifMatch));
+  }
+
+  /**
+   * If-Match: an update made from a version is stored only while the resource is still at it, so a
+   * feed does not overwrite a write it never saw (FHIR's versioned update). Two updates made from one
+   * version at once: one is stored, the other is 412, checked against the locked row.
+   */
+  @Test
+  void anUpdateWithIfMatchIsStoredOnlyFromTheCurrentVersion() throws Exception {
+    String v = "{\"resourceType\":\"Patient\",\"id\":\"im-1\",\"gender\":\"%s\"}";
+    assertThat(fhir("PUT", "/Patient/im-1", v.formatted("male")).statusCode()).isEqualTo(201);
+    HttpResponse<String> matched = putIfMatch("/Patient/im-1", v.formatted("female"), "W/\"1\"");
+    assertThat(matched.statusCode()).as(matched.body()).isEqualTo(200);
+    assertThat(matched.headers().firstValue("ETag")).contains("W/\"2\"");
+    assertOutcome(putIfMatch("/Patient/im-1", v.formatted("other"), "W/\"1\""), 412, "no longer at the version");
+    assertOutcome(putIfMatch("/Patient/im-never", v.formatted("other").replace("im-1", "im-never"), "W/\"1\""),
+        412, "no longer at the version");
+    assertOutcome(putIfMatch("/Patient/im-1", v.formatted("other"), "version 2"), 400, "If-Match takes the ETag");
+    assertThat(fhir("GET", "/Patient/im-1", null).body()).contains("\"female\"").contains("\"versionId\":\"2\"");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'im-never'")).isZero();
+    assertThat(putIfMatch("/Patient/im-1", v.formatted("unknown"), "\"2\"").statusCode()).isEqualTo(200);
+    assertThat(putIfMatch("/Patient/im-1", v.formatted("male"), "*").statusCode()).isEqualTo(200);
+
+    // eight updates made from version 4 at once: exactly one is stored
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String body = "{\"resourceType\":\"Patient\",\"id\":\"im-1\",\"name\":[{\"family\":\"Racer" + i + "\"}]}";
+        answers.add(pool.submit(() -> putIfMatch("/Patient/im-1", body, "W/\"4\"").statusCode()));
+      }
+      List<Integer> codes = new java.util.ArrayList<>();
+      for (var a : answers) {
+        codes.add(a.get());
+      }
+      assertThat(codes).containsOnly(200, 412).filteredOn(c -> c == 200).hasSize(1);
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(fhir("GET", "/Patient/im-1", null).headers().firstValue("ETag")).contains("W/\"5\"");
+  }
+
   @Test
   void invalidUtf8IsRefused() throws IOException, InterruptedException {
     byte[] body = "{\"resourceType\":\"Patient\",\"gender\":\"m\u00e4le\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
