@@ -78,8 +78,8 @@ public class ChatController {
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
     // embedded only once the key is within its rate limit and every policy check passed
-    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, patientId, "chat", body.purposeOfUse(), settings,
-        body.question());
+    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, patientId, "chat", body.purposeOfUse(),
+        settings, body.question());
     Requester who = caller.requester();
     try {
       ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, body.purposeOfUse(),

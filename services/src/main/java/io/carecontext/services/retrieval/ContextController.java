@@ -70,8 +70,8 @@ public class ContextController {
     Map<String, Object> settings = tenants.settings(caller, t);
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
     // embedded only once the key is within its rate limit and every policy check passed
-    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, patientId, "context", body.purposeOfUse(), settings,
-        body.query());
+    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, patientId, "context", body.purposeOfUse(),
+        settings, body.query());
     try {
       ContextResult r = service.context(t, policy, caller.requester(), patientId,
           new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason()),

@@ -30,7 +30,9 @@ import java.util.function.Function;
  *
  * <p>Reasons recorded here: {@code body_malformed} (not JSON, not an object, content after the object,
  * a field of the wrong type, a field the body does not define), {@code query_missing}, {@code query_too_long} and
- * {@code k_out_of_range}; and, once the rate limit and the policy let the request through, {@code embedding_unavailable} (the tenant's model failed: 502). The answer is the same 400 as before, naming the field, never its value;
+ * {@code k_out_of_range}; and, once the rate limit and the policy let the request through,
+ * {@code embedding_unavailable} (the tenant's model failed: 502). The answer is the same 400 as
+ * before, naming the field, never its value;
  * each is counted in {@code carecontext_requests_total} as denied with that reason.
  */
 @Singleton
