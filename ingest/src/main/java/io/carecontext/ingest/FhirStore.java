@@ -55,17 +55,14 @@ public final class FhirStore {
   public WriteOutcome put(TenantId tenant, FhirWriter writer, Resource resource, Long expectedVersion) {
     requireValidId(resource);
     requireValid(resource);
-    return write(tenant, writer, w -> {
-      BundleProcessor.resolveStandalone(w, resource);
-      return w.write(resource, expectedVersion);
-    });
+    return write(tenant, writer, w -> writeResolved(w, resource, expectedVersion));
   }
 
   /** Creates the resource under a server-assigned id. */
   public WriteOutcome create(TenantId tenant, FhirWriter writer, Resource resource) {
     resource.setId(UUID.randomUUID().toString());
     requireValid(resource);
-    return write(tenant, writer, w -> writeResolved(w, resource));
+    return write(tenant, writer, w -> writeResolved(w, resource, null));
   }
 
   /** What a conditional create did: {@code created} when it wrote, else the {@code existing} resource it matched. */
@@ -87,7 +84,7 @@ public final class FhirStore {
       w.lockIdentifier(resource.fhirType(), c.system(), c.value());
       Optional<String> match = w.findByIdentifier(resource.fhirType(), c.system(), c.value());
       if (match.isEmpty()) {
-        return new ConditionalCreate(writeResolved(w, resource), null);
+        return new ConditionalCreate(writeResolved(w, resource, null), null);
       }
       // A match writes nothing and hands out the stored resource whole: a FHIR read. The write path's
       // role reads every resource for any key (or none), so the resource is read as the FHIR-read
@@ -195,9 +192,10 @@ public final class FhirStore {
     }
   }
 
-  private static WriteOutcome writeResolved(ResourceWriter w, Resource resource) throws SQLException {
+  private static WriteOutcome writeResolved(ResourceWriter w, Resource resource, Long expectedVersion)
+      throws SQLException {
     BundleProcessor.resolveStandalone(w, resource);
-    return w.write(resource);
+    return w.write(resource, expectedVersion);
   }
 
   /** All or nothing: every entry is written in one transaction, or none is. */

@@ -77,13 +77,13 @@ final class ResourceWriter {
     String type = resource.fhirType();
     String id = resource.getIdElement().getIdPart();
     resource.setId(id);
-    resource.getMeta().setVersionId(null).setLastUpdated(null);
-    byte[] hash = cipher.contentHash(Fhir.toJson(resource).getBytes(StandardCharsets.UTF_8));
     Current current = current(type, id);
     if (expectedVersion != null && (current == null || current.deleted
         || (expectedVersion != 0 && current.version != expectedVersion))) {
       throw new VersionConflictException();
     }
+    resource.getMeta().setVersionId(null).setLastUpdated(null);
+    byte[] hash = cipher.contentHash(Fhir.toJson(resource).getBytes(StandardCharsets.UTF_8));
     if (current != null && !current.deleted && Arrays.equals(current.hash, hash)) {
       return recorded(new WriteOutcome(type, id, current.version, current.lastUpdated, WriteOutcome.Status.UNCHANGED,
           current.patientId));
