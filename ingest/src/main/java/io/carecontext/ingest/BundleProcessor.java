@@ -49,7 +49,7 @@ final class BundleProcessor {
         response.addEntry().getResponse().setStatus("200 OK").setLocation(existing.get(i).get());
         continue;
       }
-      rewriteReferences(i, e);
+      rewriteReferences(i, e, "a urn:uuid reference points to no entry of this Bundle");
       response.addEntry(respond(apply(i, e)));
     }
     return response;
@@ -83,7 +83,8 @@ final class BundleProcessor {
       r.getResponse().setStatus("200 OK").setLocation(existing.get());
       return r;
     }
-    rewriteReferences(index, e);
+    rewriteReferences(index, e, "a batch writes each entry on its own, so a urn:uuid reference cannot name another "
+        + "entry: send the resources as a transaction Bundle, or reference Type/id");
     return respond(apply(index, e));
   }
 
@@ -166,12 +167,13 @@ final class BundleProcessor {
     }
   }
 
-  private void rewriteReferences(int index, BundleEntryComponent e) throws SQLException {
+  /** {@code unresolvedUuid}: what to tell a client whose urn:uuid reference names nothing this write can resolve. */
+  private void rewriteReferences(int index, BundleEntryComponent e, String unresolvedUuid) throws SQLException {
     if (e.getResource() == null) {
       return;
     }
     rewrite(e.getResource(), "Bundle.entry[" + index + "].resource", "bundle entry " + index + ": ", index,
-        resolved::get, (type, criteria) -> byIdentifier(index, type, criteria, false));
+        unresolvedUuid, resolved::get, (type, criteria) -> byIdentifier(index, type, criteria, false));
   }
 
   /**
@@ -183,7 +185,7 @@ final class BundleProcessor {
    */
   static void resolveStandalone(ResourceWriter writer, Resource resource) throws SQLException {
     String type = resource.fhirType();
-    rewrite(resource, type, "", null, uuid -> null, (target, criteria) -> {
+    rewrite(resource, type, "", null, STANDALONE_UUID, uuid -> null, (target, criteria) -> {
       IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
           FhirIssue.error("not-supported", null, type, "conditional references support identifier=system|value only")));
       return writer.findByIdentifier(target, c.system(), c.value());
@@ -197,7 +199,7 @@ final class BundleProcessor {
    */
   static void refuseUnresolved(Resource resource) {
     try {
-      rewrite(resource, resource.fhirType(), "", null, uuid -> null, (type, criteria) -> {
+      rewrite(resource, resource.fhirType(), "", null, STANDALONE_UUID, uuid -> null, (type, criteria) -> {
         throw FhirInputException.of(FhirIssue.error("not-supported", null, resource.fhirType(),
             "$import takes no conditional references: reference Type/id, or send the resources as a Bundle"));
       });
@@ -211,7 +213,10 @@ final class BundleProcessor {
     Optional<String> find(String type, String criteria) throws SQLException;
   }
 
-  private static void rewrite(Resource resource, String path, String prefix, Integer index,
+  private static final String STANDALONE_UUID =
+      "a urn:uuid reference names an entry of a Bundle: send the resources together in one, or reference Type/id";
+
+  private static void rewrite(Resource resource, String path, String prefix, Integer index, String unresolvedUuid,
                               java.util.function.Function<String, String> byFullUrl, Lookup conditional)
       throws SQLException {
     for (Reference ref : Fhir.context().newTerser().getAllPopulatedChildElementsOfType(resource, Reference.class)) {
@@ -222,9 +227,7 @@ final class BundleProcessor {
       if (value.startsWith("urn:uuid:")) {
         String target = byFullUrl.apply(value);
         if (target == null) {
-          throw FhirInputException.of(FhirIssue.error("invalid", index, path, prefix + (index == null
-              ? "a urn:uuid reference names an entry of a Bundle: send the resources together in one, or reference Type/id"
-              : "a urn:uuid reference points to no entry of this Bundle")));
+          throw FhirInputException.of(FhirIssue.error("invalid", index, path, prefix + unresolvedUuid));
         }
         ref.setReference(target);
       } else if (value.matches("^[A-Z][A-Za-z]+\\?.+")) {

@@ -8,6 +8,7 @@ import io.carecontext.services.platform.ApiKeyRecord;
 import io.carecontext.services.platform.ActiveKeys;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
+import io.micronaut.core.annotation.Order;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -31,7 +32,13 @@ import org.slf4j.LoggerFactory;
  * request with request id, tenant and principal — never bodies, query text or key material.
  */
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
+// Named, so that filters that must see an authenticated request can come after it: a filter without
+// an order runs last of all, and one with any order ran before this one.
+@Order(AuthenticationFilter.ORDER)
 public class AuthenticationFilter {
+
+  /** Micronaut's phase for authentication ({@code ServerFilterPhase.SECURITY}); a higher order runs after it. */
+  public static final int ORDER = 39000;
 
   private static final Logger ACCESS = LoggerFactory.getLogger("carecontext.access");
   private static final String STARTED = "carecontext.started";
@@ -80,7 +87,7 @@ public class AuthenticationFilter {
     }
     if (caller.isEmpty()) {
       String message = "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>";
-      if (request.getPath().startsWith("/fhir/")) {
+      if (io.carecontext.services.fhir.FhirPaths.contains(request.getPath())) {
         return logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED).header("WWW-Authenticate", "Bearer")
             .contentType("application/fhir+json")
             .body(io.carecontext.fhir.OperationOutcomes.toJson("login", message)));

@@ -394,7 +394,8 @@ public class FhirController {
       throw new UnsupportedMedia();
     }
     if (body == null || body.length == 0) {
-      throw FhirInputException.of(FhirIssue.error("required", null, null, "the request body is empty: send a FHIR resource"));
+      // 400, as for any body that is not a resource: FHIR keeps 422 for a resource that breaks a rule
+      throw FhirInputException.of(FhirIssue.error("structure", null, null, "the request body is empty: send a FHIR resource"));
     }
     String json;
     try {

@@ -67,7 +67,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
   /** The error body as the path's clients expect it: FHIR clients an OperationOutcome, whatever failed. */
   private static MutableHttpResponse<Object> shaped(MutableHttpResponse<?> response, String path, ApiError body) {
-    if (path.startsWith("/fhir/")) {
+    if (io.carecontext.services.fhir.FhirPaths.contains(path)) {
       return response.contentType("application/fhir+json").body(io.carecontext.fhir.OperationOutcomes.toJson(
           fhirCode(response.status().getCode()), fhirMessage(response.status(), body.message())));
     }

@@ -579,6 +579,64 @@ class FhirApiIT {
   }
 
   @Test
+  void theFormatParameterIsHonouredAndAFormatOtherThanJsonIsRefused() {
+    // _format was ignored: ?_format=xml answered JSON with 200, which an XML client failed to parse
+    for (String format : new String[] {"xml", "application/fhir+xml", "text/xml", "html", "ttl"}) {
+      assertOutcome(app.call("GET", "/fhir/hosp/metadata?_format=" + format, ehr, null, FHIR), 406,
+          "use _format=json");
+    }
+    assertOutcome(app.call("PUT", "/fhir/hosp/Patient/fmt-1?_format=xml", ehr,
+        "{\"resourceType\":\"Patient\",\"id\":\"fmt-1\"}", FHIR), 406, "FHIR JSON only");
+    assertOutcome(fhir("GET", "/Patient/fmt-1", null), 404, "does not exist");
+    // FHIR's JSON values, an unescaped '+' (a blank once decoded) and a version parameter included
+    for (String format : new String[] {"json", "application/json", "application/fhir+json", "application/fhir%2Bjson",
+        "application/json+fhir", "application/fhir+json;fhirVersion=4.0"}) {
+      assertThat(app.call("GET", "/fhir/hosp/metadata?_format=" + format, ehr, null, FHIR).statusCode()).as(format)
+          .isEqualTo(200);
+    }
+    // a key is still asked for first
+    assertOutcome(app.call("GET", "/fhir/hosp/metadata?_format=xml", null, null, FHIR), 401, "API key");
+  }
+
+  @Test
+  void theFhirBaseWithoutATenantAnswersAnOperationOutcome() {
+    // it answered the JSON API's {"error"} body, which a FHIR client cannot read
+    for (String path : new String[] {"/fhir", "/fhir/"}) {
+      assertOutcome(app.call("GET", path, ehr, null, FHIR), 404, "/fhir/{tenant}/{type}/{id}");
+      assertOutcome(app.call("GET", path, null, null, FHIR), 401, "API key");
+    }
+  }
+
+  @Test
+  void anEmptyBodyIs400OnEveryWritePath() {
+    // 422 is FHIR's for a resource that breaks a rule; an empty body is no resource at all
+    assertOutcome(fhir("POST", "/Patient", ""), 400, "the request body is empty");
+    assertOutcome(fhir("PUT", "/Patient/empty-1", ""), 400, "the request body is empty");
+    assertOutcome(fhir("POST", "", ""), 400, "the request body is empty");
+  }
+
+  @Test
+  void aBatchEntryThatNamesAnotherEntryByUrnUuidIsToldToUseATransaction() throws SQLException {
+    int before = count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_type = 'Observation'");
+    HttpResponse<String> r = fhir("POST", "", """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"fullUrl":"urn:uuid:21111111-2222-3333-4444-555555555555","resource":{"resourceType":"Patient"},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+             "subject":{"reference":"urn:uuid:21111111-2222-3333-4444-555555555555"}},
+           "request":{"method":"POST","url":"Observation"}}]}""");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("201 Created").contains("400 Bad Request")
+        .contains("bundle entry 1: a batch writes each entry on its own, so a urn:uuid reference cannot name another "
+            + "entry: send the resources as a transaction Bundle");
+    // in a transaction it resolves; one that names no entry is refused with the whole Bundle
+    assertOutcome(fhir("POST", "", TX.replace("\"reference\":\"urn:uuid:11111111-2222-3333-4444-555555555555\"",
+        "\"reference\":\"urn:uuid:99999999-2222-3333-4444-555555555555\"")), 400,
+        "bundle entry 1: a urn:uuid reference points to no entry of this Bundle");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_type = 'Observation'")).isEqualTo(before);
+  }
+
+  @Test
   void theFhirJsonTypeBeforeR4IsTakenOnEveryWritePathAndServedWhenAskedFor() throws SQLException {
     // Content-Type: application/json+fhir, which HAPI clients and many EHRs still send, was a 415 on
     // every write, and Accept: application/json+fhir alone a 406 on every path.

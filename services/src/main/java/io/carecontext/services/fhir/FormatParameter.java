@@ -1,0 +1,48 @@
+package io.carecontext.services.fhir;
+
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.core.annotation.Order;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.RequestFilter;
+import io.micronaut.http.annotation.ServerFilter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * FHIR's {@code _format} parameter, which a client uses in place of Accept (a browser, a link in a
+ * report): the endpoint answers JSON only, so a request for XML, Turtle or HTML is a 406 that says
+ * so. It was ignored, and {@code ?_format=xml} got JSON with 200, which an XML client then failed to
+ * parse with no hint why. Runs after authentication (a request without a key is a 401 first).
+ */
+@ServerFilter("/fhir/**")
+@Order(io.carecontext.services.auth.AuthenticationFilter.ORDER + 100)
+public class FormatParameter {
+
+  /** The values FHIR defines for JSON (R4 3.1.0.1.10), and the type before R4. */
+  private static final Set<String> JSON = Set.of("json", "application/json", FhirResponses.FHIR_JSON,
+      FhirResponses.LEGACY_FHIR_JSON);
+
+  @RequestFilter
+  @Nullable
+  public MutableHttpResponse<String> refuseOtherFormats(HttpRequest<?> request) {
+    List<String> formats = request.getParameters().getAll("_format");
+    for (String format : formats) {
+      if (!isJson(format)) {
+        return FhirResponses.outcome(406, "not-supported", "this endpoint answers FHIR JSON only: "
+            + "use _format=json (or application/fhir+json), or leave _format out");
+      }
+    }
+    return null;
+  }
+
+  /** {@code application/fhir+json; fhirVersion=4.0} is JSON too: parameters after the type are FHIR's to add. */
+  static boolean isJson(String format) {
+    int semicolon = format.indexOf(';');
+    // an unescaped '+' in a query string arrives as a blank: application/fhir+json sent as it is
+    String type = (semicolon < 0 ? format : format.substring(0, semicolon)).strip().replace(' ', '+')
+        .toLowerCase(Locale.ROOT);
+    return JSON.contains(type);
+  }
+}
