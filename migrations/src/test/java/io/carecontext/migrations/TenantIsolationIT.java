@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,6 +41,14 @@ class TenantIsolationIT {
     keyB = platform.issueKey(B, "dr-b", List.of("clinician"), null);
     feedA = platform.issueKey(A, "feed-a", List.of("ehr-integration"), null);
     feedB = platform.issueKey(B, "feed-b", List.of("ehr-integration"), null);
+    // The read settings below ask for opt-out and no care relationship ('*'): since tenant migration
+    // 36 the database admits those only where the tenant's own settings say so.
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.executeUpdate("UPDATE platform.tenants SET settings = settings || "
+          + "'{\"consentMode\":\"opt-out\",\"careRelationship\":false}' WHERE tenant_id = 'alpha'");
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
     insertChunk(A, "p1", "clinical");
     insertChunk(A, "p2", "note");
     insertChunk(B, "p9", "clinical");
@@ -124,11 +133,11 @@ class TenantIsolationIT {
   void readSettingsAdmitOnlyTheAllowedPatientsAndCategories() {
     PolicySettings p1Clinical = keyA.present(PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
         .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1")
-        .set("cc.practitioner", "*").build());
+        .set("cc.practitioner", "*").set("cc.purpose", "TREAT").build());
     assertThat((int) platform.tx.run(A, p1Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(1);
     PolicySettings p2Clinical = keyA.present(PolicySettings.read().patients(List.of("p2")).categories(List.of("clinical"))
         .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p2")
-        .set("cc.practitioner", "*").build());
+        .set("cc.practitioner", "*").set("cc.purpose", "TREAT").build());
     assertThat((int) platform.tx.run(A, p2Clinical, c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
     // The read path cannot write, even to rows it can see: its role holds no write grant.
     assertThatThrownBy(() -> platform.tx.run(A, p1Clinical,
@@ -141,7 +150,11 @@ class TenantIsolationIT {
   static final String P1_READ_SETTINGS = "SELECT set_config('cc.access', %s, true), set_config('cc.patients', 'p1', true), "
       + "set_config('cc.subject', 'p1', true), set_config('cc.categories', 'clinical,note', true), "
       + "set_config('cc.types', '*', true), set_config('cc.labels', '', true), set_config('cc.consent_mode', 'opt-out', true), "
-      + "set_config('cc.practitioner', '*', true)";
+      + "set_config('cc.practitioner', '*', true), set_config('cc.purpose', 'TREAT', true)";
+
+  /** The research path's purpose and the researcher's categories (notes are not among them). */
+  static final String RESEARCH_SETTINGS = "SELECT set_config('cc.purpose', 'HRESCH', true), "
+      + "set_config('cc.categories', 'demographic,clinical,lab,medication', true)";
 
   /**
    * Counts A's chunks under {@code role} with the settings of p1's read, but {@code access} as
@@ -209,7 +222,7 @@ class TenantIsolationIT {
     }
     PolicySettings p1 = k1.present(PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
         .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p1")
-        .set("cc.practitioner", "*").build());
+        .set("cc.practitioner", "*").set("cc.purpose", "TREAT").build());
     // No WHERE clause: the policies alone keep p2's window and the other key's window out of k1's p1 transaction.
     assertThat((int) platform.tx.run(A, p1, c -> count(c, "SELECT count(*) FROM break_glass"))).isEqualTo(1);
     assertThat((int) platform.tx.run(A, p1, c -> count(c, "SELECT count(*) FROM break_glass WHERE patient_id = 'p2'")))
@@ -437,11 +450,11 @@ class TenantIsolationIT {
         c.rollback();
         // research (its purpose set as the research path sets it): only a researcher's key of A
         countAs(c, research, "research", researcherA.keyId(), researcherA.secretHashHex());
-        c.createStatement().execute("SELECT set_config('cc.purpose', 'HRESCH', true)");
-        assertThat(count(c, "SELECT count(*) FROM chunks")).isEqualTo(2);
+        c.createStatement().execute(RESEARCH_SETTINGS);
+        assertThat(count(c, "SELECT count(*) FROM chunks")).isEqualTo(1); // p1's; p2's is a note
         c.rollback();
         countAs(c, research, "research", keyA2.keyId(), keyA2.secretHashHex());
-        c.createStatement().execute("SELECT set_config('cc.purpose', 'HRESCH', true)");
+        c.createStatement().execute(RESEARCH_SETTINGS);
         assertThat(count(c, "SELECT count(*) FROM chunks")).isZero();
         c.rollback();
       } finally {
@@ -464,6 +477,81 @@ class TenantIsolationIT {
         }
       }
     }
+  }
+
+  /**
+   * Tenant migration 36: the read and research policies admit a request's scope only within what
+   * one role of the presenting key allows, by the database's copy of the role defaults and the
+   * tenant's stored settings. Each case below is one wrong setting with every other layer admitting
+   * the row (the same transaction with the right setting sees it).
+   */
+  @Test
+  void aReadSeesNothingBeyondWhatItsKeysRolesAllow() throws SQLException {
+    TenantId c = TenantId.of("charlie"); // opt-in and care relationship on: the defaults
+    platform.provisioner.provision(c, "Charlie Care");
+    insertChunk(c, "p1", "clinical");
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.executeUpdate("INSERT INTO tenant_charlie.care_links (patient_id, practitioner_id, source_type, source_id) "
+          + "VALUES ('p1', 'pr-lee', 'CareTeam', 'ct1'), ('p1', 'pr-other', 'CareTeam', 'ct2')");
+      st.executeUpdate("INSERT INTO tenant_charlie.consents (consent_id, patient_id, status, decision, purposes) "
+          + "VALUES ('c1', 'p1', 'active', 'permit', '{}')");
+    }
+    TestPlatform.TestKey lee = platform.issueKey(c, "dr-lee", List.of("clinician"), "pr-lee");
+    TestPlatform.TestKey billing = platform.issueKey(c, "bill", List.of("billing"), null);
+    TestPlatform.TestKey coordinator = platform.issueKey(c, "coord", List.of("care-coordinator"), null);
+    java.util.function.Function<Map<String, String>, PolicySettings> read = changes -> {
+      PolicySettings.Builder b = PolicySettings.read().patients(List.of("p1")).set("cc.subject", "p1");
+      Map<String, String> s = new java.util.LinkedHashMap<>(Map.of("cc.categories", "clinical", "cc.types", "*",
+          "cc.labels", "N,R", "cc.consent_mode", "opt-in", "cc.practitioner", "pr-lee", "cc.purpose", "TREAT",
+          "cc.consent_override", "off"));
+      s.putAll(changes);
+      s.forEach(b::set);
+      return b.build();
+    };
+    java.util.function.BiFunction<TestPlatform.TestKey, Map<String, String>, Integer> chunks = (key, changes) ->
+        platform.tx.run(c, key.present(read.apply(changes)), tx -> count(tx, "SELECT count(*) FROM chunks"));
+    assertThat(chunks.apply(lee, Map.of())).isEqualTo(1);
+    // the care relationship: another practitioner's link, or none asked for, where role and tenant require one
+    assertThat(chunks.apply(lee, Map.of("cc.practitioner", "pr-other"))).isZero();
+    assertThat(chunks.apply(lee, Map.of("cc.practitioner", "*"))).isZero();
+    // opt-out in an opt-in tenant; a consent override on a TREAT request; a purpose the role does not have
+    assertThat(chunks.apply(lee, Map.of("cc.consent_mode", "opt-out"))).isZero();
+    assertThat(chunks.apply(lee, Map.of("cc.consent_override", "on"))).isZero();
+    assertThat(chunks.apply(lee, Map.of("cc.purpose", "HPAYMT"))).isZero();
+    // a billing key with a clinician's scope; with billing's own it passes this layer (and finds no
+    // administrative chunk through the read policy)
+    assertThat(chunks.apply(billing, Map.of("cc.practitioner", "*"))).isZero();
+    assertThat(chunks.apply(billing, Map.of("cc.practitioner", "*", "cc.purpose", "HPAYMT"))).isZero();
+    assertThat((int) platform.tx.run(c, billing.present(read.apply(Map.of("cc.practitioner", "*", "cc.purpose", "HPAYMT",
+        "cc.categories", "administrative", "cc.types", "Coverage,Claim"))), tx -> count(tx,
+        "SELECT count(*) FROM caller_scope WHERE admits"))).isEqualTo(1);
+    // a care coordinator needs no care link ('*'), but its labels stop at N and R; labels-with-consent
+    // are its own to ask for, a clinician's are not
+    assertThat(chunks.apply(coordinator, Map.of("cc.practitioner", "*"))).isEqualTo(1);
+    assertThat(chunks.apply(coordinator, Map.of("cc.practitioner", "*", "cc.labels", "N,R,PSY"))).isZero();
+    assertThat(chunks.apply(coordinator, Map.of("cc.practitioner", "*", "cc.consent_labels", "PSY"))).isEqualTo(1);
+    assertThat(chunks.apply(lee, Map.of("cc.consent_labels", "PSY"))).isZero();
+    // the tenant's own settings widen or narrow it, as the application reads them: a role override and
+    // the tenant's care relationship turned off
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.executeUpdate("UPDATE platform.tenants SET settings = settings || '{\"careRelationship\":false,"
+          + "\"rolePolicies\":{\"billing\":{\"categories\":[\"clinical\"],\"purposes\":[\"TREAT\"],"
+          + "\"resourceTypes\":[\"Observation\"]}}}' "
+          + "WHERE tenant_id = 'charlie'");
+    }
+    assertThat(chunks.apply(lee, Map.of("cc.practitioner", "*"))).isEqualTo(1);
+    assertThat(chunks.apply(billing, Map.of("cc.practitioner", "*", "cc.types", "Observation"))).isEqualTo(1);
+    assertThat(chunks.apply(billing, Map.of("cc.practitioner", "*"))).as("every type: not the override's").isZero();
+    assertThat(chunks.apply(billing, Map.of("cc.practitioner", "*", "cc.types", "Observation", "cc.labels", "N,R,V")))
+        .as("labels stay the default's").isZero();
+    // research: a researcher's key within the researcher's scope only
+    TestPlatform.TestKey researcher = platform.issueKey(c, "res", List.of("researcher"), null);
+    java.util.function.Function<String, Integer> research = categories -> platform.tx.run(c, researcher.present(
+        PolicySettings.read().set("cc.access", "research").set("cc.purpose", "HRESCH").set("cc.consent_mode", "opt-in")
+            .set("cc.categories", categories).set("cc.types", "*").set("cc.labels", "N").build()),
+        tx -> count(tx, "SELECT count(*) FROM chunks"));
+    assertThat(research.apply("clinical")).isEqualTo(1);
+    assertThat(research.apply("clinical,note")).isZero();
   }
 
   /**

@@ -34,15 +34,17 @@ class AgesOver89IT {
   static ResearchService research;
   static Requester researcher;
   static final EmbeddingProvider MODEL = new InProcessMiniLmProvider();
-  static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in",
+  static final Map<String, Object> SETTINGS = Map.of("consentMode", "opt-in",
       "rolePolicies", Map.of("researcher", Map.of("kMax", 100,
-          "categories", List.of("demographic", "clinical", "lab", "medication", "note")))));
+          "categories", List.of("demographic", "clinical", "lab", "medication", "note"))));
+  static final TenantPolicy POLICY = TenantPolicy.fromSettings(SETTINGS);
   static final int BORN = LocalDate.now(ZoneOffset.UTC).getYear() - 95;
 
   @BeforeAll
   static void setUp() {
     platform = new TestPlatform();
     tenant = platform.tenant("elders");
+    platform.storeSettings(tenant, SETTINGS); // the database bounds research by the stored role policies
     FhirWriter feed = new FhirWriter(platform.issueKey(tenant, "feed", List.of("ehr-integration"), null)
         .present(PolicySettings.ingest()), WriteAudit.NONE);
     TestPlatform.TestKey key = platform.issueKey(tenant, "res", List.of("researcher"), null);

@@ -60,7 +60,12 @@ class RetrievalIT {
 
   /** Settings as the read path sends them: with the clinician's key presented to the database. */
   static PolicySettings withKey(PolicySettings s) {
-    return s.withCaller(CLINICIAN.keyId(), CLINICIAN.keySecretHash());
+    return s.values().containsKey("cc.key") ? s : s.withCaller(CLINICIAN.keyId(), CLINICIAN.keySecretHash());
+  }
+
+  /** Settings presented with {@code who}'s key: the database admits only what that key's roles allow. */
+  static PolicySettings by(Requester who, PolicySettings s) {
+    return s.withCaller(who.keyId(), who.keySecretHash());
   }
 
   @BeforeAll
@@ -74,6 +79,7 @@ class RetrievalIT {
     COORDINATOR = requester("cora", "care-coordinator", null);
     AUDITOR = requester("aud", "auditor", null);
     RESEARCHER = requester("res", "researcher", null);
+    platform.storeSettings(tenant, researchSettingsOf("opt-in"));
     FhirStore store = new FhirStore(platform.tx, platform.keys);
     patient(store, "p-ok", "permit", null, true, 30);
     patient(store, "p-noconsent", null, null, true, 2);
@@ -314,7 +320,7 @@ class RetrievalIT {
     assertThat(r.chunks()).extracting(ContextChunk::text)
         .containsExactly("Encounter: ambulatory on 2024-05-02. status finished.");
     // The reason is its own clinical chunk, which the clinician's policy lets through.
-    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "*"),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "pr-1"),
         "resource_type = 'Encounter' AND category = 'clinical'")).isEqualTo(1);
   }
 
@@ -323,15 +329,15 @@ class RetrievalIT {
     RolePolicy coordinator = POLICY.roles().get("care-coordinator");
     String psy = "'PSY' = ANY (security_labels)";
     // RLS alone: a plain permit is not explicit consent; a permit naming PSY is; a deny of PSY still wins.
-    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-ok", "TREAT", false, "*"), psy)).isZero();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-psy-consent", "TREAT", false, "*"), psy))
+    assertThat(bareCountWhere(by(COORDINATOR, ContextService.settings(POLICY, coordinator, "p-ok", "TREAT", false, "*")), psy)).isZero();
+    assertThat(bareCountWhere(by(COORDINATOR, ContextService.settings(POLICY, coordinator, "p-psy-consent", "TREAT", false, "*")), psy))
         .isEqualTo(1);
-    assertThat(bareCountWhere(ContextService.settings(POLICY, coordinator, "p-psy-both", "TREAT", false, "*"), psy)).isZero();
+    assertThat(bareCountWhere(by(COORDINATOR, ContextService.settings(POLICY, coordinator, "p-psy-both", "TREAT", false, "*")), psy)).isZero();
     // A role without labels-with-consent gets nothing from the same consent.
     TenantPolicy strict = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in",
         "rolePolicies", Map.of("care-coordinator", Map.of("labelsWithConsent", List.of()))));
-    assertThat(bareCountWhere(ContextService.settings(strict, strict.roles().get("care-coordinator"), "p-psy-consent",
-        "TREAT", false, "*"), psy)).isZero();
+    assertThat(bareCountWhere(by(COORDINATOR, ContextService.settings(strict, strict.roles().get("care-coordinator"),
+        "p-psy-consent", "TREAT", false, "*")), psy)).isZero();
     // Through the service, and its audit row names the label that came through consent.
     ContextResult withConsent = ask(COORDINATOR, "p-psy-consent", "TREAT", null);
     assertThat(withConsent.chunks()).extracting(ContextChunk::resource).contains("DocumentReference/psy-p-psy-consent");
@@ -341,7 +347,7 @@ class RetrievalIT {
         .isNotEmpty().noneMatch(r -> r.startsWith("DocumentReference/psy-"));
     assertThat(auditDetails(plain)).doesNotContain("labelsByConsent");
     // The clinician has PSY among its own labels: no consent needed for it.
-    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "*"),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "pr-1"),
         psy)).isEqualTo(1);
   }
 
@@ -416,33 +422,37 @@ class RetrievalIT {
   void rlsAloneHidesEveryDisallowedRowWithoutTheApplicationsWhereClause() {
     RolePolicy clinician = POLICY.roles().get("clinician");
     // The application's own filter removed: a bare SELECT under the settings of each decision.
-    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "*"))).isPositive();
-    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-noconsent", "TREAT", false, "*"))).isZero();
-    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-deny", "TREAT", false, "*"))).isZero();
-    int all = bareCount(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false, "*"));
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "pr-1"))).isPositive();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-noconsent", "TREAT", false, "pr-1"))).isZero();
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-deny", "TREAT", false, "pr-1"))).isZero();
+    int all = bareCount(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false, "pr-1"));
     assertThat(all).isPositive();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false, "*"),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-class", "TREAT", false, "pr-1"),
         "resource_type = 'DocumentReference'")).isZero();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-label", "TREAT", false, "*"),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-label", "TREAT", false, "pr-1"),
         "'PSY' = ANY (security_labels)")).isZero();
-    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false, "*"))).isPositive();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false, "*"),
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false, "pr-1"))).isPositive();
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-labs-only", "TREAT", false, "pr-1"),
         "resource_type <> 'Observation'")).isZero();
     RolePolicy billing = POLICY.roles().get("billing");
-    assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false, "*"),
+    assertThat(bareCountWhere(by(BILLING, ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false, "*")),
         "resource_type <> 'Encounter'")).isZero();
-    assertThat(bareCountWhere(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false, "*"),
+    assertThat(bareCountWhere(by(BILLING, ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false, "*")),
         "category <> 'administrative'")).isZero();
-    assertThat(bareCount(ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false, "*"))).isPositive();
+    assertThat(bareCount(by(BILLING, ContextService.settings(POLICY, billing, "p-ok", "HPAYMT", false, "*")))).isPositive();
     // The care relationship (V26): a patient the practitioner is not linked to shows nothing, nor does
     // any patient when the setting is missing; '*' (none required) and a linked practitioner do.
     assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-other", "TREAT", false, "pr-1"))).isZero();
     assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-other", "TREAT", false, ""))).isZero();
-    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-other", "TREAT", false, "*"))).isPositive();
+    // '*' (none required) is the clinician's only where its role or the tenant requires no care
+    // relationship (tenant migration 36: here both do), or on break-glass; a care coordinator's
+    assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-other", "TREAT", false, "*"))).isZero();
+    assertThat(bareCount(by(COORDINATOR, ContextService.settings(POLICY, POLICY.roles().get("care-coordinator"),
+        "p-other", "TREAT", false, "*")))).isPositive();
     assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "pr-1"))).isPositive();
     assertThat(bareCount(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "pr-2"))).isZero();
     // Another patient's rows are invisible even when asked for by name.
-    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "*"),
+    assertThat(bareCountWhere(ContextService.settings(POLICY, clinician, "p-ok", "TREAT", false, "pr-1"),
         "patient_id = 'p-class'")).isZero();
   }
 
@@ -482,9 +492,16 @@ class RetrievalIT {
 
   /** A tenant policy whose researcher sees every category this test writes, in the given consent mode. */
   static TenantPolicy researchPolicy(String consentMode) {
-    return TenantPolicy.fromSettings(Map.of("consentMode", consentMode,
-        "rolePolicies", Map.of("researcher", Map.of("kMax", 100,
-            "categories", List.of("demographic", "clinical", "lab", "medication", "note")))));
+    return TenantPolicy.fromSettings(researchSettingsOf(consentMode));
+  }
+
+  /**
+   * The tenant's stored settings: the research role widened as above (the database bounds every read
+   * by what is stored: tenant migration 36); everything else the defaults, which POLICY also has.
+   */
+  static Map<String, Object> researchSettingsOf(String consentMode) {
+    return Map.of("consentMode", consentMode, "rolePolicies", Map.of("researcher", Map.of("kMax", 100,
+        "categories", List.of("demographic", "clinical", "lab", "medication", "note"))));
   }
 
   /** The research settings of the policy's researcher role. */
@@ -631,8 +648,15 @@ class RetrievalIT {
   void inOptOutModeRlsAloneAdmitsPatientsWithoutConsentToResearchButStillNotDeniedOnes() {
     // Tenant migration 18 admits such patients through its own branch of the research policy, not
     // through research_consent_allows: this holds the branch to the rule.
-    assertThat(visiblePatients(researchSettings(researchPolicy("opt-out"))))
-        .contains("p-ok", "p-other", "p-noconsent").doesNotContain("p-deny");
+    // the tenant's stored mode, which the database holds the setting to (tenant migration 36)
+    assertThat(visiblePatients(researchSettings(researchPolicy("opt-out")))).as("opt-out asked, opt-in stored").isEmpty();
+    platform.storeSettings(tenant, researchSettingsOf("opt-out"));
+    try {
+      assertThat(visiblePatients(researchSettings(researchPolicy("opt-out"))))
+          .contains("p-ok", "p-other", "p-noconsent").doesNotContain("p-deny");
+    } finally {
+      platform.storeSettings(tenant, researchSettingsOf("opt-in"));
+    }
   }
 
   @Test
@@ -643,7 +667,7 @@ class RetrievalIT {
         SELECT chunk_id FROM {schema}.chunks WHERE public.vector_dims(embedding) = 384
         ORDER BY embedding::public.vector(384) <=> ? LIMIT 10""", new PGvector(q));
     assertThat(research).contains("chunks_embedding_hnsw");
-    String single = explain(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "*"),
+    String single = explain(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "pr-1"),
         ContextService.SEARCH, new PGvector(q), "p-ok", "p-ok", false, "p-ok", "pr-1", 10);
     assertThat(single).contains("chunks_patient_idx").doesNotContain("hnsw");
     var withIndex = research(RESEARCHER, "thirst and fatigue", "HRESCH");

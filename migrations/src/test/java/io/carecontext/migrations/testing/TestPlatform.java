@@ -19,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A bootstrapped platform on a fresh test database: pools, keys, provisioning and tenant
@@ -87,6 +88,42 @@ public final class TestPlatform implements AutoCloseable {
       throw new DatabaseException("issuing a test key failed (" + e.getSQLState() + ")", e);
     }
     return new TestKey(id.toString(), HexFormat.of().formatHex(hash));
+  }
+
+  /**
+   * Stores a tenant's settings, as the admin API's PATCH does (as the owner here, so without the audit
+   * row the application role needs). The read and research policies bound a request by the stored
+   * role policies, care relationship and consent mode (tenant migration 36): a test that builds a
+   * TenantPolicy of its own stores the same settings, or the database refuses what the test's policy
+   * allows.
+   */
+  public void storeSettings(TenantId tenant, Map<String, ?> settings) {
+    try (Connection c = db.ownerDataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+        "UPDATE platform.tenants SET settings = ?::jsonb WHERE tenant_id = ?")) {
+      ps.setString(1, json(settings));
+      ps.setString(2, tenant.value());
+      if (ps.executeUpdate() != 1) {
+        throw new IllegalStateException("no tenant " + tenant.value());
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("storing test settings failed (" + e.getSQLState() + ")", e);
+    }
+  }
+
+  /** JSON of maps, lists, strings, numbers and booleans: what tenant settings hold. */
+  public static String json(Object v) {
+    if (v instanceof Map<?, ?> m) {
+      StringBuilder b = new StringBuilder("{");
+      m.forEach((k, x) -> b.append(b.length() > 1 ? "," : "").append(json(String.valueOf(k))).append(':').append(json(x)));
+      return b.append('}').toString();
+    }
+    if (v instanceof java.util.Collection<?> l) {
+      return l.stream().map(TestPlatform::json).collect(java.util.stream.Collectors.joining(",", "[", "]"));
+    }
+    if (v instanceof String str) {
+      return '"' + str.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
+    return String.valueOf(v);
   }
 
   /** A stored API key as the read path presents it to the database. */

@@ -1,0 +1,116 @@
+-- The read and research policies took the application's word for the request's scope: the categories,
+-- resource types and labels it may read (cc.categories, cc.types, cc.labels, cc.consent_labels), its
+-- purpose (cc.purpose), the consent mode (cc.consent_mode), whether consent is overridden
+-- (cc.consent_override) and whose care relationship applies (cc.practitioner, '*' for none). The key
+-- had to be a live key of the tenant (tenant migration 27), but any key would do: one wrong line that
+-- gave a billing key a clinician's categories, set '*' for a clinician who has no care link to the
+-- patient, or set opt-out for a tenant in opt-in mode would have served those chunks, and RLS would
+-- have helped.
+--
+-- Now a restrictive policy bounds each setting by what the presenting key's roles allow, computed in
+-- the database from its own copy of the role defaults (platform migration 7) and the tenant's stored
+-- settings (rolePolicies, careRelationship, consentMode: changed only with their audit row, platform
+-- migration 5). A request is admitted when one role of the key allows all of it at once:
+--   * its purpose is one of the role's purposes (ETREAT only for a role that may break the glass);
+--   * its categories, labels and labels-with-consent are within the role's, its resource types too
+--     (or the role has '*');
+--   * opt-out only in a tenant whose consent mode is opt-out;
+--   * a consent override only on an ETREAT request of a role whose break-glass overrides consent
+--     (and still only inside an open window: V33);
+--   * cc.practitioner is the key's own practitioner, or '*' when the role or the tenant requires no
+--     care relationship, or on an ETREAT request with an open break-glass window of the key for the
+--     patient.
+-- Research reads are bounded the same way (they set no practitioner and no override).
+--
+-- caller_scope is a view owned by the migration role (as caller_key: it reads the platform schema,
+-- on which the tenant roles have no right), marked security_barrier. The policies read it as an init
+-- plan: once a query, a probe of the key's, the tenant's and the role defaults' primary keys.
+
+-- The key's practitioner (api_keys.practitioner_id), at the view's end.
+CREATE OR REPLACE VIEW caller_key WITH (security_barrier) AS
+  SELECT k.key_id, k.roles, k.practitioner_id
+  FROM platform.api_keys k
+  WHERE k.key_id = current_setting('cc.key', true)
+    AND encode(k.secret_hash, 'hex') = current_setting('cc.key_hash', true)
+    AND k.tenant_id = ${tenant_id}
+    AND k.revoked_at IS NULL
+    AND (k.expires_at IS NULL OR k.expires_at > now());
+
+-- A policy field as RolePolicy.merge reads it: the tenant's override when it is a list, else the default.
+CREATE FUNCTION policy_list(override jsonb, base jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN jsonb_typeof(override) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(override))
+              WHEN jsonb_typeof(base) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(base))
+              ELSE '{}'::text[] END
+$$;
+
+CREATE FUNCTION policy_flag(override jsonb, base jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN jsonb_typeof(override) = 'boolean' THEN override::boolean
+              WHEN jsonb_typeof(base) = 'boolean' THEN base::boolean
+              ELSE false END
+$$;
+
+-- A list setting as the application writes it (comma-separated; unset or empty: none).
+CREATE FUNCTION setting_list(name text) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(string_to_array(nullif(current_setting(name, true), ''), ','), '{}'::text[])
+$$;
+
+REVOKE ALL ON FUNCTION policy_list(jsonb, jsonb), policy_flag(jsonb, jsonb), setting_list(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION policy_list(jsonb, jsonb), policy_flag(jsonb, jsonb), setting_list(text)
+  TO ${reader_role}, ${research_role};
+
+-- One row a role of the presenting key: whether it admits the request's settings, and what the
+-- practitioner check needs (care: whether the role and the tenant require a care relationship).
+CREATE VIEW caller_scope WITH (security_barrier) AS
+  WITH roles AS (
+    SELECT k.practitioner_id, coalesce(d.policy, '{}'::jsonb) AS base,
+           coalesce(t.settings -> 'rolePolicies' -> r.role, '{}'::jsonb) AS over, t.settings
+    FROM caller_key k
+    CROSS JOIN LATERAL unnest(k.roles) AS r(role)
+    JOIN platform.tenants t ON t.tenant_id = ${tenant_id}
+    LEFT JOIN platform.role_defaults d ON d.role = r.role
+  ), policies AS (
+    SELECT practitioner_id,
+           policy_list(over -> 'purposes', base -> 'purposes') AS purposes,
+           policy_list(over -> 'categories', base -> 'categories') AS categories,
+           policy_list(over -> 'resourceTypes', base -> 'resourceTypes') AS types,
+           policy_list(over -> 'labels', base -> 'labels') AS labels,
+           policy_list(over -> 'labelsWithConsent', base -> 'labelsWithConsent') AS consent_labels,
+           policy_flag(over -> 'careRelationship', base -> 'careRelationship')
+             AND coalesce(policy_flag(settings -> 'careRelationship', 'true'::jsonb), true) AS care,
+           policy_flag(over -> 'breakGlass' -> 'allowed', base -> 'breakGlass' -> 'allowed') AS break_glass,
+           policy_flag(over -> 'breakGlass' -> 'overrideConsent', base -> 'breakGlass' -> 'overrideConsent')
+             AS overrides_consent,
+           settings ->> 'consentMode' = 'opt-out' AS opt_out
+    FROM roles
+  )
+  SELECT practitioner_id, care,
+         current_setting('cc.purpose', true) = ANY (purposes)
+         AND (current_setting('cc.purpose', true) IS DISTINCT FROM 'ETREAT' OR break_glass)
+         AND setting_list('cc.categories') <@ categories
+         AND setting_list('cc.labels') <@ labels
+         AND setting_list('cc.consent_labels') <@ consent_labels
+         AND ('*' = ANY (types) OR (NOT '*' = ANY (setting_list('cc.types')) AND setting_list('cc.types') <@ types))
+         AND (current_setting('cc.consent_mode', true) IS DISTINCT FROM 'opt-out' OR coalesce(opt_out, false))
+         AND (current_setting('cc.consent_override', true) IS DISTINCT FROM 'on'
+              OR (overrides_consent AND current_setting('cc.purpose', true) = 'ETREAT')) AS admits
+  FROM policies;
+
+GRANT SELECT ON caller_scope TO ${reader_role}, ${research_role};
+
+CREATE POLICY chunks_read_within_the_keys_scope ON chunks AS RESTRICTIVE FOR SELECT TO ${reader_role}
+  USING ((SELECT EXISTS (
+    SELECT 1 FROM caller_scope s
+    WHERE s.admits
+      AND (current_setting('cc.practitioner', true) = s.practitioner_id
+           OR current_setting('cc.practitioner', true) = '*'
+              AND (NOT s.care
+                   OR current_setting('cc.purpose', true) = 'ETREAT'
+                      AND EXISTS (SELECT 1 FROM break_glass b
+                                  WHERE b.patient_id = current_setting('cc.subject', true)
+                                    AND b.expires_at > now()))))));
+
+CREATE POLICY chunks_research_within_the_keys_scope ON chunks AS RESTRICTIVE FOR SELECT TO ${research_role}
+  USING ((SELECT EXISTS (SELECT 1 FROM caller_scope s WHERE s.admits)));
