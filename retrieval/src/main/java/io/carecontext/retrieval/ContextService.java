@@ -186,16 +186,17 @@ public final class ContextService {
   /**
    * What names the reason when the search found nothing: whether the patient exists, whether the
    * key's practitioner is linked to it, the subject's consent summary for this purpose (from
-   * {@code subject_consent_facts()}, V11), and whether the database admitted the key the
-   * transaction presented (tenant migration 27). Read only then: returned chunks mean all four
-   * allowed them.
+   * {@code subject_consent_facts()}, V11), whether the database admitted the key the transaction
+   * presented (tenant migration 27), and whether it admitted the request's settings within that
+   * key's roles (tenant migration 36). Read only then: returned chunks mean all five allowed them.
    */
   static final String FACTS = """
       SELECT EXISTS (SELECT 1 FROM {schema}.resources
                      WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted),
              EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?),
              {schema}.subject_consent_facts(),
-             EXISTS (SELECT 1 FROM {schema}.caller_key)""";
+             EXISTS (SELECT 1 FROM {schema}.caller_key),
+             {schema}.read_scope_admitted()""";
 
   private List<ContextChunk> chunks(ResultSet rows, TenantId tenant) throws SQLException {
     TenantCipher cipher = keys.cipher(tenant);
@@ -240,7 +241,11 @@ public final class ContextService {
     } else if (!facts.patientExists()) {
       reason = "unknown_patient";
     } else if (breakGlass && !windowOpen) {
-      reason = "break_glass_expired";
+      reason = "break_glass_expired"; // (the database also refuses '*' on break-glass outside a window)
+    } else if (!facts.scopeAdmitted()) {
+      // The key's roles, as the database reads them, do not allow what the application asked for:
+      // a fault of the application's, never of the caller's request. Recorded as what it is.
+      reason = "scope_not_admitted";
     } else if (careRequired && !facts.careLink()) {
       reason = "no_care_relationship";
     } else if (!(breakGlass && rp.breakGlassOverridesConsent())) {
@@ -272,12 +277,13 @@ public final class ContextService {
   }
 
   /** The patient-level facts of one decision; {@code consent} is null when chunks came back (consent allowed them). */
-  private record Decision(boolean patientExists, boolean careLink, ConsentFacts consent, boolean keyAdmitted) {
+  private record Decision(boolean patientExists, boolean careLink, ConsentFacts consent, boolean keyAdmitted,
+                          boolean scopeAdmitted) {
     /**
      * What returned chunks prove: the key was admitted, the patient exists, the care link holds
      * (when required), consent allowed them.
      */
-    static final Decision SEARCHED = new Decision(true, true, null, true);
+    static final Decision SEARCHED = new Decision(true, true, null, true, true);
 
     /** The one row of {@link #FACTS}. */
     static Decision of(ResultSet rows) throws SQLException {
@@ -286,7 +292,8 @@ public final class ContextService {
       }
       java.sql.Array consent = rows.getArray(3);
       return new Decision(rows.getBoolean(1), rows.getBoolean(2),
-          consent == null ? null : ConsentFacts.of((Boolean[]) consent.getArray()), rows.getBoolean(4));
+          consent == null ? null : ConsentFacts.of((Boolean[]) consent.getArray()), rows.getBoolean(4),
+          rows.getBoolean(5));
     }
 
     /** Null when consent permits AI use for this purpose (exceptions aside); otherwise the true reason. */

@@ -456,6 +456,35 @@ class RetrievalIT {
         "patient_id = 'p-class'")).isZero();
   }
 
+  /**
+   * Tenant migration 36, seen from the service: an application whose policy is wider than the
+   * tenant's stored settings (one wrong line: here no care relationship for clinicians, or notes
+   * for researchers) gets nothing from the database, and records what happened, not an allowed
+   * read that found nothing.
+   */
+  @Test
+  void aPolicyWiderThanTheStoredSettingsGetsNothingAndIsRecordedAsScopeNotAdmitted() {
+    TenantPolicy noCare = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "careRelationship", false));
+    ContextQuery q = new ContextQuery("blood sugar control", MODEL.embedAll(List.of("blood sugar control")).get(0), 10,
+        "TREAT", null);
+    // p-other has no care link to the clinician's practitioner: the stored settings require one
+    assertThatThrownBy(() -> service.context(tenant, noCare, CLINICIAN, "p-other", q, "context"))
+        .isInstanceOfSatisfying(AccessDenied.class, d -> {
+          assertThat(d.status()).isEqualTo(404);
+          assertThat(auditedReason(d)).isEqualTo("scope_not_admitted");
+        });
+    assertThat(service.context(tenant, POLICY, CLINICIAN, "p-ok", q, "context").chunks()).isNotEmpty();
+    TenantPolicy wider = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rolePolicies",
+        Map.of("researcher", Map.of("categories", List.of("clinical", "administrative")))));
+    assertThatThrownBy(() -> new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit)
+        .search(tenant, wider, RESEARCHER, "thirst", MODEL.embedAll(List.of("thirst")).get(0), 10, "HRESCH"))
+        .isInstanceOfSatisfying(AccessDenied.class, d -> {
+          assertThat(d.status()).isEqualTo(403);
+          assertThat(auditedReason(d)).isEqualTo("scope_not_admitted");
+        });
+    assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
+  }
+
   @Test
   void recallAtTenIsOneAgainstBruteForce() {
     float[] q = MODEL.embedAll(List.of("blood sugar control")).get(0);

@@ -130,11 +130,13 @@ public final class ResearchService {
     }
     float[] vector = embedding.get();
     int limit = Math.max(1, Math.min(k <= 0 ? 10 : k, rp.kMax()));
-    List<Row> rows = nearest(tenant, policy, rp, who, vector, limit);
-    if (rows == null) {
-      // The application took the key, the database did not (revoked since, or a wrong tenant role).
-      throw deny(tenant, base, 403, "forbidden", "this key may not search for research", "key_not_admitted", start);
+    Nearest found = nearest(tenant, policy, rp, who, vector, limit);
+    if (found.refusal() != null) {
+      // The application took the key, the database did not: revoked since, or a wrong tenant role
+      // (key_not_admitted); or settings beyond what the key's roles allow (scope_not_admitted).
+      throw deny(tenant, base, 403, "forbidden", "this key may not search for research", found.refusal(), start);
     }
+    List<Row> rows = found.rows();
     List<ResearchChunk> chunks = deidentify(tenant, who, rows);
     UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED, "allowed",
         chunks.stream().map(ResearchChunk::chunkId).toList(), (System.nanoTime() - start) / 1_000_000));
@@ -142,6 +144,9 @@ public final class ResearchService {
   }
 
   private record Row(long chunkId, String patientId, String type, String category, String text, double distance) {}
+
+  /** The rows found, or why the database hid every row ({@code refusal}, an audit reason). */
+  private record Nearest(List<Row> rows, String refusal) {}
 
   /** The RLS settings of a research query: the role's categories, types and labels, consent per row. */
   public static PolicySettings settings(TenantPolicy policy, RolePolicy rp) {
@@ -152,22 +157,27 @@ public final class ResearchService {
   }
 
   /**
-   * The nearest chunks the research policies admit, or null when the database does not admit the
-   * requester's key for research (tenant migration 27): then every row is hidden, and an empty
-   * result would be recorded as an allowed search that found nothing.
+   * The nearest chunks the research policies admit, or the reason the database hides every row: it
+   * does not admit the requester's key for research (tenant migration 27), or not these settings
+   * for that key's roles (tenant migration 36). An empty result would be recorded as an allowed
+   * search that found nothing.
    */
-  private List<Row> nearest(TenantId tenant, TenantPolicy policy, RolePolicy rp, Requester who, float[] vector, int k) {
+  private Nearest nearest(TenantId tenant, TenantPolicy policy, RolePolicy rp, Requester who, float[] vector, int k) {
     TenantCipher cipher = keys.cipher(tenant);
     boolean indexed = vector.length == INDEXED_DIMENSIONS;
     return tx.run(tenant, settings(policy, rp).withCaller(who.keyId(), who.keySecretHash()), c -> {
       try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
           SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true),
                  set_config('plan_cache_mode', 'force_custom_plan', true),
-                 EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher'])"""))) {
+                 EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher']),
+                 {schema}.research_scope_admitted()"""))) {
         ps.setString(1, String.valueOf(Math.max(40, 4 * k)));
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next() || !rs.getBoolean(4)) {
-            return null;
+            return new Nearest(List.of(), "key_not_admitted");
+          }
+          if (!rs.getBoolean(5)) {
+            return new Nearest(List.of(), "scope_not_admitted");
           }
         }
       }
@@ -187,7 +197,7 @@ public final class ResearchService {
           }
         }
       }
-      return out;
+      return new Nearest(out, null);
     });
   }
 
