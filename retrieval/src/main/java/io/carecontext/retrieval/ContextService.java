@@ -280,8 +280,8 @@ public final class ContextService {
   private record Decision(boolean patientExists, boolean careLink, ConsentFacts consent, boolean keyAdmitted,
                           boolean scopeAdmitted) {
     /**
-     * What returned chunks prove: the key was admitted, the patient exists, the care link holds
-     * (when required), consent allowed them.
+     * What returned chunks prove: the key and the request's scope were admitted, the patient
+     * exists, the care link holds (when required), consent allowed them.
      */
     static final Decision SEARCHED = new Decision(true, true, null, true, true);
 
