@@ -10,7 +10,8 @@
 -- Now a restrictive policy bounds each setting by what the presenting key's roles allow, computed in
 -- the database from its own copy of the role defaults (platform migration 7) and the tenant's stored
 -- settings (rolePolicies, careRelationship, consentMode: changed only with their audit row, platform
--- migration 5). A request is admitted when one role of the key allows all of it at once:
+-- migration 5), which platform migration 7 keeps merged, a row a role, in platform.role_scopes. A
+-- request is admitted when one role of the key allows all of it at once:
 --   * its purpose is one of the role's purposes (ETREAT only for a role that may break the glass);
 --   * its categories, labels and labels-with-consent are within the role's, its resource types too
 --     (or the role has '*');
@@ -24,8 +25,8 @@
 --
 -- caller_scope is a view owned by the migration role (as caller_key: it reads the platform schema,
 -- on which the tenant roles have no right), marked security_barrier. The policies read it through a
--- function, as an init plan: once a query, a probe of the key's, the tenant's and the role
--- defaults' primary keys.
+-- function, as an init plan: once a query, a probe of the key's primary key and of its roles' rows
+-- in platform.role_scopes.
 
 -- The key's practitioner (api_keys.practitioner_id), at the view's end.
 CREATE OR REPLACE VIEW caller_key WITH (security_barrier) AS
@@ -37,67 +38,27 @@ CREATE OR REPLACE VIEW caller_key WITH (security_barrier) AS
     AND k.revoked_at IS NULL
     AND (k.expires_at IS NULL OR k.expires_at > now());
 
--- A policy field as RolePolicy.merge reads it: the tenant's override when it is a list, else the default.
-CREATE FUNCTION policy_list(override jsonb, base jsonb) RETURNS text[]
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN jsonb_typeof(override) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(override))
-              WHEN jsonb_typeof(base) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(base))
-              ELSE '{}'::text[] END
-$$;
-
-CREATE FUNCTION policy_flag(override jsonb, base jsonb) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN jsonb_typeof(override) = 'boolean' THEN override::boolean
-              WHEN jsonb_typeof(base) = 'boolean' THEN base::boolean
-              ELSE false END
-$$;
-
--- A list setting as the application writes it (comma-separated; unset or empty: none).
-CREATE FUNCTION setting_list(name text) RETURNS text[]
-LANGUAGE sql STABLE AS $$
-  SELECT coalesce(string_to_array(nullif(current_setting(name, true), ''), ','), '{}'::text[])
-$$;
-
-REVOKE ALL ON FUNCTION policy_list(jsonb, jsonb), policy_flag(jsonb, jsonb), setting_list(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION policy_list(jsonb, jsonb), policy_flag(jsonb, jsonb), setting_list(text)
-  TO ${reader_role}, ${research_role};
-
 -- One row a role of the presenting key: whether it admits the request's settings, and what the
--- practitioner check needs (care: whether the role and the tenant require a care relationship).
+-- practitioner check needs (care: whether the role and the tenant require a care relationship). The
+-- role's scope in this tenant is platform.role_scopes' row (platform migration 7: the default merged
+-- with the tenant's stored rolePolicies, careRelationship and consentMode). A list setting is
+-- comma-separated; unset or empty is none.
 CREATE VIEW caller_scope WITH (security_barrier) AS
-  WITH roles AS (
-    SELECT k.practitioner_id, coalesce(d.policy, '{}'::jsonb) AS base,
-           coalesce(t.settings -> 'rolePolicies' -> r.role, '{}'::jsonb) AS over, t.settings
-    FROM caller_key k
-    CROSS JOIN LATERAL unnest(k.roles) AS r(role)
-    JOIN platform.tenants t ON t.tenant_id = ${tenant_id}
-    LEFT JOIN platform.role_defaults d ON d.role = r.role
-  ), policies AS (
-    SELECT practitioner_id,
-           policy_list(over -> 'purposes', base -> 'purposes') AS purposes,
-           policy_list(over -> 'categories', base -> 'categories') AS categories,
-           policy_list(over -> 'resourceTypes', base -> 'resourceTypes') AS types,
-           policy_list(over -> 'labels', base -> 'labels') AS labels,
-           policy_list(over -> 'labelsWithConsent', base -> 'labelsWithConsent') AS consent_labels,
-           policy_flag(over -> 'careRelationship', base -> 'careRelationship')
-             AND coalesce(policy_flag(settings -> 'careRelationship', 'true'::jsonb), true) AS care,
-           policy_flag(over -> 'breakGlass' -> 'allowed', base -> 'breakGlass' -> 'allowed') AS break_glass,
-           policy_flag(over -> 'breakGlass' -> 'overrideConsent', base -> 'breakGlass' -> 'overrideConsent')
-             AS overrides_consent,
-           settings ->> 'consentMode' = 'opt-out' AS opt_out
-    FROM roles
-  )
-  SELECT practitioner_id, care,
-         current_setting('cc.purpose', true) = ANY (purposes)
-         AND (current_setting('cc.purpose', true) IS DISTINCT FROM 'ETREAT' OR break_glass)
-         AND setting_list('cc.categories') <@ categories
-         AND setting_list('cc.labels') <@ labels
-         AND setting_list('cc.consent_labels') <@ consent_labels
-         AND ('*' = ANY (types) OR (NOT '*' = ANY (setting_list('cc.types')) AND setting_list('cc.types') <@ types))
-         AND (current_setting('cc.consent_mode', true) IS DISTINCT FROM 'opt-out' OR coalesce(opt_out, false))
+  SELECT k.practitioner_id, s.care,
+         current_setting('cc.purpose', true) = ANY (s.purposes)
+         AND (current_setting('cc.purpose', true) IS DISTINCT FROM 'ETREAT' OR s.break_glass)
+         AND coalesce(string_to_array(nullif(current_setting('cc.categories', true), ''), ','), '{}') <@ s.categories
+         AND coalesce(string_to_array(nullif(current_setting('cc.labels', true), ''), ','), '{}') <@ s.labels
+         AND coalesce(string_to_array(nullif(current_setting('cc.consent_labels', true), ''), ','), '{}')
+             <@ s.consent_labels
+         AND ('*' = ANY (s.types)
+              OR coalesce(string_to_array(nullif(current_setting('cc.types', true), ''), ','), '{}')
+                 <@ array_remove(s.types, '*'))
+         AND (current_setting('cc.consent_mode', true) IS DISTINCT FROM 'opt-out' OR s.opt_out)
          AND (current_setting('cc.consent_override', true) IS DISTINCT FROM 'on'
-              OR (overrides_consent AND current_setting('cc.purpose', true) = 'ETREAT')) AS admits
-  FROM policies;
+              OR (s.overrides_consent AND current_setting('cc.purpose', true) = 'ETREAT')) AS admits
+  FROM caller_key k
+  JOIN platform.role_scopes s ON s.tenant_id = ${tenant_id} AND s.role = ANY (k.roles);
 
 GRANT SELECT ON caller_scope TO ${reader_role}, ${research_role};
 
