@@ -103,3 +103,8 @@ CREATE POLICY chunks_read_within_the_keys_scope ON chunks AS RESTRICTIVE FOR SEL
 
 CREATE POLICY chunks_research_within_the_keys_scope ON chunks AS RESTRICTIVE FOR SELECT TO ${research_role}
   USING ((SELECT research_scope_admitted()));
+
+-- read_scope_admitted() is true only for a live key of this tenant (caller_scope joins caller_key), so
+-- tenant migration 27's key policy on the reader's chunks says nothing more: one init plan less a
+-- search. (The research role's stays: it also asks for the researcher role.)
+DROP POLICY chunks_read_callers_key ON chunks;

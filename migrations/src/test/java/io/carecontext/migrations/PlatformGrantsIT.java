@@ -145,6 +145,36 @@ class PlatformGrantsIT {
   }
 
   /**
+   * Platform migration 7: the role defaults and each tenant's role scopes, which bound what a read
+   * may ask for, are not the application role's to write; they follow the tenant's settings, which
+   * it changes only with their audit row, in the same transaction.
+   */
+  @Test
+  void theApplicationCannotWidenARoleScopeButItsScopesFollowTheSettings() throws SQLException {
+    for (String sql : java.util.List.of(
+        "UPDATE platform.role_defaults SET policy = policy || '{\"categories\":[\"note\"]}'",
+        "INSERT INTO platform.role_defaults VALUES ('auditor', '{}')",
+        "UPDATE platform.role_scopes SET categories = '{note}'",
+        "DELETE FROM platform.role_scopes",
+        "INSERT INTO platform.role_scopes SELECT * FROM platform.role_scopes",
+        "SELECT platform.refresh_role_scopes('alpha')")) {
+      assertThatThrownBy(() -> update(sql)).as(sql).isInstanceOf(SQLException.class)
+          .hasMessageContaining("permission denied");
+    }
+    String settings = "{\"careRelationship\": false, \"rolePolicies\": {\"billing\": {\"categories\": [\"lab\"]}}}";
+    platform.tenant("charlie"); // a tenant of its own: other tests here look at bravo's settings
+    assertThat(query("SELECT categories::text || care FROM platform.role_scopes WHERE tenant_id = 'charlie' "
+        + "AND role = 'billing'")).isEqualTo("{administrative}false");
+    recordTenantChange("charlie", "charlie", settings, "now()");
+    assertThat(update("UPDATE platform.tenants SET settings = '" + settings + "' WHERE tenant_id = 'charlie'"))
+        .isEqualTo(1);
+    assertThat(query("SELECT categories::text || care FROM platform.role_scopes WHERE tenant_id = 'charlie' "
+        + "AND role = 'billing'")).isEqualTo("{lab}false");
+    assertThat(query("SELECT categories::text || care FROM platform.role_scopes WHERE tenant_id = 'charlie' "
+        + "AND role = 'clinician'")).isEqualTo("{demographic,clinical,lab,medication,note}false");
+  }
+
+  /**
    * Platform migration 6: the application role revokes a key only when its tenant's trail already
    * holds the key-revoke row naming it, so code that cuts off every feed and clinician at once leaves
    * rows the auditor sees.
