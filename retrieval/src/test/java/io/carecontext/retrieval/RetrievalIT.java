@@ -160,6 +160,17 @@ class RetrievalIT {
     return auditRow(r.auditId()).get("details").toString();
   }
 
+  /** A research search for "thirst" under {@code policy}, which must be refused: the refusal. */
+  static AccessDenied researchRefused(TenantPolicy policy, Requester who) {
+    try {
+      new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit)
+          .search(tenant, policy, who, "thirst", MODEL.embedAll(List.of("thirst")).get(0), 10, "HRESCH");
+    } catch (AccessDenied d) {
+      return d;
+    }
+    throw new AssertionError("expected a refusal");
+  }
+
   static String auditedReason(AccessDenied d) {
     return auditRow(d.auditId()).get("reason").toString();
   }
@@ -476,12 +487,9 @@ class RetrievalIT {
     assertThat(service.context(tenant, POLICY, CLINICIAN, "p-ok", q, "context").chunks()).isNotEmpty();
     TenantPolicy wider = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rolePolicies",
         Map.of("researcher", Map.of("categories", List.of("clinical", "administrative")))));
-    assertThatThrownBy(() -> new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit)
-        .search(tenant, wider, RESEARCHER, "thirst", MODEL.embedAll(List.of("thirst")).get(0), 10, "HRESCH"))
-        .isInstanceOfSatisfying(AccessDenied.class, d -> {
-          assertThat(d.status()).isEqualTo(403);
-          assertThat(auditedReason(d)).isEqualTo("scope_not_admitted");
-        });
+    AccessDenied refused = researchRefused(wider, RESEARCHER);
+    assertThat(refused.status()).isEqualTo(403);
+    assertThat(auditedReason(refused)).isEqualTo("scope_not_admitted");
     assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
@@ -644,12 +652,9 @@ class RetrievalIT {
     });
     TenantPolicy clinicianResearch = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rolePolicies",
         Map.of("clinician", Map.of("purposes", List.of("TREAT", "HRESCH")))));
-    assertThatThrownBy(() -> new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit)
-        .search(tenant, clinicianResearch, CLINICIAN, "thirst", MODEL.embedAll(List.of("thirst")).get(0), 10, "HRESCH"))
-        .isInstanceOfSatisfying(AccessDenied.class, d -> {
-          assertThat(d.status()).isEqualTo(403);
-          assertThat(auditedReason(d)).isEqualTo("identified_role_multi_patient");
-        });
+    AccessDenied identified = researchRefused(clinicianResearch, CLINICIAN);
+    assertThat(identified.status()).isEqualTo(403);
+    assertThat(auditedReason(identified)).isEqualTo("identified_role_multi_patient");
     assertThatThrownBy(() -> research(RESEARCHER, "thirst", "TREAT")).isInstanceOfSatisfying(AccessDenied.class, d -> {
       assertThat(d.status()).isEqualTo(400);
       assertThat(auditedReason(d)).isEqualTo("purpose_not_allowed");
