@@ -69,7 +69,8 @@ GRANT SELECT ON caller_scope TO ${reader_role}, ${research_role};
 -- keeps the function's plan, where the same condition written into the policy was planned again with
 -- every search (the pooled connections change roles between tenants, which discards the search's
 -- plan; docs/benchmarks.md, twenty-sixth session, has what each form cost). It runs with the
--- caller's rights, since the break-glass windows it looks at are the reader's through their own policies (V21, V27).
+-- caller's rights, since the break-glass windows it looks at are the reader's through their own
+-- policies (V21, V27).
 CREATE FUNCTION read_scope_admitted() RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
