@@ -1,6 +1,7 @@
 package io.carecontext.services.auth;
 
 import io.carecontext.migrations.TenantId;
+import io.carecontext.services.fhir.FhirPaths;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.http.ApiErrorProcessor;
 import io.carecontext.services.http.UnexpectedErrorHandler;
@@ -87,7 +88,7 @@ public class AuthenticationFilter {
     }
     if (caller.isEmpty()) {
       String message = "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>";
-      if (io.carecontext.services.fhir.FhirPaths.contains(request.getPath())) {
+      if (FhirPaths.contains(request.getPath())) {
         return logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED).header("WWW-Authenticate", "Bearer")
             .contentType("application/fhir+json")
             .body(io.carecontext.fhir.OperationOutcomes.toJson("login", message)));

@@ -69,8 +69,7 @@ import org.hl7.fhir.r4.model.Resource;
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class FhirController {
 
-  private static final Set<String> JSON_TYPES = Set.of(FhirResponses.FHIR_JSON, FhirResponses.LEGACY_FHIR_JSON,
-      "application/json");
+  private static final Set<String> JSON_TYPES = FhirResponses.JSON_TYPES;
   private static final Set<String> NDJSON_TYPES = Set.of("application/fhir+ndjson", "application/x-ndjson",
       "application/ndjson");
 

@@ -15,6 +15,8 @@ final class FhirResponses {
   static final String FHIR_JSON = "application/fhir+json";
   /** FHIR JSON's type before R4 (DSTU2), still sent by HAPI clients and many EHR interfaces. */
   static final String LEGACY_FHIR_JSON = "application/json+fhir";
+  /** The media types a FHIR JSON body may be sent as, and a client may ask for. */
+  static final java.util.Set<String> JSON_TYPES = java.util.Set.of(FHIR_JSON, LEGACY_FHIR_JSON, "application/json");
 
   private FhirResponses() {}
 

@@ -1,5 +1,6 @@
 package io.carecontext.services.fhir;
 
+import io.carecontext.services.auth.AuthenticationFilter;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.annotation.Order;
 import io.micronaut.http.HttpRequest;
@@ -17,12 +18,12 @@ import java.util.Set;
  * parse with no hint why. Runs after authentication (a request without a key is a 401 first).
  */
 @ServerFilter("/fhir/**")
-@Order(io.carecontext.services.auth.AuthenticationFilter.ORDER + 100)
+@Order(AuthenticationFilter.ORDER + 100)
 public class FormatParameter {
 
-  /** The values FHIR defines for JSON (R4 3.1.0.1.10), and the type before R4. */
-  private static final Set<String> JSON = Set.of("json", "application/json", FhirResponses.FHIR_JSON,
-      FhirResponses.LEGACY_FHIR_JSON);
+  /** The values FHIR defines for JSON (R4 3.1.0.1.10): its short name and the types a body may be sent as. */
+  private static final Set<String> JSON = java.util.stream.Stream.concat(java.util.stream.Stream.of("json"),
+      FhirResponses.JSON_TYPES.stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   @RequestFilter
   @Nullable

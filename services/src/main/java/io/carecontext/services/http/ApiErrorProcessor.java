@@ -1,5 +1,6 @@
 package io.carecontext.services.http;
 
+import io.carecontext.services.fhir.FhirPaths;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
@@ -67,7 +68,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
   /** The error body as the path's clients expect it: FHIR clients an OperationOutcome, whatever failed. */
   private static MutableHttpResponse<Object> shaped(MutableHttpResponse<?> response, String path, ApiError body) {
-    if (io.carecontext.services.fhir.FhirPaths.contains(path)) {
+    if (FhirPaths.contains(path)) {
       return response.contentType("application/fhir+json").body(io.carecontext.fhir.OperationOutcomes.toJson(
           fhirCode(response.status().getCode()), fhirMessage(response.status(), body.message())));
     }
