@@ -21,6 +21,8 @@ public final class TenantCipher {
 
   private static final byte[] CONTENT_HASH_LABEL =
       "carecontext/content-hash".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] AUDIT_SEAL_LABEL =
+      "carecontext/audit-seal".getBytes(StandardCharsets.US_ASCII);
   private static final String HMAC = "HmacSHA256";
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -55,9 +57,22 @@ public final class TenantCipher {
    * dies with the data key like everything else.
    */
   public byte[] contentHash(byte[] data) {
+    return keyedHash(CONTENT_HASH_LABEL, data);
+  }
+
+  /**
+   * HMAC-SHA256 of {@code data} under a subkey of its own (HKDF-SHA256, info
+   * {@code "carecontext/audit-seal"}): the MAC of an audit chain's seal. The database holds only the
+   * wrapped data key, so no one with the database alone can make a seal verify.
+   */
+  public byte[] auditSeal(byte[] data) {
+    return keyedHash(AUDIT_SEAL_LABEL, data);
+  }
+
+  private byte[] keyedHash(byte[] label, byte[] data) {
     Objects.requireNonNull(data, "data");
     byte[] master = key.copy();
-    byte[] subkey = hkdf(master, CONTENT_HASH_LABEL);
+    byte[] subkey = hkdf(master, label);
     try {
       return hmac(subkey, data);
     } finally {

@@ -169,6 +169,19 @@ class TenantCipherTest {
   }
 
   @Test
+  void auditSealsAreKeyedPerTenantAndApartFromContentHashes() {
+    byte[] head = "shard 3, seq 41, head 9f2c".getBytes(StandardCharsets.UTF_8);
+    byte[] seal = cipher.auditSeal(head);
+
+    assertThat(seal).hasSize(32);
+    assertThat(cipher.auditSeal(head)).isEqualTo(seal);
+    assertThat(cipher.auditSeal("shard 3, seq 42, head 9f2c".getBytes(StandardCharsets.UTF_8))).isNotEqualTo(seal);
+    assertThat(new TenantCipher(DataKey.generate(RANDOM)).auditSeal(head)).isNotEqualTo(seal);
+    // a subkey of its own: a content hash (stored beside chunks) is never a valid seal
+    assertThat(cipher.contentHash(head)).isNotEqualTo(seal);
+  }
+
+  @Test
   void nothingSecretInToString() {
     DataKey key = DataKey.generate(RANDOM);
     assertThat(key.toString()).isEqualTo("DataKey[AES-256]");
