@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -78,6 +79,21 @@ public final class TenantTransactions {
 
   public <T> T run(TenantId tenant, PolicySettings settings, Work<T> work) {
     return transaction(c -> {
+      switchTo(c, tenant, settings);
+      return work.run(c);
+    });
+  }
+
+  /**
+   * Like {@link #run}, in one snapshot: every statement of the work sees the database as its first
+   * statement did (REPEATABLE READ), and none may write (READ ONLY). For reads that must agree with
+   * one another while others write, such as an audit shard's rows and its head.
+   */
+  public <T> T runInSnapshot(TenantId tenant, PolicySettings settings, Work<T> work) {
+    return transaction(c -> {
+      try (Statement st = c.createStatement()) {
+        st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      }
       switchTo(c, tenant, settings);
       return work.run(c);
     });
