@@ -9,6 +9,7 @@ import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.TenantCipher;
 import io.carecontext.retrieval.Requester;
+import java.security.MessageDigest;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,6 +23,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
@@ -182,23 +184,29 @@ public final class AuditLog {
   public record GroupCommitStats(long rows, long commits, long fallbacks, long alone, long writeNanos) {}
 
   /**
-   * Recomputes every shard's chain from its anchor (or genesis) to its head. A row on a shard no
-   * chain knows (tenant migration 30 refuses new ones) is covered by no chain: it is reported as
-   * the break, since it was listed and exported like the rest.
+   * Recomputes every shard's chain from its anchor (or genesis) to its head, and checks it against
+   * the shard's keyed seals (tenant migration 37): each seal's MAC under the tenant's key, and that
+   * the recomputed chain passes through each sealed head. A row on a shard no chain knows (tenant
+   * migration 30 refuses new ones) is covered by no chain: it is reported as the break, since it was
+   * listed and exported like the rest.
    */
   public AuditVerification verify(TenantId tenant, Requester auditor) {
-    return tx.run(tenant, readSettings(auditor), c -> {
+    TenantCipher cipher = keys.cipher(tenant);
+    // One snapshot: read one after the other, a batch committed in between made a shard's head look
+    // ahead of its rows, and a trail in use was reported broken.
+    return tx.runInSnapshot(tenant, readSettings(auditor), c -> {
       requireAdmitted(c);
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT shard, seq, audit_id FROM audit_log WHERE shard < 0 OR shard >= ? ORDER BY shard, seq LIMIT 1")) {
         ps.setInt(1, SHARDS);
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
-            return AuditVerification.broken(0, rs.getInt(1), rs.getLong(2), rs.getString(3));
+            return AuditVerification.broken(0, rs.getInt(1), rs.getLong(2), rs.getString(3), "shard");
           }
         }
       }
       long entries = 0;
+      long sealedEntries = 0;
       byte[] combined = new byte[0];
       for (int shard = 0; shard < SHARDS; shard++) {
         byte[] prev;
@@ -216,6 +224,29 @@ public final class AuditLog {
             }
           }
         }
+        long start = seq;
+        // Seals of rows a retention purge removed can no longer be compared with anything: only a
+        // seal at the anchor itself still can (with the anchor's hash).
+        TreeMap<Long, byte[]> seals = new TreeMap<>();
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT seq, head, mac FROM audit_seals WHERE shard = ? AND seq >= ? ORDER BY seq")) {
+          ps.setInt(1, shard);
+          ps.setLong(2, start);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              long sealSeq = rs.getLong(1);
+              byte[] head = rs.getBytes(2);
+              if (!MessageDigest.isEqual(rs.getBytes(3), sealMac(cipher, tenant, shard, sealSeq, head))) {
+                return AuditVerification.broken(entries, shard, sealSeq, null, "forged-seal");
+              }
+              seals.put(sealSeq, head);
+            }
+          }
+        }
+        byte[] atAnchor = seals.get(start);
+        if (atAnchor != null && !Arrays.equals(atAnchor, prev)) {
+          return AuditVerification.broken(entries, shard, start, null, "seal");
+        }
         try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_log WHERE shard = ? ORDER BY seq")) {
           ps.setInt(1, shard);
           try (ResultSet rs = ps.executeQuery()) {
@@ -224,7 +255,11 @@ public final class AuditLog {
               byte[] expected = AuditPayload.rowHash(prev, rowSeq, payload(rs));
               if (rowSeq != seq + 1 || !Arrays.equals(rs.getBytes("prev_hash"), prev)
                   || !Arrays.equals(rs.getBytes("row_hash"), expected)) {
-                return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"));
+                return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"), "row");
+              }
+              byte[] sealed = seals.get(rowSeq);
+              if (sealed != null && !Arrays.equals(sealed, expected)) {
+                return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"), "seal");
               }
               prev = expected;
               seq = rowSeq;
@@ -232,18 +267,72 @@ public final class AuditLog {
             }
           }
         }
+        if (!seals.isEmpty() && seals.lastKey() > seq) {
+          return AuditVerification.broken(entries, shard, seals.lastKey(), null, "behind-seal");
+        }
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, head FROM audit_heads WHERE shard = ?")) {
           ps.setInt(1, shard);
           try (ResultSet rs = ps.executeQuery()) {
             if (!rs.next() || rs.getLong(1) != seq || !Arrays.equals(rs.getBytes(2), prev)) {
-              return AuditVerification.broken(entries, shard, seq + 1, null);
+              return AuditVerification.broken(entries, shard, seq + 1, null, "head");
             }
           }
         }
+        // The rows are contiguous from the anchor (checked above): those up to the latest seal are sealed.
+        sealedEntries += seals.isEmpty() ? 0 : seals.lastKey() - start;
         combined = AuditPayload.sha256(concat(combined, prev));
       }
-      return AuditVerification.valid(entries, AuditPayload.hex(combined));
+      return AuditVerification.valid(entries, AuditPayload.hex(combined), sealedEntries);
     });
+  }
+
+  // Every shard whose head moved past its latest seal (or that has rows and no seal yet).
+  private static final String UNSEALED_HEADS = """
+      SELECT h.shard, h.seq, h.head FROM {schema}.audit_heads h
+      WHERE h.seq > coalesce((SELECT max(s.seq) FROM {schema}.audit_seals s WHERE s.shard = h.shard), 0)
+      ORDER BY h.shard""";
+  // Two processes sealing the same head write the same seal: the second adds nothing.
+  private static final String SEAL = """
+      INSERT INTO {schema}.audit_seals (shard, seq, head, mac) VALUES (?, ?, ?, ?)
+      ON CONFLICT (shard, seq) DO NOTHING""";
+
+  /**
+   * Seals every shard whose head moved since its latest seal: records the head with a MAC under the
+   * tenant's key (tenant migration 37), so that verify can tell a chain recomputed after an edit
+   * from the one that was written. A head read here is a committed one (it moves in the statement
+   * that inserts its rows). Returns the number of seals written.
+   */
+  public int seal(TenantId tenant) {
+    TenantCipher cipher = keys.cipher(tenant);
+    return tx.run(tenant, recordSettings(), c -> {
+      List<Object[]> heads = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, UNSEALED_HEADS));
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          heads.add(new Object[] {rs.getInt(1), rs.getLong(2), rs.getBytes(3)});
+        }
+      }
+      int sealed = 0;
+      try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, SEAL))) {
+        for (Object[] h : heads) {
+          int shard = (Integer) h[0];
+          long seq = (Long) h[1];
+          byte[] head = (byte[]) h[2];
+          ps.setInt(1, shard);
+          ps.setLong(2, seq);
+          ps.setBytes(3, head);
+          ps.setBytes(4, sealMac(cipher, tenant, shard, seq, head));
+          sealed += ps.executeUpdate();
+        }
+      }
+      return sealed;
+    });
+  }
+
+  /** The MAC of a seal: tenant, shard, seq and head, under the tenant's audit-seal key. */
+  static byte[] sealMac(TenantCipher cipher, TenantId tenant, int shard, long seq, byte[] head) {
+    return cipher.auditSeal(("carecontext-audit-seal:v1;" + tenant.value() + ";" + shard + ";" + seq + ";"
+        + AuditPayload.hex(head)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** Entries matching the filter, newest first; bodies decrypted only when asked (and that read is audited by the caller). */
@@ -422,7 +511,7 @@ public final class AuditLog {
     return m;
   }
 
-  private static byte[] payload(ResultSet rs) throws SQLException {
+  static byte[] payload(ResultSet rs) throws SQLException {
     Array roles = rs.getArray("roles");
     Array chunks = rs.getArray("chunk_ids");
     int latency = rs.getInt("latency_ms");

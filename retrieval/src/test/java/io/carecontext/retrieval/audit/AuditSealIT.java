@@ -1,0 +1,279 @@
+package io.carecontext.retrieval.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.TestPlatform;
+import io.carecontext.migrations.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Keyed seals of the audit chains (tenant migration 37) against real PostgreSQL. The chain alone
+ * is SHA-256 over what the database holds, so whoever writes the tables as their owner can alter a
+ * row and recompute everything after it; these tests do exactly that, as the superuser, and show
+ * that the chain then still verifies while the seals do not.
+ */
+class AuditSealIT {
+
+  static TestPlatform platform;
+  static AuditLog audit;
+
+  @BeforeAll
+  static void setUp() {
+    platform = new TestPlatform();
+    audit = new AuditLog(platform.tx, platform.keys);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  static void record(TenantId tenant, int n) {
+    for (int i = 0; i < n; i++) {
+      audit.record(tenant, AuditEntry.of("dr-lee", "key-clin", List.of("clinician"), "p-" + i, "TREAT", "context",
+          AuditEntry.Decision.ALLOWED, "allowed").withQuery("glucose trend")
+          .withResult(AuditEntry.Decision.ALLOWED, "allowed", List.of((long) i), 3));
+    }
+  }
+
+  static AuditVerification verify(TenantId tenant) {
+    return audit.verify(tenant, Auditors.of(platform, tenant));
+  }
+
+  static void superuser(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+
+  static long number(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /**
+   * What an insider with the owner's rights does: changes one row, then recomputes the hash of every
+   * later row of its shard and the shard's head, with the verifier's own functions.
+   */
+  static void alterAndRecompute(TenantId tenant, int shard, long seq, String newReason) throws SQLException {
+    String schema = tenant.schemaName();
+    try (Connection c = TestPostgres.superuser(platform.config)) {
+      c.setAutoCommit(false);
+      try (Statement st = c.createStatement()) {
+        st.executeUpdate("UPDATE " + schema + ".audit_log SET reason = '" + newReason + "' WHERE shard = " + shard
+            + " AND seq = " + seq);
+      }
+      byte[] prev;
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT prev_hash FROM " + schema
+          + ".audit_log WHERE shard = " + shard + " AND seq = " + seq)) {
+        rs.next();
+        prev = rs.getBytes(1);
+      }
+      long last = seq - 1;
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT * FROM " + schema
+          + ".audit_log WHERE shard = " + shard + " AND seq >= " + seq + " ORDER BY seq");
+          PreparedStatement update = c.prepareStatement("UPDATE " + schema
+              + ".audit_log SET prev_hash = ?, row_hash = ? WHERE shard = ? AND seq = ?")) {
+        while (rs.next()) {
+          last = rs.getLong("seq");
+          byte[] hash = AuditPayload.rowHash(prev, last, AuditLog.payload(rs));
+          update.setBytes(1, prev);
+          update.setBytes(2, hash);
+          update.setInt(3, shard);
+          update.setLong(4, last);
+          update.executeUpdate();
+          prev = hash;
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + schema
+          + ".audit_heads SET seq = ?, head = ? WHERE shard = ?")) {
+        ps.setLong(1, last);
+        ps.setBytes(2, prev);
+        ps.setInt(3, shard);
+        ps.executeUpdate();
+      }
+      c.commit();
+    }
+  }
+
+  static int shardOf(TenantId tenant) throws SQLException {
+    return (int) number("SELECT min(shard) FROM " + tenant.schemaName() + ".audit_log");
+  }
+
+  @Test
+  void aSealedTrailVerifiesAndCountsWhatItsSealsCover() {
+    TenantId tenant = platform.tenant("sealcount");
+    record(tenant, 5);
+    assertThat(verify(tenant).sealedEntries()).isZero();
+
+    assertThat(audit.seal(tenant)).isEqualTo(1); // the one shard these rows went to
+    assertThat(audit.seal(tenant)).isZero(); // no head moved since
+    record(tenant, 2);
+    AuditVerification v = verify(tenant);
+    assertThat(v.valid()).isTrue();
+    assertThat(v.entries()).isEqualTo(7);
+    assertThat(v.sealedEntries()).isEqualTo(5);
+
+    audit.seal(tenant);
+    assertThat(verify(tenant).sealedEntries()).isEqualTo(7);
+  }
+
+  @Test
+  void aRowAlteredWithItsChainRecomputedIsFoundAtTheSeal() throws SQLException {
+    TenantId tenant = platform.tenant("sealedit");
+    record(tenant, 4);
+    audit.seal(tenant);
+    record(tenant, 2);
+    int shard = shardOf(tenant);
+
+    alterAndRecompute(tenant, shard, 2, "nothing to see");
+
+    AuditVerification v = verify(tenant);
+    assertThat(v.valid()).isFalse();
+    // every stored link agrees with the rows, so only the seal at seq 4 tells
+    assertThat(v.brokenAt().problem()).isEqualTo("seal");
+    assertThat(v.brokenAt().shard()).isEqualTo(shard);
+    assertThat(v.brokenAt().seq()).isEqualTo(4);
+
+    // without its seals, the recomputed chain would pass: what the seals add
+    superuser("DELETE FROM " + tenant.schemaName() + ".audit_seals");
+    AuditVerification unsealed = verify(tenant);
+    assertThat(unsealed.valid()).isTrue();
+    assertThat(unsealed.sealedEntries()).isZero();
+    assertThat(unsealed.entries()).isEqualTo(6);
+  }
+
+  @Test
+  void rowsAlteredAfterTheLatestSealHaveTheChainsProtectionOnly() throws SQLException {
+    TenantId tenant = platform.tenant("sealtail");
+    record(tenant, 3);
+    audit.seal(tenant);
+    record(tenant, 2);
+    int shard = shardOf(tenant);
+
+    alterAndRecompute(tenant, shard, 5, "nothing to see");
+
+    // documented limit: the last, unsealed rows; verify counts them so an auditor sees the window
+    AuditVerification v = verify(tenant);
+    assertThat(v.valid()).isTrue();
+    assertThat(v.entries() - v.sealedEntries()).isEqualTo(2);
+  }
+
+  @Test
+  void aSealTheTenantsKeyDidNotMakeIsFound() throws SQLException {
+    TenantId tenant = platform.tenant("sealforge");
+    record(tenant, 3);
+    audit.seal(tenant);
+    int shard = shardOf(tenant);
+
+    // the insider recomputes the chain and writes a seal of the new head with a MAC of their own
+    alterAndRecompute(tenant, shard, 1, "nothing to see");
+    superuser("UPDATE " + tenant.schemaName() + ".audit_seals s SET head = h.head, mac = sha256(h.head) "
+        + "FROM " + tenant.schemaName() + ".audit_heads h WHERE h.shard = s.shard");
+
+    AuditVerification v = verify(tenant);
+    assertThat(v.valid()).isFalse();
+    assertThat(v.brokenAt().problem()).isEqualTo("forged-seal");
+    assertThat(v.brokenAt().seq()).isEqualTo(3);
+  }
+
+  @Test
+  void rowsCutFromTheEndOfASealedChainAreFound() throws SQLException {
+    TenantId tenant = platform.tenant("sealcut");
+    record(tenant, 3);
+    audit.seal(tenant);
+    int shard = shardOf(tenant);
+    String schema = tenant.schemaName();
+
+    // the last row removed and the head moved back onto the row before it: a consistent, shorter chain
+    superuser("DELETE FROM " + schema + ".audit_log WHERE shard = " + shard + " AND seq = 3");
+    superuser("UPDATE " + schema + ".audit_heads h SET seq = 2, head = l.row_hash FROM " + schema
+        + ".audit_log l WHERE l.shard = h.shard AND l.seq = 2");
+
+    AuditVerification v = verify(tenant);
+    assertThat(v.valid()).isFalse();
+    assertThat(v.brokenAt().problem()).isEqualTo("behind-seal");
+    assertThat(v.brokenAt().seq()).isEqualTo(3);
+  }
+
+  @Test
+  void aRetentionPurgeThroughASealedHeadStillVerifies() throws SQLException {
+    TenantId tenant = platform.tenant("sealpurge");
+    record(tenant, 3);
+    audit.seal(tenant);
+    try (Connection owner = platform.db.ownerDataSource().getConnection()) {
+      assertThat(AuditLog.purge(owner, tenant, Instant.now().plus(1, ChronoUnit.DAYS))).isEqualTo(3);
+    }
+    // the seal now sits at the anchor, which it still checks
+    assertThat(verify(tenant).valid()).isTrue();
+    record(tenant, 2);
+    audit.seal(tenant);
+    AuditVerification v = verify(tenant);
+    assertThat(v.valid()).isTrue();
+    assertThat(v.entries()).isEqualTo(2);
+    assertThat(v.sealedEntries()).isEqualTo(2);
+  }
+
+  /**
+   * Verify reads each shard's seals, rows and head in turn. In one snapshot they agree; read each in
+   * a snapshot of its own, a batch committed in between made the head look one batch ahead of the
+   * rows, and a trail in use was reported broken.
+   */
+  @Test
+  void verifyDuringAppendsAndSealsSeesOneConsistentTrail() throws Exception {
+    TenantId tenant = platform.tenant("sealbusy");
+    record(tenant, 1);
+    java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(4);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
+    for (int w = 0; w < 4; w++) {
+      running.add(writers.submit(() -> {
+        while (!stop.get()) {
+          record(tenant, 1);
+          audit.seal(tenant);
+        }
+      }));
+    }
+    try {
+      for (int i = 0; i < 25; i++) {
+        AuditVerification v = verify(tenant);
+        assertThat(v.valid()).as("verify %d: %s", i, v.brokenAt()).isTrue();
+      }
+    } finally {
+      stop.set(true);
+      for (java.util.concurrent.Future<?> f : running) {
+        f.get();
+      }
+      writers.shutdown();
+    }
+    assertThat(verify(tenant).valid()).isTrue();
+  }
+
+  @Test
+  void theApplicationsRolesCannotChangeOrRemoveSeals() {
+    TenantId tenant = platform.tenant("sealrights");
+    record(tenant, 1);
+    audit.seal(tenant);
+    for (String sql : List.of("UPDATE {schema}.audit_seals SET mac = head", "DELETE FROM {schema}.audit_seals",
+        "TRUNCATE {schema}.audit_seals")) {
+      assertThatThrownBy(() -> platform.tx.run(tenant, AuditLog.recordSettings(),
+          c -> c.createStatement().executeUpdate(sql.replace("{schema}", tenant.schemaName()))))
+          .rootCause().hasMessageContaining("permission denied");
+    }
+  }
+}
