@@ -93,6 +93,7 @@ public final class CareContextServer implements AutoCloseable {
       props.putAll(tlsProperties(settings));
       props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
       props.put("carecontext.worker.threads", settings.workerThreads());
+      props.put("carecontext.audit.seal-seconds", settings.auditSealSeconds());
       ApplicationContext ctx = Micronaut.build(new String[0])
           .mainClass(CareContextServer.class)
           .banner(false)

@@ -25,7 +25,8 @@ public record RuntimeSettings(
     Optional<Path> tlsCertificate,
     Optional<Path> tlsKey,
     long maxRequestBytes,
-    int workerThreads) {
+    int workerThreads,
+    int auditSealSeconds) {
 
   public static RuntimeSettings fromEnvironment() {
     return from(System.getenv());
@@ -56,7 +57,8 @@ public record RuntimeSettings(
         get(env, "CARECONTEXT_TLS_KEY").map(Path::of),
         number(env, "CARECONTEXT_FHIR_MAX_BYTES", 52_428_800, 1_024, Integer.MAX_VALUE,
             "a number of bytes from 1024 to 2147483647"),
-        (int) number(env, "CARECONTEXT_WORKER_THREADS", 1, 0, 64, "a whole number from 0 to 64"));
+        (int) number(env, "CARECONTEXT_WORKER_THREADS", 1, 0, 64, "a whole number from 0 to 64"),
+        (int) number(env, "CARECONTEXT_AUDIT_SEAL_SECONDS", 60, 1, 3_600, "a number of seconds from 1 to 3600"));
   }
 
   /** Shorter configured admin keys start the service with a warning: the key opens every tenant's admin API. */

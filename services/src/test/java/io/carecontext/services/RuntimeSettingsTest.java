@@ -15,6 +15,7 @@ class RuntimeSettingsTest {
     assertThat(s.dbPoolSize()).isEqualTo(RuntimeSettings.defaultPoolSize());
     assertThat(s.workerThreads()).isEqualTo(1);
     assertThat(s.dbConnectTimeoutSeconds()).isEqualTo(3);
+    assertThat(s.auditSealSeconds()).isEqualTo(60);
     assertThat(s.adminKey()).isEmpty();
   }
 
@@ -32,6 +33,8 @@ class RuntimeSettingsTest {
         .hasMessageStartingWith("CARECONTEXT_FHIR_MAX_BYTES must be");
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_DB_CONNECT_TIMEOUT", "0")))
         .hasMessage("CARECONTEXT_DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 60");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_AUDIT_SEAL_SECONDS", "0")))
+        .hasMessage("CARECONTEXT_AUDIT_SEAL_SECONDS must be a number of seconds from 1 to 3600");
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_DB_CONNECT_TIMEOUT", "1.5")))
         .hasMessageStartingWith("CARECONTEXT_DB_CONNECT_TIMEOUT must be");
   }

@@ -113,11 +113,15 @@ public class AuditController {
     out.put("entries", v.entries());
     if (v.valid()) {
       out.put("head", v.head());
+      // Entries at or before their shard's latest keyed seal, and the rest (normally the last minute's).
+      out.put("sealedEntries", v.sealedEntries());
+      out.put("unsealedEntries", v.entries() - v.sealedEntries());
     } else {
       Map<String, Object> at = new LinkedHashMap<>();
       at.put("shard", v.brokenAt().shard());
       at.put("seq", v.brokenAt().seq());
       at.put("auditId", v.brokenAt().auditId());
+      at.put("problem", v.brokenAt().problem());
       out.put("brokenAt", at);
     }
     return out;

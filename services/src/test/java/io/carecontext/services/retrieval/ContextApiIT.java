@@ -359,6 +359,15 @@ class ContextApiIT {
     assertThat(verified).contains("\"entries\":" + export.body().lines().count() + ",");
     assertThat(export.body()).endsWith("}\n");
     assertThat(app.call("GET", "/v1/ward/audit/verify", clinician, null).statusCode()).isEqualTo(403);
+
+    // the service seals the chains (once a minute; here at once): verify then counts the sealed entries
+    assertThat(app.bean(AuditSealing.class).sealAll()).containsKey(io.carecontext.migrations.TenantId.of("ward"));
+    String sealed = app.call("GET", "/v1/ward/audit/verify", auditor, null).body();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"entries\":(\\d+),.*\"sealedEntries\":(\\d+),"
+        + "\"unsealedEntries\":(\\d+)").matcher(sealed);
+    assertThat(m.find()).as(sealed).isTrue();
+    assertThat(Long.parseLong(m.group(2))).isPositive();
+    assertThat(Long.parseLong(m.group(2)) + Long.parseLong(m.group(3))).isEqualTo(Long.parseLong(m.group(1)));
   }
 
   @Test
