@@ -23,7 +23,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
@@ -225,31 +224,29 @@ public final class AuditLog {
           }
         }
         long start = seq;
-        // Seals of rows a retention purge removed can no longer be compared with anything: only a
-        // seal at the anchor itself still can (with the anchor's hash).
-        TreeMap<Long, byte[]> seals = new TreeMap<>();
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT seq, head, mac FROM audit_seals WHERE shard = ? AND seq >= ? ORDER BY seq")) {
-          ps.setInt(1, shard);
-          ps.setLong(2, start);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              long sealSeq = rs.getLong(1);
-              byte[] head = rs.getBytes(2);
-              if (!MessageDigest.isEqual(rs.getBytes(3), sealMac(cipher, tenant, shard, sealSeq, head))) {
-                return AuditVerification.broken(entries, shard, sealSeq, null, "forged-seal");
+        long sealedThrough = start;
+        // The shard's seals and rows are read side by side, each through a cursor (a trail keeps
+        // years of rows: never all of a shard in memory). Seals of rows a retention purge removed
+        // can no longer be compared with anything: only a seal at the anchor itself still can.
+        try (PreparedStatement sealsPs = c.prepareStatement(
+                 "SELECT seq, head, mac FROM audit_seals WHERE shard = ? AND seq >= ? ORDER BY seq");
+             PreparedStatement rowsPs = c.prepareStatement("SELECT * FROM audit_log WHERE shard = ? ORDER BY seq")) {
+          sealsPs.setInt(1, shard);
+          sealsPs.setLong(2, start);
+          sealsPs.setFetchSize(FETCH);
+          rowsPs.setInt(1, shard);
+          rowsPs.setFetchSize(FETCH);
+          try (ResultSet seals = sealsPs.executeQuery(); ResultSet rs = rowsPs.executeQuery()) {
+            boolean sealAhead = seals.next();
+            if (sealAhead && seals.getLong(1) == start) {
+              if (!sealMade(seals, cipher, tenant, shard)) {
+                return AuditVerification.broken(entries, shard, start, null, "forged-seal");
               }
-              seals.put(sealSeq, head);
+              if (!Arrays.equals(seals.getBytes(2), prev)) {
+                return AuditVerification.broken(entries, shard, start, null, "seal");
+              }
+              sealAhead = seals.next();
             }
-          }
-        }
-        byte[] atAnchor = seals.get(start);
-        if (atAnchor != null && !Arrays.equals(atAnchor, prev)) {
-          return AuditVerification.broken(entries, shard, start, null, "seal");
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_log WHERE shard = ? ORDER BY seq")) {
-          ps.setInt(1, shard);
-          try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               long rowSeq = rs.getLong("seq");
               byte[] expected = AuditPayload.rowHash(prev, rowSeq, payload(rs));
@@ -257,18 +254,27 @@ public final class AuditLog {
                   || !Arrays.equals(rs.getBytes("row_hash"), expected)) {
                 return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"), "row");
               }
-              byte[] sealed = seals.get(rowSeq);
-              if (sealed != null && !Arrays.equals(sealed, expected)) {
-                return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"), "seal");
+              // Rows are contiguous (checked above), so a seal's row is met before any later row.
+              if (sealAhead && seals.getLong(1) == rowSeq) {
+                if (!sealMade(seals, cipher, tenant, shard)) {
+                  return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"), "forged-seal");
+                }
+                if (!Arrays.equals(seals.getBytes(2), expected)) {
+                  return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"), "seal");
+                }
+                sealedThrough = rowSeq;
+                sealAhead = seals.next();
               }
               prev = expected;
               seq = rowSeq;
               entries++;
             }
+            if (sealAhead) { // a seal beyond the last row: rows were cut from the end, or the seal is not the key's
+              long sealSeq = seals.getLong(1);
+              return AuditVerification.broken(entries, shard, sealSeq, null,
+                  sealMade(seals, cipher, tenant, shard) ? "behind-seal" : "forged-seal");
+            }
           }
-        }
-        if (!seals.isEmpty() && seals.lastKey() > seq) {
-          return AuditVerification.broken(entries, shard, seals.lastKey(), null, "behind-seal");
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, head FROM audit_heads WHERE shard = ?")) {
           ps.setInt(1, shard);
@@ -278,8 +284,7 @@ public final class AuditLog {
             }
           }
         }
-        // The rows are contiguous from the anchor (checked above): those up to the latest seal are sealed.
-        sealedEntries += seals.isEmpty() ? 0 : seals.lastKey() - start;
+        sealedEntries += sealedThrough - start;
         combined = AuditPayload.sha256(concat(combined, prev));
       }
       return AuditVerification.valid(entries, AuditPayload.hex(combined), sealedEntries);
@@ -327,6 +332,14 @@ public final class AuditLog {
       }
       return sealed;
     });
+  }
+
+  /** Rows and seals verify reads from the database at a time. */
+  private static final int FETCH = 1_000;
+
+  /** Whether the seal at the cursor carries the MAC the tenant's key gives its shard, seq and head. */
+  private static boolean sealMade(ResultSet seal, TenantCipher cipher, TenantId tenant, int shard) throws SQLException {
+    return MessageDigest.isEqual(seal.getBytes(3), sealMac(cipher, tenant, shard, seal.getLong(1), seal.getBytes(2)));
   }
 
   /** The MAC of a seal: tenant, shard, seq and head, under the tenant's audit-seal key. */
