@@ -3,9 +3,11 @@ package io.carecontext.services.ops;
 import io.carecontext.ingest.EmbeddingWorker;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.services.retrieval.AuditSealing;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -39,7 +41,8 @@ public class Metrics {
   private final ScheduledExecutorService refresher;
   private final EmbeddingWorker worker;
 
-  public Metrics(MeterRegistry registry, EmbeddingWorker worker, TenantEmbeddings embeddings, AuditLog audit) {
+  public Metrics(MeterRegistry registry, EmbeddingWorker worker, TenantEmbeddings embeddings, AuditLog audit,
+                 AuditSealing sealing) {
     this.registry = registry;
     this.worker = worker;
     EmbeddingWorker.Stats s = worker.stats();
@@ -59,6 +62,15 @@ public class Metrics {
         "audit rows written on their own after waiting 5 ms for a stalled group-commit writer");
     count("carecontext.audit.rows.retried", audit, a -> a.groupCommitStats().fallbacks(),
         "audit rows written one at a time after their batch failed (a chain head moved elsewhere)");
+    count("carecontext.audit.seals", sealing, AuditSealing::sealsWritten,
+        "keyed seals of audit chain heads written by this process");
+    count("carecontext.audit.seal.failures", sealing, AuditSealing::failures,
+        "tenants whose audit chains a sealing run could not seal (each is logged; the next run tries again)");
+    Gauge.builder("carecontext.audit.seal.last.complete", sealing,
+            AuditSealing::lastCompleteRunEpochSeconds)
+        .description("when a run last sealed every active tenant's audit chains (epoch seconds; alert if it "
+            + "falls behind by several intervals)")
+        .register(registry);
     outboxDepth = MultiGauge.builder("carecontext.outbox.depth")
         .description("outbox rows per tenant: ready (waiting to be embedded) and parked (failed repeatedly)")
         .register(registry);

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +30,9 @@ public class AuditSealing {
   private final AuditLog audit;
   private final TenantDirectory directory;
   private final ScheduledExecutorService scheduler;
+  private final AtomicLong seals = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong lastCompleteRun = new AtomicLong();
 
   public AuditSealing(AuditLog audit, TenantDirectory directory,
                       @Value("${carecontext.audit.seal-seconds:60}") int seconds) {
@@ -59,15 +63,38 @@ public class AuditSealing {
    */
   public Map<TenantId, Integer> sealAll() {
     Map<TenantId, Integer> sealed = new LinkedHashMap<>();
+    boolean complete = true;
     for (TenantId tenant : directory.activeWithSettings().keySet()) {
       try {
-        sealed.put(tenant, audit.seal(tenant));
+        int n = audit.seal(tenant);
+        sealed.put(tenant, n);
+        seals.addAndGet(n);
       } catch (RuntimeException e) {
+        complete = false;
+        failures.incrementAndGet();
         LOG.warn("audit sealing: tenant {} not sealed ({}); the next run tries again", tenant.value(),
             e.getClass().getSimpleName());
       }
     }
+    if (complete) {
+      lastCompleteRun.set(System.currentTimeMillis() / 1000);
+    }
     return sealed;
+  }
+
+  /** Seals written by this process since start. */
+  public long sealsWritten() {
+    return seals.get();
+  }
+
+  /** Tenants whose sealing failed in a run, summed over the runs since start. */
+  public long failures() {
+    return failures.get();
+  }
+
+  /** When a run last sealed every active tenant (epoch seconds; 0: not yet). */
+  public long lastCompleteRunEpochSeconds() {
+    return lastCompleteRun.get();
   }
 
   @PreDestroy

@@ -1,6 +1,7 @@
 package io.carecontext.services.retrieval;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.carecontext.ingest.EmbeddingWorker;
 import io.carecontext.migrations.TenantId;
@@ -309,7 +310,9 @@ class ContextApiIT {
         .contains("carecontext_embedding_model_latency_seconds_count")
         .contains("carecontext_query_embedding_cache_misses_total")
         .contains("carecontext_audit_rows_total").contains("carecontext_audit_commits_total")
-        .contains("carecontext_audit_rows_alone_total").contains("carecontext_audit_rows_retried_total");
+        .contains("carecontext_audit_rows_alone_total").contains("carecontext_audit_rows_retried_total")
+        .contains("carecontext_audit_seals_total").contains("carecontext_audit_seal_failures_total")
+        .contains("carecontext_audit_seal_last_complete");
     assertThat(metrics).contains("carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"unknown_patient\",tenant=\"ward\"}")
         .contains("carecontext_request_latency").contains("carecontext_embedding_chunks_total")
         .contains("carecontext_embedding_batch_fallbacks_total")
@@ -361,7 +364,13 @@ class ContextApiIT {
     assertThat(app.call("GET", "/v1/ward/audit/verify", clinician, null).statusCode()).isEqualTo(403);
 
     // the service seals the chains (once a minute; here at once): verify then counts the sealed entries
-    assertThat(app.bean(AuditSealing.class).sealAll()).containsKey(io.carecontext.migrations.TenantId.of("ward"));
+    AuditSealing sealing = app.bean(AuditSealing.class);
+    long sealsBefore = sealing.sealsWritten();
+    java.util.Map<io.carecontext.migrations.TenantId, Integer> run = sealing.sealAll();
+    assertThat(run).containsKey(io.carecontext.migrations.TenantId.of("ward"));
+    assertThat(sealing.sealsWritten() - sealsBefore).isEqualTo(run.values().stream().mapToLong(i -> i).sum());
+    assertThat(sealing.lastCompleteRunEpochSeconds()).isCloseTo(System.currentTimeMillis() / 1000, within(5L));
+    assertThat(sealing.failures()).isZero();
     String sealed = app.call("GET", "/v1/ward/audit/verify", auditor, null).body();
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"entries\":(\\d+),.*\"sealedEntries\":(\\d+),"
         + "\"unsealedEntries\":(\\d+)").matcher(sealed);
