@@ -80,6 +80,13 @@ class TenantIsolationIT {
     }
   }
 
+  static boolean bool(Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
   @Test
   void underTenantARoleReadingTenantBFailsWithPermissionError() {
     assertThatThrownBy(() -> platform.tx.run(A, PolicySettings.ingest(),
@@ -514,6 +521,19 @@ class TenantIsolationIT {
     // the care relationship: another practitioner's link, or none asked for, where role and tenant require one
     assertThat(chunks.apply(lee, Map.of("cc.practitioner", "pr-other"))).isZero();
     assertThat(chunks.apply(lee, Map.of("cc.practitioner", "*"))).isZero();
+    // a clinician key without a practitioner: '' is within its scope (tenant migration 38) and finds
+    // nothing, as no care link can name ''; another practitioner's id is not within it
+    TestPlatform.TestKey unlinked = platform.issueKey(c, "dr-nobody", List.of("clinician"), null);
+    assertThat((boolean) platform.tx.run(c, unlinked.present(read.apply(Map.of("cc.practitioner", ""))),
+        tx -> bool(tx, "SELECT read_scope_admitted()"))).isTrue();
+    assertThat(chunks.apply(unlinked, Map.of("cc.practitioner", ""))).isZero();
+    assertThat((boolean) platform.tx.run(c, unlinked.present(read.apply(Map.of())),
+        tx -> bool(tx, "SELECT read_scope_admitted()"))).isFalse();
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      assertThatThrownBy(() -> st.executeUpdate("INSERT INTO tenant_charlie.care_links "
+          + "(patient_id, practitioner_id, source_type, source_id) VALUES ('p1', '', 'CareTeam', 'ct3')"))
+          .hasMessageContaining("care_links_name_a_practitioner");
+    }
     // opt-out in an opt-in tenant; a consent override on a TREAT request; a purpose the role does not have
     assertThat(chunks.apply(lee, Map.of("cc.consent_mode", "opt-out"))).isZero();
     assertThat(chunks.apply(lee, Map.of("cc.consent_override", "on"))).isZero();

@@ -306,6 +306,21 @@ class RetrievalIT {
     assertThat(cases.get("role_not_allowed").status()).isEqualTo(403);
   }
 
+  /**
+   * A clinician key made without a practitioner has no care relationship with anyone: the database
+   * admits its request as within the key's scope (tenant migration 38) and still hides every row, and
+   * the row says no_care_relationship, not scope_not_admitted (the reason for an application fault).
+   */
+  @Test
+  void aClinicianKeyWithoutAPractitionerIsOutsideEveryCareRelationship() {
+    Requester unlinked = requester("dr-nobody", "clinician", null);
+    AccessDenied d = denied(unlinked, "p-ok", "TREAT", null);
+    assertThat(d.reason()).isEqualTo("no_care_relationship");
+    assertThat(auditedReason(d)).isEqualTo("no_care_relationship");
+    assertThat(d.status()).isEqualTo(404);
+    assertThat(denied(unlinked, "p-nobody", "TREAT", null).reason()).isEqualTo("unknown_patient");
+  }
+
   @Test
   void consentExclusionsByClassAndLabelHideThoseChunks() {
     ContextResult byClass = ask(CLINICIAN, "p-class", "TREAT", null);

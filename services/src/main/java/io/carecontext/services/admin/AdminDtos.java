@@ -58,7 +58,7 @@ final class AdminDtos {
 
   @Serdeable
   record CreatedKey(String keyId, String secret, String principal, List<String> roles, @Nullable Instant expiresAt,
-                    @Nullable String practitionerId) {}
+                    @Nullable String practitionerId, @Nullable List<String> warnings) {}
 
   @Serdeable
   record KeyView(String keyId, String principal, List<String> roles, @Nullable Instant createdAt,

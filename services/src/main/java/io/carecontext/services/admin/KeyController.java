@@ -2,6 +2,8 @@ package io.carecontext.services.admin;
 
 import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.RolePolicy;
+import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.ApiKeySecrets;
@@ -11,6 +13,7 @@ import io.carecontext.services.http.ApiException;
 import io.carecontext.services.platform.ApiKeyRecord;
 import io.carecontext.services.platform.ApiKeyRepository;
 import io.carecontext.services.platform.TenantRepository;
+import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
@@ -30,6 +33,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -48,9 +52,12 @@ public class KeyController {
   private final TenantRepository tenants;
   private final AuditLog audit;
   private final JsonMapper json;
+  private final TenantDirectory directory;
 
-  public KeyController(ApiKeyRepository keys, TenantRepository tenants, AuditLog audit, JsonMapper json) {
+  public KeyController(ApiKeyRepository keys, TenantRepository tenants, AuditLog audit, JsonMapper json,
+                       TenantDirectory directory) {
     this.json = json;
+    this.directory = directory;
     this.keys = keys;
     this.tenants = tenants;
     this.audit = audit;
@@ -104,8 +111,30 @@ public class KeyController {
     audit.record(id, created);
     keys.insert(issued.keyId(), id.value(), body.principal(), "{" + String.join(",", roles) + "}",
         issued.secretHash(), body.practitionerId(), body.expiresAt());
+    List<String> warnings = body.practitionerId() != null ? List.of() : careWithoutPractitioner(directory.settings(caller, id), roles);
     return HttpResponse.created(new AdminDtos.CreatedKey(issued.keyId(), issued.token(), body.principal(),
-        List.copyOf(roles), body.expiresAt(), body.practitionerId()));
+        List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
+  }
+
+  /**
+   * A key without a practitioner, for a role that needs a care relationship in this tenant, sees no
+   * patient but by break-glass (each such request is audited as no_care_relationship): made as asked,
+   * and said so, since the key's secret is shown only once and a key cannot be changed.
+   */
+  private static List<String> careWithoutPractitioner(Map<String, Object> settings, Set<String> roles) {
+    TenantPolicy policy = TenantPolicy.fromSettings(settings);
+    if (!policy.careRelationship()) {
+      return List.of();
+    }
+    return roles.stream().filter(r -> {
+          RolePolicy p = policy.roles().get(r);
+          return p != null && p.careRelationship();
+        })
+        .map(r -> "role '" + r + "' needs a care relationship in this tenant and this key has no practitionerId: "
+            + "it will see no patient except by break-glass (ETREAT). To fix, revoke it and create a key with the "
+            + "id of the Practitioner resource its user is linked to through CareTeam, Encounter or "
+            + "Patient.generalPractitioner")
+        .toList();
   }
 
   @Get

@@ -77,6 +77,32 @@ class AdminAuditIT {
         "key-revoke allowed key_revoked ta-1 " + adminKeyId + " {\"keyId\":\"" + keyId(byOperator) + "\"}");
   }
 
+  /**
+   * A key whose role needs a care relationship and that names no practitioner can see no patient but
+   * by break-glass: it is made as asked, and the answer says so and what to do (its secret is shown
+   * only once, and a key cannot be changed).
+   */
+  @Test
+  void aKeyThatCanSeeNoPatientIsMadeWithAWarning() {
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"warned\"}").statusCode()).isEqualTo(201);
+    HttpResponse<String> unlinked = app.call("POST", "/admin/tenants/warned/keys", app.adminKey(),
+        "{\"principal\":\"dr-x\",\"roles\":[\"clinician\",\"auditor\"]}");
+    assertThat(unlinked.statusCode()).isEqualTo(201);
+    assertThat(unlinked.body()).contains("\"warnings\":[\"role 'clinician' needs a care relationship")
+        .contains("revoke it and create a key with the id of the Practitioner").doesNotContain("'auditor'");
+    for (String fine : new String[] {"{\"principal\":\"dr-y\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-1\"}",
+        "{\"principal\":\"co\",\"roles\":[\"care-coordinator\"]}"}) {
+      HttpResponse<String> r = app.call("POST", "/admin/tenants/warned/keys", app.adminKey(), fine);
+      assertThat(r.statusCode()).isEqualTo(201);
+      assertThat(r.body()).doesNotContain("warnings");
+    }
+    // with the tenant's care relationship off, nobody needs a practitioner
+    assertThat(app.call("PATCH", "/admin/tenants/warned", app.adminKey(),
+        "{\"settings\":{\"careRelationship\":false}}").statusCode()).isEqualTo(200);
+    assertThat(app.call("POST", "/admin/tenants/warned/keys", app.adminKey(),
+        "{\"principal\":\"dr-z\",\"roles\":[\"clinician\"]}").body()).doesNotContain("warnings");
+  }
+
   @Test
   void changingSettingsIsRecordedWithWhatChangedAndNotTheValues() throws SQLException {
     List<String> before = trail();
