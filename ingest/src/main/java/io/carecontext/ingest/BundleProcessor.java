@@ -140,11 +140,21 @@ final class BundleProcessor {
         throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].request.url",
             "bundle entry " + index + ": request.url must be Type/id matching the resource"));
       }
-      if (r != null && r.hasIdElement() && r.getIdElement().hasIdPart()
+      // A urn: fullUrl names no server id, so the URL's id decides, as for any PUT. The parser puts a
+      // urn:uuid fullUrl that is not a well-formed UUID (urn:uuid:p1, as some feeds write them) in
+      // place of the resource's id, and the entry was refused as one whose id was not the URL's.
+      boolean idIsUrn = r != null && e.hasFullUrl() && e.getFullUrl().startsWith("urn:")
+          && e.getFullUrl().equals(r.getIdElement().getValue());
+      if (r != null && !idIsUrn && r.hasIdElement() && r.getIdElement().hasIdPart()
           && !r.getIdElement().getIdPart().equals(parts[1])) {
         // as on PUT /fhir/{tenant}/{type}/{id}: an id in the body that is not the URL's is a mistake, not a rename
         throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].resource.id",
             "bundle entry " + index + ": resource.id must equal the id in request.url"));
+      }
+      if (e.hasFullUrl() && !e.getFullUrl().startsWith("urn:") && !e.getFullUrl().endsWith("/" + url)) {
+        // FHIR: a fullUrl that is not a urn:uuid is the resource's own URL, so it must end with Type/id
+        throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].fullUrl",
+            "bundle entry " + index + ": fullUrl must be a urn:uuid or end with request.url (Type/id)"));
       }
       if (r != null) {
         r.setId(parts[1]);

@@ -413,6 +413,11 @@ class FhirApiIT {
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
             + "{\"resourceType\":\"Patient\",\"id\":\"tx-a\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/tx-b\"}}]}"),
         400, "bundle entry 0: resource.id must equal the id in request.url");
+    // any other fullUrl is the resource's own URL, and must name the same resource
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"fullUrl\":"
+            + "\"https://ehr.example/fhir/Patient/tx-c\",\"resource\":{\"resourceType\":\"Patient\",\"id\":\"tx-d\"},"
+            + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/tx-d\"}}]}"),
+        400, "bundle entry 0: fullUrl must be a urn:uuid or end with request.url (Type/id)");
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
             + "{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"),
         400, "bundle entry 0: request.url must be the resource's type for POST");
@@ -435,6 +440,22 @@ class FhirApiIT {
             .repeat(3000) + "{}]}"), 413, "");
     assertOutcome(fhir("POST", "/Patent", "{\"resourceType\":\"Patent\"}"), 400, "unknown resource type");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+  }
+
+  @Test
+  void aPutEntryKeepsItsIdBesideAUrnUuidFullUrl() throws SQLException {
+    // a urn:uuid fullUrl names no server id, so a PUT entry may carry one beside its own resource.id;
+    // the parser put one that is no well-formed UUID in place of that id, and the entry was refused
+    HttpResponse<String> urnPut = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"fullUrl\":\"urn:uuid:6a1f0c3e-0d6b-4c55-9d7e-2f4a1b9c8e01\",\"resource\":{\"resourceType\":\"Patient\","
+        + "\"id\":\"tx-urn\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/tx-urn\"}},"
+        + "{\"fullUrl\":\"urn:uuid:tx-urn-2\",\"resource\":{\"resourceType\":\"Patient\","
+        + "\"id\":\"tx-urn-2\"},\"request\":{\"method\":\"PUT\",\"url\":\"Patient/tx-urn-2\"}},"
+        + "{\"fullUrl\":\"https://ehr.example/fhir/Patient/tx-url\",\"resource\":{\"resourceType\":\"Patient\"},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/tx-url\"}}]}");
+    assertThat(urnPut.statusCode()).as(urnPut.body()).isEqualTo(200);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN ('tx-urn', 'tx-urn-2', 'tx-url')"))
+        .isEqualTo(3);
   }
 
   @Test
