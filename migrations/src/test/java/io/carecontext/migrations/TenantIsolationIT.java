@@ -284,6 +284,44 @@ class TenantIsolationIT {
   }
 
   /**
+   * Tenant migration 39: the read path may open a closed window again, never lengthen an open one,
+   * and only as a window opened now of at most a day, for its own key and patient; no other column
+   * of a window may change.
+   */
+  @Test
+  void aBreakGlassWindowIsReopenedOnlyOnceClosedAndNeverLengthened() throws SQLException {
+    TestPlatform.TestKey dr = platform.issueKey(A, "dr-reopen", List.of("clinician"), null);
+    PolicySettings p4 = dr.present(PolicySettings.read().patients(List.of("p4")).categories(List.of("clinical"))
+        .labels(List.of()).set("cc.types", "*").set("cc.consent_mode", "opt-out").set("cc.subject", "p4")
+        .set("cc.practitioner", "*").build());
+    String k = "'" + dr.keyId() + "'";
+    platform.tx.run(A, p4, c -> c.createStatement().executeUpdate(
+        "INSERT INTO break_glass (key_id, patient_id, expires_at) VALUES (" + k + ", 'p4', now() + interval '1 hour')"));
+    String reopen = "UPDATE break_glass SET opened_at = now(), expires_at = now() + interval '1 hour'";
+    // open: not a row to update, whatever the WHERE clause says
+    assertThat((int) platform.tx.run(A, p4, c -> c.createStatement().executeUpdate(
+        "UPDATE break_glass SET expires_at = now() + interval '20 hours'"))).isZero();
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.executeUpdate("UPDATE tenant_alpha.break_glass SET opened_at = now() - interval '2 hours', "
+          + "expires_at = now() - interval '1 hour' WHERE key_id = " + k);
+    }
+    // closed: a window opened now, of at most a day
+    for (String bad : List.of("UPDATE break_glass SET opened_at = now(), expires_at = now() + interval '2 days'",
+        "UPDATE break_glass SET opened_at = now() - interval '1 day', expires_at = now() + interval '1 hour'")) {
+      assertThatThrownBy(() -> platform.tx.run(A, p4, c -> c.createStatement().executeUpdate(bad))).as(bad)
+          .rootCause().message().containsAnyOf("break_glass_window_at_most_a_day", "row-level security");
+    }
+    assertThatThrownBy(() -> platform.tx.run(A, p4, c -> c.createStatement().executeUpdate(
+        "UPDATE break_glass SET key_id = 'someone-else', expires_at = now() + interval '1 hour'")))
+        .rootCause().hasMessageContaining("permission denied");
+    assertThat((int) platform.tx.run(A, p4, c -> c.createStatement().executeUpdate(reopen))).isEqualTo(1);
+    assertThat((int) platform.tx.run(A, p4, c -> count(c, "SELECT count(*) FROM break_glass WHERE expires_at > now()")))
+        .isEqualTo(1);
+    // and open again, it cannot be lengthened
+    assertThat((int) platform.tx.run(A, p4, c -> c.createStatement().executeUpdate(reopen))).isZero();
+  }
+
+  /**
    * The read path asks the resources table one question, whether the patient exists; its role's
    * policy admits every resource of the patient in hand, whatever its category or type (it filters
    * labels only). With the bodies readable, a read transaction under billing's settings could read

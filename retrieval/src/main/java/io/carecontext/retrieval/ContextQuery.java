@@ -3,18 +3,24 @@ package io.carecontext.retrieval;
 import java.util.function.Supplier;
 
 /**
- * A context request: the query text (PHI, audited encrypted), its embedding, k, purpose and
- * break-glass reason.
+ * A context request: the query text (PHI, audited encrypted), its embedding, k, purpose,
+ * break-glass reason, and whether a closed break-glass window is to be opened again.
  *
  * <p>The embedding is asked for only once the request has passed the key's rate limit and every
  * policy check ({@link ContextService#context}): a refused request costs no call to the tenant's
  * model, so a key past its budget, or without the role, cannot spend it.
  */
-public record ContextQuery(String text, Supplier<float[]> embedding, int k, String purposeOfUse, String reason) {
+public record ContextQuery(String text, Supplier<float[]> embedding, int k, String purposeOfUse, String reason,
+                           boolean reopenBreakGlass) {
+
+  /** A request that does not ask to reopen a break-glass window. */
+  public ContextQuery(String text, Supplier<float[]> embedding, int k, String purposeOfUse, String reason) {
+    this(text, embedding, k, purposeOfUse, reason, false);
+  }
 
   /** A query whose embedding is already at hand (tests, benchmarks). */
   public ContextQuery(String text, float[] vector, int k, String purposeOfUse, String reason) {
-    this(text, () -> vector, k, purposeOfUse, reason);
+    this(text, () -> vector, k, purposeOfUse, reason, false);
   }
 
   @Override

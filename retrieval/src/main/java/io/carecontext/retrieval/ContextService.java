@@ -112,6 +112,10 @@ public final class ContextService {
     if (breakGlass && !rp.breakGlass()) {
       throw deny(tenant, base, 403, "forbidden", "this role may not break the glass", "break_glass_not_allowed", 0, start);
     }
+    if (q.reopenBreakGlass() && !breakGlass) {
+      throw deny(tenant, base, 400, "bad_request", "reopen applies to break-glass only: send it with purposeOfUse "
+          + "ETREAT and a reason", "reopen_without_break_glass", 0, start);
+    }
     if (!FhirId.isValid(patientId)) {
       throw deny(tenant, base, 404, "patient_not_found", NOT_FOUND, "unknown_patient", 0, start);
     }
@@ -135,6 +139,7 @@ public final class ContextService {
         // The window first: the chunk policy honours a consent override only inside it (tenant
         // migration 33). It is opened only for a key the database admits and a patient that exists.
         openBreakGlass(c, tenant, patientId, rp.breakGlassMinutes());
+        boolean reopened = q.reopenBreakGlass() && reopenBreakGlass(c, tenant, patientId, rp.breakGlassMinutes());
         List<ContextChunk> chunks;
         try (PreparedStatement ps = c.prepareStatement(searchSql)) {
           for (int i = 0; i < parameters.size(); i++) {
@@ -148,7 +153,8 @@ public final class ContextService {
         boolean open = d.keyAdmitted() && d.patientExists() && exists(c, TenantSql.of(tenant,
             "SELECT 1 FROM {schema}.break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()"),
             who.keyId(), patientId);
-        return decide(d, chunks, rp, careRequired, true, open, entry, start);
+        return decide(d, chunks, rp, careRequired, true, open,
+            reopened ? entry.withDetail("reopened", "true") : entry, start);
       });
     } else {
       List<ContextChunk> chunks = tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant));
@@ -254,7 +260,9 @@ public final class ContextService {
     if (reason != null) {
       AuditEntry denied = entry.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start));
       return reason.equals("break_glass_expired")
-          ? new Outcome(List.of(), denied, 403, "forbidden", "the break-glass window for this patient has closed")
+          ? new Outcome(List.of(), denied, 403, "forbidden", "the break-glass window for this patient has closed: to "
+              + "break the glass again, send \"reopen\": true with this request's reason (the new window is flagged "
+              + "for review like the first)")
           : new Outcome(List.of(), denied, 404, "patient_not_found", NOT_FOUND);
     }
     String why = breakGlass ? "break_glass" : "allowed";
@@ -324,8 +332,9 @@ public final class ContextService {
   }
 
   /**
-   * The first ETREAT of a key for a patient opens a window; later ones succeed only inside it. The
-   * key is the one the database admits (caller_key), and the patient one that exists.
+   * The first ETREAT of a key for a patient opens a window; later ones succeed only inside it, or
+   * reopen it once it has closed ({@link #reopenBreakGlass}). The key is the one the database admits
+   * (caller_key), and the patient one that exists.
    */
   private static void openBreakGlass(Connection c, TenantId tenant, String patientId, int minutes) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
@@ -338,6 +347,22 @@ public final class ContextService {
       ps.setTimestamp(2, Timestamp.from(Instant.now().plus(Math.max(1, minutes), ChronoUnit.MINUTES)));
       ps.setString(3, patientId);
       ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Opens the key's closed window for the patient again, for the role's minutes from now; true when it
+   * did. An open window is left as it is: the database lets the read path update a window only once
+   * it has closed (tenant migration 39), so none is ever lengthened.
+   */
+  private static boolean reopenBreakGlass(Connection c, TenantId tenant, String patientId, int minutes)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
+        UPDATE {schema}.break_glass SET opened_at = now(), expires_at = ?
+        WHERE key_id = (SELECT key_id FROM {schema}.caller_key) AND patient_id = ? AND expires_at <= now()"""))) {
+      ps.setTimestamp(1, Timestamp.from(Instant.now().plus(Math.max(1, minutes), ChronoUnit.MINUTES)));
+      ps.setString(2, patientId);
+      return ps.executeUpdate() == 1;
     }
   }
 

@@ -429,6 +429,55 @@ class RetrievalIT {
     assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
+  static ContextResult reopen(Requester who, String patient, String purpose, String reason) {
+    float[] vector = MODEL.embedAll(List.of("blood sugar control")).get(0);
+    return service.context(tenant, POLICY, who, patient, new ContextQuery("blood sugar control", () -> vector, 10,
+        purpose, reason, true), "context");
+  }
+
+  /**
+   * A closed window is opened again only when the request asks for it ("reopen", with its own
+   * reason): the next day's emergency is not refused for good, and each reopening is flagged for
+   * review. Asking to reopen an open window changes nothing; asking without break-glass is a 400.
+   */
+  @Test
+  void aClosedBreakGlassWindowIsReopenedOnlyWhenAskedAndSaysSo() throws SQLException {
+    Requester dr = requester("dr-again", "clinician", "pr-1");
+    assertThat(ask(dr, "p-other", "ETREAT", "unconscious patient in ED").chunks()).isNotEmpty();
+    ContextResult stillOpen = reopen(dr, "p-other", "ETREAT", "same emergency");
+    assertThat(auditDetails(stillOpen)).doesNotContain("reopened");
+    String window = "SELECT count(*) FROM tenant_clinic.break_glass WHERE key_id = '" + dr.keyId() + "'";
+    superuser("UPDATE tenant_clinic.break_glass SET expires_at = now() - interval '1 minute' WHERE key_id = '"
+        + dr.keyId() + "'");
+    AccessDenied closed = denied(dr, "p-other", "ETREAT", "back in the ED");
+    assertThat(closed.reason()).isEqualTo("break_glass_expired");
+    assertThat(closed.getMessage()).contains("\"reopen\": true");
+
+    ContextResult reopened = reopen(dr, "p-other", "ETREAT", "back in the ED");
+    assertThat(reopened.chunks()).isNotEmpty();
+    assertThat(reopened.breakGlass()).isTrue();
+    assertThat(auditDetails(reopened)).contains("\"reviewRequired\":true").contains("\"reopened\":true");
+    assertThat(auditRow(reopened.auditId()).get("reason")).isEqualTo("break_glass");
+    // one window a key and patient, open again for the role's minutes
+    assertThat(superuserCount(window)).isEqualTo(1);
+    assertThat(superuserCount(window + " AND expires_at > now() + interval '50 minutes'")).isEqualTo(1);
+    assertThat(ask(dr, "p-other", "ETREAT", "follow-up in the same window").chunks()).isNotEmpty();
+
+    AccessDenied notBreakGlass = assertDenied(() -> reopen(dr, "p-other", "TREAT", null));
+    assertThat(notBreakGlass.status()).isEqualTo(400);
+    assertThat(notBreakGlass.reason()).isEqualTo("reopen_without_break_glass");
+    assertThat(auditedReason(notBreakGlass)).isEqualTo("reopen_without_break_glass");
+  }
+
+  static AccessDenied assertDenied(Runnable call) {
+    try {
+      call.run();
+    } catch (AccessDenied d) {
+      return d;
+    }
+    throw new AssertionError("expected a denial");
+  }
+
   @Test
   void aConsentChangeIsInForceOnTheVeryNextQuery() {
     FhirStore store = new FhirStore(platform.tx, platform.keys);

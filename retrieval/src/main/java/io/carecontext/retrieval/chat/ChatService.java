@@ -57,12 +57,12 @@ public final class ChatService {
   @SuppressWarnings("unchecked")
   public ChatOutcome chat(TenantId tenant, Map<String, Object> settings, Requester who, String patientId,
                           String question, Supplier<float[]> questionVector, String purpose, String reason,
-                          boolean dryRun) {
+                          boolean reopenBreakGlass, boolean dryRun) {
     long start = System.nanoTime();
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
     Map<String, Object> llm = settings.get("llm") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     ContextResult found = context.context(tenant, policy, who, patientId,
-        new ContextQuery(question, questionVector, 20, purpose, reason), "chat");
+        new ContextQuery(question, questionVector, 20, purpose, reason, reopenBreakGlass), "chat");
     int budget = settings.get("contextTokenBudget") instanceof Number n ? n.intValue() : 2000;
     PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), budget);
     KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, who, patientId);

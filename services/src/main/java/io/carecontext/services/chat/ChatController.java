@@ -60,7 +60,7 @@ public class ChatController {
   @Serdeable
   @JsonIgnoreProperties(ignoreUnknown = false)
   public record ChatRequest(@Nullable String question, @Nullable String purposeOfUse, @Nullable String reason,
-                            @Nullable Boolean dryRun) {}
+                            @Nullable Boolean dryRun, @Nullable Boolean reopen) {}
 
   @Serdeable
   public record ChatResponse(@Nullable String answer, List<String> citations, @Nullable String model, String auditId,
@@ -83,7 +83,7 @@ public class ChatController {
     Requester who = caller.requester();
     try {
       ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, body.purposeOfUse(),
-          body.reason(), Boolean.TRUE.equals(body.dryRun()));
+          body.reason(), Boolean.TRUE.equals(body.reopen()), Boolean.TRUE.equals(body.dryRun()));
       metrics.decision(t.value(), "chat", "allowed", "allowed", Duration.ofNanos(System.nanoTime() - start));
       metrics.llmTokens(t.value(), "prompt", o.promptTokens());
       metrics.llmTokens(t.value(), "output", o.outputTokens());

@@ -48,7 +48,7 @@ public class ContextController {
   @Serdeable
   @JsonIgnoreProperties(ignoreUnknown = false)
   public record ContextRequest(@Nullable String query, @Nullable Integer k, @Nullable String purposeOfUse,
-                               @Nullable String reason) {}
+                               @Nullable String reason, @Nullable Boolean reopen) {}
 
   @Serdeable
   public record Chunk(String text, String resource, double score) {}
@@ -74,7 +74,8 @@ public class ContextController {
         settings, body.query());
     try {
       ContextResult r = service.context(t, policy, caller.requester(), patientId,
-          new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason()),
+          new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason(),
+              Boolean.TRUE.equals(body.reopen())),
           "context");
       metrics.decision(t.value(), "context", "allowed", "allowed", java.time.Duration.ofNanos(System.nanoTime() - start));
       return HttpResponse.ok(new ContextResponse(r.chunks().stream()

@@ -21,7 +21,7 @@ class StrictScalarsTest {
   void wellTypedBodiesStillBind() throws IOException {
     ContextRequest r = bodies.read("{\"query\":\"hba1c\",\"k\":5,\"purposeOfUse\":\"TREAT\",\"reason\":null}",
         ContextRequest.class);
-    assertEquals(new ContextRequest("hba1c", 5, "TREAT", null), r);
+    assertEquals(new ContextRequest("hba1c", 5, "TREAT", null, null), r);
     ChatRequest c = bodies.read("{\"question\":\"q\",\"dryRun\":true}", ChatRequest.class);
     assertEquals(Boolean.TRUE, c.dryRun());
     assertEquals(null, bodies.read("{\"question\":\"q\"}", ChatRequest.class).dryRun());

@@ -380,6 +380,21 @@ class ContextApiIT {
   }
 
   @Test
+  void reopenIsABreakGlassFieldOfContextAndChat() {
+    HttpResponse<String> r = context(clinician, "ward", "pt-1",
+        "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\",\"reopen\":true}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("reopen applies to break-glass only");
+    HttpResponse<String> chat = app.call("POST", "/v1/ward/patients/pt-1/chat", clinician,
+        "{\"question\":\"chest pain?\",\"purposeOfUse\":\"TREAT\",\"reopen\":true}");
+    assertThat(chat.statusCode()).isEqualTo(400);
+    assertThat(chat.body()).contains("reopen applies to break-glass only");
+    assertThat(context(clinician, "ward", "pt-1",
+        "{\"query\":\"chest pain\",\"purposeOfUse\":\"ETREAT\",\"reason\":\"ED\",\"reopen\":\"yes\"}").body())
+        .contains("'reopen'");
+  }
+
+  @Test
   void aFieldOfTheWrongTypeIsNamedWithoutItsValue() {
     HttpResponse<String> r = context(clinician, "ward", "pt-1",
         "{\"query\":\"chest pain\",\"k\":\"many\",\"purposeOfUse\":\"TREAT\"}");
