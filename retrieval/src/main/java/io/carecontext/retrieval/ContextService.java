@@ -123,7 +123,7 @@ public final class ContextService {
     float[] vector = q.embedding().get();
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
     AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? "{\"breakGlass\":true,\"reviewRequired\":true}" : "{}");
-    boolean careRequired = policy.careRelationship() && rp.careRelationship() && !breakGlass;
+    boolean careRequired = policy.careRequiredFor(rp) && !breakGlass;
     // One round trip (an implicit transaction) when chunks come back; a second one reads the facts
     // that name the reason when none do. Break-glass runs both in one transaction, which also opens
     // its window.

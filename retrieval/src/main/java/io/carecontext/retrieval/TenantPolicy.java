@@ -75,6 +75,14 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     return Optional.empty();
   }
 
+  /**
+   * Whether a request served by the role's policy needs a care relationship with the patient: the
+   * tenant's setting and the role's both on (break-glass aside, which the read path decides).
+   */
+  public boolean careRequiredFor(RolePolicy role) {
+    return careRelationship && role != null && role.careRelationship();
+  }
+
   /** Whether one of the caller's roles has a stored policy that is not valid. */
   public boolean invalidFor(List<String> callerRoles) {
     return callerRoles.stream().anyMatch(invalidRoles::contains);

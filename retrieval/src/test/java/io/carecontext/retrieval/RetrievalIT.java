@@ -137,14 +137,22 @@ class RetrievalIT {
   }
 
   static ContextResult ask(Requester who, String patient, String purpose, String reason) {
+    return ask(who, patient, purpose, reason, false);
+  }
+
+  static ContextResult ask(Requester who, String patient, String purpose, String reason, boolean reopenBreakGlass) {
+    float[] vector = MODEL.embedAll(List.of("blood sugar control")).get(0);
     return service.context(tenant, POLICY, who, patient,
-        new ContextQuery("blood sugar control", MODEL.embedAll(List.of("blood sugar control")).get(0), 10, purpose, reason),
-        "context");
+        new ContextQuery("blood sugar control", () -> vector, 10, purpose, reason, reopenBreakGlass), "context");
   }
 
   static AccessDenied denied(Requester who, String patient, String purpose, String reason) {
+    return assertDenied(() -> ask(who, patient, purpose, reason));
+  }
+
+  static AccessDenied assertDenied(Runnable call) {
     try {
-      ask(who, patient, purpose, reason);
+      call.run();
     } catch (AccessDenied d) {
       return d;
     }
@@ -429,12 +437,6 @@ class RetrievalIT {
     assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
-  static ContextResult reopen(Requester who, String patient, String purpose, String reason) {
-    float[] vector = MODEL.embedAll(List.of("blood sugar control")).get(0);
-    return service.context(tenant, POLICY, who, patient, new ContextQuery("blood sugar control", () -> vector, 10,
-        purpose, reason, true), "context");
-  }
-
   /**
    * A closed window is opened again only when the request asks for it ("reopen", with its own
    * reason): the next day's emergency is not refused for good, and each reopening is flagged for
@@ -444,7 +446,7 @@ class RetrievalIT {
   void aClosedBreakGlassWindowIsReopenedOnlyWhenAskedAndSaysSo() throws SQLException {
     Requester dr = requester("dr-again", "clinician", "pr-1");
     assertThat(ask(dr, "p-other", "ETREAT", "unconscious patient in ED").chunks()).isNotEmpty();
-    ContextResult stillOpen = reopen(dr, "p-other", "ETREAT", "same emergency");
+    ContextResult stillOpen = ask(dr, "p-other", "ETREAT", "same emergency", true);
     assertThat(auditDetails(stillOpen)).doesNotContain("reopened");
     String window = "SELECT count(*) FROM tenant_clinic.break_glass WHERE key_id = '" + dr.keyId() + "'";
     superuser("UPDATE tenant_clinic.break_glass SET expires_at = now() - interval '1 minute' WHERE key_id = '"
@@ -453,7 +455,7 @@ class RetrievalIT {
     assertThat(closed.reason()).isEqualTo("break_glass_expired");
     assertThat(closed.getMessage()).contains("\"reopen\": true");
 
-    ContextResult reopened = reopen(dr, "p-other", "ETREAT", "back in the ED");
+    ContextResult reopened = ask(dr, "p-other", "ETREAT", "back in the ED", true);
     assertThat(reopened.chunks()).isNotEmpty();
     assertThat(reopened.breakGlass()).isTrue();
     assertThat(auditDetails(reopened)).contains("\"reviewRequired\":true").contains("\"reopened\":true");
@@ -463,19 +465,10 @@ class RetrievalIT {
     assertThat(superuserCount(window + " AND expires_at > now() + interval '50 minutes'")).isEqualTo(1);
     assertThat(ask(dr, "p-other", "ETREAT", "follow-up in the same window").chunks()).isNotEmpty();
 
-    AccessDenied notBreakGlass = assertDenied(() -> reopen(dr, "p-other", "TREAT", null));
+    AccessDenied notBreakGlass = assertDenied(() -> ask(dr, "p-other", "TREAT", null, true));
     assertThat(notBreakGlass.status()).isEqualTo(400);
     assertThat(notBreakGlass.reason()).isEqualTo("reopen_without_break_glass");
     assertThat(auditedReason(notBreakGlass)).isEqualTo("reopen_without_break_glass");
-  }
-
-  static AccessDenied assertDenied(Runnable call) {
-    try {
-      call.run();
-    } catch (AccessDenied d) {
-      return d;
-    }
-    throw new AssertionError("expected a denial");
   }
 
   @Test

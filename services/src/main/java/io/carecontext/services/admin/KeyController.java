@@ -2,7 +2,6 @@ package io.carecontext.services.admin;
 
 import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.TenantId;
-import io.carecontext.retrieval.RolePolicy;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
@@ -111,7 +110,8 @@ public class KeyController {
     audit.record(id, created);
     keys.insert(issued.keyId(), id.value(), body.principal(), "{" + String.join(",", roles) + "}",
         issued.secretHash(), body.practitionerId(), body.expiresAt());
-    List<String> warnings = body.practitionerId() != null ? List.of() : careWithoutPractitioner(directory.settings(caller, id), roles);
+    List<String> warnings = body.practitionerId() != null ? List.of()
+        : careWithoutPractitioner(directory.settings(caller, id), roles);
     return HttpResponse.created(new AdminDtos.CreatedKey(issued.keyId(), issued.token(), body.principal(),
         List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
   }
@@ -123,13 +123,7 @@ public class KeyController {
    */
   private static List<String> careWithoutPractitioner(Map<String, Object> settings, Set<String> roles) {
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
-    if (!policy.careRelationship()) {
-      return List.of();
-    }
-    return roles.stream().filter(r -> {
-          RolePolicy p = policy.roles().get(r);
-          return p != null && p.careRelationship();
-        })
+    return roles.stream().filter(r -> policy.careRequiredFor(policy.roles().get(r)))
         .map(r -> "role '" + r + "' needs a care relationship in this tenant and this key has no practitionerId: "
             + "it will see no patient except by break-glass (ETREAT). To fix, revoke it and create a key with the "
             + "id of the Practitioner resource its user is linked to through CareTeam, Encounter or "
