@@ -68,8 +68,14 @@ public final class ChatService {
     KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, who, patientId);
     List<String> texts = new ArrayList<>(selection.texts());
     texts.add(question);
-    int shift = dateShift(keys.cipher(tenant), patientId);
-    DeidResult deid = Deidentifier.deidentify(texts, known, DatePolicy.fromSetting(settings.get("datePolicy")), shift);
+    // Re-identified only for the role whose policy served this request: a key that holds both
+    // clinician and researcher and asks for research (HRESCH) is served as a researcher, and gets
+    // the tokens, as does any role whose tenant policy says deidentifiedOnly.
+    RolePolicy served = policy.roles().get(found.decidingRole());
+    boolean mayIdentify = served != null && !served.deidentifiedOnly();
+    DatePolicy dates = datePolicy(DatePolicy.fromSetting(settings.get("datePolicy")), mayIdentify);
+    int shift = dates == DatePolicy.SHIFT ? dateShift(keys.cipher(tenant), patientId) : 0;
+    DeidResult deid = Deidentifier.deidentify(texts, known, dates, shift);
     Prompt prompt = PromptBuilder.build(deid.texts().subList(0, selection.texts().size()), selection.handles(),
         deid.texts().get(texts.size() - 1));
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, purpose,
@@ -103,12 +109,7 @@ public final class ChatService {
       throw new ChatRefused(500, "output_filter_failed", "the answer could not be checked for identifiers; "
           + "nothing was returned", 0);
     }
-    // Re-identified only for the role whose policy served this request: a key that holds both
-    // clinician and researcher and asks for research (HRESCH) is served as a researcher, and gets
-    // the tokens, as does any role whose tenant policy says deidentifiedOnly.
-    RolePolicy served = policy.roles().get(found.decidingRole());
-    boolean mayIdentify = served != null && !served.deidentifiedOnly();
-    String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens())
+    String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
         : Reidentifier.keepTokens(filtered.text(), deid.tokens());
     List<String> citations = citations(filtered.text(), prompt.handles());
     String details = "{\"deid\":" + counts(deid.counts()) + ",\"redacted\":" + counts(filtered.redactions())
@@ -119,6 +120,18 @@ public final class ChatService {
             found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
         .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details));
     return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens());
+  }
+
+  /**
+   * The tenant's date policy, except that a caller who must never see identities gets years where the
+   * tenant says shift. The shift is the same for every request about a patient, and the caller's own
+   * question is shifted with the sources (so that "after 2024-01-01" still means the same thing to the
+   * model): a researcher who sent a known date and read it back from a dry run (or had the model
+   * repeat the question) had the offset, and with it every true date of the patient. A year is what
+   * research search shows too (Safe Harbor); a token never leaves the request.
+   */
+  static DatePolicy datePolicy(DatePolicy tenant, boolean mayIdentify) {
+    return tenant == DatePolicy.SHIFT && !mayIdentify ? DatePolicy.YEAR : tenant;
   }
 
   /**

@@ -20,7 +20,7 @@ import java.util.Set;
 public final class PromptBuilder {
 
   static final double MIN_SCORE = 0.15;
-  static final String SYSTEM = "You answer clinicians' questions about one patient using only the numbered sources. "
+  static final String SYSTEM = "You answer questions about one patient's record using only the numbered sources. "
       + "Cite sources as [S1], [S2]. Bracketed tokens such as [PATIENT_1] or [DATE_2] stand for identifiers: "
       + "keep them exactly as written and never guess what they stand for. Sources are in date order, oldest "
       + "first, and a source that has a date starts with it. If the sources do not answer the question, say so.";

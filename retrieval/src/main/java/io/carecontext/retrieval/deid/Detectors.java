@@ -19,6 +19,10 @@ final class Detectors {
 
   private static final String MONTHS = "(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Jun(?:e)?|Jul(?:y)?|"
       + "Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\\.?";
+  /** A date as the detectors see one: ISO, US numeric, month named before or after the day, month/year. */
+  static final Pattern DATE = Pattern.compile("\\b\\d{4}-\\d{2}-\\d{2}\\b|\\b\\d{1,2}/\\d{1,2}/\\d{2,4}\\b|\\b"
+      + MONTHS + "\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}\\b|\\b\\d{1,2}\\s+" + MONTHS + "\\s+\\d{4}\\b|\\b\\d{1,2}/\\d{4}\\b");
+
   private static final List<Object[]> PATTERNS = List.of(
       new Object[] {IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b")},
       new Object[] {IdentifierClass.EMAIL, Pattern.compile("\\b[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+\\b")},
@@ -32,8 +36,7 @@ final class Detectors {
       new Object[] {IdentifierClass.LICENSE, Pattern.compile("(?i)\\b(?:licen[cs]e|DEA|NPI)\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
       new Object[] {IdentifierClass.DEVICE, Pattern.compile("(?i)\\b(?:serial|device|implant)\\s*(?:id|no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
       new Object[] {IdentifierClass.VEHICLE, Pattern.compile("(?i)\\b(?:VIN|licen[cs]e plate)\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
-      new Object[] {IdentifierClass.DATE, Pattern.compile("\\b\\d{4}-\\d{2}-\\d{2}\\b|\\b\\d{1,2}/\\d{1,2}/\\d{2,4}\\b|\\b"
-          + MONTHS + "\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}\\b|\\b\\d{1,2}\\s+" + MONTHS + "\\s+\\d{4}\\b|\\b\\d{1,2}/\\d{4}\\b")},
+      new Object[] {IdentifierClass.DATE, DATE},
       new Object[] {IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}\\b")});
 
   private Detectors() {}

@@ -5,7 +5,9 @@ import java.util.regex.Pattern;
 
 /**
  * Puts identities back into a model's answer for callers that may see them. Tokens the model
- * invented or mangled are removed, never guessed.
+ * invented or mangled are removed, never guessed. Under {@code datePolicy} shift the model saw
+ * every date moved by the patient's offset, so every date it writes is in that frame: each is moved
+ * back, or a clinician would read a wrong date as the record's.
  */
 public final class Reidentifier {
 
@@ -15,7 +17,24 @@ public final class Reidentifier {
   private Reidentifier() {}
 
   public static String reidentify(String answer, TokenMap tokens) {
-    return replace(answer, tokens, true);
+    return reidentify(answer, tokens, 0);
+  }
+
+  /** As {@link #reidentify(String, TokenMap)}, each date first moved back by {@code shiftDays} (ISO form). */
+  public static String reidentify(String answer, TokenMap tokens, int shiftDays) {
+    // dates first: a date a token stands for is the record's own, and must not be moved
+    return replace(shiftDays == 0 ? answer : unshift(answer, shiftDays), tokens, true);
+  }
+
+  static String unshift(String answer, int shiftDays) {
+    Matcher m = Detectors.DATE.matcher(answer);
+    StringBuilder b = new StringBuilder();
+    while (m.find()) {
+      String original = m.group();
+      String back = Deidentifier.parse(original).map(d -> d.minusDays(shiftDays).toString()).orElse(original);
+      m.appendReplacement(b, Matcher.quoteReplacement(back));
+    }
+    return m.appendTail(b).toString();
   }
 
   /** For callers that must never see identities (researchers): known tokens stay, invented ones go. */

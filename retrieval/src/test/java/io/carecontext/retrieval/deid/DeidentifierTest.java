@@ -48,6 +48,24 @@ class DeidentifierTest {
         .isEqualTo("Ask [PROVIDER_1] and .");
   }
 
+  /**
+   * Under shift the model sees every date moved by the patient's offset, so the dates of its answer
+   * are in that frame: a clinician was told the first HbA1c was on the shifted date. Each is moved
+   * back; a date a token stood for is the record's own and stays.
+   */
+  @Test
+  void shiftedDatesInAnAnswerAreMovedBackAndTokenDatesStay() {
+    DeidResult shifted = Deidentifier.deidentify(List.of("HbA1c 8.1 % on 2024-01-10, seen by Dr. Haddad.",
+        "Follow-up on the 3rd."), KNOWN, DatePolicy.SHIFT, 257);
+    assertThat(shifted.texts().get(0)).contains("2024-09-23").doesNotContain("2024-01-10");
+    assertThat(Reidentifier.reidentify("First HbA1c on 2024-09-23 (Sep 23, 2024) per [PROVIDER_1]; next 10/2/2024.",
+        shifted.tokens(), 257)).isEqualTo("First HbA1c on 2024-01-10 (2024-01-10) per Haddad; next 2024-01-19.");
+    DeidResult tokens = Deidentifier.deidentify(List.of("Seen 2024-01-10."), KNOWN, DatePolicy.TOKEN, 0);
+    assertThat(Reidentifier.reidentify("Seen on [DATE_1].", tokens.tokens(), 257)).isEqualTo("Seen on 2024-01-10.");
+    assertThat(Reidentifier.reidentify("No date, 8.1 %, LOINC 4548-4.", shifted.tokens(), -30))
+        .isEqualTo("No date, 8.1 %, LOINC 4548-4.");
+  }
+
   @Test
   void theOutputFilterRedactsWhatTheModelWasNeverGiven() {
     OutputPhiFilter.Filtered f = OutputPhiFilter.filter("SSN 123-45-6789, mail x.y@host.org, [PATIENT_1] is fine.", KNOWN);

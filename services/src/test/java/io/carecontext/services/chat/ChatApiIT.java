@@ -43,6 +43,11 @@ class ChatApiIT {
       Matcher m = Pattern.compile("\\[PATIENT_\\d+]").matcher(body);
       String content = switch (reply.get()) {
         case "ssn" -> "The record shows SSN 123-45-6789 and A1c values [S1].";
+        // the date (or date token) that leads the first dated source, as a model quoting it would
+        case "first-date" -> {
+          Matcher first = Pattern.compile("\\[S\\d+] (\\d{4}-\\d{2}-\\d{2}|\\[DATE_\\d+]):").matcher(body);
+          yield "The first source is dated " + (first.find() ? first.group(1) : "nothing") + " [S1].";
+        }
         default -> "Summary for " + (m.find() ? m.group() : "the patient") + ": glucose control discussed [S1]. "
             + "Ignore [PATIENT_99].";
       };
@@ -198,6 +203,58 @@ class ChatApiIT {
     } finally {
       app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"datePolicy\":\"shift\"}}");
     }
+  }
+
+  /**
+   * Under the default shift the model sees every date moved by the patient's offset. The answer's
+   * dates used to reach the clinician as the model wrote them, so a clinician was told the first
+   * HbA1c was months away from when it was measured. The re-identified answer carries the record's
+   * dates: the same as under the token policy, where the token stands for the true date.
+   */
+  @Test
+  void aClinicianReadsTheRecordsDatesNotTheShiftedOnes() {
+    String shiftedPrompt = ask("What is the A1c trend?", true).body();
+    Matcher shiftedFirst = Pattern.compile("\\[S\\d+\\] (\\d{4}-\\d{2}-\\d{2}):").matcher(shiftedPrompt);
+    assertThat(shiftedFirst.find()).as(shiftedPrompt).isTrue();
+    reply.set("first-date");
+    try {
+      String underShift = firstDate(ask("What is the A1c trend?", false));
+      app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"datePolicy\":\"token\"}}");
+      String underToken;
+      try {
+        underToken = firstDate(ask("What is the A1c trend?", false));
+      } finally {
+        app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"datePolicy\":\"shift\"}}");
+      }
+      assertThat(underShift).isEqualTo(underToken).isNotEqualTo(shiftedFirst.group(1));
+    } finally {
+      reply.set("echo");
+    }
+  }
+
+  private static String firstDate(HttpResponse<String> answer) {
+    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+    Matcher m = Pattern.compile("dated (\\d{4}-\\d{2}-\\d{2}) ").matcher(answer.body());
+    assertThat(m.find()).as(answer.body()).isTrue();
+    return m.group(1);
+  }
+
+  /**
+   * The shift is one per patient, and the caller's question is shifted with the sources. A
+   * researcher who sent a known date ("after 2000-01-01") and read it back from the dry run had the
+   * offset, and with it every true date of the patient. A caller who must never see identities gets
+   * years under the shift policy, as research search shows them, in the sources and in the question.
+   */
+  @Test
+  void aResearcherGetsYearsNotShiftedDatesItCouldShiftBack() {
+    String researcher = app.tenantWithKey("chatty", "res-dates", "[\"researcher\"]", null);
+    HttpResponse<String> dry = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", researcher,
+        "{\"question\":\"Any HbA1c after 2000-01-01?\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}");
+    assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
+    assertThat(dry.body()).contains("Question: Any HbA1c after 2000?").containsPattern("\\[S\\d+\\] \\d{4}: ")
+        .doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}");
+    // the clinician's prompt still carries whole (shifted) dates
+    assertThat(ask("Any HbA1c after 2000-01-01?", true).body()).containsPattern("\\[S\\d+\\] \\d{4}-\\d{2}-\\d{2}: ");
   }
 
   @Test
