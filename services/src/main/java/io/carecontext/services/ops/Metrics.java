@@ -18,6 +18,7 @@ import jakarta.annotation.PreDestroy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -134,9 +135,23 @@ public class Metrics {
     count(tenant, action, "denied", reason);
   }
 
+  /**
+   * The reasons behind the one 404 that API.md makes identical (unknown patient, outside the care
+   * relationship, no consent, consent denied). Counted apart, they told anyone who can read
+   * {@code /metrics} (no key) which of them a request had met: watch a counter around one request and
+   * the patient's consent is known. They are counted together; the audit row keeps the true reason.
+   */
+  static final Set<String> NOT_FOUND_REASONS = Set.of("unknown_patient", "no_care_relationship", "no_consent",
+      "consent_denied");
+
+  /** The reason label of a counted request: {@code patient_not_found} for each of {@link #NOT_FOUND_REASONS}. */
+  static String reasonLabel(String reason) {
+    return NOT_FOUND_REASONS.contains(reason) ? "patient_not_found" : reason;
+  }
+
   private void count(String tenant, String action, String decision, String reason) {
     Counter.builder("carecontext.requests").tag("tenant", tenant).tag("action", action).tag("decision", decision)
-        .tag("reason", reason).register(registry).increment();
+        .tag("reason", reasonLabel(reason)).register(registry).increment();
   }
 
   public void auditWriteFailure(String tenant) {

@@ -313,7 +313,11 @@ class ContextApiIT {
         .contains("carecontext_audit_rows_alone_total").contains("carecontext_audit_rows_retried_total")
         .contains("carecontext_audit_seals_total").contains("carecontext_audit_seal_failures_total")
         .contains("carecontext_audit_seal_last_complete");
-    assertThat(metrics).contains("carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"unknown_patient\",tenant=\"ward\"}")
+    // the reasons of the one identical 404 are counted together: /metrics needs no key, and a counter
+    // that moved for one request told which (no consent, no care relationship...) it had met
+    assertThat(metrics).contains("carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"patient_not_found\",tenant=\"ward\"}")
+        .doesNotContain("reason=\"unknown_patient\"").doesNotContain("reason=\"no_consent\"")
+        .doesNotContain("reason=\"no_care_relationship\"").doesNotContain("reason=\"consent_denied\"")
         .contains("carecontext_request_latency").contains("carecontext_embedding_chunks_total")
         .contains("carecontext_embedding_batch_fallbacks_total")
         .doesNotContain("pt-404").doesNotContain("dr-a");
