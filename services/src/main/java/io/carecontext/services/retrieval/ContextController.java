@@ -50,8 +50,13 @@ public class ContextController {
   public record ContextRequest(@Nullable String query, @Nullable Integer k, @Nullable String purposeOfUse,
                                @Nullable String reason, @Nullable Boolean reopen) {}
 
+  /**
+   * One chunk: API.md's text, resource and score, and (an extension) the category the role's policy
+   * admitted it under and its clinical date, ISO, when the resource has one: without the date a
+   * caller could not read a trend ("recent HbA1c trend") from chunks that come in score order.
+   */
   @Serdeable
-  public record Chunk(String text, String resource, double score) {}
+  public record Chunk(String text, String resource, double score, String category, @Nullable String date) {}
 
   @Serdeable
   public record ContextResponse(List<Chunk> chunks, String auditId) {}
@@ -79,7 +84,8 @@ public class ContextController {
           "context");
       metrics.decision(t.value(), "context", "allowed", "allowed", java.time.Duration.ofNanos(System.nanoTime() - start));
       return HttpResponse.ok(new ContextResponse(r.chunks().stream()
-          .map(ch -> new Chunk(ch.text(), ch.resource(), Math.round(ch.score() * 1000) / 1000.0)).toList(),
+          .map(ch -> new Chunk(ch.text(), ch.resource(), Math.round(ch.score() * 1000) / 1000.0, ch.category(),
+              ch.effectiveDate() == null ? null : ch.effectiveDate().toString())).toList(),
           r.auditId().toString()));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "context", "denied", d.reason(), java.time.Duration.ofNanos(System.nanoTime() - start));

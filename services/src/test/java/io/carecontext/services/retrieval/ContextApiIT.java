@@ -42,7 +42,7 @@ class ContextApiIT {
           {"resource":{"resourceType":"Encounter","id":"en-2","status":"finished","class":{"code":"AMB"},
              "subject":{"reference":"Patient/pt-2"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
            "request":{"method":"PUT","url":"Encounter/en-2"}},
-          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
+          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},"onsetDateTime":"2021-03-04",
              "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
            "request":{"method":"PUT","url":"Condition/cn-1"}}]}""";
     HttpResponse<String> r = app.call("POST", "/fhir/ward", ehr, bundle, "application/fhir+json");
@@ -66,6 +66,9 @@ class ContextApiIT {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).contains("\"chunks\":[").contains("\"resource\":\"Condition/cn-1\"")
         .contains("Type 2 diabetes mellitus (SNOMED CT 44054006)").contains("\"score\":").contains("\"auditId\":\"");
+    // extensions: the category and the clinical date, so a trend can be read from chunks that come best first
+    assertThat(r.body()).containsPattern("\"resource\":\"Condition/cn-1\",\"score\":[0-9.]+,\"category\":\"[a-z-]+\","
+        + "\"date\":\"2021-03-04\"");
   }
 
   /**
