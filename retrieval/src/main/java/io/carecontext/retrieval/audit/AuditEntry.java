@@ -20,6 +20,15 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
   public static final java.util.Set<String> PURPOSES_OF_USE = java.util.Set.of("TREAT", "ETREAT", "HPAYMT", "HOPERAT",
       "HRESCH");
 
+  /**
+   * The actions rows are written with, so that a filter can be checked against them: a misspelt
+   * {@code ?action=fhir_write} matched nothing and answered an empty 200, from which an auditor would
+   * conclude that nobody had changed the record.
+   */
+  public static final java.util.SortedSet<String> ACTIONS = java.util.Collections.unmodifiableSortedSet(
+      new java.util.TreeSet<>(java.util.Set.of("context", "chat", "chat-dry-run", "research", "fhir-read", "fhir-write",
+          "audit-read", "audit-verify", "audit-export", "key-create", "key-revoke", "tenant-settings", "authenticate")));
+
   /** What the purpose column holds for a purpose sent that is no code the platform knows. */
   public static final String UNKNOWN_PURPOSE = "(unknown)";
 
@@ -89,9 +98,12 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
 
   /** Strings as a JSON array, escaped (codes from FHIR input may hold any character). */
   public static String jsonStrings(List<String> values) {
-    JsonStringEncoder encoder = JsonStringEncoder.getInstance();
-    return values.stream().map(v -> "\"" + new String(encoder.quoteAsString(v)) + "\"")
-        .collect(Collectors.joining(",", "[", "]"));
+    return values.stream().map(AuditEntry::jsonString).collect(Collectors.joining(",", "[", "]"));
+  }
+
+  /** A string as a JSON string, escaped. */
+  public static String jsonString(String value) {
+    return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(value)) + "\"";
   }
 
   public AuditEntry withModel(String m, String prompt, String response, String detailsJson) {

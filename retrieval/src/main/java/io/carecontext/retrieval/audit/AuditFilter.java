@@ -14,6 +14,10 @@ public record AuditFilter(String patient, String principal, String action, Insta
     patient = AuditEntry.visible(patient);
     principal = AuditEntry.visible(principal);
     action = AuditEntry.visible(action);
+    if (action != null && !AuditEntry.ACTIONS.contains(action)) {
+      throw new IllegalArgumentException("action must be one of " + String.join(", ", AuditEntry.ACTIONS)
+          + " (as the rows name it)");
+    }
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException("limit must be 1 to " + MAX_LIMIT);
     }

@@ -47,11 +47,13 @@ public class AuthenticationFilter {
   public static final String REQUEST_ID = "carecontext.requestId";
 
   private final ActiveKeys keys;
+  private final RefusedKeys refused;
   private final String adminKey;
 
-  public AuthenticationFilter(ActiveKeys keys,
+  public AuthenticationFilter(ActiveKeys keys, RefusedKeys refused,
                               @Nullable @Value("${carecontext.admin-key:}") String adminKey) {
     this.keys = keys;
+    this.refused = refused;
     this.adminKey = adminKey == null ? "" : adminKey;
   }
 
@@ -87,6 +89,7 @@ public class AuthenticationFilter {
       return logged(request, ApiErrorProcessor.unavailable(request.getPath()));
     }
     if (caller.isEmpty()) {
+      bearer(request).ifPresent(token -> refused.record(token, request.getMethodName(), request.getPath()));
       String message = "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>";
       if (FhirPaths.contains(request.getPath())) {
         return logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED).header("WWW-Authenticate", "Bearer")

@@ -13,8 +13,8 @@ import java.util.List;
  * recorded in the key's own tenant's trail with the true reason (never in the other tenant's).
  * The platform operator's key on a tenant's patient data is refused by the path itself (403); its
  * attempt is recorded here in that tenant's trail (reason {@code platform_operator}), when the tenant
- * exists. Every path that reads patient data (context, chat, research search, FHIR reads) calls
- * this first.
+ * exists. Every path that reads patient data (context, chat, research search, FHIR reads) and the
+ * audit trail's calls this first.
  */
 public final class OtherTenantAttempts {
 
@@ -22,9 +22,19 @@ public final class OtherTenantAttempts {
 
   public static void refuse(AuditLog audit, TenantDirectory tenants, Caller caller, String pathTenant,
                             @Nullable String purpose, String action) {
+    refuse(audit, tenants, caller, pathTenant, purpose, action, null);
+  }
+
+  /**
+   * As {@link #refuse(AuditLog, TenantDirectory, Caller, String, String, String)}, on a path that names
+   * a patient: the operator's attempt is recorded with it, so that {@code ?patient=} finds it. (Another
+   * tenant's key is recorded without it: the id names a patient of a tenant that is not the key's.)
+   */
+  public static void refuse(AuditLog audit, TenantDirectory tenants, Caller caller, String pathTenant,
+                            @Nullable String purpose, String action, @Nullable String patientId) {
     if (caller.platformAdmin() && TenantId.isValid(pathTenant)
         && tenants.active(TenantId.of(pathTenant)).isPresent()) {
-      audit.record(TenantId.of(pathTenant), AuditEntry.of(caller.principal(), caller.keyId(), List.of(), null,
+      audit.record(TenantId.of(pathTenant), AuditEntry.of(caller.principal(), caller.keyId(), List.of(), patientId,
           purpose, action, AuditEntry.Decision.DENIED, "platform_operator"));
       return; // the path answers 403 itself, with the message that names what to use instead
     }
@@ -33,5 +43,21 @@ public final class OtherTenantAttempts {
           purpose, action, AuditEntry.Decision.DENIED, "other_tenant"));
       throw ApiException.tenantNotFound();
     }
+  }
+
+  /**
+   * The path's tenant, for a key that holds {@code role}; every refusal recorded with its reason:
+   * another tenant's key and the operator's key as {@link #refuse} records them, a key of the tenant
+   * without the role as {@code role_not_allowed}. (A clinician's attempt on the audit trail left no
+   * row, unlike the same attempt on FHIR data.)
+   */
+  public static TenantId requireRole(AuditLog audit, TenantDirectory tenants, Caller caller, String pathTenant,
+                                     String action, @Nullable String patientId, Role role) {
+    refuse(audit, tenants, caller, pathTenant, null, action, patientId);
+    if (!caller.platformAdmin() && !caller.roles().contains(role)) {
+      audit.record(caller.requireTenant(pathTenant), AuditEntry.of(caller.principal(), caller.keyId(),
+          caller.requester().roles(), patientId, null, action, AuditEntry.Decision.DENIED, "role_not_allowed"));
+    }
+    return caller.requireRole(pathTenant, role);
   }
 }

@@ -267,13 +267,7 @@ public class FhirController {
    * one's; the platform operator's key as platform_operator), as on the context path.
    */
   private TenantId requireEhrRole(Caller caller, String tenant, String action) {
-    OtherTenantAttempts.refuse(audit, tenants, caller, tenant, null, action);
-    if (!caller.platformAdmin() && !caller.roles().contains(Role.EHR_INTEGRATION)) {
-      audit.record(caller.requireTenant(tenant), AuditEntry.of(caller.principal(), caller.keyId(),
-          caller.requester().roles(), null, null, action,
-          AuditEntry.Decision.DENIED, "role_not_allowed"));
-    }
-    return caller.requireRole(tenant, Role.EHR_INTEGRATION);
+    return OtherTenantAttempts.requireRole(audit, tenants, caller, tenant, action, null, Role.EHR_INTEGRATION);
   }
 
   /**

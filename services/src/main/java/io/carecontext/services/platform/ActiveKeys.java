@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 
@@ -55,6 +56,34 @@ public class ActiveKeys {
         return Optional.of(new ActiveKey(new ApiKeyRecord(rs.getString(1), rs.getString(2), rs.getString(3),
             rs.getString(4), rs.getString(5), instant(rs.getTimestamp(6)), instant(rs.getTimestamp(7)),
             instant(rs.getTimestamp(8))), rs.getString(9)));
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("reading the API key failed (" + e.getSQLState() + ")", e);
+    }
+  }
+
+  /** A key of an active tenant, as its owner's audit row names it; no secret, no hash. */
+  public record KnownKey(String keyId, String tenantId, String principal, List<String> roles) {}
+
+  static final String KNOWN = """
+      SELECT k.tenant_id, k.principal, array_to_string(k.roles, ',')
+      FROM platform.api_keys k JOIN platform.tenants t ON t.tenant_id = k.tenant_id AND t.status = 'active'
+      WHERE k.key_id = ?""";
+
+  /**
+   * The key {@code keyId} of an active tenant, whatever secret was presented with it: read only when
+   * authentication refused a key, so that the refusal can be recorded in that tenant's trail.
+   */
+  public Optional<KnownKey> known(String keyId) {
+    try (Connection c = platform.getConnection(); PreparedStatement ps = c.prepareStatement(KNOWN)) {
+      ps.setString(1, keyId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        String roles = rs.getString(3);
+        return Optional.of(new KnownKey(keyId, rs.getString(1), rs.getString(2),
+            roles == null || roles.isEmpty() ? List.of() : List.of(roles.split(","))));
       }
     } catch (SQLException e) {
       throw new DatabaseException("reading the API key failed (" + e.getSQLState() + ")", e);

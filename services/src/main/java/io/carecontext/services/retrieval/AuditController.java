@@ -8,9 +8,11 @@ import io.carecontext.retrieval.audit.AuditFilter;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.retrieval.audit.AuditVerification;
 import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
 import io.carecontext.services.http.ProducedStream;
+import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.json.JsonMapper;
@@ -48,11 +50,19 @@ public class AuditController {
   private final AuditLog audit;
   private final JsonMapper json;
   private final Executor producers;
+  private final TenantDirectory tenants;
 
-  public AuditController(AuditLog audit, JsonMapper json, @Named(TaskExecutors.IO) ExecutorService producers) {
+  public AuditController(AuditLog audit, JsonMapper json, @Named(TaskExecutors.IO) ExecutorService producers,
+                         TenantDirectory tenants) {
     this.audit = audit;
     this.json = json;
     this.producers = producers;
+    this.tenants = tenants;
+  }
+
+  /** The path's tenant for an auditor's key; a refusal (another tenant, the operator, a key without the role) is recorded. */
+  private TenantId requireAuditor(Caller caller, String tenant, String action, @Nullable String patient) {
+    return OtherTenantAttempts.requireRole(audit, tenants, caller, tenant, action, patient, Role.AUDITOR);
   }
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
@@ -67,7 +77,7 @@ public class AuditController {
                                   @Nullable @QueryValue String patient, @Nullable @QueryValue String principal,
                                   @Nullable @QueryValue String action, @Nullable @QueryValue String from, @Nullable @QueryValue String to,
                                   @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies) {
-    TenantId t = caller.requireRole(tenant, Role.AUDITOR);
+    TenantId t = requireAuditor(caller, tenant, "audit-read", patient);
     requireWellFormedFilters(request.getParameters().asMap());
     AuditFilter filter;
     try {
@@ -101,7 +111,7 @@ public class AuditController {
 
   @Get("/verify")
   public Map<String, Object> verify(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
-    TenantId t = caller.requireRole(tenant, Role.AUDITOR);
+    TenantId t = requireAuditor(caller, tenant, "audit-verify", null);
     AuditVerification v;
     try {
       v = audit.verify(t, caller.requester());
@@ -136,7 +146,7 @@ public class AuditController {
   @Get(value = "/export", produces = "application/fhir+ndjson")
   public HttpResponse<StreamedFile> export(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
                                            @PathVariable String tenant) {
-    TenantId t = caller.requireRole(tenant, Role.AUDITOR);
+    TenantId t = requireAuditor(caller, tenant, "audit-export", null);
     if (!audit.admits(t, caller.requester())) {
       throw refused(caller, t, "audit-export", null);
     }

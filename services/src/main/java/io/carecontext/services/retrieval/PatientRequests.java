@@ -79,7 +79,8 @@ public final class PatientRequests {
       refusal = ApiException.badRequest(ApiErrorProcessor.badField(e).map(ApiError::message)
           .orElse("the request body is not valid JSON or not an object: " + NO_BODY));
     }
-    OtherTenantAttempts.refuse(audit, tenants, caller, pathTenant, read == null ? null : purpose.apply(read), action);
+    OtherTenantAttempts.refuse(audit, tenants, caller, pathTenant, read == null ? null : purpose.apply(read), action,
+        patientId);
     TenantId tenant = caller.requirePatientDataTenant(pathTenant);
     if (refusal != null) {
       throw refused(caller, tenant, patientId, null, action, "body_malformed", refusal);

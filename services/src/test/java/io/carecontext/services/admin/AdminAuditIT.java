@@ -175,5 +175,82 @@ class AdminAuditIT {
         "fhir-read denied platform_operator platform-admin bootstrap {}");
     assertThat(app.call("POST", "/v1/nosuchtenant/patients/p1/context", app.adminKey(), body).statusCode())
         .isEqualTo(403);
+    // with the patient the path names, so that ?patient=p1 finds the attempt
+    List<String> patients = column("patient_id", "reason = 'platform_operator' AND action IN ('context', 'chat')");
+    assertThat(patients.subList(patients.size() - 2, patients.size())).containsExactly("p1", "p1");
+  }
+
+  /**
+   * The audit trail read by a key without the auditor role, or by the operator: refused as before,
+   * and now recorded. These attempts left no row, unlike the same attempts on FHIR data.
+   */
+  @Test
+  void attemptsOnTheAuditTrailWithoutTheAuditorRoleAreRecorded() throws SQLException {
+    String clinician = app.tenantWithKey("keyed", "dr-peek", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    List<String> before = trail();
+    assertThat(app.call("GET", "/v1/keyed/audit?patient=p4", clinician, null).statusCode()).isEqualTo(403);
+    assertThat(app.call("GET", "/v1/keyed/audit/verify", clinician, null).statusCode()).isEqualTo(403);
+    assertThat(app.call("GET", "/v1/keyed/audit/export", clinician, null).statusCode()).isEqualTo(403);
+    assertThat(app.call("GET", "/v1/keyed/audit", app.adminKey(), null).statusCode()).isEqualTo(403);
+    String clinicianKey = clinician.split("_")[1];
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        "audit-read denied role_not_allowed dr-peek " + clinicianKey + " {}",
+        "audit-verify denied role_not_allowed dr-peek " + clinicianKey + " {}",
+        "audit-export denied role_not_allowed dr-peek " + clinicianKey + " {}",
+        "audit-read denied platform_operator platform-admin bootstrap {}");
+    assertThat(column("patient_id", "action = 'audit-read' AND reason = 'role_not_allowed'")).containsExactly("p4");
+  }
+
+  /**
+   * A key that authentication refuses — revoked, expired, or with a secret that is not its own — is
+   * answered 401 as before, and the attempt is recorded in the key's tenant: before, it left nothing
+   * but an access-log line without tenant or principal, so a revoked (perhaps stolen) key used on a
+   * patient was invisible to the auditor. A token that names no key leaves no row: there is no tenant.
+   */
+  @Test
+  void aRefusedKeyIsRecordedInItsTenantsTrail() throws Exception {
+    String revoked = app.tenantWithKey("keyed", "dr-gone", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    String revokedId = revoked.split("_")[1];
+    assertThat(app.call("DELETE", "/admin/tenants/keyed/keys/" + revokedId, tenantAdmin, null).statusCode())
+        .isEqualTo(204);
+    HttpResponse<String> expiring = app.call("POST", "/admin/tenants/keyed/keys", tenantAdmin,
+        "{\"principal\":\"dr-brief\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-1\",\"expiresAt\":\""
+            + java.time.Instant.now().plusSeconds(1) + "\"}");
+    assertThat(expiring.statusCode()).as(expiring.body()).isEqualTo(201);
+    String expired = expiring.body().replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1");
+    Thread.sleep(1_500);
+    String adminKeyId = tenantAdmin.split("_")[1];
+    String wrongSecret = "cck_" + adminKeyId + "_" + revoked.split("_", 3)[2];
+    List<String> before = trail();
+    String body = "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}";
+    for (String token : new String[] {revoked, expired, wrongSecret, "cck_nosuchkey00000000000_" + revoked.split("_", 3)[2]}) {
+      HttpResponse<String> r = app.call("POST", "/v1/keyed/patients/p9/context", token, body);
+      assertThat(r.statusCode()).isEqualTo(401);
+      assertThat(r.body()).contains("\"error\":\"unauthorized\"");
+    }
+    assertThat(app.call("GET", "/fhir/keyed/Patient/p9", revoked, null).statusCode()).isEqualTo(401);
+    String route = " {\"route\":\"/v1/keyed/patients/{id}/context\",\"method\":\"POST\"}";
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        "authenticate denied key_revoked dr-gone " + revokedId + route,
+        "authenticate denied key_expired dr-brief " + keyId(expiring) + route,
+        "authenticate denied key_secret_mismatch ta-1 " + adminKeyId + route,
+        "authenticate denied key_revoked dr-gone " + revokedId + " {\"route\":\"/fhir/keyed/Patient/{id}\",\"method\":\"GET\"}");
+    List<String> patients = column("patient_id", "action = 'authenticate'");
+    assertThat(patients.subList(patients.size() - 4, patients.size())).containsExactly("p9", "p9", "p9", null);
+  }
+
+  /** One column of the tenant's audit rows that match {@code where}, oldest first. */
+  static List<String> column(String name, String where) throws SQLException {
+    List<String> values = new ArrayList<>();
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT " + name + " FROM tenant_keyed.audit_log WHERE " + where
+            + " ORDER BY at, seq")) {
+      while (rs.next()) {
+        values.add(rs.getString(1));
+      }
+    }
+    return values;
   }
 }

@@ -517,7 +517,10 @@ class ContextApiIT {
         {"patient=a&patient=b", "query parameter 'patient' may be given only once"},
         {"limit=5&limit=6", "query parameter 'limit' may be given only once"},
         {"patient=", "query parameter 'patient' must not be empty"},
-        {"principal=", "query parameter 'principal' must not be empty"}}) {
+        {"principal=", "query parameter 'principal' must not be empty"},
+        // a misspelt action matched nothing: an empty 200 said nobody had changed the record
+        {"action=fhir_write", "action must be one of audit-export, audit-read, audit-verify, authenticate, chat, "
+            + "chat-dry-run, context, fhir-read, fhir-write, key-create, key-revoke, research, tenant-settings"}}) {
       HttpResponse<String> r = app.call("GET", "/v1/ward/audit?" + bad[0], auditor, null);
       assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
       assertThat(r.body()).as(bad[0]).contains("\"error\":\"bad_request\"").contains(bad[1]).doesNotContain("zq-1");

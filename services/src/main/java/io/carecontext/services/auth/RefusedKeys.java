@@ -1,0 +1,72 @@
+package io.carecontext.services.auth;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.services.platform.ActiveKeys;
+import jakarta.inject.Singleton;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A tenant's key that authentication refused — revoked, expired, or presented with a secret that is
+ * not its own — recorded in that tenant's trail (action {@code authenticate}, denied, reason
+ * {@code key_revoked}, {@code key_expired} or {@code key_secret_mismatch}), with the route's shape
+ * and, on a patient path, the patient. Before, such a request was answered 401 and left no trace but
+ * an access-log line without tenant or principal: a revoked (perhaps stolen) key used on patient data
+ * was invisible to the auditor. A token that names no key of an active tenant is not recorded: there
+ * is no tenant to record it in.
+ */
+@Singleton
+public class RefusedKeys {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RefusedKeys.class);
+  static final String ACTION = "authenticate";
+
+  private final ActiveKeys keys;
+  private final AuditLog audit;
+
+  public RefusedKeys(ActiveKeys keys, AuditLog audit) {
+    this.keys = keys;
+    this.audit = audit;
+  }
+
+  /** Records the refusal of {@code token} on {@code method path}, if it names a key of an active tenant; never throws. */
+  void record(String token, String method, String path) {
+    try {
+      ApiKeySecrets.parse(token).flatMap(parsed -> refusal(parsed, ApiKeySecrets.sha256(parsed.secret())))
+          .ifPresent(r -> audit.record(r.tenant(), AuditEntry.of(r.key().principal(), r.key().keyId(), r.key().roles(),
+                  patientOf(path, r.tenant()), null, ACTION, AuditEntry.Decision.DENIED, r.reason())
+              .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
+              .withDetail("method", AuditEntry.jsonString(method))));
+    } catch (RuntimeException e) {
+      // The caller gets its 401 whatever happens here; the class only, as everywhere in the logs.
+      LOG.warn("a refused API key could not be recorded in its tenant's audit trail ({})", e.getClass().getSimpleName());
+    }
+  }
+
+  private record Refusal(TenantId tenant, ActiveKeys.KnownKey key, String reason) {}
+
+  private Optional<Refusal> refusal(ApiKeySecrets.Parsed parsed, byte[] secretHash) {
+    Optional<ActiveKeys.ActiveKey> matched = keys.find(parsed.keyId(), secretHash);
+    if (matched.isPresent()) {
+      var k = matched.get().key();
+      if (k.usableAt(java.time.Instant.now())) {
+        return Optional.empty(); // not refused for what it is (usable again by now: nothing to record)
+      }
+      return Optional.of(new Refusal(TenantId.of(k.tenantId()),
+          new ActiveKeys.KnownKey(k.keyId(), k.tenantId(), k.principal(), k.roleCodes()),
+          k.revokedAt() != null ? "key_revoked" : "key_expired"));
+    }
+    return keys.known(parsed.keyId())
+        .map(k -> new Refusal(TenantId.of(k.tenantId()), k, "key_secret_mismatch"));
+  }
+
+  /** The patient of a {@code /v1/{tenant}/patients/{id}/…} path of the key's own tenant; null on any other. */
+  static String patientOf(String path, TenantId tenant) {
+    String[] s = path.split("/", -1);
+    return s.length > 4 && s[1].equals("v1") && s[2].equals(tenant.value()) && s[3].equals("patients") && !s[4].isEmpty()
+        ? s[4] : null;
+  }
+}
