@@ -91,8 +91,8 @@ public final class ContextService {
     }
     var decided = policy.decide(who.roles(), q.purposeOfUse());
     if (decided.isEmpty()) {
-      throw deny(tenant, base, 403, "forbidden", "this key's roles may not retrieve context for that purpose of use",
-          "purpose_not_allowed", 0, start);
+      throw deny(tenant, base, 403, "forbidden", "this key's roles may not retrieve context for that purpose of use"
+          + allowedPurposes(policy, who.roles()), "purpose_not_allowed", 0, start);
     }
     String role = decided.get().getKey();
     RolePolicy rp = decided.get().getValue();
@@ -381,6 +381,13 @@ public final class ContextService {
         .set("cc.consent_mode", policy.consentMode())
         .set("cc.consent_override", consentOverride ? "on" : "off")
         .build().withQualifiedNames();
+  }
+
+  /** The purposes the key's roles do allow, for the refusal's message (the caller's own policy; no patient data). */
+  static String allowedPurposes(TenantPolicy policy, List<String> roles) {
+    List<String> purposes = roles.stream().map(policy.roles()::get).filter(java.util.Objects::nonNull)
+        .flatMap(rp -> rp.purposes().stream()).distinct().sorted().toList();
+    return purposes.isEmpty() ? "" : " (its roles allow " + String.join(", ", purposes) + ")";
   }
 
   private AccessDenied deny(TenantId tenant, AuditEntry base, int status, String code, String message, String reason,

@@ -70,7 +70,11 @@ public final class AuditEvents {
     boolean allowed = "allowed".equals(row.get("decision"));
     e.setOutcome(allowed ? AuditEventOutcome._0 : AuditEventOutcome._4);
     e.setOutcomeDesc((String) row.get("reason"));
-    if (row.get("purposeOfUse") != null) {
+    // A purpose sent that is no known code is stored as "(unknown)", which is no v3-ActReason code: as
+    // a coding it made the event invalid for a validator or a SIEM importer, so it goes as text.
+    if (AuditEntry.UNKNOWN_PURPOSE.equals(row.get("purposeOfUse"))) {
+      e.addPurposeOfEvent(new CodeableConcept().setText("purpose sent is not an HL7 v3 PurposeOfUse code"));
+    } else if (row.get("purposeOfUse") != null) {
       e.addPurposeOfEvent(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
           (String) row.get("purposeOfUse"), null)));
     }

@@ -80,10 +80,17 @@ public final class ChatService {
         deid.texts().get(texts.size() - 1));
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, purpose,
         dryRun ? "chat-dry-run" : "chat", AuditEntry.Decision.ALLOWED, "allowed").withQuery(question);
-    String counts = json(deid.counts(), Map.of());
+    // The model exchange of a break-glass request is flagged for review like its retrieval row: a
+    // reviewer filtering on the flag saw only half of the exchange.
+    if (found.breakGlass()) {
+      base = base.withBreakGlass(true, REVIEW).withJustification(reason);
+    }
+    String counts = reviewed(found, json(deid.counts(), Map.of()));
     if (dryRun) {
       var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts));
-      return new ChatOutcome(null, List.of(), null, id, prompt.system() + "\n\n" + prompt.user(), 0, 0);
+      // the resources behind [S1], [S2]… in that order, so the prompt's handles can be read
+      return new ChatOutcome(null, List.copyOf(prompt.handles().values()), null, id,
+          prompt.system() + "\n\n" + prompt.user(), 0, 0);
     }
     LlmEndpoint endpoint;
     try {
@@ -112,9 +119,9 @@ public final class ChatService {
     String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
         : Reidentifier.keepTokens(filtered.text(), deid.tokens());
     List<String> citations = citations(filtered.text(), prompt.handles());
-    String details = "{\"deid\":" + counts(deid.counts()) + ",\"redacted\":" + counts(filtered.redactions())
-        + ",\"endpoint\":\"" + reply.endpoint() + "\",\"promptTokens\":" + reply.promptTokens()
-        + ",\"outputTokens\":" + reply.outputTokens() + "}";
+    String details = reviewed(found, "{\"deid\":" + counts(deid.counts()) + ",\"redacted\":"
+        + counts(filtered.redactions()) + ",\"endpoint\":\"" + reply.endpoint() + "\",\"promptTokens\":"
+        + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens() + "}");
     var id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED,
             filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",
             found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
@@ -145,6 +152,14 @@ public final class ChatService {
     byte[] h = cipher.contentHash(("carecontext/date-shift|" + patientId).getBytes(StandardCharsets.UTF_8));
     int days = Math.floorMod(ByteBuffer.wrap(h).getInt(), 360) + 1;
     return (h[4] & 1) == 0 ? days : -days;
+  }
+
+  private static final String REVIEW = "{\"breakGlass\":true,\"reviewRequired\":true}";
+
+  /** The details of a model-exchange row, with the break-glass review flags when its retrieval broke the glass. */
+  private static String reviewed(ContextResult found, String details) {
+    return found.breakGlass() ? details.substring(0, details.lastIndexOf('}')) + ",\"breakGlass\":true,"
+        + "\"reviewRequired\":true}" : details;
   }
 
   static List<String> citations(String answer, Map<String, String> handles) {

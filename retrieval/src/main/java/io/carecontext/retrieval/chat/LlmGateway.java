@@ -91,14 +91,47 @@ public final class LlmGateway {
     try {
       r = model.chat(SystemMessage.from(prompt.system()), UserMessage.from(prompt.user()));
     } catch (RuntimeException ex) {
-      // The client's message can quote the request: keep only its type.
-      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed ("
-          + ex.getClass().getSimpleName() + "); nothing was returned", 0);
+      // The client's message can quote the request: only the kind of failure is named.
+      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + failure(ex)
+          + "); nothing was returned", 0);
     }
     int in = r.tokenUsage() == null || r.tokenUsage().inputTokenCount() == null ? 0 : r.tokenUsage().inputTokenCount();
     int out = r.tokenUsage() == null || r.tokenUsage().outputTokenCount() == null ? 0 : r.tokenUsage().outputTokenCount();
     record(tenant, keyId, e, in, out);
     return new Reply(r.aiMessage().text(), e.name(), e.model(), in, out);
+  }
+
+  /**
+   * What went wrong with a model call, in words a tenant admin can act on, from the exception's type
+   * and its causes' (never their messages, which can quote the prompt): it named a Java class
+   * ("RuntimeException"), which said nothing about whether the host, the key or the model was wrong.
+   */
+  static String failure(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof dev.langchain4j.exception.TimeoutException || t instanceof java.net.http.HttpTimeoutException
+          || t instanceof java.net.SocketTimeoutException) {
+        return "timed out: raise timeoutSeconds or check the endpoint";
+      }
+      if (t instanceof java.net.ConnectException) {
+        return "connection refused: check baseUrl and that the endpoint is up";
+      }
+      if (t instanceof java.net.UnknownHostException || t instanceof dev.langchain4j.exception.UnresolvedModelServerException) {
+        return "host not found: check baseUrl";
+      }
+      if (t instanceof dev.langchain4j.exception.AuthenticationException) {
+        return "the endpoint refused the credentials: check apiKeySecret and the secret it names";
+      }
+      if (t instanceof dev.langchain4j.exception.ModelNotFoundException) {
+        return "the endpoint does not know the model: check model";
+      }
+      if (t instanceof dev.langchain4j.exception.RateLimitException) {
+        return "the endpoint is rate limiting: retry later";
+      }
+      if (t instanceof dev.langchain4j.exception.HttpException h) {
+        return "the endpoint answered HTTP " + h.statusCode();
+      }
+    }
+    return "no usable answer";
   }
 
   private void record(TenantId tenant, String keyId, LlmEndpoint e, int in, int out) {

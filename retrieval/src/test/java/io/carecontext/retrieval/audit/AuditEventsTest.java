@@ -36,6 +36,20 @@ class AuditEventsTest {
     assertThat(what.getIdentifier().getValue()).isEqualTo("Zebulon Quixote");
   }
 
+  /** "(unknown)" is what the row holds for a purpose that is no code: as a v3-ActReason coding it made the event invalid. */
+  @Test
+  void anUnknownPurposeIsTextNotAnInvalidCode() {
+    Map<String, Object> row = row("p-123");
+    row.put("purposeOfUse", AuditEntry.UNKNOWN_PURPOSE);
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(e.getPurposeOfEvent()).hasSize(1);
+    assertThat(e.getPurposeOfEventFirstRep().hasCoding()).isFalse();
+    assertThat(e.getPurposeOfEventFirstRep().getText()).contains("not an HL7 v3 PurposeOfUse code");
+    row.put("purposeOfUse", "TREAT");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getPurposeOfEventFirstRep().getCodingFirstRep().getCode())
+        .isEqualTo("TREAT");
+  }
+
   @Test
   void aKeyMadeOrRevokedIsASecurityAttributesEventNotAQuery() {
     Map<String, Object> row = row(null);

@@ -162,6 +162,32 @@ class ChatApiIT {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).contains("\"prompt\":\"").contains("Sources:");
     assertThat(prompts).isEmpty();
+    // the resources behind [S1], [S2]… in order: the prompt's handles could not be read before
+    Matcher handles = Pattern.compile("\\[S(\\d+)\\] ").matcher(r.body());
+    int last = 0;
+    while (handles.find()) {
+      last = Math.max(last, Integer.parseInt(handles.group(1)));
+    }
+    assertThat(last).isPositive();
+    Matcher citations = Pattern.compile("\"citations\":\\[([^\\]]*)\\]").matcher(r.body());
+    assertThat(citations.find()).as(r.body()).isTrue();
+    assertThat(citations.group(1).split(",")).hasSize(last);
+  }
+
+  /**
+   * Chat writes two rows, the retrieval and the model exchange. Under break-glass only the first was
+   * flagged for review, so a reviewer filtering on the flag saw half of the exchange.
+   */
+  @Test
+  void bothRowsOfABreakGlassChatAreFlaggedForReview() {
+    String auditor = app.tenantWithKey("chatty", "aud-btg", "[\"auditor\"]", null);
+    HttpResponse<String> r = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", clinician,
+        "{\"question\":\"Summary?\",\"purposeOfUse\":\"ETREAT\",\"reason\":\"unresponsive in the ED\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String trail = app.call("GET", "/v1/chatty/audit?action=chat&limit=2", auditor, null).body();
+    assertThat(trail.split("\"breakGlass\":true", -1)).as(trail).hasSize(5); // the column and the details, twice
+    assertThat(trail.split("\"reviewRequired\":true", -1)).as(trail).hasSize(3);
+    assertThat(trail).contains("\"promptTokens\":");
   }
 
   /**

@@ -333,6 +333,10 @@ class ContextApiIT {
         .isEqualTo(403);
     assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"ETREAT\"}").body())
         .contains("reason_required");
+    // a purpose the role may not use: the refusal says which it may, so the caller can fix the request
+    HttpResponse<String> payment = context(clinician, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"HPAYMT\"}");
+    assertThat(payment.statusCode()).isEqualTo(403);
+    assertThat(payment.body()).contains("may not retrieve context for that purpose of use (its roles allow ETREAT, TREAT)");
   }
 
   @Test
