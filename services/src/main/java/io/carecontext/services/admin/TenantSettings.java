@@ -32,15 +32,51 @@ public final class TenantSettings {
     return d;
   }
 
-  /** Returns {@code current} with {@code patch} merged in, after checking every patched key. */
+  /**
+   * Returns {@code current} with {@code patch} merged in as a JSON Merge Patch (RFC 7386), after
+   * checking every patched setting as it will be: an object merges into the setting's object, member
+   * by member and at any depth ({@code {"rolePolicies":{"billing":{"kMax":3}}}} changes billing's k cap
+   * and nothing else); {@code null} removes a member, and a setting set to {@code null} is back at its
+   * default; anything else (a string, a number, an array) replaces. {@code embedding} is replaced whole:
+   * it describes one model, and the fields of the one before would not describe the next. (Each
+   * setting used to be replaced whole: a PATCH of {@code llm.endpoints} dropped
+   * {@code allowDeidentifiedToNonBaa}, and one of a role's policy every other role's.)
+   */
   public static Map<String, Object> merge(Map<String, Object> current, Map<String, Object> patch) {
-    Map<String, Object> merged = new LinkedHashMap<>(defaults());
+    Map<String, Object> defaults = defaults();
+    Map<String, Object> merged = new LinkedHashMap<>(defaults);
     merged.putAll(current);
     for (Map.Entry<String, Object> e : patch.entrySet()) {
-      check(e.getKey(), e.getValue());
-      merged.put(e.getKey(), e.getValue());
+      String key = e.getKey();
+      Object value = e.getValue();
+      if (value == null) {
+        check(key, defaults.get(key) == null ? Map.of() : defaults.get(key)); // an unknown key is still refused
+        merged.put(key, defaults.get(key));
+        continue;
+      }
+      Object next = !"embedding".equals(key) && value instanceof Map<?, ?> p && merged.get(key) instanceof Map<?, ?> c
+          ? mergePatch(c, p) : value;
+      check(key, next);
+      merged.put(key, next);
     }
     return merged;
+  }
+
+  /** RFC 7386 for one object: members of {@code patch} merged into {@code target}; null removes. */
+  static Map<String, Object> mergePatch(Map<?, ?> target, Map<?, ?> patch) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    target.forEach((k, v) -> out.put(String.valueOf(k), v));
+    patch.forEach((k, v) -> {
+      String key = String.valueOf(k);
+      if (v == null) {
+        out.remove(key);
+      } else if (v instanceof Map<?, ?> p && out.get(key) instanceof Map<?, ?> c) {
+        out.put(key, mergePatch(c, p));
+      } else {
+        out.put(key, v);
+      }
+    });
+    return out;
   }
 
   static void check(String key, Object value) {

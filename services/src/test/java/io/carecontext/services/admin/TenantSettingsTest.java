@@ -1,0 +1,53 @@
+package io.carecontext.services.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.carecontext.services.http.ApiException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A settings PATCH is a JSON Merge Patch (RFC 7386), checked as the settings will be. */
+class TenantSettingsTest {
+
+  private static Map<String, Object> patch(String key, Object value) {
+    Map<String, Object> p = new HashMap<>();
+    p.put(key, value);
+    return p;
+  }
+
+  @Test
+  void anObjectMergesMemberByMemberAndLeavesTheRestAsItWas() {
+    Map<String, Object> current = TenantSettings.merge(Map.of(), Map.of("rolePolicies",
+        Map.of("clinician", Map.of("kMax", 5)), "llm", Map.of("allowDeidentifiedToNonBaa", true)));
+    // a PATCH of the billing policy used to drop the clinician's, and one of llm.endpoints the BAA waiver
+    Map<String, Object> next = TenantSettings.merge(current, Map.of("rolePolicies", Map.of("billing", Map.of("kMax", 3)),
+        "llm", Map.of("endpoints", List.of())));
+    assertThat(next.get("rolePolicies")).isEqualTo(Map.of("clinician", Map.of("kMax", 5), "billing", Map.of("kMax", 3)));
+    assertThat(next.get("llm")).isEqualTo(Map.of("endpoints", List.of(), "allowDeidentifiedToNonBaa", true));
+  }
+
+  @Test
+  void nullRemovesAMemberOrResetsASettingToItsDefault() {
+    Map<String, Object> current = TenantSettings.merge(Map.of(), Map.of("consentMode", "opt-out", "rolePolicies",
+        Map.of("clinician", Map.of("kMax", 5), "billing", Map.of("kMax", 3))));
+    Map<String, Object> next = TenantSettings.merge(current, Map.of("rolePolicies", patch("billing", null)));
+    assertThat(next.get("rolePolicies")).isEqualTo(Map.of("clinician", Map.of("kMax", 5)));
+    assertThat(TenantSettings.merge(next, patch("consentMode", null)).get("consentMode")).isEqualTo("opt-in");
+    assertThatThrownBy(() -> TenantSettings.merge(next, patch("consentMod", null))).isInstanceOf(ApiException.class)
+        .hasMessageContaining("unknown setting 'consentMod'");
+  }
+
+  @Test
+  void theEmbeddingIsReplacedWholeAndTheMergedResultIsWhatIsChecked() {
+    Map<String, Object> external = TenantSettings.merge(Map.of(), Map.of("embedding", Map.of("provider",
+        "openai-compatible", "baseUrl", "http://127.0.0.1:9/v1", "model", "m", "dimensions", 384)));
+    assertThat(TenantSettings.merge(external, Map.of("embedding", Map.of("provider", "in-process"))).get("embedding"))
+        .isEqualTo(Map.of("provider", "in-process"));
+    // a member merged into a valid policy that makes it invalid is refused, naming the setting
+    assertThatThrownBy(() -> TenantSettings.merge(external, Map.of("rolePolicies",
+        Map.of("clinician", Map.of("kMax", 0))))).isInstanceOf(ApiException.class).hasMessageContaining("settings.");
+  }
+}
