@@ -1,7 +1,13 @@
 package io.carecontext.retrieval;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
-/** The allowed chunks, best first, and the id of the audit entry that recorded the access. */
-public record ContextResult(List<ContextChunk> chunks, UUID auditId, String decidingRole, boolean breakGlass) {}
+/**
+ * The allowed chunks, best first, and the id of the audit entry that recorded the access.
+ * {@code breakGlassUntil}: when the break-glass window this request was served in closes (null for
+ * any other request), so that the caller knows before its next request is refused.
+ */
+public record ContextResult(List<ContextChunk> chunks, UUID auditId, String decidingRole, boolean breakGlass,
+                            Instant breakGlassUntil) {}

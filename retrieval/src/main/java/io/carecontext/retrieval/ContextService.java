@@ -150,28 +150,34 @@ public final class ContextService {
           }
         }
         Decision d = chunks.isEmpty() ? facts(c, tenant, patientId, practitioner) : Decision.SEARCHED;
-        boolean open = d.keyAdmitted() && d.patientExists() && exists(c, TenantSql.of(tenant,
-            "SELECT 1 FROM {schema}.break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()"),
-            who.keyId(), patientId);
-        return decide(d, chunks, rp, careRequired, true, open,
+        Instant closesAt = d.keyAdmitted() && d.patientExists() ? windowClosesAt(c, tenant, who.keyId(), patientId) : null;
+        return decide(d, chunks, rp, careRequired, true, closesAt,
             reopened ? entry.withDetail("reopened", "true") : entry, start);
       });
     } else {
       List<ContextChunk> chunks = tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant));
       Decision d = chunks.isEmpty() ? tx.runOnce(tenant, settings, TenantSql.of(tenant, FACTS),
           factsParameters(patientId, practitioner), (c, rows) -> Decision.of(rows)) : Decision.SEARCHED;
-      outcome = decide(d, chunks, rp, careRequired, false, false, entry, start);
+      outcome = decide(d, chunks, rp, careRequired, false, null, entry, start);
     }
     // The chunks stay here until their audit row is committed (group commit with concurrent requests).
     UUID auditId = audit.record(tenant, outcome.audit());
     if (outcome.status() != 0) {
       throw new AccessDenied(outcome.status(), outcome.code(), outcome.message(), outcome.audit().reason(), auditId, 0);
     }
-    return new ContextResult(outcome.chunks(), auditId, role, breakGlass);
+    return new ContextResult(outcome.chunks(), auditId, role, breakGlass, outcome.windowClosesAt());
   }
 
-  /** What the read transaction decided and found; a status of 0 means allowed. */
-  private record Outcome(List<ContextChunk> chunks, AuditEntry audit, int status, String code, String message) {}
+  /**
+   * What the read transaction decided and found; a status of 0 means allowed. {@code windowClosesAt}:
+   * when the break-glass window this request was served in closes (null for any other request).
+   */
+  private record Outcome(List<ContextChunk> chunks, AuditEntry audit, int status, String code, String message,
+                         Instant windowClosesAt) {
+    Outcome(List<ContextChunk> chunks, AuditEntry audit, int status, String code, String message) {
+      this(chunks, audit, status, code, message, null);
+    }
+  }
 
   /**
    * The search: exact top-k by cosine distance over one patient's chunks (btree on patient_id:
@@ -236,9 +242,13 @@ public final class ContextService {
     }
   }
 
-  /** The decision and its true reason, from the facts; {@code windowOpen}: the break-glass window is open. */
+  /**
+   * The decision and its true reason, from the facts; {@code windowClosesAt}: when the key's open
+   * break-glass window for the patient closes, null when none is open.
+   */
   private static Outcome decide(Decision facts, List<ContextChunk> chunks, RolePolicy rp, boolean careRequired,
-                                boolean breakGlass, boolean windowOpen, AuditEntry entry, long start) {
+                                boolean breakGlass, Instant windowClosesAt, AuditEntry entry, long start) {
+    boolean windowOpen = windowClosesAt != null;
     String reason = null;
     if (!facts.keyAdmitted()) {
       // The application took the key, the database did not (revoked since, or a wrong tenant role):
@@ -281,7 +291,7 @@ public final class ContextService {
     AuditEntry recorded = byConsent.isEmpty() ? entry
         : entry.withDetail("labelsByConsent", AuditEntry.jsonStrings(byConsent));
     return new Outcome(chunks, recorded.withResult(d, why, chunks.stream().map(ContextChunk::chunkId).toList(),
-        millis(start)), 0, null, null);
+        millis(start)), 0, null, null, breakGlass ? windowClosesAt : null);
   }
 
   /** The patient-level facts of one decision; {@code consent} is null when chunks came back (consent allowed them). */
@@ -395,13 +405,15 @@ public final class ContextService {
     return new AccessDenied(status, code, message, reason, audit.recordDenial(tenant, base, reason, start), retryAfter);
   }
 
-  private static boolean exists(Connection c, String sql, String... args) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setString(i + 1, args[i]);
-      }
+  /** When the key's break-glass window for the patient closes, if it is open now; null otherwise. */
+  private static Instant windowClosesAt(Connection c, TenantId tenant, String keyId, String patientId)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant,
+        "SELECT expires_at FROM {schema}.break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()"))) {
+      ps.setString(1, keyId);
+      ps.setString(2, patientId);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
+        return rs.next() ? rs.getTimestamp(1).toInstant() : null;
       }
     }
   }

@@ -90,7 +90,7 @@ public final class ChatService {
       var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts));
       // the resources behind [S1], [S2]… in that order, so the prompt's handles can be read
       return new ChatOutcome(null, List.copyOf(prompt.handles().values()), null, id,
-          prompt.system() + "\n\n" + prompt.user(), 0, 0);
+          prompt.system() + "\n\n" + prompt.user(), 0, 0, found.breakGlassUntil());
     }
     LlmEndpoint endpoint;
     try {
@@ -126,7 +126,8 @@ public final class ChatService {
             filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",
             found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
         .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details));
-    return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens());
+    return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens(),
+        found.breakGlassUntil());
   }
 
   /**

@@ -62,9 +62,10 @@ public class ChatController {
   public record ChatRequest(@Nullable String question, @Nullable String purposeOfUse, @Nullable String reason,
                             @Nullable Boolean dryRun, @Nullable Boolean reopen) {}
 
+  /** API.md's answer, citations, model and audit id; {@code prompt} for a dry run; {@code breakGlassUntil} under ETREAT. */
   @Serdeable
   public record ChatResponse(@Nullable String answer, List<String> citations, @Nullable String model, String auditId,
-                             @Nullable String prompt) {}
+                             @Nullable String prompt, @Nullable String breakGlassUntil) {}
 
   @Post("/chat")
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
@@ -88,7 +89,7 @@ public class ChatController {
       metrics.llmTokens(t.value(), "prompt", o.promptTokens());
       metrics.llmTokens(t.value(), "output", o.outputTokens());
       return HttpResponse.ok(new ChatResponse(o.answer(), o.citations(), o.model(), o.auditId().toString(),
-          o.dryRunPrompt()));
+          o.dryRunPrompt(), o.breakGlassUntil() == null ? null : o.breakGlassUntil().toString()));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "chat", "denied", d.reason(), Duration.ofNanos(System.nanoTime() - start));
       return DecisionResponses.denied(d);

@@ -58,8 +58,13 @@ public class ContextController {
   @Serdeable
   public record Chunk(String text, String resource, double score, String category, @Nullable String date) {}
 
+  /**
+   * API.md's chunks and audit id; under break-glass (an extension) {@code breakGlassUntil}, when the
+   * window this request was served in closes: after it an ETREAT request is refused unless it asks to
+   * reopen, and the caller learnt that only from the refusal.
+   */
   @Serdeable
-  public record ContextResponse(List<Chunk> chunks, String auditId) {}
+  public record ContextResponse(List<Chunk> chunks, String auditId, @Nullable String breakGlassUntil) {}
 
   @Post("/context")
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
@@ -86,7 +91,7 @@ public class ContextController {
       return HttpResponse.ok(new ContextResponse(r.chunks().stream()
           .map(ch -> new Chunk(ch.text(), ch.resource(), Math.round(ch.score() * 1000) / 1000.0, ch.category(),
               ch.effectiveDate() == null ? null : ch.effectiveDate().toString())).toList(),
-          r.auditId().toString()));
+          r.auditId().toString(), r.breakGlassUntil() == null ? null : r.breakGlassUntil().toString()));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "context", "denied", d.reason(), java.time.Duration.ofNanos(System.nanoTime() - start));
       return DecisionResponses.denied(d);

@@ -184,10 +184,13 @@ class ChatApiIT {
     HttpResponse<String> r = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", clinician,
         "{\"question\":\"Summary?\",\"purposeOfUse\":\"ETREAT\",\"reason\":\"unresponsive in the ED\"}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    // when the window closes, so the caller knows before its next ETREAT is refused
+    assertThat(r.body()).containsPattern("\"breakGlassUntil\":\"\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z\"");
     String trail = app.call("GET", "/v1/chatty/audit?action=chat&limit=2", auditor, null).body();
     assertThat(trail.split("\"breakGlass\":true", -1)).as(trail).hasSize(5); // the column and the details, twice
     assertThat(trail.split("\"reviewRequired\":true", -1)).as(trail).hasSize(3);
     assertThat(trail).contains("\"promptTokens\":");
+    assertThat(ask("Summary?", true).body()).doesNotContain("breakGlassUntil");
   }
 
   /**

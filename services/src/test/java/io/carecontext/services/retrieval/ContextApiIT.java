@@ -68,7 +68,21 @@ class ContextApiIT {
         .contains("Type 2 diabetes mellitus (SNOMED CT 44054006)").contains("\"score\":").contains("\"auditId\":\"");
     // extensions: the category and the clinical date, so a trend can be read from chunks that come best first
     assertThat(r.body()).containsPattern("\"resource\":\"Condition/cn-1\",\"score\":[0-9.]+,\"category\":\"[a-z-]+\","
-        + "\"date\":\"2021-03-04\"");
+        + "\"date\":\"2021-03-04\"").doesNotContain("breakGlassUntil");
+  }
+
+  /** A break-glass answer says when its window closes: the caller learnt it only from the next refusal. */
+  @Test
+  void aBreakGlassAnswerSaysWhenItsWindowCloses() {
+    String dr = app.tenantWithKey("ward", "dr-btg", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    java.time.Instant before = java.time.Instant.now();
+    HttpResponse<String> r = context(dr, "ward", "pt-1",
+        "{\"query\":\"diabetes\",\"purposeOfUse\":\"ETREAT\",\"reason\":\"unresponsive in the ED\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    java.util.regex.Matcher until = java.util.regex.Pattern.compile("\"breakGlassUntil\":\"([^\"]+)\"").matcher(r.body());
+    assertThat(until.find()).as(r.body()).isTrue();
+    // the clinician's default window: 60 minutes from when it opened
+    assertThat(java.time.Instant.parse(until.group(1))).isBetween(before.plusSeconds(59 * 60), before.plusSeconds(61 * 60));
   }
 
   /**
