@@ -270,7 +270,8 @@ public final class ContextService {
     if (reason != null) {
       AuditEntry denied = entry.withResult(AuditEntry.Decision.DENIED, reason, List.of(), millis(start));
       return reason.equals("break_glass_expired")
-          ? new Outcome(List.of(), denied, 403, "forbidden", "the break-glass window for this patient has closed: to "
+          // its own code: the caller's next step (reopen) differs from every other 403's
+          ? new Outcome(List.of(), denied, 403, "break_glass_expired", "the break-glass window for this patient has closed: to "
               + "break the glass again, send \"reopen\": true with this request's reason (the new window is flagged "
               + "for review like the first)")
           : new Outcome(List.of(), denied, 404, "patient_not_found", NOT_FOUND);

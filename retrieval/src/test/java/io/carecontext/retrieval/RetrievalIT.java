@@ -454,6 +454,8 @@ class RetrievalIT {
     AccessDenied closed = denied(dr, "p-other", "ETREAT", "back in the ED");
     assertThat(closed.reason()).isEqualTo("break_glass_expired");
     assertThat(closed.getMessage()).contains("\"reopen\": true");
+    assertThat(closed.status()).isEqualTo(403);
+    assertThat(closed.code()).isEqualTo("break_glass_expired");
 
     ContextResult reopened = ask(dr, "p-other", "ETREAT", "back in the ED", true);
     assertThat(reopened.chunks()).isNotEmpty();
