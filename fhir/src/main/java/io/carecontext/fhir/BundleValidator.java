@@ -21,6 +21,7 @@ public final class BundleValidator {
       return issues;
     }
     Set<String> fullUrls = new HashSet<>();
+    java.util.Map<String, Integer> named = new java.util.HashMap<>();
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       BundleEntryComponent e = bundle.getEntry().get(i);
       String at = "Bundle.entry[" + i + "]";
@@ -36,6 +37,18 @@ public final class BundleValidator {
       if (!e.hasRequest() || !e.getRequest().hasMethod() || !e.getRequest().hasUrl()) {
         issues.add(FhirIssue.error("required", i, at + ".request",
             "bundle entry " + i + ": request.method and request.url are required"));
+      } else {
+        issues.addAll(conditions(i, e, at));
+        Bundle.HTTPVerb method = e.getRequest().getMethod();
+        if (bundle.getType() == BundleType.TRANSACTION && (method == Bundle.HTTPVerb.PUT || method == Bundle.HTTPVerb.DELETE)) {
+          // FHIR: a transaction whose entries' identities overlap fails. Run in Bundle order, a PUT and
+          // a DELETE of one resource left it deleted or stored depending on the order of the entries.
+          Integer first = named.putIfAbsent(e.getRequest().getUrl(), i);
+          if (first != null) {
+            issues.add(FhirIssue.error("duplicate", i, at + ".request.url", "bundle entry " + i + ": names the "
+                + "same resource as entry " + first + "; a transaction may change each resource once"));
+          }
+        }
       }
       if (e.getResource() != null) { // not hasResource(): an empty resource ({"resourceType":"Patient"}) is one
         if (e.getResource() instanceof Bundle) {
@@ -64,6 +77,35 @@ public final class BundleValidator {
         issues.add(FhirIssue.error("required", i, at + ".resource",
             "bundle entry " + i + ": resource is required for " + e.getRequest().getMethod().toCode()));
       }
+    }
+    return issues;
+  }
+
+  /**
+   * The entry's preconditions: {@code ifMatch} on a PUT or DELETE, well formed (it was ignored, and an
+   * entry made from an old version overwrote a newer one); {@code ifNoneMatch} and
+   * {@code ifModifiedSince}, which FHIR defines for reads and this endpoint does not take, refused
+   * rather than ignored.
+   */
+  private static List<FhirIssue> conditions(int i, BundleEntryComponent e, String at) {
+    List<FhirIssue> issues = new ArrayList<>();
+    Bundle.BundleEntryRequestComponent request = e.getRequest();
+    if (request.hasIfMatch()) {
+      if (request.getMethod() != Bundle.HTTPVerb.PUT && request.getMethod() != Bundle.HTTPVerb.DELETE) {
+        issues.add(FhirIssue.error("not-supported", i, at + ".request.ifMatch",
+            "bundle entry " + i + ": ifMatch applies to PUT and DELETE entries"));
+      } else {
+        try {
+          IfMatch.version(request.getIfMatch(), i, at + ".request.ifMatch");
+        } catch (FhirInputException bad) {
+          issues.addAll(bad.issues());
+        }
+      }
+    }
+    if (request.hasIfNoneMatch() || request.hasIfModifiedSince()) {
+      issues.add(FhirIssue.error("not-supported", i, at + ".request",
+          "bundle entry " + i + ": ifNoneMatch and ifModifiedSince apply to reads, which Bundles here do not carry; "
+              + "for an update made from a version, send ifMatch"));
     }
     return issues;
   }

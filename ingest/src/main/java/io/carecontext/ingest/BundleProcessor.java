@@ -4,6 +4,7 @@ import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirId;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
+import io.carecontext.fhir.IfMatch;
 import io.carecontext.fhir.OperationOutcomes;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -108,6 +109,9 @@ final class BundleProcessor {
             x.message())).toList();
         r.getResponse().setStatus(ex.httpStatus() == 422 ? "422 Unprocessable Entity" : "400 Bad Request")
             .setOutcome(OperationOutcomes.from(issues));
+      } catch (VersionConflictException ex) {
+        response.addEntry().getResponse().setStatus("412 Precondition Failed").setOutcome(OperationOutcomes.from(List.of(
+            FhirIssue.error("conflict", null, "Bundle.entry[" + i + "].request.ifMatch", VersionConflictException.advice(i)))));
       }
     }
     return response;
@@ -258,7 +262,8 @@ final class BundleProcessor {
       throws SQLException {
     IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
         FhirIssue.error("not-supported", index, "Bundle.entry[" + index + "].request",
-            "bundle entry " + index + ": conditional matching supports identifier=system|value only")));
+            "bundle entry " + index + ": conditional matching supports identifier=system|value only "
+                + "(identifier=|value for an identifier without a system)")));
     String system = c.system();
     String value = c.value();
     for (String ref : resolved.values()) {
@@ -286,13 +291,19 @@ final class BundleProcessor {
   }
 
   private WriteOutcome apply(int index, BundleEntryComponent e) throws SQLException {
-    if (e.getRequest().getMethod() == HTTPVerb.DELETE) {
-      String[] parts = e.getRequest().getUrl().split("/");
-      return writer.delete(parts[0], parts[1]).orElse(new WriteOutcome(parts[0], parts[1], 0, null,
-          WriteOutcome.Status.DELETED, null));
+    // the entry's ifMatch (checked well formed by BundleValidator), as If-Match on the call alone
+    Long expected = IfMatch.version(e.getRequest().getIfMatch(), index, "Bundle.entry[" + index + "].request.ifMatch");
+    try {
+      if (e.getRequest().getMethod() == HTTPVerb.DELETE) {
+        String[] parts = e.getRequest().getUrl().split("/");
+        return writer.delete(parts[0], parts[1], expected).orElse(new WriteOutcome(parts[0], parts[1], 0, null,
+            WriteOutcome.Status.DELETED, null));
+      }
+      byRef.put(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart(), e.getResource());
+      return writer.write(e.getResource(), e.getRequest().getMethod() == HTTPVerb.PUT ? expected : null);
+    } catch (VersionConflictException conflict) {
+      throw new VersionConflictException(index);
     }
-    byRef.put(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart(), e.getResource());
-    return writer.write(e.getResource());
   }
 
   private static BundleEntryComponent respond(WriteOutcome o) {

@@ -77,7 +77,8 @@ public final class FhirStore {
   public ConditionalCreate createIfNoneExist(TenantId tenant, FhirWriter writer, Resource resource, String criteria) {
     IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
         FhirIssue.error("not-supported", null, "If-None-Exist",
-            "If-None-Exist supports identifier=system|value only")));
+            "If-None-Exist supports identifier=system|value only (identifier=|value for an identifier without a "
+                + "system)")));
     resource.setId(UUID.randomUUID().toString());
     requireValid(resource);
     return write(tenant, writer, w -> {
@@ -176,8 +177,13 @@ public final class FhirStore {
    * path stores such an id, so a 204 told the feed a delete had happened when its URL was wrong.
    */
   public Optional<WriteOutcome> delete(TenantId tenant, FhirWriter writer, String type, String id) {
+    return delete(tenant, writer, type, id, null);
+  }
+
+  /** As {@link #delete(TenantId, FhirWriter, String, String)}, only while the resource is at {@code expectedVersion} (If-Match). */
+  public Optional<WriteOutcome> delete(TenantId tenant, FhirWriter writer, String type, String id, Long expectedVersion) {
     requireUrlId(type, id);
-    return write(tenant, writer, w -> w.delete(type, id));
+    return write(tenant, writer, w -> w.delete(type, id, expectedVersion));
   }
 
   /**

@@ -6,8 +6,9 @@ import java.util.Optional;
 
 /**
  * The one form of conditional-create criteria the store matches: {@code identifier=system|value}
- * (or {@code identifier=value}), URL-encoded, as in a Bundle entry's {@code request.ifNoneExist}
- * and the {@code If-None-Exist} header of a create. Matched through the hashed identifier index.
+ * (or {@code identifier=|value} for an identifier without a system), URL-encoded, as in a Bundle
+ * entry's {@code request.ifNoneExist} and the {@code If-None-Exist} header of a create. Matched
+ * through the hashed identifier index, which holds each identifier as system and value together.
  */
 record IdentifierCriteria(String system, String value) {
 
@@ -23,8 +24,13 @@ record IdentifierCriteria(String system, String value) {
     }
     String token = URLDecoder.decode(criteria.substring("identifier=".length()), StandardCharsets.UTF_8);
     int bar = token.indexOf('|');
-    IdentifierCriteria c = bar < 0 ? new IdentifierCriteria(null, token)
-        : new IdentifierCriteria(token.substring(0, bar), token.substring(bar + 1));
+    if (bar < 0) {
+      // FHIR reads identifier=value as that value in any system; the index holds system and value
+      // together, so it was matched as "no system" instead, and a create whose patient's MRN has a
+      // system made a duplicate patient. Refused, so the caller names the system.
+      return Optional.empty();
+    }
+    IdentifierCriteria c = new IdentifierCriteria(bar == 0 ? null : token.substring(0, bar), token.substring(bar + 1));
     return c.value().isEmpty() ? Optional.empty() : Optional.of(c);
   }
 

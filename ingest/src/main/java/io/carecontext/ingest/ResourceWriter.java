@@ -136,7 +136,20 @@ final class ResourceWriter {
    * links and identifiers in the same transaction: they are unretrievable once this commits.
    */
   Optional<WriteOutcome> delete(String type, String id) throws SQLException {
+    return delete(type, id, null);
+  }
+
+  /**
+   * Deletes the resource; with {@code expectedVersion} (If-Match) only while the stored one is at that
+   * version (0: at any version, not deleted), else {@link VersionConflictException}. (The header was
+   * ignored, and a delete made from an old version went through.)
+   */
+  Optional<WriteOutcome> delete(String type, String id, Long expectedVersion) throws SQLException {
     Current current = current(type, id);
+    if (expectedVersion != null && (current == null || current.deleted
+        || (expectedVersion != 0 && current.version != expectedVersion))) {
+      throw new VersionConflictException();
+    }
     if (current == null || current.deleted) {
       return Optional.empty();
     }

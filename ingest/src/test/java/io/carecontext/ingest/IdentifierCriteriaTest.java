@@ -9,7 +9,7 @@ class IdentifierCriteriaTest {
   @Test
   void oneIdentifierWithAValueIsTaken() {
     assertThat(IdentifierCriteria.parse("identifier=urn:mrn|4711")).contains(new IdentifierCriteria("urn:mrn", "4711"));
-    assertThat(IdentifierCriteria.parse("identifier=4711")).contains(new IdentifierCriteria(null, "4711"));
+    assertThat(IdentifierCriteria.parse("identifier=|4711")).contains(new IdentifierCriteria(null, "4711"));
     // a '&' inside a value arrives encoded
     assertThat(IdentifierCriteria.parse("identifier=urn:mrn|A%26B")).contains(new IdentifierCriteria("urn:mrn", "A&B"));
   }
@@ -20,6 +20,9 @@ class IdentifierCriteriaTest {
     assertThat(IdentifierCriteria.parse("identifier=urn:mrn|4711&birthdate=1970-01-01")).isEmpty();
     assertThat(IdentifierCriteria.parse("identifier=urn:mrn|4711&")).isEmpty();
     assertThat(IdentifierCriteria.parse("identifier=urn:mrn|")).isEmpty();
+    // FHIR reads it as the value in any system, which the index (system and value together) cannot
+    // match: it was taken as "no system", and a create made a duplicate of a patient whose MRN has one
+    assertThat(IdentifierCriteria.parse("identifier=4711")).isEmpty();
     assertThat(IdentifierCriteria.parse("identifier=")).isEmpty();
     assertThat(IdentifierCriteria.parse("name=Smith")).isEmpty();
     assertThat(IdentifierCriteria.parse(null)).isEmpty();

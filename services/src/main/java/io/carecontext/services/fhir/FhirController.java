@@ -192,28 +192,12 @@ public class FhirController {
     });
   }
 
-  private static final java.util.regex.Pattern IF_MATCH =
-      java.util.regex.Pattern.compile("^(?:W/)?\"([1-9][0-9]{0,17})\"$");
-
   /**
-   * The version an update was made from: {@code If-Match: W/"3"} (the ETag a read gave) or
+   * The version an update or delete was made from: {@code If-Match: W/"3"} (the ETag a read gave) or
    * {@code "3"}; {@code *} for any current version; null without the header.
    */
   private static Long ifMatch(HttpRequest<?> request) {
-    String value = request.getHeaders().get(HttpHeaders.IF_MATCH);
-    if (value == null) {
-      return null;
-    }
-    String v = value.strip();
-    if ("*".equals(v)) {
-      return 0L;
-    }
-    var m = IF_MATCH.matcher(v);
-    if (!m.matches()) {
-      throw FhirInputException.of(FhirIssue.error("invalid", null, "If-Match",
-          "If-Match takes the ETag of the version the update was made from, as a read gives it: W/\"<versionId>\""));
-    }
-    return Long.parseLong(m.group(1));
+    return io.carecontext.fhir.IfMatch.version(request.getHeaders().get(HttpHeaders.IF_MATCH), null, "If-Match");
   }
 
   @Get("/{type}/{id}")
@@ -319,11 +303,12 @@ public class FhirController {
 
   @Delete("/{type}/{id}")
   public MutableHttpResponse<String> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                                            @PathVariable String type, @PathVariable String id) {
+                                            @PathVariable String type, @PathVariable String id,
+                                            HttpRequest<?> request) {
     return handle(() -> {
       TenantId t = requireEhrRole(caller, tenant, WRITE);
       requireKnownType(type);
-      store.delete(t, writer(caller), type, id);
+      store.delete(t, writer(caller), type, id, ifMatch(request));
       // Deleting what is already gone succeeds too (FHIR allows 200/204 for both).
       return HttpResponse.<String>noContent();
     });
@@ -435,9 +420,8 @@ public class FhirController {
     } catch (KeyNotAdmittedException e) {
       return FhirResponses.outcome(403, "forbidden", KEY_REFUSED);
     } catch (VersionConflictException e) {
-      return FhirResponses.outcome(412, "conflict", "the resource is no longer at the version in If-Match (another "
-          + "write came first, or it was deleted or never stored); nothing was stored. Read it again and update "
-          + "from that version");
+      // in a transaction nothing of the Bundle was stored: the message names the entry
+      return FhirResponses.outcome(412, "conflict", VersionConflictException.advice(e.entry()));
     }
   }
 

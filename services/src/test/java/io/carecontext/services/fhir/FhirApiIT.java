@@ -139,7 +139,10 @@ class FhirApiIT {
         "If-None-Exist supports identifier=system|value only");
     // a second parameter, or no value, was taken as part of the value, matched nothing, and created
     int before = count("SELECT count(*) FROM tenant_hosp.resources");
-    for (String criteria : new String[] {"identifier=urn:mrn|cc-77&birthdate=1970-01-01", "identifier=urn:mrn|"}) {
+    // and a value without its system, which FHIR matches in any system, was matched as "no system":
+    // the patient whose MRN has one was created again
+    for (String criteria : new String[] {"identifier=urn:mrn|cc-77&birthdate=1970-01-01", "identifier=urn:mrn|",
+        "identifier=cc-77"}) {
       HttpResponse<String> r = app.call("POST", "/fhir/hosp/Patient", ehr, body, FHIR, Map.of("If-None-Exist", criteria));
       assertOutcome(r, 400, "If-None-Exist supports identifier=system|value only");
       assertThat(r.body()).doesNotContain("cc-77");
@@ -549,6 +552,70 @@ class FhirApiIT {
       pool.shutdown();
     }
     assertThat(fhir("GET", "/Patient/im-1", null).headers().firstValue("ETag")).contains("W/\"5\"");
+  }
+
+  /**
+   * A Bundle entry's ifMatch was ignored: an entry made from an old version overwrote a newer one, in
+   * a batch and in a transaction, and a DELETE's If-Match was ignored too. Now a transaction with a
+   * stale entry stores nothing (412 naming the entry), a batch answers that entry 412 and writes the
+   * rest, a malformed one is a 400, and ifNoneMatch (a read's condition) is refused, not ignored.
+   */
+  @Test
+  void aBundleEntrysIfMatchAndADeletesIfMatchAreHonoured() throws SQLException {
+    String v = "{\"resourceType\":\"Basic\",\"id\":\"%s\",\"code\":{\"text\":\"%s\"}}";
+    assertThat(fhir("PUT", "/Basic/bim-1", v.formatted("bim-1", "one")).statusCode()).isEqualTo(201);
+    assertThat(fhir("PUT", "/Basic/bim-1", v.formatted("bim-1", "two")).statusCode()).isEqualTo(200); // now at 2
+    String entry = "{\"resource\":%s,\"request\":{\"method\":\"PUT\",\"url\":\"Basic/%s\",\"ifMatch\":\"%s\"}}";
+    String tx = "{\"resourceType\":\"Bundle\",\"type\":\"%s\",\"entry\":[%s,%s]}";
+    HttpResponse<String> stale = fhir("POST", "", tx.formatted("transaction",
+        "{\"resource\":" + v.formatted("bim-new", "x") + ",\"request\":{\"method\":\"PUT\",\"url\":\"Basic/bim-new\"}}",
+        entry.formatted(v.formatted("bim-1", "stale"), "bim-1", "W/\\\"1\\\"")));
+    assertOutcome(stale, 412, "bundle entry 1: the resource is no longer at the version in If-Match");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'bim-new'")).isZero();
+    assertThat(fhir("GET", "/Basic/bim-1", null).body()).contains("\"two\"");
+    // a batch: the stale entry alone is refused
+    HttpResponse<String> batch = fhir("POST", "", tx.formatted("batch",
+        entry.formatted(v.formatted("bim-1", "stale"), "bim-1", "W/\\\"1\\\""),
+        entry.formatted(v.formatted("bim-1", "three"), "bim-1", "W/\\\"2\\\"")));
+    assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+    assertThat(batch.body()).contains("412 Precondition Failed").contains("\"status\":\"200 OK\"");
+    assertThat(fhir("GET", "/Basic/bim-1", null).body()).contains("\"three\"").contains("\"versionId\":\"3\"");
+    // malformed, or a read's condition: refused, naming the rule
+    assertOutcome(fhir("POST", "", tx.formatted("transaction",
+        entry.formatted(v.formatted("bim-1", "x"), "bim-1", "garbage"),
+        entry.formatted(v.formatted("bim-2", "x"), "bim-2", "*"))), 400, "If-Match takes the ETag");
+    assertOutcome(fhir("POST", "", tx.formatted("transaction", "{\"resource\":" + v.formatted("bim-1", "x")
+        + ",\"request\":{\"method\":\"PUT\",\"url\":\"Basic/bim-1\",\"ifNoneMatch\":\"*\"}}",
+        "{\"resource\":" + v.formatted("bim-3", "x") + ",\"request\":{\"method\":\"PUT\",\"url\":\"Basic/bim-3\"}}")),
+        400, "ifNoneMatch and ifModifiedSince apply to reads");
+    assertThat(fhir("GET", "/Basic/bim-1", null).body()).contains("\"versionId\":\"3\"");
+    // DELETE with If-Match, alone: from an old version it deletes nothing
+    assertOutcome(app.call("DELETE", "/fhir/hosp/Basic/bim-1", ehr, null, FHIR, Map.of("If-Match", "W/\"2\"")), 412,
+        "no longer at the version");
+    assertThat(fhir("GET", "/Basic/bim-1", null).statusCode()).isEqualTo(200);
+    assertThat(app.call("DELETE", "/fhir/hosp/Basic/bim-1", ehr, null, FHIR, Map.of("If-Match", "W/\"3\""))
+        .statusCode()).isEqualTo(204);
+    assertThat(fhir("GET", "/Basic/bim-1", null).statusCode()).isEqualTo(410);
+  }
+
+  /**
+   * FHIR: a transaction whose entries name one resource twice fails. Run in Bundle order, a PUT and
+   * a DELETE of one resource left it deleted or stored depending on the order of the entries, and
+   * two PUTs made two versions.
+   */
+  @Test
+  void aTransactionThatNamesOneResourceTwiceIsRefused() throws SQLException {
+    String put = "{\"resource\":{\"resourceType\":\"Basic\",\"id\":\"dup-1\",\"code\":{\"text\":\"x\"}},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Basic/dup-1\"}}";
+    String delete = "{\"request\":{\"method\":\"DELETE\",\"url\":\"Basic/dup-1\"}}";
+    for (String[] pair : new String[][] {{put, delete}, {put, put}, {delete, put}}) {
+      assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+          + pair[0] + "," + pair[1] + "]}"), 400, "bundle entry 1: names the same resource as entry 0");
+    }
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'dup-1'")).isZero();
+    // a batch writes each entry on its own, in order, as before
+    assertThat(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[" + put + "," + put
+        + "]}").statusCode()).isEqualTo(200);
   }
 
   @Test
