@@ -21,6 +21,11 @@ class FhirIdTest {
     assertThat(FhirId.isValid("a b")).isFalse();
     assertThat(FhirId.isValid("a\n")).isFalse();
     assertThat(FhirId.isValid("é")).isFalse();
+    // dot segments: URLs lose them on the way, so no one could read or delete what is stored under one
+    assertThat(FhirId.isValid(".")).isFalse();
+    assertThat(FhirId.isValid("..")).isFalse();
+    assertThat(FhirId.isValid("...")).isTrue();
+    assertThat(FhirId.isValid(".a")).isTrue();
   }
 
   @Test

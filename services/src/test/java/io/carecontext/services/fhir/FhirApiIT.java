@@ -461,6 +461,24 @@ class FhirApiIT {
         .isEqualTo(3);
   }
 
+  /**
+   * "." and ".." fit FHIR's id pattern, but clients and proxies remove such dot segments from a URL,
+   * so a resource stored under one could be neither read nor deleted by most callers: refused on
+   * every write path.
+   */
+  @Test
+  void dotSegmentIdsAreRefusedOnEveryWritePath() throws SQLException {
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    for (String id : new String[] {".", ".."}) {
+      String basic = "{\"resourceType\":\"Basic\",\"id\":\"" + id + "\",\"code\":{\"text\":\"t\"}}";
+      assertThat(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+          + basic + ",\"request\":{\"method\":\"PUT\",\"url\":\"Basic/" + id + "\"}}]}").statusCode()).isEqualTo(400);
+      HttpResponse<String> imported = app.call("POST", "/fhir/hosp/$import", ehr, basic + "\n", "application/fhir+ndjson");
+      assertThat(imported.body()).as(id).contains("failed 1");
+    }
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+  }
+
   @Test
   void aDeleteWithAnIdFhirDoesNotAllowIs400AndNamesTheRuleNotTheId() throws SQLException {
     // It answered 204, as if something had been deleted: a feed whose URL was wrong never learnt it.
@@ -468,7 +486,7 @@ class FhirApiIT {
     int before = count("SELECT count(*) FROM tenant_hosp.resources WHERE NOT deleted");
     for (String id : new String[] {"Mrn_4711", "x".repeat(65), "Smith%20John", "a%0Ab"}) {
       HttpResponse<String> r = fhir("DELETE", "/Patient/" + id, null);
-      assertOutcome(r, 400, "the id in the URL must match [A-Za-z0-9-.]{1,64}");
+      assertOutcome(r, 400, "the id in the URL must match [A-Za-z0-9-.]{1,64}, and not . or ..");
       assertThat(r.body()).as(id).doesNotContain("Mrn").doesNotContain("xxxxx").doesNotContain("Smith");
     }
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE NOT deleted")).isEqualTo(before);
@@ -484,7 +502,7 @@ class FhirApiIT {
     for (String path : new String[] {"/Patient/Mrn_4711", "/Patient/" + "x".repeat(65), "/Patient/Smith%20John",
         "/Patient/Mrn_4711/_history/1"}) {
       HttpResponse<String> r = fhir("GET", path, null);
-      assertOutcome(r, 400, "the id in the URL must match [A-Za-z0-9-.]{1,64}");
+      assertOutcome(r, 400, "the id in the URL must match [A-Za-z0-9-.]{1,64}, and not . or ..");
       assertThat(r.body()).as(path).doesNotContain("Mrn").doesNotContain("xxxxx").doesNotContain("Smith");
     }
     // each refusal is in the trail, with no patient and none of the id
