@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 
@@ -73,7 +74,13 @@ final class BundleEntries {
       return failed(FhirIssue.error(f.code(), index, path != null ? path : at,
           "bundle entry " + index + ": " + f.message(path)));
     } catch (DataFormatException | ClassCastException e) {
-      // HAPI's own refusals (a resource of no R4 type, say) say nothing we may repeat
+      // HAPI's own refusals (a resource of no R4 type, say) say nothing we may repeat: found again
+      // in the tree where they can be
+      Optional<FhirIssue> found = ParseDiagnosis.of(entry.get("resource"), at + ".resource", index,
+          "bundle entry " + index + ": ");
+      if (found.isPresent()) {
+        return failed(found.get());
+      }
       return failed(FhirIssue.error("structure", index, at,
           "bundle entry " + index + ": the entry is not valid FHIR JSON: check its resource's resourceType and element types"));
     }

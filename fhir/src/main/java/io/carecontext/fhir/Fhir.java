@@ -169,8 +169,8 @@ public final class Fhir {
       String located = ElementLocator.locate(tree, f);
       return FhirIssue.error(f.code(), null, located != null ? located : type, f.message(located));
     }
-    return FhirIssue.error("structure", null, type,
-        "the " + type + " is not valid FHIR JSON: check the JSON syntax and element types");
+    return ParseDiagnosis.of(tree, type, null, "").orElseGet(() -> FhirIssue.error("structure", null, type,
+        "the " + type + " is not valid FHIR JSON: check the JSON syntax and element types"));
   }
 
   public static String toJson(IBaseResource resource) {

@@ -29,6 +29,28 @@ class ParseErrorsTest {
         + "\"request\":{\"method\":\"PUT\",\"url\":\"Observation/o\"}}";
   }
 
+  /**
+   * HAPI's own refusals of sound JSON said "not valid FHIR JSON: check the JSON syntax", naming no
+   * element: a resource of no R4 type in a Bundle entry or among the contained ones, and a narrative
+   * that is not XHTML. Each now names the element and what is wrong, never the value.
+   */
+  @Test
+  void anUnknownTypeInsideAndANarrativeThatIsNotXhtmlAreNamedByTheirPath() {
+    FhirInputException inEntry = catchThrowableOfType(FhirInputException.class, () -> Fhir.parseResource(batch("transaction",
+        "{\"resource\":{\"resourceType\":\"Zebulon\",\"id\":\"z\"},\"request\":{\"method\":\"PUT\",\"url\":\"Zebulon/z\"}}")));
+    assertThat(inEntry.getMessage()).contains("bundle entry 1: unknown resource type at Bundle.entry[1].resource.resourceType")
+        .doesNotContain("check the JSON syntax").doesNotContain("Zebulon");
+    FhirInputException contained = refused("{\"resourceType\":\"Patient\",\"id\":\"p\",\"contained\":[{\"resourceType\":"
+        + "\"Quixote\",\"id\":\"c\"}]}");
+    assertThat(contained.httpStatus()).isEqualTo(400);
+    assertThat(contained.getMessage()).contains("unknown resource type at Patient.contained[0].resourceType")
+        .doesNotContain("Quixote");
+    FhirInputException div = refused("{\"resourceType\":\"Patient\",\"id\":\"p\",\"text\":{\"status\":\"generated\","
+        + "\"div\":\"Zebulon's note <\"}}");
+    assertThat(div.httpStatus()).isEqualTo(400);
+    assertThat(div.getMessage()).contains("Patient.text.div is not well-formed XHTML").doesNotContain("Zebulon");
+  }
+
   @Test
   void malformedJsonIsA400NotAMissingResourceType() {
     for (String body : List.of("{", "{\"", "{\"resourceType\"", "{\"resourceType\":", "{\"resourceType\":\"Patient\"",
@@ -158,8 +180,8 @@ class ParseErrorsTest {
         "{\"resource\":{\"resourceType\":\"Zebulon Quixote\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}"));
     assertThat(BundleValidator.validate(unknown)).singleElement().satisfies(i -> {
       assertThat(i.entryIndex()).isEqualTo(1);
-      assertThat(i.path()).isEqualTo("Bundle.entry[1]");
-      assertThat(i.message()).startsWith("bundle entry 1: the entry is not valid FHIR JSON").doesNotContain("Zebulon");
+      assertThat(i.path()).isEqualTo("Bundle.entry[1].resource.resourceType");
+      assertThat(i.message()).startsWith("bundle entry 1: unknown resource type").doesNotContain("Zebulon");
     });
     String badMethod = PATIENT_ENTRY.replace("\"PUT\"", "\"FETCH\"");
     Bundle b = (Bundle) Fhir.parseBundleBody(batch("batch", badMethod));
