@@ -125,7 +125,9 @@ public final class Fhir {
   }
 
   private static Resource parse(String json, boolean entriesApart) {
-    String trimmed = json == null ? "" : json.stripLeading();
+    // A UTF-8 byte order mark, as some Windows feeds send one before the JSON (RFC 8259 lets a parser
+    // ignore it): it was refused as "not a JSON object", though the admin API took such bodies.
+    String trimmed = json == null ? "" : (json.startsWith("\uFEFF") ? json.substring(1) : json).stripLeading();
     if (trimmed.startsWith("<")) {
       throw FhirInputException.of(FhirIssue.error("not-supported", null, null,
           "XML is not supported: send FHIR JSON (application/fhir+json)"));

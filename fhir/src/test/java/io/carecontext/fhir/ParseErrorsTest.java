@@ -51,6 +51,12 @@ class ParseErrorsTest {
     assertThat(div.getMessage()).contains("Patient.text.div is not well-formed XHTML").doesNotContain("Zebulon");
   }
 
+  /** A UTF-8 byte order mark before the JSON, as some Windows feeds send: ignored, as RFC 8259 allows. */
+  @Test
+  void aByteOrderMarkBeforeTheJsonIsIgnored() {
+    assertThat(Fhir.parseResource("\uFEFF{\"resourceType\":\"Patient\",\"id\":\"bom\"}")).isInstanceOf(Patient.class);
+  }
+
   @Test
   void malformedJsonIsA400NotAMissingResourceType() {
     for (String body : List.of("{", "{\"", "{\"resourceType\"", "{\"resourceType\":", "{\"resourceType\":\"Patient\"",

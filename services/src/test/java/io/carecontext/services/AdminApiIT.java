@@ -148,8 +148,17 @@ class AdminApiIT {
     assertThat(app.call("DELETE", "/admin/tenants/acme/keys/" + keyId, app.adminKey(), null).statusCode())
         .isEqualTo(204);
     assertThat(app.call("GET", "/admin/tenants/acme", key, null).statusCode()).isEqualTo(401);
+    // a revoke retried (after a timeout, say) succeeds: it was a 404, and the client could not tell
     assertThat(app.call("DELETE", "/admin/tenants/acme/keys/" + keyId, app.adminKey(), null).statusCode())
-        .isEqualTo(404);
+        .isEqualTo(204);
+    HttpResponse<String> never = app.call("DELETE", "/admin/tenants/acme/keys/nosuchkey0000000000", app.adminKey(), null);
+    assertThat(never.statusCode()).isEqualTo(404);
+    assertThat(never.body()).contains("key_not_found");
+    // a principal sent but not valid is not "required"
+    HttpResponse<String> bad = app.call("POST", "/admin/tenants/acme/keys", app.adminKey(),
+        "{\"principal\":\"bad principal!\",\"roles\":[\"auditor\"]}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("principal is not valid").doesNotContain("bad principal");
   }
 
   @Test

@@ -70,7 +70,9 @@ public class KeyController {
     AdminDtos.CreateKey body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class);
     TenantId id = requireActive(caller, tenant);
     if (body.principal() == null || !body.principal().matches("^[A-Za-z0-9._@-]{1,100}$")) {
-      throw ApiException.badRequest("principal is required: 1 to 100 letters, digits, '.', '_', '@' or '-'");
+      // "required" said of a principal that was sent sent the caller looking for a missing field
+      throw ApiException.badRequest((body.principal() == null ? "principal is required" : "principal is not valid")
+          + ": 1 to 100 letters, digits, '.', '_', '@' or '-'");
     }
     if (body.roles() == null || body.roles().isEmpty()) {
       throw ApiException.badRequest("roles is required: one or more of " + allRoles());
@@ -141,8 +143,15 @@ public class KeyController {
   public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                    @PathVariable String keyId) {
     TenantId id = requireActive(caller, tenant);
-    if (!keyId.matches("^[a-z0-9]{16,32}$") || keys.countActive(keyId, id.value()) == 0) {
-      throw ApiException.notFound("key_not_found", "no active key with that id in this tenant");
+    if (!keyId.matches("^[a-z0-9]{16,32}$")
+        || keys.countAny(keyId, id.value()) == 0) {
+      throw ApiException.notFound("key_not_found", "no key with that id in this tenant");
+    }
+    if (keys.countActive(keyId, id.value()) == 0) {
+      // Revoked already: the state asked for holds, so a revoke retried after a timeout succeeds
+      // (it was a 404, and the client could not tell that its first try had worked). No second row:
+      // nothing changed.
+      return HttpResponse.noContent();
     }
     // The row first, committed: the database revokes a key only after the key-revoke row that names
     // it (platform migration 6). A key revoked meanwhile by another request stays revoked: 204 all the same.

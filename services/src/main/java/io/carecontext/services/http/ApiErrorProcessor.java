@@ -33,6 +33,13 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
   private static final Pattern FIELD = Pattern.compile("^[A-Za-z][A-Za-z0-9_]{0,40}$");
   private static final Pattern UNKNOWN = Pattern.compile("Unknown property \\[(.*?)] encountered", Pattern.DOTALL);
 
+  private final long maxRequestBytes;
+
+  public ApiErrorProcessor(@io.micronaut.context.annotation.Value("${micronaut.server.max-request-size:10485760}")
+                           long maxRequestBytes) {
+    this.maxRequestBytes = maxRequestBytes;
+  }
+
   @Override
   public MutableHttpResponse<Object> processResponse(ErrorContext context, MutableHttpResponse<?> response) {
     Optional<ApiError> tooLong = context.getRequest() instanceof NettyHttpRequest<?> n
@@ -52,7 +59,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     }
     HttpStatus status = response.status();
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
-        .orElseGet(() -> body(status));
+        .orElseGet(() -> status == HttpStatus.REQUEST_ENTITY_TOO_LARGE ? tooLarge(maxRequestBytes) : body(status));
     return shaped(response, context.getRequest().getPath(), body);
   }
 
@@ -178,6 +185,13 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       case 503 -> "transient";
       default -> status >= 500 ? "exception" : "invalid";
     };
+  }
+
+  /** The 413, with the limit: the caller must know how much to cut (it said only "the configured limit"). */
+  static ApiError tooLarge(long limit) {
+    return new ApiError("payload_too_large", "the request body is over the limit of " + limit + " bytes "
+        + "(CARECONTEXT_FHIR_MAX_BYTES); nothing was stored: send less in one request (split a Bundle, or load "
+        + "large sets with $import)");
   }
 
   static ApiError body(HttpStatus status) {

@@ -20,6 +20,10 @@ public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String
   @Query("SELECT count(*) FROM platform.api_keys WHERE key_id = :keyId AND tenant_id = :tenantId AND revoked_at IS NULL")
   long countActive(String keyId, String tenantId);
 
+  /** Revoked or not. */
+  @Query("SELECT count(*) FROM platform.api_keys WHERE key_id = :keyId AND tenant_id = :tenantId")
+  long countAny(String keyId, String tenantId);
+
   /** 0 when the key is revoked already; the database refuses it before its key-revoke row (platform migration 6). */
   @Query("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = :keyId AND tenant_id = :tenantId "
       + "AND revoked_at IS NULL")

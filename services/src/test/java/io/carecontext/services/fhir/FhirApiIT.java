@@ -440,7 +440,7 @@ class FhirApiIT {
          "request":{"method":"POST","url":"Bundle"}}]}"""), 400, "a Bundle inside a Bundle");
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" +
         ("{\"resource\":{\"resourceType\":\"Patient\",\"gender\":\"female\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},")
-            .repeat(3000) + "{}]}"), 413, "");
+            .repeat(3000) + "{}]}"), 413, "the request body is over the limit of "); // the limit, so the caller knows how much to cut
     assertOutcome(fhir("POST", "/Patent", "{\"resourceType\":\"Patent\"}"), 400, "unknown resource type");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
   }

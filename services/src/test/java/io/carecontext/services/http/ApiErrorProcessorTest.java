@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class ApiErrorProcessorTest {
 
-  private final ApiErrorProcessor processor = new ApiErrorProcessor();
+  private final ApiErrorProcessor processor = new ApiErrorProcessor(52_428_800);
 
   private MutableHttpResponse<Object> failed(String path, Throwable cause) {
     return processor.processResponse(ErrorContext.builder(HttpRequest.GET(path)).cause(cause).build(),

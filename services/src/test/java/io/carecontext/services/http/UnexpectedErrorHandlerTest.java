@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 class UnexpectedErrorHandlerTest {
 
-  private final UnexpectedErrorHandler handler = new UnexpectedErrorHandler(new ApiErrorProcessor());
+  private final UnexpectedErrorHandler handler = new UnexpectedErrorHandler(new ApiErrorProcessor(52_428_800));
 
   /** What the handler logs for {@code e}: the line and the whole trace, as the console shows it. */
   private String logged(RuntimeException e) {
