@@ -65,6 +65,28 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
         : settings.list("cc.consent_labels", List.copyOf(new LinkedHashSet<>(labelsWithConsent)));
   }
 
+  /**
+   * The policy in the form a tenant admin writes it ({@code settings.rolePolicies.<role>}), every
+   * field filled in: what is in force, defaults and overrides merged, so that an admin can see it.
+   */
+  public Map<String, Object> asSetting() {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("categories", categories);
+    m.put("resourceTypes", resourceTypes);
+    m.put("purposes", purposes);
+    m.put("labels", labels);
+    m.put("labelsWithConsent", labelsWithConsent);
+    m.put("kMax", kMax);
+    m.put("careRelationship", careRelationship);
+    Map<String, Object> bg = new java.util.LinkedHashMap<>();
+    bg.put("allowed", breakGlass);
+    bg.put("overrideConsent", breakGlassOverridesConsent);
+    bg.put("maxMinutes", breakGlassMinutes);
+    m.put("breakGlass", bg);
+    m.put("deidentifiedOnly", deidentifiedOnly);
+    return m;
+  }
+
   /** The fields a tenant may set for a role; anything else is refused, so a typo never keeps a default. */
   static final List<String> FIELDS = List.of("categories", "resourceTypes", "purposes", "labels",
       "labelsWithConsent", "kMax", "careRelationship", "breakGlass", "deidentifiedOnly");

@@ -350,6 +350,16 @@ class AdminApiIT {
           "breakGlass":{"allowed":false}}}}}""");
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     assertThat(ok.body()).contains("\"kMax\":5");
+    // a second role's override merges in (it replaced the first's), and the policies in force are shown whole
+    HttpResponse<String> billing = app.call("PATCH", "/admin/tenants/acme", adminKeyA,
+        "{\"settings\":{\"rolePolicies\":{\"billing\":{\"kMax\":3}}}}");
+    assertThat(billing.statusCode()).as(billing.body()).isEqualTo(200);
+    String shown = app.call("GET", "/admin/tenants/acme", adminKeyA, null).body();
+    assertThat(shown).contains("\"care-coordinator\":{\"kMax\":5,\"labels\":[\"N\"]").contains("\"billing\":{\"kMax\":3}")
+        .contains("\"effectiveRolePolicies\":{\"billing\":{\"categories\":[")
+        .containsPattern("\"care-coordinator\":\\{\"categories\":\\[[^]]*\\],\"resourceTypes\":\\[\"Observation\",\"\\*\"\\],"
+            + "\"purposes\":\\[[^]]*\\],\"labels\":\\[\"N\"\\],\"labelsWithConsent\":\\[[^]]*\\],\"kMax\":5,")
+        .containsPattern("\"billing\":\\{\"categories\":\\[[^]]*\\],[^}]*\"kMax\":3,");
   }
 
   @Test

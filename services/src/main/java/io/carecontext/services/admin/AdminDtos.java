@@ -47,9 +47,14 @@ final class AdminDtos {
   @JsonIgnoreProperties(ignoreUnknown = false)
   record PatchTenant(@Nullable String name, @Nullable Map<String, Object> settings) {}
 
+  /**
+   * A tenant as the admin API shows it; {@code effectiveRolePolicies}: each role's policy in force,
+   * defaults and overrides merged ({@code settings.rolePolicies} holds only the overrides, so an
+   * admin could not see what a role may do, or what a PATCH had reset).
+   */
   @Serdeable
   record TenantView(String id, String name, String status, Map<String, Object> settings, Instant createdAt,
-                    Instant updatedAt, @Nullable Long provisionMillis) {}
+                    Instant updatedAt, @Nullable Long provisionMillis, Map<String, Object> effectiveRolePolicies) {}
 
   @Serdeable
   @JsonIgnoreProperties(ignoreUnknown = false)

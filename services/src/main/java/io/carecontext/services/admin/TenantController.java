@@ -239,8 +239,12 @@ public class TenantController {
   }
 
   private AdminDtos.TenantView view(TenantRecord r, @Nullable Long millis) {
-    return new AdminDtos.TenantView(r.tenantId(), r.name(), r.status(), effectiveSettings(r), r.createdAt(),
-        r.updatedAt(), millis);
+    Map<String, Object> settings = effectiveSettings(r);
+    Map<String, Object> policies = new java.util.TreeMap<>(); // by name: the same order on every read
+    io.carecontext.retrieval.TenantPolicy.fromSettings(settings).roles().forEach((role, p) -> policies.put(role,
+        p.asSetting()));
+    return new AdminDtos.TenantView(r.tenantId(), r.name(), r.status(), settings, r.createdAt(), r.updatedAt(), millis,
+        policies);
   }
 
   /** The tenant's stored settings with the defaults filled in: what it shows, and what a retry must match. */
