@@ -47,7 +47,7 @@ final class BundleProcessor {
     for (int i = 0; i < entries.size(); i++) {
       BundleEntryComponent e = entries.get(i);
       if (existing.get(i).isPresent()) {
-        response.addEntry().getResponse().setStatus("200 OK").setLocation(existing.get(i).get());
+        response.addEntry(matched(existing.get(i).get()));
         continue;
       }
       rewriteReferences(i, e, "a urn:uuid reference points to no entry of this Bundle");
@@ -80,9 +80,7 @@ final class BundleProcessor {
   BundleEntryComponent processOne(int index, BundleEntryComponent e) throws SQLException {
     Optional<String> existing = assignId(index, e);
     if (existing.isPresent()) {
-      BundleEntryComponent r = new BundleEntryComponent();
-      r.getResponse().setStatus("200 OK").setLocation(existing.get());
-      return r;
+      return matched(existing.get());
     }
     rewriteReferences(index, e, "a batch writes each entry on its own, so a urn:uuid reference cannot name another "
         + "entry: send the resources as a transaction Bundle, or reference Type/id");
@@ -304,6 +302,20 @@ final class BundleProcessor {
     } catch (VersionConflictException conflict) {
       throw new VersionConflictException(index);
     }
+  }
+
+  /**
+   * The answer to a conditional create that matched ({@code Type/id}): 200 with the stored version's
+   * location and ETag, as a created entry has them (it had the bare {@code Type/id} and no ETag).
+   */
+  private BundleEntryComponent matched(String ref) throws SQLException {
+    BundleEntryComponent r = new BundleEntryComponent();
+    String[] parts = ref.split("/");
+    java.util.OptionalLong version = writer.currentVersion(parts[0], parts[1]);
+    r.getResponse().setStatus("200 OK")
+        .setLocation(version.isPresent() ? ref + "/_history/" + version.getAsLong() : ref);
+    version.ifPresent(v -> r.getResponse().setEtag("W/\"" + v + "\""));
+    return r;
   }
 
   private static BundleEntryComponent respond(WriteOutcome o) {

@@ -358,6 +358,13 @@ final class ResourceWriter {
     }
   }
 
+  /** The stored version of a resource that is there and not deleted. */
+  java.util.OptionalLong currentVersion(String type, String id) throws SQLException {
+    Current current = current(type, id);
+    return current == null || current.deleted ? java.util.OptionalLong.empty()
+        : java.util.OptionalLong.of(current.version);
+  }
+
   private Current current(String type, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT version_id, content_hash, deleted, last_updated, patient_id, security_labels FROM resources "

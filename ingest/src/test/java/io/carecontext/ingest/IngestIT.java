@@ -172,7 +172,10 @@ class IngestIT {
     // A second patient's bundle reuses the practitioner through ifNoneExist.
     Bundle second = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Qwertyu", "MRN-2", "7.2")));
     assertThat(second.getEntry().get(0).getResponse().getStatus()).isEqualTo("200 OK");
-    assertThat(second.getEntry().get(0).getResponse().getLocation()).isEqualTo("Practitioner/" + practitioner);
+    // with the version's location and ETag, as a created entry has them
+    assertThat(second.getEntry().get(0).getResponse().getLocation()).isEqualTo("Practitioner/" + practitioner
+        + "/_history/1");
+    assertThat(second.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"1\"");
 
     int before = embeddedTexts.get();
     worker.drain(tenant);
