@@ -86,9 +86,14 @@ class ChatApiIT {
     model.stop(0);
   }
 
+  /** A chat request about the patient with {@code key} and the body as given. */
+  static HttpResponse<String> chat(String key, String body) {
+    return app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", key, body);
+  }
+
   static HttpResponse<String> ask(String question, boolean dryRun) {
-    return app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", clinician,
-        "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"" + (dryRun ? ",\"dryRun\":true" : "") + "}");
+    return chat(clinician, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\""
+        + (dryRun ? ",\"dryRun\":true" : "") + "}");
   }
 
   @Test
@@ -96,14 +101,13 @@ class ChatApiIT {
     // "dryRun":"yes" and 0 were read as false, so the prompt went to the model
     prompts.clear();
     for (String dryRun : new String[] {"\"yes\"", "0", "\"true\"", "1", "[true]", "\"false\""}) {
-      HttpResponse<String> r = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", clinician,
+      HttpResponse<String> r = chat(clinician,
           "{\"question\":\"Summarize glucose control\",\"purposeOfUse\":\"TREAT\",\"dryRun\":" + dryRun + "}");
       assertThat(r.statusCode()).as(dryRun).isEqualTo(400);
       assertThat(r.body()).as(dryRun).contains("\"error\":\"bad_request\"")
           .contains("field 'dryRun' must be true or false").doesNotContain("glucose");
     }
-    HttpResponse<String> question = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", clinician,
-        "{\"question\":42,\"purposeOfUse\":\"TREAT\",\"dryRun\":true}");
+    HttpResponse<String> question = chat(clinician, "{\"question\":42,\"purposeOfUse\":\"TREAT\",\"dryRun\":true}");
     assertThat(question.statusCode()).isEqualTo(400);
     assertThat(question.body()).contains("field 'question' must be a string");
     assertThat(prompts).isEmpty();
@@ -145,12 +149,10 @@ class ChatApiIT {
     // The question names the patient, so the prompt's [PATIENT_1] stands for that name in both
     // requests, whatever the researcher's narrower context holds: only the answer's treatment differs.
     String question = "Summarize glucose control for " + family;
-    HttpResponse<String> research = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", both,
-        "{\"question\":\"" + question + "\",\"purposeOfUse\":\"HRESCH\"}");
+    HttpResponse<String> research = chat(both, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"HRESCH\"}");
     assertThat(research.statusCode()).as(research.body()).isEqualTo(200);
     assertThat(research.body()).contains("[PATIENT_1]").doesNotContain(family);
-    HttpResponse<String> treatment = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", both,
-        "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}");
+    HttpResponse<String> treatment = chat(both, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}");
     assertThat(treatment.statusCode()).as(treatment.body()).isEqualTo(200);
     assertThat(treatment.body()).contains(family).doesNotContain("[PATIENT_1]");
   }
@@ -181,7 +183,7 @@ class ChatApiIT {
   @Test
   void bothRowsOfABreakGlassChatAreFlaggedForReview() {
     String auditor = app.tenantWithKey("chatty", "aud-btg", "[\"auditor\"]", null);
-    HttpResponse<String> r = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", clinician,
+    HttpResponse<String> r = chat(clinician,
         "{\"question\":\"Summary?\",\"purposeOfUse\":\"ETREAT\",\"reason\":\"unresponsive in the ED\"}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     // when the window closes, so the caller knows before its next ETREAT is refused
@@ -277,7 +279,7 @@ class ChatApiIT {
   @Test
   void aResearcherGetsYearsNotShiftedDatesItCouldShiftBack() {
     String researcher = app.tenantWithKey("chatty", "res-dates", "[\"researcher\"]", null);
-    HttpResponse<String> dry = app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", researcher,
+    HttpResponse<String> dry = chat(researcher,
         "{\"question\":\"Any HbA1c after 2000-01-01?\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}");
     assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
     assertThat(dry.body()).contains("Question: Any HbA1c after 2000?").containsPattern("\\[S\\d+\\] \\d{4}: ")
