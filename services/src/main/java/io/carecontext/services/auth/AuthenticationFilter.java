@@ -122,8 +122,20 @@ public class AuthenticationFilter {
     // The path may carry a patient id (a direct identifier in many EHRs): log the route shape only.
     ACCESS.info("request_id={} method={} route={} status={} tenant={} principal={} ms={}",
         id, request.getMethodName(), routeShape(request.getPath()), response.code(),
-        c == null || c.tenant() == null ? "-" : c.tenant(), c == null ? "-" : c.principal(),
-        (System.nanoTime() - started) / 1_000_000);
+        c == null ? "-" : c.tenant() != null ? c.tenant() : c.platformAdmin() ? pathTenant(request.getPath()) : "-",
+        c == null ? "-" : c.principal(), (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /**
+   * The tenant a path names ({@code /admin/tenants/{t}…}, {@code /v1/{t}…}, {@code /fhir/{t}…}), for
+   * the operator's key, which belongs to none: its lines said {@code tenant=-} for work on a tenant,
+   * so a search of the log by tenant missed them. {@code -} when the path names none or no valid id.
+   */
+  static String pathTenant(String path) {
+    String[] s = path.split("/", 5);
+    String t = s.length > 3 && "admin".equals(s[1]) && "tenants".equals(s[2]) ? s[3]
+        : s.length > 2 && ("v1".equals(s[1]) || "fhir".equals(s[1])) ? s[2] : null;
+    return t != null && TenantId.isValid(t) ? t : "-";
   }
 
   /** R4's resource type names, read once (on the first FHIR path logged). */

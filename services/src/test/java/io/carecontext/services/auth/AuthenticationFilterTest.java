@@ -35,4 +35,12 @@ class AuthenticationFilterTest {
   void theAccessLogShowsTheRouteWithoutIdentifiers(String path, String logged) {
     assertThat(AuthenticationFilter.routeShape(path)).isEqualTo(logged);
   }
+
+  /** The operator's key belongs to no tenant: its lines name the tenant its path does (they said tenant=-). */
+  @ParameterizedTest(name = "{0} names tenant {1}")
+  @CsvSource({"/admin/tenants/acme/keys/k1, acme", "/admin/tenants/acme, acme", "/v1/acme/patients/p1/context, acme",
+      "/fhir/acme/Patient/p1, acme", "/admin/tenants, -", "/admin/tenants/Jane Doe, -", "/health, -", "/v1, -"})
+  void theOperatorsLinesNameThePathsTenant(String path, String tenant) {
+    assertThat(AuthenticationFilter.pathTenant(path)).isEqualTo(tenant);
+  }
 }
