@@ -77,10 +77,15 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
   private static MutableHttpResponse<Object> shaped(MutableHttpResponse<?> response, String path, ApiError body) {
     if (FhirPaths.contains(path)) {
       return response.contentType("application/fhir+json").body(io.carecontext.fhir.OperationOutcomes.toJson(
-          fhirCode(response.status().getCode()), fhirMessage(response.status(), body.message())));
+          fhirCode(response.status().getCode()), path.endsWith("/_history") && response.status().getCode() == 404
+              ? HISTORY : fhirMessage(response.status(), body.message())));
     }
     return response.contentType(MediaType.APPLICATION_JSON_TYPE).body(body);
   }
+
+  /** A history read ({@code …/{type}/{id}/_history}): no such path, but the client needs to hear why. */
+  static final String HISTORY = "the history interaction (…/_history) is not supported: read a version at "
+      + "/fhir/{tenant}/{type}/{id}/_history/{vid} (a read's ETag names the current one)";
 
   /**
    * What a FHIR client needs to hear where the generic text would leave it guessing: a newcomer's

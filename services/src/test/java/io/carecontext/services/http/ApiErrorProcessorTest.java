@@ -59,8 +59,12 @@ class ApiErrorProcessorTest {
         .contains("search, history, PATCH and other operations are not supported").contains("/metadata");
     MutableHttpResponse<Object> history = processor.processResponse(
         ErrorContext.builder(HttpRequest.GET("/fhir/acme/Patient/p1/_history")).build(), HttpResponse.notFound());
-    assertThat(history.getBody().orElseThrow().toString()).contains("\"not-found\"").contains("no such FHIR path")
+    // a history read says that history is what is not supported, and where a version is read
+    assertThat(history.getBody().orElseThrow().toString()).contains("\"not-found\"")
+        .contains("the history interaction (…/_history) is not supported").contains("/_history/{vid}")
         .doesNotContain("p1");
+    assertThat(processor.processResponse(ErrorContext.builder(HttpRequest.GET("/fhir/acme/Patient/p1/x")).build(),
+        HttpResponse.notFound()).getBody().orElseThrow().toString()).contains("no such FHIR path");
     // elsewhere the answer stays as it was
     assertThat(processor.processResponse(ErrorContext.builder(HttpRequest.GET("/v1/acme/audit/x")).build(),
         HttpResponse.status(HttpStatus.METHOD_NOT_ALLOWED)).getBody().orElseThrow())
