@@ -43,7 +43,8 @@ public final class BundleValidator {
         if (bundle.getType() == BundleType.TRANSACTION && (method == Bundle.HTTPVerb.PUT || method == Bundle.HTTPVerb.DELETE)) {
           // FHIR: a transaction whose entries' identities overlap fails. Run in Bundle order, a PUT and
           // a DELETE of one resource left it deleted or stored depending on the order of the entries.
-          Integer first = named.putIfAbsent(e.getRequest().getUrl(), i);
+          // as the writer reads the URL: "Basic/x/" names Basic/x too
+          Integer first = named.putIfAbsent(String.join("/", e.getRequest().getUrl().split("/")), i);
           if (first != null) {
             issues.add(FhirIssue.error("duplicate", i, at + ".request.url", "bundle entry " + i + ": names the "
                 + "same resource as entry " + first + "; a transaction may change each resource once"));
@@ -101,6 +102,12 @@ public final class BundleValidator {
           issues.addAll(bad.issues());
         }
       }
+    }
+    if (request.hasIfNoneExist() && request.getMethod() != Bundle.HTTPVerb.POST) {
+      // a conditional create's condition: on a PUT it was ignored and the resource overwritten
+      issues.add(FhirIssue.error("not-supported", i, at + ".request.ifNoneExist",
+          "bundle entry " + i + ": ifNoneExist applies to POST entries (a conditional create); for an update made "
+              + "from a version, send ifMatch"));
     }
     if (request.hasIfNoneMatch() || request.hasIfModifiedSince()) {
       issues.add(FhirIssue.error("not-supported", i, at + ".request",

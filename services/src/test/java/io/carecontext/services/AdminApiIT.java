@@ -118,6 +118,13 @@ class AdminApiIT {
   }
 
   @Test
+  void aTenantWithoutAnIdIsToldTheIdIsRequired() {
+    HttpResponse<String> r = app.call("POST", "/admin/tenants", app.adminKey(), "{\"name\":\"No Id\"}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("\"error\":\"invalid_tenant_id\"").contains("id is required");
+  }
+
+  @Test
   void aKeyOnAnotherTenantsPathLooksExactlyLikeAnUnknownTenant() {
     HttpResponse<String> other = app.call("GET", "/admin/tenants/bravo", adminKeyA, null);
     HttpResponse<String> unknown = app.call("GET", "/admin/tenants/nosuch", adminKeyA, null);
@@ -159,6 +166,14 @@ class AdminApiIT {
         "{\"principal\":\"bad principal!\",\"roles\":[\"auditor\"]}");
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(bad.body()).contains("principal is not valid").doesNotContain("bad principal");
+    // the trail's name for the operator's key is not a tenant key's to take
+    HttpResponse<String> impostor = app.call("POST", "/admin/tenants/acme/keys", app.adminKey(),
+        "{\"principal\":\"Platform-Admin\",\"roles\":[\"auditor\"]}");
+    assertThat(impostor.statusCode()).isEqualTo(400);
+    assertThat(impostor.body()).contains("is the platform operator's in the audit trail");
+    // a DELETE has no body: a FHIR client's Content-Type on it is not refused (it was a 415)
+    assertThat(app.call("DELETE", "/admin/tenants/acme/keys/nosuchkey0000000000", app.adminKey(), null, null,
+        Map.of("Content-Type", "application/fhir+json")).statusCode()).isEqualTo(404);
   }
 
   @Test

@@ -59,9 +59,12 @@ public final class AuditEvents {
     boolean keyChange = "key-create".equals(action) || "key-revoke".equals(action);
     // A FHIR write changes the patient's record; a key made or revoked changes who may read it; every
     // other row is a query.
+    // a key refused at authentication (action authenticate) is a login that failed, not a query
+    boolean login = "authenticate".equals(action);
     e.setType(write ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110110", "Patient Record")
         : keyChange ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110137",
             "User Security Attributes Changed")
+        : login ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110114", "User Authentication")
         : new Coding("http://dicom.nema.org/resources/ontology/DCM", "110112", "Query"));
     e.addSubtype(new Coding("http://carecontext.io/audit-action", action, null));
     e.setAction(write ? writeAction((String) row.get("details"))

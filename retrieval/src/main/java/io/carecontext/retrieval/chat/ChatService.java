@@ -131,15 +131,15 @@ public final class ChatService {
   }
 
   /**
-   * The tenant's date policy, except that a caller who must never see identities gets years where the
-   * tenant says shift. The shift is the same for every request about a patient, and the caller's own
-   * question is shifted with the sources (so that "after 2024-01-01" still means the same thing to the
-   * model): a researcher who sent a known date and read it back from a dry run (or had the model
-   * repeat the question) had the offset, and with it every true date of the patient. A year is what
-   * research search shows too (Safe Harbor); a token never leaves the request.
+   * The tenant's date policy, except that a caller who must never see identities gets years. The
+   * caller's own question is de-identified with the sources (so that "after 2024-01-01" means the same
+   * thing to the model), and so it was an oracle: under shift, a researcher who sent a known date and
+   * read it back from a dry run had the patient's offset, and with it every true date; under token, a
+   * date of the question that is one of the record's got that date's token, so one request could test
+   * hundreds of candidate dates. A year is what research search shows too (Safe Harbor).
    */
   static DatePolicy datePolicy(DatePolicy tenant, boolean mayIdentify) {
-    return tenant == DatePolicy.SHIFT && !mayIdentify ? DatePolicy.YEAR : tenant;
+    return mayIdentify ? tenant : DatePolicy.YEAR;
   }
 
   /**

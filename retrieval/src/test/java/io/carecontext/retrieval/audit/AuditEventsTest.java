@@ -61,6 +61,11 @@ class AuditEventsTest {
     assertThat(AuditEvents.of(TenantId.of("acme"), row).getAction()).isEqualTo(AuditEvent.AuditEventAction.D);
     row.put("action", "audit-read");
     assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).isEqualTo("110112");
+    // a key refused at authentication is a failed login, not a query
+    row.put("action", "authenticate");
+    AuditEvent login = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(login.getType().getCode()).isEqualTo("110114");
+    assertThat(login.getOutcome()).isEqualTo(AuditEvent.AuditEventOutcome._4);
   }
 
   @Test

@@ -16,6 +16,8 @@ import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Consumes;
 import io.micronaut.http.annotation.Delete;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
@@ -73,6 +75,11 @@ public class KeyController {
       // "required" said of a principal that was sent sent the caller looking for a missing field
       throw ApiException.badRequest((body.principal() == null ? "principal is required" : "principal is not valid")
           + ": 1 to 100 letters, digits, '.', '_', '@' or '-'");
+    }
+    if (Caller.platformOperator().principal().equalsIgnoreCase(body.principal())) {
+      // the trail names the operator's key so: a tenant key of that name would pass for it
+      throw ApiException.badRequest("principal '" + Caller.platformOperator().principal() + "' is the platform "
+          + "operator's in the audit trail: choose another");
     }
     if (body.roles() == null || body.roles().isEmpty()) {
       throw ApiException.badRequest("roles is required: one or more of " + allRoles());
@@ -140,6 +147,9 @@ public class KeyController {
   }
 
   @Delete("/{keyId}")
+  // no body: whatever Content-Type a client sets on every request (application/fhir+json, say) must
+  // not refuse it; the route's default, JSON only, answered 415 "send application/fhir+json" to one that did
+  @Consumes(MediaType.ALL)
   public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                    @PathVariable String keyId) {
     TenantId id = requireActive(caller, tenant);

@@ -15,6 +15,8 @@ import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Consumes;
 import io.micronaut.http.annotation.Delete;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Patch;
@@ -69,8 +71,10 @@ public class TenantController {
     AdminDtos.CreateTenant body = AdminDtos.read(json, raw, AdminDtos.CreateTenant.class);
     caller.requirePlatformAdmin();
     if (body.id() == null || !TenantId.isValid(body.id())) {
-      throw new ApiException(HttpStatus.BAD_REQUEST, "invalid_tenant_id",
-          "tenant id must match ^[a-z][a-z0-9_]{1,30}$ (a lowercase letter, then 1 to 30 lowercase letters, digits or underscores)");
+      // a body without an id was told its id must match a pattern, as if one had been sent
+      throw new ApiException(HttpStatus.BAD_REQUEST, "invalid_tenant_id", (body.id() == null ? "id is required: it"
+          : "tenant id") + " must match ^[a-z][a-z0-9_]{1,30}$ (a lowercase letter, then 1 to 30 lowercase letters, "
+          + "digits or underscores)");
     }
     String name = body.name() == null || body.name().isBlank() ? body.id() : body.name().strip();
     if (name.length() > 200) {
@@ -194,6 +198,9 @@ public class TenantController {
   }
 
   @Delete("/{tenant}")
+  // no body: whatever Content-Type a client sets on every request (application/fhir+json, say) must
+  // not refuse it; the route's default, JSON only, answered 415 "send application/fhir+json" to one that did
+  @Consumes(MediaType.ALL)
   public HttpResponse<Void> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
     caller.requirePlatformAdmin();
     if (!TenantId.isValid(tenant) || !provisioner.delete(TenantId.of(tenant))) {

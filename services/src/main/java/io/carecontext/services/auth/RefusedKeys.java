@@ -35,7 +35,7 @@ public class RefusedKeys {
   /** Records the refusal of {@code token} on {@code method path}, if it names a key of an active tenant; never throws. */
   void record(String token, String method, String path) {
     try {
-      ApiKeySecrets.parse(token).flatMap(parsed -> refusal(parsed, ApiKeySecrets.sha256(parsed.secret())))
+      lenient(token).flatMap(parsed -> refusal(parsed, ApiKeySecrets.sha256(parsed.secret())))
           .ifPresent(r -> audit.record(r.tenant(), AuditEntry.of(r.key().principal(), r.key().keyId(), r.key().roles(),
                   patientOf(path, r.tenant()), null, ACTION, AuditEntry.Decision.DENIED, r.reason())
               .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
@@ -47,6 +47,17 @@ public class RefusedKeys {
   }
 
   private record Refusal(TenantId tenant, ActiveKeys.KnownKey key, String reason) {}
+
+  private static final java.util.regex.Pattern KEY_ID = java.util.regex.Pattern.compile("^cck_([a-z0-9]{20})_(.+)$");
+
+  /**
+   * The key id of a token that names one, whatever its secret looks like: a secret of another length
+   * than a real one (43 characters) is a wrong secret too, and was not recorded.
+   */
+  static Optional<ApiKeySecrets.Parsed> lenient(String token) {
+    java.util.regex.Matcher m = KEY_ID.matcher(token);
+    return m.matches() ? Optional.of(new ApiKeySecrets.Parsed(m.group(1), m.group(2))) : Optional.empty();
+  }
 
   private Optional<Refusal> refusal(ApiKeySecrets.Parsed parsed, byte[] secretHash) {
     Optional<ActiveKeys.ActiveKey> matched = keys.find(parsed.keyId(), secretHash);

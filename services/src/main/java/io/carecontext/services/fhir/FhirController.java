@@ -188,6 +188,12 @@ public class FhirController {
             type + ".id must equal the id in the URL"));
       }
       r.setId(id);
+      if (request.getHeaders().contains(HttpHeaders.IF_NONE_MATCH)) {
+        // a read's condition, which this update ignored and overwrote the resource anyway
+        throw FhirInputException.of(FhirIssue.error("not-supported", null, "If-None-Match",
+            "If-None-Match is not supported on an update: for an update made from a version send If-Match, "
+                + "and to create only what does not exist, POST with If-None-Exist"));
+      }
       return written(tenant, store.put(t, writer(caller), r, ifMatch(request)), r);
     });
   }
@@ -302,6 +308,9 @@ public class FhirController {
   }
 
   @Delete("/{type}/{id}")
+  // no body: whatever Content-Type a client sets on every request (application/fhir+json, say) must
+  // not refuse it; the route's default, JSON only, answered 415 "send application/fhir+json" to one that did
+  @Consumes(MediaType.ALL)
   public MutableHttpResponse<String> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                             @PathVariable String type, @PathVariable String id,
                                             HttpRequest<?> request) {

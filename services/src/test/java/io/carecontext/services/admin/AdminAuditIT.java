@@ -224,7 +224,9 @@ class AdminAuditIT {
     String wrongSecret = "cck_" + adminKeyId + "_" + revoked.split("_", 3)[2];
     List<String> before = trail();
     String body = "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}";
-    for (String token : new String[] {revoked, expired, wrongSecret, "cck_nosuchkey00000000000_" + revoked.split("_", 3)[2]}) {
+    String shortSecret = "cck_" + adminKeyId + "_short"; // a secret of another length is a wrong one too
+    for (String token : new String[] {revoked, expired, wrongSecret, "cck_nosuchkey00000000000_" + revoked.split("_", 3)[2],
+        shortSecret}) {
       HttpResponse<String> r = app.call("POST", "/v1/keyed/patients/p9/context", token, body);
       assertThat(r.statusCode()).isEqualTo(401);
       assertThat(r.body()).contains("\"error\":\"unauthorized\"");
@@ -236,9 +238,10 @@ class AdminAuditIT {
         "authenticate denied key_revoked dr-gone " + revokedId + route,
         "authenticate denied key_expired dr-brief " + keyId(expiring) + route,
         "authenticate denied key_secret_mismatch ta-1 " + adminKeyId + route,
+        "authenticate denied key_secret_mismatch ta-1 " + adminKeyId + route,
         "authenticate denied key_revoked dr-gone " + revokedId + " {\"route\":\"/fhir/keyed/Patient/{id}\",\"method\":\"GET\"}");
     List<String> patients = column("patient_id", "action = 'authenticate'");
-    assertThat(patients.subList(patients.size() - 4, patients.size())).containsExactly("p9", "p9", "p9", null);
+    assertThat(patients.subList(patients.size() - 5, patients.size())).containsExactly("p9", "p9", "p9", "p9", null);
   }
 
   /** One column of the tenant's audit rows that match {@code where}, oldest first. */

@@ -286,6 +286,18 @@ class ChatApiIT {
         .doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}");
     // the clinician's prompt still carries whole (shifted) dates
     assertThat(ask("Any HbA1c after 2000-01-01?", true).body()).containsPattern("\\[S\\d+\\] \\d{4}-\\d{2}-\\d{2}: ");
+    // under token, a date of the question that is one of the record's got that date's token: one
+    // request could test hundreds of candidate dates. A researcher gets years there too.
+    app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"datePolicy\":\"token\"}}");
+    try {
+      String tokened = chat(researcher,
+          "{\"question\":\"Any HbA1c after 2000-01-01?\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}").body();
+      // (the system text names [DATE_2] as an example of a token; no source or question carries one)
+      assertThat(tokened).contains("Question: Any HbA1c after 2000?").containsPattern("\\[S\\d+\\] \\d{4}: ")
+          .doesNotContainPattern("\\[S\\d+\\] \\[DATE_\\d+\\]");
+    } finally {
+      app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"datePolicy\":\"shift\"}}");
+    }
   }
 
   @Test

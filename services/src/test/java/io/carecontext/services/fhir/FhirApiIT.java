@@ -607,12 +607,21 @@ class FhirApiIT {
         "{\"resource\":" + v.formatted("bim-3", "x") + ",\"request\":{\"method\":\"PUT\",\"url\":\"Basic/bim-3\"}}")),
         400, "ifNoneMatch and ifModifiedSince apply to reads");
     assertThat(fhir("GET", "/Basic/bim-1", null).body()).contains("\"versionId\":\"3\"");
+    // a conditional create's condition on a PUT, or a read's, was ignored and the resource overwritten
+    assertOutcome(fhir("POST", "", tx.formatted("transaction", "{\"resource\":" + v.formatted("bim-1", "x")
+        + ",\"request\":{\"method\":\"PUT\",\"url\":\"Basic/bim-1\",\"ifNoneExist\":\"identifier=|x\"}}",
+        "{\"resource\":" + v.formatted("bim-4", "x") + ",\"request\":{\"method\":\"PUT\",\"url\":\"Basic/bim-4\"}}")),
+        400, "ifNoneExist applies to POST entries");
+    assertOutcome(app.call("PUT", "/fhir/hosp/Basic/bim-1", ehr, v.formatted("bim-1", "x"), FHIR,
+        Map.of("If-None-Match", "*")), 400, "If-None-Match is not supported on an update");
+    assertThat(fhir("GET", "/Basic/bim-1", null).body()).contains("\"versionId\":\"3\"");
     // DELETE with If-Match, alone: from an old version it deletes nothing
     assertOutcome(app.call("DELETE", "/fhir/hosp/Basic/bim-1", ehr, null, FHIR, Map.of("If-Match", "W/\"2\"")), 412,
         "no longer at the version");
     assertThat(fhir("GET", "/Basic/bim-1", null).statusCode()).isEqualTo(200);
-    assertThat(app.call("DELETE", "/fhir/hosp/Basic/bim-1", ehr, null, FHIR, Map.of("If-Match", "W/\"3\""))
-        .statusCode()).isEqualTo(204);
+    // with the FHIR content type a client sets on every request (it was a 415 on a DELETE)
+    assertThat(app.call("DELETE", "/fhir/hosp/Basic/bim-1", ehr, null, FHIR, Map.of("If-Match", "W/\"3\"",
+        "Content-Type", FHIR)).statusCode()).isEqualTo(204);
     assertThat(fhir("GET", "/Basic/bim-1", null).statusCode()).isEqualTo(410);
   }
 
@@ -626,7 +635,8 @@ class FhirApiIT {
     String put = "{\"resource\":{\"resourceType\":\"Basic\",\"id\":\"dup-1\",\"code\":{\"text\":\"x\"}},"
         + "\"request\":{\"method\":\"PUT\",\"url\":\"Basic/dup-1\"}}";
     String delete = "{\"request\":{\"method\":\"DELETE\",\"url\":\"Basic/dup-1\"}}";
-    for (String[] pair : new String[][] {{put, delete}, {put, put}, {delete, put}}) {
+    String slashed = put.replace("\"url\":\"Basic/dup-1\"", "\"url\":\"Basic/dup-1/\""); // names Basic/dup-1 too
+    for (String[] pair : new String[][] {{put, delete}, {put, put}, {delete, put}, {put, slashed}}) {
       assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
           + pair[0] + "," + pair[1] + "]}"), 400, "bundle entry 1: names the same resource as entry 0");
     }
