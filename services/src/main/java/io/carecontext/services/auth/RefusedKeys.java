@@ -24,8 +24,19 @@ public class RefusedKeys {
   private static final Logger LOG = LoggerFactory.getLogger(RefusedKeys.class);
   static final String ACTION = "authenticate";
 
+  /**
+   * Rows a key's refusals may add a minute (a burst of as many). Anyone who has seen a key id (it is
+   * in every key, in listings and in the export) could otherwise grow the tenant's trail without
+   * limit by sending wrong secrets, and with it every verify and export. Refusals past the budget are
+   * counted, and the next row written for the key says how many (details {@code unrecordedBefore}).
+   */
+  static final int ROWS_PER_MINUTE = 30;
+
   private final ActiveKeys keys;
   private final AuditLog audit;
+  private final io.carecontext.retrieval.RateLimiter budget = new io.carecontext.retrieval.RateLimiter();
+  private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> unrecorded =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public RefusedKeys(ActiveKeys keys, AuditLog audit) {
     this.keys = keys;
@@ -35,11 +46,19 @@ public class RefusedKeys {
   /** Records the refusal of {@code token} on {@code method path}, if it names a key of an active tenant; never throws. */
   void record(String token, String method, String path) {
     try {
-      lenient(token).flatMap(parsed -> refusal(parsed, ApiKeySecrets.sha256(parsed.secret())))
-          .ifPresent(r -> audit.record(r.tenant(), AuditEntry.of(r.key().principal(), r.key().keyId(), r.key().roles(),
-                  patientOf(path, r.tenant()), null, ACTION, AuditEntry.Decision.DENIED, r.reason())
-              .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
-              .withDetail("method", AuditEntry.jsonString(method))));
+      lenient(token).flatMap(parsed -> refusal(parsed, ApiKeySecrets.sha256(parsed.secret()))).ifPresent(r -> {
+        String keyId = r.key().keyId();
+        if (budget.acquire(keyId, ROWS_PER_MINUTE, System.nanoTime()).isPresent()) {
+          unrecorded.computeIfAbsent(keyId, k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+          return;
+        }
+        AuditEntry entry = AuditEntry.of(r.key().principal(), keyId, r.key().roles(), patientOf(path, r.tenant()), null,
+                ACTION, AuditEntry.Decision.DENIED, r.reason())
+            .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
+            .withDetail("method", AuditEntry.jsonString(method));
+        java.util.concurrent.atomic.AtomicLong skipped = unrecorded.remove(keyId);
+        audit.record(r.tenant(), skipped == null ? entry : entry.withDetail("unrecordedBefore", Long.toString(skipped.get())));
+      });
     } catch (RuntimeException e) {
       // The caller gets its 401 whatever happens here; the class only, as everywhere in the logs.
       LOG.warn("a refused API key could not be recorded in its tenant's audit trail ({})", e.getClass().getSimpleName());

@@ -244,6 +244,29 @@ class AdminAuditIT {
     assertThat(patients.subList(patients.size() - 5, patients.size())).containsExactly("p9", "p9", "p9", "p9", null);
   }
 
+  /**
+   * Refusals of one key add at most a burst of rows, then about 30 a minute: anyone who has seen a key
+   * id could otherwise grow the trail without limit with wrong secrets. The next row written says how
+   * many were not.
+   */
+  @Test
+  void aFloodOfWrongSecretsForOneKeyIsBoundedAndCounted() throws Exception {
+    String key = app.tenantWithKey("keyed", "dr-flood", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    String keyId = key.split("_")[1];
+    String wrong = "cck_" + keyId + "_wrong";
+    String where = "action = 'authenticate' AND key_id = '" + keyId + "'";
+    for (int i = 0; i < 45; i++) {
+      assertThat(app.call("GET", "/v1/keyed/audit", wrong, null).statusCode()).isEqualTo(401);
+    }
+    int recorded = column("reason", where).size();
+    assertThat(recorded).isBetween(30, 35);
+    Thread.sleep(2_500); // the budget refills at one row every 2 s
+    assertThat(app.call("GET", "/v1/keyed/audit", wrong, null).statusCode()).isEqualTo(401);
+    List<String> details = column("details", where);
+    assertThat(details).hasSize(recorded + 1);
+    assertThat(details.get(details.size() - 1)).contains("\"unrecordedBefore\":" + (45 - recorded));
+  }
+
   /** One column of the tenant's audit rows that match {@code where}, oldest first. */
   static List<String> column(String name, String where) throws SQLException {
     List<String> values = new ArrayList<>();
