@@ -179,7 +179,7 @@ public class FhirController {
                                             @PathVariable String type, @PathVariable String id, HttpRequest<?> request,
                                             @Nullable @Body byte[] body) {
     return handle(() -> {
-      TenantId t = requireEhrRole(caller, tenant, WRITE);
+      TenantId t = requireEhrRole(caller, tenant, WRITE, patientOf(type, id));
       requireKnownType(type);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
@@ -210,7 +210,7 @@ public class FhirController {
   public MutableHttpResponse<String> read(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                           @PathVariable String type, @PathVariable String id) {
     return handle(() -> {
-      TenantId t = requireEhrRole(caller, tenant, READ);
+      TenantId t = requireEhrRole(caller, tenant, READ, patientOf(type, id));
       requireKnownType(type);
       requireReadableId(caller, t, type, id);
       StoredResource s = store.read(t, readSettings(caller), type, id).orElse(null);
@@ -232,7 +232,7 @@ public class FhirController {
   public MutableHttpResponse<String> vread(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                            @PathVariable String type, @PathVariable String id, @PathVariable String vid) {
     return handle(() -> {
-      TenantId t = requireEhrRole(caller, tenant, READ);
+      TenantId t = requireEhrRole(caller, tenant, READ, patientOf(type, id));
       requireKnownType(type);
       // No version 0 exists: a malformed vid still tells a deleted resource (410) from a missing one (404).
       requireReadableId(caller, t, type, id);
@@ -257,7 +257,17 @@ public class FhirController {
    * one's; the platform operator's key as platform_operator), as on the context path.
    */
   private TenantId requireEhrRole(Caller caller, String tenant, String action) {
-    return OtherTenantAttempts.requireRole(audit, tenants, caller, tenant, action, null, Role.EHR_INTEGRATION);
+    return requireEhrRole(caller, tenant, action, null);
+  }
+
+  /** As above, on a path that names a patient ({@code Patient/{id}}): a refusal's row names it. */
+  private TenantId requireEhrRole(Caller caller, String tenant, String action, @Nullable String patient) {
+    return OtherTenantAttempts.requireRole(audit, tenants, caller, tenant, action, patient, Role.EHR_INTEGRATION);
+  }
+
+  /** The patient a {@code Patient/{id}} path names, when the id is one; null for any other type. */
+  private static String patientOf(String type, String id) {
+    return "Patient".equals(type) && FhirId.isValid(id) ? id : null;
   }
 
   /**
@@ -315,7 +325,7 @@ public class FhirController {
                                             @PathVariable String type, @PathVariable String id,
                                             HttpRequest<?> request) {
     return handle(() -> {
-      TenantId t = requireEhrRole(caller, tenant, WRITE);
+      TenantId t = requireEhrRole(caller, tenant, WRITE, patientOf(type, id));
       requireKnownType(type);
       store.delete(t, writer(caller), type, id, ifMatch(request));
       // Deleting what is already gone succeeds too (FHIR allows 200/204 for both).
