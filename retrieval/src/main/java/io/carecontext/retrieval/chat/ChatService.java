@@ -67,7 +67,6 @@ public final class ChatService {
     PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), budget);
     KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, who, patientId);
     List<String> texts = new ArrayList<>(selection.texts());
-    texts.add(question);
     // Re-identified only for the role whose policy served this request: a key that holds both
     // clinician and researcher and asks for research (HRESCH) is served as a researcher, and gets
     // the tokens, as does any role whose tenant policy says deidentifiedOnly.
@@ -75,9 +74,16 @@ public final class ChatService {
     boolean mayIdentify = served != null && !served.deidentifiedOnly();
     DatePolicy dates = datePolicy(DatePolicy.fromSetting(settings.get("datePolicy")), mayIdentify);
     int shift = dates == DatePolicy.SHIFT ? dateShift(keys.cipher(tenant), patientId) : 0;
+    // The question is de-identified with the sources (one token map) for a caller who may see
+    // identities; for one who may not, on its own and without the patient's identifiers
+    // (Deidentifier.blind), so that how it is treated cannot confirm a name it names.
+    if (mayIdentify) {
+      texts.add(question);
+    }
     DeidResult deid = Deidentifier.deidentify(texts, known, dates, shift);
+    DeidResult asked = mayIdentify ? null : Deidentifier.blind(question);
     Prompt prompt = PromptBuilder.build(deid.texts().subList(0, selection.texts().size()), selection.handles(),
-        deid.texts().get(texts.size() - 1));
+        mayIdentify ? deid.texts().get(texts.size() - 1) : asked.texts().get(0));
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, purpose,
         dryRun ? "chat-dry-run" : "chat", AuditEntry.Decision.ALLOWED, "allowed").withQuery(question);
     // The model exchange of a break-glass request is flagged for review like its retrieval row: a
@@ -85,7 +91,12 @@ public final class ChatService {
     if (found.breakGlass()) {
       base = base.withBreakGlass(true, REVIEW).withJustification(reason);
     }
-    String counts = reviewed(found, json(deid.counts(), Map.of()));
+    Map<IdentifierClass, Integer> deidCounts = new java.util.EnumMap<>(IdentifierClass.class);
+    deidCounts.putAll(deid.counts());
+    if (asked != null) {
+      asked.counts().forEach((c, n) -> deidCounts.merge(c, n, Integer::sum));
+    }
+    String counts = reviewed(found, json(deidCounts, Map.of()));
     if (dryRun) {
       var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts));
       // the resources behind [S1], [S2]… in that order, so the prompt's handles can be read
@@ -119,7 +130,7 @@ public final class ChatService {
     String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
         : Reidentifier.keepTokens(filtered.text(), deid.tokens());
     List<String> citations = citations(filtered.text(), prompt.handles());
-    String details = reviewed(found, "{\"deid\":" + counts(deid.counts()) + ",\"redacted\":"
+    String details = reviewed(found, "{\"deid\":" + counts(deidCounts) + ",\"redacted\":"
         + counts(filtered.redactions()) + ",\"endpoint\":\"" + reply.endpoint() + "\",\"promptTokens\":"
         + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens() + "}");
     var id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED,

@@ -53,6 +53,46 @@ public final class Deidentifier {
     return new DeidResult(List.copyOf(out), tokens, Map.copyOf(counts));
   }
 
+  /** A capitalized word of three letters or more: a name as a question would write one. */
+  private static final Pattern NAME_LIKE = Pattern.compile("\\b[A-Z][a-z'’-]{2,}\\b");
+
+  /**
+   * The question of a caller who must never learn identities (a researcher), de-identified without
+   * the patient's identifiers, so that its treatment cannot tell the caller whether a name, number or
+   * date it typed is the patient's. With them, the patient's name became [PATIENT_1] and any other
+   * stayed as typed: a dry run (or the model's answer) confirmed a candidate name for a patient id.
+   * Every Safe Harbor pattern becomes [REDACTED], a date its year, and every capitalized word that
+   * does not begin a sentence [NAME] (a name typed in lower case, or shorter, reaches the model as
+   * typed, but says nothing about the patient: the sources never name it). Returns the text and
+   * the count of replacements.
+   */
+  public static DeidResult blind(String question) {
+    StringBuilder b = new StringBuilder();
+    int at = 0;
+    int replaced = 0;
+    for (Detectors.Span s : Detectors.find(question, KnownIdentifiers.empty())) {
+      b.append(question, at, s.start());
+      String value = question.substring(s.start(), s.end());
+      b.append(s.cls() == IdentifierClass.DATE
+          ? parse(value).map(d -> Integer.toString(d.getYear())).orElse("[REDACTED]") : "[REDACTED]");
+      replaced++;
+      at = s.end();
+    }
+    String patterned = agesOver89(b.append(question.substring(at)).toString(), LocalDate.now(ZoneOffset.UTC).getYear());
+    Matcher m = NAME_LIKE.matcher(patterned);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String before = patterned.substring(0, m.start()).stripTrailing();
+      boolean startsSentence = before.isEmpty() || ".!?".indexOf(before.charAt(before.length() - 1)) >= 0;
+      if (!startsSentence) {
+        replaced++;
+      }
+      m.appendReplacement(out, startsSentence ? Matcher.quoteReplacement(m.group()) : "[NAME]");
+    }
+    return new DeidResult(List.of(m.appendTail(out).toString()), new TokenMap(),
+        replaced == 0 ? Map.of() : Map.of(IdentifierClass.NAME, replaced));
+  }
+
   // A birth year as the renderer writes it ("born 1931"), and an age as notes write it ("94-year-old",
   // "94 years old", "age 94", "aged 94"); one pass, so a replacement is never read again, and an age
   // already written as the category ("aged 90 or older") is left as it is.

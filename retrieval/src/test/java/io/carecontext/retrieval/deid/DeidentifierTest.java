@@ -66,6 +66,18 @@ class DeidentifierTest {
         .isEqualTo("No date, 8.1 %, LOINC 4548-4.");
   }
 
+  /** A researcher's question: the same treatment whether what it names is the patient's or not. */
+  @Test
+  void aBlindQuestionTreatsThePatientsNameLikeAnyOther() {
+    assertThat(Deidentifier.blind("Glucose for Kowalski after 2024-03-05? SSN 123-45-6789.").texts().get(0))
+        .isEqualTo("Glucose for [NAME] after 2024? SSN [REDACTED].");
+    assertThat(Deidentifier.blind("Glucose for Zebulon after 2024-03-05? SSN 987-65-4321.").texts().get(0))
+        .isEqualTo("Glucose for [NAME] after 2024? SSN [REDACTED].");
+    // a word that begins a sentence is kept, whoever it names; acronyms and lower case stay
+    assertThat(Deidentifier.blind("Metformin and HbA1c trends in T2DM. Any LDL for kowalski?").texts().get(0))
+        .isEqualTo("Metformin and HbA1c trends in T2DM. Any LDL for kowalski?");
+  }
+
   @Test
   void theOutputFilterRedactsWhatTheModelWasNeverGiven() {
     OutputPhiFilter.Filtered f = OutputPhiFilter.filter("SSN 123-45-6789, mail x.y@host.org, [PATIENT_1] is fine.", KNOWN);

@@ -146,15 +146,40 @@ class ChatApiIT {
     String both = app.tenantWithKey("chatty", "dr-both", "[\"clinician\",\"researcher\"]",
         "\"practitionerId\":\"" + practitioner + "\"");
     String family = patients.get(0).identifiers().names().get(0).family();
-    // The question names the patient, so the prompt's [PATIENT_1] stands for that name in both
-    // requests, whatever the researcher's narrower context holds: only the answer's treatment differs.
+    // The question names the patient. For research it is de-identified without the patient's
+    // identifiers (any capitalized name becomes [NAME], so its treatment confirms nothing); for
+    // treatment with them, and the answer is re-identified.
     String question = "Summarize glucose control for " + family;
+    prompts.clear();
     HttpResponse<String> research = chat(both, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"HRESCH\"}");
     assertThat(research.statusCode()).as(research.body()).isEqualTo(200);
-    assertThat(research.body()).contains("[PATIENT_1]").doesNotContain(family);
+    assertThat(research.body()).doesNotContain(family);
+    assertThat(prompts).singleElement().satisfies(p -> assertThat(p).contains("Summarize glucose control for [NAME]")
+        .doesNotContain(family));
     HttpResponse<String> treatment = chat(both, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}");
     assertThat(treatment.statusCode()).as(treatment.body()).isEqualTo(200);
     assertThat(treatment.body()).contains(family).doesNotContain("[PATIENT_1]");
+  }
+
+  /**
+   * A researcher's question was de-identified with the patient's identifiers: the patient's name
+   * became [PATIENT_1] and any other name stayed as typed, so a dry run confirmed a candidate name for
+   * a patient id. The patient's name and another are now treated alike.
+   */
+  @Test
+  void aResearcherCannotTellFromTheDryRunWhetherANameIsThePatients() {
+    String researcher = app.tenantWithKey("chatty", "res-names", "[\"researcher\"]", null);
+    String family = patients.get(0).identifiers().names().get(0).family();
+    List<String> questions = new java.util.ArrayList<>();
+    for (String name : new String[] {family, "Zebulon"}) {
+      HttpResponse<String> dry = chat(researcher, "{\"question\":\"Summarize glucose control for " + name
+          + "\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}");
+      assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
+      Matcher q = Pattern.compile("Question: ([^\"]*)\"").matcher(dry.body());
+      assertThat(q.find()).as(dry.body()).isTrue();
+      questions.add(q.group(1));
+    }
+    assertThat(questions).containsOnly("Summarize glucose control for [NAME]");
   }
 
   @Test
