@@ -110,8 +110,10 @@ public class AuditController {
   }
 
   @Get("/verify")
-  public Map<String, Object> verify(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+  public Map<String, Object> verify(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                    HttpRequest<?> request) {
     TenantId t = requireAuditor(caller, tenant, "audit-verify", null);
+    requireNoParameters(request.getParameters().asMap());
     AuditVerification v;
     try {
       v = audit.verify(t, caller.requester());
@@ -145,8 +147,9 @@ public class AuditController {
    */
   @Get(value = "/export", produces = "application/fhir+ndjson")
   public HttpResponse<StreamedFile> export(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
-                                           @PathVariable String tenant) {
+                                           @PathVariable String tenant, HttpRequest<?> request) {
     TenantId t = requireAuditor(caller, tenant, "audit-export", null);
+    requireNoParameters(request.getParameters().asMap());
     if (!audit.admits(t, caller.requester())) {
       throw refused(caller, t, "audit-export", null);
     }
@@ -199,12 +202,29 @@ public class AuditController {
    * the auditor asked for, so both are refused, naming the parameter (never its value).
    */
   static void requireWellFormedFilters(Map<String, List<String>> parameters) {
+    requireWellFormed(parameters, PARAMETERS);
+  }
+
+  /**
+   * Verify and export take no parameter: one sent (a filter an auditor expected to narrow the export,
+   * say) was ignored, and the whole trail came back as if it had been applied.
+   */
+  static void requireNoParameters(Map<String, List<String>> parameters) {
+    if (!parameters.isEmpty()) {
+      String name = parameters.keySet().iterator().next();
+      throw ApiException.badRequest("unknown query parameter "
+          + (NAME.matcher(name).matches() ? "'" + name + "'" : "(not a parameter name)")
+          + "; this endpoint takes none (the whole trail is verified or exported)");
+    }
+  }
+
+  private static void requireWellFormed(Map<String, List<String>> parameters, List<String> known) {
     for (Map.Entry<String, List<String>> p : parameters.entrySet()) {
       String name = p.getKey();
-      if (!PARAMETERS.contains(name)) {
+      if (!known.contains(name)) {
         throw ApiException.badRequest("unknown query parameter "
             + (NAME.matcher(name).matches() ? "'" + name + "'" : "(not a parameter name)")
-            + "; this endpoint takes " + String.join(", ", PARAMETERS));
+            + "; this endpoint takes " + String.join(", ", known));
       }
       if (p.getValue().size() > 1) {
         throw ApiException.badRequest("query parameter '" + name + "' may be given only once");

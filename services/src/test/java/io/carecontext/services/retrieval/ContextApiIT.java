@@ -544,6 +544,12 @@ class ContextApiIT {
       assertThat(r.body()).as(bad[0]).contains("\"error\":\"bad_request\"").contains(bad[1]).doesNotContain("zq-1");
     }
     assertThat(app.call("GET", "/v1/ward/audit?patient=pt-1&limit=5", auditor, null).statusCode()).isEqualTo(200);
+    // verify and export take no parameter: one sent was ignored, and the whole trail came back as if applied
+    for (String path : new String[] {"/v1/ward/audit/verify?x=1", "/v1/ward/audit/export?patient=pt-1"}) {
+      HttpResponse<String> r = app.call("GET", path, auditor, null);
+      assertThat(r.statusCode()).as(path).isEqualTo(400);
+      assertThat(r.body()).as(path).contains("this endpoint takes none").doesNotContain("pt-1");
+    }
   }
 
   @Test
