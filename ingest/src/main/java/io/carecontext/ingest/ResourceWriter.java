@@ -358,11 +358,19 @@ final class ResourceWriter {
     }
   }
 
-  /** The stored version of a resource that is there and not deleted. */
+  /**
+   * The stored version of a resource that is there and not deleted: read, not locked (a matched
+   * conditional create only reports it; current() locks the row for a write).
+   */
   java.util.OptionalLong currentVersion(String type, String id) throws SQLException {
-    Current current = current(type, id);
-    return current == null || current.deleted ? java.util.OptionalLong.empty()
-        : java.util.OptionalLong.of(current.version);
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT version_id FROM resources WHERE resource_type = ? AND resource_id = ? AND NOT deleted")) {
+      ps.setString(1, type);
+      ps.setString(2, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? java.util.OptionalLong.of(rs.getLong(1)) : java.util.OptionalLong.empty();
+      }
+    }
   }
 
   private Current current(String type, String id) throws SQLException {

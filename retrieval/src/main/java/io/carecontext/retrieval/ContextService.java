@@ -37,6 +37,12 @@ public final class ContextService {
 
   static final Set<String> PURPOSES = AuditEntry.PURPOSES_OF_USE;
   static final String NOT_FOUND = "no such patient, or this key may not see it";
+  /**
+   * The reasons behind the one 404 that API.md makes identical, whose difference is the patient's:
+   * whoever counts requests (metrics) must not tell them apart either.
+   */
+  public static final Set<String> INDISTINGUISHABLE_REASONS = Set.of("unknown_patient", "no_care_relationship",
+      "no_consent", "consent_denied");
   /** {@code cc.practitioner} when no care relationship is required (V26). */
   static final String ANY_PRACTITIONER = "*";
   /** The longest break-glass reason: it is stored (encrypted) in every audit row of its request. */
@@ -122,7 +128,7 @@ public final class ContextService {
     // Only now, past the rate limit and every check above: a refused request costs no model call.
     float[] vector = q.embedding().get();
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
-    AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? "{\"breakGlass\":true,\"reviewRequired\":true}" : "{}");
+    AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? AuditEntry.BREAK_GLASS_REVIEW : "{}");
     boolean careRequired = policy.careRequiredFor(rp) && !breakGlass;
     // One round trip (an implicit transaction) when chunks come back; a second one reads the facts
     // that name the reason when none do. Break-glass runs both in one transaction, which also opens

@@ -29,6 +29,9 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
       new java.util.TreeSet<>(java.util.Set.of("context", "chat", "chat-dry-run", "research", "fhir-read", "fhir-write",
           "audit-read", "audit-verify", "audit-export", "key-create", "key-revoke", "tenant-settings", "authenticate")));
 
+  /** The details of a break-glass row: flagged, and for review. */
+  public static final String BREAK_GLASS_REVIEW = "{\"breakGlass\":true,\"reviewRequired\":true}";
+
   /** What the purpose column holds for a purpose sent that is no code the platform knows. */
   public static final String UNKNOWN_PURPOSE = "(unknown)";
 
@@ -85,6 +88,11 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, flag, chunkIds,
         model, queryText, promptBody, responseBody, extraDetails == null ? details : extraDetails, latencyMillis,
         justification);
+  }
+
+  /** The break-glass review flags added to the details, when {@code breakGlass}; this entry as it is otherwise. */
+  public AuditEntry withReviewFlags(boolean breakGlass) {
+    return breakGlass ? withDetail("breakGlass", "true").withDetail("reviewRequired", "true") : this;
   }
 
   /** The details with one more member; {@code jsonValue} is a JSON value the caller built. */

@@ -89,16 +89,17 @@ public final class ChatService {
     // The model exchange of a break-glass request is flagged for review like its retrieval row: a
     // reviewer filtering on the flag saw only half of the exchange.
     if (found.breakGlass()) {
-      base = base.withBreakGlass(true, REVIEW).withJustification(reason);
+      base = base.withBreakGlass(true, AuditEntry.BREAK_GLASS_REVIEW).withJustification(reason);
     }
     Map<IdentifierClass, Integer> deidCounts = new java.util.EnumMap<>(IdentifierClass.class);
     deidCounts.putAll(deid.counts());
     if (asked != null) {
       asked.counts().forEach((c, n) -> deidCounts.merge(c, n, Integer::sum));
     }
-    String counts = reviewed(found, json(deidCounts, Map.of()));
+    String counts = json(deidCounts, Map.of());
     if (dryRun) {
-      var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts));
+      var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts)
+          .withReviewFlags(found.breakGlass()));
       // the resources behind [S1], [S2]… in that order, so the prompt's handles can be read
       return new ChatOutcome(null, List.copyOf(prompt.handles().values()), null, id,
           prompt.system() + "\n\n" + prompt.user(), 0, 0, found.breakGlassUntil());
@@ -116,7 +117,7 @@ public final class ChatService {
       reply = gateway.call(tenant, who.keyId(), endpoint, prompt);
     } catch (ChatRefused failed) {
       audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failed.code(), List.of(), millis(start))
-          .withModel(endpoint.model(), prompt.user(), null, counts));
+          .withModel(endpoint.model(), prompt.user(), null, counts).withReviewFlags(found.breakGlass()));
       throw failed;
     }
     OutputPhiFilter.Filtered filtered;
@@ -130,13 +131,14 @@ public final class ChatService {
     String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
         : Reidentifier.keepTokens(filtered.text(), deid.tokens());
     List<String> citations = citations(filtered.text(), prompt.handles());
-    String details = reviewed(found, "{\"deid\":" + counts(deidCounts) + ",\"redacted\":"
-        + counts(filtered.redactions()) + ",\"endpoint\":\"" + reply.endpoint() + "\",\"promptTokens\":"
-        + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens() + "}");
+    String details = "{\"deid\":" + counts(deidCounts) + ",\"redacted\":" + counts(filtered.redactions())
+        + ",\"endpoint\":\"" + reply.endpoint() + "\",\"promptTokens\":" + reply.promptTokens()
+        + ",\"outputTokens\":" + reply.outputTokens() + "}";
     var id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED,
             filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",
             found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
-        .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details));
+        .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details)
+        .withReviewFlags(found.breakGlass()));
     return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens(),
         found.breakGlassUntil());
   }
@@ -164,14 +166,6 @@ public final class ChatService {
     byte[] h = cipher.contentHash(("carecontext/date-shift|" + patientId).getBytes(StandardCharsets.UTF_8));
     int days = Math.floorMod(ByteBuffer.wrap(h).getInt(), 360) + 1;
     return (h[4] & 1) == 0 ? days : -days;
-  }
-
-  private static final String REVIEW = "{\"breakGlass\":true,\"reviewRequired\":true}";
-
-  /** The details of a model-exchange row, with the break-glass review flags when its retrieval broke the glass. */
-  private static String reviewed(ContextResult found, String details) {
-    return found.breakGlass() ? details.substring(0, details.lastIndexOf('}')) + ",\"breakGlass\":true,"
-        + "\"reviewRequired\":true}" : details;
   }
 
   static List<String> citations(String answer, Map<String, String> handles) {

@@ -34,6 +34,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 
@@ -153,11 +154,12 @@ public class KeyController {
   public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                    @PathVariable String keyId) {
     TenantId id = requireActive(caller, tenant);
-    if (!keyId.matches("^[a-z0-9]{16,32}$")
-        || keys.countAny(keyId, id.value()) == 0) {
+    Optional<Boolean> active = keyId.matches("^[a-z0-9]{16,32}$") ? keys.findActive(keyId, id.value())
+        : Optional.empty();
+    if (active.isEmpty()) {
       throw ApiException.notFound("key_not_found", "no key with that id in this tenant");
     }
-    if (keys.countActive(keyId, id.value()) == 0) {
+    if (!active.get()) {
       // Revoked already: the state asked for holds, so a revoke retried after a timeout succeeds
       // (it was a 404, and the client could not tell that its first try had worked). No second row:
       // nothing changed.

@@ -5,7 +5,13 @@ import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.platform.ActiveKeys;
 import jakarta.inject.Singleton;
+import io.carecontext.retrieval.RateLimiter;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +40,8 @@ public class RefusedKeys {
 
   private final ActiveKeys keys;
   private final AuditLog audit;
-  private final io.carecontext.retrieval.RateLimiter budget = new io.carecontext.retrieval.RateLimiter();
-  private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> unrecorded =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final RateLimiter budget = new RateLimiter();
+  private final Map<String, AtomicLong> unrecorded = new ConcurrentHashMap<>();
 
   public RefusedKeys(ActiveKeys keys, AuditLog audit) {
     this.keys = keys;
@@ -49,14 +54,14 @@ public class RefusedKeys {
       lenient(token).flatMap(parsed -> refusal(parsed, ApiKeySecrets.sha256(parsed.secret()))).ifPresent(r -> {
         String keyId = r.key().keyId();
         if (budget.acquire(keyId, ROWS_PER_MINUTE, System.nanoTime()).isPresent()) {
-          unrecorded.computeIfAbsent(keyId, k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+          unrecorded.computeIfAbsent(keyId, k -> new AtomicLong()).incrementAndGet();
           return;
         }
         AuditEntry entry = AuditEntry.of(r.key().principal(), keyId, r.key().roles(), patientOf(path, r.tenant()), null,
                 ACTION, AuditEntry.Decision.DENIED, r.reason())
             .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
             .withDetail("method", AuditEntry.jsonString(method));
-        java.util.concurrent.atomic.AtomicLong skipped = unrecorded.remove(keyId);
+        AtomicLong skipped = unrecorded.remove(keyId);
         audit.record(r.tenant(), skipped == null ? entry : entry.withDetail("unrecordedBefore", Long.toString(skipped.get())));
       });
     } catch (RuntimeException e) {
@@ -67,30 +72,28 @@ public class RefusedKeys {
 
   private record Refusal(TenantId tenant, ActiveKeys.KnownKey key, String reason) {}
 
-  private static final java.util.regex.Pattern KEY_ID = java.util.regex.Pattern.compile("^cck_([a-z0-9]{20})_(.+)$");
+  private static final Pattern KEY_ID = Pattern.compile("^cck_([a-z0-9]{20})_(.+)$");
 
   /**
    * The key id of a token that names one, whatever its secret looks like: a secret of another length
    * than a real one (43 characters) is a wrong secret too, and was not recorded.
    */
   static Optional<ApiKeySecrets.Parsed> lenient(String token) {
-    java.util.regex.Matcher m = KEY_ID.matcher(token);
+    Matcher m = KEY_ID.matcher(token);
     return m.matches() ? Optional.of(new ApiKeySecrets.Parsed(m.group(1), m.group(2))) : Optional.empty();
   }
 
+  /**
+   * Why the key was refused, from one read of it (authentication's own read dropped the record once
+   * it found the key unusable); empty for a key that names no key of an active tenant, or that is
+   * usable by now.
+   */
   private Optional<Refusal> refusal(ApiKeySecrets.Parsed parsed, byte[] secretHash) {
-    Optional<ActiveKeys.ActiveKey> matched = keys.find(parsed.keyId(), secretHash);
-    if (matched.isPresent()) {
-      var k = matched.get().key();
-      if (k.usableAt(java.time.Instant.now())) {
-        return Optional.empty(); // not refused for what it is (usable again by now: nothing to record)
-      }
-      return Optional.of(new Refusal(TenantId.of(k.tenantId()),
-          new ActiveKeys.KnownKey(k.keyId(), k.tenantId(), k.principal(), k.roleCodes()),
-          k.revokedAt() != null ? "key_revoked" : "key_expired"));
-    }
-    return keys.known(parsed.keyId())
-        .map(k -> new Refusal(TenantId.of(k.tenantId()), k, "key_secret_mismatch"));
+    return keys.known(parsed.keyId(), secretHash).flatMap(k -> {
+      String reason = !k.secretMatches() ? "key_secret_mismatch" : k.revoked() ? "key_revoked"
+          : k.expired() ? "key_expired" : null;
+      return reason == null ? Optional.empty() : Optional.of(new Refusal(TenantId.of(k.tenantId()), k, reason));
+    });
   }
 
   /** The patient of a {@code /v1/{tenant}/patients/{id}/…} path of the key's own tenant; null on any other. */

@@ -2,6 +2,7 @@ package io.carecontext.services.fhir;
 
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirId;
+import io.carecontext.fhir.IfMatch;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.fhir.StoredTypes;
@@ -203,7 +204,7 @@ public class FhirController {
    * {@code "3"}; {@code *} for any current version; null without the header.
    */
   private static Long ifMatch(HttpRequest<?> request) {
-    return io.carecontext.fhir.IfMatch.version(request.getHeaders().get(HttpHeaders.IF_MATCH), null, "If-Match");
+    return IfMatch.version(request.getHeaders().get(HttpHeaders.IF_MATCH), null, "If-Match");
   }
 
   @Get("/{type}/{id}")

@@ -2,6 +2,7 @@ package io.carecontext.services.ops;
 
 import io.carecontext.ingest.EmbeddingWorker;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.ContextService;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.retrieval.AuditSealing;
 import io.carecontext.services.tenancy.TenantEmbeddings;
@@ -18,7 +19,6 @@ import jakarta.annotation.PreDestroy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -136,17 +136,13 @@ public class Metrics {
   }
 
   /**
-   * The reasons behind the one 404 that API.md makes identical (unknown patient, outside the care
-   * relationship, no consent, consent denied). Counted apart, they told anyone who can read
-   * {@code /metrics} (no key) which of them a request had met: watch a counter around one request and
-   * the patient's consent is known. They are counted together; the audit row keeps the true reason.
+   * The reasons behind the one 404 that API.md makes identical ({@link ContextService#INDISTINGUISHABLE_REASONS}).
+   * Counted apart, they told anyone who can read {@code /metrics} (no key) which of them a request had
+   * met: watch a counter around one request and the patient's consent is known. They are counted
+   * together; the audit row keeps the true reason.
    */
-  static final Set<String> NOT_FOUND_REASONS = Set.of("unknown_patient", "no_care_relationship", "no_consent",
-      "consent_denied");
-
-  /** The reason label of a counted request: {@code patient_not_found} for each of {@link #NOT_FOUND_REASONS}. */
   static String reasonLabel(String reason) {
-    return NOT_FOUND_REASONS.contains(reason) ? "patient_not_found" : reason;
+    return ContextService.INDISTINGUISHABLE_REASONS.contains(reason) ? "patient_not_found" : reason;
   }
 
   private void count(String tenant, String action, String decision, String reason) {

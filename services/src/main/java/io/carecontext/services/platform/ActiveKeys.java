@@ -62,28 +62,36 @@ public class ActiveKeys {
     }
   }
 
-  /** A key of an active tenant, as its owner's audit row names it; no secret, no hash. */
-  public record KnownKey(String keyId, String tenantId, String principal, List<String> roles) {}
+  /**
+   * A key of an active tenant, as its owner's audit row names it (no secret, no hash), and why
+   * authentication refused it: {@code secretMatches} false, or revoked, or expired.
+   */
+  public record KnownKey(String keyId, String tenantId, String principal, List<String> roles, boolean secretMatches,
+                         boolean revoked, boolean expired) {}
 
   static final String KNOWN = """
-      SELECT k.tenant_id, k.principal, array_to_string(k.roles, ',')
+      SELECT k.tenant_id, k.principal, array_to_string(k.roles, ','), platform.api_key_secret_matches(k.key_id, ?),
+             k.revoked_at IS NOT NULL, k.expires_at IS NOT NULL AND k.expires_at <= now()
       FROM platform.api_keys k JOIN platform.tenants t ON t.tenant_id = k.tenant_id AND t.status = 'active'
       WHERE k.key_id = ?""";
 
   /**
-   * The key {@code keyId} of an active tenant, whatever secret was presented with it: read only when
-   * authentication refused a key, so that the refusal can be recorded in that tenant's trail.
+   * The key {@code keyId} of an active tenant, whatever secret was presented with it, with whether
+   * {@code secretHash} is its secret's: read, in one statement, only when authentication refused a
+   * key, so that the refusal can be recorded in that tenant's trail with its reason.
    */
-  public Optional<KnownKey> known(String keyId) {
+  public Optional<KnownKey> known(String keyId, byte[] secretHash) {
     try (Connection c = platform.getConnection(); PreparedStatement ps = c.prepareStatement(KNOWN)) {
-      ps.setString(1, keyId);
+      ps.setBytes(1, secretHash);
+      ps.setString(2, keyId);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
         }
         String roles = rs.getString(3);
         return Optional.of(new KnownKey(keyId, rs.getString(1), rs.getString(2),
-            roles == null || roles.isEmpty() ? List.of() : List.of(roles.split(","))));
+            roles == null || roles.isEmpty() ? List.of() : List.of(roles.split(",")), rs.getBoolean(4),
+            rs.getBoolean(5), rs.getBoolean(6)));
       }
     } catch (SQLException e) {
       throw new DatabaseException("reading the API key failed (" + e.getSQLState() + ")", e);

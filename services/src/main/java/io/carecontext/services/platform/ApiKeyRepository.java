@@ -5,6 +5,7 @@ import io.micronaut.data.jdbc.annotation.JdbcRepository;
 import io.micronaut.data.model.query.builder.sql.Dialect;
 import io.micronaut.data.repository.GenericRepository;
 import java.util.List;
+import java.util.Optional;
 
 @JdbcRepository(dialect = Dialect.POSTGRES)
 public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String> {
@@ -17,12 +18,9 @@ public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String
               @io.micronaut.core.annotation.Nullable String practitionerId,
               @io.micronaut.core.annotation.Nullable java.time.Instant expiresAt);
 
-  @Query("SELECT count(*) FROM platform.api_keys WHERE key_id = :keyId AND tenant_id = :tenantId AND revoked_at IS NULL")
-  long countActive(String keyId, String tenantId);
-
-  /** Revoked or not. */
-  @Query("SELECT count(*) FROM platform.api_keys WHERE key_id = :keyId AND tenant_id = :tenantId")
-  long countAny(String keyId, String tenantId);
+  /** Whether the tenant's key is not revoked; empty when the tenant has no key of that id. */
+  @Query("SELECT revoked_at IS NULL FROM platform.api_keys WHERE key_id = :keyId AND tenant_id = :tenantId")
+  Optional<Boolean> findActive(String keyId, String tenantId);
 
   /** 0 when the key is revoked already; the database refuses it before its key-revoke row (platform migration 6). */
   @Query("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = :keyId AND tenant_id = :tenantId "

@@ -210,12 +210,7 @@ public class AuditController {
    * say) was ignored, and the whole trail came back as if it had been applied.
    */
   static void requireNoParameters(Map<String, List<String>> parameters) {
-    if (!parameters.isEmpty()) {
-      String name = parameters.keySet().iterator().next();
-      throw ApiException.badRequest("unknown query parameter "
-          + (NAME.matcher(name).matches() ? "'" + name + "'" : "(not a parameter name)")
-          + "; this endpoint takes none (the whole trail is verified or exported)");
-    }
+    requireWellFormed(parameters, List.of());
   }
 
   private static void requireWellFormed(Map<String, List<String>> parameters, List<String> known) {
@@ -224,7 +219,8 @@ public class AuditController {
       if (!known.contains(name)) {
         throw ApiException.badRequest("unknown query parameter "
             + (NAME.matcher(name).matches() ? "'" + name + "'" : "(not a parameter name)")
-            + "; this endpoint takes " + String.join(", ", known));
+            + "; this endpoint takes " + (known.isEmpty() ? "none (the whole trail is verified or exported)"
+                : String.join(", ", known)));
       }
       if (p.getValue().size() > 1) {
         throw ApiException.badRequest("query parameter '" + name + "' may be given only once");
