@@ -256,10 +256,15 @@ class AdminApiIT {
         {"PATCH", "/admin/tenants/bravo", "{\"name\":7}", "field 'name' must be a string"},
         {"POST", "/admin/tenants", "{\"id\":\"acme3\",\"name\":\"A3\",\"bogus\":true}", "unknown field 'bogus'"},
         {"POST", "/admin/tenants", "{\"id\":\"acme3\",\"name\":33}", "field 'name' must be a string"},
+        // a blank name was taken as the id on POST while PATCH refused it
+        {"POST", "/admin/tenants", "{\"id\":\"acme3\",\"name\":\" \"}", "tenant name must be 1 to 200 characters"},
         {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[\"clinician\"],\"expires\":\"2099-01-01T00:00:00Z\"}",
             "unknown field 'expires'"},
         {"POST", "/admin/tenants/bravo/keys", "{\"principal\":42,\"roles\":[\"clinician\"]}", "field 'principal' must be a string"},
-        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[5]}", "unknown role"},
+        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[5]}", "field 'roles' must be an array of role names"},
+        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":\"clinician\"}",
+            "field 'roles' must be an array of role names"},
+        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[\"nurse\"]}", "unknown role"},
         // content after the object was ignored: an auditor key was created (201) from the first object
         {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":[\"auditor\"]} {\"roles\":[\"tenant-admin\"]}",
             "the request is malformed"},

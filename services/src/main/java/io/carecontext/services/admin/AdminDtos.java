@@ -56,9 +56,16 @@ final class AdminDtos {
   record TenantView(String id, String name, String status, Map<String, Object> settings, Instant createdAt,
                     Instant updatedAt, @Nullable Long provisionMillis, Map<String, Object> effectiveRolePolicies) {}
 
+  /**
+   * {@code roles} is read as any JSON value and checked by the controller: bound as a list of strings,
+   * {@code "roles": "clinician"} met Serde's unnamed parse error ("the request is malformed") and
+   * {@code [1]} was coerced to the string "1" ("unknown role").
+   */
   @Serdeable
   @JsonIgnoreProperties(ignoreUnknown = false)
-  record CreateKey(@Nullable String principal, @Nullable List<String> roles, @Nullable Instant expiresAt,
+  record CreateKey(@Nullable String principal,
+                   @io.swagger.v3.oas.annotations.media.ArraySchema(schema = @io.swagger.v3.oas.annotations.media.Schema(
+                       type = "string", example = "clinician")) @Nullable Object roles, @Nullable Instant expiresAt,
                    @Nullable String practitionerId) {}
 
   @Serdeable

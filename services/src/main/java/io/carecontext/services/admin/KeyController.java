@@ -82,12 +82,17 @@ public class KeyController {
       throw ApiException.badRequest("principal '" + Caller.platformOperator().principal() + "' is the platform "
           + "operator's in the audit trail: choose another");
     }
-    if (body.roles() == null || body.roles().isEmpty()) {
+    if (body.roles() == null || body.roles() instanceof List<?> l && l.isEmpty()) {
       throw ApiException.badRequest("roles is required: one or more of " + allRoles());
     }
+    if (!(body.roles() instanceof List<?> sent) || !sent.stream().allMatch(String.class::isInstance)) {
+      throw ApiException.badRequest("field 'roles' must be an array of role names, e.g. [\"clinician\"]; roles are "
+          + allRoles());
+    }
     Set<String> roles = new LinkedHashSet<>();
-    for (String r : body.roles()) {
-      if (r == null || Role.fromCode(r).isEmpty()) {
+    for (Object sentRole : sent) {
+      String r = (String) sentRole;
+      if (Role.fromCode(r).isEmpty()) {
         throw ApiException.badRequest("unknown role; roles are " + allRoles());
       }
       roles.add(r);

@@ -76,9 +76,10 @@ public class TenantController {
           : "tenant id") + " must match ^[a-z][a-z0-9_]{1,30}$ (a lowercase letter, then 1 to 30 lowercase letters, "
           + "digits or underscores)");
     }
-    String name = body.name() == null || body.name().isBlank() ? body.id() : body.name().strip();
-    if (name.length() > 200) {
-      throw ApiException.badRequest("tenant name must be at most 200 characters");
+    // a blank name is refused as PATCH refuses it (it was taken as "use the id", which PATCH then refused)
+    String name = body.name() == null ? body.id() : body.name().strip();
+    if (name.isEmpty() || name.length() > 200) {
+      throw ApiException.badRequest("tenant name must be 1 to 200 characters (leave it out to use the id)");
     }
     requirePrintable(name);
     Map<String, Object> settings = TenantSettings.merge(Map.of(),

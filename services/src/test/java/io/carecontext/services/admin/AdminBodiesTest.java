@@ -65,8 +65,7 @@ class AdminBodiesTest {
   void fieldsAreStrictlyTyped() {
     assertEquals("field 'name' must be a string (see /openapi.yml)",
         bodies.refusal("{\"name\":5}", AdminDtos.PatchTenant.class));
-    // Elements of a list of strings are still read leniently by Serde (5 becomes "5"); for roles that is
-    // harmless, since no number or boolean is a role code: KeyController refuses it as an unknown role.
+    // roles is read as any JSON value and checked by KeyController (a string or [5] is named there)
     assertEquals("field 'principal' must be a string (see /openapi.yml)",
         bodies.refusal("{\"principal\":123,\"roles\":[\"clinician\"]}", AdminDtos.CreateKey.class));
   }
