@@ -5,7 +5,8 @@ import java.util.regex.Pattern;
 
 /**
  * Puts identities back into a model's answer for callers that may see them. Tokens the model
- * invented or mangled are removed, never guessed. Under {@code datePolicy} shift the model saw
+ * invented or mangled are never guessed: each becomes {@link #UNRESOLVED}, so the reader sees that
+ * something stood there (removed outright, "Seen on [DATE_9]." read "Seen on ."). Under {@code datePolicy} shift the model saw
  * every date moved by the patient's offset, so every date it writes is in that frame: each is moved
  * back, or a clinician would read a wrong date as the record's.
  */
@@ -13,6 +14,9 @@ public final class Reidentifier {
 
   private static final Pattern TOKENISH = Pattern.compile(
       "\\[?\\b(?:PATIENT|PROVIDER|PERSON|DATE|PHONE|FAX|EMAIL|SSN|MRN|PLAN|ACCOUNT|LICENSE|VEHICLE|DEVICE|URL|IP|ADDRESS|CITY|ZIP|ID)[ _]\\d+\\b\\]?");
+
+  /** What stands in an answer where the model wrote a token that names nothing it was given. */
+  public static final String UNRESOLVED = "[unresolved]";
 
   private Reidentifier() {}
 
@@ -37,7 +41,7 @@ public final class Reidentifier {
     return m.appendTail(b).toString();
   }
 
-  /** For callers that must never see identities (researchers): known tokens stay, invented ones go. */
+  /** For callers that must never see identities (researchers): known tokens stay, invented ones are marked. */
   public static String keepTokens(String answer, TokenMap tokens) {
     return replace(answer, tokens, false);
   }
@@ -47,10 +51,10 @@ public final class Reidentifier {
     StringBuilder b = new StringBuilder();
     while (m.find()) {
       String token = m.group();
-      String value = tokens.valueOf(token).map(v -> reveal ? v : token).orElse("");
+      String value = tokens.valueOf(token).map(v -> reveal ? v : token).orElse(UNRESOLVED);
       m.appendReplacement(b, Matcher.quoteReplacement(value));
     }
     m.appendTail(b);
-    return b.toString().replaceAll(" {2,}", " ");
+    return b.toString();
   }
 }

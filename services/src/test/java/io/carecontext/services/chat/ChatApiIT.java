@@ -134,7 +134,7 @@ class ChatApiIT {
     assertThat(sent).contains("Progress note").contains("[PATIENT_1]").contains("[MRN_1]").contains("[PHONE_1]");
     String family = truth.identifiers().names().get(0).family();
     assertThat(r.body()).contains(family);
-    assertThat(r.body()).doesNotContain("PATIENT_99").contains("\"citations\":[\"");
+    assertThat(r.body()).doesNotContain("PATIENT_99").contains("Ignore [unresolved].").contains("\"citations\":[\"");
     assertThat(app.call("GET", "/metrics", null, null).body())
         .contains("carecontext_llm_tokens_total{direction=\"prompt\",tenant=\"chatty\"}");
   }
