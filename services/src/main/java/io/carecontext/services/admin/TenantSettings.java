@@ -56,6 +56,17 @@ public final class TenantSettings {
       }
       Object next = !"embedding".equals(key) && value instanceof Map<?, ?> p && merged.get(key) instanceof Map<?, ?> c
           ? mergePatch(c, p) : value;
+      if (!"embedding".equals(key) && next instanceof Map<?, ?> n) {
+        // a member removed with null is back at its default, and shown so (llm's
+        // allowDeidentifiedToNonBaa was left out of the view); an override emptied by removing its
+        // last member is no override ("clinician":{} was left in rolePolicies)
+        Map<String, Object> filled = new LinkedHashMap<>();
+        if (defaults.get(key) instanceof Map<?, ?> d) {
+          d.forEach((k, v) -> filled.put(String.valueOf(k), v));
+        }
+        withoutEmptyObjects(n).forEach(filled::put);
+        next = filled;
+      }
       check(key, next);
       merged.put(key, next);
     }
@@ -74,6 +85,18 @@ public final class TenantSettings {
         out.put(key, mergePatch(c, p));
       } else {
         out.put(key, v);
+      }
+    });
+    return out;
+  }
+
+  /** {@code map} without members whose value is an empty object, at any depth. */
+  static Map<String, Object> withoutEmptyObjects(Map<?, ?> map) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    map.forEach((k, v) -> {
+      Object value = v instanceof Map<?, ?> m ? withoutEmptyObjects(m) : v;
+      if (!(value instanceof Map<?, ?> m && m.isEmpty())) {
+        out.put(String.valueOf(k), value);
       }
     });
     return out;

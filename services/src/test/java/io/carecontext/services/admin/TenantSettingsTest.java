@@ -41,6 +41,21 @@ class TenantSettingsTest {
   }
 
   @Test
+  void aRemovedMemberShowsItsDefaultAndAnEmptiedOverrideIsGone() {
+    Map<String, Object> current = TenantSettings.merge(Map.of(), Map.of("llm", Map.of("allowDeidentifiedToNonBaa", true),
+        "rolePolicies", Map.of("clinician", Map.of("kMax", 5, "breakGlass", Map.of("maxMinutes", 30)))));
+    // the member was left out of the view rather than shown at its default
+    assertThat(TenantSettings.merge(current, Map.of("llm", patch("allowDeidentifiedToNonBaa", null))).get("llm"))
+        .isEqualTo(Map.of("endpoints", List.of(), "allowDeidentifiedToNonBaa", false));
+    // removing a role's last override left "clinician":{} (and "breakGlass":{}) in rolePolicies
+    Map<String, Object> clinician = new HashMap<>();
+    clinician.put("kMax", null);
+    clinician.put("breakGlass", patch("maxMinutes", null));
+    assertThat(TenantSettings.merge(current, Map.of("rolePolicies", Map.of("clinician", clinician))).get("rolePolicies"))
+        .isEqualTo(Map.of());
+  }
+
+  @Test
   void theEmbeddingIsReplacedWholeAndTheMergedResultIsWhatIsChecked() {
     Map<String, Object> external = TenantSettings.merge(Map.of(), Map.of("embedding", Map.of("provider",
         "openai-compatible", "baseUrl", "http://127.0.0.1:9/v1", "model", "m", "dimensions", 384)));
