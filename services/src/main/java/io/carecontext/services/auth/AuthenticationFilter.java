@@ -61,7 +61,7 @@ public class AuthenticationFilter {
     return path.equals("/health") || path.startsWith("/health/") || path.equals("/metrics")
         || path.equals("/openapi.yml") || path.equals("/openapi") || path.startsWith("/swagger-ui/")
         || path.startsWith("/swagger/")
-        || path.equals("/favicon.ico");
+        || path.equals("/favicon.ico") || FhirPaths.isCapabilities(path);
   }
 
   @RequestFilter

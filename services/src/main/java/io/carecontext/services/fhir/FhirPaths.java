@@ -12,4 +12,16 @@ public final class FhirPaths {
   public static boolean contains(String path) {
     return path.equals("/fhir") || path.startsWith("/fhir/");
   }
+
+  /**
+   * {@code /fhir/{tenant}/metadata}, the CapabilityStatement, which FHIR clients read before they
+   * authenticate (SMART discovery; HAPI's client checks the server's version with it). It is the same
+   * for every tenant id but its base URL, so answering it without a key says nothing about which
+   * tenants exist.
+   */
+  public static boolean isCapabilities(String path) {
+    String[] s = path.split("/", -1);
+    return s.length == 4 && s[0].isEmpty() && "fhir".equals(s[1]) && io.carecontext.migrations.TenantId.isValid(s[2])
+        && "metadata".equals(s[3]);
+  }
 }

@@ -658,12 +658,28 @@ class FhirApiIT {
 
   @Test
   void wrongRoleOtherTenantAndNoKeyAreOperationOutcomes() {
-    assertOutcome(app.call("GET", "/fhir/hosp/metadata", clinician, null, FHIR), 403, "lacks the role");
-    HttpResponse<String> other = app.call("GET", "/fhir/other/metadata", ehr, null, FHIR);
-    HttpResponse<String> unknown = app.call("GET", "/fhir/nosuch/metadata", ehr, null, FHIR);
+    assertOutcome(app.call("GET", "/fhir/hosp/Patient/p1", clinician, null, FHIR), 403, "lacks the role");
+    HttpResponse<String> other = app.call("GET", "/fhir/other/Patient/p1", ehr, null, FHIR);
+    HttpResponse<String> unknown = app.call("GET", "/fhir/nosuch/Patient/p1", ehr, null, FHIR);
     assertOutcome(other, 404, "no such tenant");
     assertThat(other.body()).isEqualTo(unknown.body());
-    assertOutcome(app.call("GET", "/fhir/hosp/metadata", null, null, FHIR), 401, "API key");
+    assertOutcome(app.call("GET", "/fhir/hosp/Patient/p1", null, null, FHIR), 401, "API key");
+  }
+
+  @Test
+  void theCapabilityStatementIsReadWithoutAKeyAndTellsNoTenantApart() {
+    // FHIR clients read /metadata before they authenticate; it needed an ehr-integration key
+    HttpResponse<String> mine = app.call("GET", "/fhir/hosp/metadata", null, null, FHIR);
+    assertThat(mine.statusCode()).as(mine.body()).isEqualTo(200);
+    assertThat(mine.body()).contains("\"CapabilityStatement\"").contains("/fhir/hosp");
+    // any key, or none, and a tenant that does not exist: the same statement but for its base URL
+    HttpResponse<String> unknown = app.call("GET", "/fhir/nosuch/metadata", clinician, null, FHIR);
+    assertThat(unknown.statusCode()).isEqualTo(200);
+    assertThat(unknown.body().replace("/fhir/nosuch", "/fhir/hosp")).isEqualTo(mine.body());
+    assertThat(app.call("GET", "/fhir/hosp/metadata", "not-a-key", null, FHIR).statusCode()).isEqualTo(200);
+    // only the statement: a path that is not a tenant's metadata still needs a key
+    assertOutcome(app.call("GET", "/fhir/Hosp!/metadata", null, null, FHIR), 401, "API key");
+    assertOutcome(app.call("GET", "/fhir/hosp/metadata/x", null, null, FHIR), 401, "API key");
   }
 
   @Test
@@ -711,7 +727,7 @@ class FhirApiIT {
           .isEqualTo(200);
     }
     // a key is still asked for first
-    assertOutcome(app.call("GET", "/fhir/hosp/metadata?_format=xml", null, null, FHIR), 401, "API key");
+    assertOutcome(app.call("GET", "/fhir/hosp/Patient/fmt-1?_format=xml", null, null, FHIR), 401, "API key");
   }
 
   @Test
