@@ -27,6 +27,10 @@ final class SingleThreadedMiniLm extends AbstractInProcessEmbeddingModel {
   private static final String MODEL_FILE = "/all-minilm-l6-v2-q.onnx";
   private static final String TOKENIZER_FILE = "/all-minilm-l6-v2-q-tokenizer.json";
 
+  static {
+    OnnxNativeLibraries.install(); // before ONNX Runtime first loads its libraries
+  }
+
   private final OnnxBertBiEncoder encoder;
 
   SingleThreadedMiniLm() {
