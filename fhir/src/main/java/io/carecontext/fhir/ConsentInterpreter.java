@@ -1,9 +1,15 @@
 package io.carecontext.fhir;
 
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.Consent.ConsentProvisionType;
@@ -13,10 +19,39 @@ import org.hl7.fhir.r4.model.Consent.ProvisionComponent;
  * Reads R4 Consent resources of the patient-privacy scope. Other scopes (research, treatment,
  * advance directives) say nothing about AI use of the record and are ignored. A Consent without
  * a readable provision type denies (deny by default).
+ *
+ * <p>What is enforced is a base decision with its period and purposes, and classes (resource
+ * types) and security labels excepted from it. Every other element that narrows a rule is read so
+ * that the result is never wider than what the patient said: a rule that cannot be enforced as
+ * written is enforced as a stricter one, never ignored (a review found a patient's "deny Dr Lee",
+ * "deny for research" and "permit only Observations" all answered as a plain permit):
+ * <ul>
+ *   <li>a root permit naming classes permits only those classes; its labels name what the patient
+ *       consents to explicitly, as before;</li>
+ *   <li>a root permit limited to actors, codes, instances or data periods is not evaluated per
+ *       request, so it permits nothing: the Consent denies;</li>
+ *   <li>a root deny naming classes or labels, in a Consent whose policy is opt-in ({@code OPTIN},
+ *       {@code OPTINR}), denies only those and permits the rest; in any other Consent it denies
+ *       the whole record;</li>
+ *   <li>a nested deny naming classes or labels denies them whatever else limits it; one naming
+ *       only purposes removes those purposes from the Consent; any other nested deny (a bare one,
+ *       or one limited to an actor, code, instance or period) denies the whole record;</li>
+ *   <li>a nested permit limited by anything but class and label (actor, purpose, period, code,
+ *       instance, data period) permits nothing, and names no label explicitly;</li>
+ *   <li>period ends are inclusive at their precision: {@code "end": "2026-12-04"} holds through
+ *       that day (UTC), {@code "2026-12"} through December.</li>
+ * </ul>
+ * {@code provision.action} is not read: every action is taken to be the platform's AI use.
  */
 public final class ConsentInterpreter {
 
+  /** Raised whenever these rules change: consents stored under older rules are read again (tenant migration 40). */
+  public static final int RULES_VERSION = 2;
+
   static final String SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope";
+  static final String ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+  /** The HL7 v3 PurposeOfUse codes a request can carry. */
+  static final List<String> PURPOSES = List.of("TREAT", "ETREAT", "HPAYMT", "HOPERAT", "HRESCH");
 
   private ConsentInterpreter() {}
 
@@ -32,49 +67,144 @@ public final class ConsentInterpreter {
       return Optional.empty();
     }
     ProvisionComponent p = consent.getProvision();
-    ConsentDirective.Decision base = p.getType() == ConsentProvisionType.PERMIT
-        ? ConsentDirective.Decision.PERMIT : ConsentDirective.Decision.DENY;
-    Instant start = p.hasPeriod() && p.getPeriod().hasStart() ? p.getPeriod().getStart().toInstant() : null;
-    Instant end = p.hasPeriod() && p.getPeriod().hasEnd() ? p.getPeriod().getEnd().toInstant() : null;
-    List<String> purposes = p.getPurpose().stream().map(Coding::getCode).filter(c -> c != null).toList();
-    List<String> deniedClasses = new ArrayList<>();
-    List<String> deniedLabels = new ArrayList<>();
-    List<String> permittedClasses = new ArrayList<>();
-    List<String> permittedLabels = new ArrayList<>();
-    List<String> explicitLabels = new ArrayList<>(base == ConsentDirective.Decision.PERMIT ? labels(p) : List.of());
-    collect(p.getProvision(), base, deniedClasses, deniedLabels, permittedClasses, permittedLabels, explicitLabels);
-    return Optional.of(new ConsentDirective(consent.getIdElement().getIdPart(), patient,
-        consent.hasStatus() ? consent.getStatus().toCode() : "unknown", base, start, end, purposes,
-        deniedClasses, deniedLabels, permittedClasses, permittedLabels, explicitLabels.stream().distinct().toList()));
+    Instant start = p.hasPeriod() && p.getPeriod().hasStart() ? startOf(p.getPeriod().getStartElement()) : null;
+    Instant end = p.hasPeriod() && p.getPeriod().hasEnd() ? endOf(p.getPeriod().getEndElement()) : null;
+    Rules r = new Rules();
+    r.purposes.addAll(codes(p.getPurpose()));
+    List<String> classes = codes(p.getClass_());
+    List<String> labels = labels(p);
+    ConsentDirective.Decision base;
+    if (p.getType() == ConsentProvisionType.PERMIT) {
+      base = ConsentDirective.Decision.PERMIT;
+      if (narrowedBeyondClassAndLabel(p, false)) {
+        r.denyAll = true;
+      }
+      r.explicitLabels.addAll(labels);
+      if (!classes.isEmpty()) {
+        Fhir.supportedTypes().stream().filter(t -> !classes.contains(t)).forEach(r.deniedClasses::add);
+      }
+    } else if ((!classes.isEmpty() || !labels.isEmpty()) && !narrowedBeyondClassAndLabel(p, false) && optIn(consent)) {
+      base = ConsentDirective.Decision.PERMIT;
+      r.deniedClasses.addAll(classes);
+      r.deniedLabels.addAll(labels);
+    } else {
+      base = ConsentDirective.Decision.DENY;
+    }
+    collect(p.getProvision(), base, r);
+    if (!r.deniedPurposes.isEmpty()) {
+      List<String> kept = (r.purposes.isEmpty() ? PURPOSES : List.copyOf(r.purposes)).stream()
+          .filter(x -> !r.deniedPurposes.contains(x)).toList();
+      r.purposes.clear();
+      r.purposes.addAll(kept);
+      // no purpose left: the Consent permits nothing (an empty list would mean every purpose)
+      r.denyAll |= kept.isEmpty();
+    }
+    String id = consent.getIdElement().getIdPart();
+    String status = consent.hasStatus() ? consent.getStatus().toCode() : "unknown";
+    if (r.denyAll) {
+      return Optional.of(new ConsentDirective(id, patient, status, ConsentDirective.Decision.DENY, start, end,
+          List.of(), List.of(), List.of(), List.of(), List.of(), List.of()));
+    }
+    return Optional.of(new ConsentDirective(id, patient, status, base, start, end, List.copyOf(r.purposes),
+        List.copyOf(r.deniedClasses), List.copyOf(r.deniedLabels), List.copyOf(r.permittedClasses),
+        List.copyOf(r.permittedLabels), List.copyOf(r.explicitLabels)));
   }
 
-  private static List<String> labels(ProvisionComponent p) {
-    return p.getSecurityLabel().stream().map(Coding::getCode).filter(c -> c != null).toList();
+  /** What one Consent comes to, gathered over its provisions. */
+  private static final class Rules {
+    final Set<String> purposes = new LinkedHashSet<>();
+    final Set<String> deniedPurposes = new LinkedHashSet<>();
+    final Set<String> deniedClasses = new LinkedHashSet<>();
+    final Set<String> deniedLabels = new LinkedHashSet<>();
+    final Set<String> permittedClasses = new LinkedHashSet<>();
+    final Set<String> permittedLabels = new LinkedHashSet<>();
+    final Set<String> explicitLabels = new LinkedHashSet<>();
+    boolean denyAll;
   }
 
   /**
-   * Nested provisions of the opposite type become exceptions, at any depth; the labels any nested
-   * permit names are also explicitly consented to.
+   * Nested provisions become exceptions to the base decision, at any depth (see the class comment
+   * for those limited by more than class and label); the labels any nested permit names are also
+   * explicitly consented to.
    */
-  private static void collect(List<ProvisionComponent> nested, ConsentDirective.Decision base,
-                              List<String> deniedClasses, List<String> deniedLabels,
-                              List<String> permittedClasses, List<String> permittedLabels,
-                              List<String> explicitLabels) {
+  private static void collect(List<ProvisionComponent> nested, ConsentDirective.Decision base, Rules r) {
     for (ProvisionComponent n : nested) {
       boolean deny = n.getType() != ConsentProvisionType.PERMIT;
-      List<String> classes = n.getClass_().stream().map(Coding::getCode).filter(c -> c != null).toList();
+      List<String> classes = codes(n.getClass_());
       List<String> labels = labels(n);
       if (!deny) {
-        explicitLabels.addAll(labels);
+        if (narrowedBeyondClassAndLabel(n, true)) {
+          continue; // permits nothing, and neither does anything nested in it
+        }
+        r.explicitLabels.addAll(labels);
+        if (base == ConsentDirective.Decision.DENY) {
+          r.permittedClasses.addAll(classes);
+          r.permittedLabels.addAll(labels);
+        }
+      } else if (base == ConsentDirective.Decision.PERMIT) {
+        if (!classes.isEmpty() || !labels.isEmpty()) {
+          r.deniedClasses.addAll(classes);
+          r.deniedLabels.addAll(labels);
+        } else if (n.hasPurpose()) {
+          r.deniedPurposes.addAll(codes(n.getPurpose()));
+        } else {
+          r.denyAll = true;
+        }
       }
-      if (deny && base == ConsentDirective.Decision.PERMIT) {
-        deniedClasses.addAll(classes);
-        deniedLabels.addAll(labels);
-      } else if (!deny && base == ConsentDirective.Decision.DENY) {
-        permittedClasses.addAll(classes);
-        permittedLabels.addAll(labels);
-      }
-      collect(n.getProvision(), base, deniedClasses, deniedLabels, permittedClasses, permittedLabels, explicitLabels);
+      collect(n.getProvision(), base, r);
     }
+  }
+
+  /**
+   * Whether a provision is limited by something retrieval does not evaluate per request: an actor,
+   * a code, a resource instance or a data period; for a nested one also its own purpose or period.
+   */
+  private static boolean narrowedBeyondClassAndLabel(ProvisionComponent p, boolean nested) {
+    return p.hasActor() || p.hasCode() || p.hasData() || p.hasDataPeriod()
+        || nested && (p.hasPurpose() || p.hasPeriod());
+  }
+
+  /** The Consent's policy is opt-in ({@code OPTIN}, or {@code OPTINR}: opt-in with restrictions). */
+  private static boolean optIn(Consent consent) {
+    return consent.getPolicyRule().getCoding().stream().anyMatch(c -> ("OPTIN".equals(c.getCode())
+        || "OPTINR".equals(c.getCode())) && (!c.hasSystem() || ACT_CODE_SYSTEM.equals(c.getSystem())));
+  }
+
+  private static List<String> codes(List<Coding> codings) {
+    return codings.stream().map(Coding::getCode).filter(c -> c != null).toList();
+  }
+
+  private static List<String> labels(ProvisionComponent p) {
+    return codes(p.getSecurityLabel());
+  }
+
+  /** A period's start: a date (or year, or month) begins at its first moment, UTC. */
+  static Instant startOf(BaseDateTimeType start) {
+    return partialDate(start).map(d -> d.atStartOfDay(ZoneOffset.UTC).toInstant())
+        .orElseGet(() -> start.getValue().toInstant());
+  }
+
+  /**
+   * The first instant after a period's end: FHIR's end is inclusive at its precision, so
+   * {@code 2026-12-04} ends as 2026-12-05 begins (UTC). It was taken as the day's first moment, and a
+   * consent "until 2026-12-04" lapsed a day early.
+   */
+  static Instant endOf(BaseDateTimeType end) {
+    TemporalPrecisionEnum precision = end.getPrecision();
+    return partialDate(end).map(d -> (precision == TemporalPrecisionEnum.YEAR ? d.plusYears(1)
+            : precision == TemporalPrecisionEnum.MONTH ? d.plusMonths(1) : d.plusDays(1))
+            .atStartOfDay(ZoneOffset.UTC).toInstant())
+        .orElseGet(() -> end.getValue().toInstant());
+  }
+
+  /** The date a year, month or day value names (its first day); empty for a value with a time. */
+  private static Optional<LocalDate> partialDate(BaseDateTimeType value) {
+    TemporalPrecisionEnum precision = value.getPrecision();
+    if (precision != TemporalPrecisionEnum.YEAR && precision != TemporalPrecisionEnum.MONTH
+        && precision != TemporalPrecisionEnum.DAY) {
+      return Optional.empty();
+    }
+    return Optional.of(LocalDate.of(value.getYear(), precision == TemporalPrecisionEnum.YEAR ? 1 : value.getMonth() + 1,
+        precision == TemporalPrecisionEnum.DAY ? value.getDay() : 1));
   }
 }

@@ -60,6 +60,98 @@ class ConsentAndCompartmentTest {
     assertThat(treatOnly.allows(NOW, "HRESCH", "Condition", List.of())).isFalse();
   }
 
+  private ConsentDirective read(String provision) {
+    return ConsentInterpreter.interpret(consent(provision)).orElseThrow();
+  }
+
+  private static boolean plainDeny(ConsentDirective d) {
+    return d.baseDecision() == ConsentDirective.Decision.DENY && d.permittedClasses().isEmpty()
+        && d.permittedLabels().isEmpty() && d.explicitLabels().isEmpty();
+  }
+
+  @Test
+  void aNestedDenyThatNamesNoClassOrLabelIsNeverIgnored() {
+    // Each of these answered as a plain permit: the patient's "not Dr Lee", "not this note", "not
+    // this code" or a bare deny let everything through. What is not evaluated per request denies.
+    for (String limit : List.of("\"actor\":[{\"reference\":{\"reference\":\"Practitioner/pr-lee\"}}]",
+        "\"code\":[{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"4548-4\"}]}]",
+        "\"data\":[{\"meaning\":\"instance\",\"reference\":{\"reference\":\"DocumentReference/n1\"}}]",
+        "\"dataPeriod\":{\"start\":\"2026-01-01\"}", "\"period\":{\"end\":\"2020-01-01\"}")) {
+      ConsentDirective d = read("{\"type\":\"permit\",\"provision\":[{\"type\":\"deny\"," + limit + "}]}");
+      assertThat(plainDeny(d)).as(limit).isTrue();
+      assertThat(d.allows(NOW, "TREAT", "Observation", List.of())).as(limit).isFalse();
+    }
+    assertThat(plainDeny(read("{\"type\":\"permit\",\"provision\":[{\"type\":\"deny\"}]}"))).isTrue();
+  }
+
+  @Test
+  void aNestedDenyOfAPurposeTakesThatPurposeOut() {
+    // a patient's "not for research" inside a permit let research search return the record
+    ConsentDirective d = read(
+        "{\"type\":\"permit\",\"provision\":[{\"type\":\"deny\",\"purpose\":[{\"code\":\"HRESCH\"}]}]}");
+    assertThat(d.allows(NOW, "TREAT", "Observation", List.of())).isTrue();
+    assertThat(d.allows(NOW, "HRESCH", "Observation", List.of())).isFalse();
+    assertThat(d.purposes()).doesNotContain("HRESCH").contains("TREAT");
+    // every purpose the permit had taken out: nothing left, so it permits nothing
+    assertThat(plainDeny(read("{\"type\":\"permit\",\"purpose\":[{\"code\":\"HRESCH\"}],"
+        + "\"provision\":[{\"type\":\"deny\",\"purpose\":[{\"code\":\"HRESCH\"}]}]}"))).isTrue();
+  }
+
+  @Test
+  void aNestedPermitLimitedByMoreThanClassAndLabelPermitsNothing() {
+    // "PSY for operations only" or "PSY until 2020" let a care coordinator read PSY data for treatment today
+    for (String limit : List.of("\"purpose\":[{\"code\":\"HOPERAT\"}]", "\"period\":{\"end\":\"2020-01-01\"}",
+        "\"actor\":[{\"reference\":{\"reference\":\"Practitioner/pr-kim\"}}]")) {
+      ConsentDirective underPermit = read("{\"type\":\"permit\",\"provision\":[{\"type\":\"permit\","
+          + "\"securityLabel\":[{\"code\":\"PSY\"}]," + limit + "}]}");
+      assertThat(underPermit.explicitLabels()).as(limit).isEmpty();
+      ConsentDirective underDeny = read("{\"type\":\"deny\",\"provision\":[{\"type\":\"permit\","
+          + "\"class\":[{\"code\":\"Observation\"}]," + limit + "}]}");
+      assertThat(underDeny.allows(NOW, "TREAT", "Observation", List.of())).as(limit).isFalse();
+    }
+  }
+
+  @Test
+  void aRootPermitNamingClassesPermitsOnlyThose() {
+    // it permitted everything: Conditions, medications and notes came back under "permit Observations"
+    ConsentDirective d = read("{\"type\":\"permit\",\"class\":[{\"code\":\"Observation\"}]}");
+    assertThat(d.baseDecision()).isEqualTo(ConsentDirective.Decision.PERMIT);
+    assertThat(d.allows(NOW, "TREAT", "Observation", List.of())).isTrue();
+    assertThat(d.allows(NOW, "TREAT", "Condition", List.of())).isFalse();
+    assertThat(d.allows(NOW, "TREAT", "DocumentReference", List.of())).isFalse();
+    // a root permit limited to one practitioner is not evaluated per request: it permits nothing
+    assertThat(plainDeny(read(
+        "{\"type\":\"permit\",\"actor\":[{\"reference\":{\"reference\":\"Practitioner/pr-kim\"}}]}"))).isTrue();
+  }
+
+  @Test
+  void aRootDenyOfSomeDataInAnOptInConsentDeniesOnlyThat() {
+    // "opted in, but not my notes" hid the whole record behind a 404
+    Consent optIn = consent("{\"type\":\"deny\",\"class\":[{\"code\":\"DocumentReference\"}],"
+        + "\"securityLabel\":[{\"code\":\"PSY\"}]}");
+    optIn.getPolicyRule().addCoding().setSystem("http://terminology.hl7.org/CodeSystem/v3-ActCode").setCode("OPTIN");
+    ConsentDirective d = ConsentInterpreter.interpret(optIn).orElseThrow();
+    assertThat(d.allows(NOW, "TREAT", "Observation", List.of())).isTrue();
+    assertThat(d.allows(NOW, "TREAT", "DocumentReference", List.of())).isFalse();
+    assertThat(d.allows(NOW, "TREAT", "Observation", List.of("PSY"))).isFalse();
+    // without an opt-in policy it is not a permission: the whole record stays denied, as before
+    assertThat(plainDeny(read("{\"type\":\"deny\",\"class\":[{\"code\":\"DocumentReference\"}]}"))).isTrue();
+  }
+
+  @Test
+  void aPeriodEndHoldsThroughTheDayMonthOrYearItNames() {
+    // "end": "2026-12-04" lapsed at the first moment of that day
+    assertThat(read("{\"type\":\"permit\",\"period\":{\"end\":\"2026-12-04\"}}").periodEnd())
+        .isEqualTo(Instant.parse("2026-12-05T00:00:00Z"));
+    assertThat(read("{\"type\":\"permit\",\"period\":{\"end\":\"2026-12\"}}").periodEnd())
+        .isEqualTo(Instant.parse("2027-01-01T00:00:00Z"));
+    ConsentDirective year = read("{\"type\":\"permit\",\"period\":{\"start\":\"2026\",\"end\":\"2026\"}}");
+    assertThat(year.periodStart()).isEqualTo(Instant.parse("2026-01-01T00:00:00Z"));
+    assertThat(year.periodEnd()).isEqualTo(Instant.parse("2027-01-01T00:00:00Z"));
+    assertThat(read("{\"type\":\"permit\",\"period\":{\"end\":\"2026-12-04T10:00:00Z\"}}").periodEnd())
+        .isEqualTo(Instant.parse("2026-12-04T10:00:00Z"));
+  }
+
   @Test
   void otherScopesAreIgnored() {
     Consent research = consent("{\"type\":\"permit\"}");

@@ -3,6 +3,7 @@ package io.carecontext.ingest;
 import com.pgvector.PGvector;
 import io.carecontext.fhir.ChunkRenderer;
 import io.carecontext.fhir.ClinicalChunk;
+import io.carecontext.fhir.ConsentDirective;
 import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
@@ -153,25 +154,25 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
   }
 
-  /** Once at start: every tenant's consents stored before tenant migration 20 (see {@link #enqueueConsentLabels}). */
+  /** Once at start: every tenant's consents read by older rules (see {@link #enqueueConsentsReadByOlderRules}). */
   private void enqueueUnderivedConsents() {
     List<TenantId> all;
     try {
       all = tenants.get();
     } catch (RuntimeException e) {
-      LOG.warn("embedding worker: the tenant list cannot be read ({}); consents stored before tenant migration 20 "
-          + "are queued for their labels at the next start", e.getClass().getSimpleName());
+      LOG.warn("embedding worker: the tenant list cannot be read ({}); consents read by older rules "
+          + "are queued to be read again at the next start", e.getClass().getSimpleName());
       return;
     }
     for (TenantId tenant : all) {
       try {
-        int queued = enqueueConsentLabels(tenant);
+        int queued = enqueueConsentsReadByOlderRules(tenant);
         if (queued > 0) {
-          LOG.info("embedding worker: tenant {}: {} consent(s) queued to derive the labels they permit by name",
+          LOG.info("embedding worker: tenant {}: {} consent(s) queued to be read again under the current consent rules",
               tenant, queued);
         }
       } catch (RuntimeException e) {
-        LOG.warn("embedding worker: tenant {}: its consents could not be queued for their labels ({}); "
+        LOG.warn("embedding worker: tenant {}: its consents could not be queued to be read again ({}); "
             + "they are queued again at the next start", tenant, e.getClass().getSimpleName());
       }
       try {
@@ -216,19 +217,22 @@ public final class EmbeddingWorker implements AutoCloseable {
   }
 
   /**
-   * Queues every Consent whose explicitly permitted labels were never derived (stored before tenant
-   * migration 20: the column is NULL), so that processing it fills them in; resumable, and a no-op
-   * once none is left. Returns how many it queued.
+   * Queues every Consent whose row was made by older rules than {@link ConsentInterpreter#RULES_VERSION}
+   * (its {@code rules_version} NULL or lower: stored before tenant migration 40, which also covers
+   * those stored before migration 20, whose explicitly permitted labels were never derived), so that
+   * processing it reads the stored Consent again; resumable, and a no-op once none is left. Returns
+   * how many it queued.
    */
-  public int enqueueConsentLabels(TenantId tenant) {
+  public int enqueueConsentsReadByOlderRules(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
       try (PreparedStatement ps = c.prepareStatement("""
           INSERT INTO outbox (resource_type, resource_id, version_id, operation)
           SELECT r.resource_type, r.resource_id, r.version_id, 'reembed'
           FROM consents k JOIN resources r ON r.resource_type = 'Consent' AND r.resource_id = k.consent_id
-          WHERE k.explicit_labels IS NULL AND NOT r.deleted
+          WHERE (k.explicit_labels IS NULL OR k.rules_version IS NULL OR k.rules_version < ?) AND NOT r.deleted
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
                             AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
+        ps.setInt(1, ConsentInterpreter.RULES_VERSION);
         return ps.executeUpdate();
       }
     });
@@ -346,7 +350,7 @@ public final class EmbeddingWorker implements AutoCloseable {
       if (resource != null && !byResource.containsKey(row.resourceKey())) {
         byResource.put(row.resourceKey(), Rendered.of(row, renderer.render(resource), cipher));
         if (resource instanceof Consent consent) {
-          deriveExplicitLabels(c, consent);
+          rereadConsent(c, consent);
         }
         if (resource instanceof CareTeam || resource instanceof Encounter) {
           rederiveCareLinks(c, row, resource);
@@ -384,19 +388,34 @@ public final class EmbeddingWorker implements AutoCloseable {
   }
 
   /**
-   * Fills in the explicitly permitted labels of a consent stored before tenant migration 20. Only a
-   * NULL is filled: a consent written since carries its own, from the version that wrote it, and a
-   * worker that read an older version must not overwrite it.
+   * Reads a stored Consent again under the current rules, replacing what older rules made of it
+   * (explicitly permitted labels before tenant migration 20, the rest before migration 40). Only a
+   * row made by older rules is replaced: one written since carries the current rules' reading, and a
+   * worker that read an older version of the resource must not overwrite it.
    */
-  private static void deriveExplicitLabels(Connection c, Consent consent) throws SQLException {
-    var directive = ConsentInterpreter.interpret(consent);
-    if (directive.isEmpty()) {
+  private static void rereadConsent(Connection c, Consent consent) throws SQLException {
+    var read = ConsentInterpreter.interpret(consent);
+    if (read.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "UPDATE consents SET explicit_labels = ? WHERE consent_id = ? AND explicit_labels IS NULL")) {
-      ps.setArray(1, c.createArrayOf("text", directive.get().explicitLabels().toArray()));
-      ps.setString(2, directive.get().consentId());
+    ConsentDirective d = read.get();
+    try (PreparedStatement ps = c.prepareStatement("""
+        UPDATE consents SET decision = ?, period_start = ?, period_end = ?, purposes = ?, denied_classes = ?,
+               denied_labels = ?, permitted_classes = ?, permitted_labels = ?, explicit_labels = ?, rules_version = ?,
+               updated_at = now()
+        WHERE consent_id = ? AND (explicit_labels IS NULL OR rules_version IS NULL OR rules_version < ?)""")) {
+      ps.setString(1, d.baseDecision() == ConsentDirective.Decision.PERMIT ? "permit" : "deny");
+      ps.setTimestamp(2, d.periodStart() == null ? null : java.sql.Timestamp.from(d.periodStart()));
+      ps.setTimestamp(3, d.periodEnd() == null ? null : java.sql.Timestamp.from(d.periodEnd()));
+      ps.setArray(4, c.createArrayOf("text", d.purposes().toArray()));
+      ps.setArray(5, c.createArrayOf("text", d.deniedClasses().toArray()));
+      ps.setArray(6, c.createArrayOf("text", d.deniedLabels().toArray()));
+      ps.setArray(7, c.createArrayOf("text", d.permittedClasses().toArray()));
+      ps.setArray(8, c.createArrayOf("text", d.permittedLabels().toArray()));
+      ps.setArray(9, c.createArrayOf("text", d.explicitLabels().toArray()));
+      ps.setInt(10, ConsentInterpreter.RULES_VERSION);
+      ps.setString(11, d.consentId());
+      ps.setInt(12, ConsentInterpreter.RULES_VERSION);
       ps.executeUpdate();
     }
   }

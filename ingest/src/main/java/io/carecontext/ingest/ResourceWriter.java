@@ -285,8 +285,9 @@ final class ResourceWriter {
   private void insertConsent(ConsentDirective d) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO consents (consent_id, patient_id, status, decision, period_start, period_end, purposes,
-                              denied_classes, denied_labels, permitted_classes, permitted_labels, explicit_labels)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                              denied_classes, denied_labels, permitted_classes, permitted_labels, explicit_labels,
+                              rules_version)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
       ps.setString(1, d.consentId());
       ps.setString(2, d.patientId());
       ps.setString(3, d.status());
@@ -299,6 +300,7 @@ final class ResourceWriter {
       ps.setArray(10, textArray(d.permittedClasses()));
       ps.setArray(11, textArray(d.permittedLabels()));
       ps.setArray(12, textArray(d.explicitLabels()));
+      ps.setInt(13, ConsentInterpreter.RULES_VERSION);
       ps.executeUpdate();
     }
   }

@@ -3,6 +3,7 @@ package io.carecontext.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
@@ -375,6 +376,33 @@ class IngestIT {
   }
 
   @Test
+  void aConsentReadByOlderRulesIsReadAgainByTheWorker() throws SQLException {
+    // A nested deny limited to one practitioner was read as nothing (the Consent a plain permit);
+    // the rules now read it as a deny, and a row made before tenant migration 40 is read again.
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Consent","id":"consent-rules","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-rules"},
+         "provision":{"type":"permit","period":{"end":"2030-06-01"},
+                      "provision":[{"type":"deny","actor":[{"reference":{"reference":"Practitioner/pr-lee"}}]}]}}"""));
+    String current = "SELECT count(*) FROM tenant_ingest.consents WHERE consent_id = 'consent-rules' AND decision = 'deny' "
+        + "AND period_end = '2030-06-02T00:00:00Z' AND rules_version = " + ConsentInterpreter.RULES_VERSION;
+    worker.drain(tenant);
+    assertThat(count(current)).as("written under the current rules").isEqualTo(1);
+    // as the older rules left it, and as migration 40 leaves such a row: no rules version
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("UPDATE tenant_ingest.consents SET decision = 'permit', period_end = '2030-06-01T00:00:00Z', "
+          + "rules_version = NULL WHERE consent_id = 'consent-rules'");
+    }
+    assertThat(count(current)).isZero();
+    assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).isEqualTo(1);
+    assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).as("queued once").isZero();
+    worker.drain(tenant);
+    assertThat(count(current)).isEqualTo(1);
+    assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).as("nothing left to read again").isZero();
+  }
+
+  @Test
   void aConsentStoredBeforeMigration20GetsItsExplicitLabelsFromTheWorker() throws SQLException {
     store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"Consent","id":"consent-old","status":"active",
@@ -390,11 +418,11 @@ class IngestIT {
       st.execute("UPDATE tenant_ingest.consents SET explicit_labels = NULL WHERE consent_id = 'consent-old'");
     }
     assertThat(count(derived)).isZero();
-    assertThat(worker.enqueueConsentLabels(tenant)).isEqualTo(1);
-    assertThat(worker.enqueueConsentLabels(tenant)).as("queued once").isZero();
+    assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).isEqualTo(1);
+    assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).as("queued once").isZero();
     worker.drain(tenant);
     assertThat(count(derived)).isEqualTo(1);
-    assertThat(worker.enqueueConsentLabels(tenant)).as("nothing left to derive").isZero();
+    assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).as("nothing left to derive").isZero();
   }
 
   @Test
