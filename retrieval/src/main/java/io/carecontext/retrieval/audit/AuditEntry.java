@@ -40,12 +40,22 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
     // only a known code is kept (the row's reason says purpose_unknown).
     // A blank purpose is none sent (the reason says purpose_missing), not an unknown one.
     purpose = purpose == null || purpose.isBlank() ? null : PURPOSES_OF_USE.contains(purpose) ? purpose : UNKNOWN_PURPOSE;
-    // The patient id comes from the request path, where %00 is a NUL, which PostgreSQL text cannot hold:
-    // the row would fail and the attempt go unaudited (answered 503). Kept, with the NUL made visible.
-    patientId = visible(patientId);
+    // The patient id comes from the request path and may be anything, a name with a birth date
+    // included; the column is plain text, shown without includeBodies and exported. Only a FHIR id
+    // (what a stored patient can have) is kept; anything else is recorded as NOT_A_FHIR_ID. It was
+    // kept as sent (with a NUL, which PostgreSQL text cannot hold, made visible).
+    patientId = recordable(patientId);
     roles = roles == null ? List.of() : List.copyOf(roles);
     chunkIds = chunkIds == null ? List.of() : List.copyOf(chunkIds);
     details = details == null ? "{}" : details;
+  }
+
+  /** What a row records for a patient id that is no FHIR id (no stored patient has one). */
+  public static final String NOT_A_FHIR_ID = "(not a FHIR id)";
+
+  /** The patient id as a row records it, and a filter looks for it: a FHIR id, or {@link #NOT_A_FHIR_ID}. */
+  public static String recordable(String patientId) {
+    return patientId == null || io.carecontext.fhir.FhirId.isValid(patientId) ? patientId : NOT_A_FHIR_ID;
   }
 
   /** The text with each NUL (which a text column refuses) replaced by U+FFFD; the same for rows and filters. */

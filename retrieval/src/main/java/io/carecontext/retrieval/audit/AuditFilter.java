@@ -11,7 +11,7 @@ public record AuditFilter(String patient, String principal, String action, Insta
   /** A limit outside 1 to {@link #MAX_LIMIT} is refused, not quietly replaced: a caller must know what it got. */
   public AuditFilter {
     // as the rows hold them (AuditEntry): a filter with a NUL finds its row instead of failing the request
-    patient = AuditEntry.visible(patient);
+    patient = AuditEntry.recordable(patient);
     principal = AuditEntry.visible(principal);
     action = AuditEntry.visible(action);
     if (action != null && !AuditEntry.ACTIONS.contains(action)) {

@@ -26,20 +26,24 @@ class AuditEntryTest {
   }
 
   /**
-   * A patient id comes from the request path, where %00 decodes to a NUL that PostgreSQL text
-   * cannot hold: the denial's row failed to write, so the attempt answered 503 and left no trace.
-   * The row keeps the id with the NUL shown as U+FFFD, and a filter for the same id finds it.
+   * A patient id comes from the request path and may be anything: a NUL (%00) made the row fail to
+   * write (503, no trace), and a name with a birth date was kept in plain text, shown without
+   * includeBodies and exported. A row keeps only a FHIR id; any other is recorded as not one, and a
+   * filter for such an id finds those rows.
    */
   @Test
-  void aNulInAPatientIdCannotKeepTheAttemptOutOfTheTrail() {
-    AuditEntry e = AuditEntry.of("p", "k", List.of("clinician"), "Synthetic\u0000Doe", "TREAT", "context",
-        AuditEntry.Decision.DENIED, "unknown_patient");
-    assertThat(e.patientId()).isEqualTo("Synthetic\uFFFDDoe");
-    assertThat(e.withResult(AuditEntry.Decision.DENIED, "unknown_patient", List.of(), 1).patientId())
-        .isEqualTo("Synthetic\uFFFDDoe");
-    assertThat(new AuditFilter("Synthetic\u0000Doe", "a\u0000b", null, null, 10).patient())
-        .isEqualTo("Synthetic\uFFFDDoe");
-    assertThat(new AuditFilter("Synthetic\u0000Doe", "a\u0000b", null, null, 10).principal()).isEqualTo("a\uFFFDb");
+  void aPatientIdThatIsNoFhirIdIsRecordedAsNotOne() {
+    for (String sent : List.of("Synthetic\u0000Doe", "QXMu04 Zebulon Quixotefield", "p%201", "x".repeat(65))) {
+      AuditEntry e = AuditEntry.of("p", "k", List.of("clinician"), sent, "TREAT", "context",
+          AuditEntry.Decision.DENIED, "unknown_patient");
+      assertThat(e.patientId()).as(sent).isEqualTo(AuditEntry.NOT_A_FHIR_ID);
+      assertThat(e.withResult(AuditEntry.Decision.DENIED, "unknown_patient", List.of(), 1).patientId())
+          .isEqualTo(AuditEntry.NOT_A_FHIR_ID);
+      assertThat(new AuditFilter(sent, null, null, null, 10).patient()).isEqualTo(AuditEntry.NOT_A_FHIR_ID);
+    }
+    assertThat(AuditEntry.of("p", "k", List.of(), "pat-1.a", null, "context", AuditEntry.Decision.DENIED, "x")
+        .patientId()).isEqualTo("pat-1.a");
+    assertThat(new AuditFilter(null, "a\u0000b", null, null, 10).principal()).isEqualTo("a\uFFFDb");
   }
 
   /** An empty purpose is denied as purpose_missing; the row says no purpose, as for an absent one, not "(unknown)". */

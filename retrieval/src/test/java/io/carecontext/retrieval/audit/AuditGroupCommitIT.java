@@ -264,7 +264,7 @@ class AuditGroupCommitIT {
     assertThat(audit.verify(south, Auditors.of(platform, south)).valid()).isTrue();
   }
 
-  /** A patient id from the path with a NUL in it (%00): the denial is still written, and found again by that id. */
+  /** A patient id from the path with a NUL in it (%00): the denial is still written, as not a FHIR id, and found by it. */
   @Test
   void anAttemptOnAPatientIdWithANulIsAuditedAndFoundByIt() {
     UUID id = audit.record(south, AuditEntry.of("dr-lee", "key-clin", List.of("clinician"), "Synthetic\u0000Doe",
