@@ -57,6 +57,16 @@ public class AuthenticationFilter {
     this.adminKey = adminKey == null ? "" : adminKey;
   }
 
+  /**
+   * A caller's X-Request-Id is kept (logged with every line of the request, and echoed) only when
+   * it is a UUID, a ULID or 16 to 64 hex digits: any other letters and digits were kept as well, and
+   * a feed that built its ids from a name or an MRN ("Zebulon_Quixotefield_1947-03-19") wrote them
+   * into the application log, even on requests without a key. Others are replaced by a new UUID.
+   */
+  static final java.util.regex.Pattern CORRELATION_ID = java.util.regex.Pattern.compile(
+      "^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+          + "|[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}|[0-9a-fA-F]{16,64})$");
+
   static boolean isPublic(String path) {
     return path.equals("/health") || path.startsWith("/health/") || path.equals("/metrics")
         || path.equals("/openapi.yml") || path.equals("/openapi") || path.startsWith("/swagger-ui/")
@@ -69,7 +79,7 @@ public class AuthenticationFilter {
   public @Nullable HttpResponse<?> authenticate(HttpRequest<?> request) {
     request.setAttribute(STARTED, System.nanoTime());
     String requestId = request.getHeaders().get("X-Request-Id");
-    if (requestId == null || !requestId.matches("^[A-Za-z0-9._-]{1,64}$")) {
+    if (requestId == null || !CORRELATION_ID.matcher(requestId).matches()) {
       requestId = UUID.randomUUID().toString();
     }
     request.setAttribute(REQUEST_ID, requestId);
