@@ -73,6 +73,11 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
         path, body(HttpStatus.SERVICE_UNAVAILABLE));
   }
 
+  /** {@code response} with {@code body}, as the path's clients expect it (an OperationOutcome on FHIR paths). */
+  public static MutableHttpResponse<Object> answer(MutableHttpResponse<?> response, String path, ApiError body) {
+    return shaped(response, path, body);
+  }
+
   /** The error body as the path's clients expect it: FHIR clients an OperationOutcome, whatever failed. */
   private static MutableHttpResponse<Object> shaped(MutableHttpResponse<?> response, String path, ApiError body) {
     if (FhirPaths.contains(path)) {

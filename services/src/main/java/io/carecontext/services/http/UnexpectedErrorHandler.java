@@ -40,12 +40,28 @@ public class UnexpectedErrorHandler implements ExceptionHandler<RuntimeException
   @Override
   public HttpResponse<?> handle(HttpRequest request, RuntimeException e) {
     Object id = request.getAttribute(AuthenticationFilter.REQUEST_ID).orElse("-");
+    if (undecodable(e)) {
+      // the caller's body, not a fault of the service: it was a 500 with a stack trace in the log
+      return ApiErrorProcessor.answer(HttpResponse.badRequest(), request.getPath(), new ApiError("bad_request",
+          "the request body could not be decompressed as its Content-Encoding says: send it compressed that way, "
+              + "or without Content-Encoding; nothing was stored"));
+    }
     if (ApiErrorProcessor.databaseUnreachable(e)) {
       logOutage(id, e);
     } else {
       LOG.error("request {} failed with an unexpected error", id, withheld(e, 0));
     }
     return errors.processResponse(ErrorContext.builder(request).cause(e).build(), HttpResponse.serverError());
+  }
+
+  /** A body whose Content-Encoding (gzip, deflate) does not match what was sent. */
+  static boolean undecodable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.netty.handler.codec.compression.DecompressionException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static final int MAX_CAUSES = 16;
