@@ -6,11 +6,15 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.AllergyIntolerance;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Claim;
+import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Coverage;
@@ -25,6 +29,7 @@ import org.hl7.fhir.r4.model.MedicationStatement;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Procedure;
+import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Type;
@@ -33,11 +38,17 @@ import org.hl7.fhir.r4.model.Type;
  * Renders a resource into short clinical statements for embedding. Each statement names codes
  * with their system ({@code Hemoglobin A1c 7.2 % (LOINC 4548-4)}); narrative becomes plain text in
  * bounded sentence windows. The Patient renders without direct identifiers (no name, identifier,
- * contact or address; birth year only). Types not listed render nothing.
+ * contact or address; birth year only). Types not listed render nothing, and neither does a record
+ * that says it is not a fact (entered in error, a superseded document, a cancelled result): see
+ * {@link #notAFact}. A record that is a fact with a caveat (refuted, provisional, preliminary) says so.
  */
 public final class ChunkRenderer {
 
   public static final int DEFAULT_WINDOW = 600;
+
+  private static final String ENTERED_IN_ERROR = "entered-in-error";
+  /** Report statuses whose results are missing or may still change. */
+  private static final Set<String> UNFINISHED_REPORTS = Set.of("registered", "partial", "preliminary");
 
   private final int maxChars;
 
@@ -53,12 +64,15 @@ public final class ChunkRenderer {
   }
 
   public List<ClinicalChunk> render(Resource resource) {
+    if (notAFact(resource)) {
+      return List.of();
+    }
     Builder b = new Builder(resource);
     if (resource instanceof Patient p) {
       patient(p, b);
     } else if (resource instanceof Condition c) {
       b.add(Category.CLINICAL, date(c.getRecordedDate(), c.getOnset()),
-          Texts.join("Condition:", Texts.concept(c.getCode()), status(c.getClinicalStatus()),
+          Texts.join("Condition:", Texts.concept(c.getCode()), statuses(c.getClinicalStatus(), c.getVerificationStatus()),
               c.hasOnsetDateTimeType() ? "onset " + day(c.getOnsetDateTimeType().getValue()) + "." : ""));
     } else if (resource instanceof Observation o) {
       observation(o, b);
@@ -72,7 +86,7 @@ public final class ChunkRenderer {
               "status " + code(m.getStatus()) + "."));
     } else if (resource instanceof AllergyIntolerance a) {
       b.add(Category.CLINICAL, date(a.getRecordedDate(), a.getOnset()),
-          Texts.join("Allergy:", Texts.concept(a.getCode()),
+          Texts.join("Allergy:", Texts.concept(a.getCode()), statuses(a.getClinicalStatus(), a.getVerificationStatus()),
               a.hasCriticality() ? "criticality " + a.getCriticality().toCode() + "." : "",
               a.getReaction().stream().flatMap(r -> r.getManifestation().stream()).map(Texts::concept)
                   .collect(Collectors.joining(", ", "Reaction: ", ".")).replace("Reaction: .", "")));
@@ -165,11 +179,26 @@ public final class ChunkRenderer {
           .collect(Collectors.joining(", ")));
     }
     text.append('.');
+    String caveat = resultCaveat(code(o.getStatus()));
+    String qualifier = caveat.isEmpty() ? "" : " (" + caveat + ")";
     b.add(lab ? Category.LAB : Category.CLINICAL, date(o.getIssued(), o.getEffective()),
-        "Observation: " + text.toString().replace("..", "."));
+        "Observation" + qualifier + ": " + text.toString().replace("..", "."));
     for (var note : o.getNote()) {
-      b.addText(Category.NOTE, date(o.getIssued(), o.getEffective()), "Observation note: " + note.getText());
+      b.addText(Category.NOTE, date(o.getIssued(), o.getEffective()), "Observation note" + qualifier + ": " + note.getText());
     }
+  }
+
+  /**
+   * What a reader must know about a result that is not simply final: a preliminary value may still
+   * change, and an amended or corrected one replaced what was reported before.
+   */
+  private static String resultCaveat(String status) {
+    return switch (status) {
+      case "registered" -> "registered, no result yet";
+      case "preliminary", "amended", "corrected" -> status + " result";
+      case "unknown" -> "result status unknown";
+      default -> ""; // final
+    };
   }
 
   private void diagnosticReport(DiagnosticReport d, Builder b) {
@@ -177,14 +206,21 @@ public final class ChunkRenderer {
     b.add(Category.LAB, when, Texts.join("Diagnostic report:", Texts.concept(d.getCode()),
         "status " + code(d.getStatus()) + ".", d.getConclusion(),
         d.getConclusionCode().stream().map(Texts::concept).collect(Collectors.joining(", "))));
+    // The report's own chunk says its status; its text, read alone, would pass for the final report.
+    String status = code(d.getStatus());
+    String prefix = UNFINISHED_REPORTS.contains(status) ? "Report (" + status + "): " : "";
     for (Attachment a : d.getPresentedForm()) {
-      b.addText(Category.NOTE, when, attachmentText(a));
+      String text = attachmentText(a);
+      if (!text.isBlank()) {
+        b.addText(Category.NOTE, when, prefix + text);
+      }
     }
   }
 
   private void documentReference(DocumentReference d, Builder b) {
     LocalDate when = d.hasDate() ? day(d.getDate()) : null;
-    String title = Texts.join(Texts.concept(d.getType()), d.getDescription());
+    String title = Texts.join(Texts.concept(d.getType()), d.getDescription(),
+        d.hasDocStatus() && !"final".equals(d.getDocStatus().toCode()) ? "(" + d.getDocStatus().toCode() + ")" : "");
     for (var content : d.getContent()) {
       String text = attachmentText(content.getAttachment());
       if (!text.isBlank()) {
@@ -238,8 +274,44 @@ public final class ChunkRenderer {
     return m == null || !m.hasValue() ? "" : m.getValue().toPlainString() + (m.hasCurrency() ? " " + m.getCurrency() : "");
   }
 
-  private static String status(org.hl7.fhir.r4.model.CodeableConcept cc) {
-    return cc == null || cc.isEmpty() ? "" : "(" + cc.getCodingFirstRep().getCode() + ")";
+  /**
+   * Whether a record says it is not a fact, so that no chunk may present it as one: entered in error
+   * ("should never have existed"), on whichever element its type keeps that (status, docStatus,
+   * verificationStatus); a superseded document, since a newer version replaces it (an old dose in a
+   * superseded discharge note could outrank the current one); a cancelled observation or report, as
+   * no result exists. Rendering nothing also removes the chunks an earlier version of the record made.
+   */
+  private static boolean notAFact(Resource r) {
+    String status = primitive(r, "status");
+    return ENTERED_IN_ERROR.equals(status) || ENTERED_IN_ERROR.equals(primitive(r, "docStatus"))
+        || ENTERED_IN_ERROR.equals(verification(r))
+        || r instanceof DocumentReference && "superseded".equals(status)
+        || (r instanceof Observation || r instanceof DiagnosticReport) && "cancelled".equals(status);
+  }
+
+  /** A primitive element by name: most types have a status, each with its own enum. "" when absent. */
+  private static String primitive(Resource r, String name) {
+    Property p = r.getNamedProperty(name);
+    return p == null || !p.hasValues() ? "" : Objects.toString(p.getValues().get(0).primitiveValue(), "");
+  }
+
+  private static String verification(Resource r) {
+    return r instanceof Condition c ? firstCode(c.getVerificationStatus())
+        : r instanceof AllergyIntolerance a ? firstCode(a.getVerificationStatus()) : "";
+  }
+
+  /**
+   * Verification and clinical status in one parenthesis, {@code (provisional, active)}. A refuted
+   * diagnosis or allergy is first said to be ruled out, so that it never reads as one the patient has.
+   */
+  private static String statuses(CodeableConcept clinical, CodeableConcept verification) {
+    String v = firstCode(verification);
+    String both = Stream.of(v, firstCode(clinical)).filter(s -> !s.isEmpty()).collect(Collectors.joining(", "));
+    return both.isEmpty() ? "" : ("refuted".equals(v) ? "ruled out " : "") + "(" + both + ")";
+  }
+
+  private static String firstCode(CodeableConcept cc) {
+    return cc == null ? "" : cc.getCoding().stream().filter(Coding::hasCode).map(Coding::getCode).findFirst().orElse("");
   }
 
   private static String code(Enum<?> e) {

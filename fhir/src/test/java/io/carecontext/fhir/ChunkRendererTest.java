@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ChunkRendererTest {
 
@@ -158,5 +160,149 @@ class ChunkRendererTest {
          "vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"140","display":"Influenza"}]},
          "occurrenceDateTime":"2023-10-01"}"""))
         .get(0).text()).isEqualTo("Immunization: Influenza (CVX 140) status completed.");
+  }
+
+  // Before: an entered-in-error record of every type rendered as if it were true.
+  @ParameterizedTest
+  @ValueSource(strings = {
+      """
+      {"resourceType":"Observation","id":"x","status":"entered-in-error","subject":{"reference":"Patient/p1"},
+       "code":{"text":"Potassium"},"valueQuantity":{"value":6.8,"unit":"mmol/L"}}""",
+      """
+      {"resourceType":"Condition","id":"x","subject":{"reference":"Patient/p1"},"code":{"text":"Lung cancer"},
+       "verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"entered-in-error"}]}}""",
+      """
+      {"resourceType":"DocumentReference","id":"x","status":"entered-in-error","subject":{"reference":"Patient/p1"},
+       "content":[{"attachment":{"contentType":"text/plain","data":"UGF0aWVudCBpcyBISVYgcG9zaXRpdmUu"}}]}""",
+      """
+      {"resourceType":"DocumentReference","id":"x","status":"current","docStatus":"entered-in-error",
+       "subject":{"reference":"Patient/p1"},
+       "content":[{"attachment":{"contentType":"text/plain","data":"UGF0aWVudCBpcyBISVYgcG9zaXRpdmUu"}}]}""",
+      """
+      {"resourceType":"MedicationRequest","id":"x","status":"entered-in-error","intent":"order",
+       "subject":{"reference":"Patient/p1"},"medicationCodeableConcept":{"text":"Warfarin 10 mg"}}""",
+      """
+      {"resourceType":"MedicationStatement","id":"x","status":"entered-in-error",
+       "subject":{"reference":"Patient/p1"},"medicationCodeableConcept":{"text":"Warfarin 10 mg"}}""",
+      """
+      {"resourceType":"AllergyIntolerance","id":"x","patient":{"reference":"Patient/p1"},"code":{"text":"Penicillin"},
+       "verificationStatus":{"coding":[{"code":"entered-in-error"}]}}""",
+      """
+      {"resourceType":"Procedure","id":"x","status":"entered-in-error","subject":{"reference":"Patient/p1"},
+       "code":{"text":"Appendectomy"}}""",
+      """
+      {"resourceType":"Immunization","id":"x","status":"entered-in-error","patient":{"reference":"Patient/p1"},
+       "vaccineCode":{"text":"Influenza"},"occurrenceDateTime":"2023-10-01"}""",
+      """
+      {"resourceType":"DiagnosticReport","id":"x","status":"entered-in-error","subject":{"reference":"Patient/p1"},
+       "code":{"text":"CT head"},"conclusion":"Subdural hematoma."}""",
+      """
+      {"resourceType":"Encounter","id":"x","status":"entered-in-error","class":{"code":"EMER"},
+       "subject":{"reference":"Patient/p1"},"reasonCode":[{"text":"Overdose"}]}""",
+      """
+      {"resourceType":"CarePlan","id":"x","status":"entered-in-error","intent":"plan",
+       "subject":{"reference":"Patient/p1"},"title":"Chemotherapy"}""",
+      """
+      {"resourceType":"Coverage","id":"x","status":"entered-in-error","beneficiary":{"reference":"Patient/p1"},
+       "payor":[{"display":"Acme"}]}""",
+      """
+      {"resourceType":"Claim","id":"x","status":"entered-in-error","use":"claim","patient":{"reference":"Patient/p1"},
+       "created":"2024-01-02","type":{"text":"Professional"}}""",
+      """
+      {"resourceType":"ExplanationOfBenefit","id":"x","status":"entered-in-error","use":"claim","outcome":"complete",
+       "patient":{"reference":"Patient/p1"},"created":"2024-01-02","type":{"text":"Professional"}}"""})
+  void aRecordEnteredInErrorRendersNoChunk(String json) {
+    assertThat(renderer.render(parse(json))).isEmpty();
+  }
+
+  // Before: the superseded warfarin 10 mg discharge note was served (and ranked) next to the current 1 mg one.
+  @Test
+  void aSupersededDocumentRendersNoChunk() {
+    String note = java.util.Base64.getEncoder().encodeToString("Warfarin 10 mg daily.".getBytes(StandardCharsets.UTF_8));
+    assertThat(renderer.render(parse("""
+        {"resourceType":"DocumentReference","id":"d1","status":"superseded","subject":{"reference":"Patient/p1"},
+         "type":{"text":"Discharge summary"},
+         "content":[{"attachment":{"contentType":"text/plain","data":"%s"}}]}""".formatted(note)))).isEmpty();
+  }
+
+  // Before: a cancelled observation (no result exists) and a cancelled report rendered like results.
+  @Test
+  void aCancelledObservationOrReportRendersNoChunk() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"cancelled","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Troponin I"},"valueQuantity":{"value":0.5,"unit":"ng/mL"}}"""))).isEmpty();
+    assertThat(renderer.render(parse("""
+        {"resourceType":"DiagnosticReport","id":"r1","status":"cancelled","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Lipid panel"}}"""))).isEmpty();
+  }
+
+  // Before: a refuted diagnosis read "Condition: Pulmonary embolism", like one the patient has.
+  @Test
+  void aRefutedConditionSaysItWasRuledOut() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},
+         "verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"refuted"}]},
+         "code":{"coding":[{"system":"http://snomed.info/sct","code":"59282003","display":"Pulmonary embolism"}]}}"""))
+        .get(0).text()).isEqualTo("Condition: Pulmonary embolism (SNOMED CT 59282003) ruled out (refuted)");
+  }
+
+  // Before: a provisional or differential diagnosis read like a confirmed one.
+  @Test
+  void anUnconfirmedConditionSaysSoNextToItsClinicalStatus() {
+    for (String v : List.of("provisional", "differential", "unconfirmed")) {
+      assertThat(renderer.render(parse("""
+          {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},
+           "clinicalStatus":{"coding":[{"code":"active"}]},
+           "verificationStatus":{"coding":[{"code":"%s"}]},"code":{"text":"Sepsis"}}""".formatted(v)))
+          .get(0).text()).isEqualTo("Condition: Sepsis (" + v + ", active)");
+    }
+  }
+
+  // Before: an allergy's verification and clinical status were not rendered, so a refuted allergy read as real.
+  @Test
+  void aRefutedAllergySaysItWasRuledOut() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"AllergyIntolerance","id":"a","patient":{"reference":"Patient/p1"},"code":{"text":"Penicillin"},
+         "clinicalStatus":{"coding":[{"code":"inactive"}]},"verificationStatus":{"coding":[{"code":"refuted"}]}}"""))
+        .get(0).text()).isEqualTo("Allergy: Penicillin ruled out (refuted, inactive)");
+  }
+
+  // Before: a preliminary, amended or corrected result read exactly like a final one.
+  @Test
+  void aResultThatIsNotFinalSaysSo() {
+    for (String status : List.of("preliminary", "amended", "corrected")) {
+      List<ClinicalChunk> chunks = renderer.render(parse("""
+          {"resourceType":"Observation","id":"o1","status":"%s","subject":{"reference":"Patient/p1"},
+           "code":{"text":"Potassium"},"valueQuantity":{"value":5.9,"unit":"mmol/L"},
+           "note":[{"text":"Sample hemolysed."}]}""".formatted(status)));
+      assertThat(chunks.get(0).text()).isEqualTo("Observation (" + status + " result): Potassium 5.9 mmol/L.");
+      assertThat(chunks.get(1).text()).isEqualTo("Observation note (" + status + " result): Sample hemolysed.");
+    }
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Potassium"},"valueQuantity":{"value":4.1,"unit":"mmol/L"}}""")).get(0).text())
+        .isEqualTo("Observation: Potassium 4.1 mmol/L.");
+  }
+
+  // Before: a note whose docStatus is preliminary read like the signed one.
+  @Test
+  void aPreliminaryDocumentSaysItIsPreliminary() {
+    String text = java.util.Base64.getEncoder().encodeToString("Plan: discharge tomorrow.".getBytes(StandardCharsets.UTF_8));
+    assertThat(renderer.render(parse("""
+        {"resourceType":"DocumentReference","id":"d1","status":"current","docStatus":"preliminary",
+         "subject":{"reference":"Patient/p1"},"type":{"text":"Progress note"},
+         "content":[{"attachment":{"contentType":"text/plain","data":"%s"}}]}""".formatted(text)))
+        .get(0).text()).isEqualTo("Progress note (preliminary): Plan: discharge tomorrow.");
+  }
+
+  // Before: a preliminary report's attached text was a note chunk with nothing saying it was preliminary.
+  @Test
+  void aPreliminaryReportsTextSaysItIsPreliminary() {
+    String text = java.util.Base64.getEncoder().encodeToString("No acute findings.".getBytes(StandardCharsets.UTF_8));
+    List<ClinicalChunk> chunks = renderer.render(parse("""
+        {"resourceType":"DiagnosticReport","id":"r1","status":"preliminary","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Chest X-ray"},"presentedForm":[{"contentType":"text/plain","data":"%s"}]}""".formatted(text)));
+    assertThat(chunks).extracting(ClinicalChunk::text)
+        .containsExactly("Diagnostic report: Chest X-ray status preliminary.", "Report (preliminary): No acute findings.");
   }
 }
