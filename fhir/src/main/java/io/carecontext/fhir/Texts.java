@@ -39,12 +39,17 @@ final class Texts {
     return (display.isEmpty() ? "" : display + " ") + "(" + system + " " + c.getCode() + ")";
   }
 
+  /**
+   * {@code < 0.01 ng/mL}: the comparator, without which "below the detection limit" reads as a
+   * measured value, then the value as sent (see {@link #decimal}) and the unit.
+   */
   static String quantity(Quantity q) {
     if (q == null || !q.hasValue()) {
       return "";
     }
     String unit = q.hasUnit() ? q.getUnit() : q.hasCode() ? q.getCode() : "";
-    return q.getValue().stripTrailingZeros().toPlainString() + (unit.isEmpty() ? "" : " " + unit);
+    String comparator = q.hasComparator() ? q.getComparator().toCode() + " " : "";
+    return comparator + q.getValue().stripTrailingZeros().toPlainString() + (unit.isEmpty() ? "" : " " + unit);
   }
 
   static String lastSegment(String system) {

@@ -305,4 +305,18 @@ class ChunkRendererTest {
     assertThat(chunks).extracting(ClinicalChunk::text)
         .containsExactly("Diagnostic report: Chest X-ray status preliminary.", "Report (preliminary): No acute findings.");
   }
+
+  // Before: the comparator was dropped, so a troponin "< 0.01 ng/mL" read as a measured 0.01 ng/mL.
+  @Test
+  void aQuantitysComparatorIsKeptInValuesComponentsAndRanges() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Troponin I"},"valueQuantity":{"value":0.01,"comparator":"<","unit":"ng/mL"}}"""))
+        .get(0).text()).isEqualTo("Observation: Troponin I < 0.01 ng/mL.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o2","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"eGFR panel"},
+         "component":[{"code":{"text":"eGFR"},"valueQuantity":{"value":90,"comparator":">","unit":"mL/min/1.73m2"}}]}"""))
+        .get(0).text()).isEqualTo("Observation: eGFR panel; eGFR > 90 mL/min/1.73m2.");
+  }
 }
