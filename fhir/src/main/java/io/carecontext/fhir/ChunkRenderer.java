@@ -271,7 +271,7 @@ public final class ChunkRenderer {
   }
 
   private static String money(org.hl7.fhir.r4.model.Money m) {
-    return m == null || !m.hasValue() ? "" : m.getValue().toPlainString() + (m.hasCurrency() ? " " + m.getCurrency() : "");
+    return m == null || !m.hasValue() ? "" : Texts.decimal(m.getValueElement()) + (m.hasCurrency() ? " " + m.getCurrency() : "");
   }
 
   /**

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.Quantity;
 
 /** Plain-text helpers of the renderer: codes with their systems, quantities, HTML, sentence windows. */
@@ -49,7 +50,15 @@ final class Texts {
     }
     String unit = q.hasUnit() ? q.getUnit() : q.hasCode() ? q.getCode() : "";
     String comparator = q.hasComparator() ? q.getComparator().toCode() + " " : "";
-    return comparator + q.getValue().stripTrailingZeros().toPlainString() + (unit.isEmpty() ? "" : " " + unit);
+    return comparator + decimal(q.getValueElement()) + (unit.isEmpty() ? "" : " " + unit);
+  }
+
+  /**
+   * A decimal as it was sent: FHIR makes its precision significant, so 7.0 is not 7 and 0.50 not 0.5
+   * (a value's trailing zeros say how precisely it was measured). HAPI keeps the original text.
+   */
+  static String decimal(DecimalType d) {
+    return d == null || d.isEmpty() ? "" : d.getValueAsString();
   }
 
   static String lastSegment(String system) {

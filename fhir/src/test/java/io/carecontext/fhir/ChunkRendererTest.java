@@ -319,4 +319,15 @@ class ChunkRendererTest {
          "component":[{"code":{"text":"eGFR"},"valueQuantity":{"value":90,"comparator":">","unit":"mL/min/1.73m2"}}]}"""))
         .get(0).text()).isEqualTo("Observation: eGFR panel; eGFR > 90 mL/min/1.73m2.");
   }
+
+  // Before: trailing zeros were stripped (7.0 became "7", 0.50 "0.5"), though FHIR makes a decimal's precision significant.
+  @Test
+  void aDecimalRendersWithThePrecisionItWasSentWith() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"pH"},"valueQuantity":{"value":7.0,"unit":"[pH]"},
+         "referenceRange":[{"low":{"value":7.35,"unit":"[pH]"},"high":{"value":7.450,"unit":"[pH]"}}],
+         "component":[{"code":{"text":"Lactate"},"valueQuantity":{"value":0.50,"unit":"mmol/L"}}]}"""))
+        .get(0).text()).isEqualTo("Observation: pH 7.0 [pH] (reference range 7.35 [pH] to 7.450 [pH]); Lactate 0.50 mmol/L.");
+  }
 }
