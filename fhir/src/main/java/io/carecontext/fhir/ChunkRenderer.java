@@ -31,6 +31,8 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.Range;
+import org.hl7.fhir.r4.model.Ratio;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Type;
 
@@ -164,8 +166,7 @@ public final class ChunkRenderer {
     if (o.hasReferenceRange()) {
       var r = o.getReferenceRangeFirstRep();
       if (r.hasLow() || r.hasHigh()) {
-        text.append(" (reference range ").append(r.hasLow() ? Texts.quantity(r.getLow()) : "")
-            .append(" to ").append(r.hasHigh() ? Texts.quantity(r.getHigh()) : "").append(")");
+        text.append(" (reference range ").append(Texts.range(r.getLow(), r.getHigh())).append(")");
       } else if (r.hasText()) {
         text.append(" (reference range ").append(r.getText()).append(")");
       }
@@ -248,6 +249,12 @@ public final class ChunkRenderer {
     }
     if (v instanceof Quantity q) {
       return Texts.quantity(q);
+    }
+    if (v instanceof Range r) {
+      return Texts.range(r);
+    }
+    if (v instanceof Ratio r) {
+      return Texts.ratio(r);
     }
     if (v instanceof org.hl7.fhir.r4.model.CodeableConcept cc) {
       return Texts.concept(cc);

@@ -8,8 +8,10 @@ import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.Range;
+import org.hl7.fhir.r4.model.Ratio;
 
-/** Plain-text helpers of the renderer: codes with their systems, quantities, HTML, sentence windows. */
+/** Plain-text helpers of the renderer: codes with their systems, quantities, ranges, HTML, sentence windows. */
 final class Texts {
 
   private static final Map<String, String> SYSTEMS = Map.of(
@@ -59,6 +61,24 @@ final class Texts {
    */
   static String decimal(DecimalType d) {
     return d == null || d.isEmpty() ? "" : d.getValueAsString();
+  }
+
+  /** {@code 1 tablet to 2 tablet}; one bound alone is {@code >= 4 %} or {@code <= 5.6 %}, never "4 % to". */
+  static String range(Quantity low, Quantity high) {
+    String l = quantity(low);
+    String h = quantity(high);
+    return l.isEmpty() ? h.isEmpty() ? "" : "<= " + h : h.isEmpty() ? ">= " + l : l + " to " + h;
+  }
+
+  static String range(Range r) {
+    return r == null ? "" : range(r.getLow(), r.getHigh());
+  }
+
+  /** {@code 1 / 64}, {@code 4 g / 1 d}. */
+  static String ratio(Ratio r) {
+    String n = quantity(r == null ? null : r.getNumerator());
+    String d = quantity(r == null ? null : r.getDenominator());
+    return n.isEmpty() || d.isEmpty() ? n : n + " / " + d;
   }
 
   static String lastSegment(String system) {

@@ -330,4 +330,19 @@ class ChunkRendererTest {
          "component":[{"code":{"text":"Lactate"},"valueQuantity":{"value":0.50,"unit":"mmol/L"}}]}"""))
         .get(0).text()).isEqualTo("Observation: pH 7.0 [pH] (reference range 7.35 [pH] to 7.450 [pH]); Lactate 0.50 mmol/L.");
   }
+
+  // Before: a range or ratio value rendered nothing ("Titer."), and a one-sided reference range read "(reference range 4 % to )".
+  @Test
+  void rangeAndRatioValuesAndOneSidedReferenceRangesRender() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"ANA titer"},"valueRatio":{"numerator":{"value":1},"denominator":{"value":640}},
+         "referenceRange":[{"high":{"value":80}}]}""")).get(0).text())
+        .isEqualTo("Observation: ANA titer 1 / 640 (reference range <= 80).");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o2","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Pain score"},"valueRange":{"low":{"value":3},"high":{"value":5}},
+         "referenceRange":[{"low":{"value":0}}]}""")).get(0).text())
+        .isEqualTo("Observation: Pain score 3 to 5 (reference range >= 0).");
+  }
 }
