@@ -20,6 +20,7 @@ import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Coverage;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.DocumentReference;
+import org.hl7.fhir.r4.model.Dosage;
 import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.ExplanationOfBenefit;
@@ -34,6 +35,7 @@ import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Range;
 import org.hl7.fhir.r4.model.Ratio;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.Timing;
 import org.hl7.fhir.r4.model.Type;
 
 /**
@@ -272,9 +274,67 @@ public final class ChunkRenderer {
     return "";
   }
 
-  private static String dosage(List<org.hl7.fhir.r4.model.Dosage> dosages) {
-    return dosages.stream().filter(d -> d.hasText()).map(org.hl7.fhir.r4.model.Dosage::getText)
-        .collect(Collectors.joining("; ", "", dosages.stream().anyMatch(d -> d.hasText()) ? "." : ""));
+  private static String dosage(List<Dosage> dosages) {
+    String all = dosages.stream().map(ChunkRenderer::dosage).filter(d -> !d.isEmpty()).collect(Collectors.joining("; "));
+    return all.isEmpty() ? "" : all + ".";
+  }
+
+  /**
+   * A dosage's text, then what its structure says: the text is optional and often partial ("as
+   * directed"), while dose, route and timing are what the order actually says, and many orders
+   * carry nothing else.
+   */
+  private static String dosage(Dosage d) {
+    List<String> parts = new ArrayList<>();
+    parts.add(d.getText());
+    for (var dr : d.getDoseAndRate()) {
+      parts.add(labelled("dose", value(dr.getDose())));
+      parts.add(labelled("rate", value(dr.getRate())));
+    }
+    parts.add(labelled("route", Texts.label(d.getRoute())));
+    parts.add(labelled("timing", timing(d.getTiming())));
+    if (d.hasAsNeededBooleanType() && d.getAsNeededBooleanType().booleanValue()) {
+      parts.add("as needed");
+    } else if (d.hasAsNeededCodeableConcept()) {
+      parts.add(Texts.join("as needed for", Texts.label(d.getAsNeededCodeableConcept())));
+    }
+    for (Type max : List.of(d.getMaxDosePerPeriod(), d.getMaxDosePerAdministration(), d.getMaxDosePerLifetime())) {
+      parts.add(labelled("at most", value(max)));
+    }
+    return parts.stream().filter(p -> p != null && !p.isBlank()).map(String::strip).collect(Collectors.joining(", "));
+  }
+
+  /**
+   * A timing's code ({@code BID}) and its repeat: {@code 1 per 1 d}, {@code 1-2 per 4-6 h},
+   * {@code every 8 h}, then when, on which days and for how long.
+   */
+  private static String timing(Timing t) {
+    if (t == null || !t.hasRepeat()) {
+      return t == null ? "" : Texts.label(t.getCode());
+    }
+    var r = t.getRepeat();
+    String period = r.hasPeriod()
+        ? span(r.getPeriodElement().getValueAsString(), r.hasPeriodMax() ? r.getPeriodMaxElement().getValueAsString() : "")
+            + (r.hasPeriodUnit() ? " " + r.getPeriodUnit().toCode() : "")
+        : "";
+    String frequency = r.hasFrequency()
+        ? span(r.getFrequencyElement().getValueAsString(), r.hasFrequencyMax() ? r.getFrequencyMaxElement().getValueAsString() : "")
+        : "";
+    String often = period.isEmpty() ? frequency.isEmpty() ? "" : frequency + " times"
+        : frequency.isEmpty() ? "every " + period : frequency + " per " + period;
+    return Texts.join(Texts.label(t.getCode()), often,
+        r.hasWhen() ? "at " + r.getWhen().stream().map(w -> w.getCode()).collect(Collectors.joining(", ")) : "",
+        r.hasTimeOfDay() ? "at " + r.getTimeOfDay().stream().map(x -> x.getValueAsString()).collect(Collectors.joining(", ")) : "",
+        r.hasDayOfWeek() ? "on " + r.getDayOfWeek().stream().map(x -> x.getCode()).collect(Collectors.joining(", ")) : "",
+        r.hasBoundsDuration() ? "for " + Texts.quantity(r.getBoundsDuration()) : "");
+  }
+
+  private static String span(String from, String to) {
+    return to.isEmpty() ? from : from + "-" + to;
+  }
+
+  private static String labelled(String label, String value) {
+    return value.isEmpty() ? "" : label + " " + value;
   }
 
   private static String money(org.hl7.fhir.r4.model.Money m) {

@@ -43,6 +43,21 @@ final class Texts {
   }
 
   /**
+   * A concept's words alone: its text, else a display, else a code. For qualifiers (a route, a
+   * timing, a reason) where naming the code system would only add noise to the sentence.
+   */
+  static String label(CodeableConcept cc) {
+    if (cc == null || cc.isEmpty()) {
+      return "";
+    }
+    if (cc.hasText()) {
+      return cc.getText();
+    }
+    return cc.getCoding().stream().filter(Coding::hasDisplay).map(Coding::getDisplay).findFirst()
+        .orElse(cc.getCoding().stream().filter(Coding::hasCode).map(Coding::getCode).findFirst().orElse(""));
+  }
+
+  /**
    * {@code < 0.01 ng/mL}: the comparator, without which "below the detection limit" reads as a
    * measured value, then the value as sent (see {@link #decimal}) and the unit.
    */

@@ -345,4 +345,41 @@ class ChunkRendererTest {
          "referenceRange":[{"low":{"value":0}}]}""")).get(0).text())
         .isEqualTo("Observation: Pain score 3 to 5 (reference range >= 0).");
   }
+
+  // Before: only dosageInstruction.text rendered, so an order with a structured dose, route and timing read as the drug's name alone.
+  @Test
+  void aStructuredDosageRendersItsDoseRouteAndTiming() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"text":"Insulin glargine"},
+         "dosageInstruction":[{"timing":{"code":{"coding":[{"code":"qHS"}]}},
+           "route":{"coding":[{"system":"http://snomed.info/sct","code":"34206005","display":"SC"}]},
+           "doseAndRate":[{"doseQuantity":{"value":20,"unit":"U"}}]}]}""")).get(0).text())
+        .isEqualTo("Medication request: Insulin glargine dose 20 U, route SC, timing qHS. status active.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"text":"Methotrexate 2.5 mg tablet"},
+         "dosageInstruction":[{"text":"Take as directed",
+           "timing":{"repeat":{"frequency":1,"period":1,"periodUnit":"wk","dayOfWeek":["mon"]}},
+           "route":{"text":"oral"},"doseAndRate":[{"doseRange":{"low":{"value":3,"unit":"tablet"},"high":{"value":4,"unit":"tablet"}}}]}]}"""))
+        .get(0).text())
+        .isEqualTo("Medication request: Methotrexate 2.5 mg tablet Take as directed, dose 3 tablet to 4 tablet, route oral,"
+            + " timing 1 per 1 wk on mon. status active.");
+  }
+
+  // Before: a statement's structured dosage was dropped the same way, and "as needed" with it.
+  @Test
+  void aStatementsDosageRendersTimingRepeatAndAsNeeded() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationStatement","id":"s","status":"active","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"text":"Paracetamol 500 mg"},
+         "dosage":[{"timing":{"repeat":{"frequency":1,"frequencyMax":2,"period":4,"periodMax":6,"periodUnit":"h"}},
+           "asNeededCodeableConcept":{"text":"pain"},
+           "doseAndRate":[{"doseQuantity":{"value":500,"unit":"mg"}}],
+           "maxDosePerPeriod":{"numerator":{"value":4,"unit":"g"},"denominator":{"value":1,"unit":"d"}}},
+          {"text":"Night dose","timing":{"repeat":{"period":1,"periodUnit":"d","when":["HS"]}},"asNeededBoolean":true}]}"""))
+        .get(0).text())
+        .isEqualTo("Medication statement: Paracetamol 500 mg dose 500 mg, timing 1-2 per 4-6 h, as needed for pain,"
+            + " at most 4 g / 1 d; Night dose, timing every 1 d at HS, as needed. status active.");
+  }
 }
