@@ -164,7 +164,7 @@ public final class ChunkRenderer {
   private void observation(Observation o, Builder b) {
     boolean lab = o.getCategory().stream().flatMap(c -> c.getCoding().stream())
         .anyMatch(c -> "laboratory".equals(c.getCode()));
-    StringBuilder text = new StringBuilder(Texts.join(Texts.concept(o.getCode()), value(o.getValue())));
+    StringBuilder text = new StringBuilder(Texts.join(Texts.concept(o.getCode()), value(o.getValue(), o.getDataAbsentReason())));
     if (o.hasReferenceRange()) {
       var r = o.getReferenceRangeFirstRep();
       if (r.hasLow() || r.hasHigh()) {
@@ -174,7 +174,7 @@ public final class ChunkRenderer {
       }
     }
     for (var c : o.getComponent()) {
-      text.append("; ").append(Texts.join(Texts.concept(c.getCode()), value(c.getValue())));
+      text.append("; ").append(Texts.join(Texts.concept(c.getCode()), value(c.getValue(), c.getDataAbsentReason())));
     }
     if (o.hasInterpretation()) {
       text.append(". Interpretation: ").append(o.getInterpretation().stream()
@@ -243,6 +243,13 @@ public final class ChunkRenderer {
       return Texts.plain(raw);
     }
     return type.startsWith("text/") ? Texts.plain(raw) : "";
+  }
+
+  /** A result's value, or why it has none: without the reason, "Glucose." reads as a result lost. */
+  private static String value(Type v, CodeableConcept absentReason) {
+    String value = value(v);
+    return value.isEmpty() && absentReason != null && !absentReason.isEmpty()
+        ? "no value: " + Texts.label(absentReason) : value;
   }
 
   private static String value(Type v) {

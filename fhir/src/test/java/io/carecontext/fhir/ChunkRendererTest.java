@@ -382,4 +382,17 @@ class ChunkRendererTest {
         .isEqualTo("Medication statement: Paracetamol 500 mg dose 500 mg, timing 1-2 per 4-6 h, as needed for pain,"
             + " at most 4 g / 1 d; Night dose, timing every 1 d at HS, as needed. status active.");
   }
+
+  // Before: a result with a dataAbsentReason rendered "Observation: Glucose." with no word on why there is no value.
+  @Test
+  void aMissingValueSaysWhy() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"coding":[{"system":"http://loinc.org","code":"2345-7","display":"Glucose"}]},
+         "dataAbsentReason":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/data-absent-reason",
+           "code":"error","display":"Error"}]},
+         "component":[{"code":{"text":"Hemolysis index"},
+           "dataAbsentReason":{"coding":[{"code":"not-performed"}]}}]}""")).get(0).text())
+        .isEqualTo("Observation: Glucose (LOINC 2345-7) no value: Error; Hemolysis index no value: not-performed.");
+  }
 }
