@@ -2,15 +2,16 @@ package io.carecontext.fhir;
 
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
+import java.time.Year;
+import java.time.YearMonth;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.AllergyIntolerance;
+import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Claim;
@@ -29,6 +30,7 @@ import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.MedicationStatement;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Period;
 import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Quantity;
@@ -75,13 +77,13 @@ public final class ChunkRenderer {
     if (resource instanceof Patient p) {
       patient(p, b);
     } else if (resource instanceof Condition c) {
-      b.add(Category.CLINICAL, date(c.getRecordedDate(), c.getOnset()),
+      b.add(Category.CLINICAL, date(c.getRecordedDateElement(), c.getOnset()),
           Texts.join("Condition:", Texts.concept(c.getCode()), statuses(c.getClinicalStatus(), c.getVerificationStatus()),
-              c.hasOnsetDateTimeType() ? "onset " + day(c.getOnsetDateTimeType().getValue()) + "." : ""));
+              c.hasOnsetDateTimeType() ? "onset " + dayText(c.getOnsetDateTimeType()) + "." : ""));
     } else if (resource instanceof Observation o) {
       observation(o, b);
     } else if (resource instanceof MedicationRequest m) {
-      b.add(Category.MEDICATION, date(m.getAuthoredOn(), null),
+      b.add(Category.MEDICATION, date(m.getAuthoredOnElement(), null),
           Texts.join("Medication request:", medication(m.getMedication()), dosage(m.getDosageInstruction()),
               "status " + code(m.getStatus()) + "."));
     } else if (resource instanceof MedicationStatement m) {
@@ -89,7 +91,7 @@ public final class ChunkRenderer {
           Texts.join("Medication statement:", medication(m.getMedication()), dosage(m.getDosage()),
               "status " + code(m.getStatus()) + "."));
     } else if (resource instanceof AllergyIntolerance a) {
-      b.add(Category.CLINICAL, date(a.getRecordedDate(), a.getOnset()),
+      b.add(Category.CLINICAL, date(a.getRecordedDateElement(), a.getOnset()),
           Texts.join("Allergy:", Texts.concept(a.getCode()), statuses(a.getClinicalStatus(), a.getVerificationStatus()),
               a.hasCriticality() ? "criticality " + a.getCriticality().toCode() + "." : "",
               a.getReaction().stream().flatMap(r -> r.getManifestation().stream()).map(Texts::concept)
@@ -107,22 +109,22 @@ public final class ChunkRenderer {
     } else if (resource instanceof DocumentReference d) {
       documentReference(d, b);
     } else if (resource instanceof CarePlan c) {
-      b.addText(Category.CLINICAL, date(c.hasPeriod() ? c.getPeriod().getStart() : null, null),
+      b.addText(Category.CLINICAL, date(c.hasPeriod() ? c.getPeriod().getStartElement() : null, null),
           Texts.join("Care plan:", c.getTitle(), c.getDescription(),
               c.getCategory().stream().map(Texts::concept).collect(Collectors.joining(", ")),
               c.getActivity().stream().filter(a -> a.hasDetail()).map(a -> Texts.concept(a.getDetail().getCode()))
                   .collect(Collectors.joining("; ")), Texts.plain(c.getText().getDivAsString())));
     } else if (resource instanceof Coverage c) {
-      b.add(Category.ADMINISTRATIVE, c.hasPeriod() ? day(c.getPeriod().getStart()) : null,
+      b.add(Category.ADMINISTRATIVE, c.hasPeriod() ? day(c.getPeriod().getStartElement()) : null,
           Texts.join("Coverage:", Texts.concept(c.getType()), "status " + code(c.getStatus()) + ".",
               c.getPayor().isEmpty() ? "" : "payor " + c.getPayorFirstRep().getDisplay() + "."));
     } else if (resource instanceof Claim c) {
-      b.add(Category.ADMINISTRATIVE, day(c.getCreated()),
+      b.add(Category.ADMINISTRATIVE, day(c.getCreatedElement()),
           Texts.join("Claim:", Texts.concept(c.getType()), c.hasTotal() ? "total " + money(c.getTotal()) + "." : "",
               c.getItem().stream().map(i -> Texts.concept(i.getProductOrService())).collect(Collectors.joining("; ")),
               "status " + code(c.getStatus()) + "."));
     } else if (resource instanceof ExplanationOfBenefit e) {
-      b.add(Category.ADMINISTRATIVE, day(e.getCreated()),
+      b.add(Category.ADMINISTRATIVE, day(e.getCreatedElement()),
           Texts.join("Explanation of benefit:", Texts.concept(e.getType()), "outcome " + code(e.getOutcome()) + ".",
               e.getTotal().stream().map(t -> Texts.concept(t.getCategory()) + " " + money(t.getAmount()))
                   .collect(Collectors.joining("; "))));
@@ -137,22 +139,23 @@ public final class ChunkRenderer {
    * CLINICAL, so that a role allowed only administrative content never receives a diagnosis.
    */
   private void encounter(Encounter e, Builder b) {
-    LocalDate start = e.hasPeriod() ? day(e.getPeriod().getStart()) : null;
+    String start = e.hasPeriod() ? dayText(e.getPeriod().getStartElement()) : "";
     String what = Texts.join(e.hasClass_() ? e.getClass_().getDisplay() : "",
         e.getType().stream().map(Texts::concept).collect(Collectors.joining(", ")));
-    LocalDate end = e.hasPeriod() ? day(e.getPeriod().getEnd()) : null;
-    String when = start == null ? ""
-        : end == null || end.equals(start) ? "on " + start + "." : "from " + start + " to " + end + ".";
-    b.add(Category.ADMINISTRATIVE, start, Texts.join("Encounter:", what, when, "status " + code(e.getStatus()) + "."));
+    String end = e.hasPeriod() ? dayText(e.getPeriod().getEndElement()) : "";
+    String when = start.isEmpty() ? ""
+        : end.isEmpty() || end.equals(start) ? "on " + start + "." : "from " + start + " to " + end + ".";
+    LocalDate day = e.hasPeriod() ? day(e.getPeriod().getStartElement()) : null;
+    b.add(Category.ADMINISTRATIVE, day, Texts.join("Encounter:", what, when, "status " + code(e.getStatus()) + "."));
     String reasons = e.getReasonCode().stream().map(Texts::concept).filter(r -> !r.isBlank())
         .collect(Collectors.joining(", "));
     if (!reasons.isEmpty()) {
-      b.add(Category.CLINICAL, start, Texts.join("Encounter reason:", reasons + ".", what));
+      b.add(Category.CLINICAL, day, Texts.join("Encounter reason:", reasons + ".", what));
     }
   }
 
   private void patient(Patient p, Builder b) {
-    String year = p.hasBirthDate() ? "born " + LocalDate.ofInstant(p.getBirthDate().toInstant(), ZoneOffset.UTC).getYear() : "";
+    String year = p.hasBirthDate() ? "born " + dayText(p.getBirthDateElement()).substring(0, 4) : "";
     // "Patient: ." and "Patient: male ." came out for a patient without a birth date or gender
     String facts = Texts.join(p.hasGender() ? p.getGender().toCode() : "", year);
     b.add(Category.DEMOGRAPHIC, null, Texts.join(facts.isEmpty() ? "Patient." : "Patient: " + facts + ".",
@@ -184,10 +187,10 @@ public final class ChunkRenderer {
     text.append('.');
     String caveat = resultCaveat(code(o.getStatus()));
     String qualifier = caveat.isEmpty() ? "" : " (" + caveat + ")";
-    b.add(lab ? Category.LAB : Category.CLINICAL, date(o.getIssued(), o.getEffective()),
+    b.add(lab ? Category.LAB : Category.CLINICAL, date(o.getIssuedElement(), o.getEffective()),
         "Observation" + qualifier + ": " + text.toString().replace("..", "."));
     for (var note : o.getNote()) {
-      b.addText(Category.NOTE, date(o.getIssued(), o.getEffective()), "Observation note" + qualifier + ": " + note.getText());
+      b.addText(Category.NOTE, date(o.getIssuedElement(), o.getEffective()), "Observation note" + qualifier + ": " + note.getText());
     }
   }
 
@@ -205,7 +208,7 @@ public final class ChunkRenderer {
   }
 
   private void diagnosticReport(DiagnosticReport d, Builder b) {
-    LocalDate when = date(d.getIssued(), d.getEffective());
+    LocalDate when = date(d.getIssuedElement(), d.getEffective());
     b.add(Category.LAB, when, Texts.join("Diagnostic report:", Texts.concept(d.getCode()),
         "status " + code(d.getStatus()) + ".", d.getConclusion(),
         d.getConclusionCode().stream().map(Texts::concept).collect(Collectors.joining(", "))));
@@ -221,7 +224,7 @@ public final class ChunkRenderer {
   }
 
   private void documentReference(DocumentReference d, Builder b) {
-    LocalDate when = d.hasDate() ? day(d.getDate()) : null;
+    LocalDate when = day(d.getDateElement());
     String title = Texts.join(Texts.concept(d.getType()), d.getDescription(),
         d.hasDocStatus() && !"final".equals(d.getDocStatus().toCode()) ? "(" + d.getDocStatus().toCode() + ")" : "");
     for (var content : d.getContent()) {
@@ -399,21 +402,38 @@ public final class ChunkRenderer {
     }
   }
 
-  private static LocalDate date(Date primary, Type effective) {
-    if (primary != null) {
+  private static LocalDate date(BaseDateTimeType primary, Type effective) {
+    if (primary != null && !primary.isEmpty()) {
       return day(primary);
     }
-    if (effective instanceof org.hl7.fhir.r4.model.DateTimeType dt && dt.getValue() != null) {
-      return day(dt.getValue());
+    if (effective instanceof BaseDateTimeType dt) {
+      return day(dt);
     }
-    if (effective instanceof org.hl7.fhir.r4.model.Period p && p.hasStart()) {
-      return day(p.getStart());
+    if (effective instanceof Period p && p.hasStart()) {
+      return day(p.getStartElement());
     }
     return null;
   }
 
-  private static LocalDate day(Date d) {
-    return d == null ? null : LocalDate.ofInstant(d.toInstant(), ZoneOffset.UTC);
+  /**
+   * The day as written where it happened: 2026-11-30T23:30:00-05:00 is 30 November, which a
+   * conversion to UTC (what {@code getValue()} invites) would make 1 December. A partial date
+   * (2026-11, 2026) files under its first day; {@link #dayText} keeps it as written.
+   */
+  private static LocalDate day(BaseDateTimeType d) {
+    String s = dayText(d);
+    return switch (s.length()) {
+      case 10 -> LocalDate.parse(s);
+      case 7 -> YearMonth.parse(s).atDay(1);
+      case 4 -> Year.parse(s).atDay(1);
+      default -> null;
+    };
+  }
+
+  /** The date part of a date, dateTime or instant as sent: {@code 2026-11-30}, {@code 2026-11}, or "". */
+  private static String dayText(BaseDateTimeType d) {
+    String s = d == null || d.isEmpty() ? null : d.getValueAsString();
+    return s == null ? "" : s.length() > 10 ? s.substring(0, 10) : s;
   }
 
   /** Collects the chunks of one resource with their shared metadata. */

@@ -395,4 +395,52 @@ class ChunkRendererTest {
            "dataAbsentReason":{"coding":[{"code":"not-performed"}]}}]}""")).get(0).text())
         .isEqualTo("Observation: Glucose (LOINC 2345-7) no value: Error; Hemolysis index no value: not-performed.");
   }
+
+  // Before: dates went through UTC, so 23:30 at -05:00 on 30 November became 1 December in the chunk's date and text.
+  @Test
+  void aDateIsTheDayAsWrittenNotItsUtcDay() {
+    ClinicalChunk o = renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Troponin I"},"effectiveDateTime":"2026-11-30T23:30:00-05:00",
+         "valueQuantity":{"value":0.02,"unit":"ng/mL"}}""")).get(0);
+    assertThat(o.effectiveDate()).hasToString("2026-11-30");
+    ClinicalChunk late = renderer.render(parse("""
+        {"resourceType":"Observation","id":"o2","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Troponin I"},"effectiveDateTime":"2026-12-01T00:30:00+09:00",
+         "valueQuantity":{"value":0.02,"unit":"ng/mL"}}""")).get(0);
+    assertThat(late.effectiveDate()).hasToString("2026-12-01");
+    List<ClinicalChunk> encounter = renderer.render(parse("""
+        {"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"EMER","display":"emergency"},
+         "subject":{"reference":"Patient/p1"},"period":{"start":"2026-11-30T23:30:00-05:00","end":"2026-12-01T01:10:00-05:00"}}"""));
+    assertThat(encounter.get(0).text()).isEqualTo("Encounter: emergency from 2026-11-30 to 2026-12-01. status finished.");
+    assertThat(encounter.get(0).effectiveDate()).hasToString("2026-11-30");
+    ClinicalChunk condition = renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"text":"Chest pain"},
+         "onsetDateTime":"2026-11-30T23:30:00-05:00"}""")).get(0);
+    assertThat(condition.text()).isEqualTo("Condition: Chest pain onset 2026-11-30.");
+    assertThat(condition.effectiveDate()).hasToString("2026-11-30");
+  }
+
+  // Before: an onset of 1998-06 read "onset 1998-06-01", a day nobody wrote (and which day depended on the JVM's zone).
+  @Test
+  void aPartialDateIsKeptAsWrittenInTheTextAndFilesUnderItsFirstDay() {
+    ClinicalChunk c = renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"text":"Asthma"},
+         "onsetDateTime":"1998-06"}""")).get(0);
+    assertThat(c.text()).isEqualTo("Condition: Asthma onset 1998-06.");
+    assertThat(c.effectiveDate()).hasToString("1998-06-01");
+  }
+
+  // Before: the birth date was read at midnight in the JVM's zone and converted to UTC: east of UTC, born 1980-01-01 read "born 1979".
+  @Test
+  void theBirthYearDoesNotDependOnTheServersTimeZone() {
+    java.util.TimeZone saved = java.util.TimeZone.getDefault();
+    try {
+      java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("Europe/Berlin"));
+      assertThat(renderer.render(parse("{\"resourceType\":\"Patient\",\"id\":\"p1\",\"birthDate\":\"1980-01-01\"}"))
+          .get(0).text()).isEqualTo("Patient: born 1980.");
+    } finally {
+      java.util.TimeZone.setDefault(saved);
+    }
+  }
 }
