@@ -56,6 +56,13 @@ public final class ChunkRenderer {
   /** Report statuses whose results are missing or may still change. */
   private static final Set<String> UNFINISHED_REPORTS = Set.of("registered", "partial", "preliminary");
 
+  /** Where a report's section code comes from: HL7 v2 table 0074, or the observation categories. */
+  private static final Set<String> SERVICE_SECTIONS = Set.of(
+      "http://terminology.hl7.org/CodeSystem/v2-0074", "http://terminology.hl7.org/CodeSystem/observation-category");
+  /** The laboratory sections of table 0074 (chemistry, hematology, microbiology, pathology…), and "laboratory". */
+  private static final Set<String> LAB_SECTIONS = Set.of("LAB", "laboratory", "BG", "BLB", "CH", "CP", "GE", "HM",
+      "IMM", "MB", "MCB", "MYC", "OSL", "PAT", "SP", "SR", "TX", "URN", "VR");
+
   private final int maxChars;
 
   public ChunkRenderer() {
@@ -209,7 +216,7 @@ public final class ChunkRenderer {
 
   private void diagnosticReport(DiagnosticReport d, Builder b) {
     LocalDate when = date(d.getIssuedElement(), d.getEffective());
-    b.add(Category.LAB, when, Texts.join("Diagnostic report:", Texts.concept(d.getCode()),
+    b.add(reportCategory(d), when, Texts.join("Diagnostic report:", Texts.concept(d.getCode()),
         "status " + code(d.getStatus()) + ".", d.getConclusion(),
         d.getConclusionCode().stream().map(Texts::concept).collect(Collectors.joining(", "))));
     // The report's own chunk says its status; its text, read alone, would pass for the final report.
@@ -221,6 +228,20 @@ public final class ChunkRenderer {
         b.addText(Category.NOTE, when, prefix + text);
       }
     }
+  }
+
+  /**
+   * LAB for a laboratory report, CLINICAL for any other diagnostic service (imaging, cardiology,
+   * pulmonary function…), which is not a lab result. A report without a category stays LAB, as
+   * such reports were before categories were read, and most of them are lab panels.
+   */
+  private static Category reportCategory(DiagnosticReport d) {
+    if (!d.hasCategory()) {
+      return Category.LAB;
+    }
+    boolean lab = d.getCategory().stream().flatMap(c -> c.getCoding().stream())
+        .anyMatch(c -> (!c.hasSystem() || SERVICE_SECTIONS.contains(c.getSystem())) && LAB_SECTIONS.contains(c.getCode()));
+    return lab ? Category.LAB : Category.CLINICAL;
   }
 
   private void documentReference(DocumentReference d, Builder b) {

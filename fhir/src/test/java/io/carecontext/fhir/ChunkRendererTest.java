@@ -443,4 +443,21 @@ class ChunkRendererTest {
       java.util.TimeZone.setDefault(saved);
     }
   }
+
+  // Before: every DiagnosticReport was filed under lab, an imaging report (category RAD) included.
+  @Test
+  void anImagingReportIsClinicalAndALabReportLab() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"DiagnosticReport","id":"r1","status":"final","subject":{"reference":"Patient/p1"},
+         "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0074","code":"RAD","display":"Radiology"}]}],
+         "code":{"text":"CT head"},"conclusion":"No acute intracranial abnormality."}""")).get(0).category())
+        .isEqualTo(Category.CLINICAL);
+    assertThat(renderer.render(parse("""
+        {"resourceType":"DiagnosticReport","id":"r2","status":"final","subject":{"reference":"Patient/p1"},
+         "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0074","code":"HM"}]}],
+         "code":{"text":"Complete blood count"}}""")).get(0).category()).isEqualTo(Category.LAB);
+    assertThat(renderer.render(parse("""
+        {"resourceType":"DiagnosticReport","id":"r3","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Basic metabolic panel"}}""")).get(0).category()).isEqualTo(Category.LAB);
+  }
 }
