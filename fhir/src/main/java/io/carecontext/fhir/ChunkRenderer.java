@@ -36,6 +36,7 @@ import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Range;
 import org.hl7.fhir.r4.model.Ratio;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Timing;
 import org.hl7.fhir.r4.model.Type;
@@ -246,14 +247,43 @@ public final class ChunkRenderer {
 
   private void documentReference(DocumentReference d, Builder b) {
     LocalDate when = day(d.getDateElement());
-    String title = Texts.join(Texts.concept(d.getType()), d.getDescription(),
-        d.hasDocStatus() && !"final".equals(d.getDocStatus().toCode()) ? "(" + d.getDocStatus().toCode() + ")" : "");
+    String status = d.hasDocStatus() && !"final".equals(d.getDocStatus().toCode()) ? "(" + d.getDocStatus().toCode() + ")" : "";
+    String title = Texts.join(Texts.concept(d.getType()), d.getDescription(), status);
+    int before = b.chunks.size();
     for (var content : d.getContent()) {
       String text = attachmentText(content.getAttachment());
       if (!text.isBlank()) {
         b.addText(Category.NOTE, when, (title.isBlank() ? "" : title + ": ") + text);
       }
     }
+    if (b.chunks.size() == before) {
+      b.add(Category.NOTE, when, documentWithoutText(d, status));
+    }
+  }
+
+  /**
+   * A document whose content has no text here (a PDF, an image, only a URL to the source system)
+   * still exists: without a chunk, a discharge summary sent as a PDF was as if never written. Its
+   * metadata says what and when, and that it must be read at the source; the URL is left out, as
+   * a reader of the chunk cannot follow it and it may carry identifiers.
+   */
+  private static String documentWithoutText(DocumentReference d, String status) {
+    String titles = d.getContent().stream().map(c -> c.getAttachment().getTitle())
+        .filter(t -> t != null && !t.isBlank()).distinct().collect(Collectors.joining("; "));
+    String types = d.getContent().stream().map(c -> c.getAttachment().getContentType())
+        .filter(t -> t != null && !t.isBlank()).distinct().collect(Collectors.joining(", "));
+    String authors = d.getAuthor().stream().filter(Reference::hasDisplay).map(Reference::getDisplay)
+        .collect(Collectors.joining(", "));
+    String date = dayText(d.getDateElement());
+    return Texts.join("Document" + (status.isEmpty() ? "" : " " + status) + ":", sentence(Texts.concept(d.getType())),
+        titles.isEmpty() ? "" : "Title: " + sentence(titles), sentence(d.getDescription()),
+        date.isEmpty() ? "" : "Dated " + date + ".", authors.isEmpty() ? "" : "Author: " + sentence(authors),
+        "Its content" + (types.isEmpty() ? "" : " (" + types + ")") + " is not included here.");
+  }
+
+  private static String sentence(String s) {
+    String t = s == null ? "" : s.strip();
+    return t.isEmpty() || t.endsWith(".") || t.endsWith("!") || t.endsWith("?") ? t : t + ".";
   }
 
   /** text/plain (or HTML) attachments, base64 data decoded; other media types are skipped. */

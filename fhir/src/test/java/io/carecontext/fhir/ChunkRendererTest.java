@@ -460,4 +460,35 @@ class ChunkRendererTest {
         {"resourceType":"DiagnosticReport","id":"r3","status":"final","subject":{"reference":"Patient/p1"},
          "code":{"text":"Basic metabolic panel"}}""")).get(0).category()).isEqualTo(Category.LAB);
   }
+
+  // Before: a document with only attachment.url (a PDF) made no chunk, so its type, title, description and date were lost.
+  @Test
+  void aDocumentWithoutTextContentIsAChunkOfItsMetadata() {
+    List<ClinicalChunk> chunks = renderer.render(parse("""
+        {"resourceType":"DocumentReference","id":"d1","status":"current","subject":{"reference":"Patient/p1"},
+         "type":{"coding":[{"system":"http://loinc.org","code":"18842-5","display":"Discharge summary"}]},
+         "description":"Warfarin reduced to 1 mg daily","date":"2026-11-30T23:30:00-05:00",
+         "author":[{"reference":"Practitioner/pr1","display":"Dr. Ana Silva"}],
+         "content":[{"attachment":{"contentType":"application/pdf","url":"https://ehr.example.org/docs/MRN-55501.pdf",
+           "title":"Discharge summary, cardiology"}}]}"""));
+    assertThat(chunks).hasSize(1);
+    assertThat(chunks.get(0).text()).isEqualTo("Document: Discharge summary (LOINC 18842-5). Title: Discharge summary, cardiology."
+        + " Warfarin reduced to 1 mg daily. Dated 2026-11-30. Author: Dr. Ana Silva."
+        + " Its content (application/pdf) is not included here.");
+    assertThat(chunks.get(0).text()).doesNotContain("MRN").doesNotContain("http");
+    assertThat(chunks.get(0).category()).isEqualTo(Category.NOTE);
+    assertThat(chunks.get(0).effectiveDate()).hasToString("2026-11-30");
+  }
+
+  // A document with a text version and a PDF of the same needs no metadata chunk: its text says more.
+  @Test
+  void aDocumentWithTextContentIsNotAlsoAMetadataChunk() {
+    String text = java.util.Base64.getEncoder().encodeToString("Warfarin 1 mg daily.".getBytes(StandardCharsets.UTF_8));
+    assertThat(renderer.render(parse("""
+        {"resourceType":"DocumentReference","id":"d1","status":"current","subject":{"reference":"Patient/p1"},
+         "type":{"text":"Discharge summary"},
+         "content":[{"attachment":{"contentType":"text/plain","data":"%s"}},
+                    {"attachment":{"contentType":"application/pdf","url":"https://ehr.example.org/d1.pdf"}}]}""".formatted(text))))
+        .extracting(ClinicalChunk::text).containsExactly("Discharge summary: Warfarin 1 mg daily.");
+  }
 }
