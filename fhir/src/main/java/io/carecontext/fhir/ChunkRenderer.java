@@ -142,23 +142,27 @@ public final class ChunkRenderer {
   }
 
   /**
-   * An encounter as two chunks: what billing may see (class, type, dates, status: API.md's
-   * "Encounter dates") as ADMINISTRATIVE, and why it happened (reason codes, which are diagnoses) as
-   * CLINICAL, so that a role allowed only administrative content never receives a diagnosis.
+   * An encounter as two chunks: what billing may see (class, dates, status: API.md's "Encounter
+   * dates") as ADMINISTRATIVE, and what it was and why (type and reason codes) as CLINICAL, so that a
+   * role allowed only administrative content never receives a diagnosis. The type was in the
+   * administrative chunk, and a type's text ("HIV post-exposure counseling and psychiatric intake")
+   * reached billing keys.
    */
   private void encounter(Encounter e, Builder b) {
     String start = e.hasPeriod() ? dayText(e.getPeriod().getStartElement()) : "";
-    String what = Texts.join(e.hasClass_() ? e.getClass_().getDisplay() : "",
-        e.getType().stream().map(Texts::concept).collect(Collectors.joining(", ")));
+    String kind = e.hasClass_() ? e.getClass_().getDisplay() : "";
+    String type = e.getType().stream().map(Texts::concept).filter(t -> !t.isBlank()).collect(Collectors.joining(", "));
     String end = e.hasPeriod() ? dayText(e.getPeriod().getEndElement()) : "";
     String when = start.isEmpty() ? ""
         : end.isEmpty() || end.equals(start) ? "on " + start + "." : "from " + start + " to " + end + ".";
     LocalDate day = e.hasPeriod() ? day(e.getPeriod().getStartElement()) : null;
-    b.add(Category.ADMINISTRATIVE, day, Texts.join("Encounter:", what, when, "status " + code(e.getStatus()) + "."));
+    b.add(Category.ADMINISTRATIVE, day, Texts.join("Encounter:", kind, when, "status " + code(e.getStatus()) + "."));
     String reasons = e.getReasonCode().stream().map(Texts::concept).filter(r -> !r.isBlank())
         .collect(Collectors.joining(", "));
     if (!reasons.isEmpty()) {
-      b.add(Category.CLINICAL, day, Texts.join("Encounter reason:", reasons + ".", what));
+      b.add(Category.CLINICAL, day, Texts.join("Encounter reason:", reasons + ".", Texts.join(kind, type), when));
+    } else if (!type.isEmpty()) {
+      b.add(Category.CLINICAL, day, Texts.join("Encounter:", Texts.join(kind, type), when));
     }
   }
 

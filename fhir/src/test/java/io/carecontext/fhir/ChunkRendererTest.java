@@ -71,12 +71,25 @@ class ChunkRendererTest {
          "subject":{"reference":"Patient/p1"},"period":{"start":"2024-03-05","end":"2024-03-06"},
          "reasonCode":[{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Diabetes type 2"}]}]}"""));
     assertThat(chunks).extracting(ClinicalChunk::category).containsExactly(Category.ADMINISTRATIVE, Category.CLINICAL);
-    assertThat(chunks.get(0).text()).isEqualTo(
-        "Encounter: ambulatory Check-up (SNOMED CT 185349003) from 2024-03-05 to 2024-03-06. status finished.");
-    assertThat(chunks.get(0).text()).doesNotContain("Diabetes").doesNotContain("44054006");
-    assertThat(chunks.get(1).text()).startsWith("Encounter reason: Diabetes type 2 (SNOMED CT 44054006).");
+    // the type left the administrative chunk too: its text can name a diagnosis, and billing reads that chunk
+    assertThat(chunks.get(0).text()).isEqualTo("Encounter: ambulatory from 2024-03-05 to 2024-03-06. status finished.");
+    assertThat(chunks.get(0).text()).doesNotContain("Diabetes").doesNotContain("44054006").doesNotContain("Check-up");
+    assertThat(chunks.get(1).text()).startsWith("Encounter reason: Diabetes type 2 (SNOMED CT 44054006).")
+        .contains("ambulatory Check-up (SNOMED CT 185349003)");
     assertThat(chunks).extracting(ClinicalChunk::effectiveDate).allMatch(d -> d.toString().equals("2024-03-05"));
     assertThat(chunks).extracting(ClinicalChunk::seq).containsExactly(0, 1);
+  }
+
+  @Test
+  void anEncountersTypeIsNeverInTheChunkBillingReads() {
+    // billing received "HIV post-exposure counseling and psychiatric intake for suicidal ideation"
+    List<ClinicalChunk> chunks = renderer.render(parse("""
+        {"resourceType":"Encounter","id":"e3","status":"finished","class":{"code":"AMB","display":"ambulatory"},
+         "type":[{"text":"HIV post-exposure counseling"}],
+         "subject":{"reference":"Patient/p1"},"period":{"start":"2024-02-02T09:00:00Z"}}"""));
+    assertThat(chunks).extracting(ClinicalChunk::category).containsExactly(Category.ADMINISTRATIVE, Category.CLINICAL);
+    assertThat(chunks.get(0).text()).isEqualTo("Encounter: ambulatory on 2024-02-02. status finished.");
+    assertThat(chunks.get(1).text()).isEqualTo("Encounter: ambulatory HIV post-exposure counseling on 2024-02-02.");
   }
 
   @Test
