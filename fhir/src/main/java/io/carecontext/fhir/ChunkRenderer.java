@@ -51,6 +51,13 @@ import org.hl7.fhir.r4.model.Type;
  */
 public final class ChunkRenderer {
 
+  /**
+   * Raised whenever what a resource's chunks say changes: chunks made by an older renderer are made
+   * again by the embedding worker at its start (tenant migration 41), so a stored entered-in-error
+   * note stops being served without waiting for its resource to change.
+   */
+  public static final int VERSION = 2;
+
   public static final int DEFAULT_WINDOW = 600;
 
   private static final String ENTERED_IN_ERROR = "entered-in-error";

@@ -176,6 +176,16 @@ public final class EmbeddingWorker implements AutoCloseable {
             + "they are queued again at the next start", tenant, e.getClass().getSimpleName());
       }
       try {
+        int queued = enqueueRerender(tenant);
+        if (queued > 0) {
+          LOG.info("embedding worker: tenant {}: {} resource(s) queued to make their chunks again with the current "
+              + "renderer (progress: GET /admin/tenants/{}/ingest)", tenant, queued, tenant);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("embedding worker: tenant {}: its chunks could not be queued to be made again ({}); they are queued "
+            + "again at the next start", tenant, e.getClass().getSimpleName());
+      }
+      try {
         int queued = enqueueUncheckedCareLinks(tenant);
         if (queued > 0) {
           LOG.info("embedding worker: tenant {}: {} CareTeam(s) and Encounter(s) queued to check the care "
@@ -252,6 +262,27 @@ public final class EmbeddingWorker implements AutoCloseable {
                         AND l.source_id = r.resource_id AND l.status_checked IS NULL)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
                             AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  /**
+   * Queues every current resource with chunks made by an older {@link ChunkRenderer} (their
+   * {@code renderer_version} NULL or lower: made before tenant migration 41), so that the worker
+   * makes them again; resumable, and a no-op once none is left. Returns how many it queued.
+   */
+  public int enqueueRerender(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          INSERT INTO outbox (resource_type, resource_id, version_id, operation)
+          SELECT r.resource_type, r.resource_id, r.version_id, 'reembed' FROM resources r
+          WHERE NOT r.deleted
+            AND EXISTS (SELECT 1 FROM chunks k WHERE k.resource_type = r.resource_type
+                        AND k.resource_id = r.resource_id AND (k.renderer_version IS NULL OR k.renderer_version < ?))
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
+                            AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
+        ps.setInt(1, ChunkRenderer.VERSION);
         return ps.executeUpdate();
       }
     });
@@ -535,8 +566,8 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO chunks (resource_type, resource_id, version_id, patient_id, category, security_labels,
-                            effective_date, seq, text_hash, text, model, embedding)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                            effective_date, seq, text_hash, text, model, embedding, renderer_version)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
       for (Rendered r : resources) {
         Claimed row = r.row();
         for (int i = 0; i < r.chunks().size(); i++) {
@@ -554,6 +585,7 @@ public final class EmbeddingWorker implements AutoCloseable {
           ps.setBytes(10, cipher.encryptString(ch.text(), Aad.chunk(tenant, row.type(), row.id(), ch.seq())));
           ps.setString(11, model);
           ps.setObject(12, new PGvector(vectors.get(hex(hash))));
+          ps.setInt(13, ChunkRenderer.VERSION);
           ps.addBatch();
         }
       }

@@ -376,6 +376,34 @@ class IngestIT {
   }
 
   @Test
+  void chunksMadeByAnOlderRendererAreMadeAgainByTheWorker() throws SQLException {
+    // chunks made before tenant migration 41 kept their old text (an entered-in-error result served
+    // as fact) until the resource changed
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Observation","id":"obs-rerender-src","status":"final",
+         "code":{"text":"Glucose"},"subject":{"reference":"Patient/p-rerender"},"valueQuantity":{"value":98,"unit":"mg/dL"}}"""));
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Observation","id":"obs-rerender","status":"entered-in-error",
+         "code":{"text":"Glucose"},"subject":{"reference":"Patient/p-rerender"},"valueQuantity":{"value":38,"unit":"mg/dL"}}"""));
+    worker.drain(tenant);
+    String chunks = "SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = 'obs-rerender'";
+    assertThat(count(chunks)).as("a record entered in error makes no chunk").isZero();
+    // as an older renderer left it: a chunk, and no renderer version
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO tenant_ingest.chunks (resource_type, resource_id, version_id, patient_id, category, seq, "
+          + "text_hash, text, model, embedding) SELECT 'Observation', 'obs-rerender', 1, 'p-rerender', 'lab', 0, "
+          + "text_hash, text, model, embedding FROM tenant_ingest.chunks WHERE resource_id = 'obs-rerender-src'");
+    }
+    assertThat(count(chunks)).isEqualTo(1);
+    assertThat(worker.enqueueRerender(tenant)).isEqualTo(1);
+    assertThat(worker.enqueueRerender(tenant)).as("queued once").isZero();
+    worker.drain(tenant);
+    assertThat(count(chunks)).isZero();
+    assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE renderer_version IS NULL")).isZero();
+    assertThat(worker.enqueueRerender(tenant)).as("nothing left to make again").isZero();
+  }
+
+  @Test
   void aConsentReadByOlderRulesIsReadAgainByTheWorker() throws SQLException {
     // A nested deny limited to one practitioner was read as nothing (the Consent a plain permit);
     // the rules now read it as a deny, and a row made before tenant migration 40 is read again.
