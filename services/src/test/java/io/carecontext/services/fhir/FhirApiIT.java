@@ -667,6 +667,15 @@ class FhirApiIT {
   }
 
   @Test
+  void aBodyThatDoesNotDecompressAsItsEncodingSaysIsABadRequest() {
+    // it was a 500 "the server failed", with a stack trace in the log
+    HttpResponse<String> r = app.call("PUT", "/fhir/hosp/Patient/gz-1", ehr,
+        "{\"resourceType\":\"Patient\",\"id\":\"gz-1\"}", FHIR, Map.of("Content-Encoding", "gzip"));
+    assertOutcome(r, 400, "could not be decompressed");
+    assertOutcome(fhir("GET", "/Patient/gz-1", null), 404, "does not exist");
+  }
+
+  @Test
   void theCapabilityStatementIsReadWithoutAKeyAndTellsNoTenantApart() {
     // FHIR clients read /metadata before they authenticate; it needed an ehr-integration key
     HttpResponse<String> mine = app.call("GET", "/fhir/hosp/metadata", null, null, FHIR);
