@@ -1,7 +1,19 @@
 package io.carecontext.fhir;
 
-/** A practitioner's care relationship with a patient, and the resource that states it. */
-public record CareLink(String practitionerId, String patientId, String sourceType, String sourceId) {
+import java.time.Instant;
+
+/**
+ * A practitioner's care relationship with a patient, and the resource that states it; in force from
+ * {@code validFrom} and before {@code validUntil} (either null: unbounded), as the CareTeam's and the
+ * participant's periods say.
+ */
+public record CareLink(String practitionerId, String patientId, String sourceType, String sourceId,
+                       Instant validFrom, Instant validUntil) {
+
+  /** A link without a period. */
+  public CareLink(String practitionerId, String patientId, String sourceType, String sourceId) {
+    this(practitionerId, patientId, sourceType, sourceId, null, null);
+  }
 
   /** Names no patient: a patient id may be an MRN. */
   @Override

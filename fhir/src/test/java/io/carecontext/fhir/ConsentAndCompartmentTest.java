@@ -172,6 +172,38 @@ class ConsentAndCompartmentTest {
   }
 
   @Test
+  void aCareTeamsLinksAreBoundedByItsPeriodAndEachParticipants() {
+    // a team whose period ended in 2018, and a participant who left in 2016, still admitted the practitioner
+    List<CareLink> links = CareLinks.of(Fhir.parseResource("""
+        {"resourceType":"CareTeam","id":"ct1","status":"active","subject":{"reference":"Patient/p1"},
+         "period":{"start":"2015-01-01","end":"2018-01-01"},
+         "participant":[{"member":{"reference":"Practitioner/pr-1"}},
+                        {"member":{"reference":"Practitioner/pr-2"},"period":{"start":"2015-06","end":"2016"}},
+                        {"member":{"reference":"Practitioner/pr-3"},"period":{"end":"2017-01-01"}},
+                        {"member":{"reference":"Practitioner/pr-3"}}]}"""));
+    assertThat(links).containsExactly(
+        new CareLink("pr-1", "p1", "CareTeam", "ct1", Instant.parse("2015-01-01T00:00:00Z"), Instant.parse("2018-01-02T00:00:00Z")),
+        new CareLink("pr-2", "p1", "CareTeam", "ct1", Instant.parse("2015-06-01T00:00:00Z"), Instant.parse("2017-01-01T00:00:00Z")),
+        // named twice, once without an end: the wider period
+        new CareLink("pr-3", "p1", "CareTeam", "ct1", Instant.parse("2015-01-01T00:00:00Z"), Instant.parse("2018-01-02T00:00:00Z")));
+  }
+
+  @Test
+  void aPractitionerRoleParticipantLinksTheRole() {
+    // a feed that names PractitionerRoles (US Core does) gave its clinicians no care relationship at all
+    assertThat(CareLinks.of(Fhir.parseResource("""
+        {"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"AMB"},
+         "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"PractitionerRole/prr-1"}},
+          {"individual":{"reference":"RelatedPerson/rp-1"}},{"individual":{"reference":"Practitioner/pr-1"}}]}""")))
+        .containsExactly(new CareLink("PractitionerRole/prr-1", "p1", "Encounter", "e1"),
+            new CareLink("pr-1", "p1", "Encounter", "e1"));
+    assertThat(CareLinks.isPractitionerId("PractitionerRole/prr-1")).isTrue();
+    assertThat(CareLinks.isPractitionerId("pr-1")).isTrue();
+    assertThat(CareLinks.isPractitionerId("Organization/o-1")).isFalse();
+    assertThat(CareLinks.isPractitionerId("PractitionerRole/")).isFalse();
+  }
+
+  @Test
   void aCareTeamOrEncounterThatIsNoLongerOrNeverWasCareLinksNoOne() {
     // An inactive CareTeam ("no longer participating in the coordination and delivery of care") and
     // an Encounter recorded in error or cancelled kept granting its practitioners the patient's
@@ -187,7 +219,11 @@ class ConsentAndCompartmentTest {
            "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}"""
           .formatted(status)))).as(status).isEmpty();
     }
-    for (String status : List.of("active", "suspended", "proposed")) {
+    // a proposed team has not begun to care for the patient (it admitted its members)
+    assertThat(CareLinks.of(Fhir.parseResource("""
+        {"resourceType":"CareTeam","id":"ct1","status":"proposed","subject":{"reference":"Patient/p1"},
+         "participant":[{"member":{"reference":"Practitioner/pr-1"}}]}"""))).isEmpty();
+    for (String status : List.of("active", "suspended")) {
       assertThat(CareLinks.of(Fhir.parseResource("""
           {"resourceType":"CareTeam","id":"ct1","status":"%s","subject":{"reference":"Patient/p1"},
            "participant":[{"member":{"reference":"Practitioner/pr-1"}}]}""".formatted(status))))

@@ -309,12 +309,14 @@ final class ResourceWriter {
   static void insertCareLinks(Connection c, Resource resource) throws SQLException {
     for (CareLink link : CareLinks.of(resource)) {
       try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id) VALUES (?, ?, ?, ?) "
-              + "ON CONFLICT DO NOTHING")) {
+          "INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until) "
+              + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
         ps.setString(1, link.practitionerId());
         ps.setString(2, link.patientId());
         ps.setString(3, link.sourceType());
         ps.setString(4, link.sourceId());
+        ps.setTimestamp(5, link.validFrom() == null ? null : Timestamp.from(link.validFrom()));
+        ps.setTimestamp(6, link.validUntil() == null ? null : Timestamp.from(link.validUntil()));
         ps.executeUpdate();
       }
     }

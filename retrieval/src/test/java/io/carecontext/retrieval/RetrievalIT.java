@@ -329,6 +329,29 @@ class RetrievalIT {
     assertThat(denied(unlinked, "p-nobody", "TREAT", null).reason()).isEqualTo("unknown_patient");
   }
 
+  /**
+   * A CareTeam's period bounds the care relationship it states (tenant migration 42): a team whose
+   * period ended still admitted its practitioner. A team in force admits; a participant named through
+   * a PractitionerRole admits a key that names that role.
+   */
+  @Test
+  void aCareTeamAdmitsOnlyWithinItsPeriodAndARoleKeyThroughItsRole() {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    patient(store, "p-team", "permit", null, false, 1);
+    String team = """
+        {"resourceType":"CareTeam","id":"ct-%1$s","status":"active","subject":{"reference":"Patient/p-team"},
+         "period":{"start":"2015-01-01","end":"%2$s"},"participant":[{"member":{"reference":"%3$s"}}]}""";
+    store.put(tenant, FEED, Fhir.parseResource(team.formatted("ended", "2018-01-01", "Practitioner/pr-1")));
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    assertThat(denied(CLINICIAN, "p-team", "TREAT", null).reason()).isEqualTo("no_care_relationship");
+    store.put(tenant, FEED, Fhir.parseResource(team.formatted("ended", "2999-01-01", "Practitioner/pr-1")));
+    assertThat(ask(CLINICIAN, "p-team", "TREAT", null).chunks()).isNotEmpty();
+    Requester byRole = requester("dr-role", "clinician", "PractitionerRole/prr-1");
+    assertThat(denied(byRole, "p-team", "TREAT", null).reason()).isEqualTo("no_care_relationship");
+    store.put(tenant, FEED, Fhir.parseResource(team.formatted("role", "2999-01-01", "PractitionerRole/prr-1")));
+    assertThat(ask(byRole, "p-team", "TREAT", null).chunks()).isNotEmpty();
+  }
+
   @Test
   void consentExclusionsByClassAndLabelHideThoseChunks() {
     ContextResult byClass = ask(CLINICIAN, "p-class", "TREAT", null);

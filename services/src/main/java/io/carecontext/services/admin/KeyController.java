@@ -105,8 +105,9 @@ public class KeyController {
       // audit row was written, for a key never made
       throw ApiException.badRequest("expiresAt must be before the year 10000 (leave it out for a key that does not expire)");
     }
-    if (body.practitionerId() != null && !FhirId.isValid(body.practitionerId())) {
-      throw ApiException.badRequest("practitionerId must be a FHIR id (" + FhirId.RULE + ")");
+    if (body.practitionerId() != null && !io.carecontext.fhir.CareLinks.isPractitionerId(body.practitionerId())) {
+      throw ApiException.badRequest("practitionerId must be a Practitioner's FHIR id (" + FhirId.RULE + "), or "
+          + "PractitionerRole/<id> for a clinician whose care the feed records through a PractitionerRole");
     }
     ApiKeySecrets.Issued issued = ApiKeySecrets.issue();
     // Recorded before the key exists, so no key is ever usable without its row (fail closed).
