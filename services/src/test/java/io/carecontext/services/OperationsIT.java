@@ -90,6 +90,14 @@ class OperationsIT {
     assertThat(header).contains(" 431 ").contains("\"error\":\"headers_too_large\"").doesNotContain("bbbb");
   }
 
+  @Test
+  void aPathThatCannotBeDecodedIsABadRequestNotAnInvalidKey() throws Exception {
+    // answered 401 "invalid API key" with a valid key: the framework hands on a stand-in without headers
+    String answer = raw("GET /v1/t/patients/%ZZ/context HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+        + "Connection: close\r\n\r\n");
+    assertThat(answer).startsWith("HTTP/1.").contains(" 400 ").contains("percent-encoded").doesNotContain("API key");
+  }
+
   /** Sends the bytes as they are (a client library would refuse such a request) and returns the whole answer. */
   private static String raw(String request) throws java.io.IOException {
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", app.server.port())) {

@@ -67,6 +67,10 @@ public class AuthenticationFilter {
       "^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
           + "|[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}|[0-9a-fA-F]{16,64})$");
 
+  /** Whether a raw request target has a '%' without two hex digits after it. */
+  static final String UNREADABLE = "the request could not be read: check that the path is percent-encoded (a '%' "
+      + "is followed by two hex digits; a '%' itself is %25) and that the request has a Host header";
+
   static boolean isPublic(String path) {
     return path.equals("/health") || path.startsWith("/health/") || path.equals("/metrics")
         || path.equals("/openapi.yml") || path.equals("/openapi") || path.startsWith("/swagger-ui/")
@@ -83,6 +87,12 @@ public class AuthenticationFilter {
       requestId = UUID.randomUUID().toString();
     }
     request.setAttribute(REQUEST_ID, requestId);
+    if (request.getHeaders().names().isEmpty()) {
+      // The framework could not read the request (a path with a '%' not followed by two hex digits,
+      // say) and hands on a stand-in without the path or any header, which this filter answered
+      // 401 "invalid API key" whatever key was sent. A real request always has a Host header.
+      return logged(request, HttpResponse.badRequest().body(new ApiError("bad_request", UNREADABLE)));
+    }
     if (isPublic(request.getPath())) {
       return null;
     }

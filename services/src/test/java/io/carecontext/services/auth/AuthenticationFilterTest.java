@@ -57,4 +57,5 @@ class AuthenticationFilterTest {
       assertThat(AuthenticationFilter.CORRELATION_ID.matcher(replaced).matches()).as(replaced).isFalse();
     }
   }
+
 }
