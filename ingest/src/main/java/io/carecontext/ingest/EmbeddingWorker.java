@@ -6,6 +6,7 @@ import io.carecontext.fhir.ClinicalChunk;
 import io.carecontext.fhir.ConsentDirective;
 import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
+import io.carecontext.ingest.embedding.EmbeddingException;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.migrations.Aad;
 import io.carecontext.migrations.PolicySettings;
@@ -595,8 +596,9 @@ public final class EmbeddingWorker implements AutoCloseable {
 
   private void fail(TenantId tenant, long outboxId, RuntimeException e) {
     stats.failures.incrementAndGet();
-    // The reason is the exception type only: messages of third-party exceptions can quote PHI.
-    String reason = e.getClass().getSimpleName();
+    // The reason is the exception type, and for the model's failures its kind: messages of
+    // third-party exceptions can quote PHI.
+    String reason = e instanceof EmbeddingException ee ? "EmbeddingException: " + ee.kind() : e.getClass().getSimpleName();
     tx.run(tenant, PolicySettings.ingest(), c -> {
       try (PreparedStatement ps = c.prepareStatement("""
           UPDATE outbox SET attempts = attempts + 1, last_error = ?,

@@ -84,7 +84,7 @@ public final class BatchingEmbedder implements EmbeddingProvider, AutoCloseable 
       return vectors;
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
-      throw new EmbeddingException(which + " failed: " + Redacted.describe(cause), Redacted.cause(cause));
+      throw EmbeddingException.of(which + " failed", cause);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new EmbeddingException("interrupted while waiting for " + which);

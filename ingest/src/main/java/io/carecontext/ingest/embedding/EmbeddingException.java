@@ -4,16 +4,39 @@ package io.carecontext.ingest.embedding;
  * Embedding failed. The message names the model, the batch and the failure type but never the
  * texts, so it is safe to log; causes from third-party code are replaced by redacted copies
  * (type and stack trace kept, message dropped) because HTTP clients echo request bodies.
+ * {@link #kind()} says what went wrong in words a tenant admin can act on (connection refused,
+ * host not found, HTTP 500…), for answers and the ingest status: every failure was reported as
+ * "EmbeddingException", whatever it was.
  */
 public final class EmbeddingException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;
 
+  /** A failure of the model's answer itself (count or size of the vectors). */
+  static final String BAD_ANSWER = "the model's answer could not be used: check settings.embedding.model and dimensions";
+
+  private final String kind;
+
   public EmbeddingException(String message) {
-    super(message);
+    this(message, BAD_ANSWER, null);
   }
 
-  EmbeddingException(String message, Throwable cause) {
+  EmbeddingException(String message, String kind, Throwable cause) {
     super(message, cause);
+    this.kind = kind;
+  }
+
+  /**
+   * Wraps {@code original} (a client library's exception): its kind read from it before its
+   * messages are withheld.
+   */
+  static EmbeddingException of(String message, Throwable original) {
+    String kind = original instanceof EmbeddingException e ? e.kind() : ModelFailure.kind(original);
+    return new EmbeddingException(message + ": " + Redacted.describe(original), kind, Redacted.cause(original));
+  }
+
+  /** What went wrong, in words that say what to check; never text the model was sent. */
+  public String kind() {
+    return kind;
   }
 }

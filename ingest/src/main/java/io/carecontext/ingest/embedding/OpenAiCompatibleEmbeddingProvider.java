@@ -46,8 +46,8 @@ public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvide
     } catch (EmbeddingException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new EmbeddingException("embedding " + texts.size() + " texts with '" + modelId + "' at "
-          + config.baseUrl() + " failed: " + Redacted.describe(e), Redacted.cause(e));
+      throw EmbeddingException.of("embedding " + texts.size() + " texts with '" + modelId + "' at "
+          + config.baseUrl() + " failed", e);
     }
   }
 

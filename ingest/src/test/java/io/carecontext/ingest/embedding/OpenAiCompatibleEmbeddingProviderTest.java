@@ -71,7 +71,9 @@ class OpenAiCompatibleEmbeddingProviderTest extends EmbeddingProviderContract {
         .isInstanceOf(EmbeddingException.class)
         .hasMessageContaining("openai:text-embedding-3-small")
         .hasMessageContaining("HTTP 400")
-        .satisfies(e -> assertThat(fullText(e)).doesNotContain("Jane").doesNotContain("biktarvy"));
+        .satisfies(e -> assertThat(fullText(e)).doesNotContain("Jane").doesNotContain("biktarvy"))
+        // what to check, for the caller's 502 and the ingest status (it said only "EmbeddingException")
+        .satisfies(e -> assertThat(((EmbeddingException) e).kind()).isEqualTo("the endpoint answered HTTP 400"));
   }
 
   @Test

@@ -116,8 +116,9 @@ public final class PatientRequests {
       LOG.warn("tenant {}: the embedding model failed on a {} question ({})", tenant, action, e.getClass().getName());
       throw refused(caller, tenant, patientId, purpose, action, "embedding_unavailable",
           new ApiException(HttpStatus.BAD_GATEWAY, "embedding_unavailable", "the tenant's embedding model could not "
-              + "embed the question (" + e.getClass().getSimpleName() + "); nothing was retrieved. Retry later; if "
-              + "it goes on, a tenant admin should check settings.embedding and the endpoint it names"));
+              + "embed the question (" + (e instanceof io.carecontext.ingest.embedding.EmbeddingException ee ? ee.kind()
+              : e.getClass().getSimpleName()) + "); nothing was retrieved. Retry later; if it goes on, a tenant "
+              + "admin should check settings.embedding and the endpoint it names"));
     }
   }
 
