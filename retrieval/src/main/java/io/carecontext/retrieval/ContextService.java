@@ -155,10 +155,13 @@ public final class ContextService {
             chunks = chunks(rows, tenant);
           }
         }
-        Decision d = chunks.isEmpty() ? facts(c, tenant, patientId, practitioner) : Decision.SEARCHED;
+        Decision known = facts(c, tenant, patientId, practitioner);
+        Decision d = chunks.isEmpty() ? known : Decision.SEARCHED;
         Instant closesAt = d.keyAdmitted() && d.patientExists() ? windowClosesAt(c, tenant, who.keyId(), patientId) : null;
-        return decide(d, chunks, rp, careRequired, true, closesAt,
-            reopened ? entry.withDetail("reopened", "true") : entry, start);
+        AuditEntry recorded = reopened ? entry.withDetail("reopened", "true") : entry;
+        List<String> overrode = overridden(known, rp, policy.careRequiredFor(rp));
+        return decide(d, chunks, rp, careRequired, true, closesAt, overrode.isEmpty() ? recorded
+            : recorded.withDetail("overrode", AuditEntry.jsonStrings(overrode)), start);
       });
     } else {
       List<ContextChunk> chunks = tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant));
@@ -246,6 +249,27 @@ public final class ContextService {
         return Decision.of(rows);
       }
     }
+  }
+
+  /**
+   * What a break-glass request passed that a treatment request would not have: the reasons it would
+   * have been refused for ({@code no_care_relationship}, {@code no_consent}, {@code consent_denied}),
+   * for the row's review. Its row said only "break_glass", and a reviewer could not tell an emergency
+   * access that overrode a patient's explicit refusal from one that overrode nothing.
+   */
+  private static List<String> overridden(Decision facts, RolePolicy rp, boolean careRequiredWithoutBreakGlass) {
+    if (!facts.keyAdmitted() || !facts.patientExists()) {
+      return List.of();
+    }
+    List<String> reasons = new java.util.ArrayList<>();
+    if (careRequiredWithoutBreakGlass && !facts.careLink()) {
+      reasons.add("no_care_relationship");
+    }
+    String consent = facts.consentReason();
+    if (consent != null && rp.breakGlassOverridesConsent()) {
+      reasons.add(consent);
+    }
+    return reasons;
   }
 
   /**

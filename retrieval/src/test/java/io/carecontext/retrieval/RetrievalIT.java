@@ -443,6 +443,13 @@ class RetrievalIT {
     var row = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-other", null, null, null, 1), false).get(0);
     assertThat(row.get("breakGlass")).isEqualTo(true);
     assertThat(row.get("details").toString()).contains("reviewRequired");
+    // what the emergency access passed that treatment would not have: p-other has no care link to pr-1
+    assertThat(row.get("details").toString()).contains("overrode").contains("no_care_relationship");
+    ContextResult refused = ask(CLINICIAN, "p-deny", "ETREAT", "unconscious patient in ED");
+    assertThat(refused.chunks()).isNotEmpty();
+    assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-deny", null, null, null, 1), false)
+        .get(0).get("details").toString()).contains("overrode").contains("consent_denied")
+        .doesNotContain("no_care_relationship");
     // The reason the caller gave is what a reviewer of the break-glass judges: it is in the row,
     // encrypted like the query (free text can name the patient), and chained.
     assertThat(row).doesNotContainKey("justification").doesNotContainValue("unconscious patient in ED");
