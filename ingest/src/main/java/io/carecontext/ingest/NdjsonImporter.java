@@ -54,14 +54,18 @@ final class NdjsonImporter {
         try {
           line = reader.readLine();
         } catch (java.nio.charset.CharacterCodingException e) {
+          // the line that could not be read is counted, as every failed line is (the summary said
+          // "lines 0 … failed 1")
+          lines++;
           failed++;
-          record(errors, lines + 1, "the input is not valid UTF-8 from this line on; import stopped");
+          record(errors, lines, "the input is not valid UTF-8 from this line on; import stopped");
           break;
         } catch (IOException e) {
           // The body went over the server's size limit, or its sender went away, part-way: the
           // batches before are committed, so the caller must learn where it stopped (it answered 500).
+          lines++;
           failed++;
-          record(errors, lines + 1, "the body could not be read from this line on (over the server's size "
+          record(errors, lines, "the body could not be read from this line on (over the server's size "
               + "limit, or the connection broke); import stopped: the lines before it are written, re-send the rest");
           break;
         }
