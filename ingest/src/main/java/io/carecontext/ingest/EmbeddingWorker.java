@@ -274,33 +274,29 @@ public final class EmbeddingWorker implements AutoCloseable {
    * makes them again; resumable, and a no-op once none is left. Returns how many it queued.
    */
   public int enqueueRerender(TenantId tenant) {
-    return tx.run(tenant, PolicySettings.ingest(), c -> {
-      try (PreparedStatement ps = c.prepareStatement("""
-          INSERT INTO outbox (resource_type, resource_id, version_id, operation)
-          SELECT r.resource_type, r.resource_id, r.version_id, 'reembed' FROM resources r
-          WHERE NOT r.deleted
-            AND EXISTS (SELECT 1 FROM chunks k WHERE k.resource_type = r.resource_type
-                        AND k.resource_id = r.resource_id AND (k.renderer_version IS NULL OR k.renderer_version < ?))
-            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
-                            AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
-        ps.setInt(1, ChunkRenderer.VERSION);
-        return ps.executeUpdate();
-      }
-    });
+    return enqueueWithChunks(tenant, "k.renderer_version IS NULL OR k.renderer_version < ?", ChunkRenderer.VERSION);
   }
 
   /** Queues every current resource whose chunks were made by another model (resumable). */
   public int enqueueReembed(TenantId tenant, String modelId) {
+    return enqueueWithChunks(tenant, "k.model <> ?", modelId);
+  }
+
+  /**
+   * Queues every current resource with a chunk {@code k} that meets {@code condition} (one
+   * parameter) and is not queued already; resumable. Returns how many it queued.
+   */
+  private int enqueueWithChunks(TenantId tenant, String condition, Object parameter) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
       try (PreparedStatement ps = c.prepareStatement("""
           INSERT INTO outbox (resource_type, resource_id, version_id, operation)
           SELECT r.resource_type, r.resource_id, r.version_id, 'reembed' FROM resources r
           WHERE NOT r.deleted
             AND EXISTS (SELECT 1 FROM chunks k WHERE k.resource_type = r.resource_type
-                        AND k.resource_id = r.resource_id AND k.model <> ?)
+                        AND k.resource_id = r.resource_id AND (%s))
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
-                            AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
-        ps.setString(1, modelId);
+                            AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""".formatted(condition))) {
+        ps.setObject(1, parameter);
         return ps.executeUpdate();
       }
     });
