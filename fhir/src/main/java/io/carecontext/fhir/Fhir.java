@@ -89,6 +89,10 @@ public final class Fhir {
           ? scalar.name().toLowerCase(Locale.ROOT) : type.name().toLowerCase(Locale.ROOT);
     }
 
+    private static final Pattern SENT_DATE = Pattern.compile("^Invalid date/time format: \"([^\"]*)\"");
+    private static final Pattern DATE_FORM = Pattern.compile(
+        "^\\d{4}(-\\d{2}(-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?)?)?)?$");
+
     /** What the element needs, from the kind of HAPI's error alone. */
     private static String needs(String error) {
       String e = error == null ? "" : error;
@@ -100,6 +104,13 @@ public final class Fhir {
         return "an empty string is not a FHIR value: leave the element out instead";
       }
       if (e.startsWith("Invalid date/time format")) {
+        // The value (which may be a birth date) is read here and never repeated: a value in the right
+        // form that names no real day (1947-02-30) was told its form was wrong.
+        Matcher sent = SENT_DATE.matcher(e);
+        if (sent.find() && DATE_FORM.matcher(sent.group(1)).matches()) {
+          return "in the form of a FHIR date or dateTime, but no such day or time exists (check the month's days "
+              + "and the hours and minutes)";
+        }
         return "not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or YYYY-MM-DDThh:mm:ss with a time zone)";
       }
       if (e.startsWith("Invalid boolean")) {

@@ -109,7 +109,7 @@ class ParseErrorsTest {
   private static final List<Reported> REPORTED = List.of(
       new Reported("\"gender\":\"Zebulonish\"", "gender",
           "not a code of the FHIR AdministrativeGender value set", "Zebulonish"),
-      new Reported("\"birthDate\":\"1970-13-45\"", "birthDate", "not a FHIR date or dateTime", "13-45"),
+      new Reported("\"birthDate\":\"1970-13-45\"", "birthDate", "in the form of a FHIR date or dateTime, but no such day", "13-45"),
       new Reported("\"active\":\"Zebulon\"", "active",
           "expected a JSON true or false (a FHIR boolean), found a JSON string", "Zebulon"),
       new Reported("\"photo\":[{\"contentType\":\"text/plain\",\"data\":\"SGVsbG8@V29y\"}]", "photo[0].data",

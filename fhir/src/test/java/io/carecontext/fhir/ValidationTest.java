@@ -25,10 +25,18 @@ class ValidationTest {
 
   @Test
   void aValueItsElementCannotHoldNamesTheElementAndWhatItNeedsNotTheValue() {
-    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-13-45\"}"))
+    assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"1970/01/05\"}"))
         .isInstanceOf(FhirInputException.class)
         .hasMessage("element 'Patient.birthDate': not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or "
             + "YYYY-MM-DDThh:mm:ss with a time zone)");
+    // the right form, but no such day: it was told its form was wrong
+    for (String day : List.of("1947-02-30", "1970-13-45")) {
+      assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"" + day + "\"}"))
+          .isInstanceOf(FhirInputException.class)
+          .hasMessage("element 'Patient.birthDate': in the form of a FHIR date or dateTime, but no such day or time "
+              + "exists (check the month's days and the hours and minutes)")
+          .hasMessageNotContaining(day);
+    }
     assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"gender\":\"Zebulonish\"}"))
         .isInstanceOf(FhirInputException.class)
         .hasMessage("element 'Patient.gender': not a code of the FHIR AdministrativeGender value set");

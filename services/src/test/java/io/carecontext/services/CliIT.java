@@ -131,7 +131,7 @@ class CliIT {
     Run run = cli("ingest", dir.toString(), "--tenant", "partial", "--key=" + ehr, "--no-wait");
     assertThat(run.code()).as(run.err()).isEqualTo(1);
     assertThat(run.err()).contains("feed.ndjson: 1 line(s) not loaded")
-        .contains("line 2: element 'Patient.birthDate': not a FHIR date").doesNotContain("1970-13-45");
+        .contains("line 2: element 'Patient.birthDate': in the form of a FHIR date or dateTime, but no such day").doesNotContain("1970-13-45");
     assertThat(run.out()).contains("ingested 2 resources").contains("1 NDJSON line(s) not loaded");
   }
 

@@ -407,7 +407,7 @@ class FhirApiIT {
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\", nope"), 400, "not valid FHIR JSON");
     HttpResponse<String> badDate = fhir("PUT", "/Patient/p-bad",
         "{\"resourceType\":\"Patient\",\"id\":\"p-bad\",\"birthDate\":\"1970-13-45\"}");
-    assertOutcome(badDate, 400, "element 'Patient.birthDate': not a FHIR date");
+    assertOutcome(badDate, 400, "element 'Patient.birthDate': in the form of a FHIR date or dateTime, but no such day");
     // the diagnostics name the path the expression does, list index included
     HttpResponse<String> badData = fhir("PUT", "/Patient/p-bad", "{\"resourceType\":\"Patient\",\"id\":\"p-bad\","
         + "\"photo\":[{\"contentType\":\"text/plain\",\"data\":\"SGVsbG8@V29y\"}]}");
