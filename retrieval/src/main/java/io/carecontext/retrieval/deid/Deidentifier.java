@@ -3,12 +3,9 @@ package io.carecontext.retrieval.deid;
 import io.carecontext.fhir.KnownIdentifiers;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeFormatterBuilder;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -20,12 +17,6 @@ import java.util.regex.Pattern;
  * shift by the request's offset, or the year only.
  */
 public final class Deidentifier {
-
-  private static final List<DateTimeFormatter> DATE_FORMATS = List.of(
-      DateTimeFormatter.ISO_LOCAL_DATE, DateTimeFormatter.ofPattern("M/d/yyyy"), DateTimeFormatter.ofPattern("M/d/yy"),
-      new DateTimeFormatterBuilder().parseCaseInsensitive().appendPattern("MMMM d, yyyy").toFormatter(Locale.US),
-      new DateTimeFormatterBuilder().parseCaseInsensitive().appendPattern("MMM d, yyyy").toFormatter(Locale.US),
-      new DateTimeFormatterBuilder().parseCaseInsensitive().appendPattern("d MMMM yyyy").toFormatter(Locale.US));
 
   private Deidentifier() {}
 
@@ -74,7 +65,7 @@ public final class Deidentifier {
       b.append(question, at, s.start());
       String value = question.substring(s.start(), s.end());
       b.append(s.cls() == IdentifierClass.DATE
-          ? parse(value).map(d -> Integer.toString(d.getYear())).orElse("[REDACTED]") : "[REDACTED]");
+          ? Dates.whole(value).map(d -> Integer.toString(d.year())).orElse("[REDACTED]") : "[REDACTED]");
       replaced++;
       at = s.end();
     }
@@ -119,23 +110,14 @@ public final class Deidentifier {
 
   private static String replacement(TokenMap tokens, Detectors.Span s, String value, DatePolicy policy, int shift) {
     if (s.cls() == IdentifierClass.DATE && policy != DatePolicy.TOKEN) {
-      Optional<LocalDate> d = parse(value);
-      if (d.isPresent()) {
-        return policy == DatePolicy.YEAR ? Integer.toString(d.get().getYear()) : d.get().plusDays(shift).toString();
+      Optional<Dates.Found> d = Dates.whole(value);
+      if (d.isPresent() && policy == DatePolicy.YEAR) {
+        return Integer.toString(d.get().year());
+      }
+      if (d.isPresent() && d.get().date() != null) {
+        return Dates.render(d.get().date().plusDays(shift), d.get().time());
       }
     }
     return tokens.tokenFor(s.prefix(), value);
-  }
-
-  static Optional<LocalDate> parse(String value) {
-    String v = value.replaceAll("(\\d)(st|nd|rd|th)", "$1").replace(".", "").replaceAll("\\s+", " ").strip();
-    for (DateTimeFormatter f : DATE_FORMATS) {
-      try {
-        return Optional.of(LocalDate.parse(v, f));
-      } catch (RuntimeException ignored) {
-        // next format
-      }
-    }
-    return Optional.empty();
   }
 }

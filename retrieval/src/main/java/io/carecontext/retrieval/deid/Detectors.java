@@ -17,12 +17,6 @@ final class Detectors {
 
   record Span(int start, int end, IdentifierClass cls, String prefix) {}
 
-  private static final String MONTHS = "(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Jun(?:e)?|Jul(?:y)?|"
-      + "Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\\.?";
-  /** A date as the detectors see one: ISO, US numeric, month named before or after the day, month/year. */
-  static final Pattern DATE = Pattern.compile("\\b\\d{4}-\\d{2}-\\d{2}\\b|\\b\\d{1,2}/\\d{1,2}/\\d{2,4}\\b|\\b"
-      + MONTHS + "\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}\\b|\\b\\d{1,2}\\s+" + MONTHS + "\\s+\\d{4}\\b|\\b\\d{1,2}/\\d{4}\\b");
-
   private static final List<Object[]> PATTERNS = List.of(
       new Object[] {IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b")},
       new Object[] {IdentifierClass.EMAIL, Pattern.compile("\\b[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+\\b")},
@@ -36,7 +30,6 @@ final class Detectors {
       new Object[] {IdentifierClass.LICENSE, Pattern.compile("(?i)\\b(?:licen[cs]e|DEA|NPI)\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
       new Object[] {IdentifierClass.DEVICE, Pattern.compile("(?i)\\b(?:serial|device|implant)\\s*(?:id|no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
       new Object[] {IdentifierClass.VEHICLE, Pattern.compile("(?i)\\b(?:VIN|licen[cs]e plate)\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
-      new Object[] {IdentifierClass.DATE, DATE},
       new Object[] {IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}\\b")});
 
   private Detectors() {}
@@ -90,6 +83,10 @@ final class Detectors {
     for (Object[] p : PATTERNS) {
       IdentifierClass cls = (IdentifierClass) p[0];
       add(spans, text, (Pattern) p[1], cls, cls.prefix());
+    }
+    // The same detector that shifts a source date, cuts it to the year and shifts an answer's back.
+    for (Dates.Found d : Dates.find(text)) {
+      spans.add(new Span(d.start(), d.end(), IdentifierClass.DATE, IdentifierClass.DATE.prefix()));
     }
     return resolve(spans);
   }

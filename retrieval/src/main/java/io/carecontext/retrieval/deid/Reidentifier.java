@@ -30,15 +30,9 @@ public final class Reidentifier {
     return replace(shiftDays == 0 ? answer : unshift(answer, shiftDays), tokens, true);
   }
 
+  /** Each date the de-identifier would have shifted, moved back: the same detector in both directions. */
   static String unshift(String answer, int shiftDays) {
-    Matcher m = Detectors.DATE.matcher(answer);
-    StringBuilder b = new StringBuilder();
-    while (m.find()) {
-      String original = m.group();
-      String back = Deidentifier.parse(original).map(d -> d.minusDays(shiftDays).toString()).orElse(original);
-      m.appendReplacement(b, Matcher.quoteReplacement(back));
-    }
-    return m.appendTail(b).toString();
+    return Dates.shift(answer, -shiftDays);
   }
 
   /** For callers that must never see identities (researchers): known tokens stay, invented ones are marked. */

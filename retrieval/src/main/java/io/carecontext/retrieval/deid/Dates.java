@@ -1,0 +1,206 @@
+package io.carecontext.retrieval.deid;
+
+import java.time.DateTimeException;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The one date detector of de-identification: sources are shifted, tokenized or cut to the year,
+ * and answers shifted back or cut to the year, by what it finds. Each path had its own view of a
+ * date, and they disagreed: "2023-07-01T10:00" stayed as written beside "07/01/2023" shifted (the
+ * secret offset could be read off the prompt), and an answer's unshifted "1947-03-19", a form the
+ * source path had missed, was moved back by an offset it never had. A date is now transformed in
+ * every path or in none.
+ */
+final class Dates {
+
+  /**
+   * A date in text: its span; the day ({@code date}, null when only a month and year are written,
+   * or the day does not exist); its year; and a time of day as ISO writes it
+   * ({@code "T10:00"}, empty when none), kept across a shift so that the time still reads right.
+   */
+  record Found(int start, int end, LocalDate date, int year, String time) {}
+
+  private static final String[] MONTHS = {"Jan(?:uary)?", "Feb(?:ruary)?", "Mar(?:ch)?", "Apr(?:il)?", "May",
+      "Jun(?:e)?", "Jul(?:y)?", "Aug(?:ust)?", "Sep(?:t(?:ember)?)?", "Oct(?:ober)?", "Nov(?:ember)?", "Dec(?:ember)?"};
+  /** A month name in any case: a day and a four-digit year beside it leave no other reading. */
+  private static final String MONTH_ANY = "(?<mon>(?i:" + String.join("|", MONTHS) + "))\\.?";
+  /**
+   * A month name capitalized or in capitals, where less surrounds it (a two-digit year, no day):
+   * "may 12 15" in running text is rarely a date.
+   */
+  private static final String MONTH_NAMED = "(?<mon>" + String.join("|", MONTHS) + "|"
+      + String.join("|", List.of(MONTHS).stream().map(m -> m.toUpperCase(Locale.ROOT)).toList())
+      + ")\\.?";
+  private static final String DAY = "(?<d>\\d{1,2})(?:st|nd|rd|th)?";
+  private static final String ISO_TIME = "(?<t>T\\d{2}(?::?\\d{2}(?::?\\d{2}(?:[.,]\\d{1,9})?)?)?(?:Z|[+-]\\d{2}(?::?\\d{2})?)?)";
+  /** A code beside an eight-digit number makes it a code (SNOMED 19242006), not a date. */
+  private static final String NOT_A_CODE = "(?<!(?i:snomed|loinc|rxnorm|cpt|cvx|ndc|npi|code|icd-10|icd10)\\s)";
+
+  /**
+   * A pattern with named groups y, m or mon, d, and t (an ISO time) or ct (a compact one);
+   * {@code strict}: only a day that exists is a date.
+   */
+  private record Form(Pattern pattern, Set<String> groups, boolean strict) {}
+
+  private static Form form(String regex, boolean strict) {
+    Set<String> groups = Pattern.compile("\\(\\?<([a-z]+)>").matcher(regex).results().map(r -> r.group(1))
+        .collect(Collectors.toUnmodifiableSet());
+    return new Form(Pattern.compile(regex), groups, strict);
+  }
+
+  // ISO and US numeric dates were found before these forms were added, whether or not the day
+  // exists (02/30/2023 is still someone's date, mistyped); the forms added for the review's
+  // findings are dates only when the day exists: dotted and eight-digit numbers are often not dates.
+  private static final List<Form> FORMS = List.of(
+      // 2023-07-01, 2023-07-01T10:00, 2023-07-01T10:00:00.5+02:00
+      form("\\b(?<y>\\d{4})-(?<m>\\d{2})-(?<d>\\d{2})" + ISO_TIME + "?\\b", false),
+      // 07/01/2023, 7/1/23
+      form("\\b(?<m>\\d{1,2})/(?<d>\\d{1,2})/(?<y>\\d{4}|\\d{2})\\b", false),
+      // 2023/07/01
+      form("\\b(?<y>\\d{4})/(?<m>\\d{1,2})/(?<d>\\d{1,2})\\b", true),
+      // 07-01-2023 (US order, as the slashes)
+      form("(?<![\\w-])(?<m>\\d{1,2})-(?<d>\\d{1,2})-(?<y>\\d{4})(?![\\w-])", true),
+      // 19.03.1947 (day first, as written where dots are used)
+      form("(?<![\\w.])(?<d>\\d{1,2})\\.(?<m>\\d{1,2})\\.(?<y>\\d{4})(?!\\w|\\.\\d)", true),
+      // 19470319, and 194703191000 as HL7 writes a time; not within a longer number
+      form("(?<![\\w.])" + NOT_A_CODE + "(?<y>19\\d{2}|20\\d{2}|2100)(?<m>\\d{2})(?<d>\\d{2})(?<ct>T?\\d{4}(?:\\d{2})?)?"
+          + "(?!\\w|[.,]\\d)", true),
+      // March 19, 1947; Mar. 19th 1947
+      form("(?<!\\w)" + MONTH_ANY + "\\s+" + DAY + ",?\\s+(?<y>\\d{4})\\b", false),
+      // Mar 19 47, Mar 19, 47 (not a time: Jun 5 12:30)
+      form("(?<!\\w)" + MONTH_NAMED + "\\s+" + DAY + ",?\\s+(?<y>\\d{2})(?!\\w|[.,:]\\d)", true),
+      // 19 March 1947, 19th of March, 1947
+      form("(?<!\\w)" + DAY + "(?:\\s+of)?\\s+" + MONTH_ANY + ",?\\s+(?<y>\\d{4})\\b", false),
+      // 19-Mar-1947, 19-MAR-47, 19/Mar/1947
+      form("(?<![\\w-])(?<d>\\d{1,2})(?<sep>[-/])" + MONTH_ANY + "\\k<sep>(?<y>\\d{4}|\\d{2})(?![\\w-])", true),
+      // March 2024, Mar 2024: a month and a year (no day to shift)
+      form("(?<!\\w)" + MONTH_NAMED + ",?\\s+(?<y>\\d{4})\\b", false),
+      // 3/2024
+      form("\\b(?<m>\\d{1,2})/(?<y>\\d{4})\\b", false),
+      // 2024-03, as FHIR writes a partial date (and the renderer after it)
+      form("\\b(?<y>(?:19|20)\\d{2})-(?<m>0[1-9]|1[0-2])(?![\\w-]|\\.\\d)", false));
+
+  private Dates() {}
+
+  /** Every date in the text, left to right, none overlapping (the earliest, then the longest, wins). */
+  static List<Found> find(String text) {
+    List<Found> all = new ArrayList<>();
+    for (Form f : FORMS) {
+      Matcher m = f.pattern().matcher(text);
+      while (m.find()) {
+        read(f, m).ifPresent(all::add);
+      }
+    }
+    all.sort((a, b) -> a.start() != b.start() ? Integer.compare(a.start(), b.start())
+        : Integer.compare(b.end() - b.start(), a.end() - a.start()));
+    List<Found> out = new ArrayList<>();
+    int end = -1;
+    for (Found d : all) {
+      if (d.start() >= end) {
+        out.add(d);
+        end = d.end();
+      }
+    }
+    return out;
+  }
+
+  /** The date that is the whole of {@code value} (a span another detector found), if it is one. */
+  static Optional<Found> whole(String value) {
+    String v = value.strip();
+    return find(v).stream().filter(d -> d.start() == 0 && d.end() == v.length()).findFirst();
+  }
+
+  /** The text with each date that has a day moved by {@code days} and written as ISO; the rest as it was. */
+  static String shift(String text, int days) {
+    return replace(text, d -> d.date() == null ? null : render(d.date().plusDays(days), d.time()));
+  }
+
+  /** The text with each date replaced by what {@code how} makes of it; null leaves a date as written. */
+  static String replace(String text, Function<Found, String> how) {
+    StringBuilder b = new StringBuilder();
+    int at = 0;
+    for (Found d : find(text)) {
+      String with = how.apply(d);
+      if (with != null) {
+        b.append(text, at, d.start()).append(with);
+        at = d.end();
+      }
+    }
+    return b.append(text.substring(at)).toString();
+  }
+
+  /** ISO: a shifted date, and the one in an answer moved back, read the same in every path. */
+  static String render(LocalDate date, String time) {
+    return date + time;
+  }
+
+  private static Optional<Found> read(Form f, Matcher m) {
+    int year = Integer.parseInt(m.group("y"));
+    if (m.group("y").length() == 2) {
+      year = fourDigitYear(year, LocalDate.now(ZoneOffset.UTC).getYear());
+    }
+    Integer month = f.groups().contains("mon") ? month(m.group("mon"))
+        : f.groups().contains("m") ? Integer.valueOf(m.group("m")) : null;
+    if (month == null || !f.groups().contains("d")) {
+      return month != null && month >= 1 && month <= 12
+          ? Optional.of(new Found(m.start(), m.end(), null, year, "")) : Optional.empty();
+    }
+    String time = f.groups().contains("ct") ? compactTime(m.group("ct"))
+        : f.groups().contains("t") && m.group("t") != null ? m.group("t") : "";
+    LocalDate date;
+    try {
+      date = time == null ? null : LocalDate.of(year, month, Integer.parseInt(m.group("d")));
+    } catch (DateTimeException e) {
+      date = null;
+    }
+    if (date == null && f.strict()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Found(m.start(), m.end(), date, year, time == null ? "" : time));
+  }
+
+  /**
+   * A two-digit year in the century that puts it at most ten years ahead: "Mar 19 47" is a birth
+   * in 1947, not a date in 2047 (which the shift and its undoing would have carried as 2047).
+   */
+  static int fourDigitYear(int twoDigits, int currentYear) {
+    int century = currentYear / 100 * 100;
+    return twoDigits <= currentYear % 100 + 10 ? century + twoDigits : century - 100 + twoDigits;
+  }
+
+  private static Integer month(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    String[] abbreviations = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+    for (int i = 0; i < abbreviations.length; i++) {
+      if (n.startsWith(abbreviations[i])) {
+        return i + 1;
+      }
+    }
+    return null;
+  }
+
+  /** An HL7 time (1000, T100000) as ISO writes it ("" when none); null when it is no time of day. */
+  private static String compactTime(String t) {
+    if (t == null) {
+      return "";
+    }
+    String digits = t.startsWith("T") ? t.substring(1) : t;
+    int hour = Integer.parseInt(digits.substring(0, 2));
+    int minute = Integer.parseInt(digits.substring(2, 4));
+    int second = digits.length() > 4 ? Integer.parseInt(digits.substring(4, 6)) : 0;
+    if (hour > 23 || minute > 59 || second > 59) {
+      return null;
+    }
+    return "T" + digits.substring(0, 2) + ":" + digits.substring(2, 4) + (digits.length() > 4 ? ":" + digits.substring(4) : "");
+  }
+}

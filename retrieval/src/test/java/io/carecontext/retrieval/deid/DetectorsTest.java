@@ -1,0 +1,87 @@
+package io.carecontext.retrieval.deid;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.fhir.KnownIdentifiers;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What the detectors take from a text, and what they must leave. */
+class DetectorsTest {
+
+  /** The text with each span replaced by its class prefix in brackets, as a reader can check it. */
+  static String marked(String text, KnownIdentifiers known) {
+    StringBuilder b = new StringBuilder();
+    int at = 0;
+    for (Detectors.Span s : Detectors.find(text, known)) {
+      b.append(text, at, s.start()).append('[').append(s.prefix()).append(']');
+      at = s.end();
+    }
+    return b.append(text.substring(at)).toString();
+  }
+
+  /** The forms of one day (and time) the review saw pass, with the day each stands for. */
+  static Map<String, LocalDate> forms() {
+    Map<String, LocalDate> f = new LinkedHashMap<>();
+    for (String s : List.of("2023-07-01", "2023-07-01T10:00", "2023-07-01T10:00:30Z", "2023-07-01T10:00:30.250+02:00",
+        "07/01/2023", "7/1/23", "07-01-2023", "2023/07/01", "01.07.2023", "20230701", "202307011000", "01-Jul-2023",
+        "01-JUL-23", "Jul 1 23", "Jul 1, 23", "July 1, 2023", "Jul. 1st, 2023", "JULY 1 2023", "1 July 2023",
+        "1st of July, 2023")) {
+      f.put(s, LocalDate.of(2023, 7, 1));
+    }
+    for (String s : List.of("19-Mar-1957", "19570319", "19.03.1957", "Mar 19 57", "March 19, 1957", "1957-03-19")) {
+      f.put(s, LocalDate.of(1957, 3, 19));
+    }
+    return f;
+  }
+
+  // Before: ISO date-times, dd-Mon-yyyy, yyyymmdd, dd.mm.yyyy and "Mon dd yy" were no dates, and a
+  // shifted prompt showed them as written beside shifted ones.
+  @Test
+  void everyFormOfADayIsFoundWithThatDay() {
+    forms().forEach((form, day) -> {
+      assertThat(Dates.whole(form)).as(form).hasValueSatisfying(d -> assertThat(d.date()).isEqualTo(day));
+      assertThat(marked("Seen " + form + ".", KnownIdentifiers.empty())).as(form).isEqualTo("Seen [DATE].");
+    });
+    assertThat(Dates.whole("2023-07-01T10:00").orElseThrow().time()).isEqualTo("T10:00");
+    assertThat(Dates.whole("202307011000").orElseThrow().time()).isEqualTo("T10:00");
+  }
+
+  // Before: "Mar 19 47" would have been read (M/d/yy) as 2047, and shifted and moved back as such.
+  @Test
+  void aTwoDigitYearIsNeverMoreThanTenYearsAhead() {
+    assertThat(Dates.fourDigitYear(47, 2026)).isEqualTo(1947);
+    assertThat(Dates.fourDigitYear(23, 2026)).isEqualTo(2023);
+    assertThat(Dates.fourDigitYear(36, 2026)).isEqualTo(2036);
+    assertThat(Dates.fourDigitYear(37, 2026)).isEqualTo(1937);
+  }
+
+  // Before: "March 2024" and "2024-03" were no dates, and reached a researcher, or a shifted prompt, as written.
+  @Test
+  void aMonthAndYearAloneIsADateWithoutADay() {
+    for (String form : List.of("March 2024", "Mar 2024", "MAR 2024", "3/2024", "2024-03")) {
+      assertThat(Dates.whole(form)).as(form).hasValueSatisfying(d -> {
+        assertThat(d.date()).isNull();
+        assertThat(d.year()).isEqualTo(2024);
+      });
+      assertThat(Deidentifier.deidentify(List.of("Onset " + form + "."), KnownIdentifiers.empty(), DatePolicy.SHIFT, 9)
+          .texts().get(0)).as(form).isEqualTo("Onset [DATE_1].");
+      assertThat(Deidentifier.deidentify(List.of("Onset " + form + "."), KnownIdentifiers.empty(), DatePolicy.YEAR, 0)
+          .texts().get(0)).as(form).isEqualTo("Onset 2024.");
+    }
+    // a range of years, a code and a month name without a year are not
+    String text = "In 2019-2020, code 2024-13, in may 2024 we may.";
+    assertThat(marked(text, KnownIdentifiers.empty())).isEqualTo(text);
+  }
+
+  /** Eight digits are a date only when they could be one, and not as a code or within a longer number. */
+  @Test
+  void numbersThatOnlyLookLikeDatesStay() {
+    String text = "Codes (SNOMED 20110307), 12345678, 19571319, 20230230, 2023070112, 1.2.3.4 and 10.5.2023.5; "
+        + "pain 3/10, BP 142/91, LOINC 4548-4, Jun 5 12:30.";
+    assertThat(marked(text, KnownIdentifiers.empty())).isEqualTo(text.replace("1.2.3.4", "[IP]"));
+  }
+}

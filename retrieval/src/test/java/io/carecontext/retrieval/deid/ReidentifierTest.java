@@ -1,0 +1,37 @@
+package io.carecontext.retrieval.deid;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What an answer becomes on its way back to a clinician: its dates moved back by the shift the sources had. */
+class ReidentifierTest {
+
+  static final int SHIFT = 67;
+
+  // Before: a date-time, dd-Mon-yyyy, yyyymmdd, dd.mm.yyyy or "Mon dd yy" in a source was not shifted,
+  // and the answer's undoing moved every date it knew: one day could come back under two offsets.
+  @Test
+  void aDayInEveryFormIsShiftedInTheSourceAndMovedBackInTheAnswer() {
+    DetectorsTest.forms().forEach((form, day) -> {
+      String time = Dates.whole(form).orElseThrow().time();
+      String shifted = day.plusDays(SHIFT) + time;
+      DeidResult r = Deidentifier.deidentify(List.of("Seen " + form + " by Dr. Haddad."), DeidentifierTest.KNOWN,
+          DatePolicy.SHIFT, SHIFT);
+      assertThat(r.texts().get(0)).as(form).isEqualTo("Seen " + shifted + " by Dr. [PROVIDER_1].");
+      assertThat(Reidentifier.reidentify("It was on " + shifted + " per [PROVIDER_1].", r.tokens(), SHIFT)).as(form)
+          .isEqualTo("It was on " + day + time + " per Haddad.");
+    });
+  }
+
+  /** A date in a form no detector knows reaches the model as written, so the answer's copy is the record's. */
+  @Test
+  void aDateTheDetectorDoesNotKnowIsNeitherShiftedNorMovedBack() {
+    DeidResult r = Deidentifier.deidentify(List.of("Fell on the first of July, seen 2023-07-01, in 2023 and Q3 2023."),
+        DeidentifierTest.KNOWN, DatePolicy.SHIFT, SHIFT);
+    assertThat(r.texts().get(0)).isEqualTo("Fell on the first of July, seen 2023-09-06, in 2023 and Q3 2023.");
+    assertThat(Reidentifier.reidentify("She fell on the first of July (seen 2023-09-06), in 2023 and Q3 2023.",
+        r.tokens(), SHIFT)).isEqualTo("She fell on the first of July (seen 2023-07-01), in 2023 and Q3 2023.");
+  }
+}
