@@ -1,5 +1,7 @@
 package io.carecontext.retrieval.deid;
 
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,9 +37,16 @@ public final class Reidentifier {
     return Dates.shift(answer, -shiftDays);
   }
 
-  /** For callers that must never see identities (researchers): known tokens stay, invented ones are marked. */
+  /**
+   * For callers that must never see identities (researchers): known tokens stay, invented ones are
+   * marked, and as in the sources every date is cut to its year and an age over 89 is one category.
+   * The model's own dates reached a researcher whole ("1947-03-19"), though its prompt had years
+   * only: a model can recite a date from a note the detectors missed, or guess one.
+   */
   public static String keepTokens(String answer, TokenMap tokens) {
-    return replace(answer, tokens, false);
+    int currentYear = LocalDate.now(ZoneOffset.UTC).getYear();
+    String years = Dates.replace(answer, d -> Integer.toString(d.year()));
+    return replace(Deidentifier.agesOver89(years, currentYear), tokens, false);
   }
 
   private static String replace(String answer, TokenMap tokens, boolean reveal) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** What an answer becomes on its way back to a clinician: its dates moved back by the shift the sources had. */
+/** What an answer becomes on its way back: dates moved back for a clinician, years only for a researcher. */
 class ReidentifierTest {
 
   static final int SHIFT = 67;
@@ -33,5 +33,16 @@ class ReidentifierTest {
     assertThat(r.texts().get(0)).isEqualTo("Fell on the first of July, seen 2023-09-06, in 2023 and Q3 2023.");
     assertThat(Reidentifier.reidentify("She fell on the first of July (seen 2023-09-06), in 2023 and Q3 2023.",
         r.tokens(), SHIFT)).isEqualTo("She fell on the first of July (seen 2023-07-01), in 2023 and Q3 2023.");
+  }
+
+  // Before: a researcher's answer kept the model's whole dates ("1957-03-19", "2023-06-14").
+  @Test
+  void aResearchersAnswerKeepsOnlyTheYearsOfItsDates() {
+    DeidResult r = Deidentifier.deidentify(List.of("Seen 2023-06-14 by Dr. Haddad."), DeidentifierTest.KNOWN,
+        DatePolicy.YEAR, 0);
+    assertThat(r.texts().get(0)).isEqualTo("Seen 2023 by Dr. [PROVIDER_1].");
+    assertThat(Reidentifier.keepTokens("Born 1957-03-19 (19-Mar-1957), seen 2023-06-14T10:00 and in March 2024 by "
+        + "[PROVIDER_1]; the other is aged 96.", r.tokens()))
+        .isEqualTo("Born 1957 (1957), seen 2023 and in 2024 by [PROVIDER_1]; the other is aged 90 or older.");
   }
 }
