@@ -6,6 +6,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -22,6 +23,7 @@ public final class Deidentifier {
 
   public static DeidResult deidentify(List<String> texts, KnownIdentifiers known, DatePolicy policy, int shiftDays) {
     TokenMap tokens = new TokenMap();
+    int currentYear = LocalDate.now(ZoneOffset.UTC).getYear();
     Map<IdentifierClass, Integer> counts = new EnumMap<>(IdentifierClass.class);
     List<String> out = new ArrayList<>(texts.size());
     for (String text : texts) {
@@ -30,12 +32,12 @@ public final class Deidentifier {
       for (Detectors.Span s : Detectors.find(text, known)) {
         b.append(text, at, s.start());
         String value = text.substring(s.start(), s.end());
-        b.append(replacement(tokens, s, value, policy, shiftDays));
+        b.append(replacement(tokens, s, value, policy, shiftDays, currentYear));
         counts.merge(s.cls(), 1, Integer::sum);
         at = s.end();
       }
       String clean = b.append(text.substring(at)).toString();
-      String aggregated = agesOver89(clean, LocalDate.now(ZoneOffset.UTC).getYear());
+      String aggregated = birthYearsOver89(agesOver89(clean, currentYear), known, currentYear);
       if (!aggregated.equals(clean)) {
         counts.merge(IdentifierClass.DATE, 1, Integer::sum);
       }
@@ -84,12 +86,23 @@ public final class Deidentifier {
         replaced == 0 ? Map.of() : Map.of(IdentifierClass.NAME, replaced));
   }
 
-  // A birth year as the renderer writes it ("born 1931"), and an age as notes write it ("94-year-old",
-  // "94 years old", "age 94", "aged 94"); one pass, so a replacement is never read again, and an age
-  // already written as the category ("aged 90 or older") is left as it is.
-  private static final Pattern AGE = Pattern.compile("\\bborn (\\d{4})\\b"
-      + "|\\b(\\d{2,3})[- ](?:years?|yrs?)[- ]old\\b"
-      + "|\\b(?:age|aged)\\s*:?\\s*(\\d{2,3})\\b(?! or older)", Pattern.CASE_INSENSITIVE);
+  /** An age of 90 to 119 written out: "turned ninety-three" passed where "93" was caught. */
+  private static final String SPELLED_OVER_89 = "(?:ninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?"
+      + "|(?:(?:one|a)[- ])?hundred(?:(?:[- ]and)?[- ](?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+      + "|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen))?)\\b";
+  private static final String AN_AGE = "(?:\\d{2,3}(?!\\d)|" + SPELLED_OVER_89 + ")";
+
+  // A birth year as the renderer and notes write it ("born 1931", "born in 1931"), and an age as
+  // notes write it ("94-year-old", "94 years old", "94 years of age", "94 yo", "age 94", "aged 94",
+  // "turned 94", each in digits or words), with the article before it so that "a 94-year-old" can
+  // become "an aged 90 or older" (it read "a aged 90 or older"); one pass, so a replacement is never
+  // read again, and an age already written as the category ("aged 90 or older") is left as it is.
+  private static final Pattern AGE = Pattern.compile("(?:\\b(?<article>an?)\\s+)?(?:"
+      + "\\bborn(?:\\s+(?:in|on))?\\s+(?<born>\\d{4})(?![\\w/]|[-.]\\d)"
+      + "|\\b(?<old>" + AN_AGE + ")[- ](?:years?|yrs?)[- ](?:old|of[- ]age)\\b"
+      + "|\\b(?<yo>" + AN_AGE + ")[- ]?(?:yo|y/o|y\\.o\\.?)(?![\\w/])"
+      + "|\\b(?<word>age|aged|turned|turns|turning)\\s*:?\\s*(?<age>" + AN_AGE + ")(?! or older))",
+      Pattern.CASE_INSENSITIVE);
 
   /**
    * Safe Harbor: ages over 89, and every element of a date (the year included) that shows such an
@@ -101,16 +114,56 @@ public final class Deidentifier {
     Matcher m = AGE.matcher(text);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
-      int years = m.group(1) != null ? currentYear - Integer.parseInt(m.group(1))
-          : Integer.parseInt(m.group(2) != null ? m.group(2) : m.group(3));
-      m.appendReplacement(out, years >= 90 ? "aged 90 or older" : Matcher.quoteReplacement(m.group()));
+      String age = m.group("old") != null ? m.group("old") : m.group("yo") != null ? m.group("yo") : m.group("age");
+      int years = m.group("born") != null ? currentYear - Integer.parseInt(m.group("born"))
+          : Character.isDigit(age.charAt(0)) ? Integer.parseInt(age) : 90;
+      if (years < 90) {
+        m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
+        continue;
+      }
+      String word = m.group("word");
+      // "turned 94" keeps its verb: "turned aged 90 or older" would not read
+      String category = word != null && word.toLowerCase(Locale.ROOT).startsWith("turn") ? word + " 90 or older"
+          : "aged 90 or older";
+      String article = m.group("article");
+      m.appendReplacement(out, Matcher.quoteReplacement(article == null ? category
+          : (Character.isUpperCase(article.charAt(0)) ? "An " : "an ") + category));
     }
     return m.appendTail(out).toString();
   }
 
-  private static String replacement(TokenMap tokens, Detectors.Span s, String value, DatePolicy policy, int shift) {
+  /** A date that would show an age over 89 if it were a birth date: its year alone says so (Safe Harbor). */
+  static boolean showsAgeOver89(int year, int currentYear) {
+    return currentYear - year >= 90;
+  }
+
+  /** After a birth year, a number is a value when a unit follows it: "NT-proBNP 1930 pg/mL" is no year. */
+  private static final String NOT_A_VALUE = "(?!\\s*(?:%|/|(?i:mg|mcg|ug|µg|g|kg|ml|l|dl|pg|ng|iu|u|units?|mmol|meq|cells"
+      + "|copies)\\b))";
+
+  /**
+   * The year of a known date (the patient's birth) that shows an age over 89, wherever it stands
+   * alone, becomes [YEAR]: "born in 1930" and "DOB: 1930" kept it for a patient of 96 (only "born
+   * 1930" was caught). A date that shows it was already a token.
+   */
+  static String birthYearsOver89(String text, KnownIdentifiers known, int currentYear) {
+    String out = text;
+    for (int year : known.dates().stream().map(LocalDate::getYear).filter(y -> showsAgeOver89(y, currentYear))
+        .distinct().toList()) {
+      out = Pattern.compile("(?<![\\w.,/-])" + year + "(?![\\w/-]|[.,]\\d)" + NOT_A_VALUE).matcher(out)
+          .replaceAll("[YEAR]");
+    }
+    return out;
+  }
+
+  /**
+   * A date's replacement under the policy. A date that shows an age over 89 becomes a token under
+   * every policy: its year, or a shift of under a year, would show the age.
+   */
+  private static String replacement(TokenMap tokens, Detectors.Span s, String value, DatePolicy policy, int shift,
+                                    int currentYear) {
     if (s.cls() == IdentifierClass.DATE && policy != DatePolicy.TOKEN) {
-      Optional<Dates.Found> d = Dates.whole(value);
+      Optional<Dates.Found> d = Dates.whole(value).filter(f -> !showsAgeOver89(f.year(), currentYear));
       if (d.isPresent() && policy == DatePolicy.YEAR) {
         return Integer.toString(d.get().year());
       }

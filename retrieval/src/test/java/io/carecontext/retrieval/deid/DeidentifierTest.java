@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.carecontext.fhir.KnownIdentifiers;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -93,13 +94,46 @@ class DeidentifierTest {
     assertThat(Detectors.oneEditApart("kovalsky", "kowalski")).isFalse();
   }
 
+  // "A 93-year-old" used to become "A aged 90 or older": the article now reads "An".
   @Test
   void agesOver89BecomeOneCategoryAndYoungerOnesStay() {
     assertThat(Deidentifier.agesOver89("Patient: female born 1931.", 2026)).isEqualTo("Patient: female aged 90 or older.");
     assertThat(Deidentifier.agesOver89("Patient: male born 1942.", 2026)).isEqualTo("Patient: male born 1942.");
     assertThat(Deidentifier.agesOver89("A 93-year-old, aged 91; Age: 102. A 45 year old sibling, age 89.", 2026))
-        .isEqualTo("A aged 90 or older, aged 90 or older; aged 90 or older. A 45 year old sibling, age 89.");
+        .isEqualTo("An aged 90 or older, aged 90 or older; aged 90 or older. A 45 year old sibling, age 89.");
     assertThat(Deidentifier.agesOver89("93 years old and 12 yrs old", 2026))
         .isEqualTo("aged 90 or older and 12 yrs old");
+  }
+
+  // Before: "is a 96-year-old woman" read "is a aged 90 or older woman", and ages in words, "turned",
+  // "yo" and "born in" passed.
+  @Test
+  void anAgeOver89InWordsOrAfterAnArticleIsTheCategoryInEnglish() {
+    assertThat(Deidentifier.agesOver89("She is a 96-year-old woman; born in 1930; she turned ninety-three, is "
+        + "a ninety-three-year-old, one hundred and two years of age, 94 yo, 95yo, turning 100.", 2026))
+        .isEqualTo("She is an aged 90 or older woman; aged 90 or older; she turned 90 or older, is an aged 90 or older, "
+            + "aged 90 or older, aged 90 or older, aged 90 or older, turning 90 or older.");
+    String younger = "A 45-year-old, born in 1950, turned eighty-nine, one hundred mg, ninety days, born 1950-05-06.";
+    assertThat(Deidentifier.agesOver89(younger, 2026)).isEqualTo(younger);
+  }
+
+  // Before: for a patient born 96 years ago, "born in 1930", "DOB: 1930" and the date's year (year
+  // policy) or a shifted date within a year of it (shift policy) were left in the text.
+  @Test
+  void aPatientOver89KeepsNoBirthYearUnderAnyDatePolicy() {
+    int born = LocalDate.now(ZoneOffset.UTC).getYear() - 96;
+    KnownIdentifiers old = new KnownIdentifiers(KNOWN.names(), KNOWN.identifiers(), KNOWN.telecoms(), KNOWN.addresses(),
+        List.of(LocalDate.of(born, 5, 6)));
+    String text = "DOB: " + born + "; DOB " + born + "-05-06 (05/06/" + born + "); NT-proBNP " + born
+        + " pg/mL; seen 2024-03-05.";
+    for (DatePolicy policy : DatePolicy.values()) {
+      String out = Deidentifier.deidentify(List.of(text), old, policy, 30).texts().get(0);
+      assertThat(out.replace("NT-proBNP " + born + " pg/mL", "")).as(policy.name())
+          .doesNotContain(Integer.toString(born)).doesNotContain(Integer.toString(born + 1))
+          .doesNotContain(Integer.toString(born - 1)).contains("DOB: [YEAR]; DOB [DATE_1] ([DATE_2])");
+    }
+    // the same date in the answer of a clinician is the record's own again
+    DeidResult shifted = Deidentifier.deidentify(List.of(text), old, DatePolicy.SHIFT, 30);
+    assertThat(Reidentifier.reidentify("Born [DATE_1].", shifted.tokens(), 30)).isEqualTo("Born " + born + "-05-06.");
   }
 }
