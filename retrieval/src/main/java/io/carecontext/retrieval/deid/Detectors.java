@@ -30,7 +30,7 @@ final class Detectors {
       new Object[] {IdentifierClass.LICENSE, Pattern.compile("(?i)\\b(?:licen[cs]e|DEA|NPI)\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
       new Object[] {IdentifierClass.DEVICE, Pattern.compile("(?i)\\b(?:serial|device|implant)\\s*(?:id|no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
       new Object[] {IdentifierClass.VEHICLE, Pattern.compile("(?i)\\b(?:VIN|licen[cs]e plate)\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
-      new Object[] {IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}\\b")});
+      new Object[] {IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}(?:-\\d{4})?\\b")});
 
   private Detectors() {}
 
@@ -64,14 +64,19 @@ final class Detectors {
     }
     for (KnownIdentifiers.Address a : known.addresses()) {
       for (String line : a.lines()) {
-        add(spans, text, Pattern.compile("(?i)\\b" + Pattern.quote(line).replace(" ", "\\E\\s+\\Q") + "\\b"),
-            IdentifierClass.ADDRESS, "ADDRESS");
+        if (line != null && !line.isBlank()) {
+          add(spans, text, Pattern.compile("(?i)\\b" + Pattern.quote(line.strip()).replace(" ", "\\E\\s+\\Q") + "\\b"),
+              IdentifierClass.ADDRESS, "ADDRESS");
+          for (Pattern p : streetVariants(line)) {
+            add(spans, text, p, IdentifierClass.ADDRESS, "ADDRESS");
+          }
+        }
       }
-      if (a.city() != null) {
-        add(spans, text, Pattern.compile("(?i)\\b" + Pattern.quote(a.city()) + "\\b"), IdentifierClass.CITY, "CITY");
+      if (a.city() != null && !a.city().isBlank()) {
+        add(spans, text, Pattern.compile("(?i)\\b" + Pattern.quote(a.city().strip()) + "\\b"), IdentifierClass.CITY, "CITY");
       }
-      if (a.postalCode() != null) {
-        add(spans, text, Pattern.compile("\\b" + Pattern.quote(a.postalCode()) + "\\b"), IdentifierClass.ZIP, "ZIP");
+      if (a.postalCode() != null && !a.postalCode().isBlank()) {
+        add(spans, text, postalCodeRegex(a.postalCode().strip()), IdentifierClass.ZIP, "ZIP");
       }
     }
     for (LocalDate d : known.dates()) {
@@ -191,6 +196,70 @@ final class Detectors {
       }
     }
     return Pattern.compile(b.append("(?!\\d)").toString());
+  }
+
+  /** Street types and their abbreviations (USPS), the full word first. */
+  private static final List<List<String>> STREET_TYPES = List.of(List.of("street", "st", "str"),
+      List.of("avenue", "ave", "av"), List.of("road", "rd"), List.of("drive", "dr", "drv"), List.of("boulevard", "blvd"),
+      List.of("court", "ct"), List.of("lane", "ln"), List.of("place", "pl"), List.of("terrace", "ter", "terr"),
+      List.of("circle", "cir"), List.of("parkway", "pkwy"), List.of("highway", "hwy"), List.of("way", "wy"),
+      List.of("square", "sq"), List.of("trail", "trl"), List.of("plaza", "plz"), List.of("crescent", "cres"),
+      List.of("alley", "aly"), List.of("point", "pt"), List.of("route", "rte"));
+  private static final List<List<String>> DIRECTIONS = List.of(List.of("north", "n"), List.of("south", "s"),
+      List.of("east", "e"), List.of("west", "w"), List.of("northeast", "ne"), List.of("northwest", "nw"),
+      List.of("southeast", "se"), List.of("southwest", "sw"));
+
+  /**
+   * A known street line as notes shorten it: the street type written out or abbreviated (Lane, Ln),
+   * with or without the house number, or the number and street name without the type. Only the
+   * line as recorded was found: "4417 Wobblecrest Ln", "Wobblecrest Lane" and "4417 Wobblecrest"
+   * were not. The name alone, without a type or number after or before it, is not matched.
+   */
+  static List<Pattern> streetVariants(String line) {
+    String[] words = line.strip().replace(",", " ").split("\\s+");
+    int first = words.length > 0 && words[0].matches("\\d+[A-Za-z]?(?:-\\d+[A-Za-z]?)?") ? 1 : 0;
+    int type = -1;
+    for (int j = words.length - 1; j > first && type < 0; j--) {
+      if (alternatives(STREET_TYPES, words[j]) != null) {
+        type = j;
+      }
+    }
+    int nameEnd = type < 0 ? words.length : type;
+    int nameStart = first;
+    String direction = null;
+    if (nameEnd - nameStart > 1 && alternatives(DIRECTIONS, words[nameStart]) != null) {
+      direction = "(?:(?:" + String.join("|", alternatives(DIRECTIONS, words[nameStart])) + ")\\.?\\s+)?";
+      nameStart++;
+    }
+    if (nameStart >= nameEnd || (type < 0 && first == 0)) {
+      return List.of();
+    }
+    StringBuilder name = new StringBuilder(direction == null ? "" : direction);
+    for (int j = nameStart; j < nameEnd; j++) {
+      name.append(j > nameStart ? "\\s+" : "").append(Pattern.quote(words[j].replaceAll("\\.$", ""))).append("\\.?");
+    }
+    String number = first == 1 ? Pattern.quote(words[0]) + "\\s+" : null;
+    List<Pattern> out = new ArrayList<>();
+    if (number != null) {
+      out.add(Pattern.compile("(?i)\\b" + number + name + "\\b"));
+    }
+    if (type >= 0) {
+      out.add(Pattern.compile("(?i)\\b(?:" + (number == null ? "" : number) + ")?" + name + "\\s+(?:"
+          + String.join("|", alternatives(STREET_TYPES, words[type])) + ")\\b"));
+    }
+    return out;
+  }
+
+  private static List<String> alternatives(List<List<String>> table, String word) {
+    String w = word.toLowerCase(Locale.ROOT).replaceAll("\\.$", "");
+    return table.stream().filter(t -> t.contains(w)).findFirst().orElse(null);
+  }
+
+  /** A US ZIP code with or without its +4, whichever was recorded: "02917-1234" left "-1234" after the token. */
+  static Pattern postalCodeRegex(String code) {
+    Matcher m = Pattern.compile("(\\d{5})(?:-?\\d{4})?").matcher(code);
+    return m.matches() ? Pattern.compile("\\b" + m.group(1) + "(?:-?\\d{4})?\\b")
+        : Pattern.compile("(?i)\\b" + Pattern.quote(code) + "\\b");
   }
 
   private static void add(List<Span> spans, String text, Pattern p, IdentifierClass cls, String prefix) {

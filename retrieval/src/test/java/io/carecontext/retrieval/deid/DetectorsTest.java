@@ -12,6 +12,12 @@ import org.junit.jupiter.api.Test;
 /** What the detectors take from a text, and what they must leave. */
 class DetectorsTest {
 
+  static final KnownIdentifiers ZEBULON = new KnownIdentifiers(
+      List.of(new KnownIdentifiers.Name(KnownIdentifiers.NameKind.PATIENT, "Quixotefield", List.of("Zebulon"), null)),
+      List.of("MRNQX77123"), List.of("508-555-0142"),
+      List.of(new KnownIdentifiers.Address(List.of("4417 Wobblecrest Lane"), "Pawtucket", null, "RI", "02917", null)),
+      List.of(LocalDate.of(1957, 3, 19)));
+
   /** The text with each span replaced by its class prefix in brackets, as a reader can check it. */
   static String marked(String text, KnownIdentifiers known) {
     StringBuilder b = new StringBuilder();
@@ -83,5 +89,26 @@ class DetectorsTest {
     String text = "Codes (SNOMED 20110307), 12345678, 19571319, 20230230, 2023070112, 1.2.3.4 and 10.5.2023.5; "
         + "pain 3/10, BP 142/91, LOINC 4548-4, Jun 5 12:30.";
     assertThat(marked(text, KnownIdentifiers.empty())).isEqualTo(text.replace("1.2.3.4", "[IP]"));
+  }
+
+  // Before: only "4417 Wobblecrest Lane" was found; the number, the type and its abbreviation were needed.
+  @Test
+  void aKnownStreetIsFoundShortenedAndWithItsTypeAbbreviated() {
+    assertThat(marked("4417 Wobblecrest, Wobblecrest Lane, Wobblecrest Ln, wobblecrest ln. Visited 4417 Wobblecrest Ln.",
+        ZEBULON)).isEqualTo("[ADDRESS], [ADDRESS], [ADDRESS], [ADDRESS]. Visited [ADDRESS].");
+    // the street name alone, with no number or type beside it, is not taken
+    assertThat(marked("Wobblecrest is a name.", ZEBULON)).isEqualTo("Wobblecrest is a name.");
+    List<String> kinds = Detectors.streetVariants("12 N Elm Street Apt 4").stream().map(p -> p.pattern()).toList();
+    assertThat(kinds).hasSize(2);
+    assertThat(marked("Lives on North Elm St, at 12 Elm.", new KnownIdentifiers(List.of(), List.of(), List.of(),
+        List.of(new KnownIdentifiers.Address(List.of("12 N Elm Street Apt 4"), null, null, null, null, null)), List.of())))
+        .isEqualTo("Lives on [ADDRESS], at [ADDRESS].");
+  }
+
+  // Before: "02917-1234" became "[ZIP_1]-1234".
+  @Test
+  void aZipIsTakenWithItsPlusFour() {
+    assertThat(marked("Pawtucket RI 02917-1234; mail to 02917-1234 or 02917.", ZEBULON))
+        .isEqualTo("[CITY] RI [ZIP]; mail to [ZIP] or [ZIP].");
   }
 }
