@@ -49,7 +49,9 @@ final class Detectors {
     addMisspeltNames(spans, text, known);
     for (String id : known.identifiers()) {
       if (id != null && id.replaceAll("[^A-Za-z0-9]", "").length() >= 4) {
-        add(spans, text, separatorsOptional(id), IdentifierClass.MRN, "MRN");
+        for (String variant : identifierVariants(id)) {
+          add(spans, text, separatorsOptional(variant), IdentifierClass.MRN, "MRN");
+        }
       }
     }
     for (String t : known.telecoms()) {
@@ -173,6 +175,30 @@ final class Detectors {
       }
     }
     return Pattern.compile(b.append("(?![A-Za-z])").toString());
+  }
+
+  /**
+   * The identifier, and its value without a leading letter prefix while what remains is long and
+   * still looks like an identifier (six or more characters with a letter and a digit, or seven or
+   * more digits): "QX77123" was left in the text where "MRNQX77123" was known. A shorter or
+   * letter-only remainder would match ordinary words and numbers.
+   */
+  static List<String> identifierVariants(String id) {
+    String compact = id.replaceAll("[^A-Za-z0-9]", "");
+    List<String> out = new ArrayList<>(List.of(id));
+    int letters = 0;
+    while (letters < compact.length() && Character.isLetter(compact.charAt(letters))) {
+      letters++;
+    }
+    for (int k = 1; k <= letters && k < compact.length(); k++) {
+      String rest = compact.substring(k);
+      boolean hasLetter = rest.chars().anyMatch(Character::isLetter);
+      boolean hasDigit = rest.chars().anyMatch(Character::isDigit);
+      if (hasDigit && (hasLetter ? rest.length() >= 6 : rest.length() >= 7)) {
+        out.add(rest);
+      }
+    }
+    return out;
   }
 
   static Pattern separatorsOptional(String id) {

@@ -111,4 +111,16 @@ class DetectorsTest {
     assertThat(marked("Pawtucket RI 02917-1234; mail to 02917-1234 or 02917.", ZEBULON))
         .isEqualTo("[CITY] RI [ZIP]; mail to [ZIP] or [ZIP].");
   }
+
+  // Before: "QX77123" (the MRN without its letters "MRN") stayed in the text.
+  @Test
+  void aKnownIdentifierIsFoundWithoutItsLetterPrefix() {
+    assertThat(marked("MRNQX77123, MRN-QX-77123, QX77123, qx-77123 and X77123.", ZEBULON))
+        .isEqualTo("[MRN], [MRN], [MRN], [MRN] and [MRN].");
+    // what remains is too short, or no longer mixed letters and digits: ordinary numbers and words
+    assertThat(Detectors.identifierVariants("MRNQX77123")).doesNotContain("77123");
+    assertThat(Detectors.identifierVariants("AB1234")).containsExactly("AB1234");
+    assertThat(Detectors.identifierVariants("MRN4455667")).contains("4455667");
+    assertThat(marked("Potassium 77123 and QX7712.", ZEBULON)).isEqualTo("Potassium 77123 and QX7712.");
+  }
 }
