@@ -17,20 +17,35 @@ final class Detectors {
 
   record Span(int start, int end, IdentifierClass cls, String prefix) {}
 
-  private static final List<Object[]> PATTERNS = List.of(
-      new Object[] {IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b")},
-      new Object[] {IdentifierClass.EMAIL, Pattern.compile("\\b[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+\\b")},
-      new Object[] {IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+")},
-      new Object[] {IdentifierClass.IP, Pattern.compile("\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b")},
-      new Object[] {IdentifierClass.FAX, Pattern.compile("(?i)\\bfax\\s*[:#]?\\s*\\(?\\d{3}\\)?[\\s.-]?\\d{3}[\\s.-]\\d{4}\\b")},
-      new Object[] {IdentifierClass.PHONE, Pattern.compile("(?:\\+1[\\s.-]?)?\\(?\\b\\d{3}\\)?[\\s.-]?\\d{3}[\\s.-]\\d{4}\\b")},
-      new Object[] {IdentifierClass.MRN, Pattern.compile("(?i)\\b(?:MRN|medical record(?: number)?)\\s*[:#]?\\s*[A-Z0-9-]{4,}\\b")},
-      new Object[] {IdentifierClass.HEALTH_PLAN, Pattern.compile("(?i)\\b(?:member|policy|plan|subscriber)\\s*(?:id|no\\.?|number|#)\\s*[:#]?\\s*[A-Z0-9-]{4,}\\b")},
-      new Object[] {IdentifierClass.ACCOUNT, Pattern.compile("(?i)\\b(?:account|acct)\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{4,}\\b")},
-      new Object[] {IdentifierClass.LICENSE, Pattern.compile("(?i)\\b(?:licen[cs]e|DEA|NPI)\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
-      new Object[] {IdentifierClass.DEVICE, Pattern.compile("(?i)\\b(?:serial|device|implant)\\s*(?:id|no\\.?|number|#)?\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
-      new Object[] {IdentifierClass.VEHICLE, Pattern.compile("(?i)\\b(?:VIN|licen[cs]e plate)\\s*[:#]?\\s*[A-Z0-9-]{5,}\\b")},
-      new Object[] {IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}(?:-\\d{4})?\\b")});
+  /**
+   * A value behind a label, the label left in the text: "MRN MRN-QX-77123" became "[MRN_1]" with
+   * the label inside the token, and "MRN [MRN_1]" in an answer read "MRN MRN MRN-QX-77123". The
+   * value needs a digit: "Device: pacemaker" took the word for a device number and the model lost it.
+   */
+  private static String labelled(String label, int minLength) {
+    return "(?i)\\b(?:" + label + ")\\s*[:#-]?\\s*(?<v>(?=[A-Z-]*\\d)[A-Z0-9-]{" + minLength + ",})\\b";
+  }
+
+  private record Rule(IdentifierClass cls, Pattern pattern) {}
+
+  // A phone's opening parenthesis is taken only with its closing one: "(508-555-0142)" became
+  // "[PHONE_1])", and the answer an unbalanced "(508-555-0142".
+  private static final String PHONE = "(?:\\+1[\\s.-]?)?(?:\\(\\d{3}\\)|\\b\\d{3})[\\s.-]?\\d{3}[\\s.-]\\d{4}\\b";
+
+  private static final List<Rule> PATTERNS = List.of(
+      new Rule(IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b")),
+      new Rule(IdentifierClass.EMAIL, Pattern.compile("\\b[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+\\b")),
+      new Rule(IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+")),
+      new Rule(IdentifierClass.IP, Pattern.compile("\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b")),
+      new Rule(IdentifierClass.FAX, Pattern.compile("(?i)\\bfax\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*(?<v>" + PHONE + ")")),
+      new Rule(IdentifierClass.PHONE, Pattern.compile(PHONE)),
+      new Rule(IdentifierClass.MRN, Pattern.compile(labelled("MRN|medical record(?: number)?", 4))),
+      new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("(?:member|policy|plan|subscriber)\\s*(?:id|no\\.?|number|#)", 4))),
+      new Rule(IdentifierClass.ACCOUNT, Pattern.compile(labelled("(?:account|acct)\\s*(?:no\\.?|number|#)?", 4))),
+      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:licen[cs]e|DEA|NPI)\\s*(?:no\\.?|number|#)?", 5))),
+      new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)\\s*(?:id|no\\.?|number|#)?", 5))),
+      new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|licen[cs]e plate", 5))),
+      new Rule(IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}(?:-\\d{4})?\\b")));
 
   private Detectors() {}
 
@@ -43,7 +58,10 @@ final class Detectors {
         default -> "PERSON";
       };
       for (String variant : nameVariants(n)) {
-        add(spans, text, nameRegex(variant), IdentifierClass.NAME, prefix);
+        Pattern p = nameRegex(variant);
+        if (p != null) {
+          add(spans, text, p, IdentifierClass.NAME, prefix);
+        }
       }
     }
     addMisspeltNames(spans, text, known);
@@ -87,9 +105,8 @@ final class Detectors {
             + "\\b"), IdentifierClass.DATE, "DATE");
       }
     }
-    for (Object[] p : PATTERNS) {
-      IdentifierClass cls = (IdentifierClass) p[0];
-      add(spans, text, (Pattern) p[1], cls, cls.prefix());
+    for (Rule r : PATTERNS) {
+      add(spans, text, r.pattern(), r.cls(), r.cls().prefix());
     }
     // The same detector that shifts a source date, cuts it to the year and shifts an answer's back.
     for (Dates.Found d : Dates.find(text)) {
@@ -140,11 +157,18 @@ final class Detectors {
     return a.length() > b.length() ? a.substring(i + 1).equals(b.substring(i)) : a.substring(i).equals(b.substring(i + 1));
   }
 
-  /** Full names, reversed, with initials, and each part of at least three letters alone. */
+  /**
+   * Full names, reversed, with initials, and each part of at least three letters alone. A blank part
+   * is no name (a blank given name threw).
+   */
   static List<String> nameVariants(KnownIdentifiers.Name n) {
     List<String> v = new ArrayList<>();
-    String family = n.family();
-    for (String given : n.given()) {
+    String family = n.family() == null || n.family().isBlank() ? null : n.family().strip();
+    for (String part : n.given()) {
+      if (part == null || part.isBlank()) {
+        continue;
+      }
+      String given = part.strip();
       if (family != null) {
         v.add(given + " " + family);
         v.add(family + ", " + given);
@@ -164,17 +188,49 @@ final class Detectors {
     return v;
   }
 
-  /** Case, punctuation, hyphen and apostrophe changes, and a possessive, still match. */
+  private static final String SEPARATORS = " .,'’-";
+
+  /**
+   * Case, punctuation, hyphen and apostrophe changes, and a possessive, still match; any other
+   * character of the name must be there as it is. Null for a name without a letter or digit. Every
+   * character that was not a letter became an optional separator, so a name such as "(.*)" matched
+   * runs of punctuation and put a stray [PATIENT_1] at the end of a text.
+   */
   static Pattern nameRegex(String name) {
-    StringBuilder b = new StringBuilder("(?i)(?<![A-Za-z])");
+    String core = trimSeparators(name);
+    if (core.chars().noneMatch(Character::isLetterOrDigit)) {
+      return null;
+    }
+    return Pattern.compile("(?i)(?<![A-Za-z])" + nameBody(core) + "(?![A-Za-z])");
+  }
+
+  private static String trimSeparators(String name) {
+    int from = 0;
+    int to = name.length();
+    while (from < to && (SEPARATORS.indexOf(name.charAt(from)) >= 0 || Character.isWhitespace(name.charAt(from)))) {
+      from++;
+    }
+    while (to > from && (SEPARATORS.indexOf(name.charAt(to - 1)) >= 0 || Character.isWhitespace(name.charAt(to - 1)))) {
+      to--;
+    }
+    return name.substring(from, to);
+  }
+
+  private static String nameBody(String name) {
+    StringBuilder b = new StringBuilder();
+    boolean separated = false;
     for (char ch : name.toCharArray()) {
-      if (Character.isLetter(ch)) {
-        b.append(Pattern.quote(String.valueOf(ch)));
+      if (SEPARATORS.indexOf(ch) >= 0 || Character.isWhitespace(ch)) {
+        if (!separated) {
+          b.append("[\\s.,'’-]*");
+        }
+        separated = true;
       } else {
-        b.append("[\\s.,'’-]*");
+        b.append(Pattern.quote(String.valueOf(ch)));
+        separated = false;
       }
     }
-    return Pattern.compile(b.append("(?![A-Za-z])").toString());
+    return b.toString();
   }
 
   /**
@@ -213,8 +269,12 @@ final class Detectors {
     return Pattern.compile(b.append("(?![A-Za-z0-9])").toString());
   }
 
+  /**
+   * The digits with any separators between them, and an opening parenthesis only with its closing
+   * one: "(508) 555-0142" was taken from the 5, and "(" stayed before the token.
+   */
   static Pattern digitsAnyFormat(String digits) {
-    StringBuilder b = new StringBuilder("(?<!\\d)");
+    StringBuilder b = new StringBuilder("(?<!\\d)(?:\\((?=\\d{3}\\)))?");
     for (int i = 0; i < digits.length(); i++) {
       b.append(digits.charAt(i));
       if (i < digits.length() - 1) {
@@ -288,11 +348,18 @@ final class Detectors {
         : Pattern.compile("(?i)\\b" + Pattern.quote(code) + "\\b");
   }
 
+  /**
+   * Spans of a pattern's matches, or of its group {@code v} (a value behind a label). A match with
+   * no letter or digit in it is no identifier, and never a token.
+   */
   private static void add(List<Span> spans, String text, Pattern p, IdentifierClass cls, String prefix) {
+    boolean valued = p.pattern().contains("(?<v>");
     Matcher m = p.matcher(text);
     while (m.find()) {
-      if (m.end() > m.start()) {
-        spans.add(new Span(m.start(), m.end(), cls, prefix));
+      int start = valued ? m.start("v") : m.start();
+      int end = valued ? m.end("v") : m.end();
+      if (end > start && text.substring(start, end).chars().anyMatch(Character::isLetterOrDigit)) {
+        spans.add(new Span(start, end, cls, prefix));
       }
     }
   }

@@ -136,4 +136,16 @@ class DeidentifierTest {
     DeidResult shifted = Deidentifier.deidentify(List.of(text), old, DatePolicy.SHIFT, 30);
     assertThat(Reidentifier.reidentify("Born [DATE_1].", shifted.tokens(), 30)).isEqualTo("Born " + born + "-05-06.");
   }
+
+  // Before: "(312)555-0142" left "(" before the token, "(312-555-0142)" took "(" into it, and "MRN
+  // MRN4455667" took the label into it (an answer's "MRN [MRN_1]" read "MRN MRN MRN4455667").
+  @Test
+  void anAnswerQuotingATokenReadsAsTheSourceDid() {
+    for (String source : List.of("Call (312)555-0142; MRN MRN4455667.", "Call (312-555-0142); MRN MRN4455667.")) {
+      DeidResult r = Deidentifier.deidentify(List.of(source), KNOWN, DatePolicy.SHIFT, 5);
+      String answer = source.contains(")555") ? "Call [PHONE_1]; MRN [MRN_1]." : "Call ([PHONE_1]); MRN [MRN_1].";
+      assertThat(r.texts().get(0)).isEqualTo(answer);
+      assertThat(Reidentifier.reidentify(answer, r.tokens(), 5)).isEqualTo(source);
+    }
+  }
 }

@@ -123,4 +123,32 @@ class DetectorsTest {
     assertThat(Detectors.identifierVariants("MRN4455667")).contains("4455667");
     assertThat(marked("Potassium 77123 and QX7712.", ZEBULON)).isEqualTo("Potassium 77123 and QX7712.");
   }
+
+  // Before: "(508-555-0142)" became "[PHONE_1])": the opening parenthesis went into the token.
+  @Test
+  void aPhoneNumbersParenthesesStayBalanced() {
+    assertThat(marked("Call (508-555-0142), (508) 555-0142, (508)555-0142 or (617) 555-0100 (home).", ZEBULON))
+        .isEqualTo("Call ([PHONE]), [PHONE], [PHONE] or [PHONE] (home).");
+  }
+
+  // Before: the label went into the token ("MRN MRN-QX-77123" → "[MRN_1]"), and a word after it was a number.
+  @Test
+  void aLabelStaysInTheTextAndItsValueNeedsADigit() {
+    assertThat(marked("MRN MRN-QX-77123; MRN: 4455667; member ID XK123456; Device: pacemaker serial number PM1234567; "
+        + "MRN reviewed; account # AC-12345.", ZEBULON))
+        .isEqualTo("MRN [MRN]; MRN: [MRN]; member ID [PLAN]; Device: pacemaker serial number [DEVICE]; MRN reviewed; "
+            + "account # [ACCOUNT].");
+  }
+
+  // Before: a name of punctuation such as "(.*)" matched runs of punctuation, a stray [PATIENT_1] at a text's end.
+  @Test
+  void aNameThatLooksLikeAPatternIsMatchedAsWritten() {
+    KnownIdentifiers odd = new KnownIdentifiers(List.of(
+        new KnownIdentifiers.Name(KnownIdentifiers.NameKind.PATIENT, "(.*)", List.of("[a-z]+", " ", ""), "(.*)"),
+        new KnownIdentifiers.Name(KnownIdentifiers.NameKind.RELATED_PERSON, "-", List.of("."), ". - ,")),
+        List.of(), List.of(), List.of(), List.of());
+    String text = "Glucose 5.4 mmol/L. Plan: recheck - soon, ok.\n";
+    assertThat(marked(text, odd)).isEqualTo(text);
+    assertThat(marked("Named [a-z]+ here, a z and az.", odd)).isEqualTo("Named [PATIENT] here, a z and az.");
+  }
 }
