@@ -6,6 +6,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -52,15 +53,18 @@ final class Detectors {
   static List<Span> find(String text, KnownIdentifiers known) {
     List<Span> spans = new ArrayList<>();
     for (KnownIdentifiers.Name n : known.names()) {
-      String prefix = switch (n.kind()) {
-        case PATIENT -> "PATIENT";
-        case PRACTITIONER -> "PROVIDER";
-        default -> "PERSON";
-      };
+      String prefix = prefix(n);
       for (String variant : nameVariants(n)) {
         Pattern p = nameRegex(variant);
         if (p != null) {
           add(spans, text, p, IdentifierClass.NAME, prefix);
+        }
+      }
+      for (String given : n.given()) {
+        for (Pattern p : new Pattern[] {shortGivenRegex(given, n.family()), initialsRegex(given, n.family())}) {
+          if (p != null) {
+            add(spans, text, p, IdentifierClass.NAME, prefix);
+          }
         }
       }
     }
@@ -115,6 +119,14 @@ final class Detectors {
     return resolve(spans);
   }
 
+  private static String prefix(KnownIdentifiers.Name n) {
+    return switch (n.kind()) {
+      case PATIENT -> "PATIENT";
+      case PRACTITIONER -> "PROVIDER";
+      default -> "PERSON";
+    };
+  }
+
   private static final Pattern CAPITALIZED_WORD = Pattern.compile("\\b[A-Z][a-zA-Z'’-]{4,}\\b");
 
   /**
@@ -128,12 +140,7 @@ final class Detectors {
       for (KnownIdentifiers.Name n : known.names()) {
         String family = n.family() == null ? "" : n.family().toLowerCase(Locale.ROOT);
         if (family.length() >= 6 && !word.equals(family) && oneEditApart(word, family)) {
-          String prefix = switch (n.kind()) {
-            case PATIENT -> "PATIENT";
-            case PRACTITIONER -> "PROVIDER";
-            default -> "PERSON";
-          };
-          spans.add(new Span(m.start(), m.end(), IdentifierClass.NAME, prefix));
+          spans.add(new Span(m.start(), m.end(), IdentifierClass.NAME, prefix(n)));
           break;
         }
       }
@@ -158,8 +165,8 @@ final class Detectors {
   }
 
   /**
-   * Full names, reversed, with initials, and each part of at least three letters alone. A blank part
-   * is no name (a blank given name threw).
+   * Full names, reversed, with initials ("G. Kowalski", "Kowalski, G.", "Grace K."), and each part of
+   * at least three letters alone. A blank part is no name (a blank given name threw).
    */
   static List<String> nameVariants(KnownIdentifiers.Name n) {
     List<String> v = new ArrayList<>();
@@ -174,6 +181,8 @@ final class Detectors {
         v.add(family + ", " + given);
         v.add(given.charAt(0) + ". " + family);
         v.add(given.charAt(0) + " " + family);
+        v.add(family + ", " + given.charAt(0) + ".");
+        v.add(given + " " + family.charAt(0) + ".");
       }
       if (given.length() >= 3) {
         v.add(given);
@@ -231,6 +240,61 @@ final class Detectors {
       }
     }
     return b.toString();
+  }
+
+  /**
+   * A given name shortened, or its pet form, before the family name or its initial ("Zeb Q.", "Zeb
+   * Quixotefield", "Zebby Quixotefield"): only the whole given name was found. Never alone: "Zeb",
+   * "Mar" (Margaret) or "Jan" (Janet) on their own would take ordinary words and months.
+   */
+  static Pattern shortGivenRegex(String given, String family) {
+    if (given == null || family == null || family.isBlank()) {
+      return null;
+    }
+    String g = given.strip();
+    String f = trimSeparators(family.strip());
+    if (g.length() < 4 || !g.chars().allMatch(Character::isLetter) || f.isEmpty() || !Character.isLetter(f.charAt(0))) {
+      return null;
+    }
+    List<String> forms = new ArrayList<>();
+    for (int k = 3; k <= g.length(); k++) {
+      String p = g.substring(0, k);
+      forms.add(p);
+      if (k <= 4 && k < g.length()) {
+        for (String end : List.of("y", "ie")) {
+          forms.add(p + end);
+          forms.add(p + p.charAt(k - 1) + end);
+        }
+      }
+    }
+    // the longest first: an alternation takes the first form that fits
+    forms.sort((a, b) -> Integer.compare(b.length(), a.length()));
+    String initial = Pattern.quote(String.valueOf(Character.toUpperCase(f.charAt(0))));
+    return Pattern.compile("(?i)(?<![A-Za-z])(?:" + String.join("|", forms.stream().map(Pattern::quote).toList())
+        + ")[\\s.,]+(?:" + nameBody(f) + "|(?-i:" + initial + ")\\.?)(?![A-Za-z])");
+  }
+
+  /** Dotted pairs that are abbreviations far more often than anyone's initials. */
+  private static final Set<String> ABBREVIATIONS = Set.of("AM", "PM", "MD", "DO", "RN", "NP", "PA", "PT", "OT", "PE",
+      "US", "BP", "HR", "IV", "IM", "PO", "OD", "OS", "OU", "QD", "DC", "ER", "OR", "ID", "MS", "BS", "BA", "MA",
+      "PS", "NB", "AD", "BC", "IE", "EG", "ST", "SC", "SL", "PR", "GI", "UK", "EU", "DR", "JR", "SR");
+
+  /**
+   * Initials alone, with their periods ("Z.Q.", "Z. Q."): without them two capitals are an
+   * abbreviation as often as not (MS, HF, PE); with them, the common abbreviations still are.
+   */
+  static Pattern initialsRegex(String given, String family) {
+    if (given == null || family == null || given.isBlank() || family.isBlank()) {
+      return null;
+    }
+    String familyCore = trimSeparators(family.strip());
+    char g = Character.toUpperCase(given.strip().charAt(0));
+    char f = familyCore.isEmpty() ? ' ' : Character.toUpperCase(familyCore.charAt(0));
+    if (!Character.isLetter(g) || !Character.isLetter(f) || ABBREVIATIONS.contains("" + g + f)) {
+      return null;
+    }
+    return Pattern.compile("(?<![A-Za-z.])" + Pattern.quote(String.valueOf(g)) + "\\.\\s?" + Pattern.quote(String.valueOf(f))
+        + "\\.(?![A-Za-z])");
   }
 
   /**

@@ -124,6 +124,28 @@ class DetectorsTest {
     assertThat(marked("Potassium 77123 and QX7712.", ZEBULON)).isEqualTo("Potassium 77123 and QX7712.");
   }
 
+  // Before: "Zeb Q.", "Zeb Quixotefield", "Zebby Quixotefield", "Z.Q." and "Quixotefield, Z." kept part of the name.
+  @Test
+  void aShortenedGivenNameBesideTheFamilyNameAndInitialsAreNames() {
+    assertThat(marked("QUIXOTEFIELD; quixotefield; Zeb Q. said; Zeb Quixotefield; Zebby Quixotefield; Z.Q.; Z. Q.; "
+        + "Quixotefield, Z.; Zebulon Q.", ZEBULON))
+        .isEqualTo("[PATIENT]; [PATIENT]; [PATIENT] said; [PATIENT]; [PATIENT]; [PATIENT]; [PATIENT]; [PATIENT].; "
+            + "[PATIENT]");
+  }
+
+  /** Short forms stand only beside the family name, and initials only dotted and not as a common abbreviation. */
+  @Test
+  void ordinaryWordsAndAbbreviationsAreNotNames() {
+    KnownIdentifiers vitaly = new KnownIdentifiers(List.of(
+        new KnownIdentifiers.Name(KnownIdentifiers.NameKind.PATIENT, "Kowalski", List.of("Vitaly"), null),
+        new KnownIdentifiers.Name(KnownIdentifiers.NameKind.RELATED_PERSON, "Miller", List.of("Paul"), null),
+        new KnownIdentifiers.Name(KnownIdentifiers.NameKind.PRACTITIONER, "Grant", List.of("Margaret"), null)),
+        List.of(), List.of(), List.of(), List.of());
+    String text = "Vitamin K given; vital signs stable at 3 P.M.; seen Mar 3, 2024 at the MS clinic. Grade 2.";
+    assertThat(marked(text, vitaly)).isEqualTo(text.replace("Mar 3, 2024", "[DATE]"));
+    assertThat(marked("Zeb and Zebby came; zebra q.", ZEBULON)).isEqualTo("Zeb and Zebby came; zebra q.");
+  }
+
   // Before: "(508-555-0142)" became "[PHONE_1])": the opening parenthesis went into the token.
   @Test
   void aPhoneNumbersParenthesesStayBalanced() {
