@@ -22,7 +22,18 @@ public final class Deidentifier {
   private Deidentifier() {}
 
   public static DeidResult deidentify(List<String> texts, KnownIdentifiers known, DatePolicy policy, int shiftDays) {
-    TokenMap tokens = new TokenMap();
+    return deidentify(texts, known, policy, shiftDays, null);
+  }
+
+  /**
+   * As {@link #deidentify(List, KnownIdentifiers, DatePolicy, int)}, each token named within
+   * {@code scope} ({@code [S2_PATIENT_1]}; null: {@code [PATIENT_1]}). One response that carries
+   * several patients' texts, each de-identified with its own identifiers, showed two different
+   * patients as the same [PATIENT_1].
+   */
+  public static DeidResult deidentify(List<String> texts, KnownIdentifiers known, DatePolicy policy, int shiftDays,
+                                      String scope) {
+    TokenMap tokens = new TokenMap(scope);
     int currentYear = LocalDate.now(ZoneOffset.UTC).getYear();
     Map<IdentifierClass, Integer> counts = new EnumMap<>(IdentifierClass.class);
     List<String> out = new ArrayList<>(texts.size());

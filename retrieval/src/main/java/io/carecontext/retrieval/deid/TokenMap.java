@@ -13,13 +13,26 @@ public final class TokenMap {
   private final Map<String, String> valueToToken = new LinkedHashMap<>();
   private final Map<String, String> tokenToValue = new LinkedHashMap<>();
   private final Map<String, Integer> counters = new LinkedHashMap<>();
+  private final String scope;
+
+  public TokenMap() {
+    this(null);
+  }
+
+  /** Tokens named within a scope ([S2_PATIENT_1]), so that several maps' tokens in one response differ. */
+  TokenMap(String scope) {
+    if (scope != null && !scope.matches("[A-Z][A-Z0-9]{0,15}")) {
+      throw new IllegalArgumentException("a token scope is a capital letter and up to 15 capitals or digits");
+    }
+    this.scope = scope;
+  }
 
   /** The token for a value of a class; the same value gets the same token throughout the request. */
   String tokenFor(String prefix, String value) {
     String key = prefix + "\u0000" + normalize(value);
     return valueToToken.computeIfAbsent(key, k -> {
       int n = counters.merge(prefix, 1, Integer::sum);
-      String token = "[" + prefix + "_" + n + "]";
+      String token = "[" + (scope == null ? "" : scope + "_") + prefix + "_" + n + "]";
       tokenToValue.put(token, value);
       return token;
     });

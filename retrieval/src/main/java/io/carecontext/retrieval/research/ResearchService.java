@@ -36,7 +36,8 @@ import java.util.function.Supplier;
  * admits only consenting patients' rows in the role's categories, types and labels while the
  * HNSW index is scanned (iterative scan, so filtered rows do not shrink the result). Texts leave
  * de-identified with their own patient's known identifiers, dates reduced to the year; patients
- * appear as per-response pseudonyms (S1, S2 …), never by id. Every request is audited.
+ * appear as per-response pseudonyms (S1, S2 …), never by id, and so do their tokens ([S1_PATIENT_1]).
+ * Every request is audited.
  */
 public final class ResearchService {
 
@@ -201,7 +202,11 @@ public final class ResearchService {
     });
   }
 
-  /** Each text with its own patient's identifiers, dates to the year; patients become S1, S2 … */
+  /**
+   * Each text with its own patient's identifiers, dates to the year; patients become S1, S2 …, and
+   * each patient's tokens are named by the pseudonym ([S2_PATIENT_1]): each patient has a token map
+   * of its own, and two patients of one response were both [PATIENT_1].
+   */
   private List<ResearchChunk> deidentify(TenantId tenant, Requester who, List<Row> rows) {
     Map<String, List<Integer>> byPatient = new LinkedHashMap<>();
     for (int i = 0; i < rows.size(); i++) {
@@ -215,7 +220,7 @@ public final class ResearchService {
       String subject = "S" + (++n);
       KnownIdentifiers known = identifiers.get(e.getKey());
       List<String> own = e.getValue().stream().map(i -> rows.get(i).text()).toList();
-      List<String> clean = Deidentifier.deidentify(own, known, DatePolicy.YEAR, 0).texts();
+      List<String> clean = Deidentifier.deidentify(own, known, DatePolicy.YEAR, 0, subject).texts();
       for (int j = 0; j < own.size(); j++) {
         texts[e.getValue().get(j)] = clean.get(j);
         subjects[e.getValue().get(j)] = subject;

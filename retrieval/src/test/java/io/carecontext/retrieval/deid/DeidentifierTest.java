@@ -137,6 +137,18 @@ class DeidentifierTest {
     assertThat(Reidentifier.reidentify("Born [DATE_1].", shifted.tokens(), 30)).isEqualTo("Born " + born + "-05-06.");
   }
 
+  // Before: each research subject's texts had their own token map, and two patients were both [PATIENT_1].
+  @Test
+  void tokensOfSeveralSubjectsInOneResponseDiffer() {
+    KnownIdentifiers other = new KnownIdentifiers(
+        List.of(new KnownIdentifiers.Name(KnownIdentifiers.NameKind.PATIENT, "Okafor", List.of("Adaeze"), null)),
+        List.of(), List.of(), List.of(), List.of());
+    String first = Deidentifier.deidentify(List.of("Grace Kowalski, thirst."), KNOWN, DatePolicy.YEAR, 0, "S1").texts().get(0);
+    String second = Deidentifier.deidentify(List.of("Adaeze Okafor, thirst."), other, DatePolicy.YEAR, 0, "S2").texts().get(0);
+    assertThat(first).isEqualTo("[S1_PATIENT_1], thirst.");
+    assertThat(second).isEqualTo("[S2_PATIENT_1], thirst.");
+  }
+
   // Before: "(312)555-0142" left "(" before the token, "(312-555-0142)" took "(" into it, and "MRN
   // MRN4455667" took the label into it (an answer's "MRN [MRN_1]" read "MRN MRN MRN4455667").
   @Test
