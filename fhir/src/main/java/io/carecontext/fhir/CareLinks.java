@@ -62,11 +62,11 @@ public final class CareLinks {
   }
 
   private static Instant start(Period p) {
-    return p != null && p.hasStart() ? ConsentInterpreter.startOf(p.getStartElement()) : null;
+    return p != null && p.hasStart() ? Periods.startOf(p.getStartElement()) : null;
   }
 
   private static Instant end(Period p) {
-    return p != null && p.hasEnd() ? ConsentInterpreter.endOf(p.getEndElement()) : null;
+    return p != null && p.hasEnd() ? Periods.endOf(p.getEndElement()) : null;
   }
 
   /** The later of two bounds, a null being none. */

@@ -1,15 +1,11 @@
 package io.carecontext.fhir;
 
-import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.Consent.ConsentProvisionType;
@@ -67,8 +63,8 @@ public final class ConsentInterpreter {
       return Optional.empty();
     }
     ProvisionComponent p = consent.getProvision();
-    Instant start = p.hasPeriod() && p.getPeriod().hasStart() ? startOf(p.getPeriod().getStartElement()) : null;
-    Instant end = p.hasPeriod() && p.getPeriod().hasEnd() ? endOf(p.getPeriod().getEndElement()) : null;
+    Instant start = p.hasPeriod() && p.getPeriod().hasStart() ? Periods.startOf(p.getPeriod().getStartElement()) : null;
+    Instant end = p.hasPeriod() && p.getPeriod().hasEnd() ? Periods.endOf(p.getPeriod().getEndElement()) : null;
     Rules r = new Rules();
     r.purposes.addAll(codes(p.getPurpose()));
     List<String> classes = codes(p.getClass_());
@@ -176,35 +172,5 @@ public final class ConsentInterpreter {
 
   private static List<String> labels(ProvisionComponent p) {
     return codes(p.getSecurityLabel());
-  }
-
-  /** A period's start: a date (or year, or month) begins at its first moment, UTC. */
-  static Instant startOf(BaseDateTimeType start) {
-    return partialDate(start).map(d -> d.atStartOfDay(ZoneOffset.UTC).toInstant())
-        .orElseGet(() -> start.getValue().toInstant());
-  }
-
-  /**
-   * The first instant after a period's end: FHIR's end is inclusive at its precision, so
-   * {@code 2026-12-04} ends as 2026-12-05 begins (UTC). It was taken as the day's first moment, and a
-   * consent "until 2026-12-04" lapsed a day early.
-   */
-  static Instant endOf(BaseDateTimeType end) {
-    TemporalPrecisionEnum precision = end.getPrecision();
-    return partialDate(end).map(d -> (precision == TemporalPrecisionEnum.YEAR ? d.plusYears(1)
-            : precision == TemporalPrecisionEnum.MONTH ? d.plusMonths(1) : d.plusDays(1))
-            .atStartOfDay(ZoneOffset.UTC).toInstant())
-        .orElseGet(() -> end.getValue().toInstant());
-  }
-
-  /** The date a year, month or day value names (its first day); empty for a value with a time. */
-  private static Optional<LocalDate> partialDate(BaseDateTimeType value) {
-    TemporalPrecisionEnum precision = value.getPrecision();
-    if (precision != TemporalPrecisionEnum.YEAR && precision != TemporalPrecisionEnum.MONTH
-        && precision != TemporalPrecisionEnum.DAY) {
-      return Optional.empty();
-    }
-    return Optional.of(LocalDate.of(value.getYear(), precision == TemporalPrecisionEnum.YEAR ? 1 : value.getMonth() + 1,
-        precision == TemporalPrecisionEnum.DAY ? value.getDay() : 1));
   }
 }

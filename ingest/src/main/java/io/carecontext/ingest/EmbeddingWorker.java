@@ -3,7 +3,6 @@ package io.carecontext.ingest;
 import com.pgvector.PGvector;
 import io.carecontext.fhir.ChunkRenderer;
 import io.carecontext.fhir.ClinicalChunk;
-import io.carecontext.fhir.ConsentDirective;
 import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.ingest.embedding.EmbeddingException;
@@ -426,25 +425,15 @@ public final class EmbeddingWorker implements AutoCloseable {
     if (read.isEmpty()) {
       return;
     }
-    ConsentDirective d = read.get();
-    try (PreparedStatement ps = c.prepareStatement("""
-        UPDATE consents SET decision = ?, period_start = ?, period_end = ?, purposes = ?, denied_classes = ?,
-               denied_labels = ?, permitted_classes = ?, permitted_labels = ?, explicit_labels = ?, rules_version = ?,
-               updated_at = now()
-        WHERE consent_id = ? AND (explicit_labels IS NULL OR rules_version IS NULL OR rules_version < ?)""")) {
-      ps.setString(1, d.baseDecision() == ConsentDirective.Decision.PERMIT ? "permit" : "deny");
-      ps.setTimestamp(2, d.periodStart() == null ? null : java.sql.Timestamp.from(d.periodStart()));
-      ps.setTimestamp(3, d.periodEnd() == null ? null : java.sql.Timestamp.from(d.periodEnd()));
-      ps.setArray(4, c.createArrayOf("text", d.purposes().toArray()));
-      ps.setArray(5, c.createArrayOf("text", d.deniedClasses().toArray()));
-      ps.setArray(6, c.createArrayOf("text", d.deniedLabels().toArray()));
-      ps.setArray(7, c.createArrayOf("text", d.permittedClasses().toArray()));
-      ps.setArray(8, c.createArrayOf("text", d.permittedLabels().toArray()));
-      ps.setArray(9, c.createArrayOf("text", d.explicitLabels().toArray()));
-      ps.setInt(10, ConsentInterpreter.RULES_VERSION);
-      ps.setString(11, d.consentId());
-      ps.setInt(12, ConsentInterpreter.RULES_VERSION);
-      ps.executeUpdate();
+    // Replaced whole by the write path's own insert, only where older rules made the row.
+    try (PreparedStatement ps = c.prepareStatement(
+        "DELETE FROM consents WHERE consent_id = ? AND (explicit_labels IS NULL OR rules_version IS NULL "
+            + "OR rules_version < ?)")) {
+      ps.setString(1, read.get().consentId());
+      ps.setInt(2, ConsentInterpreter.RULES_VERSION);
+      if (ps.executeUpdate() > 0) {
+        ResourceWriter.insertConsent(c, read.get());
+      }
     }
   }
 

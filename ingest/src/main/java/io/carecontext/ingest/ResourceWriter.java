@@ -283,6 +283,14 @@ final class ResourceWriter {
   }
 
   private void insertConsent(ConsentDirective d) throws SQLException {
+    insertConsent(c, d);
+  }
+
+  /**
+   * The consent row of one directive, as the current rules read it ({@link ConsentInterpreter#RULES_VERSION});
+   * the write path's and the worker's, which reads older rows again.
+   */
+  static void insertConsent(Connection c, ConsentDirective d) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO consents (consent_id, patient_id, status, decision, period_start, period_end, purposes,
                               denied_classes, denied_labels, permitted_classes, permitted_labels, explicit_labels,
@@ -294,12 +302,12 @@ final class ResourceWriter {
       ps.setString(4, d.baseDecision() == ConsentDirective.Decision.PERMIT ? "permit" : "deny");
       ps.setTimestamp(5, d.periodStart() == null ? null : Timestamp.from(d.periodStart()));
       ps.setTimestamp(6, d.periodEnd() == null ? null : Timestamp.from(d.periodEnd()));
-      ps.setArray(7, textArray(d.purposes()));
-      ps.setArray(8, textArray(d.deniedClasses()));
-      ps.setArray(9, textArray(d.deniedLabels()));
-      ps.setArray(10, textArray(d.permittedClasses()));
-      ps.setArray(11, textArray(d.permittedLabels()));
-      ps.setArray(12, textArray(d.explicitLabels()));
+      ps.setArray(7, c.createArrayOf("text", d.purposes().toArray()));
+      ps.setArray(8, c.createArrayOf("text", d.deniedClasses().toArray()));
+      ps.setArray(9, c.createArrayOf("text", d.deniedLabels().toArray()));
+      ps.setArray(10, c.createArrayOf("text", d.permittedClasses().toArray()));
+      ps.setArray(11, c.createArrayOf("text", d.permittedLabels().toArray()));
+      ps.setArray(12, c.createArrayOf("text", d.explicitLabels().toArray()));
       ps.setInt(13, ConsentInterpreter.RULES_VERSION);
       ps.executeUpdate();
     }

@@ -161,7 +161,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
   }
 
   /** The error and its causes, outermost first. */
-  private static Stream<Throwable> causes(Throwable error) {
+  static Stream<Throwable> causes(Throwable error) {
     return Stream.iterate(error, java.util.Objects::nonNull, Throwable::getCause);
   }
 

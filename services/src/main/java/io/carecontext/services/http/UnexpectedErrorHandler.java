@@ -56,12 +56,7 @@ public class UnexpectedErrorHandler implements ExceptionHandler<RuntimeException
 
   /** A body whose Content-Encoding (gzip, deflate) does not match what was sent. */
   static boolean undecodable(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof io.netty.handler.codec.compression.DecompressionException) {
-        return true;
-      }
-    }
-    return false;
+    return ApiErrorProcessor.causes(e).anyMatch(io.netty.handler.codec.compression.DecompressionException.class::isInstance);
   }
 
   private static final int MAX_CAUSES = 16;
