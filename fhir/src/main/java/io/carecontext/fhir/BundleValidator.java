@@ -21,6 +21,14 @@ public final class BundleValidator {
       return issues;
     }
     Set<String> fullUrls = new HashSet<>();
+    Set<String> patientUrls = new HashSet<>();
+    for (BundleEntryComponent e : bundle.getEntry()) {
+      // a transaction resolves references to its entries' fullUrls; a batch writes each entry on its own
+      if (bundle.getType() == BundleType.TRANSACTION && e.hasFullUrl()
+          && e.getResource() instanceof org.hl7.fhir.r4.model.Patient) {
+        patientUrls.add(e.getFullUrl());
+      }
+    }
     java.util.Map<String, Integer> named = new java.util.HashMap<>();
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       BundleEntryComponent e = bundle.getEntry().get(i);
@@ -62,7 +70,7 @@ public final class BundleValidator {
           issues.add(FhirIssue.error("not-supported", i, at + ".resource", "bundle entry " + i + ": " + notStored.get()));
           continue;
         }
-        for (FhirIssue issue : ResourceValidator.validate(e.getResource())) {
+        for (FhirIssue issue : ResourceValidator.validate(e.getResource(), patientUrls)) {
           issues.add(new FhirIssue(issue.severity(), issue.code(), i,
               at + ".resource." + issue.path().substring(issue.path().indexOf('.') + 1),
               "bundle entry " + i + ": " + issue.message()));

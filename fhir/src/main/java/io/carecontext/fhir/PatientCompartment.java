@@ -16,7 +16,7 @@ import org.hl7.fhir.r4.model.Resource;
 public final class PatientCompartment {
 
   /** Elements, in order of precedence, whose Patient reference defines membership. */
-  private static final List<String> LINKS = List.of("patient", "subject", "beneficiary");
+  static final List<String> LINKS = List.of("patient", "subject", "beneficiary");
 
   private PatientCompartment() {}
 
@@ -45,19 +45,48 @@ public final class PatientCompartment {
     return patientIdOf(resource).filter(patientId::equals).isPresent();
   }
 
-  /** {@code Patient/123} (relative or absolute, with or without _history) → {@code 123}. */
+  /**
+   * {@code Patient/123} (with or without _history) → {@code 123}. A relative reference only: an
+   * absolute URL names a patient on another server (FHIR), whose id may be a different person's
+   * here, so it belongs to no patient of this store. The write path refuses one in an element that
+   * files a record under a patient ({@link #foreignPatientLinks}); a Bundle's own fullUrls are
+   * rewritten to {@code Type/id} before this is read.
+   */
   static Optional<String> patientId(Reference ref) {
     String r = ref.getReference();
-    if (r == null) {
+    if (r == null || !r.startsWith("Patient/")) {
       return Optional.empty();
     }
-    int at = r.indexOf("Patient/");
-    if (at < 0 || (at > 0 && r.charAt(at - 1) != '/')) {
-      return Optional.empty();
-    }
-    String rest = r.substring(at + "Patient/".length());
+    String rest = r.substring("Patient/".length());
     int slash = rest.indexOf('/');
+    if (slash >= 0 && !rest.substring(slash).matches("/_history/" + FhirId.REGEX)) {
+      return Optional.empty();
+    }
     String id = slash < 0 ? rest : rest.substring(0, slash);
     return FhirId.isValid(id) ? Optional.of(id) : Optional.empty();
+  }
+
+  /**
+   * The elements that would file this resource under a patient by an absolute URL to a Patient
+   * ({@code https://…/Patient/123}) other than one of {@code ownUrls} (the fullUrls of the Bundle it
+   * came in, which are rewritten to {@code Patient/id}). Such a patient lives on another server: filed
+   * under this store's {@code Patient/123} it would join another person's record.
+   */
+  public static List<String> foreignPatientLinks(Resource resource, java.util.Set<String> ownUrls) {
+    List<String> elements = new java.util.ArrayList<>();
+    for (String name : LINKS) {
+      Property property = resource.getNamedProperty(name);
+      if (property == null || !property.hasValues()) {
+        continue;
+      }
+      for (Base value : property.getValues()) {
+        if (value instanceof Reference ref && ref.getReference() != null
+            && ref.getReference().matches("(?i)^https?://.*") && ref.getReference().matches(".*/Patient/[^/]+(/_history/[^/]+)?$")
+            && !ownUrls.contains(ref.getReference().replaceAll("/_history/[^/]+$", ""))) {
+          elements.add(resource.fhirType() + "." + name);
+        }
+      }
+    }
+    return elements.stream().distinct().toList();
   }
 }

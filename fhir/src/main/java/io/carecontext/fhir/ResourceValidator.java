@@ -36,6 +36,11 @@ public final class ResourceValidator {
   private ResourceValidator() {}
 
   public static List<FhirIssue> validate(Resource resource) {
+    return validate(resource, java.util.Set.of());
+  }
+
+  /** {@code bundleUrls}: the fullUrls of the Bundle the resource came in, which its references may name. */
+  public static List<FhirIssue> validate(Resource resource, java.util.Set<String> bundleUrls) {
     String type = resource.fhirType();
     List<FhirIssue> issues = new ArrayList<>();
     for (String element : REQUIRED.getOrDefault(type, List.of())) {
@@ -46,6 +51,11 @@ public final class ResourceValidator {
       }
     }
     checkReferences(resource, type, issues);
+    for (String element : PatientCompartment.foreignPatientLinks(resource, bundleUrls)) {
+      issues.add(FhirIssue.error("business-rule", null, element, element + " names a Patient by an absolute URL, "
+          + "which is a patient of another server: records are filed under the patients this tenant stores, so send "
+          + "Patient/<id> (or the fullUrl of a Patient entry in the same Bundle)"));
+    }
     NarrativeValidator.check(resource, type, issues);
     return issues;
   }

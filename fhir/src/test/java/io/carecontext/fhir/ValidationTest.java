@@ -112,6 +112,52 @@ class ValidationTest {
     assertThat(OperationOutcomes.toJson(issues)).contains("OperationOutcome").contains("Bundle.entry[2].resource.subject");
   }
 
+  /**
+   * https://other.example/fhir/Patient/123 is a patient of another server: filed under this store's
+   * Patient/123 it joined another person's record. Refused where it files a record under a patient;
+   * a transaction's own Patient entry named by its fullUrl is taken.
+   */
+  @Test
+  void anAbsolutePatientUrlFilesNoRecordUnlessItIsAnEntryOfTheTransaction() {
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"https://other.example/fhir/Patient/p9\"}}";
+    assertThat(PatientCompartment.patientIdOf(Fhir.parseResource(obs))).isEmpty();
+    List<FhirIssue> issues = ResourceValidator.validate(Fhir.parseResource(obs));
+    assertThat(issues).singleElement().satisfies(i -> {
+      assertThat(i.path()).isEqualTo("Observation.subject");
+      assertThat(i.message()).startsWith("Observation.subject names a Patient by an absolute URL").doesNotContain("p9")
+          .doesNotContain("other.example");
+    });
+    assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(422);
+    // relative, with or without a version, is this store's patient; other shapes are no patient
+    assertThat(PatientCompartment.patientIdOf(Fhir.parseResource(obs.replace("https://other.example/fhir/", ""))))
+        .contains("p9");
+    assertThat(PatientCompartment.patientIdOf(Fhir.parseResource(
+        obs.replace("https://other.example/fhir/Patient/p9", "Patient/p9/_history/2")))).contains("p9");
+    assertThat(PatientCompartment.patientIdOf(Fhir.parseResource(
+        obs.replace("https://other.example/fhir/Patient/p9", "Group/Patient/p9")))).isEmpty();
+    // a Consent's patient too: a permit of another server's patient granted AI use to this one's
+    assertThat(ResourceValidator.validate(Fhir.parseResource("""
+        {"resourceType":"Consent","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],
+         "patient":{"reference":"http://other.example/fhir/Patient/p9"},"provision":{"type":"permit"}}""")))
+        .extracting(FhirIssue::path).containsExactly("Consent.patient");
+    String tx = """
+        {"resourceType":"Bundle","type":"%s","entry":[
+          {"fullUrl":"https://ehr.example/fhir/Patient/p9","resource":{"resourceType":"Patient"},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":%s,"request":{"method":"POST","url":"Observation"}}]}""";
+    assertThat(BundleValidator.validate((Bundle) Fhir.parseResource(tx.formatted("transaction",
+        obs.replace("other.example", "ehr.example"))))).isEmpty();
+    assertThat(BundleValidator.validate((Bundle) Fhir.parseResource(tx.formatted("transaction", obs))))
+        .extracting(FhirIssue::path).containsExactly("Bundle.entry[1].resource.subject");
+    // a batch writes each entry on its own: another entry's fullUrl names nothing it can resolve
+    assertThat(BundleValidator.validate((Bundle) Fhir.parseResource(tx.formatted("batch",
+        obs.replace("other.example", "ehr.example"))))).extracting(FhirIssue::path)
+        .containsExactly("Bundle.entry[1].resource.subject");
+  }
+
   @Test
   void anEntryWithAnEmptyResourceIsValidAsThatResourceAloneIsAndOneWithoutAResourceIsNot() {
     // {"resourceType":"Patient"} is valid R4, and POST /fhir/{tenant}/Patient takes it

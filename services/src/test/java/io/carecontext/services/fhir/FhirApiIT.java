@@ -445,6 +445,37 @@ class FhirApiIT {
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
   }
 
+  /**
+   * An absolute URL to a Patient names a patient of another server: it was filed under this store's
+   * patient of the same id, another person's record. Refused on every write path, storing nothing; a
+   * transaction's reference to its own entry's fullUrl files the record under the id that entry got.
+   */
+  @Test
+  void anAbsolutePatientUrlIsRefusedUnlessItNamesAnEntryOfTheTransaction() throws SQLException {
+    String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"glucose\"},"
+        + "\"subject\":{\"reference\":\"https://other.example/fhir/Patient/abs-1\"}}";
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    assertOutcome(fhir("POST", "/Observation", obs), 422, "Observation.subject names a Patient by an absolute URL");
+    assertOutcome(fhir("PUT", "/Observation/abs-o1", obs.replace("{\"resourceType\":\"Observation\",",
+        "{\"resourceType\":\"Observation\",\"id\":\"abs-o1\",")), 422, "send Patient/<id>");
+    assertThat(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + obs + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}").body())
+        .contains("bundle entry 0: Observation.subject names a Patient by an absolute URL").doesNotContain("abs-1");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+
+    HttpResponse<String> tx = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"fullUrl\":\"https://ehr.example/fhir/Patient/abs-1\",\"resource\":{\"resourceType\":\"Patient\"},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+        + "{\"resource\":" + obs.replace("other.example", "ehr.example")
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}");
+    assertThat(tx.statusCode()).as(tx.body()).isEqualTo(200);
+    String patient = tx.body().replaceAll("(?s).*?\"location\":\"Patient/([^/\"]+).*", "$1");
+    assertThat(patient).isNotEqualTo("abs-1");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_type = 'Observation' AND patient_id = '"
+        + patient + "'")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE patient_id = 'abs-1'")).isZero();
+  }
+
   @Test
   void aPutEntryKeepsItsIdBesideAUrnUuidFullUrl() throws SQLException {
     // a urn:uuid fullUrl names no server id, so a PUT entry may carry one beside its own resource.id;
