@@ -414,6 +414,19 @@ public final class ChunkRenderer {
   }
 
   /**
+   * Whether this version of a record says that what its earlier versions said is wrong or void: it
+   * is not a fact ({@link #notAFact}: entered in error, superseded, cancelled), or it corrects a
+   * result ({@code amended}, {@code corrected}). The write path removes the earlier version's chunks
+   * at once then, rather than serving the wrong text until the worker has embedded the new one.
+   */
+  public static boolean voidsEarlierText(Resource r) {
+    String status = primitive(r, "status");
+    return notAFact(r) || CORRECTIONS.contains(status) || CORRECTIONS.contains(primitive(r, "docStatus"));
+  }
+
+  private static final Set<String> CORRECTIONS = Set.of("amended", "corrected");
+
+  /**
    * Whether a record says it is not a fact, so that no chunk may present it as one: entered in error
    * ("should never have existed"), on whichever element its type keeps that (status, docStatus,
    * verificationStatus); a superseded document, since a newer version replaces it (an old dose in a

@@ -2,6 +2,7 @@ package io.carecontext.ingest;
 
 import io.carecontext.fhir.CareLink;
 import io.carecontext.fhir.CareLinks;
+import io.carecontext.fhir.ChunkRenderer;
 import io.carecontext.fhir.ConsentDirective;
 import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
@@ -113,12 +114,15 @@ final class ResourceWriter {
       ps.executeUpdate();
     }
     if (current != null && !current.deleted
-        && (!java.util.Objects.equals(current.patientId, patient) || !sameLabels(current.labels, labels))) {
+        && (!java.util.Objects.equals(current.patientId, patient) || !sameLabels(current.labels, labels)
+            || ChunkRenderer.voidsEarlierText(resource))) {
       // The chunks of the earlier version carry its patient and labels, by which the read policies
       // admit them: a resource moved to another patient (a result filed to the wrong one) or given a
       // label a reader may not see would go on being served as before until the worker chunks this
-      // version, and for good if it parks the row. They go now, as a DELETE's do; the worker makes
-      // the new ones from the outbox row below.
+      // version, and for good if it parks the row. So would a text this version says is wrong (entered
+      // in error, cancelled, a corrected result). They go now, as a DELETE's do; the worker makes the
+      // new ones from the outbox row below. Any other update keeps them until then, so that the record
+      // is not missing from context while its new text is embedded.
       execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
     }
     enqueue(type, id, version, "index");

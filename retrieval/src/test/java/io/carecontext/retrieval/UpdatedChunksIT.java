@@ -126,4 +126,33 @@ class UpdatedChunksIT {
         .contains("DocumentReference/d-note");
     assertThat(resources(coordinator, "pa", "TREAT")).doesNotContain("DocumentReference/d-note");
   }
+
+  /**
+   * A version that says the earlier text was wrong (entered in error, a corrected result) takes the
+   * earlier chunks out before the write returns; any other update keeps them until the worker has
+   * embedded the new text, so the record is never missing meanwhile.
+   */
+  @Test
+  void anUpdateThatVoidsOrCorrectsTheEarlierTextStopsServingItAtOnce() {
+    String allergy = """
+        {"resourceType":"AllergyIntolerance","id":"a-1","patient":{"reference":"Patient/pb"},
+         "code":{"text":"penicillin"},"verificationStatus":{"coding":[{"code":"%s"}]}}""";
+    String glucose = """
+        {"resourceType":"Observation","id":"o-glu","status":"%s","subject":{"reference":"Patient/pb"},
+         "code":{"text":"Blood glucose"},"valueQuantity":{"value":%s,"unit":"mg/dL"}}""";
+    put(allergy.formatted("confirmed"));
+    put(glucose.formatted("final", "310"));
+    drain();
+    assertThat(resources(clinician, "pb", "TREAT")).contains("AllergyIntolerance/a-1", "Observation/o-glu");
+
+    put(glucose.formatted("final", "311")); // an ordinary update: served as it was until re-embedded
+    assertThat(resources(clinician, "pb", "TREAT")).contains("Observation/o-glu");
+
+    put(allergy.formatted("entered-in-error"));
+    put(glucose.formatted("corrected", "131"));
+    assertThat(resources(clinician, "pb", "TREAT")).doesNotContain("AllergyIntolerance/a-1", "Observation/o-glu");
+    drain();
+    // the correction is served once embedded; the allergy that never existed is not
+    assertThat(resources(clinician, "pb", "TREAT")).contains("Observation/o-glu").doesNotContain("AllergyIntolerance/a-1");
+  }
 }
