@@ -4,13 +4,20 @@ import java.util.List;
 
 /**
  * The outcome of an NDJSON import: counts, and the line numbers (never the content) that failed
- * with the reason for each.
+ * with the reason for each; {@code errors} lists the first {@link NdjsonImporter#MAX_REPORTED_ERRORS}
+ * of the {@code failed} lines.
  */
-public record ImportSummary(long lines, long written, long unchanged, List<LineError> errors, long millis) {
+public record ImportSummary(long lines, long written, long unchanged, long failed, List<LineError> errors,
+                            long millis) {
 
   public record LineError(long line, String message) {}
 
   public ImportSummary {
     errors = List.copyOf(errors);
+  }
+
+  /** Lines failed and none stored (written or unchanged): the import as a whole was refused. */
+  public boolean nothingStored() {
+    return failed > 0 && written == 0 && unchanged == 0;
   }
 }

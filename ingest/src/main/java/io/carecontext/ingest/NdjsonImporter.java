@@ -103,7 +103,7 @@ final class NdjsonImporter {
     } catch (IOException e) {
       throw new UncheckedIOException("reading the NDJSON stream failed", e);
     }
-    return new ImportSummary(lines, written, unchanged, errors, (System.nanoTime() - start) / 1_000_000);
+    return new ImportSummary(lines, written, unchanged, failed, errors, (System.nanoTime() - start) / 1_000_000);
   }
 
   private long[] flush(List<Resource> batch) {

@@ -354,13 +354,17 @@ public class FhirController {
     oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.INFORMATION)
         .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INFORMATIONAL)
         .setDiagnostics("lines " + s.lines() + ", written " + s.written() + ", unchanged " + s.unchanged()
-            + ", failed " + s.errors().size() + ", " + s.millis() + " ms");
+            + ", failed " + s.failed() + ", " + s.millis() + " ms"
+            + (s.failed() > s.errors().size() ? "; the first " + s.errors().size() + " failed lines are listed" : "")
+            + (s.nothingStored() ? "; nothing was stored: fix the lines listed and send the file again" : ""));
     for (ImportSummary.LineError e : s.errors()) {
       oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
           .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INVALID)
           .setDiagnostics("line " + e.line() + ": " + e.message()).addExpression("line[" + e.line() + "]");
     }
-    return FhirResponses.ok(HttpStatus.OK, oo);
+    // Every line refused is a failed request, not a success that stored nothing: a feed that checks
+    // the status alone learnt of it only by reading the summary.
+    return FhirResponses.ok(s.nothingStored() ? HttpStatus.BAD_REQUEST : HttpStatus.OK, oo);
   }
 
   private MutableHttpResponse<String> written(String tenant, WriteOutcome o, Resource r) {

@@ -1006,6 +1006,26 @@ class FhirApiIT {
         "the body is empty: send FHIR resources as NDJSON, one a line");
   }
 
+  /**
+   * An import whose every line is refused stored nothing: it answered 200, and a feed that checks the
+   * status alone took it for a success. Its count of failed lines was that of the lines listed (at
+   * most 1,000), not of the lines that failed.
+   */
+  @Test
+  void anImportThatStoresNothingIsA400AndCountsEveryFailedLine() throws SQLException {
+    String bad = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"}}\n";
+    HttpResponse<String> r = app.call("POST", "/fhir/hosp/$import", ehr, bad.repeat(1_005), "application/fhir+ndjson");
+    assertOutcome(r, 400, "lines 1005, written 0, unchanged 0, failed 1005");
+    assertThat(r.body()).contains("the first 1000 failed lines are listed")
+        .contains("nothing was stored: fix the lines listed and send the file again")
+        .contains("line 1000: Observation.subject is required").doesNotContain("line 1001:");
+    // one good line is a partial success: 200, as before
+    HttpResponse<String> partial = app.call("POST", "/fhir/hosp/$import", ehr,
+        bad + "{\"resourceType\":\"Patient\",\"id\":\"imp-ok\"}\n", "application/fhir+ndjson");
+    assertThat(partial.statusCode()).as(partial.body()).isEqualTo(200);
+    assertThat(partial.body()).contains("written 1").contains("failed 1").doesNotContain("nothing was stored");
+  }
+
   /** One call on {@code client}, which must be answered within 10 s; a GET when {@code body} is null. */
   static HttpResponse<String> send(HttpClient client, String path, String key, String contentType, String body) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.server.port() + path))
