@@ -27,7 +27,8 @@ final class ParseDiagnosis {
     JsonNode div = resource.path("text").get("div");
     if (div != null && div.isTextual() && !wellFormedXhtml(div.asText())) {
       return Optional.of(FhirIssue.error("invalid", index, path + ".text.div",
-          prefix + path + ".text.div is not well-formed XHTML: a <div xmlns=\"http://www.w3.org/1999/xhtml\"> element"));
+          prefix + path + ".text.div is not well-formed XHTML: send the narrative as one <div "
+              + "xmlns=\"http://www.w3.org/1999/xhtml\"> element, every tag closed and nested in order"));
     }
     JsonNode contained = resource.get("contained");
     if (contained != null && contained.isArray()) {
@@ -41,8 +42,25 @@ final class ParseDiagnosis {
     return Optional.empty();
   }
 
+  /**
+   * Well-formed as XML, which XHTML is: HAPI's own XHTML parser closes an open tag itself, so a
+   * narrative HAPI refused for one was told "check the JSON syntax". HAPI refuses HTML's named
+   * entities (&nbsp;), which plain XML does not define, as this does. No DTD is read.
+   */
   private static boolean wellFormedXhtml(String div) {
     try {
+      javax.xml.parsers.SAXParserFactory f = javax.xml.parsers.SAXParserFactory.newInstance();
+      f.setNamespaceAware(true);
+      f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+      f.setFeature("http://xml.org/sax/features/external-general-entities", false);
+      f.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
+      f.newSAXParser().parse(new org.xml.sax.InputSource(new java.io.StringReader(div)),
+          new org.xml.sax.helpers.DefaultHandler() {
+            @Override
+            public void error(org.xml.sax.SAXParseException e) throws org.xml.sax.SAXException {
+              throw e;
+            }
+          });
       new org.hl7.fhir.utilities.xhtml.XhtmlParser().parse(div, "div");
       return true;
     } catch (Exception e) {

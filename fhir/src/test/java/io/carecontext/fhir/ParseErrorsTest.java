@@ -49,6 +49,18 @@ class ParseErrorsTest {
         + "\"div\":\"Zebulon's note <\"}}");
     assertThat(div.httpStatus()).isEqualTo(400);
     assertThat(div.getMessage()).contains("Patient.text.div is not well-formed XHTML").doesNotContain("Zebulon");
+
+    // a tag left open, which HAPI's XHTML parser would close itself: it was told to check the JSON syntax
+    // (and HTML's &nbsp;, which XML does not define and HAPI refuses)
+    for (String unclosed : new String[] {"<p>Zebulon", "<p>Zebulon</div>", "<p><b>Zebulon</p></b>", "A&nbsp;B</div>"}) {
+      FhirInputException open = refused("{\"resourceType\":\"Patient\",\"id\":\"p\",\"text\":{\"status\":"
+          + "\"generated\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">" + unclosed + "\"}}");
+      assertThat(open.getMessage()).as(unclosed).isEqualTo("Patient.text.div is not well-formed XHTML: send the narrative "
+          + "as one <div xmlns=\"http://www.w3.org/1999/xhtml\"> element, every tag closed and nested in order");
+    }
+    // XML's own entities are well-formed
+    assertThat(Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"p\",\"text\":{\"status\":\"generated\","
+        + "\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">A&amp;B &#160;</div>\"}}")).isInstanceOf(Patient.class);
   }
 
   /** A UTF-8 byte order mark before the JSON, as some Windows feeds send: ignored, as RFC 8259 allows. */
