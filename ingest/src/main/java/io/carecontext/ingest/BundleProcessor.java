@@ -138,9 +138,14 @@ final class BundleProcessor {
       r.setId(UUID.randomUUID().toString());
     } else if (method == HTTPVerb.PUT || method == HTTPVerb.DELETE) {
       String[] parts = url.split("/");
+      if (parts.length == 2 && !parts[1].isEmpty() && !FhirId.isValid(parts[1])) {
+        // as on PUT and DELETE /fhir/{tenant}/{type}/{id}: the rule, never the id (it can be an MRN)
+        throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].request.url",
+            "bundle entry " + index + ": the id in request.url must match " + FhirId.RULE));
+      }
       if (parts.length != 2 || !FhirId.isValid(parts[1]) || (r != null && !parts[0].equals(r.fhirType()))) {
         throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].request.url",
-            "bundle entry " + index + ": request.url must be Type/id matching the resource"));
+            "bundle entry " + index + ": request.url must be Type/id" + (r == null ? "" : " matching the resource")));
       }
       // A urn: fullUrl names no server id, so the URL's id decides, as for any PUT. The parser puts a
       // urn:uuid fullUrl that is not a well-formed UUID (urn:uuid:p1, as some feeds write them) in

@@ -520,6 +520,13 @@ class FhirApiIT {
       assertOutcome(r, 400, "the id in the URL must match [A-Za-z0-9-.]{1,64}, and not . or ..");
       assertThat(r.body()).as(id).doesNotContain("Mrn").doesNotContain("xxxxx").doesNotContain("Smith");
     }
+    // a Bundle entry's is told the same rule: it was told its URL must match "the resource" it has none of
+    for (String type : List.of("batch", "transaction")) {
+      HttpResponse<String> r = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":["
+          + "{\"request\":{\"method\":\"DELETE\",\"url\":\"Patient/Mrn_4711\"}}]}");
+      assertThat(r.body()).as(type).contains("bundle entry 0: the id in request.url must match [A-Za-z0-9-.]{1,64}")
+          .doesNotContain("Mrn").doesNotContain("matching the resource");
+    }
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE NOT deleted")).isEqualTo(before);
     // a valid id of nothing stored is still a success (FHIR allows 200/204 for both)
     assertThat(fhir("DELETE", "/Patient/del-never", null).statusCode()).isEqualTo(204);
