@@ -54,9 +54,11 @@ public final class ChunkRenderer {
   /**
    * Raised whenever what a resource's chunks say changes: chunks made by an older renderer are made
    * again by the embedding worker at its start (tenant migration 41), so a stored entered-in-error
-   * note stops being served without waiting for its resource to change.
+   * note stops being served without waiting for its resource to change. 3: a care plan's status,
+   * intent and period, a medication request's intent other than an order, a dosage's site, method,
+   * instructions and bounds.
    */
-  public static final int VERSION = 2;
+  public static final int VERSION = 3;
 
   public static final int DEFAULT_WINDOW = 600;
 
@@ -100,7 +102,10 @@ public final class ChunkRenderer {
     } else if (resource instanceof MedicationRequest m) {
       b.add(Category.MEDICATION, date(m.getAuthoredOnElement(), null),
           Texts.join("Medication request:", medication(m.getMedication()), dosage(m.getDosageInstruction()),
-              "status " + code(m.getStatus()) + "."));
+              // a proposal or a plan is not an order: said, so that it never reads as a prescription
+              "status " + code(m.getStatus())
+                  + (m.hasIntent() && m.getIntent() != MedicationRequest.MedicationRequestIntent.ORDER
+                      ? ", intent " + code(m.getIntent()) : "") + "."));
     } else if (resource instanceof MedicationStatement m) {
       b.add(Category.MEDICATION, date(null, m.getEffective()),
           Texts.join("Medication statement:", medication(m.getMedication()), dosage(m.getDosage()),
@@ -128,7 +133,12 @@ public final class ChunkRenderer {
           Texts.join("Care plan:", c.getTitle(), c.getDescription(),
               c.getCategory().stream().map(Texts::concept).collect(Collectors.joining(", ")),
               c.getActivity().stream().filter(a -> a.hasDetail()).map(a -> Texts.concept(a.getDetail().getCode()))
-                  .collect(Collectors.joining("; ")), Texts.plain(c.getText().getDivAsString())));
+                  .collect(Collectors.joining("; ")),
+              // a revoked or completed plan read as the plan in force; a proposal as one agreed
+              "status " + code(c.getStatus()) + (c.hasIntent() && c.getIntent() != CarePlan.CarePlanIntent.PLAN
+                  ? ", intent " + code(c.getIntent()) : "") + "."
+                  + (c.hasPeriod() ? " " + period(c.getPeriod()) : ""),
+              Texts.plain(c.getText().getDivAsString())));
     } else if (resource instanceof Coverage c) {
       b.add(Category.ADMINISTRATIVE, c.hasPeriod() ? day(c.getPeriod().getStartElement()) : null,
           Texts.join("Coverage:", Texts.concept(c.getType()), "status " + code(c.getStatus()) + ".",
@@ -364,6 +374,8 @@ public final class ChunkRenderer {
       parts.add(labelled("rate", value(dr.getRate())));
     }
     parts.add(labelled("route", Texts.label(d.getRoute())));
+    parts.add(labelled("site", Texts.label(d.getSite())));
+    parts.add(labelled("method", Texts.label(d.getMethod())));
     parts.add(labelled("timing", timing(d.getTiming())));
     if (d.hasAsNeededBooleanType() && d.getAsNeededBooleanType().booleanValue()) {
       parts.add("as needed");
@@ -373,6 +385,8 @@ public final class ChunkRenderer {
     for (Type max : List.of(d.getMaxDosePerPeriod(), d.getMaxDosePerAdministration(), d.getMaxDosePerLifetime())) {
       parts.add(labelled("at most", value(max)));
     }
+    d.getAdditionalInstruction().forEach(i -> parts.add(Texts.label(i)));
+    parts.add(d.getPatientInstruction());
     return parts.stream().filter(p -> p != null && !p.isBlank()).map(String::strip).collect(Collectors.joining(", "));
   }
 
@@ -398,7 +412,16 @@ public final class ChunkRenderer {
         r.hasWhen() ? "at " + r.getWhen().stream().map(w -> w.getCode()).collect(Collectors.joining(", ")) : "",
         r.hasTimeOfDay() ? "at " + r.getTimeOfDay().stream().map(x -> x.getValueAsString()).collect(Collectors.joining(", ")) : "",
         r.hasDayOfWeek() ? "on " + r.getDayOfWeek().stream().map(x -> x.getCode()).collect(Collectors.joining(", ")) : "",
-        r.hasBoundsDuration() ? "for " + Texts.quantity(r.getBoundsDuration()) : "");
+        r.hasBoundsDuration() ? "for " + Texts.quantity(r.getBoundsDuration()) : "",
+        r.hasBoundsPeriod() ? period(r.getBoundsPeriod()) : "",
+        r.hasCount() ? span(r.getCountElement().getValueAsString(),
+            r.hasCountMax() ? r.getCountMaxElement().getValueAsString() : "") + " times in all" : "");
+  }
+
+  /** {@code from 2024-05-02 to 2024-06-30}, or either half alone; the dates as sent, at their precision. */
+  private static String period(org.hl7.fhir.r4.model.Period p) {
+    return Texts.join(p.hasStart() ? "from " + dayText(p.getStartElement()) : "",
+        p.hasEnd() ? "to " + dayText(p.getEndElement()) : "");
   }
 
   private static String span(String from, String to) {

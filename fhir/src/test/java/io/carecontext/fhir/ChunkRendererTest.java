@@ -380,6 +380,28 @@ class ChunkRendererTest {
             + " timing 1 per 1 wk on mon. status active.");
   }
 
+  // Before: a revoked care plan read as the plan in force, a proposed one as agreed, and a proposed
+  // medication as a prescription; a dosage's site, method, instructions and bounds were dropped.
+  @Test
+  void statusIntentAndTheRestOfADosageAreSaid() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"CarePlan","id":"cp","status":"revoked","intent":"proposal","subject":{"reference":"Patient/p1"},
+         "title":"Diabetes self-management","period":{"start":"2024-01-10","end":"2024-06-30T12:00:00Z"}}""")).get(0).text())
+        .isEqualTo("Care plan: Diabetes self-management status revoked, intent proposal. from 2024-01-10 to 2024-06-30");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"CarePlan","id":"cp","status":"active","intent":"plan","subject":{"reference":"Patient/p1"},
+         "title":"Weight loss"}""")).get(0).text()).isEqualTo("Care plan: Weight loss status active.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationRequest","id":"m","status":"draft","intent":"proposal","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"text":"Amoxicillin 500 mg capsule"},
+         "dosageInstruction":[{"site":{"text":"left eye"},"method":{"text":"instil"},
+           "additionalInstruction":[{"text":"with food"}],"patientInstruction":"Finish the course",
+           "timing":{"repeat":{"frequency":3,"period":1,"periodUnit":"d","count":21,
+             "boundsPeriod":{"start":"2024-05-02","end":"2024-05-09"}}}}]}""")).get(0).text())
+        .isEqualTo("Medication request: Amoxicillin 500 mg capsule site left eye, method instil, timing 3 per 1 d from"
+            + " 2024-05-02 to 2024-05-09 21 times in all, with food, Finish the course. status draft, intent proposal.");
+  }
+
   // Before: a statement's structured dosage was dropped the same way, and "as needed" with it.
   @Test
   void aStatementsDosageRendersTimingRepeatAndAsNeeded() {
