@@ -322,6 +322,79 @@ class TenantIsolationIT {
   }
 
   /**
+   * Tenant migration 43: a window is honoured only within the longest one the key's roles may hold open
+   * under the tenant's settings as they are now, counted from when it opened, whatever its row says; the
+   * write path's role may bring the rows down to that bound and do nothing else with them.
+   */
+  @Test
+  void aBreakGlassWindowIsHeldToTheLimitInForceNotTheOneItOpenedUnder() throws SQLException {
+    TenantId d = B; // opt-in and care relationship on: the defaults
+    insertChunk(d, "p1", "clinical"); // no consent: only an override inside a window reads it
+    TestPlatform.TestKey dr = platform.issueKey(d, "dr-er", List.of("clinician"), null);
+    PolicySettings etreat = dr.present(PolicySettings.read().patients(List.of("p1")).categories(List.of("clinical"))
+        .labels(List.of("N")).set("cc.types", "*").set("cc.consent_mode", "opt-in").set("cc.subject", "p1")
+        .set("cc.practitioner", "*").set("cc.purpose", "ETREAT").set("cc.consent_override", "on").build());
+    java.util.function.Consumer<String> settings = json -> {
+      try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+        st.executeUpdate("UPDATE platform.tenants SET settings = '" + json + "' WHERE tenant_id = 'bravo'");
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.executeUpdate("INSERT INTO tenant_bravo.break_glass (key_id, patient_id, opened_at, expires_at) VALUES ('"
+          + dr.keyId() + "', 'p1', now() - interval '10 minutes', now() + interval '50 minutes')");
+    }
+    java.util.function.Supplier<Integer> chunks = () -> platform.tx.run(d, etreat,
+        c -> count(c, "SELECT count(*) FROM chunks"));
+    assertThat(chunks.get()).isEqualTo(1);
+    settings.accept("{\"rolePolicies\":{\"clinician\":{\"breakGlass\":{\"maxMinutes\":5}}}}");
+    assertThat(chunks.get()).as("ten minutes into a window the settings now bound at five").isZero();
+    assertThat((boolean) platform.tx.run(d, etreat, c -> bool(c, "SELECT break_glass_closes_at() IS NULL"))).isTrue();
+    settings.accept("{\"rolePolicies\":{\"clinician\":{\"breakGlass\":{\"maxMinutes\":15}}}}");
+    assertThat(chunks.get()).isEqualTo(1);
+    // the override alone, with the key's own practitioner (no '*'), is held to the window as well
+    TestPlatform.TestKey linked = platform.issueKey(d, "dr-linked", List.of("clinician"), "pr-linked");
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.executeUpdate("INSERT INTO tenant_bravo.care_links (practitioner_id, patient_id, source_type, source_id) "
+          + "VALUES ('pr-linked', 'p1', 'CareTeam', 'ct1')");
+      st.executeUpdate("INSERT INTO tenant_bravo.break_glass (key_id, patient_id, opened_at, expires_at) VALUES ('"
+          + linked.keyId() + "', 'p1', now() - interval '10 minutes', now() + interval '50 minutes')");
+    }
+    PolicySettings linkedEtreat = linked.present(new PolicySettings(new java.util.HashMap<>(
+        Map.of("cc.access", "read", "cc.patients", "p1", "cc.subject", "p1", "cc.categories", "clinical",
+            "cc.labels", "N", "cc.types", "*", "cc.consent_mode", "opt-in", "cc.practitioner", "pr-linked",
+            "cc.purpose", "ETREAT", "cc.consent_override", "on"))));
+    assertThat((int) platform.tx.run(d, linkedEtreat, c -> count(c, "SELECT count(*) FROM chunks"))).isEqualTo(1);
+    settings.accept("{\"rolePolicies\":{\"clinician\":{\"breakGlass\":{\"maxMinutes\":5}}}}");
+    assertThat((int) platform.tx.run(d, linkedEtreat, c -> count(c, "SELECT count(*) FROM chunks"))).isZero();
+    settings.accept("{\"rolePolicies\":{\"clinician\":{\"breakGlass\":{\"allowed\":false}}}}");
+    assertThat(chunks.get()).isZero();
+
+    // the rows: the write path's role brings them down to the bound (here: closed) and may not read them;
+    // the read path's role may not call it
+    settings.accept("{\"rolePolicies\":{\"clinician\":{\"breakGlass\":{\"maxMinutes\":30}}}}");
+    assertThat((int) platform.tx.run(d, PolicySettings.ingest(),
+        c -> count(c, "SELECT count(*) FROM shorten_break_glass_windows() WHERE expires_at > now()"))).isEqualTo(2);
+    assertThat((int) platform.tx.run(d, PolicySettings.ingest(),
+        c -> count(c, "SELECT count(*) FROM shorten_break_glass_windows()"))).as("done: nothing left to shorten").isZero();
+    assertThatThrownBy(() -> platform.tx.run(d, PolicySettings.ingest(), c -> count(c, "SELECT count(*) FROM break_glass")))
+        .rootCause().hasMessageContaining("permission denied");
+    assertThatThrownBy(() -> platform.tx.run(d, etreat, c -> count(c, "SELECT count(*) FROM shorten_break_glass_windows()")))
+        .rootCause().hasMessageContaining("permission denied");
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement();
+         ResultSet rs = st.executeQuery("SELECT min(extract(epoch FROM expires_at - opened_at)), "
+             + "max(extract(epoch FROM expires_at - opened_at)) FROM tenant_bravo.break_glass")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(30 * 60);
+      assertThat(rs.getInt(2)).isEqualTo(30 * 60);
+    }
+    settings.accept("{\"rolePolicies\":{\"clinician\":{\"breakGlass\":{\"maxMinutes\":1440}}}}");
+    assertThat((int) platform.tx.run(d, PolicySettings.ingest(),
+        c -> count(c, "SELECT count(*) FROM shorten_break_glass_windows()"))).as("never lengthened").isZero();
+  }
+
+  /**
    * The read path asks the resources table one question, whether the patient exists; its role's
    * policy admits every resource of the patient in hand, whatever its category or type (it filters
    * labels only). With the bodies readable, a read transaction under billing's settings could read

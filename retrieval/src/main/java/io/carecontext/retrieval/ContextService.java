@@ -17,7 +17,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -157,7 +156,7 @@ public final class ContextService {
         }
         Decision known = facts(c, tenant, patientId, practitioner);
         Decision d = chunks.isEmpty() ? known : Decision.SEARCHED;
-        Instant closesAt = d.keyAdmitted() && d.patientExists() ? windowClosesAt(c, tenant, who.keyId(), patientId) : null;
+        Instant closesAt = d.keyAdmitted() && d.patientExists() ? windowClosesAt(c, tenant) : null;
         AuditEntry recorded = reopened ? entry.withDetail("reopened", "true") : entry;
         List<String> overrode = overridden(known, rp, policy.careRequiredFor(rp));
         return decide(d, chunks, rp, careRequired, true, closesAt, overrode.isEmpty() ? recorded
@@ -375,17 +374,19 @@ public final class ContextService {
   /**
    * The first ETREAT of a key for a patient opens a window; later ones succeed only inside it, or
    * reopen it once it has closed ({@link #reopenBreakGlass}). The key is the one the database admits
-   * (caller_key), and the patient one that exists.
+   * (caller_key), and the patient one that exists. The window ends by the database's clock, as it
+   * opens: exactly the role's minutes after {@code opened_at}, the bound a settings change holds open
+   * windows to (tenant migration 43).
    */
   private static void openBreakGlass(Connection c, TenantId tenant, String patientId, int minutes) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
         INSERT INTO {schema}.break_glass (key_id, patient_id, expires_at)
-        SELECT k.key_id, ?, ? FROM {schema}.caller_key k
+        SELECT k.key_id, ?, now() + make_interval(mins => ?) FROM {schema}.caller_key k
         WHERE EXISTS (SELECT 1 FROM {schema}.resources
                       WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted)
         ON CONFLICT (key_id, patient_id) DO NOTHING"""))) {
       ps.setString(1, patientId);
-      ps.setTimestamp(2, Timestamp.from(Instant.now().plus(Math.max(1, minutes), ChronoUnit.MINUTES)));
+      ps.setInt(2, Math.max(1, minutes));
       ps.setString(3, patientId);
       ps.executeUpdate();
     }
@@ -399,9 +400,9 @@ public final class ContextService {
   private static boolean reopenBreakGlass(Connection c, TenantId tenant, String patientId, int minutes)
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
-        UPDATE {schema}.break_glass SET opened_at = now(), expires_at = ?
+        UPDATE {schema}.break_glass SET opened_at = now(), expires_at = now() + make_interval(mins => ?)
         WHERE key_id = (SELECT key_id FROM {schema}.caller_key) AND patient_id = ? AND expires_at <= now()"""))) {
-      ps.setTimestamp(1, Timestamp.from(Instant.now().plus(Math.max(1, minutes), ChronoUnit.MINUTES)));
+      ps.setInt(1, Math.max(1, minutes));
       ps.setString(2, patientId);
       return ps.executeUpdate() == 1;
     }
@@ -436,16 +437,17 @@ public final class ContextService {
     return new AccessDenied(status, code, message, reason, audit.recordDenial(tenant, base, reason, start), retryAfter);
   }
 
-  /** When the key's break-glass window for the patient closes, if it is open now; null otherwise. */
-  private static Instant windowClosesAt(Connection c, TenantId tenant, String keyId, String patientId)
-      throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant,
-        "SELECT expires_at FROM {schema}.break_glass WHERE key_id = ? AND patient_id = ? AND expires_at > now()"))) {
-      ps.setString(1, keyId);
-      ps.setString(2, patientId);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getTimestamp(1).toInstant() : null;
-      }
+  /**
+   * When the presenting key's break-glass window for the transaction's patient closes, if it is open
+   * now; null otherwise. The database's answer (tenant migration 43): the window's end, or sooner when
+   * the tenant's settings now allow the key's roles a shorter one, as the chunk policy enforces it.
+   */
+  private static Instant windowClosesAt(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, "SELECT {schema}.break_glass_closes_at()"));
+         ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      Timestamp closes = rs.getTimestamp(1);
+      return closes == null ? null : closes.toInstant();
     }
   }
 
