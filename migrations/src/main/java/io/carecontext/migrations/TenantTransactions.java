@@ -85,6 +85,15 @@ public final class TenantTransactions {
   }
 
   /**
+   * A transaction that begins as the application's own role, for work on the platform schema (a
+   * tenant's settings) whose consequences in the tenant's schema must commit with it or not at all: it
+   * takes a tenant role with {@link #switchTo} for those steps.
+   */
+  public <T> T runOnPlatform(Work<T> work) {
+    return transaction(work);
+  }
+
+  /**
    * Like {@link #run}, in one snapshot: every statement of the work sees the database as its first
    * statement did (REPEATABLE READ), and none may write (READ ONLY). For reads that must agree with
    * one another while others write, such as an audit shard's rows and its head.

@@ -57,18 +57,21 @@ public final class AuditEvents {
     String action = (String) row.get("action");
     boolean write = WRITE_ACTION.equals(action);
     boolean keyChange = "key-create".equals(action) || "key-revoke".equals(action);
+    // a settings change that shortened or closed a key's break-glass window changed what that key may read
+    boolean windowChange = "break-glass-window".equals(action);
     // A FHIR write changes the patient's record; a key made or revoked changes who may read it; every
     // other row is a query.
     // a key refused at authentication (action authenticate) is a login that failed, not a query
     boolean login = "authenticate".equals(action);
     e.setType(write ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110110", "Patient Record")
-        : keyChange ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110137",
+        : keyChange || windowChange ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110137",
             "User Security Attributes Changed")
         : login ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110114", "User Authentication")
         : new Coding("http://dicom.nema.org/resources/ontology/DCM", "110112", "Query"));
     e.addSubtype(new Coding("http://carecontext.io/audit-action", action, null));
     e.setAction(write ? writeAction((String) row.get("details"))
-        : keyChange ? ("key-create".equals(action) ? AuditEventAction.C : AuditEventAction.D) : AuditEventAction.E);
+        : keyChange ? ("key-create".equals(action) ? AuditEventAction.C : AuditEventAction.D)
+        : windowChange ? AuditEventAction.U : AuditEventAction.E);
     e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
     boolean allowed = "allowed".equals(row.get("decision"));
     e.setOutcome(allowed ? AuditEventOutcome._0 : AuditEventOutcome._4);

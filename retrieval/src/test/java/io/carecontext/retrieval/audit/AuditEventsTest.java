@@ -59,6 +59,11 @@ class AuditEventsTest {
     assertThat(created.getAction()).isEqualTo(AuditEvent.AuditEventAction.C);
     row.put("action", "key-revoke");
     assertThat(AuditEvents.of(TenantId.of("acme"), row).getAction()).isEqualTo(AuditEvent.AuditEventAction.D);
+    // a settings change that cut a key's break-glass window short changed what that key may read
+    row.put("action", "break-glass-window");
+    AuditEvent window = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(window.getType().getCode()).isEqualTo("110137");
+    assertThat(window.getAction()).isEqualTo(AuditEvent.AuditEventAction.U);
     row.put("action", "audit-read");
     assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).isEqualTo("110112");
     // a key refused at authentication is a failed login, not a query

@@ -50,17 +50,19 @@ public class TenantController {
   private final io.carecontext.ingest.EmbeddingWorker worker;
   private final io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes;
   private final AuditLog audit;
+  private final TenantChange tenantChange;
 
   public TenantController(TenantProvisioner provisioner, TenantRepository tenants, JsonMapper json,
                           io.carecontext.ingest.EmbeddingWorker worker,
                           io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes,
-                          AuditLog audit) {
+                          AuditLog audit, TenantChange tenantChange) {
     this.provisioner = provisioner;
     this.tenants = tenants;
     this.json = json;
     this.worker = worker;
     this.researchIndexes = researchIndexes;
     this.audit = audit;
+    this.tenantChange = tenantChange;
   }
 
   @Post
@@ -179,11 +181,15 @@ public class TenantController {
   private void change(Caller caller, TenantId id, String nameBefore, Map<String, Object> before, String name,
                       Map<String, Object> after) {
     String settings = write(after);
-    audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
-            "tenant-settings", AuditEntry.Decision.ALLOWED, "settings_changed")
+    java.util.UUID row = audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(),
+            null, null, "tenant-settings", AuditEntry.Decision.ALLOWED, "settings_changed")
         .withDetail("changed", AuditEntry.jsonStrings(changed(nameBefore, name, before, after)))
         .withDetail("settingsDigest", "\"" + tenants.changeDigest(name, settings) + "\""));
-    tenants.updateNameAndSettings(id.value(), name, settings);
+    // with the break-glass windows the new role policies shorten or close, each audited, in one transaction
+    int windows = tenantChange.commit(caller, id, name, settings, row).size();
+    if (windows > 0) {
+      LOG.info("tenant {}: its new settings shortened or closed {} open break-glass window(s)", id, windows);
+    }
   }
 
   /** The fields a PATCH changed: "name", and each setting whose value differs, in a stable order. */

@@ -14,10 +14,6 @@ public interface TenantRepository extends GenericRepository<TenantRecord, String
 
   List<TenantRecord> findByStatusOrderByTenantId(String status);
 
-  @Query("UPDATE platform.tenants SET name = :name, settings = CAST(:settings AS jsonb), updated_at = now() "
-      + "WHERE tenant_id = :tenantId AND status = 'active'")
-  int updateNameAndSettings(String tenantId, String name, String settings);
-
   /**
    * The digest the tenant-settings audit row of a change names (platform migration 5): the database
    * changes a tenant for the application role only after the row naming the new name and settings.
