@@ -18,7 +18,9 @@ import org.hl7.fhir.r4.model.Resource;
  * entered in error, state none: the team does not (yet, or any longer) care for the patient, the
  * encounter never took place. A CareTeam's period and each participant's period bound its links
  * ({@link CareLink#validFrom()}, {@link CareLink#validUntil()}, inclusive at their precision); the
- * read path sees a link only inside them (tenant migration 42). A participant that is a
+ * read path sees a link only inside them (tenant migration 42). An Encounter's links end with the
+ * encounter, or the participant's part in it (see {@link #encounterEnd}), and the read path sees them
+ * for the tenant's follow-up after that (tenant migration 44). A participant that is a
  * PractitionerRole links {@code PractitionerRole/<id>}, which a key names as its practitionerId
  * (US Core feeds name roles, and such a clinician had no care relationship at all).
  */
@@ -45,8 +47,16 @@ public final class CareLinks {
         practitionerId(p.getMember()).ifPresent(pr -> add(links, new CareLink(pr, patient.get(), type, id, from, until)));
       }
     } else if (resource instanceof Encounter e) {
-      e.getParticipant().forEach(p -> practitionerId(p.getIndividual())
-          .ifPresent(pr -> add(links, new CareLink(pr, patient.get(), type, id))));
+      Period visit = e.hasPeriod() ? e.getPeriod() : null;
+      for (Encounter.EncounterParticipantComponent p : e.getParticipant()) {
+        Period part = p.hasPeriod() ? p.getPeriod() : null;
+        Instant until = encounterEnd(e.getStatus(), visit, part);
+        if (until == null && e.getStatus() == Encounter.EncounterStatus.PLANNED) {
+          continue; // a plan without a date: see encounterEnd
+        }
+        practitionerId(p.getIndividual()).ifPresent(pr -> add(links, new CareLink(pr, patient.get(), type, id, null,
+            until)));
+      }
     } else if (resource instanceof Patient p) {
       p.getGeneralPractitioner().forEach(r -> practitionerId(r)
           .ifPresent(pr -> add(links, new CareLink(pr, patient.get(), type, id))));
@@ -59,6 +69,33 @@ public final class CareLinks {
     links.merge(link.practitionerId(), link, (a, b) -> new CareLink(a.practitionerId(), a.patientId(), a.sourceType(),
         a.sourceId(), a.validFrom() == null || b.validFrom() == null ? null : earlier(a.validFrom(), b.validFrom()),
         a.validUntil() == null || b.validUntil() == null ? null : later(a.validUntil(), b.validUntil())));
+  }
+
+  /**
+   * When an Encounter's care of one participant ends, as far as the resource says: the earlier of the
+   * participant's and the encounter's period end. Without an end, an encounter under way (arrived,
+   * triaged, in progress, on leave) has not ended: its link stands until the feed sends the end, since
+   * access must not lapse during the visit. One that is over (finished), of unknown status, or only
+   * planned, ended no later than anyone can tell from the last start it gives (a finished encounter
+   * without its end would otherwise admit its participants for good; a planned one lapses after its
+   * date if the feed never says it took place). Null: no end known. A planned encounter with no date
+   * at all links no one (the caller skips it): a plan is not yet care, and an undated one would never
+   * lapse; the feed sends the encounter again when the patient arrives. There is no start bound: a
+   * clinician prepares for a planned visit before it begins. The tenant's follow-up after the end
+   * (results arrive after discharge) is the database's to add (tenant migration 44).
+   */
+  private static Instant encounterEnd(Encounter.EncounterStatus status, Period visit, Period part) {
+    Instant end = earlier(end(visit), end(part));
+    if (end != null || status == Encounter.EncounterStatus.ARRIVED || status == Encounter.EncounterStatus.TRIAGED
+        || status == Encounter.EncounterStatus.INPROGRESS || status == Encounter.EncounterStatus.ONLEAVE) {
+      return end;
+    }
+    return later(startAsEnd(visit), startAsEnd(part));
+  }
+
+  /** A period's start as the end of something that began then: inclusive at its precision. */
+  private static Instant startAsEnd(Period p) {
+    return p != null && p.hasStart() ? Periods.endOf(p.getStartElement()) : null;
   }
 
   private static Instant start(Period p) {

@@ -188,6 +188,42 @@ class ConsentAndCompartmentTest {
         new CareLink("pr-3", "p1", "CareTeam", "ct1", Instant.parse("2015-01-01T00:00:00Z"), Instant.parse("2018-01-02T00:00:00Z")));
   }
 
+  /**
+   * A practitioner who saw a patient once, years ago, kept the patient's context for good: an
+   * Encounter's links now end with it (the database adds the tenant's follow-up).
+   */
+  @Test
+  void anEncountersLinksEndWithItOrWithTheParticipantsPart() {
+    String encounter = """
+        {"resourceType":"Encounter","id":"e1","status":"%s","class":{"code":"IMP"},"subject":{"reference":"Patient/p1"}
+         %s,"participant":[{"individual":{"reference":"Practitioner/pr-1"}},
+          {"individual":{"reference":"Practitioner/pr-2"},"period":{"start":"2019-01-01","end":"2019-01-02"}}]}""";
+    Instant jan6 = Instant.parse("2019-01-06T00:00:00Z");
+    assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("finished",
+        ",\"period\":{\"start\":\"2019-01-01\",\"end\":\"2019-01-05\"}")))).containsExactly(
+        new CareLink("pr-1", "p1", "Encounter", "e1", null, jan6),
+        new CareLink("pr-2", "p1", "Encounter", "e1", null, Instant.parse("2019-01-03T00:00:00Z")));
+    // over, its end not sent: it ended no later than the last start known
+    assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("finished",
+        ",\"period\":{\"start\":\"2019-01-01T10:30:00Z\"}")))).extracting(CareLink::validUntil)
+        .containsExactly(Instant.parse("2019-01-01T10:30:00Z"), Instant.parse("2019-01-03T00:00:00Z"));
+    // under way: it has not ended, whatever began when
+    for (String status : List.of("arrived", "triaged", "in-progress", "onleave")) {
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status,
+          ",\"period\":{\"start\":\"2019-01-01\"}")))).as(status).extracting(CareLink::validUntil)
+          .containsExactly(null, Instant.parse("2019-01-03T00:00:00Z"));
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, "")))).as(status).hasSize(2);
+    }
+    // planned: until its date, and without a date no one
+    assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("planned",
+        ",\"period\":{\"start\":\"2030-02-03\"}")))).extracting(CareLink::validUntil)
+        .containsExactly(Instant.parse("2030-02-04T00:00:00Z"), Instant.parse("2019-01-03T00:00:00Z"));
+    assertThat(CareLinks.of(Fhir.parseResource("""
+        {"resourceType":"Encounter","id":"e1","status":"planned","class":{"code":"AMB"},
+         "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""")))
+        .isEmpty();
+  }
+
   @Test
   void aPractitionerRoleParticipantLinksTheRole() {
     // a feed that names PractitionerRoles (US Core does) gave its clinicians no care relationship at all

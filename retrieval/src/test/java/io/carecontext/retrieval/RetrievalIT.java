@@ -46,6 +46,11 @@ class RetrievalIT {
   static AuditLog audit;
   static final EmbeddingProvider MODEL = new InProcessMiniLmProvider();
   static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
+  /**
+   * The day of the encounter that links pr-1 to a patient: yesterday, as an encounter's care link ends
+   * with it and the tenant's follow-up (tenant migration 44); one in 2024 links no one any longer.
+   */
+  static final String VISIT = java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1).toString();
   static Requester CLINICIAN;
   static Requester BILLING;
   static Requester COORDINATOR;
@@ -115,9 +120,9 @@ class RetrievalIT {
     if (linked) {
       store.put(tenant, FEED, Fhir.parseResource("""
           {"resourceType":"Encounter","id":"e-%1$s","status":"finished","class":{"code":"AMB","display":"ambulatory"},
-           "period":{"start":"2024-05-02"},"reasonCode":[{"text":"poorly controlled diabetes"}],
+           "period":{"start":"%2$s"},"reasonCode":[{"text":"poorly controlled diabetes"}],
            "subject":{"reference":"Patient/%1$s"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}"""
-          .formatted(id)));
+          .formatted(id, VISIT)));
     }
     for (int i = 0; i < labs; i++) {
       store.put(tenant, FEED, Fhir.parseResource("""
@@ -375,7 +380,7 @@ class RetrievalIT {
     assertThat(r.chunks()).extracting(ContextChunk::resource).allMatch(x -> x.startsWith("Encounter/"));
     // API.md: "Encounter dates", not why the patient came: the reason is a diagnosis.
     assertThat(r.chunks()).extracting(ContextChunk::text)
-        .containsExactly("Encounter: ambulatory on 2024-05-02. status finished.");
+        .containsExactly("Encounter: ambulatory on " + VISIT + ". status finished.");
     // The reason is its own clinical chunk, which the clinician's policy lets through.
     assertThat(bareCountWhere(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "pr-1"),
         "resource_type = 'Encounter' AND category = 'clinical'")).isEqualTo(1);

@@ -61,8 +61,10 @@ class UpdatedChunksIT {
            "provision":{"type":"permit"}}""".formatted(p));
       put("""
           {"resourceType":"Encounter","id":"e-%1$s","status":"finished","class":{"code":"AMB"},
-           "period":{"start":"2024-05-02"},"subject":{"reference":"Patient/%1$s"},
-           "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(p));
+           "period":{"start":"%2$s"},"subject":{"reference":"Patient/%1$s"},
+           "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(p,
+          // yesterday: an encounter's care link ends with it and the tenant's follow-up (tenant migration 44)
+          java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1)));
     }
     put(observation("pa"));
     put(note(""));

@@ -2,6 +2,7 @@ package io.carecontext.services.admin;
 
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.retrieval.BreakGlassWindows;
 import io.carecontext.retrieval.audit.AuditLog;
@@ -14,8 +15,9 @@ import java.util.UUID;
 /**
  * A tenant's new name and settings, committed with what they change in the tenant's own schema, in
  * one transaction, so that a failure changes none of it: open break-glass windows brought down to the
- * new role policies, with an audit row for each window shortened or closed. The change's own
- * tenant-settings row is committed before (platform migration 5 refuses the change without it).
+ * new role policies, with an audit row for each window shortened or closed, and stored Encounter care
+ * links given a new follow-up. The change's own tenant-settings row is committed before (platform
+ * migration 5 refuses the change without it).
  */
 @Singleton
 public class TenantChange {
@@ -34,7 +36,7 @@ public class TenantChange {
    * each window's row names.
    */
   public List<BreakGlassWindows.Shortened> commit(Caller caller, TenantId id, String name, String settings,
-                                                  UUID settingsRow) {
+                                                  boolean followUpChanged, UUID settingsRow) {
     return tx.runOnPlatform(c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE platform.tenants SET name = ?, "
           + "settings = CAST(? AS jsonb), updated_at = now() WHERE tenant_id = ? AND status = 'active'")) {
@@ -48,6 +50,13 @@ public class TenantChange {
       // the write path's role: it alone may call the database's function that shortens the windows
       tx.switchTo(c, id, PolicySettings.ingest().withQualifiedNames());
       List<BreakGlassWindows.Shortened> windows = BreakGlassWindows.holdToSettings(c, id);
+      if (followUpChanged) {
+        // stored Encounter links carry the new follow-up from this commit on (tenant migration 44)
+        try (PreparedStatement ps = c.prepareStatement(
+            TenantSql.of(id, "SELECT {schema}.encounter_follow_up_changed()"))) {
+          ps.execute();
+        }
+      }
       if (!windows.isEmpty()) {
         audit.appendWithin(c, id, windows.stream().map(w -> BreakGlassWindows.auditEntry(caller.principal(),
             caller.keyId(), caller.requester().roles(), w, settingsRow)).toList());

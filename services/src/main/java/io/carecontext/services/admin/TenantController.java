@@ -185,8 +185,10 @@ public class TenantController {
             null, null, "tenant-settings", AuditEntry.Decision.ALLOWED, "settings_changed")
         .withDetail("changed", AuditEntry.jsonStrings(changed(nameBefore, name, before, after)))
         .withDetail("settingsDigest", "\"" + tenants.changeDigest(name, settings) + "\""));
-    // with the break-glass windows the new role policies shorten or close, each audited, in one transaction
-    int windows = tenantChange.commit(caller, id, name, settings, row).size();
+    // with the break-glass windows the new role policies shorten or close, each audited, and the
+    // Encounter links' follow-up, in one transaction
+    int windows = tenantChange.commit(caller, id, name, settings,
+        !Objects.equals(before.get("encounterFollowUpDays"), after.get("encounterFollowUpDays")), row).size();
     if (windows > 0) {
       LOG.info("tenant {}: its new settings shortened or closed {} open break-glass window(s)", id, windows);
     }

@@ -15,6 +15,14 @@ public final class TenantSettings {
   public static final int MIN_RETENTION_YEARS = 1;
   public static final int MAX_RETENTION_YEARS = 100;
 
+  /**
+   * How long an Encounter's care link stays in force after the encounter (or the practitioner's part
+   * in it) ended, in days: results and letters arrive after discharge. Longer care is a CareTeam's to
+   * state, so a year at most.
+   */
+  public static final int DEFAULT_ENCOUNTER_FOLLOW_UP_DAYS = 30;
+  public static final int MAX_ENCOUNTER_FOLLOW_UP_DAYS = 365;
+
   private TenantSettings() {}
 
   public static Map<String, Object> defaults() {
@@ -22,6 +30,8 @@ public final class TenantSettings {
     d.put("consentMode", "opt-in");
     d.put("retentionYears", 6);
     d.put("careRelationship", true);
+    // the database's default too (tenant migration 44), for a tenant whose stored settings name none
+    d.put("encounterFollowUpDays", DEFAULT_ENCOUNTER_FOLLOW_UP_DAYS);
     d.put("datePolicy", "shift");
     d.put("rateLimitPerMinute", 600);
     d.put("embedding", Map.of("provider", "in-process"));
@@ -109,6 +119,7 @@ public final class TenantSettings {
       case "retentionYears" -> requireInt(key, value, MIN_RETENTION_YEARS, MAX_RETENTION_YEARS);
       case "rateLimitPerMinute" -> requireInt(key, value, 1, 1_000_000);
       case "contextTokenBudget" -> requireInt(key, value, 100, 32_000);
+      case "encounterFollowUpDays" -> requireInt(key, value, 0, MAX_ENCOUNTER_FOLLOW_UP_DAYS);
       case "careRelationship", "researchIndex" -> {
         if (!(value instanceof Boolean)) {
           throw ApiException.badRequest("settings." + key + " must be true or false");

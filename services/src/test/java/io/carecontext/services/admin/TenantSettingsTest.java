@@ -56,6 +56,20 @@ class TenantSettingsTest {
   }
 
   @Test
+  void theEncounterFollowUpIsThirtyDaysUnlessSetAndAtMostAYear() {
+    assertThat(TenantSettings.merge(Map.of(), Map.of()).get("encounterFollowUpDays")).isEqualTo(30);
+    assertThat(TenantSettings.merge(Map.of(), Map.of("encounterFollowUpDays", 0)).get("encounterFollowUpDays"))
+        .isEqualTo(0);
+    assertThat(TenantSettings.merge(Map.of(), Map.of("encounterFollowUpDays", 365)).get("encounterFollowUpDays"))
+        .isEqualTo(365);
+    for (Object bad : List.of(-1, 366, "30", 2.5)) {
+      assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("encounterFollowUpDays", bad))).as("" + bad)
+          .isInstanceOf(ApiException.class)
+          .hasMessageContaining("settings.encounterFollowUpDays must be a whole number from 0 to 365");
+    }
+  }
+
+  @Test
   void theEmbeddingIsReplacedWholeAndTheMergedResultIsWhatIsChecked() {
     Map<String, Object> external = TenantSettings.merge(Map.of(), Map.of("embedding", Map.of("provider",
         "openai-compatible", "baseUrl", "http://127.0.0.1:9/v1", "model", "m", "dimensions", 384)));
