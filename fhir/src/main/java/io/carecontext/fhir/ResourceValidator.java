@@ -33,6 +33,13 @@ public final class ResourceValidator {
       Map.entry("Consent", List.of("status", "scope", "category", "patient")),
       Map.entry("CareTeam", List.of("subject")));
 
+  /**
+   * The required elements above that R4 itself leaves optional: a feed that sends valid R4 is told
+   * why this endpoint asks for them.
+   */
+  private static final java.util.Set<String> BEYOND_R4 = java.util.Set.of("Observation.subject",
+      "DiagnosticReport.subject", "CareTeam.subject", "Consent.patient");
+
   private ResourceValidator() {}
 
   public static List<FhirIssue> validate(Resource resource) {
@@ -46,8 +53,11 @@ public final class ResourceValidator {
     for (String element : REQUIRED.getOrDefault(type, List.of())) {
       Property p = resource.getNamedProperty(element);
       if (p == null || !p.hasValues() || p.getValues().stream().allMatch(Base::isEmpty)) {
-        issues.add(FhirIssue.error("required", null, type + "." + element.replace("[x]", ""),
-            type + "." + element.replace("[x]", "") + " is required"));
+        String path = type + "." + element.replace("[x]", "");
+        issues.add(FhirIssue.error("required", null, path, path + " is required"
+            + (BEYOND_R4.contains(path) ? " here, though R4 leaves it optional"
+                + (path.startsWith("Consent") ? "" : " (US Core requires it too)") + ": every record is filed under "
+                + "the patient it is about, and one about no patient could never be retrieved" : "")));
       }
     }
     checkReferences(resource, type, issues);
