@@ -282,6 +282,13 @@ class AdminApiIT {
     HttpResponse<String> same = app.call("PATCH", "/admin/tenants/bravo", app.adminKey(), "{\"name\":\"Bravo\"}");
     assertThat(same.statusCode()).as(same.body()).isEqualTo(200);
     assertThat(field(same.body(), "updatedAt")).isEqualTo(before);
+
+    // RFC 7386's own media type, as merge-patch clients send it (it was a 415); another type still is one
+    HttpResponse<String> merge = app.call("PATCH", "/admin/tenants/bravo", app.adminKey(), "{\"name\":\"Bravo\"}",
+        "application/merge-patch+json");
+    assertThat(merge.statusCode()).as(merge.body()).isEqualTo(200);
+    assertThat(app.call("PATCH", "/admin/tenants/bravo", app.adminKey(), "{\"name\":\"Bravo\"}", "text/plain")
+        .statusCode()).isEqualTo(415);
   }
 
   @Test

@@ -136,8 +136,11 @@ public class TenantController {
   }
 
   @Patch("/{tenant}")
-  @RequestBody(required = true, content = @Content(mediaType = "application/json",
-      schema = @Schema(implementation = AdminDtos.PatchTenant.class)))
+  // RFC 7386's own media type, which merge-patch clients send, besides plain JSON
+  @Consumes({MediaType.APPLICATION_JSON, "application/merge-patch+json"})
+  @RequestBody(required = true, content = {
+      @Content(mediaType = "application/json", schema = @Schema(implementation = AdminDtos.PatchTenant.class)),
+      @Content(mediaType = "application/merge-patch+json", schema = @Schema(implementation = AdminDtos.PatchTenant.class))})
   public AdminDtos.TenantView patch(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                     @Nullable @Body byte[] raw) {
     AdminDtos.PatchTenant body = AdminDtos.read(json, raw, AdminDtos.PatchTenant.class);
