@@ -114,15 +114,24 @@ public final class Demo {
    * (false for {@code demo --exit}, whose service stops once this is printed).
    */
   public void printInstructions(Setup setup, PrintStream out, boolean staysUp) {
+    printInstructions(setup, out, staysUp, System.getenv("CARECONTEXT_HOME"));
+  }
+
+  /** {@code home}: CARECONTEXT_HOME as the demo was given it, named in the command to start it again. */
+  void printInstructions(Setup setup, PrintStream out, boolean staysUp, String home) {
     out.println();
     out.println(staysUp
         ? "CareContext is running at http://127.0.0.1:" + server.port() + " (embedded PostgreSQL + pgvector)."
         : "CareContext was set up at http://127.0.0.1:" + server.port() + " and has stopped (--exit); the tenant, "
             + "its data and the keys below are kept.");
     out.println("Tenant '" + TENANT + "': generated patients ingested through the FHIR endpoint and embedded.");
-    out.println((staysUp ? "Try" : "With the service started again on the same port (CARECONTEXT_PORT=" + server.port()
+    // the same home as well as the same port: a serve without it starts an empty installation under
+    // ./.carecontext, where none of the keys below exists
+    out.println((staysUp ? "Try" : "With the service started again on the same port and home ("
+        + (home == null || home.isBlank() ? "" : "CARECONTEXT_HOME="
+        + (home.matches("[\\w./:@%+=-]+") ? home : "'" + home.replace("'", "'\\''") + "'") + " ") + "CARECONTEXT_PORT=" + server.port()
         + " ./carecontext serve), try") + " (the clinician key is linked to patient " + setup.patientId()
-        + " through its encounters):");
+        + " as its general practitioner):");
     out.println();
     setup.curls().forEach(c -> out.println("  " + c));
     out.println();
