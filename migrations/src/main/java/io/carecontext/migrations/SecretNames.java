@@ -58,6 +58,12 @@ public final class SecretNames {
    * it (the variable's name is the tenant admin's own input, not a secret, and is not repeated).
    */
   public static void requireGrantedTo(String tenant, String setting, String name) {
+    if (isPlatformVariable(name)) {
+      // told first: a grant would not help, and the message below sent the operator to add one
+      throw new SecretNotGrantedException(setting + ".apiKeySecret names a variable of the platform's own "
+          + "configuration (" + PLATFORM_VARIABLES + "), which is never sent to an endpoint, granted or not: give the "
+          + "key a variable of its own and have the operator grant that one");
+    }
     if (!isGrantedTo(tenant, name)) {
       throw new SecretNotGrantedException(setting + ".apiKeySecret names a variable the platform operator has not "
           + "granted to this tenant: the operator lists it in " + GRANTS_VARIABLE + " as '" + tenant + ":<VARIABLE>'");
@@ -72,6 +78,23 @@ public final class SecretNames {
     if (endpoint.get("apiKeySecret") instanceof String name) {
       requireGrantedTo(tenant, setting, name);
     }
+  }
+
+  /**
+   * The grants that can never take effect, for a warning at start: pairs that are not
+   * {@code tenant:VARIABLE}, and platform variables, which are never granted.
+   */
+  public static java.util.List<String> ineffectiveGrants() {
+    String grants = grants();
+    if (grants == null || grants.isBlank()) {
+      return java.util.List.of();
+    }
+    return Arrays.stream(grants.split(",")).map(String::strip).filter(g -> !g.isEmpty())
+        .filter(g -> {
+          int colon = g.indexOf(':');
+          String name = colon < 0 ? "" : g.substring(colon + 1);
+          return colon <= 0 || !isVariableName(name) || isPlatformVariable(name);
+        }).toList();
   }
 
   private static String grants() {

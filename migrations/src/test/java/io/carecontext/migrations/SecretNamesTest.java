@@ -1,6 +1,7 @@
 package io.carecontext.migrations;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
@@ -24,5 +25,24 @@ class SecretNamesTest {
     // the platform's own variables never, even when listed
     assertThat(SecretNames.isGrantedTo("a", "CARECONTEXT_ADMIN_KEY", GRANTS)).isFalse();
     assertThat(SecretNames.isGrantedTo("a", "PGPASSWORD", GRANTS)).isFalse();
+  }
+
+  /**
+   * A platform variable is told as such, not sent for a grant: the message sent the operator to add
+   * one, which then was refused for being the platform's. Grants that can never work are listed for
+   * the start's warning.
+   */
+  @Test
+  void aPlatformVariableIsToldSoAndIneffectiveGrantsAreFound() {
+    assertThatThrownBy(() -> SecretNames.requireGrantedTo("acme", "settings.embedding", "CARECONTEXT_ADMIN_KEY"))
+        .hasMessageContaining("a variable of the platform's own configuration").hasMessageNotContaining("lists it in");
+    assertThatThrownBy(() -> SecretNames.requireGrantedTo("acme", "settings.embedding", "OPENAI_KEY"))
+        .hasMessageContaining("has not granted to this tenant");
+    System.setProperty("carecontext.tenant.secrets", "acme:OPENAI_KEY, acme:CARECONTEXT_ADMIN_KEY,pgpass,b:PGPASSWORD,");
+    try {
+      assertThat(SecretNames.ineffectiveGrants()).containsExactly("acme:CARECONTEXT_ADMIN_KEY", "pgpass", "b:PGPASSWORD");
+    } finally {
+      System.clearProperty("carecontext.tenant.secrets");
+    }
   }
 }

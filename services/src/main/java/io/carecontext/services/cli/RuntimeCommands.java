@@ -44,8 +44,17 @@ final class RuntimeCommands {
 
   /** Starts the service as configured, says so with its port, and serves until stopped. */
   static int runUntilStopped(String banner) throws InterruptedException {
-    CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
-    System.out.println(banner + server.port());
+    RuntimeSettings settings = RuntimeSettings.fromEnvironment();
+    CareContextServer server = CareContextServer.start(settings);
+    System.out.println(banner + server.port() + (settings.tlsCertificate().isPresent() ? " (HTTPS)" : ""));
+    java.util.List<String> ineffective = io.carecontext.migrations.SecretNames.ineffectiveGrants();
+    if (!ineffective.isEmpty()) {
+      // names of variables, never their values: a grant that can never take effect, said once at start
+      System.err.println("warning: " + io.carecontext.migrations.SecretNames.GRANTS_VARIABLE + " lists "
+          + String.join(", ", ineffective) + ", which never take effect: each entry is tenant:VARIABLE, and the "
+          + "platform's own variables (" + io.carecontext.migrations.SecretNames.PLATFORM_VARIABLES
+          + ") are never sent to an endpoint");
+    }
     server.awaitShutdown();
     return 0;
   }
