@@ -38,6 +38,8 @@ final class ApiClient {
     } catch (ConnectException e) {
       throw new CliException("cannot reach CareContext at " + baseUrl
           + ": start it with ./carecontext serve, or pass --url / set CARECONTEXT_URL");
+    } catch (javax.net.ssl.SSLException e) {
+      throw tlsFailure();
     } catch (IOException e) {
       throw new CliException("request to " + baseUrl + " failed: " + e.getClass().getSimpleName());
     } catch (InterruptedException e) {
@@ -70,6 +72,8 @@ final class ApiClient {
     } catch (java.net.http.HttpTimeoutException e) {
       throw new CliException("CareContext at " + baseUrl + " did not answer within 10 minutes; what it stored of "
           + "this file is unknown (re-sending it creates no second version of what was stored)");
+    } catch (javax.net.ssl.SSLException e) {
+      throw tlsFailure();
     } catch (IOException e) {
       throw new CliException("cannot reach CareContext at " + baseUrl + ": start it with ./carecontext serve");
     } catch (InterruptedException e) {
@@ -111,6 +115,17 @@ final class ApiClient {
     if (message.equals(r.body())) {
       message = r.body().length() > 300 ? r.body().substring(0, 300) : r.body();
     }
-    throw new CliException("HTTP " + r.statusCode() + ": " + message);
+    // a key of another installation (serve started with another CARECONTEXT_HOME or CARECONTEXT_ADMIN_KEY)
+    // is the usual cause, and the answer alone does not say which key the command sent
+    throw new CliException("HTTP " + r.statusCode() + ": " + message + (r.statusCode() != 401 ? ""
+        : " (the key sent was refused: it is taken from --key, else CARECONTEXT_KEY, or for admin commands "
+            + "CARECONTEXT_ADMIN_KEY, else $CARECONTEXT_HOME/admin.key; check it is a key of the service you reach, "
+            + "the one serve was started with, and not revoked or expired)"));
+  }
+
+  private CliException tlsFailure() {
+    return new CliException("the TLS handshake with " + baseUrl + " failed: if the service's certificate is signed by "
+        + "a private CA, give the client its truststore, e.g. CARECONTEXT_JAVA_OPTS='-Djavax.net.ssl.trustStore=ca.p12 "
+        + "-Djavax.net.ssl.trustStorePassword=…' (README, TLS)");
   }
 }

@@ -246,7 +246,9 @@ public class AuditController {
       parsed = null;
     }
     if (parsed == null || parsed.isBefore(EARLIEST) || parsed.isAfter(LATEST)) {
-      throw ApiException.badRequest(name + " must be an ISO-8601 instant from year 1 to 9999, e.g. 2025-01-31T00:00:00Z");
+      throw ApiException.badRequest(name + " must be an ISO-8601 instant from year 1 to 9999, e.g. 2025-01-31T00:00:00Z"
+          // a + offset sent unencoded arrives as a space: the likeliest cause, named without the value
+          + (parsed == null && value.contains(" ") ? " (an offset's + must be sent as %2B in a query string)" : ""));
     }
     return parsed;
   }

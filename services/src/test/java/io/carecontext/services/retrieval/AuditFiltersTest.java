@@ -49,5 +49,10 @@ class AuditFiltersTest {
       assertEquals("from must be an ISO-8601 instant from year 1 to 9999, e.g. 2025-01-31T00:00:00Z", e.getMessage());
     }
     assertEquals(java.time.Instant.parse("2025-01-31T00:00:00Z"), AuditController.instant("2025-01-31T00:00:00Z", "to"));
+    // "…T00:00:00+01:00" unencoded in a query arrives with a space for its +
+    ApiException plus = assertThrows(ApiException.class, () -> AuditController.instant("2025-01-01T00:00:00 01:00", "from"));
+    assertEquals("from must be an ISO-8601 instant from year 1 to 9999, e.g. 2025-01-31T00:00:00Z (an offset's + must be "
+        + "sent as %2B in a query string)", plus.getMessage());
+    assertEquals(java.time.Instant.parse("2024-12-31T23:00:00Z"), AuditController.instant("2025-01-01T00:00:00+01:00", "to"));
   }
 }
