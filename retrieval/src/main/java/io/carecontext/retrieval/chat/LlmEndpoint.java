@@ -134,16 +134,16 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
   }
 
   /**
-   * The key sent to the endpoint: the value of the variable {@code name}, or "none" without one, for
-   * a variable of the platform's own configuration, or for one the operator has not granted to
-   * {@code tenant} (settings stored before those were refused).
+   * The key sent to the endpoint: the value of the variable {@code name}; null, and no Authorization
+   * header at all, without one, for a variable of the platform's own configuration, or for one the
+   * operator has not granted to {@code tenant} (settings stored before those were refused). It was
+   * "none", sent as "Bearer none", which a gateway refuses as a wrong key.
    */
   static String secretFor(String tenant, String name, java.util.function.Function<String, String> env) {
     if (name == null || !SecretNames.isGrantedTo(tenant, name)) {
-      return "none";
+      return null;
     }
-    String value = env.apply(name);
-    return value == null ? "none" : value;
+    return env.apply(name);
   }
 
   @SuppressWarnings("unchecked")

@@ -28,6 +28,8 @@ class ChatApiIT {
   static HttpServer model;
   static final List<String> prompts = new CopyOnWriteArrayList<>();
   static final AtomicReference<String> reply = new AtomicReference<>("echo");
+  /** The Authorization header of the model's last request ("absent" when none came). */
+  static final AtomicReference<String> authorization = new AtomicReference<>();
   static String clinician;
   static String ehr;
   static List<SyntheticPatients.GeneratedPatient> patients;
@@ -40,6 +42,8 @@ class ChatApiIT {
     model.createContext("/v1/chat/completions", ex -> {
       String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
       prompts.add(body);
+      String auth = ex.getRequestHeaders().getFirst("Authorization");
+      authorization.set(auth == null ? "absent" : auth);
       Matcher m = Pattern.compile("\\[PATIENT_\\d+]").matcher(body);
       String content = switch (reply.get()) {
         case "ssn" -> "The record shows SSN 123-45-6789 and A1c values [S1].";
@@ -124,6 +128,9 @@ class ChatApiIT {
     HttpResponse<String> r = ask("Summarize the latest progress note and glucose control", false);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(prompts).hasSize(1);
+    // an endpoint with no apiKeySecret gets no credentials at all (it got "Bearer none", which a gateway
+    // refuses as a wrong key, and the 502 pointed at the credentials)
+    assertThat(authorization.get()).isEqualTo("absent");
     String sent = prompts.get(0);
     var truth = patients.get(0);
     for (var planted : truth.planted()) {
