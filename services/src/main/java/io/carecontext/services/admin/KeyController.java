@@ -14,6 +14,7 @@ import io.carecontext.services.platform.ApiKeyRepository;
 import io.carecontext.services.platform.TenantRepository;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.MediaType;
@@ -22,6 +23,7 @@ import io.micronaut.http.annotation.Delete;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Status;
 import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
@@ -66,6 +68,7 @@ public class KeyController {
   }
 
   @Post
+  @Status(HttpStatus.CREATED) // for the OpenAPI document: the answer is built with its status
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
       schema = @Schema(implementation = AdminDtos.CreateKey.class)))
   public HttpResponse<AdminDtos.CreatedKey> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
@@ -154,6 +157,7 @@ public class KeyController {
   }
 
   @Delete("/{keyId}")
+  @Status(HttpStatus.NO_CONTENT)
   // no body: whatever Content-Type a client sets on every request (application/fhir+json, say) must
   // not refuse it; the route's default, JSON only, answered 415 "send application/fhir+json" to one that did
   @Consumes(MediaType.ALL)

@@ -22,6 +22,7 @@ import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Patch;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Status;
 import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.scheduling.TaskExecutors;
@@ -210,6 +211,7 @@ public class TenantController {
   }
 
   @Delete("/{tenant}")
+  @Status(HttpStatus.NO_CONTENT) // for the OpenAPI document: the answer is built with its status
   // no body: whatever Content-Type a client sets on every request (application/fhir+json, say) must
   // not refuse it; the route's default, JSON only, answered 415 "send application/fhir+json" to one that did
   @Consumes(MediaType.ALL)
