@@ -292,6 +292,9 @@ class HelmChartTest {
       assertThat(values(containers(podSpec(worker)).get(0), "args")).containsExactly("worker");
       assertThat(envNames(worker)).contains("CARECONTEXT_WORKER_THREADS").doesNotContain("CARECONTEXT_ADMIN_KEY");
       assertThat(envNames(api)).contains("CARECONTEXT_ADMIN_KEY");
+      // resources are embedded by the workers: the API pods embed questions only, by default
+      assertThat(envValue(api, "CARECONTEXT_WORKER_THREADS")).isEqualTo("0");
+      assertThat(envValue(worker, "CARECONTEXT_WORKER_THREADS")).isEqualTo("2");
     }
 
     @Test
@@ -585,6 +588,13 @@ class HelmChartTest {
         .map(c -> (String) c.get("image"))
         .distinct()
         .collect(Collectors.toList());
+  }
+
+  /** The value of the last entry named {@code name}: Kubernetes takes the last of duplicates. */
+  static String envValue(Map<String, Object> workload, String name) {
+    return list(containers(podSpec(workload)).get(0), "env").stream()
+        .filter(e -> name.equals(e.get("name"))).map(e -> String.valueOf(e.get("value")))
+        .reduce((a, b) -> b).orElse(null);
   }
 
   static List<String> envNames(Map<String, Object> workload) {
