@@ -296,6 +296,11 @@ final class JsonShapes {
       p.skipChildren();
     } else if (t != JsonToken.VALUE_NULL && !element.json().takes(t)) {
       fault("structure", expected(element) + found(t, inList)); // HAPI would convert it, or turn it into markup
+    } else if (t == JsonToken.VALUE_STRING && "id".equals(element.type()) && !FhirId.isValid(p.getText())) {
+      // HAPI keeps the last segment of a URL or a path ("https://other.example/fhir/Patient/7", "../7")
+      // as the id: written, it replaced this store's Patient/7, another person's record
+      fault("value", "must be a FHIR id, " + FhirId.RULE + (p.getText().contains("/") ? ": not a URL or a path, of "
+          + "which only the last segment would be kept (and could name another resource here)" : ""));
     } else if (t == JsonToken.VALUE_STRING && "base64Binary".equals(element.type()) && !wholeBase64(p.getText())) {
       fault("value", "not whole base64: characters after the '=' padding, or a last group of one character, "
           + "would be dropped when it is decoded");

@@ -63,6 +63,27 @@ class ParseErrorsTest {
         + "\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">A&amp;B &#160;</div>\"}}")).isInstanceOf(Patient.class);
   }
 
+  /**
+   * HAPI keeps the last segment of an id that is a URL or a path: a line whose id was another
+   * system's https://…/Patient/victim replaced this store's Patient/victim, another person's record.
+   */
+  @Test
+  void anIdThatIsAUrlOrAPathIsRefusedNotShortened() {
+    for (String id : new String[] {"https://other-ehr.example/fhir/Patient/victim", "../victim", "Patient/victim",
+        "victim/_history/2"}) {
+      FhirInputException e = refused("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\"}");
+      assertThat(e.httpStatus()).as(id).isEqualTo(400);
+      assertThat(e.getMessage()).as(id).startsWith("element 'Patient.id': must be a FHIR id, [A-Za-z0-9-.]{1,64}")
+          .doesNotContain("victim");
+    }
+    Bundle bundle = (Bundle) Fhir.parseBundleBody("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+        + "{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"https://o.example/fhir/Patient/v\"},"
+        + "\"request\":{\"method\":\"PUT\",\"url\":\"Patient/v\"}}]}");
+    assertThat(BundleValidator.validate(bundle)).singleElement()
+        .satisfies(i -> assertThat(i.message()).startsWith("bundle entry 0: element 'Bundle.entry[0].resource.id': must be"));
+    assertThat(Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"p-1.a\"}").getIdPart()).isEqualTo("p-1.a");
+  }
+
   /** A UTF-8 byte order mark before the JSON, as some Windows feeds send: ignored, as RFC 8259 allows. */
   @Test
   void aByteOrderMarkBeforeTheJsonIsIgnored() {

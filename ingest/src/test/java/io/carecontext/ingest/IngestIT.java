@@ -497,7 +497,7 @@ class IngestIT {
     assertThat(s.errors().get(0).message()).doesNotContain("Secretname");
     // An id no FHIR URL can name (DELETE could never reach it) is refused as on PUT, without its value.
     assertThat(s.errors().get(1).line()).isEqualTo(4);
-    assertThat(s.errors().get(1).message()).contains("Observation.id must match").doesNotContain("4711");
+    assertThat(s.errors().get(1).message()).contains("'Observation.id': must be a FHIR id").doesNotContain("4711");
     assertThat(count("SELECT count(*) FROM tenant_ingest.resources WHERE resource_id IN ('nd-1','nd-3')")).isEqualTo(2);
     assertThat(count("SELECT count(*) FROM tenant_ingest.resources WHERE resource_id = 'MRN_4711'")).isZero();
   }

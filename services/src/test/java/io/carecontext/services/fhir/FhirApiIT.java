@@ -1018,6 +1018,25 @@ class FhirApiIT {
    * status alone took it for a success. Its count of failed lines was that of the lines listed (at
    * most 1,000), not of the lines that failed.
    */
+  /**
+   * An id that is another system's URL: the parser kept its last segment, and the line replaced this
+   * store's Patient/victim with another person's demographics (written 1).
+   */
+  @Test
+  void anIdThatIsAUrlNeitherOverwritesNorIsShortened() throws SQLException {
+    assertThat(fhir("PUT", "/Patient/victim", "{\"resourceType\":\"Patient\",\"id\":\"victim\",\"gender\":\"female\"}")
+        .statusCode()).isEqualTo(201);
+    String other = "{\"resourceType\":\"Patient\",\"id\":\"https://other-ehr.example/fhir/Patient/victim\","
+        + "\"gender\":\"male\"}";
+    HttpResponse<String> imported = app.call("POST", "/fhir/hosp/$import", ehr, other + "\n", "application/fhir+ndjson");
+    assertOutcome(imported, 400, "line 1: element 'Patient.id': must be a FHIR id");
+    assertOutcome(fhir("PUT", "/Patient/victim", other), 400, "element 'Patient.id': must be a FHIR id");
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":"
+        + other + ",\"request\":{\"method\":\"PUT\",\"url\":\"Patient/victim\"}}]}"), 400, "must be a FHIR id");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resource_versions WHERE resource_type = 'Patient' "
+        + "AND resource_id = 'victim'")).isEqualTo(1);
+  }
+
   @Test
   void anImportThatStoresNothingIsA400AndCountsEveryFailedLine() throws SQLException {
     String bad = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"t\"}}\n";
