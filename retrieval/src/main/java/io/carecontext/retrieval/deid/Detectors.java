@@ -34,18 +34,35 @@ final class Detectors {
   private static final String PHONE = "(?:\\+1[\\s.-]?)?(?:\\(\\d{3}\\)|\\b\\d{3})[\\s.-]?\\d{3}[\\s.-]\\d{4}\\b";
 
   private static final List<Rule> PATTERNS = List.of(
-      new Rule(IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b")),
+      // dashed, spaced ("078 05 1120"), or nine digits behind its label ("SSN 078051120")
+      new Rule(IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b|\\b\\d{3} \\d{2} \\d{4}\\b"
+          + "|(?i)\\b(?:SSN|SS#|social security(?:\\s*(?:no\\.?|number|#))?)\\s*[:#-]?\\s*(?<v>\\d{3}[- ]?\\d{2}[- ]?\\d{4})\\b")),
       new Rule(IdentifierClass.EMAIL, Pattern.compile("\\b[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+\\b")),
       new Rule(IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+")),
       new Rule(IdentifierClass.IP, Pattern.compile("\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b")),
       new Rule(IdentifierClass.FAX, Pattern.compile("(?i)\\bfax\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*(?<v>" + PHONE + ")")),
       new Rule(IdentifierClass.PHONE, Pattern.compile(PHONE)),
       new Rule(IdentifierClass.MRN, Pattern.compile(labelled("MRN|medical record(?: number)?", 4))),
-      new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("(?:member|policy|plan|subscriber)\\s*(?:id|no\\.?|number|#)", 4))),
+      new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled(
+          "(?:member|policy|plan|subscriber|beneficiary|insurance|insurer|medicaid|medicare)\\s*(?:id|no\\.?|number|#)", 4))),
       new Rule(IdentifierClass.ACCOUNT, Pattern.compile(labelled("(?:account|acct)\\s*(?:no\\.?|number|#)?", 4))),
-      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:licen[cs]e|DEA|NPI)\\s*(?:no\\.?|number|#)?", 5))),
+      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:licen[cs]e|certificate|DEA|NPI)\\s*(?:no\\.?|number|#)?", 5))),
       new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)\\s*(?:id|no\\.?|number|#)?", 5))),
-      new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|licen[cs]e plate", 5))),
+      new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|(?:licen[cs]e\\s+)?plate(?:\\s*(?:no\\.?|number|#))?"
+          + "|vehicle(?:\\s*(?:id|no\\.?|number|plate|#))?|registration(?:\\s*(?:no\\.?|number|#))?", 5))),
+      // a relative or contact named after the relation ("daughter Jane Doe", "wife Gertrude"): Safe Harbor's
+      // names of relatives; a colon after the relation is family history ("Mother: Diabetes"), not a name
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:daughter|son|wife|husband|spouse|partner|mother|father|"
+          + "sister|brother|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)|guardian|fianc[eé]e?|"
+          + "caregiver|emergency contact|next of kin))\\s+(?i:named\\s+|is\\s+)?(?<v>[A-Z][a-z][a-zA-Z'’-]+"
+          + "(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
+      // a street line of any address, known or not: a number, up to three capitalized words, a street type
+      new Rule(IdentifierClass.ADDRESS, Pattern.compile("\\b\\d{1,6}\\s+(?:[A-Z][a-zA-Z'’-]+\\s+){1,3}"
+          + "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Place|Terrace|Way|Circle|Parkway|"
+          + "Pkwy|Highway|Hwy)(?![A-Za-z])")), // an abbreviation's period is left: it may end the sentence
+      // an employer ("works at Acme Widgets Inc."): with the name, it narrows a patient to a few people
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)\\s+"
+          + "(?:at|for|by))\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?[A-Z][\\w&'’-]*){0,4}\\.?)")),
       new Rule(IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}(?:-\\d{4})?\\b")));
 
   private Detectors() {}
@@ -420,8 +437,10 @@ final class Detectors {
     boolean valued = p.pattern().contains("(?<v>");
     Matcher m = p.matcher(text);
     while (m.find()) {
-      int start = valued ? m.start("v") : m.start();
-      int end = valued ? m.end("v") : m.end();
+      // a pattern may hold a value group in some of its alternatives only
+      boolean value = valued && m.start("v") >= 0;
+      int start = value ? m.start("v") : m.start();
+      int end = value ? m.end("v") : m.end();
       if (end > start && text.substring(start, end).chars().anyMatch(Character::isLetterOrDigit)) {
         spans.add(new Span(start, end, cls, prefix));
       }

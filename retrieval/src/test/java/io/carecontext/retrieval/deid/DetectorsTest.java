@@ -44,6 +44,27 @@ class DetectorsTest {
     return f;
   }
 
+  // Before (a security review's finding): these Safe Harbor identifiers of people the store does not
+  // know passed into research results, researcher answers and every prompt.
+  @Test
+  void identifiersOfStrangersAreFoundByTheirShapeOrLabel() {
+    KnownIdentifiers none = new KnownIdentifiers(List.of(), List.of(), List.of(), List.of(), List.of());
+    assertThat(marked("SSN 078 05 1120; ssn 078051120; Social Security number: 078-05-1120", none))
+        .isEqualTo("SSN [SSN]; ssn [SSN]; Social Security number: [SSN]");
+    assertThat(marked("health plan beneficiary number HPB998877; certificate number C-123987; plate number 8ABC456; "
+        + "vehicle 9DEF789; license plate 7XYZ123", none))
+        .isEqualTo("health plan beneficiary number [PLAN]; certificate number [LICENSE]; plate number [VEHICLE]; "
+            + "vehicle [VEHICLE]; license plate [VEHICLE]");
+    assertThat(marked("Lives with daughter Bartholomina Fenwick-Smythe at 12 Elm Street, works at Acme Widgets Inc. "
+        + "Emergency contact wife Gertrude Oldcastleton; sister Hortensia visits.", none))
+        .isEqualTo("Lives with daughter [PERSON] at [ADDRESS], works at [ID] "
+            + "Emergency contact wife [PERSON]; sister [PERSON] visits.");
+    // and what they must leave: family history, a phone, doses, clinical words after a relation
+    String clinical = "Mother: Diabetes type 2. Father had MI at 60. Son is well. 2 Tablets daily; 10 Units at night. "
+        + "Call 508-555-0199. Works at night shifts.";
+    assertThat(marked(clinical, none)).isEqualTo(clinical.replace("508-555-0199", "[PHONE]"));
+  }
+
   // Before: ISO date-times, dd-Mon-yyyy, yyyymmdd, dd.mm.yyyy and "Mon dd yy" were no dates, and a
   // shifted prompt showed them as written beside shifted ones.
   @Test
