@@ -116,6 +116,15 @@ Refuse settings that would weaken the pod hardening.
 {{- fail "networkPolicy.enabled needs networkPolicy.database.cidrs, or the pods cannot reach PostgreSQL" }}
 {{- end }}
 {{- include "carecontext.validateConnectionBudget" . }}
+{{- if .Values.ingress.enabled }}
+{{- range .Values.ingress.hosts }}
+{{- range .paths }}
+{{- if or (eq (trimSuffix "/" .path) "") (hasPrefix "/metrics" .path) }}
+{{- fail (printf "ingress path %q would publish /metrics, which needs no key and names every tenant: route /v1, /fhir, /admin and /openapi.yml instead, and let Prometheus scrape the pods inside the cluster" .path) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -467,6 +467,17 @@ class HelmChartTest {
       assertThat(tls.get(0).get("hosts")).isEqualTo(List.of("carecontext.example.org"));
       Map<String, Object> rule = list(map(ingress, "spec"), "rules").get(0);
       assertThat(rule.get("host")).isEqualTo("carecontext.example.org");
+      // the API's prefixes only: /metrics needs no key and names every tenant
+      assertThat(list(map(rule, "http"), "paths")).extracting(p -> p.get("path"))
+          .containsExactly("/v1", "/fhir", "/admin", "/openapi.yml");
+    }
+
+    @Test
+    void anIngressPathThatWouldPublishMetricsIsRefused() {
+      for (String path : List.of("/", "/metrics")) {
+        assertThatThrownBy(() -> render(t -> t.set("ingress.enabled", true).set("ingress.hosts[0].paths[0].path", path)))
+            .as(path).hasMessageContaining("would publish /metrics");
+      }
     }
 
     @Test
