@@ -106,9 +106,10 @@ public final class ContextService {
           + "and research paths, not identified context", "deidentified_only", 0, start);
     }
     boolean breakGlass = "ETREAT".equals(q.purposeOfUse());
-    if (breakGlass && (q.reason() == null || q.reason().isBlank())) {
-      throw deny(tenant, base, 400, "reason_required", "break-glass (ETREAT) needs a reason", "break_glass_no_reason",
-          0, start);
+    if (breakGlass && (q.reason() == null || q.reason().codePoints().noneMatch(Character::isLetterOrDigit))) {
+      // a reason of a NUL, a zero-width or a no-break space passed isBlank(), and its review read nothing
+      throw deny(tenant, base, 400, "reason_required", "break-glass (ETREAT) needs a reason in words, for its review",
+          "break_glass_no_reason", 0, start);
     }
     if (breakGlass && q.reason().length() > MAX_REASON) {
       throw deny(tenant, base, 400, "reason_too_long", "the break-glass reason takes at most 1,000 characters",

@@ -305,6 +305,12 @@ class RetrievalIT {
     cases.put("no_care_relationship", denied(CLINICIAN, "p-other", "TREAT", null));
     cases.put("unknown_patient", denied(CLINICIAN, "p-nobody", "TREAT", null));
     cases.put("break_glass_no_reason", denied(CLINICIAN, "p-other", "ETREAT", null));
+    // nothing a reviewer could read: a NUL, a zero-width and a no-break space passed as a reason
+    for (String invisible : List.of("\u0000", "\u200b", "\u00a0 \u0007")) {
+      AccessDenied d = denied(CLINICIAN, "p-invisible", "ETREAT", invisible);
+      assertThat(d.reason()).isEqualTo("break_glass_no_reason");
+      assertThat(auditedReason(d)).isEqualTo("break_glass_no_reason");
+    }
     // the reason is kept in every row of the request: a bounded text, as the query is
     cases.put("break_glass_reason_too_long", denied(CLINICIAN, "p-other", "ETREAT", "x".repeat(1_001)));
     cases.forEach((reason, d) -> {
