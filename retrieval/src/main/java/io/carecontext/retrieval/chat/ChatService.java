@@ -75,15 +75,18 @@ public final class ChatService {
     DatePolicy dates = datePolicy(DatePolicy.fromSetting(settings.get("datePolicy")), mayIdentify);
     int shift = dates == DatePolicy.SHIFT ? dateShift(keys.cipher(tenant), patientId) : 0;
     // The question is de-identified with the sources (one token map) for a caller who may see
-    // identities; for one who may not, on its own and without the patient's identifiers
-    // (Deidentifier.blind), so that how it is treated cannot confirm a name it names.
-    if (mayIdentify) {
+    // identities and read demographics; for any other, on its own and without the patient's
+    // identifiers (Deidentifier.blind), so that how it is treated cannot confirm a name, address or
+    // record number it names: billing, which reads no demographics, saw its guesses turn into the
+    // patient's own tokens in a dry run.
+    boolean knowsDemographics = mayIdentify && served.categories().contains("demographic");
+    if (knowsDemographics) {
       texts.add(question);
     }
     DeidResult deid = Deidentifier.deidentify(texts, known, dates, shift);
-    DeidResult asked = mayIdentify ? null : Deidentifier.blind(question);
+    DeidResult asked = knowsDemographics ? null : Deidentifier.blind(question);
     Prompt prompt = PromptBuilder.build(deid.texts().subList(0, selection.texts().size()), selection.handles(),
-        mayIdentify ? deid.texts().get(texts.size() - 1) : asked.texts().get(0));
+        knowsDemographics ? deid.texts().get(texts.size() - 1) : asked.texts().get(0));
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, purpose,
         dryRun ? "chat-dry-run" : "chat", AuditEntry.Decision.ALLOWED, "allowed").withQuery(question);
     // The model exchange of a break-glass request is flagged for review like its retrieval row: a

@@ -189,6 +189,23 @@ class ChatApiIT {
     assertThat(questions).containsOnly("Summarize glucose control for [NAME]");
   }
 
+  /** Billing reads no demographics: its question's guesses were tokenized with the patient's own, confirming them. */
+  @Test
+  void aRoleWithoutDemographicsCannotTellFromTheDryRunWhetherANameIsThePatients() {
+    String billing = app.tenantWithKey("chatty", "bill-names", "[\"billing\"]", null);
+    String family = patients.get(0).identifiers().names().get(0).family();
+    List<String> questions = new java.util.ArrayList<>();
+    for (String name : new String[] {family, "Zebulon"}) {
+      HttpResponse<String> dry = chat(billing, "{\"question\":\"Coverage status for " + name
+          + "\",\"purposeOfUse\":\"HPAYMT\",\"dryRun\":true}");
+      assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
+      Matcher q = Pattern.compile("Question: ([^\"]*)\"").matcher(dry.body());
+      assertThat(q.find()).as(dry.body()).isTrue();
+      questions.add(q.group(1));
+    }
+    assertThat(questions).containsOnly("Coverage status for [NAME]");
+  }
+
   @Test
   void dryRunShowsThePromptAndCallsNoModel() {
     prompts.clear();
