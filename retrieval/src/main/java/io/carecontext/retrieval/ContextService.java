@@ -41,7 +41,7 @@ public final class ContextService {
    * whoever counts requests (metrics) must not tell them apart either.
    */
   public static final Set<String> INDISTINGUISHABLE_REASONS = Set.of("unknown_patient", "no_care_relationship",
-      "no_consent", "consent_denied");
+      "no_consent", "consent_denied", "patient_label_not_readable");
   /** {@code cc.practitioner} when no care relationship is required (V26). */
   static final String ANY_PRACTITIONER = "*";
   /** The longest break-glass reason: it is stored (encrypted) in every audit row of its request. */
@@ -209,7 +209,9 @@ public final class ContextService {
    * key's practitioner is linked to it, the subject's consent summary for this purpose (from
    * {@code subject_consent_facts()}, V11), whether the database admitted the key the transaction
    * presented (tenant migration 27), and whether it admitted the request's settings within that
-   * key's roles (tenant migration 36). Read only then: returned chunks mean all five allowed them.
+   * key's roles (tenant migration 36), and whether a patient the role cannot see exists all the same,
+   * its registration labelled beyond the role's labels (tenant migration 45). Read only then:
+   * returned chunks mean all of them allowed them.
    */
   static final String FACTS = """
       SELECT EXISTS (SELECT 1 FROM {schema}.resources
@@ -217,7 +219,8 @@ public final class ContextService {
              EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?),
              {schema}.subject_consent_facts(),
              EXISTS (SELECT 1 FROM {schema}.caller_key),
-             {schema}.read_scope_admitted()""";
+             {schema}.read_scope_admitted(),
+             {schema}.subject_exists_whatever_its_labels()""";
 
   private List<ContextChunk> chunks(ResultSet rows, TenantId tenant) throws SQLException {
     TenantCipher cipher = keys.cipher(tenant);
@@ -285,7 +288,9 @@ public final class ContextService {
       // answered like an unknown patient, recorded as what it is.
       reason = "key_not_admitted";
     } else if (!facts.patientExists()) {
-      reason = "unknown_patient";
+      // a Patient resource labelled beyond the role's labels (PSY, SUD) does not exist for the role: the
+      // same 404, recorded as what it is
+      reason = facts.patientHidden() ? "patient_label_not_readable" : "unknown_patient";
     } else if (breakGlass && !windowOpen) {
       reason = "break_glass_expired"; // (the database also refuses '*' on break-glass outside a window)
     } else if (!facts.scopeAdmitted()) {
@@ -327,12 +332,12 @@ public final class ContextService {
 
   /** The patient-level facts of one decision; {@code consent} is null when chunks came back (consent allowed them). */
   private record Decision(boolean patientExists, boolean careLink, ConsentFacts consent, boolean keyAdmitted,
-                          boolean scopeAdmitted) {
+                          boolean scopeAdmitted, boolean patientHidden) {
     /**
      * What returned chunks prove: the key and the request's scope were admitted, the patient
      * exists, the care link holds (when required), consent allowed them.
      */
-    static final Decision SEARCHED = new Decision(true, true, null, true, true);
+    static final Decision SEARCHED = new Decision(true, true, null, true, true, false);
 
     /** The one row of {@link #FACTS}. */
     static Decision of(ResultSet rows) throws SQLException {
@@ -342,7 +347,7 @@ public final class ContextService {
       java.sql.Array consent = rows.getArray(3);
       return new Decision(rows.getBoolean(1), rows.getBoolean(2),
           consent == null ? null : ConsentFacts.of((Boolean[]) consent.getArray()), rows.getBoolean(4),
-          rows.getBoolean(5));
+          rows.getBoolean(5), !rows.getBoolean(1) && rows.getBoolean(6));
     }
 
     /** Null when consent permits AI use for this purpose (exceptions aside); otherwise the true reason. */

@@ -443,7 +443,11 @@ class RetrievalIT {
         .contains("Observation/o-p-vip-consent", "Patient/p-vip-consent");
     AccessDenied d = denied(COORDINATOR, "p-vip-plain", "TREAT", null);
     assertThat(d.status()).isEqualTo(404);
-    assertThat(auditedReason(d)).isEqualTo("unknown_patient");
+    // the same 404 as an unknown patient's, recorded as what it is (it said unknown_patient, for a
+    // patient that exists): the reviewer can tell a mistyped id from a label the role may not read
+    assertThat(d.getMessage()).isEqualTo(denied(COORDINATOR, "p-nobody", "TREAT", null).getMessage());
+    assertThat(auditedReason(d)).isEqualTo("patient_label_not_readable");
+    assertThat(d.reason()).isEqualTo("patient_label_not_readable");
   }
 
   @Test
