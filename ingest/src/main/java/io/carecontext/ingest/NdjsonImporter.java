@@ -3,10 +3,8 @@ package io.carecontext.ingest;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.migrations.TenantId;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
@@ -48,18 +46,16 @@ final class NdjsonImporter {
     long unchanged = 0;
     long failed = 0;
     List<Resource> batch = new ArrayList<>(BATCH);
-    try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, utf8), 1 << 16)) {
+    // Lines are split as bytes and decoded one at a time: decoded as a stream, one byte that is not
+    // UTF-8 failed the read-ahead buffer, and the good lines before it (up to 64 KB of them) were
+    // reported as the bad line 1 and never stored.
+    try (InputStream body = in) {
+      Lines reader = new Lines(body);
       String line;
       while (true) {
+        byte[] raw;
         try {
-          line = reader.readLine();
-        } catch (java.nio.charset.CharacterCodingException e) {
-          // the line that could not be read is counted, as every failed line is (the summary said
-          // "lines 0 … failed 1")
-          lines++;
-          failed++;
-          record(errors, lines, "the input is not valid UTF-8 from this line on; import stopped");
-          break;
+          raw = reader.next();
         } catch (IOException e) {
           // The body went over the server's size limit, or its sender went away, part-way: the
           // batches before are committed, so the caller must learn where it stopped (it answered 500).
@@ -68,6 +64,18 @@ final class NdjsonImporter {
           record(errors, lines, "the body could not be read from this line on (over the server's size "
               + "limit, or the connection broke); import stopped: the lines before it are written, re-send the rest");
           break;
+        }
+        if (raw == null) {
+          line = null;
+        } else {
+          try {
+            line = utf8.decode(java.nio.ByteBuffer.wrap(raw)).toString();
+          } catch (java.nio.charset.CharacterCodingException e) {
+            lines++;
+            failed++;
+            record(errors, lines, "the line is not valid UTF-8: send the file encoded as UTF-8");
+            continue;
+          }
         }
         if (line == null) {
           break;
@@ -126,6 +134,49 @@ final class NdjsonImporter {
   private static void record(List<ImportSummary.LineError> errors, long line, String message) {
     if (errors.size() < MAX_REPORTED_ERRORS) {
       errors.add(new ImportSummary.LineError(line, message));
+    }
+  }
+
+  /** The lines of a stream as bytes, without their line feed (and a carriage return before it). */
+  private static final class Lines {
+    private final InputStream in;
+    private final byte[] buffer = new byte[1 << 16];
+    private int position;
+    private int limit;
+
+    Lines(InputStream in) {
+      this.in = in;
+    }
+
+    /** The next line, or null at the end of the stream. */
+    byte[] next() throws IOException {
+      java.io.ByteArrayOutputStream line = null;
+      while (true) {
+        if (position == limit) {
+          limit = in.read(buffer);
+          position = 0;
+          if (limit <= 0) {
+            limit = 0;
+            return line == null ? null : trimmed(line.toByteArray());
+          }
+        }
+        int start = position;
+        while (position < limit && buffer[position] != '\n') {
+          position++;
+        }
+        if (line == null) {
+          line = new java.io.ByteArrayOutputStream(Math.max(16, position - start));
+        }
+        line.write(buffer, start, position - start);
+        if (position < limit) { // the line feed
+          position++;
+          return trimmed(line.toByteArray());
+        }
+      }
+    }
+
+    private static byte[] trimmed(byte[] line) {
+      return line.length > 0 && line[line.length - 1] == '\r' ? java.util.Arrays.copyOf(line, line.length - 1) : line;
     }
   }
 }

@@ -694,6 +694,30 @@ class FhirApiIT {
     assertOutcome(r, 400, "not valid UTF-8");
   }
 
+  /**
+   * One line that is not UTF-8 in an import: the read-ahead failed on it, the five good lines before
+   * it were reported as the bad "line 1" and never stored, and the import stopped there.
+   */
+  @Test
+  void aLineThatIsNotUtf8CostsOnlyItself() throws Exception {
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    for (int i = 1; i <= 5; i++) {
+      body.write(("{\"resourceType\":\"Patient\",\"id\":\"utf-" + i + "\"}\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    body.write("{\"resourceType\":\"Patient\",\"id\":\"utf-6\",\"gender\":\"m\u00e4le\"}\n"
+        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    body.write("{\"resourceType\":\"Patient\",\"id\":\"utf-7\",\"name\":[{\"family\":\"M\u00fcller\"}]}"
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8)); // no line feed after the last line
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + app.server.port() + "/fhir/hosp/$import"))
+        .header("Authorization", "Bearer " + ehr).header("Content-Type", "application/fhir+ndjson")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("lines 7, written 6").contains("failed 1")
+        .contains("line 6: the line is not valid UTF-8");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id LIKE 'utf-%'")).isEqualTo(6);
+  }
+
   @Test
   void wrongRoleOtherTenantAndNoKeyAreOperationOutcomes() {
     assertOutcome(app.call("GET", "/fhir/hosp/Patient/p1", clinician, null, FHIR), 403, "lacks the role");
