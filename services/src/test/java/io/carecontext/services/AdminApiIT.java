@@ -57,6 +57,16 @@ class AdminApiIT {
     return m.group(1);
   }
 
+  /** Two Authorization headers: the first was taken; which one a proxy reads is not the sender's to leave open. */
+  @Test
+  void twoAuthorizationHeadersAreNoKey() {
+    assertThat(app.call("GET", "/admin/tenants", app.adminKey(), null, null, Map.of()).statusCode()).isEqualTo(200);
+    HttpResponse<String> two = app.call("GET", "/admin/tenants", app.adminKey(), null, null,
+        Map.of("Authorization", "Bearer " + app.adminKey()));
+    assertThat(two.statusCode()).isEqualTo(401);
+    assertThat(two.body()).doesNotContain(app.adminKey());
+  }
+
   @Test
   void healthNeedsNoKeyButEverythingElseDoes() {
     assertThat(app.call("GET", "/health", null, null).statusCode()).isEqualTo(200);

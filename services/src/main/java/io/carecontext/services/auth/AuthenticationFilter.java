@@ -93,6 +93,13 @@ public class AuthenticationFilter {
       // 401 "invalid API key" whatever key was sent. A real request always has a Host header.
       return logged(request, HttpResponse.badRequest().body(new ApiError("bad_request", UNREADABLE)));
     }
+    String encoding = request.getHeaders().get(io.micronaut.http.HttpHeaders.CONTENT_ENCODING);
+    if (encoding != null && !KNOWN_ENCODINGS.contains(encoding.strip().toLowerCase(java.util.Locale.ROOT))) {
+      // br, zstd and the like reach the handlers undecoded, whose answer was "not valid UTF-8"
+      return logged(request, ApiErrorProcessor.answer(HttpResponse.status(HttpStatus.UNSUPPORTED_MEDIA_TYPE),
+          request.getPath(), new ApiError("unsupported_media_type", "this Content-Encoding is not supported: send the "
+              + "body with gzip or deflate, or uncompressed; nothing was stored")));
+    }
     if (isPublic(request.getPath())) {
       return null;
     }
@@ -217,7 +224,15 @@ public class AuthenticationFilter {
         && AuthenticationFilter.class.getClassLoader().getResource(folder + file) != null;
   }
 
+  /** The body encodings the server decodes (Netty's decompressor), and none. */
+  private static final java.util.Set<String> KNOWN_ENCODINGS = java.util.Set.of("gzip", "x-gzip", "deflate", "identity", "");
+
   private static Optional<String> bearer(HttpRequest<?> request) {
+    if (request.getHeaders().getAll(io.micronaut.http.HttpHeaders.AUTHORIZATION).size() > 1) {
+      // two credentials, of which the first was taken: which one a proxy or the service reads is not
+      // for the sender to leave open, so neither is (401)
+      return Optional.empty();
+    }
     String header = request.getHeaders().getAuthorization().orElse(null);
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return Optional.empty();

@@ -734,6 +734,13 @@ class FhirApiIT {
     HttpResponse<String> r = app.call("PUT", "/fhir/hosp/Patient/gz-1", ehr,
         "{\"resourceType\":\"Patient\",\"id\":\"gz-1\"}", FHIR, Map.of("Content-Encoding", "gzip"));
     assertOutcome(r, 400, "could not be decompressed");
+    // an encoding the server does not decode reached the parser as it was: "not valid UTF-8"
+    assertOutcome(app.call("PUT", "/fhir/hosp/Patient/gz-1", ehr, "{\"resourceType\":\"Patient\",\"id\":\"gz-1\"}", FHIR,
+        Map.of("Content-Encoding", "br")), 415, "this Content-Encoding is not supported");
+    HttpResponse<String> api = app.call("POST", "/v1/hosp/patients/p1/context", ehr, "{}", "application/json",
+        Map.of("Content-Encoding", "zstd"));
+    assertThat(api.statusCode()).isEqualTo(415);
+    assertThat(api.body()).contains("\"error\":\"unsupported_media_type\"");
     assertOutcome(fhir("GET", "/Patient/gz-1", null), 404, "does not exist");
   }
 
