@@ -21,8 +21,9 @@ import org.hl7.fhir.r4.model.Resource;
  * read path sees a link only inside them (tenant migration 42). An Encounter's links end with the
  * encounter, or the participant's part in it (see {@link #encounterEnd}), and the read path sees them
  * for the tenant's follow-up after that (tenant migration 44). A participant that is a
- * PractitionerRole links {@code PractitionerRole/<id>}, which a key names as its practitionerId
- * (US Core feeds name roles, and such a clinician had no care relationship at all).
+ * PractitionerRole links {@code PractitionerRole/<id>}, which a key may name as its practitionerId
+ * (US Core feeds name roles), and the write path copies such a link for the role's Practitioner
+ * ({@link #practitionerOfRole}, tenant migration 46).
  */
 public final class CareLinks {
 
@@ -141,6 +142,20 @@ public final class CareLinks {
     }
     String id = r.substring(prefix.length()).replaceAll("/_history/.*$", "");
     return !FhirId.isValid(id) ? Optional.empty() : Optional.of(prefix.equals(ROLE_PREFIX) ? ROLE_PREFIX + id : id);
+  }
+
+  /**
+   * The Practitioner a PractitionerRole names, while the role is in force (not inactive, its period
+   * not ended): the care links stated through the role hold for that Practitioner too (tenant migration
+   * 46), so a clinician's key names its Practitioner and is linked through every role it holds.
+   */
+  public static Optional<String> practitionerOfRole(Resource resource) {
+    if (!(resource instanceof org.hl7.fhir.r4.model.PractitionerRole role) || role.hasActive() && !role.getActive()
+        || role.hasPeriod() && role.getPeriod().hasEnd()
+            && Periods.endOf(role.getPeriod().getEndElement()).isBefore(Instant.now())) {
+      return Optional.empty();
+    }
+    return practitionerId(role.getPractitioner()).filter(id -> !id.startsWith(ROLE_PREFIX));
   }
 
   /** Whether a key may name {@code practitionerId}: a Practitioner's FHIR id, or {@code PractitionerRole/<id>}. */

@@ -278,6 +278,20 @@ final class ResourceWriter {
       }
     }
     insertCareLinks(c, resource);
+    Optional<String> practitioner = CareLinks.practitionerOfRole(resource);
+    if (practitioner.isPresent()) {
+      // the role's practitioner, and a copy for it of every link stated through the role so far
+      execute("INSERT INTO practitioner_roles (role_id, practitioner_id) VALUES (?, ?)", id, practitioner.get());
+      try (PreparedStatement ps = c.prepareStatement("""
+          INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until, via_role)
+          SELECT ?, patient_id, source_type, source_id, valid_from, valid_until, ? FROM care_links
+          WHERE practitioner_id = ? ON CONFLICT DO NOTHING""")) {
+        ps.setString(1, practitioner.get());
+        ps.setString(2, id);
+        ps.setString(3, CareLinks.ROLE_PREFIX + id);
+        ps.executeUpdate();
+      }
+    }
     if (resource instanceof Consent consent) {
       Optional<ConsentDirective> d = ConsentInterpreter.interpret(consent);
       if (d.isPresent()) {
@@ -317,9 +331,13 @@ final class ResourceWriter {
     }
   }
 
-  /** The care links the resource states ({@link CareLinks#of}); the caller has removed its earlier ones. */
+  /**
+   * The care links the resource states ({@link CareLinks#of}), and for a link through a PractitionerRole
+   * a copy for the role's practitioner (tenant migration 46); the caller has removed its earlier ones.
+   */
   static void insertCareLinks(Connection c, Resource resource) throws SQLException {
-    for (CareLink link : CareLinks.of(resource)) {
+    List<CareLink> links = CareLinks.of(resource);
+    for (CareLink link : links) {
       try (PreparedStatement ps = c.prepareStatement(
           "INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until) "
               + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
@@ -332,11 +350,31 @@ final class ResourceWriter {
         ps.executeUpdate();
       }
     }
+    for (CareLink link : links) {
+      if (link.practitionerId().startsWith(CareLinks.ROLE_PREFIX)) {
+        try (PreparedStatement ps = c.prepareStatement("""
+            INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until, via_role)
+            SELECT r.practitioner_id, ?, ?, ?, ?, ?, r.role_id FROM practitioner_roles r WHERE r.role_id = ?
+            ON CONFLICT DO NOTHING""")) {
+          ps.setString(1, link.patientId());
+          ps.setString(2, link.sourceType());
+          ps.setString(3, link.sourceId());
+          ps.setTimestamp(4, link.validFrom() == null ? null : Timestamp.from(link.validFrom()));
+          ps.setTimestamp(5, link.validUntil() == null ? null : Timestamp.from(link.validUntil()));
+          ps.setString(6, link.practitionerId().substring(CareLinks.ROLE_PREFIX.length()));
+          ps.executeUpdate();
+        }
+      }
+    }
   }
 
   private void clearSideTables(String type, String id) throws SQLException {
     execute("DELETE FROM resource_identifiers WHERE resource_type = ? AND resource_id = ?", type, id);
     execute("DELETE FROM care_links WHERE source_type = ? AND source_id = ?", type, id);
+    if ("PractitionerRole".equals(type)) {
+      execute("DELETE FROM care_links WHERE via_role = ?", id);
+      execute("DELETE FROM practitioner_roles WHERE role_id = ?", id);
+    }
     if ("Consent".equals(type)) {
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM consents WHERE consent_id = ?")) {
         ps.setString(1, id);
@@ -366,10 +404,11 @@ final class ResourceWriter {
     return c.createArrayOf("text", values.toArray());
   }
 
-  private void execute(String sql, String type, String id) throws SQLException {
+  private void execute(String sql, String... values) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setString(1, type);
-      ps.setString(2, id);
+      for (int i = 0; i < values.length; i++) {
+        ps.setString(i + 1, values[i]);
+      }
       ps.executeUpdate();
     }
   }
