@@ -2,7 +2,6 @@ package io.carecontext.fhir;
 
 import java.util.List;
 import java.util.Optional;
-import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Reference;
@@ -16,7 +15,10 @@ import org.hl7.fhir.r4.model.Resource;
 public final class PatientCompartment {
 
   /** Elements, in order of precedence, whose Patient reference defines membership. */
-  static final List<String> LINKS = List.of("patient", "subject", "beneficiary");
+  private static final List<String> LINKS = List.of("patient", "subject", "beneficiary");
+  /** An absolute URL to a Patient, with or without _history. */
+  private static final java.util.regex.Pattern ABSOLUTE_PATIENT =
+      java.util.regex.Pattern.compile("^(?i:https?)://.*/Patient/[^/]+(/_history/[^/]+)?$");
 
   private PatientCompartment() {}
 
@@ -24,21 +26,19 @@ public final class PatientCompartment {
     if (resource instanceof Patient p) {
       return Optional.ofNullable(p.getIdElement().getIdPart());
     }
-    for (String name : LINKS) {
+    return links(resource).map(Link::ref).map(PatientCompartment::patientId).flatMap(Optional::stream).findFirst();
+  }
+
+  /** A reference in one of the {@link #LINKS}, with the element that holds it. */
+  private record Link(String element, Reference ref) {}
+
+  /** The references of the resource's patient links, in order of precedence. */
+  private static java.util.stream.Stream<Link> links(Resource resource) {
+    return LINKS.stream().flatMap(name -> {
       Property property = resource.getNamedProperty(name);
-      if (property == null || !property.hasValues()) {
-        continue;
-      }
-      for (Base value : property.getValues()) {
-        if (value instanceof Reference ref) {
-          Optional<String> id = patientId(ref);
-          if (id.isPresent()) {
-            return id;
-          }
-        }
-      }
-    }
-    return Optional.empty();
+      return property == null ? java.util.stream.Stream.<Link>empty() : property.getValues().stream()
+          .filter(Reference.class::isInstance).map(v -> new Link(name, (Reference) v));
+    });
   }
 
   public static boolean isInCompartment(Resource resource, String patientId) {
@@ -73,20 +73,9 @@ public final class PatientCompartment {
    * under this store's {@code Patient/123} it would join another person's record.
    */
   public static List<String> foreignPatientLinks(Resource resource, java.util.Set<String> ownUrls) {
-    List<String> elements = new java.util.ArrayList<>();
-    for (String name : LINKS) {
-      Property property = resource.getNamedProperty(name);
-      if (property == null || !property.hasValues()) {
-        continue;
-      }
-      for (Base value : property.getValues()) {
-        if (value instanceof Reference ref && ref.getReference() != null
-            && ref.getReference().matches("(?i)^https?://.*") && ref.getReference().matches(".*/Patient/[^/]+(/_history/[^/]+)?$")
-            && !ownUrls.contains(ref.getReference().replaceAll("/_history/[^/]+$", ""))) {
-          elements.add(resource.fhirType() + "." + name);
-        }
-      }
-    }
-    return elements.stream().distinct().toList();
+    return links(resource).filter(l -> l.ref().getReference() != null
+            && ABSOLUTE_PATIENT.matcher(l.ref().getReference()).matches()
+            && !ownUrls.contains(l.ref().getReference().replaceAll("/_history/[^/]+$", "")))
+        .map(l -> resource.fhirType() + "." + l.element()).distinct().toList();
   }
 }

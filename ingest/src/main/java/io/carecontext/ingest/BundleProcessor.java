@@ -247,7 +247,7 @@ final class BundleProcessor {
           throw FhirInputException.of(FhirIssue.error("invalid", index, path, prefix + unresolvedUuid));
         }
         ref.setReference(target);
-      } else if (value.matches("(?i)^https?://.+") && byFullUrl.apply(value) != null) {
+      } else if (value.regionMatches(true, 0, "http", 0, 4) && byFullUrl.apply(value) != null) {
         // FHIR: a reference that is an entry's fullUrl names that entry, whose id here may differ (a POST)
         ref.setReference(byFullUrl.apply(value));
       } else if (value.matches("^[A-Z][A-Za-z]+\\?.+")) {

@@ -66,21 +66,16 @@ final class NdjsonImporter {
           break;
         }
         if (raw == null) {
-          line = null;
-        } else {
-          try {
-            line = utf8.decode(java.nio.ByteBuffer.wrap(raw)).toString();
-          } catch (java.nio.charset.CharacterCodingException e) {
-            lines++;
-            failed++;
-            record(errors, lines, "the line is not valid UTF-8: send the file encoded as UTF-8");
-            continue;
-          }
-        }
-        if (line == null) {
           break;
         }
         lines++;
+        try {
+          line = utf8.decode(java.nio.ByteBuffer.wrap(raw)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+          failed++;
+          record(errors, lines, "the line is not valid UTF-8: send the file encoded as UTF-8");
+          continue;
+        }
         if (line.isBlank()) {
           continue;
         }

@@ -320,16 +320,24 @@ final class ResourceWriter {
       ps.setString(4, d.baseDecision() == ConsentDirective.Decision.PERMIT ? "permit" : "deny");
       ps.setTimestamp(5, d.periodStart() == null ? null : Timestamp.from(d.periodStart()));
       ps.setTimestamp(6, d.periodEnd() == null ? null : Timestamp.from(d.periodEnd()));
-      ps.setArray(7, c.createArrayOf("text", d.purposes().toArray()));
-      ps.setArray(8, c.createArrayOf("text", d.deniedClasses().toArray()));
-      ps.setArray(9, c.createArrayOf("text", d.deniedLabels().toArray()));
-      ps.setArray(10, c.createArrayOf("text", d.permittedClasses().toArray()));
-      ps.setArray(11, c.createArrayOf("text", d.permittedLabels().toArray()));
-      ps.setArray(12, c.createArrayOf("text", d.explicitLabels().toArray()));
+      ps.setArray(7, textArray(c, d.purposes()));
+      ps.setArray(8, textArray(c, d.deniedClasses()));
+      ps.setArray(9, textArray(c, d.deniedLabels()));
+      ps.setArray(10, textArray(c, d.permittedClasses()));
+      ps.setArray(11, textArray(c, d.permittedLabels()));
+      ps.setArray(12, textArray(c, d.explicitLabels()));
       ps.setInt(13, ConsentInterpreter.RULES_VERSION);
       ps.executeUpdate();
     }
   }
+
+  private static final String INSERT_LINK = """
+      INSERT INTO care_links (patient_id, source_type, source_id, valid_from, valid_until, practitioner_id)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""";
+  private static final String INSERT_LINK_FOR_ROLES_PRACTITIONER = """
+      INSERT INTO care_links (patient_id, source_type, source_id, valid_from, valid_until, practitioner_id, via_role)
+      SELECT ?, ?, ?, ?, ?, r.practitioner_id, r.role_id FROM practitioner_roles r WHERE r.role_id = ?
+      ON CONFLICT DO NOTHING""";
 
   /**
    * The care links the resource states ({@link CareLinks#of}), and for a link through a PractitionerRole
@@ -337,34 +345,29 @@ final class ResourceWriter {
    */
   static void insertCareLinks(Connection c, Resource resource) throws SQLException {
     List<CareLink> links = CareLinks.of(resource);
+    // every link as stated first, then the copies through roles: a practitioner the resource also names
+    // directly keeps its own row, which a role's later change must not take away
     for (CareLink link : links) {
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until) "
-              + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-        ps.setString(1, link.practitionerId());
-        ps.setString(2, link.patientId());
-        ps.setString(3, link.sourceType());
-        ps.setString(4, link.sourceId());
-        ps.setTimestamp(5, link.validFrom() == null ? null : Timestamp.from(link.validFrom()));
-        ps.setTimestamp(6, link.validUntil() == null ? null : Timestamp.from(link.validUntil()));
-        ps.executeUpdate();
-      }
+      insertLink(c, INSERT_LINK, link, link.practitionerId());
     }
     for (CareLink link : links) {
       if (link.practitionerId().startsWith(CareLinks.ROLE_PREFIX)) {
-        try (PreparedStatement ps = c.prepareStatement("""
-            INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until, via_role)
-            SELECT r.practitioner_id, ?, ?, ?, ?, ?, r.role_id FROM practitioner_roles r WHERE r.role_id = ?
-            ON CONFLICT DO NOTHING""")) {
-          ps.setString(1, link.patientId());
-          ps.setString(2, link.sourceType());
-          ps.setString(3, link.sourceId());
-          ps.setTimestamp(4, link.validFrom() == null ? null : Timestamp.from(link.validFrom()));
-          ps.setTimestamp(5, link.validUntil() == null ? null : Timestamp.from(link.validUntil()));
-          ps.setString(6, link.practitionerId().substring(CareLinks.ROLE_PREFIX.length()));
-          ps.executeUpdate();
-        }
+        insertLink(c, INSERT_LINK_FOR_ROLES_PRACTITIONER, link,
+            link.practitionerId().substring(CareLinks.ROLE_PREFIX.length()));
       }
+    }
+  }
+
+  /** One of the two inserts above; {@code last}: the practitioner, or the role whose practitioner is linked. */
+  private static void insertLink(Connection c, String sql, CareLink link, String last) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, link.patientId());
+      ps.setString(2, link.sourceType());
+      ps.setString(3, link.sourceId());
+      ps.setTimestamp(4, link.validFrom() == null ? null : Timestamp.from(link.validFrom()));
+      ps.setTimestamp(5, link.validUntil() == null ? null : Timestamp.from(link.validUntil()));
+      ps.setString(6, last);
+      ps.executeUpdate();
     }
   }
 
@@ -376,10 +379,7 @@ final class ResourceWriter {
       execute("DELETE FROM practitioner_roles WHERE role_id = ?", id);
     }
     if ("Consent".equals(type)) {
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM consents WHERE consent_id = ?")) {
-        ps.setString(1, id);
-        ps.executeUpdate();
-      }
+      execute("DELETE FROM consents WHERE consent_id = ?", id);
     }
   }
 
@@ -394,13 +394,13 @@ final class ResourceWriter {
     ps.setString(2, id);
     ps.setLong(3, version);
     ps.setString(4, patient);
-    ps.setArray(5, textArray(labels));
+    ps.setArray(5, textArray(c, labels));
     ps.setBytes(6, hash);
     ps.setBytes(7, body);
     ps.setTimestamp(8, Timestamp.from(now));
   }
 
-  private Array textArray(List<String> values) throws SQLException {
+  private static Array textArray(Connection c, List<String> values) throws SQLException {
     return c.createArrayOf("text", values.toArray());
   }
 
