@@ -3,6 +3,7 @@ package io.carecontext.services;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,6 +89,16 @@ class OperationsIT {
         .doesNotContain("aaaa");
     String header = raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(9000) + "\r\n\r\n");
     assertThat(header).contains(" 431 ").contains("\"error\":\"headers_too_large\"").doesNotContain("bbbb");
+  }
+
+  @Test
+  void aMalformedHeaderIsNamedAsSuchNotAsABadBody() throws Exception {
+    // answered "send a JSON body with the documented fields", for a request whose body was never the problem
+    for (String head : List.of("Bad Header: secret-value", "Content-Length: xyz")) {
+      String answer = raw("GET /health HTTP/1.1\r\nHost: x\r\n" + head + "\r\nConnection: close\r\n\r\n");
+      assertThat(answer).startsWith("HTTP/1.").contains(" 400 ").contains("a header is malformed")
+          .doesNotContain("JSON body", "secret-value", "xyz");
+    }
   }
 
   @Test

@@ -51,6 +51,11 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       return response.status("uri_too_long".equals(tooLong.get().error()) ? 414 : 431)
           .contentType(MediaType.APPLICATION_JSON_TYPE).body(tooLong.get());
     }
+    if (context.getRequest() instanceof NettyHttpRequest<?> n && n.getNativeRequest().decoderResult().isFailure()) {
+      // A header Netty could not parse (a space in its name, a Content-Length that is not a number):
+      // "send a JSON body" sent the caller to the wrong part of the request.
+      return response.status(HttpStatus.BAD_REQUEST).contentType(MediaType.APPLICATION_JSON_TYPE).body(MALFORMED_HEAD);
+    }
     if (response.status() == HttpStatus.INTERNAL_SERVER_ERROR
         && context.getRootCause().filter(ApiErrorProcessor::databaseUnreachable).isPresent()) {
       // Not a fault of the request and not a bug: the caller should retry, and a probe or load
@@ -59,7 +64,8 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     }
     HttpStatus status = response.status();
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
-        .orElseGet(() -> status == HttpStatus.REQUEST_ENTITY_TOO_LARGE ? tooLarge(maxRequestBytes) : body(status));
+        .orElseGet(() -> status == HttpStatus.REQUEST_ENTITY_TOO_LARGE
+            ? tooLarge(maxRequestBytes, FhirPaths.contains(context.getRequest().getPath())) : body(status));
     return shaped(response, context.getRequest().getPath(), body);
   }
 
@@ -160,6 +166,11 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
             : new ApiError("headers_too_large", "the request headers are over 8,192 bytes: shorten them"));
   }
 
+  /** A request line or header that is not HTTP/1.1; never quoted back, since it may carry a key or PHI. */
+  static final ApiError MALFORMED_HEAD = new ApiError("bad_request", "the request line or a header is malformed "
+      + "(a header name with a space or a colon missing, a Content-Length that is not a number, …): check what the "
+      + "HTTP client sends; the request was not read");
+
   /** The error and its causes, outermost first. */
   static Stream<Throwable> causes(Throwable error) {
     return Stream.iterate(error, java.util.Objects::nonNull, Throwable::getCause);
@@ -197,11 +208,17 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     };
   }
 
-  /** The 413, with the limit: the caller must know how much to cut (it said only "the configured limit"). */
-  static ApiError tooLarge(long limit) {
-    return new ApiError("payload_too_large", "the request body is over the limit of " + limit + " bytes "
-        + "(CARECONTEXT_FHIR_MAX_BYTES); nothing was stored: send less in one request (split a Bundle, or load "
-        + "large sets with $import)");
+  /**
+   * The 413, with the limit: the caller must know how much to cut (it said only "the configured limit").
+   * Only a FHIR client is told to split a Bundle; a context, chat or admin body that large is a
+   * client sending the wrong thing, and the operator's setting is not the fix for it.
+   */
+  static ApiError tooLarge(long limit, boolean fhir) {
+    return new ApiError("payload_too_large", fhir
+        ? "the request body is over the limit of " + limit + " bytes (CARECONTEXT_FHIR_MAX_BYTES); nothing was "
+            + "stored: send less in one request (split a Bundle, or load large sets with $import)"
+        : "the request body is over the limit of " + limit + " bytes; nothing was stored or returned: this path "
+            + "takes a small JSON body with the documented fields (see /openapi.yml); check what the client sends");
   }
 
   static ApiError body(HttpStatus status) {

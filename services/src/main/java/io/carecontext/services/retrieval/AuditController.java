@@ -118,8 +118,13 @@ public class AuditController {
     try {
       v = audit.verify(t, caller.requester());
     } catch (AuditLog.KeyNotAdmittedException e) {
-      throw ApiException.forbidden(KEY_REFUSED);
+      throw refused(caller, t, "audit-verify", null);
     }
+    // A check of the trail is recorded like a read of it: who looked, and what they were told (a
+    // broken chain that someone saw and did nothing about is itself a finding). Written after the
+    // check, so the answer counts the trail as it was; fails closed like every audit write.
+    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), null, "HOPERAT",
+        "audit-verify", AuditEntry.Decision.ALLOWED, v.valid() ? "chain_valid" : "chain_broken"));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("valid", v.valid());
     out.put("entries", v.entries());

@@ -441,6 +441,12 @@ class FhirApiIT {
     assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" +
         ("{\"resource\":{\"resourceType\":\"Patient\",\"gender\":\"female\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},")
             .repeat(3000) + "{}]}"), 413, "the request body is over the limit of "); // the limit, so the caller knows how much to cut
+    // A context body that large is a client sending the wrong thing: no FHIR advice, still the limit.
+    HttpResponse<String> bigContext = app.call("POST", "/v1/hosp/patients/p-1/context", clinician,
+        "{\"query\":\"" + "x".repeat(250_000) + "\",\"purposeOfUse\":\"TREAT\"}", "application/json");
+    assertThat(bigContext.statusCode()).isEqualTo(413);
+    assertThat(bigContext.body()).contains("\"error\":\"payload_too_large\"", "over the limit of 200000 bytes",
+        "small JSON body").doesNotContain("Bundle", "FHIR_MAX");
     assertOutcome(fhir("POST", "/Patent", "{\"resourceType\":\"Patent\"}"), 400, "unknown resource type");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
   }
