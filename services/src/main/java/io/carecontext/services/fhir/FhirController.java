@@ -49,6 +49,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
@@ -99,8 +100,7 @@ public class FhirController {
   @Consumes(MediaType.ALL)
   public MutableHttpResponse<String> bundle(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                             HttpRequest<?> request, @Nullable @Body byte[] body) {
-    return handle(() -> {
-      TenantId t = requireEhrRole(caller, tenant, WRITE);
+    return write(caller, tenant, null, t -> {
       // an entry the parser refuses stays in the Bundle with its issues: a batch answers it alone
       Resource r = parse(request, body, JSON_TYPES, Fhir::parseBundleBody);
       if (!(r instanceof Bundle b)) {
@@ -120,8 +120,7 @@ public class FhirController {
   @Consumes(MediaType.ALL)
   public MutableHttpResponse<String> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                             @PathVariable String type, HttpRequest<?> request, @Nullable @Body byte[] body) {
-    return handle(() -> {
-      TenantId t = requireEhrRole(caller, tenant, WRITE);
+    return write(caller, tenant, null, t -> {
       requireKnownType(type);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
@@ -147,10 +146,7 @@ public class FhirController {
                                                   @PathVariable String tenant, HttpRequest<?> request,
                                                   @Nullable @Body java.io.InputStream body) {
     try {
-      return handle(() -> {
-        TenantId t = requireEhrRole(caller, tenant, WRITE);
-        return importNdjson(t, writer(caller), request, body);
-      });
+      return write(caller, tenant, null, t -> importNdjson(t, writer(caller), request, body));
     } finally {
       discard(body);
     }
@@ -176,8 +172,7 @@ public class FhirController {
   public MutableHttpResponse<String> update(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                             @PathVariable String type, @PathVariable String id, HttpRequest<?> request,
                                             @Nullable @Body byte[] body) {
-    return handle(() -> {
-      TenantId t = requireEhrRole(caller, tenant, WRITE, patientOf(type, id));
+    return write(caller, tenant, patientOf(type, id), t -> {
       requireKnownType(type);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
@@ -244,6 +239,31 @@ public class FhirController {
       return stored(s, type + " with that id was deleted");
     });
   }
+
+  /**
+   * A write for a key with role ehr-integration: {@code body} runs with the tenant, and a write it
+   * refuses (a 4xx: a body that cannot be stored, a version conflict, a key the database no longer
+   * admits) is audited with that reason, as a refused read is. An integration that keeps sending what
+   * cannot be stored, or a revoked key that keeps trying, shows in the trail; nothing of the write
+   * was stored, so the row lists no resources. Its patient is the path's ({@code Patient/{id}}) or none.
+   */
+  private MutableHttpResponse<String> write(Caller caller, String tenant, @Nullable String patient,
+                                            Function<TenantId, MutableHttpResponse<String>> body) {
+    return handle(() -> {
+      TenantId t = requireEhrRole(caller, tenant, WRITE, patient);
+      MutableHttpResponse<String> answer = handle(() -> body.apply(t));
+      int status = answer.status().getCode();
+      if (status >= 400 && status < 500) {
+        audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patient, null,
+            WRITE, AuditEntry.Decision.DENIED, REFUSED_WRITES.getOrDefault(status, "refused")));
+      }
+      return answer;
+    });
+  }
+
+  /** The audit reason of a refused write, by its status. */
+  private static final Map<Integer, String> REFUSED_WRITES = Map.of(400, "invalid_request", 403, "key_not_admitted",
+      409, "conflict", 412, "version_conflict", 415, "unsupported_media_type", 422, "unprocessable_resource");
 
   private static final String READ = "fhir-read";
   private static final String WRITE = AuditEvents.WRITE_ACTION;
@@ -322,8 +342,7 @@ public class FhirController {
   public MutableHttpResponse<String> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                             @PathVariable String type, @PathVariable String id,
                                             HttpRequest<?> request) {
-    return handle(() -> {
-      TenantId t = requireEhrRole(caller, tenant, WRITE, patientOf(type, id));
+    return write(caller, tenant, patientOf(type, id), t -> {
       requireKnownType(type);
       store.delete(t, writer(caller), type, id, ifMatch(request));
       // Deleting what is already gone succeeds too (FHIR allows 200/204 for both).

@@ -242,8 +242,13 @@ class FhirAuditIT {
     assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
   }
 
+  /**
+   * A write refused for what it sent stores nothing, and is in the trail as refused, with no
+   * resources: an integration that keeps sending what cannot be stored, or a key probing versions
+   * with If-Match, was invisible there (it recorded nothing).
+   */
   @Test
-  void aRefusedTransactionStoresNothingAndRecordsNothing() throws SQLException {
+  void aRefusedTransactionStoresNothingAndIsRecordedAsRefused() throws SQLException {
     List<String> before = writeRows();
     String bad = """
         {"resourceType":"Bundle","type":"transaction","entry":[
@@ -251,8 +256,21 @@ class FhirAuditIT {
           {"resource":{"resourceType":"Observation","id":"wa-bad-obs","status":"not-a-status","code":{"text":"x"}},
            "request":{"method":"PUT","url":"Observation/wa-bad-obs"}}]}""";
     assertThat(fhir("POST", "", bad).statusCode()).isBetween(400, 499);
-    assertThat(since(before)).isEmpty();
+    assertThat(since(before)).singleElement().satisfies(r -> assertThat(r).matches(
+        "denied - ehr-feed \\{} (invalid_request|unprocessable_resource)"));
     assertThat(fhir("GET", "/Patient/wa-bad", null).statusCode()).isEqualTo(404);
+    // a version conflict names the path's patient; a body of another type, none
+    assertThat(fhir("PUT", "/Patient/wa-bad-v", "{\"resourceType\":\"Patient\",\"id\":\"wa-bad-v\"}").statusCode())
+        .isEqualTo(201);
+    assertThat(app.call("PUT", "/fhir/clinic/Patient/wa-bad-v", ehr, "{\"resourceType\":\"Patient\",\"id\":\"wa-bad-v\","
+        + "\"gender\":\"other\"}", FHIR, java.util.Map.of("If-Match", "W/\"7\"")).statusCode()).isEqualTo(412);
+    assertThat(fhir("POST", "/Observation", "{\"resourceType\":\"Patient\"}").statusCode()).isEqualTo(400);
+    List<String> rows = since(before);
+    assertThat(rows).hasSize(4);
+    assertThat(rows.get(1)).startsWith("allowed wa-bad-v ehr-feed").endsWith(" allowed");
+    assertThat(rows.subList(2, 4)).containsExactly("denied wa-bad-v ehr-feed {} version_conflict",
+        "denied - ehr-feed {} invalid_request");
+    assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
   }
 
   @Test
