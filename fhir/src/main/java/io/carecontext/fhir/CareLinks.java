@@ -145,17 +145,29 @@ public final class CareLinks {
   }
 
   /**
-   * The Practitioner a PractitionerRole names, while the role is in force (not inactive, its period
-   * not ended): the care links stated through the role hold for that Practitioner too (tenant migration
-   * 46), so a clinician's key names its Practitioner and is linked through every role it holds.
+   * The Practitioner a PractitionerRole names, and the role's period (inclusive at its precision; a
+   * null bound: none), unless the role is inactive: the care links stated through the role hold for
+   * that Practitioner too, within both periods (tenant migrations 46 and 47), so a clinician's key
+   * names its Practitioner and is linked through every role it holds while it holds it. A role whose
+   * period has not begun, or has ended, links no one then; the read path compares the bounds with the
+   * time of the request, so a role ends when its period does without being sent again.
    */
-  public static Optional<String> practitionerOfRole(Resource resource) {
-    if (!(resource instanceof org.hl7.fhir.r4.model.PractitionerRole role) || role.hasActive() && !role.getActive()
-        || role.hasPeriod() && role.getPeriod().hasEnd()
-            && Periods.endOf(role.getPeriod().getEndElement()).isBefore(Instant.now())) {
+  public static Optional<RoleHolder> practitionerOfRole(Resource resource) {
+    if (!(resource instanceof org.hl7.fhir.r4.model.PractitionerRole role) || role.hasActive() && !role.getActive()) {
       return Optional.empty();
     }
-    return practitionerId(role.getPractitioner()).filter(id -> !id.startsWith(ROLE_PREFIX));
+    Period period = role.hasPeriod() ? role.getPeriod() : null;
+    return practitionerId(role.getPractitioner()).filter(id -> !id.startsWith(ROLE_PREFIX))
+        .map(id -> new RoleHolder(id, start(period), end(period)));
+  }
+
+  /** The Practitioner holding a PractitionerRole, from {@code validFrom} and before {@code validUntil} (null: unbounded). */
+  public record RoleHolder(String practitionerId, Instant validFrom, Instant validUntil) {
+    /** Names no practitioner: an id may be a person's staff number. */
+    @Override
+    public String toString() {
+      return "RoleHolder";
+    }
   }
 
   /** Whether a key may name {@code practitionerId}: a Practitioner's FHIR id, or {@code PractitionerRole/<id>}. */

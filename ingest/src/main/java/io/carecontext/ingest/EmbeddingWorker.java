@@ -36,6 +36,7 @@ import java.util.function.Supplier;
 import org.hl7.fhir.r4.model.CareTeam;
 import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.PractitionerRole;
 import org.hl7.fhir.r4.model.Resource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -186,6 +187,16 @@ public final class EmbeddingWorker implements AutoCloseable {
             + "again at the next start", tenant, e.getClass().getSimpleName());
       }
       try {
+        int queued = enqueueRolesWithoutHolder(tenant);
+        if (queued > 0) {
+          LOG.info("embedding worker: tenant {}: {} PractitionerRole(s) queued to link their practitioner to the care "
+              + "relationships stated through them", tenant, queued);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("embedding worker: tenant {}: its PractitionerRoles could not be queued ({}); they are queued again "
+            + "at the next start", tenant, e.getClass().getSimpleName());
+      }
+      try {
         int queued = enqueueUncheckedCareLinks(tenant);
         if (queued > 0) {
           LOG.info("embedding worker: tenant {}: {} CareTeam(s) and Encounter(s) queued to check the care "
@@ -260,6 +271,27 @@ public final class EmbeddingWorker implements AutoCloseable {
           WHERE r.resource_type IN ('CareTeam', 'Encounter') AND NOT r.deleted
             AND EXISTS (SELECT 1 FROM care_links l WHERE l.source_type = r.resource_type
                         AND l.source_id = r.resource_id AND l.status_checked IS NULL)
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
+                            AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  /**
+   * Queues every current PractitionerRole without its practitioner's row (stored before tenant
+   * migration 46, or its row removed by migration 47 to be made again with the role's period), so
+   * that the worker makes the row and the copies of the links through the role (see
+   * {@link #rederiveRoleHolder}). A role that links no one (inactive, or naming no Practitioner) is
+   * queued at every start and costs a reading of it each time.
+   */
+  public int enqueueRolesWithoutHolder(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          INSERT INTO outbox (resource_type, resource_id, version_id, operation)
+          SELECT r.resource_type, r.resource_id, r.version_id, 'reembed' FROM resources r
+          WHERE r.resource_type = 'PractitionerRole' AND NOT r.deleted
+            AND NOT EXISTS (SELECT 1 FROM practitioner_roles p WHERE p.role_id = r.resource_id)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
                             AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
         return ps.executeUpdate();
@@ -382,6 +414,9 @@ public final class EmbeddingWorker implements AutoCloseable {
         if (resource instanceof CareTeam || resource instanceof Encounter) {
           rederiveCareLinks(c, row, resource);
         }
+        if (resource instanceof PractitionerRole) {
+          rederiveRoleHolder(c, row, resource);
+        }
       }
     }
     Map<String, String> textsByHash = new LinkedHashMap<>();
@@ -450,6 +485,26 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
     deleteCareLinks(c, row, "");
     ResourceWriter.insertCareLinks(c, resource);
+  }
+
+  /**
+   * A PractitionerRole without its practitioner's row gets it, with the copies of the links through
+   * it ({@link ResourceWriter#insertRoleHolder}); one with its row was written by the current rules.
+   */
+  private static void rederiveRoleHolder(Connection c, Claimed row, Resource resource) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM practitioner_roles WHERE role_id = ?")) {
+      ps.setString(1, row.id());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return;
+        }
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM care_links WHERE via_role = ?")) {
+      ps.setString(1, row.id());
+      ps.executeUpdate();
+    }
+    ResourceWriter.insertRoleHolder(c, row.id(), resource);
   }
 
   private static int deleteCareLinks(Connection c, Claimed row, String condition) throws SQLException {

@@ -278,20 +278,7 @@ final class ResourceWriter {
       }
     }
     insertCareLinks(c, resource);
-    Optional<String> practitioner = CareLinks.practitionerOfRole(resource);
-    if (practitioner.isPresent()) {
-      // the role's practitioner, and a copy for it of every link stated through the role so far
-      execute("INSERT INTO practitioner_roles (role_id, practitioner_id) VALUES (?, ?)", id, practitioner.get());
-      try (PreparedStatement ps = c.prepareStatement("""
-          INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until, via_role)
-          SELECT ?, patient_id, source_type, source_id, valid_from, valid_until, ? FROM care_links
-          WHERE practitioner_id = ? ON CONFLICT DO NOTHING""")) {
-        ps.setString(1, practitioner.get());
-        ps.setString(2, id);
-        ps.setString(3, CareLinks.ROLE_PREFIX + id);
-        ps.executeUpdate();
-      }
-    }
+    insertRoleHolder(c, id, resource);
     if (resource instanceof Consent consent) {
       Optional<ConsentDirective> d = ConsentInterpreter.interpret(consent);
       if (d.isPresent()) {
@@ -331,12 +318,48 @@ final class ResourceWriter {
     }
   }
 
+  /**
+   * For a PractitionerRole in force ({@link CareLinks#practitionerOfRole}): the practitioner holding it
+   * and the role's period, and a copy for that practitioner of every link stated through the role so
+   * far, bounded by both periods (tenant migration 47); the caller has removed the role's earlier ones.
+   */
+  static void insertRoleHolder(Connection c, String roleId, Resource resource) throws SQLException {
+    Optional<CareLinks.RoleHolder> holder = CareLinks.practitionerOfRole(resource);
+    if (holder.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO practitioner_roles (role_id, practitioner_id, valid_from, valid_until) VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, roleId);
+      ps.setString(2, holder.get().practitionerId());
+      ps.setTimestamp(3, timestamp(holder.get().validFrom()));
+      ps.setTimestamp(4, timestamp(holder.get().validUntil()));
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until, via_role)
+        SELECT r.practitioner_id, l.patient_id, l.source_type, l.source_id, greatest(l.valid_from, r.valid_from),
+               least(l.valid_until, r.valid_until), r.role_id
+        FROM care_links l JOIN practitioner_roles r ON r.role_id = ?
+        WHERE l.practitioner_id = ? ON CONFLICT DO NOTHING""")) {
+      ps.setString(1, roleId);
+      ps.setString(2, CareLinks.ROLE_PREFIX + roleId);
+      ps.executeUpdate();
+    }
+  }
+
+  private static Timestamp timestamp(Instant instant) {
+    return instant == null ? null : Timestamp.from(instant);
+  }
+
   private static final String INSERT_LINK = """
       INSERT INTO care_links (patient_id, source_type, source_id, valid_from, valid_until, practitioner_id)
       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""";
   private static final String INSERT_LINK_FOR_ROLES_PRACTITIONER = """
       INSERT INTO care_links (patient_id, source_type, source_id, valid_from, valid_until, practitioner_id, via_role)
-      SELECT ?, ?, ?, ?, ?, r.practitioner_id, r.role_id FROM practitioner_roles r WHERE r.role_id = ?
+      SELECT ?, ?, ?, greatest(?::timestamptz, r.valid_from), least(?::timestamptz, r.valid_until), r.practitioner_id,
+             r.role_id
+      FROM practitioner_roles r WHERE r.role_id = ?
       ON CONFLICT DO NOTHING""";
 
   /**
@@ -364,8 +387,8 @@ final class ResourceWriter {
       ps.setString(1, link.patientId());
       ps.setString(2, link.sourceType());
       ps.setString(3, link.sourceId());
-      ps.setTimestamp(4, link.validFrom() == null ? null : Timestamp.from(link.validFrom()));
-      ps.setTimestamp(5, link.validUntil() == null ? null : Timestamp.from(link.validUntil()));
+      ps.setTimestamp(4, timestamp(link.validFrom()));
+      ps.setTimestamp(5, timestamp(link.validUntil()));
       ps.setString(6, last);
       ps.executeUpdate();
     }

@@ -104,4 +104,56 @@ class PractitionerRoleCareLinksIT {
     String byRole = app.tenantWithKey("roles", "dr-r", "[\"clinician\"]", "\"practitionerId\":\"PractitionerRole/role-2\"");
     assertThat(context(byRole, "pt-2")).isEqualTo(200);
   }
+
+  /**
+   * A role's period bounds its links while the role stays as written (tenant migration 47): it was
+   * checked only against the time of the write, so a role ending next month linked its practitioner
+   * after that, and one not yet begun linked at once.
+   */
+  @Test
+  void aRoleLinksOnlyWithinItsPeriod() {
+    String drC = app.tenantWithKey("roles", "dr-c", "[\"clinician\"]", "\"practitionerId\":\"doc-c\"");
+    put("CareTeam/team-3", team("team-3", "pt-1", "role-3"));
+    put("PractitionerRole/role-3", role("role-3", "doc-c", ",\"period\":{\"start\":\"2999-01-01\"}"));
+    assertThat(context(drC, "pt-1")).isEqualTo(404); // not begun
+    put("PractitionerRole/role-3", role("role-3", "doc-c",
+        ",\"period\":{\"start\":\"2020-01-01\",\"end\":\"2999-12-31\"}"));
+    assertThat(context(drC, "pt-1")).isEqualTo(200);
+    // the role's end reached while nothing is written again: the copy ends with it
+    sql("UPDATE tenant_roles.practitioner_roles SET valid_until = now() - interval '1 second' WHERE role_id = 'role-3';"
+        + "UPDATE tenant_roles.care_links SET valid_until = now() - interval '1 second' WHERE via_role = 'role-3'");
+    assertThat(context(drC, "pt-1")).isEqualTo(404);
+  }
+
+  /**
+   * A role stored before the database kept its practitioner (tenant migration 46), or whose row
+   * migration 47 removed to be made again, is linked again by the worker at its next start, from the
+   * stored role; until then the relationship fails closed.
+   */
+  @Test
+  void aRoleWithoutItsPractitionersRowIsLinkedAgainByTheWorker() {
+    String drD = app.tenantWithKey("roles", "dr-d", "[\"clinician\"]", "\"practitionerId\":\"doc-d\"");
+    put("PractitionerRole/role-4", role("role-4", "doc-d", ""));
+    put("CareTeam/team-4", team("team-4", "pt-2", "role-4"));
+    assertThat(context(drD, "pt-2")).isEqualTo(200);
+    EmbeddingWorker worker = app.bean(EmbeddingWorker.class);
+    worker.drain(TenantId.of("roles")); // the writes' own queue entries done
+    sql("DELETE FROM tenant_roles.care_links WHERE via_role = 'role-4';"
+        + "DELETE FROM tenant_roles.practitioner_roles WHERE role_id = 'role-4'");
+    assertThat(context(drD, "pt-2")).isEqualTo(404);
+    assertThat(worker.enqueueRolesWithoutHolder(TenantId.of("roles"))).isPositive();
+    worker.drain(TenantId.of("roles"));
+    assertThat(context(drD, "pt-2")).isEqualTo(200);
+    assertThat(worker.enqueueRolesWithoutHolder(TenantId.of("roles"))).as("roles still without a row: only those "
+        + "that link no one").isLessThanOrEqualTo(1);
+  }
+
+  static void sql(String statements) {
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement()) {
+      st.execute(statements);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }

@@ -1,0 +1,86 @@
+package io.carecontext.migrations;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.testing.TestPlatform;
+import io.carecontext.migrations.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The template migrations that change rows, not only the schema, change them on an installation
+ * whose schema owner is not a superuser (as on any managed PostgreSQL). The tables they touch force
+ * row-level security on their owner, and no policy admits the owner: run as it, an UPDATE or DELETE
+ * meets no row and succeeds, so tenant migrations 42 and 44 changed nothing there (the
+ * embedded default's owner is a superuser, which no policy binds). Migration 47 does their work
+ * again, with the owner's own exemption from row-level security in force for its transaction only.
+ */
+class DataMigrationsIT {
+
+  static TestPlatform platform;
+  static TenantId tenant;
+
+  @BeforeAll
+  static void setUp() throws SQLException {
+    platform = new TestPlatform();
+    tenant = OlderTemplates.provision(platform, "datamig", 46);
+    superuser("""
+        INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, status_checked)
+        VALUES ('doc-a', 'pt-1', 'CareTeam', 'team-1', true), ('doc-b', 'pt-1', 'Encounter', 'enc-1', true),
+               ('PractitionerRole/role-1', 'pt-2', 'CareTeam', 'team-3', true);
+        INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, status_checked, via_role)
+        VALUES ('doc-c', 'pt-2', 'CareTeam', 'team-3', true, 'role-1');
+        INSERT INTO practitioner_roles (role_id, practitioner_id) VALUES ('role-1', 'doc-c')""");
+    OlderTemplates.startCurrentRelease(platform);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  @Test
+  void rowMigrationsReachRowsUnderForcedRowLevelSecurity() throws SQLException {
+    assertThat(rows("SELECT rolsuper::text FROM pg_roles WHERE rolname = '" + platform.config.ownerUser() + "'"))
+        .containsExactly("false");
+    // 47: a role's copies and its practitioner are made again by the worker, from the stored role
+    assertThat(rows("SELECT practitioner_id FROM care_links WHERE via_role IS NOT NULL")).isEmpty();
+    assertThat(rows("SELECT role_id FROM practitioner_roles")).isEmpty();
+    // 42 and 44, again: every CareTeam's and Encounter's links are derived again by the worker
+    assertThat(rows("SELECT source_id FROM care_links WHERE status_checked IS NOT NULL")).isEmpty();
+    assertThat(rows("SELECT source_id FROM care_links ORDER BY source_id")).containsExactly("enc-1", "team-1", "team-3");
+    // and the tables force row-level security again when it is done
+    assertThat(rows("""
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = '%s' AND c.relname IN ('care_links', 'practitioner_roles')
+          AND c.relrowsecurity AND c.relforcerowsecurity ORDER BY 1""".formatted(tenant.schemaName())))
+        .containsExactly("care_links", "practitioner_roles");
+  }
+
+  static void superuser(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("SET search_path = " + Identifiers.quote(tenant.schemaName()));
+      st.execute(sql);
+    }
+  }
+
+  static List<String> rows(String sql) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("SET search_path = " + Identifiers.quote(tenant.schemaName()));
+      try (ResultSet rs = st.executeQuery(sql)) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+}
