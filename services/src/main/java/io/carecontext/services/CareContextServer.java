@@ -94,6 +94,7 @@ public final class CareContextServer implements AutoCloseable {
       props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
       props.put("carecontext.worker.threads", settings.workerThreads());
       props.put("carecontext.audit.seal-seconds", settings.auditSealSeconds());
+      props.put("carecontext.rate-limit.shares", settings.rateLimitShares());
       ApplicationContext ctx = Micronaut.build(new String[0])
           .mainClass(CareContextServer.class)
           .banner(false)

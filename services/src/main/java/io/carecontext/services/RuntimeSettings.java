@@ -26,7 +26,8 @@ public record RuntimeSettings(
     Optional<Path> tlsKey,
     long maxRequestBytes,
     int workerThreads,
-    int auditSealSeconds) {
+    int auditSealSeconds,
+    int rateLimitShares) {
 
   public static RuntimeSettings fromEnvironment() {
     return from(System.getenv());
@@ -58,7 +59,8 @@ public record RuntimeSettings(
         number(env, "CARECONTEXT_FHIR_MAX_BYTES", 52_428_800, 1_024, Integer.MAX_VALUE,
             "a number of bytes from 1024 to 2147483647"),
         (int) number(env, "CARECONTEXT_WORKER_THREADS", 1, 0, 64, "a whole number from 0 to 64"),
-        (int) number(env, "CARECONTEXT_AUDIT_SEAL_SECONDS", 60, 1, 3_600, "a number of seconds from 1 to 3600"));
+        (int) number(env, "CARECONTEXT_AUDIT_SEAL_SECONDS", 60, 1, 3_600, "a number of seconds from 1 to 3600"),
+        (int) number(env, "CARECONTEXT_RATE_LIMIT_SHARES", 1, 1, 1_000, "the number of API processes (1 to 1000)"));
   }
 
   /** Shorter configured admin keys start the service with a warning: the key opens every tenant's admin API. */

@@ -35,6 +35,10 @@ class RuntimeSettingsTest {
         .hasMessage("CARECONTEXT_DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 60");
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_AUDIT_SEAL_SECONDS", "0")))
         .hasMessage("CARECONTEXT_AUDIT_SEAL_SECONDS must be a number of seconds from 1 to 3600");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_RATE_LIMIT_SHARES", "0")))
+        .hasMessage("CARECONTEXT_RATE_LIMIT_SHARES must be the number of API processes (1 to 1000)");
+    assertThat(RuntimeSettings.from(Map.of()).rateLimitShares()).isEqualTo(1);
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_RATE_LIMIT_SHARES", "4")).rateLimitShares()).isEqualTo(4);
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_DB_CONNECT_TIMEOUT", "1.5")))
         .hasMessageStartingWith("CARECONTEXT_DB_CONNECT_TIMEOUT must be");
   }

@@ -18,10 +18,13 @@ public class RetrievalFactory {
     return new AuditLog(tx, keys);
   }
 
-  /** One per-minute budget per key, whichever patient-data path it calls. */
+  /**
+   * One per-minute budget per key, whichever patient-data path it calls; its share of it when the
+   * key's requests are spread over several API processes (CARECONTEXT_RATE_LIMIT_SHARES).
+   */
   @Singleton
-  RateLimiter rateLimiter() {
-    return new RateLimiter();
+  RateLimiter rateLimiter(@io.micronaut.context.annotation.Value("${carecontext.rate-limit.shares:1}") int shares) {
+    return new RateLimiter(shares);
   }
 
   @Singleton
