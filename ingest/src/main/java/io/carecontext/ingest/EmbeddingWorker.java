@@ -155,57 +155,43 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
   }
 
-  /** Once at start: every tenant's consents read by older rules (see {@link #enqueueConsentsReadByOlderRules}). */
+  /**
+   * Once at start, for every tenant: what older releases stored and the current rules read otherwise,
+   * queued to be processed again like a re-embedding (progress: GET /admin/tenants/{t}/ingest).
+   */
   private void enqueueUnderivedConsents() {
     List<TenantId> all;
     try {
       all = tenants.get();
     } catch (RuntimeException e) {
-      LOG.warn("embedding worker: the tenant list cannot be read ({}); consents read by older rules "
-          + "are queued to be read again at the next start", e.getClass().getSimpleName());
+      LOG.warn("embedding worker: the tenant list cannot be read ({}); what older releases stored is queued to be "
+          + "processed again at the next start", e.getClass().getSimpleName());
       return;
     }
     for (TenantId tenant : all) {
-      try {
-        int queued = enqueueConsentsReadByOlderRules(tenant);
-        if (queued > 0) {
-          LOG.info("embedding worker: tenant {}: {} consent(s) queued to be read again under the current consent rules",
-              tenant, queued);
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("embedding worker: tenant {}: its consents could not be queued to be read again ({}); "
-            + "they are queued again at the next start", tenant, e.getClass().getSimpleName());
+      queueAtStart(tenant, this::enqueueConsentsReadByOlderRules, "consent(s) queued to be read again under the "
+          + "current consent rules", "its consents");
+      queueAtStart(tenant, this::enqueueRerender, "resource(s) queued to make their chunks again with the current "
+          + "renderer", "its chunks");
+      queueAtStart(tenant, this::enqueueRolesWithoutHolder, "PractitionerRole(s) queued to link their practitioner to "
+          + "the care relationships stated through them", "its PractitionerRoles");
+      queueAtStart(tenant, this::enqueueUncheckedCareLinks, "CareTeam(s) and Encounter(s) queued to check the care "
+          + "relationships they state against their status and period", "its care relationships");
+    }
+  }
+
+  /** One of the queuings above, logged with how many it queued; a failure is retried at the next start. */
+  private void queueAtStart(TenantId tenant, java.util.function.ToIntFunction<TenantId> enqueue, String queued,
+                            String what) {
+    try {
+      int n = enqueue.applyAsInt(tenant);
+      if (n > 0) {
+        LOG.info("embedding worker: tenant {}: {} {} (progress: GET /admin/tenants/{}/ingest)", tenant, n, queued,
+            tenant);
       }
-      try {
-        int queued = enqueueRerender(tenant);
-        if (queued > 0) {
-          LOG.info("embedding worker: tenant {}: {} resource(s) queued to make their chunks again with the current "
-              + "renderer (progress: GET /admin/tenants/{}/ingest)", tenant, queued, tenant);
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("embedding worker: tenant {}: its chunks could not be queued to be made again ({}); they are queued "
-            + "again at the next start", tenant, e.getClass().getSimpleName());
-      }
-      try {
-        int queued = enqueueRolesWithoutHolder(tenant);
-        if (queued > 0) {
-          LOG.info("embedding worker: tenant {}: {} PractitionerRole(s) queued to link their practitioner to the care "
-              + "relationships stated through them", tenant, queued);
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("embedding worker: tenant {}: its PractitionerRoles could not be queued ({}); they are queued again "
-            + "at the next start", tenant, e.getClass().getSimpleName());
-      }
-      try {
-        int queued = enqueueUncheckedCareLinks(tenant);
-        if (queued > 0) {
-          LOG.info("embedding worker: tenant {}: {} CareTeam(s) and Encounter(s) queued to check the care "
-              + "relationships they state against their status", tenant, queued);
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("embedding worker: tenant {}: its care relationships could not be queued for a status check ({}); "
-            + "they are queued again at the next start", tenant, e.getClass().getSimpleName());
-      }
+    } catch (RuntimeException e) {
+      LOG.warn("embedding worker: tenant {}: {} could not be queued to be processed again ({}); they are queued "
+          + "again at the next start", tenant, what, e.getClass().getSimpleName());
     }
   }
 
