@@ -26,7 +26,8 @@ public record DatabaseConfig(
     String appPassword,
     String rolePrefix,
     int appPoolSize,
-    int connectTimeoutSeconds) {
+    int connectTimeoutSeconds,
+    boolean plaintextAllowed) {
 
   /**
    * Short enough that a request against an unreachable database fails while its client still
@@ -69,6 +70,23 @@ public record DatabaseConfig(
   public DatabaseConfig(String jdbcUrl, String ownerUser, String ownerPassword, String appUser, String appPassword,
                         String rolePrefix, int appPoolSize) {
     this(jdbcUrl, ownerUser, ownerPassword, appUser, appPassword, rolePrefix, appPoolSize, 0);
+  }
+
+  /** A connection that crosses a network must be encrypted (see {@link PlatformDatabase#bootstrap}). */
+  public DatabaseConfig(String jdbcUrl, String ownerUser, String ownerPassword, String appUser, String appPassword,
+                        String rolePrefix, int appPoolSize, int connectTimeoutSeconds) {
+    this(jdbcUrl, ownerUser, ownerPassword, appUser, appPassword, rolePrefix, appPoolSize, connectTimeoutSeconds,
+        false);
+  }
+
+  /**
+   * The same, where the operator has said that the network to the database encrypts what crosses it
+   * (a service mesh with mutual TLS, an IPsec link): an unencrypted connection to another machine is
+   * then started with a warning rather than refused.
+   */
+  public DatabaseConfig allowingPlaintext(boolean allowed) {
+    return new DatabaseConfig(jdbcUrl, ownerUser, ownerPassword, appUser, appPassword, rolePrefix, appPoolSize,
+        connectTimeoutSeconds, allowed);
   }
 
   /** The NOLOGIN role of this tenant's write path (ingest, re-embedding, model usage). */
@@ -133,7 +151,7 @@ public record DatabaseConfig(
 
   public DatabaseConfig withAppPassword(String password) {
     return new DatabaseConfig(jdbcUrl, ownerUser, ownerPassword, appUser, password, rolePrefix, appPoolSize,
-        connectTimeoutSeconds);
+        connectTimeoutSeconds, plaintextAllowed);
   }
 
   @Override

@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +48,7 @@ public final class PlatformDatabase implements AutoCloseable {
     HikariDataSource owner = pool(config, config.ownerUser(), config.ownerPassword(), 3, 0, "carecontext-owner", 0);
     try {
       PlatformDatabase db = new PlatformDatabase(config, owner);
+      db.requireEncryptedTransport();
       db.ensureVectorExtension();
       DatabaseConfig effective = db.ensureAppRole();
       Migrations.migratePlatform(owner, effective);
@@ -207,6 +209,64 @@ public final class PlatformDatabase implements AutoCloseable {
       LOG.info("application role {} has a generated password for this process", config.appUser());
     }
     return config.withAppPassword(password);
+  }
+
+  /**
+   * Patient data crosses the connection to the database, so it must be encrypted unless it never
+   * leaves the machine (a loopback address or a Unix socket: the embedded default, or a local proxy
+   * that encrypts on its own) or the operator has said the network encrypts it
+   * ({@link DatabaseConfig#plaintextAllowed}). The server says what the connection is, whatever the
+   * URL asked for: {@code sslmode=prefer}, the driver's default, falls back to plain text silently.
+   * An encrypted connection whose server certificate is not checked is started with a warning.
+   */
+  void requireEncryptedTransport() throws SQLException {
+    Transport t;
+    try (Connection c = owner.getConnection()) {
+      t = Transport.of(c);
+    }
+    transportProblem(t.encrypted(), t.local(), config).ifPresent(problem -> {
+      if (!t.encrypted() && !config.plaintextAllowed()) {
+        throw new DatabaseException(problem);
+      }
+      LOG.warn(problem);
+    });
+  }
+
+  /** A connection as its server sees it: encrypted (TLS), and local (loopback or a Unix socket). */
+  record Transport(boolean encrypted, boolean local) {
+    static Transport of(Connection c) throws SQLException {
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("""
+          SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false),
+                 coalesce(inet_server_addr() <<= inet '127.0.0.0/8' OR inet_server_addr() = inet '::1', true)""")) {
+        rs.next();
+        return new Transport(rs.getBoolean(1), rs.getBoolean(2));
+      }
+    }
+  }
+
+  /**
+   * What is wrong with a connection to the database: refused when it is not encrypted, crosses a
+   * network and plain text was not allowed; warned about otherwise; empty when nothing is.
+   */
+  static Optional<String> transportProblem(boolean encrypted, boolean local, DatabaseConfig config) {
+    if (local) {
+      return Optional.empty();
+    }
+    if (!encrypted) {
+      return Optional.of(config.plaintextAllowed()
+          ? "the connection to the database is not encrypted; CARECONTEXT_DB_ALLOW_PLAINTEXT says the network "
+              + "encrypts it (a service mesh with mutual TLS, say): patient data crosses it as sent"
+          : "the connection to the database is not encrypted, and patient data would cross the network in plain "
+              + "text: add sslmode=verify-full&sslrootcert=<the server's CA file> to CARECONTEXT_DB_URL (the server "
+              + "must have ssl = on), or, only if the network encrypts it otherwise (a service mesh with mutual TLS), "
+              + "set CARECONTEXT_DB_ALLOW_PLAINTEXT=true");
+    }
+    String url = config.jdbcUrl().toLowerCase(java.util.Locale.ROOT);
+    boolean verified = url.matches(".*[?&]sslmode=verify-(full|ca)(&.*)?")
+        || !url.matches(".*[?&]sslmode=.*") && url.matches(".*[?&]ssl=true(&.*)?"); // the driver then verifies fully
+    return verified ? Optional.empty() : Optional.of("the connection to the database is encrypted, but the server's "
+        + "certificate is not checked, so a machine in between could pose as the database: use "
+        + "sslmode=verify-full&sslrootcert=<the server's CA file> in CARECONTEXT_DB_URL");
   }
 
   /**

@@ -87,6 +87,10 @@ class DatabaseTlsIT {
     try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
       assertEncrypted(db.ownerDataSource());
       assertEncrypted(db.appDataSource());
+      // what the start-up check reads: encrypted, whatever the address
+      try (Connection c = db.ownerDataSource().getConnection()) {
+        assertThat(PlatformDatabase.Transport.of(c)).isEqualTo(new PlatformDatabase.Transport(true, true));
+      }
     }
   }
 

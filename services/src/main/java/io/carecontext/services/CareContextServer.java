@@ -55,7 +55,7 @@ public final class CareContextServer implements AutoCloseable {
             "CARECONTEXT_DB_URL is set but CARECONTEXT_DB_USER is not: set the owner/migration role's user and password")),
         settings.dbPassword().orElse(null), settings.dbAppUser().orElse(null),
         settings.dbAppPassword().orElse(null), settings.rolePrefix(), settings.dbPoolSize(),
-        settings.dbConnectTimeoutSeconds());
+        settings.dbConnectTimeoutSeconds()).allowingPlaintext(settings.dbAllowPlaintext());
   }
 
   public static CareContextServer start(RuntimeSettings settings) {

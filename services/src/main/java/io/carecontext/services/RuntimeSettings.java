@@ -27,7 +27,8 @@ public record RuntimeSettings(
     long maxRequestBytes,
     int workerThreads,
     int auditSealSeconds,
-    int rateLimitShares) {
+    int rateLimitShares,
+    boolean dbAllowPlaintext) {
 
   public static RuntimeSettings fromEnvironment() {
     return from(System.getenv());
@@ -60,7 +61,8 @@ public record RuntimeSettings(
             "a number of bytes from 1024 to 2147483647"),
         (int) number(env, "CARECONTEXT_WORKER_THREADS", 1, 0, 64, "a whole number from 0 to 64"),
         (int) number(env, "CARECONTEXT_AUDIT_SEAL_SECONDS", 60, 1, 3_600, "a number of seconds from 1 to 3600"),
-        (int) number(env, "CARECONTEXT_RATE_LIMIT_SHARES", 1, 1, 1_000, "the number of API processes (1 to 1000)"));
+        (int) number(env, "CARECONTEXT_RATE_LIMIT_SHARES", 1, 1, 1_000, "the number of API processes (1 to 1000)"),
+        flag(env, "CARECONTEXT_DB_ALLOW_PLAINTEXT"));
   }
 
   /** Shorter configured admin keys start the service with a warning: the key opens every tenant's admin API. */
@@ -86,6 +88,18 @@ public record RuntimeSettings(
       // reported below
     }
     throw new IllegalArgumentException(name + " must be " + what);
+  }
+
+  /** A true/false setting (false when unset), or a start-up error that names it. */
+  private static boolean flag(Map<String, String> env, String name) {
+    Optional<String> v = get(env, name);
+    if (v.isEmpty() || v.get().equalsIgnoreCase("false")) {
+      return false;
+    }
+    if (v.get().equalsIgnoreCase("true")) {
+      return true;
+    }
+    throw new IllegalArgumentException(name + " must be true or false");
   }
 
   private static Optional<String> get(Map<String, String> env, String name) {

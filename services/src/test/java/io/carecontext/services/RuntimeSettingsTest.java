@@ -38,6 +38,10 @@ class RuntimeSettingsTest {
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_RATE_LIMIT_SHARES", "0")))
         .hasMessage("CARECONTEXT_RATE_LIMIT_SHARES must be the number of API processes (1 to 1000)");
     assertThat(RuntimeSettings.from(Map.of()).rateLimitShares()).isEqualTo(1);
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_DB_ALLOW_PLAINTEXT", "yes")))
+        .hasMessage("CARECONTEXT_DB_ALLOW_PLAINTEXT must be true or false");
+    assertThat(RuntimeSettings.from(Map.of()).dbAllowPlaintext()).isFalse();
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_DB_ALLOW_PLAINTEXT", "TRUE")).dbAllowPlaintext()).isTrue();
     assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_RATE_LIMIT_SHARES", "4")).rateLimitShares()).isEqualTo(4);
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_DB_CONNECT_TIMEOUT", "1.5")))
         .hasMessageStartingWith("CARECONTEXT_DB_CONNECT_TIMEOUT must be");

@@ -60,7 +60,10 @@ public final class TestPostgres {
     } catch (SQLException e) {
       throw new IllegalStateException("could not prepare the test database", e);
     }
-    return new DatabaseConfig(c.jdbcUrl(database), owner, password, null, "app_" + prefix, prefix, 4);
+    // Synthetic data only: a CARECONTEXT_TEST_DB_URL on another machine without TLS is the tester's choice
+    // (the start-up refusal itself is proven by DatabaseTransportTest and DatabaseTlsIT).
+    return new DatabaseConfig(c.jdbcUrl(database), owner, password, null, "app_" + prefix, prefix, 4)
+        .allowingPlaintext(true);
   }
 
   /** A superuser connection to one test database (for tests that tamper as a privileged user). */
