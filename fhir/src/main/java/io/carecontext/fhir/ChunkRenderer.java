@@ -56,9 +56,11 @@ public final class ChunkRenderer {
    * again by the embedding worker at its start (tenant migration 41), so a stored entered-in-error
    * note stops being served without waiting for its resource to change. 3: a care plan's status,
    * intent and period, a medication request's intent other than an order, a dosage's site, method,
-   * instructions and bounds.
+   * instructions and bounds. 4: "<" and ">" kept in plain text; a component's range and
+   * interpretation; a result dated by its effective time; do-not-perform, not-done and their reasons;
+   * a condition's onset in any form and its abatement; a reaction's severity; an encounter class's code.
    */
-  public static final int VERSION = 3;
+  public static final int VERSION = 4;
 
   public static final int DEFAULT_WINDOW = 600;
 
@@ -307,7 +309,11 @@ public final class ChunkRenderer {
     return t.isEmpty() || t.endsWith(".") || t.endsWith("!") || t.endsWith("?") ? t : t + ".";
   }
 
-  /** text/plain (or HTML) attachments, base64 data decoded; other media types are skipped. */
+  /**
+   * text/plain (or HTML) attachments, base64 data decoded; other media types are skipped. Only HTML
+   * loses tags: plain text read as HTML lost everything between a "<" and a later ">", and "troponin
+   * <0.01 ng/mL ... age >90" became "troponin 90".
+   */
   static String attachmentText(Attachment a) {
     if (a == null || !a.hasData()) {
       return "";
@@ -317,7 +323,7 @@ public final class ChunkRenderer {
     if (type.startsWith("text/html") || type.startsWith("application/xhtml")) {
       return Texts.plain(raw);
     }
-    return type.startsWith("text/") ? Texts.plain(raw) : "";
+    return type.startsWith("text/") ? Texts.folded(raw) : "";
   }
 
   /** A result's value, or why it has none: without the reason, "Glucose." reads as a result lost. */
@@ -556,9 +562,12 @@ public final class ChunkRenderer {
       }
     }
 
-    /** Narrative or long text: split into bounded sentence windows. */
+    /**
+     * Text already plain (HTML is made plain where it is read): split into bounded sentence windows.
+     * It was made plain a second time here, which read the "<" of a decoded "&lt;" as a tag.
+     */
     void addText(Category category, LocalDate when, String text) {
-      for (String w : Texts.windows(Texts.plain(text), maxChars)) {
+      for (String w : Texts.windows(Texts.folded(text), maxChars)) {
         add(category, when, w);
       }
     }

@@ -113,6 +113,11 @@ final class Texts {
     return s.replaceAll("\\s+", " ").strip();
   }
 
+  /** Plain text with its whitespace folded; nothing else changes ("<" and ">" are text here, not tags). */
+  static String folded(String text) {
+    return text == null ? "" : text.replaceAll("\\s+", " ").strip();
+  }
+
   /**
    * Long text in windows of at most {@code maxChars}, split on sentence boundaries, each window
    * repeating the previous window's last sentence so no statement loses its context.

@@ -526,4 +526,36 @@ class ChunkRendererTest {
                     {"attachment":{"contentType":"application/pdf","url":"https://ehr.example.org/d1.pdf"}}]}""".formatted(text))))
         .extracting(ClinicalChunk::text).containsExactly("Discharge summary: Warfarin 1 mg daily.");
   }
+
+  private static String b64(String s) {
+    return java.util.Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  // Before: plain text went through the HTML tag stripper (twice), so everything between a "<" and a
+  // later ">" vanished: "troponin <0.01 ng/mL ... age >90" read "troponin 90", and a note's medication
+  // list between them was lost.
+  @Test
+  void lessAndGreaterThanInPlainTextAreKept() {
+    String note = "Troponin <0.01 ng/mL x2. Meds: apixaban 2.5 mg BID. BP goal <130/80. Goal A1c <7.5% given age >90.";
+    List<ClinicalChunk> doc = renderer.render(parse("""
+        {"resourceType":"DocumentReference","id":"d1","status":"current","subject":{"reference":"Patient/p1"},
+         "content":[{"attachment":{"contentType":"text/plain; charset=utf-8","data":"%s"}}]}""".formatted(b64(note))));
+    assertThat(doc).extracting(ClinicalChunk::text).containsExactly(note);
+    List<ClinicalChunk> report = renderer.render(parse("""
+        {"resourceType":"DiagnosticReport","id":"r1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"CBC"},"presentedForm":[{"contentType":"text/plain","data":"%s"}]}""".formatted(
+        b64("Blasts <1 %. Platelets <100 confirmed on smear. Values >10.5 flagged."))));
+    assertThat(report.get(1).text()).isEqualTo("Blasts <1 %. Platelets <100 confirmed on smear. Values >10.5 flagged.");
+    List<ClinicalChunk> obs = renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Potassium"},"valueQuantity":{"value":5.9,"unit":"mmol/L"},
+         "note":[{"text":"Hemolysis index <50; result valid. Repeat if K >6.0 or ECG changes."}]}"""));
+    assertThat(obs.get(1).text()).isEqualTo("Observation note: Hemolysis index <50; result valid. Repeat if K >6.0 or ECG changes.");
+    // HTML still loses its tags, and an escaped "<" in it is a "<" in the chunk, not the start of a tag
+    List<ClinicalChunk> html = renderer.render(parse("""
+        {"resourceType":"DocumentReference","id":"d2","status":"current","subject":{"reference":"Patient/p1"},
+         "content":[{"attachment":{"contentType":"text/html","data":"%s"}}]}""".formatted(
+        b64("<p>Troponin &lt;0.01 ng/mL; age &gt;90.</p>"))));
+    assertThat(html).extracting(ClinicalChunk::text).containsExactly("Troponin <0.01 ng/mL; age >90.");
+  }
 }
