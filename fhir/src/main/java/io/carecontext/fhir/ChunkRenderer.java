@@ -98,32 +98,37 @@ public final class ChunkRenderer {
     } else if (resource instanceof Condition c) {
       b.add(Category.CLINICAL, date(c.getRecordedDateElement(), c.getOnset()),
           Texts.join("Condition:", Texts.concept(c.getCode()), statuses(c.getClinicalStatus(), c.getVerificationStatus()),
-              c.hasOnsetDateTimeType() ? "onset " + dayText(c.getOnsetDateTimeType()) + "." : ""));
+              labelled("onset", when(c.getOnset())), labelled("abated", when(c.getAbatement()))));
     } else if (resource instanceof Observation o) {
       observation(o, b);
     } else if (resource instanceof MedicationRequest m) {
       b.add(Category.MEDICATION, date(m.getAuthoredOnElement(), null),
-          Texts.join("Medication request:", medication(m.getMedication()), dosage(m.getDosageInstruction()),
+          // "do not give spironolactone" (doNotPerform) read as an active order for it
+          Texts.join("Medication request:", m.getDoNotPerform() ? "do not give" : "", medication(m.getMedication()),
+              dosage(m.getDosageInstruction()),
               // a proposal or a plan is not an order: said, so that it never reads as a prescription
               "status " + code(m.getStatus())
                   + (m.hasIntent() && m.getIntent() != MedicationRequest.MedicationRequestIntent.ORDER
-                      ? ", intent " + code(m.getIntent()) : "") + "."));
+                      ? ", intent " + code(m.getIntent()) : "") + ".", reasons(m.getReasonCode())));
     } else if (resource instanceof MedicationStatement m) {
       b.add(Category.MEDICATION, date(null, m.getEffective()),
           Texts.join("Medication statement:", medication(m.getMedication()), dosage(m.getDosage()),
-              "status " + code(m.getStatus()) + "."));
+              "status " + code(m.getStatus()) + ".", reasons(m.getStatusReason()),
+              m.hasEffectivePeriod() ? period(m.getEffectivePeriod()) : ""));
     } else if (resource instanceof AllergyIntolerance a) {
       b.add(Category.CLINICAL, date(a.getRecordedDateElement(), a.getOnset()),
           Texts.join("Allergy:", Texts.concept(a.getCode()), statuses(a.getClinicalStatus(), a.getVerificationStatus()),
               a.hasCriticality() ? "criticality " + a.getCriticality().toCode() + "." : "",
-              a.getReaction().stream().flatMap(r -> r.getManifestation().stream()).map(Texts::concept)
+              a.getReaction().stream().map(ChunkRenderer::reaction).filter(r -> !r.isEmpty())
                   .collect(Collectors.joining(", ", "Reaction: ", ".")).replace("Reaction: .", "")));
     } else if (resource instanceof Procedure p) {
       b.add(Category.CLINICAL, date(null, p.getPerformed()),
-          Texts.join("Procedure:", Texts.concept(p.getCode()), "status " + code(p.getStatus()) + "."));
+          Texts.join(p.getStatus() == Procedure.ProcedureStatus.NOTDONE ? "Procedure not done:" : "Procedure:",
+              Texts.concept(p.getCode()), "status " + code(p.getStatus()) + ".", reasons(List.of(p.getStatusReason()))));
     } else if (resource instanceof Immunization i) {
       b.add(Category.CLINICAL, date(null, i.getOccurrence()),
-          Texts.join("Immunization:", Texts.concept(i.getVaccineCode()), "status " + code(i.getStatus()) + "."));
+          Texts.join(i.getStatus() == Immunization.ImmunizationStatus.NOTDONE ? "Immunization not given:" : "Immunization:",
+              Texts.concept(i.getVaccineCode()), "status " + code(i.getStatus()) + ".", reasons(List.of(i.getStatusReason()))));
     } else if (resource instanceof Encounter e) {
       encounter(e, b);
     } else if (resource instanceof DiagnosticReport d) {
@@ -144,7 +149,8 @@ public final class ChunkRenderer {
     } else if (resource instanceof Coverage c) {
       b.add(Category.ADMINISTRATIVE, c.hasPeriod() ? day(c.getPeriod().getStartElement()) : null,
           Texts.join("Coverage:", Texts.concept(c.getType()), "status " + code(c.getStatus()) + ".",
-              c.getPayor().isEmpty() ? "" : "payor " + c.getPayorFirstRep().getDisplay() + "."));
+              c.getPayor().stream().filter(Reference::hasDisplay).map(Reference::getDisplay)
+                  .collect(Collectors.joining(", ", "payor ", ".")).replace("payor .", "")));
     } else if (resource instanceof Claim c) {
       b.add(Category.ADMINISTRATIVE, day(c.getCreatedElement()),
           Texts.join("Claim:", Texts.concept(c.getType()), c.hasTotal() ? "total " + money(c.getTotal()) + "." : "",
@@ -169,7 +175,7 @@ public final class ChunkRenderer {
    */
   private void encounter(Encounter e, Builder b) {
     String start = e.hasPeriod() ? dayText(e.getPeriod().getStartElement()) : "";
-    String kind = e.hasClass_() ? e.getClass_().getDisplay() : "";
+    String kind = e.hasClass_() ? encounterClass(e.getClass_()) : "";
     String type = e.getType().stream().map(Texts::concept).filter(t -> !t.isBlank()).collect(Collectors.joining(", "));
     String end = e.hasPeriod() ? dayText(e.getPeriod().getEndElement()) : "";
     String when = start.isEmpty() ? ""
@@ -199,30 +205,86 @@ public final class ChunkRenderer {
     boolean lab = o.getCategory().stream().flatMap(c -> c.getCoding().stream())
         .anyMatch(c -> "laboratory".equals(c.getCode()));
     StringBuilder text = new StringBuilder(Texts.join(Texts.concept(o.getCode()), value(o.getValue(), o.getDataAbsentReason())));
-    if (o.hasReferenceRange()) {
-      var r = o.getReferenceRangeFirstRep();
-      if (r.hasLow() || r.hasHigh()) {
-        text.append(" (reference range ").append(Texts.range(r.getLow(), r.getHigh())).append(")");
-      } else if (r.hasText()) {
-        text.append(" (reference range ").append(r.getText()).append(")");
-      }
-    }
+    text.append(referenceRange(o.getReferenceRange()));
+    // a component's own range and interpretation: a systolic of 168 flagged High read as a bare 168
     for (var c : o.getComponent()) {
-      text.append("; ").append(Texts.join(Texts.concept(c.getCode()), value(c.getValue(), c.getDataAbsentReason())));
+      text.append("; ").append(Texts.join(Texts.concept(c.getCode()), value(c.getValue(), c.getDataAbsentReason())))
+          .append(referenceRange(c.getReferenceRange()))
+          .append(c.hasInterpretation() ? ", interpretation " + interpretation(c.getInterpretation()) : "");
     }
     if (o.hasInterpretation()) {
-      text.append(". Interpretation: ").append(o.getInterpretation().stream()
-          .map(i -> i.getCodingFirstRep().hasDisplay() ? i.getCodingFirstRep().getDisplay() : Texts.concept(i))
-          .collect(Collectors.joining(", ")));
+      text.append(". Interpretation: ").append(interpretation(o.getInterpretation()));
     }
     text.append('.');
     String caveat = resultCaveat(code(o.getStatus()));
     String qualifier = caveat.isEmpty() ? "" : " (" + caveat + ")";
-    b.add(lab ? Category.LAB : Category.CLINICAL, date(o.getIssuedElement(), o.getEffective()),
+    LocalDate when = taken(o.getEffective(), o.getIssuedElement());
+    b.add(lab ? Category.LAB : Category.CLINICAL, when,
         "Observation" + qualifier + ": " + text.toString().replace("..", "."));
     for (var note : o.getNote()) {
-      b.addText(Category.NOTE, date(o.getIssuedElement(), o.getEffective()), "Observation note" + qualifier + ": " + note.getText());
+      b.addText(Category.NOTE, when, "Observation note" + qualifier + ": " + note.getText());
     }
+  }
+
+  /** The first reference range, as bounds or as its text; "" when none. */
+  private static String referenceRange(List<Observation.ObservationReferenceRangeComponent> ranges) {
+    if (ranges.isEmpty()) {
+      return "";
+    }
+    var r = ranges.get(0);
+    return r.hasLow() || r.hasHigh() ? " (reference range " + Texts.range(r.getLow(), r.getHigh()) + ")"
+        : r.hasText() ? " (reference range " + r.getText() + ")" : "";
+  }
+
+  private static String interpretation(List<CodeableConcept> interpretations) {
+    return interpretations.stream()
+        .map(i -> i.getCodingFirstRep().hasDisplay() ? i.getCodingFirstRep().getDisplay() : Texts.concept(i))
+        .collect(Collectors.joining(", "));
+  }
+
+  /**
+   * A result's day: when it was taken (effective, the clinically relevant time), else when it was
+   * issued. The issued instant came first, and it is when the result was released, often in UTC: a
+   * pressure taken at 21:40 at -04:00 and issued at 02:05Z was filed under the next day.
+   */
+  private static LocalDate taken(Type effective, BaseDateTimeType issued) {
+    LocalDate d = date(null, effective);
+    return d != null ? d : date(issued, null);
+  }
+
+  /** Why, from reason or status-reason concepts: {@code Reason: patient objection.}, or "". */
+  private static String reasons(List<CodeableConcept> reasons) {
+    String r = reasons.stream().map(Texts::label).filter(s -> !s.isBlank()).collect(Collectors.joining(", "));
+    return r.isEmpty() ? "" : "Reason: " + sentence(r);
+  }
+
+  /** A reaction's manifestations, then its severity: {@code Anaphylaxis (severe)}. */
+  private static String reaction(AllergyIntolerance.AllergyIntoleranceReactionComponent r) {
+    String m = r.getManifestation().stream().map(Texts::concept).filter(s -> !s.isBlank()).collect(Collectors.joining(", "));
+    return m.isEmpty() || !r.hasSeverity() ? m : m + " (" + r.getSeverity().toCode() + ")";
+  }
+
+  /** An onset or abatement in any of its forms: a day, a period, an age, a range or words; "" when none. */
+  private static String when(Type t) {
+    if (t == null || t.isEmpty()) {
+      return "";
+    }
+    String s = t instanceof BaseDateTimeType d ? dayText(d)
+        : t instanceof Period p ? period(p)
+        : t instanceof org.hl7.fhir.r4.model.Age a ? labelled("age", Texts.quantity(a))
+        : t instanceof Range r ? labelled("age", Texts.range(r))
+        : t.primitiveValue() == null ? "" : t.primitiveValue();
+    return s.isBlank() ? "" : sentence(s);
+  }
+
+  /** HL7 v3 ActEncounterCode words for a class sent as a code alone (Synthea sends {"code":"AMB"}). */
+  private static final java.util.Map<String, String> ENCOUNTER_CLASSES = java.util.Map.of(
+      "AMB", "ambulatory", "EMER", "emergency", "IMP", "inpatient encounter", "ACUTE", "inpatient acute",
+      "NONAC", "inpatient non-acute", "OBSENC", "observation encounter", "PRENC", "pre-admission",
+      "SS", "short stay", "VR", "virtual", "HH", "home health");
+
+  private static String encounterClass(Coding c) {
+    return c.hasDisplay() ? c.getDisplay() : c.hasCode() ? ENCOUNTER_CLASSES.getOrDefault(c.getCode(), c.getCode()) : "";
   }
 
   /**
@@ -239,7 +301,7 @@ public final class ChunkRenderer {
   }
 
   private void diagnosticReport(DiagnosticReport d, Builder b) {
-    LocalDate when = date(d.getIssuedElement(), d.getEffective());
+    LocalDate when = taken(d.getEffective(), d.getIssuedElement());
     b.add(reportCategory(d), when, Texts.join("Diagnostic report:", Texts.concept(d.getCode()),
         "status " + code(d.getStatus()) + ".", d.getConclusion(),
         d.getConclusionCode().stream().map(Texts::concept).collect(Collectors.joining(", "))));

@@ -558,4 +558,113 @@ class ChunkRendererTest {
         b64("<p>Troponin &lt;0.01 ng/mL; age &gt;90.</p>"))));
     assertThat(html).extracting(ClinicalChunk::text).containsExactly("Troponin <0.01 ng/mL; age >90.");
   }
+
+  // Before: a component's own interpretation and reference range were dropped: a systolic of 168
+  // flagged High against a limit of 130 read as a bare 168 mmHg.
+  @Test
+  void aComponentKeepsItsReferenceRangeAndInterpretation() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"bp","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Blood pressure"},
+         "component":[{"code":{"text":"Systolic"},"valueQuantity":{"value":168,"unit":"mmHg"},
+             "interpretation":[{"coding":[{"code":"H","display":"High"}]}],"referenceRange":[{"high":{"value":130,"unit":"mmHg"}}]},
+           {"code":{"text":"Diastolic"},"valueQuantity":{"value":72,"unit":"mmHg"},
+             "interpretation":[{"coding":[{"code":"N","display":"Normal"}]}]}]}""")).get(0).text())
+        .isEqualTo("Observation: Blood pressure; Systolic 168 mmHg (reference range <= 130 mmHg), interpretation High;"
+            + " Diastolic 72 mmHg, interpretation Normal.");
+  }
+
+  // Before: the date was the issued instant (when the result was released, often in UTC): a blood
+  // pressure taken at 21:40 on 14 March (-04:00), issued 02:05Z, was dated 15 March.
+  @Test
+  void aResultIsDatedWhenItWasTakenNotWhenItWasIssued() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Troponin"},"effectiveDateTime":"2025-02-27T23:50:00-05:00","issued":"2025-02-28T06:10:00Z",
+         "valueQuantity":{"value":0.01,"comparator":"<","unit":"ng/mL"}}""")).get(0).effectiveDate()).hasToString("2025-02-27");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"DiagnosticReport","id":"r1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"CBC"},"effectivePeriod":{"start":"2025-03-01T22:00:00-05:00"},"issued":"2025-03-03T10:00:00Z",
+         "conclusion":"Normal."}""")).get(0).effectiveDate()).hasToString("2025-03-01");
+    // without an effective time, the issued one is all there is
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o2","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Sodium"},"issued":"2025-02-28T06:10:00Z","valueQuantity":{"value":139,"unit":"mmol/L"}}"""))
+        .get(0).effectiveDate()).hasToString("2025-02-28");
+  }
+
+  // Before: "do not give spironolactone" (doNotPerform) read "Medication request: spironolactone ... status active."
+  @Test
+  void aDoNotPerformRequestSaysSo() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","doNotPerform":true,
+         "subject":{"reference":"Patient/p1"},"medicationCodeableConcept":{"text":"spironolactone"},
+         "reasonCode":[{"text":"Hyperkalemia"}]}""")).get(0).text())
+        .isEqualTo("Medication request: do not give spironolactone status active. Reason: Hyperkalemia.");
+  }
+
+  // Before: an immunization or procedure not done read "Immunization: Influenza (CVX 140) status not-done." with
+  // the reason dropped, and a statement stopped for a reason gave neither the reason nor when it ended.
+  @Test
+  void whatWasNotDoneSaysSoAndWhy() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Immunization","id":"i","status":"not-done","patient":{"reference":"Patient/p1"},
+         "statusReason":{"coding":[{"code":"PATOBJ","display":"patient objection"}]},
+         "vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"140","display":"Influenza"}]},
+         "occurrenceDateTime":"2024-10-15"}""")).get(0).text())
+        .isEqualTo("Immunization not given: Influenza (CVX 140) status not-done. Reason: patient objection.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Procedure","id":"p","status":"not-done","subject":{"reference":"Patient/p1"},
+         "statusReason":{"text":"Procedure refused"},"code":{"text":"Colonoscopy"}}""")).get(0).text())
+        .isEqualTo("Procedure not done: Colonoscopy status not-done. Reason: Procedure refused.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationStatement","id":"s","status":"stopped","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"text":"spironolactone 25 MG"},"statusReason":[{"text":"hyperkalemia"}],
+         "effectivePeriod":{"start":"2024-01-10","end":"2025-03-14"},"dosage":[{"text":"25 mg once daily"}]}""")).get(0).text())
+        .isEqualTo("Medication statement: spironolactone 25 MG 25 mg once daily. status stopped. Reason: hyperkalemia."
+            + " from 2024-01-10 to 2025-03-14");
+  }
+
+  // Before: only an onset given as a dateTime was said; an onset period or age, and when a condition
+  // ended (abatement), were dropped, so a resolved pneumonia did not say when it resolved.
+  @Test
+  void aConditionsOnsetInAnyFormAndItsAbatementAreSaid() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"text":"Pneumonia"},
+         "clinicalStatus":{"coding":[{"code":"resolved"}]},
+         "onsetDateTime":"2024-11-02","abatementDateTime":"2024-12-01T10:00:00-05:00"}""")).get(0).text())
+        .isEqualTo("Condition: Pneumonia (resolved) onset 2024-11-02. abated 2024-12-01.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"text":"Heart failure"},
+         "onsetPeriod":{"start":"2019-06"}}""")).get(0).text()).isEqualTo("Condition: Heart failure onset from 2019-06.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"text":"Asthma"},
+         "onsetAge":{"value":7,"unit":"years"},"abatementString":"in adolescence"}""")).get(0).text())
+        .isEqualTo("Condition: Asthma onset age 7 years. abated in adolescence.");
+  }
+
+  // Before: a reaction's severity was dropped: anaphylaxis and a mild rash read alike.
+  @Test
+  void anAllergysReactionSeverityIsSaid() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"AllergyIntolerance","id":"a","patient":{"reference":"Patient/p1"},"code":{"text":"Penicillin G"},
+         "criticality":"high","reaction":[{"manifestation":[{"text":"Anaphylaxis"}],"severity":"severe"},
+           {"manifestation":[{"text":"Hives"}]}]}""")).get(0).text())
+        .isEqualTo("Allergy: Penicillin G criticality high. Reaction: Anaphylaxis (severe), Hives.");
+  }
+
+  // Before: a payor reference without a display read "payor null.", and an encounter class sent as a
+  // code alone (Synthea's {"code":"AMB"}) left the administrative chunk without its kind.
+  @Test
+  void aPayorWithoutANameAndAClassWithoutADisplay() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Coverage","id":"c","status":"active","beneficiary":{"reference":"Patient/p1"},
+         "type":{"text":"Medicare Part B"},"payor":[{"reference":"Organization/cms"}]}""")).get(0).text())
+        .isEqualTo("Coverage: Medicare Part B status active.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Encounter","id":"e","status":"finished","subject":{"reference":"Patient/p1"},
+         "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},
+         "period":{"start":"2025-03-14T15:40:00-04:00"}}""")).get(0).text())
+        .isEqualTo("Encounter: ambulatory on 2025-03-14. status finished.");
+  }
 }
