@@ -1,5 +1,6 @@
 package io.carecontext.retrieval.chat;
 
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.KnownIdentifiers;
 import io.carecontext.migrations.Aad;
@@ -11,12 +12,13 @@ import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.retrieval.Requester;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.time.ZoneOffset;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.hl7.fhir.r4.model.Address;
 import org.hl7.fhir.r4.model.ContactPoint;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Identifier;
@@ -88,7 +90,7 @@ public final class PatientIdentifiers {
     List<String> ids = new ArrayList<>();
     List<String> telecoms = new ArrayList<>();
     List<KnownIdentifiers.Address> addresses = new ArrayList<>();
-    List<java.time.LocalDate> dates = new ArrayList<>();
+    List<LocalDate> dates = new ArrayList<>();
     for (Resource r : resources) {
       KnownIdentifiers.NameKind kind = r instanceof Patient ? KnownIdentifiers.NameKind.PATIENT
           : r instanceof Practitioner ? KnownIdentifiers.NameKind.PRACTITIONER : KnownIdentifiers.NameKind.RELATED_PERSON;
@@ -105,14 +107,34 @@ public final class PatientIdentifiers {
           : r instanceof RelatedPerson rp ? rp.getTelecom() : List.of();
       tel.stream().map(ContactPoint::getValue).filter(v -> v != null).forEach(telecoms::add);
       if (r instanceof Patient p) {
-        p.getAddress().forEach(a -> addresses.add(new KnownIdentifiers.Address(
-            a.getLine().stream().map(StringType::getValue).toList(), a.getCity(), a.getDistrict(), a.getState(),
-            a.getPostalCode(), a.getCountry())));
+        p.getAddress().forEach(a -> addresses.add(address(a)));
+        // The patient's contacts (next of kin, emergency contact, health care proxy) are Safe Harbor's
+        // relatives and household members: without them, "spoke with Dmitri" reached the model.
+        for (Patient.ContactComponent contact : p.getContact()) {
+          if (contact.hasName()) {
+            HumanName n = contact.getName();
+            names.add(new KnownIdentifiers.Name(KnownIdentifiers.NameKind.RELATED_PERSON, n.getFamily(),
+                n.getGiven().stream().map(StringType::getValue).toList(), n.getText()));
+          }
+          contact.getTelecom().stream().map(ContactPoint::getValue).filter(v -> v != null).forEach(telecoms::add);
+          if (contact.hasAddress()) {
+            addresses.add(address(contact.getAddress()));
+          }
+        }
+        // the date as written (a year or month alone: its first day, for its year): read through
+        // java.util.Date at midnight in the JVM's zone and then in UTC, east of UTC it was the day before
         if (p.hasBirthDate()) {
-          dates.add(p.getBirthDate().toInstant().atZone(ZoneOffset.UTC).toLocalDate());
+          var b = p.getBirthDateElement();
+          dates.add(LocalDate.of(b.getYear(), b.getPrecision() == TemporalPrecisionEnum.YEAR ? 1 : b.getMonth() + 1,
+              b.getPrecision() == TemporalPrecisionEnum.DAY ? b.getDay() : 1));
         }
       }
     }
     return new KnownIdentifiers(names, ids, telecoms, addresses, dates);
+  }
+
+  private static KnownIdentifiers.Address address(Address a) {
+    return new KnownIdentifiers.Address(a.getLine().stream().map(StringType::getValue).toList(), a.getCity(),
+        a.getDistrict(), a.getState(), a.getPostalCode(), a.getCountry());
   }
 }
