@@ -29,6 +29,10 @@ final class Detectors {
 
   private record Rule(IdentifierClass cls, Pattern pattern) {}
 
+  /** A person's name as written in running text: one to three capitalized words, a middle initial allowed. */
+  private static final String PERSON = "(?:[A-Z][a-z][a-zA-Z'’-]*(?:\\s+[A-Z]\\.)?(?:\\s+[A-Z][a-z][a-zA-Z'’-]*){0,2}"
+      + "|[A-Z]['’][A-Z][a-zA-Z'’-]+)";
+
   // A phone's opening parenthesis is taken only with its closing one: "(508-555-0142)" became
   // "[PHONE_1])", and the answer an unbalanced "(508-555-0142".
   private static final String PHONE = "(?:\\+1[\\s.-]?)?(?:\\(\\d{3}\\)|\\b\\d{3})[\\s.-]?\\d{3}[\\s.-]\\d{4}\\b";
@@ -56,6 +60,11 @@ final class Detectors {
           + "sister|brother|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)|guardian|fianc[eé]e?|"
           + "caregiver|emergency contact|next of kin))\\s+(?i:named\\s+|is\\s+)?(?<v>[A-Z][a-z][a-zA-Z'’-]+"
           + "(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
+      // a clinician the record does not link to the patient (a note's author, a consultant): a name after
+      // a title ("Dr. Priya Raghunathan", "Doctor O'Brien") or before a degree ("J. Okafor, MD")
+      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?<v>" + PERSON + ")")),
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?<![A-Za-z.'’-])(?<v>" + PERSON + "|[A-Z]\\.\\s?[A-Z][a-zA-Z'’-]+)"
+          + ",\\s*(?:MD|M\\.D\\.|DO|NP|PA-C|PA|RN|APRN|CNM|PhD)\\b")),
       // a street line of any address, known or not: a number, up to three capitalized words, a street type
       new Rule(IdentifierClass.ADDRESS, Pattern.compile("\\b\\d{1,6}\\s+(?:[A-Z][a-zA-Z'’-]+\\s+){1,3}"
           + "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Place|Terrace|Way|Circle|Parkway|"

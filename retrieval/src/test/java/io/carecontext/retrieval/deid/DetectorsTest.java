@@ -194,4 +194,25 @@ class DetectorsTest {
     assertThat(marked(text, odd)).isEqualTo(text);
     assertThat(marked("Named [a-z]+ here, a z and az.", odd)).isEqualTo("Named [PATIENT] here, a z and az.");
   }
+
+  // Before: a clinician the record does not link to the patient (a note's author, a consultant, the
+  // pathologist) kept the name: "Follow up with Dr. Priya Raghunathan", "Reviewed by: J. Okafor, MD"
+  // reached the model. A title before a name, or a degree after it, now marks it.
+  @Test
+  void aNameBehindDrOrBeforeADegreeIsAName() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Follow up in 6 weeks with Dr. Priya Raghunathan. Call with questions.", none))
+        .isEqualTo("Follow up in 6 weeks with Dr. [PERSON]. Call with questions.");
+    assertThat(marked("Electronically signed: Priya Raghunathan, MD, NPI on file.", none))
+        .isEqualTo("Electronically signed: [PERSON], MD, NPI on file.");
+    assertThat(marked("Reviewed by: J. Okafor, MD (Pathology). Seen by Dr Haddad today; Doctor O'Brien agreed.", none))
+        .isEqualTo("Reviewed by: [PERSON], MD (Pathology). Seen by Dr [PERSON] today; Doctor [PERSON] agreed.");
+    assertThat(marked("Note by Maria Lopez-Garcia, NP and Sam Lee, PA-C.", none))
+        .isEqualTo("Note by [PERSON], NP and [PERSON], PA-C.");
+    // a degree or title without a name, and a drive, are left
+    for (String kept : List.of("Discussed with the MD on call.", "Dr. on call notified.", "Lives on Oak Dr. in town.",
+        "Seen by the NP today.", "BP 142/91, MD follow-up.")) {
+      assertThat(marked(kept, none)).isEqualTo(kept);
+    }
+  }
 }
