@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Minimum necessary: only allowed chunks above a relevance threshold, deduplicated, within a token
+ * Minimum necessary: only allowed chunks above a relevance threshold (absolute, and relative to the
+ * best match), deduplicated, within a token
  * budget, ordered by date, cited by short handles ([S1], [S2], …) instead of resource ids. A source
  * with a date starts with it, so a question about a trend can be answered; the date then goes
  * through de-identification with the rest of the text (shifted, cut to the year or tokenized, as
@@ -20,6 +21,12 @@ import java.util.Set;
 public final class PromptBuilder {
 
   static final double MIN_SCORE = 0.15;
+  /**
+   * A chunk scoring under this share of the best match stays out. The absolute floor alone let
+   * nearly every chunk of a patient in (the in-process model scores unrelated clinical text 0.15 to
+   * 0.3): "What was the last potassium?" carried the whole progress note, the allergies and the CBC.
+   */
+  static final double MIN_SHARE_OF_BEST = 0.5;
   static final String SYSTEM = "You answer questions about one patient's record using only the numbered sources. "
       + "Cite sources as [S1], [S2]. Bracketed tokens such as [PATIENT_1] or [DATE_2] stand for identifiers: "
       + "keep them exactly as written and never guess what they stand for. Sources are in date order, oldest "
@@ -40,10 +47,12 @@ public final class PromptBuilder {
     Set<String> seen = new LinkedHashSet<>();
     List<ContextChunk> kept = new ArrayList<>();
     int tokens = 0;
+    double best = chunks.stream().mapToDouble(ContextChunk::score).max().orElse(0);
+    double floor = Math.max(MIN_SCORE, MIN_SHARE_OF_BEST * best);
     for (ContextChunk c : chunks) { // best first
       // the same text on another date is another fact (a repeated lab value): only exact repeats go
       String text = dated(c);
-      if (c.score() < MIN_SCORE || !seen.add(text)) {
+      if (c.score() < floor || !seen.add(text)) {
         continue;
       }
       int cost = estimateTokens(text) + 4;

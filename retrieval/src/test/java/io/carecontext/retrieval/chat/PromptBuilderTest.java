@@ -1,0 +1,40 @@
+package io.carecontext.retrieval.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.retrieval.ContextChunk;
+import java.time.LocalDate;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PromptBuilderTest {
+
+  static ContextChunk chunk(long id, String text, String resource, double score) {
+    return new ContextChunk(id, text, resource, score, "clinical", List.of(), LocalDate.of(2025, 3, 14));
+  }
+
+  // Before: any chunk scoring 0.15 or more went into the prompt, which with the in-process model is
+  // nearly every chunk of the patient: "What was the last potassium?" (best match 0.56) carried the
+  // whole progress note (names, phone numbers and addresses tokenized, but its content all there),
+  // the allergies and the CBC, up to the token budget. Minimum necessary: a chunk far below the best
+  // match is not what the question asks about.
+  @Test
+  void chunksFarBelowTheBestMatchStayOut() {
+    PromptBuilder.Selection s = PromptBuilder.select(List.of(
+        chunk(1, "Observation: Potassium 5.9 mmol/L. Interpretation: High.", "Observation/k", 0.561),
+        chunk(2, "Encounter reason: Heart failure.", "Encounter/e", 0.293),
+        chunk(3, "Observation note: Hemolysis index <50.", "Observation/k", 0.257),
+        chunk(4, "Progress note: Patient: Eleanor ... lives at ...", "DocumentReference/n", 0.187),
+        chunk(5, "Allergy: Penicillin G (confirmed, active).", "AllergyIntolerance/a", 0.185)), 2000);
+    assertThat(s.handles().values()).containsExactly("Observation/k", "Encounter/e");
+  }
+
+  // A question whose sources all match about as well (a trend, a summary) keeps them all.
+  @Test
+  void sourcesThatMatchAlikeAreAllKept() {
+    PromptBuilder.Selection s = PromptBuilder.select(List.of(
+        chunk(1, "HbA1c 7.2 %", "Observation/a1", 0.31), chunk(2, "HbA1c 7.9 %", "Observation/a2", 0.29),
+        chunk(3, "HbA1c 8.4 %", "Observation/a3", 0.24), chunk(4, "Unrelated", "Observation/x", 0.12)), 2000);
+    assertThat(s.handles()).hasSize(3);
+  }
+}
