@@ -26,6 +26,7 @@ import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.ExplanationOfBenefit;
 import org.hl7.fhir.r4.model.Immunization;
+import org.hl7.fhir.r4.model.Medication;
 import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.MedicationStatement;
 import org.hl7.fhir.r4.model.Observation;
@@ -58,7 +59,8 @@ public final class ChunkRenderer {
    * intent and period, a medication request's intent other than an order, a dosage's site, method,
    * instructions and bounds. 4: "<" and ">" kept in plain text; a component's range and
    * interpretation; a result dated by its effective time; do-not-perform, not-done and their reasons;
-   * a condition's onset in any form and its abatement; a reaction's severity; an encounter class's code.
+   * a condition's onset in any form and its abatement; a reaction's severity; an encounter class's code;
+   * a medication named by a contained Medication.
    */
   public static final int VERSION = 4;
 
@@ -104,7 +106,7 @@ public final class ChunkRenderer {
     } else if (resource instanceof MedicationRequest m) {
       b.add(Category.MEDICATION, date(m.getAuthoredOnElement(), null),
           // "do not give spironolactone" (doNotPerform) read as an active order for it
-          Texts.join("Medication request:", m.getDoNotPerform() ? "do not give" : "", medication(m.getMedication()),
+          Texts.join("Medication request:", m.getDoNotPerform() ? "do not give" : "", medication(m, m.getMedication()),
               dosage(m.getDosageInstruction()),
               // a proposal or a plan is not an order: said, so that it never reads as a prescription
               "status " + code(m.getStatus())
@@ -112,7 +114,7 @@ public final class ChunkRenderer {
                       ? ", intent " + code(m.getIntent()) : "") + ".", reasons(m.getReasonCode())));
     } else if (resource instanceof MedicationStatement m) {
       b.add(Category.MEDICATION, date(null, m.getEffective()),
-          Texts.join("Medication statement:", medication(m.getMedication()), dosage(m.getDosage()),
+          Texts.join("Medication statement:", medication(m, m.getMedication()), dosage(m.getDosage()),
               "status " + code(m.getStatus()) + ".", reasons(m.getStatusReason()),
               m.hasEffectivePeriod() ? period(m.getEffectivePeriod()) : ""));
     } else if (resource instanceof AllergyIntolerance a) {
@@ -414,12 +416,25 @@ public final class ChunkRenderer {
     return v.primitiveValue() == null ? "" : v.primitiveValue();
   }
 
-  private static String medication(Type m) {
+  /**
+   * The medication's concept, its reference's display, or the code of the Medication it names when
+   * that is contained in the resource (as Epic sends it): "medication" alone lost the drug. A
+   * Medication elsewhere is not read here, and the text says the drug is not named.
+   */
+  private static String medication(DomainResource owner, Type m) {
     if (m instanceof org.hl7.fhir.r4.model.CodeableConcept cc) {
       return Texts.concept(cc);
     }
     if (m instanceof org.hl7.fhir.r4.model.Reference r) {
-      return r.hasDisplay() ? r.getDisplay() : "medication";
+      if (r.hasDisplay()) {
+        return r.getDisplay();
+      }
+      String ref = r.getReference();
+      String named = r.getResource() instanceof Medication med ? Texts.concept(med.getCode())
+          : ref != null && ref.startsWith("#") ? owner.getContained().stream()
+              .filter(c -> c instanceof Medication && ref.substring(1).equals(c.getIdElement().getIdPart()))
+              .map(c -> Texts.concept(((Medication) c).getCode())).findFirst().orElse("") : "";
+      return named.isBlank() ? "medication (not named here)" : named;
     }
     return "";
   }

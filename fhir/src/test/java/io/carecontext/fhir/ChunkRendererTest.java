@@ -667,4 +667,20 @@ class ChunkRendererTest {
          "period":{"start":"2025-03-14T15:40:00-04:00"}}""")).get(0).text())
         .isEqualTo("Encounter: ambulatory on 2025-03-14. status finished.");
   }
+
+  // Before: a medication named by reference (Epic sends a contained Medication, "#med1") rendered as
+  // "medication": the drug was lost unless the reference carried a display.
+  @Test
+  void aMedicationByReferenceIsNamedFromItsContainedMedication() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p1"},
+         "contained":[{"resourceType":"Medication","id":"med1","code":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm",
+           "code":"1364445","display":"apixaban 2.5 MG Oral Tablet"}]}}],
+         "medicationReference":{"reference":"#med1"}}""")).get(0).text())
+        .isEqualTo("Medication request: apixaban 2.5 MG Oral Tablet (RxNorm 1364445) status active.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationStatement","id":"s","status":"active","subject":{"reference":"Patient/p1"},
+         "medicationReference":{"reference":"Medication/m9"}}""")).get(0).text())
+        .isEqualTo("Medication statement: medication (not named here) status active.");
+  }
 }
