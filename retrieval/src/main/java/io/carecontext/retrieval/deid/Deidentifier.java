@@ -43,7 +43,7 @@ public final class Deidentifier {
       for (Detectors.Span s : Detectors.find(text, known)) {
         b.append(text, at, s.start());
         String value = text.substring(s.start(), s.end());
-        b.append(replacement(tokens, s, value, policy, shiftDays, currentYear));
+        b.append(replacement(tokens, s, value, policy, shiftDays, currentYear, known));
         counts.merge(s.cls(), 1, Integer::sum);
         at = s.end();
       }
@@ -168,13 +168,27 @@ public final class Deidentifier {
   }
 
   /**
+   * A two-digit year is read in the century that puts it at most ten years ahead, so a known birth
+   * date written "4/12/31" read 2031: a patient of 95 was shifted or cut to the year as if born in
+   * the future ("DOB 2031" under the year policy, the true year plain to see). A date a century after
+   * a known one is that known date.
+   */
+  private static Dates.Found knownCentury(Dates.Found f, KnownIdentifiers known) {
+    if (f.date() == null || known.dates().contains(f.date()) || !known.dates().contains(f.date().minusYears(100))) {
+      return f;
+    }
+    return new Dates.Found(f.start(), f.end(), f.date().minusYears(100), f.year() - 100, f.time());
+  }
+
+  /**
    * A date's replacement under the policy. A date that shows an age over 89 becomes a token under
    * every policy: its year, or a shift of under a year, would show the age.
    */
   private static String replacement(TokenMap tokens, Detectors.Span s, String value, DatePolicy policy, int shift,
-                                    int currentYear) {
+                                    int currentYear, KnownIdentifiers known) {
     if (s.cls() == IdentifierClass.DATE && policy != DatePolicy.TOKEN) {
-      Optional<Dates.Found> d = Dates.whole(value).filter(f -> !showsAgeOver89(f.year(), currentYear));
+      Optional<Dates.Found> d = Dates.whole(value).map(f -> knownCentury(f, known))
+          .filter(f -> !showsAgeOver89(f.year(), currentYear));
       if (d.isPresent() && policy == DatePolicy.YEAR) {
         return Integer.toString(d.get().year());
       }

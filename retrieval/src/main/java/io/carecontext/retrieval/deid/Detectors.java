@@ -56,9 +56,10 @@ final class Detectors {
           + "|vehicle(?:\\s*(?:id|no\\.?|number|plate|#))?|registration(?:\\s*(?:no\\.?|number|#))?", 5))),
       // a relative or contact named after the relation ("daughter Jane Doe", "wife Gertrude"): Safe Harbor's
       // names of relatives; a colon after the relation is family history ("Mother: Diabetes"), not a name
-      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:daughter|son|wife|husband|spouse|partner|mother|father|"
-          + "sister|brother|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)|guardian|fianc[eé]e?|"
-          + "caregiver|emergency contact|next of kin))\\s+(?i:named\\s+|is\\s+)?(?<v>[A-Z][a-z][a-zA-Z'’-]+"
+      // ("daughter-in-law Keisha", "stepson Marcus" passed: the relation was only the plain word)
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:(?:step-?)?(?:daughter|son|mother|father|sister|brother)"
+          + "(?:-in-law)?|wife|husband|spouse|partner|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)"
+          + "|guardian|fianc[eé]e?|caregiver|emergency contact|next of kin))\\s+(?i:named\\s+|is\\s+)?(?<v>[A-Z][a-z][a-zA-Z'’-]+"
           + "(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
       // a clinician the record does not link to the patient (a note's author, a consultant): a name after
       // a title ("Dr. Priya Raghunathan", "Doctor O'Brien") or before a degree ("J. Okafor, MD")
@@ -66,7 +67,9 @@ final class Detectors {
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![A-Za-z.'’-])(?<v>" + PERSON + "|[A-Z]\\.\\s?[A-Z][a-zA-Z'’-]+)"
           + ",\\s*(?:MD|M\\.D\\.|DO|NP|PA-C|PA|RN|APRN|CNM|PhD)\\b")),
       // a street line of any address, known or not: a number, up to three capitalized words, a street type
-      new Rule(IdentifierClass.ADDRESS, Pattern.compile("\\b\\d{1,6}\\s+(?:[A-Z][a-zA-Z'’-]+\\s+){1,3}"
+      // with a direction before the name ("45 W. Pembroke Ave" passed: "W." is no capitalized word)
+      new Rule(IdentifierClass.ADDRESS, Pattern.compile("\\b\\d{1,6}\\s+(?:[NSEW]\\.?\\s+|(?:[NS][EW])\\.?\\s+)?"
+          + "(?:[A-Z][a-zA-Z'’-]+\\s+){1,3}"
           + "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Place|Terrace|Way|Circle|Parkway|"
           + "Pkwy|Highway|Hwy)(?![A-Za-z])")), // an abbreviation's period is left: it may end the sentence
       // an employer ("works at Acme Widgets Inc."): with the name, it narrows a patient to a few people

@@ -215,4 +215,24 @@ class DetectorsTest {
       assertThat(marked(kept, none)).isEqualTo(kept);
     }
   }
+
+  // Before: a relation with "-in-law" or "step" before the name, a street with a direction before its
+  // name, and a known birth date with a two-digit year (read as 2031 by the date pattern, so shifted
+  // as a future date instead of being the patient's birth date) passed as written.
+  @Test
+  void inLawsDirectionsAndTwoDigitBirthYears() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Brought by daughter-in-law Keisha Abernathy-Moss and stepson Marcus today.", none))
+        .isEqualTo("Brought by daughter-in-law [PERSON] and stepson [PERSON] today.");
+    assertThat(marked("Lives alone at 45 W. Pembroke Ave Apt 3B and visits 9 NE Harbor Road.", none))
+        .isEqualTo("Lives alone at [ADDRESS] Apt 3B and visits [ADDRESS].");
+    KnownIdentifiers born1931 = new KnownIdentifiers(List.of(), List.of(), List.of(), List.of(),
+        List.of(LocalDate.of(1931, 4, 12)));
+    assertThat(marked("DOB 4/12/31, also written 04/12/31.", born1931)).isEqualTo("DOB [DATE], also written [DATE].");
+    // a researcher's year policy wrote "DOB 2031", a 95-year-old's birth year plus a century
+    for (DatePolicy policy : DatePolicy.values()) {
+      assertThat(Deidentifier.deidentify(List.of("DOB 4/12/31."), born1931, policy, 30).texts().get(0))
+          .isEqualTo("DOB [DATE_1].");
+    }
+  }
 }
