@@ -52,7 +52,9 @@ final class Detectors {
       new Rule(IdentifierClass.ACCOUNT, Pattern.compile(labelled("(?:account|acct)\\s*(?:no\\.?|number|#)?", 4))),
       new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:licen[cs]e|certificate|DEA|NPI)\\s*(?:no\\.?|number|#)?", 5))),
       new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)\\s*(?:id|no\\.?|number|#)?", 5))),
+      // a plate after its state's code ("License plate RI 7GH-221" passed: "RI" was taken for the value)
       new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|(?:licen[cs]e\\s+)?plate(?:\\s*(?:no\\.?|number|#))?"
+          + "(?:\\s*[:#-]?\\s*(?-i:[A-Z]{2})(?=\\s+[A-Z0-9-]*\\d))?"
           + "|vehicle(?:\\s*(?:id|no\\.?|number|plate|#))?|registration(?:\\s*(?:no\\.?|number|#))?", 5))),
       // a relative or contact named after the relation ("daughter Jane Doe", "wife Gertrude"): Safe Harbor's
       // names of relatives; a colon after the relation is family history ("Mother: Diabetes"), not a name

@@ -235,4 +235,11 @@ class DetectorsTest {
           .isEqualTo("DOB [DATE_1].");
     }
   }
+
+  // Before: "License plate RI 7GH-221" kept the plate: the state's code stood where the value was looked for.
+  @Test
+  void aPlateAfterItsStatesCodeIsAVehicleIdentifier() {
+    assertThat(marked("License plate RI 7GH-221. Plate: MA 4KX992 on file. Plate number 8TRV221.", KnownIdentifiers.empty()))
+        .isEqualTo("License plate RI [VEHICLE]. Plate: MA [VEHICLE] on file. Plate number [VEHICLE].");
+  }
 }
