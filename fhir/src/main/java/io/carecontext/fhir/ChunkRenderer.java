@@ -60,7 +60,7 @@ public final class ChunkRenderer {
    * instructions and bounds. 4: "<" and ">" kept in plain text; a component's range and
    * interpretation; a result dated by its effective time; do-not-perform, not-done and their reasons;
    * a condition's onset in any form and its abatement; a reaction's severity; an encounter class's code;
-   * a medication named by a contained Medication.
+   * a medication named by a contained Medication; a standard coding named before a local one.
    */
   public static final int VERSION = 4;
 

@@ -28,12 +28,17 @@ final class Texts {
 
   private Texts() {}
 
-  /** {@code Hemoglobin A1c (LOINC 4548-4)}: display with the system's short name and code. */
+  /**
+   * {@code Hemoglobin A1c (LOINC 4548-4)}: display with the system's short name and code, of the
+   * first coding of a standard system, else of the first coding.
+   */
   static String concept(CodeableConcept cc) {
     if (cc == null || cc.isEmpty()) {
       return "";
     }
-    Coding c = cc.getCoding().stream().filter(x -> x.hasDisplay() || x.hasCode()).findFirst().orElse(null);
+    // a coding of a standard system first: EHRs often send their local code before the LOINC one
+    Coding c = cc.getCoding().stream().filter(x -> x.hasCode() && x.hasSystem() && SYSTEMS.containsKey(x.getSystem()))
+        .findFirst().orElse(cc.getCoding().stream().filter(x -> x.hasDisplay() || x.hasCode()).findFirst().orElse(null));
     String display = cc.hasText() ? cc.getText() : c != null && c.hasDisplay() ? c.getDisplay() : "";
     if (c == null || !c.hasCode()) {
       return display;

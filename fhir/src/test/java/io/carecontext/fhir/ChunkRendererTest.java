@@ -683,4 +683,18 @@ class ChunkRendererTest {
          "medicationReference":{"reference":"Medication/m9"}}""")).get(0).text())
         .isEqualTo("Medication statement: medication (not named here) status active.");
   }
+
+  // Before: the first coding was named whatever its system: an Epic-style code whose local coding
+  // comes first read "Potassium (urn:oid:1.2.840.114350.1.13.0.1.7.2.768282 1558)", and the LOINC
+  // code a clinician (and a search) knows was left out.
+  @Test
+  void aStandardCodingIsNamedBeforeALocalOne() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"coding":[{"system":"urn:oid:1.2.840.114350.1.13.0.1.7.2.768282","code":"1558","display":"POTASSIUM"},
+           {"system":"http://loinc.org","code":"2823-3","display":"Potassium [Moles/volume] in Serum or Plasma"}],
+           "text":"Potassium"},
+         "valueQuantity":{"value":5.9,"unit":"mmol/L"}}""")).get(0).text())
+        .isEqualTo("Observation: Potassium (LOINC 2823-3) 5.9 mmol/L.");
+  }
 }
