@@ -27,6 +27,8 @@ public final class PromptBuilder {
    * 0.3): "What was the last potassium?" carried the whole progress note, the allergies and the CBC.
    */
   static final double MIN_SHARE_OF_BEST = 0.5;
+  /** Sources the relative cut-off never drops: a missed allergy is a patient-safety risk, and its chunk is short. */
+  static final String ALWAYS_RELEVANT = "AllergyIntolerance/";
   static final String SYSTEM = "You answer questions about one patient's record using only the numbered sources. "
       + "Cite sources as [S1], [S2]. Bracketed tokens such as [PATIENT_1] or [DATE_2] stand for identifiers: "
       + "keep them exactly as written and never guess what they stand for. Sources are in date order, oldest "
@@ -52,7 +54,9 @@ public final class PromptBuilder {
     for (ContextChunk c : chunks) { // best first
       // the same text on another date is another fact (a repeated lab value): only exact repeats go
       String text = dated(c);
-      if (c.score() < floor || !seen.add(text)) {
+      // An allergy is kept at the absolute floor: far below a medication question's best match
+      // ("Penicillin G" against "start amoxicillin?"), it is still what an answer must not miss.
+      if (c.score() < (c.resource().startsWith(ALWAYS_RELEVANT) ? MIN_SCORE : floor) || !seen.add(text)) {
         continue;
       }
       int cost = estimateTokens(text) + 4;

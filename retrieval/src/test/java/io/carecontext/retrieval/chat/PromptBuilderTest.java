@@ -26,7 +26,18 @@ class PromptBuilderTest {
         chunk(3, "Observation note: Hemolysis index <50.", "Observation/k", 0.257),
         chunk(4, "Progress note: Patient: Eleanor ... lives at ...", "DocumentReference/n", 0.187),
         chunk(5, "Allergy: Penicillin G (confirmed, active).", "AllergyIntolerance/a", 0.185)), 2000);
-    assertThat(s.handles().values()).containsExactly("Observation/k", "Encounter/e");
+    assertThat(s.handles().values()).containsExactly("Observation/k", "Encounter/e", "AllergyIntolerance/a");
+  }
+
+  // An allergy far below the best match still goes in: "start amoxicillin?" must not be answered
+  // without the penicillin allergy. Below the absolute floor it stays out like any chunk.
+  @Test
+  void anAllergyIsKeptBelowTheRelativeCutOff() {
+    PromptBuilder.Selection s = PromptBuilder.select(List.of(
+        chunk(1, "MedicationRequest: amoxicillin 500 mg proposed.", "MedicationRequest/m", 0.62),
+        chunk(2, "Allergy: Penicillin G (high criticality). Reaction: anaphylaxis.", "AllergyIntolerance/p", 0.21),
+        chunk(3, "Allergy: latex.", "AllergyIntolerance/l", 0.11)), 2000);
+    assertThat(s.handles().values()).containsExactly("MedicationRequest/m", "AllergyIntolerance/p");
   }
 
   // A question whose sources all match about as well (a trend, a summary) keeps them all.
