@@ -175,6 +175,45 @@ class PlatformGrantsIT {
   }
 
   /**
+   * Platform migration 9: some limits of a role are the platform's, not the tenant's settings' to lift.
+   * A tenant admin gave its own role a patient policy ({@code rolePolicies.tenant-admin}), and the
+   * database made it a scope its key's reads were admitted under; a researcher's policy could say
+   * {@code deidentifiedOnly: false}. The database refuses both, even with the change's audit row, and a
+   * role without a default gets no scope from settings stored before.
+   */
+  @Test
+  void noSettingsGiveARoleMoreThanThePlatformPermits() throws SQLException {
+    platform.tenant("echo");
+    for (String settings : java.util.List.of(
+        "{\"rolePolicies\": {\"tenant-admin\": {\"categories\": [\"clinical\"], \"purposes\": [\"TREAT\"]}}}",
+        "{\"rolePolicies\": {\"auditor\": {\"purposes\": [\"TREAT\"]}}}",
+        "{\"rolePolicies\": {\"ehr-integration\": {}}}",
+        "{\"rolePolicies\": {\"researcher\": {\"deidentifiedOnly\": false}}}")) {
+      recordTenantChange("echo", "echo", settings, "now()");
+      assertThatThrownBy(() -> update("UPDATE platform.tenants SET settings = '" + settings
+          + "' WHERE tenant_id = 'echo'")).as(settings).isInstanceOf(SQLException.class)
+          .hasMessageContaining("role_policies_within_the_platforms_limits");
+    }
+    String allowed = "{\"rolePolicies\": {\"researcher\": {\"deidentifiedOnly\": true, \"kMax\": 5}}}";
+    recordTenantChange("echo", "echo", allowed, "now()");
+    assertThat(update("UPDATE platform.tenants SET settings = '" + allowed + "' WHERE tenant_id = 'echo'"))
+        .isEqualTo(1);
+    // settings stored before this migration: the role they name gets no scope
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("ALTER TABLE platform.tenants DISABLE TRIGGER tenants_role_policies_within_limits");
+      try {
+        st.executeUpdate("UPDATE platform.tenants SET settings = '{\"rolePolicies\": {\"tenant-admin\": "
+            + "{\"purposes\": [\"TREAT\"]}}}' WHERE tenant_id = 'echo'");
+      } finally {
+        st.execute("ALTER TABLE platform.tenants ENABLE TRIGGER tenants_role_policies_within_limits");
+      }
+    }
+    assertThat(query("SELECT count(*) FROM platform.role_scopes WHERE tenant_id = 'echo' AND role = 'tenant-admin'"))
+        .isEqualTo("0");
+    assertThat(query("SELECT count(*) FROM platform.role_scopes WHERE tenant_id = 'echo'")).isEqualTo("4");
+  }
+
+  /**
    * Platform migration 6: the application role revokes a key only when its tenant's trail already
    * holds the key-revoke row naming it, so code that cuts off every feed and clinician at once leaves
    * rows the auditor sees.

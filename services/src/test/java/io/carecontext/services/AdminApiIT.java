@@ -364,7 +364,7 @@ class AdminApiIT {
   @Test
   void rolePoliciesAreCheckedBeforeTheyAreStored() {
     // before, {"kMax": 0} was stored and then every context query of the tenant failed with a 500
-    Map<String, String> refused = Map.of(
+    Map<String, String> refused = pairs(
         "{\"clinician\":{\"kMax\":0}}", "settings.rolePolicies.clinician.kMax must be a whole number from 1 to 100",
         "{\"clinician\":{\"kMax\":\"ten\"}}", "settings.rolePolicies.clinician.kMax must be a whole number",
         "{\"clinician\":{\"purpose\":[\"TREAT\"]}}", "settings.rolePolicies.clinician has no field 'purpose'",
@@ -375,7 +375,14 @@ class AdminApiIT {
         "{\"care-coordinator\":{\"labelsWithConsent\":[\"P S Y\"]}}",
         "rolePolicies.care-coordinator.labelsWithConsent takes security label codes",
         "{\"clinician\":{\"breakGlass\":{\"maxMinutes\":0}}}", "breakGlass.maxMinutes must be a whole number from 1",
-        "{\"clinician\":{\"categories\":\"clinical\"}}", "categories must be a JSON array of strings");
+        "{\"clinician\":{\"categories\":\"clinical\"}}", "categories must be a JSON array of strings",
+        // the platform's limits (platform migration 9): no patient policy for a role without one, and a
+        // researcher is never re-identified
+        "{\"tenant-admin\":{\"categories\":[\"clinical\"],\"purposes\":[\"TREAT\"],\"careRelationship\":false}}",
+        "settings.rolePolicies.tenant-admin: this role reads no patient data",
+        "{\"auditor\":{\"purposes\":[\"TREAT\"]}}", "settings.rolePolicies.auditor: this role reads no patient data",
+        "{\"researcher\":{\"deidentifiedOnly\":false}}",
+        "settings.rolePolicies.researcher.deidentifiedOnly cannot be false");
     refused.forEach((policies, message) -> {
       HttpResponse<String> r = app.call("PATCH", "/admin/tenants/acme", adminKeyA,
           "{\"settings\":{\"rolePolicies\":" + policies + "}}");
@@ -467,5 +474,14 @@ class AdminApiIT {
     try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
       st.execute(sql);
     }
+  }
+
+  /** Key, value, key, value…, in order: more pairs than Map.of takes. */
+  static Map<String, String> pairs(String... kv) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return m;
   }
 }
