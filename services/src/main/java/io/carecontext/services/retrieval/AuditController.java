@@ -99,13 +99,38 @@ public class AuditController {
     }
     // Reading the trail is itself an access to PHI (patient ids; with bodies, the texts): audited
     // before anything is returned, after the read, so a listing never shows its own row.
-    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient, "HOPERAT",
-        "audit-read", AuditEntry.Decision.ALLOWED, bodies ? "include_bodies" : "list"));
+    AuditEntry read = AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient, "HOPERAT",
+        "audit-read", AuditEntry.Decision.ALLOWED, bodies ? "include_bodies" : "list");
+    java.util.UUID listing = audit.record(t, read);
+    if (bodies) {
+      // The bodies are PHI of the patients whose rows they are: each such patient other than the
+      // filter's gets a row of its own, so its accounting (?patient=…) shows who read them.
+      for (String other : patientsWithBodies(entries)) {
+        if (!other.equals(patient)) {
+          audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), other, "HOPERAT",
+              "audit-read", AuditEntry.Decision.ALLOWED, "include_bodies")
+              .withDetail("listingAuditId", "\"" + listing + "\""));
+        }
+      }
+    }
     entries.forEach(this::detailsAsObject);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("entries", entries);
     out.put("count", entries.size());
     out.put("limit", filter.limit()); // count == limit: there may be more; narrow from/to or raise the limit
+    return out;
+  }
+
+  /** The patients (FHIR ids) of the entries that carry a body, in order of first appearance. */
+  static java.util.Set<String> patientsWithBodies(List<Map<String, Object>> entries) {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    for (Map<String, Object> e : entries) {
+      boolean body = e.get("query") != null || e.get("prompt") != null || e.get("response") != null
+          || e.get("justification") != null;
+      if (body && e.get("patient") instanceof String p && io.carecontext.fhir.FhirId.isValid(p)) {
+        out.add(p);
+      }
+    }
     return out;
   }
 

@@ -404,6 +404,23 @@ class ContextApiIT {
     assertThat(Long.parseLong(m.group(2)) + Long.parseLong(m.group(3))).isEqualTo(Long.parseLong(m.group(1)));
   }
 
+  /**
+   * Bodies read from the trail are PHI of the patients whose rows they are (a question names the
+   * patient's condition, a prompt holds its record): a listing with bodies and no patient filter was
+   * recorded with no patient, so the patient's own accounting ({@code ?patient=pt-2}) never showed that
+   * an auditor had read what was asked about it.
+   */
+  @Test
+  void readingBodiesIsRecordedForEachPatientWhoseBodiesWereRead() {
+    context(clinician, "ward", "pt-2", "{\"query\":\"bodies of pt-2\",\"purposeOfUse\":\"TREAT\"}");
+    HttpResponse<String> all = app.call("GET", "/v1/ward/audit?includeBodies=true&action=context", auditor, null);
+    assertThat(all.statusCode()).as(all.body()).isEqualTo(200);
+    assertThat(all.body()).contains("bodies of pt-2");
+    String forPatient = app.call("GET", "/v1/ward/audit?patient=pt-2&action=audit-read", auditor, null).body();
+    assertThat(forPatient).as("the patient's accounting names the read of its bodies")
+        .contains("\"reason\":\"include_bodies\"").contains("\"patient\":\"pt-2\"");
+  }
+
   @Test
   void reopenIsABreakGlassFieldOfContextAndChat() {
     HttpResponse<String> r = context(clinician, "ward", "pt-1",
