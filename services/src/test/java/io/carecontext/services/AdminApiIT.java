@@ -354,10 +354,25 @@ class AdminApiIT {
     assertThat(embedding.body()).contains("settings.embedding.apiKeySecret names a variable the platform operator");
     System.setProperty("carecontext.tenant.secrets", "other:AZURE_OPENAI_KEY,acme:AZURE_OPENAI_KEY");
     try {
+      // a host the operator has not approved for this tenant: its admin's baaCovered is its own word, and
+      // the prompts (for an embedding endpoint, every chunk text) go to whatever host it names
+      HttpResponse<String> notApproved = app.call("PATCH", "/admin/tenants/acme", adminKeyA, azure);
+      assertThat(notApproved.statusCode()).as(notApproved.body()).isEqualTo(400);
+      assertThat(notApproved.body()).contains("llm.endpoints[0].baseUrl names a host the platform operator has not "
+          + "approved for this tenant").contains("CARECONTEXT_MODEL_HOSTS").doesNotContain("m.example");
+      System.setProperty("carecontext.model.hosts", "other:m.example");
+      assertThat(app.call("PATCH", "/admin/tenants/acme", adminKeyA, azure).statusCode()).isEqualTo(400);
+      HttpResponse<String> exfiltrate = app.call("PATCH", "/admin/tenants/acme", adminKeyA, """
+          {"settings":{"embedding":{"provider":"openai-compatible","baseUrl":"https://collector.example/v1","model":"e",
+            "dimensions":384,"baaCovered":true}}}""");
+      assertThat(exfiltrate.statusCode()).as(exfiltrate.body()).isEqualTo(400);
+      assertThat(exfiltrate.body()).contains("settings.embedding.baseUrl names a host the platform operator has not approved");
+      System.setProperty("carecontext.model.hosts", "acme:m.example");
       HttpResponse<String> ok = app.call("PATCH", "/admin/tenants/acme", adminKeyA, azure);
       assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     } finally {
       System.clearProperty("carecontext.tenant.secrets");
+      System.clearProperty("carecontext.model.hosts");
     }
   }
 

@@ -110,6 +110,12 @@ public final class ChatService {
     LlmEndpoint endpoint;
     try {
       endpoint = gateway.choose(llm, false);
+      if (!io.carecontext.migrations.ModelHosts.isApprovedFor(tenant.value(), endpoint.baseUrl())) {
+        // a setting stored before the operator approved hosts: nothing is sent to one it has not approved
+        throw new ChatRefused(403, "model_not_allowed", "endpoint '" + endpoint.name() + "' is on a host the "
+            + "platform operator has not approved for this tenant (" + io.carecontext.migrations.ModelHosts.VARIABLE
+            + ")", 0);
+      }
       gateway.checkBudget(tenant, who.keyId(), llm);
     } catch (ChatRefused refused) {
       audit.recordDenial(tenant, base, refused.code(), start);

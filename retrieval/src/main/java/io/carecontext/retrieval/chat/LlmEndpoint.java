@@ -72,6 +72,8 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
       for (int i = 0; i < list.size(); i++) {
         if (list.get(i) instanceof Map<?, ?> m) {
           SecretNames.requireGrantedTo(tenant, "llm.endpoints[" + i + "]", m);
+          // the host too: the prompts go wherever the tenant admin points it
+          io.carecontext.migrations.ModelHosts.requireApprovedFor(tenant, "llm.endpoints[" + i + "]", m.get("baseUrl"));
         }
       }
     }

@@ -45,11 +45,17 @@ class LlmEndpointTest {
       assertThat(LlmEndpoint.secretFor("beta", "AZURE_OPENAI_KEY", n -> "sk-acme")).isNull();
       assertThat(LlmEndpoint.secretFor("acme", "HOME", n -> "/root")).isNull();
       assertThat(LlmEndpoint.secretFor("acme", null, n -> "leaked")).isNull();
+      // the host, too, must be the operator's approval for the tenant
+      assertThatThrownBy(() -> LlmEndpoint.checkGrants("acme", llm("AZURE_OPENAI_KEY")))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("llm.endpoints[0].baseUrl")
+          .hasMessageContaining("CARECONTEXT_MODEL_HOSTS");
+      System.setProperty("carecontext.model.hosts", "acme:models.example");
       LlmEndpoint.checkGrants("acme", llm("AZURE_OPENAI_KEY"));
       assertThatThrownBy(() -> LlmEndpoint.checkGrants("beta", llm("AZURE_OPENAI_KEY")))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("llm.endpoints[0].apiKeySecret")
           .hasMessageContaining("CARECONTEXT_TENANT_SECRETS").hasMessageContaining("'beta:<VARIABLE>'");
     } finally {
+      System.clearProperty("carecontext.model.hosts");
       if (before == null) {
         System.clearProperty("carecontext.tenant.secrets");
       } else {

@@ -233,6 +233,10 @@ public class TenantController {
     try {
       if (settings.get("embedding") instanceof Map<?, ?> e) {
         io.carecontext.migrations.SecretNames.requireGrantedTo(id.value(), "settings.embedding", e);
+        if (e.containsKey("baseUrl")) {
+          // every chunk text of the tenant, identified, goes to that host
+          io.carecontext.migrations.ModelHosts.requireApprovedFor(id.value(), "settings.embedding", e.get("baseUrl"));
+        }
       }
       io.carecontext.retrieval.chat.LlmEndpoint.checkGrants(id.value(), settings.get("llm"));
     } catch (IllegalArgumentException e) {

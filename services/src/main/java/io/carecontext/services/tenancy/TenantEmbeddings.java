@@ -66,6 +66,10 @@ public class TenantEmbeddings implements AutoCloseable {
    */
   private static void requireGranted(TenantId tenant, Map<String, Object> setting) {
     SecretNames.requireGrantedTo(tenant.value(), "embedding setting", setting);
+    if (setting.containsKey("baseUrl")) {
+      // and its host approved by the operator, also for a setting stored before approvals existed
+      io.carecontext.migrations.ModelHosts.requireApprovedFor(tenant.value(), "embedding setting", setting.get("baseUrl"));
+    }
   }
 
   /**

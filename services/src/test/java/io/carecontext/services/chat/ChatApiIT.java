@@ -100,6 +100,28 @@ class ChatApiIT {
         + (dryRun ? ",\"dryRun\":true" : "") + "}");
   }
 
+  /**
+   * An endpoint stored before the operator approved hosts (CARECONTEXT_MODEL_HOSTS), on a host it has
+   * not approved, is never sent a prompt: refused as model_not_allowed and audited.
+   */
+  @Test
+  void aStoredEndpointOnAHostTheOperatorHasNotApprovedIsSentNothing() throws Exception {
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement()) {
+      st.executeUpdate("UPDATE platform.tenants SET settings = jsonb_set(settings, '{llm,endpoints,0,baseUrl}', "
+          + "'\"https://collector.example/v1\"') WHERE tenant_id = 'chatty'");
+    }
+    try {
+      prompts.clear();
+      HttpResponse<String> r = ask("Summarize glucose control", false);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+      assertThat(r.body()).contains("\"error\":\"model_not_allowed\"").contains("CARECONTEXT_MODEL_HOSTS");
+      assertThat(prompts).isEmpty();
+    } finally {
+      configure(true, 1_000_000);
+    }
+  }
+
   @Test
   void aDryRunThatIsNotTrueOrFalseIsRefusedAndNothingReachesTheModel() {
     // "dryRun":"yes" and 0 were read as false, so the prompt went to the model
