@@ -94,6 +94,9 @@ public final class ChatService {
     if (found.breakGlass()) {
       base = base.withBreakGlass(true, AuditEntry.BREAK_GLASS_REVIEW).withJustification(reason);
     }
+    // A role served de-identified gets the sources' handles (S1, S2…), not their resource ids: a record's
+    // id is an identifier of the record (research search names none either).
+    Map<String, String> cited = mayIdentify ? prompt.handles() : handlesOnly(prompt.handles());
     Map<IdentifierClass, Integer> deidCounts = new java.util.EnumMap<>(IdentifierClass.class);
     deidCounts.putAll(deid.counts());
     if (asked != null) {
@@ -104,7 +107,7 @@ public final class ChatService {
       var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts)
           .withReviewFlags(found.breakGlass()));
       // the resources behind [S1], [S2]… in that order, so the prompt's handles can be read
-      return new ChatOutcome(null, List.copyOf(prompt.handles().values()), null, id,
+      return new ChatOutcome(null, List.copyOf(cited.values()), null, id,
           prompt.system() + "\n\n" + prompt.user(), 0, 0, found.breakGlassUntil());
     }
     LlmEndpoint endpoint;
@@ -139,7 +142,7 @@ public final class ChatService {
     }
     String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
         : Reidentifier.keepTokens(filtered.text(), deid.tokens());
-    List<String> citations = citations(filtered.text(), prompt.handles());
+    List<String> citations = citations(filtered.text(), cited);
     String details = "{\"deid\":" + counts(deidCounts) + ",\"redacted\":" + counts(filtered.redactions())
         + ",\"endpoint\":\"" + reply.endpoint() + "\",\"promptTokens\":" + reply.promptTokens()
         + ",\"outputTokens\":" + reply.outputTokens() + "}";
@@ -175,6 +178,13 @@ public final class ChatService {
     byte[] h = cipher.contentHash(("carecontext/date-shift|" + patientId).getBytes(StandardCharsets.UTF_8));
     int days = Math.floorMod(ByteBuffer.wrap(h).getInt(), 360) + 1;
     return (h[4] & 1) == 0 ? days : -days;
+  }
+
+  /** Each handle standing for itself, in the same order. */
+  static Map<String, String> handlesOnly(Map<String, String> handles) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    handles.keySet().forEach(h -> out.put(h, h));
+    return out;
   }
 
   static List<String> citations(String answer, Map<String, String> handles) {

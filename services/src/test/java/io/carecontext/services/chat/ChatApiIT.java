@@ -211,6 +211,28 @@ class ChatApiIT {
     assertThat(questions).containsOnly("Summarize glucose control for [NAME]");
   }
 
+  /**
+   * A researcher's answer cited its sources by resource id ("Observation/…"), identifiers of the
+   * patient's records that research search never shows: a role served de-identified gets the
+   * handles (S1, S2…) instead, in the answer and in a dry run.
+   */
+  @Test
+  void aResearcherIsCitedHandlesNotResourceIds() {
+    String researcher = app.tenantWithKey("chatty", "res-cites", "[\"researcher\"]", null);
+    for (String dryRun : new String[] {"true", "false"}) {
+      HttpResponse<String> r = chat(researcher, "{\"question\":\"Summarize glucose control\",\"purposeOfUse\":"
+          + "\"HRESCH\",\"dryRun\":" + dryRun + "}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      Matcher citations = Pattern.compile("\"citations\":\\[([^\\]]*)\\]").matcher(r.body());
+      assertThat(citations.find()).as(r.body()).isTrue();
+      assertThat(citations.group(1)).as(dryRun).isNotEmpty().matches("\"S\\d+\"(,\"S\\d+\")*");
+      assertThat(r.body()).as(dryRun).doesNotContain(patientId);
+    }
+    // a clinician still gets the resources
+    HttpResponse<String> treat = ask("Summarize glucose control", false);
+    assertThat(treat.body()).containsPattern("\"citations\":\\[\"[A-Za-z]+/");
+  }
+
   /** Billing reads no demographics: its question's guesses were tokenized with the patient's own, confirming them. */
   @Test
   void aRoleWithoutDemographicsCannotTellFromTheDryRunWhetherANameIsThePatients() {
