@@ -11,8 +11,12 @@ import java.util.Map;
  */
 public final class TenantSettings {
 
-  /** The audit retention the admin API accepts, in years; the purge obeys no other (AuditRetention). */
-  public static final int MIN_RETENTION_YEARS = 1;
+  /**
+   * The audit retention the admin API accepts, in years; the purge obeys no other (AuditRetention). At
+   * least HIPAA's six years for the documentation of what was done with PHI (45 CFR 164.316(b)(2)): with
+   * 1, a tenant admin had the next daily purge delete five years of the trail, its own accesses among them.
+   */
+  public static final int MIN_RETENTION_YEARS = 6;
   public static final int MAX_RETENTION_YEARS = 100;
 
   /**

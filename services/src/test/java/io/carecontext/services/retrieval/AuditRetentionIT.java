@@ -95,6 +95,35 @@ class AuditRetentionIT {
     assertThat(verify("wiped")).contains("\"valid\":true");
   }
 
+  /**
+   * HIPAA keeps the documentation of what was done with PHI six years (45 CFR 164.316(b)(2)): a tenant
+   * admin who set retentionYears to 1 had the next daily run delete five of those years of the trail,
+   * its own accesses among them. The admin API takes 6 to 100 now, and the purge obeys nothing lower
+   * that an earlier version stored.
+   */
+  @Test
+  void noRetentionShorterThanSixYearsIsTakenOrObeyed() throws SQLException {
+    String admin = app.tenantWithKey("brief", "ta-brief", "[\"tenant-admin\"]", null);
+    String[] keys = {app.tenantWithKey("brief", "dr-brief", "[\"clinician\"]", "\"practitionerId\":\"pr-1\""),
+        app.tenantWithKey("brief", "aud-brief", "[\"auditor\"]", null)};
+    KEYS.put("brief", keys);
+    for (String years : new String[] {"1", "5"}) {
+      HttpResponse<String> r = app.call("PATCH", "/admin/tenants/brief", admin,
+          "{\"settings\":{\"retentionYears\":" + years + "}}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("settings.retentionYears must be a whole number from 6 to 100");
+    }
+    for (int i = 0; i < 3; i++) {
+      context("brief", "nobody-" + i);
+    }
+    superuser("UPDATE tenant_brief.audit_log SET at = at - interval '2 years'");
+    int before = count("brief");
+    superuser("UPDATE platform.tenants SET settings = settings || '{\"retentionYears\":1}'::jsonb "
+        + "WHERE tenant_id = 'brief'");
+    assertThat(app.bean(AuditRetention.class).purgeAll(Instant.now()).getOrDefault(TenantId.of("brief"), 0)).isZero();
+    assertThat(count("brief")).isEqualTo(before);
+  }
+
   private static void context(String tenant, String patient) {
     HttpResponse<String> r = app.call("POST", "/v1/" + tenant + "/patients/" + patient + "/context",
         KEYS.get(tenant)[0], "{\"query\":\"labs\",\"purposeOfUse\":\"TREAT\"}");
