@@ -123,6 +123,9 @@ final class ResourceWriter {
       // in error, cancelled, a corrected result). They go now, as a DELETE's do; the worker makes the
       // new ones from the outbox row below. Any other update keeps them until then, so that the record
       // is not missing from context while its new text is embedded.
+      // The earlier versions' queue rows first (stale now): a worker embedding one of them would commit
+      // its chunks after this delete (see delete()).
+      execute("DELETE FROM outbox WHERE resource_type = ? AND resource_id = ?", type, id);
       execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
     }
     enqueue(type, id, version, "index");
@@ -177,8 +180,12 @@ final class ResourceWriter {
       ps.setTimestamp(4, Timestamp.from(now));
       ps.executeUpdate();
     }
-    execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
+    // The queue first: a worker that claimed this resource's row holds it locked until it commits the
+    // chunks it made from the version it read, so this waits for it, and the chunks go after. Chunks
+    // first, and a worker embedding at that moment committed its chunks after them: the deleted
+    // resource's text was served for good.
     execute("DELETE FROM outbox WHERE resource_type = ? AND resource_id = ?", type, id);
+    execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
     clearSideTables(type, id);
     return Optional.of(recorded(new WriteOutcome(type, id, version, now, WriteOutcome.Status.DELETED, current.patientId)));
   }

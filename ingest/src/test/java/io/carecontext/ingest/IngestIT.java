@@ -238,6 +238,52 @@ class IngestIT {
     assertThat(store.read(tenant, "Observation", obsId).orElseThrow().deleted()).isTrue();
   }
 
+  /**
+   * A resource deleted while the worker embeds it: the DELETE removed the chunks there were, then the
+   * worker committed the ones it had made, and the deleted resource's text was served for good (its
+   * read answered 410). The DELETE now waits for the worker's claim on the resource's queue row and
+   * removes what it committed; so does an update that voids the earlier text.
+   */
+  @Test
+  void aDeleteWhileTheWorkerEmbedsTheResourceLeavesNoChunks() throws Exception {
+    TenantId t = platform.tenant("racing");
+    FhirWriter feed = feed(t);
+    Bundle r = store.transaction(t, feed, (Bundle) Fhir.parseResource(bundle("Race", "MRN-9", "6.1")));
+    String obsId = r.getEntry().get(2).getResponse().getLocation().split("/")[1];
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    EmbeddingProvider slow = new EmbeddingProvider() {
+      @Override public String modelId() { return COUNTING.modelId(); }
+      @Override public int dimensions() { return COUNTING.dimensions(); }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        entered.countDown();
+        try {
+          release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return COUNTING.embedAll(texts);
+      }
+    };
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> slow, () -> List.of(t), 64);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      var draining = pool.submit(() -> w.drain(t));
+      assertThat(entered.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("the worker is embedding").isTrue();
+      var deleting = pool.submit(() -> store.delete(t, feed, "Observation", obsId));
+      Thread.sleep(500); // the delete reaches the worker's claim
+      release.countDown();
+      draining.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(deleting.get(60, java.util.concurrent.TimeUnit.SECONDS)).isPresent();
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+    assertThat(count("SELECT count(*) FROM tenant_racing.chunks WHERE resource_id = '" + obsId + "'")).isZero();
+    assertThat(count("SELECT count(*) FROM tenant_racing.chunks")).as("the others' chunks stay").isPositive();
+    assertThat(store.read(t, "Observation", obsId).orElseThrow().deleted()).isTrue();
+  }
+
   @Test
   void severalQueuedRowsOfOneResourceInOneBatchLeaveOnlyTheCurrentVersionsChunks() throws SQLException {
     Bundle r = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Twice", "MRN-6", "7.0")));
