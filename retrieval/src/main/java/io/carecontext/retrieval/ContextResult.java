@@ -7,7 +7,16 @@ import java.util.UUID;
 /**
  * The allowed chunks, best first, and the id of the audit entry that recorded the access.
  * {@code breakGlassUntil}: when the break-glass window this request was served in closes (null for
- * any other request), so that the caller knows before its next request is refused.
+ * any other request), so that the caller knows before its next request is refused. {@code patientId}:
+ * the patient served, which for a role served de-identified only is the one its research subject
+ * code stands for, not the path's.
  */
 public record ContextResult(List<ContextChunk> chunks, UUID auditId, String decidingRole, boolean breakGlass,
-                            Instant breakGlassUntil) {}
+                            Instant breakGlassUntil, String patientId) {
+
+  /** Names no patient. */
+  @Override
+  public String toString() {
+    return "ContextResult[" + chunks.size() + " chunks, role " + decidingRole + "]";
+  }
+}

@@ -10,6 +10,7 @@ import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.TenantCipher;
 import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.research.ResearchSubjects;
 import io.carecontext.retrieval.audit.AuditLog;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -64,10 +65,10 @@ public final class ContextService {
     this.rateLimiter = rateLimiter;
   }
 
-  public ContextResult context(TenantId tenant, TenantPolicy policy, Requester who, String patientId, ContextQuery q,
+  public ContextResult context(TenantId tenant, TenantPolicy policy, Requester who, String pathId, ContextQuery q,
                                String action) {
     long start = System.nanoTime();
-    AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, q.purposeOfUse(), action,
+    AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), pathId, q.purposeOfUse(), action,
         AuditEntry.Decision.DENIED, "").withQuery(q.text())
         // break-glass: the caller's reason is what its review judges, so every row of the request keeps it
         .withJustification("ETREAT".equals(q.purposeOfUse()) && q.reason() != null && q.reason().length() <= MAX_REASON
@@ -105,6 +106,17 @@ public final class ContextService {
       throw deny(tenant, base, 403, "forbidden", "this role receives de-identified data only, through the chat "
           + "and research paths, not identified context", "deidentified_only", 0, start);
     }
+    // A role served de-identified only names a patient by the research subject code research search
+    // issued, never by a patient id it chose (tenant migration 48): the rows from here on record the
+    // patient the code stands for, and the code.
+    String patientId = rp.deidentifiedOnly() ? ResearchSubjects.resolve(tx, tenant, who, pathId).orElse(null) : pathId;
+    if (patientId == null) {
+      throw deny(tenant, base, 404, "patient_not_found", ResearchSubjects.NOT_FOUND, "research_subject_unknown", 0,
+          start);
+    }
+    if (rp.deidentifiedOnly()) {
+      base = base.withPatient(patientId).withDetail("researchSubject", "\"" + pathId + "\""); // its shape checked
+    }
     boolean breakGlass = "ETREAT".equals(q.purposeOfUse());
     if (breakGlass && (q.reason() == null || q.reason().codePoints().noneMatch(Character::isLetterOrDigit))) {
       // a reason of a NUL, a zero-width or a no-break space passed isBlank(), and its review read nothing
@@ -128,7 +140,9 @@ public final class ContextService {
     // Only now, past the rate limit and every check above: a refused request costs no model call.
     float[] vector = q.embedding().get();
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
-    AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? AuditEntry.BREAK_GLASS_REVIEW : "{}");
+    AuditEntry flagged = base.withBreakGlass(breakGlass, breakGlass ? AuditEntry.BREAK_GLASS_REVIEW : "{}");
+    // (those details replace base's: the research subject code goes back in)
+    AuditEntry entry = rp.deidentifiedOnly() ? flagged.withDetail("researchSubject", "\"" + pathId + "\"") : flagged;
     boolean careRequired = policy.careRequiredFor(rp) && !breakGlass;
     // One round trip (an implicit transaction) when chunks come back; a second one reads the facts
     // that name the reason when none do. Break-glass runs both in one transaction, which also opens
@@ -174,7 +188,7 @@ public final class ContextService {
     if (outcome.status() != 0) {
       throw new AccessDenied(outcome.status(), outcome.code(), outcome.message(), outcome.audit().reason(), auditId, 0);
     }
-    return new ContextResult(outcome.chunks(), auditId, role, breakGlass, outcome.windowClosesAt());
+    return new ContextResult(outcome.chunks(), auditId, role, breakGlass, outcome.windowClosesAt(), patientId);
   }
 
   /**

@@ -734,7 +734,7 @@ class RetrievalIT {
     java.util.Set<String> patients = patientsOf(ids);
     assertThat(patients).contains("p-named", "p-ok", "p-other").doesNotContain("p-deny", "p-noconsent");
     assertThat(r.chunks()).allSatisfy(c -> {
-      assertThat(c.subject()).matches("S\\d+");
+      assertThat(c.subject()).matches("R[0-9A-F]{15}");
       assertThat(c.text()).doesNotContain("Featherstone").doesNotContain("Rosalind").doesNotContain("03/02/2024")
           .doesNotContain("p-named");
     });
@@ -746,6 +746,12 @@ class RetrievalIT {
     assertThat(row.get("auditId")).isEqualTo(r.auditId().toString());
     assertThat(row.get("action")).isEqualTo("research");
     assertThat(row.get("reason")).isEqualTo("allowed");
+
+    // one code per patient, the same in the next search: a researcher follows a subject from search to chat
+    assertThat(r.chunks().stream().map(c -> c.subject()).distinct().count()).isEqualTo(patients.size());
+    var again = research(RESEARCHER, "thirst and fatigue", "HRESCH");
+    assertThat(again.chunks().stream().map(c -> c.chunkId() + c.subject()).toList())
+        .isEqualTo(r.chunks().stream().map(c -> c.chunkId() + c.subject()).toList());
   }
 
   @Test

@@ -85,6 +85,12 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
         model, queryText, promptBody, responseBody, details, latencyMillis, text);
   }
 
+  /** The same row for another patient: a research subject code resolved to the patient it stands for. */
+  public AuditEntry withPatient(String patient) {
+    return new AuditEntry(principal, keyId, roles, patient, purpose, action, decision, reason, breakGlass, chunkIds,
+        model, queryText, promptBody, responseBody, details, latencyMillis, justification);
+  }
+
   public AuditEntry withQuery(String query) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
         model, query, promptBody, responseBody, details, latencyMillis, justification);

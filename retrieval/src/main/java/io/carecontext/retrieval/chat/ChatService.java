@@ -55,16 +55,18 @@ public final class ChatService {
   }
 
   @SuppressWarnings("unchecked")
-  public ChatOutcome chat(TenantId tenant, Map<String, Object> settings, Requester who, String patientId,
+  public ChatOutcome chat(TenantId tenant, Map<String, Object> settings, Requester who, String pathId,
                           String question, Supplier<float[]> questionVector, String purpose, String reason,
                           boolean reopenBreakGlass, boolean dryRun) {
     long start = System.nanoTime();
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
     Map<String, Object> llm = settings.get("llm") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-    ContextResult found = context.context(tenant, policy, who, patientId,
+    ContextResult found = context.context(tenant, policy, who, pathId,
         new ContextQuery(question, questionVector, 20, purpose, reason, reopenBreakGlass), "chat");
     int budget = settings.get("contextTokenBudget") instanceof Number n ? n.intValue() : 2000;
     PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), budget);
+    // the patient served: for a researcher, the one its subject code stands for
+    String patientId = found.patientId();
     KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, who, patientId);
     List<String> texts = new ArrayList<>(selection.texts());
     // Re-identified only for the role whose policy served this request: a key that holds both

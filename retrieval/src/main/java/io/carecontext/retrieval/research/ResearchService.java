@@ -138,7 +138,7 @@ public final class ResearchService {
       throw deny(tenant, base, 403, "forbidden", "this key may not search for research", found.refusal(), start);
     }
     List<Row> rows = found.rows();
-    List<ResearchChunk> chunks = deidentify(tenant, who, rows);
+    List<ResearchChunk> chunks = deidentify(tenant, who, rows, found.subjects());
     UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED, "allowed",
         chunks.stream().map(ResearchChunk::chunkId).toList(), (System.nanoTime() - start) / 1_000_000));
     return new ResearchResult(chunks, id);
@@ -146,8 +146,15 @@ public final class ResearchService {
 
   private record Row(long chunkId, String patientId, String type, String category, String text, double distance) {}
 
-  /** The rows found, or why the database hid every row ({@code refusal}, an audit reason). */
-  private record Nearest(List<Row> rows, String refusal) {}
+  /**
+   * The rows found and each patient's research subject code, or why the database hid every row
+   * ({@code refusal}, an audit reason).
+   */
+  private record Nearest(List<Row> rows, Map<String, String> subjects, String refusal) {
+    Nearest(String refusal) {
+      this(List.of(), Map.of(), refusal);
+    }
+  }
 
   /** The RLS settings of a research query: the role's categories, types and labels, consent per row. */
   public static PolicySettings settings(TenantPolicy policy, RolePolicy rp) {
@@ -175,10 +182,10 @@ public final class ResearchService {
         ps.setString(1, String.valueOf(Math.max(40, 4 * k)));
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next() || !rs.getBoolean(4)) {
-            return new Nearest(List.of(), "key_not_admitted");
+            return new Nearest("key_not_admitted");
           }
           if (!rs.getBoolean(5)) {
-            return new Nearest(List.of(), "scope_not_admitted");
+            return new Nearest("scope_not_admitted");
           }
         }
       }
@@ -198,16 +205,20 @@ public final class ResearchService {
           }
         }
       }
-      return new Nearest(out, null);
+      // each patient's code, issued in this transaction for one that has none: what its chat names
+      Map<String, String> subjects = ResearchSubjects.issue(c, tenant,
+          out.stream().map(Row::patientId).collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new)));
+      return new Nearest(out, subjects, null);
     });
   }
 
   /**
-   * Each text with its own patient's identifiers, dates to the year; patients become S1, S2 …, and
-   * each patient's tokens are named by the pseudonym ([S2_PATIENT_1]): each patient has a token map
-   * of its own, and two patients of one response were both [PATIENT_1].
+   * Each text with its own patient's identifiers, dates to the year; patients are named by their
+   * research subject codes ({@link ResearchSubjects}), and each patient's tokens by the code
+   * ([R0A1B2C3D4E5F6A7B_PATIENT_1]): each patient has a token map of its own, and two patients of one
+   * response were both [PATIENT_1].
    */
-  private List<ResearchChunk> deidentify(TenantId tenant, Requester who, List<Row> rows) {
+  private List<ResearchChunk> deidentify(TenantId tenant, Requester who, List<Row> rows, Map<String, String> codes) {
     Map<String, List<Integer>> byPatient = new LinkedHashMap<>();
     for (int i = 0; i < rows.size(); i++) {
       byPatient.computeIfAbsent(rows.get(i).patientId(), p -> new ArrayList<>()).add(i);
@@ -215,9 +226,8 @@ public final class ResearchService {
     String[] texts = new String[rows.size()];
     String[] subjects = new String[rows.size()];
     Map<String, KnownIdentifiers> identifiers = PatientIdentifiers.loadAll(tx, keys, tenant, who, byPatient.keySet());
-    int n = 0;
     for (Map.Entry<String, List<Integer>> e : byPatient.entrySet()) {
-      String subject = "S" + (++n);
+      String subject = codes.get(e.getKey());
       KnownIdentifiers known = identifiers.get(e.getKey());
       List<String> own = e.getValue().stream().map(i -> rows.get(i).text()).toList();
       List<String> clean = Deidentifier.deidentify(own, known, DatePolicy.YEAR, 0, subject).texts();

@@ -39,7 +39,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-/** {@code POST /v1/{tenant}/patients/{patientId}/chat}: a de-identified prompt out, a filtered answer back. */
+/**
+ * {@code POST /v1/{tenant}/patients/{patientId}/chat}: a de-identified prompt out, a filtered answer back.
+ * A role served de-identified only (researcher) sends a research subject code as {@code patientId}.
+ */
 @Controller("/v1/{tenant}/patients/{patientId}")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class ChatController {

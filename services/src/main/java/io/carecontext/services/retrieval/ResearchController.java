@@ -52,7 +52,10 @@ public class ResearchController {
   @JsonIgnoreProperties(ignoreUnknown = false)
   public record SearchRequest(@Nullable String query, @Nullable Integer k, @Nullable String purposeOfUse) {}
 
-  /** One chunk; {@code subject} is a pseudonym that holds within this response only. */
+  /**
+   * One chunk; {@code subject} is the patient's research subject code (the same in every search),
+   * which a researcher's chat names the patient by.
+   */
   @Serdeable
   public record Chunk(String subject, String resourceType, String category, String text, double score) {}
 

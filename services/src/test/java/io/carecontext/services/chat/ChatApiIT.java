@@ -95,6 +95,39 @@ class ChatApiIT {
     return app.call("POST", "/v1/chatty/patients/" + patientId + "/chat", key, body);
   }
 
+  /**
+   * A chat request of a role served de-identified only: it names the patient by the research subject
+   * code research search issued (tenant migration 48), never by the patient id.
+   */
+  static HttpResponse<String> researchChat(String key, String body) {
+    return app.call("POST", "/v1/chatty/patients/" + subject() + "/chat", key, body);
+  }
+
+  static String subjectCode;
+
+  /** The patient's research subject code, issued by a research search that returned the patient. */
+  static synchronized String subject() {
+    if (subjectCode == null) {
+      String researcher = app.tenantWithKey("chatty", "res-subject", "[\"researcher\"]", null);
+      HttpResponse<String> r = app.call("POST", "/v1/chatty/research/search", researcher,
+          "{\"query\":\"glucose\",\"k\":10,\"purposeOfUse\":\"HRESCH\"}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+          java.sql.PreparedStatement ps = c.prepareStatement(
+              "SELECT code FROM tenant_chatty.research_subjects WHERE patient_id = ?")) {
+        ps.setString(1, patientId);
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          assertThat(rs.next()).as("the search returned the patient, and issued its code").isTrue();
+          subjectCode = rs.getString(1);
+        }
+      } catch (java.sql.SQLException e) {
+        throw new IllegalStateException(e);
+      }
+      assertThat(r.body()).contains("\"subject\":\"" + subjectCode + "\"").doesNotContain(patientId);
+    }
+    return subjectCode;
+  }
+
   static HttpResponse<String> ask(String question, boolean dryRun) {
     return chat(clinician, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\""
         + (dryRun ? ",\"dryRun\":true" : "") + "}");
@@ -180,7 +213,7 @@ class ChatApiIT {
     // treatment with them, and the answer is re-identified.
     String question = "Summarize glucose control for " + family;
     prompts.clear();
-    HttpResponse<String> research = chat(both, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"HRESCH\"}");
+    HttpResponse<String> research = researchChat(both, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"HRESCH\"}");
     assertThat(research.statusCode()).as(research.body()).isEqualTo(200);
     assertThat(research.body()).doesNotContain(family);
     assertThat(prompts).singleElement().satisfies(p -> assertThat(p).contains("Summarize glucose control for [NAME]")
@@ -188,6 +221,43 @@ class ChatApiIT {
     HttpResponse<String> treatment = chat(both, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}");
     assertThat(treatment.statusCode()).as(treatment.body()).isEqualTo(200);
     assertThat(treatment.body()).contains(family).doesNotContain("[PATIENT_1]");
+  }
+
+  /**
+   * A researcher named the patient by a patient id it chose (an MRN, say), and got that person's
+   * de-identified record, and 200 against 404 told who consented to research. It names a patient by
+   * the code research search issued; a patient id and a code never issued get the same 404, audited as
+   * research_subject_unknown; the rows of an allowed chat record the patient and the code.
+   */
+  @Test
+  void aResearcherNamesAPatientByItsSubjectCodeNeverByItsId() throws Exception {
+    String researcher = app.tenantWithKey("chatty", "res-codes", "[\"researcher\"]", null);
+    String body = "{\"question\":\"Summarize glucose control\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}";
+    HttpResponse<String> byCode = researchChat(researcher, body);
+    assertThat(byCode.statusCode()).as(byCode.body()).isEqualTo(200);
+    HttpResponse<String> byId = chat(researcher, body);
+    HttpResponse<String> unissued = app.call("POST", "/v1/chatty/patients/R0123456789ABCDE/chat", researcher, body);
+    assertThat(byId.statusCode()).isEqualTo(404);
+    assertThat(unissued.statusCode()).isEqualTo(404);
+    assertThat(byId.body()).isEqualTo(unissued.body()).contains("no such research subject", "subject code research search returned").doesNotContain(patientId);
+    // a clinician's chat names patients by id: a code is no patient of its
+    assertThat(app.call("POST", "/v1/chatty/patients/" + subject() + "/chat", clinician,
+        "{\"question\":\"Summarize glucose control\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}").statusCode())
+        .isEqualTo(404);
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT reason, coalesce(patient_id, '-'), details FROM "
+            + "tenant_chatty.audit_log WHERE principal = 'res-codes' AND action = 'chat' ORDER BY at, seq")) {
+      List<String> rows = new java.util.ArrayList<>();
+      while (rs.next()) {
+        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3));
+      }
+      assertThat(rows).hasSize(3);
+      assertThat(rows.get(0)).startsWith("allowed " + patientId + " ")
+          .contains("\"researchSubject\":\"" + subject() + "\"");
+      assertThat(rows.get(1)).startsWith("research_subject_unknown " + patientId + " ");
+      assertThat(rows.get(2)).startsWith("research_subject_unknown R0123456789ABCDE ");
+    }
   }
 
   /**
@@ -201,7 +271,7 @@ class ChatApiIT {
     String family = patients.get(0).identifiers().names().get(0).family();
     List<String> questions = new java.util.ArrayList<>();
     for (String name : new String[] {family, "Zebulon"}) {
-      HttpResponse<String> dry = chat(researcher, "{\"question\":\"Summarize glucose control for " + name
+      HttpResponse<String> dry = researchChat(researcher, "{\"question\":\"Summarize glucose control for " + name
           + "\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}");
       assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
       Matcher q = Pattern.compile("Question: ([^\"]*)\"").matcher(dry.body());
@@ -220,7 +290,7 @@ class ChatApiIT {
   void aResearcherIsCitedHandlesNotResourceIds() {
     String researcher = app.tenantWithKey("chatty", "res-cites", "[\"researcher\"]", null);
     for (String dryRun : new String[] {"true", "false"}) {
-      HttpResponse<String> r = chat(researcher, "{\"question\":\"Summarize glucose control\",\"purposeOfUse\":"
+      HttpResponse<String> r = researchChat(researcher, "{\"question\":\"Summarize glucose control\",\"purposeOfUse\":"
           + "\"HRESCH\",\"dryRun\":" + dryRun + "}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       Matcher citations = Pattern.compile("\"citations\":\\[([^\\]]*)\\]").matcher(r.body());
@@ -372,7 +442,7 @@ class ChatApiIT {
   @Test
   void aResearcherGetsYearsNotShiftedDatesItCouldShiftBack() {
     String researcher = app.tenantWithKey("chatty", "res-dates", "[\"researcher\"]", null);
-    HttpResponse<String> dry = chat(researcher,
+    HttpResponse<String> dry = researchChat(researcher,
         "{\"question\":\"Any HbA1c after 2000-01-01?\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}");
     assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
     assertThat(dry.body()).contains("Question: Any HbA1c after 2000?").containsPattern("\\[S\\d+\\] \\d{4}: ")
@@ -383,7 +453,7 @@ class ChatApiIT {
     // request could test hundreds of candidate dates. A researcher gets years there too.
     app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"datePolicy\":\"token\"}}");
     try {
-      String tokened = chat(researcher,
+      String tokened = researchChat(researcher,
           "{\"question\":\"Any HbA1c after 2000-01-01?\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}").body();
       // (the system text names [DATE_2] as an example of a token; no source or question carries one)
       assertThat(tokened).contains("Question: Any HbA1c after 2000?").containsPattern("\\[S\\d+\\] \\d{4}: ")

@@ -1,0 +1,91 @@
+package io.carecontext.retrieval.research;
+
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantSql;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.retrieval.Requester;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Research subject codes (tenant migration 48): how a role served de-identified only names a patient.
+ * Research search issues one per patient it returns, random and derived from nothing about the
+ * patient (Safe Harbor's re-identification code), the same in every later search; the chat of such a
+ * role takes the code and never a patient id, which the researcher would have chosen knowing whose it
+ * is. Only the platform resolves a code, for a key with the researcher role.
+ */
+public final class ResearchSubjects {
+
+  /** R and 15 upper-case hex digits: 60 random bits (a token scope, [R…_PATIENT_1], takes at most 16 characters). */
+  public static final Pattern CODE = Pattern.compile("^R[0-9A-F]{15}$");
+
+  /** The 404 of a code that names no subject, or of a patient id sent instead: the same for both. */
+  public static final String NOT_FOUND = "no such research subject: a role served de-identified names a patient by "
+      + "the subject code research search returned (R followed by 15 hex digits), never by a patient id";
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private ResearchSubjects() {}
+
+  /**
+   * The code of each patient, issued now for one that has none, in the research transaction {@code c}
+   * (whose settings open the research path for a researcher key: the database issues codes for no
+   * one else).
+   */
+  static Map<String, String> issue(Connection c, TenantId tenant, Collection<String> patientIds) throws SQLException {
+    if (patientIds.isEmpty()) {
+      return Map.of();
+    }
+    String[] ids = patientIds.toArray(String[]::new);
+    String[] fresh = new String[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      byte[] b = new byte[8];
+      RANDOM.nextBytes(b);
+      fresh[i] = "R" + HexFormat.of().withUpperCase().formatHex(b).substring(1);
+    }
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
+        INSERT INTO {schema}.research_subjects (patient_id, code)
+        SELECT * FROM unnest(?::text[], ?::text[]) ON CONFLICT (patient_id) DO NOTHING"""))) {
+      ps.setArray(1, c.createArrayOf("text", ids));
+      ps.setArray(2, c.createArrayOf("text", fresh));
+      ps.executeUpdate();
+    }
+    Map<String, String> codes = new LinkedHashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant,
+        "SELECT patient_id, code FROM {schema}.research_subjects WHERE patient_id = ANY (?)"))) {
+      ps.setArray(1, c.createArrayOf("text", ids));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          codes.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    return codes;
+  }
+
+  /**
+   * The patient a code stands for, for this key as the database admits it (a key with the researcher
+   * role); empty for anything else, a patient id included.
+   */
+  public static Optional<String> resolve(TenantTransactions tx, TenantId tenant, Requester who, String code) {
+    if (code == null || !CODE.matcher(code).matches()) {
+      return Optional.empty();
+    }
+    PolicySettings settings = PolicySettings.read().build().withQualifiedNames().withCaller(who.keyId(),
+        who.keySecretHash());
+    return tx.runOnce(tenant, settings, TenantSql.of(tenant,
+        "SELECT patient_id FROM {schema}.research_subjects WHERE code = ?"), List.of(code),
+        (c, rows) -> rows.next() ? Optional.of(rows.getString(1)) : Optional.<String>empty());
+  }
+}
