@@ -103,7 +103,7 @@ public class ChatController {
       return c.status() == 429 ? r.header("Retry-After", Long.toString(c.retryAfter())) : r;
     } catch (DatabaseException e) {
       metrics.auditWriteFailure(t.value());
-      return DecisionResponses.notAudited();
+      return DecisionResponses.notAudited(e);
     }
   }
 

@@ -99,6 +99,21 @@ public class UnexpectedErrorHandler implements ExceptionHandler<RuntimeException
     }
   }
 
+  /**
+   * The log of a request answered 503 because a database statement failed, for code that answers
+   * it itself (context, chat, research search): one warning line when the database does not
+   * answer, as elsewhere; any other failure with its trace, messages withheld as above. Such a
+   * request was answered 503 with nothing logged, so an operator saw only the access log's status.
+   */
+  public static void logNotAudited(Object requestId, Throwable e) {
+    if (ApiErrorProcessor.databaseUnreachable(e)) {
+      logOutage(requestId, e);
+    } else {
+      LOG.error("request {} answered 503: a database statement failed (the PostgreSQL server log has the statement's "
+          + "error)", requestId, withheld(e, 0));
+    }
+  }
+
   /** The one line a request refused for an unreachable database costs, wherever it is refused. */
   public static void logOutage(Object requestId, Throwable e) {
     LOG.warn("request {} answered 503: the database does not answer ({})", requestId, e.getClass().getSimpleName());

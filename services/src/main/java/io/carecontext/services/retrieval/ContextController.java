@@ -97,7 +97,7 @@ public class ContextController {
       return DecisionResponses.denied(d);
     } catch (DatabaseException e) {
       metrics.auditWriteFailure(t.value());
-      return DecisionResponses.notAudited();
+      return DecisionResponses.notAudited(e);
     }
   }
 }

@@ -2,7 +2,9 @@ package io.carecontext.services.retrieval;
 
 import io.carecontext.retrieval.AccessDenied;
 import io.carecontext.services.http.ApiError;
+import io.carecontext.services.auth.AuthenticationFilter;
 import io.carecontext.services.http.ApiErrorProcessor;
+import io.carecontext.services.http.UnexpectedErrorHandler;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 
@@ -26,9 +28,12 @@ public final class DecisionResponses {
   /**
    * A request that could not be completed and audited (the audit row, or the database, failed):
    * nothing of it was returned, and the caller may retry, after the same wait as for an unreachable
-   * database.
+   * database. The failure is logged with the request's id (see {@link UnexpectedErrorHandler#logNotAudited}).
    */
-  public static HttpResponse<ApiError> notAudited() {
+  public static HttpResponse<ApiError> notAudited(Throwable failure) {
+    Object id = io.micronaut.http.context.ServerRequestContext.currentRequest()
+        .flatMap(r -> r.getAttribute(AuthenticationFilter.REQUEST_ID)).orElse("-");
+    UnexpectedErrorHandler.logNotAudited(id, failure);
     return HttpResponse.<ApiError>status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", ApiErrorProcessor.RETRY_AFTER_SECONDS)
         .body(new ApiError("unavailable",
             "the request could not be completed and audited; nothing was returned. Retry later"));

@@ -90,7 +90,7 @@ public class ResearchController {
       return DecisionResponses.denied(d);
     } catch (DatabaseException e) {
       metrics.auditWriteFailure(t.value());
-      return DecisionResponses.notAudited();
+      return DecisionResponses.notAudited(e);
     }
   }
 }

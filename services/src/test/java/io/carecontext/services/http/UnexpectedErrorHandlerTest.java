@@ -9,6 +9,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.carecontext.migrations.DatabaseException;
 import io.micronaut.data.exceptions.DataAccessException;
 import io.micronaut.http.HttpRequest;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.PSQLState;
@@ -75,5 +76,39 @@ class UnexpectedErrorHandlerTest {
     assertThat(log).doesNotContain("MRN-Q7788991")
         .contains("io.carecontext.migrations.DatabaseException: tenant transaction failed (23505)")
         .contains("Suppressed: ").contains("org.postgresql.util.PSQLException (SQLSTATE 22023): message withheld");
+  }
+
+  /** What {@link UnexpectedErrorHandler#logNotAudited} logs: each line with its trace. */
+  private static List<String> loggedNotAudited(Throwable e) {
+    Logger log = (Logger) LoggerFactory.getLogger(UnexpectedErrorHandler.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    log.addAppender(lines);
+    try {
+      UnexpectedErrorHandler.logNotAudited("req-1", e);
+    } finally {
+      log.detachAppender(lines);
+    }
+    return lines.list.stream().map(l -> l.getLevel() + " " + l.getFormattedMessage() + "\n"
+        + (l.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(l.getThrowableProxy()))).toList();
+  }
+
+  @Test
+  void aContextRequestAnswered503ForAFailedStatementSaysSoInTheLogWithItsSqlState() {
+    // a context read whose search failed (a tenant's chunks of two vector sizes) was a 503 with no log line at all
+    PSQLException pg = new PSQLException("ERROR: different vector dimensions 384 and 16 near \"Zyxwquartz\"",
+        PSQLState.DATA_ERROR);
+    List<String> log = loggedNotAudited(new DatabaseException("tenant transaction failed (22000)", pg));
+    assertThat(log).hasSize(1);
+    assertThat(log.get(0)).startsWith("ERROR request req-1 answered 503: a database statement failed")
+        .contains("org.postgresql.util.PSQLException (SQLSTATE 22000): message withheld")
+        .doesNotContain("Zyxwquartz");
+  }
+
+  @Test
+  void aContextRequestAnswered503ForAnUnreachableDatabaseIsOneWarningLine() {
+    PSQLException pg = new PSQLException("connection refused", PSQLState.CONNECTION_UNABLE_TO_CONNECT);
+    List<String> log = loggedNotAudited(new DatabaseException("tenant transaction failed (08001)", pg));
+    assertThat(log).containsExactly("WARN request req-1 answered 503: the database does not answer (DatabaseException)\n");
   }
 }
