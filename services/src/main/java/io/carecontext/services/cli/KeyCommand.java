@@ -26,6 +26,15 @@ final class KeyCommand {
 
     @Override
     public Integer call() {
+      if (expires != null) {
+        try {
+          java.time.OffsetDateTime.parse(expires);
+        } catch (java.time.format.DateTimeParseException e) {
+          // the server's answer named its field, 'expiresAt', which this command does not have
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--expires takes an ISO-8601 instant "
+              + "with its offset, e.g. 2030-01-01T00:00:00Z, not '" + expires + "'");
+        }
+      }
       String body = "{\"principal\":" + Json.quote(principal) + ",\"roles\":["
           + roles.stream().map(Json::quote).collect(Collectors.joining(",")) + "]"
           + (expires == null ? "" : ",\"expiresAt\":" + Json.quote(expires))

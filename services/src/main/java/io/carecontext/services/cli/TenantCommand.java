@@ -51,7 +51,9 @@ final class TenantCommand {
     }
   }
 
-  @Command(name = "delete", description = "Offboard a tenant: its data key is destroyed, schema and role dropped.")
+  @Command(name = "delete", description = {"Offboard a tenant: its data key is destroyed, schema and role dropped, at once and "
+      + "for good. Its audit trail is in that schema and goes with it: keep it first with "
+      + "'audit export --tenant ID' (auditor key)."})
   static final class Delete implements Callable<Integer> {
     @Mixin Connection connection;
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

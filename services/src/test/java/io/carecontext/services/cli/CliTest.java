@@ -43,6 +43,21 @@ class CliTest {
   }
 
   @Test
+  void anExpiryThatIsNoInstantIsAUsageErrorNamingTheOptionBeforeAnythingIsSent() {
+    // the server's 400 named its body field 'expiresAt', which this command does not have
+    Run r = cli("key", "create", "--tenant", "acme", "--principal", "p", "--role", "clinician", "--expires", "2030-01-01",
+        "--url", "http://127.0.0.1:1", "--key", "k");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("--expires takes an ISO-8601 instant with its offset, e.g. 2030-01-01T00:00:00Z")
+        .doesNotContain("cannot reach");
+  }
+
+  @Test
+  void tenantDeleteSaysTheAuditTrailGoesWithIt() {
+    assertThat(cli("tenant", "delete", "--help").out()).contains("audit trail").contains("audit export");
+  }
+
+  @Test
   void noCommandListsTheCommandsInsteadOfStartingTheService() {
     Run r = cli();
     assertThat(r.code()).isEqualTo(2);
