@@ -35,8 +35,35 @@ public final class Cli {
         err.flush();
         return 2;
       }
+      java.util.Optional<String> db = connectionFailure(e);
+      if (db.isPresent()) {
+        err.println("carecontext: " + db.get());
+        err.flush();
+        return 1;
+      }
       throw e;
     });
     return cli.execute(args);
+  }
+
+  /**
+   * A start that could not open its first database connection (server unreachable, login refused,
+   * no such database): one line with the server's reason and what to check, instead of a stack
+   * trace of 30 to 50 lines whose first one alone said it (serve, worker, migrate in a Helm Job's
+   * log). These SQLSTATEs are raised before any statement runs, so the message holds no row values.
+   */
+  static java.util.Optional<String> connectionFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+          && sql.getSQLState().matches("08.*|28.*|3D000")) {
+        String what = sql.getSQLState().startsWith("28") ? "the server refused the login"
+            : sql.getSQLState().equals("3D000") ? "the database does not exist" : "the server could not be reached";
+        return java.util.Optional.of("cannot connect to PostgreSQL: " + what + " (" + sql.getMessage().strip()
+            + "). Check CARECONTEXT_DB_URL, CARECONTEXT_DB_USER and CARECONTEXT_DB_PASSWORD (the owner role; "
+            + "CARECONTEXT_DB_APP_USER and CARECONTEXT_DB_APP_PASSWORD for the application role), and that the "
+            + "server accepts connections from this host (README: An external PostgreSQL)");
+      }
+    }
+    return java.util.Optional.empty();
   }
 }

@@ -58,6 +58,36 @@ class CliTest {
   }
 
   @Test
+  void aDatabaseThatRefusesTheConnectionIsOneLineSayingWhatToCheck() {
+    System.setProperty("carecontext.db.url", "jdbc:postgresql://127.0.0.1:1/carecontext");
+    System.setProperty("carecontext.db.user", "owner");
+    System.setProperty("carecontext.db.password", "secret-password");
+    try {
+      Run r = cli("migrate");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err().strip().lines()).hasSize(1);
+      assertThat(r.err()).startsWith("carecontext: cannot connect to PostgreSQL: the server could not be reached")
+          .contains("127.0.0.1:1").contains("CARECONTEXT_DB_URL").doesNotContain("secret-password");
+    } finally {
+      System.clearProperty("carecontext.db.url");
+      System.clearProperty("carecontext.db.user");
+      System.clearProperty("carecontext.db.password");
+    }
+  }
+
+  @Test
+  void aRefusedLoginIsNamedAndAFailedStatementIsNotTakenForAConnectionFailure() {
+    var login = new org.postgresql.util.PSQLException("FATAL: password authentication failed for user \"owner\"",
+        org.postgresql.util.PSQLState.INVALID_PASSWORD);
+    assertThat(Cli.connectionFailure(new IllegalStateException("pool", login)))
+        .hasValueSatisfying(m -> assertThat(m).contains("the server refused the login")
+            .contains("password authentication failed for user \"owner\""));
+    var statement = new org.postgresql.util.PSQLException("ERROR: different vector dimensions", 
+        org.postgresql.util.PSQLState.DATA_ERROR);
+    assertThat(Cli.connectionFailure(new IllegalStateException("x", statement))).isEmpty();
+  }
+
+  @Test
   void noCommandListsTheCommandsInsteadOfStartingTheService() {
     Run r = cli();
     assertThat(r.code()).isEqualTo(2);
