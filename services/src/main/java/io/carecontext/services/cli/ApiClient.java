@@ -41,7 +41,9 @@ final class ApiClient {
     } catch (javax.net.ssl.SSLException e) {
       throw tlsFailure();
     } catch (IOException e) {
-      throw new CliException("request to " + baseUrl + " failed: " + e.getClass().getSimpleName());
+      throw new CliException("request to " + baseUrl + " failed: " + e.getClass().getSimpleName()
+          + (baseUrl.startsWith("http://") ? " (a service started with CARECONTEXT_TLS_CERT serves HTTPS only and "
+              + "closes a plain HTTP connection: then use --url https://…)" : ""));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException("interrupted");
@@ -125,7 +127,7 @@ final class ApiClient {
 
   private CliException tlsFailure() {
     return new CliException("the TLS handshake with " + baseUrl + " failed: if the service's certificate is signed by "
-        + "a private CA, give the client its truststore, e.g. CARECONTEXT_JAVA_OPTS='-Djavax.net.ssl.trustStore=ca.p12 "
+        + "a private CA, give the client its truststore, e.g. CARECONTEXT_JAVA_OPTS='-Xmx2g -Djavax.net.ssl.trustStore=ca.p12 "
         + "-Djavax.net.ssl.trustStorePassword=…' (README, TLS)");
   }
 }

@@ -88,6 +88,27 @@ class CliTest {
   }
 
   @Test
+  void plainHttpToAServerThatClosesTheConnectionSuggestsHttps() throws Exception {
+    // what an HTTPS-only service (CARECONTEXT_TLS_CERT) does to a plain HTTP request; it read "failed: IOException"
+    try (var server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread closer = new Thread(() -> {
+        try {
+          while (true) {
+            server.accept().close();
+          }
+        } catch (java.io.IOException stopped) {
+          // the socket closed: the test is over
+        }
+      });
+      closer.setDaemon(true);
+      closer.start();
+      Run r = cli("tenant", "list", "--url", "http://127.0.0.1:" + server.getLocalPort(), "--key", "k");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("serves HTTPS only").contains("--url https://");
+    }
+  }
+
+  @Test
   void noCommandListsTheCommandsInsteadOfStartingTheService() {
     Run r = cli();
     assertThat(r.code()).isEqualTo(2);
