@@ -59,6 +59,14 @@ public final class CareContextServer implements AutoCloseable {
   }
 
   public static CareContextServer start(RuntimeSettings settings) {
+    return start(settings, false);
+  }
+
+  /**
+   * {@code workerOnly}: the {@code worker} command's process, which serves {@code /health} and
+   * {@code /metrics} only (see {@code AuthenticationFilter}).
+   */
+  public static CareContextServer start(RuntimeSettings settings, boolean workerOnly) {
     EmbeddedPostgres embedded = null;
     DatabaseConfig config;
     if (settings.dbUrl().isPresent()) {
@@ -71,11 +79,17 @@ public final class CareContextServer implements AutoCloseable {
           settings.dbAppUser().orElse(base.appUser()), settings.dbAppPassword().orElse(base.appPassword()),
           settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
     }
-    return start(settings, config, embedded);
+    return start(settings, config, embedded, workerOnly);
   }
 
   /** Starts against a given database (tests use this with a fresh test database). */
   public static CareContextServer start(RuntimeSettings settings, DatabaseConfig config, EmbeddedPostgres embedded) {
+    return start(settings, config, embedded, false);
+  }
+
+  /** Starts against a given database, as the API or as a worker that serves health and metrics only. */
+  public static CareContextServer start(RuntimeSettings settings, DatabaseConfig config, EmbeddedPostgres embedded,
+                                        boolean workerOnly) {
     PlatformDatabase db = null;
     try {
       db = PlatformDatabase.bootstrap(config);
@@ -95,6 +109,7 @@ public final class CareContextServer implements AutoCloseable {
       props.put("carecontext.worker.threads", settings.workerThreads());
       props.put("carecontext.audit.seal-seconds", settings.auditSealSeconds());
       props.put("carecontext.rate-limit.shares", settings.rateLimitShares());
+      props.put(io.carecontext.services.auth.AuthenticationFilter.WORKER_ONLY, workerOnly);
       ApplicationContext ctx = Micronaut.build(new String[0])
           .mainClass(CareContextServer.class)
           .banner(false)

@@ -34,6 +34,11 @@ public final class TestServer implements AutoCloseable {
    * {@link DatabaseGate}; {@link #database} stays the direct way.
    */
   public TestServer(Map<String, String> env, UnaryOperator<DatabaseConfig> reach) {
+    this(env, reach, false);
+  }
+
+  /** As the {@code worker} command runs it when {@code workerOnly}: health and metrics only. */
+  public TestServer(Map<String, String> env, UnaryOperator<DatabaseConfig> reach, boolean workerOnly) {
     database = TestPostgres.freshDatabase();
     Path home = TestDirectories.create("cc-home");
     Map<String, String> all = new java.util.HashMap<>(Map.of(
@@ -42,7 +47,7 @@ public final class TestServer implements AutoCloseable {
         "CARECONTEXT_HOME", home.toString()));
     all.putAll(env);
     RuntimeSettings settings = RuntimeSettings.from(all);
-    server = CareContextServer.start(settings, reach.apply(database), null);
+    server = CareContextServer.start(settings, reach.apply(database), null, workerOnly);
   }
 
   public <T> T bean(Class<T> type) {

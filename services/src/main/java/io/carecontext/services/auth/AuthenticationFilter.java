@@ -46,15 +46,26 @@ public class AuthenticationFilter {
   /** The request attribute holding the request id that every log line of the request carries. */
   public static final String REQUEST_ID = "carecontext.requestId";
 
+  /** The property that makes a process a worker: {@code /health} and {@code /metrics} only. */
+  public static final String WORKER_ONLY = "carecontext.worker-only";
+
   private final ActiveKeys keys;
   private final RefusedKeys refused;
   private final String adminKey;
+  private final boolean workerOnly;
 
   public AuthenticationFilter(ActiveKeys keys, RefusedKeys refused,
-                              @Nullable @Value("${carecontext.admin-key:}") String adminKey) {
+                              @Nullable @Value("${carecontext.admin-key:}") String adminKey,
+                              @Value("${" + WORKER_ONLY + ":false}") boolean workerOnly) {
     this.keys = keys;
     this.refused = refused;
     this.adminKey = adminKey == null ? "" : adminKey;
+    this.workerOnly = workerOnly;
+  }
+
+  /** What a worker serves: its probes and its metrics, nothing a key opens. */
+  static boolean servedByWorker(String path) {
+    return path.equals("/health") || path.startsWith("/health/") || path.equals("/metrics");
   }
 
   /**
@@ -99,6 +110,13 @@ public class AuthenticationFilter {
       return logged(request, ApiErrorProcessor.answer(HttpResponse.status(HttpStatus.UNSUPPORTED_MEDIA_TYPE),
           request.getPath(), new ApiError("unsupported_media_type", "this Content-Encoding is not supported: send the "
               + "body with gzip or deflate, or uncompressed; nothing was stored")));
+    }
+    if (workerOnly && !servedByWorker(request.getPath())) {
+      // The worker process served the whole API (admin, FHIR, context) with any valid key, on a port
+      // the chart opens to metrics scrapers; it is there for embedding, probes and scraping.
+      return logged(request, ApiErrorProcessor.answer(HttpResponse.notFound(), request.getPath(),
+          new ApiError("not_found", "this is an embedding worker: it serves /health and /metrics only; send API "
+              + "requests to the service (./carecontext serve, the chart's API Service)")));
     }
     if (isPublic(request.getPath())) {
       return null;

@@ -26,7 +26,7 @@ final class RuntimeCommands {
   static final class Serve implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
-      return runUntilStopped("CareContext listening on port ");
+      return runUntilStopped("CareContext listening on port ", false);
     }
   }
 
@@ -38,14 +38,14 @@ final class RuntimeCommands {
       if (System.getenv("CARECONTEXT_WORKER_THREADS") == null) {
         System.setProperty("carecontext.worker.threads", "2");
       }
-      return runUntilStopped("CareContext embedding worker running; health on port ");
+      return runUntilStopped("CareContext embedding worker running; health and metrics on port ", true);
     }
   }
 
   /** Starts the service as configured, says so with its port, and serves until stopped. */
-  static int runUntilStopped(String banner) throws InterruptedException {
+  static int runUntilStopped(String banner, boolean workerOnly) throws InterruptedException {
     RuntimeSettings settings = RuntimeSettings.fromEnvironment();
-    CareContextServer server = CareContextServer.start(settings);
+    CareContextServer server = CareContextServer.start(settings, workerOnly);
     System.out.println(banner + server.port() + (settings.tlsCertificate().isPresent() ? " (HTTPS)" : ""));
     java.util.List<String> ineffective = io.carecontext.migrations.SecretNames.ineffectiveGrants();
     if (!ineffective.isEmpty()) {
