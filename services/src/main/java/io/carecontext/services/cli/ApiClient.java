@@ -58,11 +58,6 @@ final class ApiClient {
    * A file sent as it is on disk, read while it is sent: the server judges its encoding (and answers
    * a file that is not UTF-8 with its reason), and a file larger than the heap still goes.
    */
-  HttpResponse<String> sendFile(String method, String path, java.nio.file.Path file, String contentType)
-      throws java.io.FileNotFoundException {
-    return sendRaw(method, path, HttpRequest.BodyPublishers.ofFile(file), contentType);
-  }
-
   private HttpResponse<String> sendRaw(String method, String path, HttpRequest.BodyPublisher body, String contentType) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofMinutes(10))
         .header("Content-Type", contentType).method(method, body);
@@ -73,7 +68,7 @@ final class ApiClient {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (java.net.http.HttpTimeoutException e) {
       throw new CliException("CareContext at " + baseUrl + " did not answer within 10 minutes; what it stored of "
-          + "this file is unknown (re-sending it creates no second version of what was stored)");
+          + "this request is unknown (re-sending it creates no second version of what was stored)");
     } catch (javax.net.ssl.SSLException e) {
       throw tlsFailure();
     } catch (IOException e) {
@@ -82,6 +77,98 @@ final class ApiClient {
       Thread.currentThread().interrupt();
       throw new CliException("interrupted");
     }
+  }
+
+  /** How long a file upload may go without sending a byte or getting its answer. */
+  static final Duration UPLOAD_STALL = Duration.ofMinutes(10);
+
+  /**
+   * Sends a file as the body, streamed, and tells {@code progress} every second until the answer how
+   * many of its bytes have been handed to the connection. It gives up only after
+   * {@link #UPLOAD_STALL} without a byte sent or an answer: a fixed ten minutes for the whole request failed a large load that was still
+   * going, and said nothing of it meanwhile.
+   */
+  HttpResponse<String> sendFile(String method, String path, java.nio.file.Path file, String contentType,
+                                java.util.function.LongConsumer progress) throws java.io.FileNotFoundException {
+    java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+    HttpRequest.BodyPublisher body = counting(HttpRequest.BodyPublishers.ofFile(file), sent);
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path))
+        .header("Content-Type", contentType).method(method, body);
+    if (key != null && !key.isBlank()) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    var answer = http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
+    long lastSent = -1;
+    long lastChange = System.nanoTime();
+    try {
+      while (true) {
+        try {
+          return answer.get(1, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException notYet) {
+          long n = sent.get();
+          progress.accept(n); // every second, also while the server stores what it has taken
+          if (n != lastSent) {
+            lastSent = n;
+            lastChange = System.nanoTime();
+          } else if (System.nanoTime() - lastChange > UPLOAD_STALL.toNanos()) {
+            answer.cancel(true);
+            throw new CliException("CareContext at " + baseUrl + " took no data and gave no answer for "
+                + UPLOAD_STALL.toMinutes() + " minutes; what it stored of this file is unknown (re-sending it "
+                + "creates no second version of what was stored)");
+          }
+        }
+      }
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof javax.net.ssl.SSLException) {
+        throw tlsFailure();
+      }
+      if (cause instanceof ConnectException) {
+        throw new CliException("cannot reach CareContext at " + baseUrl + ": start it with ./carecontext serve");
+      }
+      throw new CliException("sending the file to " + baseUrl + " failed (" + cause.getClass().getSimpleName()
+          + "); what it stored of this file is unknown (re-sending it creates no second version of what was stored)");
+    } catch (InterruptedException e) {
+      answer.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+  }
+
+  /** {@code body}, counting into {@code sent} the bytes the connection takes from it. */
+  static HttpRequest.BodyPublisher counting(HttpRequest.BodyPublisher body, java.util.concurrent.atomic.AtomicLong sent) {
+    return new HttpRequest.BodyPublisher() {
+      @Override
+      public long contentLength() {
+        return body.contentLength();
+      }
+
+      @Override
+      public void subscribe(java.util.concurrent.Flow.Subscriber<? super java.nio.ByteBuffer> subscriber) {
+        body.subscribe(new java.util.concurrent.Flow.Subscriber<java.nio.ByteBuffer>() {
+          @Override
+          public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+            subscriber.onSubscribe(subscription);
+          }
+
+          @Override
+          public void onNext(java.nio.ByteBuffer item) {
+            sent.addAndGet(item.remaining());
+            subscriber.onNext(item);
+          }
+
+          @Override
+          public void onError(Throwable throwable) {
+            subscriber.onError(throwable);
+          }
+
+          @Override
+          public void onComplete() {
+            subscriber.onComplete();
+          }
+        });
+      }
+    };
   }
 
   HttpResponse<InputStream> stream(String path) {

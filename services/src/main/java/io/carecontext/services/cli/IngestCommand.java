@@ -51,8 +51,22 @@ final class IngestCommand implements Callable<Integer> {
       Path f = files.get(i);
       boolean ndjson = f.toString().endsWith(".ndjson");
       // sent as bytes, streamed: decoding here failed the whole command on one file that is not UTF-8
+      long size = Files.size(f);
+      int index = i;
+      long fileStart = System.nanoTime();
+      long storedBefore = storedResources(progress);
       HttpResponse<String> r = client.sendFile("POST", "/fhir/" + ApiClient.segment(tenant) + (ndjson ? "/$import" : ""),
-          f, ndjson ? "application/fhir+ndjson" : "application/fhir+json");
+          f, ndjson ? "application/fhir+ndjson" : "application/fhir+json",
+          sent -> {
+            // Within one file too: a large NDJSON load answers only when all of it is stored, and the
+            // server takes the bytes long before it has stored them, so what counts is the tenant's
+            // resource count (committed every 200 lines), read with the key that follows embedding.
+            long storedNow = storedBefore < 0 ? -1 : storedResources(progress);
+            out.print("\r" + padded(String.format("file %d/%d %s: %s of %s sent%s", index + 1, files.size(),
+                f.getFileName(), megabytes(sent), megabytes(size),
+                stored(storedNow < 0 ? -1 : storedNow - storedBefore, System.nanoTime() - fileStart))));
+            out.flush();
+          });
       if (r.statusCode() == 200 && !ApiJson.isFhirAnswer(r.body(), ndjson)) {
         // a 200 that is not the FHIR endpoint's answer (a proxy's page, a wrong base URL): what
         // was stored is unknown, so the file counts as failed rather than as "0 ingested"
@@ -88,18 +102,59 @@ final class IngestCommand implements Callable<Integer> {
       }
       double secs = (System.nanoTime() - start) / 1e9;
       double eta = secs / (i + 1) * (files.size() - i - 1);
-      out.printf("\rfiles %d/%d  resources %,d  %.0f resources/s  ETA %.0fs   ", i + 1, files.size(), resources,
-          resources / Math.max(0.001, secs), eta);
+      out.print("\r" + padded(String.format("files %d/%d  resources %,d  %.0f resources/s  ETA %.0fs", i + 1,
+          files.size(), resources, resources / Math.max(0.001, secs), eta)));
       out.flush();
     }
     out.println();
     if (!noWait) {
-      waitForWorker(progress, out, start);
+      waitForWorker(progress, out);
     }
     spec.commandLine().getOut().printf("ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed, "
             + "%,d Bundle %s refused, %,d NDJSON line(s) not loaded%n", resources, files.size(),
         (System.nanoTime() - start) / 1e9, failed, refusedEntries, entries(refusedEntries), failedLines);
     return failed == 0 && failedLines == 0 && refusedEntries == 0 ? 0 : 1;
+  }
+
+  /** A progress line padded so that it covers a longer one it replaces on the same line. */
+  static String padded(String line) {
+    return line.length() >= 100 ? line + "   " : line + " ".repeat(100 - line.length());
+  }
+
+  /** Queued resources embedded a second since the wait began, and the time left at that rate. */
+  static String embedRate(long firstDepth, long depth, long nanos) {
+    double secs = nanos / 1e9;
+    if (secs < 0.5 || firstDepth <= depth) {
+      return "";
+    }
+    double rate = (firstDepth - depth) / secs;
+    return String.format(java.util.Locale.ROOT, "%.0f resources/s  ETA %.0fs", rate, depth / rate);
+  }
+
+  static String megabytes(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f MB", bytes / 1e6);
+  }
+
+  /** New resources stored so far in this file and their rate, or nothing when unknown. */
+  static String stored(long newResources, long nanos) {
+    if (newResources < 0) {
+      return "";
+    }
+    return String.format(java.util.Locale.ROOT, "  %,d new resources stored (%.0f/s)", newResources,
+        newResources / Math.max(0.001, nanos / 1e9));
+  }
+
+  /** The tenant's stored resources, or -1 without a key that may read them (--no-wait) or on any failure. */
+  private long storedResources(ApiClient admin) {
+    if (admin == null) {
+      return -1;
+    }
+    try {
+      var r = admin.send("GET", "/admin/tenants/" + ApiClient.segment(tenant) + "/ingest", null);
+      return r.statusCode() == 200 ? ApiJson.number(r.body(), "resources") : -1;
+    } catch (RuntimeException e) {
+      return -1; // progress only: the load goes on
+    }
   }
 
   private static String entries(long n) {
@@ -128,13 +183,20 @@ final class IngestCommand implements Callable<Integer> {
     return client;
   }
 
-  private void waitForWorker(ApiClient client, java.io.PrintWriter out, long start) throws InterruptedException {
+  private void waitForWorker(ApiClient client, java.io.PrintWriter out) throws InterruptedException {
+    long waitStart = System.nanoTime();
+    long firstDepth = -1;
     while (true) {
       String body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + ApiClient.segment(tenant) + "/ingest", null));
       long depth = ApiJson.number(body, "outboxDepth");
       long chunks = ApiJson.number(body, "chunks");
-      double secs = (System.nanoTime() - start) / 1e9;
-      out.printf("\rembedding: %,d left  chunks %,d  %.0f chunks/s   ", depth, chunks, chunks / Math.max(0.001, secs));
+      if (firstDepth < 0) {
+        firstDepth = depth;
+      }
+      // the rate of this wait's own work: the tenant's chunk count over the whole run counted every chunk
+      // it held before (a tenant of 1,000 chunks "embedded" 1,000 chunks/s of a file that made none)
+      out.print("\r" + padded(String.format("embedding: %,d left  chunks %,d  %s", depth, chunks,
+          embedRate(firstDepth, depth, System.nanoTime() - waitStart))));
       out.flush();
       if (depth == 0) {
         out.println();

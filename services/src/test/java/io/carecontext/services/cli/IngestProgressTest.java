@@ -1,0 +1,77 @@
+package io.carecontext.services.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ingest} shows how far one large file is, not only how many files are done. */
+class IngestProgressTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void aFileBeingReadSlowlyReportsTheBytesSentUntilTheAnswer() throws Exception {
+    Path file = dir.resolve("big.ndjson");
+    byte[] line = "{\"resourceType\":\"Observation\",\"id\":\"o\"}\n".getBytes(StandardCharsets.UTF_8);
+    byte[] content = new byte[32_000_000]; // well over what loopback socket buffers hold
+    for (int i = 0; i < content.length; i++) {
+      content[i] = line[i % line.length];
+    }
+    Files.write(file, content);
+    AtomicLong received = new AtomicLong();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      try (InputStream in = exchange.getRequestBody()) {
+        byte[] buf = new byte[1024 * 1024];
+        long started = System.nanoTime();
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          // a server that stores as it reads, at 8 MB/s
+          long due = started + received.addAndGet(n) * 1_000_000_000L / 8_000_000L;
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            Thread.sleep(wait / 1_000_000L);
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      byte[] body = "{\"resourceType\":\"OperationOutcome\"}".getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+    try {
+      List<Long> reported = new CopyOnWriteArrayList<>();
+      var r = new ApiClient("http://127.0.0.1:" + server.getAddress().getPort(), "k")
+          .sendFile("POST", "/fhir/t/$import", file, "application/fhir+ndjson", reported::add);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(received.get()).isEqualTo(content.length);
+      assertThat(reported).isNotEmpty().isSorted().allSatisfy(n -> assertThat(n).isBetween(0L, (long) content.length));
+      assertThat(reported.get(0)).isLessThan(content.length); // seen while it was still going
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void ratesAndTimesLeft() {
+    assertThat(IngestCommand.stored(6_400, 2_000_000_000L)).isEqualTo("  6,400 new resources stored (3200/s)");
+    assertThat(IngestCommand.stored(-1, 2_000_000_000L)).isEmpty(); // --no-wait: no key to read them with
+    assertThat(IngestCommand.embedRate(1_000, 400, 3_000_000_000L)).isEqualTo("200 resources/s  ETA 2s");
+    assertThat(IngestCommand.embedRate(1_000, 1_000, 3_000_000_000L)).isEmpty(); // nothing done yet: no rate
+    assertThat(IngestCommand.megabytes(28_400_000)).isEqualTo("28.4 MB");
+    assertThat(IngestCommand.padded("x")).hasSize(100);
+  }
+}
