@@ -489,7 +489,7 @@ class HelmChartTest {
           .containsEntry("app.kubernetes.io/component", "api");
 
       List<Map<String, Object>> ingress = list(spec, "ingress");
-      assertThat(ingress).hasSize(1);
+      assertThat(ingress).hasSize(2); // the ingress controller, and Prometheus for /metrics
       Map<String, Object> from = list(ingress.get(0), "from").get(0);
       assertThat(map(map(from, "namespaceSelector"), "matchLabels"))
           .containsEntry("kubernetes.io/metadata.name", "ingress-nginx");
@@ -501,7 +501,16 @@ class HelmChartTest {
       assertThat(egressPorts(list(spec, "egress"))).containsExactlyInAnyOrder(53, 53, 5432, 443);
 
       Map<String, Object> worker = map(one(production, "NetworkPolicy", "cc-carecontext-worker"), "spec");
-      assertThat(list(worker, "ingress")).isEmpty();
+      // The production example let the ingress controller alone reach the pods, so the scrape annotations
+      // it sets led Prometheus to targets the default-deny dropped: only Prometheus, only the app port.
+      for (Map<String, Object> scraped : List.of(spec, worker)) {
+        List<Map<String, Object>> rules = list(scraped, "ingress");
+        Map<String, Object> metrics = rules.get(rules.size() - 1);
+        assertThat(map(map(list(metrics, "from").get(0), "namespaceSelector"), "matchLabels"))
+            .containsEntry("kubernetes.io/metadata.name", "monitoring");
+        assertThat(list(metrics, "ports").get(0).get("port")).isEqualTo("http");
+      }
+      assertThat(list(worker, "ingress")).hasSize(1);
       Map<String, Object> migrate = map(one(production, "NetworkPolicy", "cc-carecontext-migrate"), "spec");
       assertThat(list(migrate, "ingress")).isEmpty();
       assertThat(cidrs(list(migrate, "egress"))).containsExactly("10.20.0.0/24");
