@@ -35,6 +35,22 @@ public final class Demo {
   public record Setup(Map<Role, String> keys, String patientId, List<String> curls) {}
 
   public Setup setUp(int patients, PrintStream progress) throws IOException, InterruptedException {
+    // The demo's own requests (one a patient, one a second while embedding) each wrote an access log
+    // line into the progress bars, which share the terminal: quiet while it sets up, as it was after.
+    org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger("carecontext.access");
+    if (!(logger instanceof ch.qos.logback.classic.Logger access)) {
+      return load(patients, progress);
+    }
+    ch.qos.logback.classic.Level was = access.getLevel();
+    access.setLevel(ch.qos.logback.classic.Level.WARN);
+    try {
+      return load(patients, progress);
+    } finally {
+      access.setLevel(was);
+    }
+  }
+
+  private Setup load(int patients, PrintStream progress) throws IOException, InterruptedException {
     HttpResponse<String> tenant = send("POST", "/admin/tenants", server.adminKey(),
         "{\"id\":\"" + TENANT + "\",\"name\":\"CareContext Demo Clinic\"}", "application/json");
     if (tenant.statusCode() != 201 && tenant.statusCode() != 200) {
