@@ -54,10 +54,6 @@ final class ApiClient {
     return sendRaw(method, path, HttpRequest.BodyPublishers.ofString(body), contentType);
   }
 
-  /**
-   * A file sent as it is on disk, read while it is sent: the server judges its encoding (and answers
-   * a file that is not UTF-8 with its reason), and a file larger than the heap still goes.
-   */
   private HttpResponse<String> sendRaw(String method, String path, HttpRequest.BodyPublisher body, String contentType) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofMinutes(10))
         .header("Content-Type", contentType).method(method, body);
@@ -83,13 +79,15 @@ final class ApiClient {
   static final Duration UPLOAD_STALL = Duration.ofMinutes(10);
 
   /**
-   * Sends a file as the body, streamed, and tells {@code progress} every second until the answer how
-   * many of its bytes have been handed to the connection. It gives up only after
-   * {@link #UPLOAD_STALL} without a byte sent or an answer: a fixed ten minutes for the whole request failed a large load that was still
-   * going, and said nothing of it meanwhile.
+   * A file sent as it is on disk, read while it is sent: the server judges its encoding (and answers
+   * a file that is not UTF-8 with its reason), and a file larger than the heap still goes.
+   * {@code progress} hears every second until the answer how many of its bytes the connection has
+   * taken, and answers whether it saw the server get further (its stored resources, say). The send
+   * gives up only after {@link #UPLOAD_STALL} without either or an answer: a fixed ten minutes for
+   * the whole request gave up on a large load that was still being stored, and said nothing meanwhile.
    */
   HttpResponse<String> sendFile(String method, String path, java.nio.file.Path file, String contentType,
-                                java.util.function.LongConsumer progress) throws java.io.FileNotFoundException {
+                                java.util.function.LongPredicate progress) throws java.io.FileNotFoundException {
     java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
     HttpRequest.BodyPublisher body = counting(HttpRequest.BodyPublishers.ofFile(file), sent);
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path))
@@ -106,13 +104,13 @@ final class ApiClient {
           return answer.get(1, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException notYet) {
           long n = sent.get();
-          progress.accept(n); // every second, also while the server stores what it has taken
-          if (n != lastSent) {
+          boolean further = progress.test(n); // every second, also while the server stores what it has taken
+          if (n != lastSent || further) {
             lastSent = n;
             lastChange = System.nanoTime();
           } else if (System.nanoTime() - lastChange > UPLOAD_STALL.toNanos()) {
             answer.cancel(true);
-            throw new CliException("CareContext at " + baseUrl + " took no data and gave no answer for "
+            throw new CliException("CareContext at " + baseUrl + " took no data, stored nothing more and gave no answer for "
                 + UPLOAD_STALL.toMinutes() + " minutes; what it stored of this file is unknown (re-sending it "
                 + "creates no second version of what was stored)");
           }

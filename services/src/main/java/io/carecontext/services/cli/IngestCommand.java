@@ -55,6 +55,7 @@ final class IngestCommand implements Callable<Integer> {
       int index = i;
       long fileStart = System.nanoTime();
       long storedBefore = storedResources(progress);
+      long[] storedLast = {storedBefore};
       HttpResponse<String> r = client.sendFile("POST", "/fhir/" + ApiClient.segment(tenant) + (ndjson ? "/$import" : ""),
           f, ndjson ? "application/fhir+ndjson" : "application/fhir+json",
           sent -> {
@@ -66,6 +67,9 @@ final class IngestCommand implements Callable<Integer> {
                 f.getFileName(), megabytes(sent), megabytes(size),
                 stored(storedNow < 0 ? -1 : storedNow - storedBefore, System.nanoTime() - fileStart))));
             out.flush();
+            boolean further = storedNow > storedLast[0];
+            storedLast[0] = Math.max(storedLast[0], storedNow);
+            return further;
           });
       if (r.statusCode() == 200 && !ApiJson.isFhirAnswer(r.body(), ndjson)) {
         // a 200 that is not the FHIR endpoint's answer (a proxy's page, a wrong base URL): what
