@@ -192,6 +192,16 @@ secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
   value: {{ required "database.url is required" $ctx.Values.database.url | quote }}
 - name: CARECONTEXT_DB_POOL_SIZE
   value: {{ required "database.poolSize is required" $ctx.Values.database.poolSize | toString | quote }}
+- name: CARECONTEXT_DB_ALLOW_PLAINTEXT
+  value: {{ $ctx.Values.database.allowPlaintext | default false | toString | quote }}
+{{- with $ctx.Values.config.modelHosts }}
+- name: CARECONTEXT_MODEL_HOSTS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with $ctx.Values.config.tenantSecrets }}
+- name: CARECONTEXT_TENANT_SECRETS
+  value: {{ join "," . | quote }}
+{{- end }}
 - name: CARECONTEXT_DB_CONNECT_TIMEOUT
   value: {{ required "database.connectTimeoutSeconds is required" $ctx.Values.database.connectTimeoutSeconds | toString | quote }}
 - name: CARECONTEXT_DB_USER

@@ -356,6 +356,31 @@ class HelmChartTest {
           .hasMessageContaining("networkPolicy.database.cidrs");
     }
 
+    /**
+     * The per-key rate limit is counted in each API pod: each is told how many there may be, so that
+     * together they allow the tenant's rate, not that many times it; the database connection refuses
+     * plain text unless the values say the network encrypts it; model hosts and secret grants reach
+     * the pods only when listed.
+     */
+    @Test
+    void apiPodsShareTheRateLimitAndTheDatabaseTransportIsChecked() {
+      Map<String, Object> api = one(defaults, "Deployment", "cc-carecontext-api");
+      assertThat(envValue(api, "CARECONTEXT_RATE_LIMIT_SHARES")).isEqualTo("2");
+      assertThat(envValue(api, "CARECONTEXT_DB_ALLOW_PLAINTEXT")).isEqualTo("false");
+      assertThat(envNames(api)).doesNotContain("CARECONTEXT_MODEL_HOSTS", "CARECONTEXT_TENANT_SECRETS");
+      assertThat(envNames(one(defaults, "Deployment", "cc-carecontext-worker")))
+          .doesNotContain("CARECONTEXT_RATE_LIMIT_SHARES");
+      List<Map<String, Object>> scaled = render(t -> t.set("api.autoscaling.enabled", true)
+          .set("api.autoscaling.maxReplicas", 7).set("database.allowPlaintext", true)
+          .set("config.modelHosts[0]", "acme:acme.openai.azure.com").set("config.modelHosts[1]", "*:llm.internal")
+          .set("config.tenantSecrets[0]", "acme:OPENAI_KEY_ACME"));
+      Map<String, Object> scaledApi = one(scaled, "Deployment", "cc-carecontext-api");
+      assertThat(envValue(scaledApi, "CARECONTEXT_RATE_LIMIT_SHARES")).isEqualTo("7");
+      assertThat(envValue(scaledApi, "CARECONTEXT_DB_ALLOW_PLAINTEXT")).isEqualTo("true");
+      assertThat(envValue(scaledApi, "CARECONTEXT_MODEL_HOSTS")).isEqualTo("acme:acme.openai.azure.com,*:llm.internal");
+      assertThat(envValue(scaledApi, "CARECONTEXT_TENANT_SECRETS")).isEqualTo("acme:OPENAI_KEY_ACME");
+    }
+
     @Test
     void autoscalingAtTheDefaultBoundsFitsTheConnectionBudget() {
       List<Map<String, Object>> docs = render(t -> t.set("api.autoscaling.enabled", true)
