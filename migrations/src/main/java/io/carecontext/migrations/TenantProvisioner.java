@@ -125,17 +125,25 @@ public final class TenantProvisioner {
     }
   }
 
-  /** Offboards a tenant: destroys its data keys first (crypto-shredding), then schema, roles and rows. */
+  /** Removes a tenant the platform made for itself (a benchmark's): as {@link #delete(TenantId, String)}. */
   public boolean delete(TenantId tenant) {
+    return delete(tenant, "carecontext");
+  }
+
+  /**
+   * Offboards a tenant: destroys its data keys first (crypto-shredding), then schema, roles and rows,
+   * and records that {@code principal} did (platform migration 10), in one transaction.
+   */
+  public boolean delete(TenantId tenant, String principal) {
     ONE_AT_A_TIME.lock();
     try {
-      return deleteAlone(tenant);
+      return deleteAlone(tenant, principal);
     } finally {
       ONE_AT_A_TIME.unlock();
     }
   }
 
-  private boolean deleteAlone(TenantId tenant) {
+  private boolean deleteAlone(TenantId tenant, String principal) {
     try (Connection lock = db.ownerDataSource().getConnection()) {
       advisoryLock(lock, tenant);
       try {
@@ -147,7 +155,7 @@ public final class TenantProvisioner {
           ps.setString(1, tenant.value());
           ps.executeUpdate();
         }
-        removeEverything(tenant);
+        removeEverything(tenant, principal);
         LOG.info("tenant {} deleted; its data keys are destroyed", tenant);
         return true;
       } finally {
@@ -243,10 +251,24 @@ public final class TenantProvisioner {
     }
   }
 
+  /** A tenant whose provisioning failed: it never was one, so no offboarding is recorded. */
   private void removeEverything(TenantId tenant) {
+    removeEverything(tenant, null);
+  }
+
+  private void removeEverything(TenantId tenant, String offboardedBy) {
     try (Connection c = db.ownerDataSource().getConnection()) {
       c.setAutoCommit(false);
       try (Statement st = c.createStatement()) {
+        if (offboardedBy != null) {
+          try (PreparedStatement ps = c.prepareStatement(
+              "INSERT INTO platform.tenant_offboardings (tenant_id, name, created_at, offboarded_by) "
+                  + "SELECT tenant_id, name, created_at, ? FROM platform.tenants WHERE tenant_id = ?")) {
+            ps.setString(1, offboardedBy);
+            ps.setString(2, tenant.value());
+            ps.executeUpdate();
+          }
+        }
         // Only this installation's roles: a name another installation uses stays theirs.
         List<String> roles = TenantRoles.owned(c, db.config(), tenant);
         keys.destroy(c, tenant);
@@ -266,6 +288,29 @@ public final class TenantProvisioner {
       }
     } catch (SQLException e) {
       throw new DatabaseException("could not remove tenant '" + tenant + "'", e);
+    }
+  }
+
+  /** One recorded offboarding (platform migration 10). */
+  public record Offboarding(String tenantId, String name, java.time.Instant createdAt, java.time.Instant offboardedAt,
+                            String offboardedBy) {}
+
+  /** The offboardings recorded, newest first, at most {@code limit}. */
+  public List<Offboarding> offboardings(int limit) {
+    try (Connection c = db.ownerDataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+        "SELECT tenant_id, name, created_at, offboarded_at, offboarded_by FROM platform.tenant_offboardings "
+            + "ORDER BY offboarded_at DESC LIMIT ?")) {
+      ps.setInt(1, limit);
+      List<Offboarding> out = new java.util.ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Offboarding(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(),
+              rs.getTimestamp(4).toInstant(), rs.getString(5)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new DatabaseException("could not read the tenant offboardings", e);
     }
   }
 

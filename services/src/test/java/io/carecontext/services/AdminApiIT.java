@@ -455,6 +455,17 @@ class AdminApiIT {
     assertThat(count("SELECT count(*) FROM pg_roles WHERE rolname LIKE '%_tenant_leaving'")).isZero();
     assertThat(app.call("GET", "/admin/tenants/leaving", key, null).statusCode()).isEqualTo(401);
     assertThat(app.call("DELETE", "/admin/tenants/leaving", app.adminKey(), null).statusCode()).isEqualTo(404);
+    // what remains: that it was offboarded, when and by whom (platform migration 10), for the operator only
+    HttpResponse<String> left = app.call("GET", "/admin/offboardings", app.adminKey(), null);
+    assertThat(left.statusCode()).isEqualTo(200);
+    assertThat(left.body()).contains("\"tenant\":\"leaving\"", "\"offboardedBy\":\"platform-admin\"", "\"createdAt\"",
+        "\"offboardedAt\"");
+    assertThat(count("SELECT count(*) FROM platform.tenant_offboardings WHERE tenant_id = 'leaving'")).isEqualTo(1);
+    assertThat(app.call("GET", "/admin/offboardings", adminKeyA, null).statusCode()).isEqualTo(403);
+    // the application role reads the record and may not change it
+    assertThat(count("SELECT count(*) FROM information_schema.role_table_grants WHERE table_schema = 'platform' "
+        + "AND table_name = 'tenant_offboardings' AND grantee = '" + app.database.appUser()
+        + "' AND privilege_type <> 'SELECT'")).isZero();
   }
 
   @Test

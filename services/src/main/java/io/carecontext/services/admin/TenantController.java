@@ -217,7 +217,7 @@ public class TenantController {
   @Consumes(MediaType.ALL)
   public HttpResponse<Void> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
     caller.requirePlatformAdmin();
-    if (!TenantId.isValid(tenant) || !provisioner.delete(TenantId.of(tenant))) {
+    if (!TenantId.isValid(tenant) || !provisioner.delete(TenantId.of(tenant), caller.principal())) {
       throw ApiException.tenantNotFound();
     }
     audit.forget(TenantId.of(tenant));
