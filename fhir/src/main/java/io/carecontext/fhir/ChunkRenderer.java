@@ -6,6 +6,7 @@ import java.time.Year;
 import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -60,9 +61,10 @@ public final class ChunkRenderer {
    * instructions and bounds. 4: "<" and ">" kept in plain text; a component's range and
    * interpretation; a result dated by its effective time; do-not-perform, not-done and their reasons;
    * a condition's onset in any form and its abatement; a reaction's severity; an encounter class's code;
-   * a medication named by a contained Medication; a standard coding named before a local one.
+   * a medication named by a contained Medication; a standard coding named before a local one. 5: every
+   * reference range, with whom it applies to; an interpretation code without a display in words.
    */
-  public static final int VERSION = 4;
+  public static final int VERSION = 5;
 
   public static final int DEFAULT_WINDOW = 600;
 
@@ -228,20 +230,56 @@ public final class ChunkRenderer {
     }
   }
 
-  /** The first reference range, as bounds or as its text; "" when none. */
+  /**
+   * Every reference range, as bounds or as its text, with whom it applies to when it says
+   * ({@code appliesTo}, {@code age}); "" when none. Only the first was shown: a lab that sends a
+   * female and a male range had the other one dropped, and the reader could not tell which it was.
+   */
   private static String referenceRange(List<Observation.ObservationReferenceRangeComponent> ranges) {
-    if (ranges.isEmpty()) {
-      return "";
+    List<String> shown = new ArrayList<>();
+    for (var r : ranges) {
+      String bounds = r.hasLow() || r.hasHigh() ? Texts.range(r.getLow(), r.getHigh()) : r.hasText() ? r.getText() : "";
+      if (bounds.isEmpty()) {
+        continue;
+      }
+      List<String> whom = new ArrayList<>();
+      r.getAppliesTo().stream().map(Texts::label).filter(x -> !x.isBlank()).forEach(whom::add);
+      if (r.hasAge()) {
+        whom.add("age " + Texts.range(r.getAge().getLow(), r.getAge().getHigh()));
+      }
+      shown.add(bounds + (whom.isEmpty() ? "" : " for " + String.join(", ", whom)));
     }
-    var r = ranges.get(0);
-    return r.hasLow() || r.hasHigh() ? " (reference range " + Texts.range(r.getLow(), r.getHigh()) + ")"
-        : r.hasText() ? " (reference range " + r.getText() + ")" : "";
+    return shown.isEmpty() ? "" : " (reference range " + String.join("; ", shown) + ")";
   }
 
+  /** HL7 v3 ObservationInterpretation codes in words, for a flag sent without a display. */
+  private static final Map<String, String> INTERPRETATIONS = Map.ofEntries(Map.entry("H", "High"),
+      Map.entry("L", "Low"), Map.entry("HH", "Critical high"), Map.entry("LL", "Critical low"),
+      Map.entry("HU", "Significantly high"), Map.entry("LU", "Significantly low"), Map.entry("N", "Normal"),
+      Map.entry("A", "Abnormal"), Map.entry("AA", "Critical abnormal"), Map.entry("POS", "Positive"),
+      Map.entry("NEG", "Negative"), Map.entry("DET", "Detected"), Map.entry("ND", "Not detected"),
+      Map.entry("IND", "Indeterminate"), Map.entry("E", "Equivocal"), Map.entry("R", "Resistant"),
+      Map.entry("S", "Susceptible"), Map.entry("I", "Intermediate"), Map.entry(">", "Off scale high"),
+      Map.entry("<", "Off scale low"));
+  private static final String V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
+
+  /**
+   * Each interpretation in words: its text, a display, or a v3 code's meaning ("H" is High); it was
+   * shown as "(v3-ObservationInterpretation H)", a flag a reader had to decode.
+   */
   private static String interpretation(List<CodeableConcept> interpretations) {
-    return interpretations.stream()
-        .map(i -> i.getCodingFirstRep().hasDisplay() ? i.getCodingFirstRep().getDisplay() : Texts.concept(i))
-        .collect(Collectors.joining(", "));
+    return interpretations.stream().map(i -> {
+      if (i.hasText()) {
+        return i.getText();
+      }
+      var c = i.getCodingFirstRep();
+      if (c.hasDisplay()) {
+        return c.getDisplay();
+      }
+      String word = (!c.hasSystem() || V3_INTERPRETATION.equals(c.getSystem())) && c.hasCode()
+          ? INTERPRETATIONS.get(c.getCode()) : null;
+      return word != null ? word : Texts.concept(i);
+    }).collect(Collectors.joining(", "));
   }
 
   /**

@@ -17,6 +17,32 @@ class ChunkRendererTest {
     return Fhir.parseResource(json);
   }
 
+  /**
+   * A flag sent as a bare v3 code read "(v3-ObservationInterpretation HH)", and of a female and a male
+   * range only the first was shown, without saying whose it was.
+   */
+  @Test
+  void interpretationCodesInWordsAndEveryRangeWithWhomItAppliesTo() {
+    String text = renderer.render(parse("""
+        {"resourceType":"Observation","id":"o2","status":"final",
+         "code":{"text":"Hemoglobin"},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2024-03-05",
+         "valueQuantity":{"value":19.9,"unit":"g/dL"},
+         "referenceRange":[{"low":{"value":12,"unit":"g/dL"},"high":{"value":15.5,"unit":"g/dL"},
+                            "appliesTo":[{"text":"female"}]},
+                           {"low":{"value":13.5,"unit":"g/dL"},"high":{"value":17.5,"unit":"g/dL"},
+                            "appliesTo":[{"text":"male"}]}],
+         "interpretation":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                                       "code":"HH"}]}]}""")).get(0).text();
+    assertThat(text).isEqualTo("Observation: Hemoglobin 19.9 g/dL (reference range 12 g/dL to 15.5 g/dL for female; "
+        + "13.5 g/dL to 17.5 g/dL for male). Interpretation: Critical high.");
+    // a code of another system, or one v3 does not have, is shown as sent
+    String local = renderer.render(parse("""
+        {"resourceType":"Observation","id":"o3","status":"final","code":{"text":"Sodium"},
+         "subject":{"reference":"Patient/p1"},"valueQuantity":{"value":150,"unit":"mmol/L"},
+         "interpretation":[{"coding":[{"system":"urn:oid:1.2.3","code":"H"}]}]}""")).get(0).text();
+    assertThat(local).contains("Interpretation: (urn:oid:1.2.3 H)").doesNotContain("High");
+  }
+
   @Test
   void observationWithCodeValueRangeAndInterpretation() {
     List<ClinicalChunk> chunks = renderer.render(parse("""
