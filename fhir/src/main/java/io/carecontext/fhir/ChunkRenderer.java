@@ -62,7 +62,8 @@ public final class ChunkRenderer {
    * interpretation; a result dated by its effective time; do-not-perform, not-done and their reasons;
    * a condition's onset in any form and its abatement; a reaction's severity; an encounter class's code;
    * a medication named by a contained Medication; a standard coding named before a local one. 5: every
-   * reference range, with whom it applies to; an interpretation code without a display in words.
+   * reference range, with whom it applies to; an interpretation code without a display in words; a
+   * document dated by the care it documents (context.period) before the day it was written.
    */
   public static final int VERSION = 5;
 
@@ -371,7 +372,10 @@ public final class ChunkRenderer {
   }
 
   private void documentReference(DocumentReference d, Builder b) {
-    LocalDate when = day(d.getDateElement());
+    // the day the care it documents happened (context.period), else the day it was written: a note
+    // of a visit signed days later was filed, and sorted in a trend, under the day of signing
+    LocalDate when = d.getContext().hasPeriod() && d.getContext().getPeriod().hasStart()
+        ? day(d.getContext().getPeriod().getStartElement()) : day(d.getDateElement());
     String status = d.hasDocStatus() && !"final".equals(d.getDocStatus().toCode()) ? "(" + d.getDocStatus().toCode() + ")" : "";
     String title = Texts.join(Texts.concept(d.getType()), d.getDescription(), status);
     int before = b.chunks.size();

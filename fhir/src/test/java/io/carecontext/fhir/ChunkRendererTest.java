@@ -43,6 +43,19 @@ class ChunkRendererTest {
     assertThat(local).contains("Interpretation: (urn:oid:1.2.3 H)").doesNotContain("High");
   }
 
+  /** A visit's note signed days later was dated by the signing: it is dated by the visit it documents. */
+  @Test
+  void aDocumentIsDatedByTheCareItDocuments() {
+    String doc = """
+        {"resourceType":"DocumentReference","id":"d9","status":"current","subject":{"reference":"Patient/p1"},
+         "date":"2024-03-12T09:00:00Z",%s
+         "content":[{"attachment":{"contentType":"text/plain","data":"%s"}}]}""";
+    String data = java.util.Base64.getEncoder().encodeToString("Seen for follow-up.".getBytes());
+    assertThat(renderer.render(parse(doc.formatted("\"context\":{\"period\":{\"start\":\"2024-03-08T14:00:00-05:00\"}},",
+        data))).get(0).effectiveDate()).hasToString("2024-03-08");
+    assertThat(renderer.render(parse(doc.formatted("", data))).get(0).effectiveDate()).hasToString("2024-03-12");
+  }
+
   @Test
   void observationWithCodeValueRangeAndInterpretation() {
     List<ClinicalChunk> chunks = renderer.render(parse("""
