@@ -486,10 +486,7 @@ public final class EmbeddingWorker implements AutoCloseable {
         }
       }
     }
-    try (PreparedStatement ps = c.prepareStatement("DELETE FROM care_links WHERE via_role = ?")) {
-      ps.setString(1, row.id());
-      ps.executeUpdate();
-    }
+    ResourceWriter.clearRoleHolder(c, row.id());
     ResourceWriter.insertRoleHolder(c, row.id(), resource);
   }
 

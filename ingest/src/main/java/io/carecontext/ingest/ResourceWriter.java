@@ -355,6 +355,17 @@ final class ResourceWriter {
     }
   }
 
+  /** The role's practitioner and the copies of the links through it ({@link #insertRoleHolder} makes them). */
+  static void clearRoleHolder(Connection c, String roleId) throws SQLException {
+    for (String sql : new String[] {"DELETE FROM care_links WHERE via_role = ?",
+        "DELETE FROM practitioner_roles WHERE role_id = ?"}) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, roleId);
+        ps.executeUpdate();
+      }
+    }
+  }
+
   private static Timestamp timestamp(Instant instant) {
     return instant == null ? null : Timestamp.from(instant);
   }
@@ -405,8 +416,7 @@ final class ResourceWriter {
     execute("DELETE FROM resource_identifiers WHERE resource_type = ? AND resource_id = ?", type, id);
     execute("DELETE FROM care_links WHERE source_type = ? AND source_id = ?", type, id);
     if ("PractitionerRole".equals(type)) {
-      execute("DELETE FROM care_links WHERE via_role = ?", id);
-      execute("DELETE FROM practitioner_roles WHERE role_id = ?", id);
+      clearRoleHolder(c, id);
     }
     if ("Consent".equals(type)) {
       execute("DELETE FROM consents WHERE consent_id = ?", id);

@@ -2,7 +2,6 @@ package io.carecontext.migrations;
 
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -44,14 +43,8 @@ public final class ModelHosts {
     if (tenant == null || approvals == null) {
       return false;
     }
-    return Arrays.stream(approvals.split(",")).map(String::strip).anyMatch(a -> {
-      int colon = a.indexOf(':');
-      if (colon <= 0) {
-        return false;
-      }
-      String who = a.substring(0, colon);
-      return (who.equals("*") || who.equals(tenant)) && a.substring(colon + 1).strip().toLowerCase(Locale.ROOT).equals(host);
-    });
+    return OperatorList.entries(approvals).stream().anyMatch(a -> (a.tenant().equals("*") || a.tenant().equals(tenant))
+        && a.value().strip().toLowerCase(Locale.ROOT).equals(host));
   }
 
   /**
@@ -75,8 +68,7 @@ public final class ModelHosts {
   }
 
   private static String approvals() {
-    String property = System.getProperty("carecontext.model.hosts");
-    return property != null ? property : System.getenv(VARIABLE);
+    return OperatorList.read(VARIABLE);
   }
 
   /**

@@ -1,6 +1,5 @@
 package io.carecontext.migrations;
 
-import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
@@ -49,8 +48,7 @@ public final class SecretNames {
     if (tenant == null || !isVariableName(name) || isPlatformVariable(name) || grants == null) {
       return false;
     }
-    String wanted = tenant + ":" + name;
-    return Arrays.stream(grants.split(",")).map(String::strip).anyMatch(wanted::equals);
+    return OperatorList.entries(grants).stream().anyMatch(g -> g.tenant().equals(tenant) && g.value().equals(name));
   }
 
   /**
@@ -85,20 +83,12 @@ public final class SecretNames {
    * {@code tenant:VARIABLE}, and platform variables, which are never granted.
    */
   public static java.util.List<String> ineffectiveGrants() {
-    String grants = grants();
-    if (grants == null || grants.isBlank()) {
-      return java.util.List.of();
-    }
-    return Arrays.stream(grants.split(",")).map(String::strip).filter(g -> !g.isEmpty())
-        .filter(g -> {
-          int colon = g.indexOf(':');
-          String name = colon < 0 ? "" : g.substring(colon + 1);
-          return colon <= 0 || !isVariableName(name) || isPlatformVariable(name);
-        }).toList();
+    return OperatorList.entries(grants()).stream()
+        .filter(g -> g.tenant().isEmpty() || !isVariableName(g.value()) || isPlatformVariable(g.value()))
+        .map(OperatorList.Entry::written).toList();
   }
 
   private static String grants() {
-    String property = System.getProperty("carecontext.tenant.secrets");
-    return property != null ? property : System.getenv(GRANTS_VARIABLE);
+    return OperatorList.read(GRANTS_VARIABLE);
   }
 }

@@ -140,9 +140,8 @@ public final class ContextService {
     // Only now, past the rate limit and every check above: a refused request costs no model call.
     float[] vector = q.embedding().get();
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
-    AuditEntry flagged = base.withBreakGlass(breakGlass, breakGlass ? AuditEntry.BREAK_GLASS_REVIEW : "{}");
-    // (those details replace base's: the research subject code goes back in)
-    AuditEntry entry = rp.deidentifiedOnly() ? flagged.withDetail("researchSubject", "\"" + pathId + "\"") : flagged;
+    // base's details (a research subject code) are kept unless break-glass replaces them with its review's
+    AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? AuditEntry.BREAK_GLASS_REVIEW : null);
     boolean careRequired = policy.careRequiredFor(rp) && !breakGlass;
     // One round trip (an implicit transaction) when chunks come back; a second one reads the facts
     // that name the reason when none do. Break-glass runs both in one transaction, which also opens
