@@ -295,9 +295,12 @@ public final class TenantProvisioner {
   public record Offboarding(String tenantId, String name, java.time.Instant createdAt, java.time.Instant offboardedAt,
                             String offboardedBy) {}
 
-  /** The offboardings recorded, newest first, at most {@code limit}. */
+  /**
+   * The offboardings recorded, newest first, at most {@code limit}. Read as the application role,
+   * which may only read them (platform migration 10): a listing has no need of the owner's powers.
+   */
   public List<Offboarding> offboardings(int limit) {
-    try (Connection c = db.ownerDataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+    try (Connection c = db.appDataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
         "SELECT tenant_id, name, created_at, offboarded_at, offboarded_by FROM platform.tenant_offboardings "
             + "ORDER BY offboarded_at DESC LIMIT ?")) {
       ps.setInt(1, limit);
