@@ -79,6 +79,9 @@ final class Detectors {
           + "(?:at|for|by))\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?[A-Z][\\w&'’-]*){0,4}\\.?)")),
       new Rule(IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}(?:-\\d{4})?\\b")));
 
+  /** How a social security number is written: 3, 2 and 4 digits, dashed or spaced. */
+  private static final Pattern SSN_SHAPE = Pattern.compile("\\d{3}[- ]\\d{2}[- ]\\d{4}");
+
   private Detectors() {}
 
   static List<Span> find(String text, KnownIdentifiers known) {
@@ -102,8 +105,12 @@ final class Detectors {
     addMisspeltNames(spans, text, known);
     for (String id : known.identifiers()) {
       if (id != null && id.replaceAll("[^A-Za-z0-9]", "").length() >= 4) {
+        // A Patient.identifier written as a social security number is one, whatever its system says:
+        // it was tokenized [MRN_1], which told the model (and the reader of an answer) it was a
+        // record number, while the same digits in a note were [SSN_1].
+        IdentifierClass cls = SSN_SHAPE.matcher(id.strip()).matches() ? IdentifierClass.SSN : IdentifierClass.MRN;
         for (String variant : identifierVariants(id)) {
-          add(spans, text, separatorsOptional(variant), IdentifierClass.MRN, "MRN");
+          add(spans, text, separatorsOptional(variant), cls, cls.prefix());
         }
       }
     }

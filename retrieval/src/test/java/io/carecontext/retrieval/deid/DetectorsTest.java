@@ -242,4 +242,13 @@ class DetectorsTest {
     assertThat(marked("License plate RI 7GH-221. Plate: MA 4KX992 on file. Plate number 8TRV221.", KnownIdentifiers.empty()))
         .isEqualTo("License plate RI [VEHICLE]. Plate: MA [VEHICLE] on file. Plate number [VEHICLE].");
   }
+
+  // Before: the patient's SSN, known from Patient.identifier, was marked [MRN] wherever it stood.
+  @Test
+  void aKnownIdentifierWrittenAsASocialSecurityNumberIsOne() {
+    KnownIdentifiers known = new KnownIdentifiers(List.of(), List.of("078-05-1120", "MRNQX77123"), List.of(), List.of(),
+        List.of());
+    assertThat(marked("SSN 078-05-1120 (078051120), chart MRNQX77123.", known))
+        .isEqualTo("SSN [SSN] ([SSN]), chart [MRN].");
+  }
 }
