@@ -268,8 +268,8 @@ public final class EmbeddingWorker implements AutoCloseable {
    * Queues every current PractitionerRole without its practitioner's row (stored before tenant
    * migration 46, or its row removed by migration 47 to be made again with the role's period), so
    * that the worker makes the row and the copies of the links through the role (see
-   * {@link #rederiveRoleHolder}). A role that links no one (inactive, or naming no Practitioner) is
-   * queued at every start and costs a reading of it each time.
+   * {@link #rederiveRoleHolder}). A role version found linking no one (inactive, ended, or naming no
+   * Practitioner), by its write or by the worker, is not queued again (tenant migration 49).
    */
   public int enqueueRolesWithoutHolder(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
@@ -278,6 +278,8 @@ public final class EmbeddingWorker implements AutoCloseable {
           SELECT r.resource_type, r.resource_id, r.version_id, 'reembed' FROM resources r
           WHERE r.resource_type = 'PractitionerRole' AND NOT r.deleted
             AND NOT EXISTS (SELECT 1 FROM practitioner_roles p WHERE p.role_id = r.resource_id)
+            AND NOT EXISTS (SELECT 1 FROM practitioner_roles_without_holder n
+                            WHERE n.role_id = r.resource_id AND n.version_id = r.version_id)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
                             AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""")) {
         return ps.executeUpdate();

@@ -333,6 +333,15 @@ final class ResourceWriter {
   static void insertRoleHolder(Connection c, String roleId, Resource resource) throws SQLException {
     Optional<CareLinks.RoleHolder> holder = CareLinks.practitionerOfRole(resource);
     if (holder.isEmpty()) {
+      // The role links no one: recorded for the version stored now, so that the worker's start does not
+      // queue it again and again as one stored before its row was kept (tenant migration 49).
+      try (PreparedStatement ps = c.prepareStatement("""
+          INSERT INTO practitioner_roles_without_holder (role_id, version_id)
+          SELECT resource_id, version_id FROM resources WHERE resource_type = 'PractitionerRole' AND resource_id = ?
+          ON CONFLICT (role_id) DO UPDATE SET version_id = EXCLUDED.version_id""")) {
+        ps.setString(1, roleId);
+        ps.executeUpdate();
+      }
       return;
     }
     try (PreparedStatement ps = c.prepareStatement(

@@ -148,6 +148,31 @@ class PractitionerRoleCareLinksIT {
         + "that link no one").isLessThanOrEqualTo(1);
   }
 
+  /**
+   * A role that links no one has no row by design; it was queued, read and rendered again at every
+   * start of the worker, for good. Now it is recorded as such (tenant migration 49).
+   */
+  @Test
+  void aRoleThatLinksNoOneIsNotQueuedAgainAndAgain() {
+    EmbeddingWorker worker = app.bean(EmbeddingWorker.class);
+    TenantId tenant = TenantId.of("roles");
+    put("PractitionerRole/role-5", role("role-5", "doc-e", ",\"active\":false"));
+    worker.drain(tenant);
+    // as if stored before the worker recorded such roles: it is checked once, then never again
+    sql("DELETE FROM tenant_roles.practitioner_roles_without_holder");
+    assertThat(worker.enqueueRolesWithoutHolder(tenant)).isPositive();
+    worker.drain(tenant);
+    assertThat(worker.enqueueRolesWithoutHolder(tenant)).isZero();
+    // a new version that links no one is recorded by its write
+    put("PractitionerRole/role-5", role("role-5", "doc-e", ",\"active\":false,\"period\":{\"end\":\"2020-01-01\"}"));
+    worker.drain(tenant);
+    assertThat(worker.enqueueRolesWithoutHolder(tenant)).isZero();
+    // active again: linked by the write, nothing queued
+    put("PractitionerRole/role-5", role("role-5", "doc-e", ""));
+    worker.drain(tenant);
+    assertThat(worker.enqueueRolesWithoutHolder(tenant)).isZero();
+  }
+
   static void sql(String statements) {
     try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
         java.sql.Statement st = c.createStatement()) {
