@@ -104,6 +104,27 @@ public final class EmbeddingWorker implements AutoCloseable {
     });
   }
 
+  /**
+   * Rows that failed an attempt and wait for their next one ({@code retrying}: counted in the ready
+   * depth too), and the PHI-free reason of the latest failure, retrying rows first, else parked ones;
+   * null when no row has failed. Without them a load against a model that refuses every call showed
+   * only a depth that did not move, for the hours its rows took to be parked.
+   */
+  public record Failing(long retrying, String lastError) {}
+
+  public Failing failing(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT (SELECT count(*) FROM outbox WHERE parked_at IS NULL AND attempts > 0),
+                 (SELECT last_error FROM outbox WHERE attempts > 0 AND last_error IS NOT NULL
+                   ORDER BY parked_at IS NULL DESC, available_at DESC LIMIT 1)""");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new Failing(rs.getLong(1), rs.getString(2));
+      }
+    });
+  }
+
   /** The tenants this worker drains. */
   public List<TenantId> tenants() {
     return tenants.get();

@@ -587,17 +587,25 @@ class IngestIT {
     };
     EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> failing, () -> List.of(t), 8);
     s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"px\",\"gender\":\"female\"}"));
+    assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(0, null));
     for (int i = 0; i < EmbeddingWorker.MAX_ATTEMPTS; i++) {
       try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
         st.execute("UPDATE tenant_poison.outbox SET available_at = now() - interval '1 second'");
       }
       w.processBatch(t);
+      if (i == 0) {
+        // what an admin following the load sees before the row is parked: it fails, and why
+        assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(1, "IllegalStateException"));
+      }
     }
+    assertThat(w.failing(t)).as("parked: no longer retrying, the reason kept")
+        .isEqualTo(new EmbeddingWorker.Failing(0, "IllegalStateException"));
     assertThat(w.stats().batchFallbacks.get()).as("each failed batch fell back to its rows")
         .isEqualTo(EmbeddingWorker.MAX_ATTEMPTS);
     assertThat(w.parked(t)).hasSize(1);
     assertThat(w.parked(t).get(0).get("reason")).isEqualTo("IllegalStateException");
     assertThat(w.retryParked(t)).isEqualTo(1);
+    assertThat(w.failing(t)).as("requeued: not failed yet").isEqualTo(new EmbeddingWorker.Failing(0, null));
     w.close();
   }
 }

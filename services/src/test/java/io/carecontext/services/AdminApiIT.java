@@ -425,7 +425,8 @@ class AdminApiIT {
   void theResearchIndexIsBuiltInTheBackgroundAndDroppedWithItsSetting() throws Exception {
     String index = "SELECT count(*) FROM pg_indexes WHERE schemaname = 'tenant_acme' AND indexname = 'chunks_embedding_hnsw'";
     assertThat(app.call("GET", "/admin/tenants/acme/ingest", adminKeyA, null).body())
-        .contains("\"researchIndex\":{\"state\":\"absent\"}");
+        .contains("\"researchIndex\":{\"state\":\"absent\"}")
+        .contains("\"retrying\":0").doesNotContain("lastError"); // nothing has failed
     HttpResponse<String> on = app.call("PATCH", "/admin/tenants/acme", adminKeyA, "{\"settings\":{\"researchIndex\":true}}");
     assertThat(on.statusCode()).as(on.body()).isEqualTo(200);
     assertThat(on.body()).contains("\"researchIndex\":true");

@@ -42,7 +42,12 @@ public final class ApiJson {
     return v.asText();
   }
 
-  /** The entries of a transaction-response Bundle whose status is 2xx. */
+  /** A text field of the object, or null when it has none (a field an older server does not send). */
+  public static String optionalText(String json, String field) {
+    JsonNode v = parse(json).path(field);
+    return v.isTextual() ? v.asText() : null;
+  }
+
   /**
    * Whether a 200 body is what the FHIR endpoint answers: a response Bundle for a Bundle, the
    * import report (an OperationOutcome with the counts) for NDJSON.
@@ -51,6 +56,7 @@ public final class ApiJson {
     return (ndjson ? "OperationOutcome" : "Bundle").equals(parse(body).path("resourceType").asText(""));
   }
 
+  /** The entries of a transaction-response Bundle whose status is 2xx. */
   static long succeededEntries(String bundleJson) {
     long n = 0;
     for (JsonNode entry : parse(bundleJson).path("entry")) {

@@ -111,13 +111,30 @@ final class IngestCommand implements Callable<Integer> {
       out.flush();
     }
     out.println();
-    if (!noWait) {
-      waitForWorker(progress, out);
-    }
+    long parked = noWait ? 0 : waitForWorker(progress, out);
     spec.commandLine().getOut().printf("ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed, "
-            + "%,d Bundle %s refused, %,d NDJSON line(s) not loaded%n", resources, files.size(),
-        (System.nanoTime() - start) / 1e9, failed, refusedEntries, entries(refusedEntries), failedLines);
-    return failed == 0 && failedLines == 0 && refusedEntries == 0 ? 0 : 1;
+            + "%,d Bundle %s refused, %,d NDJSON line(s) not loaded%s%n", resources, files.size(),
+        (System.nanoTime() - start) / 1e9, failed, refusedEntries, entries(refusedEntries), failedLines,
+        parked > 0 ? String.format(", %,d resource(s) not embedded (parked)", parked) : "");
+    return failed == 0 && failedLines == 0 && refusedEntries == 0 && parked == 0 ? 0 : 1;
+  }
+
+  /**
+   * What the wait adds to its progress line while rows fail: they are retried with backoff for
+   * minutes before they are parked, and meanwhile the depth alone did not say that nothing moved.
+   */
+  static String failing(long retrying, String lastError) {
+    return retrying <= 0 ? "" : String.format(java.util.Locale.ROOT, "  %,d failing (%s)", retrying,
+        lastError == null ? "see GET /admin/tenants/{tenant}/ingest/parked" : lastError);
+  }
+
+  /** What to do about rows the worker gave up on during this load: they are stored, not retrievable. */
+  static String parkedAdvice(String tenant, long parked, String lastError) {
+    String base = "/admin/tenants/" + tenant + "/ingest";
+    return String.format(java.util.Locale.ROOT, "%,d resource(s) stored but not embedded, so not retrievable: the "
+        + "embedding worker parked them after repeated failures (%s). Fix the cause (GET %s/parked lists them; "
+        + "a model error names what to check, e.g. settings.embedding), then POST %s/parked/retry", parked,
+        lastError == null ? "reason in GET " + base + "/parked" : lastError, base, base);
   }
 
   /** A progress line padded so that it covers a longer one it replaces on the same line. */
@@ -187,24 +204,42 @@ final class IngestCommand implements Callable<Integer> {
     return client;
   }
 
-  private void waitForWorker(ApiClient client, java.io.PrintWriter out) throws InterruptedException {
+  /** Waits until the worker has no ready row left; returns how many rows it parked meanwhile. */
+  private long waitForWorker(ApiClient client, java.io.PrintWriter out) throws InterruptedException {
     long waitStart = System.nanoTime();
     long firstDepth = -1;
+    long parkedBefore = -1;
+    boolean told = false;
     while (true) {
       String body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + ApiClient.segment(tenant) + "/ingest", null));
       long depth = ApiJson.number(body, "outboxDepth");
       long chunks = ApiJson.number(body, "chunks");
+      long parked = ApiJson.number(body, "parked");
+      long retrying = ApiJson.number(body, "retrying");
+      String lastError = ApiJson.optionalText(body, "lastError");
       if (firstDepth < 0) {
         firstDepth = depth;
+        parkedBefore = parked; // parked by earlier loads: not this one's to report
+      }
+      if (retrying > 0 && !told) {
+        // once, on its own line: the progress line is overwritten every second
+        told = true;
+        out.printf("%nembedding is failing (%s): the resources are stored; the worker retries them with backoff "
+            + "and parks them after 5 attempts. Fix the cause (a model error names what to check, e.g. "
+            + "settings.embedding); Ctrl-C stops only this wait%n", lastError == null ? "no reason given" : lastError);
       }
       // the rate of this wait's own work: the tenant's chunk count over the whole run counted every chunk
       // it held before (a tenant of 1,000 chunks "embedded" 1,000 chunks/s of a file that made none)
-      out.print("\r" + padded(String.format("embedding: %,d left  chunks %,d  %s", depth, chunks,
-          embedRate(firstDepth, depth, System.nanoTime() - waitStart))));
+      out.print("\r" + padded(String.format("embedding: %,d left  chunks %,d  %s%s", depth, chunks,
+          embedRate(firstDepth, depth, System.nanoTime() - waitStart), failing(retrying, lastError))));
       out.flush();
       if (depth == 0) {
         out.println();
-        return;
+        long parkedNow = Math.max(0, parked - parkedBefore);
+        if (parkedNow > 0) {
+          out.println(parkedAdvice(tenant, parkedNow, lastError));
+        }
+        return parkedNow;
       }
       Thread.sleep(1000);
     }

@@ -46,10 +46,17 @@ public class IngestStatusController {
   public Map<String, Object> status(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
     TenantId t = activeTenant(caller, tenant);
     EmbeddingWorker.OutboxDepth depth = worker.outboxDepth(t); // the same counts /metrics reports
+    EmbeddingWorker.Failing failing = worker.failing(t);
     Map<String, Object> status = tx.run(t, PolicySettings.ingest(), c -> {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("outboxDepth", depth.ready());
       out.put("parked", depth.parked());
+      // rows of outboxDepth that failed and wait to be tried again, and why the latest failed (a kind
+      // of failure, never content): a depth that does not move says nothing of a model that is down
+      out.put("retrying", failing.retrying());
+      if (failing.lastError() != null) {
+        out.put("lastError", failing.lastError());
+      }
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT (SELECT count(*) FROM resources WHERE NOT deleted),
                  (SELECT count(*) FROM chunks),

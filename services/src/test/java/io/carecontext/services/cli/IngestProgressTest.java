@@ -66,6 +66,44 @@ class IngestProgressTest {
   }
 
   @Test
+  void aLoadWhoseEmbeddingFailsSaysWhyWhileItWaitsAndWhatToDoWhenRowsWereParked() throws Exception {
+    // It waited for the ready depth alone: against a model that refused every call it showed
+    // "N left" for the hours the rows took to be parked, then said nothing of them and exited 0.
+    Files.writeString(dir.resolve("obs.ndjson"), "{\"resourceType\":\"Patient\",\"id\":\"p\"}\n");
+    String why = "EmbeddingException: connection refused: check settings.embedding.baseUrl and that the endpoint is up";
+    List<String> statuses = new CopyOnWriteArrayList<>(List.of(
+        "{\"outboxDepth\":0,\"parked\":2,\"retrying\":0,\"resources\":5,\"chunks\":3}", // before: 2 parked earlier
+        "{\"outboxDepth\":0,\"parked\":2,\"retrying\":0,\"resources\":5,\"chunks\":3}",
+        "{\"outboxDepth\":1,\"parked\":2,\"retrying\":1,\"lastError\":\"" + why + "\",\"resources\":6,\"chunks\":3}",
+        "{\"outboxDepth\":0,\"parked\":3,\"retrying\":0,\"lastError\":\"" + why + "\",\"resources\":6,\"chunks\":3}"));
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      String path = exchange.getRequestURI().getRawPath();
+      String body = path.endsWith("/$import")
+          ? "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"information\",\"code\":\"informational\","
+              + "\"diagnostics\":\"lines 1, written 1, unchanged 0, failed 0, 3 ms\"}]}"
+          : statuses.size() > 1 ? statuses.remove(0) : statuses.get(0);
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    server.start();
+    try {
+      CliTest.Run r = CliTest.cli("ingest", dir.toString(), "--tenant", "acme", "--url",
+          "http://127.0.0.1:" + server.getAddress().getPort(), "--key", "feed", "--admin-key", "admin");
+      assertThat(r.code()).as("a parked row is a failed load").isEqualTo(1);
+      assertThat(r.err()).contains("embedding is failing (" + why + ")").contains("1 failing (")
+          .contains("1 resource(s) stored but not embedded").contains("POST /admin/tenants/acme/ingest/parked/retry")
+          .doesNotContain("3 resource(s)"); // the 2 parked before this load are not its own
+      assertThat(r.out()).contains("1 resource(s) not embedded (parked)");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void ratesAndTimesLeft() {
     assertThat(IngestCommand.stored(6_400, 2_000_000_000L)).isEqualTo("  6,400 new resources stored (3200/s)");
     assertThat(IngestCommand.stored(-1, 2_000_000_000L)).isEmpty(); // --no-wait: no key to read them with
@@ -73,5 +111,7 @@ class IngestProgressTest {
     assertThat(IngestCommand.embedRate(1_000, 1_000, 3_000_000_000L)).isEmpty(); // nothing done yet: no rate
     assertThat(IngestCommand.megabytes(28_400_000)).isEqualTo("28.4 MB");
     assertThat(IngestCommand.padded("x")).hasSize(100);
+    assertThat(IngestCommand.failing(0, null)).isEmpty();
+    assertThat(IngestCommand.failing(1_200, "IllegalStateException")).isEqualTo("  1,200 failing (IllegalStateException)");
   }
 }
