@@ -14,7 +14,31 @@ import io.micronaut.http.HttpStatus;
  */
 public final class DecisionResponses {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DecisionResponses.class);
+
+  /** Re-embedding takes minutes to hours, not the seconds of a database that is back. */
+  static final String REEMBEDDING_RETRY_SECONDS = "60";
+
+  static final String REEMBEDDING = "this tenant's embedding model was changed to one of another dimension and the "
+      + "stored chunks searched here are not all re-embedded with it yet, so they cannot be compared with the question; "
+      + "nothing was returned. Retry when the re-embedding is done: a tenant admin follows it at "
+      + "GET /admin/tenants/{tenant}/ingest (outboxDepth falls to 0; lastError names a model that fails)";
+
   private DecisionResponses() {}
+
+  /**
+   * A search that compared the question's vector with chunks of another dimension (pgvector's
+   * "different vector dimensions", SQLSTATE 22000): read from the failure, never shown.
+   */
+  static boolean vectorDimensionsDiffer(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && "22000".equals(sql.getSQLState()) && sql.getMessage() != null
+          && sql.getMessage().contains("different vector dimensions")) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /** A denial: its status and code, and {@code Retry-After} when it is the rate limit's. */
   public static HttpResponse<ApiError> denied(AccessDenied d) {
@@ -33,6 +57,15 @@ public final class DecisionResponses {
   public static HttpResponse<ApiError> notAudited(Throwable failure) {
     Object id = io.micronaut.http.context.ServerRequestContext.currentRequest()
         .flatMap(r -> r.getAttribute(AuthenticationFilter.REQUEST_ID)).orElse("-");
+    if (vectorDimensionsDiffer(failure)) {
+      // Not a fault: the tenant changed to a model of another dimension and the worker has not yet
+      // re-embedded these chunks. It was "retry later" with an error and a stack trace in the log for
+      // every request, for as long as the re-embedding took, and nothing to tell the two apart.
+      LOG.warn("request {} answered 503 reembedding_in_progress: the tenant's chunks are not all re-embedded with its "
+          + "new embedding model yet (GET /admin/tenants/{tenant}/ingest shows what is left)", id);
+      return HttpResponse.<ApiError>status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", REEMBEDDING_RETRY_SECONDS)
+          .body(new ApiError("reembedding_in_progress", REEMBEDDING));
+    }
     UnexpectedErrorHandler.logNotAudited(id, failure);
     return HttpResponse.<ApiError>status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", ApiErrorProcessor.RETRY_AFTER_SECONDS)
         .body(new ApiError("unavailable",

@@ -121,6 +121,76 @@ class ContextApiIT {
   }
 
   /**
+   * A tenant that changes to a model of another dimension: until the worker has re-embedded a
+   * patient's chunks, its search cannot compare them with the question. Context, chat and research
+   * said "retry later" (503 unavailable) with an error and stack trace logged per request, for as long
+   * as the re-embedding took; now they say why and where to follow it.
+   */
+  @Test
+  void aSearchDuringReEmbeddingToAnotherDimensionSaysSoAndWhereToFollowIt() throws Exception {
+    String feed = app.tenantWithKey("remodel", "feed-r", "[\"ehr-integration\"]", null);
+    String dr = app.tenantWithKey("remodel", "dr-r", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    String researcher = app.tenantWithKey("remodel", "res-r", "[\"researcher\"]", null);
+    HttpResponse<String> stored = app.call("POST", "/fhir/remodel", feed, """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
+          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
+           "request":{"method":"PUT","url":"Consent/cs-1"}},
+          {"resource":{"resourceType":"Encounter","id":"en-1","status":"finished","class":{"code":"AMB"},
+             "subject":{"reference":"Patient/pt-1"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
+           "request":{"method":"PUT","url":"Encounter/en-1"}},
+          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
+             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
+           "request":{"method":"PUT","url":"Condition/cn-1"}}]}""", "application/fhir+json");
+    assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("remodel")); // 384 dimensions, the in-process model
+    // a model of 16 dimensions that answers every text: the re-embedding is queued, not yet run (no worker threads)
+    com.sun.net.httpserver.HttpServer model = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    model.createContext("/", exchange -> {
+      int inputs = Math.max(1, new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+          .split("\",\"", -1).length);
+      StringBuilder data = new StringBuilder();
+      for (int i = 0; i < inputs; i++) {
+        data.append(i == 0 ? "" : ",").append("{\"object\":\"embedding\",\"index\":").append(i)
+            .append(",\"embedding\":[").append("0.25,".repeat(15)).append("0.25]}");
+      }
+      byte[] body = ("{\"object\":\"list\",\"data\":[" + data + "],\"model\":\"m16\","
+          + "\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    model.start();
+    try {
+      HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/remodel", app.adminKey(),
+          "{\"settings\":{\"embedding\":{\"provider\":\"openai-compatible\",\"baseUrl\":\"http://127.0.0.1:"
+              + model.getAddress().getPort() + "/v1\",\"model\":\"m16\",\"dimensions\":16,\"baaCovered\":true,"
+              + "\"maxRetries\":0,\"timeoutSeconds\":5}}}");
+      assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+      for (HttpResponse<String> r : java.util.List.of(
+          context(dr, "remodel", "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}"),
+          app.call("POST", "/v1/remodel/patients/pt-1/chat", dr,
+              "{\"question\":\"diabetes\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}"),
+          app.call("POST", "/v1/remodel/research/search", researcher, "{\"query\":\"diabetes\",\"purposeOfUse\":\"HRESCH\"}"))) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("60");
+        assertThat(r.body()).contains("\"error\":\"reembedding_in_progress\"")
+            .contains("GET /admin/tenants/{tenant}/ingest").doesNotContain("diabetes");
+      }
+      app.bean(EmbeddingWorker.class).drain(TenantId.of("remodel")); // the re-embedding done
+      HttpResponse<String> after = context(dr, "remodel", "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}");
+      assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+      assertThat(after.body()).contains("\"resource\":\"Condition/cn-1\"");
+    } finally {
+      model.stop(0);
+    }
+  }
+
+  /**
    * A request that the rate limit or the policy refuses costs no call to the tenant's model: the
    * question was embedded before any check, so a key past its budget, or without the role, still
    * made the tenant pay for (and could slow) its embedding endpoint. The model here counts its calls
