@@ -64,6 +64,22 @@ class OperationsIT {
   }
 
   @Test
+  void everyProductMetricSaysWhatItCounts() {
+    // carecontext_requests_total, carecontext_request_latency_seconds and carecontext_ingest_resources_total
+    // had an empty HELP line: an operator reading /metrics had to find their meaning in the README
+    String feed = app.tenantWithKey("helped", "feed", "[\"ehr-integration\"]", null);
+    String dr = app.tenantWithKey("helped", "dr", "[\"clinician\"]", null);
+    assertThat(app.call("PUT", "/fhir/helped/Patient/h1", feed, "{\"resourceType\":\"Patient\",\"id\":\"h1\"}",
+        "application/fhir+json").statusCode()).isEqualTo(201);
+    app.call("POST", "/v1/helped/patients/h1/context", dr, "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}");
+    String metrics = app.call("GET", "/metrics", null, null).body();
+    assertThat(metrics).contains("# HELP carecontext_requests_total ").contains("# HELP carecontext_request_latency_seconds ")
+        .contains("# HELP carecontext_ingest_resources_total ");
+    assertThat(metrics.lines().filter(l -> l.startsWith("# HELP carecontext_")))
+        .allSatisfy(l -> assertThat(l.split(" ", 4)).as(l).hasSize(4).allSatisfy(w -> assertThat(w).isNotBlank()));
+  }
+
+  @Test
   void openApiDocumentDescribesTheAdminApi() {
     HttpResponse<String> r = app.call("GET", "/openapi.yml", null, null);
     assertThat(r.statusCode()).isEqualTo(200);

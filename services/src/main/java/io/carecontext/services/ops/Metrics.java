@@ -123,6 +123,8 @@ public class Metrics {
   public void decision(String tenant, String action, String decision, String reason, Duration latency) {
     count(tenant, action, decision, reason);
     Timer.builder("carecontext.request.latency").tag("action", action).publishPercentiles(0.5, 0.95, 0.99)
+        .description("time of context, chat and research requests from arrival to their decision, by action "
+            + "(requests refused before their decision are not timed)")
         .register(registry).record(latency);
   }
 
@@ -147,19 +149,28 @@ public class Metrics {
 
   private void count(String tenant, String action, String decision, String reason) {
     Counter.builder("carecontext.requests").tag("tenant", tenant).tag("action", action).tag("decision", decision)
-        .tag("reason", reasonLabel(reason)).register(registry).increment();
+        .tag("reason", reasonLabel(reason))
+        .description("context, chat and research requests by tenant, action, decision and reason (the reasons of the "
+            + "one identical 404 counted together as patient_not_found)")
+        .register(registry).increment();
   }
 
   public void auditWriteFailure(String tenant) {
-    Counter.builder("carecontext.audit.write.failures").tag("tenant", tenant).register(registry).increment();
+    Counter.builder("carecontext.audit.write.failures").tag("tenant", tenant)
+        .description("context, chat and research requests answered 503 because they could not be completed and "
+            + "audited (nothing was returned)")
+        .register(registry).increment();
   }
 
   public void resourcesWritten(String tenant, long count) {
-    Counter.builder("carecontext.ingest.resources").tag("tenant", tenant).register(registry).increment(count);
+    Counter.builder("carecontext.ingest.resources").tag("tenant", tenant)
+        .description("resources created or changed by FHIR writes (single writes, Bundles, $import), by tenant")
+        .register(registry).increment(count);
   }
 
   public void llmTokens(String tenant, String direction, long tokens) {
-    Counter.builder("carecontext.llm.tokens").tag("tenant", tenant).tag("direction", direction).register(registry)
-        .increment(tokens);
+    Counter.builder("carecontext.llm.tokens").tag("tenant", tenant).tag("direction", direction)
+        .description("tokens of chat model exchanges by tenant and direction (prompt or output)")
+        .register(registry).increment(tokens);
   }
 }
