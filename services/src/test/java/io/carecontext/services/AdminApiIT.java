@@ -84,7 +84,7 @@ class AdminApiIT {
     assertThat(again.statusCode()).isEqualTo(200);
     HttpResponse<String> other = app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"acme\",\"name\":\"Other\"}");
     assertThat(other.statusCode()).isEqualTo(409);
-    assertThat(other.body()).contains("tenant_exists");
+    assertThat(other.body()).contains("tenant_exists").contains("PATCH /admin/tenants/acme"); // how to rename it
   }
 
   @Test
@@ -109,6 +109,9 @@ class AdminApiIT {
     for (String path : List.of("", "/parked")) {
       HttpResponse<String> r = app.call("GET", "/admin/tenants/nosuch/ingest" + path, app.adminKey(), null);
       assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(404);
+      // what to check: it said "no such tenant" and no more
+      assertThat(r.body()).contains("\"tenant_not_found\"").contains("check the tenant id in the path")
+          .contains("GET /admin/offboardings");
     }
     HttpResponse<String> retry = app.call("POST", "/admin/tenants/nosuch/ingest/parked/retry", app.adminKey(), "{}");
     assertThat(retry.statusCode()).as(retry.body()).isEqualTo(404);
@@ -170,7 +173,7 @@ class AdminApiIT {
         .isEqualTo(204);
     HttpResponse<String> never = app.call("DELETE", "/admin/tenants/acme/keys/nosuchkey0000000000", app.adminKey(), null);
     assertThat(never.statusCode()).isEqualTo(404);
-    assertThat(never.body()).contains("key_not_found");
+    assertThat(never.body()).contains("key_not_found").contains("GET /admin/tenants/{tenant}/keys lists its keys");
     // a principal sent but not valid is not "required"
     HttpResponse<String> bad = app.call("POST", "/admin/tenants/acme/keys", app.adminKey(),
         "{\"principal\":\"bad principal!\",\"roles\":[\"auditor\"]}");

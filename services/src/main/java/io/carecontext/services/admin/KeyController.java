@@ -167,7 +167,8 @@ public class KeyController {
     Optional<Boolean> active = keyId.matches("^[a-z0-9]{16,32}$") ? keys.findActive(keyId, id.value())
         : Optional.empty();
     if (active.isEmpty()) {
-      throw ApiException.notFound("key_not_found", "no key with that id in this tenant");
+      throw ApiException.notFound("key_not_found", "no key with that id in this tenant: "
+          + "GET /admin/tenants/{tenant}/keys lists its keys");
     }
     if (!active.get()) {
       // Revoked already: the state asked for holds, so a revoke retried after a timeout succeeds

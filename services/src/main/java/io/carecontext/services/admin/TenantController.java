@@ -94,7 +94,8 @@ public class TenantController {
     }
     var existing = tenants.findById(id.value()).filter(r -> "active".equals(r.status()));
     if (existing.isPresent() && !existing.get().name().equals(name)) {
-      throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with another name");
+      throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with another name; "
+          + "rename it with PATCH /admin/tenants/" + id + " {\"name\": …}, or choose another id");
     }
     if (existing.isPresent() && body.settings() != null
         && !settings.equals(effectiveSettings(existing.get()))) {

@@ -38,9 +38,17 @@ public class ApiException extends RuntimeException {
     return new ApiException(HttpStatus.FORBIDDEN, "forbidden", message);
   }
 
+  /**
+   * Says what to check without telling a tenant's key whether another tenant exists: the same text
+   * for both, as API.md requires. It was "no such tenant", which left a caller with a typo, or an
+   * operator deleting a tenant a second time, nothing to go on.
+   */
+  static final String TENANT_NOT_FOUND = "no such tenant: check the tenant id in the path (the platform operator "
+      + "lists tenants with GET /admin/tenants, and offboarded ones with GET /admin/offboardings)";
+
   /** The one answer for a tenant that does not exist and a tenant that is not the caller's. */
   public static ApiException tenantNotFound() {
-    return new ApiException(HttpStatus.NOT_FOUND, "tenant_not_found", "no such tenant");
+    return new ApiException(HttpStatus.NOT_FOUND, "tenant_not_found", TENANT_NOT_FOUND);
   }
 
   public static ApiException notFound(String code, String message) {
