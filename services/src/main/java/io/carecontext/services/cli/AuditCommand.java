@@ -18,7 +18,7 @@ final class AuditCommand {
   static final class Verify implements Callable<Integer> {
     @Mixin Connection connection;
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-    @Option(names = "--tenant", required = true) String tenant;
+    @Option(names = "--tenant", required = true, description = "tenant id") String tenant;
 
     @Override
     public Integer call() {
@@ -32,7 +32,7 @@ final class AuditCommand {
   static final class Export implements Callable<Integer> {
     @Mixin Connection connection;
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-    @Option(names = "--tenant", required = true) String tenant;
+    @Option(names = "--tenant", required = true, description = "tenant id") String tenant;
     @Option(names = "--out", description = "file to write (default: standard output)") Path out;
 
     @Override

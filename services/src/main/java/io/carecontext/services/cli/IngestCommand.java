@@ -25,7 +25,7 @@ final class IngestCommand implements Callable<Integer> {
 
   @Mixin Connection connection;
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-  @Option(names = "--tenant", required = true) String tenant;
+  @Option(names = "--tenant", required = true, description = "tenant id") String tenant;
   @Option(names = "--admin-key", description = "platform or tenant-admin key for progress of embedding "
       + "(default: CARECONTEXT_ADMIN_KEY or $CARECONTEXT_HOME/admin.key)") String adminKey;
   @Option(names = "--no-wait", description = "do not wait for the embedding worker") boolean noWait;

@@ -16,12 +16,12 @@ final class KeyCommand {
   static final class Create implements Callable<Integer> {
     @Mixin Connection connection;
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-    @Option(names = "--tenant", required = true) String tenant;
+    @Option(names = "--tenant", required = true, description = "tenant id") String tenant;
     @Option(names = "--principal", required = true, description = "who uses the key, e.g. dr-lee") String principal;
     @Option(names = "--role", required = true, description = "ehr-integration, clinician, care-coordinator, billing, "
         + "researcher, tenant-admin, auditor (repeat for several)") List<String> roles;
     @Option(names = "--expires", description = "ISO-8601 instant, e.g. 2030-01-01T00:00:00Z") String expires;
-    @Option(names = "--practitioner", description = "FHIR Practitioner id (care relationship for clinicians)")
+    @Option(names = "--practitioner", description = "the Practitioner's FHIR id, or PractitionerRole/<id> (care relationship for clinicians; without it a clinician key sees no patient but by break-glass)")
     String practitioner;
 
     @Override
@@ -49,7 +49,7 @@ final class KeyCommand {
   static final class ListKeys implements Callable<Integer> {
     @Mixin Connection connection;
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-    @Option(names = "--tenant", required = true) String tenant;
+    @Option(names = "--tenant", required = true, description = "tenant id") String tenant;
 
     @Override
     public Integer call() {
@@ -63,7 +63,7 @@ final class KeyCommand {
   static final class Revoke implements Callable<Integer> {
     @Mixin Connection connection;
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-    @Option(names = "--tenant", required = true) String tenant;
+    @Option(names = "--tenant", required = true, description = "tenant id") String tenant;
     @Parameters(index = "0", description = "key id") String keyId;
 
     @Override

@@ -21,8 +21,19 @@ final class RuntimeCommands {
 
   private RuntimeCommands() {}
 
+  /**
+   * What {@code serve --help} must say: a newcomer who ran it learnt nothing of the port, the key or
+   * where the data goes, which the environment decides.
+   */
+  static final String CONFIGURATION = "%nConfigured by environment variables (README.md lists them all), e.g.:%n"
+      + "  CARECONTEXT_PORT       HTTP port (8080; -1: any free port)%n"
+      + "  CARECONTEXT_ADMIN_KEY  operator key (else $CARECONTEXT_HOME/admin.key)%n"
+      + "  CARECONTEXT_HOME       data, keys, embedded PostgreSQL (./.carecontext)%n"
+      + "  CARECONTEXT_DB_URL     an external PostgreSQL (else the embedded one)%n"
+      + "Stop with Ctrl-C or SIGTERM.";
+
   @Command(name = "serve", description = "Start the HTTP service (the embedded PostgreSQL unless CARECONTEXT_DB_URL "
-      + "is set). Runs until stopped.")
+      + "is set). Runs until stopped.", footer = CONFIGURATION)
   static final class Serve implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
@@ -31,7 +42,7 @@ final class RuntimeCommands {
   }
 
   @Command(name = "worker", description = "Run the embedding worker alone, with health and metrics on "
-      + "CARECONTEXT_PORT for probes and scraping.")
+      + "CARECONTEXT_PORT for probes and scraping; configured like serve (see serve --help).")
   static final class Worker implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
@@ -71,7 +82,8 @@ final class RuntimeCommands {
   }
 
   @Command(name = "demo", description = "The main job: the service on the embedded PostgreSQL, a demo tenant with a "
-      + "key per role, generated patients ingested and embedded, and curl calls that work as printed.")
+      + "key per role, generated patients ingested and embedded, and curl calls that work as printed.",
+      footer = CONFIGURATION)
   static final class DemoCommand implements Callable<Integer> {
     @Option(names = "--patients", defaultValue = "20", description = "generated patients to ingest (default ${DEFAULT-VALUE})")
     int patients;
@@ -151,7 +163,8 @@ final class RuntimeCommands {
 
     @Command(name = "ingest", description = "Store and embed generated patients; compare with the bare model.")
     static final class Ingest implements Callable<Integer> {
-      @Option(names = "--patients", defaultValue = "100") int patients;
+      @Option(names = "--patients", defaultValue = "100", description = "generated patients to store and embed "
+          + "(default ${DEFAULT-VALUE})") int patients;
 
       @Override
       public Integer call() throws Exception {
@@ -164,7 +177,8 @@ final class RuntimeCommands {
 
     @Command(name = "import", description = "Bulk $import of one NDJSON body; throughput and peak memory.")
     static final class Import implements Callable<Integer> {
-      @Option(names = "--patients", defaultValue = "200") int patients;
+      @Option(names = "--patients", defaultValue = "200", description = "generated patients in the NDJSON body "
+          + "(default ${DEFAULT-VALUE})") int patients;
 
       @Override
       public Integer call() throws Exception {
@@ -216,8 +230,10 @@ final class RuntimeCommands {
     @Command(name = "deid", description = "De-identification recall and precision per identifier class on "
         + "annotated generated notes.")
     static final class Deid implements Callable<Integer> {
-      @Option(names = "--patients", defaultValue = "200") int patients;
-      @Option(names = "--seed", defaultValue = "2024") long seed;
+      @Option(names = "--patients", defaultValue = "200", description = "generated patients whose annotated notes "
+          + "make the corpus (default ${DEFAULT-VALUE})") int patients;
+      @Option(names = "--seed", defaultValue = "2024", description = "seed of the generator: the same seed makes "
+          + "the same corpus (default ${DEFAULT-VALUE})") long seed;
 
       @Override
       public Integer call() {

@@ -36,6 +36,32 @@ class CliTest {
   }
 
   @Test
+  void everyOptionSaysWhatItTakesAndServeSaysHowItIsConfigured() {
+    // --tenant of ingest, key and audit, and --patients and --seed of bench and eval, showed a bare
+    // option with an empty line under it; serve --help said nothing of the port or the operator key
+    List<String> bare = new ArrayList<>();
+    collectSpecs(new CommandLine(new Cli()), "", (path, spec) -> spec.options().stream()
+        .filter(o -> String.join("", o.description()).isBlank())
+        .forEach(o -> bare.add(path + " " + o.longestName())));
+    assertThat(bare).isEmpty();
+    for (String command : List.of("serve", "demo")) {
+      assertThat(cli(command, "--help").out()).as(command).contains("CARECONTEXT_PORT").contains("CARECONTEXT_ADMIN_KEY")
+          .contains("CARECONTEXT_HOME").contains("README.md");
+    }
+    assertThat(cli("key", "create", "--help").out()).contains("PractitionerRole/<id>");
+  }
+
+  private static void collectSpecs(CommandLine cmd, String prefix,
+                                   java.util.function.BiConsumer<String, CommandLine.Model.CommandSpec> each) {
+    cmd.getSubcommands().forEach((name, sub) -> {
+      if (!name.equals("help")) {
+        each.accept(prefix + name, sub.getCommandSpec());
+        collectSpecs(sub, prefix + name + " ", each);
+      }
+    });
+  }
+
+  @Test
   void anUnknownCommandIsAUsageErrorWithASuggestion() {
     Run r = cli("servee");
     assertThat(r.code()).isEqualTo(2);
