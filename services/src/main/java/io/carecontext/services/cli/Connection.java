@@ -23,15 +23,47 @@ final class Connection {
 
   String url() {
     if (url != null) {
-      return url;
+      return checked(url, "--url");
     }
     String env = System.getenv("CARECONTEXT_URL");
     if (env != null && !env.isBlank()) {
-      return env;
+      return checked(env, "CARECONTEXT_URL");
     }
-    String port = System.getenv().getOrDefault("CARECONTEXT_PORT", "8080");
+    String port = System.getenv().getOrDefault("CARECONTEXT_PORT", "8080").strip();
+    if (port.equals("-1")) {
+      throw new IllegalArgumentException("CARECONTEXT_PORT is -1, so the service took a free port and printed it "
+          + "('CareContext listening on port N'): pass --url http://127.0.0.1:N or set CARECONTEXT_URL");
+    }
+    if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65_535) {
+      throw new IllegalArgumentException("CARECONTEXT_PORT is not a port (1 to 65535): set it to the port the "
+          + "service listens on, or pass --url");
+    }
     boolean tls = System.getenv("CARECONTEXT_TLS_CERT") != null;
     return (tls ? "https" : "http") + "://127.0.0.1:" + port;
+  }
+
+  /**
+   * A service URL as the client needs it: {@code --url 127.0.0.1:8080} or {@code --url foo} failed with
+   * the HTTP library's own words ("Illegal character in scheme name at index 0", "URI with undefined
+   * scheme"), and a port that is not one with "unsupported URI". The value is not repeated: it is the
+   * caller's own, and may carry credentials.
+   */
+  static String checked(String value, String source) {
+    String problem;
+    try {
+      java.net.URI u = new java.net.URI(value.strip());
+      problem = !"http".equalsIgnoreCase(u.getScheme()) && !"https".equalsIgnoreCase(u.getScheme())
+          ? "it does not start with http:// or https://"
+          : u.getHost() == null ? "it names no host (or its port is not a number)"
+          : u.getQuery() != null || u.getFragment() != null ? "it has a query or a fragment" : null;
+    } catch (java.net.URISyntaxException e) {
+      problem = "it is not a URL";
+    }
+    if (problem != null) {
+      throw new IllegalArgumentException(source + " is not a service URL (" + problem + "): give the service's base "
+          + "URL, e.g. http://127.0.0.1:8080 or https://carecontext.example.org");
+    }
+    return value.strip();
   }
 
   String key(boolean admin) {

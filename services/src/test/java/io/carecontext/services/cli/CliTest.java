@@ -62,6 +62,19 @@ class CliTest {
   }
 
   @Test
+  void aServiceUrlThatIsNoneSaysWhatOneLooksLikeBeforeAnythingIsSent() {
+    // "URI with undefined scheme", "Illegal character in scheme name at index 0: 127.0.0.1:8080/admin/tenants"
+    for (String url : List.of("foo", "127.0.0.1:8080", "ftp://127.0.0.1", "http://127.0.0.1:abc", "http://h/?x=1")) {
+      Run r = cli("tenant", "list", "--url", url, "--key", "k");
+      assertThat(r.code()).as(url).isEqualTo(2);
+      assertThat(r.err()).as(url).contains("--url is not a service URL").contains("e.g. http://127.0.0.1:8080")
+          .doesNotContain("scheme name").doesNotContain("undefined");
+    }
+    assertThat(Connection.checked(" https://cc.example.org/ ", "--url")).isEqualTo("https://cc.example.org/");
+    assertThat(Connection.checked("http://127.0.0.1:18811", "--url")).isEqualTo("http://127.0.0.1:18811");
+  }
+
+  @Test
   void anUnknownCommandIsAUsageErrorWithASuggestion() {
     Run r = cli("servee");
     assertThat(r.code()).isEqualTo(2);
