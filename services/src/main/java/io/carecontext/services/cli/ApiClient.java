@@ -39,7 +39,7 @@ final class ApiClient {
       throw new CliException("cannot reach CareContext at " + baseUrl
           + ": start it with ./carecontext serve, or pass --url / set CARECONTEXT_URL");
     } catch (javax.net.ssl.SSLException e) {
-      throw tlsFailure();
+      throw tlsFailure(e);
     } catch (IOException e) {
       throw new CliException("request to " + baseUrl + " failed: " + e.getClass().getSimpleName()
           + (baseUrl.startsWith("http://") ? " (a service started with CARECONTEXT_TLS_CERT serves HTTPS only and "
@@ -66,7 +66,7 @@ final class ApiClient {
       throw new CliException("CareContext at " + baseUrl + " did not answer within 10 minutes; what it stored of "
           + "this request is unknown (re-sending it creates no second version of what was stored)");
     } catch (javax.net.ssl.SSLException e) {
-      throw tlsFailure();
+      throw tlsFailure(e);
     } catch (IOException e) {
       throw new CliException("cannot reach CareContext at " + baseUrl + ": start it with ./carecontext serve");
     } catch (InterruptedException e) {
@@ -118,8 +118,8 @@ final class ApiClient {
       }
     } catch (java.util.concurrent.ExecutionException e) {
       Throwable cause = e.getCause();
-      if (cause instanceof javax.net.ssl.SSLException) {
-        throw tlsFailure();
+      if (cause instanceof javax.net.ssl.SSLException ssl) {
+        throw tlsFailure(ssl);
       }
       if (cause instanceof ConnectException) {
         throw new CliException("cannot reach CareContext at " + baseUrl + ": start it with ./carecontext serve");
@@ -210,7 +210,17 @@ final class ApiClient {
             + "the one serve was started with, and not revoked or expired)"));
   }
 
-  private CliException tlsFailure() {
+  /**
+   * A handshake that failed. A service that answers plain HTTP (serve without CARECONTEXT_TLS_CERT)
+   * sends no TLS record at all, and the JDK says so; that was told to import a private CA, which
+   * cannot help.
+   */
+  CliException tlsFailure(javax.net.ssl.SSLException e) {
+    if (e.getMessage() != null && (e.getMessage().contains("plaintext connection")
+        || e.getMessage().contains("Unsupported or unrecognized SSL message"))) {
+      return new CliException("the service at " + baseUrl + " does not speak TLS: it serves plain HTTP (started "
+          + "without CARECONTEXT_TLS_CERT), so use --url http://…");
+    }
     return new CliException("the TLS handshake with " + baseUrl + " failed: if the service's certificate is signed by "
         + "a private CA, give the client its truststore, e.g. CARECONTEXT_JAVA_OPTS='-Xmx2g -Djavax.net.ssl.trustStore=ca.p12 "
         + "-Djavax.net.ssl.trustStorePassword=…' (README, TLS)");

@@ -75,6 +75,32 @@ class CliTest {
   }
 
   @Test
+  void httpsToAPlainHttpServiceSaysToUseHttpNotToImportACa() throws Exception {
+    // what a plain HTTP server (the service without CARECONTEXT_TLS_CERT) does with a TLS ClientHello:
+    // it answers 400 in plain text; it was "the TLS handshake failed: … give the client its truststore"
+    try (var server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread plain = new Thread(() -> {
+        try {
+          while (true) {
+            try (java.net.Socket s = server.accept()) {
+              s.getInputStream().read(new byte[512]);
+              s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            }
+          }
+        } catch (java.io.IOException stopped) {
+          // the socket closed: the test is over
+        }
+      });
+      plain.setDaemon(true);
+      plain.start();
+      Run r = cli("tenant", "list", "--url", "https://127.0.0.1:" + server.getLocalPort(), "--key", "k");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("does not speak TLS").contains("--url http://").doesNotContain("truststore");
+    }
+  }
+
+  @Test
   void anUnknownCommandIsAUsageErrorWithASuggestion() {
     Run r = cli("servee");
     assertThat(r.code()).isEqualTo(2);
