@@ -334,7 +334,10 @@ class HelmChartTest {
     void notesWarnThatChartMadeSecretsAreForDevelopmentOnly() {
       assertThat(notes(c -> c)).contains("development only").contains("BACK IT UP");
       assertThat(notes(c -> c.withValuesFile(productionValues)))
-          .doesNotContain("WARNING").doesNotContain("NOTE:").contains("https://carecontext.example.org/");
+          .doesNotContain("WARNING").doesNotContain("NOTE:").contains("https://carecontext.example.org/v1\n")
+          .contains("https://carecontext.example.org/fhir\n").contains("https://carecontext.example.org/openapi.yml")
+          // the routes, not the host's root, which the Ingress does not route (it printed https://host/)
+          .doesNotContain("https://carecontext.example.org/\n");
     }
 
     @Test
