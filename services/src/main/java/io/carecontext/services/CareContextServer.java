@@ -42,7 +42,10 @@ public final class CareContextServer implements AutoCloseable {
   /** Applies migrations (roles, platform and tenant schemas) and stops. */
   public static void migrateOnly(RuntimeSettings settings) {
     if (settings.dbUrl().isEmpty()) {
-      throw new IllegalArgumentException("migrate needs CARECONTEXT_DB_URL (and the owner role's user and password)");
+      // A newcomer runs it after `serve` on the embedded default, whose schemas serve itself migrates
+      throw new IllegalArgumentException("migrate needs CARECONTEXT_DB_URL, CARECONTEXT_DB_USER and "
+          + "CARECONTEXT_DB_PASSWORD (an external PostgreSQL and its owner role); the embedded default needs no "
+          + "migrate: serve, worker and demo bring it up to date when they start");
     }
     try (PlatformDatabase db = PlatformDatabase.bootstrap(databaseConfig(settings))) {
       LOG.info("migrations applied (role prefix {})", db.config().rolePrefix());

@@ -101,6 +101,15 @@ class CliTest {
   }
 
   @Test
+  void migrateWithoutAnExternalDatabaseSaysTheEmbeddedOneNeedsNone() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("CARECONTEXT_DB_URL") == null
+        && System.getProperty("carecontext.db.url") == null);
+    Run r = cli("migrate");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("CARECONTEXT_DB_URL").contains("the embedded default needs no migrate");
+  }
+
+  @Test
   void anUnknownCommandIsAUsageErrorWithASuggestion() {
     Run r = cli("servee");
     assertThat(r.code()).isEqualTo(2);
