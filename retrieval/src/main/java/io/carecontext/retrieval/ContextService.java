@@ -36,7 +36,14 @@ import java.util.UUID;
 public final class ContextService {
 
   static final Set<String> PURPOSES = AuditEntry.PURPOSES_OF_USE;
-  static final String NOT_FOUND = "no such patient, or this key may not see it";
+  /**
+   * One text for every reason behind the 404, so it tells nothing of the patient, but says what the
+   * caller can do: it was "no such patient, or this key may not see it", and a clinician could not
+   * tell a typo from a missing consent without asking someone who could read the trail.
+   */
+  static final String NOT_FOUND = "no such patient, or this key may not see it (no care relationship with the key's "
+      + "practitioner, or no consent for this use): check the patient id; if it is right, the tenant's auditor finds "
+      + "the reason in the audit trail";
   /**
    * The reasons behind the one 404 that API.md makes identical, whose difference is the patient's:
    * whoever counts requests (metrics) must not tell them apart either.

@@ -361,7 +361,8 @@ class ContextApiIT {
     HttpResponse<String> noConsent = context(clinician, "ward", "pt-2", q);
     HttpResponse<String> unknown = context(clinician, "ward", "pt-404", q);
     assertThat(noConsent.statusCode()).isEqualTo(404);
-    assertThat(noConsent.body()).isEqualTo(unknown.body());
+    assertThat(noConsent.body()).isEqualTo(unknown.body()).contains("check the patient id")
+        .contains("the tenant's auditor finds the reason in the audit trail");
     HttpResponse<String> otherTenant = context(otherTenantClinician, "ward", "pt-1", q);
     HttpResponse<String> noTenant = context(otherTenantClinician, "nowhere", "pt-1", q);
     assertThat(otherTenant.statusCode()).isEqualTo(404);
