@@ -439,6 +439,13 @@ public class FhirController {
 
   /** The type in the URL is one this endpoint stores ({@link StoredTypes}, which the CapabilityStatement lists). */
   private static void requireKnownType(String type) {
+    if (type.startsWith("$")) {
+      // POST /fhir/acme/$export (or $everything, $validate) said "unknown resource type: not an R4
+      // resource type", as if the client had mistyped a type
+      throw FhirInputException.of(FhirIssue.error("not-supported", null, null, "the URL names an operation where a "
+          + "resource type goes: this endpoint's only operation is $import (POST /fhir/{tenant}/$import with "
+          + "application/fhir+ndjson); GET /fhir/{tenant}/metadata lists what is supported"));
+    }
     StoredTypes.refusal(type).ifPresent(why -> {
       throw FhirInputException.of(FhirIssue.error("not-supported", null, null, "the type in the URL: " + why));
     });

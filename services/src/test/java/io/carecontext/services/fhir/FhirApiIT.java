@@ -448,6 +448,9 @@ class FhirApiIT {
     assertThat(bigContext.body()).contains("\"error\":\"payload_too_large\"", "over the limit of 200000 bytes",
         "small JSON body").doesNotContain("Bundle", "FHIR_MAX");
     assertOutcome(fhir("POST", "/Patent", "{\"resourceType\":\"Patent\"}"), 400, "unknown resource type");
+    // an operation this endpoint does not have is not a mistyped resource type
+    assertOutcome(fhir("POST", "/$export", "{\"resourceType\":\"Parameters\"}"), 400,
+        "the URL names an operation where a resource type goes: this endpoint's only operation is $import");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
   }
 
