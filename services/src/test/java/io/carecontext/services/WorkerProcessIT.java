@@ -50,6 +50,7 @@ class WorkerProcessIT {
     assertThat(worker.call("GET", "/openapi.yml", null, null).statusCode()).isEqualTo(404);
     HttpResponse<String> fhir = worker.call("GET", "/fhir/acme/metadata", null, null);
     assertThat(fhir.statusCode()).isEqualTo(404);
-    assertThat(fhir.body()).contains("OperationOutcome"); // FHIR paths answer as FHIR, as everywhere
+    assertThat(fhir.body()).contains("OperationOutcome") // FHIR paths answer as FHIR, as everywhere
+        .contains("embedding worker"); // and say why: it read "no such FHIR path: resources are at …"
   }
 }

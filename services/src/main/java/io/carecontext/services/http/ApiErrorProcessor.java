@@ -104,6 +104,11 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
    * that method", with nothing to say that the endpoint has none.
    */
   private static String fhirMessage(HttpStatus status, String message) {
+    if (!message.equals(body(status).message())) {
+      // a message of its own (the worker's "this is an embedding worker…") says more than the generic
+      // FHIR text, which told a client that reached a worker to check the resource's path
+      return message;
+    }
     return switch (status.getCode()) {
       // FHIR paths produce FHIR's own type (application/json too): name that one to a FHIR client
       case 406 -> "ask for application/fhir+json";
