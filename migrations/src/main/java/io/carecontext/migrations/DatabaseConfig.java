@@ -42,7 +42,10 @@ public record DatabaseConfig(
   public DatabaseConfig {
     Objects.requireNonNull(jdbcUrl, "jdbcUrl");
     if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-      throw new IllegalArgumentException("database URL must start with jdbc:postgresql:");
+      // a libpq URL (postgresql://…, postgres://…) is what most providers hand out
+      throw new IllegalArgumentException("database URL (CARECONTEXT_DB_URL) must be a JDBC URL starting with "
+          + "jdbc:postgresql:, e.g. jdbc:postgresql://db.example.org:5432/carecontext?sslmode=verify-full; user and "
+          + "password go in CARECONTEXT_DB_USER and CARECONTEXT_DB_PASSWORD");
     }
     if (jdbcUrl.toLowerCase(java.util.Locale.ROOT).contains("logservererrordetail")) {
       // The pools switch it off so that no row value reaches an exception or a log; a URL
