@@ -70,6 +70,7 @@ public final class CareContextServer implements AutoCloseable {
    * {@code /metrics} only (see {@code AuthenticationFilter}).
    */
   public static CareContextServer start(RuntimeSettings settings, boolean workerOnly) {
+    requirePortFree(settings.port());
     EmbeddedPostgres embedded = null;
     DatabaseConfig config;
     if (settings.dbUrl().isPresent()) {
@@ -83,6 +84,27 @@ public final class CareContextServer implements AutoCloseable {
           settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
     }
     return start(settings, config, embedded, workerOnly);
+  }
+
+  /**
+   * Refuses a port another process listens on before anything starts. Micronaut found out only after
+   * the database was up, printed some 60 lines of stack trace without saying what to do, and ended
+   * the process there, leaving the embedded PostgreSQL it had just started running. Another program
+   * can still take the port in the moment between this check and the server's bind; that rare case
+   * keeps the framework's own failure.
+   */
+  static void requirePortFree(int port) {
+    if (port <= 0) {
+      return; // any free port
+    }
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true); // a port left in TIME_WAIT by a service that just stopped is free
+      probe.bind(new java.net.InetSocketAddress(port));
+    } catch (java.io.IOException inUse) {
+      throw new IllegalArgumentException("port " + port + " is in use by another process (a serve, worker or demo "
+          + "already running?): stop it, or set CARECONTEXT_PORT to a free port, or to -1 for any free port (the "
+          + "service names it in 'CareContext listening on port N'); nothing was started");
+    }
   }
 
   /** Starts against a given database (tests use this with a fresh test database). */

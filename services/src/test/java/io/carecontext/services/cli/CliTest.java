@@ -110,6 +110,31 @@ class CliTest {
   }
 
   @Test
+  void aPortInUseIsOneLineSayingWhatToDoBeforeAnythingStarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home)
+      throws Exception {
+    // it was some 60 lines of Micronaut's stack trace, after the embedded PostgreSQL had been started
+    // and then left running
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("CARECONTEXT_PORT") == null
+        && System.getenv("CARECONTEXT_HOME") == null && System.getenv("CARECONTEXT_DB_URL") == null);
+    try (var taken = new java.net.ServerSocket(0)) {
+      System.setProperty("carecontext.port", Integer.toString(taken.getLocalPort()));
+      System.setProperty("carecontext.home", home.toString());
+      for (String command : List.of("serve", "worker", "demo")) {
+        Run r = cli(command);
+        assertThat(r.code()).as(command).isEqualTo(2);
+        assertThat(r.err().strip().lines()).as(command).hasSize(1);
+        assertThat(r.err()).as(command).contains("port " + taken.getLocalPort() + " is in use")
+            .contains("CARECONTEXT_PORT").contains("nothing was started");
+      }
+      assertThat(home.resolve("postgres")).doesNotExist(); // no cluster was made, none left running
+    } finally {
+      System.clearProperty("carecontext.port");
+      System.clearProperty("carecontext.home");
+      System.clearProperty("carecontext.worker.threads"); // the worker command's default, set as a property
+    }
+  }
+
+  @Test
   void anUnknownCommandIsAUsageErrorWithASuggestion() {
     Run r = cli("servee");
     assertThat(r.code()).isEqualTo(2);
