@@ -198,13 +198,18 @@ final class ApiClient {
     if (r.statusCode() / 100 == 2) {
       return r.body();
     }
-    String message = r.body() == null ? "" : r.body().replaceAll("(?s).*\"message\"\\s*:\\s*\"([^\"]*)\".*", "$1");
-    if (message.equals(r.body())) {
-      message = r.body().length() > 300 ? r.body().substring(0, 300) : r.body();
+    throw failure(r.statusCode(), r.body());
+  }
+
+  /** A refusal as the command reports it: the status and the server's message. */
+  static CliException failure(int status, String body) {
+    String message = body == null ? "" : body.replaceAll("(?s).*\"message\"\\s*:\\s*\"([^\"]*)\".*", "$1");
+    if (body != null && message.equals(body)) {
+      message = body.length() > 300 ? body.substring(0, 300) : body;
     }
     // a key of another installation (serve started with another CARECONTEXT_HOME or CARECONTEXT_ADMIN_KEY)
     // is the usual cause, and the answer alone does not say which key the command sent
-    throw new CliException("HTTP " + r.statusCode() + ": " + message + (r.statusCode() != 401 ? ""
+    return new CliException("HTTP " + status + ": " + message + (status != 401 ? ""
         : " (the key sent was refused: it is taken from --key, else CARECONTEXT_KEY, or for admin commands "
             + "CARECONTEXT_ADMIN_KEY, else $CARECONTEXT_HOME/admin.key; check it is a key of the service you reach, "
             + "the one serve was started with, and not revoked or expired)"));

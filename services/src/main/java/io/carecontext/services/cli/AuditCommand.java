@@ -35,19 +35,65 @@ final class AuditCommand {
     @Option(names = "--tenant", required = true, description = "tenant id") String tenant;
     @Option(names = "--out", description = "file to write (default: standard output)") Path out;
 
+    /**
+     * Says how many events it wrote, and when the server breaks the transfer off (it does, rather than
+     * end a short export as if complete) says so and removes the file: it was a stack trace, with the
+     * partial file left behind to be kept as the trail of a tenant about to be offboarded. An error
+     * answer shows the server's message, not its JSON.
+     */
     @Override
     public Integer call() throws Exception {
       HttpResponse<InputStream> r = connection.client(false).stream("/v1/" + ApiClient.segment(tenant) + "/audit/export");
       if (r.statusCode() / 100 != 2) {
         try (InputStream in = r.body()) {
-          throw new CliException("HTTP " + r.statusCode() + ": " + new String(in.readAllBytes()));
+          throw ApiClient.failure(r.statusCode(), new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         }
       }
-      try (InputStream in = r.body();
-          OutputStream o = out == null ? System.out : Files.newOutputStream(out)) {
-        in.transferTo(o);
+      long events = 0;
+      try (InputStream in = r.body(); OutputStream o = out == null ? nonClosing(System.out) : Files.newOutputStream(out)) {
+        byte[] buf = new byte[64 * 1024];
+        int n;
+        while ((n = read(in, buf, events)) > 0) {
+          for (int i = 0; i < n; i++) {
+            if (buf[i] == '\n') {
+              events++;
+            }
+          }
+          o.write(buf, 0, n);
+        }
+      }
+      if (out != null) {
+        spec.commandLine().getErr().printf("wrote %,d AuditEvent(s) to %s%n", events, out);
       }
       return 0;
+    }
+
+    /** A read of the export; a transfer the server broke off removes the file and says so. */
+    private int read(InputStream in, byte[] buf, long events) throws java.io.IOException {
+      try {
+        return in.read(buf);
+      } catch (java.io.IOException broken) {
+        if (out != null) {
+          Files.deleteIfExists(out);
+        }
+        throw new CliException(String.format("the export broke off after %,d AuditEvent(s) (%s)%s: it is "
+            + "incomplete; run it again (the service's log says why)", events, broken.getClass().getSimpleName(),
+            out == null ? "" : ", so " + out + " was removed"));
+      }
+    }
+
+    private static OutputStream nonClosing(OutputStream o) {
+      return new java.io.FilterOutputStream(o) {
+        @Override
+        public void write(byte[] b, int off, int len) throws java.io.IOException {
+          out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+          flush();
+        }
+      };
     }
   }
 }
