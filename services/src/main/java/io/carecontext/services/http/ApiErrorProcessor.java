@@ -233,7 +233,8 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       case 401 -> new ApiError("unauthorized", "missing or invalid API key");
       case 403 -> new ApiError("forbidden", "this key may not do that");
       case 404 -> new ApiError("not_found", "no such resource: check the path");
-      case 405 -> new ApiError("method_not_allowed", "this path does not accept that method");
+      case 405 -> new ApiError("method_not_allowed", "this path does not accept that method: the Allow header "
+          + "names those it does (/openapi.yml describes each path)");
       case 406 -> new ApiError("not_acceptable", "ask for application/json");
       case 413 -> new ApiError("payload_too_large", "the request body is over the configured limit");
       case 415 -> new ApiError("unsupported_media_type", "send Content-Type: application/json (FHIR paths: application/fhir+json)");

@@ -65,10 +65,12 @@ class ApiErrorProcessorTest {
         .doesNotContain("p1");
     assertThat(processor.processResponse(ErrorContext.builder(HttpRequest.GET("/fhir/acme/Patient/p1/x")).build(),
         HttpResponse.notFound()).getBody().orElseThrow().toString()).contains("no such FHIR path");
-    // elsewhere the answer stays as it was
+    // elsewhere the answer is the plain one, which says where the allowed methods are (it said only
+    // "this path does not accept that method")
     assertThat(processor.processResponse(ErrorContext.builder(HttpRequest.GET("/v1/acme/audit/x")).build(),
         HttpResponse.status(HttpStatus.METHOD_NOT_ALLOWED)).getBody().orElseThrow())
-        .isEqualTo(new ApiError("method_not_allowed", "this path does not accept that method"));
+        .isEqualTo(new ApiError("method_not_allowed", "this path does not accept that method: the Allow header "
+            + "names those it does (/openapi.yml describes each path)"));
   }
 
   @Test
