@@ -89,10 +89,18 @@ public final class Demo {
 
   /** The worker embeds while the patients are still being sent, so its rate counts from the first patient. */
   private void waitForEmbeddings(PrintStream progress, long start) throws IOException, InterruptedException {
+    boolean told = false;
     while (true) {
       HttpResponse<String> s = send("GET", "/admin/tenants/" + TENANT + "/ingest", server.adminKey(), null, null);
       long depth = ApiJson.number(s.body(), "outboxDepth");
       long chunks = ApiJson.number(s.body(), "chunks");
+      if (!told && ApiJson.number(s.body(), "retrying") > 0) {
+        // the in-process model failing (its native library not loadable, say) showed only a depth that
+        // did not move; the reason is a kind of failure, never content, and the log has each attempt
+        told = true;
+        progress.printf("%nthe embedding worker is failing (%s); it retries with backoff. Ctrl-C stops the demo; "
+            + "the service's log has each attempt%n", ApiJson.optionalText(s.body(), "lastError"));
+      }
       double secs = Math.max(0.001, (System.nanoTime() - start) / 1e9);
       progress.printf("\rembed   outbox %6d left   chunks %7d   %6.0f chunks/s   ", depth, chunks, chunks / secs);
       if (depth == 0) {
