@@ -53,6 +53,16 @@ final class RuntimeCommands {
     }
   }
 
+  /**
+   * A benchmark or evaluation of no patients measured nothing and printed a table all the same:
+   * {@code eval deid --patients 0} reported recall 1.000, every target met, with nothing planted.
+   */
+  static void requirePatients(int patients) {
+    if (patients < 1 || patients > 100_000) {
+      throw new CliException("--patients must be 1 to 100000");
+    }
+  }
+
   /** Starts the service as configured, says so with its port, and serves until stopped. */
   static int runUntilStopped(String banner, boolean workerOnly) throws InterruptedException {
     RuntimeSettings settings = RuntimeSettings.fromEnvironment();
@@ -93,9 +103,7 @@ final class RuntimeCommands {
 
     @Override
     public Integer call() throws Exception {
-      if (patients < 1 || patients > 100_000) {
-        throw new CliException("--patients must be 1 to 100000");
-      }
+      requirePatients(patients);
       CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
       Demo demo = new Demo(server);
       demo.printInstructions(demo.setUp(patients, System.err), System.out, !exit);
@@ -168,6 +176,7 @@ final class RuntimeCommands {
 
       @Override
       public Integer call() throws Exception {
+        requirePatients(patients);
         try (CareContextServer server = server()) {
           IngestBenchmark.run(server, patients, System.out);
         }
@@ -182,6 +191,7 @@ final class RuntimeCommands {
 
       @Override
       public Integer call() throws Exception {
+        requirePatients(patients);
         // One NDJSON body for all patients: allow it, the point is that it is streamed.
         System.setProperty("carecontext.fhir.max.bytes", Integer.toString(Integer.MAX_VALUE)); // the most the setting takes
         try (CareContextServer server = server()) {
@@ -237,6 +247,7 @@ final class RuntimeCommands {
 
       @Override
       public Integer call() {
+        requirePatients(patients);
         DeidEvaluation.print(DeidEvaluation.run(patients, seed), System.out);
         return 0;
       }

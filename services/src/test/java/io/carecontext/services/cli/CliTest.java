@@ -216,9 +216,16 @@ class CliTest {
 
   @Test
   void aBadOptionValueSaysWhatIsAllowed() {
-    Run r = cli("demo", "--patients", "0");
-    assertThat(r.code()).isNotZero();
-    assertThat(r.err()).contains("--patients must be 1 to 100000");
+    // bench and eval took 0 too, and printed a table that measured nothing (eval: recall 1.000, targets met)
+    for (String[] command : List.of(new String[] {"demo"}, new String[] {"bench", "ingest"},
+        new String[] {"bench", "import"}, new String[] {"eval", "deid"})) {
+      List<String> args = new ArrayList<>(List.of(command));
+      args.addAll(List.of("--patients", "0"));
+      Run r = cli(args.toArray(String[]::new));
+      assertThat(r.code()).as(args.toString()).isNotZero();
+      assertThat(r.err()).as(args.toString()).contains("--patients must be 1 to 100000");
+      assertThat(r.out()).as(args.toString()).doesNotContain("recall");
+    }
   }
 
   @Test
