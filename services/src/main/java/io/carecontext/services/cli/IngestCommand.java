@@ -111,7 +111,7 @@ final class IngestCommand implements Callable<Integer> {
       out.flush();
     }
     out.println();
-    long parked = noWait ? 0 : waitForWorker(progress, out);
+    long parked = noWait ? 0 : waitForWorker(progress, tenant, out);
     spec.commandLine().getOut().printf("ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed, "
             + "%,d Bundle %s refused, %,d NDJSON line(s) not loaded%s%n", resources, files.size(),
         (System.nanoTime() - start) / 1e9, failed, refusedEntries, entries(refusedEntries), failedLines,
@@ -204,8 +204,11 @@ final class IngestCommand implements Callable<Integer> {
     return client;
   }
 
-  /** Waits until the worker has no ready row left; returns how many rows it parked meanwhile. */
-  private long waitForWorker(ApiClient client, java.io.PrintWriter out) throws InterruptedException {
+  /**
+   * Waits until the worker has no ready row left for the tenant; returns how many rows it parked
+   * meanwhile. Also {@code tenant wait}, for work queued otherwise (a change of embedding model).
+   */
+  static long waitForWorker(ApiClient client, String tenant, java.io.PrintWriter out) throws InterruptedException {
     long waitStart = System.nanoTime();
     long firstDepth = -1;
     long parkedBefore = -1;

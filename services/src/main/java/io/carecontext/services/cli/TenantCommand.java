@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "tenant", description = "Create, list, show and delete tenants (platform operator key).",
     subcommands = {TenantCommand.Create.class, TenantCommand.ListTenants.class, TenantCommand.Get.class,
-        TenantCommand.Delete.class})
+        TenantCommand.Delete.class, TenantCommand.Wait.class})
 final class TenantCommand {
 
   @Command(name = "create", description = "Provision a tenant: schema, role, policies and data key.")
@@ -48,6 +48,28 @@ final class TenantCommand {
     public Integer call() {
       spec.commandLine().getOut().println(ApiClient.expectOk(connection.client(true).send("GET", "/admin/tenants/" + ApiClient.segment(id), null)));
       return 0;
+    }
+  }
+
+  /**
+   * The progress of work the embedding worker does for a tenant that no load command follows: a
+   * change of embedding model re-embeds every resource (hours for a large tenant), and an upgrade
+   * may queue re-chunking; both could be followed only by polling GET /admin/tenants/{t}/ingest.
+   */
+  @Command(name = "wait", description = "Wait until the embedding worker has embedded everything queued for the "
+      + "tenant (a load sent with --no-wait, a change of embedding model, an upgrade's re-chunking), showing what "
+      + "is left, the rate and any failures; exit 1 if rows were parked meanwhile (platform or tenant-admin key).")
+  static final class Wait implements Callable<Integer> {
+    @Mixin Connection connection;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Parameters(index = "0", description = "tenant id") String id;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      long parked = IngestCommand.waitForWorker(connection.client(true), id, spec.commandLine().getErr());
+      spec.commandLine().getOut().println(parked == 0 ? "tenant " + id + ": nothing left to embed"
+          : String.format("tenant %s: nothing left to embed; %,d resource(s) parked", id, parked));
+      return parked == 0 ? 0 : 1;
     }
   }
 

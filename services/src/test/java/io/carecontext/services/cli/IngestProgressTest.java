@@ -104,6 +104,35 @@ class IngestProgressTest {
   }
 
   @Test
+  void tenantWaitFollowsWorkNoLoadCommandFollows() throws Exception {
+    // a change of embedding model re-embeds every resource: it could be followed only by polling the API
+    List<String> statuses = new CopyOnWriteArrayList<>(List.of(
+        "{\"outboxDepth\":3,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3}",
+        "{\"outboxDepth\":1,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3}",
+        "{\"outboxDepth\":0,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3}"));
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    List<String> paths = new CopyOnWriteArrayList<>();
+    server.createContext("/", exchange -> {
+      paths.add(exchange.getRequestURI().getRawPath());
+      byte[] bytes = (statuses.size() > 1 ? statuses.remove(0) : statuses.get(0)).getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    server.start();
+    try {
+      CliTest.Run r = CliTest.cli("tenant", "wait", "acme", "--url", "http://127.0.0.1:" + server.getAddress().getPort(),
+          "--key", "admin");
+      assertThat(r.code()).isZero();
+      assertThat(r.err()).contains("embedding: 3 left").contains("embedding: 0 left");
+      assertThat(r.out()).contains("tenant acme: nothing left to embed");
+      assertThat(paths).allMatch("/admin/tenants/acme/ingest"::equals);
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void ratesAndTimesLeft() {
     assertThat(IngestCommand.stored(6_400, 2_000_000_000L)).isEqualTo("  6,400 new resources stored (3200/s)");
     assertThat(IngestCommand.stored(-1, 2_000_000_000L)).isEmpty(); // --no-wait: no key to read them with
