@@ -157,6 +157,10 @@ class AdminApiIT {
     assertThat(r.statusCode()).isEqualTo(403);
     assertThat(r.body()).contains("\"error\":\"forbidden\"");
     assertThat(app.call("POST", "/admin/tenants", clinicianA, "{\"id\":\"evil\"}").statusCode()).isEqualTo(403);
+    // a tenant admin creating a tenant is told which key that takes
+    HttpResponse<String> create = app.call("POST", "/admin/tenants", adminKeyA, "{\"id\":\"evil\"}");
+    assertThat(create.statusCode()).isEqualTo(403);
+    assertThat(create.body()).contains("only the platform operator key may do this").contains("CARECONTEXT_ADMIN_KEY");
   }
 
   @Test

@@ -84,7 +84,10 @@ public record Caller(TenantId tenant, String principal, String keyId, Set<Role> 
 
   public void requirePlatformAdmin() {
     if (!platformAdmin) {
-      throw ApiException.forbidden("only the platform operator key may do this");
+      // a tenant-admin key on POST /admin/tenants heard only "may do this", not which key it needs
+      throw ApiException.forbidden("only the platform operator key may do this (the service's CARECONTEXT_ADMIN_KEY, "
+          + "else the one in its $CARECONTEXT_HOME/admin.key); a tenant's keys, tenant-admin included, manage only "
+          + "their own tenant");
     }
   }
 
