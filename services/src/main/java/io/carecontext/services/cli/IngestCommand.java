@@ -84,6 +84,11 @@ final class IngestCommand implements Callable<Integer> {
         out.printf("%n%s: HTTP %d%s%n", f.getFileName(), r.statusCode(),
             why.isEmpty() ? " " + ApiJson.diagnostics(r.body()) : ", nothing of it stored:");
         why.forEach(e -> out.printf("  %s%n", e));
+        if (!ndjson && r.statusCode() == 400 && r.body().contains("takes a transaction or batch Bundle")) {
+          // the server's advice is for HTTP clients; this command's way to load single resources is NDJSON
+          out.printf("  (ingest sends each *.json file as a Bundle; put single resources one a line in an *.ndjson "
+              + "file, which it sends to $import)%n");
+        }
       } else if (ndjson) {
         resources += ApiJson.importStored(r.body());
         long bad = ApiJson.importCount(r.body(), "failed");

@@ -133,6 +133,30 @@ class IngestProgressTest {
   }
 
   @Test
+  void aJsonFileThatIsNoBundleIsToldHowThisCommandLoadsSingleResources() throws Exception {
+    Files.writeString(dir.resolve("patient.json"), "{\"resourceType\":\"Patient\",\"id\":\"p\"}");
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      byte[] bytes = ("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"invalid\","
+          + "\"diagnostics\":\"the base URL takes a transaction or batch Bundle; post other resources to "
+          + "/fhir/{tenant}/{type}\"}]}").getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(400, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    server.start();
+    try {
+      CliTest.Run r = CliTest.cli("ingest", dir.toString(), "--tenant", "acme", "--no-wait", "--url",
+          "http://127.0.0.1:" + server.getAddress().getPort(), "--key", "feed");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("patient.json: HTTP 400").contains("one a line in an *.ndjson file");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void ratesAndTimesLeft() {
     assertThat(IngestCommand.stored(6_400, 2_000_000_000L)).isEqualTo("  6,400 new resources stored (3200/s)");
     assertThat(IngestCommand.stored(-1, 2_000_000_000L)).isEmpty(); // --no-wait: no key to read them with
