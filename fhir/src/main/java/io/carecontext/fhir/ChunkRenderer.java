@@ -1,9 +1,6 @@
 package io.carecontext.fhir;
 
 import java.nio.charset.StandardCharsets;
-import java.time.LocalDate;
-import java.time.Year;
-import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,9 +60,11 @@ public final class ChunkRenderer {
    * a condition's onset in any form and its abatement; a reaction's severity; an encounter class's code;
    * a medication named by a contained Medication; a standard coding named before a local one. 5: every
    * reference range, with whom it applies to; an interpretation code without a display in words; a
-   * document dated by the care it documents (context.period) before the day it was written.
+   * document dated by the care it documents (context.period) before the day it was written. 6: a
+   * chunk's date keeps the precision it was written with (a year, a month), stored beside it (tenant
+   * migration 50).
    */
-  public static final int VERSION = 5;
+  public static final int VERSION = 6;
 
   public static final int DEFAULT_WINDOW = 600;
 
@@ -185,7 +184,7 @@ public final class ChunkRenderer {
     String end = e.hasPeriod() ? dayText(e.getPeriod().getEndElement()) : "";
     String when = start.isEmpty() ? ""
         : end.isEmpty() || end.equals(start) ? "on " + start + "." : "from " + start + " to " + end + ".";
-    LocalDate day = e.hasPeriod() ? day(e.getPeriod().getStartElement()) : null;
+    ClinicalDate day = e.hasPeriod() ? day(e.getPeriod().getStartElement()) : null;
     b.add(Category.ADMINISTRATIVE, day, Texts.join("Encounter:", kind, when, "status " + code(e.getStatus()) + "."));
     String reasons = e.getReasonCode().stream().map(Texts::concept).filter(r -> !r.isBlank())
         .collect(Collectors.joining(", "));
@@ -223,7 +222,7 @@ public final class ChunkRenderer {
     text.append('.');
     String caveat = resultCaveat(code(o.getStatus()));
     String qualifier = caveat.isEmpty() ? "" : " (" + caveat + ")";
-    LocalDate when = taken(o.getEffective(), o.getIssuedElement());
+    ClinicalDate when = taken(o.getEffective(), o.getIssuedElement());
     b.add(lab ? Category.LAB : Category.CLINICAL, when,
         "Observation" + qualifier + ": " + text.toString().replace("..", "."));
     for (var note : o.getNote()) {
@@ -288,8 +287,8 @@ public final class ChunkRenderer {
    * issued. The issued instant came first, and it is when the result was released, often in UTC: a
    * pressure taken at 21:40 at -04:00 and issued at 02:05Z was filed under the next day.
    */
-  private static LocalDate taken(Type effective, BaseDateTimeType issued) {
-    LocalDate d = date(null, effective);
+  private static ClinicalDate taken(Type effective, BaseDateTimeType issued) {
+    ClinicalDate d = date(null, effective);
     return d != null ? d : date(issued, null);
   }
 
@@ -342,7 +341,7 @@ public final class ChunkRenderer {
   }
 
   private void diagnosticReport(DiagnosticReport d, Builder b) {
-    LocalDate when = taken(d.getEffective(), d.getIssuedElement());
+    ClinicalDate when = taken(d.getEffective(), d.getIssuedElement());
     b.add(reportCategory(d), when, Texts.join("Diagnostic report:", Texts.concept(d.getCode()),
         "status " + code(d.getStatus()) + ".", d.getConclusion(),
         d.getConclusionCode().stream().map(Texts::concept).collect(Collectors.joining(", "))));
@@ -374,7 +373,7 @@ public final class ChunkRenderer {
   private void documentReference(DocumentReference d, Builder b) {
     // the day the care it documents happened (context.period), else the day it was written: a note
     // of a visit signed days later was filed, and sorted in a trend, under the day of signing
-    LocalDate when = d.getContext().hasPeriod() && d.getContext().getPeriod().hasStart()
+    ClinicalDate when = d.getContext().hasPeriod() && d.getContext().getPeriod().hasStart()
         ? day(d.getContext().getPeriod().getStartElement()) : day(d.getDateElement());
     String status = d.hasDocStatus() && !"final".equals(d.getDocStatus().toCode()) ? "(" + d.getDocStatus().toCode() + ")" : "";
     String title = Texts.join(Texts.concept(d.getType()), d.getDescription(), status);
@@ -625,7 +624,7 @@ public final class ChunkRenderer {
     }
   }
 
-  private static LocalDate date(BaseDateTimeType primary, Type effective) {
+  private static ClinicalDate date(BaseDateTimeType primary, Type effective) {
     if (primary != null && !primary.isEmpty()) {
       return day(primary);
     }
@@ -641,16 +640,10 @@ public final class ChunkRenderer {
   /**
    * The day as written where it happened: 2026-11-30T23:30:00-05:00 is 30 November, which a
    * conversion to UTC (what {@code getValue()} invites) would make 1 December. A partial date
-   * (2026-11, 2026) files under its first day; {@link #dayText} keeps it as written.
+   * (2026-11, 2026) keeps its precision: it sorts under its first day, and is shown as written.
    */
-  private static LocalDate day(BaseDateTimeType d) {
-    String s = dayText(d);
-    return switch (s.length()) {
-      case 10 -> LocalDate.parse(s);
-      case 7 -> YearMonth.parse(s).atDay(1);
-      case 4 -> Year.parse(s).atDay(1);
-      default -> null;
-    };
+  private static ClinicalDate day(BaseDateTimeType d) {
+    return ClinicalDate.parse(dayText(d));
   }
 
   /** The date part of a date, dateTime or instant as sent: {@code 2026-11-30}, {@code 2026-11}, or "". */
@@ -674,7 +667,7 @@ public final class ChunkRenderer {
       labels = r.getMeta().getSecurity().stream().map(Coding::getCode).filter(c -> c != null).distinct().toList();
     }
 
-    void add(Category category, LocalDate when, String text) {
+    void add(Category category, ClinicalDate when, String text) {
       String t = text.replaceAll("\\s+", " ").strip();
       if (!t.isEmpty() && patient != null) {
         chunks.add(new ClinicalChunk(type, id, patient, category, labels, when, chunks.size(), t));
@@ -685,7 +678,7 @@ public final class ChunkRenderer {
      * Text already plain (HTML is made plain where it is read): split into bounded sentence windows.
      * It was made plain a second time here, which read the "<" of a decoded "&lt;" as a tag.
      */
-    void addText(Category category, LocalDate when, String text) {
+    void addText(Category category, ClinicalDate when, String text) {
       for (String w : Texts.windows(Texts.folded(text), maxChars)) {
         add(category, when, w);
       }

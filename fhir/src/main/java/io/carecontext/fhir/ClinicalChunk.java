@@ -1,15 +1,15 @@
 package io.carecontext.fhir;
 
-import java.time.LocalDate;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * One short clinical statement rendered from a resource, ready to embed. The text is PHI: never
- * log it; {@link #toString()} leaves it out.
+ * log it; {@link #toString()} leaves it out. {@code effectiveDate} is at the precision the resource
+ * wrote it with (a year, a month or a day).
  */
 public record ClinicalChunk(String resourceType, String resourceId, String patientId, Category category,
-                            List<String> securityLabels, LocalDate effectiveDate, int seq, String text) {
+                            List<String> securityLabels, ClinicalDate effectiveDate, int seq, String text) {
 
   public ClinicalChunk {
     Objects.requireNonNull(resourceType, "resourceType");

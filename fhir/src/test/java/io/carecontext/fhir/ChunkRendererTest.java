@@ -502,7 +502,38 @@ class ChunkRendererTest {
         {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"text":"Asthma"},
          "onsetDateTime":"1998-06"}""")).get(0);
     assertThat(c.text()).isEqualTo("Condition: Asthma onset 1998-06.");
-    assertThat(c.effectiveDate()).hasToString("1998-06-01");
+    assertThat(c.effectiveDate().day()).hasToString("1998-06-01");
+    assertThat(c.effectiveDate().asWritten()).isEqualTo("1998-06");
+  }
+
+  // Before: a chunk's date was a day, so an onset of "2019", a procedure "performed 1998" and an
+  // immunization given "2017-09" were returned as the context's date and led the chat source as
+  // 2019-01-01, 1998-01-01 and 2017-09-01 (and under the shift policy moved like real days).
+  @Test
+  void aChunksDateKeepsTheYearOrMonthItWasWrittenWith() {
+    ClinicalChunk condition = renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"text":"Type 2 diabetes"},
+         "onsetDateTime":"2019"}""")).get(0);
+    assertThat(condition.effectiveDate().asWritten()).isEqualTo("2019");
+    assertThat(condition.effectiveDate().precision()).isEqualTo(ClinicalDate.Precision.YEAR);
+    ClinicalChunk procedure = renderer.render(parse("""
+        {"resourceType":"Procedure","id":"p","status":"completed","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Appendectomy"},"performedDateTime":"1998"}""")).get(0);
+    assertThat(procedure.effectiveDate().asWritten()).isEqualTo("1998");
+    ClinicalChunk immunization = renderer.render(parse("""
+        {"resourceType":"Immunization","id":"i","status":"completed","patient":{"reference":"Patient/p1"},
+         "vaccineCode":{"text":"PPSV23"},"occurrenceDateTime":"2017-09"}""")).get(0);
+    assertThat(immunization.effectiveDate().asWritten()).isEqualTo("2017-09");
+    ClinicalChunk statement = renderer.render(parse("""
+        {"resourceType":"MedicationStatement","id":"m","status":"active","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"text":"aspirin 81 mg"},"effectivePeriod":{"start":"2018"}}""")).get(0);
+    assertThat(statement.effectiveDate().asWritten()).isEqualTo("2018");
+    // a time and its offset are not part of the date as written; the day is the local one
+    ClinicalChunk timed = renderer.render(parse("""
+        {"resourceType":"Immunization","id":"j","status":"completed","patient":{"reference":"Patient/p1"},
+         "vaccineCode":{"text":"Influenza"},"occurrenceDateTime":"2023-10-12T23:30:00-07:00"}""")).get(0);
+    assertThat(timed.effectiveDate().asWritten()).isEqualTo("2023-10-12");
+    assertThat(timed.effectiveDate().precision()).isEqualTo(ClinicalDate.Precision.DAY);
   }
 
   // Before: the birth date was read at midnight in the JVM's zone and converted to UTC: east of UTC, born 1980-01-01 read "born 1979".

@@ -21,7 +21,7 @@ class PhiFreeToStringTest {
         Instant.EPOCH, null, List.of(), List.of("DocumentReference"), List.of("PSY"), List.of(), List.of(),
         List.of("HIV"));
     var chunk = new ClinicalChunk("Observation", "MRN-0042-obs", "MRN-0042", Category.LAB, List.of(),
-        LocalDate.of(2024, 1, 1), 0, "Adaeze Okonkwo, HbA1c 7.4 %");
+        ClinicalDate.ofDay(LocalDate.of(2024, 1, 1)), 0, "Adaeze Okonkwo, HbA1c 7.4 %");
     for (Object o : List.of(known, name, address, link, consent, chunk)) {
       assertThat(o.toString()).as(o.getClass().getSimpleName())
           .doesNotContain("Okonkwo", "Adaeze", "Elm", "Springfield", "62704", "MRN-0042", "555-0100", "1961", "HbA1c");

@@ -613,8 +613,9 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO chunks (resource_type, resource_id, version_id, patient_id, category, security_labels,
-                            effective_date, seq, text_hash, text, model, embedding, renderer_version)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                            effective_date, seq, text_hash, text, model, embedding, renderer_version,
+                            effective_precision)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
       for (Rendered r : resources) {
         Claimed row = r.row();
         for (int i = 0; i < r.chunks().size(); i++) {
@@ -626,13 +627,14 @@ public final class EmbeddingWorker implements AutoCloseable {
           ps.setString(4, ch.patientId());
           ps.setString(5, ch.category().code());
           ps.setArray(6, c.createArrayOf("text", ch.securityLabels().toArray()));
-          ps.setDate(7, ch.effectiveDate() == null ? null : Date.valueOf(ch.effectiveDate()));
+          ps.setDate(7, ch.effectiveDate() == null ? null : Date.valueOf(ch.effectiveDate().day()));
           ps.setInt(8, ch.seq());
           ps.setBytes(9, hash);
           ps.setBytes(10, cipher.encryptString(ch.text(), Aad.chunk(tenant, row.type(), row.id(), ch.seq())));
           ps.setString(11, model);
           ps.setObject(12, new PGvector(vectors.get(hex(hash))));
           ps.setInt(13, ChunkRenderer.VERSION);
+          ps.setString(14, ch.effectiveDate() == null ? null : ch.effectiveDate().precision().code());
           ps.addBatch();
         }
       }

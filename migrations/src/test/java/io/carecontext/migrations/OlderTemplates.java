@@ -36,6 +36,24 @@ public final class OlderTemplates {
     PlatformDatabase.bootstrap(platform.config).close();
   }
 
+  /**
+   * The template versions the tenant's schema has applied, in order. Not every number below the
+   * latest is one: a number may be reserved for a migration not written yet (V49 is, beside V50).
+   */
+  public static java.util.List<Integer> versions(TestPlatform platform, TenantId tenant) {
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement();
+        ResultSet rs = st.executeQuery("SELECT version::int FROM " + Identifiers.quote(tenant.schemaName())
+            + ".flyway_schema_history WHERE success AND version IS NOT NULL ORDER BY version::int")) {
+      java.util.List<Integer> out = new java.util.ArrayList<>();
+      while (rs.next()) {
+        out.add(rs.getInt(1));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not read the template versions of tenant " + tenant, e);
+    }
+  }
+
   /** The latest template version the tenant's schema has applied. */
   public static int version(TestPlatform platform, TenantId tenant) {
     try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement();

@@ -28,7 +28,9 @@ class TenantTemplateUpgradeIT {
   static TestPlatform platform;
   static TenantId fresh;
   static int latest;
-  /** The tenant provisioned at template version v is at index v - 1. */
+  /** The template versions before the latest (a reserved number that has no migration yet is not one). */
+  static List<Integer> earlier;
+  /** The tenant provisioned at template version earlier.get(i) is at index i. */
   static final List<TenantId> older = new ArrayList<>();
   /** The catalog of the tenant one version behind, read before the start that upgrades it. */
   static TenantCatalog behindBeforeUpgrade;
@@ -39,14 +41,15 @@ class TenantTemplateUpgradeIT {
     long started = System.nanoTime();
     fresh = platform.tenant("fresh");
     latest = OlderTemplates.version(platform, fresh);
-    for (int v = 1; v < latest; v++) {
+    earlier = OlderTemplates.versions(platform, fresh).stream().filter(v -> v < latest).toList();
+    for (int v : earlier) {
       older.add(OlderTemplates.provision(platform, "v%02d".formatted(v), v));
     }
     long provisioned = System.nanoTime();
-    behindBeforeUpgrade = catalog(older.get(latest - 2));
+    behindBeforeUpgrade = catalog(older.get(older.size() - 1));
     OlderTemplates.startCurrentRelease(platform);
-    LOG.info("provisioned {} tenants (V1..V{}) in {} ms; the start that upgraded {} of them took {} ms", latest, latest,
-        (provisioned - started) / 1_000_000, latest - 1, (System.nanoTime() - provisioned) / 1_000_000);
+    LOG.info("provisioned {} tenants (V1..V{}) in {} ms; the start that upgraded {} of them took {} ms", earlier.size() + 1,
+        latest, (provisioned - started) / 1_000_000, earlier.size(), (System.nanoTime() - provisioned) / 1_000_000);
   }
 
   @AfterAll
@@ -58,8 +61,9 @@ class TenantTemplateUpgradeIT {
   void everyEarlierTemplateVersionUpgradesToTheSchemaOfAFreshTenant() throws SQLException {
     TenantCatalog expected = catalog(fresh);
     StringBuilder differences = new StringBuilder();
-    for (int v = 1; v < latest; v++) {
-      TenantId tenant = older.get(v - 1);
+    for (int i = 0; i < earlier.size(); i++) {
+      int v = earlier.get(i);
+      TenantId tenant = older.get(i);
       assertThat(OlderTemplates.version(platform, tenant)).as("template version of %s after the start", tenant)
           .isEqualTo(latest);
       String diff = catalog(tenant).diff(expected, "fresh V" + latest, "upgraded from V" + v);

@@ -1,11 +1,22 @@
 package io.carecontext.retrieval;
 
+import io.carecontext.fhir.ClinicalDate;
 import java.time.LocalDate;
 import java.util.List;
 
-/** One retrieved chunk: decrypted text (PHI), its resource, score and metadata. */
+/**
+ * One retrieved chunk: decrypted text (PHI), its resource, score and metadata. The date is at the
+ * precision its resource wrote it with ({@link ClinicalDate#asWritten()}: 2019, 2019-03 or 2019-03-04).
+ */
 public record ContextChunk(long chunkId, String text, String resource, double score, String category,
-                           List<String> securityLabels, LocalDate effectiveDate) {
+                           List<String> securityLabels, ClinicalDate effectiveDate) {
+
+  /** A chunk dated to the day (or not dated). */
+  public ContextChunk(long chunkId, String text, String resource, double score, String category,
+                      List<String> securityLabels, LocalDate effectiveDay) {
+    this(chunkId, text, resource, score, category, securityLabels, ClinicalDate.ofDay(effectiveDay));
+  }
+
   @Override
   public String toString() {
     // The type only: a resource id may be an MRN.

@@ -1,6 +1,7 @@
 package io.carecontext.retrieval;
 
 import com.pgvector.PGvector;
+import io.carecontext.fhir.ClinicalDate;
 import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.Aad;
 import io.carecontext.migrations.PolicySettings;
@@ -216,7 +217,7 @@ public final class ContextService {
    */
   static final String SEARCH = """
       SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
-             embedding <=> ? AS distance
+             embedding <=> ? AS distance, effective_precision
       FROM {schema}.chunks
       WHERE patient_id = ?
         AND EXISTS (SELECT 1 FROM {schema}.resources
@@ -251,7 +252,8 @@ public final class ContextService {
       String text = cipher.decryptToString(rows.getBytes(5), Aad.chunk(tenant, type, id, rows.getInt(4)));
       chunks.add(new ContextChunk(rows.getLong(1), text, type + "/" + id, 1 - rows.getDouble(9), rows.getString(6),
           List.of((String[]) rows.getArray(7).getArray()),
-          rows.getDate(8) == null ? null : rows.getDate(8).toLocalDate()));
+          rows.getDate(8) == null ? null : new ClinicalDate(rows.getDate(8).toLocalDate(),
+              ClinicalDate.Precision.ofCode(rows.getString(10)))));
     }
     return chunks;
   }

@@ -1,7 +1,7 @@
 package io.carecontext.retrieval.chat;
 
 import io.carecontext.retrieval.ContextChunk;
-import java.time.LocalDate;
+import io.carecontext.fhir.ClinicalDate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -66,7 +66,7 @@ public final class PromptBuilder {
       tokens += cost;
       kept.add(c);
     }
-    kept.sort(Comparator.comparing(ContextChunk::effectiveDate, Comparator.nullsFirst(Comparator.<LocalDate>naturalOrder())));
+    kept.sort(Comparator.comparing(ContextChunk::effectiveDate, Comparator.nullsFirst(Comparator.<ClinicalDate>naturalOrder())));
     Map<String, String> handles = new LinkedHashMap<>();
     List<String> texts = new ArrayList<>();
     for (ContextChunk c : kept) {
@@ -77,8 +77,12 @@ public final class PromptBuilder {
     return new Selection(texts, handles);
   }
 
+  /**
+   * The chunk led by its date as written: a condition whose onset is "2019" led by "2019-01-01" told
+   * the model a day nobody recorded, and under the shift policy that day moved like a real one.
+   */
   private static String dated(ContextChunk c) {
-    return c.effectiveDate() == null ? c.text() : c.effectiveDate() + ": " + c.text();
+    return c.effectiveDate() == null ? c.text() : c.effectiveDate().asWritten() + ": " + c.text();
   }
 
   public static Prompt build(List<String> deidentifiedTexts, Map<String, String> handles, String deidentifiedQuestion) {

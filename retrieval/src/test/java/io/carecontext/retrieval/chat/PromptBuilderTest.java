@@ -2,6 +2,7 @@ package io.carecontext.retrieval.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.carecontext.fhir.ClinicalDate;
 import io.carecontext.retrieval.ContextChunk;
 import java.time.LocalDate;
 import java.util.List;
@@ -47,5 +48,20 @@ class PromptBuilderTest {
         chunk(1, "HbA1c 7.2 %", "Observation/a1", 0.31), chunk(2, "HbA1c 7.9 %", "Observation/a2", 0.29),
         chunk(3, "HbA1c 8.4 %", "Observation/a3", 0.24), chunk(4, "Unrelated", "Observation/x", 0.12)), 2000);
     assertThat(s.handles()).hasSize(3);
+  }
+
+  // Before: a source was led by its date as a day, so a diabetes with onset "2019" read
+  // "2019-01-01: Condition: ... onset 2019.", and one recorded "2019-03" sorted as if on the 1st.
+  @Test
+  void aSourceIsLedByItsDateAsWrittenAndSortedByIt() {
+    PromptBuilder.Selection s = PromptBuilder.select(List.of(
+        new ContextChunk(1, "Condition: Type 2 diabetes (active) onset 2019.", "Condition/dm", 0.5, "clinical",
+            List.of(), ClinicalDate.parse("2019")),
+        new ContextChunk(2, "Medication request: metformin 500 mg.", "MedicationRequest/m", 0.5, "medication",
+            List.of(), ClinicalDate.parse("2019-03-12")),
+        new ContextChunk(3, "Encounter: ambulatory.", "Encounter/e", 0.5, "clinical", List.of(),
+            ClinicalDate.parse("2019-03"))), 2000);
+    assertThat(s.texts()).containsExactly("2019: Condition: Type 2 diabetes (active) onset 2019.",
+        "2019-03: Encounter: ambulatory.", "2019-03-12: Medication request: metformin 500 mg.");
   }
 }

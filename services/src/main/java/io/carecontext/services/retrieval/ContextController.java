@@ -90,7 +90,7 @@ public class ContextController {
       metrics.decision(t.value(), "context", "allowed", "allowed", java.time.Duration.ofNanos(System.nanoTime() - start));
       return HttpResponse.ok(new ContextResponse(r.chunks().stream()
           .map(ch -> new Chunk(ch.text(), ch.resource(), Math.round(ch.score() * 1000) / 1000.0, ch.category(),
-              ch.effectiveDate() == null ? null : ch.effectiveDate().toString())).toList(),
+              ch.effectiveDate() == null ? null : ch.effectiveDate().asWritten())).toList(),
           r.auditId().toString(), r.breakGlassUntil() == null ? null : r.breakGlassUntil().toString()));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "context", "denied", d.reason(), java.time.Duration.ofNanos(System.nanoTime() - start));
