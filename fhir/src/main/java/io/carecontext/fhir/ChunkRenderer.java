@@ -62,9 +62,9 @@ public final class ChunkRenderer {
    * reference range, with whom it applies to; an interpretation code without a display in words; a
    * document dated by the care it documents (context.period) before the day it was written. 6: a
    * chunk's date keeps the precision it was written with (a year, a month), stored beside it (tenant
-   * migration 50).
+   * migration 50). 7: RTF notes as their text, not their markup.
    */
-  public static final int VERSION = 6;
+  public static final int VERSION = 7;
 
   public static final int DEFAULT_WINDOW = 600;
 
@@ -415,20 +415,29 @@ public final class ChunkRenderer {
   }
 
   /**
-   * text/plain (or HTML) attachments, base64 data decoded; other media types are skipped. Only HTML
+   * text/plain, HTML or RTF attachments, base64 data decoded; other media types are skipped. Only HTML
    * loses tags: plain text read as HTML lost everything between a "<" and a later ">", and "troponin
-   * <0.01 ng/mL ... age >90" became "troponin 90".
+   * <0.01 ng/mL ... age >90" became "troponin 90". RTF (text/rtf, application/rtf, or plain text that
+   * is an RTF document) is read by {@link RtfText}: its control words were served as the note's text.
+   * An RTF type whose content is not RTF gives no text, so the document says its content is not included.
    */
   static String attachmentText(Attachment a) {
     if (a == null || !a.hasData()) {
       return "";
     }
     String type = a.hasContentType() ? a.getContentType().toLowerCase(java.util.Locale.ROOT) : "text/plain";
+    if (type.startsWith("text/rtf") || type.startsWith("application/rtf")) {
+      // RTF is 8-bit text whose default code page is Windows-1252; its own escapes say the rest
+      return RtfText.toText(new String(a.getData(), java.nio.charset.Charset.forName("windows-1252")));
+    }
     String raw = new String(a.getData(), StandardCharsets.UTF_8);
     if (type.startsWith("text/html") || type.startsWith("application/xhtml")) {
       return Texts.plain(raw);
     }
-    return type.startsWith("text/") ? Texts.folded(raw) : "";
+    if (!type.startsWith("text/")) {
+      return "";
+    }
+    return RtfText.isRtf(raw) ? RtfText.toText(raw) : Texts.folded(raw);
   }
 
   /** A result's value, or why it has none: without the reason, "Glucose." reads as a result lost. */
