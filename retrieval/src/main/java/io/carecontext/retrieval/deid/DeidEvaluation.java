@@ -85,7 +85,7 @@ public final class DeidEvaluation {
     return new Report(perClass, knownPlanted, knownFound, planted, found, detections, tp);
   }
 
-  /** Eleven note templates a patient, identifiers in different shapes, distractors that must survive. */
+  /** Twelve note templates a patient, identifiers in different shapes, distractors that must survive. */
   static List<Annotated> notes(KnownIdentifiers known, Random rng) {
     var patient = known.names().get(0);
     var provider = known.names().get(1);
@@ -155,8 +155,21 @@ public final class DeidEvaluation {
         .t(" interrogated; battery 8 years. Dr. ").k(provider.given().get(0) + " " + provider.family(), IdentifierClass.NAME)
         .t(" reviewed.");
     out.add(n.done());
+    // facilities by name (Safe Harbor's geography below a state), beside kinds of service that name no place
+    n = new Note(known);
+    n.t("Transfer note: transferred from ").k(FACILITIES.get(rng.nextInt(FACILITIES.size())), IdentifierClass.FACILITY, false)
+        .t(" to ").k(FACILITIES.get(rng.nextInt(FACILITIES.size())), IdentifierClass.FACILITY, false)
+        .t(" for dialysis; follow up in the Diabetes Clinic and the Primary Care Clinic. Hospital Course: K 5.9 mmol/L, "
+            + "Emergency Department visit, Walk-In Clinic hours posted.");
+    out.add(n.done());
     return out;
   }
+
+  static final List<String> FACILITIES = List.of("St. Mary's Regional Medical Center", "Sonora Quest Laboratories",
+      "Banner Health Clinic - Oro Valley", "Mercy Hospital of Springfield", "Quest Diagnostics",
+      "Northwestern Memorial Hospital", "Cedar Valley Urgent Care", "O'Connor Hospital",
+      "HonorHealth Scottsdale Medical Center", "Lakeside Dialysis Center", "Riverbend Family Pharmacy",
+      "Good Samaritan Hospital", "Mount Sinai Hospital", "UCSF Medical Center", "Pima County Health Center");
 
   /** One typing slip in a name: a swapped pair, a dropped or a doubled letter. */
   static String typo(String name, Random rng) {

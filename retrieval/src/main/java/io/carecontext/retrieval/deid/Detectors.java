@@ -77,6 +77,10 @@ final class Detectors {
       // an employer ("works at Acme Widgets Inc."): with the name, it narrows a patient to a few people
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)\\s+"
           + "(?:at|for|by))\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?[A-Z][\\w&'’-]*){0,4}\\.?)")),
+      // a town before a state's code and a ZIP code, as an address writes it ("Tempe AZ 85281"): the
+      // record's own city is known, another (a laboratory's, a hospital's) was left beside its ZIP token
+      new Rule(IdentifierClass.CITY, Pattern.compile("(?<![A-Za-z])(?<v>[A-Z][a-z]+(?:\\s+[A-Z][a-z]+){0,2}),?\\s+"
+          + "(?=[A-Z]{2}\\s+\\d{5}(?:-\\d{4})?\\b)")),
       new Rule(IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}(?:-\\d{4})?\\b")));
 
   /** How a social security number is written: 3, 2 and 4 digits, dashed or spaced. */
@@ -150,11 +154,87 @@ final class Detectors {
     for (Rule r : PATTERNS) {
       add(spans, text, r.pattern(), r.cls(), r.cls().prefix());
     }
+    addFacilities(spans, text);
     // The same detector that shifts a source date, cuts it to the year and shifts an answer's back.
     for (Dates.Found d : Dates.find(text)) {
       spans.add(new Span(d.start(), d.end(), IdentifierClass.DATE, IdentifierClass.DATE.prefix()));
     }
     return resolve(spans);
+  }
+
+  /** A word of a facility's name: capitalized (St. Mary's, HonorHealth, O'Connor) or an acronym (UCSF). */
+  private static final String FACILITY_WORD = "(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*(?:['’]s)?|[A-Z]['’][A-Z][a-z]+"
+      + "|[A-Z]{2,6}|(?:St|Mt|Ft)\\.)";
+  /** What a facility's name ends with: the kind of place it is. */
+  private static final String FACILITY_KIND = "(?:Hospitals?|Medical Cent(?:er|re)|Health Cent(?:er|re)|Health System"
+      + "|Health Services|Healthcare|Health Care|Clinics?|Medical Group|Medical Associates|Infirmary"
+      + "|Laborator(?:y|ies)|Labs|Diagnostics|Imaging(?: Cent(?:er|re))?|Urgent Care|Surg(?:ery|ical) Cent(?:er|re)"
+      + "|Cancer Cent(?:er|re)|Nursing Home|Nursing Cent(?:er|re)|Rehabilitation Cent(?:er|re)|Hospice"
+      + "|Dialysis Cent(?:er|re)|Pharmacy|Medical Plaza)";
+  /**
+   * A facility by name: capitalized words (joined by spaces, "of", "the", "and", "&" or a dash) ending
+   * with the kind of place, and a place after it ("- Oro Valley", "of Arizona", "in Tempe").
+   */
+  private static final Pattern FACILITY = Pattern.compile("(?<![A-Za-z'’.])" + FACILITY_WORD
+      + "(?:(?:\\s+(?:of|the|and|&|for)\\s+|\\s*[-–/]\\s*|\\s+)" + FACILITY_WORD + "){0,6}\\s+(?<kind>" + FACILITY_KIND + ")"
+      + "(?:\\s+(?:of|in|at)\\s+(?:the\\s+)?" + FACILITY_WORD + "(?:\\s+" + FACILITY_WORD + "){0,2}"
+      + "|\\s*[-–]\\s*" + FACILITY_WORD + "(?:\\s+" + FACILITY_WORD + "){0,2})?(?![A-Za-z])");
+  private static final Pattern FACILITY_NAME_WORD = Pattern.compile(FACILITY_WORD);
+  /** Capitalized words that begin a sentence or a phrase before a name, not part of it ("Seen", "Per"). */
+  private static final Set<String> NOT_A_NAME = Set.of("the", "a", "an", "per", "pt", "patient", "seen", "visit",
+      "via", "from", "to", "at", "in", "outside", "our", "your", "his", "her", "their", "this", "that", "dictated",
+      "performed", "verified", "admitted", "transferred", "discharged", "referred", "called", "labs", "lab", "results",
+      "new", "old", "local", "nearest", "main", "and", "of", "follow", "up", "see", "then", "ed", "er", "icu", "or");
+  /**
+   * Words that say what kind of service a place gives, not where it is: "Diabetes Clinic", "Primary
+   * Care Clinic", "Walk-In Clinic" or "University Hospital" alone name no place and stay as written.
+   */
+  private static final Set<String> GENERIC = Set.of("cardiology", "cardiac", "heart", "vascular", "vein", "diabetes",
+      "endocrine", "endocrinology", "anticoagulation", "coumadin", "warfarin", "wound", "care", "primary", "family",
+      "medicine", "medical", "internal", "pediatric", "pediatrics", "children's", "childrens", "women's", "womens",
+      "eye", "dental", "pain", "sleep", "lung", "kidney", "renal", "nephrology", "oncology", "cancer", "surgery",
+      "surgical", "orthopedic", "orthopaedic", "neurology", "psychiatry", "psychiatric", "behavioral", "mental",
+      "health", "walk", "in", "urgent", "emergency", "outpatient", "inpatient", "infusion", "dialysis", "transplant",
+      "fertility", "allergy", "dermatology", "gi", "hepatology", "rheumatology", "pulmonary", "pulmonology", "urology",
+      "gynecology", "ob", "gyn", "prenatal", "travel", "vaccine", "immunization", "lipid", "hypertension", "memory",
+      "geriatric", "hiv", "id", "infectious", "disease", "diseases", "sports", "spine", "hand", "foot", "breast",
+      "stroke", "clinical", "research", "community", "free", "mobile", "student", "employee", "occupational",
+      "physical", "therapy", "rehab", "rehabilitation", "nutrition", "weight", "management", "smoking", "cessation",
+      "teen", "adolescent", "public", "general", "regional", "university", "va", "veterans", "state", "specialty",
+      "day", "night", "same", "hospital", "clinic", "center", "centre", "reference", "core", "pathology", "blood",
+      "bank", "radiology", "imaging", "laboratory", "and", "of", "the", "for", "x-ray", "ray", "ct", "mri", "pet",
+      "education", "cbc", "bmp", "cmp", "lft", "tsh", "ua", "abg", "ekg", "ecg", "pt", "inr", "ptt", "poc", "stat");
+
+  /**
+   * Hospitals, clinics and laboratories by name: a span from the first word that names the place
+   * (leading words such as "Seen" or "Dictated" are not part of it), kept only when some word before
+   * the kind of place is not a kind of service ("Cardiology Clinic" names no place).
+   */
+  static void addFacilities(List<Span> spans, String text) {
+    Matcher m = FACILITY.matcher(text);
+    int from = 0;
+    while (from < text.length() && m.find(from)) {
+      Matcher w = FACILITY_NAME_WORD.matcher(text.substring(m.start(), m.start("kind")));
+      int start = -1;
+      boolean names = false;
+      while (w.find()) {
+        String word = w.group().toLowerCase(Locale.ROOT).replace("’", "'");
+        if (start < 0 && NOT_A_NAME.contains(word)) {
+          continue;
+        }
+        if (start < 0) {
+          start = w.start();
+        }
+        names |= !GENERIC.contains(word) && !GENERIC.contains(word.replaceAll("'s$", ""));
+      }
+      if (names) {
+        spans.add(new Span(m.start() + start, m.end(), IdentifierClass.FACILITY, IdentifierClass.FACILITY.prefix()));
+        from = m.end();
+      } else {
+        // "Diabetes Clinic at Mercy Hospital": the place may still follow the kind of service
+        from = m.start("kind") + 1;
+      }
+    }
   }
 
   private static String prefix(KnownIdentifiers.Name n) {

@@ -28,8 +28,10 @@ public final class OutputPhiFilter {
     StringBuilder b = new StringBuilder();
     int at = 0;
     for (Detectors.Span s : Detectors.find(answer, known)) {
-      // Dates alone in an answer are clinical timing, already shifted or tokenized in the prompt.
-      if (s.cls() == IdentifierClass.DATE) {
+      // Dates alone in an answer are clinical timing, already shifted or tokenized in the prompt. A
+      // facility the model names ("refer to a transplant centre such as Mayo Clinic") is not from the
+      // record, whose facilities reached it as tokens: it is advice, not the patient's identifier.
+      if (s.cls() == IdentifierClass.DATE || s.cls() == IdentifierClass.FACILITY) {
         continue;
       }
       b.append(answer, at, s.start()).append("[REDACTED]");

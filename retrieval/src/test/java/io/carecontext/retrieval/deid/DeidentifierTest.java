@@ -160,4 +160,18 @@ class DeidentifierTest {
       assertThat(Reidentifier.reidentify(answer, r.tokens(), 5)).isEqualTo(source);
     }
   }
+
+  // A researcher's source names no facility, and a clinician's answer gets it back from its token; a
+  // facility the model names itself is advice, not the record's, and is not redacted from the answer.
+  @Test
+  void facilitiesBecomeTokensThatAreReidentifiedAndAModelsOwnAreLeft() {
+    DeidResult r = Deidentifier.deidentify(List.of("Care plan: diabetes self management. Diabetes care plan at "
+        + "Banner Health Clinic - Oro Valley.", "Repeat drawn at Tucson Medical Center lab."), KNOWN, DatePolicy.YEAR, 0);
+    assertThat(r.texts()).containsExactly("Care plan: diabetes self management. Diabetes care plan at [FACILITY_1].",
+        "Repeat drawn at [FACILITY_2] lab.");
+    assertThat(Reidentifier.reidentify("Managed at [FACILITY_1] [S1].", r.tokens()))
+        .isEqualTo("Managed at Banner Health Clinic - Oro Valley [S1].");
+    assertThat(OutputPhiFilter.filter("Consider referral to a transplant centre such as Mayo Clinic.", KNOWN).text())
+        .isEqualTo("Consider referral to a transplant centre such as Mayo Clinic.");
+  }
 }

@@ -251,4 +251,23 @@ class DetectorsTest {
     assertThat(marked("SSN 078-05-1120 (078051120), chart MRNQX77123.", known))
         .isEqualTo("SSN [SSN] ([SSN]), chart [MRN].");
   }
+
+  // Before: hospital and laboratory names passed de-identification, so a researcher read "Diabetes care
+  // plan at Banner Health Clinic - Oro Valley" and "Performed at: Sonora Quest Laboratories, ... Tempe AZ":
+  // Safe Harbor's geographic subdivisions smaller than a state. A kind of service alone names no place.
+  @Test
+  void facilitiesByNameAreFoundAndKindsOfServiceAreLeft() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Diabetes care plan at Banner Health Clinic - Oro Valley", none))
+        .isEqualTo("Diabetes care plan at [FACILITY]");
+    assertThat(marked("Performed at: Sonora Quest Laboratories, 1255 W Washington St, Tempe AZ 85281.", none))
+        .isEqualTo("Performed at: [FACILITY], [ADDRESS], [CITY] AZ [ZIP].");
+    assertThat(marked("Admitted to St. Joseph’s Hospital; transferred from Banner - University Medical Center "
+        + "to Mayo Clinic. Quest Diagnostics drew labs. Seen in Cardiology Clinic at Mercy Hospital of Springfield.", none))
+        .isEqualTo("Admitted to [FACILITY]; transferred from [FACILITY] to [FACILITY]. [FACILITY] drew labs. "
+            + "Seen in Cardiology Clinic at [FACILITY].");
+    String generic = "Follow up in the Diabetes Clinic and Primary Care Clinic; Walk-In Clinic as needed. Hospital Course: "
+        + "uneventful. Emergency Department visit. CBC Labs pending. University Hospital policy. Imaging Center visit.";
+    assertThat(marked(generic, none)).isEqualTo(generic);
+  }
 }
