@@ -217,7 +217,7 @@ public final class ContextService {
    */
   static final String SEARCH = """
       SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
-             embedding <=> ? AS distance, effective_precision
+             embedding <=> ? AS distance, effective_precision, embedding
       FROM {schema}.chunks
       WHERE patient_id = ?
         AND EXISTS (SELECT 1 FROM {schema}.resources
@@ -253,9 +253,16 @@ public final class ContextService {
       chunks.add(new ContextChunk(rows.getLong(1), text, type + "/" + id, 1 - rows.getDouble(9), rows.getString(6),
           List.of((String[]) rows.getArray(7).getArray()),
           rows.getDate(8) == null ? null : new ClinicalDate(rows.getDate(8).toLocalDate(),
-              ClinicalDate.Precision.ofCode(rows.getString(10)))));
+              ClinicalDate.Precision.ofCode(rows.getString(10))),
+          vector(rows.getObject(11))));
     }
     return chunks;
+  }
+
+  /** A stored vector as the driver returns it: a PGvector where the type is registered, else its text. */
+  private static float[] vector(Object o) throws SQLException {
+    return o instanceof PGvector v ? v.toArray()
+        : o instanceof org.postgresql.util.PGobject p && p.getValue() != null ? new PGvector(p.getValue()).toArray() : null;
   }
 
   private static List<Object> factsParameters(String patientId, String practitioner) {

@@ -26,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,17 +55,22 @@ public final class ChatService {
     this.keys = keys;
   }
 
+  /**
+   * {@code topicVector} embeds each topic of a question that asks about several (null: the whole
+   * question's cut-off alone), so that the prompt keeps the sources of every topic it names.
+   */
   @SuppressWarnings("unchecked")
   public ChatOutcome chat(TenantId tenant, Map<String, Object> settings, Requester who, String pathId,
-                          String question, Supplier<float[]> questionVector, String purpose, String reason,
-                          boolean reopenBreakGlass, boolean dryRun) {
+                          String question, Supplier<float[]> questionVector, Function<String, float[]> topicVector,
+                          String purpose, String reason, boolean reopenBreakGlass, boolean dryRun) {
     long start = System.nanoTime();
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
     Map<String, Object> llm = settings.get("llm") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     ContextResult found = context.context(tenant, policy, who, pathId,
         new ContextQuery(question, questionVector, 20, purpose, reason, reopenBreakGlass), "chat");
     int budget = settings.get("contextTokenBudget") instanceof Number n ? n.intValue() : 2000;
-    PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), budget);
+    PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), topicScores(question, found, topicVector),
+        budget);
     // the patient served: for a researcher, the one its subject code stands for
     String patientId = found.patientId();
     KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, who, patientId);
@@ -213,5 +219,20 @@ public final class ChatService {
 
   private static long millis(long start) {
     return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  /**
+   * Each retrieved chunk's score for each topic of the question; none for a one-topic question, or
+   * when a topic cannot be embedded (the whole question's cut-off then decides alone, as before).
+   */
+  private static List<double[]> topicScores(String question, ContextResult found, Function<String, float[]> embed) {
+    if (embed == null) {
+      return List.of();
+    }
+    try {
+      return QuestionTopics.scores(question, found.chunks(), embed);
+    } catch (RuntimeException e) {
+      return List.of(); // the embedder logs its failure; the question itself was embedded moments ago
+    }
   }
 }

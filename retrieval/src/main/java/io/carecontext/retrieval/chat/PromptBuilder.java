@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * Minimum necessary: only allowed chunks above a relevance threshold (absolute, and relative to the
- * best match), deduplicated, within a token
+ * best match of the question or of one of its topics), deduplicated, within a token
  * budget, ordered by date, cited by short handles ([S1], [S2], …) instead of resource ids. A source
  * with a date starts with it, so a question about a trend can be answered; the date then goes
  * through de-identification with the rest of the text (shifted, cut to the year or tokenized, as
@@ -46,17 +46,34 @@ public final class PromptBuilder {
   }
 
   public static Selection select(List<ContextChunk> chunks, int tokenBudget) {
+    return select(chunks, List.of(), tokenBudget);
+  }
+
+  /**
+   * As {@link #select(List, int)}, with each chunk's score for each topic of a question that asks
+   * about several ({@code topicScores.get(t)[i]}: chunk i against topic t; empty for one topic). A
+   * chunk is kept when it passes the cut-off of the whole question or of any one topic, each topic's
+   * relative to that topic's own best match: "potassium and her colonoscopy?" embedded as one matched
+   * the colonoscopy best (0.70), and the potassium result (0.30) fell under half of it, out of the prompt.
+   */
+  public static Selection select(List<ContextChunk> chunks, List<double[]> topicScores, int tokenBudget) {
     Set<String> seen = new LinkedHashSet<>();
     List<ContextChunk> kept = new ArrayList<>();
     int tokens = 0;
     double best = chunks.stream().mapToDouble(ContextChunk::score).max().orElse(0);
     double floor = Math.max(MIN_SCORE, MIN_SHARE_OF_BEST * best);
-    for (ContextChunk c : chunks) { // best first
+    double[] topicFloors = topicScores.stream()
+        .mapToDouble(s -> Math.max(MIN_SCORE, MIN_SHARE_OF_BEST * java.util.Arrays.stream(s).max().orElse(0)))
+        .toArray();
+    for (int i = 0; i < chunks.size(); i++) { // best first
+      ContextChunk c = chunks.get(i);
       // the same text on another date is another fact (a repeated lab value): only exact repeats go
       String text = dated(c);
       // An allergy is kept at the absolute floor: far below a medication question's best match
       // ("Penicillin G" against "start amoxicillin?"), it is still what an answer must not miss.
-      if (c.score() < (c.resource().startsWith(ALWAYS_RELEVANT) ? MIN_SCORE : floor) || !seen.add(text)) {
+      boolean relevant = c.score() >= (c.resource().startsWith(ALWAYS_RELEVANT) ? MIN_SCORE : floor)
+          || c.score() >= MIN_SCORE && matchesATopic(topicScores, topicFloors, i);
+      if (!relevant || !seen.add(text)) {
         continue;
       }
       int cost = estimateTokens(text) + 4;
@@ -81,6 +98,15 @@ public final class PromptBuilder {
    * The chunk led by its date as written: a condition whose onset is "2019" led by "2019-01-01" told
    * the model a day nobody recorded, and under the shift policy that day moved like a real one.
    */
+  private static boolean matchesATopic(List<double[]> topicScores, double[] topicFloors, int chunk) {
+    for (int t = 0; t < topicFloors.length; t++) {
+      if (chunk < topicScores.get(t).length && topicScores.get(t)[chunk] >= topicFloors[t]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static String dated(ContextChunk c) {
     return c.effectiveDate() == null ? c.text() : c.effectiveDate().asWritten() + ": " + c.text();
   }

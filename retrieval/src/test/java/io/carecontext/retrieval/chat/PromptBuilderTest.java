@@ -64,4 +64,32 @@ class PromptBuilderTest {
     assertThat(s.texts()).containsExactly("2019: Condition: Type 2 diabetes (active) onset 2019.",
         "2019-03: Encounter: ambulatory.", "2019-03-12: Medication request: metformin 500 mg.");
   }
+
+  // Before: "What was her potassium and when was her last colonoscopy?" was one embedding between two
+  // topics; the colonoscopy matched it best (0.70) and the potassium result (0.30), under half of it,
+  // was cut, so the model answered that the record held no potassium. Each topic now has its own cut-off.
+  @Test
+  void eachTopicOfATwoTopicQuestionKeepsItsOwnSources() {
+    List<ContextChunk> chunks = List.of(
+        chunk(1, "Procedure: Colonoscopy, status completed.", "Procedure/colo", 0.70),
+        chunk(2, "Observation: Potassium 5.9 mmol/L. Interpretation: High.", "Observation/k", 0.30),
+        chunk(3, "Condition: Hypertensive disorder (active).", "Condition/htn", 0.29),
+        chunk(4, "Immunization: influenza vaccine.", "Immunization/flu", 0.20));
+    assertThat(PromptBuilder.select(chunks, 2000).handles().values()).containsExactly("Procedure/colo");
+    List<double[]> topics = List.of(
+        new double[] {0.21, 0.64, 0.27, 0.18},   // "What was her potassium"
+        new double[] {0.77, 0.12, 0.19, 0.22});  // "when was her last colonoscopy?"
+    assertThat(PromptBuilder.select(chunks, topics, 2000).handles().values())
+        .containsExactly("Procedure/colo", "Observation/k");
+  }
+
+  @Test
+  void aQuestionIsSplitIntoTopicsOnlyWhenItNamesSeveral() {
+    assertThat(QuestionTopics.of("What was her potassium and when was her last colonoscopy?"))
+        .containsExactly("What was her potassium", "when was her last colonoscopy");
+    assertThat(QuestionTopics.of("potassium and her penicillin allergy?")).containsExactly("potassium", "her penicillin allergy");
+    assertThat(QuestionTopics.of("What was her last potassium?")).isEmpty();
+    assertThat(QuestionTopics.of("What was the latest and the most recent value?")).isEmpty();
+    assertThat(QuestionTopics.of("a, b1x, c2y, d3z, e4w and f5v")).hasSize(QuestionTopics.MAX_TOPICS);
+  }
 }

@@ -86,8 +86,9 @@ public class ChatController {
         settings, body.question());
     Requester who = caller.requester();
     try {
-      ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, body.purposeOfUse(),
-          body.reason(), Boolean.TRUE.equals(body.reopen()), Boolean.TRUE.equals(body.dryRun()));
+      ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector,
+          topic -> requests.embedTopic(t, settings, topic), body.purposeOfUse(), body.reason(),
+          Boolean.TRUE.equals(body.reopen()), Boolean.TRUE.equals(body.dryRun()));
       metrics.decision(t.value(), "chat", "allowed", "allowed", Duration.ofNanos(System.nanoTime() - start));
       metrics.llmTokens(t.value(), "prompt", o.promptTokens());
       metrics.llmTokens(t.value(), "output", o.outputTokens());

@@ -122,6 +122,20 @@ public final class PatientRequests {
     }
   }
 
+  /**
+   * One topic of a chat question embedded, for measuring the retrieved sources against it. Not a
+   * refusal when it fails (the question itself was embedded, the retrieval done and audited): the
+   * failure is logged and thrown, and chat falls back to the whole question's cut-off.
+   */
+  public float[] embedTopic(TenantId tenant, Map<String, Object> settings, String text) {
+    try {
+      return embeddings.embedQuery(tenant, settings, text);
+    } catch (RuntimeException e) {
+      LOG.warn("tenant {}: the embedding model failed on a chat question's topic ({})", tenant, e.getClass().getName());
+      throw e;
+    }
+  }
+
   private ApiException refused(Caller caller, TenantId tenant, @Nullable String patientId, @Nullable String purpose,
                                String action, String reason, ApiException answer) {
     audit.record(tenant, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patientId,

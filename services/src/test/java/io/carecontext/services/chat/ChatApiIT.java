@@ -539,4 +539,46 @@ class ChatApiIT {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
     assertThat(r.body()).contains("no_model_configured");
   }
+
+  // Before: "influenza vaccine and blood pressure" was embedded as one; the vaccine matched it best
+  // (0.57) and the blood pressure panel (0.21) fell under half of that, out of the prompt, so the model
+  // would answer that no blood pressure was recorded. Each topic of the question now has its own cut-off.
+  @Test
+  void aTwoTopicQuestionKeepsTheSourcesOfBothTopics() {
+    String bundle = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+         {"resource":{"resourceType":"Patient","id":"pt-topics","gender":"female","birthDate":"1958-07-22"},
+          "request":{"method":"PUT","url":"Patient/pt-topics"}},
+         {"resource":{"resourceType":"Consent","id":"c-topics","status":"active",
+           "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+           "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],
+           "patient":{"reference":"Patient/pt-topics"},"provision":{"type":"permit"}},
+          "request":{"method":"PUT","url":"Consent/c-topics"}},
+         {"resource":{"resourceType":"Encounter","id":"e-topics","status":"in-progress","class":{"code":"AMB"},
+           "subject":{"reference":"Patient/pt-topics"},"period":{"start":"%s"},
+           "participant":[{"individual":{"reference":"Practitioner/%s"}}]},
+          "request":{"method":"PUT","url":"Encounter/e-topics"}},
+         {"resource":{"resourceType":"Immunization","id":"flu-topics","status":"completed",
+           "vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"158",
+             "display":"influenza, injectable, quadrivalent"}]},
+           "patient":{"reference":"Patient/pt-topics"},"occurrenceDateTime":"2023-10-12"},
+          "request":{"method":"PUT","url":"Immunization/flu-topics"}},
+         {"resource":{"resourceType":"Observation","id":"bp-topics","status":"final",
+           "code":{"coding":[{"system":"http://loinc.org","code":"85354-9","display":"Blood pressure panel with all children optional"}]},
+           "subject":{"reference":"Patient/pt-topics"},"effectiveDateTime":"2024-03-05T22:40:00-07:00",
+           "component":[
+            {"code":{"coding":[{"system":"http://loinc.org","code":"8480-6","display":"Systolic blood pressure"}]},
+             "valueQuantity":{"value":168,"unit":"mm[Hg]"},"interpretation":[{"coding":[{"code":"H"}]}]},
+            {"code":{"coding":[{"system":"http://loinc.org","code":"8462-4","display":"Diastolic blood pressure"}]},
+             "valueQuantity":{"value":94,"unit":"mm[Hg]"}}]},
+          "request":{"method":"PUT","url":"Observation/bp-topics"}}]}""".formatted(
+        java.time.LocalDate.now(java.time.ZoneOffset.UTC), practitioner);
+    assertThat(app.call("POST", "/fhir/chatty", ehr, bundle, "application/fhir+json").statusCode()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("chatty"));
+    HttpResponse<String> r = app.call("POST", "/v1/chatty/patients/pt-topics/chat", clinician,
+        "{\"question\":\"influenza vaccine and blood pressure\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"Immunization/flu-topics\"").contains("\"Observation/bp-topics\"")
+        .contains("Systolic blood pressure");
+  }
 }
