@@ -62,9 +62,10 @@ public final class ChunkRenderer {
    * reference range, with whom it applies to; an interpretation code without a display in words; a
    * document dated by the care it documents (context.period) before the day it was written. 6: a
    * chunk's date keeps the precision it was written with (a year, a month), stored beside it (tenant
-   * migration 50). 7: RTF notes as their text, not their markup.
+   * migration 50). 7: RTF notes as their text, not their markup. 8: a condition's and an allergy's recorded
+   * date, an allergy's onset, a medication request's status reason, an immunization's date as words.
    */
-  public static final int VERSION = 7;
+  public static final int VERSION = 8;
 
   public static final int DEFAULT_WINDOW = 600;
 
@@ -100,9 +101,12 @@ public final class ChunkRenderer {
     if (resource instanceof Patient p) {
       patient(p, b);
     } else if (resource instanceof Condition c) {
+      // the recorded date leads the chunk (its date): said as such, "2024-03-06: Condition: diabetes" read as
+      // the day it began, though the record put its onset years before or did not say
       b.add(Category.CLINICAL, date(c.getRecordedDateElement(), c.getOnset()),
           Texts.join("Condition:", Texts.concept(c.getCode()), statuses(c.getClinicalStatus(), c.getVerificationStatus()),
-              labelled("onset", when(c.getOnset())), labelled("abated", when(c.getAbatement()))));
+              labelled("onset", when(c.getOnset())), labelled("abated", when(c.getAbatement())),
+              labelled("recorded", when(c.getRecordedDateElement()))));
     } else if (resource instanceof Observation o) {
       observation(o, b);
     } else if (resource instanceof MedicationRequest m) {
@@ -113,7 +117,9 @@ public final class ChunkRenderer {
               // a proposal or a plan is not an order: said, so that it never reads as a prescription
               "status " + code(m.getStatus())
                   + (m.hasIntent() && m.getIntent() != MedicationRequest.MedicationRequestIntent.ORDER
-                      ? ", intent " + code(m.getIntent()) : "") + ".", reasons(m.getReasonCode())));
+                      ? ", intent " + code(m.getIntent()) : "") + ".",
+              // why it was stopped or held ("stopped" for kidney failure, an adverse reaction) was left out
+              labelled("Status reason:", sentence(Texts.label(m.getStatusReason()))), reasons(m.getReasonCode())));
     } else if (resource instanceof MedicationStatement m) {
       b.add(Category.MEDICATION, date(null, m.getEffective()),
           Texts.join("Medication statement:", medication(m, m.getMedication()), dosage(m.getDosage()),
@@ -123,6 +129,8 @@ public final class ChunkRenderer {
       b.add(Category.CLINICAL, date(a.getRecordedDateElement(), a.getOnset()),
           Texts.join("Allergy:", Texts.concept(a.getCode()), statuses(a.getClinicalStatus(), a.getVerificationStatus()),
               a.hasCriticality() ? "criticality " + a.getCriticality().toCode() + "." : "",
+              // the onset was not shown at all, and the chunk's date (the recorded one) read as when it began
+              labelled("onset", when(a.getOnset())), labelled("recorded", when(a.getRecordedDateElement())),
               a.getReaction().stream().map(ChunkRenderer::reaction).filter(r -> !r.isEmpty())
                   .collect(Collectors.joining(", ", "Reaction: ", ".")).replace("Reaction: .", "")));
     } else if (resource instanceof Procedure p) {
@@ -132,7 +140,9 @@ public final class ChunkRenderer {
     } else if (resource instanceof Immunization i) {
       b.add(Category.CLINICAL, date(null, i.getOccurrence()),
           Texts.join(i.getStatus() == Immunization.ImmunizationStatus.NOTDONE ? "Immunization not given:" : "Immunization:",
-              Texts.concept(i.getVaccineCode()), "status " + code(i.getStatus()) + ".", reasons(List.of(i.getStatusReason()))));
+              Texts.concept(i.getVaccineCode()), "status " + code(i.getStatus()) + ".", reasons(List.of(i.getStatusReason())),
+              // a date the patient recalled ("around 2010", occurrenceString) has no date to file under: it was lost
+              i.hasOccurrenceStringType() ? labelled("Given:", sentence(i.getOccurrenceStringType().getValue())) : ""));
     } else if (resource instanceof Encounter e) {
       encounter(e, b);
     } else if (resource instanceof DiagnosticReport d) {

@@ -70,9 +70,27 @@ final class Texts {
     if (q == null || !q.hasValue()) {
       return "";
     }
-    String unit = q.hasUnit() ? q.getUnit() : q.hasCode() ? q.getCode() : "";
+    String unit = unit(q.hasUnit() ? q.getUnit() : q.hasCode() ? q.getCode() : "");
     String comparator = q.hasComparator() ? q.getComparator().toCode() + " " : "";
     return comparator + decimal(q.getValueElement()) + (unit.isEmpty() ? "" : " " + unit);
+  }
+
+  /**
+   * UCUM codes sent as the unit's text (Synthea, many lab feeds), in the words a reader knows: "7.2
+   * 10*3/uL" read as 7.2 × 30 per microlitre, "38.4 Cel" and "168 mm[Hg]" as typing slips. Any other
+   * unit is shown as sent.
+   */
+  private static final Map<String, String> UCUM_WORDS = Map.ofEntries(Map.entry("Cel", "°C"),
+      Map.entry("[degF]", "°F"), Map.entry("mm[Hg]", "mmHg"), Map.entry("[lb_av]", "lb"), Map.entry("[oz_av]", "oz"),
+      Map.entry("[in_i]", "in"), Map.entry("[ft_i]", "ft"), Map.entry("10*3/uL", "x10^3/µL"),
+      Map.entry("10*6/uL", "x10^6/µL"), Map.entry("10*9/L", "x10^9/L"), Map.entry("10*12/L", "x10^12/L"),
+      Map.entry("10*3/mm3", "x10^3/mm³"), Map.entry("10*6/mm3", "x10^6/mm³"), Map.entry("/[HPF]", "/HPF"),
+      Map.entry("/[LPF]", "/LPF"), Map.entry("[iU]", "IU"), Map.entry("[iU]/L", "IU/L"), Map.entry("[IU]", "IU"),
+      Map.entry("[IU]/L", "IU/L"), Map.entry("m[iU]/L", "mIU/L"), Map.entry("u[iU]/mL", "µIU/mL"),
+      Map.entry("{beats}/min", "/min"), Map.entry("{breaths}/min", "/min"), Map.entry("{score}", "points"));
+
+  static String unit(String unit) {
+    return UCUM_WORDS.getOrDefault(unit, unit);
   }
 
   /**

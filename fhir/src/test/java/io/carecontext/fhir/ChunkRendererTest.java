@@ -767,4 +767,49 @@ class ChunkRendererTest {
          "valueQuantity":{"value":5.9,"unit":"mmol/L"}}""")).get(0).text())
         .isEqualTo("Observation: Potassium (LOINC 2823-3) 5.9 mmol/L.");
   }
+
+  // Before: "2012-04-03: Allergy: Penicillin G ... Anaphylaxis" led by its recorded date read as when it
+  // began (the onset, 2005, was not shown); a condition led by its recorded date likewise; metformin
+  // "status stopped" did not say it was stopped for kidney failure; a Tdap given "around 2010"
+  // (occurrenceString) had no date at all.
+  @Test
+  void recordedDatesOnsetsStatusReasonsAndRecalledDatesAreSaid() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"AllergyIntolerance","id":"a","patient":{"reference":"Patient/p1"},"code":{"text":"Penicillin G"},
+         "onsetDateTime":"2005","recordedDate":"2012-04-03T10:00:00-07:00",
+         "reaction":[{"manifestation":[{"text":"Anaphylaxis"}],"severity":"severe"}]}""")).get(0).text())
+        .isEqualTo("Allergy: Penicillin G onset 2005. recorded 2012-04-03. Reaction: Anaphylaxis (severe).");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"text":"Type 2 diabetes"},
+         "onsetDateTime":"2019","recordedDate":"2024-03-06"}""")).get(0).text())
+        .isEqualTo("Condition: Type 2 diabetes onset 2019. recorded 2024-03-06.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationRequest","id":"m","status":"stopped","intent":"order","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"text":"metformin 500 mg tablet"},
+         "statusReason":{"coding":[{"system":"http://snomed.info/sct","code":"236425005","display":"Chronic kidney disease stage 4"}]},
+         "reasonCode":[{"text":"Type 2 diabetes"}]}""")).get(0).text())
+        .isEqualTo("Medication request: metformin 500 mg tablet status stopped. Status reason: Chronic kidney disease "
+            + "stage 4. Reason: Type 2 diabetes.");
+    ClinicalChunk tdap = renderer.render(parse("""
+        {"resourceType":"Immunization","id":"i","status":"completed","patient":{"reference":"Patient/p1"},
+         "vaccineCode":{"text":"Tdap"},"occurrenceString":"around 2010","primarySource":false}""")).get(0);
+    assertThat(tdap.text()).isEqualTo("Immunization: Tdap status completed. Given: around 2010.");
+    assertThat(tdap.effectiveDate()).isNull();
+  }
+
+  // Before: UCUM codes sent as the unit read "WBC 7.2 10*3/uL" (7.2 times thirty?), "38.4 Cel", "168 mm[Hg]".
+  @Test
+  void ucumCodesSentAsUnitsReadAsTheUnitsAReaderKnows() {
+    String text = renderer.render(parse("""
+        {"resourceType":"Observation","id":"o","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Vitals and counts"},
+         "component":[
+          {"code":{"text":"WBC"},"valueQuantity":{"value":7.2,"unit":"10*3/uL","system":"http://unitsofmeasure.org","code":"10*3/uL"}},
+          {"code":{"text":"Temperature"},"valueQuantity":{"value":38.4,"unit":"Cel"}},
+          {"code":{"text":"Systolic"},"valueQuantity":{"value":168,"system":"http://unitsofmeasure.org","code":"mm[Hg]"}},
+          {"code":{"text":"Weight"},"valueQuantity":{"value":154.3,"unit":"[lb_av]"}},
+          {"code":{"text":"Potassium"},"valueQuantity":{"value":5.9,"unit":"mmol/L"}}]}""")).get(0).text();
+    assertThat(text).contains("WBC 7.2 x10^3/µL", "Temperature 38.4 °C", "Systolic 168 mmHg", "Weight 154.3 lb",
+        "Potassium 5.9 mmol/L").doesNotContain("10*3", "Cel", "[Hg]", "[lb_av]");
+  }
 }
