@@ -63,9 +63,11 @@ public final class ChunkRenderer {
    * document dated by the care it documents (context.period) before the day it was written. 6: a
    * chunk's date keeps the precision it was written with (a year, a month), stored beside it (tenant
    * migration 50). 7: RTF notes as their text, not their markup. 8: a condition's and an allergy's recorded
-   * date, an allergy's onset, a medication request's status reason, an immunization's date as words.
+   * date, an allergy's onset, a medication request's status reason, an immunization's date as words. 9:
+   * HTML character references; an attachment's charset; an intolerance and an allergy's category; a
+   * procedure's outcome and complications.
    */
-  public static final int VERSION = 8;
+  public static final int VERSION = 9;
 
   public static final int DEFAULT_WINDOW = 600;
 
@@ -128,6 +130,10 @@ public final class ChunkRenderer {
     } else if (resource instanceof AllergyIntolerance a) {
       b.add(Category.CLINICAL, date(a.getRecordedDateElement(), a.getOnset()),
           Texts.join("Allergy:", Texts.concept(a.getCode()), statuses(a.getClinicalStatus(), a.getVerificationStatus()),
+              // an intolerance (lactose: bloating) read as an allergy, and a food allergy as a drug's
+              a.getType() == AllergyIntolerance.AllergyIntoleranceType.INTOLERANCE ? "Type intolerance (not an allergy)." : "",
+              a.hasCategory() ? "Category " + a.getCategory().stream().map(c -> c.getValue() == null ? "" : c.getValue().toCode())
+                  .filter(c -> !c.isEmpty()).collect(Collectors.joining(", ")) + "." : "",
               a.hasCriticality() ? "criticality " + a.getCriticality().toCode() + "." : "",
               // the onset was not shown at all, and the chunk's date (the recorded one) read as when it began
               labelled("onset", when(a.getOnset())), labelled("recorded", when(a.getRecordedDateElement())),
@@ -136,7 +142,11 @@ public final class ChunkRenderer {
     } else if (resource instanceof Procedure p) {
       b.add(Category.CLINICAL, date(null, p.getPerformed()),
           Texts.join(p.getStatus() == Procedure.ProcedureStatus.NOTDONE ? "Procedure not done:" : "Procedure:",
-              Texts.concept(p.getCode()), "status " + code(p.getStatus()) + ".", reasons(List.of(p.getStatusReason()))));
+              Texts.concept(p.getCode()), "status " + code(p.getStatus()) + ".", reasons(List.of(p.getStatusReason())),
+              // what came of it: a colonoscopy stopped for bleeding read as one simply stopped
+              labelled("Outcome:", sentence(Texts.label(p.getOutcome()))),
+              labelled("Complication:", sentence(p.getComplication().stream().map(Texts::label)
+                  .filter(x -> !x.isBlank()).collect(Collectors.joining(", "))))));
     } else if (resource instanceof Immunization i) {
       b.add(Category.CLINICAL, date(null, i.getOccurrence()),
           Texts.join(i.getStatus() == Immunization.ImmunizationStatus.NOTDONE ? "Immunization not given:" : "Immunization:",
@@ -440,7 +450,7 @@ public final class ChunkRenderer {
       // RTF is 8-bit text whose default code page is Windows-1252; its own escapes say the rest
       return RtfText.toText(new String(a.getData(), java.nio.charset.Charset.forName("windows-1252")));
     }
-    String raw = new String(a.getData(), StandardCharsets.UTF_8);
+    String raw = new String(a.getData(), charset(type));
     if (type.startsWith("text/html") || type.startsWith("application/xhtml")) {
       return Texts.plain(raw);
     }
@@ -448,6 +458,22 @@ public final class ChunkRenderer {
       return "";
     }
     return RtfText.isRtf(raw) ? RtfText.toText(raw) : Texts.folded(raw);
+  }
+
+  /**
+   * The charset a content type names ({@code text/plain; charset=ISO-8859-1}), else UTF-8: a Latin-1
+   * note read as UTF-8 turned "38.4°C" into "38.4" and a replacement character, then "C".
+   */
+  private static java.nio.charset.Charset charset(String type) {
+    var m = java.util.regex.Pattern.compile(";\\s*charset=\"?([A-Za-z0-9._:-]+)").matcher(type);
+    if (m.find()) {
+      try {
+        return java.nio.charset.Charset.forName(m.group(1));
+      } catch (IllegalArgumentException e) {
+        return StandardCharsets.UTF_8; // an unknown charset: UTF-8, as before
+      }
+    }
+    return StandardCharsets.UTF_8;
   }
 
   /** A result's value, or why it has none: without the reason, "Glucose." reads as a result lost. */

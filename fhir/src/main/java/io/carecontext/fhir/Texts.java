@@ -3,6 +3,7 @@ package io.carecontext.fhir;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -86,11 +87,12 @@ final class Texts {
       Map.entry("10*6/uL", "x10^6/µL"), Map.entry("10*9/L", "x10^9/L"), Map.entry("10*12/L", "x10^12/L"),
       Map.entry("10*3/mm3", "x10^3/mm³"), Map.entry("10*6/mm3", "x10^6/mm³"), Map.entry("/[HPF]", "/HPF"),
       Map.entry("/[LPF]", "/LPF"), Map.entry("[iU]", "IU"), Map.entry("[iU]/L", "IU/L"), Map.entry("[IU]", "IU"),
-      Map.entry("[IU]/L", "IU/L"), Map.entry("m[iU]/L", "mIU/L"), Map.entry("u[iU]/mL", "µIU/mL"),
-      Map.entry("{beats}/min", "/min"), Map.entry("{breaths}/min", "/min"), Map.entry("{score}", "points"));
+      Map.entry("[IU]/L", "IU/L"), Map.entry("m[iU]/L", "mIU/L"), Map.entry("u[iU]/mL", "µIU/mL"));
 
+  /** A UCUM code in words; an annotation alone or before a unit loses its braces ("{INR}", "{cells}/uL"). */
   static String unit(String unit) {
-    return UCUM_WORDS.getOrDefault(unit, unit);
+    String u = UCUM_WORDS.getOrDefault(unit, unit);
+    return u.startsWith("{") && u.indexOf('}') > 1 ? u.substring(1, u.indexOf('}')) + u.substring(u.indexOf('}') + 1) : u;
   }
 
   /**
@@ -131,9 +133,44 @@ final class Texts {
     }
     String s = SCRIPT.matcher(html).replaceAll(" ");
     s = TAG.matcher(s).replaceAll(" ");
-    s = s.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
-        .replace("&#39;", "'").replace("&amp;", "&");
-    return s.replaceAll("\\s+", " ").strip();
+    return entities(s).replaceAll("\\s+", " ").strip();
+  }
+
+  private static final Pattern ENTITY = Pattern.compile("&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});");
+  /**
+   * Named entities clinical HTML uses. Only five were read, so "38.4&deg;C", "&ge;2 episodes" and
+   * "&frac12; tab" reached the reader as written; numeric ones ("&#8805;", "&#176;") are read as well.
+   */
+  private static final Map<String, String> NAMED = Map.ofEntries(Map.entry("nbsp", " "), Map.entry("lt", "<"),
+      Map.entry("gt", ">"), Map.entry("amp", "&"), Map.entry("quot", "\""), Map.entry("apos", "'"),
+      Map.entry("deg", "°"), Map.entry("plusmn", "±"), Map.entry("micro", "µ"), Map.entry("ge", "≥"),
+      Map.entry("le", "≤"), Map.entry("ne", "≠"), Map.entry("times", "×"), Map.entry("divide", "÷"),
+      Map.entry("frac12", "½"), Map.entry("frac14", "¼"), Map.entry("frac34", "¾"), Map.entry("sup2", "²"),
+      Map.entry("sup3", "³"), Map.entry("middot", "·"), Map.entry("bull", "•"), Map.entry("ndash", "–"),
+      Map.entry("mdash", "—"), Map.entry("lsquo", "‘"), Map.entry("rsquo", "’"), Map.entry("ldquo", "“"),
+      Map.entry("rdquo", "”"), Map.entry("hellip", "…"), Map.entry("rarr", "→"), Map.entry("larr", "←"),
+      Map.entry("uarr", "↑"), Map.entry("darr", "↓"), Map.entry("alpha", "α"), Map.entry("beta", "β"),
+      Map.entry("gamma", "γ"), Map.entry("delta", "δ"), Map.entry("mu", "μ"), Map.entry("reg", "®"),
+      Map.entry("copy", "©"), Map.entry("trade", "™"), Map.entry("eacute", "é"), Map.entry("egrave", "è"),
+      Map.entry("ntilde", "ñ"), Map.entry("uuml", "ü"), Map.entry("ouml", "ö"), Map.entry("auml", "ä"));
+
+  /** Character references in one pass ("&amp;lt;" is the text "&lt;"); an unknown name stays as written. */
+  static String entities(String s) {
+    Matcher m = ENTITY.matcher(s);
+    StringBuilder b = new StringBuilder();
+    while (m.find()) {
+      String name = m.group(1);
+      String with;
+      if (name.charAt(0) == '#') {
+        int cp = name.length() > 1 && (name.charAt(1) == 'x' || name.charAt(1) == 'X')
+            ? Integer.parseInt(name.substring(2), 16) : Integer.parseInt(name.substring(1));
+        with = cp == 0xA0 ? " " : Character.isValidCodePoint(cp) && cp != 0 ? new String(Character.toChars(cp)) : m.group();
+      } else {
+        with = NAMED.getOrDefault(name, m.group());
+      }
+      m.appendReplacement(b, Matcher.quoteReplacement(with));
+    }
+    return m.appendTail(b).toString();
   }
 
   /** Plain text with its whitespace folded; nothing else changes ("<" and ">" are text here, not tags). */

@@ -812,4 +812,41 @@ class ChunkRendererTest {
     assertThat(text).contains("WBC 7.2 x10^3/µL", "Temperature 38.4 °C", "Systolic 168 mmHg", "Weight 154.3 lb",
         "Potassium 5.9 mmol/L").doesNotContain("10*3", "Cel", "[Hg]", "[lb_av]");
   }
+
+  // Before, seen on Cerner-style notes: "Temp 38.4&deg;C &plusmn; 0.1, &#8805;2 episodes, dose &frac12; tab"
+  // reached the reader as written, and a Latin-1 note ("charset=ISO-8859-1") read "38.4" + U+FFFD + "C".
+  @Test
+  void htmlCharacterReferencesAndAnAttachmentsCharsetAreRead() {
+    String html = "<p>Temp 38.4&deg;C &plusmn; 0.1, glucose &gt;400&nbsp;mg/dL, &#8805;2 episodes; B12 300&#160;pg/mL; "
+        + "dose &frac12; tab; &amp;lt; stays &unknown; as written.</p>";
+    String doc = """
+        {"resourceType":"DocumentReference","id":"d","status":"current","subject":{"reference":"Patient/p1"},
+         "type":{"text":"ED note"},"content":[{"attachment":{"contentType":"%s","data":"%s"}}]}""";
+    assertThat(renderer.render(parse(doc.formatted("text/html",
+        java.util.Base64.getEncoder().encodeToString(html.getBytes(StandardCharsets.UTF_8))))).get(0).text())
+        .isEqualTo("ED note: Temp 38.4°C ± 0.1, glucose >400 mg/dL, ≥2 episodes; B12 300 pg/mL; dose ½ tab; &lt; stays "
+            + "&unknown; as written.");
+    assertThat(renderer.render(parse(doc.formatted("text/plain; charset=ISO-8859-1", java.util.Base64.getEncoder()
+        .encodeToString("Temp 38.4°C, febrile.".getBytes(StandardCharsets.ISO_8859_1))))).get(0).text())
+        .isEqualTo("ED note: Temp 38.4°C, febrile.");
+  }
+
+  // Before: a lactose intolerance read "Allergy: Lactose", a food allergy like a drug's, and a colonoscopy
+  // stopped with bleeding read "status stopped" without its outcome or complication.
+  @Test
+  void intolerancesCategoriesOutcomesAndComplicationsAreSaid() {
+    assertThat(renderer.render(parse("""
+        {"resourceType":"AllergyIntolerance","id":"a","type":"intolerance","category":["food"],
+         "patient":{"reference":"Patient/p1"},"code":{"text":"Lactose"},
+         "reaction":[{"manifestation":[{"text":"bloating"}],"severity":"mild"}]}""")).get(0).text())
+        .isEqualTo("Allergy: Lactose Type intolerance (not an allergy). Category food. Reaction: bloating (mild).");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Procedure","id":"p","status":"stopped","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Colonoscopy"},"statusReason":{"text":"poor bowel prep"},"outcome":{"text":"incomplete"},
+         "complication":[{"text":"bleeding"}]}""")).get(0).text())
+        .isEqualTo("Procedure: Colonoscopy status stopped. Reason: poor bowel prep. Outcome: incomplete. "
+            + "Complication: bleeding.");
+    assertThat(Texts.unit("{INR}")).isEqualTo("INR");
+    assertThat(Texts.unit("{cells}/uL")).isEqualTo("cells/uL");
+  }
 }
