@@ -87,7 +87,9 @@ public final class TestServer implements AutoCloseable {
     }
     headers.forEach(b::header);
     if (body != null) {
-      b.header("Content-Type", contentType);
+      if (contentType != null) { // null: a body sent without the header
+        b.header("Content-Type", contentType);
+      }
       b.method(method, HttpRequest.BodyPublishers.ofString(body));
     } else {
       b.method(method, HttpRequest.BodyPublishers.noBody());

@@ -31,6 +31,7 @@ public class FormatParameter {
     List<String> formats = request.getParameters().getAll("_format");
     for (String format : formats) {
       if (!isJson(format)) {
+        io.carecontext.services.auth.RefusedRequests.mark(request, 406);
         return FhirResponses.outcome(406, "not-supported", "this endpoint answers FHIR JSON only: "
             + "use _format=json (or application/fhir+json), or leave _format out");
       }

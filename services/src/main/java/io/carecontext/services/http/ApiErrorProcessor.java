@@ -63,6 +63,9 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       response.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", RETRY_AFTER_SECONDS);
     }
     HttpStatus status = response.status();
+    // a valid key's request refused before its handler ran: recorded in its tenant's trail once
+    // authentication has run (RefusedRequests), as the handlers record their own refusals
+    io.carecontext.services.auth.RefusedRequests.mark(context.getRequest(), status.getCode());
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
         .orElseGet(() -> status == HttpStatus.REQUEST_ENTITY_TOO_LARGE
             ? tooLarge(maxRequestBytes, FhirPaths.contains(context.getRequest().getPath())) : body(status));
