@@ -28,6 +28,7 @@ class PlatformGrantsIT {
     platform = new TestPlatform();
     platform.tenant("alpha");
     platform.tenant("bravo");
+    platform.tenant("charlie");
     // as the owner: the application role adds a key only after its audit row (platform migration 4)
     try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
       st.execute("INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash) VALUES "
@@ -269,11 +270,14 @@ class PlatformGrantsIT {
     assertThatThrownBy(() -> update(mint.formatted("mintedmintedmint", "alpha")))
         .isInstanceOf(SQLException.class).hasMessageContaining("key-create row");
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("INSERT INTO tenant_alpha.audit_log (audit_id, shard, seq, at, principal, action, decision, reason, "
-          + "details, prev_hash, row_hash) VALUES (gen_random_uuid(), 7, 999999, now(), 'ta-1', 'key-create', 'allowed', "
-          + "'key_created', '{\"keyId\":\"recordedrecorded\",\"roles\":[\"billing\"]}', '\\x00', '\\x00'), "
-          + "(gen_random_uuid(), 7, 999998, now() - interval '1 hour', 'ta-1', 'key-create', 'allowed', 'key_created', "
-          + "'{\"keyId\":\"stalestalestale0\"}', '\\x00', '\\x00')");
+      // written by the operator key, the first tenant-admin key of the tenant (platform migration 11)
+      st.execute("INSERT INTO tenant_alpha.audit_log (audit_id, shard, seq, at, principal, key_id, action, decision, reason, "
+          + "details, prev_hash, row_hash) VALUES (gen_random_uuid(), 7, 999999, now(), 'platform-admin', 'bootstrap', "
+          + "'key-create', 'allowed', 'key_created', "
+          + "'{\"keyId\":\"recordedrecorded\",\"keyPrincipal\":\"intruder\",\"roles\":[\"tenant-admin\"]}', '\\x00', '\\x00'), "
+          + "(gen_random_uuid(), 7, 999998, now() - interval '1 hour', 'platform-admin', 'bootstrap', 'key-create', 'allowed', "
+          + "'key_created', '{\"keyId\":\"stalestalestale0\",\"keyPrincipal\":\"intruder\",\"roles\":[\"tenant-admin\"]}', "
+          + "'\\x00', '\\x00')");
     }
     // a row in another tenant's trail, or one from long ago, does not count
     assertThatThrownBy(() -> update(mint.formatted("recordedrecorded", "bravo")))
@@ -281,6 +285,70 @@ class PlatformGrantsIT {
     assertThatThrownBy(() -> update(mint.formatted("stalestalestale0", "alpha")))
         .isInstanceOf(SQLException.class).hasMessageContaining("key-create row");
     assertThat(update(mint.formatted("recordedrecorded", "alpha"))).isEqualTo(1);
+  }
+
+  /** A key-create row in the tenant's trail, written now by {@code creator} (principal and key id), as the admin API writes it. */
+  static void recordKeyCreate(String tenant, String creator, String creatorKey, String details) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO tenant_" + tenant + ".audit_log (audit_id, shard, seq, at, principal, key_id, action, "
+          + "decision, reason, details, prev_hash, row_hash) SELECT gen_random_uuid(), 4, coalesce(max(seq), 0) + 1, "
+          + "now(), '" + creator + "', '" + creatorKey + "', 'key-create', 'allowed', 'key_created', '" + details
+          + "', '\\x00', '\\x00' FROM tenant_" + tenant + ".audit_log WHERE shard = 4");
+    }
+  }
+
+  static String mint(String keyId, String tenant, String principal, String roles) {
+    return "INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash) VALUES ('" + keyId + "', '"
+        + tenant + "', '" + principal + "', '" + roles + "', '\\x0a')";
+  }
+
+  /**
+   * Platform migration 11: the application role adds a key only as its key-create row names it, the
+   * operator key only a tenant's tenant-admin key while it has no live one, any other key only a live
+   * tenant-admin key of the tenant, and never a second unrevoked key of one principal.
+   */
+  @Test
+  void theApplicationAddsAKeyOnlyWithinItsCreatorsPower() throws SQLException {
+    // the operator key: no data-writing or reading role
+    recordKeyCreate("charlie", "platform-admin", "bootstrap",
+        "{\"keyId\":\"feedfeedfeedfeed\",\"keyPrincipal\":\"feed\",\"roles\":[\"ehr-integration\"]}");
+    assertThatThrownBy(() -> update(mint("feedfeedfeedfeed", "charlie", "feed", "{ehr-integration}")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("only tenant-admin keys");
+    // its first tenant-admin key, and not a second while that one is live
+    recordKeyCreate("charlie", "platform-admin", "bootstrap",
+        "{\"keyId\":\"firstadminfirst0\",\"keyPrincipal\":\"boss\",\"roles\":[\"tenant-admin\"]}");
+    assertThat(update(mint("firstadminfirst0", "charlie", "boss", "{tenant-admin}"))).isEqualTo(1);
+    recordKeyCreate("charlie", "platform-admin", "bootstrap",
+        "{\"keyId\":\"secondadminsecon\",\"keyPrincipal\":\"boss2\",\"roles\":[\"tenant-admin\"]}");
+    assertThatThrownBy(() -> update(mint("secondadminsecon", "charlie", "boss2", "{tenant-admin}")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("no live one");
+    // the tenant-admin key's row must name what the key gets: not clinician for a tenant-admin key
+    recordKeyCreate("charlie", "boss", "firstadminfirst0",
+        "{\"keyId\":\"nursenursenurse0\",\"keyPrincipal\":\"nurse\",\"roles\":[\"clinician\"]}");
+    assertThatThrownBy(() -> update(mint("nursenursenurse0", "charlie", "nurse", "{clinician,tenant-admin}")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("names it");
+    assertThatThrownBy(() -> update(mint("nursenursenurse0", "charlie", "dr-lee", "{clinician}")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("names it");
+    assertThat(update(mint("nursenursenurse0", "charlie", "nurse", "{clinician}"))).isEqualTo(1);
+    // one unrevoked key a principal, whatever its case
+    recordKeyCreate("charlie", "boss", "firstadminfirst0",
+        "{\"keyId\":\"nursetwonursetwo\",\"keyPrincipal\":\"NURSE\",\"roles\":[\"clinician\"]}");
+    assertThatThrownBy(() -> update(mint("nursetwonursetwo", "charlie", "NURSE", "{clinician}")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("already holds this principal");
+    // a key that is not a tenant-admin key of the tenant makes none
+    recordKeyCreate("charlie", "nurse", "nursenursenurse0",
+        "{\"keyId\":\"sneakysneakysnea\",\"keyPrincipal\":\"sneaky\",\"roles\":[\"clinician\"]}");
+    assertThatThrownBy(() -> update(mint("sneakysneakysnea", "charlie", "sneaky", "{clinician}")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("live tenant-admin key");
+    // nor does a revoked tenant-admin key; then the operator may make a new first one
+    try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = 'firstadminfirst0'");
+    }
+    recordKeyCreate("charlie", "boss", "firstadminfirst0",
+        "{\"keyId\":\"afterrevokeafter\",\"keyPrincipal\":\"late\",\"roles\":[\"billing\"]}");
+    assertThatThrownBy(() -> update(mint("afterrevokeafter", "charlie", "late", "{billing}")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("live tenant-admin key");
+    assertThat(update(mint("secondadminsecon", "charlie", "boss2", "{tenant-admin}"))).isEqualTo(1);
   }
 
   /**

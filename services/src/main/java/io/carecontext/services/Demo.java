@@ -171,9 +171,37 @@ public final class Demo {
         : Character.toUpperCase(database.charAt(0)) + database.substring(1));
   }
 
+  /** The demo's tenant-admin key, which makes every other demo key (the operator key makes only that one). */
+  private String tenantAdmin;
+
   private String key(Role role, String practitioner) throws IOException, InterruptedException {
+    if (tenantAdmin == null) {
+      revokeEarlierDemoKeys();
+      tenantAdmin = create(server.adminKey(), Role.TENANT_ADMIN, null);
+    }
+    return role == Role.TENANT_ADMIN ? tenantAdmin : create(tenantAdmin, role, practitioner);
+  }
+
+  /**
+   * The keys an earlier demo run made on this home, revoked: a principal names one unrevoked key of a
+   * tenant, and the operator key makes a tenant-admin key only while the tenant has none; this run
+   * prints new ones.
+   */
+  private void revokeEarlierDemoKeys() throws IOException, InterruptedException {
+    HttpResponse<String> list = send("GET", "/admin/tenants/" + TENANT + "/keys", server.adminKey(), null, null);
+    if (list.statusCode() != 200) {
+      throw new IllegalStateException("could not list the demo tenant's keys: HTTP " + list.statusCode());
+    }
+    for (com.fasterxml.jackson.databind.JsonNode k : new com.fasterxml.jackson.databind.ObjectMapper().readTree(list.body())) {
+      if (k.path("principal").asText().startsWith("demo-") && !k.hasNonNull("revokedAt")) {
+        send("DELETE", "/admin/tenants/" + TENANT + "/keys/" + k.path("keyId").asText(), server.adminKey(), null, null);
+      }
+    }
+  }
+
+  private String create(String creator, Role role, String practitioner) throws IOException, InterruptedException {
     String extra = practitioner == null ? "" : ",\"practitionerId\":\"" + practitioner + "\"";
-    HttpResponse<String> key = send("POST", "/admin/tenants/" + TENANT + "/keys", server.adminKey(),
+    HttpResponse<String> key = send("POST", "/admin/tenants/" + TENANT + "/keys", creator,
         "{\"principal\":\"demo-" + role.code() + "\",\"roles\":[\"" + role.code() + "\"]" + extra + "}",
         "application/json");
     if (key.statusCode() != 201) {

@@ -42,7 +42,8 @@ class AdminApiIT {
   }
 
   static HttpResponse<String> createKey(String tenant, String body) {
-    HttpResponse<String> r = app.call("POST", "/admin/tenants/" + tenant + "/keys", app.adminKey(), body);
+    // made by the tenant's tenant-admin key: the operator key makes only that one (platform migration 11)
+    HttpResponse<String> r = app.call("POST", "/admin/tenants/" + tenant + "/keys", app.tenantAdmin(tenant), body);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     return r;
   }
@@ -258,7 +259,7 @@ class AdminApiIT {
     assertThat(count("SELECT count(*) FROM tenant_bravo.audit_log WHERE action = 'key-create' "
         + "AND details LIKE '%far-future%'")).isZero();
     assertThat(count("SELECT count(*) FROM platform.tenants WHERE tenant_id = 'acme4'")).isZero();
-    HttpResponse<String> farButFine = app.call("POST", "/admin/tenants/bravo/keys", app.adminKey(),
+    HttpResponse<String> farButFine = app.call("POST", "/admin/tenants/bravo/keys", app.tenantAdmin("bravo"),
         "{\"principal\":\"far\",\"roles\":[\"clinician\"],\"expiresAt\":\"9999-12-31T23:59:59Z\"}");
     assertThat(farButFine.statusCode()).as(farButFine.body()).isEqualTo(201);
   }

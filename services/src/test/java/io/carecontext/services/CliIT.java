@@ -49,8 +49,16 @@ class CliIT {
     assertThat(cli("tenant", "list", admin).out()).contains("clinic");
     assertThat(cli("tenant", "get", "clinic", admin).out()).contains("consentMode");
 
+    // the operator key makes the tenant's first tenant-admin key only; that key makes the others
+    Run refused = cli("key", "create", "--tenant", "clinic", "--principal", "dr-lee", "--role", "clinician", admin);
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("tenant-admin");
+    Run first = cli("key", "create", "--tenant", "clinic", "--principal", "clinic-admin", "--role", "tenant-admin", admin);
+    assertThat(first.code()).as(first.err()).isZero();
+    Matcher secret = Pattern.compile("\"secret\":\"([^\"]+)\"").matcher(first.out());
+    assertThat(secret.find()).isTrue();
     Run key = cli("key", "create", "--tenant", "clinic", "--principal", "dr-lee", "--role", "clinician",
-        "--practitioner", "pr-1", admin);
+        "--practitioner", "pr-1", "--key=" + secret.group(1));
     assertThat(key.code()).as(key.err()).isZero();
     Matcher m = Pattern.compile("\"keyId\":\"([a-z0-9]+)\"").matcher(key.out());
     assertThat(m.find()).isTrue();

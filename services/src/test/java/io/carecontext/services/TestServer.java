@@ -54,11 +54,31 @@ public final class TestServer implements AutoCloseable {
     return server.context().getBean(type);
   }
 
-  /** Creates a tenant and a key with the roles; returns the key's secret. */
+  /** Each tenant's tenant-admin key made by {@link #tenantWithKey}, which makes the tenant's other keys. */
+  private final Map<String, String> tenantAdmins = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The tenant's tenant-admin key that {@link #tenantWithKey} made (the operator key makes only that one). */
+  public String tenantAdmin(String tenant) {
+    return tenantAdmins.computeIfAbsent(tenant, t -> secret(call("POST", "/admin/tenants/" + t + "/keys", adminKey(),
+        "{\"principal\":\"test-tenant-admin\",\"roles\":[\"tenant-admin\"]}")));
+  }
+
+  /**
+   * Creates a tenant (when it does not exist) and a key with the roles, made by the tenant's
+   * tenant-admin key ({@link #tenantAdmin}); returns the key's secret.
+   */
   public String tenantWithKey(String tenant, String principal, String rolesJson, String extraJson) {
     call("POST", "/admin/tenants", adminKey(), "{\"id\":\"" + tenant + "\"}");
-    HttpResponse<String> r = call("POST", "/admin/tenants/" + tenant + "/keys", adminKey(),
-        "{\"principal\":\"" + principal + "\",\"roles\":" + rolesJson + (extraJson == null ? "" : "," + extraJson) + "}");
+    String body = "{\"principal\":\"" + principal + "\",\"roles\":" + rolesJson + (extraJson == null ? "" : "," + extraJson) + "}";
+    HttpResponse<String> r = call("POST", "/admin/tenants/" + tenant + "/keys", tenantAdmin(tenant), body);
+    if (r.statusCode() == 401) { // the tenant was deleted and made anew since: its first key again
+      tenantAdmins.remove(tenant);
+      r = call("POST", "/admin/tenants/" + tenant + "/keys", tenantAdmin(tenant), body);
+    }
+    return secret(r);
+  }
+
+  private static String secret(HttpResponse<String> r) {
     if (r.statusCode() != 201) {
       throw new IllegalStateException("key creation failed: " + r.statusCode() + " " + r.body());
     }

@@ -112,6 +112,24 @@ public class KeyController {
       throw ApiException.badRequest("practitionerId must be a Practitioner's FHIR id (" + FhirId.RULE + "), or "
           + "PractitionerRole/<id> for a clinician whose care the feed records through a PractitionerRole");
     }
+    try {
+      requireWithinCreatorsPower(caller, id, roles);
+      if (keys.principalHeld(id.value(), body.principal())) {
+        // a second key under a principal another key holds: the trail would name one person for two
+        // holders (a tenant admin's key passing for a clinician's), so a principal names one key at a time
+        throw ApiException.conflict("principal_taken", "an unrevoked key of this tenant already holds "
+            + "this principal (compared without case; an expired key holds it until revoked): to replace a key, revoke "
+            + "it first (DELETE /admin/tenants/{tenant}/keys/{keyId}), or choose another principal");
+      }
+    } catch (ApiException refused) {
+      // who tried to give whom which access, and why it was refused: the row names no key id (none was
+      // made), so no database check takes it for a key's key-create row
+      audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
+              "key-create", AuditEntry.Decision.DENIED, REFUSALS.getOrDefault(refused.code(), refused.code()))
+          .withDetail("keyPrincipal", "\"" + body.principal() + "\"")
+          .withDetail("roles", AuditEntry.jsonStrings(List.copyOf(roles))));
+      throw refused;
+    }
     ApiKeySecrets.Issued issued = ApiKeySecrets.issue();
     // Recorded before the key exists, so no key is ever usable without its row (fail closed).
     // Who the key is for and what it may reach, not only who made it: the trail says who was given
@@ -127,12 +145,66 @@ public class KeyController {
       created = created.withDetail("expiresAt", "\"" + body.expiresAt() + "\"");
     }
     audit.record(id, created);
-    keys.insert(issued.keyId(), id.value(), body.principal(), "{" + String.join(",", roles) + "}",
-        issued.secretHash(), body.practitionerId(), body.expiresAt());
+    insert(issued, id, body, roles);
     List<String> warnings = body.practitionerId() != null ? List.of()
         : careWithoutPractitioner(directory.settings(caller, id), roles);
     return HttpResponse.created(new AdminDtos.CreatedKey(issued.keyId(), issued.token(), body.principal(),
         List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
+  }
+
+  /** The audit reason of each refusal of a key by who asked for it. */
+  private static final Map<String, String> REFUSALS = Map.of("forbidden", "operator_makes_tenant_admin_keys_only");
+
+  /**
+   * Adds the key; a second key of the principal made at the same moment by another request, or a tenant
+   * admin key made meanwhile, is refused by the database (platform migration 11) and answered as the
+   * checks above answer it.
+   */
+  private void insert(ApiKeySecrets.Issued issued, TenantId id, AdminDtos.CreateKey body, Set<String> roles) {
+    try {
+      keys.insert(issued.keyId(), id.value(), body.principal(), "{" + String.join(",", roles) + "}",
+          issued.secretHash(), body.practitionerId(), body.expiresAt());
+    } catch (RuntimeException e) {
+      if (sqlState(e).filter("23505"::equals).isPresent()) {
+        throw ApiException.conflict("principal_taken", "an unrevoked key of this tenant already holds "
+            + "this principal: revoke it first, or choose another principal");
+      }
+      if (sqlState(e).filter("42501"::equals).isPresent()) {
+        throw ApiException.forbidden("the database refused this key: the creating key was revoked or expired "
+            + "meanwhile, or (for the platform operator key) the tenant has a tenant-admin key by now");
+      }
+      throw e;
+    }
+  }
+
+  private static Optional<String> sqlState(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+        return Optional.of(sql.getSQLState());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The platform operator manages tenants, not their people: it makes a tenant's first tenant-admin key
+   * (or one to recover a tenant whose tenant-admin keys are all revoked or expired), and that key makes
+   * every other. It could mint ehr-integration (writes patient data) and every reading role, for a key
+   * that is never to touch patient data. Platform migration 11 holds the database to the same rule.
+   */
+  private void requireWithinCreatorsPower(Caller caller, TenantId tenant, Set<String> roles) {
+    if (!caller.platformAdmin()) {
+      return;
+    }
+    if (!roles.equals(Set.of(Role.TENANT_ADMIN.code()))) {
+      throw ApiException.forbidden("the platform operator key creates only a tenant's tenant-admin key (roles "
+          + "[\"tenant-admin\"]); create every other key with that tenant-admin key");
+    }
+    if (keys.liveTenantAdmin(tenant.value())) {
+      throw ApiException.conflict("tenant_admin_exists", "this tenant has a live tenant-admin key: "
+          + "it creates the tenant's keys, tenant-admin keys included. The platform operator key creates one only "
+          + "while the tenant has none (revoke a lost one first)");
+    }
   }
 
   /**

@@ -34,8 +34,7 @@ public final class ImportBenchmark {
     provisioner.provision(tenant, "Import benchmark");
     String key;
     try (PlainHttp http = new PlainHttp("127.0.0.1", server.port())) {
-      key = RetrievalBenchmark.admin(http, server, "POST", "/admin/tenants/" + tenant + "/keys",
-          "{\"principal\":\"bench\",\"roles\":[\"ehr-integration\"]}").replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1");
+      key = RetrievalBenchmark.tenantKey(http, server, tenant, "bench", "[\"ehr-integration\"]", null).replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1");
     }
     Path file = Files.createTempFile("cc-import", ".ndjson");
     long lines = write(file, patients);

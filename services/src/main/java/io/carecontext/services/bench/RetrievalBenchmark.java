@@ -443,8 +443,7 @@ public final class RetrievalBenchmark {
    */
   static FeedKey feedKey(CareContextServer server, TenantId t) {
     try (PlainHttp http = new PlainHttp("127.0.0.1", server.port())) {
-      String body = admin(http, server, "POST", "/admin/tenants/" + t + "/keys",
-          "{\"principal\":\"bench-feed\",\"roles\":[\"ehr-integration\"]}");
+      String body = tenantKey(http, server, t, "bench-feed", "[\"ehr-integration\"]", null);
       ApiKeySecrets.Parsed key = ApiKeySecrets.parse(body.replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1"))
           .orElseThrow(() -> new IllegalStateException("the admin API answered no key"));
       return new FeedKey(key.keyId(), PolicySettings.fhirWrite(key.keyId(), ApiKeySecrets.secretHashHex(key.secret())));
@@ -456,12 +455,41 @@ public final class RetrievalBenchmark {
     try (PlainHttp http = new PlainHttp("127.0.0.1", server.port())) {
       for (TenantId t : ids) {
         admin(http, server, "PATCH", "/admin/tenants/" + t, "{\"settings\":{\"rateLimitPerMinute\":1000000}}");
-        String body = admin(http, server, "POST", "/admin/tenants/" + t + "/keys",
-            "{\"principal\":\"bench\",\"roles\":[\"clinician\"],\"practitionerId\":\"bench-pr\"}");
+        String body = tenantKey(http, server, t, "bench", "[\"clinician\"]", "bench-pr");
         keys.add(body.replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1"));
       }
     }
     return keys;
+  }
+
+  /** The tenant-admin key each benchmark tenant got from the operator key, by port and tenant. */
+  private static final Map<String, String> TENANT_ADMINS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A new key of the tenant, made by the tenant's tenant-admin key (the operator key makes only that
+   * one); the principal gets a random suffix, since a principal names one unrevoked key of a tenant.
+   * Answers the admin API's body.
+   */
+  static String tenantKey(PlainHttp http, CareContextServer server, TenantId t, String principal, String roles,
+                          String practitionerId) {
+    String admin = TENANT_ADMINS.computeIfAbsent(server.port() + "/" + t, k -> admin(http, server, "POST",
+        "/admin/tenants/" + t + "/keys", "{\"principal\":\"bench-admin-" + suffix() + "\",\"roles\":[\"tenant-admin\"]}")
+        .replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1"));
+    PlainHttp.Response r = http.send("POST", "/admin/tenants/" + t + "/keys", admin, "{\"principal\":\"" + principal + "-"
+        + suffix() + "\",\"roles\":" + roles + (practitionerId == null ? "" : ",\"practitionerId\":\"" + practitionerId + "\"")
+        + "}");
+    if (r.status() == 401 && TENANT_ADMINS.remove(server.port() + "/" + t, admin)) {
+      // the tenant was made anew since (a benchmark reprovisions its tenants): its first key again
+      return tenantKey(http, server, t, principal, roles, practitionerId);
+    }
+    if (r.status() != 201) {
+      throw new IllegalStateException("POST /admin/tenants/" + t + "/keys answered " + r.status() + ": " + r.body());
+    }
+    return r.body();
+  }
+
+  private static String suffix() {
+    return Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1, 36);
   }
 
   static String admin(PlainHttp http, CareContextServer server, String method, String path, String body) {

@@ -22,6 +22,19 @@ public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String
   @Query("SELECT revoked_at IS NULL FROM platform.api_keys WHERE key_id = :keyId AND tenant_id = :tenantId")
   Optional<Boolean> findActive(String keyId, String tenantId);
 
+  /**
+   * Whether an unrevoked key of the tenant holds the principal, compared without case: a principal names
+   * one holder at a time (platform migration 11 refuses a second one).
+   */
+  @Query("SELECT EXISTS (SELECT 1 FROM platform.api_keys WHERE tenant_id = :tenantId AND lower(principal) = lower(:principal) "
+      + "AND revoked_at IS NULL)")
+  boolean principalHeld(String tenantId, String principal);
+
+  /** Whether the tenant has a live (unrevoked, unexpired) tenant-admin key. */
+  @Query("SELECT EXISTS (SELECT 1 FROM platform.api_keys WHERE tenant_id = :tenantId AND 'tenant-admin' = ANY (roles) "
+      + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))")
+  boolean liveTenantAdmin(String tenantId);
+
   /** 0 when the key is revoked already; the database refuses it before its key-revoke row (platform migration 6). */
   @Query("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = :keyId AND tenant_id = :tenantId "
       + "AND revoked_at IS NULL")

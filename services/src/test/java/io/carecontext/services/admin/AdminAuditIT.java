@@ -41,10 +41,14 @@ class AdminAuditIT {
   }
 
   static List<String> trail() throws SQLException {
+    return trail("keyed");
+  }
+
+  static List<String> trail(String tenant) throws SQLException {
     List<String> rows = new ArrayList<>();
     try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT action || ' ' || decision || ' ' || reason || ' ' || principal || ' ' "
-            + "|| coalesce(key_id, '-') || ' ' || details FROM tenant_keyed.audit_log ORDER BY at, seq")) {
+            + "|| coalesce(key_id, '-') || ' ' || details FROM tenant_" + tenant + ".audit_log ORDER BY at, seq")) {
       while (rs.next()) {
         rows.add(rs.getString(1));
       }
@@ -58,23 +62,27 @@ class AdminAuditIT {
 
   @Test
   void creatingAndRevokingKeysIsRecordedWithWhoDidIt() throws SQLException {
-    List<String> before = trail();
-    HttpResponse<String> byOperator = app.call("POST", "/admin/tenants/keyed/keys", app.adminKey(),
-        "{\"principal\":\"dr-new\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-1\"}");
+    // the operator key makes a tenant's first tenant-admin key, which makes the others (platform migration 11)
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"founded\"}").statusCode()).isEqualTo(201);
+    HttpResponse<String> byOperator = app.call("POST", "/admin/tenants/founded/keys", app.adminKey(),
+        "{\"principal\":\"ta-first\",\"roles\":[\"tenant-admin\"]}");
     assertThat(byOperator.statusCode()).as(byOperator.body()).isEqualTo(201);
-    HttpResponse<String> byAdmin = app.call("POST", "/admin/tenants/keyed/keys", tenantAdmin,
-        "{\"principal\":\"aud-new\",\"roles\":[\"auditor\",\"billing\"]}");
+    String founder = byOperator.body().replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1");
+    HttpResponse<String> byAdmin = app.call("POST", "/admin/tenants/founded/keys", founder,
+        "{\"principal\":\"dr-new\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-1\"}");
     assertThat(byAdmin.statusCode()).as(byAdmin.body()).isEqualTo(201);
-    assertThat(app.call("DELETE", "/admin/tenants/keyed/keys/" + keyId(byOperator), tenantAdmin, null).statusCode())
+    assertThat(app.call("DELETE", "/admin/tenants/founded/keys/" + keyId(byAdmin), founder, null).statusCode())
         .isEqualTo(204);
-    String adminKeyId = tenantAdmin.split("_")[1];
-    List<String> rows = trail();
-    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
-        "key-create allowed key_created platform-admin bootstrap {\"keyId\":\"" + keyId(byOperator)
+    assertThat(app.call("DELETE", "/admin/tenants/founded/keys/" + keyId(byOperator), app.adminKey(), null).statusCode())
+        .isEqualTo(204);
+    String founderId = keyId(byOperator);
+    assertThat(trail("founded")).containsExactly(
+        "key-create allowed key_created platform-admin bootstrap {\"keyId\":\"" + founderId
+            + "\",\"keyPrincipal\":\"ta-first\",\"roles\":[\"tenant-admin\"]}",
+        "key-create allowed key_created ta-first " + founderId + " {\"keyId\":\"" + keyId(byAdmin)
             + "\",\"keyPrincipal\":\"dr-new\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-1\"}",
-        "key-create allowed key_created ta-1 " + adminKeyId + " {\"keyId\":\"" + keyId(byAdmin)
-            + "\",\"keyPrincipal\":\"aud-new\",\"roles\":[\"auditor\",\"billing\"]}",
-        "key-revoke allowed key_revoked ta-1 " + adminKeyId + " {\"keyId\":\"" + keyId(byOperator) + "\"}");
+        "key-revoke allowed key_revoked ta-first " + founderId + " {\"keyId\":\"" + keyId(byAdmin) + "\"}",
+        "key-revoke allowed key_revoked platform-admin bootstrap {\"keyId\":\"" + founderId + "\"}");
   }
 
   /**
@@ -85,21 +93,22 @@ class AdminAuditIT {
   @Test
   void aKeyThatCanSeeNoPatientIsMadeWithAWarning() {
     assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"warned\"}").statusCode()).isEqualTo(201);
-    HttpResponse<String> unlinked = app.call("POST", "/admin/tenants/warned/keys", app.adminKey(),
+    String admin = app.tenantAdmin("warned");
+    HttpResponse<String> unlinked = app.call("POST", "/admin/tenants/warned/keys", admin,
         "{\"principal\":\"dr-x\",\"roles\":[\"clinician\",\"auditor\"]}");
     assertThat(unlinked.statusCode()).isEqualTo(201);
     assertThat(unlinked.body()).contains("\"warnings\":[\"role 'clinician' needs a care relationship")
         .contains("revoke it and create a key with the id of the Practitioner").doesNotContain("'auditor'");
     for (String fine : new String[] {"{\"principal\":\"dr-y\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-1\"}",
         "{\"principal\":\"co\",\"roles\":[\"care-coordinator\"]}"}) {
-      HttpResponse<String> r = app.call("POST", "/admin/tenants/warned/keys", app.adminKey(), fine);
+      HttpResponse<String> r = app.call("POST", "/admin/tenants/warned/keys", admin, fine);
       assertThat(r.statusCode()).isEqualTo(201);
       assertThat(r.body()).doesNotContain("warnings");
     }
     // with the tenant's care relationship off, nobody needs a practitioner
     assertThat(app.call("PATCH", "/admin/tenants/warned", app.adminKey(),
         "{\"settings\":{\"careRelationship\":false}}").statusCode()).isEqualTo(200);
-    assertThat(app.call("POST", "/admin/tenants/warned/keys", app.adminKey(),
+    assertThat(app.call("POST", "/admin/tenants/warned/keys", admin,
         "{\"principal\":\"dr-z\",\"roles\":[\"clinician\"]}").body()).doesNotContain("warnings");
   }
 
