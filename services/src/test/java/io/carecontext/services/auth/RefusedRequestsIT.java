@@ -27,6 +27,7 @@ class RefusedRequestsIT {
   static String doc;
   static String feed;
   static String outsider;
+  static String auditor;
   static final String QUERY = "{\"query\":\"x\",\"k\":3,\"purposeOfUse\":\"TREAT\"}";
 
   @BeforeAll
@@ -35,6 +36,7 @@ class RefusedRequestsIT {
     doc = app.tenantWithKey("refusals", "dr-r", "[\"clinician\"]", "\"practitionerId\":\"pr-r\"");
     feed = app.tenantWithKey("refusals", "feed-r", "[\"ehr-integration\"]", null);
     outsider = app.tenantWithKey("elsewhere", "dr-e", "[\"clinician\"]", null);
+    auditor = app.tenantWithKey("refusals", "aud-r", "[\"auditor\"]", null);
   }
 
   @AfterAll
@@ -93,6 +95,17 @@ class RefusedRequestsIT {
     assertThat(app.call("PUT", "/fhir/refusals/Patient/pt-7", feed, "{\"resourceType\":\"Patient\"}", null).statusCode())
         .isEqualTo(415);
     assertThat(trail("refusals").stream().filter(row -> row.contains(" pt-7 "))).hasSize(1);
+  }
+
+  /** The actions such rows carry on paths that have none of their own are ones the audit list filters by. */
+  @Test
+  void theAuditorFindsRefusalsByTheirAction() {
+    assertThat(app.call("PUT", "/admin/tenants/refusals/keys", app.tenantAdmin("refusals"), "{}").statusCode())
+        .isEqualTo(405);
+    HttpResponse<String> listed = app.call("GET", "/v1/refusals/audit?action=admin-request", auditor, null);
+    assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
+    assertThat(listed.body()).contains("\"reason\":\"method_not_allowed\"").contains("/admin/tenants/refusals/keys");
+    assertThat(app.call("GET", "/v1/refusals/audit?action=request", auditor, null).statusCode()).isEqualTo(200);
   }
 
   @Test
