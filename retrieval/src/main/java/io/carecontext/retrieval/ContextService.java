@@ -157,7 +157,7 @@ public final class ContextService {
     String practitioner = who.practitionerId() == null ? "" : who.practitionerId();
     PolicySettings settings = settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent(),
         careRequired ? practitioner : ANY_PRACTITIONER).withCaller(who.keyId(), who.keySecretHash());
-    String searchSql = TenantSql.of(tenant, SEARCH);
+    String searchSql = TenantSql.of(tenant, "chat".equals(action) ? SEARCH_WITH_VECTORS : SEARCH);
     List<Object> parameters = List.of(new PGvector(vector), patientId, patientId, !careRequired, patientId,
         practitioner, k);
     Outcome outcome;
@@ -215,15 +215,24 @@ public final class ContextService {
    * RLS repeating every other condition. Both checks are conditions of the search itself, each an
    * init plan run once, so an allowed request is one statement and one round trip.
    */
-  static final String SEARCH = """
+  static final String SEARCH = search("NULL");
+  /**
+   * The same, with each chunk's stored vector: only chat measures chunks against the topics of its
+   * question, and parsing 384 floats a row is not work for every other read.
+   */
+  static final String SEARCH_WITH_VECTORS = search("embedding");
+
+  private static String search(String vectorColumn) {
+    return """
       SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
-             embedding <=> ? AS distance, effective_precision, embedding
+             embedding <=> ? AS distance, effective_precision, %s AS stored_vector
       FROM {schema}.chunks
       WHERE patient_id = ?
         AND EXISTS (SELECT 1 FROM {schema}.resources
                     WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted)
         AND (? OR EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?))
-      ORDER BY distance LIMIT ?""";
+      ORDER BY distance LIMIT ?""".formatted(vectorColumn);
+  }
 
   /**
    * What names the reason when the search found nothing: whether the patient exists, whether the
