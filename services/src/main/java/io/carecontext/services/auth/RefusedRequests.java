@@ -16,7 +16,7 @@ import io.micronaut.http.annotation.RequestFilter;
 import io.micronaut.http.annotation.ResponseFilter;
 import io.micronaut.http.annotation.ServerFilter;
 import io.micronaut.scheduling.TaskExecutors;
-import io.micronaut.scheduling.annotation.ExecuteOn;
+import jakarta.inject.Named;
 import io.carecontext.services.fhir.FhirPaths;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.http.ApiErrorProcessor;
@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
 
 /**
  * A request of a valid key refused before any handler ran — a method the path does not take (405), a
@@ -36,8 +39,10 @@ import java.util.Optional;
  * tells the key nothing), and for the platform operator's key in the path's tenant when it exists.
  *
  * <p>Whatever answers such a refusal (the framework's error processing, another filter) marks the
- * request with {@link #mark}; the row is written here, after authentication and on a blocking thread,
- * and if it cannot be written the answer is a 503 instead (fail closed, like every audited path).
+ * request with {@link #mark}; the row is written here, after authentication, and if it cannot be
+ * written the answer is a 503 instead (fail closed, like every audited path). Only a request with a
+ * row due moves to a blocking thread: every other request and response is checked on the thread it
+ * arrived on and passes straight on, so the filter costs the served paths no thread hop.
  *
  * <p>It also refuses a JSON body sent without a {@code Content-Type} (415): the context, chat,
  * research and admin paths read their bodies as JSON whatever the header said, so a body of no stated
@@ -56,10 +61,12 @@ public class RefusedRequests {
 
   private final AuditLog audit;
   private final TenantDirectory tenants;
+  private final ExecutorService blocking;
 
-  public RefusedRequests(AuditLog audit, TenantDirectory tenants) {
+  public RefusedRequests(AuditLog audit, TenantDirectory tenants, @Named(TaskExecutors.BLOCKING) ExecutorService blocking) {
     this.audit = audit;
     this.tenants = tenants;
+    this.blocking = blocking;
   }
 
   /** Marks {@code request} as refused with {@code status} before any handler ran; recorded when it is 405, 406 or 415. */
@@ -71,8 +78,7 @@ public class RefusedRequests {
 
   /** A JSON path's body without a Content-Type: 415, recorded; every other request goes on. */
   @RequestFilter
-  @ExecuteOn(TaskExecutors.BLOCKING)
-  public @Nullable MutableHttpResponse<?> requireContentType(HttpRequest<?> request) {
+  public @Nullable CompletionStage<Optional<MutableHttpResponse<?>>> requireContentType(HttpRequest<?> request) {
     if (!untypedBody(request) || request.getAttribute(Caller.ATTRIBUTE).isEmpty()) {
       return null;
     }
@@ -80,19 +86,28 @@ public class RefusedRequests {
         .body(new ApiError("unsupported_media_type", "the request has a body but no Content-Type: send "
             + "Content-Type: application/json" + ("PATCH".equals(request.getMethodName())
                 ? " (or application/merge-patch+json)" : "") + "; nothing was stored or returned"));
-    return recordOrUnavailable(request, 415, refused);
+    return recordOrUnavailableLater(request, 415, refused);
   }
 
   /** A request refused before any handler ran (marked with {@link #mark}): recorded, or a 503 when it cannot be. */
   @ResponseFilter
-  @ExecuteOn(TaskExecutors.BLOCKING)
-  public @Nullable MutableHttpResponse<?> recordRefusal(HttpRequest<?> request, MutableHttpResponse<?> response) {
+  public @Nullable CompletionStage<Optional<MutableHttpResponse<?>>> recordRefusal(HttpRequest<?> request,
+      MutableHttpResponse<?> response) {
     Integer status = request.getAttribute(REFUSED, Integer.class).orElse(null);
     if (status == null || status != response.code()) {
       return null;
     }
-    MutableHttpResponse<?> answer = recordOrUnavailable(request, status, response);
-    return answer == response ? null : answer;
+    return recordOrUnavailableLater(request, status, response);
+  }
+
+  /**
+   * The row written on a blocking thread (it waits for the database); {@code answer}, or a 503 when it
+   * cannot be. Optional because Micronaut 4.10 hands a stage's result, and the null of a method that
+   * returns no stage, to a handler that refuses null unless the result type is Optional.
+   */
+  private CompletionStage<Optional<MutableHttpResponse<?>>> recordOrUnavailableLater(HttpRequest<?> request,
+      int status, MutableHttpResponse<?> answer) {
+    return CompletableFuture.supplyAsync(() -> Optional.of(recordOrUnavailable(request, status, answer)), blocking);
   }
 
   private MutableHttpResponse<?> recordOrUnavailable(HttpRequest<?> request, int status, MutableHttpResponse<?> answer) {

@@ -114,4 +114,28 @@ class RefusedRequestsIT {
     assertThat(trail("refusals")).noneMatch(row -> row.contains("pt-9"));
     assertThat(trail("elsewhere")).noneMatch(row -> row.contains("pt-9"));
   }
+
+  /** Fail closed on both of the filter's paths: before the handler (no Content-Type) and after it (405). */
+  @Test
+  void aRefusalWhoseRowCannotBeWrittenIsA503() throws SQLException {
+    superuser("ALTER TABLE tenant_refusals.audit_log ADD CONSTRAINT no_closed CHECK (patient_id IS DISTINCT FROM 'pt-closed') NOT VALID");
+    try {
+      HttpResponse<String> untyped = app.call("POST", "/v1/refusals/patients/pt-closed/context", doc, QUERY, null);
+      assertThat(untyped.statusCode()).as(untyped.body()).isEqualTo(503);
+      assertThat(untyped.body()).contains("\"error\"").doesNotContain("pt-closed");
+      HttpResponse<String> method = app.call("PUT", "/v1/refusals/patients/pt-closed/context", doc, QUERY);
+      assertThat(method.statusCode()).as(method.body()).isEqualTo(503);
+      assertThat(method.body()).doesNotContain("pt-closed");
+    } finally {
+      superuser("ALTER TABLE tenant_refusals.audit_log DROP CONSTRAINT no_closed");
+    }
+    // the filter's other requests are untouched: a served request passes on as before
+    assertThat(app.call("PUT", "/v1/refusals/patients/pt-open/context", doc, QUERY).statusCode()).isEqualTo(405);
+  }
+
+  static void superuser(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
 }
