@@ -871,6 +871,33 @@ class RetrievalIT {
     assertThatThrownBy(() -> audit.verify(tenant, gone)).isInstanceOf(AuditLog.KeyNotAdmittedException.class);
   }
 
+  /** An export that began before its key was revoked stops within one fetch of the revocation. */
+  @Test
+  void anExportStopsSoonAfterItsKeyIsRevoked() {
+    TenantId exports = platform.tenant("exports");
+    TestPlatform.TestKey key = platform.issueKey(exports, "aud-export", List.of("auditor"), null);
+    Requester exporter = new Requester("aud-export", key.keyId(), List.of("auditor"), null, key.secretHashHex());
+    int rows = 3 * AuditLog.EXPORT_RECHECK_ROWS;
+    for (int i = 0; i < rows; i++) {
+      audit.record(exports, AuditEntry.of("aud-export", key.keyId(), List.of("auditor"), null, "HOPERAT", "audit-read",
+          AuditEntry.Decision.ALLOWED, "allowed"));
+    }
+    java.util.concurrent.atomic.AtomicInteger whole = new java.util.concurrent.atomic.AtomicInteger();
+    audit.forEach(exports, exporter, row -> whole.incrementAndGet());
+    assertThat(whole.get()).isEqualTo(rows);
+    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    assertThatThrownBy(() -> audit.forEach(exports, exporter, row -> {
+      if (sent.incrementAndGet() == 10) {
+        try {
+          superuser("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = '" + key.keyId() + "'");
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    })).isInstanceOf(AuditLog.KeyNotAdmittedException.class);
+    assertThat(sent.get()).isEqualTo(AuditLog.EXPORT_RECHECK_ROWS);
+  }
+
   static int bareAuditRows(Requester who) {
     return platform.tx.run(tenant, PolicySettings.read().set("cc.access", "audit").build()
         .withCaller(who.keyId(), who.keySecretHash()), c -> {

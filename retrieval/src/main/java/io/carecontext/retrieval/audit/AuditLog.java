@@ -391,15 +391,29 @@ public final class AuditLog {
     });
   }
 
-  /** Streams every entry, oldest first, to the consumer (for the AuditEvent export). */
+  /** Rows an export sends between two checks that its key is still admitted: one fetch from the cursor. */
+  public static final int EXPORT_RECHECK_ROWS = 500;
+
+  /**
+   * Streams every entry, oldest first, to the consumer (for the AuditEvent export). The key is
+   * asked for again before each further {@value #EXPORT_RECHECK_ROWS} rows, in a statement of its own
+   * (so in a snapshot of its own: the cursor's is fixed when it opens): an export of years of trail
+   * that started before its key was revoked stops within that many rows of the revocation, with
+   * {@link KeyNotAdmittedException}, instead of streaming to its end.
+   */
   public void forEach(TenantId tenant, Requester auditor, java.util.function.Consumer<Map<String, Object>> consumer) {
     tx.run(tenant, readSettings(auditor), c -> {
       c.setAutoCommit(false);
       requireAdmitted(c);
       try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_log ORDER BY at, audit_id")) {
-        ps.setFetchSize(500);
+        ps.setFetchSize(EXPORT_RECHECK_ROWS);
         try (ResultSet rs = ps.executeQuery()) {
+          int sinceCheck = 0;
           while (rs.next()) {
+            if (++sinceCheck > EXPORT_RECHECK_ROWS) {
+              requireAdmitted(c);
+              sinceCheck = 1;
+            }
             consumer.accept(row(tenant, rs, false));
           }
         }

@@ -189,14 +189,21 @@ public class AuditController {
     ProducedStream body = ProducedStream.start(producers, out -> {
       Writer lines = new OutputStreamWriter(out, StandardCharsets.UTF_8);
       var parser = Fhir.context().newJsonParser();
-      audit.forEach(t, caller.requester(), row -> {
-        try {
-          lines.write(parser.encodeResourceToString(AuditEvents.of(t, row)));
-          lines.write('\n');
-        } catch (IOException e) {
-          throw new UncheckedIOException(e); // the client went away: ends the read
-        }
-      });
+      try {
+        audit.forEach(t, caller.requester(), row -> {
+          try {
+            lines.write(parser.encodeResourceToString(AuditEvents.of(t, row)));
+            lines.write('\n');
+          } catch (IOException e) {
+            throw new UncheckedIOException(e); // the client went away: ends the read
+          }
+        });
+      } catch (AuditLog.KeyNotAdmittedException e) {
+        // revoked (or expired) while streaming: the transfer breaks, and the trail says why it stopped
+        audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), null, "HOPERAT",
+            "audit-export", AuditEntry.Decision.DENIED, "key_not_admitted"));
+        throw e;
+      }
       lines.flush();
     });
     return HttpResponse.ok(new StreamedFile(body, NDJSON));
