@@ -25,7 +25,10 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.carecontext.retrieval.RateLimiter;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 
@@ -59,9 +62,19 @@ public class RefusedRequests {
   static final Map<Integer, String> REASONS = Map.of(405, "method_not_allowed", 406, "not_acceptable",
       415, "unsupported_media_type");
 
+  /**
+   * Rows one key's refusals here may add a minute (a burst of as many), as for refused keys
+   * ({@link RefusedKeys#ROWS_PER_MINUTE}): a valid key sending wrong methods in a loop would otherwise
+   * grow its tenant's trail without limit, and with it every verify and export. Refusals past the budget
+   * are still refused, and counted; the key's next row says how many (details {@code unrecordedBefore}).
+   */
+  static final int ROWS_PER_MINUTE = RefusedKeys.ROWS_PER_MINUTE;
+
   private final AuditLog audit;
   private final TenantDirectory tenants;
   private final ExecutorService blocking;
+  private final RateLimiter budget = new RateLimiter();
+  private final Map<String, AtomicLong> unrecorded = new ConcurrentHashMap<>();
 
   public RefusedRequests(AuditLog audit, TenantDirectory tenants, @Named(TaskExecutors.BLOCKING) ExecutorService blocking) {
     this.audit = audit;
@@ -146,11 +159,20 @@ public class RefusedRequests {
       return;
     }
     String path = request.getPath();
-    tenantOf(caller, path).ifPresent(tenant -> audit.record(tenant, AuditEntry.of(caller.principal(), caller.keyId(),
-            caller.platformAdmin() ? List.of() : caller.requester().roles(), patientOf(path, tenant),
-            null, action(request.getMethodName(), path), AuditEntry.Decision.DENIED, reason)
-        .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
-        .withDetail("method", AuditEntry.jsonString(method(request.getMethodName())))));
+    String budgetKey = caller.keyId() != null ? caller.keyId() : caller.principal();
+    tenantOf(caller, path).ifPresent(tenant -> {
+      if (budget.acquire(budgetKey, ROWS_PER_MINUTE, System.nanoTime()).isPresent()) {
+        unrecorded.computeIfAbsent(budgetKey, k -> new AtomicLong()).incrementAndGet();
+        return;
+      }
+      AuditEntry entry = AuditEntry.of(caller.principal(), caller.keyId(),
+              caller.platformAdmin() ? List.of() : caller.requester().roles(), patientOf(path, tenant),
+              null, action(request.getMethodName(), path), AuditEntry.Decision.DENIED, reason)
+          .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
+          .withDetail("method", AuditEntry.jsonString(method(request.getMethodName())));
+      AtomicLong skipped = unrecorded.remove(budgetKey);
+      audit.record(tenant, skipped == null ? entry : entry.withDetail("unrecordedBefore", Long.toString(skipped.get())));
+    });
   }
 
   private Optional<TenantId> tenantOf(Caller caller, String path) {

@@ -133,6 +133,22 @@ class RefusedRequestsIT {
     assertThat(app.call("PUT", "/v1/refusals/patients/pt-open/context", doc, QUERY).statusCode()).isEqualTo(405);
   }
 
+  /** One key's refusals add at most a budget of rows; the next row it earns says how many went unrecorded. */
+  @Test
+  void aKeysRefusalsAreRecordedWithinABudget() throws SQLException, InterruptedException {
+    String flood = app.tenantWithKey("refusals", "dr-flood", "[\"clinician\"]", null);
+    int sent = RefusedRequests.ROWS_PER_MINUTE + 5;
+    for (int i = 0; i < sent; i++) {
+      assertThat(app.call("PUT", "/v1/refusals/patients/pt-flood/context", flood, QUERY).statusCode()).isEqualTo(405);
+    }
+    assertThat(trail("refusals").stream().filter(row -> row.contains(" dr-flood "))).hasSize(RefusedRequests.ROWS_PER_MINUTE);
+    Thread.sleep(60_000 / RefusedRequests.ROWS_PER_MINUTE + 500); // one row's worth of budget back
+    assertThat(app.call("PUT", "/v1/refusals/patients/pt-flood/context", flood, QUERY).statusCode()).isEqualTo(405);
+    List<String> rows = trail("refusals").stream().filter(row -> row.contains(" dr-flood ")).toList();
+    assertThat(rows).hasSize(RefusedRequests.ROWS_PER_MINUTE + 1);
+    assertThat(rows.get(rows.size() - 1)).contains("\"unrecordedBefore\":5");
+  }
+
   static void superuser(String sql) throws SQLException {
     try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
       st.execute(sql);
