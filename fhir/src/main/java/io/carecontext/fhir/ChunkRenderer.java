@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.hl7.fhir.r4.model.AllergyIntolerance;
+import org.hl7.fhir.r4.model.Annotation;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Attachment;
 import org.hl7.fhir.r4.model.CarePlan;
@@ -23,6 +24,7 @@ import org.hl7.fhir.r4.model.Dosage;
 import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Encounter;
 import org.hl7.fhir.r4.model.ExplanationOfBenefit;
+import org.hl7.fhir.r4.model.FamilyMemberHistory;
 import org.hl7.fhir.r4.model.Immunization;
 import org.hl7.fhir.r4.model.Medication;
 import org.hl7.fhir.r4.model.MedicationRequest;
@@ -65,9 +67,10 @@ public final class ChunkRenderer {
    * migration 50). 7: RTF notes as their text, not their markup. 8: a condition's and an allergy's recorded
    * date, an allergy's onset, a medication request's status reason, an immunization's date as words. 9:
    * HTML character references; an attachment's charset; an intolerance and an allergy's category; a
-   * procedure's outcome and complications.
+   * procedure's outcome and complications. 10: FamilyMemberHistory; a condition's and an allergy's notes (NOTE
+   * chunks); a panel's members; a medication statement not taken says so first.
    */
-  public static final int VERSION = 9;
+  public static final int VERSION = 10;
 
   public static final int DEFAULT_WINDOW = 600;
 
@@ -109,6 +112,8 @@ public final class ChunkRenderer {
           Texts.join("Condition:", Texts.concept(c.getCode()), statuses(c.getClinicalStatus(), c.getVerificationStatus()),
               labelled("onset", when(c.getOnset())), labelled("abated", when(c.getAbatement())),
               labelled("recorded", when(c.getRecordedDateElement()))));
+      notes(b, date(c.getRecordedDateElement(), c.getOnset()), "Condition note, " + about(c.getCode(),
+          c.getVerificationStatus()), c.getNote());
     } else if (resource instanceof Observation o) {
       observation(o, b);
     } else if (resource instanceof MedicationRequest m) {
@@ -123,10 +128,7 @@ public final class ChunkRenderer {
               // why it was stopped or held ("stopped" for kidney failure, an adverse reaction) was left out
               labelled("Status reason:", sentence(Texts.label(m.getStatusReason()))), reasons(m.getReasonCode())));
     } else if (resource instanceof MedicationStatement m) {
-      b.add(Category.MEDICATION, date(null, m.getEffective()),
-          Texts.join("Medication statement:", medication(m, m.getMedication()), dosage(m.getDosage()),
-              "status " + code(m.getStatus()) + ".", reasons(m.getStatusReason()),
-              m.hasEffectivePeriod() ? period(m.getEffectivePeriod()) : ""));
+      medicationStatement(m, b);
     } else if (resource instanceof AllergyIntolerance a) {
       b.add(Category.CLINICAL, date(a.getRecordedDateElement(), a.getOnset()),
           Texts.join("Allergy:", Texts.concept(a.getCode()), statuses(a.getClinicalStatus(), a.getVerificationStatus()),
@@ -139,6 +141,8 @@ public final class ChunkRenderer {
               labelled("onset", when(a.getOnset())), labelled("recorded", when(a.getRecordedDateElement())),
               a.getReaction().stream().map(ChunkRenderer::reaction).filter(r -> !r.isEmpty())
                   .collect(Collectors.joining(", ", "Reaction: ", ".")).replace("Reaction: .", "")));
+      notes(b, date(a.getRecordedDateElement(), a.getOnset()), "Allergy note, " + about(a.getCode(),
+          a.getVerificationStatus()), a.getNote());
     } else if (resource instanceof Procedure p) {
       b.add(Category.CLINICAL, date(null, p.getPerformed()),
           Texts.join(p.getStatus() == Procedure.ProcedureStatus.NOTDONE ? "Procedure not done:" : "Procedure:",
@@ -153,6 +157,8 @@ public final class ChunkRenderer {
               Texts.concept(i.getVaccineCode()), "status " + code(i.getStatus()) + ".", reasons(List.of(i.getStatusReason())),
               // a date the patient recalled ("around 2010", occurrenceString) has no date to file under: it was lost
               i.hasOccurrenceStringType() ? labelled("Given:", sentence(i.getOccurrenceStringType().getValue())) : ""));
+    } else if (resource instanceof FamilyMemberHistory f) {
+      familyMemberHistory(f, b);
     } else if (resource instanceof Encounter e) {
       encounter(e, b);
     } else if (resource instanceof DiagnosticReport d) {
@@ -188,6 +194,168 @@ public final class ChunkRenderer {
     }
     // Other types carry no clinical statements for retrieval (Practitioner, Organization, Consent…).
     return b.chunks;
+  }
+
+  /**
+   * A medication statement. One the patient does not take ({@code not-taken}) read "Medication
+   * statement: warfarin 5 mg daily. status not-taken.", the drug and dose first, as any medication the
+   * patient takes: a reader (or a model asked for the current medications) listed warfarin. It now
+   * says first and in words that it is not taken, its dosage as the one not taken, and why (R4's
+   * {@code statusReason}; STU3 called it {@code reasonNotTaken}).
+   */
+  private void medicationStatement(MedicationStatement m, Builder b) {
+    String drug = medication(m, m.getMedication());
+    String dosage = dosage(m.getDosage());
+    String when = m.hasEffectivePeriod() ? period(m.getEffectivePeriod()) : "";
+    if (m.getStatus() == MedicationStatement.MedicationStatementStatus.NOTTAKEN) {
+      String why = m.getStatusReason().stream().map(Texts::label).filter(s -> !s.isBlank())
+          .collect(Collectors.joining(", "));
+      b.add(Category.MEDICATION, date(null, m.getEffective()), Texts.join("Medication NOT taken:", sentence(drug),
+          "The patient is not taking this medication (status not-taken).", labelled("Dosage not taken:", dosage),
+          labelled("Reason not taken:", sentence(why)), when));
+      return;
+    }
+    b.add(Category.MEDICATION, date(null, m.getEffective()), Texts.join("Medication statement:", drug, dosage,
+        "status " + code(m.getStatus()) + ".", reasons(m.getStatusReason()), when));
+  }
+
+  /**
+   * Free text ({@code note[].text}) as NOTE chunks, each led by what it is about. Notes may name people
+   * and places: as a note they reach only roles that read notes, and, like every chunk's text, they
+   * pass the prompt's de-identification. Who wrote a note and when are not said.
+   */
+  private void notes(Builder b, ClinicalDate when, String lead, List<Annotation> notes) {
+    for (Annotation n : notes) {
+      if (n.hasText() && !n.getText().isBlank()) {
+        b.addText(Category.NOTE, when, lead + ": " + n.getText());
+      }
+    }
+  }
+
+  /** What a note is about: its concept's words, and "ruled out" for a refuted one. */
+  private static String about(CodeableConcept code, CodeableConcept verification) {
+    String what = Texts.label(code);
+    return (what.isBlank() ? "unnamed" : what) + ("refuted".equals(firstCode(verification)) ? " (ruled out)" : "");
+  }
+
+  /**
+   * A relative's history (CLINICAL, as the patient's own conditions are; its resource type is the class a
+   * Consent names): the relationship, never the relative's name or birth date; each condition with its
+   * onset, outcome and whether it contributed to death; the relative's age and death; a history the
+   * record says is partial or unknown says so. Notes, the resource's and each condition's, are NOTE chunks.
+   * The relationship is followed by a colon: "mother Breast cancer" would read, to the de-identifier's
+   * relative rule, as a mother named Breast.
+   */
+  private void familyMemberHistory(FamilyMemberHistory f, Builder b) {
+    ClinicalDate when = date(f.getDateElement(), null);
+    String relative = relative(f);
+    List<String> facts = new ArrayList<>();
+    String conditions = f.getCondition().stream().map(ChunkRenderer::familyCondition).filter(c -> !c.isBlank())
+        .collect(Collectors.joining("; "));
+    facts.add(sentence(conditions));
+    if (f.hasDeceasedBooleanType()) {
+      facts.add(f.getDeceasedBooleanType().booleanValue() ? "Deceased." : "Living.");
+    } else if (f.hasDeceased()) {
+      Type d = f.getDeceased();
+      facts.add(d instanceof BaseDateTimeType dt ? "Deceased " + dayText(dt) + "."
+          : d instanceof Quantity || d instanceof Range ? "Deceased at " + age(d) + "."
+          : labelled("Deceased:", sentence(d.primitiveValue())));
+    }
+    if (f.hasAge()) {
+      String age = f.getAge() instanceof Quantity || f.getAge() instanceof Range ? age(f.getAge())
+          : Objects.toString(f.getAge().primitiveValue(), "");
+      facts.add(age.isBlank() ? "" : "Relative's age: " + (f.getEstimatedAge() ? "about " : "") + sentence(age));
+    }
+    if (f.getStatus() == FamilyMemberHistory.FamilyHistoryStatus.HEALTHUNKNOWN) {
+      facts.add("Health unknown.");
+    } else if (f.getStatus() == FamilyMemberHistory.FamilyHistoryStatus.PARTIAL) {
+      facts.add("History partial.");
+    }
+    facts.add(labelled("No history available:", sentence(Texts.label(f.getDataAbsentReason()))));
+    String text = Texts.join(facts.toArray(String[]::new));
+    b.add(Category.CLINICAL, when, "Family history, " + relative + ":" + (text.isEmpty() ? " nothing recorded." : " " + text));
+    notes(b, when, "Family history note, " + relative, f.getNote());
+    for (var c : f.getCondition()) {
+      notes(b, when, "Family history note, " + relative + ", " + about(c.getCode(), null), c.getNote());
+    }
+  }
+
+  /** The relationship in words, and the relative's sex when the relationship does not say it (a sibling, a child). */
+  private static String relative(FamilyMemberHistory f) {
+    Coding c = f.getRelationship().getCoding().stream().filter(Coding::hasCode).findFirst().orElse(null);
+    String words = f.getRelationship().hasText() ? f.getRelationship().getText()
+        : c != null && c.hasDisplay() ? c.getDisplay() : c != null ? RELATIONSHIPS.getOrDefault(c.getCode(), c.getCode()) : "";
+    String who = words.isBlank() ? "relative" : words.strip().toLowerCase(java.util.Locale.ROOT);
+    String sex = Texts.label(f.getSex()).toLowerCase(java.util.Locale.ROOT);
+    boolean said = who.matches(".*\\b(mother|father|sister|brother|son|daughter|aunt|uncle|niece|nephew|wife|husband"
+        + "|grandmother|grandfather|grandson|granddaughter)\\b.*");
+    return sex.isBlank() || said ? who : who + " (" + sex + ")";
+  }
+
+  /** HL7 v3 RoleCode family members in words, for a relationship sent as a code alone. */
+  private static final Map<String, String> RELATIONSHIPS = Map.ofEntries(Map.entry("MTH", "mother"),
+      Map.entry("FTH", "father"), Map.entry("NMTH", "natural mother"), Map.entry("NFTH", "natural father"),
+      Map.entry("PRN", "parent"), Map.entry("SIB", "sibling"), Map.entry("SIS", "sister"), Map.entry("BRO", "brother"),
+      Map.entry("HSIB", "half-sibling"), Map.entry("TWIN", "twin"), Map.entry("CHILD", "child"), Map.entry("SON", "son"),
+      Map.entry("DAU", "daughter"), Map.entry("GRPRN", "grandparent"), Map.entry("GRMTH", "grandmother"),
+      Map.entry("GRFTH", "grandfather"), Map.entry("MGRMTH", "maternal grandmother"),
+      Map.entry("MGRFTH", "maternal grandfather"), Map.entry("PGRMTH", "paternal grandmother"),
+      Map.entry("PGRFTH", "paternal grandfather"), Map.entry("AUNT", "aunt"), Map.entry("UNCLE", "uncle"),
+      Map.entry("MAUNT", "maternal aunt"), Map.entry("PAUNT", "paternal aunt"), Map.entry("MUNCLE", "maternal uncle"),
+      Map.entry("PUNCLE", "paternal uncle"), Map.entry("COUSN", "cousin"), Map.entry("NIECE", "niece"),
+      Map.entry("NEPHEW", "nephew"), Map.entry("FAMMEMB", "family member"));
+
+  /** {@code Breast cancer (SNOMED CT 254837009), onset at age 45 years, outcome remission, contributed to death}. */
+  private static String familyCondition(FamilyMemberHistory.FamilyMemberHistoryConditionComponent c) {
+    String what = Texts.concept(c.getCode());
+    List<String> parts = new ArrayList<>(List.of(what.isBlank() ? "a condition not named" : what));
+    if (c.hasOnset()) {
+      Type o = c.getOnset();
+      String onset = o instanceof Quantity || o instanceof Range ? "at " + age(o)
+          : o instanceof Period p ? period(p) : Objects.toString(o.primitiveValue(), "");
+      parts.add(labelled("onset", onset));
+    }
+    parts.add(labelled("outcome", Texts.label(c.getOutcome())));
+    if (c.hasContributedToDeath() && c.getContributedToDeath()) {
+      parts.add("contributed to death");
+    }
+    return parts.stream().filter(p -> !p.isBlank()).collect(Collectors.joining(", "));
+  }
+
+  /** An age or an age range: {@code age 45 years}, {@code age 40 to 50 years}; a UCUM code in words. */
+  private static String age(Type t) {
+    if (t instanceof Range r) {
+      String low = ageUnit(r.getLow());
+      String high = ageUnit(r.getHigh());
+      String lv = r.getLow().hasValue() ? Texts.decimal(r.getLow().getValueElement()) : "";
+      String hv = r.getHigh().hasValue() ? Texts.decimal(r.getHigh().getValueElement()) : "";
+      String range = lv.isEmpty() ? hv.isEmpty() ? "" : "up to " + hv + suffix(high)
+          : hv.isEmpty() ? lv + suffix(low) + " or older" : low.equals(high) ? lv + " to " + hv + suffix(high)
+          : lv + suffix(low) + " to " + hv + suffix(high);
+      return labelled("age", range);
+    }
+    if (t instanceof Quantity q && q.hasValue()) {
+      return "age " + (q.hasComparator() ? q.getComparator().toCode() + " " : "") + Texts.decimal(q.getValueElement())
+          + suffix(ageUnit(q));
+    }
+    return "";
+  }
+
+  private static String suffix(String unit) {
+    return unit.isEmpty() ? "" : " " + unit;
+  }
+
+  /** UCUM's units of age in words ("a" is a year), any other unit as sent. */
+  private static String ageUnit(Quantity q) {
+    String u = q.hasUnit() ? q.getUnit() : q.hasCode() ? q.getCode() : "";
+    return switch (u) {
+      case "a" -> "years";
+      case "mo" -> "months";
+      case "wk" -> "weeks";
+      case "d" -> "days";
+      case "h" -> "hours";
+      default -> Texts.unit(u);
+    };
   }
 
   /**
@@ -239,6 +407,7 @@ public final class ChunkRenderer {
     if (o.hasInterpretation()) {
       text.append(". Interpretation: ").append(interpretation(o.getInterpretation()));
     }
+    text.append(members(o));
     text.append('.');
     String caveat = resultCaveat(code(o.getStatus()));
     String qualifier = caveat.isEmpty() ? "" : " (" + caveat + ")";
@@ -248,6 +417,45 @@ public final class ChunkRenderer {
     for (var note : o.getNote()) {
       b.addText(Category.NOTE, when, "Observation note" + qualifier + ": " + note.getText());
     }
+  }
+
+  /**
+   * A panel's members ({@code hasMember}): "Lipid panel." said nothing of what it held. Each member by
+   * its display, or by its code and value when it is contained in the panel or resolved; the others are
+   * counted, not named by their ids (a record's id identifies the record, and each member is a chunk of
+   * its own). "" when the observation has no members.
+   */
+  private static String members(Observation o) {
+    List<String> named = new ArrayList<>();
+    int unnamed = 0;
+    for (Reference r : o.getHasMember()) {
+      String m = member(o, r);
+      if (m.isBlank()) {
+        unnamed++;
+      } else {
+        named.add(m);
+      }
+    }
+    if (named.isEmpty() && unnamed == 0) {
+      return "";
+    }
+    String more = unnamed == 0 ? "" : (named.isEmpty() ? "" : "; and ") + unnamed + (named.isEmpty() ? "" : " more")
+        + (unnamed == 1 ? " result" : " results") + " not named here, recorded on " + (unnamed == 1 ? "its" : "their")
+        + " own";
+    return ". Panel members: " + String.join("; ", named) + more;
+  }
+
+  /** One member: its display, else a contained or resolved observation's code and value; "" when neither. */
+  private static String member(Observation panel, Reference r) {
+    if (r.hasDisplay() && !r.getDisplay().isBlank()) {
+      return r.getDisplay().strip();
+    }
+    String ref = r.getReference();
+    Resource target = r.getResource() instanceof Resource res ? res
+        : ref != null && ref.startsWith("#") ? panel.getContained().stream()
+            .filter(c -> ref.substring(1).equals(c.getIdElement().getIdPart())).findFirst().orElse(null) : null;
+    return target instanceof Observation m && target != panel
+        ? Texts.join(Texts.concept(m.getCode()), value(m.getValue(), m.getDataAbsentReason())) : "";
   }
 
   /**

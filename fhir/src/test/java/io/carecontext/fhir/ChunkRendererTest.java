@@ -849,4 +849,110 @@ class ChunkRendererTest {
     assertThat(Texts.unit("{INR}")).isEqualTo("INR");
     assertThat(Texts.unit("{cells}/uL")).isEqualTo("cells/uL");
   }
+  // Before: a FamilyMemberHistory rendered nothing: a mother's breast cancer at 45 never reached a prompt.
+  @Test
+  void aFamilyMemberHistorySaysWhoWhatWhenAndHowItEnded() {
+    List<ClinicalChunk> chunks = renderer.render(parse("""
+        {"resourceType":"FamilyMemberHistory","id":"f1","status":"completed","patient":{"reference":"Patient/p1"},
+         "date":"2024-05-02","name":"Gertrude Quixotefield","bornDate":"1941-02-03",
+         "relationship":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"MTH"}]},
+         "sex":{"coding":[{"code":"female"}]},"deceasedAge":{"value":67,"unit":"a"},
+         "condition":[
+          {"code":{"coding":[{"system":"http://snomed.info/sct","code":"254837009","display":"Breast cancer"}]},
+           "onsetAge":{"value":45,"system":"http://unitsofmeasure.org","code":"a"},"outcome":{"text":"remission"},
+           "note":[{"text":"Treated with mastectomy."}]},
+          {"code":{"text":"Myocardial infarction"},"onsetRange":{"low":{"value":60,"unit":"a"},"high":{"value":65,"unit":"a"}},
+           "contributedToDeath":true}],
+         "note":[{"authorString":"Dr. Alvarez","text":"Mother's sister also had breast cancer."}]}"""));
+    assertThat(chunks).extracting(ClinicalChunk::text).containsExactly(
+        "Family history, mother: Breast cancer (SNOMED CT 254837009), onset at age 45 years, outcome remission; "
+            + "Myocardial infarction, onset at age 60 to 65 years, contributed to death. Deceased at age 67 years.",
+        "Family history note, mother: Mother's sister also had breast cancer.",
+        "Family history note, mother, Breast cancer: Treated with mastectomy.");
+    // the history is clinical, its free text a note; each chunk is the FamilyMemberHistory's, the class a Consent names
+    assertThat(chunks).extracting(ClinicalChunk::category).containsExactly(Category.CLINICAL, Category.NOTE, Category.NOTE);
+    assertThat(chunks).extracting(ClinicalChunk::resourceType).containsOnly("FamilyMemberHistory");
+    assertThat(chunks).extracting(ClinicalChunk::patientId).containsOnly("p1");
+    assertThat(chunks.get(0).effectiveDate()).hasToString("2024-05-02");
+    // the relative's name and birth date, and who wrote the note, are not said
+    assertThat(chunks).extracting(ClinicalChunk::text).noneMatch(t -> t.contains("Gertrude") || t.contains("Quixotefield")
+        || t.contains("1941") || t.contains("Alvarez"));
+    // a sibling's sex is said (the relationship does not), a history the record does not know says so
+    assertThat(renderer.render(parse("""
+        {"resourceType":"FamilyMemberHistory","id":"f2","status":"health-unknown","patient":{"reference":"Patient/p1"},
+         "relationship":{"text":"Sibling"},"sex":{"coding":[{"code":"male","display":"Male"}]},"deceasedBoolean":false,
+         "ageAge":{"value":52,"unit":"years"}}""")).get(0).text())
+        .isEqualTo("Family history, sibling (male): Living. Relative's age: age 52 years. Health unknown.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"FamilyMemberHistory","id":"f3","status":"partial","patient":{"reference":"Patient/p1"},
+         "relationship":{"coding":[{"code":"PGRFTH"}]},"deceasedDate":"1998",
+         "condition":[{"code":{"text":"Colon cancer"},"onsetString":"in his seventies"}]}""")).get(0).text())
+        .isEqualTo("Family history, paternal grandfather: Colon cancer, onset in his seventies. Deceased 1998. History partial.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"FamilyMemberHistory","id":"x","status":"entered-in-error","patient":{"reference":"Patient/p1"},
+         "relationship":{"coding":[{"code":"FTH"}]},"condition":[{"code":{"text":"Huntington disease"}}]}"""))).isEmpty();
+  }
+
+  // Before: a condition's and an allergy's notes (note[].text) were dropped: "stopped lisinopril for angioedema,
+  // do not rechallenge" never reached a prompt.
+  @Test
+  void conditionAndAllergyNotesAreNoteChunksLedByWhatTheyAreAbout() {
+    List<ClinicalChunk> condition = renderer.render(parse("""
+        {"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"recordedDate":"2024-03-06",
+         "code":{"text":"Type 2 diabetes"},"note":[{"text":"Diet controlled until 2023."},{"text":" "}]}"""));
+    assertThat(condition).extracting(ClinicalChunk::text).containsExactly("Condition: Type 2 diabetes recorded 2024-03-06.",
+        "Condition note, Type 2 diabetes: Diet controlled until 2023.");
+    assertThat(condition).extracting(ClinicalChunk::category).containsExactly(Category.CLINICAL, Category.NOTE);
+    assertThat(condition.get(1).effectiveDate()).hasToString("2024-03-06");
+    List<ClinicalChunk> allergy = renderer.render(parse("""
+        {"resourceType":"AllergyIntolerance","id":"a","patient":{"reference":"Patient/p1"},"code":{"text":"Lisinopril"},
+         "verificationStatus":{"coding":[{"code":"refuted"}]},
+         "note":[{"text":"Tolerated a rechallenge in clinic."}]}"""));
+    assertThat(allergy).extracting(ClinicalChunk::text).containsExactly("Allergy: Lisinopril ruled out (refuted)",
+        "Allergy note, Lisinopril (ruled out): Tolerated a rechallenge in clinic.");
+    assertThat(allergy).extracting(ClinicalChunk::category).containsExactly(Category.CLINICAL, Category.NOTE);
+  }
+
+  // Before: a panel said nothing of its members ("Observation: Lipid panel (LOINC 57698-3)."), though the
+  // members were what it reported.
+  @Test
+  void aPanelNamesItsMembers() {
+    String text = renderer.render(parse("""
+        {"resourceType":"Observation","id":"lp","status":"final","subject":{"reference":"Patient/p1"},
+         "contained":[{"resourceType":"Observation","id":"hdl","status":"final","code":{"text":"HDL cholesterol"},
+           "valueQuantity":{"value":38,"unit":"mg/dL"}}],
+         "code":{"coding":[{"system":"http://loinc.org","code":"57698-3","display":"Lipid panel"}]},
+         "hasMember":[{"reference":"Observation/chol-1","display":"Total cholesterol 212 mg/dL"},{"reference":"#hdl"},
+           {"reference":"Observation/ldl-1"},{"reference":"Observation/tg-1"}]}""")).get(0).text();
+    assertThat(text).isEqualTo("Observation: Lipid panel (LOINC 57698-3). Panel members: Total cholesterol 212 mg/dL; "
+        + "HDL cholesterol 38 mg/dL; and 2 more results not named here, recorded on their own.");
+    // ids are not named: a record's id identifies the record
+    assertThat(text).doesNotContain("ldl-1").doesNotContain("tg-1");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"Observation","id":"bp","status":"final","subject":{"reference":"Patient/p1"},
+         "code":{"text":"Vital signs"},"hasMember":[{"reference":"Observation/bp-1"}]}""")).get(0).text())
+        .isEqualTo("Observation: Vital signs. Panel members: 1 result not named here, recorded on its own.");
+  }
+
+  // Before: "Medication statement: warfarin 5 MG 5 mg daily. status not-taken." led with the drug and its dose
+  // like a medication the patient takes.
+  @Test
+  void aMedicationNotTakenReadsAsNotTaken() {
+    String text = renderer.render(parse("""
+        {"resourceType":"MedicationStatement","id":"s","status":"not-taken","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"text":"warfarin 5 MG"},"dosage":[{"text":"5 mg daily"}],
+         "statusReason":[{"coding":[{"display":"Patient refused"}]}],"effectiveDateTime":"2024-06-01"}""")).get(0).text();
+    assertThat(text).isEqualTo("Medication NOT taken: warfarin 5 MG. The patient is not taking this medication (status "
+        + "not-taken). Dosage not taken: 5 mg daily. Reason not taken: Patient refused.");
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationStatement","id":"s","status":"not-taken","subject":{"reference":"Patient/p1"},
+         "medicationCodeableConcept":{"text":"aspirin 81 MG"}}""")).get(0).text())
+        .isEqualTo("Medication NOT taken: aspirin 81 MG. The patient is not taking this medication (status not-taken).");
+    // an order not to give a drug leads with it, before the drug and its dose
+    assertThat(renderer.render(parse("""
+        {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","doNotPerform":true,
+         "subject":{"reference":"Patient/p1"},"medicationCodeableConcept":{"text":"ibuprofen 400 MG"},
+         "dosageInstruction":[{"text":"400 mg every 6 hours"}]}""")).get(0).text())
+        .startsWith("Medication request: do not give ibuprofen 400 MG");
+  }
 }
