@@ -85,7 +85,7 @@ public final class DeidEvaluation {
     return new Report(perClass, knownPlanted, knownFound, planted, found, detections, tp);
   }
 
-  /** Twelve note templates a patient, identifiers in different shapes, distractors that must survive. */
+  /** Thirteen note templates a patient, identifiers in different shapes, distractors that must survive. */
   static List<Annotated> notes(KnownIdentifiers known, Random rng) {
     var patient = known.names().get(0);
     var provider = known.names().get(1);
@@ -162,8 +162,28 @@ public final class DeidEvaluation {
         .t(" for dialysis; follow up in the Diabetes Clinic and the Primary Care Clinic. Hospital Course: K 5.9 mmol/L, "
             + "Emergency Department visit, Walk-In Clinic hours posted.");
     out.add(n.done());
+    // a town after a facility without a ZIP, a hospital by its name alone, a town where the patient lives,
+    // beside units, services, a country and kinds of service that name no place
+    n = new Note(known);
+    n.t("Outside records: seen at ").k(NAMED_FACILITIES.get(rng.nextInt(NAMED_FACILITIES.size())), IdentifierClass.FACILITY,
+            false).t(", ").k(TOWNS.get(rng.nextInt(TOWNS.size())), IdentifierClass.CITY, false)
+        .t(" for chest pain; transferred to ").k(BARE_FACILITIES.get(rng.nextInt(BARE_FACILITIES.size())),
+            IdentifierClass.FACILITY, false)
+        .t(" for catheterization. Lives in ").k(TOWNS.get(rng.nextInt(TOWNS.size())), IdentifierClass.CITY, false)
+        .t(" with her sister; moved from Mexico. Admitted to ICU, transferred to Telemetry, discharged to Home with "
+            + "Home Health; followed at Cardiology Clinic; presented to Emergency Department twice. Troponin 0.04 ng/mL.");
+    out.add(n.done());
     return out;
   }
+
+  /** Facilities by name followed by their town, as outside records write them ("Mercy Hospital, Springfield"). */
+  static final List<String> NAMED_FACILITIES = List.of("Mercy Hospital", "St. Joseph's Medical Center",
+      "Good Samaritan Hospital", "Lakeside Dialysis Center", "Quest Diagnostics", "Northwestern Memorial Hospital");
+  /** Hospitals called by their name alone, without a word for a kind of place. */
+  static final List<String> BARE_FACILITIES = List.of("Cedars-Sinai", "Mayo", "St. Luke's", "Johns Hopkins",
+      "Mass General", "Sloan Kettering", "Good Samaritan", "HonorHealth Osborn");
+  static final List<String> TOWNS = List.of("Springfield", "Oro Valley", "Flagstaff", "Kalamazoo", "Cedar Rapids",
+      "Winston-Salem", "St. Cloud", "Bozeman", "McAllen");
 
   static final List<String> FACILITIES = List.of("St. Mary's Regional Medical Center", "Sonora Quest Laboratories",
       "Banner Health Clinic - Oro Valley", "Mercy Hospital of Springfield", "Quest Diagnostics",

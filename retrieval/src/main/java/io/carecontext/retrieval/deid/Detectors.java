@@ -6,6 +6,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -155,6 +156,7 @@ final class Detectors {
       add(spans, text, r.pattern(), r.cls(), r.cls().prefix());
     }
     addFacilities(spans, text);
+    addPlacesByContext(spans, text);
     // The same detector that shifts a source date, cuts it to the year and shifts an answer's back.
     for (Dates.Found d : Dates.find(text)) {
       spans.add(new Span(d.start(), d.end(), IdentifierClass.DATE, IdentifierClass.DATE.prefix()));
@@ -230,11 +232,119 @@ final class Detectors {
       if (names) {
         spans.add(new Span(m.start() + start, m.end(), IdentifierClass.FACILITY, IdentifierClass.FACILITY.prefix()));
         from = m.end();
+        // the town it is in, after a comma or in parentheses: "Mercy Hospital, Springfield" kept the town
+        Matcher t = TOWN_AFTER_FACILITY.matcher(text).region(m.end(), text.length());
+        if (t.lookingAt()) {
+          int[] town = place(text, t.start("v"), t.end("v"));
+          if (town != null) {
+            spans.add(new Span(town[0], town[1], IdentifierClass.CITY, IdentifierClass.CITY.prefix()));
+            from = town[1];
+          }
+        }
       } else {
         // "Diabetes Clinic at Mercy Hospital": the place may still follow the kind of service
         from = m.start("kind") + 1;
       }
     }
+  }
+
+  /** A town's name: up to three capitalized words ("Oro Valley", "Winston-Salem", "St. Cloud"). */
+  private static final String TOWN_WORD = "[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['’][a-z]+)?";
+  private static final String TOWN = "(?:(?:St|Mt|Ft)\\.\\s*)?" + TOWN_WORD + "(?:(?:\\s+|-)" + TOWN_WORD + "){0,2}";
+  private static final Pattern TOWN_AFTER_FACILITY = Pattern.compile("(?:,[ \\t]*|[ \\t]*\\([ \\t]*)(?<v>" + TOWN + ")"
+      + "(?![A-Za-z'’-])");
+  /**
+   * A place the words before it say is one, though its name has no word for a kind of place: care at a
+   * hospital called by its name alone ("transferred to Cedars-Sinai", "followed at Mayo", "seen at St.
+   * Luke's") is a FACILITY; where the patient lives, lived or comes from ("lives in Oro Valley",
+   * "moved here from Flagstaff") is a CITY.
+   */
+  /** A word of a name after a cue, "St." before "St": nothing after the name checks that it went on. */
+  private static final String CUED_WORD = "(?:(?:St|Mt|Ft)\\.|" + FACILITY_WORD + ")";
+  private static final Pattern FACILITY_CUE = Pattern.compile("(?i:\\b(?:seen|treated|followed|admitted|hospitali[sz]ed"
+      + "|transferred|presented|delivered|evaluated|managed|cared\\s+for|receives\\s+care|received\\s+care"
+      + "|established\\s+care)\\s+(?:at|to|from))\\s+(?<v>" + CUED_WORD
+      + "(?:(?:\\s*[-–]\\s*|\\s+(?:of|and|&)\\s+|\\s+)" + CUED_WORD + "){0,3})(?![A-Za-z'’-])");
+  private static final Pattern TOWN_CUE = Pattern.compile("(?i:\\b(?:lives|living|lived|resides|residing|resident"
+      + "|moved(?:\\s+here)?|relocated(?:\\s+here)?|grew\\s+up|originally|comes)\\s+(?:in|of|from|to|near))\\s+"
+      + "(?<v>" + TOWN + ")(?![A-Za-z'’-])");
+  /**
+   * Words that are no place's name after those cues: units and services of a hospital ("admitted to
+   * ICU", "transferred to Telemetry", "discharged to Home"), headings, days and months, clinicians'
+   * titles. A state or a country is not a subdivision smaller than a state, and stays.
+   */
+  private static final Set<String> NOT_A_PLACE = Set.of("icu", "ccu", "micu", "sicu", "nicu", "picu", "cvicu", "pacu",
+      "snf", "ltac", "ltach", "osh", "pcp", "ed", "er", "or", "ir", "l&d", "cath", "labor", "delivery", "home", "floor",
+      "ward", "unit", "units", "room", "bed", "bay", "telemetry", "tele", "step", "down", "stepdown", "observation", "obs",
+      "triage", "bedside", "skilled", "assisted", "living", "facility", "shelter", "intensive", "critical", "acute",
+      "hospitalist", "service", "services", "team", "department", "dept", "office", "wing", "tower", "suite",
+      "building", "campus", "today", "yesterday", "tonight", "baseline", "discharge", "admission", "course", "history",
+      "assessment", "plan", "impression", "diagnosis", "dr", "doctor", "nurse", "section", "housing", "apartment",
+      "senior", "group", "nursing", "a", "an", "this", "that", "his", "her", "their", "my", "home's", "monday", "tuesday",
+      "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june",
+      "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul",
+      "aug", "sep", "sept", "oct", "nov", "dec", "mr", "mrs", "ms", "miss", "patient", "pt");
+  /** States and the countries notes name most: larger than Safe Harbor's subdivisions, so not identifiers. */
+  private static final Set<String> STATES_AND_COUNTRIES = Set.of("alabama", "alaska", "arizona", "arkansas",
+      "california", "colorado", "connecticut", "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana",
+      "iowa", "kansas", "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota",
+      "mississippi", "missouri", "montana", "nebraska", "nevada", "new hampshire", "new jersey", "new mexico", "new york",
+      "north carolina", "north dakota", "ohio", "oklahoma", "oregon", "pennsylvania", "rhode island", "south carolina",
+      "south dakota", "tennessee", "texas", "utah", "vermont", "virginia", "washington", "west virginia", "wisconsin",
+      "wyoming", "puerto rico", "guam", "united states", "usa", "us", "mexico", "canada", "guatemala", "honduras",
+      "el salvador", "cuba", "haiti", "jamaica", "dominican republic", "colombia", "venezuela", "brazil", "peru",
+      "china", "india", "pakistan", "philippines", "vietnam", "korea", "japan", "iran", "iraq", "syria", "afghanistan",
+      "ukraine", "russia", "poland", "germany", "france", "italy", "spain", "ireland", "england", "scotland",
+      "united kingdom", "uk", "nigeria", "ethiopia", "somalia", "kenya", "ghana", "egypt", "israel", "europe", "asia",
+      "africa", "south america", "central america", "latin america", "the caribbean", "caribbean");
+
+  /**
+   * Places named after a cue (see {@link #FACILITY_CUE}, {@link #TOWN_CUE}). A name is kept when, its
+   * trailing unit words left out ("Mercy ICU" is Mercy), some word of it is neither a kind of service nor
+   * a unit, heading, title, day or month, and it is not a state or a country.
+   */
+  static void addPlacesByContext(List<Span> spans, String text) {
+    for (var cue : List.of(Map.entry(FACILITY_CUE, IdentifierClass.FACILITY), Map.entry(TOWN_CUE, IdentifierClass.CITY))) {
+      Matcher m = cue.getKey().matcher(text);
+      while (m.find()) {
+        int[] place = place(text, m.start("v"), m.end("v"));
+        if (place != null) {
+          spans.add(new Span(place[0], place[1], cue.getValue(), cue.getValue().prefix()));
+        }
+      }
+    }
+  }
+
+  /** The part of {@code text[start, end)} that names a place, as {start, end}; null when none of it does. */
+  private static int[] place(String text, int start, int end) {
+    Matcher w = FACILITY_NAME_WORD.matcher(text).region(start, end);
+    List<int[]> words = new ArrayList<>();
+    while (w.find()) {
+      words.add(new int[] {w.start(), w.end()});
+    }
+    if (words.isEmpty() || NOT_A_PLACE.contains(word(text, words.get(0)))) {
+      return null;
+    }
+    int last = words.size() - 1;
+    while (last > 0 && NOT_A_PLACE.contains(word(text, words.get(last)))) {
+      last--;
+    }
+    int to = words.get(last)[1];
+    String phrase = text.substring(start, to).toLowerCase(Locale.ROOT).replaceAll("\\s+", " ");
+    if (STATES_AND_COUNTRIES.contains(phrase)) {
+      return null;
+    }
+    boolean names = false;
+    for (int i = 0; i <= last; i++) {
+      String word = word(text, words.get(i));
+      names |= !NOT_A_PLACE.contains(word) && !NOT_A_NAME.contains(word) && !GENERIC.contains(word)
+          && !GENERIC.contains(word.replaceAll("'s$", ""));
+    }
+    return names ? new int[] {start, to} : null;
+  }
+
+  private static String word(String text, int[] at) {
+    return text.substring(at[0], at[1]).toLowerCase(Locale.ROOT).replace("’", "'").replaceAll("\\.$", "");
   }
 
   private static String prefix(KnownIdentifiers.Name n) {

@@ -270,4 +270,25 @@ class DetectorsTest {
         + "uneventful. Emergency Department visit. CBC Labs pending. University Hospital policy. Imaging Center visit.";
     assertThat(marked(generic, none)).isEqualTo(generic);
   }
+  // Before: "seen at Mercy Hospital, Springfield" kept the town (no state and ZIP after it), and a hospital
+  // called by its name alone ("transferred to Cedars-Sinai") or the town a patient lives in passed as written.
+  @Test
+  void aTownAfterAFacilityAndPlacesNamedWithoutAWordForAPlaceAreFound() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Seen at Mercy Hospital, Springfield for chest pain; transferred to Cedars-Sinai, then treated "
+        + "at St. Luke's. Outside labs from Quest Diagnostics (Tempe). Lives in Oro Valley with her sister; moved here "
+        + "from Winston-Salem. Followed at Mayo; admitted to Mercy ICU.", none))
+        .isEqualTo("Seen at [FACILITY], [CITY] for chest pain; transferred to [FACILITY], then treated at [FACILITY]. "
+            + "Outside labs from [FACILITY] ([CITY]). Lives in [CITY] with her sister; moved here from [CITY]. "
+            + "Followed at [FACILITY]; admitted to [FACILITY] ICU.");
+    // units, services, headings, a state and a country after the same words name no place, and stay
+    String kept = "Admitted to ICU, transferred to Telemetry, then to Step Down Unit; discharged to Home with Home "
+        + "Health. Followed at Cardiology Clinic; presented to Emergency Department; evaluated at Sports Medicine; "
+        + "seen at Bedside; seen at Follow Up. Lives in Section 8 housing in New York; moved from Mexico; resident of "
+        + "Assisted Living. Mercy Hospital staff: see Hospital Course, Discharge Plan.";
+    assertThat(marked(kept, none)).isEqualTo(kept.replace("Mercy Hospital", "[FACILITY]"));
+    // after a facility, a heading or a kind of service is no town
+    assertThat(marked("Seen at Mercy Hospital, Cardiology; Good Samaritan Hospital, Hospital Course: stable.", none))
+        .isEqualTo("Seen at [FACILITY], Cardiology; [FACILITY], Hospital Course: stable.");
+  }
 }
