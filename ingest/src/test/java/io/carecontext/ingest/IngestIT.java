@@ -3,6 +3,7 @@ package io.carecontext.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.carecontext.fhir.ChunkRenderer;
 import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirInputException;
@@ -447,6 +448,30 @@ class IngestIT {
     assertThat(count(chunks)).isZero();
     assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE renderer_version IS NULL")).isZero();
     assertThat(worker.enqueueRerender(tenant)).as("nothing left to make again").isZero();
+  }
+
+  @Test
+  void aResourceChunkedByThePreviousRendererGetsThisRenderersText() throws SQLException {
+    // renderer 10 says a condition's notes: a condition chunked by renderer 9 had no note chunk, and
+    // kept none until the resource changed unless the worker made its chunks again
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Condition","id":"cond-r9","subject":{"reference":"Patient/p-r9"},"code":{"text":"Gout"},
+         "note":[{"text":"Flares after shellfish."}]}"""));
+    worker.drain(tenant);
+    String notes = "SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = 'cond-r9' AND category = 'note'";
+    assertThat(count(notes)).isEqualTo(1);
+    // as renderer 9 left it: the condition's chunk alone, stamped with version 9
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("DELETE FROM tenant_ingest.chunks WHERE resource_id = 'cond-r9' AND category = 'note'");
+      st.execute("UPDATE tenant_ingest.chunks SET renderer_version = " + (ChunkRenderer.VERSION - 1)
+          + " WHERE resource_id = 'cond-r9'");
+    }
+    assertThat(count(notes)).isZero();
+    assertThat(worker.enqueueRerender(tenant)).isPositive();
+    worker.drain(tenant);
+    assertThat(count(notes)).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = 'cond-r9' AND renderer_version = "
+        + ChunkRenderer.VERSION)).isEqualTo(2);
   }
 
   @Test
