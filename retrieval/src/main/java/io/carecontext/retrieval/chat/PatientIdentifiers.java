@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import org.hl7.fhir.r4.model.Address;
 import org.hl7.fhir.r4.model.ContactPoint;
+import org.hl7.fhir.r4.model.FamilyMemberHistory;
 import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
@@ -29,8 +30,9 @@ import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
 
 /**
- * The identifiers the platform knows for one patient: from the Patient, its RelatedPersons and
- * the practitioners linked to it. Read internally for de-identification; never returned.
+ * The identifiers the platform knows for one patient: from the Patient, its RelatedPersons, the
+ * relatives its FamilyMemberHistories name and the practitioners linked to it. Read internally for
+ * de-identification; never returned.
  */
 public final class PatientIdentifiers {
 
@@ -58,7 +60,8 @@ public final class PatientIdentifiers {
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT a.admitted, x.* FROM (SELECT EXISTS (SELECT 1 FROM caller_key) AS admitted) a LEFT JOIN (
             SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body FROM resources r
-            WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson') AND r.patient_id = ANY (?)
+            WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson', 'FamilyMemberHistory')
+              AND r.patient_id = ANY (?)
             UNION ALL
             SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body
             FROM (SELECT DISTINCT patient_id, practitioner_id FROM care_links WHERE patient_id = ANY (?)) l
@@ -92,6 +95,10 @@ public final class PatientIdentifiers {
     List<KnownIdentifiers.Address> addresses = new ArrayList<>();
     List<LocalDate> dates = new ArrayList<>();
     for (Resource r : resources) {
+      if (r instanceof FamilyMemberHistory f) {
+        relative(f).ifPresent(names::add);
+        continue;
+      }
       KnownIdentifiers.NameKind kind = r instanceof Patient ? KnownIdentifiers.NameKind.PATIENT
           : r instanceof Practitioner ? KnownIdentifiers.NameKind.PRACTITIONER : KnownIdentifiers.NameKind.RELATED_PERSON;
       List<HumanName> hn = r instanceof Patient p ? p.getName() : r instanceof Practitioner pr ? pr.getName()
@@ -131,6 +138,22 @@ public final class PatientIdentifiers {
       }
     }
     return new KnownIdentifiers(names, ids, telecoms, addresses, dates);
+  }
+
+  /**
+   * The relative a family history names ({@code name}, one string: "Gertrude", "Gertrude Okafor"), known
+   * as a related person's name: its last word as the family name when it has more than one, so that
+   * each part alone is found as a RelatedPerson's are. Tenant migration 51 lets the identity role read it.
+   */
+  static java.util.Optional<KnownIdentifiers.Name> relative(FamilyMemberHistory f) {
+    String name = f.getName() == null ? "" : f.getName().strip();
+    if (name.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    String[] parts = name.split("\\s+");
+    String family = parts.length > 1 ? parts[parts.length - 1] : null;
+    List<String> given = List.of(parts).subList(0, parts.length > 1 ? parts.length - 1 : 1);
+    return java.util.Optional.of(new KnownIdentifiers.Name(KnownIdentifiers.NameKind.RELATED_PERSON, family, given, name));
   }
 
   private static KnownIdentifiers.Address address(Address a) {

@@ -49,4 +49,21 @@ class PatientIdentifiersTest {
       TimeZone.setDefault(saved);
     }
   }
+  // Before: a family history's relative ("name": "Gertrude Okafor") was not known, and renderer 10 serves
+  // its notes: "Gertrude had a mastectomy" reached the model, no relation word before the name.
+  @Test
+  void theRelativeAFamilyHistoryNamesIsKnown() {
+    KnownIdentifiers known = PatientIdentifiers.extract(List.<Resource>of(Fhir.parseResource(PATIENT),
+        Fhir.parseResource("""
+            {"resourceType":"FamilyMemberHistory","id":"f1","status":"completed","patient":{"reference":"Patient/p1"},
+             "name":"Gertrude Okafor","relationship":{"coding":[{"code":"MTH"}]}}"""),
+        Fhir.parseResource("""
+            {"resourceType":"FamilyMemberHistory","id":"f2","status":"completed","patient":{"reference":"Patient/p1"},
+             "relationship":{"coding":[{"code":"FTH"}]}}""")));
+    assertThat(known.names()).filteredOn(n -> n.kind() == KnownIdentifiers.NameKind.RELATED_PERSON)
+        .extracting(KnownIdentifiers.Name::family).containsExactly("Okonkwo", "Okafor");
+    String out = Deidentifier.deidentify(List.of("Family history note, mother: Gertrude had a mastectomy; Mrs. Okafor "
+        + "is well."), known, DatePolicy.TOKEN, 0).texts().get(0);
+    assertThat(out).doesNotContain("Gertrude", "Okafor").contains("mastectomy", "[PERSON_");
+  }
 }
