@@ -1,0 +1,124 @@
+package io.carecontext.retrieval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.KnownIdentifiers;
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.ingest.FhirStore;
+import io.carecontext.ingest.FhirWriter;
+import io.carecontext.ingest.WriteAudit;
+import io.carecontext.ingest.embedding.EmbeddingProvider;
+import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.TestPlatform;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.retrieval.chat.PatientIdentifiers;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A FamilyMemberHistory (rendered since renderer 10) on the read path: its chunks are clinical and its
+ * notes notes, filed under its own resource type, which is the class a Consent names and a role's
+ * resource types list; the relative it names is known to de-identification (tenant migration 51).
+ */
+class FamilyHistoryIT {
+
+  static TestPlatform platform;
+  static TenantId tenant;
+  static FhirStore store;
+  static FhirWriter feed;
+  static ContextService service;
+  static Requester clinician;
+  static Requester billing;
+  static final EmbeddingProvider MODEL = new InProcessMiniLmProvider();
+  static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
+
+  @BeforeAll
+  static void setUp() {
+    platform = new TestPlatform();
+    tenant = platform.tenant("family");
+    feed = new FhirWriter(platform.issueKey(tenant, "feed", List.of("ehr-integration"), null)
+        .present(PolicySettings.ingest()), WriteAudit.NONE);
+    store = new FhirStore(platform.tx, platform.keys);
+    clinician = requester("dr-lee", "clinician", "pr-1");
+    billing = requester("billy", "billing", null);
+    patient("pf", "");
+    // the patient keeps family histories out of AI use: a nested deny of the class
+    patient("pf-deny", ",\"provision\":[{\"type\":\"deny\",\"class\":[{\"code\":\"FamilyMemberHistory\"}]}]");
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    service = new ContextService(platform.tx, platform.keys, new AuditLog(platform.tx, platform.keys));
+  }
+
+  @AfterAll
+  static void tearDown() {
+    platform.close();
+  }
+
+  static Requester requester(String principal, String role, String practitionerId) {
+    TestPlatform.TestKey key = platform.issueKey(tenant, principal, List.of(role), practitionerId);
+    return new Requester(principal, key.keyId(), List.of(role), practitionerId, key.secretHashHex());
+  }
+
+  static void put(String json) {
+    store.put(tenant, feed, Fhir.parseResource(json));
+  }
+
+  static void patient(String id, String nested) {
+    put("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}");
+    put("""
+        {"resourceType":"Consent","id":"c-%1$s","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
+         "provision":{"type":"permit"%2$s}}""".formatted(id, nested));
+    put("""
+        {"resourceType":"Encounter","id":"e-%1$s","status":"in-progress","class":{"code":"AMB"},
+         "period":{"start":"%2$s"},"subject":{"reference":"Patient/%1$s"},
+         "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(id, LocalDate.now(ZoneOffset.UTC)));
+    put("""
+        {"resourceType":"Condition","id":"cond-%1$s","subject":{"reference":"Patient/%1$s"},
+         "code":{"text":"Fibrocystic breast disease"}}""".formatted(id));
+    put("""
+        {"resourceType":"FamilyMemberHistory","id":"fh-%1$s","status":"completed","patient":{"reference":"Patient/%1$s"},
+         "name":"Gertrude Okafor","relationship":{"coding":[{"code":"MTH"}]},
+         "condition":[{"code":{"text":"Breast cancer"},"onsetAge":{"value":45,"unit":"a"}}],
+         "note":[{"text":"Gertrude had a mastectomy and is well."}]}""".formatted(id));
+  }
+
+  static ContextResult ask(Requester who, String patient, String purpose) {
+    float[] vector = MODEL.embedAll(List.of("family history of breast cancer")).get(0);
+    return service.context(tenant, POLICY, who, patient,
+        new ContextQuery("family history of breast cancer", () -> vector, 20, purpose, null, false), "context");
+  }
+
+  @Test
+  void aFamilyHistoryIsServedAsClinicalTextAndItsNoteAsANote() {
+    List<ContextChunk> family = ask(clinician, "pf", "TREAT").chunks().stream()
+        .filter(c -> c.resource().equals("FamilyMemberHistory/fh-pf")).toList();
+    assertThat(family).extracting(ContextChunk::category).containsExactlyInAnyOrder("clinical", "note");
+    assertThat(family).extracting(ContextChunk::text).contains(
+        "Family history, mother: Breast cancer, onset at age 45 years.",
+        "Family history note, mother: Gertrude had a mastectomy and is well.");
+  }
+
+  @Test
+  void aConsentDenyingTheClassAndARoleWithoutTheTypeNeverReadIt() {
+    List<String> denied = ask(clinician, "pf-deny", "TREAT").chunks().stream().map(ContextChunk::resource).toList();
+    assertThat(denied).contains("Condition/cond-pf-deny").noneMatch(r -> r.startsWith("FamilyMemberHistory/"));
+    assertThat(ask(billing, "pf", "HPAYMT").chunks()).extracting(ContextChunk::resource)
+        .noneMatch(r -> r.startsWith("FamilyMemberHistory/"));
+  }
+
+  @Test
+  void theRelativeItNamesIsKnownToDeidentificationUnderTheIdentityRole() {
+    KnownIdentifiers known = PatientIdentifiers.load(platform.tx, platform.keys, tenant, clinician, "pf");
+    assertThat(known.names()).filteredOn(n -> n.kind() == KnownIdentifiers.NameKind.RELATED_PERSON)
+        .extracting(KnownIdentifiers.Name::text).containsExactly("Gertrude Okafor");
+  }
+}
