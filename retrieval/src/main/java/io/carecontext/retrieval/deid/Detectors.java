@@ -283,7 +283,16 @@ final class Detectors {
       "senior", "group", "nursing", "a", "an", "this", "that", "his", "her", "their", "my", "home's", "monday", "tuesday",
       "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june",
       "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul",
-      "aug", "sep", "sept", "oct", "nov", "dec", "mr", "mrs", "ms", "miss", "patient", "pt");
+      "aug", "sep", "sept", "oct", "nov", "dec", "mr", "mrs", "ms", "miss", "patient", "pt", "hospice", "psych", "neuro",
+      "ortho", "pulm", "peds", "med", "surg", "ot", "slp", "endoscopy", "ultrasound", "echo", "pharmacy", "long", "term",
+      "detox", "residential", "treatment", "jail", "prison", "work", "school", "church", "burn", "trauma", "pcu", "cdu",
+      "short", "stay", "preop", "pre-op", "postop", "post-op", "recovery", "holding", "nursery", "newborn", "baby",
+      "noon", "independent", "foster", "rural", "annual", "wellness", "routine", "follow-up", "followup", "checkup",
+      "check-up", "appointment", "appt", "rounds", "time", "age", "inc", "llc", "corp", "pc", "pllc", "ltd", "attn",
+      "records", "billing", "pre", "post", "check");
+  /** Directions name no place alone ("Mercy Hospital, North Campus"), but may begin a town's name ("South Bend"). */
+  private static final Set<String> DIRECTION_WORDS = Set.of("north", "south", "east", "west", "northeast", "northwest",
+      "southeast", "southwest", "upper", "lower", "central", "downtown", "uptown", "midtown");
   /** States and the countries notes name most: larger than Safe Harbor's subdivisions, so not identifiers. */
   private static final Set<String> STATES_AND_COUNTRIES = Set.of("alabama", "alaska", "arizona", "arkansas",
       "california", "colorado", "connecticut", "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana",
@@ -296,7 +305,8 @@ final class Detectors {
       "china", "india", "pakistan", "philippines", "vietnam", "korea", "japan", "iran", "iraq", "syria", "afghanistan",
       "ukraine", "russia", "poland", "germany", "france", "italy", "spain", "ireland", "england", "scotland",
       "united kingdom", "uk", "nigeria", "ethiopia", "somalia", "kenya", "ghana", "egypt", "israel", "europe", "asia",
-      "africa", "south america", "central america", "latin america", "the caribbean", "caribbean");
+      "africa", "south america", "central america", "latin america", "the caribbean", "caribbean", "midwest",
+      "new england", "west coast", "east coast", "the south", "pacific northwest");
 
   /**
    * Places named after a cue (see {@link #FACILITY_CUE}, {@link #TOWN_CUE}). A name is kept when, its
@@ -337,7 +347,8 @@ final class Detectors {
     boolean names = false;
     for (int i = 0; i <= last; i++) {
       String word = word(text, words.get(i));
-      names |= !NOT_A_PLACE.contains(word) && !NOT_A_NAME.contains(word) && !GENERIC.contains(word)
+      names |= !NOT_A_PLACE.contains(word) && !NOT_A_NAME.contains(word) && !DIRECTION_WORDS.contains(word)
+          && !GENERIC.contains(word)
           && !GENERIC.contains(word.replaceAll("'s$", ""));
     }
     return names ? new int[] {start, to} : null;

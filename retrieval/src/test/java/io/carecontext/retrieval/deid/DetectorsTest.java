@@ -287,6 +287,12 @@ class DetectorsTest {
         + "seen at Bedside; seen at Follow Up. Lives in Section 8 housing in New York; moved from Mexico; resident of "
         + "Assisted Living. Mercy Hospital staff: see Hospital Course, Discharge Plan.";
     assertThat(marked(kept, none)).isEqualTo(kept.replace("Mercy Hospital", "[FACILITY]"));
+    String more = "Transferred to Hospice; admitted to Psych; seen at Annual Wellness Visit; presented to Pre-Op Holding; "
+        + "lives in Independent Living in New England.";
+    assertThat(marked(more, none)).isEqualTo(more);
+    // a direction alone after a facility is part of the campus, a direction before a name a town
+    assertThat(marked("Seen at Mercy Hospital, North Campus. Lives in South Bend.", none))
+        .isEqualTo("Seen at [FACILITY], North Campus. Lives in [CITY].");
     // after a facility, a heading or a kind of service is no town
     assertThat(marked("Seen at Mercy Hospital, Cardiology; Good Samaritan Hospital, Hospital Course: stable.", none))
         .isEqualTo("Seen at [FACILITY], Cardiology; [FACILITY], Hospital Course: stable.");
