@@ -205,7 +205,10 @@ final class Detectors {
       "teen", "adolescent", "public", "general", "regional", "university", "va", "veterans", "state", "specialty",
       "day", "night", "same", "hospital", "clinic", "center", "centre", "reference", "core", "pathology", "blood",
       "bank", "radiology", "imaging", "laboratory", "and", "of", "the", "for", "x-ray", "ray", "ct", "mri", "pet",
-      "education", "cbc", "bmp", "cmp", "lft", "tsh", "ua", "abg", "ekg", "ecg", "pt", "inr", "ptt", "poc", "stat");
+      "education", "cbc", "bmp", "cmp", "lft", "tsh", "ua", "abg", "ekg", "ecg", "pt", "inr", "ptt", "poc", "stat",
+      "failure", "congestive", "bariatric", "asthma", "copd", "headache", "epilepsy", "seizure", "movement", "disorders",
+      "bone", "joint", "liver", "thyroid", "diabetic", "retina", "glaucoma", "hearing", "audiology", "speech",
+      "swallowing", "continence", "pelvic", "geriatrics", "senior");
 
   /**
    * Hospitals, clinics and laboratories by name: a span from the first word that names the place
@@ -251,8 +254,9 @@ final class Detectors {
   /** A town's name: up to three capitalized words ("Oro Valley", "Winston-Salem", "St. Cloud"). */
   private static final String TOWN_WORD = "[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['’][a-z]+)?";
   private static final String TOWN = "(?:(?:St|Mt|Ft)\\.\\s*)?" + TOWN_WORD + "(?:(?:\\s+|-)" + TOWN_WORD + "){0,2}";
+  /** A town after a facility; not a heading after it ("Quest Diagnostics, Result: ..."). */
   private static final Pattern TOWN_AFTER_FACILITY = Pattern.compile("(?:,[ \\t]*|[ \\t]*\\([ \\t]*)(?<v>" + TOWN + ")"
-      + "(?![A-Za-z'’-])");
+      + "(?![A-Za-z'’-])(?!\\s*:)");
   /**
    * A place the words before it say is one, though its name has no word for a kind of place: care at a
    * hospital called by its name alone ("transferred to Cedars-Sinai", "followed at Mayo", "seen at St.
@@ -289,7 +293,7 @@ final class Detectors {
       "short", "stay", "preop", "pre-op", "postop", "post-op", "recovery", "holding", "nursery", "newborn", "baby",
       "noon", "independent", "foster", "rural", "annual", "wellness", "routine", "follow-up", "followup", "checkup",
       "check-up", "appointment", "appt", "rounds", "time", "age", "inc", "llc", "corp", "pc", "pllc", "ltd", "attn",
-      "records", "billing", "pre", "post", "check");
+      "records", "billing", "pre", "post", "check", "result", "report", "note", "notes", "summary", "findings");
   /** Directions name no place alone ("Mercy Hospital, North Campus"), but may begin a town's name ("South Bend"). */
   private static final Set<String> DIRECTION_WORDS = Set.of("north", "south", "east", "west", "northeast", "northwest",
       "southeast", "southwest", "upper", "lower", "central", "downtown", "uptown", "midtown");

@@ -293,6 +293,9 @@ class DetectorsTest {
     // a direction alone after a facility is part of the campus, a direction before a name a town
     assertThat(marked("Seen at Mercy Hospital, North Campus. Lives in South Bend.", none))
         .isEqualTo("Seen at [FACILITY], North Campus. Lives in [CITY].");
+    // a heading after a facility's comma is no town, and a clinic for a condition names no place
+    assertThat(marked("Drawn at Quest Diagnostics, Result: potassium 5.1. Seen at Heart Failure Clinic.", none))
+        .isEqualTo("Drawn at [FACILITY], Result: potassium 5.1. Seen at Heart Failure Clinic.");
     // after a facility, a heading or a kind of service is no town
     assertThat(marked("Seen at Mercy Hospital, Cardiology; Good Samaritan Hospital, Hospital Course: stable.", none))
         .isEqualTo("Seen at [FACILITY], Cardiology; [FACILITY], Hospital Course: stable.");
