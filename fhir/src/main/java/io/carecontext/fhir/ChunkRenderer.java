@@ -68,7 +68,8 @@ public final class ChunkRenderer {
    * date, an allergy's onset, a medication request's status reason, an immunization's date as words. 9:
    * HTML character references; an attachment's charset; an intolerance and an allergy's category; a
    * procedure's outcome and complications. 10: FamilyMemberHistory; a condition's and an allergy's notes (NOTE
-   * chunks); a panel's members; a medication statement not taken says so first.
+   * chunks); a panel's members; a medication statement not taken says so first; a do-not-perform request's status
+   * and reason are the prohibition's.
    */
   public static final int VERSION = 10;
 
@@ -118,15 +119,20 @@ public final class ChunkRenderer {
       observation(o, b);
     } else if (resource instanceof MedicationRequest m) {
       b.add(Category.MEDICATION, date(m.getAuthoredOnElement(), null),
-          // "do not give spironolactone" (doNotPerform) read as an active order for it
-          Texts.join("Medication request:", m.getDoNotPerform() ? "do not give" : "", medication(m, m.getMedication()),
+          // "do not give spironolactone" (doNotPerform) read as an active order for it; then "do not give
+          // spironolactone ... status active. Reason: Hyperkalemia." could still read as spironolactone active,
+          // given for hyperkalemia: the status is said to be the prohibition's, the reason the reason not to give
+          Texts.join("Medication request:", m.getDoNotPerform() ? "do NOT give" : "", medication(m, m.getMedication()),
               dosage(m.getDosageInstruction()),
               // a proposal or a plan is not an order: said, so that it never reads as a prescription
               "status " + code(m.getStatus())
                   + (m.hasIntent() && m.getIntent() != MedicationRequest.MedicationRequestIntent.ORDER
-                      ? ", intent " + code(m.getIntent()) : "") + ".",
+                      ? ", intent " + code(m.getIntent()) : "")
+                  + (m.getDoNotPerform() ? " (an order NOT to give it)" : "") + ".",
               // why it was stopped or held ("stopped" for kidney failure, an adverse reaction) was left out
-              labelled("Status reason:", sentence(Texts.label(m.getStatusReason()))), reasons(m.getReasonCode())));
+              labelled("Status reason:", sentence(Texts.label(m.getStatusReason()))),
+              m.getDoNotPerform() ? labelled("Reason not to give:", sentence(m.getReasonCode().stream().map(Texts::label)
+                  .filter(r -> !r.isBlank()).collect(Collectors.joining(", ")))) : reasons(m.getReasonCode())));
     } else if (resource instanceof MedicationStatement m) {
       medicationStatement(m, b);
     } else if (resource instanceof AllergyIntolerance a) {

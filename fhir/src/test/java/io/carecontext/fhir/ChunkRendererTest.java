@@ -670,7 +670,8 @@ class ChunkRendererTest {
         {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","doNotPerform":true,
          "subject":{"reference":"Patient/p1"},"medicationCodeableConcept":{"text":"spironolactone"},
          "reasonCode":[{"text":"Hyperkalemia"}]}""")).get(0).text())
-        .isEqualTo("Medication request: do not give spironolactone status active. Reason: Hyperkalemia.");
+        .isEqualTo("Medication request: do NOT give spironolactone status active (an order NOT to give it). "
+            + "Reason not to give: Hyperkalemia.");
   }
 
   // Before: an immunization or procedure not done read "Immunization: Influenza (CVX 140) status not-done." with
@@ -948,11 +949,12 @@ class ChunkRendererTest {
         {"resourceType":"MedicationStatement","id":"s","status":"not-taken","subject":{"reference":"Patient/p1"},
          "medicationCodeableConcept":{"text":"aspirin 81 MG"}}""")).get(0).text())
         .isEqualTo("Medication NOT taken: aspirin 81 MG. The patient is not taking this medication (status not-taken).");
-    // an order not to give a drug leads with it, before the drug and its dose
+    // an order not to give a drug leads with it, before the drug and its dose, and its status is the prohibition's
     assertThat(renderer.render(parse("""
         {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","doNotPerform":true,
          "subject":{"reference":"Patient/p1"},"medicationCodeableConcept":{"text":"ibuprofen 400 MG"},
          "dosageInstruction":[{"text":"400 mg every 6 hours"}]}""")).get(0).text())
-        .startsWith("Medication request: do not give ibuprofen 400 MG");
+        .isEqualTo("Medication request: do NOT give ibuprofen 400 MG 400 mg every 6 hours. status active (an order NOT "
+            + "to give it).");
   }
 }
