@@ -2,18 +2,7 @@ package io.carecontext.retrieval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.KnownIdentifiers;
-import io.carecontext.ingest.EmbeddingWorker;
-import io.carecontext.ingest.FhirStore;
-import io.carecontext.ingest.FhirWriter;
-import io.carecontext.ingest.WriteAudit;
-import io.carecontext.ingest.embedding.EmbeddingProvider;
-import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
-import io.carecontext.migrations.PolicySettings;
-import io.carecontext.migrations.TenantId;
-import io.carecontext.migrations.testing.TestPlatform;
-import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.retrieval.chat.PatientIdentifiers;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -30,61 +19,42 @@ import org.junit.jupiter.api.Test;
  */
 class FamilyHistoryIT {
 
-  static TestPlatform platform;
-  static TenantId tenant;
-  static FhirStore store;
-  static FhirWriter feed;
-  static ContextService service;
+  static ReadPathTenant chart;
   static Requester clinician;
   static Requester billing;
-  static final EmbeddingProvider MODEL = new InProcessMiniLmProvider();
   static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
 
   @BeforeAll
   static void setUp() {
-    platform = new TestPlatform();
-    tenant = platform.tenant("family");
-    feed = new FhirWriter(platform.issueKey(tenant, "feed", List.of("ehr-integration"), null)
-        .present(PolicySettings.ingest()), WriteAudit.NONE);
-    store = new FhirStore(platform.tx, platform.keys);
-    clinician = requester("dr-lee", "clinician", "pr-1");
-    billing = requester("billy", "billing", null);
+    chart = new ReadPathTenant("family");
+    clinician = chart.requester("dr-lee", "clinician", "pr-1");
+    billing = chart.requester("billy", "billing", null);
     patient("pf", "");
     // the patient keeps family histories out of AI use: a nested deny of the class
     patient("pf-deny", ",\"provision\":[{\"type\":\"deny\",\"class\":[{\"code\":\"FamilyMemberHistory\"}]}]");
-    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
-    service = new ContextService(platform.tx, platform.keys, new AuditLog(platform.tx, platform.keys));
+    chart.drain();
   }
 
   @AfterAll
   static void tearDown() {
-    platform.close();
-  }
-
-  static Requester requester(String principal, String role, String practitionerId) {
-    TestPlatform.TestKey key = platform.issueKey(tenant, principal, List.of(role), practitionerId);
-    return new Requester(principal, key.keyId(), List.of(role), practitionerId, key.secretHashHex());
-  }
-
-  static void put(String json) {
-    store.put(tenant, feed, Fhir.parseResource(json));
+    chart.close();
   }
 
   static void patient(String id, String nested) {
-    put("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}");
-    put("""
+    chart.put("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}");
+    chart.put("""
         {"resourceType":"Consent","id":"c-%1$s","status":"active",
          "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
          "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
          "provision":{"type":"permit"%2$s}}""".formatted(id, nested));
-    put("""
+    chart.put("""
         {"resourceType":"Encounter","id":"e-%1$s","status":"in-progress","class":{"code":"AMB"},
          "period":{"start":"%2$s"},"subject":{"reference":"Patient/%1$s"},
          "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(id, LocalDate.now(ZoneOffset.UTC)));
-    put("""
+    chart.put("""
         {"resourceType":"Condition","id":"cond-%1$s","subject":{"reference":"Patient/%1$s"},
          "code":{"text":"Fibrocystic breast disease"}}""".formatted(id));
-    put("""
+    chart.put("""
         {"resourceType":"FamilyMemberHistory","id":"fh-%1$s","status":"completed","patient":{"reference":"Patient/%1$s"},
          "name":"Gertrude Okafor","relationship":{"coding":[{"code":"MTH"}]},
          "condition":[{"code":{"text":"Breast cancer"},"onsetAge":{"value":45,"unit":"a"}}],
@@ -92,8 +62,8 @@ class FamilyHistoryIT {
   }
 
   static ContextResult ask(Requester who, String patient, String purpose) {
-    float[] vector = MODEL.embedAll(List.of("family history of breast cancer")).get(0);
-    return service.context(tenant, POLICY, who, patient,
+    float[] vector = ReadPathTenant.embed("family history of breast cancer");
+    return chart.service.context(chart.tenant, POLICY, who, patient,
         new ContextQuery("family history of breast cancer", () -> vector, 20, purpose, null, false), "context");
   }
 
@@ -117,7 +87,7 @@ class FamilyHistoryIT {
 
   @Test
   void theRelativeItNamesIsKnownToDeidentificationUnderTheIdentityRole() {
-    KnownIdentifiers known = PatientIdentifiers.load(platform.tx, platform.keys, tenant, clinician, "pf");
+    KnownIdentifiers known = PatientIdentifiers.load(chart.platform.tx, chart.platform.keys, chart.tenant, clinician, "pf");
     assertThat(known.names()).filteredOn(n -> n.kind() == KnownIdentifiers.NameKind.RELATED_PERSON)
         .extracting(KnownIdentifiers.Name::text).containsExactly("Gertrude Okafor");
   }

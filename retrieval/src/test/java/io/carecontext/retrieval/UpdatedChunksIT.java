@@ -2,17 +2,6 @@ package io.carecontext.retrieval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.carecontext.fhir.Fhir;
-import io.carecontext.ingest.EmbeddingWorker;
-import io.carecontext.ingest.FhirStore;
-import io.carecontext.ingest.FhirWriter;
-import io.carecontext.ingest.WriteAudit;
-import io.carecontext.ingest.embedding.EmbeddingProvider;
-import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
-import io.carecontext.migrations.PolicySettings;
-import io.carecontext.migrations.TenantId;
-import io.carecontext.migrations.testing.TestPlatform;
-import io.carecontext.retrieval.audit.AuditLog;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -28,61 +17,38 @@ import org.junit.jupiter.api.Test;
  */
 class UpdatedChunksIT {
 
-  static TestPlatform platform;
-  static TenantId tenant;
-  static FhirStore store;
-  static FhirWriter feed;
-  static ContextService service;
+  static ReadPathTenant chart;
   static Requester clinician;
   static Requester coordinator;
-  static final EmbeddingProvider MODEL = new InProcessMiniLmProvider();
   static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
-
-  static Requester requester(String principal, String role, String practitionerId) {
-    TestPlatform.TestKey key = platform.issueKey(tenant, principal, List.of(role), practitionerId);
-    return new Requester(principal, key.keyId(), List.of(role), practitionerId, key.secretHashHex());
-  }
 
   @BeforeAll
   static void setUp() {
-    platform = new TestPlatform();
-    tenant = platform.tenant("restamp");
-    feed = new FhirWriter(platform.issueKey(tenant, "feed", List.of("ehr-integration"), null)
-        .present(PolicySettings.ingest()), WriteAudit.NONE);
-    store = new FhirStore(platform.tx, platform.keys);
-    clinician = requester("dr-lee", "clinician", "pr-1");
-    coordinator = requester("cora", "care-coordinator", null);
+    chart = new ReadPathTenant("restamp");
+    clinician = chart.requester("dr-lee", "clinician", "pr-1");
+    coordinator = chart.requester("cora", "care-coordinator", null);
     for (String p : List.of("pa", "pb")) {
-      put("{\"resourceType\":\"Patient\",\"id\":\"" + p + "\",\"gender\":\"female\"}");
-      put("""
+      chart.put("{\"resourceType\":\"Patient\",\"id\":\"" + p + "\",\"gender\":\"female\"}");
+      chart.put("""
           {"resourceType":"Consent","id":"c-%1$s","status":"active",
            "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
            "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
            "provision":{"type":"permit"}}""".formatted(p));
-      put("""
+      chart.put("""
           {"resourceType":"Encounter","id":"e-%1$s","status":"finished","class":{"code":"AMB"},
            "period":{"start":"%2$s"},"subject":{"reference":"Patient/%1$s"},
            "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(p,
           // yesterday: an encounter's care link ends with it and the tenant's follow-up (tenant migration 44)
           java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1)));
     }
-    put(observation("pa"));
-    put(note(""));
-    drain();
-    service = new ContextService(platform.tx, platform.keys, new AuditLog(platform.tx, platform.keys));
+    chart.put(observation("pa"));
+    chart.put(note(""));
+    chart.drain();
   }
 
   @AfterAll
   static void tearDown() {
-    platform.close();
-  }
-
-  static void put(String json) {
-    store.put(tenant, feed, Fhir.parseResource(json));
-  }
-
-  static void drain() {
-    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    chart.close();
   }
 
   static String observation(String patient) {
@@ -101,8 +67,8 @@ class UpdatedChunksIT {
 
   static List<String> resources(Requester who, String patient, String purpose) {
     try {
-      return service.context(tenant, POLICY, who, patient, new ContextQuery("blood sugar control",
-          MODEL.embedAll(List.of("blood sugar control")).get(0), 20, purpose, null), "context")
+      return chart.service.context(chart.tenant, POLICY, who, patient, new ContextQuery("blood sugar control",
+          ReadPathTenant.embed("blood sugar control"), 20, purpose, null), "context")
           .chunks().stream().map(ContextChunk::resource).toList();
     } catch (AccessDenied d) {
       return List.of();
@@ -115,14 +81,14 @@ class UpdatedChunksIT {
     assertThat(resources(coordinator, "pa", "TREAT")).contains("DocumentReference/d-note");
 
     // the result belonged to pb; the note is psychotherapy (PSY), which a coordinator reads only with consent
-    put(observation("pb"));
-    put(note(",\"meta\":{\"security\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActCode\","
+    chart.put(observation("pb"));
+    chart.put(note(",\"meta\":{\"security\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActCode\","
         + "\"code\":\"PSY\"}]}"));
     assertThat(resources(clinician, "pa", "TREAT")).doesNotContain("Observation/o-filed");
     assertThat(resources(coordinator, "pa", "TREAT")).doesNotContain("DocumentReference/d-note");
 
     // once the worker has chunked the new versions, each is where it now belongs
-    drain();
+    chart.drain();
     assertThat(resources(clinician, "pb", "TREAT")).contains("Observation/o-filed");
     assertThat(resources(clinician, "pa", "TREAT")).doesNotContain("Observation/o-filed")
         .contains("DocumentReference/d-note");
@@ -142,18 +108,18 @@ class UpdatedChunksIT {
     String glucose = """
         {"resourceType":"Observation","id":"o-glu","status":"%s","subject":{"reference":"Patient/pb"},
          "code":{"text":"Blood glucose"},"valueQuantity":{"value":%s,"unit":"mg/dL"}}""";
-    put(allergy.formatted("confirmed"));
-    put(glucose.formatted("final", "310"));
-    drain();
+    chart.put(allergy.formatted("confirmed"));
+    chart.put(glucose.formatted("final", "310"));
+    chart.drain();
     assertThat(resources(clinician, "pb", "TREAT")).contains("AllergyIntolerance/a-1", "Observation/o-glu");
 
-    put(glucose.formatted("final", "311")); // an ordinary update: served as it was until re-embedded
+    chart.put(glucose.formatted("final", "311")); // an ordinary update: served as it was until re-embedded
     assertThat(resources(clinician, "pb", "TREAT")).contains("Observation/o-glu");
 
-    put(allergy.formatted("entered-in-error"));
-    put(glucose.formatted("corrected", "131"));
+    chart.put(allergy.formatted("entered-in-error"));
+    chart.put(glucose.formatted("corrected", "131"));
     assertThat(resources(clinician, "pb", "TREAT")).doesNotContain("AllergyIntolerance/a-1", "Observation/o-glu");
-    drain();
+    chart.drain();
     // the correction is served once embedded; the allergy that never existed is not
     assertThat(resources(clinician, "pb", "TREAT")).contains("Observation/o-glu").doesNotContain("AllergyIntolerance/a-1");
   }
