@@ -120,7 +120,7 @@ Refuse settings that would weaken the pod hardening.
 {{- range .Values.ingress.hosts }}
 {{- range .paths }}
 {{- if or (eq (trimSuffix "/" .path) "") (hasPrefix "/metrics" .path) }}
-{{- fail (printf "ingress path %q would publish /metrics, which needs no key and names every tenant: route /v1, /fhir, /admin and /openapi.yml instead, and let Prometheus scrape the pods inside the cluster" .path) }}
+{{- fail (printf "ingress path %q would publish /metrics, which names every tenant: route /v1, /fhir, /admin and /openapi.yml instead, and let Prometheus scrape the pods inside the cluster" .path) }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -224,6 +224,12 @@ secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
     secretKeyRef:
       name: {{ $secret }}
       key: {{ $keys.dbAppPassword }}
+- name: CARECONTEXT_METRICS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $keys.metricsToken }}
+      optional: true
 {{- if .adminKey }}
 - name: CARECONTEXT_ADMIN_KEY
   valueFrom:

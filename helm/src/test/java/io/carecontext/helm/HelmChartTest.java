@@ -315,7 +315,7 @@ class HelmChartTest {
       assertThat(annotations.get("helm.sh/hook-delete-policy")).isEqualTo("hook-failed");
       assertThat(annotations.get("helm.sh/resource-policy")).isEqualTo("keep");
       assertThat(map(secrets.get(0), "data")).containsKeys(
-          "admin-key", "db-user", "db-password", "db-app-user", "db-app-password", "kek");
+          "admin-key", "metrics-token", "db-user", "db-password", "db-app-user", "db-app-password", "kek");
     }
 
     @Test

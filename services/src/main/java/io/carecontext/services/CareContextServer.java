@@ -155,6 +155,7 @@ public final class CareContextServer implements AutoCloseable {
       props.put("carecontext.audit.seal-seconds", settings.auditSealSeconds());
       props.put("carecontext.rate-limit.shares", settings.rateLimitShares());
       props.put(io.carecontext.services.auth.AuthenticationFilter.WORKER_ONLY, workerOnly);
+      settings.metricsToken().ifPresent(t -> props.put(io.carecontext.services.auth.AuthenticationFilter.METRICS_TOKEN, t));
       ApplicationContext ctx = Micronaut.build(new String[0])
           .mainClass(CareContextServer.class)
           .banner(false)

@@ -162,7 +162,7 @@ public final class Demo {
     out.println("Keys (shown once; only their hashes are stored):");
     setup.keys().forEach((role, key) -> out.printf("  %-17s %s%n", role.code(), key));
     out.println();
-    out.println("API docs: http://127.0.0.1:" + server.port() + "/swagger-ui/index.html   metrics: /metrics");
+    out.println("API docs: http://127.0.0.1:" + server.port() + "/swagger-ui/index.html   metrics: /metrics (with the operator key)");
     String database = server.embedded().map(pg -> pg.startedHere()
             ? "the embedded PostgreSQL stops with it, its data stays under $CARECONTEXT_HOME."
             : "the embedded PostgreSQL was already running and keeps running (./carecontext db stop stops it).")

@@ -28,7 +28,8 @@ public record RuntimeSettings(
     int workerThreads,
     int auditSealSeconds,
     int rateLimitShares,
-    boolean dbAllowPlaintext) {
+    boolean dbAllowPlaintext,
+    Optional<String> metricsToken) {
 
   public static RuntimeSettings fromEnvironment() {
     return from(System.getenv());
@@ -62,7 +63,8 @@ public record RuntimeSettings(
         (int) number(env, "CARECONTEXT_WORKER_THREADS", 1, 0, 64, "a whole number from 0 to 64"),
         (int) number(env, "CARECONTEXT_AUDIT_SEAL_SECONDS", 60, 1, 3_600, "a number of seconds from 1 to 3600"),
         (int) number(env, "CARECONTEXT_RATE_LIMIT_SHARES", 1, 1, 1_000, "the number of API processes (1 to 1000)"),
-        flag(env, "CARECONTEXT_DB_ALLOW_PLAINTEXT"));
+        flag(env, "CARECONTEXT_DB_ALLOW_PLAINTEXT"),
+        get(env, "CARECONTEXT_METRICS_TOKEN"));
   }
 
   /** Shorter configured admin keys start the service with a warning: the key opens every tenant's admin API. */

@@ -8,7 +8,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The operations endpoints of API.md answer without a key and carry no PHI. */
+/**
+ * The operations endpoints of API.md carry no PHI; health answers without a key, metrics (which name
+ * every tenant) only to the scrape token or the operator key.
+ */
 class OperationsIT {
 
   static TestServer app;
@@ -33,10 +36,21 @@ class OperationsIT {
   @Test
   void metricsAreInPrometheusFormat() {
     app.call("GET", "/admin/tenants", app.adminKey(), null);
-    HttpResponse<String> r = app.call("GET", "/metrics", null, null);
+    HttpResponse<String> r = app.call("GET", "/metrics", app.adminKey(), null);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
     assertThat(r.body()).contains("# TYPE").contains("jvm_memory_used_bytes");
+  }
+
+  @Test
+  void metricsAreNotReadWithoutACredentialNorWithATenantsKey() {
+    String doc = app.tenantWithKey("scraped", "scraped-doc", "[\"clinician\"]", null);
+    for (String key : new String[] {null, doc, app.tenantAdmin("scraped")}) {
+      HttpResponse<String> r = app.call("GET", "/metrics", key, null);
+      assertThat(r.statusCode()).isEqualTo(401);
+      assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+      assertThat(r.body()).contains("CARECONTEXT_METRICS_TOKEN").doesNotContain("scraped\"");
+    }
   }
 
   @Test
@@ -59,7 +73,7 @@ class OperationsIT {
     // re-sending identical content writes nothing, and counts nothing
     assertThat(app.call("PUT", "/fhir/meter/Patient/m1", feed, "{\"resourceType\":\"Patient\",\"id\":\"m1\"}",
         "application/fhir+json").statusCode()).isEqualTo(200);
-    assertThat(app.call("GET", "/metrics", null, null).body())
+    assertThat(app.call("GET", "/metrics", app.adminKey(), null).body())
         .contains("carecontext_ingest_resources_total{tenant=\"meter\"} 5.0");
   }
 
@@ -72,7 +86,7 @@ class OperationsIT {
     assertThat(app.call("PUT", "/fhir/helped/Patient/h1", feed, "{\"resourceType\":\"Patient\",\"id\":\"h1\"}",
         "application/fhir+json").statusCode()).isEqualTo(201);
     app.call("POST", "/v1/helped/patients/h1/context", dr, "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}");
-    String metrics = app.call("GET", "/metrics", null, null).body();
+    String metrics = app.call("GET", "/metrics", app.adminKey(), null).body();
     assertThat(metrics).contains("# HELP carecontext_requests_total ").contains("# HELP carecontext_request_latency_seconds ")
         .contains("# HELP carecontext_ingest_resources_total ");
     assertThat(metrics.lines().filter(l -> l.startsWith("# HELP carecontext_")))

@@ -17,10 +17,12 @@ import org.junit.jupiter.api.Test;
 class WorkerProcessIT {
 
   static TestServer worker;
+  static final String SCRAPE_TOKEN = "scrape-token-of-this-test-0123456789";
 
   @BeforeAll
   static void start() {
-    worker = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "1"), UnaryOperator.identity(), true);
+    worker = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "1", "CARECONTEXT_METRICS_TOKEN", SCRAPE_TOKEN),
+        UnaryOperator.identity(), true);
   }
 
   @AfterAll
@@ -35,9 +37,21 @@ class WorkerProcessIT {
       assertThat(r.statusCode()).as(path).isEqualTo(200);
       assertThat(r.body()).as(path).contains("UP");
     }
-    HttpResponse<String> metrics = worker.call("GET", "/metrics", null, null);
+    HttpResponse<String> metrics = worker.call("GET", "/metrics", SCRAPE_TOKEN, null);
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.body()).contains("# TYPE");
+  }
+
+  /** Metrics name every tenant: the scraper's own token or the operator key reads them, nothing else does. */
+  @Test
+  void metricsNeedTheScrapeTokenOrTheOperatorKey() {
+    assertThat(worker.call("GET", "/metrics", worker.adminKey(), null).statusCode()).isEqualTo(200);
+    for (String wrong : new String[] {null, SCRAPE_TOKEN + "x", "scrape"}) {
+      HttpResponse<String> r = worker.call("GET", "/metrics", wrong, null);
+      assertThat(r.statusCode()).as(String.valueOf(wrong)).isEqualTo(401);
+      assertThat(r.body()).contains("\"error\":\"unauthorized\"").contains("CARECONTEXT_METRICS_TOKEN")
+          .doesNotContain("carecontext_");
+    }
   }
 
   @Test

@@ -52,14 +52,24 @@ public class AuthenticationFilter {
   private final ActiveKeys keys;
   private final RefusedKeys refused;
   private final String adminKey;
+  private final String metricsToken;
   private final boolean workerOnly;
+
+  /** The property holding the scrape token of {@code /metrics} ({@code CARECONTEXT_METRICS_TOKEN}). */
+  public static final String METRICS_TOKEN = "carecontext.metrics-token";
+
+  static final String METRICS_UNAUTHORIZED = "/metrics needs a credential: send Authorization: Bearer with the scrape "
+      + "token the service was started with (CARECONTEXT_METRICS_TOKEN), or the platform operator key; its counters "
+      + "name every tenant";
 
   public AuthenticationFilter(ActiveKeys keys, RefusedKeys refused,
                               @Nullable @Value("${carecontext.admin-key:}") String adminKey,
+                              @Nullable @Value("${" + METRICS_TOKEN + ":}") String metricsToken,
                               @Value("${" + WORKER_ONLY + ":false}") boolean workerOnly) {
     this.keys = keys;
     this.refused = refused;
     this.adminKey = adminKey == null ? "" : adminKey;
+    this.metricsToken = metricsToken == null ? "" : metricsToken;
     this.workerOnly = workerOnly;
   }
 
@@ -83,7 +93,7 @@ public class AuthenticationFilter {
       + "is followed by two hex digits; a '%' itself is %25) and that the request has a Host header";
 
   static boolean isPublic(String path) {
-    return path.equals("/health") || path.startsWith("/health/") || path.equals("/metrics")
+    return path.equals("/health") || path.startsWith("/health/")
         || path.equals("/openapi.yml") || path.equals("/openapi") || path.startsWith("/swagger-ui/")
         || path.startsWith("/swagger/")
         || path.equals("/favicon.ico") || FhirPaths.isCapabilities(path);
@@ -117,6 +127,12 @@ public class AuthenticationFilter {
       return logged(request, ApiErrorProcessor.answer(HttpResponse.notFound(), request.getPath(),
           new ApiError("not_found", "this is an embedding worker: it serves /health and /metrics only; send API "
               + "requests to the service (./carecontext serve, the chart's API Service)")));
+    }
+    if (request.getPath().equals("/metrics")) {
+      // Its counters name every tenant and how each one's requests were decided: for the scraper's own
+      // token (least privilege: it opens nothing else) or the operator, and for no one else.
+      return scrapes(bearer(request).orElse("")) ? null : logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED)
+          .header("WWW-Authenticate", "Bearer").body(new ApiError("unauthorized", METRICS_UNAUTHORIZED)));
     }
     if (isPublic(request.getPath())) {
       return null;
@@ -256,6 +272,12 @@ public class AuthenticationFilter {
       return Optional.empty();
     }
     return Optional.of(header.substring(7).trim());
+  }
+
+  /** Whether {@code token} may read {@code /metrics}: the scrape token, or the platform operator key. */
+  private boolean scrapes(String token) {
+    return !token.isEmpty() && (!metricsToken.isEmpty() && ApiKeySecrets.sameSecret(token, metricsToken)
+        || !adminKey.isEmpty() && ApiKeySecrets.sameSecret(token, adminKey));
   }
 
   private Optional<Caller> resolve(String token) {

@@ -139,7 +139,7 @@ public class Metrics {
 
   /**
    * The reasons behind the one 404 that API.md makes identical ({@link ContextService#INDISTINGUISHABLE_REASONS}).
-   * Counted apart, they told anyone who can read {@code /metrics} (no key) which of them a request had
+   * Counted apart, they told whoever scrapes {@code /metrics} (not an auditor) which of them a request had
    * met: watch a counter around one request and the patient's consent is known. They are counted
    * together; the audit row keeps the true reason.
    */

@@ -197,7 +197,7 @@ class ChatApiIT {
     String family = truth.identifiers().names().get(0).family();
     assertThat(r.body()).contains(family);
     assertThat(r.body()).doesNotContain("PATIENT_99").contains("Ignore [unresolved].").contains("\"citations\":[\"");
-    assertThat(app.call("GET", "/metrics", null, null).body())
+    assertThat(app.call("GET", "/metrics", app.adminKey(), null).body())
         .contains("carecontext_llm_tokens_total{direction=\"prompt\",tenant=\"chatty\"}");
   }
 
@@ -499,7 +499,7 @@ class ChatApiIT {
     } finally {
       configure(true, 1_000_000);
     }
-    String metrics = app.call("GET", "/metrics", null, null).body();
+    String metrics = app.call("GET", "/metrics", app.adminKey(), null).body();
     assertThat(metrics).contains("carecontext_requests_total{action=\"chat\",decision=\"refused\","
         + "reason=\"model_not_allowed\",tenant=\"chatty\"}")
         .contains("carecontext_requests_total{action=\"chat\",decision=\"refused\","
@@ -521,7 +521,7 @@ class ChatApiIT {
     try {
       assertThat(ask("Summary?", true).statusCode()).isEqualTo(404);
       // counted with the other reasons of the same 404, so that /metrics cannot tell them apart
-      assertThat(app.call("GET", "/metrics", null, null).body()).contains("carecontext_requests_total{action=\"chat\","
+      assertThat(app.call("GET", "/metrics", app.adminKey(), null).body()).contains("carecontext_requests_total{action=\"chat\","
           + "decision=\"denied\",reason=\"patient_not_found\",tenant=\"chatty\"}").doesNotContain("consent_denied");
     } finally {
       app.call("DELETE", "/fhir/chatty/Consent/withdrawn", ehr, null, "application/fhir+json");

@@ -393,7 +393,7 @@ class ContextApiIT {
   void decisionsAreCountedInMetricsWithoutPhi() {
     context(clinician, "ward", "pt-404", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}");
     app.bean(io.carecontext.services.ops.Metrics.class).refreshOutboxDepth();
-    String metrics = app.call("GET", "/metrics", null, null).body();
+    String metrics = app.call("GET", "/metrics", app.adminKey(), null).body();
     assertThat(metrics).contains("carecontext_outbox_depth{state=\"ready\",tenant=\"ward\"} 0.0")
         .contains("carecontext_outbox_depth{state=\"parked\",tenant=\"ward\"} 0.0")
         .contains("carecontext_embedding_model_latency_seconds_count")
@@ -402,7 +402,7 @@ class ContextApiIT {
         .contains("carecontext_audit_rows_alone_total").contains("carecontext_audit_rows_retried_total")
         .contains("carecontext_audit_seals_total").contains("carecontext_audit_seal_failures_total")
         .contains("carecontext_audit_seal_last_complete");
-    // the reasons of the one identical 404 are counted together: /metrics needs no key, and a counter
+    // the reasons of the one identical 404 are counted together: whoever scrapes /metrics is no auditor, and a counter
     // that moved for one request told which (no consent, no care relationship...) it had met
     assertThat(metrics).contains("carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"patient_not_found\",tenant=\"ward\"}")
         .doesNotContain("reason=\"unknown_patient\"").doesNotContain("reason=\"no_consent\"")
@@ -585,7 +585,7 @@ class ContextApiIT {
     assertThat(app.call("GET", "/v1/ward/audit?principal=dr-malformed&limit=50", auditor, null).body())
         .contains("\"action\":\"research\"");
     // counted with the decisions, under the reason the audit row records
-    String metrics = app.call("GET", "/metrics", null, null).body();
+    String metrics = app.call("GET", "/metrics", app.adminKey(), null).body();
     for (String[] m : new String[][] {{"context", "body_malformed"}, {"context", "query_missing"},
         {"context", "query_too_long"}, {"context", "k_out_of_range"}, {"chat", "body_malformed"},
         {"research", "body_malformed"}}) {
