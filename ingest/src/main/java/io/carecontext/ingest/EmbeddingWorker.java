@@ -27,7 +27,9 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,7 +48,9 @@ import org.slf4j.LoggerFactory;
  * resource version into chunks, embeds only texts the tenant has not embedded with that model
  * before (the cache), and replaces the resource's chunks — claim, chunks, cache and outbox delete
  * in one transaction, so a worker killed mid-batch loses nothing and duplicates nothing.
- * A row that keeps failing is retried with backoff and then parked with a PHI-free reason.
+ * A row that keeps failing is retried with backoff and then parked with a PHI-free reason. An
+ * embedding endpoint that fails whatever it is sent (down, refusing, rate limiting) pauses the
+ * tenant instead, with a growing, jittered wait, and costs the rows no attempt.
  */
 public final class EmbeddingWorker implements AutoCloseable {
 
@@ -62,6 +66,13 @@ public final class EmbeddingWorker implements AutoCloseable {
   private final ChunkRenderer renderer = new ChunkRenderer();
   private final Stats stats = new Stats();
   private ScheduledExecutorService scheduler;
+  /** Tenants whose endpoint failed as a whole: not called again before {@code untilNanos}. */
+  private final Map<TenantId, Pause> paused = new ConcurrentHashMap<>();
+
+  private record Pause(long untilNanos, int failures) {}
+
+  /** The longest wait between two calls to an endpoint that keeps failing. */
+  static final Duration MAX_PAUSE = Duration.ofMinutes(5);
 
   public EmbeddingWorker(TenantTransactions tx, TenantKeys keys, Function<TenantId, EmbeddingProvider> providers,
                          Supplier<List<TenantId>> tenants, int batchSize) {
@@ -115,8 +126,8 @@ public final class EmbeddingWorker implements AutoCloseable {
   public Failing failing(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
       try (PreparedStatement ps = c.prepareStatement("""
-          SELECT (SELECT count(*) FROM outbox WHERE parked_at IS NULL AND attempts > 0),
-                 (SELECT last_error FROM outbox WHERE attempts > 0 AND last_error IS NOT NULL
+          SELECT (SELECT count(*) FROM outbox WHERE parked_at IS NULL AND (attempts > 0 OR last_error IS NOT NULL)),
+                 (SELECT last_error FROM outbox WHERE last_error IS NOT NULL
                    ORDER BY parked_at IS NULL DESC, available_at DESC LIMIT 1)""");
           ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -140,11 +151,31 @@ public final class EmbeddingWorker implements AutoCloseable {
     return total;
   }
 
-  /** One batch; on failure every row is retried alone so one poison item cannot block the rest. */
+  /**
+   * One batch; on failure every row is retried alone so one poison item cannot block the rest. When the
+   * endpoint failed as a whole (see {@link EmbeddingException#endpointWide}) the rows are not tried one
+   * by one (each would meet the same failure, lose an attempt, and the backlog would be parked within a
+   * minute of an outage): the tenant pauses instead, its batch marked with the reason for the ingest
+   * status, and nothing is handled until the pause is over.
+   */
   public int processBatch(TenantId tenant) {
+    Pause pause = paused.get(tenant);
+    if (pause != null && System.nanoTime() - pause.untilNanos() < 0) {
+      return 0;
+    }
     try {
-      return tx.run(tenant, PolicySettings.ingest(), c -> process(tenant, c, claim(c, batchSize, null)));
+      int n = tx.run(tenant, PolicySettings.ingest(), c -> process(tenant, c, claim(c, batchSize, null)));
+      if (n > 0 && pause != null && paused.remove(tenant) != null) {
+        LOG.info("embedding worker: tenant {} embeds again after {} failed call(s) to its endpoint", tenant,
+            pause.failures());
+      }
+      return n;
     } catch (RuntimeException batchFailure) {
+      EmbeddingException down = endpointDown(batchFailure);
+      if (down != null) {
+        pauseTenant(tenant, pause, down);
+        return 0;
+      }
       stats.batchFallbacks.incrementAndGet();
       List<Long> ids = tx.run(tenant, PolicySettings.ingest(), c -> ids(claim(c, batchSize, null)));
       int handled = 0;
@@ -368,7 +399,7 @@ public final class EmbeddingWorker implements AutoCloseable {
   public int retryParked(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
       try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE outbox SET parked_at = NULL, attempts = 0, available_at = now() WHERE parked_at IS NOT NULL")) {
+          "UPDATE outbox SET parked_at = NULL, attempts = 0, last_error = NULL, available_at = now() WHERE parked_at IS NOT NULL")) {
         return ps.executeUpdate();
       }
     });
@@ -377,6 +408,55 @@ public final class EmbeddingWorker implements AutoCloseable {
   private record Claimed(long outboxId, String type, String id, long version) {
     String resourceKey() {
       return EmbeddingWorker.resourceKey(type, id);
+    }
+  }
+
+  /** The endpoint-wide model failure behind {@code e}, if it is one. */
+  private static EmbeddingException endpointDown(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof EmbeddingException ee) {
+        return ee.endpointWide() ? ee : null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The wait after the {@code failures}-th failure in a row: 1 s, 2 s, 4 s … up to {@link #MAX_PAUSE},
+   * each between half and all of that ({@code jitter} in [0, 1)), so that workers that met the same
+   * outage do not call the endpoint again all at once.
+   */
+  static Duration pauseAfter(int failures, double jitter) {
+    long full = Math.min(MAX_PAUSE.toMillis(), 1_000L << Math.min(failures - 1, 20));
+    return Duration.ofMillis((long) (full * (0.5 + 0.5 * jitter)));
+  }
+
+  private void pauseTenant(TenantId tenant, Pause previous, EmbeddingException down) {
+    stats.failures.incrementAndGet();
+    int failures = previous == null ? 1 : previous.failures() + 1;
+    Duration wait = pauseAfter(failures, ThreadLocalRandom.current().nextDouble());
+    paused.put(tenant, new Pause(System.nanoTime() + wait.toNanos(), failures));
+    String reason = "EmbeddingException: " + down.kind();
+    try {
+      // the batch that failed, as the next claim would take it: retrying, with why, for the ingest status
+      tx.run(tenant, PolicySettings.ingest(), c -> {
+        try (PreparedStatement ps = c.prepareStatement("""
+            UPDATE outbox SET last_error = ?, available_at = now() + make_interval(secs => ?)
+            WHERE outbox_id IN (SELECT outbox_id FROM outbox WHERE parked_at IS NULL AND available_at <= now()
+                                ORDER BY outbox_id LIMIT ? FOR UPDATE SKIP LOCKED)""")) {
+          ps.setString(1, reason);
+          ps.setDouble(2, wait.toMillis() / 1000.0);
+          ps.setInt(3, batchSize);
+          return ps.executeUpdate();
+        }
+      });
+    } catch (RuntimeException e) {
+      LOG.warn("embedding worker: tenant {} failing rows not marked ({})", tenant, e.getClass().getSimpleName());
+    }
+    if (Integer.bitCount(failures) == 1) {
+      // the 1st, 2nd, 4th, 8th … failure in a row: an outage of hours writes a dozen lines, not thousands
+      LOG.warn("embedding worker: tenant {} embedding endpoint failed ({}); next call in {} ms ({} failure(s) in a row)",
+          tenant, down.kind(), wait.toMillis(), failures);
     }
   }
 

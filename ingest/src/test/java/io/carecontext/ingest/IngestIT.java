@@ -633,4 +633,50 @@ class IngestIT {
     assertThat(w.failing(t)).as("requeued: not failed yet").isEqualTo(new EmbeddingWorker.Failing(0, null));
     w.close();
   }
+
+  /**
+   * An endpoint that fails whatever it is sent (connection refused, say) is called once per pause, not
+   * once per row: the rows lose no attempt, show as retrying with the reason, are never parked by the
+   * outage, and are embedded as soon as the endpoint answers again after the pause.
+   */
+  @Test
+  void anEndpointOutagePausesTheTenantAndParksNothing() throws SQLException, InterruptedException {
+    TenantId t = platform.tenant("outage_pause");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    EmbeddingProvider flaky = new EmbeddingProvider() {
+      @Override public String modelId() { return "flaky"; }
+      @Override public int dimensions() { return 3; }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        calls.incrementAndGet();
+        if (down.get()) {
+          throw io.carecontext.ingest.embedding.EmbeddingException.endpointDown("embedding failed", "connection refused");
+        }
+        return texts.stream().map(x -> new float[] {1, 0, 0}).toList();
+      }
+    };
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> flaky, () -> List.of(t), 8);
+    for (String id : List.of("pa", "pb", "pc")) {
+      s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}"));
+    }
+    assertThat(w.drain(t)).isZero();
+    assertThat(calls.get()).as("one call for the batch, not one per row").isEqualTo(1);
+    assertThat(w.stats().batchFallbacks.get()).isZero();
+    assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(3, "EmbeddingException: connection refused"));
+    // rows made due again by hand: the tenant's pause still holds the endpoint off
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("UPDATE tenant_outage_pause.outbox SET available_at = now() - interval '1 second'");
+    }
+    assertThat(w.drain(t)).isZero();
+    assertThat(calls.get()).as("paused").isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM tenant_outage_pause.outbox WHERE attempts > 0 OR parked_at IS NOT NULL"))
+        .as("the outage cost no row an attempt").isZero();
+    down.set(false);
+    Thread.sleep(EmbeddingWorker.pauseAfter(1, 1.0).toMillis() + 100);
+    assertThat(w.drain(t)).isEqualTo(3);
+    assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(0, null));
+    assertThat(w.parked(t)).isEmpty();
+    w.close();
+  }
 }

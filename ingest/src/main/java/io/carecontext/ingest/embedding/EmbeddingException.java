@@ -16,14 +16,16 @@ public final class EmbeddingException extends RuntimeException {
   static final String BAD_ANSWER = "the model's answer could not be used: check settings.embedding.model and dimensions";
 
   private final String kind;
+  private final boolean endpointWide;
 
   public EmbeddingException(String message) {
-    this(message, BAD_ANSWER, null);
+    this(message, BAD_ANSWER, null, false);
   }
 
-  EmbeddingException(String message, String kind, Throwable cause) {
+  EmbeddingException(String message, String kind, Throwable cause, boolean endpointWide) {
     super(message, cause);
     this.kind = kind;
+    this.endpointWide = endpointWide;
   }
 
   /**
@@ -32,7 +34,22 @@ public final class EmbeddingException extends RuntimeException {
    */
   static EmbeddingException of(String message, Throwable original) {
     String kind = original instanceof EmbeddingException e ? e.kind() : ModelFailure.kind(original);
-    return new EmbeddingException(message + ": " + Redacted.describe(original), kind, Redacted.cause(original));
+    boolean wide = original instanceof EmbeddingException e ? e.endpointWide() : ModelFailure.endpointWide(original);
+    return new EmbeddingException(message + ": " + Redacted.describe(original), kind, Redacted.cause(original), wide);
+  }
+
+  /**
+   * Whether the endpoint failed whatever it was sent (down, too slow, refusing, rate limiting): the
+   * embedding worker then waits before calling it again, instead of retrying each row of the batch
+   * alone and parking every row of the backlog within a minute of an outage.
+   */
+  public boolean endpointWide() {
+    return endpointWide;
+  }
+
+  /** An endpoint-wide failure of {@code kind}, for tests of what the worker does with one. */
+  public static EmbeddingException endpointDown(String message, String kind) {
+    return new EmbeddingException(message, kind, null, true);
   }
 
   /** What went wrong, in words that say what to check; never text the model was sent. */

@@ -42,7 +42,7 @@ public final class InProcessMiniLmProvider implements EmbeddingProvider {
       // LinkageError: the model failed to load (e.g. no native ONNX Runtime for this platform).
       throw new EmbeddingException("in-process model '" + MODEL_ID + "' failed on " + texts.size()
           + " texts: " + Redacted.describe(e), "the in-process model failed (" + e.getClass().getSimpleName()
-          + "): see the service's log", Redacted.cause(e));
+          + "): see the service's log", Redacted.cause(e), e instanceof LinkageError); // not loaded: fails for all
     }
   }
 

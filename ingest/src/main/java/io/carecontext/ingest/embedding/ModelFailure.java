@@ -36,4 +36,28 @@ final class ModelFailure {
     }
     return "the call failed (" + ex.getClass().getSimpleName() + ")";
   }
+
+  /**
+   * Whether the failure is the endpoint's, whatever was sent: unreachable, too slow, refusing the
+   * credentials, not knowing the model, rate limiting, or failing on its side (HTTP 5xx, 401, 403,
+   * 404, 408, 429). Such a failure says nothing about the rows of the batch; an HTTP 400 (a text it
+   * would not take, say) or an answer of the wrong shape may be one row's.
+   */
+  static boolean endpointWide(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof dev.langchain4j.exception.TimeoutException || t instanceof java.net.http.HttpTimeoutException
+          || t instanceof java.net.SocketTimeoutException || t instanceof java.net.ConnectException
+          || t instanceof java.net.UnknownHostException || t instanceof dev.langchain4j.exception.UnresolvedModelServerException
+          || t instanceof dev.langchain4j.exception.AuthenticationException
+          || t instanceof dev.langchain4j.exception.ModelNotFoundException
+          || t instanceof dev.langchain4j.exception.RateLimitException) {
+        return true;
+      }
+      if (t instanceof dev.langchain4j.exception.HttpException h) {
+        int status = h.statusCode();
+        return status >= 500 || status == 401 || status == 403 || status == 404 || status == 408 || status == 429;
+      }
+    }
+    return false;
+  }
 }

@@ -73,7 +73,20 @@ class OpenAiCompatibleEmbeddingProviderTest extends EmbeddingProviderContract {
         .hasMessageContaining("HTTP 400")
         .satisfies(e -> assertThat(fullText(e)).doesNotContain("Jane").doesNotContain("biktarvy"))
         // what to check, for the caller's 502 and the ingest status (it said only "EmbeddingException")
-        .satisfies(e -> assertThat(((EmbeddingException) e).kind()).isEqualTo("the endpoint answered HTTP 400"));
+        .satisfies(e -> assertThat(((EmbeddingException) e).kind()).isEqualTo("the endpoint answered HTTP 400"))
+        // a 400 may be one text's: the worker retries the batch's rows one by one
+        .satisfies(e -> assertThat(((EmbeddingException) e).endpointWide()).isFalse());
+  }
+
+  /** Failures of the endpoint whatever it is sent: the worker pauses the tenant instead of spending the rows' attempts. */
+  @Test
+  void serverSideFailuresAreEndpointWide() {
+    for (int status : new int[] {500, 503, 429, 401, 404}) {
+      server.fail(status, "{\"error\":{\"message\":\"no\"}}");
+      assertThatThrownBy(() -> provider.embedAll(List.of("x"))).as("HTTP " + status)
+          .isInstanceOf(EmbeddingException.class)
+          .satisfies(e -> assertThat(((EmbeddingException) e).endpointWide()).as("HTTP " + status).isTrue());
+    }
   }
 
   @Test
@@ -99,7 +112,8 @@ class OpenAiCompatibleEmbeddingProviderTest extends EmbeddingProviderContract {
         new OpenAiEmbeddingConfig("http://127.0.0.1:1/v1", "k", "m", 4, Duration.ofSeconds(2), 0));
     assertThatThrownBy(() -> dead.embedAll(List.of(PHI_TEXT)))
         .isInstanceOf(EmbeddingException.class)
-        .satisfies(e -> assertThat(fullText(e)).doesNotContain("Jane"));
+        .satisfies(e -> assertThat(fullText(e)).doesNotContain("Jane"))
+        .satisfies(e -> assertThat(((EmbeddingException) e).endpointWide()).isTrue());
   }
 
   @Test
