@@ -37,7 +37,8 @@ class TenantSettingsTest {
     assertThat(next.get("rolePolicies")).isEqualTo(Map.of("clinician", Map.of("kMax", 5)));
     assertThat(TenantSettings.merge(next, patch("consentMode", null)).get("consentMode")).isEqualTo("opt-in");
     assertThatThrownBy(() -> TenantSettings.merge(next, patch("consentMod", null))).isInstanceOf(ApiException.class)
-        .hasMessageContaining("unknown setting 'consentMod'");
+        .hasMessageContaining("unknown setting (not repeated here; did you mean 'consentMode'?)")
+        .hasMessageNotContaining("consentMod'");
   }
 
   @Test
