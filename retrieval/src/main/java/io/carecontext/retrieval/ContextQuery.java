@@ -1,5 +1,6 @@
 package io.carecontext.retrieval;
 
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -9,9 +10,18 @@ import java.util.function.Supplier;
  * <p>The embedding is asked for only once the request has passed the key's rate limit and every
  * policy check ({@link ContextService#context}): a refused request costs no call to the tenant's
  * model, so a key past its budget, or without the role, cannot spend it.
+ *
+ * <p>{@code topicEmbeddings}: for chat, the embeddings of the question's topics when it asks about
+ * several ({@code QuestionTopics}), asked for as late as the question's own; each is searched too, so
+ * that a topic whose sources rank below the whole question's top k is still found. Empty otherwise.
  */
 public record ContextQuery(String text, Supplier<float[]> embedding, int k, String purposeOfUse, String reason,
-                           boolean reopenBreakGlass) {
+                           boolean reopenBreakGlass, Supplier<List<float[]>> topicEmbeddings) {
+
+  public ContextQuery(String text, Supplier<float[]> embedding, int k, String purposeOfUse, String reason,
+                      boolean reopenBreakGlass) {
+    this(text, embedding, k, purposeOfUse, reason, reopenBreakGlass, List::of);
+  }
 
   /** A request that does not ask to reopen a break-glass window. */
   public ContextQuery(String text, Supplier<float[]> embedding, int k, String purposeOfUse, String reason) {

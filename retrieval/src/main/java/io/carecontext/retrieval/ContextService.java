@@ -20,6 +20,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -147,6 +148,7 @@ public final class ContextService {
     }
     // Only now, past the rate limit and every check above: a refused request costs no model call.
     float[] vector = q.embedding().get();
+    List<float[]> topics = "chat".equals(action) ? q.topicEmbeddings().get() : List.of();
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
     // base's details (a research subject code) are kept unless break-glass replaces them with its review's
     AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? AuditEntry.BREAK_GLASS_REVIEW : null);
@@ -167,15 +169,7 @@ public final class ContextService {
         // migration 33). It is opened only for a key the database admits and a patient that exists.
         openBreakGlass(c, tenant, patientId, rp.breakGlassMinutes());
         boolean reopened = q.reopenBreakGlass() && reopenBreakGlass(c, tenant, patientId, rp.breakGlassMinutes());
-        List<ContextChunk> chunks;
-        try (PreparedStatement ps = c.prepareStatement(searchSql)) {
-          for (int i = 0; i < parameters.size(); i++) {
-            ps.setObject(i + 1, parameters.get(i));
-          }
-          try (ResultSet rows = ps.executeQuery()) {
-            chunks = chunks(rows, tenant);
-          }
-        }
+        List<ContextChunk> chunks = search(c, tenant, searchSql, parameters, vector, topics, k);
         Decision known = facts(c, tenant, patientId, practitioner);
         Decision d = chunks.isEmpty() ? known : Decision.SEARCHED;
         Instant closesAt = d.keyAdmitted() && d.patientExists() ? windowClosesAt(c, tenant) : null;
@@ -185,7 +179,9 @@ public final class ContextService {
             : recorded.withDetail("overrode", AuditEntry.jsonStrings(overrode)), start);
       });
     } else {
-      List<ContextChunk> chunks = tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant));
+      List<ContextChunk> chunks = topics.isEmpty()
+          ? tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant))
+          : tx.run(tenant, settings, c -> search(c, tenant, searchSql, parameters, vector, topics, k));
       Decision d = chunks.isEmpty() ? tx.runOnce(tenant, settings, TenantSql.of(tenant, FACTS),
           factsParameters(patientId, practitioner), (c, rows) -> Decision.of(rows)) : Decision.SEARCHED;
       outcome = decide(d, chunks, rp, careRequired, false, null, entry, start);
@@ -251,6 +247,60 @@ public final class ContextService {
              EXISTS (SELECT 1 FROM {schema}.caller_key),
              {schema}.read_scope_admitted(),
              {schema}.subject_exists_whatever_its_labels()""";
+
+  /**
+   * The search with the question's vector and, for a chat question about several topics, with each
+   * topic's too (in the same transaction, under the same settings): the rankings are taken in turns,
+   * best first, until k chunks are chosen, so each topic keeps about k ÷ (topics + 1) of its own best
+   * even when the whole question ranks them lower. Each chunk is then scored against the whole
+   * question, as a one-vector search scores it, best first.
+   */
+  private List<ContextChunk> search(Connection c, TenantId tenant, String sql, List<Object> parameters, float[] question,
+                                    List<float[]> topics, int k) throws SQLException {
+    List<List<ContextChunk>> rankings = new ArrayList<>();
+    rankings.add(search(c, tenant, sql, parameters));
+    for (float[] topic : topics) {
+      List<Object> withTopic = new ArrayList<>(parameters);
+      withTopic.set(0, new PGvector(topic));
+      rankings.add(search(c, tenant, sql, withTopic));
+    }
+    return topics.isEmpty() ? rankings.get(0) : inTurns(rankings, question, k);
+  }
+
+  private List<ContextChunk> search(Connection c, TenantId tenant, String sql, List<Object> parameters)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < parameters.size(); i++) {
+        ps.setObject(i + 1, parameters.get(i));
+      }
+      try (ResultSet rows = ps.executeQuery()) {
+        return chunks(rows, tenant);
+      }
+    }
+  }
+
+  /** At most k chunks of the rankings taken in turns, without repeats, scored against {@code question}, best first. */
+  static List<ContextChunk> inTurns(List<List<ContextChunk>> rankings, float[] question, int k) {
+    Map<Long, ContextChunk> chosen = new LinkedHashMap<>();
+    for (int rank = 0; chosen.size() < k; rank++) {
+      boolean more = false;
+      for (List<ContextChunk> ranking : rankings) {
+        if (rank < ranking.size() && chosen.size() < k) {
+          more = true;
+          chosen.putIfAbsent(ranking.get(rank).chunkId(), ranking.get(rank));
+        }
+      }
+      if (!more) {
+        break;
+      }
+    }
+    return chosen.values().stream()
+        .map(ch -> ch.embedding() == null ? ch : new ContextChunk(ch.chunkId(), ch.text(), ch.resource(),
+            Vectors.cosine(question, ch.embedding()), ch.category(), ch.securityLabels(), ch.effectiveDate(),
+            ch.embedding()))
+        .sorted(java.util.Comparator.comparingDouble(ContextChunk::score).reversed())
+        .toList();
+  }
 
   private List<ContextChunk> chunks(ResultSet rows, TenantId tenant) throws SQLException {
     TenantCipher cipher = keys.cipher(tenant);

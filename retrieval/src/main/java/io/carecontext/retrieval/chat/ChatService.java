@@ -66,10 +66,14 @@ public final class ChatService {
     long start = System.nanoTime();
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
     Map<String, Object> llm = settings.get("llm") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    // each topic embedded once: for its own search (as late as the question's) and for the cut-off after it
+    Map<String, float[]> embedded = new java.util.concurrent.ConcurrentHashMap<>();
+    Function<String, float[]> topicOnce = topicVector == null ? null : t -> embedded.computeIfAbsent(t, topicVector);
     ContextResult found = context.context(tenant, policy, who, pathId,
-        new ContextQuery(question, questionVector, 20, purpose, reason, reopenBreakGlass), "chat");
+        new ContextQuery(question, questionVector, 20, purpose, reason, reopenBreakGlass,
+            () -> topicEmbeddings(question, topicOnce)), "chat");
     int budget = settings.get("contextTokenBudget") instanceof Number n ? n.intValue() : 2000;
-    PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), topicScores(question, found, topicVector),
+    PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), topicScores(question, found, topicOnce),
         budget);
     // the patient served: for a researcher, the one its subject code stands for
     String patientId = found.patientId();
@@ -225,6 +229,19 @@ public final class ChatService {
    * Each retrieved chunk's score for each topic of the question; none for a one-topic question, or
    * when a topic cannot be embedded (the whole question's cut-off then decides alone, as before).
    */
+  /** The embeddings of the question's topics, searched too; none for a one-topic question or when one cannot be embedded. */
+  private static List<float[]> topicEmbeddings(String question, Function<String, float[]> embed) {
+    if (embed == null) {
+      return List.of();
+    }
+    try {
+      List<float[]> vectors = QuestionTopics.of(question).stream().map(embed).toList();
+      return vectors.contains(null) ? List.of() : vectors;
+    } catch (RuntimeException e) {
+      return List.of(); // the whole question's search alone, as before; the embedder logs its failure
+    }
+  }
+
   private static List<double[]> topicScores(String question, ContextResult found, Function<String, float[]> embed) {
     if (embed == null) {
       return List.of();
