@@ -132,13 +132,12 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
   /**
    * A field the request record does not define, in a body that refuses them (annotated
    * JsonIgnoreProperties with ignoreUnknown false). Serde says so only in its message; the name is
-   * taken from there and shown only when it is one of the API's own ({@link ApiNames}), since it comes
-   * from the body; otherwise a near field name is suggested.
+   * taken from there and shown only when it looks like a field name, since it comes from the body.
    */
   static Optional<ApiError> unknownField(Throwable error) {
     return causes(error).filter(t -> t instanceof SerdeException && t.getMessage() != null)
         .map(t -> UNKNOWN.matcher(t.getMessage())).filter(Matcher::lookingAt).findFirst().map(m -> {
-          String name = ApiNames.describe(m.group(1), ApiNames.own());
+          String name = FIELD.matcher(m.group(1)).matches() ? "'" + m.group(1) + "'" : "(not a field name)";
           return new ApiError("bad_request", "unknown field " + name
               + ": this body takes only the documented fields (see /openapi.yml)");
         });

@@ -69,6 +69,8 @@ public class AuditController {
   static final List<String> PARAMETERS = List.of("patient", "principal", "action", "from", "to", "limit",
       "includeBodies");
 
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("^[A-Za-z][A-Za-z0-9_.-]{0,40}$");
+
   @Get
   public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                   HttpRequest<?> request,
@@ -253,7 +255,7 @@ public class AuditController {
       String name = p.getKey();
       if (!known.contains(name)) {
         throw ApiException.badRequest("unknown query parameter "
-            + io.carecontext.services.http.ApiNames.describe(name, known)
+            + (NAME.matcher(name).matches() ? "'" + name + "'" : "(not a parameter name)")
             + "; this endpoint takes " + (known.isEmpty() ? "none (the whole trail is verified or exported)"
                 : String.join(", ", known)));
       }

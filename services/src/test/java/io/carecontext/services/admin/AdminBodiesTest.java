@@ -27,17 +27,13 @@ class AdminBodiesTest {
   }
 
   @Test
-  void anUnknownTopLevelFieldIsRefusedWithTheNearestOfTheApisNames() {
-    assertEquals("unknown field (not repeated here; did you mean 'settings'?): this body takes only the documented "
-        + "fields (see /openapi.yml)", bodies.refusal("{\"setting\":{\"consentMode\":\"opt-in\"}}", AdminDtos.PatchTenant.class));
-    assertEquals("unknown field (not repeated here: only the API's own names are): this body takes only the documented "
-        + "fields (see /openapi.yml)", bodies.refusal("{\"id\":\"acme3\",\"name\":\"A3\",\"bogus\":true}",
-        AdminDtos.CreateTenant.class));
-    assertEquals("unknown field (not repeated here; did you mean 'roles'?): this body takes only the documented fields "
-        + "(see /openapi.yml)", bodies.refusal("{\"principal\":\"dr\",\"role\":[\"clinician\"]}", AdminDtos.CreateKey.class));
-    // one of the API's own names, in a body that does not take it, is named
-    assertEquals("unknown field 'principal': this body takes only the documented fields (see /openapi.yml)",
-        bodies.refusal("{\"principal\":\"x\"}", AdminDtos.PatchTenant.class));
+  void anUnknownTopLevelFieldIsNamed() {
+    assertEquals("unknown field 'setting': this body takes only the documented fields (see /openapi.yml)",
+        bodies.refusal("{\"setting\":{\"consentMode\":\"opt-in\"}}", AdminDtos.PatchTenant.class));
+    assertEquals("unknown field 'bogus': this body takes only the documented fields (see /openapi.yml)",
+        bodies.refusal("{\"id\":\"acme3\",\"name\":\"A3\",\"bogus\":true}", AdminDtos.CreateTenant.class));
+    assertEquals("unknown field 'role': this body takes only the documented fields (see /openapi.yml)",
+        bodies.refusal("{\"principal\":\"dr\",\"role\":[\"clinician\"]}", AdminDtos.CreateKey.class));
   }
 
   @Test
@@ -61,10 +57,8 @@ class AdminBodiesTest {
 
   @Test
   void aFieldNameThatCouldBeAnythingIsNotEchoed() {
-    for (String name : List.of("John Smith 555-0100", "JohnSmith", "mrn4711")) {
-      assertEquals("unknown field (not repeated here: only the API's own names are): this body takes only the "
-          + "documented fields (see /openapi.yml)", bodies.refusal("{\"" + name + "\":1}", AdminDtos.PatchTenant.class));
-    }
+    assertEquals("unknown field (not a field name): this body takes only the documented fields (see /openapi.yml)",
+        bodies.refusal("{\"John Smith 555-0100\":1}", AdminDtos.PatchTenant.class));
   }
 
   @Test

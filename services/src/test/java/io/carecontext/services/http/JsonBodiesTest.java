@@ -46,8 +46,7 @@ class JsonBodiesTest {
   void theFieldErrorsOfTheValueItselfAreStillNamed() {
     IOException e = assertThrows(IOException.class, () -> JsonBodies.read(bodies.mapper(),
         utf8("{\"query\":\"x\",\"maxResults\":3} trailing"), ContextRequest.class));
-    assertEquals("unknown field (not repeated here: only the API's own names are): this body takes only the "
-        + "documented fields (see /openapi.yml)",
+    assertEquals("unknown field 'maxResults': this body takes only the documented fields (see /openapi.yml)",
         ApiErrorProcessor.badField(e).orElseThrow().message());
   }
 }
