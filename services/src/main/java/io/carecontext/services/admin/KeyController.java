@@ -49,8 +49,6 @@ import java.util.Set;
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class KeyController {
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KeyController.class);
-
   /** The first instant a key may not expire at: ISO-8601 writes later years with a sign. */
   static final Instant YEAR_10000 = Instant.parse("+10000-01-01T00:00:00Z");
 
@@ -147,40 +145,11 @@ public class KeyController {
       created = created.withDetail("expiresAt", "\"" + body.expiresAt() + "\"");
     }
     audit.record(id, created);
-    try {
-      insert(issued, id, body, roles);
-    } catch (RuntimeException notMade) {
-      recordNotMade(caller, id, issued.keyId(), body.principal(), roles, notMade);
-      throw notMade;
-    }
+    insert(issued, id, body, roles);
     List<String> warnings = body.practitionerId() != null ? List.of()
         : careWithoutPractitioner(directory.settings(caller, id), roles);
     return HttpResponse.created(new AdminDtos.CreatedKey(issued.keyId(), issued.token(), body.principal(),
         List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
-  }
-
-  /**
-   * The key whose allowed key-create row was written was not made: another request took its principal
-   * (or made a tenant-admin key) between the checks and the insert, or the insert failed. The trail is
-   * append-only, so the allowed row stays, and a denied key-create row naming the same key id follows
-   * it with the true reason: read together, no key of that id was ever made. Best effort: when the
-   * database is what failed, this row may not be written either (the key was not made either way).
-   */
-  private void recordNotMade(Caller caller, TenantId id, String keyId, String principal, Set<String> roles,
-                             RuntimeException notMade) {
-    String reason = notMade instanceof ApiException refused
-        ? ("principal_taken".equals(refused.code()) ? "principal_taken" : "key_refused_by_database")
-        : "key_not_stored";
-    try {
-      audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
-              "key-create", AuditEntry.Decision.DENIED, reason)
-          .withDetail("keyId", "\"" + keyId + "\"") // [a-z0-9] only
-          .withDetail("keyPrincipal", "\"" + principal + "\"")
-          .withDetail("roles", AuditEntry.jsonStrings(List.copyOf(roles)))
-          .withDetail("keyNotMade", "true"));
-    } catch (RuntimeException e) {
-      LOG.warn("a key that was not made could not be recorded as such ({})", e.getClass().getSimpleName());
-    }
   }
 
   /** The audit reason of each refusal of a key by who asked for it. */
