@@ -57,9 +57,11 @@ public class KeyController {
   private final AuditLog audit;
   private final JsonMapper json;
   private final TenantDirectory directory;
+  private final KeyCreations creations;
 
   public KeyController(ApiKeyRepository keys, TenantRepository tenants, AuditLog audit, JsonMapper json,
-                       TenantDirectory directory) {
+                       TenantDirectory directory, KeyCreations creations) {
+    this.creations = creations;
     this.json = json;
     this.directory = directory;
     this.keys = keys;
@@ -112,6 +114,20 @@ public class KeyController {
       throw ApiException.badRequest("practitionerId must be a Practitioner's FHIR id (" + FhirId.RULE + "), or "
           + "PractitionerRole/<id> for a clinician whose care the feed records through a PractitionerRole");
     }
+    // the checks, the row and the key in one turn of the tenant's key creations: a concurrent creation
+    // of the same principal (or a second first tenant-admin key) is refused by the checks, as a denied
+    // row, instead of leaving an allowed row for a key the database then refuses
+    CreatedKeyAndRow made = creations.inTurn(id, () -> checkRecordInsert(caller, id, body, roles));
+    List<String> warnings = body.practitionerId() != null ? List.of()
+        : careWithoutPractitioner(directory.settings(caller, id), roles);
+    return HttpResponse.created(new AdminDtos.CreatedKey(made.issued().keyId(), made.issued().token(), body.principal(),
+        List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
+  }
+
+  private record CreatedKeyAndRow(ApiKeySecrets.Issued issued) {
+  }
+
+  private CreatedKeyAndRow checkRecordInsert(Caller caller, TenantId id, AdminDtos.CreateKey body, Set<String> roles) {
     try {
       requireWithinCreatorsPower(caller, id, roles);
       if (keys.principalHeld(id.value(), body.principal())) {
@@ -145,11 +161,19 @@ public class KeyController {
       created = created.withDetail("expiresAt", "\"" + body.expiresAt() + "\"");
     }
     audit.record(id, created);
-    insert(issued, id, body, roles);
-    List<String> warnings = body.practitionerId() != null ? List.of()
-        : careWithoutPractitioner(directory.settings(caller, id), roles);
-    return HttpResponse.created(new AdminDtos.CreatedKey(issued.keyId(), issued.token(), body.principal(),
-        List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
+    try {
+      insert(issued, id, body, roles);
+    } catch (ApiException refused) {
+      // refused after its allowed row (the creating key revoked meanwhile, say): the trail says so, naming
+      // the key id of that row, so no reader takes the row for a key that exists
+      audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
+              "key-create", AuditEntry.Decision.DENIED, "database_refused_" + refused.code())
+          .withDetail("keyId", "\"" + issued.keyId() + "\"")
+          .withDetail("keyPrincipal", "\"" + body.principal() + "\"")
+          .withDetail("roles", AuditEntry.jsonStrings(List.copyOf(roles))));
+      throw refused;
+    }
+    return new CreatedKeyAndRow(issued);
   }
 
   /** The audit reason of each refusal of a key by who asked for it. */

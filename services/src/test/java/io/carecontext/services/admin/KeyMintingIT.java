@@ -86,6 +86,74 @@ class KeyMintingIT {
         "boss principal_taken {\"keyPrincipal\":\"boss\",\"roles\":[\"clinician\"]}");
   }
 
+  /**
+   * Two creations of one principal at once: one key is made, the other is refused, and the trail holds
+   * one allowed row and one denied row with the refusal's reason (it held two allowed rows, one of them
+   * for a key the database refused). The same for two first tenant-admin keys made by the operator at once.
+   */
+  @Test
+  void concurrentCreationsOfOnePrincipalLeaveOneAllowedRowAndOneDeniedRow() throws Exception {
+    app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"racing\"}");
+    java.util.List<Integer> firstAdmins = race(app.adminKey(), "{\"principal\":\"admin-%d\",\"roles\":[\"tenant-admin\"]}");
+    assertThat(firstAdmins).containsExactlyInAnyOrder(201, 409);
+    assertThat(keyCreateRows("admin-%")).containsExactlyInAnyOrder("allowed key_created", "denied tenant_admin_exists");
+
+    for (int round = 0; round < 5; round++) {
+      java.util.List<Integer> codes = race(adminSecret, "{\"principal\":\"twin-" + round + "\",\"roles\":[\"billing\"]}");
+      assertThat(codes).as("round " + round).containsExactlyInAnyOrder(201, 409);
+      assertThat(keyCreateRows("twin-" + round)).as("round " + round)
+          .containsExactlyInAnyOrder("allowed key_created", "denied principal_taken");
+    }
+  }
+
+  static String adminSecret;
+
+  /** Two creations sent at the same instant; the first 201's secret is kept in adminSecret. */
+  static java.util.List<Integer> race(String key, String bodyPattern) throws Exception {
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.List<java.util.concurrent.Future<HttpResponse<String>>> sent = new java.util.ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        String body = bodyPattern.formatted(i);
+        sent.add(pool.submit(() -> {
+          start.await();
+          return app.call("POST", "/admin/tenants/racing/keys", key, body);
+        }));
+      }
+      java.util.List<Integer> codes = new java.util.ArrayList<>();
+      for (java.util.concurrent.Future<HttpResponse<String>> f : sent) {
+        HttpResponse<String> r = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        codes.add(r.statusCode());
+        if (r.statusCode() == 201 && bodyPattern.contains("tenant-admin")) {
+          adminSecret = field(r, "secret");
+        }
+      }
+      return codes;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** decision and reason of the racing tenant's key-create rows naming principals LIKE the pattern. */
+  static java.util.List<String> keyCreateRows(String principalLike) {
+    java.util.List<String> rows = new java.util.ArrayList<>();
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.PreparedStatement st = c.prepareStatement("SELECT decision || ' ' || reason FROM "
+            + "tenant_racing.audit_log WHERE action = 'key-create' AND details::jsonb ->> 'keyPrincipal' LIKE ? "
+            + "ORDER BY at, seq")) {
+      st.setString(1, principalLike);
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          rows.add(rs.getString(1));
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return rows;
+  }
+
   static java.util.List<String> refusals() {
     java.util.List<String> rows = new java.util.ArrayList<>();
     try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
