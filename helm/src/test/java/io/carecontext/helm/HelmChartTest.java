@@ -184,6 +184,18 @@ class HelmChartTest {
     assertThat(undocumentedKeys(values)).containsExactly("4: tag: \"\"");
   }
 
+  @Test
+  void theChartsOwnerRoleIsTheOneTheReadmeTellsToCreate() throws IOException {
+    // the chart said carecontext while the README has the administrator create carecontext_owner: a
+    // development install following the README failed its migration Job at login
+    Map<String, Object> data = map(ofKind(defaults, "Secret").get(0), "data");
+    String dbUser = new String(java.util.Base64.getDecoder().decode((String) data.get("db-user")),
+        java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(dbUser).isEqualTo("carecontext_owner");
+    String readme = Files.readString(chart.getParent().getParent().resolve("README.md"));
+    assertThat(readme).contains("CREATE ROLE " + dbUser + " LOGIN").contains("CARECONTEXT_DB_USER=" + dbUser);
+  }
+
   // ------------------------------------------------------ both value sets
 
   @Nested
