@@ -67,7 +67,13 @@ class CliIT {
     // revoking a revoked key succeeds (a retried revoke); a key that never was is an error
     assertThat(cli("key", "revoke", "--tenant", "clinic", m.group(1), admin).code()).isZero();
     assertThat(cli("key", "revoke", "--tenant", "clinic", "nosuchkey00000000000", admin).code()).isEqualTo(1);
-    assertThat(cli("tenant", "delete", "clinic", admin).code()).isZero();
+    // a deletion is for good: without the id again it deletes nothing and says what to type
+    Run unconfirmed = cli("tenant", "delete", "clinic", admin);
+    assertThat(unconfirmed.code()).isEqualTo(2);
+    assertThat(unconfirmed.err()).contains("--confirm clinic");
+    assertThat(cli("tenant", "delete", "clinic", "--confirm", "clinc", admin).code()).isEqualTo(2);
+    assertThat(cli("tenant", "list", admin).out()).contains("clinic");
+    assertThat(cli("tenant", "delete", "clinic", "--confirm", "clinic", admin).code()).isZero();
   }
 
   @Test

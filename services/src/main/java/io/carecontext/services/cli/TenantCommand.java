@@ -75,17 +75,42 @@ final class TenantCommand {
 
   @Command(name = "delete", description = {"Offboard a tenant: its data key is destroyed, schema and role dropped, at once and "
       + "for good. Its audit trail is in that schema and goes with it: keep it first with "
-      + "'audit export --tenant ID' (auditor key)."})
+      + "'audit export --tenant ID' (auditor key).",
+      "Asks for the tenant id again: give it as --confirm ID, or type it when asked at a terminal."})
   static final class Delete implements Callable<Integer> {
     @Mixin Connection connection;
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
     @Parameters(index = "0", description = "tenant id") String id;
+    @picocli.CommandLine.Option(names = "--confirm", paramLabel = "ID",
+        description = "the tenant id again, to confirm the deletion (without it, asked for at a terminal)")
+    String confirm;
 
     @Override
     public Integer call() {
+      requireConfirmation(id, confirm, System.console());
       ApiClient.expectOk(connection.client(true).send("DELETE", "/admin/tenants/" + ApiClient.segment(id), null));
       spec.commandLine().getOut().println("tenant " + id + " deleted");
       return 0;
+    }
+  }
+
+  /**
+   * A deletion destroys the tenant's data key, data and audit trail at once and for good: one mistyped or
+   * recalled command line must not do it. The id is asked for again, as --confirm or typed at a terminal.
+   */
+  static void requireConfirmation(String id, String confirm, java.io.Console console) {
+    String again = confirm;
+    if (again == null && console != null) {
+      again = console.readLine("This destroys tenant %s's data and audit trail for good. Type the tenant id to "
+          + "delete it: ", id);
+    }
+    if (again == null) {
+      throw new IllegalArgumentException("tenant delete destroys the tenant for good and needs its id again: run "
+          + "'carecontext tenant delete " + id + " --confirm " + id + "'");
+    }
+    if (!again.strip().equals(id)) {
+      throw new IllegalArgumentException("the confirmation does not match the tenant id: nothing was deleted. Give "
+          + "the same id to --confirm (or type it exactly when asked)");
     }
   }
 }

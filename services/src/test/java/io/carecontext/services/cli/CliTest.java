@@ -154,6 +154,7 @@ class CliTest {
   @Test
   void tenantDeleteSaysTheAuditTrailGoesWithIt() {
     assertThat(cli("tenant", "delete", "--help").out()).contains("audit trail").contains("audit export");
+    assertThat(cli("tenant", "delete", "--help").out()).contains("--confirm");
   }
 
   @Test
@@ -272,5 +273,20 @@ class CliTest {
         collect(sub, path, out);
       }
     });
+  }
+
+  @Test
+  void tenantDeleteWithoutTheIdAgainDeletesNothingAndSaysWhatToType() {
+    // nothing is sent: the service URL names no server
+    Run none = cli("tenant", "delete", "acme", "--url", "http://127.0.0.1:1", "--key", "k");
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).contains("carecontext tenant delete acme --confirm acme").doesNotContain("connect");
+    Run wrong = cli("tenant", "delete", "acme", "--confirm", "acne", "--url", "http://127.0.0.1:1", "--key", "k");
+    assertThat(wrong.code()).isEqualTo(2);
+    assertThat(wrong.err()).contains("does not match").contains("nothing was deleted");
+    // confirmed, it goes on to the service (here: none answers)
+    Run confirmed = cli("tenant", "delete", "acme", "--confirm", "acme", "--url", "http://127.0.0.1:1", "--key", "k");
+    assertThat(confirmed.code()).isNotZero();
+    assertThat(confirmed.err()).doesNotContain("--confirm").doesNotContain("does not match");
   }
 }
