@@ -142,13 +142,12 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
             switch (f) {
               case "allowed", "overrideConsent" -> SettingChecks.bool(at + ".breakGlass." + f, b.getValue());
               case "maxMinutes" -> SettingChecks.wholeNumber(at + ".breakGlass.maxMinutes", b.getValue(), 1, 24 * 60);
-              default -> throw new IllegalArgumentException(at + ".breakGlass has no field '"
-                  + SettingChecks.fieldName(f) + "'; its fields are " + BREAK_GLASS_FIELDS);
+              default -> throw new IllegalArgumentException(at + ".breakGlass has an unknown field; its fields are "
+                  + BREAK_GLASS_FIELDS);
             }
           }
         }
-        default -> throw new IllegalArgumentException(at + " has no field '" + SettingChecks.fieldName(field)
-            + "'; its fields are " + FIELDS);
+        default -> throw new IllegalArgumentException(at + " has an unknown field; its fields are " + FIELDS);
       }
     }
   }

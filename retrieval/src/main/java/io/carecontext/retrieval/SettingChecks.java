@@ -23,8 +23,4 @@ public final class SettingChecks {
     }
   }
 
-  /** A field name as sent, only if it looks like one, for an error that echoes it. */
-  public static String fieldName(String field) {
-    return field.matches("^[A-Za-z][A-Za-z0-9_]{0,39}$") ? field : "(invalid name)";
-  }
 }

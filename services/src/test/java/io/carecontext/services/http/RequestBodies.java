@@ -28,7 +28,7 @@ public final class RequestBodies implements AfterAllCallback {
   /** The message of the 400 the server answers for this body: it must name the field, never the value. */
   public String refusal(String body, Class<?> type) {
     IOException e = assertThrows(IOException.class, () -> json.readValue(body, type));
-    return ApiErrorProcessor.badField(e).orElseThrow(() -> new AssertionError("not named: " + e)).message();
+    return ApiErrorProcessor.badField(e, type).orElseThrow(() -> new AssertionError("not named: " + e)).message();
   }
 
   @Override

@@ -19,11 +19,15 @@ class AuditFiltersTest {
   }
 
   @Test
-  void aMisspeltFilterIsRefusedByName() {
-    assertEquals("unknown query parameter 'patientId'; this endpoint takes patient, principal, action, from, to, "
-        + "limit, includeBodies", refusal(Map.of("patientId", List.of("zq-1"))));
-    assertEquals("unknown query parameter (not a parameter name); this endpoint takes patient, principal, action, "
-        + "from, to, limit, includeBodies", refusal(Map.of("Jane Doe 1970", List.of("x"))));
+  void aMisspeltFilterIsRefusedWithTheParametersItTakesNeverItsName() {
+    // a parameter named like an MRN or a name was quoted back when it looked like a name
+    for (String name : List.of("patientId", "MRN4471902", "Jane Doe 1970", "jane.doe")) {
+      assertEquals("an unknown query parameter; this endpoint takes patient, principal, action, from, to, "
+          + "limit, includeBodies", refusal(Map.of(name, List.of("x"))), name);
+    }
+    assertEquals("an unknown query parameter; this endpoint takes none (the whole trail is verified or exported)",
+        assertThrows(io.carecontext.services.http.ApiException.class,
+            () -> AuditController.requireNoParameters(Map.of("MRN4471902", List.of("1")))).getMessage());
   }
 
   @Test

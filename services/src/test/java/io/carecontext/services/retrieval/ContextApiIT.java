@@ -546,7 +546,7 @@ class ContextApiIT {
     String dr = app.tenantWithKey("ward", "dr-malformed", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     String[][] refused = {
         // patient, body, what the 400 says, the audit row's reason
-        {"zq-m1", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\",\"maxResults\":3}", "unknown field 'maxResults'",
+        {"zq-m1", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\",\"maxResults\":3}", "an unknown field",
             "body_malformed"},
         {"zq-m2", "{\"query\":\"chest pain\",", "not valid JSON", "body_malformed"},
         {"zq-m3", "[\"chest pain\"]", "not valid JSON or not an object", "body_malformed"},
@@ -575,13 +575,13 @@ class ContextApiIT {
     HttpResponse<String> chat = app.call("POST", "/v1/ward/patients/zq-m9/chat", dr,
         "{\"question\":\"chest pain\",\"purposeOfUse\":\"TREAT\",\"k\":3}");
     assertThat(chat.statusCode()).isEqualTo(400);
-    assertThat(chat.body()).contains("unknown field 'k'");
+    assertThat(chat.body()).contains("an unknown field").doesNotContain("'k'");
     assertThat(app.call("GET", "/v1/ward/audit?patient=zq-m9", auditor, null).body())
         .contains("\"reason\":\"body_malformed\"").contains("\"action\":\"chat\"");
     HttpResponse<String> research = app.call("POST", "/v1/ward/research/search", dr,
         "{\"query\":\"chest pain\",\"purposeOfUse\":\"HRESCH\",\"patient\":\"zq-m10\"}");
     assertThat(research.statusCode()).isEqualTo(400);
-    assertThat(research.body()).contains("unknown field 'patient'").doesNotContain("zq-m10");
+    assertThat(research.body()).contains("an unknown field").doesNotContain("zq-m10");
     assertThat(app.call("GET", "/v1/ward/audit?principal=dr-malformed&limit=50", auditor, null).body())
         .contains("\"action\":\"research\"");
     // counted with the decisions, under the reason the audit row records
@@ -620,7 +620,7 @@ class ContextApiIT {
   @Test
   void auditFiltersThatAreMisspeltRepeatedOrEmptyAreRefused() {
     // ?patientId= was ignored and the whole trail came back; repeated and empty filters matched nothing
-    for (String[] bad : new String[][] {{"patientId=zq-1", "unknown query parameter 'patientId'"},
+    for (String[] bad : new String[][] {{"patientId=zq-1", "an unknown query parameter; this endpoint takes patient,"},
         {"patient=a&patient=b", "query parameter 'patient' may be given only once"},
         {"limit=5&limit=6", "query parameter 'limit' may be given only once"},
         {"patient=", "query parameter 'patient' must not be empty"},
