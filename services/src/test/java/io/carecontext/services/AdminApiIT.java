@@ -397,6 +397,11 @@ class AdminApiIT {
         "{\"billing\":{\"labels\":[\"N,R\"]}}", "labels takes security label codes",
         "{\"care-coordinator\":{\"labelsWithConsent\":[\"P S Y\"]}}",
         "rolePolicies.care-coordinator.labelsWithConsent takes security label codes",
+        // a code the platform does not know granted nothing and was stored all the same
+        "{\"clinician\":{\"labels\":[\"N\",\"R\",\"psy\"]}}",
+        "settings.rolePolicies.clinician.labels[2] is not a security label code the platform knows",
+        "{\"care-coordinator\":{\"labelsWithConsent\":[\"MRN4471902\"]}}",
+        "settings.rolePolicies.care-coordinator.labelsWithConsent[0] is not a security label code",
         "{\"clinician\":{\"breakGlass\":{\"maxMinutes\":0}}}", "breakGlass.maxMinutes must be a whole number from 1",
         "{\"clinician\":{\"categories\":\"clinical\"}}", "categories must be a JSON array of strings",
         // the platform's limits (platform migration 9): no patient policy for a role without one, and a

@@ -129,7 +129,10 @@ public final class TenantSettings {
           throw ApiException.badRequest("settings." + key + " must be true or false");
         }
       }
-      case "rolePolicies" -> asBadRequest(() -> io.carecontext.retrieval.TenantPolicy.checkRolePolicies(value));
+      case "rolePolicies" -> {
+        asBadRequest(() -> io.carecontext.retrieval.TenantPolicy.checkRolePolicies(value));
+        SecurityLabels.check(value);
+      }
       case "llm" -> asBadRequest(() -> io.carecontext.retrieval.chat.LlmEndpoint.check(value));
       case "embedding" -> {
         if (!(value instanceof Map)) {

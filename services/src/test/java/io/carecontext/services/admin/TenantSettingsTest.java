@@ -81,4 +81,22 @@ class TenantSettingsTest {
         Map.of("clinician", Map.of("kMax", 0))))).isInstanceOf(ApiException.class).hasMessageContaining("settings.");
   }
 
+  @Test
+  void roleLabelsAreHl7SecurityLabelCodesNamedByPositionNeverEchoed() {
+    // the product's own defaults and every v3 code pass
+    assertThat(TenantSettings.merge(Map.of(), Map.of("rolePolicies", Map.of("clinician",
+        Map.of("labels", List.of("N", "R", "V", "HIV", "PSY", "ETH", "SUD", "SDV", "STD")),
+        "care-coordinator", Map.of("labelsWithConsent", List.of("PSY", "BH", "OPIOIDUD")))))).isNotNull();
+    for (String bad : List.of("psy", "PSYCH", "MRN4471902", "JaneDoe")) {
+      assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("rolePolicies", Map.of("billing",
+          Map.of("labels", List.of("N", bad)))))).as(bad).isInstanceOf(ApiException.class)
+          .satisfies(e -> assertThat(((ApiException) e).status().getCode()).isEqualTo(400))
+          .hasMessageContaining("rolePolicies.billing.labels[1]")
+          .hasMessageContaining("HL7 v3 confidentiality code (U, L, M, N, R, V)")
+          .satisfies(e -> assertThat(e.getMessage().length()).isLessThan(400))
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain(bad));
+    }
+    assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("rolePolicies", Map.of("care-coordinator",
+        Map.of("labelsWithConsent", List.of("XYZ")))))).hasMessageContaining("care-coordinator.labelsWithConsent[0]");
+  }
 }
