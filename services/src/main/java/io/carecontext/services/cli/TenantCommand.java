@@ -87,7 +87,8 @@ final class TenantCommand {
 
     @Override
     public Integer call() {
-      requireConfirmation(id, confirm, System.console());
+      java.io.Console console = System.console();
+      requireConfirmation(id, confirm, console == null ? null : prompt -> console.readLine("%s", prompt));
       ApiClient.expectOk(connection.client(true).send("DELETE", "/admin/tenants/" + ApiClient.segment(id), null));
       spec.commandLine().getOut().println("tenant " + id + " deleted");
       return 0;
@@ -98,11 +99,12 @@ final class TenantCommand {
    * A deletion destroys the tenant's data key, data and audit trail at once and for good: one mistyped or
    * recalled command line must not do it. The id is asked for again, as --confirm or typed at a terminal.
    */
-  static void requireConfirmation(String id, String confirm, java.io.Console console) {
+  static void requireConfirmation(String id, String confirm,
+                                  @io.micronaut.core.annotation.Nullable java.util.function.UnaryOperator<String> ask) {
     String again = confirm;
-    if (again == null && console != null) {
-      again = console.readLine("This destroys tenant %s's data and audit trail for good. Type the tenant id to "
-          + "delete it: ", id);
+    if (again == null && ask != null) {
+      again = ask.apply("This destroys tenant " + id + "'s data and audit trail for good. Type the tenant id to "
+          + "delete it: ");
     }
     if (again == null) {
       throw new IllegalArgumentException("tenant delete destroys the tenant for good and needs its id again: run "

@@ -289,4 +289,19 @@ class CliTest {
     assertThat(confirmed.code()).isNotZero();
     assertThat(confirmed.err()).doesNotContain("--confirm").doesNotContain("does not match");
   }
+
+  @Test
+  void atATerminalTheTenantIdTypedWhenAskedConfirmsTheDeletion() {
+    List<String> asked = new ArrayList<>();
+    TenantCommand.requireConfirmation("acme", null, prompt -> {
+      asked.add(prompt);
+      return "acme\n";
+    });
+    assertThat(asked).singleElement().asString().contains("tenant acme").contains("Type the tenant id");
+    // another answer, or none (end of input), deletes nothing
+    for (String typed : new String[] {"acne", "", null}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> TenantCommand.requireConfirmation("acme", null,
+          prompt -> typed)).as(String.valueOf(typed)).isInstanceOf(IllegalArgumentException.class);
+    }
+  }
 }
