@@ -247,7 +247,7 @@ public class TenantController {
 
   /** Builds the provider the setting names, so a bad setting is refused before it is stored. */
   @SuppressWarnings("unchecked")
-  private static String embeddingModelId(Object setting) {
+  static String embeddingModelId(Object setting) {
     try {
       var provider = io.carecontext.ingest.embedding.EmbeddingProviders.forSettings(
           setting instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
@@ -255,8 +255,26 @@ public class TenantController {
       return provider.modelId();
     } catch (RuntimeException e) {
       throw ApiException.badRequest("settings.embedding is not usable: " + (e instanceof IllegalArgumentException
-          ? e.getMessage() : "check provider, baseUrl, model, dimensions and apiKeySecret"));
+          ? withoutCallersText(e.getMessage()) : "check provider, baseUrl, model, dimensions and apiKeySecret"));
     }
+  }
+
+  /**
+   * The embedding check's message, less what it quotes of the caller's setting: it named an unknown
+   * provider's value and the unknown field names as sent, which could be any text (an MRN, a name).
+   * What it says of the fields and providers the platform takes is kept.
+   */
+  static String withoutCallersText(String message) {
+    if (message.startsWith("unknown embedding provider ")) {
+      return "settings.embedding.provider is not one the platform knows; expected '"
+          + io.carecontext.ingest.embedding.EmbeddingProviders.IN_PROCESS + "' or '"
+          + io.carecontext.ingest.embedding.EmbeddingProviders.OPENAI_COMPATIBLE + "'";
+    }
+    int allowed = message.indexOf("; allowed: ");
+    if (message.startsWith("unknown embedding settings ") && allowed > 0) {
+      return "settings.embedding has an unknown field for its provider" + message.substring(allowed);
+    }
+    return message;
   }
 
   private TenantRecord active(TenantId id) {
