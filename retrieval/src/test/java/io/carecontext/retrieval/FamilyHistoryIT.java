@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.carecontext.fhir.KnownIdentifiers;
 import io.carecontext.retrieval.chat.PatientIdentifiers;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -41,16 +39,7 @@ class FamilyHistoryIT {
   }
 
   static void patient(String id, String nested) {
-    chart.put("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}");
-    chart.put("""
-        {"resourceType":"Consent","id":"c-%1$s","status":"active",
-         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
-         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
-         "provision":{"type":"permit"%2$s}}""".formatted(id, nested));
-    chart.put("""
-        {"resourceType":"Encounter","id":"e-%1$s","status":"in-progress","class":{"code":"AMB"},
-         "period":{"start":"%2$s"},"subject":{"reference":"Patient/%1$s"},
-         "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(id, LocalDate.now(ZoneOffset.UTC)));
+    chart.patientInCare(id, nested);
     chart.put("""
         {"resourceType":"Condition","id":"cond-%1$s","subject":{"reference":"Patient/%1$s"},
          "code":{"text":"Fibrocystic breast disease"}}""".formatted(id));

@@ -2,8 +2,6 @@ package io.carecontext.retrieval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -24,15 +22,7 @@ class PartialDatesIT {
   static void setUp() {
     chart = new ReadPathTenant("partial");
     clinician = chart.requester("dr-lee", "clinician", "pr-1");
-    chart.put("{\"resourceType\":\"Patient\",\"id\":\"pa\",\"gender\":\"female\"}");
-    chart.put("""
-        {"resourceType":"Consent","id":"c-pa","status":"active",
-         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
-         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pa"},"provision":{"type":"permit"}}""");
-    chart.put("""
-        {"resourceType":"Encounter","id":"e-pa","status":"in-progress","class":{"code":"AMB"},
-         "period":{"start":"%s"},"subject":{"reference":"Patient/pa"},
-         "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(LocalDate.now(ZoneOffset.UTC)));
+    chart.patientInCare("pa", "");
     chart.put("""
         {"resourceType":"Condition","id":"dm","subject":{"reference":"Patient/pa"},"code":{"text":"Type 2 diabetes"},
          "onsetDateTime":"2019"}""");

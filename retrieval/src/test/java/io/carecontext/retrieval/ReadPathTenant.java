@@ -47,6 +47,25 @@ final class ReadPathTenant implements AutoCloseable {
     store.put(tenant, feed, Fhir.parseResource(json));
   }
 
+  /**
+   * A patient with an active permit for AI use ({@code provisionExtra} adds to the permit, e.g. a nested
+   * deny) and an encounter in progress today with practitioner {@code pr-1}, the care link of a key
+   * made with {@code requester(…, "pr-1")}.
+   */
+  void patientInCare(String id, String provisionExtra) {
+    put("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}");
+    put("""
+        {"resourceType":"Consent","id":"c-%1$s","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
+         "provision":{"type":"permit"%2$s}}""".formatted(id, provisionExtra));
+    put("""
+        {"resourceType":"Encounter","id":"e-%1$s","status":"in-progress","class":{"code":"AMB"},
+         "period":{"start":"%2$s"},"subject":{"reference":"Patient/%1$s"},
+         "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(id,
+        java.time.LocalDate.now(java.time.ZoneOffset.UTC)));
+  }
+
   /** Chunks and embeds everything queued, in this thread. */
   void drain() {
     new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);

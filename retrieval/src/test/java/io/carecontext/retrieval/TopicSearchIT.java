@@ -2,8 +2,6 @@ package io.carecontext.retrieval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -25,15 +23,7 @@ class TopicSearchIT {
   static void setUp() {
     chart = new ReadPathTenant("topics");
     clinician = chart.requester("dr-lee", "clinician", "pr-1");
-    chart.put("{\"resourceType\":\"Patient\",\"id\":\"pt\",\"gender\":\"female\"}");
-    chart.put("""
-        {"resourceType":"Consent","id":"c-pt","status":"active",
-         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
-         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt"},"provision":{"type":"permit"}}""");
-    chart.put("""
-        {"resourceType":"Encounter","id":"e-pt","status":"in-progress","class":{"code":"AMB"},
-         "period":{"start":"%s"},"subject":{"reference":"Patient/pt"},
-         "participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""".formatted(LocalDate.now(ZoneOffset.UTC)));
+    chart.patientInCare("pt", "");
     for (int i = 1; i <= 6; i++) {
       chart.put("""
           {"resourceType":"Observation","id":"k%1$d","status":"final","subject":{"reference":"Patient/pt"},
