@@ -348,16 +348,19 @@ public final class EmbeddingWorker implements AutoCloseable {
     return enqueueWithChunks(tenant, "k.renderer_version IS NULL OR k.renderer_version < ?", ChunkRenderer.VERSION);
   }
 
-  /** Queues every current resource whose chunks were made by another model (resumable). */
-  public int enqueueReembed(TenantId tenant, String modelId) {
-    return enqueueWithChunks(tenant, "k.model <> ?", modelId);
+  /**
+   * Queues every current resource whose chunks were made by another model, or by this one at
+   * another size (an endpoint's model asked for fewer dimensions keeps its name); resumable.
+   */
+  public int enqueueReembed(TenantId tenant, String modelId, int dimensions) {
+    return enqueueWithChunks(tenant, "k.model <> ? OR public.vector_dims(k.embedding) <> ?", modelId, dimensions);
   }
 
   /**
-   * Queues every current resource with a chunk {@code k} that meets {@code condition} (one
-   * parameter) and is not queued already; resumable. Returns how many it queued.
+   * Queues every current resource with a chunk {@code k} that meets {@code condition} (with its
+   * parameters) and is not queued already; resumable. Returns how many it queued.
    */
-  private int enqueueWithChunks(TenantId tenant, String condition, Object parameter) {
+  private int enqueueWithChunks(TenantId tenant, String condition, Object... parameters) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
       try (PreparedStatement ps = c.prepareStatement("""
           INSERT INTO outbox (resource_type, resource_id, version_id, operation)
@@ -367,7 +370,9 @@ public final class EmbeddingWorker implements AutoCloseable {
                         AND k.resource_id = r.resource_id AND (%s))
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
                             AND o.resource_id = r.resource_id AND o.parked_at IS NULL)""".formatted(condition))) {
-        ps.setObject(1, parameter);
+        for (int i = 0; i < parameters.length; i++) {
+          ps.setObject(i + 1, parameters[i]);
+        }
         return ps.executeUpdate();
       }
     });
@@ -514,7 +519,7 @@ public final class EmbeddingWorker implements AutoCloseable {
         textsByHash.putIfAbsent(hex(r.hashes().get(i)), r.chunks().get(i).text());
       }
     }
-    Map<String, float[]> vectors = cached(c, provider.modelId(), textsByHash.keySet());
+    Map<String, float[]> vectors = cached(c, provider.modelId(), provider.dimensions(), textsByHash.keySet());
     stats.cacheHits.addAndGet(vectors.size());
     List<String> missHashes = textsByHash.keySet().stream().filter(h -> !vectors.containsKey(h)).toList();
     if (!missHashes.isEmpty()) {
@@ -644,7 +649,11 @@ public final class EmbeddingWorker implements AutoCloseable {
     return type + "/" + id; // FHIR resource types and ids contain no '/'
   }
 
-  private static Map<String, float[]> cached(Connection c, String model, Collection<String> hashes)
+  /**
+   * The vectors the cache holds for these texts by this model at this size: an endpoint's model
+   * asked for another number of dimensions keeps its name, and its older entries are not answers.
+   */
+  private static Map<String, float[]> cached(Connection c, String model, int dimensions, Collection<String> hashes)
       throws SQLException {
     Map<String, float[]> out = new LinkedHashMap<>();
     if (hashes.isEmpty()) {
@@ -652,9 +661,11 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT encode(text_hash, 'hex'), embedding FROM embedding_cache WHERE model = ? "
-            + "AND text_hash IN (SELECT decode(h, 'hex') FROM unnest(?::text[]) AS h)")) {
+            + "AND text_hash IN (SELECT decode(h, 'hex') FROM unnest(?::text[]) AS h) "
+            + "AND public.vector_dims(embedding) = ?")) {
       ps.setString(1, model);
       ps.setArray(2, c.createArrayOf("text", hashes.toArray()));
+      ps.setInt(3, dimensions);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.put(rs.getString(1), ((PGvector) rs.getObject(2)).toArray());
@@ -666,7 +677,10 @@ public final class EmbeddingWorker implements AutoCloseable {
 
   private static void cache(Connection c, String model, List<String> hashes, List<float[]> vectors) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO embedding_cache (model, text_hash, embedding) VALUES (?, decode(?, 'hex'), ?) ON CONFLICT DO NOTHING")) {
+        // an entry of another size (the model's older dimensions) is replaced; one of this size kept
+        "INSERT INTO embedding_cache (model, text_hash, embedding) VALUES (?, decode(?, 'hex'), ?) "
+            + "ON CONFLICT (model, text_hash) DO UPDATE SET embedding = EXCLUDED.embedding, created_at = now() "
+            + "WHERE public.vector_dims(embedding_cache.embedding) <> public.vector_dims(EXCLUDED.embedding)")) {
       for (int i = 0; i < hashes.size(); i++) {
         ps.setString(1, model);
         ps.setString(2, hashes.get(i));

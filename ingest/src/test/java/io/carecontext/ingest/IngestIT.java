@@ -381,12 +381,12 @@ class IngestIT {
       @Override public List<float[]> embedAll(List<String> texts) { return COUNTING.embedAll(texts); }
     };
     EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> other, () -> List.of(t), 64);
-    int queued = w.enqueueReembed(t, "other-model");
+    int queued = w.enqueueReembed(t, "other-model", 384);
     assertThat(queued).isPositive();
-    assertThat(w.enqueueReembed(t, "other-model")).isZero(); // already queued: nothing twice
+    assertThat(w.enqueueReembed(t, "other-model", 384)).isZero(); // already queued: nothing twice
     w.drain(t);
     assertThat(count("SELECT count(*) FROM tenant_remodel.chunks WHERE model <> 'other-model'")).isZero();
-    assertThat(w.enqueueReembed(t, "other-model")).isZero(); // done: resuming finds nothing left
+    assertThat(w.enqueueReembed(t, "other-model", 384)).isZero(); // done: resuming finds nothing left
   }
 
   @Test

@@ -157,7 +157,13 @@ public final class TenantTransactions {
     try (PreparedStatement ps = c.prepareStatement(WITH_SETTINGS[n].computeIfAbsent(sql, s -> SETTINGS[n] + ";\n" + s))) {
       int i = bindSettings(ps, tenant, settings) + 1;
       for (Object p : parameters) {
-        ps.setObject(i++, p);
+        if (p == null) {
+          // typed: an untyped null makes the driver describe the round trip's statements before the
+          // settings have run, as the login role, which may not even look into the tenant's schema
+          ps.setNull(i++, java.sql.Types.VARCHAR);
+        } else {
+          ps.setObject(i++, p);
+        }
       }
       ps.execute();
       if (!ps.getMoreResults()) {

@@ -160,8 +160,9 @@ public final class ContextService {
     PolicySettings settings = settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent(),
         careRequired ? practitioner : ANY_PRACTITIONER).withCaller(who.keyId(), who.keySecretHash());
     String searchSql = TenantSql.of(tenant, "chat".equals(action) ? SEARCH_WITH_VECTORS : SEARCH);
-    List<Object> parameters = List.of(new PGvector(vector), patientId, patientId, !careRequired, patientId,
-        practitioner, k);
+    // the model may be null (tests, benchmarks): List.of takes no nulls
+    List<Object> parameters = java.util.Arrays.asList(q.model(), new PGvector(vector), patientId, patientId,
+        !careRequired, patientId, practitioner, k);
     Outcome outcome;
     if (breakGlass) {
       outcome = tx.run(tenant, settings, c -> {
@@ -212,16 +213,28 @@ public final class ContextService {
    * init plan run once, so an allowed request is one statement and one round trip.
    */
   static final String SEARCH = search("NULL");
+  /** The SQLSTATE of a search that met a chunk of another model than its question's (tenant migration 52). */
+  public static final String ANOTHER_MODEL = "CC001";
   /**
    * The same, with each chunk's stored vector: only chat measures chunks against the topics of its
    * question, and parsing 384 floats a row is not work for every other read.
    */
   static final String SEARCH_WITH_VECTORS = search("embedding");
 
+  /** Where the question's vector is among the search's parameters (after its model's id). */
+  private static final int VECTOR_PARAMETER = 1;
+
+  /**
+   * A chunk of another model than the question's is not measured: {@code chunk_of_another_model()}
+   * (tenant migration 52) fails the statement (SQLSTATE {@value #ANOTHER_MODEL}) in place of its
+   * distance, since every one of the patient's chunks is ranked. A null model compares any.
+   */
   private static String search(String vectorColumn) {
     return """
       SELECT chunk_id, resource_type, resource_id, seq, text, category, security_labels, effective_date,
-             embedding <=> ? AS distance, effective_precision, %s AS stored_vector
+             CASE WHEN model = coalesce(?::text, model) THEN embedding <=> ?
+                  ELSE {schema}.chunk_of_another_model() END AS distance,
+             effective_precision, %s AS stored_vector
       FROM {schema}.chunks
       WHERE patient_id = ?
         AND EXISTS (SELECT 1 FROM {schema}.resources
@@ -261,7 +274,7 @@ public final class ContextService {
     rankings.add(search(c, tenant, sql, parameters));
     for (float[] topic : topics) {
       List<Object> withTopic = new ArrayList<>(parameters);
-      withTopic.set(0, new PGvector(topic));
+      withTopic.set(VECTOR_PARAMETER, new PGvector(topic));
       rankings.add(search(c, tenant, sql, withTopic));
     }
     return topics.isEmpty() ? rankings.get(0) : inTurns(rankings, question, k);

@@ -812,7 +812,7 @@ class RetrievalIT {
         ORDER BY embedding::public.vector(384) <=> ? LIMIT 10""", new PGvector(q));
     assertThat(research).contains("chunks_embedding_hnsw");
     String single = explain(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "pr-1"),
-        ContextService.SEARCH, new PGvector(q), "p-ok", "p-ok", false, "p-ok", "pr-1", 10);
+        ContextService.SEARCH, MODEL.modelId(), new PGvector(q), "p-ok", "p-ok", false, "p-ok", "pr-1", 10);
     assertThat(single).contains("chunks_patient_idx").doesNotContain("hnsw");
     var withIndex = research(RESEARCHER, "thirst and fatigue", "HRESCH");
     platform.provisioner.researchIndex(tenant, false);

@@ -50,6 +50,23 @@ public final class EmbeddingProviders {
   }
 
   /**
+   * The id of the model a tenant's {@code embedding} setting names, as its provider's
+   * {@link EmbeddingProvider#modelId()} gives it, read from the setting alone (no provider is built,
+   * no secret read), or null for a setting that names no usable model, whose provider cannot be
+   * built to embed anything either.
+   */
+  public static String modelIdOf(Map<String, ?> settings) {
+    Map<String, ?> given = settings == null ? Map.of() : settings;
+    Object provider = given.get("provider");
+    if (provider == null || IN_PROCESS.equals(provider)) {
+      return InProcessMiniLmProvider.MODEL_ID;
+    }
+    Object model = given.get("model");
+    return OPENAI_COMPATIBLE.equals(provider) && model != null && !model.toString().isBlank()
+        ? OpenAiCompatibleEmbeddingProvider.idOf(model.toString()) : null;
+  }
+
+  /**
    * An embedding endpoint receives every chunk's text and every question as they are, identified
    * (de-identification is for prompts, and a de-identified text would embed differently), so only an
    * endpoint under a business associate agreement may have them: the tenant admin says so with

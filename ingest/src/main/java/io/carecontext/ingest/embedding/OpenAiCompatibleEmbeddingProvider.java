@@ -21,7 +21,12 @@ public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvide
 
   public OpenAiCompatibleEmbeddingProvider(OpenAiEmbeddingConfig config) {
     this.config = Objects.requireNonNull(config, "config");
-    this.modelId = "openai:" + config.modelName();
+    this.modelId = idOf(config.modelName());
+  }
+
+  /** The id of the chunks and cache entries this provider's vectors make, for the model the endpoint names. */
+  static String idOf(String modelName) {
+    return "openai:" + modelName;
   }
 
   @Override

@@ -35,6 +35,24 @@ class EmbeddingProvidersTest {
     assertThat(config.timeout()).isEqualTo(OpenAiEmbeddingConfig.DEFAULT_TIMEOUT);
   }
 
+  /**
+   * The read path names the question's model from the setting alone (tenant migration 52): it must
+   * be the id the built provider stamps on the chunks it makes, or every search would be refused.
+   */
+  @Test
+  void theModelIdReadFromTheSettingIsTheProvidersOwn() {
+    Map<String, Object> endpoint = Map.of("provider", "openai-compatible", "baseUrl", "https://llm.internal/v1",
+        "model", "nomic-embed-text", "dimensions", 768, "baaCovered", true);
+    for (Map<String, Object> setting : java.util.List.of(Map.<String, Object>of(), Map.<String, Object>of("provider",
+        "in-process"), endpoint)) {
+      assertThat(EmbeddingProviders.modelIdOf(setting)).isEqualTo(EmbeddingProviders.forSettings(setting, SECRETS)
+          .modelId());
+    }
+    assertThat(EmbeddingProviders.modelIdOf(null)).isEqualTo(InProcessMiniLmProvider.MODEL_ID);
+    assertThat(EmbeddingProviders.modelIdOf(Map.of("provider", "openai-compatible"))).isNull();
+    assertThat(EmbeddingProviders.modelIdOf(Map.of("provider", "no-such"))).isNull();
+  }
+
   @Test
   void missingSettingsSayWhatIsMissing() {
     assertThatThrownBy(() -> EmbeddingProviders.forSettings(Map.of("provider", "openai-compatible",

@@ -58,10 +58,13 @@ public final class ChatService {
   /**
    * {@code topicVector} embeds each topic of a question that asks about several (null: the whole
    * question's cut-off alone), so that the prompt keeps the sources of every topic it names.
+   * {@code questionModel}: the id of the model that embeds the question and its topics (see
+   * {@link ContextQuery#model()}).
    */
   @SuppressWarnings("unchecked")
   public ChatOutcome chat(TenantId tenant, Map<String, Object> settings, Requester who, String pathId,
-                          String question, Supplier<float[]> questionVector, Function<String, float[]> topicVector,
+                          String question, Supplier<float[]> questionVector, String questionModel,
+                          Function<String, float[]> topicVector,
                           String purpose, String reason, boolean reopenBreakGlass, boolean dryRun) {
     long start = System.nanoTime();
     TenantPolicy policy = TenantPolicy.fromSettings(settings);
@@ -71,7 +74,7 @@ public final class ChatService {
     Function<String, float[]> topicOnce = topicVector == null ? null : t -> embedded.computeIfAbsent(t, topicVector);
     ContextResult found = context.context(tenant, policy, who, pathId,
         new ContextQuery(question, questionVector, 20, purpose, reason, reopenBreakGlass,
-            () -> topicEmbeddings(question, topicOnce)), "chat");
+            () -> topicEmbeddings(question, topicOnce), questionModel), "chat");
     int budget = settings.get("contextTokenBudget") instanceof Number n ? n.intValue() : 2000;
     PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), topicScores(question, found, topicOnce),
         budget);

@@ -45,15 +45,25 @@ public final class ResearchService {
   /** Dimensions the research index covers (the in-process model); other models are searched exactly. */
   static final int INDEXED_DIMENSIONS = 384;
 
+  /*
+   * A chunk of another model than the question's is not measured (tenant migration 52): its
+   * distance is chunk_of_another_model(), which fails the statement, so the search is answered
+   * 503 reembedding_in_progress. The exact search ranks every admitted chunk, so any such chunk
+   * refuses it; the index's search measures only the nearest it returns, so there a chunk of the
+   * older model refuses it only when the index brings it up among them (the rest are not returned).
+   */
   private static final String APPROXIMATE = """
       SELECT * FROM (
         SELECT chunk_id, patient_id, resource_type, resource_id, seq, text, category,
-               embedding::public.vector(384) <=> ? AS distance
+               CASE WHEN model = coalesce(?::text, model) THEN embedding::public.vector(384) <=> ?
+                    ELSE {schema}.chunk_of_another_model() END AS distance
         FROM {schema}.chunks WHERE public.vector_dims(embedding) = 384
         ORDER BY embedding::public.vector(384) <=> ? LIMIT ?) nearest
       ORDER BY distance""";
   private static final String EXACT = """
-      SELECT chunk_id, patient_id, resource_type, resource_id, seq, text, category, embedding <=> ? AS distance
+      SELECT chunk_id, patient_id, resource_type, resource_id, seq, text, category,
+             CASE WHEN model = coalesce(?::text, model) THEN embedding <=> ?
+                  ELSE {schema}.chunk_of_another_model() END AS distance
       FROM {schema}.chunks ORDER BY distance LIMIT ?""";
 
   /** One de-identified chunk: the patient as a pseudonym local to this response. */
@@ -85,18 +95,19 @@ public final class ResearchService {
     this.rateLimiter = rateLimiter;
   }
 
-  /** A search whose query embedding is already at hand (tests). */
+  /** A search whose query embedding is already at hand, compared with chunks of any model (tests). */
   public ResearchResult search(TenantId tenant, TenantPolicy policy, Requester who, String query, float[] vector, int k,
                                String purpose) {
-    return search(tenant, policy, who, query, () -> vector, k, purpose);
+    return search(tenant, policy, who, query, () -> vector, null, k, purpose);
   }
 
   /**
-   * A search over every consenting patient. The query is embedded ({@code embedding}) only once the
-   * key is within its rate limit and its role may search: a refused search costs no model call.
+   * A search over every consenting patient. The query is embedded ({@code embedding}, by the model
+   * {@code model} names: only chunks of that model are compared with it) only once the key is within
+   * its rate limit and its role may search: a refused search costs no model call.
    */
   public ResearchResult search(TenantId tenant, TenantPolicy policy, Requester who, String query,
-                               Supplier<float[]> embedding, int k, String purpose) {
+                               Supplier<float[]> embedding, String model, int k, String purpose) {
     long start = System.nanoTime();
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), null, purpose, "research",
         AuditEntry.Decision.DENIED, "").withQuery(query);
@@ -131,7 +142,7 @@ public final class ResearchService {
     }
     float[] vector = embedding.get();
     int limit = Math.max(1, Math.min(k <= 0 ? 10 : k, rp.kMax()));
-    Nearest found = nearest(tenant, policy, rp, who, vector, limit);
+    Nearest found = nearest(tenant, policy, rp, who, vector, model, limit);
     if (found.refusal() != null) {
       // The application took the key, the database did not: revoked since, or a wrong tenant role
       // (key_not_admitted); or settings beyond what the key's roles allow (scope_not_admitted).
@@ -170,7 +181,8 @@ public final class ResearchService {
    * for that key's roles (tenant migration 36). An empty result would be recorded as an allowed
    * search that found nothing.
    */
-  private Nearest nearest(TenantId tenant, TenantPolicy policy, RolePolicy rp, Requester who, float[] vector, int k) {
+  private Nearest nearest(TenantId tenant, TenantPolicy policy, RolePolicy rp, Requester who, float[] vector,
+                          String model, int k) {
     TenantCipher cipher = keys.cipher(tenant);
     boolean indexed = vector.length == INDEXED_DIMENSIONS;
     return tx.run(tenant, settings(policy, rp).withCaller(who.keyId(), who.keySecretHash()), c -> {
@@ -192,6 +204,7 @@ public final class ResearchService {
       List<Row> out = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, indexed ? APPROXIMATE : EXACT))) {
         int i = 1;
+        ps.setString(i++, model);
         ps.setObject(i++, new PGvector(vector));
         if (indexed) {
           ps.setObject(i++, new PGvector(vector));

@@ -90,7 +90,7 @@ public class TenantController {
     TenantId id = TenantId.of(body.id());
     requireGrantedSecrets(id, settings);
     if (body.settings() != null && body.settings().containsKey("embedding")) {
-      embeddingModelId(settings.get("embedding")); // refused here, as on PATCH, rather than failing every query later
+      usableEmbeddingProvider(settings.get("embedding")); // refused here, as on PATCH, rather than failing every query later
     }
     var existing = tenants.findById(id.value()).filter(r -> "active".equals(r.status()));
     if (existing.isPresent() && !existing.get().name().equals(name)) {
@@ -160,7 +160,7 @@ public class TenantController {
       requireGrantedSecrets(id, merged);
     }
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
-    String modelId = newModel ? embeddingModelId(merged.get("embedding")) : null;
+    var model = newModel ? usableEmbeddingProvider(merged.get("embedding")) : null;
     if (!name.equals(row.name()) || !merged.equals(before)) {
       // A PATCH that changes nothing (a retry, say) leaves updatedAt alone: it still says when the tenant last changed.
       change(caller, id, row.name(), before, name, merged);
@@ -171,8 +171,9 @@ public class TenantController {
     }
     if (newModel) {
       // Resumable: re-running it queues only resources whose chunks still carry another model.
-      int queued = worker.enqueueReembed(id, modelId);
-      LOG.info("tenant {} changed its embedding model to {}: {} resource(s) queued for re-embedding", id, modelId, queued);
+      int queued = worker.enqueueReembed(id, model.modelId(), model.dimensions());
+      LOG.info("tenant {} changed its embedding model to {} ({} dimensions): {} resource(s) queued for re-embedding", id,
+          model.modelId(), model.dimensions(), queued);
     }
     return view(active(id), null);
   }
@@ -247,12 +248,12 @@ public class TenantController {
 
   /** Builds the provider the setting names, so a bad setting is refused before it is stored. */
   @SuppressWarnings("unchecked")
-  static String embeddingModelId(Object setting) {
+  static io.carecontext.ingest.embedding.EmbeddingProvider usableEmbeddingProvider(Object setting) {
     try {
       var provider = io.carecontext.ingest.embedding.EmbeddingProviders.forSettings(
           setting instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
           n -> java.util.Optional.ofNullable(System.getenv(n)));
-      return provider.modelId();
+      return provider;
     } catch (RuntimeException e) {
       throw ApiException.badRequest("settings.embedding is not usable: " + (e instanceof IllegalArgumentException
           ? withoutCallersText(e.getMessage()) : "check provider, baseUrl, model, dimensions and apiKeySecret"));

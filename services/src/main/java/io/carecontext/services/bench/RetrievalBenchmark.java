@@ -58,6 +58,12 @@ public final class RetrievalBenchmark {
 
   static final int DIM = 384;
   /**
+   * The model the generated chunks are stored as made by: the tenants' own (the in-process model),
+   * since the HTTP runs embed their questions with it and a search compares only chunks of its
+   * question's model (tenant migration 52). Their vectors are random all the same.
+   */
+  static final String CHUNK_MODEL = io.carecontext.ingest.embedding.InProcessMiniLmProvider.MODEL_ID;
+  /**
    * The core and the tuned store are measured in this many rounds each, in turns: the machines
    * this runs on drift by up to a tenth within minutes, and in turns the drift weighs on both alike.
    */
@@ -270,7 +276,8 @@ public final class RetrievalBenchmark {
     settle(server, out);
     AuditLog.GroupCommitStats auditBefore = audit.groupCommitStats();
     IntFunction<ContextResult> coreCall = i -> core.context(ids.get(i % tenants), policy, clinicians.get(i % tenants),
-        patient(i, patients), new ContextQuery("bench", queries.get(i % queries.size()), 10, "TREAT", null), "context");
+        patient(i, patients), new ContextQuery("bench", queries.get(i % queries.size()), 10, "TREAT", null).withModel(CHUNK_MODEL),
+        "context");
     IntFunction<List<Long>> tunedCall = l4jSearch(store, ids, patients, queries);
     Load.Pair pair = Load.alternate(clients, seconds, ROUNDS, coreCall::apply, tunedCall::apply);
     AuditLog.GroupCommitStats auditAfter = audit.groupCommitStats();
@@ -332,7 +339,7 @@ public final class RetrievalBenchmark {
             PreparedStatement link = c.prepareStatement("INSERT INTO care_links VALUES ('bench-pr', ?, 'Encounter', ?)");
             PreparedStatement ch = c.prepareStatement("INSERT INTO chunks (resource_type, resource_id, version_id, "
                 + "patient_id, category, seq, text_hash, text, model, embedding) VALUES ('Observation', ?, 1, ?, "
-                + "'clinical', 0, '\\x00', ?, 'random', ?)")) {
+                + "'clinical', 0, '\\x00', ?, ?, ?)")) {
           for (int p = start; p < end; p++) {
             String pid = "p" + p;
             pat.setString(1, pid);
@@ -351,7 +358,8 @@ public final class RetrievalBenchmark {
               ch.setString(2, pid);
               String text = textChars == 0 ? "Observation " + k + " of " + pid : clinicalText(words, textChars);
               ch.setBytes(3, cipher.encryptString(text, Aad.chunk(t, "Observation", rid, 0)));
-              ch.setObject(4, new PGvector(randomUnit(rng)));
+              ch.setString(4, CHUNK_MODEL);
+              ch.setObject(5, new PGvector(randomUnit(rng)));
               ch.addBatch();
             }
           }

@@ -86,7 +86,7 @@ public class ChatController {
         settings, body.question());
     Requester who = caller.requester();
     try {
-      ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector,
+      ChatOutcome o = chat.chat(t, settings, who, patientId, body.question(), vector, requests.questionModel(settings),
           topic -> requests.embedTopic(t, settings, topic), body.purposeOfUse(), body.reason(),
           Boolean.TRUE.equals(body.reopen()), Boolean.TRUE.equals(body.dryRun()));
       metrics.decision(t.value(), "chat", "allowed", "allowed", Duration.ofNanos(System.nanoTime() - start));

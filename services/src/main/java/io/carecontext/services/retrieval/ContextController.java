@@ -85,7 +85,7 @@ public class ContextController {
     try {
       ContextResult r = service.context(t, policy, caller.requester(), patientId,
           new ContextQuery(body.query(), vector, body.k() == null ? 8 : body.k(), body.purposeOfUse(), body.reason(),
-              Boolean.TRUE.equals(body.reopen())),
+              Boolean.TRUE.equals(body.reopen())).withModel(requests.questionModel(settings)),
           "context");
       metrics.decision(t.value(), "context", "allowed", "allowed", java.time.Duration.ofNanos(System.nanoTime() - start));
       return HttpResponse.ok(new ContextResponse(r.chunks().stream()

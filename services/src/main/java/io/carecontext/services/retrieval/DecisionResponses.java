@@ -1,6 +1,7 @@
 package io.carecontext.services.retrieval;
 
 import io.carecontext.retrieval.AccessDenied;
+import io.carecontext.retrieval.ContextService;
 import io.carecontext.services.http.ApiError;
 import io.carecontext.services.auth.AuthenticationFilter;
 import io.carecontext.services.http.ApiErrorProcessor;
@@ -19,21 +20,22 @@ public final class DecisionResponses {
   /** Re-embedding takes minutes to hours, not the seconds of a database that is back. */
   static final String REEMBEDDING_RETRY_SECONDS = "60";
 
-  static final String REEMBEDDING = "this tenant's embedding model was changed to one of another dimension and the "
-      + "stored chunks searched here are not all re-embedded with it yet, so they cannot be compared with the question; "
+  static final String REEMBEDDING = "this tenant's embedding model was changed and the stored chunks searched here are not all re-embedded with it yet, so they cannot be compared with the question; "
       + "nothing was returned. Retry when the re-embedding is done: a tenant admin follows it at "
       + "GET /admin/tenants/{tenant}/ingest (outboxDepth falls to 0; lastError names a model that fails)";
 
   private DecisionResponses() {}
 
   /**
-   * A search that compared the question's vector with chunks of another dimension (pgvector's
-   * "different vector dimensions", SQLSTATE 22000): read from the failure, never shown.
+   * A search that met chunks of another model than its question's: of another dimension (pgvector's
+   * "different vector dimensions", SQLSTATE 22000), or of the same one (the search's own refusal,
+   * SQLSTATE {@value ContextService#ANOTHER_MODEL}, tenant migration 52). Read from the failure, never shown.
    */
-  static boolean vectorDimensionsDiffer(Throwable failure) {
+  static boolean chunksOfAnotherModel(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof java.sql.SQLException sql && "22000".equals(sql.getSQLState()) && sql.getMessage() != null
-          && sql.getMessage().contains("different vector dimensions")) {
+      if (t instanceof java.sql.SQLException sql && (ContextService.ANOTHER_MODEL.equals(sql.getSQLState())
+          || "22000".equals(sql.getSQLState()) && sql.getMessage() != null
+          && sql.getMessage().contains("different vector dimensions"))) {
         return true;
       }
     }
@@ -57,8 +59,8 @@ public final class DecisionResponses {
   public static HttpResponse<ApiError> notAudited(Throwable failure) {
     Object id = io.micronaut.http.context.ServerRequestContext.currentRequest()
         .flatMap(r -> r.getAttribute(AuthenticationFilter.REQUEST_ID)).orElse("-");
-    if (vectorDimensionsDiffer(failure)) {
-      // Not a fault: the tenant changed to a model of another dimension and the worker has not yet
+    if (chunksOfAnotherModel(failure)) {
+      // Not a fault: the tenant changed its model and the worker has not yet
       // re-embedded these chunks. It was "retry later" with an error and a stack trace in the log for
       // every request, for as long as the re-embedding took, and nothing to tell the two apart.
       LOG.warn("request {} answered 503 reembedding_in_progress: the tenant's chunks are not all re-embedded with its "

@@ -122,6 +122,11 @@ public final class PatientRequests {
     }
   }
 
+  /** The id of the model {@link #embedQuestion} embeds with: the search compares only chunks of it. */
+  public @Nullable String questionModel(Map<String, Object> settings) {
+    return embeddings.modelId(settings);
+  }
+
   /**
    * One topic of a chat question embedded, for measuring the retrieved sources against it. Not a
    * refusal when it fails (the question itself was embedded, the retrieval done and audited): the

@@ -79,7 +79,7 @@ public class ResearchController {
         body.query());
     try {
       ResearchService.ResearchResult r = service.search(t, TenantPolicy.fromSettings(settings),
-          caller.requester(), body.query(), vector, body.k() == null ? 10 : body.k(),
+          caller.requester(), body.query(), vector, requests.questionModel(settings), body.k() == null ? 10 : body.k(),
           body.purposeOfUse());
       metrics.decision(t.value(), "research", "allowed", "allowed", Duration.ofNanos(System.nanoTime() - start));
       return HttpResponse.ok(new SearchResponse(r.chunks().stream()

@@ -94,6 +94,15 @@ public class TenantEmbeddings implements AutoCloseable {
     return vector;
   }
 
+  /**
+   * The id of the model {@link #embedQuery} embeds with under these settings: the search compares
+   * the question only with chunks of that model. Null for a setting that names no usable model (its
+   * questions cannot be embedded either).
+   */
+  public String modelId(Map<String, Object> tenantSettings) {
+    return EmbeddingProviders.modelIdOf(tenantSettings.get("embedding") instanceof Map<?, ?> m ? copy(m) : Map.of());
+  }
+
   /** Query-embedding cache hits and misses since start. */
   public long[] queryCacheCounts() {
     return new long[] {queryHits.get(), queryMisses.get()};

@@ -11,12 +11,12 @@ class EmbeddingSettingMessagesTest {
 
   @Test
   void anUnknownProviderOrFieldIsNotQuotedBack() {
-    assertThatThrownBy(() -> TenantController.embeddingModelId(Map.of("provider", "MRN4471902")))
+    assertThatThrownBy(() -> TenantController.usableEmbeddingProvider(Map.of("provider", "MRN4471902")))
         .isInstanceOf(ApiException.class)
         .hasMessage("settings.embedding is not usable: settings.embedding.provider is not one the platform knows; "
             + "expected 'in-process' or 'openai-compatible'");
     for (String provider : new String[] {"in-process", "openai-compatible"}) {
-      assertThatThrownBy(() -> TenantController.embeddingModelId(Map.of("provider", provider, "janeDoe1962", 1)))
+      assertThatThrownBy(() -> TenantController.usableEmbeddingProvider(Map.of("provider", provider, "janeDoe1962", 1)))
           .as(provider).isInstanceOf(ApiException.class)
           .hasMessageStartingWith("settings.embedding is not usable: settings.embedding has an unknown field for its "
               + "provider; allowed: [")

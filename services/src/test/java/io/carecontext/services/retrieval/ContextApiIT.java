@@ -11,6 +11,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The context and audit API over HTTP: the contract of API.md, denials that reveal nothing, audit. */
 class ContextApiIT {
@@ -121,17 +123,27 @@ class ContextApiIT {
   }
 
   /**
-   * A tenant that changes to a model of another dimension: until the worker has re-embedded a
-   * patient's chunks, its search cannot compare them with the question. Context, chat and research
-   * said "retry later" (503 unavailable) with an error and stack trace logged per request, for as long
-   * as the re-embedding took; now they say why and where to follow it.
+   * A tenant that changes its embedding model: until the worker has re-embedded a patient's chunks,
+   * its search cannot compare them with the question. To a model of another dimension, context, chat
+   * and research said "retry later" (503 unavailable) with an error and stack trace logged per
+   * request; now they say why and where to follow it. To another model of the SAME dimension they
+   * answered 200, ranking the question against the older model's vectors (measurable, meaningless)
+   * as if it were the patient's context (tenant migration 52). And the same model asked for fewer
+   * dimensions kept its name, so nothing was queued to re-embed and every search failed until
+   * something else changed; the embedding cache would also have answered with the older size.
    */
-  @Test
-  void aSearchDuringReEmbeddingToAnotherDimensionSaysSoAndWhereToFollowIt() throws Exception {
-    String feed = app.tenantWithKey("remodel", "feed-r", "[\"ehr-integration\"]", null);
-    String dr = app.tenantWithKey("remodel", "dr-r", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
-    String researcher = app.tenantWithKey("remodel", "res-r", "[\"researcher\"]", null);
-    HttpResponse<String> stored = app.call("POST", "/fhir/remodel", feed, """
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+      "another dimension, -, 0, m16, 16",
+      "the same dimension, -, 0, m384, 384",
+      "the same model with fewer dimensions, m16, 16, m16, 8"})
+  void aSearchDuringReEmbeddingSaysSoAndWhereToFollowIt(String change, String firstModel, int firstDimensions,
+                                                        String nextModel, int nextDimensions) throws Exception {
+    String tenant = "remodel" + nextDimensions + (firstDimensions > 0 ? "b" : "");
+    String feed = app.tenantWithKey(tenant, "feed-r", "[\"ehr-integration\"]", null);
+    String dr = app.tenantWithKey(tenant, "dr-r", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    String researcher = app.tenantWithKey(tenant, "res-r", "[\"researcher\"]", null);
+    HttpResponse<String> stored = app.call("POST", "/fhir/" + tenant, feed, """
         {"resourceType":"Bundle","type":"transaction","entry":[
           {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
           {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
@@ -145,49 +157,74 @@ class ContextApiIT {
              "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
            "request":{"method":"PUT","url":"Condition/cn-1"}}]}""", "application/fhir+json");
     assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
-    app.bean(EmbeddingWorker.class).drain(TenantId.of("remodel")); // 384 dimensions, the in-process model
-    // a model of 16 dimensions that answers every text: the re-embedding is queued, not yet run (no worker threads)
+    app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant)); // 384 dimensions, the in-process model
+    com.sun.net.httpserver.HttpServer model = vectorEndpoint();
+    model.start();
+    try {
+      if (firstDimensions > 0) {
+        assertThat(patchModel(tenant, model, firstModel, firstDimensions).statusCode()).isEqualTo(200);
+        app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant)); // every chunk by the first model
+        assertThat(context(dr, tenant, "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}").statusCode())
+            .isEqualTo(200);
+      }
+      // the change: the re-embedding is queued, not yet run (no worker threads)
+      HttpResponse<String> patched = patchModel(tenant, model, nextModel, nextDimensions);
+      assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+      for (HttpResponse<String> r : java.util.List.of(
+          context(dr, tenant, "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}"),
+          app.call("POST", "/v1/" + tenant + "/patients/pt-1/chat", dr,
+              "{\"question\":\"diabetes\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}"),
+          app.call("POST", "/v1/" + tenant + "/research/search", researcher,
+              "{\"query\":\"diabetes\",\"purposeOfUse\":\"HRESCH\"}"))) {
+        assertThat(r.statusCode()).as(change + ": " + r.body()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("60");
+        assertThat(r.body()).contains("\"error\":\"reembedding_in_progress\"")
+            .contains("GET /admin/tenants/{tenant}/ingest").doesNotContain("diabetes");
+      }
+      app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant)); // the re-embedding done
+      HttpResponse<String> after = context(dr, tenant, "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}");
+      assertThat(after.statusCode()).as(change + ": " + after.body()).isEqualTo(200);
+      assertThat(after.body()).contains("\"resource\":\"Condition/cn-1\"");
+    } finally {
+      model.stop(0);
+    }
+  }
+
+  /** PATCHes the tenant's embedding setting to the endpoint {@code model} serves, under this model name and size. */
+  private static HttpResponse<String> patchModel(String tenant, com.sun.net.httpserver.HttpServer model, String name,
+                                                 int dimensions) {
+    return app.call("PATCH", "/admin/tenants/" + tenant, app.adminKey(),
+        "{\"settings\":{\"embedding\":{\"provider\":\"openai-compatible\",\"baseUrl\":\"http://127.0.0.1:"
+            + model.getAddress().getPort() + "/v1\",\"model\":\"" + name + "\",\"dimensions\":" + dimensions
+            + ",\"baaCovered\":true,\"maxRetries\":0,\"timeoutSeconds\":5}}}");
+  }
+
+  /**
+   * An OpenAI-compatible embedding endpoint whose every vector is the same, of the size the request's
+   * {@code dimensions} asks for.
+   */
+  private static com.sun.net.httpserver.HttpServer vectorEndpoint() throws java.io.IOException {
     com.sun.net.httpserver.HttpServer model = com.sun.net.httpserver.HttpServer.create(
         new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    java.util.regex.Pattern asked = java.util.regex.Pattern.compile("\"dimensions\"\\s*:\\s*(\\d+)");
     model.createContext("/", exchange -> {
-      int inputs = Math.max(1, new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
-          .split("\",\"", -1).length);
+      String request = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      java.util.regex.Matcher m = asked.matcher(request);
+      int size = m.find() ? Integer.parseInt(m.group(1)) : 1;
+      int inputs = Math.max(1, request.split("\",\"", -1).length);
       StringBuilder data = new StringBuilder();
       for (int i = 0; i < inputs; i++) {
         data.append(i == 0 ? "" : ",").append("{\"object\":\"embedding\",\"index\":").append(i)
-            .append(",\"embedding\":[").append("0.25,".repeat(15)).append("0.25]}");
+            .append(",\"embedding\":[").append("0.25,".repeat(size - 1)).append("0.25]}");
       }
-      byte[] body = ("{\"object\":\"list\",\"data\":[" + data + "],\"model\":\"m16\","
+      byte[] body = ("{\"object\":\"list\",\"data\":[" + data + "],\"model\":\"m\","
           + "\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
       exchange.getResponseHeaders().add("Content-Type", "application/json");
       exchange.sendResponseHeaders(200, body.length);
       exchange.getResponseBody().write(body);
       exchange.close();
     });
-    model.start();
-    try {
-      HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/remodel", app.adminKey(),
-          "{\"settings\":{\"embedding\":{\"provider\":\"openai-compatible\",\"baseUrl\":\"http://127.0.0.1:"
-              + model.getAddress().getPort() + "/v1\",\"model\":\"m16\",\"dimensions\":16,\"baaCovered\":true,"
-              + "\"maxRetries\":0,\"timeoutSeconds\":5}}}");
-      assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
-      for (HttpResponse<String> r : java.util.List.of(
-          context(dr, "remodel", "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}"),
-          app.call("POST", "/v1/remodel/patients/pt-1/chat", dr,
-              "{\"question\":\"diabetes\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}"),
-          app.call("POST", "/v1/remodel/research/search", researcher, "{\"query\":\"diabetes\",\"purposeOfUse\":\"HRESCH\"}"))) {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
-        assertThat(r.headers().firstValue("Retry-After")).hasValue("60");
-        assertThat(r.body()).contains("\"error\":\"reembedding_in_progress\"")
-            .contains("GET /admin/tenants/{tenant}/ingest").doesNotContain("diabetes");
-      }
-      app.bean(EmbeddingWorker.class).drain(TenantId.of("remodel")); // the re-embedding done
-      HttpResponse<String> after = context(dr, "remodel", "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}");
-      assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
-      assertThat(after.body()).contains("\"resource\":\"Condition/cn-1\"");
-    } finally {
-      model.stop(0);
-    }
+    return model;
   }
 
   /**
