@@ -112,7 +112,9 @@ public final class Deidentifier {
       + "\\bborn(?:\\s+(?:in|on))?\\s+(?<born>\\d{4})(?![\\w/]|[-.]\\d)"
       + "|\\b(?<old>" + AN_AGE + ")[- ](?:years?|yrs?)[- ](?:old|of[- ]age)\\b"
       + "|\\b(?<yo>" + AN_AGE + ")[- ]?(?:yo|y/o|y\\.o\\.?)(?![\\w/])"
-      + "|\\b(?<word>age|aged|turned|turns|turning)\\s*:?\\s*(?<age>" + AN_AGE + ")(?! or older))",
+      + "|\\b(?<word>age|aged|turned|turns|turning)\\s*:?\\s*(?<age>" + AN_AGE + ")(?! or older)"
+      // what the renderer writes after it: "at age 94 years", "age 91 to 95 years", "age 91 years or older"
+      + "(?:\\s*(?:to|-|\u2013)\\s*\\d{2,3}(?!\\d))?(?:\\s*(?:years?|yrs?)\\b(?:\\s+old\\b)?)?(?:\\s+or\\s+older\\b)?)",
       Pattern.CASE_INSENSITIVE);
 
   /**
@@ -132,9 +134,12 @@ public final class Deidentifier {
         m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
         continue;
       }
+      // After a word the age is replaced and the word kept, as written ("turned 94" turned 90 or older,
+      // "at age 94 years" at age 90 or older): "at aged 90 or older years" did not read. With its unit,
+      // the upper end of a range and an "or older" of its own, so none is left after the category.
       String word = m.group("word");
-      // "turned 94" keeps its verb: "turned aged 90 or older" would not read
-      String category = word != null && word.toLowerCase(Locale.ROOT).startsWith("turn") ? word + " 90 or older"
+      String category = word != null
+          ? m.group().substring(m.start("word") - m.start(), m.start("age") - m.start()) + "90 or older"
           : "aged 90 or older";
       String article = m.group("article");
       m.appendReplacement(out, Matcher.quoteReplacement(article == null ? category

@@ -100,9 +100,21 @@ class DeidentifierTest {
     assertThat(Deidentifier.agesOver89("Patient: female born 1931.", 2026)).isEqualTo("Patient: female aged 90 or older.");
     assertThat(Deidentifier.agesOver89("Patient: male born 1942.", 2026)).isEqualTo("Patient: male born 1942.");
     assertThat(Deidentifier.agesOver89("A 93-year-old, aged 91; Age: 102. A 45 year old sibling, age 89.", 2026))
-        .isEqualTo("An aged 90 or older, aged 90 or older; aged 90 or older. A 45 year old sibling, age 89.");
+        .isEqualTo("An aged 90 or older, aged 90 or older; Age: 90 or older. A 45 year old sibling, age 89.");
     assertThat(Deidentifier.agesOver89("93 years old and 12 yrs old", 2026))
         .isEqualTo("aged 90 or older and 12 yrs old");
+  }
+
+  // Before: the renderer's "onset at age 94 years" read "onset at aged 90 or older years", and its
+  // ranges kept their upper end or said "or older" twice.
+  @Test
+  void anAgeAfterAWordKeepsTheWordAndLosesItsUnit() {
+    assertThat(Deidentifier.agesOver89("Breast cancer, onset at age 94 years, contributed to death.", 2026))
+        .isEqualTo("Breast cancer, onset at age 90 or older, contributed to death.");
+    assertThat(Deidentifier.agesOver89("onset age 91 to 95 years; age 92 years or older; aged 93 yrs; Age: 96", 2026))
+        .isEqualTo("onset age 90 or older; age 90 or older; aged 90 or older; Age: 90 or older");
+    String younger = "onset at age 45 years; age 60 to 70 years; age 18 years or older";
+    assertThat(Deidentifier.agesOver89(younger, 2026)).isEqualTo(younger);
   }
 
   // Before: "is a 96-year-old woman" read "is a aged 90 or older woman", and ages in words, "turned",
