@@ -149,7 +149,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
   }
 
   /** The JSON fields of a request record: its components' names, as the bodies here are written. */
-  static String fieldsOf(Class<?> record) {
+  public static String fieldsOf(Class<?> record) {
     return String.join(", ", java.util.Arrays.stream(record.getRecordComponents())
         .map(java.lang.reflect.RecordComponent::getName).toList());
   }

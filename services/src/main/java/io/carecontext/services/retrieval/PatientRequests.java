@@ -70,14 +70,17 @@ public final class PatientRequests {
                             @Nullable byte[] body, Class<T> type, Function<T, String> purpose) {
     T read = null;
     ApiException refusal = null;
+    // the fields this body takes, named: "the documented fields" sent the caller to /openapi.yml to learn them
+    String send = type.isRecord() ? "send a JSON object with the fields " + ApiErrorProcessor.fieldsOf(type)
+        + " (see /openapi.yml)" : NO_BODY;
     try {
       read = JsonBodies.read(json, body, type).orElse(null);
       if (read == null) {
-        refusal = ApiException.badRequest("the request has no body: " + NO_BODY);
+        refusal = ApiException.badRequest("the request has no body: " + send);
       }
     } catch (IOException e) {
-      refusal = ApiException.badRequest(ApiErrorProcessor.badField(e).map(ApiError::message)
-          .orElse("the request body is not valid JSON or not an object: " + NO_BODY));
+      refusal = ApiException.badRequest(ApiErrorProcessor.badField(e, type).map(ApiError::message)
+          .orElse("the request body is not valid JSON or not an object: " + send));
     }
     OtherTenantAttempts.refuse(audit, tenants, caller, pathTenant, read == null ? null : purpose.apply(read), action,
         patientId);

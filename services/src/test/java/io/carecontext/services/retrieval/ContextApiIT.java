@@ -583,11 +583,12 @@ class ContextApiIT {
     String dr = app.tenantWithKey("ward", "dr-malformed", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     String[][] refused = {
         // patient, body, what the 400 says, the audit row's reason
-        {"zq-m1", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\",\"maxResults\":3}", "an unknown field",
-            "body_malformed"},
+        // the fields the body takes, named (it said "the documented fields (see /openapi.yml)"), never the one sent
+        {"zq-m1", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\",\"maxResults\":3}", "an unknown field: "
+            + "this body takes only the fields query, k, purposeOfUse, reason, reopen (see /openapi.yml)", "body_malformed"},
         {"zq-m2", "{\"query\":\"chest pain\",", "not valid JSON", "body_malformed"},
         {"zq-m3", "[\"chest pain\"]", "not valid JSON or not an object", "body_malformed"},
-        {"zq-m4", "", "the request has no body", "body_malformed"},
+        {"zq-m4", "", "the request has no body: send a JSON object with the fields query, k, purposeOfUse", "body_malformed"},
         {"zq-m5", "{\"query\":\"chest pain\",\"k\":\"many\",\"purposeOfUse\":\"TREAT\"}", "field 'k' must be a whole number",
             "body_malformed"},
         {"zq-m6", "{\"purposeOfUse\":\"TREAT\"}", "query is required", "query_missing"},
@@ -612,13 +613,15 @@ class ContextApiIT {
     HttpResponse<String> chat = app.call("POST", "/v1/ward/patients/zq-m9/chat", dr,
         "{\"question\":\"chest pain\",\"purposeOfUse\":\"TREAT\",\"k\":3}");
     assertThat(chat.statusCode()).isEqualTo(400);
-    assertThat(chat.body()).contains("an unknown field").doesNotContain("'k'");
+    assertThat(chat.body()).contains("an unknown field: this body takes only the fields question, purposeOfUse, reason, "
+        + "dryRun, reopen").doesNotContain("'k'");
     assertThat(app.call("GET", "/v1/ward/audit?patient=zq-m9", auditor, null).body())
         .contains("\"reason\":\"body_malformed\"").contains("\"action\":\"chat\"");
     HttpResponse<String> research = app.call("POST", "/v1/ward/research/search", dr,
         "{\"query\":\"chest pain\",\"purposeOfUse\":\"HRESCH\",\"patient\":\"zq-m10\"}");
     assertThat(research.statusCode()).isEqualTo(400);
-    assertThat(research.body()).contains("an unknown field").doesNotContain("zq-m10");
+    assertThat(research.body()).contains("an unknown field: this body takes only the fields query, k, purposeOfUse")
+        .doesNotContain("zq-m10");
     assertThat(app.call("GET", "/v1/ward/audit?principal=dr-malformed&limit=50", auditor, null).body())
         .contains("\"action\":\"research\"");
     // counted with the decisions, under the reason the audit row records
