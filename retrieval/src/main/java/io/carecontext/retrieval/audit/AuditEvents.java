@@ -50,6 +50,8 @@ public final class AuditEvents {
     return deleted > 0 && created == 0 && updated == 0 && unchanged == 0 ? AuditEventAction.D : AuditEventAction.U;
   }
 
+  private static final String DCM = "http://dicom.nema.org/resources/ontology/DCM";
+
   @SuppressWarnings("unchecked")
   public static AuditEvent of(TenantId tenant, Map<String, Object> row) {
     AuditEvent e = new AuditEvent();
@@ -63,15 +65,25 @@ public final class AuditEvents {
     // other row is a query.
     // a key refused at authentication (action authenticate) is a login that failed, not a query
     boolean login = "authenticate".equals(action);
-    e.setType(write ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110110", "Patient Record")
-        : keyChange || windowChange ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110137",
-            "User Security Attributes Changed")
-        : login ? new Coding("http://dicom.nema.org/resources/ontology/DCM", "110114", "User Authentication")
-        : new Coding("http://dicom.nema.org/resources/ontology/DCM", "110112", "Query"));
+    // Reading, verifying or exporting the trail is DICOM's "Audit Log Used", not a query of patient
+    // data; a tenant's settings (consent mode, role policies, retention) are its security configuration,
+    // which DICOM files under "Security Alert". Both were exported as "Query", so a SIEM that watches
+    // for either by its type saw neither.
+    boolean auditUse = action != null && action.startsWith("audit-");
+    boolean settings = "tenant-settings".equals(action);
+    e.setType(write ? new Coding(DCM, "110110", "Patient Record")
+        : keyChange || windowChange ? new Coding(DCM, "110137", "User Security Attributes Changed")
+        : login ? new Coding(DCM, "110114", "User Authentication")
+        : auditUse ? new Coding(DCM, "110101", "Audit Log Used")
+        : settings ? new Coding(DCM, "110113", "Security Alert")
+        : new Coding(DCM, "110112", "Query"));
+    if (settings) {
+      e.addSubtype(new Coding(DCM, "110129", "Security Configuration"));
+    }
     e.addSubtype(new Coding("http://carecontext.io/audit-action", action, null));
     e.setAction(write ? writeAction((String) row.get("details"))
         : keyChange ? ("key-create".equals(action) ? AuditEventAction.C : AuditEventAction.D)
-        : windowChange ? AuditEventAction.U : AuditEventAction.E);
+        : windowChange || settings ? AuditEventAction.U : AuditEventAction.E);
     e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
     boolean allowed = "allowed".equals(row.get("decision"));
     e.setOutcome(allowed ? AuditEventOutcome._0 : AuditEventOutcome._4);

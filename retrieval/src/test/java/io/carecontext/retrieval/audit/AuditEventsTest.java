@@ -64,7 +64,18 @@ class AuditEventsTest {
     AuditEvent window = AuditEvents.of(TenantId.of("acme"), row);
     assertThat(window.getType().getCode()).isEqualTo("110137");
     assertThat(window.getAction()).isEqualTo(AuditEvent.AuditEventAction.U);
-    row.put("action", "audit-read");
+    // the trail read, verified or exported is DICOM's "Audit Log Used" (it was a "Query")
+    for (String use : List.of("audit-read", "audit-verify", "audit-export")) {
+      row.put("action", use);
+      assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).as(use).isEqualTo("110101");
+    }
+    // a change of the tenant's settings is a change of its security configuration
+    row.put("action", "tenant-settings");
+    AuditEvent settings = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(settings.getType().getCode()).isEqualTo("110113");
+    assertThat(settings.getSubtype()).extracting(c -> c.getCode()).containsExactly("110129", "tenant-settings");
+    assertThat(settings.getAction()).isEqualTo(AuditEvent.AuditEventAction.U);
+    row.put("action", "context");
     assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).isEqualTo("110112");
     // a key refused at authentication is a failed login, not a query
     row.put("action", "authenticate");
