@@ -807,9 +807,10 @@ class RetrievalIT {
   void researchUsesTheHnswIndexWhileSinglePatientRetrievalStaysExact() {
     platform.provisioner.researchIndex(tenant, true);
     float[] q = MODEL.embedAll(List.of("thirst")).get(0);
-    String research = explain(researchSettings(RESEARCH_POLICY), """
-        SELECT chunk_id FROM {schema}.chunks WHERE public.vector_dims(embedding) = 384
-        ORDER BY embedding::public.vector(384) <=> ? LIMIT 10""", new PGvector(q));
+    // the statement research runs, its distance checked against the question's model (tenant migration 52)
+    String research = explain(researchSettings(RESEARCH_POLICY),
+        io.carecontext.retrieval.research.ResearchService.APPROXIMATE, MODEL.modelId(),
+        new PGvector(q), new PGvector(q), 10);
     assertThat(research).contains("chunks_embedding_hnsw");
     String single = explain(ContextService.settings(POLICY, POLICY.roles().get("clinician"), "p-ok", "TREAT", false, "pr-1"),
         ContextService.SEARCH, MODEL.modelId(), new PGvector(q), "p-ok", "p-ok", false, "p-ok", "pr-1", 10);

@@ -52,7 +52,8 @@ public final class ResearchService {
    * refuses it; the index's search measures only the nearest it returns, so there a chunk of the
    * older model refuses it only when the index brings it up among them (the rest are not returned).
    */
-  private static final String APPROXIMATE = """
+  /** The search over the HNSW index (public for the test that reads its plan). */
+  public static final String APPROXIMATE = """
       SELECT * FROM (
         SELECT chunk_id, patient_id, resource_type, resource_id, seq, text, category,
                CASE WHEN model = coalesce(?::text, model) THEN embedding::public.vector(384) <=> ?
