@@ -7,6 +7,7 @@ import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.tenancy.ResearchIndexBuilds;
 import io.carecontext.services.tenancy.TenantDirectory;
+import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
@@ -33,13 +34,15 @@ public class IngestStatusController {
   private final EmbeddingWorker worker;
   private final TenantDirectory tenants;
   private final ResearchIndexBuilds researchIndexes;
+  private final TenantEmbeddings embeddings;
 
   public IngestStatusController(TenantTransactions tx, EmbeddingWorker worker, TenantDirectory tenants,
-                                ResearchIndexBuilds researchIndexes) {
+                                ResearchIndexBuilds researchIndexes, TenantEmbeddings embeddings) {
     this.tx = tx;
     this.worker = worker;
     this.tenants = tenants;
     this.researchIndexes = researchIndexes;
+    this.embeddings = embeddings;
   }
 
   @Get
@@ -47,6 +50,16 @@ public class IngestStatusController {
     TenantId t = activeTenant(caller, tenant);
     EmbeddingWorker.OutboxDepth depth = worker.outboxDepth(t); // the same counts /metrics reports
     EmbeddingWorker.Failing failing = worker.failing(t);
+    // the tenant's model, as its worker embeds with it; unknown when its setting cannot be used now
+    // (a secret no longer granted, say: lastError then says why nothing is embedded)
+    io.carecontext.ingest.embedding.EmbeddingProvider model;
+    try {
+      model = embeddings.forTenant(t);
+    } catch (RuntimeException e) {
+      model = null;
+    }
+    String modelId = model == null ? null : model.modelId();
+    int dimensions = model == null ? 0 : model.dimensions();
     Map<String, Object> status = tx.run(t, PolicySettings.ingest(), c -> {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("outboxDepth", depth.ready());
@@ -60,12 +73,23 @@ public class IngestStatusController {
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT (SELECT count(*) FROM resources WHERE NOT deleted),
                  (SELECT count(*) FROM chunks),
-                 (SELECT count(*) FROM embedding_cache)""");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        out.put("resources", rs.getLong(1));
-        out.put("chunks", rs.getLong(2));
-        out.put("cachedEmbeddings", rs.getLong(3));
+                 (SELECT count(*) FROM embedding_cache),
+                 (SELECT count(*) FROM chunks WHERE ?::text IS NOT NULL
+                                                AND (model <> ? OR public.vector_dims(embedding) <> ?))""")) {
+        ps.setString(1, modelId);
+        ps.setString(2, modelId);
+        ps.setInt(3, dimensions);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          out.put("resources", rs.getLong(1));
+          out.put("chunks", rs.getLong(2));
+          out.put("cachedEmbeddings", rs.getLong(3));
+          // Chunks the tenant's model did not make (or made at another size): a search that meets one
+          // answers 503 reembedding_in_progress. The re-embedding is done when this is 0.
+          if (modelId != null) {
+            out.put("chunksOfAnotherModel", rs.getLong(4));
+          }
+        }
       }
       return out;
     });

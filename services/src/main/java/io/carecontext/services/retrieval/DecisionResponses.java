@@ -22,7 +22,7 @@ public final class DecisionResponses {
 
   static final String REEMBEDDING = "this tenant's embedding model was changed and the stored chunks searched here are not all re-embedded with it yet, so they cannot be compared with the question; "
       + "nothing was returned. Retry when the re-embedding is done: a tenant admin follows it at "
-      + "GET /admin/tenants/{tenant}/ingest (outboxDepth falls to 0; lastError names a model that fails)";
+      + "GET /admin/tenants/{tenant}/ingest (chunksOfAnotherModel falls to 0; lastError names a model that fails)";
 
   private DecisionResponses() {}
 

@@ -181,7 +181,12 @@ class ContextApiIT {
         assertThat(r.body()).contains("\"error\":\"reembedding_in_progress\"")
             .contains("GET /admin/tenants/{tenant}/ingest").doesNotContain("diabetes");
       }
+      // where the 503 sends the admin: the chunks still to re-embed
+      assertThat(app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.adminKey(), null).body())
+          .contains("\"chunksOfAnotherModel\":").doesNotContain("\"chunksOfAnotherModel\":0");
       app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant)); // the re-embedding done
+      assertThat(app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.adminKey(), null).body())
+          .contains("\"chunksOfAnotherModel\":0");
       HttpResponse<String> after = context(dr, tenant, "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}");
       assertThat(after.statusCode()).as(change + ": " + after.body()).isEqualTo(200);
       assertThat(after.body()).contains("\"resource\":\"Condition/cn-1\"");
