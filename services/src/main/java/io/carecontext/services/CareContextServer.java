@@ -2,6 +2,7 @@ package io.carecontext.services;
 
 import io.carecontext.migrations.DatabaseConfig;
 import io.carecontext.migrations.EmbeddedPostgres;
+import io.carecontext.migrations.KekRotation;
 import io.carecontext.migrations.PlatformDatabase;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.Micronaut;
@@ -49,6 +50,51 @@ public final class CareContextServer implements AutoCloseable {
     }
     try (PlatformDatabase db = PlatformDatabase.bootstrap(databaseConfig(settings))) {
       LOG.info("migrations applied (role prefix {})", db.config().rolePrefix());
+    }
+  }
+
+  /**
+   * Rewraps every tenant's data key from the configured key-encryption key to the one in
+   * {@code newKekFile}, made there (mode 600) when it does not exist (see {@link KekRotation}); on the
+   * embedded default or CARECONTEXT_DB_URL's database, as its owner. {@code embeddedWasRunning}
+   * receives whether the embedded cluster was already running (a serve or worker may be using the old key).
+   */
+  public static KekRotation.Result rotateKek(RuntimeSettings settings, java.nio.file.Path newKekFile,
+                                             java.util.function.Consumer<Boolean> embeddedWasRunning) {
+    java.nio.file.Path current = settings.kekFile().toAbsolutePath();
+    if (!java.nio.file.Files.isRegularFile(current)) {
+      // LocalFileKeyProvider would make one, and nothing stored could be opened with it
+      throw new IllegalArgumentException("there is no key-encryption key at " + current + " (CARECONTEXT_KEK_FILE, "
+          + "default $CARECONTEXT_HOME/kek.key): point CARECONTEXT_KEK_FILE at the key the data keys were made under; "
+          + "nothing was changed");
+    }
+    if (newKekFile.toAbsolutePath().equals(current)) {
+      throw new IllegalArgumentException("--to names the current key-encryption key file: give a new file (it is made "
+          + "if it does not exist); nothing was changed");
+    }
+    EmbeddedPostgres embedded = null;
+    DatabaseConfig config;
+    if (settings.dbUrl().isPresent()) {
+      config = databaseConfig(settings);
+    } else {
+      embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
+      embeddedWasRunning.accept(!embedded.startedHere());
+      DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
+      config = new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(),
+          settings.dbAppUser().orElse(base.appUser()), settings.dbAppPassword().orElse(base.appPassword()),
+          settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
+    }
+    try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
+      KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(),
+          new io.carecontext.migrations.crypto.LocalFileKeyProvider(current),
+          new io.carecontext.migrations.crypto.LocalFileKeyProvider(newKekFile.toAbsolutePath()));
+      LOG.info("key-encryption key rotated from kek {} to kek {}: {} data key(s) rewrapped, {} already under it",
+          result.fromKekId(), result.toKekId(), result.rewrapped(), result.alreadyUnderNew());
+      return result;
+    } finally {
+      if (embedded != null) {
+        embedded.close(); // stops it only if it was started here
+      }
     }
   }
 

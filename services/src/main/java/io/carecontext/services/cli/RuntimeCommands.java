@@ -116,6 +116,37 @@ final class RuntimeCommands {
     }
   }
 
+  @Command(name = "kek", description = "The key-encryption key that wraps every tenant's data key.",
+      subcommands = {Kek.Rotate.class})
+  static final class Kek {
+
+    @Command(name = "rotate", description = "Wrap every tenant's data key again under a new key-encryption key (no "
+        + "data is re-encrypted); resumable. Stop serve and worker first.", footer = CONFIGURATION)
+    static final class Rotate implements Callable<Integer> {
+      @Option(names = "--to", required = true, paramLabel = "FILE",
+          description = "the new key's file: base64 of 32 random bytes, mode 600; made so if it does not exist")
+      java.nio.file.Path to;
+
+      @Override
+      public Integer call() {
+        RuntimeSettings settings = RuntimeSettings.fromEnvironment();
+        var result = CareContextServer.rotateKek(settings, to, running -> {
+          if (running) {
+            System.err.println("warning: the embedded PostgreSQL was already running: a serve or worker still using "
+                + "the old key makes a new tenant's data key under it; stop them, then run this again");
+          }
+        });
+        System.out.printf("rewrapped %d tenant data key(s) from kek %s to kek %s (%d already under it).%n",
+            result.rewrapped(), result.fromKekId(), result.toKekId(), result.alreadyUnderNew());
+        System.out.println("Next: set CARECONTEXT_KEK_FILE=" + to.toAbsolutePath() + " (or move that file over "
+            + settings.kekFile().toAbsolutePath() + ") and start serve and worker again; they cannot open the data "
+            + "keys with the old key any longer. Keep the old key apart, with the backups made under it: a "
+            + "restored backup needs the key of its day.");
+        return 0;
+      }
+    }
+  }
+
   @Command(name = "db", description = "Manage the embedded PostgreSQL under $CARECONTEXT_HOME/postgres.",
       subcommands = {Db.Start.class, Db.Stop.class, Db.Status.class})
   static final class Db {
