@@ -79,10 +79,7 @@ public final class CareContextServer implements AutoCloseable {
     } else {
       embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
       embeddedWasRunning.accept(!embedded.startedHere());
-      DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
-      config = new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(),
-          settings.dbAppUser().orElse(base.appUser()), settings.dbAppPassword().orElse(base.appPassword()),
-          settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
+      config = embeddedConfig(embedded, settings);
     }
     try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
       KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(),
@@ -96,6 +93,15 @@ public final class CareContextServer implements AutoCloseable {
         embedded.close(); // stops it only if it was started here
       }
     }
+  }
+
+  /** The embedded cluster's platform database, with the application role's password kept in its home. */
+  private static DatabaseConfig embeddedConfig(EmbeddedPostgres embedded, RuntimeSettings settings) {
+    DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
+    // the application role's password kept in the embedded home, so serve and worker agree on it
+    return new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(),
+        settings.dbAppUser().orElse(base.appUser()), settings.dbAppPassword().orElse(base.appPassword()),
+        settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
   }
 
   static DatabaseConfig databaseConfig(RuntimeSettings settings) {
@@ -125,11 +131,7 @@ public final class CareContextServer implements AutoCloseable {
     } else {
       embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
       stopIfStartFails = stopOnExitUntilStarted(embedded);
-      DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
-      // the application role's password kept in the embedded home, so serve and worker agree on it
-      config = new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(),
-          settings.dbAppUser().orElse(base.appUser()), settings.dbAppPassword().orElse(base.appPassword()),
-          settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
+      config = embeddedConfig(embedded, settings);
     }
     try {
       return start(settings, config, embedded, workerOnly);
