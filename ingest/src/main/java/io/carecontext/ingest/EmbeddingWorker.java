@@ -225,6 +225,8 @@ public final class EmbeddingWorker implements AutoCloseable {
           + "current consent rules", "its consents");
       queueAtStart(tenant, this::enqueueRerender, "resource(s) queued to make their chunks again with the current "
           + "renderer", "its chunks");
+      queueAtStart(tenant, this::enqueueChunksOfAnotherModel, "resource(s) queued to re-embed chunks another model "
+          + "made", "its chunks of another model");
       queueAtStart(tenant, this::enqueueRolesWithoutHolder, "PractitionerRole(s) queued to link their practitioner to "
           + "the care relationships stated through them", "its PractitionerRoles");
       queueAtStart(tenant, this::enqueueUncheckedCareLinks, "CareTeam(s) and Encounter(s) queued to check the care "
@@ -354,6 +356,18 @@ public final class EmbeddingWorker implements AutoCloseable {
    */
   public int enqueueReembed(TenantId tenant, String modelId, int dimensions) {
     return enqueueWithChunks(tenant, "k.model <> ? OR public.vector_dims(k.embedding) <> ?", modelId, dimensions);
+  }
+
+  /**
+   * Queues, as a change of model does, every resource with chunks that the tenant's model (at its
+   * size) did not make. A change of model stores the setting and then queues its re-embedding; a
+   * process that ended between the two left chunks that every search refuses (503
+   * reembedding_in_progress) and nothing queued to replace them. Run at each start, so that any such
+   * gap closes by itself.
+   */
+  public int enqueueChunksOfAnotherModel(TenantId tenant) {
+    EmbeddingProvider provider = providers.apply(tenant);
+    return enqueueReembed(tenant, provider.modelId(), provider.dimensions());
   }
 
   /**

@@ -381,7 +381,8 @@ class IngestIT {
       @Override public List<float[]> embedAll(List<String> texts) { return COUNTING.embedAll(texts); }
     };
     EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> other, () -> List.of(t), 64);
-    int queued = w.enqueueReembed(t, "other-model", 384);
+    // what each start queues by itself, should a change of model have stored its setting and not its queue
+    int queued = w.enqueueChunksOfAnotherModel(t);
     assertThat(queued).isPositive();
     assertThat(w.enqueueReembed(t, "other-model", 384)).isZero(); // already queued: nothing twice
     w.drain(t);
