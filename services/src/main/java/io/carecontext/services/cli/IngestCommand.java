@@ -224,6 +224,8 @@ final class IngestCommand implements Callable<Integer> {
       long chunks = ApiJson.number(body, "chunks");
       long parked = ApiJson.number(body, "parked");
       long retrying = ApiJson.number(body, "retrying");
+      // what searches still refuse while a change of model is re-embedded (0, or absent, otherwise)
+      long otherModel = ApiJson.number(body, "chunksOfAnotherModel");
       String lastError = ApiJson.optionalText(body, "lastError");
       if (firstDepth < 0) {
         firstDepth = depth;
@@ -238,7 +240,8 @@ final class IngestCommand implements Callable<Integer> {
       }
       // the rate of this wait's own work: the tenant's chunk count over the whole run counted every chunk
       // it held before (a tenant of 1,000 chunks "embedded" 1,000 chunks/s of a file that made none)
-      out.print("\r" + padded(String.format("embedding: %,d left  chunks %,d  %s%s", depth, chunks,
+      out.print("\r" + padded(String.format("embedding: %,d left  chunks %,d%s  %s%s", depth, chunks,
+          otherModel > 0 ? String.format(java.util.Locale.ROOT, " (%,d of another model)", otherModel) : "",
           embedRate(firstDepth, depth, System.nanoTime() - waitStart), failing(retrying, lastError))));
       out.flush();
       if (depth == 0) {

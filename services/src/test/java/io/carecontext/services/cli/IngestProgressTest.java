@@ -107,9 +107,9 @@ class IngestProgressTest {
   void tenantWaitFollowsWorkNoLoadCommandFollows() throws Exception {
     // a change of embedding model re-embeds every resource: it could be followed only by polling the API
     List<String> statuses = new CopyOnWriteArrayList<>(List.of(
-        "{\"outboxDepth\":3,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3}",
-        "{\"outboxDepth\":1,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3}",
-        "{\"outboxDepth\":0,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3}"));
+        "{\"outboxDepth\":3,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3,\"chunksOfAnotherModel\":3}",
+        "{\"outboxDepth\":1,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3,\"chunksOfAnotherModel\":1}",
+        "{\"outboxDepth\":0,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3,\"chunksOfAnotherModel\":0}"));
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     List<String> paths = new CopyOnWriteArrayList<>();
     server.createContext("/", exchange -> {
@@ -124,7 +124,9 @@ class IngestProgressTest {
       CliTest.Run r = CliTest.cli("tenant", "wait", "acme", "--url", "http://127.0.0.1:" + server.getAddress().getPort(),
           "--key", "admin");
       assertThat(r.code()).isZero();
-      assertThat(r.err()).contains("embedding: 3 left").contains("embedding: 0 left");
+      // and, of a change of model, the chunks searches still refuse
+      assertThat(r.err()).contains("embedding: 3 left  chunks 3 (3 of another model)")
+          .contains("embedding: 1 left  chunks 3 (1 of another model)").contains("embedding: 0 left  chunks 3  ");
       assertThat(r.out()).contains("tenant acme: nothing left to embed");
       assertThat(paths).allMatch("/admin/tenants/acme/ingest"::equals);
     } finally {
