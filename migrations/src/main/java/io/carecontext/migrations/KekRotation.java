@@ -27,8 +27,12 @@ import javax.sql.DataSource;
  */
 public final class KekRotation {
 
-  /** What a rotation did: data keys rewrapped, and those it found under the new KEK already. */
-  public record Result(String fromKekId, String toKekId, int rewrapped, int alreadyUnderNew) {}
+  /**
+   * What a rotation did: data keys rewrapped, those it found under the new KEK already, and the
+   * tenants whose keys it rewrapped.
+   */
+  public record Result(String fromKekId, String toKekId, int rewrapped, int alreadyUnderNew,
+                       List<TenantId> rewrappedTenants) {}
 
   private KekRotation() {}
 
@@ -77,6 +81,7 @@ public final class KekRotation {
           + "the key they were made under (platform.tenant_keys.kek_id names it); nothing was changed");
     }
     int rewrapped = 0;
+    java.util.Set<TenantId> tenants = new java.util.LinkedHashSet<>();
     try (PreparedStatement update = c.prepareStatement(
         "UPDATE platform.tenant_keys SET kek_id = ?, wrapped_key = ? WHERE tenant_id = ? AND key_version = ?")) {
       for (Row r : rows) {
@@ -98,6 +103,7 @@ public final class KekRotation {
           update.setInt(4, r.version());
           update.addBatch();
           rewrapped++;
+          tenants.add(TenantId.of(r.tenant()));
         } finally {
           Arrays.fill(key, (byte) 0);
           if (opened != null) {
@@ -107,6 +113,6 @@ public final class KekRotation {
       }
       update.executeBatch();
     }
-    return new Result(fromId, toId, rewrapped, rows.size() - rewrapped);
+    return new Result(fromId, toId, rewrapped, rows.size() - rewrapped, List.copyOf(tenants));
   }
 }

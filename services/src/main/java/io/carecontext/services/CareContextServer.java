@@ -87,6 +87,7 @@ public final class CareContextServer implements AutoCloseable {
           new io.carecontext.migrations.crypto.LocalFileKeyProvider(newKekFile.toAbsolutePath()));
       LOG.info("key-encryption key rotated from kek {} to kek {}: {} data key(s) rewrapped, {} already under it",
           result.fromKekId(), result.toKekId(), result.rewrapped(), result.alreadyUnderNew());
+      recordKekRotation(db, newKekFile.toAbsolutePath(), result);
       return result;
     } finally {
       if (embedded != null) {
@@ -102,6 +103,31 @@ public final class CareContextServer implements AutoCloseable {
     return new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(),
         settings.dbAppUser().orElse(base.appUser()), settings.dbAppPassword().orElse(base.appPassword()),
         settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
+  }
+
+  /**
+   * One row in the trail of each tenant whose data key was rewrapped (action {@code kek-rotate}), so
+   * its auditor sees when, and from which KEK to which (their ids, never key bytes). Written after the
+   * rotation's commit: a row that cannot be written is logged, and running the rotation again rewraps
+   * nothing and writes no row.
+   */
+  private static void recordKekRotation(PlatformDatabase db, Path newKekFile, KekRotation.Result result) {
+    var keys = new io.carecontext.migrations.TenantKeys(
+        new io.carecontext.migrations.crypto.LocalFileKeyProvider(newKekFile), db.appDataSource());
+    var audit = new io.carecontext.retrieval.audit.AuditLog(
+        new io.carecontext.migrations.TenantTransactions(db.appDataSource(), db.config()), keys);
+    for (io.carecontext.migrations.TenantId tenant : result.rewrappedTenants()) {
+      try {
+        audit.record(tenant, io.carecontext.retrieval.audit.AuditEntry.of("platform-admin", "kek-rotate",
+                java.util.List.of(), null, null, io.carecontext.retrieval.audit.AuditEntry.KEK_ROTATE, io.carecontext.retrieval.audit.AuditEntry.Decision.ALLOWED,
+                "kek_rotated")
+            .withDetail("fromKek", io.carecontext.retrieval.audit.AuditEntry.jsonString(result.fromKekId()))
+            .withDetail("toKek", io.carecontext.retrieval.audit.AuditEntry.jsonString(result.toKekId())));
+      } catch (RuntimeException e) {
+        LOG.warn("tenant {}: its data key was rewrapped, but the audit row saying so could not be written ({})",
+            tenant, e.getClass().getSimpleName());
+      }
+    }
   }
 
   static DatabaseConfig databaseConfig(RuntimeSettings settings) {

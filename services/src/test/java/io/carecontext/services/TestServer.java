@@ -18,6 +18,8 @@ public final class TestServer implements AutoCloseable {
 
   public final CareContextServer server;
   public final DatabaseConfig database;
+  /** The home the service runs with (its KEK is {@code kek.key} there). */
+  public final Path home;
   private final HttpClient http = HttpClient.newHttpClient();
 
   public TestServer() {
@@ -40,7 +42,7 @@ public final class TestServer implements AutoCloseable {
   /** As the {@code worker} command runs it when {@code workerOnly}: health and metrics only. */
   public TestServer(Map<String, String> env, UnaryOperator<DatabaseConfig> reach, boolean workerOnly) {
     database = TestPostgres.freshDatabase();
-    Path home = TestDirectories.create("cc-home");
+    home = TestDirectories.create("cc-home");
     Map<String, String> all = new java.util.HashMap<>(Map.of(
         "CARECONTEXT_PORT", "-1",
         "CARECONTEXT_ADMIN_KEY", "test-admin-key-0123456789",

@@ -70,7 +70,8 @@ public final class AuditEvents {
     // which DICOM files under "Security Alert". Both were exported as "Query", so a SIEM that watches
     // for either by its type saw neither.
     boolean auditUse = action != null && action.startsWith("audit-");
-    boolean settings = "tenant-settings".equals(action);
+    // as is a rotation of the key-encryption key that wraps the tenant's data key (kek rotate)
+    boolean settings = "tenant-settings".equals(action) || AuditEntry.KEK_ROTATE.equals(action);
     e.setType(write ? new Coding(DCM, "110110", "Patient Record")
         : keyChange || windowChange ? new Coding(DCM, "110137", "User Security Attributes Changed")
         : login ? new Coding(DCM, "110114", "User Authentication")
