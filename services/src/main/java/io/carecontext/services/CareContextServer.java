@@ -2,7 +2,6 @@ package io.carecontext.services;
 
 import io.carecontext.migrations.DatabaseConfig;
 import io.carecontext.migrations.EmbeddedPostgres;
-import io.carecontext.migrations.KekRotation;
 import io.carecontext.migrations.PlatformDatabase;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.Micronaut;
@@ -53,81 +52,13 @@ public final class CareContextServer implements AutoCloseable {
     }
   }
 
-  /**
-   * Rewraps every tenant's data key from the configured key-encryption key to the one in
-   * {@code newKekFile}, made there (mode 600) when it does not exist (see {@link KekRotation}); on the
-   * embedded default or CARECONTEXT_DB_URL's database, as its owner. {@code embeddedWasRunning}
-   * receives whether the embedded cluster was already running (a serve or worker may be using the old key).
-   */
-  public static KekRotation.Result rotateKek(RuntimeSettings settings, java.nio.file.Path newKekFile,
-                                             java.util.function.Consumer<Boolean> embeddedWasRunning) {
-    java.nio.file.Path current = settings.kekFile().toAbsolutePath();
-    if (!java.nio.file.Files.isRegularFile(current)) {
-      // LocalFileKeyProvider would make one, and nothing stored could be opened with it
-      throw new IllegalArgumentException("there is no key-encryption key at " + current + " (CARECONTEXT_KEK_FILE, "
-          + "default $CARECONTEXT_HOME/kek.key): point CARECONTEXT_KEK_FILE at the key the data keys were made under; "
-          + "nothing was changed");
-    }
-    if (newKekFile.toAbsolutePath().equals(current)) {
-      throw new IllegalArgumentException("--to names the current key-encryption key file: give a new file (it is made "
-          + "if it does not exist); nothing was changed");
-    }
-    EmbeddedPostgres embedded = null;
-    DatabaseConfig config;
-    if (settings.dbUrl().isPresent()) {
-      config = databaseConfig(settings);
-    } else {
-      embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
-      embeddedWasRunning.accept(!embedded.startedHere());
-      config = embeddedConfig(embedded, settings);
-    }
-    try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
-      KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(),
-          new io.carecontext.migrations.crypto.LocalFileKeyProvider(current),
-          new io.carecontext.migrations.crypto.LocalFileKeyProvider(newKekFile.toAbsolutePath()));
-      LOG.info("key-encryption key rotated from kek {} to kek {}: {} data key(s) rewrapped, {} already under it",
-          result.fromKekId(), result.toKekId(), result.rewrapped(), result.alreadyUnderNew());
-      recordKekRotation(db, newKekFile.toAbsolutePath(), result);
-      return result;
-    } finally {
-      if (embedded != null) {
-        embedded.close(); // stops it only if it was started here
-      }
-    }
-  }
-
   /** The embedded cluster's platform database, with the application role's password kept in its home. */
-  private static DatabaseConfig embeddedConfig(EmbeddedPostgres embedded, RuntimeSettings settings) {
+  static DatabaseConfig embeddedConfig(EmbeddedPostgres embedded, RuntimeSettings settings) {
     DatabaseConfig base = embedded.platformDatabase("carecontext", settings.rolePrefix());
     // the application role's password kept in the embedded home, so serve and worker agree on it
     return new DatabaseConfig(base.jdbcUrl(), base.ownerUser(), base.ownerPassword(),
         settings.dbAppUser().orElse(base.appUser()), settings.dbAppPassword().orElse(base.appPassword()),
         settings.rolePrefix(), settings.dbPoolSize(), settings.dbConnectTimeoutSeconds());
-  }
-
-  /**
-   * One row in the trail of each tenant whose data key was rewrapped (action {@code kek-rotate}), so
-   * its auditor sees when, and from which KEK to which (their ids, never key bytes). Written after the
-   * rotation's commit: a row that cannot be written is logged, and running the rotation again rewraps
-   * nothing and writes no row.
-   */
-  private static void recordKekRotation(PlatformDatabase db, Path newKekFile, KekRotation.Result result) {
-    var keys = new io.carecontext.migrations.TenantKeys(
-        new io.carecontext.migrations.crypto.LocalFileKeyProvider(newKekFile), db.appDataSource());
-    var audit = new io.carecontext.retrieval.audit.AuditLog(
-        new io.carecontext.migrations.TenantTransactions(db.appDataSource(), db.config()), keys);
-    for (io.carecontext.migrations.TenantId tenant : result.rewrappedTenants()) {
-      try {
-        audit.record(tenant, io.carecontext.retrieval.audit.AuditEntry.of("platform-admin", "kek-rotate",
-                java.util.List.of(), null, null, io.carecontext.retrieval.audit.AuditEntry.KEK_ROTATE, io.carecontext.retrieval.audit.AuditEntry.Decision.ALLOWED,
-                "kek_rotated")
-            .withDetail("fromKek", io.carecontext.retrieval.audit.AuditEntry.jsonString(result.fromKekId()))
-            .withDetail("toKek", io.carecontext.retrieval.audit.AuditEntry.jsonString(result.toKekId())));
-      } catch (RuntimeException e) {
-        LOG.warn("tenant {}: its data key was rewrapped, but the audit row saying so could not be written ({})",
-            tenant, e.getClass().getSimpleName());
-      }
-    }
   }
 
   static DatabaseConfig databaseConfig(RuntimeSettings settings) {

@@ -4,6 +4,7 @@ import io.carecontext.migrations.EmbeddedPostgres;
 import io.carecontext.retrieval.deid.DeidEvaluation;
 import io.carecontext.services.CareContextServer;
 import io.carecontext.services.Demo;
+import io.carecontext.services.KeyEncryptionKeyRotation;
 import io.carecontext.services.RuntimeSettings;
 import io.carecontext.services.bench.ImportBenchmark;
 import io.carecontext.services.bench.IngestBenchmark;
@@ -130,7 +131,7 @@ final class RuntimeCommands {
       @Override
       public Integer call() {
         RuntimeSettings settings = RuntimeSettings.fromEnvironment();
-        var result = CareContextServer.rotateKek(settings, to, running -> {
+        var result = KeyEncryptionKeyRotation.run(settings, to, running -> {
           if (running) {
             System.err.println("warning: the embedded PostgreSQL was already running: a serve or worker still using "
                 + "the old key makes a new tenant's data key under it; stop them, then run this again");

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * it rewraps gets one row in its trail (action kek-rotate, the two KEKs' ids), which its auditor reads,
  * the chain still verifies, and a second run rewraps nothing and writes no row.
  */
-class KekRotateCommandIT {
+class KeyEncryptionKeyRotationIT {
 
   static TestServer app;
 
@@ -43,7 +43,7 @@ class KekRotateCommandIT {
         "CARECONTEXT_DB_ALLOW_PLAINTEXT", "true"));
     Path next = app.home.resolve("kek-next.key");
 
-    KekRotation.Result done = CareContextServer.rotateKek(settings, next, running -> { });
+    KekRotation.Result done = KeyEncryptionKeyRotation.run(settings, next, running -> { });
 
     assertThat(done.rewrappedTenants()).extracting(t -> t.value()).contains("kekrot");
     HttpResponse<String> rows = app.call("GET", "/v1/kekrot/audit?action=kek-rotate", auditor, null);
@@ -54,7 +54,7 @@ class KekRotateCommandIT {
     assertThat(app.call("GET", "/v1/kekrot/audit/export", auditor, null).body())
         .contains("\"code\":\"110113\"").contains("\"code\":\"kek-rotate\"");
 
-    KekRotation.Result again = CareContextServer.rotateKek(settings, next, running -> { });
+    KekRotation.Result again = KeyEncryptionKeyRotation.run(settings, next, running -> { });
     assertThat(again.rewrapped()).isZero();
     assertThat(app.call("GET", "/v1/kekrot/audit?action=kek-rotate", auditor, null).body()).contains("\"count\":1");
   }

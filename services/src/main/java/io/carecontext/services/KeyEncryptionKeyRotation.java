@@ -1,0 +1,92 @@
+package io.carecontext.services;
+
+import io.carecontext.migrations.DatabaseConfig;
+import io.carecontext.migrations.EmbeddedPostgres;
+import io.carecontext.migrations.KekRotation;
+import io.carecontext.migrations.PlatformDatabase;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.LocalFileKeyProvider;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code ./carecontext kek rotate}: every tenant's data key wrapped again under a new key-encryption
+ * key ({@link KekRotation}), on the embedded default or CARECONTEXT_DB_URL's database, as its owner,
+ * and a {@code kek-rotate} row in the trail of each tenant whose key it rewrapped.
+ */
+public final class KeyEncryptionKeyRotation {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KeyEncryptionKeyRotation.class);
+
+  private KeyEncryptionKeyRotation() {}
+
+  /**
+   * Rewraps from the configured KEK to the one in {@code newKekFile}, made there (mode 600) when it
+   * does not exist. {@code embeddedWasRunning} receives whether the embedded cluster was already
+   * running (a serve or worker may be using the old key).
+   */
+  public static KekRotation.Result run(RuntimeSettings settings, Path newKekFile, Consumer<Boolean> embeddedWasRunning) {
+    Path current = settings.kekFile().toAbsolutePath();
+    if (!Files.isRegularFile(current)) {
+      // LocalFileKeyProvider would make one, and nothing stored could be opened with it
+      throw new IllegalArgumentException("there is no key-encryption key at " + current + " (CARECONTEXT_KEK_FILE, "
+          + "default $CARECONTEXT_HOME/kek.key): point CARECONTEXT_KEK_FILE at the key the data keys were made under; "
+          + "nothing was changed");
+    }
+    Path next = newKekFile.toAbsolutePath();
+    if (next.equals(current)) {
+      throw new IllegalArgumentException("--to names the current key-encryption key file: give a new file (it is made "
+          + "if it does not exist); nothing was changed");
+    }
+    EmbeddedPostgres embedded = null;
+    DatabaseConfig config;
+    if (settings.dbUrl().isPresent()) {
+      config = CareContextServer.databaseConfig(settings);
+    } else {
+      embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
+      embeddedWasRunning.accept(!embedded.startedHere());
+      config = CareContextServer.embeddedConfig(embedded, settings);
+    }
+    try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
+      KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(), new LocalFileKeyProvider(current),
+          new LocalFileKeyProvider(next));
+      LOG.info("key-encryption key rotated from kek {} to kek {}: {} data key(s) rewrapped, {} already under it",
+          result.fromKekId(), result.toKekId(), result.rewrapped(), result.alreadyUnderNew());
+      record(db, next, result);
+      return result;
+    } finally {
+      if (embedded != null) {
+        embedded.close(); // stops it only if it was started here
+      }
+    }
+  }
+
+  /**
+   * One row in the trail of each tenant whose data key was rewrapped, so its auditor sees when, and
+   * from which KEK to which (their ids, never key bytes). Written after the rotation's commit: a row
+   * that cannot be written is logged, and running the rotation again rewraps nothing and writes none.
+   */
+  private static void record(PlatformDatabase db, Path newKekFile, KekRotation.Result result) {
+    AuditLog audit = new AuditLog(new TenantTransactions(db.appDataSource(), db.config()),
+        new TenantKeys(new LocalFileKeyProvider(newKekFile), db.appDataSource()));
+    for (TenantId tenant : result.rewrappedTenants()) {
+      try {
+        audit.record(tenant, AuditEntry.of("platform-admin", AuditEntry.KEK_ROTATE, List.of(), null, null,
+                AuditEntry.KEK_ROTATE, AuditEntry.Decision.ALLOWED, "kek_rotated")
+            .withDetail("fromKek", AuditEntry.jsonString(result.fromKekId()))
+            .withDetail("toKek", AuditEntry.jsonString(result.toKekId())));
+      } catch (RuntimeException e) {
+        LOG.warn("tenant {}: its data key was rewrapped, but the audit row saying so could not be written ({})",
+            tenant, e.getClass().getSimpleName());
+      }
+    }
+  }
+}
