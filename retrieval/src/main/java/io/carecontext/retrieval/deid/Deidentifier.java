@@ -114,7 +114,10 @@ public final class Deidentifier {
       + "|\\b(?<yo>" + AN_AGE + ")[- ]?(?:yo|y/o|y\\.o\\.?)(?![\\w/])"
       + "|\\b(?<word>age|aged|turned|turns|turning)\\s*:?\\s*(?<age>" + AN_AGE + ")(?! or older)"
       // what the renderer writes after it: "at age 94 years", "age 91 to 95 years", "age 91 years or older"
-      + "(?:\\s*(?:to|-|\u2013)\\s*\\d{2,3}(?!\\d))?(?:\\s*(?:years?|yrs?)\\b(?:\\s+old\\b)?)?(?:\\s+or\\s+older\\b)?)",
+      + "(?:\\s*(?:to|-|\u2013)\\s*\\d{2,3}(?!\\d))?(?:\\s*(?:years?|yrs?)\\b(?:\\s+old\\b)?)?(?:\\s+or\\s+older\\b)?)"
+      // the person a "96-year-old" describes, so that the category can follow it: "a woman aged 90 or older"
+      + "(?<noun>\\s+(?:woman|man|male|female|patient|gentleman|lady|person|resident|veteran|widow|widower"
+      + "|individual|inpatient|outpatient)\\b)?",
       Pattern.CASE_INSENSITIVE);
 
   /**
@@ -142,8 +145,19 @@ public final class Deidentifier {
           ? m.group().substring(m.start("word") - m.start(), m.start("age") - m.start()) + "90 or older"
           : "aged 90 or older";
       String article = m.group("article");
-      m.appendReplacement(out, Matcher.quoteReplacement(article == null ? category
-          : (Character.isUpperCase(article.charAt(0)) ? "An " : "an ") + category));
+      String noun = m.group("noun");
+      String replaced;
+      if (noun != null && word == null) {
+        // "a 96-year-old woman" was "an aged 90 or older woman": the category follows the noun instead
+        String person = noun.strip();
+        String a = "aeiou".indexOf(Character.toLowerCase(person.charAt(0))) >= 0 ? "an" : "a";
+        replaced = (article == null ? "" : (Character.isUpperCase(article.charAt(0))
+            ? Character.toUpperCase(a.charAt(0)) + a.substring(1) : a) + " ") + person + " " + category;
+      } else {
+        replaced = (article == null ? category : (Character.isUpperCase(article.charAt(0)) ? "An " : "an ") + category)
+            + (noun == null ? "" : noun);
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(replaced));
     }
     return m.appendTail(out).toString();
   }

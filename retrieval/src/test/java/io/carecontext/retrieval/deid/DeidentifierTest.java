@@ -117,13 +117,23 @@ class DeidentifierTest {
     assertThat(Deidentifier.agesOver89(younger, 2026)).isEqualTo(younger);
   }
 
+  // A person the age describes comes first: "a 94 yo male" is "a male aged 90 or older", "An 93-year-old
+  // inpatient" "An inpatient aged 90 or older"; after a word, or without such a noun, the age stands alone.
+  @Test
+  void theCategoryFollowsThePersonItDescribes() {
+    assertThat(Deidentifier.agesOver89("A 93-year-old inpatient; a 94 yo male; 91-year-old man; turned 92 patient "
+        + "reports; a 45-year-old woman.", 2026))
+        .isEqualTo("An inpatient aged 90 or older; a male aged 90 or older; man aged 90 or older; turned 90 or older "
+            + "patient reports; a 45-year-old woman.");
+  }
+
   // Before: "is a 96-year-old woman" read "is a aged 90 or older woman", and ages in words, "turned",
   // "yo" and "born in" passed.
   @Test
   void anAgeOver89InWordsOrAfterAnArticleIsTheCategoryInEnglish() {
     assertThat(Deidentifier.agesOver89("She is a 96-year-old woman; born in 1930; she turned ninety-three, is "
         + "a ninety-three-year-old, one hundred and two years of age, 94 yo, 95yo, turning 100.", 2026))
-        .isEqualTo("She is an aged 90 or older woman; aged 90 or older; she turned 90 or older, is an aged 90 or older, "
+        .isEqualTo("She is a woman aged 90 or older; aged 90 or older; she turned 90 or older, is an aged 90 or older, "
             + "aged 90 or older, aged 90 or older, aged 90 or older, turning 90 or older.");
     String younger = "A 45-year-old, born in 1950, turned eighty-nine, one hundred mg, ninety days, born 1950-05-06.";
     assertThat(Deidentifier.agesOver89(younger, 2026)).isEqualTo(younger);
