@@ -87,6 +87,15 @@ public final class ContextService {
       throw deny(tenant, base, 429, "rate_limited", "too many requests for this key: retry later", "rate_limited",
           wait.getAsLong(), start);
     }
+    // A key whose roles may read no patient data at all (tenant-admin, auditor, ehr-integration) is told
+    // so first: it was told to send a purpose of use, which would only have moved it on to this 403.
+    if (policy.invalidFor(who.roles())) {
+      throw deny(tenant, base, 503, "tenant_misconfigured", TenantPolicy.INVALID_POLICY, "policy_invalid", 0, start);
+    }
+    if (!policy.anyPolicy(who.roles())) {
+      throw deny(tenant, base, 403, "forbidden", "this key's roles may not retrieve patient context",
+          "role_not_allowed", 0, start);
+    }
     if (q.purposeOfUse() == null || q.purposeOfUse().isBlank()) {
       throw deny(tenant, base, 400, "purpose_required",
           "purposeOfUse is required: one of TREAT, ETREAT, HPAYMT, HOPERAT, HRESCH", "purpose_missing", 0, start);
@@ -96,13 +105,6 @@ public final class ContextService {
       throw deny(tenant, base, 400, "purpose_unknown",
           "purposeOfUse is not one of TREAT, ETREAT, HPAYMT, HOPERAT, HRESCH (HL7 v3 PurposeOfUse codes, upper case)",
           "purpose_unknown", 0, start);
-    }
-    if (policy.invalidFor(who.roles())) {
-      throw deny(tenant, base, 503, "tenant_misconfigured", TenantPolicy.INVALID_POLICY, "policy_invalid", 0, start);
-    }
-    if (!policy.anyPolicy(who.roles())) {
-      throw deny(tenant, base, 403, "forbidden", "this key's roles may not retrieve patient context",
-          "role_not_allowed", 0, start);
     }
     var decided = policy.decide(who.roles(), q.purposeOfUse());
     if (decided.isEmpty()) {

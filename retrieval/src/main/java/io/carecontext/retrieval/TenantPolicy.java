@@ -88,7 +88,8 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     return callerRoles.stream().anyMatch(invalidRoles::contains);
   }
 
-  boolean anyPolicy(List<String> callerRoles) {
+  /** Whether any of these roles has a policy here: a key without one may read no patient data at all. */
+  public boolean anyPolicy(List<String> callerRoles) {
     return callerRoles.stream().anyMatch(r -> roles.containsKey(r) && !roles.get(r).purposes().isEmpty());
   }
 }

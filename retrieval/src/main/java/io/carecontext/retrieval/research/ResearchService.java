@@ -119,6 +119,11 @@ public final class ResearchService {
       throw deny(tenant, base, 429, "rate_limited", "too many requests for this key: retry later", "rate_limited",
           wait.getAsLong(), start);
     }
+    // a key whose roles may read no patient data at all is told so before anything about its purpose
+    if (!policy.invalidFor(who.roles()) && !policy.anyPolicy(who.roles())) {
+      throw deny(tenant, base, 403, "forbidden", "this key's roles may not search for research", "role_not_allowed",
+          start);
+    }
     if (!PURPOSE.equals(purpose)) {
       // Audited with the true reason, as the context path does: none sent, no known code, or another purpose.
       boolean missing = purpose == null || purpose.isBlank();

@@ -86,7 +86,9 @@ public final class PatientRequests {
         patientId);
     TenantId tenant = caller.requirePatientDataTenant(pathTenant);
     if (refusal != null) {
-      throw refused(caller, tenant, patientId, null, action, "body_malformed", refusal);
+      ApiException answer = roleFirst(caller, tenant, action, refusal);
+      throw refused(caller, tenant, patientId, null, action,
+          answer.status() == HttpStatus.FORBIDDEN ? ROLE_NOT_ALLOWED : "body_malformed", answer);
     }
     return new Opened<>(read, tenant);
   }
@@ -98,7 +100,9 @@ public final class PatientRequests {
   public void requireQuestion(Caller caller, TenantId tenant, @Nullable String patientId, String action,
                               @Nullable String purpose, String field, @Nullable String text, @Nullable Integer k) {
     QueryInput.check(field, text, k).ifPresent(r -> {
-      throw refused(caller, tenant, patientId, purpose, action, r.reason(), ApiException.badRequest(r.message()));
+      ApiException answer = roleFirst(caller, tenant, action, ApiException.badRequest(r.message()));
+      throw refused(caller, tenant, patientId, purpose, action, answer.status() == HttpStatus.FORBIDDEN ? ROLE_NOT_ALLOWED
+          : r.reason(), answer);
     });
   }
 
@@ -142,6 +146,25 @@ public final class PatientRequests {
       LOG.warn("tenant {}: the embedding model failed on a chat question's topic ({})", tenant, e.getClass().getName());
       throw e;
     }
+  }
+
+  static final String ROLE_NOT_ALLOWED = "role_not_allowed";
+
+  /**
+   * {@code bodyRefusal}, unless the key's roles may read no patient data at all (tenant-admin, auditor,
+   * ehr-integration): then the 403 the services give such a key. It was told to fix its body first,
+   * only to be refused for its role after. Read only on this refusal path, so an accepted request
+   * reads the tenant's settings once, as before.
+   */
+  private ApiException roleFirst(Caller caller, TenantId tenant, String action, ApiException bodyRefusal) {
+    io.carecontext.retrieval.TenantPolicy policy = io.carecontext.retrieval.TenantPolicy.fromSettings(
+        tenants.settings(caller, tenant));
+    java.util.List<String> roles = caller.requester().roles();
+    if (policy.invalidFor(roles) || policy.anyPolicy(roles)) {
+      return bodyRefusal;
+    }
+    return ApiException.forbidden("research".equals(action) ? "this key's roles may not search for research"
+        : "this key's roles may not retrieve patient context");
   }
 
   private ApiException refused(Caller caller, TenantId tenant, @Nullable String patientId, @Nullable String purpose,

@@ -583,6 +583,33 @@ class ContextApiIT {
         .statusCode()).isEqualTo(200);
   }
 
+  /**
+   * A key whose roles may read no patient data (an auditor's here) is refused for its role before
+   * anything about its body or purpose: it was told to send a body, a query or a purpose of use, each
+   * of which would only have moved it on to this 403. Audited as role_not_allowed.
+   */
+  @Test
+  void aKeyThatMayReadNoPatientDataIsToldSoBeforeAnythingAboutItsBody() {
+    for (String[] c : new String[][] {
+        {"/v1/ward/patients/zr-1/context", ""},
+        {"/v1/ward/patients/zr-2/context", "{\"query\":\"chest pain\",\"maxResults\":3}"},
+        {"/v1/ward/patients/zr-3/context", "{\"query\":\"chest pain\"}"},
+        {"/v1/ward/patients/zr-4/context", "{\"purposeOfUse\":\"TREAT\"}"},
+        {"/v1/ward/patients/zr-5/chat", "{\"question\":\"chest pain\"}"},
+        {"/v1/ward/research/search", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\"}"}}) {
+      HttpResponse<String> r = app.call("POST", c[0], auditor, c[1]);
+      assertThat(r.statusCode()).as(c[0] + " " + c[1]).isEqualTo(403);
+      assertThat(r.body()).as(c[1]).contains("\"error\":\"forbidden\"").contains("this key's roles may not")
+          .doesNotContain("chest pain");
+    }
+    String trail = app.call("GET", "/v1/ward/audit?principal=aud&limit=100", auditor, null).body();
+    for (String patient : java.util.List.of("zr-1", "zr-2", "zr-3", "zr-4", "zr-5")) {
+      assertThat(app.call("GET", "/v1/ward/audit?patient=" + patient, auditor, null).body()).as(patient)
+          .contains("\"reason\":\"role_not_allowed\"").contains("\"decision\":\"denied\"");
+    }
+    assertThat(trail).contains("\"action\":\"research\"");
+  }
+
   @Test
   void bodiesRefusedBeforeTheDecisionAreAuditedWithTheirReason() {
     String dr = app.tenantWithKey("ward", "dr-malformed", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
