@@ -355,8 +355,14 @@ public final class EmbeddingWorker implements AutoCloseable {
    * another size (an endpoint's model asked for fewer dimensions keeps its name); resumable.
    */
   public int enqueueReembed(TenantId tenant, String modelId, int dimensions) {
-    return enqueueWithChunks(tenant, "k.model <> ? OR public.vector_dims(k.embedding) <> ?", modelId, dimensions);
+    return enqueueWithChunks(tenant, OF_ANOTHER_MODEL, modelId, dimensions);
   }
+
+  /**
+   * A chunk {@code k} that the model (its id, then its size, as two parameters) did not make: what a
+   * change of model re-embeds, and what searches refuse until it has.
+   */
+  public static final String OF_ANOTHER_MODEL = "k.model <> ? OR public.vector_dims(k.embedding) <> ?";
 
   /**
    * Queues, as a change of model does, every resource with chunks that the tenant's model (at its

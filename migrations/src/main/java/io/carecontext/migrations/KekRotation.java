@@ -9,7 +9,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
@@ -81,7 +83,7 @@ public final class KekRotation {
           + "the key they were made under (platform.tenant_keys.kek_id names it); nothing was changed");
     }
     int rewrapped = 0;
-    java.util.Set<TenantId> tenants = new java.util.LinkedHashSet<>();
+    Set<TenantId> tenants = new LinkedHashSet<>();
     try (PreparedStatement update = c.prepareStatement(
         "UPDATE platform.tenant_keys SET kek_id = ?, wrapped_key = ? WHERE tenant_id = ? AND key_version = ?")) {
       for (Row r : rows) {

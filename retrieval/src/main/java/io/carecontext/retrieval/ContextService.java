@@ -215,13 +215,14 @@ public final class ContextService {
    * init plan run once, so an allowed request is one statement and one round trip.
    */
   static final String SEARCH = search("NULL");
-  /** The SQLSTATE of a search that met a chunk of another model than its question's (tenant migration 52). */
-  public static final String ANOTHER_MODEL = "CC001";
   /**
    * The same, with each chunk's stored vector: only chat measures chunks against the topics of its
    * question, and parsing 384 floats a row is not work for every other read.
    */
   static final String SEARCH_WITH_VECTORS = search("embedding");
+
+  /** The SQLSTATE of a search that met a chunk of another model than its question's (tenant migration 52). */
+  public static final String ANOTHER_MODEL = "CC001";
 
   /** Where the question's vector is among the search's parameters (after its model's id). */
   private static final int VECTOR_PARAMETER = 1;

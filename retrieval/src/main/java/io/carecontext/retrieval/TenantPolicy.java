@@ -88,8 +88,16 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     return callerRoles.stream().anyMatch(invalidRoles::contains);
   }
 
-  /** Whether any of these roles has a policy here: a key without one may read no patient data at all. */
-  public boolean anyPolicy(List<String> callerRoles) {
+  boolean anyPolicy(List<String> callerRoles) {
     return callerRoles.stream().anyMatch(r -> roles.containsKey(r) && !roles.get(r).purposes().isEmpty());
+  }
+
+  /**
+   * Whether a key with these roles may read no patient data at all (tenant-admin, auditor,
+   * ehr-integration): it is refused for its role before anything about its request. A role whose
+   * policy is invalid is not such a key: it is answered 503 for the tenant's misconfiguration.
+   */
+  public boolean readsNothing(List<String> callerRoles) {
+    return !invalidFor(callerRoles) && !anyPolicy(callerRoles);
   }
 }

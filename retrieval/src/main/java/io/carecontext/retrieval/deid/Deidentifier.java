@@ -144,22 +144,20 @@ public final class Deidentifier {
       String category = word != null
           ? m.group().substring(m.start("word") - m.start(), m.start("age") - m.start()) + "90 or older"
           : "aged 90 or older";
-      String article = m.group("article");
       String noun = m.group("noun");
-      String replaced;
-      if (noun != null && word == null) {
-        // "a 96-year-old woman" was "an aged 90 or older woman": the category follows the noun instead
-        String person = noun.strip();
-        String a = "aeiou".indexOf(Character.toLowerCase(person.charAt(0))) >= 0 ? "an" : "a";
-        replaced = (article == null ? "" : (Character.isUpperCase(article.charAt(0))
-            ? Character.toUpperCase(a.charAt(0)) + a.substring(1) : a) + " ") + person + " " + category;
-      } else {
-        replaced = (article == null ? category : (Character.isUpperCase(article.charAt(0)) ? "An " : "an ") + category)
-            + (noun == null ? "" : noun);
-      }
-      m.appendReplacement(out, Matcher.quoteReplacement(replaced));
+      // "a 96-year-old woman" was "an aged 90 or older woman": after no word, the category follows the noun
+      boolean nounFirst = noun != null && word == null;
+      String phrase = nounFirst ? noun.strip() + " " + category : category + (noun == null ? "" : noun);
+      String article = m.group("article");
+      m.appendReplacement(out, Matcher.quoteReplacement(article == null ? phrase : article(article, phrase) + phrase));
     }
     return m.appendTail(out).toString();
+  }
+
+  /** "a " or "an " for the phrase that follows, capitalised as the article was written. */
+  private static String article(String written, String phrase) {
+    String a = "aeiou".indexOf(Character.toLowerCase(phrase.charAt(0))) >= 0 ? "an " : "a ";
+    return Character.isUpperCase(written.charAt(0)) ? Character.toUpperCase(a.charAt(0)) + a.substring(1) : a;
   }
 
   /** A date that would show an age over 89 if it were a birth date: its year alone says so (Safe Harbor). */

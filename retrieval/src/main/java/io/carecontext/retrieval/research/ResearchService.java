@@ -45,14 +45,14 @@ public final class ResearchService {
   /** Dimensions the research index covers (the in-process model); other models are searched exactly. */
   static final int INDEXED_DIMENSIONS = 384;
 
-  /*
-   * A chunk of another model than the question's is not measured (tenant migration 52): its
-   * distance is chunk_of_another_model(), which fails the statement, so the search is answered
-   * 503 reembedding_in_progress. The exact search ranks every admitted chunk, so any such chunk
-   * refuses it; the index's search measures only the nearest it returns, so there a chunk of the
-   * older model refuses it only when the index brings it up among them (the rest are not returned).
+  /**
+   * The search over the HNSW index (public for the test that reads its plan). A chunk of another
+   * model than the question's is not measured (tenant migration 52): its distance is
+   * chunk_of_another_model(), which fails the statement, so the search is answered 503
+   * reembedding_in_progress. {@link #EXACT} ranks every admitted chunk, so any such chunk refuses it;
+   * this one measures only the nearest the index returns, so a chunk of the older model refuses it
+   * only when the index brings it up among them (the rest are not returned).
    */
-  /** The search over the HNSW index (public for the test that reads its plan). */
   public static final String APPROXIMATE = """
       SELECT * FROM (
         SELECT chunk_id, patient_id, resource_type, resource_id, seq, text, category,
@@ -120,7 +120,7 @@ public final class ResearchService {
           wait.getAsLong(), start);
     }
     // a key whose roles may read no patient data at all is told so before anything about its purpose
-    if (!policy.invalidFor(who.roles()) && !policy.anyPolicy(who.roles())) {
+    if (policy.readsNothing(who.roles())) {
       throw deny(tenant, base, 403, "forbidden", "this key's roles may not search for research", "role_not_allowed",
           start);
     }

@@ -70,12 +70,13 @@ public class IngestStatusController {
       if (failing.lastError() != null) {
         out.put("lastError", failing.lastError());
       }
+      // the chunks read once for both of their counts
       try (PreparedStatement ps = c.prepareStatement("""
-          SELECT (SELECT count(*) FROM resources WHERE NOT deleted),
-                 (SELECT count(*) FROM chunks),
-                 (SELECT count(*) FROM embedding_cache),
-                 (SELECT count(*) FROM chunks WHERE ?::text IS NOT NULL
-                                                AND (model <> ? OR public.vector_dims(embedding) <> ?))""")) {
+          SELECT (SELECT count(*) FROM resources WHERE NOT deleted), k.all_chunks,
+                 (SELECT count(*) FROM embedding_cache), k.of_another_model
+          FROM (SELECT count(*) AS all_chunks,
+                       count(*) FILTER (WHERE ?::text IS NOT NULL AND (%s)) AS of_another_model
+                FROM chunks k) k""".formatted(EmbeddingWorker.OF_ANOTHER_MODEL))) {
         ps.setString(1, modelId);
         ps.setString(2, modelId);
         ps.setInt(3, dimensions);

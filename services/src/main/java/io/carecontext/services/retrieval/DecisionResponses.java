@@ -20,7 +20,8 @@ public final class DecisionResponses {
   /** Re-embedding takes minutes to hours, not the seconds of a database that is back. */
   static final String REEMBEDDING_RETRY_SECONDS = "60";
 
-  static final String REEMBEDDING = "this tenant's embedding model was changed and the stored chunks searched here are not all re-embedded with it yet, so they cannot be compared with the question; "
+  static final String REEMBEDDING = "this tenant's embedding model was changed and the stored chunks searched here are "
+      + "not all re-embedded with it yet, so they cannot be compared with the question; "
       + "nothing was returned. Retry when the re-embedding is done: a tenant admin follows it at "
       + "GET /admin/tenants/{tenant}/ingest (chunksOfAnotherModel falls to 0; lastError names a model that fails)";
 

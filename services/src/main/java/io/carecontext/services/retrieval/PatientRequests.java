@@ -159,8 +159,7 @@ public final class PatientRequests {
   private ApiException roleFirst(Caller caller, TenantId tenant, String action, ApiException bodyRefusal) {
     io.carecontext.retrieval.TenantPolicy policy = io.carecontext.retrieval.TenantPolicy.fromSettings(
         tenants.settings(caller, tenant));
-    java.util.List<String> roles = caller.requester().roles();
-    if (policy.invalidFor(roles) || policy.anyPolicy(roles)) {
+    if (!policy.readsNothing(caller.requester().roles())) {
       return bodyRefusal;
     }
     return ApiException.forbidden("research".equals(action) ? "this key's roles may not search for research"
