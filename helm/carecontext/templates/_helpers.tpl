@@ -239,6 +239,10 @@ secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
 {{- end }}
 - name: CARECONTEXT_KEK_FILE
   value: {{ printf "%s/%s" $ctx.Values.kek.mountPath $ctx.Values.kek.key | quote }}
+{{- if $ctx.Values.kek.previousKey }}
+- name: CARECONTEXT_KEK_PREVIOUS_FILE
+  value: {{ printf "%s/%s" $ctx.Values.kek.mountPath $ctx.Values.kek.previousKey | quote }}
+{{- end }}
 {{- if $ctx.Values.serverTls.enabled }}
 - name: CARECONTEXT_TLS_CERT
   value: {{ printf "%s/tls.crt" $ctx.Values.serverTls.mountPath | quote }}
@@ -291,6 +295,10 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
     items:
       - key: {{ .Values.kek.key }}
         path: {{ .Values.kek.key }}
+      {{- if .Values.kek.previousKey }}
+      - key: {{ .Values.kek.previousKey }}
+        path: {{ .Values.kek.previousKey }}
+      {{- end }}
 {{- if .Values.serverTls.enabled }}
 - name: server-tls
   secret:

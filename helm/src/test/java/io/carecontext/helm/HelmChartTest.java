@@ -261,6 +261,21 @@ class HelmChartTest {
     }
 
     @Test
+    void aRotationMountsThePreviousKekBesideTheNewOneAndNamesIt() {
+      List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues).set("kek.previousKey", "kek-old"));
+      for (Map<String, Object> pod : podSpecs(docs)) {
+        Map<String, Map<String, Object>> volumes = byName(list(pod, "volumes"));
+        assertThat(list(map(volumes.get("kek"), "secret"), "items")).extracting(i -> i.get("key"))
+            .containsExactly("kek", "kek-old");
+        Map<String, Map<String, Object>> env = byName(list(containers(pod).get(0), "env"));
+        assertThat(env.get("CARECONTEXT_KEK_PREVIOUS_FILE").get("value")).isEqualTo("/etc/carecontext/kek/kek-old");
+      }
+      for (Map<String, Object> pod : podSpecs(production)) { // none outside a rotation
+        assertThat(byName(list(containers(pod).get(0), "env"))).doesNotContainKey("CARECONTEXT_KEK_PREVIOUS_FILE");
+      }
+    }
+
+    @Test
     void deploymentsHaveResourcesAndProbes() {
       for (List<Map<String, Object>> docs : List.of(defaults, production)) {
         for (String component : List.of("api", "worker")) {

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
@@ -17,17 +18,32 @@ import javax.sql.DataSource;
  * {@code platform.tenant_keys}. Unwrapped keys are cached in memory; destroying a tenant's key
  * deletes the wrapped copy and evicts the cache, which makes every ciphertext of that tenant
  * unreadable (crypto-shredding).
+ *
+ * <p>During a rotation of the key-encryption key without downtime, the service also holds the
+ * previous KEK: a data key is opened with whichever of the two its row's {@code kek_id} names, and
+ * new data keys are wrapped only under the current one. {@link KekRotation} then rewraps the rest
+ * while the service runs; the data keys themselves never change, so cached ones stay valid.
  */
 public final class TenantKeys {
 
   private final KeyEncryptionKeyProvider kek;
+  private final List<KeyEncryptionKeyProvider> previous;
   private final DataSource app;
   private final SecureRandom random = new SecureRandom();
   private final Map<TenantId, TenantCipher> ciphers = new ConcurrentHashMap<>();
   private final Map<TenantId, DataKey> unwrapped = new ConcurrentHashMap<>();
 
   public TenantKeys(KeyEncryptionKeyProvider kek, DataSource app) {
+    this(kek, List.of(), app);
+  }
+
+  /**
+   * With {@code previous}, the key-encryption keys data keys may still be wrapped under (a rotation
+   * under way): they open those keys and wrap none.
+   */
+  public TenantKeys(KeyEncryptionKeyProvider kek, List<KeyEncryptionKeyProvider> previous, DataSource app) {
     this.kek = kek;
+    this.previous = List.copyOf(previous);
     this.app = app;
   }
 
@@ -72,19 +88,32 @@ public final class TenantKeys {
   private TenantCipher load(TenantId tenant) {
     try (Connection c = app.getConnection();
         PreparedStatement ps = c.prepareStatement(
-            "SELECT wrapped_key FROM platform.tenant_keys WHERE tenant_id = ? ORDER BY key_version DESC LIMIT 1")) {
+            "SELECT kek_id, wrapped_key FROM platform.tenant_keys WHERE tenant_id = ? ORDER BY key_version DESC LIMIT 1")) {
       ps.setString(1, tenant.value());
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           throw new DataKeyUnavailableException(tenant);
         }
-        DataKey key = DataKey.unwrap(kek, rs.getBytes(1));
+        DataKey key = DataKey.unwrap(opener(rs.getString(1)), rs.getBytes(2));
         unwrapped.put(tenant, key);
         return new TenantCipher(key);
       }
     } catch (SQLException e) {
       throw new DatabaseException("could not load the data key of tenant '" + tenant + "'", e);
     }
+  }
+
+  /**
+   * The key-encryption key a data key was wrapped under, by its id; the current one when neither
+   * holds it, whose unwrap then fails as for any key it did not wrap.
+   */
+  private KeyEncryptionKeyProvider opener(String kekId) {
+    for (KeyEncryptionKeyProvider p : previous) {
+      if (p.kekId().equals(kekId)) {
+        return p;
+      }
+    }
+    return kek;
   }
 
   /** The tenant has no data key: its data cannot be read or written. */

@@ -3,6 +3,7 @@ package io.carecontext.services;
 import io.carecontext.migrations.DatabaseConfig;
 import io.carecontext.migrations.EmbeddedPostgres;
 import io.carecontext.migrations.PlatformDatabase;
+import io.carecontext.migrations.crypto.LocalFileKeyProvider;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.Micronaut;
 import io.micronaut.runtime.server.EmbeddedServer;
@@ -153,7 +154,7 @@ public final class CareContextServer implements AutoCloseable {
       Map<String, Object> props = new HashMap<>();
       props.put("micronaut.server.port", settings.port());
       props.put("carecontext.admin-key", adminKey);
-      props.put("carecontext.kek-file", settings.kekFile().toString());
+      props.putAll(kekProperties(settings));
       props.putAll(tlsProperties(settings));
       props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
       props.put("carecontext.worker.threads", settings.workerThreads());
@@ -177,6 +178,31 @@ public final class CareContextServer implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * The key-encryption key's file and, during a rotation without downtime, the previous key's, which
+   * is read here so that a wrong path or mode stops the start instead of a tenant's first request.
+   */
+  static Map<String, Object> kekProperties(RuntimeSettings settings) {
+    Map<String, Object> kek = new HashMap<>();
+    kek.put("carecontext.kek-file", settings.kekFile().toString());
+    settings.previousKekFile().ifPresent(previous -> {
+      if (!Files.isRegularFile(previous)) {
+        throw new IllegalArgumentException("CARECONTEXT_KEK_PREVIOUS_FILE (" + previous + ") names no file: give the "
+            + "key-encryption key the data keys were wrapped under before the rotation, or unset it once "
+            + "`./carecontext kek rotate` has run");
+      }
+      if (previous.toAbsolutePath().normalize().equals(settings.kekFile().toAbsolutePath().normalize())) {
+        throw new IllegalArgumentException("CARECONTEXT_KEK_PREVIOUS_FILE names the same file as CARECONTEXT_KEK_FILE: "
+            + "give the old key's file, or unset it");
+      }
+      LOG.info("CARECONTEXT_KEK_PREVIOUS_FILE: data keys still wrapped under kek {} open with it, and new ones are "
+          + "wrapped under CARECONTEXT_KEK_FILE only; run `./carecontext kek rotate`, then unset it",
+          new LocalFileKeyProvider(previous).kekId());
+      kek.put("carecontext.kek-previous-file", previous.toString());
+    });
+    return kek;
   }
 
   /** The file holds a PEM block whose BEGIN line ends with {@code marker}; its content is never shown. */

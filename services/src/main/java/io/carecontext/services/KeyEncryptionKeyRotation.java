@@ -13,6 +13,7 @@ import io.carecontext.retrieval.audit.AuditLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,22 +30,50 @@ public final class KeyEncryptionKeyRotation {
   private KeyEncryptionKeyRotation() {}
 
   /**
-   * Rewraps from the configured KEK to the one in {@code newKekFile}, made there (mode 600) when it
-   * does not exist. {@code embeddedWasRunning} receives whether the embedded cluster was already
-   * running (a serve or worker may be using the old key).
+   * Rewraps from one key-encryption key to another, in one of two ways:
+   * <ul>
+   *   <li>{@code newKekFile} given (serve and worker stopped): from CARECONTEXT_KEK_FILE to the key in
+   *       {@code newKekFile}, made there (mode 600) when it does not exist. {@code embeddedWasRunning}
+   *       receives whether the embedded cluster was already running (a serve or worker may be using the
+   *       old key).</li>
+   *   <li>none given, with CARECONTEXT_KEK_PREVIOUS_FILE set (serve and worker running on both keys):
+   *       from the previous key to CARECONTEXT_KEK_FILE. The running services open a data key with the
+   *       key its row names, before and after this commits, so nothing stops.</li>
+   * </ul>
    */
-  public static KekRotation.Result run(RuntimeSettings settings, Path newKekFile, Consumer<Boolean> embeddedWasRunning) {
+  public static KekRotation.Result run(RuntimeSettings settings, Optional<Path> newKekFile,
+                                       Consumer<Boolean> embeddedWasRunning) {
     Path current = settings.kekFile().toAbsolutePath();
-    if (!Files.isRegularFile(current)) {
-      // LocalFileKeyProvider would make one, and nothing stored could be opened with it
-      throw new IllegalArgumentException("there is no key-encryption key at " + current + " (CARECONTEXT_KEK_FILE, "
-          + "default $CARECONTEXT_HOME/kek.key): point CARECONTEXT_KEK_FILE at the key the data keys were made under; "
-          + "nothing was changed");
-    }
-    Path next = newKekFile.toAbsolutePath();
-    if (next.equals(current)) {
-      throw new IllegalArgumentException("--to names the current key-encryption key file: give a new file (it is made "
-          + "if it does not exist); nothing was changed");
+    Path from;
+    Path to;
+    if (newKekFile.isPresent()) {
+      if (settings.previousKekFile().isPresent()) {
+        throw new IllegalArgumentException("--to and CARECONTEXT_KEK_PREVIOUS_FILE both name a rotation: with serve "
+            + "and worker running on both keys (CARECONTEXT_KEK_FILE the new one, CARECONTEXT_KEK_PREVIOUS_FILE the "
+            + "old one) run `kek rotate` without --to; with them stopped, unset CARECONTEXT_KEK_PREVIOUS_FILE; "
+            + "nothing was changed");
+      }
+      requireKeyFile(current, "CARECONTEXT_KEK_FILE, default $CARECONTEXT_HOME/kek.key",
+          "point CARECONTEXT_KEK_FILE at the key the data keys were made under");
+      from = current;
+      to = newKekFile.get().toAbsolutePath();
+      if (to.equals(current)) {
+        throw new IllegalArgumentException("--to names the current key-encryption key file: give a new file (it is "
+            + "made if it does not exist); nothing was changed");
+      }
+    } else {
+      from = settings.previousKekFile().map(Path::toAbsolutePath).orElseThrow(() -> new IllegalArgumentException(
+          "give the new key's file: `kek rotate --to NEW_FILE`, with serve and worker stopped; or, to rotate while "
+              + "they run, restart them with CARECONTEXT_KEK_FILE=NEW_FILE and CARECONTEXT_KEK_PREVIOUS_FILE=the old "
+              + "key, then run `kek rotate` with the same two settings; nothing was changed"));
+      requireKeyFile(from, "CARECONTEXT_KEK_PREVIOUS_FILE", "point it at the key the data keys were made under");
+      // the services already run with the new key: one made here would be a third key
+      requireKeyFile(current, "CARECONTEXT_KEK_FILE", "point it at the new key the services run with");
+      to = current;
+      if (from.equals(to)) {
+        throw new IllegalArgumentException("CARECONTEXT_KEK_PREVIOUS_FILE names the same file as CARECONTEXT_KEK_FILE: "
+            + "give the old key's file; nothing was changed");
+      }
     }
     EmbeddedPostgres embedded = null;
     DatabaseConfig config;
@@ -52,20 +81,30 @@ public final class KeyEncryptionKeyRotation {
       config = CareContextServer.databaseConfig(settings);
     } else {
       embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
-      embeddedWasRunning.accept(!embedded.startedHere());
+      if (newKekFile.isPresent()) {
+        embeddedWasRunning.accept(!embedded.startedHere());
+      }
       config = CareContextServer.embeddedConfig(embedded, settings);
     }
     try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
-      KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(), new LocalFileKeyProvider(current),
-          new LocalFileKeyProvider(next));
+      KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(), new LocalFileKeyProvider(from),
+          new LocalFileKeyProvider(to));
       LOG.info("key-encryption key rotated from kek {} to kek {}: {} data key(s) rewrapped, {} already under it",
           result.fromKekId(), result.toKekId(), result.rewrapped(), result.alreadyUnderNew());
-      record(db, next, result);
+      record(db, to, result);
       return result;
     } finally {
       if (embedded != null) {
         embedded.close(); // stops it only if it was started here
       }
+    }
+  }
+
+  /** A key file that must exist: LocalFileKeyProvider would make one, and nothing stored could be opened with it. */
+  private static void requireKeyFile(Path file, String setting, String fix) {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("there is no key-encryption key at " + file + " (" + setting + "): " + fix
+          + "; nothing was changed");
     }
   }
 

@@ -3,9 +3,17 @@ package io.carecontext.services;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.carecontext.migrations.KekRotation;
+import io.carecontext.migrations.crypto.LocalFileKeyProvider;
+import io.carecontext.migrations.testing.TestPostgres;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,10 +21,14 @@ import org.junit.jupiter.api.Test;
 /**
  * `kek rotate` as the command runs it, against the service's own database: each tenant whose data key
  * it rewraps gets one row in its trail (action kek-rotate, the two KEKs' ids), which its auditor reads,
- * the chain still verifies, and a second run rewraps nothing and writes no row.
+ * the chain still verifies, and a second run rewraps nothing and writes no row. And the rotation without
+ * downtime: a process restarted on the new key with the old one as CARECONTEXT_KEK_PREVIOUS_FILE reads
+ * what was stored before, wraps new tenants' keys under the new one, and keeps serving while `kek
+ * rotate` (no --to) rewraps the rest; afterwards a process with the new key alone reads everything.
  */
 class KeyEncryptionKeyRotationIT {
 
+  static final String FHIR = "application/fhir+json";
   static TestServer app;
 
   @BeforeAll
@@ -29,19 +41,26 @@ class KeyEncryptionKeyRotationIT {
     app.close();
   }
 
+  /** The command's settings for {@code server}'s installation, with {@code env} on top. */
+  static RuntimeSettings settingsOf(TestServer server, Map<String, String> env) {
+    Map<String, String> all = new HashMap<>(Map.of(
+        "CARECONTEXT_HOME", server.home.toString(),
+        "CARECONTEXT_DB_URL", server.database.jdbcUrl(),
+        "CARECONTEXT_DB_USER", server.database.ownerUser(),
+        "CARECONTEXT_DB_PASSWORD", server.database.ownerPassword(),
+        "CARECONTEXT_DB_APP_USER", server.database.appUser(),
+        "CARECONTEXT_DB_APP_PASSWORD", server.database.appPassword(),
+        "CARECONTEXT_DB_ROLE_PREFIX", server.database.rolePrefix(),
+        "CARECONTEXT_DB_ALLOW_PLAINTEXT", "true"));
+    all.putAll(env);
+    return RuntimeSettings.from(all);
+  }
+
   @Test
   void eachRewrappedTenantsTrailSaysSoAndStillVerifies() {
     String auditor = app.tenantWithKey("kekrot", "aud-k", "[\"auditor\"]", null);
-    RuntimeSettings settings = RuntimeSettings.from(Map.of(
-        "CARECONTEXT_HOME", app.home.toString(),
-        "CARECONTEXT_DB_URL", app.database.jdbcUrl(),
-        "CARECONTEXT_DB_USER", app.database.ownerUser(),
-        "CARECONTEXT_DB_PASSWORD", app.database.ownerPassword(),
-        "CARECONTEXT_DB_APP_USER", app.database.appUser(),
-        "CARECONTEXT_DB_APP_PASSWORD", app.database.appPassword(),
-        "CARECONTEXT_DB_ROLE_PREFIX", app.database.rolePrefix(),
-        "CARECONTEXT_DB_ALLOW_PLAINTEXT", "true"));
-    Path next = app.home.resolve("kek-next.key");
+    RuntimeSettings settings = settingsOf(app, Map.of());
+    Optional<Path> next = Optional.of(app.home.resolve("kek-next.key"));
 
     KekRotation.Result done = KeyEncryptionKeyRotation.run(settings, next, running -> { });
 
@@ -57,5 +76,62 @@ class KeyEncryptionKeyRotationIT {
     KekRotation.Result again = KeyEncryptionKeyRotation.run(settings, next, running -> { });
     assertThat(again.rewrapped()).isZero();
     assertThat(app.call("GET", "/v1/kekrot/audit?action=kek-rotate", auditor, null).body()).contains("\"count\":1");
+  }
+
+  @Test
+  void aRotationWithoutDowntimeKeepsEveryTenantReadableThroughout() throws SQLException {
+    try (TestServer before = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"))) {
+      String feedA = before.tenantWithKey("online_a", "feed-a", "[\"ehr-integration\"]", null);
+      assertThat(put(before, "online_a", feedA).statusCode()).isIn(200, 201);
+      Path old = before.home.resolve("kek.key");
+      Path next = before.home.resolve("kek-online.key");
+      Map<String, String> bothKeys = Map.of("CARECONTEXT_WORKER_THREADS", "0",
+          "CARECONTEXT_KEK_FILE", next.toString(), "CARECONTEXT_KEK_PREVIOUS_FILE", old.toString());
+      String feedB;
+      // the rolling restart: a process on the new key (made on first use) with the old one as the previous
+      try (TestServer rolled = new TestServer(before, bothKeys)) {
+        assertThat(read(rolled, "online_a", feedA).statusCode()).isEqualTo(200);
+        feedB = rolled.tenantWithKey("online_b", "feed-b", "[\"ehr-integration\"]", null);
+        assertThat(put(rolled, "online_b", feedB).statusCode()).isIn(200, 201);
+        String nextId = new LocalFileKeyProvider(next).kekId();
+        assertThat(kekOf(before, "online_b")).isEqualTo(nextId); // a new tenant's key: under the new KEK only
+        assertThat(kekOf(before, "online_a")).isEqualTo(new LocalFileKeyProvider(old).kekId());
+
+        KekRotation.Result done = KeyEncryptionKeyRotation.run(settingsOf(before, bothKeys), Optional.empty(),
+            running -> { throw new AssertionError("no warning: the services are meant to run"); });
+
+        assertThat(done.rewrappedTenants()).extracting(t -> t.value()).contains("online_a").doesNotContain("online_b");
+        assertThat(done.alreadyUnderNew()).isPositive();
+        assertThat(kekOf(before, "online_a")).isEqualTo(nextId);
+        assertThat(read(rolled, "online_a", feedA).statusCode()).isEqualTo(200);
+        assertThat(read(rolled, "online_b", feedB).statusCode()).isEqualTo(200);
+      }
+      // the previous key unset: a process on the new key alone opens both tenants' data keys afresh
+      try (TestServer after = new TestServer(before, Map.of("CARECONTEXT_WORKER_THREADS", "0",
+          "CARECONTEXT_KEK_FILE", next.toString()))) {
+        assertThat(read(after, "online_a", feedA).body()).contains("\"gender\":\"female\"");
+        assertThat(read(after, "online_b", feedB).body()).contains("\"gender\":\"female\"");
+      }
+    }
+  }
+
+  private static HttpResponse<String> put(TestServer server, String tenant, String key) {
+    return server.call("PUT", "/fhir/" + tenant + "/Patient/kek-1", key,
+        "{\"resourceType\":\"Patient\",\"id\":\"kek-1\",\"gender\":\"female\"}", FHIR);
+  }
+
+  private static HttpResponse<String> read(TestServer server, String tenant, String key) {
+    return server.call("GET", "/fhir/" + tenant + "/Patient/kek-1", key, null, FHIR);
+  }
+
+  private static String kekOf(TestServer server, String tenant) throws SQLException {
+    try (Connection c = TestPostgres.superuser(server.database);
+        PreparedStatement ps = c.prepareStatement("SELECT kek_id FROM platform.tenant_keys WHERE tenant_id = ?")) {
+      ps.setString(1, tenant);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
   }
 }

@@ -41,8 +41,21 @@ public final class TestServer implements AutoCloseable {
 
   /** As the {@code worker} command runs it when {@code workerOnly}: health and metrics only. */
   public TestServer(Map<String, String> env, UnaryOperator<DatabaseConfig> reach, boolean workerOnly) {
-    database = TestPostgres.freshDatabase();
-    home = TestDirectories.create("cc-home");
+    this(TestPostgres.freshDatabase(), TestDirectories.create("cc-home"), env, reach, workerOnly);
+  }
+
+  /**
+   * Another process of {@code installation} (its database and home), started with {@code env} on top,
+   * e.g. one of a rolling restart with other keys; closing it leaves the other running.
+   */
+  public TestServer(TestServer installation, Map<String, String> env) {
+    this(installation.database, installation.home, env, UnaryOperator.identity(), false);
+  }
+
+  private TestServer(DatabaseConfig database, Path home, Map<String, String> env, UnaryOperator<DatabaseConfig> reach,
+                     boolean workerOnly) {
+    this.database = database;
+    this.home = home;
     Map<String, String> all = new java.util.HashMap<>(Map.of(
         "CARECONTEXT_PORT", "-1",
         "CARECONTEXT_ADMIN_KEY", "test-admin-key-0123456789",

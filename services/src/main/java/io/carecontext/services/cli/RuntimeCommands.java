@@ -122,16 +122,19 @@ final class RuntimeCommands {
   static final class Kek {
 
     @Command(name = "rotate", description = "Wrap every tenant's data key again under a new key-encryption key (no "
-        + "data is re-encrypted); resumable. Stop serve and worker first.", footer = CONFIGURATION)
+        + "data is re-encrypted); resumable. Either stop serve and worker and give --to, or, to keep them running, "
+        + "restart them with CARECONTEXT_KEK_FILE=the new key and CARECONTEXT_KEK_PREVIOUS_FILE=the old one and run "
+        + "it without --to.", footer = CONFIGURATION)
     static final class Rotate implements Callable<Integer> {
-      @Option(names = "--to", required = true, paramLabel = "FILE",
-          description = "the new key's file: base64 of 32 random bytes, mode 600; made so if it does not exist")
+      @Option(names = "--to", paramLabel = "FILE",
+          description = "the new key's file: base64 of 32 random bytes, mode 600; made so if it does not exist. "
+              + "Without it, rotates from CARECONTEXT_KEK_PREVIOUS_FILE to CARECONTEXT_KEK_FILE")
       java.nio.file.Path to;
 
       @Override
       public Integer call() {
         RuntimeSettings settings = RuntimeSettings.fromEnvironment();
-        var result = KeyEncryptionKeyRotation.run(settings, to, running -> {
+        var result = KeyEncryptionKeyRotation.run(settings, java.util.Optional.ofNullable(to), running -> {
           if (running) {
             System.err.println("warning: the embedded PostgreSQL was already running: a serve or worker still using "
                 + "the old key makes a new tenant's data key under it; stop them, then run this again");
@@ -139,10 +142,16 @@ final class RuntimeCommands {
         });
         System.out.printf("rewrapped %d tenant data key(s) from kek %s to kek %s (%d already under it).%n",
             result.rewrapped(), result.fromKekId(), result.toKekId(), result.alreadyUnderNew());
-        System.out.println("Next: set CARECONTEXT_KEK_FILE=" + to.toAbsolutePath() + " (or move that file over "
-            + settings.kekFile().toAbsolutePath() + ") and start serve and worker again; they cannot open the data "
-            + "keys with the old key any longer. Keep the old key apart, with the backups made under it: a "
-            + "restored backup needs the key of its day.");
+        if (to == null) {
+          System.out.println("Next: unset CARECONTEXT_KEK_PREVIOUS_FILE and restart serve and worker, one at a time; "
+              + "no data key needs the old key any longer. Keep the old key apart, with the backups made under it: "
+              + "a restored backup needs the key of its day.");
+        } else {
+          System.out.println("Next: set CARECONTEXT_KEK_FILE=" + to.toAbsolutePath() + " (or move that file over "
+              + settings.kekFile().toAbsolutePath() + ") and start serve and worker again; they cannot open the data "
+              + "keys with the old key any longer. Keep the old key apart, with the backups made under it: a "
+              + "restored backup needs the key of its day.");
+        }
         return 0;
       }
     }
