@@ -104,6 +104,35 @@ public final class TenantKeys {
   }
 
   /**
+   * How many stored data keys each key-encryption key wraps, by KEK id, and whether this process holds
+   * it (the current or a previous KEK): a start-time check, so that a KEK left out of the settings is
+   * named once, not found as each of its tenants' requests fails. Reads no KEK when no tenant has a key.
+   */
+  public Map<String, Integer> dataKeysByKek() {
+    Map<String, Integer> counts = new java.util.TreeMap<>();
+    try (Connection c = app.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT kek_id, count(*) FROM platform.tenant_keys GROUP BY kek_id");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        counts.put(rs.getString(1), rs.getInt(2));
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("could not count the tenants' data keys by key-encryption key", e);
+    }
+    return counts;
+  }
+
+  /** Whether this process can open a data key wrapped under {@code kekId}. */
+  public boolean holds(String kekId) {
+    return kek.kekId().equals(kekId) || previous.stream().anyMatch(p -> p.kekId().equals(kekId));
+  }
+
+  /** The id of the key-encryption key new data keys are wrapped under. */
+  public String currentKekId() {
+    return kek.kekId();
+  }
+
+  /**
    * The key-encryption key a data key was wrapped under, by its id; the current one when neither
    * holds it, whose unwrap then fails as for any key it did not wrap.
    */

@@ -3,6 +3,7 @@ package io.carecontext.services;
 import io.carecontext.migrations.DatabaseConfig;
 import io.carecontext.migrations.EmbeddedPostgres;
 import io.carecontext.migrations.PlatformDatabase;
+import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.crypto.LocalFileKeyProvider;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.Micronaut;
@@ -168,6 +169,7 @@ public final class CareContextServer implements AutoCloseable {
           .properties(props)
           .singletons(db)
           .start();
+      checkKeyEncryptionKeys(ctx.getBean(TenantKeys.class), settings);
       return new CareContextServer(embedded, db, ctx, adminKey);
     } catch (RuntimeException e) {
       if (db != null) {
@@ -197,12 +199,49 @@ public final class CareContextServer implements AutoCloseable {
         throw new IllegalArgumentException("CARECONTEXT_KEK_PREVIOUS_FILE names the same file as CARECONTEXT_KEK_FILE: "
             + "give the old key's file, or unset it");
       }
-      LOG.info("CARECONTEXT_KEK_PREVIOUS_FILE: data keys still wrapped under kek {} open with it, and new ones are "
-          + "wrapped under CARECONTEXT_KEK_FILE only; run `./carecontext kek rotate`, then unset it",
-          new LocalFileKeyProvider(previous).kekId());
+      LOG.info("CARECONTEXT_KEK_PREVIOUS_FILE (kek {}) opens the data keys not yet rewrapped and wraps none; new "
+          + "ones are wrapped under CARECONTEXT_KEK_FILE only", new LocalFileKeyProvider(previous).kekId());
       kek.put("carecontext.kek-previous-file", previous.toString());
     });
     return kek;
+  }
+
+  /**
+   * Names, once at the start, the data keys this process cannot open (wrapped under a KEK that is
+   * neither CARECONTEXT_KEK_FILE nor CARECONTEXT_KEK_PREVIOUS_FILE: a restore without its key, a
+   * rotation's previous key left out) and how many still need the previous key. A warning, not a
+   * refusal: the other tenants are served. A missing key file is refused when data keys are stored: the
+   * provider would make a new key, and every tenant would fail.
+   */
+  static void checkKeyEncryptionKeys(TenantKeys keys, RuntimeSettings settings) {
+    Map<String, Integer> byKek = keys.dataKeysByKek();
+    if (byKek.isEmpty()) {
+      return;
+    }
+    if (!Files.exists(settings.kekFile())) {
+      // the key provider would make a new key there, which opens none of them
+      throw new IllegalArgumentException("there is no key-encryption key at " + settings.kekFile().toAbsolutePath()
+          + " (CARECONTEXT_KEK_FILE, default $CARECONTEXT_HOME/kek.key), but the database holds "
+          + byKek.values().stream().mapToInt(Integer::intValue).sum() + " tenant data key(s) wrapped under kek "
+          + String.join(", kek ", byKek.keySet()) + ": put the key they were made under there (a restored backup "
+          + "needs the key of its day)");
+    }
+    String current = keys.currentKekId();
+    byKek.forEach((kek, count) -> {
+      if (!keys.holds(kek)) {
+        LOG.warn("{} tenant data key(s) are wrapped under kek {}, which neither CARECONTEXT_KEK_FILE (kek {}) nor "
+            + "CARECONTEXT_KEK_PREVIOUS_FILE holds: those tenants' data cannot be read or written. Point "
+            + "CARECONTEXT_KEK_FILE at the key they were made under (a restored backup needs the key of its day), "
+            + "or, during a rotation, CARECONTEXT_KEK_PREVIOUS_FILE at the old key", count, kek, current);
+      } else if (!kek.equals(current)) {
+        LOG.info("{} tenant data key(s) are still wrapped under the previous kek {}: run `./carecontext kek rotate` "
+            + "(no --to) with this process's CARECONTEXT_KEK_FILE and CARECONTEXT_KEK_PREVIOUS_FILE", count, kek);
+      }
+    });
+    if (settings.previousKekFile().isPresent() && byKek.keySet().stream().allMatch(current::equals)) {
+      LOG.info("every tenant data key is wrapped under CARECONTEXT_KEK_FILE (kek {}): CARECONTEXT_KEK_PREVIOUS_FILE "
+          + "is no longer needed; unset it at the next restart", current);
+    }
   }
 
   /** The file holds a PEM block whose BEGIN line ends with {@code marker}; its content is never shown. */

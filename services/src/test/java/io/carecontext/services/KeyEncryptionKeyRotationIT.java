@@ -1,7 +1,10 @@
 package io.carecontext.services;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.carecontext.migrations.KekRotation;
 import io.carecontext.migrations.crypto.LocalFileKeyProvider;
 import io.carecontext.migrations.testing.TestPostgres;
@@ -12,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -80,6 +84,11 @@ class KeyEncryptionKeyRotationIT {
 
   @Test
   void aRotationWithoutDowntimeKeepsEveryTenantReadableThroughout() throws SQLException {
+    ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        CareContextServer.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    log.addAppender(logged);
     try (TestServer before = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"))) {
       String feedA = before.tenantWithKey("online_a", "feed-a", "[\"ehr-integration\"]", null);
       assertThat(put(before, "online_a", feedA).statusCode()).isIn(200, 201);
@@ -88,12 +97,14 @@ class KeyEncryptionKeyRotationIT {
       Map<String, String> bothKeys = Map.of("CARECONTEXT_WORKER_THREADS", "0",
           "CARECONTEXT_KEK_FILE", next.toString(), "CARECONTEXT_KEK_PREVIOUS_FILE", old.toString());
       String feedB;
-      // the rolling restart: a process on the new key (made on first use) with the old one as the previous
+      String nextId = new LocalFileKeyProvider(next).kekId(); // makes the new key, as README's step 1 does
+      // the rolling restart: a process on the new key with the old one as the previous
       try (TestServer rolled = new TestServer(before, bothKeys)) {
+        assertThat(messages(logged)).anyMatch(m -> m.contains("1 tenant data key(s) are still wrapped under the "
+            + "previous kek " + new LocalFileKeyProvider(old).kekId()));
         assertThat(read(rolled, "online_a", feedA).statusCode()).isEqualTo(200);
         feedB = rolled.tenantWithKey("online_b", "feed-b", "[\"ehr-integration\"]", null);
         assertThat(put(rolled, "online_b", feedB).statusCode()).isIn(200, 201);
-        String nextId = new LocalFileKeyProvider(next).kekId();
         assertThat(kekOf(before, "online_b")).isEqualTo(nextId); // a new tenant's key: under the new KEK only
         assertThat(kekOf(before, "online_a")).isEqualTo(new LocalFileKeyProvider(old).kekId());
 
@@ -106,13 +117,37 @@ class KeyEncryptionKeyRotationIT {
         assertThat(read(rolled, "online_a", feedA).statusCode()).isEqualTo(200);
         assertThat(read(rolled, "online_b", feedB).statusCode()).isEqualTo(200);
       }
+      logged.list.clear();
+      try (TestServer stillBoth = new TestServer(before, bothKeys)) {
+        assertThat(messages(logged)).anyMatch(m -> m.contains("CARECONTEXT_KEK_PREVIOUS_FILE is no longer needed"))
+            .noneMatch(m -> m.contains("are still wrapped under"));
+      }
       // the previous key unset: a process on the new key alone opens both tenants' data keys afresh
       try (TestServer after = new TestServer(before, Map.of("CARECONTEXT_WORKER_THREADS", "0",
           "CARECONTEXT_KEK_FILE", next.toString()))) {
         assertThat(read(after, "online_a", feedA).body()).contains("\"gender\":\"female\"");
         assertThat(read(after, "online_b", feedB).body()).contains("\"gender\":\"female\"");
       }
+      // a process on the old key alone (the rotation forgotten) names what it cannot open, once, at its start
+      logged.list.clear();
+      try (TestServer stale = new TestServer(before, Map.of("CARECONTEXT_WORKER_THREADS", "0"))) {
+        assertThat(messages(logged)).anyMatch(m -> m.contains("tenant data key(s) are wrapped under kek "
+            + new LocalFileKeyProvider(next).kekId() + ", which neither CARECONTEXT_KEK_FILE"));
+      }
+      // nor does it start without a key file: one made there would open none of the stored data keys
+      Path missing = before.home.resolve("missing.key");
+      assertThatThrownBy(() -> new TestServer(before, Map.of("CARECONTEXT_WORKER_THREADS", "0",
+          "CARECONTEXT_KEK_FILE", missing.toString()))).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("there is no key-encryption key at " + missing)
+          .hasMessageContaining("kek " + new LocalFileKeyProvider(next).kekId());
+      assertThat(missing).doesNotExist();
+    } finally {
+      log.detachAppender(logged);
     }
+  }
+
+  private static List<String> messages(ListAppender<ILoggingEvent> logged) {
+    return logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
   }
 
   private static HttpResponse<String> put(TestServer server, String tenant, String key) {

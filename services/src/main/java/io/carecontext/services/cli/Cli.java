@@ -25,7 +25,9 @@ public final class Cli {
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      if (e instanceof CliException || e instanceof io.carecontext.migrations.DatabaseException) {
+      // a key-encryption key file that cannot be used (mode, format) says so and how to fix it, without key bytes
+      if (e instanceof CliException || e instanceof io.carecontext.migrations.DatabaseException
+          || e instanceof io.carecontext.migrations.crypto.KeyProviderException) {
         err.println("carecontext: " + e.getMessage());
         err.flush();
         return 1;
