@@ -94,7 +94,7 @@ public final class TenantKeys {
         if (!rs.next()) {
           throw new DataKeyUnavailableException(tenant);
         }
-        DataKey key = DataKey.unwrap(opener(rs.getString(1)), rs.getBytes(2));
+        DataKey key = DataKey.unwrap(opener(tenant, rs.getString(1)), rs.getBytes(2));
         unwrapped.put(tenant, key);
         return new TenantCipher(key);
       }
@@ -132,23 +132,37 @@ public final class TenantKeys {
     return kek.kekId();
   }
 
-  /**
-   * The key-encryption key a data key was wrapped under, by its id; the current one when neither
-   * holds it, whose unwrap then fails as for any key it did not wrap.
-   */
-  private KeyEncryptionKeyProvider opener(String kekId) {
+  /** The key-encryption key a data key was wrapped under, by its id; refused when this process holds none such. */
+  private KeyEncryptionKeyProvider opener(TenantId tenant, String kekId) {
+    if (kek.kekId().equals(kekId)) {
+      return kek;
+    }
     for (KeyEncryptionKeyProvider p : previous) {
       if (p.kekId().equals(kekId)) {
         return p;
       }
     }
-    return kek;
+    throw new KekNotHeldException(tenant, kekId, kek.kekId());
   }
 
   /** The tenant has no data key: its data cannot be read or written. */
   public static final class DataKeyUnavailableException extends RuntimeException {
     public DataKeyUnavailableException(TenantId tenant) {
       super("tenant '" + tenant + "' has no data key (deleted or destroyed): its data cannot be decrypted");
+    }
+  }
+
+  /**
+   * The tenant's data key is wrapped under a key-encryption key this process does not hold: a
+   * restore with another key, a rotation's previous key not configured, or a process still on the old
+   * key while a new tenant's key was made under the new one. Not the tenant's fault, and it passes
+   * once the process runs with the key (the start-time check names it).
+   */
+  public static final class KekNotHeldException extends RuntimeException {
+    public KekNotHeldException(TenantId tenant, String wrappedUnder, String current) {
+      super("the data key of tenant '" + tenant + "' is wrapped under kek " + wrappedUnder + ", which this process "
+          + "does not hold (CARECONTEXT_KEK_FILE is kek " + current + "; CARECONTEXT_KEK_PREVIOUS_FILE, if set, "
+          + "is another): give it the key the data key was made under");
     }
   }
 }

@@ -62,7 +62,15 @@ class KekRotationIT {
     assertThat(withNext.cipher(a).decryptToString(sealedA, aadA)).isEqualTo("HbA1c 7.9 %");
     assertThat(withNext.cipher(b).decryptToString(sealedB, aadB)).isEqualTo("LDL 130 mg/dL");
     assertThatThrownBy(() -> new TenantKeys(old, platform.db.appDataSource()).cipher(a))
-        .isInstanceOf(DecryptionException.class).hasMessageNotContaining("HbA1c");
+        .isInstanceOf(TenantKeys.KekNotHeldException.class).hasMessageContaining("wrapped under kek " + next.kekId())
+        .hasMessageNotContaining("HbA1c");
+    // the old KEK itself opens none of the new wrappings
+    try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT wrapped_key FROM platform.tenant_keys WHERE tenant_id = 'rot_a'")) {
+      rs.next();
+      byte[] wrapped = rs.getBytes(1);
+      assertThatThrownBy(() -> old.unwrap(wrapped)).isInstanceOf(DecryptionException.class);
+    }
 
     // again: nothing left to do
     KekRotation.Result again = KekRotation.rewrap(platform.db.ownerDataSource(), old, next);

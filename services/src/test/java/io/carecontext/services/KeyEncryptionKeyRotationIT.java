@@ -133,6 +133,11 @@ class KeyEncryptionKeyRotationIT {
       try (TestServer stale = new TestServer(before, Map.of("CARECONTEXT_WORKER_THREADS", "0"))) {
         assertThat(messages(logged)).anyMatch(m -> m.contains("tenant data key(s) are wrapped under kek "
             + new LocalFileKeyProvider(next).kekId() + ", which neither CARECONTEXT_KEK_FILE"));
+        // and answers those tenants' requests 503 (another process, or this one given the key, serves them)
+        HttpResponse<String> r = read(stale, "online_a", feedA);
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).isPresent();
+        assertThat(r.body()).contains("OperationOutcome").contains("cannot open the tenant's encryption key");
       }
       // nor does it start without a key file: one made there would open none of the stored data keys
       Path missing = before.home.resolve("missing.key");

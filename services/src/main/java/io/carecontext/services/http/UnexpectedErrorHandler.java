@@ -48,6 +48,11 @@ public class UnexpectedErrorHandler implements ExceptionHandler<RuntimeException
     }
     if (ApiErrorProcessor.databaseUnreachable(e)) {
       logOutage(id, e);
+    } else if (ApiErrorProcessor.kekNotHeld(e)) {
+      // an operator's setting, named by the start-time check too: one line, no trace
+      LOG.warn("request {}: {}", id, ApiErrorProcessor.causes(e)
+          .filter(io.carecontext.migrations.TenantKeys.KekNotHeldException.class::isInstance).findFirst()
+          .map(Throwable::getMessage).orElse("the tenant's data key cannot be opened"));
     } else {
       LOG.error("request {} failed with an unexpected error", id, withheld(e, 0));
     }

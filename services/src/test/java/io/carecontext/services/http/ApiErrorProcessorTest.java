@@ -36,6 +36,20 @@ class ApiErrorProcessorTest {
   }
 
   @Test
+  void aDataKeyUnderAKekThisProcessLacksIsA503ThatSaysSoWithoutTheKeysIds() {
+    RuntimeException e = new IllegalStateException("wrapped", new io.carecontext.migrations.TenantKeys.KekNotHeldException(
+        io.carecontext.migrations.TenantId.of("acme"), "local:00aa", "local:11bb"));
+    MutableHttpResponse<Object> r = failed("/v1/acme/patients/p1/context", e);
+    assertThat(r.code()).isEqualTo(503);
+    assertThat(r.header("Retry-After")).isEqualTo("5");
+    assertThat(r.getBody().orElseThrow()).isEqualTo(ApiErrorProcessor.KEY_UNAVAILABLE);
+    assertThat(r.getBody().orElseThrow().toString()).doesNotContain("local:"); // the operator's log names them
+    MutableHttpResponse<Object> fhir = failed("/fhir/acme/Patient/p1", e);
+    assertThat(fhir.code()).isEqualTo(503);
+    assertThat(fhir.getBody().orElseThrow().toString()).contains("\"transient\"").contains("retry later");
+  }
+
+  @Test
   void theAuthenticationFiltersOwn503IsTheSameAnswer() {
     DatabaseException e = new DatabaseException("reading the API key failed (08001)",
         new SQLTransientConnectionException("app - Connection is not available, request timed out", "08001"));
