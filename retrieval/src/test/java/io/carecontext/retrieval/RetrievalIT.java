@@ -824,6 +824,66 @@ class RetrievalIT {
     assertThat((double) hits / truth.size()).isGreaterThanOrEqualTo(0.9);
   }
 
+  /**
+   * Tenant migration 53: research over the HNSW index measures only the nearest chunks the index hands
+   * out, so a chunk of an older model (a resource not yet re-embedded) refused it only when it came up
+   * among them; otherwise the search answered from the re-embedded chunks alone. Now any such chunk
+   * the researcher could see refuses it (SQLSTATE CC001, answered 503 reembedding_in_progress), and the
+   * probe uses the model index: the search statement's plan is unchanged.
+   */
+  @Test
+  void researchOverTheHnswIndexRefusesWhileAnyChunkItCouldReturnIsOfAnotherModel() throws SQLException {
+    platform.provisioner.researchIndex(tenant, true);
+    float[] q = MODEL.embedAll(List.of("thirst and fatigue")).get(0);
+    var research = new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit);
+    try {
+      assertThat(research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", () -> q, MODEL.modelId(),
+          3, "HRESCH").chunks()).hasSize(3);
+      // the consenting patients' chunk farthest from the question: never among the 3 nearest
+      superuser("UPDATE tenant_clinic.chunks SET model = 'an-older-model' WHERE chunk_id = (SELECT chunk_id FROM "
+          + "tenant_clinic.chunks WHERE patient_id = 'p-ok' ORDER BY embedding <=> '" + new PGvector(q) + "' DESC LIMIT 1)");
+      assertThatThrownBy(() -> research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", () -> q,
+          MODEL.modelId(), 3, "HRESCH")).satisfies(e -> assertThat(sqlStates(e)).contains(ContextService.ANOTHER_MODEL));
+      // a question of any model (tests, the benchmark) is not checked
+      assertThat(research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", () -> q, null, 3, "HRESCH")
+          .chunks()).hasSize(3);
+      // the probe can use the model index under the research role's row-level security (text comparison
+      // is leakproof), so at 300,000 chunks it is two index range probes, not a scan (this small table
+      // would be scanned by cost, hence seqscan off)
+      String probe = platform.tx.run(tenant, researchSettings(RESEARCH_POLICY), c -> {
+        try (Statement st = c.createStatement()) {
+          st.execute("SET LOCAL enable_seqscan = off");
+        }
+        try (PreparedStatement ps = c.prepareStatement(io.carecontext.migrations.TenantSql.of(tenant,
+            "EXPLAIN SELECT 1 FROM {schema}.chunks WHERE model < ? OR model > ?"))) {
+          ps.setString(1, MODEL.modelId());
+          ps.setString(2, MODEL.modelId());
+          StringBuilder plan = new StringBuilder();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              plan.append(rs.getString(1)).append('\n');
+            }
+          }
+          return plan.toString();
+        }
+      });
+      assertThat(probe).contains("chunks_model_idx").doesNotContain("Seq Scan on chunks");
+    } finally {
+      superuser("UPDATE tenant_clinic.chunks SET model = '" + MODEL.modelId() + "' WHERE model = 'an-older-model'");
+      platform.provisioner.researchIndex(tenant, false);
+    }
+  }
+
+  static List<String> sqlStates(Throwable e) {
+    List<String> out = new java.util.ArrayList<>();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        out.add(sql.getSQLState());
+      }
+    }
+    return out;
+  }
+
   static String explain(PolicySettings s, String sql, Object... params) {
     return platform.tx.run(tenant, s, c -> {
       try (Statement st = c.createStatement()) {

@@ -50,8 +50,8 @@ public final class ResearchService {
    * model than the question's is not measured (tenant migration 52): its distance is
    * chunk_of_another_model(), which fails the statement, so the search is answered 503
    * reembedding_in_progress. {@link #EXACT} ranks every admitted chunk, so any such chunk refuses it;
-   * this one measures only the nearest the index returns, so a chunk of the older model refuses it
-   * only when the index brings it up among them (the rest are not returned).
+   * this one measures only the nearest the index returns, so the statement before it refuses first
+   * when any chunk the caller could see is of another model (tenant migration 53's index).
    */
   public static final String APPROXIMATE = """
       SELECT * FROM (
@@ -196,8 +196,14 @@ public final class ResearchService {
           SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true),
                  set_config('plan_cache_mode', 'force_custom_plan', true),
                  EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher']),
-                 {schema}.research_scope_admitted()"""))) {
+                 {schema}.research_scope_admitted(),
+                 CASE WHEN ? AND EXISTS (SELECT 1 FROM {schema}.chunks WHERE model < ? OR model > ?)
+                      THEN {schema}.chunk_of_another_model() END"""))) {
         ps.setString(1, String.valueOf(Math.max(40, 4 * k)));
+        // the index measures only the nearest it hands out: any chunk of another model refuses (migration 53)
+        ps.setBoolean(2, indexed && model != null);
+        ps.setString(3, model == null ? "" : model);
+        ps.setString(4, model == null ? "" : model);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next() || !rs.getBoolean(4)) {
             return new Nearest("key_not_admitted");

@@ -1,0 +1,12 @@
+-- Research over the HNSW index measures only the nearest chunks the index hands out, so during a
+-- re-embedding (tenant migration 52) it refused only when a chunk of the older model came up among
+-- them; when none did, it answered 200 from the chunks already re-embedded, silently leaving out
+-- every resource not yet done. Context, chat and research without the index rank every admitted
+-- chunk, so any older chunk refuses them.
+--
+-- The research statement now first asks whether any chunk it could see (the research role's
+-- policies apply) is of another model than the question's, and refuses like the others (SQLSTATE
+-- CC001, 503 reembedding_in_progress). This index makes that a two-range index probe: nothing to
+-- find when every chunk is of the tenant's model, the first older chunk otherwise. Text comparison
+-- is leakproof, so the planner may use it under row-level security.
+CREATE INDEX chunks_model_idx ON chunks (model);
