@@ -156,6 +156,9 @@ public final class CareContextServer implements AutoCloseable {
       props.put("micronaut.server.port", settings.port());
       props.put("carecontext.admin-key", adminKey);
       props.putAll(kekProperties(settings));
+      // before anything starts that could open a data key (the worker), or make a KEK file on first use
+      checkKeyEncryptionKeys(PlatformFactory.tenantKeys(db.appDataSource(), settings.kekFile(),
+          settings.previousKekFile()), settings);
       props.putAll(tlsProperties(settings));
       props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
       props.put("carecontext.worker.threads", settings.workerThreads());
@@ -169,7 +172,6 @@ public final class CareContextServer implements AutoCloseable {
           .properties(props)
           .singletons(db)
           .start();
-      checkKeyEncryptionKeys(ctx.getBean(TenantKeys.class), settings);
       return new CareContextServer(embedded, db, ctx, adminKey);
     } catch (RuntimeException e) {
       if (db != null) {

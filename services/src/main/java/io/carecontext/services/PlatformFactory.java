@@ -12,6 +12,7 @@ import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /** Beans of the platform libraries, built from the bootstrapped {@link PlatformDatabase}. */
@@ -33,10 +34,18 @@ public class PlatformFactory {
   @Singleton
   TenantKeys tenantKeys(PlatformDatabase db, @Value("${carecontext.kek-file}") String kekFile,
                         @Value("${carecontext.kek-previous-file:}") String previousKekFile) {
-    // the previous key only opens data keys not yet rewrapped by `kek rotate` (a rotation under way)
-    List<KeyEncryptionKeyProvider> previous = previousKekFile.isEmpty() ? List.of()
-        : List.of(new LocalFileKeyProvider(Path.of(previousKekFile)));
-    return new TenantKeys(new LocalFileKeyProvider(Path.of(kekFile)), previous, db.appDataSource());
+    return tenantKeys(db.appDataSource(), Path.of(kekFile),
+        previousKekFile.isEmpty() ? Optional.empty() : Optional.of(Path.of(previousKekFile)));
+  }
+
+  /**
+   * The tenants' data keys under the KEK in {@code kekFile}; with {@code previousKekFile} (a rotation
+   * under way), that key too opens the data keys not yet rewrapped, and wraps none.
+   */
+  static TenantKeys tenantKeys(DataSource app, Path kekFile, Optional<Path> previousKekFile) {
+    List<KeyEncryptionKeyProvider> previous = previousKekFile
+        .<List<KeyEncryptionKeyProvider>>map(p -> List.of(new LocalFileKeyProvider(p))).orElse(List.of());
+    return new TenantKeys(new LocalFileKeyProvider(kekFile), previous, app);
   }
 
   @Singleton
