@@ -49,9 +49,12 @@ public final class ResearchService {
    * The search over the HNSW index (public for the test that reads its plan). A chunk of another
    * model than the question's is not measured (tenant migration 52): its distance is
    * chunk_of_another_model(), which fails the statement, so the search is answered 503
-   * reembedding_in_progress. {@link #EXACT} ranks every admitted chunk, so any such chunk refuses it;
-   * this one measures only the nearest the index returns, so the statement before it refuses first
-   * when any chunk the caller could see is of another model (tenant migration 53's index).
+   * reembedding_in_progress. This statement alone would refuse only when such a chunk came up among
+   * the nearest the index returns (and it keeps only 384-dimensional chunks, so one of another size
+   * never would), answering from the re-embedded chunks alone otherwise. So the statement before it
+   * refuses first, the same way, whenever the tenant holds any chunk that is not of the question's
+   * model at the question's size (tenant migration 54: two index probes, not a scan), for this
+   * statement and {@link #EXACT} alike: research is answered only once a re-embedding is done.
    */
   public static final String APPROXIMATE = """
       SELECT * FROM (
@@ -192,18 +195,21 @@ public final class ResearchService {
     TenantCipher cipher = keys.cipher(tenant);
     boolean indexed = vector.length == INDEXED_DIMENSIONS;
     return tx.run(tenant, settings(policy, rp).withCaller(who.keyId(), who.keySecretHash()), c -> {
+      // One round trip: the index's settings, the admission checks, then (only for an admitted key and
+      // scope, so a refused key is told 403 first) the refusal of a search during a re-embedding.
       try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
           SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true),
-                 set_config('plan_cache_mode', 'force_custom_plan', true),
-                 EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher']),
-                 {schema}.research_scope_admitted(),
-                 CASE WHEN ? AND EXISTS (SELECT 1 FROM {schema}.chunks WHERE model < ? OR model > ?)
-                      THEN {schema}.chunk_of_another_model() END"""))) {
+                 set_config('plan_cache_mode', 'force_custom_plan', true), admitted, scope_admitted,
+                 CASE WHEN admitted AND scope_admitted AND {schema}.chunks_of_another_model_exist(?, ?)
+                      THEN {schema}.chunk_of_another_model() END
+          FROM (SELECT EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher']) AS admitted,
+                       {schema}.research_scope_admitted() AS scope_admitted OFFSET 0) checks"""))) {
         ps.setString(1, String.valueOf(Math.max(40, 4 * k)));
-        // the index measures only the nearest it hands out: any chunk of another model refuses (migration 53)
-        ps.setBoolean(2, indexed && model != null);
-        ps.setString(3, model == null ? "" : model);
-        ps.setString(4, model == null ? "" : model);
+        // The index measures only the nearest it hands out, so an older chunk refused only when it came
+        // up among them: any chunk of another model, or of this one at another size, refuses (migration
+        // 54). A null model (tests, the benchmark) compares any, and is not checked.
+        ps.setString(2, model);
+        ps.setInt(3, vector.length);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next() || !rs.getBoolean(4)) {
             return new Nearest("key_not_admitted");
