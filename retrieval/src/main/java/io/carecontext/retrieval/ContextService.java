@@ -4,6 +4,7 @@ import com.pgvector.PGvector;
 import io.carecontext.fhir.ClinicalDate;
 import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
@@ -166,28 +167,38 @@ public final class ContextService {
     List<Object> parameters = java.util.Arrays.asList(q.model(), new PGvector(vector), patientId, patientId,
         !careRequired, patientId, practitioner, k);
     Outcome outcome;
-    if (breakGlass) {
-      outcome = tx.run(tenant, settings, c -> {
-        // The window first: the chunk policy honours a consent override only inside it (tenant
-        // migration 33). It is opened only for a key the database admits and a patient that exists.
-        openBreakGlass(c, tenant, patientId, rp.breakGlassMinutes());
-        boolean reopened = q.reopenBreakGlass() && reopenBreakGlass(c, tenant, patientId, rp.breakGlassMinutes());
-        List<ContextChunk> chunks = search(c, tenant, searchSql, parameters, vector, topics, k);
-        Decision known = facts(c, tenant, patientId, practitioner);
-        Decision d = chunks.isEmpty() ? known : Decision.SEARCHED;
-        Instant closesAt = d.keyAdmitted() && d.patientExists() ? windowClosesAt(c, tenant) : null;
-        AuditEntry recorded = reopened ? entry.withDetail("reopened", "true") : entry;
-        List<String> overrode = overridden(known, rp, policy.careRequiredFor(rp));
-        return decide(d, chunks, rp, careRequired, true, closesAt, overrode.isEmpty() ? recorded
-            : recorded.withDetail("overrode", AuditEntry.jsonStrings(overrode)), start);
-      });
-    } else {
-      List<ContextChunk> chunks = topics.isEmpty()
-          ? tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant))
-          : tx.run(tenant, settings, c -> search(c, tenant, searchSql, parameters, vector, topics, k));
-      Decision d = chunks.isEmpty() ? tx.runOnce(tenant, settings, TenantSql.of(tenant, FACTS),
-          factsParameters(patientId, practitioner), (c, rows) -> Decision.of(rows)) : Decision.SEARCHED;
-      outcome = decide(d, chunks, rp, careRequired, false, null, entry, start);
+    try {
+      if (breakGlass) {
+        outcome = tx.run(tenant, settings, c -> {
+          // The window first: the chunk policy honours a consent override only inside it (tenant
+          // migration 33). It is opened only for a key the database admits and a patient that exists.
+          openBreakGlass(c, tenant, patientId, rp.breakGlassMinutes());
+          boolean reopened = q.reopenBreakGlass() && reopenBreakGlass(c, tenant, patientId, rp.breakGlassMinutes());
+          List<ContextChunk> chunks = search(c, tenant, searchSql, parameters, vector, topics, k);
+          Decision known = facts(c, tenant, patientId, practitioner);
+          Decision d = chunks.isEmpty() ? known : Decision.SEARCHED;
+          Instant closesAt = d.keyAdmitted() && d.patientExists() ? windowClosesAt(c, tenant) : null;
+          AuditEntry recorded = reopened ? entry.withDetail("reopened", "true") : entry;
+          List<String> overrode = overridden(known, rp, policy.careRequiredFor(rp));
+          return decide(d, chunks, rp, careRequired, true, closesAt, overrode.isEmpty() ? recorded
+              : recorded.withDetail("overrode", AuditEntry.jsonStrings(overrode)), start);
+        });
+      } else {
+        List<ContextChunk> chunks = topics.isEmpty()
+            ? tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant))
+            : tx.run(tenant, settings, c -> search(c, tenant, searchSql, parameters, vector, topics, k));
+        Decision d = chunks.isEmpty() ? tx.runOnce(tenant, settings, TenantSql.of(tenant, FACTS),
+            factsParameters(patientId, practitioner), (c, rows) -> Decision.of(rows)) : Decision.SEARCHED;
+        outcome = decide(d, chunks, rp, careRequired, false, null, entry, start);
+      }
+    } catch (DatabaseException e) {
+      // The search met chunks the tenant's model has not re-embedded yet: its transaction failed and
+      // wrote nothing, so the refusal is recorded here, as a denial with its reason.
+      if (ReembeddingInProgress.causedBy(e)) {
+        throw deny(tenant, entry, 503, ReembeddingInProgress.CODE, ReembeddingInProgress.MESSAGE,
+            ReembeddingInProgress.CODE, ReembeddingInProgress.RETRY_AFTER_SECONDS, start);
+      }
+      throw e;
     }
     // The chunks stay here until their audit row is committed (group commit with concurrent requests).
     UUID auditId = audit.record(tenant, outcome.audit());

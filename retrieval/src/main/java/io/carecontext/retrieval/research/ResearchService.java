@@ -3,6 +3,7 @@ package io.carecontext.retrieval.research;
 import com.pgvector.PGvector;
 import io.carecontext.fhir.KnownIdentifiers;
 import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
@@ -11,6 +12,7 @@ import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.migrations.crypto.TenantCipher;
 import io.carecontext.retrieval.AccessDenied;
 import io.carecontext.retrieval.RateLimiter;
+import io.carecontext.retrieval.ReembeddingInProgress;
 import io.carecontext.retrieval.Requester;
 import io.carecontext.retrieval.RolePolicy;
 import io.carecontext.retrieval.TenantPolicy;
@@ -151,7 +153,17 @@ public final class ResearchService {
     }
     float[] vector = embedding.get();
     int limit = Math.max(1, Math.min(k <= 0 ? 10 : k, rp.kMax()));
-    Nearest found = nearest(tenant, policy, rp, who, vector, model, limit);
+    Nearest found;
+    try {
+      found = nearest(tenant, policy, rp, who, vector, model, limit);
+    } catch (DatabaseException e) {
+      // a re-embedding in progress: the search's transaction failed and wrote nothing, so it is recorded here
+      if (ReembeddingInProgress.causedBy(e)) {
+        throw deny(tenant, base, 503, ReembeddingInProgress.CODE, ReembeddingInProgress.MESSAGE,
+            ReembeddingInProgress.CODE, ReembeddingInProgress.RETRY_AFTER_SECONDS, start);
+      }
+      throw e;
+    }
     if (found.refusal() != null) {
       // The application took the key, the database did not: revoked since, or a wrong tenant role
       // (key_not_admitted); or settings beyond what the key's roles allow (scope_not_admitted).

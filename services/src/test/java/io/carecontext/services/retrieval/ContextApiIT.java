@@ -181,6 +181,9 @@ class ContextApiIT {
         assertThat(r.body()).contains("\"error\":\"reembedding_in_progress\"")
             .contains("GET /admin/tenants/{tenant}/ingest").doesNotContain("diabetes");
       }
+      // each refusal is a denial of its own in the trail, with its true reason: the failed search wrote
+      // nothing, and these three requests left no row at all
+      assertThat(reembeddingRefusals(tenant)).as(change).containsExactly("context", "chat", "research");
       // where the 503 sends the admin: the chunks still to re-embed
       assertThat(app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.adminKey(), null).body())
           .contains("\"chunksOfAnotherModel\":").doesNotContain("\"chunksOfAnotherModel\":0");
@@ -193,6 +196,21 @@ class ContextApiIT {
     } finally {
       model.stop(0);
     }
+  }
+
+  /** The actions of the tenant's audit rows that record a search refused during a re-embedding, oldest first. */
+  private java.util.List<String> reembeddingRefusals(String tenant) throws Exception {
+    java.util.List<String> actions = new java.util.ArrayList<>();
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT action, decision FROM tenant_" + tenant + ".audit_log "
+            + "WHERE reason = 'reembedding_in_progress' ORDER BY at, seq")) {
+      while (rs.next()) {
+        assertThat(rs.getString(2)).isEqualTo("denied");
+        actions.add(rs.getString(1));
+      }
+    }
+    return actions;
   }
 
   /**
@@ -254,6 +272,7 @@ class ContextApiIT {
     assertThat(during.headers().firstValue("Retry-After")).hasValue("60");
     assertThat(during.body()).contains("\"error\":\"reembedding_in_progress\"")
         .contains("GET /admin/tenants/{tenant}/ingest").doesNotContain("diabetes");
+    assertThat(reembeddingRefusals(tenant)).containsExactly("research");
     // context ranks one patient's chunks: this one's are all of the tenant's model
     assertThat(context(dr, tenant, "pt-1", "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}").statusCode())
         .isEqualTo(200);

@@ -1,0 +1,43 @@
+package io.carecontext.retrieval;
+
+import java.sql.SQLException;
+
+/**
+ * The refusal of a search that met chunks of another model than its question's: the tenant changed
+ * its embedding model and the worker has not re-embedded every chunk the search ranks yet. Context,
+ * chat and research answer it as a denial (503, {@value #CODE}, {@code Retry-After}) with its own
+ * audit row, like every other refusal: the search's transaction failed and wrote nothing, and the
+ * trail had no row of the request at all.
+ */
+public final class ReembeddingInProgress {
+
+  /** The caller's error code, and the audit row's reason. */
+  public static final String CODE = "reembedding_in_progress";
+
+  /** Re-embedding takes minutes to hours, not the seconds of a database that is back. */
+  public static final long RETRY_AFTER_SECONDS = 60;
+
+  public static final String MESSAGE = "this tenant's embedding model was changed and the stored chunks searched here "
+      + "are not all re-embedded with it yet, so they cannot be compared with the question; "
+      + "nothing was returned. Retry when the re-embedding is done: a tenant admin follows it at "
+      + "GET /admin/tenants/{tenant}/ingest (chunksOfAnotherModel falls to 0; lastError names a model that fails)";
+
+  private ReembeddingInProgress() {}
+
+  /**
+   * Whether the failure is a search meeting chunks of another model: of another dimension (pgvector's
+   * "different vector dimensions", SQLSTATE 22000), or of the same one (the search's own refusal,
+   * SQLSTATE {@value ContextService#ANOTHER_MODEL}, tenant migrations 52 and 54). Read from the
+   * failure, never shown.
+   */
+  public static boolean causedBy(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof SQLException sql && (ContextService.ANOTHER_MODEL.equals(sql.getSQLState())
+          || "22000".equals(sql.getSQLState()) && sql.getMessage() != null
+          && sql.getMessage().contains("different vector dimensions"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
