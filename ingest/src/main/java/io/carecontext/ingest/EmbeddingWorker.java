@@ -355,7 +355,30 @@ public final class EmbeddingWorker implements AutoCloseable {
    * another size (an endpoint's model asked for fewer dimensions keeps its name); resumable.
    */
   public int enqueueReembed(TenantId tenant, String modelId, int dimensions) {
-    return enqueueWithChunks(tenant, OF_ANOTHER_MODEL, modelId, dimensions);
+    return holdsChunksOfAnotherModel(tenant, modelId, dimensions)
+        ? enqueueWithChunks(tenant, OF_ANOTHER_MODEL, modelId, dimensions) : 0;
+  }
+
+  /**
+   * Whether any chunk of the tenant is not of the model at its size: the least and the greatest
+   * (model, size) of the tenant's chunks, one entry at each end of their index (tenant migration 54),
+   * are both the model's only when every chunk is. Each start asks it of every tenant; the scan of
+   * every chunk that {@link #enqueueWithChunks} makes runs only when the answer is yes.
+   */
+  static final String MODEL_RANGE = """
+      SELECT low.model, low.size, high.model, high.size
+      FROM (SELECT model, public.vector_dims(embedding) AS size FROM chunks
+            ORDER BY model, public.vector_dims(embedding) LIMIT 1) low,
+           (SELECT model, public.vector_dims(embedding) AS size FROM chunks
+            ORDER BY model DESC, public.vector_dims(embedding) DESC LIMIT 1) high""";
+
+  private boolean holdsChunksOfAnotherModel(TenantId tenant, String modelId, int dimensions) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(MODEL_RANGE); ResultSet rs = ps.executeQuery()) {
+        return rs.next() && !(modelId.equals(rs.getString(1)) && rs.getInt(2) == dimensions
+            && modelId.equals(rs.getString(3)) && rs.getInt(4) == dimensions);
+      }
+    });
   }
 
   /**

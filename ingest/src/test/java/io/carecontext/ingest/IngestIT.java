@@ -388,6 +388,35 @@ class IngestIT {
     w.drain(t);
     assertThat(count("SELECT count(*) FROM tenant_remodel.chunks WHERE model <> 'other-model'")).isZero();
     assertThat(w.enqueueReembed(t, "other-model", 384)).isZero(); // done: resuming finds nothing left
+    // whether anything is left is read from the two ends of the (model, size) index: a chunk of a model
+    // ordered before or after the tenant's, or of its model at another size, is found there
+    for (String older : List.of("SET model = 'aaa-older-model'", "SET model = 'zzz-older-model'",
+        "SET embedding = array_fill(0.5, ARRAY[16])::vector")) {
+      try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+        assertThat(st.executeUpdate("UPDATE tenant_remodel.chunks " + older + " WHERE chunk_id = "
+            + "(SELECT max(chunk_id) FROM tenant_remodel.chunks)")).isEqualTo(1);
+      }
+      assertThat(w.enqueueChunksOfAnotherModel(t)).as(older).isEqualTo(1);
+      w.drain(t);
+      assertThat(count("SELECT count(*) FROM tenant_remodel.chunks WHERE model <> 'other-model' "
+          + "OR public.vector_dims(embedding) <> 384")).as(older).isZero();
+    }
+    assertThat(w.enqueueChunksOfAnotherModel(t)).isZero();
+    // two index reads under the worker's own policies, not a scan (this small table is scanned by cost)
+    String plan = platform.tx.run(t, PolicySettings.ingest(), c -> {
+      StringBuilder out = new StringBuilder();
+      try (Statement st = c.createStatement()) {
+        st.execute("SET LOCAL enable_seqscan = off");
+        try (ResultSet rs = st.executeQuery("EXPLAIN " + EmbeddingWorker.MODEL_RANGE)) {
+          while (rs.next()) {
+            out.append(rs.getString(1)).append('\n');
+          }
+        }
+      }
+      return out.toString();
+    });
+    assertThat(plan).contains("Index Scan using chunks_model_size_idx")
+        .contains("Index Scan Backward using chunks_model_size_idx").doesNotContain("Seq Scan");
   }
 
   @Test
