@@ -21,7 +21,10 @@
 -- ingest status shows its admins too; nothing of any row. A re-embedding is tenant-wide, so research
 -- refuses until it is done, as context and chat do for their patient.
 DROP INDEX chunks_model_idx;
-CREATE INDEX chunks_model_size_idx ON chunks (model, public.vector_dims(embedding));
+-- The renderer's version last: when every chunk is of one model at one size, the index's two ends also
+-- hold the least renderer version and (NULLs first, descending) any chunk made before the renderer
+-- was recorded, so a worker start learns from them too whether any chunk is to be made again.
+CREATE INDEX chunks_model_size_renderer_idx ON chunks (model, public.vector_dims(embedding), renderer_version);
 
 CREATE POLICY chunks_model_probe ON chunks FOR SELECT TO CURRENT_USER
   USING ((SELECT current_setting('cc.access', true)) = 'model-probe');

@@ -347,6 +347,13 @@ public final class EmbeddingWorker implements AutoCloseable {
    * makes them again; resumable, and a no-op once none is left. Returns how many it queued.
    */
   public int enqueueRerender(TenantId tenant) {
+    ChunkRange range = chunkRange(tenant);
+    // one model at one size: the range's ends hold the least version and any NULL; otherwise (a
+    // re-embedding under way) they do not, and the scan decides
+    if (range == null || range.oneModel() && range.highVersion() != null
+        && range.lowVersion() >= ChunkRenderer.VERSION) {
+      return 0;
+    }
     return enqueueWithChunks(tenant, "k.renderer_version IS NULL OR k.renderer_version < ?", ChunkRenderer.VERSION);
   }
 
@@ -355,28 +362,41 @@ public final class EmbeddingWorker implements AutoCloseable {
    * another size (an endpoint's model asked for fewer dimensions keeps its name); resumable.
    */
   public int enqueueReembed(TenantId tenant, String modelId, int dimensions) {
-    return holdsChunksOfAnotherModel(tenant, modelId, dimensions)
-        ? enqueueWithChunks(tenant, OF_ANOTHER_MODEL, modelId, dimensions) : 0;
+    ChunkRange range = chunkRange(tenant);
+    if (range == null || range.oneModel() && range.lowModel().equals(modelId) && range.lowSize() == dimensions) {
+      return 0;
+    }
+    return enqueueWithChunks(tenant, OF_ANOTHER_MODEL, modelId, dimensions);
   }
 
   /**
-   * Whether any chunk of the tenant is not of the model at its size: the least and the greatest
-   * (model, size) of the tenant's chunks, one entry at each end of their index (tenant migration 54),
-   * are both the model's only when every chunk is. Each start asks it of every tenant; the scan of
-   * every chunk that {@link #enqueueWithChunks} makes runs only when the answer is yes.
+   * The first and the last entry of the tenant's chunks in their (model, size, renderer version)
+   * index (tenant migration 54): two index reads, not a scan. Both ends are of one model at one size
+   * only when every chunk is; then the low end holds the least renderer version and the high end
+   * (descending, NULLs first) a NULL if any chunk has one. Each start asks it of every tenant, and
+   * the scans of every chunk that {@link #enqueueWithChunks} makes run only when it finds work.
    */
-  static final String MODEL_RANGE = """
-      SELECT low.model, low.size, high.model, high.size
-      FROM (SELECT model, public.vector_dims(embedding) AS size FROM chunks
-            ORDER BY model, public.vector_dims(embedding) LIMIT 1) low,
-           (SELECT model, public.vector_dims(embedding) AS size FROM chunks
-            ORDER BY model DESC, public.vector_dims(embedding) DESC LIMIT 1) high""";
+  static final String CHUNK_RANGE = """
+      SELECT low.model, low.size, low.renderer_version, high.model, high.size, high.renderer_version
+      FROM (SELECT model, public.vector_dims(embedding) AS size, renderer_version FROM chunks
+            ORDER BY model, public.vector_dims(embedding), renderer_version LIMIT 1) low,
+           (SELECT model, public.vector_dims(embedding) AS size, renderer_version FROM chunks
+            ORDER BY model DESC, public.vector_dims(embedding) DESC, renderer_version DESC LIMIT 1) high""";
 
-  private boolean holdsChunksOfAnotherModel(TenantId tenant, String modelId, int dimensions) {
+  /** The ends of {@link #CHUNK_RANGE}; versions are null where the chunk has none. */
+  private record ChunkRange(String lowModel, int lowSize, Integer lowVersion, String highModel, int highSize,
+                            Integer highVersion) {
+    boolean oneModel() {
+      return lowModel.equals(highModel) && lowSize == highSize;
+    }
+  }
+
+  /** The tenant's {@link ChunkRange}, or null when it has no chunks. */
+  private ChunkRange chunkRange(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
-      try (PreparedStatement ps = c.prepareStatement(MODEL_RANGE); ResultSet rs = ps.executeQuery()) {
-        return rs.next() && !(modelId.equals(rs.getString(1)) && rs.getInt(2) == dimensions
-            && modelId.equals(rs.getString(3)) && rs.getInt(4) == dimensions);
+      try (PreparedStatement ps = c.prepareStatement(CHUNK_RANGE); ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? new ChunkRange(rs.getString(1), rs.getInt(2), rs.getObject(3, Integer.class),
+            rs.getString(4), rs.getInt(5), rs.getObject(6, Integer.class)) : null;
       }
     });
   }

@@ -388,7 +388,7 @@ class IngestIT {
     w.drain(t);
     assertThat(count("SELECT count(*) FROM tenant_remodel.chunks WHERE model <> 'other-model'")).isZero();
     assertThat(w.enqueueReembed(t, "other-model", 384)).isZero(); // done: resuming finds nothing left
-    // whether anything is left is read from the two ends of the (model, size) index: a chunk of a model
+    // whether anything is left is read from the two ends of the (model, size, renderer version) index: a chunk of a model
     // ordered before or after the tenant's, or of its model at another size, is found there
     for (String older : List.of("SET model = 'aaa-older-model'", "SET model = 'zzz-older-model'",
         "SET embedding = array_fill(0.5, ARRAY[16])::vector")) {
@@ -407,7 +407,7 @@ class IngestIT {
       StringBuilder out = new StringBuilder();
       try (Statement st = c.createStatement()) {
         st.execute("SET LOCAL enable_seqscan = off");
-        try (ResultSet rs = st.executeQuery("EXPLAIN " + EmbeddingWorker.MODEL_RANGE)) {
+        try (ResultSet rs = st.executeQuery("EXPLAIN " + EmbeddingWorker.CHUNK_RANGE)) {
           while (rs.next()) {
             out.append(rs.getString(1)).append('\n');
           }
@@ -415,8 +415,8 @@ class IngestIT {
       }
       return out.toString();
     });
-    assertThat(plan).contains("Index Scan using chunks_model_size_idx")
-        .contains("Index Scan Backward using chunks_model_size_idx").doesNotContain("Seq Scan");
+    assertThat(plan).contains("Index Scan using chunks_model_size_renderer_idx")
+        .contains("Index Scan Backward using chunks_model_size_renderer_idx").doesNotContain("Seq Scan");
   }
 
   @Test

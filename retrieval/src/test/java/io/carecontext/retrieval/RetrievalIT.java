@@ -901,8 +901,8 @@ class RetrievalIT {
           probe.append(w.getMessage()).append('\n');
         }
       }
-      assertThat(probe.toString()).contains("Index Scan using chunks_model_size_idx")
-          .contains("Index Scan Backward using chunks_model_size_idx").doesNotContain("Seq Scan");
+      assertThat(probe.toString()).contains("Index Scan using chunks_model_size_renderer_idx")
+          .contains("Index Scan Backward using chunks_model_size_renderer_idx").doesNotContain("Seq Scan");
     } finally {
       platform.provisioner.researchIndex(tenant, false);
     }
