@@ -17,6 +17,14 @@ public final class QueryInput {
     if (text == null || text.isBlank()) {
       return Optional.of(new Refusal("query_missing", field + " is required (1 to " + MAX_CHARS + " characters)"));
     }
+    // No letter or digit: a question of invisible or control characters alone (a zero-width space, a
+    // NUL, a byte-order mark, a no-break space) left the in-process model no token to embed, and the
+    // caller was told 502 embedding_unavailable, "retry later", as for a model outage. Nor does "???"
+    // ask anything to search for.
+    if (text.codePoints().noneMatch(Character::isLetterOrDigit)) {
+      return Optional.of(new Refusal("query_missing", field + " has no words: send a question of 1 to " + MAX_CHARS
+          + " characters with at least one letter or digit"));
+    }
     if (text.length() > MAX_CHARS) {
       return Optional.of(new Refusal("query_too_long", field + " is too long: at most " + MAX_CHARS + " characters"));
     }

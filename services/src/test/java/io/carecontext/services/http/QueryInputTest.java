@@ -19,6 +19,18 @@ class QueryInputTest {
     assertTrue(QueryInput.check("query", "x".repeat(4000), 100).isEmpty());
   }
 
+  @Test
+  void aQuestionWithoutALetterOrDigitIsRefusedAsMissingNotSentToTheModel() {
+    // the in-process model failed on these, and the caller was told 502 embedding_unavailable, retry later
+    for (String nothing : new String[] {"\u200b", "\u0000", "\u0001", "\ufeff", "\u00a0", "\u200b\u00a0\ufeff", "???"}) {
+      assertEquals(new QueryInput.Refusal("query_missing",
+          "question has no words: send a question of 1 to 4000 characters with at least one letter or digit"),
+          QueryInput.check("question", nothing, null).orElseThrow());
+    }
+    assertTrue(QueryInput.check("query", "\u200bHbA1c?", null).isEmpty());
+    assertTrue(QueryInput.check("query", "血糖", null).isEmpty());
+  }
+
   private static QueryInput.Refusal refusal(String text, Integer k) {
     return QueryInput.check("query", text, k).orElseThrow();
   }

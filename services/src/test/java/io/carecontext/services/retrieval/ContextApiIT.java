@@ -721,6 +721,8 @@ class ContextApiIT {
         {"zq-m7", "{\"query\":\"" + "a".repeat(4001) + "\",\"purposeOfUse\":\"TREAT\"}", "query is too long",
             "query_too_long"},
         {"zq-m8", "{\"query\":\"chest pain\",\"k\":0,\"purposeOfUse\":\"TREAT\"}", "k must be 1 to 100", "k_out_of_range"},
+        // invisible characters alone: the model had nothing to embed, and it was a 502 "retry later"
+        {"zq-m13", "{\"query\":\"\\u200b\",\"purposeOfUse\":\"TREAT\"}", "query has no words", "query_missing"},
         // content after the object was ignored: the request was served (200) and the field never refused
         {"zq-m12", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\"} {\"maxResults\":3}", "not valid JSON",
             "body_malformed"}};
