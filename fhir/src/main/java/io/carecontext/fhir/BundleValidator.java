@@ -21,12 +21,11 @@ public final class BundleValidator {
       return issues;
     }
     Set<String> fullUrls = new HashSet<>();
-    Set<String> patientUrls = new HashSet<>();
+    // a transaction resolves references to its entries' fullUrls; a batch writes each entry on its own
+    java.util.Map<String, String> entries = bundle.getType() == BundleType.TRANSACTION ? new java.util.HashMap<>() : null;
     for (BundleEntryComponent e : bundle.getEntry()) {
-      // a transaction resolves references to its entries' fullUrls; a batch writes each entry on its own
-      if (bundle.getType() == BundleType.TRANSACTION && e.hasFullUrl()
-          && e.getResource() instanceof org.hl7.fhir.r4.model.Patient) {
-        patientUrls.add(e.getFullUrl());
+      if (entries != null && e.hasFullUrl() && e.getResource() != null) {
+        entries.putIfAbsent(e.getFullUrl(), e.getResource().fhirType());
       }
     }
     java.util.Map<String, Integer> named = new java.util.HashMap<>();
@@ -70,7 +69,7 @@ public final class BundleValidator {
           issues.add(FhirIssue.error("not-supported", i, at + ".resource", "bundle entry " + i + ": " + notStored.get()));
           continue;
         }
-        for (FhirIssue issue : ResourceValidator.validate(e.getResource(), patientUrls)) {
+        for (FhirIssue issue : ResourceValidator.validate(e.getResource(), entries)) {
           issues.add(new FhirIssue(issue.severity(), issue.code(), i,
               at + ".resource." + issue.path().substring(issue.path().indexOf('.') + 1),
               "bundle entry " + i + ": " + issue.message()));

@@ -25,7 +25,7 @@ public final class ResourceValidator {
       Map.entry("Immunization", List.of("status", "vaccineCode", "patient")),
       Map.entry("Encounter", List.of("status", "class")),
       Map.entry("DiagnosticReport", List.of("status", "code", "subject")),
-      Map.entry("DocumentReference", List.of("status", "content")),
+      Map.entry("DocumentReference", List.of("status", "content", "subject")),
       Map.entry("CarePlan", List.of("status", "intent", "subject")),
       Map.entry("Coverage", List.of("status", "beneficiary", "payor")),
       Map.entry("Claim", List.of("patient")),
@@ -38,16 +38,23 @@ public final class ResourceValidator {
    * why this endpoint asks for them.
    */
   private static final java.util.Set<String> BEYOND_R4 = java.util.Set.of("Observation.subject",
-      "DiagnosticReport.subject", "CareTeam.subject", "Consent.patient");
+      "DiagnosticReport.subject", "CareTeam.subject", "Consent.patient", "DocumentReference.subject");
+
+  /** The elements above that file a record under its patient ({@link PatientCompartment}'s links). */
+  private static final java.util.Set<String> PATIENT_LINKS = java.util.Set.of("patient", "subject", "beneficiary");
 
   private ResourceValidator() {}
 
   public static List<FhirIssue> validate(Resource resource) {
-    return validate(resource, java.util.Set.of());
+    return validate(resource, null);
   }
 
-  /** {@code bundleUrls}: the fullUrls of the Bundle the resource came in, which its references may name. */
-  public static List<FhirIssue> validate(Resource resource, java.util.Set<String> bundleUrls) {
+  /**
+   * {@code entries}: the transaction the resource came in, each entry's fullUrl with its resource type,
+   * which its references may name; null for a resource written on its own or in a batch, where a
+   * urn:uuid names nothing (refused with its own message by the writer).
+   */
+  public static List<FhirIssue> validate(Resource resource, java.util.Map<String, String> entries) {
     String type = resource.fhirType();
     List<FhirIssue> issues = new ArrayList<>();
     for (String element : REQUIRED.getOrDefault(type, List.of())) {
@@ -61,13 +68,61 @@ public final class ResourceValidator {
       }
     }
     checkReferences(resource, type, issues);
-    for (String element : PatientCompartment.foreignPatientLinks(resource, bundleUrls)) {
+    checkPatientLinks(resource, type, entries, issues);
+    java.util.Set<String> patientUrls = entries == null ? java.util.Set.of() : entries.entrySet().stream()
+        .filter(e -> "Patient".equals(e.getValue())).map(java.util.Map.Entry::getKey)
+        .collect(java.util.stream.Collectors.toSet());
+    for (String element : PatientCompartment.foreignPatientLinks(resource, patientUrls)) {
       issues.add(FhirIssue.error("business-rule", null, element, element + " names a Patient by an absolute URL, "
           + "which is a patient of another server: records are filed under the patients this tenant stores, so send "
           + "Patient/<id> (or the fullUrl of a Patient entry in the same Bundle)"));
     }
     NarrativeValidator.check(resource, type, issues);
     return issues;
+  }
+
+  /**
+   * The required element that files the record under its patient names a Patient: a Device, a
+   * Location, a Group, a Practitioner or an identifier alone filed it under no patient, where no
+   * retrieval could ever find it (R4 allows some of these: an Observation about a device). Messages
+   * name the element, never the reference.
+   */
+  private static void checkPatientLinks(Resource resource, String type, java.util.Map<String, String> entries,
+                                        List<FhirIssue> issues) {
+    for (String element : REQUIRED.getOrDefault(type, List.of())) {
+      Property p = PATIENT_LINKS.contains(element) ? resource.getNamedProperty(element) : null;
+      if (p == null) {
+        continue;
+      }
+      for (Base v : p.getValues()) {
+        if (v instanceof Reference ref && !ref.isEmpty() && !namesAPatient(ref, entries)) {
+          String path = type + "." + element;
+          issues.add(FhirIssue.error("business-rule", null, path, path + " must reference a Patient (Patient/<id>, "
+              + "a conditional Patient?identifier=…, or the fullUrl of a Patient entry of the same transaction): every "
+              + "record is filed under the patient it is about, and one about a device, a location, a group or a "
+              + "practitioner, or naming its patient by an identifier alone, could never be retrieved"));
+          break;
+        }
+      }
+    }
+  }
+
+  private static boolean namesAPatient(Reference ref, java.util.Map<String, String> entries) {
+    String r = ref.getReference();
+    if (r == null) {
+      return false; // an identifier or a display alone
+    }
+    if (!wellFormed(r)) {
+      return true; // reported as not a valid reference already
+    }
+    if (r.startsWith("urn:")) {
+      // in a transaction, the fullUrl of one of its Patient entries; one that names no entry, or a
+      // urn:uuid outside a transaction, the writer refuses with its own message
+      String named = entries == null ? null : entries.get(r);
+      return named == null || "Patient".equals(named);
+    }
+    return r.startsWith("Patient/") || r.startsWith("Patient?")
+        || r.matches("^https?://\\S+/Patient/" + FhirId.REGEX + "$");
   }
 
   /** Every reference is {@code Type/id}, {@code urn:uuid:…}, an absolute URL or a conditional {@code Type?…}. */

@@ -93,6 +93,54 @@ class ValidationTest {
     assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(422);
   }
 
+  /**
+   * A record about a device, a location, a group or a practitioner, or naming its patient by an
+   * identifier alone, was stored under no patient (201) and could never be retrieved, though the
+   * README said it was refused.
+   */
+  @Test
+  void theElementThatFilesARecordUnderItsPatientMustNameAPatient() {
+    for (String[] bad : new String[][] {
+        {"{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Device/d1\"}}", "Observation.subject"},
+        {"{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Location/l1\"}}", "Observation.subject"},
+        {"{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+            + "\"subject\":{\"reference\":\"Group/g1\"}}", "Observation.subject"},
+        {"{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Practitioner/pr-lee\"}}", "Condition.subject"},
+        {"{\"resourceType\":\"Condition\",\"subject\":{\"identifier\":{\"system\":\"urn:mrn\",\"value\":\"MRN-1\"}}}",
+            "Condition.subject"},
+        {"{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Organization?identifier=x|1\"}}",
+            "Condition.subject"},
+        {"{\"resourceType\":\"Consent\",\"status\":\"active\",\"scope\":{\"text\":\"x\"},\"category\":[{\"text\":\"x\"}],"
+            + "\"patient\":{\"reference\":\"Practitioner/pz-1\"}}", "Consent.patient"}}) {
+      List<FhirIssue> issues = ResourceValidator.validate(Fhir.parseResource(bad[0]));
+      assertThat(issues).as(bad[0]).extracting(FhirIssue::path).containsExactly(bad[1]);
+      assertThat(issues.get(0).message()).as(bad[0]).startsWith(bad[1] + " must reference a Patient")
+          .doesNotContain("d1").doesNotContain("pr-lee").doesNotContain("MRN-1");
+      assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(422);
+    }
+    // a clinical note names its patient too (US Core requires it; R4 leaves it optional)
+    List<FhirIssue> note = ResourceValidator.validate(Fhir.parseResource("{\"resourceType\":\"DocumentReference\","
+        + "\"status\":\"current\",\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"data\":\"aGk=\"}}]}"));
+    assertThat(note).extracting(FhirIssue::path).containsExactly("DocumentReference.subject");
+    assertThat(note.get(0).message()).contains("R4 leaves it optional");
+    // what names a patient: Patient/<id> (with a version), a conditional reference, a Patient entry of the transaction
+    for (String ok : List.of("Patient/p-1", "Patient/p-1/_history/2", "Patient?identifier=urn:mrn|MRN-1")) {
+      assertThat(ResourceValidator.validate(Fhir.parseResource("{\"resourceType\":\"Condition\",\"subject\":"
+          + "{\"reference\":\"" + ok + "\"}}"))).as(ok).extracting(FhirIssue::path).doesNotContain("Condition.subject");
+    }
+    // in a transaction, a urn:uuid names a Patient only as the fullUrl of one of its Patient entries
+    String urn = "urn:uuid:11111111-1111-1111-1111-111111111111";
+    String byUrn = "{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"" + urn + "\"}}";
+    assertThat(ResourceValidator.validate(Fhir.parseResource(byUrn), java.util.Map.of(urn, "Patient"))).isEmpty();
+    assertThat(ResourceValidator.validate(Fhir.parseResource(byUrn), java.util.Map.of(urn, "Device")))
+        .extracting(FhirIssue::path).containsExactly("Condition.subject");
+    // an optional link (R4's own) is not required to name one: an Encounter's subject is read where it is a Patient
+    assertThat(ResourceValidator.validate(Fhir.parseResource("{\"resourceType\":\"Encounter\",\"status\":\"finished\","
+        + "\"class\":{\"code\":\"AMB\"},\"subject\":{\"reference\":\"Group/g1\"}}"))).isEmpty();
+  }
+
   @Test
   void bundleIssuesCarryTheEntryIndex() {
     Bundle bundle = (Bundle) Fhir.parseResource("""

@@ -455,6 +455,46 @@ class FhirApiIT {
   }
 
   /**
+   * A record about a device, a location, a group or a practitioner was stored under no patient (201),
+   * where no retrieval could ever find it, though the README said it was refused: now a 422 on every
+   * write path, storing nothing, and a transaction's urn:uuid to its own Patient entry still files it.
+   */
+  @Test
+  void aRecordMustBeAboutAPatient() throws SQLException {
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    for (String subject : new String[] {"Device/d1", "Location/l1", "Group/g1", "Organization/o1", "Practitioner/pr-x"}) {
+      String obs = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+          + "\"subject\":{\"reference\":\"" + subject + "\"}}";
+      assertOutcome(fhir("POST", "/Observation", obs), 422, "Observation.subject must reference a Patient");
+      assertThat(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+          + obs + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}").body())
+          .contains("Observation.subject must reference a Patient").doesNotContain(subject);
+    }
+    assertOutcome(fhir("PUT", "/DocumentReference/note-1", "{\"resourceType\":\"DocumentReference\",\"id\":\"note-1\","
+        + "\"status\":\"current\",\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"data\":\"aGk=\"}}]}"),
+        422, "DocumentReference.subject is required here");
+    // a transaction's urn:uuid names a Patient only as the fullUrl of a Patient entry
+    assertOutcome(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"fullUrl\":\"urn:uuid:81111111-2222-3333-4444-555555555555\",\"resource\":{\"resourceType\":\"Device\"},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"Device\"}},"
+        + "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+        + "\"subject\":{\"reference\":\"urn:uuid:81111111-2222-3333-4444-555555555555\"}},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}"), 422,
+        "bundle entry 1: Observation.subject must reference a Patient");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+    String filed = "SELECT count(*) FROM tenant_hosp.resources WHERE resource_type = 'Condition' AND patient_id IN "
+        + "(SELECT resource_id FROM tenant_hosp.resources WHERE resource_type = 'Patient')";
+    int filedBefore = count(filed);
+    HttpResponse<String> tx = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + "{\"fullUrl\":\"urn:uuid:71111111-2222-3333-4444-555555555555\",\"resource\":{\"resourceType\":\"Patient\"},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+        + "{\"resource\":{\"resourceType\":\"Condition\",\"subject\":{\"reference\":"
+        + "\"urn:uuid:71111111-2222-3333-4444-555555555555\"}},\"request\":{\"method\":\"POST\",\"url\":\"Condition\"}}]}");
+    assertThat(tx.statusCode()).as(tx.body()).isEqualTo(200);
+    assertThat(count(filed)).isEqualTo(filedBefore + 1);
+  }
+
+  /**
    * An absolute URL to a Patient names a patient of another server: it was filed under this store's
    * patient of the same id, another person's record. Refused on every write path, storing nothing; a
    * transaction's reference to its own entry's fullUrl files the record under the id that entry got.
