@@ -68,14 +68,14 @@ public final class PatientCompartment {
 
   /**
    * The elements that would file this resource under a patient by an absolute URL to a Patient
-   * ({@code https://…/Patient/123}) other than one of {@code ownUrls} (the fullUrls of the Bundle it
-   * came in, which are rewritten to {@code Patient/id}). Such a patient lives on another server: filed
+   * ({@code https://…/Patient/123}) other than one {@code ownUrl} accepts (the fullUrl of a Patient entry of
+   * the Bundle it came in, which are rewritten to {@code Patient/id}). Such a patient lives on another server: filed
    * under this store's {@code Patient/123} it would join another person's record.
    */
-  public static List<String> foreignPatientLinks(Resource resource, java.util.Set<String> ownUrls) {
+  public static List<String> foreignPatientLinks(Resource resource, java.util.function.Predicate<String> ownUrl) {
     return links(resource).filter(l -> l.ref().getReference() != null
             && ABSOLUTE_PATIENT.matcher(l.ref().getReference()).matches()
-            && !ownUrls.contains(l.ref().getReference().replaceAll("/_history/[^/]+$", "")))
+            && !ownUrl.test(l.ref().getReference().replaceAll("/_history/[^/]+$", "")))
         .map(l -> resource.fhirType() + "." + l.element()).distinct().toList();
   }
 }

@@ -69,10 +69,8 @@ public final class ResourceValidator {
     }
     checkReferences(resource, type, issues);
     checkPatientLinks(resource, type, entries, issues);
-    java.util.Set<String> patientUrls = entries == null ? java.util.Set.of() : entries.entrySet().stream()
-        .filter(e -> "Patient".equals(e.getValue())).map(java.util.Map.Entry::getKey)
-        .collect(java.util.stream.Collectors.toSet());
-    for (String element : PatientCompartment.foreignPatientLinks(resource, patientUrls)) {
+    for (String element : PatientCompartment.foreignPatientLinks(resource,
+        url -> entries != null && "Patient".equals(entries.get(url)))) {
       issues.add(FhirIssue.error("business-rule", null, element, element + " names a Patient by an absolute URL, "
           + "which is a patient of another server: records are filed under the patients this tenant stores, so send "
           + "Patient/<id> (or the fullUrl of a Patient entry in the same Bundle)"));

@@ -194,11 +194,7 @@ public final class ContextService {
     } catch (DatabaseException e) {
       // The search met chunks the tenant's model has not re-embedded yet: its transaction failed and
       // wrote nothing, so the refusal is recorded here, as a denial with its reason.
-      if (ReembeddingInProgress.causedBy(e)) {
-        throw deny(tenant, entry, 503, ReembeddingInProgress.CODE, ReembeddingInProgress.MESSAGE,
-            ReembeddingInProgress.CODE, ReembeddingInProgress.RETRY_AFTER_SECONDS, start);
-      }
-      throw e;
+      throw ReembeddingInProgress.refusal(e, audit, tenant, entry, start);
     }
     // The chunks stay here until their audit row is committed (group commit with concurrent requests).
     UUID auditId = audit.record(tenant, outcome.audit());

@@ -1,5 +1,8 @@
 package io.carecontext.retrieval;
 
+import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
 import java.sql.SQLException;
 
 /**
@@ -23,6 +26,20 @@ public final class ReembeddingInProgress {
       + "GET /admin/tenants/{tenant}/ingest (chunksOfAnotherModel falls to 0; lastError names a model that fails)";
 
   private ReembeddingInProgress() {}
+
+  /**
+   * {@code failure} as the caller's answer: the denial, recorded in the trail as {@code entry} refused
+   * with this reason, when the search met chunks of another model ({@link #causedBy}); otherwise the
+   * failure itself, unrecorded, for the caller's 503 "not audited".
+   */
+  public static RuntimeException refusal(RuntimeException failure, AuditLog audit, TenantId tenant, AuditEntry entry,
+                                         long startNanos) {
+    if (!causedBy(failure)) {
+      return failure;
+    }
+    return new AccessDenied(503, CODE, MESSAGE, CODE, audit.recordDenial(tenant, entry, CODE, startNanos),
+        RETRY_AFTER_SECONDS);
+  }
 
   /**
    * Whether the failure is a search meeting chunks of another model: of another dimension (pgvector's

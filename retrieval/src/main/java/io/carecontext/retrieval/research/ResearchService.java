@@ -158,11 +158,7 @@ public final class ResearchService {
       found = nearest(tenant, policy, rp, who, vector, model, limit);
     } catch (DatabaseException e) {
       // a re-embedding in progress: the search's transaction failed and wrote nothing, so it is recorded here
-      if (ReembeddingInProgress.causedBy(e)) {
-        throw deny(tenant, base, 503, ReembeddingInProgress.CODE, ReembeddingInProgress.MESSAGE,
-            ReembeddingInProgress.CODE, ReembeddingInProgress.RETRY_AFTER_SECONDS, start);
-      }
-      throw e;
+      throw ReembeddingInProgress.refusal(e, audit, tenant, base, start);
     }
     if (found.refusal() != null) {
       // The application took the key, the database did not: revoked since, or a wrong tenant role
