@@ -252,9 +252,13 @@ final class BundleProcessor {
         ref.setReference(byFullUrl.apply(value));
       } else if (value.matches("^[A-Z][A-Za-z]+\\?.+")) {
         String type = value.substring(0, value.indexOf('?'));
+        // The type is the sender's text, named back only when it is an R4 type (as an unknown
+        // resourceType is not): letters before a '?' can be a surname a mapping put there.
+        String named = Fhir.context().getResourceTypes().contains(type) ? type
+            : "a type that is not an R4 resource type";
         String id = conditional.find(type, value.substring(value.indexOf('?') + 1)).orElseThrow(() ->
             FhirInputException.of(FhirIssue.error("business-rule", index, path,
-                prefix + "a conditional reference to " + type + " matches no resource")));
+                prefix + "a conditional reference to " + named + " matches no resource")));
         ref.setReference(type + "/" + id);
       }
     }

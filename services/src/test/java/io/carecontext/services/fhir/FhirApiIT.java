@@ -379,6 +379,12 @@ class FhirApiIT {
         "Practitioner?identifier=urn:npi|cr-nobody"));
     assertOutcome(unmatched, 422, "a conditional reference to Practitioner matches no resource");
     assertThat(unmatched.body()).doesNotContain("cr-nobody");
+    // the type of a conditional reference is the sender's text: named back only when it is an R4 type,
+    // as an unknown resourceType is ("Zebulon Quixote" above); a surname there was quoted in the answer
+    HttpResponse<String> untyped = fhir("POST", "/Observation", obs.formatted("", "Patient/p-cr",
+        "ZebulonQuixote?identifier=urn:npi|cr-1"));
+    assertOutcome(untyped, 422, "matches no resource");
+    assertThat(untyped.body()).doesNotContain("Zebulon").doesNotContain("Quixote");
     assertOutcome(fhir("PUT", "/Observation/obs-cr2", obs.formatted("\"id\":\"obs-cr2\",",
         "urn:uuid:11111111-2222-3333-4444-555555555555", "Practitioner/pr-cr")), 400, "a urn:uuid reference names an entry of a Bundle");
     assertOutcome(fhir("PUT", "/Observation/obs-cr3", obs.formatted("\"id\":\"obs-cr3\",", "Patient/p-cr",
