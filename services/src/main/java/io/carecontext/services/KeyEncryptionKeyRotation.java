@@ -33,16 +33,16 @@ public final class KeyEncryptionKeyRotation {
    * Rewraps from one key-encryption key to another, in one of two ways:
    * <ul>
    *   <li>{@code newKekFile} given (serve and worker stopped): from CARECONTEXT_KEK_FILE to the key in
-   *       {@code newKekFile}, made there (mode 600) when it does not exist. {@code embeddedWasRunning}
-   *       receives whether the embedded cluster was already running (a serve or worker may be using the
-   *       old key).</li>
+   *       {@code newKekFile}, made there (mode 600) when it does not exist. On the embedded default,
+   *       {@code otherSessions} receives how many connections the application role holds on it (a serve
+   *       or worker still running, on the old key); 0 when none does.</li>
    *   <li>none given, with CARECONTEXT_KEK_PREVIOUS_FILE set (serve and worker running on both keys):
    *       from the previous key to CARECONTEXT_KEK_FILE. The running services open a data key with the
    *       key its row names, before and after this commits, so nothing stops.</li>
    * </ul>
    */
   public static KekRotation.Result run(RuntimeSettings settings, Optional<Path> newKekFile,
-                                       Consumer<Boolean> embeddedWasRunning) {
+                                       Consumer<Long> otherSessions) {
     Path current = settings.kekFile().toAbsolutePath();
     Path from;
     Path to;
@@ -81,10 +81,13 @@ public final class KeyEncryptionKeyRotation {
       config = CareContextServer.databaseConfig(settings);
     } else {
       embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
-      if (newKekFile.isPresent()) {
-        embeddedWasRunning.accept(!embedded.startedHere());
-      }
       config = CareContextServer.embeddedConfig(embedded, settings);
+      if (newKekFile.isPresent()) {
+        // Before this process opens pools of its own. A cluster already running said nothing by itself
+        // (a `db start`, or a serve that found it running and has stopped since): the warning used to
+        // follow the cluster, and asked for a rerun that warned again.
+        otherSessions.accept(embedded.startedHere() ? 0L : applicationSessions(config));
+      }
     }
     try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
       KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(), new LocalFileKeyProvider(from),
@@ -97,6 +100,33 @@ public final class KeyEncryptionKeyRotation {
       if (embedded != null) {
         embedded.close(); // stops it only if it was started here
       }
+    }
+  }
+
+  /**
+   * Connections the application role holds on the database now, i.e. serve and worker processes
+   * (they connect as that role; this command has not yet); 0 when it cannot tell, with a warning.
+   * The owner sees other roles' sessions in pg_stat_activity, if not what they run.
+   */
+  static long applicationSessions(DatabaseConfig config) {
+    java.util.Properties login = new java.util.Properties();
+    login.setProperty("user", config.ownerUser());
+    login.setProperty("password", config.ownerPassword());
+    login.setProperty("connectTimeout", String.valueOf(config.connectTimeoutSeconds()));
+    login.setProperty("loginTimeout", String.valueOf(config.connectTimeoutSeconds()));
+    login.setProperty("logServerErrorDetail", "false");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.jdbcUrl(), login);
+         java.sql.PreparedStatement ps = c.prepareStatement(
+             "SELECT count(*) FROM pg_stat_activity WHERE usename = ? AND datname = current_database()")) {
+      ps.setString(1, config.appUser());
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (java.sql.SQLException e) {
+      LOG.warn("could not tell whether a serve or worker is connected ({}): make sure they are stopped",
+          e.getClass().getSimpleName());
+      return 0;
     }
   }
 

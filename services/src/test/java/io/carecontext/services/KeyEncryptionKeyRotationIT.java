@@ -82,6 +82,23 @@ class KeyEncryptionKeyRotationIT {
     assertThat(app.call("GET", "/v1/kekrot/audit?action=kek-rotate", auditor, null).body()).contains("\"count\":1");
   }
 
+  /**
+   * What `kek rotate --to` warns about on the embedded default: connections of the application role,
+   * which serve and worker hold while they run and not once they stopped (the cluster may run on, after
+   * `db start` or under a serve that found it running: the warning used to follow the cluster).
+   */
+  @Test
+  void theApplicationRolesConnectionsTellWhetherAServiceStillRuns() {
+    TestServer other = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    try {
+      other.tenantWithKey("kekstop", "aud-s", "[\"auditor\"]", null);
+      assertThat(KeyEncryptionKeyRotation.applicationSessions(other.database)).isPositive();
+    } finally {
+      other.close();
+    }
+    assertThat(KeyEncryptionKeyRotation.applicationSessions(other.database)).isZero();
+  }
+
   @Test
   void aRotationWithoutDowntimeKeepsEveryTenantReadableThroughout() throws SQLException {
     ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(

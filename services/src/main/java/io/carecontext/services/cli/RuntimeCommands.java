@@ -134,10 +134,11 @@ final class RuntimeCommands {
       @Override
       public Integer call() {
         RuntimeSettings settings = RuntimeSettings.fromEnvironment();
-        var result = KeyEncryptionKeyRotation.run(settings, java.util.Optional.ofNullable(to), running -> {
-          if (running) {
-            System.err.println("warning: the embedded PostgreSQL was already running: a serve or worker still using "
-                + "the old key makes a new tenant's data key under it; stop them, then run this again");
+        var result = KeyEncryptionKeyRotation.run(settings, java.util.Optional.ofNullable(to), sessions -> {
+          if (sessions > 0) {
+            System.err.println("warning: " + sessions + " connection(s) of the application role are open: a serve "
+                + "or worker is still running on the old key, and makes a new tenant's data key under it; stop "
+                + "them, then run this again (it rewraps only what is still under the old key)");
           }
         });
         System.out.printf("rewrapped %d tenant data key(s) from kek %s to kek %s (%d already under it).%n",
