@@ -85,7 +85,10 @@ public final class KekRotation {
     int rewrapped = 0;
     Set<TenantId> tenants = new LinkedHashSet<>();
     try (PreparedStatement update = c.prepareStatement(
-        "UPDATE platform.tenant_keys SET kek_id = ?, wrapped_key = ? WHERE tenant_id = ? AND key_version = ?")) {
+        // the rotation's audit row is owed until it is written (platform migration 12): see unaudited()
+        "UPDATE platform.tenant_keys SET kek_id = ?, wrapped_key = ?, rotations_unaudited = coalesce(rotations_unaudited, "
+            + "'[]'::jsonb) || jsonb_build_array(jsonb_build_object('fromKek', ?::text, 'toKek', ?::text, 'at', now())) "
+            + "WHERE tenant_id = ? AND key_version = ?")) {
       for (Row r : rows) {
         if (r.kekId().equals(toId)) {
           continue;
@@ -101,8 +104,10 @@ public final class KekRotation {
           }
           update.setString(1, toId);
           update.setBytes(2, wrapped);
-          update.setString(3, r.tenant());
-          update.setInt(4, r.version());
+          update.setString(3, fromId);
+          update.setString(4, toId);
+          update.setString(5, r.tenant());
+          update.setInt(6, r.version());
           update.addBatch();
           rewrapped++;
           tenants.add(TenantId.of(r.tenant()));
@@ -116,5 +121,46 @@ public final class KekRotation {
       update.executeBatch();
     }
     return new Result(fromId, toId, rewrapped, rows.size() - rewrapped, List.copyOf(tenants));
+  }
+
+  /** A rotation of a tenant's data key whose audit row is not yet written. */
+  public record Unaudited(TenantId tenant, String fromKekId, String toKekId, java.time.Instant at) {}
+
+  /**
+   * The rotations whose audit rows are owed, oldest first: a rewrap records them in its own transaction,
+   * and {@link #audited} clears them once the row is written. A run stopped in between leaves them here.
+   */
+  public static List<Unaudited> unaudited(DataSource owner) {
+    List<Unaudited> owed = new ArrayList<>();
+    try (Connection c = owner.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("""
+        SELECT DISTINCT k.tenant_id, r->>'fromKek', r->>'toKek', (r->>'at')::timestamptz AS at
+        FROM platform.tenant_keys k, jsonb_array_elements(k.rotations_unaudited) r
+        ORDER BY at, k.tenant_id""")) {
+      while (rs.next()) {
+        owed.add(new Unaudited(TenantId.of(rs.getString(1)), rs.getString(2), rs.getString(3),
+            rs.getTimestamp(4).toInstant()));
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("the rotations owing audit rows could not be read (" + e.getSQLState() + ")", e);
+    }
+    return owed;
+  }
+
+  /** Clears one owed rotation of the tenant's data keys, once its audit row is written. */
+  public static void audited(DataSource owner, Unaudited rotation) {
+    try (Connection c = owner.getConnection(); PreparedStatement ps = c.prepareStatement("""
+        UPDATE platform.tenant_keys SET rotations_unaudited = nullif(
+          (SELECT coalesce(jsonb_agg(r), '[]'::jsonb) FROM jsonb_array_elements(rotations_unaudited) r
+           WHERE NOT (r->>'fromKek' = ? AND r->>'toKek' = ? AND (r->>'at')::timestamptz = ?)), '[]'::jsonb)
+        WHERE tenant_id = ? AND rotations_unaudited IS NOT NULL""")) {
+      ps.setString(1, rotation.fromKekId());
+      ps.setString(2, rotation.toKekId());
+      ps.setTimestamp(3, java.sql.Timestamp.from(rotation.at()));
+      ps.setString(4, rotation.tenant().value());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new DatabaseException("a rotation's audit row was written, but its debt could not be cleared ("
+          + e.getSQLState() + "); the next `kek rotate` writes the row again", e);
+    }
   }
 }

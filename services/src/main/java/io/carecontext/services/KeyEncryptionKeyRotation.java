@@ -94,7 +94,7 @@ public final class KeyEncryptionKeyRotation {
           new LocalFileKeyProvider(to));
       LOG.info("key-encryption key rotated from kek {} to kek {}: {} data key(s) rewrapped, {} already under it",
           result.fromKekId(), result.toKekId(), result.rewrapped(), result.alreadyUnderNew());
-      record(db, to, result);
+      record(db, from, to);
       return result;
     } finally {
       if (embedded != null) {
@@ -140,22 +140,38 @@ public final class KeyEncryptionKeyRotation {
 
   /**
    * One row in the trail of each tenant whose data key was rewrapped, so its auditor sees when, and
-   * from which KEK to which (their ids, never key bytes). Written after the rotation's commit: a row
-   * that cannot be written is logged, and running the rotation again rewraps nothing and writes none.
+   * from which KEK to which (their ids, never key bytes). Written after the rotation's commit, which
+   * records the rows it owes (platform migration 12); each is cleared once its row is written. So this
+   * also writes the rows an earlier run owed, stopped after its commit: a row that cannot be written is
+   * logged and stays owed, for the next `kek rotate` (which may be run again for that alone).
    */
-  private static void record(PlatformDatabase db, Path newKekFile, KekRotation.Result result) {
-    AuditLog audit = new AuditLog(new TenantTransactions(db.appDataSource(), db.config()),
-        new TenantKeys(new LocalFileKeyProvider(newKekFile), db.appDataSource()));
-    for (TenantId tenant : result.rewrappedTenants()) {
+  private static void record(PlatformDatabase db, Path from, Path to) {
+    recordOwed(db, new AuditLog(new TenantTransactions(db.appDataSource(), db.config()),
+        new TenantKeys(new LocalFileKeyProvider(to), List.of(new LocalFileKeyProvider(from)), db.appDataSource())));
+  }
+
+  /**
+   * Writes the kek-rotate rows the rotations owe (see {@link #record}); also run by serve and worker at
+   * start, so that a rotation stopped after its commit, whose operator has already moved on to the new
+   * key, still gets its rows. Returns how many were written.
+   */
+  public static int recordOwed(PlatformDatabase db, AuditLog audit) {
+    int written = 0;
+    for (KekRotation.Unaudited owed : KekRotation.unaudited(db.ownerDataSource())) {
       try {
-        audit.record(tenant, AuditEntry.of("platform-admin", AuditEntry.KEK_ROTATE, List.of(), null, null,
+        audit.record(owed.tenant(), AuditEntry.of("platform-admin", AuditEntry.KEK_ROTATE, List.of(), null, null,
                 AuditEntry.KEK_ROTATE, AuditEntry.Decision.ALLOWED, "kek_rotated")
-            .withDetail("fromKek", AuditEntry.jsonString(result.fromKekId()))
-            .withDetail("toKek", AuditEntry.jsonString(result.toKekId())));
+            .withDetail("fromKek", AuditEntry.jsonString(owed.fromKekId()))
+            .withDetail("toKek", AuditEntry.jsonString(owed.toKekId()))
+            .withDetail("rotatedAt", AuditEntry.jsonString(owed.at().toString())));
       } catch (RuntimeException e) {
-        LOG.warn("tenant {}: its data key was rewrapped, but the audit row saying so could not be written ({})",
-            tenant, e.getClass().getSimpleName());
+        LOG.warn("tenant {}: its data key was rewrapped, but the audit row saying so could not be written ({}); "
+            + "run `kek rotate` again to write it", owed.tenant(), e.getClass().getSimpleName());
+        continue;
       }
+      KekRotation.audited(db.ownerDataSource(), owed);
+      written++;
     }
+    return written;
   }
 }

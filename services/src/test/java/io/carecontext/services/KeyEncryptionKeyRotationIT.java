@@ -181,6 +181,70 @@ class KeyEncryptionKeyRotationIT {
     return server.call("GET", "/fhir/" + tenant + "/Patient/kek-1", key, null, FHIR);
   }
 
+  /**
+   * A rotation stopped after its commit and before its audit rows (killed there, say) left the keys
+   * rotated and no row saying so, and a rerun found nothing to rewrap and wrote none. The rows it owes
+   * are recorded in its transaction now: the next run writes them once, and so does the next start of
+   * a process on the new key, for an operator who has already moved on to it.
+   */
+  @Test
+  void aRotationStoppedAfterItsCommitStillGetsItsRows() throws SQLException {
+    try (TestServer own = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"))) {
+      String auditor = own.tenantWithKey("kekowed", "aud-o", "[\"auditor\"]", null);
+      RuntimeSettings settings = settingsOf(own, Map.of());
+      Path next = own.home.resolve("kek-owed-next.key");
+      org.postgresql.ds.PGSimpleDataSource owner = new org.postgresql.ds.PGSimpleDataSource();
+      owner.setUrl(own.database.jdbcUrl());
+      owner.setUser(own.database.ownerUser());
+      owner.setPassword(own.database.ownerPassword());
+
+      // the command's commit, and no more
+      KekRotation.Result first = KekRotation.rewrap(owner, new LocalFileKeyProvider(settings.kekFile()),
+          new LocalFileKeyProvider(next));
+      assertThat(first.rewrappedTenants()).extracting(t -> t.value()).contains("kekowed");
+      assertThat(kekRotateRows(own, "kekowed")).isZero();
+      assertThat(KekRotation.unaudited(owner)).extracting(u -> u.tenant().value()).contains("kekowed");
+
+      // run again: nothing left to rewrap, the owed row written, once
+      KekRotation.Result again = KeyEncryptionKeyRotation.run(settings, Optional.of(next), sessions -> { });
+      assertThat(again.rewrapped()).isZero();
+      assertThat(kekRotateRows(own, "kekowed")).isEqualTo(1);
+      assertThat(KekRotation.unaudited(owner)).isEmpty();
+      KeyEncryptionKeyRotation.run(settings, Optional.of(next), sessions -> { });
+      assertThat(kekRotateRows(own, "kekowed")).isEqualTo(1);
+
+      // stopped again after a commit, from the new key to a third; a process started on the third writes the row
+      Path third = own.home.resolve("kek-owed-third.key");
+      KekRotation.rewrap(owner, new LocalFileKeyProvider(next), new LocalFileKeyProvider(third));
+      try (TestServer restarted = new TestServer(own, Map.of("CARECONTEXT_WORKER_THREADS", "0",
+          "CARECONTEXT_KEK_FILE", third.toString()))) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (kekRotateRows(own, "kekowed") < 2 && System.nanoTime() < deadline) {
+          try {
+            Thread.sleep(100);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+        assertThat(kekRotateRows(own, "kekowed")).isEqualTo(2);
+        assertThat(KekRotation.unaudited(owner)).isEmpty();
+        assertThat(restarted.call("GET", "/v1/kekowed/audit/verify", auditor, null).body()).contains("\"valid\":true");
+      }
+    }
+  }
+
+  private static long kekRotateRows(TestServer server, String tenant) throws SQLException {
+    try (Connection c = TestPostgres.superuser(server.database);
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT count(*) FROM tenant_" + tenant + ".audit_log WHERE action = 'kek-rotate'")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
   private static String kekOf(TestServer server, String tenant) throws SQLException {
     try (Connection c = TestPostgres.superuser(server.database);
         PreparedStatement ps = c.prepareStatement("SELECT kek_id FROM platform.tenant_keys WHERE tenant_id = ?")) {

@@ -1,0 +1,12 @@
+-- `kek rotate` commits the rewrapped data keys, then writes one kek-rotate row in the trail of each
+-- tenant it rewrapped (a tenant's trail is written by its audit role, on another connection, so the
+-- two cannot share a transaction). A rotation stopped between the two (killed, or its audit rows
+-- failing) left the keys rotated and no row saying so, for good: a rerun found them under the new key
+-- already and wrote nothing.
+--
+-- Now the rewrap records, in the same transaction, the rows it owes: each rewrapped data key carries
+-- the rotations (from, to, when) whose rows are not yet written, and the row is written, then the debt
+-- cleared. Every run of `kek rotate` first pays what an earlier run left owing. A run stopped after a
+-- row is written and before its debt is cleared writes that row again next time: a rotation is
+-- recorded at least once, never silently not at all. Only the owner writes the column.
+ALTER TABLE tenant_keys ADD COLUMN rotations_unaudited jsonb;
