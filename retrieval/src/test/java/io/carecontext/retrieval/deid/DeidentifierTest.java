@@ -29,6 +29,14 @@ class DeidentifierTest {
     }
     assertThat(r.texts().get(0)).contains("[PROVIDER_1]").contains("[MRN_1]").contains("[PHONE_1]").contains("[DATE_1]");
     assertThat(r.tokens().toString()).doesNotContain("Kowalski");
+    // consistent: an identifier written another way in another text of the request is the same token
+    // (upper or lower case, other separators), and each token stands for one identifier only
+    DeidResult again = Deidentifier.deidentify(List.of(
+        "MRN4455667, phone (312) 555-0142, seen by Dr. Haddad on July 14, 1961.",
+        "mrn 4455667; 312.555.0142; HADDAD; 1961-07-14."), KNOWN, DatePolicy.TOKEN, 0);
+    assertThat(again.texts()).containsExactly("[MRN_1], phone [PHONE_1], seen by Dr. [PROVIDER_1] on [DATE_1].",
+        "[MRN_1]; [PHONE_1]; [PROVIDER_1]; [DATE_2].");
+    assertThat(again.tokens().size()).isEqualTo(5);
   }
 
   @Test
