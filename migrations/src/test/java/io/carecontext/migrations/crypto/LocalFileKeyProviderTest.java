@@ -61,6 +61,17 @@ class LocalFileKeyProviderTest extends KeyEncryptionKeyProviderContract {
 
     assertThat(id).matches("local:[0-9a-f]{16}");
     assertThat(keyHex).doesNotContain(id.substring("local:".length()));
+    // derived from the key: the same key in another file has the same id, another key another id
+    Path copy = dir.resolve("copy-of-kek.key");
+    Files.writeString(copy, content + "\n", StandardCharsets.US_ASCII);
+    Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-------"));
+    assertThat(new LocalFileKeyProvider(copy).kekId()).isEqualTo(id);
+    Path other = dir.resolve("other-kek.key");
+    byte[] otherKey = Base64.getDecoder().decode(content);
+    otherKey[0] ^= 0x01;
+    Files.writeString(other, Base64.getEncoder().encodeToString(otherKey) + "\n", StandardCharsets.US_ASCII);
+    Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rw-------"));
+    assertThat(new LocalFileKeyProvider(other).kekId()).matches("local:[0-9a-f]{16}").isNotEqualTo(id);
   }
 
   @Test
