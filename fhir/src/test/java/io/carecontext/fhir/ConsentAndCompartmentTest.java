@@ -157,6 +157,9 @@ class ConsentAndCompartmentTest {
     Consent research = consent("{\"type\":\"permit\"}");
     research.getScope().getCodingFirstRep().setCode("research");
     assertThat(ConsentInterpreter.interpret(research)).isEmpty();
+    // the same consent in the privacy scope is read: it is the scope that is ignored, not the consent
+    assertThat(ConsentInterpreter.interpret(consent("{\"type\":\"permit\"}"))).get()
+        .extracting(ConsentDirective::baseDecision).isEqualTo(ConsentDirective.Decision.PERMIT);
   }
 
   @Test
