@@ -450,6 +450,24 @@ class IngestIT {
         .isEqualTo(1);
     store.delete(tenant, FEED, "Consent", "consent-1");
     assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-consent'")).isZero();
+    // the same transaction: a consent whose interpretation cannot be stored is not stored either (were the
+    // row written after the resource's commit, the Consent would be kept and never enforced)
+    int resources = count("SELECT count(*) FROM tenant_ingest.resources");
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.execute("ALTER TABLE tenant_ingest.consents ADD CONSTRAINT no_refused "
+          + "CHECK (patient_id IS DISTINCT FROM 'p-consent-refused') NOT VALID");
+    }
+    try {
+      assertThatThrownBy(() -> store.put(tenant, FEED, Fhir.parseResource(consent.replace("consent-1", "consent-refused")
+          .replace("Patient/p-consent", "Patient/p-consent-refused"))))
+          .isInstanceOf(io.carecontext.migrations.DatabaseException.class);
+    } finally {
+      try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+        st.execute("ALTER TABLE tenant_ingest.consents DROP CONSTRAINT no_refused");
+      }
+    }
+    assertThat(store.read(tenant, "Consent", "consent-refused")).isEmpty();
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resources")).isEqualTo(resources);
   }
 
   @Test
