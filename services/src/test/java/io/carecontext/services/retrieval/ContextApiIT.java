@@ -527,9 +527,15 @@ class ContextApiIT {
 
   @Test
   void decisionsAreCountedInMetricsWithoutPhi() {
-    context(clinician, "ward", "pt-404", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}");
+    String notFound = "carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"patient_not_found\","
+        + "tenant=\"ward\"}";
+    double before = metricValue(app.call("GET", "/metrics", app.adminKey(), null).body(), notFound);
+    assertThat(context(clinician, "ward", "pt-404", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}").statusCode())
+        .isEqualTo(404);
     app.bean(io.carecontext.services.ops.Metrics.class).refreshOutboxDepth();
     String metrics = app.call("GET", "/metrics", app.adminKey(), null).body();
+    // counted: the one request moved the counter by one
+    assertThat(metricValue(metrics, notFound)).as(metrics).isEqualTo(before + 1);
     assertThat(metrics).contains("carecontext_outbox_depth{state=\"ready\",tenant=\"ward\"} 0.0")
         .contains("carecontext_outbox_depth{state=\"parked\",tenant=\"ward\"} 0.0")
         .contains("carecontext_embedding_model_latency_seconds_count")
@@ -546,6 +552,16 @@ class ContextApiIT {
         .contains("carecontext_request_latency").contains("carecontext_embedding_chunks_total")
         .contains("carecontext_embedding_batch_fallbacks_total")
         .doesNotContain("pt-404").doesNotContain("dr-a");
+  }
+
+  /** The value of a Prometheus sample named exactly {@code series} (name and labels), 0 when it is not there. */
+  static double metricValue(String metrics, String series) {
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).trim());
+      }
+    }
+    return 0;
   }
 
   @Test
