@@ -213,6 +213,6 @@ public final class Deidentifier {
         return Dates.render(d.get().date().plusDays(shift), d.get().time());
       }
     }
-    return tokens.tokenFor(s.prefix(), value);
+    return tokens.tokenFor(s.prefix(), value, s.identity());
   }
 }

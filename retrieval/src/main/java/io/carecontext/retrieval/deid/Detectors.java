@@ -17,7 +17,17 @@ import java.util.regex.Pattern;
  */
 final class Detectors {
 
-  record Span(int start, int end, IdentifierClass cls, String prefix) {}
+  /**
+   * A place to replace. {@code identity} is what a span found from a known identifier stands for (the
+   * record's own spelling of the name, number, phone or address part), so that every way a text writes
+   * it gets one token: "GRACE KOWALSKI", "Kowalski's", "G. Kowalski" and "Kowalksi" were four patients
+   * to the model. Null for a span found by its pattern alone, whose token follows its text.
+   */
+  record Span(int start, int end, IdentifierClass cls, String prefix, String identity) {
+    Span(int start, int end, IdentifierClass cls, String prefix) {
+      this(start, end, cls, prefix, null);
+    }
+  }
 
   /**
    * A value behind a label, the label left in the text: "MRN MRN-QX-77123" became "[MRN_1]" with
@@ -93,16 +103,17 @@ final class Detectors {
     List<Span> spans = new ArrayList<>();
     for (KnownIdentifiers.Name n : known.names()) {
       String prefix = prefix(n);
+      String identity = identity(n);
       for (String variant : nameVariants(n)) {
         Pattern p = nameRegex(variant);
         if (p != null) {
-          add(spans, text, p, IdentifierClass.NAME, prefix);
+          add(spans, text, p, IdentifierClass.NAME, prefix, identity);
         }
       }
       for (String given : n.given()) {
         for (Pattern p : new Pattern[] {shortGivenRegex(given, n.family()), initialsRegex(given, n.family())}) {
           if (p != null) {
-            add(spans, text, p, IdentifierClass.NAME, prefix);
+            add(spans, text, p, IdentifierClass.NAME, prefix, identity);
           }
         }
       }
@@ -115,7 +126,7 @@ final class Detectors {
         // record number, while the same digits in a note were [SSN_1].
         IdentifierClass cls = SSN_SHAPE.matcher(id.strip()).matches() ? IdentifierClass.SSN : IdentifierClass.MRN;
         for (String variant : identifierVariants(id)) {
-          add(spans, text, separatorsOptional(variant), cls, cls.prefix());
+          add(spans, text, separatorsOptional(variant), cls, cls.prefix(), id.strip());
         }
       }
     }
@@ -124,18 +135,19 @@ final class Detectors {
         continue;
       }
       if (t.contains("@")) {
-        add(spans, text, Pattern.compile(Pattern.quote(t), Pattern.CASE_INSENSITIVE), IdentifierClass.EMAIL, "EMAIL");
+        add(spans, text, Pattern.compile(Pattern.quote(t), Pattern.CASE_INSENSITIVE), IdentifierClass.EMAIL, "EMAIL",
+            t.strip());
       } else if (t.replaceAll("\\D", "").length() >= 7) {
-        add(spans, text, digitsAnyFormat(t.replaceAll("\\D", "")), IdentifierClass.PHONE, "PHONE");
+        add(spans, text, digitsAnyFormat(t.replaceAll("\\D", "")), IdentifierClass.PHONE, "PHONE", t.strip());
       }
     }
     for (KnownIdentifiers.Address a : known.addresses()) {
       for (String line : a.lines()) {
         if (line != null && !line.isBlank()) {
           add(spans, text, Pattern.compile("(?i)\\b" + Pattern.quote(line.strip()).replace(" ", "\\E\\s+\\Q") + "\\b"),
-              IdentifierClass.ADDRESS, "ADDRESS");
+              IdentifierClass.ADDRESS, "ADDRESS", line.strip());
           for (Pattern p : streetVariants(line)) {
-            add(spans, text, p, IdentifierClass.ADDRESS, "ADDRESS");
+            add(spans, text, p, IdentifierClass.ADDRESS, "ADDRESS", line.strip());
           }
         }
       }
@@ -149,7 +161,7 @@ final class Detectors {
     for (LocalDate d : known.dates()) {
       for (String f : List.of("yyyy-MM-dd", "MM/dd/yyyy", "M/d/yyyy", "MMMM d, yyyy", "MMM d, yyyy", "d MMMM yyyy")) {
         add(spans, text, Pattern.compile("(?i)\\b" + Pattern.quote(d.format(DateTimeFormatter.ofPattern(f, Locale.US)))
-            + "\\b"), IdentifierClass.DATE, "DATE");
+            + "\\b"), IdentifierClass.DATE, "DATE", d.toString());
       }
     }
     for (Rule r : PATTERNS) {
@@ -362,6 +374,15 @@ final class Detectors {
     return text.substring(at[0], at[1]).toLowerCase(Locale.ROOT).replace("’", "'").replaceAll("\\.$", "");
   }
 
+  /** What every spelling of a known name stands for: the record's text of it, else its given names and family. */
+  private static String identity(KnownIdentifiers.Name n) {
+    if (n.text() != null && !n.text().isBlank()) {
+      return n.text().strip();
+    }
+    return String.join(" ", java.util.stream.Stream.concat(n.given().stream(),
+        java.util.stream.Stream.ofNullable(n.family())).filter(w -> !w.isBlank()).toList());
+  }
+
   private static String prefix(KnownIdentifiers.Name n) {
     return switch (n.kind()) {
       case PATIENT -> "PATIENT";
@@ -383,7 +404,7 @@ final class Detectors {
       for (KnownIdentifiers.Name n : known.names()) {
         String family = n.family() == null ? "" : n.family().toLowerCase(Locale.ROOT);
         if (family.length() >= 6 && !word.equals(family) && oneEditApart(word, family)) {
-          spans.add(new Span(m.start(), m.end(), IdentifierClass.NAME, prefix(n)));
+          spans.add(new Span(m.start(), m.end(), IdentifierClass.NAME, prefix(n), identity(n)));
           break;
         }
       }
@@ -660,6 +681,10 @@ final class Detectors {
    * no letter or digit in it is no identifier, and never a token.
    */
   private static void add(List<Span> spans, String text, Pattern p, IdentifierClass cls, String prefix) {
+    add(spans, text, p, cls, prefix, null);
+  }
+
+  private static void add(List<Span> spans, String text, Pattern p, IdentifierClass cls, String prefix, String identity) {
     boolean valued = p.pattern().contains("(?<v>");
     Matcher m = p.matcher(text);
     while (m.find()) {
@@ -668,7 +693,7 @@ final class Detectors {
       int start = value ? m.start("v") : m.start();
       int end = value ? m.end("v") : m.end();
       if (end > start && text.substring(start, end).chars().anyMatch(Character::isLetterOrDigit)) {
-        spans.add(new Span(start, end, cls, prefix));
+        spans.add(new Span(start, end, cls, prefix, identity));
       }
     }
   }

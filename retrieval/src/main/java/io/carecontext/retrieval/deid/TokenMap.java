@@ -29,7 +29,17 @@ public final class TokenMap {
 
   /** The token for a value of a class; the same value gets the same token throughout the request. */
   String tokenFor(String prefix, String value) {
-    String key = prefix + "\u0000" + normalize(value);
+    return tokenFor(prefix, value, null);
+  }
+
+  /**
+   * The token for a value of a class that stands for {@code identity} (a known identifier as the record
+   * writes it; null: the value itself): every value of one identity gets its token. An answer is
+   * re-identified with the value the token was first made for, so that it reads as its source did.
+   */
+  String tokenFor(String prefix, String value, String identity) {
+    String stands = identity == null ? value : identity;
+    String key = prefix + "\u0000" + normalize(stands);
     return valueToToken.computeIfAbsent(key, k -> {
       int n = counters.merge(prefix, 1, Integer::sum);
       String token = "[" + (scope == null ? "" : scope + "_") + prefix + "_" + n + "]";
