@@ -214,6 +214,26 @@ final class IngestCommand implements Callable<Integer> {
    * meanwhile. Also {@code tenant wait}, for work queued otherwise (a change of embedding model).
    */
   static long waitForWorker(ApiClient client, String tenant, java.io.PrintWriter out) throws InterruptedException {
+    // Ctrl-C ends the wait, and the output stopped mid-line: nothing said the data was stored or how to
+    // follow the rest. The hook says so as the process ends, and is removed once the wait is over.
+    Thread interrupted = new Thread(() -> {
+      out.printf("%nstopped waiting: what was sent is stored, and the embedding worker goes on with it; follow it "
+          + "with ./carecontext tenant wait %s%n", tenant);
+      out.flush();
+    }, "ingest-wait-interrupted");
+    Runtime.getRuntime().addShutdownHook(interrupted);
+    try {
+      return waitUntilDone(client, tenant, out);
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(interrupted);
+      } catch (IllegalStateException shuttingDown) {
+        // the process is ending: the hook is running, or about to
+      }
+    }
+  }
+
+  private static long waitUntilDone(ApiClient client, String tenant, java.io.PrintWriter out) throws InterruptedException {
     long waitStart = System.nanoTime();
     long firstDepth = -1;
     long parkedBefore = -1;
