@@ -33,6 +33,7 @@ class RowSecurityAloneIT {
   static final TenantId A = TenantId.of("alpha");
   static TestPlatform.TestKey feed;
   static TestPlatform.TestKey clinician;
+  static TestPlatform.TestKey researcher;
 
   static final List<String> PHI_TABLES = List.of("resources", "resource_versions", "chunks", "consents", "care_links");
 
@@ -58,6 +59,7 @@ class RowSecurityAloneIT {
     platform.tenant(A.value());
     feed = platform.issueKey(A, "feed-a", List.of("ehr-integration"), null);
     clinician = platform.issueKey(A, "dr-a", List.of("clinician"), "pr-a");
+    researcher = platform.issueKey(A, "res-a", List.of("researcher"), null);
     try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
       for (String p : List.of("p1", "p2")) {
         st.executeUpdate(("INSERT INTO tenant_alpha.resources (resource_type, resource_id, version_id, patient_id, "
@@ -202,6 +204,15 @@ class RowSecurityAloneIT {
         AsRole.Outcome o = AsRole.run(login, research, A.schemaName(), s, "SELECT count(*) FROM consents");
         assertThat(String.valueOf(o.value())).as(o + " " + s).isEqualTo("0");
       }
+      // its own setting is not enough: the transaction must present a live researcher key of the tenant
+      // (tenant migration 55), as for the chunks; a clinician's key, or none, shows no consent
+      for (Map<String, String> s : List.of(settings("research", null), settings("research", clinician))) {
+        AsRole.Outcome o = AsRole.run(login, research, A.schemaName(), s, "SELECT count(*) FROM consents");
+        assertThat(String.valueOf(o.value())).as(o + " " + s).isEqualTo("0");
+      }
+      AsRole.Outcome withKey = AsRole.run(login, research, A.schemaName(), settings("research", researcher),
+          "SELECT count(*) FROM consents");
+      assertThat(String.valueOf(withKey.value())).as(withKey.toString()).isEqualTo(String.valueOf(COUNTS.get("consents")));
     }
   }
 }
