@@ -135,7 +135,8 @@ public class KeyController {
         // holders (a tenant admin's key passing for a clinician's), so a principal names one key at a time
         throw ApiException.conflict("principal_taken", "an unrevoked key of this tenant already holds "
             + "this principal (compared without case; an expired key holds it until revoked): to replace a key, revoke "
-            + "it first (DELETE /admin/tenants/{tenant}/keys/{keyId}), or choose another principal");
+            + "it first (DELETE /admin/tenants/{tenant}/keys/{keyId}, or ./carecontext key revoke --tenant T KEY_ID; "
+            + "GET /admin/tenants/{tenant}/keys or key list shows the key ids), or choose another principal");
       }
     } catch (ApiException refused) {
       // who tried to give whom which access, and why it was refused: the row names no key id (none was

@@ -18,6 +18,8 @@ class AuthenticationFilterTest {
       "/v1/acme/audit/verify, /v1/acme/audit/verify",
       "/health, /health",
       "/health/readiness, /health/readiness",
+      // the scrape of serve and worker (it was logged as /{id})
+      "/metrics, /metrics",
       // Mistyped paths (404s are logged too): only the API's own words, the tenant and R4 types stay.
       "/v1/acme/Patients/MRN-0042/context, /v1/acme/{id}/{id}/context",
       "/v1/acme/patient/Jane Doe, /v1/acme/{id}/{id}",
