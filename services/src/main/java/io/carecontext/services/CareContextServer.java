@@ -317,6 +317,9 @@ public final class CareContextServer implements AutoCloseable {
     // Micronaut's own shutdown hook stops the HTTP server and the context; stopping the context
     // from this hook as well deadlocks the two. This one waits for it, then closes the database.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // on stderr, not the log: the logger's own shutdown hook may have stopped it already, and a
+      // stop that said nothing left the operator unsure it had been heard (a walk of the README found it)
+      System.err.println("CareContext stopping: finishing the requests in flight, then closing the database");
       long deadline = System.nanoTime() + 15_000_000_000L;
       while (context.isRunning() && System.nanoTime() < deadline) {
         try {
@@ -327,6 +330,7 @@ public final class CareContextServer implements AutoCloseable {
         }
       }
       closeDatabase();
+      System.err.println("CareContext stopped");
     }, "carecontext-shutdown"));
     Thread.currentThread().join();
   }
