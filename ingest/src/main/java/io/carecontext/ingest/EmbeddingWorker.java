@@ -69,7 +69,8 @@ public final class EmbeddingWorker implements AutoCloseable {
   /** Tenants whose endpoint failed as a whole: not called again before {@code untilNanos}. */
   private final Map<TenantId, Pause> paused = new ConcurrentHashMap<>();
 
-  private record Pause(long untilNanos, int failures) {}
+  /** A tenant's pause after its endpoint failed as a whole; it holds only while the tenant's model is the one that failed. */
+  private record Pause(long untilNanos, int failures, String model) {}
 
   /** The longest wait between two calls to an endpoint that keeps failing. */
   static final Duration MAX_PAUSE = Duration.ofMinutes(5);
@@ -160,6 +161,12 @@ public final class EmbeddingWorker implements AutoCloseable {
    */
   public int processBatch(TenantId tenant) {
     Pause pause = paused.get(tenant);
+    if (pause != null && !pause.model().equals(providers.apply(tenant).modelId())) {
+      // the tenant changed its model since: the endpoint that failed is not the one to wait for (a model
+      // set back to the in-process one waited out the old endpoint's pause, up to minutes)
+      paused.remove(tenant, pause);
+      pause = null;
+    }
     if (pause != null && System.nanoTime() - pause.untilNanos() < 0) {
       return 0;
     }
@@ -463,6 +470,22 @@ public final class EmbeddingWorker implements AutoCloseable {
     });
   }
 
+  /**
+   * After a change of the tenant's model: the rows still waiting out the old model's failures (its
+   * backoff, or its endpoint's pause) are due at once, with their attempts and reason cleared, so that
+   * the new model gets them now and the ingest status no longer shows the old endpoint's error. Parked
+   * rows stay parked ({@link #retryParked}). Returns how many rows it made due.
+   */
+  public int retryWithNewModel(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          UPDATE outbox SET attempts = 0, last_error = NULL, available_at = now()
+          WHERE parked_at IS NULL AND (attempts > 0 OR last_error IS NOT NULL OR available_at > now())""")) {
+        return ps.executeUpdate();
+      }
+    });
+  }
+
   /** Puts parked rows back in the queue (after the cause is fixed). */
   public int retryParked(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
@@ -503,7 +526,7 @@ public final class EmbeddingWorker implements AutoCloseable {
     stats.failures.incrementAndGet();
     int failures = previous == null ? 1 : previous.failures() + 1;
     Duration wait = pauseAfter(failures, ThreadLocalRandom.current().nextDouble());
-    paused.put(tenant, new Pause(System.nanoTime() + wait.toNanos(), failures));
+    paused.put(tenant, new Pause(System.nanoTime() + wait.toNanos(), failures, providers.apply(tenant).modelId()));
     String reason = "EmbeddingException: " + down.kind();
     try {
       // the batch that failed, as the next claim would take it: retrying, with why, for the ingest status

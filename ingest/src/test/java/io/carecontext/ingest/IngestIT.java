@@ -727,4 +727,48 @@ class IngestIT {
     assertThat(w.parked(t)).isEmpty();
     w.close();
   }
+
+  /**
+   * A tenant paused by its endpoint's outage that changes its model (back to the in-process one, say)
+   * embeds at once: it waited out the old endpoint's pause and its rows' backoff, up to minutes, with the
+   * old error still shown as failing.
+   */
+  @Test
+  void aChangeOfModelEndsTheOldEndpointsPauseAndBackoff() throws SQLException {
+    TenantId t = platform.tenant("model_fix");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    EmbeddingProvider down = new EmbeddingProvider() {
+      @Override public String modelId() { return "down"; }
+      @Override public int dimensions() { return 3; }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        throw io.carecontext.ingest.embedding.EmbeddingException.endpointDown("embedding failed", "connection refused");
+      }
+    };
+    EmbeddingProvider steady = new EmbeddingProvider() {
+      @Override public String modelId() { return "steady"; }
+      @Override public int dimensions() { return 3; }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        return texts.stream().map(x -> new float[] {0, 1, 0}).toList();
+      }
+    };
+    java.util.concurrent.atomic.AtomicReference<EmbeddingProvider> model = new java.util.concurrent.atomic.AtomicReference<>(down);
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> model.get(), () -> List.of(t), 8);
+    for (String id : List.of("pa", "pb", "pc")) {
+      s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"male\"}"));
+    }
+    // one more row that failed on its own under the old model: an attempt spent, a backoff to wait
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("UPDATE tenant_model_fix.outbox SET attempts = 2, last_error = 'IllegalStateException', "
+          + "available_at = now() + interval '5 minutes' WHERE resource_id = 'pc'");
+    }
+    assertThat(w.drain(t)).isZero();
+    assertThat(w.failing(t).retrying()).isEqualTo(3);
+
+    model.set(steady);
+    assertThat(w.retryWithNewModel(t)).isEqualTo(3);
+    assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(0, null));
+    assertThat(w.drain(t)).as("no pause or backoff of the old endpoint's is waited out").isEqualTo(3);
+    assertThat(count("SELECT count(*) FROM tenant_model_fix.chunks WHERE model = 'steady'")).isEqualTo(3);
+    w.close();
+  }
 }

@@ -171,9 +171,10 @@ public class TenantController {
     }
     if (newModel) {
       // Resumable: re-running it queues only resources whose chunks still carry another model.
+      int due = worker.retryWithNewModel(id); // what waited out the old model's failures goes now
       int queued = worker.enqueueReembed(id, model.modelId(), model.dimensions());
-      LOG.info("tenant {} changed its embedding model to {} ({} dimensions): {} resource(s) queued for re-embedding", id,
-          model.modelId(), model.dimensions(), queued);
+      LOG.info("tenant {} changed its embedding model to {} ({} dimensions): {} resource(s) queued for re-embedding, "
+          + "{} waiting after failures made due", id, model.modelId(), model.dimensions(), queued, due);
     }
     return view(active(id), null);
   }
