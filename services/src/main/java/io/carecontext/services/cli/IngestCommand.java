@@ -46,6 +46,9 @@ final class IngestCommand implements Callable<Integer> {
     long resources = 0;
     int failed = 0;
     long failedLines = 0;
+    // NDJSON lines stored already as sent: counted among the resources ingested, and said apart, since the
+    // progress line counts only new ones ("0 new resources stored", then "ingested 15,000 resources")
+    long unchanged = 0;
     long refusedEntries = 0;
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
@@ -91,6 +94,7 @@ final class IngestCommand implements Callable<Integer> {
         }
       } else if (ndjson) {
         resources += ApiJson.importStored(r.body());
+        unchanged += ApiJson.importCount(r.body(), "unchanged");
         long bad = ApiJson.importCount(r.body(), "failed");
         if (bad > 0) {
           // the good lines are stored; name the bad ones, so the feed can be fixed and sent again
@@ -118,9 +122,11 @@ final class IngestCommand implements Callable<Integer> {
     out.println();
     long parked = noWait ? 0 : waitForWorker(progress, tenant, out);
     spec.commandLine().getOut().printf("ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed, "
-            + "%,d Bundle %s refused, %,d NDJSON line(s) not loaded%s%n", resources, files.size(),
+            + "%,d Bundle %s refused, %,d NDJSON line(s) not loaded%s%s%n", resources, files.size(),
         (System.nanoTime() - start) / 1e9, failed, refusedEntries, entries(refusedEntries), failedLines,
-        parked > 0 ? String.format(", %,d resource(s) not embedded (parked)", parked) : "");
+        parked > 0 ? String.format(", %,d resource(s) not embedded (parked)", parked) : "",
+        unchanged > 0 ? String.format("; %,d NDJSON resource(s) of them were stored already as sent (unchanged)",
+            unchanged) : "");
     return failed == 0 && failedLines == 0 && refusedEntries == 0 && parked == 0 ? 0 : 1;
   }
 
