@@ -98,6 +98,55 @@ class LingeringCloseTest {
     }
   }
 
+  /**
+   * Review 37: a close that comes while an answer is still being written (Micronaut's idle timeout
+   * closes a connection whose client stopped reading) waits for an empty write queued behind that
+   * answer, which never completes; the linger's deadline is armed only after it, and every later close
+   * is folded into the first. Before the handler the close was immediate: now the connection, and the
+   * answer buffered for it, are held until the client goes away, however long that is.
+   */
+  @Test
+  void aCloseWhileTheClientReadsNothingIsStillBounded() throws Exception {
+    java.util.concurrent.CompletableFuture<Channel> accepted = new java.util.concurrent.CompletableFuture<>();
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      Channel listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+          .childHandler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+              ch.pipeline().addLast(new LingeringClose.Handler(), new HttpServerCodec(),
+                  new SimpleChannelInboundHandler<HttpObject>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
+                      if (msg instanceof HttpRequest) {
+                        // a large answer, more than the socket buffers hold, to a client that reads none
+                        DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                            HttpResponseStatus.OK, io.netty.buffer.Unpooled.wrappedBuffer(new byte[64 * 1024 * 1024]));
+                        response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+                        ctx.writeAndFlush(response);
+                        // as the idle timeout does later, and again at each idle period
+                        ctx.executor().schedule(() -> ctx.close(), 300, java.util.concurrent.TimeUnit.MILLISECONDS);
+                        ctx.executor().schedule(() -> ctx.close(), 600, java.util.concurrent.TimeUnit.MILLISECONDS);
+                        accepted.complete(ctx.channel());
+                      }
+                    }
+                  });
+            }
+          }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+      try (Socket socket = new Socket("127.0.0.1", ((InetSocketAddress) listener.localAddress()).getPort())) {
+        socket.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        Channel connection = accepted.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        // the client never reads: the server must still close within the linger and a margin
+        assertThat(connection.closeFuture().await(LingeringClose.LINGER_MILLIS + 3_000))
+            .as("the server closed the connection of a client that reads nothing").isTrue();
+      } finally {
+        listener.close().syncUninterruptibly();
+      }
+    } finally {
+      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
   private static String readToEnd(InputStream in) throws java.io.IOException {
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     in.transferTo(all);
