@@ -79,6 +79,9 @@ final class LingeringClose implements BeanCreatedEventListener<NettyServerCustom
       }
       // a void promise takes no listener: the lingering needs one of its own
       closing = promise.isVoid() ? ctx.newPromise() : promise;
+      // the deadline runs from the close, not from the answer's last byte: a client that reads nothing
+      // never lets the empty write below complete, and the idle timeout's later closes fold into this one
+      deadline = ctx.executor().schedule(() -> finish(ctx), LINGER_MILLIS, TimeUnit.MILLISECONDS);
       // an empty write completes once everything written before it is on the wire: shutting the output
       // down earlier would fail the answer's bytes still queued
       ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
@@ -91,7 +94,6 @@ final class LingeringClose implements BeanCreatedEventListener<NettyServerCustom
             finish(ctx);
             return;
           }
-          deadline = ctx.executor().schedule(() -> finish(ctx), LINGER_MILLIS, TimeUnit.MILLISECONDS);
           ctx.channel().config().setAutoRead(true);
           ctx.read();
         });
