@@ -101,19 +101,32 @@ final class Detectors {
 
   static List<Span> find(String text, KnownIdentifiers known) {
     List<Span> spans = new ArrayList<>();
+    // each form of a known name, and the people (identities) whose names take it
+    Map<String, java.util.Set<String>> owners = new java.util.HashMap<>();
+    for (KnownIdentifiers.Name m : known.names()) {
+      for (String variant : nameVariants(m)) {
+        owners.computeIfAbsent(TokenMap.normalize(variant), k -> new java.util.HashSet<>()).add(identity(m));
+      }
+    }
     for (KnownIdentifiers.Name n : known.names()) {
       String prefix = prefix(n);
       String identity = identity(n);
+      // A form of the name that another known person's name also takes (the family alone, for a mother
+      // and a father Kowalski) names neither for sure: it keeps a token of its own text, as a mention
+      // may be either. Tied to the first person listed, "Mr. Kowalski" read as the mother.
       for (String variant : nameVariants(n)) {
         Pattern p = nameRegex(variant);
         if (p != null) {
-          add(spans, text, p, IdentifierClass.NAME, prefix, identity);
+          add(spans, text, p, IdentifierClass.NAME, prefix, owners.get(TokenMap.normalize(variant)).size() == 1
+              ? identity : null);
         }
       }
+      boolean familyShared = known.names().stream().anyMatch(m -> !identity(m).equals(identity)
+          && m.family() != null && n.family() != null && TokenMap.normalize(m.family()).equals(TokenMap.normalize(n.family())));
       for (String given : n.given()) {
         for (Pattern p : new Pattern[] {shortGivenRegex(given, n.family()), initialsRegex(given, n.family())}) {
           if (p != null) {
-            add(spans, text, p, IdentifierClass.NAME, prefix, identity);
+            add(spans, text, p, IdentifierClass.NAME, prefix, familyShared ? null : identity);
           }
         }
       }
@@ -404,7 +417,9 @@ final class Detectors {
       for (KnownIdentifiers.Name n : known.names()) {
         String family = n.family() == null ? "" : n.family().toLowerCase(Locale.ROOT);
         if (family.length() >= 6 && !word.equals(family) && oneEditApart(word, family)) {
-          spans.add(new Span(m.start(), m.end(), IdentifierClass.NAME, prefix(n), identity(n)));
+          // a token of its own text: one edit from the name is as often another person (a wife's Kowalska
+          // beside Kowalski) as a typo, and taking another person for the patient is the worse mistake
+          spans.add(new Span(m.start(), m.end(), IdentifierClass.NAME, prefix(n)));
           break;
         }
       }

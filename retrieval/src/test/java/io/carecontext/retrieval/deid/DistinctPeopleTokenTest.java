@@ -9,12 +9,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Review 37: since 198b40c a span found from a known name carries the identity of the name it was
- * found from, and the token map keys on that. A partial variant (the family alone, a given name alone,
- * an initial and the family) matches every known person who shares it, and a misspelling matches the
- * first known family one edit away: such a span is now given the full token of whichever person was
- * listed first, so a mention of another person reads, to the model and in the re-identified answer,
- * as that first person.
+ * A span found from a known name carries the identity of that name, and the token map keys on it, so
+ * that one person's spellings share a token. Two people must never share one: a form of a name that
+ * another known name also takes (the family alone, for two Kowalskis) and a word one edit from a name
+ * (a wife's Kowalska) keep tokens of their own text. Tied to the person listed first, they read, to the
+ * model and in the re-identified answer, as that person.
  */
 class DistinctPeopleTokenTest {
 
