@@ -146,9 +146,18 @@ public final class KeyEncryptionKeyRotation {
    * logged and stays owed, for the next `kek rotate` (which may be run again for that alone).
    */
   private static void record(PlatformDatabase db, Path from, Path to) {
-    recordOwed(db, new AuditLog(new TenantTransactions(db.appDataSource(), db.config()),
-        new TenantKeys(new LocalFileKeyProvider(to), List.of(new LocalFileKeyProvider(from)), db.appDataSource())));
+    try {
+      recordOwed(db, new AuditLog(new TenantTransactions(db.appDataSource(), db.config()),
+          new TenantKeys(new LocalFileKeyProvider(to), List.of(new LocalFileKeyProvider(from)), db.appDataSource())));
+    } catch (RuntimeException e) {
+      // the rewrap has committed: the command must still say so and what to do next; the rows stay owed
+      LOG.warn("the data keys are rotated, but the kek-rotate audit rows could not be written ({}); they stay owed, "
+          + "and the next start of serve or worker writes them", e.getClass().getSimpleName());
+    }
   }
+
+  /** The advisory lock under which one process at a time writes the owed rows (serve and worker start together). */
+  static final long OWED_ROWS_LOCK = 0x63634b454b524f57L; // "ccKEKROW"
 
   /**
    * Writes the kek-rotate rows the rotations owe (see {@link #record}); also run by serve and worker at
@@ -156,6 +165,27 @@ public final class KeyEncryptionKeyRotation {
    * key, still gets its rows. Returns how many were written.
    */
   public static int recordOwed(PlatformDatabase db, AuditLog audit) {
+    // Held on an owner connection of its own for the whole run, and the owed rows read only once it is
+    // held: serve and worker start together, and both wrote every owed row (a review found it).
+    try (java.sql.Connection lock = db.ownerDataSource().getConnection();
+         java.sql.PreparedStatement take = lock.prepareStatement("SELECT pg_advisory_lock(?)")) {
+      take.setLong(1, OWED_ROWS_LOCK);
+      take.execute();
+      try {
+        return recordOwedUnderLock(db, audit);
+      } finally {
+        try (java.sql.PreparedStatement release = lock.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+          release.setLong(1, OWED_ROWS_LOCK);
+          release.execute();
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      throw new io.carecontext.migrations.DatabaseException("the owed kek-rotate audit rows could not be written ("
+          + e.getSQLState() + ")", e);
+    }
+  }
+
+  private static int recordOwedUnderLock(PlatformDatabase db, AuditLog audit) {
     int written = 0;
     for (KekRotation.Unaudited owed : KekRotation.unaudited(db.ownerDataSource())) {
       try {

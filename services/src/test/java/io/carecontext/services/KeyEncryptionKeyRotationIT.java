@@ -229,6 +229,31 @@ class KeyEncryptionKeyRotationIT {
         }
         assertThat(kekRotateRows(own, "kekowed")).isEqualTo(2);
         assertThat(KekRotation.unaudited(owner)).isEmpty();
+
+        // serve and worker start together, and both pay what is owed: one at a time, under an advisory
+        // lock, each reading the owed rows only once it holds it, so each row is written once
+        Path fourth = own.home.resolve("kek-owed-fourth.key");
+        KekRotation.rewrap(owner, new LocalFileKeyProvider(third), new LocalFileKeyProvider(fourth));
+        io.carecontext.migrations.PlatformDatabase db = restarted.bean(io.carecontext.migrations.PlatformDatabase.class);
+        io.carecontext.retrieval.audit.AuditLog audit = new io.carecontext.retrieval.audit.AuditLog(
+            new io.carecontext.migrations.TenantTransactions(db.appDataSource(), db.config()),
+            new io.carecontext.migrations.TenantKeys(new LocalFileKeyProvider(fourth), db.appDataSource()));
+        java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (Connection holder = owner.getConnection(); java.sql.Statement st = holder.createStatement()) {
+          st.execute("SELECT pg_advisory_lock(" + KeyEncryptionKeyRotation.OWED_ROWS_LOCK + ")");
+          java.util.concurrent.Future<Integer> waiting = other.submit(() -> KeyEncryptionKeyRotation.recordOwed(db, audit));
+          Thread.sleep(1_000);
+          assertThat(waiting).as("waits while another process pays").isNotDone();
+          assertThat(kekRotateRows(own, "kekowed")).isEqualTo(2);
+          st.execute("SELECT pg_advisory_unlock(" + KeyEncryptionKeyRotation.OWED_ROWS_LOCK + ")");
+          assertThat(waiting.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
+          assertThat(KeyEncryptionKeyRotation.recordOwed(db, audit)).as("paid: nothing left").isZero();
+          assertThat(kekRotateRows(own, "kekowed")).isEqualTo(3);
+        } catch (InterruptedException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+          throw new AssertionError(e);
+        } finally {
+          other.shutdownNow();
+        }
         assertThat(restarted.call("GET", "/v1/kekowed/audit/verify", auditor, null).body()).contains("\"valid\":true");
       }
     }
