@@ -223,8 +223,8 @@ final class IngestCommand implements Callable<Integer> {
     // Ctrl-C ends the wait, and the output stopped mid-line: nothing said the data was stored or how to
     // follow the rest. The hook says so as the process ends, and is removed once the wait is over.
     Thread interrupted = new Thread(() -> {
-      out.printf("%nstopped waiting: what was sent is stored, and the embedding worker goes on with it; follow it "
-          + "with ./carecontext tenant wait %s%n", tenant);
+      out.printf("%nstopped waiting: everything stored stays stored, and the embedding worker goes on with what is "
+          + "queued; follow it with ./carecontext tenant wait %s%n", tenant);
       out.flush();
     }, "ingest-wait-interrupted");
     Runtime.getRuntime().addShutdownHook(interrupted);
