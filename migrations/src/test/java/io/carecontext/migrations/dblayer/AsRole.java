@@ -102,4 +102,24 @@ final class AsRole {
       return out;
     }
   }
+
+  /**
+   * Policy settings as a request's transaction sets them: {@code cc.access} (when not null), the
+   * presented key ({@code cc.key}, {@code cc.key_hash}, when not null), then {@code more} as name, value pairs.
+   */
+  static java.util.Map<String, String> settings(String access, io.carecontext.migrations.testing.TestPlatform.TestKey key,
+                                                String... more) {
+    java.util.Map<String, String> s = new java.util.LinkedHashMap<>();
+    if (access != null) {
+      s.put("cc.access", access);
+    }
+    if (key != null) {
+      s.put("cc.key", key.keyId());
+      s.put("cc.key_hash", key.secretHashHex());
+    }
+    for (int i = 0; i < more.length; i += 2) {
+      s.put(more[i], more[i + 1]);
+    }
+    return s;
+  }
 }

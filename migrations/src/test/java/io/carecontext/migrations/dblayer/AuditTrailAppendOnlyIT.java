@@ -78,15 +78,7 @@ class AuditTrailAppendOnlyIT {
   }
 
   static Map<String, String> withKey(TestPlatform.TestKey key, String access) {
-    Map<String, String> s = new LinkedHashMap<>();
-    if (access != null) {
-      s.put("cc.access", access);
-    }
-    if (key != null) {
-      s.put("cc.key", key.keyId());
-      s.put("cc.key_hash", key.secretHashHex());
-    }
-    return s;
+    return AsRole.settings(access, key);
   }
 
   static Map<String, String> everyRole() {

@@ -89,18 +89,7 @@ class RowSecurityAloneIT {
   }
 
   static Map<String, String> settings(String access, TestPlatform.TestKey key, String... more) {
-    Map<String, String> s = new LinkedHashMap<>();
-    if (access != null) {
-      s.put("cc.access", access);
-    }
-    if (key != null) {
-      s.put("cc.key", key.keyId());
-      s.put("cc.key_hash", key.secretHashHex());
-    }
-    for (int i = 0; i < more.length; i += 2) {
-      s.put(more[i], more[i + 1]);
-    }
-    return s;
+    return AsRole.settings(access, key, more);
   }
 
   static void assertUnchanged() throws SQLException {
