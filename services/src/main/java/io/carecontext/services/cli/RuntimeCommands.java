@@ -136,9 +136,12 @@ final class RuntimeCommands {
         RuntimeSettings settings = RuntimeSettings.fromEnvironment();
         var result = KeyEncryptionKeyRotation.run(settings, java.util.Optional.ofNullable(to), sessions -> {
           if (sessions > 0) {
-            System.err.println("warning: " + sessions + " connection(s) of the application role are open: a serve "
-                + "or worker is still running on the old key, and makes a new tenant's data key under it; stop "
-                + "them, then run this again (it rewraps only what is still under the old key)");
+            // Refused, not warned about: a serve or worker still on the old key makes a new tenant's data key
+            // under it after this commits, and the warning came with the rotation already done.
+            throw new CliException(sessions + " connection(s) of the application role are open: a serve or worker "
+                + "is still running on the old key; stop them and run this again, or rotate while they run (restart "
+                + "them with CARECONTEXT_KEK_PREVIOUS_FILE, then `kek rotate` without --to; see the README); "
+                + "nothing was changed");
           }
         });
         System.out.printf("rewrapped %d tenant data key(s) from kek %s to kek %s (%d already under it).%n",
