@@ -22,6 +22,11 @@ public final class PatientCompartment {
 
   private PatientCompartment() {}
 
+  /** Whether {@code reference} is an absolute URL to a Patient, with or without _history. */
+  static boolean isAbsolutePatientUrl(String reference) {
+    return ABSOLUTE_PATIENT.matcher(reference).matches();
+  }
+
   public static Optional<String> patientIdOf(Resource resource) {
     if (resource instanceof Patient p) {
       return Optional.ofNullable(p.getIdElement().getIdPart());

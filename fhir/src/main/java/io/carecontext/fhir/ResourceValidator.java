@@ -119,8 +119,7 @@ public final class ResourceValidator {
       String named = entries == null ? null : entries.get(r);
       return named == null || "Patient".equals(named);
     }
-    return r.startsWith("Patient/") || r.startsWith("Patient?")
-        || r.matches("^https?://\\S+/Patient/" + FhirId.REGEX + "$");
+    return r.startsWith("Patient/") || r.startsWith("Patient?") || PatientCompartment.isAbsolutePatientUrl(r);
   }
 
   /** Every reference is {@code Type/id}, {@code urn:uuid:…}, an absolute URL or a conditional {@code Type?…}. */

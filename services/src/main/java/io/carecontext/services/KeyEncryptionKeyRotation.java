@@ -196,7 +196,7 @@ public final class KeyEncryptionKeyRotation {
             .withDetail("rotatedAt", AuditEntry.jsonString(owed.at().toString())));
       } catch (RuntimeException e) {
         LOG.warn("tenant {}: its data key was rewrapped, but the audit row saying so could not be written ({}); "
-            + "run `kek rotate` again to write it", owed.tenant(), e.getClass().getSimpleName());
+            + "it stays owed, and the next kek rotate or start of serve or worker writes it", owed.tenant(), e.getClass().getSimpleName());
         continue;
       }
       KekRotation.audited(db.ownerDataSource(), owed);

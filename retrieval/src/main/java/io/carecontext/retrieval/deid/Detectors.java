@@ -101,11 +101,18 @@ final class Detectors {
 
   static List<Span> find(String text, KnownIdentifiers known) {
     List<Span> spans = new ArrayList<>();
-    // each form of a known name, and the people (identities) whose names take it
+    // each form of a known name, and each family name, with the people (identities) whose names take it
     Map<String, java.util.Set<String>> owners = new java.util.HashMap<>();
+    Map<String, java.util.Set<String>> families = new java.util.HashMap<>();
+    Map<KnownIdentifiers.Name, List<String>> variantsOf = new java.util.HashMap<>();
     for (KnownIdentifiers.Name m : known.names()) {
-      for (String variant : nameVariants(m)) {
-        owners.computeIfAbsent(TokenMap.normalize(variant), k -> new java.util.HashSet<>()).add(identity(m));
+      String identity = identity(m);
+      variantsOf.put(m, nameVariants(m));
+      for (String variant : variantsOf.get(m)) {
+        owners.computeIfAbsent(TokenMap.normalize(variant), k -> new java.util.HashSet<>()).add(identity);
+      }
+      if (m.family() != null) {
+        families.computeIfAbsent(TokenMap.normalize(m.family()), k -> new java.util.HashSet<>()).add(identity);
       }
     }
     for (KnownIdentifiers.Name n : known.names()) {
@@ -114,15 +121,14 @@ final class Detectors {
       // A form of the name that another known person's name also takes (the family alone, for a mother
       // and a father Kowalski) names neither for sure: it keeps a token of its own text, as a mention
       // may be either. Tied to the first person listed, "Mr. Kowalski" read as the mother.
-      for (String variant : nameVariants(n)) {
+      for (String variant : variantsOf.get(n)) {
         Pattern p = nameRegex(variant);
         if (p != null) {
           add(spans, text, p, IdentifierClass.NAME, prefix, owners.get(TokenMap.normalize(variant)).size() == 1
               ? identity : null);
         }
       }
-      boolean familyShared = known.names().stream().anyMatch(m -> !identity(m).equals(identity)
-          && m.family() != null && n.family() != null && TokenMap.normalize(m.family()).equals(TokenMap.normalize(n.family())));
+      boolean familyShared = n.family() != null && families.get(TokenMap.normalize(n.family())).size() > 1;
       for (String given : n.given()) {
         for (Pattern p : new Pattern[] {shortGivenRegex(given, n.family()), initialsRegex(given, n.family())}) {
           if (p != null) {

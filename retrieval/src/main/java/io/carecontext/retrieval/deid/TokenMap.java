@@ -27,15 +27,11 @@ public final class TokenMap {
     this.scope = scope;
   }
 
-  /** The token for a value of a class; the same value gets the same token throughout the request. */
-  String tokenFor(String prefix, String value) {
-    return tokenFor(prefix, value, null);
-  }
-
   /**
-   * The token for a value of a class that stands for {@code identity} (a known identifier as the record
-   * writes it; null: the value itself): every value of one identity gets its token. An answer is
-   * re-identified with the value the token was first made for, so that it reads as its source did.
+   * The token for a value of a class; the same value gets the same token throughout the request, and so
+   * does every value of one {@code identity} (a known identifier as the record writes it; null: the value
+   * itself). An answer is re-identified with the value the token was first made for, so that it reads as
+   * its source did.
    */
   String tokenFor(String prefix, String value, String identity) {
     String stands = identity == null ? value : identity;
