@@ -53,6 +53,25 @@ class OperationsIT {
     }
   }
 
+  /**
+   * The router serves {@code /metrics/} as {@code /metrics}, but the filter guarded only the exact
+   * path: with a trailing slash any live key of any tenant, a clinician's or a feed's, read every
+   * tenant's counters (and the request went through as an ordinary API call).
+   */
+  @Test
+  void aTrailingSlashDoesNotOpenMetricsToATenantsKey() {
+    String doc = app.tenantWithKey("slashed", "slashed-doc", "[\"clinician\"]", null);
+    String feed = app.tenantWithKey("slashed", "slashed-feed", "[\"ehr-integration\"]", null);
+    for (String key : new String[] {null, doc, feed, app.tenantAdmin("slashed")}) {
+      HttpResponse<String> r = app.call("GET", "/metrics/", key, null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+      assertThat(r.body()).contains("CARECONTEXT_METRICS_TOKEN").doesNotContain("# TYPE");
+    }
+    HttpResponse<String> operator = app.call("GET", "/metrics/", app.adminKey(), null);
+    assertThat(operator.statusCode()).isEqualTo(200);
+    assertThat(operator.body()).contains("# TYPE");
+  }
+
   @Test
   void theIngestMetricCountsEveryWriteWhateverTheEndpoint() {
     // Only Bundles were counted: a feed of single PUTs or an $import showed 0 resources ingested.

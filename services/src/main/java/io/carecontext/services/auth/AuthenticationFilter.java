@@ -75,7 +75,20 @@ public class AuthenticationFilter {
 
   /** What a worker serves: its probes and its metrics, nothing a key opens. */
   static boolean servedByWorker(String path) {
-    return path.equals("/health") || path.startsWith("/health/") || path.equals("/metrics");
+    return path.equals("/health") || path.startsWith("/health/") || isMetrics(path);
+  }
+
+  /**
+   * Whether the router serves {@code path} as {@code /metrics}: it takes a trailing slash too, and the
+   * filter guarded only the exact path, so {@code /metrics/} went through as an API call and answered any
+   * live tenant key with every tenant's counters.
+   */
+  static boolean isMetrics(String path) {
+    int end = path.length();
+    while (end > 1 && path.charAt(end - 1) == '/') {
+      end--;
+    }
+    return path.regionMatches(0, "/metrics", 0, end) && end == "/metrics".length();
   }
 
   /**
@@ -128,7 +141,7 @@ public class AuthenticationFilter {
           new ApiError("not_found", "this is an embedding worker: it serves /health and /metrics only; send API "
               + "requests to the service (./carecontext serve, the chart's API Service)")));
     }
-    if (request.getPath().equals("/metrics")) {
+    if (isMetrics(request.getPath())) {
       // Its counters name every tenant and how each one's requests were decided: for the scraper's own
       // token (least privilege: it opens nothing else) or the operator, and for no one else.
       return scrapes(bearer(request).orElse("")) ? null : logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED)

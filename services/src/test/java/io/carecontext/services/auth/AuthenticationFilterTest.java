@@ -47,6 +47,18 @@ class AuthenticationFilterTest {
     assertThat(AuthenticationFilter.pathTenant(path)).isEqualTo(tenant);
   }
 
+  /** Every path the router serves as /metrics is guarded as /metrics (a trailing slash opened it to tenant keys). */
+  @Test
+  void theMetricsPathIsKnownWithATrailingSlashToo() {
+    for (String path : new String[] {"/metrics", "/metrics/", "/metrics//"}) {
+      assertThat(AuthenticationFilter.isMetrics(path)).as(path).isTrue();
+      assertThat(AuthenticationFilter.servedByWorker(path)).as(path).isTrue();
+    }
+    for (String path : new String[] {"/metric", "/metricsx", "/metrics/x", "/", "/v1/metrics", "/Metrics"}) {
+      assertThat(AuthenticationFilter.isMetrics(path)).as(path).isFalse();
+    }
+  }
+
   @Test
   void aRequestIdThatCouldBeAnIdentifierIsNotKept() {
     // a feed's correlation id built from a name and birth date was logged with every line
