@@ -13,6 +13,7 @@ import io.carecontext.services.platform.ApiKeyRecord;
 import io.carecontext.services.platform.ApiKeyRepository;
 import io.carecontext.services.platform.TenantRepository;
 import io.carecontext.services.tenancy.TenantDirectory;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.annotation.Body;
@@ -74,10 +75,13 @@ public class KeyController {
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
       schema = @Schema(implementation = AdminDtos.CreateKey.class)))
   public HttpResponse<AdminDtos.CreatedKey> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
-                                                   @PathVariable String tenant, @Nullable @Body byte[] raw) {
+                                                   @PathVariable String tenant, HttpRequest<?> request,
+                                                   @Nullable @Body byte[] raw) {
+    // the key first, recorded when refused (with whom it tried to give which access), then its body
+    AdminAttempts.requireTenantAdmin(audit, caller, tenant, "key-create", request, row -> askedFor(row, raw));
     AdminDtos.CreateKey body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class);
     TenantId id = requireActive(caller, tenant);
-    if (body.principal() == null || !body.principal().matches("^[A-Za-z0-9._@-]{1,100}$")) {
+    if (body.principal() == null || !body.principal().matches(PRINCIPAL)) {
       // "required" said of a principal that was sent sent the caller looking for a missing field
       throw ApiException.badRequest((body.principal() == null ? "principal is required" : "principal is not valid")
           + ": 1 to 100 letters, digits, '.', '_', '@' or '-'");
@@ -123,6 +127,30 @@ public class KeyController {
     return HttpResponse.created(new AdminDtos.CreatedKey(made.issued().keyId(), made.issued().token(), body.principal(),
         List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
   }
+
+  /**
+   * A refused creation's row with the principal and roles it asked for, when the body names them as a
+   * key's body may (a principal of the allowed characters, known role codes); as it is otherwise.
+   */
+  private AuditEntry askedFor(AuditEntry row, @Nullable byte[] raw) {
+    AdminDtos.CreateKey body;
+    try {
+      body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class);
+    } catch (RuntimeException unreadable) {
+      return row;
+    }
+    if (body.principal() != null && body.principal().matches(PRINCIPAL)) {
+      row = row.withDetail("keyPrincipal", "\"" + body.principal() + "\"");
+    }
+    if (body.roles() instanceof List<?> l && !l.isEmpty()
+        && l.stream().allMatch(r -> r instanceof String code && Role.fromCode(code).isPresent())) {
+      row = row.withDetail("roles", AuditEntry.jsonStrings(l.stream().map(String.class::cast).toList()));
+    }
+    return row;
+  }
+
+  /** What a principal may be: it is written into the trail's JSON as it is. */
+  private static final String PRINCIPAL = "^[A-Za-z0-9._@-]{1,100}$";
 
   private record CreatedKeyAndRow(ApiKeySecrets.Issued issued) {
   }
@@ -259,7 +287,8 @@ public class KeyController {
   // not refuse it; the route's default, JSON only, answered 415 "send application/fhir+json" to one that did
   @Consumes(MediaType.ALL)
   public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                                   @PathVariable String keyId) {
+                                   @PathVariable String keyId, HttpRequest<?> request) {
+    AdminAttempts.requireTenantAdmin(audit, caller, tenant, "key-revoke", request);
     TenantId id = requireActive(caller, tenant);
     Optional<Boolean> active = keyId.matches("^[a-z0-9]{16,32}$") ? keys.findActive(keyId, id.value())
         : Optional.empty();

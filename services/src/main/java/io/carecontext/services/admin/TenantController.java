@@ -11,6 +11,7 @@ import io.carecontext.services.platform.TenantRecord;
 import io.carecontext.services.platform.TenantRepository;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.type.Argument;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.annotation.Body;
@@ -144,9 +145,11 @@ public class TenantController {
       @Content(mediaType = "application/json", schema = @Schema(implementation = AdminDtos.PatchTenant.class)),
       @Content(mediaType = "application/merge-patch+json", schema = @Schema(implementation = AdminDtos.PatchTenant.class))})
   public AdminDtos.TenantView patch(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                                    @Nullable @Body byte[] raw) {
+                                    HttpRequest<?> request, @Nullable @Body byte[] raw) {
+    // the key first, recorded when refused, then its body: a key that may not change settings was
+    // told to fix its body, and left no row
+    TenantId id = AdminAttempts.requireTenantAdmin(audit, caller, tenant, "tenant-settings", request);
     AdminDtos.PatchTenant body = AdminDtos.read(json, raw, AdminDtos.PatchTenant.class);
-    TenantId id = caller.requireTenantAdmin(tenant);
     TenantRecord row = active(id);
     String name = body.name() == null ? row.name() : body.name().strip();
     if (name.isEmpty() || name.length() > 200) {

@@ -234,7 +234,7 @@ public class AuthenticationFilter {
    * {@code /swagger/} or {@code /swagger-ui/} is not: those prefixes answer any path, with a 404,
    * and a client with a wrong base URL sends its patient ids there too.
    */
-  static String routeShape(String path) {
+  public static String routeShape(String path) {
     if (path.startsWith("/health/")) {
       return PUBLIC_HEALTH.contains(path) ? path : "/health/{id}";
     }

@@ -213,6 +213,72 @@ class AdminAuditIT {
   }
 
   /**
+   * A key of the tenant without tenant-admin that tries to make a key, revoke one or change the
+   * settings (a clinician minting itself an auditor key, turning consent to opt-out) is refused as
+   * before, and now recorded in its tenant's trail as role_not_allowed; a key of another tenant, in its
+   * own tenant's trail as other_tenant, and the answer stays that of a tenant that does not exist. Only
+   * the operator key's refused key creations were recorded: the attempts of the tenant's own keys to
+   * widen their access left no row.
+   */
+  @Test
+  void attemptsToChangeKeysOrSettingsWithoutTenantAdminAreRecorded() throws SQLException {
+    String clinician = app.tenantWithKey("keyed", "dr-climb", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    String clinicianKey = clinician.split("_")[1];
+    String victim = app.tenantWithKey("keyed", "dr-victim", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    String victimKey = victim.split("_")[1];
+    String outsider = app.tenantWithKey("elsewhere", "ta-out", "[\"tenant-admin\"]", null);
+    String outsiderKey = outsider.split("_")[1];
+    List<String> before = trail();
+    List<String> outsiderBefore = trail("elsewhere");
+
+    HttpResponse<String> mint = app.call("POST", "/admin/tenants/keyed/keys", clinician,
+        "{\"principal\":\"dr-climb-2\",\"roles\":[\"auditor\",\"clinician\"]}");
+    assertThat(mint.statusCode()).isEqualTo(403);
+    assertThat(app.call("DELETE", "/admin/tenants/keyed/keys/" + victimKey, clinician, null).statusCode())
+        .isEqualTo(403);
+    assertThat(app.call("PATCH", "/admin/tenants/keyed", clinician, "{\"settings\":{\"consentMode\":\"opt-out\"}}")
+        .statusCode()).isEqualTo(403);
+    // a body that cannot be read is refused for the key first: it was told to fix its body, and left no row
+    assertThat(app.call("PATCH", "/admin/tenants/keyed", clinician, "{not json").statusCode()).isEqualTo(403);
+
+    HttpResponse<String> otherMint = app.call("POST", "/admin/tenants/keyed/keys", outsider,
+        "{\"principal\":\"spy\",\"roles\":[\"auditor\"]}");
+    HttpResponse<String> unknownMint = app.call("POST", "/admin/tenants/nosuch/keys", outsider,
+        "{\"principal\":\"spy\",\"roles\":[\"auditor\"]}");
+    assertThat(otherMint.statusCode()).isEqualTo(404);
+    assertThat(otherMint.body()).isEqualTo(unknownMint.body());
+    assertThat(app.call("DELETE", "/admin/tenants/keyed/keys/" + victimKey, outsider, null).statusCode()).isEqualTo(404);
+    assertThat(app.call("PATCH", "/admin/tenants/keyed", outsider, "{\"settings\":{\"consentMode\":\"opt-out\"}}")
+        .statusCode()).isEqualTo(404);
+
+    // nothing changed: the victim's key works, the consent mode is the default
+    assertThat(app.call("GET", "/admin/tenants/keyed", tenantAdmin, null).body()).contains("\"consentMode\":\"opt-in\"");
+    assertThat(app.call("POST", "/v1/keyed/patients/p1/context", victim, "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}")
+        .statusCode()).isEqualTo(404);
+
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size()).stream().filter(r -> !r.contains("dr-victim")).toList())
+        .containsExactly(
+            "key-create denied role_not_allowed dr-climb " + clinicianKey + " {\"route\":\"/admin/tenants/keyed/keys\","
+                + "\"method\":\"POST\",\"keyPrincipal\":\"dr-climb-2\",\"roles\":[\"auditor\",\"clinician\"]}",
+            "key-revoke denied role_not_allowed dr-climb " + clinicianKey
+                + " {\"route\":\"/admin/tenants/keyed/keys/{keyId}\",\"method\":\"DELETE\"}",
+            "tenant-settings denied role_not_allowed dr-climb " + clinicianKey
+                + " {\"route\":\"/admin/tenants/keyed\",\"method\":\"PATCH\"}",
+            "tenant-settings denied role_not_allowed dr-climb " + clinicianKey
+                + " {\"route\":\"/admin/tenants/keyed\",\"method\":\"PATCH\"}");
+    List<String> outsiderRows = trail("elsewhere");
+    assertThat(outsiderRows.subList(outsiderBefore.size(), outsiderRows.size())).containsExactly(
+        "key-create denied other_tenant ta-out " + outsiderKey + " {\"route\":\"/admin/tenants/keyed/keys\",\"method\":\"POST\"}",
+        "key-create denied other_tenant ta-out " + outsiderKey + " {\"route\":\"/admin/tenants/nosuch/keys\",\"method\":\"POST\"}",
+        "key-revoke denied other_tenant ta-out " + outsiderKey
+            + " {\"route\":\"/admin/tenants/keyed/keys/{keyId}\",\"method\":\"DELETE\"}",
+        "tenant-settings denied other_tenant ta-out " + outsiderKey + " {\"route\":\"/admin/tenants/keyed\",\"method\":\"PATCH\"}");
+    // a tenant that does not exist is recorded alike (as on the patient paths): whether it exists is not
+    // the key's to learn, from the answer or from what its trail shows
+  }
+
+  /**
    * A key that authentication refuses — revoked, expired, or with a secret that is not its own — is
    * answered 401 as before, and the attempt is recorded in the key's tenant: before, it left nothing
    * but an access-log line without tenant or principal, so a revoked (perhaps stolen) key used on a

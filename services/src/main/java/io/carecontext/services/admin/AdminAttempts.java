@@ -1,0 +1,50 @@
+package io.carecontext.services.admin;
+
+import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.services.auth.AuthenticationFilter;
+import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.Role;
+import io.carecontext.services.http.ApiException;
+import io.micronaut.http.HttpRequest;
+import java.util.function.UnaryOperator;
+
+/**
+ * The tenant of a change to its keys or settings ({@code key-create}, {@code key-revoke},
+ * {@code tenant-settings}), for the platform operator or a tenant-admin key of that tenant. A tenant
+ * key that may not make the change is refused as before and the attempt is recorded first, in the
+ * key's own tenant's trail, denied: {@code role_not_allowed} for a key of the tenant without
+ * tenant-admin (a clinician minting itself an auditor key, turning consent to opt-out), {@code other_tenant}
+ * for a key of another tenant (answered like a tenant that does not exist, whether the path's tenant
+ * exists or not, as on the patient paths). Only the operator key's refused key creations were recorded:
+ * a tenant's own keys trying to widen their access left no row. The row names the route's shape and
+ * method, never an id the caller sent; no key id or settings digest, so that no database check takes
+ * it for the row that allows a change.
+ */
+final class AdminAttempts {
+
+  private AdminAttempts() {}
+
+  static TenantId requireTenantAdmin(AuditLog audit, Caller caller, String pathTenant, String action,
+                                     HttpRequest<?> request) {
+    return requireTenantAdmin(audit, caller, pathTenant, action, request, UnaryOperator.identity());
+  }
+
+  /** As above; {@code details} adds what the refused request asked for to a {@code role_not_allowed} row. */
+  static TenantId requireTenantAdmin(AuditLog audit, Caller caller, String pathTenant, String action,
+                                     HttpRequest<?> request, UnaryOperator<AuditEntry> details) {
+    if (caller.platformAdmin() || caller.tenant() == null) {
+      return caller.requireTenantAdmin(pathTenant);
+    }
+    boolean otherTenant = !caller.tenant().value().equals(pathTenant);
+    if (otherTenant || !caller.roles().contains(Role.TENANT_ADMIN)) {
+      AuditEntry row = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, action,
+              AuditEntry.Decision.DENIED, otherTenant ? "other_tenant" : "role_not_allowed")
+          .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(request.getPath())))
+          .withDetail("method", AuditEntry.jsonString(request.getMethodName()));
+      audit.record(caller.tenant(), otherTenant ? row : details.apply(row));
+    }
+    return caller.requireTenantAdmin(pathTenant);
+  }
+}
