@@ -164,6 +164,40 @@ class AdminApiIT {
     assertThat(create.body()).contains("only the platform operator key may do this").contains("CARECONTEXT_ADMIN_KEY");
   }
 
+  /**
+   * A tenant admin manages its own tenant's keys and settings and nothing of the platform's: it may
+   * not list the tenants or their offboardings, nor offboard a tenant (its own included: that destroys
+   * the data key and the trail), and another tenant's key id sent on its own tenant's path is no key of
+   * its tenant (the lookup is by tenant too), so the other tenant's feed keeps working. These deny paths
+   * had no test.
+   */
+  @Test
+  void aTenantAdminReachesNoOperatorRouteAndNoOtherTenantsKey() {
+    for (String[] call : new String[][] {{"GET", "/admin/tenants"}, {"GET", "/admin/offboardings"},
+        {"DELETE", "/admin/tenants/acme"}, {"DELETE", "/admin/tenants/bravo"}}) {
+      HttpResponse<String> r = app.call(call[0], call[1], adminKeyA, null);
+      assertThat(r.statusCode()).as(call[0] + " " + call[1] + ": " + r.body()).isEqualTo(403);
+      assertThat(r.body()).contains("only the platform operator key may do this").doesNotContain("bravo");
+    }
+    assertThat(app.call("GET", "/admin/tenants/acme", app.adminKey(), null).statusCode()).isEqualTo(200);
+    assertThat(app.call("GET", "/admin/tenants/bravo", app.adminKey(), null).statusCode()).isEqualTo(200);
+
+    String bravoAdmin = app.tenantAdmin("bravo");
+    HttpResponse<String> feed = app.call("POST", "/admin/tenants/bravo/keys", bravoAdmin,
+        "{\"principal\":\"bravo-feed\",\"roles\":[\"ehr-integration\"]}");
+    assertThat(feed.statusCode()).as(feed.body()).isEqualTo(201);
+    String feedKey = secret(feed);
+    HttpResponse<String> viaOwnPath = app.call("DELETE", "/admin/tenants/acme/keys/" + field(feed.body(), "keyId"),
+        adminKeyA, null);
+    HttpResponse<String> unknownKey = app.call("DELETE", "/admin/tenants/acme/keys/nosuchkey0000000000", adminKeyA, null);
+    assertThat(viaOwnPath.statusCode()).isEqualTo(404);
+    assertThat(viaOwnPath.body()).isEqualTo(unknownKey.body());
+    assertThat(app.call("GET", "/fhir/bravo/Patient/nobody", feedKey, null, "application/fhir+json").statusCode())
+        .isEqualTo(404); // the resource's 404: the key is live
+    assertThat(app.call("GET", "/admin/tenants/bravo/keys", bravoAdmin, null).body())
+        .doesNotContain("\"revokedAt\"");
+  }
+
   @Test
   void revokedKeysAreRefusedAtOnce() {
     HttpResponse<String> created = createKey("acme", "{\"principal\":\"temp\",\"roles\":[\"tenant-admin\"]}");
