@@ -420,7 +420,10 @@ public final class ContextService {
           ? new Outcome(List.of(), denied, 403, "break_glass_expired", "the break-glass window for this patient has closed: to "
               + "break the glass again, send \"reopen\": true with this request's reason (the new window is flagged "
               + "for review like the first)")
-          : new Outcome(List.of(), denied, 404, "patient_not_found", NOT_FOUND);
+          // a role served de-identified names its patient by a subject code: the 404 of a code that names
+          // no subject, so that it cannot tell a subject it may no longer see from one that never was
+          : new Outcome(List.of(), denied, 404, "patient_not_found",
+              rp.deidentifiedOnly() ? ResearchSubjects.NOT_FOUND : NOT_FOUND);
     }
     String why = breakGlass ? "break_glass" : "allowed";
     if (chunks.isEmpty()) {

@@ -30,9 +30,15 @@ public final class ResearchSubjects {
   /** R and 15 upper-case hex digits: 60 random bits (a token scope, [R…_PATIENT_1], takes at most 16 characters). */
   public static final Pattern CODE = Pattern.compile("^R[0-9A-F]{15}$");
 
-  /** The 404 of a code that names no subject, or of a patient id sent instead: the same for both. */
-  public static final String NOT_FOUND = "no such research subject: a role served de-identified names a patient by "
-      + "the subject code research search returned (R followed by 15 hex digits), never by a patient id";
+  /**
+   * The 404 of a code that names no subject, of a patient id sent instead, and of a subject whose patient
+   * the key may not see (consent withdrawn, say): the same for all, as API.md answers every patient the
+   * caller may not see. The last said "no such patient, or this key may not see it", which told a
+   * researcher holding a code that its patient had withdrawn consent.
+   */
+  public static final String NOT_FOUND = "no such research subject, or this key may not see it: a role served "
+      + "de-identified names a patient by the subject code research search returned (R followed by 15 hex digits), "
+      + "never by a patient id";
 
   private static final SecureRandom RANDOM = new SecureRandom();
 

@@ -528,6 +528,39 @@ class ChatApiIT {
     }
   }
 
+  /**
+   * A researcher's subject whose patient it may no longer see (consent withdrawn) answers exactly as a
+   * code that names no subject: API.md's one 404 for every patient the caller may not see. The first
+   * said "no such patient, or this key may not see it (… no consent …)", the second "no such research
+   * subject", so a researcher holding a code learnt that its patient had withdrawn consent.
+   */
+  @Test
+  void aResearchersSubjectItMayNoLongerSeeAnswersLikeAnUnknownSubject() {
+    String researcher = app.tenantWithKey("chatty", "res-withdrawn", "[\"researcher\"]", null);
+    String body = "{\"question\":\"Summarize glucose control\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}";
+    assertThat(researchChat(researcher, body).statusCode()).isEqualTo(200);
+    String consent = """
+        {"resourceType":"Consent","id":"withdrawn-research","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%s"},"provision":{"type":"deny"}}"""
+        .formatted(patientId);
+    assertThat(app.call("PUT", "/fhir/chatty/Consent/withdrawn-research", ehr, consent, "application/fhir+json")
+        .statusCode()).isEqualTo(201);
+    try {
+      HttpResponse<String> withdrawn = researchChat(researcher, body);
+      HttpResponse<String> unissued = app.call("POST", "/v1/chatty/patients/R0123456789ABCDE/chat", researcher, body);
+      assertThat(withdrawn.statusCode()).isEqualTo(404);
+      assertThat(unissued.statusCode()).isEqualTo(404);
+      assertThat(withdrawn.body()).isEqualTo(unissued.body());
+    } finally {
+      app.call("DELETE", "/fhir/chatty/Consent/withdrawn-research", ehr, null, "application/fhir+json");
+    }
+    // the trail keeps the true reason
+    assertThat(app.call("GET", "/v1/chatty/audit?principal=res-withdrawn&action=chat",
+        app.tenantWithKey("chatty", "aud-withdrawn", "[\"auditor\"]", null), null).body())
+        .contains("\"reason\":\"consent_denied\"").contains("\"reason\":\"research_subject_unknown\"");
+  }
+
   @Test
   void noModelConfiguredAnswers503() {
     String other = app.tenantWithKey("nomodel", "dr-n", "[\"clinician\"]", "\"practitionerId\":\"x\"");
