@@ -115,7 +115,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
           "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
               + " -c log_error_verbosity=terse -c log_min_error_statement=panic"
               + " -c shared_buffers=" + sharedBuffers + "MB", "start");
-      run(cmd, "pg_ctl start");
+      run(cmd, "pg_ctl start", serverEnvironment(System.getenv()));
       startedHere = true;
       LOG.info("embedded PostgreSQL started on 127.0.0.1:{} (data in {}, shared buffers {} MB)", port, dataDir(),
           sharedBuffers);
@@ -311,8 +311,36 @@ public final class EmbeddedPostgres implements AutoCloseable {
         "initdb");
   }
 
+  /**
+   * The allocator settings the embedded server's processes start with, unless the environment sets
+   * its own {@value #GLIBC_TUNABLES}: glibc's malloc keeps up to 32 MB free at the top of a
+   * backend's heap (its default: 128 kB) and serves requests under 8 MB from the heap (its default:
+   * 128 kB, raised by glibc itself only after a larger block has been freed). With the defaults a
+   * backend whose queries each take a few hundred kB gave that memory back to the kernel at the end
+   * of every query and took it again at the start of the next: a brk call, the page faults of the
+   * new pages and, on a virtual machine, a TLB flush on every core, about a fifth of PostgreSQL's
+   * time on a nearest-neighbour read (docs/benchmarks.md, the thirty-eighth session). A backend
+   * that once ran a large query had its thresholds raised by glibc and did not pay it, so the same
+   * statement cost twice as much on a fresh connection as on one that had sorted a large table.
+   * These are values glibc reaches by itself on a backend that has run a large query; only glibc
+   * reads the variable (other C libraries ignore it).
+   */
+  static final String MALLOC_TUNABLES = "glibc.malloc.trim_threshold=33554432:glibc.malloc.mmap_threshold=8388608";
+  static final String GLIBC_TUNABLES = "GLIBC_TUNABLES";
+
+  /** The variables the server starts with beyond this process's own: the allocator's, unless set. */
+  static java.util.Map<String, String> serverEnvironment(java.util.Map<String, String> own) {
+    return own.containsKey(GLIBC_TUNABLES) ? java.util.Map.of() : java.util.Map.of(GLIBC_TUNABLES, MALLOC_TUNABLES);
+  }
+
   private void run(List<String> command, String what) throws IOException {
-    Process p = new ProcessBuilder(asServerUser(command)).redirectErrorStream(true).start();
+    run(command, what, java.util.Map.of());
+  }
+
+  private void run(List<String> command, String what, java.util.Map<String, String> environment) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(asServerUser(command)).redirectErrorStream(true);
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     try {
       if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -42,4 +42,13 @@ class EmbeddedPostgresTest {
     assertThat(EmbeddedPostgres.lastStartPort("postgres \"-p\" \"5432\"")).isEmpty(); // never the default port
     assertThat(EmbeddedPostgres.lastStartPort("postgres \"-p\" \"99999\"")).isEmpty();
   }
+
+  @Test
+  void theServerStartsWithGlibcsAllocatorHeldOpenUnlessTheEnvironmentSaysOtherwise() {
+    assertThat(EmbeddedPostgres.serverEnvironment(java.util.Map.of("PATH", "/usr/bin")))
+        .containsExactly(java.util.Map.entry("GLIBC_TUNABLES",
+            "glibc.malloc.trim_threshold=33554432:glibc.malloc.mmap_threshold=8388608"));
+    // an operator's own setting, even an empty one, is left as it is
+    assertThat(EmbeddedPostgres.serverEnvironment(java.util.Map.of("GLIBC_TUNABLES", ""))).isEmpty();
+  }
 }
