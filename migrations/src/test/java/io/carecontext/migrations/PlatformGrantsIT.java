@@ -135,6 +135,8 @@ class PlatformGrantsIT {
     recordTenantChange("bravo", "bravo", "{\"retentionYears\": 2}", "now()");
     recordTenantChange("alpha", "bravo", "{\"retentionYears\": 1}", "now()");
     recordTenantChange("bravo", "bravo", "{\"retentionYears\": 1}", "now() - interval '1 hour'");
+    // nor a refused attempt's row that names the same change (platform migration 13)
+    recordTenantChange("bravo", "bravo", "{\"retentionYears\": 1}", "now()", "denied");
     assertThatThrownBy(() -> update(lower)).isInstanceOf(SQLException.class).hasMessageContaining("tenant-settings row");
     assertThatThrownBy(() -> update("UPDATE platform.tenants SET name = 'Renamed' WHERE tenant_id = 'bravo'"))
         .isInstanceOf(SQLException.class).hasMessageContaining("tenant-settings row");
@@ -231,6 +233,7 @@ class PlatformGrantsIT {
     recordKeyRevoke("bravo", "cutoffcutoffcut0", "now()");
     recordKeyRevoke("alpha", "cutoffcutoffcut1", "now()");
     recordKeyRevoke("alpha", "cutoffcutoffcut0", "now() - interval '1 hour'");
+    recordKeyRevoke("alpha", "cutoffcutoffcut0", "now()", "denied"); // a refused attempt's row (migration 13)
     assertThatThrownBy(() -> update(revoke)).isInstanceOf(SQLException.class).hasMessageContaining("key-revoke row");
     assertThat(query("SELECT revoked_at IS NULL FROM platform.api_keys WHERE key_id = 'cutoffcutoffcut0'"))
         .isEqualTo("t");
@@ -240,20 +243,29 @@ class PlatformGrantsIT {
 
   /** As the admin API does before a revocation: the key-revoke row naming the key, here written as the owner. */
   static void recordKeyRevoke(String tenant, String keyId, String at) throws SQLException {
+    recordKeyRevoke(tenant, keyId, at, "allowed");
+  }
+
+  static void recordKeyRevoke(String tenant, String keyId, String at, String decision) throws SQLException {
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
       st.execute("INSERT INTO tenant_" + tenant + ".audit_log (audit_id, shard, seq, at, principal, action, decision, "
           + "reason, details, prev_hash, row_hash) SELECT gen_random_uuid(), 5, coalesce(max(seq), 0) + 1, " + at
-          + ", 'ta-1', 'key-revoke', 'allowed', 'key_revoked', '{\"keyId\":\"" + keyId + "\"}', '\\x00', '\\x00' "
+          + ", 'ta-1', 'key-revoke', '" + decision + "', 'key_revoked', '{\"keyId\":\"" + keyId + "\"}', '\\x00', '\\x00' "
           + "FROM tenant_" + tenant + ".audit_log WHERE shard = 5");
     }
   }
 
   /** As the admin API does before a change: the tenant-settings row naming its digest, here written as the owner. */
   static void recordTenantChange(String tenant, String name, String settings, String at) throws SQLException {
+    recordTenantChange(tenant, name, settings, at, "allowed");
+  }
+
+  static void recordTenantChange(String tenant, String name, String settings, String at, String decision)
+      throws SQLException {
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
       st.execute("INSERT INTO tenant_" + tenant + ".audit_log (audit_id, shard, seq, at, principal, action, decision, "
           + "reason, details, prev_hash, row_hash) SELECT gen_random_uuid(), 6, coalesce(max(seq), 0) + 1, " + at
-          + ", 'ta-1', 'tenant-settings', 'allowed', 'settings_changed', '{\"changed\":[],\"settingsDigest\":\"' || "
+          + ", 'ta-1', 'tenant-settings', '" + decision + "', 'settings_changed', '{\"changed\":[],\"settingsDigest\":\"' || "
           + "platform.tenant_change_digest('" + name + "', '" + settings + "') || '\"}', '\\x00', '\\x00' "
           + "FROM tenant_" + tenant + ".audit_log WHERE shard = 6");
     }
