@@ -4,6 +4,8 @@ import io.carecontext.ingest.EmbeddingWorker;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.tenancy.ResearchIndexBuilds;
 import io.carecontext.services.tenancy.TenantDirectory;
@@ -35,10 +37,12 @@ public class IngestStatusController {
   private final TenantDirectory tenants;
   private final ResearchIndexBuilds researchIndexes;
   private final TenantEmbeddings embeddings;
+  private final AuditLog audit;
 
   public IngestStatusController(TenantTransactions tx, EmbeddingWorker worker, TenantDirectory tenants,
-                                ResearchIndexBuilds researchIndexes, TenantEmbeddings embeddings) {
+                                ResearchIndexBuilds researchIndexes, TenantEmbeddings embeddings, AuditLog audit) {
     this.tx = tx;
+    this.audit = audit;
     this.worker = worker;
     this.tenants = tenants;
     this.researchIndexes = researchIndexes;
@@ -100,8 +104,21 @@ public class IngestStatusController {
 
   @Get("/parked")
   public List<Map<String, Object>> parked(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
-    List<Map<String, Object>> items = worker.parked(activeTenant(caller, tenant));
-    return caller.platformAdmin() ? withoutResourceIds(items) : items;
+    TenantId t = activeTenant(caller, tenant);
+    List<Map<String, Object>> items = worker.parked(t);
+    if (caller.platformAdmin()) {
+      return withoutResourceIds(items);
+    }
+    if (!items.isEmpty()) {
+      // A tenant admin sees which resources were parked, and a resource id may be an MRN: a read of
+      // patient identifiers, recorded (before the answer, which fails with the row) with the resources
+      // it named, as a query of patient data is.
+      audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
+          AuditEntry.INGEST_PARKED_READ, AuditEntry.Decision.ALLOWED, "parked_listed")
+          .withDetail("resources", AuditEntry.jsonStrings(items.stream().map(i -> String.valueOf(i.get("resource")))
+              .toList())));
+    }
+    return items;
   }
 
   /**

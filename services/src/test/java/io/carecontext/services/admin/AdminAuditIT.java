@@ -285,6 +285,33 @@ class AdminAuditIT {
    * patient was invisible to the auditor. A token that names no key leaves no row: there is no tenant.
    */
   @Test
+  void aTenantAdminsReadOfParkedResourcesIsRecordedWithTheResourcesItNamed() throws SQLException {
+    String listed = "ingest-parked-read allowed parked_listed ta-1 ";
+    // nothing parked: nothing read, no row
+    assertThat(app.call("GET", "/admin/tenants/keyed/ingest/parked", tenantAdmin, null).body()).isEqualTo("[]");
+    assertThat(trail()).noneMatch(r -> r.startsWith(listed));
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO tenant_keyed.outbox (resource_type, resource_id, version_id, operation, attempts, "
+          + "parked_at, last_error) VALUES ('Observation', 'mrn-0042-obs', 1, 'index', 5, now(), 'IllegalStateException')");
+    }
+    try {
+      HttpResponse<String> read = app.call("GET", "/admin/tenants/keyed/ingest/parked", tenantAdmin, null);
+      assertThat(read.statusCode()).isEqualTo(200);
+      assertThat(read.body()).contains("Observation/mrn-0042-obs");
+      assertThat(trail()).filteredOn(r -> r.startsWith(listed)).singleElement().asString()
+          .endsWith("{\"resources\":[\"Observation/mrn-0042-obs\"]}");
+      // the operator's key sees no id, and reads none
+      HttpResponse<String> operator = app.call("GET", "/admin/tenants/keyed/ingest/parked", app.adminKey(), null);
+      assertThat(operator.body()).contains("Observation/{id}").doesNotContain("mrn-0042");
+      assertThat(trail()).filteredOn(r -> r.startsWith("ingest-parked-read")).hasSize(1);
+    } finally {
+      try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+        st.execute("DELETE FROM tenant_keyed.outbox WHERE resource_id = 'mrn-0042-obs'");
+      }
+    }
+  }
+
+  @Test
   void aRefusedKeyIsRecordedInItsTenantsTrail() throws Exception {
     String revoked = app.tenantWithKey("keyed", "dr-gone", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
     String revokedId = revoked.split("_")[1];
