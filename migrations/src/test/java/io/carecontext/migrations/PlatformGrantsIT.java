@@ -364,6 +364,37 @@ class PlatformGrantsIT {
   }
 
   /**
+   * Platform migration 14: a key made by a tenant key that expires expires too, and no later, so that
+   * a tenant admin given access for a week cannot leave itself a key that outlives it.
+   */
+  @Test
+  void theApplicationAddsAKeyThatExpiresNoLaterThanTheKeyThatMadeIt() throws SQLException {
+    java.time.Instant creatorExpiry = java.time.Instant.now().plus(java.time.Duration.ofDays(1))
+        .truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash, expires_at) VALUES "
+          + "('weekadminweekadm', 'bravo', 'contractor', '{tenant-admin}', '\\x06', '" + creatorExpiry + "')");
+    }
+    String never = "{\"keyId\":\"%s\",\"keyPrincipal\":\"%s\",\"roles\":[\"tenant-admin\"]}";
+    String until = "{\"keyId\":\"%s\",\"keyPrincipal\":\"%s\",\"roles\":[\"tenant-admin\"],\"expiresAt\":\"%s\"}";
+    String mintUntil = "INSERT INTO platform.api_keys (key_id, tenant_id, principal, roles, secret_hash, expires_at) "
+        + "VALUES ('%s', 'bravo', '%s', '{tenant-admin}', '\\x0a', '%s')";
+    // a key that never expires, or expires after its maker
+    recordKeyCreate("bravo", "contractor", "weekadminweekadm", never.formatted("foreverforever00", "successor"));
+    assertThatThrownBy(() -> update(mint("foreverforever00", "bravo", "successor", "{tenant-admin}")))
+        .isInstanceOf(SQLException.class).hasMessageContaining("expires no later than the key that made it");
+    java.time.Instant later = creatorExpiry.plus(java.time.Duration.ofHours(1));
+    recordKeyCreate("bravo", "contractor", "weekadminweekadm", until.formatted("laterlaterlater0", "successor", later));
+    assertThatThrownBy(() -> update(mintUntil.formatted("laterlaterlater0", "successor", later)))
+        .isInstanceOf(SQLException.class).hasMessageContaining("expires no later than the key that made it");
+    assertThat(query("SELECT count(*) FROM platform.api_keys WHERE principal = 'successor'")).isEqualTo("0");
+    // one that expires with it, or before, is made
+    recordKeyCreate("bravo", "contractor", "weekadminweekadm", until.formatted("withwithwithwith", "successor",
+        creatorExpiry));
+    assertThat(update(mintUntil.formatted("withwithwithwith", "successor", creatorExpiry))).isEqualTo(1);
+  }
+
+  /**
    * Since tenant migration 27 a key's hash is what a read transaction presents to the database, so
    * the application role may not read the stored ones (platform migration 3): it reads every other
    * column and asks the database whether the hash of a presented secret is a key's.

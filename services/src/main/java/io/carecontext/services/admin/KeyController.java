@@ -157,7 +157,7 @@ public class KeyController {
 
   private CreatedKeyAndRow checkRecordInsert(Caller caller, TenantId id, AdminDtos.CreateKey body, Set<String> roles) {
     try {
-      requireWithinCreatorsPower(caller, id, roles);
+      requireWithinCreatorsPower(caller, id, roles, body.expiresAt());
       if (keys.principalHeld(id.value(), body.principal())) {
         // a second key under a principal another key holds: the trail would name one person for two
         // holders (a tenant admin's key passing for a clinician's), so a principal names one key at a time
@@ -245,8 +245,17 @@ public class KeyController {
    * every other. It could mint ehr-integration (writes patient data) and every reading role, for a key
    * that is never to touch patient data. Platform migration 11 holds the database to the same rule.
    */
-  private void requireWithinCreatorsPower(Caller caller, TenantId tenant, Set<String> roles) {
+  private void requireWithinCreatorsPower(Caller caller, TenantId tenant, Set<String> roles, Instant expiresAt) {
     if (!caller.platformAdmin()) {
+      // no access outlives the key that gave it (platform migration 14)
+      Long micros = keys.expiresAtMicros(caller.keyId());
+      Instant until = micros == null || micros < 0 ? null
+          : Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+      if (until != null && (expiresAt == null || expiresAt.isAfter(until))) {
+        throw new ApiException(HttpStatus.FORBIDDEN, "beyond_creators_expiry", "this key expires at "
+            + until + ", and a key it creates expires no later: send expiresAt at or before "
+            + "that, or create the key with a tenant-admin key that does not expire");
+      }
       return;
     }
     if (!roles.equals(Set.of(Role.TENANT_ADMIN.code()))) {

@@ -30,6 +30,11 @@ public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String
       + "AND revoked_at IS NULL)")
   boolean principalHeld(String tenantId, String principal);
 
+  /** When a key expires, in microseconds since the epoch (as stored); -1 when it does not; null when there is no such key. */
+  @Query("SELECT coalesce((extract(epoch FROM expires_at) * 1000000)::bigint, -1) FROM platform.api_keys "
+      + "WHERE key_id = :keyId")
+  Long expiresAtMicros(String keyId);
+
   /** Whether the tenant has a live (unrevoked, unexpired) tenant-admin key. */
   @Query("SELECT EXISTS (SELECT 1 FROM platform.api_keys WHERE tenant_id = :tenantId AND 'tenant-admin' = ANY (roles) "
       + "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))")

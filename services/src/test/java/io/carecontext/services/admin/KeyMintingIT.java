@@ -168,4 +168,35 @@ class KeyMintingIT {
     }
     return rows;
   }
+
+  @Test
+  void aKeyMadeByAKeyThatExpiresExpiresNoLater() throws Exception {
+    assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"temporary\"}").statusCode()).isEqualTo(201);
+    String boss = field(app.call("POST", "/admin/tenants/temporary/keys", app.adminKey(),
+        "{\"principal\":\"boss\",\"roles\":[\"tenant-admin\"]}"), "secret");
+    java.time.Instant week = java.time.Instant.now().plus(java.time.Duration.ofDays(7)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    HttpResponse<String> contractor = app.call("POST", "/admin/tenants/temporary/keys", boss,
+        "{\"principal\":\"contractor\",\"roles\":[\"tenant-admin\"],\"expiresAt\":\"" + week + "\"}");
+    assertThat(contractor.statusCode()).as(contractor.body()).isEqualTo(201);
+    String temp = field(contractor, "secret");
+    // a key that never expires, or outlives its maker: refused, saying until when it may last
+    for (String expiry : new String[] {"", ",\"expiresAt\":\"" + week.plusSeconds(1) + "\""}) {
+      HttpResponse<String> r = app.call("POST", "/admin/tenants/temporary/keys", temp,
+          "{\"principal\":\"successor\",\"roles\":[\"tenant-admin\"]" + expiry + "}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+      assertThat(r.body()).contains("\"error\":\"beyond_creators_expiry\"").contains(week.toString());
+    }
+    try (var c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        var rs = c.createStatement().executeQuery("SELECT count(*) FROM tenant_temporary.audit_log WHERE action = "
+            + "'key-create' AND decision = 'denied' AND reason = 'beyond_creators_expiry' AND principal = 'contractor'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(2);
+    }
+    // a key that expires with it is made; the key without an expiry makes keys as before
+    HttpResponse<String> within = app.call("POST", "/admin/tenants/temporary/keys", temp,
+        "{\"principal\":\"successor\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-1\",\"expiresAt\":\"" + week + "\"}");
+    assertThat(within.statusCode()).as(within.body()).isEqualTo(201);
+    assertThat(app.call("POST", "/admin/tenants/temporary/keys", boss,
+        "{\"principal\":\"lasting\",\"roles\":[\"auditor\"]}").statusCode()).isEqualTo(201);
+  }
 }
