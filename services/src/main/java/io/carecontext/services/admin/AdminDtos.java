@@ -39,13 +39,42 @@ final class AdminDtos {
     }
   }
 
+  /**
+   * {@code settings} is read as any JSON value and checked by {@link #settingsObject}: bound as a map,
+   * {@code "settings": "opt-out"} or {@code []} met Serde's unnamed parse error and answered "the
+   * request is malformed", naming neither the field nor what it takes.
+   */
   @Serdeable
   @JsonIgnoreProperties(ignoreUnknown = false)
-  record CreateTenant(@Nullable String id, @Nullable String name, @Nullable Map<String, Object> settings) {}
+  record CreateTenant(@Nullable String id, @Nullable String name,
+                      @io.swagger.v3.oas.annotations.media.Schema(type = "object") @Nullable Object settings) {
+    @Nullable Map<String, Object> settingsObject() {
+      return AdminDtos.settingsObject(settings);
+    }
+  }
 
   @Serdeable
   @JsonIgnoreProperties(ignoreUnknown = false)
-  record PatchTenant(@Nullable String name, @Nullable Map<String, Object> settings) {}
+  record PatchTenant(@Nullable String name,
+                     @io.swagger.v3.oas.annotations.media.Schema(type = "object") @Nullable Object settings) {
+    @Nullable Map<String, Object> settingsObject() {
+      return AdminDtos.settingsObject(settings);
+    }
+  }
+
+  static final String SETTINGS_NOT_AN_OBJECT = "field 'settings' must be an object (see /openapi.yml)";
+
+  /** The body's {@code settings}: absent, or a JSON object; anything else is a 400 naming the field. */
+  @SuppressWarnings("unchecked")
+  private static @Nullable Map<String, Object> settingsObject(@Nullable Object settings) {
+    if (settings == null) {
+      return null;
+    }
+    if (settings instanceof Map<?, ?> map && map.keySet().stream().allMatch(String.class::isInstance)) {
+      return (Map<String, Object>) map;
+    }
+    throw ApiException.badRequest(SETTINGS_NOT_AN_OBJECT);
+  }
 
   /**
    * A tenant as the admin API shows it; {@code effectiveRolePolicies}: each role's policy in force,

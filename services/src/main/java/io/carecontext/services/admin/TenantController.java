@@ -86,11 +86,11 @@ public class TenantController {
       throw ApiException.badRequest("tenant name must be 1 to 200 characters (leave it out to use the id)");
     }
     requirePrintable(name);
-    Map<String, Object> settings = TenantSettings.merge(Map.of(),
-        body.settings() == null ? Map.of() : body.settings());
+    Map<String, Object> asked = body.settingsObject();
+    Map<String, Object> settings = TenantSettings.merge(Map.of(), asked == null ? Map.of() : asked);
     TenantId id = TenantId.of(body.id());
     requireGrantedSecrets(id, settings);
-    if (body.settings() != null && body.settings().containsKey("embedding")) {
+    if (asked != null && asked.containsKey("embedding")) {
       usableEmbeddingProvider(settings.get("embedding")); // refused here, as on PATCH, rather than failing every query later
     }
     var existing = tenants.findById(id.value()).filter(r -> "active".equals(r.status()));
@@ -98,7 +98,7 @@ public class TenantController {
       throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with another name; "
           + "rename it with PATCH /admin/tenants/" + id + " {\"name\": …}, or choose another id");
     }
-    if (existing.isPresent() && body.settings() != null
+    if (existing.isPresent() && asked != null
         && !settings.equals(effectiveSettings(existing.get()))) {
       // A retry is idempotent; a create that asks for other settings than the tenant has is not a
       // retry, and is not silently ignored either.
@@ -157,9 +157,9 @@ public class TenantController {
     }
     requirePrintable(name);
     Map<String, Object> before = effectiveSettings(row);
-    Map<String, Object> merged = TenantSettings.merge(read(row.settings()),
-        body.settings() == null ? Map.of() : body.settings());
-    if (body.settings() != null && (body.settings().containsKey("embedding") || body.settings().containsKey("llm"))) {
+    Map<String, Object> asked = body.settingsObject();
+    Map<String, Object> merged = TenantSettings.merge(read(row.settings()), asked == null ? Map.of() : asked);
+    if (asked != null && (asked.containsKey("embedding") || asked.containsKey("llm"))) {
       requireGrantedSecrets(id, merged);
     }
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));

@@ -74,6 +74,32 @@ class AdminBodiesTest {
   }
 
   @Test
+  void settingsThatAreNotAnObjectAreNamedWithTheTypeTheyNeed() {
+    // answered "the request is malformed: send a JSON body with the documented fields", which named
+    // neither the field nor what it takes, while every other mistyped admin field is named
+    String needed = "field 'settings' must be an object (see /openapi.yml)";
+    for (String value : List.of("\"opt-out\"", "[]", "[{\"consentMode\":\"opt-out\"}]", "5", "true")) {
+      ApiException patch = assertThrows(ApiException.class, () -> AdminDtos.read(bodies.mapper(),
+          ("{\"settings\":" + value + "}").getBytes(StandardCharsets.UTF_8), AdminDtos.PatchTenant.class)
+          .settingsObject(), value);
+      assertEquals(400, patch.status().getCode());
+      assertEquals(needed, patch.getMessage(), value);
+      ApiException create = assertThrows(ApiException.class, () -> AdminDtos.read(bodies.mapper(),
+          ("{\"id\":\"acme\",\"settings\":" + value + "}").getBytes(StandardCharsets.UTF_8),
+          AdminDtos.CreateTenant.class).settingsObject(), value);
+      assertEquals(needed, create.getMessage(), value);
+    }
+    // an object, null and no settings at all are taken as before
+    assertEquals(Map.of("consentMode", "opt-out", "rolePolicies", Map.of("billing", Map.of("kMax", 3))),
+        AdminDtos.read(bodies.mapper(), "{\"settings\":{\"consentMode\":\"opt-out\",\"rolePolicies\":{\"billing\":{\"kMax\":3}}}}"
+            .getBytes(StandardCharsets.UTF_8), AdminDtos.PatchTenant.class).settingsObject());
+    assertEquals(null, AdminDtos.read(bodies.mapper(), "{\"settings\":null}".getBytes(StandardCharsets.UTF_8),
+        AdminDtos.PatchTenant.class).settingsObject());
+    assertEquals(null, AdminDtos.read(bodies.mapper(), "{\"name\":\"N\"}".getBytes(StandardCharsets.UTF_8),
+        AdminDtos.PatchTenant.class).settingsObject());
+  }
+
+  @Test
   void anExpiryThatIsNotAnInstantIsNamedWithTheFormItTakes() throws IOException {
     // Answered "the request is malformed: send a JSON body with the documented fields", which left the
     // caller to guess that the date was at fault and in which form it was wanted.
