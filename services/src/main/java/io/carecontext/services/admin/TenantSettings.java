@@ -57,6 +57,7 @@ public final class TenantSettings {
    * {@code allowDeidentifiedToNonBaa}, and one of a role's policy every other role's.)
    */
   public static Map<String, Object> merge(Map<String, Object> current, Map<String, Object> patch) {
+    patch = wholeNumbers(patch);
     Map<String, Object> defaults = defaults();
     Map<String, Object> merged = new LinkedHashMap<>(defaults);
     merged.putAll(current);
@@ -85,6 +86,32 @@ public final class TenantSettings {
       merged.put(key, next);
     }
     return merged;
+  }
+
+  /**
+   * {@code patch} with every number that is whole but was written with a fraction or an exponent
+   * ({@code 7.0}, {@code 1e3}) as the whole number. Every numeric setting is a whole number, so such a
+   * value passed its check and was stored and shown as {@code 7.0}: a client that reads the setting as
+   * an integer could no longer read the tenant, and an embedding's {@code dimensions} of {@code 1536.0}
+   * compared unequal to {@code 1536}. A fraction ({@code 7.5}) is left as sent, for its check to refuse.
+   */
+  @SuppressWarnings("unchecked")
+  static <T> T wholeNumbers(T value) {
+    if (value instanceof Map<?, ?> map) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      map.forEach((k, v) -> out.put(String.valueOf(k), wholeNumbers(v)));
+      return (T) out;
+    }
+    if (value instanceof List<?> list) {
+      return (T) list.stream().map(TenantSettings::wholeNumbers).collect(java.util.stream.Collectors.toList());
+    }
+    if (value instanceof Double || value instanceof Float || value instanceof java.math.BigDecimal) {
+      double d = ((Number) value).doubleValue();
+      if (Double.isFinite(d) && d == Math.rint(d) && Math.abs(d) <= Integer.MAX_VALUE) {
+        return (T) Integer.valueOf((int) d);
+      }
+    }
+    return value;
   }
 
   /** RFC 7386 for one object: members of {@code patch} merged into {@code target}; null removes. */

@@ -57,6 +57,27 @@ class TenantSettingsTest {
   }
 
   @Test
+  void aWholeNumberSentWithAFractionOrExponentIsStoredAsTheWholeNumber() {
+    // 7.0 and 1e3 passed the whole-number checks and were stored and shown as 7.0 and 1000.0: a typed
+    // client (an int field) could no longer read the tenant's configuration, and an embedding's
+    // dimensions 1536.0 read as another model than 1536
+    Map<String, Object> next = TenantSettings.merge(Map.of(), Map.of("retentionYears", 7.0, "rateLimitPerMinute",
+        new java.math.BigDecimal("1e3"), "encounterFollowUpDays", 30.0d, "contextTokenBudget", 2000.0f,
+        "rolePolicies", Map.of("clinician", Map.of("kMax", 5.0, "breakGlass", Map.of("maxMinutes", 30.0)))));
+    assertThat(next.get("retentionYears")).isEqualTo(7);
+    assertThat(next.get("rateLimitPerMinute")).isEqualTo(1000);
+    assertThat(next.get("encounterFollowUpDays")).isEqualTo(30);
+    assertThat(next.get("contextTokenBudget")).isEqualTo(2000);
+    assertThat(next.get("rolePolicies")).isEqualTo(Map.of("clinician", Map.of("kMax", 5, "breakGlass",
+        Map.of("maxMinutes", 30))));
+    // a fraction is still refused, and a number too large for any setting is left to its check
+    assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("retentionYears", 7.5)))
+        .isInstanceOf(ApiException.class).hasMessage("settings.retentionYears must be a whole number from 6 to 100");
+    assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("rateLimitPerMinute", 1e300)))
+        .isInstanceOf(ApiException.class).hasMessage("settings.rateLimitPerMinute must be a whole number from 1 to 1000000");
+  }
+
+  @Test
   void theEncounterFollowUpIsThirtyDaysUnlessSetAndAtMostAYear() {
     assertThat(TenantSettings.merge(Map.of(), Map.of()).get("encounterFollowUpDays")).isEqualTo(30);
     assertThat(TenantSettings.merge(Map.of(), Map.of("encounterFollowUpDays", 0)).get("encounterFollowUpDays"))
