@@ -58,6 +58,7 @@ public final class TenantSettings {
    */
   public static Map<String, Object> merge(Map<String, Object> current, Map<String, Object> patch) {
     patch = wholeNumbers(patch);
+    current = wholeNumbers(current); // as an earlier version may have stored them
     Map<String, Object> defaults = defaults();
     Map<String, Object> merged = new LinkedHashMap<>(defaults);
     merged.putAll(current);

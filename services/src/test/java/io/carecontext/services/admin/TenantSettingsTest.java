@@ -70,6 +70,11 @@ class TenantSettingsTest {
     assertThat(next.get("contextTokenBudget")).isEqualTo(2000);
     assertThat(next.get("rolePolicies")).isEqualTo(Map.of("clinician", Map.of("kMax", 5, "breakGlass",
         Map.of("maxMinutes", 30))));
+    // settings stored so by an earlier version are shown, and merged, as the whole numbers they are
+    Map<String, Object> stored = TenantSettings.merge(Map.of("retentionYears", 7.0, "rolePolicies",
+        Map.of("billing", Map.of("kMax", 3.0))), Map.of());
+    assertThat(stored.get("retentionYears")).isEqualTo(7);
+    assertThat(stored.get("rolePolicies")).isEqualTo(Map.of("billing", Map.of("kMax", 3)));
     // a fraction is still refused, and a number too large for any setting is left to its check
     assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("retentionYears", 7.5)))
         .isInstanceOf(ApiException.class).hasMessage("settings.retentionYears must be a whole number from 6 to 100");
