@@ -57,12 +57,14 @@ final class NdjsonImporter {
         try {
           raw = reader.next();
         } catch (IOException e) {
-          // The body went over the server's size limit, or its sender went away, part-way: the
-          // batches before are committed, so the caller must learn where it stopped (it answered 500).
+          // The body went over the server's size limit, its compressed stream ended early or broke, or
+          // its sender went away, part-way: the batches before are committed, so the caller must
+          // learn where it stopped (it answered 500).
           lines++;
           failed++;
           record(errors, lines, "the body could not be read from this line on (over the server's size "
-              + "limit, or the connection broke); import stopped: the lines before it are written, re-send the rest");
+              + "limit, its gzip or deflate stream cut short or corrupt, or the connection broke); import stopped: "
+              + "the lines before it are written, re-send the rest");
           break;
         }
         if (raw == null) {

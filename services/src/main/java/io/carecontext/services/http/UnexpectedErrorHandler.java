@@ -43,8 +43,9 @@ public class UnexpectedErrorHandler implements ExceptionHandler<RuntimeException
     if (undecodable(e)) {
       // the caller's body, not a fault of the service: it was a 500 with a stack trace in the log
       return ApiErrorProcessor.answer(HttpResponse.badRequest(), request.getPath(), new ApiError("bad_request",
-          "the request body could not be decompressed as its Content-Encoding says: send it compressed that way, "
-              + "or without Content-Encoding; nothing was stored"));
+          "the request body could not be decompressed as its Content-Encoding says (it is not compressed that way, "
+              + "or it was cut short): send it whole and compressed that way, or without Content-Encoding; nothing "
+              + "was stored"));
     }
     if (ApiErrorProcessor.databaseUnreachable(e)) {
       logOutage(id, e);
