@@ -174,6 +174,9 @@ public class FhirController {
                                             @Nullable @Body byte[] body) {
     return write(caller, tenant, patientOf(type, id), t -> {
       requireKnownType(type);
+      // the URL's id first: a body without an id was told "Patient.id must match …", and its sender
+      // looked in the body for the fault that was in the URL
+      FhirStore.requireUrlId(type, id);
       Resource r = parse(request, body, JSON_TYPES);
       requireType(r, type);
       if (r.getIdElement().hasIdPart() && !r.getIdElement().getIdPart().equals(id)) {

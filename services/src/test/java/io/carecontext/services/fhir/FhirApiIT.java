@@ -589,6 +589,21 @@ class FhirApiIT {
   }
 
   @Test
+  void anUpdateWithAnIdFhirDoesNotAllowInItsUrlIsToldTheUrlIsAtFault() throws SQLException {
+    // A PUT to /Patient/Mrn_4711 of a body without an id was told "Patient.id must match …": the
+    // caller looked for an id in a body that had none, while the fault was the URL's.
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    for (String id : new String[] {"Mrn_4711", "x".repeat(65), "Smith%20John"}) {
+      for (String body : new String[] {"{\"resourceType\":\"Patient\"}", "{\"resourceType\":\"Patient\",\"id\":\"p-ok\"}"}) {
+        HttpResponse<String> r = fhir("PUT", "/Patient/" + id, body);
+        assertOutcome(r, 400, "the id in the URL must match [A-Za-z0-9-.]{1,64}, and not . or ..");
+        assertThat(r.body()).as(id).doesNotContain("Mrn").doesNotContain("xxxxx").doesNotContain("Smith");
+      }
+    }
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+  }
+
+  @Test
   void aReadWithAnIdFhirDoesNotAllowIs400AndNamesTheRuleNotTheId() throws SQLException {
     // It answered 404, as if the resource were missing: a feed whose URL was wrong looked for data.
     int before = count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'id_invalid'");
