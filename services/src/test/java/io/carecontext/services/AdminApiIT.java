@@ -285,7 +285,13 @@ class AdminApiIT {
             "expiresAt must be before the year 10000"},
         {"POST", "/admin/tenants", "{\"id\":\"acme4\",\"name\":\"A\\u0000B\"}", "tenant name must not hold control characters"},
         {"PATCH", "/admin/tenants/bravo", "{\"name\":\"Bravo\\u0000\"}", "tenant name must not hold control characters"},
-        {"PATCH", "/admin/tenants/bravo", "{\"name\":\"Bra\\u0007vo\"}", "tenant name must not hold control characters"}}) {
+        {"PATCH", "/admin/tenants/bravo", "{\"name\":\"Bra\\u0007vo\"}", "tenant name must not hold control characters"},
+        // a lone surrogate was stored as "?" and answered 200 with the name changed to it
+        {"POST", "/admin/tenants", "{\"id\":\"acme4\",\"name\":\"A\\ud800B\"}", "tenant name must be valid Unicode"},
+        {"PATCH", "/admin/tenants/bravo", "{\"name\":\"Bravo\\udfff\"}", "tenant name must be valid Unicode"},
+        // settings that are not an object were "the request is malformed", naming nothing
+        {"PATCH", "/admin/tenants/bravo", "{\"settings\":\"opt-out\"}", "field 'settings' must be an object"},
+        {"POST", "/admin/tenants", "{\"id\":\"acme4\",\"settings\":[]}", "field 'settings' must be an object"}}) {
       HttpResponse<String> r = app.call(bad[0], bad[1], app.adminKey(), bad[2]);
       assertThat(r.statusCode()).as(bad[2] + " " + r.body()).isEqualTo(400);
       assertThat(r.body()).as(bad[2]).contains(bad[3]);
@@ -293,6 +299,7 @@ class AdminApiIT {
     assertThat(count("SELECT count(*) FROM tenant_bravo.audit_log WHERE action = 'key-create' "
         + "AND details LIKE '%far-future%'")).isZero();
     assertThat(count("SELECT count(*) FROM platform.tenants WHERE tenant_id = 'acme4'")).isZero();
+    assertThat(field(app.call("GET", "/admin/tenants/bravo", app.adminKey(), null).body(), "name")).doesNotContain("?");
     HttpResponse<String> farButFine = app.call("POST", "/admin/tenants/bravo/keys", app.tenantAdmin("bravo"),
         "{\"principal\":\"far\",\"roles\":[\"clinician\"],\"expiresAt\":\"9999-12-31T23:59:59Z\"}");
     assertThat(farButFine.statusCode()).as(farButFine.body()).isEqualTo(201);

@@ -322,5 +322,11 @@ public class TenantController {
     if (name.chars().anyMatch(Character::isISOControl)) {
       throw ApiException.badRequest("tenant name must not hold control characters");
     }
+    // a lone surrogate (JSON "\ud800" without its pair) is no character: it was stored as "?" and
+    // answered 200, the tenant renamed to what nobody sent
+    if (!java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(name)) {
+      throw ApiException.badRequest("tenant name must be valid Unicode text: a \\uD800 to \\uDFFF escape must be "
+          + "one half of a surrogate pair");
+    }
   }
 }
