@@ -66,6 +66,12 @@ class AdminApiIT {
         Map.of("Authorization", "Bearer " + app.adminKey()));
     assertThat(two.statusCode()).isEqualTo(401);
     assertThat(two.body()).doesNotContain(app.adminKey());
+    // it was told its key was "missing, invalid, expired or revoked", and a valid key sent twice is none of those
+    assertThat(two.body()).contains("send exactly one Authorization header");
+    HttpResponse<String> fhir = app.call("GET", "/fhir/bravo/Patient/p1", app.adminKey(), null, null,
+        Map.of("Authorization", "Bearer " + app.adminKey()));
+    assertThat(fhir.statusCode()).isEqualTo(401);
+    assertThat(fhir.body()).contains("OperationOutcome").contains("send exactly one Authorization header");
   }
 
   @Test

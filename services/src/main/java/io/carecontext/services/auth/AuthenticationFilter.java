@@ -164,7 +164,12 @@ public class AuthenticationFilter {
     }
     if (caller.isEmpty()) {
       bearer(request).ifPresent(token -> refused.record(token, request.getMethodName(), request.getPath()));
-      String message = "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>";
+      String message = request.getHeaders().getAll(io.micronaut.http.HttpHeaders.AUTHORIZATION).size() > 1
+          // a valid key sent twice is not "missing, invalid, expired or revoked": the caller must learn
+          // that the second header is the fault
+          ? "the request has more than one Authorization header: send exactly one Authorization header, "
+              + "Authorization: Bearer <api-key>"
+          : "missing, invalid, expired or revoked API key: send Authorization: Bearer <api-key>";
       if (FhirPaths.contains(request.getPath())) {
         return logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED).header("WWW-Authenticate", "Bearer")
             .contentType("application/fhir+json")
