@@ -74,8 +74,10 @@ public class ChatController {
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
       schema = @Schema(implementation = ChatRequest.class)))
   public HttpResponse<?> chat(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                              @PathVariable String patientId, @Nullable @Body byte[] raw) {
-    var opened = requests.open(caller, tenant, patientId, "chat", raw, ChatRequest.class, ChatRequest::purposeOfUse);
+                              @PathVariable String patientId, @Nullable @Body byte[] raw,
+                              io.micronaut.http.HttpRequest<?> request) {
+    var opened = requests.open(caller, tenant, patientId, "chat", raw, ChatRequest.class, ChatRequest::purposeOfUse,
+        !request.getParameters().isEmpty());
     ChatRequest body = opened.body();
     TenantId t = opened.tenant();
     requests.requireQuestion(caller, t, patientId, "chat", body.purposeOfUse(), "question", body.question(), null);

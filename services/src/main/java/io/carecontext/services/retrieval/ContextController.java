@@ -70,9 +70,10 @@ public class ContextController {
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
       schema = @Schema(implementation = ContextRequest.class)))
   public HttpResponse<?> context(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                                 @PathVariable String patientId, @Nullable @Body byte[] raw) {
+                                 @PathVariable String patientId, @Nullable @Body byte[] raw,
+                                 io.micronaut.http.HttpRequest<?> request) {
     var opened = requests.open(caller, tenant, patientId, "context", raw, ContextRequest.class,
-        ContextRequest::purposeOfUse);
+        ContextRequest::purposeOfUse, !request.getParameters().isEmpty());
     ContextRequest body = opened.body();
     TenantId t = opened.tenant();
     requests.requireQuestion(caller, t, patientId, "context", body.purposeOfUse(), "query", body.query(), body.k());

@@ -68,6 +68,18 @@ public final class PatientRequests {
    */
   public <T> Opened<T> open(Caller caller, String pathTenant, @Nullable String patientId, String action,
                             @Nullable byte[] body, Class<T> type, Function<T, String> purpose) {
+    return open(caller, pathTenant, patientId, action, body, type, purpose, false);
+  }
+
+  /**
+   * As {@link #open(Caller, String, String, String, byte[], Class, Function)} for a request that
+   * also carried query parameters ({@code hasParameters}): these paths take their fields in the body
+   * only, and a parameter ({@code …/context?k=3}) was ignored while the request was served as if it
+   * had not been sent. Refused like a body that cannot be read (400, audited {@code body_malformed}),
+   * never naming the parameter, which is the caller's text.
+   */
+  public <T> Opened<T> open(Caller caller, String pathTenant, @Nullable String patientId, String action,
+                            @Nullable byte[] body, Class<T> type, Function<T, String> purpose, boolean hasParameters) {
     T read = null;
     ApiException refusal = null;
     // the fields this body takes, named: "the documented fields" sent the caller to /openapi.yml to learn them
@@ -81,6 +93,9 @@ public final class PatientRequests {
     } catch (IOException e) {
       refusal = ApiException.badRequest(ApiErrorProcessor.badField(e, type).map(ApiError::message)
           .orElse("the request body is not valid JSON or not an object: " + send));
+    }
+    if (refusal == null && hasParameters) {
+      refusal = ApiException.badRequest("this endpoint takes no query parameters (nothing after '?'): " + send);
     }
     OtherTenantAttempts.refuse(audit, tenants, caller, pathTenant, read == null ? null : purpose.apply(read), action,
         patientId);

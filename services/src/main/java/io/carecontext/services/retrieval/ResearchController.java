@@ -66,9 +66,9 @@ public class ResearchController {
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
       schema = @Schema(implementation = SearchRequest.class)))
   public HttpResponse<?> search(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                                @Nullable @Body byte[] raw) {
+                                @Nullable @Body byte[] raw, io.micronaut.http.HttpRequest<?> request) {
     var opened = requests.open(caller, tenant, null, "research", raw, SearchRequest.class,
-        SearchRequest::purposeOfUse);
+        SearchRequest::purposeOfUse, !request.getParameters().isEmpty());
     SearchRequest body = opened.body();
     TenantId t = opened.tenant();
     requests.requireQuestion(caller, t, null, "research", body.purposeOfUse(), "query", body.query(), body.k());

@@ -721,6 +721,32 @@ class ContextApiIT {
   }
 
   @Test
+  void aQueryParameterIsRefusedNotIgnored() {
+    // POST …/context?k=3 was served with the default k, and ?purposeOfUse=… or ?patient=… on research
+    // search were dropped without a word: the caller believed the request said what it did not
+    String dr = app.tenantWithKey("ward", "dr-query", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    String body = "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\"}";
+    String[][] refused = {
+        {"/v1/ward/patients/zq-q1/context?k=3", body, "fields query, k, purposeOfUse, reason, reopen"},
+        {"/v1/ward/patients/zq-q2/chat?dryRun=true", "{\"question\":\"chest pain\",\"purposeOfUse\":\"TREAT\"}",
+            "fields question, purposeOfUse, reason, dryRun, reopen"},
+        {"/v1/ward/research/search?Smith_John=1", "{\"query\":\"chest pain\",\"purposeOfUse\":\"HRESCH\"}",
+            "fields query, k, purposeOfUse"}};
+    String researcher = app.tenantWithKey("ward", "res-query", "[\"researcher\"]", null);
+    for (String[] c : refused) {
+      HttpResponse<String> r = app.call("POST", c[0], c[0].contains("research") ? researcher : dr, c[1]);
+      assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
+      assertThat(r.body()).as(c[0]).contains("\"error\":\"bad_request\"")
+          .contains("this endpoint takes no query parameters (nothing after '?'): send a JSON object with the " + c[2])
+          .doesNotContain("Smith").doesNotContain("chest pain");
+    }
+    assertThat(app.call("GET", "/v1/ward/audit?patient=zq-q1", auditor, null).body())
+        .contains("\"reason\":\"body_malformed\"").contains("\"action\":\"context\"");
+    assertThat(app.call("GET", "/v1/ward/audit?patient=zq-q2", auditor, null).body())
+        .contains("\"reason\":\"body_malformed\"").contains("\"action\":\"chat\"");
+  }
+
+  @Test
   void bodiesRefusedBeforeTheDecisionAreAuditedWithTheirReason() {
     String dr = app.tenantWithKey("ward", "dr-malformed", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     String[][] refused = {
