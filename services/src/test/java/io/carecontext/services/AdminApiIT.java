@@ -75,6 +75,23 @@ class AdminApiIT {
   }
 
   @Test
+  void adminPathsRefuseQueryParametersInsteadOfIgnoringThem() {
+    // GET /admin/tenants/bravo/keys?principal=dr-x listed every key of the tenant, as if filtered, and
+    // GET /admin/offboardings?limit=10 answered up to 1,000: a parameter was dropped without a word
+    for (String[] c : new String[][] {{"GET", "/admin/tenants?status=active"}, {"GET", "/admin/tenants/bravo?x=1"},
+        {"GET", "/admin/tenants/bravo/keys?principal=Smith_John"}, {"GET", "/admin/offboardings?limit=10"},
+        {"GET", "/admin/tenants/bravo/ingest?x=1"}, {"PATCH", "/admin/tenants/bravo?name=Other"}}) {
+      HttpResponse<String> r = app.call(c[0], c[1], app.adminKey(), c[0].equals("PATCH") ? "{}" : null);
+      assertThat(r.statusCode()).as(c[1] + " " + r.body()).isEqualTo(400);
+      assertThat(r.body()).as(c[1]).contains("\"error\":\"bad_request\"")
+          .contains("this endpoint takes no query parameters").doesNotContain("Smith");
+    }
+    // a key is still checked first
+    assertThat(app.call("GET", "/admin/tenants?status=active", null, null).statusCode()).isEqualTo(401);
+    assertThat(app.call("GET", "/admin/tenants", app.adminKey(), null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void healthNeedsNoKeyButEverythingElseDoes() {
     assertThat(app.call("GET", "/health", null, null).statusCode()).isEqualTo(200);
     HttpResponse<String> r = app.call("GET", "/admin/tenants/acme", null, null);

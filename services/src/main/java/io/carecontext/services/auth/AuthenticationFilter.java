@@ -180,6 +180,13 @@ public class AuthenticationFilter {
           .body(new ApiError("unauthorized", message)));
     }
     request.setAttribute(Caller.ATTRIBUTE, caller.get());
+    if (request.getPath().startsWith("/admin/") && !request.getParameters().isEmpty()) {
+      // No admin path takes a query parameter: one sent (?principal=… on the key list, ?limit=10 on
+      // the offboardings) was dropped, and the answer read as if it had been applied. Never named:
+      // a parameter is the caller's text.
+      return logged(request, HttpResponse.badRequest(new ApiError("bad_request", "this endpoint takes no query "
+          + "parameters (nothing after '?'): a body's fields go in its JSON body (see /openapi.yml)")));
+    }
     return null;
   }
 
