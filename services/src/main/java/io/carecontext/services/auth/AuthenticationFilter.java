@@ -185,7 +185,8 @@ public class AuthenticationFilter {
       // the offboardings) was dropped, and the answer read as if it had been applied. Never named:
       // a parameter is the caller's text.
       return logged(request, HttpResponse.badRequest(new ApiError("bad_request", "this endpoint takes no query "
-          + "parameters (nothing after '?'): a body's fields go in its JSON body (see /openapi.yml)")));
+          + "parameters (nothing after '?'): send the request without them; /openapi.yml describes what each path "
+          + "takes")));
     }
     return null;
   }
