@@ -877,6 +877,15 @@ class FhirApiIT {
     // only the statement: a path that is not a tenant's metadata still needs a key
     assertOutcome(app.call("GET", "/fhir/Hosp!/metadata", null, null, FHIR), 401, "API key");
     assertOutcome(app.call("GET", "/fhir/hosp/metadata/x", null, null, FHIR), 401, "API key");
+    // another method on it: public for GET only. A POST passed as public, met the create route without a
+    // caller and answered 400 "the request is malformed: send a JSON body with the documented fields"
+    for (String key : new String[] {null, ehr}) {
+      for (String method : new String[] {"POST", "DELETE", "PATCH"}) {
+        HttpResponse<String> r = app.call(method, "/fhir/hosp/metadata", key, "{\"resourceType\":\"Patient\"}", FHIR);
+        assertOutcome(r, 405, "the CapabilityStatement is read with GET");
+        assertThat(r.headers().firstValue("Allow")).as(method).hasValueSatisfying(a -> assertThat(a).contains("GET"));
+      }
+    }
   }
 
   @Test
