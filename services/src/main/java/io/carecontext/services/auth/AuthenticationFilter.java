@@ -147,16 +147,11 @@ public class AuthenticationFilter {
       return scrapes(bearer(request).orElse("")) ? null : logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED)
           .header("WWW-Authenticate", "Bearer").body(new ApiError("unauthorized", METRICS_UNAUTHORIZED)));
     }
-    if (FhirPaths.isCapabilities(request.getPath()) && request.getMethod() != io.micronaut.http.HttpMethod.GET
-        && request.getMethod() != io.micronaut.http.HttpMethod.HEAD) {
-      // public for reading only: a POST passed as public, met the create route without a caller and
-      // answered 400 "the request is malformed: send a JSON body with the documented fields"
-      return logged(request, ApiErrorProcessor.answer(HttpResponse.status(HttpStatus.METHOD_NOT_ALLOWED)
-          .header(io.micronaut.http.HttpHeaders.ALLOW, "GET, HEAD"), request.getPath(), new ApiError(
-              "method_not_allowed", "the CapabilityStatement is read with GET; resources are created at "
-                  + "/fhir/{tenant}/{type} and Bundles posted to /fhir/{tenant}")));
-    }
-    if (isPublic(request.getPath())) {
+    if (isPublic(request.getPath()) && !(FhirPaths.isCapabilities(request.getPath())
+        && request.getMethod() != io.micronaut.http.HttpMethod.GET && request.getMethod() != io.micronaut.http.HttpMethod.HEAD)) {
+      // the CapabilityStatement is public for reading only: a POST to it passed as public, met the create
+      // route without a caller and answered 400 "the request is malformed: send a JSON body with the
+      // documented fields"; any other method now needs a key, and is a 405 (FhirController)
       return null;
     }
     Optional<Caller> caller;

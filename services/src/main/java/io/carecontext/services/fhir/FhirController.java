@@ -96,6 +96,21 @@ public class FhirController {
     return handle(() -> FhirResponses.ok(HttpStatus.OK, Capabilities.statement("/fhir/" + tenant)));
   }
 
+  /**
+   * A POST to the CapabilityStatement: a 405 naming GET, recorded like every other method a path does
+   * not take. It met the create route with "metadata" for a type (and, as a public path, no caller),
+   * and answered 400 "the request is malformed: send a JSON body with the documented fields".
+   */
+  @Post("/metadata")
+  @Consumes(MediaType.ALL)
+  public MutableHttpResponse<?> metadataPost(HttpRequest<?> request) {
+    io.carecontext.services.auth.RefusedRequests.mark(request, 405);
+    return io.carecontext.services.http.ApiErrorProcessor.answer(HttpResponse.status(HttpStatus.METHOD_NOT_ALLOWED)
+        .header(HttpHeaders.ALLOW, "GET, HEAD"), request.getPath(), new io.carecontext.services.http.ApiError(
+            "method_not_allowed", "the CapabilityStatement is read with GET; resources are created at "
+                + "/fhir/{tenant}/{type} and Bundles posted to /fhir/{tenant}"));
+  }
+
   @Post
   @Consumes(MediaType.ALL)
   public MutableHttpResponse<String> bundle(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,

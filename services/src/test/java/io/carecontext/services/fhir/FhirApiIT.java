@@ -862,7 +862,7 @@ class FhirApiIT {
   }
 
   @Test
-  void theCapabilityStatementIsReadWithoutAKeyAndTellsNoTenantApart() {
+  void theCapabilityStatementIsReadWithoutAKeyAndTellsNoTenantApart() throws SQLException {
     // FHIR clients read /metadata before they authenticate; it needed an ehr-integration key
     HttpResponse<String> mine = app.call("GET", "/fhir/hosp/metadata", null, null, FHIR);
     assertThat(mine.statusCode()).as(mine.body()).isEqualTo(200);
@@ -879,13 +879,18 @@ class FhirApiIT {
     assertOutcome(app.call("GET", "/fhir/hosp/metadata/x", null, null, FHIR), 401, "API key");
     // another method on it: public for GET only. A POST passed as public, met the create route without a
     // caller and answered 400 "the request is malformed: send a JSON body with the documented fields"
-    for (String key : new String[] {null, ehr}) {
-      for (String method : new String[] {"POST", "DELETE", "PATCH"}) {
-        HttpResponse<String> r = app.call(method, "/fhir/hosp/metadata", key, "{\"resourceType\":\"Patient\"}", FHIR);
-        assertOutcome(r, 405, "the CapabilityStatement is read with GET");
-        assertThat(r.headers().firstValue("Allow")).as(method).hasValueSatisfying(a -> assertThat(a).contains("GET"));
-      }
+    int recorded = count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'method_not_allowed'");
+    for (String method : new String[] {"POST", "DELETE", "PATCH"}) {
+      // public for reading only: any other method needs a key, and is then a 405 naming GET, recorded
+      assertOutcome(app.call(method, "/fhir/hosp/metadata", null, "{\"resourceType\":\"Patient\"}", FHIR), 401, "API key");
+      HttpResponse<String> r = app.call(method, "/fhir/hosp/metadata", ehr, "{\"resourceType\":\"Patient\"}", FHIR);
+      assertThat(r.statusCode()).as(method + " " + r.body()).isEqualTo(405);
+      assertThat(r.body()).as(method).contains("OperationOutcome");
+      assertThat(r.headers().firstValue("Allow")).as(method).hasValueSatisfying(a -> assertThat(a).contains("GET"));
     }
+    assertThat(app.call("POST", "/fhir/hosp/metadata", ehr, "{}", FHIR).body()).contains("the CapabilityStatement is read with GET");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'method_not_allowed'"))
+        .isEqualTo(recorded + 4);
   }
 
   @Test
