@@ -417,7 +417,8 @@ class AdminApiIT {
     // a variable the operator has not granted to this tenant: its admin names the host it is sent to
     HttpResponse<String> notGranted = app.call("PATCH", "/admin/tenants/acme", adminKeyA, azure);
     assertThat(notGranted.statusCode()).isEqualTo(400);
-    assertThat(notGranted.body()).contains("llm.endpoints[0].apiKeySecret names a variable the platform operator "
+    // named from settings, as every other refusal of a setting is (it said "llm.endpoints[0]…" alone)
+    assertThat(notGranted.body()).contains("\"settings.llm.endpoints[0].apiKeySecret names a variable the platform operator "
         + "has not granted to this tenant").contains("CARECONTEXT_TENANT_SECRETS");
     HttpResponse<String> embedding = app.call("PATCH", "/admin/tenants/acme", adminKeyA, """
         {"settings":{"embedding":{"provider":"openai-compatible","baseUrl":"https://e.example/v1","model":"e",
@@ -430,7 +431,7 @@ class AdminApiIT {
       // the prompts (for an embedding endpoint, every chunk text) go to whatever host it names
       HttpResponse<String> notApproved = app.call("PATCH", "/admin/tenants/acme", adminKeyA, azure);
       assertThat(notApproved.statusCode()).as(notApproved.body()).isEqualTo(400);
-      assertThat(notApproved.body()).contains("llm.endpoints[0].baseUrl names a host the platform operator has not "
+      assertThat(notApproved.body()).contains("\"settings.llm.endpoints[0].baseUrl names a host the platform operator has not "
           + "approved for this tenant").contains("CARECONTEXT_MODEL_HOSTS").doesNotContain("m.example");
       System.setProperty("carecontext.model.hosts", "other:m.example");
       assertThat(app.call("PATCH", "/admin/tenants/acme", adminKeyA, azure).statusCode()).isEqualTo(400);

@@ -244,9 +244,14 @@ public class TenantController {
           io.carecontext.migrations.ModelHosts.requireApprovedFor(id.value(), "settings.embedding", e.get("baseUrl"));
         }
       }
-      io.carecontext.retrieval.chat.LlmEndpoint.checkGrants(id.value(), settings.get("llm"));
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(e.getMessage());
+    }
+    try {
+      io.carecontext.retrieval.chat.LlmEndpoint.checkGrants(id.value(), settings.get("llm"));
+    } catch (IllegalArgumentException e) {
+      // named from settings, as every other refusal of a setting is: it said "llm.endpoints[0]…" alone
+      throw ApiException.badRequest("settings." + e.getMessage());
     }
   }
 
