@@ -279,10 +279,9 @@ class AdminAuditIT {
   }
 
   /**
-   * A key that authentication refuses — revoked, expired, or with a secret that is not its own — is
-   * answered 401 as before, and the attempt is recorded in the key's tenant: before, it left nothing
-   * but an access-log line without tenant or principal, so a revoked (perhaps stolen) key used on a
-   * patient was invisible to the auditor. A token that names no key leaves no row: there is no tenant.
+   * A tenant admin's list of parked ingest items names each resource by its id, which may be an MRN:
+   * a read that lists any item is recorded (ingest-parked-read) with the resources it named; an empty
+   * list reads nothing and leaves no row, and the operator's key, which sees types only, leaves none.
    */
   @Test
   void aTenantAdminsReadOfParkedResourcesIsRecordedWithTheResourcesItNamed() throws SQLException {
@@ -311,6 +310,12 @@ class AdminAuditIT {
     }
   }
 
+  /**
+   * A key that authentication refuses — revoked, expired, or with a secret that is not its own — is
+   * answered 401 as before, and the attempt is recorded in the key's tenant: before, it left nothing
+   * but an access-log line without tenant or principal, so a revoked (perhaps stolen) key used on a
+   * patient was invisible to the auditor. A token that names no key leaves no row: there is no tenant.
+   */
   @Test
   void aRefusedKeyIsRecordedInItsTenantsTrail() throws Exception {
     String revoked = app.tenantWithKey("keyed", "dr-gone", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
