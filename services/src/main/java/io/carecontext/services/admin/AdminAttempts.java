@@ -18,9 +18,9 @@ import java.util.function.UnaryOperator;
  * tenant-admin (a clinician minting itself an auditor key, turning consent to opt-out), {@code other_tenant}
  * for a key of another tenant (answered like a tenant that does not exist, whether the path's tenant
  * exists or not, as on the patient paths). Only the operator key's refused key creations were recorded:
- * a tenant's own keys trying to widen their access left no row. The row names the route's shape and
- * method, never an id the caller sent; no key id or settings digest, so that no database check takes
- * it for the row that allows a change.
+ * a tenant's own keys trying to widen their access left no row. The row names the route's shape (with
+ * the path's tenant id when it is a valid one, never a key id from the path) and method; no key id or
+ * settings digest, so that no database check takes it for the row that allows a change.
  */
 final class AdminAttempts {
 

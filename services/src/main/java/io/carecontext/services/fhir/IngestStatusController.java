@@ -111,15 +111,20 @@ public class IngestStatusController {
     }
     if (!items.isEmpty()) {
       // A tenant admin sees which resources were parked, and a resource id may be an MRN: a read of
-      // patient identifiers, recorded (before the answer, which fails with the row) with the resources
-      // it named, as a query of patient data is.
+      // patient identifiers, recorded (before the answer, which fails with the row) with how many it
+      // listed and the first of the resources it named. Not all of them: a dashboard polling a list of
+      // a thousand would add some 80 kB to a trail kept for years at every poll.
       audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
           AuditEntry.INGEST_PARKED_READ, AuditEntry.Decision.ALLOWED, "parked_listed")
-          .withDetail("resources", AuditEntry.jsonStrings(items.stream().map(i -> String.valueOf(i.get("resource")))
-              .toList())));
+          .withDetail("listed", Integer.toString(items.size()))
+          .withDetail("resources", AuditEntry.jsonStrings(items.stream().limit(RESOURCES_RECORDED)
+              .map(i -> String.valueOf(i.get("resource"))).toList())));
     }
     return items;
   }
+
+  /** How many of the resources a parked list named its audit row records. */
+  static final int RESOURCES_RECORDED = 50;
 
   /**
    * The platform operator's key never reads patient data, and a resource id may be an MRN: it sees

@@ -30,7 +30,10 @@ public interface ApiKeyRepository extends GenericRepository<ApiKeyRecord, String
       + "AND revoked_at IS NULL)")
   boolean principalHeld(String tenantId, String principal);
 
-  /** When a key expires, in microseconds since the epoch (as stored); -1 when it does not; null when there is no such key. */
+  /**
+   * When a key expires, in microseconds since the epoch (as stored); -1 when it does not (a NULL would
+   * be an EmptyResultException here); null when there is no such key. Keys get only future expiries.
+   */
   @Query("SELECT coalesce((extract(epoch FROM expires_at) * 1000000)::bigint, -1) FROM platform.api_keys "
       + "WHERE key_id = :keyId")
   Long expiresAtMicros(String keyId);

@@ -298,7 +298,7 @@ class AdminAuditIT {
       assertThat(read.statusCode()).isEqualTo(200);
       assertThat(read.body()).contains("Observation/mrn-0042-obs");
       assertThat(trail()).filteredOn(r -> r.startsWith(listed)).singleElement().asString()
-          .endsWith("{\"resources\":[\"Observation/mrn-0042-obs\"]}");
+          .endsWith("{\"listed\":1,\"resources\":[\"Observation/mrn-0042-obs\"]}");
       // the operator's key sees no id, and reads none
       HttpResponse<String> operator = app.call("GET", "/admin/tenants/keyed/ingest/parked", app.adminKey(), null);
       assertThat(operator.body()).contains("Observation/{id}").doesNotContain("mrn-0042");
