@@ -756,6 +756,28 @@ class RetrievalIT {
         .isEqualTo(r.chunks().stream().map(c -> c.chunkId() + c.subject()).toList());
   }
 
+  /**
+   * Deleting a patient's Patient resource leaves its other resources' chunks; the read path answers it
+   * as unknown, and research, whose statement names no patient condition, leaves it out too: the
+   * research role's chunk policy alone (tenant migration 56).
+   */
+  @Test
+  void researchLeavesOutAPatientWhosePatientResourceIsDeleted() throws SQLException {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    patient(store, "p-gone", "permit", null, false, 4);
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    assertThat(patientsOf(research(RESEARCHER, "Hemoglobin A1c", "HRESCH").chunks().stream().map(c -> c.chunkId())
+        .toList())).contains("p-gone");
+    store.delete(tenant, FEED, "Patient", "p-gone");
+    assertThat(patientsOf(research(RESEARCHER, "Hemoglobin A1c", "HRESCH").chunks().stream().map(c -> c.chunkId())
+        .toList())).doesNotContain("p-gone").contains("p-ok");
+    try (Connection c = TestPostgres.superuser(platform.config); var rs = c.createStatement().executeQuery(
+        "SELECT count(*) FROM tenant_clinic.chunks WHERE patient_id = 'p-gone'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).as("its Observations' chunks are still stored").isGreaterThan(0);
+    }
+  }
+
   @Test
   void researchSearchIsOnlyForDeidentifiedRolesWithPurposeHresch() {
     assertThatThrownBy(() -> research(CLINICIAN, "thirst", "HRESCH")).isInstanceOfSatisfying(AccessDenied.class, d -> {

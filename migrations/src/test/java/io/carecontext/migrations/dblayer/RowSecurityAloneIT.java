@@ -204,4 +204,38 @@ class RowSecurityAloneIT {
       assertThat(String.valueOf(withKey.value())).as(withKey.toString()).isEqualTo(String.valueOf(COUNTS.get("consents")));
     }
   }
+
+  /**
+   * Tenant migration 56: the research role sees a chunk only while its patient's Patient resource is on
+   * record, through a view of the patients on record that answers only a researcher's key. (The chunk
+   * policy that reads it is proven through the research search, whose statement names no patient
+   * condition at all: RetrievalIT.)
+   */
+  @Test
+  void theResearchPathsPatientsOnRecordLeaveOutADeletedPatientAndNeedAResearchersKey() throws SQLException {
+    String research = config.researchRole(A);
+    String onRecord = "SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM research_patients_on_record";
+    try (Connection login = platform.db.appDataSource().getConnection()) {
+      assertThat(String.valueOf(AsRole.run(login, research, A.schemaName(), settings("research", researcher), onRecord)
+          .value())).isEqualTo("p1,p2");
+      for (Map<String, String> s : List.of(settings("research", clinician), settings("research", null),
+          settings("read", researcher))) {
+        assertThat(String.valueOf(AsRole.run(login, research, A.schemaName(), s, onRecord).value())).as(s.toString())
+            .isEqualTo("null");
+      }
+      try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+        st.executeUpdate("UPDATE tenant_alpha.resources SET deleted = true WHERE resource_type = 'Patient' "
+            + "AND resource_id = 'p2'");
+      }
+      try {
+        assertThat(String.valueOf(AsRole.run(login, research, A.schemaName(), settings("research", researcher), onRecord)
+            .value())).isEqualTo("p1");
+      } finally {
+        try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+          st.executeUpdate("UPDATE tenant_alpha.resources SET deleted = false WHERE resource_type = 'Patient' "
+              + "AND resource_id = 'p2'");
+        }
+      }
+    }
+  }
 }
