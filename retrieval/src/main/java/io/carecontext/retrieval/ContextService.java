@@ -85,8 +85,7 @@ public final class ContextService {
             ? q.reason() : null);
     OptionalLong wait = rateLimiter.acquire(who.keyId(), policy.rateLimitPerMinute(), System.nanoTime());
     if (wait.isPresent()) {
-      throw deny(tenant, base, 429, "rate_limited", "too many requests for this key: retry later", "rate_limited",
-          wait.getAsLong(), start);
+      throw rateLimiter.refused(audit, tenant, base, who.keyId(), wait.getAsLong(), start);
     }
     // A key whose roles may read no patient data at all (tenant-admin, auditor, ehr-integration) is told
     // so first: it was told to send a purpose of use, which would only have moved it on to this 403.

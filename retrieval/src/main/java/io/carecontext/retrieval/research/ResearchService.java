@@ -121,8 +121,7 @@ public final class ResearchService {
     // key's per-minute budget exists to slow.
     OptionalLong wait = rateLimiter.acquire(who.keyId(), policy.rateLimitPerMinute(), System.nanoTime());
     if (wait.isPresent()) {
-      throw deny(tenant, base, 429, "rate_limited", "too many requests for this key: retry later", "rate_limited",
-          wait.getAsLong(), start);
+      throw rateLimiter.refused(audit, tenant, base, who.keyId(), wait.getAsLong(), start);
     }
     // a key whose roles may read no patient data at all is told so before anything about its purpose
     if (policy.readsNothing(who.roles())) {

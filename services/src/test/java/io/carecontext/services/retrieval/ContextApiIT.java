@@ -865,6 +865,26 @@ class ContextApiIT {
   }
 
   @Test
+  void aKeyLoopingPastItsRateLimitAddsABoundedNumberOfRowsToTheTrail() {
+    // each 429 wrote a row: a key looping past its limit grew the trail without bound and took the
+    // audit writer every tenant's reads wait on
+    String looping = app.tenantWithKey("looping", "dr-l", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    String aud = app.tenantWithKey("looping", "aud-l", "[\"auditor\"]", null);
+    app.call("PATCH", "/admin/tenants/looping", app.adminKey(), "{\"settings\":{\"rateLimitPerMinute\":1}}");
+    int refused = 0;
+    for (int i = 0; i < 50; i++) {
+      if (context(looping, "looping", "pt-x", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}").statusCode() == 429) {
+        refused++;
+      }
+    }
+    assertThat(refused).isGreaterThanOrEqualTo(45); // every one past the first, less what the refill let through
+    String trail = app.call("GET", "/v1/looping/audit?principal=dr-l&limit=1000", aud, null).body();
+    int rows = trail.split("\"reason\":\"rate_limited\"", -1).length - 1;
+    // at most the row budget (a burst of 30, and what refilled during the loop), far fewer than the refusals
+    assertThat(rows).as(trail).isBetween(30, 33).isLessThan(refused);
+  }
+
+  @Test
   void researchSearchIsRateLimitedPerKeyToo() {
     // Only context and chat took from the key's budget: a researcher key could search across every
     // consenting patient as often as it liked, whatever rateLimitPerMinute said.
