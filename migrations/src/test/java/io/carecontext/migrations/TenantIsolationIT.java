@@ -675,7 +675,12 @@ class TenantIsolationIT {
     assertThat(chunks.apply(billing, Map.of("cc.practitioner", "*"))).as("every type: not the override's").isZero();
     assertThat(chunks.apply(billing, Map.of("cc.practitioner", "*", "cc.types", "Observation", "cc.labels", "N,R,V")))
         .as("labels stay the default's").isZero();
-    // research: a researcher's key within the researcher's scope only
+    // research: a researcher's key within the researcher's scope only, for a patient on record (its
+    // Patient resource, not deleted: tenant migration 56)
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.executeUpdate("INSERT INTO tenant_charlie.resources (resource_type, resource_id, version_id, patient_id, "
+          + "content_hash, body, last_updated) VALUES ('Patient', 'p1', 1, 'p1', '\\x00', '\\x01', now())");
+    }
     TestPlatform.TestKey researcher = platform.issueKey(c, "res", List.of("researcher"), null);
     java.util.function.Function<String, Integer> research = categories -> platform.tx.run(c, researcher.present(
         PolicySettings.read().set("cc.access", "research").set("cc.purpose", "HRESCH").set("cc.consent_mode", "opt-in")
