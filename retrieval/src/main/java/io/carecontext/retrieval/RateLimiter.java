@@ -66,9 +66,10 @@ public final class RateLimiter {
 
   /**
    * Whether this refusal of the key gets its audit row: empty when the key's rows are over their
-   * budget (the refusal is counted); otherwise how many of its refusals went unrecorded before it.
+   * budget of {@link #REFUSAL_ROWS_PER_MINUTE} (the refusal is counted); otherwise how many of its
+   * refusals went unrecorded before it. One limiter counts one kind of refusal.
    */
-  OptionalLong refusalRow(String keyId, long nowNanos) {
+  public OptionalLong refusalRow(String keyId, long nowNanos) {
     if (take(rowBuckets, keyId, REFUSAL_ROWS_PER_MINUTE, nowNanos).isPresent()) {
       unrecorded.computeIfAbsent(keyId, k -> new AtomicLong()).incrementAndGet();
       return OptionalLong.empty();

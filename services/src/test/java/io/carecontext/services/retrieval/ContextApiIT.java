@@ -885,6 +885,19 @@ class ContextApiIT {
   }
 
   @Test
+  void aKeySendingBadBodiesInALoopAddsABoundedNumberOfRowsToTheTrail() {
+    // checked before the rate limit, so not bounded by it: each malformed body wrote a row
+    String sloppy = app.tenantWithKey("sloppy", "dr-b", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    String aud = app.tenantWithKey("sloppy", "aud-b", "[\"auditor\"]", null);
+    for (int i = 0; i < 45; i++) {
+      assertThat(context(sloppy, "sloppy", "pt-x", "{\"query\":").statusCode()).isEqualTo(400);
+    }
+    String trail = app.call("GET", "/v1/sloppy/audit?principal=dr-b&limit=1000", aud, null).body();
+    int rows = trail.split("\"reason\":\"body_malformed\"", -1).length - 1;
+    assertThat(rows).as(trail).isBetween(30, 33);
+  }
+
+  @Test
   void researchSearchIsRateLimitedPerKeyToo() {
     // Only context and chat took from the key's budget: a researcher key could search across every
     // consenting patient as often as it liked, whatever rateLimitPerMinute said.
