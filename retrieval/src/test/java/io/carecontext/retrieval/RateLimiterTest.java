@@ -43,21 +43,4 @@ class RateLimiterTest {
     assertThat(new RateLimiter(7).acquire("k", Integer.MAX_VALUE, 0)).isEmpty();
     assertThatThrownBy(() -> new RateLimiter(0)).isInstanceOf(IllegalArgumentException.class);
   }
-
-  @Test
-  void refusalRowsAreBoundedPerKeyAndTheNextRowCountsThoseLeftOut() {
-    RateLimiter limiter = new RateLimiter();
-    int budget = RateLimiter.REFUSAL_ROWS_PER_MINUTE;
-    for (int i = 0; i < budget; i++) {
-      assertThat(limiter.refusalRow("k1", 0)).hasValue(0);
-    }
-    for (int i = 0; i < 7; i++) {
-      assertThat(limiter.refusalRow("k1", 0)).isEmpty(); // refused, counted, no row
-    }
-    assertThat(limiter.refusalRow("k2", 0)).hasValue(0); // a budget of its own
-    // once a row is due again (two seconds refill one at 30 a minute), it says how many went unrecorded
-    assertThat(limiter.refusalRow("k1", 2 * SECOND)).hasValue(7);
-    assertThat(limiter.refusalRow("k1", 2 * SECOND)).isEmpty();
-    assertThat(limiter.refusalRow("k1", 4 * SECOND)).hasValue(1);
-  }
 }

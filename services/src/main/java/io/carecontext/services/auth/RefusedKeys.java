@@ -5,11 +5,8 @@ import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.platform.ActiveKeys;
 import jakarta.inject.Singleton;
-import io.carecontext.retrieval.RateLimiter;
-import java.util.Map;
+import io.carecontext.retrieval.RefusalRows;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -36,12 +33,11 @@ public class RefusedKeys {
    * limit by sending wrong secrets, and with it every verify and export. Refusals past the budget are
    * counted, and the next row written for the key says how many (details {@code unrecordedBefore}).
    */
-  static final int ROWS_PER_MINUTE = 30;
+  static final int ROWS_PER_MINUTE = RefusalRows.PER_MINUTE;
 
   private final ActiveKeys keys;
   private final AuditLog audit;
-  private final RateLimiter budget = new RateLimiter();
-  private final Map<String, AtomicLong> unrecorded = new ConcurrentHashMap<>();
+  private final RefusalRows rows = new RefusalRows();
 
   public RefusedKeys(ActiveKeys keys, AuditLog audit) {
     this.keys = keys;
@@ -53,16 +49,11 @@ public class RefusedKeys {
     try {
       lenient(token).flatMap(parsed -> refusal(parsed, ApiKeySecrets.sha256(parsed.secret()))).ifPresent(r -> {
         String keyId = r.key().keyId();
-        if (budget.acquire(keyId, ROWS_PER_MINUTE, System.nanoTime()).isPresent()) {
-          unrecorded.computeIfAbsent(keyId, k -> new AtomicLong()).incrementAndGet();
-          return;
-        }
         AuditEntry entry = AuditEntry.of(r.key().principal(), keyId, r.key().roles(), patientOf(path, r.tenant()), null,
                 ACTION, AuditEntry.Decision.DENIED, r.reason())
             .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
             .withDetail("method", AuditEntry.jsonString(method));
-        AtomicLong skipped = unrecorded.remove(keyId);
-        audit.record(r.tenant(), skipped == null ? entry : entry.withDetail("unrecordedBefore", Long.toString(skipped.get())));
+        rows.row(keyId, entry).ifPresent(row -> audit.record(r.tenant(), row));
       });
     } catch (RuntimeException e) {
       // The caller gets its 401 whatever happens here; the class only, as everywhere in the logs.

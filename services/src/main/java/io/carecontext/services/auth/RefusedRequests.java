@@ -25,10 +25,8 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import io.carecontext.retrieval.RateLimiter;
+import io.carecontext.retrieval.RefusalRows;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 
@@ -68,13 +66,12 @@ public class RefusedRequests {
    * grow its tenant's trail without limit, and with it every verify and export. Refusals past the budget
    * are still refused, and counted; the key's next row says how many (details {@code unrecordedBefore}).
    */
-  static final int ROWS_PER_MINUTE = RefusedKeys.ROWS_PER_MINUTE;
+  static final int ROWS_PER_MINUTE = RefusalRows.PER_MINUTE;
 
   private final AuditLog audit;
   private final TenantDirectory tenants;
   private final ExecutorService blocking;
-  private final RateLimiter budget = new RateLimiter();
-  private final Map<String, AtomicLong> unrecorded = new ConcurrentHashMap<>();
+  private final RefusalRows rows = new RefusalRows();
 
   public RefusedRequests(AuditLog audit, TenantDirectory tenants, @Named(TaskExecutors.BLOCKING) ExecutorService blocking) {
     this.audit = audit;
@@ -161,17 +158,12 @@ public class RefusedRequests {
     String path = request.getPath();
     String budgetKey = caller.keyId() != null ? caller.keyId() : caller.principal();
     tenantOf(caller, path).ifPresent(tenant -> {
-      if (budget.acquire(budgetKey, ROWS_PER_MINUTE, System.nanoTime()).isPresent()) {
-        unrecorded.computeIfAbsent(budgetKey, k -> new AtomicLong()).incrementAndGet();
-        return;
-      }
       AuditEntry entry = AuditEntry.of(caller.principal(), caller.keyId(),
               caller.platformAdmin() ? List.of() : caller.requester().roles(), patientOf(path, tenant),
               null, action(request.getMethodName(), path), AuditEntry.Decision.DENIED, reason)
           .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
           .withDetail("method", AuditEntry.jsonString(method(request.getMethodName())));
-      AtomicLong skipped = unrecorded.remove(budgetKey);
-      audit.record(tenant, skipped == null ? entry : entry.withDetail("unrecordedBefore", Long.toString(skipped.get())));
+      rows.row(budgetKey, entry).ifPresent(row -> audit.record(tenant, row));
     });
   }
 

@@ -33,7 +33,7 @@ import java.util.function.Function;
  * {@code k_out_of_range}; and, once the rate limit and the policy let the request through,
  * {@code embedding_unavailable} (the tenant's model failed: 502). The answer is the same 400 as
  * before, naming the field, never its value; a key's refusals before the rate limit add at most
- * {@link io.carecontext.retrieval.RateLimiter#REFUSAL_ROWS_PER_MINUTE} rows a minute (the next row says
+ * {@link io.carecontext.retrieval.RefusalRows#PER_MINUTE} rows a minute (the next row says
  * how many were left out, {@code unrecordedBefore});
  * each is counted in {@code carecontext_requests_total} as denied with that reason.
  */
@@ -191,17 +191,13 @@ public final class PatientRequests {
       audit.record(tenant, row); // past the rate limit: bounded by it
     } else {
       // checked before the rate limit: a key sending bad bodies in a loop is bounded here, as its 429s are
-      // (RateLimiter.REFUSAL_ROWS_PER_MINUTE); past the budget it is still refused and counted
-      java.util.OptionalLong due = callerErrorRows.refusalRow(caller.keyId(), System.nanoTime());
-      if (due.isPresent()) {
-        audit.record(tenant, due.getAsLong() == 0 ? row
-            : row.withDetail("unrecordedBefore", Long.toString(due.getAsLong())));
-      }
+      // (RefusalRows.PER_MINUTE); past the budget it is still refused and counted
+      callerErrorRows.row(caller.keyId(), row).ifPresent(due -> audit.record(tenant, due));
     }
     metrics.refusal(tenant.value(), action, reason);
     return answer;
   }
 
   /** The audit-row budget of each key's refusals checked before the rate limit (bodies, questions, roles). */
-  private final io.carecontext.retrieval.RateLimiter callerErrorRows = new io.carecontext.retrieval.RateLimiter();
+  private final io.carecontext.retrieval.RefusalRows callerErrorRows = new io.carecontext.retrieval.RefusalRows();
 }
