@@ -31,6 +31,14 @@ if ! command -v javac >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
   apt_install openjdk-17-jdk-headless maven
 fi
 
+# --- SoftHSM -----------------------------------------------------------------
+# A software PKCS#11 token: the tests of the key-encryption key held in a token (Pkcs11KeyProvider)
+# run against it. Serving needs it only when CARECONTEXT_KEK_PKCS11_LIBRARY names it.
+if [ ! -f /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null 2>&1; then
+  log "installing SoftHSM (a PKCS#11 token for the key-provider tests)"
+  apt_install softhsm2
+fi
+
 # --- PostgreSQL server -----------------------------------------------------
 pg_bindir() {
   local d

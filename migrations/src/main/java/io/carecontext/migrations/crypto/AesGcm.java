@@ -1,6 +1,7 @@
 package io.carecontext.migrations.crypto;
 
 import java.security.GeneralSecurityException;
+import java.security.Key;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Objects;
@@ -44,12 +45,16 @@ final class AesGcm {
   }
 
   static byte[] seal(SecretKeySpec key, byte[] plaintext, byte[] aad, SecureRandom random) {
+    return seal(CIPHER.get(), key, plaintext, aad, random);
+  }
+
+  /** The same format with a cipher of another provider (a PKCS#11 token's key never leaves the token). */
+  static byte[] seal(Cipher cipher, Key key, byte[] plaintext, byte[] aad, SecureRandom random) {
     Objects.requireNonNull(plaintext, "plaintext");
     Objects.requireNonNull(aad, "aad");
     byte[] nonce = new byte[NONCE_BYTES];
     random.nextBytes(nonce);
     try {
-      Cipher cipher = CIPHER.get();
       cipher.init(Cipher.ENCRYPT_MODE, key,
           new GCMParameterSpec(TAG_BYTES * 8, nonce));
       cipher.updateAAD(aad);
@@ -59,12 +64,16 @@ final class AesGcm {
       cipher.doFinal(plaintext, 0, plaintext.length, out, 1 + NONCE_BYTES);
       return out;
     } catch (GeneralSecurityException e) {
-      // Only reachable if the JRE lacks AES-GCM: a deployment fault, not a data fault.
-      throw new IllegalStateException("AES-GCM encryption is unavailable in this JRE", e);
+      // Only reachable if the provider lacks AES-GCM: a deployment fault, not a data fault.
+      throw new IllegalStateException("AES-GCM encryption is unavailable from " + cipher.getProvider().getName(), e);
     }
   }
 
   static byte[] open(SecretKeySpec key, byte[] sealed, byte[] aad) {
+    return open(CIPHER.get(), key, sealed, aad);
+  }
+
+  static byte[] open(Cipher cipher, Key key, byte[] sealed, byte[] aad) {
     Objects.requireNonNull(sealed, "sealed");
     Objects.requireNonNull(aad, "aad");
     if (sealed.length < OVERHEAD) {
@@ -74,7 +83,6 @@ final class AesGcm {
       throw new DecryptionException("unsupported sealed format version " + (sealed[0] & 0xff));
     }
     try {
-      Cipher cipher = CIPHER.get();
       cipher.init(Cipher.DECRYPT_MODE, key,
           new GCMParameterSpec(TAG_BYTES * 8, Arrays.copyOfRange(sealed, 1, 1 + NONCE_BYTES)));
       cipher.updateAAD(aad);
@@ -84,7 +92,7 @@ final class AesGcm {
       throw new DecryptionException(
           "authentication failed: wrong key, wrong associated data, or altered ciphertext");
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM decryption is unavailable in this JRE", e);
+      throw new IllegalStateException("AES-GCM decryption is unavailable from " + cipher.getProvider().getName(), e);
     }
   }
 }

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -38,7 +37,6 @@ import org.slf4j.LoggerFactory;
 public final class LocalFileKeyProvider implements KeyEncryptionKeyProvider {
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalFileKeyProvider.class);
-  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
   private static final byte[] KEK_ID_LABEL = "carecontext/kek-id".getBytes(StandardCharsets.US_ASCII);
 
@@ -108,18 +106,7 @@ public final class LocalFileKeyProvider implements KeyEncryptionKeyProvider {
   }
 
   private byte[] read() throws IOException {
-    PosixFileAttributeView view = Files.getFileAttributeView(keyFile, PosixFileAttributeView.class);
-    if (view == null) {
-      throw new KeyProviderException("cannot verify permissions of key-encryption key file " + keyFile
-          + ": the file system has no POSIX permissions; keep the key on a POSIX file system");
-    }
-    Set<PosixFilePermission> permissions = view.readAttributes().permissions();
-    if (!OWNER_ONLY.containsAll(permissions)) {
-      throw new KeyProviderException("key-encryption key file " + keyFile + " has mode "
-          + PosixFilePermissions.toString(permissions)
-          + ", which lets group or others read it; run: chmod 600 " + keyFile);
-    }
-    byte[] encoded = Files.readAllBytes(keyFile);
+    byte[] encoded = SecretFiles.readOwnerOnly(keyFile, "key-encryption key file");
     try {
       return decode(encoded);
     } finally {
@@ -160,7 +147,7 @@ public final class LocalFileKeyProvider implements KeyEncryptionKeyProvider {
       if (!Files.isDirectory(dir)) {
         Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
       }
-      temp = Files.createTempFile(dir, ".kek-", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+      temp = Files.createTempFile(dir, ".kek-", ".tmp", PosixFilePermissions.asFileAttribute(SecretFiles.OWNER_ONLY));
       writeDurably(temp, Base64.getEncoder().encode(key));
       try {
         Files.createLink(keyFile, temp);
