@@ -157,7 +157,7 @@ public final class CareContextServer implements AutoCloseable {
       props.put("carecontext.admin-key", adminKey);
       props.putAll(kekProperties(settings));
       // before anything starts that could open a data key (the worker), or make a KEK file on first use
-      checkKeyEncryptionKeys(PlatformFactory.tenantKeys(db.appDataSource(), settings.kekFile(),
+      checkKeyEncryptionKeys(PlatformFactory.tenantKeys(db.appDataSource(), settings.currentKek(),
           settings.previousKekFile()), settings);
       props.putAll(tlsProperties(settings));
       props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
@@ -191,18 +191,20 @@ public final class CareContextServer implements AutoCloseable {
   static Map<String, Object> kekProperties(RuntimeSettings settings) {
     Map<String, Object> kek = new HashMap<>();
     kek.put("carecontext.kek-file", settings.kekFile().toString());
+    settings.kekToken().ifPresent(token -> kek.putAll(token.properties()));
     settings.previousKekFile().ifPresent(previous -> {
       if (!Files.isRegularFile(previous)) {
         throw new IllegalArgumentException("CARECONTEXT_KEK_PREVIOUS_FILE (" + previous + ") names no file: give the "
             + "key-encryption key the data keys were wrapped under before the rotation, or unset it once "
             + "`./carecontext kek rotate` has run");
       }
-      if (previous.toAbsolutePath().normalize().equals(settings.kekFile().toAbsolutePath().normalize())) {
+      if (settings.kekToken().isEmpty()
+          && previous.toAbsolutePath().normalize().equals(settings.kekFile().toAbsolutePath().normalize())) {
         throw new IllegalArgumentException("CARECONTEXT_KEK_PREVIOUS_FILE names the same file as CARECONTEXT_KEK_FILE: "
             + "give the old key's file, or unset it");
       }
       LOG.info("CARECONTEXT_KEK_PREVIOUS_FILE (kek {}) opens the data keys not yet rewrapped and wraps none; new "
-          + "ones are wrapped under CARECONTEXT_KEK_FILE only", new LocalFileKeyProvider(previous).kekId());
+          + "ones are wrapped under {} only", new LocalFileKeyProvider(previous).kekId(), settings.currentKekSetting());
       kek.put("carecontext.kek-previous-file", previous.toString());
     });
     return kek;
@@ -220,7 +222,21 @@ public final class CareContextServer implements AutoCloseable {
     if (byKek.isEmpty()) {
       return;
     }
-    if (!Files.exists(settings.kekFile())) {
+    if (settings.kekToken().isPresent()) {
+      // A token without the key is the start of a move into it only when every data key is under the
+      // previous file's key: the key is then made in the token, and `kek rotate` moves them under it.
+      boolean moving = settings.previousKekFile().map(previous -> new LocalFileKeyProvider(previous).kekId())
+          .map(previousId -> byKek.keySet().stream().allMatch(previousId::equals)).orElse(false);
+      if (!moving && !settings.kekToken().get().provider().holdsKey()) {
+        // the provider would make a new key in the token, which opens none of them
+        throw new IllegalArgumentException("the PKCS#11 token holds no key labelled " + settings.kekToken().get().keyLabel()
+            + " (CARECONTEXT_KEK_PKCS11_KEY_LABEL, in slot " + settings.kekToken().get().slot() + "), but the database "
+            + "holds " + byKek.values().stream().mapToInt(Integer::intValue).sum() + " tenant data key(s) wrapped under "
+            + "kek " + String.join(", kek ", byKek.keySet()) + ": point CARECONTEXT_KEK_PKCS11_* at the token and label "
+            + "they were made under or, to move them into this token, set CARECONTEXT_KEK_PREVIOUS_FILE to the key file "
+            + "they are wrapped under and run `./carecontext kek rotate`");
+      }
+    } else if (!Files.exists(settings.kekFile())) {
       // the key provider would make a new key there, which opens none of them
       throw new IllegalArgumentException("there is no key-encryption key at " + settings.kekFile().toAbsolutePath()
           + " (CARECONTEXT_KEK_FILE, default $CARECONTEXT_HOME/kek.key), but the database holds "
@@ -231,18 +247,19 @@ public final class CareContextServer implements AutoCloseable {
     String current = keys.currentKekId();
     byKek.forEach((kek, count) -> {
       if (!keys.holds(kek)) {
-        LOG.warn("{} tenant data key(s) are wrapped under kek {}, which neither CARECONTEXT_KEK_FILE (kek {}) nor "
+        LOG.warn("{} tenant data key(s) are wrapped under kek {}, which neither {} (kek {}) nor "
             + "CARECONTEXT_KEK_PREVIOUS_FILE holds: those tenants' data cannot be read or written. Point "
             + "CARECONTEXT_KEK_FILE at the key they were made under (a restored backup needs the key of its day), "
-            + "or, during a rotation, CARECONTEXT_KEK_PREVIOUS_FILE at the old key", count, kek, current);
+            + "or, during a rotation, CARECONTEXT_KEK_PREVIOUS_FILE at the old key", count, kek,
+            settings.currentKekSetting(), current);
       } else if (!kek.equals(current)) {
         LOG.info("{} tenant data key(s) are still wrapped under the previous kek {}: run `./carecontext kek rotate` "
-            + "(no --to) with this process's CARECONTEXT_KEK_FILE and CARECONTEXT_KEK_PREVIOUS_FILE", count, kek);
+            + "(no --to) with this process's key settings and CARECONTEXT_KEK_PREVIOUS_FILE", count, kek);
       }
     });
     if (settings.previousKekFile().isPresent() && byKek.keySet().stream().allMatch(current::equals)) {
-      LOG.info("every tenant data key is wrapped under CARECONTEXT_KEK_FILE (kek {}): CARECONTEXT_KEK_PREVIOUS_FILE "
-          + "is no longer needed; unset it at the next restart", current);
+      LOG.info("every tenant data key is wrapped under {} (kek {}): CARECONTEXT_KEK_PREVIOUS_FILE "
+          + "is no longer needed; unset it at the next restart", settings.currentKekSetting(), current);
     }
   }
 

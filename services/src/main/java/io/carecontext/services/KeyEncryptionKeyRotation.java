@@ -7,6 +7,7 @@ import io.carecontext.migrations.PlatformDatabase;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.KeyEncryptionKeyProvider;
 import io.carecontext.migrations.crypto.LocalFileKeyProvider;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
@@ -44,36 +45,47 @@ public final class KeyEncryptionKeyRotation {
   public static KekRotation.Result run(RuntimeSettings settings, Optional<Path> newKekFile,
                                        Consumer<Long> otherSessions) {
     Path current = settings.kekFile().toAbsolutePath();
-    Path from;
-    Path to;
+    KeyEncryptionKeyProvider from;
+    KeyEncryptionKeyProvider to;
     if (newKekFile.isPresent()) {
       if (settings.previousKekFile().isPresent()) {
         throw new IllegalArgumentException("--to and CARECONTEXT_KEK_PREVIOUS_FILE both name a rotation: with serve "
-            + "and worker running on both keys (CARECONTEXT_KEK_FILE the new one, CARECONTEXT_KEK_PREVIOUS_FILE the "
-            + "old one) run `kek rotate` without --to; with them stopped, unset CARECONTEXT_KEK_PREVIOUS_FILE; "
-            + "nothing was changed");
+            + "and worker running on both keys (" + settings.currentKekSetting() + " the new one, "
+            + "CARECONTEXT_KEK_PREVIOUS_FILE the old one) run `kek rotate` without --to; with them stopped, unset "
+            + "CARECONTEXT_KEK_PREVIOUS_FILE; nothing was changed");
+      }
+      if (settings.kekToken().isPresent()) {
+        // out of the token into a file would put the key where the token was meant to keep it from
+        throw new IllegalArgumentException("--to rotates from one key file to another; the current key is "
+            + settings.currentKekSetting() + ", and data keys are not moved out of a token into a file; nothing was "
+            + "changed");
       }
       requireKeyFile(current, "CARECONTEXT_KEK_FILE, default $CARECONTEXT_HOME/kek.key",
           "point CARECONTEXT_KEK_FILE at the key the data keys were made under");
-      from = current;
-      to = newKekFile.get().toAbsolutePath();
-      if (to.equals(current)) {
+      Path target = newKekFile.get().toAbsolutePath();
+      if (target.equals(current)) {
         throw new IllegalArgumentException("--to names the current key-encryption key file: give a new file (it is "
             + "made if it does not exist); nothing was changed");
       }
+      from = new LocalFileKeyProvider(current);
+      to = new LocalFileKeyProvider(target);
     } else {
-      from = settings.previousKekFile().map(Path::toAbsolutePath).orElseThrow(() -> new IllegalArgumentException(
+      Path previous = settings.previousKekFile().map(Path::toAbsolutePath).orElseThrow(() -> new IllegalArgumentException(
           "give the new key's file: `kek rotate --to NEW_FILE`, with serve and worker stopped; or, to rotate while "
-              + "they run, restart them with CARECONTEXT_KEK_FILE=NEW_FILE and CARECONTEXT_KEK_PREVIOUS_FILE=the old "
-              + "key, then run `kek rotate` with the same two settings; nothing was changed"));
-      requireKeyFile(from, "CARECONTEXT_KEK_PREVIOUS_FILE", "point it at the key the data keys were made under");
-      // the services already run with the new key: one made here would be a third key
-      requireKeyFile(current, "CARECONTEXT_KEK_FILE", "point it at the new key the services run with");
-      to = current;
-      if (from.equals(to)) {
-        throw new IllegalArgumentException("CARECONTEXT_KEK_PREVIOUS_FILE names the same file as CARECONTEXT_KEK_FILE: "
-            + "give the old key's file; nothing was changed");
+              + "they run, restart them with CARECONTEXT_KEK_FILE=NEW_FILE (or CARECONTEXT_KEK_PKCS11_* for a key in "
+              + "a token) and CARECONTEXT_KEK_PREVIOUS_FILE=the old key, then run `kek rotate` with the same settings; "
+              + "nothing was changed"));
+      requireKeyFile(previous, "CARECONTEXT_KEK_PREVIOUS_FILE", "point it at the key the data keys were made under");
+      if (settings.kekToken().isEmpty()) {
+        // the services already run with the new key: one made here would be a third key
+        requireKeyFile(current, "CARECONTEXT_KEK_FILE", "point it at the new key the services run with");
+        if (previous.equals(current)) {
+          throw new IllegalArgumentException("CARECONTEXT_KEK_PREVIOUS_FILE names the same file as CARECONTEXT_KEK_FILE: "
+              + "give the old key's file; nothing was changed");
+        }
       }
+      from = new LocalFileKeyProvider(previous);
+      to = settings.currentKek();
     }
     EmbeddedPostgres embedded = null;
     DatabaseConfig config;
@@ -90,8 +102,7 @@ public final class KeyEncryptionKeyRotation {
       }
     }
     try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
-      KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(), new LocalFileKeyProvider(from),
-          new LocalFileKeyProvider(to));
+      KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(), from, to);
       LOG.info("key-encryption key rotated from kek {} to kek {}: {} data key(s) rewrapped, {} already under it",
           result.fromKekId(), result.toKekId(), result.rewrapped(), result.alreadyUnderNew());
       record(db, from, to);
@@ -145,10 +156,10 @@ public final class KeyEncryptionKeyRotation {
    * also writes the rows an earlier run owed, stopped after its commit: a row that cannot be written is
    * logged and stays owed, for the next `kek rotate` (which may be run again for that alone).
    */
-  private static void record(PlatformDatabase db, Path from, Path to) {
+  private static void record(PlatformDatabase db, KeyEncryptionKeyProvider from, KeyEncryptionKeyProvider to) {
     try {
       recordOwed(db, new AuditLog(new TenantTransactions(db.appDataSource(), db.config()),
-          new TenantKeys(new LocalFileKeyProvider(to), List.of(new LocalFileKeyProvider(from)), db.appDataSource())));
+          new TenantKeys(to, List.of(from), db.appDataSource())));
     } catch (RuntimeException e) {
       // the rewrap has committed: the command must still say so and what to do next; the rows stay owed
       LOG.warn("the data keys are rotated, but the kek-rotate audit rows could not be written ({}); they stay owed, "

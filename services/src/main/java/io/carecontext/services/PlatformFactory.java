@@ -33,19 +33,26 @@ public class PlatformFactory {
 
   @Singleton
   TenantKeys tenantKeys(PlatformDatabase db, @Value("${carecontext.kek-file}") String kekFile,
-                        @Value("${carecontext.kek-previous-file:}") String previousKekFile) {
-    return tenantKeys(db.appDataSource(), Path.of(kekFile),
+                        @Value("${carecontext.kek-previous-file:}") String previousKekFile,
+                        @Value("${" + KekToken.LIBRARY + ":}") String tokenLibrary,
+                        @Value("${" + KekToken.SLOT + ":0}") String tokenSlot,
+                        @Value("${" + KekToken.PIN_FILE + ":}") String tokenPinFile,
+                        @Value("${" + KekToken.KEY_LABEL + ":}") String tokenKeyLabel) {
+    KeyEncryptionKeyProvider current = KekToken.fromProperties(tokenLibrary, tokenSlot, tokenPinFile, tokenKeyLabel)
+        .<KeyEncryptionKeyProvider>map(KekToken::provider).orElseGet(() -> new LocalFileKeyProvider(Path.of(kekFile)));
+    return tenantKeys(db.appDataSource(), current,
         previousKekFile.isEmpty() ? Optional.empty() : Optional.of(Path.of(previousKekFile)));
   }
 
   /**
-   * The tenants' data keys under the KEK in {@code kekFile}; with {@code previousKekFile} (a rotation
-   * under way), that key too opens the data keys not yet rewrapped, and wraps none.
+   * The tenants' data keys under the {@code current} KEK (a file's, or a PKCS#11 token's); with
+   * {@code previousKekFile} (a rotation under way), that key too opens the data keys not yet rewrapped,
+   * and wraps none.
    */
-  static TenantKeys tenantKeys(DataSource app, Path kekFile, Optional<Path> previousKekFile) {
+  static TenantKeys tenantKeys(DataSource app, KeyEncryptionKeyProvider current, Optional<Path> previousKekFile) {
     List<KeyEncryptionKeyProvider> previous = previousKekFile
         .<List<KeyEncryptionKeyProvider>>map(p -> List.of(new LocalFileKeyProvider(p))).orElse(List.of());
-    return new TenantKeys(new LocalFileKeyProvider(kekFile), previous, app);
+    return new TenantKeys(current, previous, app);
   }
 
   @Singleton

@@ -21,6 +21,7 @@ public record RuntimeSettings(
     Path home,
     Path kekFile,
     Optional<Path> previousKekFile,
+    Optional<KekToken> kekToken,
     int dbPoolSize,
     int dbConnectTimeoutSeconds,
     Optional<Path> tlsCertificate,
@@ -55,6 +56,7 @@ public record RuntimeSettings(
         home,
         get(env, "CARECONTEXT_KEK_FILE").map(Path::of).orElse(home.resolve("kek.key")),
         get(env, "CARECONTEXT_KEK_PREVIOUS_FILE").map(Path::of),
+        kekToken(env),
         (int) number(env, "CARECONTEXT_DB_POOL_SIZE", defaultPoolSize(), 1, 1_000, "a whole number from 1 to 1000"),
         (int) number(env, "CARECONTEXT_DB_CONNECT_TIMEOUT", DatabaseConfig.DEFAULT_CONNECT_TIMEOUT_SECONDS, 1, 60,
             "a number of seconds from 1 to 60"),
@@ -75,6 +77,41 @@ public record RuntimeSettings(
   /** Whether the configured admin key is short enough to guess. */
   public boolean weakAdminKey() {
     return adminKey.isPresent() && adminKey.get().length() < MIN_ADMIN_KEY_LENGTH;
+  }
+
+  /** The key-encryption key these settings name: the token's, when one is set, else the file's. */
+  public io.carecontext.migrations.crypto.KeyEncryptionKeyProvider currentKek() {
+    return kekToken.<io.carecontext.migrations.crypto.KeyEncryptionKeyProvider>map(KekToken::provider)
+        .orElseGet(() -> new io.carecontext.migrations.crypto.LocalFileKeyProvider(kekFile));
+  }
+
+  /** Where the messages say the current key-encryption key is configured. */
+  public String currentKekSetting() {
+    return kekToken.map(KekToken::describe).orElse("CARECONTEXT_KEK_FILE");
+  }
+
+  /** CARECONTEXT_KEK_PKCS11_*: the library names the token; slot and PIN file are then required. */
+  private static Optional<KekToken> kekToken(Map<String, String> env) {
+    Optional<String> library = get(env, "CARECONTEXT_KEK_PKCS11_LIBRARY");
+    Optional<String> pinFile = get(env, "CARECONTEXT_KEK_PKCS11_PIN_FILE");
+    Optional<String> label = get(env, "CARECONTEXT_KEK_PKCS11_KEY_LABEL");
+    if (library.isEmpty()) {
+      if (pinFile.isPresent() || label.isPresent() || get(env, "CARECONTEXT_KEK_PKCS11_SLOT").isPresent()) {
+        throw new IllegalArgumentException("CARECONTEXT_KEK_PKCS11_SLOT, _PIN_FILE and _KEY_LABEL take effect only with "
+            + "CARECONTEXT_KEK_PKCS11_LIBRARY: set it to the token's PKCS#11 module, or unset them");
+      }
+      return Optional.empty();
+    }
+    if (get(env, "CARECONTEXT_KEK_PKCS11_SLOT").isEmpty() || pinFile.isEmpty()) {
+      throw new IllegalArgumentException("CARECONTEXT_KEK_PKCS11_LIBRARY needs CARECONTEXT_KEK_PKCS11_SLOT (the "
+          + "token's slot id) and CARECONTEXT_KEK_PKCS11_PIN_FILE (an owner-only file holding its user PIN)");
+    }
+    long slot = number(env, "CARECONTEXT_KEK_PKCS11_SLOT", 0, 0, Long.MAX_VALUE, "the token's slot id, a whole "
+        + "number from 0");
+    KekToken token = new KekToken(Path.of(library.get()), slot, Path.of(pinFile.get()),
+        label.orElse(KekToken.DEFAULT_KEY_LABEL));
+    token.provider(); // checks the label; opens nothing
+    return Optional.of(token);
   }
 
   /** A numeric setting, or a start-up error that names it and what it takes. */

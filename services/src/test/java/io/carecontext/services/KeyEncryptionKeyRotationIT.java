@@ -7,6 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.carecontext.migrations.KekRotation;
 import io.carecontext.migrations.crypto.LocalFileKeyProvider;
+import io.carecontext.migrations.crypto.SoftHsmToken;
 import io.carecontext.migrations.testing.TestPostgres;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -165,6 +166,59 @@ class KeyEncryptionKeyRotationIT {
       assertThat(missing).doesNotExist();
     } finally {
       log.detachAppender(logged);
+    }
+  }
+
+  /**
+   * The key-encryption key moved out of a file into a PKCS#11 token (SoftHSM here), without downtime:
+   * a process restarted with the token's settings and the file as CARECONTEXT_KEK_PREVIOUS_FILE keeps
+   * reading, `kek rotate` moves every data key under the token's key, and afterwards the file is not
+   * needed. A label the token holds no key under stops the start instead of making a key that opens
+   * nothing.
+   */
+  @Test
+  void theDataKeysMoveIntoAPkcs11TokenAndTheKeyFileIsThenNotNeeded() throws Exception {
+    SoftHsmToken.Token token = SoftHsmToken.token();
+    String label = "kek-it-" + Long.toString(System.nanoTime(), 36);
+    Map<String, String> inToken = Map.of("CARECONTEXT_WORKER_THREADS", "0",
+        "CARECONTEXT_KEK_PKCS11_LIBRARY", token.library().toString(),
+        "CARECONTEXT_KEK_PKCS11_SLOT", Long.toString(token.slot()),
+        "CARECONTEXT_KEK_PKCS11_PIN_FILE", token.pinFile().toString(),
+        "CARECONTEXT_KEK_PKCS11_KEY_LABEL", label);
+    try (TestServer before = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"))) {
+      String feed = before.tenantWithKey("hsm_a", "feed-h", "[\"ehr-integration\"]", null);
+      assertThat(put(before, "hsm_a", feed).statusCode()).isIn(200, 201);
+      Path file = before.home.resolve("kek.key");
+      String fileKek = new LocalFileKeyProvider(file).kekId();
+      Map<String, String> both = new HashMap<>(inToken);
+      both.put("CARECONTEXT_KEK_PREVIOUS_FILE", file.toString());
+
+      try (TestServer rolled = new TestServer(before, both)) {
+        assertThat(read(rolled, "hsm_a", feed).statusCode()).isEqualTo(200);
+        KekRotation.Result done = KeyEncryptionKeyRotation.run(settingsOf(before, both), Optional.empty(),
+            running -> { throw new AssertionError("no warning: the services are meant to run"); });
+        assertThat(done.fromKekId()).isEqualTo(fileKek);
+        assertThat(done.toKekId()).startsWith("pkcs11:");
+        assertThat(done.rewrappedTenants()).extracting(t -> t.value()).contains("hsm_a");
+        assertThat(kekOf(before, "hsm_a")).isEqualTo(done.toKekId());
+        assertThat(read(rolled, "hsm_a", feed).statusCode()).isEqualTo(200);
+      }
+
+      java.nio.file.Files.move(file, file.resolveSibling("kek.key.kept-apart"));
+      try (TestServer tokenOnly = new TestServer(before, inToken)) {
+        assertThat(read(tokenOnly, "hsm_a", feed).body()).contains("\"gender\":\"female\"");
+        String feedB = tokenOnly.tenantWithKey("hsm_b", "feed-hb", "[\"ehr-integration\"]", null);
+        assertThat(put(tokenOnly, "hsm_b", feedB).statusCode()).isIn(200, 201);
+        assertThat(kekOf(before, "hsm_b")).isEqualTo(kekOf(before, "hsm_a"));
+      }
+      assertThat(file).doesNotExist();
+
+      Map<String, String> otherLabel = new HashMap<>(inToken);
+      otherLabel.put("CARECONTEXT_KEK_PKCS11_KEY_LABEL", label + "-x");
+      assertThatThrownBy(() -> new TestServer(before, otherLabel)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("holds no key labelled " + label + "-x");
+      assertThat(new io.carecontext.migrations.crypto.Pkcs11KeyProvider(token.library(), token.slot(),
+          token.pinFile(), label + "-x").holdsKey()).as("nothing made in the token").isFalse();
     }
   }
 

@@ -48,6 +48,30 @@ class RuntimeSettingsTest {
   }
 
   @Test
+  void aKeyInAPkcs11TokenNeedsItsLibrarySlotAndPinFile() {
+    assertThat(RuntimeSettings.from(Map.of()).kekToken()).isEmpty();
+    assertThat(RuntimeSettings.from(Map.of()).currentKekSetting()).isEqualTo("CARECONTEXT_KEK_FILE");
+    RuntimeSettings s = RuntimeSettings.from(Map.of("CARECONTEXT_KEK_PKCS11_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so",
+        "CARECONTEXT_KEK_PKCS11_SLOT", "17", "CARECONTEXT_KEK_PKCS11_PIN_FILE", "/run/secrets/pin"));
+    assertThat(s.kekToken()).contains(new KekToken(java.nio.file.Path.of("/usr/lib/softhsm/libsofthsm2.so"), 17,
+        java.nio.file.Path.of("/run/secrets/pin"), "carecontext-kek"));
+    assertThat(s.currentKekSetting()).contains("PKCS#11").contains("slot 17");
+    assertThat(s.currentKek()).isInstanceOf(io.carecontext.migrations.crypto.Pkcs11KeyProvider.class);
+
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_KEK_PKCS11_LIBRARY", "/x.so")))
+        .hasMessageContaining("needs CARECONTEXT_KEK_PKCS11_SLOT");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_KEK_PKCS11_SLOT", "1")))
+        .hasMessageContaining("only with CARECONTEXT_KEK_PKCS11_LIBRARY");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_KEK_PKCS11_LIBRARY", "/x.so",
+        "CARECONTEXT_KEK_PKCS11_SLOT", "first", "CARECONTEXT_KEK_PKCS11_PIN_FILE", "/p")))
+        .hasMessageStartingWith("CARECONTEXT_KEK_PKCS11_SLOT must be");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_KEK_PKCS11_LIBRARY", "/x.so",
+        "CARECONTEXT_KEK_PKCS11_SLOT", "1", "CARECONTEXT_KEK_PKCS11_PIN_FILE", "/p",
+        "CARECONTEXT_KEK_PKCS11_KEY_LABEL", "two words")))
+        .hasMessageContaining("CARECONTEXT_KEK_PKCS11_KEY_LABEL");
+  }
+
+  @Test
   void theConnectTimeoutReachesTheDatabaseConfig() {
     RuntimeSettings s = RuntimeSettings.from(Map.of("CARECONTEXT_DB_CONNECT_TIMEOUT", "7",
         "CARECONTEXT_DB_URL", "jdbc:postgresql://db:5432/cc", "CARECONTEXT_DB_USER", "owner"));

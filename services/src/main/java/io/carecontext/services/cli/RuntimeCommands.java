@@ -128,7 +128,8 @@ final class RuntimeCommands {
     static final class Rotate implements Callable<Integer> {
       @Option(names = "--to", paramLabel = "FILE",
           description = "the new key's file: base64 of 32 random bytes, mode 600; made so if it does not exist. "
-              + "Without it, rotates from CARECONTEXT_KEK_PREVIOUS_FILE to CARECONTEXT_KEK_FILE")
+              + "Without it, rotates from CARECONTEXT_KEK_PREVIOUS_FILE to the current key: CARECONTEXT_KEK_FILE, or the "
+              + "PKCS#11 key of CARECONTEXT_KEK_PKCS11_*")
       java.nio.file.Path to;
 
       @Override

@@ -1,0 +1,52 @@
+package io.carecontext.services;
+
+import io.carecontext.migrations.crypto.Pkcs11KeyProvider;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The key-encryption key held in a PKCS#11 token (an HSM) instead of a file: {@code
+ * CARECONTEXT_KEK_PKCS11_LIBRARY}, {@code _SLOT}, {@code _PIN_FILE} and {@code _KEY_LABEL}. When set,
+ * it wraps every new data key, and {@code CARECONTEXT_KEK_FILE} is not used; {@code
+ * CARECONTEXT_KEK_PREVIOUS_FILE} may name the file key it replaces, until `kek rotate` has moved every
+ * data key into the token.
+ */
+public record KekToken(Path library, long slot, Path pinFile, String keyLabel) {
+
+  public static final String DEFAULT_KEY_LABEL = "carecontext-kek";
+
+  static final String LIBRARY = "carecontext.kek-pkcs11-library";
+  static final String SLOT = "carecontext.kek-pkcs11-slot";
+  static final String PIN_FILE = "carecontext.kek-pkcs11-pin-file";
+  static final String KEY_LABEL = "carecontext.kek-pkcs11-key-label";
+
+  /** A provider of this key; the token is opened on its first use. */
+  public Pkcs11KeyProvider provider() {
+    return new Pkcs11KeyProvider(library, slot, pinFile, keyLabel);
+  }
+
+  /** Where the messages say this key is configured. */
+  public String describe() {
+    return "the PKCS#11 key " + keyLabel + " in slot " + slot + " (CARECONTEXT_KEK_PKCS11_*)";
+  }
+
+  /** As the service's context properties, which {@link PlatformFactory} reads back. */
+  Map<String, Object> properties() {
+    Map<String, Object> properties = new HashMap<>();
+    properties.put(LIBRARY, library.toString());
+    properties.put(SLOT, Long.toString(slot));
+    properties.put(PIN_FILE, pinFile.toString());
+    properties.put(KEY_LABEL, keyLabel);
+    return properties;
+  }
+
+  /** From the context properties: empty when no library is named. */
+  static Optional<KekToken> fromProperties(String library, String slot, String pinFile, String keyLabel) {
+    if (library.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new KekToken(Path.of(library), Long.parseLong(slot), Path.of(pinFile), keyLabel));
+  }
+}
