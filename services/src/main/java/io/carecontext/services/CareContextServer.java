@@ -158,7 +158,7 @@ public final class CareContextServer implements AutoCloseable {
       props.putAll(kekProperties(settings));
       // before anything starts that could open a data key (the worker), or make a KEK file on first use
       checkKeyEncryptionKeys(PlatformFactory.tenantKeys(db.appDataSource(), settings.currentKek(),
-          settings.previousKekFile()), settings);
+          settings.previousKek()), settings);
       props.putAll(tlsProperties(settings));
       props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
       props.put("carecontext.worker.threads", settings.workerThreads());
@@ -207,6 +207,9 @@ public final class CareContextServer implements AutoCloseable {
           + "ones are wrapped under {} only", new LocalFileKeyProvider(previous).kekId(), settings.currentKekSetting());
       kek.put("carecontext.kek-previous-file", previous.toString());
     });
+    settings.kekToken().flatMap(KekToken::previousProvider).ifPresent(previous ->
+        LOG.info("CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL (kek {}) opens the data keys not yet rewrapped and wraps "
+            + "none; new ones are wrapped under {} only", previous.kekId(), settings.currentKekSetting()));
     return kek;
   }
 
@@ -225,7 +228,7 @@ public final class CareContextServer implements AutoCloseable {
     if (settings.kekToken().isPresent()) {
       // A token without the key is the start of a move into it only when every data key is under the
       // previous file's key: the key is then made in the token, and `kek rotate` moves them under it.
-      boolean moving = settings.previousKekFile().map(previous -> new LocalFileKeyProvider(previous).kekId())
+      boolean moving = settings.previousKek().map(previous -> previous.kekId())
           .map(previousId -> byKek.keySet().stream().allMatch(previousId::equals)).orElse(false);
       if (!moving && !settings.kekToken().get().provider().holdsKey()) {
         // the provider would make a new key in the token, which opens none of them
@@ -254,12 +257,13 @@ public final class CareContextServer implements AutoCloseable {
             settings.currentKekSetting(), current);
       } else if (!kek.equals(current)) {
         LOG.info("{} tenant data key(s) are still wrapped under the previous kek {}: run `./carecontext kek rotate` "
-            + "(no --to) with this process's key settings and CARECONTEXT_KEK_PREVIOUS_FILE", count, kek);
+            + "(no --to) with this process's key settings and {}", count, kek, settings.previousKekSetting());
       }
     });
-    if (settings.previousKekFile().isPresent() && byKek.keySet().stream().allMatch(current::equals)) {
-      LOG.info("every tenant data key is wrapped under {} (kek {}): CARECONTEXT_KEK_PREVIOUS_FILE "
-          + "is no longer needed; unset it at the next restart", settings.currentKekSetting(), current);
+    if (settings.previousKek().isPresent() && byKek.keySet().stream().allMatch(current::equals)) {
+      LOG.info("every tenant data key is wrapped under {} (kek {}): {} "
+          + "is no longer needed; unset it at the next restart", settings.currentKekSetting(), current,
+          settings.previousKekSetting());
     }
   }
 

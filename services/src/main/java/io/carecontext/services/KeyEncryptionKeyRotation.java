@@ -69,12 +69,18 @@ public final class KeyEncryptionKeyRotation {
       }
       from = new LocalFileKeyProvider(current);
       to = new LocalFileKeyProvider(target);
+    } else if (settings.previousKekFile().isEmpty() && settings.kekToken().flatMap(KekToken::previousKeyLabel).isPresent()) {
+      // from one key of the token to another: both in the token; the previous one must exist, the new one
+      // the running services have made already (or this run makes it)
+      from = settings.previousKek().orElseThrow();
+      to = settings.currentKek();
     } else {
       Path previous = settings.previousKekFile().map(Path::toAbsolutePath).orElseThrow(() -> new IllegalArgumentException(
           "give the new key's file: `kek rotate --to NEW_FILE`, with serve and worker stopped; or, to rotate while "
               + "they run, restart them with CARECONTEXT_KEK_FILE=NEW_FILE (or CARECONTEXT_KEK_PKCS11_* for a key in "
-              + "a token) and CARECONTEXT_KEK_PREVIOUS_FILE=the old key, then run `kek rotate` with the same settings; "
-              + "nothing was changed"));
+              + "a token) and CARECONTEXT_KEK_PREVIOUS_FILE=the old key (or, within a token, "
+              + "CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL=the old key's label), then run `kek rotate` with the same "
+              + "settings; nothing was changed"));
       requireKeyFile(previous, "CARECONTEXT_KEK_PREVIOUS_FILE", "point it at the key the data keys were made under");
       if (settings.kekToken().isEmpty()) {
         // the services already run with the new key: one made here would be a third key

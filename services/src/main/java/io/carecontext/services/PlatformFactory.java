@@ -37,22 +37,26 @@ public class PlatformFactory {
                         @Value("${" + KekToken.LIBRARY + ":}") String tokenLibrary,
                         @Value("${" + KekToken.SLOT + ":0}") String tokenSlot,
                         @Value("${" + KekToken.PIN_FILE + ":}") String tokenPinFile,
-                        @Value("${" + KekToken.KEY_LABEL + ":}") String tokenKeyLabel) {
-    KeyEncryptionKeyProvider current = KekToken.fromProperties(tokenLibrary, tokenSlot, tokenPinFile, tokenKeyLabel)
-        .<KeyEncryptionKeyProvider>map(KekToken::provider).orElseGet(() -> new LocalFileKeyProvider(Path.of(kekFile)));
-    return tenantKeys(db.appDataSource(), current,
-        previousKekFile.isEmpty() ? Optional.empty() : Optional.of(Path.of(previousKekFile)));
+                        @Value("${" + KekToken.KEY_LABEL + ":}") String tokenKeyLabel,
+                        @Value("${" + KekToken.PREVIOUS_KEY_LABEL + ":}") String tokenPreviousKeyLabel) {
+    Optional<KekToken> token = KekToken.fromProperties(tokenLibrary, tokenSlot, tokenPinFile, tokenKeyLabel,
+        tokenPreviousKeyLabel);
+    KeyEncryptionKeyProvider current = token.<KeyEncryptionKeyProvider>map(KekToken::provider)
+        .orElseGet(() -> new LocalFileKeyProvider(Path.of(kekFile)));
+    Optional<KeyEncryptionKeyProvider> previous = previousKekFile.isEmpty()
+        ? token.flatMap(KekToken::previousProvider)
+        : Optional.of(new LocalFileKeyProvider(Path.of(previousKekFile)));
+    return tenantKeys(db.appDataSource(), current, previous);
   }
 
   /**
-   * The tenants' data keys under the {@code current} KEK (a file's, or a PKCS#11 token's); with
-   * {@code previousKekFile} (a rotation under way), that key too opens the data keys not yet rewrapped,
+   * The tenants' data keys under the {@code current} KEK (a file's, or a PKCS#11 token's); with a
+   * {@code previous} one (a rotation under way), that key too opens the data keys not yet rewrapped,
    * and wraps none.
    */
-  static TenantKeys tenantKeys(DataSource app, KeyEncryptionKeyProvider current, Optional<Path> previousKekFile) {
-    List<KeyEncryptionKeyProvider> previous = previousKekFile
-        .<List<KeyEncryptionKeyProvider>>map(p -> List.of(new LocalFileKeyProvider(p))).orElse(List.of());
-    return new TenantKeys(current, previous, app);
+  static TenantKeys tenantKeys(DataSource app, KeyEncryptionKeyProvider current,
+                               Optional<KeyEncryptionKeyProvider> previous) {
+    return new TenantKeys(current, previous.map(List::of).orElse(List.of()), app);
   }
 
   @Singleton

@@ -85,6 +85,22 @@ public record RuntimeSettings(
         .orElseGet(() -> new io.carecontext.migrations.crypto.LocalFileKeyProvider(kekFile));
   }
 
+  /**
+   * The key a rotation under way moves the data keys from, which opens those not yet rewrapped and
+   * wraps none: CARECONTEXT_KEK_PREVIOUS_FILE's, or the token's CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL.
+   */
+  public Optional<io.carecontext.migrations.crypto.KeyEncryptionKeyProvider> previousKek() {
+    return previousKekFile.<io.carecontext.migrations.crypto.KeyEncryptionKeyProvider>map(
+            io.carecontext.migrations.crypto.LocalFileKeyProvider::new)
+        .or(() -> kekToken.flatMap(KekToken::previousProvider));
+  }
+
+  /** Where the messages say the previous key-encryption key is configured. */
+  public String previousKekSetting() {
+    return kekToken.flatMap(KekToken::previousKeyLabel).isPresent() && previousKekFile.isEmpty()
+        ? "CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL" : "CARECONTEXT_KEK_PREVIOUS_FILE";
+  }
+
   /** Where the messages say the current key-encryption key is configured. */
   public String currentKekSetting() {
     return kekToken.map(KekToken::describe).orElse("CARECONTEXT_KEK_FILE");
@@ -95,12 +111,23 @@ public record RuntimeSettings(
     Optional<String> library = get(env, "CARECONTEXT_KEK_PKCS11_LIBRARY");
     Optional<String> pinFile = get(env, "CARECONTEXT_KEK_PKCS11_PIN_FILE");
     Optional<String> label = get(env, "CARECONTEXT_KEK_PKCS11_KEY_LABEL");
+    Optional<String> previousLabel = get(env, "CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL");
     if (library.isEmpty()) {
-      if (pinFile.isPresent() || label.isPresent() || get(env, "CARECONTEXT_KEK_PKCS11_SLOT").isPresent()) {
-        throw new IllegalArgumentException("CARECONTEXT_KEK_PKCS11_SLOT, _PIN_FILE and _KEY_LABEL take effect only with "
-            + "CARECONTEXT_KEK_PKCS11_LIBRARY: set it to the token's PKCS#11 module, or unset them");
+      if (pinFile.isPresent() || label.isPresent() || previousLabel.isPresent()
+          || get(env, "CARECONTEXT_KEK_PKCS11_SLOT").isPresent()) {
+        throw new IllegalArgumentException("CARECONTEXT_KEK_PKCS11_SLOT, _PIN_FILE, _KEY_LABEL and _PREVIOUS_KEY_LABEL "
+            + "take effect only with CARECONTEXT_KEK_PKCS11_LIBRARY: set it to the token's PKCS#11 module, or unset them");
       }
       return Optional.empty();
+    }
+    if (previousLabel.isPresent() && get(env, "CARECONTEXT_KEK_PREVIOUS_FILE").isPresent()) {
+      throw new IllegalArgumentException("CARECONTEXT_KEK_PREVIOUS_FILE and CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL both "
+          + "name a previous key: a rotation has one; move the file's data keys into the token first, then rotate "
+          + "within the token");
+    }
+    if (previousLabel.isPresent() && previousLabel.equals(Optional.of(label.orElse(KekToken.DEFAULT_KEY_LABEL)))) {
+      throw new IllegalArgumentException("CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL names the current key's label: give "
+          + "the old key's label, or unset it");
     }
     if (get(env, "CARECONTEXT_KEK_PKCS11_SLOT").isEmpty() || pinFile.isEmpty()) {
       throw new IllegalArgumentException("CARECONTEXT_KEK_PKCS11_LIBRARY needs CARECONTEXT_KEK_PKCS11_SLOT (the "
@@ -109,8 +136,9 @@ public record RuntimeSettings(
     long slot = number(env, "CARECONTEXT_KEK_PKCS11_SLOT", 0, 0, Long.MAX_VALUE, "the token's slot id, a whole "
         + "number from 0");
     KekToken token = new KekToken(Path.of(library.get()), slot, Path.of(pinFile.get()),
-        label.orElse(KekToken.DEFAULT_KEY_LABEL));
-    token.provider(); // checks the label; opens nothing
+        label.orElse(KekToken.DEFAULT_KEY_LABEL), previousLabel);
+    token.provider(); // checks the labels; opens nothing
+    token.previousProvider();
     return Optional.of(token);
   }
 

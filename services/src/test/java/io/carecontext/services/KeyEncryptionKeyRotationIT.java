@@ -173,8 +173,8 @@ class KeyEncryptionKeyRotationIT {
    * The key-encryption key moved out of a file into a PKCS#11 token (SoftHSM here), without downtime:
    * a process restarted with the token's settings and the file as CARECONTEXT_KEK_PREVIOUS_FILE keeps
    * reading, `kek rotate` moves every data key under the token's key, and afterwards the file is not
-   * needed. A label the token holds no key under stops the start instead of making a key that opens
-   * nothing.
+   * needed; a rotation from one key of the token to the next works the same way. A label the token
+   * holds no key under stops the start instead of making a key that opens nothing.
    */
   @Test
   void theDataKeysMoveIntoAPkcs11TokenAndTheKeyFileIsThenNotNeeded() throws Exception {
@@ -212,6 +212,25 @@ class KeyEncryptionKeyRotationIT {
         assertThat(kekOf(before, "hsm_b")).isEqualTo(kekOf(before, "hsm_a"));
       }
       assertThat(file).doesNotExist();
+
+      // a rotation within the token, from one label to the next, while the services run
+      Map<String, String> nextLabel = new HashMap<>(inToken);
+      nextLabel.put("CARECONTEXT_KEK_PKCS11_KEY_LABEL", label + "-next");
+      nextLabel.put("CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL", label);
+      String inTokenKek = kekOf(before, "hsm_a");
+      try (TestServer rolled = new TestServer(before, nextLabel)) {
+        KekRotation.Result done = KeyEncryptionKeyRotation.run(settingsOf(before, nextLabel), Optional.empty(),
+            running -> { throw new AssertionError("no warning: the services are meant to run"); });
+        assertThat(done.fromKekId()).isEqualTo(inTokenKek);
+        assertThat(done.toKekId()).startsWith("pkcs11:").isNotEqualTo(inTokenKek);
+        assertThat(done.rewrappedTenants()).extracting(t -> t.value()).contains("hsm_a", "hsm_b");
+        assertThat(read(rolled, "hsm_a", feed).statusCode()).isEqualTo(200);
+      }
+      Map<String, String> nextOnly = new HashMap<>(inToken);
+      nextOnly.put("CARECONTEXT_KEK_PKCS11_KEY_LABEL", label + "-next");
+      try (TestServer after = new TestServer(before, nextOnly)) {
+        assertThat(read(after, "hsm_a", feed).body()).contains("\"gender\":\"female\"");
+      }
 
       Map<String, String> otherLabel = new HashMap<>(inToken);
       otherLabel.put("CARECONTEXT_KEK_PKCS11_KEY_LABEL", label + "-x");

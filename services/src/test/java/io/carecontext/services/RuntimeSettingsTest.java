@@ -54,7 +54,7 @@ class RuntimeSettingsTest {
     RuntimeSettings s = RuntimeSettings.from(Map.of("CARECONTEXT_KEK_PKCS11_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so",
         "CARECONTEXT_KEK_PKCS11_SLOT", "17", "CARECONTEXT_KEK_PKCS11_PIN_FILE", "/run/secrets/pin"));
     assertThat(s.kekToken()).contains(new KekToken(java.nio.file.Path.of("/usr/lib/softhsm/libsofthsm2.so"), 17,
-        java.nio.file.Path.of("/run/secrets/pin"), "carecontext-kek"));
+        java.nio.file.Path.of("/run/secrets/pin"), "carecontext-kek", java.util.Optional.empty()));
     assertThat(s.currentKekSetting()).contains("PKCS#11").contains("slot 17");
     assertThat(s.currentKek()).isInstanceOf(io.carecontext.migrations.crypto.Pkcs11KeyProvider.class);
 
@@ -69,6 +69,19 @@ class RuntimeSettingsTest {
         "CARECONTEXT_KEK_PKCS11_SLOT", "1", "CARECONTEXT_KEK_PKCS11_PIN_FILE", "/p",
         "CARECONTEXT_KEK_PKCS11_KEY_LABEL", "two words")))
         .hasMessageContaining("CARECONTEXT_KEK_PKCS11_KEY_LABEL");
+
+    Map<String, String> token = Map.of("CARECONTEXT_KEK_PKCS11_LIBRARY", "/x.so", "CARECONTEXT_KEK_PKCS11_SLOT", "1",
+        "CARECONTEXT_KEK_PKCS11_PIN_FILE", "/p", "CARECONTEXT_KEK_PKCS11_KEY_LABEL", "kek-2026");
+    Map<String, String> rotating = new java.util.HashMap<>(token);
+    rotating.put("CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL", "kek-2025");
+    assertThat(RuntimeSettings.from(rotating).previousKek()).get()
+        .isInstanceOf(io.carecontext.migrations.crypto.Pkcs11KeyProvider.class);
+    assertThat(RuntimeSettings.from(rotating).previousKekSetting()).isEqualTo("CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL");
+    rotating.put("CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL", "kek-2026");
+    assertThatThrownBy(() -> RuntimeSettings.from(rotating)).hasMessageContaining("names the current key's label");
+    rotating.put("CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL", "kek-2025");
+    rotating.put("CARECONTEXT_KEK_PREVIOUS_FILE", "/old.key");
+    assertThatThrownBy(() -> RuntimeSettings.from(rotating)).hasMessageContaining("both name a previous key");
   }
 
   @Test

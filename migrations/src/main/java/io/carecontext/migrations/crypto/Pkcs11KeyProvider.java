@@ -49,6 +49,7 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
   private final long slot;
   private final Path pinFile;
   private final String keyLabel;
+  private final boolean makeIfMissing;
   private final SecureRandom random;
   // Lazily loaded; guarded by "this".
   private Loaded loaded;
@@ -62,16 +63,24 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
    * @param pinFile  an owner-only file holding the token's user PIN
    * @param keyLabel the label of the key in the token
    */
-  public Pkcs11KeyProvider(Path library, long slot, Path pinFile, String keyLabel, SecureRandom random) {
+  public Pkcs11KeyProvider(Path library, long slot, Path pinFile, String keyLabel, boolean makeIfMissing,
+                           SecureRandom random) {
     this.library = Objects.requireNonNull(library, "library").toAbsolutePath();
     this.slot = slot;
     this.pinFile = Objects.requireNonNull(pinFile, "pinFile").toAbsolutePath();
     this.keyLabel = requireLabel(Objects.requireNonNull(keyLabel, "keyLabel"));
+    this.makeIfMissing = makeIfMissing;
     this.random = Objects.requireNonNull(random, "random");
   }
 
+  /** The key labelled {@code keyLabel}, made in the token on first use if it holds none. */
   public Pkcs11KeyProvider(Path library, long slot, Path pinFile, String keyLabel) {
-    this(library, slot, pinFile, keyLabel, new SecureRandom());
+    this(library, slot, pinFile, keyLabel, true, new SecureRandom());
+  }
+
+  /** A key the token must already hold (a rotation's previous key): none is made. */
+  public static Pkcs11KeyProvider existing(Path library, long slot, Path pinFile, String keyLabel) {
+    return new Pkcs11KeyProvider(library, slot, pinFile, keyLabel, false, new SecureRandom());
   }
 
   @Override
@@ -127,6 +136,10 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
       try {
         KeyStore store = keyStore(provider);
         Key key = store.getKey(keyLabel, null);
+        if (key == null && !makeIfMissing) {
+          throw new KeyProviderException("PKCS#11 slot " + slot + " holds no key labelled " + keyLabel
+              + ": give the label of the key the data keys were wrapped under");
+        }
         if (key == null) {
           key = create(provider, store);
         }

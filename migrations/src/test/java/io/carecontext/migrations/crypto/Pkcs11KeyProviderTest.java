@@ -51,6 +51,20 @@ class Pkcs11KeyProviderTest extends KeyEncryptionKeyProviderContract {
   }
 
   @Test
+  void aPreviousKeyMustExistAndIsNeverMade() throws Exception {
+    SoftHsmToken.Token token = SoftHsmToken.token();
+    String label = label();
+    Pkcs11KeyProvider previous = Pkcs11KeyProvider.existing(token.library(), token.slot(), token.pinFile(), label);
+    assertThatThrownBy(previous::kekId).isInstanceOf(KeyProviderException.class)
+        .hasMessageContaining("holds no key labelled " + label);
+    assertThat(provider(label).holdsKey()).isFalse();
+
+    String made = provider(label).kekId();
+    assertThat(Pkcs11KeyProvider.existing(token.library(), token.slot(), token.pinFile(), label).kekId())
+        .isEqualTo(made);
+  }
+
+  @Test
   void aWrongPinIsRefusedWithAMessageThatNamesTheFileAndNotThePin() throws Exception {
     SoftHsmToken.Token token = SoftHsmToken.tokenNotLoggedIn();
     Path pin = Files.createFile(dir.resolve("pin"), PosixFilePermissions.asFileAttribute(SecretFiles.OWNER_ONLY));
