@@ -233,7 +233,8 @@ public class FhirController {
     });
   }
 
-  private static final java.util.regex.Pattern VERSION_ID = java.util.regex.Pattern.compile("^[1-9][0-9]{0,17}$");
+  /** A version id as writes give them: a positive whole number, without leading zeros. */
+  private static final java.util.regex.Pattern VERSION_ID = java.util.regex.Pattern.compile("^[1-9][0-9]*$");
 
   /**
    * vread: any version of a resource that is not deleted (every version's body is kept); the
@@ -245,9 +246,11 @@ public class FhirController {
     return handle(() -> {
       TenantId t = requireEhrRole(caller, tenant, READ, patientOf(type, id));
       requireKnownType(type);
-      // No version 0 exists: a malformed vid still tells a deleted resource (410) from a missing one (404).
       requireReadableId(caller, t, type, id);
-      long version = VERSION_ID.matcher(vid).matches() ? Long.parseLong(vid) : 0;
+      requireReadableVersion(caller, t, type, vid);
+      // more digits than any version has (If-Match takes 18 at most): looked up as version 0, which
+      // never exists, so it is a 404 (410 for a deleted resource) like any other missing version
+      long version = vid.length() <= 18 ? Long.parseLong(vid) : 0;
       // after a DELETE no version is served: a deleted record stays out of reach, history included
       StoredResource s = store.readVersion(t, readSettings(caller), type, id, version).orElse(null);
       auditRead(caller, t, s);
@@ -340,6 +343,20 @@ public class FhirController {
       audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, READ,
           AuditEntry.Decision.DENIED, "id_invalid"));
       FhirStore.requireUrlId(type, id);
+    }
+  }
+
+  /**
+   * A vread of a version id that no write gives (not a positive whole number): recorded as
+   * {@code version_invalid} (no patient), then a 400. It answered 404, or 410 for a deleted resource,
+   * as if the version were missing: a feed whose URL was wrong looked for data.
+   */
+  private void requireReadableVersion(Caller caller, TenantId t, String type, String vid) {
+    if (!VERSION_ID.matcher(vid).matches()) {
+      audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, READ,
+          AuditEntry.Decision.DENIED, "version_invalid"));
+      throw FhirInputException.of(FhirIssue.error("invalid", null, type + ".meta.versionId",
+          "the version id in the URL must be a positive whole number, as a write's Location and ETag give it"));
     }
   }
 

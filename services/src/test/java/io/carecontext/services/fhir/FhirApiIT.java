@@ -109,7 +109,7 @@ class FhirApiIT {
     assertThat(first.statusCode()).isEqualTo(200);
     assertThat(first.body()).contains("\"gender\":\"male\"");
     assertThat(fhir("GET", "/Patient/hist-1/_history/9", null).statusCode()).isEqualTo(404);
-    assertThat(fhir("GET", "/Patient/hist-1/_history/x", null).statusCode()).isEqualTo(404);
+    assertOutcome(fhir("GET", "/Patient/hist-1/_history/x", null), 400, "must be a positive whole number");
     assertThat(fhir("DELETE", "/Patient/hist-1", null).statusCode()).isEqualTo(204);
     // once deleted, no version is served, earlier ones included
     assertOutcome(fhir("GET", "/Patient/hist-1/_history/2", null), 410, "was deleted");
@@ -617,6 +617,32 @@ class FhirApiIT {
     assertThat(count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'id_invalid' AND patient_id IS NULL"))
         .isEqualTo(before + 4);
     assertThat(fhir("GET", "/Patient/never-stored", null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aVreadWithAVersionIdNoWriteGivesIs400AndNamesTheRuleNotTheValue() throws SQLException {
+    // It answered 404 (410 for a deleted resource), as if that version were missing: a feed whose URL
+    // was wrong looked for data.
+    fhir("PUT", "/Patient/vid-1", "{\"resourceType\":\"Patient\",\"id\":\"vid-1\"}");
+    int before = count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'version_invalid'");
+    String[] malformed = {"abc", "0", "007", "1.0", "-1", "Smith%20John", "1e3"};
+    for (String vid : malformed) {
+      HttpResponse<String> r = fhir("GET", "/Patient/vid-1/_history/" + vid, null);
+      assertOutcome(r, 400, "the version id in the URL must be a positive whole number");
+      assertThat(r.body()).as(vid).doesNotContain("abc").doesNotContain("Smith").doesNotContain("007");
+    }
+    // each refusal is in the trail, with no patient and none of the value
+    assertThat(count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'version_invalid' AND patient_id IS NULL"))
+        .isEqualTo(before + malformed.length);
+    // a well-formed version that does not exist is still missing, however many digits it has
+    assertOutcome(fhir("GET", "/Patient/vid-1/_history/2", null), 404, "has no such version");
+    assertOutcome(fhir("GET", "/Patient/vid-1/_history/" + "9".repeat(30), null), 404, "has no such version");
+    assertThat(fhir("GET", "/Patient/vid-1/_history/1", null).statusCode()).isEqualTo(200);
+    // the id is checked first, and a deleted resource does not turn a malformed version into a 410
+    assertOutcome(fhir("GET", "/Patient/Mrn_4711/_history/abc", null), 400, "the id in the URL must match");
+    assertThat(fhir("DELETE", "/Patient/vid-1", null).statusCode()).isEqualTo(204);
+    assertOutcome(fhir("GET", "/Patient/vid-1/_history/abc", null), 400, "must be a positive whole number");
+    assertOutcome(fhir("GET", "/Patient/vid-1/_history/1", null), 410, "was deleted");
   }
 
   @Test
