@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.compression.JdkZlibDecoder;
-import io.netty.handler.codec.compression.ZlibDecoder;
 import io.netty.handler.codec.compression.ZlibWrapper;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -20,6 +19,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import jakarta.inject.Singleton;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -37,6 +37,14 @@ import java.util.Locale;
  * stream does, its last bytes are handed on as ordinary content, then a {@link DecompressionException}
  * (the failure the framework raises for a body that is not compressed that way at all, which the
  * handlers answer with a 400, and {@code $import} as the line it stopped at), then the end of the body.
+ *
+ * <p>A gzip body may hold several members, one after another (RFC 1952, 2.2): what {@code cat a.gz
+ * b.gz} makes. The framework's decoder ({@code ZlibCodecFactory}'s, made with
+ * {@code decompressConcatenated}) reads them all and hands on the content of each, so each is checked
+ * to its end here too: the check ends only where a member ends, and a later member cut short (even
+ * within its 10-byte header, which the framework's decoder waits for in silence) is a failure as the
+ * first one is. A deflate body is one zlib stream: the framework's decoder skips whatever follows its
+ * end, and so does the check.
  */
 @Singleton
 final class CompressedBodyEnd implements BeanCreatedEventListener<NettyServerCustomizer.Registry> {
@@ -79,26 +87,24 @@ final class CompressedBodyEnd implements BeanCreatedEventListener<NettyServerCus
 
   /** Public for its test, which runs it on an embedded channel. */
   public static final class Handler extends ChannelInboundHandlerAdapter {
-    /** Decodes a copy of the current request's body; null when it is not compressed, or its check is over. */
+    /** The current request's encoding; null when it is not compressed, or its check is over. */
+    private ZlibWrapper wrapper;
+    /** Decodes a copy of the current member of the body (the whole body for deflate). */
     private EmbeddedChannel shadow;
-    private ZlibDecoder decoder;
+    private MemberDecoder decoder;
     private long compressedBytes;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof HttpRequest request && !(msg instanceof FullHttpRequest)) {
         dispose();
-        ZlibWrapper wrapper = wrapper(request.headers().get(HttpHeaderNames.CONTENT_ENCODING));
+        wrapper = wrapper(request.headers().get(HttpHeaderNames.CONTENT_ENCODING));
         if (wrapper != null) {
-          // the framework's decoder reads concatenated gzip members, and so never says a stream ended;
-          // this one reads the first member to its trailer (a body of several members is checked to
-          // the end of its first)
-          decoder = new JdkZlibDecoder(wrapper, false, 0);
-          shadow = new EmbeddedChannel(decoder);
+          startMember();
           compressedBytes = 0;
         }
       }
-      if (shadow == null || !(msg instanceof HttpContent content)) {
+      if (wrapper == null || !(msg instanceof HttpContent content)) {
         ctx.fireChannelRead(msg);
         return;
       }
@@ -106,8 +112,7 @@ final class CompressedBodyEnd implements BeanCreatedEventListener<NettyServerCus
       if (bytes.isReadable()) {
         compressedBytes += bytes.readableBytes();
         try {
-          shadow.writeInbound(bytes.retainedDuplicate());
-          drain();
+          check(bytes.retainedDuplicate());
         } catch (DecompressionException e) {
           // not that encoding at all: the framework's own decoder fails on it too, and says so
           dispose();
@@ -119,6 +124,7 @@ final class CompressedBodyEnd implements BeanCreatedEventListener<NettyServerCus
         ctx.fireChannelRead(msg);
         return;
       }
+      // the body ended where a member (or the deflate stream) did: a member begins only with bytes
       boolean ended = compressedBytes == 0 || decoder.isClosed();
       dispose();
       if (ended) {
@@ -130,6 +136,24 @@ final class CompressedBodyEnd implements BeanCreatedEventListener<NettyServerCus
       ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
+    /** Decodes {@code bytes} (released here), member after member. */
+    private void check(ByteBuf bytes) {
+      for (ByteBuf next = bytes; next != null; next = decoder.takeRest()) {
+        if (decoder.isClosed() && wrapper == ZlibWrapper.GZIP) {
+          startMember(); // what follows a gzip member's end is the next member
+        }
+        shadow.writeInbound(next);
+        drain();
+      }
+    }
+
+    /** A decoder for the next member; the one before, whose member ended, is done with. */
+    private void startMember() {
+      closeShadow();
+      decoder = new MemberDecoder(wrapper);
+      shadow = new EmbeddedChannel(decoder);
+    }
+
     private void drain() {
       for (Object out; (out = shadow.readInbound()) != null; ) {
         ReferenceCountUtil.release(out);
@@ -137,10 +161,20 @@ final class CompressedBodyEnd implements BeanCreatedEventListener<NettyServerCus
     }
 
     private void dispose() {
+      wrapper = null;
+      closeShadow();
+    }
+
+    private void closeShadow() {
       if (shadow != null) {
         EmbeddedChannel done = shadow;
+        MemberDecoder ended = decoder;
         shadow = null;
         decoder = null;
+        ByteBuf rest = ended.takeRest();
+        if (rest != null) {
+          rest.release();
+        }
         try {
           done.finishAndReleaseAll();
         } catch (RuntimeException e) {
@@ -158,6 +192,37 @@ final class CompressedBodyEnd implements BeanCreatedEventListener<NettyServerCus
     public void channelInactive(ChannelHandlerContext ctx) {
       dispose();
       ctx.fireChannelInactive();
+    }
+
+    /**
+     * Netty's zlib decoder, stopped at the end of one gzip member (or of the deflate stream), where
+     * the framework's goes on to the next member. On its own it would skip what follows that end; the
+     * bytes of a gzip body that follow it are kept instead, for the next member's decoder.
+     */
+    static final class MemberDecoder extends JdkZlibDecoder {
+      private final boolean members;
+      private ByteBuf rest;
+
+      MemberDecoder(ZlibWrapper wrapper) {
+        super(wrapper, false, 0);
+        this.members = wrapper == ZlibWrapper.GZIP;
+      }
+
+      @Override
+      protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        super.decode(ctx, in, out);
+        // the member ended within these bytes: the decoder leaves what follows its trailer unread
+        if (members && isClosed() && in.isReadable()) {
+          rest = in.readBytes(in.readableBytes()); // once: a closed decoder reads nothing more
+        }
+      }
+
+      /** What followed the member's end (the next member's first bytes), once; null if nothing did. */
+      ByteBuf takeRest() {
+        ByteBuf taken = rest;
+        rest = null;
+        return taken;
+      }
     }
 
     /** The framework's choice of decoder for the encoding (gzip, x-gzip, deflate), or null for none. */

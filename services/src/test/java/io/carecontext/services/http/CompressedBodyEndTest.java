@@ -8,6 +8,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.compression.DecompressionException;
+import io.netty.handler.codec.compression.ZlibCodecFactory;
+import io.netty.handler.codec.compression.ZlibWrapper;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -80,6 +82,81 @@ class CompressedBodyEndTest {
     }
   }
 
+  /**
+   * What the check must agree with: the framework's gzip decoder (ZlibCodecFactory's, as Micronaut
+   * makes it for a request body) reads a body of several members (RFC 1952; what {@code cat a.gz b.gz}
+   * makes) to the end of the last, and takes a later member cut short as whatever it decoded, as it
+   * does the first.
+   */
+  @Test
+  void theFrameworksDecoderReadsEveryMemberAndSaysNothingOfALaterOneCutShort() throws Exception {
+    byte[] first = compressed("gzip", NDJSON);
+    byte[] second = compressed("gzip", "{\"resourceType\":\"Patient\",\"id\":\"p2\"}\n".getBytes(StandardCharsets.UTF_8));
+    byte[] both = concat(first, second);
+    assertThat(frameworkDecodes(both)).isEqualTo(concat(NDJSON, "{\"resourceType\":\"Patient\",\"id\":\"p2\"}\n"
+        .getBytes(StandardCharsets.UTF_8)));
+    for (int length : new int[] {first.length + 5, both.length - 8}) {
+      byte[] decoded = frameworkDecodes(Arrays.copyOf(both, length));
+      assertThat(decoded).as("cut to " + length).startsWith(NDJSON);
+    }
+  }
+
+  @Test
+  void aBodyOfSeveralWholeGzipMembersPassesAsItCame() throws Exception {
+    byte[] a = compressed("gzip", "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n".getBytes(StandardCharsets.UTF_8));
+    byte[] b = compressed("gzip", "{\"resourceType\":\"Patient\",\"id\":\"b\"}\n".getBytes(StandardCharsets.UTF_8));
+    byte[] empty = compressed("gzip", new byte[0]);
+    for (byte[] body : List.of(concat(a, b), concat(a, empty, b), concat(a, b, compressed("gzip", NDJSON)))) {
+      // split anywhere: in a member, in its header or trailer, or just at a member's end
+      for (int at = 0; at <= body.length; at++) {
+        Recorder seen = send("gzip", Arrays.copyOfRange(body, 0, at), Arrays.copyOfRange(body, at, body.length));
+        assertThat(seen.errors).as("split at " + at).isEmpty();
+        assertThat(seen.bytes()).as("split at " + at).isEqualTo(body);
+        assertThat(seen.ended).isTrue();
+      }
+      // and a byte a chunk
+      byte[][] bytes = new byte[body.length][];
+      for (int i = 0; i < body.length; i++) {
+        bytes[i] = new byte[] {body[i]};
+      }
+      assertThat(send("gzip", bytes).errors).isEmpty();
+    }
+  }
+
+  /**
+   * Only the first member was checked to its end: a body whose second member was cut short (in its
+   * header, its data or its trailer) passed, and the framework handed on what it had decoded of it.
+   */
+  @Test
+  void aLaterGzipMemberCutShortIsADecompressionFailureBeforeTheEnd() throws Exception {
+    byte[] first = compressed("gzip", "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n".getBytes(StandardCharsets.UTF_8));
+    byte[] second = compressed("gzip", NDJSON);
+    byte[] body = concat(first, first, second);
+    int start = 2 * first.length;
+    for (int length : new int[] {start + 1, start + 9, start + 10, start + second.length / 2, body.length - 8,
+        body.length - 1}) {
+      byte[] cut = Arrays.copyOf(body, length);
+      for (int at : new int[] {first.length, start, length / 2, length - 1}) {
+        String what = "cut to " + length + " of " + body.length + " bytes, split at " + at;
+        Recorder seen = send("gzip", Arrays.copyOfRange(cut, 0, at), Arrays.copyOfRange(cut, at, length));
+        assertThat(seen.bytes()).as(what).isEqualTo(cut);
+        assertThat(seen.errors).as(what).hasSize(1);
+        assertThat(seen.errors.get(0)).as(what).isInstanceOf(DecompressionException.class);
+        assertThat(seen.errorBeforeEnd).as(what).isTrue();
+        assertThat(seen.ended).as(what).isTrue();
+      }
+    }
+  }
+
+  @Test
+  void whatFollowsTheEndOfADeflateStreamIsLeftAsTheFrameworkLeavesIt() throws Exception {
+    // a zlib stream has no members: the framework's decoder skips what follows its end, and so does the check
+    byte[] body = compressed("deflate", NDJSON);
+    Recorder seen = send("deflate", concat(body, new byte[] {1, 2, 3}));
+    assertThat(seen.errors).isEmpty();
+    assertThat(seen.ended).isTrue();
+  }
+
   @Test
   void anEmptyBodyOrOneWithoutContentEncodingIsNotChecked() throws Exception {
     assertThat(send("gzip").errors).isEmpty(); // no body: the handlers say so themselves
@@ -109,6 +186,29 @@ class CompressedBodyEndTest {
     try (var z = encoding.contains("gzip") ? new GZIPOutputStream(out) : new DeflaterOutputStream(out)) {
       z.write(data);
     }
+    return out.toByteArray();
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      out.writeBytes(p);
+    }
+    return out.toByteArray();
+  }
+
+  /** What the framework's own decoder makes of a gzip body: its whole output, no failure. */
+  private static byte[] frameworkDecodes(byte[] body) {
+    EmbeddedChannel decoder = new EmbeddedChannel(ZlibCodecFactory.newZlibDecoder(ZlibWrapper.GZIP));
+    decoder.writeInbound(Unpooled.wrappedBuffer(body));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (ByteBuf b; (b = decoder.readInbound()) != null; ) {
+      byte[] copy = new byte[b.readableBytes()];
+      b.readBytes(copy);
+      b.release();
+      out.writeBytes(copy);
+    }
+    decoder.finishAndReleaseAll();
     return out.toByteArray();
   }
 
