@@ -1,5 +1,7 @@
 package io.carecontext.ingest.embedding;
 
+import io.carecontext.migrations.ModelFailure;
+
 /**
  * Embedding failed. The message names the model, the batch and the failure type but never the
  * texts, so it is safe to log; causes from third-party code are replaced by redacted copies
@@ -14,6 +16,13 @@ public final class EmbeddingException extends RuntimeException {
 
   /** A failure of the model's answer itself (count or size of the vectors). */
   static final String BAD_ANSWER = "the model's answer could not be used: check settings.embedding.model and dimensions";
+
+  /**
+   * Where a failed call points: the tenant's embedding setting, which has no timeout to raise. (The
+   * worker's batches fail as one when the endpoint is at fault: {@link #endpointWide()}.)
+   */
+  private static final ModelFailure.Advice ADVICE = new ModelFailure.Advice("settings.embedding.",
+      "timed out: check that settings.embedding.baseUrl answers in time");
 
   private final String kind;
   private final boolean endpointWide;
@@ -33,7 +42,8 @@ public final class EmbeddingException extends RuntimeException {
    * messages are withheld.
    */
   static EmbeddingException of(String message, Throwable original) {
-    String kind = original instanceof EmbeddingException e ? e.kind() : ModelFailure.kind(original);
+    String kind = original instanceof EmbeddingException e ? e.kind() : ModelFailure.describe(original, ADVICE)
+        .orElseGet(() -> "the call failed (" + original.getClass().getSimpleName() + ")");
     boolean wide = original instanceof EmbeddingException e ? e.endpointWide() : ModelFailure.endpointWide(original);
     return new EmbeddingException(message + ": " + Redacted.describe(original), kind, Redacted.cause(original), wide);
   }

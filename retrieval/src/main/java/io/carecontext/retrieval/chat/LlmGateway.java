@@ -4,6 +4,7 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.openai.OpenAiChatModel;
+import io.carecontext.migrations.ModelFailure;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantTransactions;
@@ -101,37 +102,17 @@ public final class LlmGateway {
     return new Reply(r.aiMessage().text(), e.name(), e.model(), in, out);
   }
 
+  /** Where a failed call points: an endpoint's settings are its own entry in llm.endpoints, with a timeout. */
+  private static final ModelFailure.Advice ADVICE = new ModelFailure.Advice("",
+      "timed out: raise timeoutSeconds or check the endpoint");
+
   /**
    * What went wrong with a model call, in words a tenant admin can act on, from the exception's type
    * and its causes' (never their messages, which can quote the prompt): it named a Java class
    * ("RuntimeException"), which said nothing about whether the host, the key or the model was wrong.
    */
   static String failure(Throwable ex) {
-    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof dev.langchain4j.exception.TimeoutException || t instanceof java.net.http.HttpTimeoutException
-          || t instanceof java.net.SocketTimeoutException) {
-        return "timed out: raise timeoutSeconds or check the endpoint";
-      }
-      if (t instanceof java.net.ConnectException) {
-        return "connection refused: check baseUrl and that the endpoint is up";
-      }
-      if (t instanceof java.net.UnknownHostException || t instanceof dev.langchain4j.exception.UnresolvedModelServerException) {
-        return "host not found: check baseUrl";
-      }
-      if (t instanceof dev.langchain4j.exception.AuthenticationException) {
-        return "the endpoint refused the credentials: check apiKeySecret and the secret it names";
-      }
-      if (t instanceof dev.langchain4j.exception.ModelNotFoundException) {
-        return "the endpoint does not know the model: check model";
-      }
-      if (t instanceof dev.langchain4j.exception.RateLimitException) {
-        return "the endpoint is rate limiting: retry later";
-      }
-      if (t instanceof dev.langchain4j.exception.HttpException h) {
-        return "the endpoint answered HTTP " + h.statusCode();
-      }
-    }
-    return "no usable answer";
+    return ModelFailure.describe(ex, ADVICE).orElse("no usable answer");
   }
 
   private void record(TenantId tenant, String keyId, LlmEndpoint e, int in, int out) {
