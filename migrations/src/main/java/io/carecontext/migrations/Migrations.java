@@ -23,13 +23,15 @@ final class Migrations {
 
   private Migrations() {}
 
-  static MigrateResult migratePlatform(DataSource owner, DatabaseConfig config) {
+  /** Up to {@code target} (tests of the upgrade path; every other caller takes the latest). */
+  static MigrateResult migratePlatform(DataSource owner, DatabaseConfig config, MigrationVersion target) {
     return Flyway.configure()
         .dataSource(owner)
         .schemas("platform")
         .defaultSchema("platform")
         .locations(PLATFORM_LOCATION)
         .placeholders(Map.of("app_role", Identifiers.quote(config.appUser())))
+        .target(target)
         .failOnMissingLocations(true)
         .load()
         .migrate();

@@ -13,6 +13,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.flywaydb.core.api.MigrationVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,15 @@ public final class PlatformDatabase implements AutoCloseable {
    * tenant schema to the current template version. Idempotent.
    */
   public static PlatformDatabase bootstrap(DatabaseConfig config) {
+    return bootstrap(config, MigrationVersion.LATEST);
+  }
+
+  /**
+   * As {@link #bootstrap(DatabaseConfig)}, with the platform schema migrated up to {@code platformTarget}
+   * only: an installation as a release whose platform migrations ended there left it (tests of the
+   * upgrade path). Every other caller takes the latest.
+   */
+  static PlatformDatabase bootstrap(DatabaseConfig config, MigrationVersion platformTarget) {
     // The owner pool keeps nothing idle: it serves start-up, tenant provisioning and the daily
     // audit retention, and two idle connections in every pod would cost the database more slots
     // than the readiness probe's one (DatabaseProbe).
@@ -51,7 +61,7 @@ public final class PlatformDatabase implements AutoCloseable {
       db.requireEncryptedTransport();
       db.ensureVectorExtension();
       DatabaseConfig effective = db.ensureAppRole();
-      Migrations.migratePlatform(owner, effective);
+      Migrations.migratePlatform(owner, effective, platformTarget);
       db.app = pool(effective, effective.appUser(), effective.appPassword(), effective.appPoolSize(),
           Math.min(2, effective.appPoolSize()), "carecontext-app", db.vectorTypeOid());
       db.probe = new DatabaseProbe(effective.jdbcUrl(), effective.appUser(), effective.appPassword(), db::reachabilityChanged);

@@ -57,8 +57,9 @@ public final class TenantSettings {
    * {@code allowDeidentifiedToNonBaa}, and one of a role's policy every other role's.)
    */
   public static Map<String, Object> merge(Map<String, Object> current, Map<String, Object> patch) {
+    // only what is written: stored settings hold whole numbers as such since platform migration 15,
+    // and every request reads them through here (TenantDirectory), so they are taken as they are
     patch = wholeNumbers(patch);
-    current = wholeNumbers(current); // as an earlier version may have stored them
     Map<String, Object> defaults = defaults();
     Map<String, Object> merged = new LinkedHashMap<>(defaults);
     merged.putAll(current);
@@ -95,6 +96,7 @@ public final class TenantSettings {
    * value passed its check and was stored and shown as {@code 7.0}: a client that reads the setting as
    * an integer could no longer read the tenant, and an embedding's {@code dimensions} of {@code 1536.0}
    * compared unequal to {@code 1536}. A fraction ({@code 7.5}) is left as sent, for its check to refuse.
+   * Settings an earlier version stored so were rewritten once, by platform migration 15.
    */
   @SuppressWarnings("unchecked")
   static <T> T wholeNumbers(T value) {
