@@ -174,6 +174,10 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
    * or stores there sensitive and not extractable.
    */
   private Provider provider() {
+    if (library.toString().contains("\"") || library.toString().contains("\n")) {
+      throw new KeyProviderException("the PKCS#11 library path (CARECONTEXT_KEK_PKCS11_LIBRARY) holds a quote or a line "
+          + "break, which the JDK's PKCS#11 configuration cannot take: move or link the library to a plain path");
+    }
     if (!Files.isReadable(library)) {
       throw new KeyProviderException("PKCS#11 library " + library + " (CARECONTEXT_KEK_PKCS11_LIBRARY) is missing "
           + "or unreadable: give the path of the token's PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so");

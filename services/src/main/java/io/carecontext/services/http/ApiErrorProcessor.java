@@ -62,9 +62,9 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       // balancer should see the service as unavailable rather than broken.
       response.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", RETRY_AFTER_SECONDS);
     }
-    boolean kekNotHeld = response.status() == HttpStatus.INTERNAL_SERVER_ERROR
-        && context.getRootCause().filter(ApiErrorProcessor::kekNotHeld).isPresent();
-    if (kekNotHeld) {
+    boolean keyUnavailable = response.status() == HttpStatus.INTERNAL_SERVER_ERROR
+        && context.getRootCause().filter(ApiErrorProcessor::keyUnavailable).isPresent();
+    if (keyUnavailable) {
       // the process lacks the key-encryption key the tenant's data key needs (a rotation or a restore
       // under way): another process, or this one restarted with the key, can serve it
       response.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", RETRY_AFTER_SECONDS);
@@ -76,7 +76,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
         .orElseGet(() -> status == HttpStatus.REQUEST_ENTITY_TOO_LARGE
             ? tooLarge(maxRequestBytes, FhirPaths.contains(context.getRequest().getPath()))
-            : kekNotHeld ? KEY_UNAVAILABLE : body(status));
+            : keyUnavailable ? KEY_UNAVAILABLE : body(status));
     return shaped(response, context.getRequest().getPath(), body);
   }
 
@@ -184,13 +184,18 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
             && (e.getSQLState().startsWith("08") || e.getSQLState().matches("57P0[123]")));
   }
 
-  /** The tenant's data key is wrapped under a key-encryption key this process does not hold. */
-  public static boolean kekNotHeld(Throwable error) {
-    return causes(error).anyMatch(io.carecontext.migrations.TenantKeys.KekNotHeldException.class::isInstance);
+  /**
+   * The tenant's data key cannot be opened by this process now: it is wrapped under a key-encryption
+   * key this process does not hold, or the key store (a PKCS#11 token) failed to answer.
+   */
+  public static boolean keyUnavailable(Throwable error) {
+    return causes(error).anyMatch(t -> t instanceof io.carecontext.migrations.TenantKeys.KekNotHeldException
+        || t instanceof io.carecontext.migrations.crypto.KeyProviderException);
   }
 
   static final ApiError KEY_UNAVAILABLE = new ApiError("key_unavailable", "this service process cannot open the "
-      + "tenant's encryption key now (its key-encryption key is being rotated or restored): retry later; if it "
+      + "tenant's encryption key now (its key-encryption key is being rotated or restored, or its key store does "
+      + "not answer): retry later; if it "
       + "persists, tell the operator, whose log names the key it needs; nothing was stored or returned");
 
   /** A request line or header block over Netty's limits (4,096 and 8,192 bytes). */

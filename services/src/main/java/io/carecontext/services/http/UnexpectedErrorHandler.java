@@ -49,10 +49,12 @@ public class UnexpectedErrorHandler implements ExceptionHandler<RuntimeException
     }
     if (ApiErrorProcessor.databaseUnreachable(e)) {
       logOutage(id, e);
-    } else if (ApiErrorProcessor.kekNotHeld(e)) {
-      // an operator's setting, named by the start-time check too: one line, no trace
+    } else if (ApiErrorProcessor.keyUnavailable(e)) {
+      // an operator's setting (named by the start-time check too) or the key store: one line, no trace;
+      // neither message holds key material or PHI
       LOG.warn("request {}: {}", id, ApiErrorProcessor.causes(e)
-          .filter(io.carecontext.migrations.TenantKeys.KekNotHeldException.class::isInstance).findFirst()
+          .filter(t -> t instanceof io.carecontext.migrations.TenantKeys.KekNotHeldException
+              || t instanceof io.carecontext.migrations.crypto.KeyProviderException).findFirst()
           .map(Throwable::getMessage).orElse("the tenant's data key cannot be opened"));
     } else {
       LOG.error("request {} failed with an unexpected error", id, withheld(e, 0));

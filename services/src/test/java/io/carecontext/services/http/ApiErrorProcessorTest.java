@@ -36,6 +36,17 @@ class ApiErrorProcessorTest {
   }
 
   @Test
+  void aKeyStoreThatDoesNotAnswerIsA503ToRetryNotA500() {
+    RuntimeException e = new IllegalStateException("wrapped", new io.carecontext.migrations.crypto.KeyProviderException(
+        "could not unwrap a data key in PKCS#11 slot 7 of /usr/lib/hsm.so (ProviderException: CKR_DEVICE_ERROR)"));
+    MutableHttpResponse<Object> r = failed("/v1/acme/patients/p1/context", e);
+    assertThat(r.code()).isEqualTo(503);
+    assertThat(r.header("Retry-After")).isEqualTo("5");
+    assertThat(r.getBody().orElseThrow()).isEqualTo(ApiErrorProcessor.KEY_UNAVAILABLE);
+    assertThat(r.getBody().orElseThrow().toString()).doesNotContain("slot").doesNotContain("hsm.so");
+  }
+
+  @Test
   void aDataKeyUnderAKekThisProcessLacksIsA503ThatSaysSoWithoutTheKeysIds() {
     RuntimeException e = new IllegalStateException("wrapped", new io.carecontext.migrations.TenantKeys.KekNotHeldException(
         io.carecontext.migrations.TenantId.of("acme"), "local:00aa", "local:11bb"));
