@@ -183,6 +183,59 @@ class AuditTrailAppendOnlyIT {
   }
 
   /**
+   * Tenant migration 57: the purge's setting opens the trail to the owner for reading and deleting only
+   * (its policy was FOR ALL, so the owner could rewrite any row under it), and no role updates a row or
+   * truncates the trail, not the owner with row-level security turned off and not the superuser, whom it
+   * never binds: TRUNCATE is not row-level security's to refuse at all. The refusal names no row or value.
+   */
+  @Test
+  void noRoleUpdatesOrTruncatesTheTrailTheOwnerAndTheSuperuserIncluded() throws SQLException {
+    Map<String, String> retention = withKey(null, "retention");
+    String noForce = "ALTER TABLE tenant_alpha.audit_log NO FORCE ROW LEVEL SECURITY; ";
+    List<String> updates = List.of("UPDATE tenant_alpha.audit_log SET reason = 'nothing to see'",
+        "UPDATE tenant_alpha.audit_log SET row_hash = '\\x00', prev_hash = '\\x00' WHERE shard = 0",
+        "INSERT INTO tenant_alpha.audit_log SELECT * FROM tenant_alpha.audit_log ON CONFLICT (audit_id) "
+            + "DO UPDATE SET reason = 'rewritten'");
+    List<String> wrong = new ArrayList<>();
+    try (Connection owner = platform.db.ownerDataSource().getConnection();
+        Connection su = TestPostgres.superuser(platform.config)) {
+      // the purge still reads and deletes (rolled back, as every statement here)
+      assertThat(String.valueOf(AsRole.run(owner, null, A.schemaName(), retention,
+          "SELECT count(*) FROM tenant_alpha.audit_log").value())).isEqualTo("4");
+      assertThat(String.valueOf(AsRole.run(owner, null, A.schemaName(), retention,
+          "DELETE FROM tenant_alpha.audit_log WHERE shard = 0").value())).isEqualTo("2");
+      for (String sql : updates) {
+        AsRole.Outcome withRetention = AsRole.run(owner, null, A.schemaName(), retention, sql);
+        if (!withRetention.refused() && !"0".equals(String.valueOf(withRetention.value()))) {
+          wrong.add("owner, retention: " + withRetention);
+        }
+        for (AsRole.Outcome o : List.of(AsRole.run(owner, null, A.schemaName(), retention, noForce + sql),
+            AsRole.run(su, null, A.schemaName(), Map.of(), sql))) {
+          if (!o.refused()) {
+            wrong.add(o.toString());
+          } else if (sql.startsWith("UPDATE")) {
+            assertThat(o.error().getMessage()).contains("the audit trail is append-only")
+                .doesNotContain("dr-a").doesNotContain("key-create").doesNotContain("\\x");
+          }
+        }
+      }
+      for (String sql : List.of("TRUNCATE tenant_alpha.audit_log",
+          "TRUNCATE tenant_alpha.audit_log, tenant_alpha.audit_heads, tenant_alpha.audit_seals")) {
+        for (AsRole.Outcome o : List.of(AsRole.run(owner, null, A.schemaName(), Map.of(), sql),
+            AsRole.run(owner, null, A.schemaName(), retention, sql), AsRole.run(su, null, A.schemaName(), Map.of(), sql))) {
+          if (!o.refused()) {
+            wrong.add(o.toString());
+          }
+        }
+      }
+    }
+    assertThat(wrong).isEmpty();
+    try (Connection su = TestPostgres.superuser(platform.config)) {
+      assertThat(AsRole.strings(su, FINGERPRINT).get(0)).isEqualTo(fingerprint);
+    }
+  }
+
+  /**
    * The schema owner runs migrations and the retention purge; FORCE ROW LEVEL SECURITY binds it too,
    * so without the purge's setting its UPDATE and DELETE find no audit row.
    */

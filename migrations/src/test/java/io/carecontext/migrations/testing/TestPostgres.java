@@ -73,6 +73,27 @@ public final class TestPostgres {
     return cluster().superuser(database);
   }
 
+  /**
+   * Runs {@code sql} as the superuser with the audit trail's refusal of updates off (tenant migration
+   * 57) in {@code schema}, in one transaction that turns it back on before it commits: what an insider
+   * with the owner's rights has to do to change audit rows, and what verify is there to find.
+   */
+  public static void changeAuditRows(DatabaseConfig config, String schema, String sql) throws SQLException {
+    try (Connection c = superuser(config)) {
+      c.setAutoCommit(false);
+      try (Statement st = c.createStatement()) {
+        String table = Identifiers.quote(schema) + ".audit_log";
+        st.execute("ALTER TABLE " + table + " DISABLE TRIGGER audit_log_no_update");
+        st.execute(sql);
+        st.execute("ALTER TABLE " + table + " ENABLE ALWAYS TRIGGER audit_log_no_update");
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
   /** A connection as one of the test database's roles. */
   public static Connection connect(DatabaseConfig config, String user, String password) throws SQLException {
     return DriverManager.getConnection(config.jdbcUrl(), user, password);

@@ -75,6 +75,8 @@ class AuditSealIT {
     try (Connection c = TestPostgres.superuser(platform.config)) {
       c.setAutoCommit(false);
       try (Statement st = c.createStatement()) {
+        // the table refuses updates to every role (tenant migration 57): the owner may turn that off
+        st.execute("ALTER TABLE " + schema + ".audit_log DISABLE TRIGGER audit_log_no_update");
         st.executeUpdate("UPDATE " + schema + ".audit_log SET reason = '" + newReason + "' WHERE shard = " + shard
             + " AND seq = " + seq);
       }
@@ -106,6 +108,9 @@ class AuditSealIT {
         ps.setBytes(2, prev);
         ps.setInt(3, shard);
         ps.executeUpdate();
+      }
+      try (Statement st = c.createStatement()) {
+        st.execute("ALTER TABLE " + schema + ".audit_log ENABLE ALWAYS TRIGGER audit_log_no_update");
       }
       c.commit();
     }

@@ -49,7 +49,8 @@ class AuditRetentionIT {
       }
       // Seven years pass for these rows (the hashes of the backdated rows no longer match, but
       // the purge deletes them, and the next row's link is kept as the shard's anchor).
-      superuser("UPDATE tenant_" + tenant + ".audit_log SET at = at - interval '7 years'");
+      TestPostgres.changeAuditRows(app.database, "tenant_" + tenant,
+          "UPDATE tenant_" + tenant + ".audit_log SET at = at - interval '7 years'");
       context(tenant, "nobody-recent"); // one row of today
     }
 
@@ -117,7 +118,8 @@ class AuditRetentionIT {
     for (int i = 0; i < 3; i++) {
       context("brief", "nobody-" + i);
     }
-    superuser("UPDATE tenant_brief.audit_log SET at = at - interval '2 years'");
+    TestPostgres.changeAuditRows(app.database, "tenant_brief",
+        "UPDATE tenant_brief.audit_log SET at = at - interval '2 years'");
     int before = count("brief");
     superuser("UPDATE platform.tenants SET settings = settings || '{\"retentionYears\":1}'::jsonb "
         + "WHERE tenant_id = 'brief'");
