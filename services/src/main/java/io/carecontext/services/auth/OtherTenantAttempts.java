@@ -1,6 +1,7 @@
 package io.carecontext.services.auth;
 
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.RefusalRows;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.http.ApiException;
@@ -15,32 +16,43 @@ import java.util.List;
  * attempt is recorded here in that tenant's trail (reason {@code platform_operator}), when the tenant
  * exists. Every path that reads patient data (context, chat, research search, FHIR reads) and the
  * audit trail's calls this first.
+ *
+ * <p>Each path holds an instance of its own: its refusals here are one kind of refusal, whose rows
+ * are bounded per key and trail ({@link RefusalRows}). A key looping on another tenant's path, or on a
+ * path its roles do not open, was recorded once a request, without bound, and held the audit writer
+ * every tenant's reads wait on; past the budget it is still refused the same way, and counted.
  */
 public final class OtherTenantAttempts {
 
-  private OtherTenantAttempts() {}
+  private final AuditLog audit;
+  private final TenantDirectory tenants;
+  private final RefusalRows rows = new RefusalRows();
 
-  public static void refuse(AuditLog audit, TenantDirectory tenants, Caller caller, String pathTenant,
-                            @Nullable String purpose, String action) {
-    refuse(audit, tenants, caller, pathTenant, purpose, action, null);
+  public OtherTenantAttempts(AuditLog audit, TenantDirectory tenants) {
+    this.audit = audit;
+    this.tenants = tenants;
+  }
+
+  public void refuse(Caller caller, String pathTenant, @Nullable String purpose, String action) {
+    refuse(caller, pathTenant, purpose, action, null);
   }
 
   /**
-   * As {@link #refuse(AuditLog, TenantDirectory, Caller, String, String, String)}, on a path that names
-   * a patient: the operator's attempt is recorded with it, so that {@code ?patient=} finds it. (Another
-   * tenant's key is recorded without it: the id names a patient of a tenant that is not the key's.)
+   * As {@link #refuse(Caller, String, String, String)}, on a path that names a patient: the
+   * operator's attempt is recorded with it, so that {@code ?patient=} finds it. (Another tenant's key
+   * is recorded without it: the id names a patient of a tenant that is not the key's.)
    */
-  public static void refuse(AuditLog audit, TenantDirectory tenants, Caller caller, String pathTenant,
-                            @Nullable String purpose, String action, @Nullable String patientId) {
+  public void refuse(Caller caller, String pathTenant, @Nullable String purpose, String action,
+                     @Nullable String patientId) {
     if (caller.platformAdmin() && TenantId.isValid(pathTenant)
         && tenants.active(TenantId.of(pathTenant)).isPresent()) {
-      audit.record(TenantId.of(pathTenant), AuditEntry.of(caller.principal(), caller.keyId(), List.of(), patientId,
+      record(TenantId.of(pathTenant), caller, AuditEntry.of(caller.principal(), caller.keyId(), List.of(), patientId,
           purpose, action, AuditEntry.Decision.DENIED, "platform_operator"));
       return; // the path answers 403 itself, with the message that names what to use instead
     }
     if (caller.tenant() != null && !caller.tenant().value().equals(pathTenant)) {
-      audit.record(caller.tenant(), AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null,
-          purpose, action, AuditEntry.Decision.DENIED, "other_tenant"));
+      record(caller.tenant(), caller, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(),
+          null, purpose, action, AuditEntry.Decision.DENIED, "other_tenant"));
       throw ApiException.tenantNotFound();
     }
   }
@@ -51,13 +63,22 @@ public final class OtherTenantAttempts {
    * without the role as {@code role_not_allowed}. (A clinician's attempt on the audit trail left no
    * row, unlike the same attempt on FHIR data.)
    */
-  public static TenantId requireRole(AuditLog audit, TenantDirectory tenants, Caller caller, String pathTenant,
-                                     String action, @Nullable String patientId, Role role) {
-    refuse(audit, tenants, caller, pathTenant, null, action, patientId);
+  public TenantId requireRole(Caller caller, String pathTenant, String action, @Nullable String patientId, Role role) {
+    refuse(caller, pathTenant, null, action, patientId);
     if (!caller.platformAdmin() && !caller.roles().contains(role)) {
-      audit.record(caller.requireTenant(pathTenant), AuditEntry.of(caller.principal(), caller.keyId(),
+      record(caller.requireTenant(pathTenant), caller, AuditEntry.of(caller.principal(), caller.keyId(),
           caller.requester().roles(), patientId, null, action, AuditEntry.Decision.DENIED, "role_not_allowed"));
     }
     return caller.requireRole(pathTenant, role);
+  }
+
+  /**
+   * The refusal's row, while the key's rows in {@code tenant}'s trail are within the budget. Counted
+   * per trail as well as per key: the operator's key is recorded in every tenant's trail, and one
+   * tenant's row must not count refusals that happened in another's.
+   */
+  private void record(TenantId tenant, Caller caller, AuditEntry entry) {
+    String key = caller.keyId() != null ? caller.keyId() : caller.principal();
+    rows.row(tenant.value() + "/" + key, entry).ifPresent(row -> audit.record(tenant, row));
   }
 }

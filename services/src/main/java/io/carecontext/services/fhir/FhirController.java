@@ -16,6 +16,7 @@ import io.carecontext.ingest.VersionConflictException;
 import io.carecontext.ingest.WriteOutcome;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.RefusalRows;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditEvents;
 import io.carecontext.retrieval.audit.AuditLog;
@@ -80,6 +81,16 @@ public class FhirController {
   private final AuditLog audit;
   private final TenantDirectory tenants;
   private final long maxBodyBytes;
+  /**
+   * The refusals of this endpoint, bounded per key and kind as on the patient paths ({@link RefusalRows}):
+   * an integration that keeps sending what cannot be stored, or keeps reading what is not there, or a key
+   * of the wrong tenant or role that keeps trying, added a row a request without bound, and held the
+   * audit writer every tenant's reads wait on. Past the budget each is still refused the same way; the
+   * key's next row of that kind says how many went unrecorded. Allowed reads and writes are always recorded.
+   */
+  private final OtherTenantAttempts refusedCallers;
+  private final RefusalRows refusedWrites = new RefusalRows();
+  private final RefusalRows refusedReads = new RefusalRows();
 
   public FhirController(FhirStore store, io.carecontext.services.ops.Metrics metrics, AuditLog audit,
                         TenantDirectory tenants, HttpServerConfiguration server) {
@@ -88,6 +99,7 @@ public class FhirController {
     this.audit = audit;
     this.tenants = tenants;
     this.maxBodyBytes = server.getMaxRequestSize();
+    this.refusedCallers = new OtherTenantAttempts(audit, tenants);
   }
 
   @Get("/metadata")
@@ -265,8 +277,9 @@ public class FhirController {
    * A write for a key with role ehr-integration: {@code body} runs with the tenant, and a write it
    * refuses (a 4xx: a body that cannot be stored, a version conflict, a key the database no longer
    * admits) is audited with that reason, as a refused read is. An integration that keeps sending what
-   * cannot be stored, or a revoked key that keeps trying, shows in the trail; nothing of the write
-   * was stored, so the row lists no resources. Its patient is the path's ({@code Patient/{id}}) or none.
+   * cannot be stored, or a revoked key that keeps trying, shows in the trail (at most
+   * {@link RefusalRows#PER_MINUTE} rows a minute a key, the next one counting those left out); nothing
+   * of the write was stored, so the row lists no resources. Its patient is the path's ({@code Patient/{id}}) or none.
    */
   private MutableHttpResponse<String> write(Caller caller, String tenant, @Nullable String patient,
                                             Function<TenantId, MutableHttpResponse<String>> body) {
@@ -275,8 +288,9 @@ public class FhirController {
       MutableHttpResponse<String> answer = handle(() -> body.apply(t));
       int status = answer.status().getCode();
       if (status >= 400 && status < 500) {
-        audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patient, null,
-            WRITE, AuditEntry.Decision.DENIED, REFUSED_WRITES.getOrDefault(status, "refused")));
+        refusedWrites.row(caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(),
+                patient, null, WRITE, AuditEntry.Decision.DENIED, REFUSED_WRITES.getOrDefault(status, "refused")))
+            .ifPresent(row -> audit.record(t, row));
       }
       return answer;
     });
@@ -301,7 +315,7 @@ public class FhirController {
 
   /** As above, on a path that names a patient ({@code Patient/{id}}): a refusal's row names it. */
   private TenantId requireEhrRole(Caller caller, String tenant, String action, @Nullable String patient) {
-    return OtherTenantAttempts.requireRole(audit, tenants, caller, tenant, action, patient, Role.EHR_INTEGRATION);
+    return refusedCallers.requireRole(caller, tenant, action, patient, Role.EHR_INTEGRATION);
   }
 
   /** The patient a {@code Patient/{id}} path names, when the id is one; null for any other type. */
@@ -331,17 +345,27 @@ public class FhirController {
    */
   private void auditRead(Caller caller, TenantId t, @Nullable StoredResource s) {
     boolean served = s != null && !s.deleted();
-    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(),
+    AuditEntry row = AuditEntry.of(caller.principal(), caller.keyId(),
         caller.requester().roles(), s == null ? null : s.patientId(),
         null, READ, served ? AuditEntry.Decision.ALLOWED : AuditEntry.Decision.DENIED,
-        served ? "allowed" : s == null ? "unknown_resource" : "deleted"));
+        served ? "allowed" : s == null ? "unknown_resource" : "deleted");
+    if (served) {
+      audit.record(t, row); // what was handed out is recorded whatever the budget
+    } else {
+      refusedRead(caller, t, row);
+    }
+  }
+
+  /** A read that handed out nothing, recorded while the key's refused reads are within their budget. */
+  private void refusedRead(Caller caller, TenantId t, AuditEntry row) {
+    refusedReads.row(caller.keyId(), row).ifPresent(due -> audit.record(t, due));
   }
 
   /** A read of an id FHIR does not allow: recorded as {@code id_invalid} (no patient), then a 400. */
   private void requireReadableId(Caller caller, TenantId t, String type, String id) {
     if (!FhirId.isValid(id)) {
-      audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, READ,
-          AuditEntry.Decision.DENIED, "id_invalid"));
+      refusedRead(caller, t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
+          READ, AuditEntry.Decision.DENIED, "id_invalid"));
       FhirStore.requireUrlId(type, id);
     }
   }

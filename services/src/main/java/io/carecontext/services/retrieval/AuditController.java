@@ -2,6 +2,7 @@ package io.carecontext.services.retrieval;
 
 import io.carecontext.fhir.Fhir;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.RefusalRows;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditEvents;
 import io.carecontext.retrieval.audit.AuditFilter;
@@ -51,6 +52,15 @@ public class AuditController {
   private final JsonMapper json;
   private final Executor producers;
   private final TenantDirectory tenants;
+  /**
+   * The trail's refusals, bounded per key and kind as on the patient paths ({@link RefusalRows}): a key
+   * without the auditor role, or of another tenant, that kept asking for the trail added a row a request
+   * to the very trail it was refused, without bound, and held the audit writer every tenant's reads wait
+   * on. Past the budget it is still refused the same way; the key's next row says how many went unrecorded.
+   * The trail's reads, checks and exports that are allowed are always recorded.
+   */
+  private final OtherTenantAttempts refusedCallers;
+  private final RefusalRows refusedKeys = new RefusalRows();
 
   public AuditController(AuditLog audit, JsonMapper json, @Named(TaskExecutors.IO) ExecutorService producers,
                          TenantDirectory tenants) {
@@ -58,11 +68,12 @@ public class AuditController {
     this.json = json;
     this.producers = producers;
     this.tenants = tenants;
+    this.refusedCallers = new OtherTenantAttempts(audit, tenants);
   }
 
   /** The path's tenant for an auditor's key; a refusal (another tenant, the operator, a key without the role) is recorded. */
   private TenantId requireAuditor(Caller caller, String tenant, String action, @Nullable String patient) {
-    return OtherTenantAttempts.requireRole(audit, tenants, caller, tenant, action, patient, Role.AUDITOR);
+    return refusedCallers.requireRole(caller, tenant, action, patient, Role.AUDITOR);
   }
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
@@ -212,8 +223,8 @@ public class AuditController {
 
   /** A read of the trail the database refused for the presented key: recorded with that reason, answered 403. */
   private ApiException refused(Caller caller, TenantId t, String action, @Nullable String patient) {
-    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient, "HOPERAT",
-        action, AuditEntry.Decision.DENIED, "key_not_admitted"));
+    refusedKeys.row(caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient,
+        "HOPERAT", action, AuditEntry.Decision.DENIED, "key_not_admitted")).ifPresent(row -> audit.record(t, row));
     return ApiException.forbidden(KEY_REFUSED);
   }
 

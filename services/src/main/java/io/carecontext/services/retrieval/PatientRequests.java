@@ -49,6 +49,8 @@ public final class PatientRequests {
   private final TenantDirectory tenants;
   private final Metrics metrics;
   private final TenantEmbeddings embeddings;
+  /** This path's attempts on another tenant's patients, bounded per key like its other refusals. */
+  private final OtherTenantAttempts otherTenants;
 
   public PatientRequests(JsonMapper json, AuditLog audit, TenantDirectory tenants, Metrics metrics,
                          TenantEmbeddings embeddings) {
@@ -57,6 +59,7 @@ public final class PatientRequests {
     this.tenants = tenants;
     this.metrics = metrics;
     this.embeddings = embeddings;
+    this.otherTenants = new OtherTenantAttempts(audit, tenants);
   }
 
   /** A body read and its tenant checked: the body, and the caller's tenant, which is the path's. */
@@ -99,8 +102,7 @@ public final class PatientRequests {
     if (refusal == null && hasParameters) {
       refusal = ApiException.badRequest("this endpoint takes no query parameters (nothing after '?'): " + send);
     }
-    OtherTenantAttempts.refuse(audit, tenants, caller, pathTenant, read == null ? null : purpose.apply(read), action,
-        patientId);
+    otherTenants.refuse(caller, pathTenant, read == null ? null : purpose.apply(read), action, patientId);
     TenantId tenant = caller.requirePatientDataTenant(pathTenant);
     if (refusal != null) {
       ApiException answer = roleFirst(caller, tenant, action, refusal);

@@ -309,6 +309,62 @@ class FhirAuditIT {
     assertThat(fhir("GET", "/Patient/wa-refused", null).statusCode()).isEqualTo(404);
   }
 
+  /**
+   * A key refused on FHIR in a loop — a body that cannot be stored, a read of what is not there, a key
+   * without the role — added a row a request, without bound, and held the audit writer every tenant's
+   * reads wait on. Each kind now adds at most the budget of the patient paths (a burst of 30, then 30 a
+   * minute, per key), with the same answer every time; the next row says how many were left out, and
+   * what the key is allowed to do is recorded whatever the budget.
+   */
+  @Test
+  void aKeyRefusedInALoopAddsABoundedNumberOfRowsAndStillRecordsWhatItMayDo() throws Exception {
+    String looping = app.tenantWithKey("clinic", "ehr-loop", "[\"ehr-integration\"]", null);
+    String noRole = app.tenantWithKey("clinic", "dr-loop", "[\"clinician\"]", null);
+    String broken = "{\"resourceType\":\"Patient\",";
+    HttpResponse<String> first = app.call("PUT", "/fhir/clinic/Patient/loop-1", looping, broken, FHIR);
+    for (int i = 1; i < 45; i++) {
+      HttpResponse<String> again = app.call("PUT", "/fhir/clinic/Patient/loop-1", looping, broken, FHIR);
+      assertThat(again.statusCode()).isEqualTo(400);
+      assertThat(again.body()).isEqualTo(first.body()); // the refusal itself is unchanged past the budget
+      assertThat(app.call("GET", "/fhir/clinic/Observation/loop-missing", looping, null, FHIR).statusCode())
+          .isEqualTo(404);
+      assertThat(app.call("GET", "/fhir/clinic/Patient/loop-1", noRole, null, FHIR).statusCode()).isEqualTo(403);
+    }
+    assertThat(first.statusCode()).isEqualTo(400);
+    String writes = "principal = 'ehr-loop' AND action = 'fhir-write' AND reason = 'invalid_request'";
+    int recorded = count("SELECT count(*) FROM tenant_clinic.audit_log WHERE " + writes);
+    assertThat(recorded).isBetween(30, 33);
+    assertThat(count("SELECT count(*) FROM tenant_clinic.audit_log WHERE principal = 'ehr-loop' "
+        + "AND reason = 'unknown_resource'")).isBetween(30, 33);
+    assertThat(count("SELECT count(*) FROM tenant_clinic.audit_log WHERE principal = 'dr-loop' "
+        + "AND reason = 'role_not_allowed'")).isBetween(30, 33);
+
+    // allowed accesses are never held back by the budget of the key's refusals
+    assertThat(fhirAs(looping, "PUT", "/Patient/loop-1", "{\"resourceType\":\"Patient\",\"id\":\"loop-1\"}")
+        .statusCode()).isEqualTo(201);
+    assertThat(fhirAs(looping, "GET", "/Patient/loop-1", null).statusCode()).isEqualTo(200);
+    assertThat(rows("SELECT action || ' ' || reason FROM tenant_clinic.audit_log WHERE principal = 'ehr-loop' "
+        + "AND decision = 'allowed' ORDER BY at, seq")).containsExactly("fhir-write allowed", "fhir-read allowed");
+
+    Thread.sleep(2_500); // the budget refills at one row every 2 s
+    assertThat(app.call("PUT", "/fhir/clinic/Patient/loop-1", looping, broken, FHIR).body()).isEqualTo(first.body());
+    List<String> details = rows("SELECT details FROM tenant_clinic.audit_log WHERE " + writes + " ORDER BY at, seq");
+    assertThat(details).hasSize(recorded + 1);
+    assertThat(details.get(details.size() - 1)).contains("\"unrecordedBefore\":");
+    // every refusal is a row or counted in one (a row the refill let through during the loop counts those before it)
+    int counted = details.stream().mapToInt(FhirAuditIT::unrecordedBefore).sum();
+    assertThat(counted).isEqualTo(45 - recorded);
+  }
+
+  static int unrecordedBefore(String details) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"unrecordedBefore\":(\\d+)").matcher(details);
+    return m.find() ? Integer.parseInt(m.group(1)) : 0;
+  }
+
+  static HttpResponse<String> fhirAs(String key, String method, String path, String body) {
+    return app.call(method, "/fhir/clinic" + path, key, body, FHIR);
+  }
+
   static String auditorKey;
 
   static synchronized String auditor() {

@@ -898,6 +898,26 @@ class ContextApiIT {
   }
 
   @Test
+  void aKeyRefusedTheAuditTrailInALoopAddsABoundedNumberOfRowsToIt() {
+    // every refusal on the trail's paths wrote a row into the trail itself, without bound
+    String nosy = app.tenantWithKey("nosy", "dr-n", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    String aud = app.tenantWithKey("nosy", "aud-n", "[\"auditor\"]", null);
+    HttpResponse<String> first = app.call("GET", "/v1/nosy/audit/verify", nosy, null);
+    assertThat(first.statusCode()).isEqualTo(403);
+    for (int i = 1; i < 45; i++) {
+      HttpResponse<String> again = app.call("GET", i % 2 == 0 ? "/v1/nosy/audit/verify" : "/v1/nosy/audit", nosy, null);
+      assertThat(again.statusCode()).isEqualTo(403);
+      assertThat(again.body()).isEqualTo(first.body()); // the same refusal past the budget
+    }
+    String trail = app.call("GET", "/v1/nosy/audit?principal=dr-n&limit=1000", aud, null).body();
+    int rows = trail.split("\"reason\":\"role_not_allowed\"", -1).length - 1;
+    assertThat(rows).as(trail).isBetween(30, 33);
+    // the auditor's own reads are recorded whatever the budget of another key's refusals
+    String reads = app.call("GET", "/v1/nosy/audit?principal=aud-n&limit=1000", aud, null).body();
+    assertThat(reads.split("\"action\":\"audit-read\"", -1)).hasSize(2);
+  }
+
+  @Test
   void researchSearchIsRateLimitedPerKeyToo() {
     // Only context and chat took from the key's budget: a researcher key could search across every
     // consenting patient as often as it liked, whatever rateLimitPerMinute said.
