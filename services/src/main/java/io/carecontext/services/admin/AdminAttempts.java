@@ -5,6 +5,7 @@ import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.AuthenticationFilter;
 import io.carecontext.services.auth.Caller;
+import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.http.HttpRequest;
@@ -17,7 +18,8 @@ import java.util.function.UnaryOperator;
  * key's own tenant's trail, denied: {@code role_not_allowed} for a key of the tenant without
  * tenant-admin (a clinician minting itself an auditor key, turning consent to opt-out), {@code other_tenant}
  * for a key of another tenant (answered like a tenant that does not exist, whether the path's tenant
- * exists or not, as on the patient paths). Only the operator key's refused key creations were recorded:
+ * exists or not, as on the patient paths), {@code tenant_miscased} for a key on its own tenant's id in other
+ * letter case (the same 404, saying that tenant ids are lower case). Only the operator key's refused key creations were recorded:
  * a tenant's own keys trying to widen their access left no row. The row names the route's shape (with
  * the path's tenant id when it is a valid one, never a key id from the path) and method; no key id or
  * settings digest, so that no database check takes it for the row that allows a change.
@@ -38,12 +40,17 @@ final class AdminAttempts {
       return caller.requireTenantAdmin(pathTenant);
     }
     boolean otherTenant = !caller.tenant().value().equals(pathTenant);
+    boolean miscased = otherTenant && OtherTenantAttempts.miscased(caller.tenant(), pathTenant);
     if (otherTenant || !caller.roles().contains(Role.TENANT_ADMIN)) {
       AuditEntry row = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, action,
-              AuditEntry.Decision.DENIED, otherTenant ? "other_tenant" : "role_not_allowed")
+              AuditEntry.Decision.DENIED, miscased ? OtherTenantAttempts.TENANT_MISCASED
+                  : otherTenant ? "other_tenant" : "role_not_allowed")
           .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(request.getPath())))
           .withDetail("method", AuditEntry.jsonString(request.getMethodName()));
       audit.record(caller.tenant(), otherTenant ? row : details.apply(row));
+    }
+    if (miscased) {
+      throw OtherTenantAttempts.miscasedTenant();
     }
     return caller.requireTenantAdmin(pathTenant);
   }

@@ -51,10 +51,34 @@ public final class OtherTenantAttempts {
       return; // the path answers 403 itself, with the message that names what to use instead
     }
     if (caller.tenant() != null && !caller.tenant().value().equals(pathTenant)) {
+      boolean miscased = miscased(caller.tenant(), pathTenant);
       record(caller.tenant(), caller, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(),
-          null, purpose, action, AuditEntry.Decision.DENIED, "other_tenant"));
-      throw ApiException.tenantNotFound();
+          null, purpose, action, AuditEntry.Decision.DENIED, miscased ? TENANT_MISCASED : "other_tenant"));
+      throw miscased ? miscasedTenant() : ApiException.tenantNotFound();
     }
+  }
+
+  /** The reason of a key's attempt on its own tenant with the id in the wrong case ({@link #miscased}). */
+  public static final String TENANT_MISCASED = "tenant_miscased";
+
+  /**
+   * Whether {@code pathTenant} is the key's own tenant id in other letter case ({@code /v1/PA/…} for
+   * tenant {@code pa}). Tenant ids are lower case, so such a path names no tenant at all; it was recorded
+   * as {@code other_tenant}, and an auditor read a key of the tenant as probing another one. ASCII only:
+   * Java's case-insensitive comparison also matches, say, the Kelvin sign to {@code k}.
+   */
+  public static boolean miscased(TenantId own, String pathTenant) {
+    return pathTenant.chars().allMatch(c -> c < 128) && own.value().equalsIgnoreCase(pathTenant);
+  }
+
+  /**
+   * The answer to a key on its own tenant's id in the wrong case: still the 404 of a tenant that does not
+   * exist, since none has that id, saying why. It depends on the key's own tenant only, so it tells the key
+   * nothing about any other; and it repeats nothing of the path.
+   */
+  public static ApiException miscasedTenant() {
+    return ApiException.notFound("tenant_not_found", "no such tenant: tenant ids are lower case (letters a-z, "
+        + "digits and _): write the tenant id in the path in lower case");
   }
 
   /**

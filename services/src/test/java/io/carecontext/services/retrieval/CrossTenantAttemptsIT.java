@@ -70,4 +70,35 @@ class CrossTenantAttemptsIT {
         "fhir-read denied other_tenant multi");
     assertThat(trail("target")).isEmpty(); // nothing is written where the key has no business
   }
+
+  /**
+   * A key on its own tenant's id in other letter case ({@code /v1/MIXED/…} for tenant {@code mixed}) was
+   * recorded as an attempt on another tenant, and an auditor read a key of the tenant as probing another
+   * one. It names no tenant at all (ids are lower case): recorded as {@code tenant_miscased}, and answered
+   * with the 404 of a tenant that does not exist, saying why; a key of another tenant is answered as before.
+   */
+  @Test
+  void aKeyOnItsOwnTenantsIdInOtherLetterCaseIsRecordedAsSuch() throws SQLException {
+    String key = app.tenantWithKey("mixed", "dr-m", "[\"clinician\",\"auditor\",\"ehr-integration\"]", null);
+    List<HttpResponse<String>> answers = List.of(
+        app.call("POST", "/v1/MIXED/patients/pt-1/context", key, "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}"),
+        app.call("GET", "/v1/Mixed/audit", key, null),
+        app.call("GET", "/fhir/mixeD/Patient/pt-1", key, null, FHIR));
+    assertThat(answers).allSatisfy(r -> {
+      assertThat(r.statusCode()).isEqualTo(404);
+      assertThat(r.body()).contains("tenant ids are lower case").doesNotContain("MIXED").doesNotContain("Mixed")
+          .doesNotContain("mixeD");
+    });
+    assertThat(answers.get(0).body()).contains("\"error\":\"tenant_not_found\"");
+    assertThat(trail("mixed")).containsExactly(
+        "context denied tenant_miscased dr-m",
+        "audit-read denied tenant_miscased dr-m",
+        "fhir-read denied tenant_miscased dr-m");
+    // another tenant's key on the same path: the answer of a tenant that does not exist, as before
+    String outsider = app.tenantWithKey("outside", "aud-o", "[\"auditor\"]", null);
+    HttpResponse<String> other = app.call("GET", "/v1/MIXED/audit", outsider, null);
+    assertThat(other.statusCode()).isEqualTo(404);
+    assertThat(other.body()).doesNotContain("lower case");
+    assertThat(trail("outside")).containsExactly("audit-read denied other_tenant aud-o");
+  }
 }
