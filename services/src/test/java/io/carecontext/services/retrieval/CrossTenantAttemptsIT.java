@@ -90,10 +90,16 @@ class CrossTenantAttemptsIT {
           .doesNotContain("mixeD");
     });
     assertThat(answers.get(0).body()).contains("\"error\":\"tenant_not_found\"");
+    // and on the admin paths, for the tenant's own tenant-admin key
+    String admin = app.tenantWithKey("mixed", "ta-m", "[\"tenant-admin\"]", null);
+    HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/Mixed", admin, "{\"settings\":{}}");
+    assertThat(patched.statusCode()).isEqualTo(404);
+    assertThat(patched.body()).contains("tenant ids are lower case").doesNotContain("Mixed");
     assertThat(trail("mixed")).containsExactly(
         "context denied tenant_miscased dr-m",
         "audit-read denied tenant_miscased dr-m",
-        "fhir-read denied tenant_miscased dr-m");
+        "fhir-read denied tenant_miscased dr-m",
+        "tenant-settings denied tenant_miscased ta-m");
     // another tenant's key on the same path: the answer of a tenant that does not exist, as before
     String outsider = app.tenantWithKey("outside", "aud-o", "[\"auditor\"]", null);
     HttpResponse<String> other = app.call("GET", "/v1/MIXED/audit", outsider, null);
