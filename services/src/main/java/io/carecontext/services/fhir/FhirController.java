@@ -377,8 +377,8 @@ public class FhirController {
    */
   private void requireReadableVersion(Caller caller, TenantId t, String type, String vid) {
     if (!VERSION_ID.matcher(vid).matches()) {
-      audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, READ,
-          AuditEntry.Decision.DENIED, "version_invalid"));
+      refusedRead(caller, t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
+          READ, AuditEntry.Decision.DENIED, "version_invalid"));
       throw FhirInputException.of(FhirIssue.error("invalid", null, type + ".meta.versionId",
           "the version id in the URL must be a positive whole number, as a write's Location and ETag give it"));
     }
