@@ -1,6 +1,7 @@
 package io.carecontext.services.admin;
 
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.RefusalRows;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.AuthenticationFilter;
@@ -9,6 +10,7 @@ import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.http.HttpRequest;
+import jakarta.inject.Singleton;
 import java.util.function.UnaryOperator;
 
 /**
@@ -22,20 +24,27 @@ import java.util.function.UnaryOperator;
  * letter case (the same 404, saying that tenant ids are lower case). Only the operator key's refused key creations were recorded:
  * a tenant's own keys trying to widen their access left no row. The row names the route's shape (with
  * the path's tenant id when it is a valid one, never a key id from the path) and method; no key id or
- * settings digest, so that no database check takes it for the row that allows a change.
+ * settings digest, so that no database check takes it for the row that allows a change. A key refused
+ * in a loop adds at most {@link RefusalRows#PER_MINUTE} such rows a minute, as on the other paths; the
+ * next one says how many went unrecorded.
  */
+@Singleton
 final class AdminAttempts {
 
-  private AdminAttempts() {}
+  private final AuditLog audit;
+  private final RefusalRows refused = new RefusalRows();
 
-  static TenantId requireTenantAdmin(AuditLog audit, Caller caller, String pathTenant, String action,
-                                     HttpRequest<?> request) {
-    return requireTenantAdmin(audit, caller, pathTenant, action, request, UnaryOperator.identity());
+  AdminAttempts(AuditLog audit) {
+    this.audit = audit;
+  }
+
+  TenantId requireTenantAdmin(Caller caller, String pathTenant, String action, HttpRequest<?> request) {
+    return requireTenantAdmin(caller, pathTenant, action, request, UnaryOperator.identity());
   }
 
   /** As above; {@code details} adds what the refused request asked for to a {@code role_not_allowed} row. */
-  static TenantId requireTenantAdmin(AuditLog audit, Caller caller, String pathTenant, String action,
-                                     HttpRequest<?> request, UnaryOperator<AuditEntry> details) {
+  TenantId requireTenantAdmin(Caller caller, String pathTenant, String action, HttpRequest<?> request,
+                              UnaryOperator<AuditEntry> details) {
     if (caller.platformAdmin() || caller.tenant() == null) {
       return caller.requireTenantAdmin(pathTenant);
     }
@@ -47,7 +56,8 @@ final class AdminAttempts {
                   : otherTenant ? "other_tenant" : "role_not_allowed")
           .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(request.getPath())))
           .withDetail("method", AuditEntry.jsonString(request.getMethodName()));
-      audit.record(caller.tenant(), otherTenant ? row : details.apply(row));
+      refused.row(caller.keyId(), otherTenant ? row : details.apply(row))
+          .ifPresent(due -> audit.record(caller.tenant(), due));
     }
     if (miscased) {
       throw OtherTenantAttempts.miscasedTenant();

@@ -59,9 +59,11 @@ public class KeyController {
   private final JsonMapper json;
   private final TenantDirectory directory;
   private final KeyCreations creations;
+  private final AdminAttempts attempts;
 
   public KeyController(ApiKeyRepository keys, TenantRepository tenants, AuditLog audit, JsonMapper json,
-                       TenantDirectory directory, KeyCreations creations) {
+                       TenantDirectory directory, KeyCreations creations, AdminAttempts attempts) {
+    this.attempts = attempts;
     this.creations = creations;
     this.json = json;
     this.directory = directory;
@@ -78,7 +80,7 @@ public class KeyController {
                                                    @PathVariable String tenant, HttpRequest<?> request,
                                                    @Nullable @Body byte[] raw) {
     // the key first, recorded when refused (with whom it tried to give which access), then its body
-    AdminAttempts.requireTenantAdmin(audit, caller, tenant, "key-create", request, row -> askedFor(row, raw));
+    attempts.requireTenantAdmin(caller, tenant, "key-create", request, row -> askedFor(row, raw));
     AdminDtos.CreateKey body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class);
     TenantId id = requireActive(caller, tenant);
     if (body.principal() == null || !body.principal().matches(PRINCIPAL)) {
@@ -297,7 +299,7 @@ public class KeyController {
   @Consumes(MediaType.ALL)
   public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                    @PathVariable String keyId, HttpRequest<?> request) {
-    AdminAttempts.requireTenantAdmin(audit, caller, tenant, "key-revoke", request);
+    attempts.requireTenantAdmin(caller, tenant, "key-revoke", request);
     TenantId id = requireActive(caller, tenant);
     Optional<Boolean> active = keyId.matches("^[a-z0-9]{16,32}$") ? keys.findActive(keyId, id.value())
         : Optional.empty();

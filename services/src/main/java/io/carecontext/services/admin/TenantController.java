@@ -53,11 +53,13 @@ public class TenantController {
   private final io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes;
   private final AuditLog audit;
   private final TenantChange tenantChange;
+  private final AdminAttempts attempts;
 
   public TenantController(TenantProvisioner provisioner, TenantRepository tenants, JsonMapper json,
                           io.carecontext.ingest.EmbeddingWorker worker,
                           io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes,
-                          AuditLog audit, TenantChange tenantChange) {
+                          AuditLog audit, TenantChange tenantChange, AdminAttempts attempts) {
+    this.attempts = attempts;
     this.provisioner = provisioner;
     this.tenants = tenants;
     this.json = json;
@@ -148,7 +150,7 @@ public class TenantController {
                                     HttpRequest<?> request, @Nullable @Body byte[] raw) {
     // the key first, recorded when refused, then its body: a key that may not change settings was
     // told to fix its body, and left no row
-    TenantId id = AdminAttempts.requireTenantAdmin(audit, caller, tenant, "tenant-settings", request);
+    TenantId id = attempts.requireTenantAdmin(caller, tenant, "tenant-settings", request);
     AdminDtos.PatchTenant body = AdminDtos.read(json, raw, AdminDtos.PatchTenant.class);
     TenantRecord row = active(id);
     String name = body.name() == null ? row.name() : body.name().strip();

@@ -375,6 +375,32 @@ class AdminAuditIT {
     assertThat(details.get(details.size() - 1)).contains("\"unrecordedBefore\":" + (45 - recorded));
   }
 
+  /**
+   * A tenant key without tenant-admin trying in a loop to mint itself keys (or change settings) adds
+   * at most a burst of rows, as a flood of wrong secrets does; every attempt is still refused, and the
+   * next row says how many were not recorded.
+   */
+  @Test
+  void aKeyRefusedKeyCreationsInALoopAddsABoundedNumberOfRows() throws Exception {
+    String key = app.tenantWithKey("keyed", "dr-mint", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    String keyId = key.split("_")[1];
+    String where = "action = 'key-create' AND reason = 'role_not_allowed' AND key_id = '" + keyId + "'";
+    for (int i = 0; i < 45; i++) {
+      HttpResponse<String> r = app.call("POST", "/admin/tenants/keyed/keys", key,
+          "{\"principal\":\"dr-mint\",\"roles\":[\"auditor\"]}");
+      assertThat(r.statusCode()).isEqualTo(403);
+    }
+    int recorded = column("reason", where).size();
+    assertThat(recorded).isBetween(30, 35);
+    Thread.sleep(2_500); // the budget refills at one row every 2 s
+    assertThat(app.call("PATCH", "/admin/tenants/keyed", key, "{\"settings\":{\"consentMode\":\"opt-out\"}}")
+        .statusCode()).isEqualTo(403);
+    List<String> details = column("details", "reason = 'role_not_allowed' AND key_id = '" + keyId + "'"
+        + " AND action IN ('key-create', 'tenant-settings')");
+    assertThat(details).hasSize(recorded + 1);
+    assertThat(details.get(details.size() - 1)).contains("\"unrecordedBefore\":" + (45 - recorded));
+  }
+
   /** One column of the tenant's audit rows that match {@code where}, oldest first. */
   static List<String> column(String name, String where) throws SQLException {
     List<String> values = new ArrayList<>();
