@@ -71,13 +71,7 @@ class CompressedBodyEndTest {
       for (int length : new int[] {1, 7, 9, body.length / 2, body.length - 8, body.length - 1}) {
         byte[] cut = Arrays.copyOf(body, length);
         Recorder seen = send(encoding, Arrays.copyOfRange(cut, 0, length / 2), Arrays.copyOfRange(cut, length / 2, length));
-        String what = encoding + " cut to " + length + " of " + body.length + " bytes";
-        // every byte that came is handed on, so the lines before the cut are still read; then the failure
-        assertThat(seen.bytes()).as(what).isEqualTo(cut);
-        assertThat(seen.errors).as(what).hasSize(1);
-        assertThat(seen.errors.get(0)).as(what).isInstanceOf(DecompressionException.class);
-        assertThat(seen.errorBeforeEnd).as(what).isTrue();
-        assertThat(seen.ended).as(what).isTrue();
+        assertHandedOnThenFailed(seen, cut, encoding + " cut to " + length + " of " + body.length + " bytes");
       }
     }
   }
@@ -137,15 +131,22 @@ class CompressedBodyEndTest {
         body.length - 1}) {
       byte[] cut = Arrays.copyOf(body, length);
       for (int at : new int[] {first.length, start, length / 2, length - 1}) {
-        String what = "cut to " + length + " of " + body.length + " bytes, split at " + at;
         Recorder seen = send("gzip", Arrays.copyOfRange(cut, 0, at), Arrays.copyOfRange(cut, at, length));
-        assertThat(seen.bytes()).as(what).isEqualTo(cut);
-        assertThat(seen.errors).as(what).hasSize(1);
-        assertThat(seen.errors.get(0)).as(what).isInstanceOf(DecompressionException.class);
-        assertThat(seen.errorBeforeEnd).as(what).isTrue();
-        assertThat(seen.ended).as(what).isTrue();
+        assertHandedOnThenFailed(seen, cut, "cut to " + length + " of " + body.length + " bytes, split at " + at);
       }
     }
+  }
+
+  /**
+   * Every byte that came is handed on, so the lines before the cut are still read; then the failure,
+   * before the end of the body.
+   */
+  private static void assertHandedOnThenFailed(Recorder seen, byte[] cut, String what) {
+    assertThat(seen.bytes()).as(what).isEqualTo(cut);
+    assertThat(seen.errors).as(what).hasSize(1);
+    assertThat(seen.errors.get(0)).as(what).isInstanceOf(DecompressionException.class);
+    assertThat(seen.errorBeforeEnd).as(what).isTrue();
+    assertThat(seen.ended).as(what).isTrue();
   }
 
   @Test
