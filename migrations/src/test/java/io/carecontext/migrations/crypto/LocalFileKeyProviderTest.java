@@ -113,6 +113,26 @@ class LocalFileKeyProviderTest extends KeyEncryptionKeyProviderContract {
         .message().doesNotContain(content);
   }
 
+  /**
+   * A Kubernetes Secret mounted for a pod that runs as a user other than root: owned by root, mode 440,
+   * its group the pod's fsGroup, which the process has. The Helm chart mounts the key so; a check for
+   * owner-only files refused it, and the service could not start in the cluster.
+   */
+  @Test
+  void acceptsAReadOnlyFileOfItsOwnGroupAndRefusesOneOthersMayReadOrAnyoneWrite() throws Exception {
+    Path file = dir.resolve("kek.key");
+    String id = new LocalFileKeyProvider(file).kekId();
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r-----"));
+    assertThat(SecretFiles.processGroups()).contains(((Number) Files.getAttribute(file, "unix:gid")).longValue());
+    assertThat(new LocalFileKeyProvider(file).kekId()).isEqualTo(id);
+
+    for (String mode : List.of("r--r--r--", "rw-r-----", "r--rw----", "r--r----x")) {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+      assertThatThrownBy(() -> new LocalFileKeyProvider(file).kekId()).as(mode)
+          .isInstanceOf(KeyProviderException.class).hasMessageContaining(mode);
+    }
+  }
+
   @Test
   void refusesMalformedContentWithoutEchoingIt() throws Exception {
     Path file = dir.resolve("kek.key");
