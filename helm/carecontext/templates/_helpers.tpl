@@ -115,6 +115,9 @@ Refuse settings that would weaken the pod hardening.
 {{- if and .Values.networkPolicy.enabled (empty .Values.networkPolicy.database.cidrs) }}
 {{- fail "networkPolicy.enabled needs networkPolicy.database.cidrs, or the pods cannot reach PostgreSQL" }}
 {{- end }}
+{{- if and .Values.kek.pkcs11.library (or (eq (toString .Values.kek.pkcs11.slot) "") (not .Values.kek.pkcs11.pinSecret)) }}
+{{- fail "kek.pkcs11.library needs kek.pkcs11.slot (the token's slot id) and kek.pkcs11.pinSecret (a Secret holding its user PIN)" }}
+{{- end }}
 {{- include "carecontext.validateConnectionBudget" . }}
 {{- if .Values.ingress.enabled }}
 {{- range .Values.ingress.hosts }}
@@ -243,6 +246,22 @@ secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
 - name: CARECONTEXT_KEK_PREVIOUS_FILE
   value: {{ printf "%s/%s" $ctx.Values.kek.mountPath $ctx.Values.kek.previousKey | quote }}
 {{- end }}
+{{- with $ctx.Values.kek.pkcs11 }}
+{{- if .library }}
+- name: CARECONTEXT_KEK_PKCS11_LIBRARY
+  value: {{ .library | quote }}
+- name: CARECONTEXT_KEK_PKCS11_SLOT
+  value: {{ .slot | toString | quote }}
+- name: CARECONTEXT_KEK_PKCS11_PIN_FILE
+  value: {{ printf "%s/%s" .pinMountPath .pinKey | quote }}
+- name: CARECONTEXT_KEK_PKCS11_KEY_LABEL
+  value: {{ .keyLabel | quote }}
+{{- if .previousKeyLabel }}
+- name: CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL
+  value: {{ .previousKeyLabel | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if $ctx.Values.serverTls.enabled }}
 - name: CARECONTEXT_TLS_CERT
   value: {{ printf "%s/tls.crt" $ctx.Values.serverTls.mountPath | quote }}
@@ -277,6 +296,14 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
 - name: db-ca
   mountPath: {{ .Values.database.ca.mountPath }}
   readOnly: true
+{{- end }}
+{{- if .Values.kek.pkcs11.library }}
+- name: kek-pin
+  mountPath: {{ .Values.kek.pkcs11.pinMountPath }}
+  readOnly: true
+{{- end }}
+{{- with .Values.config.extraVolumeMounts }}
+{{ toYaml . }}
 {{- end }}
 {{- end }}
 
@@ -313,6 +340,19 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
     items:
       - key: {{ .Values.database.ca.key }}
         path: {{ .Values.database.ca.key }}
+{{- end }}
+{{- if .Values.kek.pkcs11.library }}
+- name: kek-pin
+  secret:
+    secretName: {{ .Values.kek.pkcs11.pinSecret }}
+    # Group-readable only, as the KEK: the pod's fsGroup lets the non-root user read it.
+    defaultMode: 0440
+    items:
+      - key: {{ .Values.kek.pkcs11.pinKey }}
+        path: {{ .Values.kek.pkcs11.pinKey }}
+{{- end }}
+{{- with .Values.config.extraVolumes }}
+{{ toYaml . }}
 {{- end }}
 {{- end }}
 

@@ -276,6 +276,45 @@ class HelmChartTest {
     }
 
     @Test
+    void aKekInAPkcs11TokenNamesTheModuleSlotAndLabelAndMountsThePinReadOnly() {
+      List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues)
+          .set("kek.pkcs11.library", "/opt/hsm/lib/libcklog2.so").set("kek.pkcs11.slot", "3")
+          .set("kek.pkcs11.pinSecret", "hsm-pin").set("kek.pkcs11.previousKeyLabel", "carecontext-kek-2025"));
+      for (Map<String, Object> pod : podSpecs(docs)) {
+        Map<String, Map<String, Object>> volumes = byName(list(pod, "volumes"));
+        assertThat(map(volumes.get("kek-pin"), "secret").get("secretName")).isEqualTo("hsm-pin");
+        Map<String, Object> container = containers(pod).get(0);
+        assertThat(byName(list(container, "volumeMounts")).get("kek-pin").get("readOnly")).isEqualTo(true);
+        Map<String, Map<String, Object>> env = byName(list(container, "env"));
+        assertThat(env.get("CARECONTEXT_KEK_PKCS11_LIBRARY").get("value")).isEqualTo("/opt/hsm/lib/libcklog2.so");
+        assertThat(env.get("CARECONTEXT_KEK_PKCS11_SLOT").get("value")).isEqualTo("3");
+        assertThat(env.get("CARECONTEXT_KEK_PKCS11_PIN_FILE").get("value")).isEqualTo("/etc/carecontext/pkcs11/pin");
+        assertThat(env.get("CARECONTEXT_KEK_PKCS11_KEY_LABEL").get("value")).isEqualTo("carecontext-kek");
+        assertThat(env.get("CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL").get("value")).isEqualTo("carecontext-kek-2025");
+      }
+      for (Map<String, Object> pod : podSpecs(production)) { // the key file unless a module is named
+        assertThat(byName(list(pod, "volumes"))).doesNotContainKey("kek-pin");
+        assertThat(byName(list(containers(pod).get(0), "env"))).doesNotContainKey("CARECONTEXT_KEK_PKCS11_LIBRARY");
+      }
+      assertThatThrownBy(() -> render(t -> t.set("kek.pkcs11.library", "/opt/hsm/lib/libcklog2.so")))
+          .hasMessageContaining("kek.pkcs11.library needs kek.pkcs11.slot");
+    }
+
+    @Test
+    void extraVolumesAreMountedInEveryContainer() {
+      List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues)
+          .set("config.extraVolumes[0].name", "hsm-module").set("config.extraVolumes[0].hostPath.path", "/opt/hsm")
+          .set("config.extraVolumeMounts[0].name", "hsm-module").set("config.extraVolumeMounts[0].mountPath", "/opt/hsm")
+          .set("config.extraVolumeMounts[0].readOnly", true));
+      for (Map<String, Object> pod : podSpecs(docs)) {
+        assertThat(byName(list(pod, "volumes"))).containsKey("hsm-module");
+        for (Map<String, Object> container : containers(pod)) {
+          assertThat(byName(list(container, "volumeMounts")).get("hsm-module").get("mountPath")).isEqualTo("/opt/hsm");
+        }
+      }
+    }
+
+    @Test
     void deploymentsHaveResourcesAndProbes() {
       for (List<Map<String, Object>> docs : List.of(defaults, production)) {
         for (String component : List.of("api", "worker")) {
