@@ -148,8 +148,8 @@ final class RuntimeCommands {
         System.out.printf("rewrapped %d tenant data key(s) from kek %s to kek %s (%d already under it).%n",
             result.rewrapped(), result.fromKekId(), result.toKekId(), result.alreadyUnderNew());
         if (to == null) {
-          System.out.println("Next: unset CARECONTEXT_KEK_PREVIOUS_FILE and restart serve and worker, one at a time; "
-              + "no data key needs the old key any longer. Keep the old key apart, with the backups made under it: "
+          System.out.println("Next: unset " + settings.previousKekSetting() + " and restart serve and worker, one at a "
+              + "time; no data key needs the old key any longer. Keep the old key apart, with the backups made under it: "
               + "a restored backup needs the key of its day.");
         } else {
           System.out.println("Next: set CARECONTEXT_KEK_FILE=" + to.toAbsolutePath() + " (or move that file over "
