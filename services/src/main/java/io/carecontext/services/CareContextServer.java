@@ -158,7 +158,7 @@ public final class CareContextServer implements AutoCloseable {
       props.putAll(kekProperties(settings));
       // before anything starts that could open a data key (the worker), or make a KEK file on first use
       checkKeyEncryptionKeys(PlatformFactory.tenantKeys(db.appDataSource(), settings.currentKek(),
-          settings.previousKek()), settings);
+          settings.previousKek()), settings, db.ownerDataSource());
       props.putAll(tlsProperties(settings));
       props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
       props.put("carecontext.worker.threads", settings.workerThreads());
@@ -220,9 +220,11 @@ public final class CareContextServer implements AutoCloseable {
    * refusal: the other tenants are served. A missing key file is refused when data keys are stored: the
    * provider would make a new key, and every tenant would fail.
    */
-  static void checkKeyEncryptionKeys(TenantKeys keys, RuntimeSettings settings) {
+  static void checkKeyEncryptionKeys(TenantKeys keys, RuntimeSettings settings, javax.sql.DataSource owner) {
     Map<String, Integer> byKek = keys.dataKeysByKek();
     if (byKek.isEmpty()) {
+      // a token's key is made now, under the installation's lock, not by the first request that needs it
+      settings.kekToken().ifPresent(token -> KekToken.makeOnce(owner, token.provider()));
       return;
     }
     if (settings.kekToken().isPresent()) {
@@ -247,7 +249,9 @@ public final class CareContextServer implements AutoCloseable {
           + String.join(", kek ", byKek.keySet()) + ": put the key they were made under there (a restored backup "
           + "needs the key of its day)");
     }
-    String current = keys.currentKekId();
+    String current = settings.kekToken().isPresent()
+        ? KekToken.makeOnce(owner, settings.currentKek()) // a move's first start makes it: one process at a time
+        : keys.currentKekId();
     byKek.forEach((kek, count) -> {
       if (!keys.holds(kek)) {
         LOG.warn("{} tenant data key(s) are wrapped under kek {}, which neither {} (kek {}) nor "

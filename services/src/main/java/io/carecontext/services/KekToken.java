@@ -25,6 +25,34 @@ public record KekToken(Path library, long slot, Path pinFile, String keyLabel, O
   static final String KEY_LABEL = "carecontext.kek-pkcs11-key-label";
   static final String PREVIOUS_KEY_LABEL = "carecontext.kek-pkcs11-previous-key-label";
 
+  /** The advisory lock under which one process at a time makes the token's key ("ccP11KEY"). */
+  static final long KEY_LOCK = 0x63635031314b4559L;
+
+  /**
+   * The id of {@code current}, the token's key, made there first if the token holds none yet, under
+   * an advisory lock that every process of the installation takes for it. PKCS#11 has no "make it
+   * unless it exists": serve and worker (or two API pods) starting together could each make a key under
+   * the same label, and wrap data keys under different keys.
+   */
+  static String makeOnce(javax.sql.DataSource owner, KeyEncryptionKeyProvider current) {
+    try (java.sql.Connection lock = owner.getConnection();
+         java.sql.PreparedStatement take = lock.prepareStatement("SELECT pg_advisory_lock(?)")) {
+      take.setLong(1, KEY_LOCK);
+      take.execute();
+      try {
+        return current.kekId();
+      } finally {
+        try (java.sql.PreparedStatement release = lock.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+          release.setLong(1, KEY_LOCK);
+          release.execute();
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      throw new io.carecontext.migrations.DatabaseException("could not take the lock under which the PKCS#11 key is "
+          + "made (" + e.getSQLState() + ")", e);
+    }
+  }
+
   /** A provider of this key; the token is opened on its first use. */
   public Pkcs11KeyProvider provider() {
     return new Pkcs11KeyProvider(library, slot, pinFile, keyLabel);

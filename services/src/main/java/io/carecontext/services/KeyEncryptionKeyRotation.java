@@ -108,6 +108,9 @@ public final class KeyEncryptionKeyRotation {
       }
     }
     try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
+      if (settings.kekToken().isPresent()) {
+        KekToken.makeOnce(db.ownerDataSource(), to); // the running services have made it, or this makes it, once
+      }
       KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(), from, to);
       LOG.info("key-encryption key rotated from kek {} to kek {}: {} data key(s) rewrapped, {} already under it",
           result.fromKekId(), result.toKekId(), result.rewrapped(), result.alreadyUnderNew());

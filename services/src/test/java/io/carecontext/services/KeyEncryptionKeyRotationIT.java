@@ -241,6 +241,38 @@ class KeyEncryptionKeyRotationIT {
     }
   }
 
+  /**
+   * PKCS#11 has no "make the key unless it exists": processes of one installation that make the token's
+   * key at once (serve and worker starting together) take turns under an advisory lock, and all end up
+   * with the one key.
+   */
+  @Test
+  void processesMakingTheTokensKeyAtOnceEndUpWithOneKey() throws Exception {
+    SoftHsmToken.Token token = SoftHsmToken.token();
+    String label = "kek-once-" + Long.toString(System.nanoTime(), 36);
+    org.postgresql.ds.PGSimpleDataSource owner = new org.postgresql.ds.PGSimpleDataSource();
+    owner.setUrl(app.database.jdbcUrl());
+    owner.setUser(app.database.ownerUser());
+    owner.setPassword(app.database.ownerPassword());
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<String>> ids = new java.util.ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        ids.add(pool.submit(() -> KekToken.makeOnce(owner,
+            new KekToken(token.library(), token.slot(), token.pinFile(), label, Optional.empty()).provider())));
+      }
+      java.util.Set<String> distinct = new java.util.HashSet<>();
+      for (java.util.concurrent.Future<String> id : ids) {
+        distinct.add(id.get(60, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      assertThat(distinct).hasSize(1);
+      assertThat(new io.carecontext.migrations.crypto.Pkcs11KeyProvider(token.library(), token.slot(), token.pinFile(),
+          label).kekId()).isEqualTo(distinct.iterator().next());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   private static List<String> messages(ListAppender<ILoggingEvent> logged) {
     return logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
   }
