@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * the token: data keys are wrapped and unwrapped by the token itself.
  *
  * <p>The key is the token's secret key labelled {@code keyLabel}. If the token has none, first use
- * makes one there, sensitive and not extractable; the service refuses to start when tenants' data
+ * makes one there, sensitive and not extractable. PKCS#11 cannot make a key only if none exists: two
+ * processes making one at once leave two keys under the label, and the JDK's key store then refuses
+ * the token altogether, so callers that may race serialize the first use (the service does, under a
+ * database advisory lock); the service refuses to start when tenants' data
  * keys exist and this key does not (see {@link #holdsKey()}), as it does for a missing key file. A key
  * that the token would let out (extractable, or not sensitive) is refused: anyone who can read it
  * can unwrap every tenant's data key.
