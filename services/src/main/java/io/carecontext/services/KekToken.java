@@ -35,22 +35,7 @@ public record KekToken(Path library, long slot, Path pinFile, String keyLabel, O
    * the same label, and wrap data keys under different keys.
    */
   static String makeOnce(javax.sql.DataSource owner, KeyEncryptionKeyProvider current) {
-    try (java.sql.Connection lock = owner.getConnection();
-         java.sql.PreparedStatement take = lock.prepareStatement("SELECT pg_advisory_lock(?)")) {
-      take.setLong(1, KEY_LOCK);
-      take.execute();
-      try {
-        return current.kekId();
-      } finally {
-        try (java.sql.PreparedStatement release = lock.prepareStatement("SELECT pg_advisory_unlock(?)")) {
-          release.setLong(1, KEY_LOCK);
-          release.execute();
-        }
-      }
-    } catch (java.sql.SQLException e) {
-      throw new io.carecontext.migrations.DatabaseException("could not take the lock under which the PKCS#11 key is "
-          + "made (" + e.getSQLState() + ")", e);
-    }
+    return InstallationLock.holding(owner, KEY_LOCK, "making the PKCS#11 key", current::kekId);
   }
 
   /** A provider of this key; the token is opened on its first use. */

@@ -185,24 +185,10 @@ public final class KeyEncryptionKeyRotation {
    * key, still gets its rows. Returns how many were written.
    */
   public static int recordOwed(PlatformDatabase db, AuditLog audit) {
-    // Held on an owner connection of its own for the whole run, and the owed rows read only once it is
-    // held: serve and worker start together, and both wrote every owed row (a review found it).
-    try (java.sql.Connection lock = db.ownerDataSource().getConnection();
-         java.sql.PreparedStatement take = lock.prepareStatement("SELECT pg_advisory_lock(?)")) {
-      take.setLong(1, OWED_ROWS_LOCK);
-      take.execute();
-      try {
-        return recordOwedUnderLock(db, audit);
-      } finally {
-        try (java.sql.PreparedStatement release = lock.prepareStatement("SELECT pg_advisory_unlock(?)")) {
-          release.setLong(1, OWED_ROWS_LOCK);
-          release.execute();
-        }
-      }
-    } catch (java.sql.SQLException e) {
-      throw new io.carecontext.migrations.DatabaseException("the owed kek-rotate audit rows could not be written ("
-          + e.getSQLState() + ")", e);
-    }
+    // Held for the whole run, and the owed rows read only once it is held: serve and worker start
+    // together, and both wrote every owed row (a review found it).
+    return InstallationLock.holding(db.ownerDataSource(), OWED_ROWS_LOCK, "writing the owed kek-rotate audit rows",
+        () -> recordOwedUnderLock(db, audit));
   }
 
   private static int recordOwedUnderLock(PlatformDatabase db, AuditLog audit) {
