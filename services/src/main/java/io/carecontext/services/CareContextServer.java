@@ -4,7 +4,9 @@ import io.carecontext.migrations.DatabaseConfig;
 import io.carecontext.migrations.EmbeddedPostgres;
 import io.carecontext.migrations.PlatformDatabase;
 import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.crypto.KeyEncryptionKeyProvider;
 import io.carecontext.migrations.crypto.LocalFileKeyProvider;
+import io.carecontext.migrations.crypto.Pkcs11KeyProvider;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.Micronaut;
 import io.micronaut.runtime.server.EmbeddedServer;
@@ -157,8 +159,10 @@ public final class CareContextServer implements AutoCloseable {
       props.put("carecontext.admin-key", adminKey);
       props.putAll(kekProperties(settings));
       // before anything starts that could open a data key (the worker), or make a KEK file on first use
-      checkKeyEncryptionKeys(PlatformFactory.tenantKeys(db.appDataSource(), settings.currentKek(),
-          settings.previousKek()), settings, db.ownerDataSource());
+      KeyEncryptionKeyProvider currentKek = settings.currentKek();
+      Optional<KeyEncryptionKeyProvider> previousKek = settings.previousKek();
+      checkKeyEncryptionKeys(PlatformFactory.tenantKeys(db.appDataSource(), currentKek, previousKek), currentKek,
+          previousKek, settings, db.ownerDataSource());
       props.putAll(tlsProperties(settings));
       props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
       props.put("carecontext.worker.threads", settings.workerThreads());
@@ -220,19 +224,23 @@ public final class CareContextServer implements AutoCloseable {
    * refusal: the other tenants are served. A missing key file is refused when data keys are stored: the
    * provider would make a new key, and every tenant would fail.
    */
-  static void checkKeyEncryptionKeys(TenantKeys keys, RuntimeSettings settings, javax.sql.DataSource owner) {
+  static void checkKeyEncryptionKeys(TenantKeys keys, KeyEncryptionKeyProvider currentKek,
+                                     Optional<KeyEncryptionKeyProvider> previousKek, RuntimeSettings settings,
+                                     javax.sql.DataSource owner) {
     Map<String, Integer> byKek = keys.dataKeysByKek();
     if (byKek.isEmpty()) {
       // a token's key is made now, under the installation's lock, not by the first request that needs it
-      settings.kekToken().ifPresent(token -> KekToken.makeOnce(owner, token.provider()));
+      if (currentKek instanceof Pkcs11KeyProvider) {
+        KekToken.makeOnce(owner, currentKek);
+      }
       return;
     }
-    if (settings.kekToken().isPresent()) {
+    if (currentKek instanceof Pkcs11KeyProvider token) {
       // A token without the key is the start of a move into it only when every data key is under the
-      // previous file's key: the key is then made in the token, and `kek rotate` moves them under it.
-      boolean moving = settings.previousKek().map(previous -> previous.kekId())
+      // previous key: the key is then made in the token, and `kek rotate` moves them under it.
+      boolean moving = previousKek.map(KeyEncryptionKeyProvider::kekId)
           .map(previousId -> byKek.keySet().stream().allMatch(previousId::equals)).orElse(false);
-      if (!moving && !settings.kekToken().get().provider().holdsKey()) {
+      if (!moving && !token.holdsKey()) {
         // the provider would make a new key in the token, which opens none of them
         throw new IllegalArgumentException("the PKCS#11 token holds no key labelled " + settings.kekToken().get().keyLabel()
             + " (CARECONTEXT_KEK_PKCS11_KEY_LABEL, in slot " + settings.kekToken().get().slot() + "), but the database "
@@ -249,8 +257,8 @@ public final class CareContextServer implements AutoCloseable {
           + String.join(", kek ", byKek.keySet()) + ": put the key they were made under there (a restored backup "
           + "needs the key of its day)");
     }
-    String current = settings.kekToken().isPresent()
-        ? KekToken.makeOnce(owner, settings.currentKek()) // a move's first start makes it: one process at a time
+    String current = currentKek instanceof Pkcs11KeyProvider
+        ? KekToken.makeOnce(owner, currentKek) // a move's first start makes it: one process at a time
         : keys.currentKekId();
     byKek.forEach((kek, count) -> {
       if (!keys.holds(kek)) {
