@@ -1,6 +1,8 @@
 package io.carecontext.retrieval;
 
+import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -29,6 +31,11 @@ public final class RefusalRows {
     }
     return Optional.of(due.getAsLong() == 0 ? entry : entry.withDetail("unrecordedBefore",
         Long.toString(due.getAsLong())));
+  }
+
+  /** Records {@code entry} in {@code tenant}'s trail while the key's rows are within the budget (see {@link #row}). */
+  public void record(AuditLog audit, TenantId tenant, String key, AuditEntry entry) {
+    row(key, entry).ifPresent(due -> audit.record(tenant, due));
   }
 
   /**

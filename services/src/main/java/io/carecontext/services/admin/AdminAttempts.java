@@ -56,8 +56,7 @@ final class AdminAttempts {
                   : otherTenant ? "other_tenant" : "role_not_allowed")
           .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(request.getPath())))
           .withDetail("method", AuditEntry.jsonString(request.getMethodName()));
-      refused.row(caller.keyId(), otherTenant ? row : details.apply(row))
-          .ifPresent(due -> audit.record(caller.tenant(), due));
+      refused.record(audit, caller.tenant(), caller.keyId(), otherTenant ? row : details.apply(row));
     }
     if (miscased) {
       throw OtherTenantAttempts.miscasedTenant();

@@ -103,6 +103,6 @@ public final class OtherTenantAttempts {
    */
   private void record(TenantId tenant, Caller caller, AuditEntry entry) {
     String key = caller.keyId() != null ? caller.keyId() : caller.principal();
-    rows.row(tenant.value() + "/" + key, entry).ifPresent(row -> audit.record(tenant, row));
+    rows.record(audit, tenant, tenant.value() + "/" + key, entry);
   }
 }

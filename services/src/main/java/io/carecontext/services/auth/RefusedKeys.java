@@ -27,16 +27,13 @@ public class RefusedKeys {
   private static final Logger LOG = LoggerFactory.getLogger(RefusedKeys.class);
   static final String ACTION = "authenticate";
 
-  /**
-   * Rows a key's refusals may add a minute (a burst of as many). Anyone who has seen a key id (it is
-   * in every key, in listings and in the export) could otherwise grow the tenant's trail without
-   * limit by sending wrong secrets, and with it every verify and export. Refusals past the budget are
-   * counted, and the next row written for the key says how many (details {@code unrecordedBefore}).
-   */
-  static final int ROWS_PER_MINUTE = RefusalRows.PER_MINUTE;
-
   private final ActiveKeys keys;
   private final AuditLog audit;
+  /**
+   * The rows a key's refusals may add ({@link RefusalRows}). Anyone who has seen a key id (it is in
+   * every key, in listings and in the export) could otherwise grow the tenant's trail without limit by
+   * sending wrong secrets, and with it every verify and export.
+   */
   private final RefusalRows rows = new RefusalRows();
 
   public RefusedKeys(ActiveKeys keys, AuditLog audit) {
@@ -53,7 +50,7 @@ public class RefusedKeys {
                 ACTION, AuditEntry.Decision.DENIED, r.reason())
             .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
             .withDetail("method", AuditEntry.jsonString(method));
-        rows.row(keyId, entry).ifPresent(row -> audit.record(r.tenant(), row));
+        rows.record(audit, r.tenant(), keyId, entry);
       });
     } catch (RuntimeException e) {
       // The caller gets its 401 whatever happens here; the class only, as everywhere in the logs.

@@ -60,17 +60,14 @@ public class RefusedRequests {
   static final Map<Integer, String> REASONS = Map.of(405, "method_not_allowed", 406, "not_acceptable",
       415, "unsupported_media_type");
 
-  /**
-   * Rows one key's refusals here may add a minute (a burst of as many), as for refused keys
-   * ({@link RefusedKeys#ROWS_PER_MINUTE}): a valid key sending wrong methods in a loop would otherwise
-   * grow its tenant's trail without limit, and with it every verify and export. Refusals past the budget
-   * are still refused, and counted; the key's next row says how many (details {@code unrecordedBefore}).
-   */
-  static final int ROWS_PER_MINUTE = RefusalRows.PER_MINUTE;
-
   private final AuditLog audit;
   private final TenantDirectory tenants;
   private final ExecutorService blocking;
+  /**
+   * The rows one key's refusals here may add ({@link RefusalRows}), as for refused keys: a valid key
+   * sending wrong methods in a loop would otherwise grow its tenant's trail without limit, and with it
+   * every verify and export.
+   */
   private final RefusalRows rows = new RefusalRows();
 
   public RefusedRequests(AuditLog audit, TenantDirectory tenants, @Named(TaskExecutors.BLOCKING) ExecutorService blocking) {
@@ -163,7 +160,7 @@ public class RefusedRequests {
               null, action(request.getMethodName(), path), AuditEntry.Decision.DENIED, reason)
           .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
           .withDetail("method", AuditEntry.jsonString(method(request.getMethodName())));
-      rows.row(budgetKey, entry).ifPresent(row -> audit.record(tenant, row));
+      rows.record(audit, tenant, budgetKey, entry);
     });
   }
 

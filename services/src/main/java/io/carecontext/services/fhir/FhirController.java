@@ -288,9 +288,9 @@ public class FhirController {
       MutableHttpResponse<String> answer = handle(() -> body.apply(t));
       int status = answer.status().getCode();
       if (status >= 400 && status < 500) {
-        refusedWrites.row(caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(),
-                patient, null, WRITE, AuditEntry.Decision.DENIED, REFUSED_WRITES.getOrDefault(status, "refused")))
-            .ifPresent(row -> audit.record(t, row));
+        refusedWrites.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(),
+            caller.requester().roles(), patient, null, WRITE, AuditEntry.Decision.DENIED,
+            REFUSED_WRITES.getOrDefault(status, "refused")));
       }
       return answer;
     });
@@ -358,7 +358,7 @@ public class FhirController {
 
   /** A read that handed out nothing, recorded while the key's refused reads are within their budget. */
   private void refusedRead(Caller caller, TenantId t, AuditEntry row) {
-    refusedReads.row(caller.keyId(), row).ifPresent(due -> audit.record(t, due));
+    refusedReads.record(audit, t, caller.keyId(), row);
   }
 
   /** A read of an id FHIR does not allow: recorded as {@code id_invalid} (no patient), then a 400. */

@@ -223,8 +223,8 @@ public class AuditController {
 
   /** A read of the trail the database refused for the presented key: recorded with that reason, answered 403. */
   private ApiException refused(Caller caller, TenantId t, String action, @Nullable String patient) {
-    refusedKeys.row(caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient,
-        "HOPERAT", action, AuditEntry.Decision.DENIED, "key_not_admitted")).ifPresent(row -> audit.record(t, row));
+    refusedKeys.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"),
+        patient, "HOPERAT", action, AuditEntry.Decision.DENIED, "key_not_admitted"));
     return ApiException.forbidden(KEY_REFUSED);
   }
 

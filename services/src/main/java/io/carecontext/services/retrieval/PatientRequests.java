@@ -1,6 +1,7 @@
 package io.carecontext.services.retrieval;
 
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.RefusalRows;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.Caller;
@@ -51,6 +52,8 @@ public final class PatientRequests {
   private final TenantEmbeddings embeddings;
   /** This path's attempts on another tenant's patients, bounded per key like its other refusals. */
   private final OtherTenantAttempts otherTenants;
+  /** The audit-row budget of each key's refusals checked before the rate limit (bodies, questions, roles). */
+  private final RefusalRows callerErrorRows = new RefusalRows();
 
   public PatientRequests(JsonMapper json, AuditLog audit, TenantDirectory tenants, Metrics metrics,
                          TenantEmbeddings embeddings) {
@@ -194,12 +197,10 @@ public final class PatientRequests {
     } else {
       // checked before the rate limit: a key sending bad bodies in a loop is bounded here, as its 429s are
       // (RefusalRows.PER_MINUTE); past the budget it is still refused and counted
-      callerErrorRows.row(caller.keyId(), row).ifPresent(due -> audit.record(tenant, due));
+      callerErrorRows.record(audit, tenant, caller.keyId(), row);
     }
     metrics.refusal(tenant.value(), action, reason);
     return answer;
   }
 
-  /** The audit-row budget of each key's refusals checked before the rate limit (bodies, questions, roles). */
-  private final io.carecontext.retrieval.RefusalRows callerErrorRows = new io.carecontext.retrieval.RefusalRows();
 }

@@ -137,15 +137,15 @@ class RefusedRequestsIT {
   @Test
   void aKeysRefusalsAreRecordedWithinABudget() throws SQLException, InterruptedException {
     String flood = app.tenantWithKey("refusals", "dr-flood", "[\"clinician\"]", null);
-    int sent = RefusedRequests.ROWS_PER_MINUTE + 5;
+    int sent = io.carecontext.retrieval.RefusalRows.PER_MINUTE + 5;
     for (int i = 0; i < sent; i++) {
       assertThat(app.call("PUT", "/v1/refusals/patients/pt-flood/context", flood, QUERY).statusCode()).isEqualTo(405);
     }
-    assertThat(trail("refusals").stream().filter(row -> row.contains(" dr-flood "))).hasSize(RefusedRequests.ROWS_PER_MINUTE);
-    Thread.sleep(60_000 / RefusedRequests.ROWS_PER_MINUTE + 500); // one row's worth of budget back
+    assertThat(trail("refusals").stream().filter(row -> row.contains(" dr-flood "))).hasSize(io.carecontext.retrieval.RefusalRows.PER_MINUTE);
+    Thread.sleep(60_000 / io.carecontext.retrieval.RefusalRows.PER_MINUTE + 500); // one row's worth of budget back
     assertThat(app.call("PUT", "/v1/refusals/patients/pt-flood/context", flood, QUERY).statusCode()).isEqualTo(405);
     List<String> rows = trail("refusals").stream().filter(row -> row.contains(" dr-flood ")).toList();
-    assertThat(rows).hasSize(RefusedRequests.ROWS_PER_MINUTE + 1);
+    assertThat(rows).hasSize(io.carecontext.retrieval.RefusalRows.PER_MINUTE + 1);
     assertThat(rows.get(rows.size() - 1)).contains("\"unrecordedBefore\":5");
   }
 
