@@ -226,10 +226,14 @@ public final class FhirStore {
         w -> new BundleProcessor(w).processOne(index, entry.copy())));
   }
 
-  /** Streams NDJSON into the store in committed batches; see {@link NdjsonImporter}. */
+  /**
+   * Streams NDJSON into the store in committed batches; see {@link NdjsonImporter}. Lines are split
+   * at the line feed byte and then decoded from {@code charset}, which must keep ASCII's bytes for
+   * line feeds (UTF-8, Latin-1; not UTF-16).
+   */
   public ImportSummary importNdjson(TenantId tenant, FhirWriter writer, java.io.InputStream in,
-                                    ImportProgress progress) {
-    return new NdjsonImporter(this, tenant, writer, progress).run(in);
+                                    java.nio.charset.Charset charset, ImportProgress progress) {
+    return new NdjsonImporter(this, tenant, writer, charset, progress).run(in);
   }
 
   /** Writes a batch of already-parsed resources (with ids) in one transaction. */

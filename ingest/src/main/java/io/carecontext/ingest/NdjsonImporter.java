@@ -28,9 +28,12 @@ final class NdjsonImporter {
   private final TenantId tenant;
   private final FhirWriter writer;
   private final ImportProgress progress;
+  private final java.nio.charset.Charset charset;
 
-  NdjsonImporter(FhirStore store, TenantId tenant, FhirWriter writer, ImportProgress progress) {
+  NdjsonImporter(FhirStore store, TenantId tenant, FhirWriter writer, java.nio.charset.Charset charset,
+                 ImportProgress progress) {
     this.store = store;
+    this.charset = charset;
     this.tenant = tenant;
     this.writer = writer;
     this.progress = progress;
@@ -38,7 +41,7 @@ final class NdjsonImporter {
 
   ImportSummary run(InputStream in) {
     long start = System.nanoTime();
-    CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+    CharsetDecoder decoder = charset.newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
     List<ImportSummary.LineError> errors = new ArrayList<>();
     long lines = 0;
@@ -72,10 +75,11 @@ final class NdjsonImporter {
         }
         lines++;
         try {
-          line = utf8.decode(java.nio.ByteBuffer.wrap(raw)).toString();
+          line = decoder.decode(java.nio.ByteBuffer.wrap(raw)).toString();
         } catch (java.nio.charset.CharacterCodingException e) {
           failed++;
-          record(errors, lines, "the line is not valid UTF-8: send the file encoded as UTF-8");
+          record(errors, lines, "the line is not valid " + (charset.equals(StandardCharsets.UTF_8) ? "UTF-8"
+              : charset.name() + " (the charset the Content-Type names)") + ": send the file encoded as UTF-8");
           continue;
         }
         if (line.isBlank()) {

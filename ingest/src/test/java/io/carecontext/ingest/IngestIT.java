@@ -607,7 +607,7 @@ class IngestIT {
         {"resourceType":"Observation","id":"nd-3","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/nd-1"}}
         {"resourceType":"Observation","id":"MRN_4711","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/nd-1"}}
         """;
-    ImportSummary s = store.importNdjson(tenant, FEED, new ByteArrayInputStream(ndjson.getBytes(StandardCharsets.UTF_8)),
+    ImportSummary s = store.importNdjson(tenant, FEED, new ByteArrayInputStream(ndjson.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8,
         ImportProgress.NONE);
     assertThat(s.lines()).isEqualTo(4);
     assertThat(s.written()).isEqualTo(2);

@@ -415,6 +415,11 @@ public class FhirController {
     if (!NDJSON_TYPES.contains(type)) {
       return FhirResponses.outcome(415, "not-supported", "$import takes Content-Type: application/fhir+ndjson");
     }
+    java.nio.charset.Charset charset = BodyCharset.of(request);
+    if (!BodyCharset.keepsAsciiLines(charset)) {
+      return FhirResponses.outcome(415, "not-supported", "$import reads NDJSON one line a resource, split at each "
+          + "line feed byte, which " + charset.name() + " does not keep: send the file as UTF-8; nothing was stored");
+    }
     if (body == null) {
       return FhirResponses.outcome(400, "required", "the body is empty: send FHIR resources as NDJSON, one a line");
     }
@@ -426,7 +431,7 @@ public class FhirController {
           // the server reads no more of a body over the limit: the connection cannot carry another request
           .header(HttpHeaders.CONNECTION, "close");
     }
-    ImportSummary s = store.importNdjson(t, writer, body, ImportProgress.NONE);
+    ImportSummary s = store.importNdjson(t, writer, body, charset, ImportProgress.NONE);
     metrics.resourcesWritten(t.value(), s.written());
     org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
     oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.INFORMATION)
@@ -474,12 +479,14 @@ public class FhirController {
       // 400, as for any body that is not a resource: FHIR keeps 422 for a resource that breaks a rule
       throw FhirInputException.of(FhirIssue.error("structure", null, null, "the request body is empty: send a FHIR resource"));
     }
+    java.nio.charset.Charset charset = BodyCharset.of(request);
     String json;
     try {
-      json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+      json = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
     } catch (CharacterCodingException e) {
-      throw FhirInputException.of(FhirIssue.error("structure", null, null, "the body is not valid UTF-8"));
+      throw FhirInputException.of(FhirIssue.error("structure", null, null, "the body is not valid "
+          + BodyCharset.named(charset) + ": send it encoded as UTF-8"));
     }
     return parser.apply(json);
   }
@@ -518,6 +525,8 @@ public class FhirController {
       return FhirResponses.of(e);
     } catch (ApiException e) {
       return FhirResponses.of(e);
+    } catch (BodyCharset.Unsupported e) {
+      return FhirResponses.outcome(415, "not-supported", e.message());
     } catch (UnsupportedMedia e) {
       return FhirResponses.outcome(415, "not-supported", "send Content-Type: application/fhir+json");
     } catch (AuditLog.AuditUnavailableException e) {

@@ -790,6 +790,44 @@ class FhirApiIT {
     assertOutcome(r, 400, "not valid UTF-8");
   }
 
+  private static HttpResponse<String> bytes(String method, String path, String type, byte[] body) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + app.server.port() + path))
+        .header("Authorization", "Bearer " + ehr).header("Content-Type", type)
+        .method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * A body whose Content-Type names its charset is read in that charset. It was read as UTF-8
+   * whatever it said: a Latin-1 "Müller" was a 400, and a Latin-1 "Ã©" was stored as "é".
+   */
+  @Test
+  void aDeclaredCharsetIsHonouredAndAnUnknownOneRefused() throws Exception {
+    java.nio.charset.Charset latin1 = java.nio.charset.StandardCharsets.ISO_8859_1;
+    HttpResponse<String> r = bytes("PUT", "/fhir/hosp/Patient/cs-1", FHIR + "; charset=ISO-8859-1",
+        "{\"resourceType\":\"Patient\",\"id\":\"cs-1\",\"name\":[{\"family\":\"M\u00fcller\",\"given\":[\"\u00c3\u00a9\"]}]}"
+            .getBytes(latin1));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    String stored = fhir("GET", "/Patient/cs-1", null).body();
+    assertThat(stored).contains("M\u00fcller").contains("\u00c3\u00a9");
+    // a charset the server does not know: 415, nothing stored, and the name shown only when it is a plain one
+    assertOutcome(bytes("PUT", "/fhir/hosp/Patient/cs-2", FHIR + "; charset=x-klingon",
+        "{\"resourceType\":\"Patient\",\"id\":\"cs-2\"}".getBytes(latin1)), 415,
+        "the charset x-klingon is not one this server reads: send the body as UTF-8");
+    assertOutcome(bytes("PUT", "/fhir/hosp/Patient/cs-2", FHIR + "; charset=\"no such/charset\"",
+        "{\"resourceType\":\"Patient\",\"id\":\"cs-2\"}".getBytes(latin1)), 415, "the charset that Content-Type names");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'cs-2'")).isZero();
+    // a Latin-1 line the Content-Type declares, imported; a body declared as UTF-16 cannot be split into lines
+    assertThat(bytes("POST", "/fhir/hosp/$import", "application/fhir+ndjson; charset=iso-8859-1",
+        "{\"resourceType\":\"Patient\",\"id\":\"cs-3\",\"name\":[{\"family\":\"J\u00f6rg\"}]}\n".getBytes(latin1))
+        .body()).contains("written 1");
+    assertThat(fhir("GET", "/Patient/cs-3", null).body()).contains("J\u00f6rg");
+    assertOutcome(bytes("POST", "/fhir/hosp/$import", "application/fhir+ndjson; charset=UTF-16",
+        "{\"resourceType\":\"Patient\",\"id\":\"cs-4\"}\n".getBytes(java.nio.charset.StandardCharsets.UTF_16)), 415,
+        "send the file as UTF-8; nothing was stored");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'cs-4'")).isZero();
+  }
+
   /**
    * One line that is not UTF-8 in an import: the read-ahead failed on it, the five good lines before
    * it were reported as the bad "line 1" and never stored, and the import stopped there.
