@@ -37,6 +37,11 @@ public record Caller(TenantId tenant, String principal, String keyId, Set<Role> 
         practitionerId, keySecretHash);
   }
 
+  /** What a refusal budget counts the caller by: its key, or its principal where it has no key id. */
+  public String budgetKey() {
+    return keyId != null ? keyId : principal;
+  }
+
   public static Caller platformOperator() {
     return new Caller(null, "platform-admin", "bootstrap", Set.of(), null, true, null, null);
   }

@@ -102,7 +102,7 @@ public final class OtherTenantAttempts {
    * tenant's row must not count refusals that happened in another's.
    */
   private void record(TenantId tenant, Caller caller, AuditEntry entry) {
-    String key = caller.keyId() != null ? caller.keyId() : caller.principal();
+    String key = caller.budgetKey();
     rows.record(audit, tenant, tenant.value() + "/" + key, entry);
   }
 }

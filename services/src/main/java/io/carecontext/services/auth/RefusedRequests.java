@@ -153,7 +153,7 @@ public class RefusedRequests {
       return;
     }
     String path = request.getPath();
-    String budgetKey = caller.keyId() != null ? caller.keyId() : caller.principal();
+    String budgetKey = caller.budgetKey();
     tenantOf(caller, path).ifPresent(tenant -> {
       AuditEntry entry = AuditEntry.of(caller.principal(), caller.keyId(),
               caller.platformAdmin() ? List.of() : caller.requester().roles(), patientOf(path, tenant),
