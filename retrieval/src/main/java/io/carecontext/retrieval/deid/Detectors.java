@@ -188,6 +188,8 @@ final class Detectors {
     }
     addFacilities(spans, text);
     addPlacesByContext(spans, text);
+    // last: a town the cues above found, or a facility that begins with one, keeps their span and class
+    Gazetteer.addTowns(spans, text);
     // The same detector that shifts a source date, cuts it to the year and shifts an answer's back.
     for (Dates.Found d : Dates.find(text)) {
       spans.add(new Span(d.start(), d.end(), IdentifierClass.DATE, IdentifierClass.DATE.prefix()));
@@ -214,7 +216,7 @@ final class Detectors {
       + "|\\s*[-–]\\s*" + FACILITY_WORD + "(?:\\s+" + FACILITY_WORD + "){0,2})?(?![A-Za-z])");
   private static final Pattern FACILITY_NAME_WORD = Pattern.compile(FACILITY_WORD);
   /** Capitalized words that begin a sentence or a phrase before a name, not part of it ("Seen", "Per"). */
-  private static final Set<String> NOT_A_NAME = Set.of("the", "a", "an", "per", "pt", "patient", "seen", "visit",
+  static final Set<String> NOT_A_NAME = Set.of("the", "a", "an", "per", "pt", "patient", "seen", "visit",
       "via", "from", "to", "at", "in", "outside", "our", "your", "his", "her", "their", "this", "that", "dictated",
       "performed", "verified", "admitted", "transferred", "discharged", "referred", "called", "labs", "lab", "results",
       "new", "old", "local", "nearest", "main", "and", "of", "follow", "up", "see", "then", "ed", "er", "icu", "or");
@@ -222,7 +224,7 @@ final class Detectors {
    * Words that say what kind of service a place gives, not where it is: "Diabetes Clinic", "Primary
    * Care Clinic", "Walk-In Clinic" or "University Hospital" alone name no place and stay as written.
    */
-  private static final Set<String> GENERIC = Set.of("cardiology", "cardiac", "heart", "vascular", "vein", "diabetes",
+  static final Set<String> GENERIC = Set.of("cardiology", "cardiac", "heart", "vascular", "vein", "diabetes",
       "endocrine", "endocrinology", "anticoagulation", "coumadin", "warfarin", "wound", "care", "primary", "family",
       "medicine", "medical", "internal", "pediatric", "pediatrics", "children's", "childrens", "women's", "womens",
       "eye", "dental", "pain", "sleep", "lung", "kidney", "renal", "nephrology", "oncology", "cancer", "surgery",
@@ -308,7 +310,7 @@ final class Detectors {
    * ICU", "transferred to Telemetry", "discharged to Home"), headings, days and months, clinicians'
    * titles. A state or a country is not a subdivision smaller than a state, and stays.
    */
-  private static final Set<String> NOT_A_PLACE = Set.of("icu", "ccu", "micu", "sicu", "nicu", "picu", "cvicu", "pacu",
+  static final Set<String> NOT_A_PLACE = Set.of("icu", "ccu", "micu", "sicu", "nicu", "picu", "cvicu", "pacu",
       "snf", "ltac", "ltach", "osh", "pcp", "ed", "er", "or", "ir", "l&d", "cath", "labor", "delivery", "home", "floor",
       "ward", "unit", "units", "room", "bed", "bay", "telemetry", "tele", "step", "down", "stepdown", "observation", "obs",
       "triage", "bedside", "skilled", "assisted", "living", "facility", "shelter", "intensive", "critical", "acute",
@@ -326,10 +328,10 @@ final class Detectors {
       "check-up", "appointment", "appt", "rounds", "time", "age", "inc", "llc", "corp", "pc", "pllc", "ltd", "attn",
       "records", "billing", "pre", "post", "check", "result", "report", "note", "notes", "summary", "findings");
   /** Directions name no place alone ("Mercy Hospital, North Campus"), but may begin a town's name ("South Bend"). */
-  private static final Set<String> DIRECTION_WORDS = Set.of("north", "south", "east", "west", "northeast", "northwest",
+  static final Set<String> DIRECTION_WORDS = Set.of("north", "south", "east", "west", "northeast", "northwest",
       "southeast", "southwest", "upper", "lower", "central", "downtown", "uptown", "midtown");
   /** States and the countries notes name most: larger than Safe Harbor's subdivisions, so not identifiers. */
-  private static final Set<String> STATES_AND_COUNTRIES = Set.of("alabama", "alaska", "arizona", "arkansas",
+  static final Set<String> STATES_AND_COUNTRIES = Set.of("alabama", "alaska", "arizona", "arkansas",
       "california", "colorado", "connecticut", "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana",
       "iowa", "kansas", "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota",
       "mississippi", "missouri", "montana", "nebraska", "nevada", "new hampshire", "new jersey", "new mexico", "new york",

@@ -1,0 +1,324 @@
+package io.carecontext.retrieval.deid;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Towns named without a cue ("drove back from Duluth", "Springfield resident"): US places of 10,000
+ * inhabitants or more (GeoNames, see NOTICE and scripts/generate-us-places.py), found in one pass over
+ * the text's words with a lookup of up to five words at each capitalized one. Safe Harbor counts every
+ * town as an identifier; clinical text is full of words that are also towns, so a name is left when:
+ * <ul>
+ *   <li>it is an eponym: followed by 's or ' ("Wilson's", "Graves'"), by a word such as disease, sign,
+ *   test or scale, or by capitalized words ending in one ("Glasgow Coma Scale"), or joined by a hyphen
+ *   to another word ("Jackson-Pratt drain");</li>
+ *   <li>it is a common lower-case word (Mobile, Normal, Reading, Independence): the stoplist, a town
+ *   only before its state ("Mobile, AL");</li>
+ *   <li>it is written in capitals (a heading, an acronym) or in lower case;</li>
+ *   <li>it begins a sentence, where a capital says nothing, unless a word that makes it a place follows
+ *   ("Springfield resident", "Duluth EMS") or its state does;</li>
+ *   <li>it follows a title (Mr., Dr.): a person.</li>
+ * </ul>
+ * A name that is also a common given name (Charlotte, Austin, Madison) before another capitalized word
+ * is a person's name and is left to the name detectors; alone it becomes {@code [CITY_OR_NAME_n]}, as it
+ * may be either: "[CITY_1] called back" would tell the model a town spoke.
+ */
+final class Gazetteer {
+
+  /** The token prefix of a town's name that is also a given name, where nothing says which it is. */
+  static final String CITY_OR_NAME = "CITY_OR_NAME";
+
+  private enum Kind { PLACE, COMMON_WORD, GIVEN_NAME }
+
+
+  /** A word: letters, with apostrophes inside ("O'Fallon", "d'Alene"). */
+  private static final Pattern WORD = Pattern.compile("\\p{L}+(?:['’‘]\\p{L}+)*");
+  /** What may stand between two words of a town's name: spaces, a hyphen, an abbreviation's period. */
+  private static final Pattern JOIN = Pattern.compile("\\.?[ \\t]{1,2}|-|\\.");
+
+  /** Words after a name that make it an eponym: "Bell palsy", "Allen test", "Foley catheter", "Norwalk virus". */
+  private static final Set<String> EPONYM_WORDS = Set.of("disease", "diseases", "syndrome", "palsy", "sign", "signs",
+      "test", "tests", "testing", "criteria", "criterion", "scale", "score", "scoring", "classification", "class",
+      "stage", "staging", "grade", "grading", "level", "type", "index", "rule", "rules", "reflex", "maneuver",
+      "manoeuvre", "phenomenon", "triad", "law", "equation", "formula", "method", "technique", "procedure",
+      "operation", "repair", "fracture", "node", "nodes", "ulcer", "tumor", "tumour", "lymphoma", "sarcoma", "anemia",
+      "anaemia", "hernia", "cyst", "catheter", "tube", "drain", "shunt", "stent", "valve", "brace", "boot", "splint",
+      "cast", "position", "incision", "block", "virus", "fever", "encephalitis", "chorea", "ataxia", "dystrophy",
+      "disorder", "deformity", "contracture", "murmur", "model", "protocol", "questionnaire", "inventory",
+      "assessment", "system", "category", "solution", "stain", "cell", "cells", "body", "bodies", "phenomena",
+      "agar", "culture", "strain", "vaccine", "dressing", "mask", "needle", "forceps", "retractor", "scissors",
+      "bag", "pump", "monitor", "line", "lens", "lenses", "glasses", "saline", "unit", "units");
+  /** Words after a name at the start of a sentence that make it a place: "Springfield resident", "Duluth EMS". */
+  private static final Set<String> PLACE_NOUNS = Set.of("resident", "residents", "native", "natives", "area",
+      "county", "township", "metro", "suburb", "suburbs", "police", "ems", "fire", "paramedics", "ambulance",
+      "airport", "address");
+  /** Titles before a person's name. */
+  private static final Set<String> TITLES = Set.of("mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor",
+      "nurse", "sr", "fr", "rev");
+  /** Two-letter codes of the states, DC and the territories. */
+  private static final Set<String> STATE_CODES = Set.of("AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA",
+      "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
+      "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
+      "WI", "WY", "DC", "PR", "GU", "VI");
+  /** A state after a town's name: ", AL", ", Ala.", ", Alabama". */
+  private static final Pattern STATE_AFTER = Pattern.compile(",?[ \\t]+(?<code>[A-Z]{2})\\b(?![.-]?[A-Za-z0-9])"
+      + "|,[ \\t]+(?<name>[A-Z][a-z]+(?:[ \\t]+[A-Z][a-z]+)?)");
+  /** Surnames that notes use alone for the eponym: "Foley removed", "hx of Addison". */
+  private static final Set<String> EPONYMS = Set.of("addison", "foley");
+  /** Loaded after the sets above, which it reads. */
+  private static final Map<String, Kind> NAMES = load();
+  private static final int MAX_WORDS = 5;
+
+  private Gazetteer() {}
+
+  /** The key a name is looked up by: no case, accents or periods; Saint, Fort and Mount as St, Ft and Mt. */
+  static String key(List<String> words) {
+    StringBuilder b = new StringBuilder();
+    for (String w : words) {
+      String k = Normalizer.normalize(w, Normalizer.Form.NFD).replaceAll("\\p{M}", "").replace('’', '\'')
+          .replace('‘', '\'').toLowerCase(Locale.ROOT);
+      k = switch (k) {
+        case "saint" -> "st";
+        case "fort" -> "ft";
+        case "mount" -> "mt";
+        default -> k;
+      };
+      b.append(b.isEmpty() ? "" : " ").append(k);
+    }
+    return b.toString();
+  }
+
+  private static Map<String, Kind> load() {
+    Map<String, Kind> names = new HashMap<>();
+    for (String name : read("us-places.txt")) {
+      String k = keyOf(name);
+      if (!Detectors.STATES_AND_COUNTRIES.contains(k)) {
+        names.put(k, Kind.PLACE);
+      }
+    }
+    for (String name : read("us-places-given-names.txt")) {
+      names.computeIfPresent(keyOf(name), (k, v) -> Kind.GIVEN_NAME);
+    }
+    for (String name : read("us-places-common-words.txt")) {
+      names.computeIfPresent(keyOf(name), (k, v) -> Kind.COMMON_WORD);
+    }
+    // a word that is no place after a cue (a unit, a service, a heading) is none alone either, and an
+    // eponym used alone is the eponym: each a town only before its state ("Mobile, AL", "Foley, AL")
+    for (var e : names.entrySet()) {
+      String k = e.getKey();
+      if (EPONYMS.contains(k) || Detectors.NOT_A_PLACE.contains(k) || Detectors.GENERIC.contains(k)
+          || Detectors.NOT_A_NAME.contains(k) || Detectors.DIRECTION_WORDS.contains(k)) {
+        e.setValue(Kind.COMMON_WORD);
+      }
+    }
+    return Map.copyOf(names);
+  }
+
+  private static String keyOf(String name) {
+    List<String> words = new ArrayList<>();
+    Matcher m = WORD.matcher(name);
+    while (m.find()) {
+      words.add(m.group());
+    }
+    return key(words);
+  }
+
+  private static List<String> read(String resource) {
+    try (InputStream in = Gazetteer.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + resource);
+      }
+      return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).lines().map(String::strip)
+          .filter(s -> !s.isEmpty()).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** How many names the gazetteer takes without a state after them, and how many only with one. */
+  static int[] size() {
+    int places = 0;
+    int stoplisted = 0;
+    for (Kind k : NAMES.values()) {
+      if (k == Kind.COMMON_WORD) {
+        stoplisted++;
+      } else {
+        places++;
+      }
+    }
+    return new int[] {places, stoplisted};
+  }
+
+  static void addTowns(List<Detectors.Span> spans, String text) {
+    List<int[]> words = new ArrayList<>();
+    Matcher w = WORD.matcher(text);
+    while (w.find()) {
+      words.add(new int[] {w.start(), w.end()});
+    }
+    for (int i = 0; i < words.size(); i++) {
+      if (!capitalized(text, words.get(i))) {
+        continue;
+      }
+      // the longest name that starts here, its words joined as a name's are and its last word capitalized
+      int last = -1;
+      int state = -1;
+      Kind kind = null;
+      List<String> parts = new ArrayList<>();
+      for (int j = i; j < words.size() && j < i + MAX_WORDS; j++) {
+        if (j > i && !joined(text, words.get(j - 1)[1], words.get(j)[0])) {
+          break;
+        }
+        parts.add(text.substring(words.get(j)[0], words.get(j)[1]));
+        // the last word capitalized, or after its particle ("Coeur d'Alene")
+        Kind k = capitalized(text, words.get(j)) || j > i && text.substring(words.get(j)[0], words.get(j)[1])
+            .matches("\\p{Ll}{1,2}['’]\\p{Lu}\\p{Ll}+") ? NAMES.get(key(parts)) : null;
+        if (k != null) {
+          last = j;
+          kind = k;
+        }
+        if (Detectors.STATES_AND_COUNTRIES.contains(key(parts))) {
+          state = j;
+        }
+      }
+      // a state's or a country's name is none of its words ("New York" is no York)
+      if (state > last) {
+        i = state;
+        continue;
+      }
+      if (last < 0) {
+        continue;
+      }
+      int start = words.get(i)[0];
+      int end = words.get(last)[1];
+      Detectors.Span span = town(text, words, i, last, start, end, kind);
+      if (span != null) {
+        spans.add(span);
+      }
+      i = last;
+    }
+  }
+
+  /** The span of the name {@code words[i..last]}, or null where it is no town. */
+  private static Detectors.Span town(String text, List<int[]> words, int i, int last, int start, int end, Kind kind) {
+    // one word of a hyphenated term ("Jackson-Pratt", "Norwalk-like"), a possessive or an eponym's "'"
+    if (start > 0 && text.charAt(start - 1) == '-' || end < text.length() && "-'’".indexOf(text.charAt(end)) >= 0
+        && !followedBy(text, end, "-based") && !followedBy(text, end, "-area")) {
+      return null;
+    }
+    if (eponym(text, words, last)) {
+      return null;
+    }
+    String before = previousWord(text, words, i);
+    if (before != null && TITLES.contains(before)) {
+      return null;
+    }
+    Matcher state = STATE_AFTER.matcher(text).region(end, text.length());
+    // without a comma, a common word's capitals are no state: "Normal OR findings"
+    boolean stateAfter = state.lookingAt() && (kind != Kind.COMMON_WORD || text.charAt(end) == ',')
+        && (state.group("code") != null ? STATE_CODES.contains(state.group("code"))
+        : Detectors.STATES_AND_COUNTRIES.contains(state.group("name").toLowerCase(Locale.ROOT)));
+    if (stateAfter) {
+      return new Detectors.Span(start, end, IdentifierClass.CITY, IdentifierClass.CITY.prefix());
+    }
+    if (kind == Kind.COMMON_WORD) {
+      return null;
+    }
+    String next = last + 1 < words.size() && joinedBySpace(text, end, words.get(last + 1)[0])
+        ? text.substring(words.get(last + 1)[0], words.get(last + 1)[1]) : null;
+    boolean placeNoun = next != null && PLACE_NOUNS.contains(next.toLowerCase(Locale.ROOT))
+        || followedBy(text, end, "-based") || followedBy(text, end, "-area");
+    if (placeNoun) {
+      return new Detectors.Span(start, end, IdentifierClass.CITY, IdentifierClass.CITY.prefix());
+    }
+    if (sentenceStart(text, start)) {
+      return null;
+    }
+    if (kind == Kind.GIVEN_NAME) {
+      // "Austin Miller" is a person, "Madison" alone either
+      if (next != null && Character.isUpperCase(next.charAt(0))) {
+        return null;
+      }
+      return new Detectors.Span(start, end, IdentifierClass.CITY, CITY_OR_NAME);
+    }
+    return new Detectors.Span(start, end, IdentifierClass.CITY, IdentifierClass.CITY.prefix());
+  }
+
+  /**
+   * The word after the name is an eponym's ("Wilson disease", "Norwalk virus"), or capitalized words up to
+   * four end in one ("Glasgow Coma Scale", "Columbia Suicide Severity Rating Scale").
+   */
+  private static boolean eponym(String text, List<int[]> words, int last) {
+    for (int j = last + 1; j < words.size() && j <= last + 4; j++) {
+      if (!text.substring(words.get(j - 1)[1], words.get(j)[0]).matches("[ \\t]{1,2}|-")) {
+        return false;
+      }
+      String word = text.substring(words.get(j)[0], words.get(j)[1]);
+      if (EPONYM_WORDS.contains(word.toLowerCase(Locale.ROOT))) {
+        return true;
+      }
+      if (!Character.isUpperCase(word.charAt(0))) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** Title case: a capital, then a lower-case letter somewhere ("McAllen", "St"); not "SPRINGFIELD", "ICU". */
+  private static boolean capitalized(String text, int[] word) {
+    if (!Character.isUpperCase(text.charAt(word[0]))) {
+      return false;
+    }
+    for (int k = word[0] + 1; k < word[1]; k++) {
+      if (Character.isLowerCase(text.charAt(k))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean joined(String text, int from, int to) {
+    return to > from && JOIN.matcher(text).region(from, to).matches();
+  }
+
+  private static boolean joinedBySpace(String text, int from, int to) {
+    return to > from && to - from <= 2 && text.substring(from, to).isBlank() && text.substring(from, to).indexOf('\n') < 0;
+  }
+
+  private static boolean followedBy(String text, int at, String s) {
+    return text.regionMatches(true, at, s, 0, s.length())
+        && (at + s.length() == text.length() || !Character.isLetter(text.charAt(at + s.length())));
+  }
+
+  /** The word before word {@code i}, lower case, when only spaces and a title's period stand between them. */
+  private static String previousWord(String text, List<int[]> words, int i) {
+    if (i == 0) {
+      return null;
+    }
+    int[] p = words.get(i - 1);
+    String between = text.substring(p[1], words.get(i)[0]);
+    return between.matches("\\.?\\s+") ? text.substring(p[0], p[1]).toLowerCase(Locale.ROOT) : null;
+  }
+
+  /** Nothing before, or a sentence's end, a colon, a semicolon, a bullet or a line's start. */
+  private static boolean sentenceStart(String text, int start) {
+    int k = start - 1;
+    while (k >= 0 && (text.charAt(k) == ' ' || text.charAt(k) == '\t' || "\"“'‘([".indexOf(text.charAt(k)) >= 0)) {
+      k--;
+    }
+    return k < 0 || ".!?:;\n\r•*".indexOf(text.charAt(k)) >= 0 || text.charAt(k) == '-' && (k == 0
+        || text.charAt(k - 1) == '\n');
+  }
+}
