@@ -85,7 +85,7 @@ public final class DeidEvaluation {
     return new Report(perClass, knownPlanted, knownFound, planted, found, detections, tp);
   }
 
-  /** Thirteen note templates a patient, identifiers in different shapes, distractors that must survive. */
+  /** Fifteen note templates a patient, identifiers in different shapes, distractors that must survive. */
   static List<Annotated> notes(KnownIdentifiers known, Random rng) {
     var patient = known.names().get(0);
     var provider = known.names().get(1);
@@ -173,8 +173,53 @@ public final class DeidEvaluation {
         .t(" with her sister; moved from Mexico. Admitted to ICU, transferred to Telemetry, discharged to Home with "
             + "Home Health; followed at Cardiology Clinic; presented to Emergency Department twice. Troponin 0.04 ng/mL.");
     out.add(n.done());
+    // towns named without a cue and unknown to the record: at a sentence's start before "resident", after
+    // "back from" and "family in", before "urgent care", before their state (a common word too: Mobile, AL)
+    String[] withState = TOWNS_WITH_STATE.get(rng.nextInt(TOWNS_WITH_STATE.size()));
+    n = new Note(known);
+    n.t("Social history: ").k(UNCUED_TOWNS.get(rng.nextInt(UNCUED_TOWNS.size())), IdentifierClass.CITY, false)
+        .t(" resident, works nights. Drove back from ").k(UNCUED_TOWNS.get(rng.nextInt(UNCUED_TOWNS.size())),
+            IdentifierClass.CITY, false)
+        .t(" on Sunday after visiting family in ").k(UNCUED_TOWNS.get(rng.nextInt(UNCUED_TOWNS.size())),
+            IdentifierClass.CITY, false)
+        .t("; was seen at ").k(UNCUED_TOWNS.get(rng.nextInt(UNCUED_TOWNS.size())), IdentifierClass.CITY, false)
+        .t(" urgent care for a laceration. Plans a trip to ").k(withState[0], IdentifierClass.CITY, false)
+        .t(", " + withState[1] + " in spring. Normal saline 500 mL given.");
+    out.add(n.done());
+    // nothing to find: clinical words that are also towns (eponyms, common words, a drug), and drugs and units
+    n = new Note(known);
+    n.t(CLINICAL_TOWN_WORDS.get(rng.nextInt(CLINICAL_TOWN_WORDS.size())));
+    out.add(n.done());
     return out;
   }
+
+  /**
+   * Towns the detectors can know only from the gazetteer: of one word and several, with a hyphen, a
+   * particle and an abbreviation, and given names (Charlotte, Austin, Madison).
+   */
+  static final List<String> UNCUED_TOWNS = List.of("Duluth", "Springfield", "Bozeman", "Salt Lake City", "San Antonio",
+      "St. Louis", "Fort Worth", "Winston-Salem", "Coeur d'Alene", "Cedar Rapids", "Kalamazoo", "Charlotte", "Austin",
+      "Madison", "Tucson", "Albuquerque", "Eau Claire", "Ann Arbor", "Phoenix", "Buffalo", "Ft. Lauderdale",
+      "Saint Paul", "McAllen", "Lake Havasu City");
+  /** Towns before their state, common words among them: only the state says they are towns. */
+  static final List<String[]> TOWNS_WITH_STATE = List.of(new String[] {"Mobile", "AL"}, new String[] {"Normal", "IL"},
+      new String[] {"Independence", "MO"}, new String[] {"Reading", "PA"}, new String[] {"Duluth", "MN"},
+      new String[] {"Aurora", "Colorado"}, new String[] {"Temple", "TX"}, new String[] {"Charlotte", "NC"});
+  /** Notes with no identifier at all, full of words that are also US towns of 10,000 or more. */
+  static final List<String> CLINICAL_TOWN_WORDS = List.of(
+      "Problem list: Wilson's disease; Bell's palsy; Addison's disease on hydrocortisone; Graves disease s/p RAI; "
+          + "Huntington disease in father; hx Addison. Exam: positive Murphy sign, Allen test normal, Glasgow Coma "
+          + "Scale 15, Richmond Agitation-Sedation Scale 0, Norton scale 14. Foley removed; Jackson-Pratt drain 20 mL.",
+      "Given Normal saline 1 L and Lactated Ringer's. Uses Reading glasses and a Walker. Goal: Independence in ADLs. "
+          + "Mobile unit visit scheduled; the Mobile Crisis team is aware. No Temple tenderness. Superior vena cava "
+          + "patent. Hope to wean O2 by Friday. Normal OR findings.",
+      "Meds: Eliquis 5 mg, Lantus 20 Units, Humalog per scale, Lasix 40 mg IV, Zofran, Tylenol, Coreg 6.25 mg, "
+          + "Norco 5/325 PRN, Flomax. Grip force 40 Newton. Stanford type A dissection excluded; Clark level II "
+          + "melanoma; Boston criteria met; Hamilton Depression Rating Scale 12; Columbia Suicide Severity Rating "
+          + "Scale negative; Framingham risk score 12%; Bethesda category IV nodule; Norwalk virus PCR negative.",
+      "Denver shunt revised. Milwaukee brace at night. La Crosse encephalitis serology pending; Jamestown Canyon "
+          + "virus IgM negative. Austin Flint murmur noted. Ottawa ankle rules negative. Bell palsy improving. "
+          + "Hemoglobin 12.1 g/dL; Troponin 0.01 ng/mL; INR 1.1.");
 
   /** Facilities by name followed by their town, as outside records write them ("Mercy Hospital, Springfield"). */
   static final List<String> NAMED_FACILITIES = List.of("Mercy Hospital", "St. Joseph's Medical Center",

@@ -76,8 +76,11 @@ final class Gazetteer {
   /** A state after a town's name: ", AL", ", Ala.", ", Alabama". */
   private static final Pattern STATE_AFTER = Pattern.compile(",?[ \\t]+(?<code>[A-Z]{2})\\b(?![.-]?[A-Za-z0-9])"
       + "|,[ \\t]+(?<name>[A-Z][a-z]+(?:[ \\t]+[A-Z][a-z]+)?)");
-  /** Surnames that notes use alone for the eponym: "Foley removed", "hx of Addison". */
-  private static final Set<String> EPONYMS = Set.of("addison", "foley");
+  /**
+   * Towns whose name notes use alone for something else: an eponym ("Foley removed", "hx of Addison"), a
+   * drug ("Norco 5/325").
+   */
+  private static final Set<String> EPONYMS = Set.of("addison", "foley", "norco");
   /** Loaded after the sets above, which it reads. */
   private static final Map<String, Kind> NAMES = load();
   private static final int MAX_WORDS = 5;
