@@ -265,7 +265,7 @@ final class Gazetteer {
    */
   private static boolean eponym(String text, List<int[]> words, int last) {
     for (int j = last + 1; j < words.size() && j <= last + 4; j++) {
-      if (!text.substring(words.get(j - 1)[1], words.get(j)[0]).matches("[ \\t]{1,2}|-")) {
+      if (!text.substring(words.get(j - 1)[1], words.get(j)[0]).matches("[ \\t]{1,2}|[ \\t]*\\r?\\n[ \\t]*|-")) {
         return false;
       }
       String word = text.substring(words.get(j)[0], words.get(j)[1]);

@@ -46,6 +46,8 @@ class GazetteerTest {
         + "Hamilton Depression Rating Scale 12; Clark level II melanoma; Boston criteria met; Stanford type A "
         + "dissection excluded; Norwalk virus negative. Foley removed, Jackson-Pratt drain in place. Hx Addison.";
     assertThat(marked(text)).isEqualTo(text);
+    // a line wrapped inside the eponym's name
+    assertThat(marked("RASS per the Richmond\n  Agitation-Sedation Scale.")).doesNotContain("[CITY");
   }
 
   @Test
