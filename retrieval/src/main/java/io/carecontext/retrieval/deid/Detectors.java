@@ -77,6 +77,9 @@ final class Detectors {
       // a clinician the record does not link to the patient (a note's author, a consultant): a name after
       // a title ("Dr. Priya Raghunathan", "Doctor O'Brien") or before a degree ("J. Okafor, MD")
       new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?<v>" + PERSON + ")")),
+      // anyone else named with a courtesy title ("Mrs. Gonzalez from next door", "Mr. Abernathy (employer)"):
+      // Safe Harbor's names of relatives, employers and household members; the record rarely knows them
+      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Mrs|Mr|Ms|Miss|Mx)\\.?\\s+(?<v>" + PERSON + ")")),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![A-Za-z.'’-])(?<v>" + PERSON + "|[A-Z]\\.\\s?[A-Z][a-zA-Z'’-]+)"
           + ",\\s*(?:MD|M\\.D\\.|DO|NP|PA-C|PA|RN|APRN|CNM|PhD)\\b")),
       // a street line of any address, known or not: a number, up to three capitalized words, a street type

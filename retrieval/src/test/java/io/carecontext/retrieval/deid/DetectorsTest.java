@@ -216,6 +216,21 @@ class DetectorsTest {
     }
   }
 
+  // Before: only "Dr." marked an unknown name; a neighbour, an employer or a relative named with a
+  // courtesy title ("Mrs. Gonzalez", "Mr. Abernathy") reached the model, and the gazetteer skips a
+  // town's name after a title, so "Mrs. Madison" passed as written.
+  @Test
+  void aNameBehindACourtesyTitleIsAName() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Brought in by Mrs. Gonzalez from next door; Mr Abernathy (employer) called. Mrs. Madison too.", none))
+        .isEqualTo("Brought in by Mrs. [PERSON] from next door; Mr [PERSON] (employer) called. Mrs. [PERSON] too.");
+    assertThat(marked("Ms. Jane Q. Doe and Miss O'Hara visited.", none))
+        .isEqualTo("Ms. [PERSON] and Miss [PERSON] visited.");
+    for (String kept : List.of("Mrs. is hard of hearing.", "Mr. on the phone today.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+  }
+
   // Before: a relation with "-in-law" or "step" before the name, a street with a direction before its
   // name, and a known birth date with a two-digit year (read as 2031 by the date pattern, so shifted
   // as a future date instead of being the patient's birth date) passed as written.
