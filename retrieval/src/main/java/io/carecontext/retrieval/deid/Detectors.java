@@ -38,7 +38,14 @@ final class Detectors {
     return "(?i)\\b(?:" + label + ")\\s*[:#-]?\\s*(?<v>(?=[A-Z-]*\\d)[A-Z0-9-]{" + minLength + ",})\\b";
   }
 
-  private record Rule(IdentifierClass cls, Pattern pattern) {}
+  private record Rule(IdentifierClass cls, Pattern pattern, String prefix) {
+    Rule(IdentifierClass cls, Pattern pattern) {
+      this(cls, pattern, cls.prefix());
+    }
+  }
+
+  /** The token prefix of an employer's name: an identifier of Safe Harbor's other kinds, said for what it is. */
+  static final String EMPLOYER = "EMPLOYER";
 
   /** A person's name as written in running text: one to three capitalized words, a middle initial allowed. */
   private static final String PERSON = "(?:[A-Z][a-z][a-zA-Z'’-]*(?:\\s+[A-Z]\\.)?(?:\\s+[A-Z][a-z][a-zA-Z'’-]*){0,2}"
@@ -89,8 +96,11 @@ final class Detectors {
           + "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Place|Terrace|Way|Circle|Parkway|"
           + "Pkwy|Highway|Hwy)(?![A-Za-z])")), // an abbreviation's period is left: it may end the sentence
       // an employer ("works at Acme Widgets Inc."): with the name, it narrows a patient to a few people
+      // ("[ID_1]" told the model nothing; the period of an abbreviation is the name's, a sentence's is not:
+      // "works for Cook County Health." lost its full stop)
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)\\s+"
-          + "(?:at|for|by))\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?[A-Z][\\w&'’-]*){0,4}\\.?)")),
+          + "(?:at|for|by))\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?[A-Z][\\w&'’-]*){0,4}"
+          + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER),
       // a town before a state's code and a ZIP code, as an address writes it ("Tempe AZ 85281"): the
       // record's own city is known, another (a laboratory's, a hospital's) was left beside its ZIP token
       new Rule(IdentifierClass.CITY, Pattern.compile("(?<![A-Za-z])(?<v>[A-Z][a-z]+(?:\\s+[A-Z][a-z]+){0,2}),?\\s+"
@@ -187,7 +197,7 @@ final class Detectors {
       }
     }
     for (Rule r : PATTERNS) {
-      add(spans, text, r.pattern(), r.cls(), r.cls().prefix());
+      add(spans, text, r.pattern(), r.cls(), r.prefix());
     }
     addFacilities(spans, text);
     addPlacesByContext(spans, text);
@@ -222,7 +232,13 @@ final class Detectors {
   static final Set<String> NOT_A_NAME = Set.of("the", "a", "an", "per", "pt", "patient", "seen", "visit",
       "via", "from", "to", "at", "in", "outside", "our", "your", "his", "her", "their", "this", "that", "dictated",
       "performed", "verified", "admitted", "transferred", "discharged", "referred", "called", "labs", "lab", "results",
-      "new", "old", "local", "nearest", "main", "and", "of", "follow", "up", "see", "then", "ed", "er", "icu", "or");
+      "new", "old", "local", "nearest", "main", "and", "of", "follow", "up", "see", "then", "ed", "er", "icu", "or",
+      // verbs that begin a sentence before a place ("Attended the Mayo Clinic", "Visited Mercy Hospital"):
+      // the facility's span took them, and the sentence lost what happened there
+      "attended", "attends", "visited", "visits", "evaluated", "treated", "hospitalized", "hospitalised",
+      "presented", "presents", "went", "goes", "established", "scheduled", "returned", "returns", "arrived", "saw",
+      "followed", "managed", "sent", "taken", "brought", "born", "delivered", "works", "worked", "volunteers",
+      "recently", "previously", "also", "both", "now", "last", "next", "prior", "since", "until", "after", "before");
   /**
    * Words that say what kind of service a place gives, not where it is: "Diabetes Clinic", "Primary
    * Care Clinic", "Walk-In Clinic" or "University Hospital" alone name no place and stay as written.

@@ -57,7 +57,7 @@ class DetectorsTest {
             + "vehicle [VEHICLE]; license plate [VEHICLE]");
     assertThat(marked("Lives with daughter Bartholomina Fenwick-Smythe at 12 Elm Street, works at Acme Widgets Inc. "
         + "Emergency contact wife Gertrude Oldcastleton; sister Hortensia visits.", none))
-        .isEqualTo("Lives with daughter [PERSON] at [ADDRESS], works at [ID] "
+        .isEqualTo("Lives with daughter [PERSON] at [ADDRESS], works at [EMPLOYER] "
             + "Emergency contact wife [PERSON]; sister [PERSON] visits.");
     // and what they must leave: family history, a phone, doses, clinical words after a relation
     String clinical = "Mother: Diabetes type 2. Father had MI at 60. Son is well. 2 Tablets daily; 10 Units at night. "
@@ -229,6 +229,18 @@ class DetectorsTest {
     for (String kept : List.of("Mrs. is hard of hearing.", "Mr. on the phone today.")) {
       assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
     }
+  }
+
+  // Before: an employer was "[ID]" and took the sentence's full stop ("works for Cook County Health."
+  // lost it); a verb that began the sentence was taken into a facility's name ("Attended the Mayo
+  // Clinic" became one token, and the note no longer said what happened there).
+  @Test
+  void anEmployerIsSaidForWhatItIsAndAFacilityLeavesTheVerbBeforeIt() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Works for Cook County Health. Employed by Acme Widgets Inc. since 2019.", none))
+        .isEqualTo("Works for [EMPLOYER]. Employed by [EMPLOYER] since 2019.");
+    assertThat(marked("Attended the Mayo Clinic last year. Visited Mercy Hospital. Recently seen at Tucson Medical Center.", none))
+        .isEqualTo("Attended the [FACILITY] last year. Visited [FACILITY]. Recently seen at [FACILITY].");
   }
 
   // Before: a relation with "-in-law" or "step" before the name, a street with a direction before its
