@@ -47,6 +47,10 @@ final class Detectors {
   /** The token prefix of an employer's name: an identifier of Safe Harbor's other kinds, said for what it is. */
   static final String EMPLOYER = "EMPLOYER";
 
+  /** People around the patient whom a note names beside the relation: Safe Harbor's household members and employers. */
+  private static final String HOUSEHOLD = "neighbou?r|friend|best friend|roommate|room-mate|housemate|boyfriend"
+      + "|girlfriend|significant other|companion|landlord|landlady|co-?worker|boss|supervisor|ex-wife|ex-husband";
+
   /** A person's name as written in running text: one to three capitalized words, a middle initial allowed. */
   private static final String PERSON = "(?:[A-Z][a-z][a-zA-Z'’-]*(?:\\s+[A-Z]\\.)?(?:\\s+[A-Z][a-z][a-zA-Z'’-]*){0,2}"
       + "|[A-Z]['’][A-Z][a-zA-Z'’-]+)";
@@ -77,10 +81,17 @@ final class Detectors {
       // a relative or contact named after the relation ("daughter Jane Doe", "wife Gertrude"): Safe Harbor's
       // names of relatives; a colon after the relation is family history ("Mother: Diabetes"), not a name
       // ("daughter-in-law Keisha", "stepson Marcus" passed: the relation was only the plain word)
+      // People of the household and around it count too ("neighbor Bob Jenkins", "roommate Sam"); after a
+      // possessive the name may follow a comma ("her sister, Maria"), which a family history's list
+      // ("Sister, Breast cancer") has no possessive before
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:(?:step-?)?(?:daughter|son|mother|father|sister|brother)"
           + "(?:-in-law)?|wife|husband|spouse|partner|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)"
-          + "|guardian|fianc[eé]e?|caregiver|emergency contact|next of kin))\\s+(?i:named\\s+|is\\s+)?(?<v>[A-Z][a-z][a-zA-Z'’-]+"
-          + "(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
+          + "|guardian|fianc[eé]e?|caregiver|emergency contact|next of kin|" + HOUSEHOLD + "))"
+          + "\\s+(?i:named\\s+|is\\s+)?(?<v>[A-Z][a-z][a-zA-Z'’-]+(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:her|his|their|pt'?s|patient'?s)\\s+(?:(?:step-?)?"
+          + "(?:daughter|son|mother|father|sister|brother)(?:-in-law)?|wife|husband|spouse|partner|aunt|uncle|niece|nephew"
+          + "|cousin|grand(?:mother|father|son|daughter)|guardian|fianc[eé]e?|caregiver|" + HOUSEHOLD + "))"
+          + ",\\s*(?<v>[A-Z][a-z][a-zA-Z'’-]+(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
       // a clinician the record does not link to the patient (a note's author, a consultant): a name after
       // a title ("Dr. Priya Raghunathan", "Doctor O'Brien") or before a degree ("J. Okafor, MD")
       new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?<v>" + PERSON + ")")),
@@ -199,6 +210,7 @@ final class Detectors {
     for (Rule r : PATTERNS) {
       add(spans, text, r.pattern(), r.cls(), r.prefix());
     }
+    addNamesBeforeDegrees(spans, text);
     addFacilities(spans, text);
     addPlacesByContext(spans, text);
     // last: a town the cues above found, or a facility that begins with one, keeps their span and class
@@ -736,6 +748,28 @@ final class Detectors {
       int end = value ? m.end("v") : m.end();
       if (end > start && text.substring(start, end).chars().anyMatch(Character::isLetterOrDigit)) {
         spans.add(new Span(start, end, cls, prefix, identity));
+      }
+    }
+  }
+
+  /**
+   * A first and last name before a degree without a comma ("Jennifer Alvarez NP"). One word before a
+   * degree is a service more often than a name ("Cardiology NP"), and so are two words of which one
+   * names a service ("Peds Cardiology NP", "Pain Management NP"): those stay.
+   */
+  private static final Pattern NAME_BEFORE_DEGREE = Pattern.compile("(?<![A-Za-z.'’-])(?<first>[A-Z][a-z][a-zA-Z'’-]*)"
+      + "(?:\\s+[A-Z]\\.)?\\s+(?<last>[A-Z][a-z][a-zA-Z'’-]*)\\s+(?:MD|M\\.D\\.|DO|NP|PA-C|APRN|CNM|PhD)\\b");
+
+  private static void addNamesBeforeDegrees(List<Span> spans, String text) {
+    Matcher m = NAME_BEFORE_DEGREE.matcher(text);
+    while (m.find()) {
+      boolean service = false;
+      for (String word : List.of(m.group("first"), m.group("last"))) {
+        String w = word.toLowerCase(Locale.ROOT);
+        service |= GENERIC.contains(w) || NOT_A_NAME.contains(w) || NOT_A_PLACE.contains(w);
+      }
+      if (!service) {
+        spans.add(new Span(m.start("first"), m.end("last"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
       }
     }
   }

@@ -243,6 +243,22 @@ class DetectorsTest {
         .isEqualTo("Attended the [FACILITY] last year. Visited [FACILITY]. Recently seen at [FACILITY].");
   }
 
+  // Before: a neighbour, a roommate or a boyfriend named beside the relation, a relative after a comma
+  // ("her sister, Maria") and a clinician before a degree without a comma ("Jennifer Alvarez NP") passed.
+  @Test
+  void householdMembersRelativesAfterACommaAndNamesBeforeADegree() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Pt's neighbor Bob Jenkins found her. Lives with roommate Sam and her boyfriend, Derek Stone.", none))
+        .isEqualTo("Pt's neighbor [PERSON] found her. Lives with roommate [PERSON] and her boyfriend, [PERSON].");
+    assertThat(marked("Spoke with her sister, Maria, by phone. PCP is Jennifer Alvarez NP.", none))
+        .isEqualTo("Spoke with her sister, [PERSON], by phone. PCP is [PERSON] NP.");
+    // a family history's list, a service before a degree and a relation without a name stay
+    for (String kept : List.of("FAMILY HISTORY: Mother, Diabetes. Sister, Breast cancer at 45.",
+        "Seen by Peds Cardiology NP and Pain Management NP.", "Her friend drove her. Neighbor found her.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+  }
+
   // Before: a relation with "-in-law" or "step" before the name, a street with a direction before its
   // name, and a known birth date with a two-digit year (read as 2031 by the date pattern, so shifted
   // as a future date instead of being the patient's birth date) passed as written.
