@@ -28,7 +28,14 @@ final class Dates {
    * or the day does not exist); its year; and a time of day as ISO writes it
    * ({@code "T10:00"}, empty when none), kept across a shift so that the time still reads right.
    */
-  record Found(int start, int end, LocalDate date, int year, String time) {}
+  record Found(int start, int end, LocalDate date, int year, String time) {
+    /** The year of a date written without one ("March 3", "on 2/13"): it is a token under every policy. */
+    static final int NO_YEAR = -1;
+
+    boolean hasYear() {
+      return year != NO_YEAR;
+    }
+  }
 
   private static final String[] MONTHS = {"Jan(?:uary)?", "Feb(?:ruary)?", "Mar(?:ch)?", "Apr(?:il)?", "May",
       "Jun(?:e)?", "Jul(?:y)?", "Aug(?:ust)?", "Sep(?:t(?:ember)?)?", "Oct(?:ober)?", "Nov(?:ember)?", "Dec(?:ember)?"};
@@ -88,7 +95,18 @@ final class Dates {
       // 3/2024
       form("\\b(?<m>\\d{1,2})/(?<y>\\d{4})\\b", false),
       // 2024-03, as FHIR writes a partial date (and the renderer after it)
-      form("\\b(?<y>(?:19|20)\\d{2})-(?<m>0[1-9]|1[0-2])(?![\\w-]|\\.\\d)", false));
+      form("\\b(?<y>(?:19|20)\\d{2})-(?<m>0[1-9]|1[0-2])(?![\\w-]|\\.\\d)", false),
+      // Without a year, each a day and month that exist; Safe Harbor counts every element of a date but
+      // the year, and "admitted March 3" or "seen on 2/13" reached the model as written.
+      // March 3, Mar. 3rd (a capitalized month: "may 3" is rarely a date)
+      form("(?<!\\w)" + MONTH_NAMED + "\\s+" + DAY + "(?!\\w|[.,:/]\\d)", true),
+      // 3 March, 3rd of March
+      form("(?<![\\w./-])" + DAY + "(?:\\s+of)?\\s+" + MONTH_NAMED.replace(")\\.?", ")") + "(?!\\w)", true),
+      // 2/13 after a word that says a date follows ("on 2/13", "since 2/13", "Tuesday 2/13"): without one
+      // it is a score, a ratio or a strength ("pain 7/10", "4/5 strength", "reflexes 2/4")
+      form("(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
+          + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?\\s)"
+          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)", true));
 
   private Dates() {}
 
@@ -145,6 +163,15 @@ final class Dates {
   }
 
   private static Optional<Found> read(Form f, Matcher m) {
+    if (!f.groups().contains("y")) {
+      Integer month = f.groups().contains("mon") ? month(m.group("mon")) : Integer.valueOf(m.group("m"));
+      try {
+        LocalDate.of(2000, month, Integer.parseInt(m.group("d"))); // a leap year: February 29 exists
+      } catch (DateTimeException e) {
+        return Optional.empty();
+      }
+      return Optional.of(new Found(m.start(), m.end(), null, Found.NO_YEAR, ""));
+    }
     int year = Integer.parseInt(m.group("y"));
     if (m.group("y").length() == 2) {
       year = fourDigitYear(year, LocalDate.now(ZoneOffset.UTC).getYear());

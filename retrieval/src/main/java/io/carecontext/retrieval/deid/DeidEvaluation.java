@@ -124,7 +124,11 @@ public final class DeidEvaluation {
     out.add(n.done());
     n = new Note(known);
     n.t("Discharge summary: ").k(family.toLowerCase(Locale.ROOT), IdentifierClass.NAME).t("'s glucose 182 mg/dL on admission ")
-        .k(visit.minusDays(3).toString(), IdentifierClass.DATE, false).t("; discharged in stable condition.");
+        .k(visit.minusDays(3).toString(), IdentifierClass.DATE, false).t("; discharged in stable condition, strength 4/5. ")
+        // days without their year: Safe Harbor counts every element of a date but the year
+        .t("Seen again on ").k(visit.plusDays(9).format(DateTimeFormatter.ofPattern("M/d", Locale.US)), IdentifierClass.DATE, false)
+        .t("; wound check ").k(visit.plusDays(16).format(DateTimeFormatter.ofPattern("MMMM d", Locale.US)), IdentifierClass.DATE, false)
+        .t(".");
     out.add(n.done());
     n = new Note(known);
     n.t("Registration: SSN ").k(ssn, IdentifierClass.SSN, false).t(", e-mail ").k(email, IdentifierClass.EMAIL, false)

@@ -78,7 +78,8 @@ public final class Deidentifier {
       b.append(question, at, s.start());
       String value = question.substring(s.start(), s.end());
       b.append(s.cls() == IdentifierClass.DATE
-          ? Dates.whole(value).map(d -> Integer.toString(d.year())).orElse("[REDACTED]") : "[REDACTED]");
+          ? Dates.whole(value).filter(Dates.Found::hasYear).map(d -> Integer.toString(d.year())).orElse("[REDACTED]")
+          : "[REDACTED]");
       replaced++;
       at = s.end();
     }
@@ -204,7 +205,8 @@ public final class Deidentifier {
   private static String replacement(TokenMap tokens, Detectors.Span s, String value, DatePolicy policy, int shift,
                                     int currentYear, KnownIdentifiers known) {
     if (s.cls() == IdentifierClass.DATE && policy != DatePolicy.TOKEN) {
-      Optional<Dates.Found> d = Dates.whole(value).map(f -> knownCentury(f, known))
+      // a date without its year is a token under every policy: there is no year to keep or day to shift
+      Optional<Dates.Found> d = Dates.whole(value).filter(Dates.Found::hasYear).map(f -> knownCentury(f, known))
           .filter(f -> !showsAgeOver89(f.year(), currentYear));
       if (d.isPresent() && policy == DatePolicy.YEAR) {
         return Integer.toString(d.get().year());

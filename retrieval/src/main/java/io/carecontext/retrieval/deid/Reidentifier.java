@@ -45,8 +45,8 @@ public final class Reidentifier {
    */
   public static String keepTokens(String answer, TokenMap tokens) {
     int currentYear = LocalDate.now(ZoneOffset.UTC).getYear();
-    String years = Dates.replace(answer, d -> Deidentifier.showsAgeOver89(d.year(), currentYear) ? "[YEAR]"
-        : Integer.toString(d.year()));
+    String years = Dates.replace(answer, d -> !d.hasYear() ? "[DATE]"
+        : Deidentifier.showsAgeOver89(d.year(), currentYear) ? "[YEAR]" : Integer.toString(d.year()));
     return replace(Deidentifier.agesOver89(years, currentYear), tokens, false);
   }
 

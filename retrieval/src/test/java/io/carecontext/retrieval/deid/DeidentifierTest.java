@@ -84,6 +84,24 @@ class DeidentifierTest {
         .isEqualTo("No date, 8.1 %, LOINC 4548-4.");
   }
 
+  /**
+   * A day without its year has no year to keep and no day to shift into a known year: it is a token
+   * under every policy, the clinician's answer gets it back as written, a researcher's answer and a
+   * researcher's question never do.
+   */
+  @Test
+  void aDayWithoutItsYearIsATokenUnderEveryPolicy() {
+    for (DatePolicy policy : DatePolicy.values()) {
+      DeidResult r = Deidentifier.deidentify(List.of("Admitted March 3, seen again on 2/13."), KNOWN, policy, 30);
+      assertThat(r.texts().get(0)).as(policy.name()).isEqualTo("Admitted [DATE_1], seen again on [DATE_2].");
+      assertThat(Reidentifier.reidentify("Admitted [DATE_1]; [DATE_2] follow-up.", r.tokens(), 30))
+          .isEqualTo("Admitted March 3; 2/13 follow-up.");
+    }
+    assertThat(Reidentifier.keepTokens("The model says March 3 and 2024-03-05.", new TokenMap()))
+        .isEqualTo("The model says [DATE] and 2024.");
+    assertThat(Deidentifier.blind("Admitted on March 3 with CP?").texts().get(0)).isEqualTo("Admitted on [REDACTED] with CP?");
+  }
+
   /** A researcher's question: the same treatment whether what it names is the patient's or not. */
   @Test
   void aBlindQuestionTreatsThePatientsNameLikeAnyOther() {

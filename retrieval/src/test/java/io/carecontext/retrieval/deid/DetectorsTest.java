@@ -109,7 +109,23 @@ class DetectorsTest {
   void numbersThatOnlyLookLikeDatesStay() {
     String text = "Codes (SNOMED 20110307), 12345678, 19571319, 20230230, 2023070112, 1.2.3.4 and 10.5.2023.5; "
         + "pain 3/10, BP 142/91, LOINC 4548-4, Jun 5 12:30.";
-    assertThat(marked(text, KnownIdentifiers.empty())).isEqualTo(text.replace("1.2.3.4", "[IP]"));
+    // "Jun 5" is a day without its year ("12:30" is its time, not a two-digit year), which Safe Harbor counts
+    assertThat(marked(text, KnownIdentifiers.empty())).isEqualTo(text.replace("1.2.3.4", "[IP]").replace("Jun 5", "[DATE]"));
+  }
+
+  // Before: a day without its year ("admitted March 3", "seen on 2/13", "the 3rd of March") reached the
+  // model as written; Safe Harbor counts every element of a date but the year.
+  @Test
+  void aDayWithoutItsYearIsADate() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Admitted March 3, seen on 2/13 and Tuesday 2/20; the 3rd of April. Then 4 May.", none))
+        .isEqualTo("Admitted [DATE], seen on [DATE] and Tuesday [DATE]; the [DATE]. Then [DATE].");
+    // a score, a ratio or a strength without a word for a date before it, a day that does not exist, a
+    // month in lower case, and a month with its year (the longer date) stay as they were
+    for (String kept : List.of("Pain 7/10, strength 4/5, reflexes 2/4.", "Since 2/30 unchanged.", "It may 3 times.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+    assertThat(marked("Seen March 2024 and Mar 19, 1947.", none)).isEqualTo("Seen [DATE] and [DATE].");
   }
 
   // Before: only "4417 Wobblecrest Lane" was found; the number, the type and its abbreviation were needed.
