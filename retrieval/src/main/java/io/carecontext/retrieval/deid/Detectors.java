@@ -35,7 +35,9 @@ final class Detectors {
    * value needs a digit: "Device: pacemaker" took the word for a device number and the model lost it.
    */
   private static String labelled(String label, int minLength) {
-    return "(?i)\\b(?:" + label + ")\\s*[:#-]?\\s*(?<v>(?=[A-Z-]*\\d)[A-Z0-9-]{" + minLength + ",})\\b";
+    // "MRN is 00123456", "account number was 998877", "MRN = 4711": the label need not touch its value
+    return "(?i)\\b(?:" + label + ")(?:\\s+(?:is|was|of)\\b|\\s*=)?\\s*[:#-]?\\s*(?<v>(?=[A-Z-]*\\d)[A-Z0-9-]{"
+        + minLength + ",})\\b";
   }
 
   private record Rule(IdentifierClass cls, Pattern pattern, String prefix) {
@@ -73,7 +75,8 @@ final class Detectors {
           "(?:member|policy|plan|subscriber|beneficiary|insurance|insurer|medicaid|medicare)\\s*(?:id|no\\.?|number|#)", 4))),
       new Rule(IdentifierClass.ACCOUNT, Pattern.compile(labelled("(?:account|acct)\\s*(?:no\\.?|number|#)?", 4))),
       new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:licen[cs]e|certificate|DEA|NPI)\\s*(?:no\\.?|number|#)?", 5))),
-      new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)\\s*(?:id|no\\.?|number|#)?", 5))),
+      new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)\\s*(?:id|no\\.?|number|#|sn|s/n)?"
+          + "|s/n|sn(?=\\s*[:#])", 5))),
       // a plate after its state's code ("License plate RI 7GH-221" passed: "RI" was taken for the value)
       new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|(?:licen[cs]e\\s+)?plate(?:\\s*(?:no\\.?|number|#))?"
           + "(?:\\s*[:#-]?\\s*(?-i:[A-Z]{2})(?=\\s+[A-Z0-9-]*\\d))?"

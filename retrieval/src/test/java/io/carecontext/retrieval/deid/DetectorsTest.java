@@ -275,6 +275,20 @@ class DetectorsTest {
     }
   }
 
+  // Before: a number was found only right after its label ("MRN: 00123456"); "MRN is 00123456",
+  // "account number was 44556677" and a serial behind "SN:" or "S/N" passed.
+  @Test
+  void aLabelMayStandApartFromItsNumber() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Pt's MRN is 00123456; account number was 44556677; MRN = 4711-22.", none))
+        .isEqualTo("Pt's MRN is [MRN]; account number was [ACCOUNT]; MRN = [MRN].");
+    assertThat(marked("Ventilator serial SN: 7731-AX. S/N 88AB12.", none))
+        .isEqualTo("Ventilator serial SN: [DEVICE]. S/N [DEVICE].");
+    for (String kept : List.of("The MRN is pending.", "Plan of care discussed; member of 2 clubs.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+  }
+
   // Before: a relation with "-in-law" or "step" before the name, a street with a direction before its
   // name, and a known birth date with a two-digit year (read as 2031 by the date pattern, so shifted
   // as a future date instead of being the patient's birth date) passed as written.
