@@ -49,9 +49,14 @@ final class Detectors {
   /** The token prefix of an employer's name: an identifier of Safe Harbor's other kinds, said for what it is. */
   static final String EMPLOYER = "EMPLOYER";
 
-  /** People around the patient whom a note names beside the relation: Safe Harbor's household members and employers. */
-  private static final String HOUSEHOLD = "neighbou?r|friend|best friend|roommate|room-mate|housemate|boyfriend"
-      + "|girlfriend|significant other|companion|landlord|landlady|co-?worker|boss|supervisor|ex-wife|ex-husband";
+  /**
+   * A relative, or someone of the household and around it, whom a note names beside the relation: Safe
+   * Harbor's names of relatives, household members and employers.
+   */
+  private static final String RELATION = "(?:step-?)?(?:daughter|son|mother|father|sister|brother)(?:-in-law)?|wife"
+      + "|husband|spouse|partner|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)|guardian|fianc[eé]e?"
+      + "|caregiver|neighbou?r|friend|best friend|roommate|room-mate|housemate|boyfriend|girlfriend|significant other"
+      + "|companion|landlord|landlady|co-?worker|boss|supervisor|ex-wife|ex-husband";
 
   /** A person's name as written in running text: one to three capitalized words, a middle initial allowed. */
   private static final String PERSON = "(?:[A-Z][a-z][a-zA-Z'’-]*(?:\\s+[A-Z]\\.)?(?:\\s+[A-Z][a-z][a-zA-Z'’-]*){0,2}"
@@ -87,13 +92,9 @@ final class Detectors {
       // People of the household and around it count too ("neighbor Bob Jenkins", "roommate Sam"); after a
       // possessive the name may follow a comma ("her sister, Maria"), which a family history's list
       // ("Sister, Breast cancer") has no possessive before
-      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:(?:step-?)?(?:daughter|son|mother|father|sister|brother)"
-          + "(?:-in-law)?|wife|husband|spouse|partner|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)"
-          + "|guardian|fianc[eé]e?|caregiver|emergency contact|next of kin|" + HOUSEHOLD + "))"
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "|emergency contact|next of kin))"
           + "\\s+(?i:named\\s+|is\\s+)?(?<v>[A-Z][a-z][a-zA-Z'’-]+(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
-      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:her|his|their|pt'?s|patient'?s)\\s+(?:(?:step-?)?"
-          + "(?:daughter|son|mother|father|sister|brother)(?:-in-law)?|wife|husband|spouse|partner|aunt|uncle|niece|nephew"
-          + "|cousin|grand(?:mother|father|son|daughter)|guardian|fianc[eé]e?|caregiver|" + HOUSEHOLD + "))"
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:her|his|their|pt'?s|patient'?s)\\s+(?:" + RELATION + "))"
           + ",\\s*(?<v>[A-Z][a-z][a-zA-Z'’-]+(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
       // a clinician the record does not link to the patient (a note's author, a consultant): a name after
       // a title ("Dr. Priya Raghunathan", "Doctor O'Brien") or before a degree ("J. Okafor, MD")
