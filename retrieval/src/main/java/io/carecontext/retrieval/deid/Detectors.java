@@ -106,10 +106,14 @@ final class Detectors {
           + ",\\s*(?:MD|M\\.D\\.|DO|NP|PA-C|PA|RN|APRN|CNM|PhD)\\b")),
       // a street line of any address, known or not: a number, up to three capitalized words, a street type
       // with a direction before the name ("45 W. Pembroke Ave" passed: "W." is no capitalized word)
+      // A numbered street ("55 W 4th St") and the unit after the street ("Apt 3B", ", Unit 12", "Suite 200",
+      // "#2R") belong to it: both passed as written. A post office box is the address of one person too.
       new Rule(IdentifierClass.ADDRESS, Pattern.compile("\\b\\d{1,6}\\s+(?:[NSEW]\\.?\\s+|(?:[NS][EW])\\.?\\s+)?"
-          + "(?:[A-Z][a-zA-Z'’-]+\\s+){1,3}"
+          + "(?:(?:[A-Z][a-zA-Z'’-]+|\\d{1,3}(?:st|nd|rd|th))\\s+){1,3}"
           + "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Place|Terrace|Way|Circle|Parkway|"
-          + "Pkwy|Highway|Hwy)(?![A-Za-z])")), // an abbreviation's period is left: it may end the sentence
+          + "Pkwy|Highway|Hwy)(?![A-Za-z])" // an abbreviation's period is left: it may end the sentence
+          + "(?:\\.?,?\\s*(?:(?:Apt|Apartment|Unit|Suite|Ste|Lot|Trlr|Bldg)\\.?\\s*#?|#)\\s*[A-Z0-9-]{1,6}\\b)?"
+          + "|(?i:\\bP\\.?\\s?O\\.?\\s+Box\\s+\\d{1,6}\\b)")),
       // an employer ("works at Acme Widgets Inc."): with the name, it narrows a patient to a few people
       // ("[ID_1]" told the model nothing; the period of an abbreviation is the name's, a sentence's is not:
       // "works for Cook County Health." lost its full stop)

@@ -289,6 +289,19 @@ class DetectorsTest {
     }
   }
 
+  // Before: the unit after a street ("Apt 3B", "Unit 12", "#2R"), a numbered street ("55 W 4th St") and a
+  // post office box passed as written.
+  @Test
+  void unitsNumberedStreetsAndPostOfficeBoxesAreAddresses() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Lives at 1420 N. Campbell Ave Apt 3B; mail to PO Box 4471 or P.O. Box 12.", none))
+        .isEqualTo("Lives at [ADDRESS]; mail to [ADDRESS] or [ADDRESS].");
+    assertThat(marked("Address: 77 Elm Street, Unit 12. Formerly 55 W 4th St #2R and 300 Main St Suite 200.", none))
+        .isEqualTo("Address: [ADDRESS]. Formerly [ADDRESS] and [ADDRESS].");
+    // a hospital's room after a street stays the room
+    assertThat(marked("Seen at 12 Elm St. Room 412 was assigned.", none)).isEqualTo("Seen at [ADDRESS]. Room 412 was assigned.");
+  }
+
   // Before: a relation with "-in-law" or "step" before the name, a street with a direction before its
   // name, and a known birth date with a two-digit year (read as 2031 by the date pattern, so shifted
   // as a future date instead of being the patient's birth date) passed as written.
@@ -298,7 +311,7 @@ class DetectorsTest {
     assertThat(marked("Brought by daughter-in-law Keisha Abernathy-Moss and stepson Marcus today.", none))
         .isEqualTo("Brought by daughter-in-law [PERSON] and stepson [PERSON] today.");
     assertThat(marked("Lives alone at 45 W. Pembroke Ave Apt 3B and visits 9 NE Harbor Road.", none))
-        .isEqualTo("Lives alone at [ADDRESS] Apt 3B and visits [ADDRESS].");
+        .isEqualTo("Lives alone at [ADDRESS] and visits [ADDRESS]."); // the unit "Apt 3B" is the address's too
     KnownIdentifiers born1931 = new KnownIdentifiers(List.of(), List.of(), List.of(), List.of(),
         List.of(LocalDate.of(1931, 4, 12)));
     assertThat(marked("DOB 4/12/31, also written 04/12/31.", born1931)).isEqualTo("DOB [DATE], also written [DATE].");
