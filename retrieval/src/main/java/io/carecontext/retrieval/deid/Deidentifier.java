@@ -113,7 +113,11 @@ public final class Deidentifier {
       + "\\bborn(?:\\s+(?:in|on))?\\s+(?<born>\\d{4})(?![\\w/]|[-.]\\d)"
       + "|\\b(?<old>" + AN_AGE + ")[- ](?:years?|yrs?)[- ](?:old|of[- ]age)\\b"
       + "|\\b(?<yo>" + AN_AGE + ")[- ]?(?:yo|y/o|y\\.o\\.?)(?![\\w/])"
-      + "|\\b(?<word>age|aged|turned|turns|turning)\\s*:?\\s*(?<age>" + AN_AGE + ")(?! or older)"
+      // "91M with CHF", "93 F,": a clinician's shorthand of age and sex; not a temperature ("Temp 99F"), a room
+      + "|(?<![\\w.])(?<!(?:temp|tmax|temperature|fever|febrile|to|t|room|rm|bed|bay|unit|apt|suite|ste|no|#)\\s?[:=.]?\\s?)(?<sx>\\d{2,3})\\s?(?<sex>(?-i:[MF]))(?![\\w/])"
+      // "she is 95.", "he is now ninety-one": checked below to end there, since "she is 95% on RA" is no age
+      + "|\\b(?<word>age|aged|turned|turns|turning|(?<=\\b(?:she|he|pt|patient)\\s)is(?:\\s+now)?)\\s*:?\\s*(?<age>"
+      + AN_AGE + ")(?! or older)"
       // what the renderer writes after it: "at age 94 years", "age 91 to 95 years", "age 91 years or older"
       + "(?:\\s*(?:to|-|\u2013)\\s*\\d{2,3}(?!\\d))?(?:\\s*(?:years?|yrs?)\\b(?:\\s+old\\b)?)?(?:\\s+or\\s+older\\b)?)"
       // the person a "96-year-old" describes, so that the category can follow it: "a woman aged 90 or older"
@@ -131,10 +135,14 @@ public final class Deidentifier {
     Matcher m = AGE.matcher(text);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
-      String age = m.group("old") != null ? m.group("old") : m.group("yo") != null ? m.group("yo") : m.group("age");
+      String age = m.group("old") != null ? m.group("old") : m.group("yo") != null ? m.group("yo")
+          : m.group("sx") != null ? m.group("sx") : m.group("age");
       int years = m.group("born") != null ? currentYear - Integer.parseInt(m.group("born"))
           : Character.isDigit(age.charAt(0)) ? Integer.parseInt(age) : 90;
-      if (years < 90) {
+      boolean notAnAge = m.group("word") != null && m.group("word").startsWith("is")
+          && !IS_AGE_END.matcher(text).region(m.end(), text.length()).lookingAt();
+      // "Bed 2, 120M" or a count of 150 is no age; a birth year that far back still shows one
+      if (years < 90 || years > 119 && m.group("born") == null || notAnAge) {
         m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
         continue;
       }
@@ -144,6 +152,7 @@ public final class Deidentifier {
       String word = m.group("word");
       String category = word != null
           ? m.group().substring(m.start("word") - m.start(), m.start("age") - m.start()) + "90 or older"
+          : m.group("sex") != null ? (startsSentence(text, m.start()) ? "Aged" : "aged") + " 90 or older " + m.group("sex")
           : "aged 90 or older";
       String noun = m.group("noun");
       // "a 96-year-old woman" was "an aged 90 or older woman": after no word, the category follows the noun
@@ -154,6 +163,15 @@ public final class Deidentifier {
     }
     return m.appendTail(out).toString();
   }
+
+  private static boolean startsSentence(String text, int at) {
+    String before = text.substring(0, at).stripTrailing();
+    return before.isEmpty() || ".!?\n".indexOf(before.charAt(before.length() - 1)) >= 0;
+  }
+
+  /** What ends "she is 95" as an age: the sentence or clause, or a word that goes on about her ("she is 95 and"). */
+  private static final Pattern IS_AGE_END = Pattern.compile("\\s*(?:[.,;:!?)]|$|(?:years?|yrs?|and|but|with|today|now|"
+      + "this|living|lives|who)\\b)", Pattern.CASE_INSENSITIVE);
 
   /** "a " or "an " for the phrase that follows, capitalised as the article was written. */
   private static String article(String written, String phrase) {

@@ -140,6 +140,18 @@ class DeidentifierTest {
         .isEqualTo("aged 90 or older and 12 yrs old");
   }
 
+  // Before: a clinician's shorthand of age and sex ("91M with CHF") and an age after "she is" passed.
+  @Test
+  void agesOver89InShorthandAndAfterSheIs() {
+    assertThat(Deidentifier.agesOver89("91M with CHF. Seen: 93 F, PMH AF. 45M with CP.", 2026))
+        .isEqualTo("Aged 90 or older M with CHF. Seen: aged 90 or older F, PMH AF. 45M with CP.");
+    assertThat(Deidentifier.agesOver89("She is 95. He is now ninety-one and lives alone. Pt is 92 today.", 2026))
+        .isEqualTo("She is 90 or older. He is now 90 or older and lives alone. Pt is 90 or older today.");
+    // a temperature, a room, a saturation and a younger age stay
+    String kept = "Temp 99F, febrile to 101F, room 95F. She is 95% on RA. He is 45, his father born 1899.";
+    assertThat(Deidentifier.agesOver89(kept, 2026)).isEqualTo(kept.replace("born 1899", "aged 90 or older"));
+  }
+
   // Before: the renderer's "onset at age 94 years" read "onset at aged 90 or older years", and its
   // ranges kept their upper end or said "or older" twice.
   @Test
