@@ -165,6 +165,9 @@ public final class CareContextServer implements AutoCloseable {
           previousKek, settings, db.ownerDataSource());
       props.putAll(tlsProperties(settings));
       props.put("micronaut.server.max-request-size", settings.maxRequestBytes());
+      // and the same for a body read whole before its handler runs (a Bundle, a resource, a JSON body):
+      // Micronaut's own limit for those, 10 MB, made a Bundle over it a 413 naming this limit
+      props.put("micronaut.server.max-request-buffer-size", settings.maxRequestBytes());
       props.put("carecontext.worker.threads", settings.workerThreads());
       props.put("carecontext.audit.seal-seconds", settings.auditSealSeconds());
       props.put("carecontext.rate-limit.shares", settings.rateLimitShares());
