@@ -349,6 +349,13 @@ public class FhirController {
         caller.requester().roles(), s == null ? null : s.patientId(),
         null, READ, served ? AuditEntry.Decision.ALLOWED : AuditEntry.Decision.DENIED,
         served ? "allowed" : s == null ? "unknown_resource" : "deleted");
+    if (s != null) {
+      // what was handed out (or asked for and found deleted), as a write's row names what it stored: the
+      // patient alone does not tell the Patient from its records, and a resource in no patient's
+      // compartment (a Practitioner) left a row that named nothing. A stored id, never one from the path.
+      row = row.withDetail("resources", AuditEntry.jsonStrings(
+          java.util.List.of(s.resourceType() + "/" + s.id() + "/_history/" + s.version())));
+    }
     if (served) {
       audit.record(t, row); // what was handed out is recorded whatever the budget
     } else {

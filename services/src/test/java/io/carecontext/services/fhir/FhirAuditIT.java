@@ -93,6 +93,41 @@ class FhirAuditIT {
         "fhir-read denied deleted pt-audit ehr-feed");
   }
 
+  /**
+   * A read's row names what it handed out, as a write's names what it stored: with the patient alone an
+   * accounting of disclosures could not tell the Patient from any of its records, nor which version was
+   * read, and a read of a resource in no patient's compartment (a Practitioner) said nothing at all.
+   */
+  @Test
+  void aReadRecordsTheResourceAndVersionItHandedOut() throws SQLException {
+    assertThat(fhir("PUT", "/Patient/pt-what", "{\"resourceType\":\"Patient\",\"id\":\"pt-what\"}").statusCode())
+        .isEqualTo(201);
+    assertThat(fhir("PUT", "/Observation/obs-what", "{\"resourceType\":\"Observation\",\"id\":\"obs-what\","
+        + "\"status\":\"final\",\"code\":{\"text\":\"x\"},\"subject\":{\"reference\":\"Patient/pt-what\"}}")
+        .statusCode()).isEqualTo(201);
+    assertThat(fhir("PUT", "/Observation/obs-what", "{\"resourceType\":\"Observation\",\"id\":\"obs-what\","
+        + "\"status\":\"final\",\"code\":{\"text\":\"y\"},\"subject\":{\"reference\":\"Patient/pt-what\"}}")
+        .statusCode()).isEqualTo(200);
+    assertThat(fhir("PUT", "/Practitioner/pr-what", "{\"resourceType\":\"Practitioner\",\"id\":\"pr-what\"}")
+        .statusCode()).isEqualTo(201);
+    String reads = "SELECT coalesce(patient_id, '-'), reason, details FROM tenant_clinic.audit_log "
+        + "WHERE action = 'fhir-read' ORDER BY at, seq";
+    int before = rows(reads).size();
+
+    assertThat(fhir("GET", "/Observation/obs-what", null).statusCode()).isEqualTo(200);
+    assertThat(fhir("GET", "/Observation/obs-what/_history/1", null).statusCode()).isEqualTo(200);
+    assertThat(fhir("GET", "/Practitioner/pr-what", null).statusCode()).isEqualTo(200);
+    assertThat(fhir("DELETE", "/Observation/obs-what", null).statusCode()).isEqualTo(204);
+    assertThat(fhir("GET", "/Observation/obs-what", null).statusCode()).isEqualTo(410);
+
+    List<String> rows = rows(reads);
+    assertThat(rows.subList(before, rows.size())).containsExactly(
+        "pt-what allowed {\"resources\":[\"Observation/obs-what/_history/2\"]}",
+        "pt-what allowed {\"resources\":[\"Observation/obs-what/_history/1\"]}",
+        "- allowed {\"resources\":[\"Practitioner/pr-what/_history/1\"]}",
+        "pt-what deleted {\"resources\":[\"Observation/obs-what/_history/3\"]}");
+  }
+
   @Test
   void aConditionalCreateThatAnswersWithTheStoredResourceIsAudited() throws SQLException {
     String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:test:mrn\",\"value\":\"SYN-1\"}],"
