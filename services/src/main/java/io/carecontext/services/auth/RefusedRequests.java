@@ -32,7 +32,8 @@ import java.util.concurrent.ExecutorService;
 
 /**
  * A request of a valid key refused before any handler ran — a method the path does not take (405), a
- * type the caller asks for that it does not answer (406), a body type it does not read (415) — recorded
+ * type the caller asks for that it does not answer (406), a body over the size limit (413), a body type
+ * it does not read (415) — recorded
  * in the tenant's trail with that reason, as every handler records its own refusals. Only the FHIR
  * write path recorded its 415; a key probing the context or admin paths with other methods or types,
  * or on FHIR with other methods, left no row. Recorded only in the key's own tenant, when the path
@@ -58,7 +59,7 @@ public class RefusedRequests {
 
   /** The audit reason of each status recorded here. */
   static final Map<Integer, String> REASONS = Map.of(405, "method_not_allowed", 406, "not_acceptable",
-      415, "unsupported_media_type");
+      413, "payload_too_large", 415, "unsupported_media_type");
 
   private final AuditLog audit;
   private final TenantDirectory tenants;
@@ -76,7 +77,7 @@ public class RefusedRequests {
     this.blocking = blocking;
   }
 
-  /** Marks {@code request} as refused with {@code status} before any handler ran; recorded when it is 405, 406 or 415. */
+  /** Marks {@code request} as refused with {@code status} before any handler ran; recorded when it is 405, 406, 413 or 415. */
   public static void mark(HttpRequest<?> request, int status) {
     if (REASONS.containsKey(status)) {
       request.setAttribute(REFUSED, status);
@@ -142,7 +143,7 @@ public class RefusedRequests {
   }
 
   /**
-   * Records the refusal of {@code request} with {@code status} (405, 406 or 415), when a valid key made
+   * Records the refusal of {@code request} with {@code status} (405, 406, 413 or 415), when a valid key made
    * it on a path of its tenant. Throws when the row cannot be written: the caller answers 503, as every
    * audited path does (fail closed).
    */

@@ -298,7 +298,8 @@ public class FhirController {
 
   /** The audit reason of a refused write, by its status. */
   private static final Map<Integer, String> REFUSED_WRITES = Map.of(400, "invalid_request", 403, "key_not_admitted",
-      409, "conflict", 412, "version_conflict", 415, "unsupported_media_type", 422, "unprocessable_resource");
+      409, "conflict", 412, "version_conflict", 413, "payload_too_large", 415, "unsupported_media_type",
+      422, "unprocessable_resource");
 
   private static final String READ = "fhir-read";
   private static final String WRITE = AuditEvents.WRITE_ACTION;

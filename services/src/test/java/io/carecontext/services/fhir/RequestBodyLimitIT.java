@@ -2,9 +2,16 @@ package io.carecontext.services.fhir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.carecontext.migrations.testing.TestPostgres;
 import io.carecontext.services.TestServer;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,11 +29,26 @@ class RequestBodyLimitIT {
   static final long LIMIT = 16L * 1024 * 1024;
   static TestServer app;
   static String ehr;
+  static String doc;
 
   @BeforeAll
   static void start() {
     app = new TestServer(Map.of("CARECONTEXT_FHIR_MAX_BYTES", Long.toString(LIMIT), "CARECONTEXT_WORKER_THREADS", "0"));
     ehr = app.tenantWithKey("big", "ehr-feed", "[\"ehr-integration\"]", null);
+    doc = app.tenantWithKey("big", "dr-big", "[\"clinician\"]", "\"practitionerId\":\"pr-big\"");
+  }
+
+  /** The tenant's refusals, oldest first: action, reason, patient, principal. */
+  static List<String> refusals() throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT action || ' ' || reason || ' ' || coalesce(patient_id, '-') || ' ' "
+            + "|| principal FROM tenant_big.audit_log WHERE decision = 'denied' ORDER BY at, seq")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
   }
 
   @AfterAll
@@ -61,5 +83,30 @@ class RequestBodyLimitIT {
     HttpResponse<String> r = app.call("POST", "/fhir/big", ehr, bundle, "application/fhir+json");
     assertThat(r.statusCode()).isEqualTo(413);
     assertThat(r.body()).contains("OperationOutcome", "over the limit of " + LIMIT + " bytes");
+  }
+
+  /**
+   * A valid key's body over the limit is a refusal like a 415, and is recorded with its own reason: the
+   * Bundle's and the context body's 413s (the framework's, before any handler ran) left no row, and
+   * $import's was recorded as "refused", a reason no list names.
+   */
+  @Test
+  void aBodyOverTheLimitIsRecordedAsPayloadTooLarge() throws SQLException {
+    String big = "x".repeat((int) LIMIT + 1024);
+    int before = refusals().size();
+    assertThat(app.call("POST", "/fhir/big", ehr, "{\"resourceType\":\"Bundle\",\"x\":\"" + big + "\"}",
+        "application/fhir+json").statusCode()).isEqualTo(413);
+    assertThat(app.call("PUT", "/fhir/big/Patient/pt-big", ehr, "{\"resourceType\":\"Patient\",\"x\":\"" + big + "\"}",
+        "application/fhir+json").statusCode()).isEqualTo(413);
+    assertThat(app.call("POST", "/fhir/big/$import", ehr, "{\"resourceType\":\"Patient\",\"x\":\"" + big + "\"}",
+        "application/fhir+ndjson").statusCode()).isEqualTo(413);
+    assertThat(app.call("POST", "/v1/big/patients/pt-big/context", doc, "{\"query\":\"" + big + "\"}",
+        "application/json").statusCode()).isEqualTo(413);
+    List<String> rows = refusals();
+    assertThat(rows.subList(before, rows.size())).containsExactly( // each once
+        "fhir-write payload_too_large - ehr-feed",
+        "fhir-write payload_too_large pt-big ehr-feed",
+        "fhir-write payload_too_large - ehr-feed",
+        "context payload_too_large pt-big dr-big");
   }
 }
