@@ -1,0 +1,60 @@
+package io.carecontext.services.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The served /openapi.yml against what the service does: a client generated from it, or Swagger UI's
+ * "try it out", must send what the endpoints need and read what they answer.
+ */
+class OpenApiDocumentTest {
+
+  static String document() throws IOException {
+    try (InputStream in = OpenApiDocumentTest.class.getResourceAsStream("/META-INF/swagger/carecontext-0.1.yml")) {
+      assertThat(in).as("the generated OpenAPI document").isNotNull();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** The part of the document from {@code start} to the next line indented as {@code start}'s, or less. */
+  static String block(String doc, String start) {
+    int from = doc.indexOf("\n" + start + "\n");
+    assertThat(from).as(start).isNotNegative();
+    int indent = start.length() - start.stripLeading().length();
+    String[] lines = doc.substring(from + 1).split("\n");
+    StringBuilder out = new StringBuilder(lines[0]).append('\n');
+    for (int i = 1; i < lines.length; i++) {
+      String line = lines[i];
+      if (!line.isBlank() && line.length() - line.stripLeading().length() <= indent) {
+        break;
+      }
+      out.append(line).append('\n');
+    }
+    return out.toString();
+  }
+
+  /** /metrics answers 401 without the scrape token or the operator key: it said it needed no key. */
+  @Test
+  void metricsSaysItNeedsABearerToken() throws IOException {
+    String metrics = block(document(), "  /metrics:");
+    assertThat(metrics).doesNotContain("security: []").contains("\"401\"").contains("CARECONTEXT_METRICS_TOKEN");
+    assertThat(block(document(), "- name: operations")).doesNotContain("no key needed");
+  }
+
+  /** A research chunk's subject is a research subject code (R and 15 hex digits), not a source handle. */
+  @Test
+  void researchSubjectsAreShownAsTheCodesTheServiceGives() throws IOException {
+    String research = block(document(), "    ResearchResponse:");
+    assertThat(research).doesNotContain("example: S1").containsPattern("example: \"?R[0-9A-F]{15}\"?");
+  }
+
+  /** The ingest status names every count it answers, chunksOfAnotherModel included (the CLI reads it). */
+  @Test
+  void ingestStatusNamesChunksOfAnotherModel() throws IOException {
+    assertThat(block(document(), "    IngestStatus:")).contains("chunksOfAnotherModel:");
+  }
+}
