@@ -96,10 +96,38 @@ public final class LlmGateway {
       throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + failure(ex)
           + "); nothing was returned", 0);
     }
-    int in = r.tokenUsage() == null || r.tokenUsage().inputTokenCount() == null ? 0 : r.tokenUsage().inputTokenCount();
-    int out = r.tokenUsage() == null || r.tokenUsage().outputTokenCount() == null ? 0 : r.tokenUsage().outputTokenCount();
-    record(tenant, keyId, e, in, out);
-    return new Reply(r.aiMessage().text(), e.name(), e.model(), in, out);
+    String text = r == null || r.aiMessage() == null ? null : r.aiMessage().text();
+    int in = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().inputTokenCount(),
+        prompt.system() + "\n" + prompt.user());
+    int out = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().outputTokenCount(), text);
+    record(tenant, keyId, e, in, out); // what the call cost, answer or not
+    return new Reply(answerText(r, e.name()), e.name(), e.model(), in, out);
+  }
+
+  /**
+   * The tokens a call counts against the daily budgets: what the endpoint reported, or, when it reported
+   * none (many OpenAI-compatible servers leave usage out) or a negative count, an estimate from the text,
+   * as the prompt's own budget is estimated. Counted as 0, such an endpoint was never held to a budget,
+   * and a negative count took tokens off the day's total.
+   */
+  static int tokens(Integer reported, String text) {
+    if (reported != null && reported >= 0) {
+      return reported;
+    }
+    return text == null ? 0 : PromptBuilder.estimateTokens(text);
+  }
+
+  /**
+   * The answer's text; an answer without one (a null content, no message) is the endpoint's failure, a 502:
+   * it reached the output filter and was a 500 saying the answer could not be checked for identifiers.
+   */
+  static String answerText(ChatResponse r, String endpoint) {
+    String text = r == null || r.aiMessage() == null ? null : r.aiMessage().text();
+    if (text == null) {
+      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint + "' failed (no usable "
+          + "answer: it sent no text); nothing was returned", 0);
+    }
+    return text;
   }
 
   /** Where a failed call points: an endpoint's settings are its own entry in llm.endpoints, with a timeout. */
