@@ -310,6 +310,15 @@ final class JsonShapes {
       // exponent would fill the heap while it was written
       fault("value", "a number that written out takes more than 1,000 digits, which FHIR JSON cannot carry: "
           + "send it with fewer");
+    } else if (t == JsonToken.VALUE_STRING && "date".equals(element.type()) && DAY_AND_TIME.matcher(p.getText()).matches()) {
+      // HAPI keeps a time of day in a date ("birthDate": "1961-03-04T10:00:00Z") and stores it as sent
+      fault("value", "a FHIR date takes no time of day (YYYY, YYYY-MM or YYYY-MM-DD)");
+    } else if (t == JsonToken.VALUE_STRING && ("dateTime".equals(element.type()) || "instant".equals(element.type()))
+        && DAY_AND_TIME.matcher(p.getText()).matches() && !FULL_TIME.matcher(p.getText()).matches()) {
+      // R4: "if hours and minutes are specified, a time zone SHALL be populated", and seconds are part of a
+      // time; HAPI keeps one without either, a moment no reader can place
+      fault("value", "a FHIR " + element.type() + " with a time of day needs its seconds and a time zone "
+          + "(YYYY-MM-DDThh:mm:ss followed by Z or +hh:mm/-hh:mm)");
     } else if (t == JsonToken.VALUE_STRING && hasControlCharacter(p)) {
       // FHIR strings hold no control characters but tab, line feed and carriage return; PostgreSQL
       // refuses a NUL in text outright, which was a 500 for a label code that held one
@@ -317,6 +326,16 @@ final class JsonShapes {
           + "return), which no FHIR string may hold");
     }
   }
+
+  /**
+   * A day and a time of day in the form FHIR writes them, whatever follows the hours and minutes; a
+   * value of another form is left to HAPI, which names it as no date at all.
+   */
+  private static final java.util.regex.Pattern DAY_AND_TIME =
+      java.util.regex.Pattern.compile("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?$");
+  /** A time of day as a dateTime or instant must carry it: seconds and a zone. */
+  private static final java.util.regex.Pattern FULL_TIME =
+      java.util.regex.Pattern.compile("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$");
 
   /** The longest JSON number the parser reads (Jackson's default), and so the longest a stored body may hold. */
   static final int MAX_NUMBER_LENGTH = 1000;

@@ -62,6 +62,44 @@ class ValidationTest {
         .hasMessageNotContaining("Zebulon");
   }
 
+  /**
+   * HAPI takes a time of day in a FHIR date ({@code "birthDate": "1961-03-04T10:00:00Z"}) and a dateTime
+   * whose time has no zone or no seconds, and stores them as sent: values their elements cannot hold
+   * (R4: a date has no time; "if hours and minutes are specified, a time zone SHALL be populated"), which
+   * the message for a bad date already told feeds. Refused, naming the element, never the value.
+   */
+  @Test
+  void aDateWithATimeAndADateTimeWithoutItsZoneAreRefused() {
+    for (String sent : List.of("1961-03-04T10:00:00Z", "1961-03-04T10:00:00", "1961-03-04T00:00:00+01:00")) {
+      assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"" + sent + "\"}"))
+          .isInstanceOf(FhirInputException.class)
+          .hasMessage("element 'Patient.birthDate': a FHIR date takes no time of day (YYYY, YYYY-MM or YYYY-MM-DD)")
+          .hasMessageNotContaining("1961");
+    }
+    for (String sent : List.of("2024-01-02T10:00:00", "2024-01-02T10:00", "2024-01-02T10:00Z", "2024-01-02T10:00:00.5")) {
+      assertThatThrownBy(() -> Fhir.parseResource("{\"resourceType\":\"Observation\",\"status\":\"final\","
+          + "\"code\":{\"text\":\"x\"},\"effectiveDateTime\":\"" + sent + "\"}"))
+          .isInstanceOf(FhirInputException.class)
+          .hasMessage("element 'Observation.effectiveDateTime': a FHIR dateTime with a time of day needs its seconds and "
+              + "a time zone (YYYY-MM-DDThh:mm:ss followed by Z or +hh:mm/-hh:mm)")
+          .hasMessageNotContaining("2024");
+    }
+    // what FHIR allows is taken as before
+    for (String sent : List.of("2024", "2024-01", "2024-01-02", "2024-01-02T10:00:00Z", "2024-01-02T10:00:00.123-05:00")) {
+      assertThat(Fhir.parseResource("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+          + "\"effectiveDateTime\":\"" + sent + "\"}")).isNotNull();
+    }
+    for (String sent : List.of("1961", "1961-03", "1961-03-04")) {
+      assertThat(Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"" + sent + "\"}")).isNotNull();
+    }
+    // the element's other spellings: in a list, inside a Bundle entry
+    assertThatThrownBy(() -> Fhir.parseResource("""
+        {"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient",
+          "birthDate":"1961-03-04T10:00:00Z"},"request":{"method":"POST","url":"Patient"}}]}"""))
+        .isInstanceOf(FhirInputException.class)
+        .hasMessageStartingWith("bundle entry 0: element 'Bundle.entry[0].resource.birthDate': a FHIR date takes no time");
+  }
+
   @Test
   void whatHapiWouldDropIsRefusedWhatItRepairsIsKept() {
     // HAPI's lenient parser keeps the first value and drops the rest, and drops a scalar where an
