@@ -324,6 +324,11 @@ final class JsonShapes {
       // refuses a NUL in text outright, which was a 500 for a label code that held one
       fault("value", "holds a control character (U+0000 to U+001F other than tab, line feed and carriage "
           + "return), which no FHIR string may hold");
+    } else if (t == JsonToken.VALUE_STRING && hasLoneSurrogate(p)) {
+      // a JSON escape of half a surrogate pair, without the other half, is valid JSON but no character:
+      // written as UTF-8 it became "?", and the value was stored changed without a word
+      fault("value", "holds a \\uD800-\\uDFFF escape without its pair (half of a UTF-16 surrogate pair), which "
+          + "is no character: send the character itself, or both halves of its pair");
     }
   }
 
@@ -363,6 +368,20 @@ final class JsonShapes {
     for (int i = p.getTextOffset(); i < end; i++) {
       char c = text[i];
       if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean hasLoneSurrogate(JsonParser p) throws IOException {
+    char[] text = p.getTextCharacters();
+    int end = p.getTextOffset() + p.getTextLength();
+    for (int i = p.getTextOffset(); i < end; i++) {
+      char c = text[i];
+      if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(text[i + 1])) {
+        i++; // a pair: one character
+      } else if (Character.isSurrogate(c)) {
         return true;
       }
     }

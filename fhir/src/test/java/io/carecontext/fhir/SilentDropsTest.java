@@ -89,6 +89,11 @@ class SilentDropsTest {
           "Patient.meta.security[0].code", "value", 400),
       new Drop("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Zebulon\\u001b[0m\"}]}",
           "Patient.name[0].family", "value", 400),
+      // a lone UTF-16 surrogate escape is no character: it was stored as "?", the name silently changed
+      new Drop("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Zeb\\ud800ulon\"}]}",
+          "Patient.name[0].family", "value", 400),
+      new Drop("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"Zebulon\\udc00\"]}]}",
+          "Patient.name[0].given[0]", "value", 400),
       // a key twice in one object: HAPI keeps the last
       drop("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"birthDate\":\"1980-02-02\"}",
           "Patient.birthDate"),

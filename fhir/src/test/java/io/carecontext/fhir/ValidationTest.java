@@ -92,6 +92,10 @@ class ValidationTest {
     for (String sent : List.of("1961", "1961-03", "1961-03-04")) {
       assertThat(Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"" + sent + "\"}")).isNotNull();
     }
+    // a character outside the BMP, sent as its escaped surrogate pair, is one character and is kept
+    assertThat(((org.hl7.fhir.r4.model.Patient) Fhir.parseResource(
+        "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Zeb\\ud83d\\ude00\"}]}")).getNameFirstRep().getFamily())
+        .isEqualTo("Zeb" + new String(Character.toChars(0x1F600)));
     // the element's other spellings: in a list, inside a Bundle entry
     assertThatThrownBy(() -> Fhir.parseResource("""
         {"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient",
