@@ -33,6 +33,24 @@ class OperationsIT {
     assertThat(r.body()).contains("UP");
   }
 
+  /**
+   * A probe pointed at a health path that does not exist (/health/live, /health/ready, the names other
+   * frameworks use) was answered 400 "the request is malformed: send a JSON body with the documented
+   * fields", which sent its operator looking at a body a GET does not have.
+   */
+  @Test
+  void anUnknownHealthPathIsA404NamingTheHealthPaths() {
+    for (String path : new String[] {"/health/live", "/health/ready", "/health/Zebulon"}) {
+      HttpResponse<String> r = app.call("GET", path, null, null);
+      assertThat(r.statusCode()).as(path).isEqualTo(404);
+      assertThat(r.body()).contains("\"error\":\"not_found\"", "/health/liveness", "/health/readiness")
+          .doesNotContain("JSON body", "Zebulon");
+    }
+    for (String path : new String[] {"/health", "/health/liveness", "/health/readiness"}) {
+      assertThat(app.call("GET", path, null, null).statusCode()).as(path).isEqualTo(200);
+    }
+  }
+
   @Test
   void metricsAreInPrometheusFormat() {
     app.call("GET", "/admin/tenants", app.adminKey(), null);

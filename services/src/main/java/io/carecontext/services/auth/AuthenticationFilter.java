@@ -147,6 +147,13 @@ public class AuthenticationFilter {
       return scrapes(bearer(request).orElse("")) ? null : logged(request, HttpResponse.status(HttpStatus.UNAUTHORIZED)
           .header("WWW-Authenticate", "Bearer").body(new ApiError("unauthorized", METRICS_UNAUTHORIZED)));
     }
+    if (request.getPath().startsWith("/health/") && !HEALTH_PATHS.contains(withoutTrailingSlash(request.getPath()))) {
+      // the health endpoint read the rest of the path as a selector it could not convert, and answered
+      // 400 "the request is malformed: send a JSON body …" to a probe pointed at /health/live
+      return logged(request, HttpResponse.notFound().body(new ApiError("not_found", "no such health path: "
+          + "/health and /health/readiness answer whether the service can serve (its database answers), "
+          + "/health/liveness whether the process runs")));
+    }
     if (isPublic(request.getPath()) && !(FhirPaths.isCapabilities(request.getPath())
         && request.getMethod() != io.micronaut.http.HttpMethod.GET && request.getMethod() != io.micronaut.http.HttpMethod.HEAD)) {
       // the CapabilityStatement is public for reading only: a POST to it passed as public, met the create
@@ -235,6 +242,12 @@ public class AuthenticationFilter {
   }
 
   private static final Set<String> PUBLIC_HEALTH = Set.of("/health/liveness", "/health/readiness");
+  /** The health endpoint's paths; any other under /health/ is a 404. */
+  private static final Set<String> HEALTH_PATHS = Set.of("/health", "/health/liveness", "/health/readiness");
+
+  private static String withoutTrailingSlash(String path) {
+    return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+  }
 
   /** The fixed words of the API's paths; any other segment of a logged path is shown as a placeholder. */
   private static final Set<String> ROUTE_WORDS = Set.of("v1", "fhir", "admin", "tenants", "patients", "context", "chat",
