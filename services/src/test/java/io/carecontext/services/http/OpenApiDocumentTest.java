@@ -59,4 +59,14 @@ class OpenApiDocumentTest {
     // the research index's progress has a decimal (13.8): a client typed from "integer" failed to read it
     assertThat(block(block(document(), "    IngestStatus:"), "            percent:")).contains("type: number");
   }
+
+  /** A row's decision is allowed, denied or failed (AuditEntry.Decision): the document said "refused", which no row holds. */
+  @Test
+  void auditDecisionsAreTheOnesRowsHold() throws IOException {
+    String decision = block(block(document(), "    AuditEntry:"), "        decision:");
+    assertThat(decision).contains("failed").doesNotContain("or refused");
+    for (io.carecontext.retrieval.audit.AuditEntry.Decision d : io.carecontext.retrieval.audit.AuditEntry.Decision.values()) {
+      assertThat(decision).contains("- " + d.name().toLowerCase(java.util.Locale.ROOT));
+    }
+  }
 }
