@@ -152,6 +152,7 @@ public class TenantController {
     // told to fix its body, and left no row
     TenantId id = attempts.requireTenantAdmin(caller, tenant, "tenant-settings", request);
     AdminDtos.PatchTenant body = AdminDtos.read(json, raw, AdminDtos.PatchTenant.class);
+    refuseRemovingWhatCannotGo(raw);
     TenantRecord row = active(id);
     String name = body.name() == null ? row.name() : body.name().strip();
     if (name.isEmpty() || name.length() > 200) {
@@ -182,6 +183,28 @@ public class TenantController {
           + "{} waiting after failures made due", id, model.modelId(), model.dimensions(), queued, due);
     }
     return view(active(id), null);
+  }
+
+  /**
+   * In a merge patch null removes a member, but a tenant always has a name, and {@code "settings": null}
+   * would reset every setting at once (consent mode, role policies, retention): both answered 200 and
+   * changed nothing, so a client that meant them was told they were done.
+   */
+  private void refuseRemovingWhatCannotGo(byte[] raw) {
+    Map<String, Object> members;
+    try {
+      members = json.readValue(raw, Argument.mapOf(String.class, Object.class));
+    } catch (java.io.IOException e) {
+      return; // read above already
+    }
+    if (members.containsKey("name") && members.get("name") == null) {
+      throw ApiException.badRequest("\"name\": null would remove the tenant's name, which it must have: leave name "
+          + "out to keep it, or send the new one");
+    }
+    if (members.containsKey("settings") && members.get("settings") == null) {
+      throw ApiException.badRequest("\"settings\": null would reset every setting at once, which is not offered: "
+          + "reset one with null for its key, e.g. {\"settings\": {\"consentMode\": null}}");
+    }
   }
 
   /**
