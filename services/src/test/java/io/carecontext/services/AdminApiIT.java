@@ -328,6 +328,18 @@ class AdminApiIT {
     assertThat(farButFine.statusCode()).as(farButFine.body()).isEqualTo(201);
   }
 
+  // The answer echoed the nanoseconds sent while the database kept (and expires the key at) microseconds.
+  @Test
+  void aKeysExpiryIsAnsweredAsItIsStored() {
+    HttpResponse<String> made = app.call("POST", "/admin/tenants/bravo/keys", app.tenantAdmin("bravo"),
+        "{\"principal\":\"nanos\",\"roles\":[\"clinician\"],\"expiresAt\":\"2099-01-01T00:00:00.123456789Z\"}");
+    assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+    assertThat(field(made.body(), "expiresAt")).isEqualTo("2099-01-01T00:00:00.123456Z");
+    String listed = app.call("GET", "/admin/tenants/bravo/keys", app.tenantAdmin("bravo"), null).body();
+    assertThat(listed).contains("\"principal\":\"nanos\"").contains("2099-01-01T00:00:00.123456Z")
+        .doesNotContain("123456789");
+  }
+
   @Test
   void unknownTopLevelFieldsAndMistypedFieldsAreRefusedAndNamed() throws SQLException {
     // a PATCH with a misspelt "settings" answered 200, changed nothing and moved updatedAt
@@ -336,6 +348,10 @@ class AdminApiIT {
         {"PATCH", "/admin/tenants/bravo", "{\"setting\":{\"consentMode\":\"opt-in\"}}", "an unknown field: this body takes only the fields name, settings"},
         {"PATCH", "/admin/tenants/bravo", "{\"MRN4471902\":1}", "an unknown field: this body takes only the fields name, settings"},
         {"PATCH", "/admin/tenants/bravo", "{\"name\":7}", "field 'name' must be a string"},
+        // a merge patch's null removes: a name cannot go, and resetting every setting at once is not offered
+        // (both answered 200 and changed nothing)
+        {"PATCH", "/admin/tenants/bravo", "{\"name\":null}", "would remove the tenant's name"},
+        {"PATCH", "/admin/tenants/bravo", "{\"settings\":null}", "reset one with null for its key"},
         {"POST", "/admin/tenants", "{\"id\":\"acme3\",\"name\":\"A3\",\"bogus\":true}", "the fields id, name, settings"},
         {"POST", "/admin/tenants", "{\"id\":\"acme3\",\"name\":33}", "field 'name' must be a string"},
         // a blank name was taken as the id on POST while PATCH refused it

@@ -95,7 +95,16 @@ final class AdminDtos {
   record CreateKey(@Nullable String principal,
                    @io.swagger.v3.oas.annotations.media.ArraySchema(schema = @io.swagger.v3.oas.annotations.media.Schema(
                        type = "string", example = "clinician")) @Nullable Object roles, @Nullable Instant expiresAt,
-                   @Nullable String practitionerId) {}
+                   @Nullable String practitionerId) {
+    /**
+     * With expiresAt to the microsecond, as PostgreSQL keeps it: the answer and the trail echoed the
+     * nanoseconds sent, a moment the stored key (rounded by the database) did not expire at.
+     */
+    CreateKey toStoredPrecision() {
+      return expiresAt == null ? this
+          : new CreateKey(principal, roles, expiresAt.truncatedTo(java.time.temporal.ChronoUnit.MICROS), practitionerId);
+    }
+  }
 
   @Serdeable
   record CreatedKey(String keyId, String secret, String principal, List<String> roles, @Nullable Instant expiresAt,

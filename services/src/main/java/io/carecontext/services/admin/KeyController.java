@@ -81,7 +81,7 @@ public class KeyController {
                                                    @Nullable @Body byte[] raw) {
     // the key first, recorded when refused (with whom it tried to give which access), then its body
     attempts.requireTenantAdmin(caller, tenant, "key-create", request, row -> askedFor(row, raw));
-    AdminDtos.CreateKey body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class);
+    AdminDtos.CreateKey body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class).toStoredPrecision();
     TenantId id = requireActive(caller, tenant);
     if (body.principal() == null || !body.principal().matches(PRINCIPAL)) {
       // "required" said of a principal that was sent sent the caller looking for a missing field
