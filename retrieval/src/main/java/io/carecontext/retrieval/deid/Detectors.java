@@ -117,8 +117,9 @@ final class Detectors {
       // an employer ("works at Acme Widgets Inc."): with the name, it narrows a patient to a few people
       // ("[ID_1]" told the model nothing; the period of an abbreviation is the name's, a sentence's is not:
       // "works for Cook County Health." lost its full stop)
-      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)\\s+"
-          + "(?:at|for|by))\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?[A-Z][\\w&'’-]*){0,4}"
+      // with the job between ("works as a cashier at Fry's"), and "the" before the name
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)"
+          + "(?:\\s+as\\s+(?:an?\\s+)?[a-z]+(?:\\s+[a-z]+)?)?\\s+(?:at|for|by)(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?[A-Z][\\w&'’-]*){0,4}"
           + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER),
       // a town before a state's code and a ZIP code, as an address writes it ("Tempe AZ 85281"): the
       // record's own city is known, another (a laboratory's, a hospital's) was left beside its ZIP token
@@ -238,7 +239,10 @@ final class Detectors {
       + "|Health Services|Healthcare|Health Care|Clinics?|Medical Group|Medical Associates|Infirmary"
       + "|Laborator(?:y|ies)|Labs|Diagnostics|Imaging(?: Cent(?:er|re))?|Urgent Care|Surg(?:ery|ical) Cent(?:er|re)"
       + "|Cancer Cent(?:er|re)|Nursing Home|Nursing Cent(?:er|re)|Rehabilitation Cent(?:er|re)|Hospice"
-      + "|Dialysis Cent(?:er|re)|Pharmacy|Medical Plaza)";
+      + "|Dialysis Cent(?:er|re)|Pharmacy|Medical Plaza"
+      // where a patient lives in care: "brought in from Sunrise Senior Living" named the home and so the town
+      + "|Senior Living|Assisted Living|Memory Care|Care Cent(?:er|re)|Retirement (?:Home|Community|Village)"
+      + "|Skilled Nursing(?: Facility)?|Nursing Facility|Rehab Cent(?:er|re))";
   /**
    * A facility by name: capitalized words (joined by spaces, "of", "the", "and", "&" or a dash) ending
    * with the kind of place, and a place after it ("- Oro Valley", "of Arizona", "in Tempe").

@@ -257,6 +257,11 @@ class DetectorsTest {
         .isEqualTo("Works for [EMPLOYER]. Employed by [EMPLOYER] since 2019.");
     assertThat(marked("Attended the Mayo Clinic last year. Visited Mercy Hospital. Recently seen at Tucson Medical Center.", none))
         .isEqualTo("Attended the [FACILITY] last year. Visited [FACILITY]. Recently seen at [FACILITY].");
+    // the job between the verb and the employer, and homes where patients live in care
+    assertThat(marked("Works as cashier at the Fry's on Baseline. Works as a night nurse for Banner Health.", none))
+        .isEqualTo("Works as cashier at the [EMPLOYER] on Baseline. Works as a night nurse for [EMPLOYER].");
+    assertThat(marked("Brought in from Sunrise Senior Living. Resides at Desert Cove Memory Care. Moved to assisted living.", none))
+        .isEqualTo("Brought in from [FACILITY]. Resides at [FACILITY]. Moved to assisted living.");
   }
 
   // Before: a neighbour, a roommate or a boyfriend named beside the relation, a relative after a comma
