@@ -104,7 +104,7 @@ final class Dates {
       form("(?<![\\w./-])" + DAY + "(?:\\s+of)?\\s+" + MONTH_NAMED.replace(")\\.?", ")") + "(?!\\w)", true),
       // 2/13 after a word that says a date follows ("on 2/13", "since 2/13", "Tuesday 2/13"): without one
       // it is a score, a ratio or a strength ("pain 7/10", "4/5 strength", "reflexes 2/4")
-      form("(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
+      form("(?=\\d{1,2}/\\d)(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
           + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?\\s)"
           + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)", true));
 

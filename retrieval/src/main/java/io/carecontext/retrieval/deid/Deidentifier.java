@@ -114,7 +114,7 @@ public final class Deidentifier {
       + "|\\b(?<old>" + AN_AGE + ")[- ](?:years?|yrs?)[- ](?:old|of[- ]age)\\b"
       + "|\\b(?<yo>" + AN_AGE + ")[- ]?(?:yo|y/o|y\\.o\\.?)(?![\\w/])"
       // "91M with CHF", "93 F,": a clinician's shorthand of age and sex; not a temperature ("Temp 99F"), a room
-      + "|(?<![\\w.])(?<!(?:temp|tmax|temperature|fever|febrile|to|t|room|rm|bed|bay|unit|apt|suite|ste|no|#)\\s?[:=.]?\\s?)(?<sx>\\d{2,3})\\s?(?<sex>(?-i:[MF]))(?![\\w/])"
+      + "|(?=\\d{2,3}\\s?[MF](?![\\w/]))(?<![\\w.])(?<!(?:temp|tmax|temperature|fever|febrile|to|t|room|rm|bed|bay|unit|apt|suite|ste|no|#)\\s?[:=.]?\\s?)(?<sx>\\d{2,3})\\s?(?<sex>(?-i:[MF]))(?![\\w/])"
       // "she is 95.", "he is now ninety-one": checked below to end there, since "she is 95% on RA" is no age
       + "|\\b(?<word>age|aged|turned|turns|turning|(?<=\\b(?:she|he|pt|patient)\\s)is(?:\\s+now)?)\\s*:?\\s*(?<age>"
       + AN_AGE + ")(?! or older)"

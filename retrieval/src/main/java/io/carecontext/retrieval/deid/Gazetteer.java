@@ -46,8 +46,6 @@ final class Gazetteer {
 
   /** A word: letters, with apostrophes inside ("O'Fallon", "d'Alene"). */
   private static final Pattern WORD = Pattern.compile("\\p{L}+(?:['’‘]\\p{L}+)*");
-  /** What may stand between two words of a town's name: spaces, a hyphen, an abbreviation's period. */
-  private static final Pattern JOIN = Pattern.compile("\\.?[ \\t]{1,2}|-|\\.");
 
   /** Words after a name that make it an eponym: "Bell palsy", "Allen test", "Foley catheter", "Norwalk virus". */
   private static final Set<String> EPONYM_WORDS = Set.of("disease", "diseases", "syndrome", "palsy", "sign", "signs",
@@ -84,6 +82,12 @@ final class Gazetteer {
   /** Loaded after the sets above, which it reads. */
   private static final Map<String, Kind> NAMES = load();
   private static final int MAX_WORDS = 5;
+  /** A name's last word after its particle: "Coeur d'Alene". */
+  private static final Pattern PARTICLE_NAME = Pattern.compile("\\p{Ll}{1,2}['’]\\p{Lu}\\p{Ll}+");
+  /** What may stand between an eponym's words: a space or two, a line break, a hyphen. */
+  private static final Pattern EPONYM_JOIN = Pattern.compile("[ \\t]{1,2}|[ \\t]*\\r?\\n[ \\t]*|-");
+  /** Between a title and a name: its period and spaces. */
+  private static final Pattern TITLE_JOIN = Pattern.compile("\\.?\\s+");
 
   private Gazetteer() {}
 
@@ -91,17 +95,25 @@ final class Gazetteer {
   static String key(List<String> words) {
     StringBuilder b = new StringBuilder();
     for (String w : words) {
-      String k = Normalizer.normalize(w, Normalizer.Form.NFD).replaceAll("\\p{M}", "").replace('’', '\'')
-          .replace('‘', '\'').toLowerCase(Locale.ROOT);
-      k = switch (k) {
-        case "saint" -> "st";
-        case "fort" -> "ft";
-        case "mount" -> "mt";
-        default -> k;
-      };
-      b.append(b.isEmpty() ? "" : " ").append(k);
+      b.append(b.isEmpty() ? "" : " ").append(keyWord(w));
     }
     return b.toString();
+  }
+
+  /** One word's part of a key; plain ASCII (nearly every word) without the Unicode normalizer. */
+  private static String keyWord(String w) {
+    boolean ascii = true;
+    for (int i = 0; i < w.length() && ascii; i++) {
+      ascii = w.charAt(i) < 128;
+    }
+    String k = ascii ? w.toLowerCase(Locale.ROOT) : Normalizer.normalize(w, Normalizer.Form.NFD).replaceAll("\\p{M}", "")
+        .replace('’', '\'').replace('‘', '\'').toLowerCase(Locale.ROOT);
+    return switch (k) {
+      case "saint" -> "st";
+      case "fort" -> "ft";
+      case "mount" -> "mt";
+      default -> k;
+    };
   }
 
   private static Map<String, Kind> load() {
@@ -179,20 +191,21 @@ final class Gazetteer {
       int last = -1;
       int state = -1;
       Kind kind = null;
-      List<String> parts = new ArrayList<>();
+      StringBuilder key = new StringBuilder(); // the words so far, as a key: built once, a word at a time
       for (int j = i; j < words.size() && j < i + MAX_WORDS; j++) {
         if (j > i && !joined(text, words.get(j - 1)[1], words.get(j)[0])) {
           break;
         }
-        parts.add(text.substring(words.get(j)[0], words.get(j)[1]));
+        String word = text.substring(words.get(j)[0], words.get(j)[1]);
+        key.append(j > i ? " " : "").append(keyWord(word));
+        String k = key.toString();
         // the last word capitalized, or after its particle ("Coeur d'Alene")
-        Kind k = capitalized(text, words.get(j)) || j > i && text.substring(words.get(j)[0], words.get(j)[1])
-            .matches("\\p{Ll}{1,2}['’]\\p{Lu}\\p{Ll}+") ? NAMES.get(key(parts)) : null;
-        if (k != null) {
+        Kind found = capitalized(text, words.get(j)) || j > i && PARTICLE_NAME.matcher(word).matches() ? NAMES.get(k) : null;
+        if (found != null) {
           last = j;
-          kind = k;
+          kind = found;
         }
-        if (Detectors.STATES_AND_COUNTRIES.contains(key(parts))) {
+        if (Detectors.STATES_AND_COUNTRIES.contains(k)) {
           state = j;
         }
       }
@@ -265,7 +278,7 @@ final class Gazetteer {
    */
   private static boolean eponym(String text, List<int[]> words, int last) {
     for (int j = last + 1; j < words.size() && j <= last + 4; j++) {
-      if (!text.substring(words.get(j - 1)[1], words.get(j)[0]).matches("[ \\t]{1,2}|[ \\t]*\\r?\\n[ \\t]*|-")) {
+      if (!EPONYM_JOIN.matcher(text).region(words.get(j - 1)[1], words.get(j)[0]).matches()) {
         return false;
       }
       String word = text.substring(words.get(j)[0], words.get(j)[1]);
@@ -292,8 +305,34 @@ final class Gazetteer {
     return false;
   }
 
+  /**
+   * Whether two words are joined as a name's are: spaces (one or two), a hyphen, an abbreviation's
+   * period with or without spaces after it. By hand: a matcher made for every pair of words was most
+   * of the gazetteer's time.
+   */
   private static boolean joined(String text, int from, int to) {
-    return to > from && JOIN.matcher(text).region(from, to).matches();
+    int n = to - from;
+    if (n <= 0 || n > 3) {
+      return false;
+    }
+    int i = from;
+    if (text.charAt(i) == '.') {
+      i++;
+      if (i == to) {
+        return true;
+      }
+    } else if (n == 1 && text.charAt(i) == '-') {
+      return true;
+    }
+    if (to - i > 2) {
+      return false;
+    }
+    for (; i < to; i++) {
+      if (text.charAt(i) != ' ' && text.charAt(i) != '\t') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean joinedBySpace(String text, int from, int to) {
@@ -312,7 +351,7 @@ final class Gazetteer {
     }
     int[] p = words.get(i - 1);
     String between = text.substring(p[1], words.get(i)[0]);
-    return between.matches("\\.?\\s+") ? text.substring(p[0], p[1]).toLowerCase(Locale.ROOT) : null;
+    return TITLE_JOIN.matcher(between).matches() ? text.substring(p[0], p[1]).toLowerCase(Locale.ROOT) : null;
   }
 
   /** Nothing before, or a sentence's end, a colon, a semicolon, a bullet or a line's start. */
