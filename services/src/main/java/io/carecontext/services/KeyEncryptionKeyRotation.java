@@ -47,6 +47,7 @@ public final class KeyEncryptionKeyRotation {
     Path current = settings.kekFile().toAbsolutePath();
     KeyEncryptionKeyProvider from;
     KeyEncryptionKeyProvider to;
+    Path made = null; // the --to file, when this run makes the key there
     if (newKekFile.isPresent()) {
       if (settings.previousKekFile().isPresent()) {
         throw new IllegalArgumentException("--to and CARECONTEXT_KEK_PREVIOUS_FILE both name a rotation: with serve "
@@ -68,6 +69,7 @@ public final class KeyEncryptionKeyRotation {
             + "made if it does not exist); nothing was changed");
       }
       from = new LocalFileKeyProvider(current);
+      made = java.nio.file.Files.exists(target) ? null : target;
       to = new LocalFileKeyProvider(target);
     } else if (settings.previousKekFile().isEmpty() && settings.kekToken().flatMap(KekToken::previousKeyLabel).isPresent()) {
       // from one key of the token to another: both in the token; the previous one must exist, the new one
@@ -111,7 +113,13 @@ public final class KeyEncryptionKeyRotation {
       if (settings.kekToken().isPresent()) {
         KekToken.makeOnce(db.ownerDataSource(), to); // the running services have made it, or this makes it, once
       }
-      KekRotation.Result result = KekRotation.rewrap(db.ownerDataSource(), from, to);
+      KekRotation.Result result;
+      try {
+        result = KekRotation.rewrap(db.ownerDataSource(), from, to);
+      } catch (RuntimeException e) {
+        removeUnused(db, to, made);
+        throw e;
+      }
       LOG.info("key-encryption key rotated from kek {} to kek {}: {} data key(s) rewrapped, {} already under it",
           result.fromKekId(), result.toKekId(), result.rewrapped(), result.alreadyUnderNew());
       record(db, from, to);
@@ -120,6 +128,30 @@ public final class KeyEncryptionKeyRotation {
       if (embedded != null) {
         embedded.close(); // stops it only if it was started here
       }
+    }
+  }
+
+  /**
+   * The key a refused {@code --to} run made, removed: it said "nothing was changed" and left a new key
+   * behind that wraps nothing, for the operator to take for the one to run with. Removed only when the
+   * database says no data key is under it (a commit whose answer was lost may have stored some); when
+   * that cannot be read, it stays.
+   */
+  private static void removeUnused(PlatformDatabase db, KeyEncryptionKeyProvider to, Path made) {
+    if (made == null || !java.nio.file.Files.exists(made)) {
+      return;
+    }
+    try (java.sql.Connection c = db.ownerDataSource().getConnection();
+         java.sql.PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM platform.tenant_keys WHERE kek_id = ?")) {
+      ps.setString(1, to.kekId());
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getLong(1) == 0) {
+          java.nio.file.Files.delete(made);
+        }
+      }
+    } catch (java.sql.SQLException | java.io.IOException | RuntimeException e) {
+      LOG.warn("the key made in {} for this rotation could not be checked or removed ({}); it wraps no data key unless "
+          + "platform.tenant_keys names kek {}", made, e.getClass().getSimpleName(), to.kekId());
     }
   }
 

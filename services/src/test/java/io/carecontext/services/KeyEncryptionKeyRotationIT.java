@@ -84,6 +84,39 @@ class KeyEncryptionKeyRotationIT {
   }
 
   /**
+   * `kek rotate --to NEW_FILE` makes the new key in NEW_FILE; a rotation refused after that (the current
+   * key is not the one the data keys are under) said "nothing was changed" and left the freshly made key
+   * behind, a key that wraps nothing, for the operator to mistake for the one to run with. A file that
+   * existed before is the operator's and stays.
+   */
+  @Test
+  void aRefusedRotationRemovesTheKeyItMadeAndKeepsOneThatExisted() throws Exception {
+    app.tenantWithKey("kekwrong", "aud-w", "[\"auditor\"]", null);
+    Path wrongCurrent = app.home.resolve("kek-wrong-current.key");
+    java.nio.file.Files.writeString(wrongCurrent, java.util.Base64.getEncoder().encodeToString(randomBytes(32)));
+    java.nio.file.Files.setPosixFilePermissions(wrongCurrent, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    RuntimeSettings settings = settingsOf(app, Map.of("CARECONTEXT_KEK_FILE", wrongCurrent.toString()));
+    Path made = app.home.resolve("kek-made-by-a-refused-run.key");
+
+    assertThatThrownBy(() -> KeyEncryptionKeyRotation.run(settings, Optional.of(made), running -> { }))
+        .hasMessageContaining("neither the current one").hasMessageContaining("nothing was changed");
+    assertThat(made).doesNotExist();
+
+    Path existing = app.home.resolve("kek-of-the-operator.key");
+    java.nio.file.Files.writeString(existing, java.util.Base64.getEncoder().encodeToString(new byte[32]));
+    java.nio.file.Files.setPosixFilePermissions(existing, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    assertThatThrownBy(() -> KeyEncryptionKeyRotation.run(settings, Optional.of(existing), running -> { }))
+        .hasMessageContaining("neither the current one");
+    assertThat(existing).exists();
+  }
+
+  private static byte[] randomBytes(int n) {
+    byte[] b = new byte[n];
+    new java.security.SecureRandom().nextBytes(b);
+    return b;
+  }
+
+  /**
    * What `kek rotate --to` warns about on the embedded default: connections of the application role,
    * which serve and worker hold while they run and not once they stopped (the cluster may run on, after
    * `db start` or under a serve that found it running: the warning used to follow the cluster).
