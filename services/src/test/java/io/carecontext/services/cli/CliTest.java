@@ -230,6 +230,21 @@ class CliTest {
   }
 
   @Test
+  void theServersMessageIsShownWholeQuotesIncludedAndAFhirOutcomeByItsDiagnostics() {
+    // "HTTP 403: the platform operator key creates only a tenant's tenant-admin key (roles [\" and no more:
+    // the message was cut at its first escaped quote, before the part that says what to do
+    String body = "{\"error\":\"forbidden\",\"message\":\"the platform operator key creates only a tenant's "
+        + "tenant-admin key (roles [\\\"tenant-admin\\\"]); create every other key with that tenant-admin key\"}";
+    assertThat(ApiClient.failure(403, body).getMessage()).isEqualTo("HTTP 403: the platform operator key creates only a "
+        + "tenant's tenant-admin key (roles [\"tenant-admin\"]); create every other key with that tenant-admin key");
+    // the FHIR endpoints answer an OperationOutcome: its diagnostics, not 300 characters of its JSON
+    String outcome = "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"forbidden\","
+        + "\"diagnostics\":\"this key may not write resources\"}]}";
+    assertThat(ApiClient.failure(403, outcome).getMessage()).isEqualTo("HTTP 403: this key may not write resources");
+    assertThat(ApiClient.failure(502, "<html>Bad gateway</html>").getMessage()).isEqualTo("HTTP 502: <html>Bad gateway</html>");
+  }
+
+  @Test
   void idsFromTheCommandLineStayOneSegmentOfThePathAndOutOfTheErrors() throws Exception {
     // A patient id with a space failed with "Illegal character in path …/patients/<the id>/context",
     // printing the id (PHI) and exiting 2 as if the command were misused; an id with a slash reached
