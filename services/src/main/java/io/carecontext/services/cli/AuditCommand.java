@@ -43,14 +43,21 @@ final class AuditCommand {
      */
     @Override
     public Integer call() throws Exception {
+      // Checked before the service is asked: a folder that does not exist (or may not be written) was a stack
+      // trace, after the service had read and sent the whole trail. An earlier export there stays as it is
+      // until the service answers.
+      if (out != null) {
+        writable(out);
+      }
       HttpResponse<InputStream> r = connection.client(false).stream("/v1/" + ApiClient.segment(tenant) + "/audit/export");
       if (r.statusCode() / 100 != 2) {
         try (InputStream in = r.body()) {
           throw ApiClient.failure(r.statusCode(), new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         }
       }
+      OutputStream file = out == null ? null : open(out);
       long events = 0;
-      try (InputStream in = r.body(); OutputStream o = out == null ? nonClosing(System.out) : Files.newOutputStream(out)) {
+      try (InputStream in = r.body(); OutputStream o = file == null ? nonClosing(System.out) : file) {
         byte[] buf = new byte[64 * 1024];
         int n;
         while ((n = read(in, buf, events)) > 0) {
@@ -66,6 +73,34 @@ final class AuditCommand {
         spec.commandLine().getErr().printf("wrote %,d AuditEvent(s) to %s%n", events, out);
       }
       return 0;
+    }
+
+    /** Whether {@code file} can be written, as one line saying why not. */
+    static void writable(Path file) {
+      Path folder = file.toAbsolutePath().getParent();
+      if (folder == null || !Files.isDirectory(folder)) {
+        throw noSuchFolder(file);
+      }
+      if (Files.isDirectory(file) || !Files.isWritable(Files.exists(file) ? file : folder)) {
+        throw new CliException("cannot write " + file + " (" + (Files.isDirectory(file) ? "a folder" : "permission denied")
+            + "): give --out a file this user may write; nothing was exported");
+      }
+    }
+
+    private static CliException noSuchFolder(Path file) {
+      return new CliException("cannot write " + file + ": no such folder " + file.toAbsolutePath().getParent()
+          + "; create it or give --out a file in a folder that exists; nothing was exported");
+    }
+
+    private static OutputStream open(Path file) {
+      try {
+        return Files.newOutputStream(file);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw noSuchFolder(file);
+      } catch (java.io.IOException e) {
+        throw new CliException("cannot write " + file + " (" + e.getClass().getSimpleName() + "): give --out a file "
+            + "this user may write; nothing was exported");
+      }
     }
 
     /** A read of the export; a transfer the server broke off removes the file and says so. */

@@ -245,6 +245,38 @@ class CliTest {
   }
 
   @Test
+  void anExportToAFolderThatDoesNotExistIsOneLineAndAsksTheServiceForNothing(@org.junit.jupiter.api.io.TempDir
+                                                                              java.nio.file.Path dir) throws Exception {
+    // it was a stack trace (NoSuchFileException), after the whole trail had been read from the service
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    List<String> paths = new java.util.concurrent.CopyOnWriteArrayList<>();
+    server.createContext("/", exchange -> {
+      paths.add(exchange.getRequestURI().getRawPath());
+      byte[] body = "{\"resourceType\":\"AuditEvent\"}\n".getBytes();
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort();
+      java.nio.file.Path out = dir.resolve("no-such-folder").resolve("trail.ndjson");
+      Run r = cli("audit", "export", "--tenant", "acme", "--out", out.toString(), "--url", url, "--key", "k");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("cannot write " + out).contains("no such folder").contains("nothing was exported")
+          .doesNotContain("Exception").doesNotContain("\tat ");
+      assertThat(paths).isEmpty();
+      Run ok = cli("audit", "export", "--tenant", "acme", "--out", dir.resolve("trail.ndjson").toString(), "--url", url,
+          "--key", "k");
+      assertThat(ok.code()).as(ok.err()).isZero();
+      assertThat(dir.resolve("trail.ndjson")).hasContent("{\"resourceType\":\"AuditEvent\"}");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void idsFromTheCommandLineStayOneSegmentOfThePathAndOutOfTheErrors() throws Exception {
     // A patient id with a space failed with "Illegal character in path …/patients/<the id>/context",
     // printing the id (PHI) and exiting 2 as if the command were misused; an id with a slash reached
