@@ -368,18 +368,45 @@ public final class EmbeddedPostgres implements AutoCloseable {
   }
 
   private void requirePgvector() throws IOException {
-    Path control = bin.getParent().resolve("../../../share/postgresql").normalize()
-        .resolve(bin.getParent().getFileName()).resolve("extension/vector.control");
-    if (!Files.exists(control)) {
-      throw new IOException("pgvector is not installed for PostgreSQL " + bin.getParent().getFileName()
+    if (pgvectorControl(bin).isEmpty()) {
+      throw new IOException("pgvector is not installed for the PostgreSQL in " + bin
           + ": run scripts/install-prerequisites.sh (it builds and installs pgvector), then start again");
     }
   }
 
+  /**
+   * pgvector's control file for the server in {@code bin}: Debian's layout ({@code /usr/lib/postgresql/N/bin},
+   * {@code /usr/share/postgresql/N/extension}) or a source build's ({@code bin/} next to {@code share/extension/}
+   * or {@code share/postgresql/extension/}). The Debian path alone was looked at, and a {@code bin} without
+   * a grandparent (CARECONTEXT_PG_BIN=/nonexistent) was a NullPointerException.
+   */
+  static Optional<Path> pgvectorControl(Path bin) {
+    Path abs = bin.toAbsolutePath().normalize();
+    Path version = abs.getParent() == null ? null : abs.getParent().getFileName();
+    List<Path> candidates = new ArrayList<>();
+    if (version != null) {
+      candidates.add(abs.getParent().resolve("../../../share/postgresql").normalize().resolve(version)
+          .resolve("extension/vector.control"));
+      candidates.add(abs.getParent().resolve("share/extension/vector.control"));
+      candidates.add(abs.getParent().resolve("share/postgresql/extension/vector.control"));
+    }
+    return candidates.stream().filter(Files::isRegularFile).findFirst();
+  }
+
   static Path findBinaries() {
-    String configured = System.getenv("CARECONTEXT_PG_BIN");
+    return findBinaries(System.getenv("CARECONTEXT_PG_BIN"));
+  }
+
+  /** The server binaries: {@code configured} (CARECONTEXT_PG_BIN) when set, else the newest Debian's. */
+  static Path findBinaries(String configured) {
     if (configured != null && !configured.isBlank()) {
-      return Path.of(configured);
+      Path bin = Path.of(configured.strip());
+      if (!Files.isExecutable(bin.resolve("initdb")) || !Files.isExecutable(bin.resolve("pg_ctl"))) {
+        throw new DatabaseException("CARECONTEXT_PG_BIN=" + configured + " has no initdb and pg_ctl: point it at "
+            + "the bin folder of a PostgreSQL server (e.g. /usr/lib/postgresql/<version>/bin), or unset it to use the "
+            + "newest under /usr/lib/postgresql");
+      }
+      return bin;
     }
     try (Stream<Path> versions = Files.list(Path.of("/usr/lib/postgresql"))) {
       return versions.map(v -> v.resolve("bin"))

@@ -34,6 +34,41 @@ class EmbeddedPostgresTest {
         .hasMessageContaining(configured);
   }
 
+  /**
+   * CARECONTEXT_PG_BIN naming a folder without the server binaries was a NullPointerException stack trace
+   * (/nonexistent) or "pgvector is not installed for PostgreSQL usr" (/usr/bin); it now says what the
+   * variable must name. A source build's layout (bin/ next to share/extension/) has its pgvector found.
+   */
+  @Test
+  void aPgBinWithoutTheServerBinariesSaysWhatToSetInsteadOfFailingLater(@org.junit.jupiter.api.io.TempDir
+                                                                         java.nio.file.Path dir) throws Exception {
+    for (String configured : new String[] {"/nonexistent", dir.toString(), "relative/bin"}) {
+      assertThatThrownBy(() -> EmbeddedPostgres.findBinaries(configured))
+          .as(configured).isInstanceOf(DatabaseException.class)
+          .hasMessageContaining("CARECONTEXT_PG_BIN=" + configured)
+          .hasMessageContaining("initdb and pg_ctl")
+          .hasMessageContaining("/usr/lib/postgresql/<version>/bin");
+    }
+    java.nio.file.Path bin = java.nio.file.Files.createDirectories(dir.resolve("pgsql/bin"));
+    for (String tool : new String[] {"initdb", "pg_ctl"}) {
+      java.nio.file.Files.writeString(bin.resolve(tool), "#!/bin/sh\n");
+      bin.resolve(tool).toFile().setExecutable(true);
+    }
+    assertThat(EmbeddedPostgres.findBinaries(bin.toString())).isEqualTo(bin);
+    assertThat(EmbeddedPostgres.pgvectorControl(bin)).isEmpty();
+    java.nio.file.Path control = java.nio.file.Files.createDirectories(dir.resolve("pgsql/share/extension"))
+        .resolve("vector.control");
+    java.nio.file.Files.writeString(control, "");
+    assertThat(EmbeddedPostgres.pgvectorControl(bin)).contains(control);
+    // Debian's layout: /usr/lib/postgresql/N/bin and /usr/share/postgresql/N/extension
+    java.nio.file.Path debianBin = java.nio.file.Files.createDirectories(dir.resolve("usr/lib/postgresql/16/bin"));
+    java.nio.file.Path debianControl = java.nio.file.Files.createDirectories(
+        dir.resolve("usr/share/postgresql/16/extension")).resolve("vector.control");
+    java.nio.file.Files.writeString(debianControl, "");
+    assertThat(EmbeddedPostgres.pgvectorControl(debianBin)).contains(debianControl);
+    assertThat(EmbeddedPostgres.pgvectorControl(java.nio.file.Path.of("/"))).isEmpty();
+  }
+
   @Test
   void theLastStartsPortIsReadFromPostmasterOpts() {
     assertThat(EmbeddedPostgres.lastStartPort("/usr/lib/postgresql/15/bin/postgres \"-D\" \"/x/pgdata\" \"-p\" \"40019\" "
