@@ -35,6 +35,11 @@ final class SecretFiles {
    * @throws java.nio.file.NoSuchFileException when it does not exist
    */
   static byte[] readOwnerOnly(Path file, String what) throws IOException {
+    if (Files.isDirectory(file)) {
+      // a Secret's mount path without the key's name: it was told to "chmod 600" the folder
+      throw new KeyProviderException(what + " " + file + " is a folder, not a key file: name the file itself (for a "
+          + "mounted Secret, the mount path and the key's name)");
+    }
     PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
     if (view == null) {
       throw new KeyProviderException("cannot verify permissions of " + what + " " + file

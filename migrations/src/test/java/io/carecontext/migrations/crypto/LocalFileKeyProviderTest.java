@@ -114,6 +114,22 @@ class LocalFileKeyProviderTest extends KeyEncryptionKeyProviderContract {
   }
 
   /**
+   * CARECONTEXT_KEK_FILE (or `kek rotate --to`) naming a folder, such as a Secret's mount path without the
+   * key's name: it was told to "chmod 600" the folder, after which it failed to read it.
+   */
+  @Test
+  void aFolderIsNamedAsOneAndNotToldToChangeItsMode() throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("kek-mount"));
+    for (String mode : new String[] {"rwxr-xr-x", "rwx------"}) {
+      Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString(mode));
+      assertThatThrownBy(() -> new LocalFileKeyProvider(folder).kekId())
+          .as(mode).isInstanceOf(KeyProviderException.class)
+          .hasMessageContaining(folder + " is a folder, not a key file")
+          .message().doesNotContain("chmod");
+    }
+  }
+
+  /**
    * A Kubernetes Secret mounted for a pod that runs as a user other than root: owned by root, mode 440,
    * its group the pod's fsGroup, which the process has. The Helm chart mounts the key so; a check for
    * owner-only files refused it, and the service could not start in the cluster.
