@@ -202,7 +202,7 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
     try {
       return base.configure(config);
     } catch (ProviderException | java.security.InvalidParameterException e) {
-      throw tokenFailed("open PKCS#11 slot " + slot + " of " + library, e);
+      throw tokenFailed("open", e);
     }
   }
 
@@ -265,7 +265,8 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
 
   private KeyProviderException tokenFailed(String what, Exception e) {
     // The token's messages name return codes (CKR_...), never key material.
-    return new KeyProviderException("could not " + what + " in PKCS#11 slot " + slot + " of " + library + " ("
+    return new KeyProviderException("could not " + what + (what.equals("open") ? "" : " in") + " PKCS#11 slot " + slot
+        + " of " + library + " ("
         + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
         + "); check that the token is present and the slot id (CARECONTEXT_KEK_PKCS11_SLOT) is right", e);
   }

@@ -91,7 +91,10 @@ class Pkcs11KeyProviderTest extends KeyEncryptionKeyProviderContract {
     SoftHsmToken.Token token = SoftHsmToken.token();
     assertThatThrownBy(() -> new Pkcs11KeyProvider(token.library(), 999_999L, token.pinFile(), label()).kekId())
         .isInstanceOf(KeyProviderException.class)
-        .hasMessageContaining("CARECONTEXT_KEK_PKCS11_SLOT");
+        .hasMessageContaining("CARECONTEXT_KEK_PKCS11_SLOT")
+        // it said "could not open PKCS#11 slot 999999 of … in PKCS#11 slot 999999 of …"
+        .hasMessageStartingWith("could not open PKCS#11 slot 999999 of " + token.library() + " (")
+        .message().doesNotContain(" in PKCS#11 slot");
   }
 
   @Test
