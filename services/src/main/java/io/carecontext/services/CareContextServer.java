@@ -387,6 +387,33 @@ public final class CareContextServer implements AutoCloseable {
   }
 
   /**
+   * The operator key in an existing admin.key, which the README lets operators write themselves. An empty
+   * one started the service with no operator key and no word about it (every admin call answered 401);
+   * one others may read, or a short key, passed without the warning CARECONTEXT_ADMIN_KEY gets.
+   */
+  private static String keptAdminKey(Path file) throws IOException {
+    String key = Files.readString(file, StandardCharsets.UTF_8).trim();
+    if (key.isEmpty()) {
+      throw new IllegalStateException(file + " is empty, so the service would have no platform operator key: delete it "
+          + "(a new key is generated at the next start) or write the key in it, or set CARECONTEXT_ADMIN_KEY");
+    }
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+    if (mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)
+        || mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)
+        || mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)
+        || mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)) {
+      LOG.warn("{} has mode {}: others on this machine may read or change the platform operator key; run: chmod 600 {}",
+          file, PosixFilePermissions.toString(mode), file);
+    }
+    if (key.length() < RuntimeSettings.MIN_ADMIN_KEY_LENGTH) {
+      LOG.warn("the platform operator key in {} is shorter than {} characters and opens the admin API of every tenant: "
+          + "use a long random key (openssl rand -base64 32) anywhere but a local trial", file,
+          RuntimeSettings.MIN_ADMIN_KEY_LENGTH);
+    }
+    return key;
+  }
+
+  /**
    * Without CARECONTEXT_ADMIN_KEY a random operator key is kept in a 0600 file under the home
    * directory, never printed to the log.
    */
@@ -394,7 +421,7 @@ public final class CareContextServer implements AutoCloseable {
     Path file = home.resolve("admin.key");
     try {
       if (Files.exists(file)) {
-        return Files.readString(file, StandardCharsets.UTF_8).trim();
+        return keptAdminKey(file);
       }
       Files.createDirectories(home);
       byte[] bytes = new byte[32];
