@@ -33,6 +33,18 @@ final class RuntimeCommands {
       + "  CARECONTEXT_DB_URL     an external PostgreSQL (else the embedded one)%n"
       + "Stop with Ctrl-C or SIGTERM.";
 
+  /**
+   * What `kek rotate` reads: the settings of the service it rotates for. It showed serve's footer, whose
+   * port and operator key it does not use and whose "Stop with Ctrl-C or SIGTERM" a one-off command has no use for.
+   */
+  static final String KEK_CONFIGURATION = "%nRun it with the service's own settings (README.md lists them all):%n"
+      + "  CARECONTEXT_HOME       data, keys, embedded PostgreSQL (./.carecontext)%n"
+      + "  CARECONTEXT_KEK_FILE   the current key ($CARECONTEXT_HOME/kek.key)%n"
+      + "  CARECONTEXT_KEK_PREVIOUS_FILE  the old key, to rotate while serve runs%n"
+      + "  CARECONTEXT_KEK_PKCS11_*       a key in a PKCS#11 token instead%n"
+      + "  CARECONTEXT_DB_URL     an external PostgreSQL (else the embedded one),%n"
+      + "                         with the owner's CARECONTEXT_DB_USER/_PASSWORD";
+
   @Command(name = "serve", description = "Start the HTTP service (the embedded PostgreSQL unless CARECONTEXT_DB_URL "
       + "is set). Runs until stopped.", footer = CONFIGURATION)
   static final class Serve implements Callable<Integer> {
@@ -124,7 +136,7 @@ final class RuntimeCommands {
     @Command(name = "rotate", description = "Wrap every tenant's data key again under a new key-encryption key (no "
         + "data is re-encrypted); resumable. Either stop serve and worker and give --to, or, to keep them running, "
         + "restart them with CARECONTEXT_KEK_FILE=the new key and CARECONTEXT_KEK_PREVIOUS_FILE=the old one and run "
-        + "it without --to.", footer = CONFIGURATION)
+        + "it without --to.", footer = KEK_CONFIGURATION)
     static final class Rotate implements Callable<Integer> {
       @Option(names = "--to", paramLabel = "FILE",
           description = "the new key's file: base64 of 32 random bytes, mode 600; made so if it does not exist. "

@@ -49,6 +49,9 @@ class CliTest {
           .contains("CARECONTEXT_HOME").contains("README.md");
     }
     assertThat(cli("key", "create", "--help").out()).contains("PractitionerRole/<id>");
+    // kek rotate showed serve's footer: the HTTP port, the operator key, and "Stop with Ctrl-C or SIGTERM"
+    assertThat(cli("kek", "rotate", "--help").out()).contains("CARECONTEXT_KEK_FILE").contains("CARECONTEXT_KEK_PREVIOUS_FILE")
+        .contains("CARECONTEXT_HOME").contains("CARECONTEXT_DB_URL").doesNotContain("Ctrl-C").doesNotContain("CARECONTEXT_PORT");
   }
 
   private static void collectSpecs(CommandLine cmd, String prefix,
