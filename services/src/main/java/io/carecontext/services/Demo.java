@@ -138,11 +138,42 @@ public final class Demo {
    * (false for {@code demo --exit}, whose service stops once this is printed).
    */
   public void printInstructions(Setup setup, PrintStream out, boolean staysUp) {
-    printInstructions(setup, out, staysUp, System.getenv("CARECONTEXT_HOME"));
+    printInstructions(setup, out, staysUp, System.getenv());
   }
 
   /** {@code home}: CARECONTEXT_HOME as the demo was given it, named in the command to start it again. */
   void printInstructions(Setup setup, PrintStream out, boolean staysUp, String home) {
+    printInstructions(setup, out, staysUp, home == null ? Map.of() : Map.of("CARECONTEXT_HOME", home));
+  }
+
+  /** Settings that decide which installation and key-encryption key a serve gets, named as they were given. */
+  private static final List<String> RESTART_SETTINGS = List.of("CARECONTEXT_HOME", "CARECONTEXT_KEK_FILE",
+      "CARECONTEXT_KEK_PKCS11_LIBRARY", "CARECONTEXT_KEK_PKCS11_SLOT", "CARECONTEXT_KEK_PKCS11_PIN_FILE",
+      "CARECONTEXT_KEK_PKCS11_KEY_LABEL");
+
+  /**
+   * The command that starts the service again on what the demo set up: the same home and port, and the same
+   * key-encryption key (a serve with the home's default key file opens no data key after a `kek rotate --to`);
+   * an external database is named, never given (its URL and password may carry secrets).
+   */
+  static String restartCommand(Map<String, String> env, int port) {
+    StringBuilder command = new StringBuilder();
+    for (String name : RESTART_SETTINGS) {
+      String value = env.get(name);
+      if (value != null && !value.isBlank()) {
+        command.append(name).append('=').append(value.matches("[\\w./:@%+=-]+") ? value
+            : "'" + value.replace("'", "'\\''") + "'").append(' ');
+      }
+    }
+    command.append("CARECONTEXT_PORT=").append(port).append(" ./carecontext serve");
+    String db = env.get("CARECONTEXT_DB_URL");
+    if (db != null && !db.isBlank()) {
+      command.append(", with the same CARECONTEXT_DB_* settings");
+    }
+    return command.toString();
+  }
+
+  void printInstructions(Setup setup, PrintStream out, boolean staysUp, Map<String, String> env) {
     out.println();
     out.println(staysUp
         ? "CareContext is running at http://127.0.0.1:" + server.port() + " (embedded PostgreSQL + pgvector)."
@@ -152,9 +183,7 @@ public final class Demo {
     // the same home as well as the same port: a serve without it starts an empty installation under
     // ./.carecontext, where none of the keys below exists
     out.println((staysUp ? "Try" : "With the service started again on the same port and home ("
-        + (home == null || home.isBlank() ? "" : "CARECONTEXT_HOME="
-        + (home.matches("[\\w./:@%+=-]+") ? home : "'" + home.replace("'", "'\\''") + "'") + " ") + "CARECONTEXT_PORT=" + server.port()
-        + " ./carecontext serve), try") + " (the clinician key is linked to patient " + setup.patientId()
+        + restartCommand(env, server.port()) + "), try") + " (the clinician key is linked to patient " + setup.patientId()
         + " as its general practitioner):");
     out.println();
     setup.curls().forEach(c -> out.println("  " + c));
