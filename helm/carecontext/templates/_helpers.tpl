@@ -322,7 +322,8 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
     items:
       - key: {{ .Values.kek.key }}
         path: {{ .Values.kek.key }}
-      {{- if .Values.kek.previousKey }}
+      {{- if and .Values.kek.previousKey (ne .Values.kek.previousKey .Values.kek.key) }}
+      {{- /* previousKey = key is the move into a PKCS#11 token: that file is mounted once */}}
       - key: {{ .Values.kek.previousKey }}
         path: {{ .Values.kek.previousKey }}
       {{- end }}

@@ -275,6 +275,24 @@ class HelmChartTest {
       }
     }
 
+    /**
+     * The move into a token, as the README has it: kek.previousKey set to kek.key for one `kek rotate`. The
+     * KEK volume listed the same key and path twice; it is mounted once, and named as the previous key.
+     */
+    @Test
+    void theMoveIntoATokenMountsTheKeyFileOnceAsThePreviousKey() {
+      List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues)
+          .set("kek.pkcs11.library", "/opt/hsm/lib/libcklog2.so").set("kek.pkcs11.slot", "3")
+          .set("kek.pkcs11.pinSecret", "hsm-pin").set("kek.previousKey", "kek"));
+      for (Map<String, Object> pod : podSpecs(docs)) {
+        Map<String, Map<String, Object>> volumes = byName(list(pod, "volumes"));
+        assertThat(list(map(volumes.get("kek"), "secret"), "items")).extracting(i -> i.get("path"))
+            .containsExactly("kek");
+        Map<String, Map<String, Object>> env = byName(list(containers(pod).get(0), "env"));
+        assertThat(env.get("CARECONTEXT_KEK_PREVIOUS_FILE").get("value")).isEqualTo("/etc/carecontext/kek/kek");
+      }
+    }
+
     @Test
     void aKekInAPkcs11TokenNamesTheModuleSlotAndLabelAndMountsThePinReadOnly() {
       List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues)
