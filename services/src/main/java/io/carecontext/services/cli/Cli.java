@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
     subcommands = {RuntimeCommands.DemoCommand.class, RuntimeCommands.Serve.class, RuntimeCommands.Worker.class,
         RuntimeCommands.Migrate.class, RuntimeCommands.Db.class, RuntimeCommands.Kek.class, TenantCommand.class, KeyCommand.class,
         ContextCommand.class, AuditCommand.class, IngestCommand.class, RuntimeCommands.Bench.class,
-        RuntimeCommands.Eval.class, CommandLine.HelpCommand.class})
+        RuntimeCommands.Eval.class, HelpCommand.class})
 public final class Cli {
 
   /** Runs a command; returns the exit code (0 ok, 1 failure, 2 usage). */

@@ -54,6 +54,19 @@ class CliTest {
         .contains("CARECONTEXT_HOME").contains("CARECONTEXT_DB_URL").doesNotContain("Ctrl-C").doesNotContain("CARECONTEXT_PORT");
   }
 
+  // "help kek rotate" showed kek's help: picocli's help command read the first name only
+  @Test
+  void helpFollowsACommandIntoTheCommandWithinIt() {
+    Run rotate = cli("help", "kek", "rotate");
+    assertThat(rotate.code()).isZero();
+    assertThat(rotate.out()).contains("Usage: carecontext kek rotate").contains("CARECONTEXT_KEK_PREVIOUS_FILE");
+    assertThat(cli("help", "kek").out()).contains("Usage: carecontext kek").contains("rotate");
+    assertThat(cli("help").out()).contains("Usage: carecontext").contains("serve");
+    Run unknown = cli("help", "kek", "spin");
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("unknown command 'spin' in 'kek'").contains("rotate");
+  }
+
   private static void collectSpecs(CommandLine cmd, String prefix,
                                    java.util.function.BiConsumer<String, CommandLine.Model.CommandSpec> each) {
     cmd.getSubcommands().forEach((name, sub) -> {
