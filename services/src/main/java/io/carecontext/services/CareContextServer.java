@@ -398,10 +398,7 @@ public final class CareContextServer implements AutoCloseable {
           + "(a new key is generated at the next start) or write the key in it, or set CARECONTEXT_ADMIN_KEY");
     }
     java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(file);
-    if (mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)
-        || mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)
-        || mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)
-        || mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)) {
+    if (!io.carecontext.migrations.crypto.SecretFiles.keptFromOthers(file, mode)) {
       LOG.warn("{} has mode {}: others on this machine may read or change the platform operator key; run: chmod 600 {}",
           file, PosixFilePermissions.toString(mode), file);
     }

@@ -98,7 +98,7 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
     try {
       return AesGcm.seal(Cipher.getInstance(GCM, kek.provider()), kek.key(), dataKey, kek.aad(), random);
     } catch (GeneralSecurityException | ProviderException e) {
-      throw tokenFailed("wrap a data key", e);
+      throw tokenFailed("wrap a data key in", e);
     }
   }
 
@@ -112,7 +112,7 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
       throw new DecryptionException("data key could not be unwrapped with key-encryption key "
           + kek.kekId() + ": it was wrapped under another key, or altered");
     } catch (GeneralSecurityException | ProviderException e) {
-      throw tokenFailed("unwrap a data key", e);
+      throw tokenFailed("unwrap a data key in", e);
     }
   }
 
@@ -129,7 +129,7 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
     try {
       return keyStore(provider()).containsAlias(keyLabel);
     } catch (GeneralSecurityException | ProviderException e) {
-      throw tokenFailed("look up key " + keyLabel, e);
+      throw tokenFailed("look up key " + keyLabel + " in", e);
     }
   }
 
@@ -155,7 +155,7 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
         String id = kekIdOf(checkValue(provider, key));
         loaded = new Loaded(provider, key, id, id.getBytes(StandardCharsets.US_ASCII));
       } catch (GeneralSecurityException | ProviderException e) {
-        throw tokenFailed("load key " + keyLabel, e);
+        throw tokenFailed("load key " + keyLabel + " in", e);
       }
     }
     return loaded;
@@ -263,10 +263,10 @@ public final class Pkcs11KeyProvider implements KeyEncryptionKeyProvider {
     }
   }
 
+  /** {@code what} ends where the slot is named: "open", "wrap a data key in". */
   private KeyProviderException tokenFailed(String what, Exception e) {
     // The token's messages name return codes (CKR_...), never key material.
-    return new KeyProviderException("could not " + what + (what.equals("open") ? "" : " in") + " PKCS#11 slot " + slot
-        + " of " + library + " ("
+    return new KeyProviderException("could not " + what + " PKCS#11 slot " + slot + " of " + library + " ("
         + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
         + "); check that the token is present and the slot id (CARECONTEXT_KEK_PKCS11_SLOT) is right", e);
   }

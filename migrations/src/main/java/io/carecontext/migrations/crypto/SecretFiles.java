@@ -18,7 +18,7 @@ import java.util.Set;
  * Secret mounted for a pod that runs as a user other than root ({@code defaultMode: 0440} and the pod's
  * {@code fsGroup}, as the Helm chart mounts the key-encryption key). Others may never read it.
  */
-final class SecretFiles {
+public final class SecretFiles {
 
   static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> READ_ONLY_FOR_OWNER_AND_GROUP =
@@ -46,12 +46,21 @@ final class SecretFiles {
           + ": the file system has no POSIX permissions; keep it on a POSIX file system");
     }
     Set<PosixFilePermission> permissions = view.readAttributes().permissions();
-    if (!OWNER_ONLY.containsAll(permissions) && !readOnlyForOwnGroup(file, permissions)) {
+    if (!keptFromOthers(file, permissions)) {
       throw new KeyProviderException(what + " " + file + " has mode " + PosixFilePermissions.toString(permissions)
           + ", which lets others read it or change it; run: chmod 600 " + file + " (a read-only mount readable by "
           + "this process's own group, mode 440, is accepted too)");
     }
     return Files.readAllBytes(file);
+  }
+
+  /**
+   * Whether a secret file with these permissions is kept from everyone but its owner (and, read-only, this
+   * process's own group): the one judgement of every secret file, whether it is then refused (a key, a PIN)
+   * or warned about (the operator key in admin.key).
+   */
+  public static boolean keptFromOthers(Path file, Set<PosixFilePermission> permissions) {
+    return OWNER_ONLY.containsAll(permissions) || readOnlyForOwnGroup(file, permissions);
   }
 
   /** Mode 440 or 400 (no one may write it, others may not read it), and its group one of this process's. */

@@ -96,7 +96,7 @@ public final class LlmGateway {
       throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + failure(ex)
           + "); nothing was returned", 0);
     }
-    String text = r == null || r.aiMessage() == null ? null : r.aiMessage().text();
+    String text = textOf(r);
     int in = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().inputTokenCount(),
         prompt.system() + "\n" + prompt.user());
     int out = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().outputTokenCount(), text);
@@ -122,12 +122,17 @@ public final class LlmGateway {
    * it reached the output filter and was a 500 saying the answer could not be checked for identifiers.
    */
   static String answerText(ChatResponse r, String endpoint) {
-    String text = r == null || r.aiMessage() == null ? null : r.aiMessage().text();
+    String text = textOf(r);
     if (text == null) {
       throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint + "' failed (no usable "
           + "answer: it sent no text); nothing was returned", 0);
     }
     return text;
+  }
+
+  /** The answer's text, or null when the endpoint sent none. */
+  private static String textOf(ChatResponse r) {
+    return r == null || r.aiMessage() == null ? null : r.aiMessage().text();
   }
 
   /** Where a failed call points: an endpoint's settings are its own entry in llm.endpoints, with a timeout. */

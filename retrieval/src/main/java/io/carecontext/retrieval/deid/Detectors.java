@@ -58,6 +58,12 @@ final class Detectors {
       + "|caregiver|neighbou?r|friend|best friend|roommate|room-mate|housemate|boyfriend|girlfriend|significant other"
       + "|companion|landlord|landlady|co-?worker|boss|supervisor|ex-wife|ex-husband";
 
+  /**
+   * A clinician's degree after a name; after a comma also PA and RN, which without one are as often the
+   * state (Pennsylvania) or a word of the note.
+   */
+  private static final String DEGREE = "MD|M\\.D\\.|DO|NP|PA-C|APRN|CNM|PhD";
+
   /** A person's name as written in running text: one to three capitalized words, a middle initial allowed. */
   private static final String PERSON = "(?:[A-Z][a-z][a-zA-Z'’-]*(?:\\s+[A-Z]\\.)?(?:\\s+[A-Z][a-z][a-zA-Z'’-]*){0,2}"
       + "|[A-Z]['’][A-Z][a-zA-Z'’-]+)";
@@ -103,7 +109,7 @@ final class Detectors {
       // Safe Harbor's names of relatives, employers and household members; the record rarely knows them
       new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Mrs|Mr|Ms|Miss|Mx)\\.?\\s+(?<v>" + PERSON + ")")),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![A-Za-z.'’-])(?<v>" + PERSON + "|[A-Z]\\.\\s?[A-Z][a-zA-Z'’-]+)"
-          + ",\\s*(?:MD|M\\.D\\.|DO|NP|PA-C|PA|RN|APRN|CNM|PhD)\\b")),
+          + ",\\s*(?:" + DEGREE + "|PA|RN)\\b")),
       // a street line of any address, known or not: a number, up to three capitalized words, a street type
       // with a direction before the name ("45 W. Pembroke Ave" passed: "W." is no capitalized word)
       // A numbered street ("55 W 4th St") and the unit after the street ("Apt 3B", ", Unit 12", "Suite 200",
@@ -770,7 +776,7 @@ final class Detectors {
    * names a service ("Peds Cardiology NP", "Pain Management NP"): those stay.
    */
   private static final Pattern NAME_BEFORE_DEGREE = Pattern.compile("(?<![A-Za-z.'’-])(?<first>[A-Z][a-z][a-zA-Z'’-]*)"
-      + "(?:\\s+[A-Z]\\.)?\\s+(?<last>[A-Z][a-z][a-zA-Z'’-]*)\\s+(?:MD|M\\.D\\.|DO|NP|PA-C|APRN|CNM|PhD)\\b");
+      + "(?:\\s+[A-Z]\\.)?\\s+(?<last>[A-Z][a-z][a-zA-Z'’-]*)\\s+(?:" + DEGREE + ")\\b");
 
   private static void addNamesBeforeDegrees(List<Span> spans, String text) {
     Matcher m = NAME_BEFORE_DEGREE.matcher(text);
