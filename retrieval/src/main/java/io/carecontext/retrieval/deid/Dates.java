@@ -45,9 +45,10 @@ final class Dates {
    * A month name capitalized or in capitals, where less surrounds it (a two-digit year, no day):
    * "may 12 15" in running text is rarely a date.
    */
-  private static final String MONTH_NAMED = "(?<mon>" + String.join("|", MONTHS) + "|"
-      + String.join("|", List.of(MONTHS).stream().map(m -> m.toUpperCase(Locale.ROOT)).toList())
-      + ")\\.?";
+  private static final String MONTH_WORD = "(?<mon>" + String.join("|", MONTHS) + "|"
+      + String.join("|", List.of(MONTHS).stream().map(m -> m.toUpperCase(Locale.ROOT)).toList()) + ")";
+  /** As written before a day or a year, an abbreviation's period with it ("Mar. 19"). */
+  private static final String MONTH_NAMED = MONTH_WORD + "\\.?";
   private static final String DAY = "(?<d>\\d{1,2})(?:st|nd|rd|th)?";
   private static final String ISO_TIME = "(?<t>T\\d{2}(?::?\\d{2}(?::?\\d{2}(?:[.,]\\d{1,9})?)?)?(?:Z|[+-]\\d{2}(?::?\\d{2})?)?)";
   /** A code beside an eight-digit number makes it a code (SNOMED 19242006), not a date. */
@@ -100,8 +101,8 @@ final class Dates {
       // the year, and "admitted March 3" or "seen on 2/13" reached the model as written.
       // March 3, Mar. 3rd (a capitalized month: "may 3" is rarely a date)
       form("(?<!\\w)" + MONTH_NAMED + "\\s+" + DAY + "(?!\\w|[.,:/]\\d)", true),
-      // 3 March, 3rd of March
-      form("(?<![\\w./-])" + DAY + "(?:\\s+of)?\\s+" + MONTH_NAMED.replace(")\\.?", ")") + "(?!\\w)", true),
+      // 3 March, 3rd of March (without the period after it: after a day, it ends the sentence)
+      form("(?<![\\w./-])" + DAY + "(?:\\s+of)?\\s+" + MONTH_WORD + "(?!\\w)", true),
       // 2/13 after a word that says a date follows ("on 2/13", "since 2/13", "Tuesday 2/13"): without one
       // it is a score, a ratio or a strength ("pain 7/10", "4/5 strength", "reflexes 2/4")
       form("(?=\\d{1,2}/\\d)(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
