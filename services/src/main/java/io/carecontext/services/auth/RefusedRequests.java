@@ -71,10 +71,37 @@ public class RefusedRequests {
    */
   private final RefusalRows rows = new RefusalRows();
 
-  public RefusedRequests(AuditLog audit, TenantDirectory tenants, @Named(TaskExecutors.BLOCKING) ExecutorService blocking) {
+  private final long maxRequestBytes;
+
+  public RefusedRequests(AuditLog audit, TenantDirectory tenants, @Named(TaskExecutors.BLOCKING) ExecutorService blocking,
+                         @io.micronaut.context.annotation.Value("${micronaut.server.max-request-size:10485760}")
+                         long maxRequestBytes) {
     this.audit = audit;
     this.tenants = tenants;
     this.blocking = blocking;
+    this.maxRequestBytes = maxRequestBytes;
+  }
+
+  /**
+   * A body announced over the size limit by a client that waits for {@code 100 Continue} before it
+   * sends it: the 413 now, before the framework asks for the body. The framework sent 100 Continue
+   * first, and the client sent its whole body only to be refused after it. The connection is closed
+   * after the answer: the client may send the body anyway, which nothing would read.
+   */
+  @RequestFilter
+  public @Nullable CompletionStage<Optional<MutableHttpResponse<?>>> refuseTooLargeBeforeContinue(HttpRequest<?> request) {
+    if (!expectsContinue(request) || request.getContentLength() <= maxRequestBytes) {
+      return null;
+    }
+    MutableHttpResponse<?> refused = ApiErrorProcessor.answer(HttpResponse.status(HttpStatus.REQUEST_ENTITY_TOO_LARGE)
+        .header(HttpHeaders.CONNECTION, "close"), request.getPath(),
+        ApiErrorProcessor.tooLarge(maxRequestBytes, request.getPath()));
+    return recordOrUnavailableLater(request, 413, refused);
+  }
+
+  static boolean expectsContinue(HttpRequest<?> request) {
+    String expect = request.getHeaders().get(HttpHeaders.EXPECT);
+    return expect != null && expect.strip().equalsIgnoreCase("100-continue");
   }
 
   /** Marks {@code request} as refused with {@code status} before any handler ran; recorded when it is 405, 406, 413 or 415. */

@@ -434,8 +434,8 @@ public class FhirController {
     // A streamed body is held to the limit only as it is read, after batches of it are committed:
     // a body that says it is over is refused before anything is read, like every other FHIR body.
     if (request.getContentLength() > maxBodyBytes) {
-      return FhirResponses.outcome(413, "too-costly", "the body is over the configured limit "
-          + "(CARECONTEXT_FHIR_MAX_BYTES, " + maxBodyBytes + " bytes); nothing was stored: split the NDJSON file")
+      return FhirResponses.outcome(413, "too-costly",
+              io.carecontext.services.http.ApiErrorProcessor.tooLarge(maxBodyBytes, request.getPath()).message())
           // the server reads no more of a body over the limit: the connection cannot carry another request
           .header(HttpHeaders.CONNECTION, "close");
     }

@@ -255,6 +255,19 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
    * client sending the wrong thing, and the operator's setting is not the fix for it.
    */
   static ApiError tooLarge(long limit, boolean fhir) {
+    return tooLarge(limit, fhir, false);
+  }
+
+  /** The 413 of a body over {@code limit} sent to {@code path}: $import's says to split the file. */
+  public static ApiError tooLarge(long limit, String path) {
+    return tooLarge(limit, FhirPaths.contains(path), path.endsWith("/$import"));
+  }
+
+  private static ApiError tooLarge(long limit, boolean fhir, boolean ndjson) {
+    if (ndjson) {
+      return new ApiError("payload_too_large", "the body is over the configured limit (CARECONTEXT_FHIR_MAX_BYTES, "
+          + limit + " bytes); nothing was stored: split the NDJSON file");
+    }
     return new ApiError("payload_too_large", fhir
         ? "the request body is over the limit of " + limit + " bytes (CARECONTEXT_FHIR_MAX_BYTES); nothing was "
             + "stored: send less in one request (split a Bundle, or load large sets with $import)"

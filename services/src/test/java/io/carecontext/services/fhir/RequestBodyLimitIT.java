@@ -86,6 +86,57 @@ class RequestBodyLimitIT {
   }
 
   /**
+   * The head of a request that says its body is over the limit and waits for 100 Continue before
+   * sending it: answered 413 at once, and the connection closed. The framework sent 100 Continue
+   * first, so the client sent the whole body only to be refused after it.
+   */
+  static String withoutTheBody(String method, String path, String key, String type, long length) throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", app.server.port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write((method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key
+          + "\r\nContent-Type: " + type + "\r\nContent-Length: " + length + "\r\nExpect: 100-continue\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8); // closed by the server
+    }
+  }
+
+  @Test
+  void aBodyAnnouncedOverTheLimitIsRefusedBeforeTheClientSendsIt() throws Exception {
+    int before = refusals().size();
+    for (String path : List.of("/fhir/big", "/fhir/big/Patient/pt-big")) {
+      String r = withoutTheBody(path.equals("/fhir/big") ? "POST" : "PUT", path, ehr, "application/fhir+json", LIMIT + 1);
+      assertThat(r).as(path).startsWith("HTTP/1.1 413 ").doesNotContain("100 Continue")
+          .contains("OperationOutcome", "over the limit of " + LIMIT + " bytes");
+    }
+    assertThat(withoutTheBody("POST", "/fhir/big/$import", ehr, "application/fhir+ndjson", LIMIT + 1))
+        .startsWith("HTTP/1.1 413 ").doesNotContain("100 Continue").contains("OperationOutcome", "split the NDJSON file");
+    assertThat(withoutTheBody("POST", "/v1/big/patients/pt-big/context", doc, "application/json", LIMIT + 1))
+        .startsWith("HTTP/1.1 413 ").doesNotContain("100 Continue")
+        .contains("\"error\":\"payload_too_large\"", "over the limit of " + LIMIT + " bytes");
+    List<String> rows = refusals();
+    assertThat(rows.subList(before, rows.size())).containsExactly(
+        "fhir-write payload_too_large - ehr-feed",
+        "fhir-write payload_too_large pt-big ehr-feed",
+        "fhir-write payload_too_large - ehr-feed",
+        "context payload_too_large pt-big dr-big");
+    // a body under the limit still gets its 100 Continue
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", app.server.port())) {
+      s.setSoTimeout(10_000);
+      String body = "{\"resourceType\":\"Patient\",\"id\":\"pt-small\"}";
+      s.getOutputStream().write(("PUT /fhir/big/Patient/pt-small HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ehr
+          + "\r\nContent-Type: application/fhir+json\r\nContent-Length: " + body.length()
+          + "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      byte[] interim = new byte[64];
+      int n = s.getInputStream().read(interim);
+      assertThat(new String(interim, 0, n, java.nio.charset.StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 100 Continue");
+      s.getOutputStream().write(body.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+          .contains("HTTP/1.1 201 ");
+    }
+  }
+
+  /**
    * A valid key's body over the limit is a refusal like a 415, and is recorded with its own reason: the
    * Bundle's and the context body's 413s (the framework's, before any handler ran) left no row, and
    * $import's was recorded as "refused", a reason no list names.
