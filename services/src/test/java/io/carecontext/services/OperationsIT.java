@@ -149,6 +149,26 @@ class OperationsIT {
     assertThat(app.call("GET", "/swagger/carecontext-0.1.yml", null, null).statusCode()).isEqualTo(200);
   }
 
+  /**
+   * A web page of another origin calling the service at localhost is refused by the framework (a
+   * drive-by localhost attack); its 403 had no body, which told the caller nothing. It is the API's
+   * error body now, on FHIR paths an OperationOutcome; the origin is not quoted back.
+   */
+  @Test
+  void aForeignOriginIsRefusedWithABodySayingWhatToDo() throws Exception {
+    String plain = raw("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://page.example.org\r\n"
+        + "Connection: close\r\n\r\n");
+    assertThat(plain).startsWith("HTTP/1.1 403 ").contains("\"error\":\"origin_refused\"")
+        .contains("Origin header").contains("call the API from a server").doesNotContain("page.example.org");
+    String fhir = raw("GET /fhir/acme/Patient/p1 HTTP/1.1\r\nHost: localhost\r\nOrigin: http://page.example.org\r\n"
+        + "Connection: close\r\n\r\n");
+    assertThat(fhir).startsWith("HTTP/1.1 403 ").contains("OperationOutcome").contains("\"forbidden\"")
+        .contains("Origin header").doesNotContain("page.example.org");
+    // a page of localhost itself goes on as before
+    assertThat(raw("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n"
+        + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+  }
+
   @Test
   void anOverlongUrlOrHeaderIsNamedAsSuchNotAsATooLargeBody() throws Exception {
     String url = raw("GET /fhir/t/Patient/" + "a".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
