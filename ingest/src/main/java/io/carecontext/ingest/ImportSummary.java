@@ -20,4 +20,12 @@ public record ImportSummary(long lines, long written, long unchanged, long faile
   public boolean nothingStored() {
     return failed > 0 && written == 0 && unchanged == 0;
   }
+
+  /**
+   * No line held anything: the body was empty or blank lines only. Not a load that stored nothing of
+   * what it was sent, but a body without resources, refused as an empty body is.
+   */
+  public boolean noResources() {
+    return written == 0 && unchanged == 0 && failed == 0;
+  }
 }

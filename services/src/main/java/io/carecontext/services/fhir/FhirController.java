@@ -440,6 +440,12 @@ public class FhirController {
           .header(HttpHeaders.CONNECTION, "close");
     }
     ImportSummary s = store.importNdjson(t, writer, body, charset, ImportProgress.NONE);
+    if (s.noResources()) {
+      // blank lines only (or a streamed body of no bytes) answered 200 "written 0", as if a file of
+      // resources had been taken: the same 400 as an empty body
+      return FhirResponses.outcome(400, "required", "the body holds no resources (" + (s.lines() == 0 ? "it is empty"
+          : "only blank lines") + "): send FHIR resources as NDJSON, one a line; nothing was stored");
+    }
     metrics.resourcesWritten(t.value(), s.written());
     org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
     oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.INFORMATION)

@@ -1274,6 +1274,20 @@ class FhirApiIT {
   }
 
   /**
+   * A body of blank lines holds no resources, like an empty one: it answered 200 "written 0", and a
+   * feed that sent a file of newlines (an export cut short, say) took it for a load.
+   */
+  @Test
+  void ndjsonOfBlankLinesOnlyIsRefusedLikeAnEmptyBody() {
+    for (String blank : new String[] {"\n", "\n\n  \r\n\t\n"}) {
+      HttpResponse<String> r = app.call("POST", "/fhir/hosp/$import", ehr, blank, "application/fhir+ndjson");
+      assertOutcome(r, 400, "the body holds no resources (only blank lines): send FHIR resources as NDJSON, one a "
+          + "line; nothing was stored");
+      assertThat(r.body()).doesNotContain("written");
+    }
+  }
+
+  /**
    * An import whose every line is refused stored nothing: it answered 200, and a feed that checks the
    * status alone took it for a success. Its count of failed lines was that of the lines listed (at
    * most 1,000), not of the lines that failed.
