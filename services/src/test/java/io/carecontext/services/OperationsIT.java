@@ -149,6 +149,14 @@ class OperationsIT {
     assertThat(app.call("GET", "/swagger/carecontext-0.1.yml", null, null).statusCode()).isEqualTo(200);
   }
 
+  @Test
+  void theSwaggerUiFolderWithoutItsSlashLeadsToTheUi() {
+    // it answered 401, as a path that needs a key
+    HttpResponse<String> r = app.call("GET", "/swagger-ui", null, null);
+    assertThat(r.statusCode()).isEqualTo(301);
+    assertThat(r.headers().firstValue("Location")).contains("/swagger-ui/index.html");
+  }
+
   /**
    * A web page of another origin calling the service at localhost is refused by the framework (a
    * drive-by localhost attack); its 403 had no body, which told the caller nothing. It is the API's

@@ -107,7 +107,8 @@ public class AuthenticationFilter {
 
   static boolean isPublic(String path) {
     return path.equals("/health") || path.startsWith("/health/")
-        || path.equals("/openapi.yml") || path.equals("/openapi") || path.startsWith("/swagger-ui/")
+        || path.equals("/openapi.yml") || path.equals("/openapi") || path.equals("/swagger-ui")
+        || path.startsWith("/swagger-ui/")
         || path.startsWith("/swagger/")
         || path.equals("/favicon.ico") || FhirPaths.isCapabilities(path);
   }

@@ -33,4 +33,11 @@ public class OpenApiController {
   public HttpResponse<?> ui() {
     return HttpResponse.redirect(java.net.URI.create("/swagger-ui/index.html"));
   }
+
+  /** The UI's folder named without its slash leads to the UI too: it answered 401, as a path that needs a key. */
+  @Get("/swagger-ui")
+  @Produces(MediaType.TEXT_HTML)
+  public HttpResponse<?> uiFolder() {
+    return ui();
+  }
 }
