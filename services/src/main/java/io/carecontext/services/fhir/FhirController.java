@@ -93,7 +93,9 @@ public class FhirController {
   private final RefusalRows refusedReads = new RefusalRows();
 
   public FhirController(FhirStore store, io.carecontext.services.ops.Metrics metrics, AuditLog audit,
-                        TenantDirectory tenants, HttpServerConfiguration server) {
+                        TenantDirectory tenants, HttpServerConfiguration server,
+                        io.micronaut.http.server.util.HttpHostResolver hosts) {
+    this.hosts = hosts;
     this.store = store;
     this.metrics = metrics;
     this.audit = audit;
@@ -103,9 +105,26 @@ public class FhirController {
   }
 
   @Get("/metadata")
-  public MutableHttpResponse<String> metadata(@PathVariable String tenant) {
+  public MutableHttpResponse<String> metadata(@PathVariable String tenant, HttpRequest<?> request) {
     // public (FhirPaths.isCapabilities): the same statement for any tenant id, so it tells no tenant apart
-    return handle(() -> FhirResponses.ok(HttpStatus.OK, Capabilities.statement("/fhir/" + tenant)));
+    return handle(() -> FhirResponses.ok(HttpStatus.OK, Capabilities.statement(baseUrl(request, tenant))));
+  }
+
+  private final io.micronaut.http.server.util.HttpHostResolver hosts;
+
+  /**
+   * The endpoint's absolute base URL, as the client reached it: FHIR's implementation.url is a URL,
+   * and the path alone ({@code /fhir/acme}) was not one. Scheme, host and port are the framework's
+   * (the Host header, or the Forwarded headers when micronaut.server.host-resolution names them).
+   */
+  String baseUrl(HttpRequest<?> request, String tenant) {
+    String path;
+    try {
+      path = new java.net.URI(null, null, "/fhir/" + tenant, null).getRawPath();
+    } catch (java.net.URISyntaxException e) {
+      path = "/fhir/" + java.net.URLEncoder.encode(tenant, java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return hosts.resolve(request) + path;
   }
 
   /**

@@ -117,6 +117,16 @@ class FhirApiIT {
     assertThat(fhir("GET", "/metadata", null).body()).contains("\"vread\"");
   }
 
+  /**
+   * FHIR's implementation.url is an absolute URL: it was the path alone ({@code /fhir/hosp}). Built
+   * from the address the client used (the Host header), so a client behind a name gets that name.
+   */
+  @Test
+  void theCapabilityStatementNamesItsEndpointByAnAbsoluteUrl() {
+    assertThat(app.call("GET", "/fhir/hosp/metadata", null, null, FHIR).body())
+        .contains("\"url\":\"http://127.0.0.1:" + app.server.port() + "/fhir/hosp\"");
+  }
+
   @Test
   void aConditionalCreateWritesOnceAndThenAnswersWithTheExistingResource() throws SQLException {
     String body = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"cc-77\"}],"
