@@ -19,7 +19,10 @@ import picocli.CommandLine.Command;
         RuntimeCommands.Eval.class, HelpCommand.class})
 public final class Cli {
 
-  /** Runs a command; returns the exit code (0 ok, 1 failure, 2 usage). */
+  /**
+   * Runs a command; returns the exit code: 0 ok, 1 failure (a runtime command's configuration refused
+   * included), 2 usage (an unknown command or option, an option value that cannot be used).
+   */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine cli = new CommandLine(new Cli());
     cli.setOut(out);
@@ -35,7 +38,11 @@ public final class Cli {
       if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
         err.println("carecontext: " + e.getMessage());
         err.flush();
-        return 2;
+        // A runtime command's is its configuration refused (a port in use, a key-encryption key file
+        // missing, a TLS file that is not PEM): a failure, 1, as the README says; a missing key file
+        // exited 2 while one with the wrong mode exited 1. A client command's is an option value
+        // it cannot use (--url, --expires): a usage error, 2.
+        return runtimeCommand(commandLine.getCommand()) ? 1 : 2;
       }
       java.util.Optional<String> db = connectionFailure(e);
       if (db.isPresent()) {
@@ -46,6 +53,16 @@ public final class Cli {
       throw e;
     });
     return cli.execute(args);
+  }
+
+  /** Whether {@code command} runs in this process (serve, worker, migrate, demo, kek, db, bench, eval). */
+  static boolean runtimeCommand(Object command) {
+    for (Class<?> c = command == null ? null : command.getClass(); c != null; c = c.getEnclosingClass()) {
+      if (c == RuntimeCommands.class) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -121,8 +121,32 @@ class CliTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("CARECONTEXT_DB_URL") == null
         && System.getProperty("carecontext.db.url") == null);
     Run r = cli("migrate");
-    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("CARECONTEXT_DB_URL").contains("the embedded default needs no migrate");
+  }
+
+  /**
+   * A runtime command whose configuration is refused fails (1), as the README says: a missing
+   * key-encryption key file, a port out of range or in use exited 2, the code of a usage error, while a
+   * key file of the wrong mode or an unreachable database exited 1.
+   */
+  @Test
+  void aRefusedConfigurationIsAFailureNotAUsageError() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("CARECONTEXT_PORT") == null);
+    System.setProperty("carecontext.port", "70000");
+    try {
+      for (String command : List.of("serve", "worker", "demo")) {
+        Run r = cli(command);
+        assertThat(r.code()).as(command).isEqualTo(1);
+        assertThat(r.err()).as(command).contains("CARECONTEXT_PORT must be");
+      }
+    } finally {
+      System.clearProperty("carecontext.port");
+      System.clearProperty("carecontext.worker.threads");
+    }
+    assertThat(Cli.runtimeCommand(new RuntimeCommands.Kek.Rotate())).isTrue();
+    assertThat(Cli.runtimeCommand(new RuntimeCommands.Serve())).isTrue();
+    assertThat(Cli.runtimeCommand(new KeyCommand())).isFalse();
   }
 
   @Test
@@ -137,7 +161,7 @@ class CliTest {
       System.setProperty("carecontext.home", home.toString());
       for (String command : List.of("serve", "worker", "demo")) {
         Run r = cli(command);
-        assertThat(r.code()).as(command).isEqualTo(2);
+        assertThat(r.code()).as(command).isEqualTo(1);
         assertThat(r.err().strip().lines()).as(command).hasSize(1);
         assertThat(r.err()).as(command).contains("port " + taken.getLocalPort() + " is in use")
             .contains("CARECONTEXT_PORT").contains("nothing was started");
