@@ -61,9 +61,20 @@ public final class KeyEncryptionKeyRotation {
             + settings.currentKekSetting() + ", and data keys are not moved out of a token into a file; nothing was "
             + "changed");
       }
+      Path target = newKekFile.get().toAbsolutePath();
+      Path folder = target.getParent();
+      if (folder != null && !Files.isDirectory(folder)) {
+        // The folders were made (mode 700) without a word: a mistyped path put the only key that opens
+        // the data keys after the rotation where nobody would look for it. The key file itself is made
+        // here, as the help says; the folder, a place the operator names by hand (a secret mount, say),
+        // is the operator's to make, with its mode. (The default key's folder, the home, is made at the
+        // first start, before there is any key to lose.)
+        throw new IllegalArgumentException("the folder of --to, " + folder + ", does not exist: check the path, or "
+            + "create it readable by this user only (mkdir -m 700 " + folder + ") and run this again; nothing was "
+            + "changed");
+      }
       requireKeyFile(current, "CARECONTEXT_KEK_FILE, default $CARECONTEXT_HOME/kek.key",
           "point CARECONTEXT_KEK_FILE at the key the data keys were made under");
-      Path target = newKekFile.get().toAbsolutePath();
       if (target.equals(current)) {
         throw new IllegalArgumentException("--to names the current key-encryption key file: give a new file (it is "
             + "made if it does not exist); nothing was changed");

@@ -139,7 +139,8 @@ final class RuntimeCommands {
         + "it without --to.", footer = KEK_CONFIGURATION)
     static final class Rotate implements Callable<Integer> {
       @Option(names = "--to", paramLabel = "FILE",
-          description = "the new key's file: base64 of 32 random bytes, mode 600; made so if it does not exist. "
+          description = "the new key's file: base64 of 32 random bytes, mode 600; made so if it does not exist, in a "
+              + "folder that must exist. "
               + "Without it, rotates from CARECONTEXT_KEK_PREVIOUS_FILE to the current key: CARECONTEXT_KEK_FILE, or the "
               + "PKCS#11 key of CARECONTEXT_KEK_PKCS11_*")
       java.nio.file.Path to;

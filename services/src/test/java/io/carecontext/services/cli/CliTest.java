@@ -149,6 +149,28 @@ class CliTest {
     assertThat(Cli.runtimeCommand(new KeyCommand())).isFalse();
   }
 
+  /**
+   * kek rotate --to made the folders of a path that had none (mode 700), without a word: a mistyped
+   * path put the only key that opens the data keys after the rotation where nobody would look.
+   */
+  @Test
+  void kekRotateToAFolderThatDoesNotExistIsRefusedAndMakesNothing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home) {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("CARECONTEXT_HOME") == null
+        && System.getenv("CARECONTEXT_KEK_FILE") == null && System.getenv("CARECONTEXT_KEK_PREVIOUS_FILE") == null);
+    java.nio.file.Path folder = home.resolve("secrets").resolve("kek");
+    System.setProperty("carecontext.home", home.toString());
+    try {
+      Run r = cli("kek", "rotate", "--to", folder.resolve("new.key").toString());
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("the folder of --to, " + folder + ", does not exist")
+          .contains("mkdir -m 700 " + folder).contains("nothing was changed");
+      assertThat(home.resolve("secrets")).doesNotExist();
+      assertThat(home.resolve("postgres")).doesNotExist(); // refused before the database was started
+    } finally {
+      System.clearProperty("carecontext.home");
+    }
+  }
+
   @Test
   void aPortInUseIsOneLineSayingWhatToDoBeforeAnythingStarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home)
       throws Exception {
