@@ -159,6 +159,10 @@ public final class Deidentifier {
       boolean nounFirst = noun != null && word == null;
       String phrase = nounFirst ? noun.strip() + " " + category : category + (noun == null ? "" : noun);
       String article = m.group("article");
+      // "Ninety-two y/o male" began its sentence with a capital, and so does what replaces it
+      if (article == null && Character.isUpperCase(m.group().charAt(0))) {
+        phrase = Character.toUpperCase(phrase.charAt(0)) + phrase.substring(1);
+      }
       m.appendReplacement(out, Matcher.quoteReplacement(article == null ? phrase : article(article, phrase) + phrase));
     }
     return m.appendTail(out).toString();

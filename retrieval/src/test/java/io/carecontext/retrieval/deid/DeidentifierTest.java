@@ -186,6 +186,20 @@ class DeidentifierTest {
     assertThat(Deidentifier.agesOver89(younger, 2026)).isEqualTo(younger);
   }
 
+  // Checked: an age over 89 in words with no "is", "aged" or "turned" before it was already found by its unit
+  // alone ("year old", "y/o", "yo"); these pin that down. Only the capital of a sentence's first word was lost
+  // ("Ninety-two y/o male" read "male aged 90 or older"); ages of 89 and under in words stay.
+  @Test
+  void anAgeOver89InWordsNeedsNoWordBeforeItAndKeepsItsSentencesCapital() {
+    assertThat(Deidentifier.agesOver89("A ninety-one year old woman with CHF; a ninety one-year-old woman presents.",
+        2026)).isEqualTo("A woman aged 90 or older with CHF; a woman aged 90 or older presents.");
+    assertThat(Deidentifier.agesOver89("Ninety-two y/o male, fall. Ninety-three-year-old man. ninety four yo female; "
+        + "one hundred one year old.", 2026))
+        .isEqualTo("Male aged 90 or older, fall. Man aged 90 or older. female aged 90 or older; aged 90 or older.");
+    String younger = "An eighty-nine year old woman; a seventy-five y/o man. Eighty-nine-year-old man; ninety days.";
+    assertThat(Deidentifier.agesOver89(younger, 2026)).isEqualTo(younger);
+  }
+
   // Before: for a patient born 96 years ago, "born in 1930", "DOB: 1930" and the date's year (year
   // policy) or a shifted date within a year of it (shift policy) were left in the text.
   @Test
