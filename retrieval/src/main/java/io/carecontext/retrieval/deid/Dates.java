@@ -66,6 +66,16 @@ final class Dates {
     return new Form(Pattern.compile(regex), groups, strict);
   }
 
+  /**
+   * What ends a day written after a name: not another number ("1/2/3", "120/80.5"), a percentage or a
+   * range, and not a word that makes the numbers an amount, a score or a strength ("Dr Ortiz 3/4 tablet",
+   * "Ortiz 5/5 strength", "2/3 of dose", "1/2 NS").
+   */
+  private static final String NOT_AN_AMOUNT = "(?![/\\d]|\\.\\d|\\s*(?:%|[-\u2013]\\s*\\d)|\\s*(?i:tabs?|tablets?|caps?|capsules?"
+      + "|pills?|of|strength|ns|normal|dose|doses|dosing|mg|mcg|g|ml|l|units?|pain|score|cups?|inch(?:es)?|cm|mm|tsp|tbsp"
+      + "|oz|ounces?|puffs?|drops?|patch(?:es)?|vials?|amps?|x|times|power|reflexes|pulses|grade|scale|dilution|ratio|split"
+      + "|teaspoons?|tablespoons?|servings?|bottles?|packs?|ppd|pack-years?|nights|days|weeks|months|hrs?|hours)\\b)";
+
   // ISO and US numeric dates were found before these forms were added, whether or not the day
   // exists (02/30/2023 is still someone's date, mistyped); the forms added for the review's
   // findings are dates only when the day exists: dotted and eight-digit numbers are often not dates.
@@ -107,7 +117,34 @@ final class Dates {
       // it is a score, a ratio or a strength ("pain 7/10", "4/5 strength", "reflexes 2/4")
       form("(?=\\d{1,2}/\\d)(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
           + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?\\s)"
-          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)", true));
+          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)", true),
+      // 3/4 before a word that says it is a visit ("3/4 f/u", "12/12 appt"): no dose or score is followed up
+      form("(?=\\d{1,2}/\\d)(?<![\\w/.])(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]+(?i:f/u|fu|follow[- ]?up|visit|appt|appointment)"
+          + "(?![\\w-]))", true),
+      // 12/12 after a person's token in an answer ("[PROVIDER_1] 12/12"), as after the name in a source
+      form("(?=\\d{1,2}/\\d)(?<=(?:PATIENT|PROVIDER|PERSON)_\\d{1,4}\\],?[ \\t])(?<m>\\d{1,2})/(?<d>\\d{1,2})"
+          + NOT_AN_AMOUNT, true));
+
+  /** A day and month right after a name ends at {@code at}: "Dr Ortiz 12/12", "Ortiz, 3/4 f/u". */
+  private static final Pattern DAY_AFTER_NAME = Pattern.compile(",?[ \\t]+(?<m>\\d{1,2})/(?<d>\\d{1,2})" + NOT_AN_AMOUNT);
+
+  /**
+   * The day without its year written right after a person's name that ends at {@code at}, if one is: a
+   * note's "seen by Dr Ortiz 12/12" kept the day, which no word before it called a date. A name says
+   * whose the day is as "seen on" says what it is; the amounts that follow a name ("3/4 tablet") stay.
+   */
+  static Optional<Found> dayAfterName(String text, int at) {
+    Matcher m = DAY_AFTER_NAME.matcher(text).region(at, text.length());
+    if (!m.lookingAt()) {
+      return Optional.empty();
+    }
+    try {
+      LocalDate.of(2000, Integer.parseInt(m.group("m")), Integer.parseInt(m.group("d")));
+    } catch (DateTimeException e) {
+      return Optional.empty();
+    }
+    return Optional.of(new Found(m.start("m"), m.end("d"), null, Found.NO_YEAR, ""));
+  }
 
   private Dates() {}
 

@@ -234,6 +234,13 @@ final class Detectors {
     for (Dates.Found d : Dates.find(text)) {
       spans.add(new Span(d.start(), d.end(), IdentifierClass.DATE, IdentifierClass.DATE.prefix()));
     }
+    // a day after a person's name ("seen by Dr Ortiz 12/12"), whichever detector found the name
+    for (Span s : List.copyOf(spans)) {
+      if (s.cls() == IdentifierClass.NAME) {
+        Dates.dayAfterName(text, s.end()).ifPresent(d ->
+            spans.add(new Span(d.start(), d.end(), IdentifierClass.DATE, IdentifierClass.DATE.prefix())));
+      }
+    }
     return resolve(spans);
   }
 

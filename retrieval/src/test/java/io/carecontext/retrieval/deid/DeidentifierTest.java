@@ -200,6 +200,25 @@ class DeidentifierTest {
     assertThat(Deidentifier.agesOver89(younger, 2026)).isEqualTo(younger);
   }
 
+  // Before: "seen by Dr Ortiz 12/12" was "seen by Dr [PERSON_1] 12/12": no word before the day called it a date.
+  // After a name the day is a token under every policy, like any day without its year, and comes back to a
+  // clinician as written; a researcher's answer that writes it after the name's token gets no day either.
+  @Test
+  void aDayAfterAPersonsNameIsATokenAndAnAmountAfterOneStays() {
+    for (DatePolicy policy : DatePolicy.values()) {
+      DeidResult r = Deidentifier.deidentify(List.of("Seen by Dr Ortiz 12/12; Kowalski 3/4 f/u. Dr Haddad 3/4 tablet, "
+          + "5/5 strength."), KNOWN, policy, 30);
+      assertThat(r.texts().get(0)).as(policy.name())
+          .isEqualTo("Seen by Dr [PERSON_1] [DATE_1]; [PATIENT_1] [DATE_2] f/u. Dr [PROVIDER_1] 3/4 tablet, 5/5 strength.");
+      assertThat(Reidentifier.reidentify("Next after [DATE_1] with [PERSON_1].", r.tokens(), 30))
+          .isEqualTo("Next after 12/12 with Ortiz.");
+    }
+    assertThat(Reidentifier.keepTokens("Seen by [PROVIDER_1] 12/12, then 1/2 NS.", new TokenMap()))
+        .isEqualTo("Seen by [unresolved] [DATE], then 1/2 NS.");
+    assertThat(Deidentifier.blind("Was Dr Ortiz 12/12 the last visit?").texts().get(0))
+        .isEqualTo("Was Dr [REDACTED] [REDACTED] the last visit?");
+  }
+
   // Before: for a patient born 96 years ago, "born in 1930", "DOB: 1930" and the date's year (year
   // policy) or a shifted date within a year of it (shift policy) were left in the text.
   @Test

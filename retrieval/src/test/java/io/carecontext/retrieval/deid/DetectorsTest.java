@@ -391,4 +391,21 @@ class DetectorsTest {
     assertThat(marked("Seen at Mercy Hospital, Cardiology; Good Samaritan Hospital, Hospital Course: stable.", none))
         .isEqualTo("Seen at [FACILITY], Cardiology; [FACILITY], Hospital Course: stable.");
   }
+
+  // Before: a day after a name with no word before it ("Dr Ortiz 12/12") passed; only "on", "since", "seen"
+  // and weekdays made "12/12" a date. Now a day right after any name the detectors find, or before a word of a
+  // visit ("3/4 f/u", "12/12 appt"), is one; after a name a dose, a score or a strength stays ("3/4 tablet",
+  // "5/5 strength", "2/3 of dose", "1/2 NS"), and without a name or a visit every fraction and ratio stays.
+  @Test
+  void aDayAfterANameOrBeforeAVisitIsADateAndFractionsAndRatiosStay() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Seen by Dr Ortiz 12/12. Mrs. Ortiz, 3/12 called. Ortiz 3/4 f/u; back 12/20 appt.", none))
+        .isEqualTo("Seen by Dr [PERSON] [DATE]. Mrs. [PERSON], [DATE] called. Ortiz [DATE] f/u; back [DATE] appt.");
+    assertThat(marked("Quixotefield 3/4 f/u; Zebulon 2/13 phoned.", ZEBULON))
+        .isEqualTo("[PATIENT] [DATE] f/u; [PATIENT] [DATE] phoned.");
+    String kept = "BP 120/80, 3/4 tablet, 2/3 of dose, 5/5 strength, 1/2 NS, pain 7/10, reflexes 2/4. Dr Ortiz 3/4 "
+        + "tablet; Dr Ortiz 1/2 NS; Dr Ortiz 5/5 strength; Dr Ortiz 2/3 of dose; Dr Ortiz 120/80; Dr Ortiz 7/10 pain.";
+    assertThat(marked(kept, none)).isEqualTo(kept.replace("Ortiz", "[PERSON]"));
+  }
+
 }
