@@ -226,6 +226,7 @@ final class Detectors {
       add(spans, text, r.pattern(), r.cls(), r.prefix());
     }
     addNamesBeforeDegrees(spans, text);
+    addStreetNames(spans, text);
     addFacilities(spans, text);
     addPlacesByContext(spans, text);
     // last: a town the cues above found, or a facility that begins with one, keeps their span and class
@@ -310,14 +311,18 @@ final class Detectors {
     while (from < text.length() && m.find(from)) {
       Matcher w = FACILITY_NAME_WORD.matcher(text.substring(m.start(), m.start("kind")));
       int start = -1;
+      int skipped = -1;
       boolean names = false;
       while (w.find()) {
         String word = w.group().toLowerCase(Locale.ROOT).replace("’", "'");
         if (start < 0 && NOT_A_NAME.contains(word)) {
+          skipped = w.start();
           continue;
         }
         if (start < 0) {
-          start = w.start();
+          // a facility named after its street ("Main Street Clinic") begins with the street's name, which
+          // is a word that begins sentences elsewhere ("Main"): "Main [FACILITY_1]" kept it
+          start = skipped >= 0 && STREET_SUFFIXES.contains(w.group()) ? skipped : w.start();
         }
         names |= !GENERIC.contains(word) && !GENERIC.contains(word.replaceAll("'s$", ""));
       }
@@ -336,6 +341,72 @@ final class Detectors {
       } else {
         // "Diabetes Clinic at Mercy Hospital": the place may still follow the kind of service
         from = m.start("kind") + 1;
+      }
+    }
+  }
+
+  /** Street types that name nothing else after a capitalized word: a street wherever they follow one. */
+  private static final String STREET_TYPE = "Street|St|Avenue|Ave|Boulevard|Blvd|Road|Rd|Parkway|Pkwy|Highway|Hwy";
+  /**
+   * Street types that are words of other names too ("Sex Drive", "Family Court", "Milky Way", "Penny Lane"): a
+   * street only after a word that puts something on or near it ("lives on Maple Drive", "off Birch Lane").
+   */
+  private static final String STREET_TYPE_CUED = "Drive|Lane|Ln|Court|Place|Way|Circle|Cir|Terrace|Ter|Trail|Trl";
+  private static final Set<String> STREET_TYPE_SET = Set.of(STREET_TYPE.split("\\|"));
+  static final Set<String> STREET_SUFFIXES = Set.of((STREET_TYPE + "|" + STREET_TYPE_CUED).split("\\|"));
+  /** A street's name: a direction, then one to three capitalized words, or a numbered street ("5th"). */
+  private static final String STREET_NAME = "(?:(?:[NSEW]\\.?|North|South|East|West)\\s+)?(?:(?:[A-Z][a-z][a-zA-Z'’-]*\\s+){1,3}"
+      + "|\\d{1,3}(?:st|nd|rd|th)\\s+)";
+  /** The unit after a street: "Apt 3B", ", Unit 12", "#2R" (as in the street line with a number). */
+  private static final String UNIT = "(?:\\.?,?\\s*(?:(?:Apt|Apartment|Unit|Suite|Ste|Lot|Trlr|Bldg)\\.?\\s*#?|#)\\s*[A-Z0-9-]{1,6}\\b)?";
+  /**
+   * A street named without its number ("lives on Maple Street", "near Oak Avenue", "corner of Elm St and 5th
+   * Ave"): a place smaller than a town, whoever lives or works on it.
+   */
+  private static final Pattern STREET_WITHOUT_NUMBER = Pattern.compile("(?<![\\w'’.-])(?<name>" + STREET_NAME + ")"
+      + "(?<type>" + STREET_TYPE + "|" + STREET_TYPE_CUED + ")(?![A-Za-z0-9'’-])" + UNIT);
+  /** What puts a street of a type that is a word of other names too ("on", "off", "near", "corner of"). */
+  private static final Pattern STREET_CUE = Pattern.compile("\\b(?i:on|off|near|along|onto|of|at|to|from|and|across|down|up"
+      + "|lives|lived|living)[ \\t]+$");
+  /** After the street's type: a saint's name after "St" ("Visited St Louis"), or a newspaper's ("Wall Street Journal"). */
+  private static final Pattern SAINT_AFTER = Pattern.compile("[ \\t]+[A-Z][a-z]");
+  private static final Pattern NEWSPAPER_AFTER = Pattern.compile("[ \\t]+(?:Journal)\\b");
+  /** Words of a street's name that begin a sentence or name a person: "Visited St. Louis", "Dr Lane". */
+  private static final Set<String> NOT_A_STREET = Set.of("mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "nurse", "prof",
+      "professor");
+  /** Words that begin sentences (in NOT_A_NAME) but also streets' names: "Main Street", "Old Mill Road", "New Street". */
+  private static final Set<String> STREET_NAME_WORDS = Set.of("main", "new", "old", "up", "see");
+
+  /**
+   * Streets without a number (see {@link #STREET_WITHOUT_NUMBER}). The name's leading words that begin a
+   * sentence ("Walks Maple Street", "Visited St. Louis") are left out, and a street whose name is left empty
+   * is none; a name with a title in it is a person's ("Dr Lane").
+   */
+  static void addStreetNames(List<Span> spans, String text) {
+    Matcher m = STREET_WITHOUT_NUMBER.matcher(text);
+    while (m.find()) {
+      String type = m.group("type");
+      if (!STREET_TYPE_SET.contains(type)
+          && !STREET_CUE.matcher(text).region(Math.max(0, m.start() - 12), m.start()).find()
+          || "St".equals(type) && SAINT_AFTER.matcher(text).region(m.end("type"), text.length()).lookingAt()
+          || NEWSPAPER_AFTER.matcher(text).region(m.end(), text.length()).lookingAt()) {
+        continue;
+      }
+      Matcher w = FACILITY_NAME_WORD.matcher(text).region(m.start("name"), m.end("name"));
+      List<int[]> words = new ArrayList<>();
+      while (w.find()) {
+        words.add(new int[] {w.start(), w.end()});
+      }
+      int first = 0;
+      while (first < words.size() && NOT_A_NAME.contains(word(text, words.get(first)))
+          && !STREET_NAME_WORDS.contains(word(text, words.get(first)))) {
+        first++;
+      }
+      boolean person = words.stream().anyMatch(at -> NOT_A_STREET.contains(word(text, at)));
+      boolean numbered = words.isEmpty(); // "5th Ave": no capitalized word, a number
+      if (!person && (numbered || first < words.size())) {
+        int start = numbered || first == 0 ? m.start() : words.get(first)[0];
+        spans.add(new Span(start, m.end(), IdentifierClass.ADDRESS, IdentifierClass.ADDRESS.prefix()));
       }
     }
   }

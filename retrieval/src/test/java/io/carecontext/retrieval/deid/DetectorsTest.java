@@ -408,4 +408,29 @@ class DetectorsTest {
     assertThat(marked(kept, none)).isEqualTo(kept.replace("Ortiz", "[PERSON]"));
   }
 
+  // Before: a street without its house number passed ("lives on Maple Street"). Decided: a street with a type
+  // that names nothing else (Street, St, Avenue, Road, Boulevard, Parkway, Highway) is one after any capitalized
+  // name; a type that is a word of other names too (Drive, Lane, Court, Place, Way, Circle, Terrace, Trail) only
+  // after "on", "off", "near", "of"... ("Sex Drive", "Family Court", "Dr Lane" stay). "St" before a capitalized
+  // word is a saint ("Visited St. Louis" is a town's), and a newspaper named after a street is the paper's.
+  @Test
+  void aStreetWithoutItsNumberIsAnAddressButNotASaintANewspaperOrAnotherName() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Lives on Maple Street with son; walks near Oak Avenue; corner of Elm St and 5th Ave. Moved off "
+        + "Birch Lane to Pine Court. Old Mill Road is steep; lives on Main St, Apt 4B.", none))
+        .isEqualTo("Lives on [ADDRESS] with son; walks near [ADDRESS]; corner of [ADDRESS] and [ADDRESS]. Moved off "
+            + "[ADDRESS] to [ADDRESS]. [ADDRESS] is steep; lives on [ADDRESS].");
+    String kept = "Reads the Wall Street Journal. Sex Drive: decreased. Family Court hearing. Spoke with Dr Lane. "
+        + "ST elevation, St elevation. Head Ct negative. The Way forward. Visited St Paul.";
+    assertThat(marked(kept, none)).isEqualTo(kept.replace("Dr Lane", "Dr [PERSON]").replace("St Paul", "[CITY]"));
+  }
+
+  // Decided: a facility named after its street is a facility, like any other by name ("Main Street Clinic" was
+  // "Main [FACILITY]": "Main" begins sentences and was left out of the name); the street is in its token.
+  @Test
+  void aFacilityNamedAfterItsStreetIsOneFacilityToken() {
+    assertThat(marked("Seen at Main Street Clinic; labs at Elm St Pharmacy.", KnownIdentifiers.empty()))
+        .isEqualTo("Seen at [FACILITY]; labs at [FACILITY].");
+  }
+
 }
