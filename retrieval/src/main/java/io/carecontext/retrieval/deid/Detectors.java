@@ -49,6 +49,15 @@ final class Detectors {
   /** The token prefix of an employer's name: an identifier of Safe Harbor's other kinds, said for what it is. */
   static final String EMPLOYER = "EMPLOYER";
 
+  /** The token prefix of a user name or a handle: an identifier of Safe Harbor's other kinds, said for what it is. */
+  static final String USERNAME = "USERNAME";
+
+  /** Words after "login" or "user name" that are the sentence's, not a name: "login from 10.0.0.7", "login issues". */
+  private static final String NOT_A_USER = "from|to|at|with|for|by|on|in|into|and|or|is|was|the|a|an|failed|fails|issues?"
+      + "|problems?|attempts?|page|screen|portal|credentials|info|information|successful|successfully|help|reset|locked"
+      + "|required|pending|via|using|details|access|error|errors|time|today|yesterday|again|works|worked|name|id|not"
+      + "|unknown|none|n/a|na|same|as|if|when|once|sent|given|provided|created|set|setup|changed|issue";
+
   /**
    * A relative, or someone of the household and around it, whom a note names beside the relation: Safe
    * Harbor's names of relatives, household members and employers.
@@ -127,6 +136,15 @@ final class Detectors {
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)"
           + "(?:\\s+as\\s+(?:an?\\s+)?[a-z]+(?:\\s+[a-z]+)?)?\\s+(?:at|for|by)(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?[A-Z][\\w&'’-]*){0,4}"
           + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER),
+      // a user name or a handle ("username: jdoe", "user id jdoe42", "login jsmith", "@jdoe42"): an account of one
+      // person on a portal or a network, Safe Harbor's "any other unique identifying number, characteristic or
+      // code"; its word left in the text. A handle alone needs a digit, an underscore or a dot ("@rest", "@home",
+      // "@HS" are how notes write "at"), or a word before it that says whose it is ("twitter @jdoe")
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:user[ -]?(?:name|id)|login(?:[ -]?(?:id|name))?|log-in"
+          + "|screen[ -]?name|account[ -]?name|gamertag|(?:handle|twitter|instagram|tiktok|snapchat|facebook|ig)(?=\\s*(?:is\\s+)?:?\\s*@))"
+          + "(?:\\s+(?:is|was)\\b)?\\s*[:=#-]?\\s*)(?<v>@?(?!(?i:" + NOT_A_USER + ")(?![\\w.-]))[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}"
+          + "[A-Za-z0-9_])|(?<![\\w.@+-])@(?=[A-Za-z0-9_.]*[0-9_.][A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_.]{0,29}[A-Za-z0-9_]"),
+          USERNAME),
       // a town before a state's code and a ZIP code, as an address writes it ("Tempe AZ 85281"): the
       // record's own city is known, another (a laboratory's, a hospital's) was left beside its ZIP token
       new Rule(IdentifierClass.CITY, Pattern.compile("(?<![A-Za-z])(?<v>[A-Z][a-z]+(?:\\s+[A-Z][a-z]+){0,2}),?\\s+"

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 public final class Reidentifier {
 
   private static final Pattern TOKENISH = Pattern.compile(
-      "\\[?\\b(?:PATIENT|PROVIDER|PERSON|DATE|PHONE|FAX|EMAIL|SSN|MRN|PLAN|ACCOUNT|LICENSE|VEHICLE|DEVICE|URL|IP|ADDRESS|CITY_OR_NAME|CITY|ZIP|FACILITY|EMPLOYER|ID)[ _]\\d+\\b\\]?");
+      "\\[?\\b(?:PATIENT|PROVIDER|PERSON|DATE|PHONE|FAX|EMAIL|SSN|MRN|PLAN|ACCOUNT|LICENSE|VEHICLE|DEVICE|URL|IP|ADDRESS|CITY_OR_NAME|CITY|ZIP|FACILITY|EMPLOYER|USERNAME|ID)[ _]\\d+\\b\\]?");
 
   /** What stands in an answer where the model wrote a token that names nothing it was given. */
   public static final String UNRESOLVED = "[unresolved]";

@@ -433,4 +433,21 @@ class DetectorsTest {
         .isEqualTo("Seen at [FACILITY]; labs at [FACILITY].");
   }
 
+  // Before: user names and handles passed. They are Safe Harbor's "any other unique identifying code", in the
+  // class of other identifiers (OTHER_ID) with a token of their own, [USERNAME_n]; the word before stays. A
+  // handle alone needs a digit, an underscore or a dot, as notes write "@rest", "@home", "@HS" for "at".
+  @Test
+  void userNamesAndHandlesAreTokensAndAnAtOfANoteIsNot() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Portal username: jdoe; user id jdoe42; login jsmith; texts from @jdoe42 and @jane_doe; "
+        + "twitter @janedoe; user name is j.doe.", none))
+        .isEqualTo("Portal username: [USERNAME]; user id [USERNAME]; login [USERNAME]; texts from [USERNAME] and "
+            + "[USERNAME]; twitter [USERNAME]; user name is [USERNAME].");
+    String kept = "SpO2 92% @rest, 88% @exertion, @home, @HS; Lasix 40 mg @0800; login issues resolved; login from "
+        + "the clinic; unable to handle stress; mail jdoe@example.org.";
+    assertThat(marked(kept, none)).isEqualTo(kept.replace("jdoe@example.org", "[EMAIL]"));
+    assertThat(Detectors.find("login jsmith", none)).singleElement()
+        .satisfies(s -> assertThat(s.cls()).isEqualTo(IdentifierClass.OTHER_ID));
+  }
+
 }
