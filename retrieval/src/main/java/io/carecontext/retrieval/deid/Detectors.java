@@ -59,6 +59,15 @@ final class Detectors {
       + "|unknown|none|n/a|na|same|as|if|when|once|sent|given|provided|created|set|setup|changed|issue";
 
   /**
+   * Chains of pharmacies and stores whose number after the name is one shop: capitalized or in capitals as
+   * signs write them; "Target" only so, as the word is a clinical one too.
+   */
+  private static final String CHAINS = "(?i:Walgreens|Walgreen|CVS|Rite[ -]?Aid|Walmart|Wal-Mart|Costco|Kroger|Safeway|Publix"
+      + "|Albertsons|H-E-B|HEB|Meijer|Duane Reade|Wegmans|Sam's Club|Giant Eagle|Hy-Vee|Winn-Dixie|Harris Teeter|Fry's"
+      + "|Jewel-Osco|Osco|Vons|Ralphs|ShopRite|Food Lion|Medicine Shoppe|Bartell|King Soopers|Dillons|Smith's|Stop & Shop"
+      + "|Family Dollar|Dollar General|Kmart)|Target|TARGET";
+
+  /**
    * A relative, or someone of the household and around it, whom a note names beside the relation: Safe
    * Harbor's names of relatives, household members and employers.
    */
@@ -145,6 +154,13 @@ final class Detectors {
           + "(?:\\s+(?:is|was)\\b)?\\s*[:=#-]?\\s*)(?<v>@?(?!(?i:" + NOT_A_USER + ")(?![\\w.-]))[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}"
           + "[A-Za-z0-9_])|(?<![\\w.@+-])@(?=[A-Za-z0-9_.]*[0-9_.][A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_.]{0,29}[A-Za-z0-9_]"),
           USERNAME),
+      // a store's number beside its name ("Walgreens #4521", "CVS store 1234", "pharmacy #12"): it names one shop,
+      // and so the street it stands in (a facility, like a pharmacy by name; one by name takes its number in
+      // addFacilities)
+      new Rule(IdentifierClass.FACILITY, Pattern.compile("(?<![A-Za-z])(?:(?:" + CHAINS + ")(?:\\s+(?:Pharmacy|Drugs?"
+          + "|Drugstore|Store|Supercenter|Neighborhood Market))?\\s*(?:(?i:store|branch|location|loc|pharmacy|no\\.?|number)"
+          + "\\s*#?\\s*|#\\s*)|(?i:\\b(?:pharmacy|drugstore|drug store|store|branch))\\s*(?:#|(?i:no\\.|number)\\s*#?)\\s*)"
+          + "\\d{1,6}\\b")),
       // a town before a state's code and a ZIP code, as an address writes it ("Tempe AZ 85281"): the
       // record's own city is known, another (a laboratory's, a hospital's) was left beside its ZIP token
       new Rule(IdentifierClass.CITY, Pattern.compile("(?<![A-Za-z])(?<v>[A-Z][a-z]+(?:\\s+[A-Z][a-z]+){0,2}),?\\s+"
@@ -345,8 +361,14 @@ final class Detectors {
         names |= !GENERIC.contains(word) && !GENERIC.contains(word.replaceAll("'s$", ""));
       }
       if (names) {
-        spans.add(new Span(m.start() + start, m.end(), IdentifierClass.FACILITY, IdentifierClass.FACILITY.prefix()));
-        from = m.end();
+        // its store number, "CVS Pharmacy #1234", is the one shop: "[FACILITY_1] #1234" kept it
+        Matcher number = STORE_NUMBER.matcher(text).region(m.end(), text.length());
+        int end = number.lookingAt() ? number.end() : m.end();
+        spans.add(new Span(m.start() + start, end, IdentifierClass.FACILITY, IdentifierClass.FACILITY.prefix()));
+        from = end;
+        if (end > m.end()) {
+          continue;
+        }
         // the town it is in, after a comma or in parentheses: "Mercy Hospital, Springfield" kept the town
         Matcher t = TOWN_AFTER_FACILITY.matcher(text).region(m.end(), text.length());
         if (t.lookingAt()) {
@@ -362,6 +384,10 @@ final class Detectors {
       }
     }
   }
+
+  /** A store's or a branch's number after its name: "#1234", "store 1234", "No. 12". */
+  private static final Pattern STORE_NUMBER = Pattern.compile("\\s*(?:(?i:store|branch|location|no\\.?|number)\\s*#?\\s*"
+      + "|#\\s*)\\d{1,6}\\b");
 
   /** Street types that name nothing else after a capitalized word: a street wherever they follow one. */
   private static final String STREET_TYPE = "Street|St|Avenue|Ave|Boulevard|Blvd|Road|Rd|Parkway|Pkwy|Highway|Hwy";

@@ -450,4 +450,15 @@ class DetectorsTest {
         .satisfies(s -> assertThat(s.cls()).isEqualTo(IdentifierClass.OTHER_ID));
   }
 
+  // Before: a store's number passed ("Walgreens #4521"), and after a pharmacy by name it stayed beside the token
+  // ("[FACILITY] #1234"). A store's number names one shop and so its street: a facility with its name.
+  @Test
+  void aStoresNumberIsAFacilityWithTheStoresName() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Filled at Walgreens #4521, then CVS store 1234, pharmacy #12, CVS Pharmacy #1234, Target store "
+        + "#88 and Riverbend Family Pharmacy No. 7.", none))
+        .isEqualTo("Filled at [FACILITY], then [FACILITY], [FACILITY], [FACILITY], [FACILITY] and [FACILITY].");
+    String kept = "BP target #1 is 130/80; Target 3/4 doses; store 2 bottles in the fridge; CVS refill due.";
+    assertThat(marked(kept, none)).isEqualTo(kept);
+  }
 }
