@@ -63,6 +63,11 @@ final class Gazetteer {
   private static final Set<String> PLACE_NOUNS = Set.of("resident", "residents", "native", "natives", "area",
       "county", "township", "metro", "suburb", "suburbs", "police", "ems", "fire", "paramedics", "ambulance",
       "airport", "address");
+  /** Words after a town's name, capitalized, that make it a company's or a newspaper's: "Boston Scientific". */
+  private static final Set<String> COMPANY_WORDS = Set.of("Scientific", "Dynamics", "Corp", "Corporation", "Inc", "Co",
+      "Company", "LLC", "Ltd", "Pharmaceuticals", "Pharma", "Technologies", "Industries", "Enterprises", "Mutual",
+      "Electric", "Energy", "Motors", "Airlines", "Foods", "Capital", "Financial", "Holdings", "Consulting",
+      "Instruments", "Biosciences", "Biologics", "Therapeutics", "Globe", "Tribune", "Herald", "Gazette", "Journal");
   /** Titles before a person's name. */
   private static final Set<String> TITLES = Set.of("mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor",
       "nurse", "sr", "fr", "rev");
@@ -239,6 +244,16 @@ final class Gazetteer {
     }
     String before = previousWord(text, words, i);
     if (before != null && TITLES.contains(before)) {
+      // a person, whom the courtesy-title and "Dr." rules also mark; after a title they do not know ("Nurse
+      // Houston", "Professor Tyler") the name stayed as written, neither a town nor a person. "Fr" and "Sr" are
+      // a catheter's French size and "senior" as often ("14 Fr Foley"), and a common word no one's name.
+      return kind == Kind.COMMON_WORD || before.equals("fr") || before.equals("sr") ? null
+          : new Detectors.Span(start, end, IdentifierClass.NAME, IdentifierClass.NAME.prefix());
+    }
+    // a company or a newspaper that carries a town's name is no place: "Boston Scientific" (a pacemaker's
+    // maker) was [CITY_1] Scientific
+    if (last + 1 < words.size() && joinedBySpace(text, end, words.get(last + 1)[0])
+        && COMPANY_WORDS.contains(text.substring(words.get(last + 1)[0], words.get(last + 1)[1]))) {
       return null;
     }
     Matcher state = STATE_AFTER.matcher(text).region(end, text.length());

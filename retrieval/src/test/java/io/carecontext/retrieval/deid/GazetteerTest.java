@@ -87,6 +87,30 @@ class GazetteerTest {
         .contains("[FACILITY]");
   }
 
+  // Before: "Boston Scientific" (a pacemaker's maker) was "[CITY] Scientific". A town's name before a word of a
+  // company or a newspaper is theirs; a real facility that carries one (Cleveland Clinic) stays a facility, and
+  // "Johnson & Johnson" was never a town.
+  @Test
+  void aTownInACompanysNameIsNoTownAndAFacilityStaysAFacility() {
+    String kept = "Pacemaker by Boston Scientific; leads from Medtronic and Boston Scientific; Johnson & Johnson "
+        + "vaccine; read it in the Boston Globe.";
+    assertThat(marked(kept)).isEqualTo(kept);
+    assertThat(marked("Seen at Cleveland Clinic, then drove back to Boston.")).isEqualTo("Seen at [FACILITY], then drove "
+        + "back to [CITY].");
+    assertThat(marked("Works at Boston Scientific.")).isEqualTo("Works at [EMPLOYER].");
+  }
+
+  // Checked: "Dr. Houston" was already a person (the "Dr." rule). After a title that no name rule knows ("Nurse
+  // Houston", "Professor Tyler") a town's name stayed as written, neither a town nor a person: it is a person.
+  // "Fr" before a catheter's name is its French size.
+  @Test
+  void aTownsNameAfterATitleIsAPerson() {
+    assertThat(marked("Seen by Dr. Houston; Mr. Houston called; Nurse Houston and Professor Tyler came; 14 Fr Foley."))
+        .isEqualTo("Seen by Dr. [PERSON]; Mr. [PERSON] called; Nurse [PERSON] and Professor [PERSON] came; 14 Fr Foley.");
+    assertThat(Detectors.find("Seen by Dr. Houston.", KnownIdentifiers.empty())).singleElement()
+        .satisfies(s -> assertThat(s.cls()).isEqualTo(IdentifierClass.NAME));
+  }
+
   @Test
   void theGazetteerIsLoaded() {
     assertThat(Gazetteer.size()[0]).isGreaterThan(3000);
