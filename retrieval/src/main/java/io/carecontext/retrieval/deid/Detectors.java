@@ -398,8 +398,11 @@ final class Detectors {
   private static final String STREET_TYPE_CUED = "Drive|Lane|Ln|Court|Place|Way|Circle|Cir|Terrace|Ter|Trail|Trl";
   private static final Set<String> STREET_TYPE_SET = Set.of(STREET_TYPE.split("\\|"));
   static final Set<String> STREET_SUFFIXES = Set.of((STREET_TYPE + "|" + STREET_TYPE_CUED).split("\\|"));
-  /** A street's name: a direction, then one to three capitalized words, or a numbered street ("5th"). */
-  private static final String STREET_NAME = "(?:(?:[NSEW]\\.?|North|South|East|West)\\s+)?(?:(?:[A-Z][a-z][a-zA-Z'’-]*\\s+){1,3}"
+  /**
+   * A street's name: a direction, then one to four capitalized words ("Martin Luther King Jr Boulevard" left
+   * "Martin" out at three), or a numbered street ("5th").
+   */
+  private static final String STREET_NAME = "(?:(?:[NSEW]\\.?|North|South|East|West)\\s+)?(?:(?:[A-Z][a-z][a-zA-Z'’-]*\\s+){1,4}"
       + "|\\d{1,3}(?:st|nd|rd|th)\\s+)";
   /** The unit after a street: "Apt 3B", ", Unit 12", "#2R" (as in the street line with a number). */
   private static final String UNIT = "(?:\\.?,?\\s*(?:(?:Apt|Apartment|Unit|Suite|Ste|Lot|Trlr|Bldg)\\.?\\s*#?|#)\\s*[A-Z0-9-]{1,6}\\b)?";
