@@ -112,7 +112,7 @@ public final class DeidEvaluation {
     return best / 1e6 * 10_000 / chars;
   }
 
-  /** Fifteen note templates a patient, identifiers in different shapes, distractors that must survive. */
+  /** Sixteen note templates a patient, identifiers in different shapes, distractors that must survive. */
   static List<Annotated> notes(KnownIdentifiers known, Random rng) {
     var patient = known.names().get(0);
     var provider = known.names().get(1);
@@ -221,6 +221,24 @@ public final class DeidEvaluation {
     n = new Note(known);
     n.t(CLINICAL_TOWN_WORDS.get(rng.nextInt(CLINICAL_TOWN_WORDS.size())));
     out.add(n.done());
+    // a day after a name and before a visit, streets without a number, a user name and a handle, a store's
+    // number, a town's name after a title; beside amounts after a name, a town in a company's name, a newspaper
+    // named after a street and an "@" that means "at". Its own generator, so the notes above stay as they were.
+    Random own = new Random(mrn.hashCode());
+    String user = (given.charAt(0) + family).toLowerCase(Locale.ROOT).replaceAll("[^a-z]", "");
+    n = new Note(known);
+    n.t("Clinic follow-up: seen by Dr. ").k(provider.family(), IdentifierClass.NAME).t(" ")
+        .k(dayMonth(own), IdentifierClass.DATE, false).t("; ").k(family, IdentifierClass.NAME).t(" ")
+        .k(dayMonth(own), IdentifierClass.DATE, false).t(" f/u. Dr. ").k(provider.family(), IdentifierClass.NAME)
+        .t(" 3/4 tablet daily, 5/5 strength, BP 120/80, 1/2 NS. Lives on ")
+        .k(STREETS.get(own.nextInt(STREETS.size())), IdentifierClass.ADDRESS, false).t(" near ")
+        .k(CUED_STREETS.get(own.nextInt(CUED_STREETS.size())), IdentifierClass.ADDRESS, false).t("; portal username: ")
+        .k(user, IdentifierClass.OTHER_ID, false).t(", texts from ").k("@" + user + (10 + own.nextInt(90)),
+            IdentifierClass.OTHER_ID, false)
+        .t(". Fills at the ").k(STORES.get(own.nextInt(STORES.size())) + (1 + own.nextInt(9999)), IdentifierClass.FACILITY, false)
+        .t(". Spoke with Nurse ").k(TOWN_SURNAMES.get(own.nextInt(TOWN_SURNAMES.size())), IdentifierClass.NAME, false)
+        .t(". Boston Scientific pacemaker; SpO2 94% @rest; reads the Wall Street Journal; Johnson & Johnson vaccine.");
+    out.add(n.done());
     return out;
   }
 
@@ -266,6 +284,23 @@ public final class DeidEvaluation {
       "Northwestern Memorial Hospital", "Cedar Valley Urgent Care", "O'Connor Hospital",
       "HonorHealth Scottsdale Medical Center", "Lakeside Dialysis Center", "Riverbend Family Pharmacy",
       "Good Samaritan Hospital", "Mount Sinai Hospital", "UCSF Medical Center", "Pima County Health Center");
+
+  /** A day and month as notes write them without the year ("3/4", "12/12"). */
+  static String dayMonth(Random rng) {
+    return (1 + rng.nextInt(12)) + "/" + (1 + rng.nextInt(28));
+  }
+
+  /** Streets without a number, of a type that names nothing else, after "Lives on". */
+  static final List<String> STREETS = List.of("Maple Street", "Oak Avenue", "Elm St", "5th Ave", "Main Street",
+      "Old Mill Road", "Sunset Blvd", "N. Lincoln Avenue", "Martin Luther King Jr Boulevard");
+  /** Streets of a type that is a word of other names too, after "near". */
+  static final List<String> CUED_STREETS = List.of("Birch Lane", "Pine Court", "Willow Drive", "Cedar Place",
+      "Heron Way", "Aspen Circle");
+  /** Stores by their number. */
+  static final List<String> STORES = List.of("Walgreens #", "CVS store ", "CVS Pharmacy #", "Rite Aid #",
+      "pharmacy #", "Kroger store #");
+  /** Towns' names that are surnames, after a title no name rule knows. */
+  static final List<String> TOWN_SURNAMES = List.of("Houston", "Tyler", "Denver", "Madison", "Austin", "Phoenix");
 
   /** One typing slip in a name: a swapped pair, a dropped or a doubled letter. */
   static String typo(String name, Random rng) {
