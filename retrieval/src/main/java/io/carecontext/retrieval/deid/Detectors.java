@@ -52,6 +52,18 @@ final class Detectors {
   /** The token prefix of a user name or a handle: an identifier of Safe Harbor's other kinds, said for what it is. */
   static final String USERNAME = "USERNAME";
 
+  /** The token prefixes of the record's own names: its patient's and its practitioners'. */
+  static final String PATIENT = "PATIENT";
+  static final String PROVIDER = "PROVIDER";
+
+  /**
+   * Every prefix a token may carry: each class's own, and those that say more of what a token stands
+   * for. One list, so that the re-identifier knows a token of a prefix added later.
+   */
+  static final java.util.List<String> TOKEN_PREFIXES = java.util.stream.Stream.concat(
+      java.util.Arrays.stream(IdentifierClass.values()).map(IdentifierClass::prefix),
+      java.util.stream.Stream.of(PATIENT, PROVIDER, EMPLOYER, USERNAME, Gazetteer.CITY_OR_NAME)).toList();
+
   /** Words after "login" or "user name" that are the sentence's, not a name: "login from 10.0.0.7", "login issues". */
   private static final String NOT_A_USER = "from|to|at|with|for|by|on|in|into|and|or|is|was|the|a|an|failed|fails|issues?"
       + "|problems?|attempts?|page|screen|portal|credentials|info|information|successful|successfully|help|reset|locked"
@@ -580,9 +592,9 @@ final class Detectors {
 
   private static String prefix(KnownIdentifiers.Name n) {
     return switch (n.kind()) {
-      case PATIENT -> "PATIENT";
-      case PRACTITIONER -> "PROVIDER";
-      default -> "PERSON";
+      case PATIENT -> PATIENT;
+      case PRACTITIONER -> PROVIDER;
+      default -> IdentifierClass.NAME.prefix();
     };
   }
 

@@ -14,8 +14,9 @@ import java.util.regex.Pattern;
  */
 public final class Reidentifier {
 
+  /** A token, or what the model made of one ("PERSON 2", "[DATE_3"): of any prefix the detectors give. */
   private static final Pattern TOKENISH = Pattern.compile(
-      "\\[?\\b(?:PATIENT|PROVIDER|PERSON|DATE|PHONE|FAX|EMAIL|SSN|MRN|PLAN|ACCOUNT|LICENSE|VEHICLE|DEVICE|URL|IP|ADDRESS|CITY_OR_NAME|CITY|ZIP|FACILITY|EMPLOYER|USERNAME|ID)[ _]\\d+\\b\\]?");
+      "\\[?\\b(?:" + String.join("|", Detectors.TOKEN_PREFIXES) + ")[ _]\\d+\\b\\]?");
 
   /** What stands in an answer where the model wrote a token that names nothing it was given. */
   public static final String UNRESOLVED = "[unresolved]";
