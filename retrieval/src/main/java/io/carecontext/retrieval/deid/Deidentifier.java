@@ -87,8 +87,7 @@ public final class Deidentifier {
     Matcher m = NAME_LIKE.matcher(patterned);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
-      String before = patterned.substring(0, m.start()).stripTrailing();
-      boolean startsSentence = before.isEmpty() || ".!?".indexOf(before.charAt(before.length() - 1)) >= 0;
+      boolean startsSentence = startsSentence(patterned, m.start());
       if (!startsSentence) {
         replaced++;
       }
@@ -168,9 +167,10 @@ public final class Deidentifier {
     return m.appendTail(out).toString();
   }
 
+  /** Nothing before {@code at} but blanks, or a sentence's end ('.', '!' or '?') and blanks. */
   private static boolean startsSentence(String text, int at) {
     String before = text.substring(0, at).stripTrailing();
-    return before.isEmpty() || ".!?\n".indexOf(before.charAt(before.length() - 1)) >= 0;
+    return before.isEmpty() || ".!?".indexOf(before.charAt(before.length() - 1)) >= 0;
   }
 
   /** What ends "she is 95" as an age: the sentence or clause, or a word that goes on about her ("she is 95 and"). */
