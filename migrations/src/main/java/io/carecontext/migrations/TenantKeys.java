@@ -109,8 +109,13 @@ public final class TenantKeys {
    * named once, not found as each of its tenants' requests fails. Reads no KEK when no tenant has a key.
    */
   public Map<String, Integer> dataKeysByKek() {
+    return dataKeysByKek(app);
+  }
+
+  /** As {@link #dataKeysByKek()}, read through {@code db} (a rotation's check that a key it made wraps none). */
+  public static Map<String, Integer> dataKeysByKek(DataSource db) {
     Map<String, Integer> counts = new java.util.TreeMap<>();
-    try (Connection c = app.getConnection();
+    try (Connection c = db.getConnection();
         PreparedStatement ps = c.prepareStatement("SELECT kek_id, count(*) FROM platform.tenant_keys GROUP BY kek_id");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {

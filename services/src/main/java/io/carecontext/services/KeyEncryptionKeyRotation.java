@@ -152,15 +152,11 @@ public final class KeyEncryptionKeyRotation {
     if (made == null || !java.nio.file.Files.exists(made)) {
       return;
     }
-    try (java.sql.Connection c = db.ownerDataSource().getConnection();
-         java.sql.PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM platform.tenant_keys WHERE kek_id = ?")) {
-      ps.setString(1, to.kekId());
-      try (java.sql.ResultSet rs = ps.executeQuery()) {
-        if (rs.next() && rs.getLong(1) == 0) {
-          java.nio.file.Files.delete(made);
-        }
+    try {
+      if (TenantKeys.dataKeysByKek(db.ownerDataSource()).getOrDefault(to.kekId(), 0) == 0) {
+        java.nio.file.Files.delete(made);
       }
-    } catch (java.sql.SQLException | java.io.IOException | RuntimeException e) {
+    } catch (java.io.IOException | RuntimeException e) {
       LOG.warn("the key made in {} for this rotation could not be checked or removed ({}); it wraps no data key unless "
           + "platform.tenant_keys names kek {}", made, e.getClass().getSimpleName(), to.kekId());
     }
