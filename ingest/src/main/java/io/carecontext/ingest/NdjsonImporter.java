@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -78,8 +77,7 @@ final class NdjsonImporter {
           line = decoder.decode(java.nio.ByteBuffer.wrap(raw)).toString();
         } catch (java.nio.charset.CharacterCodingException e) {
           failed++;
-          record(errors, lines, "the line is not valid " + (charset.equals(StandardCharsets.UTF_8) ? "UTF-8"
-              : charset.name() + " (the charset the Content-Type names)") + ": send the file encoded as UTF-8");
+          record(errors, lines, "the line is not valid " + DeclaredCharset.named(charset) + ": send the file encoded as UTF-8");
           continue;
         }
         if (line.isBlank()) {

@@ -45,11 +45,6 @@ final class BodyCharset {
     return charset.canEncode() && java.util.Arrays.equals(probe.getBytes(charset), probe.getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** What a refusal says of the declared encoding: its name when it is a plain one, else not. */
-  static String named(Charset charset) {
-    return charset.equals(StandardCharsets.UTF_8) ? "UTF-8" : charset.name() + " (the charset its Content-Type names)";
-  }
-
   /** A charset name this server cannot decode; the 415's message names it only when it is a plain name. */
   static final class Unsupported extends RuntimeException {
     private final String name;

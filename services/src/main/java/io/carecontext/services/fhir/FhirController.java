@@ -519,7 +519,7 @@ public class FhirController {
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
     } catch (CharacterCodingException e) {
       throw FhirInputException.of(FhirIssue.error("structure", null, null, "the body is not valid "
-          + BodyCharset.named(charset) + ": send it encoded as UTF-8"));
+          + io.carecontext.ingest.DeclaredCharset.named(charset) + ": send it encoded as UTF-8"));
     }
     return parser.apply(json);
   }
