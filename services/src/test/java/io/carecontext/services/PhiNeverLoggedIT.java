@@ -68,6 +68,16 @@ class PhiNeverLoggedIT {
       ex.getResponseBody().write(echoed);
       ex.close();
     });
+    // and an embedding endpoint that refuses the same way, quoting the texts it was sent
+    model.createContext("/v1/embeddings", ex -> {
+      byte[] echoed = ("{\"error\":{\"message\":\"invalid input: "
+          + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).replace("\"", "'")
+          + "\"}}").getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "application/json");
+      ex.sendResponseHeaders(400, echoed.length);
+      ex.getResponseBody().write(echoed);
+      ex.close();
+    });
     model.start();
     app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
     feed = app.tenantWithKey(TENANT, "feed", "[\"ehr-integration\"]", null);
@@ -103,6 +113,7 @@ class PhiNeverLoggedIT {
     context();
     chatAndResearch();
     audit();
+    embeddingFailures();
 
     assertThat(logged.list).as("the capture saw the requests' own lines, the failed chat's among them")
         .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("/chat status=502"));
@@ -124,6 +135,34 @@ class PhiNeverLoggedIT {
   }
 
   private static void ingest() {
+    ingest(TENANT, feed);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of(TENANT));
+  }
+
+  /**
+   * The same patient in a tenant whose embedding endpoint refuses every text, quoting it: what the
+   * worker logs and what the tenant's admin reads of the failures (lastError, the parked rows).
+   */
+  private static void embeddingFailures() {
+    String tenant = TENANT + "_embed";
+    String feedKey = app.tenantWithKey(tenant, "feed", "[\"ehr-integration\"]", null);
+    HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/" + tenant, app.adminKey(),
+        "{\"settings\":{\"embedding\":{\"provider\":\"openai-compatible\",\"baseUrl\":\"http://127.0.0.1:"
+            + model.getAddress().getPort() + "/v1\",\"model\":\"m\",\"dimensions\":8,\"baaCovered\":true,"
+            + "\"maxRetries\":0,\"timeoutSeconds\":5}}}");
+    assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+    ingest(tenant, feedKey);
+    for (int attempt = 0; attempt < 6; attempt++) {
+      app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant));
+    }
+    for (String path : List.of("/ingest", "/ingest/parked")) {
+      HttpResponse<String> r = app.call("GET", "/admin/tenants/" + tenant + path, app.adminKey(), null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      refused.add(r); // what it says of the failures: no text of the record's
+    }
+  }
+
+  private static void ingest(String tenant, String key) {
     String bundle = """
         {"resourceType":"Bundle","type":"transaction","entry":[
           {"resource":{"resourceType":"Patient","id":"%1$s","gender":"female","birthDate":"1961-04-17",
@@ -143,9 +182,8 @@ class PhiNeverLoggedIT {
              "code":{"coding":[{"system":"http://snomed.info/sct","code":"29857009","display":"Chest pain"}]},
              "note":[{"text":"Quorabel Zintlemayer (MRN QX77310452, 555-867-3309, 4417 Wexmoor Lane) reports chest pain."}]},
            "request":{"method":"PUT","url":"Condition/cn-1"}}]}""".formatted(PATIENT);
-    HttpResponse<String> r = app.call("POST", "/fhir/" + TENANT, feed, bundle, "application/fhir+json");
+    HttpResponse<String> r = app.call("POST", "/fhir/" + tenant, key, bundle, "application/fhir+json");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    app.bean(EmbeddingWorker.class).drain(TenantId.of(TENANT));
   }
 
   /** FHIR bodies refused with the identifiers where a value, a code, a date or a reference goes. */
