@@ -28,13 +28,23 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
   public static final java.util.SortedSet<String> ACTIONS = java.util.Collections.unmodifiableSortedSet(
       new java.util.TreeSet<>(java.util.Set.of("context", "chat", "chat-dry-run", "research", "fhir-read", "fhir-write",
           "audit-read", "audit-verify", "audit-export", "key-create", "key-revoke", "tenant-settings", "authenticate",
-          "break-glass-window", "request", "admin-request", AuditEntry.KEK_ROTATE, AuditEntry.INGEST_PARKED_READ)));
+          "break-glass-window", "request", "admin-request", AuditEntry.KEK_ROTATE, AuditEntry.INGEST_PARKED_READ,
+          AuditEntry.INGEST_PARKED_RETRY, AuditEntry.TENANT_READ, AuditEntry.KEY_LIST)));
 
   /** The action of the row a rotation of the key-encryption key writes in each tenant's trail. */
   public static final String KEK_ROTATE = "kek-rotate";
 
   /** The action of a tenant admin's read of parked ingest items, which names their resources. */
   public static final String INGEST_PARKED_READ = "ingest-parked-read";
+
+  /** The action of a request to queue a tenant's parked ingest items again (a change of what the worker does). */
+  public static final String INGEST_PARKED_RETRY = "ingest-parked-retry";
+
+  /** The action of a read of a tenant's configuration: its settings and role policies, who may read what. */
+  public static final String TENANT_READ = "tenant-read";
+
+  /** The action of a list of a tenant's keys: their principals, roles, practitioners and expiries. */
+  public static final String KEY_LIST = "key-list";
 
   /** The details of a break-glass row: flagged, and for review. */
   public static final String BREAK_GLASS_REVIEW = "{\"breakGlass\":true,\"reviewRequired\":true}";

@@ -29,7 +29,7 @@ import java.util.function.UnaryOperator;
  * next one says how many went unrecorded.
  */
 @Singleton
-final class AdminAttempts {
+public final class AdminAttempts {
 
   private final AuditLog audit;
   private final RefusalRows refused = new RefusalRows();
@@ -38,7 +38,7 @@ final class AdminAttempts {
     this.audit = audit;
   }
 
-  TenantId requireTenantAdmin(Caller caller, String pathTenant, String action, HttpRequest<?> request) {
+  public TenantId requireTenantAdmin(Caller caller, String pathTenant, String action, HttpRequest<?> request) {
     return requireTenantAdmin(caller, pathTenant, action, request, UnaryOperator.identity());
   }
 
@@ -51,16 +51,36 @@ final class AdminAttempts {
     boolean otherTenant = !caller.tenant().value().equals(pathTenant);
     boolean miscased = otherTenant && OtherTenantAttempts.miscased(caller.tenant(), pathTenant);
     if (otherTenant || !caller.roles().contains(Role.TENANT_ADMIN)) {
-      AuditEntry row = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, action,
-              AuditEntry.Decision.DENIED, miscased ? OtherTenantAttempts.TENANT_MISCASED
-                  : otherTenant ? "other_tenant" : "role_not_allowed")
-          .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(request.getPath())))
-          .withDetail("method", AuditEntry.jsonString(request.getMethodName()));
+      AuditEntry row = refusal(caller, action, request, miscased ? OtherTenantAttempts.TENANT_MISCASED
+          : otherTenant ? "other_tenant" : "role_not_allowed");
       refused.record(audit, caller.tenant(), caller.keyId(), otherTenant ? row : details.apply(row));
     }
     if (miscased) {
       throw OtherTenantAttempts.miscasedTenant();
     }
     return caller.requireTenantAdmin(pathTenant);
+  }
+
+  /**
+   * For a path only the platform operator takes (offboarding a tenant): a tenant key is refused as
+   * before (403, whichever tenant the path names), and its attempt recorded in its own tenant's trail,
+   * {@code role_not_allowed} on its own tenant (a tenant admin deleting its tenant), {@code other_tenant}
+   * or {@code tenant_miscased} on another id.
+   */
+  public void requirePlatformOperator(Caller caller, String pathTenant, String action, HttpRequest<?> request) {
+    if (!caller.platformAdmin() && caller.tenant() != null) {
+      boolean otherTenant = !caller.tenant().value().equals(pathTenant);
+      refused.record(audit, caller.tenant(), caller.keyId(), refusal(caller, action, request,
+          otherTenant && OtherTenantAttempts.miscased(caller.tenant(), pathTenant) ? OtherTenantAttempts.TENANT_MISCASED
+              : otherTenant ? "other_tenant" : "role_not_allowed"));
+    }
+    caller.requirePlatformAdmin();
+  }
+
+  private static AuditEntry refusal(Caller caller, String action, HttpRequest<?> request, String reason) {
+    return AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, action,
+            AuditEntry.Decision.DENIED, reason)
+        .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(request.getPath())))
+        .withDetail("method", AuditEntry.jsonString(request.getMethodName()));
   }
 }

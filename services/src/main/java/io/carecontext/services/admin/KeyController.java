@@ -286,10 +286,21 @@ public class KeyController {
         .toList();
   }
 
+  /**
+   * The tenant's keys without secrets: who holds access, with which roles and practitioner, until when.
+   * Recorded before the answer (key-list, with how many keys it listed), and a tenant key refused it in
+   * its own tenant's trail: these reads left no row, allowed or not.
+   */
   @Get
-  public List<AdminDtos.KeyView> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+  public List<AdminDtos.KeyView> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                      HttpRequest<?> request) {
+    attempts.requireTenantAdmin(caller, tenant, AuditEntry.KEY_LIST, request);
     TenantId id = requireActive(caller, tenant);
-    return keys.findByTenantIdOrderByCreatedAt(id.value()).stream().map(KeyController::view).toList();
+    List<AdminDtos.KeyView> listed = keys.findByTenantIdOrderByCreatedAt(id.value()).stream().map(KeyController::view)
+        .toList();
+    audit.record(id, keyEvent(caller, AuditEntry.KEY_LIST, "keys_listed")
+        .withDetail("listed", Integer.toString(listed.size())));
+    return listed;
   }
 
   @Delete("/{keyId}")

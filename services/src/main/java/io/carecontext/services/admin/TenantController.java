@@ -134,10 +134,20 @@ public class TenantController {
     return tenants.findByStatusOrderByTenantId("active").stream().map(r -> view(r, null)).toList();
   }
 
+  /**
+   * The tenant's configuration: who may read what (role policies, consent mode, care relationship), for
+   * how long the trail is kept, which model endpoints receive its data. A read is recorded before the
+   * answer (tenant-read, allowed), and a tenant key refused it, in its own tenant's trail: these reads
+   * left no row, allowed or not.
+   */
   @Get("/{tenant}")
-  public AdminDtos.TenantView get(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
-    TenantId id = caller.requireTenantAdmin(tenant);
-    return view(active(id), null);
+  public AdminDtos.TenantView get(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                  HttpRequest<?> request) {
+    TenantId id = attempts.requireTenantAdmin(caller, tenant, AuditEntry.TENANT_READ, request);
+    TenantRecord row = active(id);
+    audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
+        AuditEntry.TENANT_READ, AuditEntry.Decision.ALLOWED, "settings_read"));
+    return view(row, null);
   }
 
   @Patch("/{tenant}")
@@ -246,8 +256,11 @@ public class TenantController {
   // no body: whatever Content-Type a client sets on every request (application/fhir+json, say) must
   // not refuse it; the route's default, JSON only, answered 415 "send application/fhir+json" to one that did
   @Consumes(MediaType.ALL)
-  public HttpResponse<Void> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
-    caller.requirePlatformAdmin();
+  public HttpResponse<Void> delete(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                   HttpRequest<?> request) {
+    // a tenant key is refused, and its attempt recorded in its own tenant's trail (an allowed offboarding
+    // drops the trail with the schema: the platform's offboarding row records it)
+    attempts.requirePlatformOperator(caller, tenant, "admin-request", request);
     if (!TenantId.isValid(tenant) || !provisioner.delete(TenantId.of(tenant), caller.principal())) {
       throw ApiException.tenantNotFound();
     }

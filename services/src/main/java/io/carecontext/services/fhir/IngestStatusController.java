@@ -6,11 +6,13 @@ import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.services.admin.AdminAttempts;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.tenancy.ResearchIndexBuilds;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.carecontext.services.http.ApiException;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
@@ -39,8 +41,12 @@ public class IngestStatusController {
   private final TenantEmbeddings embeddings;
   private final AuditLog audit;
 
+  private final AdminAttempts attempts;
+
   public IngestStatusController(TenantTransactions tx, EmbeddingWorker worker, TenantDirectory tenants,
-                                ResearchIndexBuilds researchIndexes, TenantEmbeddings embeddings, AuditLog audit) {
+                                ResearchIndexBuilds researchIndexes, TenantEmbeddings embeddings, AuditLog audit,
+                                AdminAttempts attempts) {
+    this.attempts = attempts;
     this.tx = tx;
     this.audit = audit;
     this.worker = worker;
@@ -50,7 +56,11 @@ public class IngestStatusController {
   }
 
   @Get
-  public Map<String, Object> status(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+  public Map<String, Object> status(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                   HttpRequest<?> request) {
+    // Counts and states only, the kind /metrics publishes, polled by `tenant wait`: an allowed read writes
+    // no row. A tenant key refused it is recorded (admin-request, as on the admin paths of no action).
+    attempts.requireTenantAdmin(caller, tenant, "admin-request", request);
     TenantId t = activeTenant(caller, tenant);
     EmbeddingWorker.OutboxDepth depth = worker.outboxDepth(t); // the same counts /metrics reports
     EmbeddingWorker.Failing failing = worker.failing(t);
@@ -103,7 +113,10 @@ public class IngestStatusController {
   }
 
   @Get("/parked")
-  public List<Map<String, Object>> parked(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
+  public List<Map<String, Object>> parked(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                         HttpRequest<?> request) {
+    // a tenant key refused the list is recorded in its own tenant's trail, as an allowed list that named any item
+    attempts.requireTenantAdmin(caller, tenant, AuditEntry.INGEST_PARKED_READ, request);
     TenantId t = activeTenant(caller, tenant);
     List<Map<String, Object>> items = worker.parked(t);
     if (caller.platformAdmin()) {
@@ -139,8 +152,14 @@ public class IngestStatusController {
   }
 
   @Post("/parked/retry")
-  public Map<String, Object> retry(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant) {
-    return Map.of("requeued", worker.retryParked(activeTenant(caller, tenant)));
+  public Map<String, Object> retry(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
+                                   HttpRequest<?> request) {
+    attempts.requireTenantAdmin(caller, tenant, AuditEntry.INGEST_PARKED_RETRY, request);
+    TenantId t = activeTenant(caller, tenant);
+    // who sent the parked items to the worker again, recorded first (no change without its row)
+    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
+        AuditEntry.INGEST_PARKED_RETRY, AuditEntry.Decision.ALLOWED, "parked_requeued"));
+    return Map.of("requeued", worker.retryParked(t));
   }
 
   /** The caller's tenant, if it is active: the platform operator's key may name any id. */
