@@ -69,19 +69,41 @@ class AuditCoverageIT {
    * {@code otherStatus} and writes {@code otherRow} in that key's own tenant's trail, never in this one's
    * (no row when null, {@code why} says why).
    */
-  record Audited(String role, Runnable prepare, Call allowed, int allowedStatus, String allowedRow,
+  record Audited(String route, String role, Runnable prepare, Call allowed, int allowedStatus, String allowedRow,
                  String refusedRole, Call refused, int refusedStatus, String refusedRow,
-                 String otherRole, int otherStatus, String otherRow, String why) implements Decision {
+                 String otherRole, int otherStatus, String otherRow, int operatorStatus, String operatorRow, String why)
+      implements Decision {
 
-    /** The call with another tenant's key is answered {@code status} and recorded as {@code row} (null: none). */
-    Audited otherTenant(String keyRole, int status, String row) {
-      return new Audited(role, prepare, allowed, allowedStatus, allowedRow, refusedRole, refused, refusedStatus,
-          refusedRow, keyRole, status, row, why);
+    /** Why a call writes no row, or the route allows nothing. */
+    Audited because(String reason) {
+      return register(new Audited(route, role, prepare, allowed, allowedStatus, allowedRow, refusedRole, refused,
+          refusedStatus, refusedRow, otherRole, otherStatus, otherRow, operatorStatus, operatorRow, reason));
     }
 
-    Audited because(String reason) {
-      return new Audited(role, prepare, allowed, allowedStatus, allowedRow, refusedRole, refused, refusedStatus,
-          refusedRow, otherRole, otherStatus, otherRow, reason);
+    /**
+     * The platform operator's key on the route answers {@code status} and writes {@code row} in this
+     * tenant's trail (none when null; not called when {@code status} is 0, {@link #why} says why).
+     */
+    Audited operator(int status, String row) {
+      return register(new Audited(route, role, prepare, allowed, allowedStatus, allowedRow, refusedRole, refused,
+          refusedStatus, refusedRow, otherRole, otherStatus, otherRow, status, row, why));
+    }
+
+    /** The call with another tenant's key of {@code keyRole} answers {@code status} and writes {@code row} there. */
+    Audited otherTenant(String keyRole, int status, String row) {
+      return register(new Audited(route, role, prepare, allowed, allowedStatus, allowedRow, refusedRole, refused,
+          refusedStatus, refusedRow, keyRole, status, row, operatorStatus, operatorRow, why));
+    }
+
+    /** This route's call with the key of {@code refusedRole}, when it is not the allowed call itself. */
+    Audited refusedBy(Call call) {
+      return register(new Audited(route, role, prepare, allowed, allowedStatus, allowedRow, refusedRole, call,
+          refusedStatus, refusedRow, otherRole, otherStatus, otherRow, operatorStatus, operatorRow, why));
+    }
+
+    private static Audited register(Audited a) {
+      ROUTES.put(a.route(), a);
+      return a;
     }
   }
 
@@ -99,10 +121,9 @@ class AuditCoverageIT {
    */
   static Audited audited(String route, String role, Runnable prepare, Call call, int status, String row,
                          String refusedRole, int refusedStatus, String refusedRow) {
-    Audited a = new Audited(role, prepare, call, status, row, refusedRole, call, refusedStatus, refusedRow, role, 404,
-        refusedRow.split(" ")[0] + " denied other_tenant", null);
-    ROUTES.put(route, a);
-    return a;
+    String action = refusedRow.split(" ")[0];
+    return Audited.register(new Audited(route, role, prepare, call, status, row, refusedRole, call, refusedStatus,
+        refusedRow, role, 404, action + " denied other_tenant", 403, action + " denied platform_operator", null));
   }
 
   static void noRow(String route, String why) {
@@ -139,40 +160,52 @@ class AuditCoverageIT {
     // --- the tenant's configuration, keys and ingest state (tenant-admin; the operator key too) ---
     audited("GET /admin/tenants/{tenant}", "tenant-admin", none,
         k -> app.call("GET", "/admin/tenants/" + T, k, null), 200, "tenant-read allowed settings_read",
-        "clinician", 403, "tenant-read denied role_not_allowed");
+        "clinician", 403, "tenant-read denied role_not_allowed")
+        .operator(200, "tenant-read allowed settings_read");
     audited("PATCH /admin/tenants/{tenant}", "tenant-admin", none,
         k -> app.call("PATCH", "/admin/tenants/" + T, k,
             "{\"settings\":{\"contextTokenBudget\":" + (2_000 + serial.incrementAndGet()) + "}}"),
-        200, "tenant-settings allowed settings_changed", "clinician", 403, "tenant-settings denied role_not_allowed");
-    ROUTES.put("DELETE /admin/tenants/{tenant}", new Audited("platform-operator", none, null, 204, null, "tenant-admin",
-        k -> app.call("DELETE", "/admin/tenants/" + T, k, null), 403, "admin-request denied role_not_allowed",
-        "tenant-admin", 403, "admin-request denied other_tenant",
-        "allowed (platform operator only): offboarding drops the tenant's schema and its trail with it, in the "
-            + "transaction that writes the platform's offboarding row (GET /admin/offboardings); export the trail "
-            + "first. A tenant key is refused 403 whichever tenant the path names"));
+        200, "tenant-settings allowed settings_changed", "clinician", 403, "tenant-settings denied role_not_allowed")
+        .operator(200, "tenant-settings allowed settings_changed");
+    audited("DELETE /admin/tenants/{tenant}", "platform-operator", none, null, 204, null,
+        "tenant-admin", 403, "admin-request denied role_not_allowed")
+        .refusedBy(k -> app.call("DELETE", "/admin/tenants/" + T, k, null))
+        .otherTenant("tenant-admin", 403, "admin-request denied other_tenant")
+        .operator(0, null)
+        .because("allowed (platform operator only, so not called here): offboarding drops the tenant's schema and "
+            + "its trail with it, in the transaction that writes the platform's offboarding row (GET "
+            + "/admin/offboardings); export the trail first. A tenant key is refused 403 whichever tenant the path names");
     audited("GET /admin/tenants/{tenant}/ingest", "tenant-admin", none,
         k -> app.call("GET", "/admin/tenants/" + T + "/ingest", k, null), 200, null,
         "clinician", 403, "admin-request denied role_not_allowed")
         .because("allowed: counts and states only (no patient, key or setting), the kind /metrics publishes, and "
-            + "polled by `tenant wait`");
+            + "polled by `tenant wait`")
+        .operator(200, null);
     audited("GET /admin/tenants/{tenant}/ingest/parked", "tenant-admin", AuditCoverageIT::park,
         k -> app.call("GET", "/admin/tenants/" + T + "/ingest/parked", k, null), 200,
-        "ingest-parked-read allowed parked_listed", "clinician", 403, "ingest-parked-read denied role_not_allowed");
+        "ingest-parked-read allowed parked_listed", "clinician", 403, "ingest-parked-read denied role_not_allowed")
+        .operator(200, null)
+        .because("the operator key sees each parked item's type, never its id (no patient data), and its list "
+            + "writes no row; an empty list reads nothing and writes none either (AdminAuditIT)");
     audited("POST /admin/tenants/{tenant}/ingest/parked/retry", "tenant-admin", AuditCoverageIT::park,
         k -> app.call("POST", "/admin/tenants/" + T + "/ingest/parked/retry", k, null), 200,
-        "ingest-parked-retry allowed parked_requeued", "clinician", 403, "ingest-parked-retry denied role_not_allowed");
+        "ingest-parked-retry allowed parked_requeued", "clinician", 403, "ingest-parked-retry denied role_not_allowed")
+        .operator(200, "ingest-parked-retry allowed parked_requeued");
     audited("GET /admin/tenants/{tenant}/keys", "tenant-admin", none,
         k -> app.call("GET", "/admin/tenants/" + T + "/keys", k, null), 200, "key-list allowed keys_listed",
-        "clinician", 403, "key-list denied role_not_allowed");
+        "clinician", 403, "key-list denied role_not_allowed")
+        .operator(200, "key-list allowed keys_listed");
     audited("POST /admin/tenants/{tenant}/keys", "tenant-admin", none,
         k -> app.call("POST", "/admin/tenants/" + T + "/keys", k,
             "{\"principal\":\"made-" + serial.incrementAndGet() + "\",\"roles\":[\"auditor\"]}"),
-        201, "key-create allowed key_created", "clinician", 403, "key-create denied role_not_allowed");
+        201, "key-create allowed key_created", "clinician", 403, "key-create denied role_not_allowed")
+        .operator(403, "key-create denied operator_makes_tenant_admin_keys_only");
     String[] victim = new String[1];
     audited("DELETE /admin/tenants/{tenant}/keys/{keyId}", "tenant-admin",
         () -> victim[0] = app.tenantWithKey(T, "victim-" + serial.incrementAndGet(), "[\"auditor\"]", null).split("_")[1],
         k -> app.call("DELETE", "/admin/tenants/" + T + "/keys/" + (victim[0] == null ? "0123456789abcdef" : victim[0]), k,
-            null), 204, "key-revoke allowed key_revoked", "clinician", 403, "key-revoke denied role_not_allowed");
+            null), 204, "key-revoke allowed key_revoked", "clinician", 403, "key-revoke denied role_not_allowed")
+        .operator(204, "key-revoke allowed key_revoked");
 
     // --- the audit trail (auditor) ---
     audited("GET /v1/{tenant}/audit", "auditor", none, k -> app.call("GET", "/v1/" + T + "/audit?limit=5", k, null),
@@ -204,11 +237,14 @@ class AuditCoverageIT {
     audited("POST /fhir/{tenant}/$import", "ehr-integration", none,
         k -> app.call("POST", "/fhir/" + T + "/$import", k, observation("obs-import") + "\n", "application/fhir+ndjson"),
         200, "fhir-write allowed allowed", "clinician", 403, "fhir-write denied role_not_allowed");
-    ROUTES.put("GET /fhir/{tenant}/{type}", new Audited("ehr-integration", none, null, 405, null, "clinician",
-        k -> fhir("GET", "/Observation?subject=Patient/" + patientId, k, null), 405, "fhir-read denied method_not_allowed",
-        "ehr-integration", 405, null,
-        "no FHIR search: every call is a 405 for any key, recorded in the tenant's trail as method_not_allowed; a key "
-            + "of another tenant's 405 is recorded in neither trail (RefusedRequestsIT.anotherTenantsPathLeavesNoRowThere)"));
+    audited("GET /fhir/{tenant}/{type}", "ehr-integration", none, null, 405, null,
+        "clinician", 405, "fhir-read denied method_not_allowed")
+        .refusedBy(k -> fhir("GET", "/Observation?subject=Patient/" + patientId, k, null))
+        .otherTenant("ehr-integration", 405, null)
+        .operator(405, "fhir-read denied method_not_allowed")
+        .because("no FHIR search: every call is a 405 for any key, recorded in the path's tenant's trail as "
+            + "method_not_allowed; a key of another tenant's 405 is recorded in neither trail "
+            + "(RefusedRequestsIT.anotherTenantsPathLeavesNoRowThere)");
     audited("POST /fhir/{tenant}/{type}", "ehr-integration", none,
         k -> fhir("POST", "/Observation", k, observation("ignored").replace("\"id\":\"ignored\",", "")),
         201, "fhir-write allowed allowed", "clinician", 403, "fhir-write denied role_not_allowed");
@@ -257,8 +293,9 @@ class AuditCoverageIT {
     app.close();
   }
 
+  /** The key id a row records for the key: the operator key's is "bootstrap". */
   static String keyId(String secret) {
-    return secret.split("_")[1];
+    return secret.equals(app.adminKey()) ? "bootstrap" : secret.split("_")[1];
   }
 
   /** One parked outbox item, as the embedding worker leaves one that failed 5 times. */
@@ -335,8 +372,9 @@ class AuditCoverageIT {
     ROUTES.forEach((route, d) -> {
       if (d instanceof NoRow n) {
         assertThat(n.why()).as(route).isNotBlank();
-      } else if (d instanceof Audited a && a.allowed() == null) {
-        assertThat(a.why()).as(route).isNotBlank();
+      } else if (d instanceof Audited a && (a.allowed() == null || a.allowedRow() == null || a.otherRow() == null
+          || a.operatorRow() == null)) {
+        assertThat(a.why()).as(route + ": why a call writes no row").isNotBlank();
       }
     });
   }
@@ -422,6 +460,34 @@ class AuditCoverageIT {
             .noneMatch(row -> row.contains(" allowed "));
       }
       soft.assertThat(inPathTenant[0]).as(route + " other tenant: nothing in the path's tenant").isEmpty();
+    });
+    soft.assertAll();
+  }
+
+  /**
+   * The platform operator's key: on the tenant's patient data and its trail refused (403) and recorded in
+   * the path's tenant's trail as platform_operator; on the tenant's configuration and keys recorded like a
+   * tenant admin's calls.
+   */
+  @Test
+  void everyRouteRecordsThePlatformOperatorsCalls() {
+    SoftAssertions soft = new SoftAssertions();
+    ROUTES.forEach((route, d) -> {
+      if (!(d instanceof Audited a) || a.operatorStatus() == 0) {
+        return;
+      }
+      Call call = a.allowed() != null ? a.allowed() : a.refused();
+      a.prepare().run();
+      @SuppressWarnings("unchecked") HttpResponse<String>[] r = new HttpResponse[1];
+      List<String> rows = added(T, () -> r[0] = call.send(app.adminKey())).stream()
+          .filter(row -> row.contains(" bootstrap ")).toList();
+      soft.assertThat(r[0].statusCode()).as(route + " operator: " + r[0].body()).isEqualTo(a.operatorStatus());
+      if (a.operatorRow() == null) {
+        soft.assertThat(rows).as(route + " operator: no row (" + a.why() + ")").isEmpty();
+      } else {
+        soft.assertThat(rows).as(route + " operator: its row")
+            .anyMatch(row -> row.startsWith(a.operatorRow() + " bootstrap "));
+      }
     });
     soft.assertAll();
   }
