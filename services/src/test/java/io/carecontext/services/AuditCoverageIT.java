@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
  * Every route of the service's own OpenAPI document, and what it writes to a tenant's audit trail: a
  * route that reads or writes a tenant's data (its patients' records, its configuration, keys or trail)
  * records an allowed call, a call refused for the key's role, a call with a key of another tenant (in
- * that key's own tenant's trail, answered like a tenant that does not exist) and a call with a revoked
- * key; a route that writes no row says why in {@link #ROUTES}. A route added to the service without a
+ * that key's own tenant's trail, answered like a tenant that does not exist), the platform operator's
+ * call and calls with a revoked and an expired key; a route that writes no row says why in {@link #ROUTES}. A route added to the service without a
  * decision here fails {@link #everyRouteOfTheDocumentHasADecision}, and one the document does not show
  * fails {@link #everyRouteTheServiceServesIsInTheDocument}.
  */
@@ -48,6 +48,8 @@ class AuditCoverageIT {
   static final Map<String, String> keys = new LinkedHashMap<>();
   static final Map<String, String> otherKeys = new LinkedHashMap<>();
   static String revoked;
+  static String expired;
+  static java.time.Instant expiresAt;
   static String patientId;
   static final AtomicInteger serial = new AtomicInteger();
 
@@ -283,6 +285,9 @@ class AuditCoverageIT {
           "\"practitionerId\":\"" + practitioner + "\""));
       set.put("researcher", app.tenantWithKey(tenant, tenant + "-research", "[\"researcher\"]", null));
     }
+    expiresAt = java.time.Instant.now().plusSeconds(2);
+    expired = app.tenantWithKey(T, "cov-expired", "[\"clinician\",\"auditor\",\"ehr-integration\"]",
+        "\"expiresAt\":\"" + expiresAt + "\"");
     revoked = app.tenantWithKey(T, "cov-revoked", "[\"clinician\",\"auditor\",\"ehr-integration\"]", null);
     assertThat(app.call("DELETE", "/admin/tenants/" + T + "/keys/" + keyId(revoked), keys.get("tenant-admin"), null)
         .statusCode()).isEqualTo(204);
@@ -492,21 +497,26 @@ class AuditCoverageIT {
     soft.assertAll();
   }
 
-  /** A revoked key is a 401 on every route of a tenant, recorded in its tenant's trail (authenticate). */
+  /** A revoked or expired key is a 401 on every route of a tenant, recorded in its tenant's trail (authenticate). */
   @Test
-  void everyRouteRecordsARevokedKey() {
+  void everyRouteRecordsARevokedOrExpiredKey() throws InterruptedException {
+    while (java.time.Instant.now().isBefore(expiresAt.plusMillis(100))) {
+      Thread.sleep(100);
+    }
     SoftAssertions soft = new SoftAssertions();
     ROUTES.forEach((route, d) -> {
       if (!(d instanceof Audited a)) {
         return;
       }
       Call call = a.allowed() != null ? a.allowed() : a.refused();
-      @SuppressWarnings("unchecked") HttpResponse<String>[] r = new HttpResponse[1];
-      List<String> rows = added(T, () -> r[0] = call.send(revoked));
-      soft.assertThat(r[0].statusCode()).as(route + " revoked key").isEqualTo(401);
-      soft.assertThat(rows).as(route + " revoked key: its row").anyMatch(row ->
-          row.startsWith("authenticate denied key_revoked " + keyId(revoked) + " ")
-              && row.contains("\"method\":\"" + route.substring(0, route.indexOf(' ')) + "\""));
+      for (String[] refused : new String[][] {{revoked, "key_revoked"}, {expired, "key_expired"}}) {
+        @SuppressWarnings("unchecked") HttpResponse<String>[] r = new HttpResponse[1];
+        List<String> rows = added(T, () -> r[0] = call.send(refused[0]));
+        soft.assertThat(r[0].statusCode()).as(route + " " + refused[1]).isEqualTo(401);
+        soft.assertThat(rows).as(route + " " + refused[1] + ": its row").anyMatch(row ->
+            row.startsWith("authenticate denied " + refused[1] + " " + keyId(refused[0]) + " ")
+                && row.contains("\"method\":\"" + route.substring(0, route.indexOf(' ')) + "\""));
+      }
     });
     soft.assertAll();
   }
