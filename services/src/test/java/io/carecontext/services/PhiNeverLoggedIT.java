@@ -59,25 +59,9 @@ class PhiNeverLoggedIT {
     own.setLevel(Level.DEBUG);
     // A model endpoint that fails the way providers do: a 400 whose body quotes the request back.
     model = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    model.createContext("/v1/chat/completions", ex -> {
-      byte[] echoed = ("{\"error\":{\"message\":\"invalid request: "
-          + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).replace("\"", "'")
-          + " Zintlemayer\"}}").getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().add("Content-Type", "application/json");
-      ex.sendResponseHeaders(400, echoed.length);
-      ex.getResponseBody().write(echoed);
-      ex.close();
-    });
+    model.createContext("/v1/chat/completions", quotingRefusal());
     // and an embedding endpoint that refuses the same way, quoting the texts it was sent
-    model.createContext("/v1/embeddings", ex -> {
-      byte[] echoed = ("{\"error\":{\"message\":\"invalid input: "
-          + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).replace("\"", "'")
-          + "\"}}").getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().add("Content-Type", "application/json");
-      ex.sendResponseHeaders(400, echoed.length);
-      ex.getResponseBody().write(echoed);
-      ex.close();
-    });
+    model.createContext("/v1/embeddings", quotingRefusal());
     model.start();
     app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
     feed = app.tenantWithKey(TENANT, "feed", "[\"ehr-integration\"]", null);
@@ -100,6 +84,19 @@ class PhiNeverLoggedIT {
     if (model != null) {
       model.stop(0);
     }
+  }
+
+  /** A 400 whose error message quotes the request's body back, as providers' messages do. */
+  private static com.sun.net.httpserver.HttpHandler quotingRefusal() {
+    return ex -> {
+      byte[] echoed = ("{\"error\":{\"message\":\"invalid request: "
+          + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).replace("\"", "'")
+          + "\"}}").getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "application/json");
+      ex.sendResponseHeaders(400, echoed.length);
+      ex.getResponseBody().write(echoed);
+      ex.close();
+    };
   }
 
   private static Logger root() {
