@@ -584,6 +584,25 @@ class HelmChartTest {
           .containsExactly("/v1", "/fhir", "/admin", "/openapi.yml");
     }
 
+    /**
+     * Behind the Ingress, which terminates TLS, the API pod sees http and its internal host: the chart
+     * tells it the address clients use (FHIR's implementation.url), from the Ingress's host, or as set.
+     */
+    @Test
+    void theApiIsToldThePublicUrlOfTheIngress() {
+      assertThat(envValue(one(production, "Deployment", "cc-carecontext-api"), "CARECONTEXT_PUBLIC_URL"))
+          .isEqualTo("https://carecontext.example.org");
+      assertThat(envNames(one(production, "Deployment", "cc-carecontext-worker"))).doesNotContain("CARECONTEXT_PUBLIC_URL");
+      assertThat(envNames(one(defaults, "Deployment", "cc-carecontext-api"))).doesNotContain("CARECONTEXT_PUBLIC_URL");
+      List<Map<String, Object>> plain = render(t -> t.set("ingress.enabled", true));
+      assertThat(envValue(one(plain, "Deployment", "cc-carecontext-api"), "CARECONTEXT_PUBLIC_URL"))
+          .isEqualTo("http://carecontext.local");
+      List<Map<String, Object>> set = render(t -> t.withValuesFile(productionValues)
+          .set("config.publicUrl", "https://ehr-gateway.example.org/carecontext"));
+      assertThat(envValue(one(set, "Deployment", "cc-carecontext-api"), "CARECONTEXT_PUBLIC_URL"))
+          .isEqualTo("https://ehr-gateway.example.org/carecontext");
+    }
+
     @Test
     void anIngressPathThatWouldPublishMetricsIsRefused() {
       for (String path : List.of("/", "/metrics")) {

@@ -173,6 +173,7 @@ public final class CareContextServer implements AutoCloseable {
       props.put("carecontext.rate-limit.shares", settings.rateLimitShares());
       props.put(io.carecontext.services.auth.AuthenticationFilter.WORKER_ONLY, workerOnly);
       settings.metricsToken().ifPresent(t -> props.put(io.carecontext.services.auth.AuthenticationFilter.METRICS_TOKEN, t));
+      settings.publicUrl().ifPresent(u -> props.put(io.carecontext.services.fhir.FhirController.PUBLIC_URL, u));
       ApplicationContext ctx = Micronaut.build(new String[0])
           .mainClass(CareContextServer.class)
           .banner(false)

@@ -31,7 +31,8 @@ public record RuntimeSettings(
     int auditSealSeconds,
     int rateLimitShares,
     boolean dbAllowPlaintext,
-    Optional<String> metricsToken) {
+    Optional<String> metricsToken,
+    Optional<String> publicUrl) {
 
   public static RuntimeSettings fromEnvironment() {
     return from(System.getenv());
@@ -68,7 +69,39 @@ public record RuntimeSettings(
         (int) number(env, "CARECONTEXT_AUDIT_SEAL_SECONDS", 60, 1, 3_600, "a number of seconds from 1 to 3600"),
         (int) number(env, "CARECONTEXT_RATE_LIMIT_SHARES", 1, 1, 1_000, "the number of API processes (1 to 1000)"),
         flag(env, "CARECONTEXT_DB_ALLOW_PLAINTEXT"),
-        get(env, "CARECONTEXT_METRICS_TOKEN"));
+        get(env, "CARECONTEXT_METRICS_TOKEN"),
+        publicUrl(env));
+  }
+
+  /**
+   * CARECONTEXT_PUBLIC_URL: the address clients reach the service by, when that is not the one it serves
+   * (TLS terminated at an ingress, which reached the pod over http by an internal host). The base of the
+   * FHIR CapabilityStatement's implementation.url. An absolute http(s) URL, optionally with a path prefix;
+   * no query, fragment or user info (nothing a base URL can carry on), and a trailing slash is dropped.
+   * The value is not quoted back: a URL with user info would carry a password.
+   */
+  private static Optional<String> publicUrl(Map<String, String> env) {
+    Optional<String> v = get(env, "CARECONTEXT_PUBLIC_URL");
+    if (v.isEmpty()) {
+      return Optional.empty();
+    }
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(v.get());
+    } catch (java.net.URISyntaxException e) {
+      uri = null;
+    }
+    if (uri == null || uri.getScheme() == null || !(uri.getScheme().equalsIgnoreCase("http")
+        || uri.getScheme().equalsIgnoreCase("https")) || uri.getHost() == null || uri.getRawUserInfo() != null
+        || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw new IllegalArgumentException("CARECONTEXT_PUBLIC_URL must be the absolute http or https URL clients reach "
+          + "the service by, without query or fragment, e.g. https://carecontext.example.org, or unset");
+    }
+    String url = uri.getScheme().toLowerCase(java.util.Locale.ROOT) + uri.toString().substring(uri.getScheme().length());
+    while (url.endsWith("/")) {
+      url = url.substring(0, url.length() - 1);
+    }
+    return Optional.of(url);
   }
 
   /** Shorter configured admin keys start the service with a warning: the key opens every tenant's admin API. */

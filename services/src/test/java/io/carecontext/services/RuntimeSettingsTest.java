@@ -47,6 +47,31 @@ class RuntimeSettingsTest {
         .hasMessageStartingWith("CARECONTEXT_DB_CONNECT_TIMEOUT must be");
   }
 
+  /**
+   * CARECONTEXT_PUBLIC_URL, the base of the CapabilityStatement's implementation.url behind an ingress:
+   * an absolute http(s) URL without query or fragment, or the start is refused naming the variable (and
+   * never quoting the value, whose user info would be a password).
+   */
+  @Test
+  void thePublicUrlIsAnAbsoluteHttpUrlWithoutQueryOrFragment() {
+    assertThat(RuntimeSettings.from(Map.of()).publicUrl()).isEmpty();
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_PUBLIC_URL", "https://carecontext.example.org")).publicUrl())
+        .contains("https://carecontext.example.org");
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_PUBLIC_URL", " HTTPS://cc.example.org:8443/ehr/ ")).publicUrl())
+        .contains("https://cc.example.org:8443/ehr");
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_PUBLIC_URL", "http://10.0.0.7:8080")).publicUrl())
+        .contains("http://10.0.0.7:8080");
+    for (String bad : java.util.List.of("carecontext.example.org", "/fhir", "ftp://cc.example.org",
+        "https://cc.example.org/?a=1", "https://cc.example.org/#top", "https://user:secret@cc.example.org",
+        "https://", "https://cc example.org", "mailto:ops@example.org")) {
+      assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_PUBLIC_URL", bad))).as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("CARECONTEXT_PUBLIC_URL must be the absolute http or https URL clients reach the service by, "
+              + "without query or fragment, e.g. https://carecontext.example.org, or unset")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("secret"));
+    }
+  }
+
   @Test
   void aKeyInAPkcs11TokenNeedsItsLibrarySlotAndPinFile() {
     assertThat(RuntimeSettings.from(Map.of()).kekToken()).isEmpty();

@@ -94,8 +94,11 @@ public class FhirController {
 
   public FhirController(FhirStore store, io.carecontext.services.ops.Metrics metrics, AuditLog audit,
                         TenantDirectory tenants, HttpServerConfiguration server,
-                        io.micronaut.http.server.util.HttpHostResolver hosts) {
+                        io.micronaut.http.server.util.HttpHostResolver hosts,
+                        @Nullable
+                        @io.micronaut.context.annotation.Value("${" + PUBLIC_URL + ":}") String publicUrl) {
     this.hosts = hosts;
+    this.publicUrl = publicUrl == null ? "" : publicUrl;
     this.store = store;
     this.metrics = metrics;
     this.audit = audit;
@@ -113,9 +116,18 @@ public class FhirController {
   private final io.micronaut.http.server.util.HttpHostResolver hosts;
 
   /**
+   * CARECONTEXT_PUBLIC_URL, checked and without a trailing slash ({@code RuntimeSettings}), or empty. A name
+   * the environment variable does not map to by Micronaut's own rules, so only the checked value is read.
+   */
+  public static final String PUBLIC_URL = "carecontext.http.public-url";
+  private final String publicUrl;
+
+  /**
    * The endpoint's absolute base URL, as the client reached it: FHIR's implementation.url is a URL,
    * and the path alone ({@code /fhir/acme}) was not one. Scheme, host and port are the framework's
-   * (the Host header, or the Forwarded headers when micronaut.server.host-resolution names them).
+   * (the Host header, or the Forwarded headers when micronaut.server.host-resolution names them), unless
+   * CARECONTEXT_PUBLIC_URL names the address clients use: behind an ingress that terminates TLS the
+   * framework sees http and the internal host.
    */
   String baseUrl(HttpRequest<?> request, String tenant) {
     String path;
@@ -124,7 +136,7 @@ public class FhirController {
     } catch (java.net.URISyntaxException e) {
       path = "/fhir/" + java.net.URLEncoder.encode(tenant, java.nio.charset.StandardCharsets.UTF_8);
     }
-    return hosts.resolve(request) + path;
+    return (publicUrl.isEmpty() ? hosts.resolve(request) : publicUrl) + path;
   }
 
   /**

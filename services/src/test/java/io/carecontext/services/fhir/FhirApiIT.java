@@ -127,6 +127,20 @@ class FhirApiIT {
         .contains("\"url\":\"http://127.0.0.1:" + app.server.port() + "/fhir/hosp\"");
   }
 
+  /**
+   * Behind an ingress that terminates TLS the service sees http and its internal host, and the
+   * statement named that; CARECONTEXT_PUBLIC_URL names the address clients use, whatever the Host header.
+   */
+  @Test
+  void thePublicUrlIsTheBaseOfTheCapabilityStatementsUrl() {
+    try (TestServer behindIngress = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0",
+        "CARECONTEXT_PUBLIC_URL", "https://carecontext.example.org/"))) {
+      String body = behindIngress.call("GET", "/fhir/hosp/metadata", null, null, FHIR).body();
+      assertThat(body).contains("\"url\":\"https://carecontext.example.org/fhir/hosp\"")
+          .doesNotContain("127.0.0.1");
+    }
+  }
+
   @Test
   void aConditionalCreateWritesOnceAndThenAnswersWithTheExistingResource() throws SQLException {
     String body = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"cc-77\"}],"
