@@ -27,6 +27,7 @@ public final class Cli {
     CommandLine cli = new CommandLine(new Cli());
     cli.setOut(out);
     cli.setErr(err);
+    cli.setParameterExceptionHandler(Cli::usageError);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       // a key-encryption key file that cannot be used (mode, format) says so and how to fix it, without key bytes
       if (e instanceof CliException || e instanceof io.carecontext.migrations.DatabaseException
@@ -53,6 +54,68 @@ public final class Cli {
       throw e;
     });
     return cli.execute(args);
+  }
+
+  /**
+   * A usage error, as picocli reports it (the message, then the suggestions or the command's usage; exit 2),
+   * but without the values the command line held. Picocli quoted every argument it could not place: an
+   * unquoted question ({@code --query Does Quentin Zebedee …}: "Unmatched arguments from index 7: 'Quentin',
+   * 'Zebedee'"), a mistyped option's value ("Unknown options: '--patinet', 'Quentin Zebedee'"), the
+   * {@code --key} secret after a mistyped command; and what a terminal prints is often kept (a script's log,
+   * CI). Option names and the name of a command that does not exist are still shown.
+   */
+  static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println(cmd.getColorScheme().errorText(withoutValues(e)));
+    if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+      cmd.usage(err, cmd.getColorScheme());
+    }
+    err.flush();
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /** The usage error's message, naming options and commands but no value the caller typed. */
+  static String withoutValues(CommandLine.ParameterException e) {
+    if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+      java.util.List<String> unmatched = u.getUnmatched();
+      String first = unmatched.get(0);
+      if (!option(first) && !u.getCommandLine().getSubcommands().isEmpty()) {
+        // a command name that does not exist: naming it is the point, and a command name is no value
+        return "Unmatched argument: '" + first + "' is not a command of " + u.getCommandLine().getCommandName()
+            + notShown(unmatched.size() - 1, " after it");
+      }
+      java.util.List<String> options = new java.util.ArrayList<>();
+      for (String a : unmatched) {
+        if (option(a)) {
+          options.add(a.contains("=") ? a.substring(0, a.indexOf('=')) : a);
+        }
+      }
+      String values = notShown(unmatched.size() - options.size(), "");
+      return (options.isEmpty() ? "Unmatched argument(s)" + values.replaceFirst("^, and", ":")
+          : (options.size() == 1 ? "Unknown option: '" : "Unknown options: '") + String.join("', '", options) + "'"
+              + values)
+          + ". A value with spaces needs quotes, e.g. --query \"recent HbA1c trend\"";
+    }
+    String message = String.valueOf(e.getMessage());
+    String value = e.getValue();
+    if (value != null && !value.isEmpty()) {
+      message = message.replace("'" + value + "'", "the value given");
+      if (value.length() > 2) {
+        message = message.replace(value, "the value given");
+      }
+    }
+    return message;
+  }
+
+  /** An option as typed ({@code --name}, {@code -h}, {@code --name=value}), not a negative number. */
+  private static boolean option(String arg) {
+    return arg.length() > 1 && arg.startsWith("-") && !Character.isDigit(arg.charAt(1));
+  }
+
+  private static String notShown(int values, String where) {
+    return values == 0 ? "" : ", and " + values + (values == 1 ? " argument" : " arguments") + where
+        + " (not shown: an argument may hold a patient's name, an id or a key)";
   }
 
   /** Whether {@code command} runs in this process (serve, worker, migrate, demo, kek, db, bench, eval). */

@@ -203,6 +203,42 @@ class CliTest {
     assertThat(r.err()).contains("Unmatched argument").contains("serve");
   }
 
+  /**
+   * A usage error names the options and commands it could not place, never the values typed: picocli quoted
+   * them all, so an unquoted question printed the patient's name ("Unmatched arguments from index 7: 'Quentin',
+   * 'Zebedee'"), a mistyped --patient printed its value, and a mistyped command printed the --key after it.
+   */
+  @Test
+  void aUsageErrorNamesNoValueTheCallerTyped() {
+    Run unquoted = cli("context", "--tenant", "acme", "--patient", "p1", "--query", "Does", "Quentin", "Zebedee",
+        "--url", "http://127.0.0.1:1", "--key", "k");
+    assertThat(unquoted.code()).isEqualTo(2);
+    assertThat(unquoted.err()).doesNotContain("Quentin").doesNotContain("Zebedee")
+        .contains("Unmatched argument(s): 2 arguments (not shown: an argument may hold a patient's name, an id or a key)")
+        .contains("A value with spaces needs quotes, e.g. --query \"recent HbA1c trend\"")
+        .contains("Usage: carecontext context");
+
+    Run typo = cli("context", "--tenant", "acme", "--patient", "p1", "--query", "x", "--reasn", "Quentin Zebedee");
+    assertThat(typo.code()).isEqualTo(2);
+    assertThat(typo.err()).doesNotContain("Quentin")
+        .contains("Unknown option: '--reasn', and 1 argument (not shown: an argument may hold a patient's name");
+    Run typoWithEquals = cli("context", "--tenant", "acme", "--patient", "p1", "--query", "x", "--reasn=Quentin Zebedee");
+    assertThat(typoWithEquals.err()).doesNotContain("Quentin").contains("Unknown option: '--reasn'.");
+    // a required option mistyped: picocli reports the missing one, which names no value
+    Run missing = cli("context", "--tenant", "acme", "--patinet", "Quentin Zebedee", "--query", "x");
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).doesNotContain("Quentin").contains("Missing required option: '--patient=<patient>'");
+
+    Run command = cli("audit", "list", "--tenant", "acme", "--key", "cck_k1_TheSecretPart");
+    assertThat(command.code()).isEqualTo(2);
+    assertThat(command.err()).doesNotContain("TheSecretPart").doesNotContain("acme")
+        .contains("Unmatched argument: 'list' is not a command of audit, and 4 arguments after it (not shown");
+
+    Run value = cli("context", "--tenant", "acme", "--patient", "p1", "--query", "x", "--k", "Quentin");
+    assertThat(value.code()).isEqualTo(2);
+    assertThat(value.err()).doesNotContain("Quentin").contains("Invalid value for option '--k'");
+  }
+
   @Test
   void anExpiryThatIsNoInstantIsAUsageErrorNamingTheOptionBeforeAnythingIsSent() {
     // the server's 400 named its body field 'expiresAt', which this command does not have
