@@ -54,7 +54,7 @@ public final class Demo {
     HttpResponse<String> tenant = send("POST", "/admin/tenants", server.adminKey(),
         "{\"id\":\"" + TENANT + "\",\"name\":\"CareContext Demo Clinic\"}", "application/json");
     if (tenant.statusCode() != 201 && tenant.statusCode() != 200) {
-      throw new IllegalStateException("could not create the demo tenant: HTTP " + tenant.statusCode());
+      throw new IllegalStateException("could not create the demo tenant: " + refused(tenant));
     }
     Map<Role, String> keys = new LinkedHashMap<>();
     keys.put(Role.EHR_INTEGRATION, key(Role.EHR_INTEGRATION, null));
@@ -68,7 +68,7 @@ public final class Demo {
       HttpResponse<String> r = send("POST", "/fhir/" + TENANT, keys.get(Role.EHR_INTEGRATION),
           Fhir.toJson(p.bundle()), "application/fhir+json");
       if (r.statusCode() != 200) {
-        throw new IllegalStateException("the FHIR endpoint refused a generated bundle: HTTP " + r.statusCode());
+        throw new IllegalStateException("the FHIR endpoint refused a generated bundle: " + refused(r));
       }
       resources += p.bundle().getEntry().size();
       if (firstPatient == null) {
@@ -219,7 +219,7 @@ public final class Demo {
   private void revokeEarlierDemoKeys() throws IOException, InterruptedException {
     HttpResponse<String> list = send("GET", "/admin/tenants/" + TENANT + "/keys", server.adminKey(), null, null);
     if (list.statusCode() != 200) {
-      throw new IllegalStateException("could not list the demo tenant's keys: HTTP " + list.statusCode());
+      throw new IllegalStateException("could not list the demo tenant's keys: " + refused(list));
     }
     for (com.fasterxml.jackson.databind.JsonNode k : new com.fasterxml.jackson.databind.ObjectMapper().readTree(list.body())) {
       if (k.path("principal").asText().startsWith("demo-") && !k.hasNonNull("revokedAt")) {
@@ -234,9 +234,17 @@ public final class Demo {
         "{\"principal\":\"demo-" + role.code() + "\",\"roles\":[\"" + role.code() + "\"]" + extra + "}",
         "application/json");
     if (key.statusCode() != 201) {
-      throw new IllegalStateException("could not create a demo key: HTTP " + key.statusCode());
+      throw new IllegalStateException("could not create a demo key: " + refused(key));
     }
     return ApiJson.text(key.body(), "secret");
+  }
+
+  /**
+   * The status and the server's own message, which says what to do: "could not create a demo key: HTTP 503"
+   * alone left a demo on a home whose key-encryption key had been rotated away with nothing to go on.
+   */
+  static String refused(HttpResponse<String> r) {
+    return "HTTP " + r.statusCode() + ": " + io.carecontext.services.cli.ApiJson.refusal(r.body());
   }
 
   static void bar(PrintStream out, String label, int done, int total, int resources, long start) {

@@ -67,4 +67,22 @@ class DemoIT {
     assertThat(withHome.toString(StandardCharsets.UTF_8))
         .contains("CARECONTEXT_HOME='/tmp/my cc' CARECONTEXT_PORT=" + app.server.port() + " ./carecontext serve");
   }
+
+  /**
+   * A refusal says what the server said, which says what to do: "could not create the demo tenant: HTTP 409"
+   * alone did not tell that a tenant 'demo' made by hand stood in the way (nor "could not create a demo key:
+   * HTTP 503" that the home's key-encryption key had been rotated away).
+   */
+  @Test
+  void aRefusedStepSaysWhatTheServerSaid() {
+    try (TestServer other = new TestServer(java.util.Map.of("CARECONTEXT_WORKER_THREADS", "0"))) {
+      assertThat(other.call("POST", "/admin/tenants", other.adminKey(),
+          "{\"id\":\"demo\",\"name\":\"A tenant of my own\"}").statusCode()).isEqualTo(201);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Demo(other.server).setUp(1,
+              new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("could not create the demo tenant: HTTP 409: tenant 'demo' already exists with "
+              + "another name");
+    }
+  }
 }

@@ -203,12 +203,7 @@ final class ApiClient {
 
   /** A refusal as the command reports it: the status and the server's message. */
   static CliException failure(int status, String body) {
-    // read with a JSON parser: a pattern stopped at the first escaped quote of the message, cutting off
-    // what it says to do (the operator key's 403 ended "(roles [\")
-    com.fasterxml.jackson.databind.JsonNode json = ApiJson.parse(body);
-    String message = json.path("message").isTextual() ? json.path("message").asText()
-        : json.path("issue").path(0).path("diagnostics").isTextual() ? json.path("issue").path(0).path("diagnostics").asText()
-        : body == null ? "" : body.length() > 300 ? body.substring(0, 300) : body;
+    String message = ApiJson.refusal(body);
     // a key of another installation (serve started with another CARECONTEXT_HOME or CARECONTEXT_ADMIN_KEY)
     // is the usual cause, and the answer alone does not say which key the command sent
     return new CliException("HTTP " + status + ": " + message + (status != 401 ? ""

@@ -177,4 +177,16 @@ public final class ApiJson {
     }
     return 0;
   }
+
+  /**
+   * The server's own message in a refusal: an API error's {@code message}, an OperationOutcome's first
+   * diagnostics, else the start of the body. Read with a JSON parser: a pattern stopped at the first escaped
+   * quote of the message, cutting off what it says to do (the operator key's 403 ended "(roles [\").
+   */
+  public static String refusal(String body) {
+    com.fasterxml.jackson.databind.JsonNode json = parse(body);
+    return json.path("message").isTextual() ? json.path("message").asText()
+        : json.path("issue").path(0).path("diagnostics").isTextual() ? json.path("issue").path(0).path("diagnostics").asText()
+        : body == null ? "" : body.length() > 300 ? body.substring(0, 300) : body;
+  }
 }
