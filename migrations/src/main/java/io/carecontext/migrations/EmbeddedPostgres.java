@@ -107,7 +107,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
       }
       privateLog();
       port = previousPort().filter(EmbeddedPostgres::isFree).orElse(freePort());
-      long sharedBuffers = sharedBuffersMb(System.getenv(SHARED_BUFFERS_VARIABLE), physicalMemoryBytes());
+      long sharedBuffers = sharedBuffersMb(Setting.of(SHARED_BUFFERS_VARIABLE).orElse(null), physicalMemoryBytes());
       List<String> cmd = List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir().toString(),
           "-l", home.resolve("postgres.log").toString(), "-w", "-t", "60",
           // The server's own log: no DETAIL lines (they carry row values) and no statement text
@@ -394,7 +394,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
   }
 
   static Path findBinaries() {
-    return findBinaries(System.getenv("CARECONTEXT_PG_BIN"));
+    return findBinaries(Setting.of("CARECONTEXT_PG_BIN").orElse(null));
   }
 
   /** The server binaries: {@code configured} (CARECONTEXT_PG_BIN) when set, else the newest Debian's. */

@@ -69,6 +69,25 @@ class EmbeddedPostgresTest {
     assertThat(EmbeddedPostgres.pgvectorControl(java.nio.file.Path.of("/"))).isEmpty();
   }
 
+  /** As every setting: the system property (through CARECONTEXT_JAVA_OPTS) too; it was read from the environment only. */
+  @Test
+  void thePgBinIsASettingLikeEveryOther() {
+    System.setProperty("carecontext.pg.bin", "/nonexistent/carecontext-pg-bin");
+    try {
+      assertThatThrownBy(EmbeddedPostgres::findBinaries).hasMessageStartingWith(
+          "CARECONTEXT_PG_BIN=/nonexistent/carecontext-pg-bin has no initdb and pg_ctl");
+    } finally {
+      System.clearProperty("carecontext.pg.bin");
+    }
+    assertThat(Setting.of("CARECONTEXT_NO_SUCH_SETTING")).isEmpty();
+    System.setProperty("carecontext.no.such.setting", "  ");
+    try {
+      assertThat(Setting.of("CARECONTEXT_NO_SUCH_SETTING")).isEmpty(); // blank is unset, as for the service
+    } finally {
+      System.clearProperty("carecontext.no.such.setting");
+    }
+  }
+
   @Test
   void theLastStartsPortIsReadFromPostmasterOpts() {
     assertThat(EmbeddedPostgres.lastStartPort("/usr/lib/postgresql/15/bin/postgres \"-D\" \"/x/pgdata\" \"-p\" \"40019\" "

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
-/** Where the service is and which key to use: options, else environment, else local defaults. */
+/**
+ * Where the service is and which key to use: options, else the settings (system property or environment
+ * variable, as the service reads them), else local defaults.
+ */
 final class Connection {
 
   @Option(names = "--url", description = "service URL (env CARECONTEXT_URL; default http://127.0.0.1:$CARECONTEXT_PORT or :8080)")
@@ -25,11 +28,11 @@ final class Connection {
     if (url != null) {
       return checked(url, "--url");
     }
-    String env = System.getenv("CARECONTEXT_URL");
-    if (env != null && !env.isBlank()) {
-      return checked(env, "CARECONTEXT_URL");
+    Optional<String> env = io.carecontext.migrations.Setting.of("CARECONTEXT_URL");
+    if (env.isPresent()) {
+      return checked(env.get(), "CARECONTEXT_URL");
     }
-    String port = System.getenv().getOrDefault("CARECONTEXT_PORT", "8080").strip();
+    String port = io.carecontext.migrations.Setting.of("CARECONTEXT_PORT").orElse("8080");
     if (port.equals("-1")) {
       throw new IllegalArgumentException("CARECONTEXT_PORT is -1, so the service took a free port and printed it "
           + "('CareContext listening on port N'): pass --url http://127.0.0.1:N or set CARECONTEXT_URL");
@@ -38,7 +41,7 @@ final class Connection {
       throw new IllegalArgumentException("CARECONTEXT_PORT is not a port (1 to 65535): set it to the port the "
           + "service listens on, or pass --url");
     }
-    boolean tls = System.getenv("CARECONTEXT_TLS_CERT") != null;
+    boolean tls = io.carecontext.migrations.Setting.of("CARECONTEXT_TLS_CERT").isPresent();
     return (tls ? "https" : "http") + "://127.0.0.1:" + port;
   }
 
@@ -73,20 +76,20 @@ final class Connection {
     if (admin) {
       return defaultAdminKey().orElseThrow(() -> new CliException("no API key: pass --key or set CARECONTEXT_ADMIN_KEY"));
     }
-    String env = System.getenv("CARECONTEXT_KEY");
-    if (env != null && !env.isBlank()) {
-      return env;
+    Optional<String> env = io.carecontext.migrations.Setting.of("CARECONTEXT_KEY");
+    if (env.isPresent()) {
+      return env.get();
     }
     throw new CliException("no API key: pass --key or set CARECONTEXT_KEY");
   }
 
   /** The platform operator key of this machine: CARECONTEXT_ADMIN_KEY, else $CARECONTEXT_HOME/admin.key. */
   static Optional<String> defaultAdminKey() {
-    String env = System.getenv("CARECONTEXT_ADMIN_KEY");
-    if (env != null && !env.isBlank()) {
-      return Optional.of(env);
+    Optional<String> env = io.carecontext.migrations.Setting.of("CARECONTEXT_ADMIN_KEY");
+    if (env.isPresent()) {
+      return env;
     }
-    Path file = Path.of(System.getenv().getOrDefault("CARECONTEXT_HOME", ".carecontext"), "admin.key");
+    Path file = Path.of(io.carecontext.migrations.Setting.of("CARECONTEXT_HOME").orElse(".carecontext"), "admin.key");
     try {
       return Files.isReadable(file) ? Optional.of(Files.readString(file, StandardCharsets.UTF_8).trim()) : Optional.empty();
     } catch (IOException e) {

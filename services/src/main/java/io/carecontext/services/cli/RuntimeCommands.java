@@ -59,7 +59,8 @@ final class RuntimeCommands {
   static final class Worker implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
-      if (System.getenv("CARECONTEXT_WORKER_THREADS") == null) {
+      // the worker's own default, unless set either way: a -Dcarecontext.worker.threads was overwritten
+      if (io.carecontext.migrations.Setting.of("CARECONTEXT_WORKER_THREADS").isEmpty()) {
         System.setProperty("carecontext.worker.threads", "2");
       }
       return runUntilStopped("CareContext embedding worker running; health and metrics on port ", true);

@@ -239,6 +239,29 @@ class CliTest {
     assertThat(value.err()).doesNotContain("Quentin").contains("Invalid value for option '--k'");
   }
 
+  /**
+   * The README: every variable can also be given as a system property (through CARECONTEXT_JAVA_OPTS). The
+   * client commands read the environment alone, so -Dcarecontext.port or -Dcarecontext.key went unheard and
+   * they called :8080 without a key.
+   */
+  @Test
+  void theClientsSettingsAreReadAsSystemPropertiesToo() {
+    java.util.Map<String, String> props = java.util.Map.of("carecontext.port", "18411", "carecontext.key", "k-from-property",
+        "carecontext.admin.key", "admin-from-property");
+    props.forEach(System::setProperty);
+    try {
+      Connection c = new Connection();
+      assertThat(c.url()).isEqualTo("http://127.0.0.1:18411");
+      assertThat(c.key(false)).isEqualTo("k-from-property");
+      assertThat(c.key(true)).isEqualTo("admin-from-property");
+      System.setProperty("carecontext.url", "https://cc.example.org");
+      assertThat(c.url()).isEqualTo("https://cc.example.org");
+    } finally {
+      props.keySet().forEach(System::clearProperty);
+      System.clearProperty("carecontext.url");
+    }
+  }
+
   @Test
   void anExpiryThatIsNoInstantIsAUsageErrorNamingTheOptionBeforeAnythingIsSent() {
     // the server's 400 named its body field 'expiresAt', which this command does not have
