@@ -207,8 +207,8 @@ final class ApiClient {
     // a key of another installation (serve started with another CARECONTEXT_HOME or CARECONTEXT_ADMIN_KEY)
     // is the usual cause, and the answer alone does not say which key the command sent
     return new CliException("HTTP " + status + ": " + message + (status != 401 ? ""
-        : " (the key sent was refused: it is taken from --key, else CARECONTEXT_KEY, or for admin commands "
-            + "CARECONTEXT_ADMIN_KEY, else $CARECONTEXT_HOME/admin.key; check it is a key of the service you reach, "
+        : " (the key sent was refused: it is taken from --key, else CARECONTEXT_KEY, or for tenant and key "
+            + "commands CARECONTEXT_ADMIN_KEY, else $CARECONTEXT_HOME/admin.key, never CARECONTEXT_KEY; check it is a key of the service you reach, "
             + "the one serve was started with, and not revoked or expired)"));
   }
 

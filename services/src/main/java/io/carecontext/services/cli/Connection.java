@@ -16,8 +16,10 @@ final class Connection {
   @Option(names = "--url", description = "service URL (env CARECONTEXT_URL; default http://127.0.0.1:$CARECONTEXT_PORT or :8080)")
   String url;
 
-  @Option(names = "--key", description = "API key (env CARECONTEXT_KEY; admin commands fall back to CARECONTEXT_ADMIN_KEY "
-      + "or $CARECONTEXT_HOME/admin.key)")
+  // "admin commands fall back to CARECONTEXT_ADMIN_KEY" read as if tenant and key commands tried CARECONTEXT_KEY
+  // first; they never send it (a clinician's key set there would be sent to the admin API)
+  @Option(names = "--key", description = "API key (default: env CARECONTEXT_KEY; for tenant and key commands "
+      + "CARECONTEXT_ADMIN_KEY, else $CARECONTEXT_HOME/admin.key, never CARECONTEXT_KEY)")
   String key;
 
   ApiClient client(boolean admin) {

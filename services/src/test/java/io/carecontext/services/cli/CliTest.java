@@ -253,7 +253,10 @@ class CliTest {
       Connection c = new Connection();
       assertThat(c.url()).isEqualTo("http://127.0.0.1:18411");
       assertThat(c.key(false)).isEqualTo("k-from-property");
+      // the tenant and key commands send the operator key, never CARECONTEXT_KEY, and their help says so: "admin
+      // commands fall back to CARECONTEXT_ADMIN_KEY" read as if they tried CARECONTEXT_KEY first
       assertThat(c.key(true)).isEqualTo("admin-from-property");
+      assertThat(cli("key", "list", "--help").out()).contains("never CARECONTEXT_KEY");
       System.setProperty("carecontext.url", "https://cc.example.org");
       assertThat(c.url()).isEqualTo("https://cc.example.org");
     } finally {
