@@ -67,7 +67,7 @@ public final class Cli {
   static int usageError(CommandLine.ParameterException e, String[] args) {
     CommandLine cmd = e.getCommandLine();
     PrintWriter err = cmd.getErr();
-    err.println(cmd.getColorScheme().errorText(withoutValues(e)));
+    err.println(cmd.getColorScheme().errorText(withoutValues(e, args)));
     if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
       cmd.usage(err, cmd.getColorScheme());
     }
@@ -76,7 +76,7 @@ public final class Cli {
   }
 
   /** The usage error's message, naming options and commands but no value the caller typed. */
-  static String withoutValues(CommandLine.ParameterException e) {
+  static String withoutValues(CommandLine.ParameterException e, String[] args) {
     if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
       java.util.List<String> unmatched = u.getUnmatched();
       String first = unmatched.get(0);
@@ -98,6 +98,15 @@ public final class Cli {
           + ". A value with spaces needs quotes, e.g. --query \"recent HbA1c trend\"";
     }
     String message = String.valueOf(e.getMessage());
+    if (e instanceof CommandLine.MissingParameterException) {
+      // picocli reports the missing option first: "--patinet X" said "Missing required option: '--patient'",
+      // and not the typo that caused it
+      java.util.List<String> unknown = unknownOptions(e.getCommandLine(), args);
+      if (!unknown.isEmpty()) {
+        message += " (" + (unknown.size() == 1 ? "an unknown option was given: '" : "unknown options were given: '")
+            + String.join("', '", unknown) + "': mistyped?)";
+      }
+    }
     String value = e.getValue();
     if (value != null && !value.isEmpty()) {
       message = message.replace("'" + value + "'", "the value given");
@@ -106,6 +115,36 @@ public final class Cli {
       }
     }
     return message;
+  }
+
+  /**
+   * The options in {@code args} that {@code cmd} does not take, by name: a word that follows one of its options
+   * that takes a value is that value, and is neither checked nor shown; so is everything after {@code --}.
+   */
+  static java.util.List<String> unknownOptions(CommandLine cmd, String[] args) {
+    java.util.Map<String, CommandLine.Model.OptionSpec> known = cmd.getCommandSpec().optionsMap();
+    java.util.List<String> unknown = new java.util.ArrayList<>();
+    boolean valueNext = false;
+    for (String a : args == null ? new String[0] : args) {
+      if (valueNext) {
+        valueNext = false;
+        continue;
+      }
+      if (a.equals("--")) {
+        break;
+      }
+      if (!option(a)) {
+        continue;
+      }
+      String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+      CommandLine.Model.OptionSpec spec = known.get(name);
+      if (spec == null) {
+        unknown.add(name);
+      } else {
+        valueNext = !a.contains("=") && spec.arity().max() > 0;
+      }
+    }
+    return unknown;
   }
 
   /** An option as typed ({@code --name}, {@code -h}, {@code --name=value}), not a negative number. */

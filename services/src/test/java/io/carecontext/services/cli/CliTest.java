@@ -227,7 +227,11 @@ class CliTest {
     // a required option mistyped: picocli reports the missing one, which names no value
     Run missing = cli("context", "--tenant", "acme", "--patinet", "Quentin Zebedee", "--query", "x");
     assertThat(missing.code()).isEqualTo(2);
-    assertThat(missing.err()).doesNotContain("Quentin").contains("Missing required option: '--patient=<patient>'");
+    assertThat(missing.err()).doesNotContain("Quentin").contains("Missing required option: '--patient=<patient>' (an "
+        + "unknown option was given: '--patinet': mistyped?)");
+    // a value that looks like an option is a value: neither named nor taken for a typo
+    Run dashValue = cli("context", "--tenant", "acme", "--query", "--Quentin", "--patinet", "p1");
+    assertThat(dashValue.err()).doesNotContain("Quentin").contains("unknown option was given: '--patinet'");
 
     Run command = cli("audit", "list", "--tenant", "acme", "--key", "cck_k1_TheSecretPart");
     assertThat(command.code()).isEqualTo(2);
