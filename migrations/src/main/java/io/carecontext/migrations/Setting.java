@@ -15,9 +15,14 @@ public final class Setting {
   private Setting() {}
 
   public static Optional<String> of(String variable) {
+    return of(variable, System.getenv());
+  }
+
+  /** As {@link #of(String)}, with {@code env} for the environment (a start's settings as given, in tests). */
+  public static Optional<String> of(String variable, java.util.Map<String, String> env) {
     String v = System.getProperty(variable.toLowerCase(Locale.ROOT).replace('_', '.'));
     if (v == null) {
-      v = System.getenv(variable);
+      v = env.get(variable);
     }
     return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
   }

@@ -205,11 +205,7 @@ public record RuntimeSettings(
   }
 
   private static Optional<String> get(Map<String, String> env, String name) {
-    String v = System.getProperty(name.toLowerCase(java.util.Locale.ROOT).replace('_', '.'));
-    if (v == null) {
-      v = env.get(name);
-    }
-    return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+    return io.carecontext.migrations.Setting.of(name, env);
   }
 
   /**
