@@ -287,7 +287,10 @@ final class IngestCommand implements Callable<Integer> {
       return List.of(path);
     }
     if (!Files.isDirectory(path)) {
-      throw new CliException(path + " is neither a file nor a folder");
+      // it said only that, with no word of what to do or of which files a folder gives
+      throw new CliException(path + " is neither a file nor a folder: check the path (a typo, or a folder not "
+          + "mounted here); ingest takes one file, or a folder whose Bundles (*.json) and NDJSON (*.ndjson) files "
+          + "it loads, in its subfolders too");
     }
     try (Stream<Path> s = Files.walk(path)) {
       return new ArrayList<>(s.filter(Files::isRegularFile)

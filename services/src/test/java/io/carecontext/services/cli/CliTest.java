@@ -451,6 +451,15 @@ class CliTest {
   }
 
   @Test
+  void anIngestPathThatIsNeitherFileNorFolderSaysWhatToCheckAndWhichFilesItTakes(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    // it said only "is neither a file nor a folder"
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> IngestCommand.files(dir.resolve("nope")))
+        .isInstanceOf(CliException.class).hasMessageContaining("neither a file nor a folder")
+        .hasMessageContaining("check the path").hasMessageContaining("*.json").hasMessageContaining("*.ndjson");
+  }
+
+  @Test
   void tenantDeleteWithoutTheIdAgainDeletesNothingAndSaysWhatToType() {
     // nothing is sent: the service URL names no server
     Run none = cli("tenant", "delete", "acme", "--url", "http://127.0.0.1:1", "--key", "k");
