@@ -108,7 +108,7 @@ final class TenantCommand {
     }
     if (again == null) {
       throw new IllegalArgumentException("tenant delete destroys the tenant for good and needs its id again: run "
-          + "'carecontext tenant delete " + id + " --confirm " + id + "'");
+          + "./carecontext tenant delete " + id + " --confirm " + id);
     }
     if (!again.strip().equals(id)) {
       throw new IllegalArgumentException("the confirmation does not match the tenant id: nothing was deleted. Give "

@@ -464,7 +464,8 @@ class CliTest {
     // nothing is sent: the service URL names no server
     Run none = cli("tenant", "delete", "acme", "--url", "http://127.0.0.1:1", "--key", "k");
     assertThat(none.code()).isEqualTo(2);
-    assertThat(none.err()).contains("carecontext tenant delete acme --confirm acme").doesNotContain("connect");
+    // named as the README and every other hint name the command (it said 'carecontext tenant delete …')
+    assertThat(none.err()).contains("run ./carecontext tenant delete acme --confirm acme").doesNotContain("connect");
     Run wrong = cli("tenant", "delete", "acme", "--confirm", "acne", "--url", "http://127.0.0.1:1", "--key", "k");
     assertThat(wrong.code()).isEqualTo(2);
     assertThat(wrong.err()).contains("does not match").contains("nothing was deleted");
