@@ -11,7 +11,9 @@ import io.carecontext.services.bench.IngestBenchmark;
 import io.carecontext.services.bench.RetrievalBenchmark;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The server half of {@code ./carecontext}: commands that run the service, the worker, the
@@ -196,10 +198,25 @@ final class RuntimeCommands {
 
     @Command(name = "stop", description = "Stop it; idempotent.")
     static final class Stop implements Callable<Integer> {
+      @Spec CommandSpec spec;
+
       @Override
       public Integer call() {
-        embedded().stop();
-        System.out.println("embedded PostgreSQL stopped");
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        EmbeddedPostgres pg = embedded();
+        if (!pg.isRunning()) {
+          // it said "stopped" when nothing had run: with a mistyped CARECONTEXT_HOME the cluster that
+          // does run looked stopped
+          out.println("no embedded PostgreSQL was running under " + pg.dataDir() + ": nothing to stop "
+              + "(check CARECONTEXT_HOME if you expected one)");
+          return 0;
+        }
+        pg.stop();
+        if (pg.isRunning()) {
+          throw new CliException("the embedded PostgreSQL under " + pg.dataDir() + " did not stop: run "
+              + "./carecontext db stop again, or pg_ctl -D " + pg.dataDir() + " stop as the user that owns it");
+        }
+        out.println("embedded PostgreSQL stopped");
         return 0;
       }
     }

@@ -358,6 +358,21 @@ class CliTest {
   }
 
   @Test
+  void dbStopWithNoClusterRunningSaysSoAndSucceeds(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home) {
+    // it said "embedded PostgreSQL stopped" when nothing had run
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("CARECONTEXT_HOME") == null);
+    System.setProperty("carecontext.home", home.toString());
+    try {
+      Run r = cli("db", "stop");
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(r.out()).contains("no embedded PostgreSQL was running under " + home.resolve("postgres"))
+          .contains("nothing to stop").doesNotContain("stopped");
+    } finally {
+      System.clearProperty("carecontext.home");
+    }
+  }
+
+  @Test
   void theServersMessageIsShownWholeQuotesIncludedAndAFhirOutcomeByItsDiagnostics() {
     // "HTTP 403: the platform operator key creates only a tenant's tenant-admin key (roles [\" and no more:
     // the message was cut at its first escaped quote, before the part that says what to do
