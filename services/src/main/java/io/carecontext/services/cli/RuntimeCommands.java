@@ -12,6 +12,7 @@ import io.carecontext.services.bench.RetrievalBenchmark;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -73,9 +74,11 @@ final class RuntimeCommands {
    * A benchmark or evaluation of no patients measured nothing and printed a table all the same:
    * {@code eval deid --patients 0} reported recall 1.000, every target met, with nothing planted.
    */
-  static void requirePatients(int patients) {
+  static void requirePatients(CommandSpec spec, int patients) {
     if (patients < 1 || patients > 100_000) {
-      throw new CliException("--patients must be 1 to 100000");
+      // a value the option cannot take is a usage error (2), as the README says; it exited 1, like a refused
+      // configuration
+      throw new ParameterException(spec.commandLine(), "--patients must be 1 to 100000");
     }
   }
 
@@ -113,13 +116,14 @@ final class RuntimeCommands {
   static final class DemoCommand implements Callable<Integer> {
     @Option(names = "--patients", defaultValue = "20", description = "generated patients to ingest (default ${DEFAULT-VALUE})")
     int patients;
+    @Spec CommandSpec spec;
 
     @Option(names = "--exit", description = "stop after printing the calls instead of serving them")
     boolean exit;
 
     @Override
     public Integer call() throws Exception {
-      requirePatients(patients);
+      requirePatients(spec, patients);
       CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
       Demo demo = new Demo(server);
       demo.printInstructions(demo.setUp(patients, System.err), System.out, !exit);
@@ -250,10 +254,11 @@ final class RuntimeCommands {
     static final class Ingest implements Callable<Integer> {
       @Option(names = "--patients", defaultValue = "100", description = "generated patients to store and embed "
           + "(default ${DEFAULT-VALUE})") int patients;
+      @Spec CommandSpec spec;
 
       @Override
       public Integer call() throws Exception {
-        requirePatients(patients);
+        requirePatients(spec, patients);
         try (CareContextServer server = server()) {
           IngestBenchmark.run(server, patients, System.out);
         }
@@ -265,10 +270,11 @@ final class RuntimeCommands {
     static final class Import implements Callable<Integer> {
       @Option(names = "--patients", defaultValue = "200", description = "generated patients in the NDJSON body "
           + "(default ${DEFAULT-VALUE})") int patients;
+      @Spec CommandSpec spec;
 
       @Override
       public Integer call() throws Exception {
-        requirePatients(patients);
+        requirePatients(spec, patients);
         // One NDJSON body for all patients: allow it, the point is that it is streamed.
         System.setProperty("carecontext.fhir.max.bytes", Integer.toString(Integer.MAX_VALUE)); // the most the setting takes
         try (CareContextServer server = server()) {
@@ -282,6 +288,7 @@ final class RuntimeCommands {
         + "LangChain4j's PgVectorEmbeddingStore as created and tuned, in one run.")
     static final class Retrieval implements Callable<Integer> {
       @Option(names = "--tenants", defaultValue = "3", description = "tenants (default ${DEFAULT-VALUE})") int tenants;
+      @Spec CommandSpec spec;
       @Option(names = "--patients", defaultValue = "2000", description = "patients per tenant (default ${DEFAULT-VALUE})")
       int patients;
       @Option(names = "--chunks", defaultValue = "50", description = "chunks per patient (default ${DEFAULT-VALUE})") int chunks;
@@ -303,9 +310,16 @@ final class RuntimeCommands {
 
       @Override
       public Integer call() throws Exception {
+        RetrievalBenchmark.Setup setup;
+        try {
+          // checked before the service starts, and a usage error (2): --patients 0 started it and then exited 1
+          setup = new RetrievalBenchmark.Setup(tenants, patients, chunks, textChars, consentExceptions, clients,
+              seconds, keep, coreOnly, httpOnly);
+        } catch (IllegalArgumentException e) {
+          throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         try (CareContextServer server = server()) {
-          RetrievalBenchmark.run(server, new RetrievalBenchmark.Setup(tenants, patients, chunks, textChars,
-              consentExceptions, clients, seconds, keep, coreOnly, httpOnly), System.out);
+          RetrievalBenchmark.run(server, setup, System.out);
         }
         return 0;
       }
@@ -319,12 +333,13 @@ final class RuntimeCommands {
     static final class Deid implements Callable<Integer> {
       @Option(names = "--patients", defaultValue = "200", description = "generated patients whose annotated notes "
           + "make the corpus (default ${DEFAULT-VALUE})") int patients;
+      @Spec CommandSpec spec;
       @Option(names = "--seed", defaultValue = "2024", description = "seed of the generator: the same seed makes "
           + "the same corpus (default ${DEFAULT-VALUE})") long seed;
 
       @Override
       public Integer call() {
-        requirePatients(patients);
+        requirePatients(spec, patients);
         DeidEvaluation.print(DeidEvaluation.run(patients, seed), System.out);
         return 0;
       }

@@ -351,10 +351,15 @@ class CliTest {
       List<String> args = new ArrayList<>(List.of(command));
       args.addAll(List.of("--patients", "0"));
       Run r = cli(args.toArray(String[]::new));
-      assertThat(r.code()).as(args.toString()).isNotZero();
+      // a value the option cannot take is a usage error, 2 (it was 1, as for a refused configuration)
+      assertThat(r.code()).as(args.toString()).isEqualTo(2);
       assertThat(r.err()).as(args.toString()).contains("--patients must be 1 to 100000");
       assertThat(r.out()).as(args.toString()).doesNotContain("recall");
     }
+    // bench retrieval checked its values only once the service had started, and exited 1
+    Run retrieval = cli("bench", "retrieval", "--patients", "0");
+    assertThat(retrieval.code()).isEqualTo(2);
+    assertThat(retrieval.err()).contains("must be positive").doesNotContain("running");
   }
 
   @Test
