@@ -51,6 +51,49 @@ public final class AuditEvents {
   }
 
   private static final String DCM = "http://dicom.nema.org/resources/ontology/DCM";
+  private static final String AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type";
+  private static final String RESTFUL_INTERACTION = "http://hl7.org/fhir/restful-interaction";
+  private static final java.util.regex.Pattern METHOD = java.util.regex.Pattern.compile("\"method\":\"([A-Z]+)\"");
+
+  /**
+   * The FHIR restful interaction of an admin action that is a RESTful operation (a coding without a
+   * code when the request's method is unknown), or null for any other action. A refused request of no
+   * other action ({@code admin-request}, {@code request}) takes it from the method its row names.
+   */
+  static Coding restInteraction(String action, String details) {
+    String code;
+    if (AuditEntry.TENANT_READ.equals(action)) {
+      code = "read";
+    } else if (AuditEntry.KEY_LIST.equals(action) || AuditEntry.INGEST_PARKED_READ.equals(action)) {
+      code = "search-type";
+    } else if (AuditEntry.INGEST_PARKED_RETRY.equals(action)) {
+      code = "update";
+    } else if ("admin-request".equals(action) || "request".equals(action)) {
+      java.util.regex.Matcher m = METHOD.matcher(details == null ? "" : details);
+      code = !m.find() ? null : switch (m.group(1)) {
+        case "GET", "HEAD" -> "read";
+        case "POST" -> "create";
+        case "PUT" -> "update";
+        case "PATCH" -> "patch";
+        case "DELETE" -> "delete";
+        default -> null;
+      };
+    } else {
+      return null;
+    }
+    return code == null ? new Coding() : new Coding(RESTFUL_INTERACTION, code, code);
+  }
+
+  /** BALP's action for a restful interaction: R a read, E a search (or no known method), C, U, D the writes. */
+  private static AuditEventAction restAction(String interaction) {
+    return switch (interaction == null ? "" : interaction) {
+      case "read" -> AuditEventAction.R;
+      case "create" -> AuditEventAction.C;
+      case "update", "patch" -> AuditEventAction.U;
+      case "delete" -> AuditEventAction.D;
+      default -> AuditEventAction.E;
+    };
+  }
 
   @SuppressWarnings("unchecked")
   public static AuditEvent of(TenantId tenant, Map<String, Object> row) {
@@ -72,19 +115,29 @@ public final class AuditEvents {
     boolean auditUse = action != null && action.startsWith("audit-");
     // as is a rotation of the key-encryption key that wraps the tenant's data key (kek rotate)
     boolean settings = "tenant-settings".equals(action) || AuditEntry.KEK_ROTATE.equals(action);
+    // The admin API's reads and changes that grant no access (a tenant's configuration read, its keys or
+    // parked ingest items listed, parked items queued again) and the requests refused before a handler
+    // ran are RESTful operations, as IHE BALP types them (type "rest", the FHIR restful interaction as
+    // subtype); they were exported as "Query" of patient data.
+    Coding rest = restInteraction(action, (String) row.get("details"));
     e.setType(write ? new Coding(DCM, "110110", "Patient Record")
         : keyChange || windowChange ? new Coding(DCM, "110137", "User Security Attributes Changed")
         : login ? new Coding(DCM, "110114", "User Authentication")
         : auditUse ? new Coding(DCM, "110101", "Audit Log Used")
         : settings ? new Coding(DCM, "110113", "Security Alert")
+        : rest != null ? new Coding(AUDIT_EVENT_TYPE, "rest", "RESTful Operation")
         : new Coding(DCM, "110112", "Query"));
     if (settings) {
       e.addSubtype(new Coding(DCM, "110129", "Security Configuration"));
     }
+    if (rest != null && rest.hasCode()) {
+      e.addSubtype(rest);
+    }
     e.addSubtype(new Coding("http://carecontext.io/audit-action", action, null));
     e.setAction(write ? writeAction((String) row.get("details"))
         : keyChange ? ("key-create".equals(action) ? AuditEventAction.C : AuditEventAction.D)
-        : windowChange || settings ? AuditEventAction.U : AuditEventAction.E);
+        : windowChange || settings ? AuditEventAction.U
+        : rest != null ? restAction(rest.getCode()) : AuditEventAction.E);
     e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
     boolean allowed = "allowed".equals(row.get("decision"));
     e.setOutcome(allowed ? AuditEventOutcome._0 : AuditEventOutcome._4);

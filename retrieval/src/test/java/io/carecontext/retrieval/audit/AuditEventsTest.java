@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.hl7.fhir.r4.model.AuditEvent;
+import org.hl7.fhir.r4.model.Coding;
 import org.junit.jupiter.api.Test;
 
 class AuditEventsTest {
@@ -82,6 +83,47 @@ class AuditEventsTest {
     AuditEvent login = AuditEvents.of(TenantId.of("acme"), row);
     assertThat(login.getType().getCode()).isEqualTo("110114");
     assertThat(login.getOutcome()).isEqualTo(AuditEvent.AuditEventOutcome._4);
+  }
+
+  /** The admin API's reads and refused requests were exported as DICOM "Query" (of patient data). */
+  @Test
+  void adminReadsAndRefusedRequestsAreRestfulOperationsWithTheirInteraction() {
+    Map<String, Object> row = row(null);
+    for (Object[] c : new Object[][] {
+        {"tenant-read", "read", AuditEvent.AuditEventAction.R},
+        {"key-list", "search-type", AuditEvent.AuditEventAction.E},
+        {"ingest-parked-read", "search-type", AuditEvent.AuditEventAction.E},
+        {"ingest-parked-retry", "update", AuditEvent.AuditEventAction.U}}) {
+      row.put("action", c[0]);
+      AuditEvent e = AuditEvents.of(TenantId.of("acme"), row);
+      assertThat(e.getType().getSystem()).as((String) c[0]).isEqualTo("http://terminology.hl7.org/CodeSystem/audit-event-type");
+      assertThat(e.getType().getCode()).as((String) c[0]).isEqualTo("rest");
+      assertThat(e.getSubtype()).as((String) c[0]).extracting(Coding::getSystem, Coding::getCode).containsExactly(
+          org.assertj.core.groups.Tuple.tuple("http://hl7.org/fhir/restful-interaction", c[1]),
+          org.assertj.core.groups.Tuple.tuple("http://carecontext.io/audit-action", c[0]));
+      assertThat(e.getAction()).as((String) c[0]).isEqualTo(c[2]);
+    }
+    // a request refused before its handler ran: the interaction of the method its row names
+    row.put("action", "admin-request");
+    row.put("details", "{\"route\":\"/admin/tenants/{tenant}\",\"method\":\"DELETE\"}");
+    AuditEvent refused = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(refused.getType().getCode()).isEqualTo("rest");
+    assertThat(refused.getSubtypeFirstRep().getCode()).isEqualTo("delete");
+    assertThat(refused.getAction()).isEqualTo(AuditEvent.AuditEventAction.D);
+    row.put("details", "{\"method\":\"GET\"}");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getAction()).isEqualTo(AuditEvent.AuditEventAction.R);
+    // no method named: still a RESTful operation, with no interaction it cannot know
+    row.put("action", "request");
+    row.remove("details");
+    AuditEvent unknown = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(unknown.getType().getCode()).isEqualTo("rest");
+    assertThat(unknown.getSubtype()).extracting(Coding::getCode).containsExactly("request");
+    assertThat(unknown.getAction()).isEqualTo(AuditEvent.AuditEventAction.E);
+    // the key and settings changes keep their DICOM security types
+    row.put("action", "key-create");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).isEqualTo("110137");
+    row.put("action", "kek-rotate");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).isEqualTo("110113");
   }
 
   @Test
