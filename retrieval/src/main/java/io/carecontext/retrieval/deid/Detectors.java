@@ -322,7 +322,13 @@ final class Detectors {
       "attended", "attends", "visited", "visits", "evaluated", "treated", "hospitalized", "hospitalised",
       "presented", "presents", "went", "goes", "established", "scheduled", "returned", "returns", "arrived", "saw",
       "followed", "managed", "sent", "taken", "brought", "born", "delivered", "works", "worked", "volunteers",
-      "recently", "previously", "also", "both", "now", "last", "next", "prior", "since", "until", "after", "before");
+      "recently", "previously", "also", "both", "now", "last", "next", "prior", "since", "until", "after", "before",
+      // verbs and prepositions that begin a sentence before a street ("Walks Maple Street daily", "Near Oak
+      // Avenue"): the street's span took them, as a facility's took "Visited", and "Walks [ADDRESS_1]" lost the verb
+      "walks", "walked", "walking", "jogs", "jogged", "runs", "ran", "drives", "drove", "rides", "rode", "bikes",
+      "biked", "lives", "lived", "resides", "resided", "moved", "crosses", "crossed", "fell", "found", "parked",
+      "stays", "stayed", "shops", "shopped", "stops", "stopped", "headed", "turned", "wandered", "wanders",
+      "frequents", "near", "off", "along", "across", "behind", "past", "onto", "around");
   /**
    * Words that say what kind of service a place gives, not where it is: "Diabetes Clinic", "Primary
    * Care Clinic", "Walk-In Clinic" or "University Hospital" alone name no place and stay as written.
@@ -444,13 +450,6 @@ final class Detectors {
   static void addStreetNames(List<Span> spans, String text) {
     Matcher m = STREET_WITHOUT_NUMBER.matcher(text);
     while (m.find()) {
-      String type = m.group("type");
-      if (!STREET_TYPE_SET.contains(type)
-          && !STREET_CUE.matcher(text).region(Math.max(0, m.start() - 12), m.start()).find()
-          || "St".equals(type) && SAINT_AFTER.matcher(text).region(m.end("type"), text.length()).lookingAt()
-          || NEWSPAPER_AFTER.matcher(text).region(m.end(), text.length()).lookingAt()) {
-        continue;
-      }
       Matcher w = FACILITY_NAME_WORD.matcher(text).region(m.start("name"), m.end("name"));
       List<int[]> words = new ArrayList<>();
       while (w.find()) {
@@ -461,10 +460,18 @@ final class Detectors {
           && !STREET_NAME_WORDS.contains(word(text, words.get(first)))) {
         first++;
       }
-      boolean person = words.stream().anyMatch(at -> NOT_A_STREET.contains(word(text, at)));
       boolean numbered = words.isEmpty(); // "5th Ave": no capitalized word, a number
+      int start = numbered || first == 0 ? m.start() : first < words.size() ? words.get(first)[0] : m.end();
+      // the cue before the street's name, which may be a leading word the name left out ("Near Birch Lane.")
+      String type = m.group("type");
+      if (!STREET_TYPE_SET.contains(type)
+          && !STREET_CUE.matcher(text).region(Math.max(0, start - 12), start).find()
+          || "St".equals(type) && SAINT_AFTER.matcher(text).region(m.end("type"), text.length()).lookingAt()
+          || NEWSPAPER_AFTER.matcher(text).region(m.end(), text.length()).lookingAt()) {
+        continue;
+      }
+      boolean person = words.stream().anyMatch(at -> NOT_A_STREET.contains(word(text, at)));
       if (!person && (numbered || first < words.size())) {
-        int start = numbered || first == 0 ? m.start() : words.get(first)[0];
         spans.add(new Span(start, m.end(), IdentifierClass.ADDRESS, IdentifierClass.ADDRESS.prefix()));
       }
     }

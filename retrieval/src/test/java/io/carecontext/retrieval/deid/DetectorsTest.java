@@ -425,6 +425,21 @@ class DetectorsTest {
     assertThat(marked(kept, none)).isEqualTo(kept.replace("Dr Lane", "Dr [PERSON]").replace("St Paul", "[CITY]"));
   }
 
+  // Before: a verb or a preposition that began a title-case sentence was taken into the street's name ("Walks
+  // Maple Street daily." became "[ADDRESS_1] daily.", and the note no longer said what the patient does there).
+  // Decided: as for a facility ("Visited Mercy Hospital"), the leading words of NOT_A_NAME are left out; a
+  // street's own name that begins sentences elsewhere ("Main", "Old") stays in it.
+  @Test
+  void aStreetLeavesTheVerbThatBeginsItsSentence() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Walks Maple Street daily. Lives Oak Avenue side. Drove Elm St home. Near Birch Lane. "
+        + "Walks Main Street. Old Mill Road is steep. Maple Street is busy.", none))
+        .isEqualTo("Walks [ADDRESS] daily. Lives [ADDRESS] side. Drove [ADDRESS] home. Near [ADDRESS]. "
+            + "Walks [ADDRESS]. [ADDRESS] is steep. [ADDRESS] is busy.");
+    DeidResult r = Deidentifier.deidentify(List.of("Walks Maple Street daily."), none, DatePolicy.TOKEN, 0);
+    assertThat(r.texts().get(0)).isEqualTo("Walks [ADDRESS_1] daily.");
+  }
+
   // Decided: a facility named after its street is a facility, like any other by name ("Main Street Clinic" was
   // "Main [FACILITY]": "Main" begins sentences and was left out of the name); the street is in its token.
   @Test
