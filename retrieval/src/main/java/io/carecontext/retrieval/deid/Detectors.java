@@ -153,9 +153,10 @@ final class Detectors {
       // an employer ("works at Acme Widgets Inc."): with the name, it narrows a patient to a few people
       // ("[ID_1]" told the model nothing; the period of an abbreviation is the name's, a sentence's is not:
       // "works for Cook County Health." lost its full stop)
-      // with the job between ("works as a cashier at Fry's"), and "the" before the name
+      // with the job between ("works as a cashier at Fry's"), and "the" before the name; a store's "No. 12" after
+      // the name is its number (addStoreNumbers), not a word of the name
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)"
-          + "(?:\\s+as\\s+(?:an?\\s+)?[a-z]+(?:\\s+[a-z]+)?)?\\s+(?:at|for|by)(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?[A-Z][\\w&'’-]*){0,4}"
+          + "(?:\\s+as\\s+(?:an?\\s+)?[a-z]+(?:\\s+[a-z]+)?)?\\s+(?:at|for|by)(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?(?!No\\.\\s*#?\\d)[A-Z][\\w&'’-]*){0,4}"
           + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER),
       // a user name or a handle ("username: jdoe", "user id jdoe42", "login jsmith", "@jdoe42"): an account of one
       // person on a portal or a network, Safe Harbor's "any other unique identifying number, characteristic or
@@ -275,6 +276,7 @@ final class Detectors {
     addStreetNames(spans, text);
     addFacilities(spans, text);
     addPlacesByContext(spans, text);
+    addStoreNumbers(spans, text);
     // last: a town the cues above found, or a facility that begins with one, keeps their span and class
     Gazetteer.addTowns(spans, text);
     // The same detector that shifts a source date, cuts it to the year and shifts an answer's back.
@@ -402,6 +404,30 @@ final class Detectors {
       }
     }
   }
+
+  /**
+   * The store's or branch's number right after an employer or a facility found by any detector ("works at
+   * Apple Store #12", "followed at Mayo #3"): it names the one shop, and "[EMPLOYER_1] #12" kept it beside the
+   * token. A facility by its kind of place takes its number in {@link #addFacilities}, a chain's in its rule.
+   */
+  private static void addStoreNumbers(List<Span> spans, String text) {
+    for (int i = 0; i < spans.size(); i++) {
+      Span s = spans.get(i);
+      if (s.cls() == IdentifierClass.FACILITY || EMPLOYER.equals(s.prefix())) {
+        Matcher number = NUMBER_AFTER_NAME.matcher(text).region(s.end(), text.length());
+        if (number.lookingAt()) {
+          spans.set(i, new Span(s.start(), number.end(), s.cls(), s.prefix(), s.identity()));
+        }
+      }
+    }
+  }
+
+  /**
+   * As {@link #STORE_NUMBER}, on the name's line and "No." with its period: after an employer found by its
+   * verb, "no 2" is as often the sentence's ("works at Acme no 2 shifts alike").
+   */
+  private static final Pattern NUMBER_AFTER_NAME = Pattern.compile("[ \\t]*(?:(?i:store|branch|location|no\\.|number)"
+      + "[ \\t]*#?[ \\t]*|#[ \\t]*)\\d{1,6}\\b");
 
   /** A store's or a branch's number after its name: "#1234", "store 1234", "No. 12". */
   private static final Pattern STORE_NUMBER = Pattern.compile("\\s*(?:(?i:store|branch|location|no\\.?|number)\\s*#?\\s*"

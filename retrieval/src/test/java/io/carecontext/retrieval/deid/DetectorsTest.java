@@ -476,4 +476,20 @@ class DetectorsTest {
     String kept = "BP target #1 is 130/80; Target 3/4 doses; store 2 bottles in the fridge; CVS refill due.";
     assertThat(marked(kept, none)).isEqualTo(kept);
   }
+
+  // Before: an employer's store number stayed beside its token ("works at Apple Store #12" became "[EMPLOYER_1] #12"):
+  // only a facility by its kind of place and a chain took theirs. Decided: a number right after an employer or a
+  // facility found by any detector ("#12", "store 12", "No. 12") is the one shop, and in its token; "no 2" without
+  // its period, and a number on the next line, are the sentence's.
+  @Test
+  void aStoreNumberAfterAnEmployerOrAFacilityBelongsToItsToken() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Works at Apple Store #12. Works at Apple store 12 nights. Employed by Acme Widgets No. 7. "
+        + "Followed at Mayo #3.", none))
+        .isEqualTo("Works at [EMPLOYER]. Works at [EMPLOYER] nights. Employed by [EMPLOYER]. Followed at [FACILITY].");
+    DeidResult r = Deidentifier.deidentify(List.of("Works at Apple Store #12."), none, DatePolicy.TOKEN, 0);
+    assertThat(r.texts().get(0)).isEqualTo("Works at [EMPLOYER_1].");
+    String kept = "Works at Acme no 2 shifts alike. Works at Acme\n#2 priority: BP.";
+    assertThat(marked(kept, none)).isEqualTo(kept.replace("Acme", "[EMPLOYER]"));
+  }
 }
