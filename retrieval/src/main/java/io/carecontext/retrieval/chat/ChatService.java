@@ -149,7 +149,8 @@ public final class ChatService {
     }
     OutputPhiFilter.Filtered filtered;
     try {
-      filtered = OutputPhiFilter.filter(reply.text(), known);
+      // an answer that stays de-identified loses the facilities and store numbers the model wrote too
+      filtered = OutputPhiFilter.filter(reply.text(), known, !mayIdentify);
     } catch (RuntimeException e) {
       audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, "output_filter_failed", List.of(), millis(start)));
       throw new ChatRefused(500, "output_filter_failed", "the answer could not be checked for identifiers; "

@@ -6,6 +6,7 @@ import io.carecontext.fhir.KnownIdentifiers;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class DeidentifierTest {
@@ -275,5 +276,22 @@ class DeidentifierTest {
         .isEqualTo("Managed at Banner Health Clinic - Oro Valley [S1].");
     assertThat(OutputPhiFilter.filter("Consider referral to a transplant centre such as Mayo Clinic.", KNOWN).text())
         .isEqualTo("Consider referral to a transplant centre such as Mayo Clinic.");
+  }
+
+  // Before: the output filter skipped every facility, so a store or a facility the model wrote itself ("pick it
+  // up at Walgreens #4521") reached a researcher, whose answer is never re-identified. Decided: for an answer that
+  // stays de-identified, facilities and a store's number after a facility's or an employer's token are redacted
+  // (the model cannot tell advice from a place it recalls); for one that is re-identified, a facility the model
+  // offers is advice and stays, and the record's own came back as tokens either way.
+  @Test
+  void aDeidentifiedAnswerLosesFacilitiesAndStoreNumbersAReidentifiedOneKeepsTheModelsAdvice() {
+    String answer = "Pick it up at Walgreens #4521 or [FACILITY_1] #88; consider a transplant centre such as Mayo "
+        + "Clinic. [EMPLOYER_1] store 12 is near. [PATIENT_1] 3/4 f/u.";
+    OutputPhiFilter.Filtered researcher = OutputPhiFilter.filter(answer, KNOWN, true);
+    assertThat(researcher.text()).isEqualTo("Pick it up at [REDACTED] or [FACILITY_1] [REDACTED]; consider a "
+        + "transplant centre such as [REDACTED]. [EMPLOYER_1] [REDACTED] is near. [PATIENT_1] 3/4 f/u.");
+    assertThat(researcher.redactions()).containsExactly(Map.entry(IdentifierClass.FACILITY, 4));
+    assertThat(OutputPhiFilter.filter(answer, KNOWN, false).text()).isEqualTo(answer);
+    assertThat(OutputPhiFilter.filter(answer, KNOWN).text()).isEqualTo(answer);
   }
 }
