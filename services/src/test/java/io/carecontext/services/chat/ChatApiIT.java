@@ -47,6 +47,7 @@ class ChatApiIT {
       Matcher m = Pattern.compile("\\[PATIENT_\\d+]").matcher(body);
       String content = switch (reply.get()) {
         case "ssn" -> "The record shows SSN 123-45-6789 and A1c values [S1].";
+        case "store" -> "Refills are picked up at Walgreens #4521 [S1].";
         // the date (or date token) that leads the first dated source, as a model quoting it would
         case "first-date" -> {
           Matcher first = Pattern.compile("\\[S\\d+] (\\d{4}-\\d{2}-\\d{2}|\\[DATE_\\d+]):").matcher(body);
@@ -474,6 +475,28 @@ class ChatApiIT {
       assertThat(r.body()).contains("[REDACTED]").doesNotContain("123-45-6789");
       String trail = app.call("GET", "/v1/chatty/audit?limit=1", auditor, null).body();
       assertThat(trail).contains("allowed_output_redacted").contains("\"redacted\":{\"SSN\":1}").doesNotContain("123-45-6789");
+    } finally {
+      reply.set("echo");
+    }
+  }
+
+  /**
+   * A place the model names itself is advice in a clinician's answer, which is re-identified anyway,
+   * but in a researcher's, which never is, it may be one recalled from a note the detectors missed: a
+   * store number reached the researcher.
+   */
+  @Test
+  void aStoreTheModelNamesIsRedactedForAResearcherOnly() {
+    String researcher = app.tenantWithKey("chatty", "res-store", "[\"researcher\"]", null);
+    reply.set("store");
+    try {
+      HttpResponse<String> research = researchChat(researcher,
+          "{\"question\":\"Where are refills picked up?\",\"purposeOfUse\":\"HRESCH\"}");
+      assertThat(research.statusCode()).as(research.body()).isEqualTo(200);
+      assertThat(research.body()).contains("[REDACTED]").doesNotContain("4521");
+      HttpResponse<String> clinical = ask("Where are refills picked up?", false);
+      assertThat(clinical.statusCode()).as(clinical.body()).isEqualTo(200);
+      assertThat(clinical.body()).contains("Walgreens #4521");
     } finally {
       reply.set("echo");
     }
