@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -174,6 +175,7 @@ public final class CareContextServer implements AutoCloseable {
       props.put(io.carecontext.services.auth.AuthenticationFilter.WORKER_ONLY, workerOnly);
       settings.metricsToken().ifPresent(t -> props.put(io.carecontext.services.auth.AuthenticationFilter.METRICS_TOKEN, t));
       settings.publicUrl().ifPresent(u -> props.put(io.carecontext.services.fhir.FhirController.PUBLIC_URL, u));
+      props.putAll(corsProperties(settings));
       ApplicationContext ctx = Micronaut.build(new String[0])
           .mainClass(CareContextServer.class)
           .banner(false)
@@ -190,6 +192,42 @@ public final class CareContextServer implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** The methods the API's routes take, which a page of an allowed origin may use. */
+  static final List<String> CORS_METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE");
+
+  /**
+   * The headers a client of the API sends: its key, the body's type and encoding, its correlation id,
+   * and FHIR's conditional and return-preference headers (If-None-Match too, whose refusal on an update
+   * says what to send instead; a page refused by its browser would not see that).
+   */
+  static final List<String> CORS_REQUEST_HEADERS = List.of("Authorization", "Content-Type", "Content-Encoding",
+      "Accept", "X-Request-Id", "Prefer", "If-Match", "If-None-Match", "If-None-Exist");
+
+  /** The response headers the API sets that a page may read beyond the CORS-safelisted ones. */
+  static final List<String> CORS_EXPOSED_HEADERS = List.of("X-Request-Id", "Location", "ETag", "Retry-After");
+
+  /**
+   * CARECONTEXT_CORS_ORIGINS as the framework's CORS configuration: those origins only, no cookies (a
+   * key travels in Authorization), preflights cached ten minutes. Unset: nothing, and the framework
+   * refuses a request naming another origin at localhost, as before. A preflight is answered by the
+   * framework's filter before any of the service's own, so it needs no key and writes no audit row.
+   */
+  static Map<String, Object> corsProperties(RuntimeSettings settings) {
+    if (settings.corsOrigins().isEmpty()) {
+      return Map.of();
+    }
+    String c = "micronaut.server.cors.configurations.carecontext.";
+    Map<String, Object> cors = new HashMap<>();
+    cors.put("micronaut.server.cors.enabled", true);
+    cors.put(c + "allowed-origins", settings.corsOrigins());
+    cors.put(c + "allowed-methods", CORS_METHODS);
+    cors.put(c + "allowed-headers", CORS_REQUEST_HEADERS);
+    cors.put(c + "exposed-headers", CORS_EXPOSED_HEADERS);
+    cors.put(c + "allow-credentials", false);
+    cors.put(c + "max-age", 600);
+    return cors;
   }
 
   /**

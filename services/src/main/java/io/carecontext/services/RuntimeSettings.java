@@ -32,7 +32,8 @@ public record RuntimeSettings(
     int rateLimitShares,
     boolean dbAllowPlaintext,
     Optional<String> metricsToken,
-    Optional<String> publicUrl) {
+    Optional<String> publicUrl,
+    java.util.List<String> corsOrigins) {
 
   public static RuntimeSettings fromEnvironment() {
     return from(System.getenv());
@@ -70,7 +71,56 @@ public record RuntimeSettings(
         (int) number(env, "CARECONTEXT_RATE_LIMIT_SHARES", 1, 1, 1_000, "the number of API processes (1 to 1000)"),
         flag(env, "CARECONTEXT_DB_ALLOW_PLAINTEXT"),
         get(env, "CARECONTEXT_METRICS_TOKEN"),
-        publicUrl(env));
+        publicUrl(env),
+        corsOrigins(env));
+  }
+
+  /**
+   * CARECONTEXT_CORS_ORIGINS: the web origins whose pages a browser may let call the API (CORS), each
+   * exactly scheme://host[:port], comma-separated; empty when unset (no cross-origin requests, as
+   * before). No wildcard: a page of any origin could then use a key it was given, and the framework
+   * refuses a wildcard at localhost anyway. Each is kept as a browser sends it in its Origin header
+   * (lower-case scheme and host, no default port), since the framework compares them exactly. A value
+   * is not quoted back: it is the operator's text, and a URL with user info would carry a password.
+   */
+  private static java.util.List<String> corsOrigins(Map<String, String> env) {
+    Optional<String> v = get(env, "CARECONTEXT_CORS_ORIGINS");
+    if (v.isEmpty()) {
+      return java.util.List.of();
+    }
+    java.util.LinkedHashSet<String> origins = new java.util.LinkedHashSet<>();
+    for (String part : v.get().split(",", -1)) {
+      String origin = origin(part.strip());
+      if (origin == null) {
+        throw new IllegalArgumentException("CARECONTEXT_CORS_ORIGINS must be a comma-separated list of exact web "
+            + "origins, each http(s)://host or http(s)://host:port without path, query or wildcard (*), e.g. "
+            + "https://chat.example.org,http://localhost:3000, or unset");
+      }
+      origins.add(origin);
+    }
+    return java.util.List.copyOf(origins);
+  }
+
+  /** The origin as a browser names it, or null when {@code text} is not exactly one http(s) origin. */
+  private static String origin(String text) {
+    if (text.isEmpty() || text.contains("*")) {
+      return null;
+    }
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(text);
+    } catch (java.net.URISyntaxException e) {
+      return null;
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+    if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null || uri.getRawUserInfo() != null
+        || !(uri.getRawPath() == null || uri.getRawPath().isEmpty()) || uri.getRawQuery() != null
+        || uri.getRawFragment() != null) {
+      return null;
+    }
+    int port = uri.getPort();
+    boolean defaultPort = port == -1 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
+    return scheme + "://" + uri.getHost().toLowerCase(java.util.Locale.ROOT) + (defaultPort ? "" : ":" + port);
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -175,6 +176,90 @@ class OperationsIT {
     // a page of localhost itself goes on as before
     assertThat(raw("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n"
         + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 200 ");
+  }
+
+  /**
+   * Without CARECONTEXT_CORS_ORIGINS a preflight from a page of another origin is refused like any
+   * request naming it, and nothing says a browser may go on: no cross-origin requests, as before.
+   */
+  @Test
+  void withoutCorsOriginsAPreflightIsRefused() {
+    HttpResponse<String> preflight = app.call("OPTIONS", "/admin/tenants", null, null, null, Map.of(
+        "Origin", "https://chat.example.org", "Access-Control-Request-Method", "GET",
+        "Access-Control-Request-Headers", "authorization"));
+    assertThat(preflight.statusCode()).isEqualTo(403);
+    assertThat(preflight.body()).contains("\"error\":\"origin_refused\"", "CARECONTEXT_CORS_ORIGINS");
+    assertThat(preflight.headers().map().keySet()).noneMatch(h -> h.toLowerCase().startsWith("access-control-"));
+  }
+
+  /**
+   * CARECONTEXT_CORS_ORIGINS lets a page of a listed origin call the API from a browser: its preflight
+   * is answered without a key, before any route (no audit row, no key made), and its requests with a
+   * key carry Access-Control-Allow-Origin; a page of any other origin is still refused at localhost.
+   */
+  @Test
+  void aListedOriginMayCallTheApiFromABrowserAndNoOtherMay() throws Exception {
+    String page = "https://chat.example.org";
+    try (TestServer cors = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0",
+        "CARECONTEXT_CORS_ORIGINS", "https://ehr.example.org, https://Chat.Example.org"))) {
+      String tenantAdmin = cors.tenantWithKey("corsy", "ta-cors", "[\"tenant-admin\"]", null);
+      long rows = auditRows(cors, "corsy");
+      HttpResponse<String> preflight = cors.call("OPTIONS", "/admin/tenants/corsy/keys", null, null, null, Map.of(
+          "Origin", page, "Access-Control-Request-Method", "POST",
+          "Access-Control-Request-Headers", "authorization,content-type,x-request-id"));
+      assertThat(preflight.statusCode()).as(preflight.body()).isEqualTo(200);
+      assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).contains(page);
+      assertThat(String.join(",", preflight.headers().allValues("Access-Control-Allow-Methods"))).contains("POST");
+      assertThat(String.join(",", preflight.headers().allValues("Access-Control-Allow-Headers")).toLowerCase())
+          .contains("authorization", "content-type", "x-request-id");
+      assertThat(preflight.headers().firstValue("Access-Control-Max-Age")).contains("600");
+      assertThat(preflight.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
+      assertThat(auditRows(cors, "corsy")).isEqualTo(rows);
+      // a header the API does not take is not let through
+      assertThat(cors.call("OPTIONS", "/admin/tenants/corsy/keys", null, null, null, Map.of("Origin", page,
+          "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "x-secret-sauce"))
+          .headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+
+      HttpResponse<String> listed = cors.call("GET", "/admin/tenants/corsy/keys", tenantAdmin, null, null,
+          Map.of("Origin", page));
+      assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
+      assertThat(listed.body()).contains("ta-cors");
+      assertThat(listed.headers().firstValue("Access-Control-Allow-Origin")).contains(page);
+      assertThat(String.join(",", listed.headers().allValues("Access-Control-Expose-Headers")))
+          .contains("X-Request-Id", "Location", "ETag", "Retry-After");
+      assertThat(listed.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
+      // the key is still needed for the request itself
+      HttpResponse<String> keyless = cors.call("GET", "/admin/tenants/corsy/keys", null, null, null,
+          Map.of("Origin", page));
+      assertThat(keyless.statusCode()).isEqualTo(401);
+      rows = auditRows(cors, "corsy");
+
+      for (String foreign : List.of("https://evil.example.org", "http://chat.example.org",
+          "https://chat.example.org:8443")) {
+        HttpResponse<String> refused = cors.call("GET", "/admin/tenants/corsy/keys", tenantAdmin, null, null,
+            Map.of("Origin", foreign));
+        assertThat(refused.statusCode()).as(foreign).isEqualTo(403);
+        assertThat(refused.body()).contains("\"error\":\"origin_refused\"", "CARECONTEXT_CORS_ORIGINS")
+            .doesNotContain("ta-cors");
+        assertThat(refused.headers().firstValue("Access-Control-Allow-Origin")).as(foreign).isEmpty();
+        HttpResponse<String> foreignPreflight = cors.call("OPTIONS", "/admin/tenants/corsy/keys", null, null, null,
+            Map.of("Origin", foreign, "Access-Control-Request-Method", "POST"));
+        assertThat(foreignPreflight.statusCode()).as(foreign).isEqualTo(403);
+        assertThat(foreignPreflight.headers().firstValue("Access-Control-Allow-Origin")).as(foreign).isEmpty();
+      }
+      assertThat(auditRows(cors, "corsy")).isEqualTo(rows); // the refused pages reached no route
+      // a caller that sends no Origin (a server, a script) is as before
+      assertThat(cors.call("GET", "/admin/tenants/corsy/keys", tenantAdmin, null).statusCode()).isEqualTo(200);
+    }
+  }
+
+  private static long auditRows(TestServer server, String tenant) throws java.sql.SQLException {
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(server.database);
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_" + tenant + ".audit_log")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   @Test

@@ -72,6 +72,44 @@ class RuntimeSettingsTest {
     }
   }
 
+  /**
+   * CARECONTEXT_CORS_ORIGINS, the pages a browser may let call the API: exact http(s) origins, kept as a
+   * browser names them in Origin (the framework compares them exactly); a wildcard, a path or anything
+   * else stops the start naming the variable, never quoting the value.
+   */
+  @Test
+  void theCorsOriginsAreExactOriginsAndNoWildcard() {
+    assertThat(RuntimeSettings.from(Map.of()).corsOrigins()).isEmpty();
+    assertThat(CareContextServer.corsProperties(RuntimeSettings.from(Map.of()))).isEmpty();
+    RuntimeSettings s = RuntimeSettings.from(Map.of("CARECONTEXT_CORS_ORIGINS",
+        " https://Chat.Example.org , http://localhost:3000,HTTPS://ehr.example.org:443,http://10.0.0.7:80,"
+            + "https://chat.example.org,http://[::1]:8081"));
+    assertThat(s.corsOrigins()).containsExactly("https://chat.example.org", "http://localhost:3000",
+        "https://ehr.example.org", "http://10.0.0.7", "http://[::1]:8081");
+    Map<String, Object> props = CareContextServer.corsProperties(s);
+    String c = "micronaut.server.cors.configurations.carecontext.";
+    assertThat(props).containsEntry("micronaut.server.cors.enabled", true)
+        .containsEntry(c + "allowed-origins", s.corsOrigins())
+        .containsEntry(c + "allow-credentials", false);
+    assertThat((java.util.List<Object>) props.get(c + "allowed-methods")).containsExactly("GET", "POST", "PUT", "PATCH",
+        "DELETE");
+    assertThat((java.util.List<Object>) props.get(c + "allowed-headers")).contains("Authorization", "Content-Type",
+        "X-Request-Id", "If-Match");
+    assertThat((java.util.List<Object>) props.get(c + "exposed-headers")).containsExactly("X-Request-Id", "Location",
+        "ETag", "Retry-After");
+    for (String bad : java.util.List.of("*", "https://*.example.org", "https://chat.example.org,*",
+        "chat.example.org", "https://chat.example.org/", "https://chat.example.org/app", "ftp://chat.example.org",
+        "https://chat.example.org?a=1", "https://user:secret@chat.example.org", "https://chat.example.org,,",
+        "null", "https://", "file:///tmp/page.html")) {
+      assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_CORS_ORIGINS", bad))).as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("CARECONTEXT_CORS_ORIGINS must be a comma-separated list of exact web origins, each "
+              + "http(s)://host or http(s)://host:port without path, query or wildcard (*), e.g. "
+              + "https://chat.example.org,http://localhost:3000, or unset")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("secret", "app", "user"));
+    }
+  }
+
   @Test
   void aKeyInAPkcs11TokenNeedsItsLibrarySlotAndPinFile() {
     assertThat(RuntimeSettings.from(Map.of()).kekToken()).isEmpty();

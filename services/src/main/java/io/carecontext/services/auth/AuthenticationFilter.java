@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Authenticates every request except health and API docs, and writes one access-log line per
  * request with request id, tenant and principal — never bodies, query text or key material.
+ * An OPTIONS request needs a key like any other; a CORS preflight from an origin of
+ * CARECONTEXT_CORS_ORIGINS never gets here: the framework's CORS filter answers it before routing,
+ * before this filter (so it needs no key, reaches no controller and writes no audit row).
  */
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 // Named, so that filters that must see an authenticated request can come after it: a filter without
