@@ -603,6 +603,21 @@ class HelmChartTest {
           .isEqualTo("https://ehr-gateway.example.org/carecontext");
     }
 
+    /**
+     * config.corsOrigins lets pages of those origins call the API from a browser: set on the API only,
+     * comma-joined; unset by default, so no cross-origin requests.
+     */
+    @Test
+    void theApiIsToldTheCorsOriginsWhenSet() {
+      assertThat(envNames(one(defaults, "Deployment", "cc-carecontext-api"))).doesNotContain("CARECONTEXT_CORS_ORIGINS");
+      assertThat(envNames(one(production, "Deployment", "cc-carecontext-api"))).doesNotContain("CARECONTEXT_CORS_ORIGINS");
+      List<Map<String, Object>> set = render(t -> t.withValuesFile(productionValues)
+          .set("config.corsOrigins[0]", "https://chat.example.org").set("config.corsOrigins[1]", "https://ehr.example.org:8443"));
+      assertThat(envValue(one(set, "Deployment", "cc-carecontext-api"), "CARECONTEXT_CORS_ORIGINS"))
+          .isEqualTo("https://chat.example.org,https://ehr.example.org:8443");
+      assertThat(envNames(one(set, "Deployment", "cc-carecontext-worker"))).doesNotContain("CARECONTEXT_CORS_ORIGINS");
+    }
+
     @Test
     void anIngressPathThatWouldPublishMetricsIsRefused() {
       for (String path : List.of("/", "/metrics")) {
