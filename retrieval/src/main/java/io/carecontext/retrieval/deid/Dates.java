@@ -138,12 +138,18 @@ final class Dates {
     if (!m.lookingAt()) {
       return Optional.empty();
     }
+    return dayExists(Integer.parseInt(m.group("m")), Integer.parseInt(m.group("d")))
+        ? Optional.of(new Found(m.start("m"), m.end("d"), null, Found.NO_YEAR, "")) : Optional.empty();
+  }
+
+  /** Whether the month has the day in some year (a leap year's: February 29 exists). */
+  private static boolean dayExists(int month, int day) {
     try {
-      LocalDate.of(2000, Integer.parseInt(m.group("m")), Integer.parseInt(m.group("d")));
+      LocalDate.of(2000, month, day);
+      return true;
     } catch (DateTimeException e) {
-      return Optional.empty();
+      return false;
     }
-    return Optional.of(new Found(m.start("m"), m.end("d"), null, Found.NO_YEAR, ""));
   }
 
   private Dates() {}
@@ -202,13 +208,9 @@ final class Dates {
 
   private static Optional<Found> read(Form f, Matcher m) {
     if (!f.groups().contains("y")) {
-      Integer month = f.groups().contains("mon") ? month(m.group("mon")) : Integer.valueOf(m.group("m"));
-      try {
-        LocalDate.of(2000, month, Integer.parseInt(m.group("d"))); // a leap year: February 29 exists
-      } catch (DateTimeException e) {
-        return Optional.empty();
-      }
-      return Optional.of(new Found(m.start(), m.end(), null, Found.NO_YEAR, ""));
+      int month = f.groups().contains("mon") ? month(m.group("mon")) : Integer.parseInt(m.group("m"));
+      return dayExists(month, Integer.parseInt(m.group("d")))
+          ? Optional.of(new Found(m.start(), m.end(), null, Found.NO_YEAR, "")) : Optional.empty();
     }
     int year = Integer.parseInt(m.group("y"));
     if (m.group("y").length() == 2) {
