@@ -141,11 +141,6 @@ public final class Demo {
     printInstructions(setup, out, staysUp, System.getenv());
   }
 
-  /** {@code home}: CARECONTEXT_HOME as the demo was given it, named in the command to start it again. */
-  void printInstructions(Setup setup, PrintStream out, boolean staysUp, String home) {
-    printInstructions(setup, out, staysUp, home == null ? Map.of() : Map.of("CARECONTEXT_HOME", home));
-  }
-
   /** Settings that decide which installation and key-encryption key a serve gets, named as they were given. */
   private static final List<String> RESTART_SETTINGS = List.of("CARECONTEXT_HOME", "CARECONTEXT_KEK_FILE",
       "CARECONTEXT_KEK_PKCS11_LIBRARY", "CARECONTEXT_KEK_PKCS11_SLOT", "CARECONTEXT_KEK_PKCS11_PIN_FILE",
@@ -173,6 +168,7 @@ public final class Demo {
     return command.toString();
   }
 
+  /** {@code env}: the settings as the demo was given them, named in the command to start it again. */
   void printInstructions(Setup setup, PrintStream out, boolean staysUp, Map<String, String> env) {
     out.println();
     out.println(staysUp

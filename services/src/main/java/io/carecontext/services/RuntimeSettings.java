@@ -103,24 +103,31 @@ public record RuntimeSettings(
 
   /** The origin as a browser names it, or null when {@code text} is not exactly one http(s) origin. */
   private static String origin(String text) {
-    if (text.isEmpty() || text.contains("*")) {
+    java.net.URI uri = text.contains("*") ? null : webUrl(text);
+    if (uri == null || !(uri.getRawPath() == null || uri.getRawPath().isEmpty())) {
       return null;
     }
+    String scheme = uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+    int port = uri.getPort();
+    boolean defaultPort = port == -1 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
+    return scheme + "://" + uri.getHost().toLowerCase(java.util.Locale.ROOT) + (defaultPort ? "" : ":" + port);
+  }
+
+  /**
+   * {@code text} as an absolute http(s) URL with a host and without user info, query or fragment (what
+   * an origin and a base URL have in common), or null.
+   */
+  private static java.net.URI webUrl(String text) {
     java.net.URI uri;
     try {
       uri = new java.net.URI(text);
     } catch (java.net.URISyntaxException e) {
       return null;
     }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
-    if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null || uri.getRawUserInfo() != null
-        || !(uri.getRawPath() == null || uri.getRawPath().isEmpty()) || uri.getRawQuery() != null
-        || uri.getRawFragment() != null) {
-      return null;
-    }
-    int port = uri.getPort();
-    boolean defaultPort = port == -1 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
-    return scheme + "://" + uri.getHost().toLowerCase(java.util.Locale.ROOT) + (defaultPort ? "" : ":" + port);
+    boolean web = uri.getScheme() != null
+        && (uri.getScheme().equalsIgnoreCase("http") || uri.getScheme().equalsIgnoreCase("https"));
+    return web && uri.getHost() != null && uri.getRawUserInfo() == null && uri.getRawQuery() == null
+        && uri.getRawFragment() == null ? uri : null;
   }
 
   /**
@@ -135,15 +142,8 @@ public record RuntimeSettings(
     if (v.isEmpty()) {
       return Optional.empty();
     }
-    java.net.URI uri;
-    try {
-      uri = new java.net.URI(v.get());
-    } catch (java.net.URISyntaxException e) {
-      uri = null;
-    }
-    if (uri == null || uri.getScheme() == null || !(uri.getScheme().equalsIgnoreCase("http")
-        || uri.getScheme().equalsIgnoreCase("https")) || uri.getHost() == null || uri.getRawUserInfo() != null
-        || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+    java.net.URI uri = webUrl(v.get());
+    if (uri == null) {
       throw new IllegalArgumentException("CARECONTEXT_PUBLIC_URL must be the absolute http or https URL clients reach "
           + "the service by, without query or fragment, e.g. https://carecontext.example.org, or unset");
     }

@@ -63,7 +63,8 @@ class DemoIT {
         .contains("The database (CARECONTEXT_DB_URL) is not touched.");
     // a home given to demo is named too: serve without it starts an empty installation, where no printed key works
     ByteArrayOutputStream withHome = new ByteArrayOutputStream();
-    demo.printInstructions(setup, new PrintStream(withHome, true, StandardCharsets.UTF_8), false, "/tmp/my cc");
+    demo.printInstructions(setup, new PrintStream(withHome, true, StandardCharsets.UTF_8), false,
+        java.util.Map.of("CARECONTEXT_HOME", "/tmp/my cc"));
     assertThat(withHome.toString(StandardCharsets.UTF_8))
         .contains("CARECONTEXT_HOME='/tmp/my cc' CARECONTEXT_PORT=" + app.server.port() + " ./carecontext serve");
   }

@@ -80,9 +80,9 @@ public class KeyController {
                                                    @PathVariable String tenant, HttpRequest<?> request,
                                                    @Nullable @Body byte[] raw) {
     // the key first, recorded when refused (with whom it tried to give which access), then its body
-    attempts.requireTenantAdmin(caller, tenant, "key-create", request, row -> askedFor(row, raw));
+    TenantId admitted = attempts.requireTenantAdmin(caller, tenant, "key-create", request, row -> askedFor(row, raw));
     AdminDtos.CreateKey body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class).toStoredPrecision();
-    TenantId id = requireActive(caller, tenant);
+    TenantId id = requireActive(admitted);
     if (body.principal() == null || !body.principal().matches(PRINCIPAL)) {
       // "required" said of a principal that was sent sent the caller looking for a missing field
       throw ApiException.badRequest((body.principal() == null ? "principal is required" : "principal is not valid")
@@ -294,8 +294,7 @@ public class KeyController {
   @Get
   public List<AdminDtos.KeyView> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                       HttpRequest<?> request) {
-    attempts.requireTenantAdmin(caller, tenant, AuditEntry.KEY_LIST, request);
-    TenantId id = requireActive(caller, tenant);
+    TenantId id = requireActive(attempts.requireTenantAdmin(caller, tenant, AuditEntry.KEY_LIST, request));
     List<AdminDtos.KeyView> listed = keys.findByTenantIdOrderByCreatedAt(id.value()).stream().map(KeyController::view)
         .toList();
     audit.record(id, keyEvent(caller, AuditEntry.KEY_LIST, "keys_listed")
@@ -310,8 +309,7 @@ public class KeyController {
   @Consumes(MediaType.ALL)
   public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                    @PathVariable String keyId, HttpRequest<?> request) {
-    attempts.requireTenantAdmin(caller, tenant, "key-revoke", request);
-    TenantId id = requireActive(caller, tenant);
+    TenantId id = requireActive(attempts.requireTenantAdmin(caller, tenant, "key-revoke", request));
     Optional<Boolean> active = keyId.matches("^[a-z0-9]{16,32}$") ? keys.findActive(keyId, id.value())
         : Optional.empty();
     if (active.isEmpty()) {
@@ -331,8 +329,8 @@ public class KeyController {
     return HttpResponse.noContent();
   }
 
-  private TenantId requireActive(Caller caller, String tenant) {
-    TenantId id = caller.requireTenantAdmin(tenant);
+  /** {@code id}, the tenant the caller was admitted to ({@link AdminAttempts}), if it is active. */
+  private TenantId requireActive(TenantId id) {
     tenants.findById(id.value()).filter(t -> "active".equals(t.status())).orElseThrow(ApiException::tenantNotFound);
     return id;
   }

@@ -74,12 +74,11 @@ public class RefusedRequests {
   private final long maxRequestBytes;
 
   public RefusedRequests(AuditLog audit, TenantDirectory tenants, @Named(TaskExecutors.BLOCKING) ExecutorService blocking,
-                         @io.micronaut.context.annotation.Value("${micronaut.server.max-request-size:10485760}")
-                         long maxRequestBytes) {
+                         io.micronaut.http.server.HttpServerConfiguration server) {
     this.audit = audit;
     this.tenants = tenants;
     this.blocking = blocking;
-    this.maxRequestBytes = maxRequestBytes;
+    this.maxRequestBytes = server.getMaxRequestSize(); // as the FHIR endpoints read it
   }
 
   /**

@@ -88,7 +88,7 @@ public final class Cli {
       java.util.List<String> options = new java.util.ArrayList<>();
       for (String a : unmatched) {
         if (option(a)) {
-          options.add(a.contains("=") ? a.substring(0, a.indexOf('=')) : a);
+          options.add(optionName(a));
         }
       }
       String values = notShown(unmatched.size() - options.size(), "");
@@ -136,7 +136,7 @@ public final class Cli {
       if (!option(a)) {
         continue;
       }
-      String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+      String name = optionName(a);
       CommandLine.Model.OptionSpec spec = known.get(name);
       if (spec == null) {
         unknown.add(name);
@@ -145,6 +145,11 @@ public final class Cli {
       }
     }
     return unknown;
+  }
+
+  /** An option's name as typed, without the value of {@code --name=value}. */
+  private static String optionName(String arg) {
+    return arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
   }
 
   /** An option as typed ({@code --name}, {@code -h}, {@code --name=value}), not a negative number. */

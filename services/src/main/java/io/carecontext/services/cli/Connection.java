@@ -30,9 +30,9 @@ final class Connection {
     if (url != null) {
       return checked(url, "--url");
     }
-    Optional<String> env = io.carecontext.migrations.Setting.of("CARECONTEXT_URL");
-    if (env.isPresent()) {
-      return checked(env.get(), "CARECONTEXT_URL");
+    Optional<String> configured = io.carecontext.migrations.Setting.of("CARECONTEXT_URL");
+    if (configured.isPresent()) {
+      return checked(configured.get(), "CARECONTEXT_URL");
     }
     String port = io.carecontext.migrations.Setting.of("CARECONTEXT_PORT").orElse("8080");
     if (port.equals("-1")) {
@@ -78,18 +78,15 @@ final class Connection {
     if (admin) {
       return defaultAdminKey().orElseThrow(() -> new CliException("no API key: pass --key or set CARECONTEXT_ADMIN_KEY"));
     }
-    Optional<String> env = io.carecontext.migrations.Setting.of("CARECONTEXT_KEY");
-    if (env.isPresent()) {
-      return env.get();
-    }
-    throw new CliException("no API key: pass --key or set CARECONTEXT_KEY");
+    return io.carecontext.migrations.Setting.of("CARECONTEXT_KEY")
+        .orElseThrow(() -> new CliException("no API key: pass --key or set CARECONTEXT_KEY"));
   }
 
   /** The platform operator key of this machine: CARECONTEXT_ADMIN_KEY, else $CARECONTEXT_HOME/admin.key. */
   static Optional<String> defaultAdminKey() {
-    Optional<String> env = io.carecontext.migrations.Setting.of("CARECONTEXT_ADMIN_KEY");
-    if (env.isPresent()) {
-      return env;
+    Optional<String> configured = io.carecontext.migrations.Setting.of("CARECONTEXT_ADMIN_KEY");
+    if (configured.isPresent()) {
+      return configured;
     }
     Path file = Path.of(io.carecontext.migrations.Setting.of("CARECONTEXT_HOME").orElse(".carecontext"), "admin.key");
     try {

@@ -60,8 +60,7 @@ public class IngestStatusController {
                                    HttpRequest<?> request) {
     // Counts and states only, the kind /metrics publishes, polled by `tenant wait`: an allowed read writes
     // no row. A tenant key refused it is recorded (admin-request, as on the admin paths of no action).
-    attempts.requireTenantAdmin(caller, tenant, "admin-request", request);
-    TenantId t = activeTenant(caller, tenant);
+    TenantId t = active(attempts.requireTenantAdmin(caller, tenant, "admin-request", request));
     EmbeddingWorker.OutboxDepth depth = worker.outboxDepth(t); // the same counts /metrics reports
     EmbeddingWorker.Failing failing = worker.failing(t);
     // the tenant's model, as its worker embeds with it; unknown when its setting cannot be used now
@@ -116,8 +115,7 @@ public class IngestStatusController {
   public List<Map<String, Object>> parked(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                          HttpRequest<?> request) {
     // a tenant key refused the list is recorded in its own tenant's trail, as an allowed list that named any item
-    attempts.requireTenantAdmin(caller, tenant, AuditEntry.INGEST_PARKED_READ, request);
-    TenantId t = activeTenant(caller, tenant);
+    TenantId t = active(attempts.requireTenantAdmin(caller, tenant, AuditEntry.INGEST_PARKED_READ, request));
     List<Map<String, Object>> items = worker.parked(t);
     if (caller.platformAdmin()) {
       return withoutResourceIds(items);
@@ -154,17 +152,15 @@ public class IngestStatusController {
   @Post("/parked/retry")
   public Map<String, Object> retry(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                    HttpRequest<?> request) {
-    attempts.requireTenantAdmin(caller, tenant, AuditEntry.INGEST_PARKED_RETRY, request);
-    TenantId t = activeTenant(caller, tenant);
+    TenantId t = active(attempts.requireTenantAdmin(caller, tenant, AuditEntry.INGEST_PARKED_RETRY, request));
     // who sent the parked items to the worker again, recorded first (no change without its row)
     audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
         AuditEntry.INGEST_PARKED_RETRY, AuditEntry.Decision.ALLOWED, "parked_requeued"));
     return Map.of("requeued", worker.retryParked(t));
   }
 
-  /** The caller's tenant, if it is active: the platform operator's key may name any id. */
-  private TenantId activeTenant(Caller caller, String tenant) {
-    TenantId t = caller.requireTenantAdmin(tenant);
+  /** {@code t}, the tenant the caller was admitted to ({@link AdminAttempts}; the operator may name any), if it is active. */
+  private TenantId active(TenantId t) {
     tenants.active(t).orElseThrow(ApiException::tenantNotFound);
     return t;
   }
