@@ -2,6 +2,7 @@ package io.carecontext.services;
 
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.synthetic.SyntheticPatients;
+import io.carecontext.migrations.Setting;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.cli.ApiJson;
 import java.io.IOException;
@@ -154,15 +155,12 @@ public final class Demo {
   static String restartCommand(Map<String, String> env, int port) {
     StringBuilder command = new StringBuilder();
     for (String name : RESTART_SETTINGS) {
-      String value = env.get(name);
-      if (value != null && !value.isBlank()) {
-        command.append(name).append('=').append(value.matches("[\\w./:@%+=-]+") ? value
-            : "'" + value.replace("'", "'\\''") + "'").append(' ');
-      }
+      // as the demo read it: a system property (through CARECONTEXT_JAVA_OPTS) wins over the variable
+      Setting.of(name, env).ifPresent(value -> command.append(name).append('=')
+          .append(value.matches("[\\w./:@%+=-]+") ? value : "'" + value.replace("'", "'\\''") + "'").append(' '));
     }
     command.append("CARECONTEXT_PORT=").append(port).append(" ./carecontext serve");
-    String db = env.get("CARECONTEXT_DB_URL");
-    if (db != null && !db.isBlank()) {
+    if (Setting.of("CARECONTEXT_DB_URL", env).isPresent()) {
       command.append(", with the same CARECONTEXT_DB_* settings");
     }
     return command.toString();

@@ -41,4 +41,21 @@ class DemoRestartCommandTest {
         .isEqualTo("CARECONTEXT_HOME='/tmp/my cc' CARECONTEXT_PORT=8080 ./carecontext serve");
     assertThat(Demo.restartCommand(Map.of(), 8080)).isEqualTo("CARECONTEXT_PORT=8080 ./carecontext serve");
   }
+
+  @Test
+  void aSettingGivenAsASystemPropertyIsNamedAsTheDemoReadIt() {
+    // CARECONTEXT_JAVA_OPTS='-Dcarecontext.kek.file=…' is how the README says any setting may be given, and it
+    // wins over the variable: the restart command named the variable's value, or nothing
+    String previous = System.setProperty("carecontext.kek.file", "/keys/rotated.key");
+    try {
+      assertThat(Demo.restartCommand(Map.of("CARECONTEXT_KEK_FILE", "/keys/old.key"), 8080))
+          .isEqualTo("CARECONTEXT_KEK_FILE=/keys/rotated.key CARECONTEXT_PORT=8080 ./carecontext serve");
+    } finally {
+      if (previous == null) {
+        System.clearProperty("carecontext.kek.file");
+      } else {
+        System.setProperty("carecontext.kek.file", previous);
+      }
+    }
+  }
 }
