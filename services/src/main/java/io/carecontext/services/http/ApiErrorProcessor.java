@@ -35,8 +35,13 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
 
   private final long maxRequestBytes;
 
-  public ApiErrorProcessor(@io.micronaut.context.annotation.Value("${micronaut.server.max-request-size:10485760}")
-                           long maxRequestBytes) {
+  /** The limit as the server enforces it, read as RefusedRequests and the FHIR endpoints read it. */
+  @jakarta.inject.Inject
+  public ApiErrorProcessor(io.micronaut.http.server.HttpServerConfiguration server) {
+    this(server.getMaxRequestSize());
+  }
+
+  ApiErrorProcessor(long maxRequestBytes) {
     this.maxRequestBytes = maxRequestBytes;
   }
 
@@ -75,7 +80,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     io.carecontext.services.auth.RefusedRequests.mark(context.getRequest(), status.getCode());
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
         .orElseGet(() -> status == HttpStatus.REQUEST_ENTITY_TOO_LARGE
-            ? tooLarge(maxRequestBytes, FhirPaths.contains(context.getRequest().getPath()))
+            ? tooLarge(maxRequestBytes, context.getRequest().getPath())
             : keyUnavailable ? KEY_UNAVAILABLE : body(status));
     return shaped(response, context.getRequest().getPath(), body);
   }
@@ -252,13 +257,9 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
   /**
    * The 413, with the limit: the caller must know how much to cut (it said only "the configured limit").
    * Only a FHIR client is told to split a Bundle; a context, chat or admin body that large is a
-   * client sending the wrong thing, and the operator's setting is not the fix for it.
+   * client sending the wrong thing, and the operator's setting is not the fix for it. {@code $import}'s
+   * says to split the NDJSON file.
    */
-  static ApiError tooLarge(long limit, boolean fhir) {
-    return tooLarge(limit, fhir, false);
-  }
-
-  /** The 413 of a body over {@code limit} sent to {@code path}: $import's says to split the file. */
   public static ApiError tooLarge(long limit, String path) {
     return tooLarge(limit, FhirPaths.contains(path), path.endsWith("/$import"));
   }

@@ -22,6 +22,20 @@ class ApiErrorProcessorTest {
   }
 
   @Test
+  void theServersOwn413OnImportSaysToSplitTheFileAsTheAnnouncedOneDoes() {
+    // a chunked body has no Content-Length for RefusedRequests to refuse up front: the server's own 413
+    // comes here, and told an $import client to "split a Bundle" it never sent
+    MutableHttpResponse<Object> r = processor.processResponse(ErrorContext.builder(
+        HttpRequest.POST("/fhir/acme/$import", "")).build(), HttpResponse.status(HttpStatus.REQUEST_ENTITY_TOO_LARGE));
+    assertThat(r.code()).isEqualTo(413);
+    assertThat(r.getBody().orElseThrow().toString()).contains("OperationOutcome").contains("split the NDJSON file")
+        .contains("52428800");
+    MutableHttpResponse<Object> bundle = processor.processResponse(ErrorContext.builder(
+        HttpRequest.POST("/fhir/acme", "")).build(), HttpResponse.status(HttpStatus.REQUEST_ENTITY_TOO_LARGE));
+    assertThat(bundle.getBody().orElseThrow().toString()).contains("split a Bundle");
+  }
+
+  @Test
   void anUnreachableDatabaseIsA503WithRetryAfterNotA500() {
     // HikariCP's "connection is not available" after its timeout, with the driver's refusal as SQLSTATE
     MutableHttpResponse<Object> r = failed("/v1/acme/audit", new DatabaseException("reading the API key failed (08001)",
