@@ -402,7 +402,11 @@ public final class ContextService {
       // same 404, recorded as what it is
       reason = facts.patientHidden() ? "patient_label_not_readable" : "unknown_patient";
     } else if (breakGlass && !windowOpen) {
-      reason = "break_glass_expired"; // (the database also refuses '*' on break-glass outside a window)
+      // (the database also refuses '*' on break-glass outside a window). A role that may not override
+      // consent would not see a refusing patient inside the window either: its 404, as for a patient
+      // that does not exist. A 403 "expired" told that role the refusing patient exists.
+      String consent = rp.breakGlassOverridesConsent() ? null : facts.consentReason();
+      reason = consent != null ? consent : "break_glass_expired";
     } else if (!facts.scopeAdmitted()) {
       // The key's roles, as the database reads them, do not allow what the application asked for:
       // a fault of the application's, never of the caller's request. Recorded as what it is.

@@ -518,6 +518,43 @@ class RetrievalIT {
     assertThat(auditedReason(notBreakGlass)).isEqualTo("reopen_without_break_glass");
   }
 
+  /**
+   * A role that may break the glass but not override consent learns nothing from an emergency access
+   * to a patient who refused (or never gave) consent: the window its first request opened closes, and
+   * its next request was answered 403 break_glass_expired, while a patient that does not exist stays
+   * 404: the expired window told that the refusing patient exists. Both are now the same 404, the
+   * true reason recorded.
+   */
+  @Test
+  void aClosedWindowTellsARoleThatCannotOverrideConsentNothingOfARefusingPatient() throws SQLException {
+    TenantPolicy noOverride = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rolePolicies",
+        Map.of("clinician", Map.of("breakGlass", Map.of("allowed", true, "overrideConsent", false)))));
+    Requester dr = requester("dr-probe", "clinician", "pr-1");
+    float[] vector = MODEL.embedAll(List.of("blood sugar control")).get(0);
+    java.util.function.Function<String, AccessDenied> etreat = patient -> assertDenied(() -> service.context(tenant,
+        noOverride, dr, patient, new ContextQuery("blood sugar control", () -> vector, 10, "ETREAT", "unconscious in ED",
+            false), "context"));
+    assertThat(etreat.apply("p-deny").reason()).isEqualTo("consent_denied");
+    assertThat(etreat.apply("p-noconsent").reason()).isEqualTo("no_consent");
+    assertThat(service.context(tenant, noOverride, dr, "p-ok", new ContextQuery("blood sugar control", () -> vector, 10,
+        "ETREAT", "unconscious in ED", false), "context").chunks()).isNotEmpty();
+    superuser("UPDATE tenant_clinic.break_glass SET expires_at = now() - interval '1 minute' WHERE key_id = '"
+        + dr.keyId() + "'");
+    AccessDenied nobody = etreat.apply("p-nobody");
+    for (String patient : List.of("p-deny", "p-noconsent")) {
+      AccessDenied d = etreat.apply(patient);
+      assertThat(d.status()).isEqualTo(nobody.status()).isEqualTo(404);
+      assertThat(d.code()).isEqualTo(nobody.code());
+      assertThat(d.getMessage()).isEqualTo(nobody.getMessage());
+      assertThat(d.retryAfterSeconds()).isEqualTo(nobody.retryAfterSeconds());
+      assertThat(auditedReason(d)).isEqualTo(patient.equals("p-deny") ? "consent_denied" : "no_consent");
+    }
+    // a patient whose consent allows the use is still told its window closed, as before
+    AccessDenied closed = etreat.apply("p-ok");
+    assertThat(closed.status()).isEqualTo(403);
+    assertThat(closed.reason()).isEqualTo("break_glass_expired");
+  }
+
   @Test
   void aConsentChangeIsInForceOnTheVeryNextQuery() {
     FhirStore store = new FhirStore(platform.tx, platform.keys);
