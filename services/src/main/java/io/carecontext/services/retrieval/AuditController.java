@@ -61,6 +61,8 @@ public class AuditController {
    */
   private final OtherTenantAttempts refusedCallers;
   private final RefusalRows refusedKeys = new RefusalRows();
+  /** The rows of requests refused for their parameters, bounded per key the same way. */
+  private final RefusalRows malformedRows = new RefusalRows();
 
   public AuditController(AuditLog audit, JsonMapper json, @Named(TaskExecutors.IO) ExecutorService producers,
                          TenantDirectory tenants) {
@@ -87,17 +89,15 @@ public class AuditController {
                                   @Nullable @QueryValue String action, @Nullable @QueryValue String from, @Nullable @QueryValue String to,
                                   @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies) {
     TenantId t = requireAuditor(caller, tenant, "audit-read", patient);
-    requireWellFormedFilters(request.getParameters().asMap());
     AuditFilter filter;
     try {
-      filter = new AuditFilter(patient, principal, action, instant(from, "from"), instant(to, "to"),
-          limit == null ? 1000 : Integer.parseInt(limit));
-    } catch (IllegalArgumentException e) { // NumberFormatException included
-      throw ApiException.badRequest(e instanceof NumberFormatException
-          ? "limit must be a whole number from 1 to " + AuditFilter.MAX_LIMIT : e.getMessage());
-    }
-    if (includeBodies != null && !includeBodies.equals("true") && !includeBodies.equals("false")) {
-      throw ApiException.badRequest("includeBodies must be true or false");
+      requireWellFormedFilters(request.getParameters().asMap());
+      filter = filter(patient, principal, action, from, to, limit);
+      if (includeBodies != null && !includeBodies.equals("true") && !includeBodies.equals("false")) {
+        throw ApiException.badRequest("includeBodies must be true or false");
+      }
+    } catch (ApiException e) {
+      throw malformed(caller, t, "audit-read", patient, e);
     }
     boolean bodies = "true".equals(includeBodies);
     List<Map<String, Object>> entries;
@@ -130,6 +130,31 @@ public class AuditController {
     return out;
   }
 
+  private static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
+                                    @Nullable String from, @Nullable String to, @Nullable String limit) {
+    try {
+      return new AuditFilter(patient, principal, action, instant(from, "from"), instant(to, "to"),
+          limit == null ? 1000 : Integer.parseInt(limit));
+    } catch (IllegalArgumentException e) { // NumberFormatException included
+      throw ApiException.badRequest(e instanceof NumberFormatException
+          ? "limit must be a whole number from 1 to " + AuditFilter.MAX_LIMIT : e.getMessage());
+    }
+  }
+
+  /**
+   * A read, check or export of the trail refused for its parameters (400): recorded as
+   * {@code filter_malformed}, with the patient it named, while the key's rows of such refusals are within
+   * {@link RefusalRows#PER_MINUTE} a minute. An auditor's attempt on a named patient's trail
+   * ({@code ?patient=…&includeBodies=yes}) was answered and left no row, as a context request with a body
+   * that could not be read once did.
+   */
+  private ApiException malformed(Caller caller, TenantId t, String action, @Nullable String patient,
+                                 ApiException refusal) {
+    malformedRows.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(),
+        List.of("auditor"), patient, "HOPERAT", action, AuditEntry.Decision.DENIED, "filter_malformed"));
+    return refusal;
+  }
+
   /** The patients (FHIR ids) of the entries that carry a body, in order of first appearance. */
   static java.util.Set<String> patientsWithBodies(List<Map<String, Object>> entries) {
     java.util.Set<String> out = new java.util.LinkedHashSet<>();
@@ -147,7 +172,11 @@ public class AuditController {
   public Map<String, Object> verify(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                     HttpRequest<?> request) {
     TenantId t = requireAuditor(caller, tenant, "audit-verify", null);
-    requireNoParameters(request.getParameters().asMap());
+    try {
+      requireNoParameters(request.getParameters().asMap());
+    } catch (ApiException e) {
+      throw malformed(caller, t, "audit-verify", null, e);
+    }
     AuditVerification v;
     try {
       v = audit.verify(t, caller.requester());
@@ -188,7 +217,11 @@ public class AuditController {
   public HttpResponse<StreamedFile> export(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
                                            @PathVariable String tenant, HttpRequest<?> request) {
     TenantId t = requireAuditor(caller, tenant, "audit-export", null);
-    requireNoParameters(request.getParameters().asMap());
+    try {
+      requireNoParameters(request.getParameters().asMap());
+    } catch (ApiException e) {
+      throw malformed(caller, t, "audit-export", null, e);
+    }
     if (!audit.admits(t, caller.requester())) {
       throw refused(caller, t, "audit-export", null);
     }

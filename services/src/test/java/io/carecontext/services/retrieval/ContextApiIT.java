@@ -7,6 +7,7 @@ import io.carecontext.ingest.EmbeddingWorker;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.services.TestServer;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -825,6 +826,30 @@ class ContextApiIT {
         "{\"query\":\"" + "a".repeat(6000) + "\",\"purposeOfUse\":\"TREAT\"}");
     assertThat(longQuery.statusCode()).isEqualTo(400);
     assertThat(longQuery.body()).contains("query is too long: at most 4000 characters");
+  }
+
+  /**
+   * A read of the trail refused for its parameters is itself in the trail, naming the patient it asked
+   * about: an auditor's refused attempt on a patient's bodies left no row.
+   */
+  @Test
+  void aReadOfTheTrailRefusedForItsParametersIsRecorded() {
+    String typo = app.tenantWithKey("ward", "aud-typo", "[\"auditor\"]", null);
+    for (String bad : List.of("patient=pt-1&includeBodies=yes", "patient=pt-1&limit=all", "patient=pt-1&patientId=pt-2")) {
+      assertThat(app.call("GET", "/v1/ward/audit?" + bad, typo, null).statusCode()).as(bad).isEqualTo(400);
+    }
+    assertThat(app.call("GET", "/v1/ward/audit/verify?x=1", typo, null).statusCode()).isEqualTo(400);
+    assertThat(app.call("GET", "/v1/ward/audit/export?patient=pt-1", typo, null).statusCode()).isEqualTo(400);
+    String rows = app.call("GET", "/v1/ward/audit?principal=aud-typo&limit=100", auditor, null).body();
+    assertThat(rows.split("\"reason\":\"filter_malformed\"", -1)).hasSize(6);
+    String reads = app.call("GET", "/v1/ward/audit?principal=aud-typo&action=audit-read&patient=pt-1", auditor, null)
+        .body();
+    assertThat(reads).contains("\"count\":3").contains("\"decision\":\"denied\"")
+        .doesNotContain("\"decision\":\"allowed\"");
+    assertThat(app.call("GET", "/v1/ward/audit?principal=aud-typo&action=audit-verify", auditor, null).body())
+        .contains("\"count\":1").contains("filter_malformed");
+    assertThat(app.call("GET", "/v1/ward/audit?principal=aud-typo&action=audit-export", auditor, null).body())
+        .contains("\"count\":1").contains("filter_malformed");
   }
 
   @Test
