@@ -49,10 +49,11 @@ public final class ContextService {
       + "the reason in the audit trail";
   /**
    * The reasons behind the one 404 that API.md makes identical, whose difference is the patient's:
-   * whoever counts requests (metrics) must not tell them apart either.
+   * whoever counts requests (metrics) must not tell them apart either. A researcher's subject code that
+   * names no patient it may reach is one of them: its 404 is the one a code of a patient without consent gets.
    */
   public static final Set<String> INDISTINGUISHABLE_REASONS = Set.of("unknown_patient", "no_care_relationship",
-      "no_consent", "consent_denied", "patient_label_not_readable");
+      "no_consent", "consent_denied", "patient_label_not_readable", "research_subject_unknown");
   /** {@code cc.practitioner} when no care relationship is required (V26). */
   static final String ANY_PRACTITIONER = "*";
   /** The longest break-glass reason: it is stored (encrypted) in every audit row of its request. */
