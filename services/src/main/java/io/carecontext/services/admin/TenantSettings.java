@@ -108,7 +108,8 @@ public final class TenantSettings {
     if (value instanceof List<?> list) {
       return (T) list.stream().map(TenantSettings::wholeNumbers).collect(java.util.stream.Collectors.toList());
     }
-    if (value instanceof Double || value instanceof Float || value instanceof java.math.BigDecimal) {
+    if (value instanceof Double || value instanceof Float || value instanceof java.math.BigDecimal
+        || value instanceof java.math.BigInteger) {
       double d = ((Number) value).doubleValue();
       if (Double.isFinite(d) && d == Math.rint(d) && Math.abs(d) <= Integer.MAX_VALUE) {
         return (T) Integer.valueOf((int) d);
@@ -190,8 +191,10 @@ public final class TenantSettings {
   }
 
   private static void requireInt(String key, Object value, int min, int max) {
+    // compared as the number it is: longValue() of a BigInteger beyond a long keeps its low 64 bits,
+    // and 2^64 + 6 passed as 6
     if (!(value instanceof Number n) || n.doubleValue() != Math.floor(n.doubleValue())
-        || n.longValue() < min || n.longValue() > max) {
+        || n.doubleValue() < min || n.doubleValue() > max) {
       throw ApiException.badRequest("settings." + key + " must be a whole number from " + min + " to " + max);
     }
   }

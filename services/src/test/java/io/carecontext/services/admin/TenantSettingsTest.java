@@ -8,9 +8,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A settings PATCH is a JSON Merge Patch (RFC 7386), checked as the settings will be. */
 class TenantSettingsTest {
+
+  @RegisterExtension
+  static final io.carecontext.services.http.RequestBodies bodies = new io.carecontext.services.http.RequestBodies();
 
   private static Map<String, Object> patch(String key, Object value) {
     Map<String, Object> p = new HashMap<>();
@@ -123,5 +127,25 @@ class TenantSettingsTest {
     }
     assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("rolePolicies", Map.of("care-coordinator",
         Map.of("labelsWithConsent", List.of("XYZ")))))).hasMessageContaining("care-coordinator.labelsWithConsent[0]");
+  }
+
+  /**
+   * A whole number too large for a long passed the range check: its long value wraps (2^64 + 6 reads
+   * as 6), so a tenant admin could store retentionYears 18446744073709551622, which the purge then
+   * never obeys, or a rate limit, token budget or follow-up outside the range the API states.
+   */
+  @Test
+  void aWholeNumberBeyondALongIsOutOfRangeNotWrapped() throws java.io.IOException {
+    AdminDtos.PatchTenant body = bodies.read("{\"settings\":{\"retentionYears\":18446744073709551622}}",
+        AdminDtos.PatchTenant.class);
+    assertThatThrownBy(() -> TenantSettings.merge(Map.of(), body.settingsObject()))
+        .isInstanceOf(ApiException.class).hasMessage("settings.retentionYears must be a whole number from 6 to 100");
+    for (String key : List.of("rateLimitPerMinute", "contextTokenBudget", "encounterFollowUpDays")) {
+      assertThatThrownBy(() -> TenantSettings.merge(Map.of(), patch(key,
+          java.math.BigInteger.TWO.pow(64).add(java.math.BigInteger.valueOf(500))))).as(key)
+          .isInstanceOf(ApiException.class).hasMessageStartingWith("settings." + key + " must be a whole number");
+    }
+    assertThat(TenantSettings.merge(Map.of(), patch("retentionYears", java.math.BigInteger.valueOf(7)))
+        .get("retentionYears")).isEqualTo(7);
   }
 }
