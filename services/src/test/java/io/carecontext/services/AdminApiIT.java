@@ -91,6 +91,33 @@ class AdminApiIT {
     assertThat(app.call("GET", "/admin/tenants", app.adminKey(), null).statusCode()).isEqualTo(200);
   }
 
+  /**
+   * No answer may be kept by a cache, nor read as another content type than it declares: the answer
+   * that shows a key's secret, a patient's FHIR resource, a streamed audit export, a refusal and a path
+   * that does not exist went without Cache-Control and X-Content-Type-Options, so a browser's disk
+   * cache or a shared proxy could keep the secret and the PHI.
+   */
+  @Test
+  void noAnswerIsCacheableOrSniffable() {
+    HttpResponse<String> created = createKey("acme", "{\"principal\":\"feed-cache\",\"roles\":[\"ehr-integration\"]}");
+    String feed = secret(created);
+    String auditor = secret(createKey("acme", "{\"principal\":\"aud-cache\",\"roles\":[\"auditor\"]}"));
+    assertThat(app.call("PUT", "/fhir/acme/Patient/cache-1", feed, "{\"resourceType\":\"Patient\",\"id\":\"cache-1\","
+        + "\"name\":[{\"family\":\"Quixotefield\"}]}", "application/fhir+json").statusCode()).isIn(200, 201);
+    HttpResponse<String> read = app.call("GET", "/fhir/acme/Patient/cache-1", feed, null);
+    assertThat(read.body()).contains("Quixotefield");
+    HttpResponse<String> export = app.call("GET", "/v1/acme/audit/export", auditor, null);
+    assertThat(export.statusCode()).isEqualTo(200);
+    Map<String, HttpResponse<String>> answers = Map.of("key creation", created, "FHIR read", read,
+        "audit export", export, "401", app.call("GET", "/v1/acme/audit", null, null),
+        "404", app.call("GET", "/no/such/path", clinicianA, null),
+        "health", app.call("GET", "/health", null, null));
+    answers.forEach((what, r) -> {
+      assertThat(r.headers().allValues("Cache-Control")).as(what).containsExactly("no-store");
+      assertThat(r.headers().allValues("X-Content-Type-Options")).as(what).containsExactly("nosniff");
+    });
+  }
+
   @Test
   void healthNeedsNoKeyButEverythingElseDoes() {
     assertThat(app.call("GET", "/health", null, null).statusCode()).isEqualTo(200);
