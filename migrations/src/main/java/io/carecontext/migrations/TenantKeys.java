@@ -8,6 +8,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,6 +25,14 @@ import javax.sql.DataSource;
  * previous KEK: a data key is opened with whichever of the two its row's {@code kek_id} names, and
  * new data keys are wrapped only under the current one. {@link KekRotation} then rewraps the rest
  * while the service runs; the data keys themselves never change, so cached ones stay valid.
+ *
+ * <p>A cached key is checked against its stored row at most every {@link #REVALIDATE_AFTER}: every
+ * replica of the service (and every embedding worker) keeps its own cache, and only the one that
+ * offboarded a tenant evicted its key. The others went on holding the shredded key for as long as they
+ * ran, and when a tenant of the same id was created again they sealed its new data, audit bodies and
+ * audit seals under the old key, which no other process could open, and could not open what the
+ * others wrote. Now a key whose row is gone is forgotten, and one whose row holds another key is
+ * replaced, within that interval; a row rewrapped under a new key-encryption key keeps its cipher.
  */
 public final class TenantKeys {
 
@@ -30,8 +40,16 @@ public final class TenantKeys {
   private final List<KeyEncryptionKeyProvider> previous;
   private final DataSource app;
   private final SecureRandom random = new SecureRandom();
-  private final Map<TenantId, TenantCipher> ciphers = new ConcurrentHashMap<>();
-  private final Map<TenantId, DataKey> unwrapped = new ConcurrentHashMap<>();
+  /** How long a cached key is used before its stored row is read again (one small read a tenant). */
+  public static final Duration REVALIDATE_AFTER = Duration.ofSeconds(5);
+
+  /** A tenant's unwrapped key, its cipher, the stored bytes it came from, and when those were last read. */
+  private record Loaded(TenantCipher cipher, DataKey key, byte[] wrapped, long checkedAt) {}
+
+  private final Map<TenantId, Loaded> loaded = new ConcurrentHashMap<>();
+  /** One reload of a tenant's key at a time; other tenants' keys are not held up by it. */
+  private final Map<TenantId, Object> reloading = new ConcurrentHashMap<>();
+  private final long revalidateNanos;
 
   public TenantKeys(KeyEncryptionKeyProvider kek, DataSource app) {
     this(kek, List.of(), app);
@@ -42,9 +60,16 @@ public final class TenantKeys {
    * under way): they open those keys and wrap none.
    */
   public TenantKeys(KeyEncryptionKeyProvider kek, List<KeyEncryptionKeyProvider> previous, DataSource app) {
+    this(kek, previous, app, REVALIDATE_AFTER);
+  }
+
+  /** For tests: a cached key checked against its row after {@code revalidateAfter} (zero: on every use). */
+  TenantKeys(KeyEncryptionKeyProvider kek, List<KeyEncryptionKeyProvider> previous, DataSource app,
+             Duration revalidateAfter) {
     this.kek = kek;
     this.previous = List.copyOf(previous);
     this.app = app;
+    this.revalidateNanos = revalidateAfter.toNanos();
   }
 
   /** Creates the tenant's first data key, if it has none. Runs in the caller's (owner) connection. */
@@ -64,7 +89,47 @@ public final class TenantKeys {
 
   /** The tenant's cipher; fails when the tenant has no key (deleted, or key destroyed). */
   public TenantCipher cipher(TenantId tenant) {
-    return ciphers.computeIfAbsent(tenant, this::load);
+    Loaded cached = loaded.get(tenant);
+    if (cached != null && System.nanoTime() - cached.checkedAt() < revalidateNanos) {
+      return cached.cipher();
+    }
+    synchronized (reloading.computeIfAbsent(tenant, t -> new Object())) {
+      cached = loaded.get(tenant);
+      if (cached != null && System.nanoTime() - cached.checkedAt() < revalidateNanos) {
+        return cached.cipher(); // checked by another thread meanwhile
+      }
+      return reload(tenant, cached).cipher();
+    }
+  }
+
+  /** The tenant's key as its row holds it now: {@code cached} when that is still the same key. */
+  private Loaded reload(TenantId tenant, Loaded cached) {
+    long now = System.nanoTime();
+    Stored stored = stored(tenant);
+    if (stored == null) {
+      evict(tenant); // offboarded, here or by another process: its key is shredded here too
+      throw new DataKeyUnavailableException(tenant);
+    }
+    if (cached != null && Arrays.equals(cached.wrapped(), stored.wrapped())) {
+      Loaded checked = new Loaded(cached.cipher(), cached.key(), cached.wrapped(), now);
+      loaded.put(tenant, checked);
+      return checked;
+    }
+    DataKey key = DataKey.unwrap(opener(tenant, stored.kekId()), stored.wrapped());
+    if (cached != null && cached.key().sameKeyAs(key)) {
+      // rewrapped under another key-encryption key (a rotation): the same data key, so the cipher
+      // in use stays, and nothing in flight fails
+      key.destroy();
+      Loaded checked = new Loaded(cached.cipher(), cached.key(), stored.wrapped(), now);
+      loaded.put(tenant, checked);
+      return checked;
+    }
+    Loaded next = new Loaded(new TenantCipher(key), key, stored.wrapped(), now);
+    loaded.put(tenant, next);
+    if (cached != null) {
+      cached.key().destroy(); // another key under this id: the tenant was offboarded and made again
+    }
+    return next;
   }
 
   /** Deletes the wrapped key (in the caller's owner transaction) and forgets the unwrapped one. */
@@ -78,25 +143,22 @@ public final class TenantKeys {
 
   /** Forgets the cached key (another instance may have destroyed it). */
   public void evict(TenantId tenant) {
-    ciphers.remove(tenant);
-    DataKey key = unwrapped.remove(tenant);
-    if (key != null) {
-      key.destroy();
+    Loaded gone = loaded.remove(tenant);
+    if (gone != null) {
+      gone.key().destroy();
     }
   }
 
-  private TenantCipher load(TenantId tenant) {
+  private record Stored(String kekId, byte[] wrapped) {}
+
+  /** The tenant's newest stored data key, wrapped; null when it has none. */
+  private Stored stored(TenantId tenant) {
     try (Connection c = app.getConnection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT kek_id, wrapped_key FROM platform.tenant_keys WHERE tenant_id = ? ORDER BY key_version DESC LIMIT 1")) {
       ps.setString(1, tenant.value());
       try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          throw new DataKeyUnavailableException(tenant);
-        }
-        DataKey key = DataKey.unwrap(opener(tenant, rs.getString(1)), rs.getBytes(2));
-        unwrapped.put(tenant, key);
-        return new TenantCipher(key);
+        return rs.next() ? new Stored(rs.getString(1), rs.getBytes(2)) : null;
       }
     } catch (SQLException e) {
       throw new DatabaseException("could not load the data key of tenant '" + tenant + "'", e);

@@ -144,6 +144,50 @@ class TenantProvisionerIT {
     assertThat(platform.provisioner.delete(t)).isFalse();
   }
 
+  /**
+   * Another process's cache of a tenant's data key (a second replica, an embedding worker) follows the
+   * stored row: it kept the key of an offboarded tenant for as long as it ran, and when the tenant was
+   * made again under the same id it sealed the new tenant's data under the shredded key, which no other
+   * process could open. A row rewrapped under a new key-encryption key keeps the cipher in use.
+   */
+  @Test
+  void anotherProcessForgetsAnOffboardedTenantsKeyAndTakesTheNewOne() throws SQLException {
+    TenantId t = TenantId.of("reborn");
+    platform.provisioner.provision(t, "Reborn");
+    io.carecontext.migrations.crypto.LocalFileKeyProvider kek =
+        new io.carecontext.migrations.crypto.LocalFileKeyProvider(platform.kekFile);
+    TenantKeys replica = new TenantKeys(kek, List.of(), platform.db.appDataSource(), java.time.Duration.ZERO);
+    byte[] aad = Aad.audit(t, "test");
+    io.carecontext.migrations.crypto.TenantCipher before = replica.cipher(t);
+    byte[] sealed = before.encryptString("kept", aad);
+
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      byte[] wrapped;
+      try (ResultSet rs = st.executeQuery("SELECT wrapped_key FROM platform.tenant_keys WHERE tenant_id = 'reborn'")) {
+        assertThat(rs.next()).isTrue();
+        wrapped = rs.getBytes(1);
+      }
+      byte[] rewrapped = io.carecontext.migrations.crypto.DataKey.unwrap(kek, wrapped).wrapWith(kek);
+      try (java.sql.PreparedStatement ps = c.prepareStatement(
+          "UPDATE platform.tenant_keys SET wrapped_key = ? WHERE tenant_id = 'reborn'")) {
+        ps.setBytes(1, rewrapped);
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+    }
+    assertThat(replica.cipher(t)).isSameAs(before);
+    assertThat(before.decryptToString(sealed, aad)).isEqualTo("kept");
+
+    assertThat(platform.provisioner.delete(t)).isTrue(); // by the platform's own TenantKeys, not the replica's
+    assertThatThrownBy(() -> replica.cipher(t)).isInstanceOf(TenantKeys.DataKeyUnavailableException.class);
+    assertThatThrownBy(() -> before.encryptString("after offboarding", aad)).isInstanceOf(IllegalStateException.class);
+
+    platform.provisioner.provision(t, "Reborn");
+    io.carecontext.migrations.crypto.TenantCipher mine = platform.keys.cipher(t);
+    io.carecontext.migrations.crypto.TenantCipher theirs = replica.cipher(t);
+    assertThat(theirs.decryptToString(mine.encryptString("new", aad), aad)).isEqualTo("new");
+    assertThat(mine.decryptToString(theirs.encryptString("newer", aad), aad)).isEqualTo("newer");
+  }
+
   @Test
   void upgradeBringsExistingTenantSchemasToTheTemplateVersion() throws SQLException {
     TenantId t = TenantId.of("upgraded");

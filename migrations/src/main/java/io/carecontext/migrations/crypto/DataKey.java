@@ -76,6 +76,18 @@ public final class DataKey implements Destroyable {
     return new SecretKeySpec(bytes, "AES");
   }
 
+  /** Whether {@code other} holds the same key material (compared in constant time). */
+  public boolean sameKeyAs(DataKey other) {
+    byte[] mine = copy();
+    byte[] theirs = other.copy();
+    try {
+      return java.security.MessageDigest.isEqual(mine, theirs);
+    } finally {
+      Arrays.fill(mine, (byte) 0);
+      Arrays.fill(theirs, (byte) 0);
+    }
+  }
+
   /** A copy the caller must zero after use. */
   synchronized byte[] copy() {
     requireLive();
