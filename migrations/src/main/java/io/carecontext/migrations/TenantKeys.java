@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 
 /**
@@ -48,7 +49,7 @@ public final class TenantKeys {
 
   private final Map<TenantId, Loaded> loaded = new ConcurrentHashMap<>();
   /** One reload of a tenant's key at a time; other tenants' keys are not held up by it. */
-  private final Map<TenantId, Object> reloading = new ConcurrentHashMap<>();
+  private final Map<TenantId, ReentrantLock> reloading = new ConcurrentHashMap<>();
   private final long revalidateNanos;
 
   public TenantKeys(KeyEncryptionKeyProvider kek, DataSource app) {
@@ -93,12 +94,25 @@ public final class TenantKeys {
     if (cached != null && System.nanoTime() - cached.checkedAt() < revalidateNanos) {
       return cached.cipher();
     }
-    synchronized (reloading.computeIfAbsent(tenant, t -> new Object())) {
+    ReentrantLock lock = reloading.computeIfAbsent(tenant, t -> new ReentrantLock());
+    if (cached != null && !lock.tryLock()) {
+      // Another thread is reading the row: use the key in hand meanwhile. Waiting for it could starve the
+      // pool, since the reader needs a connection of its own while the waiters hold theirs (with 4
+      // connections and 4 waiters, until the pool's timeout). A key shredded meanwhile is dropped as soon as
+      // the reader has read its row.
+      return cached.cipher();
+    }
+    if (cached == null) {
+      lock.lock(); // nothing to use yet: the first load is waited for, once
+    }
+    try {
       cached = loaded.get(tenant);
       if (cached != null && System.nanoTime() - cached.checkedAt() < revalidateNanos) {
         return cached.cipher(); // checked by another thread meanwhile
       }
       return reload(tenant, cached).cipher();
+    } finally {
+      lock.unlock();
     }
   }
 

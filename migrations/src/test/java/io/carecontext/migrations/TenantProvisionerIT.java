@@ -188,6 +188,45 @@ class TenantProvisionerIT {
     assertThat(mine.decryptToString(theirs.encryptString("newer", aad), aad)).isEqualTo("newer");
   }
 
+  /**
+   * While one thread reads a tenant's key row again, the others use the key in hand instead of waiting
+   * for it: the reader needs a connection of its own while the callers hold theirs (the request's
+   * transaction), and with every pooled connection held by a waiter the pool ran dry until its timeout.
+   */
+  @Test
+  void aKeyBeingReadAgainIsServedMeanwhileNotWaitedFor() throws Exception {
+    TenantId t = TenantId.of("busy");
+    platform.provisioner.provision(t, "Busy");
+    javax.sql.DataSource app = platform.db.appDataSource();
+    java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
+    javax.sql.DataSource slow = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+          if (method.getName().equals("getConnection") && hold.get()) {
+            reading.countDown();
+            release.await(); // a pool with no connection free
+          }
+          return method.invoke(app, args);
+        });
+    TenantKeys keys = new TenantKeys(new io.carecontext.migrations.crypto.LocalFileKeyProvider(platform.kekFile),
+        List.of(), slow, java.time.Duration.ZERO);
+    io.carecontext.migrations.crypto.TenantCipher first = keys.cipher(t);
+    hold.set(true);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.concurrent.Future<io.carecontext.migrations.crypto.TenantCipher> reader = pool.submit(() -> keys.cipher(t));
+      assertThat(reading.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      // the reader waits for a connection: another caller gets the key in hand at once
+      assertThat(pool.submit(() -> keys.cipher(t)).get(5, java.util.concurrent.TimeUnit.SECONDS)).isSameAs(first);
+      release.countDown();
+      assertThat(reader.get(10, java.util.concurrent.TimeUnit.SECONDS)).isSameAs(first);
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void upgradeBringsExistingTenantSchemasToTheTemplateVersion() throws SQLException {
     TenantId t = TenantId.of("upgraded");
