@@ -229,6 +229,12 @@ class AdminApiIT {
       assertThat(r.statusCode()).as(call[0] + " " + call[1] + ": " + r.body()).isEqualTo(403);
       assertThat(r.body()).contains("only the platform operator key may do this").doesNotContain("bravo");
     }
+    // creating a tenant is the operator's too, whatever the body: a tenant key was told to fix its JSON first
+    for (String body : new String[] {"{\"id\":\"newco\"}", "{not json", "{\"id\":\"newco\",\"extra\":1}", ""}) {
+      HttpResponse<String> r = app.call("POST", "/admin/tenants", adminKeyA, body);
+      assertThat(r.statusCode()).as("POST /admin/tenants " + body + ": " + r.body()).isEqualTo(403);
+      assertThat(r.body()).contains("only the platform operator key may do this");
+    }
     assertThat(app.call("GET", "/admin/tenants/acme", app.adminKey(), null).statusCode()).isEqualTo(200);
     assertThat(app.call("GET", "/admin/tenants/bravo", app.adminKey(), null).statusCode()).isEqualTo(200);
 

@@ -74,8 +74,9 @@ public class TenantController {
       schema = @Schema(implementation = AdminDtos.CreateTenant.class)))
   public HttpResponse<AdminDtos.TenantView> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
                                                    @Nullable @Body byte[] raw) {
-    AdminDtos.CreateTenant body = AdminDtos.read(json, raw, AdminDtos.CreateTenant.class);
+    // the key first, then its body: a tenant key was told to fix its JSON, for a call it may not make at all
     caller.requirePlatformAdmin();
+    AdminDtos.CreateTenant body = AdminDtos.read(json, raw, AdminDtos.CreateTenant.class);
     if (body.id() == null || !TenantId.isValid(body.id())) {
       // a body without an id was told its id must match a pattern, as if one had been sent
       throw new ApiException(HttpStatus.BAD_REQUEST, "invalid_tenant_id", (body.id() == null ? "id is required: it"
