@@ -276,8 +276,10 @@ final class BundleProcessor {
                 + "(identifier=|value for an identifier without a system)")));
     String system = c.system();
     String value = c.value();
-    for (String ref : resolved.values()) {
-      // Entries of this Bundle already given ids are matched by the identifiers they carry.
+    for (String ref : byRef.keySet()) {
+      // Entries of this Bundle already given ids are matched by the identifiers they carry, whether or
+      // not they have a fullUrl: only those with one were looked at, so two conditional creates of one
+      // MRN without fullUrls made two Patients, and a conditional reference to such an entry was a 422.
       if (ref.startsWith(type + "/") && carries(ref, system, value)) {
         return Optional.of(ref.substring(type.length() + 1));
       }
@@ -288,7 +290,8 @@ final class BundleProcessor {
     return writer.findByIdentifier(type, system, value);
   }
 
-  private final Map<String, Resource> byRef = new HashMap<>();
+  /** The resources of the entries given ids so far, in entry order (the first that matches wins). */
+  private final Map<String, Resource> byRef = new java.util.LinkedHashMap<>();
 
   private boolean carries(String ref, String system, String value) {
     Resource r = byRef.get(ref);

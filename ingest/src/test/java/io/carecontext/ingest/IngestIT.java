@@ -202,6 +202,38 @@ class IngestIT {
     assertThat(count("SELECT count(*) FROM tenant_ingest.outbox")).isZero();
   }
 
+  /**
+   * Entries of a transaction without fullUrls are matched by the identifiers they carry, as those with
+   * one are: two conditional creates of one MRN made two Patients, and a conditional reference to a
+   * Practitioner created earlier in the Bundle matched nothing (422).
+   */
+  @Test
+  void conditionalCreatesAndReferencesMatchEarlierEntriesWithoutFullUrls() throws SQLException {
+    String patient = """
+        {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"MRN-NOFULLURL"}]},
+         "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:mrn|MRN-NOFULLURL"}}""";
+    Bundle response = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource("""
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Practitioner","identifier":[{"system":"urn:npi","value":"NPI-NOFULLURL"}]},
+           "request":{"method":"POST","url":"Practitioner"}},
+          %1$s, %1$s,
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+             "subject":{"reference":"Patient?identifier=urn:mrn|MRN-NOFULLURL"},
+             "performer":[{"reference":"Practitioner?identifier=urn:npi|NPI-NOFULLURL"}]},
+           "request":{"method":"POST","url":"Observation"}}]}""".formatted(patient)));
+    assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus())
+        .containsExactly("201 Created", "201 Created", "200 OK", "201 Created");
+    String created = response.getEntry().get(1).getResponse().getLocation();
+    assertThat(response.getEntry().get(2).getResponse().getLocation()).isEqualTo(created);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resources WHERE resource_type = 'Patient' AND resource_id = '"
+        + created.split("/")[1] + "'")).isEqualTo(1);
+    String practitioner = response.getEntry().get(0).getResponse().getLocation().split("/")[1];
+    String obs = store.read(tenant, "Observation", response.getEntry().get(3).getResponse().getLocation().split("/")[1])
+        .orElseThrow().json();
+    assertThat(obs).contains("\"reference\":\"" + created.split("/_history")[0] + "\"")
+        .contains("\"reference\":\"Practitioner/" + practitioner + "\"");
+  }
+
   @Test
   void aFailedTransactionStoresNothing() throws SQLException {
     int resources = count("SELECT count(*) FROM tenant_ingest.resources");
