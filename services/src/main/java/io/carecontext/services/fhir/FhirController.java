@@ -165,8 +165,11 @@ public class FhirController {
         throw FhirInputException.of(FhirIssue.error("invalid", null, r.fhirType(),
             "the base URL takes a transaction or batch Bundle; post other resources to /fhir/{tenant}/{type}"));
       }
-      Bundle response = b.getType() == Bundle.BundleType.BATCH ? store.batch(t, writer(caller), b)
-          : store.transaction(t, writer(caller), b);
+      boolean batch = b.getType() == Bundle.BundleType.BATCH;
+      Bundle response = batch ? store.batch(t, writer(caller), b) : store.transaction(t, writer(caller), b);
+      if (batch) {
+        recordRefusedEntries(caller, t, response);
+      }
       // a batch answers a refused entry in its own response entry: count only what was written
       metrics.resourcesWritten(t.value(), response.getEntry().stream()
           .filter(e -> e.getResponse().getStatus().startsWith("2")).count());
@@ -204,7 +207,7 @@ public class FhirController {
                                                   @PathVariable String tenant, HttpRequest<?> request,
                                                   @Nullable @Body java.io.InputStream body) {
     try {
-      return write(caller, tenant, null, t -> importNdjson(t, writer(caller), request, body));
+      return write(caller, tenant, null, t -> importNdjson(caller, t, request, body));
     } finally {
       discard(body);
     }
@@ -327,6 +330,39 @@ public class FhirController {
     });
   }
 
+  /**
+   * The entries of a batch that were refused for what they sent, in the trail as a refused write is:
+   * one denied row a reason, with how many entries it refused ({@code details.refusedEntries}). The
+   * batch answers 200 whatever its entries' fate, so a feed whose every entry was refused left no row
+   * at all, while the same entries sent as a transaction or one at a time did. The entries written
+   * are committed with their rows by now: a refusal row that cannot be written is logged, never
+   * answered as a failure of the batch (a 503 would say nothing was stored).
+   */
+  private void recordRefusedEntries(Caller caller, TenantId t, Bundle response) {
+    Map<String, Long> byReason = new java.util.TreeMap<>();
+    for (Bundle.BundleEntryComponent e : response.getEntry()) {
+      String status = e.getResponse().getStatus();
+      if (status != null && status.matches("4\\d\\d( .*)?")) {
+        byReason.merge(REFUSED_WRITES.getOrDefault(Integer.parseInt(status.substring(0, 3)), "refused"), 1L, Long::sum);
+      }
+    }
+    recordPartialRefusals(caller, t, byReason, "refusedEntries");
+  }
+
+  /** One denied row a reason, {@code details.<counted>}: how many parts of an accepted write it refused. */
+  private void recordPartialRefusals(Caller caller, TenantId t, Map<String, Long> byReason, String counted) {
+    try {
+      byReason.forEach((reason, n) -> refusedWrites.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(),
+          caller.keyId(), caller.requester().roles(), null, null, WRITE, AuditEntry.Decision.DENIED, reason)
+          .withDetail(counted, Long.toString(n))));
+    } catch (AuditLog.AuditUnavailableException e) {
+      LOG.warn("tenant {}: the refused parts of a FHIR write could not be recorded in the audit trail; what was "
+          + "written is stored and recorded", t);
+    }
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FhirController.class);
+
   /** The audit reason of a refused write, by its status. */
   private static final Map<Integer, String> REFUSED_WRITES = Map.of(400, "invalid_request", 403, "key_not_admitted",
       409, "conflict", 412, "version_conflict", 413, "payload_too_large", 415, "unsupported_media_type",
@@ -448,7 +484,7 @@ public class FhirController {
     });
   }
 
-  private MutableHttpResponse<String> importNdjson(TenantId t, FhirWriter writer, HttpRequest<?> request,
+  private MutableHttpResponse<String> importNdjson(Caller caller, TenantId t, HttpRequest<?> request,
                                                    java.io.InputStream body) {
     String type = mediaType(request);
     if (!NDJSON_TYPES.contains(type)) {
@@ -470,7 +506,7 @@ public class FhirController {
           // the server reads no more of a body over the limit: the connection cannot carry another request
           .header(HttpHeaders.CONNECTION, "close");
     }
-    ImportSummary s = store.importNdjson(t, writer, body, charset, ImportProgress.NONE);
+    ImportSummary s = store.importNdjson(t, writer(caller), body, charset, ImportProgress.NONE);
     if (s.noResources()) {
       // blank lines only (or a streamed body of no bytes) answered 200 "written 0", as if a file of
       // resources had been taken: the same 400 as an empty body
@@ -489,6 +525,11 @@ public class FhirController {
       oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
           .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INVALID)
           .setDiagnostics("line " + e.line() + ": " + e.message()).addExpression("line[" + e.line() + "]");
+    }
+    if (s.failed() > 0 && !s.nothingStored()) {
+      // the lines refused, in the trail as a refused write is (an import that stored nothing is a 400,
+      // recorded as every refused write); an import that stored some recorded only what it stored
+      recordPartialRefusals(caller, t, Map.of("invalid_request", s.failed()), "failedLines");
     }
     // Every line refused is a failed request, not a success that stored nothing: a feed that checks
     // the status alone learnt of it only by reading the summary.

@@ -308,6 +308,52 @@ class FhirAuditIT {
     assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
   }
 
+  /**
+   * A batch answers 200 whatever its entries' fate, and an import 200 while any line was stored: the
+   * entries and lines they refused are in the trail as refused writes, one row a reason with how many.
+   * They left no row at all, so a feed whose every batch entry was refused was invisible there, while
+   * the same entries sent as a transaction or one at a time were recorded.
+   */
+  @Test
+  void theRefusedEntriesOfABatchAndLinesOfAnImportAreRecordedAsRefused() throws SQLException {
+    List<String> before = writeRows();
+    String batch = """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","id":"wa-batch"},"request":{"method":"PUT","url":"Patient/wa-batch"}},
+          {"resource":{"resourceType":"Observation","status":"not-a-status","code":{"text":"x"},
+             "subject":{"reference":"Patient/wa-batch"}},"request":{"method":"POST","url":"Observation"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"}},
+           "request":{"method":"POST","url":"Observation"}},
+          {"request":{"method":"GET","url":"Patient/wa-batch"}}]}""";
+    HttpResponse<String> answer = fhir("POST", "", batch);
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).contains("201 Created", "400 Bad Request", "422 Unprocessable Entity");
+    List<String> rows = since(before);
+    assertThat(rows).hasSize(3);
+    assertThat(rows.get(0)).startsWith("allowed wa-batch ehr-feed");
+    assertThat(rows.subList(1, 3)).containsExactly("denied - ehr-feed {\"refusedEntries\":2} invalid_request",
+        "denied - ehr-feed {\"refusedEntries\":1} unprocessable_resource");
+
+    // a batch of which nothing was refused adds no refusal row
+    before = writeRows();
+    assertThat(fhir("POST", "", """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","id":"wa-batch"},"request":{"method":"PUT","url":"Patient/wa-batch"}}]}""")
+        .statusCode()).isEqualTo(200);
+    assertThat(since(before)).singleElement().satisfies(r -> assertThat(r).startsWith("allowed"));
+
+    before = writeRows();
+    HttpResponse<String> imported = app.call("POST", "/fhir/clinic/$import", ehr,
+        "{\"resourceType\":\"Patient\",\"id\":\"wa-import\"}\nnot a resource\n{\"resourceType\":\"Flurb\"}\n",
+        "application/fhir+ndjson");
+    assertThat(imported.statusCode()).isEqualTo(200);
+    rows = since(before);
+    assertThat(rows).hasSize(2);
+    assertThat(rows.get(0)).startsWith("allowed wa-import ehr-feed");
+    assertThat(rows.get(1)).isEqualTo("denied - ehr-feed {\"failedLines\":2} invalid_request");
+    assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
+  }
+
   @Test
   void aWriteWhoseAuditRowCannotBeWrittenIsNotStored() throws SQLException {
     superuser("ALTER TABLE tenant_clinic.audit_log ADD CONSTRAINT no_writes CHECK (action <> 'fhir-write') NOT VALID");
