@@ -45,6 +45,8 @@ final class JsonBody {
       if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
         throw notJson(p.currentLocation());
       }
+    } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+      throw overParserLimit(e);
     } catch (JsonProcessingException e) {
       throw notJson(e.getLocation());
     } catch (IOException e) {
@@ -76,6 +78,24 @@ final class JsonBody {
     } catch (JsonProcessingException e) {
       throw notJson(e.getLocation());
     }
+  }
+
+  /**
+   * Sound JSON past one of the parser's limits: nested deeper than 1,000 levels, or a number or
+   * string longer than it reads. It was "malformed JSON; check the JSON syntax", and the sender,
+   * whose syntax was sound, had nothing to fix. The message names the limit, never the value.
+   */
+  private static FhirInputException overParserLimit(com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+    String m = String.valueOf(e.getOriginalMessage());
+    String what = m.startsWith("Document nesting depth") ? "nests objects and arrays deeper than "
+        + FACTORY.streamReadConstraints().getMaxNestingDepth() + " levels"
+        : m.startsWith("Number value length") ? "holds a number written with more than "
+            + FACTORY.streamReadConstraints().getMaxNumberLength() + " characters"
+        : m.startsWith("String value length") ? "holds a string longer than "
+            + FACTORY.streamReadConstraints().getMaxStringLength() + " characters"
+        : "is past a limit of the JSON parser (nesting, or the length of a number, string or name)";
+    return FhirInputException.of(FhirIssue.error("too-costly", null, null, "the body " + what
+        + ": its JSON syntax may be sound, but no FHIR resource needs that; send the resource without it"));
   }
 
   private static FhirInputException notJson(JsonLocation where) {

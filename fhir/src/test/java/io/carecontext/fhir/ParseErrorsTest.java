@@ -101,6 +101,24 @@ class ParseErrorsTest {
     }
   }
 
+  /**
+   * Sound JSON past the parser's limits was "malformed JSON; check the JSON syntax": a sender whose
+   * syntax was sound had nothing to fix. The message names the limit, never the value.
+   */
+  @Test
+  void soundJsonPastTheParsersLimitsSaysWhichLimitNotMalformedSyntax() {
+    String deep = "{\"url\":\"http://x\",\"extension\":[".repeat(600) + "{\"url\":\"http://y\",\"valueString\":\"v\"}"
+        + "]}".repeat(600);
+    FhirInputException nested = refused("{\"resourceType\":\"Patient\",\"id\":\"p\",\"extension\":[" + deep + "]}");
+    assertThat(nested.httpStatus()).isEqualTo(400);
+    assertThat(nested.getMessage()).contains("nests objects and arrays deeper than 1000 levels")
+        .doesNotContain("check the JSON syntax");
+    FhirInputException number = refused("{\"resourceType\":\"Observation\",\"id\":\"o\",\"valueInteger\":"
+        + "7".repeat(1200) + "}");
+    assertThat(number.getMessage()).contains("a number written with more than 1000 characters")
+        .doesNotContain("check the JSON syntax").doesNotContain("777");
+  }
+
   @Test
   void aResourceTypeThatIsNotAStringOrNotAnR4TypeIsA400ThatDoesNotEchoIt() {
     FhirInputException number = refused("{\"resourceType\":5}");
