@@ -51,10 +51,17 @@ public final class CareLinks {
       Period visit = e.hasPeriod() ? e.getPeriod() : null;
       for (Encounter.EncounterParticipantComponent p : e.getParticipant()) {
         Period part = p.hasPeriod() ? p.getPeriod() : null;
-        Instant until = encounterEnd(e.getStatus(), visit, part);
-        if (until == null && e.getStatus() == Encounter.EncounterStatus.PLANNED) {
-          continue; // a plan without a date: see encounterEnd
+        Instant end = encounterEnd(e.getStatus(), visit, part);
+        if (end == null && !underWay(e.getStatus())) {
+          if (e.getStatus() == Encounter.EncounterStatus.PLANNED || !e.getMeta().hasLastUpdated()) {
+            continue; // a plan without a date (see encounterEnd), or nothing at all to bound the link by
+          }
+          // Over (or of unknown status) and no date at all: it ended no later than the feed said so,
+          // when this version was stored. Without a date its link had no end, and a participant of a
+          // visit sent as finished kept the patient's context for good.
+          end = e.getMeta().getLastUpdated().toInstant();
         }
+        Instant until = end;
         practitionerId(p.getIndividual()).ifPresent(pr -> add(links, new CareLink(pr, patient.get(), type, id, null,
             until)));
       }
@@ -80,18 +87,24 @@ public final class CareLinks {
    * planned, ended no later than anyone can tell from the last start it gives (a finished encounter
    * without its end would otherwise admit its participants for good; a planned one lapses after its
    * date if the feed never says it took place). Null: no end known. A planned encounter with no date
-   * at all links no one (the caller skips it): a plan is not yet care, and an undated one would never
+   * at all links no one (the caller skips it), and one over with no date at all ends when the version
+   * saying so was stored (the caller reads meta.lastUpdated): a plan is not yet care, and an undated one would never
    * lapse; the feed sends the encounter again when the patient arrives. There is no start bound: a
    * clinician prepares for a planned visit before it begins. The tenant's follow-up after the end
    * (results arrive after discharge) is the database's to add (tenant migration 44).
    */
   private static Instant encounterEnd(Encounter.EncounterStatus status, Period visit, Period part) {
     Instant end = earlier(end(visit), end(part));
-    if (end != null || status == Encounter.EncounterStatus.ARRIVED || status == Encounter.EncounterStatus.TRIAGED
-        || status == Encounter.EncounterStatus.INPROGRESS || status == Encounter.EncounterStatus.ONLEAVE) {
+    if (end != null || underWay(status)) {
       return end;
     }
     return later(startAsEnd(visit), startAsEnd(part));
+  }
+
+  /** An encounter under way: arrived, triaged, in progress or on leave. */
+  private static boolean underWay(Encounter.EncounterStatus status) {
+    return status == Encounter.EncounterStatus.ARRIVED || status == Encounter.EncounterStatus.TRIAGED
+        || status == Encounter.EncounterStatus.INPROGRESS || status == Encounter.EncounterStatus.ONLEAVE;
   }
 
   /** A period's start as the end of something that began then: inclusive at its precision. */

@@ -169,8 +169,30 @@ class ConsentAndCompartmentTest {
     assertThat(PatientCompartment.patientIdOf(Fhir.parseResource(
         "{\"resourceType\":\"Practitioner\",\"id\":\"pr\"}"))).isEmpty();
     assertThat(CareLinks.of(Fhir.parseResource("""
-        {"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"AMB"},
+        {"resourceType":"Encounter","id":"e1","status":"in-progress","class":{"code":"AMB"},
          "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""")))
+        .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1"));
+  }
+
+  /**
+   * An Encounter sent as over (finished, or of unknown status) with no date at all linked its
+   * participants with no end: a clinician of one undated visit kept the patient's context for good.
+   * It ended no later than the feed said so, when that version was stored (meta.lastUpdated, which
+   * every write sets); with nothing to bound it by, it links no one, as an undated plan does.
+   */
+  @Test
+  void anEncounterOverWithNoDateAtAllLinksUntilItWasStoredAsOver() {
+    String encounter = """
+        {"resourceType":"Encounter","id":"e1","status":"%s","class":{"code":"AMB"}%s,
+         "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""";
+    String stored = ",\"meta\":{\"versionId\":\"2\",\"lastUpdated\":\"2025-05-06T07:08:09.123Z\"}";
+    for (String status : List.of("finished", "unknown")) {
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, stored)))).as(status)
+          .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1", null, Instant.parse("2025-05-06T07:08:09.123Z")));
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, "")))).as(status).isEmpty();
+    }
+    // under way, it has not ended: no bound, whenever it was stored
+    assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("in-progress", stored))))
         .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1"));
   }
 
@@ -231,7 +253,7 @@ class ConsentAndCompartmentTest {
   void aPractitionerRoleParticipantLinksTheRole() {
     // a feed that names PractitionerRoles (US Core does) gave its clinicians no care relationship at all
     assertThat(CareLinks.of(Fhir.parseResource("""
-        {"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"AMB"},
+        {"resourceType":"Encounter","id":"e1","status":"in-progress","class":{"code":"AMB"},
          "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"PractitionerRole/prr-1"}},
           {"individual":{"reference":"RelatedPerson/rp-1"}},{"individual":{"reference":"Practitioner/pr-1"}}]}""")))
         .containsExactly(new CareLink("PractitionerRole/prr-1", "p1", "Encounter", "e1"),

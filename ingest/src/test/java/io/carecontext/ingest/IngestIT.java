@@ -631,6 +631,39 @@ class IngestIT {
     assertThat(worker.enqueueUncheckedCareLinks(tenant)).as("nothing left to check").isZero();
   }
 
+  /**
+   * An Encounter sent as finished with no date at all linked its practitioner for good. Its link now
+   * ends when that version was stored; links stored before tenant migration 58 are derived again.
+   */
+  @Test
+  void anUndatedFinishedEncounterLinksUntilItWasStoredAndOlderLinksAreDerivedAgain() throws Exception {
+    WriteOutcome over = store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Encounter","id":"enc-undated","status":"finished","class":{"code":"AMB"},
+         "subject":{"reference":"Patient/p-undated"},"participant":[{"individual":{"reference":"Practitioner/dr-once"}}]}"""));
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Encounter","id":"enc-open","status":"in-progress","class":{"code":"AMB"},
+         "subject":{"reference":"Patient/p-undated"},"participant":[{"individual":{"reference":"Practitioner/dr-now"}}]}"""));
+    worker.drain(tenant);
+    String links = "SELECT count(*) FROM tenant_ingest.care_links WHERE patient_id = 'p-undated'";
+    String bounded = links + " AND practitioner_id = 'dr-once' AND valid_until = '" + over.lastUpdated() + "'";
+    assertThat(count(bounded)).as("ends when it was stored as over").isEqualTo(1);
+    assertThat(count(links + " AND practitioner_id = 'dr-now' AND valid_until IS NULL")).isEqualTo(1);
+    // as an earlier version stored it, without an end; then tenant migration 58
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("UPDATE tenant_ingest.care_links SET valid_until = NULL, status_checked = true "
+          + "WHERE patient_id = 'p-undated'");
+      st.execute("SET search_path = tenant_ingest");
+      try (var in = IngestIT.class.getResourceAsStream("/db/tenant/V58__undated_encounters_over_end_when_stored.sql")) {
+        st.execute(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+    assertThat(worker.enqueueUncheckedCareLinks(tenant)).isEqualTo(2);
+    worker.drain(tenant);
+    assertThat(count(bounded)).as("derived again, with its end").isEqualTo(1);
+    assertThat(count(links + " AND practitioner_id = 'dr-now' AND valid_until IS NULL AND status_checked"))
+        .as("under way: still open").isEqualTo(1);
+  }
+
   @Test
   void ndjsonImportReportsBadLinesByNumberAndKeepsTheGoodOnes() throws SQLException {
     String ndjson = """
