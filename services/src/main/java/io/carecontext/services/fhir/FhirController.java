@@ -251,6 +251,13 @@ public class FhirController {
             "If-None-Match is not supported on an update: for an update made from a version send If-Match, "
                 + "and to create only what does not exist, POST with If-None-Exist"));
       }
+      if (request.getHeaders().contains("If-None-Exist")) {
+        // a conditional create's condition, as ifNoneExist on a Bundle's PUT entry (refused there): it
+        // was ignored, and the resource written whether or not one carried the identifier
+        throw FhirInputException.of(FhirIssue.error("not-supported", null, "If-None-Exist",
+            "If-None-Exist applies to a create: POST /fhir/{tenant}/{type} with it creates only when no resource "
+                + "of the type carries the identifier; for an update made from a version, send If-Match"));
+      }
       return written(tenant, store.put(t, writer(caller), r, ifMatch(request)), r);
     });
   }

@@ -772,6 +772,9 @@ class FhirApiIT {
         400, "ifNoneExist applies to POST entries");
     assertOutcome(app.call("PUT", "/fhir/hosp/Basic/bim-1", ehr, v.formatted("bim-1", "x"), FHIR,
         Map.of("If-None-Match", "*")), 400, "If-None-Match is not supported on an update");
+    // and a conditional create's, as on a Bundle's PUT entry: it was ignored and the resource overwritten
+    assertOutcome(app.call("PUT", "/fhir/hosp/Basic/bim-1", ehr, v.formatted("bim-1", "x"), FHIR,
+        Map.of("If-None-Exist", "identifier=|x")), 400, "If-None-Exist applies to a create");
     assertThat(fhir("GET", "/Basic/bim-1", null).body()).contains("\"versionId\":\"3\"");
     // DELETE with If-Match, alone: from an old version it deletes nothing
     assertOutcome(app.call("DELETE", "/fhir/hosp/Basic/bim-1", ehr, null, FHIR, Map.of("If-Match", "W/\"2\"")), 412,
