@@ -39,6 +39,11 @@ final class BundleProcessor {
   Bundle process(Bundle bundle, Bundle.BundleType responseType) throws SQLException {
     List<BundleEntryComponent> entries = bundle.getEntry();
     lockAhead(entries);
+    for (int i = 0; i < entries.size(); i++) {
+      if (entries.get(i).getRequest().getMethod() == HTTPVerb.DELETE) {
+        deletedBy.putIfAbsent(String.join("/", entries.get(i).getRequest().getUrl().split("/")), i);
+      }
+    }
     List<Optional<String>> existing = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {
       existing.add(assignId(i, entries.get(i)));
@@ -287,8 +292,22 @@ final class BundleProcessor {
     if (forCreate) {
       writer.lockIdentifier(type, system, value);
     }
-    return writer.findByIdentifier(type, system, value);
+    Optional<String> found = writer.findByIdentifier(type, system, value);
+    Integer deleting = found.map(id -> deletedBy.get(type + "/" + id)).orElse(null);
+    if (deleting != null) {
+      // The match is read before any entry is written: a transaction that deletes a Patient and
+      // conditionally creates one with its identifier answered the create "200 OK" with the deleted
+      // Patient, and filed the records referring to it under a patient no read could find. FHIR: a
+      // transaction whose resolved identities overlap fails.
+      throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].request",
+          "bundle entry " + index + ": its identifier matches the resource entry " + deleting + " deletes; a "
+              + "transaction may change each resource once: send the delete and this entry in separate requests"));
+    }
+    return found;
   }
+
+  /** The resources the transaction's DELETE entries name ({@code Type/id}), with the first such entry's index. */
+  private final Map<String, Integer> deletedBy = new HashMap<>();
 
   /** The resources of the entries given ids so far, in entry order (the first that matches wins). */
   private final Map<String, Resource> byRef = new java.util.LinkedHashMap<>();

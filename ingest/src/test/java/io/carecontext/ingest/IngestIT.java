@@ -234,6 +234,36 @@ class IngestIT {
         .contains("\"reference\":\"Practitioner/" + practitioner + "\"");
   }
 
+  /**
+   * Conditional matches are read before any entry is written: a transaction that deleted a Patient and
+   * conditionally created one with its identifier answered "200 OK" with the deleted Patient, and the
+   * entries referring to the create's fullUrl were filed under it. Overlapping identities fail it.
+   */
+  @Test
+  void aConditionalMatchOnAResourceTheTransactionDeletesFailsIt() throws SQLException {
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Patient","id":"p-overlap","identifier":[{"system":"urn:mrn","value":"MRN-OVERLAP"}]}"""));
+    String delete = "{\"request\":{\"method\":\"DELETE\",\"url\":\"Patient/p-overlap\"}}";
+    String create = """
+        {"fullUrl":"urn:uuid:dddddddd-0000-0000-0000-000000000001","resource":{"resourceType":"Patient",
+           "identifier":[{"system":"urn:mrn","value":"MRN-OVERLAP"}]},
+         "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:mrn|MRN-OVERLAP"}}""";
+    String byIdentifier = """
+        {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+           "subject":{"reference":"Patient?identifier=urn:mrn|MRN-OVERLAP"}},"request":{"method":"POST","url":"Observation"}}""";
+    int resources = count("SELECT count(*) FROM tenant_ingest.resources");
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + delete + ",%s]}";
+    assertThatThrownBy(() -> store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle.formatted(create))))
+        .isInstanceOf(FhirInputException.class).hasMessageContaining("bundle entry 1: its identifier matches the "
+            + "resource entry 0 deletes").hasMessageNotContaining("MRN-OVERLAP").hasMessageNotContaining("p-overlap");
+    // a conditional reference is resolved after the delete is applied: it matches nothing (422), as before
+    assertThatThrownBy(() -> store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle.formatted(byIdentifier))))
+        .isInstanceOf(FhirInputException.class).hasMessageContaining("bundle entry 1: a conditional reference to "
+            + "Patient matches no resource");
+    assertThat(store.read(tenant, "Patient", "p-overlap").orElseThrow().deleted()).isFalse();
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resources")).isEqualTo(resources);
+  }
+
   @Test
   void aFailedTransactionStoresNothing() throws SQLException {
     int resources = count("SELECT count(*) FROM tenant_ingest.resources");
