@@ -260,7 +260,10 @@ public final class ChunkRenderer {
         .collect(Collectors.joining("; "));
     facts.add(sentence(conditions));
     if (f.hasDeceasedBooleanType()) {
-      facts.add(f.getDeceasedBooleanType().booleanValue() ? "Deceased." : "Living.");
+      // a primitive sent with extensions alone (a data-absent-reason) has no value, and unboxing it
+      // failed the worker on the resource until it was parked: nothing is said
+      Boolean deceased = f.getDeceasedBooleanType().getValue();
+      facts.add(deceased == null ? "" : deceased ? "Deceased." : "Living.");
     } else if (f.hasDeceased()) {
       Type d = f.getDeceased();
       facts.add(d instanceof BaseDateTimeType dt ? "Deceased " + dayText(dt) + "."
@@ -390,11 +393,15 @@ public final class ChunkRenderer {
   }
 
   private void patient(Patient p, Builder b) {
-    String year = p.hasBirthDate() ? "born " + dayText(p.getBirthDateElement()).substring(0, 4) : "";
+    // a birthDate sent with extensions alone (US Core's data-absent-reason) has no value: it failed the
+    // worker on the Patient until it was parked, and the patient's demographics were never retrievable
+    String born = dayText(p.getBirthDateElement());
+    String year = born.length() >= 4 ? "born " + born.substring(0, 4) : "";
     // "Patient: ." and "Patient: male ." came out for a patient without a birth date or gender
     String facts = Texts.join(p.hasGender() ? p.getGender().toCode() : "", year);
     b.add(Category.DEMOGRAPHIC, null, Texts.join(facts.isEmpty() ? "Patient." : "Patient: " + facts + ".",
-        p.hasDeceased() && (p.hasDeceasedDateTimeType() || p.getDeceasedBooleanType().booleanValue()) ? "Deceased." : "",
+        p.hasDeceased() && (p.hasDeceasedDateTimeType() || Boolean.TRUE.equals(p.getDeceasedBooleanType().getValue()))
+            ? "Deceased." : "",
         p.getCommunication().stream().map(c -> Texts.concept(c.getLanguage()))
             .collect(Collectors.joining(", ", "Language: ", ".")).replace("Language: .", "")));
   }
@@ -760,7 +767,7 @@ public final class ChunkRenderer {
     parts.add(labelled("site", Texts.label(d.getSite())));
     parts.add(labelled("method", Texts.label(d.getMethod())));
     parts.add(labelled("timing", timing(d.getTiming())));
-    if (d.hasAsNeededBooleanType() && d.getAsNeededBooleanType().booleanValue()) {
+    if (d.hasAsNeededBooleanType() && Boolean.TRUE.equals(d.getAsNeededBooleanType().getValue())) {
       parts.add("as needed");
     } else if (d.hasAsNeededCodeableConcept()) {
       parts.add(Texts.join("as needed for", Texts.label(d.getAsNeededCodeableConcept())));

@@ -957,4 +957,28 @@ class ChunkRendererTest {
         .isEqualTo("Medication request: do NOT give ibuprofen 400 MG 400 mg every 6 hours. status active (an order NOT "
             + "to give it).");
   }
+
+  /**
+   * A primitive sent with extensions alone has no value: US Core sends a birthDate it does not know as
+   * {@code "_birthDate":{"extension":[data-absent-reason]}}. The renderer took it for a date (a
+   * StringIndexOutOfBoundsException) or unboxed it (a NullPointerException), so the worker failed on
+   * the resource until it was parked, and it was never retrievable.
+   */
+  @Test
+  void aPrimitiveWithExtensionsAloneRendersAsAbsent() {
+    String absent = "{\"extension\":[{\"url\":\"http://hl7.org/fhir/StructureDefinition/data-absent-reason\","
+        + "\"valueCode\":\"unknown\"}]}";
+    assertThat(renderer.render(Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"p\",\"gender\":\"female\","
+        + "\"_birthDate\":" + absent + ",\"_deceasedBoolean\":" + absent + "}")).get(0).text())
+        .isEqualTo("Patient: female.");
+    assertThat(renderer.render(Fhir.parseResource("""
+        {"resourceType":"FamilyMemberHistory","id":"f","status":"completed","patient":{"reference":"Patient/p"},
+         "relationship":{"text":"mother"},"_deceasedBoolean":%s}""".formatted(absent)))).isNotEmpty()
+        .allSatisfy(c -> assertThat(c.text()).doesNotContain("Deceased").doesNotContain("Living"));
+    assertThat(renderer.render(Fhir.parseResource("""
+        {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p"},
+         "medicationCodeableConcept":{"text":"ibuprofen"},
+         "dosageInstruction":[{"text":"400 mg","_asNeededBoolean":%s}]}""".formatted(absent))).get(0).text())
+        .doesNotContain("as needed");
+  }
 }
