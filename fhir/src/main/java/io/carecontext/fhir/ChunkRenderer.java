@@ -100,6 +100,34 @@ public final class ChunkRenderer {
   }
 
   public List<ClinicalChunk> render(Resource resource) {
+    return renderValued(withoutValuelessPrimitives(resource));
+  }
+
+  /**
+   * The resource as rendered: a primitive sent with extensions alone (US Core's data-absent-reason on a
+   * birthDate, a coding's display, a criticality) has no value, yet HAPI reports it as present, and the
+   * renderer read its missing value (a NullPointerException, or a date cut to its year): the worker
+   * failed on the resource until it parked it, and it was never retrievable. On a copy, such primitives
+   * lose their extensions, which the renderer does not read, and so count as absent; a resource without
+   * any is rendered as it is.
+   */
+  static Resource withoutValuelessPrimitives(Resource resource) {
+    java.util.function.Function<Resource, List<org.hl7.fhir.r4.model.PrimitiveType>> valueless = r ->
+        Fhir.context().newTerser().getAllPopulatedChildElementsOfType(r, org.hl7.fhir.r4.model.PrimitiveType.class)
+            .stream().filter(x -> ((org.hl7.fhir.r4.model.PrimitiveType<?>) x).getValue() == null)
+            .map(x -> (org.hl7.fhir.r4.model.PrimitiveType) x).toList();
+    if (valueless.apply(resource).isEmpty()) {
+      return resource;
+    }
+    Resource copy = resource.copy();
+    for (org.hl7.fhir.r4.model.PrimitiveType<?> x : valueless.apply(copy)) {
+      x.getExtension().clear();
+      x.setId(null);
+    }
+    return copy;
+  }
+
+  private List<ClinicalChunk> renderValued(Resource resource) {
     if (notAFact(resource)) {
       return List.of();
     }
