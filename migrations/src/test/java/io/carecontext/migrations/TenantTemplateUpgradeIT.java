@@ -32,7 +32,11 @@ class TenantTemplateUpgradeIT {
   static List<Integer> earlier;
   /** The tenant provisioned at template version earlier.get(i) is at index i. */
   static final List<TenantId> older = new ArrayList<>();
-  /** The catalog of the tenant one version behind, read before the start that upgrades it. */
+  /**
+   * The catalog of the newest earlier tenant whose schema differs from a fresh one, read before the start that
+   * upgrades it: the one version behind, unless the latest migrations change data only (tenant migration 58
+   * re-queues care links and changes no schema), when it is the one behind them.
+   */
   static TenantCatalog behindBeforeUpgrade;
 
   @BeforeAll
@@ -46,7 +50,13 @@ class TenantTemplateUpgradeIT {
       older.add(OlderTemplates.provision(platform, "v%02d".formatted(v), v));
     }
     long provisioned = System.nanoTime();
-    behindBeforeUpgrade = catalog(older.get(older.size() - 1));
+    TenantCatalog freshBefore = catalog(fresh);
+    for (int i = older.size() - 1; i >= 0 && behindBeforeUpgrade == null; i--) {
+      TenantCatalog c = catalog(older.get(i));
+      if (!c.diff(freshBefore, "fresh", "behind").isEmpty()) {
+        behindBeforeUpgrade = c;
+      }
+    }
     OlderTemplates.startCurrentRelease(platform);
     LOG.info("provisioned {} tenants (V1..V{}) in {} ms; the start that upgraded {} of them took {} ms", earlier.size() + 1,
         latest, (provisioned - started) / 1_000_000, earlier.size(), (System.nanoTime() - provisioned) / 1_000_000);
@@ -75,10 +85,11 @@ class TenantTemplateUpgradeIT {
     assertThat(differences.toString()).as("schema differences after upgrade").isEmpty();
   }
 
-  /** The comparison sees what it compares: a tenant still one version behind differs, and every kind is read. */
+  /** The comparison sees what it compares: a tenant still behind the last schema change differs, and every kind is read. */
   @Test
-  void theComparisonTellsATenantOneVersionBehindFromAFreshOne() throws SQLException {
+  void theComparisonTellsATenantBehindTheLastSchemaChangeFromAFreshOne() throws SQLException {
     TenantCatalog expected = catalog(fresh);
+    assertThat(behindBeforeUpgrade).as("an earlier template version with another schema").isNotNull();
     assertThat(behindBeforeUpgrade.diff(expected, "fresh", "behind")).isNotEmpty();
     for (String kind : List.of("relations", "columns", "indexes", "constraints", "policies", "functions", "views",
         "table grants", "function grants")) {
