@@ -27,6 +27,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -634,14 +635,105 @@ public final class EmbeddingWorker implements AutoCloseable {
         vectors.put(missHashes.get(i), embedded.get(i));
       }
     }
-    replaceChunks(tenant, c, cipher, provider.modelId(), byResource.values(), vectors);
-    stats.resources.addAndGet(byResource.size());
-    stats.chunks.addAndGet(byResource.values().stream().mapToLong(r -> r.chunks().size()).sum());
+    Settled settled = settle(c, rows);
+    List<Rendered> current = byResource.values().stream().filter(r -> settled.replaces(r.row())).toList();
+    replaceChunks(tenant, c, cipher, provider.modelId(), current, vectors);
+    stats.resources.addAndGet(current.size());
+    stats.chunks.addAndGet(current.stream().mapToLong(r -> r.chunks().size()).sum());
+    List<Long> done = rows.stream().filter(row -> !settled.waits(row)).map(Claimed::outboxId).toList();
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM outbox WHERE outbox_id = ANY (?)")) {
-      ps.setArray(1, c.createArrayOf("bigint", ids(rows).toArray()));
+      ps.setArray(1, c.createArrayOf("bigint", done.toArray()));
       ps.executeUpdate();
     }
-    return rows.size();
+    return done.size();
+  }
+
+  /**
+   * What became of the claimed resources while the batch was embedded: their versions read again
+   * (-1 for one deleted or not stored), and those with an older queue row that another worker holds.
+   */
+  private record Settled(Map<String, Long> versions, Set<String> behindAnother) {
+    /** Whether the row's version is still the resource's current one. */
+    boolean current(Claimed row) {
+      return versions.getOrDefault(row.resourceKey(), -1L) == row.version();
+    }
+
+    /** Whether the row stays queued for a later round: current, but another worker has an older row of it. */
+    boolean waits(Claimed row) {
+      return current(row) && behindAnother.contains(row.resourceKey());
+    }
+
+    boolean replaces(Claimed row) {
+      return current(row) && !behindAnother.contains(row.resourceKey());
+    }
+  }
+
+  /**
+   * Reads again, just before the chunks are replaced, what {@link #load} read before the model was
+   * called. Two workers (threads of one process, or two processes) on one resource updated twice: the
+   * first embedded version 2 while version 3 was written; the second, skipping the first one's locked
+   * queue row, embedded version 3 and committed; the first then replaced version 3's chunks with
+   * version 2's and deleted its row, and the stale text was served for good. Now a row whose version
+   * is no longer current replaces nothing (the newer version's row, or the delete, takes over), and a
+   * row behind an older one of the same resource that another worker holds waits for a later round,
+   * when the older one's chunks are committed (its lock ends with its commit). Nothing here waits for
+   * a lock: an update that voids the earlier text holds the resource's row while it waits for this
+   * worker's queue row, and a worker waiting in turn would deadlock the two.
+   */
+  private static Settled settle(Connection c, List<Claimed> rows) throws SQLException {
+    Object[] types = rows.stream().map(Claimed::type).toArray();
+    Object[] ids = rows.stream().map(Claimed::id).toArray();
+    Map<String, Long> versions = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT resource_type, resource_id, version_id, deleted FROM resources
+        WHERE (resource_type, resource_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))""")) {
+      ps.setArray(1, c.createArrayOf("text", types));
+      ps.setArray(2, c.createArrayOf("text", ids));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          versions.put(resourceKey(rs.getString(1), rs.getString(2)), rs.getBoolean(4) ? -1L : rs.getLong(3));
+        }
+      }
+    }
+    Map<String, Long> oldestClaimed = new HashMap<>();
+    for (Claimed row : rows) {
+      oldestClaimed.merge(row.resourceKey(), row.outboxId(), Math::min);
+    }
+    Map<Long, String> older = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT resource_type, resource_id, outbox_id FROM outbox
+        WHERE (resource_type, resource_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))""")) {
+      ps.setArray(1, c.createArrayOf("text", types));
+      ps.setArray(2, c.createArrayOf("text", ids));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String key = resourceKey(rs.getString(1), rs.getString(2));
+          if (rs.getLong(3) < oldestClaimed.get(key)) {
+            older.put(rs.getLong(3), key);
+          }
+        }
+      }
+    }
+    Set<String> behindAnother = new java.util.HashSet<>();
+    if (!older.isEmpty()) {
+      // the older rows no other worker holds are locked here until this commits; the rest are held
+      Set<Long> free = new java.util.HashSet<>();
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT outbox_id FROM outbox WHERE outbox_id = ANY (?) FOR UPDATE SKIP LOCKED")) {
+        ps.setArray(1, c.createArrayOf("bigint", older.keySet().toArray()));
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            free.add(rs.getLong(1));
+          }
+        }
+      }
+      older.forEach((id, key) -> {
+        if (!free.contains(id)) {
+          behindAnother.add(key);
+        }
+      });
+    }
+    return new Settled(versions, behindAnother);
   }
 
   /**

@@ -347,6 +347,117 @@ class IngestIT {
     assertThat(store.read(t, "Observation", obsId).orElseThrow().deleted()).isTrue();
   }
 
+  /** A provider of the real model that holds its first call until {@code release}, after {@code entered}. */
+  static EmbeddingProvider heldOnce(java.util.concurrent.CountDownLatch entered,
+                                    java.util.concurrent.CountDownLatch release) {
+    java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+    return new EmbeddingProvider() {
+      @Override public String modelId() { return COUNTING.modelId(); }
+      @Override public int dimensions() { return COUNTING.dimensions(); }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        if (first.getAndSet(false)) {
+          entered.countDown();
+          try {
+            release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return COUNTING.embedAll(texts);
+      }
+    };
+  }
+
+  /** Stores a new version of the Observation with this value; returns its version. */
+  static long putValue(TenantId t, FhirWriter feed, String obsId, double value) {
+    var obs = (org.hl7.fhir.r4.model.Observation) Fhir.parseResource(store.read(t, "Observation", obsId).orElseThrow().json());
+    obs.getValueQuantity().setValue(value);
+    return store.put(t, feed, obs).version();
+  }
+
+  /**
+   * Two workers (threads of one process, or two processes) on one resource updated twice: the first
+   * embedded version 2 while version 3 was written, and the second worker, skipping the first one's
+   * locked row, embedded version 3 and committed. The first then replaced version 3's chunks with
+   * version 2's, which it had checked was current before it called the model, and deleted its queue
+   * row: the stale text was served for good. Now a row behind an older one of its resource that
+   * another worker holds waits, and a worker reads the version again before it replaces the chunks.
+   */
+  @Test
+  void aWorkerOvertakenByANewerVersionLeavesOnlyTheNewestChunks() throws Exception {
+    TenantId t = platform.tenant("overtaken");
+    FhirWriter feed = feed(t);
+    Bundle r = store.transaction(t, feed, (Bundle) Fhir.parseResource(bundle("Overtaken", "MRN-7", "6.2")));
+    String obsId = r.getEntry().get(2).getResponse().getLocation().split("/")[1];
+    new EmbeddingWorker(platform.tx, platform.keys, x -> COUNTING, () -> List.of(t), 64).drain(t);
+    assertThat(putValue(t, feed, obsId, 6.3)).isEqualTo(2);
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    EmbeddingWorker slow = new EmbeddingWorker(platform.tx, platform.keys, x -> heldOnce(entered, release),
+        () -> List.of(t), 64);
+    EmbeddingWorker fast = new EmbeddingWorker(platform.tx, platform.keys, x -> COUNTING, () -> List.of(t), 64);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      var draining = pool.submit(() -> slow.drain(t));
+      assertThat(entered.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("version 2 is being embedded").isTrue();
+      assertThat(putValue(t, feed, obsId, 6.4)).isEqualTo(3);
+      // before, this worker embedded version 3 and committed, and the first then replaced its chunks
+      assertThat(fast.drain(t)).as("version 3 waits for the older row another worker holds").isZero();
+      release.countDown();
+      draining.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+    fast.drain(t);
+    assertThat(count("SELECT count(*) FROM tenant_overtaken.outbox")).isZero();
+    assertThat(count("SELECT count(*) FROM tenant_overtaken.chunks WHERE resource_id = '" + obsId + "'")).isEqualTo(1);
+    assertThat(count("SELECT min(version_id) FROM tenant_overtaken.chunks WHERE resource_id = '" + obsId + "'"))
+        .as("no chunk of the overtaken version").isEqualTo(3);
+  }
+
+  /**
+   * An update that voids the earlier text while the worker embeds that text: the write holds the
+   * resource's row and waits for the worker's queue row. The worker checks again what it embedded
+   * without waiting for any lock (waiting for the resource's row would deadlock the two and fail the
+   * write), and the write then removes what it committed.
+   */
+  @Test
+  void aWriteVoidingTheTextTheWorkerEmbedsNeitherDeadlocksNorKeepsTheText() throws Exception {
+    TenantId t = platform.tenant("inflight");
+    FhirWriter feed = feed(t);
+    Bundle r = store.transaction(t, feed, (Bundle) Fhir.parseResource(bundle("Inflight", "MRN-8", "6.5")));
+    String obsId = r.getEntry().get(2).getResponse().getLocation().split("/")[1];
+    new EmbeddingWorker(platform.tx, platform.keys, x -> COUNTING, () -> List.of(t), 64).drain(t);
+    assertThat(putValue(t, feed, obsId, 6.6)).isEqualTo(2);
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> heldOnce(entered, release),
+        () -> List.of(t), 64);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      var draining = pool.submit(() -> w.drain(t));
+      assertThat(entered.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("version 2 is being embedded").isTrue();
+      var voiding = pool.submit(() -> {
+        var obs = (org.hl7.fhir.r4.model.Observation) Fhir.parseResource(
+            store.read(t, "Observation", obsId).orElseThrow().json());
+        obs.setStatus(org.hl7.fhir.r4.model.Observation.ObservationStatus.ENTEREDINERROR);
+        return store.put(t, feed, obs).version();
+      });
+      Thread.sleep(500); // the write holds the resource's row and waits for the worker's queue row
+      release.countDown();
+      draining.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(voiding.get(60, java.util.concurrent.TimeUnit.SECONDS)).as("the write went through").isEqualTo(3);
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+    w.drain(t);
+    assertThat(count("SELECT count(*) FROM tenant_inflight.outbox")).isZero();
+    assertThat(count("SELECT count(*) FROM tenant_inflight.chunks WHERE resource_id = '" + obsId + "'"))
+        .as("entered in error: no text").isZero();
+  }
+
   @Test
   void severalQueuedRowsOfOneResourceInOneBatchLeaveOnlyTheCurrentVersionsChunks() throws SQLException {
     Bundle r = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle("Twice", "MRN-6", "7.0")));
