@@ -15,6 +15,9 @@ import java.util.Objects;
  */
 public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvider {
 
+  /** Texts in one HTTP call: a longer batch is sent as several, each answer bounded by {@link #maxAnswerBytes}. */
+  static final int MAX_TEXTS_PER_CALL = 256;
+
   private final OpenAiEmbeddingConfig config;
   private final String modelId;
   private volatile EmbeddingModel model;
@@ -51,9 +54,22 @@ public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvide
     } catch (EmbeddingException e) {
       throw e;
     } catch (RuntimeException e) {
+      if (tooLarge(e)) {
+        throw new EmbeddingException("model '" + modelId + "' answered " + texts.size() + " texts with more than "
+            + maxAnswerBytes(config.dimensions()) + " bytes a call");
+      }
       throw EmbeddingException.of("embedding " + texts.size() + " texts with '" + modelId + "' at "
           + config.baseUrl() + " failed", e);
     }
+  }
+
+  private static boolean tooLarge(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof BoundedHttpClient.AnswerTooLargeException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private EmbeddingModel model() {
@@ -71,12 +87,23 @@ public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvide
               .maxRetries(config.maxRetries())
               .logRequests(false)
               .logResponses(false)
+              .maxSegmentsPerBatch(MAX_TEXTS_PER_CALL)
+              .httpClientBuilder(BoundedHttpClient.builder(config.timeout(), maxAnswerBytes(config.dimensions())))
               .build();
           model = built;
         }
       }
     }
     return built;
+  }
+
+  /**
+   * The longest answer a call of {@link #MAX_TEXTS_PER_CALL} texts may have: per text, its numbers
+   * written out at up to 32 bytes each (pretty-printed, as some servers do) and 4 KiB of fields, plus
+   * 1 MiB. Answers are far shorter; longer ones are a broken or hostile endpoint filling the heap.
+   */
+  static long maxAnswerBytes(int dimensions) {
+    return MAX_TEXTS_PER_CALL * (32L * dimensions + 4096) + (1 << 20);
   }
 
   @Override
