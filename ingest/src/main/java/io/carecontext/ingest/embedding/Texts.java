@@ -30,7 +30,7 @@ final class Texts {
     return segments;
   }
 
-  /** Verifies count and dimension so a misbehaving model cannot misalign vectors and chunks. */
+  /** Verifies count, dimension and finite elements so a misbehaving model cannot misalign vectors and chunks. */
   static List<float[]> vectors(List<Embedding> embeddings, int expectedCount, int dimensions,
       String modelId) {
     if (embeddings == null || embeddings.size() != expectedCount) {
@@ -43,6 +43,14 @@ final class Texts {
       if (vector.length != dimensions) {
         throw new EmbeddingException("model '" + modelId + "' returned a " + vector.length
             + "-dimensional vector; " + dimensions + " dimensions are configured");
+      }
+      for (int i = 0; i < vector.length; i++) {
+        if (!Float.isFinite(vector[i])) {
+          // NaN, or a number too large for a float: the database refuses such a vector, and a
+          // question's would rank every chunk alike
+          throw new EmbeddingException("model '" + modelId + "' returned a vector whose element " + i
+              + " is not a finite number");
+        }
       }
       vectors.add(vector);
     }

@@ -17,9 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * What an embedding endpoint that misbehaves (trickling, answering without end, redirecting) can
- * do to the worker: each call ends within its timeout, with an {@link EmbeddingException}, having
- * sent the texts to no one else. Servers on loopback, written by
+ * What an embedding endpoint that misbehaves (trickling, answering without end, redirecting, sending
+ * numbers no vector may hold) can do to the worker: each call ends within its timeout, with an
+ * {@link EmbeddingException}, having sent the texts to no one else. Servers on loopback, written by
  * hand so that they can misbehave at the byte level.
  */
 class EmbeddingEndpointLimitsTest {
@@ -159,5 +159,31 @@ class EmbeddingEndpointLimitsTest {
       assertThat(redirecting.requests.get()).isEqualTo(1);
       assertThat(elsewhere.requests.get()).as("the redirect's target got nothing").isZero();
     }
+  }
+
+  /**
+   * A number too large for a float (read as Infinity) or a NaN in a vector: stored, it failed the
+   * batch's insert with the database's error (the rows were parked as "BatchUpdateException", saying
+   * nothing of the model), and in a question's vector it would rank every chunk alike.
+   */
+  @Test
+  void aVectorWithANumberNoVectorMayHoldIsRefused() throws Exception {
+    try (RawServer server = new RawServer(out -> {
+      String body = answer("[0.1,1e39,0.3,0.4]");
+      ok(out, body, body.length());
+    })) {
+      assertThatThrownBy(() -> provider(server.baseUrl()).embedAll(List.of("a note")))
+          .isInstanceOf(EmbeddingException.class)
+          .hasMessageContaining("not a finite number")
+          .satisfies(e -> assertThat(((EmbeddingException) e).kind()).isEqualTo(EmbeddingException.BAD_ANSWER));
+    }
+  }
+
+  @Test
+  void vectorsOfTheRightSizeWithFiniteNumbersPass() {
+    assertThat(Texts.vectors(List.of(dev.langchain4j.data.embedding.Embedding.from(new float[] {1, 2, 3, 4})), 1,
+        DIMENSIONS, "m")).hasSize(1);
+    assertThatThrownBy(() -> Texts.vectors(List.of(dev.langchain4j.data.embedding.Embedding.from(
+        new float[] {1, Float.NaN, 3, 4})), 1, DIMENSIONS, "m")).isInstanceOf(EmbeddingException.class);
   }
 }
