@@ -635,6 +635,14 @@ public final class EmbeddingWorker implements AutoCloseable {
         vectors.put(missHashes.get(i), embedded.get(i));
       }
     }
+    EmbeddingProvider now = providers.apply(tenant);
+    if (!now.modelId().equals(provider.modelId()) || now.dimensions() != provider.dimensions()) {
+      // The tenant changed its model while this batch was embedded. The change queued every resource
+      // with chunks of the old model except those queued already, these among them: committed, the old
+      // model's chunks would stay until the worker's next start (searches refusing them meanwhile).
+      // The rows stay queued, for the new model.
+      return 0;
+    }
     Settled settled = settle(c, rows);
     List<Rendered> current = byResource.values().stream().filter(r -> settled.replaces(r.row())).toList();
     replaceChunks(tenant, c, cipher, provider.modelId(), current, vectors);

@@ -542,6 +542,51 @@ class IngestIT {
         .as("every resource that renders chunks has them").isGreaterThan(rendered / 2);
   }
 
+  /**
+   * A change of model while the worker embeds with the old one: the change queues every resource with
+   * chunks of the old model, except those queued already, and the batch in hand was queued; the worker
+   * then committed the old model's chunks for it, and they stayed (searches of those patients, and
+   * research, refused with reembedding_in_progress until the worker's next start, and `tenant wait`
+   * ended at depth 0 with chunksOfAnotherModel above it). The worker now asks the tenant's model again
+   * before it replaces chunks, and leaves the batch queued for the new model when it changed.
+   */
+  @Test
+  void aChangeOfModelWhileABatchIsEmbeddedLeavesNoChunkOfTheOldModel() throws Exception {
+    TenantId t = platform.tenant("switched");
+    FhirWriter feed = feed(t);
+    Bundle r = store.transaction(t, feed, (Bundle) Fhir.parseResource(bundle("Switched", "MRN-4", "6.7")));
+    String obsId = r.getEntry().get(2).getResponse().getLocation().split("/")[1];
+    new EmbeddingWorker(platform.tx, platform.keys, x -> COUNTING, () -> List.of(t), 64).drain(t);
+    assertThat(putValue(t, feed, obsId, 6.8)).isEqualTo(2);
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    EmbeddingProvider other = new EmbeddingProvider() {
+      @Override public String modelId() { return "other-model"; }
+      @Override public int dimensions() { return 384; }
+      @Override public List<float[]> embedAll(List<String> texts) { return COUNTING.embedAll(texts); }
+    };
+    var model = new java.util.concurrent.atomic.AtomicReference<>(heldOnce(entered, release));
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> model.get(), () -> List.of(t), 64);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      var draining = pool.submit(() -> w.drain(t));
+      assertThat(entered.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("the old model embeds").isTrue();
+      model.set(other); // the setting changes, and its re-embedding is queued, as TenantController does
+      w.retryWithNewModel(t);
+      assertThat(w.enqueueReembed(t, "other-model", 384)).as("all but the resource in hand").isPositive();
+      release.countDown();
+      draining.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+    w.drain(t);
+    assertThat(count("SELECT count(*) FROM tenant_switched.outbox")).isZero();
+    assertThat(count("SELECT count(*) FROM tenant_switched.chunks WHERE model <> 'other-model'")).isZero();
+    assertThat(count("SELECT min(version_id) FROM tenant_switched.chunks WHERE resource_id = '" + obsId + "'"))
+        .isEqualTo(2);
+  }
+
   @Test
   void changingTheModelReembedsResumably() throws SQLException {
     TenantId t = platform.tenant("remodel");
