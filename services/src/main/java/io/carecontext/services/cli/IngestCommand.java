@@ -120,7 +120,7 @@ final class IngestCommand implements Callable<Integer> {
       out.flush();
     }
     out.println();
-    long parked = noWait ? 0 : waitForWorker(progress, tenant, out);
+    long parked = noWait ? 0 : waitForWorker(progress, tenant, out).parked();
     spec.commandLine().getOut().printf("ingested %,d resources from %d file(s) in %.1f s; %d file(s) failed, "
             + "%,d Bundle %s refused, %,d NDJSON line(s) not loaded%s%s%n", resources, files.size(),
         (System.nanoTime() - start) / 1e9, failed, refusedEntries, entries(refusedEntries), failedLines,
@@ -146,6 +146,14 @@ final class IngestCommand implements Callable<Integer> {
         + "embedding worker parked them after repeated failures (%s). Fix the cause (GET %s/parked lists them; "
         + "a model error names what to check, e.g. settings.embedding), then POST %s/parked/retry", parked,
         lastError == null ? "reason in GET " + base + "/parked" : lastError, base, base);
+  }
+
+  static String otherModelAdvice(String tenant, long otherModel) {
+    return String.format(java.util.Locale.ROOT, "%,d chunk(s) are still of another model than the tenant's, with "
+        + "nothing queued to re-embed them: context and chat for their patients, and research search, answer 503 "
+        + "reembedding_in_progress until they are. Their resources may be parked (GET /admin/tenants/%s/ingest/parked, "
+        + "then POST /admin/tenants/%s/ingest/parked/retry); otherwise the embedding worker queues them again when it "
+        + "next starts (restart the service or the worker), then run this wait again", otherModel, tenant, tenant);
   }
 
   /** A progress line padded so that it covers a longer one it replaces on the same line. */
@@ -216,10 +224,17 @@ final class IngestCommand implements Callable<Integer> {
   }
 
   /**
-   * Waits until the worker has no ready row left for the tenant; returns how many rows it parked
-   * meanwhile. Also {@code tenant wait}, for work queued otherwise (a change of embedding model).
+   * What a wait ended with: the rows parked meanwhile, and the chunks still of another model than the tenant's
+   * (which searches refuse) once nothing was left queued.
    */
-  static long waitForWorker(ApiClient client, String tenant, java.io.PrintWriter out) throws InterruptedException {
+  record Waited(long parked, long otherModel) {}
+
+  /**
+   * Waits until the worker has no ready row left for the tenant; returns how many rows it parked
+   * meanwhile, and the chunks of another model left. Also {@code tenant wait}, for work queued otherwise (a
+   * change of embedding model).
+   */
+  static Waited waitForWorker(ApiClient client, String tenant, java.io.PrintWriter out) throws InterruptedException {
     // Ctrl-C ends the wait, and the output stopped mid-line: nothing said the data was stored or how to
     // follow the rest. The hook says so as the process ends, and is removed once the wait is over.
     Thread interrupted = new Thread(() -> {
@@ -239,7 +254,7 @@ final class IngestCommand implements Callable<Integer> {
     }
   }
 
-  private static long waitUntilDone(ApiClient client, String tenant, java.io.PrintWriter out) throws InterruptedException {
+  private static Waited waitUntilDone(ApiClient client, String tenant, java.io.PrintWriter out) throws InterruptedException {
     long waitStart = System.nanoTime();
     long firstDepth = -1;
     long parkedBefore = -1;
@@ -276,7 +291,12 @@ final class IngestCommand implements Callable<Integer> {
         if (parkedNow > 0) {
           out.println(parkedAdvice(tenant, parkedNow, lastError));
         }
-        return parkedNow;
+        if (otherModel > 0) {
+          // nothing queued, yet chunks the tenant's model did not make: the wait ended as if the change of
+          // model were done, while searches for their patients still answered 503 reembedding_in_progress
+          out.println(otherModelAdvice(tenant, otherModel));
+        }
+        return new Waited(parkedNow, otherModel);
       }
       Thread.sleep(1000);
     }

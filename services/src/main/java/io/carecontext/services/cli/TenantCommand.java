@@ -58,7 +58,8 @@ final class TenantCommand {
    */
   @Command(name = "wait", description = "Wait until the embedding worker has embedded everything queued for the "
       + "tenant (a load sent with --no-wait, a change of embedding model, an upgrade's re-chunking), showing what "
-      + "is left, the rate and any failures; exit 1 if rows were parked meanwhile (platform or tenant-admin key).")
+      + "is left, the rate and any failures; exit 1 if rows were parked meanwhile, or chunks of another model are left "
+      + "with nothing queued (platform or tenant-admin key).")
   static final class Wait implements Callable<Integer> {
     @Mixin Connection connection;
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -66,10 +67,11 @@ final class TenantCommand {
 
     @Override
     public Integer call() throws InterruptedException {
-      long parked = IngestCommand.waitForWorker(connection.client(true), id, spec.commandLine().getErr());
-      spec.commandLine().getOut().println(parked == 0 ? "tenant " + id + ": nothing left to embed"
-          : String.format("tenant %s: nothing left to embed; %,d resource(s) parked", id, parked));
-      return parked == 0 ? 0 : 1;
+      IngestCommand.Waited w = IngestCommand.waitForWorker(connection.client(true), id, spec.commandLine().getErr());
+      spec.commandLine().getOut().println("tenant " + id + ": nothing left to embed"
+          + (w.parked() == 0 ? "" : String.format("; %,d resource(s) parked", w.parked()))
+          + (w.otherModel() == 0 ? "" : String.format("; %,d chunk(s) still of another model", w.otherModel())));
+      return w.parked() == 0 && w.otherModel() == 0 ? 0 : 1;
     }
   }
 

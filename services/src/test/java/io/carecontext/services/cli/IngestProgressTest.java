@@ -135,6 +135,31 @@ class IngestProgressTest {
   }
 
   @Test
+  void tenantWaitSaysSoWhenChunksOfAnotherModelAreLeftWithNothingQueued() throws Exception {
+    // a batch of the old model committed after the change (or a parked resource): the wait ended "nothing left
+    // to embed", exit 0, while searches for those patients still answered 503 reembedding_in_progress
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      byte[] bytes = "{\"outboxDepth\":0,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3,\"chunksOfAnotherModel\":2}"
+          .getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    server.start();
+    try {
+      CliTest.Run r = CliTest.cli("tenant", "wait", "acme", "--url", "http://127.0.0.1:" + server.getAddress().getPort(),
+          "--key", "admin");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("2 chunk(s) are still of another model than the tenant's, with nothing queued")
+          .contains("POST /admin/tenants/acme/ingest/parked/retry").contains("restart the service or the worker");
+      assertThat(r.out()).contains("tenant acme: nothing left to embed; 2 chunk(s) still of another model");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void aJsonFileThatIsNoBundleIsToldHowThisCommandLoadsSingleResources() throws Exception {
     Files.writeString(dir.resolve("patient.json"), "{\"resourceType\":\"Patient\",\"id\":\"p\"}");
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
