@@ -83,11 +83,7 @@ public final class LlmGateway {
   }
 
   public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt) {
-    OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model())
-        .apiKey(LlmEndpoint.secretFor(tenant.value(), e.apiKeySecret(), System::getenv))
-        .timeout(Duration.ofSeconds(Math.max(1, e.timeoutSeconds()))).maxRetries(Math.max(0, e.maxRetries()))
-        .logRequests(false).logResponses(false) // the prompt and the answer are PHI until filtered
-        .build();
+    OpenAiChatModel model = model(e, LlmEndpoint.secretFor(tenant.value(), e.apiKeySecret(), System::getenv));
     ChatResponse r;
     try {
       r = model.chat(SystemMessage.from(prompt.system()), UserMessage.from(prompt.user()));
@@ -102,6 +98,18 @@ public final class LlmGateway {
     int out = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().outputTokenCount(), text);
     record(tenant, keyId, e, in, out); // what the call cost, answer or not
     return new Reply(answerText(r, e.name()), e.name(), e.model(), in, out);
+  }
+
+  /**
+   * The client of one endpoint: {@code timeoutSeconds} bounds each attempt whole, answer included, and an
+   * answer is read only up to {@link ModelHttpClient#MAX_RESPONSE_BYTES} (see {@link ModelHttpClient}).
+   */
+  static OpenAiChatModel model(LlmEndpoint e, String apiKey) {
+    return OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model()).apiKey(apiKey)
+        .httpClientBuilder(ModelHttpClient.builder(ModelHttpClient.MAX_RESPONSE_BYTES))
+        .timeout(Duration.ofSeconds(Math.max(1, e.timeoutSeconds()))).maxRetries(Math.max(0, e.maxRetries()))
+        .logRequests(false).logResponses(false) // the prompt and the answer are PHI until filtered
+        .build();
   }
 
   /**
@@ -145,6 +153,11 @@ public final class LlmGateway {
    * ("RuntimeException"), which said nothing about whether the host, the key or the model was wrong.
    */
   static String failure(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ModelHttpClient.TooLarge) {
+        return "its answer was larger than " + ModelHttpClient.MAX_RESPONSE_BYTES / (1024 * 1024) + " MiB";
+      }
+    }
     return ModelFailure.describe(ex, ADVICE).orElse("no usable answer");
   }
 

@@ -1,0 +1,180 @@
+package io.carecontext.retrieval.chat;
+
+import dev.langchain4j.exception.HttpException;
+import dev.langchain4j.exception.NonRetriableException;
+import dev.langchain4j.exception.TimeoutException;
+import dev.langchain4j.http.client.HttpClient;
+import dev.langchain4j.http.client.HttpClientBuilder;
+import dev.langchain4j.http.client.HttpRequest;
+import dev.langchain4j.http.client.SuccessfulHttpResponse;
+import dev.langchain4j.http.client.sse.ServerSentEventListener;
+import dev.langchain4j.http.client.sse.ServerSentEventParser;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpResponse.BodySubscriber;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP client of the model calls. LangChain4j's own (JDK) client reads a whole answer into
+ * memory, however large, and its timeout ends when the headers arrive: an endpoint that sent a
+ * gigabyte exhausted the service's heap, and one that trickled its answer a byte a second held the
+ * request (and its thread) for as long as it liked, whatever {@code timeoutSeconds} said. Here the
+ * timeout bounds the whole exchange, connection to last byte, and an answer larger than
+ * {@link #MAX_RESPONSE_BYTES} is dropped unread. Redirects are never followed (the host the
+ * operator approved is the only one contacted), and TLS certificates are verified as the JDK does.
+ */
+final class ModelHttpClient implements HttpClient {
+
+  /** Far more than any answer a chat asks for (a few thousand tokens), far less than a heap. */
+  static final int MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+
+  private static final java.net.http.HttpClient CLIENT = java.net.http.HttpClient.newBuilder()
+      .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
+
+  private final Duration timeout;
+  private final int maxBytes;
+
+  ModelHttpClient(Duration timeout, int maxBytes) {
+    this.timeout = timeout;
+    this.maxBytes = maxBytes;
+  }
+
+  /** The builder LangChain4j asks for: the timeout it is given bounds the whole exchange. */
+  static HttpClientBuilder builder(int maxBytes) {
+    return new HttpClientBuilder() {
+      private Duration connect;
+      private Duration read;
+
+      @Override
+      public Duration connectTimeout() {
+        return connect;
+      }
+
+      @Override
+      public HttpClientBuilder connectTimeout(Duration d) {
+        connect = d;
+        return this;
+      }
+
+      @Override
+      public Duration readTimeout() {
+        return read;
+      }
+
+      @Override
+      public HttpClientBuilder readTimeout(Duration d) {
+        read = d;
+        return this;
+      }
+
+      @Override
+      public HttpClient build() {
+        return new ModelHttpClient(read != null ? read : connect != null ? connect : Duration.ofSeconds(30), maxBytes);
+      }
+    };
+  }
+
+  /** The answer was larger than the limit: not retried, since each attempt spends the tokens again. */
+  static final class TooLarge extends NonRetriableException {
+    TooLarge() {
+      super("the answer was larger than the limit");
+    }
+  }
+
+  @Override
+  public SuccessfulHttpResponse execute(HttpRequest request) {
+    java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(URI.create(request.url()))
+        .timeout(timeout) // the headers' own deadline; the whole exchange's is below
+        .method(request.method().name(), request.body() == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+            : java.net.http.HttpRequest.BodyPublishers.ofString(request.body(), StandardCharsets.UTF_8));
+    request.headers().forEach((name, values) -> values.forEach(v -> b.header(name, v)));
+    CompletableFuture<java.net.http.HttpResponse<String>> sent = CLIENT.sendAsync(b.build(), info -> bounded(maxBytes));
+    java.net.http.HttpResponse<String> response;
+    try {
+      response = sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      sent.cancel(true); // closes the exchange: the endpoint is sent nothing more and read no longer
+      throw new TimeoutException(new HttpTimeoutException("no whole answer within the timeout"));
+    } catch (InterruptedException e) {
+      sent.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the model", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof TooLarge tooLarge) {
+        throw tooLarge;
+      }
+      if (cause instanceof HttpTimeoutException) {
+        throw new TimeoutException(cause);
+      }
+      throw new IllegalStateException("the model call failed", cause); // its kind is read from the cause
+    }
+    int status = response.statusCode();
+    if (status < 200 || status > 299) {
+      throw new HttpException(status, response.body()); // a 3xx too: its Location is never followed
+    }
+    return SuccessfulHttpResponse.builder().statusCode(status).headers(response.headers().map())
+        .body(response.body()).build();
+  }
+
+  @Override
+  public void execute(HttpRequest request, ServerSentEventParser parser, ServerSentEventListener listener) {
+    listener.onError(new UnsupportedOperationException("model answers are not streamed"));
+  }
+
+  /** A body read into memory only up to {@code max} bytes; beyond, the exchange is cancelled. */
+  static BodySubscriber<String> bounded(int max) {
+    return new BodySubscriber<>() {
+      private final CompletableFuture<String> body = new CompletableFuture<>();
+      private final ByteArrayOutputStream read = new ByteArrayOutputStream();
+      private Flow.Subscription subscription;
+
+      @Override
+      public CompletionStage<String> getBody() {
+        return body;
+      }
+
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        subscription = s;
+        s.request(Long.MAX_VALUE);
+      }
+
+      @Override
+      public void onNext(List<ByteBuffer> buffers) {
+        if (body.isDone()) {
+          return;
+        }
+        for (ByteBuffer buffer : buffers) {
+          if (read.size() + (long) buffer.remaining() > max) {
+            subscription.cancel();
+            body.completeExceptionally(new TooLarge());
+            return;
+          }
+          byte[] bytes = new byte[buffer.remaining()];
+          buffer.get(bytes);
+          read.writeBytes(bytes);
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        body.completeExceptionally(t);
+      }
+
+      @Override
+      public void onComplete() {
+        body.complete(read.toString(StandardCharsets.UTF_8));
+      }
+    };
+  }
+}
