@@ -126,6 +126,7 @@ public final class ChatService {
           prompt.system() + "\n\n" + prompt.user(), 0, 0, found.breakGlassUntil());
     }
     LlmEndpoint endpoint;
+    LlmGateway.Reservation reserved;
     try {
       endpoint = gateway.choose(llm, false);
       if (!io.carecontext.migrations.ModelHosts.isApprovedFor(tenant.value(), endpoint.baseUrl())) {
@@ -134,14 +135,14 @@ public final class ChatService {
             + "platform operator has not approved for this tenant (" + io.carecontext.migrations.ModelHosts.VARIABLE
             + ")", 0);
       }
-      gateway.checkBudget(tenant, who.keyId(), llm);
+      reserved = gateway.reserve(tenant, who.keyId(), llm, endpoint, prompt);
     } catch (ChatRefused refused) {
       audit.recordDenial(tenant, base, refused.code(), start);
       throw refused;
     }
     LlmGateway.Reply reply;
     try {
-      reply = gateway.call(tenant, who.keyId(), endpoint, prompt);
+      reply = gateway.call(tenant, who.keyId(), endpoint, prompt, reserved);
     } catch (ChatRefused failed) {
       audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failed.code(), List.of(), millis(start))
           .withModel(endpoint.model(), prompt.user(), null, counts).withReviewFlags(found.breakGlass()));

@@ -8,8 +8,10 @@ import io.carecontext.migrations.ModelFailure;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantTransactions;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalTime;
@@ -57,21 +59,42 @@ public final class LlmGateway {
     return e;
   }
 
-  /** Refuses with 429 when the key's or the tenant's daily token budget is spent. */
-  public void checkBudget(TenantId tenant, String keyId, Map<String, Object> llm) {
+  /** The tokens charged ahead for a call on {@code day}, settled by {@link #call}. */
+  public record Reservation(LocalDate day, long tokens) {}
+
+  /**
+   * Refuses with 429 when the key's or the tenant's daily token budget is spent; otherwise charges the
+   * prompt's estimated tokens to the day at once, one request of the tenant at a time (an advisory lock),
+   * and {@link #call} settles the charge with what the call cost. The budget was only read here and
+   * charged after the answer: requests made together all read the same total, all passed, and spent
+   * the budget as many times over as there were requests in flight. Now the second sees the first's charge.
+   */
+  public Reservation reserve(TenantId tenant, String keyId, Map<String, Object> llm, LlmEndpoint e, Prompt prompt) {
     long perKey = number(llm.get("dailyTokenBudgetPerKey"), Long.MAX_VALUE);
     long perTenant = number(llm.get("dailyTokenBudgetPerTenant"), Long.MAX_VALUE);
+    LocalDate day = LocalDate.now(ZoneOffset.UTC);
+    long estimate = tokens(null, prompt.system() + "\n" + prompt.user());
     long[] used = tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement lock = c.prepareStatement(
+          "SELECT pg_advisory_xact_lock(hashtext('carecontext.llm_usage'), hashtext(?))")) {
+        lock.setString(1, tenant.value());
+        lock.execute();
+      }
+      long[] sums;
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT coalesce(sum(prompt_tokens + output_tokens) FILTER (WHERE key_id = ?), 0),
                  coalesce(sum(prompt_tokens + output_tokens), 0) FROM llm_usage WHERE day = ?""")) {
         ps.setString(1, keyId);
-        ps.setObject(2, LocalDate.now(ZoneOffset.UTC));
+        ps.setObject(2, day);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
-          return new long[] {rs.getLong(1), rs.getLong(2)};
+          sums = new long[] {rs.getLong(1), rs.getLong(2)};
         }
       }
+      if (sums[0] < perKey && sums[1] < perTenant) {
+        add(c, day, keyId, e, estimate, 0, 0); // committed as the lock is released: the next request sees it
+      }
+      return sums;
     });
     if (used[0] >= perKey || used[1] >= perTenant) {
       ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
@@ -80,14 +103,20 @@ public final class LlmGateway {
       throw new ChatRefused(429, "token_budget_exhausted", "the daily token budget of this "
           + (used[0] >= perKey ? "key" : "tenant") + " is spent; it resets at midnight UTC", Math.max(1, untilMidnight));
     }
+    return new Reservation(day, estimate);
   }
 
-  public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt) {
+  /**
+   * Calls the endpoint and settles {@code reserved}: the call's cost replaces the estimate, answer or
+   * not; a call that failed is charged nothing, as before the charge was taken ahead.
+   */
+  public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt, Reservation reserved) {
     OpenAiChatModel model = model(e, LlmEndpoint.secretFor(tenant.value(), e.apiKeySecret(), System::getenv));
     ChatResponse r;
     try {
       r = model.chat(SystemMessage.from(prompt.system()), UserMessage.from(prompt.user()));
     } catch (RuntimeException ex) {
+      settle(tenant, keyId, e, reserved, 0, 0, 0);
       // The client's message can quote the request: only the kind of failure is named.
       throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + failure(ex)
           + "); nothing was returned", 0);
@@ -96,7 +125,7 @@ public final class LlmGateway {
     int in = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().inputTokenCount(),
         prompt.system() + "\n" + prompt.user());
     int out = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().outputTokenCount(), text);
-    record(tenant, keyId, e, in, out); // what the call cost, answer or not
+    settle(tenant, keyId, e, reserved, in, out, 1); // what the call cost, answer or not
     return new Reply(answerText(r, e.name()), e.name(), e.model(), in, out);
   }
 
@@ -161,22 +190,27 @@ public final class LlmGateway {
     return ModelFailure.describe(ex, ADVICE).orElse("no usable answer");
   }
 
-  private void record(TenantId tenant, String keyId, LlmEndpoint e, int in, int out) {
-    tx.run(tenant, PolicySettings.ingest(), c -> {
-      try (PreparedStatement ps = c.prepareStatement("""
-          INSERT INTO llm_usage (day, key_id, endpoint, model, prompt_tokens, output_tokens, calls)
-          VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (day, key_id, endpoint, model) DO UPDATE SET
-            prompt_tokens = llm_usage.prompt_tokens + excluded.prompt_tokens,
-            output_tokens = llm_usage.output_tokens + excluded.output_tokens, calls = llm_usage.calls + 1""")) {
-        ps.setObject(1, LocalDate.now(ZoneOffset.UTC));
-        ps.setString(2, keyId);
-        ps.setString(3, e.name());
-        ps.setString(4, e.model());
-        ps.setLong(5, in);
-        ps.setLong(6, out);
-        return ps.executeUpdate();
-      }
-    });
+  /** Replaces the reserved estimate with the call's cost, on the reservation's day. */
+  private void settle(TenantId tenant, String keyId, LlmEndpoint e, Reservation reserved, long in, long out, int calls) {
+    tx.run(tenant, PolicySettings.ingest(), c -> add(c, reserved.day(), keyId, e, in - reserved.tokens(), out, calls));
+  }
+
+  private static int add(Connection c, LocalDate day, String keyId, LlmEndpoint e, long in, long out, int calls)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO llm_usage (day, key_id, endpoint, model, prompt_tokens, output_tokens, calls)
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, key_id, endpoint, model) DO UPDATE SET
+          prompt_tokens = llm_usage.prompt_tokens + excluded.prompt_tokens,
+          output_tokens = llm_usage.output_tokens + excluded.output_tokens, calls = llm_usage.calls + excluded.calls""")) {
+      ps.setObject(1, day);
+      ps.setString(2, keyId);
+      ps.setString(3, e.name());
+      ps.setString(4, e.model());
+      ps.setLong(5, in);
+      ps.setLong(6, out);
+      ps.setInt(7, calls);
+      return ps.executeUpdate();
+    }
   }
 
   private static long number(Object v, long fallback) {

@@ -45,6 +45,13 @@ class ChatApiIT {
       String auth = ex.getRequestHeaders().getFirst("Authorization");
       authorization.set(auth == null ? "absent" : auth);
       Matcher m = Pattern.compile("\\[PATIENT_\\d+]").matcher(body);
+      if (reply.get().equals("slow")) {
+        try {
+          Thread.sleep(1500); // a model that takes its time: requests made together overlap
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       String content = switch (reply.get()) {
         case "ssn" -> "The record shows SSN 123-45-6789 and A1c values [S1].";
         case "store" -> "Refills are picked up at Walgreens #4521 [S1].";
@@ -529,6 +536,50 @@ class ChatApiIT {
         + "reason=\"token_budget_exhausted\",tenant=\"chatty\"}")
         .contains("carecontext_requests_total{action=\"chat\",decision=\"allowed\",reason=\"allowed\","
         + "tenant=\"chatty\"}");
+  }
+
+  /**
+   * Requests made together cannot spend a budget more than once. The budget was read before the call
+   * and charged after the answer, so two requests in flight both read an unspent budget and both were
+   * answered; now the first charges its prompt's estimate before it calls, the second is refused, and
+   * the charge settles to what the endpoint reported (50 + 10 tokens, one call).
+   */
+  @Test
+  void requestsMadeTogetherCannotBothSpendTheLastOfABudget() throws Exception {
+    String racer = app.tenantWithKey("chatty", "dr-race", "[\"clinician\"]",
+        "\"practitionerId\":\"" + practitioner + "\"");
+    long[] before = usage();
+    configure(true, 1);
+    reply.set("slow");
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      String body = "{\"question\":\"Summary?\",\"purposeOfUse\":\"TREAT\"}";
+      var first = pool.submit(() -> chat(racer, body));
+      var second = pool.submit(() -> chat(racer, body));
+      List<Integer> statuses = java.util.stream.Stream.of(first.get(), second.get()).map(HttpResponse::statusCode)
+          .sorted().toList();
+      assertThat(statuses).isEqualTo(List.of(200, 429));
+    } finally {
+      pool.shutdownNow();
+      reply.set("echo");
+      configure(true, 1_000_000);
+    }
+    long[] after = usage();
+    assertThat(new long[] {after[0] - before[0], after[1] - before[1], after[2] - before[2]})
+        .containsExactly(50, 10, 1);
+  }
+
+  /** The tenant's model usage so far: prompt tokens, output tokens, calls. */
+  static long[] usage() {
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT coalesce(sum(prompt_tokens), 0), coalesce(sum(output_tokens), 0),"
+            + " coalesce(sum(calls), 0) FROM tenant_chatty.llm_usage")) {
+      rs.next();
+      return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test
