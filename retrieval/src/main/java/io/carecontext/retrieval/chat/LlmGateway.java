@@ -184,7 +184,7 @@ public final class LlmGateway {
   static String failure(Throwable ex) {
     for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof ModelHttpClient.TooLarge) {
-        return "its answer was larger than " + ModelHttpClient.MAX_RESPONSE_BYTES / (1024 * 1024) + " MiB";
+        return "its answer was larger than " + ModelHttpClient.MAX_RESPONSE_BYTES / 1024 + " KiB";
       }
     }
     return ModelFailure.describe(ex, ADVICE).orElse("no usable answer");

@@ -34,8 +34,12 @@ import java.util.concurrent.TimeUnit;
  */
 final class ModelHttpClient implements HttpClient {
 
-  /** Far more than any answer a chat asks for (a few thousand tokens), far less than a heap. */
-  static final int MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+  /**
+   * About 32,000 tokens of answer, above what chat models write in one answer; bounded well below a heap
+   * because the whole answer then goes through the output identifier scan, whose time grows faster
+   * than the answer (a 64 KiB answer of "1-1-1-…" takes it some 20 s of CPU).
+   */
+  static final int MAX_RESPONSE_BYTES = 128 * 1024;
 
   private static final java.net.http.HttpClient CLIENT = java.net.http.HttpClient.newBuilder()
       .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
