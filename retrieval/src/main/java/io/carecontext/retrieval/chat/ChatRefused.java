@@ -5,12 +5,19 @@ public final class ChatRefused extends RuntimeException {
   private final int status;
   private final String code;
   private final long retryAfter;
+  private final String failure;
 
   public ChatRefused(int status, String code, String message, long retryAfter) {
+    this(status, code, message, retryAfter, null);
+  }
+
+  /** {@code failure}: what went wrong at the model endpoint, in words with no PHI, for the audit row. */
+  public ChatRefused(int status, String code, String message, long retryAfter, String failure) {
     super(message, null, false, false);
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.failure = failure;
   }
 
   public int status() {
@@ -23,5 +30,10 @@ public final class ChatRefused extends RuntimeException {
 
   public long retryAfter() {
     return retryAfter;
+  }
+
+  /** What went wrong at the model endpoint (timed out, HTTP 503…), or null when no call was made. */
+  public String failure() {
+    return failure;
   }
 }

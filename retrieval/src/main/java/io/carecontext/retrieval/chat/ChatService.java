@@ -144,8 +144,15 @@ public final class ChatService {
     try {
       reply = gateway.call(tenant, who.keyId(), endpoint, prompt, reserved);
     } catch (ChatRefused failed) {
+      // The prompt as it left (system and user, as the answered and dry-run rows hold it, so that its hash
+      // compares with theirs), the endpoint it went to and what went wrong there: the row held the user
+      // part alone, and no word of which endpoint failed or how.
+      String failedDetails = "{\"deid\":" + counts(deidCounts) + ",\"redacted\":{},\"endpoint\":"
+          + AuditEntry.jsonString(endpoint.name())
+          + (failed.failure() == null ? "" : ",\"failure\":" + AuditEntry.jsonString(failed.failure())) + "}";
       audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failed.code(), List.of(), millis(start))
-          .withModel(endpoint.model(), prompt.user(), null, counts).withReviewFlags(found.breakGlass()));
+          .withModel(endpoint.model(), prompt.system() + "\n\n" + prompt.user(), null, failedDetails)
+          .withReviewFlags(found.breakGlass()));
       throw failed;
     }
     OutputPhiFilter.Filtered filtered;

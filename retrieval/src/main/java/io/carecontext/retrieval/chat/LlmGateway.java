@@ -118,8 +118,9 @@ public final class LlmGateway {
     } catch (RuntimeException ex) {
       settle(tenant, keyId, e, reserved, 0, 0, 0);
       // The client's message can quote the request: only the kind of failure is named.
-      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + failure(ex)
-          + "); nothing was returned", 0);
+      String kind = failure(ex);
+      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + kind
+          + "); nothing was returned", 0, kind);
     }
     String text = textOf(r);
     int in = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().inputTokenCount(),
@@ -161,8 +162,9 @@ public final class LlmGateway {
   static String answerText(ChatResponse r, String endpoint) {
     String text = textOf(r);
     if (text == null) {
-      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint + "' failed (no usable "
-          + "answer: it sent no text); nothing was returned", 0);
+      String kind = "no usable answer: it sent no text";
+      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint + "' failed (" + kind
+          + "); nothing was returned", 0, kind);
     }
     return text;
   }

@@ -52,6 +52,15 @@ class ChatApiIT {
           Thread.currentThread().interrupt();
         }
       }
+      if (reply.get().equals("fail")) {
+        // a failing endpoint whose error quotes what it was sent, as some gateways' do
+        byte[] error = ("{\"error\":{\"message\":\"upstream failed for " + body.replace("\"", "'") + "\"}}")
+            .getBytes(StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(503, error.length);
+        ex.getResponseBody().write(error);
+        ex.close();
+        return;
+      }
       String content = switch (reply.get()) {
         case "ssn" -> "The record shows SSN 123-45-6789 and A1c values [S1].";
         case "store" -> "Refills are picked up at Walgreens #4521 [S1].";
@@ -567,6 +576,45 @@ class ChatApiIT {
     long[] after = usage();
     assertThat(new long[] {after[0] - before[0], after[1] - before[1], after[2] - before[2]})
         .containsExactly(50, 10, 1);
+  }
+
+  /**
+   * A failed model exchange is audited with the prompt as it left (its hash the dry run's for the same
+   * question), the endpoint and what went wrong there, and costs nothing; the endpoint's error, which
+   * quotes the prompt, reaches neither the caller nor the row. The row held the user part of the
+   * prompt alone, and said neither which endpoint failed nor how.
+   */
+  @Test
+  void aFailedModelExchangeIsAuditedWithThePromptThatLeftAndWhatWentWrong() {
+    String question = "Summarize glucose control for the failing endpoint";
+    assertThat(ask(question, true).statusCode()).isEqualTo(200);
+    long[] before = usage();
+    reply.set("fail");
+    HttpResponse<String> r;
+    try {
+      r = ask(question, false);
+    } finally {
+      reply.set("echo");
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    assertThat(r.body()).contains("model_unavailable", "HTTP 503").doesNotContain("upstream failed", "glucose");
+    assertThat(usage()).containsExactly(before);
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT action, decision, reason, details, encode(prompt_hash, 'hex') "
+            + "FROM tenant_chatty.audit_log WHERE principal = 'dr-c' AND action IN ('chat', 'chat-dry-run') "
+            + "AND prompt_hash IS NOT NULL ORDER BY at DESC, seq DESC LIMIT 2")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3)).isEqualTo("chat failed model_unavailable");
+      assertThat(rs.getString(4)).contains("\"endpoint\":\"local\"", "\"failure\":\"the endpoint answered HTTP 503\"")
+          .doesNotContain("upstream", "glucose");
+      String failedHash = rs.getString(5);
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isEqualTo("chat-dry-run");
+      assertThat(failedHash).isEqualTo(rs.getString(5));
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The tenant's model usage so far: prompt tokens, output tokens, calls. */
