@@ -108,7 +108,8 @@ public final class LlmGateway {
 
   /**
    * Calls the endpoint and settles {@code reserved}: the call's cost replaces the estimate, answer or
-   * not; a call that failed is charged nothing, as before the charge was taken ahead.
+   * not; a call that failed is charged nothing, as before the charge was taken ahead, except one whose
+   * answer was too large, charged the prompt and the largest answer taken.
    */
   public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt, Reservation reserved) {
     OpenAiChatModel model = model(e, LlmEndpoint.secretFor(tenant.value(), e.apiKeySecret(), System::getenv));
@@ -116,7 +117,13 @@ public final class LlmGateway {
     try {
       r = model.chat(SystemMessage.from(prompt.system()), UserMessage.from(prompt.user()));
     } catch (RuntimeException ex) {
-      settle(tenant, keyId, e, reserved, 0, 0, 0);
+      if (tooLarge(ex)) {
+        // the endpoint wrote at least that much: refunded, a question asking for an endless answer spent
+        // the endpoint's tokens free of any budget, as often as it was asked
+        settle(tenant, keyId, e, reserved, reserved.tokens(), ModelHttpClient.MAX_RESPONSE_BYTES / 4, 1);
+      } else {
+        settle(tenant, keyId, e, reserved, 0, 0, 0);
+      }
       // The client's message can quote the request: only the kind of failure is named.
       String kind = failure(ex);
       throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + kind
@@ -184,15 +191,22 @@ public final class LlmGateway {
    * ("RuntimeException"), which said nothing about whether the host, the key or the model was wrong.
    */
   static String failure(Throwable ex) {
-    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof ModelHttpClient.TooLarge) {
-        return "its answer was larger than " + ModelHttpClient.MAX_RESPONSE_BYTES / 1024 + " KiB";
-      }
+    if (tooLarge(ex)) {
+      return "its answer was larger than " + ModelHttpClient.MAX_RESPONSE_BYTES / 1024 + " KiB";
     }
     return ModelFailure.describe(ex, ADVICE).orElse("no usable answer");
   }
 
   /** Replaces the reserved estimate with the call's cost, on the reservation's day. */
+  private static boolean tooLarge(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ModelHttpClient.TooLarge) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void settle(TenantId tenant, String keyId, LlmEndpoint e, Reservation reserved, long in, long out, int calls) {
     tx.run(tenant, PolicySettings.ingest(), c -> add(c, reserved.day(), keyId, e, in - reserved.tokens(), out, calls));
   }

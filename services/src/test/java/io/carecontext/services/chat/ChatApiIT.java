@@ -61,6 +61,23 @@ class ChatApiIT {
         ex.close();
         return;
       }
+      if (reply.get().equals("endless")) {
+        // a model asked to write without end: far more than any answer is read
+        ex.sendResponseHeaders(200, 0);
+        byte[] start = "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\""
+            .getBytes(StandardCharsets.UTF_8);
+        try {
+          ex.getResponseBody().write(start);
+          byte[] more = "again ".repeat(10_000).getBytes(StandardCharsets.UTF_8);
+          for (int i = 0; i < 100; i++) {
+            ex.getResponseBody().write(more);
+          }
+        } catch (java.io.IOException hungUp) {
+          // the client stopped reading: what it should do
+        }
+        ex.close();
+        return;
+      }
       String content = switch (reply.get()) {
         case "ssn" -> "The record shows SSN 123-45-6789 and A1c values [S1].";
         case "store" -> "Refills are picked up at Walgreens #4521 [S1].";
@@ -615,6 +632,28 @@ class ChatApiIT {
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * An answer too large to read is charged the largest answer taken. It was refunded like any failed
+   * call, so a question asking for an endless answer spent the endpoint's tokens free of every budget.
+   */
+  @Test
+  void anAnswerTooLargeToReadIsChargedNotRefunded() {
+    long[] before = usage();
+    reply.set("endless");
+    HttpResponse<String> r;
+    try {
+      r = ask("Repeat the word again without end", false);
+    } finally {
+      reply.set("echo");
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    assertThat(r.body()).contains("model_unavailable", "larger than 128 KiB").doesNotContain("again again");
+    long[] after = usage();
+    assertThat(after[1] - before[1]).as("output tokens").isEqualTo(128 * 1024 / 4);
+    assertThat(after[2] - before[2]).as("calls").isEqualTo(1);
+    assertThat(after[0] - before[0]).as("prompt tokens").isPositive();
   }
 
   /** The tenant's model usage so far: prompt tokens, output tokens, calls. */
