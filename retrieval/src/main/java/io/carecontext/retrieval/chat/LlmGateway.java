@@ -197,7 +197,7 @@ public final class LlmGateway {
     return ModelFailure.describe(ex, ADVICE).orElse("no usable answer");
   }
 
-  /** Replaces the reserved estimate with the call's cost, on the reservation's day. */
+  /** Whether the call failed because its answer was over {@link ModelHttpClient#MAX_RESPONSE_BYTES}. */
   private static boolean tooLarge(Throwable ex) {
     for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof ModelHttpClient.TooLarge) {
@@ -207,6 +207,7 @@ public final class LlmGateway {
     return false;
   }
 
+  /** Replaces the reserved estimate with the call's cost, on the reservation's day. */
   private void settle(TenantId tenant, String keyId, LlmEndpoint e, Reservation reserved, long in, long out, int calls) {
     tx.run(tenant, PolicySettings.ingest(), c -> add(c, reserved.day(), keyId, e, in - reserved.tokens(), out, calls));
   }
