@@ -29,6 +29,23 @@ class DetectorsTest {
     return b.append(text.substring(at)).toString();
   }
 
+  /**
+   * A chat answer is the model's, and a prompt can steer it: 64 KiB of "1-1-1-…" took the output filter 24 s,
+   * since the e-mail rule began a search at every word boundary of a run without an @ and scanned to its end.
+   * A guard against that shape of cost, with a bound some fifty times what the filter takes now.
+   */
+  @Test
+  void aLongRunOfAnEmailsCharactersWithoutAnAtIsScannedOnce() {
+    String run = "1-".repeat(64 * 1024);
+    List<Detectors.Span> spans = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+        java.time.Duration.ofSeconds(20), () -> Detectors.find(run, KnownIdentifiers.empty()));
+    assertThat(spans).noneMatch(s -> s.prefix().equals("EMAIL"));
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("1-1-1 write to j.doe+cc@mail.example.org or x_y@host.org.", none))
+        .isEqualTo("1-1-1 write to [EMAIL] or [EMAIL].");
+    assertThat(marked("(jdoe@example.org)", none)).isEqualTo("([EMAIL])");
+  }
+
   /** The forms of one day (and time) the review saw pass, with the day each stands for. */
   static Map<String, LocalDate> forms() {
     Map<String, LocalDate> f = new LinkedHashMap<>();
