@@ -64,12 +64,7 @@ public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvide
   }
 
   private static boolean tooLarge(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof BoundedHttpClient.AnswerTooLargeException) {
-        return true;
-      }
-    }
-    return false;
+    return io.carecontext.migrations.ModelHttpClient.TooLarge.causedBy(e);
   }
 
   private EmbeddingModel model() {
@@ -88,7 +83,7 @@ public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvide
               .logRequests(false)
               .logResponses(false)
               .maxSegmentsPerBatch(MAX_TEXTS_PER_CALL)
-              .httpClientBuilder(BoundedHttpClient.builder(config.timeout(), maxAnswerBytes(config.dimensions())))
+              .httpClientBuilder(io.carecontext.migrations.ModelHttpClient.builder(maxAnswerBytes(config.dimensions())))
               .build();
           model = built;
         }

@@ -5,6 +5,7 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import io.carecontext.migrations.ModelFailure;
+import io.carecontext.migrations.ModelHttpClient;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantTransactions;
@@ -26,6 +27,12 @@ import java.util.Map;
  * recorded.
  */
 public final class LlmGateway {
+
+  /**
+   * The largest answer read: about 32,000 tokens, above what chat models write in one answer, and bounded well
+   * below a heap because the whole answer then goes through the output identifier scan.
+   */
+  static final int MAX_ANSWER_BYTES = 128 * 1024;
 
   /** A model's reply and what it cost. */
   public record Reply(String text, String endpoint, String model, int promptTokens, int outputTokens) {
@@ -120,7 +127,7 @@ public final class LlmGateway {
       if (tooLarge(ex)) {
         // the endpoint wrote at least that much: refunded, a question asking for an endless answer spent
         // the endpoint's tokens free of any budget, as often as it was asked
-        settle(tenant, keyId, e, reserved, reserved.tokens(), ModelHttpClient.MAX_RESPONSE_BYTES / 4, 1);
+        settle(tenant, keyId, e, reserved, reserved.tokens(), MAX_ANSWER_BYTES / 4, 1);
       } else {
         settle(tenant, keyId, e, reserved, 0, 0, 0);
       }
@@ -139,11 +146,11 @@ public final class LlmGateway {
 
   /**
    * The client of one endpoint: {@code timeoutSeconds} bounds each attempt whole, answer included, and an
-   * answer is read only up to {@link ModelHttpClient#MAX_RESPONSE_BYTES} (see {@link ModelHttpClient}).
+   * answer is read only up to {@link #MAX_ANSWER_BYTES} (see {@link ModelHttpClient}).
    */
   static OpenAiChatModel model(LlmEndpoint e, String apiKey) {
     return OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model()).apiKey(apiKey)
-        .httpClientBuilder(ModelHttpClient.builder(ModelHttpClient.MAX_RESPONSE_BYTES))
+        .httpClientBuilder(ModelHttpClient.builder(MAX_ANSWER_BYTES))
         .timeout(Duration.ofSeconds(Math.max(1, e.timeoutSeconds()))).maxRetries(Math.max(0, e.maxRetries()))
         .logRequests(false).logResponses(false) // the prompt and the answer are PHI until filtered
         .build();
@@ -192,7 +199,7 @@ public final class LlmGateway {
    */
   static String failure(Throwable ex) {
     if (tooLarge(ex)) {
-      return "its answer was larger than " + ModelHttpClient.MAX_RESPONSE_BYTES / 1024 + " KiB";
+      return "its answer was larger than " + MAX_ANSWER_BYTES / 1024 + " KiB";
     }
     return ModelFailure.describe(ex, ADVICE).orElse("no usable answer");
   }

@@ -1,4 +1,4 @@
-package io.carecontext.retrieval.chat;
+package io.carecontext.migrations;
 
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.NonRetriableException;
@@ -24,36 +24,34 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The HTTP client of the model calls. LangChain4j's own (JDK) client reads a whole answer into
- * memory, however large, and its timeout ends when the headers arrive: an endpoint that sent a
- * gigabyte exhausted the service's heap, and one that trickled its answer a byte a second held the
- * request (and its thread) for as long as it liked, whatever {@code timeoutSeconds} said. Here the
- * timeout bounds the whole exchange, connection to last byte, and an answer larger than
- * {@link #MAX_RESPONSE_BYTES} is dropped unread. Redirects are never followed (the host the
- * operator approved is the only one contacted), and TLS certificates are verified as the JDK does.
+ * The HTTP client of every call to a model endpoint: the chat gateway's and the external embedding
+ * provider's. LangChain4j's own (JDK) client reads a whole answer into memory, however large, and its
+ * timeout ends when the headers arrive: an endpoint that sent a gigabyte exhausted the heap, and one
+ * that trickled its answer a byte a second held the request (or the worker's thread, and the tenant's
+ * claimed rows) for as long as it liked, whatever the timeout said. Here the timeout LangChain4j is
+ * given bounds the whole exchange, connection to last byte, and an answer larger than the caller's
+ * limit is dropped unread ({@link TooLarge}, never retried: each attempt would spend the tokens again).
+ * Redirects are never followed (the host the operator approved is the only one given PHI), and TLS
+ * certificates are verified as the JDK does. The two callers had a copy each.
  */
-final class ModelHttpClient implements HttpClient {
-
-  /**
-   * About 32,000 tokens of answer, above what chat models write in one answer; bounded well below a heap
-   * because the whole answer then goes through the output identifier scan, whose time grows faster
-   * than the answer (a 64 KiB answer of "1-1-1-…" takes it some 20 s of CPU).
-   */
-  static final int MAX_RESPONSE_BYTES = 128 * 1024;
+public final class ModelHttpClient implements HttpClient {
 
   private static final java.net.http.HttpClient CLIENT = java.net.http.HttpClient.newBuilder()
       .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
 
   private final Duration timeout;
-  private final int maxBytes;
+  private final long maxBytes;
 
-  ModelHttpClient(Duration timeout, int maxBytes) {
+  private ModelHttpClient(Duration timeout, long maxBytes) {
     this.timeout = timeout;
     this.maxBytes = maxBytes;
   }
 
-  /** The builder LangChain4j asks for: the timeout it is given bounds the whole exchange. */
-  static HttpClientBuilder builder(int maxBytes) {
+  /**
+   * The builder LangChain4j asks for ({@code httpClientBuilder}): the timeout the model's builder gives it bounds
+   * the whole exchange (30 s when it gives none), and an answer over {@code maxBytes} is refused.
+   */
+  public static HttpClientBuilder builder(long maxBytes) {
     return new HttpClientBuilder() {
       private Duration connect;
       private Duration read;
@@ -88,9 +86,21 @@ final class ModelHttpClient implements HttpClient {
   }
 
   /** The answer was larger than the limit: not retried, since each attempt spends the tokens again. */
-  static final class TooLarge extends NonRetriableException {
+  public static final class TooLarge extends NonRetriableException {
+    private static final long serialVersionUID = 1L;
+
     TooLarge() {
       super("the answer was larger than the limit");
+    }
+
+    /** Whether {@code failure}, or one of its causes, is an answer over the limit. */
+    public static boolean causedBy(Throwable failure) {
+      for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        if (t instanceof TooLarge) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 
@@ -136,7 +146,7 @@ final class ModelHttpClient implements HttpClient {
   }
 
   /** A body read into memory only up to {@code max} bytes; beyond, the exchange is cancelled. */
-  static BodySubscriber<String> bounded(int max) {
+  static BodySubscriber<String> bounded(long max) {
     return new BodySubscriber<>() {
       private final CompletableFuture<String> body = new CompletableFuture<>();
       private final ByteArrayOutputStream read = new ByteArrayOutputStream();

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** What a model endpoint can send back, against the client a chat calls it with (a fake on loopback). */
-class ModelHttpClientTest {
+class LlmGatewayClientTest {
 
   private static final String ANSWER = "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\","
       + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"%s\"},\"finish_reason\":\"stop\"}],"
@@ -104,7 +104,7 @@ class ModelHttpClientTest {
     AtomicInteger calls = new AtomicInteger();
     String url = serve(ex -> {
       calls.incrementAndGet();
-      String answer = ANSWER.formatted("x".repeat(ModelHttpClient.MAX_RESPONSE_BYTES + 1));
+      String answer = ANSWER.formatted("x".repeat(LlmGateway.MAX_ANSWER_BYTES + 1));
       ex.sendResponseHeaders(200, 0);
       ex.getResponseBody().write(answer.getBytes(StandardCharsets.UTF_8));
     });
