@@ -674,6 +674,55 @@ class HelmChartTest {
     }
   }
 
+  // ------------------------------------------------------- deploy docs
+
+  /** What a newcomer copies from the production example's header and the README's Deploying section. */
+  @Nested
+  class DeployDocs {
+
+    /**
+     * The production example creates the credentials Secret by hand: it named every key but the scrape
+     * token, so the Prometheus that its own metricsFrom admits got 401 from every pod.
+     */
+    @Test
+    void theDocumentedCredentialsSecretHoldsEveryKeyThePodsRead() throws IOException {
+      Map<String, Object> keys = map(map(chartValues(), "secrets"), "keys");
+      List<String> created = createdSecretKeys(Files.readString(productionValues), "carecontext-credentials");
+      assertThat(created).containsExactlyInAnyOrderElementsOf(
+          keys.values().stream().map(String::valueOf).collect(Collectors.toList()));
+      Map<String, Object> scraped = one(production, "NetworkPolicy", "cc-carecontext-api");
+      assertThat(list(map(scraped, "spec"), "ingress")).hasSize(2); // the example does admit a scraper
+    }
+
+    @Test
+    void createdSecretKeysReadsEveryLiteralAndFileOfOneCommand() {
+      String doc = "#   kubectl -n x create secret generic one \\\n"
+          + "#     --from-literal=a=... --from-file=b=./b \\\n"
+          + "#     --from-literal=c=...\n"
+          + "#   kubectl -n x create secret generic two --from-literal=d=...\n";
+      assertThat(createdSecretKeys(doc, "one")).containsExactly("a", "b", "c");
+      assertThat(createdSecretKeys(doc, "two")).containsExactly("d");
+    }
+  }
+
+  /** The keys a documented `kubectl create secret generic NAME` command (continued with backslashes) puts in it. */
+  static List<String> createdSecretKeys(String doc, String secret) {
+    String joined = doc.replaceAll("\\\\\\s*\\n\\s*#?", " ");
+    Matcher command = Pattern.compile("create secret generic " + Pattern.quote(secret) + "\\b([^\\n]*)").matcher(joined);
+    assertThat(command.find()).as("a command creating %s", secret).isTrue();
+    Matcher key = Pattern.compile("--from-(?:literal|file)=([\\w.-]+)=").matcher(command.group(1));
+    List<String> keys = new ArrayList<>();
+    while (key.find()) {
+      keys.add(key.group(1));
+    }
+    return keys;
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> chartValues() throws IOException {
+    return (Map<String, Object>) new Yaml().load(Files.readString(chart.resolve("values.yaml")));
+  }
+
   // ------------------------------------------------------------ helpers
 
   /** Key lines with neither a comment right above nor a "# --" documented ancestor. */
