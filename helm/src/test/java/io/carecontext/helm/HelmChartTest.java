@@ -687,11 +687,42 @@ class HelmChartTest {
     @Test
     void theDocumentedCredentialsSecretHoldsEveryKeyThePodsRead() throws IOException {
       Map<String, Object> keys = map(map(chartValues(), "secrets"), "keys");
-      List<String> created = createdSecretKeys(Files.readString(productionValues), "carecontext-credentials");
-      assertThat(created).containsExactlyInAnyOrderElementsOf(
-          keys.values().stream().map(String::valueOf).collect(Collectors.toList()));
+      for (String doc : List.of(Files.readString(productionValues), readmeDeploying())) {
+        List<String> created = createdSecretKeys(doc, "carecontext-credentials");
+        assertThat(created).containsExactlyInAnyOrderElementsOf(
+            keys.values().stream().map(String::valueOf).collect(Collectors.toList()));
+      }
       Map<String, Object> scraped = one(production, "NetworkPolicy", "cc-carecontext-api");
       assertThat(list(map(scraped, "spec"), "ingress")).hasSize(2); // the example does admit a scraper
+    }
+
+    /**
+     * Helm waits for a hook Job no longer than its --timeout, 5 minutes by default, while the migration Job
+     * may run for activeDeadlineSeconds (900 s): the documented install command, which gave no timeout,
+     * failed a release whose migration of many tenant schemas was still running.
+     */
+    @Test
+    void theDocumentedInstallWaitsForTheMigrationAsLongAsItMayRun() throws IOException {
+      int deadline = (Integer) map(chartValues(), "migration").get("activeDeadlineSeconds");
+      assertThat(deadline).isGreaterThan(300); // what makes Helm's default too short
+      for (String doc : List.of(Files.readString(productionValues), readmeDeploying())) {
+        List<String> commands = helmInstallCommands(doc);
+        assertThat(commands).isNotEmpty();
+        for (String command : commands) {
+          Matcher timeout = Pattern.compile("--timeout[ =](\\d+)([smh])").matcher(command);
+          assertThat(timeout.find()).as("a --timeout in: %s", command).isTrue();
+          int seconds = Integer.parseInt(timeout.group(1))
+              * Map.of("s", 1, "m", 60, "h", 3600).get(timeout.group(2));
+          assertThat(seconds).as(command).isGreaterThan(deadline);
+        }
+      }
+    }
+
+    @Test
+    void helmInstallCommandsAreFoundAcrossContinuationLines() {
+      assertThat(helmInstallCommands("#   helm upgrade --install x c -n y \\\n#     -f v.yaml --timeout 20m\n# helm rollback x"))
+          .containsExactly("helm upgrade --install x c -n y -f v.yaml --timeout 20m");
+      assertThat(helmInstallCommands("5. `helm install x c --timeout 3m`.")).containsExactly("helm install x c --timeout 3m");
     }
 
     @Test
@@ -716,6 +747,26 @@ class HelmChartTest {
       keys.add(key.group(1));
     }
     return keys;
+  }
+
+  /** `helm install` and `helm upgrade --install` commands of a document, continuation lines joined. */
+  static List<String> helmInstallCommands(String doc) {
+    String joined = doc.replaceAll("\\s*\\\\\\s*\\n\\s*#?\\s*", " ");
+    Matcher command = Pattern.compile("helm (?:upgrade --install|install) [^`\\n]*").matcher(joined);
+    List<String> commands = new ArrayList<>();
+    while (command.find()) {
+      commands.add(command.group().strip());
+    }
+    return commands;
+  }
+
+  /** The README's "Deploying" section. */
+  static String readmeDeploying() throws IOException {
+    String readme = Files.readString(chart.getParent().getParent().resolve("README.md"));
+    int start = readme.indexOf("\n## Deploying\n");
+    assertThat(start).as("README's Deploying section").isNotNegative();
+    int end = readme.indexOf("\n## ", start + 1);
+    return readme.substring(start, end < 0 ? readme.length() : end);
   }
 
   @SuppressWarnings("unchecked")
