@@ -119,6 +119,9 @@ Refuse settings that would weaken the pod hardening.
 {{- fail "kek.pkcs11.library needs kek.pkcs11.slot (the token's slot id) and kek.pkcs11.pinSecret (a Secret holding its user PIN)" }}
 {{- end }}
 {{- include "carecontext.validateConnectionBudget" . }}
+{{- if and (not .Values.worker.autoscaling.enabled) (eq (int .Values.worker.replicaCount) 0) (eq (int .Values.api.embeddingThreads) 0) }}
+{{- fail "worker.replicaCount 0 with api.embeddingThreads 0 leaves no pod embedding resources: FHIR writes would be stored but never become searchable. Run workers, or give the API pods embedding threads" }}
+{{- end }}
 {{- if .Values.ingress.enabled }}
 {{- range .Values.ingress.hosts }}
 {{- range .paths }}

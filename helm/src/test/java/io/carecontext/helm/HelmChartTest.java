@@ -437,6 +437,19 @@ class HelmChartTest {
       }
     }
 
+    /**
+     * values.yaml says to raise api.embeddingThreads when the chart runs no workers; a release that did
+     * neither stored every FHIR write and embedded none of it, so nothing ever became searchable.
+     */
+    @Test
+    void aReleaseWhereNoPodEmbedsResourcesIsRefused() {
+      assertThatThrownBy(() -> render(t -> t.set("worker.replicaCount", 0)))
+          .hasMessageContaining("leaves no pod embedding resources");
+      List<Map<String, Object>> apiEmbeds = render(t -> t.set("worker.replicaCount", 0).set("api.embeddingThreads", 2));
+      assertThat(envValue(one(apiEmbeds, "Deployment", "cc-carecontext-api"), "CARECONTEXT_WORKER_THREADS")).isEqualTo("2");
+      assertThat(map(one(apiEmbeds, "Deployment", "cc-carecontext-worker"), "spec").get("replicas")).isEqualTo(0);
+    }
+
     @Test
     void networkPolicyWithoutDatabaseCidrsIsRefused() {
       assertThatThrownBy(() -> render(t -> t.set("networkPolicy.enabled", true)))
