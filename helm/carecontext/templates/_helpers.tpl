@@ -122,6 +122,13 @@ Refuse settings that would weaken the pod hardening.
 {{- if and (not .Values.worker.autoscaling.enabled) (eq (int .Values.worker.replicaCount) 0) (eq (int .Values.api.embeddingThreads) 0) }}
 {{- fail "worker.replicaCount 0 with api.embeddingThreads 0 leaves no pod embedding resources: FHIR writes would be stored but never become searchable. Run workers, or give the API pods embedding threads" }}
 {{- end }}
+{{- range $component := list "api" "worker" }}
+{{- $spec := index $.Values $component }}
+{{- $fewest := ternary $spec.autoscaling.minReplicas $spec.replicaCount $spec.autoscaling.enabled | int }}
+{{- if and $spec.pdb.enabled (not (kindIs "string" $spec.pdb.minAvailable)) (gt $fewest 0) (ge (int $spec.pdb.minAvailable) $fewest) }}
+{{- fail (printf "%s.pdb.minAvailable %d leaves none of the %s's %d pod(s) to evict: every node drain would hang. Lower it below the replicas, run more replicas, or set %s.pdb.enabled false" $component (int $spec.pdb.minAvailable) $component $fewest $component) }}
+{{- end }}
+{{- end }}
 {{- if .Values.ingress.enabled }}
 {{- range .Values.ingress.hosts }}
 {{- range .paths }}

@@ -450,6 +450,24 @@ class HelmChartTest {
       assertThat(map(one(apiEmbeds, "Deployment", "cc-carecontext-worker"), "spec").get("replicas")).isEqualTo(0);
     }
 
+    /**
+     * A PodDisruptionBudget whose minAvailable is the component's whole replica count lets no pod be
+     * evicted: every node drain (a cluster upgrade) hung on it. A budget that can be met is still rendered.
+     */
+    @Test
+    void aDisruptionBudgetThatBlocksEveryDrainIsRefused() {
+      assertThatThrownBy(() -> render(t -> t.set("api.replicaCount", 1)))
+          .hasMessageContaining("api.pdb.minAvailable 1 leaves none of the api's 1 pod(s) to evict");
+      assertThatThrownBy(() -> render(t -> t.set("worker.autoscaling.enabled", true).set("worker.autoscaling.minReplicas", 2)
+          .set("worker.pdb.minAvailable", 2)))
+          .hasMessageContaining("worker.pdb.minAvailable 2 leaves none of the worker's 2 pod(s) to evict");
+      List<Map<String, Object>> single = render(t -> t.set("api.replicaCount", 1).set("api.pdb.enabled", false));
+      assertThat(ofKind(single, "PodDisruptionBudget")).extracting(d -> metadata(d).get("name"))
+          .containsExactly("cc-carecontext-worker");
+      List<Map<String, Object>> percent = render(t -> t.set("api.replicaCount", 1).set("api.pdb.minAvailable", "50%"));
+      assertThat(ofKind(percent, "PodDisruptionBudget")).hasSize(2);
+    }
+
     @Test
     void networkPolicyWithoutDatabaseCidrsIsRefused() {
       assertThatThrownBy(() -> render(t -> t.set("networkPolicy.enabled", true)))
