@@ -749,6 +749,28 @@ class HelmChartTest {
       }
     }
 
+    /**
+     * The README told upgraders to set CARECONTEXT_MODEL_HOSTS and CARECONTEXT_TENANT_SECRETS through
+     * config.extraEnv, which the chart renders after its own config.modelHosts and config.tenantSecrets:
+     * the later duplicate wins, so the chart's own values were silently ignored. A variable the chart sets
+     * from a value of its own is never to be set through extraEnv.
+     */
+    @Test
+    void theReadmeNeverSendsAVariableTheChartSetsThroughExtraEnv() throws IOException {
+      List<Map<String, Object>> everything = render(t -> t.withValuesFile(productionValues)
+          .set("config.modelHosts[0]", "acme:acme.openai.azure.com").set("config.tenantSecrets[0]", "acme:KEY_ACME")
+          .set("config.corsOrigins[0]", "https://chat.example.org").set("serverTls.enabled", true)
+          .set("serverTls.existingSecret", "api-tls").set("kek.previousKey", "kek-old"));
+      List<String> chartSet = ofKind(everything, "Deployment").stream().flatMap(d -> envNames(d).stream())
+          .filter(n -> n.startsWith("CARECONTEXT_")).distinct().collect(Collectors.toList());
+      assertThat(chartSet).contains("CARECONTEXT_MODEL_HOSTS", "CARECONTEXT_TENANT_SECRETS");
+      for (String clause : readmeDeploying().split(";|\\.\\s")) {
+        if (clause.contains("through `config.extraEnv`")) {
+          assertThat(chartSet).as(clause).noneMatch(name -> clause.contains("`" + name + "`"));
+        }
+      }
+    }
+
     @Test
     void helmInstallCommandsAreFoundAcrossContinuationLines() {
       assertThat(helmInstallCommands("#   helm upgrade --install x c -n y \\\n#     -f v.yaml --timeout 20m\n# helm rollback x"))
