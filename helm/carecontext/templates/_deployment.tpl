@@ -71,7 +71,7 @@ spec:
               containerPort: {{ $ctx.Values.config.port }}
               protocol: TCP
           env:
-            {{- include "carecontext.env" (dict "ctx" $ctx "adminKey" .adminKey) | nindent 12 }}
+            {{- include "carecontext.env" (dict "ctx" $ctx "adminKey" .adminKey "keys" true) | nindent 12 }}
             {{- with .extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -92,8 +92,8 @@ spec:
           securityContext:
             {{- include "carecontext.containerSecurityContext" $ctx | nindent 12 }}
           volumeMounts:
-            {{- include "carecontext.volumeMounts" $ctx | nindent 12 }}
+            {{- include "carecontext.volumeMounts" (dict "ctx" $ctx "keys" true) | nindent 12 }}
       volumes:
-        {{- include "carecontext.volumes" $ctx | nindent 8 }}
+        {{- include "carecontext.volumes" (dict "ctx" $ctx "keys" true) | nindent 8 }}
       {{- include "carecontext.scheduling" (dict "ctx" $ctx "component" .component) | nindent 6 }}
 {{- end }}

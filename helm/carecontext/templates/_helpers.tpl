@@ -191,7 +191,10 @@ seccompProfile:
 
 {{/*
 Environment shared by every component. Credentials come only from Secrets via
-secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
+secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool
+"keys" bool): keys (the KEK or token PIN, the server TLS key, the scrape token)
+only for the pods that serve and embed, not for the migration Job, which
+needs none of them.
 */}}
 {{- define "carecontext.env" -}}
 {{- $ctx := .ctx }}
@@ -237,12 +240,14 @@ secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
     secretKeyRef:
       name: {{ $secret }}
       key: {{ $keys.dbAppPassword }}
+{{- if .keys }}
 - name: CARECONTEXT_METRICS_TOKEN
   valueFrom:
     secretKeyRef:
       name: {{ $secret }}
       key: {{ $keys.metricsToken }}
       optional: true
+{{- end }}
 {{- if .adminKey }}
 - name: CARECONTEXT_ADMIN_KEY
   valueFrom:
@@ -250,6 +255,7 @@ secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
       name: {{ $secret }}
       key: {{ $keys.adminKey }}
 {{- end }}
+{{- if .keys }}
 - name: CARECONTEXT_KEK_FILE
   value: {{ printf "%s/%s" $ctx.Values.kek.mountPath $ctx.Values.kek.key | quote }}
 {{- if $ctx.Values.kek.previousKey }}
@@ -278,6 +284,7 @@ secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
 - name: CARECONTEXT_TLS_KEY
   value: {{ printf "%s/tls.key" $ctx.Values.serverTls.mountPath | quote }}
 {{- end }}
+{{- end }}
 - name: JAVA_TOOL_OPTIONS
   value: {{ $ctx.Values.config.javaOpts | quote }}
 {{- with $ctx.Values.config.extraEnv }}
@@ -287,13 +294,17 @@ secretKeyRef, never as literal values. Call with (dict "ctx" $ "adminKey" bool).
 
 {{/*
 Volume mounts shared by every container: the only writable paths are two
-emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
+emptyDirs; the KEK (and server TLS) are read-only Secret mounts, in the pods
+that serve and embed only. Call with (dict "ctx" $ "keys" bool), as the env.
 */}}
 {{- define "carecontext.volumeMounts" -}}
+{{- $keys := .keys }}
+{{- with .ctx -}}
 - name: tmp
   mountPath: /tmp
 - name: home
   mountPath: {{ .Values.config.homeDir }}
+{{- if $keys }}
 - name: kek
   mountPath: {{ .Values.kek.mountPath }}
   readOnly: true
@@ -302,12 +313,13 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
   mountPath: {{ .Values.serverTls.mountPath }}
   readOnly: true
 {{- end }}
+{{- end }}
 {{- if .Values.database.ca.configMap }}
 - name: db-ca
   mountPath: {{ .Values.database.ca.mountPath }}
   readOnly: true
 {{- end }}
-{{- if .Values.kek.pkcs11.library }}
+{{- if and $keys .Values.kek.pkcs11.library }}
 - name: kek-pin
   mountPath: {{ .Values.kek.pkcs11.pinMountPath }}
   readOnly: true
@@ -316,14 +328,18 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
 {{ toYaml . }}
 {{- end }}
 {{- end }}
+{{- end }}
 
 {{- define "carecontext.volumes" -}}
+{{- $keys := .keys }}
+{{- with .ctx -}}
 - name: tmp
   emptyDir:
     sizeLimit: {{ .Values.config.tmpSizeLimit }}
 - name: home
   emptyDir:
     sizeLimit: {{ .Values.config.homeSizeLimit }}
+{{- if $keys }}
 - name: kek
   secret:
     secretName: {{ include "carecontext.kekSecretName" . }}
@@ -343,6 +359,7 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
     secretName: {{ .Values.serverTls.existingSecret }}
     defaultMode: 0440
 {{- end }}
+{{- end }}
 {{- if .Values.database.ca.configMap }}
 - name: db-ca
   configMap:
@@ -352,7 +369,7 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
       - key: {{ .Values.database.ca.key }}
         path: {{ .Values.database.ca.key }}
 {{- end }}
-{{- if .Values.kek.pkcs11.library }}
+{{- if and $keys .Values.kek.pkcs11.library }}
 - name: kek-pin
   secret:
     secretName: {{ .Values.kek.pkcs11.pinSecret }}
@@ -364,6 +381,7 @@ emptyDirs; the KEK (and server TLS) are read-only Secret mounts.
 {{- end }}
 {{- with .Values.config.extraVolumes }}
 {{ toYaml . }}
+{{- end }}
 {{- end }}
 {{- end }}
 

@@ -245,7 +245,7 @@ class HelmChartTest {
 
     @Test
     void writablePathsAreEmptyDirsAndTheKekIsAReadOnlySecret() {
-      for (Map<String, Object> pod : podSpecs(production)) {
+      for (Map<String, Object> pod : servingPodSpecs(production)) {
         Map<String, Map<String, Object>> volumes = byName(list(pod, "volumes"));
         assertThat(volumes.get("tmp")).containsKey("emptyDir");
         assertThat(volumes.get("home")).containsKey("emptyDir");
@@ -263,14 +263,14 @@ class HelmChartTest {
     @Test
     void aRotationMountsThePreviousKekBesideTheNewOneAndNamesIt() {
       List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues).set("kek.previousKey", "kek-old"));
-      for (Map<String, Object> pod : podSpecs(docs)) {
+      for (Map<String, Object> pod : servingPodSpecs(docs)) {
         Map<String, Map<String, Object>> volumes = byName(list(pod, "volumes"));
         assertThat(list(map(volumes.get("kek"), "secret"), "items")).extracting(i -> i.get("key"))
             .containsExactly("kek", "kek-old");
         Map<String, Map<String, Object>> env = byName(list(containers(pod).get(0), "env"));
         assertThat(env.get("CARECONTEXT_KEK_PREVIOUS_FILE").get("value")).isEqualTo("/etc/carecontext/kek/kek-old");
       }
-      for (Map<String, Object> pod : podSpecs(production)) { // none outside a rotation
+      for (Map<String, Object> pod : servingPodSpecs(production)) { // none outside a rotation
         assertThat(byName(list(containers(pod).get(0), "env"))).doesNotContainKey("CARECONTEXT_KEK_PREVIOUS_FILE");
       }
     }
@@ -284,7 +284,7 @@ class HelmChartTest {
       List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues)
           .set("kek.pkcs11.library", "/opt/hsm/lib/libcklog2.so").set("kek.pkcs11.slot", "3")
           .set("kek.pkcs11.pinSecret", "hsm-pin").set("kek.previousKey", "kek"));
-      for (Map<String, Object> pod : podSpecs(docs)) {
+      for (Map<String, Object> pod : servingPodSpecs(docs)) {
         Map<String, Map<String, Object>> volumes = byName(list(pod, "volumes"));
         assertThat(list(map(volumes.get("kek"), "secret"), "items")).extracting(i -> i.get("path"))
             .containsExactly("kek");
@@ -298,7 +298,7 @@ class HelmChartTest {
       List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues)
           .set("kek.pkcs11.library", "/opt/hsm/lib/libcklog2.so").set("kek.pkcs11.slot", "3")
           .set("kek.pkcs11.pinSecret", "hsm-pin").set("kek.pkcs11.previousKeyLabel", "carecontext-kek-2025"));
-      for (Map<String, Object> pod : podSpecs(docs)) {
+      for (Map<String, Object> pod : servingPodSpecs(docs)) {
         Map<String, Map<String, Object>> volumes = byName(list(pod, "volumes"));
         assertThat(map(volumes.get("kek-pin"), "secret").get("secretName")).isEqualTo("hsm-pin");
         Map<String, Object> container = containers(pod).get(0);
@@ -310,12 +310,40 @@ class HelmChartTest {
         assertThat(env.get("CARECONTEXT_KEK_PKCS11_KEY_LABEL").get("value")).isEqualTo("carecontext-kek");
         assertThat(env.get("CARECONTEXT_KEK_PKCS11_PREVIOUS_KEY_LABEL").get("value")).isEqualTo("carecontext-kek-2025");
       }
-      for (Map<String, Object> pod : podSpecs(production)) { // the key file unless a module is named
+      for (Map<String, Object> pod : servingPodSpecs(production)) { // the key file unless a module is named
         assertThat(byName(list(pod, "volumes"))).doesNotContainKey("kek-pin");
         assertThat(byName(list(containers(pod).get(0), "env"))).doesNotContainKey("CARECONTEXT_KEK_PKCS11_LIBRARY");
       }
       assertThatThrownBy(() -> render(t -> t.set("kek.pkcs11.library", "/opt/hsm/lib/libcklog2.so")))
           .hasMessageContaining("kek.pkcs11.library needs kek.pkcs11.slot");
+    }
+
+    /**
+     * The migration Job changes schemas and roles and decrypts nothing, yet it mounted the KEK (or the
+     * token's PIN), the server's TLS key and the scrape token beside the owner role's credentials: a
+     * pod more holding the key to every tenant's PHI. The API and worker pods keep them.
+     */
+    @Test
+    void theMigrationJobHoldsNoKey() {
+      List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues)
+          .set("kek.pkcs11.library", "/opt/hsm/lib/libcklog2.so").set("kek.pkcs11.slot", "3")
+          .set("kek.pkcs11.pinSecret", "hsm-pin").set("kek.previousKey", "kek-old")
+          .set("serverTls.enabled", true).set("serverTls.existingSecret", "api-tls"));
+      List<String> keyVolumes = List.of("kek", "kek-pin", "server-tls");
+      Map<String, Object> migrate = podSpec(one(docs, "Job", "cc-carecontext-migrate"));
+      assertThat(byName(list(migrate, "volumes"))).doesNotContainKeys(keyVolumes.toArray(String[]::new))
+          .containsKeys("tmp", "home", "db-ca");
+      Map<String, Object> container = containers(migrate).get(0);
+      assertThat(byName(list(container, "volumeMounts"))).doesNotContainKeys(keyVolumes.toArray(String[]::new));
+      assertThat(byName(list(container, "env")).keySet())
+          .noneMatch(n -> n.startsWith("CARECONTEXT_KEK_") || n.startsWith("CARECONTEXT_TLS_")
+              || n.equals("CARECONTEXT_METRICS_TOKEN") || n.equals("CARECONTEXT_ADMIN_KEY"))
+          .contains("CARECONTEXT_DB_URL", "CARECONTEXT_DB_USER", "CARECONTEXT_DB_PASSWORD", "CARECONTEXT_DB_APP_PASSWORD");
+      for (Map<String, Object> pod : servingPodSpecs(docs)) {
+        assertThat(byName(list(pod, "volumes"))).containsKeys(keyVolumes.toArray(String[]::new));
+        assertThat(byName(list(containers(pod).get(0), "env")))
+            .containsKeys("CARECONTEXT_KEK_FILE", "CARECONTEXT_KEK_PKCS11_PIN_FILE", "CARECONTEXT_TLS_KEY", "CARECONTEXT_METRICS_TOKEN");
+      }
     }
 
     @Test
@@ -891,6 +919,14 @@ class HelmChartTest {
         .filter(d -> List.of("Deployment", "Job", "StatefulSet", "DaemonSet").contains(d.get("kind")))
         .map(HelmChartTest::podSpec)
         .collect(Collectors.toList());
+  }
+
+  /** The pods that serve and embed (the Deployments), which hold the keys; not the migration Job. */
+  static List<Map<String, Object>> servingPodSpecs(List<Map<String, Object>> docs) {
+    List<Map<String, Object>> pods = ofKind(docs, "Deployment").stream().map(HelmChartTest::podSpec)
+        .collect(Collectors.toList());
+    assertThat(pods).hasSize(2);
+    return pods;
   }
 
   static List<Map<String, Object>> containers(Map<String, Object> pod) {
