@@ -721,6 +721,31 @@ class HelmChartTest {
       assertThat(cidrs(list(migrate, "egress"))).containsExactly("10.20.0.0/24");
     }
 
+    /**
+     * A PKCS#11 module of a network HSM connects to it from the pod; the NetworkPolicies' default-deny
+     * had no place for that address except llmEndpoints (meant for BAA-covered model endpoints), so the
+     * pods could not open any data key. The HSM is reached by the pods that hold keys, not the migration.
+     */
+    @Test
+    void theNetworkHsmIsReachableFromThePodsThatHoldKeysOnly() {
+      List<Map<String, Object>> docs = render(t -> t.withValuesFile(productionValues)
+          .set("kek.pkcs11.library", "/opt/hsm/lib/libCryptoki2_64.so").set("kek.pkcs11.slot", "0")
+          .set("kek.pkcs11.pinSecret", "hsm-pin")
+          .set("networkPolicy.hsmEndpoints[0].cidr", "10.40.0.5/32").set("networkPolicy.hsmEndpoints[0].ports[0]", 1792));
+      for (String component : List.of("api", "worker")) {
+        List<Map<String, Object>> egress = list(map(one(docs, "NetworkPolicy", "cc-carecontext-" + component), "spec"), "egress");
+        assertThat(cidrs(egress)).as(component).contains("10.40.0.5/32");
+        assertThat(egressPorts(egress)).as(component).contains(1792);
+      }
+      List<Map<String, Object>> migrate = list(map(one(docs, "NetworkPolicy", "cc-carecontext-migrate"), "spec"), "egress");
+      assertThat(cidrs(migrate)).containsExactly("10.20.0.0/24");
+      assertThat(cidrs(list(map(one(production, "NetworkPolicy", "cc-carecontext-api"), "spec"), "egress")))
+          .doesNotContain("10.40.0.5/32");
+      assertThatThrownBy(() -> render(t -> t.withValuesFile(productionValues)
+          .set("networkPolicy.hsmEndpoints[0].cidr", "10.40.0.5/32")))
+          .hasMessageContaining("needs its ports");
+    }
+
     @Test
     void migrationJobIsAPreInstallAndPreUpgradeHook() {
       Map<String, Object> job = one(production, "Job", "cc-carecontext-migrate");
