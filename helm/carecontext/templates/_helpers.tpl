@@ -109,6 +109,9 @@ Refuse settings that would weaken the pod hardening.
 {{- if eq (int .Values.securityContext.runAsGroup) 0 }}
 {{- fail "securityContext.runAsGroup must not be 0" }}
 {{- end }}
+{{- if eq (int .Values.securityContext.fsGroup) 0 }}
+{{- fail "securityContext.fsGroup must not be 0: every container process joins the fsGroup, and group root may write what root's group may" }}
+{{- end }}
 {{- if and .Values.serverTls.enabled (not .Values.serverTls.existingSecret) }}
 {{- fail "serverTls.enabled needs serverTls.existingSecret (a kubernetes.io/tls Secret)" }}
 {{- end }}

@@ -243,6 +243,21 @@ class HelmChartTest {
           .hasMessageContaining("must not be 0");
     }
 
+    /**
+     * Kubernetes adds the pod's fsGroup to every container process's groups: fsGroup 0 put the app in
+     * root's group although runAsUser 0 and runAsGroup 0 were refused.
+     */
+    @Test
+    void rootGroupIsRefusedAsFsGroupToo() {
+      assertThatThrownBy(() -> render(t -> t.set("securityContext.fsGroup", 0)))
+          .hasMessageContaining("securityContext.fsGroup must not be 0");
+      assertThatThrownBy(() -> render(t -> t.set("securityContext.runAsGroup", 0)))
+          .hasMessageContaining("securityContext.runAsGroup must not be 0");
+      for (Map<String, Object> pod : podSpecs(defaults)) {
+        assertThat(map(pod, "securityContext").get("fsGroup")).isEqualTo(10001);
+      }
+    }
+
     @Test
     void writablePathsAreEmptyDirsAndTheKekIsAReadOnlySecret() {
       for (Map<String, Object> pod : servingPodSpecs(production)) {
