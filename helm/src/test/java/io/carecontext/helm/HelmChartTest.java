@@ -98,7 +98,14 @@ class HelmChartTest {
             "chart not found: run from the repository root or from helm/"));
   }
 
+  /** The owner role's password a development install must give when the chart makes the Secret. */
+  static final String DEV_DB_PASSWORD = "dev-owner-password";
+
   static List<Map<String, Object>> render(UnaryOperator<TemplateCommand> options) {
+    return renderWithoutPassword(t -> options.apply(t.set("secrets.dbPassword", DEV_DB_PASSWORD)));
+  }
+
+  static List<Map<String, Object>> renderWithoutPassword(UnaryOperator<TemplateCommand> options) {
     TemplateCommand command = new Helm(renderable).template().withName(RELEASE).withNamespace(NAMESPACE);
     return parse(options.apply(command).call());
   }
@@ -121,7 +128,7 @@ class HelmChartTest {
   /** NOTES.txt as `helm install` prints it (a client-only dry run: no cluster). */
   static String notes(UnaryOperator<InstallCommand> options) {
     InstallCommand install = new Helm(chart).install().clientOnly().dryRun()
-        .withName(RELEASE).withNamespace(NAMESPACE);
+        .withName(RELEASE).withNamespace(NAMESPACE).set("secrets.dbPassword", DEV_DB_PASSWORD);
     String output = options.apply(install).call().getOutput();
     return output.substring(output.indexOf("NOTES:"));
   }
@@ -443,6 +450,23 @@ class HelmChartTest {
       assertThat(annotations.get("helm.sh/resource-policy")).isEqualTo("keep");
       assertThat(map(secrets.get(0), "data")).containsKeys(
           "admin-key", "metrics-token", "db-user", "db-password", "db-app-user", "db-app-password", "kek");
+    }
+
+    /**
+     * The chart made its Secret with an empty owner password: the migration Job failed to log in, and
+     * since the Secret is kept, the next install with the password failed on it ("already exists").
+     * Such an install is refused before anything is made; an existing Secret needs no password here.
+     */
+    @Test
+    void anInstallThatWouldMakeTheSecretWithoutTheOwnerPasswordIsRefused() {
+      assertThatThrownBy(() -> renderWithoutPassword(UnaryOperator.identity()))
+          .hasMessageContaining("secrets.dbPassword is empty").hasMessageContaining("carecontext_owner");
+      String password = new String(java.util.Base64.getDecoder().decode(
+          (String) map(ofKind(defaults, "Secret").get(0), "data").get("db-password")), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(password).isEqualTo(DEV_DB_PASSWORD);
+      assertThat(renderWithoutPassword(t -> t.set("secrets.existingSecret", "mine").set("kek.existingSecret", "kek")))
+          .noneMatch(d -> "Secret".equals(d.get("kind")));
+      assertThat(new Helm(chart).lint().strict().call().isFailed()).isFalse(); // lint installs nothing
     }
 
     @Test
