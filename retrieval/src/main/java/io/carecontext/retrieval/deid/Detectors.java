@@ -35,8 +35,11 @@ final class Detectors {
    * value needs a digit: "Device: pacemaker" took the word for a device number and the model lost it.
    */
   private static String labelled(String label, int minLength) {
-    // "MRN is 00123456", "account number was 998877", "MRN = 4711": the label need not touch its value
-    return "(?i)\\b(?:" + label + ")(?:\\s+(?:is|was|of)\\b|\\s*=)?\\s*[:#-]?\\s*(?<v>(?=[A-Z-]*\\d)[A-Z0-9-]{"
+    // "MRN is 00123456", "account number was 998877", "MRN = 4711": the label need not touch its value.
+    // The blanks are taken whole (possessive) and the digit looked for among the value's first characters:
+    // each way of sharing a run of blanks between the optional parts was tried ("MRN" and 8K blanks took
+    // 4 s), and from each label in a run of "MRN-MRN-…" the look for a digit went to the run's end.
+    return "(?i)\\b(?:" + label + ")(?:\\s++(?:is|was|of)\\b|\\s*+=)?\\s*+[:#-]?\\s*+(?<v>(?=[A-Z-]{0,64}+\\d)[A-Z0-9-]{"
         + minLength + ",})\\b";
   }
 
@@ -105,25 +108,25 @@ final class Detectors {
   private static final List<Rule> PATTERNS = List.of(
       // dashed, spaced ("078 05 1120"), or nine digits behind its label ("SSN 078051120")
       new Rule(IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b|\\b\\d{3} \\d{2} \\d{4}\\b"
-          + "|(?i)\\b(?:SSN|SS#|social security(?:\\s*(?:no\\.?|number|#))?)\\s*[:#-]?\\s*(?<v>\\d{3}[- ]?\\d{2}[- ]?\\d{4})\\b")),
+          + "|(?i)\\b(?:SSN|SS#|social security(?:\\s*+(?:no\\.?|number|#))?)\\s*+[:#-]?\\s*+(?<v>\\d{3}[- ]?\\d{2}[- ]?\\d{4})\\b")),
       // the local part starts where a run of its characters starts: from every word boundary inside a long run
       // without an @ ("1-1-1-…"), the scan to the run's end made the search quadratic (24 s for 64 KiB)
       new Rule(IdentifierClass.EMAIL, Pattern.compile("(?<![\\w.+-])[\\w.+-]++@[\\w-]+(?:\\.[\\w-]+)+\\b")),
       new Rule(IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+")),
       new Rule(IdentifierClass.IP, Pattern.compile("\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b")),
-      new Rule(IdentifierClass.FAX, Pattern.compile("(?i)\\bfax\\s*(?:no\\.?|number|#)?\\s*[:#]?\\s*(?<v>" + PHONE + ")")),
+      new Rule(IdentifierClass.FAX, Pattern.compile("(?i)\\bfax\\s*+(?:no\\.?|number|#)?\\s*+[:#]?\\s*+(?<v>" + PHONE + ")")),
       new Rule(IdentifierClass.PHONE, Pattern.compile(PHONE)),
       new Rule(IdentifierClass.MRN, Pattern.compile(labelled("MRN|medical record(?: number)?", 4))),
       new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled(
-          "(?:member|policy|plan|subscriber|beneficiary|insurance|insurer|medicaid|medicare)\\s*(?:id|no\\.?|number|#)", 4))),
-      new Rule(IdentifierClass.ACCOUNT, Pattern.compile(labelled("(?:account|acct)\\s*(?:no\\.?|number|#)?", 4))),
-      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:licen[cs]e|certificate|DEA|NPI)\\s*(?:no\\.?|number|#)?", 5))),
-      new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)\\s*(?:id|no\\.?|number|#|sn|s/n)?"
-          + "|s/n|sn(?=\\s*[:#])", 5))),
+          "(?:member|policy|plan|subscriber|beneficiary|insurance|insurer|medicaid|medicare)\\s*+(?:id|no\\.?|number|#)", 4))),
+      new Rule(IdentifierClass.ACCOUNT, Pattern.compile(labelled("(?:account|acct)(?:\\s*+(?:no\\.?|number|#))?", 4))),
+      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:licen[cs]e|certificate|DEA|NPI)(?:\\s*+(?:no\\.?|number|#))?", 5))),
+      new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)(?:\\s*+(?:id|no\\.?|number|#|sn|s/n))?"
+          + "|s/n|sn(?=\\s*+[:#])", 5))),
       // a plate after its state's code ("License plate RI 7GH-221" passed: "RI" was taken for the value)
-      new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|(?:licen[cs]e\\s+)?plate(?:\\s*(?:no\\.?|number|#))?"
-          + "(?:\\s*[:#-]?\\s*(?-i:[A-Z]{2})(?=\\s+[A-Z0-9-]*\\d))?"
-          + "|vehicle(?:\\s*(?:id|no\\.?|number|plate|#))?|registration(?:\\s*(?:no\\.?|number|#))?", 5))),
+      new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|(?:licen[cs]e\\s++)?plate(?:\\s*+(?:no\\.?|number|#))?"
+          + "(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?"
+          + "|vehicle(?:\\s*+(?:id|no\\.?|number|plate|#))?|registration(?:\\s*+(?:no\\.?|number|#))?", 5))),
       // a relative or contact named after the relation ("daughter Jane Doe", "wife Gertrude"): Safe Harbor's
       // names of relatives; a colon after the relation is family history ("Mother: Diabetes"), not a name
       // ("daughter-in-law Keisha", "stepson Marcus" passed: the relation was only the plain word)
@@ -165,16 +168,16 @@ final class Detectors {
       // code"; its word left in the text. A handle alone needs a digit, an underscore or a dot ("@rest", "@home",
       // "@HS" are how notes write "at"), or a word before it that says whose it is ("twitter @jdoe")
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:user[ -]?(?:name|id)|login(?:[ -]?(?:id|name))?|log-in"
-          + "|screen[ -]?name|account[ -]?name|gamertag|(?:handle|twitter|instagram|tiktok|snapchat|facebook|ig)(?=\\s*(?:is\\s+)?:?\\s*@))"
-          + "(?:\\s+(?:is|was)\\b)?\\s*[:=#-]?\\s*)(?<v>@?(?!(?i:" + NOT_A_USER + ")(?![\\w.-]))[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}"
+          + "|screen[ -]?name|account[ -]?name|gamertag|(?:handle|twitter|instagram|tiktok|snapchat|facebook|ig)(?=\\s*+(?:is\\s++)?:?\\s*+@))"
+          + "(?:\\s++(?:is|was)\\b)?\\s*+[:=#-]?\\s*+)(?<v>@?(?!(?i:" + NOT_A_USER + ")(?![\\w.-]))[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}"
           + "[A-Za-z0-9_])|(?<![\\w.@+-])@(?=[A-Za-z0-9_.]*[0-9_.][A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_.]{0,29}[A-Za-z0-9_]"),
           USERNAME),
       // a store's number beside its name ("Walgreens #4521", "CVS store 1234", "pharmacy #12"): it names one shop,
       // and so the street it stands in (a facility, like a pharmacy by name; one by name takes its number in
       // addFacilities)
-      new Rule(IdentifierClass.FACILITY, Pattern.compile("(?<![A-Za-z])(?:(?:" + CHAINS + ")(?:\\s+(?:Pharmacy|Drugs?"
-          + "|Drugstore|Store|Supercenter|Neighborhood Market))?\\s*(?:(?i:store|branch|location|loc|pharmacy|no\\.?|number)"
-          + "\\s*#?\\s*|#\\s*)|(?i:\\b(?:pharmacy|drugstore|drug store|store|branch))\\s*(?:#|(?i:no\\.|number)\\s*#?)\\s*)"
+      new Rule(IdentifierClass.FACILITY, Pattern.compile("(?<![A-Za-z])(?:(?:" + CHAINS + ")(?:\\s++(?:Pharmacy|Drugs?"
+          + "|Drugstore|Store|Supercenter|Neighborhood Market))?\\s*+(?:(?i:store|branch|location|loc|pharmacy|no\\.?|number)"
+          + "\\s*+#?\\s*+|#\\s*+)|(?i:\\b(?:pharmacy|drugstore|drug store|store|branch))\\s*+(?:#|(?i:no\\.|number)\\s*+#?)\\s*+)"
           + "\\d{1,6}\\b")),
       // a town before a state's code and a ZIP code, as an address writes it ("Tempe AZ 85281"): the
       // record's own city is known, another (a laboratory's, a hospital's) was left beside its ZIP token
@@ -428,12 +431,12 @@ final class Detectors {
    * As {@link #STORE_NUMBER}, on the name's line and "No." with its period: after an employer found by its
    * verb, "no 2" is as often the sentence's ("works at Acme no 2 shifts alike").
    */
-  private static final Pattern NUMBER_AFTER_NAME = Pattern.compile("[ \\t]*(?:(?i:store|branch|location|no\\.|number)"
-      + "[ \\t]*#?[ \\t]*|#[ \\t]*)\\d{1,6}\\b");
+  private static final Pattern NUMBER_AFTER_NAME = Pattern.compile("[ \\t]*+(?:(?i:store|branch|location|no\\.|number)"
+      + "[ \\t]*+#?[ \\t]*+|#[ \\t]*+)\\d{1,6}\\b");
 
   /** A store's or a branch's number after its name: "#1234", "store 1234", "No. 12". */
-  private static final Pattern STORE_NUMBER = Pattern.compile("\\s*(?:(?i:store|branch|location|no\\.?|number)\\s*#?\\s*"
-      + "|#\\s*)\\d{1,6}\\b");
+  private static final Pattern STORE_NUMBER = Pattern.compile("\\s*+(?:(?i:store|branch|location|no\\.?|number)\\s*+#?\\s*+"
+      + "|#\\s*+)\\d{1,6}\\b");
 
   /** Street types that name nothing else after a capitalized word: a street wherever they follow one. */
   private static final String STREET_TYPE = "Street|St|Avenue|Ave|Boulevard|Blvd|Road|Rd|Parkway|Pkwy|Highway|Hwy";

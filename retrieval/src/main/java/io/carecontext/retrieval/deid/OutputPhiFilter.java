@@ -35,7 +35,7 @@ public final class OutputPhiFilter {
    */
   private static final Pattern NUMBER_AFTER_PLACE_TOKEN = Pattern.compile("(?<=\\[(?:S\\d{1,4}_)?(?:"
       + IdentifierClass.FACILITY.prefix() + "|" + Detectors.EMPLOYER + ")_\\d{1,4}\\][ \\t]{0,3})(?:(?i:store|branch|location"
-      + "|no\\.?|number)[ \\t]*#?[ \\t]*|#[ \\t]*)\\d{1,6}\\b");
+      + "|no\\.?|number)[ \\t]*+#?[ \\t]*+|#[ \\t]*+)\\d{1,6}\\b");
 
   /**
    * The answer with every identifier the model wrote itself redacted. {@code deidentified}: the caller

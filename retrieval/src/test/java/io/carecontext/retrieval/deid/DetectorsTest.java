@@ -46,6 +46,31 @@ class DetectorsTest {
     assertThat(marked("(jdoe@example.org)", none)).isEqualTo("([EMAIL])");
   }
 
+  /**
+   * Blanks between a label and its value ("Fax:", "account", "login", "CVS store", "plate" and 2 KiB of them, then no
+   * value) took 50 s: each way of sharing the run among the optional blanks around the label's punctuation was tried,
+   * and a run of "MRN-MRN-…" was scanned to its end for a digit from each label. A guard against that shape of cost,
+   * with a bound some fifty times what the detectors take now, and the labelled values still found.
+   */
+  @Test
+  void aLongRunOfBlanksAfterALabelIsScannedOnce() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    for (String label : List.of("fax", "SSN", "social security number", "MRN", "member id", "account", "license",
+        "serial", "license plate", "plate RI", "login", "twitter", "CVS store", "pharmacy #")) {
+      String text = label + " \t".repeat(32 * 1024) + "x";
+      List<Detectors.Span> spans = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+          java.time.Duration.ofSeconds(10), () -> Detectors.find(text, none), label);
+      assertThat(spans).as(label).isEmpty();
+    }
+    String run = "MRN-".repeat(32 * 1024);
+    assertThat(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+        java.time.Duration.ofSeconds(10), () -> Detectors.find(run, none))).isEmpty();
+    assertThat(marked("Fax:  (508) 555-0142; fax # 508.555.0143; SSN :  078-05-1120; MRN  -  QX-77123; account "
+        + "number   44556677; login :  jsmith; twitter   @jdoe42; CVS store  # 4521; License plate  RI 7GH-221.", none))
+        .isEqualTo("Fax:  [FAX]; fax # [FAX]; SSN :  [SSN]; MRN  -  [MRN]; account number   [ACCOUNT]; login :  "
+            + "[USERNAME]; twitter   [USERNAME]; [FACILITY]; License plate  RI [VEHICLE].");
+  }
+
   /** The forms of one day (and time) the review saw pass, with the day each stands for. */
   static Map<String, LocalDate> forms() {
     Map<String, LocalDate> f = new LinkedHashMap<>();
