@@ -141,6 +141,24 @@ class DeidentifierTest {
         .isEqualTo("aged 90 or older and 12 yrs old");
   }
 
+  /**
+   * Blanks between "age" (or "she is") and what follows: "age" and 8 KiB of blanks took the de-identifier 5 s, and
+   * the re-identifier's keepTokens as much, since each way of sharing the run between the blanks around the colon
+   * was tried. A guard against that shape of cost, with a bound some fifty times what it takes now, and the ages
+   * written with blanks still found.
+   */
+  @Test
+  void aLongRunOfBlanksAfterAnAgesWordIsScannedOnce() {
+    for (String word : List.of("age", "aged", "she is", "she is now", "age 95", "age 95 to", "age 95 years")) {
+      String text = word + " \t".repeat(32 * 1024) + "x";
+      String out = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+          () -> Deidentifier.agesOver89(text, 2026), word);
+      assertThat(out).as(word).endsWith("x");
+    }
+    assertThat(Deidentifier.agesOver89("Age :  94; she is   now  92 today; age  91  to  95  years  or  older.", 2026))
+        .isEqualTo("Age :  90 or older; she is   now  90 or older today; age  90 or older.");
+  }
+
   // Before: a clinician's shorthand of age and sex ("91M with CHF") and an age after "she is" passed.
   @Test
   void agesOver89InShorthandAndAfterSheIs() {
