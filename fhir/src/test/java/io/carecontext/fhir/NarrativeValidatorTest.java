@@ -69,4 +69,25 @@ class NarrativeValidatorTest {
         + "\"div\":\"" + div("<script>x</script>") + "\"}}]}"));
     assertThat(found).singleElement().satisfies(i -> assertThat(i.message()).contains("Patient.contained[0].text.div"));
   }
+
+  /**
+   * A narrative comes from an EHR: an href of 32 KiB of "/" and a line separator took 1.2 s to check, since the
+   * pattern that cut the path began at each "/" and scanned to the separator. A guard against that shape of cost,
+   * with a bound some fifty times what the check takes now, and links judged as before.
+   */
+  @Test
+  void aLongRunOfSlashesBeforeALineSeparatorIsScannedOnce() {
+    for (String sep : List.of("\u2028", "\u0085", "\u2029")) {
+      String href = "/".repeat(128 * 1024) + sep + "x";
+      boolean safe = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+          () -> NarrativeValidator.safeUrl(href, false));
+      assertThat(safe).isTrue();
+    }
+    assertThat(NarrativeValidator.safeUrl("notes/visit.html#a", false)).isTrue();
+    assertThat(NarrativeValidator.safeUrl("javascript:alert(1)", false)).isFalse();
+    assertThat(NarrativeValidator.safeUrl("java\u2028script:alert(1)", false)).isFalse();
+    assertThat(NarrativeValidator.safeUrl("/a\u2028javascript:alert(1)", false)).isFalse();
+    assertThat(NarrativeValidator.safeUrl("https://example.org/a", false)).isTrue();
+    assertThat(NarrativeValidator.pathLength("a/b\u2028c/d\u2028")).isEqualTo(2);
+  }
 }
