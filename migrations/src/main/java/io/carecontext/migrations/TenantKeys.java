@@ -27,7 +27,7 @@ import javax.sql.DataSource;
  * new data keys are wrapped only under the current one. {@link KekRotation} then rewraps the rest
  * while the service runs; the data keys themselves never change, so cached ones stay valid.
  *
- * <p>A cached key is checked against its stored row at most every {@link #REVALIDATE_AFTER}: every
+ * <p>A cached key is checked against its stored row, in the background, at most every {@link #REVALIDATE_AFTER}: every
  * replica of the service (and every embedding worker) keeps its own cache, and only the one that
  * offboarded a tenant evicted its key. The others went on holding the shredded key for as long as they
  * ran, and when a tenant of the same id was created again they sealed its new data, audit bodies and
@@ -36,6 +36,8 @@ import javax.sql.DataSource;
  * replaced, within that interval; a row rewrapped under a new key-encryption key keeps its cipher.
  */
 public final class TenantKeys {
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TenantKeys.class);
 
   private final KeyEncryptionKeyProvider kek;
   private final List<KeyEncryptionKeyProvider> previous;
@@ -50,6 +52,15 @@ public final class TenantKeys {
   private final Map<TenantId, Loaded> loaded = new ConcurrentHashMap<>();
   /** One reload of a tenant's key at a time; other tenants' keys are not held up by it. */
   private final Map<TenantId, ReentrantLock> reloading = new ConcurrentHashMap<>();
+  /** The tenants whose row the refresher is to read, or reads. */
+  private final java.util.Set<TenantId> refreshing = ConcurrentHashMap.newKeySet();
+  /** One daemon thread for every instance: a refresh is one small read. */
+  private static final java.util.concurrent.ExecutorService REFRESHER =
+      java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "tenant-key-refresh");
+        t.setDaemon(true);
+        return t;
+      });
   private final long revalidateNanos;
 
   public TenantKeys(KeyEncryptionKeyProvider kek, DataSource app) {
@@ -88,31 +99,65 @@ public final class TenantKeys {
     }
   }
 
-  /** The tenant's cipher; fails when the tenant has no key (deleted, or key destroyed). */
+  /**
+   * The tenant's cipher; fails when the tenant has no key (deleted, or key destroyed). A cached key older than
+   * the interval is returned as it is, and its row read again in the background: a caller holds a connection
+   * (its request's transaction, often with row locks), and reading the row on its thread needed a second one,
+   * so with the pool's connections held by requests waiting on that caller's locks, the pool ran dry until its
+   * timeout (503s under concurrent writes). Only the first load, with nothing to use yet, is read here.
+   */
   public TenantCipher cipher(TenantId tenant) {
     Loaded cached = loaded.get(tenant);
-    if (cached != null && System.nanoTime() - cached.checkedAt() < revalidateNanos) {
+    if (cached != null) {
+      if (System.nanoTime() - cached.checkedAt() >= revalidateNanos) {
+        refreshLater(tenant);
+      }
       return cached.cipher();
     }
     ReentrantLock lock = reloading.computeIfAbsent(tenant, t -> new ReentrantLock());
-    if (cached != null && !lock.tryLock()) {
-      // Another thread is reading the row: use the key in hand meanwhile. Waiting for it could starve the
-      // pool, since the reader needs a connection of its own while the waiters hold theirs (with 4
-      // connections and 4 waiters, until the pool's timeout). A key shredded meanwhile is dropped as soon as
-      // the reader has read its row.
-      return cached.cipher();
-    }
-    if (cached == null) {
-      lock.lock(); // nothing to use yet: the first load is waited for, once
-    }
+    lock.lock(); // nothing to use yet: the first load is waited for, once
     try {
       cached = loaded.get(tenant);
-      if (cached != null && System.nanoTime() - cached.checkedAt() < revalidateNanos) {
-        return cached.cipher(); // checked by another thread meanwhile
-      }
-      return reload(tenant, cached).cipher();
+      return cached != null ? cached.cipher() : reload(tenant, null).cipher();
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Whether a read of the tenant's row is queued or under way (for tests). */
+  boolean refreshPending(TenantId tenant) {
+    return refreshing.contains(tenant);
+  }
+
+  /** Reads the tenant's row again on the refresher's thread, once at a time per tenant. */
+  private void refreshLater(TenantId tenant) {
+    if (!refreshing.add(tenant)) {
+      return;
+    }
+    try {
+      REFRESHER.execute(() -> {
+        ReentrantLock lock = reloading.computeIfAbsent(tenant, t -> new ReentrantLock());
+        lock.lock();
+        try {
+          Loaded cached = loaded.get(tenant);
+          if (cached != null && System.nanoTime() - cached.checkedAt() >= revalidateNanos) {
+            reload(tenant, cached);
+          }
+        } catch (DataKeyUnavailableException gone) {
+          // offboarded: reload dropped and wiped the key; the next call is refused
+        } catch (RuntimeException e) {
+          // the row could not be read or its key not opened (a KEK this process lacks): the key is dropped, so
+          // the next call loads it on its own and fails as a first load would (503 key_unavailable)
+          evict(tenant);
+          LOG.warn("the data key of tenant {} could not be checked against its row ({}); it is loaded again at "
+              + "its next use", tenant, e.getClass().getSimpleName());
+        } finally {
+          lock.unlock();
+          refreshing.remove(tenant);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      refreshing.remove(tenant);
     }
   }
 
