@@ -39,11 +39,6 @@ final class BundleProcessor {
   Bundle process(Bundle bundle, Bundle.BundleType responseType) throws SQLException {
     List<BundleEntryComponent> entries = bundle.getEntry();
     lockAhead(entries);
-    for (int i = 0; i < entries.size(); i++) {
-      if (entries.get(i).getRequest().getMethod() == HTTPVerb.DELETE) {
-        deletedBy.putIfAbsent(String.join("/", entries.get(i).getRequest().getUrl().split("/")), i);
-      }
-    }
     List<Optional<String>> existing = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {
       existing.add(assignId(i, entries.get(i)));
@@ -64,15 +59,19 @@ final class BundleProcessor {
   /**
    * Every resource the Bundle names by id (PUT, DELETE) and every identifier it creates conditionally,
    * locked in one order before anything is written (see {@link ResourceWriter#lock}). POST entries
-   * get new ids and need no lock.
+   * get new ids and need no lock. The resources DELETE entries name are noted on the way ({@link #deletedBy}).
    */
   private void lockAhead(List<BundleEntryComponent> entries) throws SQLException {
     List<Long> keys = new ArrayList<>();
-    for (BundleEntryComponent e : entries) {
+    for (int i = 0; i < entries.size(); i++) {
+      BundleEntryComponent e = entries.get(i);
       HTTPVerb method = e.getRequest().getMethod();
       String[] parts = e.getRequest().getUrl() == null ? new String[0] : e.getRequest().getUrl().split("/");
       if ((method == HTTPVerb.PUT || method == HTTPVerb.DELETE) && parts.length == 2) {
         keys.add(writer.resourceKey(parts[0], parts[1]));
+        if (method == HTTPVerb.DELETE) {
+          deletedBy.putIfAbsent(parts[0] + "/" + parts[1], i); // what a conditional create must not match
+        }
       } else if (method == HTTPVerb.POST && e.getResource() != null && e.getRequest().hasIfNoneExist()) {
         IdentifierCriteria.parse(e.getRequest().getIfNoneExist())
             .ifPresent(c -> keys.add(writer.identifierKey(e.getResource().fhirType(), c.system(), c.value())));

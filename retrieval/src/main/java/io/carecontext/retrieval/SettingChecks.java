@@ -14,10 +14,10 @@ public final class SettingChecks {
    * 64 bits, so 2^64 + 50 passed as 50 (a kMax or a token budget out of range, stored as sent).
    */
   public static void wholeNumber(String at, Object v, long min, long max) {
-    if (!(v instanceof Number n) || !Double.isFinite(n.doubleValue())
-        || n.doubleValue() != Math.floor(n.doubleValue())
-        || new java.math.BigDecimal(n.toString()).compareTo(java.math.BigDecimal.valueOf(min)) < 0
-        || new java.math.BigDecimal(n.toString()).compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
+    java.math.BigDecimal exact = v instanceof Number n && Double.isFinite(n.doubleValue())
+        && n.doubleValue() == Math.floor(n.doubleValue()) ? new java.math.BigDecimal(n.toString()) : null;
+    if (exact == null || exact.compareTo(java.math.BigDecimal.valueOf(min)) < 0
+        || exact.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
       throw new IllegalArgumentException(at + " must be a whole number from " + min
           + (max == Long.MAX_VALUE ? " up" : " to " + max));
     }

@@ -147,9 +147,8 @@ public final class ChatService {
       // The prompt as it left (system and user, as the answered and dry-run rows hold it, so that its hash
       // compares with theirs), the endpoint it went to and what went wrong there: the row held the user
       // part alone, and no word of which endpoint failed or how.
-      String failedDetails = "{\"deid\":" + counts(deidCounts) + ",\"redacted\":{},\"endpoint\":"
-          + AuditEntry.jsonString(endpoint.name())
-          + (failed.failure() == null ? "" : ",\"failure\":" + AuditEntry.jsonString(failed.failure())) + "}";
+      String failedDetails = json(deidCounts, Map.of(), ",\"endpoint\":" + AuditEntry.jsonString(endpoint.name())
+          + (failed.failure() == null ? "" : ",\"failure\":" + AuditEntry.jsonString(failed.failure())));
       audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failed.code(), List.of(), millis(start))
           .withModel(endpoint.model(), prompt.system() + "\n\n" + prompt.user(), null, failedDetails)
           .withReviewFlags(found.breakGlass()));
@@ -167,9 +166,8 @@ public final class ChatService {
     String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
         : Reidentifier.keepTokens(filtered.text(), deid.tokens());
     List<String> citations = citations(filtered.text(), cited);
-    String details = "{\"deid\":" + counts(deidCounts) + ",\"redacted\":" + counts(filtered.redactions())
-        + ",\"endpoint\":\"" + reply.endpoint() + "\",\"promptTokens\":" + reply.promptTokens()
-        + ",\"outputTokens\":" + reply.outputTokens() + "}";
+    String details = json(deidCounts, filtered.redactions(), ",\"endpoint\":\"" + reply.endpoint()
+        + "\",\"promptTokens\":" + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens());
     var id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED,
             filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",
             found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
@@ -225,7 +223,12 @@ public final class ChatService {
 
   /** Counts per class, never values: {"deid":{"NAME":2},"redacted":{"SSN":1}}. */
   static String json(Map<IdentifierClass, Integer> deid, Map<IdentifierClass, Integer> redacted) {
-    return "{\"deid\":" + counts(deid) + ",\"redacted\":" + counts(redacted) + "}";
+    return json(deid, redacted, "");
+  }
+
+  /** As {@link #json(Map, Map)}, with {@code more} members (",\"name\":value…") after the counts. */
+  private static String json(Map<IdentifierClass, Integer> deid, Map<IdentifierClass, Integer> redacted, String more) {
+    return "{\"deid\":" + counts(deid) + ",\"redacted\":" + counts(redacted) + more + "}";
   }
 
   private static String counts(Map<IdentifierClass, Integer> m) {

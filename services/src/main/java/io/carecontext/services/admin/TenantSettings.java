@@ -190,12 +190,12 @@ public final class TenantSettings {
     }
   }
 
+  /** The one whole-number check of every setting (role policies and model settings use it too). */
   private static void requireInt(String key, Object value, int min, int max) {
-    // compared as the number it is: longValue() of a BigInteger beyond a long keeps its low 64 bits,
-    // and 2^64 + 6 passed as 6
-    if (!(value instanceof Number n) || n.doubleValue() != Math.floor(n.doubleValue())
-        || n.doubleValue() < min || n.doubleValue() > max) {
-      throw ApiException.badRequest("settings." + key + " must be a whole number from " + min + " to " + max);
+    try {
+      io.carecontext.retrieval.SettingChecks.wholeNumber("settings." + key, value, min, max);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
     }
   }
 }

@@ -72,6 +72,8 @@ import org.hl7.fhir.r4.model.Resource;
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class FhirController {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FhirController.class);
+
   private static final Set<String> JSON_TYPES = FhirResponses.JSON_TYPES;
   private static final Set<String> NDJSON_TYPES = Set.of("application/fhir+ndjson", "application/x-ndjson",
       "application/ndjson");
@@ -367,8 +369,6 @@ public class FhirController {
           + "written is stored and recorded", t);
     }
   }
-
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FhirController.class);
 
   /** The audit reason of a refused write, by its status. */
   private static final Map<Integer, String> REFUSED_WRITES = Map.of(400, "invalid_request", 403, "key_not_admitted",
