@@ -153,11 +153,27 @@ class AuditCoverageIT {
     noRow("GET /openapi.yml", "the API's description: no key, no tenant, no data");
     noRow("GET /fhir/{tenant}/metadata", "the CapabilityStatement: public, the same for every tenant id (it tells no "
         + "tenant apart), no data");
-    noRow("GET /admin/tenants", "the platform operator's list of tenants (platform schema); a tenant key's 403 "
-        + "reads nothing of its tenant");
-    noRow("POST /admin/tenants", "provisions a tenant (platform operator only); settings other than the defaults "
-        + "write a tenant-settings row in the new tenant's trail (AdminAuditIT); a tenant key's 403 touches no tenant");
-    noRow("GET /admin/offboardings", "what remains of offboarded tenants, platform schema only (platform operator)");
+    // Platform operator only, no tenant in the path: a tenant key is refused 403 and its attempt recorded in its
+    // own tenant's trail; the operator's allowed call reads or writes the platform schema, no tenant's data.
+    audited("GET /admin/tenants", "platform-operator", none, null, 200, null,
+        "tenant-admin", 403, "admin-request denied role_not_allowed")
+        .refusedBy(k -> app.call("GET", "/admin/tenants", k, null))
+        .otherTenant("tenant-admin", 403, "admin-request denied role_not_allowed")
+        .operator(0, null)
+        .because("allowed: the platform operator's list of tenants (platform schema), no tenant's data");
+    audited("POST /admin/tenants", "platform-operator", none, null, 201, null,
+        "tenant-admin", 403, "admin-request denied role_not_allowed")
+        .refusedBy(k -> app.call("POST", "/admin/tenants", k, "{\"id\":\"climb_" + serial.incrementAndGet() + "\"}"))
+        .otherTenant("tenant-admin", 403, "admin-request denied role_not_allowed")
+        .operator(0, null)
+        .because("allowed (platform operator only, not called here): provisions a tenant; settings other than the "
+            + "defaults write a tenant-settings row in the new tenant's trail (AdminAuditIT)");
+    audited("GET /admin/offboardings", "platform-operator", none, null, 200, null,
+        "tenant-admin", 403, "admin-request denied role_not_allowed")
+        .refusedBy(k -> app.call("GET", "/admin/offboardings", k, null))
+        .otherTenant("tenant-admin", 403, "admin-request denied role_not_allowed")
+        .operator(0, null)
+        .because("allowed: what remains of offboarded tenants, platform schema only (platform operator)");
 
     // --- the tenant's configuration, keys and ingest state (tenant-admin; the operator key too) ---
     audited("GET /admin/tenants/{tenant}", "tenant-admin", none,

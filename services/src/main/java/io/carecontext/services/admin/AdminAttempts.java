@@ -77,6 +77,19 @@ public final class AdminAttempts {
     caller.requirePlatformAdmin();
   }
 
+  /**
+   * For a path without a tenant that only the platform operator takes (creating and listing tenants,
+   * listing offboardings): a tenant key is refused (403) and its attempt recorded in its own tenant's
+   * trail, {@code role_not_allowed}: a tenant admin trying to provision tenants or to learn the others
+   * is an attempt to reach beyond its tenant, and left no row before.
+   */
+  public void requirePlatformOperator(Caller caller, String action, HttpRequest<?> request) {
+    if (!caller.platformAdmin() && caller.tenant() != null) {
+      refused.record(audit, caller.tenant(), caller.keyId(), refusal(caller, action, request, "role_not_allowed"));
+    }
+    caller.requirePlatformAdmin();
+  }
+
   private static AuditEntry refusal(Caller caller, String action, HttpRequest<?> request, String reason) {
     return AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null, action,
             AuditEntry.Decision.DENIED, reason)

@@ -2,6 +2,7 @@ package io.carecontext.services.admin;
 
 import io.carecontext.migrations.TenantProvisioner;
 import io.carecontext.services.auth.Caller;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.RequestAttribute;
@@ -22,14 +23,16 @@ public class OffboardingController {
   static final int LIMIT = 1_000;
 
   private final TenantProvisioner provisioner;
+  private final AdminAttempts attempts;
 
-  public OffboardingController(TenantProvisioner provisioner) {
+  public OffboardingController(TenantProvisioner provisioner, AdminAttempts attempts) {
     this.provisioner = provisioner;
+    this.attempts = attempts;
   }
 
   @Get
-  public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller) {
-    caller.requirePlatformAdmin();
+  public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, HttpRequest<?> request) {
+    attempts.requirePlatformOperator(caller, "admin-request", request);
     List<Map<String, Object>> rows = provisioner.offboardings(LIMIT).stream().map(o -> Map.<String, Object>of(
         "tenant", o.tenantId(), "name", o.name(), "createdAt", o.createdAt().toString(),
         "offboardedAt", o.offboardedAt().toString(), "offboardedBy", o.offboardedBy())).toList();

@@ -73,9 +73,9 @@ public class TenantController {
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
       schema = @Schema(implementation = AdminDtos.CreateTenant.class)))
   public HttpResponse<AdminDtos.TenantView> create(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
-                                                   @Nullable @Body byte[] raw) {
+                                                   @Nullable @Body byte[] raw, HttpRequest<?> request) {
     // the key first, then its body: a tenant key was told to fix its JSON, for a call it may not make at all
-    caller.requirePlatformAdmin();
+    attempts.requirePlatformOperator(caller, "admin-request", request);
     AdminDtos.CreateTenant body = AdminDtos.read(json, raw, AdminDtos.CreateTenant.class);
     if (body.id() == null || !TenantId.isValid(body.id())) {
       // a body without an id was told its id must match a pattern, as if one had been sent
@@ -130,8 +130,8 @@ public class TenantController {
   }
 
   @Get
-  public List<AdminDtos.TenantView> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller) {
-    caller.requirePlatformAdmin();
+  public List<AdminDtos.TenantView> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, HttpRequest<?> request) {
+    attempts.requirePlatformOperator(caller, "admin-request", request);
     return tenants.findByStatusOrderByTenantId("active").stream().map(r -> view(r, null)).toList();
   }
 
