@@ -145,19 +145,23 @@ Refuse settings that would weaken the pod hardening.
 
 {{/*
 Refuse a release whose pods could together open more connections than the
-database takes: at the replica bounds, each pod's pool plus its readiness
-connection, plus database.reservedConnections. PostgreSQL refuses the
-connections past max_connections, and the pods that get them fail readiness.
+database takes: at the replica bounds, plus the one new pod of each Deployment
+a rolling update starts before it stops an old one (maxSurge 1, maxUnavailable
+0, _deployment.tpl), each pod's pool plus its readiness connection, plus
+database.reservedConnections. PostgreSQL refuses the connections past
+max_connections, and the pods that get them fail readiness: an upgrade at the
+bounds would hang on a new pod that never becomes ready.
 */}}
 {{- define "carecontext.validateConnectionBudget" -}}
 {{- $db := .Values.database }}
 {{- $api := ternary .Values.api.autoscaling.maxReplicas .Values.api.replicaCount .Values.api.autoscaling.enabled | int }}
 {{- $worker := ternary .Values.worker.autoscaling.maxReplicas .Values.worker.replicaCount .Values.worker.autoscaling.enabled | int }}
+{{- $surge := add (ternary 1 0 (gt $api 0)) (ternary 1 0 (gt $worker 0)) }}
 {{- $perPod := add1 (int $db.poolSize) }}
 {{- $reserved := int $db.reservedConnections }}
-{{- $need := add (mul (add $api $worker) $perPod) $reserved }}
+{{- $need := add (mul (add $api $worker $surge) $perPod) $reserved }}
 {{- if gt $need (int $db.maxConnections) }}
-{{- fail (printf "database connection budget exceeded: (%d API + %d worker pods) x (poolSize %d + 1 for readiness) + %d reserved = %d, over database.maxConnections %d. Lower database.poolSize or the replica bounds, or raise max_connections on the server and database.maxConnections here" $api $worker (int $db.poolSize) $reserved $need (int $db.maxConnections)) }}
+{{- fail (printf "database connection budget exceeded: (%d API + %d worker pods + %d started by a rolling update) x (poolSize %d + 1 for readiness) + %d reserved = %d, over database.maxConnections %d. Lower database.poolSize or the replica bounds, or raise max_connections on the server and database.maxConnections here" $api $worker $surge (int $db.poolSize) $reserved $need (int $db.maxConnections)) }}
 {{- end }}
 {{- end }}
 

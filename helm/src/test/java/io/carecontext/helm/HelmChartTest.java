@@ -111,7 +111,8 @@ class HelmChartTest {
   }
 
   /**
-   * Connections the rendered pods can hold at their autoscaling bounds: each pod's pool and the
+   * Connections the rendered pods can hold at their autoscaling bounds, with the one pod more of each
+   * Deployment that a rolling update starts before it stops an old one: each pod's pool and the
    * connection it keeps for its readiness check.
    */
   static int connectionsAtTheBounds(List<Map<String, Object>> docs) {
@@ -120,7 +121,9 @@ class HelmChartTest {
       String target = (String) map(map(hpa, "spec"), "scaleTargetRef").get("name");
       Map<String, Object> pod = podSpec(one(docs, "Deployment", target));
       String pool = (String) byName(list(containers(pod).get(0), "env")).get("CARECONTEXT_DB_POOL_SIZE").get("value");
-      connections += (Integer) map(hpa, "spec").get("maxReplicas") * (Integer.parseInt(pool) + 1);
+      Map<String, Object> rolling = map(map(map(one(docs, "Deployment", target), "spec"), "strategy"), "rollingUpdate");
+      connections += ((Integer) map(hpa, "spec").get("maxReplicas") + (Integer) rolling.get("maxSurge"))
+          * (Integer.parseInt(pool) + 1);
     }
     return connections;
   }
@@ -578,10 +581,14 @@ class HelmChartTest {
     void aReleaseThatCouldOpenMoreConnectionsThanTheServerTakesIsRefused() {
       assertThatThrownBy(() -> render(t -> t.set("api.autoscaling.enabled", true)
           .set("worker.autoscaling.enabled", true).set("worker.autoscaling.maxReplicas", 8)))
-          .hasMessageContaining("(10 API + 8 worker pods) x (poolSize 5 + 1 for readiness) + 10 reserved = 118,"
-              + " over database.maxConnections 100");
+          .hasMessageContaining("(10 API + 8 worker pods + 2 started by a rolling update) x (poolSize 5 + 1 for "
+              + "readiness) + 10 reserved = 130, over database.maxConnections 100");
+      // at the bounds but for the rolling update's extra pods: an upgrade would wait on a pod the server refuses
+      assertThatThrownBy(() -> render(t -> t.set("api.autoscaling.enabled", true)
+          .set("worker.autoscaling.enabled", true).set("worker.autoscaling.maxReplicas", 5)))
+          .hasMessageContaining("= 112, over database.maxConnections 100");
       assertThatThrownBy(() -> render(t -> t.set("api.replicaCount", 20)))
-          .hasMessageContaining("(20 API + 2 worker pods)");
+          .hasMessageContaining("(20 API + 2 worker pods + 2 started by a rolling update)");
       // the same release fits a server that takes more, once the chart is told so
       assertThat(render(t -> t.set("api.replicaCount", 20).set("database.maxConnections", 200))).isNotEmpty();
     }
