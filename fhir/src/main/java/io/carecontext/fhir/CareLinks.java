@@ -45,6 +45,12 @@ public final class CareLinks {
       for (CareTeam.CareTeamParticipantComponent p : ct.getParticipant()) {
         Instant from = later(start(team), start(p.hasPeriod() ? p.getPeriod() : null));
         Instant until = earlier(end(team), end(p.hasPeriod() ? p.getPeriod() : null));
+        if (from != null && until != null && !from.isBefore(until)) {
+          // no moment in both periods (or one ends before it starts, stored before FHIR's per-1 was
+          // enforced): no link. Kept, it never held alone, but merged with the practitioner's other
+          // periods below (the widest) it stretched them over the gap between.
+          continue;
+        }
         practitionerId(p.getMember()).ifPresent(pr -> add(links, new CareLink(pr, patient.get(), type, id, from, until)));
       }
     } else if (resource instanceof Encounter e) {
@@ -109,15 +115,15 @@ public final class CareLinks {
 
   /** A period's start as the end of something that began then: inclusive at its precision. */
   private static Instant startAsEnd(Period p) {
-    return p != null && p.hasStart() ? Periods.endOf(p.getStartElement()) : null;
+    return p != null && Periods.has(p.getStartElement()) ? Periods.endOf(p.getStartElement()) : null;
   }
 
   private static Instant start(Period p) {
-    return p != null && p.hasStart() ? Periods.startOf(p.getStartElement()) : null;
+    return Periods.startOf(p);
   }
 
   private static Instant end(Period p) {
-    return p != null && p.hasEnd() ? Periods.endOf(p.getEndElement()) : null;
+    return Periods.endOf(p);
   }
 
   /** The later of two bounds, a null being none. */
@@ -170,6 +176,9 @@ public final class CareLinks {
       return Optional.empty();
     }
     Period period = role.hasPeriod() ? role.getPeriod() : null;
+    if (period != null && Periods.inverted(period)) {
+      return Optional.empty(); // a role that ends before it starts is held at no time
+    }
     return practitionerId(role.getPractitioner()).filter(id -> !id.startsWith(ROLE_PREFIX))
         .map(id -> new RoleHolder(id, start(period), end(period)));
   }

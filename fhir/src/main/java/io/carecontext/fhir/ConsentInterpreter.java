@@ -35,14 +35,20 @@ import org.hl7.fhir.r4.model.Consent.ProvisionComponent;
  *   <li>a nested permit limited by anything but class and label (actor, purpose, period, code,
  *       instance, data period) permits nothing, and names no label explicitly;</li>
  *   <li>period ends are inclusive at their precision: {@code "end": "2026-12-04"} holds through
- *       that day (UTC), {@code "2026-12"} through December.</li>
+ *       that day (UTC, or the zone of a start given with a time), {@code "2026-12"} through December;</li>
+ *   <li>a period that ends before it starts (FHIR per-1, refused on write since; one stored before)
+ *       denies at all times: read as written it was never in force, and a deny was ignored.</li>
  * </ul>
  * {@code provision.action} is not read: every action is taken to be the platform's AI use.
  */
 public final class ConsentInterpreter {
 
-  /** Raised whenever these rules change: consents stored under older rules are read again (tenant migration 40). */
-  public static final int RULES_VERSION = 2;
+  /**
+   * Raised whenever these rules change: consents stored under older rules are read again (tenant migration 40).
+   * 3: a period that ends before it starts denies at all times; a date bound beside a time with a zone
+   * is read in that zone ({@link Periods}).
+   */
+  public static final int RULES_VERSION = 3;
 
   static final String SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope";
   static final String ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
@@ -63,9 +69,17 @@ public final class ConsentInterpreter {
       return Optional.empty();
     }
     ProvisionComponent p = consent.getProvision();
-    Instant start = p.hasPeriod() && p.getPeriod().hasStart() ? Periods.startOf(p.getPeriod().getStartElement()) : null;
-    Instant end = p.hasPeriod() && p.getPeriod().hasEnd() ? Periods.endOf(p.getPeriod().getEndElement()) : null;
+    Instant start = p.hasPeriod() ? Periods.startOf(p.getPeriod()) : null;
+    Instant end = p.hasPeriod() ? Periods.endOf(p.getPeriod()) : null;
     Rules r = new Rules();
+    if (p.hasPeriod() && Periods.inverted(p.getPeriod())) {
+      // Stored before the write path refused such periods (FHIR per-1): read as written it was never in
+      // force, so a deny said nothing and the record was served. What the patient meant cannot be told;
+      // the Consent denies, at all times.
+      start = null;
+      end = null;
+      r.denyAll = true;
+    }
     r.purposes.addAll(codes(p.getPurpose()));
     List<String> classes = codes(p.getClass_());
     List<String> labels = labels(p);

@@ -76,6 +76,7 @@ public final class ResourceValidator {
           + "Patient/<id> (or the fullUrl of a Patient entry in the same Bundle)"));
     }
     NarrativeValidator.check(resource, type, issues);
+    PeriodValidator.check(resource, type, issues);
     return issues;
   }
 
