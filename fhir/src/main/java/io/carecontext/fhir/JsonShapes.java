@@ -254,7 +254,13 @@ final class JsonShapes {
         }
       }
       case RESOURCE, RESOURCES -> {
-        if (t == JsonToken.START_OBJECT) {
+        if (t == JsonToken.START_OBJECT && element.kind() == Kind.RESOURCES && insideContained()) {
+          // HAPI moves a contained resource's own contained ones up into the container without a word,
+          // where the container's references then name them: FHIR forbids the nesting (dom-2)
+          fault("invariant", "a contained resource SHALL NOT contain further resources (FHIR invariant dom-2): "
+              + "send them all in the containing resource's own 'contained'");
+          p.skipChildren();
+        } else if (t == JsonToken.START_OBJECT) {
           resource(p, false);
         } else if (t == JsonToken.VALUE_NULL && element.kind() == Kind.RESOURCE) { // a NullPointerException in HAPI
           fault("structure", "expected a JSON object (a resource with its resourceType), found JSON null: "
@@ -435,6 +441,19 @@ final class JsonShapes {
       default -> "a JSON number";
     };
     return inList ? kind + " in the list" : kind;
+  }
+
+  /** Whether the list being walked (at {@link #depth}) is a {@code contained} inside a contained resource. */
+  private boolean insideContained() {
+    if (!"contained".equals(names[depth])) {
+      return false;
+    }
+    for (int d = 1; d < depth; d++) {
+      if ("contained".equals(names[d])) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void fault(String code, String problem) {

@@ -77,7 +77,53 @@ public final class ResourceValidator {
     }
     NarrativeValidator.check(resource, type, issues);
     PeriodValidator.check(resource, type, issues);
+    checkContained(resource, type, entries, issues);
     return issues;
+  }
+
+  /**
+   * A contained resource is part of its container: its text is rendered into the container's chunks,
+   * filed under the container's patient and read under the container's security labels. So it may not
+   * carry labels of its own (FHIR dom-5; the parser kept them and the store dropped them, and a
+   * contained result labelled restricted was served under an unlabelled panel), nor be about another
+   * patient than its container (it was served in the container's patient's context). Nested contained
+   * resources (dom-2) are refused while the body is read ({@link JsonShapes}), before the parser
+   * flattens them into the container. Messages name the element, never a value.
+   */
+  private static void checkContained(Resource resource, String type, java.util.Map<String, String> entries,
+                                     List<FhirIssue> issues) {
+    if (!(resource instanceof org.hl7.fhir.r4.model.DomainResource container) || !container.hasContained()) {
+      return;
+    }
+    String patient = patientReference(resource, entries);
+    List<Resource> contained = container.getContained();
+    for (int i = 0; i < contained.size(); i++) {
+      Resource c = contained.get(i);
+      String at = type + ".contained[" + i + "]";
+      if (c.hasMeta() && c.getMeta().hasSecurity()) {
+        issues.add(FhirIssue.error("invariant", null, at + ".meta.security", at + ".meta.security: a contained "
+            + "resource SHALL NOT carry security labels (FHIR invariant dom-5): label the containing " + type
+            + ", whose labels govern who may read all of it"));
+      }
+      if (c instanceof org.hl7.fhir.r4.model.Patient) {
+        continue; // a contained Patient is filed under no one, and no chunk renders it
+      }
+      for (String element : PATIENT_LINKS) {
+        Property p = c.getNamedProperty(element);
+        if (p == null) {
+          continue;
+        }
+        for (Base v : p.getValues()) {
+          if (patient != null && v instanceof Reference ref && ref.hasReference()
+              && namesPatient(ref.getReference(), entries) && !patient.equals(unversioned(ref.getReference()))) {
+            String path = at + "." + element;
+            issues.add(FhirIssue.error("business-rule", null, path, path + " names another patient than the "
+                + type + " that contains it: a contained resource is part of its container and is read as "
+                + "the container's patient's record; send a record about another patient as a resource of its own"));
+          }
+        }
+      }
+    }
   }
 
   /**
@@ -121,6 +167,37 @@ public final class ResourceValidator {
       return named == null || "Patient".equals(named);
     }
     return r.startsWith("Patient/") || r.startsWith("Patient?") || PatientCompartment.isAbsolutePatientUrl(r);
+  }
+
+  /**
+   * The reference, without its version, that files the resource under its patient ({@code Patient/<id>}
+   * for a Patient with an id), as sent; null when none does (no contained resource is then compared).
+   */
+  private static String patientReference(Resource resource, java.util.Map<String, String> entries) {
+    if (resource instanceof org.hl7.fhir.r4.model.Patient p) {
+      return p.getIdElement().hasIdPart() ? "Patient/" + p.getIdElement().getIdPart() : null;
+    }
+    for (String element : List.of("patient", "subject", "beneficiary")) {
+      Property p = resource.getNamedProperty(element);
+      if (p != null) {
+        for (Base v : p.getValues()) {
+          if (v instanceof Reference ref && ref.hasReference() && namesPatient(ref.getReference(), entries)) {
+            return unversioned(ref.getReference());
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /** A reference to a Patient: relative, conditional, absolute, or a transaction's Patient entry. */
+  private static boolean namesPatient(String r, java.util.Map<String, String> entries) {
+    return r.startsWith("Patient/") || r.startsWith("Patient?") || PatientCompartment.isAbsolutePatientUrl(r)
+        || r.startsWith("urn:") && entries != null && "Patient".equals(entries.get(r));
+  }
+
+  private static String unversioned(String reference) {
+    return reference.replaceAll("/_history/[^/]*$", "");
   }
 
   /** Every reference is {@code Type/id}, {@code urn:uuid:…}, an absolute URL or a conditional {@code Type?…}. */
