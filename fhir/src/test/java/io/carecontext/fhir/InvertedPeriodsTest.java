@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Consent;
+import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -155,5 +156,26 @@ class InvertedPeriodsTest {
     assertThat(CareLinks.practitionerOfRole(Fhir.parseResource("""
         {"resourceType":"PractitionerRole","id":"r1","practitioner":{"reference":"Practitioner/a"},
          "period":{"start":"2030-01-01","end":"2020-01-01"}}"""))).isEmpty();
+  }
+
+  /**
+   * A bound sent with extensions alone (US Core's data-absent-reason) has no value: it bounds nothing.
+   * Read as a date, it failed the write path with a NullPointerException.
+   */
+  @Test
+  void aBoundWithoutAValueBoundsNothing() {
+    String team = """
+        {"resourceType":"CareTeam","id":"ct1","status":"active","subject":{"reference":"Patient/p1"},
+         "participant":[{"member":{"reference":"Practitioner/a"},"period":{"_start":{"extension":[{
+           "url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}]},"end":"2030-01-01"}}]}""";
+    Resource r = Fhir.parseResource(team);
+    assertThat(ResourceValidator.validate(r)).isEmpty();
+    assertThat(CareLinks.of(r)).containsExactly(new CareLink("a", "p1", "CareTeam", "ct1", null,
+        Instant.parse("2030-01-02T00:00:00Z")));
+    ConsentDirective d = ConsentInterpreter.interpret((Consent) Fhir.parseResource(CONSENT.formatted("x", "2030-01-01")
+        .replace("\"start\":\"x\"", "\"_start\":{\"extension\":[{\"url\":"
+            + "\"http://hl7.org/fhir/StructureDefinition/data-absent-reason\",\"valueCode\":\"unknown\"}]}"))).orElseThrow();
+    assertThat(d.periodStart()).isNull();
+    assertThat(d.periodEnd()).isEqualTo(Instant.parse("2030-01-02T00:00:00Z"));
   }
 }

@@ -686,6 +686,130 @@ class FhirApiIT {
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
   }
 
+  static final String INVERTED_DENY = """
+      {"resourceType":"Consent","id":"%s","status":"active",
+       "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+       "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/per-1"},
+       "provision":{"type":"deny","period":{"start":"2026-03-01","end":"2025-03-01"}}}""";
+
+  /**
+   * A deny Consent whose period ends before it starts (FHIR per-1) was stored and never in force: the
+   * patient's record was served. Refused on every write path, naming the element, never the dates; a
+   * transaction stores nothing, a batch refuses that entry alone and records it as refused, an import
+   * that line alone. A period whose bounds differ in precision or zone but overlap is taken.
+   */
+  @Test
+  void aPeriodThatEndsBeforeItStartsIsRefusedOnEveryWritePath() throws SQLException {
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    int consents = count("SELECT count(*) FROM tenant_hosp.consents");
+    HttpResponse<String> put = fhir("PUT", "/Consent/per-c1", INVERTED_DENY.formatted("per-c1"));
+    assertOutcome(put, 422, "Consent.provision.period: end is before start (FHIR invariant per-1)");
+    assertThat(put.body()).contains("\"code\":\"invariant\"").doesNotContain("2026").doesNotContain("2025-03");
+    assertOutcome(fhir("POST", "/Consent", INVERTED_DENY.formatted("per-c1")), 422, "Consent.provision.period");
+    assertOutcome(fhir("POST", "/CareTeam", """
+        {"resourceType":"CareTeam","status":"active","subject":{"reference":"Patient/per-1"},
+         "participant":[{"member":{"reference":"Practitioner/per-pr"},"period":{"start":"2030-01","end":"2029-12-31"}}]}"""),
+        422, "CareTeam.participant[0].period: end is before start");
+    assertOutcome(fhir("PUT", "/PractitionerRole/per-role", """
+        {"resourceType":"PractitionerRole","id":"per-role","practitioner":{"reference":"Practitioner/per-pr"},
+         "period":{"start":"2024-06-02T08:00:00+02:00","end":"2024-06-02T05:59:59Z"}}"""), 422, "PractitionerRole.period");
+    // a transaction: nothing of it is stored, its Patient neither
+    HttpResponse<String> tx = fhir("POST", "", """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"per-1"},"request":{"method":"PUT","url":"Patient/per-1"}},
+          {"resource":{"resourceType":"Encounter","id":"per-e1","status":"finished","class":{"code":"IMP"},
+             "subject":{"reference":"Patient/per-1"},"period":{"start":"2024-03-02","end":"2024-03-01"},
+             "participant":[{"individual":{"reference":"Practitioner/per-pr"}}]},
+           "request":{"method":"PUT","url":"Encounter/per-e1"}}]}""");
+    assertOutcome(tx, 422, "bundle entry 1: Encounter.period: end is before start");
+    assertThat(tx.body()).contains("Bundle.entry[1].resource.period");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.care_links WHERE practitioner_id = 'per-pr'")).isZero();
+    // a batch: that entry alone (recorded as refused: FhirAuditIT); the others are written
+    HttpResponse<String> batch = fhir("POST", "", """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","id":"per-1"},"request":{"method":"PUT","url":"Patient/per-1"}},
+          {"resource":%s,"request":{"method":"PUT","url":"Consent/per-c1"}}]}""".formatted(INVERTED_DENY.formatted("per-c1")));
+    assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+    Bundle response = (Bundle) Fhir.parseResource(batch.body());
+    assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus().substring(0, 3))
+        .containsExactly("201", "422");
+    assertThat(Fhir.toJson(response.getEntry().get(1).getResponse().getOutcome()))
+        .contains("bundle entry 1: Consent.provision.period: end is before start");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_type = 'Consent' "
+        + "AND resource_id = 'per-c1'")).isZero();
+    // an import: that line alone
+    HttpResponse<String> imported = app.call("POST", "/fhir/hosp/$import", ehr,
+        "{\"resourceType\":\"Patient\",\"id\":\"per-2\"}\n" + INVERTED_DENY.formatted("per-c2").replace("\n", "") + "\n",
+        "application/fhir+ndjson");
+    assertThat(imported.statusCode()).as(imported.body()).isEqualTo(200);
+    assertThat(imported.body()).contains("failed 1").contains("line 2").contains("Consent.provision.period")
+        .doesNotContain("2026");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN ('per-2', 'per-c2')")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.consents")).isEqualTo(consents);
+    // bounds of other precisions or zones that overlap are sound: a year to a day in it, an evening in New York
+    for (String[] sound : new String[][] {{"2024", "2024-01-05"}, {"2024-01-05T23:30:00-05:00", "2024-01-05"}}) {
+      assertThat(fhir("PUT", "/Consent/per-c3", INVERTED_DENY.formatted("per-c3").replace("2026-03-01", sound[0])
+          .replace("2025-03-01", sound[1])).statusCode()).as(String.join(" to ", sound)).isIn(200, 201);
+    }
+    assertThat(count("SELECT count(*) FROM tenant_hosp.consents WHERE consent_id = 'per-c3' "
+        + "AND period_end = '2024-01-06T05:00:00Z'")).isEqualTo(1);
+    // a bound sent with a data-absent-reason alone bounds nothing (it failed the write with a 500)
+    HttpResponse<String> absent = fhir("PUT", "/CareTeam/per-ct", """
+        {"resourceType":"CareTeam","id":"per-ct","status":"active","subject":{"reference":"Patient/per-1"},
+         "participant":[{"member":{"reference":"Practitioner/per-pr"},"period":{"_start":{"extension":[{
+           "url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}]},"end":"2030-01-01"}}]}""");
+    assertThat(absent.statusCode()).as(absent.body()).isEqualTo(201);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.care_links WHERE practitioner_id = 'per-pr' "
+        + "AND valid_from IS NULL AND valid_until = '2030-01-02T00:00:00Z'")).isEqualTo(1);
+  }
+
+  /**
+   * Contained resources are rendered into their container's chunks, under its patient and labels. A
+   * contained resource inside a contained one (FHIR dom-2; the parser moved it up into the container),
+   * one with security labels of its own (dom-5; the store dropped them, and a restricted result was
+   * served under an unlabelled panel) and one about another patient are refused, naming the element.
+   */
+  @Test
+  void containedResourcesThatWouldChangeWhoReadsThemAreRefused() throws SQLException {
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    String panel = """
+        {"resourceType":"Observation","id":"cont-o1","status":"final","code":{"text":"panel"},
+         "subject":{"reference":"Patient/cont-1"},"hasMember":[{"reference":"#m1"}],"contained":[%s]}""";
+    String nested = panel.formatted("""
+        {"resourceType":"Observation","id":"m1","status":"final","code":{"text":"Zyxwquartz"},
+         "contained":[{"resourceType":"Observation","id":"m2","status":"final","code":{"text":"Zyxwquartz"}}]}""");
+    HttpResponse<String> put = fhir("PUT", "/Observation/cont-o1", nested);
+    assertOutcome(put, 422, "Observation.contained[0].contained[0]");
+    assertThat(put.body()).contains("dom-2").doesNotContain("Zyxwquartz");
+    assertOutcome(fhir("PUT", "/Observation/cont-o1", panel.formatted("""
+        {"resourceType":"Observation","id":"m1","status":"final","code":{"text":"Zyxwquartz"},
+         "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}]}}""")),
+        422, "Observation.contained[0].meta.security");
+    assertOutcome(fhir("PUT", "/Observation/cont-o1", panel.formatted("""
+        {"resourceType":"Observation","id":"m1","status":"final","code":{"text":"Zyxwquartz"},
+         "subject":{"reference":"Patient/cont-2"}}""")), 422, "Observation.contained[0].subject names another patient");
+    HttpResponse<String> tx = fhir("POST", "", """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"cont-1"},"request":{"method":"PUT","url":"Patient/cont-1"}},
+          {"resource":%s,"request":{"method":"PUT","url":"Observation/cont-o1"}}]}""".formatted(nested));
+    assertOutcome(tx, 422, "Bundle.entry[1].resource.contained[0].contained[0]");
+    HttpResponse<String> batch = fhir("POST", "", """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","id":"cont-1"},"request":{"method":"PUT","url":"Patient/cont-1"}},
+          {"resource":%s,"request":{"method":"PUT","url":"Observation/cont-o1"}}]}""".formatted(nested));
+    assertThat(((Bundle) Fhir.parseResource(batch.body())).getEntry())
+        .extracting(e -> e.getResponse().getStatus().substring(0, 3)).containsExactly("201", "422");
+    HttpResponse<String> imported = app.call("POST", "/fhir/hosp/$import", ehr, nested.replace("\n", "") + "\n",
+        "application/fhir+ndjson");
+    assertThat(imported.body()).contains("failed 1").contains("dom-2").doesNotContain("Zyxwquartz");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before + 1); // the batch's Patient
+    // one level, about the container's patient and unlabelled, is stored as before
+    assertThat(fhir("PUT", "/Observation/cont-o1", panel.formatted("""
+        {"resourceType":"Observation","id":"m1","status":"final","code":{"text":"HbA1c"},
+         "subject":{"reference":"Patient/cont-1"}}""")).statusCode()).isEqualTo(201);
+  }
+
   static HttpResponse<String> putIfMatch(String path, String body, String ifMatch) {
     return app.call("PUT", "/fhir/hosp" + path, ehr, body, FHIR, Map.of("If-Match", ifMatch));
   }

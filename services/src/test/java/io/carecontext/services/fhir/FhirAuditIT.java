@@ -314,6 +314,23 @@ class FhirAuditIT {
    * They left no row at all, so a feed whose every batch entry was refused was invisible there, while
    * the same entries sent as a transaction or one at a time were recorded.
    */
+  /** A batch entry refused for a period that ends before it starts (FHIR per-1) is recorded as refused. */
+  @Test
+  void aBatchEntryWithAnInvertedPeriodIsRecordedAsRefused() throws SQLException {
+    List<String> before = writeRows();
+    HttpResponse<String> answer = fhir("POST", "", """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","id":"wa-per"},"request":{"method":"PUT","url":"Patient/wa-per"}},
+          {"resource":{"resourceType":"CareTeam","id":"wa-per-ct","status":"active","subject":{"reference":"Patient/wa-per"},
+             "period":{"start":"2030-01-02","end":"2030-01-01"}},"request":{"method":"PUT","url":"CareTeam/wa-per-ct"}}]}""");
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).contains("201 Created", "422 Unprocessable Entity", "CareTeam.period: end is before start");
+    List<String> rows = since(before);
+    assertThat(rows).hasSize(2);
+    assertThat(rows.get(0)).startsWith("allowed wa-per ehr-feed");
+    assertThat(rows.get(1)).isEqualTo("denied - ehr-feed {\"refusedEntries\":1} unprocessable_resource");
+  }
+
   @Test
   void theRefusedEntriesOfABatchAndLinesOfAnImportAreRecordedAsRefused() throws SQLException {
     List<String> before = writeRows();
