@@ -767,6 +767,36 @@ class IngestIT {
     assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).as("nothing left to read again").isZero();
   }
 
+  /**
+   * A deny Consent whose period ends before it starts, stored before such periods were refused (FHIR
+   * per-1), was in force at no time: the record it denied was served. The worker reads it again under
+   * rules version 3, which deny at all times.
+   */
+  @Test
+  void aDenyConsentStoredWithAnInvertedPeriodIsReadAgainAsDenyingAtAllTimes() throws SQLException {
+    String consent = """
+        {"resourceType":"Consent","id":"consent-inverted","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-inverted"},
+         "provision":{"type":"deny","period":{"start":"2026-03-01","end":"2025-03-01"}}}""";
+    assertThatThrownBy(() -> store.put(tenant, FEED, Fhir.parseResource(consent)))
+        .isInstanceOf(FhirInputException.class).hasMessageContaining("Consent.provision.period");
+    // as an earlier release stored it: the write path without the check, the row as rules version 2 read it
+    store.putAll(tenant, FEED, List.of(Fhir.parseResource(consent)));
+    worker.drain(tenant);
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("UPDATE tenant_ingest.consents SET period_start = '2026-03-01T00:00:00Z', "
+          + "period_end = '2025-03-02T00:00:00Z', rules_version = 2 WHERE consent_id = 'consent-inverted'");
+    }
+    String always = "SELECT count(*) FROM tenant_ingest.consents WHERE consent_id = 'consent-inverted' "
+        + "AND decision = 'deny' AND status = 'active' AND period_start IS NULL AND period_end IS NULL "
+        + "AND rules_version = " + ConsentInterpreter.RULES_VERSION;
+    assertThat(count(always)).isZero();
+    assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).isEqualTo(1);
+    worker.drain(tenant);
+    assertThat(count(always)).isEqualTo(1);
+  }
+
   @Test
   void aConsentStoredBeforeMigration20GetsItsExplicitLabelsFromTheWorker() throws SQLException {
     store.put(tenant, FEED, Fhir.parseResource("""
