@@ -26,6 +26,7 @@ class DataMigrationsIT {
 
   static TestPlatform platform;
   static TenantId tenant;
+  static TenantId before59;
 
   @BeforeAll
   static void setUp() throws SQLException {
@@ -38,6 +39,13 @@ class DataMigrationsIT {
         INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, status_checked, via_role)
         VALUES ('doc-c', 'pt-2', 'CareTeam', 'team-3', true, 'role-1');
         INSERT INTO practitioner_roles (role_id, practitioner_id) VALUES ('role-1', 'doc-c')""");
+    before59 = OlderTemplates.provision(platform, "datamig58", 58);
+    superuser(before59, """
+        INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, status_checked, valid_from,
+                                valid_until)
+        VALUES ('doc-a', 'pt-1', 'CareTeam', 'team-1', true, '2030-01-01', '2020-01-01'),
+               ('doc-b', 'pt-1', 'Encounter', 'enc-undated', true, NULL, NULL),
+               ('doc-c', 'pt-1', 'Encounter', 'enc-ended', true, '2024-01-01', '2024-01-02')""");
     OlderTemplates.startCurrentRelease(platform);
   }
 
@@ -64,17 +72,41 @@ class DataMigrationsIT {
         .containsExactly("care_links", "practitioner_roles");
   }
 
+  /**
+   * 59: every CareTeam's links (a participant's inverted period was merged into a wider span) and, as 58
+   * meant to, every Encounter link without an end are derived again, also where the owner is bound by
+   * forced row-level security (58's own UPDATE met no row there); an ended encounter's link is kept.
+   */
+  @Test
+  void careLinksAreDerivedAgainWhereTheOwnerIsBoundByRowLevelSecurity() throws SQLException {
+    assertThat(rows(before59, "SELECT source_id FROM care_links WHERE status_checked IS NULL ORDER BY source_id"))
+        .containsExactly("enc-undated", "team-1");
+    assertThat(rows(before59, "SELECT source_id FROM care_links WHERE status_checked")).containsExactly("enc-ended");
+    assertThat(rows(before59, """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = '%s' AND c.relname = 'care_links' AND c.relforcerowsecurity""".formatted(before59.schemaName())))
+        .containsExactly("care_links");
+  }
+
   static void superuser(String sql) throws SQLException {
+    superuser(tenant, sql);
+  }
+
+  static void superuser(TenantId in, String sql) throws SQLException {
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("SET search_path = " + Identifiers.quote(tenant.schemaName()));
+      st.execute("SET search_path = " + Identifiers.quote(in.schemaName()));
       st.execute(sql);
     }
   }
 
   static List<String> rows(String sql) throws SQLException {
+    return rows(tenant, sql);
+  }
+
+  static List<String> rows(TenantId in, String sql) throws SQLException {
     List<String> out = new ArrayList<>();
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("SET search_path = " + Identifiers.quote(tenant.schemaName()));
+      st.execute("SET search_path = " + Identifiers.quote(in.schemaName()));
       try (ResultSet rs = st.executeQuery(sql)) {
         while (rs.next()) {
           out.add(rs.getString(1));
