@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,18 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   /** Sets the embedded cluster's shared buffers, in MB (see {@link #sharedBuffersMb}). */
   public static final String SHARED_BUFFERS_VARIABLE = "CARECONTEXT_PG_SHARED_BUFFERS";
+
+  /**
+   * What the server's own log may hold: no DETAIL, HINT, CONTEXT or QUERY lines ({@code Key
+   * (patient_id)=(…) already exists}, {@code Failing row contains (…)}, a PL/pgSQL context quoting
+   * values), no statement text with an error (a statement can carry literals), and no bind parameter
+   * values, neither with an error nor where an operator turns on statement logging (slow queries,
+   * say). Given on the server's command line, which {@code ALTER SYSTEM} and postgresql.conf cannot
+   * override; the README recommends the same for an external PostgreSQL, and docker-compose.yml
+   * starts its database with them.
+   */
+  public static final List<String> SERVER_LOG_SETTINGS = List.of("log_error_verbosity=terse",
+      "log_min_error_statement=panic", "log_parameter_max_length=0", "log_parameter_max_length_on_error=0");
 
   private final Path home;
   private final Path bin;
@@ -110,10 +123,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
       long sharedBuffers = sharedBuffersMb(Setting.of(SHARED_BUFFERS_VARIABLE).orElse(null), physicalMemoryBytes());
       List<String> cmd = List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir().toString(),
           "-l", home.resolve("postgres.log").toString(), "-w", "-t", "60",
-          // The server's own log: no DETAIL lines (they carry row values) and no statement text
-          // with errors (it carries literals), as for the application's connections.
           "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
-              + " -c log_error_verbosity=terse -c log_min_error_statement=panic"
+              + SERVER_LOG_SETTINGS.stream().map(s -> " -c " + s).collect(Collectors.joining())
               + " -c shared_buffers=" + sharedBuffers + "MB", "start");
       run(cmd, "pg_ctl start", serverEnvironment(System.getenv()));
       startedHere = true;
