@@ -1,6 +1,7 @@
 package io.carecontext.services;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -10,17 +11,37 @@ import ch.qos.logback.classic.spi.StackTraceElementProxy;
 import ch.qos.logback.core.read.ListAppender;
 import com.sun.net.httpserver.HttpServer;
 import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.migrations.Identifiers;
+import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.testing.TestPostgres;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -31,7 +52,16 @@ import org.slf4j.LoggerFactory;
  * the audit trail — with the service's own log level lowered to DEBUG. Every log line (message,
  * arguments, exception messages and stack frames, MDC) and every error answer's body is then searched
  * for each canary.
+ *
+ * <p>Then what an attacker with the database's files, a backup or PostgreSQL's own log would read:
+ * statements the database refuses while it holds the canaries (a unique key and a check constraint
+ * planted on the rows a FHIR write makes, a row-level security refusal, a duplicate key, a row a
+ * superuser types in by hand), and the server log searched for them (a session of the test's own
+ * on PostgreSQL's default settings shows what they would have printed); every column of every
+ * table, and the cluster's files (heap, indexes, WAL), searched for them too. Patient ids are stored in the clear by design (the README's isolation section says
+ * which columns and why), so ids ({@code zintlemayer-…}) are taken out before that search.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PhiNeverLoggedIT {
 
   /** The patient's identifiers: a name, an MRN, a phone number, a street, an id that is a name. */
@@ -49,9 +79,18 @@ class PhiNeverLoggedIT {
   static String clinician;
   static String researcher;
   static String auditor;
+  /** How much of the cluster's server log was there before this class. */
+  static int serverLogStart;
+  /** Exceptions the database's refusals raised on the service's own pool. */
+  static final List<Throwable> thrown = new ArrayList<>();
+  /** A value only the control session (default log settings) sends: the log's search works. */
+  static final String CONTROL = "Vexquill-control-7731";
+  /** Ids: deliberately in the clear in the database, taken out before searching what is stored. */
+  static final Pattern IDS = Pattern.compile("zintlemayer-[a-z0-9]+");
 
   @BeforeAll
   static void start() throws Exception {
+    serverLogStart = TestPostgres.serverLog().map(String::length).orElse(0);
     logged.start();
     root().addAppender(logged);
     Logger own = (Logger) LoggerFactory.getLogger("io.carecontext");
@@ -104,13 +143,15 @@ class PhiNeverLoggedIT {
   }
 
   @Test
-  void noPathPutsThePatientsIdentifiersInALogLineOrAnErrorAnswer() {
+  @Order(1)
+  void noPathPutsThePatientsIdentifiersInALogLineOrAnErrorAnswer() throws SQLException {
     ingest();
     refusedFhirBodies();
     context();
     chatAndResearch();
     audit();
     embeddingFailures();
+    databaseRefusals();
 
     assertThat(logged.list).as("the capture saw the requests' own lines, the failed chat's among them")
         .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("/chat status=502"));
@@ -129,6 +170,222 @@ class PhiNeverLoggedIT {
             .doesNotContain(canary.toLowerCase(Locale.ROOT));
       }
     }
+  }
+
+  @Test
+  @Order(2)
+  void thePostgresqlServerLogNamesNoneOfThemThoughTheDatabaseRefusedStatementsHoldingThem() throws SQLException {
+    for (Throwable e : thrown) {
+      StringWriter trace = new StringWriter();
+      e.printStackTrace(new PrintWriter(trace, true));
+      for (String canary : CANARIES) {
+        assertThat(trace.toString().toLowerCase(Locale.ROOT)).as("the trace of a refused statement")
+            .doesNotContain(canary.toLowerCase(Locale.ROOT));
+      }
+    }
+    administratorsFailedStatements();
+    controlSessionWithTheDefaultLogSettings();
+    var log = TestPostgres.serverLog().map(l -> l.substring(Math.min(serverLogStart, l.length())));
+    if (log.isEmpty()) {
+      return; // a cluster given by CARECONTEXT_TEST_DB_URL: its log is not the test's to read
+    }
+    String since = log.get().toLowerCase(Locale.ROOT);
+    assertThat(since).as("the refusals reached the server log")
+        .contains("planted_one_consent").contains("planted_short_ids").contains("row-level security")
+        .contains("resource_identifiers_pkey");
+    assertThat(since).as("with PostgreSQL's default settings the row is logged: the search finds it")
+        .contains("detail:  key (resource_type, value_hash, resource_id)=(patient, \\x01, "
+            + CONTROL.toLowerCase(Locale.ROOT))
+        .contains("statement:  insert into");
+    for (String canary : CANARIES) {
+      assertThat(since).as("PostgreSQL's server log").doesNotContain(canary.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  @Test
+  @Order(3)
+  void noColumnAndNoFileOfTheDatabaseHoldsThemInTheClear() throws SQLException, IOException {
+    Map<String, String> columns = storedInTheClear();
+    assertThat(columns).as("every column of the platform and tenant tables").containsKey("tenant_canary.chunks.text")
+        .containsKey("tenant_canary.audit_log.details").containsKey("tenant_canary.outbox.last_error");
+    assertThat(columns.get("tenant_canary.audit_log.patient_id")).as("ids stay in the clear, by design")
+        .contains(PATIENT);
+    columns.forEach((column, values) -> {
+      String text = IDS.matcher(values.toLowerCase(Locale.ROOT)).replaceAll("<id>");
+      for (String canary : CANARIES) {
+        assertThat(text).as("the values of %s", column).doesNotContain(canary.toLowerCase(Locale.ROOT));
+      }
+    });
+    if (TestPostgres.dataDirectory().isEmpty()) {
+      return; // the cluster's files are not on this machine
+    }
+    String database;
+    try (Connection su = TestPostgres.superuser(app.database); Statement st = su.createStatement()) {
+      st.execute("CHECKPOINT"); // what the service wrote is in the table files, not only in the WAL
+      try (ResultSet rs = st.executeQuery("SELECT oid FROM pg_database WHERE datname = current_database()")) {
+        rs.next();
+        database = rs.getString(1);
+      }
+    }
+    Path data = TestPostgres.dataDirectory().get();
+    int files = 0;
+    boolean idsSeen = false;
+    for (Path dir : List.of(data.resolve("base").resolve(database), data.resolve("pg_wal"))) {
+      try (Stream<Path> found = Files.walk(dir)) {
+        for (Path file : found.filter(Files::isRegularFile).toList()) {
+          String raw = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+          idsSeen |= raw.contains(PATIENT);
+          String bytes = IDS.matcher(raw).replaceAll("<id>");
+          files++;
+          for (String canary : CANARIES) {
+            assertThat(bytes.contains(canary.toLowerCase(Locale.ROOT))).as("%s holds %s", data.relativize(file), canary)
+                .isFalse();
+          }
+        }
+      }
+    }
+    assertThat(files).as("the database's files and the WAL were read").isGreaterThan(20);
+    assertThat(idsSeen).as("the search reads what the tables hold: the patient's id, in the clear by design").isTrue();
+  }
+
+  /**
+   * Statements the database refuses while they hold the patient's values. Two constraints the
+   * schema does not have are planted on the rows a FHIR write makes (one Consent a patient, a care
+   * link's patient id under five characters); then a second Consent and a second Encounter of the
+   * patient are written, and on the service's own pool a row that row-level security refuses and a
+   * duplicate key. Each error's DETAIL would quote the row: {@code Key (patient_id)=(…) already
+   * exists}, {@code Failing row contains (…)}.
+   */
+  private static void databaseRefusals() throws SQLException {
+    String tenant = TENANT + "_pg";
+    String feedKey = app.tenantWithKey(tenant, "feed", "[\"ehr-integration\"]", null);
+    String schema = Identifiers.quote("tenant_" + tenant);
+    try (Connection su = TestPostgres.superuser(app.database); Statement st = su.createStatement()) {
+      st.execute("CREATE UNIQUE INDEX planted_one_consent ON " + schema + ".consents (patient_id)");
+    }
+    ingest(tenant, feedKey);
+    try (Connection su = TestPostgres.superuser(app.database); Statement st = su.createStatement()) {
+      st.execute("ALTER TABLE " + schema + ".care_links ADD CONSTRAINT planted_short_ids CHECK (length(patient_id) < 5) "
+          + "NOT VALID");
+    }
+    String base = "/fhir/" + tenant;
+    writeOrFail("PUT", base + "/Consent/cs-2", feedKey, """
+        {"resourceType":"Consent","id":"cs-2","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%s"},
+         "provision":{"type":"deny"}}""".formatted(PATIENT));
+    writeOrFail("PUT", base + "/Encounter/en-2", feedKey, """
+        {"resourceType":"Encounter","id":"en-2","status":"finished","class":{"code":"AMB"},
+         "subject":{"reference":"Patient/%s"},"participant":[{"individual":{"reference":"Practitioner/pr-2"}}]}"""
+        .formatted(PATIENT));
+    for (int attempt = 0; attempt < 6; attempt++) {
+      app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant));
+    }
+    TenantTransactions tx = app.bean(TenantTransactions.class);
+    Throwable rls = catchThrowable(() -> tx.run(TenantId.of(tenant), PolicySettings.ingest(), c -> {
+      try (PreparedStatement read = c.prepareStatement("SELECT set_config('cc.access', 'read', true)")) {
+        read.execute(); // the read path's setting, under which the write policy admits no row
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO resources (resource_type, resource_id, version_id, "
+          + "patient_id, content_hash, body, last_updated) VALUES ('Patient', ?, 1, ?, ?, ?, now())")) {
+        ps.setString(1, "Quorabel-Zintlemayer");
+        ps.setString(2, "Quorabel-Zintlemayer");
+        ps.setBytes(3, new byte[32]);
+        ps.setBytes(4, "Quorabel Zintlemayer, 4417 Wexmoor Lane".getBytes(StandardCharsets.UTF_8));
+        return ps.executeUpdate();
+      }
+    }));
+    assertThat(rls).as("row-level security refused the row").isNotNull();
+    thrown.add(rls);
+    Throwable duplicate = catchThrowable(() -> tx.run(TenantId.of(tenant), PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO resource_identifiers (resource_type, value_hash, resource_id) VALUES ('Patient', ?, ?)")) {
+        for (int i = 0; i < 2; i++) {
+          ps.setBytes(1, new byte[32]);
+          ps.setString(2, "zintlemayer-dup"); // an id: in the clear in the table, never in a log
+          ps.executeUpdate();
+        }
+      }
+      return null;
+    }));
+    assertThat(duplicate).as("the second row's key was refused").isNotNull();
+    thrown.add(duplicate);
+  }
+
+  /** A FHIR write the planted constraints may refuse; its answer, if an error, is searched too. */
+  private static void writeOrFail(String method, String path, String key, String body) {
+    HttpResponse<String> r = app.call(method, path, key, body, "application/fhir+json");
+    if (r.statusCode() >= 400) {
+      refused.add(r);
+    }
+  }
+
+  /**
+   * A superuser's statement on the cluster as it is configured: a row typed in by hand that a
+   * constraint refuses. The service's own roles are bound by row-level security, under which
+   * PostgreSQL leaves the row out of an error's DETAIL whatever the settings; a superuser is not, and
+   * then only the log settings keep {@code Failing row contains (…)} and the statement's literals out
+   * (without {@code log_error_verbosity=terse} or {@code log_min_error_statement=panic} this fails).
+   */
+  private static void administratorsFailedStatements() throws SQLException {
+    String schema = Identifiers.quote("tenant_" + TENANT + "_pg");
+    try (Connection su = TestPostgres.superuser(app.database); Statement st = su.createStatement()) {
+      assertThat(catchThrowable(() -> st.execute("INSERT INTO " + schema + ".care_links (practitioner_id, patient_id, "
+          + "source_type, source_id) VALUES ('pr-9', 'QX77310452 Quorabel', 'Encounter', 'en-9')")))
+          .as("the planted check refuses the row").isNotNull();
+    }
+  }
+
+  /**
+   * What the server log would show without the cluster's settings: a session of the superuser (who
+   * alone may change them) back on PostgreSQL's defaults sends a duplicate key as a literal. Its log
+   * lines then carry the value twice, in the DETAIL and in the STATEMENT.
+   */
+  private static void controlSessionWithTheDefaultLogSettings() throws SQLException {
+    try (Connection su = TestPostgres.superuser(app.database); Statement st = su.createStatement()) {
+      // quoted: the value named default (DEFAULT unquoted would be the command line's terse)
+      st.execute("SET log_error_verbosity = 'default'");
+      st.execute("SET log_min_error_statement = error");
+      String insert = "INSERT INTO " + Identifiers.quote("tenant_" + TENANT + "_pg")
+          + ".resource_identifiers VALUES ('Patient', '\\x01', '" + CONTROL + "')";
+      st.execute(insert);
+      assertThat(catchThrowable(() -> st.execute(insert))).isNotNull();
+    }
+  }
+
+  /**
+   * Every column of every table of the test database but the extension's, as text ({@code bytea}
+   * with its printable bytes as they are: ciphertext shows nothing, a plaintext stored as bytes would).
+   */
+  private static Map<String, String> storedInTheClear() throws SQLException {
+    Map<String, String> out = new TreeMap<>();
+    try (Connection su = TestPostgres.superuser(app.database)) {
+      List<String[]> columns = new ArrayList<>();
+      try (Statement st = su.createStatement(); ResultSet rs = st.executeQuery("""
+          SELECT c.table_schema, c.table_name, c.column_name, c.data_type
+          FROM information_schema.columns c
+          JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+          WHERE t.table_type = 'BASE TABLE' AND c.table_schema NOT IN ('pg_catalog', 'information_schema', 'public')""")) {
+        while (rs.next()) {
+          columns.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)});
+        }
+      }
+      for (String[] c : columns) {
+        String column = sqlName(c[2]);
+        String value = "bytea".equals(c[3]) ? "encode(" + column + ", 'escape')" : column + "::text";
+        try (Statement st = su.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(string_agg(" + value
+            + ", ' '), '') FROM " + sqlName(c[0]) + "." + sqlName(c[1]))) {
+          rs.next();
+          out.put(c[0] + "." + c[1] + "." + c[2], rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A name the catalog gave, quoted (not the service's allowlist: the scan reads every table). */
+  private static String sqlName(String name) {
+    return '"' + name.replace("\"", "\"\"") + '"';
   }
 
   private static void ingest() {

@@ -1,8 +1,12 @@
 package io.carecontext.migrations.testing;
 
+import io.carecontext.migrations.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.PostgreSQLContainer;
 import org.testcontainers.utility.DockerImageName;
@@ -27,6 +31,10 @@ final class DockerCluster implements TestPostgres.Cluster {
   static DockerCluster start() {
     PostgreSQLContainer<?> pg = new PostgreSQLContainer<>(
         DockerImageName.parse("pgvector/pgvector:pg16").asCompatibleSubstituteFor("postgres"));
+    // the image's defaults log DETAIL lines with row values; the server logs as the README recommends
+    List<String> command = new ArrayList<>(List.of("postgres", "-c", "fsync=off"));
+    EmbeddedPostgres.SERVER_LOG_SETTINGS.forEach(s -> command.addAll(List.of("-c", s)));
+    pg.withCommand(command.toArray(String[]::new));
     pg.start();
     return new DockerCluster(pg);
   }
@@ -38,7 +46,17 @@ final class DockerCluster implements TestPostgres.Cluster {
   }
 
   @Override
+  public Optional<String> serverLog() {
+    return Optional.of(container.getLogs());
+  }
+
+  @Override
   public Connection superuser(String database) throws SQLException {
     return DriverManager.getConnection(jdbcUrl(database), container.getUsername(), container.getPassword());
+  }
+
+  @Override
+  public Optional<java.nio.file.Path> dataDirectory() {
+    return Optional.empty(); // inside the container
   }
 }

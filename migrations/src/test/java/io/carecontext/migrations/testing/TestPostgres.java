@@ -3,6 +3,7 @@ package io.carecontext.migrations.testing;
 import io.carecontext.migrations.DatabaseConfig;
 import io.carecontext.migrations.EmbeddedPostgres;
 import io.carecontext.migrations.Identifiers;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -10,6 +11,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -34,6 +36,25 @@ public final class TestPostgres {
     String jdbcUrl(String database);
 
     Connection superuser(String database) throws SQLException;
+
+    /** What the server has logged so far, where the tests can read it. */
+    Optional<String> serverLog();
+
+    /** The cluster's data directory, where it is on this machine. */
+    Optional<Path> dataDirectory();
+  }
+
+  /**
+   * The shared cluster's own server log so far (the embedded cluster's {@code postgres.log}, the
+   * container's output); empty for a cluster given by {@code CARECONTEXT_TEST_DB_URL}.
+   */
+  public static Optional<String> serverLog() {
+    return cluster().serverLog();
+  }
+
+  /** The shared cluster's data directory, when it runs on this machine (the embedded one). */
+  public static Optional<Path> dataDirectory() {
+    return cluster().dataDirectory();
   }
 
   /** A new database with an owner role, the vector extension and its own role prefix. */
@@ -135,6 +156,21 @@ public final class TestPostgres {
       public Connection superuser(String database) throws SQLException {
         return pg.superuserConnection(database);
       }
+
+      @Override
+      public Optional<String> serverLog() {
+        try {
+          // as root the log belongs to postgres (mode 0600), which root reads all the same
+          return Optional.of(Files.readString(dir.resolve("postgres.log"), StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+
+      @Override
+      public Optional<Path> dataDirectory() {
+        return Optional.of(pg.dataDir());
+      }
     };
   }
 
@@ -150,6 +186,16 @@ public final class TestPostgres {
     public Connection superuser(String database) throws SQLException {
       String query = url.contains("?") ? url.substring(url.indexOf('?')) : "";
       return DriverManager.getConnection(jdbcUrl(database) + query);
+    }
+
+    @Override
+    public Optional<String> serverLog() {
+      return Optional.empty();
+    }
+
+    @Override
+    public Optional<Path> dataDirectory() {
+      return Optional.empty();
     }
   }
 }
