@@ -104,6 +104,57 @@ public final class ModelHttpClient implements HttpClient {
     }
   }
 
+  /**
+   * An answer other than 2xx, with the seconds its {@code Retry-After} asked the caller to wait (-1 when it
+   * sent none or one that could not be read): LangChain4j's own exception keeps the status and the body only,
+   * so a rate-limited caller could not tell "in 2 seconds" from "tomorrow". Its message is the body, which can
+   * quote what was sent: never shown or logged.
+   */
+  public static final class Refused extends HttpException {
+    private static final long serialVersionUID = 1L;
+    private final long retryAfterSeconds;
+
+    Refused(int status, String body, long retryAfterSeconds) {
+      super(status, body);
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /** The seconds the endpoint asked for, or -1. */
+    public long retryAfterSeconds() {
+      return retryAfterSeconds;
+    }
+
+    /** The first {@link Refused} among {@code failure} and its causes, if any. */
+    public static java.util.Optional<Refused> in(Throwable failure) {
+      for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        if (t instanceof Refused r) {
+          return java.util.Optional.of(r);
+        }
+      }
+      return java.util.Optional.empty();
+    }
+  }
+
+  /**
+   * A {@code Retry-After} value in seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3), 0 for a date
+   * already past, -1 for none or one that cannot be read.
+   */
+  static long retryAfter(String value) {
+    if (value == null || value.isBlank()) {
+      return -1;
+    }
+    String v = value.trim();
+    if (v.matches("\\d{1,18}")) {
+      return Long.parseLong(v);
+    }
+    try {
+      java.time.ZonedDateTime at = java.time.ZonedDateTime.parse(v, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+      return Math.max(0, Duration.between(java.time.Instant.now(), at.toInstant()).toSeconds());
+    } catch (java.time.format.DateTimeParseException e) {
+      return -1;
+    }
+  }
+
   @Override
   public SuccessfulHttpResponse execute(HttpRequest request) {
     java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(URI.create(request.url()))
@@ -134,7 +185,8 @@ public final class ModelHttpClient implements HttpClient {
     }
     int status = response.statusCode();
     if (status < 200 || status > 299) {
-      throw new HttpException(status, response.body()); // a 3xx too: its Location is never followed
+      // a 3xx too: its Location is never followed
+      throw new Refused(status, response.body(), retryAfter(response.headers().firstValue("Retry-After").orElse(null)));
     }
     return SuccessfulHttpResponse.builder().statusCode(status).headers(response.headers().map())
         .body(response.body()).build();
