@@ -47,12 +47,26 @@ public final class ChatService {
   private final TenantTransactions tx;
   private final TenantKeys keys;
 
+  private final OutputFilter outputFilter;
+
+  /** The scan of a model's answer for identifiers it was not given ({@link OutputPhiFilter#filter}). */
+  public interface OutputFilter {
+    OutputPhiFilter.Filtered filter(String answer, KnownIdentifiers known, boolean deidentified);
+  }
+
   public ChatService(ContextService context, LlmGateway gateway, AuditLog audit, TenantTransactions tx, TenantKeys keys) {
+    this(context, gateway, audit, tx, keys, OutputPhiFilter::filter);
+  }
+
+  /** With another output scan: a test's, to show what a scan that fails leaves in the trail. */
+  public ChatService(ContextService context, LlmGateway gateway, AuditLog audit, TenantTransactions tx, TenantKeys keys,
+                     OutputFilter outputFilter) {
     this.context = context;
     this.gateway = gateway;
     this.audit = audit;
     this.tx = tx;
     this.keys = keys;
+    this.outputFilter = outputFilter;
   }
 
   /**
@@ -157,9 +171,18 @@ public final class ChatService {
     OutputPhiFilter.Filtered filtered;
     try {
       // an answer that stays de-identified loses the facilities and store numbers the model wrote too
-      filtered = OutputPhiFilter.filter(reply.text(), known, !mayIdentify);
+      filtered = outputFilter.filter(reply.text(), known, !mayIdentify);
     } catch (RuntimeException e) {
-      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, "output_filter_failed", List.of(), millis(start)));
+      // As the other rows of an exchange: the prompt that left, the answer that came back (encrypted and hashed,
+      // as an answered row holds it), the endpoint and what the call cost. The row said only that it failed:
+      // a reviewer could not tell what had left the platform, to where, nor what could not be checked.
+      String failedDetails = json(deidCounts, Map.of(), ",\"endpoint\":" + AuditEntry.jsonString(reply.endpoint())
+          + ",\"promptTokens\":" + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens()
+          + ",\"failure\":" + AuditEntry.jsonString("the output identifier scan failed (" + e.getClass().getSimpleName()
+          + ")"));
+      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, "output_filter_failed", List.of(), millis(start))
+          .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), failedDetails)
+          .withReviewFlags(found.breakGlass()));
       throw new ChatRefused(500, "output_filter_failed", "the answer could not be checked for identifiers; "
           + "nothing was returned", 0);
     }
