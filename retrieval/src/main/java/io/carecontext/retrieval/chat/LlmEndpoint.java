@@ -12,12 +12,20 @@ import java.util.regex.Pattern;
 
 /** One allowlisted model endpoint of a tenant (OpenAI-compatible: Azure OpenAI, vLLM, LiteLLM, Ollama…). */
 public record LlmEndpoint(String name, String baseUrl, String model, boolean baaCovered, String apiKeySecret,
-                          int timeoutSeconds, int maxRetries) {
+                          int timeoutSeconds, int maxRetries, int maxOutputTokens) {
+
+  /**
+   * The answer a request asks for at most when the endpoint's setting names none: a long clinical summary
+   * fits, and the daily budgets are charged it ahead ({@link LlmGateway#reserve}).
+   */
+  static final int DEFAULT_MAX_OUTPUT_TOKENS = 1024;
+  /** The most a setting may ask for: about what {@link LlmGateway#MAX_ANSWER_BYTES} holds, the most ever read. */
+  static final int MAX_OUTPUT_TOKENS = LlmGateway.MAX_ANSWER_BYTES / 4;
 
   static final List<String> SETTING_FIELDS = List.of("endpoints", "default", "allowDeidentifiedToNonBaa",
       "dailyTokenBudgetPerKey", "dailyTokenBudgetPerTenant");
   static final List<String> ENDPOINT_FIELDS = List.of("name", "baseUrl", "model", "baaCovered", "apiKeySecret",
-      "timeoutSeconds", "maxRetries");
+      "timeoutSeconds", "maxRetries", "maxOutputTokens");
   private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9_.-]{1,64}$");
 
   /**
@@ -130,6 +138,9 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
     if (m.containsKey("maxRetries")) {
       SettingChecks.wholeNumber(at + ".maxRetries", m.get("maxRetries"), 0, 10);
     }
+    if (m.containsKey("maxOutputTokens")) {
+      SettingChecks.wholeNumber(at + ".maxOutputTokens", m.get("maxOutputTokens"), 1, MAX_OUTPUT_TOKENS);
+    }
     return (String) name;
   }
 
@@ -157,6 +168,7 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
         String.valueOf(m.get("model")), Boolean.TRUE.equals(m.get("baaCovered")),
         m.get("apiKeySecret") == null ? null : String.valueOf(m.get("apiKeySecret")),
         m.get("timeoutSeconds") instanceof Number n ? n.intValue() : 30,
-        m.get("maxRetries") instanceof Number n ? n.intValue() : 1)).toList();
+        m.get("maxRetries") instanceof Number n ? n.intValue() : 1,
+        m.get("maxOutputTokens") instanceof Number n ? n.intValue() : DEFAULT_MAX_OUTPUT_TOKENS)).toList();
   }
 }

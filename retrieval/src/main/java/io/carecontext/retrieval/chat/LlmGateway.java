@@ -66,21 +66,31 @@ public final class LlmGateway {
     return e;
   }
 
-  /** The tokens charged ahead for a call on {@code day}, settled by {@link #call}. */
-  public record Reservation(LocalDate day, long tokens) {}
+  /**
+   * The tokens charged ahead for a call on {@code day}, settled by {@link #call}: the prompt's estimate and the
+   * most the call asks the endpoint to write (its {@code maxOutputTokens}).
+   */
+  public record Reservation(LocalDate day, long promptTokens, long outputCap) {
+    long tokens() {
+      return promptTokens + outputCap;
+    }
+  }
 
   /**
-   * Refuses with 429 when the key's or the tenant's daily token budget is spent; otherwise charges the
-   * prompt's estimated tokens to the day at once, one request of the tenant at a time (an advisory lock),
-   * and {@link #call} settles the charge with what the call cost. The budget was only read here and
-   * charged after the answer: requests made together all read the same total, all passed, and spent
-   * the budget as many times over as there were requests in flight. Now the second sees the first's charge.
+   * Refuses with 429 when the key's or the tenant's daily token budget cannot hold this request; otherwise
+   * charges the prompt's estimated tokens and the answer's cap to the day at once, one request of the tenant
+   * at a time (an advisory lock), and {@link #call} settles the charge with what the call cost. The budget
+   * was only read here and charged after the answer: requests made together all read the same total, all
+   * passed, and spent the budget as many times over as there were requests in flight. Then only the prompt
+   * was charged ahead and no answer was capped, so the last request of a day could ask for an answer of any
+   * length: one request could spend a tenant's whole day. Now a request is taken only when its prompt and the
+   * longest answer it asks for fit in what is left.
    */
   public Reservation reserve(TenantId tenant, String keyId, Map<String, Object> llm, LlmEndpoint e, Prompt prompt) {
     long perKey = number(llm.get("dailyTokenBudgetPerKey"), Long.MAX_VALUE);
     long perTenant = number(llm.get("dailyTokenBudgetPerTenant"), Long.MAX_VALUE);
     LocalDate day = LocalDate.now(ZoneOffset.UTC);
-    long estimate = tokens(null, prompt.system() + "\n" + prompt.user());
+    Reservation wanted = new Reservation(day, tokens(null, prompt.system() + "\n" + prompt.user()), e.maxOutputTokens());
     long[] used = tx.run(tenant, PolicySettings.ingest(), c -> {
       try (PreparedStatement lock = c.prepareStatement(
           "SELECT pg_advisory_xact_lock(hashtext('carecontext.llm_usage'), hashtext(?))")) {
@@ -98,43 +108,105 @@ public final class LlmGateway {
           sums = new long[] {rs.getLong(1), rs.getLong(2)};
         }
       }
-      if (sums[0] < perKey && sums[1] < perTenant) {
-        add(c, day, keyId, e, estimate, 0, 0); // committed as the lock is released: the next request sees it
+      if (fits(sums[0], wanted.tokens(), perKey) && fits(sums[1], wanted.tokens(), perTenant)) {
+        // committed as the lock is released: the next request sees it; the cap waits in the prompt column
+        // until the call settles
+        add(c, day, keyId, e, wanted.tokens(), 0, 0);
       }
       return sums;
     });
-    if (used[0] >= perKey || used[1] >= perTenant) {
+    boolean keyShort = !fits(used[0], wanted.tokens(), perKey);
+    if (keyShort || !fits(used[1], wanted.tokens(), perTenant)) {
+      String whose = keyShort ? "key" : "tenant";
+      long budget = keyShort ? perKey : perTenant;
       ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
       long untilMidnight = Duration.between(now, now.toLocalDate().plusDays(1).atTime(LocalTime.MIDNIGHT)
           .atZone(ZoneOffset.UTC)).toSeconds();
-      throw new ChatRefused(429, "token_budget_exhausted", "the daily token budget of this "
-          + (used[0] >= perKey ? "key" : "tenant") + " is spent; it resets at midnight UTC", Math.max(1, untilMidnight));
+      String message = wanted.tokens() > budget
+          ? "this request may cost up to " + wanted.tokens() + " tokens (its prompt and the endpoint's maxOutputTokens), "
+              + "more than the daily token budget of this " + whose + " (" + budget + "): ask a shorter question, or "
+              + "a tenant admin should lower llm.endpoints[].maxOutputTokens or raise the budget"
+          : "the daily token budget of this " + whose + " has not " + wanted.tokens() + " tokens left for this "
+              + "request (its prompt and the endpoint's maxOutputTokens); it resets at midnight UTC";
+      throw new ChatRefused(429, "token_budget_exhausted", message, Math.max(1, untilMidnight));
     }
-    return new Reservation(day, estimate);
+    return wanted;
+  }
+
+  private static boolean fits(long used, long wanted, long budget) {
+    return used < budget && wanted <= budget - used;
+  }
+
+  /**
+   * The floor of a call's overall deadline. Each attempt was bounded by {@code timeoutSeconds} and up to
+   * {@code maxRetries} more followed, each after a back-off: a request could hold its caller and a server
+   * thread for (maxRetries + 1) x timeoutSeconds and more, 110 minutes at the settings' limits. Now every
+   * attempt and every wait between them fit in {@link #deadline}.
+   */
+  static final Duration DEADLINE_FLOOR = Duration.ofSeconds(60);
+  /** The shortest attempt worth starting: with less time left, the call ends with the failure it had. */
+  static final Duration SHORTEST_ATTEMPT = Duration.ofSeconds(1);
+  /** The most a caller is told to wait (Retry-After) on an endpoint's word, whatever it asked. */
+  static final long MAX_RETRY_AFTER_SECONDS = 3600;
+
+  /** The whole call's deadline, its retries and their waits included: the longer of 60 s and one attempt. */
+  static Duration deadline(LlmEndpoint e) {
+    Duration attempt = Duration.ofSeconds(Math.max(1, e.timeoutSeconds()));
+    return attempt.compareTo(DEADLINE_FLOOR) > 0 ? attempt : DEADLINE_FLOOR;
+  }
+
+  /** How a call that got no usable answer ended, for its charge. */
+  enum Outcome {
+    /** No answer came (refused, unreachable, timed out): nothing was written for the prompt, nothing is charged. */
+    NO_ANSWER,
+    /** An answer larger than the most read: the endpoint wrote at least that much. */
+    TOO_LARGE,
+    /** A 2xx whose body was not a chat completion (broken JSON, no choices): the endpoint did the work. */
+    BROKEN_ANSWER
+  }
+
+  /** A call that ended without a usable answer: the last attempt's failure, how it ended and any Retry-After. */
+  static final class CallFailed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient RuntimeException last;
+    final Outcome outcome;
+    /** Seconds the endpoint asked to wait (429/503 with Retry-After) that the call could not, or -1. */
+    final long retryAfter;
+
+    CallFailed(RuntimeException last, Outcome outcome, long retryAfter) {
+      super(null, null, false, false); // the client's message can quote the prompt: none is kept
+      this.last = last;
+      this.outcome = outcome;
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  /** How the gateway waits between attempts; a test's may record instead of sleeping. */
+  interface Sleeper {
+    void sleep(Duration d) throws InterruptedException;
   }
 
   /**
    * Calls the endpoint and settles {@code reserved}: the call's cost replaces the estimate, answer or
-   * not; a call that failed is charged nothing, as before the charge was taken ahead, except one whose
-   * answer was too large, charged the prompt and the largest answer taken.
+   * not; a call that got no answer is charged nothing, one whose answer was too large the prompt and the
+   * largest answer read, and one that answered a 2xx that was no chat completion the prompt and its cap.
    */
   public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt, Reservation reserved) {
-    OpenAiChatModel model = model(e, LlmEndpoint.secretFor(tenant.value(), e.apiKeySecret(), System::getenv));
     ChatResponse r;
     try {
-      r = model.chat(SystemMessage.from(prompt.system()), UserMessage.from(prompt.user()));
-    } catch (RuntimeException ex) {
-      if (tooLarge(ex)) {
+      r = exchange(e, LlmEndpoint.secretFor(tenant.value(), e.apiKeySecret(), System::getenv), prompt,
+          d -> Thread.sleep(d.toMillis()));
+    } catch (CallFailed failed) {
+      switch (failed.outcome) {
         // the endpoint wrote at least that much: refunded, a question asking for an endless answer spent
         // the endpoint's tokens free of any budget, as often as it was asked
-        settle(tenant, keyId, e, reserved, reserved.tokens(), MAX_ANSWER_BYTES / 4, 1);
-      } else {
-        settle(tenant, keyId, e, reserved, 0, 0, 0);
+        case TOO_LARGE -> settle(tenant, keyId, e, reserved, reserved.promptTokens(), MAX_ANSWER_BYTES / 4, 1);
+        // an answer that could not be read reports no usage: it was refunded, and retried, each attempt
+        // spending the endpoint's tokens again free of any budget
+        case BROKEN_ANSWER -> settle(tenant, keyId, e, reserved, reserved.promptTokens(), reserved.outputCap(), 1);
+        case NO_ANSWER -> settle(tenant, keyId, e, reserved, 0, 0, 0);
       }
-      // The client's message can quote the request: only the kind of failure is named.
-      String kind = failure(ex);
-      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + kind
-          + "); nothing was returned", 0, kind);
+      throw refusal(e, failed);
     }
     String text = textOf(r);
     int in = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().inputTokenCount(),
@@ -145,15 +217,172 @@ public final class LlmGateway {
   }
 
   /**
-   * The client of one endpoint: {@code timeoutSeconds} bounds each attempt whole, answer included, and an
-   * answer is read only up to {@link #MAX_ANSWER_BYTES} (see {@link ModelHttpClient}).
+   * What the caller is told of a failed call: 503 {@code model_busy} with the endpoint's Retry-After when it
+   * asked for a wait this request could not make (no retry left, or beyond the deadline), so the caller
+   * knows when to come back; otherwise 502 {@code model_unavailable}. The client's message can quote the
+   * request: only the kind of failure is named.
    */
-  static OpenAiChatModel model(LlmEndpoint e, String apiKey) {
+  static ChatRefused refusal(LlmEndpoint e, CallFailed failed) {
+    String kind = failure(failed);
+    if (failed.retryAfter >= 0) {
+      long wait = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, failed.retryAfter));
+      String status = ModelHttpClient.Refused.in(failed.last).map(x -> "HTTP " + x.statusCode()).orElse("busy");
+      return new ChatRefused(503, "model_busy", "the model endpoint '" + e.name() + "' is busy (" + status
+          + ") and asked to be called again in " + wait + " s, longer than this request could wait; nothing was "
+          + "returned: send the request again after Retry-After seconds", wait,
+          kind + "; it asked to be called again in " + failed.retryAfter + " s");
+    }
+    return new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + kind
+        + "); nothing was returned", 0, kind);
+  }
+
+  /**
+   * One chat exchange with retries, all within {@link #deadline}: each attempt gets {@code timeoutSeconds}
+   * or what is left, whichever is less; a failure that the endpoint may not repeat (no connection, a
+   * timeout, HTTP 408, 429 or 5xx) is tried again after the endpoint's {@code Retry-After} (429 and 503)
+   * or a short back-off, when that and one more attempt fit in the time left and {@code maxRetries} allows.
+   * Anything else (credentials or model refused, a 4xx, an answer too large, or a 2xx that is no chat
+   * completion, which spent the endpoint's tokens) is not asked again.
+   *
+   * @throws CallFailed with the last failure
+   */
+  static ChatResponse exchange(LlmEndpoint e, String apiKey, Prompt prompt, Sleeper sleeper) {
+    return exchange(e, apiKey, prompt, sleeper, deadline(e));
+  }
+
+  /** As {@link #exchange(LlmEndpoint, String, Prompt, Sleeper)} within {@code within} (a test's shorter one). */
+  static ChatResponse exchange(LlmEndpoint e, String apiKey, Prompt prompt, Sleeper sleeper, Duration within) {
+    long deadline = System.nanoTime() + within.toNanos();
+    Duration perAttempt = Duration.ofSeconds(Math.max(1, e.timeoutSeconds()));
+    for (int attempt = 0; ; attempt++) {
+      Duration left = Duration.ofNanos(deadline - System.nanoTime());
+      java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
+      try {
+        return model(e, apiKey, left.compareTo(perAttempt) < 0 ? left : perAttempt, answered)
+            .chat(SystemMessage.from(prompt.system()), UserMessage.from(prompt.user()));
+      } catch (RuntimeException ex) {
+        if (tooLarge(ex)) {
+          throw new CallFailed(ex, Outcome.TOO_LARGE, -1);
+        }
+        if (answered.get()) {
+          throw new CallFailed(ex, Outcome.BROKEN_ANSWER, -1);
+        }
+        long retryAfter = retryAfter(ex);
+        if (!transient_(ex)) {
+          throw new CallFailed(ex, Outcome.NO_ANSWER, -1);
+        }
+        Duration wait = retryAfter >= 0 ? Duration.ofSeconds(retryAfter) : backoff(attempt);
+        Duration remaining = Duration.ofNanos(deadline - System.nanoTime());
+        if (attempt >= Math.max(0, e.maxRetries()) || wait.plus(SHORTEST_ATTEMPT).compareTo(remaining) > 0) {
+          throw new CallFailed(ex, Outcome.NO_ANSWER, retryAfter);
+        }
+        try {
+          sleeper.sleep(wait);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new CallFailed(ex, Outcome.NO_ANSWER, -1);
+        }
+      }
+    }
+  }
+
+  /** 0.5 s, 1 s, 2 s… at most 8 s, between attempts the endpoint gave no Retry-After for. */
+  static Duration backoff(int attempt) {
+    return Duration.ofMillis(500L << Math.min(attempt, 4));
+  }
+
+  /** The seconds a 429 or 503 asked to wait, or -1 (none given, or another status). */
+  static long retryAfter(Throwable ex) {
+    return ModelHttpClient.Refused.in(ex)
+        .filter(r -> r.statusCode() == 429 || r.statusCode() == 503)
+        .map(ModelHttpClient.Refused::retryAfterSeconds).orElse(-1L);
+  }
+
+  /**
+   * A failure that asking again may not meet: no connection, a timeout, a broken connection, HTTP 408, 429
+   * or 5xx. Refused credentials, an unknown model or host, and any other status are the same next time.
+   */
+  private static boolean transient_(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof dev.langchain4j.exception.HttpException h) {
+        int status = h.statusCode();
+        return status >= 500 || status == 408 || status == 429;
+      }
+      if (t instanceof dev.langchain4j.exception.AuthenticationException
+          || t instanceof dev.langchain4j.exception.ModelNotFoundException
+          || t instanceof java.net.UnknownHostException
+          || t instanceof dev.langchain4j.exception.UnresolvedModelServerException) {
+        return false;
+      }
+      if (t instanceof dev.langchain4j.exception.TimeoutException || t instanceof java.io.IOException) {
+        return true; // a timeout, a refused or reset connection (HttpTimeoutException, ConnectException…)
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The client of one attempt: {@code timeout} bounds it whole, answer included, an answer is read only up to
+   * {@link #MAX_ANSWER_BYTES} (see {@link ModelHttpClient}), the answer asked for is at most the endpoint's
+   * {@code maxOutputTokens} ({@code max_tokens}), and {@code answered} is set once a 2xx came back whole.
+   * LangChain4j retries nothing: {@link #exchange} does, within the call's deadline.
+   */
+  static OpenAiChatModel model(LlmEndpoint e, String apiKey, Duration timeout,
+                               java.util.concurrent.atomic.AtomicBoolean answered) {
     return OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model()).apiKey(apiKey)
-        .httpClientBuilder(ModelHttpClient.builder(MAX_ANSWER_BYTES))
-        .timeout(Duration.ofSeconds(Math.max(1, e.timeoutSeconds()))).maxRetries(Math.max(0, e.maxRetries()))
+        .httpClientBuilder(noting(ModelHttpClient.builder(MAX_ANSWER_BYTES), answered))
+        .timeout(timeout).maxRetries(0).maxTokens(e.maxOutputTokens())
         .logRequests(false).logResponses(false) // the prompt and the answer are PHI until filtered
         .build();
+  }
+
+  /** {@code builder}'s client, which sets {@code answered} when a request returns a 2xx. */
+  private static dev.langchain4j.http.client.HttpClientBuilder noting(
+      dev.langchain4j.http.client.HttpClientBuilder builder, java.util.concurrent.atomic.AtomicBoolean answered) {
+    return new dev.langchain4j.http.client.HttpClientBuilder() {
+      @Override
+      public Duration connectTimeout() {
+        return builder.connectTimeout();
+      }
+
+      @Override
+      public dev.langchain4j.http.client.HttpClientBuilder connectTimeout(Duration d) {
+        builder.connectTimeout(d);
+        return this;
+      }
+
+      @Override
+      public Duration readTimeout() {
+        return builder.readTimeout();
+      }
+
+      @Override
+      public dev.langchain4j.http.client.HttpClientBuilder readTimeout(Duration d) {
+        builder.readTimeout(d);
+        return this;
+      }
+
+      @Override
+      public dev.langchain4j.http.client.HttpClient build() {
+        dev.langchain4j.http.client.HttpClient client = builder.build();
+        return new dev.langchain4j.http.client.HttpClient() {
+          @Override
+          public dev.langchain4j.http.client.SuccessfulHttpResponse execute(
+              dev.langchain4j.http.client.HttpRequest request) {
+            var response = client.execute(request);
+            answered.set(true);
+            return response;
+          }
+
+          @Override
+          public void execute(dev.langchain4j.http.client.HttpRequest request,
+                              dev.langchain4j.http.client.sse.ServerSentEventParser parser,
+                              dev.langchain4j.http.client.sse.ServerSentEventListener listener) {
+            client.execute(request, parser, listener);
+          }
+        };
+      }
+    };
   }
 
   /**
@@ -201,6 +430,9 @@ public final class LlmGateway {
     if (tooLarge(ex)) {
       return "its answer was larger than " + MAX_ANSWER_BYTES / 1024 + " KiB";
     }
+    if (ex instanceof CallFailed f) {
+      return f.outcome == Outcome.BROKEN_ANSWER ? "its answer was not a chat completion" : failure(f.last);
+    }
     return ModelFailure.describe(ex, ADVICE).orElse("no usable answer");
   }
 
@@ -214,7 +446,7 @@ public final class LlmGateway {
     return false;
   }
 
-  /** Replaces the reserved estimate with the call's cost, on the reservation's day. */
+  /** Replaces the reserved estimate and cap with the call's cost, on the reservation's day. */
   private void settle(TenantId tenant, String keyId, LlmEndpoint e, Reservation reserved, long in, long out, int calls) {
     tx.run(tenant, PolicySettings.ingest(), c -> add(c, reserved.day(), keyId, e, in - reserved.tokens(), out, calls));
   }

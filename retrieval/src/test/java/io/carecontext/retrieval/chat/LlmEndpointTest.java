@@ -63,4 +63,28 @@ class LlmEndpointTest {
       }
     }
   }
+
+  private static Map<String, Object> withOutputCap(Object cap) {
+    Map<String, Object> endpoint = new java.util.HashMap<>(Map.of("name", "m", "baseUrl", "https://models.example/v1",
+        "model", "x"));
+    endpoint.put("maxOutputTokens", cap);
+    return Map.of("endpoints", List.of(endpoint));
+  }
+
+  /**
+   * maxOutputTokens, the longest answer a request asks for and the budgets are charged ahead, is a whole
+   * number from 1 to 32,768 (what the largest answer read, 128 KiB, holds); 1,024 when not set.
+   */
+  @Test
+  void maxOutputTokensIsAWholeNumberWithinTheLargestAnswerRead() {
+    assertThatCode(() -> LlmEndpoint.check(withOutputCap(1))).doesNotThrowAnyException();
+    assertThatCode(() -> LlmEndpoint.check(withOutputCap(32_768))).doesNotThrowAnyException();
+    for (Object bad : List.of(0, -5, 32_769, 1.5, "512", true, new java.math.BigInteger("18446744073709552128"))) {
+      assertThatThrownBy(() -> LlmEndpoint.check(withOutputCap(bad))).as(String.valueOf(bad))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("llm.endpoints[0].maxOutputTokens must be a whole number from 1 to 32768");
+    }
+    assertThat(LlmEndpoint.fromSettings(withOutputCap(700)).get(0).maxOutputTokens()).isEqualTo(700);
+    assertThat(LlmEndpoint.fromSettings(llm("K")).get(0).maxOutputTokens()).isEqualTo(1024);
+  }
 }

@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.response.ChatResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -55,7 +56,15 @@ class LlmGatewayClientTest {
   }
 
   private static LlmEndpoint endpoint(String baseUrl, int timeoutSeconds) {
-    return new LlmEndpoint("main", baseUrl, "m", true, null, timeoutSeconds, 0);
+    return new LlmEndpoint("main", baseUrl, "m", true, null, timeoutSeconds, 0, 256);
+  }
+
+  private static final Prompt PROMPT = new Prompt("system", "q", java.util.Map.of(), 0);
+  /** The waits between attempts, recorded, not slept. */
+  private final java.util.List<Duration> waits = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  private ChatResponse chat(LlmEndpoint e) {
+    return LlmGateway.exchange(e, null, PROMPT, waits::add);
   }
 
   @Test
@@ -66,7 +75,7 @@ class LlmGatewayClientTest {
       ex.sendResponseHeaders(200, body.length);
       ex.getResponseBody().write(body);
     });
-    var r = LlmGateway.model(endpoint(url, 5), null).chat(UserMessage.from("q"));
+    var r = chat(endpoint(url, 5));
     assertThat(r.aiMessage().text()).isEqualTo("hello");
     assertThat(r.tokenUsage().inputTokenCount()).isEqualTo(3);
   }
@@ -89,7 +98,7 @@ class LlmGatewayClientTest {
       out.write(ANSWER.formatted("late").getBytes(StandardCharsets.UTF_8));
     });
     long start = System.nanoTime();
-    assertThatThrownBy(() -> LlmGateway.model(endpoint(url, 1), null).chat(UserMessage.from("q")))
+    assertThatThrownBy(() -> chat(endpoint(url, 1)))
         .satisfies(e -> assertThat(LlmGateway.failure(e)).startsWith("timed out"));
     assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(4_000);
   }
@@ -108,10 +117,11 @@ class LlmGatewayClientTest {
       ex.sendResponseHeaders(200, 0);
       ex.getResponseBody().write(answer.getBytes(StandardCharsets.UTF_8));
     });
-    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 10, 2);
-    assertThatThrownBy(() -> LlmGateway.model(e, null).chat(UserMessage.from("q")))
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 10, 2, 256);
+    assertThatThrownBy(() -> chat(e))
         .satisfies(ex -> assertThat(LlmGateway.failure(ex)).isEqualTo("its answer was larger than 128 KiB"))
-        .satisfies(ex -> assertThat(ex.getMessage()).doesNotContain("xxxx"));
+        .satisfies(ex -> assertThat(LlmGateway.refusal(e, (LlmGateway.CallFailed) ex).getMessage()).doesNotContain("xxxx"))
+        .satisfies(ex -> assertThat(((LlmGateway.CallFailed) ex).outcome).isEqualTo(LlmGateway.Outcome.TOO_LARGE));
     assertThat(calls).as("not asked again: each attempt spends the tokens again").hasValue(1);
   }
 
@@ -131,8 +141,166 @@ class LlmGatewayClientTest {
       ex.getResponseHeaders().add("Location", target);
       ex.sendResponseHeaders(307, -1);
     });
-    assertThatThrownBy(() -> LlmGateway.model(endpoint(url, 5), null).chat(UserMessage.from("q")))
+    assertThatThrownBy(() -> chat(endpoint(url, 5)))
         .satisfies(e -> assertThat(LlmGateway.failure(e)).isEqualTo("the endpoint answered HTTP 307"));
     assertThat(reached).hasValue(0);
+  }
+
+  private static void answer(HttpExchange ex, int status, String body, String retryAfter) throws IOException {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().add("Content-Type", "application/json");
+    if (retryAfter != null) {
+      ex.getResponseHeaders().add("Retry-After", retryAfter);
+    }
+    ex.sendResponseHeaders(status, b.length);
+    ex.getResponseBody().write(b);
+  }
+
+  /**
+   * Each request asks for an answer of at most the endpoint's maxOutputTokens. It asked for none, so one
+   * request could have the model write (and the budget pay for) as much as the model would.
+   */
+  @Test
+  void aRequestAsksForNoMoreThanTheEndpointsMaxOutputTokens() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<String> sent = new java.util.concurrent.atomic.AtomicReference<>();
+    String url = serve(ex -> answer(ex, 200, ANSWER.formatted("ok"), null));
+    server.removeContext("/v1/chat/completions");
+    server.createContext("/v1/chat/completions", ex -> {
+      try (ex) {
+        sent.set(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+        answer(ex, 200, ANSWER.formatted("ok"), null);
+      }
+    });
+    chat(new LlmEndpoint("main", url, "m", true, null, 5, 0, 333));
+    assertThat(sent.get()).containsPattern("\"max_tokens\"\\s*:\\s*333\\b");
+  }
+
+  /**
+   * A 429 with Retry-After is asked again after the wait it asked for, when that fits in the call's
+   * deadline. LangChain4j's retries waited their own back-off whatever the endpoint said.
+   */
+  @Test
+  void aRetryAfterThatFitsIsWaitedAndTheCallAskedAgain() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    String url = serve(ex -> {
+      if (calls.incrementAndGet() == 1) {
+        answer(ex, 429, "{\"error\":{\"message\":\"slow down\"}}", "2");
+      } else {
+        answer(ex, 200, ANSWER.formatted("hello"), null);
+      }
+    });
+    var r = chat(new LlmEndpoint("main", url, "m", true, null, 5, 1, 256));
+    assertThat(r.aiMessage().text()).isEqualTo("hello");
+    assertThat(calls).hasValue(2);
+    assertThat(waits).containsExactly(Duration.ofSeconds(2));
+  }
+
+  /**
+   * A Retry-After longer than the call may wait is not waited: the call ends at once, and the caller is
+   * told when to come back (503 model_busy with the endpoint's Retry-After), not a 502 "retry later".
+   * The endpoint's body (which quotes the prompt here) reaches no message.
+   */
+  @Test
+  void aRetryAfterBeyondTheDeadlineFailsFastWithIt() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    String url = serve(ex -> {
+      calls.incrementAndGet();
+      answer(ex, 503, "{\"error\":{\"message\":\"overloaded for PATIENT Doe\"}}", "120");
+    });
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 5, 3, 256);
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> chat(e)).isInstanceOfSatisfying(LlmGateway.CallFailed.class, failed -> {
+      assertThat(failed.retryAfter).isEqualTo(120);
+      ChatRefused refused = LlmGateway.refusal(e, failed);
+      assertThat(refused.status()).isEqualTo(503);
+      assertThat(refused.code()).isEqualTo("model_busy");
+      assertThat(refused.retryAfter()).isEqualTo(120);
+      assertThat(refused.getMessage()).contains("HTTP 503", "120 s", "Retry-After").doesNotContain("Doe");
+      assertThat(refused.failure()).doesNotContain("Doe");
+    });
+    assertThat(calls).hasValue(1);
+    assertThat(waits).isEmpty();
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(3_000);
+    // however long the endpoint asks for, the caller is told an hour at most
+    assertThat(LlmGateway.refusal(e, new LlmGateway.CallFailed(new IllegalStateException(), LlmGateway.Outcome.NO_ANSWER,
+        999_999_999L)).retryAfter()).isEqualTo(3600);
+  }
+
+  /** The last retry's Retry-After goes to the caller too, even when it would have fitted. */
+  @Test
+  void aRetryAfterWithNoRetryLeftGoesToTheCaller() throws Exception {
+    String url = serve(ex -> answer(ex, 429, "{}", "3"));
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 5, 0, 256);
+    assertThatThrownBy(() -> chat(e)).isInstanceOfSatisfying(LlmGateway.CallFailed.class,
+        failed -> assertThat(LlmGateway.refusal(e, failed).retryAfter()).isEqualTo(3));
+  }
+
+  /**
+   * A failure without Retry-After is retried after a short back-off; one that asking again cannot mend
+   * (credentials refused) is not; either way the caller gets 502 model_unavailable.
+   */
+  @Test
+  void transientFailuresAreRetriedAndOthersAreNot() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger status = new java.util.concurrent.atomic.AtomicInteger(502);
+    String url = serve(ex -> {
+      calls.incrementAndGet();
+      answer(ex, status.get(), "{}", null);
+    });
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 5, 2, 256);
+    assertThatThrownBy(() -> chat(e)).isInstanceOfSatisfying(LlmGateway.CallFailed.class,
+        failed -> assertThat(LlmGateway.refusal(e, failed).code()).isEqualTo("model_unavailable"));
+    assertThat(calls).hasValue(3);
+    assertThat(waits).containsExactly(Duration.ofMillis(500), Duration.ofMillis(1000));
+    calls.set(0);
+    status.set(401);
+    assertThatThrownBy(() -> chat(e)).satisfies(ex -> assertThat(LlmGateway.failure(ex)).contains("credentials"));
+    assertThat(calls).hasValue(1);
+  }
+
+  /**
+   * One deadline bounds the whole call, its retries and waits included: an endpoint that never answers,
+   * with ten retries of 2 s, is given up after the deadline (here 3 s), not after 22 s.
+   */
+  @Test
+  void oneDeadlineBoundsEveryAttemptAndWait() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    String url = serve(ex -> {
+      calls.incrementAndGet();
+      Thread.sleep(10_000);
+    });
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 2, 10, 256);
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> LlmGateway.exchange(e, null, PROMPT, d -> Thread.sleep(d.toMillis()), Duration.ofSeconds(3)))
+        .satisfies(ex -> assertThat(LlmGateway.failure(ex)).startsWith("timed out"));
+    long took = (System.nanoTime() - start) / 1_000_000;
+    assertThat(took).isBetween(1_900L, 3_500L);
+    assertThat(calls.get()).isBetween(1, 2);
+    // the deadline is the longer of 60 s and one attempt: the defaults' (30 s, one retry) fit as before
+    assertThat(LlmGateway.deadline(e)).isEqualTo(Duration.ofSeconds(60));
+    assertThat(LlmGateway.deadline(new LlmEndpoint("m", url, "m", true, null, 600, 10, 1))).isEqualTo(Duration.ofSeconds(600));
+  }
+
+  /**
+   * A 200 whose body is no chat completion (broken JSON) is the endpoint's failure, named as such, and
+   * never asked again: it spent the endpoint's tokens, and LangChain4j's retries asked for them again,
+   * each attempt refunded. The broken body (which can hold the answer's PHI) reaches no message.
+   */
+  @Test
+  void aBrokenAnswerIsNotAskedAgain() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    String url = serve(ex -> {
+      calls.incrementAndGet();
+      answer(ex, 200, "{\"id\":\"c1\",\"choices\":[{\"message\":{\"content\":\"Jane Doe MRN 12345", null);
+    });
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 5, 3, 256);
+    assertThatThrownBy(() -> chat(e)).isInstanceOfSatisfying(LlmGateway.CallFailed.class, failed -> {
+      assertThat(failed.outcome).isEqualTo(LlmGateway.Outcome.BROKEN_ANSWER);
+      assertThat(failed.getMessage()).isNull();
+      ChatRefused refused = LlmGateway.refusal(e, failed);
+      assertThat(refused.status()).isEqualTo(502);
+      assertThat(refused.getMessage()).contains("not a chat completion").doesNotContain("Doe", "12345");
+    });
+    assertThat(calls).hasValue(1);
   }
 }

@@ -103,7 +103,8 @@ public class ChatController {
       // the retrieval was allowed (and audited); the model exchange was not made or failed
       metrics.decision(t.value(), "chat", "refused", c.code(), Duration.ofNanos(System.nanoTime() - start));
       var r = HttpResponse.<ApiError>status(HttpStatus.valueOf(c.status())).body(new ApiError(c.code(), c.getMessage()));
-      return c.status() == 429 ? r.header("Retry-After", Long.toString(c.retryAfter())) : r;
+      // 429 token_budget_exhausted (to midnight UTC) and 503 model_busy (the endpoint's own word)
+      return c.retryAfter() > 0 ? r.header("Retry-After", Long.toString(c.retryAfter())) : r;
     } catch (DatabaseException e) {
       metrics.auditWriteFailure(t.value());
       return DecisionResponses.notAudited(e);

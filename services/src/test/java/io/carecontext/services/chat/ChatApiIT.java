@@ -28,6 +28,8 @@ class ChatApiIT {
   static HttpServer model;
   static final List<String> prompts = new CopyOnWriteArrayList<>();
   static final AtomicReference<String> reply = new AtomicReference<>("echo");
+  /** Requests answered so far in the "busy-once" mode: only the first is refused. */
+  static final java.util.concurrent.atomic.AtomicInteger busyOnce = new java.util.concurrent.atomic.AtomicInteger();
   /** The Authorization header of the model's last request ("absent" when none came). */
   static final AtomicReference<String> authorization = new AtomicReference<>();
   static String clinician;
@@ -58,6 +60,26 @@ class ChatApiIT {
             .getBytes(StandardCharsets.UTF_8);
         ex.sendResponseHeaders(503, error.length);
         ex.getResponseBody().write(error);
+        ex.close();
+        return;
+      }
+      if (reply.get().equals("busy") || reply.get().equals("busy-once") && busyOnce.getAndIncrement() == 0) {
+        // a rate-limited endpoint that says when to come back, its error quoting the prompt as some do
+        byte[] error = ("{\"error\":{\"message\":\"rate limited: " + body.replace("\"", "'") + "\"}}")
+            .getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Retry-After", reply.get().equals("busy") ? "120" : "1");
+        ex.sendResponseHeaders(429, error.length);
+        ex.getResponseBody().write(error);
+        ex.close();
+        return;
+      }
+      if (reply.get().equals("broken")) {
+        // an HTTP 200 whose body is no chat completion: cut off in the middle of an answer
+        byte[] broken = ("{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+            + "\"content\":\"Summary of glucose control for").getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, broken.length);
+        ex.getResponseBody().write(broken);
         ex.close();
         return;
       }
@@ -112,9 +134,16 @@ class ChatApiIT {
   }
 
   static void configure(boolean baa, long budget) {
+    configure(baa, budget, null);
+  }
+
+  /** As {@link #configure(boolean, long)}, the endpoint asking for answers of at most {@code maxOutputTokens}. */
+  static void configure(boolean baa, long budget, Integer maxOutputTokens) {
     HttpResponse<String> r = app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"llm\":{"
         + "\"endpoints\":[{\"name\":\"local\",\"baseUrl\":\"http://127.0.0.1:" + model.getAddress().getPort()
-        + "/v1\",\"model\":\"test-model\",\"baaCovered\":" + baa + "}],\"dailyTokenBudgetPerKey\":" + budget + "}}}");
+        + "/v1\",\"model\":\"test-model\",\"baaCovered\":" + baa
+        + (maxOutputTokens == null ? "" : ",\"maxOutputTokens\":" + maxOutputTokens)
+        + "}],\"dailyTokenBudgetPerKey\":" + budget + "}}}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
   }
 
@@ -547,11 +576,13 @@ class ChatApiIT {
     }
     configure(true, 1);
     try {
-      ask("First question", false);
-      HttpResponse<String> spent = ask("Second question", false);
+      // a budget that no request's prompt and answer cap fit in: refused before anything leaves
+      prompts.clear();
+      HttpResponse<String> spent = ask("First question", false);
       assertThat(spent.statusCode()).isEqualTo(429);
-      assertThat(spent.body()).contains("token_budget_exhausted");
+      assertThat(spent.body()).contains("token_budget_exhausted", "maxOutputTokens");
       assertThat(spent.headers().firstValue("Retry-After")).isPresent();
+      assertThat(prompts).isEmpty();
     } finally {
       configure(true, 1_000_000);
     }
@@ -567,15 +598,16 @@ class ChatApiIT {
   /**
    * Requests made together cannot spend a budget more than once. The budget was read before the call
    * and charged after the answer, so two requests in flight both read an unspent budget and both were
-   * answered; now the first charges its prompt's estimate before it calls, the second is refused, and
-   * the charge settles to what the endpoint reported (50 + 10 tokens, one call).
+   * answered; now the first charges its prompt's estimate and its answer cap before it calls, the second is
+   * refused, and the charge settles to what the endpoint reported (50 + 10 tokens, one call).
    */
   @Test
   void requestsMadeTogetherCannotBothSpendTheLastOfABudget() throws Exception {
     String racer = app.tenantWithKey("chatty", "dr-race", "[\"clinician\"]",
         "\"practitionerId\":\"" + practitioner + "\"");
     long[] before = usage();
-    configure(true, 1);
+    // room for one request's prompt and its 20,000-token answer cap, not two
+    configure(true, 30_000, 20_000);
     reply.set("slow");
     var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
     try {
@@ -774,5 +806,251 @@ class ChatApiIT {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).contains("\"Immunization/flu-topics\"").contains("\"Observation/bp-topics\"")
         .contains("Systolic blood pressure");
+  }
+
+  /** The newest audit row of {@code principal} with a prompt: action, decision, reason, details, prompt and response hashes. */
+  static String[] lastExchange(String principal) {
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.PreparedStatement ps = c.prepareStatement("SELECT action, decision, reason, details::text, "
+            + "encode(prompt_hash, 'hex'), encode(response_hash, 'hex'), prompt_enc IS NOT NULL FROM tenant_chatty.audit_log "
+            + "WHERE principal = ? AND prompt_hash IS NOT NULL ORDER BY at DESC, seq DESC LIMIT 1")) {
+      ps.setString(1, principal);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).as("an audit row of the exchange").isTrue();
+        return new String[] {rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3), rs.getString(4),
+            rs.getString(5), rs.getString(6), String.valueOf(rs.getBoolean(7))};
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The newest audit row of {@code principal}: action, decision and reason. */
+  static String lastDecision(String principal) {
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.PreparedStatement ps = c.prepareStatement("SELECT action || ' ' || decision || ' ' || reason "
+            + "FROM tenant_chatty.audit_log WHERE principal = ? ORDER BY at DESC, seq DESC LIMIT 1")) {
+      ps.setString(1, principal);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        return rs.getString(1);
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String freshClinician(String principal) {
+    return app.tenantWithKey("chatty", principal, "[\"clinician\"]", "\"practitionerId\":\"" + practitioner + "\"");
+  }
+
+  static HttpResponse<String> askAs(String key, String question) {
+    return chat(key, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}");
+  }
+
+  /**
+   * The request asks for at most the endpoint's maxOutputTokens, and the key's budget is charged that cap
+   * with the prompt's estimate before the call: a budget with room for one such request after a first
+   * answered one is refused the second, with a message that says why, Retry-After and an audited denial.
+   * No answer was capped before, and only the prompt was charged ahead, so the last request of a day could
+   * have the model write as much as it would.
+   */
+  @Test
+  void theAnswerCapIsAskedForAndReservedWithThePrompt() {
+    String key = freshClinician("dr-cap");
+    String question = "Summarize glucose control for the budget";
+    HttpResponse<String> answered = askAs(key, question);
+    assertThat(answered.statusCode()).as(answered.body()).isEqualTo(200);
+    Matcher shown = Pattern.compile("\"prompt\":\"((?:[^\"\\\\]++|\\\\.)*+)\"").matcher(
+        chat(key, "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}").body());
+    assertThat(shown.find()).isTrue();
+    String dryPrompt = shown.group(1);
+    // the estimate of the prompt as it leaves (system + "\n" + user; the dry run shows them joined by a blank line)
+    long estimate = (unescape(dryPrompt).length() - 1 + 3) / 4;
+    int cap = 700;
+    // used so far today: one answered call (50 + 10); room for one more request, not two (30 tokens either
+    // way for how the test reads the estimate)
+    configure(true, 60 + estimate + cap + 30, cap);
+    try {
+      prompts.clear();
+      HttpResponse<String> first = askAs(key, question);
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      assertThat(prompts).hasSize(1);
+      assertThat(prompts.get(0)).containsPattern("\"max_tokens\"\\s*:\\s*700\\b");
+      long[] before = usage();
+      HttpResponse<String> second = askAs(key, question);
+      assertThat(second.statusCode()).as(second.body()).isEqualTo(429);
+      assertThat(second.body()).contains("\"error\":\"token_budget_exhausted\"", "maxOutputTokens", "midnight UTC")
+          .doesNotContain("glucose");
+      assertThat(second.headers().firstValue("Retry-After")).isPresent();
+      assertThat(prompts).hasSize(1);
+      assertThat(usage()).containsExactly(before);
+      assertThat(lastDecision("dr-cap")).isEqualTo("chat denied token_budget_exhausted");
+    } finally {
+      configure(true, 1_000_000);
+    }
+  }
+
+  /** A JSON string's contents as the text it stands for. */
+  private static String unescape(String json) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
+      if (c != '\\') {
+        out.append(c);
+        continue;
+      }
+      char e = json.charAt(++i);
+      switch (e) {
+        case 'n' -> out.append('\n');
+        case 't' -> out.append('\t');
+        case 'r' -> out.append('\r');
+        case 'b' -> out.append('\b');
+        case 'f' -> out.append('\f');
+        case 'u' -> {
+          out.append((char) Integer.parseInt(json.substring(i + 1, i + 5), 16));
+          i += 4;
+        }
+        default -> out.append(e);
+      }
+    }
+    return out.toString();
+  }
+
+  /** maxOutputTokens is checked when set: a whole number from 1 to 32,768, named in a 400. */
+  @Test
+  void anAnswerCapOutOfRangeIsRefusedWhenSet() {
+    for (String bad : new String[] {"0", "32769", "1.5", "\"512\""}) {
+      HttpResponse<String> r = app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"llm\":{"
+          + "\"endpoints\":[{\"name\":\"local\",\"baseUrl\":\"http://127.0.0.1:1/v1\",\"model\":\"m\","
+          + "\"maxOutputTokens\":" + bad + "}]}}}");
+      assertThat(r.statusCode()).as(bad).isEqualTo(400);
+      assertThat(r.body()).as(bad).contains("llm.endpoints[0].maxOutputTokens must be a whole number from 1 to 32768");
+    }
+  }
+
+  /**
+   * An endpoint that answers 429 with a Retry-After longer than the request may wait is not waited for:
+   * the caller gets 503 model_busy at once, with that Retry-After and a message saying to come back then,
+   * never the endpoint's error (which quotes the prompt); the call costs nothing and is audited with its
+   * reason, the prompt that left and the endpoint. The endpoint's Retry-After was ignored: the request
+   * waited LangChain4j's own back-off, asked again, and answered 502 "retry later".
+   */
+  @Test
+  void aRetryAfterTooLongToWaitIsPassedToTheCaller() {
+    String key = freshClinician("dr-busy");
+    long[] before = usage();
+    reply.set("busy");
+    prompts.clear();
+    HttpResponse<String> r;
+    long start = System.nanoTime();
+    try {
+      r = askAs(key, "Summarize glucose control while busy");
+    } finally {
+      reply.set("echo");
+    }
+    assertThat((System.nanoTime() - start) / 1_000_000).as("no wait").isLessThan(10_000);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+    assertThat(r.headers().firstValue("Retry-After")).hasValue("120");
+    assertThat(r.body()).startsWith("{\"error\":\"model_busy\",\"message\":\"")
+        .contains("HTTP 429", "120 s", "Retry-After").doesNotContain("rate limited:", "glucose");
+    assertThat(prompts).as("asked once").hasSize(1);
+    assertThat(usage()).containsExactly(before);
+    String[] row = lastExchange("dr-busy");
+    assertThat(row[0]).isEqualTo("chat failed model_busy");
+    assertThat(row[1]).contains("\"endpoint\":\"local\"", "asked to be called again in 120 s")
+        .doesNotContain("glucose", "rate limited:");
+    assertThat(row[4]).isEqualTo("true");
+    assertThat(app.call("GET", "/metrics", app.adminKey(), null).body()).contains("carecontext_requests_total{action=\"chat\","
+        + "decision=\"refused\",reason=\"model_busy\",tenant=\"chatty\"}");
+  }
+
+  /** A Retry-After that fits in the call's deadline is waited, and the endpoint asked again. */
+  @Test
+  void aShortRetryAfterIsWaitedAndTheAnswerReturned() {
+    busyOnce.set(0);
+    reply.set("busy-once");
+    prompts.clear();
+    HttpResponse<String> r;
+    long start = System.nanoTime();
+    try {
+      r = ask("Summarize glucose control after a wait", false);
+    } finally {
+      reply.set("echo");
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(prompts).hasSize(2);
+    assertThat((System.nanoTime() - start) / 1_000_000).as("waited the second asked for").isGreaterThanOrEqualTo(1_000);
+  }
+
+  /**
+   * An HTTP 200 whose body is no chat completion is the endpoint's failure (502, saying so), asked once
+   * though a retry is allowed, charged its prompt and its answer cap, and audited with the prompt, the
+   * endpoint and what went wrong. It was refunded and asked again: each attempt spent the endpoint's
+   * tokens free of every budget.
+   */
+  @Test
+  void aBrokenAnswerIsChargedNotRetriedAndAudited() {
+    String key = freshClinician("dr-broken");
+    configure(true, 1_000_000, 500);
+    long[] before = usage();
+    reply.set("broken");
+    prompts.clear();
+    HttpResponse<String> r;
+    try {
+      r = askAs(key, "Summarize glucose control from a broken endpoint");
+    } finally {
+      reply.set("echo");
+      configure(true, 1_000_000);
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+    assertThat(r.body()).contains("\"error\":\"model_unavailable\"", "not a chat completion")
+        .doesNotContain("Summary of", "glucose");
+    assertThat(prompts).as("asked once").hasSize(1);
+    long[] after = usage();
+    assertThat(after[1] - before[1]).as("output tokens: the cap").isEqualTo(500);
+    assertThat(after[0] - before[0]).as("prompt tokens").isPositive();
+    assertThat(after[2] - before[2]).as("calls").isEqualTo(1);
+    String[] row = lastExchange("dr-broken");
+    assertThat(row[0]).isEqualTo("chat failed model_unavailable");
+    assertThat(row[1]).contains("\"endpoint\":\"local\"", "\"failure\":\"its answer was not a chat completion\"");
+    assertThat(row[3]).as("no response was read").isNull();
+  }
+
+  /**
+   * An answer whose identifier scan fails is returned to no one and audited like every other end of an
+   * exchange: the prompt that left and the answer that came back (encrypted, hashed), the endpoint, the
+   * tokens and what failed, never the scan's message. The row held the reason alone.
+   */
+  @Test
+  void anOutputScanThatFailsIsAuditedWithThePromptTheEndpointAndTheAnswer() {
+    TenantId t = TenantId.of("chatty");
+    var tx = app.bean(io.carecontext.migrations.TenantTransactions.class);
+    io.carecontext.retrieval.chat.ChatService failing = new io.carecontext.retrieval.chat.ChatService(
+        app.bean(io.carecontext.retrieval.ContextService.class), new io.carecontext.retrieval.chat.LlmGateway(tx),
+        app.bean(io.carecontext.retrieval.audit.AuditLog.class), tx, app.bean(io.carecontext.migrations.TenantKeys.class),
+        (answer, known, deidentified) -> {
+          throw new IllegalStateException("scan failed on " + answer);
+        });
+    var parsed = io.carecontext.services.auth.ApiKeySecrets.parse(freshClinician("dr-scan")).orElseThrow();
+    var who = new io.carecontext.retrieval.Requester("dr-scan", parsed.keyId(), List.of("clinician"), practitioner,
+        io.carecontext.services.auth.ApiKeySecrets.secretHashHex(parsed.secret()));
+    Map<String, Object> settings = app.bean(io.carecontext.services.tenancy.TenantDirectory.class).settings(t);
+    var embeddings = app.bean(io.carecontext.services.tenancy.TenantEmbeddings.class);
+    String question = "Summarize glucose control for the scan";
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> failing.chat(t, settings, who, patientId, question,
+            () -> embeddings.embedQuery(t, settings, question), embeddings.modelId(settings), null, "TREAT", null,
+            false, false))
+        .isInstanceOfSatisfying(io.carecontext.retrieval.chat.ChatRefused.class, refused -> {
+          assertThat(refused.status()).isEqualTo(500);
+          assertThat(refused.code()).isEqualTo("output_filter_failed");
+          assertThat(refused.getMessage()).doesNotContain("Summary", "glucose");
+        });
+    String[] row = lastExchange("dr-scan");
+    assertThat(row[0]).isEqualTo("chat failed output_filter_failed");
+    assertThat(row[1]).contains("\"endpoint\":\"local\"", "\"promptTokens\":50", "\"outputTokens\":10",
+        "\"failure\":\"the output identifier scan failed (IllegalStateException)\"").doesNotContain("Summary");
+    assertThat(row[2]).as("prompt hash").isNotNull();
+    assertThat(row[3]).as("response hash").isNotNull();
   }
 }
