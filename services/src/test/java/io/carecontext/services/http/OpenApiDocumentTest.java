@@ -69,4 +69,26 @@ class OpenApiDocumentTest {
       assertThat(decision).contains("- " + d.name().toLowerCase(java.util.Locale.ROOT));
     }
   }
+
+  /**
+   * The admin and audit operations name the errors they answer: the document gave GET and PATCH of a tenant,
+   * the key list, the tenant list, the offboardings and the audit export a 200 alone, and key creation no 409,
+   * though a principal already held (principal_taken) and the operator's second tenant-admin key
+   * (tenant_admin_exists) answer it.
+   */
+  @Test
+  void adminAndAuditOperationsNameTheirErrors() throws IOException {
+    String doc = document();
+    String tenant = block(doc, "  /admin/tenants/{tenant}:");
+    assertThat(block(tenant, "    get:")).contains("\"401\"", "\"403\"", "\"404\"", "\"503\"");
+    assertThat(block(tenant, "    patch:")).contains("\"400\"", "\"401\"", "\"403\"", "\"404\"", "\"415\"",
+        "application/merge-patch+json", "\"503\"");
+    String keys = block(doc, "  /admin/tenants/{tenant}/keys:");
+    assertThat(block(keys, "    post:")).contains("\"409\"", "principal_taken", "tenant_admin_exists");
+    assertThat(block(keys, "    get:")).contains("\"401\"", "\"403\"", "\"404\"");
+    assertThat(block(block(doc, "  /admin/tenants:"), "    get:")).contains("\"401\"", "\"403\"");
+    assertThat(block(block(doc, "  /admin/offboardings:"), "    get:")).contains("\"401\"", "\"403\"");
+    String export = block(block(doc, "  /v1/{tenant}/audit/export:"), "    get:");
+    assertThat(export).contains("application/fhir+ndjson", "\"400\"", "\"401\"", "\"403\"", "\"404\"");
+  }
 }
