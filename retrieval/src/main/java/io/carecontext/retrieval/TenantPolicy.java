@@ -45,6 +45,16 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     return new TenantPolicy(mode, care, roles, rate, Set.copyOf(invalid));
   }
 
+  /** Whether {@code role} names a role of the platform (one a {@code rolePolicies} member may name). */
+  public static boolean isRole(String role) {
+    return PRECEDENCE.contains(role);
+  }
+
+  /** The platform's roles, as {@code rolePolicies} messages list them. */
+  public static List<String> roleNames() {
+    return PRECEDENCE;
+  }
+
   /**
    * Checks a {@code rolePolicies} setting before it is stored: known roles, known fields, values of
    * the right kind and range.

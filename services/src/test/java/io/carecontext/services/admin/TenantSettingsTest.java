@@ -148,4 +148,26 @@ class TenantSettingsTest {
     assertThat(TenantSettings.merge(Map.of(), patch("retentionYears", java.math.BigInteger.valueOf(7)))
         .get("retentionYears")).isEqualTo(7);
   }
+
+  /**
+   * A role the patch names must be a role even when the patch removes it or leaves it empty: a typo meant to
+   * reset a role's override ({"biling": null}) answered 200 and left billing's override in force.
+   */
+  @Test
+  void aMisspelledRoleIsRefusedEvenWhenRemovedOrEmpty() {
+    Map<String, Object> current = TenantSettings.merge(Map.of(), Map.of("rolePolicies",
+        Map.of("billing", Map.of("kMax", 3))));
+    for (Object value : java.util.Arrays.asList(null, Map.of())) {
+      assertThatThrownBy(() -> TenantSettings.merge(current, Map.of("rolePolicies", patch("biling", value))))
+          .isInstanceOf(ApiException.class)
+          .hasMessageContaining("settings.rolePolicies: unknown role")
+          .hasMessageNotContaining("biling");
+    }
+    // a real role's override is still removed with null, the platform's own roles' too (the upgrade note's
+    // way to clear a policy an earlier version stored for tenant-admin)
+    assertThat(TenantSettings.merge(current, Map.of("rolePolicies", patch("billing", null))).get("rolePolicies"))
+        .isEqualTo(Map.of());
+    assertThat(TenantSettings.merge(current, Map.of("rolePolicies", patch("tenant-admin", null))).get("rolePolicies"))
+        .isEqualTo(Map.of("billing", Map.of("kMax", 3)));
+  }
 }
