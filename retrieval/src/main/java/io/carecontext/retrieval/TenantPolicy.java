@@ -45,14 +45,42 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     return new TenantPolicy(mode, care, roles, rate, Set.copyOf(invalid));
   }
 
-  /** Whether {@code role} names a role of the platform (one a {@code rolePolicies} member may name). */
-  public static boolean isRole(String role) {
-    return PRECEDENCE.contains(role);
-  }
-
-  /** The platform's roles, as {@code rolePolicies} messages list them. */
-  public static List<String> roleNames() {
-    return PRECEDENCE;
+  /**
+   * Checks the names a merge patch of {@code rolePolicies} uses (roles, a role's fields, its breakGlass
+   * fields), whatever their values, {@code null} and {@code {}} included: the merged result is checked
+   * too, but a member the patch removes or leaves empty is not in it, so {@code {"biling": null}}, meant to
+   * reset billing, answered 200 and changed nothing.
+   *
+   * @throws IllegalArgumentException naming where the unknown name is (never the name sent)
+   */
+  public static void checkPatchNames(Object patch) {
+    if (!(patch instanceof Map<?, ?> policies)) {
+      return; // not an object: the check of the merged result says what it takes
+    }
+    for (Map.Entry<?, ?> e : policies.entrySet()) {
+      String role = String.valueOf(e.getKey());
+      if (!PRECEDENCE.contains(role)) {
+        throw new IllegalArgumentException("rolePolicies: unknown role; roles are " + String.join(", ", PRECEDENCE));
+      }
+      if (!(e.getValue() instanceof Map<?, ?> fields)) {
+        continue;
+      }
+      for (Map.Entry<?, ?> f : fields.entrySet()) {
+        String field = String.valueOf(f.getKey());
+        if (!RolePolicy.FIELDS.contains(field)) {
+          throw new IllegalArgumentException("rolePolicies." + role + " has an unknown field; its fields are "
+              + RolePolicy.FIELDS);
+        }
+        if ("breakGlass".equals(field) && f.getValue() instanceof Map<?, ?> bg) {
+          for (Object b : bg.keySet()) {
+            if (!RolePolicy.BREAK_GLASS_FIELDS.contains(String.valueOf(b))) {
+              throw new IllegalArgumentException("rolePolicies." + role + ".breakGlass has an unknown field; its "
+                  + "fields are " + RolePolicy.BREAK_GLASS_FIELDS);
+            }
+          }
+        }
+      }
+    }
   }
 
   /**

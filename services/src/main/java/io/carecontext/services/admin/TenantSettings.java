@@ -71,16 +71,11 @@ public final class TenantSettings {
         merged.put(key, defaults.get(key));
         continue;
       }
-      if ("rolePolicies".equals(key) && value instanceof Map<?, ?> roles) {
-        // the merged result is checked below, but a role the patch removes (null) or leaves empty ({}) is
-        // not in it: {"rolePolicies":{"biling":null}}, meant to reset billing, answered 200 and kept billing's
-        // override. Every role the patch names must be one.
-        for (Object role : roles.keySet()) {
-          if (!io.carecontext.retrieval.TenantPolicy.isRole(String.valueOf(role))) {
-            throw ApiException.badRequest("settings.rolePolicies: unknown role; roles are "
-                + String.join(", ", io.carecontext.retrieval.TenantPolicy.roleNames()));
-          }
-        }
+      if ("rolePolicies".equals(key)) {
+        // the merged result is checked below, but a role or field the patch removes (null) or leaves empty
+        // ({}) is not in it: {"rolePolicies":{"biling":null}}, meant to reset billing's override, answered
+        // 200 and kept it
+        asBadRequest(() -> io.carecontext.retrieval.TenantPolicy.checkPatchNames(value));
       }
       Object next = !"embedding".equals(key) && value instanceof Map<?, ?> p && merged.get(key) instanceof Map<?, ?> c
           ? mergePatch(c, p) : value;

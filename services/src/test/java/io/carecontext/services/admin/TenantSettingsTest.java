@@ -154,7 +154,7 @@ class TenantSettingsTest {
    * reset a role's override ({"biling": null}) answered 200 and left billing's override in force.
    */
   @Test
-  void aMisspelledRoleIsRefusedEvenWhenRemovedOrEmpty() {
+  void aMisspelledRoleOrFieldIsRefusedEvenWhenRemovedOrEmpty() {
     Map<String, Object> current = TenantSettings.merge(Map.of(), Map.of("rolePolicies",
         Map.of("billing", Map.of("kMax", 3))));
     for (Object value : java.util.Arrays.asList(null, Map.of())) {
@@ -163,6 +163,16 @@ class TenantSettingsTest {
           .hasMessageContaining("settings.rolePolicies: unknown role")
           .hasMessageNotContaining("biling");
     }
+    // so is a misspelled field of a role, or of its breakGlass, removed with null
+    assertThatThrownBy(() -> TenantSettings.merge(current, Map.of("rolePolicies",
+        Map.of("billing", patch("kMaxx", null)))))
+        .isInstanceOf(ApiException.class).hasMessageContaining("settings.rolePolicies.billing has an unknown field")
+        .hasMessageNotContaining("kMaxx");
+    assertThatThrownBy(() -> TenantSettings.merge(current, Map.of("rolePolicies",
+        Map.of("billing", Map.of("breakGlass", patch("maxMinutess", null))))))
+        .isInstanceOf(ApiException.class).hasMessageContaining("settings.rolePolicies.billing.breakGlass has an unknown field");
+    assertThat(TenantSettings.merge(current, Map.of("rolePolicies", Map.of("billing", patch("kMax", null))))
+        .get("rolePolicies")).isEqualTo(Map.of());
     // a real role's override is still removed with null, the platform's own roles' too (the upgrade note's
     // way to clear a policy an earlier version stored for tenant-admin)
     assertThat(TenantSettings.merge(current, Map.of("rolePolicies", patch("billing", null))).get("rolePolicies"))
