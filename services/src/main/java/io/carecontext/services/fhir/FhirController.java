@@ -199,7 +199,7 @@ public class FhirController {
       StoredResource s = o.existing();
       auditRead(caller, t, s);
       return stored(s, type + " with that identifier was deleted")
-          .header(HttpHeaders.LOCATION, "/fhir/" + tenant + "/" + type + "/" + s.id() + "/_history/" + s.version());
+          .header(HttpHeaders.LOCATION, location(tenant, type + "/" + s.id() + "/_history/" + s.version()));
     });
   }
 
@@ -543,6 +543,15 @@ public class FhirController {
     return FhirResponses.ok(s.nothingStored() ? HttpStatus.BAD_REQUEST : HttpStatus.OK, oo);
   }
 
+  /**
+   * A write's Location: {@code /fhir/{tenant}/{type}/{id}/_history/{vid}}, under CARECONTEXT_PUBLIC_URL when it is
+   * set. Behind an ingress that serves the API under a path prefix ({@code https://host/ehr}), the path alone
+   * resolved to {@code https://host/fhir/…}, outside the prefix, while the CapabilityStatement named the prefix.
+   */
+  private String location(String tenant, String resourcePath) {
+    return publicUrl + "/fhir/" + tenant + "/" + resourcePath;
+  }
+
   private MutableHttpResponse<String> written(String tenant, WriteOutcome o, Resource r) {
     if (o.status() == WriteOutcome.Status.CREATED || o.status() == WriteOutcome.Status.UPDATED) {
       metrics.resourcesWritten(tenant, 1); // identical content re-sent writes nothing
@@ -554,7 +563,7 @@ public class FhirController {
       r.getMeta().setLastUpdated(java.util.Date.from(o.lastUpdated()));
     }
     return FhirResponses.ok(status, r)
-        .header(HttpHeaders.LOCATION, "/fhir/" + tenant + "/" + o.location()) // the version's vread URL
+        .header(HttpHeaders.LOCATION, location(tenant, o.location())) // the version's vread URL
         .header(HttpHeaders.ETAG, "W/\"" + o.version() + "\"");
   }
 
