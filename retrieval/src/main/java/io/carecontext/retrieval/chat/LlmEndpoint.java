@@ -29,6 +29,23 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
   private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9_.-]{1,64}$");
 
   /**
+   * The names a patch of the {@code llm} setting uses, also those it removes with null: the merged result
+   * ({@link #check}) does not hold a removed member, so {@code {"llm":{"allowDeidentifiedToNonBaaa":null}}},
+   * meant to put the flag back to false, answered 200 and changed nothing.
+   *
+   * @throws IllegalArgumentException for a name the setting does not have (never a value)
+   */
+  public static void checkPatchNames(Object patch) {
+    if (patch instanceof Map<?, ?> fields) {
+      for (Object field : fields.keySet()) {
+        if (!SETTING_FIELDS.contains(String.valueOf(field))) {
+          throw new IllegalArgumentException("llm has an unknown field; its fields are " + SETTING_FIELDS);
+        }
+      }
+    }
+  }
+
+  /**
    * Checks a tenant's {@code llm} setting before it is stored. The allowlist decides where prompts
    * may go, so a typo must not pass as "no endpoint" or "not BAA-covered" without a word.
    *

@@ -77,6 +77,9 @@ public final class TenantSettings {
         // 200 and kept it
         asBadRequest(() -> io.carecontext.retrieval.TenantPolicy.checkPatchNames(value));
       }
+      if ("llm".equals(key)) {
+        asBadRequest(() -> io.carecontext.retrieval.chat.LlmEndpoint.checkPatchNames(value)); // the same for llm
+      }
       Object next = !"embedding".equals(key) && value instanceof Map<?, ?> p && merged.get(key) instanceof Map<?, ?> c
           ? mergePatch(c, p) : value;
       if (!"embedding".equals(key) && next instanceof Map<?, ?> n) {

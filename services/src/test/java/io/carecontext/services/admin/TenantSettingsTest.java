@@ -179,5 +179,12 @@ class TenantSettingsTest {
         .isEqualTo(Map.of());
     assertThat(TenantSettings.merge(current, Map.of("rolePolicies", patch("tenant-admin", null))).get("rolePolicies"))
         .isEqualTo(Map.of("billing", Map.of("kMax", 3)));
+    // and of llm: a misspelled member removed with null changed nothing and answered 200
+    Map<String, Object> lenient = TenantSettings.merge(Map.of(), Map.of("llm", Map.of("allowDeidentifiedToNonBaa", true)));
+    assertThatThrownBy(() -> TenantSettings.merge(lenient, Map.of("llm", patch("allowDeidentifiedToNonBaaa", null))))
+        .isInstanceOf(ApiException.class).hasMessageContaining("settings.llm has an unknown field")
+        .hasMessageNotContaining("Baaa");
+    assertThat(TenantSettings.merge(lenient, Map.of("llm", patch("allowDeidentifiedToNonBaa", null))).get("llm"))
+        .isEqualTo(Map.of("endpoints", List.of(), "allowDeidentifiedToNonBaa", false));
   }
 }
