@@ -123,6 +123,12 @@ public final class ChatService {
     if (found.breakGlass()) {
       base = base.withBreakGlass(true, AuditEntry.BREAK_GLASS_REVIEW).withJustification(reason);
     }
+    // A researcher's exchange rows name the subject code it asked with beside the patient it stands for, as
+    // its retrieval row does: the model's row (dry run, answer, failure) named the patient alone.
+    String subject = pathId.equals(patientId) ? "" : ",\"researchSubject\":" + AuditEntry.jsonString(pathId);
+    if (!subject.isEmpty()) {
+      base = base.withDetail("researchSubject", AuditEntry.jsonString(pathId));
+    }
     // A role served de-identified gets the sources' handles (S1, S2…), not their resource ids: a record's
     // id is an identifier of the record (research search names none either).
     Map<String, String> cited = mayIdentify ? prompt.handles() : handlesOnly(prompt.handles());
@@ -131,7 +137,7 @@ public final class ChatService {
     if (asked != null) {
       asked.counts().forEach((c, n) -> deidCounts.merge(c, n, Integer::sum));
     }
-    String counts = json(deidCounts, Map.of());
+    String counts = json(deidCounts, Map.of(), subject);
     if (dryRun) {
       var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts)
           .withReviewFlags(found.breakGlass()));
@@ -161,7 +167,8 @@ public final class ChatService {
       // The prompt as it left (system and user, as the answered and dry-run rows hold it, so that its hash
       // compares with theirs), the endpoint it went to and what went wrong there: the row held the user
       // part alone, and no word of which endpoint failed or how.
-      String failedDetails = json(deidCounts, Map.of(), ",\"endpoint\":" + AuditEntry.jsonString(endpoint.name())
+      String failedDetails = json(deidCounts, Map.of(), subject
+          + ",\"endpoint\":" + AuditEntry.jsonString(endpoint.name())
           + (failed.failure() == null ? "" : ",\"failure\":" + AuditEntry.jsonString(failed.failure())));
       audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failed.code(), List.of(), millis(start))
           .withModel(endpoint.model(), prompt.system() + "\n\n" + prompt.user(), null, failedDetails)
@@ -176,7 +183,8 @@ public final class ChatService {
       // As the other rows of an exchange: the prompt that left, the answer that came back (encrypted and hashed,
       // as an answered row holds it), the endpoint and what the call cost. The row said only that it failed:
       // a reviewer could not tell what had left the platform, to where, nor what could not be checked.
-      String failedDetails = json(deidCounts, Map.of(), ",\"endpoint\":" + AuditEntry.jsonString(reply.endpoint())
+      String failedDetails = json(deidCounts, Map.of(), subject
+          + ",\"endpoint\":" + AuditEntry.jsonString(reply.endpoint())
           + ",\"promptTokens\":" + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens()
           + ",\"failure\":" + AuditEntry.jsonString("the output identifier scan failed (" + e.getClass().getSimpleName()
           + ")"));
@@ -189,7 +197,7 @@ public final class ChatService {
     String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
         : Reidentifier.keepTokens(filtered.text(), deid.tokens());
     List<String> citations = citations(filtered.text(), cited);
-    String details = json(deidCounts, filtered.redactions(), ",\"endpoint\":\"" + reply.endpoint()
+    String details = json(deidCounts, filtered.redactions(), subject + ",\"endpoint\":\"" + reply.endpoint()
         + "\",\"promptTokens\":" + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens());
     var id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED,
             filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",

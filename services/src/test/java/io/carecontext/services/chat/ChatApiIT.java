@@ -320,6 +320,12 @@ class ChatApiIT {
           .contains("\"researchSubject\":\"" + subject() + "\"");
       assertThat(rows.get(1)).startsWith("research_subject_unknown " + patientId + " ");
       assertThat(rows.get(2)).startsWith("research_subject_unknown R0123456789ABCDE ");
+      // the exchange's own row (here the dry run's) names the code too, as the README says of such a chat's rows
+      try (java.sql.ResultSet dry = st.executeQuery("SELECT details FROM tenant_chatty.audit_log "
+          + "WHERE principal = 'res-codes' AND action = 'chat-dry-run'")) {
+        assertThat(dry.next()).isTrue();
+        assertThat(dry.getString(1)).contains("\"researchSubject\":\"" + subject() + "\"");
+      }
     }
   }
 
