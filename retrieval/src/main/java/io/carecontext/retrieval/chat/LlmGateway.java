@@ -268,7 +268,7 @@ public final class LlmGateway {
           throw new CallFailed(ex, Outcome.BROKEN_ANSWER, -1);
         }
         long retryAfter = retryAfter(ex);
-        if (!transient_(ex)) {
+        if (!mayPassOnRetry(ex)) {
           throw new CallFailed(ex, Outcome.NO_ANSWER, -1);
         }
         Duration wait = retryAfter >= 0 ? Duration.ofSeconds(retryAfter) : backoff(attempt);
@@ -302,7 +302,7 @@ public final class LlmGateway {
    * A failure that asking again may not meet: no connection, a timeout, a broken connection, HTTP 408, 429
    * or 5xx. Refused credentials, an unknown model or host, and any other status are the same next time.
    */
-  private static boolean transient_(Throwable ex) {
+  private static boolean mayPassOnRetry(Throwable ex) {
     for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof dev.langchain4j.exception.HttpException h) {
         int status = h.statusCode();
