@@ -200,19 +200,70 @@ public final class ResourceValidator {
     return reference.replaceAll("/_history/[^/]*$", "");
   }
 
-  /** Every reference is {@code Type/id}, {@code urn:uuid:…}, an absolute URL or a conditional {@code Type?…}. */
+  /**
+   * Every reference, at any depth (a participant's individual, a contained resource's subject), is
+   * {@code Type/id}, {@code urn:uuid:…}, an absolute URL or a conditional {@code Type?…}, and its type is
+   * one of R4's resource types: {@code Zzyzx/p-1} was stored as sent, and a record whose subject named
+   * no type the platform knows was filed under no patient and could never be retrieved. The issue names
+   * the element, never the reference.
+   */
   private static void checkReferences(Resource resource, String type, List<FhirIssue> issues) {
-    for (Property p : resource.children()) {
+    checkReferences((Base) resource, type, issues);
+  }
+
+  private static void checkReferences(Base element, String path, List<FhirIssue> issues) {
+    for (Property p : element.children()) {
+      if (!p.hasValues()) {
+        continue;
+      }
+      String at = path + "." + p.getName().replace("[x]", "");
       for (Base v : p.getValues()) {
-        if (v instanceof Reference ref && ref.hasReference() && !wellFormed(ref.getReference())) {
-          issues.add(FhirIssue.error("invalid", null, type + "." + p.getName(),
-              type + "." + p.getName() + " is not a valid reference (use Type/id, urn:uuid:… or Type?identifier=system|value)"));
+        if (v == null || v instanceof org.hl7.fhir.r4.model.PrimitiveType<?> || v.isEmpty()) {
+          continue;
         }
+        if (v instanceof Reference ref) {
+          if (ref.hasReference() && !wellFormed(ref.getReference())) {
+            issues.add(FhirIssue.error("invalid", null, at, at + " is not a valid reference (use Type/id with an R4 "
+                + "resource type, urn:uuid:… or Type?identifier=system|value)"));
+          }
+          continue;
+        }
+        checkReferences(v, at, issues);
       }
     }
   }
 
+  /** R4's resource types, by the names references use. */
+  private static final java.util.Set<String> RESOURCE_TYPES = java.util.Arrays.stream(
+      org.hl7.fhir.r4.model.ResourceType.values()).map(Enum::name).collect(java.util.stream.Collectors.toUnmodifiableSet());
+
+  /**
+   * The resource type a reference names: the segment before the id of an absolute URL, the first
+   * segment of a relative or conditional one; null for {@code urn:…} and {@code #…}, which name none.
+   */
+  static String referencedType(String ref) {
+    if (ref.startsWith("http://") || ref.startsWith("https://")) {
+      int last = ref.lastIndexOf('/');
+      int before = ref.lastIndexOf('/', last - 1);
+      return before < 0 ? null : ref.substring(before + 1, last);
+    }
+    for (int i = 0; i < ref.length(); i++) {
+      char c = ref.charAt(i);
+      if (c == '/' || c == '?') {
+        return ref.substring(0, i);
+      }
+      if (c == ':' || c == '#') {
+        return null;
+      }
+    }
+    return null;
+  }
+
   static boolean wellFormed(String ref) {
+    String type = referencedType(ref);
+    if (type != null && !RESOURCE_TYPES.contains(type)) {
+      return false;
+    }
     return ref.matches("^[A-Z][A-Za-z]+/" + FhirId.REGEX + "(/_history/" + FhirId.REGEX + ")?$")
         || ref.matches("^urn:uuid:[0-9a-fA-F\\-]{36}$")
         || ref.matches("^urn:oid:[0-9.]+$")

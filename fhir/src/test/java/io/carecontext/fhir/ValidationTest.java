@@ -271,5 +271,23 @@ class ValidationTest {
     assertThat(ResourceValidator.wellFormed("urn:uuid:11111111-1111-1111-1111-111111111111")).isTrue();
     assertThat(ResourceValidator.wellFormed("Practitioner?identifier=http://npi|123")).isTrue();
     assertThat(ResourceValidator.wellFormed("not a reference")).isFalse();
+    // the type must be one of R4's: a record whose subject named another was filed under no patient
+    assertThat(ResourceValidator.wellFormed("Zzyzxbottom/Quentin")).isFalse();
+    assertThat(ResourceValidator.wellFormed("Zzyzxbottom?identifier=a|b")).isFalse();
+    assertThat(ResourceValidator.wellFormed("https://ehr.example/fhir/Zzyzxbottom/q-1")).isFalse();
+    assertThat(ResourceValidator.wellFormed("https://ehr.example/fhir/Practitioner/q-1")).isTrue();
+    assertThat(ResourceValidator.wellFormed("PractitionerRole/r-1/_history/3")).isTrue();
+  }
+
+  /** A reference below the top level is held to the same form: only the resource's own elements were. */
+  @Test
+  void nestedReferencesMustBeWellFormedToo() {
+    List<FhirIssue> issues = ResourceValidator.validate(Fhir.parseResource("{\"resourceType\":\"Encounter\","
+        + "\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},\"subject\":{\"reference\":\"Patient/p-1\"},"
+        + "\"participant\":[{\"individual\":{\"reference\":\"Zzyzxbottom/Quentin\"}}]}"));
+    assertThat(issues).singleElement().satisfies(i -> {
+      assertThat(i.path()).isEqualTo("Encounter.participant.individual");
+      assertThat(i.message()).contains("is not a valid reference").doesNotContain("Zzyzx", "Quentin");
+    });
   }
 }
