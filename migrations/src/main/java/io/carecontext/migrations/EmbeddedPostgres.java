@@ -60,6 +60,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
   private final Path bin;
   private int port;
   private boolean startedHere;
+  /** The postmaster's process id when this process started the cluster (postmaster.pid's first line). */
+  private String startedPostmaster;
 
   private EmbeddedPostgres(Path home, Path bin) {
     this.home = home;
@@ -128,6 +130,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
               + " -c shared_buffers=" + sharedBuffers + "MB", "start");
       run(cmd, "pg_ctl start", serverEnvironment(System.getenv()));
       startedHere = true;
+      startedPostmaster = postmaster().orElse(null);
       LOG.info("embedded PostgreSQL started on 127.0.0.1:{} (data in {}, shared buffers {} MB)", port, dataDir(),
           sharedBuffers);
       return this;
@@ -210,14 +213,39 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
   }
 
-  /** Stops the cluster on JVM exit, but only if this process started it. */
+  /**
+   * Stops the cluster on JVM exit, but only if this process started it and it is still that start:
+   * after {@code db stop} and {@code db start} under a running {@code serve}, the cluster running is
+   * that command's, and stopping {@code serve} stopped it too, without a word.
+   */
   public EmbeddedPostgres stopOnExit() {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      if (startedHere) {
-        stop();
-      }
-    }, "embedded-postgres-stop"));
+    Runtime.getRuntime().addShutdownHook(new Thread(this::stopIfStillStartedHere, "embedded-postgres-stop"));
     return this;
+  }
+
+  /** What {@link #stopOnExit} does on exit: true when it stopped the cluster. */
+  synchronized boolean stopIfStillStartedHere() {
+    if (!startedHere) {
+      return false;
+    }
+    Optional<String> now = postmaster();
+    if (now.isPresent() && !now.get().equals(startedPostmaster)) {
+      LOG.info("embedded PostgreSQL left running: another command started it again after this process had "
+          + "started it (stop it with ./carecontext db stop)");
+      return false;
+    }
+    stop();
+    return true;
+  }
+
+  /** The running postmaster's process id, from postmaster.pid; empty when there is none. */
+  private Optional<String> postmaster() {
+    try {
+      List<String> lines = Files.readAllLines(dataDir().resolve("postmaster.pid"));
+      return lines.isEmpty() ? Optional.empty() : Optional.of(lines.get(0).trim());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
   }
 
   /**

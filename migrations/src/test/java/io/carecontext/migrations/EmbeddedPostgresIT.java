@@ -54,4 +54,25 @@ class EmbeddedPostgresIT {
       EmbeddedPostgres.at(home).stop();
     }
   }
+
+  /**
+   * A process stops on exit only the cluster it started: after {@code db stop} and {@code db start}
+   * under a running {@code serve}, stopping serve stopped the cluster that db start had started.
+   */
+  @Test
+  void aClusterStartedAgainByAnotherCommandIsLeftRunningOnExit() throws Exception {
+    Path home = Files.createTempDirectory(Files.createDirectories(Path.of("target")).toAbsolutePath(), "embedded-owner");
+    EmbeddedPostgres serve = EmbeddedPostgres.at(home).start();
+    try {
+      EmbeddedPostgres.at(home).stop();                      // db stop
+      EmbeddedPostgres dbStart = EmbeddedPostgres.at(home).start(); // db start
+      assertThat(dbStart.startedHere()).isTrue();
+      assertThat(serve.stopIfStillStartedHere()).isFalse();
+      assertThat(EmbeddedPostgres.at(home).isRunning()).as("db start's cluster keeps running").isTrue();
+      assertThat(dbStart.stopIfStillStartedHere()).isTrue();
+      assertThat(EmbeddedPostgres.at(home).isRunning()).isFalse();
+    } finally {
+      EmbeddedPostgres.at(home).stop();
+    }
+  }
 }
