@@ -1,5 +1,7 @@
 package io.carecontext.fhir;
 
+import static io.carecontext.fhir.Validated.issues;
+import static io.carecontext.fhir.Validated.only;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,17 +17,6 @@ import org.junit.jupiter.api.Test;
  * element path, never a value.
  */
 class ContainedResourcesTest {
-
-  static List<FhirIssue> issues(String json) {
-    return ResourceValidator.validate(Fhir.parseResource(json));
-  }
-
-  static FhirIssue only(String json) {
-    List<FhirIssue> issues = issues(json);
-    assertThat(issues).hasSize(1);
-    assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(422);
-    return issues.get(0);
-  }
 
   static final String PANEL = """
       {"resourceType":"Observation","id":"o1","status":"final","code":{"text":"panel"},"subject":{"reference":"Patient/p1"},

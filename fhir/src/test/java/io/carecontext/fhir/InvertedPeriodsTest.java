@@ -1,5 +1,7 @@
 package io.carecontext.fhir;
 
+import static io.carecontext.fhir.Validated.issues;
+import static io.carecontext.fhir.Validated.only;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
@@ -21,17 +23,6 @@ class InvertedPeriodsTest {
        "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
        "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p1"},
        "provision":{"type":"deny","period":{"start":"%s","end":"%s"}}}""";
-
-  static List<FhirIssue> issues(String json) {
-    return ResourceValidator.validate(Fhir.parseResource(json));
-  }
-
-  static FhirIssue only(String json) {
-    List<FhirIssue> issues = issues(json);
-    assertThat(issues).hasSize(1);
-    assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(422);
-    return issues.get(0);
-  }
 
   @Test
   void aDenyConsentWhosePeriodEndsBeforeItStartsIsRefusedNamingThePathNotTheDates() {
