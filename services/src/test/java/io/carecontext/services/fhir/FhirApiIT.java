@@ -404,10 +404,11 @@ class FhirApiIT {
     assertOutcome(unmatched, 422, "a conditional reference to Practitioner matches no resource");
     assertThat(unmatched.body()).doesNotContain("cr-nobody");
     // the type of a conditional reference is the sender's text: named back only when it is an R4 type,
-    // as an unknown resourceType is ("Zebulon Quixote" above); a surname there was quoted in the answer
+    // as an unknown resourceType is ("Zebulon Quixote" above); a surname there was quoted in the answer.
+    // A type that is none of R4's is refused with the reference's form, naming the element only
     HttpResponse<String> untyped = fhir("POST", "/Observation", obs.formatted("", "Patient/p-cr",
         "ZebulonQuixote?identifier=urn:npi|cr-1"));
-    assertOutcome(untyped, 422, "matches no resource");
+    assertOutcome(untyped, 400, "Observation.performer is not a valid reference");
     assertThat(untyped.body()).doesNotContain("Zebulon").doesNotContain("Quixote");
     assertOutcome(fhir("PUT", "/Observation/obs-cr2", obs.formatted("\"id\":\"obs-cr2\",",
         "urn:uuid:11111111-2222-3333-4444-555555555555", "Practitioner/pr-cr")), 400, "a urn:uuid reference names an entry of a Bundle");
