@@ -82,13 +82,26 @@ public final class ResourceValidator {
   }
 
   /**
+   * Resources whose content decides who may read a patient's records, read only when written as resources
+   * of their own: a contained deny Consent was stored, rendered into its container's chunk and enforced
+   * nowhere, so the records it denied were served.
+   */
+  private static final java.util.Map<String, String> ACCESS_DEFINING_WHAT = java.util.Map.of(
+      "Consent", "what the patient allows",
+      "CareTeam", "which practitioners care for the patient",
+      "Encounter", "which practitioners care for the patient",
+      "PractitionerRole", "whom a role's care links reach");
+  private static final java.util.Set<String> ACCESS_DEFINING = ACCESS_DEFINING_WHAT.keySet();
+
+  /**
    * A contained resource is part of its container: its text is rendered into the container's chunks,
    * filed under the container's patient and read under the container's security labels. So it may not
    * carry labels of its own (FHIR dom-5; the parser kept them and the store dropped them, and a
    * contained result labelled restricted was served under an unlabelled panel), nor be about another
    * patient than its container (it was served in the container's patient's context). Nested contained
    * resources (dom-2) are refused while the body is read ({@link JsonShapes}), before the parser
-   * flattens them into the container. Messages name the element, never a value.
+   * flattens them into the container. Nor may it be a Consent, CareTeam, Encounter or PractitionerRole,
+   * which are enforced only as resources of their own. Messages name the element, never a value.
    */
   private static void checkContained(Resource resource, String type, java.util.Map<String, String> entries,
                                      List<FhirIssue> issues) {
@@ -104,6 +117,12 @@ public final class ResourceValidator {
         issues.add(FhirIssue.error("invariant", null, at + ".meta.security", at + ".meta.security: a contained "
             + "resource SHALL NOT carry security labels (FHIR invariant dom-5): label the containing " + type
             + ", whose labels govern who may read all of it"));
+      }
+      if (ACCESS_DEFINING.contains(c.fhirType())) {
+        issues.add(FhirIssue.error("business-rule", null, at, at + ": a contained " + c.fhirType() + " is not "
+            + "enforced (only a " + c.fhirType() + " of its own decides " + ACCESS_DEFINING_WHAT.get(c.fhirType())
+            + "): send it as a resource of its own, and reference it"));
+        continue;
       }
       if (c instanceof org.hl7.fhir.r4.model.Patient) {
         continue; // a contained Patient is filed under no one, and no chunk renders it

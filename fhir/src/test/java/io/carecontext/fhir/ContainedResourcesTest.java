@@ -83,4 +83,28 @@ class ContainedResourcesTest {
     assertThat(ResourceValidator.validate(claim)).extracting(FhirIssue::path)
         .contains("Claim.contained[0].beneficiary");
   }
+
+  /**
+   * A Consent, CareTeam, Encounter or PractitionerRole decides access only as a resource of its own: a
+   * contained deny Consent was stored, rendered into its container's chunk and enforced nowhere.
+   */
+  @Test
+  void aContainedResourceThatWouldDecideAccessIsRefused() {
+    for (String[] contained : new String[][] {
+        {"Consent", "{\"resourceType\":\"Consent\",\"id\":\"m1\",\"status\":\"active\",\"scope\":{\"text\":\"x\"},"
+            + "\"category\":[{\"text\":\"x\"}],\"patient\":{\"reference\":\"Patient/p1\"},"
+            + "\"provision\":{\"type\":\"deny\"}}"},
+        {"CareTeam", "{\"resourceType\":\"CareTeam\",\"id\":\"m1\",\"subject\":{\"reference\":\"Patient/p1\"},"
+            + "\"participant\":[{\"member\":{\"reference\":\"Practitioner/dr\"}}]}"},
+        {"Encounter", "{\"resourceType\":\"Encounter\",\"id\":\"m1\",\"status\":\"finished\","
+            + "\"class\":{\"code\":\"AMB\"},\"subject\":{\"reference\":\"Patient/p1\"}}"},
+        {"PractitionerRole", "{\"resourceType\":\"PractitionerRole\",\"id\":\"m1\","
+            + "\"practitioner\":{\"reference\":\"Practitioner/dr\"}}"}}) {
+      FhirIssue issue = only(PANEL.formatted(contained[1]));
+      assertThat(issue.code()).as(contained[0]).isEqualTo("business-rule");
+      assertThat(issue.path()).isEqualTo("Observation.contained[0]");
+      assertThat(issue.message()).contains("a contained " + contained[0] + " is not enforced",
+          "send it as a resource of its own");
+    }
+  }
 }

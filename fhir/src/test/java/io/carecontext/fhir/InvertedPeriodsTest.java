@@ -83,7 +83,8 @@ class InvertedPeriodsTest {
          "effectivePeriod":{"start":"2024-03-02","end":"2024-03-01"}}""").path()).isEqualTo("Observation.effectivePeriod");
     assertThat(only("""
         {"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"},
-         "contained":[{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"IMP"},
+         "contained":[{"resourceType":"Coverage","id":"c","status":"active","beneficiary":{"reference":"Patient/p1"},
+                       "payor":[{"reference":"Organization/o"}],
                        "period":{"start":"2024-03-02","end":"2024-03-01"}}]}""").path())
         .isEqualTo("Observation.contained[0].period");
   }
