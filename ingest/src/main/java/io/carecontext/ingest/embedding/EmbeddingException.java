@@ -24,17 +24,30 @@ public final class EmbeddingException extends RuntimeException {
   private static final ModelFailure.Advice ADVICE = new ModelFailure.Advice("settings.embedding.",
       "timed out: check that settings.embedding.baseUrl answers in time");
 
+  /**
+   * The longest {@link #retryAfterSeconds} that is honoured: a longer one (a day, a mistaken date) is
+   * waited an hour, as the chat gateway caps it, so a bad header does not stop a tenant's ingest for long.
+   */
+  public static final long MAX_RETRY_AFTER_SECONDS = 3600;
+
   private final String kind;
   private final boolean endpointWide;
+  private final long retryAfterSeconds;
 
   public EmbeddingException(String message) {
     this(message, BAD_ANSWER, null, false);
   }
 
   EmbeddingException(String message, String kind, Throwable cause, boolean endpointWide) {
+    this(message, kind, cause, endpointWide, -1);
+  }
+
+  private EmbeddingException(String message, String kind, Throwable cause, boolean endpointWide,
+                             long retryAfterSeconds) {
     super(message, cause);
     this.kind = kind;
     this.endpointWide = endpointWide;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   /**
@@ -45,7 +58,30 @@ public final class EmbeddingException extends RuntimeException {
     String kind = original instanceof EmbeddingException e ? e.kind() : ModelFailure.describe(original, ADVICE)
         .orElseGet(() -> "the call failed (" + original.getClass().getSimpleName() + ")");
     boolean wide = original instanceof EmbeddingException e ? e.endpointWide() : ModelFailure.endpointWide(original);
-    return new EmbeddingException(message + ": " + Redacted.describe(original), kind, Redacted.cause(original), wide);
+    // read before the cause is redacted: the copy keeps types, not the endpoint's Retry-After
+    long retryAfter = original instanceof EmbeddingException e ? e.retryAfterSeconds() : retryAfter(original);
+    return new EmbeddingException(message + ": " + Redacted.describe(original), kind, Redacted.cause(original), wide,
+        retryAfter);
+  }
+
+  /**
+   * The seconds an endpoint that answered 429 or 503 asked to wait ({@code Retry-After}), or -1 (none
+   * sent, one that could not be read, or another failure). Only these two statuses: a Retry-After on
+   * any other answer says nothing about when the endpoint will take calls again.
+   */
+  static long retryAfter(Throwable failure) {
+    return io.carecontext.migrations.ModelHttpClient.Refused.in(failure)
+        .filter(r -> r.statusCode() == 429 || r.statusCode() == 503)
+        .map(io.carecontext.migrations.ModelHttpClient.Refused::retryAfterSeconds).orElse(-1L);
+  }
+
+  /**
+   * The seconds the endpoint asked to wait before it is called again (429 or 503 with {@code Retry-After}),
+   * or -1. The embedding worker pauses the tenant at least that long; a question embedded through it is
+   * answered 503 with that Retry-After.
+   */
+  public long retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 
   /**
@@ -60,6 +96,11 @@ public final class EmbeddingException extends RuntimeException {
   /** An endpoint-wide failure of {@code kind}, for tests of what the worker does with one. */
   public static EmbeddingException endpointDown(String message, String kind) {
     return new EmbeddingException(message, kind, null, true);
+  }
+
+  /** An endpoint-wide failure whose endpoint asked to be called again in {@code retryAfterSeconds}, for tests. */
+  public static EmbeddingException endpointBusy(String message, String kind, long retryAfterSeconds) {
+    return new EmbeddingException(message, kind, null, true, retryAfterSeconds);
   }
 
   /** What went wrong, in words that say what to check; never text the model was sent. */

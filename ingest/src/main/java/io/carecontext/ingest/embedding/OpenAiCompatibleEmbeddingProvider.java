@@ -1,7 +1,11 @@
 package io.carecontext.ingest.embedding;
 
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.exception.NonRetriableException;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -49,8 +53,7 @@ public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvide
       return List.of();
     }
     try {
-      return Texts.vectors(model().embedAll(Texts.segments(texts)).content(), texts.size(),
-          config.dimensions(), modelId);
+      return Texts.vectors(embedWithRetries(Texts.segments(texts)), texts.size(), config.dimensions(), modelId);
     } catch (EmbeddingException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -61,6 +64,51 @@ public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvide
       throw EmbeddingException.of("embedding " + texts.size() + " texts with '" + modelId + "' at "
           + config.baseUrl() + " failed", e);
     }
+  }
+
+  /**
+   * The call, asked again up to {@code maxRetries} times after a failure that may pass (as LangChain4j's own
+   * retries did: anything but a {@link NonRetriableException}), except an answer 429 or 503 with
+   * {@code Retry-After}. LangChain4j asked such an endpoint again within a second or two, whatever it had
+   * asked for, so a rate-limited endpoint was called three times a batch; now its wait is handed up in the
+   * {@link EmbeddingException} ({@link EmbeddingException#retryAfterSeconds}): the worker pauses the tenant
+   * that long, and a question is answered 503 with that Retry-After. Waiting here would hold the worker's
+   * transaction and its claimed rows, or a caller's request, for as long as the endpoint liked.
+   */
+  private List<Embedding> embedWithRetries(List<TextSegment> segments) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return model().embedAll(segments).content();
+      } catch (RuntimeException e) {
+        if (attempt >= config.maxRetries() || !mayRetry(e)) {
+          throw e;
+        }
+        try {
+          Thread.sleep(backoff(attempt).toMillis());
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Whether a failed call is asked again: not when the endpoint said when to come back, nor when it cannot pass. */
+  static boolean mayRetry(Throwable e) {
+    if (EmbeddingException.retryAfter(e) >= 0) {
+      return false;
+    }
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof NonRetriableException) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** 0.5 s, 1 s, 2 s… at most 8 s between attempts (LangChain4j waited about 1 s, 1.5 s, 2.25 s…). */
+  static Duration backoff(int attempt) {
+    return Duration.ofMillis(500L << Math.min(attempt, 4));
   }
 
   private static boolean tooLarge(Throwable e) {
@@ -79,7 +127,7 @@ public final class OpenAiCompatibleEmbeddingProvider implements EmbeddingProvide
               .modelName(config.modelName())
               .dimensions(config.dimensions())
               .timeout(config.timeout())
-              .maxRetries(config.maxRetries())
+              .maxRetries(0) // retried by embedWithRetries, which honours Retry-After
               .logRequests(false)
               .logResponses(false)
               .maxSegmentsPerBatch(MAX_TEXTS_PER_CALL)

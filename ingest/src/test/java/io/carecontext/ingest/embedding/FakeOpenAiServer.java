@@ -30,7 +30,7 @@ final class FakeOpenAiServer implements AutoCloseable {
   record Recorded(String method, String path, String authorization, JsonNode body) {
   }
 
-  record Failure(int status, String body) {
+  record Failure(int status, String body, String retryAfter) {
   }
 
   private final HttpServer server;
@@ -60,7 +60,12 @@ final class FakeOpenAiServer implements AutoCloseable {
 
   /** Every following request fails with this status and body, until {@link #succeed()}. */
   void fail(int status, String body) {
-    failure.set(new Failure(status, body));
+    fail(status, body, null);
+  }
+
+  /** As {@link #fail(int, String)}, with this {@code Retry-After} header (none when null). */
+  void fail(int status, String body, String retryAfter) {
+    failure.set(new Failure(status, body, retryAfter));
   }
 
   /** Ignore the requested dimensions, like some compatible servers do. */
@@ -95,6 +100,9 @@ final class FakeOpenAiServer implements AutoCloseable {
           exchange.getRequestHeaders().getFirst("Authorization"), body));
       Failure f = failure.get();
       if (f != null) {
+        if (f.retryAfter() != null) {
+          exchange.getResponseHeaders().set("Retry-After", f.retryAfter());
+        }
         respond(exchange, f.status(), f.body());
       } else if (!exchange.getRequestMethod().equals("POST") || !exchange.getRequestURI().getPath().equals("/v1/embeddings")) {
         respond(exchange, 404, "{\"error\":{\"message\":\"not found\"}}");

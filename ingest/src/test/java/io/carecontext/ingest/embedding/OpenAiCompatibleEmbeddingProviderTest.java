@@ -89,6 +89,65 @@ class OpenAiCompatibleEmbeddingProviderTest extends EmbeddingProviderContract {
     }
   }
 
+  /**
+   * A 429 or 503 with Retry-After is not asked again at once (LangChain4j's retries called a rate-limited
+   * endpoint three times in two seconds, whatever it asked for): the failure carries the wait, for the
+   * worker's pause and the caller's Retry-After, and says nothing of what was sent.
+   */
+  @Test
+  void aBusyEndpointsRetryAfterIsHandedUpNotRetriedAtOnce() {
+    OpenAiCompatibleEmbeddingProvider retrying = new OpenAiCompatibleEmbeddingProvider(new OpenAiEmbeddingConfig(
+        server.baseUrl(), "test-key", "text-embedding-3-small", DIMENSIONS, Duration.ofSeconds(5), 2));
+    for (int status : new int[] {429, 503}) {
+      server.fail(status, "{\"error\":{\"message\":\"slow down: " + PHI_TEXT + "\"}}", "120");
+      int before = server.requests().size();
+      assertThatThrownBy(() -> retrying.embedAll(List.of(PHI_TEXT))).as("HTTP " + status)
+          .isInstanceOf(EmbeddingException.class)
+          .satisfies(e -> assertThat(((EmbeddingException) e).retryAfterSeconds()).isEqualTo(120))
+          .satisfies(e -> assertThat(((EmbeddingException) e).endpointWide()).isTrue())
+          .satisfies(e -> assertThat(fullText(e)).doesNotContain("Jane").doesNotContain("biktarvy"));
+      assertThat(server.requests()).as("HTTP " + status + ": called once").hasSize(before + 1);
+    }
+    // an HTTP date is read too
+    server.fail(429, "{}", java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+        java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(90)));
+    assertThatThrownBy(() -> retrying.embedAll(List.of("x")))
+        .satisfies(e -> assertThat(((EmbeddingException) e).retryAfterSeconds()).isBetween(85L, 90L));
+  }
+
+  /** Without Retry-After (or with one on a status it means nothing on) a failure is retried as before. */
+  @Test
+  void failuresWithoutRetryAfterAreStillRetried() {
+    OpenAiCompatibleEmbeddingProvider retrying = new OpenAiCompatibleEmbeddingProvider(new OpenAiEmbeddingConfig(
+        server.baseUrl(), "test-key", "text-embedding-3-small", DIMENSIONS, Duration.ofSeconds(5), 1));
+    String[][] answers = {{"429", null}, {"500", "120"}, {"503", "soon"}};
+    for (String[] answer : answers) {
+      server.fail(Integer.parseInt(answer[0]), "{\"error\":{\"message\":\"no\"}}", answer[1]);
+      int before = server.requests().size();
+      assertThatThrownBy(() -> retrying.embedAll(List.of("x"))).as("HTTP " + answer[0])
+          .isInstanceOf(EmbeddingException.class)
+          .satisfies(e -> assertThat(((EmbeddingException) e).retryAfterSeconds()).isEqualTo(-1));
+      assertThat(server.requests()).as("HTTP " + answer[0] + ": asked again once").hasSize(before + 2);
+    }
+    // a failure that cannot pass is not asked again (LangChain4j's rule, kept)
+    server.fail(400, "{\"error\":{\"message\":\"no\"}}");
+    int before = server.requests().size();
+    assertThatThrownBy(() -> retrying.embedAll(List.of("x"))).isInstanceOf(EmbeddingException.class);
+    assertThat(server.requests()).hasSize(before + 1);
+  }
+
+  /** The wait survives the batching pool's wrapping, which is what the worker and the question path call. */
+  @Test
+  void theBatchingPoolKeepsTheWait() {
+    server.fail(429, "{}", "42");
+    try (BatchingEmbedder batching = new BatchingEmbedder(provider, new BatchingConfig(4, 2, 4))) {
+      assertThatThrownBy(() -> batching.embedAll(List.of("a", "b", "c")))
+          .isInstanceOf(EmbeddingException.class)
+          .satisfies(e -> assertThat(((EmbeddingException) e).retryAfterSeconds()).isEqualTo(42))
+          .satisfies(e -> assertThat(((EmbeddingException) e).endpointWide()).isTrue());
+    }
+  }
+
   @Test
   void wrongDimensionsFromTheServerAreRejected() {
     // e.g. a server that ignores the "dimensions" parameter: storing such vectors would corrupt search.
