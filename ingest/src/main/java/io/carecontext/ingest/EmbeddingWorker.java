@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * in one transaction, so a worker killed mid-batch loses nothing and duplicates nothing.
  * A row that keeps failing is retried with backoff and then parked with a PHI-free reason. An
  * embedding endpoint that fails whatever it is sent (down, refusing, rate limiting) pauses the
- * tenant instead, with a growing, jittered wait, and costs the rows no attempt.
+ * tenant instead, with a growing, jittered wait, and costs the rows no attempt; an endpoint that answered
+ * 429 or 503 with {@code Retry-After} is not called again for the tenant before that (at most an hour).
  */
 public final class EmbeddingWorker implements AutoCloseable {
 
@@ -75,6 +76,9 @@ public final class EmbeddingWorker implements AutoCloseable {
 
   /** The longest wait between two calls to an endpoint that keeps failing. */
   static final Duration MAX_PAUSE = Duration.ofMinutes(5);
+
+  /** The longest {@code Retry-After} of an endpoint's that is waited (see {@link EmbeddingException#MAX_RETRY_AFTER_SECONDS}). */
+  static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(EmbeddingException.MAX_RETRY_AFTER_SECONDS);
 
   public EmbeddingWorker(TenantTransactions tx, TenantKeys keys, Function<TenantId, EmbeddingProvider> providers,
                          Supplier<List<TenantId>> tenants, int batchSize) {
@@ -191,6 +195,13 @@ public final class EmbeddingWorker implements AutoCloseable {
         try {
           handled += tx.run(tenant, PolicySettings.ingest(), c -> process(tenant, c, claim(c, 1, id)));
         } catch (RuntimeException e) {
+          EmbeddingException rowDown = endpointDown(e);
+          if (rowDown != null) {
+            // the endpoint went down (or asked to be left alone) while the rows were tried one by one: the
+            // row is not at fault and loses no attempt, and the rest are not sent to an endpoint that refuses
+            pauseTenant(tenant, paused.get(tenant), rowDown);
+            break;
+          }
           fail(tenant, id, e);
           handled++;
         }
@@ -523,12 +534,35 @@ public final class EmbeddingWorker implements AutoCloseable {
     return Duration.ofMillis((long) (full * (0.5 + 0.5 * jitter)));
   }
 
+  /**
+   * The wait after the {@code failures}-th failure in a row, when the endpoint's answer asked to be called
+   * again in {@code retryAfterSeconds} (429 or 503 with {@code Retry-After}; -1 when it did not): at least
+   * that, capped at {@link #MAX_RETRY_AFTER}, plus up to a tenth more ({@code jitter} in [0, 1)) so that
+   * workers told the same moment do not all call at it; never less than {@link #pauseAfter} would wait.
+   * The worker's own backoff (1 s, 2 s, 4 s…) called a rate-limited endpoint again long before it asked.
+   */
+  static Duration pauseAfter(int failures, double jitter, long retryAfterSeconds) {
+    Duration backoff = pauseAfter(failures, jitter);
+    if (retryAfterSeconds < 0) {
+      return backoff;
+    }
+    long asked = Math.min(MAX_RETRY_AFTER.toMillis(), Math.multiplyExact(Math.min(retryAfterSeconds,
+        MAX_RETRY_AFTER.toSeconds()), 1_000L));
+    Duration honoured = Duration.ofMillis(asked + (long) (asked * 0.1 * jitter));
+    return honoured.compareTo(backoff) > 0 ? honoured : backoff;
+  }
+
   private void pauseTenant(TenantId tenant, Pause previous, EmbeddingException down) {
     stats.failures.incrementAndGet();
     int failures = previous == null ? 1 : previous.failures() + 1;
-    Duration wait = pauseAfter(failures, ThreadLocalRandom.current().nextDouble());
+    Duration wait = pauseAfter(failures, ThreadLocalRandom.current().nextDouble(), down.retryAfterSeconds());
     paused.put(tenant, new Pause(System.nanoTime() + wait.toNanos(), failures, providers.apply(tenant).modelId()));
-    String reason = "EmbeddingException: " + down.kind();
+    String reason = "EmbeddingException: " + down.kind() + (down.retryAfterSeconds() < 0 ? ""
+        : "; it asked to be called again in " + down.retryAfterSeconds() + " s (Retry-After), next call in "
+            + wait.toSeconds() + " s");
+    // the rows wait with the tenant, but at most MAX_PAUSE: the pause itself holds the tenant for a longer
+    // Retry-After, and ends when the tenant changes its model, which rows held for an hour would not
+    Duration rowsWait = wait.compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : wait;
     try {
       // the batch that failed, as the next claim would take it: retrying, with why, for the ingest status
       tx.run(tenant, PolicySettings.ingest(), c -> {
@@ -537,7 +571,7 @@ public final class EmbeddingWorker implements AutoCloseable {
             WHERE outbox_id IN (SELECT outbox_id FROM outbox WHERE parked_at IS NULL AND available_at <= now()
                                 ORDER BY outbox_id LIMIT ? FOR UPDATE SKIP LOCKED)""")) {
           ps.setString(1, reason);
-          ps.setDouble(2, wait.toMillis() / 1000.0);
+          ps.setDouble(2, rowsWait.toMillis() / 1000.0);
           ps.setInt(3, batchSize);
           return ps.executeUpdate();
         }

@@ -26,4 +26,18 @@ class EmbeddingWorkerBackoffTest {
     assertThat(EmbeddingWorker.pauseAfter(3, 0.5)).isEqualTo(Duration.ofSeconds(3));
     assertThat(EmbeddingWorker.pauseAfter(30, 0)).isEqualTo(EmbeddingWorker.MAX_PAUSE.dividedBy(2));
   }
+
+  /** An endpoint's Retry-After is waited at least, up to an hour, with up to a tenth more for jitter. */
+  @Test
+  void anEndpointsRetryAfterIsWaitedNotTheShorterBackoff() {
+    assertThat(EmbeddingWorker.pauseAfter(1, 0, 120)).isEqualTo(Duration.ofSeconds(120));
+    assertThat(EmbeddingWorker.pauseAfter(1, 0.999_999, 120)).isBetween(Duration.ofSeconds(131), Duration.ofSeconds(132));
+    assertThat(EmbeddingWorker.pauseAfter(1, 0, 86_400)).as("capped").isEqualTo(Duration.ofHours(1));
+    assertThat(EmbeddingWorker.pauseAfter(1, 0, Long.MAX_VALUE)).as("capped").isEqualTo(Duration.ofHours(1));
+    // never shorter than the backoff: a Retry-After of 0 or 1 s after many failures waits the backoff
+    assertThat(EmbeddingWorker.pauseAfter(9, 0, 0)).isEqualTo(EmbeddingWorker.pauseAfter(9, 0));
+    assertThat(EmbeddingWorker.pauseAfter(9, 0, 1)).isEqualTo(EmbeddingWorker.pauseAfter(9, 0));
+    // none given: the backoff
+    assertThat(EmbeddingWorker.pauseAfter(3, 0.5, -1)).isEqualTo(EmbeddingWorker.pauseAfter(3, 0.5));
+  }
 }

@@ -1010,6 +1010,59 @@ class IngestIT {
   }
 
   /**
+   * An endpoint that answers 429 (or 503) with Retry-After is not called again for the tenant before that,
+   * though the worker's own backoff would have called it after a second; its rows lose no attempt and show
+   * the wait as their reason. Also when the endpoint starts refusing while a failed batch's rows are tried
+   * one by one: the row that met the refusal is not charged an attempt, and the rest are not sent.
+   */
+  @Test
+  void anEndpointsRetryAfterIsWaitedAndCostsNoAttempt() throws SQLException, InterruptedException {
+    TenantId t = platform.tenant("retry_after");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean(false);
+    EmbeddingProvider limited = new EmbeddingProvider() {
+      @Override public String modelId() { return "limited"; }
+      @Override public int dimensions() { return 3; }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        int call = calls.incrementAndGet();
+        if (call == 1) {
+          // the batch fails as one on something that may be one row's: its rows are tried alone
+          throw new io.carecontext.ingest.embedding.EmbeddingException("bad answer");
+        }
+        if (call == 2) {
+          busy.set(true); // the first row alone passes; then the endpoint starts rate limiting
+          return texts.stream().map(x -> new float[] {1, 0, 0}).toList();
+        }
+        throw io.carecontext.ingest.embedding.EmbeddingException.endpointBusy("embedding failed",
+            "the endpoint is rate limiting: retry later", 120);
+      }
+    };
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> limited, () -> List.of(t), 8);
+    for (String id : List.of("ra", "rb", "rc", "rd")) {
+      // texts of their own: one the cache answered would make no call
+      s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\","
+          + "\"birthDate\":\"19" + (60 + id.charAt(1) - 'a') + "-01-01\"}"));
+    }
+    assertThat(w.drain(t)).as("the first row alone").isEqualTo(1);
+    assertThat(calls.get()).as("the batch, the first row, the second row; the rest not sent").isEqualTo(3);
+    assertThat(count("SELECT count(*) FROM tenant_retry_after.outbox WHERE attempts > 0 OR parked_at IS NOT NULL"))
+        .as("a busy endpoint costs no row an attempt").isZero();
+    EmbeddingWorker.Failing failing = w.failing(t);
+    assertThat(failing.retrying()).isEqualTo(3);
+    assertThat(failing.lastError()).startsWith("EmbeddingException: the endpoint is rate limiting")
+        .contains("asked to be called again in 120 s (Retry-After)");
+    // rows made due again by hand, and more than the backoff's 1 s waited: the endpoint's 120 s still hold
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("UPDATE tenant_retry_after.outbox SET available_at = now() - interval '1 second'");
+    }
+    Thread.sleep(EmbeddingWorker.pauseAfter(1, 1.0).toMillis() + 100);
+    assertThat(w.drain(t)).isZero();
+    assertThat(calls.get()).as("not called before its Retry-After").isEqualTo(3);
+    w.close();
+  }
+
+  /**
    * A tenant paused by its endpoint's outage that changes its model (back to the in-process one, say)
    * embeds at once: it waited out the old endpoint's pause and its rows' backoff, up to minutes, with the
    * old error still shown as failing.
