@@ -10,11 +10,26 @@ public class ApiException extends RuntimeException {
 
   private final HttpStatus status;
   private final String code;
+  private final long retryAfterSeconds;
 
   public ApiException(HttpStatus status, String code, String message) {
+    this(status, code, message, 0);
+  }
+
+  /**
+   * A 503 whose {@code Retry-After} is {@code retryAfterSeconds} (a model endpoint's own, say) instead of
+   * the service's {@link ApiErrorProcessor#RETRY_AFTER_SECONDS}; 0 or less for that default.
+   */
+  public ApiException(HttpStatus status, String code, String message, long retryAfterSeconds) {
     super(message, null, false, false);
     this.status = status;
     this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /** The seconds its 503 tells the caller to wait, or 0 for the service's default. */
+  public long retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 
   public HttpStatus status() {

@@ -21,7 +21,8 @@ public class ApiExceptionHandler implements ExceptionHandler<ApiException, HttpR
     if (e.status().getCode() == 503) {
       // a 503 of the request's own (key_creation_busy: another creation holds the tenant's turn) is as
       // passing as one of the database: say when to come back, as every other 503 of the service does
-      response.header("Retry-After", ApiErrorProcessor.RETRY_AFTER_SECONDS);
+      response.header("Retry-After", e.retryAfterSeconds() > 0 ? Long.toString(e.retryAfterSeconds())
+          : ApiErrorProcessor.RETRY_AFTER_SECONDS);
     }
     return response;
   }

@@ -131,7 +131,9 @@ public final class PatientRequests {
   /**
    * The question embedded by the tenant's model. A model that fails (its endpoint down or refusing,
    * its secret not granted) is answered 502 {@code embedding_unavailable} and recorded with that
-   * reason, naming the failure's kind only: it was a 500 that left no row.
+   * reason, naming the failure's kind only: it was a 500 that left no row. An endpoint that answered 429
+   * or 503 with {@code Retry-After} is answered 503 {@code model_busy} with that Retry-After (at most an
+   * hour), recorded with the same reason.
    *
    * <p>The controllers hand this to the services as a supplier, called once the key is within its
    * rate limit and its request passed every policy check, so a refused request costs no model call.
@@ -143,6 +145,18 @@ public final class PatientRequests {
     } catch (RuntimeException e) {
       // the class only: a client library's message can quote what it sent
       LOG.warn("tenant {}: the embedding model failed on a {} question ({})", tenant, action, e.getClass().getName());
+      long busy = e instanceof io.carecontext.ingest.embedding.EmbeddingException ee ? ee.retryAfterSeconds() : -1;
+      if (busy >= 0) {
+        // 429 or 503 with Retry-After: the endpoint said when to come back, and the caller is told so, as
+        // the chat model's endpoint does (model_busy); it was a 502 "retry later" that left the caller to guess
+        long wait = Math.max(1, Math.min(io.carecontext.ingest.embedding.EmbeddingException.MAX_RETRY_AFTER_SECONDS,
+            busy));
+        throw refused(caller, tenant, patientId, purpose, action, "embedding_unavailable",
+            new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "model_busy", "the tenant's embedding model endpoint is "
+                + "busy (" + ((io.carecontext.ingest.embedding.EmbeddingException) e).kind() + ") and asked to be "
+                + "called again in " + wait + " s; nothing was retrieved: send the request again after Retry-After "
+                + "seconds", wait));
+      }
       throw refused(caller, tenant, patientId, purpose, action, "embedding_unavailable",
           new ApiException(HttpStatus.BAD_GATEWAY, "embedding_unavailable", "the tenant's embedding model could not "
               + "embed the question (" + (e instanceof io.carecontext.ingest.embedding.EmbeddingException ee ? ee.kind()

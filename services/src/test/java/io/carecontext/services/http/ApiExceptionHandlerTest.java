@@ -24,6 +24,16 @@ class ApiExceptionHandlerTest {
     assertThat(r.body().error()).isEqualTo("key_creation_busy");
   }
 
+  /** A 503 that passes on a model endpoint's Retry-After says that wait, not the service's default. */
+  @Test
+  void a503WithItsOwnWaitSaysThatWait() {
+    HttpResponse<ApiError> r = handler.handle(null, new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "model_busy",
+        "the tenant's embedding model endpoint is busy", 120));
+    assertThat(r.getStatus().getCode()).isEqualTo(503);
+    assertThat(r.getHeaders().get("Retry-After")).isEqualTo("120");
+    assertThat(r.body().error()).isEqualTo("model_busy");
+  }
+
   @Test
   void otherErrorsCarryNoRetryAfter() {
     HttpResponse<ApiError> bad = handler.handle(null, ApiException.badRequest("k must be 1 to 100"));

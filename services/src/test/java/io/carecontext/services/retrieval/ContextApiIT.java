@@ -124,6 +124,59 @@ class ContextApiIT {
   }
 
   /**
+   * The tenant's embedding endpoint rate limiting with Retry-After: context, chat and research answer 503
+   * model_busy with that Retry-After (it was a 502 "retry later" that left the caller to guess when), a
+   * message naming neither the question nor the endpoint's body, the endpoint called once per request (not
+   * asked again at once), and the attempt in the trail.
+   */
+  @Test
+  void aTenantWhoseEmbeddingEndpointIsRateLimitingAnswers503WithItsRetryAfter() throws Exception {
+    String dr = app.tenantWithKey("ratelimited", "dr-r", "[\"clinician\"]", null);
+    String researcher = app.tenantWithKey("ratelimited", "res-r", "[\"researcher\"]", null);
+    String aud = app.tenantWithKey("ratelimited", "aud-r", "[\"auditor\"]", null);
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    com.sun.net.httpserver.HttpServer endpoint = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    endpoint.createContext("/", ex -> {
+      calls.incrementAndGet();
+      ex.getRequestBody().readAllBytes();
+      byte[] body = "{\"error\":{\"message\":\"rate limited: Zyxwquartz\"}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Retry-After", "120");
+      ex.sendResponseHeaders(429, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    endpoint.start();
+    try {
+      HttpResponse<String> patched = app.call("PATCH", "/admin/tenants/ratelimited", app.adminKey(),
+          "{\"settings\":{\"embedding\":{\"provider\":\"openai-compatible\",\"baseUrl\":\"http://127.0.0.1:"
+              + endpoint.getAddress().getPort() + "/v1\",\"model\":\"e\",\"dimensions\":384,\"baaCovered\":true,"
+              + "\"maxRetries\":2,\"timeoutSeconds\":2}}}");
+      assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+      String question = "Zyxwquartz Plimbo's latest potassium";
+      List<HttpResponse<String>> answers = List.of(
+          context(dr, "ratelimited", "pt-1", "{\"query\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}"),
+          app.call("POST", "/v1/ratelimited/patients/pt-1/chat", dr,
+              "{\"question\":\"" + question + "\",\"purposeOfUse\":\"TREAT\"}"),
+          app.call("POST", "/v1/ratelimited/research/search", researcher,
+              "{\"query\":\"" + question + "\",\"purposeOfUse\":\"HRESCH\"}"));
+      for (HttpResponse<String> r : answers) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("120");
+        assertThat(r.body()).contains("\"error\":\"model_busy\"").contains("\"message\":\"")
+            .contains("busy").contains("120 s").doesNotContain("Zyxwquartz").doesNotContain("127.0.0.1");
+      }
+      assertThat(calls.get()).as("one call a request: a Retry-After is not answered by asking again").isEqualTo(3);
+    } finally {
+      endpoint.stop(0);
+    }
+    String trail = app.call("GET", "/v1/ratelimited/audit?action=context", aud, null).body()
+        + app.call("GET", "/v1/ratelimited/audit?action=chat", aud, null).body()
+        + app.call("GET", "/v1/ratelimited/audit?action=research", aud, null).body();
+    assertThat(trail.split("\"reason\":\"embedding_unavailable\"", -1)).hasSize(4);
+  }
+
+  /**
    * A tenant that changes its embedding model: until the worker has re-embedded a patient's chunks,
    * its search cannot compare them with the question. To a model of another dimension, context, chat
    * and research said "retry later" (503 unavailable) with an error and stack trace logged per
