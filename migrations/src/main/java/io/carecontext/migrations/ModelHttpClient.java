@@ -136,23 +136,46 @@ public final class ModelHttpClient implements HttpClient {
   }
 
   /**
+   * The longest wait a {@code Retry-After} reads as, about 31 years: an endpoint that asks for more (twenty
+   * digits, a date in the year 9999) is asking for "not now" all the same, and every sum a caller makes with
+   * it (a deadline in nanoseconds, a {@link Duration} plus an attempt) stays far from overflowing.
+   */
+  public static final long MAX_RETRY_AFTER_SECONDS = 1_000_000_000L;
+
+  /**
    * A {@code Retry-After} value in seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3), 0 for a date
-   * already past, -1 for none or one that cannot be read.
+   * already past, at most {@link #MAX_RETRY_AFTER_SECONDS}, -1 for none or one that cannot be read. A
+   * number too long for a long was read as none: an endpoint that asked for "99999999999999999999" seconds
+   * was asked again half a second later, and the caller told nothing of when to come back.
    */
   static long retryAfter(String value) {
     if (value == null || value.isBlank()) {
       return -1;
     }
     String v = value.trim();
-    if (v.matches("\\d{1,18}")) {
-      return Long.parseLong(v);
+    if (v.matches("\\d+")) {
+      String digits = v.replaceFirst("^0+(?=\\d)", "");
+      return digits.length() > 10 ? MAX_RETRY_AFTER_SECONDS : Math.min(MAX_RETRY_AFTER_SECONDS, Long.parseLong(digits));
     }
     try {
       java.time.ZonedDateTime at = java.time.ZonedDateTime.parse(v, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
-      return Math.max(0, Duration.between(java.time.Instant.now(), at.toInstant()).toSeconds());
-    } catch (java.time.format.DateTimeParseException e) {
+      long seconds = Duration.between(java.time.Instant.now(), at.toInstant()).toSeconds();
+      return Math.max(0, Math.min(MAX_RETRY_AFTER_SECONDS, seconds));
+    } catch (java.time.format.DateTimeParseException | ArithmeticException e) {
       return -1;
     }
+  }
+
+  /**
+   * The wait an answer's {@code Retry-After} headers ask for: the longest that can be read, -1 for none. An
+   * endpoint that sent two ("1" and "3600") was read by its first alone.
+   */
+  static long retryAfter(List<String> values) {
+    long longest = -1;
+    for (String v : values) {
+      longest = Math.max(longest, retryAfter(v));
+    }
+    return longest;
   }
 
   @Override
@@ -186,7 +209,7 @@ public final class ModelHttpClient implements HttpClient {
     int status = response.statusCode();
     if (status < 200 || status > 299) {
       // a 3xx too: its Location is never followed
-      throw new Refused(status, response.body(), retryAfter(response.headers().firstValue("Retry-After").orElse(null)));
+      throw new Refused(status, response.body(), retryAfter(response.headers().allValues("Retry-After")));
     }
     return SuccessfulHttpResponse.builder().statusCode(status).headers(response.headers().map())
         .body(response.body()).build();

@@ -17,8 +17,34 @@ class ModelHttpClientRetryAfterTest {
     String inAMinute = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(65));
     assertThat(ModelHttpClient.retryAfter(inAMinute)).isBetween(60L, 65L);
     assertThat(ModelHttpClient.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT")).isZero(); // past: at once
-    for (String none : new String[] {null, "", "-1", "1.5", "soon", "9999999999999999999999"}) {
+    for (String none : new String[] {null, "", "-1", "1.5", "soon", "+5", "\u0661\u0662", "Wed, 32 Oct 2015 07:28:00 GMT"}) {
       assertThat(ModelHttpClient.retryAfter(none)).as(String.valueOf(none)).isEqualTo(-1);
     }
+  }
+
+  /**
+   * A wait too long for a long is the longest wait, not none: "99999999999999999999" was read as no
+   * Retry-After at all, and the endpoint asked again half a second later. Far-future dates and leading
+   * zeros read the same way, and nothing read is large enough for a caller's sums to overflow.
+   */
+  @Test
+  void aHugeWaitIsTheLongestWaitNotNone() {
+    long max = ModelHttpClient.MAX_RETRY_AFTER_SECONDS;
+    for (String huge : new String[] {"99999999999999999999", "9999999999999999999999", "9223372036854775807",
+        "9223372036854775808", "1000000001", "Fri, 31 Dec 9999 23:59:59 GMT"}) {
+      assertThat(ModelHttpClient.retryAfter(huge)).as(huge).isEqualTo(max);
+    }
+    assertThat(ModelHttpClient.retryAfter("0000000000000000000000007")).isEqualTo(7);
+    assertThat(ModelHttpClient.retryAfter("0")).isZero();
+    assertThat(java.time.Duration.ofSeconds(max).plusSeconds(1).toNanos()).isPositive();
+  }
+
+  /** Of several Retry-After headers, the longest wait that can be read; none when none can be. */
+  @Test
+  void ofSeveralHeadersTheLongestWaitIsKept() {
+    assertThat(ModelHttpClient.retryAfter(java.util.List.of("1", "3600"))).isEqualTo(3600);
+    assertThat(ModelHttpClient.retryAfter(java.util.List.of("3600", "soon"))).isEqualTo(3600);
+    assertThat(ModelHttpClient.retryAfter(java.util.List.of("soon"))).isEqualTo(-1);
+    assertThat(ModelHttpClient.retryAfter(java.util.List.<String>of())).isEqualTo(-1);
   }
 }
