@@ -254,8 +254,15 @@ public final class LlmGateway {
   static ChatResponse exchange(LlmEndpoint e, String apiKey, Prompt prompt, Sleeper sleeper, Duration within) {
     long deadline = System.nanoTime() + within.toNanos();
     Duration perAttempt = Duration.ofSeconds(Math.max(1, e.timeoutSeconds()));
+    CallFailed ended = null;
     for (int attempt = 0; ; attempt++) {
       Duration left = Duration.ofNanos(deadline - System.nanoTime());
+      if (ended != null && (left.isNegative() || left.isZero())) {
+        // the wait overran what was left (a pause of the whole process): the call ends with the failure it had;
+        // the next attempt was given a negative timeout, refused as an IllegalArgumentException, and that became
+        // the call's failure ("no usable answer") in place of the endpoint's
+        throw ended;
+      }
       java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
       try {
         return model(e, apiKey, left.compareTo(perAttempt) < 0 ? left : perAttempt, answered)
@@ -271,7 +278,9 @@ public final class LlmGateway {
         if (!mayPassOnRetry(ex)) {
           throw new CallFailed(ex, Outcome.NO_ANSWER, -1);
         }
-        Duration wait = retryAfter >= 0 ? Duration.ofSeconds(retryAfter) : backoff(attempt);
+        // at most ModelHttpClient's longest wait, so that the sums below cannot overflow whatever it asked for
+        Duration wait = retryAfter >= 0 ? Duration.ofSeconds(Math.min(retryAfter, ModelHttpClient.MAX_RETRY_AFTER_SECONDS))
+            : backoff(attempt);
         Duration remaining = Duration.ofNanos(deadline - System.nanoTime());
         if (attempt >= Math.max(0, e.maxRetries()) || wait.plus(SHORTEST_ATTEMPT).compareTo(remaining) > 0) {
           throw new CallFailed(ex, Outcome.NO_ANSWER, retryAfter);
@@ -282,6 +291,7 @@ public final class LlmGateway {
           Thread.currentThread().interrupt();
           throw new CallFailed(ex, Outcome.NO_ANSWER, -1);
         }
+        ended = new CallFailed(ex, Outcome.NO_ANSWER, retryAfter);
       }
     }
   }

@@ -303,4 +303,44 @@ class LlmGatewayClientTest {
     });
     assertThat(calls).hasValue(1);
   }
+
+  /**
+   * A wait that overruns the deadline (the process paused) ends the call with the endpoint's own failure.
+   * The next attempt was started with a negative timeout, which the HTTP client refused, and that refusal
+   * became the call's failure ("no usable answer") in place of the endpoint's 502; it is not started.
+   */
+  @Test
+  void aWaitThatOverrunsTheDeadlineEndsWithTheEndpointsFailure() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    String url = serve(ex -> {
+      calls.incrementAndGet();
+      answer(ex, 502, "{}", null);
+    });
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 2, 5, 256);
+    assertThatThrownBy(() -> LlmGateway.exchange(e, null, PROMPT, d -> Thread.sleep(d.toMillis() + 2_500),
+        Duration.ofSeconds(2)))
+        .satisfies(ex -> assertThat(LlmGateway.failure(ex)).isEqualTo("the endpoint answered HTTP 502"));
+    assertThat(calls).hasValue(1);
+  }
+
+  /**
+   * A Retry-After of twenty digits is the longest wait, not none: the call ends at once with 503 model_busy
+   * and an hour's Retry-After. It was read as no Retry-After, and the endpoint asked again after the back-off.
+   */
+  @Test
+  void aRetryAfterTooLongForALongIsNotAskedAgain() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    String url = serve(ex -> {
+      calls.incrementAndGet();
+      answer(ex, 429, "{}", "99999999999999999999");
+    });
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 5, 3, 256);
+    assertThatThrownBy(() -> chat(e)).isInstanceOfSatisfying(LlmGateway.CallFailed.class, failed -> {
+      ChatRefused refused = LlmGateway.refusal(e, failed);
+      assertThat(refused.code()).isEqualTo("model_busy");
+      assertThat(refused.retryAfter()).isEqualTo(3600);
+    });
+    assertThat(calls).hasValue(1);
+    assertThat(waits).isEmpty();
+  }
 }
