@@ -42,10 +42,25 @@ public final class LlmGateway {
     }
   }
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LlmGateway.class);
+
+  /** Where a call's charge is written, the tenant's llm_usage; a test's may fail or record instead. */
+  interface Ledger {
+    void add(TenantId tenant, LocalDate day, String keyId, LlmEndpoint e, long in, long out, int calls);
+  }
+
   private final TenantTransactions tx;
+  private final Ledger ledger;
 
   public LlmGateway(TenantTransactions tx) {
+    this(tx, (tenant, day, keyId, e, in, out, calls) ->
+        tx.run(tenant, PolicySettings.ingest(), c -> add(c, day, keyId, e, in, out, calls)));
+  }
+
+  /** With the charges written to {@code ledger} (a test's). */
+  LlmGateway(TenantTransactions tx, Ledger ledger) {
     this.tx = tx;
+    this.ledger = ledger;
   }
 
   /** The endpoint the tenant's policy allows for a de-identified prompt, or the reason it cannot be had. */
@@ -192,10 +207,16 @@ public final class LlmGateway {
    * largest answer read, and one that answered a 2xx that was no chat completion the prompt and its cap.
    */
   public Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt, Reservation reserved) {
+    return call(tenant, keyId, e, prompt, reserved,
+        () -> LlmEndpoint.secretFor(tenant.value(), e.apiKeySecret(), System::getenv), d -> Thread.sleep(d.toMillis()));
+  }
+
+  /** As {@link #call(TenantId, String, LlmEndpoint, Prompt, Reservation)} with the key and the waits given. */
+  Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt, Reservation reserved,
+             java.util.function.Supplier<String> apiKey, Sleeper sleeper) {
     ChatResponse r;
     try {
-      r = exchange(e, LlmEndpoint.secretFor(tenant.value(), e.apiKeySecret(), System::getenv), prompt,
-          d -> Thread.sleep(d.toMillis()));
+      r = exchange(e, apiKey.get(), prompt, sleeper);
     } catch (CallFailed failed) {
       switch (failed.outcome) {
         // the endpoint wrote at least that much: refunded, a question asking for an endless answer spent
@@ -207,6 +228,11 @@ public final class LlmGateway {
         case NO_ANSWER -> settle(tenant, keyId, e, reserved, 0, 0, 0);
       }
       throw refusal(e, failed);
+    } catch (RuntimeException | Error unexpected) {
+      // Not one of the ends exchange names (an Error, a bug): whether the endpoint wrote is unknown, so the call
+      // is charged what was reserved for it, and settled. The reservation stayed in the day's total for good.
+      settle(tenant, keyId, e, reserved, reserved.promptTokens(), reserved.outputCap(), 1);
+      throw unexpected;
     }
     String text = textOf(r);
     int in = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().inputTokenCount(),
@@ -457,8 +483,27 @@ public final class LlmGateway {
   }
 
   /** Replaces the reserved estimate and cap with the call's cost, on the reservation's day. */
-  private void settle(TenantId tenant, String keyId, LlmEndpoint e, Reservation reserved, long in, long out, int calls) {
-    tx.run(tenant, PolicySettings.ingest(), c -> add(c, reserved.day(), keyId, e, in - reserved.tokens(), out, calls));
+  /**
+   * Replaces the reserved estimate and cap with the call's cost, on the reservation's day, once, never
+   * failing the request. A settle that failed (the database briefly gone, a pool that refuses an interrupted
+   * thread) threw in place of the call's outcome: the answer the endpoint wrote, or the refusal it earned,
+   * was lost, and the exchange (whose prompt had left) never reached the audit trail. Now the reservation
+   * stays charged in full, which over-charges the day and never under-charges it, and the failure is logged
+   * with no word of the prompt or the answer. An interrupted thread (the flag kept for the caller) is let
+   * settle as any other.
+   */
+  void settle(TenantId tenant, String keyId, LlmEndpoint e, Reservation reserved, long in, long out, int calls) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      ledger.add(tenant, reserved.day(), keyId, e, in - reserved.tokens(), out, calls);
+    } catch (RuntimeException failure) {
+      LOG.warn("could not settle a model call of tenant {} on endpoint {} ({} tokens reserved on {} stay charged): {}",
+          tenant.value(), e.name(), reserved.tokens(), reserved.day(), failure.getClass().getName());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private static int add(Connection c, LocalDate day, String keyId, LlmEndpoint e, long in, long out, int calls)

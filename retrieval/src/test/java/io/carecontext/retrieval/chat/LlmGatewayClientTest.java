@@ -304,6 +304,85 @@ class LlmGatewayClientTest {
     assertThat(calls).hasValue(1);
   }
 
+  /** One charge written to the ledger: the reservation's day, the amounts and whether the thread was interrupted. */
+  private record Charge(java.time.LocalDate day, long in, long out, int calls, boolean interrupted) {}
+
+  private static final io.carecontext.migrations.TenantId TENANT = io.carecontext.migrations.TenantId.of("chatty");
+  private static final LlmGateway.Reservation RESERVED =
+      new LlmGateway.Reservation(java.time.LocalDate.of(2026, 1, 2), 40, 256);
+
+  private final java.util.List<Charge> charges = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** A gateway whose ledger records each charge, or fails when {@code broken} (the database gone). */
+  private LlmGateway gateway(boolean broken) {
+    return new LlmGateway(null, (tenant, day, keyId, e, in, out, calls) -> {
+      charges.add(new Charge(day, in, out, calls, Thread.currentThread().isInterrupted()));
+      if (broken) {
+        throw new io.carecontext.migrations.DatabaseException("tenant transaction failed (08006)", null);
+      }
+    });
+  }
+
+  /**
+   * A settle that fails (the database briefly gone) never takes the call's outcome with it: the answer is
+   * returned and a failed call's refusal is thrown, so that ChatService audits the exchange whose prompt
+   * left. The settle's exception was thrown in their place: the answer was lost and no row said the
+   * prompt had gone to the endpoint. The reservation stays charged (written once, by reserve).
+   */
+  @Test
+  void aSettleThatFailsKeepsTheCallsOutcome() throws Exception {
+    AtomicInteger status = new AtomicInteger(200);
+    String url = serve(ex -> answer(ex, status.get(), status.get() == 200 ? ANSWER.formatted("hello") : "{}", null));
+    LlmEndpoint e = endpoint(url, 5);
+    LlmGateway.Reply reply = gateway(true).call(TENANT, "k1", e, PROMPT, RESERVED, () -> null, waits::add);
+    assertThat(reply.text()).isEqualTo("hello");
+    assertThat(charges).hasSize(1);
+    status.set(401);
+    assertThatThrownBy(() -> gateway(true).call(TENANT, "k1", e, PROMPT, RESERVED, () -> null, waits::add))
+        .isInstanceOfSatisfying(ChatRefused.class, r -> assertThat(r.code()).isEqualTo("model_unavailable"));
+    assertThat(charges).hasSize(2);
+  }
+
+  /**
+   * A call that ends in no way exchange names (an Error, here from the wait) is settled once, charged what
+   * was reserved, and its failure rethrown. It was never settled: the prompt and the cap stayed in the day's
+   * total for good, charged to no call.
+   */
+  @Test
+  void aCallThatEndsUnexpectedlyIsSettledOnce() throws Exception {
+    String url = serve(ex -> answer(ex, 503, "{}", null));
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 5, 2, 256);
+    assertThatThrownBy(() -> gateway(false).call(TENANT, "k1", e, PROMPT, RESERVED, () -> null, d -> {
+      throw new StackOverflowError();
+    })).isInstanceOf(StackOverflowError.class);
+    assertThat(charges).containsExactly(new Charge(RESERVED.day(), -256, 256, 1, false));
+    charges.clear();
+    assertThatThrownBy(() -> gateway(false).call(TENANT, "k1", e, PROMPT, RESERVED, () -> {
+      throw new IllegalStateException("no key");
+    }, waits::add)).isInstanceOf(IllegalStateException.class);
+    assertThat(charges).as("a key that cannot be read: settled too").hasSize(1);
+  }
+
+  /**
+   * A call interrupted while it waits to retry ends at once and is settled with the thread's flag cleared
+   * (a connection pool refuses an interrupted thread, and the reservation stayed), and the flag is set
+   * again for the caller.
+   */
+  @Test
+  void anInterruptedCallIsSettledAndStaysInterrupted() throws Exception {
+    String url = serve(ex -> answer(ex, 503, "{}", null));
+    LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 5, 2, 256);
+    try {
+      assertThatThrownBy(() -> gateway(false).call(TENANT, "k1", e, PROMPT, RESERVED, () -> null, d -> {
+        throw new InterruptedException();
+      })).isInstanceOfSatisfying(ChatRefused.class, r -> assertThat(r.code()).isEqualTo("model_unavailable"));
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(charges).containsExactly(new Charge(RESERVED.day(), -296, 0, 0, false));
+  }
+
   /**
    * A wait that overruns the deadline (the process paused) ends the call with the endpoint's own failure.
    * The next attempt was started with a negative timeout, which the HTTP client refused, and that refusal
