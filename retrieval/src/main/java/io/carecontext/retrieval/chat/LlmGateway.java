@@ -235,11 +235,33 @@ public final class LlmGateway {
       throw unexpected;
     }
     String text = textOf(r);
-    int in = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().inputTokenCount(),
-        prompt.system() + "\n" + prompt.user());
-    int out = tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().outputTokenCount(), text);
+    String sent = prompt.system() + "\n" + prompt.user();
+    int in = atMost(tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().inputTokenCount(), sent),
+        Math.max(reserved.promptTokens(), utf8Bytes(sent) + PROMPT_OVERHEAD_TOKENS));
+    int out = atMost(tokens(r == null || r.tokenUsage() == null ? null : r.tokenUsage().outputTokenCount(), text),
+        Math.max(reserved.outputCap(), utf8Bytes(text)));
     settle(tenant, keyId, e, reserved, in, out, 1); // what the call cost, answer or not
     return new Reply(answerText(r, e.name()), e.name(), e.model(), in, out);
+  }
+
+  /**
+   * What a prompt may cost beyond one token per byte of its text: the chat template's tokens around each
+   * message, and whatever the server adds of its own.
+   */
+  static final int PROMPT_OVERHEAD_TOKENS = 1024;
+
+  /**
+   * {@code reported}, but never more than {@code ceiling}. The usage an endpoint reports was charged as it
+   * came: a misbehaving one that reported 2,147,483,647 tokens for a short answer spent the key's and the
+   * tenant's budgets for the rest of the day with one call. No tokenizer makes more tokens of a text than it
+   * has bytes (plus a template's few), and none writes more than the max_tokens it was asked for.
+   */
+  static int atMost(int reported, long ceiling) {
+    return (int) Math.max(0, Math.min(reported, Math.min(Integer.MAX_VALUE, ceiling)));
+  }
+
+  private static int utf8Bytes(String text) {
+    return text == null ? 0 : text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
   }
 
   /**

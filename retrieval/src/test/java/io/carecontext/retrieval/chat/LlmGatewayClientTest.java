@@ -384,6 +384,30 @@ class LlmGatewayClientTest {
   }
 
   /**
+   * The usage an endpoint reports is charged at most what the text it sent and got could hold: an endpoint
+   * that reported 2,147,483,647 tokens each way for "hello" spent the key's and the tenant's budgets for
+   * the day with one call. An honest report is charged as it came.
+   */
+  @Test
+  void anAbsurdReportedUsageIsChargedNoMoreThanTheTextCouldHold() throws Exception {
+    AtomicInteger reported = new AtomicInteger(Integer.MAX_VALUE);
+    String url = serve(ex -> answer(ex, 200, ANSWER.formatted("hello").replace("\"prompt_tokens\":3",
+        "\"prompt_tokens\":" + reported.get()).replace("\"completion_tokens\":1", "\"completion_tokens\":" + reported.get()),
+        null));
+    LlmEndpoint e = endpoint(url, 5);
+    LlmGateway.Reply reply = gateway(false).call(TENANT, "k1", e, PROMPT, RESERVED, () -> null, waits::add);
+    int promptCeiling = "system\nq".length() + LlmGateway.PROMPT_OVERHEAD_TOKENS;
+    assertThat(reply.promptTokens()).isEqualTo(promptCeiling);
+    assertThat(reply.outputTokens()).as("the cap asked for").isEqualTo(256);
+    assertThat(charges).containsExactly(new Charge(RESERVED.day(), promptCeiling - 296, 256, 1, false));
+    charges.clear();
+    reported.set(7);
+    reply = gateway(false).call(TENANT, "k1", e, PROMPT, RESERVED, () -> null, waits::add);
+    assertThat(reply.promptTokens()).isEqualTo(7);
+    assertThat(reply.outputTokens()).isEqualTo(7);
+  }
+
+  /**
    * A wait that overruns the deadline (the process paused) ends the call with the endpoint's own failure.
    * The next attempt was started with a negative timeout, which the HTTP client refused, and that refusal
    * became the call's failure ("no usable answer") in place of the endpoint's 502; it is not started.
