@@ -186,6 +186,20 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
         m.get("apiKeySecret") == null ? null : String.valueOf(m.get("apiKeySecret")),
         m.get("timeoutSeconds") instanceof Number n ? n.intValue() : 30,
         m.get("maxRetries") instanceof Number n ? n.intValue() : 1,
-        m.get("maxOutputTokens") instanceof Number n ? n.intValue() : DEFAULT_MAX_OUTPUT_TOKENS)).toList();
+        outputCap(m.get("maxOutputTokens")))).toList();
+  }
+
+  /**
+   * A stored maxOutputTokens, within 1..{@link #MAX_OUTPUT_TOKENS} whatever was stored (a setting written
+   * before its check, or by hand): it was read with {@code intValue()}, so -1000000 made a request's
+   * reservation negative (the day's total went down while it was in flight, and concurrent requests passed
+   * a spent budget), and 4294967301 wrapped to 5.
+   */
+  static int outputCap(Object stored) {
+    if (!(stored instanceof Number n)) {
+      return DEFAULT_MAX_OUTPUT_TOKENS;
+    }
+    double d = n.doubleValue();
+    return Double.isNaN(d) ? DEFAULT_MAX_OUTPUT_TOKENS : (int) Math.max(1, Math.min(MAX_OUTPUT_TOKENS, n.longValue()));
   }
 }

@@ -87,4 +87,22 @@ class LlmEndpointTest {
     assertThat(LlmEndpoint.fromSettings(withOutputCap(700)).get(0).maxOutputTokens()).isEqualTo(700);
     assertThat(LlmEndpoint.fromSettings(llm("K")).get(0).maxOutputTokens()).isEqualTo(1024);
   }
+
+  /**
+   * A stored maxOutputTokens out of range (written before its check) is read within 1..32768: -1000000
+   * made a reservation negative, crediting the day's budget while the call was in flight, and 4294967301
+   * wrapped to 5.
+   */
+  @Test
+  void aStoredAnswerCapIsReadWithinItsRange() {
+    assertThat(LlmEndpoint.outputCap(null)).isEqualTo(1024);
+    assertThat(LlmEndpoint.outputCap(700)).isEqualTo(700);
+    assertThat(LlmEndpoint.outputCap(-1_000_000)).isEqualTo(1);
+    assertThat(LlmEndpoint.outputCap(0)).isEqualTo(1);
+    assertThat(LlmEndpoint.outputCap(4_294_967_301L)).isEqualTo(32768);
+    assertThat(LlmEndpoint.outputCap(1e300)).isEqualTo(32768);
+    assertThat(LlmEndpoint.outputCap(Double.NaN)).isEqualTo(1024);
+    assertThat(LlmEndpoint.fromSettings(Map.of("endpoints", List.of(Map.of("name", "m", "maxOutputTokens", -5))))
+        .get(0).maxOutputTokens()).isEqualTo(1);
+  }
 }
