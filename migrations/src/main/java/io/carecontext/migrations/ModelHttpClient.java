@@ -185,7 +185,10 @@ public final class ModelHttpClient implements HttpClient {
         .method(request.method().name(), request.body() == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
             : java.net.http.HttpRequest.BodyPublishers.ofString(request.body(), StandardCharsets.UTF_8));
     request.headers().forEach((name, values) -> values.forEach(v -> b.header(name, v)));
-    CompletableFuture<java.net.http.HttpResponse<String>> sent = CLIENT.sendAsync(b.build(), info -> bounded(maxBytes));
+    // A refusal's body is read only in part: a 429 or 5xx whose body was over the limit was taken for an answer
+    // too large to read, which the chat gateway charges as written, and lost its Retry-After
+    CompletableFuture<java.net.http.HttpResponse<String>> sent = CLIENT.sendAsync(b.build(),
+        info -> info.statusCode() / 100 == 2 ? bounded(maxBytes) : firstBytes(Math.min(maxBytes, REFUSAL_BYTES)));
     java.net.http.HttpResponse<String> response;
     try {
       response = sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -218,6 +221,59 @@ public final class ModelHttpClient implements HttpClient {
   @Override
   public void execute(HttpRequest request, ServerSentEventParser parser, ServerSentEventListener listener) {
     listener.onError(new UnsupportedOperationException("model answers are not streamed"));
+  }
+
+  /** The most of a refusal's (non-2xx) body that is read: what it says of the failure is at its start. */
+  static final long REFUSAL_BYTES = 16 * 1024;
+
+  /** The first {@code max} bytes of a body; the exchange is cancelled after them, and the rest never read. */
+  static BodySubscriber<String> firstBytes(long max) {
+    return new BodySubscriber<>() {
+      private final CompletableFuture<String> body = new CompletableFuture<>();
+      private final ByteArrayOutputStream read = new ByteArrayOutputStream();
+      private Flow.Subscription subscription;
+
+      @Override
+      public CompletionStage<String> getBody() {
+        return body;
+      }
+
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        subscription = s;
+        s.request(Long.MAX_VALUE);
+      }
+
+      @Override
+      public void onNext(List<ByteBuffer> buffers) {
+        if (body.isDone()) {
+          return;
+        }
+        for (ByteBuffer buffer : buffers) {
+          int take = (int) Math.min(buffer.remaining(), max - read.size());
+          byte[] bytes = new byte[take];
+          buffer.get(bytes);
+          read.writeBytes(bytes);
+          if (read.size() >= max) {
+            subscription.cancel();
+            onComplete();
+            return;
+          }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (!body.isDone()) {
+          body.completeExceptionally(t);
+        }
+      }
+
+      @Override
+      public void onComplete() {
+        body.complete(read.toString(StandardCharsets.UTF_8));
+      }
+    };
   }
 
   /** A body read into memory only up to {@code max} bytes; beyond, the exchange is cancelled. */

@@ -39,6 +39,42 @@ class ModelHttpClientRetryAfterTest {
     assertThat(java.time.Duration.ofSeconds(max).plusSeconds(1).toNanos()).isPositive();
   }
 
+  /**
+   * A refusal with a body over the answer limit is still a refusal, with its Retry-After: it was taken
+   * for an answer too large to read (which the chat gateway charges as written), and its wait was lost.
+   */
+  @Test
+  void aRefusalWithALargeBodyIsARefusalWithItsWait() throws Exception {
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    byte[] huge = "x".repeat(1024 * 1024).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    server.createContext("/", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      exchange.getResponseHeaders().add("Retry-After", "30");
+      exchange.sendResponseHeaders(429, huge.length);
+      try (var out = exchange.getResponseBody()) {
+        out.write(huge);
+      } catch (java.io.IOException closedByTheClient) {
+        // the client reads the start only
+      }
+    });
+    server.start();
+    try {
+      dev.langchain4j.http.client.HttpClient client = ModelHttpClient.builder(4096).build();
+      dev.langchain4j.http.client.HttpRequest request = dev.langchain4j.http.client.HttpRequest.builder()
+          .method(dev.langchain4j.http.client.HttpMethod.POST)
+          .url("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/chat/completions").body("{}").build();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.execute(request))
+          .isInstanceOfSatisfying(ModelHttpClient.Refused.class, r -> {
+            assertThat(r.statusCode()).isEqualTo(429);
+            assertThat(r.retryAfterSeconds()).isEqualTo(30);
+            assertThat(r.getMessage().length()).isLessThanOrEqualTo(4096);
+          });
+    } finally {
+      server.stop(0);
+    }
+  }
+
   /** Of several Retry-After headers, the longest wait that can be read; none when none can be. */
   @Test
   void ofSeveralHeadersTheLongestWaitIsKept() {
