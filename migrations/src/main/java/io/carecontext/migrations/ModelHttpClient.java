@@ -228,56 +228,19 @@ public final class ModelHttpClient implements HttpClient {
 
   /** The first {@code max} bytes of a body; the exchange is cancelled after them, and the rest never read. */
   static BodySubscriber<String> firstBytes(long max) {
-    return new BodySubscriber<>() {
-      private final CompletableFuture<String> body = new CompletableFuture<>();
-      private final ByteArrayOutputStream read = new ByteArrayOutputStream();
-      private Flow.Subscription subscription;
-
-      @Override
-      public CompletionStage<String> getBody() {
-        return body;
-      }
-
-      @Override
-      public void onSubscribe(Flow.Subscription s) {
-        subscription = s;
-        s.request(Long.MAX_VALUE);
-      }
-
-      @Override
-      public void onNext(List<ByteBuffer> buffers) {
-        if (body.isDone()) {
-          return;
-        }
-        for (ByteBuffer buffer : buffers) {
-          int take = (int) Math.min(buffer.remaining(), max - read.size());
-          byte[] bytes = new byte[take];
-          buffer.get(bytes);
-          read.writeBytes(bytes);
-          if (read.size() >= max) {
-            subscription.cancel();
-            onComplete();
-            return;
-          }
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        if (!body.isDone()) {
-          body.completeExceptionally(t);
-        }
-      }
-
-      @Override
-      public void onComplete() {
-        body.complete(read.toString(StandardCharsets.UTF_8));
-      }
-    };
+    return limited(max, false);
   }
 
   /** A body read into memory only up to {@code max} bytes; beyond, the exchange is cancelled. */
   static BodySubscriber<String> bounded(long max) {
+    return limited(max, true);
+  }
+
+  /**
+   * A body read into memory up to {@code max} bytes; past them the exchange is cancelled, and the body
+   * fails ({@link TooLarge}) when {@code refuseMore}, or is what was read so far when not.
+   */
+  private static BodySubscriber<String> limited(long max, boolean refuseMore) {
     return new BodySubscriber<>() {
       private final CompletableFuture<String> body = new CompletableFuture<>();
       private final ByteArrayOutputStream read = new ByteArrayOutputStream();
@@ -302,7 +265,14 @@ public final class ModelHttpClient implements HttpClient {
         for (ByteBuffer buffer : buffers) {
           if (read.size() + (long) buffer.remaining() > max) {
             subscription.cancel();
-            body.completeExceptionally(new TooLarge());
+            if (refuseMore) {
+              body.completeExceptionally(new TooLarge());
+              return;
+            }
+            byte[] start = new byte[(int) (max - read.size())];
+            buffer.get(start);
+            read.writeBytes(start);
+            onComplete();
             return;
           }
           byte[] bytes = new byte[buffer.remaining()];
@@ -313,12 +283,16 @@ public final class ModelHttpClient implements HttpClient {
 
       @Override
       public void onError(Throwable t) {
-        body.completeExceptionally(t);
+        if (!body.isDone()) {
+          body.completeExceptionally(t);
+        }
       }
 
       @Override
       public void onComplete() {
-        body.complete(read.toString(StandardCharsets.UTF_8));
+        if (!body.isDone()) {
+          body.complete(read.toString(StandardCharsets.UTF_8));
+        }
       }
     };
   }
