@@ -143,6 +143,12 @@ public final class ModelHttpClient implements HttpClient {
   public static final long MAX_RETRY_AFTER_SECONDS = 1_000_000_000L;
 
   /**
+   * The longest wait on an endpoint's Retry-After that is honoured, by the chat gateway (told to its
+   * caller) and the embedding worker (its pause): a longer one (a day, a mistaken date) counts as an hour.
+   */
+  public static final long MAX_HONOURED_WAIT_SECONDS = 3600;
+
+  /**
    * A {@code Retry-After} value in seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3), 0 for a date
    * already past, at most {@link #MAX_RETRY_AFTER_SECONDS}, -1 for none or one that cannot be read. A
    * number too long for a long was read as none: an endpoint that asked for "99999999999999999999" seconds

@@ -28,7 +28,8 @@ public final class EmbeddingException extends RuntimeException {
    * The longest {@link #retryAfterSeconds} that is honoured: a longer one (a day, a mistaken date) is
    * waited an hour, as the chat gateway caps it, so a bad header does not stop a tenant's ingest for long.
    */
-  public static final long MAX_RETRY_AFTER_SECONDS = 3600;
+  public static final long MAX_RETRY_AFTER_SECONDS =
+      io.carecontext.migrations.ModelHttpClient.MAX_HONOURED_WAIT_SECONDS;
 
   private final String kind;
   private final boolean endpointWide;

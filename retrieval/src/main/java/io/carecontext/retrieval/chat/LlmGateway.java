@@ -162,7 +162,7 @@ public final class LlmGateway {
   /** The shortest attempt worth starting: with less time left, the call ends with the failure it had. */
   static final Duration SHORTEST_ATTEMPT = Duration.ofSeconds(1);
   /** The most a caller is told to wait (Retry-After) on an endpoint's word, whatever it asked. */
-  static final long MAX_RETRY_AFTER_SECONDS = 3600;
+  static final long MAX_RETRY_AFTER_SECONDS = ModelHttpClient.MAX_HONOURED_WAIT_SECONDS;
 
   /** The whole call's deadline, its retries and their waits included: the longer of 60 s and one attempt. */
   static Duration deadline(LlmEndpoint e) {
