@@ -20,7 +20,9 @@ import org.hl7.fhir.r4.model.Resource;
  * ({@link CareLink#validFrom()}, {@link CareLink#validUntil()}, inclusive at their precision); the
  * read path sees a link only inside them (tenant migration 42). An Encounter's links end with the
  * encounter, or the participant's part in it (see {@link #encounterEnd}), and the read path sees them
- * for the tenant's follow-up after that (tenant migration 44). A participant that is a
+ * for the tenant's follow-up after that (tenant migration 44); one under way without an end, for the
+ * tenant's openEncounterMaxDays after the later of its start and when it was last stored (tenant
+ * migration 60). A participant that is a
  * PractitionerRole links {@code PractitionerRole/<id>}, which a key may name as its practitionerId
  * (US Core feeds name roles), and the write path copies such a link for the role's Practitioner
  * ({@link #practitionerOfRole}, tenant migration 46).
@@ -59,17 +61,29 @@ public final class CareLinks {
         Period part = p.hasPeriod() ? p.getPeriod() : null;
         Instant end = encounterEnd(e.getStatus(), visit, part);
         if (end == null && !underWay(e.getStatus())) {
-          if (e.getStatus() == Encounter.EncounterStatus.PLANNED || !e.getMeta().hasLastUpdated()) {
+          if (e.getStatus() == Encounter.EncounterStatus.PLANNED || stored(e) == null) {
             continue; // a plan without a date (see encounterEnd), or nothing at all to bound the link by
           }
           // Over (or of unknown status) and no date at all: it ended no later than the feed said so,
           // when this version was stored. Without a date its link had no end, and a participant of a
           // visit sent as finished kept the patient's context for good.
-          end = e.getMeta().getLastUpdated().toInstant();
+          end = stored(e);
+        }
+        Instant openSince = null;
+        if (end == null) {
+          // Under way and no end sent: it links for the tenant's bound after the later of its start and
+          // when the feed stored this version (the database adds the bound, tenant migration 60), so an
+          // encounter whose discharge the feed lost does not link its participants for good, and one
+          // the feed keeps updating keeps linking. With neither, nothing bounds it: no link.
+          openSince = later(start(visit), stored(e));
+          if (openSince == null) {
+            continue;
+          }
         }
         Instant until = end;
+        Instant since = openSince;
         practitionerId(p.getIndividual()).ifPresent(pr -> add(links, new CareLink(pr, patient.get(), type, id, null,
-            until)));
+            until, since)));
       }
     } else if (resource instanceof Patient p) {
       p.getGeneralPractitioner().forEach(r -> practitionerId(r)
@@ -78,18 +92,31 @@ public final class CareLinks {
     return List.copyOf(links.values());
   }
 
-  /** One link per practitioner and resource (the table's key): the widest of its periods. */
+  /**
+   * One link per practitioner and resource (the table's key): the widest of its periods. Of an
+   * Encounter's (whose participant may be named twice, once ended and once not), an open one is the
+   * wider: it is kept, bounded from its {@code openSince}.
+   */
   private static void add(Map<String, CareLink> links, CareLink link) {
-    links.merge(link.practitionerId(), link, (a, b) -> new CareLink(a.practitionerId(), a.patientId(), a.sourceType(),
-        a.sourceId(), a.validFrom() == null || b.validFrom() == null ? null : earlier(a.validFrom(), b.validFrom()),
-        a.validUntil() == null || b.validUntil() == null ? null : later(a.validUntil(), b.validUntil())));
+    links.merge(link.practitionerId(), link, (a, b) -> {
+      Instant until = a.validUntil() == null || b.validUntil() == null ? null : later(a.validUntil(), b.validUntil());
+      return new CareLink(a.practitionerId(), a.patientId(), a.sourceType(), a.sourceId(),
+          a.validFrom() == null || b.validFrom() == null ? null : earlier(a.validFrom(), b.validFrom()), until,
+          until != null ? null : later(a.openSince(), b.openSince()));
+    });
+  }
+
+  /** When this version of the resource was stored (every write sets meta.lastUpdated); null when not said. */
+  private static Instant stored(Resource resource) {
+    return resource.getMeta().hasLastUpdated() ? resource.getMeta().getLastUpdated().toInstant() : null;
   }
 
   /**
    * When an Encounter's care of one participant ends, as far as the resource says: the earlier of the
    * participant's and the encounter's period end. Without an end, an encounter under way (arrived,
-   * triaged, in progress, on leave) has not ended: its link stands until the feed sends the end, since
-   * access must not lapse during the visit. One that is over (finished), of unknown status, or only
+   * triaged, in progress, on leave) has not ended: access must not lapse during the visit, but a feed
+   * may lose the discharge, so its link stands for the tenant's openEncounterMaxDays after the later of
+   * its start and when the feed last stored it (the caller's {@code openSince}). One that is over (finished), of unknown status, or only
    * planned, ended no later than anyone can tell from the last start it gives (a finished encounter
    * without its end would otherwise admit its participants for good; a planned one lapses after its
    * date if the feed never says it took place). Null: no end known. A planned encounter with no date

@@ -170,8 +170,50 @@ class ConsentAndCompartmentTest {
         "{\"resourceType\":\"Practitioner\",\"id\":\"pr\"}"))).isEmpty();
     assertThat(CareLinks.of(Fhir.parseResource("""
         {"resourceType":"Encounter","id":"e1","status":"in-progress","class":{"code":"AMB"},
+         "meta":{"lastUpdated":"2025-05-06T07:08:09Z"},
          "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""")))
-        .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1"));
+        .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1", null, null,
+            Instant.parse("2025-05-06T07:08:09Z")));
+  }
+
+  /**
+   * An encounter under way with no end linked its participants until the feed sent one, and a feed
+   * that lost the discharge had them linked for good. Its link is open since the later of its start
+   * and when the feed stored that version (the database bounds it by the tenant's openEncounterMaxDays):
+   * an update the feed stores moves it; with neither date, nothing bounds it, and it links no one.
+   */
+  @Test
+  void anEncounterUnderWayWithoutAnEndIsOpenSinceItsStartOrItsStoringWhicheverIsLater() {
+    String encounter = """
+        {"resourceType":"Encounter","id":"e1","status":"%s","class":{"code":"IMP"}%s,
+         "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}},
+          {"individual":{"reference":"Practitioner/pr-2"},"period":{"start":"2019-01-01","end":"2019-01-02"}},
+          {"individual":{"reference":"Practitioner/pr-1"},"period":{"end":"2019-01-02"}}]}""";
+    String stored = ",\"meta\":{\"lastUpdated\":\"2025-05-06T07:08:09Z\"}";
+    Instant storedAt = Instant.parse("2025-05-06T07:08:09Z");
+    for (String status : List.of("arrived", "triaged", "in-progress", "onleave")) {
+      // started before it was stored: open since it was stored; pr-2's part ended, as before; pr-1,
+      // named once ended and once not, keeps the open link
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status,
+          stored + ",\"period\":{\"start\":\"2019-01-01\"}")))).as(status).containsExactly(
+          new CareLink("pr-1", "p1", "Encounter", "e1", null, null, storedAt),
+          new CareLink("pr-2", "p1", "Encounter", "e1", null, Instant.parse("2019-01-03T00:00:00Z"), null));
+      // starting after it was stored (an early arrival): open since its start
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status,
+          stored + ",\"period\":{\"start\":\"2025-05-07T10:00:00Z\"}")))).as(status).extracting(CareLink::openSince)
+          .containsExactly(Instant.parse("2025-05-07T10:00:00Z"), null);
+      // undated: since it was stored
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, stored)))).as(status)
+          .extracting(CareLink::openSince).containsExactly(storedAt, null);
+      // neither: no open link (pr-1's ended part still links, as it ended)
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, "")))).as(status).containsExactly(
+          new CareLink("pr-2", "p1", "Encounter", "e1", null, Instant.parse("2019-01-03T00:00:00Z"), null),
+          new CareLink("pr-1", "p1", "Encounter", "e1", null, Instant.parse("2019-01-03T00:00:00Z"), null));
+    }
+    // an end sent: not open, whatever its status
+    assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("in-progress",
+        stored + ",\"period\":{\"start\":\"2019-01-01\",\"end\":\"2030-01-01\"}")))).extracting(CareLink::openSince)
+        .containsExactly(null, null);
   }
 
   /**
@@ -191,9 +233,10 @@ class ConsentAndCompartmentTest {
           .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1", null, Instant.parse("2025-05-06T07:08:09.123Z")));
       assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, "")))).as(status).isEmpty();
     }
-    // under way, it has not ended: no bound, whenever it was stored
+    // under way, it has not ended: no end, and open since it was stored (the database bounds it)
     assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("in-progress", stored))))
-        .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1"));
+        .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1", null, null,
+            Instant.parse("2025-05-06T07:08:09.123Z")));
   }
 
   @Test
@@ -232,12 +275,11 @@ class ConsentAndCompartmentTest {
     assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("finished",
         ",\"period\":{\"start\":\"2019-01-01T10:30:00Z\"}")))).extracting(CareLink::validUntil)
         .containsExactly(Instant.parse("2019-01-01T10:30:00Z"), Instant.parse("2019-01-03T00:00:00Z"));
-    // under way: it has not ended, whatever began when
+    // under way: it has not ended, whatever began when (open since its start: no meta here)
     for (String status : List.of("arrived", "triaged", "in-progress", "onleave")) {
       assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status,
           ",\"period\":{\"start\":\"2019-01-01\"}")))).as(status).extracting(CareLink::validUntil)
           .containsExactly(null, Instant.parse("2019-01-03T00:00:00Z"));
-      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, "")))).as(status).hasSize(2);
     }
     // planned: until its date, and without a date no one
     assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("planned",
@@ -251,13 +293,15 @@ class ConsentAndCompartmentTest {
 
   @Test
   void aPractitionerRoleParticipantLinksTheRole() {
+    Instant may7 = Instant.parse("2025-05-07T00:00:00Z");
     // a feed that names PractitionerRoles (US Core does) gave its clinicians no care relationship at all
     assertThat(CareLinks.of(Fhir.parseResource("""
-        {"resourceType":"Encounter","id":"e1","status":"in-progress","class":{"code":"AMB"},
+        {"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"AMB"},
+         "period":{"start":"2025-05-06","end":"2025-05-06"},
          "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"PractitionerRole/prr-1"}},
           {"individual":{"reference":"RelatedPerson/rp-1"}},{"individual":{"reference":"Practitioner/pr-1"}}]}""")))
-        .containsExactly(new CareLink("PractitionerRole/prr-1", "p1", "Encounter", "e1"),
-            new CareLink("pr-1", "p1", "Encounter", "e1"));
+        .containsExactly(new CareLink("PractitionerRole/prr-1", "p1", "Encounter", "e1", null, may7),
+            new CareLink("pr-1", "p1", "Encounter", "e1", null, may7));
     assertThat(CareLinks.isPractitionerId("PractitionerRole/prr-1")).isTrue();
     assertThat(CareLinks.isPractitionerId("pr-1")).isTrue();
     assertThat(CareLinks.isPractitionerId("Organization/o-1")).isFalse();

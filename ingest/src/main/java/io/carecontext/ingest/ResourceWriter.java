@@ -353,9 +353,10 @@ final class ResourceWriter {
       ps.executeUpdate();
     }
     try (PreparedStatement ps = c.prepareStatement("""
-        INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until, via_role)
+        INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, valid_from, valid_until, via_role,
+                                open_since)
         SELECT r.practitioner_id, l.patient_id, l.source_type, l.source_id, greatest(l.valid_from, r.valid_from),
-               least(l.valid_until, r.valid_until), r.role_id
+               least(l.valid_until, r.valid_until), r.role_id, l.open_since
         FROM care_links l JOIN practitioner_roles r ON r.role_id = ?
         WHERE l.practitioner_id = ? ON CONFLICT DO NOTHING""")) {
       ps.setString(1, roleId);
@@ -379,13 +380,16 @@ final class ResourceWriter {
     return instant == null ? null : Timestamp.from(instant);
   }
 
+  // open_since: an open encounter's (CareLink#openSince), which the database bounds by the tenant's
+  // openEncounterMaxDays (tenant migration 60); a copy through a role keeps it, beside the role's end
   private static final String INSERT_LINK = """
-      INSERT INTO care_links (patient_id, source_type, source_id, valid_from, valid_until, practitioner_id)
-      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""";
+      INSERT INTO care_links (patient_id, source_type, source_id, valid_from, valid_until, open_since, practitioner_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""";
   private static final String INSERT_LINK_FOR_ROLES_PRACTITIONER = """
-      INSERT INTO care_links (patient_id, source_type, source_id, valid_from, valid_until, practitioner_id, via_role)
-      SELECT ?, ?, ?, greatest(?::timestamptz, r.valid_from), least(?::timestamptz, r.valid_until), r.practitioner_id,
-             r.role_id
+      INSERT INTO care_links (patient_id, source_type, source_id, valid_from, valid_until, open_since, practitioner_id,
+                              via_role)
+      SELECT ?, ?, ?, greatest(?::timestamptz, r.valid_from), least(?::timestamptz, r.valid_until), ?::timestamptz,
+             r.practitioner_id, r.role_id
       FROM practitioner_roles r WHERE r.role_id = ?
       ON CONFLICT DO NOTHING""";
 
@@ -416,7 +420,8 @@ final class ResourceWriter {
       ps.setString(3, link.sourceId());
       ps.setTimestamp(4, timestamp(link.validFrom()));
       ps.setTimestamp(5, timestamp(link.validUntil()));
-      ps.setString(6, last);
+      ps.setTimestamp(6, timestamp(link.openSince()));
+      ps.setString(7, last);
       ps.executeUpdate();
     }
   }

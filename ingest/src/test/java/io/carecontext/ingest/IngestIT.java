@@ -856,14 +856,17 @@ class IngestIT {
     WriteOutcome over = store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"Encounter","id":"enc-undated","status":"finished","class":{"code":"AMB"},
          "subject":{"reference":"Patient/p-undated"},"participant":[{"individual":{"reference":"Practitioner/dr-once"}}]}"""));
-    store.put(tenant, FEED, Fhir.parseResource("""
+    WriteOutcome open = store.put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"Encounter","id":"enc-open","status":"in-progress","class":{"code":"AMB"},
          "subject":{"reference":"Patient/p-undated"},"participant":[{"individual":{"reference":"Practitioner/dr-now"}}]}"""));
     worker.drain(tenant);
     String links = "SELECT count(*) FROM tenant_ingest.care_links WHERE patient_id = 'p-undated'";
     String bounded = links + " AND practitioner_id = 'dr-once' AND valid_until = '" + over.lastUpdated() + "'";
     assertThat(count(bounded)).as("ends when it was stored as over").isEqualTo(1);
-    assertThat(count(links + " AND practitioner_id = 'dr-now' AND valid_until IS NULL")).isEqualTo(1);
+    // under way: no end, open since it was stored, which the database bounds (tenant migration 60)
+    String openSince = links + " AND practitioner_id = 'dr-now' AND valid_until IS NULL AND open_since = '"
+        + open.lastUpdated() + "' AND follow_up_until = open_since + interval '90 days'";
+    assertThat(count(openSince)).isEqualTo(1);
     // as an earlier version stored it, without an end; then tenant migration 58
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
       st.execute("UPDATE tenant_ingest.care_links SET valid_until = NULL, status_checked = true "
@@ -876,8 +879,7 @@ class IngestIT {
     assertThat(worker.enqueueUncheckedCareLinks(tenant)).isEqualTo(2);
     worker.drain(tenant);
     assertThat(count(bounded)).as("derived again, with its end").isEqualTo(1);
-    assertThat(count(links + " AND practitioner_id = 'dr-now' AND valid_until IS NULL AND status_checked"))
-        .as("under way: still open").isEqualTo(1);
+    assertThat(count(openSince + " AND status_checked")).as("under way: still open, and bounded").isEqualTo(1);
   }
 
   @Test

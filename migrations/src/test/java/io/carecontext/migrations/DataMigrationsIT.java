@@ -27,6 +27,7 @@ class DataMigrationsIT {
   static TestPlatform platform;
   static TenantId tenant;
   static TenantId before59;
+  static TenantId before60;
 
   @BeforeAll
   static void setUp() throws SQLException {
@@ -46,6 +47,21 @@ class DataMigrationsIT {
         VALUES ('doc-a', 'pt-1', 'CareTeam', 'team-1', true, '2030-01-01', '2020-01-01'),
                ('doc-b', 'pt-1', 'Encounter', 'enc-undated', true, NULL, NULL),
                ('doc-c', 'pt-1', 'Encounter', 'enc-ended', true, '2024-01-01', '2024-01-02')""");
+    before60 = OlderTemplates.provision(platform, "datamig59", 59);
+    superuser(before60, """
+        INSERT INTO resources (resource_type, resource_id, version_id, patient_id, content_hash, body, last_updated)
+        VALUES ('Encounter', 'enc-lost', 3, 'pt-1', '\\x00', '\\x00', now() - interval '100 days'),
+               ('Encounter', 'enc-stay', 9, 'pt-1', '\\x00', '\\x00', now() - interval '10 days');
+        INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, status_checked, valid_until,
+                                via_role)
+        VALUES ('doc-a', 'pt-1', 'Encounter', 'enc-lost', true, NULL, NULL),
+               ('PractitionerRole/role-1', 'pt-1', 'Encounter', 'enc-lost', true, NULL, NULL),
+               ('doc-r', 'pt-1', 'Encounter', 'enc-lost', true, now() + interval '1 year', 'role-1'),
+               ('doc-a', 'pt-1', 'Encounter', 'enc-stay', true, NULL, NULL),
+               ('doc-a', 'pt-1', 'Encounter', 'enc-gone', true, NULL, NULL),
+               ('doc-a', 'pt-1', 'Encounter', 'enc-recent', true, now() - interval '10 days', NULL),
+               ('doc-a', 'pt-1', 'Encounter', 'enc-years', true, now() - interval '3 years', NULL),
+               ('doc-a', 'pt-1', 'CareTeam', 'team-1', true, NULL, NULL)""");
     OlderTemplates.startCurrentRelease(platform);
   }
 
@@ -86,6 +102,33 @@ class DataMigrationsIT {
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = '%s' AND c.relname = 'care_links' AND c.relforcerowsecurity""".formatted(before59.schemaName())))
         .containsExactly("care_links");
+  }
+
+  /**
+   * 60: an encounter under way without an end linked its participants for good. Every Encounter link
+   * stored without an end is open since its encounter was last stored (with none stored, since the
+   * migration), so the read path bounds it by the tenant's openEncounterMaxDays (90 here) at once,
+   * a copy through a role as well, beside the role's later end; the worker derives them again with the
+   * encounter's start, and those that ended within the longest follow-up, last derived before a date
+   * end was read in the zone of its start. Also where the owner is bound by forced row-level security.
+   */
+  @Test
+  void openEncounterLinksStoredBeforeAreBoundedWhereTheOwnerIsBoundByRowLevelSecurity() throws SQLException {
+    assertThat(rows(before60, """
+        SELECT source_id || ' ' || practitioner_id || ' ' || (open_since IS NOT NULL) || ' ' || (follow_up_until > now())
+        FROM care_links WHERE source_type = 'Encounter' ORDER BY source_id, practitioner_id"""))
+        .containsExactly("enc-gone doc-a true true", "enc-lost PractitionerRole/role-1 true false",
+            "enc-lost doc-a true false", "enc-lost doc-r true false", "enc-recent doc-a false true",
+            "enc-stay doc-a true true", "enc-years doc-a false false");
+    assertThat(rows(before60, """
+        SELECT count(*) FROM care_links l JOIN resources r ON r.resource_id = l.source_id
+        WHERE l.open_since = r.last_updated""")).containsExactly("4");
+    assertThat(rows(before60, "SELECT source_id FROM care_links WHERE status_checked ORDER BY source_id"))
+        .containsExactly("enc-years", "team-1");
+    assertThat(rows(before60, """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = '%s' AND c.relname IN ('care_links', 'resources') AND c.relforcerowsecurity
+        ORDER BY 1""".formatted(before60.schemaName()))).containsExactly("care_links", "resources");
   }
 
   static void superuser(String sql) throws SQLException {
