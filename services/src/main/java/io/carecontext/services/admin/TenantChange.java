@@ -16,8 +16,8 @@ import java.util.UUID;
  * A tenant's new name and settings, committed with what they change in the tenant's own schema, in
  * one transaction, so that a failure changes none of it: open break-glass windows brought down to the
  * new role policies, with an audit row for each window shortened or closed, and stored Encounter care
- * links given a new follow-up. The change's own tenant-settings row is committed before (platform
- * migration 5 refuses the change without it).
+ * links given a new follow-up or open encounters' bound. The change's own tenant-settings row is
+ * committed before (platform migration 5 refuses the change without it).
  */
 @Singleton
 public class TenantChange {
@@ -32,11 +32,12 @@ public class TenantChange {
 
   /**
    * Stores the name and settings (JSON) of an active tenant; returns the break-glass windows they
-   * shortened or closed. {@code settingsRow}: the audit id of the change's tenant-settings row, which
+   * shortened or closed. {@code encounterLinksChanged}: encounterFollowUpDays or openEncounterMaxDays
+   * changed, which the stored Encounter links' ends are computed from. {@code settingsRow}: the audit id of the change's tenant-settings row, which
    * each window's row names.
    */
   public List<BreakGlassWindows.Shortened> commit(Caller caller, TenantId id, String name, String settings,
-                                                  boolean followUpChanged, UUID settingsRow) {
+                                                  boolean encounterLinksChanged, UUID settingsRow) {
     return tx.runOnPlatform(c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE platform.tenants SET name = ?, "
           + "settings = CAST(? AS jsonb), updated_at = now() WHERE tenant_id = ? AND status = 'active'")) {
@@ -50,8 +51,9 @@ public class TenantChange {
       // the write path's role: it alone may call the database's function that shortens the windows
       tx.switchTo(c, id, PolicySettings.ingest().withQualifiedNames());
       List<BreakGlassWindows.Shortened> windows = BreakGlassWindows.holdToSettings(c, id);
-      if (followUpChanged) {
-        // stored Encounter links carry the new follow-up from this commit on (tenant migration 44)
+      if (encounterLinksChanged) {
+        // stored Encounter links carry the new follow-up, and open encounters' links the new bound, from
+        // this commit on (tenant migrations 44 and 60)
         try (PreparedStatement ps = c.prepareStatement(
             TenantSql.of(id, "SELECT {schema}.encounter_follow_up_changed()"))) {
           ps.execute();

@@ -232,9 +232,10 @@ public class TenantController {
         .withDetail("changed", AuditEntry.jsonStrings(changed(nameBefore, name, before, after)))
         .withDetail("settingsDigest", "\"" + tenants.changeDigest(name, settings) + "\""));
     // with the break-glass windows the new role policies shorten or close, each audited, and the
-    // Encounter links' follow-up, in one transaction
+    // Encounter links' follow-up and open encounters' bound, in one transaction
     int windows = tenantChange.commit(caller, id, name, settings,
-        !Objects.equals(before.get("encounterFollowUpDays"), after.get("encounterFollowUpDays")), row).size();
+        !Objects.equals(before.get("encounterFollowUpDays"), after.get("encounterFollowUpDays"))
+            || !Objects.equals(before.get("openEncounterMaxDays"), after.get("openEncounterMaxDays")), row).size();
     if (windows > 0) {
       LOG.info("tenant {}: its new settings shortened or closed {} open break-glass window(s)", id, windows);
     }

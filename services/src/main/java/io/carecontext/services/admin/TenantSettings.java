@@ -27,6 +27,15 @@ public final class TenantSettings {
   public static final int DEFAULT_ENCOUNTER_FOLLOW_UP_DAYS = 30;
   public static final int MAX_ENCOUNTER_FOLLOW_UP_DAYS = 365;
 
+  /**
+   * How long an encounter under way with no end sent links its participants, in days after the later
+   * of its start and the time the feed last stored it: a feed that lost the discharge would otherwise
+   * have them linked for good. At least a day, at most ten years; the database's default too, for a
+   * tenant whose stored settings name none (tenant migration 60).
+   */
+  public static final int DEFAULT_OPEN_ENCOUNTER_MAX_DAYS = 90;
+  public static final int MAX_OPEN_ENCOUNTER_MAX_DAYS = 3650;
+
   private TenantSettings() {}
 
   public static Map<String, Object> defaults() {
@@ -36,6 +45,7 @@ public final class TenantSettings {
     d.put("careRelationship", true);
     // the database's default too (tenant migration 44), for a tenant whose stored settings name none
     d.put("encounterFollowUpDays", DEFAULT_ENCOUNTER_FOLLOW_UP_DAYS);
+    d.put("openEncounterMaxDays", DEFAULT_OPEN_ENCOUNTER_MAX_DAYS);
     d.put("datePolicy", "shift");
     d.put("rateLimitPerMinute", 600);
     d.put("embedding", Map.of("provider", "in-process"));
@@ -164,6 +174,7 @@ public final class TenantSettings {
       case "rateLimitPerMinute" -> requireInt(key, value, 1, 1_000_000);
       case "contextTokenBudget" -> requireInt(key, value, 100, 32_000);
       case "encounterFollowUpDays" -> requireInt(key, value, 0, MAX_ENCOUNTER_FOLLOW_UP_DAYS);
+      case "openEncounterMaxDays" -> requireInt(key, value, 1, MAX_OPEN_ENCOUNTER_MAX_DAYS);
       case "careRelationship", "researchIndex" -> {
         if (!(value instanceof Boolean)) {
           throw ApiException.badRequest("settings." + key + " must be true or false");

@@ -85,6 +85,28 @@ class TenantSettingsTest {
         .isInstanceOf(ApiException.class).hasMessage("settings.rateLimitPerMinute must be a whole number from 1 to 1000000");
   }
 
+  /**
+   * An encounter under way whose end the feed never sends linked its participants for good; it now
+   * links for openEncounterMaxDays (90 unless set, 1 to 3650), and a null PATCH resets it.
+   */
+  @Test
+  void anOpenEncounterLinksNinetyDaysUnlessSetFromADayToTenYears() {
+    assertThat(TenantSettings.merge(Map.of(), Map.of()).get("openEncounterMaxDays")).isEqualTo(90);
+    assertThat(TenantSettings.merge(Map.of(), Map.of("openEncounterMaxDays", 1)).get("openEncounterMaxDays"))
+        .isEqualTo(1);
+    assertThat(TenantSettings.merge(Map.of(), Map.of("openEncounterMaxDays", 3650.0)).get("openEncounterMaxDays"))
+        .isEqualTo(3650);
+    Map<String, Object> set = new java.util.HashMap<>();
+    set.put("openEncounterMaxDays", null);
+    assertThat(TenantSettings.merge(Map.of("openEncounterMaxDays", 14), set).get("openEncounterMaxDays"))
+        .isEqualTo(90);
+    for (Object bad : List.of(0, -1, 3651, "90", 2.5, true, List.of(90), Map.of("days", 90))) {
+      assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("openEncounterMaxDays", bad))).as("" + bad)
+          .isInstanceOf(ApiException.class)
+          .hasMessage("settings.openEncounterMaxDays must be a whole number from 1 to 3650");
+    }
+  }
+
   @Test
   void theEncounterFollowUpIsThirtyDaysUnlessSetAndAtMostAYear() {
     assertThat(TenantSettings.merge(Map.of(), Map.of()).get("encounterFollowUpDays")).isEqualTo(30);
@@ -140,7 +162,8 @@ class TenantSettingsTest {
         AdminDtos.PatchTenant.class);
     assertThatThrownBy(() -> TenantSettings.merge(Map.of(), body.settingsObject()))
         .isInstanceOf(ApiException.class).hasMessage("settings.retentionYears must be a whole number from 6 to 100");
-    for (String key : List.of("rateLimitPerMinute", "contextTokenBudget", "encounterFollowUpDays")) {
+    for (String key : List.of("rateLimitPerMinute", "contextTokenBudget", "encounterFollowUpDays",
+        "openEncounterMaxDays")) {
       assertThatThrownBy(() -> TenantSettings.merge(Map.of(), patch(key,
           java.math.BigInteger.TWO.pow(64).add(java.math.BigInteger.valueOf(500))))).as(key)
           .isInstanceOf(ApiException.class).hasMessageStartingWith("settings." + key + " must be a whole number");

@@ -1,0 +1,192 @@
+package io.carecontext.services.retrieval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.services.TestServer;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An encounter under way (arrived, triaged, in progress, on leave) whose end the feed never sends (a
+ * lost discharge message) linked its participants to the patient for good. It now links them for the
+ * tenant's openEncounterMaxDays (90 unless set) after the later of its start and the time the feed last
+ * stored it, with no follow-up after that (tenant migration 60): a stay the feed keeps updating keeps
+ * its link, one the feed forgot lapses, and a change of the setting reaches the links stored at its
+ * commit. The time the feed stored the encounter is moved back in the database here, as waiting 90
+ * days would.
+ */
+class OpenEncounterCareLinksIT {
+
+  static TestServer app;
+  static final String TREAT = "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}";
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  static String daysAgo(int days) {
+    return LocalDate.now(ZoneOffset.UTC).minusDays(days).toString();
+  }
+
+  /** A patient with consent and a diagnosis, and an in-progress Encounter of {@code participant} ({@code more}: JSON members). */
+  static String patient(String id, String participant, String more) {
+    return """
+        {"resource":{"resourceType":"Patient","id":"%1$s"},"request":{"method":"PUT","url":"Patient/%1$s"}},
+        {"resource":{"resourceType":"Consent","id":"cs-%1$s","status":"active",
+           "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+           "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},"provision":{"type":"permit"}},
+         "request":{"method":"PUT","url":"Consent/cs-%1$s"}},
+        {"resource":{"resourceType":"Condition","id":"cn-%1$s","subject":{"reference":"Patient/%1$s"},
+           "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
+         "request":{"method":"PUT","url":"Condition/cn-%1$s"}},
+        %2$s""".formatted(id, encounter(id, participant, more));
+  }
+
+  static String encounter(String patient, String participant, String more) {
+    return """
+        {"resource":{"resourceType":"Encounter","id":"en-%1$s","status":"in-progress","class":{"code":"IMP"}%3$s,
+           "subject":{"reference":"Patient/%1$s"},"participant":[{"individual":{"reference":"%2$s"}}]},
+         "request":{"method":"PUT","url":"Encounter/en-%1$s"}}""".formatted(patient, participant, more);
+  }
+
+  static void post(String tenant, String key, String entries) {
+    HttpResponse<String> r = app.call("POST", "/fhir/" + tenant, key,
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + entries + "]}", "application/fhir+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant));
+  }
+
+  static HttpResponse<String> context(String key, String tenant, String patient) {
+    return app.call("POST", "/v1/" + tenant + "/patients/" + patient + "/context", key, TREAT);
+  }
+
+  static void setting(String tenant, String name, String value) {
+    HttpResponse<String> r = app.call("PATCH", "/admin/tenants/" + tenant, app.adminKey(),
+        "{\"settings\":{\"" + name + "\":" + value + "}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  /** As if the feed had last stored the patient's encounter {@code days} ago (its links' open_since). */
+  static void storedDaysAgo(String tenant, String patient, int days) throws SQLException {
+    execute("UPDATE tenant_" + tenant + ".care_links SET open_since = now() - interval '" + days + " days' "
+        + "WHERE source_id = 'en-" + patient + "'");
+  }
+
+  static String lastReason(String tenant, String patient) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT reason FROM tenant_" + tenant + ".audit_log WHERE action = 'context' "
+             + "AND patient_id = '" + patient + "' ORDER BY at DESC, seq DESC LIMIT 1")) {
+      assertThat(rs.next()).isTrue();
+      return rs.getString(1);
+    }
+  }
+
+  static void execute(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+
+  /** The 404 of a patient the key may not see, told as that of one the tenant does not have, and audited so. */
+  static void refused(String key, String tenant, String patient) throws SQLException {
+    HttpResponse<String> r = context(key, tenant, patient);
+    HttpResponse<String> unknown = context(key, tenant, "pt-nobody");
+    assertThat(r.statusCode()).isEqualTo(404);
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(r.body()).isEqualTo(unknown.body()).contains("patient_not_found").doesNotContain(patient);
+    assertThat(lastReason(tenant, patient)).isEqualTo("no_care_relationship");
+  }
+
+  static void served(String key, String tenant, String patient) throws SQLException {
+    HttpResponse<String> r = context(key, tenant, patient);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(lastReason(tenant, patient)).isEqualTo("allowed");
+  }
+
+  @Test
+  void anEncounterUnderWayLinksWithinTheBoundAndAnUpdateByTheFeedExtendsIt() throws SQLException {
+    String ehr = app.tenantWithKey("ward", "feed", "[\"ehr-integration\"]", null);
+    String dr = app.tenantWithKey("ward", "dr-a", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    assertThat(app.call("GET", "/admin/tenants/ward", app.adminKey(), null).body())
+        .contains("\"openEncounterMaxDays\":90");
+    post("ward", ehr, patient("pt-forgot", "Practitioner/pr-1", ",\"period\":{\"start\":\"" + daysAgo(200) + "\"}")
+        + "," + patient("pt-stay", "Practitioner/pr-1", "") + "," + patient("pt-recent", "Practitioner/pr-1", ""));
+    served(dr, "ward", "pt-forgot"); // stored now: within the bound, whenever it began
+    storedDaysAgo("ward", "pt-forgot", 100); // the discharge lost, and nothing since
+    storedDaysAgo("ward", "pt-stay", 100);
+    storedDaysAgo("ward", "pt-recent", 60);
+    refused(dr, "ward", "pt-forgot");
+    refused(dr, "ward", "pt-stay");
+    served(dr, "ward", "pt-recent");
+    // the feed updates the stay (a new version stored): its link runs from this store
+    post("ward", ehr, encounter("pt-stay", "Practitioner/pr-1", ",\"period\":{\"start\":\"" + daysAgo(100) + "\"}"));
+    served(dr, "ward", "pt-stay");
+    refused(dr, "ward", "pt-forgot");
+  }
+
+  @Test
+  void aChangedBoundReachesTheLinksStoredAtItsCommitAndNoFollowUpIsAdded() throws SQLException {
+    String ehr = app.tenantWithKey("bound", "feed", "[\"ehr-integration\"]", null);
+    String dr = app.tenantWithKey("bound", "dr-a", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    post("bound", ehr, patient("pt-long", "Practitioner/pr-1", "") + "," + patient("pt-short", "Practitioner/pr-1", ""));
+    storedDaysAgo("bound", "pt-long", 100);
+    storedDaysAgo("bound", "pt-short", 20);
+    refused(dr, "bound", "pt-long");
+    setting("bound", "openEncounterMaxDays", "120");
+    served(dr, "bound", "pt-long");
+    setting("bound", "openEncounterMaxDays", "10");
+    refused(dr, "bound", "pt-long");
+    refused(dr, "bound", "pt-short");
+    // the follow-up is after an end, and these never ended: it adds nothing to the bound
+    setting("bound", "encounterFollowUpDays", "365");
+    refused(dr, "bound", "pt-short");
+    setting("bound", "openEncounterMaxDays", "null"); // back to 90
+    refused(dr, "bound", "pt-long");
+    served(dr, "bound", "pt-short");
+    assertThat(app.call("GET", "/admin/tenants/bound", app.adminKey(), null).body())
+        .contains("\"openEncounterMaxDays\":90");
+  }
+
+  /**
+   * A participant named by its PractitionerRole links the role's Practitioner (tenant migration 47),
+   * within the role's period: a role that ends next year did not end the open encounter's link early,
+   * and must not keep it beyond the bound either.
+   */
+  @Test
+  void aLinkThroughARoleIsBoundedToo() throws SQLException {
+    String ehr = app.tenantWithKey("viarole", "feed", "[\"ehr-integration\"]", null);
+    String dr = app.tenantWithKey("viarole", "dr-b", "[\"clinician\"]", "\"practitionerId\":\"pr-2\"");
+    post("viarole", ehr, """
+        {"resource":{"resourceType":"PractitionerRole","id":"prr-1","practitioner":{"reference":"Practitioner/pr-2"},
+           "period":{"end":"%s"}},"request":{"method":"PUT","url":"PractitionerRole/prr-1"}},""".formatted(daysAgo(-365))
+        + patient("pt-role", "PractitionerRole/prr-1", "") + "," + patient("pt-role-2", "PractitionerRole/prr-1", ""));
+    served(dr, "viarole", "pt-role");
+    storedDaysAgo("viarole", "pt-role", 100);
+    refused(dr, "viarole", "pt-role");
+    served(dr, "viarole", "pt-role-2");
+    // and a role written after the encounter copies the bound with the link
+    post("viarole", ehr, """
+        {"resource":{"resourceType":"PractitionerRole","id":"prr-1","practitioner":{"reference":"Practitioner/pr-2"},
+           "period":{"end":"%s"}},"request":{"method":"PUT","url":"PractitionerRole/prr-1"}}""".formatted(daysAgo(-300)));
+    refused(dr, "viarole", "pt-role");
+    served(dr, "viarole", "pt-role-2");
+  }
+}
