@@ -271,6 +271,12 @@ class ConsentAndCompartmentTest {
         ",\"period\":{\"start\":\"2019-01-01\",\"end\":\"2019-01-05\"}")))).containsExactly(
         new CareLink("pr-1", "p1", "Encounter", "e1", null, jan6),
         new CareLink("pr-2", "p1", "Encounter", "e1", null, Instant.parse("2019-01-03T00:00:00Z")));
+    // a date end beside a start with a zone ends in that zone: read in UTC (as links stored before the
+    // FHIR per-1 fix were, which tenant migration 60 has the worker derive again) it ended 10 hours later
+    assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("finished",
+        ",\"period\":{\"start\":\"2024-01-05T08:00:00+10:00\",\"end\":\"2024-01-05\"}"))))
+        .extracting(CareLink::validUntil)
+        .containsExactly(Instant.parse("2024-01-05T14:00:00Z"), Instant.parse("2019-01-03T00:00:00Z"));
     // over, its end not sent: it ended no later than the last start known
     assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("finished",
         ",\"period\":{\"start\":\"2019-01-01T10:30:00Z\"}")))).extracting(CareLink::validUntil)
