@@ -317,8 +317,10 @@ final class BundleProcessor {
       return false;
     }
     Property p = r.getNamedProperty("identifier");
+    // identifier=|value names an identifier without a system, as the store's index reads it: matched
+    // on the value alone, an entry carrying it in another system (another hospital's MRN) took the match
     return p != null && p.getValues().stream().anyMatch(v -> v instanceof Identifier i
-        && value.equals(i.getValue()) && (system == null || system.equals(i.getSystem())));
+        && value.equals(i.getValue()) && java.util.Objects.equals(system, i.hasSystem() ? i.getSystem() : null));
   }
 
   private WriteOutcome apply(int index, BundleEntryComponent e) throws SQLException {

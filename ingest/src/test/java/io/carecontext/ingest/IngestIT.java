@@ -235,6 +235,43 @@ class IngestIT {
   }
 
   /**
+   * {@code identifier=|value} names an identifier without a system, in the store and in the Bundle alike.
+   * The earlier entries of the Bundle were matched on the value alone, so an entry whose Patient carried
+   * that value in another system (another hospital's MRN, an SSN) took the match: an Observation meant
+   * for the stored patient was filed under a different person, and a conditional create answered with
+   * that other entry instead of the stored patient.
+   */
+  @Test
+  void anIdentifierWithoutASystemMatchesNoEntryWhoseIdentifierHasOne() throws SQLException {
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Patient","id":"p-nosystem","identifier":[{"value":"NOSYS-1"}]}"""));
+    Bundle response = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource("""
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:other-hospital","value":"NOSYS-1"}]},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Patient","identifier":[{"value":"NOSYS-1"}]},
+           "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=|NOSYS-1"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+             "subject":{"reference":"Patient?identifier=|NOSYS-1"}},
+           "request":{"method":"POST","url":"Observation"}}]}"""));
+    assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus())
+        .containsExactly("201 Created", "200 OK", "201 Created");
+    assertThat(response.getEntry().get(1).getResponse().getLocation()).startsWith("Patient/p-nosystem/_history/");
+    String obs = store.read(tenant, "Observation", response.getEntry().get(2).getResponse().getLocation().split("/")[1])
+        .orElseThrow().json();
+    assertThat(obs).contains("\"reference\":\"Patient/p-nosystem\"");
+    // and the other way round: a system in the criteria never matches an entry's identifier without one
+    Bundle second = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource("""
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","identifier":[{"value":"NOSYS-2"}]},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"NOSYS-2"}]},
+           "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:mrn|NOSYS-2"}}]}"""));
+    assertThat(second.getEntry()).extracting(e -> e.getResponse().getStatus())
+        .containsExactly("201 Created", "201 Created");
+  }
+
+  /**
    * Conditional matches are read before any entry is written: a transaction that deleted a Patient and
    * conditionally created one with its identifier answered "200 OK" with the deleted Patient, and the
    * entries referring to the create's fullUrl were filed under it. Overlapping identities fail it.
