@@ -114,9 +114,46 @@ final class BundleProcessor {
       } catch (VersionConflictException ex) {
         response.addEntry().getResponse().setStatus("412 Precondition Failed").setOutcome(OperationOutcomes.from(List.of(
             FhirIssue.error("conflict", null, "Bundle.entry[" + i + "].request.ifMatch", VersionConflictException.advice(i)))));
+      } catch (RuntimeException ex) {
+        // Each entry commits on its own: an entry that fails for the key (revoked part-way) or the
+        // server (its audit rows cannot be written, the database) after earlier ones were stored
+        // failed the whole request, and its answer (403 or 503 "nothing was stored") hid those: a
+        // feed that sent the batch again created its POST entries twice. While nothing is stored,
+        // the request still fails whole, which is then true.
+        if (response.getEntry().stream().noneMatch(e -> e.getResponse().getStatus().startsWith("2"))) {
+          throw ex;
+        }
+        response.addEntry(failedOnItsOwn(i, ex));
       }
     }
     return response;
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BundleProcessor.class);
+
+  /**
+   * The answer to a batch entry that failed for the key or the server after earlier entries were
+   * stored: it stored nothing, and says so; the failure is logged by type and SQLSTATE only (a
+   * database message can quote a value).
+   */
+  private static BundleEntryComponent failedOnItsOwn(int index, RuntimeException ex) {
+    BundleEntryComponent r = new BundleEntryComponent();
+    if (ex instanceof KeyNotAdmittedException) {
+      r.getResponse().setStatus("403 Forbidden").setOutcome(OperationOutcomes.from(List.of(FhirIssue.error(
+          "forbidden", null, "Bundle.entry[" + index + "]", "bundle entry " + index + ": the database refused this "
+              + "key for the write, so this entry stored nothing (the key may have been revoked or have expired "
+              + "during the batch); the entries answered 2xx are stored: send the others with a live key"))));
+      return r;
+    }
+    String sqlState = java.util.stream.Stream.<Throwable>iterate(ex, java.util.Objects::nonNull, Throwable::getCause)
+        .filter(SQLException.class::isInstance).map(t -> ((SQLException) t).getSQLState()).findFirst().orElse("none");
+    LOG.warn("a batch entry failed after earlier entries were stored ({}, SQLSTATE {}); it is answered on its own",
+        ex.getClass().getSimpleName(), sqlState);
+    r.getResponse().setStatus("503 Service Unavailable").setOutcome(OperationOutcomes.from(List.of(FhirIssue.error(
+        "transient", null, "Bundle.entry[" + index + "]", "bundle entry " + index + ": it could not be stored or "
+            + "recorded in the audit trail, so nothing of it was stored; the entries answered 2xx are stored: "
+            + "send the others again later"))));
+    return r;
   }
 
   /** Gives the entry's resource its id; returns the existing location when a conditional create matches. */

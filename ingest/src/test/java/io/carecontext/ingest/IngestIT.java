@@ -235,6 +235,42 @@ class IngestIT {
   }
 
   /**
+   * A batch commits each entry on its own. A key revoked part-way (or an entry whose audit rows cannot
+   * be written) failed the whole request after the entries before had been stored, with an answer
+   * that said nothing was: a feed that sent the batch again created its POST entries twice. Each entry
+   * is answered as it went; while nothing is stored the request still fails whole.
+   */
+  @Test
+  void aBatchWhoseKeyIsRevokedPartWayAnswersWhatItStored() throws SQLException {
+    TestPlatform.TestKey key = platform.issueKey(tenant, "feed-revoked-midbatch", List.of("ehr-integration"), null);
+    java.util.concurrent.atomic.AtomicBoolean revoked = new java.util.concurrent.atomic.AtomicBoolean();
+    FhirWriter writer = new FhirWriter(key.present(PolicySettings.ingest()), (c, t, outcomes) -> {
+      if (revoked.compareAndSet(false, true)) {
+        try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+          st.execute("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = '" + key.keyId() + "'");
+        }
+      }
+    });
+    String batch = """
+        {"resourceType":"Bundle","type":"batch","entry":[
+          {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"MIDBATCH-1"}]},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Patient","id":"p-midbatch-2"},"request":{"method":"PUT","url":"Patient/p-midbatch-2"}},
+          {"resource":{"resourceType":"Patient","id":"p-midbatch-3"},"request":{"method":"PUT","url":"Patient/p-midbatch-3"}}]}""";
+    Bundle response = store.batch(tenant, writer, (Bundle) Fhir.parseResource(batch));
+    assertThat(response.getEntry()).extracting(e -> e.getResponse().getStatus())
+        .containsExactly("201 Created", "403 Forbidden", "403 Forbidden");
+    assertThat(Fhir.toJson(response.getEntry().get(1).getResponse().getOutcome()))
+        .contains("bundle entry 1: the database refused this key").doesNotContain("p-midbatch");
+    assertThat(store.read(tenant, "Patient", response.getEntry().get(0).getResponse().getLocation().split("/")[1]))
+        .isPresent();
+    assertThat(store.read(tenant, "Patient", "p-midbatch-2")).isEmpty();
+    // with nothing stored yet, the batch fails whole, as a single write does: that answer is then true
+    assertThatThrownBy(() -> store.batch(tenant, writer, (Bundle) Fhir.parseResource(batch)))
+        .isInstanceOf(KeyNotAdmittedException.class);
+  }
+
+  /**
    * {@code identifier=|value} names an identifier without a system, in the store and in the Bundle alike.
    * The earlier entries of the Bundle were matched on the value alone, so an entry whose Patient carried
    * that value in another system (another hospital's MRN, an SSN) took the match: an Observation meant
