@@ -8,12 +8,26 @@ import java.util.List;
  * of the {@code failed} lines.
  */
 public record ImportSummary(long lines, long written, long unchanged, long failed, List<LineError> errors,
-                            long millis) {
+                            long millis, long keyRefusedLines) {
 
   public record LineError(long line, String message) {}
 
   public ImportSummary {
     errors = List.copyOf(errors);
+  }
+
+  /** An import the database admitted the key for throughout. */
+  public ImportSummary(long lines, long written, long unchanged, long failed, List<LineError> errors, long millis) {
+    this(lines, written, unchanged, failed, errors, millis, 0);
+  }
+
+  /**
+   * {@code keyRefusedLines}: of the {@code failed} lines, those valid lines the database refused for the
+   * key (revoked or expired while the import ran, after earlier batches were stored); the others were
+   * refused for what they held, or could not be read or stored.
+   */
+  public long invalidLines() {
+    return failed - keyRefusedLines;
   }
 
   /** Lines failed and none stored (written or unchanged): the import as a whole was refused. */

@@ -47,6 +47,8 @@ final class NdjsonImporter {
     long written = 0;
     long unchanged = 0;
     long failed = 0;
+    long keyRefused = 0;
+    long batchStart = 0; // the line of the batch's first resource
     List<Resource> batch = new ArrayList<>(BATCH);
     // Lines are split as bytes and decoded one at a time: decoded as a stream, one byte that is not
     // UTF-8 failed the read-ahead buffer, and the good lines before it (up to 64 KB of them) were
@@ -91,35 +93,103 @@ final class NdjsonImporter {
           FhirStore.requireValidId(r);
           FhirStore.requireValid(r);
           BundleProcessor.refuseUnresolved(r);
+          if (batch.isEmpty()) {
+            batchStart = lines;
+          }
           batch.add(r);
         } catch (FhirInputException e) {
           failed++;
           record(errors, lines, e.getMessage());
         }
         if (batch.size() >= BATCH) {
-          long[] counts = flush(batch);
+          long[] counts;
+          try {
+            counts = flush(batch, written + unchanged);
+          } catch (StoppedBatch stop) {
+            failed += stop.lines;
+            keyRefused += stop.keyRefused ? stop.lines : 0;
+            record(errors, batchStart, stop.message(batchStart, lines));
+            batch.clear();
+            break;
+          }
           written += counts[0];
           unchanged += counts[1];
           progress.update(lines, written, failed);
         }
       }
-      long[] counts = flush(batch);
-      written += counts[0];
-      unchanged += counts[1];
+      try {
+        long[] counts = flush(batch, written + unchanged);
+        written += counts[0];
+        unchanged += counts[1];
+      } catch (StoppedBatch stop) {
+        failed += stop.lines;
+        keyRefused += stop.keyRefused ? stop.lines : 0;
+        record(errors, batchStart, stop.message(batchStart, lines));
+      }
       progress.update(lines, written, failed);
     } catch (IOException e) {
       throw new UncheckedIOException("reading the NDJSON stream failed", e);
     }
-    return new ImportSummary(lines, written, unchanged, failed, errors, (System.nanoTime() - start) / 1_000_000);
+    // the line a batch stopped at is recorded after the lines refused within it
+    errors.sort(java.util.Comparator.comparingLong(ImportSummary.LineError::line));
+    return new ImportSummary(lines, written, unchanged, failed, errors, (System.nanoTime() - start) / 1_000_000,
+        keyRefused);
   }
 
-  private long[] flush(List<Resource> batch) {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NdjsonImporter.class);
+
+  /**
+   * A batch the database refused for the key, or that could not be stored or audited, after earlier
+   * batches were stored: the import stops there. It failed the whole request, whose answer (403, or 503
+   * "nothing was stored") hid the batches committed before, so a feed sent the file again and its lines
+   * without an id were stored twice.
+   */
+  private static final class StoppedBatch extends RuntimeException {
+    final int lines;
+    final boolean keyRefused;
+
+    StoppedBatch(int lines, boolean keyRefused) {
+      super(null, null, false, false);
+      this.lines = lines;
+      this.keyRefused = keyRefused;
+    }
+
+    String message(long first, long last) {
+      return "this line and the valid lines after it up to line " + last + " were not stored: " + (keyRefused
+          ? "the database refused the key (revoked or expired while the import ran)"
+          : "they could not be stored or recorded in the audit trail (a failure of the server)")
+          + "; import stopped: the lines before this one are written, re-send the file from this line"
+          + (keyRefused ? " with a live key" : " later");
+    }
+  }
+
+  /** {@code storedBefore}: resources earlier batches stored; while there are none a failure fails the import whole. */
+  private long[] flush(List<Resource> batch, long storedBefore) {
     if (batch.isEmpty()) {
       return new long[] {0, 0};
     }
     long written = 0;
     long unchanged = 0;
-    for (WriteOutcome o : store.putAll(tenant, writer, batch)) {
+    List<WriteOutcome> outcomes;
+    try {
+      outcomes = store.putAll(tenant, writer, batch);
+    } catch (FhirInputException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      if (storedBefore == 0) {
+        throw e; // nothing stored: the request's own failure (403, 503) says so truly
+      }
+      boolean key = e instanceof KeyNotAdmittedException;
+      if (!key) {
+        String sqlState = java.util.stream.Stream.<Throwable>iterate(e, java.util.Objects::nonNull, Throwable::getCause)
+            .filter(java.sql.SQLException.class::isInstance).map(t -> ((java.sql.SQLException) t).getSQLState())
+            .findFirst().orElse("none");
+        LOG.warn("tenant {}: an $import batch failed after earlier batches were stored ({}, SQLSTATE {}); the import "
+            + "stops there", tenant, e.getClass().getSimpleName(), sqlState);
+      }
+      throw new StoppedBatch(batch.size(), key);
+    }
+    for (WriteOutcome o : outcomes) {
       if (o.status() == WriteOutcome.Status.UNCHANGED) {
         unchanged++;
       } else {

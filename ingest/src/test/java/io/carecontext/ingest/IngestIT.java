@@ -235,6 +235,48 @@ class IngestIT {
   }
 
   /**
+   * $import commits a batch of lines at a time. A key revoked part-way failed the whole request after the
+   * batches before had been stored, with an answer that said nothing was: a feed that sent the file again
+   * stored its lines without an id twice. The import stops at the refused batch and its summary says from
+   * which line to re-send; while nothing is stored the request still fails whole.
+   */
+  @Test
+  void anImportWhoseKeyIsRevokedPartWaySaysWhereItStopped() throws SQLException {
+    TestPlatform.TestKey key = platform.issueKey(tenant, "feed-revoked-midimport", List.of("ehr-integration"), null);
+    java.util.concurrent.atomic.AtomicBoolean revoked = new java.util.concurrent.atomic.AtomicBoolean();
+    FhirWriter writer = new FhirWriter(key.present(PolicySettings.ingest()), (c, t, outcomes) -> {
+      if (revoked.compareAndSet(false, true)) {
+        try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+          st.execute("UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = '" + key.keyId() + "'");
+        }
+      }
+    });
+    StringBuilder ndjson = new StringBuilder();
+    for (int i = 0; i < NdjsonImporter.BATCH + 5; i++) {
+      ndjson.append("{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:midimport\",\"value\":\"M")
+          .append(i).append("\"}]}\n");
+    }
+    int before = count("SELECT count(*) FROM tenant_ingest.resources WHERE resource_type = 'Patient'");
+    ImportSummary s = store.importNdjson(tenant, writer, new ByteArrayInputStream(ndjson.toString()
+        .getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8, ImportProgress.NONE);
+    assertThat(s.written()).isEqualTo(NdjsonImporter.BATCH);
+    assertThat(s.failed()).isEqualTo(5);
+    assertThat(s.keyRefusedLines()).isEqualTo(5);
+    assertThat(s.invalidLines()).isZero();
+    assertThat(s.nothingStored()).isFalse();
+    assertThat(s.errors()).singleElement().satisfies(e -> {
+      assertThat(e.line()).isEqualTo(NdjsonImporter.BATCH + 1);
+      assertThat(e.message()).contains("the database refused the key").contains("re-send the file from this line");
+    });
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resources WHERE resource_type = 'Patient'"))
+        .isEqualTo(before + NdjsonImporter.BATCH);
+    // nothing stored yet: the import fails whole, as a single write does, and that answer is then true
+    assertThatThrownBy(() -> store.importNdjson(tenant, writer, new ByteArrayInputStream(ndjson.toString()
+        .getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8, ImportProgress.NONE))
+        .isInstanceOf(KeyNotAdmittedException.class);
+  }
+
+  /**
    * A batch commits each entry on its own. A key revoked part-way (or an entry whose audit rows cannot
    * be written) failed the whole request after the entries before had been stored, with an answer
    * that said nothing was: a feed that sent the batch again created its POST entries twice. Each entry

@@ -536,7 +536,15 @@ public class FhirController {
     if (s.failed() > 0 && !s.nothingStored()) {
       // the lines refused, in the trail as a refused write is (an import that stored nothing is a 400,
       // recorded as every refused write); an import that stored some recorded only what it stored
-      recordPartialRefusals(caller, t, Map.of("invalid_request", s.failed()), "failedLines");
+      // with its true reason: lines the database refused for the key (revoked part-way) apart from bad ones
+      Map<String, Long> byReason = new java.util.TreeMap<>();
+      if (s.invalidLines() > 0) {
+        byReason.put("invalid_request", s.invalidLines());
+      }
+      if (s.keyRefusedLines() > 0) {
+        byReason.put("key_not_admitted", s.keyRefusedLines());
+      }
+      recordPartialRefusals(caller, t, byReason, "failedLines");
     }
     // Every line refused is a failed request, not a success that stored nothing: a feed that checks
     // the status alone learnt of it only by reading the summary.
