@@ -245,7 +245,7 @@ final class BundleProcessor {
     String type = resource.fhirType();
     rewrite(resource, type, "", null, STANDALONE_UUID, uuid -> null, (target, criteria) -> {
       IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
-          FhirIssue.error("not-supported", null, type, "conditional references support identifier=system|value only")));
+          FhirIssue.error("not-supported", null, type, "conditional references support identifier=system|value only" + IdentifierCriteria.ENCODED)));
       return writer.findByIdentifier(target, c.system(), c.value());
     });
   }
@@ -314,7 +314,7 @@ final class BundleProcessor {
     IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
         FhirIssue.error("not-supported", index, "Bundle.entry[" + index + "].request",
             "bundle entry " + index + ": conditional matching supports identifier=system|value only "
-                + "(identifier=|value for an identifier without a system)")));
+                + "(identifier=|value for an identifier without a system)" + IdentifierCriteria.ENCODED)));
     String system = c.system();
     String value = c.value();
     for (String ref : byRef.keySet()) {

@@ -22,7 +22,14 @@ record IdentifierCriteria(String system, String value) {
     if (criteria == null || !criteria.startsWith("identifier=") || criteria.indexOf('&') >= 0) {
       return Optional.empty();
     }
-    String token = URLDecoder.decode(criteria.substring("identifier=".length()), StandardCharsets.UTF_8);
+    String token;
+    try {
+      token = URLDecoder.decode(criteria.substring("identifier=".length()), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException brokenEscape) {
+      // a '%' that starts no escape (an MRN "12%A" sent as it is): the decoder's exception, which
+      // quotes the value, reached no handler and answered 500
+      return Optional.empty();
+    }
     int bar = token.indexOf('|');
     if (bar < 0) {
       // FHIR reads identifier=value as that value in any system; the index holds system and value
@@ -33,6 +40,9 @@ record IdentifierCriteria(String system, String value) {
     IdentifierCriteria c = new IdentifierCriteria(bar == 0 ? null : token.substring(0, bar), token.substring(bar + 1));
     return c.value().isEmpty() ? Optional.empty() : Optional.of(c);
   }
+
+  /** What every refusal of criteria adds: they are URL-encoded, so a '%' of a value must be too. */
+  static final String ENCODED = "; criteria are URL-encoded: send a % in a system or value as %25";
 
   /** Names no value: criteria may carry an MRN. */
   @Override

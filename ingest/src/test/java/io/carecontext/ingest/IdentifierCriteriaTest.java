@@ -27,4 +27,13 @@ class IdentifierCriteriaTest {
     assertThat(IdentifierCriteria.parse("name=Smith")).isEmpty();
     assertThat(IdentifierCriteria.parse(null)).isEmpty();
   }
+
+  @Test
+  void aPercentThatStartsNoEscapeIsRefusedNotThrown() {
+    // the decoder threw, quoting the value, and no handler took it: a 500
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|12%A")).isEmpty();
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|12%")).isEmpty();
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|%ZZ12")).isEmpty();
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|12%25A")).contains(new IdentifierCriteria("urn:mrn", "12%A"));
+  }
 }

@@ -175,6 +175,34 @@ class FhirApiIT {
     assertThat(fhir("GET", "/metadata", null).body()).contains("\"conditionalCreate\":true");
   }
 
+  /**
+   * Criteria are URL-encoded; a '%' that starts no escape (an MRN such as {@code 12%A}) made the decoder
+   * throw, which no handler took: a 500 for the sender's mistake, in the header, a Bundle's ifNoneExist
+   * and a conditional reference alike, and no refused-write row. A 400 that says how to encode it.
+   */
+  @Test
+  void conditionalCriteriaWithABrokenPercentEscapeAreA400() throws SQLException {
+    String body = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"PCT-12%A\"}]}";
+    int before = count("SELECT count(*) FROM tenant_hosp.resources");
+    for (String criteria : new String[] {"identifier=urn:mrn|PCT-12%A", "identifier=urn:mrn|PCT-12%", "identifier=urn:mrn|%ZZPCT"}) {
+      HttpResponse<String> r = app.call("POST", "/fhir/hosp/Patient", ehr, body, FHIR, Map.of("If-None-Exist", criteria));
+      assertOutcome(r, 400, "URL-encoded");
+      assertThat(r.body()).doesNotContain("PCT");
+    }
+    HttpResponse<String> tx = fhir("POST", "", """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":%s,"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:mrn|PCT-12%%A"}}]}"""
+        .formatted(body));
+    assertOutcome(tx, 400, "URL-encoded");
+    assertThat(tx.body()).doesNotContain("PCT");
+    HttpResponse<String> ref = fhir("PUT", "/Observation/pct-obs", """
+        {"resourceType":"Observation","id":"pct-obs","status":"final","code":{"text":"x"},
+         "subject":{"reference":"Patient?identifier=urn:mrn|PCT-12%A"}}""");
+    assertOutcome(ref, 400, "URL-encoded");
+    assertThat(ref.body()).doesNotContain("PCT");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources")).isEqualTo(before);
+  }
+
   @Test
   void aBatchAnswersEachEntryOnItsOwnAndWritesTheValidOnes() throws SQLException {
     HttpResponse<String> r = fhir("POST", "", """
