@@ -76,6 +76,30 @@ class RequestBodyLimitIT {
     assertThat(r.body()).contains("201 Created", "Binary/scan-1/_history/1");
   }
 
+  /**
+   * A gzip body is held to the limit as it decompresses: a few kilobytes that expand past it (a
+   * decompression bomb) are refused as a body sent that large is, and nothing is stored.
+   */
+  @Test
+  void aCompressedBodyThatExpandsPastTheLimitIsRefused() throws Exception {
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":{\"resourceType\":"
+        + "\"Binary\",\"id\":\"bomb-1\",\"contentType\":\"application/pdf\",\"data\":\"" + "A".repeat((int) LIMIT + 4096)
+        + "\"},\"request\":{\"method\":\"PUT\",\"url\":\"Binary/bomb-1\"}}]}";
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
+      z.write(bundle.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+    assertThat(out.size()).isLessThan(1024 * 1024);
+    HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + app.server.port() + "/fhir/big"))
+        .header("Authorization", "Bearer " + ehr).header("Content-Type", "application/fhir+json")
+        .header("Content-Encoding", "gzip")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(out.toByteArray())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+    assertThat(app.call("GET", "/fhir/big/Binary/bomb-1", ehr, null, "application/fhir+json").statusCode()).isEqualTo(404);
+  }
+
   @Test
   void aBundleOverTheLimitIsRefusedNamingTheLimit() {
     String bundle = bundleOfBytes(13 * 1024 * 1024); // about 17.5 MB
