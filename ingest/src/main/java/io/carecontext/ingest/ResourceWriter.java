@@ -231,15 +231,49 @@ final class ResourceWriter {
    * and then waiting for the other's: a deadlock, which PostgreSQL ended by aborting one of them.
    */
   void lock(java.util.Collection<Long> keys) throws SQLException {
-    if (keys.isEmpty()) {
-      return;
+    if (keys.isEmpty() || holdsTenantWrites) {
+      return; // the tenant's writes are this transaction's alone already
     }
     Long[] sorted = keys.stream().distinct().sorted().toArray(Long[]::new);
+    if (sorted.length > MAX_KEYS) {
+      // An advisory lock a key took a slot of PostgreSQL's shared lock table, which holds some 64 a
+      // connection for the whole server (max_locks_per_transaction): a transaction Bundle of 10,000
+      // entries (under a megabyte) failed "out of shared memory", a 500, and while it held them every
+      // tenant's transactions that needed a lock could fail too. One lock stands for all of them: no
+      // other write of the tenant runs beside this one.
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        ps.setLong(1, tenantWritesKey());
+        ps.executeQuery().close();
+      }
+      holdsTenantWrites = true;
+      return;
+    }
+    // every other write holds the tenant's key shared, before its own keys, so that it waits for such a
+    // one (taken again by a transaction that holds it, the shared lock is granted at once)
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock_shared(?)")) {
+      ps.setLong(1, tenantWritesKey());
+      ps.executeQuery().close();
+    }
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS u(k)")) {
       ps.setArray(1, c.createArrayOf("bigint", sorted));
       ps.executeQuery().close();
     }
+  }
+
+  /**
+   * The most keys a transaction locks one by one: an {@code $import} batch's resources
+   * ({@link NdjsonImporter#BATCH}); a write of more takes the tenant's writes whole instead.
+   */
+  static final int MAX_KEYS = NdjsonImporter.BATCH;
+
+  /** Whether this transaction holds the tenant's writes whole ({@link #lock}). */
+  private boolean holdsTenantWrites;
+
+  /** The lock key of all of the tenant's writes: a keyed hash, so every tenant has its own. */
+  private long tenantWritesKey() {
+    return java.nio.ByteBuffer.wrap(cipher.contentHash("tenant-writes".getBytes(StandardCharsets.UTF_8)), 0, 8)
+        .getLong();
   }
 
   /** The id of a stored resource of that type with that identifier, if any. */

@@ -235,6 +235,66 @@ class IngestIT {
   }
 
   /**
+   * Each resource a transaction names took an advisory lock, a slot of PostgreSQL's shared lock table
+   * (some 64 a connection for the whole server): a Bundle of 20,000 entries, about a megabyte, failed
+   * "out of shared memory" (a 500), and meanwhile any tenant's transaction needing a lock could fail.
+   * Past an $import batch's worth of keys, one lock on the tenant's writes stands for them all.
+   */
+  @Test
+  void aTransactionOfManyEntriesHoldsOneLockNotOneAnEntry() throws SQLException {
+    StringBuilder b = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+    int n = 20_000;
+    for (int i = 0; i < n; i++) {
+      b.append(i == 0 ? "" : ",").append("{\"request\":{\"method\":\"DELETE\",\"url\":\"Patient/many-")
+          .append(i).append("\"}}");
+    }
+    b.append(",{\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"MANY-1\"}]},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"Patient\",\"ifNoneExist\":\"identifier=urn:mrn|MANY-1\"}}]}");
+    Bundle r = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(b.toString()));
+    assertThat(r.getEntry()).hasSize(n + 1);
+    assertThat(r.getEntry().get(n).getResponse().getStatus()).isEqualTo("201 Created");
+    // and the conditional create it made is still matched by the next one, which locks the identifier
+    FhirStore.ConditionalCreate again = store.createIfNoneExist(tenant, FEED, Fhir.parseResource(
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"MANY-1\"}]}"),
+        "identifier=urn:mrn|MANY-1");
+    assertThat(again.existing()).isNotNull();
+  }
+
+  /** A transaction that holds the tenant's writes whole and a conditional create of one identifier, at once: one creates. */
+  @Test
+  void aLargeTransactionAndAConditionalCreateAtOnceCreateTheIdentifierOnce() throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 5; round++) {
+        String mrn = "LARGE-RACE-" + round;
+        StringBuilder b = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+        for (int i = 0; i <= ResourceWriter.MAX_KEYS; i++) {
+          b.append("{\"request\":{\"method\":\"DELETE\",\"url\":\"Patient/race-").append(round).append('-').append(i)
+              .append("\"}},");
+        }
+        String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"" + mrn + "\"}]}";
+        b.append("{\"resource\":").append(patient).append(",\"request\":{\"method\":\"POST\",\"url\":\"Patient\","
+            + "\"ifNoneExist\":\"identifier=urn:mrn|").append(mrn).append("\"}}]}");
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        var large = pool.submit(() -> {
+          go.await();
+          Bundle r = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(b.toString()));
+          return r.getEntry().get(r.getEntry().size() - 1).getResponse().getStatus().startsWith("201") ? 1 : 0;
+        });
+        var small = pool.submit(() -> {
+          go.await();
+          return store.createIfNoneExist(tenant, FEED, Fhir.parseResource(patient), "identifier=urn:mrn|" + mrn)
+              .created() != null ? 1 : 0;
+        });
+        go.countDown();
+        assertThat(large.get() + small.get()).as("round " + round).isEqualTo(1);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
    * $import commits a batch of lines at a time. A key revoked part-way failed the whole request after the
    * batches before had been stored, with an answer that said nothing was: a feed that sent the file again
    * stored its lines without an id twice. The import stops at the refused batch and its summary says from
