@@ -371,6 +371,35 @@ class FhirAuditIT {
     assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
   }
 
+  /**
+   * A batch entry whose audit rows cannot be written stores nothing, and the batch says so in that entry
+   * alone: it answered the whole request 503 "nothing was stored" after the entries before it had been
+   * stored and recorded, and a feed that sent the batch again created its POST entries twice.
+   */
+  @Test
+  void aBatchEntryWhoseAuditRowCannotBeWrittenIsAnsweredAloneAfterOthersWereStored() throws SQLException {
+    List<String> before = writeRows();
+    superuser("ALTER TABLE tenant_clinic.audit_log ADD CONSTRAINT no_mid_batch CHECK (action <> 'fhir-write' "
+        + "OR patient_id IS DISTINCT FROM 'wa-mid-2') NOT VALID");
+    HttpResponse<String> r;
+    try {
+      r = fhir("POST", "", """
+          {"resourceType":"Bundle","type":"batch","entry":[
+            {"resource":{"resourceType":"Patient","id":"wa-mid-1"},"request":{"method":"PUT","url":"Patient/wa-mid-1"}},
+            {"resource":{"resourceType":"Patient","id":"wa-mid-2"},"request":{"method":"PUT","url":"Patient/wa-mid-2"}},
+            {"resource":{"resourceType":"Patient","id":"wa-mid-3"},"request":{"method":"PUT","url":"Patient/wa-mid-3"}}]}""");
+    } finally {
+      superuser("ALTER TABLE tenant_clinic.audit_log DROP CONSTRAINT no_mid_batch");
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("201 Created", "503 Service Unavailable", "bundle entry 1: it could not be stored or "
+        + "recorded in the audit trail, so nothing of it was stored").doesNotContain("wa-mid-2\"");
+    assertThat(count("SELECT count(*) FROM tenant_clinic.resources WHERE resource_id IN ('wa-mid-1', 'wa-mid-3')"))
+        .isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM tenant_clinic.resources WHERE resource_id = 'wa-mid-2'")).isZero();
+    assertThat(since(before)).hasSize(2).allSatisfy(row -> assertThat(row).startsWith("allowed wa-mid-"));
+  }
+
   @Test
   void aWriteWhoseAuditRowCannotBeWrittenIsNotStored() throws SQLException {
     superuser("ALTER TABLE tenant_clinic.audit_log ADD CONSTRAINT no_writes CHECK (action <> 'fhir-write') NOT VALID");
