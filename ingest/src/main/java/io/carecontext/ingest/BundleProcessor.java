@@ -99,12 +99,19 @@ final class BundleProcessor {
   static Bundle batch(Bundle bundle, Map<Integer, List<FhirIssue>> invalid,
                       BiFunction<Integer, BundleEntryComponent, BundleEntryComponent> one) {
     Bundle response = new Bundle().setType(Bundle.BundleType.BATCHRESPONSE);
+    boolean stored = false;
+    KeyNotAdmittedException keyRefused = null;
     for (int i = 0; i < bundle.getEntry().size(); i++) {
       try {
         if (invalid.containsKey(i)) {
           throw new FhirInputException(invalid.get(i));
         }
-        response.addEntry(one.apply(i, bundle.getEntry().get(i)));
+        if (keyRefused != null) {
+          throw keyRefused; // a key revoked or expired stays so: the entries after are not tried
+        }
+        BundleEntryComponent done = one.apply(i, bundle.getEntry().get(i));
+        response.addEntry(done);
+        stored |= done.getResponse().getStatus().startsWith("2");
       } catch (FhirInputException ex) {
         BundleEntryComponent r = response.addEntry();
         List<FhirIssue> issues = ex.issues().stream().map(x -> new FhirIssue(x.severity(), x.code(), null, x.path(),
@@ -120,8 +127,11 @@ final class BundleProcessor {
         // failed the whole request, and its answer (403 or 503 "nothing was stored") hid those: a
         // feed that sent the batch again created its POST entries twice. While nothing is stored,
         // the request still fails whole, which is then true.
-        if (response.getEntry().stream().noneMatch(e -> e.getResponse().getStatus().startsWith("2"))) {
+        if (!stored) {
           throw ex;
+        }
+        if (ex instanceof KeyNotAdmittedException refused) {
+          keyRefused = refused;
         }
         response.addEntry(failedOnItsOwn(i, ex));
       }
