@@ -815,6 +815,43 @@ class RetrievalIT {
     }
   }
 
+  /**
+   * A patient whose registration is labelled beyond the researcher's labels (a Patient resource marked
+   * PSY: being a patient of the programme is the secret) does not exist for the read path's researcher,
+   * whose chat by subject code answers 404 patient_label_not_readable. Research search, which checked
+   * only that the Patient was on record, returned that patient's unlabelled chunks all the same, and
+   * issued it a subject code: now the research role's patients on record are those whose registration
+   * is within the request's labels too (tenant migration 62), as the read path's are.
+   */
+  @Test
+  void researchLeavesOutAPatientWhoseRegistrationIsLabelledBeyondTheResearchersLabels() throws SQLException {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    for (String id : List.of("p-reg-psy", "p-reg-plain")) {
+      store.put(tenant, FEED, Fhir.parseResource(("""
+          {"resourceType":"Patient","id":"%s","gender":"female"%s}""").formatted(id, id.equals("p-reg-psy")
+          ? ",\"meta\":{\"security\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"PSY\"}]}"
+          : "")));
+      store.put(tenant, FEED, Fhir.parseResource("""
+          {"resourceType":"Consent","id":"c-%1$s","status":"active",
+           "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+           "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
+           "provision":{"type":"permit"}}""".formatted(id)));
+      store.put(tenant, FEED, Fhir.parseResource("""
+          {"resourceType":"Observation","id":"o-%1$s","status":"final",
+           "code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c"}]},
+           "subject":{"reference":"Patient/%1$s"},"valueQuantity":{"value":7.9,"unit":"%%"}}""".formatted(id)));
+    }
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    var found = research(RESEARCHER, "Hemoglobin A1c", "HRESCH");
+    assertThat(patientsOf(found.chunks().stream().map(c -> c.chunkId()).toList()))
+        .contains("p-reg-plain").doesNotContain("p-reg-psy");
+    try (Connection c = TestPostgres.superuser(platform.config); var rs = c.createStatement().executeQuery(
+        "SELECT count(*) FROM tenant_clinic.research_subjects WHERE patient_id = 'p-reg-psy'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).as("no subject code issued for the hidden patient").isZero();
+    }
+  }
+
   @Test
   void researchSearchIsOnlyForDeidentifiedRolesWithPurposeHresch() {
     assertThatThrownBy(() -> research(CLINICIAN, "thirst", "HRESCH")).isInstanceOfSatisfying(AccessDenied.class, d -> {
