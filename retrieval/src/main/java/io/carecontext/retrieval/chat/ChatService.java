@@ -101,7 +101,12 @@ public final class ChatService {
     // the tokens, as does any role whose tenant policy says deidentifiedOnly.
     RolePolicy served = policy.roles().get(found.decidingRole());
     boolean mayIdentify = served != null && !served.deidentifiedOnly();
-    DatePolicy dates = datePolicy(DatePolicy.fromSetting(settings.get("datePolicy")), mayIdentify);
+    // A prompt bound for an endpoint without a BAA (llm.allowDeidentifiedToNonBaa) leaves as Safe Harbor
+    // de-identifies: every element of a date but the year removed. Under the default shift it carried
+    // whole dates, moved by the patient's offset, which Safe Harbor does not allow (a shift is no removal,
+    // and one true date the vendor knows gives every other back).
+    DatePolicy dates = datePolicy(DatePolicy.fromSetting(settings.get("datePolicy")), mayIdentify,
+        coveredByBaa(llm));
     int shift = dates == DatePolicy.SHIFT ? dateShift(keys.cipher(tenant), patientId) : 0;
     // The question is de-identified with the sources (one token map) for a caller who may see
     // identities and read demographics; for any other, on its own and without the patient's
@@ -218,6 +223,28 @@ public final class ChatService {
    */
   static DatePolicy datePolicy(DatePolicy tenant, boolean mayIdentify) {
     return mayIdentify ? tenant : DatePolicy.YEAR;
+  }
+
+  /**
+   * As {@link #datePolicy(DatePolicy, boolean)}, for a prompt bound for an endpoint that is
+   * ({@code underBaa}) or is not covered by a BAA: years whatever the tenant's policy when it is not, as
+   * Safe Harbor has dates.
+   */
+  static DatePolicy datePolicy(DatePolicy tenant, boolean mayIdentify, boolean underBaa) {
+    return underBaa ? datePolicy(tenant, mayIdentify) : DatePolicy.YEAR;
+  }
+
+  /**
+   * Whether the endpoint the tenant's settings choose for this prompt is covered by a BAA; true when they
+   * choose none (no model, or one the request will be refused: nothing is sent then, and a dry run shows
+   * the prompt under the tenant's policy).
+   */
+  private boolean coveredByBaa(Map<String, Object> llm) {
+    try {
+      return gateway.choose(llm, false).baaCovered();
+    } catch (RuntimeException refused) {
+      return true;
+    }
   }
 
   /**

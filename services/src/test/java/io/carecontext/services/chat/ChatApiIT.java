@@ -602,6 +602,41 @@ class ChatApiIT {
   }
 
   /**
+   * A tenant may let de-identified prompts go to an endpoint without a BAA
+   * ({@code llm.allowDeidentifiedToNonBaa}). Under the default date policy (shift) the prompt carried
+   * whole dates, moved by the patient's offset: not de-identified as Safe Harbor has it (every date
+   * element but the year removed), and a vendor that knew one true date of the patient had them all. Such
+   * a prompt now carries years, in the dry run and in what leaves; a BAA-covered endpoint still gets the
+   * tenant's policy.
+   */
+  @Test
+  void aPromptForAnEndpointWithoutABaaCarriesYearsNotShiftedDates() {
+    HttpResponse<String> r = app.call("PATCH", "/admin/tenants/chatty", app.adminKey(), "{\"settings\":{\"llm\":{"
+        + "\"endpoints\":[{\"name\":\"local\",\"baseUrl\":\"http://127.0.0.1:" + model.getAddress().getPort()
+        + "/v1\",\"model\":\"test-model\",\"baaCovered\":false}],\"allowDeidentifiedToNonBaa\":true,"
+        + "\"dailyTokenBudgetPerKey\":1000000}}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    try {
+      String dry = ask("What is the A1c trend?", true).body();
+      assertThat(dry).containsPattern("\\[S\\d+\\] \\d{4}: Observation")
+          .doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}");
+      prompts.clear();
+      HttpResponse<String> answered = ask("What is the A1c trend?", false);
+      assertThat(answered.statusCode()).as(answered.body()).isEqualTo(200);
+      assertThat(prompts).hasSize(1);
+      assertThat(prompts.get(0)).containsPattern("\\[S\\d+\\] \\d{4}: Observation")
+          .doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}");
+    } finally {
+      HttpResponse<String> back = app.call("PATCH", "/admin/tenants/chatty", app.adminKey(),
+          "{\"settings\":{\"llm\":{\"allowDeidentifiedToNonBaa\":false}}}");
+      assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+      configure(true, 1_000_000);
+    }
+    // under a BAA the tenant's policy holds: whole dates, shifted
+    assertThat(ask("What is the A1c trend?", true).body()).containsPattern("\\[S\\d+\\] \\d{4}-\\d{2}-\\d{2}: ");
+  }
+
+  /**
    * Requests made together cannot spend a budget more than once. The budget was read before the call
    * and charged after the answer, so two requests in flight both read an unspent budget and both were
    * answered; now the first charges its prompt's estimate and its answer cap before it calls, the second is
