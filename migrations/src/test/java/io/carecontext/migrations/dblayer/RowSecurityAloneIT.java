@@ -238,4 +238,29 @@ class RowSecurityAloneIT {
       }
     }
   }
+
+  /**
+   * Tenant migration 62: a patient whose registration (its Patient resource) carries a label beyond the
+   * request's labels is not on record for the research path, as it does not exist for the read path.
+   */
+  @Test
+  void theResearchPathsPatientsOnRecordLeaveOutARegistrationLabelledBeyondTheRequestsLabels() throws SQLException {
+    String research = config.researchRole(A);
+    String onRecord = "SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM research_patients_on_record";
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.executeUpdate("UPDATE tenant_alpha.resources SET security_labels = '{PSY}' WHERE resource_type = 'Patient' "
+          + "AND resource_id = 'p2'");
+    }
+    try (Connection login = platform.db.appDataSource().getConnection()) {
+      assertThat(String.valueOf(AsRole.run(login, research, A.schemaName(),
+          settings("research", researcher, "cc.labels", "N"), onRecord).value())).isEqualTo("p1");
+      assertThat(String.valueOf(AsRole.run(login, research, A.schemaName(),
+          settings("research", researcher, "cc.labels", "N,PSY"), onRecord).value())).isEqualTo("p1,p2");
+    } finally {
+      try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+        st.executeUpdate("UPDATE tenant_alpha.resources SET security_labels = '{}' WHERE resource_type = 'Patient' "
+            + "AND resource_id = 'p2'");
+      }
+    }
+  }
 }
