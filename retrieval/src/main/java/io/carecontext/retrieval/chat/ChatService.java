@@ -180,6 +180,22 @@ public final class ChatService {
           .withReviewFlags(found.breakGlass()));
       throw failed;
     }
+    // The model may take a minute; a key revoked (or expired) meanwhile gets nothing of the answer: API.md
+    // revokes a key at once, and a chat in flight returned the re-identified answer to a key that the
+    // database had stopped admitting. Answered as the read path answers a key it does not admit (the one
+    // 404), and recorded as what it is, with the prompt that left and the answer that came back.
+    if (!keyStillAdmitted(tenant, who)) {
+      String notAdmitted = json(deidCounts, Map.of(), subject + ",\"endpoint\":"
+          + AuditEntry.jsonString(reply.endpoint()) + ",\"promptTokens\":" + reply.promptTokens()
+          + ",\"outputTokens\":" + reply.outputTokens());
+      var id = audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, "key_not_admitted",
+              found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
+          .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), notAdmitted)
+          .withReviewFlags(found.breakGlass()));
+      throw new io.carecontext.retrieval.AccessDenied(404, "patient_not_found", pathId.equals(patientId)
+          ? ContextService.NOT_FOUND_MESSAGE : io.carecontext.retrieval.research.ResearchSubjects.NOT_FOUND,
+          "key_not_admitted", id, 0);
+    }
     OutputPhiFilter.Filtered filtered;
     try {
       // an answer that stays de-identified loses the facilities and store numbers the model wrote too
@@ -258,6 +274,14 @@ public final class ChatService {
     byte[] h = cipher.contentHash(("carecontext/date-shift|" + patientId).getBytes(StandardCharsets.UTF_8));
     int days = Math.floorMod(ByteBuffer.wrap(h).getInt(), 360) + 1;
     return (h[4] & 1) == 0 ? days : -days;
+  }
+
+  /** Whether the database still admits the requester's key (live, of this tenant): one statement. */
+  private boolean keyStillAdmitted(TenantId tenant, Requester who) {
+    return tx.runOnce(tenant, io.carecontext.migrations.PolicySettings.read().build().withQualifiedNames()
+            .withCaller(who.keyId(), who.keySecretHash()),
+        io.carecontext.migrations.TenantSql.of(tenant, "SELECT EXISTS (SELECT 1 FROM {schema}.caller_key)"), List.of(),
+        (c, rows) -> rows.next() && rows.getBoolean(1));
   }
 
   /** Each handle standing for itself, in the same order. */

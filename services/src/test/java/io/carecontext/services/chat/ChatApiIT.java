@@ -27,6 +27,9 @@ class ChatApiIT {
   static TestServer app;
   static HttpServer model;
   static final List<String> prompts = new CopyOnWriteArrayList<>();
+  /** A key the model revokes (through the admin API) before it answers: a revocation while the model works. */
+  static final java.util.concurrent.atomic.AtomicReference<String> revokeOnCall =
+      new java.util.concurrent.atomic.AtomicReference<>();
   static final AtomicReference<String> reply = new AtomicReference<>("echo");
   /** Requests answered so far in the "busy-once" mode: only the first is refused. */
   static final java.util.concurrent.atomic.AtomicInteger busyOnce = new java.util.concurrent.atomic.AtomicInteger();
@@ -44,6 +47,11 @@ class ChatApiIT {
     model.createContext("/v1/chat/completions", ex -> {
       String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
       prompts.add(body);
+      String revoke = revokeOnCall.getAndSet(null);
+      if (revoke != null) {
+        HttpResponse<String> revoked = app.call("DELETE", "/admin/tenants/chatty/keys/" + revoke, app.adminKey(), null);
+        assertThat(revoked.statusCode()).as(revoked.body()).isLessThan(300);
+      }
       String auth = ex.getRequestHeaders().getFirst("Authorization");
       authorization.set(auth == null ? "absent" : auth);
       Matcher m = Pattern.compile("\\[PATIENT_\\d+]").matcher(body);
@@ -634,6 +642,30 @@ class ChatApiIT {
     }
     // under a BAA the tenant's policy holds: whole dates, shifted
     assertThat(ask("What is the A1c trend?", true).body()).containsPattern("\\[S\\d+\\] \\d{4}-\\d{2}-\\d{2}: ");
+  }
+
+  /**
+   * A key revoked while the model works on its question gets nothing of the answer: the answer was
+   * re-identified and returned to a key the database no longer admitted (API.md revokes a key at once; a
+   * model may take a minute). It is the read path's 404 for a key the database does not admit, and the
+   * exchange's row says key_not_admitted, with the prompt that left and the answer that came back.
+   */
+  @Test
+  void aKeyRevokedWhileTheModelAnswersGetsNothingOfTheAnswer() {
+    String key = app.tenantWithKey("chatty", "dr-revoked", "[\"clinician\"]", "\"practitionerId\":\"" + practitioner
+        + "\"");
+    revokeOnCall.set(key.substring(4, 24)); // cck_<key id>_<secret>
+    prompts.clear();
+    HttpResponse<String> r = chat(key, "{\"question\":\"Summarize glucose control\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(prompts).as("the model was asked").hasSize(1);
+    assertThat(revokeOnCall.get()).as("and revoked the key before it answered").isNull();
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+    assertThat(r.body()).contains("\"error\":\"patient_not_found\"").doesNotContain("Summary")
+        .doesNotContain("glucose control discussed");
+    String aud = app.tenantWithKey("chatty", "aud-revoked", "[\"auditor\"]", null);
+    HttpResponse<String> rows = app.call("GET", "/v1/chatty/audit?principal=dr-revoked&action=chat", aud, null);
+    assertThat(rows.statusCode()).as(rows.body()).isEqualTo(200);
+    assertThat(rows.body()).contains("\"reason\":\"key_not_admitted\"", "\"decision\":\"denied\"");
   }
 
   /**
