@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * README, "Backup and restore", on the embedded default as it says it was tested: the roles and the
  * database dumped as written there, restored into a fresh home with the key, the operator key and the
  * role passwords copied over; the restored service reads what was stored, its keys work, and its audit
- * trail verifies. Until this, the claim rested on runs by hand.
+ * trail verifies. Until this, the claim rested on runs by hand. The old home is deleted before the restore (the
+ * machine is lost), so the backup alone must hold what a restore needs: the embedded default's role passwords too.
  */
 class BackupRestoreIT {
 
@@ -52,37 +53,45 @@ class BackupRestoreIT {
       old.close();
     }
 
+    Path backup = work.resolve("backups").resolve("20260101-020000");
     EmbeddedPostgres oldCluster = EmbeddedPostgres.at(oldHome.resolve("postgres")).start();
     try {
       // the README's backup commands (./carecontext db status gives the port)
-      sh(work, Map.of("CARECONTEXT_HOME", oldHome.toString()), """
+      sh(work, Map.of("CARECONTEXT_HOME", oldHome.toString(), "BACKUP", backup.toString()), """
           umask 077
+          mkdir -p "$BACKUP"
           PGHOST=127.0.0.1 PGPORT=%d PGUSER=carecontext_admin \\
           PGPASSWORD=$(cat "$CARECONTEXT_HOME/postgres/superuser.password")
           export PGHOST PGPORT PGUSER PGPASSWORD
-          pg_dumpall --roles-only > roles.sql
-          pg_dump -Fc -d carecontext -f carecontext.dump
-          cp "${CARECONTEXT_KEK_FILE:-$CARECONTEXT_HOME/kek.key}" kek.key
+          pg_dumpall --roles-only > "$BACKUP/roles.sql"
+          pg_dump -Fc -d carecontext -f "$BACKUP/carecontext.dump"
+          cp "$CARECONTEXT_HOME"/postgres/*.password "$BACKUP/"
+          [ -f "$CARECONTEXT_HOME/admin.key" ] && cp "$CARECONTEXT_HOME/admin.key" "$BACKUP/"
+          cp "${CARECONTEXT_KEK_FILE:-$CARECONTEXT_HOME/kek.key}" "$BACKUP/kek.key"
           """.formatted(oldCluster.port()));
     } finally {
       oldCluster.stop();
     }
-    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(work.resolve("roles.sql"))))
-        .isEqualTo("rw-------");
+    for (String f : List.of("roles.sql", "carecontext.dump", "kek.key", "admin.key", "superuser.password")) {
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(backup.resolve(f))))
+          .as(f).isEqualTo("rw-------");
+    }
+    // the machine is lost: the restore has the backup and nothing of the old home
+    deleteTree(oldHome);
 
     // the README's restore commands, with the new cluster started by `db start`
-    sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "OLD_HOME", oldHome.toString()), """
+    sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "BACKUP", backup.toString()), """
         mkdir -p "$CARECONTEXT_HOME/postgres"
-        cp kek.key "$CARECONTEXT_HOME/"; cp "$OLD_HOME/admin.key" "$CARECONTEXT_HOME/"
-        cp "$OLD_HOME"/postgres/*.password "$CARECONTEXT_HOME/postgres/"
+        cp "$BACKUP/kek.key" "$CARECONTEXT_HOME/"; cp "$BACKUP"/*.password "$CARECONTEXT_HOME/postgres/"
+        [ -f "$BACKUP/admin.key" ] && cp "$BACKUP/admin.key" "$CARECONTEXT_HOME/"
         """);
     EmbeddedPostgres newCluster = EmbeddedPostgres.at(newHome.resolve("postgres")).start();
     try {
-      String restore = sh(work, Map.of("CARECONTEXT_HOME", newHome.toString()), """
+      String restore = sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "BACKUP", backup.toString()), """
           export PGHOST=127.0.0.1 PGUSER=carecontext_admin PGPORT=%d \\
             PGPASSWORD=$(cat "$CARECONTEXT_HOME/postgres/superuser.password")
-          psql -q -d postgres -f roles.sql 2>&1 | grep -v 'role "carecontext_admin" already exists' || true
-          pg_restore -C -d postgres carecontext.dump
+          psql -q -d postgres -f "$BACKUP/roles.sql" 2>&1 | grep -v 'role "carecontext_admin" already exists' || true
+          pg_restore -C -d postgres "$BACKUP/carecontext.dump"
           """.formatted(newCluster.port()));
       assertThat(restore).doesNotContain("ERROR");
       CareContextServer restored = CareContextServer.start(settings(newHome), CareContextServer.embeddedConfig(newCluster,
@@ -100,6 +109,14 @@ class BackupRestoreIT {
       }
     } finally {
       newCluster.stop();
+    }
+  }
+
+  private static void deleteTree(Path root) throws java.io.IOException {
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
     }
   }
 
