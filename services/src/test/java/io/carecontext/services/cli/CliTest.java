@@ -486,6 +486,8 @@ class CliTest {
     assertThat(none.code()).isEqualTo(2);
     // named as the README and every other hint name the command (it said 'carecontext tenant delete …')
     assertThat(none.err()).contains("run ./carecontext tenant delete acme --confirm acme").doesNotContain("connect");
+    // the audit trail goes with the tenant: the refusal names the export that keeps it (it named only --confirm)
+    assertThat(none.err()).contains("./carecontext audit export --tenant acme --out acme-audit.ndjson");
     Run wrong = cli("tenant", "delete", "acme", "--confirm", "acne", "--url", "http://127.0.0.1:1", "--key", "k");
     assertThat(wrong.code()).isEqualTo(2);
     assertThat(wrong.err()).contains("does not match").contains("nothing was deleted");
@@ -502,7 +504,8 @@ class CliTest {
       asked.add(prompt);
       return "acme\n";
     });
-    assertThat(asked).singleElement().asString().contains("tenant acme").contains("Type the tenant id");
+    assertThat(asked).singleElement().asString().contains("tenant acme").contains("Type the tenant id")
+        .contains("audit export --tenant acme");
     // another answer, or none (end of input), deletes nothing
     for (String typed : new String[] {"acne", "", null}) {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> TenantCommand.requireConfirmation("acme", null,
