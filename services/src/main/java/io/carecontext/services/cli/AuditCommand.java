@@ -92,9 +92,27 @@ final class AuditCommand {
           + "; create it or give --out a file in a folder that exists; nothing was exported");
     }
 
+    /**
+     * The export names patients (each event's entity) and the workforce: it is made readable by its owner only
+     * (mode 0600, as admin.key and kek.key), and a file there already that others could read is closed to them
+     * before a byte is written. It was made with the umask's mode, 0644 on most systems.
+     */
     private static OutputStream open(Path file) {
       try {
-        return Files.newOutputStream(file);
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+        boolean posix = Files.getFileStore(file.toAbsolutePath().getParent())
+            .supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class);
+        if (!posix) {
+          return Files.newOutputStream(file);
+        }
+        if (Files.exists(file)) {
+          Files.setPosixFilePermissions(file, ownerOnly);
+        }
+        return java.nio.channels.Channels.newOutputStream(Files.newByteChannel(file, java.util.Set.of(
+            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+            java.nio.file.StandardOpenOption.TRUNCATE_EXISTING),
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(ownerOnly)));
       } catch (java.nio.file.NoSuchFileException e) {
         throw noSuchFolder(file);
       } catch (java.io.IOException e) {

@@ -67,6 +67,30 @@ class AuditExportTest {
   }
 
   @Test
+  void theExportFileIsReadableByItsOwnerOnly() throws Exception {
+    // it names patients and the workforce; it was written with the umask's mode (0644 on most systems)
+    HttpServer server = server(2, false);
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort();
+      Path file = dir.resolve("new.ndjson");
+      assertThat(CliTest.cli("audit", "export", "--tenant", "acme", "--out", file.toString(), "--url", url, "--key", "k")
+          .code()).isZero();
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+          .isEqualTo("rw-------");
+      // a file there already, open to others, is closed to them before the trail goes in
+      Path shared = Files.writeString(dir.resolve("shared.ndjson"), "old\n");
+      Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      assertThat(CliTest.cli("audit", "export", "--tenant", "acme", "--out", shared.toString(), "--url", url, "--key", "k")
+          .code()).isZero();
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(shared)))
+          .isEqualTo("rw-------");
+      assertThat(Files.readAllLines(shared)).hasSize(2);
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void anExportTheServerBreaksOffSaysSoAndLeavesNoShortFile() throws Exception {
     HttpServer server = server(2, true);
     try {
