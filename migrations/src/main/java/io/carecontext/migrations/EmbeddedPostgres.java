@@ -223,15 +223,18 @@ public final class EmbeddedPostgres implements AutoCloseable {
     return this;
   }
 
-  /** What {@link #stopOnExit} does on exit: true when it stopped the cluster. */
-  synchronized boolean stopIfStillStartedHere() {
+  /** What {@link #stopOnExit} and {@link #close} do: true when it stopped the cluster. */
+  public synchronized boolean stopIfStillStartedHere() {
     if (!startedHere) {
       return false;
     }
     Optional<String> now = postmaster();
     if (now.isPresent() && !now.get().equals(startedPostmaster)) {
-      LOG.info("embedded PostgreSQL left running: another command started it again after this process had "
-          + "started it (stop it with ./carecontext db stop)");
+      // also on standard error: a service's shutdown closes the database after its logging may have stopped
+      String left = "embedded PostgreSQL left running: another command started it again after this process had "
+          + "started it (stop it with ./carecontext db stop)";
+      LOG.info(left);
+      System.err.println(left);
       return false;
     }
     stop();
@@ -284,11 +287,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops the cluster if this process started it and it is still that start ({@link #stopIfStillStartedHere}):
+   * serve's shutdown closes it here, and stopped a cluster that db stop and db start had restarted meanwhile,
+   * under a worker or a backup using it, although the README says that one keeps running.
+   */
   @Override
   public void close() {
-    if (startedHere) {
-      stop();
-    }
+    stopIfStillStartedHere();
   }
 
   private void initdb() throws IOException {

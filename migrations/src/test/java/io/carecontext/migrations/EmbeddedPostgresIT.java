@@ -75,4 +75,25 @@ class EmbeddedPostgresIT {
       EmbeddedPostgres.at(home).stop();
     }
   }
+
+  /**
+   * serve's shutdown closes the cluster (CareContextServer.close, not the exit hook): that stopped the cluster
+   * db stop and db start had restarted meanwhile (walked: a serve stopped after a database outage drill took the
+   * cluster down with it). The cluster it did start, it still stops.
+   */
+  @Test
+  void closingLeavesAClusterStartedAgainByAnotherCommandRunning() throws Exception {
+    Path home = Files.createTempDirectory(Files.createDirectories(Path.of("target")).toAbsolutePath(), "embedded-close");
+    try {
+      EmbeddedPostgres serve = EmbeddedPostgres.at(home).start();
+      EmbeddedPostgres.at(home).stop();                            // db stop
+      EmbeddedPostgres dbStart = EmbeddedPostgres.at(home).start(); // db start
+      serve.close();
+      assertThat(EmbeddedPostgres.at(home).isRunning()).as("db start's cluster keeps running").isTrue();
+      dbStart.close();
+      assertThat(EmbeddedPostgres.at(home).isRunning()).as("closed by the process that started it").isFalse();
+    } finally {
+      EmbeddedPostgres.at(home).stop();
+    }
+  }
 }
