@@ -118,6 +118,18 @@ final class Dates {
       form("(?=\\d{1,2}/\\d)(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
           + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?\\s)"
           + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)", true),
+      // 04-Dec, 1-Mar, 21/Jul: a day and a month as a chart's grid writes them, the year left out ("L4-5" has no month)
+      form("(?<![\\w/-])(?<d>\\d{1,2})[-/]" + MONTH_WORD + "(?![\\w-]|/\\d)", true),
+      // "due on the 3rd", "since the 22nd": the day of a month named before or known to the reader; not a floor,
+      // a dose, a toe or a degree ("on the 2nd floor", "on the 3rd day", "3rd degree")
+      form("(?<=\\b(?i:on|since|until|till|by|before|after|due|from|through)[ \\t]the[ \\t])(?<d>[1-9]|[12]\\d|3[01])"
+          + "(?i:st|nd|rd|th)\\b(?![ \\t]+(?i:floor|day|days|dose|doses|week|weeks|month|months|time|times|attempt|try"
+          + "|round|cycle|toe|finger|digit|rib|ics|intercostal|degree|trimester|percentile|grade|line|level|generation"
+          + "|visit|session|of\\s+(?-i:[a-z])))", true),
+      // "last Tuesday", "next Friday", "this past Monday": a day of the patient's week; a schedule ("dialysis
+      // Tue/Thu/Sat", "on Mondays") names no day of a date
+      form("(?<=\\b(?i:last|next|this[ \\t]past|this[ \\t]coming|this)[ \\t])(?<wd>Monday|Tuesday|Wednesday|Thursday"
+          + "|Friday|Saturday|Sunday)(?![\\w'’])", true),
       // 3/4 before a word that says it is a visit ("3/4 f/u", "12/12 appt"): no dose or score is followed up
       form("(?=\\d{1,2}/\\d)(?<![\\w/.])(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]+(?i:f/u|fu|follow[- ]?up|visit|appt|appointment)"
           + "(?![\\w-]))", true),
@@ -207,6 +219,12 @@ final class Dates {
   }
 
   private static Optional<Found> read(Form f, Matcher m) {
+    if (f.groups().contains("wd")) {
+      return Optional.of(new Found(m.start(), m.end(), null, Found.NO_YEAR, ""));
+    }
+    if (!f.groups().contains("y") && !f.groups().contains("m") && !f.groups().contains("mon")) {
+      return Optional.of(new Found(m.start(), m.end(), null, Found.NO_YEAR, ""));
+    }
     if (!f.groups().contains("y")) {
       int month = f.groups().contains("mon") ? month(m.group("mon")) : Integer.parseInt(m.group("m"));
       return dayExists(month, Integer.parseInt(m.group("d")))

@@ -80,13 +80,19 @@ final class Detectors {
   private static final String CHAINS = "(?i:Walgreens|Walgreen|CVS|Rite[ -]?Aid|Walmart|Wal-Mart|Costco|Kroger|Safeway|Publix"
       + "|Albertsons|H-E-B|HEB|Meijer|Duane Reade|Wegmans|Sam's Club|Giant Eagle|Hy-Vee|Winn-Dixie|Harris Teeter|Fry's"
       + "|Jewel-Osco|Osco|Vons|Ralphs|ShopRite|Food Lion|Medicine Shoppe|Bartell|King Soopers|Dillons|Smith's|Stop & Shop"
-      + "|Family Dollar|Dollar General|Kmart)|Target|TARGET";
+      + "|Family Dollar|Dollar General|Kmart)";
+  /**
+   * "Target" is a chain only before "#", "store", "location", "branch" or its pharmacy: "Target no 2" and
+   * "Target number 1" are a tumour's target lesions as RECIST numbers them, and were taken for a store.
+   */
+  private static final String TARGET = "(?:Target|TARGET)(?=\\s*+#|\\s++(?i:store|location|branch|pharmacy|supercenter)\\b)";
 
   /**
    * A relative, or someone of the household and around it, whom a note names beside the relation: Safe
    * Harbor's names of relatives, household members and employers.
    */
   private static final String RELATION = "(?:step-?)?(?:daughter|son|mother|father|sister|brother)(?:-in-law)?|wife"
+      + "|mom|mum|dad|mama|papa|grandma|grandpa|granny|hubby"
       + "|husband|spouse|partner|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)|guardian|fianc[eé]e?"
       + "|caregiver|neighbou?r|friend|best friend|roommate|room-mate|housemate|boyfriend|girlfriend|significant other"
       + "|companion|landlord|landlady|co-?worker|boss|supervisor|ex-wife|ex-husband";
@@ -97,8 +103,35 @@ final class Detectors {
    */
   private static final String DEGREE = "MD|M\\.D\\.|DO|NP|PA-C|APRN|CNM|PhD";
 
+  /**
+   * A word of a person's name: capitalized, its letters of any language ("Tomás" was taken as "Tom", "Zoë" as
+   * "Zo", and the rest of each left in the text).
+   */
+  private static final String NAME_WORD = "\\p{Lu}\\p{Ll}[\\p{L}'’-]*";
+  /**
+   * The particles of a surname, in lower case: "Pieter van der Berg", "Luis del Rio", "Amir bin Rashid" lost all
+   * after the given name.
+   */
+  private static final String PARTICLES = "(?:(?:van|von|der|den|de|del|della|dos|das|di|da|du|la|le|bin|ibn|al|ter|ten)\\s+){1,2}";
+  /** A name after a relation or a title: a first word, then up to two more, each perhaps after particles. */
+  private static final String NAME_AFTER_CUE = NAME_WORD + "(?:\\s+(?:" + PARTICLES + ")?\\p{Lu}[\\p{L}'’-]+){0,2}";
+  /**
+   * Words after a relation that say how the relative is, not who: a family history's "Mother Deceased at 72",
+   * "Father Alive", "Sister Healthy" took the word for a name; an eponym's disease is no name either.
+   */
+  private static final String NOT_A_RELATIVES_NAME = "(?!(?i:deceased|alive|living|healthy|well|unknown|adopted|died"
+      + "|passed|estranged|expired|hx|history|age|aged|has|had|with|without|also|alzheimer'?s?|parkinson'?s?"
+      + "|huntington'?s?|crohn'?s?|hashimoto'?s?|graves'?)(?![\\p{L}'’-]))";
+
+  /**
+   * What follows "Dr." and is no clinician: a soft drink, insoles, bath salts, soap, boots, a writer; only alone,
+   * so that "Dr. Pepper Jones" is still a name.
+   */
+  private static final String NOT_A_DOCTOR = "(?:Pepper|Scholl['’]?s|Teal['’]?s|Bronner['’]?s|Martens|Seuss)"
+      + "(?![\\p{L}'’-])(?!\\s+\\p{Lu})";
+
   /** A person's name as written in running text: one to three capitalized words, a middle initial allowed. */
-  private static final String PERSON = "(?:[A-Z][a-z][a-zA-Z'’-]*(?:\\s+[A-Z]\\.)?(?:\\s+[A-Z][a-z][a-zA-Z'’-]*){0,2}"
+  private static final String PERSON = "(?:" + NAME_WORD + "(?:\\s+[A-Z]\\.)?(?:\\s+(?:" + PARTICLES + ")?" + NAME_WORD + "){0,2}"
       + "|[A-Z]['’][A-Z][a-zA-Z'’-]+)";
 
   // A phone's opening parenthesis is taken only with its closing one: "(508-555-0142)" became
@@ -112,21 +145,33 @@ final class Detectors {
       // the local part starts where a run of its characters starts: from every word boundary inside a long run
       // without an @ ("1-1-1-…"), the scan to the run's end made the search quadratic (24 s for 64 KiB)
       new Rule(IdentifierClass.EMAIL, Pattern.compile("(?<![\\w.+-])[\\w.+-]++@[\\w-]+(?:\\.[\\w-]+)+\\b")),
-      new Rule(IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+")),
+      new Rule(IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+"
+          // without its scheme, a host of a common top-level domain and perhaps a path ("mychart.example.org/p/66536"):
+          // not a mail's domain; a sentence's last stop is not the address's. Its labels bounded: a repeated group
+          // recurses once a label, and "a.a.a.…" of 64 KiB overflowed the stack
+          + "|(?<![\\w@.-])(?:[A-Za-z0-9-]{1,63}+\\.){1,8}(?i:com|org|net|gov|edu|info|health)(?![\\w-])(?:/[^\\s<>\"]*[^\\s<>\".,;:)])?")),
       new Rule(IdentifierClass.IP, Pattern.compile("\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b")),
       new Rule(IdentifierClass.FAX, Pattern.compile("(?i)\\bfax\\s*+(?:no\\.?|number|#)?\\s*+[:#]?\\s*+(?<v>" + PHONE + ")")),
       new Rule(IdentifierClass.PHONE, Pattern.compile(PHONE)),
-      new Rule(IdentifierClass.MRN, Pattern.compile(labelled("MRN|medical record(?: number)?", 4))),
+      // "MR# 4471123", "old chart # 55-3321", "chart no. 8812": a record number as notes write it in running text
+      new Rule(IdentifierClass.MRN, Pattern.compile(labelled("MRN|medical record(?: number)?|MR\\s*+(?:#|no\\.?(?=\\s*+\\d))"
+          + "|chart\\s*+(?:#|no\\.?|number)", 4))),
       new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled(
           "(?:member|policy|plan|subscriber|beneficiary|insurance|insurer|medicaid|medicare)\\s*+(?:id|no\\.?|number|#)", 4))),
-      new Rule(IdentifierClass.ACCOUNT, Pattern.compile(labelled("(?:account|acct)(?:\\s*+(?:no\\.?|number|#))?", 4))),
-      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:licen[cs]e|certificate|DEA|NPI)(?:\\s*+(?:no\\.?|number|#))?", 5))),
+      // a visit's or a bill's number: "CSN 212201062", "FIN 88123456", "encounter # 4471", "HAR 55123"
+      new Rule(IdentifierClass.ACCOUNT, Pattern.compile(labelled("(?:account|acct)(?:\\s*+(?:no\\.?|number|#))?|(?-i:CSN|FIN|HAR)"
+          + "|(?:encounter|visit|billing)\\s*+(?:#|no\\.?|number|id)", 4))),
+      // a driver's licence as notes write it: "DL# J7469501", "driver's lic IL D123-4567-8901" (the state's code left)
+      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:(?:driver'?s?\\s++)?licen[cs]e|certificate|DEA|NPI"
+          + "|(?-i:D/?L)|driver'?s?\\s++lic\\.?)(?:\\s*+(?:no\\.?|number|#))?(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?", 5))),
       new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)(?:\\s*+(?:id|no\\.?|number|#|sn|s/n))?"
           + "|s/n|sn(?=\\s*+[:#])", 5))),
       // a plate after its state's code ("License plate RI 7GH-221" passed: "RI" was taken for the value)
       new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|(?:licen[cs]e\\s++)?plate(?:\\s*+(?:no\\.?|number|#))?"
           + "(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?"
-          + "|vehicle(?:\\s*+(?:id|no\\.?|number|plate|#))?|registration(?:\\s*+(?:no\\.?|number|#))?", 5))),
+          + "|vehicle(?:\\s*+(?:id|no\\.?|number|plate|#))?|registration(?:\\s*+(?:no\\.?|number|#))?"
+          // a plate called its tag, with a number sign or "no." ("tag # VXZ-8933"): "skin tag #2" is too short
+          + "|(?:licen[cs]e\\s++)?tag\\s*+(?:#|no\\.?|number)", 5))),
       // a relative or contact named after the relation ("daughter Jane Doe", "wife Gertrude"): Safe Harbor's
       // names of relatives; a colon after the relation is family history ("Mother: Diabetes"), not a name
       // ("daughter-in-law Keisha", "stepson Marcus" passed: the relation was only the plain word)
@@ -134,12 +179,20 @@ final class Detectors {
       // possessive the name may follow a comma ("her sister, Maria"), which a family history's list
       // ("Sister, Breast cancer") has no possessive before
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "|emergency contact|next of kin))"
-          + "\\s+(?i:named\\s+|is\\s+)?(?<v>[A-Z][a-z][a-zA-Z'’-]+(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
+          + "\\s+(?i:named\\s+|is\\s+)?" + NOT_A_RELATIVES_NAME + "(?<v>" + NAME_AFTER_CUE + ")")),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:her|his|their|pt'?s|patient'?s)\\s+(?:" + RELATION + "))"
-          + ",\\s*(?<v>[A-Z][a-z][a-zA-Z'’-]+(?:\\s+[A-Z][a-zA-Z'’-]+){0,2})")),
+          + ",\\s*" + NOT_A_RELATIVES_NAME + "(?<v>" + NAME_AFTER_CUE + ")")),
+      // a nickname as a note gives it: 'goes by "Peg"', "prefers to be called Bud", "nicknamed Skip", "a.k.a. Dutch";
+      // a name the patient answers to, whoever else has it. Unquoted after "goes by" it is as often a way of going
+      // ("goes by Medicaid cab"), and stays.
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:goes\\s+by|went\\s+by|known\\s+as|called|nicknamed?|a\\.?k\\.?a\\.?)"
+          + ")\\s*+:?\\s*+[\"“'‘](?<v>" + NAME_WORD + ")[\"”'’]")),
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:prefers\\s+to\\s+be\\s+called|likes\\s+to\\s+be\\s+called|nicknamed|nickname\\s*+:?|a\\.k\\.a\\.?|aka))"
+          + "\\s++(?<v>" + NAME_WORD + ")")),
       // a clinician the record does not link to the patient (a note's author, a consultant): a name after
       // a title ("Dr. Priya Raghunathan", "Doctor O'Brien") or before a degree ("J. Okafor, MD")
-      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?<v>" + PERSON + ")")),
+      // not a brand or a writer called Doctor, alone: "Dr Pepper", "Dr. Scholl's inserts", "Dr. Seuss"
+      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?!" + NOT_A_DOCTOR + ")(?<v>" + PERSON + ")")),
       // anyone else named with a courtesy title ("Mrs. Gonzalez from next door", "Mr. Abernathy (employer)"):
       // Safe Harbor's names of relatives, employers and household members; the record rarely knows them
       new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Mrs|Mr|Ms|Miss|Mx)\\.?\\s+(?<v>" + PERSON + ")")),
@@ -153,7 +206,8 @@ final class Detectors {
           + "(?:(?:[A-Z][a-zA-Z'’-]+|\\d{1,3}(?:st|nd|rd|th))\\s+){1,3}"
           + "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Place|Terrace|Way|Circle|Parkway|"
           + "Pkwy|Highway|Hwy)(?![A-Za-z])" // an abbreviation's period is left: it may end the sentence
-          + "(?:\\.?,?\\s*(?:(?:Apt|Apartment|Unit|Suite|Ste|Lot|Trlr|Bldg)\\.?\\s*#?|#)\\s*[A-Z0-9-]{1,6}\\b)?"
+          // the unit in any case ("Prairie Ave apt 10" left "apt 10")
+          + "(?:\\.?,?\\s*(?:(?i:Apt|Apartment|Unit|Suite|Ste|Lot|Trlr|Bldg)\\.?\\s*#?|#)\\s*[A-Z0-9-]{1,6}\\b)?"
           + "|(?i:\\bP\\.?\\s?O\\.?\\s+Box\\s+\\d{1,6}\\b)")),
       // an employer ("works at Acme Widgets Inc."): with the name, it narrows a patient to a few people
       // ("[ID_1]" told the model nothing; the period of an abbreviation is the name's, a sentence's is not:
@@ -162,6 +216,13 @@ final class Detectors {
       // the name is its number (addStoreNumbers), not a word of the name
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)"
           + "(?:\\s+as\\s+(?:an?\\s+)?[a-z]+(?:\\s+[a-z]+)?)?\\s+(?:at|for|by)(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?(?!No\\.\\s*#?\\d)[A-Z][\\w&'’-]*){0,4}"
+          + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER),
+      // after a label ("Employer: Riverside Casino") or "retired from" (not "the": "retired from the Navy"), and not
+      // the services and the armed forces, which employ too many to narrow anyone down
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?:(?i:\\b(?:employer|place\\s+of\\s+employment|occupation/employer))"
+          + "\\s*+[:-]\\s*+|(?i:\\b(?:retired|laid\\s+off|fired|resigned)\\s+from)\\s++)(?!(?:Navy|Army|Air\\s+Force|Marines?"
+          + "|Marine\\s+Corps|Coast\\s+Guard|National\\s+Guard|Military|USPS|Post\\s+Office|VA|None|N/A|Unemployed|Disabled"
+          + "|Retired|Self)\\b)(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?(?!No\\.\\s*#?\\d)[A-Z][\\w&'’-]*){0,4}"
           + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER),
       // a user name or a handle ("username: jdoe", "user id jdoe42", "login jsmith", "@jdoe42"): an account of one
       // person on a portal or a network, Safe Harbor's "any other unique identifying number, characteristic or
@@ -175,7 +236,7 @@ final class Detectors {
       // a store's number beside its name ("Walgreens #4521", "CVS store 1234", "pharmacy #12"): it names one shop,
       // and so the street it stands in (a facility, like a pharmacy by name; one by name takes its number in
       // addFacilities)
-      new Rule(IdentifierClass.FACILITY, Pattern.compile("(?<![A-Za-z])(?:(?:" + CHAINS + ")(?:\\s++(?:Pharmacy|Drugs?"
+      new Rule(IdentifierClass.FACILITY, Pattern.compile("(?<![A-Za-z])(?:(?:" + CHAINS + "|" + TARGET + ")(?:\\s++(?:Pharmacy|Drugs?"
           + "|Drugstore|Store|Supercenter|Neighborhood Market))?\\s*+(?:(?i:store|branch|location|loc|pharmacy|no\\.?|number)"
           + "\\s*+#?\\s*+|#\\s*+)|(?i:\\b(?:pharmacy|drugstore|drug store|store|branch))\\s*+(?:#|(?i:no\\.|number)\\s*+#?)\\s*+)"
           + "\\d{1,6}\\b")),
@@ -282,6 +343,11 @@ final class Detectors {
     addFacilities(spans, text);
     addPlacesByContext(spans, text);
     addStoreNumbers(spans, text);
+    addInternationalPhones(spans, text);
+    addPhoneExtensions(spans, text);
+    addSenderNames(spans, text);
+    addInitialsBeforeDays(spans, text, known);
+    addSurnamesBeforeVisitDays(spans, text);
     // last: a town the cues above found, or a facility that begins with one, keeps their span and class
     Gazetteer.addTowns(spans, text);
     // The same detector that shifts a source date, cuts it to the year and shifts an answer's back.
@@ -454,7 +520,7 @@ final class Detectors {
   private static final String STREET_NAME = "(?:(?:[NSEW]\\.?|North|South|East|West)\\s+)?(?:(?:[A-Z][a-z][a-zA-Z'’-]*\\s+){1,4}"
       + "|\\d{1,3}(?:st|nd|rd|th)\\s+)";
   /** The unit after a street: "Apt 3B", ", Unit 12", "#2R" (as in the street line with a number). */
-  private static final String UNIT = "(?:\\.?,?\\s*(?:(?:Apt|Apartment|Unit|Suite|Ste|Lot|Trlr|Bldg)\\.?\\s*#?|#)\\s*[A-Z0-9-]{1,6}\\b)?";
+  private static final String UNIT = "(?:\\.?,?\\s*(?:(?i:Apt|Apartment|Unit|Suite|Ste|Lot|Trlr|Bldg)\\.?\\s*#?|#)\\s*[A-Z0-9-]{1,6}\\b)?";
   /**
    * A street named without its number ("lives on Maple Street", "near Oak Avenue", "corner of Elm St and 5th
    * Ave"): a place smaller than a town, whoever lives or works on it.
@@ -527,7 +593,11 @@ final class Detectors {
       + "|established\\s+care)\\s+(?:at|to|from))\\s+(?<v>" + CUED_WORD
       + "(?:(?:\\s*[-–]\\s*|\\s+(?:of|and|&)\\s+|\\s+)" + CUED_WORD + "){0,3})(?![A-Za-z'’-])");
   private static final Pattern TOWN_CUE = Pattern.compile("(?i:\\b(?:lives|living|lived|resides|residing|resident"
-      + "|moved(?:\\s+here)?|relocated(?:\\s+here)?|grew\\s+up|originally|comes)\\s+(?:in|of|from|to|near))\\s+"
+      + "|moved(?:\\s+here)?|relocated(?:\\s+here)?|grew\\s+up|originally|comes"
+      // "drove in from Kalona", "lives outside Lusk": a town too small for the gazetteer, named where a patient
+      // travels from or lives near
+      + ")\\s+(?:in|of|from|to|near|outside(?:\\s+of)?)"
+      + "|(?:drove|came|travel(?:l?ed|s)?)(?:\\s+(?:in|up|down|over|here))?\\s+from)\\s+"
       + "(?<v>" + TOWN + ")(?![A-Za-z'’-])");
   /**
    * Words that are no place's name after those cues: units and services of a hospital ("admitted to
@@ -964,6 +1034,126 @@ final class Detectors {
       if (!service) {
         spans.add(new Span(m.start("first"), m.end("last"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
       }
+    }
+  }
+
+  /**
+   * A number abroad: a "+" or "011" and a country code, then groups of digits ("+44 20 7946 0958", "+52 55 5123
+   * 4567", "011 44 7700 900123"), of 8 to 15 digits in all; "+2 pitting edema" and "+1 reflexes" have too few.
+   */
+  private static final Pattern INTERNATIONAL_PHONE = Pattern.compile("(?<![\\w+])(?:\\+|011[ .-]?)\\d{1,3}"
+      + "(?:[ .-]?\\(?\\d{1,5}\\)?){2,5}(?![\\d.-]?\\d)");
+
+  static void addInternationalPhones(List<Span> spans, String text) {
+    Matcher m = INTERNATIONAL_PHONE.matcher(text);
+    while (m.find()) {
+      long digits = m.group().chars().filter(Character::isDigit).count();
+      if (digits >= 8 && digits <= 15) {
+        spans.add(new Span(m.start(), m.end(), IdentifierClass.PHONE, IdentifierClass.PHONE.prefix()));
+      }
+    }
+  }
+
+  /** An extension after a phone: "ext. 4432", "x221", "extension 3057", "ext 12". */
+  private static final Pattern EXTENSION = Pattern.compile(",?[ \\t]*+(?i:ext\\.?|extension|x)[ \\t]*+#?[ \\t]*+\\d{1,6}\\b");
+
+  /**
+   * A phone's extension belongs to it: "(312) 555-0187 ext. 4432" left "ext. 4432" beside the token, which with
+   * the practice's main number reaches one desk.
+   */
+  static void addPhoneExtensions(List<Span> spans, String text) {
+    for (int i = 0; i < spans.size(); i++) {
+      Span s = spans.get(i);
+      if (s.cls() == IdentifierClass.PHONE || s.cls() == IdentifierClass.FAX) {
+        Matcher m = EXTENSION.matcher(text).region(s.end(), text.length());
+        if (m.lookingAt()) {
+          spans.set(i, new Span(s.start(), m.end(), s.cls(), s.prefix(), s.identity()));
+        }
+      }
+    }
+  }
+
+  /** A sender's name before the address in angle brackets, as a mail's header writes it: "Dana Whitfield <dw@x.org>". */
+  private static final Pattern SENDER = Pattern.compile("(?<![\\p{L}.'’-])(?<v>" + NAME_WORD + "(?:\\s+[A-Z]\\.)?(?:\\s+(?:"
+      + PARTICLES + ")?" + NAME_WORD + "){1,2})[ \\t]*+<[^<>@\\s]++@");
+
+  static void addSenderNames(List<Span> spans, String text) {
+    Matcher m = SENDER.matcher(text);
+    while (m.find()) {
+      spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+    }
+  }
+
+  /**
+   * Initials before a day, written without periods: the patient's own ("Chart review RA 9/21"), and anyone's two
+   * or three capitals after a dash that signs a note off ("-- JS 4/17"). Both are a person, and the day theirs;
+   * the common abbreviations ("PT 3/4", "MS 3/6") stay, and the numbers must be a day, not an amount.
+   */
+  private static final Pattern SIGN_OFF_INITIALS = Pattern.compile("(?:--|[—–~]|(?<![\\w-])-)[ \\t]*+(?<v>[A-Z]{2,3})(?![\\w/-])");
+
+  static void addInitialsBeforeDays(List<Span> spans, String text, KnownIdentifiers known) {
+    List<int[]> found = new ArrayList<>();
+    Matcher m = SIGN_OFF_INITIALS.matcher(text);
+    while (m.find()) {
+      found.add(new int[] {m.start("v"), m.end("v"), -1});
+    }
+    for (int k = 0; k < known.names().size(); k++) {
+      KnownIdentifiers.Name n = known.names().get(k);
+      if (n.family() == null || n.family().isBlank() || n.given().isEmpty() || n.given().get(0) == null
+          || n.given().get(0).isBlank()) {
+        continue;
+      }
+      String family = trimSeparators(n.family().strip());
+      String initials = ("" + n.given().get(0).strip().charAt(0) + (family.isEmpty() ? "" : family.charAt(0)))
+          .toUpperCase(Locale.ROOT);
+      if (initials.length() == 2 && initials.chars().allMatch(Character::isLetter)) {
+        Matcher own = Pattern.compile("(?<![\\w/-])" + Pattern.quote(initials) + "(?![\\w/-])").matcher(text);
+        while (own.find()) {
+          found.add(new int[] {own.start(), own.end(), k});
+        }
+      }
+    }
+    for (int[] f : found) {
+      String initials = text.substring(f[0], f[1]);
+      if (ABBREVIATIONS.contains(initials) || Dates.dayAfterName(text, f[1]).isEmpty()) {
+        continue;
+      }
+      KnownIdentifiers.Name n = f[2] < 0 ? null : known.names().get(f[2]);
+      spans.add(new Span(f[0], f[1], IdentifierClass.NAME, n == null ? IdentifierClass.NAME.prefix() : prefix(n)));
+    }
+  }
+
+  /**
+   * A surname without a title before a visit's day, after "with", "w/" or "see", in a visit's words ("F/u w/ Okafor
+   * 4/9", "see Lindqvist 3/12 appt"): the clinician seen. Without a word of a visit before the cue or after the day
+   * it may be a drug's start ("bridge with Lovenox 3/4"), and a word before a day alone is no person (see
+   * DetectorsTest); a service ("f/u with Cardiology 3/4 appt", "see Ortho 5/2 f/u") names no one and stays.
+   */
+  private static final String VISIT = "(?i:f/u|fu|follow[- ]?up|visit|appt|appointment|rtc)(?![\\w-])";
+  private static final Pattern SURNAME_BEFORE_DAY = Pattern.compile("(?i:\\b(?:with|w/|see|seeing|saw))[ \\t]++"
+      + "(?<v>\\p{Lu}\\p{Ll}[\\p{L}'’-]+)(?=,?[ \\t]+\\d{1,2}/\\d{1,2}(?![/\\d])(?<after>[ \\t]+" + VISIT + ")?)");
+  private static final Pattern VISIT_BEFORE = Pattern.compile("(?i:f/u|fu|follow[- ]?up|visit|appt|appointment|rtc"
+      + "|return)[ \\t]++$");
+  /** Services and clinicians' kinds that notes abbreviate, seen on a day as a person is: not a name. */
+  private static final Set<String> SERVICES = Set.of("ortho", "derm", "neuro", "cards", "onc", "pulm", "endo", "rheum",
+      "psych", "podiatry", "ent", "ophtho", "optho", "gyn", "uro", "nephro", "heme", "pcp", "slp", "lab", "labs", "echo",
+      "dietitian", "dietician", "nutrition", "sw", "chaplain", "wound", "gi", "id", "np", "pa", "rn", "ot", "pt", "surgery",
+      "nurse", "dentist", "dental", "optometry", "audiology", "counseling", "counselor", "therapist", "therapy",
+      "cardiologist", "neurologist", "oncologist", "surgeon", "podiatrist", "dermatologist", "psychiatrist",
+      "psychologist", "urologist", "endocrinologist", "nephrologist", "rheumatologist", "pulmonologist", "hematology",
+      "physiatry", "pmr", "sports", "allergist", "immunology", "genetics", "hepatology", "transplant", "anesthesia");
+
+  static void addSurnamesBeforeVisitDays(List<Span> spans, String text) {
+    Matcher m = SURNAME_BEFORE_DAY.matcher(text);
+    while (m.find()) {
+      String w = m.group("v").toLowerCase(Locale.ROOT);
+      boolean visit = m.group("after") != null
+          || VISIT_BEFORE.matcher(text).region(Math.max(0, m.start() - 24), m.start()).find();
+      if (!visit || SERVICES.contains(w) || GENERIC.contains(w) || NOT_A_NAME.contains(w) || NOT_A_PLACE.contains(w)
+          || Dates.dayAfterName(text, m.end("v")).isEmpty()) {
+        continue;
+      }
+      spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
     }
   }
 
