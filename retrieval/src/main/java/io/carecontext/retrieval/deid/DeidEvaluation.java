@@ -25,17 +25,33 @@ import java.util.Random;
 public final class DeidEvaluation {
 
   /** A note with the exact character spans of the identifiers planted in it. */
-  record Annotated(String text, List<Planted> planted, KnownIdentifiers known) {}
+  record Annotated(String text, List<Planted> planted, KnownIdentifiers known, boolean reviewer, List<int[]> lookalikes) {}
 
   record Planted(int start, int end, IdentifierClass cls, boolean knownFromFhir) {}
 
   /** Per class: planted, found, and detections that hit nothing planted. */
   public record Report(Map<IdentifierClass, int[]> perClass, int knownPlanted, int knownFound, int planted, int found,
-                       int detections, int truePositiveDetections, double cpuMsPer10kChars) {
+                       int detections, int truePositiveDetections, double cpuMsPer10kChars, Reviewer reviewer) {
     public double knownRecall() {
       return knownPlanted == 0 ? 1 : (double) knownFound / knownPlanted;
     }
 
+    public double recall() {
+      return planted == 0 ? 1 : (double) found / planted;
+    }
+
+    public double precision() {
+      return detections == 0 ? 1 : (double) truePositiveDetections / detections;
+    }
+  }
+
+  /**
+   * The seventeenth family's own figures (notes written by a reviewer, not by the detectors' authors): its
+   * planted identifiers and those found, its detections and those on a planted identifier, and its clinical
+   * look-alikes (as many as its identifiers) and those any detection touched.
+   */
+  public record Reviewer(Map<IdentifierClass, int[]> perClass, int planted, int found, int detections,
+                         int truePositiveDetections, int lookalikes, int lookalikesTouched) {
     public double recall() {
       return planted == 0 ? 1 : (double) found / planted;
     }
@@ -57,6 +73,8 @@ public final class DeidEvaluation {
     int tp = 0;
     Random rng = new Random(seed);
     List<Annotated> corpus = new ArrayList<>();
+    Map<IdentifierClass, int[]> reviewerClass = new EnumMap<>(IdentifierClass.class);
+    int[] rv = new int[6]; // planted, found, detections, true positives, look-alikes, look-alikes touched
     for (var p : SyntheticPatients.generate(seed, patients)) {
       for (Annotated note : notes(p.identifiers(), rng)) {
         corpus.add(note);
@@ -69,6 +87,15 @@ public final class DeidEvaluation {
           if (covered) {
             c[1]++;
             found++;
+          }
+          if (note.reviewer()) {
+            int[] rc = reviewerClass.computeIfAbsent(pl.cls(), k -> new int[3]);
+            rc[0]++;
+            rv[0]++;
+            if (covered) {
+              rc[1]++;
+              rv[1]++;
+            }
           }
           if (pl.knownFromFhir()) {
             knownPlanted++;
@@ -83,10 +110,23 @@ public final class DeidEvaluation {
           } else {
             perClass.computeIfAbsent(s.cls(), k -> new int[3])[2]++;
           }
+          if (note.reviewer()) {
+            rv[2]++;
+            if (hit) {
+              rv[3]++;
+            } else {
+              reviewerClass.computeIfAbsent(s.cls(), k -> new int[3])[2]++;
+            }
+          }
+        }
+        for (int[] l : note.lookalikes()) {
+          rv[4]++;
+          rv[5] += spans.stream().anyMatch(s -> s.start() < l[1] && l[0] < s.end()) ? 1 : 0;
         }
       }
     }
-    return new Report(perClass, knownPlanted, knownFound, planted, found, detections, tp, cost(corpus));
+    return new Report(perClass, knownPlanted, knownFound, planted, found, detections, tp, cost(corpus),
+        new Reviewer(reviewerClass, rv[0], rv[1], rv[2], rv[3], rv[4], rv[5]));
   }
 
   /**
@@ -239,8 +279,124 @@ public final class DeidEvaluation {
         .t(". Spoke with Nurse ").k(TOWN_SURNAMES.get(own.nextInt(TOWN_SURNAMES.size())), IdentifierClass.NAME, false)
         .t(". Boston Scientific pacemaker; SpO2 94% @rest; reads the Wall Street Journal; Johnson & Johnson vaccine.");
     out.add(n.done());
+    out.addAll(reviewerNotes(known));
     return out;
   }
+
+  /**
+   * The seventeenth family: notes as an outside reviewer wrote them, in phrasings the sixteen above do not use
+   * (a header in capitals, a relative who called, a nickname, a name with a particle, a nurse's initials and day,
+   * an address on one line with its apartment, phones with an extension and abroad, a weekday and a day-month, an
+   * employer, a vehicle's tag, a driver's licence, a sender in an e-mail header, a portal address without its scheme,
+   * record and visit numbers in running text, a small town that no list holds), and one note of as many clinical
+   * look-alikes, each of which must stay. Its own generator, so the notes above stay as they were.
+   */
+  static List<Annotated> reviewerNotes(KnownIdentifiers known) {
+    var patient = known.names().get(0);
+    String given = patient.given().get(0);
+    String family = patient.family();
+    var address = known.addresses().get(0);
+    Random r = new Random(31L * known.identifiers().get(0).hashCode() + 17);
+    String initials = ("" + given.charAt(0) + family.charAt(0)).toUpperCase(Locale.ROOT);
+    String[] sender = pick(r, SENDERS).split(" ");
+    String senderMail = (sender[0].charAt(0) + sender[1]).toLowerCase(Locale.ROOT) + "@carenet.example.com";
+    String[] relative = pick(r, RELATIVES);
+    String[] town = pick(r, SMALL_TOWNS_WITH_STATE);
+    List<Annotated> out = new ArrayList<>();
+    Note n = new Note(known, true);
+    n.t("TELEPHONE ENCOUNTER - ").k(family.toUpperCase(Locale.ROOT) + " " + given.toUpperCase(Locale.ROOT),
+            IdentifierClass.NAME)
+        .t("\npt's " + relative[0] + " ").k(relative[1], IdentifierClass.NAME, false)
+        .t(" called, states pt (goes by \"").k(pick(r, NICKNAMES), IdentifierClass.NAME, false).t("\") fell ")
+        .t("last ").k(pick(r, WEEKDAYS), IdentifierClass.DATE, false).t(" getting out of the tub. Best callback ")
+        .k(pick(r, EXTENSION_PHONES), IdentifierClass.PHONE, false).t("; the caller is visiting from abroad, cell ")
+        .k(pick(r, INTERNATIONAL_PHONES), IdentifierClass.PHONE, false).t(". HCP is son ")
+        .k(pick(r, PARTICLE_NAMES), IdentifierClass.NAME, false).t(". Advised ED if new weakness. -- ")
+        .k(pick(r, NURSE_INITIALS), IdentifierClass.NAME, false).t(" ").k(dayMonth(r), IdentifierClass.DATE, false);
+    out.add(n.done());
+    n = new Note(known, true);
+    n.t("Registration update: ").k((100 + r.nextInt(9800)) + " " + pick(r, STREET_LINES) + " apt " + (1 + r.nextInt(40))
+            + pick(r, List.of("", "B", "C")), IdentifierClass.ADDRESS, false)
+        .t(", ").k(address.city(), IdentifierClass.CITY).t(". Employer: ").k(pick(r, EMPLOYERS), IdentifierClass.OTHER_ID, false)
+        .t("; spouse retired from ").k(pick(r, EMPLOYERS), IdentifierClass.OTHER_ID, false).t(". DL# ")
+        .k("" + (char) ('A' + r.nextInt(26)) + (1000000 + r.nextInt(8999999)), IdentifierClass.LICENSE, false)
+        .t(", drives a gray pickup, tag # ").k("" + (char) ('A' + r.nextInt(26)) + (char) ('A' + r.nextInt(26))
+            + (char) ('A' + r.nextInt(26)) + "-" + (1000 + r.nextInt(8999)), IdentifierClass.VEHICLE, false)
+        .t(". Statements to acct ").k((10 + r.nextInt(89)) + "-" + (1000 + r.nextInt(8999)), IdentifierClass.ACCOUNT, false)
+        .t("; old chart MR# ").k("" + (1000000 + r.nextInt(8999999)), IdentifierClass.MRN, false).t(", visit CSN ")
+        .k("" + (100000000L + r.nextInt(899999999)), IdentifierClass.ACCOUNT, false).t(". Portal: ")
+        .k("mychart.example.org/p/" + (10000 + r.nextInt(89999)), IdentifierClass.URL, false).t(".");
+    out.add(n.done());
+    n = new Note(known, true);
+    n.t("From: ").k(sender[0] + " " + sender[1], IdentifierClass.NAME, false).t(" <").k(senderMail, IdentifierClass.EMAIL, false)
+        .t(">\nRe: ").k(given.toLowerCase(Locale.ROOT) + " " + family.toLowerCase(Locale.ROOT), IdentifierClass.NAME)
+        .t(" - last seen ").k(String.format(Locale.ROOT, "%02d-%s", 1 + r.nextInt(28), pick(r, MONTH_ABBREVIATIONS)),
+            IdentifierClass.DATE, false)
+        .t(", labs due on the ").k(pick(r, ORDINAL_DAYS), IdentifierClass.DATE, false).t(". Drove in from ")
+        .k(pick(r, SMALL_TOWNS), IdentifierClass.CITY, false).t(" this morning; her sister lives outside ")
+        .k(town[0], IdentifierClass.CITY, false).t(", " + town[1] + ". Chart review ")
+        .k(initials, IdentifierClass.NAME, false).t(" ").k(dayMonth(r), IdentifierClass.DATE, false)
+        .t(": stable. F/u w/ ").k(pick(r, UNTITLED_SURNAMES), IdentifierClass.NAME, false).t(" ")
+        .k(dayMonth(r), IdentifierClass.DATE, false).t(" appt.");
+    out.add(n.done());
+    n = new Note(known, true);
+    n.t("Reviewer's look-alikes (all must stay): ");
+    for (String l : LOOKALIKES) {
+      n.l(l).t("; ");
+    }
+    out.add(n.done());
+    return out;
+  }
+
+  private static <T> T pick(Random r, List<T> from) {
+    return from.get(r.nextInt(from.size()));
+  }
+
+  static final List<String> SENDERS = List.of("Dana Whitfield", "Marcus Oyelaran", "Ingrid Solberg", "Priscilla Nakamura",
+      "Terrence Mbeki", "Colleen Fairweather");
+  /** A relative and a given name, some with accents, some of other languages. */
+  static final List<String[]> RELATIVES = List.of(new String[] {"daughter", "Maria"}, new String[] {"son", "Tomás"},
+      new String[] {"granddaughter", "Zoë"}, new String[] {"husband", "José"}, new String[] {"niece", "Aaliyah"},
+      new String[] {"Mom", "Siobhan"}, new String[] {"brother", "Dmitri"}, new String[] {"son", "Björn"},
+      new String[] {"daughter", "Nguyet"}, new String[] {"Dad", "Oluwaseun"});
+  static final List<String> NICKNAMES = List.of("Peg", "Bud", "Sunny", "Dutch", "Bubba", "Birdie", "Skip");
+  static final List<String> PARTICLE_NAMES = List.of("Pieter van der Berg", "Jan de Vries", "Luis del Rio",
+      "Karl von Stein", "Amir bin Rashid", "Marco di Napoli", "Sean O'Rourke-Baptiste");
+  static final List<String> WEEKDAYS = List.of("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+      "Sunday");
+  static final List<String> EXTENSION_PHONES = List.of("(312) 555-0187 ext. 4432", "708.555.0143 x221",
+      "847-555-0199 ext 12", "773 555 0110 extension 3057");
+  static final List<String> INTERNATIONAL_PHONES = List.of("+44 20 7946 0958", "+52 55 5123 4567", "+91 98765 43210",
+      "+49 30 901820", "+63 917 555 0134", "011 44 7700 900123");
+  static final List<String> NURSE_INITIALS = List.of("JS", "KLM", "TW", "RB", "AHN", "CJ");
+  static final List<String> STREET_LINES = List.of("Quarry Hill Rd", "N Oak Park Ave", "W 63rd St", "Old Farm Road",
+      "Prairie Ave", "S Halsted St");
+  static final List<String> EMPLOYERS = List.of("Midwest Freight Lines", "Hendricks Plumbing", "Lakeview Elementary",
+      "Riverside Casino", "Anderson Farms", "Pullman Tool & Die");
+  static final List<String> MONTH_ABBREVIATIONS = List.of("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+      "Sep", "Oct", "Nov", "Dec");
+  static final List<String> ORDINAL_DAYS = List.of("3rd", "1st", "22nd", "15th", "28th");
+  /** Towns below the gazetteer's 10,000 inhabitants. */
+  static final List<String> SMALL_TOWNS = List.of("Tonopah", "Paw Paw", "Mifflinburg", "Wapakoneta", "Kalona",
+      "Floydada", "Winnemucca");
+  /** Small towns and their state, which Safe Harbor lets stay. */
+  static final List<String[]> SMALL_TOWNS_WITH_STATE = List.of(new String[] {"Ely", "NV"}, new String[] {"Lusk", "WY"},
+      new String[] {"Marfa", "TX"}, new String[] {"Bad Axe", "MI"}, new String[] {"Chinle", "AZ"},
+      new String[] {"Bucksport", "Maine"});
+  static final List<String> UNTITLED_SURNAMES = List.of("Okafor", "Lindqvist", "Baptiste", "Ferreira", "Kowalczyk",
+      "Haddadin");
+  /**
+   * Clinical text that looks like an identifier and is none: eponyms and their particles, a doctor who is no
+   * clinician, scores and ratios, units, lab values, a lesion's number, a tag and a plate that are anatomy, a
+   * day that is a degree, a weekday that is a schedule, towns that are diseases, relatives beside their history.
+   */
+  static final List<String> LOOKALIKES = List.of("quotes Dr. Seuss to the grandkids", "drinks 3 Dr Pepper a day",
+      "Dr. Scholl's inserts", "von Willebrand panel", "de Quervain tenosynovitis", "Target no 2 liver lesion 1.8 cm",
+      "skin tag #2 removed", "3rd degree AV block", "Lyme titer negative", "Coxsackie B serology",
+      "Mother Deceased at 72 (MI)", "Father Alive, HTN", "Apgar 8/9", "MoCA 24/30", "eGFR 58 mL/min/1.73 m2",
+      "+2 pitting edema", "dialysis Tue/Thu/Sat", "St. John's wort 300 mg", "goes by Medicaid cab",
+      "retired from the Navy", "O2 @ 2L NC", "L4-5 disc", "platelet count 150-400", "ext rotation 45 deg",
+      "Sister Healthy", "Lasix 40 mg IV BID", "CHA2DS2-VASc 4", "West Nile IgM negative", "Mallampati II", "QTc 452 ms");
 
   /**
    * Towns the detectors can know only from the gazetteer: of one word and several, with a hyphen, a
@@ -319,10 +475,24 @@ public final class DeidEvaluation {
   private static final class Note {
     final StringBuilder text = new StringBuilder();
     final List<Planted> planted = new ArrayList<>();
+    final List<int[]> lookalikes = new ArrayList<>();
     final KnownIdentifiers known;
+    final boolean reviewer;
 
     Note(KnownIdentifiers known) {
+      this(known, false);
+    }
+
+    Note(KnownIdentifiers known, boolean reviewer) {
       this.known = known;
+      this.reviewer = reviewer;
+    }
+
+    /** Text that must stay as written: a clinical look-alike. */
+    Note l(String s) {
+      lookalikes.add(new int[] {text.length(), text.length() + s.length()});
+      text.append(s);
+      return this;
     }
 
     Note t(String s) {
@@ -341,7 +511,7 @@ public final class DeidEvaluation {
     }
 
     Annotated done() {
-      return new Annotated(text.toString(), List.copyOf(planted), known);
+      return new Annotated(text.toString(), List.copyOf(planted), known, reviewer, List.copyOf(lookalikes));
     }
   }
 
@@ -353,6 +523,11 @@ public final class DeidEvaluation {
     out.printf("%nknown from FHIR: recall %.3f (target ≥ 0.99)%noverall: recall %.3f (target ≥ 0.95), "
         + "precision %.3f (target ≥ 0.90)%ncost: %.1f ms of CPU for 10,000 characters de-identified%n",
         r.knownRecall(), r.recall(), r.precision(), r.cpuMsPer10kChars());
+    Reviewer v = r.reviewer();
+    out.printf("%nseventeenth family (an outside reviewer's phrasings): recall %.3f (%d of %d), precision %.3f "
+        + "(%d of %d detections), look-alikes touched %d of %d%n", v.recall(), v.found(), v.planted(), v.precision(),
+        v.truePositiveDetections(), v.detections(), v.lookalikesTouched(), v.lookalikes());
+    v.perClass().forEach((cls, c) -> out.printf("  %s: %d of %d found, %d false detections%n", cls, c[1], c[0], c[2]));
   }
 
   public static void main(String[] args) {
