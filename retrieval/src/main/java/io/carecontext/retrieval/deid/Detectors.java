@@ -144,7 +144,10 @@ final class Detectors {
           + "|(?i)\\b(?:SSN|SS#|social security(?:\\s*+(?:no\\.?|number|#))?)\\s*+[:#-]?\\s*+(?<v>\\d{3}[- ]?\\d{2}[- ]?\\d{4})\\b")),
       // the local part starts where a run of its characters starts: from every word boundary inside a long run
       // without an @ ("1-1-1-…"), the scan to the run's end made the search quadratic (24 s for 64 KiB)
-      new Rule(IdentifierClass.EMAIL, Pattern.compile("(?<![\\w.+-])[\\w.+-]++@[\\w-]+(?:\\.[\\w-]+)+\\b")),
+      // The domain's labels are bounded (a repeated group recurses once a label: "x@a.a.a…" of 64 KiB, which a
+      // model's answer of 128 KiB may hold, overflowed the stack, an Error that the output scan's catch of
+      // RuntimeException let through, and the failed scan's audit row went unwritten)
+      new Rule(IdentifierClass.EMAIL, Pattern.compile("(?<![\\w.+-])[\\w.+-]++@[\\w-]++(?:\\.[\\w-]++){1,16}\\b")),
       new Rule(IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+"
           // without its scheme, a host of a common top-level domain and perhaps a path ("mychart.example.org/p/66536"):
           // not a mail's domain; a sentence's last stop is not the address's. Its labels bounded: a repeated group

@@ -563,7 +563,7 @@ class DetectorsTest {
     KnownIdentifiers none = KnownIdentifiers.empty();
     for (String text : List.of("DL#" + " \t".repeat(32 * 1024) + "x", "MR#" + " ".repeat(64 * 1024),
         "tag #" + " ".repeat(64 * 1024), "Employer: " + "Aa ".repeat(16 * 1024), "+" + "1 ".repeat(32 * 1024) + "x",
-        "a.".repeat(32 * 1024) + "x", "Dana Whitfield ".repeat(8 * 1024), "-- JS ".repeat(8 * 1024),
+        "a.".repeat(32 * 1024) + "x", "x@" + "a.".repeat(32 * 1024) + "a", "Dana Whitfield ".repeat(8 * 1024), "-- JS ".repeat(8 * 1024),
         "w/ Okafor ".repeat(8 * 1024), "pt's son Pieter van der ".repeat(4 * 1024), "on the 3rd ".repeat(8 * 1024))) {
       org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
           () -> Detectors.find(text, none), text.substring(0, 12));
