@@ -368,7 +368,8 @@ final class Detectors {
   }
 
   /** A word of a facility's name: capitalized (St. Mary's, HonorHealth, O'Connor) or an acronym (UCSF). */
-  private static final String FACILITY_WORD = "(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*(?:['’]s)?|[A-Z]['’][A-Z][a-z]+"
+  // its humps bounded: a repeated group recurses once a repetition, and "AaAaAa…" of 64 KiB overflowed the stack
+  private static final String FACILITY_WORD = "(?:[A-Z][a-z]+(?:[A-Z][a-z]+){0,4}(?:['’]s)?|[A-Z]['’][A-Z][a-z]+"
       + "|[A-Z]{2,6}|(?:St|Mt|Ft)\\.)";
   /** What a facility's name ends with: the kind of place it is. */
   private static final String FACILITY_KIND = "(?:Hospitals?|Medical Cent(?:er|re)|Health Cent(?:er|re)|Health System"

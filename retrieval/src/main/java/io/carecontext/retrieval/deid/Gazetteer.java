@@ -45,7 +45,8 @@ final class Gazetteer {
 
 
   /** A word: letters, with apostrophes inside ("O'Fallon", "d'Alene"). */
-  private static final Pattern WORD = Pattern.compile("\\p{L}+(?:['’‘]\\p{L}+)*");
+  // its apostrophes bounded: a repeated group recurses once a repetition, and "a'a'a'…" of 64 KiB overflowed the stack
+  private static final Pattern WORD = Pattern.compile("\\p{L}+(?:['’‘]\\p{L}+){0,4}");
 
   /** Words after a name that make it an eponym: "Bell palsy", "Allen test", "Foley catheter", "Norwalk virus". */
   private static final Set<String> EPONYM_WORDS = Set.of("disease", "diseases", "syndrome", "palsy", "sign", "signs",
