@@ -115,14 +115,16 @@ final class Dates {
       form("(?<![\\w./-])" + DAY + "(?:\\s+of)?\\s+" + MONTH_WORD + "(?!\\w)", true),
       // 2/13 after a word that says a date follows ("on 2/13", "since 2/13", "Tuesday 2/13"): without one
       // it is a score, a ratio or a strength ("pain 7/10", "4/5 strength", "reflexes 2/4")
+      // (a weekday's abbreviation with its period and a comma too: "last seen Mon., 3/4")
       form("(?=\\d{1,2}/\\d)(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
-          + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?\\s)"
+          + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?,?\\s)"
           + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)", true),
       // 04-Dec, 1-Mar, 21/Jul: a day and a month as a chart's grid writes them, the year left out ("L4-5" has no month)
       form("(?<![\\w/-])(?<d>\\d{1,2})[-/]" + MONTH_WORD + "(?![\\w-]|/\\d)", true),
       // "due on the 3rd", "since the 22nd": the day of a month named before or known to the reader; not a floor,
       // a dose, a toe or a degree ("on the 2nd floor", "on the 3rd day", "3rd degree")
-      form("(?<=\\b(?i:on|since|until|till|by|before|after|due|from|through)[ \\t]the[ \\t])(?<d>[1-9]|[12]\\d|3[01])"
+      form("(?<=\\b(?i:on|since|until|till|by|before|after|due|from|through|mon|tues?|wed|thu|thurs|fri|sat|sun|monday"
+          + "|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?,?[ \\t]the[ \\t])(?<d>[1-9]|[12]\\d|3[01])"
           + "(?i:st|nd|rd|th)\\b(?![ \\t]+(?i:floor|day|days|dose|doses|week|weeks|month|months|time|times|attempt|try"
           + "|round|cycle|toe|finger|digit|rib|ics|intercostal|degree|trimester|percentile|grade|line|level|generation"
           + "|visit|session|of\\s+(?-i:[a-z])))", true),

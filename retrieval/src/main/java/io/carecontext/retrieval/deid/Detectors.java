@@ -130,6 +130,10 @@ final class Detectors {
   private static final String NOT_A_DOCTOR = "(?:Pepper|Scholl['’]?s|Teal['’]?s|Bronner['’]?s|Martens|Seuss)"
       + "(?![\\p{L}'’-])(?!\\s+\\p{Lu})";
 
+  /** "at" and "dot" as an address spelled out writes them: "[at]", "(at)", or the word between blanks. */
+  private static final String SPELLED_AT = "(?:\\s*+(?i:\\[at]|\\(at\\))\\s*+|\\s++(?i:at)\\s++)";
+  private static final String SPELLED_DOT = "(?:\\s*+(?i:\\[dot]|\\(dot\\))\\s*+|\\s++(?i:dot)\\s++)";
+
   /** A person's name as written in running text: one to three capitalized words, a middle initial allowed. */
   private static final String PERSON = "(?:" + NAME_WORD + "(?:\\s+[A-Z]\\.)?(?:\\s+(?:" + PARTICLES + ")?" + NAME_WORD + "){0,2}"
       + "|[A-Z]['’][A-Z][a-zA-Z'’-]+)";
@@ -141,13 +145,21 @@ final class Detectors {
   private static final List<Rule> PATTERNS = List.of(
       // dashed, spaced ("078 05 1120"), or nine digits behind its label ("SSN 078051120")
       new Rule(IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b|\\b\\d{3} \\d{2} \\d{4}\\b"
-          + "|(?i)\\b(?:SSN|SS#|social security(?:\\s*+(?:no\\.?|number|#))?)\\s*+[:#-]?\\s*+(?<v>\\d{3}[- ]?\\d{2}[- ]?\\d{4})\\b")),
+          + "|(?i)\\b(?:SSN|SS#|social security(?:\\s*+(?:no\\.?|number|#))?)\\s*+[:#-]?\\s*+(?<v>\\d{3}[- ]?\\d{2}[- ]?\\d{4})\\b"
+          // its last four, masked or said ("xxx-xx-1234", "SSN ending in 1234", "last 4 of SSN 1234"): with a name or
+          // a birth date they are the number
+          + "|(?<![\\w*])(?:[xX*]{3}-[xX*]{2}-|[xX*]{5})\\d{4}\\b|\\b(?:SSN|SS#|social security(?:\\s++number)?)\\s++(?:ending"
+          + "(?:\\s++in)?|last\\s++(?:4|four))\\s*+:?\\s*+\\d{4}\\b|\\blast\\s++(?:4|four)\\s++(?:digits\\s++)?of\\s++(?:the\\s++)?"
+          + "(?:SSN|SS#|social security(?:\\s++number)?)\\s*+:?\\s*+\\d{4}\\b")),
       // the local part starts where a run of its characters starts: from every word boundary inside a long run
       // without an @ ("1-1-1-…"), the scan to the run's end made the search quadratic (24 s for 64 KiB)
       // The domain's labels are bounded (a repeated group recurses once a label: "x@a.a.a…" of 64 KiB, which a
       // model's answer of 128 KiB may hold, overflowed the stack, an Error that the output scan's catch of
       // RuntimeException let through, and the failed scan's audit row went unwritten)
       new Rule(IdentifierClass.EMAIL, Pattern.compile("(?<![\\w.+-])[\\w.+-]++@[\\w-]++(?:\\.[\\w-]++){1,16}\\b")),
+      // an address spelled out so that no filter reads it ("rosa.a at gmail dot com", "jdoe [at] example [dot] org")
+      new Rule(IdentifierClass.EMAIL, Pattern.compile("(?<![\\w.+-])[\\w.+-]{1,64}+" + SPELLED_AT + "[\\w-]{1,63}+(?:"
+          + SPELLED_DOT + "[\\w-]{1,63}+){0,3}" + SPELLED_DOT + "(?i:com|org|net|edu|gov|us|info)\\b")),
       new Rule(IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+"
           // without its scheme, a host of a common top-level domain and perhaps a path ("mychart.example.org/p/66536"):
           // not a mail's domain; a sentence's last stop is not the address's. Its labels bounded: a repeated group
@@ -185,6 +197,26 @@ final class Detectors {
           + "\\s+(?i:named\\s+|is\\s+)?" + NOT_A_RELATIVES_NAME + "(?<v>" + NAME_AFTER_CUE + ")")),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:her|his|their|pt'?s|patient'?s)\\s+(?:" + RELATION + "))"
           + ",\\s*" + NOT_A_RELATIVES_NAME + "(?<v>" + NAME_AFTER_CUE + ")")),
+      // a relative's name in parentheses after the relation ("granddaughter (Emily) visits")
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "))\\s*+\\(\\s*+" + NOT_A_RELATIVES_NAME
+          + "(?<v>" + NAME_AFTER_CUE + ")\\s*+\\)")),
+      // a name after the label of a proxy, a contact or a letter's addressee ("HCP: Jean-Baptiste Moreau", "attn: Kathy");
+      // not a relation, a service or a word for none ("HCP: Daughter", "Attn: Medical Records", "POA: None")
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:HCP|HCPOA|POA|MPOA|health\\s*+care\\s++proxy|healthcare\\s++proxy"
+          + "|surrogate|power\\s++of\\s++attorney|emergency\\s++contact|next\\s++of\\s++kin|NOK|attn|attention))\\s*+[:-]\\s*+"
+          + "(?!(?i:" + RELATION + "|none|not|no|unknown|self|patient|pt|n/a|na|medical|billing|records|nursing|pharmacy|clinic"
+          + "|department|dept|office|team|provider|physician|doctor|dr|nurse|case|social|care|front|desk|staff)(?![\\p{L}'’-]))"
+          + "(?<v>" + NAME_AFTER_CUE + ")")),
+      // a clinician by a single initial after "Dr." ("RTC w/ Dr. K"): a person all the same
+      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?<v>[A-Z])(?:\\.|(?![\\w'’-]))")),
+      // a relative's name in lower case before what the relative did ("wife rosa at bedside", "son miguel called"):
+      // not an adverb ("wife recently called") or a word of the sentence ("wife also called")
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "))\\s++(?!(?:also|then|now|just|still|never|who|has"
+          + "|had|is|was|were|will|would|can|could|not|and|or|the|his|her|their|herself|himself|themselves|both|all|today"
+          + "|tonight|again|later|first|too|as|at|in|on|to|of|with|by|from|for|present|here|there|called|visited|states"
+          + "|reports|says|said|brought|drove|arrived|left|came|agrees|agreed|declined|wants|asked|asks|is|are)\\b)"
+          + "(?<v>\\p{Ll}{3,12}+)(?<!ly)(?=\\s++(?:at\\s++(?:the\\s++)?bedside|called|calls|visited|visits|present|here"
+          + "|states|stated|reports|reported|says|said|brought|drove|arrived|agrees|agreed|declined|asked|asks)\\b)")),
       // a nickname as a note gives it: 'goes by "Peg"', "prefers to be called Bud", "nicknamed Skip", "a.k.a. Dutch";
       // a name the patient answers to, whoever else has it. Unquoted after "goes by" it is as often a way of going
       // ("goes by Medicaid cab"), and stays.
@@ -205,7 +237,9 @@ final class Detectors {
       // with a direction before the name ("45 W. Pembroke Ave" passed: "W." is no capitalized word)
       // A numbered street ("55 W 4th St") and the unit after the street ("Apt 3B", ", Unit 12", "Suite 200",
       // "#2R") belong to it: both passed as written. A post office box is the address of one person too.
-      new Rule(IdentifierClass.ADDRESS, Pattern.compile("\\b\\d{1,6}\\s+(?:[NSEW]\\.?\\s+|(?:[NS][EW])\\.?\\s+)?"
+      // the unit before the street too ("Apt 4B, 221 Baker St" left "Apt 4B")
+      new Rule(IdentifierClass.ADDRESS, Pattern.compile("(?:(?<![\\w#])(?i:Apt|Apartment|Unit|Suite|Ste)\\.?\\s*+#?\\s*+[A-Z0-9-]{1,6},?\\s++)?"
+          + "\\b\\d{1,6}\\s+(?:[NSEW]\\.?\\s+|(?:[NS][EW])\\.?\\s+)?"
           + "(?:(?:[A-Z][a-zA-Z'’-]+|\\d{1,3}(?:st|nd|rd|th))\\s+){1,3}"
           + "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Place|Terrace|Way|Circle|Parkway|"
           + "Pkwy|Highway|Hwy)(?![A-Za-z])" // an abbreviation's period is left: it may end the sentence
@@ -220,6 +254,10 @@ final class Detectors {
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)"
           + "(?:\\s+as\\s+(?:an?\\s+)?[a-z]+(?:\\s+[a-z]+)?)?\\s+(?:at|for|by)(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?(?!No\\.\\s*#?\\d)[A-Z][\\w&'’-]*){0,4}"
           + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER),
+      // who a driver or a courier works for ("drives for Uber", "delivers for DoorDash"); not "drove by" or "drives at"
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:drives|drove|driving|delivers|delivered|delivering)"
+          + "(?:\\s+(?:a\\s+)?(?:truck|bus|cab|taxi|van))?\\s+for(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?"
+          + "[A-Z][\\w&'’-]*){0,3})"), EMPLOYER),
       // after a label ("Employer: Riverside Casino") or "retired from" (not "the": "retired from the Navy"), and not
       // the services and the armed forces, which employ too many to narrow anyone down
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?:(?i:\\b(?:employer|place\\s+of\\s+employment|occupation/employer))"
