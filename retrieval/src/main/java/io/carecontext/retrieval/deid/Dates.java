@@ -123,14 +123,16 @@ final class Dates {
       form("(?<![\\w/-])(?<d>\\d{1,2})[-/]" + MONTH_WORD + "(?![\\w-]|/\\d)", true),
       // "due on the 3rd", "since the 22nd": the day of a month named before or known to the reader; not a floor,
       // a dose, a toe or a degree ("on the 2nd floor", "on the 3rd day", "3rd degree")
-      form("(?<=\\b(?i:on|since|until|till|by|before|after|due|from|through|mon|tues?|wed|thu|thurs|fri|sat|sun|monday"
+      // (a look ahead first, as the cue form below: a look behind tried at every place of a text cost a third of the
+      // detectors' time)
+      form("(?=(?:[1-9]|[12]\\d|3[01])(?i:st|nd|rd|th)\\b)(?<=\\b(?i:on|since|until|till|by|before|after|due|from|through|mon|tues?|wed|thu|thurs|fri|sat|sun|monday"
           + "|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?,?[ \\t]the[ \\t])(?<d>[1-9]|[12]\\d|3[01])"
           + "(?i:st|nd|rd|th)\\b(?![ \\t]+(?i:floor|day|days|dose|doses|week|weeks|month|months|time|times|attempt|try"
           + "|round|cycle|toe|finger|digit|rib|ics|intercostal|degree|trimester|percentile|grade|line|level|generation"
           + "|visit|session|of\\s+(?-i:[a-z])))", true),
       // "last Tuesday", "next Friday", "this past Monday": a day of the patient's week; a schedule ("dialysis
       // Tue/Thu/Sat", "on Mondays") names no day of a date
-      form("(?<=\\b(?i:last|next|this[ \\t]past|this[ \\t]coming|this)[ \\t])(?<wd>Monday|Tuesday|Wednesday|Thursday"
+      form("(?=[MTWFS][a-z]{2,5}day)(?<=\\b(?i:last|next|this[ \\t]past|this[ \\t]coming|this)[ \\t])(?<wd>Monday|Tuesday|Wednesday|Thursday"
           + "|Friday|Saturday|Sunday)(?![\\w'’])", true),
       // 3/4 before a word that says it is a visit ("3/4 f/u", "12/12 appt"): no dose or score is followed up
       form("(?=\\d{1,2}/\\d)(?<![\\w/.])(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]+(?i:f/u|fu|follow[- ]?up|visit|appt|appointment)"

@@ -207,8 +207,12 @@ final class Detectors {
           + "(?!(?i:" + RELATION + "|none|not|no|unknown|self|patient|pt|n/a|na|medical|billing|records|nursing|pharmacy|clinic"
           + "|department|dept|office|team|provider|physician|doctor|dr|nurse|case|social|care|front|desk|staff)(?![\\p{L}'’-]))"
           + "(?<v>" + NAME_AFTER_CUE + ")")),
-      // a clinician by a single initial after "Dr." ("RTC w/ Dr. K"): a person all the same
-      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?<v>[A-Z])(?:\\.|(?![\\w'’-]))")),
+      // a clinician by a single initial after "Dr." ("RTC w/ Dr. K"), or by initials and a surname ("Dr. J. Okafor" left
+      // "J. Okafor" without a degree after it): a person all the same
+      // (not a sentence's next word after the initial's period: "Dr. K. Seen today")
+      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?<v>[A-Z]\\.\\s?(?:[A-Z]\\.\\s?)?(?!(?:Dr|Mr|Mrs|Ms"
+          + "|Pt|Patient|Seen|Will|The|This|Plan|Per|She|He|They|We|It|Is|Was|Also|And|Called|Please|Rtc|Follow)\\b)" + NAME_WORD
+          + "|[A-Z](?=\\.|(?![\\w'’-])))")),
       // a relative's name in lower case before what the relative did ("wife rosa at bedside", "son miguel called"):
       // not an adverb ("wife recently called") or a word of the sentence ("wife also called")
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "))\\s++(?!(?:also|then|now|just|still|never|who|has"
@@ -1120,6 +1124,9 @@ final class Detectors {
       + PARTICLES + ")?" + NAME_WORD + "){1,2})[ \\t]*+<[^<>@\\s]++@");
 
   static void addSenderNames(List<Span> spans, String text) {
+    if (text.indexOf('<') < 0) {
+      return; // no header: the look at every capitalized word was a tenth of the detectors' time
+    }
     Matcher m = SENDER.matcher(text);
     while (m.find()) {
       spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));

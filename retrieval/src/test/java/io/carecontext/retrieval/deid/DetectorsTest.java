@@ -721,8 +721,9 @@ class DetectorsTest {
 
   @Test
   void aSingleInitialAfterDrIsAPerson() {
-    assertThat(marked("RTC 2 wks w/ Dr. K. Seen by Dr J.", KnownIdentifiers.empty()))
-        .isEqualTo("RTC 2 wks w/ Dr. [PERSON]. Seen by Dr [PERSON].");
+    assertThat(marked("RTC 2 wks w/ Dr. K. Seen by Dr J; Dr. J. Okafor and Dr A.B. Lindqvist agree.",
+        KnownIdentifiers.empty())).isEqualTo("RTC 2 wks w/ Dr. [PERSON]. Seen by Dr [PERSON]; Dr. [PERSON] and Dr "
+        + "[PERSON] agree.");
     assertThat(marked("Vitamin D 3000 IU; Hep B; Dr. Seuss.", KnownIdentifiers.empty()))
         .isEqualTo("Vitamin D 3000 IU; Hep B; Dr. Seuss.");
   }
