@@ -124,11 +124,14 @@ final class Detectors {
       + "|huntington'?s?|crohn'?s?|hashimoto'?s?|graves'?)(?![\\p{L}'’-]))";
 
   /**
-   * What follows "Dr." and is no clinician: a soft drink, insoles, bath salts, soap, boots, a writer; only alone,
-   * so that "Dr. Pepper Jones" is still a name.
+   * What follows "Dr." and is no clinician: a soft drink, insoles, bath salts, soap, each before a word of what it is
+   * ("Dr Pepper a day", "Dr. Scholl's inserts"; "seen by Dr. Pepper", "Dr. Scholl's office" are still people), and a
+   * writer. Martens, a common surname, is not among them: a doctor's name stays a token whatever boots share it.
    */
-  private static final String NOT_A_DOCTOR = "(?:Pepper|Scholl['’]?s|Teal['’]?s|Bronner['’]?s|Martens|Seuss)"
-      + "(?![\\p{L}'’-])(?!\\s+\\p{Lu})";
+  private static final String NOT_A_DOCTOR = "(?:Pepper(?=\\s++(?i:a\\s++day|daily|per\\s++day|/day|soda|cans?|bottles?|zero"
+      + "|regularly|every|at\\s++night)\\b)|Scholl['’]?s(?=\\s++(?i:inserts?|insoles?|pads?|gel|orthotics?|shoes?|corn|foot"
+      + "|spray|powder|cushions?)\\b)|Teal['’]?s(?=\\s++(?i:epsom|salts?|bath|soak|foaming)\\b)|Bronner['’]?s(?=\\s++"
+      + "(?i:soap|castile)\\b)|Seuss(?![\\p{L}'’-])(?!\\s+\\p{Lu}))";
 
   /** "at" and "dot" as an address spelled out writes them: "[at]", "(at)", or the word between blanks. */
   private static final String SPELLED_AT = "(?:\\s*+(?i:\\[at]|\\(at\\))\\s*+|\\s++(?i:at)\\s++)";

@@ -604,10 +604,13 @@ class DetectorsTest {
   @Test
   void aBrandOrAWriterCalledDoctorIsNoClinician() {
     KnownIdentifiers none = KnownIdentifiers.empty();
-    assertThat(marked("Quotes Dr. Seuss; drinks Dr Pepper; Dr. Scholl's inserts; Dr Teal's salts.", none))
-        .isEqualTo("Quotes Dr. Seuss; drinks Dr Pepper; Dr. Scholl's inserts; Dr Teal's salts.");
-    assertThat(marked("Seen by Dr. Pepper Jones and Dr. Peppers.", none))
-        .isEqualTo("Seen by Dr. [PERSON] and Dr. [PERSON].");
+    assertThat(marked("Quotes Dr. Seuss; drinks Dr Pepper daily; Dr. Scholl's inserts; Dr Teal's salts; Dr. Bronner's "
+        + "soap.", none)).isEqualTo("Quotes Dr. Seuss; drinks Dr Pepper daily; Dr. Scholl's inserts; Dr Teal's salts; "
+        + "Dr. Bronner's soap.");
+    // a clinician of one of those names is still one: only the product's word after it says it is none
+    assertThat(marked("Seen by Dr. Pepper Jones, Dr. Peppers, Dr. Pepper. Dr. Scholl's office called; Dr. Martens "
+        + "agrees.", none)).isEqualTo("Seen by Dr. [PERSON], Dr. [PERSON], Dr. [PERSON]. Dr. [PERSON] office called; "
+        + "Dr. [PERSON] agrees.");
   }
 
   @Test
