@@ -117,11 +117,12 @@ final class Detectors {
   private static final String NAME_AFTER_CUE = NAME_WORD + "(?:\\s+(?:" + PARTICLES + ")?\\p{Lu}[\\p{L}'’-]+){0,2}";
   /**
    * Words after a relation that say how the relative is, not who: a family history's "Mother Deceased at 72",
-   * "Father Alive", "Sister Healthy" took the word for a name; an eponym's disease is no name either.
+   * "Father Alive", "Sister Healthy" took the word for a name; an eponym's disease is no name either (not Graves,
+   * a surname as often: "daughter Graves" stays a person).
    */
   private static final String NOT_A_RELATIVES_NAME = "(?!(?i:deceased|alive|living|healthy|well|unknown|adopted|died"
       + "|passed|estranged|expired|hx|history|age|aged|has|had|with|without|also|alzheimer'?s?|parkinson'?s?"
-      + "|huntington'?s?|crohn'?s?|hashimoto'?s?|graves'?)(?![\\p{L}'’-]))";
+      + "|huntington'?s?|crohn'?s?|hashimoto'?s?)(?![\\p{L}'’-]))";
 
   /**
    * What follows "Dr." and is no clinician: a soft drink, insoles, bath salts, soap, each before a word of what it is

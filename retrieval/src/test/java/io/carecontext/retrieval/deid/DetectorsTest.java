@@ -595,6 +595,7 @@ class DetectorsTest {
         + "brother Luis del Rio; Mom Siobhan at bedside; Dad Oluwaseun drove.", none))
         .isEqualTo("pt's son [PERSON] called; granddaughter [PERSON] visits; HCP is son [PERSON]; brother [PERSON]; "
             + "Mom [PERSON] at bedside; Dad [PERSON] drove.");
+    assertThat(marked("HCP is daughter Graves; son Well-Smith.", none)).isEqualTo("HCP is daughter [PERSON]; son [PERSON].");
     assertThat(marked("Mother Deceased at 72 (MI). Father Alive, HTN. Sister Healthy. Mom Alzheimer's at 80. "
         + "von Willebrand panel; de Quervain tenosynovitis.", none))
         .isEqualTo("Mother Deceased at 72 (MI). Father Alive, HTN. Sister Healthy. Mom Alzheimer's at 80. "
