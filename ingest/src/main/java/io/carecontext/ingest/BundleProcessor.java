@@ -155,15 +155,19 @@ final class BundleProcessor {
               + "during the batch); the entries answered 2xx are stored: send the others with a live key"))));
       return r;
     }
-    String sqlState = java.util.stream.Stream.<Throwable>iterate(ex, java.util.Objects::nonNull, Throwable::getCause)
-        .filter(SQLException.class::isInstance).map(t -> ((SQLException) t).getSQLState()).findFirst().orElse("none");
     LOG.warn("a batch entry failed after earlier entries were stored ({}, SQLSTATE {}); it is answered on its own",
-        ex.getClass().getSimpleName(), sqlState);
+        ex.getClass().getSimpleName(), sqlState(ex));
     r.getResponse().setStatus("503 Service Unavailable").setOutcome(OperationOutcomes.from(List.of(FhirIssue.error(
         "transient", null, "Bundle.entry[" + index + "]", "bundle entry " + index + ": it could not be stored or "
             + "recorded in the audit trail, so nothing of it was stored; the entries answered 2xx are stored: "
             + "send the others again later"))));
     return r;
+  }
+
+  /** The SQLSTATE of the first SQLException among the failure's causes, or "none": what a log line may say of it. */
+  static String sqlState(Throwable failure) {
+    return java.util.stream.Stream.iterate(failure, java.util.Objects::nonNull, Throwable::getCause)
+        .filter(SQLException.class::isInstance).map(t -> ((SQLException) t).getSQLState()).findFirst().orElse("none");
   }
 
   /** Gives the entry's resource its id; returns the existing location when a conditional create matches. */

@@ -181,11 +181,8 @@ final class NdjsonImporter {
       }
       boolean key = e instanceof KeyNotAdmittedException;
       if (!key) {
-        String sqlState = java.util.stream.Stream.<Throwable>iterate(e, java.util.Objects::nonNull, Throwable::getCause)
-            .filter(java.sql.SQLException.class::isInstance).map(t -> ((java.sql.SQLException) t).getSQLState())
-            .findFirst().orElse("none");
         LOG.warn("tenant {}: an $import batch failed after earlier batches were stored ({}, SQLSTATE {}); the import "
-            + "stops there", tenant, e.getClass().getSimpleName(), sqlState);
+            + "stops there", tenant, e.getClass().getSimpleName(), BundleProcessor.sqlState(e));
       }
       throw new StoppedBatch(batch.size(), key);
     }

@@ -270,10 +270,16 @@ final class ResourceWriter {
   /** Whether this transaction holds the tenant's writes whole ({@link #lock}). */
   private boolean holdsTenantWrites;
 
+  /** The lock key of all of the tenant's writes, once computed ({@link #tenantWritesKey}). */
+  private Long tenantWritesKey;
+
   /** The lock key of all of the tenant's writes: a keyed hash, so every tenant has its own. */
   private long tenantWritesKey() {
-    return java.nio.ByteBuffer.wrap(cipher.contentHash("tenant-writes".getBytes(StandardCharsets.UTF_8)), 0, 8)
-        .getLong();
+    if (tenantWritesKey == null) {
+      tenantWritesKey = java.nio.ByteBuffer.wrap(cipher.contentHash("tenant-writes".getBytes(StandardCharsets.UTF_8)),
+          0, 8).getLong();
+    }
+    return tenantWritesKey;
   }
 
   /** The id of a stored resource of that type with that identifier, if any. */
