@@ -101,30 +101,30 @@ final class TenantCommand {
    * A deletion destroys the tenant's data key, data and audit trail at once and for good: one mistyped or
    * recalled command line must not do it. The id is asked for again, as --confirm or typed at a terminal.
    */
-  /**
-   * The step before an offboarding that the deletion cannot undo: the audit trail lives in the tenant's schema, and
-   * the retention a covered entity owes it (six years under HIPAA) outlives the tenant.
-   */
-  private static String keepTrail(String id) {
-    return "keep its audit trail first if your retention rules require it: ./carecontext audit export --tenant " + id
-        + " --out " + id + "-audit.ndjson --key AUDITOR_KEY";
-  }
-
   static void requireConfirmation(String id, String confirm,
                                   @io.micronaut.core.annotation.Nullable java.util.function.UnaryOperator<String> ask) {
     String again = confirm;
     if (again == null && ask != null) {
-      again = ask.apply("This destroys tenant " + id + "'s data and audit trail for good (" + keepTrail(id)
+      again = ask.apply("This destroys tenant " + id + "'s data and audit trail for good (" + keepTrail("keep", id)
           + "). Type the tenant id to delete it: ");
     }
     if (again == null) {
       throw new IllegalArgumentException("tenant delete destroys the tenant for good, its audit trail with it, and "
-          + "needs its id again. " + keepTrail(id).substring(0, 1).toUpperCase(java.util.Locale.ROOT)
-          + keepTrail(id).substring(1) + "; then run ./carecontext tenant delete " + id + " --confirm " + id);
+          + "needs its id again. " + keepTrail("Keep", id) + "; then run ./carecontext tenant delete " + id
+          + " --confirm " + id);
     }
     if (!again.strip().equals(id)) {
       throw new IllegalArgumentException("the confirmation does not match the tenant id: nothing was deleted. Give "
           + "the same id to --confirm (or type it exactly when asked)");
     }
+  }
+
+  /**
+   * The step before an offboarding that the deletion cannot undo: the audit trail lives in the tenant's schema, and
+   * the retention a covered entity owes it (six years under HIPAA) outlives the tenant.
+   */
+  private static String keepTrail(String keep, String id) {
+    return keep + " its audit trail first if your retention rules require it: ./carecontext audit export --tenant "
+        + id + " --out " + id + "-audit.ndjson --key AUDITOR_KEY";
   }
 }
