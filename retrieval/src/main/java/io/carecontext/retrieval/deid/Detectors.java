@@ -1182,11 +1182,11 @@ final class Detectors {
    * it may be a drug's start ("bridge with Lovenox 3/4"), and a word before a day alone is no person (see
    * DetectorsTest); a service ("f/u with Cardiology 3/4 appt", "see Ortho 5/2 f/u") names no one and stays.
    */
-  private static final String VISIT = "(?i:f/u|fu|follow[- ]?up|visit|appt|appointment|rtc)(?![\\w-])";
+  private static final String VISIT_WORDS = "f/u|fu|follow[- ]?up|visit|appt|appointment|rtc";
+  private static final String VISIT = "(?i:" + VISIT_WORDS + ")(?![\\w-])";
   private static final Pattern SURNAME_BEFORE_DAY = Pattern.compile("(?i:\\b(?:with|w/|see|seeing|saw))[ \\t]++"
       + "(?<v>\\p{Lu}\\p{Ll}[\\p{L}'’-]+)(?=,?[ \\t]+\\d{1,2}/\\d{1,2}(?![/\\d])(?<after>[ \\t]+" + VISIT + ")?)");
-  private static final Pattern VISIT_BEFORE = Pattern.compile("(?i:f/u|fu|follow[- ]?up|visit|appt|appointment|rtc"
-      + "|return)[ \\t]++$");
+  private static final Pattern VISIT_BEFORE = Pattern.compile("(?i:" + VISIT_WORDS + "|return)[ \\t]++$");
   /** Services and clinicians' kinds that notes abbreviate, seen on a day as a person is: not a name. */
   private static final Set<String> SERVICES = Set.of("ortho", "derm", "neuro", "cards", "onc", "pulm", "endo", "rheum",
       "psych", "podiatry", "ent", "ophtho", "optho", "gyn", "uro", "nephro", "heme", "pcp", "slp", "lab", "labs", "echo",
