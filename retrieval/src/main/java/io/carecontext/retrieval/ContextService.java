@@ -44,12 +44,9 @@ public final class ContextService {
    * caller can do: it was "no such patient, or this key may not see it", and a clinician could not
    * tell a typo from a missing consent without asking someone who could read the trail.
    */
-  static final String NOT_FOUND = "no such patient, or this key may not see it (no care relationship with the key's "
+  public static final String NOT_FOUND = "no such patient, or this key may not see it (no care relationship with the key's "
       + "practitioner, or no consent for this use): check the patient id; if it is right, the tenant's auditor finds "
       + "the reason in the audit trail";
-  /** {@link #NOT_FOUND}, for the chat path's own 404 of a key the database stopped admitting mid-request. */
-  public static final String NOT_FOUND_MESSAGE = NOT_FOUND;
-
   /**
    * The reasons behind the one 404 that API.md makes identical, whose difference is the patient's:
    * whoever counts requests (metrics) must not tell them apart either. A researcher's subject code that

@@ -193,7 +193,7 @@ public final class ChatService {
           .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), notAdmitted)
           .withReviewFlags(found.breakGlass()));
       throw new io.carecontext.retrieval.AccessDenied(404, "patient_not_found", pathId.equals(patientId)
-          ? ContextService.NOT_FOUND_MESSAGE : io.carecontext.retrieval.research.ResearchSubjects.NOT_FOUND,
+          ? ContextService.NOT_FOUND : io.carecontext.retrieval.research.ResearchSubjects.NOT_FOUND,
           "key_not_admitted", id, 0);
     }
     OutputPhiFilter.Filtered filtered;
