@@ -21,6 +21,8 @@ import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a transaction Bundle into writes, as EHR exports use them: {@code urn:uuid} fullUrls get
@@ -28,6 +30,8 @@ import org.hl7.fhir.r4.model.Resource;
  * references ({@code Practitioner?identifier=system|value}) resolve within the Bundle or the store.
  */
 final class BundleProcessor {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BundleProcessor.class);
 
   private final ResourceWriter writer;
   private final Map<String, String> resolved = new HashMap<>();
@@ -138,8 +142,6 @@ final class BundleProcessor {
     }
     return response;
   }
-
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BundleProcessor.class);
 
   /**
    * The answer to a batch entry that failed for the key or the server after earlier entries were

@@ -24,6 +24,8 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The write path of one tenant's FHIR data: create, update, read, delete, transaction and batch
@@ -34,6 +36,7 @@ import org.hl7.fhir.r4.model.Resource;
  */
 public final class FhirStore {
 
+  private static final Logger LOG = LoggerFactory.getLogger(FhirStore.class);
 
   private final TenantTransactions tx;
   private final TenantKeys keys;
@@ -278,7 +281,6 @@ public final class FhirStore {
   }
 
   private static final int MAX_ATTEMPTS = 3;
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FhirStore.class);
 
   /** Deadlock (40P01) or serialization failure (40001): the transaction was rolled back whole. */
   private static boolean lostToAnotherWrite(Throwable e) {

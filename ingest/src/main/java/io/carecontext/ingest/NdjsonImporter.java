@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.Resource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Bulk load from {@code application/fhir+ndjson}: one resource a line, read as a stream and
@@ -19,6 +21,8 @@ import org.hl7.fhir.r4.model.Resource;
  * and reason and does not cost the good ones.
  */
 final class NdjsonImporter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NdjsonImporter.class);
 
   static final int BATCH = 200;
   static final int MAX_REPORTED_ERRORS = 1000;
@@ -135,8 +139,6 @@ final class NdjsonImporter {
     return new ImportSummary(lines, written, unchanged, failed, errors, (System.nanoTime() - start) / 1_000_000,
         keyRefused);
   }
-
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NdjsonImporter.class);
 
   /**
    * A batch the database refused for the key, or that could not be stored or audited, after earlier
