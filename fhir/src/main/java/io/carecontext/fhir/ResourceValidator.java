@@ -68,6 +68,7 @@ public final class ResourceValidator {
       }
     }
     checkReferences(resource, type, issues);
+    checkIdentifierSystems(resource, type, issues);
     checkPatientLinks(resource, type, entries, issues);
     for (String element : PatientCompartment.foreignPatientLinks(resource,
         url -> entries != null && "Patient".equals(entries.get(url)))) {
@@ -248,6 +249,36 @@ public final class ResourceValidator {
           continue;
         }
         checkReferences(v, at, issues);
+      }
+    }
+  }
+
+  /**
+   * An identifier's system is a URI, in which '|' cannot stand unescaped (RFC 3986); and the store's
+   * identifier index hashes system and value as {@code system|value}, so a system with a '|' in it hashed
+   * alike with another identifier ({@code a|b} and {@code c} as {@code a} and {@code b|c}), and a
+   * conditional create or reference of the one matched a resource, perhaps another patient's, carrying
+   * the other. Refused wherever an Identifier stands (contained resources included), naming the element,
+   * never the system.
+   */
+  private static void checkIdentifierSystems(Base element, String path, List<FhirIssue> issues) {
+    for (Property p : element.children()) {
+      if (!p.hasValues()) {
+        continue;
+      }
+      List<Base> values = p.getValues();
+      for (int i = 0; i < values.size(); i++) {
+        Base v = values.get(i);
+        if (v == null || v instanceof org.hl7.fhir.r4.model.PrimitiveType<?> || v.isEmpty()) {
+          continue;
+        }
+        String at = path + "." + p.getName().replace("[x]", "") + (p.getMaxCardinality() > 1 ? "[" + i + "]" : "");
+        if (v instanceof org.hl7.fhir.r4.model.Identifier id && id.hasSystem() && id.getSystem().indexOf('|') >= 0) {
+          issues.add(FhirIssue.error("invalid", null, at + ".system", at + ".system is a URI, which cannot "
+              + "contain '|': conditional matching reads the first '|' of "
+              + "identifier=system|value as the end of the system"));
+        }
+        checkIdentifierSystems(v, at, issues);
       }
     }
   }

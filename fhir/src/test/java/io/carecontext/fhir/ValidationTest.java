@@ -290,4 +290,27 @@ class ValidationTest {
       assertThat(i.message()).contains("is not a valid reference").doesNotContain("Zzyzx", "Quentin");
     });
   }
+
+  /**
+   * The identifier index hashes system|value: a system "urn:a|b" with value "c" hashed as system
+   * "urn:a" with value "b|c", and a conditional create of the one matched the other's resource.
+   */
+  @Test
+  void anIdentifierSystemWithABarIsRefusedNamingTheElementNotTheSystem() {
+    List<FhirIssue> issues = ResourceValidator.validate(Fhir.parseResource("""
+        {"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"A|B"},
+          {"system":"urn:zeb|ulon","value":"Quentin"}],
+         "generalPractitioner":[{"identifier":{"system":"urn:npi|x","value":"1"}}],
+         "contained":[{"resourceType":"Practitioner","id":"p","identifier":[{"system":"urn:q|r","value":"2"}]}]}"""));
+    assertThat(issues).extracting(FhirIssue::path).containsExactlyInAnyOrder("Patient.identifier[1].system",
+        "Patient.generalPractitioner[0].identifier.system", "Patient.contained[0].identifier[0].system");
+    assertThat(issues).allSatisfy(i -> {
+      assertThat(i.code()).isEqualTo("invalid");
+      assertThat(i.message()).contains("cannot contain '|'").doesNotContain("zeb", "ulon", "Quentin", "npi", "urn:q");
+    });
+    assertThat(new FhirInputException(issues).httpStatus()).isEqualTo(400);
+    // a '|' in a value is a value's own: its criteria send it escaped (\|)
+    assertThat(ResourceValidator.validate(Fhir.parseResource(
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"A|B\"}]}"))).isEmpty();
+  }
 }

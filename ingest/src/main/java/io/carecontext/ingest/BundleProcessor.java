@@ -17,8 +17,6 @@ import java.util.function.BiFunction;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
-import org.hl7.fhir.r4.model.Identifier;
-import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.slf4j.Logger;
@@ -261,7 +259,8 @@ final class BundleProcessor {
     String type = resource.fhirType();
     rewrite(resource, type, "", null, STANDALONE_UUID, uuid -> null, (target, criteria) -> {
       IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
-          FhirIssue.error("not-supported", null, type, "conditional references support identifier=system|value only" + IdentifierCriteria.ENCODED)));
+          FhirIssue.error("not-supported", null, type, "conditional references support identifier=system|value only"
+              + IdentifierCriteria.problem(criteria))));
       return writer.findByIdentifier(target, c.system(), c.value());
     });
   }
@@ -330,7 +329,7 @@ final class BundleProcessor {
     IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
         FhirIssue.error("not-supported", index, "Bundle.entry[" + index + "].request",
             "bundle entry " + index + ": conditional matching supports identifier=system|value only "
-                + "(identifier=|value for an identifier without a system)" + IdentifierCriteria.ENCODED)));
+                + "(identifier=|value for an identifier without a system)" + IdentifierCriteria.problem(criteria))));
     String system = c.system();
     String value = c.value();
     for (String ref : byRef.keySet()) {
@@ -366,14 +365,9 @@ final class BundleProcessor {
 
   private boolean carries(String ref, String system, String value) {
     Resource r = byRef.get(ref);
-    if (r == null) {
-      return false;
-    }
-    Property p = r.getNamedProperty("identifier");
     // identifier=|value names an identifier without a system, as the store's index reads it: matched
     // on the value alone, an entry carrying it in another system (another hospital's MRN) took the match
-    return p != null && p.getValues().stream().anyMatch(v -> v instanceof Identifier i
-        && value.equals(i.getValue()) && java.util.Objects.equals(system, i.hasSystem() ? i.getSystem() : null));
+    return r != null && ResourceWriter.carries(r, system, value);
   }
 
   private WriteOutcome apply(int index, BundleEntryComponent e) throws SQLException {

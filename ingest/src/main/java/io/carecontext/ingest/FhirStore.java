@@ -81,7 +81,7 @@ public final class FhirStore {
     IdentifierCriteria c = IdentifierCriteria.parse(criteria).orElseThrow(() -> FhirInputException.of(
         FhirIssue.error("not-supported", null, "If-None-Exist",
             "If-None-Exist supports identifier=system|value only (identifier=|value for an identifier without a "
-                + "system)" + IdentifierCriteria.ENCODED)));
+                + "system)" + IdentifierCriteria.problem(criteria))));
     resource.setId(UUID.randomUUID().toString());
     requireValid(resource);
     return write(tenant, writer, w -> {
