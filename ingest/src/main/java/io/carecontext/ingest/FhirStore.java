@@ -38,12 +38,28 @@ public final class FhirStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(FhirStore.class);
 
+  /** The most entries a transaction or batch Bundle may hold unless configured otherwise. */
+  public static final int DEFAULT_MAX_BUNDLE_ENTRIES = 10_000;
+
   private final TenantTransactions tx;
   private final TenantKeys keys;
+  private final int maxBundleEntries;
 
   public FhirStore(TenantTransactions tx, TenantKeys keys) {
+    this(tx, keys, DEFAULT_MAX_BUNDLE_ENTRIES);
+  }
+
+  /**
+   * {@code maxBundleEntries}: the most entries a transaction or batch Bundle may hold
+   * ({@code CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES}).
+   */
+  public FhirStore(TenantTransactions tx, TenantKeys keys, int maxBundleEntries) {
+    if (maxBundleEntries < 1) {
+      throw new IllegalArgumentException("maxBundleEntries must be at least 1");
+    }
     this.tx = tx;
     this.keys = keys;
+    this.maxBundleEntries = maxBundleEntries;
   }
 
   /** Creates or updates the resource with the id it carries. */
@@ -209,6 +225,7 @@ public final class FhirStore {
 
   /** All or nothing: every entry is written in one transaction, or none is. */
   public Bundle transaction(TenantId tenant, FhirWriter writer, Bundle bundle) {
+    requireWithinEntryCap(bundle);
     requireValid(bundle, Bundle.BundleType.TRANSACTION);
     return write(tenant, writer,
         // a copy an attempt: processing gives POST entries ids and rewrites references in place, and a
@@ -218,6 +235,7 @@ public final class FhirStore {
 
   /** Each entry on its own: a bad entry is answered with its OperationOutcome, the others are written. */
   public Bundle batch(TenantId tenant, FhirWriter writer, Bundle bundle) {
+    requireWithinEntryCap(bundle);
     // Only a problem with the Bundle itself refuses the whole batch; an invalid entry is answered
     // in its own response entry, and the valid entries are still written.
     List<FhirIssue> issues = BundleValidator.validate(bundle);
@@ -227,6 +245,23 @@ public final class FhirStore {
         .collect(Collectors.groupingBy(FhirIssue::entryIndex));
     return BundleProcessor.batch(bundle, byEntry, (index, entry) -> write(tenant, writer,
         w -> new BundleProcessor(w).processOne(index, entry.copy())));
+  }
+
+  /**
+   * A Bundle of more entries than the cap is refused before any of it is validated or stored. The body
+   * limit (50 MB) let through Bundles of hundreds of thousands of small entries (a DELETE entry is some
+   * 60 bytes), and a transaction of them held one database transaction, and past a few hundred entries
+   * the tenant's writes whole ({@link ResourceWriter#lock}), for as long as it took: every other write
+   * of the tenant waited. {@code $import} commits in batches and holds nothing that long.
+   */
+  private void requireWithinEntryCap(Bundle bundle) {
+    int entries = bundle.getEntry().size();
+    if (entries > maxBundleEntries) {
+      throw FhirInputException.of(FhirIssue.error("too-costly", null, "Bundle.entry", "the Bundle has " + entries
+          + " entries, over the limit of " + maxBundleEntries + " a Bundle (CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES): "
+          + "send them in Bundles of at most " + maxBundleEntries + " entries, or load them with $import "
+          + "(NDJSON, committed in batches); nothing was stored"));
+    }
   }
 
   /**

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Conditional matching by identifier against the real store: the keyed hash of {@code system|value}
- * that the index holds, and FHIR's search escapes.
+ * that the index holds, FHIR's search escapes, and the cap on a Bundle's entries.
  */
 class IdentifierMatchingIT {
 
@@ -124,5 +124,35 @@ class IdentifierMatchingIT {
     assertThat(store.createIfNoneExist(tenant, feed, patient(null, "urn:esc", "A\\\\B"),
         "identifier=urn:esc|A\\\\B").existing().id()).isEqualTo(backslash);
     assertThat(count("SELECT count(*) FROM tenant_idmatch.resources")).isEqualTo(before + 1);
+  }
+
+  /**
+   * A Bundle of more entries than the cap is refused whole, before anything is stored: within the 50 MB
+   * body limit a transaction of hundreds of thousands of entries held the tenant's writes for its length.
+   */
+  @Test
+  void aBundleOverTheEntryCapIsRefusedAndStoresNothing() throws SQLException {
+    FhirStore capped = new FhirStore(platform.tx, platform.keys, 3);
+    String entry = "{\"resource\":{\"resourceType\":\"Patient\",\"gender\":\"female\"},"
+        + "\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}";
+    String four = String.join(",", entry, entry, entry, entry);
+    int before = count("SELECT count(*) FROM tenant_idmatch.resources");
+    for (String type : List.of("transaction", "batch")) {
+      Bundle b = (Bundle) Fhir.parseResource("{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":["
+          + four + "]}");
+      assertThatThrownBy(() -> {
+        Bundle unused = "batch".equals(type) ? capped.batch(tenant, feed, b) : capped.transaction(tenant, feed, b);
+      })
+          .isInstanceOf(FhirInputException.class)
+          .hasMessageContaining("4 entries, over the limit of 3")
+          .hasMessageContaining("CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES").hasMessageContaining("$import")
+          .satisfies(e -> assertThat(((FhirInputException) e).httpStatus()).isEqualTo(400));
+    }
+    assertThat(count("SELECT count(*) FROM tenant_idmatch.resources")).isEqualTo(before);
+    // at the cap it is taken
+    Bundle three = (Bundle) Fhir.parseResource("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+        + String.join(",", entry, entry, entry) + "]}");
+    assertThat(capped.transaction(tenant, feed, three).getEntry()).hasSize(3);
+    assertThat(count("SELECT count(*) FROM tenant_idmatch.resources")).isEqualTo(before + 3);
   }
 }

@@ -169,6 +169,7 @@ public final class CareContextServer implements AutoCloseable {
       // and the same for a body read whole before its handler runs (a Bundle, a resource, a JSON body):
       // Micronaut's own limit for those, 10 MB, made a Bundle over it a 413 naming this limit
       props.put("micronaut.server.max-request-buffer-size", settings.maxRequestBytes());
+      props.put(io.carecontext.services.fhir.IngestFactory.MAX_BUNDLE_ENTRIES, settings.maxBundleEntries());
       props.put("carecontext.worker.threads", settings.workerThreads());
       props.put("carecontext.audit.seal-seconds", settings.auditSealSeconds());
       props.put("carecontext.rate-limit.shares", settings.rateLimitShares());

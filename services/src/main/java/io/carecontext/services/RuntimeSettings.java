@@ -1,5 +1,6 @@
 package io.carecontext.services;
 
+import io.carecontext.ingest.FhirStore;
 import io.carecontext.migrations.DatabaseConfig;
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,6 +28,7 @@ public record RuntimeSettings(
     Optional<Path> tlsCertificate,
     Optional<Path> tlsKey,
     long maxRequestBytes,
+    int maxBundleEntries,
     int workerThreads,
     int auditSealSeconds,
     int rateLimitShares,
@@ -66,6 +68,8 @@ public record RuntimeSettings(
         get(env, "CARECONTEXT_TLS_KEY").map(Path::of),
         number(env, "CARECONTEXT_FHIR_MAX_BYTES", 52_428_800, 1_024, Integer.MAX_VALUE,
             "a number of bytes from 1024 to 2147483647"),
+        (int) number(env, "CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES", FhirStore.DEFAULT_MAX_BUNDLE_ENTRIES, 1, 1_000_000,
+            "a whole number of entries from 1 to 1000000"),
         (int) number(env, "CARECONTEXT_WORKER_THREADS", 1, 0, 64, "a whole number from 0 to 64"),
         (int) number(env, "CARECONTEXT_AUDIT_SEAL_SECONDS", 60, 1, 3_600, "a number of seconds from 1 to 3600"),
         (int) number(env, "CARECONTEXT_RATE_LIMIT_SHARES", 1, 1, 1_000, "the number of API processes (1 to 1000)"),

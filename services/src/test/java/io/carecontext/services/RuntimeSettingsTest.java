@@ -31,6 +31,11 @@ class RuntimeSettingsTest {
         .hasMessage("CARECONTEXT_WORKER_THREADS must be a whole number from 0 to 64");
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_FHIR_MAX_BYTES", "10")))
         .hasMessageStartingWith("CARECONTEXT_FHIR_MAX_BYTES must be");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES", "0")))
+        .hasMessage("CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES must be a whole number of entries from 1 to 1000000");
+    assertThat(RuntimeSettings.from(Map.of()).maxBundleEntries()).isEqualTo(10_000);
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES", "500")).maxBundleEntries())
+        .isEqualTo(500);
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_DB_CONNECT_TIMEOUT", "0")))
         .hasMessage("CARECONTEXT_DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 60");
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_AUDIT_SEAL_SECONDS", "0")))

@@ -19,9 +19,13 @@ import java.time.Duration;
 @Factory
 public class IngestFactory {
 
+  /** The most entries a transaction or batch Bundle may hold ({@code CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES}). */
+  public static final String MAX_BUNDLE_ENTRIES = "carecontext.fhir.max-bundle-entries";
+
   @Singleton
-  FhirStore fhirStore(TenantTransactions tx, TenantKeys keys) {
-    return new FhirStore(tx, keys);
+  FhirStore fhirStore(TenantTransactions tx, TenantKeys keys,
+                      @Value("${" + MAX_BUNDLE_ENTRIES + ":" + FhirStore.DEFAULT_MAX_BUNDLE_ENTRIES + "}") int maxEntries) {
+    return new FhirStore(tx, keys, maxEntries);
   }
 
   @Singleton
