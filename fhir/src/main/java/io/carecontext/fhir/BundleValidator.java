@@ -14,6 +14,17 @@ public final class BundleValidator {
 
   private BundleValidator() {}
 
+  /**
+   * The refusal of a Bundle of more than {@code max} entries ({@code CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES}),
+   * before anything of it is stored: a transaction holds one database transaction, and past a few
+   * hundred entries the tenant's writes whole, for as long as it runs; the parser holds every entry at once.
+   */
+  public static FhirIssue overEntryCap(int max) {
+    return FhirIssue.error("too-costly", null, "Bundle.entry", "the Bundle has more than " + max + " entries, the "
+        + "limit of a Bundle here (CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES): send them in Bundles of at most " + max
+        + " entries, or load them with $import (NDJSON, committed in batches); nothing was stored");
+  }
+
   public static List<FhirIssue> validate(Bundle bundle) {
     List<FhirIssue> issues = new ArrayList<>();
     if (bundle.getType() != BundleType.TRANSACTION && bundle.getType() != BundleType.BATCH) {

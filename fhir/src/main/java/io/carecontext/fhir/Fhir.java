@@ -132,10 +132,24 @@ public final class Fhir {
    * answer that entry alone while a transaction is still refused whole.
    */
   public static Resource parseBundleBody(String json) {
-    return parse(json, true);
+    return parse(json, true, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #parseBundleBody}, refusing a Bundle of more than {@code maxEntries} entries before it is
+   * parsed: the parser holds every entry of the body at once, and the 50 MB body limit let through
+   * Bundles of millions of empty entries ({@code {}}, three bytes each), whose parse ran the service out
+   * of memory for every tenant. Counted in one streaming pass that stops past the limit.
+   */
+  public static Resource parseBundleBody(String json, int maxEntries) {
+    return parse(json, true, maxEntries);
   }
 
   private static Resource parse(String json, boolean entriesApart) {
+    return parse(json, entriesApart, Integer.MAX_VALUE);
+  }
+
+  private static Resource parse(String json, boolean entriesApart, int maxEntries) {
     // A UTF-8 byte order mark, as some Windows feeds send one before the JSON (RFC 8259 lets a parser
     // ignore it): it was refused as "not a JSON object", though the admin API took such bodies.
     String trimmed = json == null ? "" : (json.startsWith("\uFEFF") ? json.substring(1) : json).stripLeading();
@@ -146,6 +160,9 @@ public final class Fhir {
     if (!trimmed.startsWith("{")) {
       throw FhirInputException.of(FhirIssue.error("structure", null, null,
           "the body is not a JSON object: send one FHIR resource as JSON"));
+    }
+    if (maxEntries < Integer.MAX_VALUE && JsonBody.topLevelEntries(trimmed, maxEntries) > maxEntries) {
+      throw FhirInputException.of(BundleValidator.overEntryCap(maxEntries));
     }
     JsonBody.Scan scan = JsonBody.scan(trimmed);
     if (scan.outside() != null) {

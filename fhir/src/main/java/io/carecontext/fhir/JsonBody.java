@@ -67,6 +67,38 @@ final class JsonBody {
     return new Scan(type, shapes.outside(), shapes.inEntries());
   }
 
+  /**
+   * How many items the top-level {@code entry} array holds, counted up to {@code max + 1} (past it the
+   * count stops: the Bundle is refused whatever its size). In one streaming pass that keeps nothing of
+   * the entries, whatever the position of resourceType; malformed JSON counts 0 here and is refused by
+   * {@link #scan}.
+   */
+  static int topLevelEntries(String json, int max) {
+    int count = 0;
+    try (JsonParser p = FACTORY.createParser(json)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return 0;
+      }
+      for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+        boolean entries = "entry".equals(p.currentName());
+        JsonToken v = p.nextToken();
+        if (entries && v == JsonToken.START_ARRAY) {
+          for (JsonToken it = p.nextToken(); it != JsonToken.END_ARRAY && it != null; it = p.nextToken()) {
+            if (++count > max) {
+              return count;
+            }
+            p.skipChildren();
+          }
+        } else {
+          p.skipChildren();
+        }
+      }
+    } catch (IOException e) {
+      return 0; // not JSON, or past a parser limit: the scan says which
+    }
+    return count;
+  }
+
   static ObjectMapper mapper() {
     return MAPPER;
   }

@@ -255,13 +255,17 @@ public final class FhirStore {
    * of the tenant waited. {@code $import} commits in batches and holds nothing that long.
    */
   private void requireWithinEntryCap(Bundle bundle) {
-    int entries = bundle.getEntry().size();
-    if (entries > maxBundleEntries) {
-      throw FhirInputException.of(FhirIssue.error("too-costly", null, "Bundle.entry", "the Bundle has " + entries
-          + " entries, over the limit of " + maxBundleEntries + " a Bundle (CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES): "
-          + "send them in Bundles of at most " + maxBundleEntries + " entries, or load them with $import "
-          + "(NDJSON, committed in batches); nothing was stored"));
+    if (bundle.getEntry().size() > maxBundleEntries) {
+      throw FhirInputException.of(BundleValidator.overEntryCap(maxBundleEntries));
     }
+  }
+
+  /**
+   * The most entries a Bundle may hold here: the HTTP layer refuses a body of more before it is parsed
+   * ({@link io.carecontext.fhir.Fhir#parseBundleBody(String, int)}), as parsing holds every entry at once.
+   */
+  public int maxBundleEntries() {
+    return maxBundleEntries;
   }
 
   /**

@@ -144,7 +144,7 @@ class IdentifierMatchingIT {
         Bundle unused = "batch".equals(type) ? capped.batch(tenant, feed, b) : capped.transaction(tenant, feed, b);
       })
           .isInstanceOf(FhirInputException.class)
-          .hasMessageContaining("4 entries, over the limit of 3")
+          .hasMessageContaining("more than 3 entries, the limit of a Bundle")
           .hasMessageContaining("CARECONTEXT_FHIR_MAX_BUNDLE_ENTRIES").hasMessageContaining("$import")
           .satisfies(e -> assertThat(((FhirInputException) e).httpStatus()).isEqualTo(400));
     }

@@ -162,7 +162,8 @@ public class FhirController {
                                             HttpRequest<?> request, @Nullable @Body byte[] body) {
     return write(caller, tenant, null, t -> {
       // an entry the parser refuses stays in the Bundle with its issues: a batch answers it alone
-      Resource r = parse(request, body, JSON_TYPES, Fhir::parseBundleBody);
+      // a Bundle of more entries than the cap is refused before the parser holds them all
+      Resource r = parse(request, body, JSON_TYPES, json -> Fhir.parseBundleBody(json, store.maxBundleEntries()));
       if (!(r instanceof Bundle b)) {
         throw FhirInputException.of(FhirIssue.error("invalid", null, r.fhirType(),
             "the base URL takes a transaction or batch Bundle; post other resources to /fhir/{tenant}/{type}"));
