@@ -733,8 +733,9 @@ class RetrievalIT {
 
   static io.carecontext.retrieval.research.ResearchService.ResearchResult research(Requester who, String query,
                                                                                    String purpose) {
+    // the model embeds what the service hands it: the query de-identified, as the controller's does
     return new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit).search(tenant,
-        RESEARCH_POLICY, who, query, MODEL.embedAll(List.of(query)).get(0), 100, purpose);
+        RESEARCH_POLICY, who, query, text -> MODEL.embedAll(List.of(text)).get(0), null, 100, purpose);
   }
 
   static java.util.Set<String> patientsOf(List<Long> chunkIds) throws SQLException {
@@ -791,6 +792,50 @@ class RetrievalIT {
     var again = research(RESEARCHER, "thirst and fatigue", "HRESCH");
     assertThat(again.chunks().stream().map(c -> c.chunkId() + c.subject()).toList())
         .isEqualTo(r.chunks().stream().map(c -> c.chunkId() + c.subject()).toList());
+  }
+
+  /** A consenting patient of the given name with one note. */
+  static void namedPatientWithNote(String id, String given, String family, String note) {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Patient","id":"%s","name":[{"family":"%s","given":["%s"]}]}""".formatted(id, family, given)));
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Consent","id":"c-%1$s","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},
+         "provision":{"type":"permit"}}""".formatted(id)));
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"DocumentReference","id":"d-%s","status":"current","subject":{"reference":"Patient/%s"},
+         "content":[{"attachment":{"contentType":"text/plain","data":"%s"}}]}""".formatted(id, id,
+        java.util.Base64.getEncoder().encodeToString(note.getBytes()))));
+  }
+
+  /**
+   * Chunks are embedded from identified text, and the research query was embedded as typed: a
+   * researcher who searched "Zebulon Quartermaine cough" got the note that names him first, and so
+   * learned which subject code is Zebulon Quartermaine. The query is now de-identified on its own
+   * before it is embedded: a search naming him ranks exactly as one naming another person, while
+   * the audit row keeps the query as typed.
+   */
+  @Test
+  void aNameInTheResearchQueryDoesNotSteerTheRanking() throws SQLException {
+    namedPatientWithNote("p-zq", "Zebulon", "Quartermaine",
+        "Zebulon Quartermaine reports a dry cough that keeps waking the household at night.");
+    namedPatientWithNote("p-af", "Abigail", "Fontaine",
+        "Abigail Fontaine reports a dry cough that keeps waking the household at night.");
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+
+    var him = research(RESEARCHER, "Zebulon Quartermaine cough", "HRESCH");
+    var her = research(RESEARCHER, "Abigail Fontaine cough", "HRESCH");
+    // both notes found, and the same ranking and scores whichever person the query names
+    assertThat(patientsOf(him.chunks().stream().map(c -> c.chunkId()).toList())).contains("p-zq", "p-af");
+    assertThat(him.chunks().stream().map(c -> c.chunkId() + "@" + c.score()).toList())
+        .isEqualTo(her.chunks().stream().map(c -> c.chunkId() + "@" + c.score()).toList());
+    assertThat(him.chunks()).allSatisfy(c -> assertThat(c.text()).doesNotContain("Zebulon", "Quartermaine"));
+    // what the researcher asked is on record as typed
+    var row = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, "res", "research", null, null, 10), true)
+        .stream().filter(r -> r.get("auditId").equals(him.auditId().toString())).findFirst().orElseThrow();
+    assertThat(row.get("query")).isEqualTo("Zebulon Quartermaine cough");
   }
 
   /**
@@ -954,13 +999,13 @@ class RetrievalIT {
     olderChunks.put("of the question's model at another size",
         "SET embedding = '" + new PGvector(small) + "' WHERE chunk_id = " + superuserCount(farthest.formatted("p-ok")));
     try {
-      assertThat(research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", () -> q, MODEL.modelId(),
+      assertThat(research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", text -> q, MODEL.modelId(),
           3, "HRESCH").chunks()).hasSize(3);
       for (Map.Entry<String, String> older : olderChunks.entrySet()) {
         superuser("CREATE TABLE public.kept_chunks AS SELECT chunk_id, model, embedding FROM tenant_clinic.chunks");
         try {
           superuser("UPDATE tenant_clinic.chunks " + older.getValue());
-          assertThatThrownBy(() -> research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", () -> q,
+          assertThatThrownBy(() -> research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", text -> q,
               MODEL.modelId(), 3, "HRESCH")).as(older.getKey())
               .isInstanceOfSatisfying(AccessDenied.class, d -> {
                 // a denial of its own, audited with its reason: the failed search wrote nothing
@@ -971,7 +1016,7 @@ class RetrievalIT {
                     .containsEntry("decision", "denied").containsEntry("action", "research");
               });
           // a question of any model (tests, the benchmark) is not checked
-          assertThat(research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", () -> q, null, 3,
+          assertThat(research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", text -> q, null, 3,
               "HRESCH").chunks()).as(older.getKey()).hasSize(3);
         } finally {
           superuser("UPDATE tenant_clinic.chunks k SET model = o.model, embedding = o.embedding "
@@ -981,7 +1026,7 @@ class RetrievalIT {
         }
       }
       // every chunk re-embedded: answered again
-      assertThat(research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", () -> q, MODEL.modelId(),
+      assertThat(research.search(tenant, RESEARCH_POLICY, RESEARCHER, "thirst and fatigue", text -> q, MODEL.modelId(),
           3, "HRESCH").chunks()).hasSize(3);
       // the probe reads one entry at each end of the (model, size) index, as the owner under its policy: at
       // 300,000 chunks a fraction of a millisecond, not a scan (this small table would be scanned by cost,

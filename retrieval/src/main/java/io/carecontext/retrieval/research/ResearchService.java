@@ -29,7 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
-import java.util.function.Supplier;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Multi-patient search for de-identified research: the nearest chunks across every patient whose
@@ -104,16 +105,34 @@ public final class ResearchService {
   /** A search whose query embedding is already at hand, compared with chunks of any model (tests). */
   public ResearchResult search(TenantId tenant, TenantPolicy policy, Requester who, String query, float[] vector, int k,
                                String purpose) {
-    return search(tenant, policy, who, query, () -> vector, null, k, purpose);
+    return search(tenant, policy, who, query, text -> vector, null, k, purpose);
+  }
+
+  /** A capitalized word that begins the query (or a sentence of it) and is followed by a name: a first name. */
+  private static final Pattern FIRST_NAME = Pattern.compile("(?<=^|[.!?]\\s{0,10})[A-Z][a-z'’-]{2,}(?=,?\\s+\\[NAME])");
+
+  /**
+   * The query as it is embedded: de-identified on its own, without any patient's identifiers
+   * ({@link Deidentifier#blind}: every Safe Harbor pattern [REDACTED], a date its year, a capitalized
+   * word [NAME]), and a capitalized word that begins it and is followed by a name taken as the first
+   * name it is (blind keeps a word that begins a sentence: "Zebulon [NAME] cough"). Chunks are embedded
+   * from identified text, so a query embedded as typed ranked the notes that name the person it named
+   * first ("Zebulon Quartermaine cough"), and the researcher learned which subject code is that person.
+   * A name typed in lower case, or a surname alone at the start, is still embedded as typed.
+   */
+  public static String embeddedQuery(String query) {
+    return FIRST_NAME.matcher(Deidentifier.blind(query).texts().get(0)).replaceAll("[NAME]");
   }
 
   /**
-   * A search over every consenting patient. The query is embedded ({@code embedding}, by the model
-   * {@code model} names: only chunks of that model are compared with it) only once the key is within
-   * its rate limit and its role may search: a refused search costs no model call.
+   * A search over every consenting patient. The query is de-identified on its own
+   * ({@link #embeddedQuery}) and embedded ({@code embedding}, by the model {@code model} names: only
+   * chunks of that model are compared with it) only once the key is within its rate limit and its
+   * role may search: a refused search costs no model call. The audit row keeps the query as typed
+   * (encrypted): it is what the researcher asked.
    */
   public ResearchResult search(TenantId tenant, TenantPolicy policy, Requester who, String query,
-                               Supplier<float[]> embedding, String model, int k, String purpose) {
+                               Function<String, float[]> embedding, String model, int k, String purpose) {
     long start = System.nanoTime();
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), null, purpose, "research",
         AuditEntry.Decision.DENIED, "").withQuery(query);
@@ -150,7 +169,7 @@ public final class ResearchService {
       throw deny(tenant, base, 403, "forbidden", "multi-patient search is for roles that receive de-identified data "
           + "only (researcher)", "identified_role_multi_patient", start);
     }
-    float[] vector = embedding.get();
+    float[] vector = embedding.apply(embeddedQuery(query));
     int limit = Math.max(1, Math.min(k <= 0 ? 10 : k, rp.kMax()));
     Nearest found;
     try {

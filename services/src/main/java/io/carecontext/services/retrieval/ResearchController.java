@@ -25,7 +25,7 @@ import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * {@code POST /v1/{tenant}/research/search}: de-identified chunks across every patient whose
@@ -74,9 +74,10 @@ public class ResearchController {
     requests.requireQuestion(caller, t, null, "research", body.purposeOfUse(), "query", body.query(), body.k());
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
-    // embedded only once the key is within its rate limit and every policy check passed
-    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, null, "research", body.purposeOfUse(), settings,
-        body.query());
+    // embedded only once the key is within its rate limit and every policy check passed, and then the query
+    // as the service de-identified it (text), never as typed
+    Function<String, float[]> vector = text -> requests.embedQuestion(caller, t, null, "research", body.purposeOfUse(),
+        settings, text);
     try {
       ResearchService.ResearchResult r = service.search(t, TenantPolicy.fromSettings(settings),
           caller.requester(), body.query(), vector, requests.questionModel(settings), body.k() == null ? 10 : body.k(),
