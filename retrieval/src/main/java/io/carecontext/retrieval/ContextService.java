@@ -84,39 +84,45 @@ public final class ContextService {
         // break-glass: the caller's reason is what its review judges, so every row of the request keeps it
         .withJustification("ETREAT".equals(q.purposeOfUse()) && q.reason() != null && q.reason().length() <= MAX_REASON
             ? q.reason() : null);
+    // The refusals before a research subject code is resolved (below) record the patient it stands for beside
+    // the code, as the rows after it do: they named the code alone, and the patient's accounting of disclosures
+    // missed them. Resolved only for a row that is written (a rate-limited key's rows are bounded).
+    java.util.function.UnaryOperator<AuditEntry> early = e -> ResearchSubjects.recordedFor(tx, tenant, who, pathId, e);
     OptionalLong wait = rateLimiter.acquire(who.keyId(), policy.rateLimitPerMinute(), System.nanoTime());
     if (wait.isPresent()) {
-      throw rateLimiter.refused(audit, tenant, base, who.keyId(), wait.getAsLong(), start);
+      throw rateLimiter.refused(audit, tenant, base, early, who.keyId(), wait.getAsLong(), start);
     }
     // A key whose roles may read no patient data at all (tenant-admin, auditor, ehr-integration) is told
     // so first: it was told to send a purpose of use, which would only have moved it on to this 403.
     if (policy.invalidFor(who.roles())) {
-      throw deny(tenant, base, 503, "tenant_misconfigured", TenantPolicy.INVALID_POLICY, "policy_invalid", 0, start);
+      throw deny(tenant, early.apply(base), 503, "tenant_misconfigured", TenantPolicy.INVALID_POLICY,
+          "policy_invalid", 0, start);
     }
     if (!policy.anyPolicy(who.roles())) {
-      throw deny(tenant, base, 403, "forbidden", "this key's roles may not retrieve patient context",
+      throw deny(tenant, early.apply(base), 403, "forbidden", "this key's roles may not retrieve patient context",
           "role_not_allowed", 0, start);
     }
     if (q.purposeOfUse() == null || q.purposeOfUse().isBlank()) {
-      throw deny(tenant, base, 400, "purpose_required",
+      throw deny(tenant, early.apply(base), 400, "purpose_required",
           "purposeOfUse is required: one of TREAT, ETREAT, HPAYMT, HOPERAT, HRESCH", "purpose_missing", 0, start);
     }
     if (!PURPOSES.contains(q.purposeOfUse())) {
       // Present but not a code we know ("treat", "FOO"): saying it is missing sent callers looking for the wrong fault.
-      throw deny(tenant, base, 400, "purpose_unknown",
+      throw deny(tenant, early.apply(base), 400, "purpose_unknown",
           "purposeOfUse is not one of TREAT, ETREAT, HPAYMT, HOPERAT, HRESCH (HL7 v3 PurposeOfUse codes, upper case)",
           "purpose_unknown", 0, start);
     }
     var decided = policy.decide(who.roles(), q.purposeOfUse());
     if (decided.isEmpty()) {
-      throw deny(tenant, base, 403, "forbidden", "this key's roles may not retrieve context for that purpose of use"
-          + allowedPurposes(policy, who.roles()), "purpose_not_allowed", 0, start);
+      throw deny(tenant, early.apply(base), 403, "forbidden",
+          "this key's roles may not retrieve context for that purpose of use" + allowedPurposes(policy, who.roles()),
+          "purpose_not_allowed", 0, start);
     }
     String role = decided.get().getKey();
     RolePolicy rp = decided.get().getValue();
     if (rp.deidentifiedOnly() && !"chat".equals(action)) {
-      throw deny(tenant, base, 403, "forbidden", "this role receives de-identified data only, through the chat "
-          + "and research paths, not identified context", "deidentified_only", 0, start);
+      throw deny(tenant, early.apply(base), 403, "forbidden", "this role receives de-identified data only, "
+          + "through the chat and research paths, not identified context", "deidentified_only", 0, start);
     }
     // A role served de-identified only names a patient by the research subject code research search
     // issued, never by a patient id it chose (tenant migration 48): the rows from here on record the

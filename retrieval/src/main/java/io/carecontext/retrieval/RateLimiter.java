@@ -47,8 +47,19 @@ public final class RateLimiter {
    */
   public AccessDenied refused(AuditLog audit, TenantId tenant, AuditEntry base, String keyId, long retryAfterSeconds,
                               long startNanos) {
-    UUID row = refusalRows.row(keyId, base).map(e -> audit.recordDenial(tenant, e, "rate_limited", startNanos))
-        .orElse(null);
+    return refused(audit, tenant, base, e -> e, keyId, retryAfterSeconds, startNanos);
+  }
+
+  /**
+   * As {@link #refused(AuditLog, TenantId, AuditEntry, String, long, long)}, the row completed by
+   * {@code completing} only when it is written (a research subject code resolved to its patient: a
+   * read of the database, which a refusal past the row budget does not make).
+   */
+  public AccessDenied refused(AuditLog audit, TenantId tenant, AuditEntry base,
+                              java.util.function.UnaryOperator<AuditEntry> completing, String keyId,
+                              long retryAfterSeconds, long startNanos) {
+    UUID row = refusalRows.row(keyId, base)
+        .map(e -> audit.recordDenial(tenant, completing.apply(e), "rate_limited", startNanos)).orElse(null);
     return new AccessDenied(429, "rate_limited", "too many requests for this key: retry later", "rate_limited", row,
         retryAfterSeconds);
   }

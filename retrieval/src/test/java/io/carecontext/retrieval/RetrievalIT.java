@@ -838,6 +838,68 @@ class RetrievalIT {
     assertThat(row.get("query")).isEqualTo("Zebulon Quartermaine cough");
   }
 
+  /** The research subject code research search issued for {@code patientId}. */
+  static String subjectCodeOf(String patientId) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); PreparedStatement ps = c.prepareStatement(
+        "SELECT code FROM tenant_clinic.research_subjects WHERE patient_id = ?")) {
+      ps.setString(1, patientId);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).as("a code issued for " + patientId).isTrue();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  /**
+   * A researcher's chat or context call by subject code that is refused before the code is resolved
+   * (rate limit, purpose missing, unknown or not allowed, identified context asked for) recorded the
+   * code as its patient, and the patient's accounting of disclosures (the trail by patient) left out
+   * every such attempt on them. Its row now names the patient the code stands for, and the code, as the
+   * rows after the code's resolution do; a code never issued stays the code.
+   */
+  @Test
+  void aResearchersRefusalsBeforeItsCodeIsResolvedRecordThePatientTheCodeStandsFor() throws SQLException {
+    research(RESEARCHER, "Hemoglobin A1c", "HRESCH");
+    String code = subjectCodeOf("p-ok");
+    float[] vector = MODEL.embedAll(List.of("cough")).get(0);
+    java.util.function.BiFunction<String, String, ContextQuery> query = (purpose, text) ->
+        new ContextQuery(text, () -> vector, 5, purpose, null, false);
+    Map<String, AccessDenied> refused = new java.util.LinkedHashMap<>();
+    refused.put("purpose_missing", assertDenied(() -> service.context(tenant, RESEARCH_POLICY, RESEARCHER, code,
+        query.apply(null, "cough"), "chat")));
+    refused.put("purpose_unknown", assertDenied(() -> service.context(tenant, RESEARCH_POLICY, RESEARCHER, code,
+        query.apply("FOO", "cough"), "chat")));
+    refused.put("purpose_not_allowed", assertDenied(() -> service.context(tenant, RESEARCH_POLICY, RESEARCHER, code,
+        query.apply("TREAT", "cough"), "chat")));
+    refused.put("deidentified_only", assertDenied(() -> service.context(tenant, RESEARCH_POLICY, RESEARCHER, code,
+        query.apply("HRESCH", "cough"), "context")));
+    TenantPolicy onePerMinute = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in", "rateLimitPerMinute", 1,
+        "rolePolicies", researchSettingsOf("opt-in").get("rolePolicies")));
+    ContextService limited = new ContextService(platform.tx, platform.keys, audit);
+    try {
+      limited.context(tenant, onePerMinute, RESEARCHER, code, query.apply("HRESCH", "cough"), "chat");
+    } catch (AccessDenied served) {
+      // within the limit: whatever it was answered, it took the minute's one request
+    }
+    refused.put("rate_limited", assertDenied(() -> limited.context(tenant, onePerMinute, RESEARCHER, code,
+        query.apply("HRESCH", "cough"), "chat")));
+    refused.forEach((reason, d) -> {
+      assertThat(d.reason()).isEqualTo(reason);
+      var row = auditRow(d.auditId());
+      assertThat(row.get("reason")).as(reason).isEqualTo(reason);
+      assertThat(row.get("patient")).as(reason).isEqualTo("p-ok");
+      assertThat(row.get("details").toString()).as(reason).contains(code);
+    });
+    // the patient's own listing holds them all
+    assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-ok", "res", null, null, 1000), false)
+        .stream().map(r -> r.get("auditId")).toList())
+        .containsAll(refused.values().stream().map(d -> d.auditId().toString()).toList());
+    // a code never issued names no one: the row keeps it
+    AccessDenied unissued = assertDenied(() -> service.context(tenant, RESEARCH_POLICY, RESEARCHER, "R000000000000000",
+        query.apply(null, "cough"), "chat"));
+    assertThat(auditRow(unissued.auditId()).get("patient")).isEqualTo("R000000000000000");
+  }
+
   /**
    * Deleting a patient's Patient resource leaves its other resources' chunks; the read path answers it
    * as unknown, and research, whose statement names no patient condition, leaves it out too: the

@@ -109,7 +109,8 @@ public final class ResearchService {
   }
 
   /** A capitalized word that begins the query (or a sentence of it) and is followed by a name: a first name. */
-  private static final Pattern FIRST_NAME = Pattern.compile("(?<=^|[.!?]\\s{0,10})[A-Z][a-z'’-]{2,}(?=,?\\s+\\[NAME])");
+  private static final Pattern FIRST_NAME =
+      Pattern.compile("(?<=^|[.!?]\\s{0,10})[A-Z][a-z'’-]{2,}(?=,?\\s+\\[NAME])");
 
   /**
    * The query as it is embedded: de-identified on its own, without any patient's identifiers

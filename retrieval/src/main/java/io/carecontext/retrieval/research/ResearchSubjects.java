@@ -81,6 +81,20 @@ public final class ResearchSubjects {
   }
 
   /**
+   * {@code row}, a refusal written before the request's {@code pathId} was resolved, as it should
+   * read when that id is a research subject code this key may resolve: the patient it stands for,
+   * and the code ({@code details.researchSubject}), as the rows after its resolution read. Such a
+   * refusal (rate limit, purpose missing or not allowed, identified context asked for) named the code
+   * alone, and the patient's accounting of disclosures left out every attempt refused before it.
+   * Anything else (a patient id, a code never issued, a key the database does not admit) as it is.
+   */
+  public static io.carecontext.retrieval.audit.AuditEntry recordedFor(TenantTransactions tx, TenantId tenant,
+      Requester who, String pathId, io.carecontext.retrieval.audit.AuditEntry row) {
+    return resolve(tx, tenant, who, pathId).map(patient -> row.withPatient(patient)
+        .withDetail("researchSubject", io.carecontext.retrieval.audit.AuditEntry.jsonString(pathId))).orElse(row);
+  }
+
+  /**
    * The patient a code stands for, for this key as the database admits it (a key with the researcher
    * role); empty for anything else, a patient id included.
    */
