@@ -50,14 +50,17 @@ public final class PatientRequests {
   private final TenantDirectory tenants;
   private final Metrics metrics;
   private final TenantEmbeddings embeddings;
+  /** For the patient a research subject code in the path stands for, which its refusals record beside it. */
+  private final io.carecontext.migrations.TenantTransactions tx;
   /** This path's attempts on another tenant's patients, bounded per key like its other refusals. */
   private final OtherTenantAttempts otherTenants;
   /** The audit-row budget of each key's refusals checked before the rate limit (bodies, questions, roles). */
   private final RefusalRows callerErrorRows = new RefusalRows();
 
   public PatientRequests(JsonMapper json, AuditLog audit, TenantDirectory tenants, Metrics metrics,
-                         TenantEmbeddings embeddings) {
+                         TenantEmbeddings embeddings, io.carecontext.migrations.TenantTransactions tx) {
     this.json = json;
+    this.tx = tx;
     this.audit = audit;
     this.tenants = tenants;
     this.metrics = metrics;
@@ -206,12 +209,18 @@ public final class PatientRequests {
                                String action, String reason, ApiException answer) {
     AuditEntry row = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patientId,
         purpose, action, AuditEntry.Decision.DENIED, reason);
+    // A research subject code in the path is recorded with the patient it stands for beside it, as the rows
+    // of its allowed requests are: these rows named the code alone, and the patient's accounting of
+    // disclosures missed them (resolved only for a row that is written).
+    java.util.function.UnaryOperator<AuditEntry> subject = patientId == null ? e -> e
+        : e -> io.carecontext.retrieval.research.ResearchSubjects.recordedFor(tx, tenant, caller.requester(), patientId,
+            e);
     if ("embedding_unavailable".equals(reason)) {
-      audit.record(tenant, row); // past the rate limit: bounded by it
+      audit.record(tenant, subject.apply(row)); // past the rate limit: bounded by it
     } else {
       // checked before the rate limit: a key sending bad bodies in a loop is bounded here, as its 429s are
       // (RefusalRows.PER_MINUTE); past the budget it is still refused and counted
-      callerErrorRows.record(audit, tenant, caller.keyId(), row);
+      callerErrorRows.row(caller.keyId(), row).ifPresent(due -> audit.record(tenant, subject.apply(due)));
     }
     metrics.refusal(tenant.value(), action, reason);
     return answer;

@@ -579,6 +579,32 @@ class ContextApiIT {
     assertThat(noPurpose.statusCode()).isEqualTo(400);
   }
 
+  /**
+   * A researcher's chat or context call by subject code refused for its body (or question) named the
+   * code alone in its row, so the trail by patient missed the attempt; it now names the patient the
+   * code stands for, and the code, as the request's other rows do.
+   */
+  @Test
+  void aResearchersBodyRefusalByCodeIsRecordedForThePatientTheCodeStandsFor() {
+    String researcher = app.tenantWithKey("ward", "res-body", "[\"researcher\"]", null);
+    HttpResponse<String> found = app.call("POST", "/v1/ward/research/search", researcher,
+        "{\"query\":\"diabetes\",\"k\":5,\"purposeOfUse\":\"HRESCH\"}");
+    assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "\"subject\":\"(R[0-9A-F]{15})\",\"resourceType\":\"Condition\"").matcher(found.body()); // pt-1's cn-1
+    assertThat(m.find()).isTrue();
+    String code = m.group(1);
+    HttpResponse<String> chat = app.call("POST", "/v1/ward/patients/" + code + "/chat", researcher,
+        "{\"question\":\"diabetes\",\"purposeOfUse\":\"HRESCH\",\"k\":3}");
+    assertThat(chat.statusCode()).isEqualTo(400);
+    HttpResponse<String> noQuestion = app.call("POST", "/v1/ward/patients/" + code + "/chat", researcher,
+        "{\"purposeOfUse\":\"HRESCH\"}");
+    assertThat(noQuestion.statusCode()).isEqualTo(400);
+    String trail = app.call("GET", "/v1/ward/audit?patient=pt-1&principal=res-body", auditor, null).body();
+    assertThat(trail).contains("\"reason\":\"body_malformed\"").contains("\"reason\":\"query_missing\"")
+        .contains(code);
+  }
+
   @Test
   void decisionsAreCountedInMetricsWithoutPhi() {
     String notFound = "carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"patient_not_found\","
