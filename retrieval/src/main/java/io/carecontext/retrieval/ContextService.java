@@ -127,7 +127,14 @@ public final class ContextService {
     // A role served de-identified only names a patient by the research subject code research search
     // issued, never by a patient id it chose (tenant migration 48): the rows from here on record the
     // patient the code stands for, and the code.
-    String patientId = rp.deidentifiedOnly() ? ResearchSubjects.resolve(tx, tenant, who, pathId).orElse(null) : pathId;
+    ResearchSubjects.Resolution subject = rp.deidentifiedOnly() ? ResearchSubjects.resolution(tx, tenant, who, pathId)
+        : null;
+    if (subject != null && !subject.keyAdmitted()) {
+      // the database refused the key (revoked since authentication): the 404 of any code it cannot resolve,
+      // recorded as what it is, as the read path records such a key
+      throw deny(tenant, base, 404, "patient_not_found", ResearchSubjects.NOT_FOUND, "key_not_admitted", 0, start);
+    }
+    String patientId = subject != null ? subject.patient().orElse(null) : pathId;
     if (patientId == null) {
       throw deny(tenant, base, 404, "patient_not_found", ResearchSubjects.NOT_FOUND, "research_subject_unknown", 0,
           start);

@@ -901,6 +901,32 @@ class RetrievalIT {
   }
 
   /**
+   * A researcher's key revoked after authentication read it: the database resolves no code for it, and
+   * its chat by code was recorded as a code never issued (research_subject_unknown). It is now recorded
+   * as the key the database refused, with the same 404 as a code never issued.
+   */
+  @Test
+  void aResearchersKeyTheDatabaseRefusesIsRecordedAsSuchNotAsAnUnknownCode() throws SQLException {
+    research(RESEARCHER, "Hemoglobin A1c", "HRESCH");
+    String code = subjectCodeOf("p-ok");
+    Requester gone = requester("res-gone", "researcher", null);
+    try (Connection owner = platform.db.ownerDataSource().getConnection(); PreparedStatement ps = owner.prepareStatement(
+        "UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = ?")) {
+      ps.setString(1, gone.keyId());
+      ps.executeUpdate();
+    }
+    ContextQuery q = new ContextQuery("cough", MODEL.embedAll(List.of("cough")).get(0), 5, "HRESCH", null);
+    AccessDenied refused = assertDenied(() -> service.context(tenant, RESEARCH_POLICY, gone, code, q, "chat"));
+    AccessDenied unissued = assertDenied(() -> service.context(tenant, RESEARCH_POLICY, RESEARCHER, "R000000000000000",
+        q, "chat"));
+    assertThat(refused.status()).isEqualTo(unissued.status()).isEqualTo(404);
+    assertThat(refused.getMessage()).isEqualTo(unissued.getMessage());
+    assertThat(refused.reason()).isEqualTo("key_not_admitted");
+    assertThat(auditRow(refused.auditId())).containsEntry("reason", "key_not_admitted");
+    assertThat(unissued.reason()).isEqualTo("research_subject_unknown");
+  }
+
+  /**
    * Deleting a patient's Patient resource leaves its other resources' chunks; the read path answers it
    * as unknown, and research, whose statement names no patient condition, leaves it out too: the
    * research role's chunk policy alone (tenant migration 56).

@@ -99,13 +99,28 @@ public final class ResearchSubjects {
    * role); empty for anything else, a patient id included.
    */
   public static Optional<String> resolve(TenantTransactions tx, TenantId tenant, Requester who, String code) {
+    return resolution(tx, tenant, who, code).patient();
+  }
+
+  /**
+   * A code's resolution: the patient, and whether the database admitted the key at all
+   * ({@code keyAdmitted}: false for a key revoked since authentication, or of another tenant). A
+   * code resolved to nothing for such a key was recorded as a code never issued
+   * (research_subject_unknown), not as the key the database refused. Anything that is no code
+   * resolves to nothing without a read.
+   */
+  public record Resolution(Optional<String> patient, boolean keyAdmitted) {}
+
+  public static Resolution resolution(TenantTransactions tx, TenantId tenant, Requester who, String code) {
     if (code == null || !CODE.matcher(code).matches()) {
-      return Optional.empty();
+      return new Resolution(Optional.empty(), true);
     }
     PolicySettings settings = PolicySettings.read().build().withQualifiedNames().withCaller(who.keyId(),
         who.keySecretHash());
     return tx.runOnce(tenant, settings, TenantSql.of(tenant,
-        "SELECT patient_id FROM {schema}.research_subjects WHERE code = ?"), List.of(code),
-        (c, rows) -> rows.next() ? Optional.of(rows.getString(1)) : Optional.<String>empty());
+        "SELECT EXISTS (SELECT 1 FROM {schema}.caller_key), "
+            + "(SELECT patient_id FROM {schema}.research_subjects WHERE code = ?)"), List.of(code),
+        (c, rows) -> rows.next() ? new Resolution(Optional.ofNullable(rows.getString(2)), rows.getBoolean(1))
+            : new Resolution(Optional.empty(), false));
   }
 }
