@@ -21,8 +21,9 @@ import org.hl7.fhir.r4.model.Resource;
  * read path sees a link only inside them (tenant migration 42). An Encounter's links end with the
  * encounter, or the participant's part in it (see {@link #encounterEnd}), and the read path sees them
  * for the tenant's follow-up after that (tenant migration 44); one under way without an end, for the
- * tenant's openEncounterMaxDays after the later of its start and when it was last stored (tenant
- * migration 60). A participant that is a
+ * tenant's openEncounterMaxDays after it was last stored (tenant migration 60); no date after the
+ * storing is trusted further: one over ended no later than it was stored, and an end still ahead is
+ * bounded as an open encounter's too (tenant migration 63). A participant that is a
  * PractitionerRole links {@code PractitionerRole/<id>}, which a key may name as its practitionerId
  * (US Core feeds name roles), and the write path copies such a link for the role's Practitioner
  * ({@link #practitionerOfRole}, tenant migration 46).
@@ -68,17 +69,27 @@ public final class CareLinks {
           // when this version was stored. Without a date its link had no end, and a participant of a
           // visit sent as finished kept the patient's context for good.
           end = stored(e);
+        } else if (end != null && over(e.getStatus()) && stored(e) != null) {
+          // Over: it ended no later than the feed said so. An end after that (2099 for 2029) is a typo,
+          // and linked until then plus the follow-up.
+          end = earlier(end, stored(e));
         }
         Instant openSince = null;
         if (end == null) {
-          // Under way and no end sent: it links for the tenant's bound after the later of its start and
-          // when the feed stored this version (the database adds the bound, tenant migration 60), so an
-          // encounter whose discharge the feed lost does not link its participants for good, and one
-          // the feed keeps updating keeps linking. With neither, nothing bounds it: no link.
-          openSince = later(start(visit), stored(e));
+          // Under way and no end sent: it links for the tenant's bound after the feed stored this version
+          // (the database adds the bound, tenant migration 60), so an encounter whose discharge the feed
+          // lost does not link its participants for good, and one the feed keeps sending keeps linking.
+          // Its start counts only when the storing time is unknown: a start in the future (2099 for 2029)
+          // pushed the bound's count into it; the database counts from no later than the write (tenant
+          // migration 63). With neither, nothing bounds it: no link.
+          openSince = stored(e) != null ? stored(e) : start(visit);
           if (openSince == null) {
             continue;
           }
+        } else if (stored(e) != null && end.isAfter(stored(e))) {
+          // An end still ahead when stored (a planned visit, an expected discharge) is a promise, not an
+          // event: bounded as an open encounter's too, from the storing (tenant migration 63).
+          openSince = stored(e);
         }
         Instant until = end;
         Instant since = openSince;
@@ -95,14 +106,15 @@ public final class CareLinks {
   /**
    * One link per practitioner and resource (the table's key): the widest of its periods. Of an
    * Encounter's (whose participant may be named twice, once ended and once not), an open one is the
-   * wider: it is kept, bounded from its {@code openSince}.
+   * wider: it is kept, bounded from its {@code openSince}; of two ended ones the later end, bounded from
+   * the storing if either end was still ahead then (the only {@code openSince} an ended one has).
    */
   private static void add(Map<String, CareLink> links, CareLink link) {
     links.merge(link.practitionerId(), link, (a, b) -> {
       Instant until = a.validUntil() == null || b.validUntil() == null ? null : later(a.validUntil(), b.validUntil());
       return new CareLink(a.practitionerId(), a.patientId(), a.sourceType(), a.sourceId(),
           a.validFrom() == null || b.validFrom() == null ? null : earlier(a.validFrom(), b.validFrom()), until,
-          until != null ? null : later(a.openSince(), b.openSince()));
+          later(a.openSince(), b.openSince()));
     });
   }
 
@@ -115,8 +127,8 @@ public final class CareLinks {
    * When an Encounter's care of one participant ends, as far as the resource says: the earlier of the
    * participant's and the encounter's period end. Without an end, an encounter under way (arrived,
    * triaged, in progress, on leave) has not ended: access must not lapse during the visit, but a feed
-   * may lose the discharge, so its link stands for the tenant's openEncounterMaxDays after the later of
-   * its start and when the feed last stored it (the caller's {@code openSince}). One that is over (finished), of unknown status, or only
+   * may lose the discharge, so its link stands for the tenant's openEncounterMaxDays after the feed
+   * last stored it (the caller's {@code openSince}). One that is over (finished), of unknown status, or only
    * planned, ended no later than anyone can tell from the last start it gives (a finished encounter
    * without its end would otherwise admit its participants for good; a planned one lapses after its
    * date if the feed never says it took place). Null: no end known. A planned encounter with no date
@@ -132,6 +144,12 @@ public final class CareLinks {
       return end;
     }
     return later(startAsEnd(visit), startAsEnd(part));
+  }
+
+  /** An encounter over: finished, or of unknown status (read as over, see {@link #encounterEnd}). */
+  private static boolean over(Encounter.EncounterStatus status) {
+    return status == Encounter.EncounterStatus.FINISHED || status == Encounter.EncounterStatus.UNKNOWN
+        || status == null || status == Encounter.EncounterStatus.NULL;
   }
 
   /** An encounter under way: arrived, triaged, in progress or on leave. */

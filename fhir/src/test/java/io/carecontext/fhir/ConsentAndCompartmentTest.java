@@ -178,12 +178,13 @@ class ConsentAndCompartmentTest {
 
   /**
    * An encounter under way with no end linked its participants until the feed sent one, and a feed
-   * that lost the discharge had them linked for good. Its link is open since the later of its start
-   * and when the feed stored that version (the database bounds it by the tenant's openEncounterMaxDays):
-   * an update the feed stores moves it; with neither date, nothing bounds it, and it links no one.
+   * that lost the discharge had them linked for good. Its link is open since the feed stored that
+   * version (the database bounds it by the tenant's openEncounterMaxDays), whatever start it names; its
+   * start only when that is not known: an update the feed stores moves it; with neither date, nothing
+   * bounds it, and it links no one.
    */
   @Test
-  void anEncounterUnderWayWithoutAnEndIsOpenSinceItsStartOrItsStoringWhicheverIsLater() {
+  void anEncounterUnderWayWithoutAnEndIsOpenSinceItsStoring() {
     String encounter = """
         {"resourceType":"Encounter","id":"e1","status":"%s","class":{"code":"IMP"}%s,
          "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}},
@@ -198,9 +199,14 @@ class ConsentAndCompartmentTest {
           stored + ",\"period\":{\"start\":\"2019-01-01\"}")))).as(status).containsExactly(
           new CareLink("pr-1", "p1", "Encounter", "e1", null, null, storedAt),
           new CareLink("pr-2", "p1", "Encounter", "e1", null, Instant.parse("2019-01-03T00:00:00Z"), null));
-      // starting after it was stored (an early arrival): open since its start
+      // starting after it was stored: open since it was stored all the same (tenant migration 63: a
+      // start typed 2099 counted the bound from 2099)
       assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status,
-          stored + ",\"period\":{\"start\":\"2025-05-07T10:00:00Z\"}")))).as(status).extracting(CareLink::openSince)
+          stored + ",\"period\":{\"start\":\"2099-05-07T10:00:00Z\"}")))).as(status).extracting(CareLink::openSince)
+          .containsExactly(storedAt, null);
+      // not stored (no meta): its start is all there is (the database counts from no later than the write)
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status,
+          ",\"period\":{\"start\":\"2025-05-07T10:00:00Z\"}")))).as(status).extracting(CareLink::openSince)
           .containsExactly(Instant.parse("2025-05-07T10:00:00Z"), null);
       // undated: since it was stored
       assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, stored)))).as(status)
@@ -210,10 +216,47 @@ class ConsentAndCompartmentTest {
           new CareLink("pr-2", "p1", "Encounter", "e1", null, Instant.parse("2019-01-03T00:00:00Z"), null),
           new CareLink("pr-1", "p1", "Encounter", "e1", null, Instant.parse("2019-01-03T00:00:00Z"), null));
     }
-    // an end sent: not open, whatever its status
+    // an end sent and past when stored: not open, whatever its status
     assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted("in-progress",
-        stored + ",\"period\":{\"start\":\"2019-01-01\",\"end\":\"2030-01-01\"}")))).extracting(CareLink::openSince)
+        stored + ",\"period\":{\"start\":\"2019-01-01\",\"end\":\"2025-01-01\"}")))).extracting(CareLink::openSince)
         .containsExactly(null, null);
+  }
+
+  /**
+   * Dates after the encounter was stored were trusted: a finished encounter ending 2099 (for 2029)
+   * linked until then plus the follow-up, and an end still ahead when stored (a planned visit, an
+   * expected discharge) until that end. A finished (or unknown-status) encounter ended no later than it
+   * was stored as over; an end still ahead is bounded as an open encounter's, from its storing (the
+   * database adds the tenant's openEncounterMaxDays, tenant migration 63).
+   */
+  @Test
+  void datesAfterTheStoringAreNotTrusted() {
+    String encounter = """
+        {"resourceType":"Encounter","id":"e1","status":"%s","class":{"code":"IMP"},
+         "meta":{"lastUpdated":"2025-05-06T07:08:09Z"},"period":{"start":"2025-05-01","end":"%s"},
+         "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}},
+          {"individual":{"reference":"Practitioner/pr-2"},"period":{"end":"2025-05-02"}}]}""";
+    Instant storedAt = Instant.parse("2025-05-06T07:08:09Z");
+    Instant may3 = Instant.parse("2025-05-03T00:00:00Z");
+    for (String status : List.of("finished", "unknown")) {
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, "2099-12-31")))).as(status)
+          .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1", null, storedAt),
+              new CareLink("pr-2", "p1", "Encounter", "e1", null, may3));
+      // an end before the storing is its end, as before
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, "2025-05-04")))).as(status)
+          .extracting(CareLink::validUntil).containsExactly(Instant.parse("2025-05-05T00:00:00Z"), may3);
+    }
+    for (String status : List.of("arrived", "triaged", "in-progress", "onleave")) {
+      assertThat(CareLinks.of(Fhir.parseResource(encounter.formatted(status, "2099-12-31")))).as(status)
+          .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1", null, Instant.parse("2100-01-01T00:00:00Z"),
+              storedAt), new CareLink("pr-2", "p1", "Encounter", "e1", null, may3));
+    }
+    assertThat(CareLinks.of(Fhir.parseResource("""
+        {"resourceType":"Encounter","id":"e1","status":"planned","class":{"code":"AMB"},
+         "meta":{"lastUpdated":"2025-05-06T07:08:09Z"},"period":{"start":"2099-02-03"},
+         "subject":{"reference":"Patient/p1"},"participant":[{"individual":{"reference":"Practitioner/pr-1"}}]}""")))
+        .containsExactly(new CareLink("pr-1", "p1", "Encounter", "e1", null, Instant.parse("2099-02-04T00:00:00Z"),
+            storedAt));
   }
 
   /**

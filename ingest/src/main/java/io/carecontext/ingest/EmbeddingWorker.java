@@ -342,7 +342,10 @@ public final class EmbeddingWorker implements AutoCloseable {
    * migration 46, or its row removed by migration 47 to be made again with the role's period), so
    * that the worker makes the row and the copies of the links through the role (see
    * {@link #rederiveRoleHolder}). A role version found linking no one (inactive, ended, or naming no
-   * Practitioner), by its write or by the worker, is not queued again (tenant migration 49).
+   * Practitioner), by its write or by the worker, is not queued again (tenant migration 49). And every
+   * role whose row was made before its period's date bounds were read in the zone of the other bound
+   * (its {@code periods_checked} NULL, tenant migration 63): its row and copies stand until the worker
+   * replaces them.
    */
   public int enqueueRolesWithoutHolder(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
@@ -350,7 +353,8 @@ public final class EmbeddingWorker implements AutoCloseable {
           INSERT INTO outbox (resource_type, resource_id, version_id, operation)
           SELECT r.resource_type, r.resource_id, r.version_id, 'reembed' FROM resources r
           WHERE r.resource_type = 'PractitionerRole' AND NOT r.deleted
-            AND NOT EXISTS (SELECT 1 FROM practitioner_roles p WHERE p.role_id = r.resource_id)
+            AND NOT EXISTS (SELECT 1 FROM practitioner_roles p WHERE p.role_id = r.resource_id
+                            AND p.periods_checked IS NOT NULL)
             AND NOT EXISTS (SELECT 1 FROM practitioner_roles_without_holder n
                             WHERE n.role_id = r.resource_id AND n.version_id = r.version_id)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.resource_type = r.resource_type
@@ -818,10 +822,13 @@ public final class EmbeddingWorker implements AutoCloseable {
 
   /**
    * A PractitionerRole without its practitioner's row gets it, with the copies of the links through
-   * it ({@link ResourceWriter#insertRoleHolder}); one with its row was written by the current rules.
+   * it ({@link ResourceWriter#insertRoleHolder}); one whose row was made before tenant migration 63
+   * (its period's date bounds read in UTC, up to 14 hours wide) gets them again, in this transaction,
+   * so the old ones hold until the new ones commit; one with a checked row was written by the current rules.
    */
   private static void rederiveRoleHolder(Connection c, Claimed row, Resource resource) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM practitioner_roles WHERE role_id = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT 1 FROM practitioner_roles WHERE role_id = ? AND periods_checked IS NOT NULL")) {
       ps.setString(1, row.id());
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {

@@ -28,6 +28,7 @@ class DataMigrationsIT {
   static TenantId tenant;
   static TenantId before59;
   static TenantId before60;
+  static TenantId before63;
 
   @BeforeAll
   static void setUp() throws SQLException {
@@ -62,6 +63,21 @@ class DataMigrationsIT {
                ('doc-a', 'pt-1', 'Encounter', 'enc-recent', true, now() - interval '10 days', NULL),
                ('doc-a', 'pt-1', 'Encounter', 'enc-years', true, now() - interval '3 years', NULL),
                ('doc-a', 'pt-1', 'CareTeam', 'team-1', true, NULL, NULL)""");
+    before63 = OlderTemplates.provision(platform, "datamig62", 62);
+    superuser(before63, """
+        INSERT INTO resources (resource_type, resource_id, version_id, patient_id, content_hash, body, last_updated)
+        VALUES ('Encounter', 'enc-typo', 2, 'pt-1', '\\x00', '\\x00', now() - interval '10 days'),
+               ('Encounter', 'enc-ahead', 4, 'pt-1', '\\x00', '\\x00', now() - interval '100 days'),
+               ('Encounter', 'enc-plain', 1, 'pt-1', '\\x00', '\\x00', now() - interval '5 days');
+        INSERT INTO care_links (practitioner_id, patient_id, source_type, source_id, status_checked, valid_until,
+                                open_since)
+        VALUES ('doc-a', 'pt-1', 'Encounter', 'enc-typo', true, NULL, '2099-01-05'),
+               ('doc-a', 'pt-1', 'Encounter', 'enc-ahead', true, '2099-01-05', NULL),
+               ('doc-a', 'pt-1', 'Encounter', 'enc-plain', true, NULL, now() - interval '6 days'),
+               ('doc-a', 'pt-1', 'Encounter', 'enc-nobody', true, '2099-01-05', NULL),
+               ('doc-a', 'pt-1', 'CareTeam', 'team-1', true, '2099-01-05', NULL);
+        INSERT INTO practitioner_roles (role_id, practitioner_id, valid_from, valid_until)
+        VALUES ('role-1', 'doc-r', '2024-01-04T22:00:00Z', '2024-01-06T00:00:00Z')""");
     OlderTemplates.startCurrentRelease(platform);
   }
 
@@ -129,6 +145,42 @@ class DataMigrationsIT {
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = '%s' AND c.relname IN ('care_links', 'resources') AND c.relforcerowsecurity
         ORDER BY 1""".formatted(before60.schemaName()))).containsExactly("care_links", "resources");
+  }
+
+  /**
+   * 63: an Encounter link open since a future start (2099 for 2029), or ending in the future with no
+   * bound, is open since its encounter was last stored (none stored: since the migration), so the
+   * tenant's openEncounterMaxDays (90 here) bounds it at once, and those ending ahead are derived again
+   * by the worker; every PractitionerRole's row, its period read before date bounds took the other
+   * bound's zone, is marked for the worker to derive again (kept until it does). Also where the owner
+   * is bound by forced row-level security.
+   */
+  @Test
+  void futureDatesStoredBeforeAreBoundedWhereTheOwnerIsBoundByRowLevelSecurity() throws SQLException {
+    assertThat(rows(before63, """
+        SELECT source_id || ' ' || (follow_up_until > now()) || ' ' || coalesce(status_checked::text, 'unchecked')
+        FROM care_links WHERE source_type = 'Encounter' ORDER BY source_id"""))
+        .containsExactly("enc-ahead false unchecked", "enc-nobody true unchecked", "enc-plain true true",
+            "enc-typo true true");
+    assertThat(rows(before63, """
+        SELECT l.source_id FROM care_links l JOIN resources r ON r.resource_id = l.source_id
+        WHERE l.open_since = r.last_updated ORDER BY 1""")).containsExactly("enc-ahead", "enc-typo");
+    assertThat(rows(before63, "SELECT (open_since <= now() AND valid_until IS NOT NULL)::text FROM care_links "
+        + "WHERE source_id = 'enc-nobody'")).containsExactly("true");
+    // a CareTeam's end, however far, is its own (no end would link as long): left as it was
+    assertThat(rows(before63, "SELECT (valid_until = '2099-01-05' AND open_since IS NULL AND status_checked)::text "
+        + "FROM care_links WHERE source_type = 'CareTeam'")).containsExactly("true");
+    // the role stands as it was until the worker derives it again; a role written from now on is checked
+    assertThat(rows(before63, "SELECT role_id || ' ' || coalesce(periods_checked::text, 'unchecked') "
+        + "FROM practitioner_roles")).containsExactly("role-1 unchecked");
+    superuser(before63, "INSERT INTO practitioner_roles (role_id, practitioner_id) VALUES ('role-2', 'doc-s')");
+    assertThat(rows(before63, "SELECT periods_checked::text FROM practitioner_roles WHERE role_id = 'role-2'"))
+        .containsExactly("true");
+    assertThat(rows(before63, """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = '%s' AND c.relname IN ('care_links', 'resources', 'practitioner_roles')
+          AND c.relforcerowsecurity ORDER BY 1""".formatted(before63.schemaName())))
+        .containsExactly("care_links", "practitioner_roles", "resources");
   }
 
   static void superuser(String sql) throws SQLException {
