@@ -86,6 +86,9 @@ final class ResourceWriter {
     resource.getMeta().setVersionId(null).setLastUpdated(null);
     byte[] hash = cipher.contentHash(Fhir.toJson(resource).getBytes(StandardCharsets.UTF_8));
     if (current != null && !current.deleted && Arrays.equals(current.hash, hash)) {
+      if ("Encounter".equals(type)) {
+        stillOpen(id);
+      }
       return recorded(new WriteOutcome(type, id, current.version, current.lastUpdated, WriteOutcome.Status.UNCHANGED,
           current.patientId));
     }
@@ -198,6 +201,19 @@ final class ResourceWriter {
   /** The transaction's connection. */
   Connection connection() {
     return c;
+  }
+
+  /**
+   * An Encounter sent again unchanged: no new version, but the feed says it still stands. Its links
+   * open since an earlier store (under way without an end, or ending ahead: CareLinks.of) are open
+   * since now, and the database bounds them by the tenant's openEncounterMaxDays from here (tenant
+   * migrations 60 and 63): a long stay whose feed only re-sends the encounter kept the time of its last
+   * change, and its link lapsed while the patient was still in the ward. An ended link has no
+   * open_since and is left as it is.
+   */
+  private void stillOpen(String id) throws SQLException {
+    execute("UPDATE care_links SET open_since = now() WHERE source_type = 'Encounter' AND source_id = ? "
+        + "AND open_since < now()", id);
   }
 
   /** What this writer created, changed, deleted or left unchanged so far. */
