@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * An encounter under way (arrived, triaged, in progress, on leave) whose end the feed never sends (a
  * lost discharge message) linked its participants to the patient for good. It now links them for the
- * tenant's openEncounterMaxDays (90 unless set) after the later of its start and the time the feed last
- * stored it, with no follow-up after that (tenant migration 60): a stay the feed keeps updating keeps
+ * tenant's openEncounterMaxDays (90 unless set) after the time the feed last stored it (or, since tenant
+ * migration 63, sent it again unchanged), with no follow-up after that (tenant migration 60): a stay the feed keeps updating keeps
  * its link, one the feed forgot lapses, and a change of the setting reaches the links stored at its
  * commit. The time the feed stored the encounter is moved back in the database here, as waiting 90
  * days would.
@@ -88,6 +88,25 @@ class OpenEncounterCareLinksIT {
   static void storedDaysAgo(String tenant, String patient, int days) throws SQLException {
     execute("UPDATE tenant_" + tenant + ".care_links SET open_since = now() - interval '" + days + " days' "
         + "WHERE source_id = 'en-" + patient + "'");
+  }
+
+  /**
+   * As if the feed had stored everything of the patient's encounter {@code days} earlier: every date of
+   * its links moved back (an end, the time it is open since), as waiting would move now() forward.
+   */
+  static void shiftedBack(String tenant, String patient, int days) throws SQLException {
+    execute("UPDATE tenant_" + tenant + ".care_links SET open_since = open_since - interval '" + days + " days', "
+        + "valid_until = valid_until - interval '" + days + " days' WHERE source_id = 'en-" + patient + "'");
+  }
+
+  static String single(String tenant, String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute("SET search_path = tenant_" + tenant);
+      try (ResultSet rs = st.executeQuery(sql)) {
+        assertThat(rs.next()).isTrue();
+        return rs.getString(1);
+      }
+    }
   }
 
   static String lastReason(String tenant, String patient) throws SQLException {
@@ -188,5 +207,98 @@ class OpenEncounterCareLinksIT {
            "period":{"end":"%s"}},"request":{"method":"PUT","url":"PractitionerRole/prr-1"}}""".formatted(daysAgo(-300)));
     refused(dr, "viarole", "pt-role");
     served(dr, "viarole", "pt-role-2");
+  }
+
+  /**
+   * Dates after the feed stored the encounter were trusted (tenant migration 63): one under way whose
+   * start was typed 2099 was open since 2099, a finished one ending 2099 linked until then plus the
+   * follow-up, and one under way or planned whose end lay decades ahead linked until that end. Stored
+   * now, each links; 100 days of silence later (every date moved back as waiting would move now()),
+   * none does, as for any encounter under way the feed forgot.
+   */
+  @Test
+  void datesAfterTheStoringAreNotTrusted() throws SQLException {
+    String ehr = app.tenantWithKey("future", "feed", "[\"ehr-integration\"]", null);
+    String dr = app.tenantWithKey("future", "dr-a", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    String typo = ",\"period\":{\"start\":\"2099-01-05T08:00:00Z\"}";
+    String endTypo = ",\"period\":{\"start\":\"" + daysAgo(3) + "\",\"end\":\"2099-01-05\"}";
+    post("future", ehr, patient("pt-start", "Practitioner/pr-1", typo) + ","
+        + patient("pt-end", "Practitioner/pr-1", endTypo).replace("in-progress", "finished") + ","
+        + patient("pt-ahead", "Practitioner/pr-1", endTypo) + ","
+        + patient("pt-plan", "Practitioner/pr-1", typo).replace("in-progress", "planned") + ","
+        + patient("pt-near", "Practitioner/pr-1", ""));
+    for (String p : new String[] {"pt-start", "pt-end", "pt-ahead", "pt-plan", "pt-near"}) {
+      served(dr, "future", p);
+    }
+    // the finished one ended no later than it was stored as over: its follow-up (30 days) counts from then
+    assertThat(single("future", "SELECT (valid_until <= now() AND follow_up_until < now() + interval '31 days')::text "
+        + "FROM care_links WHERE source_id = 'en-pt-end'")).isEqualTo("true");
+    for (String p : new String[] {"pt-start", "pt-end", "pt-ahead", "pt-plan"}) {
+      shiftedBack("future", p, 100);
+      refused(dr, "future", p);
+    }
+    shiftedBack("future", "pt-near", 60);
+    served(dr, "future", "pt-near");
+  }
+
+  /**
+   * A feed that sends the same encounter under way again (the server finds it unchanged and stores no
+   * version) says the stay goes on: its link is open since that resend. It stayed open since the last
+   * change, and lapsed during a long stay whose feed only re-sends.
+   */
+  @Test
+  void anUnchangedResendKeepsAnOpenEncounterLinkedWithoutANewVersion() throws SQLException {
+    String ehr = app.tenantWithKey("resend", "feed", "[\"ehr-integration\"]", null);
+    String dr = app.tenantWithKey("resend", "dr-a", "[\"clinician\"]", "\"practitionerId\":\"pr-1\"");
+    String period = ",\"period\":{\"start\":\"" + daysAgo(100) + "\"}";
+    post("resend", ehr, patient("pt-long", "Practitioner/pr-1", period) + ","
+        + patient("pt-over", "Practitioner/pr-1", period).replace("in-progress", "finished"));
+    storedDaysAgo("resend", "pt-long", 100);
+    refused(dr, "resend", "pt-long");
+    post("resend", ehr, encounter("pt-long", "Practitioner/pr-1", period));
+    served(dr, "resend", "pt-long");
+    assertThat(single("resend", "SELECT max(version_id)::text FROM resource_versions WHERE resource_id = 'en-pt-long'"))
+        .isEqualTo("1");
+    // an ended encounter sent again is still ended: nothing to extend
+    shiftedBack("resend", "pt-over", 100);
+    refused(dr, "resend", "pt-over");
+    post("resend", ehr, encounter("pt-over", "Practitioner/pr-1", period).replace("in-progress", "finished"));
+    refused(dr, "resend", "pt-over");
+  }
+
+  /**
+   * A PractitionerRole's period stored before a date bound was read in the zone of the other bound
+   * (FHIR per-1 fix) was read in UTC: up to 14 hours wider, and every link through it with it. Tenant
+   * migration 63 marks such roles unchecked; the worker derives them again at its next start, in one
+   * transaction, so the old links hold until the new ones are written. The wider reading is set here
+   * as it was stored (an end ahead), beside a role whose period, read today, has ended.
+   */
+  @Test
+  void aRoleStoredBeforeItsPeriodWasReadInItsZoneIsDerivedAgainWithoutAGap() throws SQLException {
+    String ehr = app.tenantWithKey("oldrole", "feed", "[\"ehr-integration\"]", null);
+    String dr = app.tenantWithKey("oldrole", "dr-r", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    String role = """
+        {"resource":{"resourceType":"PractitionerRole","id":"%1$s","practitioner":{"reference":"Practitioner/pr-9"},
+           "period":{"start":"%2$sT08:00:00+14:00","end":"%3$s"}},"request":{"method":"PUT","url":"PractitionerRole/%1$s"}},""";
+    String team = """
+        {"resource":{"resourceType":"CareTeam","id":"ct-%1$s","status":"active","subject":{"reference":"Patient/%1$s"},
+           "participant":[{"member":{"reference":"PractitionerRole/%2$s"}}]},"request":{"method":"PUT","url":"CareTeam/ct-%1$s"}}""";
+    post("oldrole", ehr, role.formatted("prr-ended", daysAgo(30), daysAgo(1)) + role.formatted("prr-held", daysAgo(30),
+        daysAgo(-30)) + patient("pt-ended", "Practitioner/pr-other", "") + "," + patient("pt-held", "Practitioner/pr-other", "")
+        + "," + team.formatted("pt-ended", "prr-ended") + "," + team.formatted("pt-held", "prr-held"));
+    refused(dr, "oldrole", "pt-ended");
+    served(dr, "oldrole", "pt-held");
+    // as a release before the fix stored them: the role's end and its copies' hours later, and unchecked
+    execute("UPDATE tenant_oldrole.practitioner_roles SET valid_until = now() + interval '1 hour', "
+        + "periods_checked = NULL; UPDATE tenant_oldrole.care_links SET valid_until = now() + interval '1 hour' "
+        + "WHERE via_role IS NOT NULL");
+    served(dr, "oldrole", "pt-ended"); // the wider reading holds until the worker replaces it
+    served(dr, "oldrole", "pt-held");
+    EmbeddingWorker worker = app.bean(EmbeddingWorker.class);
+    assertThat(worker.enqueueRolesWithoutHolder(TenantId.of("oldrole"))).isEqualTo(2);
+    worker.drain(TenantId.of("oldrole"));
+    assertThat(worker.enqueueRolesWithoutHolder(TenantId.of("oldrole"))).as("checked once").isZero();
+    refused(dr, "oldrole", "pt-ended");
+    served(dr, "oldrole", "pt-held");
   }
 }
