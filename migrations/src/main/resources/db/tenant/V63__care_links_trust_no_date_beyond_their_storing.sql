@@ -8,7 +8,8 @@
 --    an event. So, on every write of an Encounter link (the trigger below, for the write path, the
 --    worker and the copies through a PractitionerRole alike):
 --    * open_since is no later than the time it is stored (an encounter under way counts its bound from
---      its storing, whatever start it names);
+--      its storing, whatever start it names; CareLinks.of gives the storing, and the trigger takes the
+--      time of the write for any open_since more than a day after it);
 --    * a link whose end is still ahead when it is stored is also open since then (CareLinks.of gives
 --      the storing time; without it, an end more than a day ahead, the trigger takes now()): it holds
 --      until the earlier of its end
@@ -36,11 +37,12 @@ ALTER TABLE practitioner_roles ALTER COLUMN periods_checked SET DEFAULT true;
 CREATE OR REPLACE FUNCTION care_links_follow_up() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.open_since > now() THEN
+  -- (a day's margin on both: the storing time CareLinks.of gives, an open encounter's open_since or the
+  -- end of one stored as over, is taken on the application's clock, a moment after this transaction
+  -- began, and must stand as given)
+  IF NEW.open_since > now() + interval '1 day' THEN
     NEW.open_since := now();
   END IF;
-  -- (a day's margin: an end at the storing itself, CareLinks.of's for an encounter stored as over, is
-  -- taken on the application's clock, a moment after this transaction began)
   IF NEW.valid_until > now() + interval '1 day' AND NEW.open_since IS NULL THEN
     NEW.open_since := now();
   END IF;
