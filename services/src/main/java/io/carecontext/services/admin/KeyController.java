@@ -310,23 +310,31 @@ public class KeyController {
   public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                    @PathVariable String keyId, HttpRequest<?> request) {
     TenantId id = requireActive(attempts.requireTenantAdmin(caller, tenant, "key-revoke", request));
-    Optional<Boolean> active = keyId.matches("^[a-z0-9]{16,32}$") ? keys.findActive(keyId, id.value())
-        : Optional.empty();
-    if (active.isEmpty()) {
+    if (!keyId.matches("^[a-z0-9]{16,32}$") || keys.findActive(keyId, id.value()).isEmpty()) {
       throw ApiException.notFound("key_not_found", "no key with that id in this tenant: "
           + "GET /admin/tenants/{tenant}/keys lists its keys");
     }
-    if (!active.get()) {
+    // In the tenant's turn for changes to its keys (as creations take it): two revokes of one key sent at
+    // once (a retry after a timeout, two admins) both found it active and both wrote an allowed key-revoke
+    // row, so the trail credited a second admin with a revoke that changed nothing. Now the second one
+    // finds it revoked under the turn, and writes nothing.
+    creations.inTurn(id, () -> revokeIfActive(caller, id, keyId));
+    return HttpResponse.noContent();
+  }
+
+  /** Revokes the key if it is still active; the caller holds the tenant's turn. */
+  private Void revokeIfActive(Caller caller, TenantId id, String keyId) {
+    if (!keys.findActive(keyId, id.value()).orElse(false)) {
       // Revoked already: the state asked for holds, so a revoke retried after a timeout succeeds
       // (it was a 404, and the client could not tell that its first try had worked). No second row:
       // nothing changed.
-      return HttpResponse.noContent();
+      return null;
     }
     // The row first, committed: the database revokes a key only after the key-revoke row that names
-    // it (platform migration 6). A key revoked meanwhile by another request stays revoked: 204 all the same.
+    // it (platform migration 6).
     audit.record(id, keyEvent(caller, "key-revoke", "key_revoked").withDetail("keyId", "\"" + keyId + "\""));
     keys.revoke(keyId, id.value());
-    return HttpResponse.noContent();
+    return null;
   }
 
   /** {@code id}, the tenant the caller was admitted to ({@link AdminAttempts}), if it is active. */

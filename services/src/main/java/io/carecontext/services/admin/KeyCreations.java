@@ -12,8 +12,9 @@ import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 /**
- * Makes one tenant's key creations take turns, across every replica: the checks of a creation (principal
- * free, no live tenant-admin key) then hold until its audit row and its key are written. Without the
+ * Makes one tenant's key creations and revocations take turns, across every replica: the checks of a
+ * creation (principal free, no live tenant-admin key), and a revocation's (the key still active), then hold
+ * until its audit row and its key are written. Without the
  * turn, two creations of one principal both passed the checks and both wrote an allowed key-create row;
  * the database refused the loser's key (platform migration 11), and the trail said it was made.
  *
@@ -50,7 +51,8 @@ final class KeyCreations {
       }
       if (System.currentTimeMillis() > deadline) {
         throw new ApiException(io.micronaut.http.HttpStatus.SERVICE_UNAVAILABLE, "key_creation_busy",
-            "another key of this tenant is being created: try again in a few seconds");
+            "another change to this tenant's keys (a creation or a revocation) is under way: try again in a "
+                + "few seconds");
       }
       try {
         Thread.sleep(RETRY_MILLIS);

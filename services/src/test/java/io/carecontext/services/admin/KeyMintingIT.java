@@ -106,6 +106,54 @@ class KeyMintingIT {
     }
   }
 
+  /**
+   * Revokes of one key sent at once (a client retrying after a timeout, two admins) leave one key-revoke
+   * row: each found the key active before either revoked it, and each wrote an allowed row, so the trail
+   * credited a revoke to a request that changed nothing. All of them still answer 204.
+   */
+  @Test
+  void concurrentRevokesOfOneKeyLeaveOneRow() throws Exception {
+    app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"revoking\"}");
+    String admin = field(app.call("POST", "/admin/tenants/revoking/keys", app.adminKey(),
+        "{\"principal\":\"boss\",\"roles\":[\"tenant-admin\"]}"), "secret");
+    int senders = 6;
+    for (int round = 0; round < 3; round++) {
+      String keyId = field(app.call("POST", "/admin/tenants/revoking/keys", admin,
+          "{\"principal\":\"feed-" + round + "\",\"roles\":[\"ehr-integration\"]}"), "keyId");
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(senders);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(senders);
+      try {
+        java.util.List<java.util.concurrent.Future<HttpResponse<String>>> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < senders; i++) {
+          sent.add(pool.submit(() -> {
+            start.await();
+            return app.call("DELETE", "/admin/tenants/revoking/keys/" + keyId, admin, null);
+          }));
+        }
+        for (java.util.concurrent.Future<HttpResponse<String>> f : sent) {
+          assertThat(f.get(60, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(204);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(revokeRows(keyId)).as("round " + round).isEqualTo(1);
+    }
+  }
+
+  static int revokeRows(String keyId) {
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.PreparedStatement st = c.prepareStatement("SELECT count(*) FROM tenant_revoking.audit_log "
+            + "WHERE action = 'key-revoke' AND details::jsonb ->> 'keyId' = ?")) {
+      st.setString(1, keyId);
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   static String adminSecret;
 
   /** Two creations sent at the same instant; the first 201's secret is kept in adminSecret. */
