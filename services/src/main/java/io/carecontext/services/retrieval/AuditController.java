@@ -107,8 +107,11 @@ public class AuditController {
       throw refused(caller, t, "audit-read", patient);
     }
     // Reading the trail is itself an access to PHI (patient ids; with bodies, the texts): audited
-    // before anything is returned, after the read, so a listing never shows its own row.
-    AuditEntry read = AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), patient, "HOPERAT",
+    // before anything is returned, after the read, so a listing never shows its own row. Every row of
+    // the trail's own names the key's roles as every other row does: a key that is also tenant-admin
+    // (which makes keys) was written as ["auditor"] alone, and a reviewer looking for separation of
+    // duties could not see that the trail's reader also gives out access.
+    AuditEntry read = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patient, "HOPERAT",
         "audit-read", AuditEntry.Decision.ALLOWED, bodies ? "include_bodies" : "list");
     java.util.UUID listing = audit.record(t, read);
     if (bodies) {
@@ -116,7 +119,7 @@ public class AuditController {
       // filter's gets a row of its own, so its accounting (?patient=…) shows who read them.
       for (String other : patientsWithBodies(entries)) {
         if (!other.equals(patient)) {
-          audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), other, "HOPERAT",
+          audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), other, "HOPERAT",
               "audit-read", AuditEntry.Decision.ALLOWED, "include_bodies")
               .withDetail("listingAuditId", "\"" + listing + "\""));
         }
@@ -151,7 +154,7 @@ public class AuditController {
   private ApiException malformed(Caller caller, TenantId t, String action, @Nullable String patient,
                                  ApiException refusal) {
     malformedRows.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(),
-        List.of("auditor"), patient, "HOPERAT", action, AuditEntry.Decision.DENIED, "filter_malformed"));
+        caller.requester().roles(), patient, "HOPERAT", action, AuditEntry.Decision.DENIED, "filter_malformed"));
     return refusal;
   }
 
@@ -186,7 +189,7 @@ public class AuditController {
     // A check of the trail is recorded like a read of it: who looked, and what they were told (a
     // broken chain that someone saw and did nothing about is itself a finding). Written after the
     // check, so the answer counts the trail as it was; fails closed like every audit write.
-    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), null, "HOPERAT",
+    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
         "audit-verify", AuditEntry.Decision.ALLOWED, v.valid() ? "chain_valid" : "chain_broken"));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("valid", v.valid());
@@ -226,7 +229,7 @@ public class AuditController {
       throw refused(caller, t, "audit-export", null);
     }
     // The whole trail leaves the platform: audited before the first line (and so part of the export).
-    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), null, "HOPERAT",
+    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
         "audit-export", AuditEntry.Decision.ALLOWED, "export"));
     ProducedStream body = ProducedStream.start(producers, out -> {
       Writer lines = new OutputStreamWriter(out, StandardCharsets.UTF_8);
@@ -242,7 +245,7 @@ public class AuditController {
         });
       } catch (AuditLog.KeyNotAdmittedException e) {
         // revoked (or expired) while streaming: the transfer breaks, and the trail says why it stopped
-        audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"), null, "HOPERAT",
+        audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
             "audit-export", AuditEntry.Decision.DENIED, "key_not_admitted"));
         throw e;
       }
@@ -256,7 +259,7 @@ public class AuditController {
 
   /** A read of the trail the database refused for the presented key: recorded with that reason, answered 403. */
   private ApiException refused(Caller caller, TenantId t, String action, @Nullable String patient) {
-    refusedKeys.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(), List.of("auditor"),
+    refusedKeys.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(),
         patient, "HOPERAT", action, AuditEntry.Decision.DENIED, "key_not_admitted"));
     return ApiException.forbidden(KEY_REFUSED);
   }

@@ -213,6 +213,30 @@ class AdminAuditIT {
   }
 
   /**
+   * The trail's own rows (a listing, a check, an export, a refused filter) name the key's roles as every
+   * other row does. They named ["auditor"] whatever the key held, so a key that is also tenant-admin read
+   * the trail as if it were an auditor's alone.
+   */
+  @Test
+  void theTrailsOwnRowsNameAllTheReadersRoles() throws SQLException {
+    String both = app.tenantWithKey("keyed", "aud-admin", "[\"auditor\",\"tenant-admin\"]", null);
+    String keyId = both.split("_")[1];
+    assertThat(app.call("GET", "/v1/keyed/audit?limit=1", both, null).statusCode()).isEqualTo(200);
+    assertThat(app.call("GET", "/v1/keyed/audit?limit=1&includeBodies=true", both, null).statusCode()).isEqualTo(200);
+    assertThat(app.call("GET", "/v1/keyed/audit/verify", both, null).statusCode()).isEqualTo(200);
+    HttpResponse<String> export = app.call("GET", "/v1/keyed/audit/export", both, null);
+    assertThat(export.statusCode()).isEqualTo(200);
+    assertThat(app.call("GET", "/v1/keyed/audit?limit=none", both, null).statusCode()).isEqualTo(400);
+    assertThat(column("action || ' ' || reason || ' ' || array_to_string(roles, ',')",
+        "key_id = '" + keyId + "' AND action LIKE 'audit-%'")).containsExactly(
+            "audit-read list tenant-admin,auditor",
+            "audit-read include_bodies tenant-admin,auditor",
+            "audit-verify chain_valid tenant-admin,auditor",
+            "audit-export export tenant-admin,auditor",
+            "audit-read filter_malformed tenant-admin,auditor");
+  }
+
+  /**
    * A key of the tenant without tenant-admin that tries to make a key, revoke one or change the
    * settings (a clinician minting itself an auditor key, turning consent to opt-out) is refused as
    * before, and now recorded in its tenant's trail as role_not_allowed; a key of another tenant, in its
