@@ -81,7 +81,9 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
         .orElseGet(() -> status == HttpStatus.REQUEST_ENTITY_TOO_LARGE
             ? tooLarge(maxRequestBytes, context.getRequest().getPath())
-            : keyUnavailable ? KEY_UNAVAILABLE : body(status));
+            : keyUnavailable ? KEY_UNAVAILABLE
+            : status == HttpStatus.NOT_ACCEPTABLE && AUDIT_EXPORT.matcher(context.getRequest().getPath()).matches()
+                ? EXPORT_NOT_ACCEPTABLE : body(status));
     return shaped(response, context.getRequest().getPath(), body);
   }
 
@@ -275,6 +277,16 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
         : "the request body is over the limit of " + limit + " bytes; nothing was stored or returned: this path "
             + "takes a small JSON body with the documented fields (see /openapi.yml); check what the client sends");
   }
+
+  /** The audit export's path: the one JSON-side path whose answer is not JSON. */
+  private static final Pattern AUDIT_EXPORT = Pattern.compile("^/v1/[^/]+/audit/export/?$");
+
+  /**
+   * An export asked for as JSON (a client that sends {@code Accept: application/json} on every call) heard
+   * "ask for application/json", which it had, and which is refused again: the export is NDJSON.
+   */
+  static final ApiError EXPORT_NOT_ACCEPTABLE = new ApiError("not_acceptable", "the audit export is FHIR AuditEvent "
+      + "NDJSON: ask for application/fhir+ndjson (or send no Accept header)");
 
   static ApiError body(HttpStatus status) {
     return switch (status.getCode()) {

@@ -36,6 +36,20 @@ class ApiErrorProcessorTest {
   }
 
   @Test
+  void anExportAskedForAsJsonIsToldToAskForNdjson() {
+    // "ask for application/json" to a client that had asked for it, on the one path that answers NDJSON
+    MutableHttpResponse<Object> r = processor.processResponse(ErrorContext.builder(
+        HttpRequest.GET("/v1/acme/audit/export").accept(io.micronaut.http.MediaType.APPLICATION_JSON_TYPE)).build(),
+        HttpResponse.status(HttpStatus.NOT_ACCEPTABLE));
+    assertThat(r.code()).isEqualTo(406);
+    assertThat(r.getBody().orElseThrow()).isEqualTo(new ApiError("not_acceptable",
+        "the audit export is FHIR AuditEvent NDJSON: ask for application/fhir+ndjson (or send no Accept header)"));
+    MutableHttpResponse<Object> verify = processor.processResponse(ErrorContext.builder(
+        HttpRequest.GET("/v1/acme/audit/verify")).build(), HttpResponse.status(HttpStatus.NOT_ACCEPTABLE));
+    assertThat(verify.getBody().orElseThrow()).isEqualTo(new ApiError("not_acceptable", "ask for application/json"));
+  }
+
+  @Test
   void anUnreachableDatabaseIsA503WithRetryAfterNotA500() {
     // HikariCP's "connection is not available" after its timeout, with the driver's refusal as SQLSTATE
     MutableHttpResponse<Object> r = failed("/v1/acme/audit", new DatabaseException("reading the API key failed (08001)",
