@@ -157,6 +157,31 @@ class HelmChartTest {
 
   // ---------------------------------------------------------------- lint
 
+  /**
+   * The chart's versions follow the project's, so they cannot drift: {@code version} is the Maven project
+   * version as it is (a {@code -SNAPSHOT} is a SemVer pre-release, so a chart packaged from an unreleased
+   * tree is never taken for the release), {@code appVersion} the release it builds (the version without
+   * {@code -SNAPSHOT}), the image tag the chart deploys by default, and the tag the Dockerfile's and the
+   * production values' examples use. Both stayed 0.1.0 through every change to the chart.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void theChartsVersionsAreTheProjectsVersion() throws IOException {
+    String pom = Files.readString(chart.getParent().getParent().resolve("pom.xml"));
+    Matcher own = Pattern.compile("<artifactId>carecontext-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+    assertThat(own.find()).as("the project's version in the root pom.xml").isTrue();
+    String project = own.group(1);
+    String release = project.replaceFirst("-SNAPSHOT$", "");
+    Map<String, Object> meta = (Map<String, Object>) new Yaml().load(Files.readString(chart.resolve("Chart.yaml")));
+    assertThat(String.valueOf(meta.get("version"))).as("Chart.yaml version").isEqualTo(project);
+    assertThat(String.valueOf(meta.get("appVersion"))).as("Chart.yaml appVersion").isEqualTo(release);
+    Map<String, Object> prod = (Map<String, Object>) new Yaml().load(Files.readString(productionValues));
+    assertThat(String.valueOf(((Map<String, Object>) prod.get("image")).get("tag")))
+        .as("values-production.yaml image.tag").isEqualTo(release);
+    assertThat(Files.readString(chart.getParent().getParent().resolve("Dockerfile")))
+        .contains("carecontext/carecontext:" + release + " .");
+  }
+
   @Test
   void lintPasses() {
     LintResult result = new Helm(chart).lint().call();
