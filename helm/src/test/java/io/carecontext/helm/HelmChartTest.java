@@ -624,6 +624,24 @@ class HelmChartTest {
   @Nested
   class Production {
 
+    /**
+     * HIPAA's encryption in transit, on every hop of the example production release: TLS to PostgreSQL with the
+     * server's certificate checked, and TLS from the ingress controller to the pods. The pods served plain HTTP
+     * there (serverTls off), so every patient's context crossed the cluster network in the clear.
+     */
+    @Test
+    void everyHopIsEncrypted() {
+      for (String name : List.of("cc-carecontext-api", "cc-carecontext-worker")) {
+        Map<String, Object> workload = one(production, "Deployment", name);
+        assertThat(envValue(workload, "CARECONTEXT_DB_URL")).as(name).contains("sslmode=verify-full");
+        assertThat(envValue(workload, "CARECONTEXT_DB_ALLOW_PLAINTEXT")).as(name).isEqualTo("false");
+        assertThat(envNames(workload)).as(name).contains("CARECONTEXT_TLS_CERT", "CARECONTEXT_TLS_KEY");
+      }
+      Map<String, Object> ingress = ofKind(production, "Ingress").get(0);
+      assertThat(map(map(ingress, "metadata"), "annotations"))
+          .containsEntry("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS");
+    }
+
     @Test
     void noSecretIsRenderedAndCredentialsComeFromTheExistingSecret() {
       assertThat(ofKind(production, "Secret")).isEmpty();
