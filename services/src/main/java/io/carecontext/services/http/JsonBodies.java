@@ -35,7 +35,34 @@ public final class JsonBodies {
     }
     T value = json.readValue(body, Argument.of(type));
     requireNothingAfterTheValue(body);
+    requireNoMemberTwice(body);
     return Optional.ofNullable(value);
+  }
+
+  /**
+   * No object of the body names a member twice, at any depth. Serde refused a field given twice at the
+   * top of a body, but within an object read as a map (a tenant's {@code settings}) the last one won:
+   * {@code {"settings":{"consentMode":"opt-in","consentMode":"opt-out"}}} turned consent to opt-out, while
+   * whoever read the request (a reviewer, a change ticket) saw opt-in first. RFC 8259 leaves such a body's
+   * meaning to the reader, so it is refused like one that is not one JSON object.
+   */
+  static void requireNoMemberTwice(byte[] body) throws IOException {
+    boolean twice = false;
+    try (JsonParser p = FACTORY.createParser(body)) {
+      p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+      for (int depth = 0; p.nextToken() != null; ) {
+        if (p.currentToken().isStructStart()) {
+          depth++;
+        } else if (p.currentToken().isStructEnd() && --depth == 0) {
+          break; // the value's end: what follows is requireNothingAfterTheValue's
+        }
+      }
+    } catch (JsonProcessingException e) {
+      twice = true; // the body was read already; the parser's message quotes the member's name, the caller's text
+    }
+    if (twice) {
+      throw new JsonParseException(null, "an object of the body names one member twice");
+    }
   }
 
   /** Whitespace may follow the body's JSON value; anything else is refused. */

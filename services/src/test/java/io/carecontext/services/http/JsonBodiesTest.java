@@ -8,6 +8,7 @@ import io.carecontext.services.retrieval.ContextController.ContextRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -31,6 +32,22 @@ class JsonBodiesTest {
       assertTrue(!String.valueOf(e.getMessage()).contains("maxResults") && !String.valueOf(e.getMessage()).contains("trailing"),
           "does not quote the body: " + e.getMessage());
     }
+  }
+
+  @Test
+  void aMemberNamedTwiceInOneObjectIsRefusedAtAnyDepth() throws IOException {
+    // within a map (a tenant's settings) the last one won: opt-in read, opt-out stored
+    for (String twice : List.of("{\"settings\":{\"consentMode\":\"opt-in\",\"consentMode\":\"opt-out\"}}",
+        "{\"settings\":{\"rolePolicies\":{\"billing\":{\"kMax\":3,\"kMax\":100}}}}",
+        "{\"a\":[{\"x\":1,\"x\":2}]}")) {
+      IOException e = assertThrows(IOException.class, () -> JsonBodies.read(bodies.mapper(), utf8(twice), Map.class),
+          twice);
+      assertTrue(!String.valueOf(e.getMessage()).contains("consentMode") && !e.getMessage().contains("kMax"),
+          "does not quote the body: " + e.getMessage());
+    }
+    // one name in two objects is two members
+    assertEquals(2, JsonBodies.read(bodies.mapper(), utf8("{\"a\":{\"x\":1},\"b\":{\"x\":2}}"), Map.class)
+        .orElseThrow().size());
   }
 
   @Test
