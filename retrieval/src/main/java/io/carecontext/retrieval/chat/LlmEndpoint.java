@@ -12,7 +12,31 @@ import java.util.regex.Pattern;
 
 /** One allowlisted model endpoint of a tenant (OpenAI-compatible: Azure OpenAI, vLLM, LiteLLM, Ollama…). */
 public record LlmEndpoint(String name, String baseUrl, String model, boolean baaCovered, String apiKeySecret,
-                          int timeoutSeconds, int maxRetries, int maxOutputTokens) {
+                          int timeoutSeconds, int maxRetries, int maxOutputTokens, String tokenLimitField) {
+
+  /**
+   * The request field that carries {@code maxOutputTokens}: {@code max_tokens}, what every OpenAI-compatible
+   * server reads, or {@code max_completion_tokens}, which OpenAI's reasoning (o-series) models require
+   * (they refuse {@code max_tokens}). The gateway always sent {@code max_tokens}, so such a model refused
+   * every request.
+   */
+  static final List<String> TOKEN_LIMIT_FIELDS = List.of("max_tokens", "max_completion_tokens");
+
+  public LlmEndpoint {
+    tokenLimitField = tokenLimitField != null && TOKEN_LIMIT_FIELDS.contains(tokenLimitField) ? tokenLimitField
+        : TOKEN_LIMIT_FIELDS.get(0);
+  }
+
+  /** With the answer's cap sent as {@code max_tokens}. */
+  public LlmEndpoint(String name, String baseUrl, String model, boolean baaCovered, String apiKeySecret,
+                     int timeoutSeconds, int maxRetries, int maxOutputTokens) {
+    this(name, baseUrl, model, baaCovered, apiKeySecret, timeoutSeconds, maxRetries, maxOutputTokens, null);
+  }
+
+  /** Whether the cap goes out as {@code max_completion_tokens} (else {@code max_tokens}). */
+  boolean capAsCompletionTokens() {
+    return "max_completion_tokens".equals(tokenLimitField);
+  }
 
   /**
    * The answer a request asks for at most when the endpoint's setting names none: a long clinical summary
@@ -25,7 +49,7 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
   static final List<String> SETTING_FIELDS = List.of("endpoints", "default", "allowDeidentifiedToNonBaa",
       "dailyTokenBudgetPerKey", "dailyTokenBudgetPerTenant");
   static final List<String> ENDPOINT_FIELDS = List.of("name", "baseUrl", "model", "baaCovered", "apiKeySecret",
-      "timeoutSeconds", "maxRetries", "maxOutputTokens");
+      "timeoutSeconds", "maxRetries", "maxOutputTokens", "tokenLimitField");
   private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9_.-]{1,64}$");
 
   /**
@@ -158,6 +182,11 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
     if (m.containsKey("maxOutputTokens")) {
       SettingChecks.wholeNumber(at + ".maxOutputTokens", m.get("maxOutputTokens"), 1, MAX_OUTPUT_TOKENS);
     }
+    if (m.containsKey("tokenLimitField")
+        && !(m.get("tokenLimitField") instanceof String f && TOKEN_LIMIT_FIELDS.contains(f))) {
+      throw new IllegalArgumentException(at + ".tokenLimitField must be one of " + TOKEN_LIMIT_FIELDS
+          + " (max_completion_tokens for reasoning models that refuse max_tokens)");
+    }
     return (String) name;
   }
 
@@ -186,7 +215,8 @@ public record LlmEndpoint(String name, String baseUrl, String model, boolean baa
         m.get("apiKeySecret") == null ? null : String.valueOf(m.get("apiKeySecret")),
         m.get("timeoutSeconds") instanceof Number n ? n.intValue() : 30,
         m.get("maxRetries") instanceof Number n ? n.intValue() : 1,
-        outputCap(m.get("maxOutputTokens")))).toList();
+        outputCap(m.get("maxOutputTokens")),
+        m.get("tokenLimitField") instanceof String f ? f : null)).toList();
   }
 
   /**

@@ -382,16 +382,19 @@ public final class LlmGateway {
   /**
    * The client of one attempt: {@code timeout} bounds it whole, answer included, an answer is read only up to
    * {@link #MAX_ANSWER_BYTES} (see {@link ModelHttpClient}), the answer asked for is at most the endpoint's
-   * {@code maxOutputTokens} ({@code max_tokens}), and {@code answered} is set once a 2xx came back whole.
+   * {@code maxOutputTokens} (sent as its {@code tokenLimitField}: {@code max_tokens}, or
+   * {@code max_completion_tokens} for a reasoning model, never both), and {@code answered} is set once a 2xx
+   * came back whole.
    * LangChain4j retries nothing: {@link #exchange} does, within the call's deadline.
    */
   static OpenAiChatModel model(LlmEndpoint e, String apiKey, Duration timeout,
                                java.util.concurrent.atomic.AtomicBoolean answered) {
-    return OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model()).apiKey(apiKey)
+    var builder = OpenAiChatModel.builder().baseUrl(e.baseUrl()).modelName(e.model()).apiKey(apiKey)
         .httpClientBuilder(noting(ModelHttpClient.builder(MAX_ANSWER_BYTES), answered))
-        .timeout(timeout).maxRetries(0).maxTokens(e.maxOutputTokens())
-        .logRequests(false).logResponses(false) // the prompt and the answer are PHI until filtered
-        .build();
+        .timeout(timeout).maxRetries(0)
+        .logRequests(false).logResponses(false); // the prompt and the answer are PHI until filtered
+    return (e.capAsCompletionTokens() ? builder.maxCompletionTokens(e.maxOutputTokens())
+        : builder.maxTokens(e.maxOutputTokens())).build();
   }
 
   /** {@code builder}'s client, which sets {@code answered} when a request returns a 2xx. */

@@ -105,4 +105,19 @@ class LlmEndpointTest {
     assertThat(LlmEndpoint.fromSettings(Map.of("endpoints", List.of(Map.of("name", "m", "maxOutputTokens", -5))))
         .get(0).maxOutputTokens()).isEqualTo(1);
   }
+
+  /** tokenLimitField takes max_tokens or max_completion_tokens; anything else is refused, naming the field. */
+  @Test
+  void theTokenLimitFieldIsOneOfTheTwoTheApiKnows() {
+    for (String ok : List.of("max_tokens", "max_completion_tokens")) {
+      assertThatCode(() -> LlmEndpoint.check(Map.of("endpoints", List.of(Map.of("name", "m", "baseUrl",
+          "https://models.example/v1", "model", "x", "tokenLimitField", ok))))).as(ok).doesNotThrowAnyException();
+    }
+    for (Object bad : List.of("maxTokens", "max_output_tokens", "", 5, true)) {
+      assertThatThrownBy(() -> LlmEndpoint.check(Map.of("endpoints", List.of(Map.of("name", "m", "baseUrl",
+          "https://models.example/v1", "model", "x", "tokenLimitField", bad))))).as(String.valueOf(bad))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("llm.endpoints[0].tokenLimitField must be one of [max_tokens, max_completion_tokens]");
+    }
+  }
 }

@@ -11,6 +11,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -173,6 +175,33 @@ class LlmGatewayClientTest {
     });
     chat(new LlmEndpoint("main", url, "m", true, null, 5, 0, 333));
     assertThat(sent.get()).containsPattern("\"max_tokens\"\\s*:\\s*333\\b");
+  }
+
+  /**
+   * An endpoint whose tokenLimitField is max_completion_tokens (OpenAI's reasoning models, which refuse
+   * max_tokens) is asked for its cap in that field, and max_tokens is not sent at all: the gateway always
+   * sent max_tokens, which such a model refused on every request.
+   */
+  @Test
+  void aReasoningModelIsAskedForItsCapAsMaxCompletionTokens() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<String> sent = new java.util.concurrent.atomic.AtomicReference<>();
+    String url = serve(ex -> answer(ex, 200, ANSWER.formatted("ok"), null));
+    server.removeContext("/v1/chat/completions");
+    server.createContext("/v1/chat/completions", ex -> {
+      try (ex) {
+        sent.set(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+        answer(ex, 200, ANSWER.formatted("ok"), null);
+      }
+    });
+    chat(new LlmEndpoint("main", url, "m", true, null, 5, 0, 444, "max_completion_tokens"));
+    assertThat(sent.get()).containsPattern("\"max_completion_tokens\"\\s*:\\s*444\\b").doesNotContain("\"max_tokens\"");
+    chat(LlmEndpoint.fromSettings(Map.of("endpoints", List.of(Map.of("name", "main", "baseUrl", url, "model", "m",
+        "baaCovered", true, "maxOutputTokens", 555, "maxRetries", 0, "tokenLimitField", "max_completion_tokens")))).get(0));
+    assertThat(sent.get()).containsPattern("\"max_completion_tokens\"\\s*:\\s*555\\b").doesNotContain("\"max_tokens\"");
+    // unset: max_tokens, as every OpenAI-compatible server reads it
+    chat(LlmEndpoint.fromSettings(Map.of("endpoints", List.of(Map.of("name", "main", "baseUrl", url, "model", "m",
+        "baaCovered", true, "maxOutputTokens", 666, "maxRetries", 0)))).get(0));
+    assertThat(sent.get()).containsPattern("\"max_tokens\"\\s*:\\s*666\\b").doesNotContain("max_completion_tokens");
   }
 
   /**
