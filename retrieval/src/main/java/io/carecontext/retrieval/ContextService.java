@@ -173,8 +173,7 @@ public final class ContextService {
     // that name the reason when none do. Break-glass runs both in one transaction, which also opens
     // its window.
     String practitioner = who.practitionerId() == null ? "" : who.practitionerId();
-    PolicySettings settings = settings(policy, rp, patientId, q.purposeOfUse(), breakGlass && rp.breakGlassOverridesConsent(),
-        careRequired ? practitioner : ANY_PRACTITIONER).withCaller(who.keyId(), who.keySecretHash());
+    PolicySettings settings = readSettings(policy, rp, who, patientId, q.purposeOfUse());
     String searchSql = TenantSql.of(tenant, "chat".equals(action) ? SEARCH_WITH_VECTORS : SEARCH);
     // the model may be null (tests, benchmarks): List.of takes no nulls
     List<Object> parameters = java.util.Arrays.asList(q.model(), new PGvector(vector), patientId, patientId,
@@ -543,6 +542,20 @@ public final class ContextService {
       ps.setString(2, patientId);
       return ps.executeUpdate() == 1;
     }
+  }
+
+  /**
+   * The settings of the read transaction that serves {@code who} about {@code patientId} for {@code purpose}
+   * under {@code rp} (break-glass for ETREAT), with its key presented: the chunks are judged under them, and
+   * whatever else a request reads about the patient for its caller (chat's identifiers) is judged the same.
+   */
+  public static PolicySettings readSettings(TenantPolicy policy, RolePolicy rp, Requester who, String patientId,
+                                            String purpose) {
+    boolean breakGlass = "ETREAT".equals(purpose);
+    boolean careRequired = policy.careRequiredFor(rp) && !breakGlass;
+    String practitioner = who.practitionerId() == null ? "" : who.practitionerId();
+    return settings(policy, rp, patientId, purpose, breakGlass && rp.breakGlassOverridesConsent(),
+        careRequired ? practitioner : ANY_PRACTITIONER).withCaller(who.keyId(), who.keySecretHash());
   }
 
   /**

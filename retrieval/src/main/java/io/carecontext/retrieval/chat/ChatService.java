@@ -94,12 +94,16 @@ public final class ChatService {
         budget);
     // the patient served: for a researcher, the one its subject code stands for
     String patientId = found.patientId();
-    KnownIdentifiers known = PatientIdentifiers.load(tx, keys, tenant, who, patientId);
-    List<String> texts = new ArrayList<>(selection.texts());
     // Re-identified only for the role whose policy served this request: a key that holds both
     // clinician and researcher and asks for research (HRESCH) is served as a researcher, and gets
     // the tokens, as does any role whose tenant policy says deidentifiedOnly.
     RolePolicy served = policy.roles().get(found.decidingRole());
+    // The identifiers of what this request may read, judged under its own read settings: a dry run (and the
+    // prompt it shows) must not depend on records the caller may not read (PatientIdentifiers.loadReadable).
+    KnownIdentifiers known = served == null ? PatientIdentifiers.load(tx, keys, tenant, who, patientId)
+        : PatientIdentifiers.loadReadable(tx, keys, tenant, who, patientId,
+            ContextService.readSettings(policy, served, who, patientId, purpose));
+    List<String> texts = new ArrayList<>(selection.texts());
     boolean mayIdentify = served != null && !served.deidentifiedOnly();
     // A prompt bound for an endpoint without a BAA (llm.allowDeidentifiedToNonBaa) leaves as Safe Harbor
     // de-identifies: every element of a date but the year removed. Under the default shift it carried

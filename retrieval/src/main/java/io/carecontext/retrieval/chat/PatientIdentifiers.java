@@ -51,20 +51,126 @@ public final class PatientIdentifiers {
    */
   public static Map<String, KnownIdentifiers> loadAll(TenantTransactions tx, TenantKeys keys, TenantId tenant,
                                                       Requester who, Collection<String> patientIds) {
-    var cipher = keys.cipher(tenant);
     // Under the tenant's identity role (V14): those resources of these patients, whatever their labels.
+    Map<String, List<Resource>> byPatient = new LinkedHashMap<>();
+    patientIds.forEach(p -> byPatient.put(p, new ArrayList<>()));
+    rows(tx, keys, tenant, who, patientIds).forEach(row -> byPatient.get(row.patientId()).add(row.resource()));
+    Map<String, KnownIdentifiers> out = new LinkedHashMap<>();
+    byPatient.forEach((p, resources) -> out.put(p, extract(resources)));
+    return out;
+  }
+
+  /**
+   * The known identifiers of one patient taken only from what the request may read: its Patient (the request
+   * was served about it), the RelatedPersons and FamilyMemberHistories whose labels and the subject's consent
+   * let the request read them (judged under {@code readSettings}, the read transaction's own settings, as the
+   * chunk policy judges a chunk: the role's labels or those a consent permits, and the consent's class and
+   * label rules), and the practitioners linked to it through a resource it may read.
+   *
+   * <p>All of them were used: a name found only in a record the role may not read (a RelatedPerson labelled
+   * SDV, a family history labelled PSY, a practitioner linked by a hidden encounter) became a token in a dry
+   * run, so asking about a guessed name told whether a hidden record named it. A name known only from such a
+   * record is now what any unknown name is: de-identified where the generic detectors find it.
+   */
+  public static KnownIdentifiers loadReadable(TenantTransactions tx, TenantKeys keys, TenantId tenant, Requester who,
+                                              String patientId, PolicySettings readSettings) {
+    List<Row> rows = rows(tx, keys, tenant, who, List.of(patientId));
+    List<String> types = new ArrayList<>();
+    List<String> labels = new ArrayList<>();
+    List<String> sourceTypes = new ArrayList<>();
+    List<String> sourceIds = new ArrayList<>();
+    List<Integer> sourceOf = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      Row row = rows.get(i);
+      types.add(row.resource().fhirType());
+      labels.add(String.join(",", row.labels()));
+      for (String source : row.sources()) {
+        int slash = source.indexOf('/');
+        sourceTypes.add(source.substring(0, slash));
+        sourceIds.add(source.substring(slash + 1));
+        sourceOf.add(i);
+      }
+    }
+    // one statement under the request's read settings: which of the rows, and which of the links' sources,
+    // it may read
+    boolean[][] readable = tx.run(tenant, readSettings, c -> {
+      boolean[] ownRows = new boolean[rows.size()];
+      boolean[] sources = new boolean[sourceTypes.size()];
+      try (PreparedStatement ps = c.prepareStatement(io.carecontext.migrations.TenantSql.of(tenant, READABLE))) {
+        ps.setObject(1, types.toArray(String[]::new));
+        ps.setObject(2, labels.toArray(String[]::new));
+        ps.setObject(3, sourceTypes.toArray(String[]::new));
+        ps.setObject(4, sourceIds.toArray(String[]::new));
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            (rs.getBoolean(1) ? ownRows : sources)[rs.getInt(2) - 1] = true;
+          }
+        }
+      }
+      return new boolean[][] {ownRows, sources};
+    });
+    List<Resource> kept = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      Row row = rows.get(i);
+      boolean linkedReadably = false;
+      for (int j = 0; j < sourceOf.size(); j++) {
+        linkedReadably |= sourceOf.get(j) == i && readable[1][j];
+      }
+      boolean keep = row.resource() instanceof Patient || (row.resource() instanceof Practitioner ? linkedReadably
+          : readable[0][i]);
+      if (keep) {
+        kept.add(row.resource());
+      }
+    }
+    return extract(kept);
+  }
+
+  /**
+   * Under the read settings: each identifying resource (1-based, by its type and its labels, which this role
+   * cannot read from the table) that the chunk policy's label and consent conditions admit (tenant migrations
+   * 20 and 43), and each care link's source resource that the read policy shows (its labels within what the
+   * request may read) and the consent's class rules admit.
+   */
+  private static final String READABLE = """
+      SELECT true, c.i FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS c(t, l, i)
+        CROSS JOIN LATERAL (SELECT coalesce(string_to_array(nullif(c.l, ''), ','), '{}'::text[]) AS labels) x
+      WHERE (cardinality(x.labels) = 0
+             OR x.labels <@ coalesce(string_to_array(current_setting('cc.labels', true), ','), '{}'::text[])
+             OR x.labels <@ {schema}.subject_readable_labels())
+        AND ((current_setting('cc.consent_override', true) = 'on' AND {schema}.break_glass_closes_at() IS NOT NULL)
+             OR (SELECT allows_all_rows FROM {schema}.subject_consent_summary)
+             OR coalesce(NOT c.t = ANY ({schema}.subject_excluded_classes()::text[])
+                           AND NOT x.labels && {schema}.subject_excluded_labels(),
+                         {schema}.subject_consent_rules_allow({schema}.subject_consent_rules(), c.t, x.labels)))
+      UNION ALL
+      SELECT false, s.i FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS s(t, id, i)
+      WHERE EXISTS (SELECT 1 FROM {schema}.resources r WHERE r.resource_type = s.t AND r.resource_id = s.id
+                    AND NOT r.deleted)
+        AND ((current_setting('cc.consent_override', true) = 'on' AND {schema}.break_glass_closes_at() IS NOT NULL)
+             OR (SELECT allows_all_rows FROM {schema}.subject_consent_summary)
+             OR coalesce(NOT s.t = ANY ({schema}.subject_excluded_classes()::text[]),
+                         {schema}.subject_consent_rules_allow({schema}.subject_consent_rules(), s.t, '{}'::text[])))""";
+
+  /** An identifying resource, its security labels and, for a practitioner, its care links' sources ("Type/id"). */
+  private record Row(String patientId, Resource resource, List<String> labels, List<String> sources) {}
+
+  /** The identifying resources of these patients, under the identity role, with their labels and link sources. */
+  private static List<Row> rows(TenantTransactions tx, TenantKeys keys, TenantId tenant, Requester who,
+                                Collection<String> patientIds) {
+    var cipher = keys.cipher(tenant);
     return tx.run(tenant, PolicySettings.identity(patientIds).withCaller(who.keyId(), who.keySecretHash()), c -> {
-      Map<String, List<Resource>> byPatient = new LinkedHashMap<>();
-      patientIds.forEach(p -> byPatient.put(p, new ArrayList<>()));
+      List<Row> out = new ArrayList<>();
       // The key's admission and the rows in one statement, so one snapshot: the rows are all there are.
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT a.admitted, x.* FROM (SELECT EXISTS (SELECT 1 FROM caller_key) AS admitted) a LEFT JOIN (
-            SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body FROM resources r
+            SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body, r.security_labels,
+                   NULL::text[] AS sources FROM resources r
             WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson', 'FamilyMemberHistory')
               AND r.patient_id = ANY (?)
             UNION ALL
-            SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body
-            FROM (SELECT DISTINCT patient_id, practitioner_id FROM care_links WHERE patient_id = ANY (?)) l
+            SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body, r.security_labels, l.sources
+            FROM (SELECT patient_id, practitioner_id, array_agg(source_type || '/' || source_id) AS sources
+                  FROM care_links WHERE patient_id = ANY (?) GROUP BY patient_id, practitioner_id) l
             JOIN resources r ON r.resource_type = 'Practitioner' AND r.resource_id = l.practitioner_id AND NOT r.deleted
           ) x ON true""")) {
         String[] ids = patientIds.toArray(String[]::new);
@@ -76,14 +182,16 @@ public final class PatientIdentifiers {
               throw new DatabaseException("the database did not admit the request's key for reading identifiers");
             }
             if (rs.getString(2) != null) {
-              byPatient.get(rs.getString(2)).add(Fhir.parseResource(cipher.decryptToString(rs.getBytes(6),
-                  Aad.resource(tenant, rs.getString(3), rs.getString(4), rs.getLong(5)))));
+              java.sql.Array labels = rs.getArray(7);
+              java.sql.Array sources = rs.getArray(8);
+              out.add(new Row(rs.getString(2), Fhir.parseResource(cipher.decryptToString(rs.getBytes(6),
+                  Aad.resource(tenant, rs.getString(3), rs.getString(4), rs.getLong(5)))),
+                  labels == null ? List.of() : List.of((String[]) labels.getArray()),
+                  sources == null ? List.of() : List.of((String[]) sources.getArray())));
             }
           }
         }
       }
-      Map<String, KnownIdentifiers> out = new LinkedHashMap<>();
-      byPatient.forEach((p, resources) -> out.put(p, extract(resources)));
       return out;
     });
   }

@@ -1126,4 +1126,60 @@ class ChatApiIT {
     assertThat(row[2]).as("prompt hash").isNotNull();
     assertThat(row[3]).as("response hash").isNotNull();
   }
+
+  /**
+   * A chat dry run shows nothing of records the caller may not read: two patients alike but for a
+   * RelatedPerson labelled SDV (which a care coordinator reads only with explicit consent), whose name the
+   * question guesses, get byte-identical prompts. The hidden RelatedPerson's name was one of the identifiers
+   * the question was de-identified with, so the guess became a token for one patient and stayed as typed for
+   * the other. The same name in a RelatedPerson the coordinator may read is still de-identified.
+   */
+  @Test
+  void aDryRunIsTheSameWhetherOrNotAHiddenRecordNamesTheGuess() {
+    String feed = app.tenantWithKey("twins", "feed", "[\"ehr-integration\"]", null);
+    String coordinator = app.tenantWithKey("twins", "coord", "[\"care-coordinator\"]", null);
+    HttpResponse<String> llm = app.call("PATCH", "/admin/tenants/twins", app.adminKey(), "{\"settings\":{\"llm\":{"
+        + "\"endpoints\":[{\"name\":\"local\",\"baseUrl\":\"http://127.0.0.1:" + model.getAddress().getPort()
+        + "/v1\",\"model\":\"test-model\",\"baaCovered\":true}]}}}");
+    assertThat(llm.statusCode()).as(llm.body()).isEqualTo(200);
+    StringBuilder entries = new StringBuilder();
+    for (String p : List.of("tw-a", "tw-b", "tw-c")) {
+      entries.append("""
+          {"resource":{"resourceType":"Patient","id":"%1$s","gender":"female","name":[{"family":"Okonkwo","given":["Ada"]}]},
+           "request":{"method":"PUT","url":"Patient/%1$s"}},
+          {"resource":{"resourceType":"Consent","id":"cs-%1$s","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},"provision":{"type":"permit"}},
+           "request":{"method":"PUT","url":"Consent/cs-%1$s"}},
+          {"resource":{"resourceType":"Condition","id":"cond-%1$s","subject":{"reference":"Patient/%1$s"},
+             "code":{"text":"Type 2 diabetes mellitus"}},
+           "request":{"method":"PUT","url":"Condition/cond-%1$s"}},""".formatted(p));
+    }
+    // tw-b: a RelatedPerson labelled SDV; tw-c: the same name unlabelled
+    entries.append("""
+        {"resource":{"resourceType":"RelatedPerson","id":"rp-b","patient":{"reference":"Patient/tw-b"},
+           "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"SDV"}]},
+           "name":[{"family":"Quillfeather","given":["Xanthippe"]}]},
+         "request":{"method":"PUT","url":"RelatedPerson/rp-b"}},
+        {"resource":{"resourceType":"RelatedPerson","id":"rp-c","patient":{"reference":"Patient/tw-c"},
+           "name":[{"family":"Quillfeather","given":["Xanthippe"]}]},
+         "request":{"method":"PUT","url":"RelatedPerson/rp-c"}}""");
+    HttpResponse<String> r = app.call("POST", "/fhir/twins", feed,
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + entries + "]}", "application/fhir+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("twins"));
+    Map<String, String> shown = new java.util.LinkedHashMap<>();
+    for (String p : List.of("tw-a", "tw-b", "tw-c")) {
+      HttpResponse<String> dry = app.call("POST", "/v1/twins/patients/" + p + "/chat", coordinator,
+          "{\"question\":\"Is Xanthippe coming today?\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}");
+      assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
+      Matcher prompt = Pattern.compile("\"prompt\":\"((?:[^\"\\\\]++|\\\\.)*+)\"").matcher(dry.body());
+      assertThat(prompt.find()).as(dry.body()).isTrue();
+      shown.put(p, prompt.group(1));
+    }
+    assertThat(shown.get("tw-a")).contains("Question: Is Xanthippe coming today?");
+    assertThat(shown.get("tw-b")).isEqualTo(shown.get("tw-a"));
+    // the record's own (readable) relative is still known: its name leaves as a token
+    assertThat(shown.get("tw-c")).doesNotContain("Xanthippe").contains("Question: Is [");
+  }
 }
