@@ -184,53 +184,78 @@ public final class ChatService {
           .withReviewFlags(found.breakGlass()));
       throw failed;
     }
-    // The model may take a minute; a key revoked (or expired) meanwhile gets nothing of the answer: API.md
-    // revokes a key at once, and a chat in flight returned the re-identified answer to a key that the
-    // database had stopped admitting. Answered as the read path answers a key it does not admit (the one
-    // 404), and recorded as what it is, with the prompt that left and the answer that came back.
-    if (!keyStillAdmitted(tenant, who)) {
-      String notAdmitted = json(deidCounts, Map.of(), subject + ",\"endpoint\":"
-          + AuditEntry.jsonString(reply.endpoint()) + ",\"promptTokens\":" + reply.promptTokens()
-          + ",\"outputTokens\":" + reply.outputTokens());
-      var id = audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, "key_not_admitted",
-              found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
-          .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), notAdmitted)
-          .withReviewFlags(found.breakGlass()));
-      throw new io.carecontext.retrieval.AccessDenied(404, "patient_not_found", pathId.equals(patientId)
-          ? ContextService.NOT_FOUND : io.carecontext.retrieval.research.ResearchSubjects.NOT_FOUND,
-          "key_not_admitted", id, 0);
-    }
-    OutputPhiFilter.Filtered filtered;
+    // From here until its row is written, every step is held to one rule: the prompt has left, so the exchange
+    // leaves its audit row whatever fails, an Error too. The scan caught RuntimeException alone: a
+    // StackOverflowError from a pattern over a hostile answer skipped the row, and a prompt that had gone to a
+    // model left no trail (and the caller a bare 500 from the framework).
+    String stage = "the output identifier scan failed";
+    String failReason = "output_filter_failed";
     try {
+      // The model may take a minute; a key revoked (or expired) meanwhile gets nothing of the answer: API.md
+      // revokes a key at once, and a chat in flight returned the re-identified answer to a key that the
+      // database had stopped admitting. Answered as the read path answers a key it does not admit (the one
+      // 404), and recorded as what it is, with the prompt that left and the answer that came back.
+      stage = "the key could not be checked again";
+      failReason = "answer_not_processed";
+      if (!keyStillAdmitted(tenant, who)) {
+        String notAdmitted = json(deidCounts, Map.of(), subject + ",\"endpoint\":"
+            + AuditEntry.jsonString(reply.endpoint()) + ",\"promptTokens\":" + reply.promptTokens()
+            + ",\"outputTokens\":" + reply.outputTokens());
+        stage = null; // the row below is the exchange's row: nothing is recorded twice
+        var id = audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, "key_not_admitted",
+                found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
+            .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), notAdmitted)
+            .withReviewFlags(found.breakGlass()));
+        throw new io.carecontext.retrieval.AccessDenied(404, "patient_not_found", pathId.equals(patientId)
+            ? ContextService.NOT_FOUND : io.carecontext.retrieval.research.ResearchSubjects.NOT_FOUND,
+            "key_not_admitted", id, 0);
+      }
       // an answer that stays de-identified loses the facilities and store numbers the model wrote too
-      filtered = outputFilter.filter(reply.text(), known, !mayIdentify);
-    } catch (RuntimeException e) {
+      stage = "the output identifier scan failed";
+      failReason = "output_filter_failed";
+      OutputPhiFilter.Filtered filtered = outputFilter.filter(reply.text(), known, !mayIdentify);
+      stage = "the answer could not be prepared";
+      failReason = "answer_not_processed";
+      String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
+          : Reidentifier.keepTokens(filtered.text(), deid.tokens());
+      List<String> citations = citations(filtered.text(), cited);
+      String details = json(deidCounts, filtered.redactions(), subject + ",\"endpoint\":\"" + reply.endpoint()
+          + "\",\"promptTokens\":" + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens());
+      AuditEntry answered = base.withResult(AuditEntry.Decision.ALLOWED,
+              filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",
+              found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
+          .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details)
+          .withReviewFlags(found.breakGlass());
+      stage = "the exchange's audit row could not be written";
+      var id = audit.record(tenant, answered);
+      return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens(),
+          found.breakGlassUntil());
+    } catch (RuntimeException | Error e) {
+      if (stage == null) {
+        throw e; // the key's own denial (its row written), or that row's write failing: nothing more to record
+      }
       // As the other rows of an exchange: the prompt that left, the answer that came back (encrypted and hashed,
-      // as an answered row holds it), the endpoint and what the call cost. The row said only that it failed:
-      // a reviewer could not tell what had left the platform, to where, nor what could not be checked.
+      // as an answered row holds it), the endpoint and what the call cost, and the step that failed by the
+      // class of what it threw, never its message (which can quote the answer).
       String failedDetails = json(deidCounts, Map.of(), subject
           + ",\"endpoint\":" + AuditEntry.jsonString(reply.endpoint())
           + ",\"promptTokens\":" + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens()
-          + ",\"failure\":" + AuditEntry.jsonString("the output identifier scan failed (" + e.getClass().getSimpleName()
-          + ")"));
-      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, "output_filter_failed", List.of(), millis(start))
-          .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), failedDetails)
-          .withReviewFlags(found.breakGlass()));
-      throw new ChatRefused(500, "output_filter_failed", "the answer could not be checked for identifiers; "
-          + "nothing was returned", 0);
+          + ",\"failure\":" + AuditEntry.jsonString(stage + " (" + e.getClass().getSimpleName() + ")"));
+      ChatRefused refused = "output_filter_failed".equals(failReason)
+          ? new ChatRefused(500, "output_filter_failed", "the answer could not be checked for identifiers; "
+              + "nothing was returned", 0)
+          : new ChatRefused(500, "answer_not_processed", "the model's answer could not be processed; "
+              + "nothing was returned", 0);
+      try {
+        audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failReason, List.of(), millis(start))
+            .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), failedDetails)
+            .withReviewFlags(found.breakGlass()));
+      } catch (RuntimeException | Error unrecorded) {
+        // the trail could not take the row either (the database gone): the caller is still told nothing of
+        // the answer, and no message of either failure goes anywhere
+      }
+      throw refused;
     }
-    String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
-        : Reidentifier.keepTokens(filtered.text(), deid.tokens());
-    List<String> citations = citations(filtered.text(), cited);
-    String details = json(deidCounts, filtered.redactions(), subject + ",\"endpoint\":\"" + reply.endpoint()
-        + "\",\"promptTokens\":" + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens());
-    var id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED,
-            filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",
-            found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
-        .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details)
-        .withReviewFlags(found.breakGlass()));
-    return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens(),
-        found.breakGlassUntil());
   }
 
   /**

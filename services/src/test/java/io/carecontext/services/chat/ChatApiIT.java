@@ -1182,4 +1182,54 @@ class ChatApiIT {
     // the record's own (readable) relative is still known: its name leaves as a token
     assertThat(shown.get("tw-c")).doesNotContain("Xanthippe").contains("Question: Is [");
   }
+
+  /** A ChatService over the application's own beans, with {@code scan} as its output scan. */
+  static io.carecontext.retrieval.chat.ChatService service(io.carecontext.retrieval.chat.ChatService.OutputFilter scan) {
+    var tx = app.bean(io.carecontext.migrations.TenantTransactions.class);
+    return new io.carecontext.retrieval.chat.ChatService(app.bean(io.carecontext.retrieval.ContextService.class),
+        new io.carecontext.retrieval.chat.LlmGateway(tx), app.bean(io.carecontext.retrieval.audit.AuditLog.class), tx,
+        app.bean(io.carecontext.migrations.TenantKeys.class), scan);
+  }
+
+  /** A clinician of the chatty tenant as the service sees it (a fresh key named {@code principal}). */
+  static io.carecontext.retrieval.Requester requester(String principal) {
+    var parsed = io.carecontext.services.auth.ApiKeySecrets.parse(freshClinician(principal)).orElseThrow();
+    return new io.carecontext.retrieval.Requester(principal, parsed.keyId(), List.of("clinician"), practitioner,
+        io.carecontext.services.auth.ApiKeySecrets.secretHashHex(parsed.secret()));
+  }
+
+  /**
+   * An Error from the output scan (a StackOverflowError from a pattern over a hostile answer) still leaves the
+   * exchange's row, with the prompt that left, the answer, and the scan's failure by its class; the caller gets
+   * a 500 output_filter_failed with nothing of the answer. The scan caught RuntimeException alone: an Error
+   * skipped the row, and a prompt that had gone to a model left no trail.
+   */
+  @Test
+  void anErrorFromTheOutputScanStillLeavesTheExchangesRow() {
+    TenantId t = TenantId.of("chatty");
+    var failing = service((answer, known, deidentified) -> {
+      throw new StackOverflowError("overflowed on " + answer);
+    });
+    var who = requester("dr-overflow");
+    Map<String, Object> settings = app.bean(io.carecontext.services.tenancy.TenantDirectory.class).settings(t);
+    var embeddings = app.bean(io.carecontext.services.tenancy.TenantEmbeddings.class);
+    String question = "Summarize glucose control for the overflow";
+    prompts.clear();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> failing.chat(t, settings, who, patientId, question,
+            () -> embeddings.embedQuery(t, settings, question), embeddings.modelId(settings), null, "TREAT", null,
+            false, false))
+        .isInstanceOfSatisfying(io.carecontext.retrieval.chat.ChatRefused.class, refused -> {
+          assertThat(refused.status()).isEqualTo(500);
+          assertThat(refused.code()).isEqualTo("output_filter_failed");
+          assertThat(refused.getMessage()).doesNotContain("Summary", "glucose", "overflow");
+        });
+    assertThat(prompts).hasSize(1);
+    String[] row = lastExchange("dr-overflow");
+    assertThat(row[0]).isEqualTo("chat failed output_filter_failed");
+    assertThat(row[1]).contains("\"endpoint\":\"local\"", "\"promptTokens\":50", "\"outputTokens\":10",
+        "\"failure\":\"the output identifier scan failed (StackOverflowError)\"").doesNotContain("Summary");
+    assertThat(row[2]).as("prompt hash").isNotNull();
+    assertThat(row[3]).as("response hash").isNotNull();
+  }
+
 }
