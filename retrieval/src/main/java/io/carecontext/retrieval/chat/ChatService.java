@@ -109,8 +109,12 @@ public final class ChatService {
     // de-identifies: every element of a date but the year removed. Under the default shift it carried
     // whole dates, moved by the patient's offset, which Safe Harbor does not allow (a shift is no removal,
     // and one true date the vendor knows gives every other back).
+    // The endpoint is chosen once, here: the date policy is the one of the endpoint the prompt goes to. It
+    // was chosen again before the call, so the policy applied and the endpoint used could disagree (settings
+    // read twice). A choice refused is refused below, after the dry run, which shows the tenant's policy.
+    Chosen chosen = choose(llm);
     DatePolicy dates = datePolicy(DatePolicy.fromSetting(settings.get("datePolicy")), mayIdentify,
-        coveredByBaa(llm));
+        chosen.endpoint() == null || chosen.endpoint().baaCovered());
     int shift = dates == DatePolicy.SHIFT ? dateShift(keys.cipher(tenant), patientId) : 0;
     // The question is de-identified with the sources (one token map) for a caller who may see
     // identities and read demographics; for any other, on its own and without the patient's
@@ -157,7 +161,10 @@ public final class ChatService {
     LlmEndpoint endpoint;
     LlmGateway.Reservation reserved;
     try {
-      endpoint = gateway.choose(llm, false);
+      if (chosen.refused() != null) {
+        throw chosen.refused();
+      }
+      endpoint = chosen.endpoint();
       if (!io.carecontext.migrations.ModelHosts.isApprovedFor(tenant.value(), endpoint.baseUrl())) {
         // a setting stored before the operator approved hosts: nothing is sent to one it has not approved
         throw new ChatRefused(403, "model_not_allowed", "endpoint '" + endpoint.name() + "' is on a host the "
@@ -279,16 +286,19 @@ public final class ChatService {
     return underBaa ? datePolicy(tenant, mayIdentify) : DatePolicy.YEAR;
   }
 
+  /** The endpoint the tenant's settings choose for a de-identified prompt, or why none can be had. */
+  private record Chosen(LlmEndpoint endpoint, ChatRefused refused) {}
+
   /**
-   * Whether the endpoint the tenant's settings choose for this prompt is covered by a BAA; true when they
-   * choose none (no model, or one the request will be refused: nothing is sent then, and a dry run shows
-   * the prompt under the tenant's policy).
+   * The one choice of endpoint for this request: its BAA decides the date policy and it is the endpoint
+   * the prompt is sent to. A refusal is kept, not thrown: a dry run still shows the prompt (under the
+   * tenant's policy, as an endpoint covered by a BAA would get it), and a real request is refused with it.
    */
-  private boolean coveredByBaa(Map<String, Object> llm) {
+  private Chosen choose(Map<String, Object> llm) {
     try {
-      return gateway.choose(llm, false).baaCovered();
-    } catch (RuntimeException refused) {
-      return true;
+      return new Chosen(gateway.choose(llm, false), null);
+    } catch (ChatRefused refused) {
+      return new Chosen(null, refused);
     }
   }
 

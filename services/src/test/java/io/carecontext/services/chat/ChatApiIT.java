@@ -1232,4 +1232,43 @@ class ChatApiIT {
     assertThat(row[3]).as("response hash").isNotNull();
   }
 
+
+  /**
+   * The endpoint is chosen once: the date policy applied is the one of the endpoint the prompt goes to. It was
+   * chosen twice (once for the date policy, once to send), so settings that named a BAA-covered endpoint at the
+   * first reading and one without a BAA at the second sent whole (shifted) dates to the endpoint without one.
+   */
+  @Test
+  void theEndpointWhosePolicyShapedThePromptIsTheOneItGoesTo() {
+    TenantId t = TenantId.of("chatty");
+    String url = "http://127.0.0.1:" + model.getAddress().getPort() + "/v1";
+    Map<String, Object> covered = Map.of("name", "covered", "baseUrl", url, "model", "covered-model", "baaCovered", true);
+    Map<String, Object> uncovered = Map.of("name", "uncovered", "baseUrl", url, "model", "uncovered-model",
+        "baaCovered", false);
+    // settings that change between two readings (as a settings change between the two choices would)
+    Map<String, Object> llm = new java.util.HashMap<>(Map.of("allowDeidentifiedToNonBaa", true,
+        "dailyTokenBudgetPerKey", 1_000_000)) {
+      private int readings;
+
+      @Override
+      public Object get(Object key) {
+        return "endpoints".equals(key) ? List.of(readings++ == 0 ? covered : uncovered) : super.get(key);
+      }
+    };
+    Map<String, Object> settings = new java.util.HashMap<>(
+        app.bean(io.carecontext.services.tenancy.TenantDirectory.class).settings(t));
+    settings.put("llm", llm);
+    var embeddings = app.bean(io.carecontext.services.tenancy.TenantEmbeddings.class);
+    String question = "What is the A1c trend?";
+    prompts.clear();
+    var outcome = service(io.carecontext.retrieval.deid.OutputPhiFilter::filter).chat(t, settings,
+        requester("dr-once"), patientId, question, () -> embeddings.embedQuery(t, settings, question),
+        embeddings.modelId(settings), null, "TREAT", null, false, false);
+    assertThat(outcome.model()).isEqualTo("covered-model");
+    assertThat(prompts).hasSize(1);
+    assertThat(prompts.get(0)).contains("\"covered-model\"").doesNotContain("uncovered-model")
+        .containsPattern("\\[S\\d+\\] \\d{4}-\\d{2}-\\d{2}: ");
+    assertThat(lastExchange("dr-once")[1]).contains("\"endpoint\":\"covered\"");
+  }
+
 }
