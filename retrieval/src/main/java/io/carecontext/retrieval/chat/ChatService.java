@@ -48,6 +48,15 @@ public final class ChatService {
   private final TenantKeys keys;
 
   private final OutputFilter outputFilter;
+  private final ModelCall modelCall;
+
+  /**
+   * The model call, {@link LlmGateway#call}: a test's may fail as no endpoint can make the gateway fail (an
+   * Error, a bug), to show that such a failure still leaves the exchange's row.
+   */
+  interface ModelCall {
+    LlmGateway.Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt, LlmGateway.Reservation reserved);
+  }
 
   /** The scan of a model's answer for identifiers it was not given ({@link OutputPhiFilter#filter}). */
   public interface OutputFilter {
@@ -61,12 +70,19 @@ public final class ChatService {
   /** With another output scan: a test's, to show what a scan that fails leaves in the trail. */
   public ChatService(ContextService context, LlmGateway gateway, AuditLog audit, TenantTransactions tx, TenantKeys keys,
                      OutputFilter outputFilter) {
+    this(context, gateway, audit, tx, keys, outputFilter, gateway::call);
+  }
+
+  /** With another model call (a test's). */
+  ChatService(ContextService context, LlmGateway gateway, AuditLog audit, TenantTransactions tx, TenantKeys keys,
+              OutputFilter outputFilter, ModelCall modelCall) {
     this.context = context;
     this.gateway = gateway;
     this.audit = audit;
     this.tx = tx;
     this.keys = keys;
     this.outputFilter = outputFilter;
+    this.modelCall = modelCall;
   }
 
   /**
@@ -178,7 +194,7 @@ public final class ChatService {
     }
     LlmGateway.Reply reply;
     try {
-      reply = gateway.call(tenant, who.keyId(), endpoint, prompt, reserved);
+      reply = modelCall.call(tenant, who.keyId(), endpoint, prompt, reserved);
     } catch (ChatRefused failed) {
       // The prompt as it left (system and user, as the answered and dry-run rows hold it, so that its hash
       // compares with theirs), the endpoint it went to and what went wrong there: the row held the user
@@ -190,6 +206,19 @@ public final class ChatService {
           .withModel(endpoint.model(), prompt.system() + "\n\n" + prompt.user(), null, failedDetails)
           .withReviewFlags(found.breakGlass()));
       throw failed;
+    } catch (RuntimeException | Error unexpected) {
+      // Not one of the ends the gateway names (a bug, an Error): the gateway settled the charge and rethrew it,
+      // and the prompt may have left, so the exchange leaves its failed row as the others do (the class of what
+      // failed, never its message, which can quote the prompt). It left none, and the caller a bare 500.
+      String failedDetails = json(deidCounts, Map.of(), subject
+          + ",\"endpoint\":" + AuditEntry.jsonString(endpoint.name())
+          + ",\"failure\":" + AuditEntry.jsonString("the call failed unexpectedly ("
+          + unexpected.getClass().getSimpleName() + "); whether the endpoint answered is not known"));
+      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, "model_unavailable", List.of(), millis(start))
+          .withModel(endpoint.model(), prompt.system() + "\n\n" + prompt.user(), null, failedDetails)
+          .withReviewFlags(found.breakGlass()));
+      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint.name() + "' could not be "
+          + "called (an unexpected failure); nothing was returned", 0);
     }
     // From here until its row is written, every step is held to one rule: the prompt has left, so the exchange
     // leaves its audit row whatever fails, an Error too. The scan caught RuntimeException alone: a

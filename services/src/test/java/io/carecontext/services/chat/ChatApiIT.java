@@ -1234,6 +1234,52 @@ class ChatApiIT {
 
 
   /**
+   * A model call that fails in a way the gateway does not name (a RuntimeException or an Error from its own
+   * code) still leaves the exchange's failed row, with the prompt and the endpoint and the failure by its class,
+   * never its message; the caller gets a 502 model_unavailable that says nothing of the prompt, and the charge is
+   * settled. The chat caught ChatRefused alone: the failure went on to the framework (a bare 500) and a prompt
+   * that may have left had no row.
+   */
+  @Test
+  void aModelCallThatFailsUnexpectedlyStillLeavesTheExchangesRow() {
+    TenantId t = TenantId.of("chatty");
+    Map<String, Object> settings = app.bean(io.carecontext.services.tenancy.TenantDirectory.class).settings(t);
+    var embeddings = app.bean(io.carecontext.services.tenancy.TenantEmbeddings.class);
+    var tx = app.bean(io.carecontext.migrations.TenantTransactions.class);
+    for (var failure : List.<java.util.function.Function<String, Throwable>>of(IllegalStateException::new,
+        NoClassDefFoundError::new)) {
+      String principal = "dr-unexpected-" + failure.apply("x").getClass().getSimpleName();
+      var failing = io.carecontext.retrieval.chat.ChatServices.withApiKey(
+          app.bean(io.carecontext.retrieval.ContextService.class), app.bean(io.carecontext.retrieval.audit.AuditLog.class),
+          tx, app.bean(io.carecontext.migrations.TenantKeys.class), prompt -> {
+            Throwable thrown = failure.apply("failed on " + prompt.user());
+            if (thrown instanceof Error e) {
+              throw e;
+            }
+            throw (RuntimeException) thrown;
+          });
+      var who = requester(principal);
+      String question = "Summarize glucose control for the unexpected";
+      long[] before = usage();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> failing.chat(t, settings, who, patientId, question,
+              () -> embeddings.embedQuery(t, settings, question), embeddings.modelId(settings), null, "TREAT", null,
+              false, false))
+          .isInstanceOfSatisfying(io.carecontext.retrieval.chat.ChatRefused.class, refused -> {
+            assertThat(refused.status()).isEqualTo(502);
+            assertThat(refused.code()).isEqualTo("model_unavailable");
+            assertThat(refused.getMessage()).doesNotContain("glucose", "failed on", "Summarize");
+          });
+      String[] row = lastExchange(principal);
+      assertThat(row[0]).isEqualTo("chat failed model_unavailable");
+      assertThat(row[1]).contains("\"endpoint\":\"local\"", "\"failure\":\"the call failed unexpectedly ("
+          + failure.apply("x").getClass().getSimpleName() + ")").doesNotContain("glucose", "failed on");
+      assertThat(row[2]).as("prompt hash").isNotNull();
+      assertThat(row[3]).as("no response was read").isNull();
+      assertThat(usage()[2] - before[2]).as("the call is charged, as the gateway settles it").isEqualTo(1);
+    }
+  }
+
+  /**
    * The endpoint is chosen once: the date policy applied is the one of the endpoint the prompt goes to. It was
    * chosen twice (once for the date policy, once to send), so settings that named a BAA-covered endpoint at the
    * first reading and one without a BAA at the second sent whole (shifted) dates to the endpoint without one.
