@@ -129,27 +129,31 @@ public final class PatientIdentifiers {
    * Under the read settings: each identifying resource (1-based, by its type and its labels, which this role
    * cannot read from the table) that the chunk policy's label and consent conditions admit (tenant migrations
    * 20 and 43), and each care link's source resource that the read policy shows (its labels within what the
-   * request may read) and the consent's class rules admit.
+   * request may read) and the consent's class rules admit. The consent functions are wrapped in {@code (SELECT …)}
+   * as the chunk policies wrap them, so each runs once a statement, not once a row (a patient may have thousands
+   * of care links to judge).
    */
   private static final String READABLE = """
       SELECT true, c.i FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS c(t, l, i)
         CROSS JOIN LATERAL (SELECT coalesce(string_to_array(nullif(c.l, ''), ','), '{}'::text[]) AS labels) x
       WHERE (cardinality(x.labels) = 0
              OR x.labels <@ coalesce(string_to_array(current_setting('cc.labels', true), ','), '{}'::text[])
-             OR x.labels <@ {schema}.subject_readable_labels())
-        AND ((current_setting('cc.consent_override', true) = 'on' AND {schema}.break_glass_closes_at() IS NOT NULL)
+             OR x.labels <@ (SELECT {schema}.subject_readable_labels()))
+        AND ((current_setting('cc.consent_override', true) = 'on'
+              AND (SELECT {schema}.break_glass_closes_at()) IS NOT NULL)
              OR (SELECT allows_all_rows FROM {schema}.subject_consent_summary)
-             OR coalesce(NOT c.t = ANY ({schema}.subject_excluded_classes()::text[])
-                           AND NOT x.labels && {schema}.subject_excluded_labels(),
-                         {schema}.subject_consent_rules_allow({schema}.subject_consent_rules(), c.t, x.labels)))
+             OR coalesce(NOT c.t = ANY ((SELECT {schema}.subject_excluded_classes())::text[])
+                           AND NOT x.labels && (SELECT {schema}.subject_excluded_labels()),
+                         {schema}.subject_consent_rules_allow((SELECT {schema}.subject_consent_rules()), c.t, x.labels)))
       UNION ALL
       SELECT false, s.i FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS s(t, id, i)
       WHERE EXISTS (SELECT 1 FROM {schema}.resources r WHERE r.resource_type = s.t AND r.resource_id = s.id
                     AND NOT r.deleted)
-        AND ((current_setting('cc.consent_override', true) = 'on' AND {schema}.break_glass_closes_at() IS NOT NULL)
+        AND ((current_setting('cc.consent_override', true) = 'on'
+              AND (SELECT {schema}.break_glass_closes_at()) IS NOT NULL)
              OR (SELECT allows_all_rows FROM {schema}.subject_consent_summary)
-             OR coalesce(NOT s.t = ANY ({schema}.subject_excluded_classes()::text[]),
-                         {schema}.subject_consent_rules_allow({schema}.subject_consent_rules(), s.t, '{}'::text[])))""";
+             OR coalesce(NOT s.t = ANY ((SELECT {schema}.subject_excluded_classes())::text[]),
+                         {schema}.subject_consent_rules_allow((SELECT {schema}.subject_consent_rules()), s.t, '{}'::text[])))""";
 
   /** An identifying resource, its security labels and, for a practitioner, its care links' sources ("Type/id"). */
   private record Row(String patientId, Resource resource, List<String> labels, List<String> sources) {}
