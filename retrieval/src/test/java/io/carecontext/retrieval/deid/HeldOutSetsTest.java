@@ -1,0 +1,105 @@
+package io.carecontext.retrieval.deid;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.fhir.KnownIdentifiers;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Held-out sets: notes written after the rules of their time, by someone trying phrasings the rules were not written
+ * for. Each is measured with no identifier known from FHIR; the figures go to docs/benchmarks.md. The assertions
+ * only keep a set from falling below what it measured when its figure was published.
+ */
+class HeldOutSetsTest {
+
+  record Marked(int start, int end, String text) {}
+
+  record Figures(int found, int identifiers, int touched, int lookAlikes, List<String> missed, List<String> hit) {}
+
+  /** Loads a set: "⟦…⟧" an identifier, "⟪…⟫" a look-alike, "---" between notes, "#" a comment line. */
+  static Figures measure(String resource) throws IOException {
+    String raw;
+    try (InputStream in = HeldOutSetsTest.class.getResourceAsStream(resource)) {
+      raw = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    StringBuilder body = new StringBuilder();
+    for (String line : raw.split("\n", -1)) {
+      if (!line.startsWith("#")) {
+        body.append(line).append('\n');
+      }
+    }
+    int found = 0, identifiers = 0, touched = 0, lookAlikes = 0;
+    List<String> missed = new ArrayList<>();
+    List<String> hit = new ArrayList<>();
+    for (String note : body.toString().split("\n---\n")) {
+      StringBuilder plain = new StringBuilder();
+      List<Marked> ids = new ArrayList<>();
+      List<Marked> looks = new ArrayList<>();
+      int i = 0;
+      while (i < note.length()) {
+        char c = note.charAt(i);
+        if (c == '⟦' || c == '⟪') {
+          int close = note.indexOf(c == '⟦' ? '⟧' : '⟫', i);
+          String inner = note.substring(i + 1, close);
+          Marked m = new Marked(plain.length(), plain.length() + inner.length(), inner);
+          (c == '⟦' ? ids : looks).add(m);
+          plain.append(inner);
+          i = close + 1;
+        } else {
+          plain.append(c);
+          i++;
+        }
+      }
+      String text = plain.toString();
+      List<Detectors.Span> spans = Detectors.find(text, KnownIdentifiers.empty());
+      for (Marked m : ids) {
+        identifiers++;
+        boolean all = true;
+        for (int p = m.start(); p < m.end(); p++) {
+          if (Character.isLetterOrDigit(text.charAt(p)) && !covered(spans, p)) {
+            all = false;
+            break;
+          }
+        }
+        if (all) {
+          found++;
+        } else {
+          missed.add(m.text().replace('\n', ' '));
+        }
+      }
+      for (Marked m : looks) {
+        lookAlikes++;
+        boolean any = spans.stream().anyMatch(s -> s.start() < m.end() && s.end() > m.start());
+        if (any) {
+          touched++;
+          hit.add(m.text());
+        }
+      }
+    }
+    Figures f = new Figures(found, identifiers, touched, lookAlikes, missed, hit);
+    System.out.println(resource + ": identifiers found " + found + " of " + identifiers + ", look-alikes touched "
+        + touched + " of " + lookAlikes + "; missed " + missed + "; touched " + hit);
+    return f;
+  }
+
+  private static boolean covered(List<Detectors.Span> spans, int p) {
+    for (Detectors.Span s : spans) {
+      if (s.start() <= p && p < s.end()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void heldOutSetThree() throws IOException {
+    Figures f = measure("held-out-3.txt");
+    assertThat(f.identifiers()).isEqualTo(36);
+    assertThat(f.lookAlikes()).isEqualTo(28);
+  }
+}
