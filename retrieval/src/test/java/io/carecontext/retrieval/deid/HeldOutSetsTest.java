@@ -106,4 +106,15 @@ class HeldOutSetsTest {
     assertThat(f.found()).isGreaterThanOrEqualTo(35);
     assertThat(f.touched()).isZero();
   }
+
+  /** Written after the rules the sets before it made, and not fixed: the figure for text nobody tuned for. */
+  @Test
+  void heldOutSetFour() throws IOException {
+    Figures f = measure("held-out-4.txt");
+    assertThat(f.identifiers()).isEqualTo(30);
+    assertThat(f.lookAlikes()).isEqualTo(28);
+    // measured 2026-12-06 when written (16 of 30, 2 of 28 touched); a guard against falling, not a target
+    assertThat(f.found()).isGreaterThanOrEqualTo(16);
+    assertThat(f.touched()).isLessThanOrEqualTo(2);
+  }
 }
