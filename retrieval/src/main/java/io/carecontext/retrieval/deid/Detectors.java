@@ -43,9 +43,18 @@ final class Detectors {
         + minLength + ",})\\b";
   }
 
-  private record Rule(IdentifierClass cls, Pattern pattern, String prefix) {
+  /** A detector's pattern; when it has a gate, run only on a text in which the gate finds something (a cheap scan). */
+  private record Rule(IdentifierClass cls, Pattern pattern, String prefix, Pattern gate) {
     Rule(IdentifierClass cls, Pattern pattern) {
-      this(cls, pattern, cls.prefix());
+      this(cls, pattern, cls.prefix(), null);
+    }
+
+    Rule(IdentifierClass cls, Pattern pattern, String prefix) {
+      this(cls, pattern, prefix, null);
+    }
+
+    Rule(IdentifierClass cls, Pattern pattern, Pattern gate) {
+      this(cls, pattern, cls.prefix(), gate);
     }
   }
 
@@ -152,6 +161,9 @@ final class Detectors {
   // seven digits together after an area code in parentheses ("(917)5551234" passed a held-out set)
   private static final String PHONE = "(?:\\+1[\\s.-]?)?(?:(?:\\(\\d{3}\\)|\\b\\d{3})[\\s.-]?\\d{3}[\\s.-]\\d{4}|\\(\\d{3}\\) ?\\d{7})\\b";
 
+  /** An age and a sex after a comma ("…, 84M", "…, 71 y/o F"): the gate of the rule of a name before them. */
+  private static final Pattern AGE_AND_SEX = Pattern.compile(",[ \\t]*+\\d{1,3}[ \\t]?(?:[yY]|M|F|-year|male|female)");
+
   private static final List<Rule> PATTERNS = List.of(
       // dashed, spaced ("078 05 1120"), or nine digits behind its label ("SSN 078051120")
       new Rule(IdentifierClass.SSN, Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b|\\b\\d{3} \\d{2} \\d{4}\\b"
@@ -237,11 +249,10 @@ final class Detectors {
       // "Mother, Diabetes, HTN" have neither
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "))(?:[ \\t]*+,[ \\t]*+" + NOT_A_RELATIVES_NAME
           + "(?<v>" + NAME_AFTER_CUE + "),(?=[ \\t]*+(?i:at\\s++(?:the\\s++)?bedside|is|was|will|who|called|calls|visiting|visited"
-          + "|present|here|brought|drove|says|states|reports|agrees|asks|lives|wants)\\b))")),
-      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "))[ \\t]*+:[ \\t]*+" + NOT_A_RELATIVES_NAME
-          + "(?<v>" + NAME_AFTER_CUE + ")(?=[ \\t]*+[,;(]?[ \\t]*+(?:(?i:cell|phone|tel|mobile|home|work|ph|c|h)\\b[.:]?[ \\t]*+)?"
+          + "|present|here|brought|drove|says|states|reports|agrees|asks|lives|wants)\\b)|[ \\t]*+:[ \\t]*+" + NOT_A_RELATIVES_NAME
+          + "(?<w>" + NAME_AFTER_CUE + ")(?=[ \\t]*+[,;(]?[ \\t]*+(?:(?i:cell|phone|tel|mobile|home|work|ph|c|h)\\b[.:]?[ \\t]*+)?"
           + "\\(?\\d{3}\\)?[\\s.-]?\\d{3}[\\s.-]?\\d{4}|[ \\t]++(?i:at\\s++(?:the\\s++)?bedside|is\\s++(?:the\\s++)?(?:HCP|POA"
-          + "|contact|proxy)|will)\\b)")),
+          + "|contact|proxy)|will)\\b))")),
       // a caller by name ("Caller Yusuf Demir (brother-in-law)", "call from Maria Lopez"); not who a caller is
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:caller|call\\s++from|called\\s++by|message\\s++from))\\s*+[:-]?"
           + "\\s*+(?!(?i:" + RELATION + "|pt|patient|pharmacy|clinic|office|nurse|doctor|dr|the|a|an|her|his|their|id|states"
@@ -251,7 +262,7 @@ final class Detectors {
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![\\p{L}'’.-])(?<v>(?!(?i:bed|room|rm|pt|patient|mr|mrs|ms|dr)\\b)"
           + NAME_WORD + "[ \\t]++(?!(?i:disease|syndrome|palsy|scale|score|type|stage|grade|class|sign|test|criteria|index"
           + "|negative|positive|pt|patient|bed|room)\\b)" + NAME_WORD + "),[ \\t]*+\\d{1,3}[ \\t]?(?:(?i:y/?o|yo|yrs?|-year-old)"
-          + "[ \\t]?)?(?:M|F|male|female)\\b")),
+          + "[ \\t]?)?(?:M|F|male|female)\\b"), AGE_AND_SEX),
       // a sign-off at a message's end ("thanks, Jen", "Sincerely,\nMarcus"): the writer's name
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:thanks|thank\\s++you|thx|sincerely|regards|cheers|respectfully))"
           + "[,!.]?[ \\t]*+\\n?[ \\t]*+(?!(?i:doctor|dr|nurse|team|everyone|all|again|so|for|much|very|in|the)(?![\\p{L}'’-]))"
@@ -431,7 +442,9 @@ final class Detectors {
       }
     }
     for (Rule r : PATTERNS) {
-      add(spans, text, r.pattern(), r.cls(), r.prefix());
+      if (r.gate() == null || r.gate().matcher(text).find()) {
+        add(spans, text, r.pattern(), r.cls(), r.prefix());
+      }
     }
     addNamesBeforeDegrees(spans, text);
     addStreetNames(spans, text);
@@ -1123,12 +1136,15 @@ final class Detectors {
 
   private static void add(List<Span> spans, String text, Pattern p, IdentifierClass cls, String prefix, String identity) {
     boolean valued = p.pattern().contains("(?<v>");
+    // a second value group, "w", for an alternative whose value is another shape
+    boolean valuedW = valued && p.pattern().contains("(?<w>");
     Matcher m = p.matcher(text);
     while (m.find()) {
       // a pattern may hold a value group in some of its alternatives only
-      boolean value = valued && m.start("v") >= 0;
-      int start = value ? m.start("v") : m.start();
-      int end = value ? m.end("v") : m.end();
+      String group = valuedW && m.start("v") < 0 && m.start("w") >= 0 ? "w" : "v";
+      boolean value = valued && m.start(group) >= 0;
+      int start = value ? m.start(group) : m.start();
+      int end = value ? m.end(group) : m.end();
       if (end > start && text.substring(start, end).chars().anyMatch(Character::isLetterOrDigit)) {
         spans.add(new Span(start, end, cls, prefix, identity));
       }
