@@ -271,7 +271,7 @@ final class Detectors {
       // a clinician by a single initial after "Dr." ("RTC w/ Dr. K"), or by initials and a surname ("Dr. J. Okafor" left
       // "J. Okafor" without a degree after it): a person all the same
       // (not a sentence's next word after the initial's period: "Dr. K. Seen today")
-      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?<v>[A-Z]\\.\\s?(?:[A-Z]\\.\\s?)?(?!(?:Dr|Mr|Mrs|Ms"
+      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?\\s+|Doctor\\h+)(?<v>[A-Z]\\.\\s?(?:[A-Z]\\.\\s?)?(?!(?:Dr|Mr|Mrs|Ms"
           + "|Pt|Patient|Seen|Will|The|This|Plan|Per|She|He|They|We|It|Is|Was|Also|And|Called|Please|Rtc|Follow)\\b)" + NAME_WORD
           + "|[A-Z](?=\\.|(?![\\w'’-])))")),
       // a relative's name in lower case before what the relative did ("wife rosa at bedside", "son miguel called"):
@@ -292,7 +292,9 @@ final class Detectors {
       // a clinician the record does not link to the patient (a note's author, a consultant): a name after
       // a title ("Dr. Priya Raghunathan", "Doctor O'Brien") or before a degree ("J. Okafor, MD")
       // not a brand or a writer called Doctor, alone: "Dr Pepper", "Dr. Scholl's inserts", "Dr. Seuss"
-      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?|Doctor)\\s+(?!" + NOT_A_DOCTOR + ")(?<v>" + PERSON + ")")),
+      // ("Doctor" spelled out only before a name on its own line: "Thanks, Doctor" ends a line, and the next
+      // line's first word is not a name; "Dr." may wrap)
+      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Dr\\.?\\s+|Doctor\\h+)(?!" + NOT_A_DOCTOR + ")(?<v>" + PERSON + ")")),
       // anyone else named with a courtesy title ("Mrs. Gonzalez from next door", "Mr. Abernathy (employer)"):
       // Safe Harbor's names of relatives, employers and household members; the record rarely knows them
       new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Mrs|Mr|Ms|Miss|Mx)\\.?\\s+(?<v>" + PERSON + ")")),

@@ -829,6 +829,19 @@ class DetectorsTest {
         + "Parkinson Disease, 71 yo M. Thanks, Doctor.\nThanks again.");
   }
 
+  /**
+   * A vocative "Doctor" at a line's end took the next line's first word for a name ("Thanks, Doctor" then
+   * "Thanks again" became "Doctor [PERSON]"); spelled out, it names only on its own line. "Dr." may wrap.
+   */
+  @Test
+  void doctorAtALinesEndDoesNotNameTheNextLinesFirstWord() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Thanks, Doctor\nThanks again.\nYes Doctor\nPlease call back.", none))
+        .isEqualTo("Thanks, Doctor\nThanks again.\nYes Doctor\nPlease call back.");
+    assertThat(marked("seen by Doctor Okafor today; consult with Dr.\nRaghunathan; Doctor O'Brien called.", none))
+        .isEqualTo("seen by Doctor [PERSON] today; consult with Dr.\n[PERSON]; Doctor [PERSON] called.");
+  }
+
   @Test
   void aZipCodeAfterATownWithoutItsStateIsAZipCode() {
     KnownIdentifiers none = KnownIdentifiers.empty();
