@@ -145,6 +145,8 @@ public final class ChatService {
     DeidResult asked = knowsDemographics ? null : Deidentifier.blind(question);
     Prompt prompt = PromptBuilder.build(deid.texts().subList(0, selection.texts().size()), selection.handles(),
         knowsDemographics ? deid.texts().get(texts.size() - 1) : asked.texts().get(0));
+    // the prompt as it leaves, system and user, as every row of the exchange holds it (so that hashes compare)
+    String sent = prompt.system() + "\n\n" + prompt.user();
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, purpose,
         dryRun ? "chat-dry-run" : "chat", AuditEntry.Decision.ALLOWED, "allowed").withQuery(question);
     // The model exchange of a break-glass request is flagged for review like its retrieval row: a
@@ -168,11 +170,11 @@ public final class ChatService {
     }
     String counts = json(deidCounts, Map.of(), subject);
     if (dryRun) {
-      var id = audit.record(tenant, base.withModel(null, prompt.system() + "\n\n" + prompt.user(), null, counts)
+      var id = audit.record(tenant, base.withModel(null, sent, null, counts)
           .withReviewFlags(found.breakGlass()));
       // the resources behind [S1], [S2]… in that order, so the prompt's handles can be read
       return new ChatOutcome(null, List.copyOf(cited.values()), null, id,
-          prompt.system() + "\n\n" + prompt.user(), 0, 0, found.breakGlassUntil());
+          sent, 0, 0, found.breakGlassUntil());
     }
     LlmEndpoint endpoint;
     LlmGateway.Reservation reserved;
@@ -195,30 +197,25 @@ public final class ChatService {
     LlmGateway.Reply reply;
     try {
       reply = modelCall.call(tenant, who.keyId(), endpoint, prompt, reserved);
-    } catch (ChatRefused failed) {
+    } catch (RuntimeException | Error e) {
       // The prompt as it left (system and user, as the answered and dry-run rows hold it, so that its hash
       // compares with theirs), the endpoint it went to and what went wrong there: the row held the user
-      // part alone, and no word of which endpoint failed or how.
+      // part alone, and no word of which endpoint failed or how. A failure that is not one of the ends the
+      // gateway names (a bug, an Error: the gateway settled the charge and rethrew it, and the prompt may
+      // have left) leaves the same row, with the class of what failed, never its message (which can quote
+      // the prompt); it left none, and the caller a bare 500.
+      ChatRefused answer = e instanceof ChatRefused failed ? failed
+          : new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint.name() + "' could not be "
+              + "called (an unexpected failure); nothing was returned", 0);
+      String failure = e instanceof ChatRefused failed ? failed.failure() : "the call failed unexpectedly ("
+          + e.getClass().getSimpleName() + "); whether the endpoint answered is not known";
       String failedDetails = json(deidCounts, Map.of(), subject
           + ",\"endpoint\":" + AuditEntry.jsonString(endpoint.name())
-          + (failed.failure() == null ? "" : ",\"failure\":" + AuditEntry.jsonString(failed.failure())));
-      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failed.code(), List.of(), millis(start))
-          .withModel(endpoint.model(), prompt.system() + "\n\n" + prompt.user(), null, failedDetails)
+          + (failure == null ? "" : ",\"failure\":" + AuditEntry.jsonString(failure)));
+      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, answer.code(), List.of(), millis(start))
+          .withModel(endpoint.model(), sent, null, failedDetails)
           .withReviewFlags(found.breakGlass()));
-      throw failed;
-    } catch (RuntimeException | Error unexpected) {
-      // Not one of the ends the gateway names (a bug, an Error): the gateway settled the charge and rethrew it,
-      // and the prompt may have left, so the exchange leaves its failed row as the others do (the class of what
-      // failed, never its message, which can quote the prompt). It left none, and the caller a bare 500.
-      String failedDetails = json(deidCounts, Map.of(), subject
-          + ",\"endpoint\":" + AuditEntry.jsonString(endpoint.name())
-          + ",\"failure\":" + AuditEntry.jsonString("the call failed unexpectedly ("
-          + unexpected.getClass().getSimpleName() + "); whether the endpoint answered is not known"));
-      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, "model_unavailable", List.of(), millis(start))
-          .withModel(endpoint.model(), prompt.system() + "\n\n" + prompt.user(), null, failedDetails)
-          .withReviewFlags(found.breakGlass()));
-      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint.name() + "' could not be "
-          + "called (an unexpected failure); nothing was returned", 0);
+      throw answer;
     }
     // From here until its row is written, every step is held to one rule: the prompt has left, so the exchange
     // leaves its audit row whatever fails, an Error too. The scan caught RuntimeException alone: a
@@ -240,7 +237,7 @@ public final class ChatService {
         stage = null; // the row below is the exchange's row: nothing is recorded twice
         var id = audit.record(tenant, base.withResult(AuditEntry.Decision.DENIED, "key_not_admitted",
                 found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
-            .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), notAdmitted)
+            .withModel(reply.model(), sent, reply.text(), notAdmitted)
             .withReviewFlags(found.breakGlass()));
         throw new io.carecontext.retrieval.AccessDenied(404, "patient_not_found", pathId.equals(patientId)
             ? ContextService.NOT_FOUND : io.carecontext.retrieval.research.ResearchSubjects.NOT_FOUND,
@@ -260,7 +257,7 @@ public final class ChatService {
       AuditEntry answered = base.withResult(AuditEntry.Decision.ALLOWED,
               filtered.redactions().isEmpty() ? "allowed" : "allowed_output_redacted",
               found.chunks().stream().map(c -> c.chunkId()).toList(), millis(start))
-          .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), details)
+          .withModel(reply.model(), sent, reply.text(), details)
           .withReviewFlags(found.breakGlass());
       stage = "the exchange's audit row could not be written";
       var id = audit.record(tenant, answered);
@@ -284,7 +281,7 @@ public final class ChatService {
               + "nothing was returned", 0);
       try {
         audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failReason, List.of(), millis(start))
-            .withModel(reply.model(), prompt.system() + "\n\n" + prompt.user(), reply.text(), failedDetails)
+            .withModel(reply.model(), sent, reply.text(), failedDetails)
             .withReviewFlags(found.breakGlass()));
       } catch (RuntimeException | Error unrecorded) {
         // the trail could not take the row either (the database gone): the caller is still told nothing of
