@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * The read path: role policy and purpose of use, care relationship, consent, then an exact
@@ -87,7 +88,7 @@ public final class ContextService {
     // The refusals before a research subject code is resolved (below) record the patient it stands for beside
     // the code, as the rows after it do: they named the code alone, and the patient's accounting of disclosures
     // missed them. Resolved only for a row that is written (a rate-limited key's rows are bounded).
-    java.util.function.UnaryOperator<AuditEntry> early = e -> ResearchSubjects.recordedFor(tx, tenant, who, pathId, e);
+    UnaryOperator<AuditEntry> early = e -> ResearchSubjects.recordedFor(tx, tenant, who, pathId, e);
     OptionalLong wait = rateLimiter.acquire(who.keyId(), policy.rateLimitPerMinute(), System.nanoTime());
     if (wait.isPresent()) {
       throw rateLimiter.refused(audit, tenant, base, early, who.keyId(), wait.getAsLong(), start);

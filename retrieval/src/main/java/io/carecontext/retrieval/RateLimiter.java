@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * A token bucket per API key, refilled continuously at the tenant's per-minute rate: it slows
@@ -56,7 +57,7 @@ public final class RateLimiter {
    * read of the database, which a refusal past the row budget does not make).
    */
   public AccessDenied refused(AuditLog audit, TenantId tenant, AuditEntry base,
-                              java.util.function.UnaryOperator<AuditEntry> completing, String keyId,
+                              UnaryOperator<AuditEntry> completing, String keyId,
                               long retryAfterSeconds, long startNanos) {
     UUID row = refusalRows.row(keyId, base)
         .map(e -> audit.recordDenial(tenant, completing.apply(e), "rate_limited", startNanos)).orElse(null);

@@ -5,6 +5,7 @@ import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantSql;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.retrieval.Requester;
+import io.carecontext.retrieval.audit.AuditEntry;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -88,10 +89,10 @@ public final class ResearchSubjects {
    * alone, and the patient's accounting of disclosures left out every attempt refused before it.
    * Anything else (a patient id, a code never issued, a key the database does not admit) as it is.
    */
-  public static io.carecontext.retrieval.audit.AuditEntry recordedFor(TenantTransactions tx, TenantId tenant,
-      Requester who, String pathId, io.carecontext.retrieval.audit.AuditEntry row) {
+  public static AuditEntry recordedFor(TenantTransactions tx, TenantId tenant,
+      Requester who, String pathId, AuditEntry row) {
     return resolve(tx, tenant, who, pathId).map(patient -> row.withPatient(patient)
-        .withDetail("researchSubject", io.carecontext.retrieval.audit.AuditEntry.jsonString(pathId))).orElse(row);
+        .withDetail("researchSubject", AuditEntry.jsonString(pathId))).orElse(row);
   }
 
   /**

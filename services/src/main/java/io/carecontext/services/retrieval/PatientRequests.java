@@ -1,9 +1,11 @@
 package io.carecontext.services.retrieval;
 
 import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.retrieval.RefusalRows;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.retrieval.research.ResearchSubjects;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.http.ApiError;
@@ -21,6 +23,7 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The start every request on patient data shares (context, chat, research search): the body read
@@ -51,14 +54,14 @@ public final class PatientRequests {
   private final Metrics metrics;
   private final TenantEmbeddings embeddings;
   /** For the patient a research subject code in the path stands for, which its refusals record beside it. */
-  private final io.carecontext.migrations.TenantTransactions tx;
+  private final TenantTransactions tx;
   /** This path's attempts on another tenant's patients, bounded per key like its other refusals. */
   private final OtherTenantAttempts otherTenants;
   /** The audit-row budget of each key's refusals checked before the rate limit (bodies, questions, roles). */
   private final RefusalRows callerErrorRows = new RefusalRows();
 
   public PatientRequests(JsonMapper json, AuditLog audit, TenantDirectory tenants, Metrics metrics,
-                         TenantEmbeddings embeddings, io.carecontext.migrations.TenantTransactions tx) {
+                         TenantEmbeddings embeddings, TenantTransactions tx) {
     this.json = json;
     this.tx = tx;
     this.audit = audit;
@@ -212,8 +215,8 @@ public final class PatientRequests {
     // A research subject code in the path is recorded with the patient it stands for beside it, as the rows
     // of its allowed requests are: these rows named the code alone, and the patient's accounting of
     // disclosures missed them (resolved only for a row that is written).
-    java.util.function.UnaryOperator<AuditEntry> subject = patientId == null ? e -> e
-        : e -> io.carecontext.retrieval.research.ResearchSubjects.recordedFor(tx, tenant, caller.requester(), patientId,
+    UnaryOperator<AuditEntry> subject = patientId == null ? e -> e
+        : e -> ResearchSubjects.recordedFor(tx, tenant, caller.requester(), patientId,
             e);
     if ("embedding_unavailable".equals(reason)) {
       audit.record(tenant, subject.apply(row)); // past the rate limit: bounded by it
