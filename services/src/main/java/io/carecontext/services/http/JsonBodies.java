@@ -34,47 +34,42 @@ public final class JsonBodies {
       return Optional.empty();
     }
     T value = json.readValue(body, Argument.of(type));
-    requireNothingAfterTheValue(body);
-    requireNoMemberTwice(body);
+    requireOneValueNamingEachMemberOnce(body);
     return Optional.ofNullable(value);
   }
 
   /**
-   * No object of the body names a member twice, at any depth. Serde refused a field given twice at the
-   * top of a body, but within an object read as a map (a tenant's {@code settings}) the last one won:
-   * {@code {"settings":{"consentMode":"opt-in","consentMode":"opt-out"}}} turned consent to opt-out, while
-   * whoever read the request (a reviewer, a change ticket) saw opt-in first. RFC 8259 leaves such a body's
-   * meaning to the reader, so it is refused like one that is not one JSON object.
+   * The body is one JSON value, with whitespace alone after it, and no object of it names a member twice,
+   * at any depth: one streaming pass over the body (the mapper has read the value already). Serde refused
+   * a field given twice at the top of a body, but within an object read as a map (a tenant's
+   * {@code settings}) the last one won: {@code {"settings":{"consentMode":"opt-in","consentMode":"opt-out"}}}
+   * turned consent to opt-out, while whoever read the request (a reviewer, a change ticket) saw opt-in
+   * first. RFC 8259 leaves such a body's meaning to the reader, so it is refused like one that is not one
+   * JSON object. Neither refusal quotes the body: the parser's messages do (a member's name, what follows).
    */
-  static void requireNoMemberTwice(byte[] body) throws IOException {
-    boolean twice = false;
+  static void requireOneValueNamingEachMemberOnce(byte[] body) throws IOException {
+    String fault = null;
     try (JsonParser p = FACTORY.createParser(body)) {
       p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-      for (int depth = 0; p.nextToken() != null; ) {
-        if (p.currentToken().isStructStart()) {
-          depth++;
-        } else if (p.currentToken().isStructEnd() && --depth == 0) {
-          break; // the value's end: what follows is requireNothingAfterTheValue's
+      try {
+        if (p.nextToken() != null) {
+          p.skipChildren();
+        }
+      } catch (JsonProcessingException e) {
+        fault = "an object of the body names one member twice"; // the value parsed: the one fault left in it
+      }
+      if (fault == null) {
+        try {
+          if (p.nextToken() != null) {
+            fault = "content after the body's JSON value";
+          }
+        } catch (JsonProcessingException e) {
+          fault = "content after the body's JSON value";
         }
       }
-    } catch (JsonProcessingException e) {
-      twice = true; // the body was read already; the parser's message quotes the member's name, the caller's text
     }
-    if (twice) {
-      throw new JsonParseException(null, "an object of the body names one member twice");
-    }
-  }
-
-  /** Whitespace may follow the body's JSON value; anything else is refused. */
-  static void requireNothingAfterTheValue(byte[] body) throws IOException {
-    boolean more;
-    try (JsonParser p = FACTORY.createParser(body)) {
-      more = p.nextToken() != null && p.skipChildren() != null && p.nextToken() != null;
-    } catch (JsonProcessingException e) {
-      more = true; // the parser's message quotes what follows; it must not reach an answer or a log
-    }
-    if (more) {
-      throw new JsonParseException(null, "content after the body's JSON value");
+    if (fault != null) {
+      throw new JsonParseException(null, fault);
     }
   }
 }
