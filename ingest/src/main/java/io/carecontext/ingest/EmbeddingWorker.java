@@ -684,6 +684,7 @@ public final class EmbeddingWorker implements AutoCloseable {
     Settled settled = settle(c, rows);
     List<Rendered> current = byResource.values().stream().filter(r -> settled.replaces(r.row())).toList();
     replaceChunks(tenant, c, cipher, provider.modelId(), current, vectors);
+    forgetResearchEmbeddings(c, current);
     stats.resources.addAndGet(current.size());
     stats.chunks.addAndGet(current.stream().mapToLong(r -> r.chunks().size()).sum());
     List<Long> done = rows.stream().filter(row -> !settled.waits(row)).map(Claimed::outboxId).toList();
@@ -980,6 +981,45 @@ public final class EmbeddingWorker implements AutoCloseable {
         }
       }
       ps.executeBatch();
+    }
+  }
+
+  /**
+   * A patient's research embeddings (tenant migration 64) were made from texts de-identified with the
+   * identifiers known then; when the resources that carry them change (a Patient renamed, a
+   * RelatedPerson or FamilyMemberHistory arriving later, a Practitioner linked to the patient), the
+   * patient's chunks wait for the research sweep again, so a name learned now is not left in what
+   * research ranks on. Only chunks that have one are touched: for a tenant without research this is
+   * one index probe per such batch and writes nothing.
+   */
+  private static void forgetResearchEmbeddings(Connection c, Collection<Rendered> resources) throws SQLException {
+    List<String> types = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    List<String> practitioners = new ArrayList<>();
+    for (Rendered r : resources) {
+      switch (r.row().type()) {
+        case "Patient", "RelatedPerson", "FamilyMemberHistory" -> {
+          types.add(r.row().type());
+          ids.add(r.row().id());
+        }
+        case "Practitioner" -> practitioners.add(r.row().id());
+        default -> { }
+      }
+    }
+    if (types.isEmpty() && practitioners.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement("""
+        UPDATE chunks SET research_embedding = NULL
+        WHERE research_embedding IS NOT NULL
+          AND patient_id IN (SELECT r.patient_id FROM resources r JOIN unnest(?::text[], ?::text[]) AS x(t, id)
+                               ON r.resource_type = x.t AND r.resource_id = x.id
+                             UNION ALL
+                             SELECT l.patient_id FROM care_links l WHERE l.practitioner_id = ANY (?))""")) {
+      ps.setArray(1, c.createArrayOf("text", types.toArray()));
+      ps.setArray(2, c.createArrayOf("text", ids.toArray()));
+      ps.setArray(3, c.createArrayOf("text", practitioners.toArray()));
+      ps.executeUpdate();
     }
   }
 

@@ -170,8 +170,10 @@ public final class TenantProvisioner {
    * Creates or drops the tenant's HNSW index for multi-patient research search. Built
    * concurrently, so ingest and retrieval go on meanwhile; returns when it is ready (hours for a
    * tenant with millions of chunks: callers run it in the background, see
-   * {@link #researchIndexState}). It covers 384-dimensional vectors (the in-process model), and its expression
-   * keeps single-patient retrieval off it, so that path stays exact.
+   * {@link #researchIndexState}). It covers the 384-dimensional research embeddings (the in-process model's
+   * embeddings of de-identified text, tenant migration 64), which single-patient retrieval never reads, so
+   * that path stays exact. The column is empty until the research build fills it, so the index is quick
+   * to create; each research embedding written afterwards updates it.
    */
   public void researchIndex(TenantId tenant, boolean enabled) {
     String index = Identifiers.quote(tenant.schemaName()) + ".chunks_embedding_hnsw";
@@ -188,8 +190,8 @@ public final class TenantProvisioner {
       }
       long started = System.nanoTime();
       st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS chunks_embedding_hnsw ON "
-          + Identifiers.quote(tenant.schemaName()) + ".chunks USING hnsw ((embedding::public.vector(384)) "
-          + "public.vector_cosine_ops) WHERE public.vector_dims(embedding) = 384");
+          + Identifiers.quote(tenant.schemaName()) + ".chunks USING hnsw ((research_embedding::public.vector(384)) "
+          + "public.vector_cosine_ops) WHERE public.vector_dims(research_embedding) = 384");
       LOG.info("tenant {}: research index ready in {} ms", tenant, (System.nanoTime() - started) / 1_000_000);
     } catch (SQLException e) {
       throw new DatabaseException("could not " + (enabled ? "build" : "drop") + " the research index of tenant '"

@@ -200,7 +200,7 @@ public final class PatientIdentifiers {
     });
   }
 
-  static KnownIdentifiers extract(List<Resource> resources) {
+  public static KnownIdentifiers extract(List<Resource> resources) {
     List<KnownIdentifiers.Name> names = new ArrayList<>();
     List<String> ids = new ArrayList<>();
     List<String> telecoms = new ArrayList<>();

@@ -58,20 +58,32 @@ public final class ResearchService {
    * refuses first, the same way, whenever the tenant holds any chunk that is not of the question's
    * model at the question's size (tenant migration 54: two index probes, not a scan), for this
    * statement and {@link #EXACT} alike: research is answered only once a re-embedding is done.
+   *
+   * <p>Both rank on {@code research_embedding} (tenant migration 64), the embedding of the chunk's
+   * de-identified text ({@link ResearchEmbeddings}), never on {@code embedding}, the identified text's:
+   * a name typed into the query, in any case, cannot steer the ranking towards the notes that name
+   * that person. The statement before refuses too while any chunk has no research embedding yet.
    */
   public static final String APPROXIMATE = """
       SELECT * FROM (
         SELECT chunk_id, patient_id, resource_type, resource_id, seq, text, category,
-               CASE WHEN model = coalesce(?::text, model) THEN embedding::public.vector(384) <=> ?
+               CASE WHEN model = coalesce(?::text, model) THEN research_embedding::public.vector(384) <=> ?
                     ELSE {schema}.chunk_of_another_model() END AS distance
-        FROM {schema}.chunks WHERE public.vector_dims(embedding) = 384
-        ORDER BY embedding::public.vector(384) <=> ? LIMIT ?) nearest
+        FROM {schema}.chunks WHERE public.vector_dims(research_embedding) = 384
+        ORDER BY research_embedding::public.vector(384) <=> ? LIMIT ?) nearest
       ORDER BY distance""";
   private static final String EXACT = """
       SELECT chunk_id, patient_id, resource_type, resource_id, seq, text, category,
-             CASE WHEN model = coalesce(?::text, model) THEN embedding <=> ?
+             CASE WHEN model = coalesce(?::text, model) THEN research_embedding <=> ?
                   ELSE {schema}.chunk_of_another_model() END AS distance
-      FROM {schema}.chunks ORDER BY distance LIMIT ?""";
+      FROM {schema}.chunks WHERE research_embedding IS NOT NULL ORDER BY distance LIMIT ?""";
+
+  /** The error code and audit reason of a search refused while research embeddings are being made. */
+  public static final String RESEARCH_EMBEDDINGS_PENDING = "research_index_building";
+  static final String PENDING_MESSAGE = "research search ranks on embeddings of de-identified text, and some of "
+      + "this tenant's chunks have none yet: research must be turned on (tenant setting researchIndex) and its "
+      + "build finished; wait for it (GET /admin/tenants/{tenant}/ingest shows researchIndex and its percent)";
+  static final long PENDING_RETRY_SECONDS = 30;
 
   /** One de-identified chunk: the patient as a pseudonym local to this response. */
   public record ResearchChunk(String subject, String resourceType, String category, String text, double score,
@@ -179,6 +191,11 @@ public final class ResearchService {
       // a re-embedding in progress: the search's transaction failed and wrote nothing, so it is recorded here
       throw ReembeddingInProgress.refusal(e, audit, tenant, base, start);
     }
+    if (RESEARCH_EMBEDDINGS_PENDING.equals(found.refusal())) {
+      // Some chunk has no research embedding yet: ranking the others alone would silently leave it out.
+      throw deny(tenant, base, 503, RESEARCH_EMBEDDINGS_PENDING, PENDING_MESSAGE, RESEARCH_EMBEDDINGS_PENDING,
+          PENDING_RETRY_SECONDS, start);
+    }
     if (found.refusal() != null) {
       // The application took the key, the database did not: revoked since, or a wrong tenant role
       // (key_not_admitted); or settings beyond what the key's roles allow (scope_not_admitted).
@@ -228,7 +245,8 @@ public final class ResearchService {
           SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true),
                  set_config('plan_cache_mode', 'force_custom_plan', true), admitted, scope_admitted,
                  CASE WHEN admitted AND scope_admitted AND {schema}.chunks_of_another_model_exist(?, ?)
-                      THEN {schema}.chunk_of_another_model() END
+                      THEN {schema}.chunk_of_another_model() END,
+                 admitted AND scope_admitted AND {schema}.research_embeddings_pending()
           FROM (SELECT EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher']) AS admitted,
                        {schema}.research_scope_admitted() AS scope_admitted OFFSET 0) checks"""))) {
         ps.setString(1, String.valueOf(Math.max(40, 4 * k)));
@@ -243,6 +261,9 @@ public final class ResearchService {
           }
           if (!rs.getBoolean(5)) {
             return new Nearest("scope_not_admitted");
+          }
+          if (rs.getBoolean(7)) {
+            return new Nearest(RESEARCH_EMBEDDINGS_PENDING);
           }
         }
       }

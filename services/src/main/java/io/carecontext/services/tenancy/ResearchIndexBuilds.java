@@ -1,32 +1,45 @@
 package io.carecontext.services.tenancy;
 
+import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantProvisioner;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.retrieval.research.ResearchEmbeddings;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds tenants' research indexes in the background, one at a time: for a tenant with millions
- * of chunks a build takes far longer than an HTTP request should. The state (absent, queued,
- * building with progress, ready, failed) comes from PostgreSQL's catalog and progress view, so it
- * is right whichever API process started the build.
+ * Turns research on and off for tenants (the setting researchIndex), in the background, one tenant
+ * at a time: the research HNSW index (over research_embedding, tenant migration 64), then the
+ * research embeddings of every chunk ({@link ResearchEmbeddings}: each chunk's de-identified text
+ * embedded by the tenant's model), which for a tenant with millions of chunks takes far longer than
+ * an HTTP request should. While research is on, a sweep every {@link #SWEEP_SECONDS} seconds embeds
+ * the chunks written since (ingest itself never does: a tenant without research embeds each chunk
+ * once). The state (absent, queued, building with progress, ready, failed) comes from PostgreSQL's
+ * catalog, its index-build progress view and the count of chunks still without a research
+ * embedding, so it is right whichever API process started the build.
  */
 @Singleton
 public class ResearchIndexBuilds implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ResearchIndexBuilds.class);
+  static final long SWEEP_SECONDS = 5;
 
   private final TenantProvisioner provisioner;
-  private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+  private final ResearchEmbeddings embeddings;
+  private final TenantEmbeddings models;
+  private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "research-index-builds");
     t.setDaemon(true);
     return t;
@@ -34,8 +47,12 @@ public class ResearchIndexBuilds implements AutoCloseable {
   private final Set<TenantId> queued = ConcurrentHashMap.newKeySet();
   private final Map<TenantId, String> failed = new ConcurrentHashMap<>();
 
-  public ResearchIndexBuilds(TenantProvisioner provisioner) {
+  public ResearchIndexBuilds(TenantProvisioner provisioner, TenantTransactions tx, TenantKeys keys,
+                             TenantEmbeddings models) {
     this.provisioner = provisioner;
+    this.embeddings = new ResearchEmbeddings(tx, keys);
+    this.models = models;
+    executor.scheduleWithFixedDelay(this::sweep, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
   }
 
   /** Starts a build in the background, or drops the index at once. */
@@ -53,28 +70,68 @@ public class ResearchIndexBuilds implements AutoCloseable {
   private void build(TenantId tenant) {
     try {
       provisioner.researchIndex(tenant, true);
+      embed(tenant);
     } catch (RuntimeException e) {
       // Shown in the admin status: our own database errors name a SQLSTATE, never data; any other
       // exception's message is not ours to vouch for, so only its kind is kept.
       failed.put(tenant, e instanceof DatabaseException ? e.getMessage()
-          : "the index build failed (" + e.getClass().getSimpleName() + "); set researchIndex again to retry");
+          : "the research build failed (" + e.getClass().getSimpleName() + "); set researchIndex again to retry");
       LOG.warn("tenant {}: research index build failed ({})", tenant, e.getClass().getSimpleName());
     } finally {
       queued.remove(tenant);
     }
   }
 
-  /** {@code {"state": …}}, with {@code percent} while building and {@code message} after a failure. */
+  /** The research embeddings of every chunk of the tenant's model that has none. */
+  private void embed(TenantId tenant) {
+    EmbeddingProvider model = models.forTenant(tenant);
+    long made = embeddings.embedAll(tenant, model.modelId(), model.dimensions(), model::embedAll);
+    if (made > 0) {
+      LOG.info("tenant {}: {} research embeddings made", tenant, made);
+    }
+  }
+
+  /**
+   * The chunks written since, for every tenant with research on (its index ready). A tenant whose
+   * sweep fails is tried again at the next one; research refuses it meanwhile (chunks pending).
+   */
+  void sweep() {
+    try {
+      for (TenantId tenant : provisioner.list()) {
+        if (queued.contains(tenant) || !provisioner.researchIndexState(tenant).state().equals("ready")) {
+          continue;
+        }
+        try {
+          embed(tenant);
+        } catch (RuntimeException e) {
+          LOG.warn("tenant {}: research embeddings not made this time ({})", tenant, e.getClass().getSimpleName());
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("research sweep: tenants not listed ({})", e.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * {@code {"state": …}}, with {@code percent} while building (the index, then the research
+   * embeddings: {@code pending} chunks still without one) and {@code message} after a failure.
+   */
   public Map<String, Object> status(TenantId tenant) {
     Map<String, Object> out = new LinkedHashMap<>();
     TenantProvisioner.ResearchIndexState s = provisioner.researchIndexState(tenant);
-    if (failed.containsKey(tenant) && !s.state().equals("ready")) {
+    ResearchEmbeddings.Progress p = s.state().equals("ready") ? embeddings.progress(tenant) : null;
+    boolean ready = p != null && p.pending() == 0;
+    if (failed.containsKey(tenant) && !ready) {
       out.put("state", "failed");
       out.put("message", failed.get(tenant));
     } else if (s.state().equals("building")) {
       out.put("state", "building");
-      out.put("percent", s.total() == 0 ? 0 : Math.round(1000.0 * s.done() / s.total()) / 10.0);
-    } else if (queued.contains(tenant) && !s.state().equals("ready")) {
+      out.put("percent", 0.0); // the index over an empty column: the embeddings are the build's work
+    } else if (p != null && p.pending() > 0) {
+      out.put("state", "building");
+      out.put("percent", p.percent());
+      out.put("pending", p.pending());
+    } else if (queued.contains(tenant) && !ready) {
       out.put("state", "queued");
     } else {
       out.put("state", s.state());

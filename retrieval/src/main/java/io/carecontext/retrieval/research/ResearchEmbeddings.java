@@ -1,0 +1,182 @@
+package io.carecontext.retrieval.research;
+
+import com.pgvector.PGvector;
+import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.KnownIdentifiers;
+import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.TenantCipher;
+import io.carecontext.retrieval.chat.PatientIdentifiers;
+import io.carecontext.retrieval.deid.DatePolicy;
+import io.carecontext.retrieval.deid.Deidentifier;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * The research embeddings of a tenant's chunks (tenant migration 64): each chunk's text de-identified
+ * as research returns it (its own patient's known identifiers, dates to the year, each chunk on its
+ * own, tokens without a subject code so that two patients' identical notes read alike) and embedded
+ * by the tenant's model. Research ranks on these, so a name typed into a query cannot steer the
+ * ranking towards the notes that name that person: the embedded text does not contain it.
+ *
+ * <p>Made only for tenants with research turned on, by the research build and its sweep, never by
+ * ingest: a tenant without research embeds each chunk once. Runs under the ingest settings (the
+ * write path's role sees every row of its tenant).
+ */
+public final class ResearchEmbeddings {
+
+  /** Chunks de-identified and embedded in one transaction. */
+  public static final int BATCH = 64;
+
+  private final TenantTransactions tx;
+  private final TenantKeys keys;
+
+  public ResearchEmbeddings(TenantTransactions tx, TenantKeys keys) {
+    this.tx = tx;
+    this.keys = keys;
+  }
+
+  /** How many of the tenant's chunks still have no research embedding, of how many. */
+  public record Progress(long pending, long total) {
+    public double percent() {
+      return total == 0 ? 100.0 : Math.floor(1000.0 * (total - pending) / total) / 10.0;
+    }
+  }
+
+  public Progress progress(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT (SELECT count(*) FROM chunks WHERE research_embedding IS NULL), (SELECT count(*) FROM chunks)");
+           ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new Progress(rs.getLong(1), rs.getLong(2));
+      }
+    });
+  }
+
+  /**
+   * Makes the research embeddings of up to {@link #BATCH} chunks that have none and are of the
+   * tenant's model at its size ({@code model}, {@code dimensions}: a chunk of another model is being
+   * re-embedded, and its successor is embedded for research once written). Returns how many were
+   * made: 0 when nothing of this model is left. {@code embed} is the tenant's model (texts to vectors).
+   */
+  public int embedPending(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
+    TenantCipher cipher = keys.cipher(tenant);
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      record Pending(long chunkId, String patientId, String text) {}
+      List<Pending> pending = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT chunk_id, patient_id, resource_type, resource_id, seq, text FROM chunks
+          WHERE research_embedding IS NULL AND model = ? AND public.vector_dims(embedding) = ?
+          ORDER BY chunk_id LIMIT ? FOR UPDATE SKIP LOCKED""")) {
+        ps.setString(1, model);
+        ps.setInt(2, dimensions);
+        ps.setInt(3, BATCH);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String type = rs.getString(3);
+            pending.add(new Pending(rs.getLong(1), rs.getString(2), cipher.decryptToString(rs.getBytes(6),
+                Aad.chunk(tenant, type, rs.getString(4), rs.getInt(5)))));
+          }
+        }
+      }
+      if (pending.isEmpty()) {
+        return 0;
+      }
+      Set<String> patients = new LinkedHashSet<>();
+      pending.forEach(p -> patients.add(p.patientId()));
+      Map<String, KnownIdentifiers> known = identifiers(c, tenant, cipher, patients);
+      List<String> texts = pending.stream().map(p -> deidentified(p.text(), known.get(p.patientId()))).toList();
+      List<float[]> vectors = embed.apply(texts);
+      if (vectors.size() != texts.size()) {
+        throw new IllegalStateException("the model returned " + vectors.size() + " vectors for " + texts.size());
+      }
+      // Only while the chunk is still of the model that made the vector: a change of model meanwhile
+      // replaces the chunk, and its successor waits for the next batch.
+      try (PreparedStatement ps = c.prepareStatement("""
+          UPDATE chunks SET research_embedding = ?
+          WHERE chunk_id = ? AND model = ? AND public.vector_dims(embedding) = ?""")) {
+        for (int i = 0; i < pending.size(); i++) {
+          ps.setObject(1, new PGvector(vectors.get(i)));
+          ps.setLong(2, pending.get(i).chunkId());
+          ps.setString(3, model);
+          ps.setInt(4, dimensions);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      return pending.size();
+    });
+  }
+
+  /** Embeds every pending chunk of the model; {@code progress} is told after each batch. */
+  public long embedAll(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
+    long made = 0;
+    for (int n; (n = embedPending(tenant, model, dimensions, embed)) > 0; ) {
+      made += n;
+    }
+    return made;
+  }
+
+  /**
+   * Forgets the research embeddings of these patients, to be made again with their known identifiers
+   * as they are now (a RelatedPerson or a Patient's new name arrived after their notes were embedded).
+   * Returns how many chunks wait again.
+   */
+  public int forget(TenantId tenant, Set<String> patientIds) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE chunks SET research_embedding = NULL WHERE patient_id = ANY (?) AND research_embedding IS NOT NULL")) {
+        ps.setArray(1, c.createArrayOf("text", patientIds.toArray()));
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  /** The chunk's text as research returns it, tokens named without a subject code. */
+  static String deidentified(String text, KnownIdentifiers known) {
+    return Deidentifier.deidentify(List.of(text), known == null ? KnownIdentifiers.empty() : known, DatePolicy.YEAR, 0)
+        .texts().get(0);
+  }
+
+  /** The patients' known identifiers, read as {@link PatientIdentifiers} reads them, under the ingest role. */
+  private static Map<String, KnownIdentifiers> identifiers(Connection c, TenantId tenant, TenantCipher cipher,
+                                                           Set<String> patients) throws SQLException {
+    Map<String, List<Resource>> byPatient = new LinkedHashMap<>();
+    patients.forEach(p -> byPatient.put(p, new ArrayList<>()));
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body FROM resources r
+        WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson', 'FamilyMemberHistory')
+          AND r.patient_id = ANY (?)
+        UNION ALL
+        SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body
+        FROM (SELECT DISTINCT patient_id, practitioner_id FROM care_links WHERE patient_id = ANY (?)) l
+        JOIN resources r ON r.resource_type = 'Practitioner' AND r.resource_id = l.practitioner_id AND NOT r.deleted""")) {
+      String[] ids = patients.toArray(String[]::new);
+      ps.setObject(1, ids);
+      ps.setObject(2, ids);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          byPatient.get(rs.getString(1)).add(Fhir.parseResource(cipher.decryptToString(rs.getBytes(5),
+              Aad.resource(tenant, rs.getString(2), rs.getString(3), rs.getLong(4)))));
+        }
+      }
+    }
+    Map<String, KnownIdentifiers> out = new LinkedHashMap<>();
+    byPatient.forEach((p, resources) -> out.put(p, PatientIdentifiers.extract(resources)));
+    return out;
+  }
+}
