@@ -175,6 +175,7 @@ class RetrievalIT {
 
   /** A research search for "thirst" under {@code policy}, which must be refused: the refusal. */
   static AccessDenied researchRefused(TenantPolicy policy, Requester who) {
+    researchEmbeddingsMade();
     try {
       new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit)
           .search(tenant, policy, who, "thirst", MODEL.embedAll(List.of("thirst")).get(0), 10, "HRESCH");
@@ -734,8 +735,15 @@ class RetrievalIT {
   static io.carecontext.retrieval.research.ResearchService.ResearchResult research(Requester who, String query,
                                                                                    String purpose) {
     // the model embeds what the service hands it: the query de-identified, as the controller's does
+    researchEmbeddingsMade();
     return new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit).search(tenant,
         RESEARCH_POLICY, who, query, text -> MODEL.embedAll(List.of(text)).get(0), null, 100, purpose);
+  }
+
+  /** The research embeddings of every chunk written so far, as the research build and its sweep make them. */
+  static long researchEmbeddingsMade() {
+    return new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys)
+        .embedAll(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
   }
 
   static java.util.Set<String> patientsOf(List<Long> chunkIds) throws SQLException {
@@ -831,11 +839,84 @@ class RetrievalIT {
     assertThat(patientsOf(him.chunks().stream().map(c -> c.chunkId()).toList())).contains("p-zq", "p-af");
     assertThat(him.chunks().stream().map(c -> c.chunkId() + "@" + c.score()).toList())
         .isEqualTo(her.chunks().stream().map(c -> c.chunkId() + "@" + c.score()).toList());
+    // Typed in lower case, a name is a word like any other to the query's de-identification, and the
+    // model is case-blind: it steered a ranking on the identified chunks' embeddings. Research ranks on
+    // the de-identified text's (tenant migration 64), which holds neither name: the two notes score
+    // alike whichever name is typed, and however.
+    for (String query : List.of("Zebulon Quartermaine cough", "Abigail Fontaine cough", "zebulon quartermaine cough",
+        "abigail fontaine cough", "quartermaine", "fontaine")) {
+      var found = research(RESEARCHER, query, "HRESCH");
+      Map<String, Double> scoreOf = new java.util.HashMap<>();
+      for (var c : found.chunks().stream().filter(c -> c.resourceType().equals("DocumentReference")).toList()) {
+        scoreOf.put(patientsOf(List.of(c.chunkId())).iterator().next(), c.score());
+      }
+      assertThat(scoreOf).as(query).containsKeys("p-zq", "p-af");
+      assertThat(scoreOf.get("p-zq")).as(query).isEqualTo(scoreOf.get("p-af"));
+    }
     assertThat(him.chunks()).allSatisfy(c -> assertThat(c.text()).doesNotContain("Zebulon", "Quartermaine"));
     // what the researcher asked is on record as typed
     var row = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, "res", "research", null, null, 10), true)
         .stream().filter(r -> r.get("auditId").equals(him.auditId().toString())).findFirst().orElseThrow();
     assertThat(row.get("query")).isEqualTo("Zebulon Quartermaine cough");
+  }
+
+  /**
+   * Research ranks only on research embeddings (tenant migration 64). While any chunk of the tenant has
+   * none (research just turned on, a note written since the last sweep, a patient whose identifiers
+   * changed), ranking the others would silently leave it out, and ranking it on its identified
+   * embedding would let a name steer again: the search is refused 503 research_index_building, audited,
+   * and the build's progress counts the chunks still to make. A RelatedPerson arriving later makes its
+   * patient's research embeddings wait to be made again, with the name it brings known; no other
+   * patient's.
+   */
+  @Test
+  void researchRefusesWhileAnyChunkHasNoResearchEmbeddingAndRemakesAPatientsWhenTheirIdentifiersChange()
+      throws SQLException {
+    var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
+    researchEmbeddingsMade();
+    assertThat(embeddings.progress(tenant).pending()).isZero();
+    assertThat(embeddings.progress(tenant).percent()).isEqualTo(100.0);
+    namedPatientWithNote("p-rp", "Hortensia", "Vandersloot",
+        "Hortensia Vandersloot came with Philippa Oyelaran about a rash on both forearms.");
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    var building = embeddings.progress(tenant);
+    assertThat(building.pending()).isPositive();
+    assertThat(building.percent()).isLessThan(100.0);
+    var service = new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit);
+    java.util.function.Supplier<Object> search = () -> service.search(tenant, RESEARCH_POLICY, RESEARCHER, "rash",
+        text -> MODEL.embedAll(List.of(text)).get(0), MODEL.modelId(), 10, "HRESCH");
+    assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class, d -> {
+      assertThat(d.status()).isEqualTo(503);
+      assertThat(d.code()).isEqualTo("research_index_building");
+      assertThat(d.getMessage()).contains("researchIndex", "/admin/tenants/{tenant}/ingest");
+      assertThat(d.retryAfterSeconds()).isPositive();
+      assertThat(auditRow(d.auditId())).containsEntry("reason", "research_index_building")
+          .containsEntry("decision", "denied").containsEntry("action", "research");
+    });
+    // one batch at a time, as the build does, until none is left
+    assertThat(embeddings.embedPending(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll)).isPositive();
+    assertThat(embeddings.progress(tenant).pending()).isZero();
+    assertThat(search.get()).isNotNull();
+
+    String pendingOf = "SELECT count(*) FROM tenant_clinic.chunks WHERE research_embedding IS NULL AND patient_id ";
+    new FhirStore(platform.tx, platform.keys).put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"RelatedPerson","id":"rp-philippa","patient":{"reference":"Patient/p-rp"},
+         "name":[{"family":"Oyelaran","given":["Philippa"]}]}"""));
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    assertThat(superuserLong(pendingOf + "= 'p-rp' AND resource_type = 'DocumentReference'")).isEqualTo(1);
+    assertThat(superuserLong(pendingOf + "<> 'p-rp'")).isZero();
+    assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class,
+        d -> assertThat(d.code()).isEqualTo("research_index_building"));
+    researchEmbeddingsMade();
+    assertThat(search.get()).isNotNull();
+  }
+
+  static long superuserLong(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   /** The research subject code research search issued for {@code patientId}. */
@@ -1071,6 +1152,7 @@ class RetrievalIT {
   void researchOverTheHnswIndexRefusesWhileTheTenantHasAnyChunkOfAnotherModel() throws SQLException {
     platform.provisioner.researchIndex(tenant, true);
     float[] q = MODEL.embedAll(List.of("thirst and fatigue")).get(0);
+    researchEmbeddingsMade();
     var research = new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit);
     String farthest = "SELECT chunk_id FROM tenant_clinic.chunks WHERE patient_id = '%s' ORDER BY embedding <=> '"
         + new PGvector(q) + "' DESC LIMIT 1";

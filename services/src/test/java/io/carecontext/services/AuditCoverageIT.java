@@ -292,6 +292,7 @@ class AuditCoverageIT {
     patientId = loaded.body().replaceAll("(?s).*?\"location\":\"Patient/([^/\"]+).*", "$1");
     assertThat(fhir("PUT", "/Observation/obs-cov", ehr, observation("obs-cov")).statusCode()).isEqualTo(201);
     app.bean(EmbeddingWorker.class).drain(TenantId.of(T));
+    app.researchOn(T);
     for (Map<String, String> set : List.of(keys, otherKeys)) {
       String tenant = set == keys ? T : O;
       set.put("ehr-integration", set == keys ? ehr : app.tenantWithKey(O, "o-feed", "[\"ehr-integration\"]", null));

@@ -530,6 +530,7 @@ class PhiNeverLoggedIT {
     refuse("POST", chat, clinician, "{\"question\":\"Zintlemayer\",\"purposeOfUse\":\"TREAT\",\"dryRun\":\"Quorabel\"}");
     refuse("POST", "/v1/" + TENANT + "/patients/zintlemayer-nope/chat", clinician,
         "{\"question\":\"Zintlemayer\",\"purposeOfUse\":\"TREAT\"}");
+    app.researchOn(TENANT);
     HttpResponse<String> search = app.call("POST", "/v1/" + TENANT + "/research/search", researcher,
         "{\"query\":\"Zintlemayer chest pain\",\"k\":5,\"purposeOfUse\":\"HRESCH\"}");
     assertThat(search.statusCode()).as(search.body()).isEqualTo(200);

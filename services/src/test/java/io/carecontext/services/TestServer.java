@@ -106,6 +106,37 @@ public final class TestServer implements AutoCloseable {
     return server.adminKey();
   }
 
+  /**
+   * Turns research on for the tenant (researchIndex), makes the research embeddings of every chunk
+   * written so far (what the sweep does in a server with worker threads) and waits until the admin
+   * status says ready: research ranks only on research embeddings (tenant migration 64) and refuses
+   * while any chunk has none.
+   */
+  public void researchOn(String tenant) {
+    HttpResponse<String> on = call("PATCH", "/admin/tenants/" + tenant, adminKey(),
+        "{\"settings\":{\"researchIndex\":true}}");
+    if (on.statusCode() != 200) {
+      throw new IllegalStateException("research not turned on: " + on.body());
+    }
+    String ready = "\"researchIndex\":{\"state\":\"ready\"}";
+    String status = "";
+    for (int i = 0; i < 300 && !status.contains(ready); i++) {
+      bean(io.carecontext.services.tenancy.ResearchIndexBuilds.class).sweep();
+      status = call("GET", "/admin/tenants/" + tenant + "/ingest", adminKey(), null).body();
+      if (!status.contains(ready)) {
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    if (!status.contains(ready)) {
+      throw new IllegalStateException("research build not ready: " + status);
+    }
+  }
+
   public HttpResponse<String> call(String method, String path, String key, String body) {
     return call(method, path, key, body, "application/json");
   }

@@ -7,6 +7,9 @@ import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantProvisioner;
 import io.carecontext.migrations.TenantTransactions;
 import io.carecontext.retrieval.research.ResearchEmbeddings;
+import io.micronaut.context.annotation.Value;
+import io.micronaut.context.event.ApplicationEventListener;
+import io.micronaut.context.event.StartupEvent;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.util.LinkedHashMap;
@@ -24,10 +27,10 @@ import org.slf4j.LoggerFactory;
  * at a time: the research HNSW index (over research_embedding, tenant migration 64), then the
  * research embeddings of every chunk ({@link ResearchEmbeddings}: each chunk's de-identified text
  * embedded by the tenant's model), which for a tenant with millions of chunks takes far longer than
- * an HTTP request should. While research is on, a sweep every {@link #SWEEP_SECONDS} seconds embeds
- * the chunks written since (ingest itself never does: a tenant without research embeds each chunk
- * once). The state (absent, queued, building with progress, ready, failed) comes from PostgreSQL's
- * catalog, its index-build progress view and the count of chunks still without a research
+ * an HTTP request should. While research is on, a sweep every {@link #SWEEP_SECONDS} seconds (in
+ * the processes that run embedding worker threads) embeds the chunks written since (ingest itself
+ * never does: a tenant without research embeds each chunk once). The state (absent, queued,
+ * building with progress, ready, failed) comes from PostgreSQL's catalog, its index-build progress view and the count of chunks still without a research
  * embedding, so it is right whichever API process started the build.
  */
 @Singleton
@@ -52,7 +55,30 @@ public class ResearchIndexBuilds implements AutoCloseable {
     this.provisioner = provisioner;
     this.embeddings = new ResearchEmbeddings(tx, keys);
     this.models = models;
-    executor.scheduleWithFixedDelay(this::sweep, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Starts the sweep with the embedding worker's threads ({@code CARECONTEXT_WORKER_THREADS}): in
+   * each process that embeds the tenants' chunks ({@code serve} with worker threads, {@code worker}),
+   * none in an API process that runs no worker. Several processes sweeping one tenant take different
+   * chunks (SKIP LOCKED).
+   */
+  @Singleton
+  static final class Sweeping implements ApplicationEventListener<StartupEvent> {
+    private final ResearchIndexBuilds builds;
+    private final int threads;
+
+    Sweeping(ResearchIndexBuilds builds, @Value("${carecontext.worker.threads:1}") int threads) {
+      this.builds = builds;
+      this.threads = threads;
+    }
+
+    @Override
+    public void onApplicationEvent(StartupEvent event) {
+      if (threads > 0) {
+        builds.executor.scheduleWithFixedDelay(builds::sweep, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
+      }
+    }
   }
 
   /** Starts a build in the background, or drops the index at once. */
@@ -95,7 +121,7 @@ public class ResearchIndexBuilds implements AutoCloseable {
    * The chunks written since, for every tenant with research on (its index ready). A tenant whose
    * sweep fails is tried again at the next one; research refuses it meanwhile (chunks pending).
    */
-  void sweep() {
+  public void sweep() {
     try {
       for (TenantId tenant : provisioner.list()) {
         if (queued.contains(tenant) || !provisioner.researchIndexState(tenant).state().equals("ready")) {

@@ -180,6 +180,7 @@ class ChatApiIT {
   static synchronized String subject() {
     if (subjectCode == null) {
       String researcher = app.tenantWithKey("chatty", "res-subject", "[\"researcher\"]", null);
+      app.researchOn("chatty");
       HttpResponse<String> r = app.call("POST", "/v1/chatty/research/search", researcher,
           "{\"query\":\"glucose\",\"k\":10,\"purposeOfUse\":\"HRESCH\"}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
