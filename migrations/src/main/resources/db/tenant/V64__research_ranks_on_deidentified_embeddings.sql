@@ -21,7 +21,7 @@ CREATE INDEX chunks_research_pending_idx ON chunks (chunk_id) WHERE research_emb
 -- empty), and the sweep fills the column; research is refused until it is full.
 DO $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = '${tenant_schema}' AND indexname = 'chunks_embedding_hnsw') THEN
+  IF to_regclass('${tenant_schema}.chunks_embedding_hnsw') IS NOT NULL THEN
     DROP INDEX ${tenant_schema}.chunks_embedding_hnsw;
     CREATE INDEX chunks_embedding_hnsw ON ${tenant_schema}.chunks
       USING hnsw ((research_embedding::public.vector(384)) public.vector_cosine_ops)

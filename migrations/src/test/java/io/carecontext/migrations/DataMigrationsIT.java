@@ -78,6 +78,9 @@ class DataMigrationsIT {
                ('doc-a', 'pt-1', 'CareTeam', 'team-1', true, '2099-01-05', NULL);
         INSERT INTO practitioner_roles (role_id, practitioner_id, valid_from, valid_until)
         VALUES ('role-1', 'doc-r', '2024-01-04T22:00:00Z', '2024-01-06T00:00:00Z')""");
+    // research turned on before tenant migration 64: the HNSW index over the identified embeddings
+    superuser(before63, "CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw ((embedding::public.vector(384)) "
+        + "public.vector_cosine_ops) WHERE public.vector_dims(embedding) = 384");
     OlderTemplates.startCurrentRelease(platform);
   }
 
@@ -181,6 +184,19 @@ class DataMigrationsIT {
         WHERE n.nspname = '%s' AND c.relname IN ('care_links', 'resources', 'practitioner_roles')
           AND c.relforcerowsecurity ORDER BY 1""".formatted(before63.schemaName())))
         .containsExactly("care_links", "practitioner_roles", "resources");
+  }
+
+  /**
+   * Tenant migration 64: research ranks on research embeddings (of de-identified text). A tenant that had
+   * research on keeps it on, its index now over the new column (research refuses until the sweep has
+   * made them); a tenant that had it off gets none.
+   */
+  @Test
+  void theResearchIndexMovesToTheResearchEmbeddingsOfATenantThatHadItOnly() throws SQLException {
+    String index = "SELECT indexdef FROM pg_indexes WHERE schemaname = '%s' AND indexname = 'chunks_embedding_hnsw'";
+    assertThat(rows(before63, index.formatted(before63.schemaName()))).singleElement().asString()
+        .contains("research_embedding").doesNotContain("(embedding");
+    assertThat(rows(tenant, index.formatted(tenant.schemaName()))).isEmpty();
   }
 
   static void superuser(String sql) throws SQLException {
