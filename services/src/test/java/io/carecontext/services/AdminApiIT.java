@@ -574,6 +574,34 @@ class AdminApiIT {
         .contains("\"researchIndex\":{\"state\":\"absent\"}");
   }
 
+  /**
+   * Research ranks on research embeddings (tenant migration 64), which ingest never makes: a server that
+   * runs embedding worker threads also sweeps the tenants with research on and makes them for the chunks
+   * written since, so the build's status comes back to ready without anyone asking.
+   */
+  @Test
+  void aServerWithWorkerThreadsMakesTheResearchEmbeddingsOfChunksWrittenWhileResearchIsOn() throws Exception {
+    String feed = app.tenantWithKey("sweeping", "feed-s", "[\"ehr-integration\"]", null);
+    HttpResponse<String> on = app.call("PATCH", "/admin/tenants/sweeping", app.adminKey(),
+        "{\"settings\":{\"researchIndex\":true}}");
+    assertThat(on.statusCode()).as(on.body()).isEqualTo(200);
+    HttpResponse<String> stored = app.call("PUT", "/fhir/sweeping/Condition/cn-1", feed, """
+        {"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
+         "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}}""",
+        "application/fhir+json");
+    assertThat(stored.statusCode()).as(stored.body()).isIn(200, 201);
+    String made = "SELECT count(*) FROM tenant_sweeping.chunks WHERE research_embedding IS NOT NULL";
+    String pending = "SELECT count(*) FROM tenant_sweeping.chunks WHERE research_embedding IS NULL";
+    String state = "";
+    for (int i = 0; i < 600 && !(count(made) > 0 && count(pending) == 0 && state.contains("\"state\":\"ready\"")); i++) {
+      Thread.sleep(100);
+      state = app.call("GET", "/admin/tenants/sweeping/ingest", app.adminKey(), null).body();
+    }
+    assertThat(count(made)).isPositive();
+    assertThat(count(pending)).isZero();
+    assertThat(state).contains("\"researchIndex\":{\"state\":\"ready\"}");
+  }
+
   @Test
   void deletingATenantRemovesItsSchemaRoleAndKeys() throws SQLException {
     assertThat(app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"leaving\"}").statusCode()).isEqualTo(201);
