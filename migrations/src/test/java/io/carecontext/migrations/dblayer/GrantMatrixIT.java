@@ -55,7 +55,8 @@ class GrantMatrixIT {
 
   /** Column-level privileges: "role table privilege" to the columns it covers. */
   static final Map<String, Set<String>> COLUMN_GRANTS = Map.of(
-      "reader resources S", Set.of("resource_type", "resource_id", "deleted"),
+      // tenant migration 65: a resource's labels, for judging a care link's source by the consent's label rules
+      "reader resources S", Set.of("resource_type", "resource_id", "deleted", "security_labels"),
       "reader break_glass U", Set.of("opened_at", "expires_at"),
       "app api_keys S", Set.of("key_id", "tenant_id", "principal", "roles", "practitioner_id", "created_at",
           "expires_at", "revoked_at"),

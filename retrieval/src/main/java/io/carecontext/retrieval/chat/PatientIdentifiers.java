@@ -62,53 +62,38 @@ public final class PatientIdentifiers {
 
   /**
    * The known identifiers of one patient taken only from what the request may read: its Patient (the request
-   * was served about it), the RelatedPersons and FamilyMemberHistories whose labels and the subject's consent
-   * let the request read them (judged under {@code readSettings}, the read transaction's own settings, as the
-   * chunk policy judges a chunk: the role's labels or those a consent permits, and the consent's class and
-   * label rules), and the practitioners linked to it through a resource it may read.
+   * was served about it), the RelatedPersons and FamilyMemberHistories whose types, categories, labels and the
+   * subject's consent let the request read them (judged under {@code readSettings}, the read transaction's own
+   * settings, as the chunk policy judges a chunk: the role's resource types and categories, the role's labels or
+   * those a consent permits, and the consent's class and label rules), and the practitioners linked to it through
+   * a resource it may read by the same conditions.
    *
    * <p>All of them were used: a name found only in a record the role may not read (a RelatedPerson labelled
    * SDV, a family history labelled PSY, a practitioner linked by a hidden encounter) became a token in a dry
    * run, so asking about a guessed name told whether a hidden record named it. A name known only from such a
-   * record is now what any unknown name is: de-identified where the generic detectors find it.
+   * record is now what any unknown name is: de-identified where the generic detectors find it. The role's
+   * categories and types were not asked: a role without {@code clinical} (or whose types leave out
+   * FamilyMemberHistory) still had a family history's relative turned into a token, and so learned that the
+   * record it may not read exists.
    */
   public static KnownIdentifiers loadReadable(TenantTransactions tx, TenantKeys keys, TenantId tenant, Requester who,
                                               String patientId, PolicySettings readSettings) {
     List<Row> rows = rows(tx, keys, tenant, who, List.of(patientId));
-    List<String> types = new ArrayList<>();
-    List<String> labels = new ArrayList<>();
-    List<String> sourceTypes = new ArrayList<>();
-    List<String> sourceIds = new ArrayList<>();
+    List<Judged> own = new ArrayList<>();
+    List<Judged> sources = new ArrayList<>();
     List<Integer> sourceOf = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
       Row row = rows.get(i);
-      types.add(row.resource().fhirType());
-      labels.add(String.join(",", row.labels()));
+      String type = row.resource().fhirType();
+      own.add(new Judged(type, null, row.labels(), categoriesOf(type)));
       for (String source : row.sources()) {
         int slash = source.indexOf('/');
-        sourceTypes.add(source.substring(0, slash));
-        sourceIds.add(source.substring(slash + 1));
+        String sourceType = source.substring(0, slash);
+        sources.add(new Judged(sourceType, source.substring(slash + 1), null, categoriesOf(sourceType)));
         sourceOf.add(i);
       }
     }
-    // one statement under the request's read settings: which of the rows, and which of the links' sources,
-    // it may read
-    boolean[][] readable = tx.run(tenant, readSettings, c -> {
-      boolean[] ownRows = new boolean[rows.size()];
-      boolean[] sources = new boolean[sourceTypes.size()];
-      try (PreparedStatement ps = c.prepareStatement(io.carecontext.migrations.TenantSql.of(tenant, READABLE))) {
-        ps.setObject(1, types.toArray(String[]::new));
-        ps.setObject(2, labels.toArray(String[]::new));
-        ps.setObject(3, sourceTypes.toArray(String[]::new));
-        ps.setObject(4, sourceIds.toArray(String[]::new));
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            (rs.getBoolean(1) ? ownRows : sources)[rs.getInt(2) - 1] = true;
-          }
-        }
-      }
-      return new boolean[][] {ownRows, sources};
-    });
+    boolean[][] readable = judge(tx, tenant, readSettings, own, sources);
     List<Resource> kept = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
       Row row = rows.get(i);
@@ -126,34 +111,89 @@ public final class PatientIdentifiers {
   }
 
   /**
-   * Under the read settings: each identifying resource (1-based, by its type and its labels, which this role
-   * cannot read from the table) that the chunk policy's label and consent conditions admit (tenant migrations
-   * 20 and 43), and each care link's source resource that the read policy shows (its labels within what the
-   * request may read) and the consent's class rules admit. The consent functions are wrapped in {@code (SELECT …)}
-   * as the chunk policies wrap them, so each runs once a statement, not once a row (a patient may have thousands
-   * of care links to judge).
+   * The categories a record of this type is read under, as the chunk policy files its chunks (ChunkRenderer): a
+   * request that reads none of them may not read the record. A RelatedPerson, like the Patient's registration, is
+   * demographic; a FamilyMemberHistory clinical; a CareTeam, which has no chunks, clinical (FHIR's care provision,
+   * beside CarePlan); an Encounter administrative and clinical (its chunks are of both). A type that names no care
+   * link and no identifying record here is read under none: a name it gave would be known to no request.
+   */
+  static List<String> categoriesOf(String type) {
+    return switch (type) {
+      case "Patient", "RelatedPerson" -> List.of("demographic");
+      case "FamilyMemberHistory", "CareTeam" -> List.of("clinical");
+      case "Encounter" -> List.of("administrative", "clinical");
+      default -> List.of();
+    };
+  }
+
+  /**
+   * A record judged by {@link #READABLE}: its type, and either its id (a care link's source, whose labels the
+   * statement reads from the table under the read policy) or its labels (an identifying record, which the read
+   * role cannot see in the table), and the categories it is read under.
+   */
+  record Judged(String type, String id, List<String> labels, List<String> categories) {}
+
+  /**
+   * One statement under the read settings: which of {@code own} (by their labels) and which of {@code sources}
+   * (by their rows) the request may read. Package-private for the IT that holds it to the chunk policy.
+   */
+  static boolean[][] judge(TenantTransactions tx, TenantId tenant, PolicySettings readSettings, List<Judged> own,
+                           List<Judged> sources) {
+    return tx.run(tenant, readSettings, c -> {
+      boolean[] ownRows = new boolean[own.size()];
+      boolean[] sourceRows = new boolean[sources.size()];
+      try (PreparedStatement ps = c.prepareStatement(io.carecontext.migrations.TenantSql.of(tenant, READABLE))) {
+        ps.setObject(1, own.stream().map(Judged::type).toArray(String[]::new));
+        ps.setObject(2, own.stream().map(j -> String.join(",", j.labels())).toArray(String[]::new));
+        ps.setObject(3, own.stream().map(j -> String.join(",", j.categories())).toArray(String[]::new));
+        ps.setObject(4, sources.stream().map(Judged::type).toArray(String[]::new));
+        ps.setObject(5, sources.stream().map(Judged::id).toArray(String[]::new));
+        ps.setObject(6, sources.stream().map(j -> String.join(",", j.categories())).toArray(String[]::new));
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            (rs.getBoolean(1) ? ownRows : sourceRows)[rs.getInt(2) - 1] = true;
+          }
+        }
+      }
+      return new boolean[][] {ownRows, sourceRows};
+    });
+  }
+
+  /**
+   * Under the read settings: each identifying resource (1-based, by its type, its labels, which this role cannot
+   * read from the table, and the categories it is read under) and each care link's source resource (by its row,
+   * which the read policy shows only when its labels are within what the request may read) that the chunk
+   * policy's conditions on a chunk admit (tenant migrations 20, 36 and 43): its type among the request's types, one
+   * of its categories among the request's, its labels readable, and the consent's class and label rules. (The
+   * chunk policy's patient and care conditions held when the request was served.) The two kinds take one set of
+   * conditions, so that they cannot differ; a source's labels are its row's. Before, the request's categories and
+   * types were not asked at all, and a source's labels were not put to the consent's label rules. The consent
+   * functions are wrapped in {@code (SELECT …)} as the chunk policies wrap them, so each runs once a statement, not
+   * once a row (a patient may have thousands of care links to judge).
    */
   private static final String READABLE = """
-      SELECT true, c.i FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS c(t, l, i)
-        CROSS JOIN LATERAL (SELECT coalesce(string_to_array(nullif(c.l, ''), ','), '{}'::text[]) AS labels) x
-      WHERE (cardinality(x.labels) = 0
-             OR x.labels <@ coalesce(string_to_array(current_setting('cc.labels', true), ','), '{}'::text[])
+      SELECT x.own, x.i FROM (
+        SELECT true AS own, c.i, c.t, coalesce(string_to_array(nullif(c.l, ''), ','), '{}'::text[]) AS labels,
+               coalesce(string_to_array(nullif(c.k, ''), ','), '{}'::text[]) AS categories
+        FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS c(t, l, k, i)
+        UNION ALL
+        SELECT false, s.i, s.t, r.security_labels, coalesce(string_to_array(nullif(s.k, ''), ','), '{}'::text[])
+        FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS s(t, id, k, i)
+        JOIN {schema}.resources r ON r.resource_type = s.t AND r.resource_id = s.id AND NOT r.deleted) x
+      WHERE x.categories && (SELECT coalesce(string_to_array(current_setting('cc.categories', true), ','),
+                                             '{}'::text[]))
+        AND ((SELECT current_setting('cc.types', true) = '*')
+             OR x.t = ANY ((SELECT string_to_array(current_setting('cc.types', true), ','))::text[]))
+        AND (cardinality(x.labels) = 0
+             OR x.labels <@ (SELECT coalesce(string_to_array(current_setting('cc.labels', true), ','), '{}'::text[]))
              OR x.labels <@ (SELECT {schema}.subject_readable_labels()))
-        AND ((current_setting('cc.consent_override', true) = 'on'
-              AND (SELECT {schema}.break_glass_closes_at()) IS NOT NULL)
+        AND ((SELECT current_setting('cc.consent_override', true) = 'on'
+                     AND {schema}.break_glass_closes_at() IS NOT NULL)
              OR (SELECT allows_all_rows FROM {schema}.subject_consent_summary)
-             OR coalesce(NOT c.t = ANY ((SELECT {schema}.subject_excluded_classes())::text[])
+             OR coalesce(NOT x.t = ANY ((SELECT {schema}.subject_excluded_classes())::text[])
                            AND NOT x.labels && (SELECT {schema}.subject_excluded_labels()),
-                         {schema}.subject_consent_rules_allow((SELECT {schema}.subject_consent_rules()), c.t, x.labels)))
-      UNION ALL
-      SELECT false, s.i FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS s(t, id, i)
-      WHERE EXISTS (SELECT 1 FROM {schema}.resources r WHERE r.resource_type = s.t AND r.resource_id = s.id
-                    AND NOT r.deleted)
-        AND ((current_setting('cc.consent_override', true) = 'on'
-              AND (SELECT {schema}.break_glass_closes_at()) IS NOT NULL)
-             OR (SELECT allows_all_rows FROM {schema}.subject_consent_summary)
-             OR coalesce(NOT s.t = ANY ((SELECT {schema}.subject_excluded_classes())::text[]),
-                         {schema}.subject_consent_rules_allow((SELECT {schema}.subject_consent_rules()), s.t, '{}'::text[])))""";
+                         {schema}.subject_consent_rules_allow((SELECT {schema}.subject_consent_rules()), x.t,
+                                                              x.labels)))""";
 
   /** An identifying resource, its security labels and, for a practitioner, its care links' sources ("Type/id"). */
   private record Row(String patientId, Resource resource, List<String> labels, List<String> sources) {}

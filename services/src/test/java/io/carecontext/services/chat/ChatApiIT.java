@@ -1184,6 +1184,82 @@ class ChatApiIT {
     assertThat(shown.get("tw-c")).doesNotContain("Xanthippe").contains("Question: Is [");
   }
 
+  /**
+   * A dry run shows nothing of records the role's categories or resource types leave out: a care coordinator
+   * whose policy reads demographics but not {@code clinical}, and one whose types leave out FamilyMemberHistory,
+   * get byte-identical prompts for two patients alike but for a family history (which neither may read) naming
+   * the guess. The identifiers were judged by labels and consent alone, so the relative of a family history the
+   * role may not read turned the guess into a token, telling that such a record exists. A RelatedPerson of the
+   * same name, which both may read (demographic, and of a type they list), still makes it a token, and so does
+   * the family history for the coordinator's default policy, which reads it.
+   */
+  @Test
+  void aDryRunIsTheSameWhetherOrNotARecordOfACategoryOrTypeTheRoleMayNotReadNamesTheGuess() {
+    String feed = app.tenantWithKey("kin", "feed", "[\"ehr-integration\"]", null);
+    String coordinator = app.tenantWithKey("kin", "coord", "[\"care-coordinator\"]", null);
+    HttpResponse<String> set = app.call("PATCH", "/admin/tenants/kin", app.adminKey(), "{\"settings\":{\"llm\":{"
+        + "\"endpoints\":[{\"name\":\"local\",\"baseUrl\":\"http://127.0.0.1:" + model.getAddress().getPort()
+        + "/v1\",\"model\":\"test-model\",\"baaCovered\":true}]}}}");
+    assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+    StringBuilder entries = new StringBuilder();
+    for (String p : List.of("kin-a", "kin-b", "kin-c")) {
+      entries.append("""
+          {"resource":{"resourceType":"Patient","id":"%1$s","gender":"female","name":[{"family":"Okonkwo","given":["Ada"]}]},
+           "request":{"method":"PUT","url":"Patient/%1$s"}},
+          {"resource":{"resourceType":"Consent","id":"cs-%1$s","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/%1$s"},"provision":{"type":"permit"}},
+           "request":{"method":"PUT","url":"Consent/cs-%1$s"}},
+          {"resource":{"resourceType":"Condition","id":"cond-%1$s","subject":{"reference":"Patient/%1$s"},
+             "code":{"text":"Type 2 diabetes mellitus"}},
+           "request":{"method":"PUT","url":"Condition/cond-%1$s"}},""".formatted(p));
+    }
+    // kin-b: a family history naming the relative (clinical, unlabelled); kin-c: a RelatedPerson of that name
+    entries.append("""
+        {"resource":{"resourceType":"FamilyMemberHistory","id":"fmh-b","status":"completed",
+           "patient":{"reference":"Patient/kin-b"},"name":"Xanthippe Quillfeather",
+           "relationship":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"SIS"}]},
+           "condition":[{"code":{"text":"Breast cancer"}}]},
+         "request":{"method":"PUT","url":"FamilyMemberHistory/fmh-b"}},
+        {"resource":{"resourceType":"RelatedPerson","id":"rp-kin-c","patient":{"reference":"Patient/kin-c"},
+           "name":[{"family":"Quillfeather","given":["Xanthippe"]}]},
+         "request":{"method":"PUT","url":"RelatedPerson/rp-kin-c"}}""");
+    HttpResponse<String> r = app.call("POST", "/fhir/kin", feed,
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + entries + "]}", "application/fhir+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("kin"));
+    // the coordinator's policy as a tenant admin may narrow it: without clinical; with types that leave out
+    // FamilyMemberHistory; as the defaults have it (it reads family histories)
+    Map<String, String> policies = new java.util.LinkedHashMap<>();
+    policies.put("no clinical", "{\"categories\":[\"demographic\",\"administrative\"]}");
+    policies.put("no family histories", "{\"categories\":null,\"resourceTypes\":[\"Patient\",\"Condition\","
+        + "\"RelatedPerson\"]}");
+    policies.put("defaults", "{\"categories\":null,\"resourceTypes\":null}");
+    for (var policy : policies.entrySet()) {
+      String role = policy.getKey();
+      HttpResponse<String> narrowed = app.call("PATCH", "/admin/tenants/kin", app.adminKey(),
+          "{\"settings\":{\"rolePolicies\":{\"care-coordinator\":" + policy.getValue() + "}}}");
+      assertThat(narrowed.statusCode()).as(narrowed.body()).isEqualTo(200);
+      Map<String, String> shown = new java.util.LinkedHashMap<>();
+      for (String p : List.of("kin-a", "kin-b", "kin-c")) {
+        HttpResponse<String> dry = app.call("POST", "/v1/kin/patients/" + p + "/chat", coordinator,
+            "{\"question\":\"Is Xanthippe coming today?\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}");
+        assertThat(dry.statusCode()).as(role + " " + dry.body()).isEqualTo(200);
+        Matcher prompt = Pattern.compile("\"prompt\":\"((?:[^\"\\\\]++|\\\\.)*+)\"").matcher(dry.body());
+        assertThat(prompt.find()).as(dry.body()).isTrue();
+        shown.put(p, prompt.group(1));
+      }
+      assertThat(shown.get("kin-a")).as(role).contains("Question: Is Xanthippe coming today?");
+      if (role.equals("defaults")) {
+        // a role that reads the family history knows its relative
+        assertThat(shown.get("kin-b")).as(role).doesNotContain("Xanthippe").contains("Question: Is [");
+      } else {
+        assertThat(shown.get("kin-b")).as(role).isEqualTo(shown.get("kin-a"));
+      }
+      assertThat(shown.get("kin-c")).as(role).doesNotContain("Xanthippe").contains("Question: Is [");
+    }
+  }
+
   /** A ChatService over the application's own beans, with {@code scan} as its output scan. */
   static io.carecontext.retrieval.chat.ChatService service(io.carecontext.retrieval.chat.ChatService.OutputFilter scan) {
     var tx = app.bean(io.carecontext.migrations.TenantTransactions.class);

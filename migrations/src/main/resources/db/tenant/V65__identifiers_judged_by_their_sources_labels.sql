@@ -1,0 +1,13 @@
+-- A chat de-identifies with the names of the practitioners linked to the patient through a record the request
+-- may read (PatientIdentifiers.loadReadable), judged in one statement under the request's read settings by the
+-- conditions of the chunk policy (V20, V36, V43): its type and category, its labels, and the consent's class
+-- and label rules. The reader could ask of a link's source only whether the read policy shows its row (V24: the
+-- columns of that question), so the consent's label rules were asked of a source as if it had no labels: a
+-- practitioner linked only by an encounter labelled ETH, which the patient's consent withholds, was known, and
+-- a guess at that name became a token in a dry run, telling that the hidden encounter exists (and one the
+-- consent permits by its label alone was not known).
+--
+-- The reader may now also read a resource's labels. It sees them only on the rows its read policy shows, whose
+-- labels are within what the request may read (and the chunks of those rows already carry the same labels);
+-- bodies, hashes and versions stay out of its reach (TenantIsolationIT).
+GRANT SELECT (security_labels) ON resources TO ${reader_role};
