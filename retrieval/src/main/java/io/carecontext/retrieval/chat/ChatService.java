@@ -41,6 +41,7 @@ import java.util.stream.Collectors;
 public final class ChatService {
 
   private static final Pattern HANDLE = Pattern.compile("\\[(S\\d+)]");
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChatService.class);
   private final ContextService context;
   private final LlmGateway gateway;
   private final AuditLog audit;
@@ -285,7 +286,12 @@ public final class ChatService {
             .withReviewFlags(found.breakGlass()));
       } catch (RuntimeException | Error unrecorded) {
         // the trail could not take the row either (the database gone): the caller is still told nothing of
-        // the answer, and no message of either failure goes anywhere
+        // the answer. One line says so, naming the tenant, the action, the row's reason and the classes of both
+        // failures, never a message or a trace (either can quote the answer): the exchange, whose prompt left,
+        // has no row, and nothing else tells an operator.
+        LOG.error("a failed chat's audit row could not be written: tenant {}, action {}, reason {}, the write failed "
+            + "with {} (the exchange with {}); the prompt left and the exchange has no audit row", tenant.value(),
+            base.action(), failReason, unrecorded.getClass().getName(), e.getClass().getName());
       }
       throw refused;
     }

@@ -1311,6 +1311,62 @@ class ChatApiIT {
 
 
   /**
+   * When the failed row of an exchange cannot be written either (the trail refuses it), one line says so: the
+   * tenant, the action, the row's reason and the classes of both failures, never a message or a trace, which
+   * can quote the answer. The failure was swallowed without a word: an exchange whose prompt left had no row,
+   * and nothing told an operator.
+   */
+  @Test
+  void aFailedRowThatCannotBeWrittenIsLoggedWithoutTheAnswer() throws Exception {
+    TenantId t = TenantId.of("chatty");
+    var failing = service((answer, known, deidentified) -> {
+      throw new IllegalStateException("scan failed on " + answer);
+    });
+    var who = requester("dr-unrecorded");
+    Map<String, Object> settings = app.bean(io.carecontext.services.tenancy.TenantDirectory.class).settings(t);
+    var embeddings = app.bean(io.carecontext.services.tenancy.TenantEmbeddings.class);
+    String question = "Summarize glucose control for the unrecorded";
+    // the trail refuses this principal's failed rows, and only those
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("""
+          CREATE FUNCTION tenant_chatty.refuse_unrecorded() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION 'refused a row quoting %', NEW.details; END $$;
+          CREATE TRIGGER refuse_unrecorded BEFORE INSERT ON tenant_chatty.audit_log FOR EACH ROW
+            WHEN (NEW.principal = 'dr-unrecorded' AND NEW.decision = 'failed')
+            EXECUTE FUNCTION tenant_chatty.refuse_unrecorded()""");
+    }
+    ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        io.carecontext.retrieval.chat.ChatService.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    log.addAppender(lines);
+    try {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> failing.chat(t, settings, who, patientId, question,
+              () -> embeddings.embedQuery(t, settings, question), embeddings.modelId(settings), null, "TREAT", null,
+              false, false))
+          .isInstanceOfSatisfying(io.carecontext.retrieval.chat.ChatRefused.class, refused ->
+              assertThat(refused.code()).isEqualTo("output_filter_failed"));
+    } finally {
+      log.detachAppender(lines);
+      try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+          java.sql.Statement st = c.createStatement()) {
+        st.execute("DROP TRIGGER refuse_unrecorded ON tenant_chatty.audit_log; "
+            + "DROP FUNCTION tenant_chatty.refuse_unrecorded()");
+      }
+    }
+    assertThat(lines.list).hasSize(1);
+    var line = lines.list.get(0);
+    assertThat(line.getLevel()).isEqualTo(ch.qos.logback.classic.Level.ERROR);
+    assertThat(line.getThrowableProxy()).as("no trace: its messages can quote the answer").isNull();
+    assertThat(line.getFormattedMessage())
+        .contains("tenant chatty", "action chat", "reason output_filter_failed", "IllegalStateException",
+            "AuditUnavailableException")
+        .doesNotContain("Summary", "glucose", "scan failed on", "refused a row", "unrecorded");
+  }
+
+  /**
    * A model call that fails in a way the gateway does not name (a RuntimeException or an Error from its own
    * code) still leaves the exchange's failed row, with the prompt and the endpoint and the failure by its class,
    * never its message; the caller gets a 502 model_unavailable that says nothing of the prompt, and the charge is
