@@ -210,6 +210,49 @@ class OpenEncounterCareLinksIT {
   }
 
   /**
+   * A CareTeam's or PractitionerRole's end years ahead needs no bound, unlike an encounter's: a team or role with
+   * no end links for as long as it is active, so one ending in 2099 links no longer than that, and the feed ends
+   * either as it ends one without an end (the team sent inactive, the role {@code active: false}). An encounter
+   * is different: it is over by its nature, feeds lose its discharge, and its end was trusted past the bound that
+   * holds an open one (tenant migrations 60 and 63).
+   */
+  @Test
+  void aTeamOrRoleEndingFarAheadLinksNoLongerThanOneWithoutAnEnd() throws SQLException {
+    String ehr = app.tenantWithKey("teams", "feed", "[\"ehr-integration\"]", null);
+    String drTeam = app.tenantWithKey("teams", "dr-t", "[\"clinician\"]", "\"practitionerId\":\"pr-t\"");
+    String drRole = app.tenantWithKey("teams", "dr-r", "[\"clinician\"]", "\"practitionerId\":\"pr-r\"");
+    String team = """
+        {"resource":{"resourceType":"CareTeam","id":"ct-%1$s","status":"%3$s","subject":{"reference":"Patient/%1$s"}%4$s,
+           "participant":[{"member":{"reference":"%2$s"}}]},"request":{"method":"PUT","url":"CareTeam/ct-%1$s"}}""";
+    String role = """
+        {"resource":{"resourceType":"PractitionerRole","id":"prr-far","active":%s,"practitioner":{"reference":"Practitioner/pr-r"},
+           "period":{"end":"2099-12-31"}},"request":{"method":"PUT","url":"PractitionerRole/prr-far"}}""";
+    String far = ",\"period\":{\"end\":\"2099-12-31\"}";
+    post("teams", ehr, role.formatted("true") + ","
+        + patient("pt-far", "Practitioner/pr-other", "") + "," + team.formatted("pt-far", "Practitioner/pr-t", "active", far)
+        + "," + patient("pt-open", "Practitioner/pr-other", "") + ","
+        + team.formatted("pt-open", "Practitioner/pr-t", "active", "") + ","
+        + patient("pt-via", "Practitioner/pr-other", "") + ","
+        + team.formatted("pt-via", "PractitionerRole/prr-far", "active", ""));
+    for (String p : new String[] {"pt-far", "pt-open"}) {
+      served(drTeam, "teams", p);
+    }
+    served(drRole, "teams", "pt-via");
+    // stored as sent: the far end (inclusive at its precision: through the whole of its day), and no end at all
+    assertThat(single("teams", "SELECT (valid_until > '2099-12-31'::date AND valid_until <= '2100-01-02'::date)::text "
+        + "FROM care_links WHERE source_id = 'ct-pt-far'")).isEqualTo("true");
+    assertThat(single("teams", "SELECT coalesce(valid_until::text, 'none') FROM care_links WHERE source_id = 'ct-pt-open'"))
+        .isEqualTo("none");
+    // the feed ends the far one as it ends the open one
+    post("teams", ehr, team.formatted("pt-far", "Practitioner/pr-t", "inactive", far) + ","
+        + team.formatted("pt-open", "Practitioner/pr-t", "inactive", "") + "," + role.formatted("false"));
+    for (String p : new String[] {"pt-far", "pt-open"}) {
+      refused(drTeam, "teams", p);
+    }
+    refused(drRole, "teams", "pt-via");
+  }
+
+  /**
    * Dates after the feed stored the encounter were trusted (tenant migration 63): one under way whose
    * start was typed 2099 was open since 2099, a finished one ending 2099 linked until then plus the
    * follow-up, and one under way or planned whose end lay decades ahead linked until that end. Stored
