@@ -213,9 +213,9 @@ public final class ChatService {
       String failedDetails = json(deidCounts, Map.of(), subject
           + ",\"endpoint\":" + AuditEntry.jsonString(endpoint.name())
           + (failure == null ? "" : ",\"failure\":" + AuditEntry.jsonString(failure)));
-      audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, answer.code(), List.of(), millis(start))
+      recordFailure(tenant, base.withResult(AuditEntry.Decision.FAILED, answer.code(), List.of(), millis(start))
           .withModel(endpoint.model(), sent, null, failedDetails)
-          .withReviewFlags(found.breakGlass()));
+          .withReviewFlags(found.breakGlass()), e);
       throw answer;
     }
     // From here until its row is written, every step is held to one rule: the prompt has left, so the exchange
@@ -280,20 +280,27 @@ public final class ChatService {
               + "nothing was returned", 0)
           : new ChatRefused(500, "answer_not_processed", "the model's answer could not be processed; "
               + "nothing was returned", 0);
-      try {
-        audit.record(tenant, base.withResult(AuditEntry.Decision.FAILED, failReason, List.of(), millis(start))
-            .withModel(reply.model(), sent, reply.text(), failedDetails)
-            .withReviewFlags(found.breakGlass()));
-      } catch (RuntimeException | Error unrecorded) {
-        // the trail could not take the row either (the database gone): the caller is still told nothing of
-        // the answer. One line says so, naming the tenant, the action, the row's reason and the classes of both
-        // failures, never a message or a trace (either can quote the answer): the exchange, whose prompt left,
-        // has no row, and nothing else tells an operator.
-        LOG.error("a failed chat's audit row could not be written: tenant {}, action {}, reason {}, the write failed "
-            + "with {} (the exchange with {}); the prompt left and the exchange has no audit row", tenant.value(),
-            base.action(), failReason, unrecorded.getClass().getName(), e.getClass().getName());
-      }
+      recordFailure(tenant, base.withResult(AuditEntry.Decision.FAILED, failReason, List.of(), millis(start))
+          .withModel(reply.model(), sent, reply.text(), failedDetails)
+          .withReviewFlags(found.breakGlass()), e);
       throw refused;
+    }
+  }
+
+  /**
+   * The {@code failed} row of an exchange whose prompt has left. When the trail cannot take it either (the
+   * database gone), the caller is still told only the refusal the row would have explained (not the write's
+   * failure, whose message the framework would log and which can quote the answer), and one line says so,
+   * naming the tenant, the action, the row's reason and the classes of both failures, never a message or a
+   * trace: the exchange has no row, and nothing else tells an operator.
+   */
+  private void recordFailure(TenantId tenant, AuditEntry failed, Throwable cause) {
+    try {
+      audit.record(tenant, failed);
+    } catch (RuntimeException | Error unrecorded) {
+      LOG.error("a failed chat's audit row could not be written: tenant {}, action {}, reason {}, the write failed "
+          + "with {} (the exchange with {}); the prompt left and the exchange has no audit row", tenant.value(),
+          failed.action(), failed.reason(), unrecorded.getClass().getName(), cause.getClass().getName());
     }
   }
 

@@ -1319,10 +1319,21 @@ class ChatApiIT {
   @Test
   void aFailedRowThatCannotBeWrittenIsLoggedWithoutTheAnswer() throws Exception {
     TenantId t = TenantId.of("chatty");
-    var failing = service((answer, known, deidentified) -> {
+    // after the answer came back (the output scan fails) and before (the model call itself fails)
+    assertUnrecordedFailureLogged(t, service((answer, known, deidentified) -> {
       throw new IllegalStateException("scan failed on " + answer);
-    });
-    var who = requester("dr-unrecorded");
+    }), "output_filter_failed");
+    assertUnrecordedFailureLogged(t, io.carecontext.retrieval.chat.ChatServices.withApiKey(
+        app.bean(io.carecontext.retrieval.ContextService.class), app.bean(io.carecontext.retrieval.audit.AuditLog.class),
+        app.bean(io.carecontext.migrations.TenantTransactions.class), app.bean(io.carecontext.migrations.TenantKeys.class),
+        prompt -> {
+          throw new IllegalStateException("scan failed on " + prompt.user());
+        }), "model_unavailable");
+  }
+
+  private void assertUnrecordedFailureLogged(TenantId t, io.carecontext.retrieval.chat.ChatService failing,
+                                             String reason) throws Exception {
+    var who = requester("dr-unrecorded-" + reason);
     Map<String, Object> settings = app.bean(io.carecontext.services.tenancy.TenantDirectory.class).settings(t);
     var embeddings = app.bean(io.carecontext.services.tenancy.TenantEmbeddings.class);
     String question = "Summarize glucose control for the unrecorded";
@@ -1333,7 +1344,7 @@ class ChatApiIT {
           CREATE FUNCTION tenant_chatty.refuse_unrecorded() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN RAISE EXCEPTION 'refused a row quoting %', NEW.details; END $$;
           CREATE TRIGGER refuse_unrecorded BEFORE INSERT ON tenant_chatty.audit_log FOR EACH ROW
-            WHEN (NEW.principal = 'dr-unrecorded' AND NEW.decision = 'failed')
+            WHEN (NEW.principal LIKE 'dr-unrecorded-%' AND NEW.decision = 'failed')
             EXECUTE FUNCTION tenant_chatty.refuse_unrecorded()""");
     }
     ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
@@ -1346,8 +1357,9 @@ class ChatApiIT {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> failing.chat(t, settings, who, patientId, question,
               () -> embeddings.embedQuery(t, settings, question), embeddings.modelId(settings), null, "TREAT", null,
               false, false))
+          .as("the caller is told the refusal the row would have explained, not the write's failure")
           .isInstanceOfSatisfying(io.carecontext.retrieval.chat.ChatRefused.class, refused ->
-              assertThat(refused.code()).isEqualTo("output_filter_failed"));
+              assertThat(refused.code()).isEqualTo(reason));
     } finally {
       log.detachAppender(lines);
       try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
@@ -1361,7 +1373,7 @@ class ChatApiIT {
     assertThat(line.getLevel()).isEqualTo(ch.qos.logback.classic.Level.ERROR);
     assertThat(line.getThrowableProxy()).as("no trace: its messages can quote the answer").isNull();
     assertThat(line.getFormattedMessage())
-        .contains("tenant chatty", "action chat", "reason output_filter_failed", "IllegalStateException",
+        .contains("tenant chatty", "action chat", "reason " + reason, "IllegalStateException",
             "AuditUnavailableException")
         .doesNotContain("Summary", "glucose", "scan failed on", "refused a row", "unrecorded");
   }
