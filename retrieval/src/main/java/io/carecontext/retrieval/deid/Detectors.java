@@ -352,7 +352,21 @@ final class Detectors {
       // record's own city is known, another (a laboratory's, a hospital's) was left beside its ZIP token
       new Rule(IdentifierClass.CITY, Pattern.compile("(?<![A-Za-z])(?<v>[A-Z][a-z]+(?:\\s+[A-Z][a-z]+){0,2}),?\\s+"
           + "(?=[A-Z]{2}\\s+\\d{5}(?:-\\d{4})?\\b)")),
-      new Rule(IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}(?:-\\d{4})?\\b")));
+      new Rule(IdentifierClass.ZIP, Pattern.compile("(?<=\\b[A-Z]{2}\\s)\\d{5}(?:-\\d{4})?\\b|(?i)(?<=zip:?\\s)\\d{5}(?:-\\d{4})?\\b")),
+      // the code of a home's lockbox, keypad, door or gate ("key in the lockbox, code 4471" passed a held-out set): it
+      // opens one home; a code alone ("Code 44 called", "ICD code 4471") has no such word before it
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:lock\\s?box|key\\s?box|key\\s?safe|keypad|door|gate"
+          + "|garage|alarm|entry|building)\\b[^\\n.;]{0,24}?\\b(?:code|combo|combination|pin)(?:\\s++is)?)\\s*+[:#]?\\s*+"
+          + "(?<v>\\d{3,8}+)\\b")),
+      // a case's, a claim's or an authorization's reference ("Case ref SW-2291-44" passed a held-out set): one file of
+      // one patient; "ref range 15-150" has no case, claim or number sign before it
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("case\\s*+(?:ref(?:erence)?\\.?|no\\.?|number|#|id)"
+          + "|claim\\s*+(?:no\\.?|number|#|id)?|(?:reference|ref\\.?)\\s*+(?:no\\.|number|#)|auth(?:orization)?\\s*+"
+          + "(?:no\\.?|number|#|id)|confirmation\\s*+(?:no\\.?|number|#)", 5))),
+      // a numbered road ("from the Shell station on Route 9" passed a held-out set): with the town, a place smaller
+      // than a state; "Route: PO" is a drug's and has no number
+      new Rule(IdentifierClass.ADDRESS, Pattern.compile("\\b(?:Route|Rte\\.?|State\\s++Route|County\\s++(?:Road|Rd\\.?)"
+          + "|Farm\\s++(?:to\\s++Market\\s++)?Road|Township\\s++Road)\\s++\\d{1,4}+[A-Z]?\\b")));
 
   /** How a social security number is written: 3, 2 and 4 digits, dashed or spaced. */
   private static final Pattern SSN_SHAPE = Pattern.compile("\\d{3}[- ]\\d{2}[- ]\\d{4}");
@@ -449,6 +463,8 @@ final class Detectors {
       }
     }
     addNamesBeforeDegrees(spans, text);
+    // names of the dictionary, in a context that says a person is meant ("Surgeon: Rafael Etxeberria")
+    DictionaryNames.add(spans, text);
     addStreetNames(spans, text);
     addFacilities(spans, text);
     addPlacesByContext(spans, text);

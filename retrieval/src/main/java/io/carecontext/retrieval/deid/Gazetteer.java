@@ -169,6 +169,11 @@ final class Gazetteer {
     }
   }
 
+  /** Whether a name of one or more words is a place the gazetteer knows (a town, or a town that is also a word). */
+  static boolean isPlace(String name) {
+    return NAMES.containsKey(keyOf(name));
+  }
+
   /** How many names the gazetteer takes without a state after them, and how many only with one. */
   static int[] size() {
     int places = 0;

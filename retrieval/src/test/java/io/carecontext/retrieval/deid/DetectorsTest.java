@@ -859,4 +859,49 @@ class DetectorsTest {
     assertThat(marked("per Dr. Smith's note; Dr. Reddy's office called.", none))
         .isEqualTo("per Dr. [PERSON] note; Dr. [PERSON] office called.");
   }
+
+  /**
+   * The names dictionary with a context: two words of it, given then family, in capitals or not; family first in
+   * capitals; no single word of it alone, and no eponym, drug or town beside a name.
+   */
+  @Test
+  void twoWordsOfTheNamesDictionaryAreAPersonAndOneAloneIsNot() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Wife Oksana at bedside. Spoke with Marisol Whitfield re discharge; LATOYA JEFFERSON consented.",
+        none)).isEqualTo("Wife [PERSON] at bedside. Spoke with [PERSON] re discharge; [PERSON] consented.");
+    assertThat(marked("Chart copied to OKAFOR, BEATRICE and Dana K. Whitfield.", none))
+        .isEqualTo("Chart copied to [PERSON] and [PERSON].");
+    // an eponym, a drug, a scale, a town, a facility beside a name, and a single surname alone stay
+    String clinical = "a Mary Joseph nodule. Mary Washington Hospital. San Antonio. Miller class I mobility. "
+        + "Wright stain. Jones criteria met. Parkinson disease. Foley in place. Grace Brown stayed. HEART FAILURE.";
+    assertThat(marked(clinical, none)).isEqualTo(clinical.replace("Mary Washington Hospital", "[FACILITY]"));
+  }
+
+  /** Any label, a verb of who did it, a person's role: the cue a dictionary name after it needs. */
+  @Test
+  void aDictionaryNameAfterALabelAVerbOfWhoDidItOrARoleIsAPerson() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Circulator: Ignacio Etxeberria\nScrub: ABERNATHY, LUCINDA\nRecorder: Okafor", none))
+        .isEqualTo("Circulator: [PERSON]\nScrub: [PERSON]\nRecorder: [PERSON]");
+    assertThat(marked("Interpreted by J. Castellanos-Reyes at 09:10. Discussed with Priyanka Raman. Verified by\nT. Lindgren-Obi",
+        none)).isEqualTo("Interpreted by [PERSON] at 09:10. Discussed with [PERSON]. Verified by\n[PERSON]");
+    assertThat(marked("Home aide Roxanne arrives at 8. Spoke to case manager Yolanda Pruitt.", none))
+        .isEqualTo("Home aide [PERSON] arrives at 8. Spoke to case manager [PERSON].");
+    // a clinical label's value, a role before a clinical word, a single name word inside a sentence stay
+    String clinical = "Dx: Graves disease\nProcedure: Whipple\nAllergies: Penicillin\nPlan: Hope to discharge."
+        + "\nStain: Gram\nnurse Practitioner visit. Reviewed by Pharmacy. Rhythm: Sinus.";
+    assertThat(marked(clinical, none)).isEqualTo(clinical);
+  }
+
+  /** A keypad's code, a case's reference and a numbered road name one home, one file and one place. */
+  @Test
+  void aLockboxCodeACaseReferenceAndANumberedRoadAreIdentifiers() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Key in the lockbox, code 8812. Gate code is 5521#. Case ref CW-7730-12. Claim # 99120455.",
+        none)).isEqualTo("Key in the lockbox, code [ID]. Gate code is [ID]#. Case ref [ID]. Claim # [ID].");
+    assertThat(marked("Lives off Route 30 near County Road 12.", none))
+        .isEqualTo("Lives off [ADDRESS] near [ADDRESS].");
+    String clinical = "Code 44 called. ICD code 4471. Route: PO. route of administration. ref range 15-150.";
+    assertThat(marked(clinical, none)).isEqualTo(clinical);
+  }
 }
