@@ -113,8 +113,9 @@ class HeldOutSetsTest {
     Figures f = measure("held-out-4.txt");
     assertThat(f.identifiers()).isEqualTo(30);
     assertThat(f.lookAlikes()).isEqualTo(28);
-    // measured 2026-12-06 when written (16 of 30, 2 of 28 touched); a guard against falling, not a target
-    assertThat(f.found()).isGreaterThanOrEqualTo(16);
+    // measured 2026-12-06 when written (16 of 30, 2 of 28 touched); 25 of 30 with the forty-sixth session's names
+    // dictionary and its contexts, which were written with its misses in view; a guard against falling, not a target
+    assertThat(f.found()).isGreaterThanOrEqualTo(25);
     assertThat(f.touched()).isLessThanOrEqualTo(2);
   }
 
@@ -124,9 +125,9 @@ class HeldOutSetsTest {
     Figures f = measure("held-out-5.txt");
     assertThat(f.identifiers()).isEqualTo(32);
     assertThat(f.lookAlikes()).isEqualTo(27);
-    // measured 2026-12-06 when written, before any rule of the session (16 of 32, 0 of 27 touched); a guard
-    // against falling, not a target
-    assertThat(f.found()).isGreaterThanOrEqualTo(16);
+    // measured 2026-12-06 when written, before any rule of the session (16 of 32, 0 of 27 touched), and after the
+    // names dictionary and its contexts, not tuned for it (20 of 32, 0 touched); a guard against falling, not a target
+    assertThat(f.found()).isGreaterThanOrEqualTo(20);
     assertThat(f.touched()).isZero();
   }
 }
