@@ -904,4 +904,15 @@ class DetectorsTest {
     String clinical = "Code 44 called. ICD code 4471. Route: PO. route of administration. ref range 15-150.";
     assertThat(marked(clinical, none)).isEqualTo(clinical);
   }
+
+  /** The dictionary's rules restart a failed pair at its next word only: runs of their shapes are scanned once. */
+  @Test
+  void theDictionaryRulesScanALongRunOnce() {
+    for (String unit : List.of("Zq Mary ", "MARY, ", "Tech: Zq ", "Read by\n", "lockbox lockbox ", "Case ref ",
+        "Aa-Aa-", "Route Route ")) {
+      String run = unit.repeat(64 * 1024 / unit.length());
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+          () -> Detectors.find(run, KnownIdentifiers.empty()));
+    }
+  }
 }
