@@ -14,6 +14,8 @@ Writes to OUT_DIR, one name a line, sorted, capitalized as the Census writes the
   person-surnames.txt      surnames
   person-name-words.txt    names of either list that are also a lower-case English word (Frank, Brown, Baker), and
                            those of SOFT below: used only beside another name of the dictionary, never alone
+  person-given-name-words.txt  those of them that are given names (John, Maria, Frank): the first word of a pair
+                           before a surname that is no English word ("Maria Okafor"; "Caller Yusuf" is no pair)
 Names on STOP below and not on SOFT (clinical words, eponyms, drugs, places and words notes capitalize) are in none
 of them.
 """
@@ -116,6 +118,7 @@ def main():
     write(f"{out}/person-given-names.txt", given - words)
     write(f"{out}/person-surnames.txt", surnames - words)
     write(f"{out}/person-name-words.txt", words)
+    write(f"{out}/person-given-name-words.txt", {n for n in words if n in set(names["first_male"] + names["first_female"])})
     total = len(set(names["first_male"] + names["first_female"])) + len(set(names["last"]))
     print(f"{len(given - words)} given names, {len(surnames - words)} surnames, {len(words)} also English words; "
           f"{len(STOP)} on the stop list; {total} names in the Census lists", file=sys.stderr)

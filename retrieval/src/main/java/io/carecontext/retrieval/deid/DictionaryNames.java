@@ -148,8 +148,9 @@ final class DictionaryNames {
       } else if (caps(a)) {
         ok = given(a) && surname(b);
       } else {
-        // a given name that is also an English word ("Frank") is no cue: "Caller Yusuf", "Dear Okafor" took the word
-        ok = given(a) && surnameAny(b);
+        // a given name that is also an English word ("John", "Maria", "Frank") only before a surname that is none; a
+        // surname that is an English word is no given name ("Caller Yusuf" took the word)
+        ok = given(a) && surnameAny(b) || PersonNames.isGivenNameWord(bare(a)) && surname(b) && !given(b);
       }
       ok = ok && !NOT_AFTER.contains(nextWord(text, m.end())) && !place(a, b);
       if (ok) {

@@ -21,6 +21,7 @@ public final class PersonNames {
   private static final Set<String> GIVEN = load("person-given-names.txt");
   private static final Set<String> SURNAMES = load("person-surnames.txt");
   private static final Set<String> WORDS = load("person-name-words.txt");
+  private static final Set<String> GIVEN_WORDS = load("person-given-name-words.txt");
 
   private PersonNames() {}
 
@@ -51,6 +52,11 @@ public final class PersonNames {
   /** Whether a word is a name that is also a lower-case English word ("Frank", "Baker"): a name only beside another. */
   static boolean isNameWord(String word) {
     return WORDS.contains(key(word));
+  }
+
+  /** Whether a word is a given name that is also an English word ("John", "Maria", "Frank"): a name only before a surname. */
+  static boolean isGivenNameWord(String word) {
+    return GIVEN_WORDS.contains(key(word));
   }
 
   /** How many given names, surnames and names that are English words the dictionary holds. */

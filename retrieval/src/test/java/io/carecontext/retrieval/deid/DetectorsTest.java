@@ -869,6 +869,9 @@ class DetectorsTest {
     KnownIdentifiers none = KnownIdentifiers.empty();
     assertThat(marked("Wife Oksana at bedside. Spoke with Marisol Whitfield re discharge; LATOYA JEFFERSON consented.",
         none)).isEqualTo("Wife [PERSON] at bedside. Spoke with [PERSON] re discharge; [PERSON] consented.");
+    // a given name that is also an English word before a surname that is none; a surname word before a given name is no pair
+    assertThat(marked("Copy to Maria Okafor and John Nguyen. Caller Yusuf (son).", none))
+        .isEqualTo("Copy to [PERSON] and [PERSON]. Caller [PERSON] (son).");
     assertThat(marked("Chart copied to OKAFOR, BEATRICE and Dana K. Whitfield.", none))
         .isEqualTo("Chart copied to [PERSON] and [PERSON].");
     // an eponym, a drug, a scale, a town, a facility beside a name, and a single surname alone stay
