@@ -19,7 +19,9 @@ class ResearchQueryTest {
     // blind alone keeps a capitalized word that begins a sentence: the first name steered the search
     assertThat(ResearchService.embeddedQuery("Zebulon Quartermaine cough")).isEqualTo("[NAME] [NAME] cough");
     assertThat(ResearchService.embeddedQuery("Zebulon Quartermaine cough"))
-        .isEqualTo(ResearchService.embeddedQuery("Abigail Fontaine cough"));
+        .isEqualTo(ResearchService.embeddedQuery("Abigail Quixotefield cough"));
+    // two names of the detectors' names dictionary are a person's before blind's capitalized words: one [REDACTED]
+    assertThat(ResearchService.embeddedQuery("Abigail Fontaine cough")).isEqualTo("[REDACTED] cough");
     assertThat(ResearchService.embeddedQuery("Quartermaine, Zebulon cough")).isEqualTo("[NAME], [NAME] cough");
     assertThat(ResearchService.embeddedQuery("Cough at night. Zebulon Quartermaine")).doesNotContain("Zebulon");
   }
