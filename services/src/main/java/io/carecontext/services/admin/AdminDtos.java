@@ -34,6 +34,10 @@ final class AdminDtos {
   static <T> T read(JsonMapper json, @Nullable byte[] raw, Class<T> type) {
     try {
       return JsonBodies.read(json, raw, type).orElseThrow(() -> ApiException.badRequest(MALFORMED));
+    } catch (JsonBodies.BodyFault e) {
+      // sound JSON refused for its shape: say which, as the fields' own refusals do
+      throw ApiException.badRequest("the request is malformed: " + e.fault()
+          + ": send one JSON object with the documented fields, each once (see /openapi.yml)");
     } catch (IOException e) {
       throw ApiException.badRequest(ApiErrorProcessor.badField(e, type).map(ApiError::message).orElse(MALFORMED));
     }

@@ -33,9 +33,59 @@ public final class JsonBodies {
     if (body == null || body.length == 0) {
       return Optional.empty();
     }
-    T value = json.readValue(body, Argument.of(type));
+    T value;
+    try {
+      value = json.readValue(body, Argument.of(type));
+    } catch (IOException e) {
+      // Serde refuses a member named twice at the top of some bodies with a message of its own, which the
+      // callers answered "not valid JSON": the caller is told what is wrong with a body that is sound JSON
+      if (namesAMemberTwice(body)) {
+        throw new BodyFault(MEMBER_TWICE);
+      }
+      throw e;
+    }
     requireOneValueNamingEachMemberOnce(body);
     return Optional.ofNullable(value);
+  }
+
+  /** The fault of a body that is sound JSON but not one object naming each member once. */
+  static final String MEMBER_TWICE = "an object in the body names a member twice";
+  static final String CONTENT_AFTER = "the body has content after its JSON value";
+
+  /**
+   * A body refused for its shape, not its syntax: content after the value, or a member named twice. Its
+   * message is one of the fixed faults above, never the body's text, so callers put it in their 400: they
+   * answered "not valid JSON or not an object" (context, chat, research) and "the request is malformed"
+   * (admin) to a body that is valid JSON, and a caller could not tell what to change.
+   */
+  public static final class BodyFault extends JsonParseException {
+    BodyFault(String fault) {
+      super((JsonParser) null, fault);
+    }
+
+    /** The fault, for a 400's message: it quotes nothing of the body. */
+    public String fault() {
+      return getOriginalMessage();
+    }
+  }
+
+  /** Sound JSON (one value, whatever follows it) of which an object names a member twice. */
+  static boolean namesAMemberTwice(byte[] body) throws IOException {
+    return !walksValue(body, true) && walksValue(body, false);
+  }
+
+  private static boolean walksValue(byte[] body, boolean strict) throws IOException {
+    try (JsonParser p = FACTORY.createParser(body)) {
+      if (strict) {
+        p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+      }
+      if (p.nextToken() != null) {
+        p.skipChildren();
+      }
+      return true;
+    } catch (JsonProcessingException e) {
+      return false;
+    }
   }
 
   /**
@@ -56,20 +106,20 @@ public final class JsonBodies {
           p.skipChildren();
         }
       } catch (JsonProcessingException e) {
-        fault = "an object of the body names one member twice"; // the value parsed: the one fault left in it
+        fault = MEMBER_TWICE; // the value parsed: the one fault left in it
       }
       if (fault == null) {
         try {
           if (p.nextToken() != null) {
-            fault = "content after the body's JSON value";
+            fault = CONTENT_AFTER;
           }
         } catch (JsonProcessingException e) {
-          fault = "content after the body's JSON value";
+          fault = CONTENT_AFTER;
         }
       }
     }
     if (fault != null) {
-      throw new JsonParseException(null, fault);
+      throw new BodyFault(fault);
     }
   }
 }

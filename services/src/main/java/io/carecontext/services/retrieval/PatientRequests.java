@@ -104,6 +104,8 @@ public final class PatientRequests {
       if (read == null) {
         refusal = ApiException.badRequest("the request has no body: " + send);
       }
+    } catch (JsonBodies.BodyFault e) {
+      refusal = ApiException.badRequest(e.fault() + ": " + send);
     } catch (IOException e) {
       refusal = ApiException.badRequest(ApiErrorProcessor.badField(e, type).map(ApiError::message)
           .orElse("the request body is not valid JSON or not an object: " + send));

@@ -44,7 +44,9 @@ class AdminBodiesTest {
       ApiException e = assertThrows(ApiException.class,
           () -> AdminDtos.read(bodies.mapper(), body.getBytes(StandardCharsets.UTF_8), AdminDtos.CreateKey.class), body);
       assertEquals(400, e.status().getCode());
-      assertEquals(AdminDtos.MALFORMED, e.getMessage());
+      // it said "the request is malformed" alone of a body that is sound JSON: the caller is told what to change
+      assertEquals("the request is malformed: the body has content after its JSON value: send one JSON object "
+          + "with the documented fields, each once (see /openapi.yml)", e.getMessage());
     }
     assertEquals(List.of("auditor"), AdminDtos.read(bodies.mapper(),
         "{\"principal\":\"p\",\"roles\":[\"auditor\"]}\n \t".getBytes(StandardCharsets.UTF_8),
@@ -52,6 +54,19 @@ class AdminBodiesTest {
     for (String empty : List.of("", "null")) {
       assertEquals(AdminDtos.MALFORMED, assertThrows(ApiException.class, () -> AdminDtos.read(bodies.mapper(),
           empty.getBytes(StandardCharsets.UTF_8), AdminDtos.PatchTenant.class)).getMessage());
+    }
+  }
+
+  @Test
+  void aMemberNamedTwiceIsRefusedSayingSoWithoutQuotingIt() {
+    // within settings (a map) and at the top (a record): both said "the request is malformed", naming nothing
+    for (String body : List.of("{\"settings\":{\"consentMode\":\"opt-in\",\"consentMode\":\"opt-out\"}}",
+        "{\"name\":\"A\",\"name\":\"B\"}")) {
+      ApiException e = assertThrows(ApiException.class,
+          () -> AdminDtos.read(bodies.mapper(), body.getBytes(StandardCharsets.UTF_8), AdminDtos.PatchTenant.class), body);
+      assertEquals(400, e.status().getCode());
+      assertEquals("the request is malformed: an object in the body names a member twice: send one JSON object "
+          + "with the documented fields, each once (see /openapi.yml)", e.getMessage(), body);
     }
   }
 

@@ -31,6 +31,8 @@ class JsonBodiesTest {
       assertTrue(ApiErrorProcessor.badField(e).isEmpty(), "names no field: " + tail);
       assertTrue(!String.valueOf(e.getMessage()).contains("maxResults") && !String.valueOf(e.getMessage()).contains("trailing"),
           "does not quote the body: " + e.getMessage());
+      // a fault the callers name in their 400 (they said "not valid JSON" of sound JSON)
+      assertEquals(JsonBodies.CONTENT_AFTER, ((JsonBodies.BodyFault) e).fault(), tail);
     }
   }
 
@@ -44,7 +46,16 @@ class JsonBodiesTest {
           twice);
       assertTrue(!String.valueOf(e.getMessage()).contains("consentMode") && !e.getMessage().contains("kMax"),
           "does not quote the body: " + e.getMessage());
+      assertEquals(JsonBodies.MEMBER_TWICE, ((JsonBodies.BodyFault) e).fault(), twice);
     }
+    // at the top of a record's body too, where the mapper refused it first with a message of its own
+    IOException top = assertThrows(IOException.class, () -> JsonBodies.read(bodies.mapper(),
+        utf8("{\"query\":\"chest pain\",\"query\":\"Jane Doe\",\"purposeOfUse\":\"TREAT\"}"), ContextRequest.class));
+    assertEquals(JsonBodies.MEMBER_TWICE, ((JsonBodies.BodyFault) top).fault());
+    // malformed JSON stays the mapper's refusal, not a member named twice
+    IOException broken = assertThrows(IOException.class, () -> JsonBodies.read(bodies.mapper(),
+        utf8("{\"query\":\"x\",\"query\""), ContextRequest.class));
+    assertTrue(!(broken instanceof JsonBodies.BodyFault), broken.toString());
     // one name in two objects is two members
     assertEquals(2, JsonBodies.read(bodies.mapper(), utf8("{\"a\":{\"x\":1},\"b\":{\"x\":2}}"), Map.class)
         .orElseThrow().size());
