@@ -30,9 +30,10 @@ final class KeyCommand {
         try {
           java.time.OffsetDateTime.parse(expires);
         } catch (java.time.format.DateTimeParseException e) {
-          // the server's answer named its field, 'expiresAt', which this command does not have
+          // the server's answer named its field, 'expiresAt', which this command does not have; the value is
+          // not echoed, as no usage error echoes one (a key pasted into the wrong option would be printed)
           throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--expires takes an ISO-8601 instant "
-              + "with its offset, e.g. 2030-01-01T00:00:00Z, not '" + expires + "'");
+              + "with its offset, e.g. 2030-01-01T00:00:00Z (a date alone, or epoch seconds, is not one)");
         }
       }
       String body = "{\"principal\":" + Json.quote(principal) + ",\"roles\":["

@@ -277,6 +277,11 @@ class CliTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--expires takes an ISO-8601 instant with its offset, e.g. 2030-01-01T00:00:00Z")
         .doesNotContain("cannot reach");
+    // a usage error names the option, never the value typed (README): it echoed it, here a key pasted in the wrong place
+    Run pasted = cli("key", "create", "--tenant", "acme", "--principal", "p", "--role", "clinician", "--expires",
+        "cck_k3y1d_s3cretvalue", "--url", "http://127.0.0.1:1", "--key", "k");
+    assertThat(pasted.code()).isEqualTo(2);
+    assertThat(pasted.err()).contains("--expires takes an ISO-8601 instant").doesNotContain("s3cretvalue");
   }
 
   @Test
