@@ -15,6 +15,7 @@ import io.carecontext.services.http.ApiException;
 import io.carecontext.services.http.ProducedStream;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.http.HttpResponse;
@@ -251,7 +252,11 @@ public class AuditController {
       }
       lines.flush();
     });
-    return HttpResponse.ok(new StreamedFile(body, NDJSON));
+    // The framework dates a streamed file Expires a minute ahead, with "private, max-age=60", unless the
+    // answer has them: no-store replaced the latter, but a cache that reads Expires and not Cache-Control
+    // (an HTTP/1.0 proxy) could keep the trail, which names patients, for that minute. "0" is expired.
+    return HttpResponse.ok(new StreamedFile(body, NDJSON)).header(HttpHeaders.CACHE_CONTROL, "no-store")
+        .header(HttpHeaders.EXPIRES, "0");
   }
 
   private static final String KEY_REFUSED = "the database did not admit this key for the audit trail: it may have been "
