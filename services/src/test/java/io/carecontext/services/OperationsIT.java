@@ -269,6 +269,12 @@ class OperationsIT {
         .doesNotContain("aaaa");
     String header = raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(9000) + "\r\n\r\n");
     assertThat(header).contains(" 431 ").contains("\"error\":\"headers_too_large\"").doesNotContain("bbbb");
+    String malformed = raw("GET /health HTTP/1.1\r\nHost: x\r\nBad Header: v\r\nConnection: close\r\n\r\n");
+    // these answers reach no filter: they went without the headers every answer carries
+    for (String answer : List.of(url, header, malformed)) {
+      assertThat(answer.toLowerCase(java.util.Locale.ROOT)).contains("cache-control: no-store")
+          .contains("x-content-type-options: nosniff").containsPattern("x-request-id: [0-9a-f-]{36}");
+    }
   }
 
   @Test

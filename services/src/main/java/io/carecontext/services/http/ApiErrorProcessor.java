@@ -53,13 +53,14 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       // Netty could not read the request line or headers, so there is no path to tell a FHIR client
       // by (the framework names it /bad-request), and the framework answers 413, as if the body were
       // too large.
-      return response.status("uri_too_long".equals(tooLong.get().error()) ? 414 : 431)
-          .contentType(MediaType.APPLICATION_JSON_TYPE).body(tooLong.get());
+      return unread(response.status("uri_too_long".equals(tooLong.get().error()) ? 414 : 431)
+          .contentType(MediaType.APPLICATION_JSON_TYPE).body(tooLong.get()));
     }
     if (context.getRequest() instanceof NettyHttpRequest<?> n && n.getNativeRequest().decoderResult().isFailure()) {
       // A header Netty could not parse (a space in its name, a Content-Length that is not a number):
       // "send a JSON body" sent the caller to the wrong part of the request.
-      return response.status(HttpStatus.BAD_REQUEST).contentType(MediaType.APPLICATION_JSON_TYPE).body(MALFORMED_HEAD);
+      return unread(response.status(HttpStatus.BAD_REQUEST).contentType(MediaType.APPLICATION_JSON_TYPE)
+          .body(MALFORMED_HEAD));
     }
     if (response.status() == HttpStatus.INTERNAL_SERVER_ERROR
         && context.getRootCause().filter(ApiErrorProcessor::databaseUnreachable).isPresent()) {
@@ -204,6 +205,18 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       + "tenant's encryption key now (its key-encryption key is being rotated or restored, or its key store does "
       + "not answer): retry later; if it "
       + "persists, tell the operator, whose log names the key it needs; nothing was stored or returned");
+
+  /**
+   * The headers every answer carries (README: X-Request-Id, Cache-Control: no-store, nosniff), on an
+   * answer to a request whose head could not be read: it reaches no filter, so the 414, 431 and 400 went
+   * without them. Its id is a new one, as the caller's header may be the one that could not be read.
+   */
+  static MutableHttpResponse<Object> unread(MutableHttpResponse<Object> response) {
+    response.getHeaders().set(io.micronaut.http.HttpHeaders.CACHE_CONTROL, NoStoreHeaders.NO_STORE);
+    response.getHeaders().set("X-Content-Type-Options", NoStoreHeaders.NOSNIFF);
+    response.getHeaders().set("X-Request-Id", java.util.UUID.randomUUID().toString());
+    return response;
+  }
 
   /** A request line or header block over Netty's limits (4,096 and 8,192 bytes). */
   static Optional<ApiError> tooLong(Throwable error) {
