@@ -91,4 +91,23 @@ class OpenApiDocumentTest {
     String export = block(block(doc, "  /v1/{tenant}/audit/export:"), "    get:");
     assertThat(export).contains("application/fhir+ndjson", "\"400\"", "\"401\"", "\"403\"", "\"404\"");
   }
+
+  /**
+   * Statuses the running service gave a newcomer walking the README that the document left out: every
+   * admin path answers a query parameter 400 and an unreachable database 503, and the audit export an
+   * Accept it cannot answer 406.
+   */
+  @Test
+  void theStatusesTheServiceGivesAreDocumented() throws IOException {
+    String doc = document();
+    for (String path : new String[] {"  /admin/tenants/{tenant}/ingest:", "  /admin/tenants/{tenant}/ingest/parked:"}) {
+      assertThat(block(block(doc, path), "    get:")).as(path).contains("\"400\"", "\"503\"");
+    }
+    assertThat(block(block(doc, "  /admin/tenants/{tenant}/ingest/parked/retry:"), "    post:"))
+        .contains("\"400\"", "\"503\"");
+    assertThat(block(block(doc, "  /admin/tenants:"), "    get:")).contains("\"400\"");
+    assertThat(block(block(doc, "  /admin/tenants/{tenant}:"), "    delete:")).contains("\"400\"");
+    assertThat(block(block(doc, "  /admin/tenants/{tenant}/keys/{keyId}:"), "    delete:")).contains("\"400\"");
+    assertThat(block(block(doc, "  /v1/{tenant}/audit/export:"), "    get:")).contains("\"406\"");
+  }
 }
