@@ -853,8 +853,11 @@ class ContextApiIT {
         // invisible characters alone: the model had nothing to embed, and it was a 502 "retry later"
         {"zq-m13", "{\"query\":\"\\u200b\",\"purposeOfUse\":\"TREAT\"}", "query has no words", "query_missing"},
         // content after the object was ignored: the request was served (200) and the field never refused
-        {"zq-m12", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\"} {\"maxResults\":3}", "not valid JSON",
-            "body_malformed"}};
+        // (and the 400 said "not valid JSON" of sound JSON: it now says what is wrong)
+        {"zq-m12", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\"} {\"maxResults\":3}",
+            "the body has content after its JSON value: send a JSON object with the fields query", "body_malformed"},
+        {"zq-m14", "{\"query\":\"chest pain\",\"query\":\"Jane Doe\",\"purposeOfUse\":\"TREAT\"}",
+            "an object in the body names a member twice: send a JSON object with the fields query", "body_malformed"}};
     for (String[] c : refused) {
       HttpResponse<String> r = context(dr, "ward", c[0], c[1]);
       assertThat(r.statusCode()).as(c[1]).isEqualTo(400);
