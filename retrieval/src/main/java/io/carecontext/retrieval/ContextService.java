@@ -39,6 +39,10 @@ import java.util.function.UnaryOperator;
  */
 public final class ContextService {
 
+  /** The 403 of a key whose roles read no patient context (tenant-admin, auditor, ehr-integration), and what to do. */
+  public static final String ROLE_REFUSED = "this key's roles may not retrieve patient context: ask the tenant admin "
+      + "for a key of a role that reads it (clinician, care-coordinator or billing)";
+
   static final Set<String> PURPOSES = AuditEntry.PURPOSES_OF_USE;
   /**
    * One text for every reason behind the 404, so it tells nothing of the patient, but says what the
@@ -100,8 +104,7 @@ public final class ContextService {
           "policy_invalid", 0, start);
     }
     if (!policy.anyPolicy(who.roles())) {
-      throw deny(tenant, early.apply(base), 403, "forbidden", "this key's roles may not retrieve patient context",
-          "role_not_allowed", 0, start);
+      throw deny(tenant, early.apply(base), 403, "forbidden", ROLE_REFUSED, "role_not_allowed", 0, start);
     }
     if (q.purposeOfUse() == null || q.purposeOfUse().isBlank()) {
       throw deny(tenant, early.apply(base), 400, "purpose_required",

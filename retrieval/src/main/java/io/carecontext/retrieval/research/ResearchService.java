@@ -44,6 +44,10 @@ import java.util.regex.Pattern;
  */
 public final class ResearchService {
 
+  /** The 403 of a key none of whose roles may search for research, and what to do. */
+  public static final String ROLE_REFUSED = "this key's roles may not search for research: research search is for a "
+      + "key with the researcher role, which the tenant admin makes";
+
   public static final String PURPOSE = "HRESCH";
   /** Dimensions the research index covers (the in-process model); other models are searched exactly. */
   static final int INDEXED_DIMENSIONS = 384;
@@ -157,7 +161,7 @@ public final class ResearchService {
     }
     // a key whose roles may read no patient data at all is told so before anything about its purpose
     if (policy.readsNothing(who.roles())) {
-      throw deny(tenant, base, 403, "forbidden", "this key's roles may not search for research", "role_not_allowed",
+      throw deny(tenant, base, 403, "forbidden", ROLE_REFUSED, "role_not_allowed",
           start);
     }
     if (!PURPOSE.equals(purpose)) {
@@ -174,7 +178,7 @@ public final class ResearchService {
     }
     var decided = policy.decide(who.roles(), PURPOSE);
     if (decided.isEmpty()) {
-      throw deny(tenant, base, 403, "forbidden", "this key's roles may not search for research", "role_not_allowed",
+      throw deny(tenant, base, 403, "forbidden", ROLE_REFUSED, "role_not_allowed",
           start);
     }
     RolePolicy rp = decided.get().getValue();

@@ -206,8 +206,8 @@ public final class PatientRequests {
     if (!policy.readsNothing(caller.requester().roles())) {
       return bodyRefusal;
     }
-    return ApiException.forbidden("research".equals(action) ? "this key's roles may not search for research"
-        : "this key's roles may not retrieve patient context");
+    return ApiException.forbidden("research".equals(action) ? io.carecontext.retrieval.research.ResearchService.ROLE_REFUSED
+        : io.carecontext.retrieval.ContextService.ROLE_REFUSED);
   }
 
   private ApiException refused(Caller caller, TenantId tenant, @Nullable String patientId, @Nullable String purpose,

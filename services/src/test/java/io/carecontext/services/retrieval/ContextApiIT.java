@@ -654,8 +654,13 @@ class ContextApiIT {
   @Test
   void purposeIsRequiredAndRolesAreChecked() {
     assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"x\"}").statusCode()).isEqualTo(400);
-    assertThat(context(auditor, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}").statusCode())
-        .isEqualTo(403);
+    HttpResponse<String> auditorAsks = context(auditor, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(auditorAsks.statusCode()).isEqualTo(403);
+    // what to do next, as every refusal says: a key of a role that reads patient context
+    assertThat(auditorAsks.body()).contains("ask the tenant admin for a key of a role that reads it");
+    // the same answer when its body is wrong too: the role is the first thing to fix
+    assertThat(context(auditor, "ward", "pt-1", "{\"query\":\"x\"}").body())
+        .contains("ask the tenant admin for a key of a role that reads it");
     assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"ETREAT\"}").body())
         .contains("reason_required");
     // a purpose the role may not use: the refusal says which it may, so the caller can fix the request
