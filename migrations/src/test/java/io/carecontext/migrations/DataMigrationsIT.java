@@ -189,7 +189,8 @@ class DataMigrationsIT {
   /**
    * Tenant migration 64: research ranks on research embeddings (of de-identified text). A tenant that had
    * research on keeps it on, its index now over the new column (research refuses until the sweep has
-   * made them); a tenant that had it off gets none.
+   * made them); a tenant that had it off gets none. Tenant migration 66 records whether research is on
+   * and its build completed.
    */
   @Test
   void theResearchIndexMovesToTheResearchEmbeddingsOfATenantThatHadItOnly() throws SQLException {
@@ -197,6 +198,13 @@ class DataMigrationsIT {
     assertThat(rows(before63, index.formatted(before63.schemaName()))).singleElement().asString()
         .contains("research_embedding").doesNotContain("(embedding");
     assertThat(rows(tenant, index.formatted(tenant.schemaName()))).isEmpty();
+    // 66: research answers once its build has completed; a tenant that had research on keeps it on, complete
+    // when every chunk already has its research embedding (otherwise the sweep marks it), one that had it off not
+    String build = "SELECT enabled || ' ' || generation || ' ' || (completed IS NOT DISTINCT FROM CASE WHEN "
+        + "EXISTS (SELECT 1 FROM chunks WHERE research_embedding IS NULL) THEN NULL ELSE 1 END) FROM research_build";
+    assertThat(rows(before63, build)).containsExactly("true 1 true");
+    assertThat(rows(tenant, "SELECT enabled || ' ' || generation || ' ' || coalesce(completed::text, '-') "
+        + "FROM research_build")).containsExactly("false 0 -");
   }
 
   static void superuser(String sql) throws SQLException {

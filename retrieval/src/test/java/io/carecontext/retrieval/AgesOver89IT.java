@@ -64,9 +64,11 @@ class AgesOver89IT {
       store.put(tenant, feed, Fhir.parseResource(json));
     }
     new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
-    // research ranks on research embeddings (tenant migration 64), made for a tenant with research on
-    new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys)
-        .embedAll(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
+    // research ranks on research embeddings (tenant migration 64), made for a tenant with research on by
+    // its build, which research waits for (tenant migration 66)
+    var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
+    embeddings.turnOn(tenant);
+    embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
     research = new ResearchService(platform.tx, platform.keys, new AuditLog(platform.tx, platform.keys));
   }
 

@@ -740,10 +740,16 @@ class RetrievalIT {
         RESEARCH_POLICY, who, query, text -> MODEL.embedAll(List.of(text)).get(0), null, 100, purpose);
   }
 
-  /** The research embeddings of every chunk written so far, as the research build and its sweep make them. */
+  /**
+   * The research embeddings of every chunk written so far, as the research build and its sweep make them,
+   * research turned on first if its build has not completed (tenant migration 66).
+   */
   static long researchEmbeddingsMade() {
-    return new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys)
-        .embedAll(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
+    var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
+    if (!embeddings.completed(tenant)) {
+      embeddings.turnOn(tenant);
+    }
+    return embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
   }
 
   static java.util.Set<String> patientsOf(List<Long> chunkIds) throws SQLException {
@@ -861,43 +867,64 @@ class RetrievalIT {
   }
 
   /**
-   * Research ranks only on research embeddings (tenant migration 64). While any chunk of the tenant has
-   * none (research just turned on, a note written since the last sweep, a patient whose identifiers
-   * changed), ranking the others would silently leave it out, and ranking it on its identified
-   * embedding would let a name steer again: the search is refused 503 research_index_building, audited,
-   * and the build's progress counts the chunks still to make. A RelatedPerson arriving later makes its
-   * patient's research embeddings wait to be made again, with the name it brings known; no other
-   * patient's.
+   * Research ranks only on research embeddings (tenant migration 64), and refused while ANY chunk of the
+   * tenant had none: on a live tenant, whose feed writes notes every few seconds, each new chunk waits for
+   * the next sweep, so research was refused most of the time. It now refuses (503 research_index_building,
+   * audited) only until the research build has completed since research was turned on (tenant migration
+   * 66, a marker in the database); afterwards a chunk still without a research embedding is left out and
+   * the result says it is incomplete, its audit row listing exactly what was returned. Turning research
+   * off and on refuses again until a build completes, and a build that began before research was turned
+   * off or on again does not complete the new one. A RelatedPerson arriving later makes its patient's
+   * research embeddings wait to be made again, with the name it brings known (left out meanwhile); no
+   * other patient's.
    */
   @Test
-  void researchRefusesWhileAnyChunkHasNoResearchEmbeddingAndRemakesAPatientsWhenTheirIdentifiersChange()
-      throws SQLException {
+  void researchRefusesUntilItsBuildHasCompletedThenLeavesPendingChunksOutAndSaysSo() throws SQLException {
     var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
-    researchEmbeddingsMade();
-    assertThat(embeddings.progress(tenant).pending()).isZero();
-    assertThat(embeddings.progress(tenant).percent()).isEqualTo(100.0);
-    namedPatientWithNote("p-rp", "Hortensia", "Vandersloot",
-        "Hortensia Vandersloot came with Philippa Oyelaran about a rash on both forearms.");
-    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
-    var building = embeddings.progress(tenant);
-    assertThat(building.pending()).isPositive();
-    assertThat(building.percent()).isLessThan(100.0);
     var service = new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit);
-    java.util.function.Supplier<Object> search = () -> service.search(tenant, RESEARCH_POLICY, RESEARCHER, "rash",
-        text -> MODEL.embedAll(List.of(text)).get(0), MODEL.modelId(), 10, "HRESCH");
-    assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class, d -> {
+    java.util.function.Supplier<io.carecontext.retrieval.research.ResearchService.ResearchResult> search =
+        () -> service.search(tenant, RESEARCH_POLICY, RESEARCHER, "rash on both forearms",
+            text -> MODEL.embedAll(List.of(text)).get(0), MODEL.modelId(), 100, "HRESCH");
+    java.util.function.Consumer<AccessDenied> building = d -> {
       assertThat(d.status()).isEqualTo(503);
       assertThat(d.code()).isEqualTo("research_index_building");
       assertThat(d.getMessage()).contains("researchIndex", "/admin/tenants/{tenant}/ingest");
       assertThat(d.retryAfterSeconds()).isPositive();
       assertThat(auditRow(d.auditId())).containsEntry("reason", "research_index_building")
           .containsEntry("decision", "denied").containsEntry("action", "research");
-    });
-    // one batch at a time, as the build does, until none is left
+    };
+    // (1) research turned on, its build not completed: refused, though every chunk has its embedding
+    researchEmbeddingsMade();
+    embeddings.turnOff(tenant);
+    assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class, building);
+    embeddings.turnOn(tenant);
+    assertThat(embeddings.completed(tenant)).isFalse();
+    assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class, building);
+    embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
+    assertThat(embeddings.completed(tenant)).isTrue();
+    assertThat(search.get().complete()).isTrue();
+
+    // (2) a note written since the build: research answers without it, and says so
+    namedPatientWithNote("p-rp", "Hortensia", "Vandersloot",
+        "Hortensia Vandersloot came with Philippa Oyelaran about a rash on both forearms.");
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    var progress = embeddings.progress(tenant);
+    assertThat(progress.pending()).isPositive();
+    assertThat(progress.percent()).isLessThan(100.0);
+    var incomplete = search.get();
+    assertThat(incomplete.complete()).isFalse();
+    List<Long> returned = incomplete.chunks().stream().map(c -> c.chunkId()).toList();
+    assertThat(patientsOf(returned)).doesNotContain("p-rp");
+    assertThat((List<?>) auditRow(incomplete.auditId()).get("chunkIds")).map(id -> ((Number) id).longValue())
+        .containsExactlyElementsOf(returned);
+    // the sweep makes it (one batch at a time, as the build does): returned, and the result is complete
     assertThat(embeddings.embedPending(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll)).isPositive();
     assertThat(embeddings.progress(tenant).pending()).isZero();
-    assertThat(search.get()).isNotNull();
+    var complete = search.get();
+    assertThat(complete.complete()).isTrue();
+    assertThat(patientsOf(complete.chunks().stream().map(c -> c.chunkId()).toList())).contains("p-rp");
 
+    // a patient whose identifiers changed waits again, left out until made again; no other patient does
     String pendingOf = "SELECT count(*) FROM tenant_clinic.chunks WHERE research_embedding IS NULL AND patient_id ";
     new FhirStore(platform.tx, platform.keys).put(tenant, FEED, Fhir.parseResource("""
         {"resourceType":"RelatedPerson","id":"rp-philippa","patient":{"reference":"Patient/p-rp"},
@@ -905,10 +932,30 @@ class RetrievalIT {
     new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
     assertThat(superuserLong(pendingOf + "= 'p-rp' AND resource_type = 'DocumentReference'")).isEqualTo(1);
     assertThat(superuserLong(pendingOf + "<> 'p-rp'")).isZero();
-    assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class,
-        d -> assertThat(d.code()).isEqualTo("research_index_building"));
+    var remaking = search.get();
+    assertThat(remaking.complete()).isFalse();
+    assertThat(patientsOf(remaking.chunks().stream().map(c -> c.chunkId()).toList())).doesNotContain("p-rp");
     researchEmbeddingsMade();
-    assertThat(search.get()).isNotNull();
+    assertThat(search.get().complete()).isTrue();
+
+    // (3) off and on again: refused until a build completes again; a build that began before does not
+    namedPatientWithNote("p-rp2", "Ottoline", "Ashdown", "A rash on both forearms after gardening.");
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    long stale = embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), texts -> {
+      embeddings.turnOff(tenant); // while this build embeds, research is turned off and on again
+      embeddings.turnOn(tenant);
+      return MODEL.embedAll(texts);
+    });
+    assertThat(stale).isPositive();
+    assertThat(embeddings.progress(tenant).pending()).isZero();
+    assertThat(embeddings.completed(tenant)).isFalse();
+    assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class, building);
+    embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
+    assertThat(search.get().complete()).isTrue();
+
+    // (4) the marker is the database's (tenant migration 66), not this process's memory
+    assertThat(superuserLong("SELECT count(*) FROM tenant_clinic.research_build "
+        + "WHERE enabled AND completed = generation")).isEqualTo(1);
   }
 
   static long superuserLong(String sql) throws SQLException {

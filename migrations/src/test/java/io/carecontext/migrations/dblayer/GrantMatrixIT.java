@@ -40,7 +40,7 @@ class GrantMatrixIT {
   static final Map<String, String> TABLE_GRANTS = Map.ofEntries(
       Map.entry("tenant care_links", "SIUD"), Map.entry("tenant chunks", "SIUD"), Map.entry("tenant consents", "SIUD"),
       Map.entry("tenant embedding_cache", "SIUD"), Map.entry("tenant llm_usage", "SIU"),
-      Map.entry("tenant outbox", "SIUD"), Map.entry("tenant practitioner_roles", "SIUD"),
+      Map.entry("tenant outbox", "SIUD"), Map.entry("tenant research_build", "SU"), Map.entry("tenant practitioner_roles", "SIUD"),
       Map.entry("tenant practitioner_roles_without_holder", "SIUD"), Map.entry("tenant resource_identifiers", "SIUD"),
       Map.entry("tenant resource_versions", "SIUD"), Map.entry("tenant resources", "SIUD"),
       Map.entry("reader break_glass", "SI"), Map.entry("reader care_links", "S"), Map.entry("reader chunks", "S"),
@@ -72,6 +72,7 @@ class GrantMatrixIT {
       Map.entry("{schema}.subject_exists_whatever_its_labels()", "reader"),
       Map.entry("{schema}.chunks_of_another_model_exist('m'::text, 3)", "research"),
       Map.entry("{schema}.research_embeddings_pending()", "research"),
+      Map.entry("{schema}.research_build_completed()", "research"),
       Map.entry("platform.api_key_creation_recorded('alpha'::text, 'k'::text)", "app"),
       Map.entry("platform.api_key_creation_row('alpha'::text, 'k'::text)", "app"),
       Map.entry("platform.api_key_revocation_recorded('alpha'::text, 'k'::text)", "app"),

@@ -122,6 +122,70 @@ public final class ResearchEmbeddings {
     });
   }
 
+  /**
+   * Research turned on (the setting researchIndex): a new generation of the tenant's research build
+   * (tenant migration 66), not completed, so research refuses until {@link #build} completes it.
+   * Returns the generation.
+   */
+  public long turnOn(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE research_build SET enabled = true, generation = generation + 1, completed = NULL RETURNING generation");
+           ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    });
+  }
+
+  /** Research turned off: the build's completion is forgotten, and a build still running cannot mark it. */
+  public void turnOff(TenantId tenant) {
+    tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE research_build SET enabled = false, generation = generation + 1, completed = NULL")) {
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  /** Whether the research build has completed since research was last turned on: research answers once it has. */
+  public boolean completed(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT enabled AND completed IS NOT DISTINCT FROM generation FROM research_build");
+           ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    });
+  }
+
+  /**
+   * The research build (and its sweep): the research embeddings of every chunk of the model that has
+   * none, then the build marked completed for the generation research was on at its start, unless
+   * research was turned off or on again meanwhile (tenant migration 66). Chunks written while it ran
+   * may be left pending: research answers without them, saying it is incomplete, until the sweep
+   * makes them. Returns how many were made.
+   */
+  public long build(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
+    Long generation = tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT generation FROM research_build WHERE enabled");
+           ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : null;
+      }
+    });
+    long made = embedAll(tenant, model, dimensions, embed);
+    if (generation != null) {
+      tx.run(tenant, PolicySettings.ingest(), c -> {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE research_build SET completed = generation "
+            + "WHERE enabled AND generation = ? AND completed IS DISTINCT FROM generation")) {
+          ps.setLong(1, generation);
+          return ps.executeUpdate();
+        }
+      });
+    }
+    return made;
+  }
+
   /** Embeds every pending chunk of the model; {@code progress} is told after each batch. */
   public long embedAll(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
     long made = 0;

@@ -66,7 +66,10 @@ public final class ResearchService {
    * <p>Both rank on {@code research_embedding} (tenant migration 64), the embedding of the chunk's
    * de-identified text ({@link ResearchEmbeddings}), never on {@code embedding}, the identified text's:
    * a name typed into the query, in any case, cannot steer the ranking towards the notes that name
-   * that person. The statement before refuses too while any chunk has no research embedding yet.
+   * that person. The statement before refuses too until the tenant's research build has completed since
+   * research was turned on (tenant migration 66); afterwards a chunk without a research embedding yet (a
+   * note written since the last sweep, a patient whose identifiers changed) is left out, and the result
+   * says it is incomplete.
    */
   public static final String APPROXIMATE = """
       SELECT * FROM (
@@ -84,9 +87,9 @@ public final class ResearchService {
 
   /** The error code and audit reason of a search refused while research embeddings are being made. */
   public static final String RESEARCH_EMBEDDINGS_PENDING = "research_index_building";
-  static final String PENDING_MESSAGE = "research search ranks on embeddings of de-identified text, and some of "
-      + "this tenant's chunks have none yet: research must be turned on (tenant setting researchIndex) and its "
-      + "build finished; wait for it (GET /admin/tenants/{tenant}/ingest shows researchIndex and its percent)";
+  static final String PENDING_MESSAGE = "research search ranks on embeddings of de-identified text, and this "
+      + "tenant's research build has not completed yet: research must be turned on (tenant setting researchIndex) "
+      + "and its build finished; wait for it (GET /admin/tenants/{tenant}/ingest shows researchIndex and its percent)";
   static final long PENDING_RETRY_SECONDS = 30;
 
   /** One de-identified chunk: the patient as a pseudonym local to this response. */
@@ -99,7 +102,16 @@ public final class ResearchService {
     }
   }
 
-  public record ResearchResult(List<ResearchChunk> chunks, UUID auditId) {}
+  /**
+   * {@code complete} is false when some chunk of the tenant had no research embedding yet (written since
+   * the last sweep, or of a patient whose identifiers changed): it was not ranked, so the result may miss
+   * the newest notes. One boolean about the whole tenant, nothing of any patient.
+   */
+  public record ResearchResult(List<ResearchChunk> chunks, UUID auditId, boolean complete) {
+    public ResearchResult(List<ResearchChunk> chunks, UUID auditId) {
+      this(chunks, auditId, true);
+    }
+  }
 
   private final TenantTransactions tx;
   private final TenantKeys keys;
@@ -196,7 +208,8 @@ public final class ResearchService {
       throw ReembeddingInProgress.refusal(e, audit, tenant, base, start);
     }
     if (RESEARCH_EMBEDDINGS_PENDING.equals(found.refusal())) {
-      // Some chunk has no research embedding yet: ranking the others alone would silently leave it out.
+      // The research build has not completed since research was turned on: most chunks may have no
+      // research embedding yet, and the answer would be of a few.
       throw deny(tenant, base, 503, RESEARCH_EMBEDDINGS_PENDING, PENDING_MESSAGE, RESEARCH_EMBEDDINGS_PENDING,
           PENDING_RETRY_SECONDS, start);
     }
@@ -209,7 +222,7 @@ public final class ResearchService {
     List<ResearchChunk> chunks = deidentify(tenant, who, rows, found.subjects());
     UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED, "allowed",
         chunks.stream().map(ResearchChunk::chunkId).toList(), (System.nanoTime() - start) / 1_000_000));
-    return new ResearchResult(chunks, id);
+    return new ResearchResult(chunks, id, found.complete());
   }
 
   private record Row(long chunkId, String patientId, String type, String category, String text, double distance) {}
@@ -218,9 +231,9 @@ public final class ResearchService {
    * The rows found and each patient's research subject code, or why the database hid every row
    * ({@code refusal}, an audit reason).
    */
-  private record Nearest(List<Row> rows, Map<String, String> subjects, String refusal) {
+  private record Nearest(List<Row> rows, Map<String, String> subjects, String refusal, boolean complete) {
     Nearest(String refusal) {
-      this(List.of(), Map.of(), refusal);
+      this(List.of(), Map.of(), refusal, false);
     }
   }
 
@@ -243,13 +256,16 @@ public final class ResearchService {
     TenantCipher cipher = keys.cipher(tenant);
     boolean indexed = vector.length == INDEXED_DIMENSIONS;
     return tx.run(tenant, settings(policy, rp).withCaller(who.keyId(), who.keySecretHash()), c -> {
+      boolean complete;
       // One round trip: the index's settings, the admission checks, then (only for an admitted key and
-      // scope, so a refused key is told 403 first) the refusal of a search during a re-embedding.
+      // scope, so a refused key is told 403 first) the refusal of a search during a re-embedding, before
+      // the research build has completed, and whether every chunk has its research embedding.
       try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
           SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true),
                  set_config('plan_cache_mode', 'force_custom_plan', true), admitted, scope_admitted,
                  CASE WHEN admitted AND scope_admitted AND {schema}.chunks_of_another_model_exist(?, ?)
                       THEN {schema}.chunk_of_another_model() END,
+                 admitted AND scope_admitted AND NOT {schema}.research_build_completed(),
                  admitted AND scope_admitted AND {schema}.research_embeddings_pending()
           FROM (SELECT EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher']) AS admitted,
                        {schema}.research_scope_admitted() AS scope_admitted OFFSET 0) checks"""))) {
@@ -269,6 +285,7 @@ public final class ResearchService {
           if (rs.getBoolean(7)) {
             return new Nearest(RESEARCH_EMBEDDINGS_PENDING);
           }
+          complete = !rs.getBoolean(8);
         }
       }
       List<Row> out = new ArrayList<>();
@@ -291,7 +308,7 @@ public final class ResearchService {
       // each patient's code, issued in this transaction for one that has none: what its chat names
       Map<String, String> subjects = ResearchSubjects.issue(c, tenant,
           out.stream().map(Row::patientId).collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new)));
-      return new Nearest(out, subjects, null);
+      return new Nearest(out, subjects, null, complete);
     });
   }
 

@@ -81,13 +81,19 @@ public class ResearchIndexBuilds implements AutoCloseable {
     }
   }
 
-  /** Starts a build in the background, or drops the index at once. */
+  /**
+   * Starts a build in the background, or drops the index at once. Either way the build's completion
+   * (tenant migration 66) is forgotten first, in the database, so every API process refuses research
+   * until a build completes again.
+   */
   public void request(TenantId tenant, boolean enabled) {
     failed.remove(tenant);
     if (!enabled) {
+      embeddings.turnOff(tenant);
       provisioner.researchIndex(tenant, false);
       return;
     }
+    embeddings.turnOn(tenant);
     if (queued.add(tenant)) {
       executor.submit(() -> build(tenant));
     }
@@ -108,10 +114,13 @@ public class ResearchIndexBuilds implements AutoCloseable {
     }
   }
 
-  /** The research embeddings of every chunk of the tenant's model that has none. */
+  /**
+   * The research embeddings of every chunk of the tenant's model that has none, then the build marked
+   * completed (research answers from then on, saying when some chunk is still pending).
+   */
   private void embed(TenantId tenant) {
     EmbeddingProvider model = models.forTenant(tenant);
-    long made = embeddings.embedAll(tenant, model.modelId(), model.dimensions(), model::embedAll);
+    long made = embeddings.build(tenant, model.modelId(), model.dimensions(), model::embedAll);
     if (made > 0) {
       LOG.info("tenant {}: {} research embeddings made", tenant, made);
     }
@@ -119,7 +128,9 @@ public class ResearchIndexBuilds implements AutoCloseable {
 
   /**
    * The chunks written since, for every tenant with research on (its index ready). A tenant whose
-   * sweep fails is tried again at the next one; research refuses it meanwhile (chunks pending).
+   * sweep fails is tried again at the next one; research leaves its pending chunks out meanwhile,
+   * saying it is incomplete. A sweep that has made every chunk's also marks a build completed that no
+   * build marked (a tenant that had the index before tenant migration 66, a build whose process ended).
    */
   public void sweep() {
     try {
@@ -140,24 +151,31 @@ public class ResearchIndexBuilds implements AutoCloseable {
 
   /**
    * {@code {"state": …}}, with {@code percent} while building (the index, then the research
-   * embeddings: {@code pending} chunks still without one) and {@code message} after a failure.
+   * embeddings: {@code pending} chunks still without one) and {@code message} after a failure. Once the
+   * build has completed (research answers) the state is {@code ready}, with {@code pending} while the
+   * sweep has chunks written since to make.
    */
   public Map<String, Object> status(TenantId tenant) {
     Map<String, Object> out = new LinkedHashMap<>();
     TenantProvisioner.ResearchIndexState s = provisioner.researchIndexState(tenant);
     ResearchEmbeddings.Progress p = s.state().equals("ready") ? embeddings.progress(tenant) : null;
-    boolean ready = p != null && p.pending() == 0;
-    if (failed.containsKey(tenant) && !ready) {
+    boolean ready = p != null && embeddings.completed(tenant);
+    if (ready) {
+      out.put("state", "ready");
+      if (p.pending() > 0) {
+        out.put("pending", p.pending());
+      }
+    } else if (failed.containsKey(tenant)) {
       out.put("state", "failed");
       out.put("message", failed.get(tenant));
     } else if (s.state().equals("building")) {
       out.put("state", "building");
       out.put("percent", 0.0); // the index over an empty column: the embeddings are the build's work
-    } else if (p != null && p.pending() > 0) {
+    } else if (p != null) {
       out.put("state", "building");
       out.put("percent", p.percent());
       out.put("pending", p.pending());
-    } else if (queued.contains(tenant) && !ready) {
+    } else if (queued.contains(tenant)) {
       out.put("state", "queued");
     } else {
       out.put("state", s.state());

@@ -335,19 +335,88 @@ class ContextApiIT {
     assertThat(app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.adminKey(), null).body())
         .contains("\"chunksOfAnotherModel\":0");
     // The re-embedded chunk has no research embedding yet (this server runs no worker threads, so no
-    // sweep): the build shows it pending, and research refuses rather than leave it out or rank it on
-    // its identified text (tenant migration 64).
+    // sweep): the status shows it pending, and research, whose build has completed (tenant migration 66),
+    // answers without it rather than rank it on its identified text (tenant migration 64), saying so.
     assertThat(app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.adminKey(), null).body())
-        .contains("\"researchIndex\":{\"state\":\"building\",\"percent\":").contains("\"pending\":1}");
-    HttpResponse<String> building = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
-    assertThat(building.statusCode()).as(building.body()).isEqualTo(503);
-    assertThat(building.headers().firstValue("Retry-After")).hasValue("30");
-    assertThat(building.body()).contains("\"error\":\"research_index_building\"").contains("\"message\":\"")
-        .contains("researchIndex").contains("GET /admin/tenants/{tenant}/ingest").doesNotContain("diabetes");
+        .contains("\"researchIndex\":{\"state\":\"ready\",\"pending\":1}");
+    HttpResponse<String> pending = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
+    assertThat(pending.statusCode()).as(pending.body()).isEqualTo(200);
+    assertThat(pending.body()).contains("Type 2 diabetes mellitus").contains("\"complete\":false")
+        .doesNotContain("ankle");
     app.researchOn(tenant);
     HttpResponse<String> after = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
     assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
-    assertThat(after.body()).contains("Type 2 diabetes mellitus").doesNotContain("ankle");
+    assertThat(after.body()).contains("Type 2 diabetes mellitus").contains("\"complete\":true").doesNotContain("ankle");
+  }
+
+  /**
+   * On a live tenant the feed writes notes every few seconds, and research refused (503
+   * research_index_building) while any chunk had no research embedding, so most of the time. It now
+   * refuses only until the research build has completed since research was turned on (tenant migration
+   * 66: a marker in the database, which another API process sees); afterwards a note written since the
+   * last sweep is left out and the response says "complete": false, until the sweep has made it.
+   * Turning research off refuses again, and on again answers once its build has completed.
+   */
+  @Test
+  void researchAnswersOnceItsBuildHasCompletedAndSaysWhenTheNewestNotesAreLeftOut() throws Exception {
+    String tenant = "livefeed";
+    String feed = app.tenantWithKey(tenant, "feed-l", "[\"ehr-integration\"]", null);
+    String researcher = app.tenantWithKey(tenant, "res-l", "[\"researcher\"]", null);
+    HttpResponse<String> stored = app.call("POST", "/fhir/" + tenant, feed, """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"pt-1"},"request":{"method":"PUT","url":"Patient/pt-1"}},
+          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
+           "request":{"method":"PUT","url":"Consent/cs-1"}},
+          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
+             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
+           "request":{"method":"PUT","url":"Condition/cn-1"}}]}""", "application/fhir+json");
+    assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant));
+    String search = "{\"query\":\"diabetes\",\"k\":10,\"purposeOfUse\":\"HRESCH\"}";
+    // (1) research off, so no build has completed: refused as before
+    HttpResponse<String> off = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
+    assertThat(off.statusCode()).as(off.body()).isEqualTo(503);
+    assertThat(off.body()).contains("\"error\":\"research_index_building\"").doesNotContain("diabetes");
+    app.researchOn(tenant);
+    HttpResponse<String> built = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
+    assertThat(built.statusCode()).as(built.body()).isEqualTo(200);
+    assertThat(built.body()).contains("Type 2 diabetes mellitus").contains("\"complete\":true");
+    // (2) a note the feed writes afterwards, before any sweep: research answers without it, and says so
+    HttpResponse<String> newer = app.call("PUT", "/fhir/" + tenant + "/Condition/cn-2", feed, """
+        {"resourceType":"Condition","id":"cn-2","subject":{"reference":"Patient/pt-1"},
+         "code":{"coding":[{"system":"http://snomed.info/sct","code":"4855003","display":"Diabetic retinopathy"}]}}""",
+        "application/fhir+json");
+    assertThat(newer.statusCode()).as(newer.body()).isIn(200, 201);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant));
+    HttpResponse<String> during = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
+    assertThat(during.statusCode()).as(during.body()).isEqualTo(200);
+    assertThat(during.body()).contains("Type 2 diabetes mellitus").contains("\"complete\":false")
+        .doesNotContain("retinopathy");
+    assertThat(app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.adminKey(), null).body())
+        .contains("\"researchIndex\":{\"state\":\"ready\",\"pending\":1}");
+    // (4) the build's completion is the database's: another API process, which never ran it, answers too
+    try (TestServer other = new TestServer(app, Map.of("CARECONTEXT_WORKER_THREADS", "0"))) {
+      HttpResponse<String> elsewhere = other.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
+      assertThat(elsewhere.statusCode()).as(elsewhere.body()).isEqualTo(200);
+      assertThat(elsewhere.body()).contains("\"complete\":false").doesNotContain("retinopathy");
+    }
+    // the sweep makes it: returned, and the response says complete
+    app.bean(io.carecontext.services.tenancy.ResearchIndexBuilds.class).sweep();
+    HttpResponse<String> swept = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
+    assertThat(swept.statusCode()).as(swept.body()).isEqualTo(200);
+    assertThat(swept.body()).contains("Diabetic retinopathy").contains("\"complete\":true");
+    // (3) off: refused again, in every process; on again: answered once its build has completed
+    assertThat(app.call("PATCH", "/admin/tenants/" + tenant, app.adminKey(), "{\"settings\":{\"researchIndex\":false}}")
+        .statusCode()).isEqualTo(200);
+    HttpResponse<String> offAgain = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
+    assertThat(offAgain.statusCode()).as(offAgain.body()).isEqualTo(503);
+    assertThat(offAgain.body()).contains("\"error\":\"research_index_building\"").doesNotContain("diabetes");
+    app.researchOn(tenant);
+    HttpResponse<String> onAgain = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
+    assertThat(onAgain.statusCode()).as(onAgain.body()).isEqualTo(200);
+    assertThat(onAgain.body()).contains("Diabetic retinopathy").contains("\"complete\":true");
   }
 
   /** PATCHes the tenant's embedding setting to the endpoint {@code model} serves, under this model name and size. */
