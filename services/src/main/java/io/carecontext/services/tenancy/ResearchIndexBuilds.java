@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * an HTTP request should. While research is on, a sweep every {@link #SWEEP_SECONDS} seconds (in
  * the processes that run embedding worker threads) embeds the chunks written since (ingest itself
  * never does: a tenant without research embeds each chunk once). The state (absent, queued,
- * building with progress, ready, failed) comes from PostgreSQL's catalog, its index-build progress view and the count of chunks still without a research
- * embedding, so it is right whichever API process started the build.
+ * building with progress, ready, failed) comes from PostgreSQL's catalog, its index-build progress view,
+ * the count of chunks still without a research embedding and the build's completion (tenant migration
+ * 66: research answers once it is set), so it is right whichever API process started the build.
  */
 @Singleton
 public class ResearchIndexBuilds implements AutoCloseable {
