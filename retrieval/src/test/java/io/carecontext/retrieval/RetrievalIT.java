@@ -835,13 +835,15 @@ class RetrievalIT {
   void aNameInTheResearchQueryDoesNotSteerTheRanking() throws SQLException {
     namedPatientWithNote("p-zq", "Zebulon", "Quartermaine",
         "Zebulon Quartermaine reports a dry cough that keeps waking the household at night.");
-    namedPatientWithNote("p-af", "Abigail", "Fontaine",
-        "Abigail Fontaine reports a dry cough that keeps waking the household at night.");
+    namedPatientWithNote("p-af", "Ottoline", "Vexwarden",
+        "Ottoline Vexwarden reports a dry cough that keeps waking the household at night.");
     new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
 
     var him = research(RESEARCHER, "Zebulon Quartermaine cough", "HRESCH");
-    var her = research(RESEARCHER, "Abigail Fontaine cough", "HRESCH");
-    // both notes found, and the same ranking and scores whichever person the query names
+    var her = research(RESEARCHER, "Ottoline Vexwarden cough", "HRESCH");
+    // both notes found, and the same ranking and scores whichever person the query names (two names no list
+    // holds: a name of the Census lists is one [REDACTED] span in the query, other capitalized words a [NAME]
+    // each, which moves every score alike and steers towards no one; the loop below asks a listed name too)
     assertThat(patientsOf(him.chunks().stream().map(c -> c.chunkId()).toList())).contains("p-zq", "p-af");
     assertThat(him.chunks().stream().map(c -> c.chunkId() + "@" + c.score()).toList())
         .isEqualTo(her.chunks().stream().map(c -> c.chunkId() + "@" + c.score()).toList());
@@ -849,8 +851,8 @@ class RetrievalIT {
     // model is case-blind: it steered a ranking on the identified chunks' embeddings. Research ranks on
     // the de-identified text's (tenant migration 64), which holds neither name: the two notes score
     // alike whichever name is typed, and however.
-    for (String query : List.of("Zebulon Quartermaine cough", "Abigail Fontaine cough", "zebulon quartermaine cough",
-        "abigail fontaine cough", "quartermaine", "fontaine")) {
+    for (String query : List.of("Zebulon Quartermaine cough", "Ottoline Vexwarden cough", "zebulon quartermaine cough",
+        "ottoline vexwarden cough", "quartermaine", "vexwarden", "Abigail Fontaine cough", "abigail fontaine")) {
       var found = research(RESEARCHER, query, "HRESCH");
       Map<String, Double> scoreOf = new java.util.HashMap<>();
       for (var c : found.chunks().stream().filter(c -> c.resourceType().equals("DocumentReference")).toList()) {
