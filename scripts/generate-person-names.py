@@ -59,6 +59,7 @@ Nexium Prilosec Zantac Reglan Senna Colace Miralax Dulcolax Kayexalate Lokelma L
 Pepper Scholl Seuss Teal Bronner Reddy Martens Target Kroger Osco Walgreen Walgreens Costco Safeway Meijer Publix
 Aetna Cigna Humana Anthem Kaiser Optum Quest Labcorp Mepilex Tegaderm Hollister Medline Stryker Zimmer Omnipaque
 Troponin Holter Veress Couinaud Bosniak Hounsfield Glasgow Gault Cockcroft Kimmelstiel Ganz Mackay Kleihauer Betke
+Pancoast Pfannenstiel Tuohy Penrose Hickman Ranson Mcroberts Epley Candida Barton
 """.split())
 
 
@@ -72,6 +73,7 @@ Howell Hunt Hunter Jackson Jacob Jones Kelly Kent King Lewis Little Long Lynch M
 Morgan Murphy Nelson Palmer Parker Patrick Pierce Potter Reid Reynolds Rhodes Robertson Rose Ross Russell Scott Smith
 Spencer Stevens Stokes Taylor Thomas Thompson Turner Walker Ward Warren Watson Weber Wells White Williams Wilson
 Wright Young Beck Becker Fisher Nelson Roth Wolff Graves Sims Lane Hand Golden Castle Clay Cotton Duke Swan Long
+Barton
 """.split())
 
 

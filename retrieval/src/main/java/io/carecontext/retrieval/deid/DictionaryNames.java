@@ -80,7 +80,49 @@ final class DictionaryNames {
   private static final Set<String> TITLES = Set.of("dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor",
       "rev", "sr", "fr", "nurse", "sister", "brother", "father", "mother");
 
+  /**
+   * Eponyms of two or more names ("Stevens-Johnson", "Guillain Barre"), lower case, accents dropped, parts joined by
+   * hyphens: each part may be a name of the dictionary, and a hyphenated word counts as a surname when a part is one,
+   * so without this list a label's value ("Rash: Stevens-Johnson") became a person.
+   */
+  private static final Set<String> COMPOUND_EPONYMS = Set.of("stevens-johnson", "guillain-barre", "creutzfeldt-jakob",
+      "charcot-marie-tooth", "charcot-marie", "marie-tooth", "mallory-weiss", "ehlers-danlos", "osgood-schlatter",
+      "cheyne-stokes", "wolff-parkinson-white", "legg-calve-perthes", "budd-chiari", "arnold-chiari", "dandy-walker",
+      "lambert-eaton", "brown-sequard", "kimmelstiel-wilson", "henoch-schonlein", "peutz-jeghers", "klippel-feil",
+      "klippel-trenaunay", "sturge-weber", "zollinger-ellison", "jarisch-herxheimer", "hill-sachs", "swan-ganz",
+      "jackson-pratt", "wolff-chaikoff", "waterhouse-friderichsen", "stein-leventhal", "dubin-johnson", "crigler-najjar",
+      "hand-schuller-christian", "letterer-siwe", "austin-flint", "graham-steell", "argyll-robertson", "mallory-denk",
+      "miller-fisher", "miller-dieker", "prader-willi", "beckwith-wiedemann", "smith-lemli-opitz", "smith-magenis",
+      "russell-silver", "silver-russell", "shy-drager", "tolosa-hunt", "ramsay-hunt", "adams-stokes", "stokes-adams",
+      "kasabach-merritt", "bernard-soulier", "chediak-higashi", "wiskott-aldrich", "denys-drash", "fitz-hugh-curtis",
+      "osler-weber-rendu", "rendu-osler-weber", "von-hippel-lindau", "hippel-lindau", "bland-white-garland",
+      "lown-ganong-levine", "kearns-sayre", "sengstaken-blakemore", "mary-joseph", "sister-mary-joseph",
+      "cornelia-de-lange", "de-quervain", "von-willebrand", "roux-en-y", "heberden-bouchard", "weber-christian",
+      "hallervorden-spatz", "kluver-bucy", "marchiafava-bignami", "wernicke-korsakoff", "romano-ward",
+      "jervell-lange-nielsen", "lesch-nyhan", "niemann-pick", "tay-sachs", "pelizaeus-merzbacher", "sjogren-larsson",
+      "stewart-treves", "mayer-rokitansky-kuster-hauser", "holt-oram", "treacher-collins", "pierre-robin");
+
   private DictionaryNames() {}
+
+  /** Whether the words of a span found as a name are, or hold, an eponym of {@link #COMPOUND_EPONYMS}. */
+  static boolean eponym(String span) {
+    String k = java.text.Normalizer.normalize(span, java.text.Normalizer.Form.NFD).replaceAll("\\p{M}++", "")
+        .toLowerCase(Locale.ROOT).replaceAll("['’]s\\b", "").replaceAll("[\\s,.'’-]++", "-");
+    String padded = "-" + k + "-";
+    for (String e : COMPOUND_EPONYMS) {
+      if (padded.contains("-" + e + "-")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A span of the dictionary's rules, unless its words are an eponym. */
+  private static void name(List<Detectors.Span> spans, String text, int start, int end) {
+    if (!eponym(text.substring(start, end))) {
+      spans.add(new Detectors.Span(start, end, IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+    }
+  }
 
   static void add(List<Detectors.Span> spans, String text) {
     pairs(spans, text);
@@ -154,7 +196,7 @@ final class DictionaryNames {
       }
       ok = ok && !NOT_AFTER.contains(nextWord(text, m.end())) && !place(a, b);
       if (ok) {
-        spans.add(new Detectors.Span(m.start(), m.end(), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+        name(spans, text, m.start(), m.end());
         from = m.end();
       } else {
         from = m.end("a");
@@ -183,7 +225,7 @@ final class DictionaryNames {
             && (before < 0 || text.charAt(before) != ',') && !text.startsWith(",", m.end());
       }
       if (ok) {
-        spans.add(new Detectors.Span(m.start(), m.end(), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+        name(spans, text, m.start(), m.end());
         from = m.end();
       } else {
         from = m.end("a");
@@ -236,7 +278,7 @@ final class DictionaryNames {
         }
       }
       if (end > start) {
-        spans.add(new Detectors.Span(start, end, IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+        name(spans, text, start, end);
       }
     }
   }
@@ -278,7 +320,7 @@ final class DictionaryNames {
           && !place(a, b)) {
         end = v.end();
       }
-      spans.add(new Detectors.Span(v.start(), end, IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+      name(spans, text, v.start(), end);
     }
   }
 }

@@ -918,4 +918,23 @@ class DetectorsTest {
           () -> Detectors.find(run, KnownIdentifiers.empty()));
     }
   }
+
+  /**
+   * Eponyms of diseases, signs and devices that the names dictionary holds as names: a hyphenated or two-word eponym
+   * ("Stevens-Johnson", "Guillain Barre") is no double surname, and a one-word eponym a note writes alone after a
+   * label ("Tumor: Pancoast", "Yeast: Candida") is no person.
+   */
+  @Test
+  void eponymsAfterALabelAreNotPersons() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    String clinical = "Rash: Stevens-Johnson\nReaction: Stevens Johnson\nRule out: Guillain-Barre\nDdx: Guillain Barre, "
+        + "Miller Fisher\nComplication: Creutzfeldt-Jakob\nNeuropathy: Charcot-Marie-Tooth\nTear: Mallory-Weiss\n"
+        + "Syndrome noted: Ehlers-Danlos\nDisease: Osgood-Schlatter\nBreathing: Cheyne-Stokes\nTumor: Pancoast\n"
+        + "Incision: Pfannenstiel\nNeedle: Tuohy\nDrain: Penrose\nLine: Hickman\nCriteria: Ranson\n"
+        + "Maneuvers: McRoberts, Woods\nManeuvers: Epley\nYeast: Candida\nFracture: Barton";
+    assertThat(marked(clinical, none)).isEqualTo(clinical);
+    // a double surname of the dictionary, and a person named Barton beside a given name, stay persons
+    assertThat(marked("Surgeon: Ngozi Patel-Moreno\nScrub: Dana Barton", none))
+        .isEqualTo("Surgeon: [PERSON]\nScrub: [PERSON]");
+  }
 }
