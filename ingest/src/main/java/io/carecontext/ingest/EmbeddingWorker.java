@@ -1009,18 +1009,39 @@ public final class EmbeddingWorker implements AutoCloseable {
     if (types.isEmpty() && practitioners.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = c.prepareStatement("""
-        UPDATE chunks SET research_embedding = NULL
-        WHERE research_embedding IS NOT NULL
-          AND patient_id IN (SELECT r.patient_id FROM resources r JOIN unnest(?::text[], ?::text[]) AS x(t, id)
-                               ON r.resource_type = x.t AND r.resource_id = x.id
-                             UNION ALL
-                             SELECT l.patient_id FROM care_links l WHERE l.practitioner_id = ANY (?))""")) {
-      ps.setArray(1, c.createArrayOf("text", types.toArray()));
-      ps.setArray(2, c.createArrayOf("text", ids.toArray()));
-      ps.setArray(3, c.createArrayOf("text", practitioners.toArray()));
+    String patients = """
+        patient_id IN (SELECT r.patient_id FROM resources r JOIN unnest(?::text[], ?::text[]) AS x(t, id)
+                         ON r.resource_type = x.t AND r.resource_id = x.id
+                       UNION ALL
+                       SELECT l.patient_id FROM care_links l WHERE l.practitioner_id = ANY (?))""";
+    // A research batch in flight (ResearchEmbeddings.embedPending) holds its chunks locked with no research
+    // embedding yet, and read the identifiers before these changes were committed: the update below, which only
+    // sees chunks that have one, passed over them, and the batch then stored embeddings made without the name
+    // that just arrived, for good. Locking the patients' chunks still waiting first waits for such a batch to
+    // commit, so that the update, a statement later, sees its embeddings and forgets them. Only while research
+    // is on (its index exists: the build makes it before any research embedding), so a tenant without
+    // research locks nothing (a one-time filter: no scan).
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM chunks WHERE to_regclass('chunks_embedding_hnsw') "
+        + "IS NOT NULL AND research_embedding IS NULL AND " + patients + " ORDER BY chunk_id FOR UPDATE")) {
+      bindPatients(c, ps, types, ids, practitioners);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          // only the locks are wanted
+        }
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE chunks SET research_embedding = NULL WHERE research_embedding IS NOT NULL AND " + patients)) {
+      bindPatients(c, ps, types, ids, practitioners);
       ps.executeUpdate();
     }
+  }
+
+  private static void bindPatients(Connection c, PreparedStatement ps, List<String> types, List<String> ids,
+                                   List<String> practitioners) throws SQLException {
+    ps.setArray(1, c.createArrayOf("text", types.toArray()));
+    ps.setArray(2, c.createArrayOf("text", ids.toArray()));
+    ps.setArray(3, c.createArrayOf("text", practitioners.toArray()));
   }
 
   private void fail(TenantId tenant, long outboxId, RuntimeException e) {

@@ -960,6 +960,58 @@ class RetrievalIT {
         + "WHERE enabled AND completed = generation")).isEqualTo(1);
   }
 
+  /**
+   * A research batch reads its patients' identifiers, embeds, and stores the embeddings in one transaction, holding
+   * its chunks locked with none yet. A RelatedPerson committed meanwhile, and the worker's forgetting of the
+   * patient's research embeddings, found no embedding to forget (the batch's were not stored yet): the batch then
+   * stored embeddings made without the relative's name, and nothing ever made them again. The worker now waits
+   * for such a batch and forgets what it stored.
+   */
+  @Test
+  void aResearchBatchInFlightWhenAPatientsIdentifiersChangeIsMadeAgain() throws Exception {
+    platform.provisioner.researchIndex(tenant, true);
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      researchEmbeddingsMade();
+      namedPatientWithNote("p-race", "Leocadia", "Brightwater",
+          "Leocadia Brightwater came with Ottoline Faircloth about a cough.");
+      new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+      var embedding = new java.util.concurrent.CountDownLatch(1);
+      var release = new java.util.concurrent.CountDownLatch(1);
+      var batch = pool.submit(() -> new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys)
+          .embedAll(tenant, MODEL.modelId(), MODEL.dimensions(), texts -> {
+            embedding.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              throw new IllegalStateException(e);
+            }
+            return MODEL.embedAll(texts);
+          }));
+      embedding.await();
+      // the batch has read the identifiers: the relative arrives, and the worker embeds it
+      new FhirStore(platform.tx, platform.keys).put(tenant, FEED, Fhir.parseResource("""
+          {"resourceType":"RelatedPerson","id":"rp-ottoline","patient":{"reference":"Patient/p-race"},
+           "name":[{"family":"Faircloth","given":["Ottoline"]}]}"""));
+      var worker = pool.submit(() -> new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant),
+          64).drain(tenant));
+      // until the worker is done, or waits for a lock (the batch's)
+      while (!worker.isDone() && superuserLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == 0) {
+        Thread.sleep(20);
+      }
+      release.countDown();
+      batch.get();
+      worker.get();
+      assertThat(superuserLong("SELECT count(*) FROM tenant_clinic.chunks WHERE research_embedding IS NULL "
+          + "AND patient_id = 'p-race' AND resource_type = 'DocumentReference'"))
+          .as("the note's research embedding, made without the relative's name, waits to be made again").isEqualTo(1);
+      researchEmbeddingsMade();
+    } finally {
+      pool.shutdownNow();
+      platform.provisioner.researchIndex(tenant, false);
+    }
+  }
+
   static long superuserLong(String sql) throws SQLException {
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
          ResultSet rs = st.executeQuery(sql)) {
