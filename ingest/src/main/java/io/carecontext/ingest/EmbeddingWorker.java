@@ -987,15 +987,19 @@ public final class EmbeddingWorker implements AutoCloseable {
   /**
    * A patient's research embeddings (tenant migration 64) were made from texts de-identified with the
    * identifiers known then; when the resources that carry them change (a Patient renamed, a
-   * RelatedPerson or FamilyMemberHistory arriving later, a Practitioner linked to the patient), the
+   * RelatedPerson or FamilyMemberHistory arriving later, a Practitioner linked to the patient, or an Encounter
+   * or another care link's source that links a practitioner to the patient for the first time), the
    * patient's chunks wait for the research sweep again, so a name learned now is not left in what
    * research ranks on. Only chunks that have one are touched: for a tenant without research this is
-   * one index probe per such batch and writes nothing.
+   * a probe of the batch's care links (index lookups) and of the patients they link to a practitioner for
+   * the first time, and writes nothing.
    */
   private static void forgetResearchEmbeddings(Connection c, Collection<Rendered> resources) throws SQLException {
     List<String> types = new ArrayList<>();
     List<String> ids = new ArrayList<>();
     List<String> practitioners = new ArrayList<>();
+    List<String> sourceTypes = new ArrayList<>();
+    List<String> sourceIds = new ArrayList<>();
     for (Rendered r : resources) {
       switch (r.row().type()) {
         case "Patient", "RelatedPerson", "FamilyMemberHistory" -> {
@@ -1003,17 +1007,27 @@ public final class EmbeddingWorker implements AutoCloseable {
           ids.add(r.row().id());
         }
         case "Practitioner" -> practitioners.add(r.row().id());
-        default -> { }
+        default -> {
+          // a care link's source (an Encounter, a CareTeam…): it may link a practitioner to the patient
+          sourceTypes.add(r.row().type());
+          sourceIds.add(r.row().id());
+        }
       }
     }
-    if (types.isEmpty() && practitioners.isEmpty()) {
+    if (types.isEmpty() && practitioners.isEmpty() && sourceTypes.isEmpty()) {
       return;
     }
     String patients = """
         patient_id IN (SELECT r.patient_id FROM resources r JOIN unnest(?::text[], ?::text[]) AS x(t, id)
                          ON r.resource_type = x.t AND r.resource_id = x.id
                        UNION ALL
-                       SELECT l.patient_id FROM care_links l WHERE l.practitioner_id = ANY (?))""";
+                       SELECT l.patient_id FROM care_links l WHERE l.practitioner_id = ANY (?)
+                       UNION ALL
+                       SELECT l.patient_id FROM care_links l JOIN unnest(?::text[], ?::text[]) AS s(t, id)
+                         ON l.source_type = s.t AND l.source_id = s.id
+                       WHERE NOT EXISTS (SELECT 1 FROM care_links o WHERE o.patient_id = l.patient_id
+                                           AND o.practitioner_id = l.practitioner_id
+                                           AND (o.source_type <> l.source_type OR o.source_id <> l.source_id)))""";
     // A research batch in flight (ResearchEmbeddings.embedPending) holds its chunks locked with no research
     // embedding yet, and read the identifiers before these changes were committed: the update below, which only
     // sees chunks that have one, passed over them, and the batch then stored embeddings made without the name
@@ -1023,7 +1037,7 @@ public final class EmbeddingWorker implements AutoCloseable {
     // research locks nothing (a one-time filter: no scan).
     try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM chunks WHERE to_regclass('chunks_embedding_hnsw') "
         + "IS NOT NULL AND research_embedding IS NULL AND " + patients + " ORDER BY chunk_id FOR UPDATE")) {
-      bindPatients(c, ps, types, ids, practitioners);
+      bindPatients(c, ps, types, ids, practitioners, sourceTypes, sourceIds);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           // only the locks are wanted
@@ -1032,16 +1046,19 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
     try (PreparedStatement ps = c.prepareStatement(
         "UPDATE chunks SET research_embedding = NULL WHERE research_embedding IS NOT NULL AND " + patients)) {
-      bindPatients(c, ps, types, ids, practitioners);
+      bindPatients(c, ps, types, ids, practitioners, sourceTypes, sourceIds);
       ps.executeUpdate();
     }
   }
 
   private static void bindPatients(Connection c, PreparedStatement ps, List<String> types, List<String> ids,
-                                   List<String> practitioners) throws SQLException {
+                                   List<String> practitioners, List<String> sourceTypes, List<String> sourceIds)
+      throws SQLException {
     ps.setArray(1, c.createArrayOf("text", types.toArray()));
     ps.setArray(2, c.createArrayOf("text", ids.toArray()));
     ps.setArray(3, c.createArrayOf("text", practitioners.toArray()));
+    ps.setArray(4, c.createArrayOf("text", sourceTypes.toArray()));
+    ps.setArray(5, c.createArrayOf("text", sourceIds.toArray()));
   }
 
   private void fail(TenantId tenant, long outboxId, RuntimeException e) {

@@ -1012,6 +1012,39 @@ class RetrievalIT {
     }
   }
 
+  /**
+   * The research embeddings are made with the names of the practitioners linked to the patient (care links). A
+   * practitioner linked for the first time by an Encounter written after the patient's notes were embedded left
+   * them as they were, made without that name: the worker forgot them only when the Practitioner itself changed.
+   * Now the first link makes them wait again; a second encounter with the same practitioner does not.
+   */
+  @Test
+  void anEncounterLinkingAPractitionerForTheFirstTimeMakesThePatientsResearchEmbeddingsAgain() throws SQLException {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    namedPatientWithNote("p-cl", "Rosamund", "Thistlewood", "Rosamund Thistlewood will see Ignatius Wolverhollow "
+        + "next week about the cough.");
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Practitioner","id":"pr-wolverhollow","name":[{"family":"Wolverhollow","given":["Ignatius"]}]}"""));
+    EmbeddingWorker worker = new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64);
+    worker.drain(tenant);
+    researchEmbeddingsMade();
+    String encounter = """
+        {"resourceType":"Encounter","id":"%s","status":"finished",
+         "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},
+         "subject":{"reference":"Patient/p-cl"},"participant":[{"individual":{"reference":"Practitioner/pr-wolverhollow"}}],
+         "period":{"start":"2024-03-01T10:00:00Z","end":"2024-03-01T11:00:00Z"}}""";
+    String notePending = "SELECT count(*) FROM tenant_clinic.chunks WHERE research_embedding IS NULL "
+        + "AND patient_id = 'p-cl' AND resource_type = 'DocumentReference'";
+    store.put(tenant, FEED, Fhir.parseResource(encounter.formatted("e-cl-1")));
+    worker.drain(tenant);
+    assertThat(superuserLong(notePending)).as("made without the practitioner's name").isEqualTo(1);
+    researchEmbeddingsMade();
+    store.put(tenant, FEED, Fhir.parseResource(encounter.formatted("e-cl-2")));
+    worker.drain(tenant);
+    assertThat(superuserLong(notePending)).as("the practitioner was known already").isZero();
+    researchEmbeddingsMade();
+  }
+
   static long superuserLong(String sql) throws SQLException {
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
          ResultSet rs = st.executeQuery(sql)) {
