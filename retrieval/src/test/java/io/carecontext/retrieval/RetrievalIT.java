@@ -895,10 +895,18 @@ class RetrievalIT {
       assertThat(auditRow(d.auditId())).containsEntry("reason", "research_index_building")
           .containsEntry("decision", "denied").containsEntry("action", "research");
     };
-    // (1) research turned on, its build not completed: refused, though every chunk has its embedding
+    // (1) research off: refused as off, with no Retry-After (a tenant admin's setting, not waiting, helps);
+    // turned on, its build not completed: refused as building, though every chunk has its embedding
     researchEmbeddingsMade();
     embeddings.turnOff(tenant);
-    assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class, building);
+    assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class, d -> {
+      assertThat(d.status()).isEqualTo(503);
+      assertThat(d.code()).isEqualTo("research_not_enabled");
+      assertThat(d.getMessage()).contains("researchIndex", "tenant admin");
+      assertThat(d.retryAfterSeconds()).isZero();
+      assertThat(auditRow(d.auditId())).containsEntry("reason", "research_not_enabled")
+          .containsEntry("decision", "denied").containsEntry("action", "research");
+    });
     embeddings.turnOn(tenant);
     assertThat(embeddings.completed(tenant)).isFalse();
     assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class, building);

@@ -73,6 +73,7 @@ class GrantMatrixIT {
       Map.entry("{schema}.chunks_of_another_model_exist('m'::text, 3)", "research"),
       Map.entry("{schema}.research_embeddings_pending()", "research"),
       Map.entry("{schema}.research_build_completed()", "research"),
+      Map.entry("{schema}.research_enabled()", "research"),
       Map.entry("platform.api_key_creation_recorded('alpha'::text, 'k'::text)", "app"),
       Map.entry("platform.api_key_creation_row('alpha'::text, 'k'::text)", "app"),
       Map.entry("platform.api_key_revocation_recorded('alpha'::text, 'k'::text)", "app"),

@@ -210,6 +210,20 @@ public final class ResearchEmbeddings {
     });
   }
 
+  /**
+   * Forgets every research embedding of the tenant: a build started by turning research on makes them all
+   * again, with the patients' identifiers and the detectors as they are now (off and on again is how an
+   * operator remakes them after a detector change). Returns how many chunks wait again.
+   */
+  public int forgetAll(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE chunks SET research_embedding = NULL WHERE research_embedding IS NOT NULL")) {
+        return ps.executeUpdate();
+      }
+    });
+  }
+
   /** The chunk's text as research returns it, tokens named without a subject code. */
   static String deidentified(String text, KnownIdentifiers known) {
     return Deidentifier.deidentify(List.of(text), known == null ? KnownIdentifiers.empty() : known, DatePolicy.YEAR, 0)

@@ -91,6 +91,11 @@ public final class ResearchService {
       + "tenant's research build has not completed yet: research must be turned on (tenant setting researchIndex) "
       + "and its build finished; wait for it (GET /admin/tenants/{tenant}/ingest shows researchIndex and its percent)";
   static final long PENDING_RETRY_SECONDS = 30;
+  /** The error code and audit reason of a search of a tenant that has research turned off. */
+  public static final String RESEARCH_OFF = "research_not_enabled";
+  static final String OFF_MESSAGE = "research search is not turned on for this tenant: a tenant admin turns it on "
+      + "(PATCH /admin/tenants/{tenant} with {\"settings\":{\"researchIndex\":true}}), and research answers once "
+      + "its build has completed (GET /admin/tenants/{tenant}/ingest shows researchIndex and its percent)";
 
   /** One de-identified chunk: the patient as a pseudonym local to this response. */
   public record ResearchChunk(String subject, String resourceType, String category, String text, double score,
@@ -207,6 +212,11 @@ public final class ResearchService {
       // a re-embedding in progress: the search's transaction failed and wrote nothing, so it is recorded here
       throw ReembeddingInProgress.refusal(e, audit, tenant, base, start);
     }
+    if (RESEARCH_OFF.equals(found.refusal())) {
+      // No Retry-After: waiting does not help, a tenant admin's setting does (it answered as a build in
+      // progress, with Retry-After: 30, and a client that obeys it retried for ever).
+      throw deny(tenant, base, 503, RESEARCH_OFF, OFF_MESSAGE, RESEARCH_OFF, start);
+    }
     if (RESEARCH_EMBEDDINGS_PENDING.equals(found.refusal())) {
       // The research build has not completed since research was turned on: most chunks may have no
       // research embedding yet, and the answer would be of a few.
@@ -266,7 +276,8 @@ public final class ResearchService {
                  CASE WHEN admitted AND scope_admitted AND {schema}.chunks_of_another_model_exist(?, ?)
                       THEN {schema}.chunk_of_another_model() END,
                  admitted AND scope_admitted AND NOT {schema}.research_build_completed(),
-                 admitted AND scope_admitted AND {schema}.research_embeddings_pending()
+                 admitted AND scope_admitted AND {schema}.research_embeddings_pending(),
+                 admitted AND scope_admitted AND NOT {schema}.research_enabled()
           FROM (SELECT EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher']) AS admitted,
                        {schema}.research_scope_admitted() AS scope_admitted OFFSET 0) checks"""))) {
         ps.setString(1, String.valueOf(Math.max(40, 4 * k)));
@@ -281,6 +292,9 @@ public final class ResearchService {
           }
           if (!rs.getBoolean(5)) {
             return new Nearest("scope_not_admitted");
+          }
+          if (rs.getBoolean(9)) {
+            return new Nearest(RESEARCH_OFF);
           }
           if (rs.getBoolean(7)) {
             return new Nearest(RESEARCH_EMBEDDINGS_PENDING);

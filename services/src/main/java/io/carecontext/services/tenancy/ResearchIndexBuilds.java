@@ -102,6 +102,10 @@ public class ResearchIndexBuilds implements AutoCloseable {
 
   private void build(TenantId tenant) {
     try {
+      // Made again from scratch: what an earlier turning-on made used the identifiers and detectors of then.
+      // Before the index exists, so that no other process's sweep (which waits for the index) embeds and
+      // marks this generation complete before the old research embeddings are forgotten.
+      embeddings.forgetAll(tenant);
       provisioner.researchIndex(tenant, true);
       embed(tenant);
     } catch (RuntimeException e) {

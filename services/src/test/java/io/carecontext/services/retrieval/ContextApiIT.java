@@ -375,10 +375,13 @@ class ContextApiIT {
     assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
     app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant));
     String search = "{\"query\":\"diabetes\",\"k\":10,\"purposeOfUse\":\"HRESCH\"}";
-    // (1) research off, so no build has completed: refused as before
+    // (1) research off: refused, saying a tenant admin turns it on, and without a Retry-After (waiting does
+    // not help: it answered research_index_building with Retry-After: 30, and a client retried for ever)
     HttpResponse<String> off = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
     assertThat(off.statusCode()).as(off.body()).isEqualTo(503);
-    assertThat(off.body()).contains("\"error\":\"research_index_building\"").doesNotContain("diabetes");
+    assertThat(off.body()).contains("\"error\":\"research_not_enabled\"", "researchIndex\\\":true")
+        .doesNotContain("diabetes");
+    assertThat(off.headers().firstValue("Retry-After")).isEmpty();
     app.researchOn(tenant);
     HttpResponse<String> built = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
     assertThat(built.statusCode()).as(built.body()).isEqualTo(200);
@@ -412,8 +415,23 @@ class ContextApiIT {
         .statusCode()).isEqualTo(200);
     HttpResponse<String> offAgain = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
     assertThat(offAgain.statusCode()).as(offAgain.body()).isEqualTo(503);
-    assertThat(offAgain.body()).contains("\"error\":\"research_index_building\"").doesNotContain("diabetes");
+    assertThat(offAgain.body()).contains("\"error\":\"research_not_enabled\"").doesNotContain("diabetes");
+    // turning it on again makes every research embedding again (as after a detector change), not only the
+    // missing ones: one planted while research was off does not survive the build
+    String planted = "UPDATE tenant_livefeed.chunks SET research_embedding = array_fill(0.5, ARRAY[384])::public.vector "
+        + "WHERE chunk_id = (SELECT min(chunk_id) FROM tenant_livefeed.chunks)";
+    String survivors = "SELECT count(*) FROM tenant_livefeed.chunks WHERE research_embedding = "
+        + "array_fill(0.5, ARRAY[384])::public.vector";
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement()) {
+      assertThat(st.executeUpdate(planted)).isEqualTo(1);
+    }
     app.researchOn(tenant);
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(survivors)) {
+      rs.next();
+      assertThat(rs.getLong(1)).isZero();
+    }
     HttpResponse<String> onAgain = app.call("POST", "/v1/" + tenant + "/research/search", researcher, search);
     assertThat(onAgain.statusCode()).as(onAgain.body()).isEqualTo(200);
     assertThat(onAgain.body()).contains("Diabetic retinopathy").contains("\"complete\":true");
