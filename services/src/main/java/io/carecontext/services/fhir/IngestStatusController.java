@@ -73,6 +73,7 @@ public class IngestStatusController {
     }
     String modelId = model == null ? null : model.modelId();
     int dimensions = model == null ? 0 : model.dimensions();
+    io.carecontext.retrieval.research.ResearchEmbeddings.Progress[] researchProgress = {null};
     Map<String, Object> status = tx.run(t, PolicySettings.ingest(), c -> {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("outboxDepth", depth.ready());
@@ -83,12 +84,14 @@ public class IngestStatusController {
       if (failing.lastError() != null) {
         out.put("lastError", failing.lastError());
       }
-      // the chunks read once for both of their counts
+      // the chunks read once for all of their counts (the research build's progress too: it read them
+      // twice more, a whole-table count each, on every poll of `tenant wait`)
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT (SELECT count(*) FROM resources WHERE NOT deleted), k.all_chunks,
-                 (SELECT count(*) FROM embedding_cache), k.of_another_model
+                 (SELECT count(*) FROM embedding_cache), k.of_another_model, k.research_pending
           FROM (SELECT count(*) AS all_chunks,
-                       count(*) FILTER (WHERE ?::text IS NOT NULL AND (%s)) AS of_another_model
+                       count(*) FILTER (WHERE ?::text IS NOT NULL AND (%s)) AS of_another_model,
+                       count(*) FILTER (WHERE research_embedding IS NULL) AS research_pending
                 FROM chunks k) k""".formatted(EmbeddingWorker.OF_ANOTHER_MODEL))) {
         ps.setString(1, modelId);
         ps.setString(2, modelId);
@@ -103,11 +106,13 @@ public class IngestStatusController {
           if (modelId != null) {
             out.put("chunksOfAnotherModel", rs.getLong(4));
           }
+          researchProgress[0] = new io.carecontext.retrieval.research.ResearchEmbeddings.Progress(rs.getLong(5),
+              rs.getLong(2));
         }
       }
       return out;
     });
-    status.put("researchIndex", researchIndexes.status(t));
+    status.put("researchIndex", researchIndexes.status(t, researchProgress[0]));
     return status;
   }
 

@@ -158,12 +158,14 @@ public class ResearchIndexBuilds implements AutoCloseable {
    * {@code {"state": …}}, with {@code percent} while building (the index, then the research
    * embeddings: {@code pending} chunks still without one) and {@code message} after a failure. Once the
    * build has completed (research answers) the state is {@code ready}, with {@code pending} while the
-   * sweep has chunks written since to make.
+   * sweep has chunks written since to make. {@code counted} is the research embeddings' progress when the
+   * caller has read the tenant's chunks already (the ingest status counts them in one scan), else null.
    */
-  public Map<String, Object> status(TenantId tenant) {
+  public Map<String, Object> status(TenantId tenant, ResearchEmbeddings.Progress counted) {
     Map<String, Object> out = new LinkedHashMap<>();
     TenantProvisioner.ResearchIndexState s = provisioner.researchIndexState(tenant);
-    ResearchEmbeddings.Progress p = s.state().equals("ready") ? embeddings.progress(tenant) : null;
+    ResearchEmbeddings.Progress p = !s.state().equals("ready") ? null
+        : counted != null ? counted : embeddings.progress(tenant);
     boolean ready = p != null && embeddings.completed(tenant);
     if (ready) {
       out.put("state", "ready");
