@@ -3,6 +3,7 @@ package io.carecontext.retrieval.deid;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -178,10 +179,25 @@ final class DictionaryNames {
     return Gazetteer.isPlace(both) || Detectors.STATES_AND_COUNTRIES.contains(both.toLowerCase(Locale.ROOT));
   }
 
-  private static void pairs(List<Detectors.Span> spans, String text) {
-    Matcher m = PAIR.matcher(text);
+  /**
+   * Each match of {@code pattern} (two words, {@code a} and {@code b}) that {@code person} takes is a name, and
+   * the search goes on after it; a refused one is tried again from its second word, so a scan stays linear.
+   */
+  private static void scan(List<Detectors.Span> spans, String text, Pattern pattern, Predicate<Matcher> person) {
+    Matcher m = pattern.matcher(text);
     int from = 0;
     while (from < text.length() && m.find(from)) {
+      if (person.test(m)) {
+        name(spans, text, m.start(), m.end());
+        from = m.end();
+      } else {
+        from = m.end("a");
+      }
+    }
+  }
+
+  private static void pairs(List<Detectors.Span> spans, String text) {
+    scan(spans, text, PAIR, m -> {
       String a = m.group("a");
       String b = m.group("b");
       boolean ok;
@@ -194,43 +210,28 @@ final class DictionaryNames {
         // surname that is an English word is no given name ("Caller Yusuf" took the word)
         ok = given(a) && surnameAny(b) || PersonNames.isGivenNameWord(bare(a)) && surname(b) && !given(b);
       }
-      ok = ok && !NOT_AFTER.contains(nextWord(text, m.end())) && !place(a, b);
-      if (ok) {
-        name(spans, text, m.start(), m.end());
-        from = m.end();
-      } else {
-        from = m.end("a");
-      }
-    }
+      return ok && !NOT_AFTER.contains(nextWord(text, m.end())) && !place(a, b);
+    });
   }
 
   private static void familyFirst(List<Detectors.Span> spans, String text) {
-    Matcher m = FAMILY_FIRST.matcher(text);
-    int from = 0;
-    while (from < text.length() && m.find(from)) {
+    scan(spans, text, FAMILY_FIRST, m -> {
       String a = m.group("a");
       String b = m.group("b");
-      boolean ok;
       if (caps(a) != caps(b)) {
-        ok = false;
-      } else if (caps(a)) {
-        ok = (surnameAny(a) && given(b)) || (surname(a) && givenAny(b));
-      } else {
-        // capitalized, outside a label: both of the dictionary, neither a town, and not inside a list ("…, Smith, John, …")
-        int before = m.start() - 1;
-        while (before >= 0 && (text.charAt(before) == ' ' || text.charAt(before) == '\t')) {
-          before--;
-        }
-        ok = surname(a) && given(b) && !Gazetteer.isPlace(a) && !Gazetteer.isPlace(b)
-            && (before < 0 || text.charAt(before) != ',') && !text.startsWith(",", m.end());
+        return false;
       }
-      if (ok) {
-        name(spans, text, m.start(), m.end());
-        from = m.end();
-      } else {
-        from = m.end("a");
+      if (caps(a)) {
+        return (surnameAny(a) && given(b)) || (surname(a) && givenAny(b));
       }
-    }
+      // capitalized, outside a label: both of the dictionary, neither a town, and not inside a list ("…, Smith, John, …")
+      int before = m.start() - 1;
+      while (before >= 0 && (text.charAt(before) == ' ' || text.charAt(before) == '\t')) {
+        before--;
+      }
+      return surname(a) && given(b) && !Gazetteer.isPlace(a) && !Gazetteer.isPlace(b)
+          && (before < 0 || text.charAt(before) != ',') && !text.startsWith(",", m.end());
+    });
   }
 
   /** The value's shapes after a cue: initials and a name, two words (given and family, either order), one word. */
