@@ -9,9 +9,12 @@ import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.migrations.crypto.TenantCipher;
 import io.carecontext.retrieval.Requester;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -198,6 +201,46 @@ public final class PatientIdentifiers {
   /** An identifying resource, its security labels and, for a practitioner, its care links' sources ("Type/id"). */
   private record Row(String patientId, Resource resource, List<String> labels, List<String> sources) {}
 
+  /**
+   * The identifying resources of patients {@code ?} (a text array, bound twice): their Patient, RelatedPerson and
+   * FamilyMemberHistory resources, and the Practitioner of each of their care links, with its links' sources.
+   * Columns: patient, type, id, version, body, labels, sources.
+   */
+  private static final String IDENTIFYING = """
+      SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body, r.security_labels,
+             NULL::text[] AS sources FROM resources r
+      WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson', 'FamilyMemberHistory')
+        AND r.patient_id = ANY (?)
+      UNION ALL
+      SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body, r.security_labels, l.sources
+      FROM (SELECT patient_id, practitioner_id, array_agg(source_type || '/' || source_id) AS sources
+            FROM care_links WHERE patient_id = ANY (?) GROUP BY patient_id, practitioner_id) l
+      JOIN resources r ON r.resource_type = 'Practitioner' AND r.resource_id = l.practitioner_id AND NOT r.deleted""";
+
+  /**
+   * The known identifiers of each of the patients, read on a connection the caller holds, under settings whose
+   * role sees those resources whatever their labels (the research build's ingest role): no key is presented.
+   */
+  public static Map<String, KnownIdentifiers> loadAll(Connection c, TenantId tenant, TenantCipher cipher,
+                                                      Collection<String> patientIds) throws SQLException {
+    Map<String, List<Resource>> byPatient = new LinkedHashMap<>();
+    patientIds.forEach(p -> byPatient.put(p, new ArrayList<>()));
+    try (PreparedStatement ps = c.prepareStatement(IDENTIFYING)) {
+      String[] ids = patientIds.toArray(String[]::new);
+      ps.setObject(1, ids);
+      ps.setObject(2, ids);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          byPatient.get(rs.getString(1)).add(Fhir.parseResource(cipher.decryptToString(rs.getBytes(5),
+              Aad.resource(tenant, rs.getString(2), rs.getString(3), rs.getLong(4)))));
+        }
+      }
+    }
+    Map<String, KnownIdentifiers> out = new LinkedHashMap<>();
+    byPatient.forEach((p, resources) -> out.put(p, extract(resources)));
+    return out;
+  }
+
   /** The identifying resources of these patients, under the identity role, with their labels and link sources. */
   private static List<Row> rows(TenantTransactions tx, TenantKeys keys, TenantId tenant, Requester who,
                                 Collection<String> patientIds) {
@@ -207,15 +250,7 @@ public final class PatientIdentifiers {
       // The key's admission and the rows in one statement, so one snapshot: the rows are all there are.
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT a.admitted, x.* FROM (SELECT EXISTS (SELECT 1 FROM caller_key) AS admitted) a LEFT JOIN (
-            SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body, r.security_labels,
-                   NULL::text[] AS sources FROM resources r
-            WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson', 'FamilyMemberHistory')
-              AND r.patient_id = ANY (?)
-            UNION ALL
-            SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body, r.security_labels, l.sources
-            FROM (SELECT patient_id, practitioner_id, array_agg(source_type || '/' || source_id) AS sources
-                  FROM care_links WHERE patient_id = ANY (?) GROUP BY patient_id, practitioner_id) l
-            JOIN resources r ON r.resource_type = 'Practitioner' AND r.resource_id = l.practitioner_id AND NOT r.deleted
+          """ + IDENTIFYING + """
           ) x ON true""")) {
         String[] ids = patientIds.toArray(String[]::new);
         ps.setObject(1, ids);
@@ -240,7 +275,7 @@ public final class PatientIdentifiers {
     });
   }
 
-  public static KnownIdentifiers extract(List<Resource> resources) {
+  static KnownIdentifiers extract(List<Resource> resources) {
     List<KnownIdentifiers.Name> names = new ArrayList<>();
     List<String> ids = new ArrayList<>();
     List<String> telecoms = new ArrayList<>();

@@ -1,7 +1,6 @@
 package io.carecontext.retrieval.research;
 
 import com.pgvector.PGvector;
-import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.KnownIdentifiers;
 import io.carecontext.migrations.Aad;
 import io.carecontext.migrations.PolicySettings;
@@ -12,18 +11,14 @@ import io.carecontext.migrations.crypto.TenantCipher;
 import io.carecontext.retrieval.chat.PatientIdentifiers;
 import io.carecontext.retrieval.deid.DatePolicy;
 import io.carecontext.retrieval.deid.Deidentifier;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import org.hl7.fhir.r4.model.Resource;
 
 /**
  * The research embeddings of a tenant's chunks (tenant migration 64): each chunk's text de-identified
@@ -98,7 +93,7 @@ public final class ResearchEmbeddings {
       }
       Set<String> patients = new LinkedHashSet<>();
       pending.forEach(p -> patients.add(p.patientId()));
-      Map<String, KnownIdentifiers> known = identifiers(c, tenant, cipher, patients);
+      Map<String, KnownIdentifiers> known = PatientIdentifiers.loadAll(c, tenant, cipher, patients);
       List<String> texts = pending.stream().map(p -> deidentified(p.text(), known.get(p.patientId()))).toList();
       List<float[]> vectors = embed.apply(texts);
       if (vectors.size() != texts.size()) {
@@ -228,33 +223,5 @@ public final class ResearchEmbeddings {
   static String deidentified(String text, KnownIdentifiers known) {
     return Deidentifier.deidentify(List.of(text), known == null ? KnownIdentifiers.empty() : known, DatePolicy.YEAR, 0)
         .texts().get(0);
-  }
-
-  /** The patients' known identifiers, read as {@link PatientIdentifiers} reads them, under the ingest role. */
-  private static Map<String, KnownIdentifiers> identifiers(Connection c, TenantId tenant, TenantCipher cipher,
-                                                           Set<String> patients) throws SQLException {
-    Map<String, List<Resource>> byPatient = new LinkedHashMap<>();
-    patients.forEach(p -> byPatient.put(p, new ArrayList<>()));
-    try (PreparedStatement ps = c.prepareStatement("""
-        SELECT r.patient_id, r.resource_type, r.resource_id, r.version_id, r.body FROM resources r
-        WHERE NOT r.deleted AND r.resource_type IN ('Patient', 'RelatedPerson', 'FamilyMemberHistory')
-          AND r.patient_id = ANY (?)
-        UNION ALL
-        SELECT l.patient_id, r.resource_type, r.resource_id, r.version_id, r.body
-        FROM (SELECT DISTINCT patient_id, practitioner_id FROM care_links WHERE patient_id = ANY (?)) l
-        JOIN resources r ON r.resource_type = 'Practitioner' AND r.resource_id = l.practitioner_id AND NOT r.deleted""")) {
-      String[] ids = patients.toArray(String[]::new);
-      ps.setObject(1, ids);
-      ps.setObject(2, ids);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          byPatient.get(rs.getString(1)).add(Fhir.parseResource(cipher.decryptToString(rs.getBytes(5),
-              Aad.resource(tenant, rs.getString(2), rs.getString(3), rs.getLong(4)))));
-        }
-      }
-    }
-    Map<String, KnownIdentifiers> out = new LinkedHashMap<>();
-    byPatient.forEach((p, resources) -> out.put(p, PatientIdentifiers.extract(resources)));
-    return out;
   }
 }
