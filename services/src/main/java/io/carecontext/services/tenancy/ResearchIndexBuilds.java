@@ -158,14 +158,13 @@ public class ResearchIndexBuilds implements AutoCloseable {
    * {@code {"state": …}}, with {@code percent} while building (the index, then the research
    * embeddings: {@code pending} chunks still without one) and {@code message} after a failure. Once the
    * build has completed (research answers) the state is {@code ready}, with {@code pending} while the
-   * sweep has chunks written since to make. {@code counted} is the research embeddings' progress when the
-   * caller has read the tenant's chunks already (the ingest status counts them in one scan), else null.
+   * sweep has chunks written since to make. {@code counted} is the research embeddings' progress, which the
+   * caller (the ingest status) counts in the one scan of the tenant's chunks it makes anyway.
    */
   public Map<String, Object> status(TenantId tenant, ResearchEmbeddings.Progress counted) {
     Map<String, Object> out = new LinkedHashMap<>();
     TenantProvisioner.ResearchIndexState s = provisioner.researchIndexState(tenant);
-    ResearchEmbeddings.Progress p = !s.state().equals("ready") ? null
-        : counted != null ? counted : embeddings.progress(tenant);
+    ResearchEmbeddings.Progress p = s.state().equals("ready") ? counted : null;
     boolean ready = p != null && embeddings.completed(tenant);
     if (ready) {
       out.put("state", "ready");
