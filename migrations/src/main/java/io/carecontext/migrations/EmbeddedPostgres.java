@@ -120,6 +120,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         LOG.info("embedded PostgreSQL already running on 127.0.0.1:{}", port);
         return this;
       }
+      removeStalePidFile();
       privateLog();
       port = previousPort().filter(EmbeddedPostgres::isFree).orElse(freePort());
       long sharedBuffers = sharedBuffersMb(Setting.of(SHARED_BUFFERS_VARIABLE).orElse(null), physicalMemoryBytes());
@@ -191,12 +192,51 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return Optional.empty();
       }
       List<String> lines = Files.readAllLines(pid);
+      if (lines.isEmpty() || !servesThisDataDir(lines.get(0).trim())) {
+        return Optional.empty();
+      }
       return lines.size() > 3 ? Optional.of(Integer.parseInt(lines.get(3).trim())) : Optional.empty();
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Optional.empty();
+    }
+  }
+
+  /**
+   * False when the process postmaster.pid names is alive but is not a server of this data directory: a
+   * postmaster killed (kill -9, an OOM kill, a machine or container that went down) leaves its pid file,
+   * and once its process id is taken by another process of the server's user (in a container, ids
+   * start again at 1), pg_ctl took the cluster for running: serve then failed to connect ("could not
+   * prepare the embedded platform database"), PostgreSQL itself refused to start over the file, and
+   * {@code db stop} signalled that other process. A postmaster works in its data directory, so the
+   * process's working directory tells; where it cannot be read (no /proc, another user's process),
+   * pg_ctl's answer stands.
+   */
+  private boolean servesThisDataDir(String pid) {
+    try {
+      Path cwd = Path.of("/proc", pid, "cwd");
+      return Files.readSymbolicLink(cwd).equals(dataDir().toRealPath());
+    } catch (IOException | SecurityException | java.nio.file.InvalidPathException e) {
+      return true;
+    }
+  }
+
+  /** Removes postmaster.pid when it names a live process that is not this cluster's server (see above). */
+  private void removeStalePidFile() throws IOException {
+    Path pid = dataDir().resolve("postmaster.pid");
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(pid);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return;
+    }
+    if (!lines.isEmpty() && lines.get(0).trim().matches("[0-9]+")
+        && ProcessHandle.of(Long.parseLong(lines.get(0).trim())).isPresent() && !servesThisDataDir(lines.get(0).trim())) {
+      Files.deleteIfExists(pid);
+      LOG.warn("removed {}: left by a PostgreSQL that did not stop (killed, or its machine went down), it names "
+          + "process {}, which now is another program", pid, lines.get(0).trim());
     }
   }
 

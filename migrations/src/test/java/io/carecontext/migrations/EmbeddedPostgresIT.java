@@ -96,4 +96,44 @@ class EmbeddedPostgresIT {
       EmbeddedPostgres.at(home).stop();
     }
   }
+  /**
+   * A postmaster killed leaves postmaster.pid; once another process of the server's user has its process id (a
+   * container's ids start again at 1), pg_ctl took the cluster for running: serve said "already running", then
+   * failed to connect (SQLSTATE 08001, "see postgres.log", where nothing said why), and db stop signalled the
+   * other process. Now the file is recognised as stale and removed, and the cluster starts.
+   */
+  @Test
+  void aPidFileLeftByAKilledServerNamingAnotherLiveProcessDoesNotPassForTheCluster() throws Exception {
+    Path home = Files.createTempDirectory(Files.createDirectories(Path.of("target")).toAbsolutePath(), "embedded-stale");
+    Process other = null;
+    try {
+      EmbeddedPostgres pg = EmbeddedPostgres.at(home).start();
+      Path pidFile = pg.dataDir().resolve("postmaster.pid");
+      java.util.List<String> lines = new java.util.ArrayList<>(Files.readAllLines(pidFile));
+      pg.stop();
+      // a live process of the server's user, working elsewhere, that took the dead postmaster's id
+      boolean root = "root".equals(System.getProperty("user.name"));
+      java.util.List<String> command = new java.util.ArrayList<>(root
+          ? java.util.List.of("runuser", "-u", "postgres", "--") : java.util.List.of());
+      command.addAll(java.util.List.of("sh", "-c", "echo $$; exec sleep 120"));
+      other = new ProcessBuilder(command).directory(Path.of("/").toFile()).start();
+      String otherPid = new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream())).readLine().trim();
+      lines.set(0, otherPid);
+      Files.write(pidFile, lines);
+
+      assertThat(EmbeddedPostgres.at(home).isRunning()).as("the pid file names another program").isFalse();
+      EmbeddedPostgres again = EmbeddedPostgres.at(home).start();
+      assertThat(again.startedHere()).isTrue();
+      try (var c = again.superuserConnection("postgres"); var rs = c.createStatement().executeQuery("SELECT 1")) {
+        assertThat(rs.next()).isTrue();
+      }
+      assertThat(ProcessHandle.of(Long.parseLong(otherPid))).as("the other program was left alone").isPresent();
+    } finally {
+      EmbeddedPostgres.at(home).stop();
+      if (other != null) {
+        other.descendants().forEach(ProcessHandle::destroyForcibly);
+        other.destroyForcibly();
+      }
+    }
+  }
 }
