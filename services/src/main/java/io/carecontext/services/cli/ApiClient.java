@@ -14,6 +14,18 @@ import java.time.Duration;
 /** The command line's view of a running CareContext: plain HTTP calls with a key. */
 final class ApiClient {
 
+  /**
+   * What re-sending a request whose answer never came does. It said "creates no second version of what was
+   * stored", which holds for Bundles (whole or nothing) and for NDJSON lines with an id, not for lines
+   * without one: $import gives each a new id, so a file re-sent after the service was killed mid-import
+   * stored the lines committed before the kill twice.
+   */
+  static final String RESEND = "an NDJSON file is committed 200 lines at a time, a Bundle whole or not at all; "
+      + "re-sending it creates no second version of what was stored, except of NDJSON lines without an \"id\", "
+      + "which are stored again under new ids: give every line an id before re-sending, or re-send only the lines "
+      + "not stored";
+
+
   private final String baseUrl;
   private final String key;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -64,7 +76,7 @@ final class ApiClient {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (java.net.http.HttpTimeoutException e) {
       throw new CliException("CareContext at " + baseUrl + " did not answer within 10 minutes; what it stored of "
-          + "this request is unknown (re-sending it creates no second version of what was stored)");
+          + "this request is unknown (" + RESEND + ")");
     } catch (javax.net.ssl.SSLException e) {
       throw tlsFailure(e);
     } catch (IOException e) {
@@ -111,8 +123,7 @@ final class ApiClient {
           } else if (System.nanoTime() - lastChange > UPLOAD_STALL.toNanos()) {
             answer.cancel(true);
             throw new CliException("CareContext at " + baseUrl + " took no data, stored nothing more and gave no answer for "
-                + UPLOAD_STALL.toMinutes() + " minutes; what it stored of this file is unknown (re-sending it "
-                + "creates no second version of what was stored)");
+                + UPLOAD_STALL.toMinutes() + " minutes; what it stored of this file is unknown (" + RESEND + ")");
           }
         }
       }
@@ -125,7 +136,7 @@ final class ApiClient {
         throw new CliException("cannot reach CareContext at " + baseUrl + ": start it with ./carecontext serve");
       }
       throw new CliException("sending the file to " + baseUrl + " failed (" + cause.getClass().getSimpleName()
-          + "); what it stored of this file is unknown (re-sending it creates no second version of what was stored)");
+          + "; the service stopped or the connection broke); what it stored of this file is unknown (" + RESEND + ")");
     } catch (InterruptedException e) {
       answer.cancel(true);
       Thread.currentThread().interrupt();

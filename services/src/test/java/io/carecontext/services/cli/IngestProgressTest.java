@@ -65,6 +65,41 @@ class IngestProgressTest {
     }
   }
 
+  /**
+   * The service killed mid-import: the connection breaks with no answer. It said re-sending "creates no second
+   * version of what was stored", and a feed that re-sent a file of lines without an id stored the lines committed
+   * before the kill twice ($import gives such a line a new id each time).
+   */
+  @Test
+  void anImportCutOffByTheServiceDyingSaysThatLinesWithoutAnIdAreStoredAgainWhenResent() throws Exception {
+    Path file = dir.resolve("noid.ndjson");
+    byte[] line = "{\"resourceType\":\"Observation\",\"status\":\"final\"}\n".getBytes(StandardCharsets.UTF_8);
+    byte[] content = new byte[8_000_000];
+    for (int i = 0; i < content.length; i++) {
+      content[i] = line[i % line.length];
+    }
+    Files.write(file, content);
+    try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread dying = new Thread(() -> {
+        try (java.net.Socket s = server.accept()) {
+          s.getInputStream().readNBytes(1_000_000); // takes part of the body, then the process is gone
+          s.setSoLinger(true, 0);
+        } catch (java.io.IOException ignored) {
+          // the client went first
+        }
+      });
+      dying.start();
+      ApiClient client = new ApiClient("http://127.0.0.1:" + server.getLocalPort(), "k");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+              client.sendFile("POST", "/fhir/t/$import", file, "application/fhir+ndjson", n -> false))
+          .isInstanceOf(CliException.class)
+          .hasMessageContaining("unknown")
+          .hasMessageContaining("lines without an \"id\", which are stored again under new ids")
+          .hasMessageNotContaining("re-sending it creates no second version of what was stored)");
+      dying.join(10_000);
+    }
+  }
+
   @Test
   void aLoadWhoseEmbeddingFailsSaysWhyWhileItWaitsAndWhatToDoWhenRowsWereParked() throws Exception {
     // It waited for the ready depth alone: against a model that refused every call it showed
