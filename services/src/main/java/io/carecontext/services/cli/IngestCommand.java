@@ -260,7 +260,21 @@ final class IngestCommand implements Callable<Integer> {
     long parkedBefore = -1;
     boolean told = false;
     while (true) {
-      String body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + ApiClient.segment(tenant) + "/ingest", null));
+      String body;
+      try {
+        body = ApiClient.expectOk(client.send("GET", "/admin/tenants/" + ApiClient.segment(tenant) + "/ingest", null));
+      } catch (CliException e) {
+        if (firstDepth < 0) {
+          throw e;
+        }
+        // The service went away mid-wait (killed, restarted): the error was printed on the end of the progress
+        // line, and said only to start the service, not that nothing stored was lost or how to go on following.
+        out.println();
+        out.flush();
+        throw new CliException("stopped waiting, the status could not be read: " + e.getMessage() + ". What was stored "
+            + "stays stored, and the queued resources are embedded once the service runs again; follow them then with "
+            + "./carecontext tenant wait " + tenant);
+      }
       long depth = ApiJson.number(body, "outboxDepth");
       long chunks = ApiJson.number(body, "chunks");
       long parked = ApiJson.number(body, "parked");

@@ -170,6 +170,35 @@ class IngestProgressTest {
   }
 
   @Test
+  void tenantWaitThatLosesTheServiceEndsItsProgressLineAndSaysNothingStoredIsLost() throws Exception {
+    // the service killed while a wait followed it: the error was printed on the end of the progress line and said
+    // only "start it with ./carecontext serve"
+    java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      if (polls.incrementAndGet() > 1) {
+        exchange.close(); // gone: no answer
+        return;
+      }
+      byte[] bytes = "{\"outboxDepth\":3,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3}"
+          .getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    server.start();
+    try {
+      CliTest.Run r = CliTest.cli("tenant", "wait", "acme", "--url", "http://127.0.0.1:" + server.getAddress().getPort(),
+          "--key", "admin");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).containsPattern("embedding: 3 left[^\\n]*\\n(.*\\n)?carecontext: stopped waiting")
+          .contains("What was stored stays stored").contains("./carecontext tenant wait acme");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void tenantWaitSaysSoWhenChunksOfAnotherModelAreLeftWithNothingQueued() throws Exception {
     // a batch of the old model committed after the change (or a parked resource): the wait ended "nothing left
     // to embed", exit 0, while searches for those patients still answered 503 reembedding_in_progress
