@@ -2,8 +2,12 @@ package io.carecontext.migrations;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The embedded default as `db stop` and `db start` use it, on a cluster of its own. */
@@ -96,6 +100,7 @@ class EmbeddedPostgresIT {
       EmbeddedPostgres.at(home).stop();
     }
   }
+
   /**
    * A postmaster killed leaves postmaster.pid; once another process of the server's user has its process id (a
    * container's ids start again at 1), pg_ctl took the cluster for running: serve said "already running", then
@@ -109,15 +114,15 @@ class EmbeddedPostgresIT {
     try {
       EmbeddedPostgres pg = EmbeddedPostgres.at(home).start();
       Path pidFile = pg.dataDir().resolve("postmaster.pid");
-      java.util.List<String> lines = new java.util.ArrayList<>(Files.readAllLines(pidFile));
+      List<String> lines = new ArrayList<>(Files.readAllLines(pidFile));
       pg.stop();
       // a live process of the server's user, working elsewhere, that took the dead postmaster's id
       boolean root = "root".equals(System.getProperty("user.name"));
-      java.util.List<String> command = new java.util.ArrayList<>(root
-          ? java.util.List.of("runuser", "-u", "postgres", "--") : java.util.List.of());
-      command.addAll(java.util.List.of("sh", "-c", "echo $$; exec sleep 120"));
+      List<String> command = new ArrayList<>(root
+          ? List.of("runuser", "-u", "postgres", "--") : List.of());
+      command.addAll(List.of("sh", "-c", "echo $$; exec sleep 120"));
       other = new ProcessBuilder(command).directory(Path.of("/").toFile()).start();
-      String otherPid = new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream())).readLine().trim();
+      String otherPid = new BufferedReader(new InputStreamReader(other.getInputStream())).readLine().trim();
       lines.set(0, otherPid);
       Files.write(pidFile, lines);
 
