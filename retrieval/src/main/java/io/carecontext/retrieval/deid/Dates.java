@@ -136,6 +136,10 @@ final class Dates {
       // Tue/Thu/Sat", "on Mondays") names no day of a date
       form("(?=[MTWFS][a-z]{2,5}day)(?<=\\b(?i:last|next|this[ \\t]past|this[ \\t]coming|this)[ \\t])(?<wd>Monday|Tuesday|Wednesday|Thursday"
           + "|Friday|Saturday|Sunday)(?![\\w'’])", true),
+      // 12/02 at a line's start before a time ("12/02 06:14 K 6.8 called", a call log's or a flowsheet's line): a day
+      // of the log; a score or a dose at a line's start ("7/10 pain", "3/4 tablet") has no time after it
+      form("(?m)(?=\\d{1,2}/\\d)(?<=^[ \\t]{0,8}|^[ \\t]{0,4}[-*•][ \\t]{1,4})(?<m>\\d{1,2})/(?<d>\\d{1,2})"
+          + "(?=[ \\t]{1,4}+(?:@[ \\t]?)?(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/]))", true),
       // 3/4 before a word that says it is a visit ("3/4 f/u", "12/12 appt"): no dose or score is followed up
       form("(?=\\d{1,2}/\\d)(?<![\\w/.])(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]+(?i:f/u|fu|follow[- ]?up|visit|appt|appointment)"
           + "(?![\\w-]))", true),

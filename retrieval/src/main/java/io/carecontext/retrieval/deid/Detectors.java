@@ -40,8 +40,17 @@ final class Detectors {
     // each way of sharing a run of blanks between the optional parts was tried ("MRN" and 8K blanks took
     // 4 s), and from each label in a run of "MRN-MRN-…" the look for a digit went to the run's end.
     return "(?i)\\b(?:" + label + ")(?:\\s++(?:is|was|of)\\b|\\s*+=)?\\s*+[:#-]?\\s*+(?<v>(?=[A-Z-]{0,64}+\\d)[A-Z0-9-]{"
-        + minLength + ",})\\b";
+        + minLength + ",}" + SPACED_GROUP + "{0,3}|(?-i:[A-Z]{1,4}+)" + SPACED_GROUP + "{1,3})\\b";
   }
+
+  /**
+   * A further group of a value written with spaces, as a card or a label prints it ("MRN 0047 1182", "Acct 5512 3381
+   * 22", "Accession SP 25 004821", "Subscriber ID DDX 4471 902" passed held-out sets with only the first group taken):
+   * one blank, then 2 to 12 characters of the value with a digit among them, not a day or a time ("12/02", "06:14")
+   * and not a count before its unit ("MRN 4471123 45 yo", "Acct 5512 3 days ago").
+   */
+  private static final String SPACED_GROUP = "(?:[ ](?=[A-Z-]{0,8}+\\d)[A-Z0-9-]{2,12}+(?![\\w/:])(?![ \\t]*+(?:y/?o|yrs?"
+      + "|years?|days?|d|h|hrs?|hours?|weeks?|wks?|months?|mos?|mg|mcg|g|ml|units?|am|pm)\\b|[ \\t]*+%))";
 
   /** A detector's pattern; when it has a gate, run only on a text in which the gate finds something (a cheap scan). */
   private record Rule(IdentifierClass cls, Pattern pattern, String prefix, Pattern gate) {
@@ -152,6 +161,36 @@ final class Detectors {
   private static final String SPELLED_AT = "(?:\\s*+(?i:\\[at]|\\(at\\))\\s*+|\\s++(?i:at)\\s++)";
   private static final String SPELLED_DOT = "(?:\\s*+(?i:\\[dot]|\\(dot\\))\\s*+|\\s++(?i:dot)\\s++)";
 
+  /**
+   * Titles of clergy, religious and a care team that go before a name, capitalized or in lower case ("discussed with
+   * attending Weissman"); in capitals they begin a heading ("ATTENDING ATTESTATION") and are left.
+   */
+  private static final String TITLE = "(?:[Rr]ev\\.?|[Rr]everend|[Pp]astor|[Rr]abbi|[Ii]mam|[Cc]haplain|[Dd]eacon|[Mm]sgr\\.?"
+      + "|[Mm]onsignor|[Ss]ister|[Bb]rother|[Ff]ather|[Aa]ttending|[Ff]ellow|[Rr]esident|[Nn]urse)";
+  /** A cheap scan for a title, so that the title rule runs only on a text that has one. */
+  private static final Pattern TITLE_GATE = Pattern.compile("(?i)\\b(?:rev|reverend|pastor|rabbi|imam|chaplain|deacon|msgr"
+      + "|monsignor|sister|brother|father|attending|fellow|resident|nurse)\\b");
+  /**
+   * Words after a title that say what the person is or does, or a unit, not who: "Attending physician", "Nurse
+   * Practitioner", "Fellow note", "Resident Of", "Attending MICU", "Father Alive", "Brother Has". In any case.
+   */
+  private static final String NOT_A_TITLES_NAME = "(?!(?i:physicians?|practitioners?|note|notes|attestation|statement"
+      + "|addendum|manager|navigator|educator|coordinator|supervisor|specialist|anesthetist|midwife|aide|assistant|staff"
+      + "|team|service|services|on|of|in|at|to|for|and|or|the|a|an|by|with|call|aware|notified|present|visit|triage|line"
+      + "|station|case|care|clinic|hospital|surgeon|surgery|medicine|hospitalist|radiologist|pathologist|intensivist"
+      + "|cardiologist|oncologist|signature|sign|signed|agrees|agreed|reviewed|saw|seen|will|is|was|has|had|also|please"
+      + "|per|rounds|rounding|review|plan|assessment|progress|evaluation|comments?|input|recommendations?|request"
+      + "|requested|consult|consulted|contacted|paged|updated|informed|called|states|reports|said|says|at|bedside|unit"
+      + "|ICU|MICU|SICU|CCU|CVICU|NICU|PICU|PACU|ED|ER|OR|PGY\\d?|MD|DO|RN|LPN|CNA|NP|PA|APRN|CNM|CRNA|PT|OT|SLP|STAT|NOTE"
+      + "|CALL|TEAM|ON|OFF|NONE|N/A|alive|deceased|living|healthy|well|unknown|died|passed|expired|history|hx|age|aged"
+      + "|without|alzheimer'?s?|parkinson'?s?|huntington'?s?|crohn'?s?|hashimoto'?s?|time|day|night|shift|duty"
+      + "|general|house|hours|days|years|dr|doctor|mr|mrs|ms|miss|prof)(?![\\p{L}'’-]))";
+  /** A word after a name that makes the name an eponym's: "Sister Mary Joseph nodule", "Brother Bell palsy". */
+  private static final String NOT_AN_EPONYMS_WORD = "(?![ \\t]++(?i:nodules?|nodes?|signs?|syndrome|disease|palsy|test|tests"
+      + "|maneuver|manoeuvre|criteria|score|scale|classification|class|position|procedure|fracture|reflex|law|triad"
+      + "|phenomenon|operation|repair|technique|catheter|tube|drain|stain|pouch|triangle|point|index|rule|type|stage"
+      + "|grade)\\b)";
+
   /** A person's name as written in running text: one to three capitalized words, a middle initial allowed. */
   private static final String PERSON = "(?:" + NAME_WORD + "(?:\\s+[A-Z]\\.)?(?:\\s+(?:" + PARTICLES + ")?" + NAME_WORD + "){0,2}"
       + "|[A-Z]['’][A-Z][a-zA-Z'’-]+)";
@@ -200,7 +239,7 @@ final class Detectors {
       // a prescription's and a specimen's number ("Rx # 6543210", "Accession S24-12345", "Accession No. SP-25-004821"):
       // a number of one patient's order or specimen; "Rx 2 tabs" has no number sign and stays
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?-i:Rx|RX)\\s*+(?:#|no\\.|number)|prescription\\s*+(?:#|no\\.?"
-          + "|number)|accession(?:\\s*+(?:#|no\\.?|number))?|specimen\\s*+(?:#|no\\.?|number|id)", 5))),
+          + "|number)|accession(?:\\s*+(?:#|no\\.?|number))?|specimen(?:\\s*+(?:#|no\\.?|number|id))?", 5))),
       // a pager's number, however short the hospital's ("Pager 4-1234", "pgr 51234")
       new Rule(IdentifierClass.PHONE, Pattern.compile("(?i)\\b(?:pager|pgr|beeper)(?:\\s*+(?:#|no\\.?|number))?\\s*+[:#]?\\s*+"
           + "(?<v>\\d[\\d-]{3,11}+)(?<!-)\\b")),
@@ -225,7 +264,7 @@ final class Detectors {
       // possessive the name may follow a comma ("her sister, Maria"), which a family history's list
       // ("Sister, Breast cancer") has no possessive before
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "|emergency contact|next of kin))"
-          + "\\s+(?i:named\\s+|is\\s+)?" + NOT_A_RELATIVES_NAME + "(?<v>" + NAME_AFTER_CUE + ")")),
+          + "\\s+(?i:named\\s+|is\\s+)?" + NOT_A_RELATIVES_NAME + "(?<v>(?>" + NAME_AFTER_CUE + "))" + NOT_AN_EPONYMS_WORD)),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:her|his|their|pt'?s|patient'?s)\\s+(?:" + RELATION + "))"
           + ",\\s*" + NOT_A_RELATIVES_NAME + "(?<v>" + NAME_AFTER_CUE + ")")),
       // a relative's name in parentheses after the relation ("granddaughter (Emily) visits")
@@ -298,6 +337,12 @@ final class Detectors {
       // anyone else named with a courtesy title ("Mrs. Gonzalez from next door", "Mr. Abernathy (employer)"):
       // Safe Harbor's names of relatives, employers and household members; the record rarely knows them
       new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?:Mrs|Mr|Ms|Miss|Mx)\\.?\\s+(?<v>" + PERSON + ")")),
+      // a clergy's, a religious' or a care team's title before a name ("Rev. Obadiah Sims", "Pastor Chukwuemeka Obi",
+      // "Imam Hussain Qureshi", "Attending WEISSMAN", "Fellow Zhao"): the title stays, each word of the name goes, the
+      // name in or out of the names dictionary; not what a title is followed by in a note ("Attending physician",
+      // "Nurse Practitioner", "Resident note") nor an eponym ("Sister Mary Joseph nodule")
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?<![\\p{L}'’.-])" + TITLE + "[ \\t]++" + NOT_A_TITLES_NAME + "(?<v>(?>"
+          + NAME_AFTER_CUE + ")|\\p{Lu}{2}[\\p{Lu}'’-]{2,30}+(?<=\\p{Lu})(?![\\p{L}\\d'’-]))" + NOT_AN_EPONYMS_WORD), TITLE_GATE),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![A-Za-z.'’-])(?<v>" + PERSON + "|[A-Z]\\.\\s?[A-Z][a-zA-Z'’-]+)"
           + ",\\s*(?:" + DEGREE + "|PA|RN)\\b")),
       // a street line of any address, known or not: a number, up to three capitalized words, a street type
@@ -508,6 +553,13 @@ final class Detectors {
     }
   }
 
+  /** The kinds of an institution that is no place of care; "American College of Cardiology" is no such place. */
+  private static final String INSTITUTION_KIND = "Schools?|Academy|University|College|Seminary|Church|Cathedral"
+      + "|Synagogue|Temple(?= of| Beth| Israel| Emanu)|Mosque|Masjid|Congregation";
+  private static final Pattern INSTITUTION = Pattern.compile(INSTITUTION_KIND);
+  /** The first words of a professional body, not a school: "American College of Cardiology", "Royal College". */
+  static final Set<String> ASSOCIATION_WORDS = Set.of("american", "royal", "national", "international", "european",
+      "world", "canadian", "british", "australian", "joint", "association", "society", "federation");
   /** A word of a facility's name: capitalized (St. Mary's, HonorHealth, O'Connor) or an acronym (UCSF). */
   // its humps bounded: a repeated group recurses once a repetition, and "AaAaAa…" of 64 KiB overflowed the stack
   private static final String FACILITY_WORD = "(?:[A-Z][a-z]+(?:[A-Z][a-z]+){0,4}(?:['’]s)?|[A-Z]['’][A-Z][a-z]+"
@@ -523,7 +575,10 @@ final class Detectors {
       + "|Skilled Nursing(?: Facility)?|Nursing Facility|Rehab Cent(?:er|re)"
       // a practice or a rehabilitation home named by its kind alone ("Lakeshore Internal Medicine", "Tri-County Family
       // Medicine", "Maple Grove Rehabilitation" passed held-out sets); "Acute Rehabilitation" names no place
-      + "|Rehabilitation|Internal Medicine|Family Medicine|Family Practice|Primary Care|Pediatrics)";
+      + "|Rehabilitation|Internal Medicine|Family Medicine|Family Practice|Primary Care|Pediatrics"
+      // a school, a college or a house of worship the patient attends or works at ("junior at Kickapoo High School",
+      // "member of Grace Fellowship Church"): with the town, it narrows a patient to a few hundred people
+      + "|" + INSTITUTION_KIND + ")";
   /**
    * A facility by name: capitalized words (joined by spaces, "of", "the", "and", "&" or a dash) ending
    * with the kind of place, and a place after it ("- Oro Valley", "of Arizona", "in Tempe").
@@ -549,7 +604,10 @@ final class Detectors {
       "walks", "walked", "walking", "jogs", "jogged", "runs", "ran", "drives", "drove", "rides", "rode", "bikes",
       "biked", "lives", "lived", "resides", "resided", "moved", "crosses", "crossed", "fell", "found", "parked",
       "stays", "stayed", "shops", "shopped", "stops", "stopped", "headed", "turned", "wandered", "wanders",
-      "frequents", "near", "off", "along", "across", "behind", "past", "onto", "around");
+      "frequents", "near", "off", "along", "across", "behind", "past", "onto", "around",
+      // words before a school or a church ("Member of Grace Fellowship Church", "Graduated Central High School")
+      "member", "members", "attend", "graduated", "graduate", "student", "students", "teacher", "teaches",
+      "taught", "enrolled", "studies", "studied", "worships", "volunteer", "pastor", "principal", "alumnus");
   /**
    * Words that say what kind of service a place gives, not where it is: "Diabetes Clinic", "Primary
    * Care Clinic", "Walk-In Clinic" or "University Hospital" alone name no place and stay as written.
@@ -574,7 +632,15 @@ final class Detectors {
       "swallowing", "continence", "pelvic", "geriatrics", "senior", "acute", "subacute", "vestibular", "cardiopulmonary",
       "neuro", "neurologic", "cognitive", "vocational", "trauma", "department", "dept", "division", "section", "service",
       "consult", "consults", "hospitalist", "adult", "academic", "resident", "residents", "attending", "discharged",
-      "referred", "refer", "follow", "followup", "f/u");
+      "referred", "refer", "follow", "followup", "f/u",
+      // words of a school's or a church's kind that name none ("High School", "Sunday School", "Catholic Church",
+      // "Medical School", "Back School")
+      "elementary", "middle", "high", "junior", "secondary", "grade", "grammar", "private", "charter", "boarding",
+      "nursing", "graduate", "law", "business", "technical", "trade", "summer", "sunday", "bible", "back", "home",
+      "catholic", "christian", "baptist", "methodist", "lutheran", "presbyterian", "episcopal", "evangelical",
+      "pentecostal", "orthodox", "anglican", "mormon", "lds", "jewish", "islamic", "muslim", "church", "school",
+      "schools", "academy", "college", "seminary", "chapel", "temple", "mosque", "synagogue",
+      "congregation", "cathedral", "kindergarten", "preschool", "daycare", "special", "alternative", "online");
 
   /**
    * Hospitals, clinics and laboratories by name: a span from the first word that names the place
@@ -601,6 +667,12 @@ final class Detectors {
           start = skipped >= 0 && STREET_SUFFIXES.contains(w.group()) ? skipped : w.start();
         }
         names |= !GENERIC.contains(word) && !GENERIC.contains(word.replaceAll("'s$", ""));
+      }
+      if (names && INSTITUTION.matcher(m.group("kind")).matches()) {
+        // a professional body ("American College of Cardiology guidelines", "American Academy of Pediatrics") is no
+        // school: its first word says so
+        Matcher first = FACILITY_NAME_WORD.matcher(text).region(m.start() + start, m.start("kind"));
+        names = !(first.lookingAt() && ASSOCIATION_WORDS.contains(first.group().toLowerCase(Locale.ROOT)));
       }
       if (names) {
         // its store number, "CVS Pharmacy #1234", is the one shop: "[FACILITY_1] #1234" kept it

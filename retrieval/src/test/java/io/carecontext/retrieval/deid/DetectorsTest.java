@@ -937,4 +937,87 @@ class DetectorsTest {
     assertThat(marked("Surgeon: Ngozi Patel-Moreno\nScrub: Dana Barton", none))
         .isEqualTo("Surgeon: [PERSON]\nScrub: [PERSON]");
   }
+
+  /**
+   * A name after a clergy's, a religious' or a care team's title, in or out of the names dictionary ("Rev. Obadiah
+   * Sims", "Attending WEISSMAN" passed held-out set 5): the title stays in the text, each word of the name is taken.
+   */
+  @Test
+  void aNameAfterAClergysOrACareTeamsTitleIsAPerson() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("The pt's pastor, Rev. Obadiah Sims, visited. Rev Tomasz Wierzbicki prayed. Reverend Abernathy "
+        + "called. Pastor Chukwuemeka Obi came; Rabbi Feldstein and Imam Hussain Qureshi too. Sister Mary Joseph visits.",
+        none)).isEqualTo("The pt's pastor, Rev. [PERSON], visited. Rev [PERSON] prayed. Reverend [PERSON] called. "
+            + "Pastor [PERSON] came; Rabbi [PERSON] and Imam [PERSON] too. Sister [PERSON] visits.");
+    assertThat(marked("Attending WEISSMAN. Attending SMITH-JONES agrees. Discussed with attending Oyelowo and fellow "
+        + "Ngozi. Chaplain Adebayo at bedside. Deacon Wojcik called.", none))
+        .isEqualTo("Attending [PERSON]. Attending [PERSON] agrees. Discussed with attending [PERSON] and fellow "
+            + "[PERSON]. Chaplain [PERSON] at bedside. Deacon [PERSON] called.");
+  }
+
+  /** What follows a title in a note and is no name: a role, a unit, a heading, a relative's state, an eponym. */
+  @Test
+  void wordsAfterATitleThatNameNoOneStay() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    String clinical = "Attending note: stable. Resident physician aware. Nurse practitioner visit. Fellow at bedside. "
+        + "Attending physician reviewed. nurse Practitioner visit. Attending MICU. Resident PGY-2 aware. Nurse RN. "
+        + "Father Alive. Brother Has DM. Attending Attestation: agree. Nurse Navigator called. Resident On call. "
+        + "Sister Mary Joseph nodule on exam. Sister Mary Joseph node. ATTENDING ATTESTATION\nRESIDENT NOTE";
+    assertThat(marked(clinical, none)).isEqualTo(clinical);
+  }
+
+  /**
+   * A school, a college or a house of worship by name ("Kickapoo High" passed held-out set 5): where a patient studies,
+   * teaches or worships, with the town, narrows the patient to a few hundred people. A kind alone, a denomination and a
+   * professional body name none.
+   */
+  @Test
+  void aSchoolACollegeOrAChurchByNameIsAPlace() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Student at Riverbend Elementary School. Member of Grace Fellowship Church. Oak Hill Academy "
+        + "student. Went to Drury College, then Harvard Medical School. Graduated Central High School.", none))
+        .isEqualTo("Student at [FACILITY]. Member of [FACILITY]. [FACILITY] student. Went to [FACILITY], then "
+            + "[FACILITY]. Graduated [FACILITY].");
+    String clinical = "Attends Sunday School. Graduated High School. Catholic Church. Medical School debt. Per American "
+        + "College of Cardiology guidelines; American Academy of Pediatrics schedule. Back School program. Nursing School.";
+    assertThat(marked(clinical, none)).isEqualTo(clinical);
+  }
+
+  /**
+   * A number written in groups after its label ("Subscriber ID DDX 4471 902", "MRN 0047 1182" kept all but the first
+   * group), and a specimen's number without a number sign ("specimen H25-338104"): the whole value is taken; a count,
+   * a day or a time after a number is not part of it.
+   */
+  @Test
+  void anIdentifierWrittenInGroupsAfterItsLabelIsTakenWhole() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("MRN 0047 1182. Acct 5512 3381 22. Accession SP 25 004821, received. Policy # ABC 123 4456. "
+        + "Subscriber ID DDX 4471 902. K 6.8 on specimen H25-338104.", none))
+        .isEqualTo("MRN [MRN]. Acct [ACCOUNT]. Accession [ID], received. Policy # [PLAN]. Subscriber ID [PLAN]. "
+            + "K 6.8 on specimen [ID].");
+    assertThat(marked("MRN 4471123 45 yo M. Acct 5512 3 days ago. MRN 12345678 6 mg. Specimen collected; Specimen: "
+        + "urine. Rx 2 tabs. MRN 4 days ago.", none)).isEqualTo("MRN [MRN] 45 yo M. Acct [ACCOUNT] 3 days ago. "
+            + "MRN [MRN] 6 mg. Specimen collected; Specimen: urine. Rx 2 tabs. MRN 4 days ago.");
+  }
+
+  /** A day and month at a log line's start before a time ("12/02 06:14 K 6.8" passed held-out set 5). */
+  @Test
+  void aDayAtALogLinesStartBeforeATimeIsADate() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("12/02 06:14 K 6.8 called.\n12/03 08:00 glucose 45\n- 11/30 14:05 spoke with pt", none))
+        .isEqualTo("[DATE] 06:14 K 6.8 called.\n[DATE] 08:00 glucose 45\n- [DATE] 14:05 spoke with pt");
+    String clinical = "7/10 pain reported.\n3/4 tablet daily\n5/5 strength 10:00 recheck\nBP 120/80 06:00";
+    assertThat(marked(clinical, none)).isEqualTo(clinical);
+  }
+
+  /** The title rule and the grouped values are bounded: runs of their shapes are scanned once. */
+  @Test
+  void theTitleAndGroupedValueRulesScanALongRunOnce() {
+    for (String unit : List.of("Rev. Zq ", "Attending ZZZZ-", "Nurse Nurse ", "MRN 12 ", "Acct AB 12 ", "12/02 ",
+        "Aa School ", "Member of ")) {
+      String run = unit.repeat(64 * 1024 / unit.length());
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+          () -> Detectors.find(run, KnownIdentifiers.empty()));
+    }
+  }
 }
