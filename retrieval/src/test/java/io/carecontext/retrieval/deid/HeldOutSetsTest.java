@@ -126,8 +126,9 @@ class HeldOutSetsTest {
     assertThat(f.identifiers()).isEqualTo(32);
     assertThat(f.lookAlikes()).isEqualTo(27);
     // measured 2026-12-06 when written, before any rule of the session (16 of 32, 0 of 27 touched), and after the
-    // names dictionary and its contexts, not tuned for it (20 of 32, 0 touched); a guard against falling, not a target
-    assertThat(f.found()).isGreaterThanOrEqualTo(20);
+    // names dictionary and its contexts, not tuned for it (20 of 32, 0 touched); 25 of 32 with the forty-seventh
+    // session's titles, grouped ids and log-line days, written with its misses in view; a guard, not a target
+    assertThat(f.found()).isGreaterThanOrEqualTo(25);
     assertThat(f.touched()).isZero();
   }
 
@@ -140,8 +141,9 @@ class HeldOutSetsTest {
     Figures f = measure("held-out-6.txt");
     assertThat(f.identifiers()).isEqualTo(34);
     assertThat(f.lookAlikes()).isEqualTo(35);
-    // measured 2026-12-06 when written, before any rule of the session: 18 of 34 found, 0 of 35 touched
-    assertThat(f.found()).isGreaterThanOrEqualTo(18);
+    // measured 2026-12-06 when written, before any rule of the session: 18 of 34 found, 0 of 35 touched; after the
+    // session's rules, not tuned for it: 26 of 34, 0 touched. A guard against falling, not a target
+    assertThat(f.found()).isGreaterThanOrEqualTo(26);
     assertThat(f.touched()).isZero();
   }
 }
