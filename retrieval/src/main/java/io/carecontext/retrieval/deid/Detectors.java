@@ -340,9 +340,11 @@ final class Detectors {
       // a clergy's, a religious' or a care team's title before a name ("Rev. Obadiah Sims", "Pastor Chukwuemeka Obi",
       // "Imam Hussain Qureshi", "Attending WEISSMAN", "Fellow Zhao"): the title stays, each word of the name goes, the
       // name in or out of the names dictionary; not what a title is followed by in a note ("Attending physician",
-      // "Nurse Practitioner", "Resident note") nor an eponym ("Sister Mary Joseph nodule")
+      // "Nurse Practitioner", "Resident note") nor an eponym ("Sister Mary Joseph nodule"); a word in capitals only
+      // after a title that is no relative's, as a family history writes "Father COPD"
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![\\p{L}'’.-])" + TITLE + "[ \\t]++" + NOT_A_TITLES_NAME + "(?<v>(?>"
-          + NAME_AFTER_CUE + ")|\\p{Lu}{2}[\\p{Lu}'’-]{2,30}+(?<=\\p{Lu})(?![\\p{L}\\d'’-]))" + NOT_AN_EPONYMS_WORD), TITLE_GATE),
+          + NAME_AFTER_CUE + ")|(?<!(?i:sister|brother|father)[ \\t]{1,8})\\p{Lu}{2}[\\p{Lu}'’-]{2,30}+(?<=\\p{Lu})"
+          + "(?![\\p{L}\\d'’-]))" + NOT_AN_EPONYMS_WORD), TITLE_GATE),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![A-Za-z.'’-])(?<v>" + PERSON + "|[A-Z]\\.\\s?[A-Z][a-zA-Z'’-]+)"
           + ",\\s*(?:" + DEGREE + "|PA|RN)\\b")),
       // a street line of any address, known or not: a number, up to three capitalized words, a street type

@@ -962,7 +962,8 @@ class DetectorsTest {
     String clinical = "Attending note: stable. Resident physician aware. Nurse practitioner visit. Fellow at bedside. "
         + "Attending physician reviewed. nurse Practitioner visit. Attending MICU. Resident PGY-2 aware. Nurse RN. "
         + "Father Alive. Brother Has DM. Attending Attestation: agree. Nurse Navigator called. Resident On call. "
-        + "Sister Mary Joseph nodule on exam. Sister Mary Joseph node. ATTENDING ATTESTATION\nRESIDENT NOTE";
+        + "Sister Mary Joseph nodule on exam. Sister Mary Joseph node. ATTENDING ATTESTATION\nRESIDENT NOTE\n"
+        + "Father COPD, died at 70. Sister ESRD on HD. Brother CABG x3.";
     assertThat(marked(clinical, none)).isEqualTo(clinical);
   }
 
