@@ -571,6 +571,55 @@ class RetrievalIT {
     assertThat(ask(CLINICIAN, "p-ok", "TREAT", null).chunks()).isNotEmpty();
   }
 
+  /**
+   * The one 404 of an unknown patient and of a patient whose consent admits nothing take the same path:
+   * the search reads none of the patient's chunks (its scan of them never runs). It read them all and
+   * the policy dropped them one by one, so the refusal took longer the longer the record, and a key that
+   * needs no care relationship (care-coordinator, billing) told the tenant's patients from unknown ids by
+   * the time alone.
+   */
+  @Test
+  void aPatientWhoseConsentAdmitsNoChunkIsRefusedWithoutReadingItsChunks() {
+    RolePolicy coordinator = POLICY.roles().get("care-coordinator");
+    for (String patient : List.of("p-nosuch", "p-noconsent", "p-deny")) {
+      assertThat(chunkScans(COORDINATOR, coordinator, patient)).as(patient).isZero();
+    }
+    // a consent that admits all or some of them still has them read (and the policy judges each)
+    for (String patient : List.of("p-ok", "p-labs-only", "p-class", "p-psy-both")) {
+      assertThat(chunkScans(COORDINATOR, coordinator, patient)).as(patient).isPositive();
+    }
+    assertThat(ask(COORDINATOR, "p-labs-only", "TREAT", null).chunks()).isNotEmpty();
+  }
+
+  /** How many times the search's scans of the chunks ran for {@code who} asking about {@code patient} (EXPLAIN ANALYZE). */
+  static long chunkScans(Requester who, RolePolicy rp, String patient) {
+    float[] vector = new float[384];
+    vector[0] = 1;
+    List<Object> parameters = java.util.Arrays.asList(null, new PGvector(vector), patient, patient, true, patient, "", 5);
+    String plan = platform.tx.run(tenant, ContextService.readSettings(POLICY, rp, who, patient, "TREAT"), c -> {
+      try (PreparedStatement ps = c.prepareStatement("EXPLAIN (ANALYZE, FORMAT JSON) "
+          + io.carecontext.migrations.TenantSql.of(tenant, ContextService.SEARCH))) {
+        for (int i = 0; i < parameters.size(); i++) {
+          ps.setObject(i + 1, parameters.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getString(1);
+        }
+      }
+    });
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "\"Relation Name\": \"chunks\"[^\\[\\]]*?\"Actual Loops\": (\\d+)").matcher(plan);
+    long loops = 0;
+    boolean found = false;
+    while (m.find()) {
+      found = true;
+      loops += Long.parseLong(m.group(1));
+    }
+    assertThat(found).as("a scan of the chunks in the plan").isTrue();
+    return loops;
+  }
+
   @Test
   void rlsAloneHidesEveryDisallowedRowWithoutTheApplicationsWhereClause() {
     RolePolicy clinician = POLICY.roles().get("clinician");
