@@ -69,6 +69,18 @@ public final class AuditLog {
   private final TenantTransactions tx;
   private final TenantKeys keys;
   private final AuditGroupCommit groupCommit;
+  /**
+   * The latest seal of each shard this process made or checked, per tenant: what the trail must still
+   * reach. An owner who cuts rows from the end of a chain can also remove the seals beyond the new end
+   * and move the head back, leaving a shorter trail every remaining seal agrees with; verify compares
+   * each shard's end with this mark (a seal the tenant's key made: a tenant made again under the same
+   * id, with a new key, is not held to its predecessor's). Kept in memory only: a process that never
+   * saw a removed seal cannot tell it was there.
+   */
+  private final Map<TenantId, Seal[]> latestSeals = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A seal as the tenant's key made it. */
+  private record Seal(long seq, byte[] head, byte[] mac) {}
 
   public AuditLog(TenantTransactions tx, TenantKeys keys) {
     this.tx = tx;
@@ -191,6 +203,9 @@ public final class AuditLog {
    */
   public AuditVerification verify(TenantId tenant, Requester auditor) {
     TenantCipher cipher = keys.cipher(tenant);
+    // The seals this process knows, taken before the snapshot: each was committed before it, so the
+    // snapshot holds its rows (one sealed meanwhile is not the snapshot's to reach).
+    Seal[] knownSeals = latestSeals.getOrDefault(tenant, new Seal[SHARDS]);
     // One snapshot: read one after the other, a batch committed in between made a shard's head look
     // ahead of its rows, and a trail in use was reported broken.
     return tx.runInSnapshot(tenant, readSettings(auditor), c -> {
@@ -245,6 +260,7 @@ public final class AuditLog {
               if (!Arrays.equals(seals.getBytes(2), prev)) {
                 return AuditVerification.broken(entries, shard, start, null, "seal");
               }
+              sawSeal(tenant, shard, start, prev, seals.getBytes(3));
               sealAhead = seals.next();
             }
             while (rs.next()) {
@@ -262,6 +278,7 @@ public final class AuditLog {
                 if (!Arrays.equals(seals.getBytes(2), expected)) {
                   return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"), "seal");
                 }
+                sawSeal(tenant, shard, rowSeq, expected, seals.getBytes(3));
                 sealedThrough = rowSeq;
                 sealAhead = seals.next();
               }
@@ -275,6 +292,13 @@ public final class AuditLog {
                   sealMade(seals, cipher, tenant, shard) ? "behind-seal" : "forged-seal");
             }
           }
+        }
+        // a seal this process made or checked, removed with the rows after it: the same cut
+        Seal known = knownSeals[shard];
+        if (known != null && !MessageDigest.isEqual(known.mac(), sealMac(cipher, tenant, shard, known.seq(), known.head()))) {
+          latestSeals.remove(tenant); // a predecessor's under the same id: this tenant's own are learnt afresh
+        } else if (known != null && known.seq() > seq) {
+          return AuditVerification.broken(entries, shard, known.seq(), null, "behind-seal");
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, head FROM audit_heads WHERE shard = ?")) {
           ps.setInt(1, shard);
@@ -309,7 +333,9 @@ public final class AuditLog {
    */
   public int seal(TenantId tenant) {
     TenantCipher cipher = keys.cipher(tenant);
-    return tx.run(tenant, recordSettings(), c -> {
+    List<Object[]> made = new ArrayList<>();
+    int written = tx.run(tenant, recordSettings(), c -> {
+      made.clear(); // (a transaction run again)
       List<Object[]> heads = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, UNSEALED_HEADS));
           ResultSet rs = ps.executeQuery()) {
@@ -326,13 +352,33 @@ public final class AuditLog {
           ps.setInt(1, shard);
           ps.setLong(2, seq);
           ps.setBytes(3, head);
-          ps.setBytes(4, sealMac(cipher, tenant, shard, seq, head));
+          byte[] mac = sealMac(cipher, tenant, shard, seq, head);
+          ps.setBytes(4, mac);
           sealed += ps.executeUpdate();
+          made.add(new Object[] {shard, seq, head, mac}); // (another process sealing this head wrote the same seal)
         }
       }
       return sealed;
     });
+    // remembered once committed: a seal whose transaction failed is not one the trail must reach
+    for (Object[] m : made) {
+      sawSeal(tenant, (Integer) m[0], (Long) m[1], (byte[]) m[2], (byte[]) m[3]);
+    }
+    return written;
   }
+
+  /** Remembers a seal the tenant's key made, if it is the shard's latest this process knows. */
+  private void sawSeal(TenantId tenant, int shard, long seq, byte[] head, byte[] mac) {
+    latestSeals.compute(tenant, (t, seals) -> {
+      if (seals != null && seals[shard] != null && seals[shard].seq() >= seq) {
+        return seals;
+      }
+      Seal[] next = seals == null ? new Seal[SHARDS] : seals.clone();
+      next[shard] = new Seal(seq, head.clone(), mac.clone());
+      return next;
+    });
+  }
+
 
   /** Rows and seals verify reads from the database at a time. */
   private static final int FETCH = 1_000;

@@ -236,6 +236,69 @@ class AuditSealIT {
     assertThat(v.brokenAt().seq()).isEqualTo(3);
   }
 
+  /**
+   * The insider who cuts the end of a sealed chain removes the seals beyond the new end as well (the
+   * owner may), and moves the head back: the database then holds a shorter trail that every remaining
+   * seal agrees with. The process that made (or checked) the removed seal still knows it, and verify
+   * names the cut.
+   */
+  @Test
+  void rowsCutFromTheEndTogetherWithTheirSealsAreFoundByAProcessThatSawTheSeal() throws SQLException {
+    TenantId tenant = platform.tenant("sealcutseal");
+    String schema = tenant.schemaName();
+    record(tenant, 4);
+    audit.seal(tenant);
+    // the shard with the most rows (a row takes whichever chain head is free), sealed at its end
+    int shard = (int) number("SELECT shard FROM " + schema + ".audit_log GROUP BY shard ORDER BY count(*) DESC, shard LIMIT 1");
+    long last = number("SELECT max(seq) FROM " + schema + ".audit_seals WHERE shard = " + shard);
+    assertThat(last).isEqualTo(number("SELECT max(seq) FROM " + schema + ".audit_log WHERE shard = " + shard));
+    // a process started after the seal was made knows it once it has checked it
+    AuditLog later = new AuditLog(platform.tx, platform.keys);
+    assertThat(later.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
+
+    cutBackTo(tenant, shard, last - 1); // the sealed last row and its seal removed, the head moved back
+
+    for (AuditLog process : List.of(audit, later)) {
+      AuditVerification v = process.verify(tenant, Auditors.of(platform, tenant));
+      assertThat(v.valid()).isFalse();
+      assertThat(v.brokenAt().problem()).isEqualTo("behind-seal");
+      assertThat(v.brokenAt().shard()).isEqualTo(shard);
+      assertThat(v.brokenAt().seq()).isEqualTo(last);
+    }
+    // what a seal cannot cover: a process that never saw the removed seal has nothing to compare with
+    assertThat(new AuditLog(platform.tx, platform.keys).verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
+  }
+
+  /**
+   * Only a seal the tenant's key made is remembered: a forged one is reported as such, and once removed
+   * it leaves no mark the trail must reach (an insider cannot make a sound trail look cut).
+   */
+  @Test
+  void aSealTheKeyDidNotMakeIsNoMarkTheTrailMustReach() throws SQLException {
+    TenantId tenant = platform.tenant("sealforgedmark");
+    record(tenant, 3);
+    int shard = shardOf(tenant);
+    long last = number("SELECT max(seq) FROM " + tenant.schemaName() + ".audit_log WHERE shard = " + shard);
+    superuser("INSERT INTO " + tenant.schemaName() + ".audit_seals (shard, seq, head, mac) SELECT shard, seq, head, "
+        + "sha256(head) FROM " + tenant.schemaName() + ".audit_heads WHERE shard = " + shard);
+    AuditLog other = new AuditLog(platform.tx, platform.keys);
+    assertThat(other.verify(tenant, Auditors.of(platform, tenant)).brokenAt().problem()).isEqualTo("forged-seal");
+    cutBackTo(tenant, shard, last - 1);
+    assertThat(other.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
+  }
+
+  /** Removes the shard's rows and seals after {@code seq} and moves its head back onto row {@code seq}. */
+  static void cutBackTo(TenantId tenant, int shard, long seq) throws SQLException {
+    String schema = tenant.schemaName();
+    superuser("DELETE FROM " + schema + ".audit_log WHERE shard = " + shard + " AND seq > " + seq);
+    superuser("DELETE FROM " + schema + ".audit_seals WHERE shard = " + shard + " AND seq > " + seq);
+    superuser(seq == 0
+        ? "UPDATE " + schema + ".audit_heads SET seq = 0, head = sha256(convert_to('carecontext-audit-genesis:' || shard, "
+            + "'UTF8')) WHERE shard = " + shard
+        : "UPDATE " + schema + ".audit_heads h SET seq = " + seq + ", head = l.row_hash FROM " + schema
+            + ".audit_log l WHERE l.shard = h.shard AND l.seq = " + seq + " AND h.shard = " + shard);
+  }
+
   @Test
   void aRetentionPurgeThroughASealedHeadStillVerifies() throws SQLException {
     TenantId tenant = platform.tenant("sealpurge");
