@@ -234,13 +234,15 @@ public final class ContextService {
   /**
    * The search: exact top-k by cosine distance over one patient's chunks (btree on patient_id:
    * recall 1.0), only for a known patient inside the care relationship (when one is required), with
-   * RLS repeating every other condition. Both checks are conditions of the search itself, each an
-   * init plan run once, so an allowed request is one statement and one round trip.
-   * So is whether the subject's consent could admit any chunk at all (a condition the chunk policy's
-   * consent clause implies, read from the same functions): a patient whose consent admits none is
-   * refused, like an unknown one, without reading its chunks. The policy dropped them one by one, and
-   * the time that took, growing with the record, told a key that needs no care relationship (billing,
-   * care-coordinator) which ids are patients of the tenant behind the one 404.
+   * RLS repeating every other condition, and only when the subject's consent could admit any chunk
+   * at all (a condition the chunk policy's consent clause implies, read from the same functions).
+   * The three checks are one init plan of the search itself, run once, so an allowed request is one
+   * statement and one round trip; all three are computed every time (the subquery is not flattened,
+   * so no check is skipped because an earlier one failed), and every denial behind the one 404 runs
+   * the same statements and reads none of the patient's chunks. The search read every chunk of a
+   * patient without consent and the policy dropped each, while an unknown id read none: the time that
+   * took, growing with the record, told a key that needs no care relationship (billing,
+   * care-coordinator) which ids are patients of the tenant.
    */
   static final String SEARCH = search("NULL");
   /**
@@ -268,14 +270,16 @@ public final class ContextService {
              effective_precision, %s AS stored_vector
       FROM {schema}.chunks
       WHERE patient_id = ?
-        AND EXISTS (SELECT 1 FROM {schema}.resources
-                    WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted)
-        AND (? OR EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?))
-        AND ((SELECT current_setting('cc.consent_override', true) = 'on')
-             OR (SELECT allows_all_rows FROM {schema}.subject_consent_summary)
-             OR (SELECT {schema}.subject_excluded_classes() IS NOT NULL)
-             OR (SELECT r.base_allows OR cardinality(r.permitted_classes) > 0 OR cardinality(r.permitted_labels) > 0
-                 FROM {schema}.subject_consent_rules() r))
+        AND (SELECT known AND linked AND consented FROM (SELECT
+               EXISTS (SELECT 1 FROM {schema}.resources
+                       WHERE resource_type = 'Patient' AND resource_id = ? AND NOT deleted) AS known,
+               (? OR EXISTS (SELECT 1 FROM {schema}.care_links WHERE patient_id = ? AND practitioner_id = ?)) AS linked,
+               ((SELECT current_setting('cc.consent_override', true) = 'on')
+                OR (SELECT allows_all_rows FROM {schema}.subject_consent_summary)
+                OR (SELECT {schema}.subject_excluded_classes() IS NOT NULL)
+                OR (SELECT r.base_allows OR cardinality(r.permitted_classes) > 0 OR cardinality(r.permitted_labels) > 0
+                    FROM {schema}.subject_consent_rules() r)) AS consented
+             OFFSET 0) AS checks)
       ORDER BY distance LIMIT ?""".formatted(vectorColumn);
   }
 

@@ -581,22 +581,36 @@ class RetrievalIT {
   @Test
   void aPatientWhoseConsentAdmitsNoChunkIsRefusedWithoutReadingItsChunks() {
     RolePolicy coordinator = POLICY.roles().get("care-coordinator");
+    RolePolicy clinician = POLICY.roles().get("clinician");
     for (String patient : List.of("p-nosuch", "p-noconsent", "p-deny")) {
-      assertThat(chunkScans(COORDINATOR, coordinator, patient)).as(patient).isZero();
+      String plan = searchPlan(COORDINATOR, coordinator, patient);
+      assertThat(scans(plan, "chunks")).as(patient).isZero();
+      // and each check was made, whatever an earlier one found: the same statements for every denial
+      assertThat(scans(plan, "resources")).as(patient).isEqualTo(1);
+      assertThat(scans(plan, "consents")).as(patient).isPositive();
+    }
+    for (String patient : List.of("p-nosuch", "p-other", "p-noconsent")) {
+      String plan = searchPlan(CLINICIAN, clinician, patient);
+      assertThat(scans(plan, "chunks")).as(patient).isZero();
+      assertThat(scans(plan, "resources")).as(patient).isEqualTo(1);
+      assertThat(scans(plan, "care_links")).as(patient).isEqualTo(1);
+      assertThat(scans(plan, "consents")).as(patient).isPositive();
     }
     // a consent that admits all or some of them still has them read (and the policy judges each)
     for (String patient : List.of("p-ok", "p-labs-only", "p-class", "p-psy-both")) {
-      assertThat(chunkScans(COORDINATOR, coordinator, patient)).as(patient).isPositive();
+      assertThat(scans(searchPlan(COORDINATOR, coordinator, patient), "chunks")).as(patient).isPositive();
     }
     assertThat(ask(COORDINATOR, "p-labs-only", "TREAT", null).chunks()).isNotEmpty();
   }
 
-  /** How many times the search's scans of the chunks ran for {@code who} asking about {@code patient} (EXPLAIN ANALYZE). */
-  static long chunkScans(Requester who, RolePolicy rp, String patient) {
+  /** The search's plan, as run (EXPLAIN ANALYZE) for {@code who} asking about {@code patient}. */
+  static String searchPlan(Requester who, RolePolicy rp, String patient) {
     float[] vector = new float[384];
     vector[0] = 1;
-    List<Object> parameters = java.util.Arrays.asList(null, new PGvector(vector), patient, patient, true, patient, "", 5);
-    String plan = platform.tx.run(tenant, ContextService.readSettings(POLICY, rp, who, patient, "TREAT"), c -> {
+    boolean careRequired = POLICY.careRequiredFor(rp);
+    List<Object> parameters = java.util.Arrays.asList(null, new PGvector(vector), patient, patient, !careRequired, patient,
+        who.practitionerId() == null ? "" : who.practitionerId(), 5);
+    return platform.tx.run(tenant, ContextService.readSettings(POLICY, rp, who, patient, "TREAT"), c -> {
       try (PreparedStatement ps = c.prepareStatement("EXPLAIN (ANALYZE, FORMAT JSON) "
           + io.carecontext.migrations.TenantSql.of(tenant, ContextService.SEARCH))) {
         for (int i = 0; i < parameters.size(); i++) {
@@ -608,15 +622,19 @@ class RetrievalIT {
         }
       }
     });
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-        "\"Relation Name\": \"chunks\"[^\\[\\]]*?\"Actual Loops\": (\\d+)").matcher(plan);
+  }
+
+  /** How many times the plan's scans of {@code relation} ran (0: never). */
+  static long scans(String plan, String relation) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"Relation Name\": \"" + relation
+        + "\"[^\\[\\]]*?\"Actual Loops\": (\\d+)").matcher(plan);
     long loops = 0;
     boolean found = false;
     while (m.find()) {
       found = true;
       loops += Long.parseLong(m.group(1));
     }
-    assertThat(found).as("a scan of the chunks in the plan").isTrue();
+    assertThat(found).as("a scan of " + relation + " in the plan").isTrue();
     return loops;
   }
 
