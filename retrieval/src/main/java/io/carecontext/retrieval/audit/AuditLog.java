@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 
@@ -77,7 +78,7 @@ public final class AuditLog {
    * id, with a new key, is not held to its predecessor's). Kept in memory only: a process that never
    * saw a removed seal cannot tell it was there.
    */
-  private final Map<TenantId, Seal[]> latestSeals = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<TenantId, Seal[]> latestSeals = new ConcurrentHashMap<>();
 
   /** A seal as the tenant's key made it. */
   private record Seal(long seq, byte[] head, byte[] mac) {}
@@ -378,7 +379,6 @@ public final class AuditLog {
       return next;
     });
   }
-
 
   /** Rows and seals verify reads from the database at a time. */
   private static final int FETCH = 1_000;
