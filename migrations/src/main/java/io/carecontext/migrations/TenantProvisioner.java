@@ -174,28 +174,65 @@ public final class TenantProvisioner {
    * embeddings of de-identified text, tenant migration 64), which single-patient retrieval never reads, so
    * that path stays exact. The column is empty until the research build fills it, so the index is quick
    * to create; each research embedding written afterwards updates it.
+   *
+   * <p>With it, before it, the index of the chunks still without a research embedding (the research build's
+   * and sweep's work list, {@link #RESEARCH_PENDING_INDEX}), and dropped with it: every chunk ingest writes
+   * has none, so a tenant without research kept one more index up to date on every write for nothing (tenant
+   * migration 68 dropped it where research was off).
    */
   public void researchIndex(TenantId tenant, boolean enabled) {
-    String index = Identifiers.quote(tenant.schemaName()) + ".chunks_embedding_hnsw";
+    String schema = Identifiers.quote(tenant.schemaName());
+    String index = schema + ".chunks_embedding_hnsw";
+    String pending = schema + "." + RESEARCH_PENDING_INDEX;
     // read before the build's connection is taken: one owner connection at a time
     boolean invalid = enabled && researchIndexState(tenant).state().equals("invalid");
+    boolean pendingInvalid = enabled && invalidIndex(tenant, RESEARCH_PENDING_INDEX);
     try (Connection c = db.buildsDataSource().getConnection(); Statement st = c.createStatement()) {
       c.setAutoCommit(true); // CREATE INDEX CONCURRENTLY cannot run inside a transaction
       if (!enabled) {
         st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index);
+        st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + pending);
         return;
+      }
+      if (pendingInvalid) {
+        st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + pending); // left behind by a failed build
       }
       if (invalid) {
         st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left behind by a failed build
       }
       long started = System.nanoTime();
+      // The work list first: the sweep starts once the HNSW index is ready, and walks this one.
+      st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + RESEARCH_PENDING_INDEX + " ON " + schema
+          + ".chunks (chunk_id) WHERE research_embedding IS NULL");
       st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS chunks_embedding_hnsw ON "
-          + Identifiers.quote(tenant.schemaName()) + ".chunks USING hnsw ((research_embedding::public.vector(384)) "
+          + schema + ".chunks USING hnsw ((research_embedding::public.vector(384)) "
           + "public.vector_cosine_ops) WHERE public.vector_dims(research_embedding) = 384");
       LOG.info("tenant {}: research index ready in {} ms", tenant, (System.nanoTime() - started) / 1_000_000);
     } catch (SQLException e) {
       throw new DatabaseException("could not " + (enabled ? "build" : "drop") + " the research index of tenant '"
           + tenant + "' (" + e.getSQLState() + "); retry the setting", e);
+    }
+  }
+
+  /**
+   * The index of the chunks still without a research embedding (tenant migration 64): kept only while
+   * research is on ({@link #researchIndex}).
+   */
+  public static final String RESEARCH_PENDING_INDEX = "chunks_research_pending_idx";
+
+  /** Whether the tenant has this index, left invalid by a concurrent build that failed. */
+  private boolean invalidIndex(TenantId tenant, String name) {
+    try (Connection c = db.ownerDataSource().getConnection(); PreparedStatement ps = c.prepareStatement("""
+        SELECT NOT i.indisvalid FROM pg_class x JOIN pg_namespace n ON n.oid = x.relnamespace
+        JOIN pg_index i ON i.indexrelid = x.oid LEFT JOIN pg_stat_progress_create_index p ON p.index_relid = x.oid
+        WHERE n.nspname = ? AND x.relname = ? AND p.index_relid IS NULL""")) {
+      ps.setString(1, tenant.schemaName());
+      ps.setString(2, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("could not read the research index state of tenant '" + tenant + "'", e);
     }
   }
 

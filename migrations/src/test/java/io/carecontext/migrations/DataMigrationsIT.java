@@ -207,6 +207,21 @@ class DataMigrationsIT {
         + "FROM research_build")).containsExactly("false 0 -");
   }
 
+  /**
+   * Tenant migration 68: the index of the chunks without a research embedding, which every tenant's ingest kept
+   * up to date, is dropped where research is off and kept where it is on; by an owner that is not a superuser.
+   */
+  @Test
+  void theResearchWorkListIndexIsKeptOnlyWhereResearchIsOn() throws SQLException {
+    assertThat(rows("SELECT rolsuper::text FROM pg_roles WHERE rolname = '" + platform.config.ownerUser() + "'"))
+        .containsExactly("false");
+    String index = "SELECT indexname FROM pg_indexes WHERE schemaname = '%s' "
+        + "AND indexname = 'chunks_research_pending_idx'";
+    assertThat(rows(before63, index.formatted(before63.schemaName()))).containsExactly("chunks_research_pending_idx");
+    assertThat(rows(tenant, index.formatted(tenant.schemaName()))).isEmpty();
+    assertThat(rows(before60, index.formatted(before60.schemaName()))).isEmpty();
+  }
+
   static void superuser(String sql) throws SQLException {
     superuser(tenant, sql);
   }

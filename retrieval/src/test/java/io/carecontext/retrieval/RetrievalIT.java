@@ -809,14 +809,29 @@ class RetrievalIT {
 
   /**
    * The research embeddings of every chunk written so far, as the research build and its sweep make them,
-   * research turned on first if its build has not completed (tenant migration 66).
+   * research turned on first if its build has not completed (tenant migration 66), as a tenant admin's setting
+   * does (ResearchIndexBuilds): the marker, every research embedding forgotten, the indexes, the build.
    */
   static long researchEmbeddingsMade() {
     var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
     if (!embeddings.completed(tenant)) {
-      embeddings.turnOn(tenant);
+      researchTurnedOn();
     }
     return embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
+  }
+
+  /** Research turned on as the setting does it (ResearchIndexBuilds), its build not run yet. */
+  static void researchTurnedOn() {
+    var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
+    embeddings.turnOn(tenant);
+    embeddings.forgetAll(tenant);
+    platform.provisioner.researchIndex(tenant, true);
+  }
+
+  /** Research turned off as the setting does it (ResearchIndexBuilds). */
+  static void researchTurnedOff() {
+    new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys).turnOff(tenant);
+    platform.provisioner.researchIndex(tenant, false);
   }
 
   static java.util.Set<String> patientsOf(List<Long> chunkIds) throws SQLException {
@@ -1118,6 +1133,32 @@ class RetrievalIT {
     worker.drain(tenant);
     assertThat(superuserLong(notePending)).as("the practitioner was known already").isZero();
     researchEmbeddingsMade();
+  }
+
+  /**
+   * The index of the chunks without a research embedding (the research build's work list, tenant migration 64)
+   * was kept by every tenant, research on or not, one more index written with every chunk. It now exists only
+   * while research is on: made with the research index, dropped with it (tenant migration 68 dropped it where
+   * research was off).
+   */
+  @Test
+  void theResearchWorkListIndexExistsOnlyWhileResearchIsOn() throws SQLException {
+    String indexes = "SELECT count(*) FROM pg_indexes WHERE schemaname = 'tenant_clinic' "
+        + "AND indexname IN ('chunks_research_pending_idx', 'chunks_embedding_hnsw')";
+    try {
+      researchTurnedOff();
+      assertThat(superuserLong(indexes)).isZero();
+      researchTurnedOn();
+      assertThat(superuserLong(indexes)).isEqualTo(2);
+      assertThat(superuserLong("SELECT count(*) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid "
+          + "JOIN pg_namespace n ON n.oid = x.relnamespace WHERE n.nspname = 'tenant_clinic' "
+          + "AND x.relname = 'chunks_research_pending_idx' AND i.indisvalid "
+          + "AND pg_get_expr(i.indpred, i.indrelid) LIKE '%research_embedding IS NULL%'")).isEqualTo(1);
+      researchTurnedOff();
+      assertThat(superuserLong(indexes)).isZero();
+    } finally {
+      researchEmbeddingsMade();
+    }
   }
 
   static long superuserLong(String sql) throws SQLException {

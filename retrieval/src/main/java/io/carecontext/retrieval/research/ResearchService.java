@@ -269,14 +269,17 @@ public final class ResearchService {
       boolean complete;
       // One round trip: the index's settings, the admission checks, then (only for an admitted key and
       // scope, so a refused key is told 403 first) the refusal of a search during a re-embedding, before
-      // the research build has completed, and whether every chunk has its research embedding.
+      // the research build has completed, and whether every chunk has its research embedding (asked only once the
+      // build has completed, so research is on: the index of the chunks without one exists only then, tenant
+      // migration 68).
       try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
           SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true),
                  set_config('plan_cache_mode', 'force_custom_plan', true), admitted, scope_admitted,
                  CASE WHEN admitted AND scope_admitted AND {schema}.chunks_of_another_model_exist(?, ?)
                       THEN {schema}.chunk_of_another_model() END,
                  admitted AND scope_admitted AND NOT {schema}.research_build_completed(),
-                 admitted AND scope_admitted AND {schema}.research_embeddings_pending(),
+                 CASE WHEN admitted AND scope_admitted AND {schema}.research_build_completed()
+                      THEN {schema}.research_embeddings_pending() END,
                  admitted AND scope_admitted AND NOT {schema}.research_enabled()
           FROM (SELECT EXISTS (SELECT 1 FROM {schema}.caller_key WHERE roles && ARRAY['researcher']) AS admitted,
                        {schema}.research_scope_admitted() AS scope_admitted OFFSET 0) checks"""))) {
