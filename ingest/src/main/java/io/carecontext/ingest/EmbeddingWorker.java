@@ -987,17 +987,23 @@ public final class EmbeddingWorker implements AutoCloseable {
   /**
    * A patient's research embeddings (tenant migration 64) were made from texts de-identified with the
    * identifiers known then; when the resources that carry them change (a Patient renamed, a
-   * RelatedPerson or FamilyMemberHistory arriving later, a Practitioner linked to the patient, or an Encounter
-   * or another care link's source that links a practitioner to the patient for the first time), the
-   * patient's chunks wait for the research sweep again, so a name learned now is not left in what
-   * research ranks on. Only chunks that have one are touched: for a tenant without research this is
-   * a probe of the batch's care links (index lookups) and of the patients they link to a practitioner for
-   * the first time, and writes nothing.
+   * RelatedPerson or FamilyMemberHistory arriving later, a Practitioner linked to the patient, an Encounter
+   * or another care link's source that links a practitioner to the patient for the first time, or a
+   * PractitionerRole whose holder is linked by it to patients for the first time), the patient's chunks wait
+   * for the research sweep again, so a name learned now is not left in what research ranks on.
+   *
+   * <p>Only while research is on (tenant migration 66's marker, one read of a one-row table): a tenant
+   * without research has no research embedding that counts (turning research on forgets every one before
+   * its build makes them again, with the identifiers as they are then), so its batches run nothing more.
    */
   private static void forgetResearchEmbeddings(Connection c, Collection<Rendered> resources) throws SQLException {
+    if (resources.isEmpty() || !researchOn(c)) {
+      return;
+    }
     List<String> types = new ArrayList<>();
     List<String> ids = new ArrayList<>();
     List<String> practitioners = new ArrayList<>();
+    List<String> roles = new ArrayList<>();
     List<String> sourceTypes = new ArrayList<>();
     List<String> sourceIds = new ArrayList<>();
     for (Rendered r : resources) {
@@ -1007,6 +1013,7 @@ public final class EmbeddingWorker implements AutoCloseable {
           ids.add(r.row().id());
         }
         case "Practitioner" -> practitioners.add(r.row().id());
+        case "PractitionerRole" -> roles.add(r.row().id());
         default -> {
           // a care link's source (an Encounter, a CareTeam…): it may link a practitioner to the patient
           sourceTypes.add(r.row().type());
@@ -1014,7 +1021,7 @@ public final class EmbeddingWorker implements AutoCloseable {
         }
       }
     }
-    if (types.isEmpty() && practitioners.isEmpty() && sourceTypes.isEmpty()) {
+    if (types.isEmpty() && practitioners.isEmpty() && roles.isEmpty() && sourceTypes.isEmpty()) {
       return;
     }
     String patients = """
@@ -1027,17 +1034,20 @@ public final class EmbeddingWorker implements AutoCloseable {
                          ON l.source_type = s.t AND l.source_id = s.id
                        WHERE NOT EXISTS (SELECT 1 FROM care_links o WHERE o.patient_id = l.patient_id
                                            AND o.practitioner_id = l.practitioner_id
-                                           AND (o.source_type <> l.source_type OR o.source_id <> l.source_id)))""";
+                                           AND (o.source_type <> l.source_type OR o.source_id <> l.source_id))
+                       UNION ALL
+                       SELECT l.patient_id FROM care_links l WHERE l.via_role = ANY (?)
+                       AND NOT EXISTS (SELECT 1 FROM care_links o WHERE o.patient_id = l.patient_id
+                                         AND o.practitioner_id = l.practitioner_id
+                                         AND o.via_role IS DISTINCT FROM l.via_role))""";
     // A research batch in flight (ResearchEmbeddings.embedPending) holds its chunks locked with no research
     // embedding yet, and read the identifiers before these changes were committed: the update below, which only
     // sees chunks that have one, passed over them, and the batch then stored embeddings made without the name
     // that just arrived, for good. Locking the patients' chunks still waiting first waits for such a batch to
-    // commit, so that the update, a statement later, sees its embeddings and forgets them. Only while research
-    // is on (its index exists: the build makes it before any research embedding), so a tenant without
-    // research locks nothing (a one-time filter: no scan).
-    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM chunks WHERE to_regclass('chunks_embedding_hnsw') "
-        + "IS NOT NULL AND research_embedding IS NULL AND " + patients + " ORDER BY chunk_id FOR UPDATE")) {
-      bindPatients(c, ps, types, ids, practitioners, sourceTypes, sourceIds);
+    // commit, so that the update, a statement later, sees its embeddings and forgets them.
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM chunks WHERE research_embedding IS NULL AND "
+        + patients + " ORDER BY chunk_id FOR UPDATE")) {
+      bindPatients(c, ps, types, ids, practitioners, roles, sourceTypes, sourceIds);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           // only the locks are wanted
@@ -1046,19 +1056,28 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
     try (PreparedStatement ps = c.prepareStatement(
         "UPDATE chunks SET research_embedding = NULL WHERE research_embedding IS NOT NULL AND " + patients)) {
-      bindPatients(c, ps, types, ids, practitioners, sourceTypes, sourceIds);
+      bindPatients(c, ps, types, ids, practitioners, roles, sourceTypes, sourceIds);
       ps.executeUpdate();
     }
   }
 
+  /** Whether the tenant has research on (tenant migration 66's marker): one read of a one-row table. */
+  private static boolean researchOn(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT enabled FROM research_build");
+         ResultSet rs = ps.executeQuery()) {
+      return rs.next() && rs.getBoolean(1);
+    }
+  }
+
   private static void bindPatients(Connection c, PreparedStatement ps, List<String> types, List<String> ids,
-                                   List<String> practitioners, List<String> sourceTypes, List<String> sourceIds)
-      throws SQLException {
+                                   List<String> practitioners, List<String> roles, List<String> sourceTypes,
+                                   List<String> sourceIds) throws SQLException {
     ps.setArray(1, c.createArrayOf("text", types.toArray()));
     ps.setArray(2, c.createArrayOf("text", ids.toArray()));
     ps.setArray(3, c.createArrayOf("text", practitioners.toArray()));
     ps.setArray(4, c.createArrayOf("text", sourceTypes.toArray()));
     ps.setArray(5, c.createArrayOf("text", sourceIds.toArray()));
+    ps.setArray(6, c.createArrayOf("text", roles.toArray()));
   }
 
   private void fail(TenantId tenant, long outboxId, RuntimeException e) {

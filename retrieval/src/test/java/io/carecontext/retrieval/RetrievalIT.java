@@ -1136,6 +1136,90 @@ class RetrievalIT {
   }
 
   /**
+   * The worker's clearing of research embeddings ran two statements on every batch of every tenant (a lock probe,
+   * then an update whose patients it found through the care links), research on or not. It now runs only while
+   * research is on: with research off, a research embedding the owner planted survives a write of its Patient
+   * (no clearing was issued); with research on, the same write clears it.
+   */
+  @Test
+  void theWorkerClearsResearchEmbeddingsOnlyWhileResearchIsOn() throws SQLException {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    EmbeddingWorker worker = new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64);
+    namedPatientWithNote("p-gate", "Cornelius", "Ashgrove", "Cornelius Ashgrove has had a sore throat for a week.");
+    worker.drain(tenant);
+    String plant = "UPDATE tenant_clinic.chunks SET research_embedding = array_fill(0.5, ARRAY[384])::public.vector "
+        + "WHERE patient_id = 'p-gate' AND resource_type = 'DocumentReference'";
+    String planted = "SELECT count(*) FROM tenant_clinic.chunks WHERE patient_id = 'p-gate' "
+        + "AND resource_type = 'DocumentReference' AND research_embedding IS NOT NULL";
+    String renamed = """
+        {"resourceType":"Patient","id":"p-gate","name":[{"family":"%s","given":["Cornelius"]}]}""";
+    try {
+      researchTurnedOff();
+      superuser(plant);
+      store.put(tenant, FEED, Fhir.parseResource(renamed.formatted("Ashgrove-Pell")));
+      worker.drain(tenant);
+      assertThat(superuserLong(planted)).as("research off: nothing cleared").isEqualTo(1);
+
+      researchTurnedOn();
+      superuser(plant);
+      store.put(tenant, FEED, Fhir.parseResource(renamed.formatted("Pell")));
+      worker.drain(tenant);
+      assertThat(superuserLong(planted)).as("research on: the renamed patient's note waits again").isZero();
+    } finally {
+      researchEmbeddingsMade();
+    }
+  }
+
+  /**
+   * A PractitionerRole that gains a holder links that practitioner to every patient linked through the role (an
+   * Encounter naming the role): the worker left those patients' research embeddings as they were, made without
+   * the practitioner's name, since the role's write changed no care link's source. They now wait to be made
+   * again, in the worker's transaction, as after a first-time care link.
+   */
+  @Test
+  void aPractitionerRoleGainingAHolderMakesItsPatientsResearchEmbeddingsAgain() throws SQLException {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    EmbeddingWorker worker = new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64);
+    namedPatientWithNote("p-role", "Evangeline", "Marchbanks", "Evangeline Marchbanks will see Barnaby Quillfeather "
+        + "about the wheeze.");
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Practitioner","id":"pr-quill","name":[{"family":"Quillfeather","given":["Barnaby"]}]}"""));
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Encounter","id":"e-role","status":"finished",
+         "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},
+         "subject":{"reference":"Patient/p-role"},
+         "participant":[{"individual":{"reference":"PractitionerRole/prr-quill"}}],
+         "period":{"start":"2024-03-01T10:00:00Z","end":"2024-03-01T11:00:00Z"}}"""));
+    worker.drain(tenant);
+    researchEmbeddingsMade();
+    String notePending = "SELECT count(*) FROM tenant_clinic.chunks WHERE research_embedding IS NULL "
+        + "AND patient_id = 'p-role' AND resource_type = 'DocumentReference'";
+    assertThat(superuserLong(notePending)).isZero();
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"PractitionerRole","id":"prr-quill","active":true,
+         "practitioner":{"reference":"Practitioner/pr-quill"}}"""));
+    assertThat(superuserLong("SELECT count(*) FROM tenant_clinic.care_links WHERE via_role = 'prr-quill' "
+        + "AND practitioner_id = 'pr-quill' AND patient_id = 'p-role'")).as("the role's holder is linked").isEqualTo(1);
+    worker.drain(tenant);
+    assertThat(superuserLong(notePending)).as("made without the holder's name").isEqualTo(1);
+    researchEmbeddingsMade();
+    // the role written again, the same holder: known already through it, and through nothing else, so made again
+    // only when the role is the holder's one link to the patient; a direct link makes it known already
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Encounter","id":"e-role-direct","status":"finished",
+         "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},
+         "subject":{"reference":"Patient/p-role"},"participant":[{"individual":{"reference":"Practitioner/pr-quill"}}],
+         "period":{"start":"2024-03-02T10:00:00Z","end":"2024-03-02T11:00:00Z"}}"""));
+    worker.drain(tenant);
+    researchEmbeddingsMade();
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"PractitionerRole","id":"prr-quill","active":true,"code":[{"text":"GP"}],
+         "practitioner":{"reference":"Practitioner/pr-quill"}}"""));
+    worker.drain(tenant);
+    assertThat(superuserLong(notePending)).as("the holder was linked directly already").isZero();
+  }
+
+  /**
    * The index of the chunks without a research embedding (the research build's work list, tenant migration 64)
    * was kept by every tenant, research on or not, one more index written with every chunk. It now exists only
    * while research is on: made with the research index, dropped with it (tenant migration 68 dropped it where
