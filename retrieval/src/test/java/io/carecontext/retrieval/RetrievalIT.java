@@ -1220,6 +1220,45 @@ class RetrievalIT {
   }
 
   /**
+   * Research turned off (or off and on again) while its build embedded went on with every batch left: model calls
+   * for embeddings no one would rank on. The build now stops at its next batch.
+   */
+  @Test
+  void aResearchBuildStopsAtItsNextBatchOnceResearchIsTurnedOffOrOnAgain() {
+    var oneAtATime = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys, 1);
+    var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
+    try {
+      for (Runnable change : List.<Runnable>of(() -> embeddings.turnOff(tenant), () -> {
+        embeddings.turnOff(tenant);
+        embeddings.turnOn(tenant);
+      })) {
+        researchEmbeddingsMade();
+        embeddings.forgetAll(tenant);
+        long pending = embeddings.progress(tenant).pending();
+        assertThat(pending).isGreaterThan(2);
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        long made = oneAtATime.build(tenant, MODEL.modelId(), MODEL.dimensions(), texts -> {
+          if (calls.incrementAndGet() == 1) {
+            change.run(); // while the first batch embeds
+          }
+          return MODEL.embedAll(texts);
+        });
+        assertThat(calls.get()).as("the model called for the first batch only").isEqualTo(1);
+        assertThat(made).isEqualTo(1);
+        assertThat(embeddings.progress(tenant).pending()).isEqualTo(pending - 1);
+        assertThat(embeddings.completed(tenant)).isFalse();
+        // and a build while research is off makes nothing
+        embeddings.turnOff(tenant);
+        assertThat(oneAtATime.build(tenant, MODEL.modelId(), MODEL.dimensions(), texts -> {
+          throw new AssertionError("the model called while research is off");
+        })).isZero();
+      }
+    } finally {
+      researchEmbeddingsMade();
+    }
+  }
+
+  /**
    * The index of the chunks without a research embedding (the research build's work list, tenant migration 64)
    * was kept by every tenant, research on or not, one more index written with every chunk. It now exists only
    * while research is on: made with the research index, dropped with it (tenant migration 68 dropped it where

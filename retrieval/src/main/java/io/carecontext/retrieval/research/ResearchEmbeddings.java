@@ -38,10 +38,17 @@ public final class ResearchEmbeddings {
 
   private final TenantTransactions tx;
   private final TenantKeys keys;
+  private final int batch;
 
   public ResearchEmbeddings(TenantTransactions tx, TenantKeys keys) {
+    this(tx, keys, BATCH);
+  }
+
+  /** With batches of {@code batch} chunks (tests: a build of many batches over a few chunks). */
+  public ResearchEmbeddings(TenantTransactions tx, TenantKeys keys, int batch) {
     this.tx = tx;
     this.keys = keys;
+    this.batch = batch;
   }
 
   /** How many of the tenant's chunks still have no research embedding, of how many. */
@@ -66,11 +73,28 @@ public final class ResearchEmbeddings {
    * Makes the research embeddings of up to {@link #BATCH} chunks that have none and are of the
    * tenant's model at its size ({@code model}, {@code dimensions}: a chunk of another model is being
    * re-embedded, and its successor is embedded for research once written). Returns how many were
-   * made: 0 when nothing of this model is left. {@code embed} is the tenant's model (texts to vectors).
+   * made: 0 when nothing of this model is left, or research is off. {@code embed} is the tenant's model
+   * (texts to vectors).
    */
   public int embedPending(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
+    return embedPending(tenant, null, model, dimensions, embed);
+  }
+
+  /**
+   * {@link #embedPending}, for the research build's {@code generation} (tenant migration 66; null: any):
+   * none made, and 0 returned, once research is off or was turned on again since (the build that went on
+   * called the model for every batch left, for embeddings no one would rank on).
+   */
+  private int embedPending(TenantId tenant, Long generation, String model, int dimensions,
+                           Function<List<String>, List<float[]>> embed) {
     TenantCipher cipher = keys.cipher(tenant);
     return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT generation FROM research_build WHERE enabled");
+           ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || generation != null && rs.getLong(1) != generation) {
+          return 0;
+        }
+      }
       record Pending(long chunkId, String patientId, String text) {}
       List<Pending> pending = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement("""
@@ -79,7 +103,7 @@ public final class ResearchEmbeddings {
           ORDER BY chunk_id LIMIT ? FOR UPDATE SKIP LOCKED""")) {
         ps.setString(1, model);
         ps.setInt(2, dimensions);
-        ps.setInt(3, BATCH);
+        ps.setInt(3, batch);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             String type = rs.getString(3);
@@ -143,6 +167,16 @@ public final class ResearchEmbeddings {
     });
   }
 
+  /** Whether research is on (the setting researchIndex, tenant migration 66's marker). */
+  public boolean enabled(TenantId tenant) {
+    return tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT enabled FROM research_build");
+           ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    });
+  }
+
   /** Whether the research build has completed since research was last turned on: research answers once it has. */
   public boolean completed(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
@@ -157,9 +191,9 @@ public final class ResearchEmbeddings {
   /**
    * The research build (and its sweep): the research embeddings of every chunk of the model that has
    * none, then the build marked completed for the generation research was on at its start, unless
-   * research was turned off or on again meanwhile (tenant migration 66). Chunks written while it ran
-   * may be left pending: research answers without them, saying it is incomplete, until the sweep
-   * makes them. Returns how many were made.
+   * research was turned off or on again meanwhile (tenant migration 66): then it stops at its next batch.
+   * Nothing is made while research is off. Chunks written while it ran may be left pending: research
+   * answers without them, saying it is incomplete, until the sweep makes them. Returns how many were made.
    */
   public long build(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
     Long generation = tx.run(tenant, PolicySettings.ingest(), c -> {
@@ -168,20 +202,24 @@ public final class ResearchEmbeddings {
         return rs.next() ? rs.getLong(1) : null;
       }
     });
-    long made = embedAll(tenant, model, dimensions, embed);
-    if (generation != null) {
-      tx.run(tenant, PolicySettings.ingest(), c -> {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE research_build SET completed = generation "
-            + "WHERE enabled AND generation = ? AND completed IS DISTINCT FROM generation")) {
-          ps.setLong(1, generation);
-          return ps.executeUpdate();
-        }
-      });
+    if (generation == null) {
+      return 0;
     }
+    long made = 0;
+    for (int n; (n = embedPending(tenant, generation, model, dimensions, embed)) > 0; ) {
+      made += n;
+    }
+    tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE research_build SET completed = generation "
+          + "WHERE enabled AND generation = ? AND completed IS DISTINCT FROM generation")) {
+        ps.setLong(1, generation);
+        return ps.executeUpdate();
+      }
+    });
     return made;
   }
 
-  /** Embeds every pending chunk of the model; {@code progress} is told after each batch. */
+  /** Embeds every pending chunk of the model, batch by batch, while research is on. */
   public long embedAll(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
     long made = 0;
     for (int n; (n = embedPending(tenant, model, dimensions, embed)) > 0; ) {

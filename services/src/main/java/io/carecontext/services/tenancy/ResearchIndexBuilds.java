@@ -49,6 +49,8 @@ public class ResearchIndexBuilds implements AutoCloseable {
     return t;
   });
   private final Set<TenantId> queued = ConcurrentHashMap.newKeySet();
+  /** Tenants whose research was turned on again while their build was queued or running: built again after it. */
+  private final Set<TenantId> again = ConcurrentHashMap.newKeySet();
   private final Map<TenantId, String> failed = new ConcurrentHashMap<>();
 
   public ResearchIndexBuilds(TenantProvisioner provisioner, TenantTransactions tx, TenantKeys keys,
@@ -90,14 +92,22 @@ public class ResearchIndexBuilds implements AutoCloseable {
   public void request(TenantId tenant, boolean enabled) {
     failed.remove(tenant);
     if (!enabled) {
+      again.remove(tenant);
       embeddings.turnOff(tenant);
       provisioner.researchIndex(tenant, false);
       return;
     }
     embeddings.turnOn(tenant);
-    if (queued.add(tenant)) {
-      executor.submit(() -> build(tenant));
+    synchronized (queued) {
+      if (!queued.add(tenant)) {
+        // The build under way stops at its next batch (research was turned on again: another generation), and
+        // may already have made its indexes, which turning research off in between dropped: one more build,
+        // after it, for this generation. Without it research stayed off for good (the index absent).
+        again.add(tenant);
+        return;
+      }
     }
+    executor.submit(() -> build(tenant));
   }
 
   private void build(TenantId tenant) {
@@ -105,8 +115,15 @@ public class ResearchIndexBuilds implements AutoCloseable {
       // Made again from scratch: what an earlier turning-on made used the identifiers and detectors of then.
       // Before the index exists, so that no other process's sweep (which waits for the index) embeds and
       // marks this generation complete before the old research embeddings are forgotten.
+      if (!embeddings.enabled(tenant)) {
+        return; // turned off again while queued: nothing to build, no index to leave behind
+      }
       embeddings.forgetAll(tenant);
       provisioner.researchIndex(tenant, true);
+      if (!embeddings.enabled(tenant)) {
+        provisioner.researchIndex(tenant, false); // turned off while the indexes were made: not kept while off
+        return;
+      }
       embed(tenant);
     } catch (RuntimeException e) {
       // Shown in the admin status: our own database errors name a SQLSTATE, never data; any other
@@ -115,7 +132,13 @@ public class ResearchIndexBuilds implements AutoCloseable {
           : "the research build failed (" + e.getClass().getSimpleName() + "); set researchIndex again to retry");
       LOG.warn("tenant {}: research index build failed ({})", tenant, e.getClass().getSimpleName());
     } finally {
-      queued.remove(tenant);
+      synchronized (queued) {
+        if (again.remove(tenant)) {
+          executor.submit(() -> build(tenant));
+        } else {
+          queued.remove(tenant);
+        }
+      }
     }
   }
 
