@@ -1259,6 +1259,34 @@ class RetrievalIT {
   }
 
   /**
+   * During a re-embedding the chunks of the old model have no research embedding and are never given one (their
+   * successors are): the sweep walked past them in its work list every 5 seconds, while research refuses anyway.
+   * It now does nothing while the tenant has a chunk of another model, and makes what is pending afterwards.
+   */
+  @Test
+  void theResearchSweepWaitsWhileTheTenantIsReEmbedded() throws SQLException {
+    var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
+    researchEmbeddingsMade();
+    long older = superuserLong("SELECT min(chunk_id) FROM tenant_clinic.chunks");
+    long waiting = superuserLong("SELECT max(chunk_id) FROM tenant_clinic.chunks");
+    String restore = "UPDATE tenant_clinic.chunks SET model = '" + MODEL.modelId() + "' WHERE chunk_id = " + older;
+    try {
+      superuser("UPDATE tenant_clinic.chunks SET model = 'an-older-model', research_embedding = NULL "
+          + "WHERE chunk_id = " + older);
+      superuser("UPDATE tenant_clinic.chunks SET research_embedding = NULL WHERE chunk_id = " + waiting);
+      assertThat(embeddings.sweep(tenant, MODEL.modelId(), MODEL.dimensions(), texts -> {
+        throw new AssertionError("the sweep embedded during a re-embedding");
+      })).isZero();
+      superuser(restore);
+      assertThat(embeddings.sweep(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll)).isEqualTo(2);
+      assertThat(embeddings.progress(tenant).pending()).isZero();
+    } finally {
+      superuser(restore);
+      researchEmbeddingsMade();
+    }
+  }
+
+  /**
    * The index of the chunks without a research embedding (the research build's work list, tenant migration 64)
    * was kept by every tenant, research on or not, one more index written with every chunk. It now exists only
    * while research is on: made with the research index, dropped with it (tenant migration 68 dropped it where

@@ -219,6 +219,33 @@ public final class ResearchEmbeddings {
     return made;
   }
 
+  /**
+   * The research sweep: {@link #build}, unless the tenant is being re-embedded (a chunk of another model, or of
+   * this one at another size, exists). Then its chunks of the old model wait for their successors, which the
+   * work list walked past every sweep, batch after batch, while research refuses anyway (a re-embedding under
+   * way, tenant migration 54); the sweep after the re-embedding makes what is pending. Two reads, one at each end
+   * of the (model, size) index.
+   */
+  public long sweep(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
+    boolean reembedding = tx.run(tenant, PolicySettings.ingest(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT coalesce((SELECT low.model <> ? OR low.size <> ? OR high.model <> ? OR high.size <> ?
+                           FROM (SELECT model, public.vector_dims(embedding) AS size FROM chunks
+                                 ORDER BY model, public.vector_dims(embedding) LIMIT 1) low,
+                                (SELECT model, public.vector_dims(embedding) AS size FROM chunks
+                                 ORDER BY model DESC, public.vector_dims(embedding) DESC LIMIT 1) high), false)""")) {
+        ps.setString(1, model);
+        ps.setInt(2, dimensions);
+        ps.setString(3, model);
+        ps.setInt(4, dimensions);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() && rs.getBoolean(1);
+        }
+      }
+    });
+    return reembedding ? 0 : build(tenant, model, dimensions, embed);
+  }
+
   /** Embeds every pending chunk of the model, batch by batch, while research is on. */
   public long embedAll(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
     long made = 0;

@@ -124,7 +124,7 @@ public class ResearchIndexBuilds implements AutoCloseable {
         provisioner.researchIndex(tenant, false); // turned off while the indexes were made: not kept while off
         return;
       }
-      embed(tenant);
+      embed(tenant, false);
     } catch (RuntimeException e) {
       // Shown in the admin status: our own database errors name a SQLSTATE, never data; any other
       // exception's message is not ours to vouch for, so only its kind is kept.
@@ -146,9 +146,10 @@ public class ResearchIndexBuilds implements AutoCloseable {
    * The research embeddings of every chunk of the tenant's model that has none, then the build marked
    * completed (research answers from then on, saying when some chunk is still pending).
    */
-  private void embed(TenantId tenant) {
+  private void embed(TenantId tenant, boolean sweep) {
     EmbeddingProvider model = models.forTenant(tenant);
-    long made = embeddings.build(tenant, model.modelId(), model.dimensions(), model::embedAll);
+    long made = sweep ? embeddings.sweep(tenant, model.modelId(), model.dimensions(), model::embedAll)
+        : embeddings.build(tenant, model.modelId(), model.dimensions(), model::embedAll);
     if (made > 0) {
       LOG.info("tenant {}: {} research embeddings made", tenant, made);
     }
@@ -167,7 +168,7 @@ public class ResearchIndexBuilds implements AutoCloseable {
           continue;
         }
         try {
-          embed(tenant);
+          embed(tenant, true); // nothing while the tenant is re-embedded (ResearchEmbeddings#sweep)
         } catch (RuntimeException e) {
           LOG.warn("tenant {}: research embeddings not made this time ({})", tenant, e.getClass().getSimpleName());
         }
