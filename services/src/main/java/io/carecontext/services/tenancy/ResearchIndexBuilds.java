@@ -51,6 +51,8 @@ public class ResearchIndexBuilds implements AutoCloseable {
   private final Set<TenantId> queued = ConcurrentHashMap.newKeySet();
   /** Tenants whose research was turned on again while their build was queued or running: built again after it. */
   private final Set<TenantId> again = ConcurrentHashMap.newKeySet();
+  /** Tenants whose research is being turned off, how many times at once: a build waits for their index drops. */
+  private final Map<TenantId, Integer> dropping = new ConcurrentHashMap<>();
   private final Map<TenantId, String> failed = new ConcurrentHashMap<>();
 
   public ResearchIndexBuilds(TenantProvisioner provisioner, TenantTransactions tx, TenantKeys keys,
@@ -93,8 +95,13 @@ public class ResearchIndexBuilds implements AutoCloseable {
     failed.remove(tenant);
     if (!enabled) {
       again.remove(tenant);
-      embeddings.turnOff(tenant);
-      provisioner.researchIndex(tenant, false);
+      dropping.merge(tenant, 1, Integer::sum);
+      try {
+        embeddings.turnOff(tenant);
+        provisioner.researchIndex(tenant, false); // waits for a research batch in flight
+      } finally {
+        dropping.computeIfPresent(tenant, (t, n) -> n == 1 ? null : n - 1);
+      }
       return;
     }
     embeddings.turnOn(tenant);
@@ -115,6 +122,11 @@ public class ResearchIndexBuilds implements AutoCloseable {
       // Made again from scratch: what an earlier turning-on made used the identifiers and detectors of then.
       // Before the index exists, so that no other process's sweep (which waits for the index) embeds and
       // marks this generation complete before the old research embeddings are forgotten.
+      // A turning-off whose drop of the indexes is still waiting for a batch in flight would drop what this
+      // build makes (CREATE … IF NOT EXISTS finds them still there): it is let finish first.
+      while (dropping.containsKey(tenant)) {
+        Thread.sleep(50);
+      }
       if (!embeddings.enabled(tenant)) {
         return; // turned off again while queued: nothing to build, no index to leave behind
       }
@@ -125,6 +137,8 @@ public class ResearchIndexBuilds implements AutoCloseable {
         return;
       }
       embed(tenant, false);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the process is stopping
     } catch (RuntimeException e) {
       // Shown in the admin status: our own database errors name a SQLSTATE, never data; any other
       // exception's message is not ours to vouch for, so only its kind is kept.
@@ -133,7 +147,7 @@ public class ResearchIndexBuilds implements AutoCloseable {
       LOG.warn("tenant {}: research index build failed ({})", tenant, e.getClass().getSimpleName());
     } finally {
       synchronized (queued) {
-        if (again.remove(tenant)) {
+        if (again.remove(tenant) && !executor.isShutdown()) {
           executor.submit(() -> build(tenant));
         } else {
           queued.remove(tenant);

@@ -437,6 +437,97 @@ class ContextApiIT {
     assertThat(onAgain.body()).contains("Diabetic retinopathy").contains("\"complete\":true");
   }
 
+  /**
+   * Research turned off and on again while its build was embedding: the build went on (its batches for a
+   * generation no longer current, which it could not complete), turning it off had dropped its indexes, and
+   * turning it on again started no build, since one was still under way: research stayed off for good (the
+   * index absent, every search refused). The build now stops at its next batch, and another follows it.
+   */
+  @Test
+  void researchTurnedOffAndOnAgainDuringItsBuildIsBuiltAgain() throws Exception {
+    String tenant = "rebuilt";
+    String feed = app.tenantWithKey(tenant, "feed-rb", "[\"ehr-integration\"]", null);
+    java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    com.sun.net.httpserver.HttpServer model = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    model.createContext("/", exchange -> {
+      String request = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (hold.get()) {
+        entered.countDown();
+        try {
+          release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      int inputs = Math.max(1, request.split("\",\"", -1).length);
+      StringBuilder data = new StringBuilder();
+      for (int i = 0; i < inputs; i++) {
+        data.append(i == 0 ? "" : ",").append("{\"object\":\"embedding\",\"index\":").append(i)
+            .append(",\"embedding\":[").append("0.25,".repeat(7)).append("0.25]}");
+      }
+      byte[] body = ("{\"object\":\"list\",\"data\":[" + data + "],\"model\":\"m\","
+          + "\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    model.start();
+    var builds = app.bean(io.carecontext.services.tenancy.ResearchIndexBuilds.class);
+    Thread off = null;
+    try {
+      assertThat(app.call("PATCH", "/admin/tenants/" + tenant, app.adminKey(),
+          "{\"settings\":{\"embedding\":{\"provider\":\"openai-compatible\",\"baseUrl\":\"http://127.0.0.1:"
+              + model.getAddress().getPort() + "/v1\",\"model\":\"m8\",\"dimensions\":8,\"baaCovered\":true,"
+              + "\"maxRetries\":0,\"timeoutSeconds\":60}}}").statusCode()).isEqualTo(200);
+      assertThat(app.call("PUT", "/fhir/" + tenant + "/Condition/cn-1", feed, """
+          {"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
+           "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes"}]}}""",
+          "application/fhir+json").statusCode()).isIn(200, 201);
+      app.bean(EmbeddingWorker.class).drain(TenantId.of(tenant));
+      hold.set(true);
+      builds.request(TenantId.of(tenant), true);
+      assertThat(entered.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("the build embeds").isTrue();
+      // off (its index drop waits for the batch in flight), then on again, while the build is under way
+      off = new Thread(() -> builds.request(TenantId.of(tenant), false));
+      off.start();
+      String enabled = "SELECT enabled::text FROM tenant_rebuilt.research_build";
+      for (int i = 0; i < 600 && !scalar(enabled).equals("false"); i++) {
+        Thread.sleep(50);
+      }
+      assertThat(scalar(enabled)).isEqualTo("false");
+      builds.request(TenantId.of(tenant), true);
+      hold.set(false);
+      release.countDown();
+      off.join(60_000);
+      String state = "";
+      for (int i = 0; i < 600 && !state.contains("\"researchIndex\":{\"state\":\"ready\"}"); i++) {
+        Thread.sleep(100);
+        state = app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.adminKey(), null).body();
+      }
+      assertThat(state).contains("\"researchIndex\":{\"state\":\"ready\"}");
+      assertThat(scalar("SELECT count(*) FROM pg_indexes WHERE schemaname = 'tenant_rebuilt' "
+          + "AND indexname IN ('chunks_embedding_hnsw', 'chunks_research_pending_idx')")).isEqualTo("2");
+    } finally {
+      release.countDown();
+      if (off != null) {
+        off.join(60_000);
+      }
+      model.stop(0);
+    }
+  }
+
+  private static String scalar(String sql) throws java.sql.SQLException {
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+         java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   /** PATCHes the tenant's embedding setting to the endpoint {@code model} serves, under this model name and size. */
   private static HttpResponse<String> patchModel(String tenant, com.sun.net.httpserver.HttpServer model, String name,
                                                  int dimensions) {
