@@ -184,7 +184,12 @@ final class Detectors {
       + "|ICU|MICU|SICU|CCU|CVICU|NICU|PICU|PACU|ED|ER|OR|PGY\\d?|MD|DO|RN|LPN|CNA|NP|PA|APRN|CNM|CRNA|PT|OT|SLP|STAT|NOTE"
       + "|CALL|TEAM|ON|OFF|NONE|N/A|alive|deceased|living|healthy|well|unknown|died|passed|expired|history|hx|age|aged"
       + "|without|alzheimer'?s?|parkinson'?s?|huntington'?s?|crohn'?s?|hashimoto'?s?|time|day|night|shift|duty"
-      + "|general|house|hours|days|years|dr|doctor|mr|mrs|ms|miss|prof)(?![\\p{L}'’-]))";
+      + "|general|house|hours|days|years|dr|doctor|mr|mrs|ms|miss|prof"
+      // a specialty or its specialist ("Attending Neurologist", "Fellow Endocrinology", "Attending Pediatrics"), and a
+      // care team's business ("Nurse Handoff", "Resident Council")
+      + "|\\p{L}*(?:ologists?|ology|iatrists?|iatry|icians?|iatrics|(?:ped|orthoped|orthopaed|obstetr)ics)"
+      + "|(?:pharmac|therap|dent|intern|nutrition|anesthet|hygien)ists?|dietitians?|emergency|liaison|report|handoff"
+      + "|hand-off|staffing|council|medical|surgical|anesthesia|sensitive|education)(?![\\p{L}'’-]))";
   /** A word after a name that makes the name an eponym's: "Sister Mary Joseph nodule", "Brother Bell palsy". */
   private static final String NOT_AN_EPONYMS_WORD = "(?![ \\t]++(?i:nodules?|nodes?|signs?|syndrome|disease|palsy|test|tests"
       + "|maneuver|manoeuvre|criteria|score|scale|classification|class|position|procedure|fracture|reflex|law|triad"

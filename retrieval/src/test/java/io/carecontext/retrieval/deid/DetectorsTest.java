@@ -968,6 +968,23 @@ class DetectorsTest {
   }
 
   /**
+   * A specialty or a care team's business after a care team's title names no one: "Attending Neurologist", "Fellow
+   * Endocrinology", "Nurse Handoff" were each taken for a person, a clinical word lost from every de-identified text.
+   * A name after the title is still taken ("Attending Lindquist").
+   */
+  @Test
+  void aSpecialtyAfterACareTeamsTitleIsNoName() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    String clinical = "Attending Neurologist: saw pt. Attending Psychiatrist note. Attending Anesthesiologist present. "
+        + "Attending Obstetrician aware. Attending Dermatologist. Attending Emergency Physician. Attending Nephrology. "
+        + "Fellow Endocrinology consulted. Fellow Cardiology note. Nurse Liaison called. Nurse Report given. "
+        + "Nurse Handoff done. Nurse Staffing low. Resident Council meeting. Attending Pediatrics. Resident Pharmacist.";
+    assertThat(marked(clinical, none)).isEqualTo(clinical);
+    assertThat(marked("Attending Lindquist agrees. Fellow Okonkwo paged.", none))
+        .isEqualTo("Attending [PERSON] agrees. Fellow [PERSON] paged.");
+  }
+
+  /**
    * A school, a college or a house of worship by name ("Kickapoo High" passed held-out set 5): where a patient studies,
    * teaches or worships, with the town, narrows the patient to a few hundred people. A kind alone, a denomination and a
    * professional body name none.
