@@ -46,10 +46,12 @@ final class Detectors {
   /**
    * A further group of a value written with spaces, as a card or a label prints it ("MRN 0047 1182", "Acct 5512 3381
    * 22", "Accession SP 25 004821", "Subscriber ID DDX 4471 902" passed held-out sets with only the first group taken):
-   * one blank, then 2 to 12 characters of the value with a digit among them, not a day or a time ("12/02", "06:14")
+   * one blank, then 2 to 12 digits (a dash among them allowed), not a decimal, not a day or a time ("12/02", "06:14")
    * and not a count before its unit ("MRN 4471123 45 yo", "Acct 5512 3 days ago").
    */
-  private static final String SPACED_GROUP = "(?:[ ](?=[A-Z-]{0,8}+\\d)[A-Z0-9-]{2,12}+(?![\\w/:])(?![ \\t]*+(?:y/?o|yrs?"
+  // digits only: a word with a digit after the number is a test's, a condition's or a count's ("A1C 7.2", "T2DM",
+  // "CD4 350", "COVID-19"), and a decimal ("36.8") a measurement, none a group of the number
+  private static final String SPACED_GROUP = "(?:[ ]\\d[0-9-]{1,11}+(?![\\w/:]|\\.\\d)(?![ \\t]*+(?:y/?o|yrs?"
       + "|years?|days?|d|h|hrs?|hours?|weeks?|wks?|months?|mos?|mg|mcg|g|ml|units?|am|pm)\\b|[ \\t]*+%))";
 
   /** A detector's pattern; when it has a gate, run only on a text in which the gate finds something (a cheap scan). */

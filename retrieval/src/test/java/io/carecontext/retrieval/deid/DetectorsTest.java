@@ -1018,6 +1018,20 @@ class DetectorsTest {
             + "MRN [MRN] 6 mg. Specimen collected; Specimen: urine. Rx 2 tabs. MRN 4 days ago.");
   }
 
+  /**
+   * What follows a number after its label and is no further group of it: a test, a condition or a count with letters
+   * ("MRN 1234567 A1C 7.2", "T2DM", "CD4 350", "G2P1", "COVID-19") and a decimal ("36.8"). Taken as the number's, the
+   * clinical word or the value was lost from the de-identified text.
+   */
+  @Test
+  void aClinicalWordWithADigitAfterANumberIsNoGroupOfIt() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("MRN 1234567 A1C 7.2 today. MRN: 1234567 HbA1c 8.1. MRN 1234567 T2DM f/u. MRN 1234567 CD4 350. "
+        + "MRN 4471123 G2P1 at 38 weeks. MRN 1234567 COVID-19 positive. MRN 1234567 B12 low. MRN 1234567 36.8 C.", none))
+        .isEqualTo("MRN [MRN] A1C 7.2 today. MRN: [MRN] HbA1c 8.1. MRN [MRN] T2DM f/u. MRN [MRN] CD4 350. "
+            + "MRN [MRN] G2P1 at 38 weeks. MRN [MRN] COVID-19 positive. MRN [MRN] B12 low. MRN [MRN] 36.8 C.");
+  }
+
   /** A day and month at a log line's start before a time ("12/02 06:14 K 6.8" passed held-out set 5). */
   @Test
   void aDayAtALogLinesStartBeforeATimeIsADate() {
