@@ -2,7 +2,9 @@ package io.carecontext.services.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,10 +49,7 @@ class IngestProgressTest {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      byte[] body = "{\"resourceType\":\"OperationOutcome\"}".getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
+      reply(exchange, 200, "{\"resourceType\":\"OperationOutcome\"}");
     });
     server.start();
     try {
@@ -119,10 +119,7 @@ class IngestProgressTest {
           ? "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"information\",\"code\":\"informational\","
               + "\"diagnostics\":\"lines 1, written 1, unchanged 0, failed 0, 3 ms\"}]}"
           : statuses.size() > 1 ? statuses.remove(0) : statuses.get(0);
-      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(200, bytes.length);
-      exchange.getResponseBody().write(bytes);
-      exchange.close();
+      reply(exchange, 200, body);
     });
     server.start();
     try {
@@ -149,10 +146,7 @@ class IngestProgressTest {
     List<String> paths = new CopyOnWriteArrayList<>();
     server.createContext("/", exchange -> {
       paths.add(exchange.getRequestURI().getRawPath());
-      byte[] bytes = (statuses.size() > 1 ? statuses.remove(0) : statuses.get(0)).getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(200, bytes.length);
-      exchange.getResponseBody().write(bytes);
-      exchange.close();
+      reply(exchange, 200, statuses.size() > 1 ? statuses.remove(0) : statuses.get(0));
     });
     server.start();
     try {
@@ -173,18 +167,14 @@ class IngestProgressTest {
   void tenantWaitThatLosesTheServiceEndsItsProgressLineAndSaysNothingStoredIsLost() throws Exception {
     // the service killed while a wait followed it: the error was printed on the end of the progress line and said
     // only "start it with ./carecontext serve"
-    java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger polls = new AtomicInteger();
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", exchange -> {
       if (polls.incrementAndGet() > 1) {
         exchange.close(); // gone: no answer
         return;
       }
-      byte[] bytes = "{\"outboxDepth\":3,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3}"
-          .getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(200, bytes.length);
-      exchange.getResponseBody().write(bytes);
-      exchange.close();
+      reply(exchange, 200, "{\"outboxDepth\":3,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3}");
     });
     server.start();
     try {
@@ -204,11 +194,8 @@ class IngestProgressTest {
     // to embed", exit 0, while searches for those patients still answered 503 reembedding_in_progress
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", exchange -> {
-      byte[] bytes = "{\"outboxDepth\":0,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3,\"chunksOfAnotherModel\":2}"
-          .getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(200, bytes.length);
-      exchange.getResponseBody().write(bytes);
-      exchange.close();
+      reply(exchange, 200,
+          "{\"outboxDepth\":0,\"parked\":0,\"retrying\":0,\"resources\":3,\"chunks\":3,\"chunksOfAnotherModel\":2}");
     });
     server.start();
     try {
@@ -229,12 +216,10 @@ class IngestProgressTest {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", exchange -> {
       exchange.getRequestBody().readAllBytes();
-      byte[] bytes = ("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"invalid\","
+      reply(exchange, 400,
+          "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"invalid\","
           + "\"diagnostics\":\"the base URL takes a transaction or batch Bundle; post other resources to "
-          + "/fhir/{tenant}/{type}\"}]}").getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(400, bytes.length);
-      exchange.getResponseBody().write(bytes);
-      exchange.close();
+          + "/fhir/{tenant}/{type}\"}]}");
     });
     server.start();
     try {
@@ -257,5 +242,13 @@ class IngestProgressTest {
     assertThat(IngestCommand.padded("x")).hasSize(100);
     assertThat(IngestCommand.failing(0, null)).isEmpty();
     assertThat(IngestCommand.failing(1_200, "IllegalStateException")).isEqualTo("  1,200 failing (IllegalStateException)");
+  }
+
+  /** Answers a stubbed service's request with {@code body} (JSON or an OperationOutcome). */
+  private static void reply(HttpExchange exchange, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.getResponseBody().write(bytes);
+    exchange.close();
   }
 }
