@@ -179,38 +179,113 @@ public final class TenantProvisioner {
    * and sweep's work list, {@link #RESEARCH_PENDING_INDEX}), and dropped with it: every chunk ingest writes
    * has none, so a tenant without research kept one more index up to date on every write for nothing (tenant
    * migration 68 dropped it where research was off).
+   *
+   * <p>One change of a tenant's research indexes at a time, across every process ({@link #researchIndexLock}),
+   * and each made only if research is still on, dropped only if it is still off (tenant migration 66's marker,
+   * read under the lock). Without them, a turning-off in one process whose {@code DROP INDEX CONCURRENTLY}
+   * waited (behind a research batch holding chunks) let another process's turning-on find the indexes still
+   * there ({@code CREATE … IF NOT EXISTS} did nothing), and the drop then removed them: research on, its
+   * build completed, without its indexes (every search a full scan). Now the creation waits for the drop and
+   * makes them again; a drop that comes after a turning-on leaves them.
    */
   public void researchIndex(TenantId tenant, boolean enabled) {
     String schema = Identifiers.quote(tenant.schemaName());
     String index = schema + ".chunks_embedding_hnsw";
     String pending = schema + "." + RESEARCH_PENDING_INDEX;
-    // read before the build's connection is taken: one owner connection at a time
-    boolean invalid = enabled && researchIndexState(tenant).state().equals("invalid");
-    boolean pendingInvalid = enabled && invalidIndex(tenant, RESEARCH_PENDING_INDEX);
     try (Connection c = db.buildsDataSource().getConnection(); Statement st = c.createStatement()) {
       c.setAutoCommit(true); // CREATE INDEX CONCURRENTLY cannot run inside a transaction
-      if (!enabled) {
-        st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index);
-        st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + pending);
-        return;
+      researchIndexLock(c, tenant);
+      try {
+        if (researchEnabled(c, tenant, enabled) != enabled) {
+          // turned the other way since this change was asked for: that turning's own change decides
+          LOG.info("tenant {}: research index left as it is (research was turned {} meanwhile)", tenant,
+              enabled ? "off" : "on");
+          return;
+        }
+        if (!enabled) {
+          st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index);
+          st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + pending);
+          return;
+        }
+        // read under the lock: another process's build of them has ended, failed or not
+        if (invalidIndex(c, tenant, RESEARCH_PENDING_INDEX)) {
+          st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + pending); // left behind by a failed build
+        }
+        if (invalidIndex(c, tenant, "chunks_embedding_hnsw")) {
+          st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left behind by a failed build
+        }
+        long started = System.nanoTime();
+        // The work list first: the sweep starts once the HNSW index is ready, and walks this one.
+        st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + RESEARCH_PENDING_INDEX + " ON " + schema
+            + ".chunks (chunk_id) WHERE research_embedding IS NULL");
+        st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS chunks_embedding_hnsw ON "
+            + schema + ".chunks USING hnsw ((research_embedding::public.vector(384)) "
+            + "public.vector_cosine_ops) WHERE public.vector_dims(research_embedding) = 384");
+        LOG.info("tenant {}: research index ready in {} ms", tenant, (System.nanoTime() - started) / 1_000_000);
+      } finally {
+        researchIndexUnlock(c, tenant);
       }
-      if (pendingInvalid) {
-        st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + pending); // left behind by a failed build
-      }
-      if (invalid) {
-        st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left behind by a failed build
-      }
-      long started = System.nanoTime();
-      // The work list first: the sweep starts once the HNSW index is ready, and walks this one.
-      st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + RESEARCH_PENDING_INDEX + " ON " + schema
-          + ".chunks (chunk_id) WHERE research_embedding IS NULL");
-      st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS chunks_embedding_hnsw ON "
-          + schema + ".chunks USING hnsw ((research_embedding::public.vector(384)) "
-          + "public.vector_cosine_ops) WHERE public.vector_dims(research_embedding) = 384");
-      LOG.info("tenant {}: research index ready in {} ms", tenant, (System.nanoTime() - started) / 1_000_000);
     } catch (SQLException e) {
       throw new DatabaseException("could not " + (enabled ? "build" : "drop") + " the research index of tenant '"
           + tenant + "' (" + e.getSQLState() + "); retry the setting", e);
+    }
+  }
+
+  /** How long a change of a tenant's research indexes waits before it asks again for the one under way to end. */
+  static final long RESEARCH_INDEX_LOCK_POLL_MILLIS = 100;
+
+  /**
+   * The tenant's research-index lock, on the builds connection for its session (held across the
+   * statements, each its own transaction). Asked for again and again with short sleeps, never waited for
+   * in the database: a waiting {@code pg_advisory_lock} is a transaction that the holder's
+   * {@code CREATE/DROP INDEX CONCURRENTLY} waits for in turn (a deadlock), while a try holds nothing.
+   */
+  private static void researchIndexLock(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT pg_try_advisory_lock(hashtext('carecontext-research-index:' || ?))")) {
+      ps.setString(1, tenant.value());
+      while (true) {
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next() && rs.getBoolean(1)) {
+            return;
+          }
+        }
+        try {
+          Thread.sleep(RESEARCH_INDEX_LOCK_POLL_MILLIS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt(); // the process is stopping
+          throw new DatabaseException("stopped waiting for another change of the research index of tenant '"
+              + tenant + "'; retry the setting", e);
+        }
+      }
+    }
+  }
+
+  private static void researchIndexUnlock(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT pg_advisory_unlock(hashtext('carecontext-research-index:' || ?))")) {
+      ps.setString(1, tenant.value());
+      ps.execute();
+    }
+  }
+
+  /**
+   * Whether research is on (tenant migration 66's marker), read as the owner; {@code otherwise} for a
+   * tenant whose template predates the marker (an upgrade test's, migrated before it is served).
+   */
+  private static boolean researchEnabled(Connection c, TenantId tenant, boolean otherwise) throws SQLException {
+    String table = Identifiers.quote(tenant.schemaName()) + ".research_build";
+    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || !rs.getBoolean(1)) {
+          return otherwise;
+        }
+      }
+    }
+    try (Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT coalesce((SELECT enabled FROM " + table + "), false)")) {
+      return rs.next() && rs.getBoolean(1);
     }
   }
 
@@ -221,8 +296,8 @@ public final class TenantProvisioner {
   public static final String RESEARCH_PENDING_INDEX = "chunks_research_pending_idx";
 
   /** Whether the tenant has this index, left invalid by a concurrent build that failed. */
-  private boolean invalidIndex(TenantId tenant, String name) {
-    try (Connection c = db.ownerDataSource().getConnection(); PreparedStatement ps = c.prepareStatement("""
+  private static boolean invalidIndex(Connection c, TenantId tenant, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
         SELECT NOT i.indisvalid FROM pg_class x JOIN pg_namespace n ON n.oid = x.relnamespace
         JOIN pg_index i ON i.indexrelid = x.oid LEFT JOIN pg_stat_progress_create_index p ON p.index_relid = x.oid
         WHERE n.nspname = ? AND x.relname = ? AND p.index_relid IS NULL""")) {
@@ -231,8 +306,6 @@ public final class TenantProvisioner {
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() && rs.getBoolean(1);
       }
-    } catch (SQLException e) {
-      throw new DatabaseException("could not read the research index state of tenant '" + tenant + "'", e);
     }
   }
 

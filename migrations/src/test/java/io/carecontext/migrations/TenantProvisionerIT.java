@@ -82,6 +82,8 @@ class TenantProvisionerIT {
     platform.provisioner.provision(indexed, "Indexing");
     Thread build;
     try (Connection blocker = TestPostgres.superuser(platform.config); Statement st = blocker.createStatement()) {
+      // research turned on (the setting's marker, tenant migration 66): the index is made only while it is on
+      st.execute("UPDATE tenant_indexing.research_build SET enabled = true, generation = generation + 1");
       blocker.setAutoCommit(false);
       // the build waits behind this lock, as behind a long scan of millions of chunks
       st.execute("LOCK TABLE tenant_indexing.chunks IN SHARE UPDATE EXCLUSIVE MODE");

@@ -1059,7 +1059,6 @@ class RetrievalIT {
    */
   @Test
   void aResearchBatchInFlightWhenAPatientsIdentifiersChangeIsMadeAgain() throws Exception {
-    platform.provisioner.researchIndex(tenant, true);
     var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
     try {
       researchEmbeddingsMade();
@@ -1098,7 +1097,6 @@ class RetrievalIT {
       researchEmbeddingsMade();
     } finally {
       pool.shutdownNow();
-      platform.provisioner.researchIndex(tenant, false);
     }
   }
 
@@ -1312,6 +1310,78 @@ class RetrievalIT {
     }
   }
 
+  /**
+   * Research turned off in one process and on again in another: the off's DROP INDEX CONCURRENTLY waited (behind
+   * a research batch holding chunks), the on's CREATE INDEX CONCURRENTLY IF NOT EXISTS found the index still there
+   * and did nothing, and the drop then removed it: research on, its build completed, without its work-list index
+   * (or its HNSW index). Each change of the indexes now holds the tenant's research-index lock in the database and
+   * reads the setting under it: the making waits for the drop, then makes both.
+   */
+  @Test
+  void researchTurnedOnWhileAnotherProcessesDropOfItsIndexesWaitsKeepsBoth() throws Exception {
+    String indexes = "SELECT count(*) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid "
+        + "JOIN pg_namespace n ON n.oid = x.relnamespace WHERE n.nspname = 'tenant_clinic' AND i.indisvalid "
+        + "AND x.relname IN ('chunks_research_pending_idx', 'chunks_embedding_hnsw')";
+    var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
+    researchEmbeddingsMade();
+    assertThat(superuserLong(indexes)).isEqualTo(2);
+    Thread off = null;
+    Thread on = null;
+    java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+    try (Connection batch = TestPostgres.superuser(platform.config); Statement st = batch.createStatement()) {
+      // a research batch in flight: a transaction that has read the chunks, which the drop must wait for
+      batch.setAutoCommit(false);
+      st.executeQuery("SELECT count(*) FROM tenant_clinic.chunks").close();
+      // process B turns research off: its drop waits for the batch
+      embeddings.turnOff(tenant);
+      off = new Thread(() -> {
+        try {
+          platform.provisioner.researchIndex(tenant, false);
+        } catch (Throwable t) {
+          failed.set(t);
+        }
+      });
+      off.start();
+      String dropWaits = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'DROP INDEX CONCURRENTLY%' "
+          + "AND wait_event_type = 'Lock'";
+      for (int i = 0; i < 600 && superuserLong(dropWaits) == 0; i++) {
+        Thread.sleep(50);
+      }
+      assertThat(superuserLong(dropWaits)).as("the drop waits for the batch").isEqualTo(1);
+      // process A turns research on again meanwhile, and its build makes the indexes
+      embeddings.turnOn(tenant);
+      on = new Thread(() -> {
+        try {
+          platform.provisioner.researchIndex(tenant, true);
+        } catch (Throwable t) {
+          failed.set(t);
+        }
+      });
+      on.start();
+      // until the making waits: for the drop's lock in the database (before), or for the research-index lock
+      String createWaits = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' "
+          + "AND wait_event_type = 'Lock'";
+      for (int i = 0; i < 600 && on.getState() != Thread.State.TIMED_WAITING && superuserLong(createWaits) == 0; i++) {
+        Thread.sleep(20);
+      }
+      batch.rollback(); // the batch ends
+    } finally {
+      if (off != null) {
+        off.join(60_000);
+      }
+      if (on != null) {
+        on.join(60_000);
+      }
+    }
+    try {
+      assertThat(failed.get()).isNull();
+      assertThat(embeddings.enabled(tenant)).isTrue();
+      assertThat(superuserLong(indexes)).as("research on: both its indexes, valid").isEqualTo(2);
+    } finally {
+      researchEmbeddingsMade();
+    }
+  }
+
   static long superuserLong(String sql) throws SQLException {
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
          ResultSet rs = st.executeQuery(sql)) {
@@ -1518,7 +1588,7 @@ class RetrievalIT {
 
   @Test
   void researchUsesTheHnswIndexWhileSinglePatientRetrievalStaysExact() throws SQLException {
-    platform.provisioner.researchIndex(tenant, true);
+    researchEmbeddingsMade(); // research on: its indexes made
     // analyzed, as autovacuum analyzes it at some moment of the run: the plan no longer depends on when
     superuser("ANALYZE tenant_clinic.chunks");
     float[] q = MODEL.embedAll(List.of("thirst")).get(0);
@@ -1531,8 +1601,14 @@ class RetrievalIT {
         ContextService.SEARCH, MODEL.modelId(), new PGvector(q), "p-ok", "p-ok", false, "p-ok", "pr-1", 10);
     assertThat(single).contains("chunks_patient_idx").doesNotContain("hnsw");
     var withIndex = research(RESEARCHER, "thirst and fatigue", "HRESCH");
-    platform.provisioner.researchIndex(tenant, false);
-    var exact = research(RESEARCHER, "thirst and fatigue", "HRESCH");
+    // the same search without the index (research stays on: turning it off would refuse the search)
+    superuser("DROP INDEX tenant_clinic.chunks_embedding_hnsw");
+    io.carecontext.retrieval.research.ResearchService.ResearchResult exact;
+    try {
+      exact = research(RESEARCHER, "thirst and fatigue", "HRESCH");
+    } finally {
+      platform.provisioner.researchIndex(tenant, true); // research is on: made again
+    }
     // recall of the approximate search against the exact one, over the same consenting rows
     java.util.Set<Long> truth = new java.util.HashSet<>(exact.chunks().stream().map(c -> c.chunkId()).toList());
     long hits = withIndex.chunks().stream().filter(c -> truth.contains(c.chunkId())).count();
@@ -1551,7 +1627,6 @@ class RetrievalIT {
    */
   @Test
   void researchOverTheHnswIndexRefusesWhileTheTenantHasAnyChunkOfAnotherModel() throws SQLException {
-    platform.provisioner.researchIndex(tenant, true);
     float[] q = MODEL.embedAll(List.of("thirst and fatigue")).get(0);
     researchEmbeddingsMade();
     var research = new io.carecontext.retrieval.research.ResearchService(platform.tx, platform.keys, audit);
@@ -1620,7 +1695,7 @@ class RetrievalIT {
       assertThat(probe.toString()).contains("Index Scan using chunks_model_size_renderer_idx")
           .contains("Index Scan Backward using chunks_model_size_renderer_idx").doesNotContain("Seq Scan");
     } finally {
-      platform.provisioner.researchIndex(tenant, false);
+      researchEmbeddingsMade();
     }
   }
 
