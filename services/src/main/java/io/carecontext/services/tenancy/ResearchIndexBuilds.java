@@ -49,7 +49,9 @@ public class ResearchIndexBuilds implements AutoCloseable {
     return t;
   });
   private final Set<TenantId> queued = ConcurrentHashMap.newKeySet();
-  /** Tenants whose research was turned on again while their build was queued or running: built again after it. */
+  /** Tenants whose queued build has started (read the marker): a turning-on from then on is not its generation. */
+  private final Set<TenantId> running = ConcurrentHashMap.newKeySet();
+  /** Tenants whose research was turned on again while their build was running: built again after it. */
   private final Set<TenantId> again = ConcurrentHashMap.newKeySet();
   /** Tenants whose research is being turned off, how many times at once: a build waits for their index drops. */
   private final Map<TenantId, Integer> dropping = new ConcurrentHashMap<>();
@@ -110,7 +112,11 @@ public class ResearchIndexBuilds implements AutoCloseable {
         // The build under way stops at its next batch (research was turned on again: another generation), and
         // may already have made its indexes, which turning research off in between dropped: one more build,
         // after it, for this generation. Without it research stayed off for good (the index absent).
-        again.add(tenant);
+        // A build still queued, not started, reads the marker when it starts: it is this generation's, and
+        // one more after it would forget and embed every chunk a second time (hours on a large tenant).
+        if (running.contains(tenant)) {
+          again.add(tenant);
+        }
         return;
       }
     }
@@ -126,6 +132,9 @@ public class ResearchIndexBuilds implements AutoCloseable {
       // build makes (CREATE … IF NOT EXISTS finds them still there): it is let finish first.
       while (dropping.containsKey(tenant)) {
         Thread.sleep(50);
+      }
+      synchronized (queued) {
+        running.add(tenant); // a turning-on before this is built by this build (every read below is after it)
       }
       if (!embeddings.enabled(tenant)) {
         return; // turned off again while queued: nothing to build, no index to leave behind
@@ -147,6 +156,7 @@ public class ResearchIndexBuilds implements AutoCloseable {
       LOG.warn("tenant {}: research index build failed ({})", tenant, e.getClass().getSimpleName());
     } finally {
       synchronized (queued) {
+        running.remove(tenant);
         if (again.remove(tenant) && !executor.isShutdown()) {
           executor.submit(() -> build(tenant));
         } else {
@@ -225,6 +235,11 @@ public class ResearchIndexBuilds implements AutoCloseable {
       out.put("state", s.state());
     }
     return out;
+  }
+
+  /** Whether this process has a build of the tenant's research queued or running. */
+  public boolean underWay(TenantId tenant) {
+    return queued.contains(tenant);
   }
 
   @PreDestroy

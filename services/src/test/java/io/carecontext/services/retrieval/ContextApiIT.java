@@ -520,6 +520,91 @@ class ContextApiIT {
     }
   }
 
+  /**
+   * Research turned on, off and on again while its build was only queued (behind another tenant's): the second
+   * turning-on asked for one more build after it, as if the first were under way. The queued build, started
+   * after both, built the current generation, and the one after it forgot every research embedding and made
+   * them all a second time (hours on a large tenant). A build is now asked for again only when one is running.
+   */
+  @Test
+  void researchTurnedOnOffAndOnWhileItsBuildIsQueuedIsBuiltOnce() throws Exception {
+    String first = "queuefirst";
+    String tenant = "queuedonce";
+    String feedFirst = app.tenantWithKey(first, "feed-qf", "[\"ehr-integration\"]", null);
+    String feed = app.tenantWithKey(tenant, "feed-qo", "[\"ehr-integration\"]", null);
+    java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    com.sun.net.httpserver.HttpServer model = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    model.createContext("/", exchange -> {
+      String request = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (request.contains("\"m8-queued\"")) {
+        calls.incrementAndGet(); // the queued tenant's model is asked
+      } else if (hold.get()) {
+        entered.countDown(); // the first tenant's build holds the builds' thread
+        try {
+          release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      int inputs = Math.max(1, request.split("\",\"", -1).length);
+      StringBuilder data = new StringBuilder();
+      for (int i = 0; i < inputs; i++) {
+        data.append(i == 0 ? "" : ",").append("{\"object\":\"embedding\",\"index\":").append(i)
+            .append(",\"embedding\":[").append("0.25,".repeat(7)).append("0.25]}");
+      }
+      byte[] body = ("{\"object\":\"list\",\"data\":[" + data + "],\"model\":\"m\","
+          + "\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    model.start();
+    var builds = app.bean(io.carecontext.services.tenancy.ResearchIndexBuilds.class);
+    try {
+      for (String[] t : new String[][] {{first, "m8-first", feedFirst}, {tenant, "m8-queued", feed}}) {
+        assertThat(app.call("PATCH", "/admin/tenants/" + t[0], app.adminKey(),
+            "{\"settings\":{\"embedding\":{\"provider\":\"openai-compatible\",\"baseUrl\":\"http://127.0.0.1:"
+                + model.getAddress().getPort() + "/v1\",\"model\":\"" + t[1] + "\",\"dimensions\":8,"
+                + "\"baaCovered\":true,\"maxRetries\":0,\"timeoutSeconds\":60}}}").statusCode()).isEqualTo(200);
+        assertThat(app.call("PUT", "/fhir/" + t[0] + "/Condition/cn-1", t[2], """
+            {"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
+             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes"}]}}""",
+            "application/fhir+json").statusCode()).isIn(200, 201);
+        app.bean(EmbeddingWorker.class).drain(TenantId.of(t[0]));
+      }
+      hold.set(true);
+      builds.request(TenantId.of(first), true);
+      assertThat(entered.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("the first build embeds").isTrue();
+      calls.set(0);
+      // on, off, on: the tenant's build is queued behind the first's all the while
+      builds.request(TenantId.of(tenant), true);
+      builds.request(TenantId.of(tenant), false);
+      builds.request(TenantId.of(tenant), true);
+      assertThat(builds.underWay(TenantId.of(tenant))).isTrue();
+      hold.set(false);
+      release.countDown();
+      for (int i = 0; i < 600 && (builds.underWay(TenantId.of(tenant)) || builds.underWay(TenantId.of(first))); i++) {
+        Thread.sleep(100);
+      }
+      assertThat(builds.underWay(TenantId.of(tenant))).isFalse();
+      assertThat(app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.adminKey(), null).body())
+          .contains("\"researchIndex\":{\"state\":\"ready\"}");
+      // its few chunks are one batch: one request to its model, not two
+      assertThat(Integer.parseInt(scalar("SELECT count(*) FROM tenant_queuedonce.chunks"))).isBetween(1, 64);
+      assertThat(calls.get()).as("the chunks' research embeddings are made once").isEqualTo(1);
+      assertThat(scalar("SELECT count(*) FROM pg_indexes WHERE schemaname = 'tenant_queuedonce' "
+          + "AND indexname IN ('chunks_embedding_hnsw', 'chunks_research_pending_idx')")).isEqualTo("2");
+    } finally {
+      release.countDown();
+      model.stop(0);
+    }
+  }
+
   private static String scalar(String sql) throws java.sql.SQLException {
     try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
          java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(sql)) {
