@@ -178,9 +178,19 @@ public final class AuditLog {
     return groupCommit.append(tenant, AuditRow.of(tenant, keys.cipher(tenant), e));
   }
 
-  /** Forgets what this process keeps for a deleted tenant's audit writes (see {@link AuditGroupCommit#forget}). */
+  /**
+   * Forgets what this process keeps for a deleted tenant: its audit writes (see {@link AuditGroupCommit#forget})
+   * and the latest seals it knew, which were kept for every tenant ever sealed until the process ended (a tenant
+   * made again under the same id is not held to its predecessor's seals either way).
+   */
   public void forget(TenantId tenant) {
     groupCommit.forget(tenant);
+    latestSeals.remove(tenant);
+  }
+
+  /** Whether this process keeps a latest seal of the tenant's (for tests). */
+  boolean knowsSealsOf(TenantId tenant) {
+    return latestSeals.containsKey(tenant);
   }
 
   /** How well group commit combines, since start (see {@link GroupCommitStats}). */

@@ -287,6 +287,27 @@ class AuditSealIT {
     assertThat(other.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }
 
+  /**
+   * The latest seals this process knew were kept, one entry per tenant, for every tenant ever sealed or
+   * verified, deleted tenants too, until the process ended: a platform that makes and offboards tenants (a
+   * benchmark's, a trial's) grew without end. Deleting a tenant (the admin API's offboarding) now forgets them.
+   */
+  @Test
+  void aDeletedTenantsSealsAreForgotten() {
+    TenantId tenant = platform.tenant("sealgone");
+    record(tenant, 2);
+    audit.seal(tenant);
+    assertThat(audit.knowsSealsOf(tenant)).isTrue();
+    TenantId kept = platform.tenant("sealkept");
+    record(kept, 1);
+    audit.seal(kept);
+    assertThat(platform.provisioner.delete(tenant)).isTrue();
+    audit.forget(tenant); // as TenantController#delete does after the provisioner's deletion
+    assertThat(audit.knowsSealsOf(tenant)).isFalse();
+    assertThat(audit.knowsSealsOf(kept)).as("another tenant's are kept").isTrue();
+    assertThat(verify(kept).valid()).isTrue();
+  }
+
   /** Removes the shard's rows and seals after {@code seq} and moves its head back onto row {@code seq}. */
   static void cutBackTo(TenantId tenant, int shard, long seq) throws SQLException {
     String schema = tenant.schemaName();
