@@ -129,7 +129,8 @@ public class ResearchIndexBuilds implements AutoCloseable {
       // Before the index exists, so that no other process's sweep (which waits for the index) embeds and
       // marks this generation complete before the old research embeddings are forgotten.
       // A turning-off whose drop of the indexes is still waiting for a batch in flight would drop what this
-      // build makes (CREATE … IF NOT EXISTS finds them still there): it is let finish first.
+      // build makes (CREATE … IF NOT EXISTS finds them still there): it is let finish first. (Another process's
+      // turning-off is waited for by TenantProvisioner#researchIndex, which changes them one at a time per tenant.)
       while (dropping.containsKey(tenant)) {
         Thread.sleep(50);
       }
