@@ -55,18 +55,32 @@ final class Detectors {
       + "|years?|days?|d|h|hrs?|hours?|weeks?|wks?|months?|mos?|mg|mcg|g|ml|units?|am|pm)\\b|[ \\t]*+%))";
 
   /** A detector's pattern; when it has a gate, run only on a text in which the gate finds something (a cheap scan). */
-  private record Rule(IdentifierClass cls, Pattern pattern, String prefix, Pattern gate) {
+  private record Rule(IdentifierClass cls, Pattern pattern, String prefix, Pattern gate, ValueTest test) {
     Rule(IdentifierClass cls, Pattern pattern) {
-      this(cls, pattern, cls.prefix(), null);
+      this(cls, pattern, cls.prefix(), null, null);
     }
 
     Rule(IdentifierClass cls, Pattern pattern, String prefix) {
-      this(cls, pattern, prefix, null);
+      this(cls, pattern, prefix, null, null);
     }
 
     Rule(IdentifierClass cls, Pattern pattern, Pattern gate) {
-      this(cls, pattern, cls.prefix(), gate);
+      this(cls, pattern, cls.prefix(), gate, null);
     }
+
+    Rule(IdentifierClass cls, Pattern pattern, ValueTest test) {
+      this(cls, pattern, cls.prefix(), null, test);
+    }
+
+    Rule(IdentifierClass cls, Pattern pattern, Pattern gate, ValueTest test) {
+      this(cls, pattern, cls.prefix(), gate, test);
+    }
+  }
+
+  /** What a rule's value must also be, beyond its pattern: a test of the value at start..end of the text. */
+  @FunctionalInterface
+  private interface ValueTest {
+    boolean accepts(String text, int start, int end);
   }
 
   /** The token prefix of an employer's name: an identifier of Safe Harbor's other kinds, said for what it is. */
@@ -144,6 +158,42 @@ final class Detectors {
   private static final String NOT_A_RELATIVES_NAME = "(?!(?i:deceased|alive|living|healthy|well|unknown|adopted|died"
       + "|passed|estranged|expired|hx|history|age|aged|has|had|with|without|also|alzheimer'?s?|parkinson'?s?"
       + "|huntington'?s?|crohn'?s?|hashimoto'?s?)(?![\\p{L}'’-]))";
+
+  /**
+   * The commonest heads of a family history's condition, in lower case, as a line writes them after the relation
+   * ("Father Hypertension", "Sister Breast cancer", "Mother Type 2 diabetes", "Mother Ca breast"), and its commonest
+   * tails after the first word ("Brother Kidney stones", "Father Heart attack"). A stop list, bounded: a word of a
+   * clinical shape (CLINICAL_SHAPE) need not be here; no word here is a given name or a surname of the names
+   * dictionary, which decides first.
+   */
+  private static final Set<String> FAMILY_HISTORY_WORDS = Set.of(
+      // conditions
+      "hypertension", "hypotension", "stroke", "strokes", "diabetes", "diabetic", "prediabetes", "asthma",
+      "cancer", "cancers", "ca", "carcinoma", "tumor", "tumors", "tumour", "tumours", "malignancy", "dementia",
+      "depression", "anxiety", "epilepsy", "seizures", "seizure", "obesity", "obese", "emphysema", "gout", "lupus",
+      "migraine", "migraines", "cataract", "cataracts", "afib", "angina", "arrhythmia", "aneurysm", "aneurysms",
+      "eczema", "psoriasis", "allergies", "allergy", "addiction", "alcoholic", "suicide", "autism", "adhd", "mi",
+      "hemophilia", "haemophilia", "thalassemia", "cholesterol", "hyperlipidemia", "hyperlipidaemia", "clots", "clot",
+      "heart", "cardiac", "coronary", "kidney", "kidneys", "renal", "liver", "lung", "lungs", "breast", "colon",
+      "colorectal", "rectal", "prostate", "ovarian", "uterine", "endometrial", "cervical", "pancreatic", "gastric",
+      "stomach", "esophageal", "bladder", "thyroid", "skin", "brain", "blood", "bone", "bowel", "sudden", "early",
+      "premature", "congenital", "type", "rheumatoid", "cystic", "bipolar", "sickle", "celiac", "coeliac", "multiple",
+      "muscular", "macular", "mental", "alcohol", "substance", "drug", "high", "elevated", "essential", "chronic",
+      "ischemic", "ischaemic", "peripheral", "polycystic", "hereditary", "familial", "atrial", "ulcerative", "morbid",
+      // tails
+      "polyps", "polyp", "stones", "stone", "disorder", "disorders", "disease", "diseases", "attack", "attacks",
+      "failure", "death", "arrest", "defect", "defects", "insufficiency", "deficiency", "abuse", "use", "dependence",
+      "illness", "problems", "sclerosis", "fibrosis", "syndrome", "pressure", "sugar", "fibrillation", "palsy");
+  /**
+   * A clinical word by its shape, in lower case: an inflammation, a condition, a growth, a blood's state, a
+   * disease, a pain ("Aunt Lupus nephritis", "Brother Sarcoidosis", "Sister Melanoma", "Father Alcoholism").
+   */
+  private static final Pattern CLINICAL_SHAPE = Pattern.compile("\\p{L}{2,}(?:itis|osis|oses|iasis|omas?|emia|aemia|ism"
+      + "|isms|pathy|pathies|algia|phrenia|plasia|trophy|ectomy|ension|ression|lepsy|penia|philia|plegia|rrhea|rrhoea)");
+  /** The word after a relation's value, after blanks on its line. */
+  private static final Pattern NEXT_WORD = Pattern.compile("[ \\t]++(\\p{L}[\\p{L}'’-]*+)");
+  /** A relative's word right before a title's value: "Father", "Sister", "Brother" as a family history writes them. */
+  private static final Pattern RELATIVES_TITLE_BEFORE = Pattern.compile("(?i:sister|brother|father)[ \\t]++$");
 
   /**
    * What follows "Dr." and is no clinician: a soft drink, insoles, bath salts, soap, each before a word of what it is
@@ -271,12 +321,13 @@ final class Detectors {
       // possessive the name may follow a comma ("her sister, Maria"), which a family history's list
       // ("Sister, Breast cancer") has no possessive before
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "|emergency contact|next of kin))"
-          + "\\s+(?i:named\\s+|is\\s+)?" + NOT_A_RELATIVES_NAME + "(?<v>(?>" + NAME_AFTER_CUE + "))" + NOT_AN_EPONYMS_WORD)),
+          + "\\s+(?i:named\\s+|is\\s+)?" + NOT_A_RELATIVES_NAME + "(?<v>(?>" + NAME_AFTER_CUE + "))" + NOT_AN_EPONYMS_WORD),
+          Detectors::notAFamilyHistorysCondition),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:her|his|their|pt'?s|patient'?s)\\s+(?:" + RELATION + "))"
-          + ",\\s*" + NOT_A_RELATIVES_NAME + "(?<v>" + NAME_AFTER_CUE + ")")),
+          + ",\\s*" + NOT_A_RELATIVES_NAME + "(?<v>" + NAME_AFTER_CUE + ")"), Detectors::notAFamilyHistorysCondition),
       // a relative's name in parentheses after the relation ("granddaughter (Emily) visits")
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "))\\s*+\\(\\s*+" + NOT_A_RELATIVES_NAME
-          + "(?<v>" + NAME_AFTER_CUE + ")\\s*+\\)")),
+          + "(?<v>" + NAME_AFTER_CUE + ")\\s*+\\)"), Detectors::notAFamilyHistorysCondition),
       // a name after the label of a proxy, a contact or a letter's addressee ("HCP: Jean-Baptiste Moreau", "attn: Kathy");
       // not a relation, a service or a word for none ("HCP: Daughter", "Attn: Medical Records", "POA: None")
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:HCP|HCPOA|POA|MPOA|health\\s*+care\\s++proxy|healthcare\\s++proxy"
@@ -351,7 +402,7 @@ final class Detectors {
       // after a title that is no relative's, as a family history writes "Father COPD"
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![\\p{L}'’.-])" + TITLE + "[ \\t]++" + NOT_A_TITLES_NAME + "(?<v>(?>"
           + NAME_AFTER_CUE + ")|(?<!(?i:sister|brother|father)[ \\t]{1,8})\\p{Lu}{2}[\\p{Lu}'’-]{2,30}+(?<=\\p{Lu})"
-          + "(?![\\p{L}\\d'’-]))" + NOT_AN_EPONYMS_WORD), TITLE_GATE),
+          + "(?![\\p{L}\\d'’-]))" + NOT_AN_EPONYMS_WORD), TITLE_GATE, Detectors::notAFamilyHistorysConditionAfterATitle),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![A-Za-z.'’-])(?<v>" + PERSON + "|[A-Z]\\.\\s?[A-Z][a-zA-Z'’-]+)"
           + ",\\s*(?:" + DEGREE + "|PA|RN)\\b")),
       // a street line of any address, known or not: a number, up to three capitalized words, a street type
@@ -513,7 +564,7 @@ final class Detectors {
     }
     for (Rule r : PATTERNS) {
       if (r.gate() == null || r.gate().matcher(text).find()) {
-        add(spans, text, r.pattern(), r.cls(), r.prefix());
+        add(spans, text, r.pattern(), r.cls(), r.prefix(), null, r.test());
       }
     }
     addNamesBeforeDegrees(spans, text);
@@ -543,6 +594,41 @@ final class Detectors {
       }
     }
     return resolve(spans);
+  }
+
+  /**
+   * Whether the capitalised words a relation rule found after "Father", "Sister", "Aunt" are the relative's name and
+   * not a family history's condition: "Father Hypertension", "Sister Breast cancer", "Father Stroke" became "Father
+   * [PERSON]" in every de-identified text, the condition lost. A given name or a surname of the names dictionary is a
+   * name ("Father John", "mother Mary Okafor", "son Well-Smith"); otherwise a clinical first word (a stop list of the
+   * commonest heads, or a clinical shape: "-itis", "-oma", "-ism") or a clinical word right after ("Breast cancer",
+   * "Kidney stones") is the condition; any other capitalised word is a name still, in the dictionary or not ("Dad
+   * Oluwaseun", "sister Hortensia").
+   */
+  static boolean notAFamilyHistorysCondition(String text, int start, int end) {
+    String[] words = text.substring(start, end).split("\\s+");
+    for (String w : words) {
+      if (PersonNames.isGivenName(w) || PersonNames.isSurname(w)) {
+        return true;
+      }
+    }
+    if (isAFamilyHistorysWord(words[0])) {
+      return false;
+    }
+    Matcher next = NEXT_WORD.matcher(text).region(end, text.length());
+    return !(next.lookingAt() && isAFamilyHistorysWord(next.group(1)));
+  }
+
+  /** The same test after a title that is also a relative's word ("Father Stroke", "Sister Asthma"); after any other, a name. */
+  private static boolean notAFamilyHistorysConditionAfterATitle(String text, int start, int end) {
+    return !RELATIVES_TITLE_BEFORE.matcher(text).region(Math.max(0, start - 16), start).find()
+        || notAFamilyHistorysCondition(text, start, end);
+  }
+
+  private static boolean isAFamilyHistorysWord(String word) {
+    String w = word.toLowerCase(Locale.ROOT);
+    // a given name that is an English word keeps its shape's doubt ("Thomas" ends as "lipomas" does)
+    return FAMILY_HISTORY_WORDS.contains(w) || CLINICAL_SHAPE.matcher(w).matches() && !PersonNames.isGivenNameWord(w);
   }
 
   private static final Pattern ZIP_AFTER_TOWN = Pattern.compile(",?[ \\t]{1,3}+(\\d{5}(?:-\\d{4})?)(?![\\w-]|\\.\\d)");
@@ -1234,6 +1320,11 @@ final class Detectors {
   }
 
   private static void add(List<Span> spans, String text, Pattern p, IdentifierClass cls, String prefix, String identity) {
+    add(spans, text, p, cls, prefix, identity, null);
+  }
+
+  private static void add(List<Span> spans, String text, Pattern p, IdentifierClass cls, String prefix, String identity,
+      ValueTest test) {
     boolean valued = p.pattern().contains("(?<v>");
     // a second value group, "w", for an alternative whose value is another shape
     boolean valuedW = valued && p.pattern().contains("(?<w>");
@@ -1244,7 +1335,8 @@ final class Detectors {
       boolean value = valued && m.start(group) >= 0;
       int start = value ? m.start(group) : m.start();
       int end = value ? m.end(group) : m.end();
-      if (end > start && text.substring(start, end).chars().anyMatch(Character::isLetterOrDigit)) {
+      if (end > start && text.substring(start, end).chars().anyMatch(Character::isLetterOrDigit)
+          && (test == null || test.accepts(text, start, end))) {
         spans.add(new Span(start, end, cls, prefix, identity));
       }
     }

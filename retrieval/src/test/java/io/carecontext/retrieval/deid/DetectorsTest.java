@@ -1052,4 +1052,43 @@ class DetectorsTest {
           () -> Detectors.find(run, KnownIdentifiers.empty()));
     }
   }
+
+  /**
+   * A family history's line names the relative's condition, not the relative: the relation rules took the first
+   * capitalised word after "Father", "Sister", "Aunt" for a name, and "Father Hypertension", "Sister Breast cancer",
+   * "Father Stroke" became "Father [PERSON]" in every de-identified prompt and research text, the condition lost.
+   */
+  @Test
+  void aFamilyHistorysConditionAfterARelativeStays() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    for (String kept : List.of("Father Hypertension.", "Sister Breast cancer at 45.", "Father Stroke, died at 70.",
+        "Mother Type 2 diabetes.", "Mother Ca breast.", "Grandmother Ovarian cancer at 60.", "Grandfather Prostate cancer.",
+        "Aunt Lupus.", "Cousin Cystic fibrosis.", "Mother Diabetes; Father Heart attack at 55.", "Sister Asthma.",
+        "Brother Schizophrenia.", "Son Autism.", "Daughter Epilepsy.", "Mother Depression.", "Father Alcoholism.",
+        "Maternal grandmother Dementia.", "Paternal uncle Sudden cardiac death.", "Mother Rheumatoid arthritis.",
+        "Father Glaucoma.", "Sister Melanoma.", "Brother Kidney stones.", "Mother Osteoporosis.", "Father Gout.",
+        "Sister Migraines.", "Father Emphysema.", "Mother Obesity.", "Father Colon polyps.", "Mother Bipolar disorder.",
+        "Father Lung cancer.", "Mother Breast Cancer.", "Father Heart Disease at 60.", "Mother Brain tumor.",
+        "MOTHER Hypertension. father Stroke. WIFE Anxiety.", "Husband Afib. Spouse Hyperlipidemia. Partner Hepatitis C.",
+        "Father Hypertension, MI at 52. Mother alive and well. Brother A&W. Sister with CAD. Father hx of COPD.",
+        "Father: Hypertension. Mother Deceased.", "her mother (Breast cancer) and his father (Stroke).",
+        "FAMILY HISTORY: Father Hypertension, Stroke. Mother Diabetes, Breast cancer. Brother COPD.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+  }
+
+  /** A relative's name after the relation is still a person, in the names dictionary or not, in any case. */
+  @Test
+  void aRelativesNameAfterTheRelationIsStillTakenBesideAFamilyHistory() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Father John called. mother Mary Okafor visited. Spoke with his sister, Ana Ruiz, at bedside. "
+        + "Sister Mary Joseph visits. Father O'Malley visited. daughter Jane Doe; wife Gertrude; son Jamal. Uncle Roberto "
+        + "drove. Cousin Priya Raghunathan called. Husband Michael at bedside. Aunt Keisha called. Dad Oluwaseun drove.",
+        none)).isEqualTo("Father [PERSON] called. mother [PERSON] visited. Spoke with his sister, [PERSON], at bedside. "
+        + "Sister [PERSON] visits. Father [PERSON] visited. daughter [PERSON]; wife [PERSON]; son [PERSON]. Uncle [PERSON] "
+        + "drove. Cousin [PERSON] called. Husband [PERSON] at bedside. Aunt [PERSON] called. Dad [PERSON] drove.");
+    // a name beside a family history's condition
+    assertThat(marked("Mother Rose has diabetes; father Frank Lee, HTN; sister Graves at bedside.", none))
+        .isEqualTo("Mother [PERSON] has diabetes; father [PERSON], HTN; sister [PERSON] at bedside.");
+  }
 }
