@@ -1071,7 +1071,9 @@ class DetectorsTest {
         "Father Lung cancer.", "Mother Breast Cancer.", "Father Heart Disease at 60.", "Mother Brain tumor.",
         "MOTHER Hypertension. father Stroke. WIFE Anxiety.", "Husband Afib. Spouse Hyperlipidemia. Partner Hepatitis C.",
         "Father Hypertension, MI at 52. Mother alive and well. Brother A&W. Sister with CAD. Father hx of COPD.",
-        "Father: Hypertension. Mother Deceased.", "her mother (Breast cancer) and his father (Stroke).",
+        "Father: Hypertension. Mother Deceased.",
+        "Sister Anorexia. Father Testicular cancer. Sister Hodgkin lymphoma.",
+        "her mother (Breast cancer) and his father (Stroke).",
         "FAMILY HISTORY: Father Hypertension, Stroke. Mother Diabetes, Breast cancer. Brother COPD.")) {
       assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
     }
