@@ -596,7 +596,9 @@ class AdminApiIT {
     String made = "SELECT count(*) FROM tenant_sweeping.chunks WHERE research_embedding IS NOT NULL";
     String pending = "SELECT count(*) FROM tenant_sweeping.chunks WHERE research_embedding IS NULL";
     String state = "";
-    for (int i = 0; i < 600 && !(count(made) > 0 && count(pending) == 0 && state.contains("\"state\":\"ready\"")); i++) {
+    // until the status itself says nothing is pending (read before the counts, it could still show the last chunk)
+    for (int i = 0; i < 600 && !(count(made) > 0 && count(pending) == 0
+        && state.contains("\"researchIndex\":{\"state\":\"ready\"}")); i++) {
       Thread.sleep(100);
       state = app.call("GET", "/admin/tenants/sweeping/ingest", app.adminKey(), null).body();
     }
