@@ -450,10 +450,7 @@ class ContextApiIT {
     java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
     java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    com.sun.net.httpserver.HttpServer model = com.sun.net.httpserver.HttpServer.create(
-        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-    model.createContext("/", exchange -> {
-      String request = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    com.sun.net.httpserver.HttpServer model = vectorEndpoint(request -> {
       if (hold.get()) {
         entered.countDown();
         try {
@@ -462,18 +459,6 @@ class ContextApiIT {
           Thread.currentThread().interrupt();
         }
       }
-      int inputs = Math.max(1, request.split("\",\"", -1).length);
-      StringBuilder data = new StringBuilder();
-      for (int i = 0; i < inputs; i++) {
-        data.append(i == 0 ? "" : ",").append("{\"object\":\"embedding\",\"index\":").append(i)
-            .append(",\"embedding\":[").append("0.25,".repeat(7)).append("0.25]}");
-      }
-      byte[] body = ("{\"object\":\"list\",\"data\":[" + data + "],\"model\":\"m\","
-          + "\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().add("Content-Type", "application/json");
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
     });
     model.start();
     var builds = app.bean(io.carecontext.services.tenancy.ResearchIndexBuilds.class);
@@ -536,10 +521,7 @@ class ContextApiIT {
     java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    com.sun.net.httpserver.HttpServer model = com.sun.net.httpserver.HttpServer.create(
-        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-    model.createContext("/", exchange -> {
-      String request = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    com.sun.net.httpserver.HttpServer model = vectorEndpoint(request -> {
       if (request.contains("\"m8-queued\"")) {
         calls.incrementAndGet(); // the queued tenant's model is asked
       } else if (hold.get()) {
@@ -550,18 +532,6 @@ class ContextApiIT {
           Thread.currentThread().interrupt();
         }
       }
-      int inputs = Math.max(1, request.split("\",\"", -1).length);
-      StringBuilder data = new StringBuilder();
-      for (int i = 0; i < inputs; i++) {
-        data.append(i == 0 ? "" : ",").append("{\"object\":\"embedding\",\"index\":").append(i)
-            .append(",\"embedding\":[").append("0.25,".repeat(7)).append("0.25]}");
-      }
-      byte[] body = ("{\"object\":\"list\",\"data\":[" + data + "],\"model\":\"m\","
-          + "\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().add("Content-Type", "application/json");
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
     });
     model.start();
     var builds = app.bean(io.carecontext.services.tenancy.ResearchIndexBuilds.class);
@@ -627,11 +597,18 @@ class ContextApiIT {
    * {@code dimensions} asks for.
    */
   private static com.sun.net.httpserver.HttpServer vectorEndpoint() throws java.io.IOException {
+    return vectorEndpoint(request -> { });
+  }
+
+  /** {@link #vectorEndpoint()}, which first hands each request's body to {@code hook} (to count or hold it). */
+  private static com.sun.net.httpserver.HttpServer vectorEndpoint(java.util.function.Consumer<String> hook)
+      throws java.io.IOException {
     com.sun.net.httpserver.HttpServer model = com.sun.net.httpserver.HttpServer.create(
         new java.net.InetSocketAddress("127.0.0.1", 0), 0);
     java.util.regex.Pattern asked = java.util.regex.Pattern.compile("\"dimensions\"\\s*:\\s*(\\d+)");
     model.createContext("/", exchange -> {
       String request = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      hook.accept(request);
       java.util.regex.Matcher m = asked.matcher(request);
       int size = m.find() ? Integer.parseInt(m.group(1)) : 1;
       int inputs = Math.max(1, request.split("\",\"", -1).length);
