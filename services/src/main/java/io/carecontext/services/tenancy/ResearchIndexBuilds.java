@@ -53,8 +53,6 @@ public class ResearchIndexBuilds implements AutoCloseable {
   private final Set<TenantId> running = ConcurrentHashMap.newKeySet();
   /** Tenants whose research was turned on again while their build was running: built again after it. */
   private final Set<TenantId> again = ConcurrentHashMap.newKeySet();
-  /** Tenants whose research is being turned off, how many times at once: a build waits for their index drops. */
-  private final Map<TenantId, Integer> dropping = new ConcurrentHashMap<>();
   private final Map<TenantId, String> failed = new ConcurrentHashMap<>();
 
   public ResearchIndexBuilds(TenantProvisioner provisioner, TenantTransactions tx, TenantKeys keys,
@@ -97,13 +95,8 @@ public class ResearchIndexBuilds implements AutoCloseable {
     failed.remove(tenant);
     if (!enabled) {
       again.remove(tenant);
-      dropping.merge(tenant, 1, Integer::sum);
-      try {
-        embeddings.turnOff(tenant);
-        provisioner.researchIndex(tenant, false); // waits for a research batch in flight
-      } finally {
-        dropping.computeIfPresent(tenant, (t, n) -> n == 1 ? null : n - 1);
-      }
+      embeddings.turnOff(tenant);
+      provisioner.researchIndex(tenant, false); // waits for a research batch in flight
       return;
     }
     embeddings.turnOn(tenant);
@@ -128,12 +121,9 @@ public class ResearchIndexBuilds implements AutoCloseable {
       // Made again from scratch: what an earlier turning-on made used the identifiers and detectors of then.
       // Before the index exists, so that no other process's sweep (which waits for the index) embeds and
       // marks this generation complete before the old research embeddings are forgotten.
-      // A turning-off whose drop of the indexes is still waiting for a batch in flight would drop what this
-      // build makes (CREATE … IF NOT EXISTS finds them still there): it is let finish first. (Another process's
-      // turning-off is waited for by TenantProvisioner#researchIndex, which changes them one at a time per tenant.)
-      while (dropping.containsKey(tenant)) {
-        Thread.sleep(50);
-      }
+      // A turning-off whose drop of the indexes is still waiting for a batch in flight, in this process or
+      // another, is waited for by TenantProvisioner#researchIndex, which changes them one at a time per tenant
+      // and makes them only while research is on, drops them only while it is off.
       synchronized (queued) {
         running.add(tenant); // a turning-on before this is built by this build (every read below is after it)
       }
@@ -142,13 +132,7 @@ public class ResearchIndexBuilds implements AutoCloseable {
       }
       embeddings.forgetAll(tenant);
       provisioner.researchIndex(tenant, true);
-      if (!embeddings.enabled(tenant)) {
-        provisioner.researchIndex(tenant, false); // turned off while the indexes were made: not kept while off
-        return;
-      }
       embed(tenant, false);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt(); // the process is stopping
     } catch (RuntimeException e) {
       // Shown in the admin status: our own database errors name a SQLSTATE, never data; any other
       // exception's message is not ours to vouch for, so only its kind is kept.
