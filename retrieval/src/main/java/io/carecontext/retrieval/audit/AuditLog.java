@@ -83,6 +83,9 @@ public final class AuditLog {
   /** A seal as the tenant's key made it. */
   private record Seal(long seq, byte[] head, byte[] mac) {}
 
+  /** A seal this process made, of its shard. */
+  private record ShardSeal(int shard, Seal seal) {}
+
   public AuditLog(TenantTransactions tx, TenantKeys keys) {
     this.tx = tx;
     this.keys = keys;
@@ -344,7 +347,7 @@ public final class AuditLog {
    */
   public int seal(TenantId tenant) {
     TenantCipher cipher = keys.cipher(tenant);
-    List<Object[]> made = new ArrayList<>();
+    List<ShardSeal> made = new ArrayList<>();
     int written = tx.run(tenant, recordSettings(), c -> {
       made.clear(); // (a transaction run again)
       List<Object[]> heads = new ArrayList<>();
@@ -366,14 +369,14 @@ public final class AuditLog {
           byte[] mac = sealMac(cipher, tenant, shard, seq, head);
           ps.setBytes(4, mac);
           sealed += ps.executeUpdate();
-          made.add(new Object[] {shard, seq, head, mac}); // (another process sealing this head wrote the same seal)
+          made.add(new ShardSeal(shard, new Seal(seq, head, mac))); // (another process sealing this head wrote the same seal)
         }
       }
       return sealed;
     });
     // remembered once committed: a seal whose transaction failed is not one the trail must reach
-    for (Object[] m : made) {
-      sawSeal(tenant, (Integer) m[0], (Long) m[1], (byte[]) m[2], (byte[]) m[3]);
+    for (ShardSeal m : made) {
+      sawSeal(tenant, m.shard(), m.seal().seq(), m.seal().head(), m.seal().mac());
     }
     return written;
   }
