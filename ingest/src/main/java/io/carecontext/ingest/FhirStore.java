@@ -41,6 +41,9 @@ public final class FhirStore {
   /** The most entries a transaction or batch Bundle may hold unless configured otherwise. */
   public static final int DEFAULT_MAX_BUNDLE_ENTRIES = 10_000;
 
+  /** How many NDJSON lines {@link #importNdjson} commits at a time (what a re-send after a broken import repeats). */
+  public static final int NDJSON_LINES_PER_COMMIT = NdjsonImporter.BATCH;
+
   private final TenantTransactions tx;
   private final TenantKeys keys;
   private final int maxBundleEntries;

@@ -1,5 +1,6 @@
 package io.carecontext.services.cli;
 
+import io.carecontext.ingest.FhirStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -20,11 +21,11 @@ final class ApiClient {
    * without one: $import gives each a new id, so a file re-sent after the service was killed mid-import
    * stored the lines committed before the kill twice.
    */
-  static final String RESEND = "an NDJSON file is committed 200 lines at a time, a Bundle whole or not at all; "
+  static final String RESEND = "an NDJSON file is committed " + FhirStore.NDJSON_LINES_PER_COMMIT
+      + " lines at a time, a Bundle whole or not at all; "
       + "re-sending it creates no second version of what was stored, except of NDJSON lines without an \"id\", "
       + "which are stored again under new ids: give every line an id before re-sending, or re-send only the lines "
       + "not stored";
-
 
   private final String baseUrl;
   private final String key;

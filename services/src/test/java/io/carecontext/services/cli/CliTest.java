@@ -517,4 +517,12 @@ class CliTest {
           prompt -> typed)).as(String.valueOf(typed)).isInstanceOf(IllegalArgumentException.class);
     }
   }
+
+  /** The advice after a broken upload names the batch the importer really commits, not a copy of it. */
+  @Test
+  void theResendAdviceNamesTheImportersBatch() {
+    assertThat(ApiClient.RESEND).startsWith("an NDJSON file is committed "
+        + io.carecontext.ingest.FhirStore.NDJSON_LINES_PER_COMMIT + " lines at a time");
+    assertThat(io.carecontext.ingest.FhirStore.NDJSON_LINES_PER_COMMIT).isPositive();
+  }
 }
