@@ -29,6 +29,13 @@ class IdentifierCriteriaTest {
     assertThat(IdentifierCriteria.parse(null)).isEmpty();
   }
 
+  /** Query-string decoding, as HTTP clients' encoders send a space: '+' is a space, a plus is %2B (README). */
+  @Test
+  void aPlusIsASpaceAndAnEncodedPlusIsAPlus() {
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|A+B")).contains(new IdentifierCriteria("urn:mrn", "A B"));
+    assertThat(IdentifierCriteria.parse("identifier=urn:mrn|A%2BB")).contains(new IdentifierCriteria("urn:mrn", "A+B"));
+  }
+
   @Test
   void aPercentThatStartsNoEscapeIsRefusedNotThrown() {
     // the decoder threw, quoting the value, and no handler took it: a 500
