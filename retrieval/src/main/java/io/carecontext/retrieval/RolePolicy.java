@@ -115,6 +115,9 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
       throw new IllegalArgumentException(at + ".deidentifiedOnly cannot be false: the platform serves this role "
           + "de-identified only");
     }
+    if (DEFAULTS.get(role).deidentifiedOnly()) {
+      researchOnly(at, o);
+    }
     for (Map.Entry<?, ?> e : o.entrySet()) {
       String field = String.valueOf(e.getKey());
       Object v = e.getValue();
@@ -148,6 +151,40 @@ public record RolePolicy(List<String> categories, List<String> resourceTypes, Li
           }
         }
         default -> throw new IllegalArgumentException(at + " has an unknown field; its fields are " + FIELDS);
+      }
+    }
+  }
+
+  /**
+   * The purposes a role served de-identified only may have (HL7 v3 PurposeOfUse): research. Its
+   * specialisations (CLINTRCH, ...) are research too, but no request asks for them (ContextService's
+   * purposes); platform migration 16 keeps the same list (research_purposes()).
+   */
+  static final List<String> RESEARCH_PURPOSES = List.of("HRESCH");
+
+  /**
+   * A role served de-identified only (researcher) reads for research, with the patient's consent: a
+   * treatment purpose, or break-glass (which exists for emergency treatment, and reads without consent),
+   * is not a tenant admin's to give it (the database refuses it too: platform migration 16). A value
+   * of the wrong kind is left to the field's own check.
+   */
+  private static void researchOnly(String at, Map<?, ?> o) {
+    if (o.get("purposes") instanceof List<?> purposes) {
+      for (int i = 0; i < purposes.size(); i++) {
+        if (purposes.get(i) instanceof String p && !RESEARCH_PURPOSES.contains(p)) {
+          throw new IllegalArgumentException(at + ".purposes[" + i + "] is not a research purpose: the platform "
+              + "serves this role de-identified only, for research, and its purposes may be only "
+              + String.join(", ", RESEARCH_PURPOSES));
+        }
+      }
+    }
+    if (o.get("breakGlass") instanceof Map<?, ?> bg) {
+      for (String f : List.of("allowed", "overrideConsent")) {
+        if (Boolean.TRUE.equals(bg.get(f))) {
+          throw new IllegalArgumentException(at + ".breakGlass." + f + " cannot be true: break-glass is for "
+              + "emergency treatment, and the platform serves this role de-identified only, for research with "
+              + "the patient's consent; leave breakGlass out, or set it false");
+        }
       }
     }
   }

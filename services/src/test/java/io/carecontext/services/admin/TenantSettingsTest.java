@@ -210,4 +210,56 @@ class TenantSettingsTest {
     assertThat(TenantSettings.merge(lenient, Map.of("llm", patch("allowDeidentifiedToNonBaa", null))).get("llm"))
         .isEqualTo(Map.of("endpoints", List.of(), "allowDeidentifiedToNonBaa", false));
   }
+
+  /**
+   * A role served de-identified only (researcher) reads for research with the patient's consent: a tenant
+   * admin gave it treatment purposes and break-glass (which reads without consent), and both were stored
+   * (platform migration 16 refuses them too). What is still a tenant admin's to narrow or widen is.
+   */
+  @Test
+  void aDeidentifiedRoleGetsNoPurposeButResearchAndNoBreakGlass() {
+    Map<String, String> refused = new java.util.LinkedHashMap<>();
+    refused.put("{\"purposes\":[\"HRESCH\",\"TREAT\",\"ETREAT\"]}",
+        "settings.rolePolicies.researcher.purposes[1] is not a research purpose: the platform serves this role "
+            + "de-identified only, for research, and its purposes may be only HRESCH");
+    refused.put("{\"purposes\":[\"HOPERAT\"]}", "settings.rolePolicies.researcher.purposes[0] is not a research purpose");
+    refused.put("{\"breakGlass\":{\"allowed\":true}}",
+        "settings.rolePolicies.researcher.breakGlass.allowed cannot be true: break-glass is for emergency treatment");
+    refused.put("{\"breakGlass\":{\"allowed\":true,\"overrideConsent\":true}}",
+        "settings.rolePolicies.researcher.breakGlass.allowed cannot be true");
+    refused.put("{\"breakGlass\":{\"overrideConsent\":true}}",
+        "settings.rolePolicies.researcher.breakGlass.overrideConsent cannot be true");
+    refused.put("{\"purposes\":[3]}", "settings.rolePolicies.researcher.purposes must be a JSON array of strings");
+    refused.forEach((policy, message) -> {
+      Map<String, Object> researcher = read(policy);
+      assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("rolePolicies", Map.of("researcher", researcher))))
+          .as(policy).isInstanceOf(ApiException.class).hasMessageStartingWith(message);
+    });
+    // the same purposes and break-glass are still the clinician's to have
+    assertThat(TenantSettings.merge(Map.of(), Map.of("rolePolicies", Map.of("clinician",
+        read("{\"purposes\":[\"TREAT\",\"ETREAT\",\"HRESCH\"],\"breakGlass\":{\"allowed\":true}}")))))
+        .containsKey("rolePolicies");
+    // and the researcher's narrower (or other) settings are accepted
+    Map<String, Object> narrower = read("{\"purposes\":[\"HRESCH\"],\"kMax\":5,\"categories\":[\"lab\"],"
+        + "\"breakGlass\":{\"allowed\":false,\"overrideConsent\":false},\"deidentifiedOnly\":true}");
+    assertThat(TenantSettings.merge(Map.of(), Map.of("rolePolicies", Map.of("researcher", narrower))).get("rolePolicies"))
+        .isEqualTo(Map.of("researcher", narrower));
+    // such a policy stored by an earlier version is not used: the role has none, and its keys are told the
+    // tenant is misconfigured (the database gives the role no purpose but research, no break-glass)
+    io.carecontext.retrieval.TenantPolicy stored = io.carecontext.retrieval.TenantPolicy.fromSettings(Map.of(
+        "rolePolicies", Map.of("researcher", read("{\"purposes\":[\"HRESCH\",\"TREAT\",\"ETREAT\"],"
+            + "\"breakGlass\":{\"allowed\":true,\"overrideConsent\":true}}"))));
+    assertThat(stored.invalidRoles()).containsExactly("researcher");
+    assertThat(stored.roles()).doesNotContainKey("researcher");
+    assertThat(stored.decide(List.of("researcher"), "TREAT")).isEmpty();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> read(String json) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readValue(json, Map.class);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 }
