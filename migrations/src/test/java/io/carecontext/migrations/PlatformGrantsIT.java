@@ -217,6 +217,63 @@ class PlatformGrantsIT {
   }
 
   /**
+   * Platform migration 16: a role the platform serves de-identified only (researcher) reads for research
+   * with the patient's consent. A tenant admin could give it treatment purposes and break-glass
+   * ({"purposes":["HRESCH","TREAT","ETREAT"],"breakGlass":{"allowed":true,"overrideConsent":true}}), and its
+   * scope then admitted a researcher key's reads under them, without consent. The database refuses such
+   * settings whoever writes them, and settings stored before grant the role nothing wider.
+   */
+  @Test
+  void aDeidentifiedRoleHasNoPurposeButResearchAndNoBreakGlassWhateverTheSettings() throws SQLException {
+    platform.tenant("foxtrot");
+    java.util.List<String> refused = java.util.List.of(
+        "{\"rolePolicies\": {\"researcher\": {\"purposes\": [\"HRESCH\", \"TREAT\", \"ETREAT\"], "
+            + "\"breakGlass\": {\"allowed\": true, \"overrideConsent\": true}}}}",
+        "{\"rolePolicies\": {\"researcher\": {\"purposes\": [\"HRESCH\", \"TREAT\"]}}}",
+        "{\"rolePolicies\": {\"researcher\": {\"purposes\": [\"HOPERAT\"]}}}",
+        "{\"rolePolicies\": {\"researcher\": {\"purposes\": [7]}}}",
+        "{\"rolePolicies\": {\"researcher\": {\"breakGlass\": {\"allowed\": true}}}}",
+        "{\"rolePolicies\": {\"researcher\": {\"breakGlass\": {\"overrideConsent\": true}}}}");
+    for (String settings : refused) {
+      // as the application role, with the change's audit row (platform migration 5)
+      recordTenantChange("foxtrot", "foxtrot", settings, "now()");
+      assertThatThrownBy(() -> update("UPDATE platform.tenants SET settings = '" + settings
+          + "' WHERE tenant_id = 'foxtrot'")).as(settings).isInstanceOf(SQLException.class)
+          .hasMessageContaining("role_policies_within_the_platforms_limits");
+      // and as the owner, which platform migration 5 does not bind
+      try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement()) {
+        assertThatThrownBy(() -> st.executeUpdate("UPDATE platform.tenants SET settings = '" + settings
+            + "' WHERE tenant_id = 'foxtrot'")).as(settings).isInstanceOf(SQLException.class)
+            .hasMessageContaining("role_policies_within_the_platforms_limits");
+      }
+    }
+    assertThat(query("SELECT settings::text FROM platform.tenants WHERE tenant_id = 'foxtrot'")).isEqualTo("{}");
+    // what is the tenant's to set still is: narrower research settings, and treatment and break-glass for
+    // the roles that have them
+    String allowed = "{\"rolePolicies\": {\"researcher\": {\"purposes\": [\"HRESCH\"], \"kMax\": 5, "
+        + "\"categories\": [\"lab\"], \"breakGlass\": {\"allowed\": false, \"overrideConsent\": false}}, "
+        + "\"care-coordinator\": {\"purposes\": [\"TREAT\", \"ETREAT\"], \"breakGlass\": {\"allowed\": true}}}}";
+    recordTenantChange("foxtrot", "foxtrot", allowed, "now()");
+    assertThat(update("UPDATE platform.tenants SET settings = '" + allowed + "' WHERE tenant_id = 'foxtrot'"))
+        .isEqualTo(1);
+    String scope = "SELECT purposes::text || ' ' || categories::text || ' ' || break_glass || ' ' || overrides_consent "
+        + "|| ' ' || break_glass_minutes FROM platform.role_scopes WHERE tenant_id = 'foxtrot' AND role = ";
+    assertThat(query(scope + "'researcher'")).isEqualTo("{HRESCH} {lab} false false 0");
+    assertThat(query(scope + "'care-coordinator'")).startsWith("{TREAT,ETREAT} ").contains(" true false ");
+    // settings stored before this migration: the role keeps only its research purposes, and no break-glass
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("ALTER TABLE platform.tenants DISABLE TRIGGER tenants_role_policies_within_limits");
+      try {
+        st.executeUpdate("UPDATE platform.tenants SET settings = '" + refused.get(0) + "' WHERE tenant_id = 'foxtrot'");
+      } finally {
+        st.execute("ALTER TABLE platform.tenants ENABLE TRIGGER tenants_role_policies_within_limits");
+      }
+    }
+    assertThat(query(scope + "'researcher'")).isEqualTo("{HRESCH} {demographic,clinical,lab,medication} false false 0");
+    assertThat(query(scope + "'clinician'")).startsWith("{TREAT,ETREAT} ").endsWith(" true true 60");
+  }
+
+  /**
    * Platform migration 6: the application role revokes a key only when its tenant's trail already
    * holds the key-revoke row naming it, so code that cuts off every feed and clinician at once leaves
    * rows the auditor sees.
