@@ -102,6 +102,27 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     }
   }
 
+  /**
+   * Checks only the platform's limits of a {@code rolePolicies} setting (roles that read no patient data
+   * take no policy; a de-identified-only role stays de-identified, for research, without break-glass),
+   * which the database holds every write of a tenant's settings to (platform migrations 9 and 16), for
+   * settings an earlier version stored: anything else not valid there is the read path's to refuse.
+   *
+   * @throws IllegalArgumentException naming the first field beyond them (setting names and codes, never data)
+   */
+  public static void checkPlatformLimits(Object value) {
+    if (!(value instanceof Map<?, ?> policies)) {
+      return;
+    }
+    for (Map.Entry<?, ?> e : policies.entrySet()) {
+      String role = String.valueOf(e.getKey());
+      if (!PRECEDENCE.contains(role)) {
+        throw new IllegalArgumentException("rolePolicies: unknown role; roles are " + String.join(", ", PRECEDENCE));
+      }
+      RolePolicy.checkLimits(role, e.getValue());
+    }
+  }
+
   /** The role whose policy decides for this purpose, if any of the caller's roles has one that allows it. */
   public Optional<Map.Entry<String, RolePolicy>> decide(List<String> callerRoles, String purpose) {
     for (String role : PRECEDENCE) {

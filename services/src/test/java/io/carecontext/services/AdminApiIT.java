@@ -527,7 +527,17 @@ class AdminApiIT {
         "settings.rolePolicies.tenant-admin: this role reads no patient data",
         "{\"auditor\":{\"purposes\":[\"TREAT\"]}}", "settings.rolePolicies.auditor: this role reads no patient data",
         "{\"researcher\":{\"deidentifiedOnly\":false}}",
-        "settings.rolePolicies.researcher.deidentifiedOnly cannot be false");
+        "settings.rolePolicies.researcher.deidentifiedOnly cannot be false",
+        // platform migration 16: a researcher reads for research, with consent; treatment purposes and
+        // break-glass (which reads without consent) are not a tenant admin's to give it
+        "{\"researcher\":{\"purposes\":[\"HRESCH\",\"TREAT\",\"ETREAT\"],\"breakGlass\":{\"allowed\":true,"
+            + "\"overrideConsent\":true}}}",
+        "settings.rolePolicies.researcher.purposes[1] is not a research purpose: the platform serves this role "
+            + "de-identified only, for research, and its purposes may be only HRESCH",
+        "{\"researcher\":{\"breakGlass\":{\"allowed\":true,\"overrideConsent\":true}}}",
+        "settings.rolePolicies.researcher.breakGlass.allowed cannot be true: break-glass is for emergency treatment",
+        "{\"researcher\":{\"breakGlass\":{\"overrideConsent\":true}}}",
+        "settings.rolePolicies.researcher.breakGlass.overrideConsent cannot be true");
     refused.forEach((policies, message) -> {
       HttpResponse<String> r = app.call("PATCH", "/admin/tenants/acme", adminKeyA,
           "{\"settings\":{\"rolePolicies\":" + policies + "}}");
@@ -549,6 +559,57 @@ class AdminApiIT {
         .containsPattern("\"care-coordinator\":\\{\"categories\":\\[[^]]*\\],\"resourceTypes\":\\[\"Observation\",\"\\*\"\\],"
             + "\"purposes\":\\[[^]]*\\],\"labels\":\\[\"N\"\\],\"labelsWithConsent\":\\[[^]]*\\],\"kMax\":5,")
         .containsPattern("\"billing\":\\{\"categories\":\\[[^]]*\\],[^}]*\"kMax\":3,");
+    // a researcher's narrower settings are still the tenant's to make (then reset: other tests read as researcher)
+    HttpResponse<String> research = app.call("PATCH", "/admin/tenants/acme", adminKeyA, """
+        {"settings":{"rolePolicies":{"researcher":{"kMax":5,"categories":["lab","medication"],"purposes":["HRESCH"],
+          "breakGlass":{"allowed":false,"overrideConsent":false}}}}}""");
+    assertThat(research.statusCode()).as(research.body()).isEqualTo(200);
+    assertThat(research.body()).containsPattern("\"researcher\":\\{\"categories\":\\[\"lab\",\"medication\"\\],"
+        + "\"resourceTypes\":\\[[^]]*\\],\"purposes\":\\[\"HRESCH\"\\],[^}]*\"kMax\":5,[^}]*\"breakGlass\":\\{\"allowed\":false,"
+        + "\"overrideConsent\":false,");
+    HttpResponse<String> reset = app.call("PATCH", "/admin/tenants/acme", adminKeyA,
+        "{\"settings\":{\"rolePolicies\":{\"researcher\":null}}}");
+    assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+  }
+
+  /**
+   * A researcher policy an earlier version stored beyond platform migration 16's limits (treatment purposes,
+   * break-glass) grants nothing, and the database refuses every write of the tenant's row while it is stored:
+   * a PATCH of another setting answered a 500. It is a 400 naming the field until the admin corrects it.
+   */
+  @Test
+  void aResearcherPolicyStoredBeyondThePlatformsLimitsIsNamedUntilCorrected() throws SQLException {
+    app.tenantWithKey("oldres", "res-o", "[\"researcher\"]", null);
+    String admin = app.tenantAdmin("oldres");
+    // written past both checks, as a version before them could have stored it
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute("ALTER TABLE platform.tenants DISABLE TRIGGER tenants_role_policies_within_limits");
+      try {
+        st.executeUpdate("UPDATE platform.tenants SET settings = settings || '{\"rolePolicies\":{\"researcher\":"
+            + "{\"purposes\":[\"HRESCH\",\"TREAT\",\"ETREAT\"],\"breakGlass\":{\"allowed\":true,\"overrideConsent\":true}}}}'"
+            + "::jsonb WHERE tenant_id = 'oldres'");
+      } finally {
+        st.execute("ALTER TABLE platform.tenants ENABLE TRIGGER tenants_role_policies_within_limits");
+      }
+      try (ResultSet rs = st.executeQuery("SELECT purposes::text, break_glass, overrides_consent FROM platform.role_scopes "
+          + "WHERE tenant_id = 'oldres' AND role = 'researcher'")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("{HRESCH}");
+        assertThat(rs.getBoolean(2)).isFalse();
+        assertThat(rs.getBoolean(3)).isFalse();
+      }
+    }
+    HttpResponse<String> other = app.call("PATCH", "/admin/tenants/oldres", admin, "{\"settings\":{\"retentionYears\":8}}");
+    assertThat(other.statusCode()).as(other.body()).isEqualTo(400);
+    assertThat(other.body()).contains("\"error\"")
+        .contains("settings.rolePolicies.researcher.purposes[1] is not a research purpose");
+    HttpResponse<String> renamed = app.call("PATCH", "/admin/tenants/oldres", admin, "{\"name\":\"Old Research\"}");
+    assertThat(renamed.statusCode()).as(renamed.body()).isEqualTo(400);
+    HttpResponse<String> corrected = app.call("PATCH", "/admin/tenants/oldres", admin,
+        "{\"settings\":{\"retentionYears\":8,\"rolePolicies\":{\"researcher\":null}}}");
+    assertThat(corrected.statusCode()).as(corrected.body()).isEqualTo(200);
+    assertThat(corrected.body()).contains("\"retentionYears\":8")
+        .containsPattern("\"researcher\":\\{\"categories\":\\[[^]]*\\],\"resourceTypes\":\\[[^]]*\\],\"purposes\":\\[\"HRESCH\"\\],");
   }
 
   @Test

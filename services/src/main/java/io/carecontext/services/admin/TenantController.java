@@ -179,6 +179,8 @@ public class TenantController {
     boolean newModel = !java.util.Objects.equals(before.get("embedding"), merged.get("embedding"));
     var model = newModel ? usableEmbeddingProvider(merged.get("embedding")) : null;
     if (!name.equals(row.name()) || !merged.equals(before)) {
+      // settings stored beyond the platform's limits by an earlier version, which the database would refuse
+      TenantSettings.requireWithinPlatformLimits(merged);
       // A PATCH that changes nothing (a retry, say) leaves updatedAt alone: it still says when the tenant last changed.
       change(caller, id, row.name(), before, name, merged);
     }

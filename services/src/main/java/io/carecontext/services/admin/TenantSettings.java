@@ -195,6 +195,22 @@ public final class TenantSettings {
     }
   }
 
+  /**
+   * Refuses to store settings beyond the platform's limits of role policies that an earlier version
+   * stored (a researcher with treatment purposes or break-glass, a policy for tenant-admin): the database
+   * refuses every write of such a tenant's name or settings (platform migrations 9 and 16), and a PATCH of
+   * another setting answered a 500. The 400 names the field and says how to correct it.
+   */
+  static void requireWithinPlatformLimits(Map<String, Object> settings) {
+    try {
+      io.carecontext.retrieval.TenantPolicy.checkPlatformLimits(settings.get("rolePolicies"));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("settings." + e.getMessage() + " (the tenant's stored settings say so, which "
+          + "an earlier release allowed: no change of the tenant is stored until it is corrected; send the role's "
+          + "corrected override, or null for it, in settings.rolePolicies)");
+    }
+  }
+
   /** Runs a check whose messages name the setting (never its value), as a 400. */
   private static void asBadRequest(Runnable check) {
     try {

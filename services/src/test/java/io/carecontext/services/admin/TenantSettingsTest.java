@@ -254,6 +254,30 @@ class TenantSettingsTest {
     assertThat(stored.decide(List.of("researcher"), "TREAT")).isEmpty();
   }
 
+  /**
+   * The database refuses every write of a tenant whose stored settings are beyond the platform's limits
+   * (platform migrations 9 and 16), so a PATCH of another setting of such a tenant answered a 500: it is a
+   * 400 that names the field and how to correct it, before anything is stored or audited.
+   */
+  @Test
+  void settingsStoredBeyondThePlatformsLimitsAreNamedBeforeAnyChange() {
+    Map<String, Object> stored = Map.of("rolePolicies", Map.of("researcher", read(
+        "{\"purposes\":[\"HRESCH\",\"TREAT\"],\"breakGlass\":{\"allowed\":true}}")));
+    Map<String, Object> merged = TenantSettings.merge(stored, Map.of("retentionYears", 8));
+    assertThatThrownBy(() -> TenantSettings.requireWithinPlatformLimits(merged)).isInstanceOf(ApiException.class)
+        .hasMessageStartingWith("settings.rolePolicies.researcher.purposes[1] is not a research purpose")
+        .hasMessageContaining("send the role's corrected override, or null for it, in settings.rolePolicies");
+    Map<String, Object> admin = Map.of("rolePolicies", Map.of("tenant-admin", Map.of("purposes", List.of("TREAT"))));
+    assertThatThrownBy(() -> TenantSettings.requireWithinPlatformLimits(admin)).isInstanceOf(ApiException.class)
+        .hasMessageStartingWith("settings.rolePolicies.tenant-admin: this role reads no patient data");
+    // removing the override is the way out
+    TenantSettings.requireWithinPlatformLimits(TenantSettings.merge(stored, Map.of("rolePolicies", patch("researcher", null))));
+    // what the database does not refuse (an unknown label code an earlier version stored) is not refused here:
+    // the read path refuses that role's policy (503 tenant_misconfigured), and the tenant's other changes go on
+    TenantSettings.requireWithinPlatformLimits(Map.of("rolePolicies", Map.of("clinician",
+        Map.of("labels", List.of("psy")), "researcher", Map.of("kMax", 500))));
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> read(String json) {
     try {
