@@ -1033,13 +1033,14 @@ class RetrievalIT {
     // (3) off and on again: refused until a build completes again; a build that began before does not
     namedPatientWithNote("p-rp2", "Ottoline", "Ashdown", "A rash on both forearms after gardening.");
     new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    long pendingBefore = embeddings.progress(tenant).pending();
     long stale = embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), texts -> {
       embeddings.turnOff(tenant); // while this build embeds, research is turned off and on again
       embeddings.turnOn(tenant);
       return MODEL.embedAll(texts);
     });
-    assertThat(stale).isPositive();
-    assertThat(embeddings.progress(tenant).pending()).isZero();
+    assertThat(stale).as("the batch embedded for the old generation stores nothing").isZero();
+    assertThat(embeddings.progress(tenant).pending()).isEqualTo(pendingBefore);
     assertThat(embeddings.completed(tenant)).isFalse();
     assertThatThrownBy(search::get).isInstanceOfSatisfying(AccessDenied.class, building);
     embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
@@ -1231,6 +1232,7 @@ class RetrievalIT {
         embeddings.turnOn(tenant);
       })) {
         researchEmbeddingsMade();
+        embeddings.turnOn(tenant); // on again: every research embedding forgotten, to be made again
         embeddings.forgetAll(tenant);
         long pending = embeddings.progress(tenant).pending();
         assertThat(pending).isGreaterThan(2);
@@ -1242,8 +1244,8 @@ class RetrievalIT {
           return MODEL.embedAll(texts);
         });
         assertThat(calls.get()).as("the model called for the first batch only").isEqualTo(1);
-        assertThat(made).isEqualTo(1);
-        assertThat(embeddings.progress(tenant).pending()).isEqualTo(pending - 1);
+        assertThat(made).as("and what it embedded for the old generation not stored").isZero();
+        assertThat(embeddings.progress(tenant).pending()).isEqualTo(pending);
         assertThat(embeddings.completed(tenant)).isFalse();
         // and a build while research is off makes nothing
         embeddings.turnOff(tenant);
@@ -1252,6 +1254,57 @@ class RetrievalIT {
         })).isZero();
       }
     } finally {
+      researchEmbeddingsMade();
+    }
+  }
+
+  /**
+   * Turning research on again is how an operator makes every research embedding again with today's identifiers and
+   * detectors. A research batch in flight then (its chunks locked, still without one; the model embedding) was passed
+   * over by the new build's forgetting, which sees only chunks that have one, and then stored its embeddings of the
+   * old generation for good. The batch now stores nothing once the generation it read is no longer research's.
+   */
+  @Test
+  void aResearchBatchInFlightWhenResearchIsTurnedOnAgainStoresNothing() throws Exception {
+    var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
+    // what the batch stores is told apart from every other embedding by its size (3: the chunk's own is 384)
+    String old = "SELECT count(*) FROM tenant_clinic.chunks WHERE public.vector_dims(research_embedding) = 3";
+    var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      researchEmbeddingsMade();
+      superuser("UPDATE tenant_clinic.chunks SET research_embedding = NULL WHERE chunk_id IN "
+          + "(SELECT chunk_id FROM tenant_clinic.chunks ORDER BY chunk_id LIMIT 3)");
+      var embedding = new java.util.concurrent.CountDownLatch(1);
+      var release = new java.util.concurrent.CountDownLatch(1);
+      var first = new java.util.concurrent.atomic.AtomicBoolean(true);
+      var batch = pool.submit(() -> embeddings.embedAll(tenant, MODEL.modelId(), MODEL.dimensions(), texts -> {
+        if (!first.getAndSet(false)) {
+          return MODEL.embedAll(texts); // a later batch: made after the turning-on
+        }
+        embedding.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        return texts.stream().map(t -> new float[] {1, 2, 3}).toList();
+      }));
+      embedding.await();
+      // the batch holds its chunks and waits for the model: research is turned on again, and the build forgets
+      embeddings.turnOn(tenant);
+      embeddings.forgetAll(tenant);
+      release.countDown();
+      assertThat(batch.get()).as("the batch of the old generation stores nothing, and ends there").isZero();
+      assertThat(superuserLong(old)).isZero();
+      assertThat(embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll)).isPositive();
+      assertThat(embeddings.completed(tenant)).isTrue();
+      assertThat(embeddings.progress(tenant).pending()).isZero();
+      assertThat(superuserLong(old)).as("no chunk keeps an embedding made before research was turned on again")
+          .isZero();
+    } finally {
+      pool.shutdownNow();
+      superuser("UPDATE tenant_clinic.chunks SET research_embedding = NULL "
+          + "WHERE public.vector_dims(research_embedding) <> 384");
       researchEmbeddingsMade();
     }
   }

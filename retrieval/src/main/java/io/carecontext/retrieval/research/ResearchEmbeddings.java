@@ -73,8 +73,8 @@ public final class ResearchEmbeddings {
    * Makes the research embeddings of up to {@link #BATCH} chunks that have none and are of the
    * tenant's model at its size ({@code model}, {@code dimensions}: a chunk of another model is being
    * re-embedded, and its successor is embedded for research once written). Returns how many were
-   * made: 0 when nothing of this model is left, or research is off. {@code embed} is the tenant's model
-   * (texts to vectors).
+   * made: 0 when nothing of this model is left, or research is off, or was turned off or on again while the
+   * model embedded (then nothing is stored). {@code embed} is the tenant's model (texts to vectors).
    */
   public int embedPending(TenantId tenant, String model, int dimensions, Function<List<String>, List<float[]>> embed) {
     return embedPending(tenant, null, model, dimensions, embed);
@@ -89,11 +89,13 @@ public final class ResearchEmbeddings {
                            Function<List<String>, List<float[]>> embed) {
     TenantCipher cipher = keys.cipher(tenant);
     return tx.run(tenant, PolicySettings.ingest(), c -> {
+      long batchGeneration;
       try (PreparedStatement ps = c.prepareStatement("SELECT generation FROM research_build WHERE enabled");
            ResultSet rs = ps.executeQuery()) {
         if (!rs.next() || generation != null && rs.getLong(1) != generation) {
           return 0;
         }
+        batchGeneration = rs.getLong(1);
       }
       record Pending(long chunkId, String patientId, String text) {}
       List<Pending> pending = new ArrayList<>();
@@ -122,6 +124,20 @@ public final class ResearchEmbeddings {
       List<float[]> vectors = embed.apply(texts);
       if (vectors.size() != texts.size()) {
         throw new IllegalStateException("the model returned " + vectors.size() + " vectors for " + texts.size());
+      }
+      // Stored only while research is still on for the generation read above. Research turned on again during the
+      // model call (seconds) is a new generation, whose build forgets every research embedding: its forgetting saw
+      // this batch's chunks without one (not stored yet) and so passed over them, and the batch then stored
+      // embeddings of the old identifiers and detectors for good. Read under a share lock, which turning research on
+      // or off (an update of this row) waits for, or which waits for it: a turning-on that committed first is seen
+      // here (the lock reads the row's latest version, whatever this statement's snapshot), and one that comes
+      // after waits until this transaction has committed, so the forgetting, which starts after it, sees what this
+      // stores. The setting waits for this write at most, never for a model call.
+      try (PreparedStatement ps = c.prepareStatement("SELECT generation FROM research_build WHERE enabled FOR SHARE");
+           ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || rs.getLong(1) != batchGeneration) {
+          return 0;
+        }
       }
       // Only while the chunk is still of the model that made the vector: a change of model meanwhile
       // replaces the chunk, and its successor waits for the next batch.

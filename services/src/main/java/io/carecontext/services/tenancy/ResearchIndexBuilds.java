@@ -89,7 +89,8 @@ public class ResearchIndexBuilds implements AutoCloseable {
   /**
    * Starts a build in the background, or drops the index at once. Either way the build's completion
    * (tenant migration 66) is forgotten first, in the database, so every API process refuses research
-   * until a build completes again.
+   * until a build completes again. The change of the marker waits for a research batch storing its
+   * embeddings (never for its model call), which then stores none ({@link ResearchEmbeddings#embedPending}).
    */
   public void request(TenantId tenant, boolean enabled) {
     failed.remove(tenant);
