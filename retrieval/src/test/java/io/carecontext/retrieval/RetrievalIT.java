@@ -1310,6 +1310,44 @@ class RetrievalIT {
   }
 
   /**
+   * Research on and ready, then turned on again: the setting started a new generation, and this process's build was
+   * to forget every research embedding. In between, another process's sweep (which waits only for the research
+   * index, there already) found nothing pending and marked the new generation completed: research answered from the
+   * old embeddings, and from none once the build had forgotten them. A generation is now completed only after its
+   * forgetting (tenant migration 69), which the sweep does itself when it comes first; the build then does not
+   * forget again.
+   */
+  @Test
+  void anotherProcessesSweepCannotCompleteAGenerationBeforeItsForgetting() throws SQLException {
+    var embeddings = new io.carecontext.retrieval.research.ResearchEmbeddings(platform.tx, platform.keys);
+    // the embeddings of before the turning-on, told apart by their size (3: the chunk's own is 384)
+    String old = "SELECT count(*) FROM tenant_clinic.chunks WHERE public.vector_dims(research_embedding) = 3";
+    try {
+      researchEmbeddingsMade();
+      superuser("UPDATE tenant_clinic.chunks SET research_embedding = '[1,2,3]'");
+      assertThat(superuserLong(old)).isPositive();
+      embeddings.turnOn(tenant); // the setting; this process's build has not started
+      // another process's sweep
+      embeddings.sweep(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
+      assertThat(embeddings.completed(tenant) && superuserLong(old) > 0)
+          .as("the new generation completed while chunks keep the old embeddings").isFalse();
+      // this process's build: forgets nothing the sweep made for this generation, and completes
+      platform.provisioner.researchIndex(tenant, true);
+      embeddings.forgetAll(tenant);
+      embeddings.build(tenant, MODEL.modelId(), MODEL.dimensions(), MODEL::embedAll);
+      assertThat(embeddings.completed(tenant)).isTrue();
+      assertThat(superuserLong(old)).isZero();
+      assertThat(embeddings.progress(tenant).pending()).isZero();
+      assertThat(superuserLong("SELECT count(*) FROM tenant_clinic.research_build "
+          + "WHERE enabled AND completed = generation AND forgotten = generation")).isEqualTo(1);
+    } finally {
+      superuser("UPDATE tenant_clinic.chunks SET research_embedding = NULL "
+          + "WHERE public.vector_dims(research_embedding) <> 384");
+      researchEmbeddingsMade();
+    }
+  }
+
+  /**
    * During a re-embedding the chunks of the old model have no research embedding and are never given one (their
    * successors are): the sweep walked past them in its work list every 5 seconds, while research refuses anyway.
    * It now does nothing while the tenant has a chunk of another model, and makes what is pending afterwards.

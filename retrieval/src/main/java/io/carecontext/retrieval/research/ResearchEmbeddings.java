@@ -221,13 +221,17 @@ public final class ResearchEmbeddings {
     if (generation == null) {
       return 0;
     }
+    // The generation's forgetting first, if no one has done it yet: the build of another process (or of this one
+    // that ended before it forgot) may still be on its way to it, and until it has happened the embeddings are the
+    // old generation's, which no completion may answer from (tenant migration 69).
+    forgetAll(tenant);
     long made = 0;
     for (int n; (n = embedPending(tenant, generation, model, dimensions, embed)) > 0; ) {
       made += n;
     }
     tx.run(tenant, PolicySettings.ingest(), c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE research_build SET completed = generation "
-          + "WHERE enabled AND generation = ? AND completed IS DISTINCT FROM generation")) {
+          + "WHERE enabled AND generation = ? AND forgotten = generation AND completed IS DISTINCT FROM generation")) {
         ps.setLong(1, generation);
         return ps.executeUpdate();
       }
@@ -287,16 +291,45 @@ public final class ResearchEmbeddings {
   }
 
   /**
-   * Forgets every research embedding of the tenant: a build started by turning research on makes them all
-   * again, with the patients' identifiers and the detectors as they are now (off and on again is how an
-   * operator remakes them after a detector change). Returns how many chunks wait again.
+   * Forgets every research embedding of the tenant, once per turning-on of research (its generation, tenant
+   * migration 66): the build started by turning research on makes them all again, with the patients'
+   * identifiers and the detectors as they are now (off and on again is how an operator remakes them after a
+   * detector change). Recorded in the same transaction (tenant migration 69: only then may the generation be
+   * marked completed), so whichever comes first of this process's build and another process's sweep forgets,
+   * and the other does not forget again what the first has made since. Nothing while research is off. Returns
+   * how many chunks wait again.
    */
   public int forgetAll(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
+      // one forgetting of the tenant at a time, across processes: the second reads the first's record below
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT pg_advisory_xact_lock(hashtext('carecontext-research-forget:' || ?))")) {
+        ps.setString(1, tenant.value());
+        ps.executeQuery().close();
+      }
+      long generation;
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT generation FROM research_build WHERE enabled AND forgotten IS DISTINCT FROM generation");
+           ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return 0; // research off, or this generation's embeddings already forgotten
+        }
+        generation = rs.getLong(1);
+      }
+      // Starts after the turning-on committed (read above): a research batch of an older generation has stored
+      // its embeddings before it (the turning-on waited for it), or stores none (embedPending), so all are seen.
+      int forgotten;
       try (PreparedStatement ps = c.prepareStatement(
           "UPDATE chunks SET research_embedding = NULL WHERE research_embedding IS NOT NULL")) {
-        return ps.executeUpdate();
+        forgotten = ps.executeUpdate();
       }
+      // not if research was turned off or on again meanwhile: that generation's own forgetting is still to come
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE research_build SET forgotten = generation WHERE enabled AND generation = ?")) {
+        ps.setLong(1, generation);
+        ps.executeUpdate();
+      }
+      return forgotten;
     });
   }
 

@@ -120,8 +120,9 @@ public class ResearchIndexBuilds implements AutoCloseable {
   private void build(TenantId tenant) {
     try {
       // Made again from scratch: what an earlier turning-on made used the identifiers and detectors of then.
-      // Before the index exists, so that no other process's sweep (which waits for the index) embeds and
-      // marks this generation complete before the old research embeddings are forgotten.
+      // Once per generation (tenant migration 69): another process's sweep that finds the index there already
+      // (research was on) and comes first forgets them itself, and cannot mark this generation completed before
+      // they are forgotten; this then forgets nothing it has made since.
       // A turning-off whose drop of the indexes is still waiting for a batch in flight, in this process or
       // another, is waited for by TenantProvisioner#researchIndex, which changes them one at a time per tenant
       // and makes them only while research is on, drops them only while it is off.
@@ -169,7 +170,8 @@ public class ResearchIndexBuilds implements AutoCloseable {
    * The chunks written since, for every tenant with research on (its index ready). A tenant whose
    * sweep fails is tried again at the next one; research leaves its pending chunks out meanwhile,
    * saying it is incomplete. A sweep that has made every chunk's also marks a build completed that no
-   * build marked (a tenant that had the index before tenant migration 66, a build whose process ended).
+   * build marked (a tenant that had the index before tenant migration 66, a build whose process ended),
+   * forgetting the research embeddings first if that generation's build has not yet (tenant migration 69).
    */
   public void sweep() {
     try {
