@@ -222,6 +222,21 @@ class DataMigrationsIT {
     assertThat(rows(before60, index.formatted(before60.schemaName()))).isEmpty();
   }
 
+  /**
+   * Tenant migration 69: a generation is completed only after its research embeddings were forgotten. A tenant whose
+   * build had completed keeps answering (its completed generation recorded as forgotten, by an owner that is not a
+   * superuser, under forced row-level security); one that had research off has nothing recorded.
+   */
+  @Test
+  void aCompletedResearchBuildKeepsAnsweringAfterTheForgettingIsRecorded() throws SQLException {
+    String build = "SELECT generation || ' ' || coalesce(completed::text, '-') || ' ' || coalesce(forgotten::text, '-') "
+        + "FROM research_build";
+    assertThat(rows(before63, build)).containsExactly("1 1 1");
+    assertThat(rows(tenant, build)).containsExactly("0 - -");
+    assertThat(rows(before63, "SELECT relforcerowsecurity::text FROM pg_class WHERE oid = 'research_build'::regclass"))
+        .containsExactly("true");
+  }
+
   static void superuser(String sql) throws SQLException {
     superuser(tenant, sql);
   }
