@@ -569,10 +569,12 @@ final class Detectors {
       }
     }
     addNamesBeforeDegrees(spans, text);
+    addNamesAfterRoles(spans, text);
     // names of the dictionary, in a context that says a person is meant ("Surgeon: Rafael Etxeberria")
     DictionaryNames.add(spans, text);
     addStreetNames(spans, text);
     addFacilities(spans, text);
+    addCompanies(spans, text);
     addPlacesByContext(spans, text);
     addStoreNumbers(spans, text);
     addInternationalPhones(spans, text);
@@ -617,8 +619,15 @@ final class Detectors {
       return false;
     }
     Matcher next = NEXT_WORD.matcher(text).region(end, text.length());
-    return !(next.lookingAt() && isAFamilyHistorysWord(next.group(1)));
+    return !(next.lookingAt() && isAFamilyHistorysWord(next.group(1))
+        && !DESCRIBES_A_PERSON.contains(next.group(1).toLowerCase(Locale.ROOT)));
   }
+
+  /**
+   * Words of a family history that describe the relative, not finish a condition's name: after an unlisted capitalized
+   * word they say it is the relative's name ("Dad Oluwaseun diabetic"), where "Father Hodgkin lymphoma" is a condition.
+   */
+  private static final Set<String> DESCRIBES_A_PERSON = Set.of("diabetic", "prediabetic", "obese", "alcoholic");
 
   /** The same test after a title that is also a relative's word ("Father Stroke", "Sister Asthma"); after any other, a name. */
   private static boolean notAFamilyHistorysConditionAfterATitle(String text, int start, int end) {
@@ -631,6 +640,108 @@ final class Detectors {
     // a given name that is an English word keeps its shape's doubt ("Thomas" ends as "lipomas" does)
     return FAMILY_HISTORY_WORDS.contains(w) || CLINICAL_SHAPE.matcher(w).matches() && !PersonNames.isGivenNameWord(w);
   }
+
+  /**
+   * A role of a care team that is no title, before the person in it: the abbreviations in capitals ("RN", "PT"; "pt"
+   * is the patient) and the words in any case ("pharmacist", "social worker").
+   */
+  private static final Pattern ROLE_THEN_NAME = Pattern.compile("(?<![\\p{L}'’./-])(?:(?:RN|LPN|LVN|CNA|NP|PA|PT|PTA|OT"
+      + "|COTA|SLP|EMT|CRNA|APRN|PharmD|MSW|LCSW)|(?i:pharmacist|doula|midwife|social[ \\t]worker|case[ \\t]manager"
+      + "|care[ \\t]manager|caseworker|therapist|aide|interpreter|translator|hygienist|counselo(?:u)?r|dietitian|dietician"
+      + "|nutritionist|paramedic|navigator|technician|tech|sitter|caregiver|doula|liaison))[ \\t]{1,2}+"
+      + NOT_A_TITLES_NAME + "(?<a>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+)(?:[ \\t]{1,2}+(?<b>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+))?"
+      + "(?![\\p{L}\\p{N}])");
+  /** English word endings that no unlisted surname after a role is taken with ("PT Prolonged", "RN Administered"). */
+  private static final Pattern ENGLISH_SHAPE = Pattern.compile("\\p{L}{2,}(?:ed|ing|tion|sion|ment|ly|ness|ance|ence|ive"
+      + "|ize|ise|ful|ous|able|ible|ary|ory|ics|ogy|als|ers|ments)");
+  /** A drug's name by its stem ("pharmacist Vancomycin dosing"): a drug, not a person. */
+  private static final Pattern DRUG_SHAPE = Pattern.compile("\\p{L}{2,}(?:mycin|micin|cillin|pril|olol|sartan|statin"
+      + "|azole|dipine|mab|nib|parin|xaban|floxacin|cycline|vir|zepam|zolam|oxetine|triptan|gliptin|gliflozin|glutide"
+      + "|profen|codone|morphone|farin|tidine|prazole|sone|olone|lukast|afil|asone|semide|thiazide)");
+  /**
+   * Words after a role that say what the role did or what it is about, in lower case, beyond the titles' stop list
+   * (NOT_A_TITLES_NAME): "PT Goals", "PT Normal", "OT Session", "RN Gave", "therapist Monday".
+   */
+  private static final Set<String> NOT_A_ROLES_NAME = Set.of(
+      "recommends", "recommend", "reports", "notes", "needs", "wants", "feels", "asks", "gave", "give", "gives",
+      "took", "takes", "goals", "goal", "treatment", "tx", "session", "sessions", "daily", "initial", "discharge",
+      "eval", "evals", "order", "orders", "referral", "follow", "only", "student", "students", "none", "weekly",
+      "twice", "today", "tomorrow", "yesterday", "here", "there", "this", "that", "these", "those", "he", "she",
+      "they", "we", "it", "his", "her", "my", "our", "no", "not", "yes", "all", "both", "each", "via", "who",
+      "which", "what", "when", "where", "why", "how", "instructions", "recs", "rec", "schedule", "contact", "number",
+      "phone", "pager", "ext", "office", "desk", "hours", "coverage", "cover", "available", "unavailable", "dept",
+      "department", "protocol", "dosing", "dose", "level", "levels", "verify", "intervention", "interventions",
+      "counseling", "teaching", "taught", "instruct", "assist", "assistance", "minimal", "moderate", "maximal",
+      "max", "min", "mod", "independent", "supervision", "standby", "home", "inpatient", "outpatient", "acute",
+      "rehab", "screen", "progress", "update", "updates", "visit", "visits", "frequency", "freq", "new", "old",
+      "first", "second", "next", "last", "prior", "previous", "same", "other", "another", "again", "still", "just",
+      "now", "then", "good", "fair", "poor", "stable", "unchanged", "continues", "continue", "cont", "hold", "held",
+      "normal", "abnormal", "high", "low", "wnl", "ok", "okay", "charge", "student's", "lift", "transfer", "gait",
+      "green", "red", "blue", "yellow", "black", "purple", "orange", "gray", "grey", "silver", "swallow", "study",
+      "consult", "consults", "ordered", "placed", "done", "complete", "pending", "signed", "sign", "aware",
+      "ambulate", "ambulated", "trial", "script", "supply", "refill", "refills", "fill", "note", "clinic", "group",
+      "pool", "aquatic", "aqua", "land", "mat", "bed", "chair", "room", "station", "unit", "prn", "bid", "tid",
+      "qid", "qd", "am", "pm", "noon", "night", "evening", "morning", "weekend", "mon", "tue", "tues", "wed", "thu",
+      "thur", "thurs", "fri", "sat", "sun", "one", "two", "three", "four", "five", "once", "x", "per", "with",
+      "without", "if", "as", "so", "but", "since", "until", "while", "after", "before");
+
+  /**
+   * A name after a role that is no title ("Triage RN Nkemelu", "pharmacist Oyelaran", "doula Ixchel Ramírez-Tun"):
+   * a capitalized word in the names dictionary or in none, so a surname of any origin is found; the role stays. Not
+   * a word of the role's business, a clinical, a drug's or an English word's shape, an eponym before its noun, a
+   * place, a label before its colon or a name that is an English word ("PT Eval", "RN Notified", "pharmacist
+   * Vancomycin", "PT Prolonged", "NP Parkinson disease", "case manager Assessment:"). A second capitalized word goes
+   * with the first when it passes the same tests.
+   */
+  static void addNamesAfterRoles(List<Span> spans, String text) {
+    Matcher m = ROLE_THEN_NAME.matcher(text);
+    while (m.find()) {
+      String a = m.group("a");
+      if (!roleNameWord(a) || followsAfter(text, m.end("a"), ':')
+          || NOT_AN_EPONYMS_AFTER.matcher(text).region(m.end("a"), text.length()).lookingAt()) {
+        continue;
+      }
+      int end = m.end("a");
+      String b = m.group("b");
+      if (b != null && roleNameWord(b) && !followsAfter(text, m.end("b"), ':')
+          && !NOT_AN_EPONYMS_AFTER.matcher(text).region(m.end("b"), text.length()).lookingAt()
+          && !Gazetteer.isPlace(b)) {
+        end = m.end("b");
+      }
+      spans.add(new Span(m.start("a"), end, IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+    }
+  }
+
+  /** A word of a role's name (see {@link #addNamesAfterRoles}). */
+  private static boolean roleNameWord(String word) {
+    String w = word.toLowerCase(Locale.ROOT).replace('’', '\'');
+    if (NOT_A_ROLES_NAME.contains(w) || NOT_A_PLACE.contains(w) || NOT_A_NAME.contains(w) || GENERIC.contains(w)
+        || FAMILY_HISTORY_WORDS.contains(w) || STATES_AND_COUNTRIES.contains(w) || DIRECTION_WORDS.contains(w)
+        || DictionaryNames.eponym(word)) {
+      return false;
+    }
+    if (PersonNames.isGivenName(word) || PersonNames.isSurname(word)) {
+      return true;
+    }
+    return !PersonNames.isNameWord(word) && !CLINICAL_SHAPE.matcher(w).matches() && !ENGLISH_SHAPE.matcher(w).matches()
+        && !DRUG_SHAPE.matcher(w).matches() && !Gazetteer.isPlace(word);
+  }
+
+  private static boolean followsAfter(String text, int at, char c) {
+    int i = at;
+    while (i < text.length() && i < at + 3 && (text.charAt(i) == ' ' || text.charAt(i) == '\t')) {
+      i++;
+    }
+    return i < text.length() && text.charAt(i) == c;
+  }
+
+  private static final Pattern NOT_AN_EPONYMS_AFTER = Pattern.compile("[ \\t]++(?i:nodules?|nodes?|signs?|syndrome|disease"
+      + "|palsy|test|tests|maneuver|manoeuvre|criteria|score|scale|classification|class|position|procedure|fracture"
+      + "|reflex|law|triad|phenomenon|operation|repair|technique|catheter|tube|drain|stain|pouch|triangle|point|index"
+      + "|rule|type|stage|grade|gait|lift|boot|bandage|splint|brace|dressing|sensor|pump|tubing|lymphoma|tumou?r"
+      + "|protocol|dosing|level|levels|drip|infusion|mg|mcg|units?|tablets?|caps?"
+      // a band's, a putty's or a tubing's resistance after the product ("Theraband green")
+      + "|yellow|red|green|blue|black|silver|gold|gray|grey|tan|orange|purple)\\b");
 
   private static final Pattern ZIP_AFTER_TOWN = Pattern.compile(",?[ \\t]{1,3}+(\\d{5}(?:-\\d{4})?)(?![\\w-]|\\.\\d)");
 
@@ -648,6 +759,14 @@ final class Detectors {
       }
     }
   }
+
+  /** Kinds of an institution beyond a hospital's, a clinic's or a school's; a state's name alone names none of them. */
+  private static final String TOWN_WORD_FIRST = "[A-Z][a-z]{2,20}+";
+  private static final String OTHER_INSTITUTION_KIND = "Home Care|Home Health(?: Care)?|Parish|Ministries|Services|Health";
+  private static final Pattern OTHER_INSTITUTION = Pattern.compile(OTHER_INSTITUTION_KIND);
+  /** A town right after a facility's kind, with no comma: "Baptist Health Paducah". */
+  private static final Pattern TOWN_RIGHT_AFTER = Pattern.compile("[ \\t]{1,2}+(?<v>" + TOWN_WORD_FIRST + "(?:[ \\t]"
+      + TOWN_WORD_FIRST + ")?)(?![\\p{L}'’-])");
 
   /** The kinds of an institution that is no place of care; "American College of Cardiology" is no such place. */
   private static final String INSTITUTION_KIND = "Schools?|Academy|University|College|Seminary|Church|Cathedral"
@@ -674,7 +793,10 @@ final class Detectors {
       + "|Rehabilitation|Internal Medicine|Family Medicine|Family Practice|Primary Care|Pediatrics"
       // a school, a college or a house of worship the patient attends or works at ("junior at Kickapoo High School",
       // "member of Grace Fellowship Church"): with the town, it narrows a patient to a few hundred people
-      + "|" + INSTITUTION_KIND + ")";
+      + "|" + INSTITUTION_KIND
+      // an agency, a parish, a ministry or a health system named without Hospital or Clinic ("Ozark Valley Home Care",
+      // "St. Casimir Parish", "Baptist Health Paducah" passed held-out set 6): last, after the longer kinds they begin
+      + "|" + OTHER_INSTITUTION_KIND + ")";
   /**
    * A facility by name: capitalized words (joined by spaces, "of", "the", "and", "&" or a dash) ending
    * with the kind of place, and a place after it ("- Oro Valley", "of Arizona", "in Tempe").
@@ -684,6 +806,21 @@ final class Detectors {
       + "(?:\\s+(?:of|in|at)\\s+(?:the\\s+)?" + FACILITY_WORD + "(?:\\s+" + FACILITY_WORD + "){0,2}"
       + "|\\s*[-–]\\s*" + FACILITY_WORD + "(?:\\s+" + FACILITY_WORD + "){0,2})?(?![A-Za-z])");
   private static final Pattern FACILITY_NAME_WORD = Pattern.compile(FACILITY_WORD);
+  /**
+   * Words before "Services", "Health" or "Ministries" that say what is served, not who serves: "Social Services",
+   * "Adult Protective Services", "Population Health", "Environmental Services" name no one place.
+   */
+  static final Set<String> NOT_AN_INSTITUTIONS_WORD = Set.of("social", "protective", "environmental", "human", "child",
+      "youth", "legal", "support", "financial", "guest", "food", "dietary", "pastoral", "spiritual", "interpreter",
+      "interpreting", "language", "transport", "transportation", "case", "men's", "mens", "oral", "population",
+      "global", "digital", "sexual", "reproductive", "maternal", "brain", "skin", "gut", "digestive", "prostate",
+      "patient", "customer", "information", "department", "protection", "welfare", "disability", "aging", "ageing",
+      "medicare", "medicaid", "insurance", "billing", "registration", "admitting", "security", "volunteer", "nursing",
+      "respiratory", "therapy", "therapeutic", "counseling", "counselling", "crisis", "addiction", "recovery",
+      "substance", "abuse", "ems", "fire", "rescue", "ambulance", "police", "county", "city", "state", "federal",
+      "tribal", "indian", "rural", "urban", "planning", "quality", "safety", "risk", "compliance", "wellness",
+      "preventive", "prevention", "lifestyle", "integrative", "holistic", "spine", "joint", "men", "women", "kids");
+
   /** Capitalized words that begin a sentence or a phrase before a name, not part of it ("Seen", "Per"). */
   static final Set<String> NOT_A_NAME = Set.of("the", "a", "an", "per", "pt", "patient", "seen", "visit",
       "via", "from", "to", "at", "in", "outside", "our", "your", "his", "her", "their", "this", "that", "dictated",
@@ -751,6 +888,7 @@ final class Detectors {
       int start = -1;
       int skipped = -1;
       boolean names = false;
+      boolean other = OTHER_INSTITUTION.matcher(m.group("kind")).matches();
       while (w.find()) {
         String word = w.group().toLowerCase(Locale.ROOT).replace("’", "'");
         if (start < 0 && NOT_A_NAME.contains(word)) {
@@ -762,7 +900,23 @@ final class Detectors {
           // is a word that begins sentences elsewhere ("Main"): "Main [FACILITY_1]" kept it
           start = skipped >= 0 && STREET_SUFFIXES.contains(w.group()) ? skipped : w.start();
         }
-        names |= !GENERIC.contains(word) && !GENERIC.contains(word.replaceAll("'s$", ""));
+        names |= !GENERIC.contains(word) && !GENERIC.contains(word.replaceAll("'s$", ""))
+            && !(other && (STATES_AND_COUNTRIES.contains(word) || NOT_AN_INSTITUTIONS_WORD.contains(word)));
+      }
+      // a town the gazetteer knows right after the kind names the place, whatever its other words
+      // ("Baptist Health Paducah")
+      int[] townAfter = null;
+      if (start >= 0 && m.end() == m.end("kind")) {
+        Matcher t = TOWN_RIGHT_AFTER.matcher(text).region(m.end(), text.length());
+        if (t.lookingAt()) {
+          String v = t.group("v");
+          if (Gazetteer.isTown(v)) {
+            townAfter = new int[] {t.start("v"), t.end("v")};
+          } else if (v.indexOf(' ') > 0 && Gazetteer.isTown(v.substring(0, v.indexOf(' ')))) {
+            townAfter = new int[] {t.start("v"), t.start("v") + v.indexOf(' ')};
+          }
+        }
+        names |= townAfter != null;
       }
       if (names && INSTITUTION.matcher(m.group("kind")).matches()) {
         // a professional body ("American College of Cardiology guidelines", "American Academy of Pediatrics") is no
@@ -776,6 +930,11 @@ final class Detectors {
         int end = number.lookingAt() ? number.end() : m.end();
         spans.add(new Span(m.start() + start, end, IdentifierClass.FACILITY, IdentifierClass.FACILITY.prefix()));
         from = end;
+        if (townAfter != null && end == m.end()) {
+          spans.add(new Span(townAfter[0], townAfter[1], IdentifierClass.CITY, IdentifierClass.CITY.prefix()));
+          from = townAfter[1];
+          continue;
+        }
         if (end > m.end()) {
           continue;
         }
@@ -793,6 +952,52 @@ final class Detectors {
         from = m.start("kind") + 1;
       }
     }
+  }
+
+  /**
+   * A company by the kind of business its name ends with, with no verb of work before it ("52 yo shift lead at
+   * Dematic Logistics" passed held-out set 6): an employer. Up to four capitalized words or acronyms before the kind.
+   */
+  private static final Pattern COMPANY = Pattern.compile("(?<![\\p{L}'’.&-])" + FACILITY_WORD + "(?:[ \\t]{1,2}+(?:&[ \\t]{1,2}+)?"
+      + FACILITY_WORD + "){0,3}[ \\t]{1,2}+(?:Logistics|Manufacturing|Industries|Trucking|Enterprises|Foods|Farms|Motors"
+      + "|Construction|Freight|Distribution|Corporation|Company|LLC|Inc\\.?|Corp\\.?)(?![\\p{L}'’-])");
+
+  /** Companies by their kind ({@link #COMPANY}), their leading sentence words left out; not of generic words alone. */
+  static void addCompanies(List<Span> spans, String text) {
+    Matcher m = COMPANY.matcher(text);
+    while (m.find()) {
+      Matcher w = FACILITY_NAME_WORD.matcher(text).region(m.start(), m.end());
+      int start = -1;
+      boolean names = false;
+      int kindStart = m.end();
+      List<int[]> words = new ArrayList<>();
+      while (w.find()) {
+        words.add(new int[] {w.start(), w.end()});
+      }
+      if (!words.isEmpty()) {
+        kindStart = words.get(words.size() - 1)[0];
+      }
+      for (int[] at : words) {
+        if (at[0] >= kindStart) {
+          break;
+        }
+        String word = word(text, at);
+        if (start < 0 && NOT_A_NAME.contains(word)) {
+          continue;
+        }
+        if (start < 0) {
+          start = at[0];
+        }
+        names |= !GENERIC.contains(word) && !NOT_A_PLACE.contains(word) && !notAnInstitutionsWord(word);
+      }
+      if (start >= 0 && names) {
+        spans.add(new Span(start, m.end(), IdentifierClass.OTHER_ID, EMPLOYER));
+      }
+    }
+  }
+
+  private static boolean notAnInstitutionsWord(String word) {
+    return NOT_AN_INSTITUTIONS_WORD.contains(word) || "patient".equals(word) || "pt".equals(word);
   }
 
   /**

@@ -174,6 +174,11 @@ final class Gazetteer {
     return NAMES.containsKey(keyOf(name));
   }
 
+  /** Whether a name is a town the gazetteer knows that is neither a common word nor a given name ("Paducah"). */
+  static boolean isTown(String name) {
+    return NAMES.get(keyOf(name)) == Kind.PLACE;
+  }
+
   /** How many names the gazetteer takes without a state after them, and how many only with one. */
   static int[] size() {
     int places = 0;

@@ -1093,4 +1093,86 @@ class DetectorsTest {
     assertThat(marked("Mother Rose has diabetes; father Frank Lee, HTN; sister Graves at bedside.", none))
         .isEqualTo("Mother [PERSON] has diabetes; father [PERSON], HTN; sister [PERSON] at bedside.");
   }
+
+  /**
+   * A surname no names list holds, after a role that is no title (set 6: "Triage RN Nkemelu", "pharmacist Oyelaran",
+   * "Treating PT Ravindran"): the role stays, the name goes, whatever its origin.
+   */
+  @Test
+  void anUnlistedSurnameAfterARoleIsTakenAndTheRoleStays() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Triage RN Nkemelu. Called pharmacist Tkachenko; doula Ngata present. Treating PT Ravindran. "
+        + "LPN Mbatha gave meds. OT Haavisto-Lind to follow. social worker Abdirahman; case manager Wojtaszek; "
+        + "interpreter Tsegaye (Amharic); NP Quispe Mamani saw pt.", none))
+        .isEqualTo("Triage RN [PERSON]. Called pharmacist [PERSON]; doula [PERSON] present. Treating PT [PERSON]. "
+            + "LPN [PERSON] gave meds. OT [PERSON] to follow. social worker [PERSON]; case manager [PERSON]; "
+            + "interpreter [PERSON] (Amharic); NP [PERSON] saw pt.");
+  }
+
+  /** A role alone, or before a word of what it did, a header's word, a drug or a lab's state, is never a name. */
+  @Test
+  void aRoleBeforeAWordThatIsNoNameKeepsTheWord() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    for (String kept : List.of("the RN notified of plan. PT eval ordered.", "PT Eval ordered. OT Consult placed.",
+        "RN Notified MD. PT Recommends SNF. SLP Swallow study pending.", "Pharmacist Recommendations: none.",
+        "PT Goals: ambulate 150 ft.", "RN Handoff: stable.", "pharmacist Vancomycin dosing per protocol.",
+        "PT Prolonged at 18 s; PT Normal.", "RN Administered Zofran.", "OT Session 3 of 6. PT Initial Evaluation.",
+        "therapist Monday; aide Tuesday.", "PT Daily Note", "PA Student present.", "PT Hoyer lift transfer.",
+        "case manager Assessment: home.", "RN Charge aware.", "pharmacist Warfarin protocol.",
+        "NP Parkinson disease follow-up.", "OT Theraband green.", "PT Trendelenburg gait noted.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+  }
+
+  /**
+   * A place of care, worship or service without "Hospital" or "Clinic" in its name (set 6: "St. Casimir Parish",
+   * "Ozark Valley Home Care", "Baptist Health Paducah"), the town after it too; a service's generic name stays.
+   */
+  @Test
+  void anInstitutionWithoutAHospitalOrClinicSuffixIsTakenWithItsTown() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Communion from St. Casimir Parish. Agency: Ozark Valley Home Care. Records from Baptist Health "
+        + "Paducah. Food from Living Waters Ministries. Aide via Meadowlark Family Services. Labs at Mercy Health.", none))
+        .isEqualTo("Communion from [FACILITY]. Agency: [FACILITY]. Records from [FACILITY] [CITY]. Food from "
+            + "[FACILITY]. Aide via [FACILITY]. Labs at [FACILITY].");
+    for (String kept : List.of("Mental Health referral; Behavioral Health consult; Public Health notified.",
+        "Social Services consulted. Adult Protective Services called. Environmental Services cleaned.",
+        "Home Health ordered. Home Care agency TBD. Missouri Department of Health notified.",
+        "Women's Health visit; Employee Health cleared; Bone Health reviewed.", "Hospice Care discussed.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+  }
+
+  /** An employer by its company's kind, with no verb of work before it (set 6: "shift lead at Dematic Logistics"). */
+  @Test
+  void anEmployerByItsCompanysKindIsTakenWithoutACue() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("52 yo shift lead at Dematic Logistics; wife at Hartwell Manufacturing; son at Kessler "
+        + "Trucking Inc.", none)).isEqualTo("52 yo shift lead at [EMPLOYER]; wife at [EMPLOYER]; son at [EMPLOYER]");
+    for (String kept : List.of("Patient Logistics paged. Care Logistics aware.", "Hospital Industries of America.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+  }
+
+  /** A relative's name right before a word that describes the relative ("Dad Oluwaseun diabetic"): a person still. */
+  @Test
+  void aRelativesNameBeforeAnAdjectiveOfTheRelativeIsTaken() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Dad Oluwaseun diabetic, on insulin. Mom Ngozika hypertensive.", none))
+        .isEqualTo("Dad [PERSON] diabetic, on insulin. Mom [PERSON] hypertensive.");
+    for (String kept : List.of("Father Hodgkin lymphoma.", "Mother Parkinson disease.", "Father Prostate cancer.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+  }
+
+  /** The session's new shapes over 64 KiB runs of themselves: each repetition bounded, each scan once over the run. */
+  @Test
+  void runsOfTheRolesTheInstitutionsAndTheCompaniesShapesAreScannedOnce() {
+    for (String unit : List.of("RN Aaaa ", "pharmacist Aa-Aa ", "Aaaa Aaaa Health ", "Aaaa Aaaa Services Aaaa ",
+        "Aaaa & Aaaa Logistics ", "AaAaAaAa Inc. ", "Aaaa Home Care Aaaa ")) {
+      String run = unit.repeat(64 * 1024 / unit.length());
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+          () -> Detectors.find(run, KnownIdentifiers.empty()), unit);
+    }
+  }
 }
