@@ -903,6 +903,11 @@ final class Detectors {
         names |= !GENERIC.contains(word) && !GENERIC.contains(word.replaceAll("'s$", ""))
             && !(other && (STATES_AND_COUNTRIES.contains(word) || NOT_AN_INSTITUTIONS_WORD.contains(word)));
       }
+      // a heading's last line before a line that begins with "Health" or "Services" ("ANNUAL VISIT\nHealth
+      // maintenance"): not a name across the line's end, for these kinds, which are words of a sentence too
+      if (other && start >= 0 && text.substring(m.start() + start, m.start("kind")).indexOf('\n') >= 0) {
+        names = false;
+      }
       // a town the gazetteer knows right after the kind names the place, whatever its other words
       // ("Baptist Health Paducah")
       int[] townAfter = null;

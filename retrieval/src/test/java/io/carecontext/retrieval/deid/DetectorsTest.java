@@ -1138,7 +1138,8 @@ class DetectorsTest {
     for (String kept : List.of("Mental Health referral; Behavioral Health consult; Public Health notified.",
         "Social Services consulted. Adult Protective Services called. Environmental Services cleaned.",
         "Home Health ordered. Home Care agency TBD. Missouri Department of Health notified.",
-        "Women's Health visit; Employee Health cleared; Bone Health reviewed.", "Hospice Care discussed.")) {
+        "Women's Health visit; Employee Health cleared; Bone Health reviewed.", "Hospice Care discussed.",
+        "ANNUAL VISIT\nHealth maintenance up to date.", "PHONE NOTE\nServices arranged.")) {
       assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
     }
   }

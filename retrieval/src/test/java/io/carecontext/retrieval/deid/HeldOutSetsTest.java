@@ -159,8 +159,9 @@ class HeldOutSetsTest {
     assertThat(f.lookAlikes()).isEqualTo(34);
     // measured 2026-12-07 when written, before any rule of the session: 26 of 41 found, 1 of 34 touched; after the
     // session's rules, not tuned for it: 33 of 41, 2 of 34 touched (a heading in capitals on the line before "Health
-    // Office" read as a facility). A guard against falling, not a target
+    // Office" read as a facility); 1 of 34 touched with a guard against a line's end written after that figure.
+    // A guard against falling, not a target
     assertThat(f.found()).isGreaterThanOrEqualTo(33);
-    assertThat(f.touched()).isLessThanOrEqualTo(2);
+    assertThat(f.touched()).isLessThanOrEqualTo(1);
   }
 }
