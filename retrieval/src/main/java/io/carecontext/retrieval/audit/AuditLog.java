@@ -39,6 +39,9 @@ public final class AuditLog {
 
   public static final int SHARDS = 8;
 
+  /** Where each seal is published as it is made ({@link AuditAnchor}). */
+  private static final org.slf4j.Logger ANCHORS = org.slf4j.LoggerFactory.getLogger(AuditAnchor.LOGGER);
+
   // The row goes to the first chain head no other transaction holds, starting at a random shard:
   // concurrent writers (also in other processes) take different shards instead of queueing on
   // one head's row lock. Only when every head is held does a writer wait, for the random one.
@@ -216,6 +219,32 @@ public final class AuditLog {
    * listed and exported like the rest.
    */
   public AuditVerification verify(TenantId tenant, Requester auditor) {
+    return verify(tenant, auditor, List.of());
+  }
+
+  /**
+   * {@link #verify(TenantId, Requester)}, also against anchors kept outside the database (the seals'
+   * log lines, {@link AuditAnchor}): each must carry the MAC the tenant's key gives its shard, seq and
+   * head, or it is reported as {@code forged-anchor} and nothing else is checked; the recomputed chain
+   * must pass through each one's head ({@code seal}) and reach it ({@code behind-seal}). What the
+   * database holds cannot show a cut made together with the seals past it; anchors the owner could not
+   * reach can. An anchor of rows a retention purge removed can no longer be compared with anything.
+   * The anchors the key made are remembered as this process's own seals are.
+   *
+   * @throws IllegalArgumentException for an anchor of a shard no chain knows
+   */
+  public AuditVerification verify(TenantId tenant, Requester auditor, List<AuditAnchor> anchors) {
+    List<List<AuditAnchor>> anchorsOf = new ArrayList<>();
+    for (int shard = 0; shard < SHARDS; shard++) {
+      anchorsOf.add(new ArrayList<>());
+    }
+    for (AuditAnchor a : anchors) {
+      if (a.shard() < 0 || a.shard() >= SHARDS || a.seq() < 0) {
+        throw new IllegalArgumentException("an anchor's shard is 0 to " + (SHARDS - 1) + " and its seq 0 or more");
+      }
+      anchorsOf.get(a.shard()).add(a);
+    }
+    anchorsOf.forEach(l -> l.sort(java.util.Comparator.comparingLong(AuditAnchor::seq)));
     TenantCipher cipher = keys.cipher(tenant);
     // The seals this process knows, taken before the snapshot: each was committed before it, so the
     // snapshot holds its rows (one sealed meanwhile is not the snapshot's to reach).
@@ -224,6 +253,20 @@ public final class AuditLog {
     // ahead of its rows, and a trail in use was reported broken.
     return tx.runInSnapshot(tenant, readSettings(auditor), c -> {
       requireAdmitted(c);
+      // Anchors are checked only for a key the database admits: the MAC check answers whether the
+      // tenant's key made a line, which is no one else's to ask.
+      for (int shard = 0; shard < SHARDS; shard++) {
+        for (AuditAnchor a : anchorsOf.get(shard)) {
+          if (!a.madeBy(cipher, tenant)) { // never trusted: one made up would otherwise mark a sound trail cut
+            return AuditVerification.broken(0, shard, a.seq(), null, "forged-anchor");
+          }
+        }
+      }
+      for (int shard = 0; shard < SHARDS; shard++) {
+        for (AuditAnchor a : anchorsOf.get(shard)) {
+          sawSeal(tenant, shard, a.seq(), a.head(), a.mac());
+        }
+      }
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT shard, seq, audit_id FROM audit_log WHERE shard < 0 OR shard >= ? ORDER BY shard, seq LIMIT 1")) {
         ps.setInt(1, SHARDS);
@@ -254,6 +297,16 @@ public final class AuditLog {
         }
         long start = seq;
         long sealedThrough = start;
+        List<AuditAnchor> outside = anchorsOf.get(shard);
+        int nextAnchor = 0;
+        while (nextAnchor < outside.size() && outside.get(nextAnchor).seq() < start) {
+          nextAnchor++; // of rows a retention purge removed
+        }
+        for (; nextAnchor < outside.size() && outside.get(nextAnchor).seq() == start; nextAnchor++) {
+          if (!Arrays.equals(outside.get(nextAnchor).head(), prev)) {
+            return AuditVerification.broken(entries, shard, start, null, "seal");
+          }
+        }
         // The shard's seals and rows are read side by side, each through a cursor (a trail keeps
         // years of rows: never all of a shard in memory). Seals of rows a retention purge removed
         // can no longer be compared with anything: only a seal at the anchor itself still can.
@@ -296,6 +349,12 @@ public final class AuditLog {
                 sealedThrough = rowSeq;
                 sealAhead = seals.next();
               }
+              for (; nextAnchor < outside.size() && outside.get(nextAnchor).seq() == rowSeq; nextAnchor++) {
+                if (!Arrays.equals(outside.get(nextAnchor).head(), expected)) {
+                  return AuditVerification.broken(entries, shard, rowSeq, rs.getString("audit_id"), "seal");
+                }
+                sealedThrough = rowSeq;
+              }
               prev = expected;
               seq = rowSeq;
               entries++;
@@ -306,6 +365,9 @@ public final class AuditLog {
                   sealMade(seals, cipher, tenant, shard) ? "behind-seal" : "forged-seal");
             }
           }
+        }
+        if (nextAnchor < outside.size()) { // an anchor kept outside that the chain no longer reaches: the same cut
+          return AuditVerification.broken(entries, shard, outside.get(nextAnchor).seq(), null, "behind-seal");
         }
         // a seal this process made or checked, removed with the rows after it: the same cut
         Seal known = knownSeals[shard];
@@ -374,9 +436,11 @@ public final class AuditLog {
       }
       return sealed;
     });
-    // remembered once committed: a seal whose transaction failed is not one the trail must reach
+    // remembered and published once committed: a seal whose transaction failed is not one the trail must reach
     for (ShardSeal m : made) {
       sawSeal(tenant, m.shard(), m.seal().seq(), m.seal().head(), m.seal().mac());
+      // kept outside the database (a log shipper's, a SIEM's copy): what verify's anchors are
+      ANCHORS.info(AuditAnchor.line(tenant, m.shard(), m.seal().seq(), m.seal().head(), m.seal().mac()));
     }
     return written;
   }

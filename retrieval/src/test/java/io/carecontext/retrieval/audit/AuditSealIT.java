@@ -308,6 +308,123 @@ class AuditSealIT {
     assertThat(verify(kept).valid()).isTrue();
   }
 
+  /**
+   * Seals the tenant's heads and returns the lines its sealing wrote to the log (the anchors an operator's
+   * log shipper keeps): the test binding writes INFO lines to standard error, captured here as they go.
+   */
+  static List<String> sealAndCaptureLog(TenantId tenant) {
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertThat(audit.seal(tenant)).isPositive();
+    } finally {
+      System.setErr(err);
+    }
+    String text = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+    err.print(text);
+    return text.lines().filter(l -> l.contains("tenant=" + tenant.value() + " ")).toList();
+  }
+
+  /**
+   * Each seal leaves the database as it is made: one INFO line on the anchor logger, with nothing in it but the
+   * tenant, shard, seq, the head (a hash of the chain) and the MAC (a keyed hash).
+   */
+  @Test
+  void everySealIsLoggedAsAnAnchorLineWithoutPhi() throws SQLException {
+    TenantId tenant = platform.tenant("anchorlog");
+    record(tenant, 6);
+    List<String> lines = sealAndCaptureLog(tenant);
+    long shards = number("SELECT count(*) FROM " + tenant.schemaName() + ".audit_seals");
+    assertThat(lines).hasSize((int) shards);
+    for (String line : lines) {
+      assertThat(line).contains("INFO " + AuditAnchor.LOGGER + " - audit-anchor tenant=anchorlog shard=")
+          .matches(".*audit-anchor tenant=anchorlog shard=[0-7] seq=\\d+ head=[0-9a-f]{64} mac=[0-9a-f]{64}$")
+          .doesNotContain("dr-lee").doesNotContain("glucose");
+    }
+    List<AuditAnchor> anchors = AuditAnchor.latestPerShard(tenant, lines);
+    assertThat(anchors).hasSize((int) shards);
+    assertThat(verify(tenant).valid()).isTrue();
+    assertThat(new AuditLog(platform.tx, platform.keys).verify(tenant, Auditors.of(platform, tenant), anchors).valid())
+        .isTrue();
+  }
+
+  /**
+   * The cut no seal in the database shows (rows and the seals past the new end removed, the head moved back)
+   * against a process started after it: without anchors it has nothing to compare with and calls the trail
+   * valid (what the database alone can tell); given the anchors its sealing logged, it names the cut.
+   */
+  @Test
+  void aCutTogetherWithItsSealsIsFoundByAFreshProcessGivenTheLoggedAnchors() throws SQLException {
+    TenantId tenant = platform.tenant("anchorcut");
+    String schema = tenant.schemaName();
+    record(tenant, 4);
+    List<AuditAnchor> anchors = AuditAnchor.latestPerShard(tenant, sealAndCaptureLog(tenant));
+    int shard = (int) number("SELECT shard FROM " + schema + ".audit_log GROUP BY shard ORDER BY count(*) DESC, shard LIMIT 1");
+    long last = number("SELECT max(seq) FROM " + schema + ".audit_seals WHERE shard = " + shard);
+
+    cutBackTo(tenant, shard, last - 1);
+
+    // today's gap, stated: a process that never saw the removed seal finds every remaining one in agreement
+    assertThat(new AuditLog(platform.tx, platform.keys).verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
+    AuditLog fresh = new AuditLog(platform.tx, platform.keys);
+    AuditVerification v = fresh.verify(tenant, Auditors.of(platform, tenant), anchors);
+    assertThat(v.valid()).isFalse();
+    assertThat(v.brokenAt().problem()).isEqualTo("behind-seal");
+    assertThat(v.brokenAt().shard()).isEqualTo(shard);
+    assertThat(v.brokenAt().seq()).isEqualTo(last);
+    // an anchor the key made is remembered like a seal this process checked: its next check without them agrees
+    assertThat(fresh.verify(tenant, Auditors.of(platform, tenant)).brokenAt().problem()).isEqualTo("behind-seal");
+  }
+
+  /** A chain rewritten after an edit, its seals removed: the anchor's head is not on the recomputed chain. */
+  @Test
+  void aChainRecomputedWithItsSealsRemovedMissesTheAnchorsHead() throws SQLException {
+    TenantId tenant = platform.tenant("anchoredit");
+    record(tenant, 3);
+    List<AuditAnchor> anchors = AuditAnchor.latestPerShard(tenant, sealAndCaptureLog(tenant));
+    int shard = shardOf(tenant);
+    alterAndRecompute(tenant, shard, 1, "nothing to see");
+    superuser("DELETE FROM " + tenant.schemaName() + ".audit_seals");
+
+    assertThat(new AuditLog(platform.tx, platform.keys).verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
+    AuditVerification v = new AuditLog(platform.tx, platform.keys).verify(tenant, Auditors.of(platform, tenant), anchors);
+    assertThat(v.brokenAt().problem()).isEqualTo("seal");
+    assertThat(v.brokenAt().shard()).isEqualTo(shard);
+    assertThat(v.brokenAt().seq()).isEqualTo(3);
+  }
+
+  /**
+   * An anchor the tenant's key did not make is reported, never trusted: neither one made up beyond the end
+   * (which would make a sound trail look cut) nor a real one with its head changed; and it is not remembered.
+   */
+  @Test
+  void aMadeUpAnchorIsReportedAndNeverTrusted() throws SQLException {
+    TenantId tenant = platform.tenant("anchorforged");
+    record(tenant, 3);
+    AuditAnchor real = AuditAnchor.latestPerShard(tenant, sealAndCaptureLog(tenant)).get(0);
+    byte[] otherHead = real.head();
+    otherHead[0] ^= 1;
+    AuditAnchor beyond = new AuditAnchor(real.shard(), real.seq() + 10, real.head(), real.mac());
+    AuditAnchor changed = new AuditAnchor(real.shard(), real.seq(), otherHead, real.mac());
+    // another tenant's genuine seal is not this tenant's either
+    TenantId other = platform.tenant("anchorother");
+    record(other, 1);
+    AuditAnchor othersReal = AuditAnchor.latestPerShard(other, sealAndCaptureLog(other)).get(0);
+    AuditLog process = new AuditLog(platform.tx, platform.keys);
+    for (AuditAnchor forged : List.of(beyond, changed, othersReal)) {
+      AuditVerification v = process.verify(tenant, Auditors.of(platform, tenant), List.of(real, forged));
+      assertThat(v.valid()).isFalse();
+      assertThat(v.brokenAt().problem()).isEqualTo("forged-anchor");
+      assertThat(v.brokenAt().shard()).isEqualTo(forged.shard());
+      assertThat(v.brokenAt().seq()).isEqualTo(forged.seq());
+    }
+    assertThat(process.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
+    assertThatThrownBy(() -> process.verify(tenant, Auditors.of(platform, tenant),
+        List.of(new AuditAnchor(AuditLog.SHARDS, 1, real.head(), real.mac()))))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
   /** Removes the shard's rows and seals after {@code seq} and moves its head back onto row {@code seq}. */
   static void cutBackTo(TenantId tenant, int shard, long seq) throws SQLException {
     String schema = tenant.schemaName();
