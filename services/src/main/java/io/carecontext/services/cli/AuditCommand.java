@@ -1,10 +1,13 @@
 package io.carecontext.services.cli;
 
+import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.audit.AuditAnchor;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,12 +22,53 @@ final class AuditCommand {
     @Mixin Connection connection;
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
     @Option(names = "--tenant", required = true, description = "tenant id") String tenant;
+    @Option(names = "--anchors", description = "a file of the service's log lines (or your log system's copy): "
+        + "the tenant's latest audit-anchor line of each shard is checked too") Path anchors;
 
     @Override
     public Integer call() {
-      String body = ApiClient.expectOk(connection.client(false).send("GET", "/v1/" + ApiClient.segment(tenant) + "/audit/verify", null));
+      String path = "/v1/" + ApiClient.segment(tenant) + "/audit/verify";
+      String body = ApiClient.expectOk(anchors == null ? connection.client(false).send("GET", path, null)
+          : connection.client(false).send("POST", path, anchorsBody(anchorsIn(anchors, tenant))));
       spec.commandLine().getOut().println(body);
       return body.replace(" ", "").contains("\"valid\":true") ? 0 : 1;
+    }
+
+    /**
+     * The tenant's latest anchor of each shard among a file's lines ({@code audit-anchor tenant=…} lines,
+     * anywhere in a log line: the rest of the file is skipped). A file with none for the tenant is an error:
+     * a check without them would say nothing of what they were kept for.
+     */
+    static List<AuditAnchor> anchorsIn(Path file, String tenant) {
+      TenantId id;
+      try {
+        id = TenantId.of(tenant);
+      } catch (IllegalArgumentException e) {
+        throw new CliException(e.getMessage());
+      }
+      List<AuditAnchor> found;
+      try (java.io.BufferedReader in = Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+        found = AuditAnchor.latestPerShard(id, () -> in.lines().iterator());
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new CliException("no such file " + file + ": give --anchors the log file that holds the service's "
+            + "audit-anchor lines");
+      } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        throw new CliException("cannot read " + file + " (" + e.getClass().getSimpleName() + "): give --anchors a "
+            + "text file this user may read");
+      }
+      if (found.isEmpty()) {
+        throw new CliException("no audit-anchor line of tenant " + tenant + " in " + file + ": the service logs one "
+            + "(logger " + AuditAnchor.LOGGER + ") for each seal it makes; nothing was verified");
+      }
+      return found;
+    }
+
+    /** {@code {"anchors":[{"shard","seq","head","mac"}, …]}}. */
+    static String anchorsBody(List<AuditAnchor> anchors) {
+      java.util.HexFormat hex = java.util.HexFormat.of();
+      return anchors.stream().map(a -> "{\"shard\":" + a.shard() + ",\"seq\":" + a.seq() + ",\"head\":\""
+              + hex.formatHex(a.head()) + "\",\"mac\":\"" + hex.formatHex(a.mac()) + "\"}")
+          .collect(java.util.stream.Collectors.joining(",", "{\"anchors\":[", "]}"));
     }
   }
 

@@ -3,6 +3,7 @@ package io.carecontext.services.retrieval;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.RefusalRows;
+import io.carecontext.retrieval.audit.AuditAnchor;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditEvents;
 import io.carecontext.retrieval.audit.AuditFilter;
@@ -181,17 +182,146 @@ public class AuditController {
     } catch (ApiException e) {
       throw malformed(caller, t, "audit-verify", null, e);
     }
+    return verified(caller, t, null);
+  }
+
+  /** The most anchors one check takes: the latest of each of the 8 shards is what a check needs. */
+  static final int MAX_ANCHORS = 1_000;
+  /** The largest body {@code POST …/audit/verify} reads (a full {@value #MAX_ANCHORS} anchors fit). */
+  static final int MAX_VERIFY_BODY_BYTES = 256 * 1024;
+
+  /**
+   * Verify, also against anchors an operator kept outside the database (the seals' log lines,
+   * {@link io.carecontext.retrieval.audit.AuditAnchor}): a cut made together with the seals past it,
+   * which no process started after it can see in the database, is {@code behind-seal} against them. An
+   * anchor the tenant's key did not make is {@code forged-anchor}, never trusted.
+   */
+  @io.micronaut.http.annotation.Post("/verify")
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @io.swagger.v3.oas.annotations.media.Content(
+      mediaType = "application/json",
+      schema = @io.swagger.v3.oas.annotations.media.Schema(implementation = AnchorsRequest.class)))
+  public Map<String, Object> verifyAgainstAnchors(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+                                                  @PathVariable String tenant, HttpRequest<?> request,
+                                                  @Nullable @io.micronaut.http.annotation.Body byte[] raw) {
+    TenantId t = requireAuditor(caller, tenant, "audit-verify", null);
+    List<AuditAnchor> anchors;
+    try {
+      requireNoParameters(request.getParameters().asMap());
+      anchors = anchors(raw);
+    } catch (ApiException e) {
+      throw malformed(caller, t, "audit-verify", null, e);
+    }
+    return verified(caller, t, anchors);
+  }
+
+  /** For the OpenAPI document: what {@code POST …/audit/verify} takes. */
+  @io.micronaut.serde.annotation.Serdeable
+  public record AnchorsRequest(List<Anchor> anchors) {}
+
+  /** One seal as its log line gave it: {@code audit-anchor tenant=… shard=… seq=… head=… mac=…}. */
+  @io.micronaut.serde.annotation.Serdeable
+  public record Anchor(int shard, long seq, String head, String mac) {}
+
+  private static final java.util.regex.Pattern HEX_256 = java.util.regex.Pattern.compile("[0-9a-fA-F]{64}");
+  private static final String BODY = "the body must be a JSON object {\"anchors\":[{\"shard\",\"seq\",\"head\",\"mac\"}, …]} "
+      + "with the values of the service's audit-anchor log lines (GET verifies without anchors)";
+
+  /** The anchors of a {@code POST …/audit/verify} body; a 400 naming the field (never its value) otherwise. */
+  List<AuditAnchor> anchors(@Nullable byte[] raw) {
+    if (raw != null && raw.length > MAX_VERIFY_BODY_BYTES) {
+      throw new ApiException(io.micronaut.http.HttpStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+          "the body is over the limit of " + MAX_VERIFY_BODY_BYTES + " bytes: send at most " + MAX_ANCHORS
+              + " anchors (the latest of each shard is enough)");
+    }
+    if (raw == null || raw.length == 0) {
+      throw ApiException.badRequest(BODY);
+    }
+    Object parsed;
+    try {
+      parsed = json.readValue(raw, Object.class);
+    } catch (IOException | RuntimeException e) {
+      throw ApiException.badRequest("the body is not JSON; " + BODY);
+    }
+    return anchors(parsed);
+  }
+
+  /** {@link #anchors(byte[])} of the parsed body. */
+  static List<AuditAnchor> anchors(@Nullable Object parsed) {
+    if (!(parsed instanceof Map<?, ?> body)) {
+      throw ApiException.badRequest(BODY);
+    }
+    for (Object name : body.keySet()) {
+      if (!"anchors".equals(name)) { // the caller's text: never quoted back
+        throw ApiException.badRequest("an unknown field; " + BODY);
+      }
+    }
+    if (!(body.get("anchors") instanceof List<?> list)) {
+      throw ApiException.badRequest("anchors is required and must be an array; " + BODY);
+    }
+    if (list.isEmpty()) {
+      throw ApiException.badRequest("anchors must hold at least one anchor (GET verifies without anchors)");
+    }
+    if (list.size() > MAX_ANCHORS) {
+      throw ApiException.badRequest("anchors holds at most " + MAX_ANCHORS + " (the latest of each shard is enough)");
+    }
+    List<AuditAnchor> out = new java.util.ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      String at = "anchors[" + i + "]";
+      if (!(list.get(i) instanceof Map<?, ?> a)) {
+        throw ApiException.badRequest(at + " must be an object {\"shard\",\"seq\",\"head\",\"mac\"}");
+      }
+      for (Object name : a.keySet()) {
+        if (!List.of("shard", "seq", "head", "mac").contains(name)) {
+          throw ApiException.badRequest(at + " has an unknown field; an anchor takes shard, seq, head and mac");
+        }
+      }
+      Long shard = whole(a.get("shard"));
+      if (shard == null || shard < 0 || shard >= AuditLog.SHARDS) {
+        throw ApiException.badRequest(at + ".shard is required: a whole number from 0 to " + (AuditLog.SHARDS - 1));
+      }
+      Long seq = whole(a.get("seq"));
+      if (seq == null || seq < 0) {
+        throw ApiException.badRequest(at + ".seq is required: a whole number, 0 or more");
+      }
+      out.add(new AuditAnchor(shard.intValue(), seq, hex(a.get("head"), at + ".head"), hex(a.get("mac"), at + ".mac")));
+    }
+    return out;
+  }
+
+  /** A JSON whole number within a long, or null (a string, a fraction, a number too large, absent). */
+  private static Long whole(@Nullable Object value) {
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      return ((Number) value).longValue();
+    }
+    if (value instanceof java.math.BigInteger b && b.bitLength() < 64) {
+      return b.longValue();
+    }
+    return null;
+  }
+
+  private static byte[] hex(@Nullable Object value, String field) {
+    if (!(value instanceof String s) || !HEX_256.matcher(s).matches()) {
+      throw ApiException.badRequest(field + " is required: 64 hexadecimal digits (the "
+          + field.substring(field.lastIndexOf('.') + 1) + "= of an audit-anchor log line)");
+    }
+    return java.util.HexFormat.of().parseHex(s);
+  }
+
+  /** Verifies (against the anchors, if any), records the check and answers it. */
+  private Map<String, Object> verified(Caller caller, TenantId t, @Nullable List<AuditAnchor> anchors) {
     AuditVerification v;
     try {
-      v = audit.verify(t, caller.requester());
+      v = anchors == null ? audit.verify(t, caller.requester()) : audit.verify(t, caller.requester(), anchors);
     } catch (AuditLog.KeyNotAdmittedException e) {
       throw refused(caller, t, "audit-verify", null);
     }
     // A check of the trail is recorded like a read of it: who looked, and what they were told (a
     // broken chain that someone saw and did nothing about is itself a finding). Written after the
-    // check, so the answer counts the trail as it was; fails closed like every audit write.
-    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
-        "audit-verify", AuditEntry.Decision.ALLOWED, v.valid() ? "chain_valid" : "chain_broken"));
+    // check, so the answer counts the trail as it was; fails closed like every audit write. A check
+    // against anchors records how many it was given (their values are in the operator's log).
+    AuditEntry check = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
+        "audit-verify", AuditEntry.Decision.ALLOWED, v.valid() ? "chain_valid" : "chain_broken");
+    audit.record(t, anchors == null ? check : check.withDetail("anchors", String.valueOf(anchors.size())));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("valid", v.valid());
     out.put("entries", v.entries());
@@ -207,6 +337,9 @@ public class AuditController {
       at.put("auditId", v.brokenAt().auditId());
       at.put("problem", v.brokenAt().problem());
       out.put("brokenAt", at);
+    }
+    if (anchors != null) {
+      out.put("anchors", anchors.size());
     }
     return out;
   }
