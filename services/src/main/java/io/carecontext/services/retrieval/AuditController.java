@@ -196,10 +196,7 @@ public class AuditController {
    * which no process started after it can see in the database, is {@code behind-seal} against them. An
    * anchor the tenant's key did not make is {@code forged-anchor}, never trusted.
    */
-  @io.micronaut.http.annotation.Post("/verify")
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @io.swagger.v3.oas.annotations.media.Content(
-      mediaType = "application/json",
-      schema = @io.swagger.v3.oas.annotations.media.Schema(implementation = AnchorsRequest.class)))
+  @io.micronaut.http.annotation.Post("/verify") // its body's schema (AuditAnchors) is in src/main/openapi
   public Map<String, Object> verifyAgainstAnchors(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
                                                   @PathVariable String tenant, HttpRequest<?> request,
                                                   @Nullable @io.micronaut.http.annotation.Body byte[] raw) {
@@ -213,14 +210,6 @@ public class AuditController {
     }
     return verified(caller, t, anchors);
   }
-
-  /** For the OpenAPI document: what {@code POST …/audit/verify} takes. */
-  @io.micronaut.serde.annotation.Serdeable
-  public record AnchorsRequest(List<Anchor> anchors) {}
-
-  /** One seal as its log line gave it: {@code audit-anchor tenant=… shard=… seq=… head=… mac=…}. */
-  @io.micronaut.serde.annotation.Serdeable
-  public record Anchor(int shard, long seq, String head, String mac) {}
 
   private static final java.util.regex.Pattern HEX_256 = java.util.regex.Pattern.compile("[0-9a-fA-F]{64}");
   private static final String BODY = "the body must be a JSON object {\"anchors\":[{\"shard\",\"seq\",\"head\",\"mac\"}, …]} "

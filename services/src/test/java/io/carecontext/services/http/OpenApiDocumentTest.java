@@ -45,6 +45,16 @@ class OpenApiDocumentTest {
     assertThat(block(document(), "- name: operations")).doesNotContain("no key needed");
   }
 
+  /** Verify against anchors: the POST's body, its 413, and the problem it adds, as the controller answers them. */
+  @Test
+  void verifyAgainstAnchorsIsDescribed() throws IOException {
+    String doc = document();
+    String post = block(block(doc, "  /v1/{tenant}/audit/verify:"), "    post:");
+    assertThat(post).contains("#/components/schemas/AuditAnchors").contains("\"413\"").contains("\"400\"");
+    assertThat(block(doc, "    AuditAnchors:")).contains("maxItems: 1000").contains("pattern:");
+    assertThat(block(doc, "    AuditVerify:")).contains("forged-anchor");
+  }
+
   /** A research chunk's subject is a research subject code (R and 15 hex digits), not a source handle. */
   @Test
   void researchSubjectsAreShownAsTheCodesTheServiceGives() throws IOException {
