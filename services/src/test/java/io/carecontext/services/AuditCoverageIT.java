@@ -232,6 +232,12 @@ class AuditCoverageIT {
         200, "audit-export allowed export", "clinician", 403, "audit-export denied role_not_allowed");
     audited("GET /v1/{tenant}/audit/verify", "auditor", none, k -> app.call("GET", "/v1/" + T + "/audit/verify", k, null),
         200, "audit-verify allowed chain_valid", "clinician", 403, "audit-verify denied role_not_allowed");
+    String madeUpAnchor = "{\"anchors\":[{\"shard\":0,\"seq\":1,\"head\":\"" + "ab".repeat(32) + "\",\"mac\":\""
+        + "cd".repeat(32) + "\"}]}";
+    audited("POST /v1/{tenant}/audit/verify", "auditor", none,
+        k -> app.call("POST", "/v1/" + T + "/audit/verify", k, madeUpAnchor),
+        // an anchor the tenant's key did not make: answered (forged-anchor) and recorded as a broken check
+        200, "audit-verify allowed chain_broken", "clinician", 403, "audit-verify denied role_not_allowed");
 
     // --- patient context, chat, research (the roles that read patient data) ---
     audited("POST /v1/{tenant}/patients/{patientId}/context", "clinician", none,
