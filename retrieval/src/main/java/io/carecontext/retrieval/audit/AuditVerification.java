@@ -13,7 +13,9 @@ public record AuditVerification(boolean valid, long entries, String head, Broken
    * not pass through a sealed head: a row at or before that seal was altered and the chain
    * recomputed), {@code forged-seal} (a seal the tenant's key did not make), {@code behind-seal} (a
    * seal lies beyond the shard's head: rows were cut from its end), {@code head} (the shard's head
-   * does not match its last row), {@code shard} (a row on a shard no chain knows).
+   * does not match its last row), {@code shard} (a row on a shard no chain knows), {@code forged-anchor}
+   * (an anchor the caller gave that the tenant's key did not make, {@link AuditAnchor}; a valid anchor
+   * the chain does not reach is {@code behind-seal}, one it reaches with another head {@code seal}).
    */
   public record BrokenLink(int shard, long seq, String auditId, String problem) {}
 
