@@ -1231,16 +1231,18 @@ class ContextApiIT {
     String aud = app.tenantWithKey("looping", "aud-l", "[\"auditor\"]", null);
     app.call("PATCH", "/admin/tenants/looping", app.adminKey(), "{\"settings\":{\"rateLimitPerMinute\":1}}");
     int refused = 0;
+    long started = System.nanoTime();
     for (int i = 0; i < 50; i++) {
       if (context(looping, "looping", "pt-x", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}").statusCode() == 429) {
         refused++;
       }
     }
     assertThat(refused).isGreaterThanOrEqualTo(45); // every one past the first, less what the refill let through
+    int most = mostRefusalRows(started);
     String trail = app.call("GET", "/v1/looping/audit?principal=dr-l&limit=1000", aud, null).body();
     int rows = trail.split("\"reason\":\"rate_limited\"", -1).length - 1;
     // at most the row budget (a burst of 30, and what refilled during the loop), far fewer than the refusals
-    assertThat(rows).as(trail).isBetween(30, 33).isLessThan(refused);
+    assertThat(rows).as(trail).isBetween(30, most).isLessThan(refused);
   }
 
   @Test
@@ -1248,12 +1250,14 @@ class ContextApiIT {
     // checked before the rate limit, so not bounded by it: each malformed body wrote a row
     String sloppy = app.tenantWithKey("sloppy", "dr-b", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     String aud = app.tenantWithKey("sloppy", "aud-b", "[\"auditor\"]", null);
+    long started = System.nanoTime();
     for (int i = 0; i < 45; i++) {
       assertThat(context(sloppy, "sloppy", "pt-x", "{\"query\":").statusCode()).isEqualTo(400);
     }
+    int most = mostRefusalRows(started);
     String trail = app.call("GET", "/v1/sloppy/audit?principal=dr-b&limit=1000", aud, null).body();
     int rows = trail.split("\"reason\":\"body_malformed\"", -1).length - 1;
-    assertThat(rows).as(trail).isBetween(30, 33);
+    assertThat(rows).as(trail).isBetween(30, most);
   }
 
   @Test
@@ -1261,6 +1265,7 @@ class ContextApiIT {
     // every refusal on the trail's paths wrote a row into the trail itself, without bound
     String nosy = app.tenantWithKey("nosy", "dr-n", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     String aud = app.tenantWithKey("nosy", "aud-n", "[\"auditor\"]", null);
+    long started = System.nanoTime();
     HttpResponse<String> first = app.call("GET", "/v1/nosy/audit/verify", nosy, null);
     assertThat(first.statusCode()).isEqualTo(403);
     for (int i = 1; i < 45; i++) {
@@ -1268,12 +1273,22 @@ class ContextApiIT {
       assertThat(again.statusCode()).isEqualTo(403);
       assertThat(again.body()).isEqualTo(first.body()); // the same refusal past the budget
     }
+    int most = mostRefusalRows(started);
     String trail = app.call("GET", "/v1/nosy/audit?principal=dr-n&limit=1000", aud, null).body();
     int rows = trail.split("\"reason\":\"role_not_allowed\"", -1).length - 1;
-    assertThat(rows).as(trail).isBetween(30, 33);
+    assertThat(rows).as(trail).isBetween(30, most);
     // the auditor's own reads are recorded whatever the budget of another key's refusals
     String reads = app.call("GET", "/v1/nosy/audit?principal=aud-n&limit=1000", aud, null).body();
     assertThat(reads.split("\"action\":\"audit-read\"", -1)).hasSize(2);
+  }
+
+  /**
+   * The most rows a key's refusals of one kind can have added since {@code startedNanos}: the burst of 30, and one
+   * for each refill (one every 2 s) since. A loop of 45 requests outlasts a few refills on a busy machine, and a
+   * fixed bound of 33 failed there.
+   */
+  static int mostRefusalRows(long startedNanos) {
+    return 30 + (int) ((System.nanoTime() - startedNanos) / 2_000_000_000L);
   }
 
   @Test
