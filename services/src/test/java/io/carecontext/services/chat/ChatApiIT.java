@@ -33,6 +33,8 @@ class ChatApiIT {
   static final AtomicReference<String> reply = new AtomicReference<>("echo");
   /** Requests answered so far in the "busy-once" mode: only the first is refused. */
   static final java.util.concurrent.atomic.AtomicInteger busyOnce = new java.util.concurrent.atomic.AtomicInteger();
+  /** What a "slow" model waits for before it answers. */
+  static volatile java.util.concurrent.CountDownLatch slowUntil = new java.util.concurrent.CountDownLatch(0);
   /** The Authorization header of the model's last request ("absent" when none came). */
   static final AtomicReference<String> authorization = new AtomicReference<>();
   static String clinician;
@@ -57,7 +59,9 @@ class ChatApiIT {
       Matcher m = Pattern.compile("\\[PATIENT_\\d+]").matcher(body);
       if (reply.get().equals("slow")) {
         try {
-          Thread.sleep(1500); // a model that takes its time: requests made together overlap
+          // a model that takes its time: it answers once the test lets it, so requests made together overlap
+          // however slowly the machine runs them (with a fixed 1.5 s the second can arrive after the first ended)
+          slowUntil.await(60, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
@@ -682,16 +686,23 @@ class ChatApiIT {
     long[] before = usage();
     // room for one request's prompt and its 20,000-token answer cap, not two
     configure(true, 30_000, 20_000);
+    slowUntil = new java.util.concurrent.CountDownLatch(1);
     reply.set("slow");
     var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
     try {
       String body = "{\"question\":\"Summary?\",\"purposeOfUse\":\"TREAT\"}";
       var first = pool.submit(() -> chat(racer, body));
       var second = pool.submit(() -> chat(racer, body));
+      // the model holds the one that reached it until the other has been answered (refused, as it should be)
+      for (int i = 0; i < 600 && !first.isDone() && !second.isDone(); i++) {
+        Thread.sleep(100);
+      }
+      slowUntil.countDown();
       List<Integer> statuses = java.util.stream.Stream.of(first.get(), second.get()).map(HttpResponse::statusCode)
           .sorted().toList();
       assertThat(statuses).isEqualTo(List.of(200, 429));
     } finally {
+      slowUntil.countDown();
       pool.shutdownNow();
       reply.set("echo");
       configure(true, 1_000_000);
