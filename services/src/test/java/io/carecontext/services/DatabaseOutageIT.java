@@ -131,10 +131,11 @@ class DatabaseOutageIT {
       gate.restore();
     }
 
-    HttpResponse<String> back = poll(() -> app.call("GET", "/health/readiness", null, null), 503, 10_000);
+    // that it recovers is asserted, not how soon: on a loaded CI machine the pool may take longer than 10 s
+    HttpResponse<String> back = poll(() -> app.call("GET", "/health/readiness", null, null), 503, 60_000);
     assertThat(back.statusCode()).as("readiness after the database is back").isEqualTo(200);
     assertThat(back.body()).contains("UP");
-    HttpResponse<String> served = poll(DatabaseOutageIT::context, 503, 10_000);
+    HttpResponse<String> served = poll(DatabaseOutageIT::context, 503, 60_000);
     assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
     assertThat(served.body()).contains("Type 2 diabetes mellitus");
     // nothing of the refused write was stored, and the refused read left no audit row: the trail
