@@ -53,6 +53,24 @@ class AuditGroupCommitIT {
     return audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, null, null, null, AuditFilter.MAX_LIMIT), false).size();
   }
 
+  /** Waits until a session of the test database waits for a lock: the writer the test holds off. */
+  static void awaitALockWait() throws Exception {
+    String waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        + "AND wait_event_type = 'Lock'";
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      for (int i = 0; i < 600; i++) {
+        try (java.sql.ResultSet rs = st.executeQuery(waiting)) {
+          rs.next();
+          if (rs.getLong(1) > 0) {
+            return;
+          }
+        }
+        Thread.sleep(100);
+      }
+    }
+    throw new AssertionError("no session waits for a lock");
+  }
+
   /** A group commit of its own (as another process would have) whose lanes extend {@code shard}. */
   static AuditGroupCommit groupCommitOn(int shard) {
     return new AuditGroupCommit(platform.tx, AuditLog.recordSettings(), audit::recordAlone, () -> shard);
@@ -133,10 +151,10 @@ class AuditGroupCommitIT {
       st.execute("SELECT 1 FROM tenant_gcnorth.audit_heads WHERE shard = 6 FOR UPDATE"); // another writer's lock
       Future<UUID> waiting = pool.submit(() ->
           groupCommit.append(north, row(north, "p-waits")));
-      Thread.sleep(300);
+      awaitALockWait();
       assertThat(waiting.isDone()).as("the batch waits for the head's holder").isFalse();
       su.commit(); // the holder ends without moving the head
-      assertThat(waiting.get(10, TimeUnit.SECONDS)).isNotNull();
+      assertThat(waiting.get(60, TimeUnit.SECONDS)).isNotNull();
     } finally {
       pool.shutdownNow();
     }
@@ -193,15 +211,17 @@ class AuditGroupCommitIT {
           FROM tenant_gcnorth.audit_heads WHERE shard = 2""");
       Future<UUID> stalled = pool.submit(() ->
           groupCommit.append(north, row(north, "p-stalled")));
-      Thread.sleep(300); // that request is now the writer, stuck in its batch
+      // that request is now the writer, stuck in its batch (after a fixed 300 ms it could still be on its way, and
+      // the next request then became the writer and was stuck behind the blocker too)
+      awaitALockWait();
       UUID other = pool.submit(() ->
           groupCommit.append(north, row(north, "p-other")))
-          .get(10, TimeUnit.SECONDS);
+          .get(60, TimeUnit.SECONDS);
       assertThat(other).isNotNull();
       assertThat(groupCommit.stats().alone()).isEqualTo(1);
       assertThat(stalled.isDone()).isFalse();
       su.rollback();
-      assertThat(stalled.get(10, TimeUnit.SECONDS)).isNotNull();
+      assertThat(stalled.get(60, TimeUnit.SECONDS)).isNotNull();
     } finally {
       pool.shutdownNow();
     }
@@ -228,8 +248,13 @@ class AuditGroupCommitIT {
         taken.add(pooled.getConnection());
       }
       Future<UUID> first = pool.submit(() -> groupCommit.append(north, row(north, "p-first")));
-      Thread.sleep(300);
-      assertThat(pool.submit(() -> groupCommit.append(north, row(north, "p-alone"))).get(10, TimeUnit.SECONDS))
+      // until it waits for a connection, holding the lane (not a fixed 300 ms, after which it could still be on its
+      // way, and the next row then became the lane's writer)
+      for (int i = 0; i < 600 && pooled.getHikariPoolMXBean().getThreadsAwaitingConnection() == 0; i++) {
+        Thread.sleep(100);
+      }
+      assertThat(pooled.getHikariPoolMXBean().getThreadsAwaitingConnection()).as("the writer waits").isPositive();
+      assertThat(pool.submit(() -> groupCommit.append(north, row(north, "p-alone"))).get(60, TimeUnit.SECONDS))
           .isNotNull();
       assertThat(groupCommit.stats().alone()).isEqualTo(1);
       assertThat(avoided).containsExactly(6);
@@ -237,7 +262,7 @@ class AuditGroupCommitIT {
         c.close();
       }
       taken.clear();
-      assertThat(first.get(10, TimeUnit.SECONDS)).isNotNull();
+      assertThat(first.get(60, TimeUnit.SECONDS)).isNotNull();
     } finally {
       for (Connection c : taken) {
         c.close();
