@@ -89,6 +89,18 @@ class IngestIT {
         patientName, obsValue);
   }
 
+  /**
+   * Waits until a session of the test database waits for a lock (the write has reached the worker's rows) or
+   * {@code write} is done: a fixed 500 ms could end before the write had got there on a busy machine, and the
+   * test then checked an order of events other than the one it names.
+   */
+  static void awaitLockWaitOrDone(java.util.concurrent.Future<?> write) throws SQLException, InterruptedException {
+    for (int i = 0; i < 600 && !write.isDone() && count("SELECT count(*) FROM pg_stat_activity "
+        + "WHERE datname = current_database() AND wait_event_type = 'Lock'") == 0; i++) {
+      Thread.sleep(100);
+    }
+  }
+
   static int count(String sql) throws SQLException {
     try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(sql)) {
@@ -511,7 +523,7 @@ class IngestIT {
       var draining = pool.submit(() -> w.drain(t));
       assertThat(entered.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("the worker is embedding").isTrue();
       var deleting = pool.submit(() -> store.delete(t, feed, "Observation", obsId));
-      Thread.sleep(500); // the delete reaches the worker's claim
+      awaitLockWaitOrDone(deleting); // the delete reaches the worker's claim
       release.countDown();
       draining.get(60, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(deleting.get(60, java.util.concurrent.TimeUnit.SECONDS)).isPresent();
@@ -621,7 +633,7 @@ class IngestIT {
         obs.setStatus(org.hl7.fhir.r4.model.Observation.ObservationStatus.ENTEREDINERROR);
         return store.put(t, feed, obs).version();
       });
-      Thread.sleep(500); // the write holds the resource's row and waits for the worker's queue row
+      awaitLockWaitOrDone(voiding); // the write holds the resource's row and waits for the worker's queue row
       release.countDown();
       draining.get(60, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(voiding.get(60, java.util.concurrent.TimeUnit.SECONDS)).as("the write went through").isEqualTo(3);
