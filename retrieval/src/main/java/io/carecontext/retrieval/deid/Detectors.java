@@ -683,7 +683,12 @@ final class Detectors {
       "pool", "aquatic", "aqua", "land", "mat", "bed", "chair", "room", "station", "unit", "prn", "bid", "tid",
       "qid", "qd", "am", "pm", "noon", "night", "evening", "morning", "weekend", "mon", "tue", "tues", "wed", "thu",
       "thur", "thurs", "fri", "sat", "sun", "one", "two", "three", "four", "five", "once", "x", "per", "with",
-      "without", "if", "as", "so", "but", "since", "until", "while", "after", "before");
+      "without", "if", "as", "so", "but", "since", "until", "while", "after", "before",
+      // a radiograph's view after PA (posteroanterior: "CXR PA Lateral"), a position or side after PT ("PT Supine to sit")
+      "lateral", "oblique", "frontal", "erect", "upright", "supine", "prone", "decubitus", "bilateral", "unilateral",
+      "chest", "view", "views", "film", "films", "portable",
+      // a payer after a case manager or a social worker ("case manager Medicare application")
+      "medicare", "medicaid", "insurance", "tricare", "champva");
 
   /**
    * A name after a role that is no title ("Triage RN Nkemelu", "pharmacist Oyelaran", "doula Ixchel Ramírez-Tun"):

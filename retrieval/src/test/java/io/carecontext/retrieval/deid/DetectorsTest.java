@@ -1125,6 +1125,22 @@ class DetectorsTest {
   }
 
   /**
+   * A radiograph's view or a patient's position after "PA" or "PT" (posteroanterior, a physical therapist), and a
+   * payer after a case manager or social worker, are no names: "CXR PA Lateral" read "CXR PA [PERSON]".
+   */
+  @Test
+  void aViewAPositionOrAPayerAfterARoleIsNoName() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    for (String kept : List.of("CXR PA Lateral views.", "PA Lateral and PA Oblique views.", "PA Erect film; PA Decubitus.",
+        "PA Frontal and Lateral", "PA Chest 2 views", "PA Views obtained.", "PT Supine to sit with min assist.",
+        "PT Prone lying.", "PT Bilateral LE strengthening.", "case manager Medicare application.",
+        "social worker Medicaid paperwork.", "case manager Insurance verified.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+    assertThat(marked("Seen by PA Nkemelu.", none)).isEqualTo("Seen by PA [PERSON].");
+  }
+
+  /**
    * A place of care, worship or service without "Hospital" or "Clinic" in its name (set 6: "St. Casimir Parish",
    * "Ozark Valley Home Care", "Baptist Health Paducah"), the town after it too; a service's generic name stays.
    */
