@@ -824,7 +824,10 @@ final class Detectors {
       "respiratory", "therapy", "therapeutic", "counseling", "counselling", "crisis", "addiction", "recovery",
       "substance", "abuse", "ems", "fire", "rescue", "ambulance", "police", "county", "city", "state", "federal",
       "tribal", "indian", "rural", "urban", "planning", "quality", "safety", "risk", "compliance", "wellness",
-      "preventive", "prevention", "lifestyle", "integrative", "holistic", "spine", "joint", "men", "women", "kids");
+      "preventive", "prevention", "lifestyle", "integrative", "holistic", "spine", "joint", "men", "women", "kids",
+      // a kind of care a service gives ("Hospice Services consulted", "Palliative Home Care"), no one place
+      "hospice", "palliative", "pharmacy", "chaplain", "chaplaincy", "vision", "hearing", "skilled", "respite",
+      "visiting", "nurse", "nurses", "hospitalist", "infusion");
 
   /** Capitalized words that begin a sentence or a phrase before a name, not part of it ("Seen", "Per"). */
   static final Set<String> NOT_A_NAME = Set.of("the", "a", "an", "per", "pt", "patient", "seen", "visit",

@@ -1160,6 +1160,22 @@ class DetectorsTest {
     }
   }
 
+  /**
+   * A service of care named by what it gives, before "Services", "Health" or "Home Care", names no one place:
+   * "Hospice Services consulted" read "[FACILITY] consulted". One with a name of its own still goes.
+   */
+  @Test
+  void aServiceNamedByWhatItGivesIsNoFacility() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    for (String kept : List.of("Hospice Services consulted.", "Palliative Services following.", "Pharmacy Services "
+        + "reviewed.", "Chaplain Services visited.", "Vision Services referral.", "Skilled Nursing Services arranged.",
+        "Respite Services offered.", "Hospice Home Care discussed.", "Palliative Home Care at discharge.",
+        "Visiting Nurse Services arranged.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+    assertThat(marked("Agency: Ozark Valley Hospice Services.", none)).isEqualTo("Agency: [FACILITY].");
+  }
+
   /** An employer by its company's kind, with no verb of work before it (set 6: "shift lead at Dematic Logistics"). */
   @Test
   void anEmployerByItsCompanysKindIsTakenWithoutACue() {
