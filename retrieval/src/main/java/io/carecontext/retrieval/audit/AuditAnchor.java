@@ -31,6 +31,13 @@ public record AuditAnchor(int shard, long seq, byte[] head, byte[] mac) {
   private static final Pattern LINE = Pattern.compile("(?<![A-Za-z0-9_-])audit-anchor tenant=([a-z][a-z0-9_]{1,30}) "
       + "shard=(\\d{1,9}) seq=(\\d{1,18}) head=([0-9a-f]{64}) mac=([0-9a-f]{64})(?![0-9a-f])");
 
+  /**
+   * The line a tenant's deletion logs: its trail and its key are gone, and a tenant made again under the same id
+   * has another key, so no anchor logged before it is the new tenant's.
+   */
+  private static final Pattern OFFBOARDED = Pattern.compile("(?<![A-Za-z0-9_-])audit-anchor tenant=([a-z][a-z0-9_]{1,30}) "
+      + "offboarded(?![A-Za-z0-9_-])");
+
   public AuditAnchor {
     head = head.clone();
     mac = mac.clone();
@@ -52,6 +59,11 @@ public record AuditAnchor(int shard, long seq, byte[] head, byte[] mac) {
         + AuditPayload.hex(head) + " mac=" + AuditPayload.hex(mac);
   }
 
+  /** The line a tenant's deletion logs ({@code audit-anchor tenant=ward offboarded}): the anchors before it were its predecessor's. */
+  public static String offboardedLine(TenantId tenant) {
+    return "audit-anchor tenant=" + tenant.value() + " offboarded";
+  }
+
   /** An anchor line found in a log line, with the tenant it names. */
   public record Found(String tenant, AuditAnchor anchor) {}
 
@@ -68,11 +80,18 @@ public record AuditAnchor(int shard, long seq, byte[] head, byte[] mac) {
 
   /**
    * The tenant's latest anchor of each shard among the lines (log lines of any kind; the others are
-   * skipped), by shard. A line whose MAC is not the key's is not weeded out here: the service reports it.
+   * skipped), by shard, after the tenant's last deletion ({@link #offboardedLine}: the anchors before it are a
+   * predecessor's under the same id, whose key is gone). A line whose MAC is not the key's is not weeded out here:
+   * the service reports it.
    */
   public static List<AuditAnchor> latestPerShard(TenantId tenant, Iterable<String> lines) {
     TreeMap<Integer, AuditAnchor> latest = new TreeMap<>();
     for (String line : lines) {
+      Matcher off = OFFBOARDED.matcher(line);
+      if (off.find() && off.group(1).equals(tenant.value())) {
+        latest.clear();
+        continue;
+      }
       find(line).filter(f -> f.tenant().equals(tenant.value())).ifPresent(f ->
           latest.merge(f.anchor().shard(), f.anchor(), (a, b) -> b.seq() > a.seq() ? b : a));
     }

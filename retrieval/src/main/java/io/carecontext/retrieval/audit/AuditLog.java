@@ -192,6 +192,9 @@ public final class AuditLog {
   public void forget(TenantId tenant) {
     groupCommit.forget(tenant);
     latestSeals.remove(tenant);
+    // beside the anchors: a tenant made again under this id has another key, and its predecessor's anchors, kept in
+    // the same log, are no longer its own to verify against (they were reported forged-anchor)
+    ANCHORS.info(AuditAnchor.offboardedLine(tenant));
   }
 
   /** Whether this process keeps a latest seal of the tenant's (for tests). */

@@ -60,6 +60,35 @@ class AuditVerifyAnchorsTest {
         + "{\"shard\":3,\"seq\":12,\"head\":\"" + hex(5) + "\",\"mac\":\"" + hex(6) + "\"}]}");
   }
 
+  /**
+   * A tenant deleted and made again under the same id has a new key: its predecessor's anchors, higher seqs on
+   * every shard, were the "latest" and the sound trail of the new tenant was reported forged-anchor. The line the
+   * deletion logs ends the predecessor's anchors.
+   */
+  @Test
+  void anchorsOfATenantDeletedBeforeAreNotTheNewTenantsOfTheSameId() throws Exception {
+    Path f = file(
+        "01:01:00.000 INFO  carecontext.audit.anchor - " + line("acme", 3, 900, 1, 2),
+        "01:01:00.000 INFO  carecontext.audit.anchor - " + line("acme", 5, 40, 3, 4),
+        "01:02:00.000 INFO  carecontext.audit.anchor - " + AuditAnchor.offboardedLine(
+            io.carecontext.migrations.TenantId.of("acmex")), // another tenant's deletion
+        "01:02:00.000 INFO  carecontext.audit.anchor - " + AuditAnchor.offboardedLine(
+            io.carecontext.migrations.TenantId.of("acme")),
+        "01:03:00.000 INFO  carecontext.audit.anchor - " + line("acme", 3, 2, 5, 6),
+        "01:03:00.000 INFO  carecontext.audit.anchor - " + line("acmex", 1, 2, 7, 8));
+
+    assertThat(AuditCommand.Verify.anchorsIn(f, "acme")).extracting(AuditAnchor::shard, AuditAnchor::seq)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(3, 2L));
+    assertThat(AuditCommand.Verify.anchorsIn(f, "acmex")).extracting(AuditAnchor::shard, AuditAnchor::seq)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(1, 2L));
+    assertThat(AuditAnchor.offboardedLine(io.carecontext.migrations.TenantId.of("acme")))
+        .isEqualTo("audit-anchor tenant=acme offboarded");
+    // deleted and not made again (yet): nothing of the tenant's is left to check against
+    Path deleted = file(line("acme", 3, 900, 1, 2), AuditAnchor.offboardedLine(io.carecontext.migrations.TenantId.of("acme")));
+    assertThatThrownBy(() -> AuditCommand.Verify.anchorsIn(deleted, "acme")).isInstanceOf(CliException.class)
+        .hasMessageContaining("no audit-anchor line of tenant acme");
+  }
+
   @Test
   void aFileWithoutTheTenantsAnchorsIsAnErrorNotACheckWithoutThem() throws Exception {
     Path f = file("01:01:00.000 INFO  carecontext.audit.anchor - " + line("other", 3, 7, 1, 2));
