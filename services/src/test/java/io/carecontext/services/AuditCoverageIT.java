@@ -235,8 +235,9 @@ class AuditCoverageIT {
         + "cd".repeat(32) + "\"}]}";
     audited("POST /v1/{tenant}/audit/verify", "auditor", none,
         k -> app.call("POST", "/v1/" + T + "/audit/verify", k, madeUpAnchor),
-        // an anchor the tenant's key did not make: answered (forged-anchor) and recorded as a broken check
-        200, "audit-verify allowed chain_broken", "clinician", 403, "audit-verify denied role_not_allowed");
+        // an anchor the tenant's key did not make: answered (forged-anchor) and recorded as such, not as a broken
+        // chain (the chain was not checked)
+        200, "audit-verify allowed anchor_forged", "clinician", 403, "audit-verify denied role_not_allowed");
 
     // --- patient context, chat, research (the roles that read patient data) ---
     audited("POST /v1/{tenant}/patients/{patientId}/context", "clinician", none,

@@ -308,8 +308,12 @@ public class AuditController {
     // broken chain that someone saw and did nothing about is itself a finding). Written after the
     // check, so the answer counts the trail as it was; fails closed like every audit write. A check
     // against anchors records how many it was given (their values are in the operator's log).
+    // An anchor the key did not make says nothing of the chain, which was not checked: "chain_broken" put a sound
+    // trail on record as broken.
+    String outcome = v.valid() ? "chain_valid"
+        : "forged-anchor".equals(v.brokenAt().problem()) ? "anchor_forged" : "chain_broken";
     AuditEntry check = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
-        "audit-verify", AuditEntry.Decision.ALLOWED, v.valid() ? "chain_valid" : "chain_broken");
+        "audit-verify", AuditEntry.Decision.ALLOWED, outcome);
     audit.record(t, anchors == null ? check : check.withDetail("anchors", String.valueOf(anchors.size())));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("valid", v.valid());
