@@ -47,7 +47,13 @@ final class AuditCommand {
         throw new CliException(e.getMessage());
       }
       List<AuditAnchor> found;
-      try (java.io.BufferedReader in = Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+      // a line not valid UTF-8 (another program's, a crashed process's bytes) is read with replacements and skipped
+      // like any line without an anchor (anchor lines are ASCII); a strict reader refused the whole file
+      java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPLACE)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPLACE);
+      try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+          Files.newInputStream(file), utf8))) {
         found = AuditAnchor.latestPerShard(id, () -> in.lines().iterator());
       } catch (java.nio.file.NoSuchFileException e) {
         throw new CliException("no such file " + file + ": give --anchors the log file that holds the service's "

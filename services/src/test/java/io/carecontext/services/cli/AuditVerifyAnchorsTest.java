@@ -89,6 +89,23 @@ class AuditVerifyAnchorsTest {
         .hasMessageContaining("no audit-anchor line of tenant acme");
   }
 
+  /**
+   * A log holds lines of every kind: one not valid UTF-8 (a crashed process's bytes, a Latin-1 line of another
+   * program) made the whole file unreadable ("cannot read"), and the anchors in it could not be checked at all.
+   */
+  @Test
+  void aLineThatIsNotUtf8DoesNotHideTheAnchorsAroundIt() throws Exception {
+    Path f = dir.resolve("mixed.log");
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    bytes.writeBytes((line("acme", 3, 7, 1, 2) + "\n").getBytes(StandardCharsets.UTF_8));
+    bytes.writeBytes(new byte[] {'x', (byte) 0xff, (byte) 0xfe, 'y', '\n'});
+    bytes.writeBytes((line("acme", 5, 9, 3, 4) + "\n").getBytes(StandardCharsets.UTF_8));
+    Files.write(f, bytes.toByteArray());
+
+    assertThat(AuditCommand.Verify.anchorsIn(f, "acme")).extracting(AuditAnchor::shard, AuditAnchor::seq)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(3, 7L), org.assertj.core.groups.Tuple.tuple(5, 9L));
+  }
+
   @Test
   void aFileWithoutTheTenantsAnchorsIsAnErrorNotACheckWithoutThem() throws Exception {
     Path f = file("01:01:00.000 INFO  carecontext.audit.anchor - " + line("other", 3, 7, 1, 2));
