@@ -688,7 +688,32 @@ final class Detectors {
       "lateral", "oblique", "frontal", "erect", "upright", "supine", "prone", "decubitus", "bilateral", "unilateral",
       "chest", "view", "views", "film", "films", "portable",
       // a payer after a case manager or a social worker ("case manager Medicare application")
-      "medicare", "medicaid", "insurance", "tricare", "champva");
+      "medicare", "medicaid", "insurance", "tricare", "champva",
+      // a qualifier of the role ("PharmD Candidate", "RN Float pool") or a body part or complaint it treats ("PT Lumbar")
+      "candidate", "fellow", "preceptor", "float", "paramedic", "lumbar", "thoracic", "sacral", "dysphagia", "video",
+      "vertigo", "insulin");
+
+  /**
+   * A language after an interpreter ("interpreter Spanish used"), no name; languages that are also common surnames
+   * (French, English, German) are left out, a name after a role being the likelier reading.
+   */
+  private static final Set<String> LANGUAGES = Set.of("spanish", "arabic", "vietnamese", "somali", "mandarin",
+      "cantonese", "chinese", "russian", "portuguese", "haitian", "creole", "korean", "tagalog", "hmong", "amharic",
+      "tigrinya", "nepali", "burmese", "swahili", "farsi", "persian", "dari", "pashto", "urdu", "hindi", "punjabi",
+      "bengali", "polish", "ukrainian", "japanese", "italian", "asl", "navajo", "marshallese", "chuukese", "khmer", "lao",
+      "thai", "turkish", "greek", "hebrew", "yiddish", "albanian", "bosnian", "serbian", "croatian", "romanian",
+      "armenian", "kinyarwanda", "kirundi", "oromo", "tamil", "telugu", "gujarati", "sign", "karen");
+
+  /** Drugs by a brand name no stem of DRUG_SHAPE reaches, often after a pharmacist or a nurse ("pharmacist Eliquis"). */
+  private static final Set<String> DRUG_BRANDS = Set.of("eliquis", "xarelto", "lovenox", "pradaxa", "coumadin",
+      "plavix", "brilinta", "keppra", "lasix", "bumex", "tylenol", "motrin", "advil", "aleve", "toradol", "narcan",
+      "norco", "percocet", "vicodin", "dilaudid", "ativan", "xanax", "klonopin", "valium", "ambien", "haldol",
+      "seroquel", "zyprexa", "depakote", "lamictal", "neurontin", "lyrica", "cymbalta", "zoloft", "prozac", "lexapro",
+      "wellbutrin", "lipitor", "crestor", "synthroid", "lantus", "humalog", "novolog", "levemir", "jardiance",
+      "farxiga", "ozempic", "trulicity", "entresto", "zofran", "phenergan", "reglan", "protonix", "pepcid", "colace",
+      "senna", "miralax", "dulcolax", "flomax", "benadryl", "solumedrol", "decadron", "rocephin", "zosyn",
+      "augmentin", "keflex", "bactrim", "cipro", "levaquin", "flagyl", "diflucan", "tamiflu", "paxlovid",
+      "suboxone", "methadone", "epipen", "albuterol", "proventil", "ventolin", "spiriva", "symbicort", "advair");
 
   /**
    * A name after a role that is no title ("Triage RN Nkemelu", "pharmacist Oyelaran", "doula Ixchel Ramírez-Tun"):
@@ -720,7 +745,7 @@ final class Detectors {
   /** A word of a role's name (see {@link #addNamesAfterRoles}). */
   private static boolean roleNameWord(String word) {
     String w = word.toLowerCase(Locale.ROOT).replace('’', '\'');
-    if (NOT_A_ROLES_NAME.contains(w) || NOT_A_PLACE.contains(w) || NOT_A_NAME.contains(w) || GENERIC.contains(w)
+    if (NOT_A_ROLES_NAME.contains(w) || LANGUAGES.contains(w) || DRUG_BRANDS.contains(w) || NOT_A_PLACE.contains(w) || NOT_A_NAME.contains(w) || GENERIC.contains(w)
         || FAMILY_HISTORY_WORDS.contains(w) || STATES_AND_COUNTRIES.contains(w) || DIRECTION_WORDS.contains(w)
         || DictionaryNames.eponym(word)) {
       return false;

@@ -1161,6 +1161,22 @@ class DetectorsTest {
   }
 
   /**
+   * A language after an interpreter, a drug's brand name after a pharmacist or a nurse, and a qualifier of the role are no names: "interpreter Arabic" read "interpreter [PERSON]", "pharmacist Eliquis"
+   * "pharmacist [PERSON]".
+   */
+  @Test
+  void aLanguageABrandADrugOrARelativeAfterARoleIsNoName() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    for (String kept : List.of("interpreter Arabic; interpreter Vietnamese; interpreter Somali.", "pharmacist Eliquis dosing.", "pharmacist Xarelto; pharmacist Lovenox; pharmacist Keppra.",
+        "pharmacist Lasix.", "RN Tylenol given.", "EMT Narcan x2.", "RN Insulin drip.", "PharmD Candidate present.", "PA Fellow saw.", "RN Preceptor aware.", "RN Float pool.",
+        "EMT Paramedic crew.", "PT Lumbar stabilization.", "SLP Dysphagia screen.", "SLP Video swallow.",
+        "PT Vertigo.")) {
+      assertThat(marked(kept, none)).as(kept).isEqualTo(kept);
+    }
+    assertThat(marked("interpreter Tsegaye (Amharic)", none)).isEqualTo("interpreter [PERSON] (Amharic)");
+  }
+
+  /**
    * A service of care named by what it gives, before "Services", "Health" or "Home Care", names no one place:
    * "Hospice Services consulted" read "[FACILITY] consulted". One with a name of its own still goes.
    */
