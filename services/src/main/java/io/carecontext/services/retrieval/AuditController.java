@@ -155,8 +155,11 @@ public class AuditController {
    */
   private ApiException malformed(Caller caller, TenantId t, String action, @Nullable String patient,
                                  ApiException refusal) {
+    // a body over POST audit/verify's own limit is a 413, on record as every other 413 is (RefusedRequests)
+    String reason = refusal.status() == io.micronaut.http.HttpStatus.REQUEST_ENTITY_TOO_LARGE ? "payload_too_large"
+        : "filter_malformed";
     malformedRows.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(),
-        caller.requester().roles(), patient, "HOPERAT", action, AuditEntry.Decision.DENIED, "filter_malformed"));
+        caller.requester().roles(), patient, "HOPERAT", action, AuditEntry.Decision.DENIED, reason));
     return refusal;
   }
 
