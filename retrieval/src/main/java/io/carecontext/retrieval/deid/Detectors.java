@@ -704,6 +704,14 @@ final class Detectors {
       "thai", "turkish", "greek", "hebrew", "yiddish", "albanian", "bosnian", "serbian", "croatian", "romanian",
       "armenian", "kinyarwanda", "kirundi", "oromo", "tamil", "telugu", "gujarati", "sign", "karen");
 
+  /**
+   * Whether a word is a language of {@link #LANGUAGES}: the one list for every rule of a name after a role (the
+   * dictionary's, {@link DictionaryNames}, took "interpreter Spanish" for a person after this one had stopped).
+   */
+  static boolean language(String word) {
+    return LANGUAGES.contains(word.toLowerCase(Locale.ROOT));
+  }
+
   /** Drugs by a brand name no stem of DRUG_SHAPE reaches, often after a pharmacist or a nurse ("pharmacist Eliquis"). */
   private static final Set<String> DRUG_BRANDS = Set.of("eliquis", "xarelto", "lovenox", "pradaxa", "coumadin",
       "plavix", "brilinta", "keppra", "lasix", "bumex", "tylenol", "motrin", "advil", "aleve", "toradol", "narcan",
@@ -727,6 +735,13 @@ final class Detectors {
     Matcher m = ROLE_THEN_NAME.matcher(text);
     while (m.find()) {
       String a = m.group("a");
+      String later = m.group("b");
+      if (language(a) && later != null && roleNameWord(later) && !followsAfter(text, m.end("b"), ':')
+          && !NOT_AN_EPONYMS_AFTER.matcher(text).region(m.end("b"), text.length()).lookingAt() && !Gazetteer.isPlace(later)) {
+        // the interpreter's name after the language ("interpreter Spanish Bahati")
+        spans.add(new Span(m.start("b"), m.end("b"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+        continue;
+      }
       if (!roleNameWord(a) || followsAfter(text, m.end("a"), ':')
           || NOT_AN_EPONYMS_AFTER.matcher(text).region(m.end("a"), text.length()).lookingAt()) {
         continue;

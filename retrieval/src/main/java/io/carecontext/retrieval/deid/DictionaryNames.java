@@ -312,11 +312,21 @@ final class DictionaryNames {
       }
       String a = v.group("a");
       String b = v.group("b");
+      // a language after an interpreter ("interpreter Spanish"), by the list the other role rule stops at; the name
+      // may follow it ("interpreter Spanish Bahati")
+      if (Detectors.language(a)) {
+        if (b != null && !v.group("sep").startsWith(",") && !caps(b) && (given(b) || surname(b))
+            && !Detectors.language(b)) {
+          name(spans, text, v.start("b"), v.end("b"));
+        }
+        continue;
+      }
       if (!(given(a) || surname(a))) {
         continue;
       }
       int end = v.end("a");
       if (b != null && !v.group("sep").startsWith(",") && !caps(b) && (surnameAny(b) || given(a))
+          && !Detectors.language(b)
           && !NOT_SECOND.contains(b.toLowerCase(Locale.ROOT)) && !NOT_AFTER.contains(b.toLowerCase(Locale.ROOT))
           && !place(a, b)) {
         end = v.end();

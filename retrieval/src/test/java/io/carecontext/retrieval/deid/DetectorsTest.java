@@ -1177,6 +1177,21 @@ class DetectorsTest {
   }
 
   /**
+   * The dictionary's role rule stops at the languages the other role rule stops at: "interpreter Spanish used" read
+   * "interpreter [PERSON] used" (Spanish is a surname of the dictionary). A name after an interpreter still goes.
+   */
+  @Test
+  void aLanguageAfterAnInterpreterIsNoNameForTheDictionarysRoleRuleEither() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("interpreter Spanish used.", none)).isEqualTo("interpreter Spanish used.");
+    assertThat(marked("Interpreter Somali present; translator Arabic; interpreter Polish.", none))
+        .isEqualTo("Interpreter Somali present; translator Arabic; interpreter Polish.");
+    assertThat(marked("interpreter Bahati present.", none)).isEqualTo("interpreter [PERSON] present.");
+    assertThat(marked("interpreter Spanish Bahati present.", none)).isEqualTo("interpreter Spanish [PERSON] present.");
+  }
+
+
+  /**
    * A service of care named by what it gives, before "Services", "Health" or "Home Care", names no one place:
    * "Hospice Services consulted" read "[FACILITY] consulted". One with a name of its own still goes.
    */
