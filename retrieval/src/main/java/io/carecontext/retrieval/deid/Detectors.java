@@ -125,9 +125,10 @@ final class Detectors {
    * A relative, or someone of the household and around it, whom a note names beside the relation: Safe
    * Harbor's names of relatives, household members and employers.
    */
-  private static final String RELATION = "(?:step-?)?(?:daughter|son|mother|father|sister|brother)(?:-in-law)?|wife"
+  private static final String KIN = "(?:step-?)?(?:daughter|son|mother|father|sister|brother)(?:-in-law)?|wife"
       + "|mom|mum|dad|mama|papa|grandma|grandpa|granny|hubby"
-      + "|husband|spouse|partner|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)|guardian|fianc[eé]e?"
+      + "|husband|spouse|aunt|uncle|niece|nephew|cousin|grand(?:mother|father|son|daughter)";
+  private static final String RELATION = KIN + "|partner|guardian|fianc[eé]e?"
       + "|caregiver|neighbou?r|friend|best friend|roommate|room-mate|housemate|boyfriend|girlfriend|significant other"
       + "|companion|landlord|landlady|co-?worker|boss|supervisor|ex-wife|ex-husband";
 
@@ -153,11 +154,14 @@ final class Detectors {
   /**
    * Words after a relation that say how the relative is, not who: a family history's "Mother Deceased at 72",
    * "Father Alive", "Sister Healthy" took the word for a name; an eponym's disease is no name either (not Graves,
-   * a surname as often: "daughter Graves" stays a person).
+   * a surname as often: "daughter Graves" stays a person); nor is a relative's word.
    */
   private static final String NOT_A_RELATIVES_NAME = "(?!(?i:deceased|alive|living|healthy|well|unknown|adopted|died"
       + "|passed|estranged|expired|hx|history|age|aged|has|had|with|without|also|alzheimer'?s?|parkinson'?s?"
-      + "|huntington'?s?|crohn'?s?|hashimoto'?s?)(?![\\p{L}'’-]))";
+      + "|huntington'?s?|crohn'?s?|hashimoto'?s?"
+      // a relative's word after a caregiver or a guardian is who that is ("caregiver Daughter"), not a name; the
+      // relative's own name is then found after that word ("caregiver Daughter Keisha")
+      + "|" + KIN + ")(?![\\p{L}'’-]))";
 
   /**
    * The commonest heads of a family history's condition, in lower case, as a line writes them after the relation
@@ -704,6 +708,16 @@ final class Detectors {
       "thai", "turkish", "greek", "hebrew", "yiddish", "albanian", "bosnian", "serbian", "croatian", "romanian",
       "armenian", "kinyarwanda", "kirundi", "oromo", "tamil", "telugu", "gujarati", "sign", "karen");
 
+  private static final Pattern KIN_WORD = Pattern.compile("(?i:" + KIN + ")");
+
+  /**
+   * Whether a word is a relative's ("caregiver Daughter", "contact Son"): who the person is to the patient, no name,
+   * for every rule of a name after a role. Only the words of kin, not "Friend" or "Partner", which are surnames too.
+   */
+  static boolean kin(String word) {
+    return KIN_WORD.matcher(word).matches();
+  }
+
   /**
    * Whether a word is a language of {@link #LANGUAGES}: the one list for every rule of a name after a role (the
    * dictionary's, {@link DictionaryNames}, took "interpreter Spanish" for a person after this one had stopped).
@@ -760,7 +774,7 @@ final class Detectors {
   /** A word of a role's name (see {@link #addNamesAfterRoles}). */
   private static boolean roleNameWord(String word) {
     String w = word.toLowerCase(Locale.ROOT).replace('’', '\'');
-    if (NOT_A_ROLES_NAME.contains(w) || LANGUAGES.contains(w) || DRUG_BRANDS.contains(w) || NOT_A_PLACE.contains(w) || NOT_A_NAME.contains(w) || GENERIC.contains(w)
+    if (NOT_A_ROLES_NAME.contains(w) || LANGUAGES.contains(w) || kin(w) || DRUG_BRANDS.contains(w) || NOT_A_PLACE.contains(w) || NOT_A_NAME.contains(w) || GENERIC.contains(w)
         || FAMILY_HISTORY_WORDS.contains(w) || STATES_AND_COUNTRIES.contains(w) || DIRECTION_WORDS.contains(w)
         || DictionaryNames.eponym(word)) {
       return false;

@@ -321,12 +321,13 @@ final class DictionaryNames {
         }
         continue;
       }
-      if (!(given(a) || surname(a))) {
+      // a relative's word is who the person is to the patient ("caregiver Daughter"), no name
+      if (!(given(a) || surname(a)) || Detectors.kin(a)) {
         continue;
       }
       int end = v.end("a");
       if (b != null && !v.group("sep").startsWith(",") && !caps(b) && (surnameAny(b) || given(a))
-          && !Detectors.language(b)
+          && !Detectors.language(b) && !Detectors.kin(b)
           && !NOT_SECOND.contains(b.toLowerCase(Locale.ROOT)) && !NOT_AFTER.contains(b.toLowerCase(Locale.ROOT))
           && !place(a, b)) {
         end = v.end();

@@ -1192,6 +1192,21 @@ class DetectorsTest {
 
 
   /**
+   * A relative's word after a role or a caregiver is who the person is to the patient, no name: "caregiver Daughter"
+   * read "caregiver [PERSON]". The relative's name after the word, and a caregiver's own name, still go.
+   */
+  @Test
+  void aRelativesWordAfterARoleIsNoName() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("caregiver Daughter at bedside.", none)).isEqualTo("caregiver Daughter at bedside.");
+    assertThat(marked("caregiver Son; contact Wife; aide Mother present; caregiver Granddaughter.", none))
+        .isEqualTo("caregiver Son; contact Wife; aide Mother present; caregiver Granddaughter.");
+    assertThat(marked("caregiver Oyelaran at bedside.", none)).isEqualTo("caregiver [PERSON] at bedside.");
+    assertThat(marked("caregiver Daughter Keisha at bedside.", none)).isEqualTo("caregiver Daughter [PERSON] at bedside.");
+    assertThat(marked("RN Nkemelu aware.", none)).isEqualTo("RN [PERSON] aware.");
+  }
+
+  /**
    * A service of care named by what it gives, before "Services", "Health" or "Home Care", names no one place:
    * "Hospice Services consulted" read "[FACILITY] consulted". One with a name of its own still goes.
    */
