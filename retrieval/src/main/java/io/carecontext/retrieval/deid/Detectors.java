@@ -195,6 +195,13 @@ final class Detectors {
    */
   private static final Pattern CLINICAL_SHAPE = Pattern.compile("\\p{L}{2,}(?:itis|osis|oses|iasis|omas?|emia|aemia|ism"
       + "|isms|pathy|pathies|algia|phrenia|plasia|trophy|ectomy|ension|ression|lepsy|penia|philia|plegia|rrhea|rrhoea)");
+  /**
+   * An adjective of a condition by its shape, in lower case: how a relative is, as a family history writes it after
+   * the relation ("Brother Hypertensive", "Uncle Prediabetic", "Mother Asthmatic", "Father Hyperlipidemic", "Sister
+   * Epileptic"); the nouns' shapes are CLINICAL_SHAPE's.
+   */
+  private static final Pattern CONDITION_ADJECTIVE = Pattern.compile("\\p{L}{2,}(?:tensive|emic|aemic|betic|thmatic"
+      + "|leptic|lergic|ritic|phrenic|chotic|polar|thyroid|glycemic|glycaemic)");
   /** The word after a relation's value, after blanks on its line. */
   private static final Pattern NEXT_WORD = Pattern.compile("[ \\t]++(\\p{L}[\\p{L}'’-]*+)");
   /** A relative's word right before a title's value: "Father", "Sister", "Brother" as a family history writes them. */
@@ -624,12 +631,14 @@ final class Detectors {
     }
     Matcher next = NEXT_WORD.matcher(text).region(end, text.length());
     return !(next.lookingAt() && isAFamilyHistorysWord(next.group(1))
-        && !DESCRIBES_A_PERSON.contains(next.group(1).toLowerCase(Locale.ROOT)));
+        && !DESCRIBES_A_PERSON.contains(next.group(1).toLowerCase(Locale.ROOT))
+        && !CONDITION_ADJECTIVE.matcher(next.group(1).toLowerCase(Locale.ROOT)).matches());
   }
 
   /**
    * Words of a family history that describe the relative, not finish a condition's name: after an unlisted capitalized
-   * word they say it is the relative's name ("Dad Oluwaseun diabetic"), where "Father Hodgkin lymphoma" is a condition.
+   * word they say it is the relative's name ("Dad Oluwaseun diabetic"), where "Father Hodgkin lymphoma" is a condition;
+   * so does any adjective of CONDITION_ADJECTIVE's shape ("Dad Oluwaseun hypertensive").
    */
   private static final Set<String> DESCRIBES_A_PERSON = Set.of("diabetic", "prediabetic", "obese", "alcoholic");
 
@@ -642,7 +651,8 @@ final class Detectors {
   private static boolean isAFamilyHistorysWord(String word) {
     String w = word.toLowerCase(Locale.ROOT);
     // a given name that is an English word keeps its shape's doubt ("Thomas" ends as "lipomas" does)
-    return FAMILY_HISTORY_WORDS.contains(w) || CLINICAL_SHAPE.matcher(w).matches() && !PersonNames.isGivenNameWord(w);
+    return FAMILY_HISTORY_WORDS.contains(w) || (CLINICAL_SHAPE.matcher(w).matches() || CONDITION_ADJECTIVE.matcher(w).matches())
+        && !PersonNames.isGivenNameWord(w);
   }
 
   /**

@@ -1207,6 +1207,22 @@ class DetectorsTest {
   }
 
   /**
+   * An adjective of a condition after a relative is a family history's, no name, as "Father Hypertension" is: "Brother
+   * Hypertensive" and "Uncle Prediabetic" read "[PERSON]". A relative's name before such an adjective still goes.
+   */
+  @Test
+  void aConditionsAdjectiveAfterARelativeIsNoName() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Brother Hypertensive.", none)).isEqualTo("Brother Hypertensive.");
+    assertThat(marked("Sister Hypertensive.", none)).isEqualTo("Sister Hypertensive.");
+    assertThat(marked("Uncle Prediabetic.", none)).isEqualTo("Uncle Prediabetic.");
+    assertThat(marked("Mother Asthmatic; Father Hyperlipidemic; Sister Epileptic; Aunt Bipolar.", none))
+        .isEqualTo("Mother Asthmatic; Father Hyperlipidemic; Sister Epileptic; Aunt Bipolar.");
+    assertThat(marked("Dad Oluwaseun hypertensive.", none)).isEqualTo("Dad [PERSON] hypertensive.");
+    assertThat(marked("Sister Mary hypertensive.", none)).isEqualTo("Sister [PERSON] hypertensive.");
+  }
+
+  /**
    * A service of care named by what it gives, before "Services", "Health" or "Home Care", names no one place:
    * "Hospice Services consulted" read "[FACILITY] consulted". One with a name of its own still goes.
    */
