@@ -659,8 +659,14 @@ final class Detectors {
    * A role of a care team that is no title, before the person in it: the abbreviations in capitals ("RN", "PT"; "pt"
    * is the patient) and the words in any case ("pharmacist", "social worker").
    */
-  private static final Pattern ROLE_THEN_NAME = Pattern.compile("(?<![\\p{L}'’./-])(?:(?:RN|LPN|LVN|CNA|NP|PA|PT|PTA|OT"
-      + "|COTA|SLP|EMT|CRNA|APRN|PharmD|MSW|LCSW)|(?i:pharmacist|doula|midwife|social[ \\t]worker|case[ \\t]manager"
+  private static final String ROLE_ABBREVIATIONS = "RN|LPN|LVN|CNA|NP|PA|PT|PTA|OT|COTA|SLP|EMT|CRNA|APRN|PharmD|MSW|LCSW";
+  /**
+   * The same abbreviations in lower case: before a specialty or a service they are the role's, no word of a place's name
+   * ("NP Pediatrics", "RN Hospice referral" read "[FACILITY]"; see {@link #addFacilities}).
+   */
+  private static final Set<String> ROLE_ABBREVIATION_WORDS = Set.of(ROLE_ABBREVIATIONS.toLowerCase(Locale.ROOT).split("\\|"));
+  private static final Pattern ROLE_THEN_NAME = Pattern.compile("(?<![\\p{L}'’./-])(?:(?:" + ROLE_ABBREVIATIONS
+      + ")|(?i:pharmacist|doula|midwife|social[ \\t]worker|case[ \\t]manager"
       + "|care[ \\t]manager|caseworker|therapist|aide|interpreter|translator|hygienist|counselo(?:u)?r|dietitian|dietician"
       + "|nutritionist|paramedic|navigator|technician|tech|sitter|caregiver|doula|liaison))[ \\t]{1,2}+"
       + NOT_A_TITLES_NAME + "(?<a>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+)(?:[ \\t]{1,2}+(?<b>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+))?"
@@ -963,7 +969,8 @@ final class Detectors {
       boolean other = OTHER_INSTITUTION.matcher(m.group("kind")).matches();
       while (w.find()) {
         String word = w.group().toLowerCase(Locale.ROOT).replace("’", "'");
-        if (start < 0 && NOT_A_NAME.contains(word)) {
+        // a role's abbreviation before the first word of the name is the role's ("NP Pediatrics", "RN Hospice referral")
+        if (start < 0 && (NOT_A_NAME.contains(word) || ROLE_ABBREVIATION_WORDS.contains(word))) {
           skipped = w.start();
           continue;
         }

@@ -1223,6 +1223,20 @@ class DetectorsTest {
   }
 
   /**
+   * A role's abbreviation before a specialty or a service is the role's, no word of a place's name: "NP Pediatrics"
+   * read "[FACILITY]", "RN Hospice referral" "[FACILITY] referral". A place named after the role still goes.
+   */
+  @Test
+  void aSpecialtyOrAServiceAfterARolesAbbreviationIsNoFacility() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("NP Pediatrics.", none)).isEqualTo("NP Pediatrics.");
+    assertThat(marked("RN Hospice referral.", none)).isEqualTo("RN Hospice referral.");
+    assertThat(marked("PA Cardiology Clinic; NP Family Medicine; PT Home Care.", none))
+        .isEqualTo("PA Cardiology Clinic; NP Family Medicine; PT Home Care.");
+    assertThat(marked("RN Mercy Hospital; NP Lakeshore Internal Medicine.", none)).isEqualTo("RN [FACILITY]; NP [FACILITY].");
+  }
+
+  /**
    * A service of care named by what it gives, before "Services", "Health" or "Home Care", names no one place:
    * "Hospice Services consulted" read "[FACILITY] consulted". One with a name of its own still goes.
    */
