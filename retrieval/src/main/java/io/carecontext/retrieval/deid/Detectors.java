@@ -148,9 +148,18 @@ final class Detectors {
    * after the given name.
    */
   private static final String PARTICLES = "(?:(?:van|von|der|den|de|del|della|dos|das|di|da|du|la|le|bin|ibn|al|ter|ten)\\s+){1,2}";
+  /**
+   * Clinical words that end a name after a relation or a title, none of them a common surname: a condition's number
+   * ("Sister Mary Type 1", "Brother John Stage 3 CKD") or an eponym's noun ("Brother Bell Palsy"). An eponym's noun
+   * after the name still makes the whole an eponym's (NOT_AN_EPONYMS_WORD), a numbered type, stage, grade or class not.
+   */
+  private static final String NAME_STOP_WORDS = "type|stage|grade|class|syndrome|disease|palsy|nodules?|signs?|score"
+      + "|scale|criteria";
   /** A name after a relation or a title: a first word, then up to two more, each perhaps after particles. */
   // a first word with an apostrophe after its first letter too ("Father O'Malley" passed a held-out set)
-  private static final String NAME_AFTER_CUE = "(?:" + NAME_WORD + "|\\p{Lu}['’]\\p{Lu}\\p{Ll}[\\p{L}'’-]*)(?:\\s+(?:" + PARTICLES + ")?\\p{Lu}[\\p{L}'’-]+){0,2}";
+  // its later words stop before a clinical word (NAME_STOP_WORDS): "Sister Mary Type 1" lost "Type" into the name
+  private static final String NAME_AFTER_CUE = "(?:" + NAME_WORD + "|\\p{Lu}['’]\\p{Lu}\\p{Ll}[\\p{L}'’-]*)(?:\\s+(?!(?i:"
+      + NAME_STOP_WORDS + ")(?![\\p{L}'’-]))(?:" + PARTICLES + ")?\\p{Lu}[\\p{L}'’-]+){0,2}";
   /**
    * Words after a relation that say how the relative is, not who: a family history's "Mother Deceased at 72",
    * "Father Alive", "Sister Healthy" took the word for a name; an eponym's disease is no name either (not Graves,
@@ -255,7 +264,10 @@ final class Detectors {
       + "|(?:pharmac|therap|dent|intern|nutrition|anesthet|hygien)ists?|dietitians?|emergency|liaison|report|handoff"
       + "|hand-off|staffing|council|medical|surgical|anesthesia|sensitive|education)(?![\\p{L}'’-]))";
   /** A word after a name that makes the name an eponym's: "Sister Mary Joseph nodule", "Brother Bell palsy". */
-  private static final String NOT_AN_EPONYMS_WORD = "(?![ \\t]++(?i:nodules?|nodes?|signs?|syndrome|disease|palsy|test|tests"
+  // a condition's numbered Type, Stage, Grade or Class after the name, capitalized as a heading of its own, is no
+  // eponym's ("Sister Mary Type 1"); an eponym's writes it in lower case ("Gleason grade 7")
+  private static final String NOT_AN_EPONYMS_WORD = "(?![ \\t]++(?!(?:Type|Stage|Grade|Class|TYPE|STAGE|GRADE|CLASS)[ \\t]++(?:\\d|(?i:[ivx]{1,4}"
+      + "|[a-d])(?![\\p{L}\\d])))(?i:nodules?|nodes?|signs?|syndrome|disease|palsy|test|tests"
       + "|maneuver|manoeuvre|criteria|score|scale|classification|class|position|procedure|fracture|reflex|law|triad"
       + "|phenomenon|operation|repair|technique|catheter|tube|drain|stain|pouch|triangle|point|index|rule|type|stage"
       + "|grade)\\b)";

@@ -1237,6 +1237,25 @@ class DetectorsTest {
   }
 
   /**
+   * A name after a title or a relation stops before a clinical word: "Sister Mary Type 1 diabetes" read "Sister
+   * [PERSON] 1 diabetes", the condition's type taken into the name. An eponym's noun still makes the whole an
+   * eponym's, and a name's later word that is no clinical one still goes with it.
+   */
+  @Test
+  void aNameAfterATitleStopsBeforeAClinicalWord() {
+    KnownIdentifiers none = KnownIdentifiers.empty();
+    assertThat(marked("Sister Mary Type 1 diabetes.", none)).isEqualTo("Sister [PERSON] Type 1 diabetes.");
+    assertThat(marked("Brother John Stage 3 CKD.", none)).isEqualTo("Brother [PERSON] Stage 3 CKD.");
+    assertThat(marked("Mother Mary Okafor Type 2 DM.", none)).isEqualTo("Mother [PERSON] Type 2 DM.");
+    assertThat(marked("Attending Weissman Class II airway.", none)).isEqualTo("Attending [PERSON] Class II airway.");
+    assertThat(marked("Brother Bell Palsy.", none)).isEqualTo("Brother Bell Palsy.");
+    assertThat(marked("Sister Mary Joseph nodule noted.", none)).isEqualTo("Sister Mary Joseph nodule noted.");
+    assertThat(marked("Father Gleason grade 7.", none)).isEqualTo("Father Gleason grade 7.");
+    assertThat(marked("Sister Mary Joseph visited.", none)).isEqualTo("Sister [PERSON] visited.");
+    assertThat(marked("Sister Mary Law visited.", none)).isEqualTo("Sister [PERSON] visited.");
+  }
+
+  /**
    * A service of care named by what it gives, before "Services", "Health" or "Home Care", names no one place:
    * "Hospice Services consulted" read "[FACILITY] consulted". One with a name of its own still goes.
    */
