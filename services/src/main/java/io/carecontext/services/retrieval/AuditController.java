@@ -18,15 +18,18 @@ import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
-import io.micronaut.json.JsonMapper;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.http.server.types.files.StreamedFile;
+import io.micronaut.json.JsonMapper;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import jakarta.inject.Named;
@@ -34,14 +37,18 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.regex.Pattern;
 
 /** The audit trail, for role {@code auditor}: list, verify, export as FHIR AuditEvent NDJSON. */
 @Controller("/v1/{tenant}/audit")
@@ -156,7 +163,7 @@ public class AuditController {
   private ApiException malformed(Caller caller, TenantId t, String action, @Nullable String patient,
                                  ApiException refusal) {
     // a body over POST audit/verify's own limit is a 413, on record as every other 413 is (RefusedRequests)
-    String reason = refusal.status() == io.micronaut.http.HttpStatus.REQUEST_ENTITY_TOO_LARGE ? "payload_too_large"
+    String reason = refusal.status() == HttpStatus.REQUEST_ENTITY_TOO_LARGE ? "payload_too_large"
         : "filter_malformed";
     malformedRows.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(),
         caller.requester().roles(), patient, "HOPERAT", action, AuditEntry.Decision.DENIED, reason));
@@ -199,10 +206,10 @@ public class AuditController {
    * which no process started after it can see in the database, is {@code behind-seal} against them. An
    * anchor the tenant's key did not make is {@code forged-anchor}, never trusted.
    */
-  @io.micronaut.http.annotation.Post("/verify") // its body's schema (AuditAnchors) is in src/main/openapi
+  @Post("/verify") // its body's schema (AuditAnchors) is in src/main/openapi
   public Map<String, Object> verifyAgainstAnchors(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
                                                   @PathVariable String tenant, HttpRequest<?> request,
-                                                  @Nullable @io.micronaut.http.annotation.Body byte[] raw) {
+                                                  @Nullable @Body byte[] raw) {
     TenantId t = requireAuditor(caller, tenant, "audit-verify", null);
     List<AuditAnchor> anchors;
     try {
@@ -214,14 +221,14 @@ public class AuditController {
     return verified(caller, t, anchors);
   }
 
-  private static final java.util.regex.Pattern HEX_256 = java.util.regex.Pattern.compile("[0-9a-fA-F]{64}");
+  private static final Pattern HEX_256 = Pattern.compile("[0-9a-fA-F]{64}");
   private static final String BODY = "the body must be a JSON object {\"anchors\":[{\"shard\",\"seq\",\"head\",\"mac\"}, …]} "
       + "with the values of the service's audit-anchor log lines (GET verifies without anchors)";
 
   /** The anchors of a {@code POST …/audit/verify} body; a 400 naming the field (never its value) otherwise. */
   List<AuditAnchor> anchors(@Nullable byte[] raw) {
     if (raw != null && raw.length > MAX_VERIFY_BODY_BYTES) {
-      throw new ApiException(io.micronaut.http.HttpStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+      throw new ApiException(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
           "the body is over the limit of " + MAX_VERIFY_BODY_BYTES + " bytes: send at most " + MAX_ANCHORS
               + " anchors (the latest of each shard is enough)");
     }
@@ -256,7 +263,7 @@ public class AuditController {
     if (list.size() > MAX_ANCHORS) {
       throw ApiException.badRequest("anchors holds at most " + MAX_ANCHORS + " (the latest of each shard is enough)");
     }
-    List<AuditAnchor> out = new java.util.ArrayList<>();
+    List<AuditAnchor> out = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       String at = "anchors[" + i + "]";
       if (!(list.get(i) instanceof Map<?, ?> a)) {
@@ -285,7 +292,7 @@ public class AuditController {
     if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
       return ((Number) value).longValue();
     }
-    if (value instanceof java.math.BigInteger b && b.bitLength() < 64) {
+    if (value instanceof BigInteger b && b.bitLength() < 64) {
       return b.longValue();
     }
     return null;
@@ -296,7 +303,7 @@ public class AuditController {
       throw ApiException.badRequest(field + " is required: 64 hexadecimal digits (the "
           + field.substring(field.lastIndexOf('.') + 1) + "= of an audit-anchor log line)");
     }
-    return java.util.HexFormat.of().parseHex(s);
+    return HexFormat.of().parseHex(s);
   }
 
   /** Verifies (against the anchors, if any), records the check and answers it. */
