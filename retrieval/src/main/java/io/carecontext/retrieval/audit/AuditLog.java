@@ -86,9 +86,6 @@ public final class AuditLog {
   /** A seal as the tenant's key made it. */
   private record Seal(long seq, byte[] head, byte[] mac) {}
 
-  /** A seal this process made, of its shard. */
-  private record ShardSeal(int shard, Seal seal) {}
-
   public AuditLog(TenantTransactions tx, TenantKeys keys) {
     this.tx = tx;
     this.keys = keys;
@@ -412,7 +409,7 @@ public final class AuditLog {
    */
   public int seal(TenantId tenant) {
     TenantCipher cipher = keys.cipher(tenant);
-    List<ShardSeal> made = new ArrayList<>();
+    List<AuditAnchor> made = new ArrayList<>(); // a seal as it leaves the database, once committed
     int written = tx.run(tenant, recordSettings(), c -> {
       made.clear(); // (a transaction run again)
       List<Object[]> heads = new ArrayList<>();
@@ -434,16 +431,16 @@ public final class AuditLog {
           byte[] mac = sealMac(cipher, tenant, shard, seq, head);
           ps.setBytes(4, mac);
           sealed += ps.executeUpdate();
-          made.add(new ShardSeal(shard, new Seal(seq, head, mac))); // (another process sealing this head wrote the same seal)
+          made.add(new AuditAnchor(shard, seq, head, mac)); // (another process sealing this head wrote the same seal)
         }
       }
       return sealed;
     });
     // remembered and published once committed: a seal whose transaction failed is not one the trail must reach
-    for (ShardSeal m : made) {
-      sawSeal(tenant, m.shard(), m.seal().seq(), m.seal().head(), m.seal().mac());
+    for (AuditAnchor m : made) {
+      sawSeal(tenant, m.shard(), m.seq(), m.head(), m.mac());
       // kept outside the database (a log shipper's, a SIEM's copy): what verify's anchors are
-      ANCHORS.info(AuditAnchor.line(tenant, m.shard(), m.seal().seq(), m.seal().head(), m.seal().mac()));
+      ANCHORS.info(AuditAnchor.line(tenant, m.shard(), m.seq(), m.head(), m.mac()));
     }
     return written;
   }
