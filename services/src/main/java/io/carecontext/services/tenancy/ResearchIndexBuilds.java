@@ -132,6 +132,8 @@ public class ResearchIndexBuilds implements AutoCloseable {
       if (!embeddings.enabled(tenant)) {
         return; // turned off again while queued: nothing to build, no index to leave behind
       }
+      // Forgotten before the index is made, so it is built over an empty column, not over every old
+      // embedding only to drop them; ResearchEmbeddings#build forgets again only if no one has for this generation.
       embeddings.forgetAll(tenant);
       provisioner.researchIndex(tenant, true);
       embed(tenant, false);
