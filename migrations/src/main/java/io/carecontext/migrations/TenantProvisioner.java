@@ -217,7 +217,7 @@ public final class TenantProvisioner {
         long started = System.nanoTime();
         // The work list first: the sweep starts once the HNSW index is ready, and walks this one.
         st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + RESEARCH_PENDING_INDEX + " ON " + schema
-            + ".chunks (chunk_id) WHERE research_embedding IS NULL");
+            + ".chunks (model, chunk_id) WHERE research_embedding IS NULL"); // tenant migration 70
         st.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS chunks_embedding_hnsw ON "
             + schema + ".chunks USING hnsw ((research_embedding::public.vector(384)) "
             + "public.vector_cosine_ops) WHERE public.vector_dims(research_embedding) = 384");
