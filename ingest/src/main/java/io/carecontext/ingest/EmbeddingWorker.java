@@ -9,6 +9,7 @@ import io.carecontext.ingest.embedding.EmbeddingException;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.migrations.Aad;
 import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.ResearchForgetLock;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
@@ -683,8 +684,11 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
     Settled settled = settle(c, rows);
     List<Rendered> current = byResource.values().stream().filter(r -> settled.replaces(r.row())).toList();
+    boolean research = !current.isEmpty() && lockChunksForWriting(c, tenant);
     replaceChunks(tenant, c, cipher, provider.modelId(), current, vectors);
-    forgetResearchEmbeddings(c, current);
+    if (research) {
+      forgetResearchEmbeddings(c, current);
+    }
     stats.resources.addAndGet(current.size());
     stats.chunks.addAndGet(current.stream().mapToLong(r -> r.chunks().size()).sum());
     List<Long> done = rows.stream().filter(row -> !settled.waits(row)).map(Claimed::outboxId).toList();
@@ -992,14 +996,11 @@ public final class EmbeddingWorker implements AutoCloseable {
    * PractitionerRole whose holder is linked by it to patients for the first time), the patient's chunks wait
    * for the research sweep again, so a name learned now is not left in what research ranks on.
    *
-   * <p>Only while research is on (tenant migration 66's marker, one read of a one-row table): a tenant
-   * without research has no research embedding that counts (turning research on forgets every one before
+   * <p>Only while research is on (tenant migration 66's marker, read with the lock, {@link #lockChunksForWriting}):
+   * a tenant without research has no research embedding that counts (turning research on forgets every one before
    * its build makes them again, with the identifiers as they are then), so its batches run nothing more.
    */
   private static void forgetResearchEmbeddings(Connection c, Collection<Rendered> resources) throws SQLException {
-    if (resources.isEmpty() || !researchOn(c)) {
-      return;
-    }
     List<String> types = new ArrayList<>();
     List<String> ids = new ArrayList<>();
     List<String> practitioners = new ArrayList<>();
@@ -1061,11 +1062,22 @@ public final class EmbeddingWorker implements AutoCloseable {
     }
   }
 
-  /** Whether the tenant has research on (tenant migration 66's marker): one read of a one-row table. */
-  private static boolean researchOn(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT enabled FROM research_build");
-         ResultSet rs = ps.executeQuery()) {
-      return rs.next() && rs.getBoolean(1);
+  /**
+   * The tenant's research forgetting lock, shared ({@link ResearchForgetLock}), before the batch's first chunk lock,
+   * and whether the tenant has research on (tenant migration 66's marker, one read of a one-row table), in one round
+   * trip. Turning research on forgets every research embedding, updating every chunk that has one in the table's
+   * order, while this batch deletes its resources' chunks and then updates its patients': the two met with their
+   * locks taken in opposite orders (40P01, the batch or the research build aborted). Now the forgetting waits for
+   * this batch's writes, or this batch for the forgetting. Whatever research is (it may be turned on a moment after
+   * the read), as the deletion alone takes chunk locks in an order of its own.
+   */
+  private static boolean lockChunksForWriting(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock_shared(" + ResearchForgetLock.KEY
+        + ") IS NULL, coalesce((SELECT enabled FROM research_build), false)")) {
+      ps.setString(1, tenant.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(2);
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import com.pgvector.PGvector;
 import io.carecontext.fhir.KnownIdentifiers;
 import io.carecontext.migrations.Aad;
 import io.carecontext.migrations.PolicySettings;
+import io.carecontext.migrations.ResearchForgetLock;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantKeys;
 import io.carecontext.migrations.TenantTransactions;
@@ -315,9 +316,11 @@ public final class ResearchEmbeddings {
    */
   public int forgetAll(TenantId tenant) {
     return tx.run(tenant, PolicySettings.ingest(), c -> {
-      // one forgetting of the tenant at a time, across processes: the second reads the first's record below
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT pg_advisory_xact_lock(hashtext('carecontext-research-forget:' || ?))")) {
+      // One forgetting of the tenant at a time, across processes: the second reads the first's record below. And
+      // none beside an embedding worker batch's writes of chunks, which hold this lock shared before their first
+      // chunk lock (ResearchForgetLock): the update below and such a batch met with their chunk locks in opposite
+      // orders, and PostgreSQL aborted one of them (40P01). Taken before this transaction's first chunk lock.
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(" + ResearchForgetLock.KEY + ")")) {
         ps.setString(1, tenant.value());
         ps.executeQuery().close();
       }

@@ -1,0 +1,22 @@
+package io.carecontext.migrations;
+
+/**
+ * The tenant's lock between forgetting every research embedding and the writes of its chunks, a transaction
+ * advisory lock: the forgetting ({@code ResearchEmbeddings.forgetAll}, once per turning-on of research) holds it
+ * alone, every embedding worker batch that replaces chunks holds it shared, each before its first chunk lock.
+ * The forgetting updates every chunk that has a research embedding, in the table's order; a worker batch deletes
+ * a resource's chunks, then locks and updates its patient's. Without the lock the two met with their chunk locks
+ * taken in opposite orders and PostgreSQL aborted one of them (40P01): the research build failed, or the batch
+ * was counted a failure and put off. With it, the forgetting waits for the batches under way (their writes, never
+ * their model calls: taken after them), and batches that come after it wait for the forgetting.
+ *
+ * <p>{@link #KEY} is the key's SQL, bound with the tenant's id: the key the forgetting took alone before (one
+ * forgetting of the tenant at a time), so a process of the version before waits as this one does.
+ */
+public final class ResearchForgetLock {
+
+  /** The lock's key: one parameter, the tenant's id ({@link TenantId#value()}). */
+  public static final String KEY = "hashtext('carecontext-research-forget:' || ?)";
+
+  private ResearchForgetLock() {}
+}
