@@ -164,4 +164,20 @@ class HeldOutSetsTest {
     assertThat(f.found()).isGreaterThanOrEqualTo(33);
     assertThat(f.touched()).isLessThanOrEqualTo(1);
   }
+
+  /**
+   * Written before the forty-ninth session's rules (an EMS run report, a newborn nursery admission, a sleep study, an
+   * opioid treatment program note, an after visit summary, an occupational health visit) and not looked at while
+   * they were written.
+   */
+  @Test
+  void heldOutSetEight() throws IOException {
+    Figures f = measure("held-out-8.txt");
+    assertThat(f.identifiers()).isEqualTo(55);
+    assertThat(f.lookAlikes()).isEqualTo(40);
+    // measured 2026-12-07 when written, before any rule of the session: 29 of 55 found, 0 of 40 touched by the
+    // detectors. A guard against falling, not a target
+    assertThat(f.found()).isGreaterThanOrEqualTo(29);
+    assertThat(f.touched()).isZero();
+  }
 }
