@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +20,8 @@ class HeldOutSetsTest {
 
   record Marked(int start, int end, String text) {}
 
-  record Figures(int found, int identifiers, int touched, int lookAlikes, List<String> missed, List<String> hit) {}
+  record Figures(int found, int identifiers, int touched, int lookAlikes, List<String> missed, List<String> hit,
+                 int pipelineFound, int pipelineTouched, List<String> pipelineMissed) {}
 
   /** Loads a set: "⟦…⟧" an identifier, "⟪…⟫" a look-alike, "---" between notes, "#" a comment line. */
   static Figures measure(String resource) throws IOException {
@@ -33,8 +35,9 @@ class HeldOutSetsTest {
         body.append(line).append('\n');
       }
     }
-    int found = 0, identifiers = 0, touched = 0, lookAlikes = 0;
+    int found = 0, identifiers = 0, touched = 0, lookAlikes = 0, pipelineFound = 0, pipelineTouched = 0;
     List<String> missed = new ArrayList<>();
+    List<String> pipelineMissed = new ArrayList<>();
     List<String> hit = new ArrayList<>();
     for (String note : body.toString().split("\n---\n")) {
       StringBuilder plain = new StringBuilder();
@@ -57,19 +60,26 @@ class HeldOutSetsTest {
       }
       String text = plain.toString();
       List<Detectors.Span> spans = Detectors.find(text, KnownIdentifiers.empty());
+      boolean[] kept = keptByPipeline(text);
       for (Marked m : ids) {
         identifiers++;
         boolean all = true;
+        boolean gone = true;
         for (int p = m.start(); p < m.end(); p++) {
-          if (Character.isLetterOrDigit(text.charAt(p)) && !covered(spans, p)) {
-            all = false;
-            break;
+          if (Character.isLetterOrDigit(text.charAt(p))) {
+            all &= covered(spans, p);
+            gone &= !kept[p];
           }
         }
         if (all) {
           found++;
         } else {
           missed.add(m.text().replace('\n', ' '));
+        }
+        if (gone) {
+          pipelineFound++;
+        } else {
+          pipelineMissed.add(m.text().replace('\n', ' '));
         }
       }
       for (Marked m : looks) {
@@ -79,12 +89,85 @@ class HeldOutSetsTest {
           touched++;
           hit.add(m.text());
         }
+        for (int p = m.start(); p < m.end(); p++) {
+          if (Character.isLetterOrDigit(text.charAt(p)) && !kept[p]) {
+            pipelineTouched++;
+            break;
+          }
+        }
       }
     }
-    Figures f = new Figures(found, identifiers, touched, lookAlikes, missed, hit);
+    Figures f = new Figures(found, identifiers, touched, lookAlikes, missed, hit, pipelineFound, pipelineTouched,
+        pipelineMissed);
     System.out.println(resource + ": identifiers found " + found + " of " + identifiers + ", look-alikes touched "
         + touched + " of " + lookAlikes + "; missed " + missed + "; touched " + hit);
+    System.out.println(resource + " through Deidentifier: identifiers found " + pipelineFound + " of " + identifiers
+        + ", look-alikes touched " + pipelineTouched + " of " + lookAlikes + "; missed " + pipelineMissed);
     return f;
+  }
+
+  /**
+   * Which characters of a note the product's whole pipeline ({@link Deidentifier}: the detectors, then the Safe Harbor
+   * age and birth-year rules) leaves in its output. The output's words (runs of letters and digits) are aligned to the
+   * note's by their longest common subsequence; a note's letter or digit is kept when its word is aligned. A token
+   * ({@code [PERSON_1]}) is left out of the output's words, and a category ("aged 90 or older") shares no word with
+   * what it replaced, so what was replaced is not kept.
+   */
+  static boolean[] keptByPipeline(String text) {
+    String out = TOKEN.matcher(
+        Deidentifier.deidentify(List.of(text), KnownIdentifiers.empty(), DatePolicy.TOKEN, 0).texts().get(0))
+        .replaceAll(" ");
+    List<int[]> in = words(text);
+    List<int[]> ow = words(out);
+    int n = in.size();
+    int m = ow.size();
+    int[][] lcs = new int[n + 1][m + 1];
+    for (int i = n - 1; i >= 0; i--) {
+      for (int j = m - 1; j >= 0; j--) {
+        lcs[i][j] = same(text, in.get(i), out, ow.get(j)) ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+      }
+    }
+    boolean[] kept = new boolean[text.length()];
+    int i = 0;
+    int j = 0;
+    while (i < n && j < m) {
+      if (same(text, in.get(i), out, ow.get(j)) && lcs[i][j] == lcs[i + 1][j + 1] + 1) {
+        for (int p = in.get(i)[0]; p < in.get(i)[1]; p++) {
+          kept[p] = true;
+        }
+        i++;
+        j++;
+      } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
+        i++;
+      } else {
+        j++;
+      }
+    }
+    return kept;
+  }
+
+  /** A token of the output ("[PHONE_1]", "[S2_CITY_OR_NAME_3]"): its number is no word of the note. */
+  private static final Pattern TOKEN = Pattern.compile("\\[[A-Z][A-Z0-9_]*+\\]");
+
+  private static List<int[]> words(String s) {
+    List<int[]> w = new ArrayList<>();
+    int i = 0;
+    while (i < s.length()) {
+      if (Character.isLetterOrDigit(s.charAt(i))) {
+        int start = i;
+        while (i < s.length() && Character.isLetterOrDigit(s.charAt(i))) {
+          i++;
+        }
+        w.add(new int[] {start, i});
+      } else {
+        i++;
+      }
+    }
+    return w;
+  }
+
+  private static boolean same(String a, int[] wa, String b, int[] wb) {
+    return wa[1] - wa[0] == wb[1] - wb[0] && a.regionMatches(wa[0], b, wb[0], wa[1] - wa[0]);
   }
 
   private static boolean covered(List<Detectors.Span> spans, int p) {
