@@ -76,6 +76,21 @@ final class Dates {
       + "|oz|ounces?|puffs?|drops?|patch(?:es)?|vials?|amps?|x|times|power|reflexes|pulses|grade|scale|dilution|ratio|split"
       + "|teaspoons?|tablespoons?|servings?|bottles?|packs?|ppd|pack-years?|nights|days|weeks|months|hrs?|hours)\\b)";
 
+  /** A day of the month in words ("fourth", "twenty-first"), in any case. */
+  private static final String DAY_WORD = "(?i:(?:twenty|thirty)[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth"
+      + "|ninth)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth"
+      + "|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth)";
+  /**
+   * A holiday by its name, capitalized as a name is: each is one day of a year (or, as Easter, Thanksgiving and Labor
+   * Day, one day of a given year). "Christmas disease" (haemophilia B) and "Christmas factor" are no day.
+   */
+  private static final String HOLIDAY = "Christmas(?:[ \\t]+(?:Eve|Day|morning|night))?(?![ \\t]+(?i:disease|factor|tree"
+      + "|trees|lights?|card|cards|cactus))|Thanksgiving(?:[ \\t]+Day)?|New[ \\t]+Year['’]?s(?:[ \\t]+(?:Eve|Day))?"
+      + "|(?:Labor|Memorial|Veterans['’]?|Independence|Presidents['’]?|Columbus|Mother['’]s|Father['’]s|Valentine['’]?s"
+      + "|Boxing|Election|Martin[ \\t]+Luther[ \\t]+King(?:,?[ \\t]+Jr\\.?)?|MLK)[ \\t]+Day|Easter(?:[ \\t]+(?:Sunday"
+      + "|Monday))?|Good[ \\t]+Friday|Halloween|Juneteenth|Cinco[ \\t]+de[ \\t]+Mayo|(?:the[ \\t]+)?(?:Fourth|4th)[ \\t]+of"
+      + "[ \\t]+July|July[ \\t]+(?:4th|Fourth)";
+
   // ISO and US numeric dates were found before these forms were added, whether or not the day
   // exists (02/30/2023 is still someone's date, mistyped); the forms added for the review's
   // findings are dates only when the day exists: dotted and eight-digit numbers are often not dates.
@@ -143,9 +158,29 @@ final class Dates {
       // 3/4 before a word that says it is a visit ("3/4 f/u", "12/12 appt"): no dose or score is followed up
       form("(?=\\d{1,2}/\\d)(?<![\\w/.])(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]+(?i:f/u|fu|follow[- ]?up|visit|appt|appointment)"
           + "(?![\\w-]))", true),
+      // March the 3rd, 2026; March the 3rd (a held-out note's "Study date: March the 3rd, 2026" passed)
+      form("(?<!\\w)" + MONTH_NAMED + "\\s+the\\s+(?<d>\\d{1,2})(?i:st|nd|rd|th),?\\s+(?<y>\\d{4})\\b", true),
+      form("(?<!\\w)" + MONTH_NAMED + "\\s+the\\s+(?<d>\\d{1,2})(?i:st|nd|rd|th)\\b", true),
+      // the fourth of July, the 21st of March is above; a day in words before or after its month ("the fourth of
+      // July", "July fourth"): a day of the patient's year as a number is
+      form("(?<![\\w-])(?:(?i:the)\\s+)?(?<w>" + DAY_WORD + ")\\s+of\\s+" + MONTH_WORD + "(?!\\w)", true),
+      // (not "May": "May first try ice" is a verb's)
+      form("(?<!\\w)(?!May\\b|MAY\\b)" + MONTH_WORD + "\\s+(?<w>" + DAY_WORD + ")(?![\\w-])", true),
+      // a holiday, and a day told from one ("on Christmas Eve", "last Thanksgiving", "the day before Labor Day",
+      // "the Monday after New Year's"): each names a day of the patient's year as its date would
+      form("(?<!\\w)(?:(?i:(?:the\\s+)?(?:day|night|morning|evening|afternoon|week|weekend|monday|tuesday|wednesday"
+          + "|thursday|friday|saturday|sunday)\\s+(?:before|after|of)|last|this\\s+past|next|this\\s+coming)\\s+)?"
+          + "(?<w>" + HOLIDAY + ")(?![\\w'’])", true),
       // 12/12 after a person's token in an answer ("[PROVIDER_1] 12/12"), as after the name in a source
       form("(?=\\d{1,2}/\\d)(?<=(?:PATIENT|PROVIDER|PERSON)_\\d{1,4}\\],?[ \\t])(?<m>\\d{1,2})/(?<d>\\d{1,2})"
           + NOT_AN_AMOUNT, true));
+
+  /**
+   * A weekday before a date that begins with its month's name ("Tuesday, January 12", "Mon, Jan. 5th" passed held-out
+   * set 8 as "Tuesday, [DATE]"): the day's name is an element of the date, and with the day it tells the year.
+   */
+  private static final Pattern WEEKDAY_BEFORE = Pattern.compile("(?<![\\w'’])(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun"
+      + "|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\.?,?[ \\t]{1,2}$");
 
   /** A day and month right after a name ends at {@code at}: "Dr Ortiz 12/12", "Ortiz, 3/4 f/u". */
   private static final Pattern DAY_AFTER_NAME = Pattern.compile(",?[ \\t]+(?<m>\\d{1,2})/(?<d>\\d{1,2})" + NOT_AN_AMOUNT);
@@ -191,7 +226,9 @@ final class Dates {
     int end = -1;
     for (Found d : all) {
       if (d.start() >= end) {
-        out.add(d);
+        // only before a month's name: "Tuesday 2/13", "Mon., 3/4" keep their weekday, the cue that made them dates
+        Matcher wd = WEEKDAY_BEFORE.matcher(text).region(Math.max(end, Math.max(0, d.start() - 14)), d.start());
+        out.add(Character.isLetter(text.charAt(d.start())) && wd.find() ? new Found(wd.start(), d.end(), d.date(), d.year(), d.time()) : d);
         end = d.end();
       }
     }
@@ -229,7 +266,7 @@ final class Dates {
   }
 
   private static Optional<Found> read(Form f, Matcher m) {
-    if (f.groups().contains("wd")) {
+    if (f.groups().contains("wd") || f.groups().contains("w")) {
       return Optional.of(new Found(m.start(), m.end(), null, Found.NO_YEAR, ""));
     }
     if (!f.groups().contains("y") && !f.groups().contains("m") && !f.groups().contains("mon")) {

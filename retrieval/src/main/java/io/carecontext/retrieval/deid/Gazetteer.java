@@ -106,14 +106,17 @@ final class Gazetteer {
     return b.toString();
   }
 
-  /** One word's part of a key; plain ASCII (nearly every word) without the Unicode normalizer. */
+  /**
+   * One word's part of a key; plain ASCII (nearly every word) without the Unicode normalizer. The ʻokina is left out,
+   * as the gazetteer writes Hawaiian names ("Kāneʻohe" is Kaneohe).
+   */
   private static String keyWord(String w) {
     boolean ascii = true;
     for (int i = 0; i < w.length() && ascii; i++) {
       ascii = w.charAt(i) < 128;
     }
     String k = ascii ? w.toLowerCase(Locale.ROOT) : Normalizer.normalize(w, Normalizer.Form.NFD).replaceAll("\\p{M}", "")
-        .replace('’', '\'').replace('‘', '\'').toLowerCase(Locale.ROOT);
+        .replace('’', '\'').replace('‘', '\'').replace("ʻ", "").replace("ʼ", "").toLowerCase(Locale.ROOT);
     return switch (k) {
       case "saint" -> "st";
       case "fort" -> "ft";
