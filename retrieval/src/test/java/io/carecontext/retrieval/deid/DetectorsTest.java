@@ -1312,12 +1312,9 @@ class DetectorsTest {
         + " Day. INR check the Monday after New Year's. Fell on Memorial Day weekend.", none))
         .isEqualTo("Dispatched on [DATE] 21:42. Brother died [DATE]. Injured [DATE]. INR check [DATE]. Fell on [DATE]"
             + " weekend.");
-    for (String kept : List.of("Christmas disease (hemophilia B), Christmas factor assay.", "Easter egg hunt planned?",
-        "Thanksgiving is hard for him since the divorce.")) {
-      // a holiday alone in a sentence about the season is a date still ("Thanksgiving is hard"), which costs a word of
-      // the model's and no PHI; only Christmas disease and factor are kept as the eponym they are
-      assertThat(marked(kept, none)).as(kept).doesNotContain("[DATE] disease").doesNotContain("[DATE] factor");
-    }
+    // the eponym stays; a holiday alone in a sentence about the season is a date still ("Thanksgiving is hard for
+    // him"), which costs the model a word and no PHI
+    assertThat(marked("Thanksgiving is hard for him.", none)).isEqualTo("[DATE] is hard for him.");
     assertThat(marked("Christmas disease (hemophilia B), Christmas factor assay.", none))
         .isEqualTo("Christmas disease (hemophilia B), Christmas factor assay.");
   }
