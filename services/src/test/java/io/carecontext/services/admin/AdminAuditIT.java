@@ -304,6 +304,20 @@ class AdminAuditIT {
   }
 
   /**
+   * A tenant key refused the operator's list of offboardings is recorded under that route: the row said
+   * {@code /admin/{id}}, as for a mistyped path, so a reviewer could not tell which operator route it tried.
+   */
+  @Test
+  void aTenantKeyRefusedTheOffboardingsIsRecordedUnderTheirRoute() throws SQLException {
+    String taKey = tenantAdmin.split("_")[1];
+    List<String> before = trail();
+    assertThat(app.call("GET", "/admin/offboardings", tenantAdmin, null).statusCode()).isEqualTo(403);
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly("admin-request denied role_not_allowed ta-1 "
+        + taKey + " {\"route\":\"/admin/offboardings\",\"method\":\"GET\"}");
+  }
+
+  /**
    * A tenant admin's list of parked ingest items names each resource by its id, which may be an MRN:
    * a read that lists any item is recorded (ingest-parked-read) with the resources it named; an empty
    * list reads nothing and leaves no row, and the operator's key, which sees types only, leaves none.

@@ -20,6 +20,8 @@ class AuthenticationFilterTest {
       "/health/readiness, /health/readiness",
       // the scrape of serve and worker (it was logged as /{id})
       "/metrics, /metrics",
+      // the operator's list of offboardings (a tenant key's refused read was recorded as /admin/{id})
+      "/admin/offboardings, /admin/offboardings",
       // Mistyped paths (404s are logged too): only the API's own words, the tenant and R4 types stay.
       "/v1/acme/Patients/MRN-0042/context, /v1/acme/{id}/{id}/context",
       "/v1/acme/patient/Jane Doe, /v1/acme/{id}/{id}",
