@@ -13,12 +13,15 @@ import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.http.HttpRequest;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -156,12 +159,26 @@ public class IngestStatusController {
 
   @Post("/parked/retry")
   public Map<String, Object> retry(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
-                                   HttpRequest<?> request) {
+                                   HttpRequest<?> request,
+                                   @Parameter(hidden = true) @Nullable @Body byte[] raw) { // no body: see noBody
     TenantId t = active(attempts.requireTenantAdmin(caller, tenant, AuditEntry.INGEST_PARKED_RETRY, request));
+    if (!noBody(raw)) {
+      // The retry takes every parked item of the tenant and no choice: a body naming some
+      // ({"resources":[…]}) was ignored and every item requeued, answered 200 as if it had applied.
+      // Never quoted: it is the caller's text, and may name a patient's resource.
+      throw ApiException.badRequest("this endpoint takes no body: it requeues every parked resource of the tenant "
+          + "(GET /admin/tenants/{tenant}/ingest/parked lists them); send the POST without a body, or with {}");
+    }
     // who sent the parked items to the worker again, recorded first (no change without its row)
     audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
         AuditEntry.INGEST_PARKED_RETRY, AuditEntry.Decision.ALLOWED, "parked_requeued"));
     return Map.of("requeued", worker.retryParked(t));
+  }
+
+  /** Whether {@code raw} is no body: none, only whitespace, or an empty JSON object ({@code {}}), which some clients always send. */
+  static boolean noBody(@Nullable byte[] raw) {
+    String sent = raw == null ? "" : new String(raw, java.nio.charset.StandardCharsets.UTF_8).replaceAll("\\s", "");
+    return sent.isEmpty() || "{}".equals(sent);
   }
 
   /** {@code t}, the tenant the caller was admitted to ({@link AdminAttempts}; the operator may name any), if it is active. */

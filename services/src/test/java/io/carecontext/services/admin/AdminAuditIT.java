@@ -350,6 +350,48 @@ class AdminAuditIT {
   }
 
   /**
+   * The retry of parked items takes no body: it requeues every parked item of the tenant. A body that
+   * named some of them was ignored and every item requeued, answered 200 as if it had applied; it is a
+   * 400 that quotes none of it, and nothing is requeued or recorded as requeued.
+   */
+  @Test
+  void aRetryOfParkedItemsRefusesABodyAndRequeuesNothing() throws SQLException {
+    String requeued = "ingest-parked-retry allowed parked_requeued ta-1 ";
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO tenant_keyed.outbox (resource_type, resource_id, version_id, operation, attempts, "
+          + "parked_at, last_error) VALUES ('Observation', 'mrn-0077-obs', 1, 'index', 5, now(), 'IllegalStateException')");
+    }
+    try {
+      long before = trail().stream().filter(r -> r.startsWith(requeued)).count();
+      for (String body : new String[] {"{\"resources\":[\"Observation/mrn-0077-obs\"]}", "[]", "Smith, John"}) {
+        HttpResponse<String> r = app.call("POST", "/admin/tenants/keyed/ingest/parked/retry", tenantAdmin, body);
+        assertThat(r.statusCode()).as(body + ": " + r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("this endpoint takes no body").doesNotContain("mrn-0077").doesNotContain("Smith");
+      }
+      assertThat(parkedCount("mrn-0077-obs")).isEqualTo(1);
+      assertThat(trail().stream().filter(r -> r.startsWith(requeued)).count()).isEqualTo(before);
+      // an empty object, which some clients send on every POST, is no body
+      HttpResponse<String> retried = app.call("POST", "/admin/tenants/keyed/ingest/parked/retry", tenantAdmin, " { } ");
+      assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+      assertThat(retried.body()).isEqualTo("{\"requeued\":1}");
+      assertThat(parkedCount("mrn-0077-obs")).isZero();
+    } finally {
+      try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+        st.execute("DELETE FROM tenant_keyed.outbox WHERE resource_id = 'mrn-0077-obs'");
+      }
+    }
+  }
+
+  private static long parkedCount(String resourceId) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_keyed.outbox WHERE parked_at IS NOT NULL "
+            + "AND resource_id = '" + resourceId + "'")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /**
    * A key that authentication refuses — revoked, expired, or with a secret that is not its own — is
    * answered 401 as before, and the attempt is recorded in the key's tenant: before, it left nothing
    * but an access-log line without tenant or principal, so a revoked (perhaps stolen) key used on a
