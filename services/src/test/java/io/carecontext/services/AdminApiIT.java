@@ -404,7 +404,12 @@ class AdminApiIT {
             "the request is malformed"},
         {"POST", "/admin/tenants", "{\"id\":\"acme3\",\"name\":\"A3\"} trailing", "the request is malformed"},
         {"PATCH", "/admin/tenants/bravo", "{\"name\":\"Bravo\"} {\"settings\":{\"consentMode\":\"opt-out\"}}",
-            "the request is malformed"}}) {
+            "the request is malformed"},
+        // sound JSON past the parser's depth said only "the request is malformed": there was no syntax to fix
+        {"PATCH", "/admin/tenants/bravo", "{\"settings\":{\"rolePolicies\":" + "{\"a\":".repeat(1200) + "1"
+            + "}".repeat(1200) + "}}", "the body nests objects and arrays deeper than 1000 levels"},
+        {"POST", "/admin/tenants/bravo/keys", "{\"principal\":\"p\",\"roles\":" + "[".repeat(3000) + "]".repeat(3000)
+            + "}", "the body nests objects and arrays deeper than 1000 levels"}}) {
       HttpResponse<String> r = app.call(bad[0], bad[1], app.adminKey(), bad[2]);
       assertThat(r.statusCode()).as(bad[2]).isEqualTo(400);
       assertThat(r.body()).as(bad[2]).contains("\"error\":\"bad_request\"").contains(bad[3]);

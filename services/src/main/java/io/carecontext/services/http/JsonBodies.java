@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.type.Argument;
 import io.micronaut.json.JsonMapper;
@@ -37,6 +38,12 @@ public final class JsonBodies {
     try {
       value = json.readValue(body, Argument.of(type));
     } catch (IOException e) {
+      // sound JSON past a limit of the parser (nested deeper than 1,000 levels, a number of more than
+      // 1,000 digits) was answered "not valid JSON" or "malformed": the caller had no syntax to fix
+      String limit = pastParserLimit(body);
+      if (limit != null) {
+        throw new BodyFault(limit);
+      }
       // Serde refuses a member named twice at the top of some bodies with a message of its own, which the
       // callers answered "not valid JSON": the caller is told what is wrong with a body that is sound JSON
       if (namesAMemberTwice(body)) {
@@ -67,6 +74,35 @@ public final class JsonBodies {
     public String fault() {
       return getOriginalMessage();
     }
+  }
+
+  /**
+   * What limit of the JSON parser {@code body} is past, as a fault for a 400 (naming the limit, never
+   * the value), or null when it is within them all.
+   */
+  static @Nullable String pastParserLimit(byte[] body) throws IOException {
+    try (JsonParser p = FACTORY.createParser(body)) {
+      while (p.nextToken() != null) {
+        // every token, to the end: a limit met anywhere
+      }
+      return null;
+    } catch (StreamConstraintsException e) {
+      return overLimit(e);
+    } catch (JsonProcessingException e) {
+      return null;
+    }
+  }
+
+  private static String overLimit(StreamConstraintsException e) {
+    String m = String.valueOf(e.getOriginalMessage());
+    return "the body " + (m.startsWith("Document nesting depth") ? "nests objects and arrays deeper than "
+        + FACTORY.streamReadConstraints().getMaxNestingDepth() + " levels"
+        : m.startsWith("Number value length") ? "holds a number written with more than "
+            + FACTORY.streamReadConstraints().getMaxNumberLength() + " characters"
+        : m.startsWith("String value length") ? "holds a string longer than "
+            + FACTORY.streamReadConstraints().getMaxStringLength() + " characters"
+        : "is past a limit of the JSON parser (nesting, or the length of a number, string or name)")
+        + ", which no field of it needs";
   }
 
   /** Sound JSON (one value, whatever follows it) of which an object names a member twice. */
@@ -105,6 +141,8 @@ public final class JsonBodies {
         if (p.nextToken() != null) {
           p.skipChildren();
         }
+      } catch (StreamConstraintsException e) {
+        fault = overLimit(e); // the mapper read it (a map's depth is its own), the parser did not
       } catch (JsonProcessingException e) {
         fault = MEMBER_TWICE; // the value parsed: the one fault left in it
       }

@@ -1104,7 +1104,11 @@ class ContextApiIT {
         {"zq-m12", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\"} {\"maxResults\":3}",
             "the body has content after its JSON value: send a JSON object with the fields query", "body_malformed"},
         {"zq-m14", "{\"query\":\"chest pain\",\"query\":\"Jane Doe\",\"purposeOfUse\":\"TREAT\"}",
-            "an object in the body names a member twice: send a JSON object with the fields query", "body_malformed"}};
+            "an object in the body names a member twice: send a JSON object with the fields query", "body_malformed"},
+        // sound JSON past the parser's depth was "not valid JSON": the caller had no syntax to fix
+        {"zq-m15", "{\"query\":" + "[".repeat(1500) + "]".repeat(1500) + ",\"purposeOfUse\":\"TREAT\"}",
+            "the body nests objects and arrays deeper than 1000 levels, which no field of it needs: send a JSON object "
+                + "with the fields query", "body_malformed"}};
     for (String[] c : refused) {
       HttpResponse<String> r = context(dr, "ward", c[0], c[1]);
       assertThat(r.statusCode()).as(c[1]).isEqualTo(400);
