@@ -8,12 +8,12 @@ import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.admin.AdminAttempts;
 import io.carecontext.services.auth.Caller;
+import io.carecontext.services.http.ApiException;
 import io.carecontext.services.tenancy.ResearchIndexBuilds;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
-import io.carecontext.services.http.ApiException;
-import io.micronaut.http.HttpRequest;
 import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
@@ -21,8 +21,9 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.RequestAttribute;
 import io.micronaut.scheduling.TaskExecutors;
-import io.swagger.v3.oas.annotations.Parameter;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.swagger.v3.oas.annotations.Parameter;
+import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.LinkedHashMap;
@@ -177,7 +178,7 @@ public class IngestStatusController {
 
   /** Whether {@code raw} is no body: none, only whitespace, or an empty JSON object ({@code {}}), which some clients always send. */
   static boolean noBody(@Nullable byte[] raw) {
-    String sent = raw == null ? "" : new String(raw, java.nio.charset.StandardCharsets.UTF_8).replaceAll("\\s", "");
+    String sent = raw == null ? "" : new String(raw, StandardCharsets.UTF_8).replaceAll("\\s", "");
     return sent.isEmpty() || "{}".equals(sent);
   }
 
