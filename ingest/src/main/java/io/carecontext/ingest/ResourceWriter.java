@@ -8,6 +8,7 @@ import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.PatientCompartment;
 import io.carecontext.migrations.Aad;
+import io.carecontext.migrations.ResearchForgetLock;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.crypto.TenantCipher;
 import java.nio.charset.StandardCharsets;
@@ -129,7 +130,7 @@ final class ResourceWriter {
       // The earlier versions' queue rows first (stale now): a worker embedding one of them would commit
       // its chunks after this delete (see delete()).
       execute("DELETE FROM outbox WHERE resource_type = ? AND resource_id = ?", type, id);
-      execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
+      deleteChunks(type, id);
     }
     enqueue(type, id, version, "index");
     replaceSideTables(resource, type, id);
@@ -188,10 +189,32 @@ final class ResourceWriter {
     // first, and a worker embedding at that moment committed its chunks after them: the deleted
     // resource's text was served for good.
     execute("DELETE FROM outbox WHERE resource_type = ? AND resource_id = ?", type, id);
-    execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
+    deleteChunks(type, id);
     clearSideTables(type, id);
     return Optional.of(recorded(new WriteOutcome(type, id, version, now, WriteOutcome.Status.DELETED, current.patientId)));
   }
+
+  /**
+   * Deletes the resource's chunks. The transaction's first deletion takes the tenant's research forgetting lock
+   * shared ({@link ResearchForgetLock}) before its first chunk lock, in the same statement (an initial plan, run
+   * once before the scan): turning research on forgets every research embedding, updating every chunk that has
+   * one in the table's order, while a write of several resources (a transaction Bundle, an {@code $import} batch)
+   * deletes their chunks resource by resource. The two met with their chunk locks taken in opposite orders, and
+   * PostgreSQL aborted one of them (40P01): turning research on failed, or the write ran again a deadlock timeout
+   * later. Now the forgetting waits for the writes under way, and the writes after it for the forgetting.
+   */
+  private void deleteChunks(String type, String id) throws SQLException {
+    if (holdsResearchForgetLock) {
+      execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ?", type, id);
+      return;
+    }
+    execute("DELETE FROM chunks WHERE resource_type = ? AND resource_id = ? AND (SELECT pg_advisory_xact_lock_shared("
+        + ResearchForgetLock.KEY + ")) IS NOT NULL", type, id, tenant.value());
+    holdsResearchForgetLock = true;
+  }
+
+  /** Whether this transaction holds the research forgetting lock (shared), taken by its first {@link #deleteChunks}. */
+  private boolean holdsResearchForgetLock;
 
   private WriteOutcome recorded(WriteOutcome o) {
     outcomes.add(o);

@@ -134,6 +134,73 @@ class ResearchForgettingIT {
     assertThat(superuserLong("SELECT forgotten FROM tenant_forgetting.research_build")).isEqualTo(generation);
   }
 
+  /**
+   * A FHIR write that removes chunks (a transaction Bundle deleting two results) while research is turned on
+   * again. The Bundle deletes the chunk the forgetting reads last, then waits for the other result's row (a
+   * moment's lock of another write); the forgetting, which updates every chunk that has a research embedding in
+   * the table's order, takes the first and waits for the Bundle's. The Bundle goes on to delete the first result's
+   * chunk, held by the forgetting: without the forgetting lock the two wait for each other, and PostgreSQL
+   * aborts the one that waited first, the forgetting (40P01: turning research on failed, the build did not run;
+   * the Bundle, when it is the one aborted, runs again a deadlock timeout later). Now the Bundle's first chunk
+   * deletion holds the lock shared, the forgetting waits for the Bundle, and both end.
+   */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void forgettingEverythingWhileABundleDeletesChunksEndsBothWithoutADeadlock() throws Exception {
+    TenantId writes = platform.tenant("forgetwrites");
+    FhirWriter writesFeed = new FhirWriter(platform.issueKey(writes, "feed", List.of("ehr-integration"), null)
+        .present(PolicySettings.ingest()), WriteAudit.NONE);
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    EmbeddingWorker worker = new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(writes), 64);
+    for (String id : List.of("o-a", "o-b")) {
+      store.put(writes, writesFeed, Fhir.parseResource("""
+          {"resourceType":"Observation","id":"%s","status":"final",
+           "code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c"}]},
+           "subject":{"reference":"Patient/p-1"},"valueQuantity":{"value":6.1,"unit":"%%"}}""".formatted(id)));
+    }
+    worker.drain(writes);
+    ResearchEmbeddings embeddings = new ResearchEmbeddings(platform.tx, platform.keys);
+    embeddings.turnOn(writes);
+    embeddings.forgetAll(writes);
+    platform.provisioner.researchIndex(writes, true);
+    superuser("UPDATE tenant_forgetwrites.chunks SET research_embedding = embedding");
+    // the results in the order the forgetting reads their chunks (the table's)
+    String[] order = superuserString("SELECT string_agg(resource_id, ',' ORDER BY ctid) FROM tenant_forgetwrites.chunks "
+        + "WHERE research_embedding IS NOT NULL").split(",");
+    assertThat(order).as("one chunk each").containsExactlyInAnyOrder("o-a", "o-b");
+    long generation = embeddings.turnOn(writes);
+
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (Connection otherWrite = TestPostgres.superuser(platform.config)) {
+      otherWrite.setAutoCommit(false);
+      try (Statement st = otherWrite.createStatement()) {
+        st.executeQuery("SELECT 1 FROM tenant_forgetwrites.resources WHERE resource_type = 'Observation' "
+            + "AND resource_id = '" + order[0] + "' FOR UPDATE").close();
+      }
+      Future<org.hl7.fhir.r4.model.Bundle> bundle = pool.submit(() -> store.transaction(writes, writesFeed,
+          (org.hl7.fhir.r4.model.Bundle) Fhir.parseResource("""
+              {"resourceType":"Bundle","type":"transaction","entry":[
+                {"request":{"method":"DELETE","url":"Observation/%s"}},
+                {"request":{"method":"DELETE","url":"Observation/%s"}}]}""".formatted(order[1], order[0]))));
+      awaitLockWaits(1, bundle); // the Bundle has deleted the last chunk and waits for the first result's row
+      assertThat(superuserLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+          + "AND wait_event = 'transactionid' AND datname = current_database()")).as("waiting for the row").isOne();
+      Future<Integer> forgetting = pool.submit(() -> embeddings.forgetAll(writes));
+      awaitLockWaits(2, forgetting); // the forgetting waits too (for the Bundle's chunk, or for its lock)
+      assertThat(bundle.isDone() || forgetting.isDone()).as("both under way, both waiting").isFalse();
+      otherWrite.rollback();
+
+      // no 40P01; the Bundle's deletions went first, so no research embedding was left to forget
+      assertThat(forgetting.get()).isZero();
+      assertThat(bundle.get().getEntry()).extracting(e -> e.getResponse().getStatus())
+          .as("both deletions stored").containsExactly("204 No Content", "204 No Content");
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(superuserLong("SELECT count(*) FROM tenant_forgetwrites.chunks")).as("both results' chunks gone").isZero();
+    assertThat(superuserLong("SELECT forgotten FROM tenant_forgetwrites.research_build")).isEqualTo(generation);
+  }
+
   /** Until {@code n} sessions wait for a lock (or the task ends, which the assertions after then judge). */
   static void awaitLockWaits(int n, Future<?> task) throws SQLException, InterruptedException {
     while (!task.isDone() && superuserLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
@@ -147,6 +214,14 @@ class ResearchForgettingIT {
          ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
+    }
+  }
+
+  static String superuserString(String sql) throws SQLException {
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
     }
   }
 
