@@ -223,6 +223,19 @@ class DataMigrationsIT {
   }
 
   /**
+   * Tenant migration 70: where research is on, the work list's index is made again over (model, chunk_id), the
+   * order the research build reads it in (ResearchEmbeddings.WORK_LIST), with the same predicate; by an owner that
+   * is not a superuser. A tenant with research off still has none.
+   */
+  @Test
+  void theResearchWorkListIndexIsMadeAgainInTheModelsOrderWhereResearchIsOn() throws SQLException {
+    String index = "SELECT indexdef FROM pg_indexes WHERE schemaname = '%s' AND indexname = 'chunks_research_pending_idx'";
+    assertThat(rows(before63, index.formatted(before63.schemaName()))).singleElement().asString()
+        .contains("(model, chunk_id)").contains("WHERE (research_embedding IS NULL)");
+    assertThat(rows(tenant, index.formatted(tenant.schemaName()))).isEmpty();
+  }
+
+  /**
    * Tenant migration 69: a generation is completed only after its research embeddings were forgotten. A tenant whose
    * build had completed keeps answering (its completed generation recorded as forgotten, by an owner that is not a
    * superuser, under forced row-level security); one that had research off has nothing recorded.
