@@ -208,8 +208,11 @@ public final class TenantProvisioner {
           return;
         }
         // read under the lock: another process's build of them has ended, failed or not
-        if (invalidIndex(c, tenant, RESEARCH_PENDING_INDEX)) {
-          st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + pending); // left behind by a failed build
+        if (invalidIndex(c, tenant, RESEARCH_PENDING_INDEX) || workListOfOneColumn(c, tenant)) {
+          // left behind by a failed build, or made over chunk_id alone by a process of before tenant migration 70
+          // (research turned on by it during a rolling upgrade, after this version's migration ran): the work
+          // list would sort every pending chunk for each batch
+          st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + pending);
         }
         if (invalidIndex(c, tenant, "chunks_embedding_hnsw")) {
           st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left behind by a failed build
@@ -303,6 +306,20 @@ public final class TenantProvisioner {
         WHERE n.nspname = ? AND x.relname = ? AND p.index_relid IS NULL""")) {
       ps.setString(1, tenant.schemaName());
       ps.setString(2, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** Whether the tenant's work-list index is of the shape before tenant migration 70: over chunk_id alone. */
+  private static boolean workListOfOneColumn(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT i.indnkeyatts = 1 FROM pg_class x JOIN pg_namespace n ON n.oid = x.relnamespace
+        JOIN pg_index i ON i.indexrelid = x.oid LEFT JOIN pg_stat_progress_create_index p ON p.index_relid = x.oid
+        WHERE n.nspname = ? AND x.relname = ? AND p.index_relid IS NULL""")) {
+      ps.setString(1, tenant.schemaName());
+      ps.setString(2, RESEARCH_PENDING_INDEX);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() && rs.getBoolean(1);
       }

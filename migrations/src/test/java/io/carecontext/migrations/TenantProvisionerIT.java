@@ -104,6 +104,30 @@ class TenantProvisionerIT {
     assertThat(platform.provisioner.researchIndexState(indexed).state()).isEqualTo("ready");
   }
 
+  /**
+   * A process of before tenant migration 70 that turned research on during a rolling upgrade, after this
+   * version's migration ran, made the work list's index over chunk_id alone; the next turning-on by this
+   * version makes it again over (model, chunk_id), which the work list's statement needs not to sort.
+   */
+  @Test
+  void aWorkListIndexOfTheOlderShapeIsMadeAgain() throws SQLException {
+    TenantId t = TenantId.of("older_index");
+    platform.provisioner.provision(t, "Older index");
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
+      st.execute("UPDATE tenant_older_index.research_build SET enabled = true, generation = generation + 1");
+      st.execute("CREATE INDEX chunks_research_pending_idx ON tenant_older_index.chunks (chunk_id) "
+          + "WHERE research_embedding IS NULL");
+    }
+    platform.provisioner.researchIndex(t, true);
+    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT indexdef FROM pg_indexes WHERE schemaname = 'tenant_older_index' "
+             + "AND indexname = 'chunks_research_pending_idx'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).contains("(model, chunk_id)").contains("WHERE (research_embedding IS NULL)");
+    }
+    assertThat(platform.provisioner.researchIndexState(t).state()).isEqualTo("ready");
+  }
+
   @Test
   void tenantsProvisionedAndDeletedAtTheSameTimeAllSucceed() throws Exception {
     // Each call held an owner connection while it waited for its tenant's lock, and the one that
