@@ -10,8 +10,10 @@
 -- (ResearchEmbeddings.WORK_LIST), which only this index yields: a batch reads the new model's chunks alone,
 -- whatever the statistics say (0.1-2 ms). Its other readers (is any chunk pending, how many) read any part of it.
 -- Made again only where it exists (research on, tenant migration 68); TenantProvisioner.researchIndex makes it
--- so from now on. Dropping and creating an index of its own needs no more than ownership: no row is read or
--- written, so forced row-level security does not bind this.
+-- so from now on. Not CONCURRENTLY (a migration runs in a transaction): on a tenant with research on, the build
+-- holds off writes to its chunks for one scan of them, once, at the first start of this version. Dropping and
+-- creating an index of its own needs no more than ownership: no row is read or written, so forced row-level
+-- security does not bind this.
 DO $$
 BEGIN
   IF to_regclass('${tenant_schema}.chunks_research_pending_idx') IS NOT NULL THEN

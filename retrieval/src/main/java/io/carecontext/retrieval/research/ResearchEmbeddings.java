@@ -292,21 +292,6 @@ public final class ResearchEmbeddings {
   }
 
   /**
-   * Forgets the research embeddings of these patients, to be made again with their known identifiers
-   * as they are now (a RelatedPerson or a Patient's new name arrived after their notes were embedded).
-   * Returns how many chunks wait again.
-   */
-  public int forget(TenantId tenant, Set<String> patientIds) {
-    return tx.run(tenant, PolicySettings.ingest(), c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE chunks SET research_embedding = NULL WHERE patient_id = ANY (?) AND research_embedding IS NOT NULL")) {
-        ps.setArray(1, c.createArrayOf("text", patientIds.toArray()));
-        return ps.executeUpdate();
-      }
-    });
-  }
-
-  /**
    * Forgets every research embedding of the tenant, once per turning-on of research (its generation, tenant
    * migration 66): the build started by turning research on makes them all again, with the patients'
    * identifiers and the detectors as they are now (off and on again is how an operator remakes them after a
