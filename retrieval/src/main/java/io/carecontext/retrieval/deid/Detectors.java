@@ -351,7 +351,7 @@ final class Detectors {
       // ("Sister, Breast cancer") has no possessive before
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:" + RELATION + "|emergency contact|next of kin))"
           + "\\s+(?i:named\\s+|is\\s+)?" + NOT_A_RELATIVES_NAME + "(?<v>(?>" + NAME_AFTER_CUE + "))" + NOT_AN_EPONYMS_WORD),
-          Detectors::notAFamilyHistorysCondition),
+          Detectors::aRelativesName),
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:her|his|their|pt'?s|patient'?s)\\s+(?:" + RELATION + "))"
           + ",\\s*" + NOT_A_RELATIVES_NAME + "(?<v>" + NAME_AFTER_CUE + ")"), Detectors::notAFamilyHistorysCondition),
       // a relative's name in parentheses after the relation ("granddaughter (Emily) visits")
@@ -432,8 +432,10 @@ final class Detectors {
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![\\p{L}'’.-])" + TITLE + "[ \\t]++" + NOT_A_TITLES_NAME + "(?<v>(?>"
           + NAME_AFTER_CUE + ")|(?<!(?i:sister|brother|father)[ \\t]{1,8})\\p{Lu}{2}[\\p{Lu}'’-]{2,30}+(?<=\\p{Lu})"
           + "(?![\\p{L}\\d'’-]))" + NOT_AN_EPONYMS_WORD), TITLE_GATE, Detectors::notAFamilyHistorysConditionAfterATitle),
+      // not a service, a unit or a device before a clinician's letters ("Wound Care, RN", "Triage, RN", "Pain Management,
+      // MD", "Foley, RN removed" became "[PERSON_1], RN"): see notAServiceBeforeACredential
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![A-Za-z.'’-])(?<v>" + PERSON + "|[A-Z]\\.\\s?[A-Z][a-zA-Z'’-]+)"
-          + ",\\s*(?:" + DEGREE + "|PA|RN)\\b")),
+          + ",\\s*(?:" + DEGREE + "|PA|RN)\\b"), Detectors::notAServiceBeforeACredential),
       // a street line of any address, known or not: a number, up to three capitalized words, a street type
       // with a direction before the name ("45 W. Pembroke Ave" passed: "W." is no capitalized word)
       // A numbered street ("55 W 4th St") and the unit after the street ("Apt 3B", ", Unit 12", "Suite 200",
@@ -457,7 +459,7 @@ final class Detectors {
           + "(?:\\s+(?:nights|days|evenings|weekends|overnights|part[- ]time|full[- ]time|(?:1st|2nd|3rd|first|second"
           + "|third|night|day|swing|late)\\s+shift))?"
           + "(?:\\s+as\\s+(?:an?\\s+)?[a-z]+(?:\\s+[a-z]+)?)?\\s+(?:at|for|by)(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?(?!No\\.\\s*#?\\d)[A-Z][\\w&'’-]*){0,4}"
-          + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER),
+          + "(?:(?<=\\b(?:Inc|Co|Corp|Ltd|Bros|Assn|Intl))\\.)?)"), EMPLOYER, null, Detectors::namesAWorkplace),
       // who a driver or a courier works for ("drives for Uber", "delivers for DoorDash"); not "drove by" or "drives at"
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\b(?:drives|drove|driving|delivers|delivered|delivering)"
           + "(?:\\s+(?:a\\s+)?(?:truck|bus|cab|taxi|van))?\\s+for(?:\\s+the)?)\\s+(?<v>[A-Z][\\w&'’-]*(?:\\s+(?:&\\s+)?"
@@ -642,6 +644,26 @@ final class Detectors {
    * "Kidney stones") is the condition; any other capitalised word is a name still, in the dictionary or not ("Dad
    * Oluwaseun", "sister Hortensia").
    */
+  /**
+   * A relative's name after the relation: not a family history's condition, and, on the line after a relation that ends
+   * its own ("Caregiver\nHome Safety evaluation done", "Son\nFall Risk reviewed"), words each a name's may be, not a
+   * heading's.
+   */
+  private static boolean aRelativesName(String text, int start, int end) {
+    int before = start;
+    while (before > 0 && Character.isWhitespace(text.charAt(before - 1)) && text.charAt(before - 1) != '\n') {
+      before--;
+    }
+    if (before > 0 && text.charAt(before - 1) == '\n') {
+      for (String w : text.substring(start, end).split("\\s+")) {
+        if (!roleNameWord(w)) {
+          return false;
+        }
+      }
+    }
+    return notAFamilyHistorysCondition(text, start, end);
+  }
+
   static boolean notAFamilyHistorysCondition(String text, int start, int end) {
     String[] words = text.substring(start, end).split("\\s+");
     for (String w : words) {
@@ -955,6 +977,78 @@ final class Detectors {
     }
   }
 
+  /**
+   * Words of a service, a unit, a shift or a device that a note writes before a clinician's letters: "Wound Care, RN",
+   * "Triage, RN", "Charge Nurse, RN notified", "Pain Management, MD", "Foley, RN removed" name no one.
+   */
+  static final Set<String> CARE_WORDS_BEFORE_CREDENTIAL = Set.of("foley", "catheter", "line", "picc", "port", "drain",
+      "vac", "ostomy", "tube", "iv", "charge", "float", "pool", "shift", "station", "desk", "staff", "unit", "floor",
+      "triage", "intake", "rapid", "response", "code", "sepsis", "infection", "control", "case", "management",
+      "manager", "utilization", "review", "documentation", "education", "educator", "coordinator", "supervisor",
+      "agency", "travel", "traveler", "per", "diem", "prn", "orthopedics", "ortho", "peds", "neonatal",
+      "labor", "delivery", "postpartum", "antepartum", "lactation", "hospice", "palliative", "dialysis", "infusion",
+      "telemetry", "tele", "cath", "procedural", "sedation", "anesthesia", "preop", "postop", "recovery", "clinic",
+      "nurse", "nurses", "nursing", "provider", "physician", "doctor", "resident", "fellow", "attending", "intern",
+      "consult", "consulting", "covering");
+
+  /**
+   * Whether a name before ", RN", ", PA" or a degree is a person's, not a service's or a device's (see
+   * {@link #CARE_WORDS_BEFORE_CREDENTIAL}): a given name first with a second word is one ("Kevin Foley, RN", "Jennifer
+   * Hand, RN"), and so is a name with an initial ("J. Foley, RN"); otherwise it is none when a word is of a device, a
+   * unit or a shift ("Foley", "Triage", "Charge Nurse", "Night Shift") or every word is of a service ("Wound Care",
+   * "Pain Management", "Home Health"), and "Rose Day, RN" stays a person.
+   */
+  private static boolean notAServiceBeforeACredential(String text, int start, int end) {
+    String value = text.substring(start, end);
+    String[] words = value.trim().split("\\s+");
+    if (value.indexOf('.') > 0 || words.length >= 2 && PersonNames.isGivenName(words[0])) {
+      return true;
+    }
+    boolean allService = true;
+    for (String word : words) {
+      String w = word.toLowerCase(Locale.ROOT).replace('’', '\'').replaceAll("'s$", "");
+      if (CARE_WORDS_BEFORE_CREDENTIAL.contains(w)) {
+        return false;
+      }
+      allService &= GENERIC.contains(w) || NOT_A_NAME.contains(w) || NOT_A_PLACE.contains(w)
+          || NOT_AN_INSTITUTIONS_WORD.contains(w);
+    }
+    return !allService;
+  }
+
+  /** Words of a workplace that names none ("works nights at the Hospital", "works days at Nursing Home"). */
+  static final Set<String> WORKPLACE_WORDS = Set.of("plant", "factory", "mill", "warehouse", "store", "shop",
+      "restaurant", "job", "jobs", "shift", "shifts", "site", "farm", "mine", "mines", "kitchen", "garage", "yard",
+      "nights", "days", "weekends", "overnights", "home", "hospital", "er", "icu", "clinic", "office");
+
+  /**
+   * Whether an employer after "works at" names one: some word of it is no word of a service, a unit or a workplace's
+   * kind ("the Hospital", "Nursing Home", "ICU", "Night Shift" name no employer; "Home Depot", "Mercy Hospital" do).
+   */
+  private static boolean namesAWorkplace(String text, int start, int end) {
+    for (String word : text.substring(start, end).split("[\\s&]+")) {
+      String w = word.toLowerCase(Locale.ROOT).replace('’', '\'').replaceAll("'s$", "");
+      if (!w.isEmpty() && !GENERIC.contains(w) && !NOT_A_PLACE.contains(w) && !NOT_A_NAME.contains(w)
+          && !WORKPLACE_WORDS.contains(w)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Verbs of an order or a plan that begin a sentence before a practice named by its kind ("Needs Family Dentistry
+   * referral", "Recommend Pediatric Dentistry follow-up", "Consider Orthodontics"): the verb is the sentence's, not
+   * the first word of a place's name, and the kind alone names none.
+   */
+  static final Set<String> ORDER_VERBS = Set.of("needs", "need", "needed", "recommend", "recommends", "recommended",
+      "consider", "considering", "obtain", "obtained", "schedule", "schedules", "order", "orders", "ordered", "arrange",
+      "arranged", "continue", "continues", "start", "started", "requires", "require", "required", "request", "requests",
+      "requested", "advise", "advised", "encourage", "encouraged", "encouraging", "decline", "declines", "declined",
+      "pending", "awaiting", "await", "establish", "establishing", "contact", "contacted", "notify", "notified", "place",
+      "placed", "wants", "prefers", "discuss", "discussed", "offer", "offered", "defer", "deferred", "resume", "resumed",
+      "try", "trial", "will", "may", "should", "must", "can", "could", "would", "please", "plan", "planned", "plans");
+
   /** Kinds of an institution beyond a hospital's, a clinic's or a school's; a state's name alone names none of them. */
   private static final String TOWN_WORD_FIRST = "[A-Z][a-z]{2,20}+";
   private static final String OTHER_INSTITUTION_KIND = "Home Care|Home Health(?: Care)?|Parish|Ministries|Services|Health";
@@ -1066,6 +1160,8 @@ final class Detectors {
       "neuro", "neurologic", "cognitive", "vocational", "trauma", "department", "dept", "division", "section", "service",
       "consult", "consults", "hospitalist", "adult", "academic", "resident", "residents", "attending", "discharged",
       "referred", "refer", "follow", "followup", "f/u",
+      // kinds of dental care ("Cosmetic Dentistry", "Restorative Dentistry" name no practice)
+      "cosmetic", "restorative", "orthodontic", "orthodontics", "dentistry", "implant", "implants",
       // words of a school's or a church's kind that name none ("High School", "Sunday School", "Catholic Church",
       // "Medical School", "Back School")
       "elementary", "middle", "high", "junior", "secondary", "grade", "grammar", "private", "charter", "boarding",
@@ -1094,7 +1190,7 @@ final class Detectors {
         String word = w.group().toLowerCase(Locale.ROOT).replace("’", "'");
         // a role's abbreviation before the first word of the name is the role's ("NP Pediatrics", "RN Hospice referral");
         // "Our" before "Lady", "Savior", "Redeemer" begins a church's name ("Our Lady of Lourdes Parish" lost its "Our")
-        if (start < 0 && (NOT_A_NAME.contains(word) || ROLE_ABBREVIATION_WORDS.contains(word))
+        if (start < 0 && (NOT_A_NAME.contains(word) || ROLE_ABBREVIATION_WORDS.contains(word) || ORDER_VERBS.contains(word))
             && !(word.equals("our") && OUR_NAMES.matcher(text).region(m.start() + w.end(), text.length()).lookingAt())) {
           skipped = w.start();
           continue;
