@@ -320,7 +320,8 @@ final class Detectors {
       // a Medicaid client's number ("MO HealthNet DCN 11849270" passed held-out set 8)
       new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("(?-i:DCN)|medicaid\\s++(?:client\\s++)?(?:id|#)", 5))),
       // an EMS run's number ("Incident 2026-118734", "PCR # 55812", "Run # 4471"): one patient's call
-      new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("incident(?:\\s*+(?:#|no\\.?|number))?|(?-i:PCR)(?:\\s*+#)?"
+      // (a patient care report's only with its number sign: "HIV-1 PCR 24000 copies/mL" is a viral load, no number)
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("incident(?:\\s*+(?:#|no\\.?|number))?|(?-i:PCR)\\s*+#"
           + "|run\\s*+(?:#|no\\.|number)", 5))),
       // a prescription's and a specimen's number ("Rx # 6543210", "Accession S24-12345", "Accession No. SP-25-004821"):
       // a number of one patient's order or specimen; "Rx 2 tabs" has no number sign and stays
@@ -336,7 +337,7 @@ final class Detectors {
       new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:(?:driver'?s?\\s++)?licen[cs]e|certificate|DEA|NPI"
           + "|(?-i:D/?L)|driver'?s?\\s++lic\\.?)(?:\\s*+(?:no\\.?|number|#))?(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?", 5))),
       new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)(?:\\s*+(?:id|no\\.?|number|#|sn|s/n))?"
-          + "|s/n|sn(?=\\s*+[:#])|(?-i:SN)(?=\\s++[A-Z0-9-]*\\d)", 5))),
+          + "|s/n|sn(?=\\s*+[:#])|(?-i:SN)(?=\\s++[A-Z0-9-]*\\d)(?!\\s++\\d{1,2}+[Ww]\\d{1,2}+\\b)", 5))),
       // a plate after its state's code ("License plate RI 7GH-221" passed: "RI" was taken for the value)
       new Rule(IdentifierClass.VEHICLE, Pattern.compile(labelled("VIN|(?:licen[cs]e\\s++)?plate(?:\\s*+(?:no\\.?|number|#))?"
           + "(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?"
@@ -1459,7 +1460,9 @@ final class Detectors {
       "check-up", "appointment", "appt", "rounds", "time", "age", "inc", "llc", "corp", "pc", "pllc", "ltd", "attn",
       "records", "billing", "pre", "post", "check", "result", "report", "note", "notes", "summary", "findings",
       // a road a place is told from ("south of Interstate 44", "west of Highway 60"), no town
-      "interstate", "highway", "hwy", "exit", "midline");
+      "interstate", "highway", "hwy", "exit", "midline",
+      // a landmark of the body a finding is told from ("2 cm north of Umbilicus", "lateral to Incision"), no town
+      "umbilicus", "navel", "incision", "scar", "nipple", "wound", "stoma", "sternum", "clavicle", "xiphoid");
   /** Directions name no place alone ("Mercy Hospital, North Campus"), but may begin a town's name ("South Bend"). */
   static final Set<String> DIRECTION_WORDS = Set.of("north", "south", "east", "west", "northeast", "northwest",
       "southeast", "southwest", "upper", "lower", "central", "downtown", "uptown", "midtown");
