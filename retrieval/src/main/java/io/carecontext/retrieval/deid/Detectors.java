@@ -136,7 +136,8 @@ final class Detectors {
    * A clinician's degree after a name; after a comma also PA and RN, which without one are as often the
    * state (Pennsylvania) or a word of the note.
    */
-  private static final String DEGREE = "MD|M\\.D\\.|DO|NP|PA-C|APRN|CNM|PhD";
+  // "DO NOT stop" after a condition ("Addison Disease, DO NOT stop hydrocortisone") is no osteopath's letters
+  private static final String DEGREE = "MD|M\\.D\\.|DO(?![ \\t]++(?i:not)\\b)|NP|PA-C|APRN|CNM|PhD";
 
   /**
    * A word of a person's name: capitalized, its letters of any language ("Tomás" was taken as "Tom", "Zoë" as
@@ -951,7 +952,7 @@ final class Detectors {
    * LCADC" passed held-out set 8): the name before them, one to three words or initials, each a word a role's name
    * may be (see {@link #roleNameWord}).
    */
-  private static final String CREDENTIAL = "MD|DO|NP|PA-C|APRN|CNM|PhD|RN|BSN|LPN|LVN|CNA|FNP(?:-BC|-C)?|DNP|ANP(?:-BC)?"
+  private static final String CREDENTIAL = "MD|DO(?![ \\t]++(?i:not)\\b)|NP|PA-C|APRN|CNM|PhD|RN|BSN|LPN|LVN|CNA|FNP(?:-BC|-C)?|DNP|ANP(?:-BC)?"
       + "|AGNP(?:-C)?|PMHNP(?:-BC)?|CRNA|EMT(?:-[PBI])?|NRP|LCSW|LMSW|MSW|LPC|LMFT|LCADC|LADC|CADC|PsyD|DPT|OTR(?:/L)?"
       + "|CCC-SLP|RDN|PharmD|RPh|DDS|DMD|RRT|CPhT|CHW";
   private static final Pattern NAME_BEFORE_CREDENTIAL = Pattern.compile("(?<![\\p{L}'’.-])(?<v>(?:\\p{Lu}\\.[ \\t]?){0,2}"
@@ -972,7 +973,7 @@ final class Detectors {
       }
       // two words, or an initial before one ("K. Obermeyer"): one word alone after a list's comma is too often a
       // service ("Ortho, PT")
-      if (all && (words >= 2 || m.group("v").indexOf('.') > 0)) {
+      if (all && (words >= 2 || m.group("v").indexOf('.') > 0) && notAServiceBeforeACredential(text, m.start("v"), m.end("v"))) {
         spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
       }
     }
@@ -990,7 +991,7 @@ final class Detectors {
       "labor", "delivery", "postpartum", "antepartum", "lactation", "hospice", "palliative", "dialysis", "infusion",
       "telemetry", "tele", "cath", "procedural", "sedation", "anesthesia", "preop", "postop", "recovery", "clinic",
       "nurse", "nurses", "nursing", "provider", "physician", "doctor", "resident", "fellow", "attending", "intern",
-      "consult", "consulting", "covering");
+      "consult", "consulting", "covering", "plan", "plans", "reviewed", "notified", "aware", "updated");
 
   /**
    * Whether a name before ", RN", ", PA" or a degree is a person's, not a service's or a device's (see
@@ -1002,6 +1003,10 @@ final class Detectors {
   private static boolean notAServiceBeforeACredential(String text, int start, int end) {
     String value = text.substring(start, end);
     String[] words = value.trim().split("\\s+");
+    // a condition named after a person ("Marfan Syndrome, MD aware", "Bell Palsy, MD notified") names no one
+    if (Gazetteer.EPONYM_WORDS.contains(words[words.length - 1].toLowerCase(Locale.ROOT))) {
+      return false;
+    }
     if (value.indexOf('.') > 0 || words.length >= 2 && PersonNames.isGivenName(words[0])) {
       return true;
     }

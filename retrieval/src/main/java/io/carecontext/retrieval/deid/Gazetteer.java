@@ -49,7 +49,7 @@ final class Gazetteer {
   private static final Pattern WORD = Pattern.compile("\\p{L}+(?:['’‘]\\p{L}+){0,4}");
 
   /** Words after a name that make it an eponym: "Bell palsy", "Allen test", "Foley catheter", "Norwalk virus". */
-  private static final Set<String> EPONYM_WORDS = Set.of("disease", "diseases", "syndrome", "palsy", "sign", "signs",
+  static final Set<String> EPONYM_WORDS = Set.of("disease", "diseases", "syndrome", "palsy", "sign", "signs",
       "test", "tests", "testing", "criteria", "criterion", "scale", "score", "scoring", "classification", "class",
       "stage", "staging", "grade", "grading", "level", "type", "index", "rule", "rules", "reflex", "maneuver",
       "manoeuvre", "phenomenon", "triad", "law", "equation", "formula", "method", "technique", "procedure",
