@@ -28,21 +28,21 @@ final class BundleEntries {
    * thrown. A fault outside the entries refuses the whole Bundle. An entry in {@code refused} (the
    * streaming pass's faults, which HAPI would not report) is not parsed: it fails with that issue.
    */
-  static Bundle parse(ObjectNode tree, boolean entriesApart, Map<Integer, FhirIssue> refused) {
+  static Bundle parse(ObjectNode tree, boolean entriesApart, Map<Integer, FhirIssue> refused, Handling handling) {
     JsonNode entries = tree.get("entry");
     ObjectNode shell = JsonBody.mapper().createObjectNode(); // a shallow copy: the entries are not copied
     shell.setAll(tree);
     shell.remove("entry");
     Bundle bundle;
     try {
-      bundle = (Bundle) Fhir.parseChecked(shell.toString());
+      bundle = (Bundle) Fhir.parseChecked(shell.toString(), handling);
     } catch (ParseFault | DataFormatException | ClassCastException e) {
       throw new FhirInputException(List.of(Fhir.refusal(e, shell, "Bundle")));
     }
     List<FhirIssue> issues = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {
       FhirIssue known = refused.get(i);
-      BundleEntryComponent entry = known != null ? failed(known) : parseEntry(entries.get(i), i);
+      BundleEntryComponent entry = known != null ? failed(known) : parseEntry(entries.get(i), i, handling);
       issues.addAll(issuesOf(entry));
       bundle.addEntry(entry);
     }
@@ -59,14 +59,40 @@ final class BundleEntries {
     return issues instanceof List<?> l ? (List<FhirIssue>) l : List.of();
   }
 
-  private static BundleEntryComponent parseEntry(JsonNode entry, int index) {
+  /**
+   * Moves the paths a whole Bundle's lenient parse skipped elements in ({@link Fhir#skipped}) to the
+   * entries they are in, so that each entry's response can say so; those outside every entry stay
+   * on the Bundle.
+   */
+  static void spread(Bundle bundle) {
+    List<String> outside = new ArrayList<>();
+    Map<Integer, List<String>> byEntry = new java.util.TreeMap<>();
+    for (String path : Fhir.skipped(bundle)) {
+      java.util.regex.Matcher m = ENTRY.matcher(path);
+      if (m.find() && Integer.parseInt(m.group(1)) < bundle.getEntry().size()) {
+        byEntry.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new ArrayList<>()).add(path);
+      } else {
+        outside.add(path);
+      }
+    }
+    byEntry.forEach((i, paths) -> Fhir.setSkipped(bundle.getEntry().get(i), paths));
+    Fhir.setSkipped(bundle, outside);
+  }
+
+  private static final java.util.regex.Pattern ENTRY = java.util.regex.Pattern.compile("^Bundle\\.entry\\[([0-9]{1,9})\\]");
+
+  private static BundleEntryComponent parseEntry(JsonNode entry, int index, Handling handling) {
     // The entry alone in a Bundle of its own: the parse of one entry cannot fail on another one.
     ObjectNode one = JsonBody.mapper().createObjectNode().put("resourceType", "Bundle");
     one.putArray("entry").add(entry);
     String at = "Bundle.entry[" + index + "]";
     try {
-      Bundle b = (Bundle) Fhir.parseChecked(one.toString());
-      return b.getEntry().isEmpty() ? new BundleEntryComponent() : b.getEntry().get(0);
+      Bundle b = (Bundle) Fhir.parseChecked(one.toString(), handling);
+      BundleEntryComponent parsed = b.getEntry().isEmpty() ? new BundleEntryComponent() : b.getEntry().get(0);
+      // found in the Bundle of one, the paths are renumbered as the entry's
+      Fhir.setSkipped(parsed, Fhir.skipped(b).stream()
+          .map(p -> p.startsWith(ALONE) ? at + p.substring(ALONE.length()) : p).toList());
+      return parsed;
     } catch (ParseFault f) {
       // found in the Bundle of one, the path is renumbered before the message names it
       String located = ElementLocator.locate(one, f);

@@ -28,17 +28,41 @@ final class ElementLocator {
    * their common path without list indexes; null when none does or they differ.
    */
   static String locate(JsonNode resource, ParseFault fault) {
-    String type = resourceType(resource);
-    if (type == null) {
-      return null;
+    List<String> found = find(resource, fault);
+    if (fault.kind == ParseFault.Kind.UNKNOWN) {
+      return found.isEmpty() ? null : found.get(0); // the first in the JSON: where the parse stopped
     }
-    List<String> found = new ArrayList<>(2);
-    walk(resource, Fhir.context().getResourceDefinition(type), type, fault, found, 0);
     if (found.size() == 1) {
       return found.get(0);
     }
     List<String> unindexed = found.stream().map(p -> p.replaceAll("\\[[0-9]+\\]", "")).distinct().toList();
     return found.size() <= MAX_FOUND && unindexed.size() == 1 ? unindexed.get(0) : null;
+  }
+
+  /**
+   * The paths of the elements (the resource itself included) that hold a key R4 does not define there,
+   * in the order of the JSON, at most {@value #MAX_FOUND}: what a lenient parse skipped. The key is
+   * never part of a path.
+   */
+  static List<String> unknownParents(JsonNode resource) {
+    List<String> found = find(resource, new ParseFault(ParseFault.Kind.UNKNOWN, null, null, null,
+        ParseFault.UNKNOWN_PROBLEM));
+    return found.size() > MAX_FOUND ? List.copyOf(found.subList(0, MAX_FOUND)) : found;
+  }
+
+  private static List<String> find(JsonNode resource, ParseFault fault) {
+    String type = resourceType(resource);
+    List<String> found = new ArrayList<>(2);
+    if (type != null) {
+      walk(resource, Fhir.context().getResourceDefinition(type), type, fault, found, 0);
+    }
+    return found;
+  }
+
+  /** A key the JSON of {@code def} may hold besides its elements: resourceType, or a primitive's {@code _name}. */
+  private static boolean defined(BaseRuntimeElementCompositeDefinition<?> def, String name) {
+    return name.equals("resourceType") || name.equals("fhir_comments")
+        || name.startsWith("_") && def.getChildByName(name.substring(1)) != null;
   }
 
   private static void walk(JsonNode object, BaseRuntimeElementCompositeDefinition<?> def, String path,
@@ -51,7 +75,11 @@ final class ElementLocator {
       String name = field.getKey();
       BaseRuntimeChildDefinition child = def.getChildByName(name);
       if (child == null) {
-        continue; // not an R4 element here: HAPI skips it, so the fault is not in it
+        // not an R4 element here: HAPI skips it, so no other fault is in it
+        if (fault.kind == ParseFault.Kind.UNKNOWN && !defined(def, name) && !found.contains(path)) {
+          found.add(path);
+        }
+        continue;
       }
       JsonNode value = field.getValue();
       String at = path + "." + name;
@@ -92,7 +120,7 @@ final class ElementLocator {
     return switch (fault.kind) {
       case VALUE -> value.isValueNode() && fault.value != null && fault.value.equals(value.asText());
       case JSON_TYPE -> fault.found == null || fault.found == kind(value);
-      case REPEATED -> false;
+      case REPEATED, UNKNOWN -> false;
     };
   }
 

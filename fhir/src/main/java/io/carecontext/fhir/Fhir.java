@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -40,14 +41,25 @@ public final class Fhir {
   }
 
   public static IParser jsonParser() {
-    return context().newJsonParser().setParserErrorHandler(new NamedErrors());
+    return jsonParser(new NamedErrors(Handling.LENIENT));
   }
+
+  private static IParser jsonParser(NamedErrors errors) {
+    return context().newJsonParser().setParserErrorHandler(errors);
+  }
+
+  /** Where the parser put what it skipped: {@link #skipped}. */
+  private static final String SKIPPED = Fhir.class.getName() + ".skipped";
 
   static final Pattern ELEMENT = Pattern.compile("^[A-Za-z][A-Za-z0-9_]{0,63}$");
   private static final Pattern UNKNOWN_CODE = Pattern.compile("^Unknown ([A-Za-z]{1,64}) code");
 
   /**
-   * Unknown elements are skipped, as before (a newer or extended feed still loads), and so are the
+   * Unknown elements are skipped, as before (a newer or extended feed still loads), unless the write
+   * asked for {@link Handling#STRICT}: then the first one fails the parse, and the fault carries
+   * neither its name nor its value (a sender's JSON key can be anything, a patient's name included);
+   * its parent's path is found afterwards ({@link ElementLocator#unknownParents}). Skipped ones are
+   * only counted here. The shape slips HAPI repairs without losing anything are skipped too
    * shape slips HAPI repairs without losing anything (an object where FHIR wants an array of them,
    * a one-element array where it wants one value). Anything HAPI would drop fails the parse, naming
    * the element and what it needs: a value its type cannot hold, a second value for an element that
@@ -55,8 +67,20 @@ public final class Fhir {
    * which may be PHI: only the element's name (from the FHIR model) and the kind of problem are kept.
    */
   private static final class NamedErrors extends LenientErrorHandler {
-    NamedErrors() {
+    private final Handling handling;
+    private boolean skipped;
+
+    NamedErrors(Handling handling) {
       super(false); // never log: HAPI's log lines quote the values
+      this.handling = handling;
+    }
+
+    @Override
+    public void unknownElement(IParseLocation where, String element) {
+      if (handling == Handling.STRICT) {
+        throw new ParseFault(ParseFault.Kind.UNKNOWN, null, null, null, ParseFault.UNKNOWN_PROBLEM);
+      }
+      skipped = true;
     }
 
     @Override
@@ -122,7 +146,16 @@ public final class Fhir {
 
   /** Parses one R4 resource from JSON; XML, malformed JSON and unknown types are refused. */
   public static Resource parseResource(String json) {
-    return parse(json, false);
+    return parseResource(json, Handling.LENIENT);
+  }
+
+  /**
+   * {@link #parseResource(String)} with the write's handling of elements R4 does not define: strict
+   * refuses the resource naming the element that holds one; lenient skips them and leaves their
+   * parents' paths for {@link #skipped}.
+   */
+  public static Resource parseResource(String json, Handling handling) {
+    return parse(json, false, Integer.MAX_VALUE, handling);
   }
 
   /**
@@ -132,7 +165,7 @@ public final class Fhir {
    * answer that entry alone while a transaction is still refused whole.
    */
   public static Resource parseBundleBody(String json) {
-    return parse(json, true, Integer.MAX_VALUE);
+    return parse(json, true, Integer.MAX_VALUE, Handling.LENIENT);
   }
 
   /**
@@ -142,14 +175,19 @@ public final class Fhir {
    * of memory for every tenant. Counted in one streaming pass that stops past the limit.
    */
   public static Resource parseBundleBody(String json, int maxEntries) {
-    return parse(json, true, maxEntries);
+    return parseBundleBody(json, maxEntries, Handling.LENIENT);
   }
 
-  private static Resource parse(String json, boolean entriesApart) {
-    return parse(json, entriesApart, Integer.MAX_VALUE);
+  /**
+   * {@link #parseBundleBody(String, int)} with the write's handling: under strict, an entry holding an
+   * element R4 does not define is refused as any other entry the parser refuses (a transaction whole,
+   * a batch that entry alone); under lenient, each entry's skipped parents are left for {@link #skipped}.
+   */
+  public static Resource parseBundleBody(String json, int maxEntries, Handling handling) {
+    return parse(json, true, maxEntries, handling);
   }
 
-  private static Resource parse(String json, boolean entriesApart, int maxEntries) {
+  private static Resource parse(String json, boolean entriesApart, int maxEntries, Handling handling) {
     // A UTF-8 byte order mark, as some Windows feeds send one before the JSON (RFC 8259 lets a parser
     // ignore it): it was refused as "not a JSON object", though the admin API took such bodies.
     String trimmed = json == null ? "" : (json.startsWith("\uFEFF") ? json.substring(1) : json).stripLeading();
@@ -169,15 +207,19 @@ public final class Fhir {
       throw FhirInputException.of(scan.outside());
     }
     if (!scan.inEntries().isEmpty()) { // only a Bundle's entries get here
-      return BundleEntries.parse((ObjectNode) JsonBody.tree(trimmed), entriesApart, scan.inEntries());
+      return BundleEntries.parse((ObjectNode) JsonBody.tree(trimmed), entriesApart, scan.inEntries(), handling);
     }
     String type = scan.type();
     try {
-      return parseChecked(trimmed);
+      Resource r = parseChecked(trimmed, handling);
+      if (r instanceof Bundle b && !skipped(b).isEmpty()) {
+        BundleEntries.spread(b);
+      }
+      return r;
     } catch (ParseFault | DataFormatException | ClassCastException e) {
       JsonNode tree = JsonBody.tree(trimmed);
       if ("Bundle".equals(type) && tree.path("entry").isArray()) {
-        return BundleEntries.parse((ObjectNode) tree, entriesApart, Map.of());
+        return BundleEntries.parse((ObjectNode) tree, entriesApart, Map.of(), handling);
       }
       throw new FhirInputException(List.of(refusal(e, tree, type)));
     }
@@ -185,7 +227,46 @@ public final class Fhir {
 
   /** HAPI's parse of JSON whose syntax and top-level resourceType are already known to be sound. */
   static Resource parseChecked(String json) {
-    return (Resource) jsonParser().parseResource(json);
+    return parseChecked(json, Handling.LENIENT);
+  }
+
+  /**
+   * {@link #parseChecked(String)} with the write's handling. When lenient handling skipped an element,
+   * the paths of the elements that held one are kept on the resource ({@link #skipped}): found by
+   * walking the JSON again, which only such a parse pays for.
+   */
+  static Resource parseChecked(String json, Handling handling) {
+    NamedErrors errors = new NamedErrors(handling);
+    Resource r = (Resource) jsonParser(errors).parseResource(json);
+    if (errors.skipped) {
+      r.setUserData(SKIPPED, ElementLocator.unknownParents(JsonBody.tree(json)));
+    }
+    return r;
+  }
+
+  /**
+   * The FHIRPaths of the elements in which the lenient parse of {@code parsed} (a resource, or an entry
+   * of a parsed Bundle, whose paths are the Bundle's) skipped an element R4 does not define; empty when
+   * nothing was skipped. Paths only: the skipped element's name is the sender's and is not kept.
+   */
+  @SuppressWarnings("unchecked")
+  public static List<String> skipped(org.hl7.fhir.r4.model.Base parsed) {
+    Object paths = parsed.getUserData(SKIPPED);
+    return paths instanceof List<?> l ? (List<String>) l : List.of();
+  }
+
+  static void setSkipped(org.hl7.fhir.r4.model.Base parsed, List<String> paths) {
+    parsed.setUserData(SKIPPED, paths.isEmpty() ? null : List.copyOf(paths));
+  }
+
+  /**
+   * The warning of a lenient write for one path {@link #skipped} gave, for a Bundle response entry's
+   * outcome. Names the path, never the element skipped there.
+   */
+  public static FhirIssue skippedWarning(Integer entryIndex, String path) {
+    return new FhirIssue(FhirIssue.Severity.WARNING, "structure", entryIndex, path, path + " held an element "
+        + "FHIR R4 does not define there; it was skipped and not stored. Remove it, or send its data as an "
+        + "extension; send Prefer: handling=strict to have such a resource refused instead");
   }
 
   /**

@@ -11,7 +11,12 @@ import ca.uhn.fhir.parser.json.BaseJsonLikeValue;
  */
 final class ParseFault extends RuntimeException {
 
-  enum Kind { VALUE, JSON_TYPE, REPEATED }
+  /** UNKNOWN: an element R4 does not define, refused under {@link Handling#STRICT}; its name is not kept. */
+  enum Kind { VALUE, JSON_TYPE, REPEATED, UNKNOWN }
+
+  static final String UNKNOWN_PROBLEM = "holds an element that FHIR R4 does not define there (misspelt, or a "
+      + "local addition), and the request asked for strict handling (Prefer: handling=strict): remove it, or "
+      + "send its data as an extension (an entry of 'extension' with a url of your own)";
 
   final Kind kind;
   final String element;
@@ -39,6 +44,9 @@ final class ParseFault extends RuntimeException {
    * ({@link JsonShapes}); by the name HAPI gave when the path was not found (null).
    */
   String message(String path) {
+    if (kind == Kind.UNKNOWN) {
+      return (path != null ? path : "the resource") + " " + problem;
+    }
     return (path != null ? "element '" + path + "'" : bare()) + ": " + problem;
   }
 
