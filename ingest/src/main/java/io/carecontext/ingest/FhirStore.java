@@ -278,7 +278,18 @@ public final class FhirStore {
    */
   public ImportSummary importNdjson(TenantId tenant, FhirWriter writer, java.io.InputStream in,
                                     java.nio.charset.Charset charset, ImportProgress progress) {
-    return new NdjsonImporter(this, tenant, writer, charset, progress).run(in);
+    return importNdjson(tenant, writer, in, charset, progress, io.carecontext.fhir.Handling.LENIENT);
+  }
+
+  /**
+   * {@link #importNdjson(TenantId, FhirWriter, java.io.InputStream, java.nio.charset.Charset, ImportProgress)}
+   * with the request's handling of elements R4 does not define: under strict, a line that holds one is
+   * refused and listed as other bad lines are.
+   */
+  public ImportSummary importNdjson(TenantId tenant, FhirWriter writer, java.io.InputStream in,
+                                    java.nio.charset.Charset charset, ImportProgress progress,
+                                    io.carecontext.fhir.Handling handling) {
+    return new NdjsonImporter(this, tenant, writer, charset, progress, handling).run(in);
   }
 
   /** Writes a batch of already-parsed resources (with ids) in one transaction. */

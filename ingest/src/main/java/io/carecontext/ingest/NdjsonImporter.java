@@ -32,10 +32,13 @@ final class NdjsonImporter {
   private final FhirWriter writer;
   private final ImportProgress progress;
   private final java.nio.charset.Charset charset;
+  /** Prefer: handling=strict refuses a line holding an element R4 does not define, as any bad line. */
+  private final io.carecontext.fhir.Handling handling;
 
   NdjsonImporter(FhirStore store, TenantId tenant, FhirWriter writer, java.nio.charset.Charset charset,
-                 ImportProgress progress) {
+                 ImportProgress progress, io.carecontext.fhir.Handling handling) {
     this.store = store;
+    this.handling = handling;
     this.charset = charset;
     this.tenant = tenant;
     this.writer = writer;
@@ -90,7 +93,7 @@ final class NdjsonImporter {
           continue;
         }
         try {
-          Resource r = Fhir.parseResource(line);
+          Resource r = Fhir.parseResource(line, handling);
           if (!r.getIdElement().hasIdPart()) {
             r.setId(UUID.randomUUID().toString());
           }

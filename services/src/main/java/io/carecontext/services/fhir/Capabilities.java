@@ -34,6 +34,11 @@ final class Capabilities {
     cs.getImplementation().setDescription("CareContext FHIR ingest endpoint").setUrl(base);
     var rest = cs.addRest().setMode(RestfulCapabilityMode.SERVER);
     rest.getSecurity().setDescription("Authorization: Bearer <api-key> with role ehr-integration");
+    // R4's CapabilityStatement has no element for it: said where a client reading the statement looks
+    rest.setDocumentation("Writes (create, update, transaction, batch, $import) take Prefer: handling=strict to "
+        + "refuse a resource holding an element FHIR R4 does not define (400, the OperationOutcome names the "
+        + "element that holds it); without it (or with handling=lenient) such elements are skipped, and a "
+        + "Bundle's response entry warns of them");
     rest.addInteraction().setCode(SystemRestfulInteraction.TRANSACTION);
     rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
     rest.addOperation().setName("import").setDefinition("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/import")

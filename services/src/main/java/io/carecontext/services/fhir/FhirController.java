@@ -5,6 +5,8 @@ import io.carecontext.fhir.FhirId;
 import io.carecontext.fhir.IfMatch;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
+import io.carecontext.fhir.Handling;
+import io.carecontext.fhir.OperationOutcomes;
 import io.carecontext.fhir.StoredTypes;
 import io.carecontext.ingest.FhirStore;
 import io.carecontext.ingest.FhirWriter;
@@ -163,13 +165,16 @@ public class FhirController {
     return write(caller, tenant, null, t -> {
       // an entry the parser refuses stays in the Bundle with its issues: a batch answers it alone
       // a Bundle of more entries than the cap is refused before the parser holds them all
-      Resource r = parse(request, body, JSON_TYPES, json -> Fhir.parseBundleBody(json, store.maxBundleEntries()));
+      Handling handling = handling(request);
+      Resource r = parse(request, body, JSON_TYPES,
+          json -> Fhir.parseBundleBody(json, store.maxBundleEntries(), handling));
       if (!(r instanceof Bundle b)) {
         throw FhirInputException.of(FhirIssue.error("invalid", null, r.fhirType(),
             "the base URL takes a transaction or batch Bundle; post other resources to /fhir/{tenant}/{type}"));
       }
       boolean batch = b.getType() == Bundle.BundleType.BATCH;
       Bundle response = batch ? store.batch(t, writer(caller), b) : store.transaction(t, writer(caller), b);
+      warnSkipped(b, response);
       if (batch) {
         recordRefusedEntries(caller, t, response);
       }
@@ -186,7 +191,7 @@ public class FhirController {
                                             @PathVariable String type, HttpRequest<?> request, @Nullable @Body byte[] body) {
     return write(caller, tenant, null, t -> {
       requireKnownType(type);
-      Resource r = parse(request, body, JSON_TYPES);
+      Resource r = parse(request, body, JSON_TYPES, json -> Fhir.parseResource(json, handling(request)));
       requireType(r, type);
       String ifNoneExist = request.getHeaders().get("If-None-Exist");
       if (ifNoneExist == null) {
@@ -241,7 +246,7 @@ public class FhirController {
       // the URL's id first: a body without an id was told "Patient.id must match …", and its sender
       // looked in the body for the fault that was in the URL
       FhirStore.requireUrlId(type, id);
-      Resource r = parse(request, body, JSON_TYPES);
+      Resource r = parse(request, body, JSON_TYPES, json -> Fhir.parseResource(json, handling(request)));
       requireType(r, type);
       if (r.getIdElement().hasIdPart() && !r.getIdElement().getIdPart().equals(id)) {
         throw FhirInputException.of(FhirIssue.error("invalid", null, type + ".id",
@@ -514,7 +519,8 @@ public class FhirController {
           // the server reads no more of a body over the limit: the connection cannot carry another request
           .header(HttpHeaders.CONNECTION, "close");
     }
-    ImportSummary s = store.importNdjson(t, writer(caller), body, charset, ImportProgress.NONE);
+    ImportSummary s = store.importNdjson(t, writer(caller), body, charset, ImportProgress.NONE,
+        handling(request));
     if (s.noResources()) {
       // blank lines only (or a streamed body of no bytes) answered 200 "written 0", as if a file of
       // resources had been taken: the same 400 as an empty body
@@ -576,8 +582,38 @@ public class FhirController {
         .header(HttpHeaders.ETAG, "W/\"" + o.version() + "\"");
   }
 
-  private static Resource parse(HttpRequest<?> request, @Nullable byte[] body, Set<String> accepted) {
-    return parse(request, body, accepted, Fhir::parseResource);
+  /**
+   * What the write asks of elements R4 does not define ({@code Prefer: handling=strict|lenient}): strict
+   * refuses the resource (the line of an import, the entry of a batch, a transaction whole); lenient,
+   * the default, skips them as before. A single create or update answers the resource as stored and says
+   * nothing of what was skipped: this endpoint answers no {@code Prefer: return=OperationOutcome}.
+   */
+  private static Handling handling(HttpRequest<?> request) {
+    return Handling.of(request.getHeaders().getAll("Prefer"));
+  }
+
+  /**
+   * Under lenient handling, a warning in the outcome of each written entry of the response whose request
+   * entry held elements R4 does not define: where they were, never what they were. An entry refused has
+   * its own outcome, which says why; what was skipped outside every entry (in the Bundle itself) has no
+   * place in an R4 response Bundle.
+   */
+  private static void warnSkipped(Bundle request, Bundle response) {
+    for (int i = 0; i < request.getEntry().size() && i < response.getEntry().size(); i++) {
+      java.util.List<String> paths = Fhir.skipped(request.getEntry().get(i));
+      Bundle.BundleEntryResponseComponent answer = response.getEntry().get(i).getResponse();
+      if (paths.isEmpty() || answer.getStatus() == null || !answer.getStatus().startsWith("2")) {
+        continue;
+      }
+      int index = i;
+      org.hl7.fhir.r4.model.OperationOutcome warnings = OperationOutcomes.from(
+          paths.stream().map(p -> Fhir.skippedWarning(index, p)).toList());
+      if (answer.getOutcome() instanceof org.hl7.fhir.r4.model.OperationOutcome existing) {
+        existing.getIssue().addAll(warnings.getIssue());
+      } else {
+        answer.setOutcome(warnings);
+      }
+    }
   }
 
   private static Resource parse(HttpRequest<?> request, @Nullable byte[] body, Set<String> accepted,

@@ -1,0 +1,211 @@
+package io.carecontext.services.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.services.TestServer;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code Prefer: handling=strict} over HTTP: a resource holding an element R4 does not define is refused
+ * (a single write, a transaction whole, a batch's entry, an import's line) and nothing of it is stored;
+ * without the header it is stored as before, and a Bundle's response entry warns of what was skipped.
+ * The unknown key is "JohnSmith" (a name, as a feed keying a map by patient might send) and its value
+ * "Quixote": no answer and no log line of the service may hold either.
+ */
+class UnknownElementHandlingIT {
+
+  static final String FHIR = "application/fhir+json";
+  static final String KEY = "JohnSmith";
+  static final String VALUE = "Quixote";
+  static final Map<String, String> STRICT = Map.of("Prefer", "handling=strict");
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  static TestServer app;
+  static String ehr;
+  static final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+  static final List<HttpResponse<String>> answers = new ArrayList<>();
+  static Level ownLevel;
+
+  @BeforeAll
+  static void start() {
+    logged.start();
+    root().addAppender(logged);
+    Logger own = (Logger) LoggerFactory.getLogger("io.carecontext");
+    ownLevel = own.getLevel();
+    own.setLevel(Level.DEBUG);
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    ehr = app.tenantWithKey("ue", "ehr-feed", "[\"ehr-integration\"]", null);
+  }
+
+  @AfterAll
+  static void stop() {
+    try {
+      assertThat(logged.list).as("the capture saw the refused writes' own lines")
+          .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("route=/fhir/ue/Patient status=400"));
+      for (ILoggingEvent e : logged.list) {
+        String line = everything(e);
+        assertThat(line).as("a %s line of %s", e.getLevel(), e.getLoggerName()).doesNotContain(KEY).doesNotContain(VALUE);
+      }
+      assertThat(answers).as("answers checked").hasSizeGreaterThan(8);
+      for (HttpResponse<String> r : answers) {
+        assertThat(r.body()).as("the %d answer to %s", r.statusCode(), r.request().uri().getPath())
+            .doesNotContain(KEY).doesNotContain(VALUE);
+      }
+    } finally {
+      root().detachAppender(logged);
+      ((Logger) LoggerFactory.getLogger("io.carecontext")).setLevel(ownLevel);
+      app.close();
+    }
+  }
+
+  private static Logger root() {
+    return (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  }
+
+  private static String everything(ILoggingEvent e) {
+    StringBuilder b = new StringBuilder(e.getFormattedMessage());
+    for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
+      b.append(' ').append(t.getClassName()).append(' ').append(t.getMessage());
+    }
+    return b.toString();
+  }
+
+  static HttpResponse<String> call(String method, String path, String body, String type, Map<String, String> headers) {
+    HttpResponse<String> r = app.call(method, "/fhir/ue" + path, ehr, body, type, headers);
+    answers.add(r);
+    return r;
+  }
+
+  static int stored() throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_ue.resources")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  /** A Patient whose first name holds the unknown element. */
+  static String patient(String id) {
+    return "{\"resourceType\":\"Patient\"" + (id == null ? "" : ",\"id\":\"" + id + "\"")
+        + ",\"gender\":\"female\",\"name\":[{\"family\":\"Lee\",\"" + KEY + "\":\"" + VALUE + "\"}]}";
+  }
+
+  static String clean(String id) {
+    return "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"male\"}";
+  }
+
+  static String bundle(String type, String first, String second) {
+    return "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":["
+        + "{\"resource\":" + first + ",\"request\":{\"method\":\"PUT\",\"url\":\"Patient/" + id(first) + "\"}},"
+        + "{\"resource\":" + second + ",\"request\":{\"method\":\"PUT\",\"url\":\"Patient/" + id(second) + "\"}}]}";
+  }
+
+  static String id(String resource) {
+    return resource.replaceAll("^.*\"id\":\"([^\"]+)\".*$", "$1");
+  }
+
+  static JsonNode json(HttpResponse<String> r) throws Exception {
+    return JSON.readTree(r.body());
+  }
+
+  static void assertStrictRefusal(HttpResponse<String> r, String expression) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    JsonNode issue = json(r).path("issue").get(0);
+    assertThat(issue.path("code").asText()).isEqualTo("structure");
+    assertThat(issue.path("expression").get(0).asText()).isEqualTo(expression);
+    assertThat(issue.path("diagnostics").asText()).contains("does not define").contains("extension");
+  }
+
+  @Test
+  void strictCreateAndUpdateAre400sNamingTheParentAndStoreNothing() throws Exception {
+    int before = stored();
+    assertStrictRefusal(call("POST", "/Patient", patient(null), FHIR, STRICT), "Patient.name[0]");
+    assertStrictRefusal(call("PUT", "/Patient/ue-s1", patient("ue-s1"), FHIR,
+        Map.of("Prefer", "return=representation, handling=strict")), "Patient.name[0]");
+    assertThat(stored()).isEqualTo(before);
+    assertThat(call("GET", "/Patient/ue-s1", null, null, Map.of()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void lenientWritesAreStoredAsBeforeWithoutTheUnknownElement() throws Exception {
+    HttpResponse<String> created = call("POST", "/Patient", patient(null), FHIR, Map.of());
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertThat(json(created).path("resourceType").asText()).isEqualTo("Patient");
+    HttpResponse<String> put = call("PUT", "/Patient/ue-l1", patient("ue-l1"), FHIR, Map.of("Prefer", "handling=lenient"));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    HttpResponse<String> read = call("GET", "/Patient/ue-l1", null, null, Map.of());
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(json(read).path("name").get(0).path("family").asText()).isEqualTo("Lee");
+  }
+
+  @Test
+  void aStrictTransactionIsRefusedWholeAndAStrictBatchOnlyThatEntry() throws Exception {
+    int before = stored();
+    HttpResponse<String> tx = call("POST", "", bundle("transaction", clean("ue-t1"), patient("ue-t2")), FHIR, STRICT);
+    assertStrictRefusal(tx, "Bundle.entry[1].resource.name[0]");
+    assertThat(stored()).isEqualTo(before);
+    assertThat(call("GET", "/Patient/ue-t1", null, null, Map.of()).statusCode()).isEqualTo(404);
+
+    HttpResponse<String> batch = call("POST", "", bundle("batch", clean("ue-b1"), patient("ue-b2")), FHIR, STRICT);
+    assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+    JsonNode entries = json(batch).path("entry");
+    assertThat(entries.get(0).path("response").path("status").asText()).startsWith("201");
+    JsonNode refused = entries.get(1).path("response");
+    assertThat(refused.path("status").asText()).startsWith("400");
+    assertThat(refused.path("outcome").path("issue").get(0).path("expression").get(0).asText())
+        .isEqualTo("Bundle.entry[1].resource.name[0]");
+    assertThat(stored()).isEqualTo(before + 1);
+    assertThat(call("GET", "/Patient/ue-b2", null, null, Map.of()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aLenientBundleWritesTheEntryAndItsResponseWarnsWhereSomethingWasSkipped() throws Exception {
+    for (String type : List.of("transaction", "batch")) {
+      HttpResponse<String> r = call("POST", "", bundle(type, clean("ue-w1-" + type), patient("ue-w2-" + type)), FHIR,
+          Map.of());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonNode entries = json(r).path("entry");
+      assertThat(entries.get(0).path("response").has("outcome")).isFalse();
+      JsonNode answer = entries.get(1).path("response");
+      assertThat(answer.path("status").asText()).startsWith("201");
+      JsonNode issue = answer.path("outcome").path("issue").get(0);
+      assertThat(issue.path("severity").asText()).isEqualTo("warning");
+      assertThat(issue.path("expression").get(0).asText()).isEqualTo("Bundle.entry[1].resource.name[0]");
+      assertThat(issue.path("diagnostics").asText()).contains("skipped").contains("handling=strict");
+      assertThat(call("GET", "/Patient/ue-w2-" + type, null, null, Map.of()).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aStrictImportRefusesTheLineAsOtherBadLines() throws Exception {
+    String ndjson = clean("ue-i1") + "\n" + patient("ue-i2") + "\n";
+    HttpResponse<String> strict = call("POST", "/$import", ndjson, "application/fhir+ndjson", STRICT);
+    assertThat(strict.statusCode()).as(strict.body()).isEqualTo(200);
+    assertThat(strict.body()).contains("written 1").contains("failed 1").contains("line[2]")
+        .contains("Patient.name[0] holds an element");
+    assertThat(call("GET", "/Patient/ue-i2", null, null, Map.of()).statusCode()).isEqualTo(404);
+
+    HttpResponse<String> lenient = call("POST", "/$import", patient("ue-i3"), "application/fhir+ndjson", Map.of());
+    assertThat(lenient.statusCode()).as(lenient.body()).isEqualTo(200);
+    assertThat(lenient.body()).contains("written 1").contains("failed 0");
+  }
+}
