@@ -59,9 +59,8 @@ public final class Fhir {
    * asked for {@link Handling#STRICT}: then the first one fails the parse, and the fault carries
    * neither its name nor its value (a sender's JSON key can be anything, a patient's name included);
    * its parent's path is found afterwards ({@link ElementLocator#unknownParents}). Skipped ones are
-   * only counted here. The shape slips HAPI repairs without losing anything are skipped too
-   * shape slips HAPI repairs without losing anything (an object where FHIR wants an array of them,
-   * a one-element array where it wants one value). Anything HAPI would drop fails the parse, naming
+   * only noted here. The shape slips HAPI repairs without losing anything are taken too (an object
+   * where FHIR wants an array of them, a one-element array where it wants one value). Anything HAPI would drop fails the parse, naming
    * the element and what it needs: a value its type cannot hold, a second value for an element that
    * takes one, a JSON scalar where the element is an object. HAPI's own messages quote the value,
    * which may be PHI: only the element's name (from the FHIR model) and the kind of problem are kept.
