@@ -1474,11 +1474,7 @@ class RetrievalIT {
   }
 
   static long superuserLong(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return TestPostgres.superuserLong(platform.config, sql);
   }
 
   /** The research subject code research search issued for {@code patientId}. */
@@ -1991,9 +1987,7 @@ class RetrievalIT {
   }
 
   static void superuser(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute(sql);
-    }
+    TestPostgres.superuserExecute(platform.config, sql);
   }
 
   static double cosine(float[] a, float[] b) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
@@ -92,6 +93,29 @@ public final class TestPostgres {
     String url = config.jdbcUrl();
     String database = url.substring(url.lastIndexOf('/') + 1).replaceAll("\\?.*$", "");
     return cluster().superuser(database);
+  }
+
+  /** Runs {@code sql} as the superuser, in its own transaction (a test's set-up or tampering). */
+  public static void superuserExecute(DatabaseConfig config, String sql) throws SQLException {
+    try (Connection c = superuser(config); Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+
+  /** The first column of the first row {@code sql} answers the superuser, as a long (a count, a sequence). */
+  public static long superuserLong(DatabaseConfig config, String sql) throws SQLException {
+    try (Connection c = superuser(config); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** The first column of the first row {@code sql} answers the superuser, as text. */
+  public static String superuserString(DatabaseConfig config, String sql) throws SQLException {
+    try (Connection c = superuser(config); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
   }
 
   /**

@@ -13,7 +13,6 @@ import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.testing.TestPlatform;
 import io.carecontext.migrations.testing.TestPostgres;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Arrays;
@@ -210,24 +209,14 @@ class ResearchForgettingIT {
   }
 
   static long superuserLong(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return TestPostgres.superuserLong(platform.config, sql);
   }
 
   static String superuserString(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getString(1);
-    }
+    return TestPostgres.superuserString(platform.config, sql);
   }
 
   static void superuser(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute(sql);
-    }
+    TestPostgres.superuserExecute(platform.config, sql);
   }
 }

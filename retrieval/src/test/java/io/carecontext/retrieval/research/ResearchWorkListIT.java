@@ -137,8 +137,6 @@ class ResearchWorkListIT {
   }
 
   static void superuser(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute(sql);
-    }
+    TestPostgres.superuserExecute(platform.config, sql);
   }
 }
