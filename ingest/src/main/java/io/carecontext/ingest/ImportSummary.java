@@ -5,15 +5,32 @@ import java.util.List;
 /**
  * The outcome of an NDJSON import: counts, and the line numbers (never the content) that failed
  * with the reason for each; {@code errors} lists the first {@link NdjsonImporter#MAX_REPORTED_ERRORS}
- * of the {@code failed} lines.
+ * of the {@code failed} lines. Under lenient handling, {@code skippedLines} counts the lines stored (written
+ * or unchanged) although the parser skipped elements FHIR R4 does not define in them, and {@code skipped}
+ * lists the first {@link NdjsonImporter#MAX_REPORTED_SKIPPED} of them with the paths of the elements that
+ * held what was skipped: where, never the skipped element's name or value (a sender's key can be anything).
  */
 public record ImportSummary(long lines, long written, long unchanged, long failed, List<LineError> errors,
-                            long millis, long keyRefusedLines) {
+                            long millis, long keyRefusedLines, List<SkippedLine> skipped, long skippedLines) {
 
   public record LineError(long line, String message) {}
 
+  /** A stored line and the FHIRPaths (from the line's resource, {@code Patient.name[0]}) where elements were skipped. */
+  public record SkippedLine(long line, List<String> paths) {
+    public SkippedLine {
+      paths = List.copyOf(paths);
+    }
+  }
+
   public ImportSummary {
     errors = List.copyOf(errors);
+    skipped = List.copyOf(skipped);
+  }
+
+  /** An import that skipped nothing. */
+  public ImportSummary(long lines, long written, long unchanged, long failed, List<LineError> errors, long millis,
+                       long keyRefusedLines) {
+    this(lines, written, unchanged, failed, errors, millis, keyRefusedLines, List.of(), 0);
   }
 
   /** An import the database admitted the key for throughout. */

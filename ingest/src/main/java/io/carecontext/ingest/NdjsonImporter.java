@@ -26,6 +26,8 @@ final class NdjsonImporter {
 
   static final int BATCH = 200;
   static final int MAX_REPORTED_ERRORS = 1000;
+  /** The most stored lines with skipped elements the summary lists (all are counted). */
+  static final int MAX_REPORTED_SKIPPED = 100;
 
   private final FhirStore store;
   private final TenantId tenant;
@@ -57,6 +59,10 @@ final class NdjsonImporter {
     long keyRefused = 0;
     long batchStart = 0; // the line of the batch's first resource
     List<Resource> batch = new ArrayList<>(BATCH);
+    // the lines of the batch in which lenient handling skipped elements: reported once the batch is stored
+    List<ImportSummary.SkippedLine> batchSkipped = new ArrayList<>();
+    List<ImportSummary.SkippedLine> skipped = new ArrayList<>();
+    long skippedLines = 0;
     // Lines are split as bytes and decoded one at a time: decoded as a stream, one byte that is not
     // UTF-8 failed the read-ahead buffer, and the good lines before it (up to 64 KB of them) were
     // reported as the bad line 1 and never stored.
@@ -104,6 +110,10 @@ final class NdjsonImporter {
             batchStart = lines;
           }
           batch.add(r);
+          List<String> paths = Fhir.skipped(r);
+          if (!paths.isEmpty()) {
+            batchSkipped.add(new ImportSummary.SkippedLine(lines, paths));
+          }
         } catch (FhirInputException e) {
           failed++;
           record(errors, lines, e.getMessage());
@@ -117,10 +127,12 @@ final class NdjsonImporter {
             keyRefused += stop.keyRefused ? stop.lines : 0;
             record(errors, batchStart, stop.message(batchStart, lines));
             batch.clear();
+            batchSkipped.clear(); // not stored: its lines are failed ones
             break;
           }
           written += counts[0];
           unchanged += counts[1];
+          skippedLines += stored(batchSkipped, skipped);
           progress.update(lines, written, failed);
         }
       }
@@ -128,6 +140,7 @@ final class NdjsonImporter {
         long[] counts = flush(batch, written + unchanged);
         written += counts[0];
         unchanged += counts[1];
+        skippedLines += stored(batchSkipped, skipped);
       } catch (StoppedBatch stop) {
         failed += stop.lines;
         keyRefused += stop.keyRefused ? stop.lines : 0;
@@ -140,7 +153,23 @@ final class NdjsonImporter {
     // the line a batch stopped at is recorded after the lines refused within it
     errors.sort(java.util.Comparator.comparingLong(ImportSummary.LineError::line));
     return new ImportSummary(lines, written, unchanged, failed, errors, (System.nanoTime() - start) / 1_000_000,
-        keyRefused);
+        keyRefused, skipped, skippedLines);
+  }
+
+  /**
+   * The skipped lines of a batch just stored, moved to the summary's list while it has room; how many
+   * there were. A batch that was not stored reports its lines as failed instead, and none as skipped.
+   */
+  private static int stored(List<ImportSummary.SkippedLine> batchSkipped, List<ImportSummary.SkippedLine> skipped) {
+    int n = batchSkipped.size();
+    for (ImportSummary.SkippedLine l : batchSkipped) {
+      if (skipped.size() >= MAX_REPORTED_SKIPPED) {
+        break;
+      }
+      skipped.add(l);
+    }
+    batchSkipped.clear();
+    return n;
   }
 
   /**
