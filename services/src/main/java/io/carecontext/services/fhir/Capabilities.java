@@ -37,8 +37,10 @@ final class Capabilities {
     // R4's CapabilityStatement has no element for it: said where a client reading the statement looks
     rest.setDocumentation("Writes (create, update, transaction, batch, $import) take Prefer: handling=strict to "
         + "refuse a resource holding an element FHIR R4 does not define (400, the OperationOutcome names the "
-        + "element that holds it); without it (or with handling=lenient) such elements are skipped, and a "
-        + "Bundle's response entry warns of them");
+        + "element that holds it); without it (or with handling=lenient) such elements are skipped, and the "
+        + "answer warns where: a Bundle's response entry, $import's OperationOutcome (per line, the first 100), "
+        + "and a create or update that sends Prefer: return=OperationOutcome (answered with an OperationOutcome "
+        + "instead of the resource; return=minimal answers no body)");
     rest.addInteraction().setCode(SystemRestfulInteraction.TRANSACTION);
     rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
     rest.addOperation().setName("import").setDefinition("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/import")

@@ -195,11 +195,11 @@ public class FhirController {
       requireType(r, type);
       String ifNoneExist = request.getHeaders().get("If-None-Exist");
       if (ifNoneExist == null) {
-        return written(tenant, store.create(t, writer(caller), r), r);
+        return written(tenant, store.create(t, writer(caller), r), r, request);
       }
       FhirStore.ConditionalCreate o = store.createIfNoneExist(t, writer(caller), r, ifNoneExist);
       if (o.created() != null) {
-        return written(tenant, o.created(), r);
+        return written(tenant, o.created(), r, request);
       }
       // A match: nothing was written; the existing resource answers, with 200 (FHIR conditional create).
       StoredResource s = o.existing();
@@ -266,7 +266,7 @@ public class FhirController {
             "If-None-Exist applies to a create: POST /fhir/{tenant}/{type} with it creates only when no resource "
                 + "of the type carries the identifier; for an update made from a version, send If-Match"));
       }
-      return written(tenant, store.put(t, writer(caller), r, ifMatch(request)), r);
+      return written(tenant, store.put(t, writer(caller), r, ifMatch(request)), r, request);
     });
   }
 
@@ -534,11 +534,24 @@ public class FhirController {
         .setDiagnostics("lines " + s.lines() + ", written " + s.written() + ", unchanged " + s.unchanged()
             + ", failed " + s.failed() + ", " + s.millis() + " ms"
             + (s.failed() > s.errors().size() ? "; the first " + s.errors().size() + " failed lines are listed" : "")
+            + (s.skippedLines() == 0 ? "" : "; skipped elements FHIR R4 does not define in " + s.skippedLines()
+                + " stored lines" + (s.skippedLines() > s.skipped().size() ? " (the first " + s.skipped().size()
+                + " are listed)" : ""))
             + (s.nothingStored() ? "; nothing was stored: fix the lines listed and send the file again" : ""));
     for (ImportSummary.LineError e : s.errors()) {
       oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
           .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INVALID)
           .setDiagnostics("line " + e.line() + ": " + e.message()).addExpression("line[" + e.line() + "]");
+    }
+    for (ImportSummary.SkippedLine l : s.skipped()) {
+      // where, never what: the element skipped is the sender's key, which may be anything (a name)
+      var warning = oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.WARNING)
+          .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.STRUCTURE)
+          .setDiagnostics("line " + l.line() + " was stored without what FHIR R4 does not define in "
+              + String.join(", ", l.paths()) + " (skipped, not stored): remove it, or send its data as an extension; "
+              + "send Prefer: handling=strict to have such lines refused")
+          .addExpression("line[" + l.line() + "]");
+      l.paths().forEach(warning::addExpression);
     }
     if (s.failed() > 0 && !s.nothingStored()) {
       // the lines refused, in the trail as a refused write is (an import that stored nothing is a 400,
@@ -567,17 +580,41 @@ public class FhirController {
     return publicUrl + "/fhir/" + tenant + "/" + resourcePath;
   }
 
-  private MutableHttpResponse<String> written(String tenant, WriteOutcome o, Resource r) {
+  /**
+   * The answer to a create or update that stored {@code r}: 201 or 200 with its Location and ETag, and the
+   * body {@code Prefer: return} asks for ({@link PreferReturn}): the resource as stored (the default), none
+   * (minimal), or an OperationOutcome (OperationOutcome) of an information issue saying what was stored
+   * and, under lenient handling, a warning for each element in which an element R4 does not define was
+   * skipped: its path, never the skipped element's name or value. The resource answered by default says
+   * nothing of what was skipped (R4 gives it no place).
+   */
+  private MutableHttpResponse<String> written(String tenant, WriteOutcome o, Resource r, HttpRequest<?> request) {
     if (o.status() == WriteOutcome.Status.CREATED || o.status() == WriteOutcome.Status.UPDATED) {
       metrics.resourcesWritten(tenant, 1); // identical content re-sent writes nothing
     }
     HttpStatus status = o.status() == WriteOutcome.Status.CREATED ? HttpStatus.CREATED : HttpStatus.OK;
+    java.util.List<String> skipped = Fhir.skipped(r);
     r.setId(o.id());
     r.getMeta().setVersionId(Long.toString(o.version()));
     if (o.lastUpdated() != null) {
       r.getMeta().setLastUpdated(java.util.Date.from(o.lastUpdated()));
     }
-    return FhirResponses.ok(status, r)
+    MutableHttpResponse<String> answer = switch (PreferReturn.of(request.getHeaders().getAll("Prefer"))) {
+      case REPRESENTATION -> FhirResponses.ok(status, r);
+      case MINIMAL -> HttpResponse.<String>status(status);
+      case OPERATION_OUTCOME -> {
+        java.util.List<FhirIssue> issues = new java.util.ArrayList<>();
+        issues.add(new FhirIssue(FhirIssue.Severity.INFORMATION, "informational", null, null, o.resourceType() + "/"
+            + o.id() + " " + switch (o.status()) {
+              case CREATED -> "created";
+              case UPDATED -> "updated";
+              default -> "unchanged: the same content was stored already";
+            } + "; stored as version " + o.version() + " (" + o.location() + ")"));
+        skipped.forEach(path -> issues.add(Fhir.skippedWarning(null, path)));
+        yield FhirResponses.ok(status, OperationOutcomes.from(issues));
+      }
+    };
+    return answer
         .header(HttpHeaders.LOCATION, location(tenant, o.location())) // the version's vread URL
         .header(HttpHeaders.ETAG, "W/\"" + o.version() + "\"");
   }
@@ -585,8 +622,8 @@ public class FhirController {
   /**
    * What the write asks of elements R4 does not define ({@code Prefer: handling=strict|lenient}): strict
    * refuses the resource (the line of an import, the entry of a batch, a transaction whole); lenient,
-   * the default, skips them as before. A single create or update answers the resource as stored and says
-   * nothing of what was skipped: this endpoint answers no {@code Prefer: return=OperationOutcome}.
+   * the default, skips them as before. A single create or update answers the resource as stored, which
+   * says nothing of what was skipped, unless it sends {@code Prefer: return=OperationOutcome} ({@link #written}).
    */
   private static Handling handling(HttpRequest<?> request) {
     return Handling.of(request.getHeaders().getAll("Prefer"));

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code Prefer: handling=strict} over HTTP: a resource holding an element R4 does not define is refused
  * (a single write, a transaction whole, a batch's entry, an import's line) and nothing of it is stored;
- * without the header it is stored as before, and a Bundle's response entry warns of what was skipped.
+ * without the header it is stored as before, and a Bundle's response entry, an import's summary and a single
+ * write that asks {@code Prefer: return=OperationOutcome} warn of what was skipped.
  * The unknown key is "JohnSmith" (a name, as a feed keying a map by patient might send) and its value
  * "Quixote": no answer and no log line of the service may hold either.
  */
@@ -207,5 +208,100 @@ class UnknownElementHandlingIT {
     HttpResponse<String> lenient = call("POST", "/$import", patient("ue-i3"), "application/fhir+ndjson", Map.of());
     assertThat(lenient.statusCode()).as(lenient.body()).isEqualTo(200);
     assertThat(lenient.body()).contains("written 1").contains("failed 0");
+  }
+
+  static List<JsonNode> issues(HttpResponse<String> r, String severity) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    json(r).path("issue").forEach(i -> {
+      if (i.path("severity").asText().equals(severity)) {
+        out.add(i);
+      }
+    });
+    return out;
+  }
+
+  static List<String> expressions(JsonNode issue) {
+    List<String> out = new ArrayList<>();
+    issue.path("expression").forEach(e -> out.add(e.asText()));
+    return out;
+  }
+
+  @Test
+  void aLenientImportListsTheStoredLinesWhereSomethingWasSkipped() throws Exception {
+    String refused = "{\"resourceType\":\"Patient\",\"id\":\"ue-i6\",\"gender\":\"neither\",\"name\":[{\"" + KEY
+        + "\":\"" + VALUE + "\"}]}";
+    String ndjson = clean("ue-i4") + "\n" + patient("ue-i5") + "\n" + refused + "\n";
+    HttpResponse<String> r = call("POST", "/$import", ndjson, "application/fhir+ndjson", Map.of());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(issues(r, "information").get(0).path("diagnostics").asText())
+        .contains("written 2").contains("failed 1").contains("in 1 stored lines").doesNotContain("are listed)");
+    List<JsonNode> warnings = issues(r, "warning");
+    assertThat(warnings).hasSize(1); // the refused line 3 is among the failed lines, not the skipped ones
+    assertThat(expressions(warnings.get(0))).containsExactly("line[2]", "Patient.name[0]");
+    assertThat(warnings.get(0).path("code").asText()).isEqualTo("structure");
+    assertThat(warnings.get(0).path("diagnostics").asText()).contains("line 2").contains("Patient.name[0]")
+        .contains("handling=strict");
+    assertThat(expressions(issues(r, "error").get(0))).containsExactly("line[3]");
+    assertThat(call("GET", "/Patient/ue-i5", null, null, Map.of()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void anImportListsTheFirstHundredSkippedLinesAndCountsThemAll() throws Exception {
+    int n = 205; // past one commit of 200 lines: the lines of both batches are counted
+    StringBuilder ndjson = new StringBuilder();
+    for (int i = 1; i <= n; i++) {
+      ndjson.append(patient("ue-m" + i)).append('\n');
+    }
+    HttpResponse<String> r = call("POST", "/$import", ndjson.toString(), "application/fhir+ndjson", Map.of());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(issues(r, "information").get(0).path("diagnostics").asText())
+        .contains("written " + n).contains("in " + n + " stored lines (the first 100 are listed)");
+    List<JsonNode> warnings = issues(r, "warning");
+    assertThat(warnings).hasSize(100);
+    assertThat(expressions(warnings.get(0))).containsExactly("line[1]", "Patient.name[0]");
+    assertThat(expressions(warnings.get(99))).containsExactly("line[100]", "Patient.name[0]");
+  }
+
+  @Test
+  void aLenientWriteThatAsksForAnOperationOutcomeIsToldWhereSomethingWasSkipped() throws Exception {
+    Map<String, String> outcome = Map.of("Prefer", "return=OperationOutcome");
+    HttpResponse<String> created = call("POST", "/Patient", patient(null), FHIR, outcome);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertThat(created.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).contains("/_history/1"));
+    assertThat(created.headers().firstValue("ETag")).hasValue("W/\"1\"");
+    assertThat(json(created).path("resourceType").asText()).isEqualTo("OperationOutcome");
+    assertThat(issues(created, "information").get(0).path("diagnostics").asText())
+        .startsWith("Patient/").contains(" created; stored as version 1");
+    List<JsonNode> warnings = issues(created, "warning");
+    assertThat(warnings).hasSize(1);
+    assertThat(expressions(warnings.get(0))).containsExactly("Patient.name[0]");
+    assertThat(warnings.get(0).path("diagnostics").asText()).contains("skipped").contains("handling=strict");
+
+    HttpResponse<String> first = call("PUT", "/Patient/ue-r1", clean("ue-r1"), FHIR,
+        Map.of("Prefer", "handling=lenient, return=OperationOutcome"));
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    assertThat(json(first).path("issue")).hasSize(1); // nothing skipped, nothing to warn of
+    HttpResponse<String> updated = call("PUT", "/Patient/ue-r1", patient("ue-r1"), FHIR, outcome);
+    assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
+    assertThat(issues(updated, "information").get(0).path("diagnostics").asText())
+        .isEqualTo("Patient/ue-r1 updated; stored as version 2 (Patient/ue-r1/_history/2)");
+    assertThat(expressions(issues(updated, "warning").get(0))).containsExactly("Patient.name[0]");
+    HttpResponse<String> read = call("GET", "/Patient/ue-r1", null, null, Map.of());
+    assertThat(json(read).path("name").get(0).path("family").asText()).isEqualTo("Lee");
+  }
+
+  @Test
+  void returnMinimalAnswersNoBodyAndRepresentationTheResource() throws Exception {
+    HttpResponse<String> minimal = call("PUT", "/Patient/ue-r2", patient("ue-r2"), FHIR, Map.of("Prefer", "return=minimal"));
+    assertThat(minimal.statusCode()).isEqualTo(201);
+    assertThat(minimal.body()).isEmpty();
+    assertThat(minimal.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l)
+        .endsWith("/fhir/ue/Patient/ue-r2/_history/1"));
+    assertThat(minimal.headers().firstValue("ETag")).hasValue("W/\"1\"");
+    HttpResponse<String> representation = call("PUT", "/Patient/ue-r2", clean("ue-r2"), FHIR,
+        Map.of("Prefer", "return=representation"));
+    assertThat(representation.statusCode()).as(representation.body()).isEqualTo(200);
+    assertThat(json(representation).path("resourceType").asText()).isEqualTo("Patient");
+    assertThat(json(representation).path("meta").path("versionId").asText()).isEqualTo("2");
   }
 }
