@@ -583,9 +583,9 @@ public class FhirController {
   /**
    * The answer to a create or update that stored {@code r}: 201 or 200 with its Location and ETag, and the
    * body {@code Prefer: return} asks for ({@link PreferReturn}): the resource as stored (the default), none
-   * (minimal), or an OperationOutcome (OperationOutcome) of an information issue saying what was stored
-   * and, under lenient handling, a warning for each element in which an element R4 does not define was
-   * skipped: its path, never the skipped element's name or value. The resource answered by default says
+   * (minimal), or, for {@code return=OperationOutcome}, an OperationOutcome of an information issue saying
+   * what was stored and, under lenient handling, a warning for each element in which something R4 does not
+   * define was skipped: its path, never the skipped element's name or value. The resource answered by default says
    * nothing of what was skipped (R4 gives it no place).
    */
   private MutableHttpResponse<String> written(String tenant, WriteOutcome o, Resource r, HttpRequest<?> request) {
@@ -608,7 +608,7 @@ public class FhirController {
             + o.id() + " " + switch (o.status()) {
               case CREATED -> "created";
               case UPDATED -> "updated";
-              default -> "unchanged: the same content was stored already";
+              default -> "unchanged (the same content was stored already)";
             } + "; stored as version " + o.version() + " (" + o.location() + ")"));
         skipped.forEach(path -> issues.add(Fhir.skippedWarning(null, path)));
         yield FhirResponses.ok(status, OperationOutcomes.from(issues));
