@@ -1,7 +1,7 @@
 package io.carecontext.fhir;
 
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
 
 /**
  * What a write asks of elements R4 does not define, by FHIR's {@code Prefer: handling=strict|lenient}
@@ -17,20 +17,7 @@ public enum Handling {
    * and a request that asks for both is treated as asking for neither.
    */
   public static Handling of(List<String> preferHeaders) {
-    boolean strict = false;
-    boolean lenient = false;
-    for (String header : preferHeaders == null ? List.<String>of() : preferHeaders) {
-      for (String preference : header.split(",")) {
-        String token = preference.split(";", 2)[0].strip();
-        int eq = token.indexOf('=');
-        if (eq < 0 || !token.substring(0, eq).strip().equalsIgnoreCase("handling")) {
-          continue;
-        }
-        String value = token.substring(eq + 1).strip().replace("\"", "").toLowerCase(Locale.ROOT);
-        strict |= value.equals("strict");
-        lenient |= value.equals("lenient");
-      }
-    }
-    return strict && !lenient ? STRICT : LENIENT;
+    Set<String> asked = Preferences.values(preferHeaders, "handling");
+    return asked.contains("strict") && !asked.contains("lenient") ? STRICT : LENIENT;
   }
 }

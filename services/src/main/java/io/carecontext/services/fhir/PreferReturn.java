@@ -1,7 +1,9 @@
 package io.carecontext.services.fhir;
 
+import io.carecontext.fhir.Preferences;
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * What a create or update asks to be answered with, by FHIR's {@code Prefer: return=minimal|representation|
@@ -13,30 +15,17 @@ enum PreferReturn {
 
   /**
    * The return the {@code Prefer} headers ask for: representation without one, or with a value FHIR does
-   * not define. As {@link io.carecontext.fhir.Handling#of}: case-insensitive, possibly quoted, comma-separated
+   * not define. Read by {@link Preferences}: case-insensitive, possibly quoted, comma-separated
    * across one or more headers; a request that asks for two different ones is answered as asking for none.
    */
   static PreferReturn of(List<String> preferHeaders) {
-    PreferReturn asked = null;
-    for (String header : preferHeaders == null ? List.<String>of() : preferHeaders) {
-      for (String preference : header.split(",")) {
-        String token = preference.split(";", 2)[0].strip();
-        int eq = token.indexOf('=');
-        if (eq < 0 || !token.substring(0, eq).strip().equalsIgnoreCase("return")) {
-          continue;
-        }
-        PreferReturn value = switch (token.substring(eq + 1).strip().replace("\"", "").toLowerCase(Locale.ROOT)) {
+    Set<PreferReturn> asked = Preferences.values(preferHeaders, "return").stream()
+        .map(value -> switch (value) {
           case "minimal" -> MINIMAL;
-          case "representation" -> REPRESENTATION;
           case "operationoutcome" -> OPERATION_OUTCOME;
-          default -> REPRESENTATION;
-        };
-        if (asked != null && asked != value) {
-          return REPRESENTATION;
-        }
-        asked = value;
-      }
-    }
-    return asked == null ? REPRESENTATION : asked;
+          default -> REPRESENTATION; // representation, or a value FHIR does not define
+        })
+        .collect(Collectors.toSet());
+    return asked.size() == 1 ? asked.iterator().next() : REPRESENTATION;
   }
 }
