@@ -208,13 +208,13 @@ public final class TenantProvisioner {
           return;
         }
         // read under the lock: another process's build of them has ended, failed or not
-        if (invalidIndex(c, tenant, RESEARCH_PENDING_INDEX) || workListOfOneColumn(c, tenant)) {
+        if (indexToMakeAgain(c, tenant, RESEARCH_PENDING_INDEX, 2)) { // (model, chunk_id)
           // left behind by a failed build, or made over chunk_id alone by a process of before tenant migration 70
           // (research turned on by it during a rolling upgrade, after this version's migration ran): the work
           // list would sort every pending chunk for each batch
           st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + pending);
         }
-        if (invalidIndex(c, tenant, "chunks_embedding_hnsw")) {
+        if (indexToMakeAgain(c, tenant, "chunks_embedding_hnsw", 1)) {
           st.execute("DROP INDEX CONCURRENTLY IF EXISTS " + index); // left behind by a failed build
         }
         long started = System.nanoTime();
@@ -298,28 +298,20 @@ public final class TenantProvisioner {
    */
   public static final String RESEARCH_PENDING_INDEX = "chunks_research_pending_idx";
 
-  /** Whether the tenant has this index, left invalid by a concurrent build that failed. */
-  private static boolean invalidIndex(Connection c, TenantId tenant, String name) throws SQLException {
+  /**
+   * Whether the tenant has this index, not being built, but left invalid by a concurrent build that failed or
+   * over another number of key columns than {@code keyColumns} (the work list over chunk_id alone, as a process
+   * of before tenant migration 70 makes it): either way to be dropped and made again.
+   */
+  private static boolean indexToMakeAgain(Connection c, TenantId tenant, String name, int keyColumns)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
-        SELECT NOT i.indisvalid FROM pg_class x JOIN pg_namespace n ON n.oid = x.relnamespace
+        SELECT NOT i.indisvalid OR i.indnkeyatts <> ? FROM pg_class x JOIN pg_namespace n ON n.oid = x.relnamespace
         JOIN pg_index i ON i.indexrelid = x.oid LEFT JOIN pg_stat_progress_create_index p ON p.index_relid = x.oid
         WHERE n.nspname = ? AND x.relname = ? AND p.index_relid IS NULL""")) {
-      ps.setString(1, tenant.schemaName());
-      ps.setString(2, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getBoolean(1);
-      }
-    }
-  }
-
-  /** Whether the tenant's work-list index is of the shape before tenant migration 70: over chunk_id alone. */
-  private static boolean workListOfOneColumn(Connection c, TenantId tenant) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("""
-        SELECT i.indnkeyatts = 1 FROM pg_class x JOIN pg_namespace n ON n.oid = x.relnamespace
-        JOIN pg_index i ON i.indexrelid = x.oid LEFT JOIN pg_stat_progress_create_index p ON p.index_relid = x.oid
-        WHERE n.nspname = ? AND x.relname = ? AND p.index_relid IS NULL""")) {
-      ps.setString(1, tenant.schemaName());
-      ps.setString(2, RESEARCH_PENDING_INDEX);
+      ps.setInt(1, keyColumns);
+      ps.setString(2, tenant.schemaName());
+      ps.setString(3, name);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() && rs.getBoolean(1);
       }
