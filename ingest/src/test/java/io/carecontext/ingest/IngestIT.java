@@ -891,11 +891,10 @@ class IngestIT {
     String chunks = "SELECT count(*) FROM tenant_ingest.chunks WHERE resource_id = 'obs-rerender'";
     assertThat(count(chunks)).as("a record entered in error makes no chunk").isZero();
     // as an older renderer left it: a chunk, and no renderer version
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("INSERT INTO tenant_ingest.chunks (resource_type, resource_id, version_id, patient_id, category, seq, "
-          + "text_hash, text, model, embedding) SELECT 'Observation', 'obs-rerender', 1, 'p-rerender', 'lab', 0, "
-          + "text_hash, text, model, embedding FROM tenant_ingest.chunks WHERE resource_id = 'obs-rerender-src'");
-    }
+    TestPostgres.superuserExecute(platform.config,
+        "INSERT INTO tenant_ingest.chunks (resource_type, resource_id, version_id, patient_id, category, seq, "
+        + "text_hash, text, model, embedding) SELECT 'Observation', 'obs-rerender', 1, 'p-rerender', 'lab', 0, "
+        + "text_hash, text, model, embedding FROM tenant_ingest.chunks WHERE resource_id = 'obs-rerender-src'");
     assertThat(count(chunks)).isEqualTo(1);
     assertThat(worker.enqueueRerender(tenant)).isEqualTo(1);
     assertThat(worker.enqueueRerender(tenant)).as("queued once").isZero();
@@ -944,10 +943,9 @@ class IngestIT {
     worker.drain(tenant);
     assertThat(count(current)).as("written under the current rules").isEqualTo(1);
     // as the older rules left it, and as migration 40 leaves such a row: no rules version
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("UPDATE tenant_ingest.consents SET decision = 'permit', period_end = '2030-06-01T00:00:00Z', "
-          + "rules_version = NULL WHERE consent_id = 'consent-rules'");
-    }
+    TestPostgres.superuserExecute(platform.config,
+        "UPDATE tenant_ingest.consents SET decision = 'permit', period_end = '2030-06-01T00:00:00Z', "
+        + "rules_version = NULL WHERE consent_id = 'consent-rules'");
     assertThat(count(current)).isZero();
     assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).isEqualTo(1);
     assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).as("queued once").isZero();
@@ -973,10 +971,9 @@ class IngestIT {
     // as an earlier release stored it: the write path without the check, the row as rules version 2 read it
     store.putAll(tenant, FEED, List.of(Fhir.parseResource(consent)));
     worker.drain(tenant);
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("UPDATE tenant_ingest.consents SET period_start = '2026-03-01T00:00:00Z', "
-          + "period_end = '2025-03-02T00:00:00Z', rules_version = 2 WHERE consent_id = 'consent-inverted'");
-    }
+    TestPostgres.superuserExecute(platform.config,
+        "UPDATE tenant_ingest.consents SET period_start = '2026-03-01T00:00:00Z', "
+        + "period_end = '2025-03-02T00:00:00Z', rules_version = 2 WHERE consent_id = 'consent-inverted'");
     String always = "SELECT count(*) FROM tenant_ingest.consents WHERE consent_id = 'consent-inverted' "
         + "AND decision = 'deny' AND status = 'active' AND period_start IS NULL AND period_end IS NULL "
         + "AND rules_version = " + ConsentInterpreter.RULES_VERSION;
@@ -998,9 +995,8 @@ class IngestIT {
         + "AND explicit_labels = '{PSY}'";
     assertThat(count(derived)).as("written with the consent").isEqualTo(1);
     // As the migration leaves a consent stored before it: not derived.
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("UPDATE tenant_ingest.consents SET explicit_labels = NULL WHERE consent_id = 'consent-old'");
-    }
+    TestPostgres.superuserExecute(platform.config,
+        "UPDATE tenant_ingest.consents SET explicit_labels = NULL WHERE consent_id = 'consent-old'");
     assertThat(count(derived)).isZero();
     assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).isEqualTo(1);
     assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).as("queued once").isZero();
@@ -1134,9 +1130,8 @@ class IngestIT {
     s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"px\",\"gender\":\"female\"}"));
     assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(0, null));
     for (int i = 0; i < EmbeddingWorker.MAX_ATTEMPTS; i++) {
-      try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-        st.execute("UPDATE tenant_poison.outbox SET available_at = now() - interval '1 second'");
-      }
+      TestPostgres.superuserExecute(platform.config,
+          "UPDATE tenant_poison.outbox SET available_at = now() - interval '1 second'");
       w.processBatch(t);
       if (i == 0) {
         // what an admin following the load sees before the row is parked: it fails, and why
@@ -1185,9 +1180,8 @@ class IngestIT {
     assertThat(w.stats().batchFallbacks.get()).isZero();
     assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(3, "EmbeddingException: connection refused"));
     // rows made due again by hand: the tenant's pause still holds the endpoint off
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("UPDATE tenant_outage_pause.outbox SET available_at = now() - interval '1 second'");
-    }
+    TestPostgres.superuserExecute(platform.config,
+        "UPDATE tenant_outage_pause.outbox SET available_at = now() - interval '1 second'");
     assertThat(w.drain(t)).isZero();
     assertThat(calls.get()).as("paused").isEqualTo(1);
     assertThat(count("SELECT count(*) FROM tenant_outage_pause.outbox WHERE attempts > 0 OR parked_at IS NOT NULL"))
@@ -1244,9 +1238,8 @@ class IngestIT {
     assertThat(failing.lastError()).startsWith("EmbeddingException: the endpoint is rate limiting")
         .contains("asked to be called again in 120 s (Retry-After)");
     // rows made due again by hand, and more than the backoff's 1 s waited: the endpoint's 120 s still hold
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("UPDATE tenant_retry_after.outbox SET available_at = now() - interval '1 second'");
-    }
+    TestPostgres.superuserExecute(platform.config,
+        "UPDATE tenant_retry_after.outbox SET available_at = now() - interval '1 second'");
     Thread.sleep(EmbeddingWorker.pauseAfter(1, 1.0).toMillis() + 100);
     assertThat(w.drain(t)).isZero();
     assertThat(calls.get()).as("not called before its Retry-After").isEqualTo(3);
@@ -1282,10 +1275,9 @@ class IngestIT {
       s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"male\"}"));
     }
     // one more row that failed on its own under the old model: an attempt spent, a backoff to wait
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement()) {
-      st.execute("UPDATE tenant_model_fix.outbox SET attempts = 2, last_error = 'IllegalStateException', "
-          + "available_at = now() + interval '5 minutes' WHERE resource_id = 'pc'");
-    }
+    TestPostgres.superuserExecute(platform.config,
+        "UPDATE tenant_model_fix.outbox SET attempts = 2, last_error = 'IllegalStateException', "
+        + "available_at = now() + interval '5 minutes' WHERE resource_id = 'pc'");
     assertThat(w.drain(t)).isZero();
     assertThat(w.failing(t).retrying()).isEqualTo(3);
 

@@ -350,17 +350,24 @@ class ChatApiIT {
   @Test
   void aResearcherCannotTellFromTheDryRunWhetherANameIsThePatients() {
     String researcher = app.tenantWithKey("chatty", "res-names", "[\"researcher\"]", null);
+    assertThat(dryRunQuestionsNamingThePatientAndAnother(name -> researchChat(researcher,
+        "{\"question\":\"Summarize glucose control for " + name + "\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}")))
+        .containsOnly("Summarize glucose control for [NAME]");
+  }
+
+  /** The question of a dry run asked once with the patient's family name and once with another name, as prompted. */
+  private List<String> dryRunQuestionsNamingThePatientAndAnother(
+      java.util.function.Function<String, HttpResponse<String>> askNaming) {
     String family = patients.get(0).identifiers().names().get(0).family();
     List<String> questions = new java.util.ArrayList<>();
     for (String name : new String[] {family, "Zebulon"}) {
-      HttpResponse<String> dry = researchChat(researcher, "{\"question\":\"Summarize glucose control for " + name
-          + "\",\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}");
+      HttpResponse<String> dry = askNaming.apply(name);
       assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
       Matcher q = Pattern.compile("Question: ([^\"]*)\"").matcher(dry.body());
       assertThat(q.find()).as(dry.body()).isTrue();
       questions.add(q.group(1));
     }
-    assertThat(questions).containsOnly("Summarize glucose control for [NAME]");
+    return questions;
   }
 
   /**
@@ -389,17 +396,9 @@ class ChatApiIT {
   @Test
   void aRoleWithoutDemographicsCannotTellFromTheDryRunWhetherANameIsThePatients() {
     String billing = app.tenantWithKey("chatty", "bill-names", "[\"billing\"]", null);
-    String family = patients.get(0).identifiers().names().get(0).family();
-    List<String> questions = new java.util.ArrayList<>();
-    for (String name : new String[] {family, "Zebulon"}) {
-      HttpResponse<String> dry = chat(billing, "{\"question\":\"Coverage status for " + name
-          + "\",\"purposeOfUse\":\"HPAYMT\",\"dryRun\":true}");
-      assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
-      Matcher q = Pattern.compile("Question: ([^\"]*)\"").matcher(dry.body());
-      assertThat(q.find()).as(dry.body()).isTrue();
-      questions.add(q.group(1));
-    }
-    assertThat(questions).containsOnly("Coverage status for [NAME]");
+    assertThat(dryRunQuestionsNamingThePatientAndAnother(name -> chat(billing,
+        "{\"question\":\"Coverage status for " + name + "\",\"purposeOfUse\":\"HPAYMT\",\"dryRun\":true}")))
+        .containsOnly("Coverage status for [NAME]");
   }
 
   @Test
