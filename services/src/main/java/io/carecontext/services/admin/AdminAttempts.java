@@ -33,6 +33,7 @@ public final class AdminAttempts {
 
   private final AuditLog audit;
   private final RefusalRows refused = new RefusalRows();
+  private final RefusalRows invalid = new RefusalRows();
 
   AdminAttempts(AuditLog audit) {
     this.audit = audit;
@@ -88,6 +89,19 @@ public final class AdminAttempts {
       refused.record(audit, caller.tenant(), caller.keyId(), refusal(caller, action, request, "role_not_allowed"));
     }
     caller.requirePlatformAdmin();
+  }
+
+  /**
+   * A change of the path's tenant that the caller may make but whose body was refused (400): recorded
+   * denied in that tenant's trail with {@code reason}, the route and method, and in {@code asked} the known
+   * fields it named. A key (the operator's included) sending bad bodies in a loop adds at most
+   * {@link RefusalRows#PER_MINUTE} such rows a minute, on a budget of its own.
+   */
+  void recordRefusedChange(Caller caller, TenantId tenant, String action, HttpRequest<?> request, String reason,
+                           java.util.List<String> asked) {
+    AuditEntry row = refusal(caller, action, request, reason);
+    invalid.record(audit, tenant, caller.budgetKey() + " " + tenant.value() + " " + action,
+        asked.isEmpty() ? row : row.withDetail("asked", AuditEntry.jsonStrings(asked)));
   }
 
   private static AuditEntry refusal(Caller caller, String action, HttpRequest<?> request, String reason) {

@@ -162,7 +162,59 @@ public class TenantController {
     // the key first, recorded when refused, then its body: a key that may not change settings was
     // told to fix its body, and left no row
     TenantId id = attempts.requireTenantAdmin(caller, tenant, "tenant-settings", request);
-    AdminDtos.PatchTenant body = AdminDtos.read(json, raw, AdminDtos.PatchTenant.class);
+    AdminDtos.PatchTenant body;
+    try {
+      body = AdminDtos.read(json, raw, AdminDtos.PatchTenant.class);
+    } catch (ApiException e) {
+      throw refusedChange(caller, id, request, "body_malformed", raw, e);
+    }
+    try {
+      return patchChecked(caller, id, body, raw);
+    } catch (ApiException e) {
+      throw refusedChange(caller, id, request, "settings_invalid", raw, e);
+    }
+  }
+
+  /**
+   * A refused change of a tenant's settings (400: a body that cannot be read, a value out of range,
+   * break-glass for a de-identified role, an unknown setting) is a security event: an attempt to turn
+   * consent to opt-out, shorten retention or widen a role's policy that failed on a typo is what a
+   * privacy officer reviews beside the changes that succeeded. They left no row. Recorded denied in the
+   * path's tenant (while it is active) with {@code body_malformed} or {@code settings_invalid}, and in
+   * {@code details.asked} the settings the body named that the platform knows (never a value, nor a name
+   * it does not know: one named like a patient would be PHI in the trail); any other refusal as it was.
+   */
+  private ApiException refusedChange(Caller caller, TenantId id, HttpRequest<?> request, String reason,
+                                     @Nullable byte[] raw, ApiException refusal) {
+    if (refusal.status() == HttpStatus.BAD_REQUEST
+        && tenants.findById(id.value()).filter(r -> "active".equals(r.status())).isPresent()) {
+      attempts.recordRefusedChange(caller, id, "tenant-settings", request, reason, asked(raw));
+    }
+    return refusal;
+  }
+
+  /** The known fields a PATCH body names, "name" and "settings.&lt;key&gt;", sorted; empty for one that is not JSON. */
+  private List<String> asked(@Nullable byte[] raw) {
+    Map<String, Object> members;
+    try {
+      members = raw == null ? Map.of() : json.readValue(raw, Argument.mapOf(String.class, Object.class));
+    } catch (IOException | RuntimeException e) {
+      return List.of();
+    }
+    if (members == null) {
+      return List.of();
+    }
+    TreeSet<String> out = new TreeSet<>();
+    if (members.containsKey("name")) {
+      out.add("name");
+    }
+    if (members.get("settings") instanceof Map<?, ?> settings) {
+      TenantSettings.defaults().keySet().stream().filter(settings::containsKey).forEach(k -> out.add("settings." + k));
+    }
+    return List.copyOf(out);
+  }
+
+  private AdminDtos.TenantView patchChecked(Caller caller, TenantId id, AdminDtos.PatchTenant body, byte[] raw) {
     refuseRemovingWhatCannotGo(raw);
     TenantRecord row = active(id);
     String name = body.name() == null ? row.name() : body.name().strip();

@@ -136,6 +136,69 @@ class AdminAuditIT {
         "SELECT platform.tenant_change_digest(name, settings) FROM platform.tenants WHERE tenant_id = 'keyed'"));
   }
 
+  /**
+   * A change of settings refused for its body (400) is recorded too, denied, in the tenant's trail: an
+   * attempt to turn consent the wrong way, cut retention below six years or give researchers break-glass
+   * that failed is what a privacy officer reviews beside the changes that went through. These left no row.
+   * The row names the known settings the body named, never a value, nor a name the platform does not know
+   * (one named like a patient would be PHI in the trail); the tenant is unchanged.
+   */
+  @Test
+  void refusedChangesOfSettingsAreRecordedWithTheSettingsTheyNamedAndNotTheirValues() throws SQLException {
+    String tenantAdminKeyId = tenantAdmin.split("_")[1];
+    List<String> before = trail();
+    String[] refusedBodies = {
+        "{\"settings\":{\"consentMode\":\"opt-maybe\"}}",
+        "{\"settings\":{\"retentionYears\":1,\"careRelationship\":false}}",
+        "{\"settings\":{\"rolePolicies\":{\"researcher\":{\"breakGlass\":{\"allowed\":true}}}}}",
+        "{\"settings\":{\"Alex Example\":\"1961-03-04\"}}",
+        "{\"name\":\"\"}",
+        "{\"settings\":{\"consentMode\":",
+        "{\"Alex Example\":true}"};
+    for (String body : refusedBodies) {
+      HttpResponse<String> r = app.call("PATCH", "/admin/tenants/keyed", tenantAdmin, body);
+      assertThat(r.statusCode()).as(body).isEqualTo(400);
+    }
+    HttpResponse<String> byOperator = app.call("PATCH", "/admin/tenants/keyed", app.adminKey(),
+        "{\"settings\":{\"consentMode\":\"none\"}}");
+    assertThat(byOperator.statusCode()).isEqualTo(400);
+    // a tenant that does not exist has no trail to record in: the same 400 as before, not a 503
+    assertThat(app.call("PATCH", "/admin/tenants/nosuch", app.adminKey(), "{\"nope\":1}").statusCode()).isEqualTo(400);
+
+    String byAdmin = "tenant-settings denied %s ta-1 " + tenantAdminKeyId
+        + " {\"route\":\"/admin/tenants/keyed\",\"method\":\"PATCH\"%s}";
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        byAdmin.formatted("settings_invalid", ",\"asked\":[\"settings.consentMode\"]"),
+        byAdmin.formatted("settings_invalid", ",\"asked\":[\"settings.careRelationship\",\"settings.retentionYears\"]"),
+        byAdmin.formatted("settings_invalid", ",\"asked\":[\"settings.rolePolicies\"]"),
+        byAdmin.formatted("settings_invalid", ""),
+        byAdmin.formatted("settings_invalid", ",\"asked\":[\"name\"]"),
+        byAdmin.formatted("body_malformed", ""),
+        byAdmin.formatted("body_malformed", ""),
+        "tenant-settings denied settings_invalid platform-admin bootstrap {\"route\":\"/admin/tenants/keyed\","
+            + "\"method\":\"PATCH\",\"asked\":[\"settings.consentMode\"]}");
+    assertThat(String.join("\n", rows)).doesNotContain("Alex").doesNotContain("1961").doesNotContain("opt-maybe");
+    // nothing changed
+    assertThat(app.call("GET", "/admin/tenants/keyed", tenantAdmin, null).body())
+        .contains("\"consentMode\":\"opt-in\"").contains("\"retentionYears\":6");
+  }
+
+  /** A key sending refused settings in a loop adds a bounded number of rows, as other refusals do. */
+  @Test
+  void refusedChangesOfSettingsInALoopAddABoundedNumberOfRows() throws Exception {
+    String admin = app.tenantWithKey("keyed", "ta-loop", "[\"tenant-admin\"]", null);
+    String keyId = admin.split("_")[1];
+    long started = System.nanoTime();
+    for (int i = 0; i < 40; i++) {
+      assertThat(app.call("PATCH", "/admin/tenants/keyed", admin, "{\"settings\":{\"retentionYears\":2}}")
+          .statusCode()).isEqualTo(400);
+    }
+    long took = System.nanoTime() - started;
+    assertThat(column("reason", "reason = 'settings_invalid' AND key_id = '" + keyId + "'").size())
+        .isBetween(30, 30 + refills(took));
+  }
+
   /** Settings given at creation are a change like a PATCH's, recorded in the new tenant's trail. */
   @Test
   void settingsGivenAtCreationAreRecorded() throws SQLException {
