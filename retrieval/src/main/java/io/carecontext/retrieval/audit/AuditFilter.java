@@ -2,8 +2,13 @@ package io.carecontext.retrieval.audit;
 
 import java.time.Instant;
 
-/** Which audit entries to list; {@code action} as the rows name it ({@code fhir-write}, {@code context} …). */
-public record AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit) {
+/**
+ * Which audit entries to list; {@code action} as the rows name it ({@code fhir-write}, {@code context} …);
+ * {@code breakGlass} true for the rows flagged break-glass only (what a review goes through), false for the
+ * others, null for both.
+ */
+public record AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
+                          Boolean breakGlass) {
 
   /** Entries a listing returns at most. */
   public static final int MAX_LIMIT = 10_000;
@@ -31,10 +36,15 @@ public record AuditFilter(String patient, String principal, String action, Insta
     this(patient, principal, null, from, to, limit);
   }
 
+  /** Flagged break-glass or not. */
+  public AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit) {
+    this(patient, principal, action, from, to, limit, null);
+  }
+
   /** Whether a patient is filtered on, not which. */
   @Override
   public String toString() {
     return "AuditFilter[patient " + (patient == null ? "any" : "given") + ", action=" + action + ", from=" + from + ", to=" + to + ", limit="
-        + limit + "]";
+        + limit + ", breakGlass=" + breakGlass + "]";
   }
 }

@@ -497,6 +497,10 @@ public final class AuditLog {
         sql.append(" AND at < ?");
         args.add(Timestamp.from(f.to()));
       }
+      if (f.breakGlass() != null) {
+        sql.append(" AND break_glass = ?");
+        args.add(f.breakGlass());
+      }
       sql.append(" ORDER BY at DESC, audit_id LIMIT ?");
       args.add(f.limit());
       try (PreparedStatement ps = c.prepareStatement(sql.toString())) {

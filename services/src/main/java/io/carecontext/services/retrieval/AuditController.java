@@ -89,22 +89,26 @@ public class AuditController {
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
   static final List<String> PARAMETERS = List.of("patient", "principal", "action", "from", "to", "limit",
-      "includeBodies");
+      "includeBodies", "breakGlass");
 
   @Get
   public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                   HttpRequest<?> request,
                                   @Nullable @QueryValue String patient, @Nullable @QueryValue String principal,
                                   @Nullable @QueryValue String action, @Nullable @QueryValue String from, @Nullable @QueryValue String to,
-                                  @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies) {
+                                  @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies,
+                                  @Nullable @QueryValue String breakGlass) {
     TenantId t = requireAuditor(caller, tenant, "audit-read", patient);
     AuditFilter filter;
     try {
       requireWellFormedFilters(request.getParameters().asMap());
-      filter = filter(patient, principal, action, from, to, limit);
       if (includeBodies != null && !includeBodies.equals("true") && !includeBodies.equals("false")) {
         throw ApiException.badRequest("includeBodies must be true or false");
       }
+      if (breakGlass != null && !breakGlass.equals("true") && !breakGlass.equals("false")) {
+        throw ApiException.badRequest("breakGlass must be true or false");
+      }
+      filter = filter(patient, principal, action, from, to, limit, breakGlass == null ? null : breakGlass.equals("true"));
     } catch (ApiException e) {
       throw malformed(caller, t, "audit-read", patient, e);
     }
@@ -143,10 +147,11 @@ public class AuditController {
   }
 
   private static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
-                                    @Nullable String from, @Nullable String to, @Nullable String limit) {
+                                    @Nullable String from, @Nullable String to, @Nullable String limit,
+                                    @Nullable Boolean breakGlass) {
     try {
       return new AuditFilter(patient, principal, action, instant(from, "from"), instant(to, "to"),
-          limit == null ? 1000 : Integer.parseInt(limit));
+          limit == null ? 1000 : Integer.parseInt(limit), breakGlass);
     } catch (IllegalArgumentException e) { // NumberFormatException included
       throw ApiException.badRequest(e instanceof NumberFormatException
           ? "limit must be a whole number from 1 to " + AuditFilter.MAX_LIMIT : e.getMessage());

@@ -117,6 +117,35 @@ class BreakGlassSettingsIT {
     return secret.split("_")[1];
   }
 
+  /**
+   * A reviewer of break-glass accesses lists the flagged rows alone ({@code ?breakGlass=true}): the flag
+   * was only in each row, so a review read the whole trail. {@code false} lists the others; any other
+   * value is a 400, audited as {@code filter_malformed}, never quietly read as no filter.
+   */
+  @Test
+  void anAuditorListsTheBreakGlassRowsForReview() throws SQLException {
+    String dr = tenantWithPatient("reviewed");
+    String auditor = app.tenantWithKey("reviewed", "compliance", "[\"auditor\"]", null);
+    // no care relationship (nor consent): an ordinary read is refused, the break-glass one served
+    assertThat(app.call("POST", "/v1/reviewed/patients/pt-1/context", dr,
+        "{\"query\":\"diabetes\",\"purposeOfUse\":\"TREAT\"}").statusCode()).isEqualTo(404);
+    assertThat(breakGlass(dr, "reviewed", null).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> flagged = app.call("GET", "/v1/reviewed/audit?breakGlass=true&patient=pt-1", auditor, null);
+    assertThat(flagged.statusCode()).as(flagged.body()).isEqualTo(200);
+    assertThat(flagged.body()).contains("\"count\":1,").contains("\"reason\":\"break_glass\"")
+        .contains("\"breakGlass\":true").doesNotContain("\"breakGlass\":false");
+    HttpResponse<String> others = app.call("GET", "/v1/reviewed/audit?breakGlass=false&patient=pt-1&action=context",
+        auditor, null);
+    assertThat(others.body()).contains("\"count\":1,").contains("\"reason\":\"no_care_relationship\"")
+        .doesNotContain("\"breakGlass\":true");
+    HttpResponse<String> bad = app.call("GET", "/v1/reviewed/audit?breakGlass=yes", auditor, null);
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("breakGlass must be true or false");
+    assertThat(rows("reviewed", "audit-read")).containsExactly(
+        "list compliance pt-1 false {}", "list compliance pt-1 false {}", "filter_malformed compliance - false {}");
+  }
+
   @Test
   void aLowerLimitBindsAWindowAlreadyOpenAndTheCutIsInTheTrail() throws SQLException {
     String dr = tenantWithPatient("lowered");
