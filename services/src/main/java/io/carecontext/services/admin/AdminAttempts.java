@@ -11,6 +11,7 @@ import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.http.HttpRequest;
 import jakarta.inject.Singleton;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
@@ -98,7 +99,7 @@ public final class AdminAttempts {
    * {@link RefusalRows#PER_MINUTE} such rows a minute, on a budget of its own.
    */
   void recordRefusedChange(Caller caller, TenantId tenant, String action, HttpRequest<?> request, String reason,
-                           java.util.List<String> asked) {
+                           List<String> asked) {
     AuditEntry row = refusal(caller, action, request, reason);
     invalid.record(audit, tenant, caller.budgetKey() + " " + tenant.value() + " " + action,
         asked.isEmpty() ? row : row.withDetail("asked", AuditEntry.jsonStrings(asked)));
