@@ -75,8 +75,10 @@ final class ElementLocator {
       String name = field.getKey();
       BaseRuntimeChildDefinition child = def.getChildByName(name);
       if (child == null) {
-        // not an R4 element here: HAPI skips it, so no other fault is in it
-        if (fault.kind == ParseFault.Kind.UNKNOWN && !defined(def, name) && !found.contains(path)) {
+        if (name.startsWith("_") && def.getChildByName(name.substring(1)) != null) {
+          primitiveElement(field.getValue(), path + "." + name, fault, found, depth);
+        } else if (fault.kind == ParseFault.Kind.UNKNOWN && !defined(def, name) && !found.contains(path)) {
+          // not an R4 element here: HAPI skips it, so no other fault is in it
           found.add(path);
         }
         continue;
@@ -99,6 +101,43 @@ final class ElementLocator {
     }
   }
 
+  /**
+   * A primitive's {@code _name} object (or list of them, with nulls, for a repeating primitive): its
+   * {@code id} and {@code extension}. A key besides those is placed at that object ({@code Patient._birthDate},
+   * {@code Patient.name[0]._given[1]}, as the parse's other faults name it), as any unknown key is at the
+   * element it is in: it was placed at the resource, which told the sender nothing of where.
+   */
+  private static void primitiveElement(JsonNode value, String at, ParseFault fault, List<String> found, int depth) {
+    if (value.isArray()) {
+      for (int i = 0; i < value.size(); i++) {
+        primitiveElement(value.get(i), at + "[" + i + "]", fault, found, depth);
+      }
+      return;
+    }
+    if (!value.isObject() || depth > MAX_DEPTH || found.size() > MAX_FOUND) {
+      return;
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = it.next();
+      String name = field.getKey();
+      if (name.equals("extension")) {
+        JsonNode extensions = field.getValue();
+        for (int i = 0; i < extensions.size() || (i == 0 && extensions.isObject()); i++) {
+          JsonNode one = extensions.isArray() ? extensions.get(i) : extensions;
+          if (one.isObject()) {
+            walk(one, EXTENSION, at + ".extension[" + i + "]", fault, found, depth + 1);
+          }
+        }
+      } else if (fault.kind == ParseFault.Kind.UNKNOWN && !name.equals("id") && !name.equals("fhir_comments")
+          && !found.contains(at)) {
+        found.add(at);
+      }
+    }
+  }
+
+  private static final BaseRuntimeElementCompositeDefinition<?> EXTENSION = (BaseRuntimeElementCompositeDefinition<?>)
+      Fhir.context().getElementDefinition(org.hl7.fhir.r4.model.Extension.class);
+
   private static void visit(BaseRuntimeChildDefinition child, String name, JsonNode value, String at,
                             ParseFault fault, List<String> found, int depth) {
     if (name.equals(fault.element) && matches(value, fault)) {
@@ -109,8 +148,10 @@ final class ElementLocator {
       return;
     }
     String nested = resourceType(value); // Bundle.entry.resource, contained, …
-    BaseRuntimeElementDefinition<?> def = nested != null
-        ? Fhir.context().getResourceDefinition(nested) : child.getChildByName(name);
+    // an extension's definition is Extension's: HAPI's child of extensions has no child by that name
+    // (it throws), which only a walk of every body with a primitive's _name object came to ask it
+    BaseRuntimeElementDefinition<?> def = nested != null ? Fhir.context().getResourceDefinition(nested)
+        : name.equals("extension") || name.equals("modifierExtension") ? EXTENSION : child.getChildByName(name);
     if (def instanceof BaseRuntimeElementCompositeDefinition<?> composite) {
       walk(value, composite, at, fault, found, depth + 1);
     }

@@ -239,6 +239,17 @@ public final class Fhir {
     Resource r = (Resource) jsonParser(errors).parseResource(json);
     if (errors.skipped) {
       r.setUserData(SKIPPED, ElementLocator.unknownParents(JsonBody.tree(json)));
+    } else if (json.contains("\"_")) {
+      // A key R4 does not define in a primitive's _name object beside its id and extensions: HAPI drops it
+      // without calling the error handler, so strict took it and lenient did not warn. Looked for only in
+      // a body that has such an object (or the text "_ somewhere), which few feeds send.
+      List<String> dropped = ElementLocator.unknownParents(JsonBody.tree(json));
+      if (!dropped.isEmpty() && handling == Handling.STRICT) {
+        throw new ParseFault(ParseFault.Kind.UNKNOWN, null, null, null, ParseFault.UNKNOWN_PROBLEM);
+      }
+      if (!dropped.isEmpty()) {
+        r.setUserData(SKIPPED, dropped);
+      }
     }
     return r;
   }

@@ -45,6 +45,23 @@ class UnknownElementHandlingTest {
   }
 
   @Test
+  void anUnknownElementInAPrimitivesUnderscoreObjectIsPlacedThereNotAtTheResource() {
+    String birthDate = "{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"_birthDate\":{\"JohnSmith\":\"Quixote\"}}";
+    String given = "{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"Lee\",\"Ann\"],"
+        + "\"_given\":[null,{\"JohnSmith\":{\"v\":\"Quixote\"}}]}]}";
+    String inExtension = "{\"resourceType\":\"Patient\",\"gender\":\"male\",\"_gender\":{\"extension\":"
+        + "[{\"url\":\"http://x\",\"valueString\":\"a\",\"JohnSmith\":\"Quixote\"}]}}";
+    FhirIssue top = refusal(birthDate);
+    assertThat(top.path()).isEqualTo("Patient._birthDate");
+    assertThat(top.message()).startsWith("Patient._birthDate holds an element");
+    assertThat(refusal(given).path()).isEqualTo("Patient.name[0]._given[1]");
+    assertThat(refusal(inExtension).path()).isEqualTo("Patient._gender.extension[0]");
+    // lenient: the same paths are what the warnings name
+    assertThat(Fhir.skipped(Fhir.parseResource(birthDate, Handling.LENIENT))).containsExactly("Patient._birthDate");
+    assertThat(Fhir.skipped(Fhir.parseResource(given, Handling.LENIENT))).containsExactly("Patient.name[0]._given[1]");
+  }
+
+  @Test
   void strictTakesWhatR4Defines() {
     Resource r = Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"_birthDate\":"
         + "{\"extension\":[{\"url\":\"http://x\",\"valueString\":\"a\"}]},\"deceasedBoolean\":false,"
