@@ -53,7 +53,7 @@ final class BundleProcessor {
         continue;
       }
       rewriteReferences(i, e, "a urn:uuid reference points to no entry of this Bundle");
-      response.addEntry(respond(apply(i, e)));
+      response.addEntry(respond(apply(i, e), e.getResource()));
     }
     return response;
   }
@@ -90,7 +90,7 @@ final class BundleProcessor {
     }
     rewriteReferences(index, e, "a batch writes each entry on its own, so a urn:uuid reference cannot name another "
         + "entry: send the resources as a transaction Bundle, or reference Type/id");
-    return respond(apply(index, e));
+    return respond(apply(index, e), e.getResource());
   }
 
   /**
@@ -388,19 +388,27 @@ final class BundleProcessor {
 
   /**
    * The answer to a conditional create that matched ({@code Type/id}): 200 with the stored version's
-   * location and ETag, as a created entry has them (it had the bare {@code Type/id} and no ETag).
+   * location and ETag, as a created entry has them (it had the bare {@code Type/id} and no ETag). It
+   * carries no resource: the match was found as the write path sees the tenant, not read for the key,
+   * so what it holds is the key's to read by its Location ({@link FhirStore#resultOf}).
    */
   private BundleEntryComponent matched(String ref) throws SQLException {
     BundleEntryComponent r = new BundleEntryComponent();
     String[] parts = ref.split("/");
     java.util.OptionalLong version = writer.currentVersion(parts[0], parts[1]);
-    r.getResponse().setStatus("200 OK")
-        .setLocation(version.isPresent() ? ref + "/_history/" + version.getAsLong() : ref);
+    String location = version.isPresent() ? ref + "/_history/" + version.getAsLong() : ref;
+    r.getResponse().setStatus("200 OK").setLocation(location);
     version.ifPresent(v -> r.getResponse().setEtag("W/\"" + v + "\""));
+    r.setUserData(FhirStore.RESULT, new FhirStore.EntryResult(null, location));
     return r;
   }
 
-  private static BundleEntryComponent respond(WriteOutcome o) {
+  /**
+   * The answer to an entry written: its status, Location, ETag and Last-Modified, and the resource as
+   * stored ({@code written}, this request's own copy, given its id and version) in {@code entry.resource},
+   * which the endpoint keeps only when the request asks {@code Prefer: return=representation}.
+   */
+  private static BundleEntryComponent respond(WriteOutcome o, Resource written) {
     BundleEntryComponent r = new BundleEntryComponent();
     String status = switch (o.status()) {
       case CREATED -> "201 Created";
@@ -408,10 +416,19 @@ final class BundleProcessor {
       default -> "200 OK";
     };
     r.getResponse().setStatus(status);
+    r.setUserData(FhirStore.RESULT, new FhirStore.EntryResult(o, null));
     if (o.status() != WriteOutcome.Status.DELETED) {
       r.getResponse().setLocation(o.location()).setEtag("W/\"" + o.version() + "\"");
       if (o.lastUpdated() != null) {
         r.getResponse().setLastModified(java.util.Date.from(o.lastUpdated()));
+      }
+      if (written != null) {
+        written.setId(o.id());
+        written.getMeta().setVersionId(Long.toString(o.version()));
+        if (o.lastUpdated() != null) {
+          written.getMeta().setLastUpdated(java.util.Date.from(o.lastUpdated()));
+        }
+        r.setResource(written);
       }
     }
     return r;

@@ -87,6 +87,20 @@ public final class FhirStore {
     return write(tenant, writer, w -> writeResolved(w, resource, null));
   }
 
+  /**
+   * What one entry of a transaction or batch response did, for the endpoint to answer {@code Prefer: return}
+   * with: {@code written} when it was written (created, updated, unchanged or deleted), else {@code matched},
+   * the location ({@code Type/id/_history/v}) of the resource a conditional create found, which stored nothing.
+   */
+  public record EntryResult(WriteOutcome written, String matched) {}
+
+  static final String RESULT = FhirStore.class.getName() + ".entryResult";
+
+  /** What the response entry of {@link #transaction} or {@link #batch} did; empty for an entry refused. */
+  public static Optional<EntryResult> resultOf(Bundle.BundleEntryComponent responseEntry) {
+    return responseEntry.getUserData(RESULT) instanceof EntryResult r ? Optional.of(r) : Optional.empty();
+  }
+
   /** What a conditional create did: {@code created} when it wrote, else the {@code existing} resource it matched. */
   public record ConditionalCreate(WriteOutcome created, StoredResource existing) {}
 

@@ -175,6 +175,7 @@ public class FhirController {
       boolean batch = b.getType() == Bundle.BundleType.BATCH;
       Bundle response = batch ? store.batch(t, writer(caller), b) : store.transaction(t, writer(caller), b);
       warnSkipped(b, response);
+      answerEntries(response, PreferReturn.forEntries(request.getHeaders().getAll("Prefer")));
       if (batch) {
         recordRefusedEntries(caller, t, response);
       }
@@ -202,9 +203,11 @@ public class FhirController {
         return written(tenant, o.created(), r, request);
       }
       // A match: nothing was written; the existing resource answers, with 200 (FHIR conditional create).
+      // It was read as the key's FHIR reads are (FhirStore.createIfNoneExist): a key that may not read it
+      // is refused (403) whatever it prefers, and the read is recorded, since even a minimal answer names it.
       StoredResource s = o.existing();
       auditRead(caller, t, s);
-      return stored(s, type + " with that identifier was deleted")
+      return matched(s, type, PreferReturn.of(request.getHeaders().getAll("Prefer")))
           .header(HttpHeaders.LOCATION, location(tenant, type + "/" + s.id() + "/_history/" + s.version()));
     });
   }
@@ -604,12 +607,7 @@ public class FhirController {
       case MINIMAL -> HttpResponse.<String>status(status);
       case OPERATION_OUTCOME -> {
         java.util.List<FhirIssue> issues = new java.util.ArrayList<>();
-        issues.add(new FhirIssue(FhirIssue.Severity.INFORMATION, "informational", null, null, o.resourceType() + "/"
-            + o.id() + " " + switch (o.status()) {
-              case CREATED -> "created";
-              case UPDATED -> "updated";
-              default -> "unchanged (the same content was stored already)";
-            } + "; stored as version " + o.version() + " (" + o.location() + ")"));
+        issues.add(writtenIssue(o));
         skipped.forEach(path -> issues.add(Fhir.skippedWarning(null, path)));
         yield FhirResponses.ok(status, OperationOutcomes.from(issues));
       }
@@ -617,6 +615,76 @@ public class FhirController {
     return answer
         .header(HttpHeaders.LOCATION, location(tenant, o.location())) // the version's vread URL
         .header(HttpHeaders.ETAG, "W/\"" + o.version() + "\"");
+  }
+
+  /**
+   * The answer to a conditional create that matched, by {@code Prefer: return}: the existing resource (the
+   * default), no body (minimal), or an OperationOutcome of an information issue saying which resource matched
+   * and that nothing was stored (its type, id and version: never the identifier the request matched on). A
+   * deleted match answers 410 whatever the preference, as before.
+   */
+  private static MutableHttpResponse<String> matched(StoredResource s, String type, PreferReturn preference) {
+    if (s.deleted() || preference == PreferReturn.REPRESENTATION) {
+      return stored(s, type + " with that identifier was deleted");
+    }
+    MutableHttpResponse<String> answer = preference == PreferReturn.MINIMAL ? HttpResponse.status(HttpStatus.OK)
+        : FhirResponses.ok(HttpStatus.OK, OperationOutcomes.from(java.util.List.of(matchedIssue(s.resourceType()
+            + "/" + s.id() + "/_history/" + s.version()))));
+    return answer.header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
+        .header(HttpHeaders.LAST_MODIFIED, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+            .format(s.lastUpdated().atZone(java.time.ZoneOffset.UTC)));
+  }
+
+  /** The information issue of a conditional create that found {@code location} ({@code Type/id/_history/v}). */
+  private static FhirIssue matchedIssue(String location) {
+    String ref = location.replaceFirst("/_history/.*$", "");
+    return new FhirIssue(FhirIssue.Severity.INFORMATION, "informational", null, null, ref + " matched the "
+        + "conditional create's identifier, so nothing was stored; the existing resource is version "
+        + location.substring(location.lastIndexOf('/') + 1) + " (" + location + ")");
+  }
+
+  /** The information issue of a write that stored (or found unchanged, or deleted) what {@code o} says. */
+  private static FhirIssue writtenIssue(WriteOutcome o) {
+    if (o.status() == WriteOutcome.Status.DELETED) {
+      return new FhirIssue(FhirIssue.Severity.INFORMATION, "informational", null, null, o.resourceType() + "/"
+          + o.id() + " deleted" + (o.version() > 0 ? "" : " (it did not exist, or was deleted already)"));
+    }
+    return new FhirIssue(FhirIssue.Severity.INFORMATION, "informational", null, null, o.resourceType() + "/"
+        + o.id() + " " + switch (o.status()) {
+          case CREATED -> "created";
+          case UPDATED -> "updated";
+          default -> "unchanged (the same content was stored already)";
+        } + "; stored as version " + o.version() + " (" + o.location() + ")");
+  }
+
+  /**
+   * Each written entry of a transaction or batch response as {@code Prefer: return} asks ({@link
+   * PreferReturn#forEntries}): with the resource as stored in {@code entry.resource} (representation), or
+   * without it (minimal, and without the header, as before), or with an information issue saying what was
+   * stored first in {@code entry.response.outcome}, before the warnings of what was skipped (OperationOutcome).
+   * A conditional create that matched carries no resource under any preference: the match was found as the
+   * write path sees the tenant, not read for the key; its Location is the key's to read. A refused entry keeps
+   * its OperationOutcome alone.
+   */
+  private static void answerEntries(Bundle response, PreferReturn preference) {
+    for (Bundle.BundleEntryComponent entry : response.getEntry()) {
+      if (preference != PreferReturn.REPRESENTATION) {
+        entry.setResource(null);
+      }
+      if (preference != PreferReturn.OPERATION_OUTCOME) {
+        continue;
+      }
+      FhirStore.resultOf(entry).ifPresent(result -> {
+        org.hl7.fhir.r4.model.OperationOutcome information = OperationOutcomes.from(java.util.List.of(
+            result.written() != null ? writtenIssue(result.written()) : matchedIssue(result.matched())));
+        Bundle.BundleEntryResponseComponent answer = entry.getResponse();
+        if (answer.getOutcome() instanceof org.hl7.fhir.r4.model.OperationOutcome existing) {
+          existing.getIssue().addAll(0, information.getIssue());
+        } else {
+          answer.setOutcome(information);
+        }
+      });
+    }
   }
 
   /**

@@ -28,4 +28,15 @@ class PreferReturnTest {
     assertThat(PreferReturn.of(List.of("return=minimal,return=minimal"))).isEqualTo(PreferReturn.MINIMAL);
     assertThat(PreferReturn.of(List.of("return=everything"))).isEqualTo(PreferReturn.REPRESENTATION);
   }
+
+  @Test
+  void bundleEntriesAnswerAsBeforeUnlessAReturnIsAsked() {
+    assertThat(PreferReturn.forEntries(null)).isEqualTo(PreferReturn.MINIMAL);
+    assertThat(PreferReturn.forEntries(List.of("handling=strict"))).isEqualTo(PreferReturn.MINIMAL);
+    assertThat(PreferReturn.forEntries(List.of("return=everything"))).isEqualTo(PreferReturn.MINIMAL);
+    assertThat(PreferReturn.forEntries(List.of("return=minimal", "return=representation"))).isEqualTo(PreferReturn.MINIMAL);
+    assertThat(PreferReturn.forEntries(List.of("return=Representation"))).isEqualTo(PreferReturn.REPRESENTATION);
+    assertThat(PreferReturn.forEntries(List.of("handling=strict, return=OperationOutcome")))
+        .isEqualTo(PreferReturn.OPERATION_OUTCOME);
+  }
 }

@@ -304,4 +304,179 @@ class UnknownElementHandlingIT {
     assertThat(json(representation).path("resourceType").asText()).isEqualTo("Patient");
     assertThat(json(representation).path("meta").path("versionId").asText()).isEqualTo("2");
   }
+
+  static final List<String> PREFERENCES = List.of("", "return=minimal", "return=representation",
+      "return=OperationOutcome");
+
+  static Map<String, String> prefer(String preference) {
+    return preference.isEmpty() ? Map.of() : Map.of("Prefer", preference);
+  }
+
+  static String entry(String resource, String method, String url, String ifNoneExist) {
+    return "{" + (resource == null ? "" : "\"resource\":" + resource + ",") + "\"request\":{\"method\":\"" + method
+        + "\",\"url\":\"" + url + "\"" + (ifNoneExist == null ? "" : ",\"ifNoneExist\":\"" + ifNoneExist + "\"") + "}}";
+  }
+
+  static String bundleOf(String type, String... entries) {
+    return "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":[" + String.join(",", entries) + "]}";
+  }
+
+  /** A Patient with an identifier a conditional create can match, holding the unknown element as well. */
+  static String identified(String value) {
+    return "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:ue\",\"value\":\"" + value + "\"}],"
+        + "\"gender\":\"other\",\"" + KEY + "\":\"" + VALUE + "\"}";
+  }
+
+  static void assertNoResources(JsonNode entries) {
+    entries.forEach(e -> assertThat(e.has("resource")).as("entry %s", e).isFalse());
+  }
+
+  static JsonNode issue(JsonNode entry, int i) {
+    return entry.path("response").path("outcome").path("issue").get(i);
+  }
+
+  @Test
+  void aTransactionsEntriesAnswerAsPreferReturnAsks() throws Exception {
+    for (String preference : PREFERENCES) {
+      String p = "ue-tp" + PREFERENCES.indexOf(preference);
+      call("POST", "/Patient", identified(p + "-m"), FHIR, Map.of()); // what the conditional entry matches
+      call("PUT", "/Patient/" + p + "-d", clean(p + "-d"), FHIR, Map.of()); // what the delete entry deletes
+      HttpResponse<String> r = call("POST", "", bundleOf("transaction",
+          entry(clean(p + "-a"), "PUT", "Patient/" + p + "-a", null),
+          entry(patient(p + "-b"), "PUT", "Patient/" + p + "-b", null),
+          entry(identified(p + "-m"), "POST", "Patient", "identifier=urn:ue|" + p + "-m"),
+          entry(null, "DELETE", "Patient/" + p + "-d", null)), FHIR, prefer(preference));
+      assertThat(r.statusCode()).as(preference + ": " + r.body()).isEqualTo(200);
+      JsonNode entries = json(r).path("entry");
+      assertThat(entries).hasSize(4);
+      assertThat(entries.get(0).path("response").path("status").asText()).startsWith("201");
+      assertThat(entries.get(0).path("response").path("etag").asText()).isEqualTo("W/\"1\"");
+      assertThat(entries.get(2).path("response").path("status").asText()).startsWith("200");
+      assertThat(entries.get(2).path("response").path("location").asText()).startsWith("Patient/").contains("/_history/1");
+      assertThat(entries.get(3).path("response").path("status").asText()).startsWith("204");
+      assertEntryShapes(preference, entries, p);
+    }
+  }
+
+  @Test
+  void aBatchsWrittenEntriesAnswerAsPreferReturnAsksAndAFailedOneKeepsItsOutcome() throws Exception {
+    for (String preference : PREFERENCES) {
+      String p = "ue-bp" + PREFERENCES.indexOf(preference);
+      String refused = "{\"resourceType\":\"Patient\",\"id\":\"" + p + "-x\",\"gender\":\"neither\"}";
+      HttpResponse<String> r = call("POST", "", bundleOf("batch",
+          entry(clean(p + "-a"), "PUT", "Patient/" + p + "-a", null),
+          entry(patient(p + "-b"), "PUT", "Patient/" + p + "-b", null),
+          entry(refused, "PUT", "Patient/" + p + "-x", null)), FHIR, prefer(preference));
+      assertThat(r.statusCode()).as(preference + ": " + r.body()).isEqualTo(200);
+      JsonNode entries = json(r).path("entry");
+      assertThat(entries).hasSize(3);
+      JsonNode failed = entries.get(2);
+      assertThat(failed.path("response").path("status").asText()).startsWith("400");
+      assertThat(failed.has("resource")).isFalse();
+      assertThat(failed.path("response").path("outcome").path("issue")).hasSize(1);
+      assertThat(issue(failed, 0).path("severity").asText()).isEqualTo("error");
+      assertThat(issue(failed, 0).path("expression").get(0).asText()).isEqualTo("Bundle.entry[2].resource.gender");
+      assertEntryShapes(preference, entries, p);
+      assertThat(call("GET", "/Patient/" + p + "-x", null, null, Map.of()).statusCode()).isEqualTo(404);
+    }
+  }
+
+  /** Entries 0 (a clean Patient created) and 1 (one whose name held the unknown element) as {@code preference} asks. */
+  static void assertEntryShapes(String preference, JsonNode entries, String p) {
+    JsonNode clean = entries.get(0);
+    JsonNode skipped = entries.get(1);
+    assertThat(skipped.path("response").path("status").asText()).startsWith("201");
+    switch (preference) {
+      case "", "return=minimal" -> {
+        assertNoResources(entries); // as every Bundle was answered before
+        assertThat(clean.path("response").has("outcome")).as(preference).isFalse();
+        assertThat(skipped.path("response").path("outcome").path("issue")).hasSize(1);
+        assertThat(issue(skipped, 0).path("severity").asText()).isEqualTo("warning");
+      }
+      case "return=representation" -> {
+        assertThat(clean.path("resource").path("resourceType").asText()).isEqualTo("Patient");
+        assertThat(clean.path("resource").path("id").asText()).isEqualTo(p + "-a");
+        assertThat(clean.path("resource").path("meta").path("versionId").asText()).isEqualTo("1");
+        assertThat(clean.path("resource").path("meta").has("lastUpdated")).isTrue();
+        assertThat(clean.path("resource").path("gender").asText()).isEqualTo("male");
+        assertThat(skipped.path("resource").path("name").get(0).path("family").asText()).isEqualTo("Lee");
+        assertThat(issue(skipped, 0).path("severity").asText()).isEqualTo("warning");
+        for (int i = 2; i < entries.size(); i++) {
+          // a matched conditional create, a delete, a refused entry: nothing stored to hand back
+          assertThat(entries.get(i).has("resource")).as("entry %d", i).isFalse();
+        }
+      }
+      case "return=OperationOutcome" -> {
+        assertNoResources(entries);
+        assertThat(clean.path("response").path("outcome").path("issue")).hasSize(1);
+        assertThat(issue(clean, 0).path("severity").asText()).isEqualTo("information");
+        assertThat(issue(clean, 0).path("diagnostics").asText())
+            .isEqualTo("Patient/" + p + "-a created; stored as version 1 (Patient/" + p + "-a/_history/1)");
+        assertThat(skipped.path("response").path("outcome").path("issue")).hasSize(2);
+        assertThat(issue(skipped, 0).path("severity").asText()).isEqualTo("information");
+        assertThat(issue(skipped, 1).path("severity").asText()).isEqualTo("warning");
+        assertThat(issue(skipped, 1).path("expression").get(0).asText()).isEqualTo("Bundle.entry[1].resource.name[0]");
+        if (entries.get(2).path("response").path("status").asText().startsWith("200")) { // the transaction's
+          JsonNode matched = issue(entries.get(2), 0);
+          assertThat(matched.path("severity").asText()).isEqualTo("information");
+          assertThat(matched.path("diagnostics").asText()).startsWith("Patient/").contains("nothing was stored")
+              .doesNotContain(p + "-m"); // the identifier matched on is not repeated
+          assertThat(issue(entries.get(3), 0).path("diagnostics").asText()).isEqualTo("Patient/" + p + "-d deleted");
+        }
+      }
+      default -> throw new AssertionError(preference);
+    }
+  }
+
+  @Test
+  void aConditionalCreateThatMatchedAnswersAsPreferReturnAsksAndStoresNothing() throws Exception {
+    HttpResponse<String> first = call("POST", "/Patient", identified("ue-cc1"), FHIR, Map.of());
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    String id = json(first).path("id").asText();
+    Map<String, String> condition = Map.of("If-None-Exist", "identifier=urn:ue|ue-cc1");
+    int before = stored();
+    for (String preference : PREFERENCES) {
+      Map<String, String> headers = new java.util.HashMap<>(condition);
+      headers.putAll(prefer(preference));
+      HttpResponse<String> r = call("POST", "/Patient", identified("ue-cc1"), FHIR, headers);
+      assertThat(r.statusCode()).as(preference + ": " + r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("Location")).as(preference)
+          .hasValueSatisfying(l -> assertThat(l).endsWith("/fhir/ue/Patient/" + id + "/_history/1"));
+      assertThat(r.headers().firstValue("ETag")).as(preference).hasValue("W/\"1\"");
+      assertThat(r.headers().firstValue("Last-Modified")).as(preference).isPresent();
+      switch (preference) {
+        case "", "return=representation" -> {
+          assertThat(json(r).path("resourceType").asText()).isEqualTo("Patient");
+          assertThat(json(r).path("id").asText()).isEqualTo(id);
+        }
+        case "return=minimal" -> assertThat(r.body()).isEmpty();
+        default -> {
+          assertThat(json(r).path("resourceType").asText()).isEqualTo("OperationOutcome");
+          assertThat(json(r).path("issue")).hasSize(1);
+          assertThat(issues(r, "information").get(0).path("diagnostics").asText())
+              .isEqualTo("Patient/" + id + " matched the conditional create's identifier, so nothing was stored; "
+                  + "the existing resource is version 1 (Patient/" + id + "/_history/1)");
+          assertThat(r.body()).doesNotContain("ue-cc1").doesNotContain("urn:ue");
+        }
+      }
+    }
+    assertThat(stored()).isEqualTo(before);
+    // every match handed out at least the resource's id and version: each is recorded as the read it is
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_ue.audit_log WHERE action = 'fhir-read' "
+            + "AND decision = 'allowed' AND details::text LIKE '%Patient/" + id + "/_history/1%'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(PREFERENCES.size());
+    }
+  }
+
+  @Test
+  void anUnknownElementInAPrimitivesUnderscoreObjectIsPlacedAtThatObject() throws Exception {
+    String birthDate = "{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"_birthDate\":{\"" + KEY + "\":\""
+        + VALUE + "\"}}";
+    assertStrictRefusal(call("POST", "/Patient", birthDate, FHIR, STRICT), "Patient._birthDate");
+    HttpResponse<String> lenient = call("POST", "/Patient", birthDate, FHIR, Map.of("Prefer", "return=OperationOutcome"));
+    assertThat(lenient.statusCode()).as(lenient.body()).isEqualTo(201);
+    assertThat(expressions(issues(lenient, "warning").get(0))).containsExactly("Patient._birthDate");
+  }
 }
