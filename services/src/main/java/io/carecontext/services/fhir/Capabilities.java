@@ -40,7 +40,11 @@ final class Capabilities {
         + "element that holds it); without it (or with handling=lenient) such elements are skipped, and the "
         + "answer warns where: a Bundle's response entry, $import's OperationOutcome (per line, the first 100), "
         + "and a create or update that sends Prefer: return=OperationOutcome (answered with an OperationOutcome "
-        + "instead of the resource; return=minimal answers no body)");
+        + "instead of the resource; return=minimal answers no body). Prefer: return applies to each written entry of "
+        + "a transaction or batch too: representation puts the stored resource in entry.resource, OperationOutcome "
+        + "an information issue of what was stored in entry.response.outcome, minimal (or none) neither; a failed "
+        + "batch entry keeps its own OperationOutcome. A conditional create that matched answers the existing "
+        + "resource, no body (minimal) or an information issue that nothing was stored (OperationOutcome)");
     rest.addInteraction().setCode(SystemRestfulInteraction.TRANSACTION);
     rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
     rest.addOperation().setName("import").setDefinition("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/import")
