@@ -210,7 +210,7 @@ public final class Fhir {
     }
     String type = scan.type();
     try {
-      Resource r = parseChecked(trimmed, handling);
+      Resource r = parseChecked(trimmed, handling, scan.unknownInExtras());
       if (r instanceof Bundle b && !skipped(b).isEmpty()) {
         BundleEntries.spread(b);
       }
@@ -235,14 +235,22 @@ public final class Fhir {
    * walking the JSON again, which only such a parse pays for.
    */
   static Resource parseChecked(String json, Handling handling) {
+    // the parse of a Bundle's entries one at a time, after the whole one failed: not scanned, so any
+    // body with a _name object (or the text "_ somewhere) is looked at
+    return parseChecked(json, handling, json.contains("\"_"));
+  }
+
+  /**
+   * {@code unknownInExtras}: whether the body may hold a key R4 does not define in a primitive's {@code _name}
+   * object beside its id and extensions ({@link JsonShapes#unknownInExtras}), which HAPI drops without calling
+   * the error handler: strict took it and lenient did not warn. Only then is the body walked for it.
+   */
+  private static Resource parseChecked(String json, Handling handling, boolean unknownInExtras) {
     NamedErrors errors = new NamedErrors(handling);
     Resource r = (Resource) jsonParser(errors).parseResource(json);
     if (errors.skipped) {
       r.setUserData(SKIPPED, ElementLocator.unknownParents(JsonBody.tree(json)));
-    } else if (json.contains("\"_")) {
-      // A key R4 does not define in a primitive's _name object beside its id and extensions: HAPI drops it
-      // without calling the error handler, so strict took it and lenient did not warn. Looked for only in
-      // a body that has such an object (or the text "_ somewhere), which few feeds send.
+    } else if (unknownInExtras) {
       List<String> dropped = ElementLocator.unknownParents(JsonBody.tree(json));
       if (!dropped.isEmpty() && handling == Handling.STRICT) {
         throw new ParseFault(ParseFault.Kind.UNKNOWN, null, null, null, ParseFault.UNKNOWN_PROBLEM);

@@ -28,7 +28,7 @@ final class JsonBody {
    * drop from it without a word ({@link JsonShapes}): the first such fault outside the entries of a
    * Bundle, or null, and the first in each entry, by index.
    */
-  record Scan(String type, FhirIssue outside, Map<Integer, FhirIssue> inEntries) {}
+  record Scan(String type, FhirIssue outside, Map<Integer, FhirIssue> inEntries, boolean unknownInExtras) {}
 
   /**
    * Reads a JSON object in one streaming pass: malformed JSON, a resourceType that is not a string
@@ -64,7 +64,7 @@ final class JsonBody {
       throw FhirInputException.of(FhirIssue.error("not-supported", null, "resourceType",
           "unknown resource type: not an R4 resource type"));
     }
-    return new Scan(type, shapes.outside(), shapes.inEntries());
+    return new Scan(type, shapes.outside(), shapes.inEntries(), shapes.unknownInExtras());
   }
 
   /**

@@ -144,6 +144,17 @@ final class JsonShapes {
     return fields;
   }
 
+  /**
+   * Whether a primitive's {@code _name} object holds a key besides its id and extensions, which HAPI drops
+   * without calling its error handler (an unknown key anywhere else it reports): {@link Fhir#parseChecked}
+   * then looks for where, for strict handling to refuse it and lenient to warn of it.
+   */
+  boolean unknownInExtras() {
+    return unknownInExtras;
+  }
+
+  private boolean unknownInExtras;
+
   /** The keys of an object whose elements are {@code fields}, from {@code t} through its END_OBJECT. */
   private void fields(JsonParser p, Fields fields, Keys seen, JsonToken t) throws IOException {
     List<BaseRuntimeChildDefinition> choices = null;
@@ -153,6 +164,9 @@ final class JsonShapes {
       Element element = fields.get(name);
       if (!seen.add(name)) {
         duplicate(element != null || "resourceType".equals(name) ? name : null);
+      }
+      if (element == null && fields == ShapeModel.extrasFields() && !"fhir_comments".equals(name)) {
+        unknownInExtras = true;
       }
       if (element == null || depth >= MAX_DEPTH) {
         p.skipChildren(); // not an R4 element here: HAPI skips it too

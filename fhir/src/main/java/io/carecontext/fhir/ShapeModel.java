@@ -117,6 +117,11 @@ final class ShapeModel {
   }
 
   /** The object of a primitive's id and extensions (FHIR's Element): nothing else is defined in it. */
+  /** The elements of every primitive's {@code _name} object: its id and extensions. */
+  static Fields extrasFields() {
+    return extras();
+  }
+
   private static Fields extras() {
     Fields f = extras;
     if (f == null) {

@@ -59,6 +59,16 @@ class UnknownElementHandlingTest {
     // lenient: the same paths are what the warnings name
     assertThat(Fhir.skipped(Fhir.parseResource(birthDate, Handling.LENIENT))).containsExactly("Patient._birthDate");
     assertThat(Fhir.skipped(Fhir.parseResource(given, Handling.LENIENT))).containsExactly("Patient.name[0]._given[1]");
+    // in a Bundle's entry: strict refuses that entry, lenient leaves the entry's path for its warning
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":"
+        + "{\"resourceType\":\"Patient\",\"gender\":\"male\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+        + "{\"resource\":" + birthDate + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}";
+    Bundle strict = (Bundle) Fhir.parseBundleBody(bundle, 10, Handling.STRICT);
+    assertThat(BundleEntries.issuesOf(strict.getEntry().get(0))).isEmpty();
+    assertThat(BundleEntries.issuesOf(strict.getEntry().get(1))).singleElement()
+        .satisfies(i -> assertThat(i.path()).isEqualTo("Bundle.entry[1].resource._birthDate"));
+    Bundle lenient = (Bundle) Fhir.parseBundleBody(bundle, 10, Handling.LENIENT);
+    assertThat(Fhir.skipped(lenient.getEntry().get(1))).containsExactly("Bundle.entry[1].resource._birthDate");
   }
 
   @Test
