@@ -2,10 +2,10 @@ package io.carecontext.services.fhir;
 
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirId;
-import io.carecontext.fhir.IfMatch;
 import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.fhir.Handling;
+import io.carecontext.fhir.IfMatch;
 import io.carecontext.fhir.OperationOutcomes;
 import io.carecontext.fhir.StoredTypes;
 import io.carecontext.ingest.FhirStore;
@@ -48,16 +48,30 @@ import io.micronaut.http.server.HttpServerConfiguration;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.swagger.v3.oas.annotations.Hidden;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -136,9 +150,9 @@ public class FhirController {
   String baseUrl(HttpRequest<?> request, String tenant) {
     String path;
     try {
-      path = new java.net.URI(null, null, "/fhir/" + tenant, null).getRawPath();
-    } catch (java.net.URISyntaxException e) {
-      path = "/fhir/" + java.net.URLEncoder.encode(tenant, java.nio.charset.StandardCharsets.UTF_8);
+      path = new URI(null, null, "/fhir/" + tenant, null).getRawPath();
+    } catch (URISyntaxException e) {
+      path = "/fhir/" + URLEncoder.encode(tenant, StandardCharsets.UTF_8);
     }
     return (publicUrl.isEmpty() ? hosts.resolve(request) : publicUrl) + path;
   }
@@ -216,7 +230,7 @@ public class FhirController {
   @Post(uri = "/$import", consumes = MediaType.ALL)
   public MutableHttpResponse<String> importNdjson(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
                                                   @PathVariable String tenant, HttpRequest<?> request,
-                                                  @Nullable @Body java.io.InputStream body) {
+                                                  @Nullable @Body InputStream body) {
     try {
       return write(caller, tenant, null, t -> importNdjson(caller, t, request, body));
     } finally {
@@ -229,11 +243,11 @@ public class FhirController {
    * (415, 413, a refused key) left it unread, and the client's next request on that connection
    * waited for the server's idle timeout (5 minutes) before it was even read.
    */
-  private static void discard(@Nullable java.io.InputStream body) {
+  private static void discard(@Nullable InputStream body) {
     if (body != null) {
       try {
         body.close();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         // nothing to do: the connection is the server's to close
       }
     }
@@ -298,7 +312,7 @@ public class FhirController {
   }
 
   /** A version id as writes give them: a positive whole number, without leading zeros. */
-  private static final java.util.regex.Pattern VERSION_ID = java.util.regex.Pattern.compile("^[1-9][0-9]*$");
+  private static final Pattern VERSION_ID = Pattern.compile("^[1-9][0-9]*$");
 
   /**
    * vread: any version of a resource that is not deleted (every version's body is kept); the
@@ -357,7 +371,7 @@ public class FhirController {
    * answered as a failure of the batch (a 503 would say nothing was stored).
    */
   private void recordRefusedEntries(Caller caller, TenantId t, Bundle response) {
-    Map<String, Long> byReason = new java.util.TreeMap<>();
+    Map<String, Long> byReason = new TreeMap<>();
     for (Bundle.BundleEntryComponent e : response.getEntry()) {
       String status = e.getResponse().getStatus();
       if (status != null && status.matches("4\\d\\d( .*)?")) {
@@ -438,7 +452,7 @@ public class FhirController {
       // patient alone does not tell the Patient from its records, and a resource in no patient's
       // compartment (a Practitioner) left a row that named nothing. A stored id, never one from the path.
       row = row.withDetail("resources", AuditEntry.jsonStrings(
-          java.util.List.of(s.resourceType() + "/" + s.id() + "/_history/" + s.version())));
+          List.of(s.resourceType() + "/" + s.id() + "/_history/" + s.version())));
     }
     if (served) {
       audit.record(t, row); // what was handed out is recorded whatever the budget
@@ -481,8 +495,8 @@ public class FhirController {
     }
     return HttpResponse.<String>ok(s.json()).contentType(FhirResponses.FHIR_JSON)
         .header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
-        .header(HttpHeaders.LAST_MODIFIED, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
-            .format(s.lastUpdated().atZone(java.time.ZoneOffset.UTC)));
+        .header(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME
+            .format(s.lastUpdated().atZone(ZoneOffset.UTC)));
   }
 
   @Delete("/{type}/{id}")
@@ -501,12 +515,12 @@ public class FhirController {
   }
 
   private MutableHttpResponse<String> importNdjson(Caller caller, TenantId t, HttpRequest<?> request,
-                                                   java.io.InputStream body) {
+                                                   InputStream body) {
     String type = mediaType(request);
     if (!NDJSON_TYPES.contains(type)) {
       return FhirResponses.outcome(415, "not-supported", "$import takes Content-Type: application/fhir+ndjson");
     }
-    java.nio.charset.Charset charset = BodyCharset.of(request);
+    Charset charset = BodyCharset.of(request);
     if (!BodyCharset.keepsAsciiLines(charset)) {
       return FhirResponses.outcome(415, "not-supported", "$import reads NDJSON one line a resource, split at each "
           + "line feed byte, which " + charset.name() + " does not keep: send the file as UTF-8; nothing was stored");
@@ -531,9 +545,9 @@ public class FhirController {
           : "only blank lines") + "): send FHIR resources as NDJSON, one a line; nothing was stored");
     }
     metrics.resourcesWritten(t.value(), s.written());
-    org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
-    oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.INFORMATION)
-        .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INFORMATIONAL)
+    OperationOutcome oo = new OperationOutcome();
+    oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
+        .setCode(OperationOutcome.IssueType.INFORMATIONAL)
         .setDiagnostics("lines " + s.lines() + ", written " + s.written() + ", unchanged " + s.unchanged()
             + ", failed " + s.failed() + ", " + s.millis() + " ms"
             + (s.failed() > s.errors().size() ? "; the first " + s.errors().size() + " failed lines are listed" : "")
@@ -542,14 +556,14 @@ public class FhirController {
                 + " are listed)" : ""))
             + (s.nothingStored() ? "; nothing was stored: fix the lines listed and send the file again" : ""));
     for (ImportSummary.LineError e : s.errors()) {
-      oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
-          .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INVALID)
+      oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR)
+          .setCode(OperationOutcome.IssueType.INVALID)
           .setDiagnostics("line " + e.line() + ": " + e.message()).addExpression("line[" + e.line() + "]");
     }
     for (ImportSummary.SkippedLine l : s.skipped()) {
       // where, never what: the element skipped is the sender's key, which may be anything (a name)
-      var warning = oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.WARNING)
-          .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.STRUCTURE)
+      var warning = oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.WARNING)
+          .setCode(OperationOutcome.IssueType.STRUCTURE)
           .setDiagnostics("line " + l.line() + " was stored without what FHIR R4 does not define in "
               + String.join(", ", l.paths()) + " (skipped, not stored): remove it, or send its data as an extension; "
               + "send Prefer: handling=strict to have such lines refused")
@@ -560,7 +574,7 @@ public class FhirController {
       // the lines refused, in the trail as a refused write is (an import that stored nothing is a 400,
       // recorded as every refused write); an import that stored some recorded only what it stored
       // with its true reason: lines the database refused for the key (revoked part-way) apart from bad ones
-      Map<String, Long> byReason = new java.util.TreeMap<>();
+      Map<String, Long> byReason = new TreeMap<>();
       if (s.invalidLines() > 0) {
         byReason.put("invalid_request", s.invalidLines());
       }
@@ -596,17 +610,17 @@ public class FhirController {
       metrics.resourcesWritten(tenant, 1); // identical content re-sent writes nothing
     }
     HttpStatus status = o.status() == WriteOutcome.Status.CREATED ? HttpStatus.CREATED : HttpStatus.OK;
-    java.util.List<String> skipped = Fhir.skipped(r);
+    List<String> skipped = Fhir.skipped(r);
     r.setId(o.id());
     r.getMeta().setVersionId(Long.toString(o.version()));
     if (o.lastUpdated() != null) {
-      r.getMeta().setLastUpdated(java.util.Date.from(o.lastUpdated()));
+      r.getMeta().setLastUpdated(Date.from(o.lastUpdated()));
     }
     MutableHttpResponse<String> answer = switch (PreferReturn.of(request.getHeaders().getAll("Prefer"))) {
       case REPRESENTATION -> FhirResponses.ok(status, r);
       case MINIMAL -> HttpResponse.<String>status(status);
       case OPERATION_OUTCOME -> {
-        java.util.List<FhirIssue> issues = new java.util.ArrayList<>();
+        List<FhirIssue> issues = new ArrayList<>();
         issues.add(writtenIssue(o));
         skipped.forEach(path -> issues.add(Fhir.skippedWarning(null, path)));
         yield FhirResponses.ok(status, OperationOutcomes.from(issues));
@@ -628,11 +642,11 @@ public class FhirController {
       return stored(s, type + " with that identifier was deleted");
     }
     MutableHttpResponse<String> answer = preference == PreferReturn.MINIMAL ? HttpResponse.status(HttpStatus.OK)
-        : FhirResponses.ok(HttpStatus.OK, OperationOutcomes.from(java.util.List.of(matchedIssue(s.resourceType()
+        : FhirResponses.ok(HttpStatus.OK, OperationOutcomes.from(List.of(matchedIssue(s.resourceType()
             + "/" + s.id() + "/_history/" + s.version()))));
     return answer.header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
-        .header(HttpHeaders.LAST_MODIFIED, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
-            .format(s.lastUpdated().atZone(java.time.ZoneOffset.UTC)));
+        .header(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME
+            .format(s.lastUpdated().atZone(ZoneOffset.UTC)));
   }
 
   /** The information issue of a conditional create that found {@code location} ({@code Type/id/_history/v}). */
@@ -675,10 +689,10 @@ public class FhirController {
         continue;
       }
       FhirStore.resultOf(entry).ifPresent(result -> {
-        org.hl7.fhir.r4.model.OperationOutcome information = OperationOutcomes.from(java.util.List.of(
+        OperationOutcome information = OperationOutcomes.from(List.of(
             result.written() != null ? writtenIssue(result.written()) : matchedIssue(result.matched())));
         Bundle.BundleEntryResponseComponent answer = entry.getResponse();
-        if (answer.getOutcome() instanceof org.hl7.fhir.r4.model.OperationOutcome existing) {
+        if (answer.getOutcome() instanceof OperationOutcome existing) {
           existing.getIssue().addAll(0, information.getIssue());
         } else {
           answer.setOutcome(information);
@@ -705,15 +719,15 @@ public class FhirController {
    */
   private static void warnSkipped(Bundle request, Bundle response) {
     for (int i = 0; i < request.getEntry().size() && i < response.getEntry().size(); i++) {
-      java.util.List<String> paths = Fhir.skipped(request.getEntry().get(i));
+      List<String> paths = Fhir.skipped(request.getEntry().get(i));
       Bundle.BundleEntryResponseComponent answer = response.getEntry().get(i).getResponse();
       if (paths.isEmpty() || answer.getStatus() == null || !answer.getStatus().startsWith("2")) {
         continue;
       }
       int index = i;
-      org.hl7.fhir.r4.model.OperationOutcome warnings = OperationOutcomes.from(
+      OperationOutcome warnings = OperationOutcomes.from(
           paths.stream().map(p -> Fhir.skippedWarning(index, p)).toList());
-      if (answer.getOutcome() instanceof org.hl7.fhir.r4.model.OperationOutcome existing) {
+      if (answer.getOutcome() instanceof OperationOutcome existing) {
         existing.getIssue().addAll(warnings.getIssue());
       } else {
         answer.setOutcome(warnings);
@@ -731,7 +745,7 @@ public class FhirController {
       // 400, as for any body that is not a resource: FHIR keeps 422 for a resource that breaks a rule
       throw FhirInputException.of(FhirIssue.error("structure", null, null, "the request body is empty: send a FHIR resource"));
     }
-    java.nio.charset.Charset charset = BodyCharset.of(request);
+    Charset charset = BodyCharset.of(request);
     String json;
     try {
       json = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
