@@ -220,7 +220,7 @@ public class FhirController {
       // It was read as the key's FHIR reads are (FhirStore.createIfNoneExist): a key that may not read it
       // is refused (403) whatever it prefers, and the read is recorded, since even a minimal answer names it.
       StoredResource s = o.existing();
-      auditRead(caller, t, s);
+      auditRead(caller, t, s, null);
       return matched(s, type, PreferReturn.of(request.getHeaders().getAll("Prefer")))
           .header(HttpHeaders.LOCATION, location(tenant, type + "/" + s.id() + "/_history/" + s.version()));
     });
@@ -303,7 +303,7 @@ public class FhirController {
       requireKnownType(type);
       requireReadableId(caller, t, type, id);
       StoredResource s = store.read(t, readSettings(caller), type, id).orElse(null);
-      auditRead(caller, t, s);
+      auditRead(caller, t, s, patientOf(type, id));
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id does not exist in this tenant");
       }
@@ -331,7 +331,7 @@ public class FhirController {
       long version = vid.length() <= 18 ? Long.parseLong(vid) : 0;
       // after a DELETE no version is served: a deleted record stays out of reach, history included
       StoredResource s = store.readVersion(t, readSettings(caller), type, id, version).orElse(null);
-      auditRead(caller, t, s);
+      auditRead(caller, t, s, patientOf(type, id));
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id has no such version in this tenant");
       }
@@ -439,12 +439,15 @@ public class FhirController {
   /**
    * The audit row of a read, committed before the resource is answered: allowed, or denied with
    * the true reason (no such resource or version, deleted). The patient is the resource's
-   * compartment's, never a string from the path.
+   * compartment's; when nothing was found, the {@code pathPatient} a {@code Patient/{id}} path names (a
+   * valid FHIR id, {@link #patientOf}), as context and refused requests record the patient their path
+   * names: a probe for a patient's record is an access attempt on it, which that patient's accounting
+   * ({@code GET /audit?patient=}) lists. Never any other string from the path.
    */
-  private void auditRead(Caller caller, TenantId t, @Nullable StoredResource s) {
+  private void auditRead(Caller caller, TenantId t, @Nullable StoredResource s, @Nullable String pathPatient) {
     boolean served = s != null && !s.deleted();
     AuditEntry row = AuditEntry.of(caller.principal(), caller.keyId(),
-        caller.requester().roles(), s == null ? null : s.patientId(),
+        caller.requester().roles(), s == null ? pathPatient : s.patientId(),
         null, READ, served ? AuditEntry.Decision.ALLOWED : AuditEntry.Decision.DENIED,
         served ? "allowed" : s == null ? "unknown_resource" : "deleted");
     if (s != null) {

@@ -46,8 +46,10 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /** The audit trail, for role {@code auditor}: list, verify, export as FHIR AuditEvent NDJSON. */
@@ -125,7 +127,8 @@ public class AuditController {
     // (which makes keys) was written as ["auditor"] alone, and a reviewer looking for separation of
     // duties could not see that the trail's reader also gives out access.
     AuditEntry read = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patient, "HOPERAT",
-        "audit-read", AuditEntry.Decision.ALLOWED, bodies ? "include_bodies" : "list");
+        "audit-read", AuditEntry.Decision.ALLOWED, bodies ? "include_bodies" : "list")
+        .withDetail("filters", listed(filter)).withDetail("count", Integer.toString(entries.size()));
     java.util.UUID listing = audit.record(t, read);
     if (bodies) {
       // The bodies are PHI of the patients whose rows they are: each such patient other than the
@@ -144,6 +147,28 @@ public class AuditController {
     out.put("count", entries.size());
     out.put("limit", filter.limit()); // count == limit: there may be more; narrow from/to or raise the limit
     return out;
+  }
+
+  /**
+   * The filters a listing applied besides the patient (a column of its row), and its limit, for its own row: the
+   * patient alone did not tell a reviewer of the auditors what was listed (every break-glass row, one principal's
+   * week, the whole trail). Principals, actions and times are the trail's own vocabulary, no patient's data.
+   */
+  private static String listed(AuditFilter f) {
+    StringJoiner json = new StringJoiner(",", "{", "}");
+    BiConsumer<String, Object> named = (name, value) -> {
+      if (value != null) {
+        json.add(AuditEntry.jsonString(name) + ":" + (value instanceof String text ? AuditEntry.jsonString(text)
+            : value.toString()));
+      }
+    };
+    named.accept("principal", f.principal());
+    named.accept("action", f.action());
+    named.accept("from", f.from() == null ? null : f.from().toString());
+    named.accept("to", f.to() == null ? null : f.to().toString());
+    named.accept("breakGlass", f.breakGlass());
+    named.accept("limit", f.limit());
+    return json.toString();
   }
 
   private static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,

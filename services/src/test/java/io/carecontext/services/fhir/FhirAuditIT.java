@@ -81,6 +81,8 @@ class FhirAuditIT {
     assertThat(fhir("GET", "/Patient/pt-audit", null).statusCode()).isEqualTo(200);
     assertThat(fhir("GET", "/Observation/obs-audit/_history/1", null).statusCode()).isEqualTo(200);
     assertThat(fhir("GET", "/Patient/pt-never", null).statusCode()).isEqualTo(404);
+    assertThat(fhir("GET", "/Patient/pt-never/_history/1", null).statusCode()).isEqualTo(404);
+    assertThat(fhir("GET", "/Observation/obs-never", null).statusCode()).isEqualTo(404);
     assertThat(fhir("DELETE", "/Observation/obs-audit", null).statusCode()).isEqualTo(204);
     assertThat(fhir("GET", "/Observation/obs-audit", null).statusCode()).isEqualTo(410);
 
@@ -88,6 +90,10 @@ class FhirAuditIT {
     assertThat(rows.subList(before.size(), rows.size())).containsExactly(
         "fhir-read allowed allowed pt-audit ehr-feed",
         "fhir-read allowed allowed pt-audit ehr-feed",
+        // a probe for a patient's record names the patient its path names, so that patient's accounting lists it;
+        // an unknown record of another type names no patient (its path says none)
+        "fhir-read denied unknown_resource pt-never ehr-feed",
+        "fhir-read denied unknown_resource pt-never ehr-feed",
         "fhir-read denied unknown_resource - ehr-feed",
         "fhir-write allowed allowed pt-audit ehr-feed", // the DELETE
         "fhir-read denied deleted pt-audit ehr-feed");

@@ -143,7 +143,12 @@ class BreakGlassSettingsIT {
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(bad.body()).contains("breakGlass must be true or false");
     assertThat(rows("reviewed", "audit-read")).containsExactly(
-        "list compliance pt-1 false {}", "list compliance pt-1 false {}", "filter_malformed compliance - false {}");
+        // each listing's row says what it listed, besides the patient: a reviewer of the auditors can tell a
+        // break-glass review from a read of the whole trail
+        "list compliance pt-1 false {\"filters\":{\"breakGlass\":true,\"limit\":1000},\"count\":1}",
+        "list compliance pt-1 false {\"filters\":{\"action\":\"context\",\"breakGlass\":false,\"limit\":1000},"
+            + "\"count\":1}",
+        "filter_malformed compliance - false {}");
   }
 
   @Test
