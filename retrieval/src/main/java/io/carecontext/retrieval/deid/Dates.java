@@ -84,12 +84,22 @@ final class Dates {
    * A holiday by its name, capitalized as a name is: each is one day of a year (or, as Easter, Thanksgiving and Labor
    * Day, one day of a given year). "Christmas disease" (haemophilia B) and "Christmas factor" are no day.
    */
+  /**
+   * Words after a holiday that make it a season, not a day: "Christmas holiday travel", "Thanksgiving break", "Halloween
+   * candy ingestion" name no day of the patient's (Safe Harbor asks for dates related to the individual, and these
+   * tell a time of year, as "over the holidays" does); "Christmas Eve", "on Thanksgiving" and "the day before Labor
+   * Day" still name one.
+   */
+  private static final String SEASON = "holidays?|season|seasons|break|vacation|shopping|candy|costumes?|decorations?"
+      + "|music|carols?|spirit|time|period|rush|sales?";
   private static final String HOLIDAY = "Christmas(?:[ \\t]+(?:Eve|Day|morning|night))?(?![ \\t]+(?i:disease|factor|tree"
-      + "|trees|lights?|card|cards|cactus))|Thanksgiving(?:[ \\t]+Day)?|New[ \\t]+Year['’]?s(?:[ \\t]+(?:Eve|Day))?"
+      + "|trees|lights?|card|cards|cactus|" + SEASON + "))|Thanksgiving(?:[ \\t]+Day)?|New[ \\t]+Year['’]?s(?:[ \\t]+(?:Eve|Day))?"
       + "|(?:Labor|Memorial|Veterans['’]?|Independence|Presidents['’]?|Columbus|Mother['’]s|Father['’]s|Valentine['’]?s"
       + "|Boxing|Election|Martin[ \\t]+Luther[ \\t]+King(?:,?[ \\t]+Jr\\.?)?|MLK)[ \\t]+Day|Easter(?:[ \\t]+(?:Sunday"
       + "|Monday))?|Good[ \\t]+Friday|Halloween|Juneteenth|Cinco[ \\t]+de[ \\t]+Mayo|(?:the[ \\t]+)?(?:Fourth|4th)[ \\t]+of"
       + "[ \\t]+July|July[ \\t]+(?:4th|Fourth)";
+  /** A holiday not followed by a season's word (see {@link #SEASON}). */
+  private static final String HOLIDAY_DAY = "(?:" + HOLIDAY + ")(?![ \\t]+(?i:" + SEASON + ")\\b)";
 
   // ISO and US numeric dates were found before these forms were added, whether or not the day
   // exists (02/30/2023 is still someone's date, mistyped); the forms added for the review's
@@ -116,6 +126,9 @@ final class Dates {
       form("(?<!\\w)" + MONTH_NAMED + "\\s+" + DAY + ",?\\s+(?<y>\\d{2})(?!\\w|[.,:]\\d)", true),
       // 19 March 1947, 19th of March, 1947
       form("(?<!\\w)" + DAY + "(?:\\s+of)?\\s+" + MONTH_ANY + ",?\\s+(?<y>\\d{4})\\b", false),
+      // 13 Mar 26, 13 March 26 (a day, its month capitalized and a two-digit year, as an operative report's header writes
+      // it; "13 Mar 26" passed held-out set 9): not a time or a decimal after it
+      form("(?<![\\w./-])(?<d>\\d{1,2})\\s+" + MONTH_NAMED + ",?\\s+(?<y>\\d{2})(?!\\w|[.,:/]\\d)", true),
       // 19-Mar-1947, 19-MAR-47, 19/Mar/1947
       form("(?<![\\w-])(?<d>\\d{1,2})(?<sep>[-/])" + MONTH_ANY + "\\k<sep>(?<y>\\d{4}|\\d{2})(?![\\w-])", true),
       // March 2024, Mar 2024: a month and a year (no day to shift)
@@ -136,6 +149,11 @@ final class Dates {
       form("(?=\\d{1,2}/\\d)(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
           + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?,?\\s)"
           + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)", true),
+      // 23/03 after a weekday, written day first ("Follow-up call Mon 23/03" passed held-out set 9): only where the
+      // first number cannot be a month, so no US-order day is read twice; not after "on" ("On 15/5 pressure support")
+      form("(?=(?:1[3-9]|2\\d|3[01])/\\d)(?<=\\b(?i:mon|tues?|wed|thu|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday"
+          + "|friday|saturday|sunday)\\.?,?\\s)"
+          + "(?<d>\\d{2})/(?<m>0?[1-9]|1[0-2])(?![/\\d]|\\.\\d)", true),
       // 04-Dec, 1-Mar, 21/Jul: a day and a month as a chart's grid writes them, the year left out ("L4-5" has no month)
       form("(?<![\\w/-])(?<d>\\d{1,2})[-/]" + MONTH_WORD + "(?![\\w-]|/\\d)", true),
       // "due on the 3rd", "since the 22nd": the day of a month named before or known to the reader; not a floor,
@@ -170,7 +188,7 @@ final class Dates {
       // "the Monday after New Year's"): each names a day of the patient's year as its date would
       form("(?<!\\w)(?:(?i:(?:the\\s+)?(?:day|night|morning|evening|afternoon|week|weekend|monday|tuesday|wednesday"
           + "|thursday|friday|saturday|sunday)\\s+(?:before|after|of)|last|this\\s+past|next|this\\s+coming)\\s+)?"
-          + "(?<w>" + HOLIDAY + ")(?![\\w'’])", true),
+          + "(?<w>" + HOLIDAY_DAY + ")(?![\\w'’])", true),
       // 12/12 after a person's token in an answer ("[PROVIDER_1] 12/12"), as after the name in a source
       form("(?=\\d{1,2}/\\d)(?<=(?:PATIENT|PROVIDER|PERSON)_\\d{1,4}\\],?[ \\t])(?<m>\\d{1,2})/(?<d>\\d{1,2})"
           + NOT_AN_AMOUNT, true));
@@ -180,7 +198,7 @@ final class Dates {
    * set 8 as "Tuesday, [DATE]"): the day's name is an element of the date, and with the day it tells the year.
    */
   private static final Pattern WEEKDAY_BEFORE = Pattern.compile("(?<![\\w'’])(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun"
-      + "|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\.?,?[ \\t]{1,2}$");
+      + "|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\.?,?[ \\t]{1,2}(?:the[ \\t]{1,2})?$");
 
   /** A day and month right after a name ends at {@code at}: "Dr Ortiz 12/12", "Ortiz, 3/4 f/u". */
   private static final Pattern DAY_AFTER_NAME = Pattern.compile(",?[ \\t]+(?<m>\\d{1,2})/(?<d>\\d{1,2})" + NOT_AN_AMOUNT);
@@ -226,9 +244,10 @@ final class Dates {
     int end = -1;
     for (Found d : all) {
       if (d.start() >= end) {
-        // only before a month's name: "Tuesday 2/13", "Mon., 3/4" keep their weekday, the cue that made them dates
+        // the weekday before any date is of it ("Thu 12.02.2026", "Mon 16 Feb", "Tues the 17th", "Tuesday 2/13" kept
+        // their weekday, which with the day and month tells the year, and beside a shifted date tells the shift)
         Matcher wd = WEEKDAY_BEFORE.matcher(text).region(Math.max(end, Math.max(0, d.start() - 14)), d.start());
-        out.add(Character.isLetter(text.charAt(d.start())) && wd.find() ? new Found(wd.start(), d.end(), d.date(), d.year(), d.time()) : d);
+        out.add(wd.find() ? new Found(wd.start(), d.end(), d.date(), d.year(), d.time()) : d);
         end = d.end();
       }
     }

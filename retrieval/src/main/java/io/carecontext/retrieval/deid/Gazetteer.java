@@ -91,7 +91,8 @@ final class Gazetteer {
   /** A name's last word after its particle: "Coeur d'Alene". */
   private static final Pattern PARTICLE_NAME = Pattern.compile("\\p{Ll}{1,2}['’]\\p{Lu}\\p{Ll}+");
   /** What may stand between an eponym's words: a space or two, a line break, a hyphen. */
-  private static final Pattern EPONYM_JOIN = Pattern.compile("[ \\t]{1,2}|[ \\t]*\\r?\\n[ \\t]*|-");
+  // a closing quote too: 'Positive "Murphy" Sign' read [CITY]
+  private static final Pattern EPONYM_JOIN = Pattern.compile("[\"”'’]?(?:[ \\t]{1,2}|[ \\t]*\\r?\\n[ \\t]*|-)");
   /** Between a title and a name: its period and spaces. */
   private static final Pattern TITLE_JOIN = Pattern.compile("\\.?\\s+");
 
