@@ -1151,8 +1151,6 @@ final class Detectors {
       + "|Laborator(?:y|ies)|Labs|Diagnostics|Imaging(?: Cent(?:er|re))?|Urgent Care|Surg(?:ery|ical) Cent(?:er|re)"
       + "|Cancer Cent(?:er|re)|Nursing Home|Nursing Cent(?:er|re)|Rehabilitation Cent(?:er|re)|Hospice"
       + "|Dialysis Cent(?:er|re)|Pharmacy|Medical Plaza"
-      // an area agency on aging, a council on aging ("Ozark Area Agency on Aging" passed held-out set 9)
-      + "|(?:Agency|Council|Commission|Office)[ \\t]on[ \\t]Aging"
       // where a patient lives in care: "brought in from Sunrise Senior Living" named the home and so the town
       + "|Senior Living|Assisted Living|Memory Care|Care Cent(?:er|re)|Retirement (?:Home|Community|Village)"
       + "|Skilled Nursing(?: Facility)?|Nursing Facility|Rehab Cent(?:er|re)"
