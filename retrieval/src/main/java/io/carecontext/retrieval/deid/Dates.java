@@ -71,6 +71,12 @@ final class Dates {
    * range, and not a word that makes the numbers an amount, a score or a strength ("Dr Ortiz 3/4 tablet",
    * "Ortiz 5/5 strength", "2/3 of dose", "1/2 NS").
    */
+  /**
+   * After a weekday's "1/2" or "20/10", a dose or an eye's acuity, not a day ("except Sat 1/2 tab", "Fri 20/10 units",
+   * "Thu 20/10 both eyes", found by the review of the session's rules): a warfarin or insulin schedule by weekday.
+   */
+  private static final String NOT_A_DOSE_AFTER = "(?!\\s*+(?i:tabs?|tablets?|caps?|capsules?|pills?|doses?|mg|mcg|ml|units?"
+      + "|u|puffs?|drops?|vision|acuity|od|os|ou|both[ \\t]eyes|each[ \\t]eye)\\b)";
   private static final String NOT_AN_AMOUNT = "(?![/\\d]|\\.\\d|\\s*(?:%|[-\u2013]\\s*\\d)|\\s*(?i:tabs?|tablets?|caps?|capsules?"
       + "|pills?|of|strength|ns|normal|dose|doses|dosing|mg|mcg|g|ml|l|units?|pain|score|cups?|inch(?:es)?|cm|mm|tsp|tbsp"
       + "|oz|ounces?|puffs?|drops?|patch(?:es)?|vials?|amps?|x|times|power|reflexes|pulses|grade|scale|dilution|ratio|split"
@@ -142,18 +148,20 @@ final class Dates {
       // March 3, Mar. 3rd (a capitalized month: "may 3" is rarely a date)
       form("(?<!\\w)" + MONTH_NAMED + "\\s+" + DAY + "(?!\\w|[.,:/]\\d)", true),
       // 3 March, 3rd of March (without the period after it: after a day, it ends the sentence)
-      form("(?<![\\w./-])" + DAY + "(?:\\s+of)?\\s+" + MONTH_WORD + "(?!\\w)", true),
+      // not the medication administration record's count ("missed 2 MAR doses", "2 Mar entries")
+      form("(?<![\\w./-])" + DAY + "(?:\\s+of)?\\s+" + MONTH_WORD + "(?!\\w)(?!\\s+(?i:doses?|entr(?:y|ies)|records?"
+          + "|administrations?|sheets?|documentation|reviews?|reconciliations?)\\b)", true),
       // 2/13 after a word that says a date follows ("on 2/13", "since 2/13", "Tuesday 2/13"): without one
       // it is a score, a ratio or a strength ("pain 7/10", "4/5 strength", "reflexes 2/4")
       // (a weekday's abbreviation with its period and a comma too: "last seen Mon., 3/4")
       form("(?=\\d{1,2}/\\d)(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
           + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?,?\\s)"
-          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)", true),
+          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)" + NOT_A_DOSE_AFTER, true),
       // 23/03 after a weekday, written day first ("Follow-up call Mon 23/03" passed held-out set 9): only where the
       // first number cannot be a month, so no US-order day is read twice; not after "on" ("On 15/5 pressure support")
       form("(?=(?:1[3-9]|2\\d|3[01])/\\d)(?<=\\b(?i:mon|tues?|wed|thu|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday"
           + "|friday|saturday|sunday)\\.?,?\\s)"
-          + "(?<d>\\d{2})/(?<m>0?[1-9]|1[0-2])(?![/\\d]|\\.\\d)", true),
+          + "(?<d>\\d{2})/(?<m>0?[1-9]|1[0-2])(?![/\\d]|\\.\\d)" + NOT_A_DOSE_AFTER, true),
       // 04-Dec, 1-Mar, 21/Jul: a day and a month as a chart's grid writes them, the year left out ("L4-5" has no month)
       form("(?<![\\w/-])(?<d>\\d{1,2})[-/]" + MONTH_WORD + "(?![\\w-]|/\\d)", true),
       // "due on the 3rd", "since the 22nd": the day of a month named before or known to the reader; not a floor,

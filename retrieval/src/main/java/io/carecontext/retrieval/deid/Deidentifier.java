@@ -113,9 +113,10 @@ public final class Deidentifier {
       // ("ninety-three years young" passed held-out set 9)
       + "|\\b(?<old>" + AN_AGE + ")[- ](?:years?|yrs?)[- ](?:old|of[- ]age|young)\\b"
       // an age between commas after the person it describes ("the great-grandmother, ninety-six, drove down" passed
-      // held-out set 8: no word of age, but the commas set it beside its person as "aged" would)
+      // held-out set 8: no word of age, but the commas set it beside its person as "aged" would); not the first of a list
+      // of numbers ("Sats for the patient, 94, 95 and 97")
       + "|(?<=\\b(?:mother|father|grandmother|grandfather|great-grandmother|great-grandfather|aunt|uncle|woman|man|widow"
-      + "|widower|patient|resident|veteran|husband|wife|sister|brother),\\s)(?<app>" + AN_AGE + ")(?=,)"
+      + "|widower|patient|resident|veteran|husband|wife|sister|brother),\\s)(?<app>" + AN_AGE + ")(?=,(?!\\s*+\\d))"
       + "|\\b(?<yo>" + AN_AGE + ")[- ]?(?:yo|y/o|y\\.o\\.?)(?![\\w/])"
       // "91M with CHF", "93 F,": a clinician's shorthand of age and sex; not a temperature ("Temp 99F"), a room
       + "|(?=\\d{2,3}\\s?[MF](?![\\w/]))(?<![\\w.])(?<!(?:temp|tmax|temperature|fever|febrile|to|t|room|rm|bed|bay|unit|apt|suite|ste|no|#)\\s?[:=.]?\\s?)(?<sx>\\d{2,3})\\s?(?<sex>(?-i:[MF]))(?![\\w/])"

@@ -35,6 +35,9 @@ final class Detectors {
    * the label inside the token, and "MRN [MRN_1]" in an answer read "MRN MRN MRN-QX-77123". The
    * value needs a digit: "Device: pacemaker" took the word for a device number and the model lost it.
    */
+  /** A domain's dot as an address spelled with blanks writes it: blanks on both sides ("gmail . com") or on neither. */
+  private static final String SPACED_DOT = "(?:\\.|[ \\t]{1,2}+\\.[ \\t]{1,2}+)";
+
   private static String labelled(String label, int minLength) {
     // "MRN is 00123456", "account number was 998877", "MRN = 4711": the label need not touch its value.
     // The blanks are taken whole (possessive) and the digit looked for among the value's first characters:
@@ -306,9 +309,11 @@ final class Detectors {
           + SPELLED_DOT + "[\\w-]{1,63}+){0,3}" + SPELLED_DOT + "(?i:com|org|net|edu|gov|us|info)\\b")),
       // "(at)" or "[at]" with the domain's own dots ("bhollowell(at)centurytel.net"), and an @ with blanks about it and
       // its dots ("kristinH_1979 @ gmail . com"), both of held-out set 9: a bare " at " before a dotted host is a
-      // sentence's ("seen at example.com"), and stays the URL rule's; the host begins with a letter ("Temp @ 38.2")
+      // sentence's ("seen at example.com"), and stays the URL rule's; the host begins with a letter ("Temp @ 38.2").
+      // A dot has blanks on both sides or on neither: a sentence's end has them after only ("BP 140/90 @ home. US of
+      // the abdomen", "seen (at) clinic. Us too", "Meds @ bedtime. Info sheet" were read as addresses)
       new Rule(IdentifierClass.EMAIL, Pattern.compile("(?<![\\w.+-])[\\w.+-]{1,64}+(?:\\s*+(?i:\\[at]|\\(at\\))\\s*+|[ \\t]{1,2}+@[ \\t]{0,2}+"
-          + "|[ \\t]{0,2}+@[ \\t]{1,2}+)[A-Za-z][\\w-]{0,62}+(?:[ \\t]{0,2}+\\.[ \\t]{0,2}+[\\w-]{1,63}+){0,3}?[ \\t]{0,2}+\\.[ \\t]{0,2}+"
+          + "|[ \\t]{0,2}+@[ \\t]{1,2}+)[A-Za-z][\\w-]{0,62}+(?:" + SPACED_DOT + "[\\w-]{1,63}+){0,3}?" + SPACED_DOT
           + "(?i:com|org|net|edu|gov|us|info)\\b")),
       new Rule(IdentifierClass.URL, Pattern.compile("\\bhttps?://\\S+|\\bwww\\.\\S+"
           // without its scheme, a host of a common top-level domain and perhaps a path ("mychart.example.org/p/66536"):
@@ -320,9 +325,10 @@ final class Detectors {
       // a fax after its short labels ("Fx 4175550166", "F: 573/555-0121" passed held-out set 9): ten digits run together
       // or with a slash after the area code, which no label-less rule takes (a bare ten-digit run is as often an id)
       new Rule(IdentifierClass.FAX, Pattern.compile("(?:\\b(?i:fax|fx)|\\bF(?=:))\\s*+(?:(?i:no\\.?|number|#))?\\s*+[:#]?\\s*+"
-          + "(?<v>\\(?\\d{3}\\)?/\\d{3}-\\d{4}|\\d{10})(?![\\w/-])")),
-      // a number with a slash after its area code ("573/555-0121"), a way a form prints one
-      new Rule(IdentifierClass.PHONE, Pattern.compile("(?<![\\w/.-])\\d{3}/\\d{3}-\\d{4}(?![\\w/-])")),
+          + "(?<v>\\(?[2-9]\\d{2}\\)?/[2-9]\\d{2}-\\d{4}|\\d{10})(?![\\w/-])")),
+      // a number with a slash after its area code ("573/555-0121"), a way a form prints one; an area code and an exchange
+      // begin with 2 to 9, as North American numbers do ("Platelets 150/400-1000" is a value and its range)
+      new Rule(IdentifierClass.PHONE, Pattern.compile("(?<![\\w/.-])[2-9]\\d{2}/[2-9]\\d{2}-\\d{4}(?![\\w/-])")),
       new Rule(IdentifierClass.PHONE, Pattern.compile(PHONE)),
       // "MR# 4471123", "old chart # 55-3321", "chart no. 8812": a record number as notes write it in running text
       new Rule(IdentifierClass.MRN, Pattern.compile(labelled("MRN|medical record(?: number)?|MR\\s*+(?:#|no\\.?(?=\\s*+\\d))"
@@ -331,7 +337,11 @@ final class Detectors {
           "(?:member|policy|plan|subscriber|beneficiary|insurance|insurer|medicaid|medicare)\\s*+(?:id|no\\.?|number|#)", 4))),
       // a policy's number after the bare word ("carrier policy MEM 0093 1128" passed held-out set 8): six characters
       // or more with a digit, or letters and groups of digits ("policy 2 of 3", "policy reviewed" have none)
-      new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("policy", 6))),
+      // Not an institution's policy ("per hospital policy NUR-12-045", "unit policy 2019-04" name a document, found by
+      // the review of the session's rules), nor a number of a year and its count ("Policy 2019-04 on visitors")
+      new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("(?<!(?:per|hospital|facility|institutional|unit|clinic"
+          + "|nursing|department|departmental|visitor|visitation|restraint|isolation|our)\\s)policy", 6)),
+          (text, start, end) -> !Detectors.YEAR_AND_COUNT.matcher(text).region(start, end).matches()),
       // a Medicare beneficiary identifier after its abbreviation ("MBI 1EG4-TE5-MK73" passed a held-out set)
       new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("(?-i:MBI)", 4))),
       // a Medicaid client's number ("MO HealthNet DCN 11849270" passed held-out set 8)
@@ -350,7 +360,12 @@ final class Detectors {
       // a record's number of letters then groups of digits with dashes ("JU-2025-00471", "APS-26-03318", "CB26-00817"
       // passed held-out sets 8 and 9 without a label): a court order's, a report's, a specimen's. Six digits or more in
       // two groups; a test's or a code's name has one short group ("COVID-19", "CA-125", "ICD-10", "L4-5")
-      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?<![\\w/.-])(?<v>[A-Z]{1,4}+-?\\d{2,4}+-\\d{3,8}+)(?![\\w/-]|\\.\\d)"),
+      // Not a batch's lot, a form's, a protocol's or a trial's number, nor a standard's ("Lot FK-5127-033", "form
+      // VA-21-4138", "IRB-2024-0137", "NCT-0412-3456", "ISO-1099-2018", found by the review of the session's rules): none
+      // is one person's
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?<![\\w/.-])(?<!(?i:\\blot|\\bform|\\bprotocol|\\btrial|\\bstudy)"
+          + "(?:[ \\t]{0,2}(?:#|no\\.?|number))?[ \\t]{0,2}[:#]?[ \\t]{0,2})(?!(?:IRB|NCT|ISO|IEC|ANSI|ASTM|AAMI|CLSI|USP|EN|DIN)-?\\d)"
+          + "(?<v>[A-Z]{1,4}+-?\\d{2,4}+-\\d{3,8}+)(?![\\w/-]|\\.\\d)"),
           Detectors::sixDigitsOrMore),
       // an employee's or a badge's number ("employee E-20417")
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("employee(?:\\s*+(?:id|#|no\\.?|number))?|badge(?:\\s*+(?:id|#"
@@ -423,9 +438,12 @@ final class Detectors {
       // word unless the first is a given name ("Well Child (DOB …)" names no one)
       new Rule(IdentifierClass.NAME, Pattern.compile("(?<![\\p{L}'’.-])(?<v>" + NAME_WORD + "(?:[ \\t]++" + NAME_WORD + "){1,2}+)"
           + "[ \\t]*+[(,][ \\t]*+(?:DOB|D\\.O\\.B\\.|(?i:date[ \\t]of[ \\t]birth|born))\\b"),
+          // and none, unless the dictionary knows it for a name, shaped as an English word is ("Identity Confirmed (DOB
+          // and name)", "Two Identifiers (DOB, name)" are a heading's, found by the review of the session's rules)
           (text, start, end) -> noServiceWord(text, start, end) && (PersonNames.isGivenName(
               text.substring(start, end).split("[ \\t]+")[0]) || Arrays.stream(text.substring(start, end).split("[ \\t]+"))
-              .noneMatch(PersonNames::isNameWord))),
+              .noneMatch(PersonNames::isNameWord)) && Arrays.stream(text.substring(start, end).split("[ \\t]+"))
+              .noneMatch(Detectors::englishShapedWord)),
       // a sign-off at a message's end ("thanks, Jen", "Sincerely,\nMarcus"): the writer's name
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:thanks|thank\\s++you|thx|sincerely|regards|cheers|respectfully))"
           + "[,!.]?[ \\t]*+\\n?[ \\t]*+(?!(?i:doctor|dr|nurse|team|everyone|all|again|so|for|much|very|in|the)(?![\\p{L}'’-]))"
@@ -883,6 +901,17 @@ final class Detectors {
     }
     return true;
   }
+
+  /** An English word's ending or a number's word, on a word the names dictionary does not know ("Confirmed", "Identity"). */
+  private static final Pattern ENGLISH_SHAPED = Pattern.compile("(?i)one|two|three|both|all|name|names|\\p{L}{2,}(?:ed|ity|tion"
+      + "|sion|ness|ment|ing|ers|ies|able|ible|ful|ous|ive)");
+
+  private static boolean englishShapedWord(String word) {
+    return !PersonNames.isGivenName(word) && !PersonNames.isSurname(word) && ENGLISH_SHAPED.matcher(word).matches();
+  }
+
+  /** A year and a count after it ("2019-04"): a document's number, or a month, not a policy's number. */
+  private static final Pattern YEAR_AND_COUNT = Pattern.compile("(?:19|20)\\d{2}-\\d{1,3}");
 
   /** Six digits or more in the value: "JU-2025-00471" is a record's number, "CA-125" a test's name. */
   private static boolean sixDigitsOrMore(String text, int start, int end) {
@@ -1350,6 +1379,10 @@ final class Detectors {
       // a trade's shop ("(O'Reilly Auto Parts)" passed held-out set 7)
       + "|Auto[ \\t]Parts|Auto[ \\t]Body|Auto[ \\t]Sales|Lumber|Roofing|Plumbing|Landscaping)(?![\\p{L}'’-])");
 
+  /** Words before a trade that say its kind, not its owner ("works in Commercial Roofing", "Residential Plumbing"). */
+  private static final Set<String> TRADE_ADJECTIVES = Set.of("commercial", "residential", "industrial", "local", "general",
+      "custom", "discount", "used", "new", "treated", "auto", "home", "family", "professional", "quality");
+
   /** Companies by their kind ({@link #COMPANY}), their leading sentence words left out; not of generic words alone. */
   static void addCompanies(List<Span> spans, String text) {
     Matcher m = COMPANY.matcher(text);
@@ -1376,7 +1409,8 @@ final class Detectors {
         if (start < 0) {
           start = at[0];
         }
-        names |= !GENERIC.contains(word) && !NOT_A_PLACE.contains(word) && !notAnInstitutionsWord(word);
+        names |= !GENERIC.contains(word) && !NOT_A_PLACE.contains(word) && !notAnInstitutionsWord(word)
+            && !TRADE_ADJECTIVES.contains(word);
       }
       if (start >= 0 && names) {
         spans.add(new Span(start, m.end(), IdentifierClass.OTHER_ID, EMPLOYER));

@@ -93,6 +93,9 @@ final class Gazetteer {
   /** What may stand between an eponym's words: a space or two, a line break, a hyphen. */
   // a closing quote too: 'Positive "Murphy" Sign' read [CITY]
   private static final Pattern EPONYM_JOIN = Pattern.compile("[\"”'’]?(?:[ \\t]{1,2}|[ \\t]*\\r?\\n[ \\t]*|-)");
+  /** The closing quotes {@link #EPONYM_JOIN} allows, and the opening quotes that must stand before the quoted word. */
+  private static final String QUOTES = "\"”'’";
+  private static final String OPENING_QUOTES = "\"“'‘";
   /** Between a title and a name: its period and spaces. */
   private static final Pattern TITLE_JOIN = Pattern.compile("\\.?\\s+");
 
@@ -309,6 +312,12 @@ final class Gazetteer {
   private static boolean eponym(String text, List<int[]> words, int last) {
     for (int j = last + 1; j < words.size() && j <= last + 4; j++) {
       if (!EPONYM_JOIN.matcher(text).region(words.get(j - 1)[1], words.get(j)[0]).matches()) {
+        return false;
+      }
+      // a closing quote only after a word quoted alone ('"Murphy" sign'): a quoted phrase that ends in a town is the
+      // town's ('the "Welcome to Joplin" sign', found by the review of the session's rules)
+      if (QUOTES.indexOf(text.charAt(words.get(j - 1)[1])) >= 0
+          && (words.get(j - 1)[0] == 0 || OPENING_QUOTES.indexOf(text.charAt(words.get(j - 1)[0] - 1)) < 0)) {
         return false;
       }
       String word = text.substring(words.get(j)[0], words.get(j)[1]);
