@@ -159,7 +159,8 @@ final class Dates {
           + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)" + NOT_A_DOSE_AFTER, true),
       // 23/03 after a weekday, written day first ("Follow-up call Mon 23/03" passed held-out set 9): only where the
       // first number cannot be a month, so no US-order day is read twice; not after "on" ("On 15/5 pressure support")
-      form("(?=(?:1[3-9]|2\\d|3[01])/\\d)(?<=\\b(?i:mon|tues?|wed|thu|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday"
+      // and not "24/7" ("needs Sun 24/7 supervision", found by the review of the session's rules: all day, every day)
+      form("(?=(?:1[3-9]|2\\d|3[01])/\\d)(?!24/7(?![/\\d]))(?<=\\b(?i:mon|tues?|wed|thu|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday"
           + "|friday|saturday|sunday)\\.?,?\\s)"
           + "(?<d>\\d{2})/(?<m>0?[1-9]|1[0-2])(?![/\\d]|\\.\\d)" + NOT_A_DOSE_AFTER, true),
       // 04-Dec, 1-Mar, 21/Jul: a day and a month as a chart's grid writes them, the year left out ("L4-5" has no month)

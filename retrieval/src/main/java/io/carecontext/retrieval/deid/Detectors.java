@@ -1014,8 +1014,11 @@ final class Detectors {
   }
 
   /** What makes a county's name a hospital's: "Memorial", "Regional", "General", "Community" after it. */
+  // not a county's day, election or park ("the Greene County Memorial Day parade", found by the review of the session's
+  // rules, read "[FACILITY] Day parade")
   private static final Pattern COUNTY_HOSPITAL = Pattern.compile("[ \\t]++(?:Memorial|Regional|General|Community)"
-      + "(?:[ \\t]++(?:Hospital|Medical[ \\t]Cent(?:er|re)|Health(?:care)?))?(?![\\p{L}'’-])");
+      + "(?:[ \\t]++(?:Hospital|Medical[ \\t]Cent(?:er|re)|Health(?:care)?))?(?![\\p{L}'’-])(?![ \\t]++(?:Day|Weekend"
+      + "|Election|Sessions|Assembly|Fund|Park|Cemetery|Stadium|Airport|Library|College)\\b)");
 
   /** A county's token: "[COUNTY_1]" says what was there. */
   static final String COUNTY_PREFIX = "COUNTY";

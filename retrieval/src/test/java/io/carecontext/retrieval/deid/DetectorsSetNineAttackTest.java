@@ -84,7 +84,13 @@ class DetectorsSetNineAttackTest {
       "Cardiac rehab Mon/Wed/Fri, Sat 92% on room air.",
       "Lives near the Joplin sign.",
       "Tx for Fx; F/u 2 wks.",
-      "Grandfather, 88, uses a walker.");
+      "Grandfather, 88, uses a walker.",
+      "Needs Sun 24/7 supervision after discharge.",
+      "Eye exam Thu 20/20 OU.",
+      "Pt, 92, 94, 96 on serial pulse ox.",
+      "Prescriber Notified of the INR.",
+      "Positive \"Lachman\" sign, ACL tear.",
+      "Protocol CB26-00817 enrollment.");
 
   /** What the fixed rules still find, with what they leave. */
   static final List<String> FOUND = List.of(
@@ -102,7 +108,11 @@ class DetectorsSetNineAttackTest {
       "Insurance policy ABC123456 on card.", "Insurance policy [PLAN] on card.",
       "Maria Lopez (DOB 3/4/2019) brought by aunt.", "[PERSON] (DOB [DATE]) brought by aunt.",
       "Works at Ozark Commercial Roofing days.", "Works at [EMPLOYER] days.",
-      "Lives near the \"Welcome to Joplin\" sign.", "Lives near the \"Welcome to [CITY]\" sign.");
+      "Lives near the \"Welcome to Joplin\" sign.", "Lives near the \"Welcome to [CITY]\" sign.",
+      "Transported to Greene County Memorial Hospital.", "Transported to [FACILITY].",
+      // a county is a place smaller than a state, and Memorial Day the day of the fall: not "[FACILITY] Day"
+      "Fell at the Greene County Memorial Day parade.", "Fell at the [COUNTY] [DATE] parade.",
+      "Seen Sun 24/6 in clinic.", "Seen [DATE] in clinic.");
 
   @Test
   void clinicalTextBesideTheNewRulesTriggersIsKeptByTheDetectors() {
