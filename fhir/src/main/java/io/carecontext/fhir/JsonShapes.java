@@ -165,7 +165,10 @@ final class JsonShapes {
       if (!seen.add(name)) {
         duplicate(element != null || "resourceType".equals(name) ? name : null);
       }
-      if (element == null && fields == ShapeModel.extrasFields() && !"fhir_comments".equals(name)) {
+      if (element == null && !"fhir_comments".equals(name)
+          && (fields == ShapeModel.extrasFields() || name.length() > 1 && name.charAt(0) == '_')) {
+        // a key in a primitive's '_' object besides its id and extensions, or a '_' before an element that is
+        // not a primitive (_name before a HumanName, _contained): HAPI drops what they hold without a word
         unknownInExtras = true;
       }
       if (element == null || depth >= MAX_DEPTH) {
@@ -230,6 +233,11 @@ final class JsonShapes {
    * places it fills: the items of a list up to its last one that is not null, else 1, or 0 for null.
    */
   private int value(JsonParser p, JsonToken t, Element element) throws IOException {
+    if (t != JsonToken.START_ARRAY && t != JsonToken.VALUE_NULL && element == ShapeModel.extrasExtension()) {
+      fault("structure", "expected a JSON list (of extensions), found " + found(t, false));
+      p.skipChildren();
+      return 1;
+    }
     if (t != JsonToken.START_ARRAY) {
       item(p, t, element, false);
       return t == JsonToken.VALUE_NULL ? 0 : 1;
@@ -301,6 +309,9 @@ final class JsonShapes {
       case OBJECT -> {
         if (t == JsonToken.START_OBJECT) {
           fields(p, element.fields(), keys(depth), p.nextToken());
+        } else if (element == ShapeModel.extrasExtension()) { // HAPI threw a NullPointerException on it
+          fault("structure", "expected a JSON object (an extension), found " + found(t, inList));
+          p.skipChildren();
         } else {
           p.skipChildren(); // a scalar or list where FHIR wants an object: HAPI reports it
         }

@@ -116,10 +116,18 @@ final class ShapeModel {
     return FIELDS.computeIfAbsent(definition, Fields::new);
   }
 
-  /** The object of a primitive's id and extensions (FHIR's Element): nothing else is defined in it. */
-  /** The elements of every primitive's {@code _name} object: its id and extensions. */
+  /** The elements of every primitive's {@code _name} object (FHIR's Element): its id and extensions, nothing else. */
   static Fields extrasFields() {
     return extras();
+  }
+
+  /**
+   * The {@code extension} of a primitive's {@code _name} object: HAPI reads it apart from every other list of
+   * extensions, and drops one sent as an object (or a string) without a word, and throws a NullPointerException
+   * on an item that is not an object, where elsewhere it reports either.
+   */
+  static Element extrasExtension() {
+    return extras().known.get("extension");
   }
 
   private static Fields extras() {

@@ -44,6 +44,17 @@ class SilentDropsTest {
           + "\"name\":{\"text\":\"Zebulon\"}}]}", "Patient.contained[0].name"),
       drop("{\"resourceType\":\"Patient\",\"_birthDate\":{\"extension\":[{\"url\":\"http://x\","
           + "\"valueString\":{\"v\":\"Zebulon\"}}]}}", "Patient._birthDate.extension[0].valueString"),
+      // the extensions of a primitive's '_' object that are not a list of objects: HAPI dropped one
+      // object (not a list) and everything in it without a word, and threw a NullPointerException (a 500)
+      // on a list item that is not an object
+      drop("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"_gender\":{\"extension\":{\"url\":\"http://x\","
+          + "\"valueString\":\"Zebulon\"}}}", "Patient._gender.extension"),
+      drop("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"_gender\":{\"extension\":\"Zebulon\"}}",
+          "Patient._gender.extension"),
+      drop("{\"resourceType\":\"Patient\",\"gender\":\"male\",\"_gender\":{\"extension\":[\"Zebulon\"]}}",
+          "Patient._gender.extension[0]"),
+      drop("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"Quixote\"],\"_given\":[{\"extension\":"
+          + "[{\"url\":\"http://x\",\"valueString\":\"Zebulon\"},null]}]}]}", "Patient.name[0]._given[0].extension[1]"),
       // an object or a list in the list of a primitive: HAPI drops that item
       drop("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[\"Quixote\",{\"text\":\"Zebulon\"}]}]}",
           "Patient.name[0].given[1]"),

@@ -71,6 +71,32 @@ class UnknownElementHandlingTest {
     assertThat(Fhir.skipped(lenient.getEntry().get(1))).containsExactly("Bundle.entry[1].resource._birthDate");
   }
 
+  /**
+   * A '_' key before an element that is not a primitive ({@code _name} before a HumanName, {@code _contained},
+   * {@code _extension}) names nothing R4 defines, and HAPI drops what it holds without calling its error handler:
+   * strict took such a body whole and lenient stored it without a warning, the unknown key and its value lost
+   * unseen. Placed at that key, as an unknown key in a primitive's '_' object is.
+   */
+  @Test
+  void anUnknownKeyUnderAnUnderscoreBeforeAnElementThatIsNotAPrimitiveIsPlacedThere() {
+    String name = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Lee\"}],\"_name\":[{\"JohnSmith\":\"Quixote\"}]}";
+    String contained = "{\"resourceType\":\"Patient\",\"_contained\":{\"JohnSmith\":\"Quixote\"}}";
+    String extension = "{\"resourceType\":\"Patient\",\"gender\":\"male\",\"_extension\":{\"JohnSmith\":\"Quixote\"}}";
+    assertThat(refusal(name).path()).isEqualTo("Patient._name[0]");
+    assertThat(refusal(contained).path()).isEqualTo("Patient._contained");
+    assertThat(refusal(extension).path()).isEqualTo("Patient._extension");
+    assertThat(Fhir.skipped(Fhir.parseResource(name, Handling.LENIENT))).containsExactly("Patient._name[0]");
+    assertThat(Fhir.skipped(Fhir.parseResource(extension, Handling.LENIENT))).containsExactly("Patient._extension");
+    // in a Bundle's entry, as the entry's own
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":" + name
+        + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}";
+    Bundle strict = (Bundle) Fhir.parseBundleBody(bundle, 10, Handling.STRICT);
+    assertThat(BundleEntries.issuesOf(strict.getEntry().get(0))).singleElement()
+        .satisfies(i -> assertThat(i.path()).isEqualTo("Bundle.entry[0].resource._name[0]"));
+    assertThat(Fhir.skipped(((Bundle) Fhir.parseBundleBody(bundle, 10, Handling.LENIENT)).getEntry().get(0)))
+        .containsExactly("Bundle.entry[0].resource._name[0]");
+  }
+
   @Test
   void strictTakesWhatR4Defines() {
     Resource r = Fhir.parseResource("{\"resourceType\":\"Patient\",\"birthDate\":\"1970-01-01\",\"_birthDate\":"
