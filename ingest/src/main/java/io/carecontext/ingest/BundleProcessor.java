@@ -395,11 +395,12 @@ final class BundleProcessor {
   private BundleEntryComponent matched(String ref) throws SQLException {
     BundleEntryComponent r = new BundleEntryComponent();
     String[] parts = ref.split("/");
-    java.util.OptionalLong version = writer.currentVersion(parts[0], parts[1]);
-    String location = version.isPresent() ? ref + "/_history/" + version.getAsLong() : ref;
+    Optional<ResourceWriter.StoredVersion> stored = writer.currentVersion(parts[0], parts[1]);
+    String location = stored.map(s -> ref + "/_history/" + s.version()).orElse(ref);
     r.getResponse().setStatus("200 OK").setLocation(location);
-    version.ifPresent(v -> r.getResponse().setEtag("W/\"" + v + "\""));
-    r.setUserData(FhirStore.RESULT, new FhirStore.EntryResult(null, location));
+    stored.ifPresent(s -> r.getResponse().setEtag("W/\"" + s.version() + "\""));
+    r.setUserData(FhirStore.RESULT, new FhirStore.EntryResult(null, location,
+        stored.map(ResourceWriter.StoredVersion::patientId).orElse(null)));
     return r;
   }
 
@@ -416,7 +417,7 @@ final class BundleProcessor {
       default -> "200 OK";
     };
     r.getResponse().setStatus(status);
-    r.setUserData(FhirStore.RESULT, new FhirStore.EntryResult(o, null));
+    r.setUserData(FhirStore.RESULT, new FhirStore.EntryResult(o, null, null));
     if (o.status() != WriteOutcome.Status.DELETED) {
       r.getResponse().setLocation(o.location()).setEtag("W/\"" + o.version() + "\"");
       if (o.lastUpdated() != null) {

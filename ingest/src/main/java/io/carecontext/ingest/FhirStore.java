@@ -90,9 +90,11 @@ public final class FhirStore {
   /**
    * What one entry of a transaction or batch response did, for the endpoint to answer {@code Prefer: return}
    * with: {@code written} when it was written (created, updated, unchanged or deleted), else {@code matched},
-   * the location ({@code Type/id/_history/v}) of the resource a conditional create found, which stored nothing.
+   * the location ({@code Type/id/_history/v}) of the resource a conditional create found, which stored nothing,
+   * and {@code matchedPatient}, the patient whose compartment that resource is in (null for none): handing out
+   * its id and version is a read of that patient's record, which the endpoint records.
    */
-  public record EntryResult(WriteOutcome written, String matched) {}
+  public record EntryResult(WriteOutcome written, String matched, String matchedPatient) {}
 
   static final String RESULT = FhirStore.class.getName() + ".entryResult";
 

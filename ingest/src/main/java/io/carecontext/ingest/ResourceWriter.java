@@ -590,16 +590,19 @@ final class ResourceWriter {
    * The stored version of a resource that is there and not deleted: read, not locked (a matched
    * conditional create only reports it; current() locks the row for a write).
    */
-  java.util.OptionalLong currentVersion(String type, String id) throws SQLException {
+  Optional<StoredVersion> currentVersion(String type, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
-        "SELECT version_id FROM resources WHERE resource_type = ? AND resource_id = ? AND NOT deleted")) {
+        "SELECT version_id, patient_id FROM resources WHERE resource_type = ? AND resource_id = ? AND NOT deleted")) {
       ps.setString(1, type);
       ps.setString(2, id);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? java.util.OptionalLong.of(rs.getLong(1)) : java.util.OptionalLong.empty();
+        return rs.next() ? Optional.of(new StoredVersion(rs.getLong(1), rs.getString(2))) : Optional.empty();
       }
     }
   }
+
+  /** A stored resource's current version and the patient whose compartment it is in (null for none). */
+  record StoredVersion(long version, String patientId) {}
 
   private Current current(String type, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(

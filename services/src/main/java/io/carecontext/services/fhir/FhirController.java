@@ -62,6 +62,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -190,6 +191,7 @@ public class FhirController {
       Bundle response = batch ? store.batch(t, writer(caller), b) : store.transaction(t, writer(caller), b);
       warnSkipped(b, response);
       answerEntries(response, PreferReturn.forEntries(request.getHeaders().getAll("Prefer")));
+      auditMatches(caller, t, response);
       if (batch) {
         recordRefusedEntries(caller, t, response);
       }
@@ -701,6 +703,28 @@ public class FhirController {
           answer.setOutcome(information);
         }
       });
+    }
+  }
+
+  /**
+   * The read rows of a transaction's or batch's conditional creates that matched a stored resource: each hands
+   * out that resource's id and version (its Location, and an issue naming it under return=OperationOutcome), found
+   * by an identifier the key sent (an MRN), which is a read of that patient's record, as the single conditional
+   * create's match is recorded. They left no row. A match of a resource this same Bundle wrote is its write,
+   * recorded as that. Recorded whatever the budget, as every read that handed something out.
+   */
+  private void auditMatches(Caller caller, TenantId t, Bundle response) {
+    List<FhirStore.EntryResult> results = response.getEntry().stream()
+        .flatMap(e -> FhirStore.resultOf(e).stream()).toList();
+    Set<String> written = new HashSet<>();
+    results.stream().filter(r -> r.written() != null)
+        .forEach(r -> written.add(r.written().resourceType() + "/" + r.written().id()));
+    for (FhirStore.EntryResult r : results) {
+      if (r.matched() != null && !written.contains(r.matched().replaceFirst("/_history/.*$", ""))) {
+        audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(),
+                r.matchedPatient(), null, READ, AuditEntry.Decision.ALLOWED, "allowed")
+            .withDetail("resources", AuditEntry.jsonStrings(List.of(r.matched()))));
+      }
     }
   }
 

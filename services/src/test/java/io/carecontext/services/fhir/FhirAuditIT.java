@@ -151,6 +151,37 @@ class FhirAuditIT {
     assertThat(rows.subList(before.size(), rows.size())).containsExactly("fhir-read allowed allowed " + id + " ehr-feed");
   }
 
+  /**
+   * A conditional create in a transaction or batch that matched hands out the existing resource's id and
+   * version (its Location, and with Prefer: return=OperationOutcome an issue naming it): the identifier
+   * matched on (an MRN) tells the key which record is that patient's, as the single conditional create's
+   * match does, which is recorded as a read. The Bundle's match left no row at all. One read row for each
+   * entry that matched a stored resource, naming its patient and version; an entry that matched one this
+   * same Bundle created is the Bundle's own write, recorded as such.
+   */
+  @Test
+  void aConditionalCreateThatMatchedInABundleIsAuditedAsTheReadItIs() throws SQLException {
+    String patient = "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:test:mrn\",\"value\":\"SYN-B%s\"}]}";
+    HttpResponse<String> created = app.call("POST", "/fhir/clinic/Patient", ehr, patient.formatted("1"), FHIR);
+    assertThat(created.statusCode()).isEqualTo(201);
+    String id = created.headers().firstValue("Location").orElseThrow().replaceAll(".*/Patient/([^/]+)/.*", "$1");
+    String entry = "{\"resource\":" + patient + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\","
+        + "\"ifNoneExist\":\"identifier=urn:test:mrn|SYN-B%s\"}}";
+    for (String type : List.of("transaction", "batch")) {
+      List<String> before = auditRows();
+      HttpResponse<String> r = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":["
+          + entry.formatted("1", "1") + "," + entry.formatted(type, type) + "," + entry.formatted(type, type) + "]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).contains("Patient/" + id + "/_history/1");
+      List<String> rows = auditRows();
+      List<String> added = rows.subList(before.size(), rows.size());
+      assertThat(added).as(type).filteredOn(row -> row.startsWith("fhir-read"))
+          .containsExactly("fhir-read allowed allowed " + id + " ehr-feed");
+      assertThat(count("SELECT count(*) FROM tenant_clinic.audit_log WHERE action = 'fhir-read' AND patient_id = '"
+          + id + "' AND details LIKE '%\"Patient/" + id + "/_history/1\"%'")).isPositive();
+    }
+  }
+
   @Test
   void aReadWhoseAuditRowCannotBeWrittenReturnsNothing() throws SQLException {
     assertThat(fhir("PUT", "/Patient/pt-closed", "{\"resourceType\":\"Patient\",\"id\":\"pt-closed\","
