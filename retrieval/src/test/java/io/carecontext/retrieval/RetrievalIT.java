@@ -882,6 +882,27 @@ class RetrievalIT {
     assertThat(row.get("auditId")).isEqualTo(r.auditId().toString());
     assertThat(row.get("action")).isEqualTo("research");
     assertThat(row.get("reason")).isEqualTo("allowed");
+    // The row names the patients whose chunks were returned (the answer names none of them), so each
+    // one's accounting lists the search, and its AuditEvent names each as an entity (BALP).
+    assertThat(row.get("patient")).isNull();
+    assertThat(new java.util.TreeSet<>(AuditEntry.patientsIn((String) row.get("details")))).isEqualTo(patients);
+    for (String p : patients) {
+      assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(p, null, "research", null, null, 100),
+          false)).extracting(m -> m.get("auditId")).contains(r.auditId().toString());
+    }
+    assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-deny", null, "research", null, null,
+        100), false)).extracting(m -> m.get("auditId")).doesNotContain(r.auditId().toString());
+    // the patient's own rows are still found beside them
+    ask(CLINICIAN, "p-ok", "TREAT", null);
+    assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-ok", null, null, null, 100), false))
+        .extracting(m -> m.get("action")).contains("research", "context");
+    var event = io.carecontext.retrieval.audit.AuditEvents.of(tenant, row);
+    assertThat(event.getEntity()).filteredOn(e -> e.getWhat().hasReference())
+        .extracting(e -> e.getWhat().getReference()).containsExactlyInAnyOrderElementsOf(
+            patients.stream().map(p -> "Patient/" + p).toList());
+    assertThat(event.getEntity()).filteredOn(e -> e.getWhat().hasReference())
+        .allSatisfy(e -> assertThat(e.getRole().getCode()).isEqualTo("1"));
+    assertThat(r.toString() + r.chunks()).doesNotContain("p-named").doesNotContain("p-ok");
 
     // one code per patient, the same in the next search: a researcher follows a subject from search to chat
     assertThat(r.chunks().stream().map(c -> c.subject()).distinct().count()).isEqualTo(patients.size());
@@ -1965,6 +1986,9 @@ class RetrievalIT {
       assertThat(purged).isPositive();
     }
     assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
+    // what is left of the trail says that it was cut: the purge's own row, chained like any other
+    assertThat(audit.list(tenant, Auditors.of(platform, tenant),
+        new AuditFilter(null, null, AuditEntry.AUDIT_PURGE, null, null, 10), false)).isNotEmpty();
     ask(CLINICIAN, "p-ok", "TREAT", null);
     assertThat(audit.verify(tenant, Auditors.of(platform, tenant)).valid()).isTrue();
   }

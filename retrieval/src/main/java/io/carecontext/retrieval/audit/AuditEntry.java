@@ -29,7 +29,50 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
       new java.util.TreeSet<>(java.util.Set.of("context", "chat", "chat-dry-run", "research", "fhir-read", "fhir-write",
           "audit-read", "audit-verify", "audit-export", "key-create", "key-revoke", "tenant-settings", "authenticate",
           "break-glass-window", "request", "admin-request", AuditEntry.KEK_ROTATE, AuditEntry.INGEST_PARKED_READ,
-          AuditEntry.INGEST_PARKED_RETRY, AuditEntry.TENANT_READ, AuditEntry.KEY_LIST)));
+          AuditEntry.INGEST_PARKED_RETRY, AuditEntry.TENANT_READ, AuditEntry.KEY_LIST, AuditEntry.AUDIT_PURGE)));
+
+  /**
+   * The member of a research search's details that names the patients whose (de-identified) chunks it
+   * returned, as a JSON array of their ids: a search names no one patient, yet disclosed each of theirs,
+   * and a patient's accounting lists it ({@link AuditLog#list}, tenant migration 72).
+   */
+  public static final String PATIENTS_DETAIL = "patients";
+
+  /** The action of the row a retention purge writes in the trail it cut ({@link AuditLog#purge}). */
+  public static final String AUDIT_PURGE = "audit-purge";
+
+  /** The principal of the rows the platform writes on its own, not for a caller's request (a retention purge). */
+  public static final String SYSTEM_PRINCIPAL = "system:audit-retention";
+
+  /**
+   * The patient ids a row's details name under {@link #PATIENTS_DETAIL} (a research search's), in
+   * order; none when it names none or the details are no JSON object.
+   */
+  public static List<String> patientsIn(String details) {
+    if (details == null || !details.contains("\"" + PATIENTS_DETAIL + "\"")) {
+      return List.of();
+    }
+    List<String> out = new java.util.ArrayList<>();
+    try (com.fasterxml.jackson.core.JsonParser p = new com.fasterxml.jackson.core.JsonFactory().createParser(details)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return List.of();
+      }
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        com.fasterxml.jackson.core.JsonToken t = p.nextToken();
+        if (PATIENTS_DETAIL.equals(name) && t == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+          while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+            out.add(p.getText());
+          }
+          return List.copyOf(out);
+        }
+        p.skipChildren();
+      }
+    } catch (java.io.IOException e) {
+      return List.of(); // the details of rows are JSON the platform built; a row that is not names no one
+    }
+    return List.of();
+  }
 
   /** The action of the row a rotation of the key-encryption key writes in each tenant's trail. */
   public static final String KEK_ROTATE = "kek-rotate";

@@ -136,6 +136,7 @@ public final class AuditEvents {
     e.addSubtype(new Coding("http://carecontext.io/audit-action", action, null));
     e.setAction(write ? writeAction((String) row.get("details"))
         : keyChange ? ("key-create".equals(action) ? AuditEventAction.C : AuditEventAction.D)
+        : AuditEntry.AUDIT_PURGE.equals(action) ? AuditEventAction.D
         : windowChange || settings ? AuditEventAction.U
         : rest != null ? restAction(rest.getCode()) : AuditEventAction.E);
     e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
@@ -164,6 +165,17 @@ public final class AuditEvents {
               : new Reference().setIdentifier(new Identifier().setValue(patient)).setType("Patient"))
           .setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person"))
           .setRole(new Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient"));
+    }
+    // A research search names no one patient, yet returned the de-identified chunks of several: each of
+    // them is an entity of the event, one a patient (IHE BALP), as the accounting lists the row for each.
+    if ("research".equals(action)) {
+      for (String patient : AuditEntry.patientsIn((String) row.get("details"))) {
+        if (FhirId.isValid(patient) && !patient.equals(row.get("patient"))) {
+          e.addEntity().setWhat(new Reference("Patient/" + patient))
+              .setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person"))
+              .setRole(new Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient"));
+        }
+      }
     }
     if (Boolean.TRUE.equals(row.get("breakGlass"))) {
       e.addPurposeOfEvent(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",

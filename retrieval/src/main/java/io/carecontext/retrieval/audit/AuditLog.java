@@ -132,7 +132,7 @@ public final class AuditLog {
    * {@code columns}: how many of the row's values {@code append} binds, in the order of
    * {@link AuditRow#COLUMNS}; {@code start}: see {@link #startAvoiding}.
    */
-  private UUID write(Connection c, TenantId tenant, AuditRow r, String append, int columns, int start)
+  private static UUID write(Connection c, TenantId tenant, AuditRow r, String append, int columns, int start)
       throws SQLException {
     Object[] values = r.values();
     try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, append))) {
@@ -478,7 +478,12 @@ public final class AuditLog {
       StringBuilder sql = new StringBuilder("SELECT * FROM audit_log WHERE true");
       List<Object> args = new ArrayList<>();
       if (f.patient() != null) {
-        sql.append(" AND patient_id = ?");
+        // the rows of the patient's own, and the research searches that returned the patient's
+        // de-identified chunks (they name no one patient; AuditEntry.PATIENTS_DETAIL), each found by
+        // an index (the second by a partial one of research rows, tenant migration 72)
+        sql.append(" AND (patient_id = ? OR (action = 'research' AND " + RESEARCH_PATIENTS
+            + " @> jsonb_build_array(?::text)))");
+        args.add(f.patient());
         args.add(f.patient());
       }
       if (f.principal() != null) {
@@ -518,6 +523,9 @@ public final class AuditLog {
     });
   }
 
+  /** The patients a research row names, as tenant migration 72 indexes them (the listing's expression must be the index's). */
+  private static final String RESEARCH_PATIENTS = "(details::jsonb -> '" + AuditEntry.PATIENTS_DETAIL + "')";
+
   /** Rows an export sends between two checks that its key is still admitted: one fetch from the cursor. */
   public static final int EXPORT_RECHECK_ROWS = 500;
 
@@ -552,13 +560,23 @@ public final class AuditLog {
   /**
    * Retention: deletes, as the schema owner, every shard's entries older than {@code before} that
    * form a prefix of the shard, and records the last deleted row's hash as the shard's anchor, so
-   * the rest still verifies. One transaction; returns the number of rows deleted.
+   * the rest still verifies. When it deletes any, it appends a row of its own to the trail it cut
+   * ({@link #purgeEntry}): action {@code audit-purge}, the system's principal, the count and the
+   * cut-off in its details, no patient. One transaction: a purge whose row cannot be written deletes
+   * nothing. Returns the number of rows deleted.
    */
   public static int purge(Connection owner, TenantId tenant, Instant before) throws SQLException {
     boolean autoCommit = owner.getAutoCommit();
     owner.setAutoCommit(false);
     try {
       int purged = purgeShards(owner, tenant, before);
+      if (purged > 0) {
+        // After the deletes, on a chain head like any row (the owner's connection names the schema in
+        // the statement): it extends a shard past its new anchor, so verify walks it as every other row.
+        // The database admits this insert under the retention setting for this action only (tenant migration 73).
+        write(owner, tenant, AuditRow.withoutBodies(purgeEntry(purged, before)), APPEND, AuditRow.COLUMNS.size(),
+            startAvoiding(-1));
+      }
       owner.commit();
       return purged;
     } catch (SQLException | RuntimeException e) {
@@ -598,6 +616,14 @@ public final class AuditLog {
 
   /** Where a shard's purge ends: its last row older than the cut-off, and that row's hash. */
   private record Cut(int shard, long throughSeq, byte[] anchor) {}
+
+  /** The row a purge that deleted {@code purged} rows older than {@code before} writes: counts and the instant, no patient. */
+  static AuditEntry purgeEntry(int purged, Instant before) {
+    return AuditEntry.of(AuditEntry.SYSTEM_PRINCIPAL, null, List.of(), null, null, AuditEntry.AUDIT_PURGE,
+            AuditEntry.Decision.ALLOWED, "retention")
+        .withDetail("purged", Integer.toString(purged))
+        .withDetail("before", AuditEntry.jsonString(before.toString()));
+  }
 
   private static int purgeShards(Connection owner, TenantId tenant, Instant before) throws SQLException {
     // Transaction-scoped, like every policy setting: it ends with this purge's COMMIT.

@@ -42,6 +42,17 @@ record AuditRow(UUID id, Instant at, String principal, String keyId, String[] ro
         promptHash, responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, justificationEnc, payload);
   }
 
+  /**
+   * A row with no query, prompt, response or justification, which has nothing to encrypt: for the
+   * owner's connection, which holds no tenant key (a retention purge's row).
+   */
+  static AuditRow withoutBodies(AuditEntry e) {
+    if (e.queryText() != null || e.promptBody() != null || e.responseBody() != null || e.justification() != null) {
+      throw new IllegalArgumentException("a row without bodies carries none");
+    }
+    return of(null, null, e);
+  }
+
   /** An {@code audit_log} column a row carries, and its SQL type. */
   record Column(String name, String type) {}
 

@@ -230,8 +230,13 @@ public final class ResearchService {
     }
     List<Row> rows = found.rows();
     List<ResearchChunk> chunks = deidentify(tenant, who, rows, found.subjects());
+    // The row names the patients whose chunks were returned (ids, as other rows' patient column holds
+    // them), so that a patient's accounting (GET /audit?patient=) finds the searches that disclosed
+    // their de-identified data; the researcher's answer names none of them.
+    List<String> patients = rows.stream().map(Row::patientId).distinct().toList();
     UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED, "allowed",
-        chunks.stream().map(ResearchChunk::chunkId).toList(), (System.nanoTime() - start) / 1_000_000));
+        chunks.stream().map(ResearchChunk::chunkId).toList(), (System.nanoTime() - start) / 1_000_000)
+        .withDetail(AuditEntry.PATIENTS_DETAIL, AuditEntry.jsonStrings(patients)));
     return new ResearchResult(chunks, id, found.complete());
   }
 

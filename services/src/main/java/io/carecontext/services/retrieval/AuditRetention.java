@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * Enforces each tenant's audit retention ({@code retentionYears}, default 6): a minute after
  * start-up and then once a day, every active tenant's audit rows older than its retention are
  * purged as the schema owner, shard by shard, with an anchor hash so the rows kept still verify
- * ({@link AuditLog#purge}). Several processes may run it at once: anchors only move forward.
- * Logs tenant ids and counts only.
+ * ({@link AuditLog#purge}), which writes a row of its own ({@code audit-purge}) in the trail it cut, in
+ * the same transaction. Several processes may run it at once: anchors only move forward, and a purge
+ * that finds nothing more to delete writes no row. Logs tenant ids and counts only.
  */
 @Context
 public class AuditRetention {

@@ -60,13 +60,22 @@ class AuditRetentionIT {
     // migration 11) are as old as the denials (KeyController records them), and so is keep's settings
     // change (TenantController records it)
     assertThat(purged).containsEntry(TenantId.of("trim"), 15).containsEntry(TenantId.of("keep"), 0);
-    assertThat(count("trim")).isEqualTo(1);
+    // the row of today, and the purge's own row: the trail says that rows were removed, how many and up to when
+    assertThat(count("trim")).isEqualTo(2);
     assertThat(count("keep")).isEqualTo(17);
     assertThat(verify("trim")).contains("\"valid\":true");
+    HttpResponse<String> purges = app.call("GET", "/v1/trim/audit?action=audit-purge", KEYS.get("trim")[1], null);
+    assertThat(purges.statusCode()).as(purges.body()).isEqualTo(200);
+    assertThat(purges.body()).contains("\"count\":1,").contains("\"principal\":\"system:audit-retention\"")
+        .doesNotContain("\"patient\":\"").contains("\"purged\":15").contains("\"before\":\"");
+    assertThat(app.call("GET", "/v1/keep/audit?action=audit-purge", KEYS.get("keep")[1], null).body())
+        .as("a purge that removed nothing writes no row").contains("\"count\":0,");
     context("trim", "nobody-after");
     assertThat(verify("trim")).contains("\"valid\":true");
-    // a second run finds nothing more to purge
+    // a second run finds nothing more to purge, and writes no second row
     assertThat(app.bean(AuditRetention.class).purgeAll(Instant.now())).containsEntry(TenantId.of("trim"), 0);
+    assertThat(app.call("GET", "/v1/trim/audit?action=audit-purge", KEYS.get("trim")[1], null).body())
+        .contains("\"count\":1,");
   }
 
   /**
