@@ -5,10 +5,12 @@ import java.time.Instant;
 /**
  * Which audit entries to list; {@code action} as the rows name it ({@code fhir-write}, {@code context} …);
  * {@code breakGlass} true for the rows flagged break-glass only (what a review goes through), false for the
- * others, null for both.
+ * others, null for both; {@code after} the rows strictly after the last row of an earlier page (null: from
+ * the newest). {@code patient} finds the patient's rows and the research searches that returned the
+ * patient's (de-identified) chunks ({@link AuditEntry#PATIENTS_DETAIL}).
  */
 public record AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
-                          Boolean breakGlass) {
+                          Boolean breakGlass, AuditCursor after) {
 
   /** Entries a listing returns at most. */
   public static final int MAX_LIMIT = 10_000;
@@ -31,6 +33,17 @@ public record AuditFilter(String patient, String principal, String action, Insta
     }
   }
 
+  /** From the newest row that matches. */
+  public AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
+                     Boolean breakGlass) {
+    this(patient, principal, action, from, to, limit, breakGlass, null);
+  }
+
+  /** The same filter, continuing strictly after {@code cursor}. */
+  public AuditFilter after(AuditCursor cursor) {
+    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, cursor);
+  }
+
   /** Any action. */
   public AuditFilter(String patient, String principal, Instant from, Instant to, int limit) {
     this(patient, principal, null, from, to, limit);
@@ -45,6 +58,6 @@ public record AuditFilter(String patient, String principal, String action, Insta
   @Override
   public String toString() {
     return "AuditFilter[patient " + (patient == null ? "any" : "given") + ", action=" + action + ", from=" + from + ", to=" + to + ", limit="
-        + limit + ", breakGlass=" + breakGlass + "]";
+        + limit + ", breakGlass=" + breakGlass + ", after=" + after + "]";
   }
 }

@@ -471,7 +471,19 @@ public final class AuditLog {
         + AuditPayload.hex(head)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  /** Entries matching the filter, newest first; bodies decrypted only when asked (and that read is audited by the caller). */
+  /**
+   * Where a listing that returned {@code entries} stopped, for its next page: the cursor of its last row,
+   * or null when there is none.
+   */
+  public static AuditCursor cursorAfter(List<Map<String, Object>> entries) {
+    if (entries.isEmpty()) {
+      return null;
+    }
+    Map<String, Object> last = entries.get(entries.size() - 1);
+    return new AuditCursor(Instant.parse((String) last.get("at")), UUID.fromString((String) last.get("auditId")));
+  }
+
+  /** Entries matching the filter, newest first (rows of one time by audit id); bodies decrypted only when asked (and that read is audited by the caller). */
   public List<Map<String, Object>> list(TenantId tenant, Requester auditor, AuditFilter f, boolean includeBodies) {
     return tx.run(tenant, readSettings(auditor), c -> {
       requireAdmitted(c);
@@ -505,6 +517,15 @@ public final class AuditLog {
       if (f.breakGlass() != null) {
         sql.append(" AND break_glass = ?");
         args.add(f.breakGlass());
+      }
+      if (f.after() != null) {
+        // strictly after the cursor in the listing's order (at descending, then audit_id ascending): the
+        // rest of its microsecond, then the older ones; the first bound lets the (at) index start there
+        java.time.OffsetDateTime at = java.time.OffsetDateTime.ofInstant(f.after().at(), java.time.ZoneOffset.UTC);
+        sql.append(" AND at <= ? AND (at < ? OR audit_id > ?)");
+        args.add(at);
+        args.add(at);
+        args.add(f.after().auditId());
       }
       sql.append(" ORDER BY at DESC, audit_id LIMIT ?");
       args.add(f.limit());

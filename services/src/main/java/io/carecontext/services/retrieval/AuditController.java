@@ -4,6 +4,7 @@ import io.carecontext.fhir.Fhir;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.RefusalRows;
 import io.carecontext.retrieval.audit.AuditAnchor;
+import io.carecontext.retrieval.audit.AuditCursor;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditEvents;
 import io.carecontext.retrieval.audit.AuditFilter;
@@ -91,7 +92,7 @@ public class AuditController {
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
   static final List<String> PARAMETERS = List.of("patient", "principal", "action", "from", "to", "limit",
-      "includeBodies", "breakGlass");
+      "includeBodies", "breakGlass", "after");
 
   @Get
   public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
@@ -99,7 +100,7 @@ public class AuditController {
                                   @Nullable @QueryValue String patient, @Nullable @QueryValue String principal,
                                   @Nullable @QueryValue String action, @Nullable @QueryValue String from, @Nullable @QueryValue String to,
                                   @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies,
-                                  @Nullable @QueryValue String breakGlass) {
+                                  @Nullable @QueryValue String breakGlass, @Nullable @QueryValue String after) {
     TenantId t = requireAuditor(caller, tenant, "audit-read", patient);
     AuditFilter filter;
     try {
@@ -111,6 +112,13 @@ public class AuditController {
         throw ApiException.badRequest("breakGlass must be true or false");
       }
       filter = filter(patient, principal, action, from, to, limit, breakGlass == null ? null : breakGlass.equals("true"));
+      if (after != null) {
+        try {
+          filter = filter.after(AuditCursor.parse(after));
+        } catch (IllegalArgumentException e) {
+          throw ApiException.badRequest(e.getMessage());
+        }
+      }
     } catch (ApiException e) {
       throw malformed(caller, t, "audit-read", patient, e);
     }
@@ -141,11 +149,17 @@ public class AuditController {
         }
       }
     }
+    // A full page may have more after it: next continues strictly after its last row, with the same filters
+    // (?after=<next>). Paging by to (exclusive) lost the rows of one microsecond a page cut between.
+    AuditCursor next = entries.size() == filter.limit() ? AuditLog.cursorAfter(entries) : null;
     entries.forEach(this::detailsAsObject);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("entries", entries);
     out.put("count", entries.size());
-    out.put("limit", filter.limit()); // count == limit: there may be more; narrow from/to or raise the limit
+    out.put("limit", filter.limit());
+    if (next != null) {
+      out.put("next", next.token());
+    }
     return out;
   }
 
@@ -168,6 +182,7 @@ public class AuditController {
     named.accept("to", f.to() == null ? null : f.to().toString());
     named.accept("breakGlass", f.breakGlass());
     named.accept("limit", f.limit());
+    named.accept("after", f.after() == null ? null : f.after().token());
     return json.toString();
   }
 

@@ -1,0 +1,127 @@
+package io.carecontext.services.retrieval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.services.TestServer;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Paging the trail with a keyset cursor: a full page carries {@code next}, and {@code ?after=next} lists
+ * the rows strictly after its last one in the same order. Paging by {@code to} (exclusive) lost the rows
+ * of a microsecond a page cut between; rows that share one are made here by inserting them as the
+ * superuser (no application path writes several rows with one time on demand).
+ */
+class AuditPagingIT {
+
+  static TestServer app;
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  /** {@code groups} instants, {@code each} rows at each (the same microsecond), principal {@code principal}. */
+  static void rowsSharingInstants(String tenant, String principal, int groups, int each) throws SQLException {
+    try (Connection c = TestPostgres.superuser(app.database); PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO tenant_" + tenant + ".audit_log (audit_id, shard, seq, at, principal, action, decision, reason, "
+            + "prev_hash, row_hash) VALUES (gen_random_uuid(), ?, ?, timestamptz '2026-01-01 00:00:00.000001Z' "
+            + "+ make_interval(secs => ?), ?, 'context', 'allowed', 'allowed', '\\x00', '\\x00')")) {
+      int n = 0;
+      for (int g = 0; g < groups; g++) {
+        for (int i = 0; i < each; i++, n++) {
+          ps.setInt(1, n % 8);
+          ps.setLong(2, 1_000_000 + n); // past any real row of the shard: a listing does not verify
+          ps.setDouble(3, g * 0.000001);
+          ps.setString(4, principal);
+          ps.addBatch();
+        }
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /** The tenant's rows of a principal, as the listing orders them: newest first, then by audit id. */
+  static List<String> idsInOrder(String tenant, String principal) throws SQLException {
+    List<String> ids = new ArrayList<>();
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT audit_id FROM tenant_" + tenant + ".audit_log WHERE principal = '"
+             + principal + "' ORDER BY at DESC, audit_id")) {
+      while (rs.next()) {
+        ids.add(rs.getString(1));
+      }
+    }
+    return ids;
+  }
+
+  static final Pattern ID = Pattern.compile("\"auditId\":\"([0-9a-f-]{36})\"");
+  static final Pattern NEXT = Pattern.compile("\"next\":\"([A-Za-z0-9_-]+)\"");
+
+  @Test
+  void pagingWithTheCursorLosesAndRepeatsNoRowsOfOneMicrosecond() throws SQLException {
+    String auditor = app.tenantWithKey("paged", "compliance", "[\"auditor\"]", null);
+    rowsSharingInstants("paged", "bulk", 4, 7); // 28 rows, 7 a microsecond; pages of 5 cut inside each group
+    List<String> expected = idsInOrder("paged", "bulk");
+    assertThat(expected).hasSize(28);
+
+    List<String> seen = new ArrayList<>();
+    String after = null;
+    int pages = 0;
+    while (true) {
+      HttpResponse<String> r = app.call("GET", "/v1/paged/audit?principal=bulk&limit=5"
+          + (after == null ? "" : "&after=" + URLEncoder.encode(after, StandardCharsets.UTF_8)), auditor, null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      pages++;
+      Matcher m = ID.matcher(r.body());
+      while (m.find()) {
+        seen.add(m.group(1));
+      }
+      Matcher next = NEXT.matcher(r.body());
+      if (!next.find()) {
+        assertThat(r.body()).doesNotContain("\"count\":5,");
+        break;
+      }
+      assertThat(r.body()).contains("\"count\":5,");
+      after = next.group(1);
+    }
+    assertThat(seen).isEqualTo(expected); // each once, in the listing's order
+    assertThat(pages).isEqualTo(6); // 5 full pages and the last of 3
+  }
+
+  /** A token that is not one the listing gave is a 400, audited as filter_malformed; the token is not echoed. */
+  @Test
+  void aTokenNotGivenIsA400OnRecord() throws SQLException {
+    String auditor = app.tenantWithKey("pagedbad", "compliance", "[\"auditor\"]", null);
+    for (String token : List.of("not-a-token", "djE6eDp5", "")) {
+      HttpResponse<String> r = app.call("GET", "/v1/pagedbad/audit?after=" + token, auditor, null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(r.body()).doesNotContain("djE6eDp5").doesNotContain("not-a-token");
+    }
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_pagedbad.audit_log WHERE action = 'audit-read' "
+             + "AND decision = 'denied' AND reason = 'filter_malformed'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(3);
+    }
+  }
+}
