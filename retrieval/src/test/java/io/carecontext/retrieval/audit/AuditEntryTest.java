@@ -18,6 +18,18 @@ class AuditEntryTest {
         .isEqualTo("{\"breakGlass\":true,\"reviewRequired\":true,\"labelsByConsent\":[\"HIV\"]}");
   }
 
+  /** The patients a research row names, read back from its details whatever else they hold. */
+  @Test
+  void thePatientsOfAResearchRowAreReadFromItsDetails() {
+    AuditEntry research = base.withDetail("breakGlass", "false").withDetail("nested", "{\"patients\":[\"x\"]}")
+        .withDetail(AuditEntry.PATIENTS_DETAIL, AuditEntry.jsonStrings(List.of("p1", "p-2")));
+    assertThat(AuditEntry.patientsIn(research.details())).containsExactly("p1", "p-2");
+    assertThat(AuditEntry.patientsIn("{}")).isEmpty();
+    assertThat(AuditEntry.patientsIn(null)).isEmpty();
+    assertThat(AuditEntry.patientsIn("{\"patients\":")).isEmpty(); // no JSON: names no one
+    assertThat(AuditEntry.patientsIn("[\"patients\"]")).isEmpty();
+  }
+
   @Test
   void codesFromFhirInputAreEscaped() {
     assertThat(AuditEntry.jsonStrings(List.of("PSY", "a\"b", "c\\d", "e\nf")))
