@@ -34,7 +34,7 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
   /**
    * The member of a research search's details that names the patients whose (de-identified) chunks it
    * returned, as a JSON array of their ids: a search names no one patient, yet disclosed each of theirs,
-   * and a patient's accounting lists it ({@link AuditLog#list}, tenant migration 72).
+   * and a patient's accounting lists it ({@link AuditLog#list}, tenant migration 71).
    */
   public static final String PATIENTS_DETAIL = "patients";
 

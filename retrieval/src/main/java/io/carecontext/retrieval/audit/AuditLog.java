@@ -492,7 +492,7 @@ public final class AuditLog {
       if (f.patient() != null) {
         // the rows of the patient's own, and the research searches that returned the patient's
         // de-identified chunks (they name no one patient; AuditEntry.PATIENTS_DETAIL), each found by
-        // an index (the second by a partial one of research rows, tenant migration 72)
+        // an index (the second by a partial one of research rows, tenant migration 71)
         sql.append(" AND (patient_id = ? OR (action = 'research' AND " + RESEARCH_PATIENTS
             + " @> jsonb_build_array(?::text)))");
         args.add(f.patient());
@@ -544,7 +544,7 @@ public final class AuditLog {
     });
   }
 
-  /** The patients a research row names, as tenant migration 72 indexes them (the listing's expression must be the index's). */
+  /** The patients a research row names, as tenant migration 71 indexes them (the listing's expression must be the index's). */
   private static final String RESEARCH_PATIENTS = "(details::jsonb -> '" + AuditEntry.PATIENTS_DETAIL + "')";
 
   /** Rows an export sends between two checks that its key is still admitted: one fetch from the cursor. */
@@ -594,7 +594,7 @@ public final class AuditLog {
       if (purged > 0) {
         // After the deletes, on a chain head like any row (the owner's connection names the schema in
         // the statement): it extends a shard past its new anchor, so verify walks it as every other row.
-        // The database admits this insert under the retention setting for this action only (tenant migration 73).
+        // The database admits this insert under the retention setting for this action only (tenant migration 72).
         write(owner, tenant, AuditRow.withoutBodies(purgeEntry(purged, before)), APPEND, AuditRow.COLUMNS.size(),
             startAvoiding(-1));
       }
