@@ -4,7 +4,6 @@ import static io.carecontext.retrieval.deid.DetectorsTest.marked;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.carecontext.fhir.KnownIdentifiers;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -116,29 +115,18 @@ class DetectorsSetNineAttackTest {
 
   @Test
   void clinicalTextBesideTheNewRulesTriggersIsKeptByTheDetectors() {
-    List<String> changed = KEPT.stream().filter(kept -> !marked(kept, KnownIdentifiers.empty()).equals(kept))
-        .map(kept -> kept + " -> " + marked(kept, KnownIdentifiers.empty())).toList();
-    assertThat(changed).isEmpty();
+    assertThat(DetectorsTest.changed(KEPT, kept -> marked(kept, KnownIdentifiers.empty()))).isEmpty();
   }
 
   @Test
   void clinicalTextBesideTheNewRulesTriggersIsKeptByTheWholeDeidentifier() {
     // the de-identifier adds the age rules ("the patient, 94, 95 and 97" is a list of saturations, not an age)
-    List<String> changed = KEPT.stream().filter(kept -> !HeldOutSetsTest.pipelineOutput(kept).equals(kept))
-        .map(kept -> kept + " -> " + HeldOutSetsTest.pipelineOutput(kept)).toList();
-    assertThat(changed).isEmpty();
+    assertThat(DetectorsTest.changed(KEPT, HeldOutSetsTest::pipelineOutput)).isEmpty();
   }
 
   @Test
   void theFixedRulesStillFindWhatTheyWereWrittenFor() {
-    List<String> wrong = new ArrayList<>();
-    for (int i = 0; i < FOUND.size(); i += 2) {
-      String got = marked(FOUND.get(i), KnownIdentifiers.empty());
-      if (!got.equals(FOUND.get(i + 1))) {
-        wrong.add(FOUND.get(i) + " -> " + got);
-      }
-    }
-    assertThat(wrong).isEmpty();
+    assertThat(DetectorsTest.markedOtherwise(FOUND)).isEmpty();
   }
 
   @Test

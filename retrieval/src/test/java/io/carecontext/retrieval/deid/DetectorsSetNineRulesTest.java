@@ -4,7 +4,6 @@ import static io.carecontext.retrieval.deid.DetectorsTest.marked;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.carecontext.fhir.KnownIdentifiers;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -103,21 +102,12 @@ class DetectorsSetNineRulesTest {
   @Test
   void clinicalTextBesideTheNewRulesTriggersIsKeptToTheLetter() {
     // every sentence changed, named at once
-    List<String> changed = KEPT.stream().filter(kept -> !marked(kept, KnownIdentifiers.empty()).equals(kept))
-        .map(kept -> kept + " -> " + marked(kept, KnownIdentifiers.empty())).toList();
-    assertThat(changed).isEmpty();
+    assertThat(DetectorsTest.changed(KEPT, kept -> marked(kept, KnownIdentifiers.empty()))).isEmpty();
   }
 
   @Test
   void theNewRulesFindWhatTheyWereWrittenFor() {
-    List<String> wrong = new ArrayList<>();
-    for (int i = 0; i < FOUND.size(); i += 2) {
-      String got = marked(FOUND.get(i), KnownIdentifiers.empty());
-      if (!got.equals(FOUND.get(i + 1))) {
-        wrong.add(FOUND.get(i) + " -> " + got);
-      }
-    }
-    assertThat(wrong).isEmpty();
+    assertThat(DetectorsTest.markedOtherwise(FOUND)).isEmpty();
   }
 
   /** Ages over 89 through the whole de-identifier: "years young" and an age between commas after its person. */

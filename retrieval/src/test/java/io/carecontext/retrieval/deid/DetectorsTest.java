@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.carecontext.fhir.KnownIdentifiers;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /** What the detectors take from a text, and what they must leave. */
@@ -27,6 +29,23 @@ class DetectorsTest {
       at = s.end();
     }
     return b.append(text.substring(at)).toString();
+  }
+
+  /** The sentences {@code deidentify} changes, each as "sentence -> what it became": empty when it keeps every one. */
+  static List<String> changed(List<String> kept, UnaryOperator<String> deidentify) {
+    return kept.stream().filter(k -> !deidentify.apply(k).equals(k)).map(k -> k + " -> " + deidentify.apply(k)).toList();
+  }
+
+  /** Of {@code pairs} (a text, then how the detectors should mark it), those marked otherwise, as "text -> got". */
+  static List<String> markedOtherwise(List<String> pairs) {
+    List<String> wrong = new ArrayList<>();
+    for (int i = 0; i < pairs.size(); i += 2) {
+      String got = marked(pairs.get(i), KnownIdentifiers.empty());
+      if (!got.equals(pairs.get(i + 1))) {
+        wrong.add(pairs.get(i) + " -> " + got);
+      }
+    }
+    return wrong;
   }
 
   /**
