@@ -327,7 +327,7 @@ public class FhirController {
       TenantId t = requireEhrRole(caller, tenant, READ, patientOf(type, id));
       requireKnownType(type);
       requireReadableId(caller, t, type, id);
-      requireReadableVersion(caller, t, type, vid);
+      requireReadableVersion(caller, t, type, vid, patientOf(type, id));
       // more digits than any version has (If-Match takes 18 at most): looked up as version 0, which
       // never exists, so it is a 404 (410 for a deleted resource) like any other missing version
       long version = vid.length() <= 18 ? Long.parseLong(vid) : 0;
@@ -482,13 +482,15 @@ public class FhirController {
 
   /**
    * A vread of a version id that no write gives (not a positive whole number): recorded as
-   * {@code version_invalid} (no patient), then a 400. It answered 404, or 410 for a deleted resource,
+   * {@code version_invalid}, naming the patient of a {@code Patient/{id}} path as an unknown read does
+   * ({@code pathPatient}, {@link #auditRead}), then a 400. It answered 404, or 410 for a deleted resource,
    * as if the version were missing: a feed whose URL was wrong looked for data.
    */
-  private void requireReadableVersion(Caller caller, TenantId t, String type, String vid) {
+  private void requireReadableVersion(Caller caller, TenantId t, String type, String vid,
+                                      @Nullable String pathPatient) {
     if (!VERSION_ID.matcher(vid).matches()) {
-      refusedRead(caller, t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, null,
-          READ, AuditEntry.Decision.DENIED, "version_invalid"));
+      refusedRead(caller, t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(),
+          pathPatient, null, READ, AuditEntry.Decision.DENIED, "version_invalid"));
       throw FhirInputException.of(FhirIssue.error("invalid", null, type + ".meta.versionId",
           "the version id in the URL must be a positive whole number, as a write's Location and ETag give it"));
     }

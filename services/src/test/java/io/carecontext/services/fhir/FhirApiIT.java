@@ -677,16 +677,22 @@ class FhirApiIT {
     // It answered 404 (410 for a deleted resource), as if that version were missing: a feed whose URL
     // was wrong looked for data.
     fhir("PUT", "/Patient/vid-1", "{\"resourceType\":\"Patient\",\"id\":\"vid-1\"}");
-    int before = count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'version_invalid'");
+    String unnamed = "SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'version_invalid' "
+        + "AND patient_id IS NULL";
+    int before = count(unnamed);
     String[] malformed = {"abc", "0", "007", "1.0", "-1", "Smith%20John", "1e3"};
     for (String vid : malformed) {
       HttpResponse<String> r = fhir("GET", "/Patient/vid-1/_history/" + vid, null);
       assertOutcome(r, 400, "the version id in the URL must be a positive whole number");
       assertThat(r.body()).as(vid).doesNotContain("abc").doesNotContain("Smith").doesNotContain("007");
     }
-    // each refusal is in the trail, with no patient and none of the value
-    assertThat(count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'version_invalid' AND patient_id IS NULL"))
-        .isEqualTo(before + malformed.length);
+    // each refusal is in the trail, with none of the value, and naming the patient its Patient path names (an
+    // attempt on that patient's record, which the patient's accounting lists); another type's names none
+    assertThat(count("SELECT count(*) FROM tenant_hosp.audit_log WHERE reason = 'version_invalid' "
+        + "AND patient_id = 'vid-1'")).isEqualTo(malformed.length);
+    assertThat(count(unnamed)).isEqualTo(before);
+    assertOutcome(fhir("GET", "/Observation/vid-1/_history/abc", null), 400, "must be a positive whole number");
+    assertThat(count(unnamed)).isEqualTo(before + 1);
     // a well-formed version that does not exist is still missing, however many digits it has
     assertOutcome(fhir("GET", "/Patient/vid-1/_history/2", null), 404, "has no such version");
     assertOutcome(fhir("GET", "/Patient/vid-1/_history/" + "9".repeat(30), null), 404, "has no such version");
