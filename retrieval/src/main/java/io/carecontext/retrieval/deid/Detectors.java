@@ -673,6 +673,7 @@ final class Detectors {
     addCounties(spans, text);
     addNicknamedNames(spans, text);
     addNamesBeforeCredentials(spans, text);
+    addNamesAfterConversationalCues(spans, text);
     // last: a town the cues above found, or a facility that begins with one, keeps their span and class
     Gazetteer.addTowns(spans, text);
     addZipsAfterTowns(spans, text);
@@ -1075,6 +1076,108 @@ final class Detectors {
       if (all && (words >= 2 || m.group("v").indexOf('.') > 0) && notAServiceBeforeACredential(text, m.start("v"), m.end("v"))) {
         spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
       }
+    }
+  }
+
+  /**
+   * A name after "Pt" at a line's or a sentence's start ("Pt Edna Mae Whitt, 91yo" passed held-out set 9): one to three
+   * capitalized words, the first a given name of the names dictionary (not one that is an English word: "Pt Will
+   * follow up", "Pt Grace period"), each other a word a role's name may be. What a note writes after "Pt" is far more
+   * often what the patient did or was given ("Pt Education provided", "Pt Tolerated well", "Pt ID band checked"),
+   * which no given name begins.
+   */
+  private static final Pattern PT_THEN_NAME = Pattern.compile("(?:(?m:^)[ \\t]*+|(?<=[.;!?][ \\t]{1,3}))Pt\\.?[ \\t]++"
+      + "(?<v>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+(?:[ \\t](?:\\p{Lu}\\.[ \\t])?\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+){0,2})"
+      + "(?![\\p{L}\\p{N}'’-])");
+  /**
+   * A first name alone after a conversational cue ("spoke with Tammy" passed held-out set 9): "spoke with", "spoke to",
+   * "talked to", "talked with", "called", "per". Only a given name of the dictionary, with a second word when it is a
+   * name's too; a service, a department, a protocol or a title after the cue ("spoke with Pharmacy", "called Poison
+   * Control", "per Protocol", "per MD") is no given name, and a given name before a place's or a service's word
+   * ("called Jackson County", "per Mercy Hospital") names no one person.
+   */
+  private static final Pattern CUE_THEN_FIRST_NAME = Pattern.compile("(?<![\\p{L}'’-])(?i:spoke[ \\t]++(?:with|to)"
+      + "|talked[ \\t]++(?:with|to)|called|per)[ \\t]++(?<v>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+)"
+      + "(?:[ \\t](?<b>\\p{Lu}[\\p{L}'’-]{0,30}+))?(?![\\p{L}\\p{N}'’-])");
+  /**
+   * A surname before a clinician's letters without a comma ("Circulator: Abernathy RN" passed held-out set 9), with a
+   * given name before it or not: only a surname of the names dictionary (not one that is an English word), so a drug,
+   * a device, a shift or a service before the letters ("Tylenol RN gave", "Foley RN removed", "Charge RN", "Night RN",
+   * "Wound Care RN") stays, and neither a medical center called by a surname nor a town of two words. "Foley, RN" with a comma is still left: by its shape it cannot be told from "Triage, RN".
+   */
+  private static final Pattern SURNAME_THEN_CREDENTIAL = Pattern.compile("(?<![\\p{L}'’.-])(?:(?<g>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+)"
+      + "[ \\t])?(?<v>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+)[ \\t]++(?:" + CREDENTIAL + ")(?![\\p{L}\\p{N}-])");
+
+  /**
+   * Medical centers and universities called by a surname, written before a clinician's letters for where the clinician
+   * trained or works ("Vanderbilt MD", "Johns Hopkins MD consult", "Mayo MD"): no person's surname there.
+   */
+  private static final Set<String> CENTERS_BY_A_SURNAME = Set.of("vanderbilt", "hopkins", "emory", "baylor", "stanford",
+      "duke", "cornell", "tufts", "harvard", "yale", "mayo", "geisinger", "ochsner", "beaumont", "brigham", "dartmouth",
+      "creighton", "loyola", "rush", "sanford", "kaiser", "carilion", "cedars", "sinai", "kettering", "sloan");
+
+  static void addNamesAfterConversationalCues(List<Span> spans, String text) {
+    Matcher m = PT_THEN_NAME.matcher(text);
+    while (m.find()) {
+      String[] words = m.group("v").split("[ \\t]+");
+      if (!PersonNames.isGivenName(words[0]) || !roleNameWord(words[0]) || followsAfter(text, m.end("v"), ':')) {
+        continue;
+      }
+      int end = m.start("v") + words[0].length();
+      int at = end;
+      for (int i = 1; i < words.length; i++) {
+        int start = text.indexOf(words[i], at);
+        if (words[i].endsWith(".") || !roleNameWord(words[i]) && !PersonNames.isGivenName(words[i])) {
+          if (words[i].length() == 2 && words[i].endsWith(".")) {
+            at = start + 2;
+            continue;
+          }
+          break;
+        }
+        end = start + words[i].length();
+        at = end;
+      }
+      String name = text.substring(m.start("v"), end);
+      // a town of two words after "Pt" ("Pt Ann Arbor trip"), a possessive ("Pt Ruth's Chris dinner"), an eponym's noun
+      if (name.indexOf(' ') > 0 && Gazetteer.isPlace(name) || name.matches(".*['’]s\\b.*")
+          || NOT_AN_EPONYMS_AFTER.matcher(text).region(end, text.length()).lookingAt()) {
+        continue;
+      }
+      spans.add(new Span(m.start("v"), end, IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+    }
+    m = CUE_THEN_FIRST_NAME.matcher(text);
+    while (m.find()) {
+      String v = m.group("v");
+      String b = m.group("b");
+      if (!PersonNames.isGivenName(v) || !roleNameWord(v) || followsAfter(text, m.end("v"), ':')) {
+        continue;
+      }
+      int end = m.end("v");
+      if (b != null) {
+        if (!b.equals(b.toUpperCase(Locale.ROOT)) && roleNameWord(b) && !Gazetteer.isPlace(v + " " + b)) {
+          end = m.end("b");
+        } else if (!ROLE_ABBREVIATION_WORDS.contains(b.toLowerCase(Locale.ROOT)) && !b.matches(CREDENTIAL)) {
+          // a given name before a place's, a service's or an institution's word ("called Jackson County")
+          continue;
+        }
+      }
+      if (NOT_AN_EPONYMS_AFTER.matcher(text).region(end, text.length()).lookingAt()) {
+        continue;
+      }
+      spans.add(new Span(m.start("v"), end, IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+    }
+    m = SURNAME_THEN_CREDENTIAL.matcher(text);
+    while (m.find()) {
+      String v = m.group("v");
+      String g = m.group("g");
+      String w = v.toLowerCase(Locale.ROOT);
+      if (!PersonNames.isSurname(v) || !roleNameWord(v)
+          || CARE_WORDS_BEFORE_CREDENTIAL.contains(w) || SERVICES.contains(w) || CENTERS_BY_A_SURNAME.contains(w)
+          || g != null && Gazetteer.isPlace(g + " " + v)) {
+        continue;
+      }
+      int start = g != null && PersonNames.isGivenName(g) && roleNameWord(g) ? m.start("g") : m.start("v");
+      spans.add(new Span(start, m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
     }
   }
 
