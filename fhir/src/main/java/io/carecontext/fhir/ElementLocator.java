@@ -45,8 +45,7 @@ final class ElementLocator {
    * never part of a path.
    */
   static List<String> unknownParents(JsonNode resource) {
-    List<String> found = find(resource, new ParseFault(ParseFault.Kind.UNKNOWN, null, null, null,
-        ParseFault.UNKNOWN_PROBLEM));
+    List<String> found = find(resource, ParseFault.unknown());
     return found.size() > MAX_FOUND ? List.copyOf(found.subList(0, MAX_FOUND)) : found;
   }
 

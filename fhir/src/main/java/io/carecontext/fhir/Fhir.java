@@ -77,7 +77,7 @@ public final class Fhir {
     @Override
     public void unknownElement(IParseLocation where, String element) {
       if (handling == Handling.STRICT) {
-        throw new ParseFault(ParseFault.Kind.UNKNOWN, null, null, null, ParseFault.UNKNOWN_PROBLEM);
+        throw ParseFault.unknown();
       }
       skipped = true;
     }
@@ -248,16 +248,13 @@ public final class Fhir {
   private static Resource parseChecked(String json, Handling handling, boolean unknownInExtras) {
     NamedErrors errors = new NamedErrors(handling);
     Resource r = (Resource) jsonParser(errors).parseResource(json);
-    if (errors.skipped) {
-      r.setUserData(SKIPPED, ElementLocator.unknownParents(JsonBody.tree(json)));
-    } else if (unknownInExtras) {
+    if (errors.skipped || unknownInExtras) {
       List<String> dropped = ElementLocator.unknownParents(JsonBody.tree(json));
-      if (!dropped.isEmpty() && handling == Handling.STRICT) {
-        throw new ParseFault(ParseFault.Kind.UNKNOWN, null, null, null, ParseFault.UNKNOWN_PROBLEM);
+      if (handling == Handling.STRICT && !dropped.isEmpty()) {
+        // dropped without a word by the parser (a strict parse that reported one has thrown already)
+        throw ParseFault.unknown();
       }
-      if (!dropped.isEmpty()) {
-        r.setUserData(SKIPPED, dropped);
-      }
+      setSkipped(r, dropped);
     }
     return r;
   }

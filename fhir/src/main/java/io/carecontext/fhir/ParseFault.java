@@ -25,6 +25,11 @@ final class ParseFault extends RuntimeException {
   /** What the element needs, without naming it: "must be true or false". */
   final String problem;
 
+  /** An element R4 does not define, refused under strict handling: neither its name nor its value is kept. */
+  static ParseFault unknown() {
+    return new ParseFault(Kind.UNKNOWN, null, null, null, UNKNOWN_PROBLEM);
+  }
+
   ParseFault(Kind kind, String element, String value, BaseJsonLikeValue.ValueType found, String problem) {
     super(problem, null, false, false);
     this.kind = kind;
