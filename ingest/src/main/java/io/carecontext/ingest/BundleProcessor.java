@@ -419,16 +419,11 @@ final class BundleProcessor {
     r.getResponse().setStatus(status);
     r.setUserData(FhirStore.RESULT, new FhirStore.EntryResult(o, null, null));
     if (o.status() != WriteOutcome.Status.DELETED) {
-      r.getResponse().setLocation(o.location()).setEtag("W/\"" + o.version() + "\"");
-      if (o.lastUpdated() != null) {
-        r.getResponse().setLastModified(java.util.Date.from(o.lastUpdated()));
-      }
+      java.util.Date lastUpdated = o.lastUpdated() == null ? null : java.util.Date.from(o.lastUpdated());
+      r.getResponse().setLocation(o.location()).setEtag("W/\"" + o.version() + "\"").setLastModified(lastUpdated);
       if (written != null) {
         written.setId(o.id());
-        written.getMeta().setVersionId(Long.toString(o.version()));
-        if (o.lastUpdated() != null) {
-          written.getMeta().setLastUpdated(java.util.Date.from(o.lastUpdated()));
-        }
+        written.getMeta().setVersionId(Long.toString(o.version())).setLastUpdated(lastUpdated);
         r.setResource(written);
       }
     }

@@ -500,8 +500,12 @@ public class FhirController {
     if (s.deleted()) {
       return FhirResponses.outcome(410, "deleted", deletedMessage);
     }
-    return HttpResponse.<String>ok(s.json()).contentType(FhirResponses.FHIR_JSON)
-        .header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
+    return versionOf(s, HttpResponse.<String>ok(s.json()).contentType(FhirResponses.FHIR_JSON));
+  }
+
+  /** {@code answer} with the ETag and Last-Modified of the stored version {@code s}. */
+  private static MutableHttpResponse<String> versionOf(StoredResource s, MutableHttpResponse<String> answer) {
+    return answer.header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
         .header(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME
             .format(s.lastUpdated().atZone(ZoneOffset.UTC)));
   }
@@ -651,9 +655,7 @@ public class FhirController {
     MutableHttpResponse<String> answer = preference == PreferReturn.MINIMAL ? HttpResponse.status(HttpStatus.OK)
         : FhirResponses.ok(HttpStatus.OK, OperationOutcomes.from(List.of(matchedIssue(s.resourceType()
             + "/" + s.id() + "/_history/" + s.version()))));
-    return answer.header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
-        .header(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME
-            .format(s.lastUpdated().atZone(ZoneOffset.UTC)));
+    return versionOf(s, answer);
   }
 
   /** The information issue of a conditional create that found {@code location} ({@code Type/id/_history/v}). */
@@ -695,16 +697,8 @@ public class FhirController {
       if (preference != PreferReturn.OPERATION_OUTCOME) {
         continue;
       }
-      FhirStore.resultOf(entry).ifPresent(result -> {
-        OperationOutcome information = OperationOutcomes.from(List.of(
-            result.written() != null ? writtenIssue(result.written()) : matchedIssue(result.matched())));
-        Bundle.BundleEntryResponseComponent answer = entry.getResponse();
-        if (answer.getOutcome() instanceof OperationOutcome existing) {
-          existing.getIssue().addAll(0, information.getIssue());
-        } else {
-          answer.setOutcome(information);
-        }
-      });
+      FhirStore.resultOf(entry).ifPresent(result -> addToOutcome(entry.getResponse(), true, List.of(
+          result.written() != null ? writtenIssue(result.written()) : matchedIssue(result.matched()))));
     }
   }
 
@@ -754,13 +748,17 @@ public class FhirController {
         continue;
       }
       int index = i;
-      OperationOutcome warnings = OperationOutcomes.from(
-          paths.stream().map(p -> Fhir.skippedWarning(index, p)).toList());
-      if (answer.getOutcome() instanceof OperationOutcome existing) {
-        existing.getIssue().addAll(warnings.getIssue());
-      } else {
-        answer.setOutcome(warnings);
-      }
+      addToOutcome(answer, false, paths.stream().map(p -> Fhir.skippedWarning(index, p)).toList());
+    }
+  }
+
+  /** {@code issues} in a response entry's outcome: before the issues it holds ({@code first}) or after them. */
+  private static void addToOutcome(Bundle.BundleEntryResponseComponent answer, boolean first, List<FhirIssue> issues) {
+    OperationOutcome added = OperationOutcomes.from(issues);
+    if (answer.getOutcome() instanceof OperationOutcome existing) {
+      existing.getIssue().addAll(first ? 0 : existing.getIssue().size(), added.getIssue());
+    } else {
+      answer.setOutcome(added);
     }
   }
 
