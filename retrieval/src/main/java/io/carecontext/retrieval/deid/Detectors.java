@@ -1116,11 +1116,19 @@ final class Detectors {
       "duke", "cornell", "tufts", "harvard", "yale", "mayo", "geisinger", "ochsner", "beaumont", "brigham", "dartmouth",
       "creighton", "loyola", "rush", "sanford", "kaiser", "carilion", "cedars", "sinai", "kettering", "sloan");
 
+  /**
+   * Whether {@code word}, after a cue, opens a person's name: a given name of the dictionary that a role's name may
+   * be (no English word), and not a label (its match, ending at {@code end}, followed by a colon).
+   */
+  private static boolean givenNameOpens(String word, String text, int end) {
+    return PersonNames.isGivenName(word) && roleNameWord(word) && !followsAfter(text, end, ':');
+  }
+
   static void addNamesAfterConversationalCues(List<Span> spans, String text) {
     Matcher m = PT_THEN_NAME.matcher(text);
     while (m.find()) {
       String[] words = m.group("v").split("[ \\t]+");
-      if (!PersonNames.isGivenName(words[0]) || !roleNameWord(words[0]) || followsAfter(text, m.end("v"), ':')) {
+      if (!givenNameOpens(words[0], text, m.end("v"))) {
         continue;
       }
       int end = m.start("v") + words[0].length();
@@ -1149,7 +1157,7 @@ final class Detectors {
     while (m.find()) {
       String v = m.group("v");
       String b = m.group("b");
-      if (!PersonNames.isGivenName(v) || !roleNameWord(v) || followsAfter(text, m.end("v"), ':')) {
+      if (!givenNameOpens(v, text, m.end("v"))) {
         continue;
       }
       int end = m.end("v");
