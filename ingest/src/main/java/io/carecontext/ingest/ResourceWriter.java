@@ -315,10 +315,14 @@ final class ResourceWriter {
   /** The lock key of all of the tenant's writes: a keyed hash, so every tenant has its own. */
   private long tenantWritesKey() {
     if (tenantWritesKey == null) {
-      tenantWritesKey = java.nio.ByteBuffer.wrap(cipher.contentHash("tenant-writes".getBytes(StandardCharsets.UTF_8)),
-          0, 8).getLong();
+      tenantWritesKey = tenantWritesKey(cipher);
     }
     return tenantWritesKey;
+  }
+
+  /** {@link #tenantWritesKey()} of the tenant whose cipher this is: what a patient's erasure takes alone. */
+  static long tenantWritesKey(TenantCipher cipher) {
+    return java.nio.ByteBuffer.wrap(cipher.contentHash("tenant-writes".getBytes(StandardCharsets.UTF_8)), 0, 8).getLong();
   }
 
   /** The id of a stored resource of that type with that identifier, if any. */
