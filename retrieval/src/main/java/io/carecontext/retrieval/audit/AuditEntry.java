@@ -29,7 +29,8 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
       new java.util.TreeSet<>(java.util.Set.of("context", "chat", "chat-dry-run", "research", "fhir-read", "fhir-write",
           "audit-read", "audit-verify", "audit-export", "key-create", "key-revoke", "tenant-settings", "authenticate",
           "break-glass-window", "request", "admin-request", AuditEntry.KEK_ROTATE, AuditEntry.INGEST_PARKED_READ,
-          AuditEntry.INGEST_PARKED_RETRY, AuditEntry.TENANT_READ, AuditEntry.KEY_LIST, AuditEntry.AUDIT_PURGE)));
+          AuditEntry.INGEST_PARKED_RETRY, AuditEntry.TENANT_READ, AuditEntry.KEY_LIST, AuditEntry.AUDIT_PURGE,
+          AuditEntry.PATIENT_ERASE)));
 
   /**
    * The member of a research search's details that names the patients whose (de-identified) chunks it
@@ -85,6 +86,12 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
 
   /** The action of a read of a tenant's configuration: its settings and role policies, who may read what. */
   public static final String TENANT_READ = "tenant-read";
+
+  /**
+   * The action of a patient's erasure (POST /admin/tenants/{t}/patients/{id}/erase): the row names the patient, and
+   * its details count what was removed; the reason the caller gave is free text, stored encrypted as a justification.
+   */
+  public static final String PATIENT_ERASE = "patient-erase";
 
   /** The action of a list of a tenant's keys: their principals, roles, practitioners and expiries. */
   public static final String KEY_LIST = "key-list";

@@ -153,16 +153,18 @@ public final class AuditLog {
   /**
    * Appends rows inside the caller's open tenant transaction, as its last step, as the audit role:
    * they commit with the caller's work or not at all (a FHIR write and its record). The rows extend
-   * one free chain head, held until that transaction ends.
+   * one free chain head, held until that transaction ends. Returns the rows' ids, in order.
    */
-  public void appendWithin(Connection c, TenantId tenant, List<AuditEntry> entries) throws SQLException {
+  public List<UUID> appendWithin(Connection c, TenantId tenant, List<AuditEntry> entries) throws SQLException {
     tx.switchTo(c, tenant, recordSettings());
     // One start for all: the first row takes a free head, and the later ones find that head first,
     // which this transaction already holds, so a write holds one head, not one a row.
     int start = startAvoiding(-1);
+    List<UUID> ids = new java.util.ArrayList<>(entries.size());
     for (AuditEntry e : entries) {
-      write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, AuditRow.COLUMNS.size(), start);
+      ids.add(write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, AuditRow.COLUMNS.size(), start));
     }
+    return ids;
   }
 
   /** Records a denial taken before any tenant data was read, with its true reason; returns its id. */

@@ -1203,7 +1203,7 @@ class ContextApiIT {
         // a misspelt action matched nothing: an empty 200 said nobody had changed the record
         {"action=fhir_write", "action must be one of admin-request, audit-export, audit-purge, audit-read, audit-verify, "
             + "authenticate, break-glass-window, chat, chat-dry-run, context, fhir-read, fhir-write, ingest-parked-read, "
-            + "ingest-parked-retry, kek-rotate, key-create, key-list, key-revoke, request, research, tenant-read, tenant-settings"}}) {
+            + "ingest-parked-retry, kek-rotate, key-create, key-list, key-revoke, patient-erase, request, research, tenant-read, tenant-settings"}}) {
       HttpResponse<String> r = app.call("GET", "/v1/ward/audit?" + bad[0], auditor, null);
       assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
       assertThat(r.body()).as(bad[0]).contains("\"error\":\"bad_request\"").contains(bad[1]).doesNotContain("zq-1");
