@@ -208,6 +208,10 @@ class AuditCoverageIT {
         k -> app.call("POST", "/admin/tenants/" + T + "/ingest/parked/retry", k, null), 200,
         "ingest-parked-retry allowed parked_requeued", "clinician", 403, "ingest-parked-retry denied role_not_allowed")
         .operator(200, "ingest-parked-retry allowed parked_requeued");
+    audited("POST /admin/tenants/{tenant}/patients/{patientId}/erase", "tenant-admin", none,
+        k -> app.call("POST", "/admin/tenants/" + T + "/patients/erased-" + serial.incrementAndGet() + "/erase", k,
+            "{\"reason\":\"coverage\"}"), 200, "patient-erase allowed erased",
+        "clinician", 403, "patient-erase denied role_not_allowed");
     audited("GET /admin/tenants/{tenant}/keys", "tenant-admin", none,
         k -> app.call("GET", "/admin/tenants/" + T + "/keys", k, null), 200, "key-list allowed keys_listed",
         "clinician", 403, "key-list denied role_not_allowed")

@@ -100,7 +100,13 @@ public final class AdminAttempts {
    */
   void recordRefusedChange(Caller caller, TenantId tenant, String action, HttpRequest<?> request, String reason,
                            List<String> asked) {
-    AuditEntry row = refusal(caller, action, request, reason);
+    recordRefusedChange(caller, tenant, action, request, reason, asked, UnaryOperator.identity());
+  }
+
+  /** As above; {@code details} adds what the refused request was about (the patient a refused erasure named). */
+  void recordRefusedChange(Caller caller, TenantId tenant, String action, HttpRequest<?> request, String reason,
+                           List<String> asked, UnaryOperator<AuditEntry> details) {
+    AuditEntry row = details.apply(refusal(caller, action, request, reason));
     invalid.record(audit, tenant, caller.budgetKey() + " " + tenant.value() + " " + action,
         asked.isEmpty() ? row : row.withDetail("asked", AuditEntry.jsonStrings(asked)));
   }

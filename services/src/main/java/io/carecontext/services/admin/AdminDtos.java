@@ -110,6 +110,13 @@ final class AdminDtos {
     }
   }
 
+  /** The body of a patient's erasure: why (free text, which may name the patient; stored encrypted). */
+  @Serdeable
+  @JsonIgnoreProperties(ignoreUnknown = false)
+  record ErasePatient(@io.swagger.v3.oas.annotations.media.Schema(requiredMode =
+      io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED, maxLength = 2000,
+      example = "chart misfiled into this test patient; EHR ticket 4711") @Nullable String reason) {}
+
   @Serdeable
   record CreatedKey(String keyId, String secret, String principal, List<String> roles, @Nullable Instant expiresAt,
                     @Nullable String practitionerId, @Nullable List<String> warnings) {}

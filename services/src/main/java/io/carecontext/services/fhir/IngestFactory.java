@@ -29,6 +29,11 @@ public class IngestFactory {
   }
 
   @Singleton
+  io.carecontext.ingest.PatientErasure patientErasure(TenantTransactions tx, TenantKeys keys) {
+    return new io.carecontext.ingest.PatientErasure(tx, keys);
+  }
+
+  @Singleton
   EmbeddingWorker embeddingWorker(TenantTransactions tx, TenantKeys keys, TenantEmbeddings embeddings,
                                   TenantRepository tenants, @Value("${carecontext.worker.batch-size:64}") int batchSize) {
     return new EmbeddingWorker(tx, keys, embeddings::forTenant,
