@@ -65,6 +65,8 @@ public final class EmbeddingWorker implements AutoCloseable {
   private final Function<TenantId, EmbeddingProvider> providers;
   private final Supplier<List<TenantId>> tenants;
   private volatile boolean tenantListFailing;
+  /** Set by {@link #close()} before it interrupts the threads: a batch cut short by the stop is not the rows' fault. */
+  private volatile boolean closing;
   private final int batchSize;
   private final ChunkRenderer renderer = new ChunkRenderer();
   private final Stats stats = new Stats();
@@ -184,6 +186,14 @@ public final class EmbeddingWorker implements AutoCloseable {
       }
       return n;
     } catch (RuntimeException batchFailure) {
+      if (stopping()) {
+        // The process is stopping (SIGTERM, Ctrl-C) and interrupted the embedding: the batch's transaction
+        // rolled back, so its rows wait, untouched, for the next start. Trying them one by one charged each
+        // an attempt with "the model's answer could not be used: check settings.embedding.model", which sent
+        // the operator to a setting that was fine (a walk of a stop during a load found 129 such rows), and
+        // five stops in one load would have parked them.
+        return 0;
+      }
       EmbeddingException down = endpointDown(batchFailure);
       if (down != null) {
         pauseTenant(tenant, pause, down);
@@ -196,6 +206,9 @@ public final class EmbeddingWorker implements AutoCloseable {
         try {
           handled += tx.run(tenant, PolicySettings.ingest(), c -> process(tenant, c, claim(c, 1, id)));
         } catch (RuntimeException e) {
+          if (stopping()) {
+            break; // as above: the row rolled back and waits for the next start
+          }
           EmbeddingException rowDown = endpointDown(e);
           if (rowDown != null) {
             // the endpoint went down (or asked to be left alone) while the rows were tried one by one: the
@@ -1116,8 +1129,14 @@ public final class EmbeddingWorker implements AutoCloseable {
     return HexFormat.of().formatHex(b);
   }
 
+  /** Whether this thread's work was cut short by {@link #close()} (or its thread interrupted otherwise). */
+  private boolean stopping() {
+    return closing || Thread.currentThread().isInterrupted();
+  }
+
   @Override
   public synchronized void close() {
+    closing = true;
     if (scheduler != null) {
       scheduler.shutdownNow();
       try {

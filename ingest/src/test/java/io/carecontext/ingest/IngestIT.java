@@ -732,6 +732,60 @@ class IngestIT {
   }
 
   /**
+   * A worker stopped (SIGTERM, Ctrl-C: {@link EmbeddingWorker#close()}) while its model embeds a batch: the
+   * interrupted batch rolled back, and its rows were then tried one by one on the interrupted thread, each
+   * failing at once and charged an attempt with "the model's answer could not be used: check
+   * settings.embedding.model and dimensions" (a walk stopping `worker` during a load saw 129 such rows in
+   * the ingest status, and `tenant wait` said embedding was failing). The stop now charges nothing: the
+   * rows wait, untouched, and the next worker embeds each once.
+   */
+  @Test
+  void aWorkerStoppedWhileItsModelEmbedsChargesTheRowsNothing() throws Exception {
+    TenantId t = platform.tenant("stopped");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    FhirWriter feed = feed(t);
+    for (int i = 0; i < 6; i++) {
+      s.put(t, feed, Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"ps" + i
+          + "\",\"gender\":\"female\",\"birthDate\":\"1970-01-0" + (i + 1) + "\"}"));
+    }
+    int queued = count("SELECT count(*) FROM tenant_stopped.outbox");
+    java.util.concurrent.CountDownLatch embedding = new java.util.concurrent.CountDownLatch(1);
+    // the model runs on the embedder's own thread, as in the service, and is in the middle of a call
+    // when the worker stops: it returns only when interrupted
+    EmbeddingProvider slow = new EmbeddingProvider() {
+      @Override public String modelId() { return COUNTING.modelId(); }
+      @Override public int dimensions() { return COUNTING.dimensions(); }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        embedding.countDown();
+        try {
+          new java.util.concurrent.CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new IllegalStateException("interrupted");
+      }
+    };
+    try (io.carecontext.ingest.embedding.BatchingEmbedder model = new io.carecontext.ingest.embedding.BatchingEmbedder(
+        slow, new io.carecontext.ingest.embedding.BatchingConfig(8, 1, 4))) {
+      EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> model, () -> List.of(t), 64);
+      w.start(1, java.time.Duration.ofMillis(20));
+      embedding.await();
+      w.close();
+    }
+    assertThat(count("SELECT count(*) FROM tenant_stopped.outbox WHERE attempts = 0 AND last_error IS NULL "
+        + "AND parked_at IS NULL AND available_at <= now()")).as("every row still queued, uncharged, due now")
+        .isEqualTo(queued);
+    assertThat(count("SELECT count(*) FROM tenant_stopped.chunks")).isZero();
+    EmbeddingWorker next = new EmbeddingWorker(platform.tx, platform.keys, x -> COUNTING, () -> List.of(t), 64);
+    assertThat(next.drain(t)).isEqualTo(queued);
+    assertThat(next.failing(t)).isEqualTo(new EmbeddingWorker.Failing(0, null));
+    assertThat(count("SELECT count(*) FROM tenant_stopped.outbox")).isZero();
+    assertThat(count("SELECT count(*) FROM (SELECT resource_type, resource_id, seq FROM tenant_stopped.chunks "
+        + "GROUP BY 1, 2, 3 HAVING count(*) > 1) d")).as("nothing embedded twice").isZero();
+    assertThat(count("SELECT count(DISTINCT resource_id) FROM tenant_stopped.chunks")).isEqualTo(queued);
+  }
+
+  /**
    * A change of model while the worker embeds with the old one: the change queues every resource with
    * chunks of the old model, except those queued already, and the batch in hand was queued; the worker
    * then committed the old model's chunks for it, and they stayed (searches of those patients, and
