@@ -59,10 +59,29 @@ public final class EmbeddingException extends RuntimeException {
     String kind = original instanceof EmbeddingException e ? e.kind() : ModelFailure.describe(original, ADVICE)
         .orElseGet(() -> "the call failed (" + original.getClass().getSimpleName() + ")");
     boolean wide = original instanceof EmbeddingException e ? e.endpointWide() : ModelFailure.endpointWide(original);
+    if (!wide && !(original instanceof EmbeddingException) && refusedWhatItWasSent(original)) {
+      // The reason a parked resource shows, and a question's 502: "the endpoint answered HTTP 400" alone
+      // said neither what was wrong nor what to do (a walk of the parked list found it).
+      kind = kind + REFUSED_INPUT;
+    }
     // read before the cause is redacted: the copy keeps types, not the endpoint's Retry-After
     long retryAfter = original instanceof EmbeddingException e ? e.retryAfterSeconds() : retryAfter(original);
     return new EmbeddingException(message + ": " + Redacted.describe(original), kind, Redacted.cause(original), wide,
         retryAfter);
+  }
+
+  /** What an endpoint's HTTP 4xx that is not its own failure ({@link ModelFailure#endpointWide}) means, and what to do. */
+  static final String REFUSED_INPUT = ": it refused what it was sent (a text longer than the model takes, say): "
+      + "check settings.embedding.model and dimensions, and the endpoint's input limit";
+
+  /** Whether {@code failure} is an HTTP 4xx answer, the endpoint refusing what it was sent rather than failing itself. */
+  private static boolean refusedWhatItWasSent(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof dev.langchain4j.exception.HttpException h) {
+        return h.statusCode() >= 400 && h.statusCode() < 500;
+      }
+    }
+    return false;
   }
 
   /**
