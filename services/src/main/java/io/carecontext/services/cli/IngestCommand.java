@@ -125,8 +125,9 @@ final class IngestCommand implements Callable<Integer> {
             + "%,d Bundle %s refused, %,d NDJSON line(s) not loaded%s%s%n", resources, files.size(),
         (System.nanoTime() - start) / 1e9, failed, refusedEntries, entries(refusedEntries), failedLines,
         parked > 0 ? String.format(", %,d resource(s) not embedded (parked)", parked) : "",
-        unchanged > 0 ? String.format("; %,d NDJSON resource(s) of them were stored already as sent (unchanged)",
-            unchanged) : "");
+        // "of them" followed the lines not loaded, and read as some of those having been stored
+        unchanged > 0 ? String.format("; %,d of the %,d resources were stored already as sent (unchanged, no new "
+            + "version: a file sent again)", unchanged, resources) : "");
     return failed == 0 && failedLines == 0 && refusedEntries == 0 && parked == 0 ? 0 : 1;
   }
 
@@ -161,15 +162,43 @@ final class IngestCommand implements Callable<Integer> {
     return line.length() >= 100 ? line + "   " : line + " ".repeat(100 - line.length());
   }
 
-  /** Queued resources embedded a second since the wait began, and the time left at that rate. */
-  static String embedRate(long firstDepth, long depth, long nanos) {
-    double secs = nanos / 1e9;
-    if (secs < 0.5 || firstDepth <= depth) {
-      return "";
+  /**
+   * The worker's progress over the last {@link #WINDOW_NANOS} of a wait: resources a second and the time left.
+   * Averaged since the wait began, a worker stopped (SIGTERM) or never started (serve with
+   * CARECONTEXT_WORKER_THREADS=0 and no worker process) showed a rate falling slowly from its last value and an
+   * ETA that stayed small, and a queue whose every row waited out a failure's backoff showed "ETA 0s" for minutes.
+   */
+  static final class EmbedRate {
+    private final java.util.ArrayList<long[]> samples = new java.util.ArrayList<>();
+
+    /** The progress text after the status read at {@code nanos}: {@code depth} queued, {@code retrying} of them failed. */
+    String add(long nanos, long depth, long retrying) {
+      samples.add(new long[] {nanos, depth});
+      while (samples.size() > 2 && nanos - samples.get(1)[0] >= WINDOW_NANOS) {
+        samples.remove(0); // the oldest sample kept is the newest one at least a window old
+      }
+      long[] first = samples.get(0);
+      double secs = (nanos - first[0]) / 1e9;
+      if (secs < 0.5) {
+        return "";
+      }
+      long done = first[1] - depth;
+      if (done <= 0) {
+        return nanos - first[0] >= WINDOW_NANOS && depth > retrying
+            ? "none embedded for " + WINDOW_NANOS / 1_000_000_000L + " s: check that an embedding worker runs "
+              + "(serve with CARECONTEXT_WORKER_THREADS above 0, or a worker process) and its log"
+            : "";
+      }
+      double rate = done / secs;
+      return depth <= retrying
+          // every row left waits out a failure's backoff: no rate tells when they are done
+          ? String.format(java.util.Locale.ROOT, "%.0f resources/s", rate)
+          : String.format(java.util.Locale.ROOT, "%.0f resources/s  ETA %.0fs", rate, depth / rate);
     }
-    double rate = (firstDepth - depth) / secs;
-    return String.format(java.util.Locale.ROOT, "%.0f resources/s  ETA %.0fs", rate, depth / rate);
   }
+
+  /** The span over which {@link EmbedRate} measures the worker's rate. */
+  static final long WINDOW_NANOS = 30_000_000_000L;
 
   static String megabytes(long bytes) {
     return String.format(java.util.Locale.ROOT, "%.1f MB", bytes / 1e6);
@@ -255,7 +284,7 @@ final class IngestCommand implements Callable<Integer> {
   }
 
   private static Waited waitUntilDone(ApiClient client, String tenant, java.io.PrintWriter out) throws InterruptedException {
-    long waitStart = System.nanoTime();
+    EmbedRate rate = new EmbedRate();
     long firstDepth = -1;
     long parkedBefore = -1;
     boolean told = false;
@@ -297,7 +326,7 @@ final class IngestCommand implements Callable<Integer> {
       // it held before (a tenant of 1,000 chunks "embedded" 1,000 chunks/s of a file that made none)
       out.print("\r" + padded(String.format("embedding: %,d left  chunks %,d%s  %s%s", depth, chunks,
           otherModel > 0 ? String.format(java.util.Locale.ROOT, " (%,d of another model)", otherModel) : "",
-          embedRate(firstDepth, depth, System.nanoTime() - waitStart), failing(retrying, lastError))));
+          rate.add(System.nanoTime(), depth, retrying), failing(retrying, lastError))));
       out.flush();
       if (depth == 0) {
         out.println();

@@ -135,6 +135,35 @@ class IngestProgressTest {
     }
   }
 
+  /**
+   * A file sent again: the summary said "3 NDJSON line(s) not loaded; 1 NDJSON resource(s) of them were stored
+   * already", which read as one of the lines not loaded having been stored. It now names which count it is of.
+   */
+  @Test
+  void aFileSentAgainSaysHowManyOfTheResourcesWereStoredAlready() throws Exception {
+    Files.writeString(dir.resolve("obs.ndjson"), "{\"resourceType\":\"Patient\",\"id\":\"p\"}\n"
+        + "{\"resourceType\":\"Patient\",\"id\":\"q\"}\n{\n");
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      reply(exchange, 200, "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"information\","
+          + "\"code\":\"informational\",\"diagnostics\":\"lines 3, written 1, unchanged 1, failed 1, 3 ms\"},"
+          + "{\"severity\":\"error\",\"code\":\"invalid\",\"diagnostics\":\"line 3: the body is not valid FHIR JSON\","
+          + "\"expression\":[\"line[3]\"]}]}");
+    });
+    server.start();
+    try {
+      CliTest.Run r = CliTest.cli("ingest", dir.toString(), "--tenant", "acme", "--no-wait", "--url",
+          "http://127.0.0.1:" + server.getAddress().getPort(), "--key", "feed");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.out()).contains("ingested 2 resources from 1 file(s)").contains("1 NDJSON line(s) not loaded")
+          .contains("; 1 of the 2 resources were stored already as sent (unchanged, no new version: a file sent again)")
+          .doesNotContain("of them");
+    } finally {
+      server.stop(0);
+    }
+  }
+
   @Test
   void tenantWaitFollowsWorkNoLoadCommandFollows() throws Exception {
     // a change of embedding model re-embeds every resource: it could be followed only by polling the API
@@ -236,8 +265,36 @@ class IngestProgressTest {
   void ratesAndTimesLeft() {
     assertThat(IngestCommand.stored(6_400, 2_000_000_000L)).isEqualTo("  6,400 new resources stored (3200/s)");
     assertThat(IngestCommand.stored(-1, 2_000_000_000L)).isEmpty(); // --no-wait: no key to read them with
-    assertThat(IngestCommand.embedRate(1_000, 400, 3_000_000_000L)).isEqualTo("200 resources/s  ETA 2s");
-    assertThat(IngestCommand.embedRate(1_000, 1_000, 3_000_000_000L)).isEmpty(); // nothing done yet: no rate
+    IngestCommand.EmbedRate rate = new IngestCommand.EmbedRate();
+    assertThat(rate.add(0, 1_000, 0)).isEmpty(); // the first read: no rate
+    assertThat(rate.add(3_000_000_000L, 400, 0)).isEqualTo("200 resources/s  ETA 2s");
+    IngestCommand.EmbedRate idle = new IngestCommand.EmbedRate();
+    assertThat(idle.add(0, 1_000, 0)).isEmpty();
+    assertThat(idle.add(3_000_000_000L, 1_000, 0)).isEmpty(); // nothing done yet: no rate
+    assertThat(idle.add(IngestCommand.WINDOW_NANOS, 1_000, 0)).as("no worker: said, not a rate")
+        .startsWith("none embedded for 30 s: check that an embedding worker runs");
+    assertThat(idle.add(IngestCommand.WINDOW_NANOS, 1_000, 1_000)).as("all of it waits out a backoff: failing says so")
+        .isEmpty();
+  }
+
+  /**
+   * The rate is the last 30 s's, not the whole wait's: a worker that stops shows none embedded within a
+   * window, not a rate sinking slowly from its last value with an ETA of seconds; and what is left only
+   * retrying gets no ETA (it showed "ETA 0s" for minutes).
+   */
+  @Test
+  void theRateIsTheLastWindowsAndNoEtaForRowsThatOnlyRetry() {
+    IngestCommand.EmbedRate rate = new IngestCommand.EmbedRate();
+    long s = 1_000_000_000L;
+    rate.add(0, 10_000, 0);
+    assertThat(rate.add(10 * s, 9_000, 0)).isEqualTo("100 resources/s  ETA 90s");
+    // the worker stops at 10 s: a rate while the window still holds its work, then what to check
+    assertThat(rate.add(20 * s, 9_000, 0)).isEqualTo("50 resources/s  ETA 180s");
+    assertThat(rate.add(40 * s, 9_000, 0)).isEqualTo("none embedded for 30 s: check that an embedding worker runs "
+        + "(serve with CARECONTEXT_WORKER_THREADS above 0, or a worker process) and its log");
+    IngestCommand.EmbedRate retrying = new IngestCommand.EmbedRate();
+    retrying.add(0, 107, 0);
+    assertThat(retrying.add(2 * s, 7, 7)).isEqualTo("50 resources/s");
     assertThat(IngestCommand.megabytes(28_400_000)).isEqualTo("28.4 MB");
     assertThat(IngestCommand.padded("x")).hasSize(100);
     assertThat(IngestCommand.failing(0, null)).isEmpty();
