@@ -185,8 +185,8 @@ final class IngestCommand implements Callable<Integer> {
       long done = first[1] - depth;
       if (done <= 0) {
         return nanos - first[0] >= WINDOW_NANOS && depth > retrying
-            ? "none embedded for " + WINDOW_NANOS / 1_000_000_000L + " s: check that an embedding worker runs "
-              + "(serve with CARECONTEXT_WORKER_THREADS above 0, or a worker process) and its log"
+            ? "the queue did not go down in " + WINDOW_NANOS / 1_000_000_000L + " s: check that an embedding "
+              + "worker runs (serve with CARECONTEXT_WORKER_THREADS above 0, or a worker process) and its log"
             : "";
       }
       double rate = done / secs;

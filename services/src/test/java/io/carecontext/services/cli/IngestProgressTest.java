@@ -272,15 +272,19 @@ class IngestProgressTest {
     assertThat(idle.add(0, 1_000, 0)).isEmpty();
     assertThat(idle.add(3_000_000_000L, 1_000, 0)).isEmpty(); // nothing done yet: no rate
     assertThat(idle.add(IngestCommand.WINDOW_NANOS, 1_000, 0)).as("no worker: said, not a rate")
-        .startsWith("none embedded for 30 s: check that an embedding worker runs");
+        .startsWith("the queue did not go down in 30 s: check that an embedding worker runs");
     assertThat(idle.add(IngestCommand.WINDOW_NANOS, 1_000, 1_000)).as("all of it waits out a backoff: failing says so")
         .isEmpty();
+    assertThat(IngestCommand.megabytes(28_400_000)).isEqualTo("28.4 MB");
+    assertThat(IngestCommand.padded("x")).hasSize(100);
+    assertThat(IngestCommand.failing(0, null)).isEmpty();
+    assertThat(IngestCommand.failing(1_200, "IllegalStateException")).isEqualTo("  1,200 failing (IllegalStateException)");
   }
 
   /**
-   * The rate is the last 30 s's, not the whole wait's: a worker that stops shows none embedded within a
-   * window, not a rate sinking slowly from its last value with an ETA of seconds; and what is left only
-   * retrying gets no ETA (it showed "ETA 0s" for minutes).
+   * The rate is the last 30 s's, not the whole wait's: a worker that stops shows, within a window, that
+   * the queue did not go down, not a rate sinking slowly from its last value with an ETA of seconds; and
+   * what is left only retrying gets no ETA (it showed "ETA 0s" for minutes).
    */
   @Test
   void theRateIsTheLastWindowsAndNoEtaForRowsThatOnlyRetry() {
@@ -290,15 +294,11 @@ class IngestProgressTest {
     assertThat(rate.add(10 * s, 9_000, 0)).isEqualTo("100 resources/s  ETA 90s");
     // the worker stops at 10 s: a rate while the window still holds its work, then what to check
     assertThat(rate.add(20 * s, 9_000, 0)).isEqualTo("50 resources/s  ETA 180s");
-    assertThat(rate.add(40 * s, 9_000, 0)).isEqualTo("none embedded for 30 s: check that an embedding worker runs "
-        + "(serve with CARECONTEXT_WORKER_THREADS above 0, or a worker process) and its log");
+    assertThat(rate.add(40 * s, 9_000, 0)).isEqualTo("the queue did not go down in 30 s: check that an embedding "
+        + "worker runs (serve with CARECONTEXT_WORKER_THREADS above 0, or a worker process) and its log");
     IngestCommand.EmbedRate retrying = new IngestCommand.EmbedRate();
     retrying.add(0, 107, 0);
     assertThat(retrying.add(2 * s, 7, 7)).isEqualTo("50 resources/s");
-    assertThat(IngestCommand.megabytes(28_400_000)).isEqualTo("28.4 MB");
-    assertThat(IngestCommand.padded("x")).hasSize(100);
-    assertThat(IngestCommand.failing(0, null)).isEmpty();
-    assertThat(IngestCommand.failing(1_200, "IllegalStateException")).isEqualTo("  1,200 failing (IllegalStateException)");
   }
 
   /** Answers a stubbed service's request with {@code body} (JSON or an OperationOutcome). */
