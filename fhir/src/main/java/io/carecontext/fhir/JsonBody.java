@@ -62,7 +62,7 @@ final class JsonBody {
     }
     if (!Fhir.context().getResourceTypes().contains(type)) {
       throw FhirInputException.of(FhirIssue.error("not-supported", null, "resourceType",
-          "unknown resource type: not an R4 resource type"));
+          StoredTypes.UNKNOWN_TYPE));
     }
     return new Scan(type, shapes.outside(), shapes.inEntries(), shapes.unknownInExtras());
   }

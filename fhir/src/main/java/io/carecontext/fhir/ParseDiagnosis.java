@@ -22,7 +22,8 @@ final class ParseDiagnosis {
     JsonNode type = resource.get("resourceType");
     if (type != null && type.isTextual() && !Fhir.context().getResourceTypes().contains(type.asText())) {
       return Optional.of(FhirIssue.error("not-supported", index, path + ".resourceType",
-          prefix + "unknown resource type at " + path + ".resourceType: not an R4 resource type"));
+          prefix + "unknown resource type at " + path + ".resourceType: not an R4 resource type; "
+              + StoredTypes.UNKNOWN_TYPE_ADVICE));
     }
     JsonNode div = resource.path("text").get("div");
     if (div != null && div.isTextual() && !wellFormedXhtml(div.asText())) {

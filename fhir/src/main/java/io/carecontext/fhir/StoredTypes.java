@@ -14,6 +14,16 @@ import java.util.Set;
  */
 public final class StoredTypes {
 
+  /**
+   * What a resourceType R4 does not define is told after saying so, never echoing the value (the sender's,
+   * which may be anything): what to check, and where the types taken here are listed.
+   */
+  public static final String UNKNOWN_TYPE_ADVICE = "check its spelling and case (R4 names such as Observation or "
+      + "MedicationRequest): GET /fhir/{tenant}/metadata lists the types this endpoint takes";
+
+  /** A top-level resourceType R4 does not define. */
+  public static final String UNKNOWN_TYPE = "unknown resource type: not an R4 resource type; " + UNKNOWN_TYPE_ADVICE;
+
   private static final Set<String> NOT_STORED = Set.of("Bundle", "Parameters");
 
   private static volatile List<String> all;
@@ -48,7 +58,6 @@ public final class StoredTypes {
     if ("Parameters".equals(type)) {
       return Optional.of("a Parameters resource carries an operation's inputs and outputs and is not stored");
     }
-    return Optional.of("unknown resource type: not an R4 resource type (GET /fhir/{tenant}/metadata lists "
-        + "the types this endpoint takes)");
+    return Optional.of(UNKNOWN_TYPE);
   }
 }

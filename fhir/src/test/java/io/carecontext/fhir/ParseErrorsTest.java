@@ -39,6 +39,7 @@ class ParseErrorsTest {
     FhirInputException inEntry = catchThrowableOfType(FhirInputException.class, () -> Fhir.parseResource(batch("transaction",
         "{\"resource\":{\"resourceType\":\"Zebulon\",\"id\":\"z\"},\"request\":{\"method\":\"PUT\",\"url\":\"Zebulon/z\"}}")));
     assertThat(inEntry.getMessage()).contains("bundle entry 1: unknown resource type at Bundle.entry[1].resource.resourceType")
+        .contains("check its spelling and case")
         .doesNotContain("check the JSON syntax").doesNotContain("Zebulon");
     FhirInputException contained = refused("{\"resourceType\":\"Patient\",\"id\":\"p\",\"contained\":[{\"resourceType\":"
         + "\"Quixote\",\"id\":\"c\"}]}");
@@ -127,7 +128,9 @@ class ParseErrorsTest {
 
     FhirInputException unknown = refused("{\"resourceType\":\"Zebulon Quixote\",\"id\":\"zq-9\"}");
     assertThat(unknown.httpStatus()).isEqualTo(400);
-    assertThat(unknown.getMessage()).contains("unknown resource type").doesNotContain("Zebulon").doesNotContain("zq-9");
+    assertThat(unknown.getMessage()).contains("unknown resource type").doesNotContain("Zebulon").doesNotContain("zq-9")
+        // what to do next: the walk of a bulk import found the refusal said only what was wrong
+        .contains("check its spelling and case").contains("/metadata lists the types");
 
     // only the top-level resourceType counts, not one of a contained resource
     FhirInputException nested = refused("{\"contained\":[{\"resourceType\":\"Patient\"}],\"resourceType\":\"Zebulon\"}");
