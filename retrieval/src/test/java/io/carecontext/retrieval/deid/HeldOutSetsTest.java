@@ -39,6 +39,7 @@ class HeldOutSetsTest {
     List<String> missed = new ArrayList<>();
     List<String> pipelineMissed = new ArrayList<>();
     List<String> hit = new ArrayList<>();
+    List<String> outside = new ArrayList<>();
     for (String note : body.toString().split("\n---\n")) {
       StringBuilder plain = new StringBuilder();
       List<Marked> ids = new ArrayList<>();
@@ -62,6 +63,15 @@ class HeldOutSetsTest {
       List<Detectors.Span> spans = Detectors.find(text, KnownIdentifiers.empty());
       String out = pipelineOutput(text);
       boolean[] kept = keptByPipeline(text, out);
+      for (Detectors.Span s : spans) {
+        for (int p = s.start(); p < s.end(); p++) {
+          int q = p;
+          if (Character.isLetterOrDigit(text.charAt(p)) && ids.stream().noneMatch(m -> m.start() <= q && q < m.end())) {
+            outside.add(text.substring(s.start(), s.end()).replace('\n', ' '));
+            break;
+          }
+        }
+      }
       List<String> outWords = words(out).stream().map(w -> out.substring(w[0], w[1])).toList();
       for (Marked m : ids) {
         identifiers++;
@@ -109,6 +119,8 @@ class HeldOutSetsTest {
         + touched + " of " + lookAlikes + "; missed " + missed + "; touched " + hit);
     System.out.println(resource + " through Deidentifier: identifiers found " + pipelineFound + " of " + identifiers
         + ", look-alikes touched " + pipelineTouched + " of " + lookAlikes + "; missed " + pipelineMissed);
+    // every span that takes a letter or digit no identifier's mark holds: what a rule costs, marked look-alike or not
+    System.out.println(resource + ": spans outside the marks " + outside);
     return f;
   }
 
@@ -315,5 +327,23 @@ class HeldOutSetsTest {
     assertThat(f.pipelineFound()).isGreaterThanOrEqualTo(51);
     assertThat(f.touched()).isZero();
     assertThat(f.pipelineTouched()).isZero();
+  }
+
+  /**
+   * Written before the fifty-first session's rules (a hospice family meeting, a dental emergency visit, a
+   * behavioral-health intake with collateral contacts, a transfer-center call log, a radiology report with prior
+   * studies and accession numbers, a workers' compensation visit) and not looked at while they were written.
+   */
+  @Test
+  void heldOutSetTen() throws IOException {
+    Figures f = measure("held-out-10.txt");
+    assertThat(f.identifiers()).isEqualTo(52);
+    assertThat(f.lookAlikes()).isEqualTo(44);
+    // measured 2026-12-07 when written, before any rule of the session: 24 of 52 found, 1 of 44 touched ("Hampton"
+    // hump, a town of the gazetteer) by the detectors, and the same through the whole de-identifier
+    assertThat(f.found()).isGreaterThanOrEqualTo(24);
+    assertThat(f.pipelineFound()).isGreaterThanOrEqualTo(24);
+    assertThat(f.touched()).isLessThanOrEqualTo(1);
+    assertThat(f.pipelineTouched()).isLessThanOrEqualTo(1);
   }
 }
