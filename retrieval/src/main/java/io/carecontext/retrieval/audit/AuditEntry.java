@@ -50,7 +50,15 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
    * order; none when it names none or the details are no JSON object.
    */
   public static List<String> patientsIn(String details) {
-    if (details == null || !details.contains("\"" + PATIENTS_DETAIL + "\"")) {
+    return stringsIn(details, PATIENTS_DETAIL);
+  }
+
+  /**
+   * The strings of the array member {@code member} of a row's details (the resources a FHIR read or write names,
+   * {@code "resources"}; the patients of a research search, {@code "patients"}): empty when there is none.
+   */
+  public static List<String> stringsIn(String details, String member) {
+    if (details == null || !details.contains("\"" + member + "\"")) {
       return List.of();
     }
     List<String> out = new java.util.ArrayList<>();
@@ -61,7 +69,7 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
       while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
         String name = p.currentName();
         com.fasterxml.jackson.core.JsonToken t = p.nextToken();
-        if (PATIENTS_DETAIL.equals(name) && t == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+        if (member.equals(name) && t == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
           while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
             out.add(p.getText());
           }

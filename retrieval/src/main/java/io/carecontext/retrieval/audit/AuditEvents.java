@@ -14,8 +14,10 @@ import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Reference;
 
 /**
- * One audit row as a FHIR AuditEvent, after the IHE Basic Audit Log Patterns (query of a
- * patient's data): who, what, when, for which patient and purpose, with which outcome. No bodies.
+ * One audit row as a FHIR R4 AuditEvent, after the IHE Basic Audit Log Patterns (BALP): the FHIR API's reads and
+ * writes as RESTful operations with their interaction, searches as DICOM Query with a query entity, who asked and
+ * the server that answered as two agents, the patient and the data as entities, the purpose and the outcome. No
+ * bodies: a query's text, a prompt or an answer never leaves in an export (README, "Audit export").
  */
 public final class AuditEvents {
 
@@ -95,17 +97,64 @@ public final class AuditEvents {
     };
   }
 
+  /** A write's restful interaction from its row's counts, or null when it mixed kinds (a Bundle, an import). */
+  static String writeInteraction(String details) {
+    AuditEventAction a = writeAction(details);
+    Map<String, Integer> counts = new java.util.HashMap<>();
+    java.util.regex.Matcher m = COUNT.matcher(details == null ? "" : details);
+    while (m.find()) {
+      counts.put(m.group(1), Integer.parseInt(m.group(2)));
+    }
+    if (a == AuditEventAction.C) {
+      return "create";
+    }
+    if (a == AuditEventAction.D) {
+      return "delete";
+    }
+    // only updated or sent again unchanged: an update; anything mixed (or no counts, a refused write) names none
+    boolean some = counts.getOrDefault("updated", 0) + counts.getOrDefault("unchanged", 0) > 0;
+    return some && counts.getOrDefault("created", 0) == 0 && counts.getOrDefault("deleted", 0) == 0 ? "update" : null;
+  }
+
+  private static final String ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
+  private static final String OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role";
+  private static final String PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+  private static final String SOURCE_TYPE = "http://terminology.hl7.org/CodeSystem/security-source-type";
+  private static final String ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+  /** The platform's own name in every event: the server agent and the source's observer. */
+  public static final String SERVER = "CareContext";
+
+  /**
+   * The actions that are searches (IHE BALP Query): each gets a query entity. Their text is not exported: a context,
+   * chat or research query is the caller's words about a patient (PHI, held encrypted in the trail and answered only
+   * by {@code GET /audit?includeBodies=true}, itself audited per patient); an export carries no bodies.
+   */
+  private static final java.util.Set<String> SEARCHES = java.util.Set.of("context", "chat", "chat-dry-run", "research",
+      "audit-read", AuditEntry.KEY_LIST, AuditEntry.INGEST_PARKED_READ);
+
+  /** What a search's query entity says in place of the text it does not carry. */
+  static String queryDescription(String action) {
+    return switch (action) {
+      case "context", "chat", "chat-dry-run" -> action + " retrieval for one patient; the query text is not exported"
+          + " (encrypted in the trail: GET /audit?includeBodies=true)";
+      case "research" -> "research search across consenting patients; the query text is not exported"
+          + " (encrypted in the trail: GET /audit?includeBodies=true)";
+      case "audit-read" -> "a listing of the audit trail; its filters are in the row's details (GET /audit)";
+      default -> action + " listing";
+    };
+  }
+
   @SuppressWarnings("unchecked")
   public static AuditEvent of(TenantId tenant, Map<String, Object> row) {
     AuditEvent e = new AuditEvent();
     e.setId((String) row.get("auditId"));
     String action = (String) row.get("action");
+    String details = (String) row.get("details");
     boolean write = WRITE_ACTION.equals(action);
+    boolean read = "fhir-read".equals(action);
     boolean keyChange = "key-create".equals(action) || "key-revoke".equals(action);
     // a settings change that shortened or closed a key's break-glass window changed what that key may read
     boolean windowChange = "break-glass-window".equals(action);
-    // A FHIR write changes the patient's record; a key made or revoked changes who may read it; every
-    // other row is a query.
     // a key refused at authentication (action authenticate) is a login that failed, not a query
     boolean login = "authenticate".equals(action);
     // Reading, verifying or exporting the trail is DICOM's "Audit Log Used", not a query of patient
@@ -115,13 +164,16 @@ public final class AuditEvents {
     boolean auditUse = action != null && action.startsWith("audit-");
     // as is a rotation of the key-encryption key that wraps the tenant's data key (kek rotate)
     boolean settings = "tenant-settings".equals(action) || AuditEntry.KEK_ROTATE.equals(action);
-    // The admin API's reads and changes that grant no access (a tenant's configuration read, its keys or
-    // parked ingest items listed, parked items queued again) and the requests refused before a handler
-    // ran are RESTful operations, as IHE BALP types them (type "rest", the FHIR restful interaction as
-    // subtype); they were exported as "Query" of patient data.
-    Coding rest = restInteraction(action, (String) row.get("details"));
-    e.setType(write ? new Coding(DCM, "110110", "Patient Record")
-        : keyChange || windowChange ? new Coding(DCM, "110137", "User Security Attributes Changed")
+    // The FHIR API's reads and writes, the admin API's reads and changes that grant no access (a tenant's
+    // configuration read, its keys or parked ingest items listed, parked items queued again) and the
+    // requests refused before a handler ran are RESTful operations, as IHE BALP types them (type "rest",
+    // the FHIR restful interaction as subtype). A FHIR write was DICOM "Patient Record" and a FHIR read a
+    // DICOM "Query": an audit repository that files BALP's Read/Create/Update/Delete by type and subtype saw
+    // neither. A read and a vread leave the same row (the version read), so both are "read".
+    String interaction = write ? writeInteraction(details) : read ? "read" : null;
+    Coding rest = write || read ? (interaction == null ? new Coding() : new Coding(RESTFUL_INTERACTION, interaction,
+        interaction)) : restInteraction(action, details);
+    e.setType(keyChange || windowChange ? new Coding(DCM, "110137", "User Security Attributes Changed")
         : login ? new Coding(DCM, "110114", "User Authentication")
         : auditUse ? new Coding(DCM, "110101", "Audit Log Used")
         : settings ? new Coding(DCM, "110113", "Security Alert")
@@ -134,55 +186,101 @@ public final class AuditEvents {
       e.addSubtype(rest);
     }
     e.addSubtype(new Coding("http://carecontext.io/audit-action", action, null));
-    e.setAction(write ? writeAction((String) row.get("details"))
+    // reading or exporting the trail reads it (DICOM's Audit Log Used is R); verifying it runs a check
+    e.setAction(write ? writeAction(details)
         : keyChange ? ("key-create".equals(action) ? AuditEventAction.C : AuditEventAction.D)
         : AuditEntry.AUDIT_PURGE.equals(action) ? AuditEventAction.D
+        : "audit-read".equals(action) || "audit-export".equals(action) ? AuditEventAction.R
         : windowChange || settings ? AuditEventAction.U
         : rest != null ? restAction(rest.getCode()) : AuditEventAction.E);
     e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
-    boolean allowed = "allowed".equals(row.get("decision"));
-    e.setOutcome(allowed ? AuditEventOutcome._0 : AuditEventOutcome._4);
+    // 0 success, 4 refused (minor failure: the request was denied), 8 failed (serious: it broke off, an
+    // upstream model or the database failed). A failure was exported as a refusal.
+    Object decision = row.get("decision");
+    e.setOutcome("allowed".equals(decision) ? AuditEventOutcome._0
+        : "failed".equals(decision) ? AuditEventOutcome._8 : AuditEventOutcome._4);
     e.setOutcomeDesc((String) row.get("reason"));
     // A purpose sent that is no known code is stored as "(unknown)", which is no v3-ActReason code: as
     // a coding it made the event invalid for a validator or a SIEM importer, so it goes as text.
+    List<CodeableConcept> purposes = new java.util.ArrayList<>();
     if (AuditEntry.UNKNOWN_PURPOSE.equals(row.get("purposeOfUse"))) {
-      e.addPurposeOfEvent(new CodeableConcept().setText("purpose sent is not an HL7 v3 PurposeOfUse code"));
+      purposes.add(new CodeableConcept().setText("purpose sent is not an HL7 v3 PurposeOfUse code"));
     } else if (row.get("purposeOfUse") != null) {
-      e.addPurposeOfEvent(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
-          (String) row.get("purposeOfUse"), null)));
+      purposes.add(new CodeableConcept(new Coding(ACT_REASON, (String) row.get("purposeOfUse"), null)));
     }
-    var agent = e.addAgent().setRequestor(true)
-        .setWho(new Reference().setDisplay((String) row.get("principal")))
+    if (Boolean.TRUE.equals(row.get("breakGlass"))) {
+      purposes.add(new CodeableConcept(new Coding(ACT_REASON, "BTG", "break the glass")));
+    }
+    purposes.forEach(p -> e.addPurposeOfEvent(p.copy()));
+    // Two agents, as IHE BALP has them: who asked (the key's principal, its roles, the key as altId: BALP's user,
+    // an information recipient, requestor true) and the server that answered and recorded it (requestor false).
+    // The trail keeps no client network address, so BALP's client agent (Source Role ID, with its network) is
+    // not there to fill.
+    String principal = (String) row.get("principal");
+    var requester = e.addAgent().setRequestor(true)
+        .setType(new CodeableConcept(new Coding(PARTICIPATION, "IRCP", "information recipient")))
+        .setWho(principal == null ? new Reference().setDisplay("(no principal)") : new Reference().setIdentifier(
+            new Identifier().setSystem("http://carecontext.io/principal").setValue(principal)).setDisplay(principal))
         .setAltId((String) row.get("keyId"));
     for (String role : (List<String>) row.get("roles")) {
-      agent.addRole(new CodeableConcept(new Coding("http://carecontext.io/roles", role, null)));
+      requester.addRole(new CodeableConcept(new Coding("http://carecontext.io/roles", role, null)));
     }
-    e.getSource().setSite(tenant.value()).setObserver(new Reference().setDisplay("CareContext"));
+    purposes.forEach(p -> requester.addPurposeOfUse(p.copy()));
+    e.addAgent().setRequestor(false)
+        .setType(new CodeableConcept(new Coding(DCM, "110152", "Destination Role ID")))
+        .setWho(server(tenant));
+    e.getSource().setSite(tenant.value()).setObserver(server(tenant))
+        .addType(new Coding(SOURCE_TYPE, "4", "Application Server"));
     if (row.get("patient") instanceof String patient) {
       // A denied request may have named something that is no FHIR id at all (a name, say, in the
       // path); it is kept as asked, as an identifier, so the event's reference stays valid FHIR.
       e.addEntity().setWhat(FhirId.isValid(patient) ? new Reference("Patient/" + patient)
               : new Reference().setIdentifier(new Identifier().setValue(patient)).setType("Patient"))
-          .setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person"))
-          .setRole(new Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient"));
+          .setType(new Coding(ENTITY_TYPE, "1", "Person"))
+          .setRole(new Coding(OBJECT_ROLE, "1", "Patient"));
     }
     // A research search names no one patient, yet returned the de-identified chunks of several: each of
     // them is an entity of the event, one a patient (IHE BALP), as the accounting lists the row for each.
     if ("research".equals(action)) {
-      for (String patient : AuditEntry.patientsIn((String) row.get("details"))) {
+      for (String patient : AuditEntry.patientsIn(details)) {
         if (FhirId.isValid(patient) && !patient.equals(row.get("patient"))) {
           e.addEntity().setWhat(new Reference("Patient/" + patient))
-              .setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person"))
-              .setRole(new Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient"));
+              .setType(new Coding(ENTITY_TYPE, "1", "Person"))
+              .setRole(new Coding(OBJECT_ROLE, "1", "Patient"));
         }
       }
     }
-    if (Boolean.TRUE.equals(row.get("breakGlass"))) {
-      e.addPurposeOfEvent(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
-          "BTG", "break the glass")));
+    // The data a FHIR read handed out or a write stored (IHE BALP's data entity: System Object, Domain Resource),
+    // by the versioned reference the row names; stored ids, never text from a request path.
+    if (read || write) {
+      for (String resource : AuditEntry.stringsIn(details, "resources")) {
+        if (VERSIONED.matcher(resource).matches()) {
+          e.addEntity().setWhat(new Reference(resource))
+              .setType(new Coding(ENTITY_TYPE, "2", "System Object"))
+              .setRole(new Coding(OBJECT_ROLE, "4", "Domain Resource"));
+        }
+      }
     }
-    e.addEntity().setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object"))
+    // A search's query entity (IHE BALP: System Object, Query). BALP carries the raw request base64 in
+    // entity.query; here that request is PHI the export is not defined to carry, so query is left out and the
+    // description says where the text is.
+    if (action != null && SEARCHES.contains(action)) {
+      e.addEntity().setType(new Coding(ENTITY_TYPE, "2", "System Object"))
+          .setRole(new Coding(OBJECT_ROLE, "24", "Query"))
+          .setDescription(queryDescription(action));
+    }
+    e.addEntity().setType(new Coding(ENTITY_TYPE, "2", "System Object"))
         .setDescription("chain " + row.get("shard") + "/" + row.get("seq") + " " + row.get("hash"));
     return e;
+  }
+
+  /** A versioned reference as the platform writes one: Type/id/_history/version. */
+  private static final java.util.regex.Pattern VERSIONED =
+      java.util.regex.Pattern.compile("[A-Z][A-Za-z]{0,63}/[A-Za-z0-9\\-.]{1,64}/_history/[A-Za-z0-9\\-.]{1,64}");
+
+  /** The server, as the agent that answered and as the source's observer. */
+  private static Reference server(TenantId tenant) {
+    return new Reference().setIdentifier(new Identifier().setSystem("http://carecontext.io/tenant")
+        .setValue(tenant.value())).setDisplay(SERVER);
   }
 }

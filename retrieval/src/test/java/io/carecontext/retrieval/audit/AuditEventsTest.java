@@ -133,8 +133,21 @@ class AuditEventsTest {
     row.put("decision", "allowed");
     row.put("details", "{\"created\":2,\"deleted\":0,\"updated\":0,\"resources\":[\"Patient/p-123/_history/1\"]}");
     AuditEvent e = AuditEvents.of(TenantId.of("acme"), row);
-    assertThat(e.getType().getCode()).isEqualTo("110110");
+    // IHE BALP's Create: a RESTful operation whose interaction is create (it was DICOM "Patient Record")
+    assertThat(e.getType().getCode()).isEqualTo("rest");
+    assertThat(e.getSubtype()).extracting(Coding::getSystem, Coding::getCode).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("http://hl7.org/fhir/restful-interaction", "create"),
+        org.assertj.core.groups.Tuple.tuple("http://carecontext.io/audit-action", "fhir-write"));
     assertThat(e.getAction()).isEqualTo(AuditEvent.AuditEventAction.C);
+    // the data it stored, as BALP's data entity beside the patient's
+    assertThat(e.getEntity()).filteredOn(x -> "4".equals(x.getRole().getCode()))
+        .extracting(x -> x.getWhat().getReference(), x -> x.getType().getCode())
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("Patient/p-123/_history/1", "2"));
+    assertThat(AuditEvents.writeInteraction("{\"created\":0,\"deleted\":1,\"updated\":0}")).isEqualTo("delete");
+    assertThat(AuditEvents.writeInteraction("{\"created\":0,\"deleted\":0,\"unchanged\":1,\"updated\":2}"))
+        .isEqualTo("update");
+    assertThat(AuditEvents.writeInteraction("{\"created\":1,\"deleted\":0,\"updated\":1}")).isNull(); // a Bundle
+    assertThat(AuditEvents.writeInteraction("{\"refusedEntries\":2}")).isNull();
     assertThat(AuditEvents.writeAction("{\"created\":0,\"deleted\":1,\"updated\":0}"))
         .isEqualTo(AuditEvent.AuditEventAction.D);
     assertThat(AuditEvents.writeAction("{\"created\":1,\"deleted\":0,\"updated\":1}"))
@@ -145,5 +158,53 @@ class AuditEventsTest {
         .isEqualTo(AuditEvent.AuditEventAction.U);
     assertThat(AuditEvents.writeAction("{}")).isEqualTo(AuditEvent.AuditEventAction.U);
     assertThat(AuditEvents.of(TenantId.of("acme"), row("p-1")).getAction()).isEqualTo(AuditEvent.AuditEventAction.E);
+  }
+
+  /** Who asked and the server that answered, as IHE BALP's user (requestor) and server agents; the observer. */
+  @Test
+  void twoAgentsTheRequesterAndTheServerAndTheObserver() {
+    Map<String, Object> row = row("p-123");
+    row.put("purposeOfUse", "TREAT");
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(e.getAgent()).hasSize(2);
+    var requester = e.getAgent().get(0);
+    assertThat(requester.getRequestor()).isTrue();
+    assertThat(requester.getType().getCodingFirstRep().getCode()).isEqualTo("IRCP");
+    assertThat(requester.getWho().getIdentifier().getValue()).isEqualTo("dr-lee");
+    assertThat(requester.getAltId()).isEqualTo("k1");
+    assertThat(requester.getRoleFirstRep().getCodingFirstRep().getCode()).isEqualTo("clinician");
+    assertThat(requester.getPurposeOfUseFirstRep().getCodingFirstRep().getCode()).isEqualTo("TREAT");
+    var server = e.getAgent().get(1);
+    assertThat(server.getRequestor()).isFalse();
+    assertThat(server.getType().getCodingFirstRep().getCode()).isEqualTo("110152");
+    assertThat(e.getSource().getObserver().getIdentifier().getValue()).isEqualTo("acme");
+    assertThat(e.getSource().getTypeFirstRep().getCode()).isEqualTo("4");
+    // a context request is a DICOM Query with a query entity that carries no text
+    var query = e.getEntity().stream().filter(x -> "24".equals(x.getRole().getCode())).toList();
+    assertThat(query).hasSize(1);
+    assertThat(query.get(0).hasQuery()).isFalse();
+    assertThat(e.getOutcome()).isEqualTo(AuditEvent.AuditEventOutcome._4);
+    row.put("decision", "failed");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getOutcome()).isEqualTo(AuditEvent.AuditEventOutcome._8);
+    row.put("decision", "allowed");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getOutcome()).isEqualTo(AuditEvent.AuditEventOutcome._0);
+  }
+
+  /** A FHIR read is BALP's Read: rest/read, action R, the resource handed out as the data entity. */
+  @Test
+  void aFhirReadIsARestfulReadOfItsResource() {
+    Map<String, Object> row = row("p-123");
+    row.put("action", "fhir-read");
+    row.put("decision", "allowed");
+    row.put("details", "{\"resources\":[\"Observation/o-1/_history/3\"]}");
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(e.getType().getCode()).isEqualTo("rest");
+    assertThat(e.getSubtypeFirstRep().getCode()).isEqualTo("read");
+    assertThat(e.getAction()).isEqualTo(AuditEvent.AuditEventAction.R);
+    assertThat(e.getEntity()).extracting(x -> x.getWhat().getReference())
+        .contains("Patient/p-123", "Observation/o-1/_history/3");
+    // nothing that is no versioned reference becomes one
+    row.put("details", "{\"resources\":[\"Zebulon Quixote\"]}");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getEntity()).noneMatch(x -> "4".equals(x.getRole().getCode()));
   }
 }

@@ -415,7 +415,9 @@ public class AuditController {
         "audit-export", AuditEntry.Decision.ALLOWED, "export"));
     ProducedStream body = ProducedStream.start(producers, out -> {
       Writer lines = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-      var parser = Fhir.context().newJsonParser();
+      // an event's data entity names the version a read handed out or a write stored (Type/id/_history/v): the
+      // parser strips versions from references unless told not to, and the export named the resource alone
+      var parser = Fhir.context().newJsonParser().setDontStripVersionsFromReferencesAtPaths("AuditEvent.entity.what");
       try {
         audit.forEach(t, caller.requester(), row -> {
           try {

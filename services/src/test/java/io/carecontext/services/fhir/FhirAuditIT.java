@@ -284,10 +284,10 @@ class FhirAuditIT {
     String listed = app.call("GET", "/v1/clinic/audit?action=fhir-write&patient=wa-2", auditor(), null).body();
     assertThat(listed).contains("\"count\":3").contains("\"action\":\"fhir-write\"")
         .doesNotContain("\"action\":\"audit-read\"");
-    // the trail still verifies, and its export says these changed the patient's record
+    // the trail still verifies, and its export files these as IHE BALP's RESTful create, update and delete
     assertThat(app.call("GET", "/v1/clinic/audit/verify", auditor(), null).body()).contains("\"valid\":true");
     assertThat(app.call("GET", "/v1/clinic/audit/export", auditor(), null).body())
-        .contains("\"code\":\"110110\"").contains("\"code\":\"fhir-write\"").contains("\"action\":\"C\"")
+        .contains("\"code\":\"rest\"").contains("\"code\":\"create\"").contains("\"code\":\"delete\"").contains("\"code\":\"fhir-write\"").contains("\"action\":\"C\"")
         .contains("\"action\":\"U\"").contains("\"action\":\"D\"");
   }
 
