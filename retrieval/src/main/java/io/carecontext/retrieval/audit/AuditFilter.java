@@ -54,6 +54,24 @@ public record AuditFilter(String patient, String principal, String action, Insta
     this(patient, principal, action, from, to, limit, null);
   }
 
+  /**
+   * The filters as a cursor is bound to them ({@link AuditCursor#continues}): SHA-256 over the normalised
+   * patient, principal, action, from, to and breakGlass (as this record holds them: an instant's offset
+   * or a filter's invisible characters do not count), its first 128 bits in URL-safe base64. The limit is no
+   * filter (a caller may change the page size between pages) and nor is the cursor. The patient is in it as
+   * a digest only, and the caller sends that patient in the same request.
+   */
+  public String digest() {
+    StringBuilder text = new StringBuilder("carecontext-audit-filters:v1");
+    for (Object v : new Object[] {patient, principal, action, from, to, breakGlass}) {
+      // each value with its length, so that no two filter sets run together into one text
+      String s = v == null ? null : v.toString();
+      text.append(s == null ? "|-" : "|" + s.length() + ":" + s);
+    }
+    byte[] hash = AuditPayload.sha256(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(hash, 16));
+  }
+
   /** Whether a patient is filtered on, not which. */
   @Override
   public String toString() {

@@ -474,15 +474,16 @@ public final class AuditLog {
   }
 
   /**
-   * Where a listing that returned {@code entries} stopped, for its next page: the cursor of its last row,
-   * or null when there is none.
+   * Where a listing with {@code filter} that returned {@code entries} stopped, for its next page: the cursor of its
+   * last row, bound to the filter, or null when there is none.
    */
-  public static AuditCursor cursorAfter(List<Map<String, Object>> entries) {
+  public static AuditCursor cursorAfter(List<Map<String, Object>> entries, AuditFilter filter) {
     if (entries.isEmpty()) {
       return null;
     }
     Map<String, Object> last = entries.get(entries.size() - 1);
-    return new AuditCursor(Instant.parse((String) last.get("at")), UUID.fromString((String) last.get("auditId")));
+    return new AuditCursor(Instant.parse((String) last.get("at")), UUID.fromString((String) last.get("auditId")),
+        filter);
   }
 
   /** Entries matching the filter, newest first (rows of one time by audit id); bodies decrypted only when asked (and that read is audited by the caller). */

@@ -113,11 +113,16 @@ public class AuditController {
       }
       filter = filter(patient, principal, action, from, to, limit, breakGlass == null ? null : breakGlass.equals("true"));
       if (after != null) {
+        AuditCursor cursor;
         try {
-          filter = filter.after(AuditCursor.parse(after));
+          cursor = AuditCursor.parse(after);
         } catch (IllegalArgumentException e) {
           throw ApiException.badRequest(e.getMessage());
         }
+        if (!cursor.continues(filter)) {
+          throw new ApiException(HttpStatus.BAD_REQUEST, CURSOR_MISMATCH, CURSOR_MISMATCH_MESSAGE);
+        }
+        filter = filter.after(cursor);
       }
     } catch (ApiException e) {
       throw malformed(caller, t, "audit-read", patient, e);
@@ -150,8 +155,8 @@ public class AuditController {
       }
     }
     // A full page may have more after it: next continues strictly after its last row, with the same filters
-    // (?after=<next>). Paging by to (exclusive) lost the rows of one microsecond a page cut between.
-    AuditCursor next = entries.size() == filter.limit() ? AuditLog.cursorAfter(entries) : null;
+    // (?after=<next>), and only with them (the token is bound to their digest). Paging by to (exclusive) lost the rows of one microsecond a page cut between.
+    AuditCursor next = entries.size() == filter.limit() ? AuditLog.cursorAfter(entries, filter) : null;
     entries.forEach(this::detailsAsObject);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("entries", entries);
@@ -162,6 +167,12 @@ public class AuditController {
     }
     return out;
   }
+
+  /** The error of an {@code after} made by a listing with other filters (or by none: a token of before the binding). */
+  static final String CURSOR_MISMATCH = "cursor_mismatch";
+  static final String CURSOR_MISMATCH_MESSAGE = "after is the next token of a listing with other filters: send it with "
+      + "the same patient, principal, action, from, to and breakGlass as the listing that gave it (limit and "
+      + "includeBodies may change), or start again without after";
 
   /**
    * The filters a listing applied besides the patient (a column of its row), and its limit, for its own row: the
@@ -208,8 +219,9 @@ public class AuditController {
   private ApiException malformed(Caller caller, TenantId t, String action, @Nullable String patient,
                                  ApiException refusal) {
     // a body over POST audit/verify's own limit is a 413, on record as every other 413 is (RefusedRequests)
+    // a cursor of another listing is refused as itself: the trail tells it from a filter that could not be read
     String reason = refusal.status() == HttpStatus.REQUEST_ENTITY_TOO_LARGE ? "payload_too_large"
-        : "filter_malformed";
+        : CURSOR_MISMATCH.equals(refusal.code()) ? CURSOR_MISMATCH : "filter_malformed";
     malformedRows.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(),
         caller.requester().roles(), patient, "HOPERAT", action, AuditEntry.Decision.DENIED, reason));
     return refusal;

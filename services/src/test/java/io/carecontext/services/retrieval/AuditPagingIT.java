@@ -43,6 +43,12 @@ class AuditPagingIT {
 
   /** {@code groups} instants, {@code each} rows at each (the same microsecond), principal {@code principal}. */
   static void rowsSharingInstants(String tenant, String principal, int groups, int each) throws SQLException {
+    rowsSharingInstants(tenant, principal, groups, each, 1_000_000);
+  }
+
+  /** As above, their places in the chains from {@code firstSeq} on (a second call in one tenant takes others). */
+  static void rowsSharingInstants(String tenant, String principal, int groups, int each, long firstSeq)
+      throws SQLException {
     try (Connection c = TestPostgres.superuser(app.database); PreparedStatement ps = c.prepareStatement(
         "INSERT INTO tenant_" + tenant + ".audit_log (audit_id, shard, seq, at, principal, action, decision, reason, "
             + "prev_hash, row_hash) VALUES (gen_random_uuid(), ?, ?, timestamptz '2026-01-01 00:00:00.000001Z' "
@@ -51,7 +57,7 @@ class AuditPagingIT {
       for (int g = 0; g < groups; g++) {
         for (int i = 0; i < each; i++, n++) {
           ps.setInt(1, n % 8);
-          ps.setLong(2, 1_000_000 + n); // past any real row of the shard: a listing does not verify
+          ps.setLong(2, firstSeq + n); // past any real row of the shard: a listing does not verify
           ps.setDouble(3, g * 0.000001);
           ps.setString(4, principal);
           ps.addBatch();
@@ -122,6 +128,54 @@ class AuditPagingIT {
              + "AND decision = 'denied' AND reason = 'filter_malformed'")) {
       rs.next();
       assertThat(rs.getInt(1)).isEqualTo(3);
+    }
+  }
+
+  /**
+   * A cursor continues only the listing whose filters made it: the same token with another filter (another
+   * principal, an action added, a from moved) is a 400 cursor_mismatch, on record with that reason, where it used
+   * to continue silently under the new filters; with the same filters (a new limit allowed) paging goes on as before.
+   */
+  @Test
+  void aCursorUsedWithOtherFiltersIsRefusedAndOnRecord() throws SQLException {
+    String auditor = app.tenantWithKey("pagedbound", "compliance", "[\"auditor\"]", null);
+    rowsSharingInstants("pagedbound", "bulk", 2, 6); // 12 rows
+    rowsSharingInstants("pagedbound", "other", 1, 3, 2_000_000);
+    List<String> expected = idsInOrder("pagedbound", "bulk");
+    String filters = "principal=bulk&action=context&from=2026-01-01T00:00:00Z";
+    HttpResponse<String> first = app.call("GET", "/v1/pagedbound/audit?" + filters + "&limit=5", auditor, null);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    Matcher next = NEXT.matcher(first.body());
+    assertThat(next.find()).isTrue();
+    String after = URLEncoder.encode(next.group(1), StandardCharsets.UTF_8);
+
+    for (String swapped : List.of("principal=other&action=context&from=2026-01-01T00:00:00Z",
+        "principal=bulk&from=2026-01-01T00:00:00Z", "principal=bulk&action=context&from=2025-01-01T00:00:00Z",
+        "principal=bulk&action=context&from=2026-01-01T00:00:00Z&breakGlass=false")) {
+      HttpResponse<String> r = app.call("GET", "/v1/pagedbound/audit?" + swapped + "&limit=5&after=" + after, auditor,
+          null);
+      assertThat(r.statusCode()).as(swapped).isEqualTo(400);
+      assertThat(r.body()).as(swapped).contains("\"error\":\"cursor_mismatch\"")
+          .contains("the same patient, principal, action, from, to and breakGlass").contains("without after")
+          .doesNotContain(next.group(1));
+    }
+    // the same filters, an instant written with another offset and a new page size: the listing goes on
+    HttpResponse<String> rest = app.call("GET", "/v1/pagedbound/audit?principal=bulk&action=context"
+        + "&from=2026-01-01T01:00:00%2B01:00&limit=50&after=" + after, auditor, null);
+    assertThat(rest.statusCode()).as(rest.body()).isEqualTo(200);
+    List<String> seen = new ArrayList<>();
+    for (String page : List.of(first.body(), rest.body())) {
+      Matcher m = ID.matcher(page);
+      while (m.find()) {
+        seen.add(m.group(1));
+      }
+    }
+    assertThat(seen).isEqualTo(expected);
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_pagedbound.audit_log WHERE action = 'audit-read' "
+             + "AND decision = 'denied' AND reason = 'cursor_mismatch' AND principal = 'compliance'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(4);
     }
   }
 }
