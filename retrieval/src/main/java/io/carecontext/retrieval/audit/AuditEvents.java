@@ -173,7 +173,11 @@ public final class AuditEvents {
     String interaction = write ? writeInteraction(details) : read ? "read" : null;
     Coding rest = write || read ? (interaction == null ? new Coding() : new Coding(RESTFUL_INTERACTION, interaction,
         interaction)) : restInteraction(action, details);
-    e.setType(keyChange || windowChange ? new Coding(DCM, "110137", "User Security Attributes Changed")
+    // a patient's erasure removes the patient's whole record (every resource, chunk, consent): DICOM's
+    // Patient Record, deleted, not a RESTful interaction (no one FHIR resource) nor the default Query
+    boolean erase = AuditEntry.PATIENT_ERASE.equals(action);
+    e.setType(erase ? new Coding(DCM, "110110", "Patient Record")
+        : keyChange || windowChange ? new Coding(DCM, "110137", "User Security Attributes Changed")
         : login ? new Coding(DCM, "110114", "User Authentication")
         : auditUse ? new Coding(DCM, "110101", "Audit Log Used")
         : settings ? new Coding(DCM, "110113", "Security Alert")
@@ -189,7 +193,7 @@ public final class AuditEvents {
     // reading or exporting the trail reads it (DICOM's Audit Log Used is R); verifying it runs a check
     e.setAction(write ? writeAction(details)
         : keyChange ? ("key-create".equals(action) ? AuditEventAction.C : AuditEventAction.D)
-        : AuditEntry.AUDIT_PURGE.equals(action) ? AuditEventAction.D
+        : AuditEntry.AUDIT_PURGE.equals(action) || erase ? AuditEventAction.D
         : "audit-read".equals(action) || "audit-export".equals(action) ? AuditEventAction.R
         : windowChange || settings ? AuditEventAction.U
         : rest != null ? restAction(rest.getCode()) : AuditEventAction.E);

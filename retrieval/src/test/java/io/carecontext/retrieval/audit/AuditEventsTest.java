@@ -52,6 +52,17 @@ class AuditEventsTest {
   }
 
   @Test
+  void aPatientsErasureIsItsPatientRecordDeleted() {
+    Map<String, Object> row = row("p-9");
+    row.put("action", AuditEntry.PATIENT_ERASE);
+    row.put("decision", "allowed");
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(e.getType().getCode()).isEqualTo("110110");
+    assertThat(e.getAction()).isEqualTo(AuditEvent.AuditEventAction.D);
+    assertThat(e.getEntity()).anySatisfy(x -> assertThat(x.getWhat().getReference()).isEqualTo("Patient/p-9"));
+  }
+
+  @Test
   void aKeyMadeOrRevokedIsASecurityAttributesEventNotAQuery() {
     Map<String, Object> row = row(null);
     row.put("action", "key-create");
