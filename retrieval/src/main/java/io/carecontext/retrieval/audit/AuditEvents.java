@@ -89,12 +89,17 @@ public final class AuditEvents {
   /** BALP's action for a restful interaction: R a read, E a search (or no known method), C, U, D the writes. */
   private static AuditEventAction restAction(String interaction) {
     return switch (interaction == null ? "" : interaction) {
-      case "read" -> AuditEventAction.R;
+      case "read", "vread" -> AuditEventAction.R;
       case "create" -> AuditEventAction.C;
       case "update", "patch" -> AuditEventAction.U;
       case "delete" -> AuditEventAction.D;
       default -> AuditEventAction.E;
     };
+  }
+
+  /** A FHIR read's restful interaction: vread when its row says so, else read (rows before it said none). */
+  static String readInteraction(String details) {
+    return details != null && details.contains("\"interaction\":\"vread\"") ? "vread" : "read";
   }
 
   /** A write's restful interaction from its row's counts, or null when it mixed kinds (a Bundle, an import). */
@@ -169,8 +174,9 @@ public final class AuditEvents {
     // requests refused before a handler ran are RESTful operations, as IHE BALP types them (type "rest",
     // the FHIR restful interaction as subtype). A FHIR write was DICOM "Patient Record" and a FHIR read a
     // DICOM "Query": an audit repository that files BALP's Read/Create/Update/Delete by type and subtype saw
-    // neither. A read and a vread leave the same row (the version read), so both are "read".
-    String interaction = write ? writeInteraction(details) : read ? "read" : null;
+    // neither. A vread's row says so (details.interaction); any other read, a conditional create's match
+    // included, is "read".
+    String interaction = write ? writeInteraction(details) : read ? readInteraction(details) : null;
     Coding rest = write || read ? (interaction == null ? new Coding() : new Coding(RESTFUL_INTERACTION, interaction,
         interaction)) : restInteraction(action, details);
     // a patient's erasure removes the patient's whole record (every resource, chunk, consent): DICOM's

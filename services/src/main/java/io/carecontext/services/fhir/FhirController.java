@@ -222,7 +222,7 @@ public class FhirController {
       // It was read as the key's FHIR reads are (FhirStore.createIfNoneExist): a key that may not read it
       // is refused (403) whatever it prefers, and the read is recorded, since even a minimal answer names it.
       StoredResource s = o.existing();
-      auditRead(caller, t, s, null);
+      auditRead(caller, t, s, null, false);
       return matched(s, type, PreferReturn.of(request.getHeaders().getAll("Prefer")))
           .header(HttpHeaders.LOCATION, location(tenant, type + "/" + s.id() + "/_history/" + s.version()));
     });
@@ -305,7 +305,7 @@ public class FhirController {
       requireKnownType(type);
       requireReadableId(caller, t, type, id);
       StoredResource s = store.read(t, readSettings(caller), type, id).orElse(null);
-      auditRead(caller, t, s, patientOf(type, id));
+      auditRead(caller, t, s, patientOf(type, id), false);
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id does not exist in this tenant");
       }
@@ -333,7 +333,7 @@ public class FhirController {
       long version = vid.length() <= 18 ? Long.parseLong(vid) : 0;
       // after a DELETE no version is served: a deleted record stays out of reach, history included
       StoredResource s = store.readVersion(t, readSettings(caller), type, id, version).orElse(null);
-      auditRead(caller, t, s, patientOf(type, id));
+      auditRead(caller, t, s, patientOf(type, id), true);
       if (s == null) {
         return FhirResponses.outcome(404, "not-found", type + " with that id has no such version in this tenant");
       }
@@ -444,14 +444,19 @@ public class FhirController {
    * compartment's; when nothing was found, the {@code pathPatient} a {@code Patient/{id}} path names (a
    * valid FHIR id, {@link #patientOf}), as context and refused requests record the patient their path
    * names: a probe for a patient's record is an access attempt on it, which that patient's accounting
-   * ({@code GET /audit?patient=}) lists. Never any other string from the path.
+   * ({@code GET /audit?patient=}) lists. Never any other string from the path. A {@code vread} (a version
+   * asked for by its id) says so in the row's details, so the export tells FHIR's two interactions apart.
    */
-  private void auditRead(Caller caller, TenantId t, @Nullable StoredResource s, @Nullable String pathPatient) {
+  private void auditRead(Caller caller, TenantId t, @Nullable StoredResource s, @Nullable String pathPatient,
+                         boolean vread) {
     boolean served = s != null && !s.deleted();
     AuditEntry row = AuditEntry.of(caller.principal(), caller.keyId(),
         caller.requester().roles(), s == null ? pathPatient : s.patientId(),
         null, READ, served ? AuditEntry.Decision.ALLOWED : AuditEntry.Decision.DENIED,
         served ? "allowed" : s == null ? "unknown_resource" : "deleted");
+    if (vread) {
+      row = row.withDetail("interaction", "\"vread\"");
+    }
     if (s != null) {
       // what was handed out (or asked for and found deleted), as a write's row names what it stored: the
       // patient alone does not tell the Patient from its records, and a resource in no patient's

@@ -76,6 +76,7 @@ class AuditExportBalpIT {
         "{\"query\":\"" + QUERY_TEXT + "\",\"purposeOfUse\":\"ETREAT\",\"reason\":\"unresponsive in the ED\"}");
     assertThat(glass.body()).contains("breakGlassUntil");
     assertThat(app.call("GET", "/fhir/balp/Patient/pt-1", ehr, null, FHIR).statusCode()).isEqualTo(200);
+    assertThat(app.call("GET", "/fhir/balp/Patient/pt-1/_history/1", ehr, null, FHIR).statusCode()).isEqualTo(200);
     HttpResponse<String> created = app.call("POST", "/fhir/balp/Observation", ehr, "{\"resourceType\":\"Observation\","
         + "\"status\":\"final\",\"code\":{\"text\":\"weight\"},\"subject\":{\"reference\":\"Patient/pt-1\"}}", FHIR);
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
@@ -202,10 +203,20 @@ class AuditExportBalpIT {
 
   @Test
   void aFhirReadIsARestfulReadOfTheResourceItHandedOut() {
-    AuditEvent e = event("fhir-read", x -> x.getOutcome() == AuditEvent.AuditEventOutcome._0);
+    AuditEvent e = event("fhir-read", x -> x.getOutcome() == AuditEvent.AuditEventOutcome._0
+        && "read".equals(code(x.getSubtype(), "http://hl7.org/fhir/restful-interaction")));
     rest(e, "read", AuditEvent.AuditEventAction.R);
     patient(e, "pt-1");
     agentsAndObserver(e, "feed", "ehr-integration");
+    assertThat(entities(e, "2", "4")).extracting(x -> x.getWhat().getReference()).containsExactly("Patient/pt-1/_history/1");
+  }
+
+  @Test
+  void aVreadIsARestfulVreadOfTheVersionItHandedOut() {
+    AuditEvent e = event("fhir-read", x -> "vread".equals(code(x.getSubtype(), "http://hl7.org/fhir/restful-interaction")));
+    rest(e, "vread", AuditEvent.AuditEventAction.R);
+    assertThat(e.getOutcome()).isEqualTo(AuditEvent.AuditEventOutcome._0);
+    patient(e, "pt-1");
     assertThat(entities(e, "2", "4")).extracting(x -> x.getWhat().getReference()).containsExactly("Patient/pt-1/_history/1");
   }
 
