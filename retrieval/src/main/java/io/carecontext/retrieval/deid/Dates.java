@@ -143,12 +143,14 @@ final class Dates {
       form("\\b(?<m>\\d{1,2})/(?<y>\\d{4})\\b", false),
       // 2024-03, as FHIR writes a partial date (and the renderer after it); not a document's number after its word
       // ("Policy 2019-04 on visitors", "per SOP 2021-11", "Form 2020-07": an issue's year and number, no one's date)
-      form("\\b(?<!(?i:policy|policies|procedure|protocol|form|memo|bulletin|directive|sop|guideline|section|version"
-          + "|rev\\.?|revision|no\\.|number|#)[ \\t]{1,2}|#)"
+      // (not "procedure", "section", "revision": "prior procedure 2019-04", "s/p C-section 2021-03", "L hip revision
+      // 2019-04" are the patient's surgery in its month, as an adversarial review of set 10's rules wrote them)
+      form("\\b(?<!(?i:policy|policies|protocol|form|memo|bulletin|directive|sop|guideline"
+          + "|rev\\.|no\\.|number|#)[ \\t]{1,2}|#)"
           + "(?<y>(?:19|20)\\d{2})-(?<m>0[1-9]|1[0-2])(?![\\w-]|\\.\\d)", false),
       // Jan '25, March ’24: a month and a year with its apostrophe (a radiology report's "Comparison: CT chest Jan '25"
       // passed held-out set 10)
-      form("(?<!\\w)" + MONTH_NAMED + "[ \\t]{0,2}['’](?<y>\\d{2})(?![\\w'’])", true),
+      form("(?<!\\w)" + MONTH_NAMED + "[ \\t]{0,2}['’](?<y>\\d{2})(?![\\w'’])" + NOT_AN_AMOUNT, true),
       // Without a year, each a day and month that exist; Safe Harbor counts every element of a date but
       // the year, and "admitted March 3" or "seen on 2/13" reached the model as written.
       // March 3, Mar. 3rd (a capitalized month: "may 3" is rarely a date)
@@ -189,13 +191,23 @@ final class Dates {
       form("(?m)(?=\\d{1,2}/\\d)(?<=^[ \\t]{0,8}|^[ \\t]{0,4}[-*•][ \\t]{1,4})(?<m>\\d{1,2})/(?<d>\\d{1,2})"
           + "(?=[ \\t]{1,4}+(?:@[ \\t]?)?(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/]))", true),
       // 5/3 before a clock time anywhere in a line ("RCT completion 5/3 8:00", "callback 11/14 14:30"): a day and its
-      // hour; not a score or a ratio written before a time ("pain 7/10 14:00", "GCS 3/15 08:00")
-      form("(?=\\d{1,2}/\\d)(?<![\\w/.:-])(?<!(?i:pain|score|scale|rated|gcs|level|strength|ratio|grade|reflexes|power)"
-          + "[ \\t])(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]{1,2}+(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/:.]))", true),
+      // hour; only after a word that says when or an opening bracket, since any score, grade or share is written so
+      // before a time as well
+      // ("Murmur 2/6 08:00", "Nausea 3/10 08:00", "Breakfast 1/2 08:00", "Motor 4/5 14:00", "I:E 1/2 08:00" were each
+      // taken for a date until an adversarial review of set 10's rules)
+      form("(?=\\d{1,2}/\\d)(?<=(?i:\\b(?:completion|complete|callback|call[ \\t]back|appt|appointment|scheduled|sched"
+          + "|due|on|from|until|till|thru|through|next|last|seen|visit|return|returns|rtc|f/u|surgery|procedure|start"
+          + "|started|starting|stop|stopped|ends?|ended|dated|since|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
+          + "|monday|tuesday|wednesday|thursday|friday|saturday|sunday|signed|charted|entered|date|called|paged|notified))"
+          // or after a signer's letters ("J.R.K., NP 5/3 14:00")
+          + "[ \\t]{1,2}|\\b(?:MD|DO|NP|PA|PA-C|RN|LPN|APRN|CNM|DDS|DMD|LCSW|RPh|PharmD),?[ \\t]{1,2}|[(\\[][ \\t]{0,2})"
+          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]{1,2}+(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/:.]))", true),
       // 4-28 or 4/28 after a date's label ("DOI 4-28", "LMP 3/2", "DOS: 11-14"): the injury's, the visit's, the last
       // period's day, as the label says
       form("(?=\\d{1,2}[-/]\\d)(?<=\\b(?:DOI|DOS|DOB|DOD|DOA|LMP|EDD|EDC|(?i:date[ \\t]of[ \\t](?:injury|service|birth|death"
-          + "|onset|loss|accident)))[:#]?[ \\t]{1,2})(?<m>\\d{1,2})[-/](?<d>\\d{1,2})(?![-/\\d]|\\.\\d)" + NOT_AN_AMOUNT,
+          + "|onset|loss|accident)))[:#]?[ \\t]{1,2})(?<m>\\d{1,2})[-/](?<d>\\d{1,2})(?![-/\\d]|\\.\\d)" + NOT_AN_AMOUNT
+          // a range of days or weeks after the label ("LMP 6-8 wks ago", "DOS 3-4 d", "EDD 1-2 wks"), not its date
+          + "(?![ \\t]*+(?i:d|wks?|mos?|yrs?|h|ago|weeks?|days?|months?|years?)\\b)",
           true),
       // 3/4 before a word that says it is a visit ("3/4 f/u", "12/12 appt"): no dose or score is followed up
       form("(?=\\d{1,2}/\\d)(?<![\\w/.])(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]+(?i:f/u|fu|follow[- ]?up|visit|appt|appointment)"

@@ -121,6 +121,9 @@ public final class Deidentifier {
       // a decade's word over 89 ("is a nonagenarian" passed held-out set 10): it tells the age to ten years, narrower
       // than the one category Safe Harbor allows; "octogenarian" (80 to 89) may stay
       + "|\\b(?<dec>(?:super-?)?centenarian|nonagenarian)(?<decs>s)?\\b"
+      // not a study's adjective ("centenarian studies", "the nonagenarian cohort"): research prose names no one
+      + "(?![ \\t]++(?i:stud(?:y|ies)|cohorts?|populations?|trials?|research|data|literature|groups?|subjects"
+      + "|samples?|registr(?:y|ies)|paradox|participants)\\b)"
       // "91M with CHF", "93 F,": a clinician's shorthand of age and sex; not a temperature ("Temp 99F"), a room
       + "|(?=\\d{2,3}\\s?[MF](?![\\w/]))(?<![\\w.])(?<!(?:temp|tmax|temperature|fever|febrile|to|t|room|rm|bed|bay|unit|apt|suite|ste|no|#)\\s?[:=.]?\\s?)(?<sx>\\d{2,3})\\s?(?<sex>(?-i:[MF]))(?![\\w/])"
       // "she is 95.", "he is now ninety-one": checked below to end there, since "she is 95% on RA" is no age

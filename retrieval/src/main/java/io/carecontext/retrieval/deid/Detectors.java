@@ -470,8 +470,10 @@ final class Detectors {
       // ("goes by Medicaid cab"), and stays.
       new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:goes\\s+by|went\\s+by|known\\s+as|called|nicknamed?|a\\.?k\\.?a\\.?)"
           + ")\\s*+:?\\s*+[\"“'‘](?<v>" + NAME_WORD + ")[\"”'’]")),
-      new Rule(IdentifierClass.NAME, Pattern.compile("(?i:\\b(?:prefers\\s+to\\s+be\\s+called|likes\\s+to\\s+be\\s+called|nicknamed|nickname\\s*+:?|a\\.k\\.a\\.?|aka))"
-          + "\\s++(?<v>" + NAME_WORD + ")")),
+      // (not "s/p L AKA Stump", an above-knee amputation, nor "Nickname: None": an adversarial review of set 10's rules)
+      new Rule(IdentifierClass.NAME, Pattern.compile("(?<!(?i:\\b(?:l|r|lt|rt|left|right|bilateral|bilat|s/p|post))\\s)"
+          + "(?i:\\b(?:prefers\\s+to\\s+be\\s+called|likes\\s+to\\s+be\\s+called|nicknamed|nickname\\s*+:?|a\\.k\\.a\\.?|aka))"
+          + "\\s++(?!(?i:none|unknown|unk|same|pending|declined|n/a|na|nil)\\b)(?<v>" + NAME_WORD + ")")),
       // a clinician the record does not link to the patient (a note's author, a consultant): a name after
       // a title ("Dr. Priya Raghunathan", "Doctor O'Brien") or before a degree ("J. Okafor, MD")
       // not a brand or a writer called Doctor, alone: "Dr Pepper", "Dr. Scholl's inserts", "Dr. Seuss"
@@ -907,7 +909,15 @@ final class Detectors {
       "coli", "epidermidis", "pneumoniae", "aeruginosa", "albicans", "acnes", "faecalis", "faecium", "influenzae",
       "vulgaris", "mirabilis", "marcescens", "cloacae", "baumannii", "trachomatis", "vaginalis", "gondii", "jirovecii",
       "carinii", "burgdorferi", "pallidum", "tuberculosis", "pyogenes", "agalactiae", "fragilis", "perfringens",
-      "botulinum", "tetani", "maltophilia", "cepacia", "lugdunensis", "saprophyticus", "fumigatus", "neoformans");
+      "botulinum", "tetani", "maltophilia", "cepacia", "lugdunensis", "saprophyticus", "fumigatus", "neoformans",
+      // more organisms and a side's body part after "L." or "R." (an adversarial review of set 10's rules: "Pt N.
+      // Meningitidis exposure", "Pt C. Auris screen", "Pt B. Pertussis vaccine", "Pt S. Epi in 1 of 2", "Pt L. Hip pain")
+      "meningitidis", "gonorrhoeae", "auris", "pertussis", "parapertussis", "epi", "glabrata", "krusei",
+      "parapsilosis", "avium", "kansasii", "abscessus", "hominis", "monocytogenes", "enteritidis", "typhi", "typhimurium",
+      "jejuni", "cholerae", "vulnificus", "anthracis", "cereus", "falciparum", "vivax", "lamblia", "histolytica",
+      "stercoralis", "scabiei", "capitis", "haemolyticus", "oxytoca", "canis", "felis", "henselae",
+      "hip", "knee", "shoulder", "ankle", "wrist", "elbow", "arm", "leg", "foot", "hand", "eye", "ear", "side", "sided",
+      "flank", "chest", "breast", "lung", "kidney", "heel", "toe", "thumb", "finger", "thigh", "calf", "groin");
 
   /** A word of a role's name (see {@link #addNamesAfterRoles}). */
   /** No word of the value is a service's, a heading's or a condition's ("Well Child", "Down Syndrome"). */
@@ -1114,20 +1124,32 @@ final class Detectors {
    * ("Pt A.O. x3", "Pt N.P.O.", "Pt D.C.'d home") nor an organism ("Pt C. Diff positive").
    */
   private static final Pattern PT_THEN_INITIALS = Pattern.compile("(?:(?m:^)[ \\t]*+|(?<=[.;!?][ \\t]{1,3}))Pt\\.?[ \\t]++"
-      + "(?<v>(?:\\p{Lu}\\.){2,3}+(?![\\p{L}\\p{N}'’]|[ \\t]?x[ \\t]?\\d)|\\p{Lu}\\.[ \\t]?(?<s>\\p{Lu}\\p{Ll}[\\p{L}'’-]{1,30}+)"
+      + "(?<v>(?:\\p{Lu}\\.){2,3}+(?![\\p{L}\\p{N}'’/]|[ \\t]?x[ \\t]?\\d)|\\p{Lu}\\.[ \\t]?(?<s>\\p{Lu}\\p{Ll}[\\p{L}'’-]{1,30}+)"
       + "(?![\\p{L}\\p{N}'’.-]))");
   /**
    * A signer's initials before the letters at a line's start ("J.R.K., NP" passed held-out set 10): three or two
    * capitals each with its period; not an abbreviation so written ("P.O., RN to give", "N.P.O. RN aware").
    */
   private static final Pattern INITIALS_BEFORE_CREDENTIAL = Pattern.compile("(?m)^[ \\t]*+(?:[-—–~]{1,2}[ \\t]*+|/s/[ \\t]*+)?"
-      + "(?<v>(?:\\p{Lu}\\.){2,3}+),?[ \\t]++(?:" + CREDENTIAL + ")(?![\\p{L}\\p{N}-])");
+      + "(?<v>(?:\\p{Lu}\\.){2,3}+),?[ \\t]++(?:" + CREDENTIAL + ")(?![\\p{L}\\p{N}-])"
+      // the signature's line ends there, or with its date and time: "C.T., PA reviewed the scan", "U.A., RN collected
+      // at 0800", "V.O., MD signed" are a study, a specimen and a verbal order before the one who acted on them
+      + "(?=[ \\t]*+(?:[,;][ \\t]*+)?[\\d/:.\\- \\t]*+$)");
   /** Two or three letters a note writes with periods that are no one's initials (see {@link #PT_THEN_INITIALS}). */
   static final Set<String> NOT_INITIALS = Set.of("ao", "aox", "po", "npo", "dc", "iv", "im", "sc", "sq", "qd", "bid",
       "tid", "qid", "hs", "am", "pm", "us", "od", "os", "ou", "ac", "pc", "pr", "sl", "er", "ed", "or", "ot", "pt", "st",
       "cc", "md", "rn", "np", "pa", "uk", "eu", "qhs", "prn", "qod", "sob", "oob", "ama", "doa", "loc", "rom", "gi",
       "gu", "uti", "ms", "dr", "mr", "ok", "tv", "nka", "nkda", "aaa", "aa", "ad", "as", "au", "vs", "wnl", "ivp",
-      "ng", "og", "bp", "hr", "rr", "lt", "rt", "ii", "iii", "vi");
+      "ng", "og", "bp", "hr", "rr", "lt", "rt", "ii", "iii", "vi",
+      // abbreviations a note writes after "Pt" with periods (an adversarial review of set 10's rules: "Pt D.N.R. per
+      // POLST", "Pt H.O.H.", "Pt N.W.B. left leg", "Pt U.T.D. on vaccines", "Pt D.M. type 2", "Pt C.P. free", "Pt A.D.L.
+      // independent", "Pt R.A. sats 95%", "Pt C.O. chest pain", "Pt N.V.D.", "Pt A.A.O. times three", "Pt T.W.B.")
+      "dnr", "dni", "dnar", "hoh", "nwb", "twb", "pwb", "fwb", "wb", "utd", "dm", "cp", "si", "hi", "adl", "ra", "co",
+      "nvd", "nv", "aao", "cad", "chf", "htn", "cva", "tia", "dvt", "pe", "uri", "ams", "ha", "bm", "hx", "sx", "dx",
+      "tx", "rx", "ua", "ct", "xr", "mri", "cbc", "ekg", "ecg", "eeg", "lp", "to", "vo", "icu", "nh", "snf", "ltc",
+      "alf", "gcs", "abg", "cxr", "ivf", "tpn", "peg", "picc", "ob", "ptsd", "sud", "mdd", "doe", "nad", "rrr", "cta",
+      "ntnd", "lmp", "srom", "lof", "dos", "dob", "doi", "etoh", "nas", "bs", "fs", "ue", "le", "rle", "lle", "rue",
+      "lue", "hob", "ssi", "pca", "mrsa", "vre", "esbl", "cdi", "tb", "hiv", "hcv", "hbv", "std", "sti");
   /**
    * A name after a cue that says what a person is called ("goes by Dot", "known to everyone as Buddy", "legal name
    * Jaxon Pruitt-Vance", "prefers to be called Jax", "nicknamed Sissy"; held-out set 10): one to three capitalized
@@ -1144,6 +1166,19 @@ final class Detectors {
    * everyone as Buddy, is"); a
    * word after it makes a way or a service of it ("goes by Lyft to dialysis", "goes by Route 9 daily").
    */
+  /**
+   * Words after a nickname's cue that are a state, an answer, a way of travel or a condition, not a name ("Nickname:
+   * None", "legal name: Unknown", "goes by Paratransit", "went by Ambulance", "a.k.a. Mono", "Known to staff as
+   * Pleasant"; an adversarial review of set 10's rules).
+   */
+  static final Set<String> NOT_A_NICKNAME = Set.of("none", "unknown", "unk", "same", "pending", "unavailable", "declined",
+      "refused", "deferred", "na", "n/a", "nil", "not", "no", "yes", "pleasant", "difficult", "stubborn", "sleepy",
+      "confused", "quiet", "friendly", "agitated", "anxious", "mono", "shingles", "zoster", "flu", "strep", "measles",
+      "mumps", "rubella", "chickenpox", "ambulance", "paratransit", "medicaid", "medicare", "lyft", "uber", "taxi", "cab",
+      "bus", "metro", "transit", "wheelchair", "walker", "car", "van", "foot", "bike", "bicycle", "scooter", "train");
+  /** "AKA" after a side or "s/p": an above-knee amputation ("s/p L AKA Stump healing"), not "also known as". */
+  private static final Pattern AMPUTATION_BEFORE = Pattern.compile("(?i:\\b(?:l|r|lt|rt|left|right|bilateral|bilat|b/l"
+      + "|s/p|status[ \\t]post|and|bka|hx))[ \\t]++$");
   private static final Pattern NICKNAME_END = Pattern.compile("[\"”'’]?[ \\t]*+(?:[,.;:()!?—–]|\\r?\\n|$)");
   /** A way of travel after "goes by" ("goes by Medicaid cab", "goes by OATS van"): how the patient gets about. */
   private static final Pattern TRANSPORT_AFTER = Pattern.compile("[ \\t]++(?i:cab|cabs|taxi|van|vans|bus|buses|transport"
@@ -1218,7 +1253,7 @@ final class Detectors {
         int start = text.indexOf(word, at);
         String w = word.toLowerCase(Locale.ROOT);
         if (GENERIC.contains(w) || NOT_A_NAME.contains(w) || NOT_A_PLACE.contains(w) || DRUG_BRANDS.contains(w)
-            || NOT_A_ROLES_NAME.contains(w)
+            || NOT_A_ROLES_NAME.contains(w) || NOT_A_NICKNAME.contains(w)
             || FAMILY_HISTORY_WORDS.contains(w) || Gazetteer.EPONYM_WORDS.contains(w) || DictionaryNames.eponym(word)
             || CLINICAL_SHAPE.matcher(w).matches() || DRUG_SHAPE.matcher(w).matches()
             || word.length() > 1 && word.equals(word.toUpperCase(Locale.ROOT))) {
@@ -1226,6 +1261,13 @@ final class Detectors {
         }
         end = start + word.length();
         at = end;
+      }
+      // a name's word before a word that is none ("aka Pink Eye", "known as Lou Gehrig disease"): a condition's name
+      boolean whole = end == m.end("v");
+      String cue = text.substring(m.start(), m.start("v")).strip();
+      if (!whole || cue.startsWith("AKA") && AMPUTATION_BEFORE.matcher(text.substring(Math.max(0, m.start() - 20),
+          m.start())).find()) {
+        continue;
       }
       if (end == m.start("v") || NOT_AN_EPONYMS_AFTER.matcher(text).region(end, text.length()).lookingAt()
           || TRANSPORT_AFTER.matcher(text).region(end, text.length()).lookingAt()

@@ -88,8 +88,8 @@ class DetectorsSetTenRulesTest {
 
   @Test
   void lookAlikesBesideTheNewRulesAreKeptByTheWholeDeidentifier() {
-    // the last one changes through the age rule ("the nonagenarian cohort" is made the category: over-redaction at worst)
-    assertThat(DetectorsTest.changed(KEPT.subList(0, KEPT.size() - 1), HeldOutSetsTest::pipelineOutput)).isEmpty();
+    // "the nonagenarian cohort" too, since the adversarial review (DetectorsSetTenAttackTest) left research prose alone
+    assertThat(DetectorsTest.changed(KEPT, HeldOutSetsTest::pipelineOutput)).isEmpty();
   }
 
   /** The shapes each rule was written for, with how the detectors should mark them. */
