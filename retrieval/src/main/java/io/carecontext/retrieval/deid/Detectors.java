@@ -1132,7 +1132,7 @@ final class Detectors {
    */
   private static final Pattern INITIALS_BEFORE_CREDENTIAL = Pattern.compile("(?m)^[ \\t]*+(?:[-—–~]{1,2}[ \\t]*+|/s/[ \\t]*+)?"
       + "(?<v>(?:\\p{Lu}\\.){2,3}+),?[ \\t]++(?:" + CREDENTIAL + ")(?![\\p{L}\\p{N}-])"
-      // the signature's line ends there, or with its date and time: "C.T., PA reviewed the scan", "U.A., RN collected
+      // the signature's line ends there, or with its date and time: "X.R., MD read as negative", "U.A., RN collected
       // at 0800", "V.O., MD signed" are a study, a specimen and a verbal order before the one who acted on them
       + "(?=[ \\t]*+(?:[,;][ \\t]*+)?[\\d/:.\\- \\t]*+$)");
   /** Two or three letters a note writes with periods that are no one's initials (see {@link #PT_THEN_INITIALS}). */
@@ -1168,7 +1168,7 @@ final class Detectors {
    */
   /**
    * Words after a nickname's cue that are a state, an answer, a way of travel or a condition, not a name ("Nickname:
-   * None", "legal name: Unknown", "goes by Paratransit", "went by Ambulance", "a.k.a. Mono", "Known to staff as
+   * None", "legal name: Unknown", "goes by Paratransit", "went by Ambulance", "also known as Shingles", "Known to staff as
    * Pleasant"; an adversarial review of set 10's rules).
    */
   static final Set<String> NOT_A_NICKNAME = Set.of("none", "unknown", "unk", "same", "pending", "unavailable", "declined",
