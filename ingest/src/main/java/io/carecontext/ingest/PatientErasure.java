@@ -22,8 +22,8 @@ import java.util.Map;
  * resource alone; a chart misfiled into the wrong patient, a test patient merged away or a patient withdrawn from
  * AI use needs the rest gone too: the resources of its compartment (the Patient, and every resource whose patient
  * it is, deleted ones included) and all their versions (and every version that named the patient, of a resource
- * filed elsewhere since), their chunks with their research embeddings, the embedding cache's entries of those
- * chunks' texts that no other chunk uses, the patient's consent rows, care links, break-glass windows, research
+ * filed elsewhere since), their chunks with their research embeddings, the embedding cache's entries that no chunk
+ * uses any longer (those chunks' texts and the patient's earlier versions' texts among them), the patient's consent rows, care links, break-glass windows, research
  * subject code and identifier keys, and the queue rows of those resources. The audit trail stays whole: its rows
  * are the accounting a patient and a privacy officer are owed (HIPAA keeps them six years), and the erasure appends
  * its own, in the same transaction, through {@code recorder}.
@@ -123,7 +123,10 @@ public final class PatientErasure {
     String compartment = "(resource_type, resource_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))";
     // the queue first: a worker that claimed a row of these resources holds it until it commits its chunks
     counts.put("queuedWork", update(c, "DELETE FROM outbox WHERE " + compartment, types, ids));
-    // the research forgetting lock shared before the first chunk lock, as every chunk deletion takes it
+    // the research forgetting lock shared before the first chunk lock, as every chunk deletion takes it. The cache
+    // loses every entry no chunk uses once these are gone: the texts of the patient's chunks and of its earlier
+    // versions' (a chunk replaced on an update leaves its entry, and nothing else removes one), which the cache
+    // cannot tell from another patient's superseded texts; those go too, a cache miss at worst.
     try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock_shared(" + ResearchForgetLock.KEY
         + ")")) {
       ps.setString(1, tenant.value());
@@ -135,9 +138,8 @@ public final class PatientErasure {
             (SELECT * FROM unnest(?::text[], ?::text[]))
           RETURNING chunk_id, model, text_hash, research_embedding IS NOT NULL AS researched),
         cached AS (
-          DELETE FROM embedding_cache e USING (SELECT DISTINCT model, text_hash FROM gone) g
-          WHERE e.model = g.model AND e.text_hash = g.text_hash
-            AND NOT EXISTS (SELECT 1 FROM chunks k WHERE k.model = e.model AND k.text_hash = e.text_hash
+          DELETE FROM embedding_cache e
+          WHERE NOT EXISTS (SELECT 1 FROM chunks k WHERE k.model = e.model AND k.text_hash = e.text_hash
                               AND k.chunk_id NOT IN (SELECT chunk_id FROM gone))
           RETURNING 1)
         SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM gone WHERE researched), (SELECT count(*) FROM cached)
