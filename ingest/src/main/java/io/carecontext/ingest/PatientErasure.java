@@ -30,9 +30,10 @@ import java.util.Map;
  *
  * <p>Against the embedding worker: the queue rows go first, so a worker that claimed one of them (and holds it
  * until it commits the chunks it made) is waited for, and its chunks go after, as a FHIR delete's do. The
- * tenant's writes lock ({@link ResourceWriter#lock}) is taken alone, so a Bundle or an {@code $import} batch under
- * way is waited for and the next waits for the erasure. A resource of the patient stored after the erasure
- * commits (the EHR sending it again) is stored anew, as any new resource.
+ * tenant's writes lock ({@link ResourceWriter#lock}) is taken alone, so every FHIR write under way (a single PUT
+ * or DELETE, a batch entry, a Bundle, an {@code $import} batch: each holds it shared from its first write) is
+ * waited for and removed with the rest, and the next waits for the erasure. A resource of the patient stored after
+ * the erasure commits (the EHR sending it again) is stored anew, as any new resource.
  *
  * <p>Erasing a patient the tenant holds nothing of erases nothing and answers zero counts: the call is idempotent,
  * and a caller that lost the answer may send it again.
@@ -101,7 +102,7 @@ public final class PatientErasure {
   private Map<String, Long> erase(Connection c, TenantId tenant, String patient) throws SQLException {
     Map<String, Long> counts = new LinkedHashMap<>();
     KINDS.forEach(k -> counts.put(k, 0L));
-    // every other write of the tenant holds this key shared (a Bundle, an $import batch): waited for, and kept out
+    // every write of the tenant holds this key shared from its first write: waited for, and kept out
     try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
       ps.setLong(1, ResourceWriter.tenantWritesKey(keys.cipher(tenant)));
       ps.executeQuery().close();

@@ -79,6 +79,7 @@ final class ResourceWriter {
     String type = resource.fhirType();
     String id = resource.getIdElement().getIdPart();
     resource.setId(id);
+    shareTenantWrites();
     Current current = current(type, id);
     if (expectedVersion != null && (current == null || current.deleted
         || (expectedVersion != 0 && current.version != expectedVersion))) {
@@ -156,6 +157,7 @@ final class ResourceWriter {
    * ignored, and a delete made from an old version went through.)
    */
   Optional<WriteOutcome> delete(String type, String id, Long expectedVersion) throws SQLException {
+    shareTenantWrites();
     Current current = current(type, id);
     if (expectedVersion != null && (current == null || current.deleted
         || (expectedVersion != 0 && current.version != expectedVersion))) {
@@ -289,16 +291,34 @@ final class ResourceWriter {
     }
     // every other write holds the tenant's key shared, before its own keys, so that it waits for such a
     // one (taken again by a transaction that holds it, the shared lock is granted at once)
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock_shared(?)")) {
-      ps.setLong(1, tenantWritesKey());
-      ps.executeQuery().close();
-    }
+    shareTenantWrites();
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS u(k)")) {
       ps.setArray(1, c.createArrayOf("bigint", sorted));
       ps.executeQuery().close();
     }
   }
+
+  /**
+   * The tenant's writes lock, shared, once a transaction, before the first row it locks: every write holds it (a
+   * single PUT or DELETE, a batch entry, a Bundle of POSTs alone too, which lock no key of their own), so that a
+   * patient's erasure, which takes it alone ({@link PatientErasure}), waits for the writes under way and the next
+   * wait for it. A single update of one of the patient's resources committed after the erasure had removed its
+   * versions, and its new version (the body whole) and queue row were left behind.
+   */
+  private void shareTenantWrites() throws SQLException {
+    if (holdsTenantWrites || sharesTenantWrites) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock_shared(?)")) {
+      ps.setLong(1, tenantWritesKey());
+      ps.executeQuery().close();
+    }
+    sharesTenantWrites = true;
+  }
+
+  /** Whether this transaction holds the tenant's writes lock shared ({@link #shareTenantWrites}). */
+  private boolean sharesTenantWrites;
 
   /**
    * The most keys a transaction locks one by one: an {@code $import} batch's resources

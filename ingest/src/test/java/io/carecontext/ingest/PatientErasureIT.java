@@ -234,6 +234,154 @@ class PatientErasureIT {
   }
 
   /**
+   * The embedding cache keeps the embedding of every text a chunk ever had (nothing else removes an entry): the
+   * texts of the patient's earlier versions, whose chunks were replaced, go with the erasure too, and another
+   * patient's current texts stay.
+   */
+  @Test
+  void anErasureLeavesNoEmbeddingOfThePatientsEarlierVersions() throws SQLException {
+    TenantId t = platform.tenant("superseded");
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    FhirWriter feed = feed(t);
+    EmbeddingWorker worker = new EmbeddingWorker(platform.tx, platform.keys, x -> IngestIT.COUNTING, () -> List.of(t), 64);
+    try {
+      for (String p : List.of("p-old", "p-other")) {
+        store.put(t, feed, Fhir.parseResource("{\"resourceType\":\"Condition\",\"id\":\"cond-" + p + "\",\"code\":"
+            + "{\"text\":\"Asthma of " + p + "\"},\"subject\":{\"reference\":\"Patient/" + p + "\"}}"));
+      }
+      worker.drain(t);
+      // the patient's Condition corrected: its chunk is replaced, the first text's embedding stays cached
+      store.put(t, feed, Fhir.parseResource("{\"resourceType\":\"Condition\",\"id\":\"cond-p-old\",\"code\":"
+          + "{\"text\":\"Chronic obstructive pulmonary disease\"},\"subject\":{\"reference\":\"Patient/p-old\"}}"));
+      worker.drain(t);
+    } finally {
+      worker.close();
+    }
+    String s = t.schemaName();
+    String unused = "SELECT count(*) FROM " + s + ".embedding_cache e WHERE NOT EXISTS (SELECT 1 FROM " + s
+        + ".chunks k WHERE k.model = e.model AND k.text_hash = e.text_hash)";
+    assertThat(count(unused)).as("the first text's embedding, no chunk's any longer").isPositive();
+    int others = count("SELECT count(DISTINCT text_hash) FROM " + s + ".chunks WHERE patient_id = 'p-other'");
+
+    PatientErasure.Result<String> done = erase(t, key(t, "tenant-admin"), "p-old");
+
+    assertThat(count(unused)).as("no embedding of a text of the erased patient is left").isZero();
+    assertThat(count("SELECT count(*) FROM " + s + ".embedding_cache")).as("the other patient's stay").isEqualTo(others);
+    assertThat(done.counts().get("cachedEmbeddings")).isEqualTo(2L);
+  }
+
+  /**
+   * Layered security (tenant migration 73): with the application's code wrong, each path's role with each
+   * combination of the settings (cc.access, cc.erase, the key presented), the database alone decides. A statement
+   * that deletes or reads a patient's resources, versions, break-glass windows or research subject code succeeds
+   * only where it did before tenant migration 73 (the write path with a live EHR-integration key deletes resources
+   * and versions) or for the erasure itself: the write path, a live tenant-admin key, and the patient named in
+   * cc.erase. Each attempt is rolled back, so every combination meets the whole record.
+   */
+  @Test
+  void everyOtherCombinationOfSettingsIsRefusedByTheDatabaseAlone() throws SQLException {
+    TenantId t = platform.tenant("layered");
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    record(store, t, feed(t), "p-victim");
+    String s = t.schemaName();
+    execute("INSERT INTO " + s + ".break_glass (key_id, patient_id, expires_at) VALUES ('k1', 'p-victim', "
+        + "now() + interval '1 hour')");
+    execute("INSERT INTO " + s + ".research_subjects (patient_id, code) VALUES ('p-victim', 'R000000000000009')");
+    Map<String, PolicySettings> keys = new LinkedHashMap<>();
+    keys.put("no key", PolicySettings.none());
+    for (String role : List.of("tenant-admin", "ehr-integration", "clinician", "researcher", "auditor")) {
+      keys.put(role, key(t, role));
+    }
+    keys.put("another tenant's tenant-admin", key(platform.tenant("layered_other"), "tenant-admin"));
+    Map<String, String> tables = new LinkedHashMap<>();
+    tables.put("resources", "resource_id LIKE '%p-victim'");
+    tables.put("resource_versions", "resource_id LIKE '%p-victim'");
+    tables.put("break_glass", "patient_id = 'p-victim'");
+    tables.put("research_subjects", "patient_id = 'p-victim'");
+    List<String> admitted = new java.util.ArrayList<>();
+    int tried = 0;
+    for (String access : java.util.Arrays.asList(null, "ingest", "read", "research", "identity", "fhir-read", "audit",
+        "subject-exists", "break-glass-settings")) {
+      for (String erase : java.util.Arrays.asList(null, "", "p-victim", "p-someone-else")) {
+        for (Map.Entry<String, PolicySettings> k : keys.entrySet()) {
+          Map<String, String> values = new LinkedHashMap<>(k.getValue().values());
+          if (access != null) {
+            values.put("cc.access", access);
+          }
+          if (erase != null) {
+            values.put("cc.erase", erase);
+          }
+          for (Map.Entry<String, String> table : tables.entrySet()) {
+            for (String verb : List.of("DELETE", "SELECT")) {
+              String sql = (verb.equals("DELETE") ? "DELETE FROM " : "SELECT 1 FROM ") + table.getKey() + " WHERE "
+                  + table.getValue();
+              tried++;
+              long n = rowsRolledBack(t, new PolicySettings(values), sql);
+              if (n > 0) {
+                admitted.add(verb + " " + table.getKey() + " access=" + access + " erase=" + erase + " key=" + k.getKey());
+              }
+            }
+          }
+        }
+      }
+    }
+    assertThat(tried).isEqualTo(9 * 4 * 7 * 4 * 2);
+    List<String> expected = new java.util.ArrayList<>();
+    for (String erase : java.util.Arrays.asList(null, "", "p-victim", "p-someone-else")) {
+      for (String table : List.of("resources", "resource_versions")) {
+        expected.add("DELETE " + table + " access=ingest erase=" + erase + " key=ehr-integration"); // since migration 29
+        expected.add("SELECT " + table + " access=ingest erase=" + erase + " key=ehr-integration"); // the write path reads
+        for (String k : keys.keySet()) {
+          if (!k.equals("ehr-integration")) {
+            expected.add("SELECT " + table + " access=ingest erase=" + erase + " key=" + k); // the worker reads all
+          }
+        }
+      }
+    }
+    for (String erase : java.util.Arrays.asList(null, "", "p-victim", "p-someone-else")) {
+      for (String table : List.of("resources", "resource_versions")) {
+        expected.add("SELECT " + table + " access=fhir-read erase=" + erase + " key=ehr-integration"); // FHIR reads
+      }
+      for (String access : List.of("research", "read")) { // research's subject codes (tenant migration 48)
+        expected.add("SELECT research_subjects access=" + access + " erase=" + erase + " key=researcher");
+      }
+    }
+    for (String table : tables.keySet()) {
+      expected.add("DELETE " + table + " access=ingest erase=p-victim key=tenant-admin"); // the erasure itself
+    }
+    for (String table : List.of("break_glass", "research_subjects")) {
+      expected.add("SELECT " + table + " access=ingest erase=p-victim key=tenant-admin"); // its DELETE's WHERE
+    }
+    assertThat(admitted).containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  /** The rows {@code sql} deletes or reads, rolled back; a statement the database refuses outright counts 0. */
+  static long rowsRolledBack(TenantId t, PolicySettings settings, String sql) {
+    return platform.tx.run(t, settings, c -> {
+      long n;
+      try (Statement st = c.createStatement()) {
+        if (sql.startsWith("SELECT")) {
+          try (ResultSet rs = st.executeQuery(sql)) {
+            n = 0;
+            while (rs.next()) {
+              n++;
+            }
+          }
+        } else {
+          n = st.executeLargeUpdate(sql);
+        }
+      } catch (SQLException e) {
+        if (!"42501".equals(e.getSQLState())) { // insufficient privilege: the role has no such right at all
+          throw e;
+        }
+        n = 0;
+      }
+      c.rollback();
+      return n;
+    });
+  }
+
+  /**
    * An erasure while the embedding worker embeds the patient's queued resources: the erasure waits for the worker's
    * claim on their queue rows and removes the chunks it committed, as a FHIR delete does; none is left behind.
    */
@@ -267,6 +415,51 @@ class PatientErasureIT {
     assertThat(held(t, "p-race")).allSatisfy((table, n) -> assertThat(n).as(table).isZero());
     assertThat(count("SELECT count(*) FROM " + t.schemaName() + ".chunks WHERE patient_id = 'p-calm'"))
         .as("the other patient's chunks were made").isPositive();
+  }
+
+  /**
+   * A single PUT of one of the patient's resources under way when the erasure runs (its transaction has written
+   * the new version and not committed): the erasure waits for it and removes what it wrote, the new version and
+   * its queued work included. A version of a resource erased beside it was left behind, its body whole.
+   */
+  @Test
+  void anUpdateOfThePatientsResourceUnderWayIsWaitedForAndErasedWithIt() throws Exception {
+    TenantId t = platform.tenant("racing_put");
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    FhirWriter feed = feed(t);
+    record(store, t, feed, "p-put");
+    EmbeddingWorker worker = new EmbeddingWorker(platform.tx, platform.keys, x -> IngestIT.COUNTING, () -> List.of(t), 64);
+    try {
+      worker.drain(t);
+    } finally {
+      worker.close();
+    }
+    CountDownLatch written = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    FhirWriter held = new FhirWriter(feed.settings(), (c, tenant, outcomes) -> {
+      written.countDown(); // the version is written, the transaction open
+      try {
+        release.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      var putting = pool.submit(() -> store.put(t, held, Fhir.parseResource("{\"resourceType\":\"Observation\","
+          + "\"id\":\"obs-p-put\",\"status\":\"final\",\"code\":{\"text\":\"HbA1c\"},\"subject\":"
+          + "{\"reference\":\"Patient/p-put\"},\"valueQuantity\":{\"value\":9.9,\"unit\":\"%\"}}")));
+      assertThat(written.await(60, TimeUnit.SECONDS)).as("the PUT has written").isTrue();
+      var erasing = pool.submit(() -> erase(t, key(t, "tenant-admin"), "p-put"));
+      awaitLockWait(erasing);
+      release.countDown();
+      putting.get(60, TimeUnit.SECONDS);
+      erasing.get(60, TimeUnit.SECONDS);
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+    assertThat(held(t, "p-put")).allSatisfy((table, n) -> assertThat(n).as(table).isZero());
   }
 
   /** Waits until a session of the test database waits for a lock (the erasure reached the worker's rows), or it is done. */
