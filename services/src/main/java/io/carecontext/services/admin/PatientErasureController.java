@@ -42,7 +42,8 @@ import java.util.function.UnaryOperator;
  * counts (a retry of an erasure whose answer was lost is not an error), and is recorded alike. Refusals are
  * recorded denied with their reason: {@code role_not_allowed}, {@code other_tenant} and {@code tenant_miscased}
  * as on the other admin paths ({@link AdminAttempts}), {@code platform_operator},
- * {@code patient_id_invalid}, {@code body_malformed} and {@code reason_missing}; nothing is erased.
+ * {@code patient_id_invalid}, {@code body_malformed}, {@code reason_missing}, {@code reason_too_long} and
+ * {@code key_not_admitted} (a key the database no longer admits when the erasure runs); nothing is erased.
  */
 @Controller("/admin/tenants/{tenant}/patients/{patientId}/erase")
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -119,9 +120,11 @@ public class PatientErasureController {
             }
           });
     } catch (PatientErasure.NotAdmittedException e) {
-      // the key was revoked or expired between its check and the transaction: nothing was erased
+      // the key was revoked or expired between its check and the transaction: nothing was erased, and the refusal is
+      // recorded with its reason, as a FHIR write's is (it was answered and recorded nowhere)
+      attempts.recordRefusedChange(caller, id, ACTION, request, "key_not_admitted", List.of(), naming);
       throw ApiException.forbidden("the database did not admit this key for the erasure (revoked or expired since "
-          + "the request began?); nothing was erased");
+          + "the request began?); nothing was erased: use a live tenant-admin key of the tenant");
     }
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("tenant", id.value());

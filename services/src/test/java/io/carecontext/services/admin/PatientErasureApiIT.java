@@ -217,4 +217,33 @@ class PatientErasureApiIT {
     assertThat(count("SELECT count(*) FROM tenant_elsewhere.audit_log WHERE action = 'patient-erase' "
         + "AND reason = 'other_tenant' AND patient_id IS NULL")).isEqualTo(1);
   }
+  /**
+   * A key the service admitted that the database no longer admits for the erasure (revoked or expired between the
+   * check and the transaction; here the tenant's key view made to drop the tenant-admin role, as a superuser can):
+   * nothing is erased, the answer is a 403 {"error","message"}, and the refusal is in the trail with its true
+   * reason, key_not_admitted, as a FHIR write's is. It was answered and recorded nowhere.
+   */
+  @Test
+  void aKeyTheDatabaseNoLongerAdmitsErasesNothingAndIsRecorded() throws SQLException {
+    Map<String, Integer> before = held("p-keep");
+    int rows = erasureRows().size();
+    String view = "tenant_" + T + ".caller_key";
+    String definition = TestPostgres.superuserString(app.database, "SELECT pg_get_viewdef('" + view + "'::regclass)")
+        .strip().replaceAll(";$", "");
+    TestPostgres.superuserExecute(app.database, "CREATE OR REPLACE VIEW " + view + " WITH (security_barrier) AS "
+        + "SELECT * FROM (" + definition + ") k WHERE NOT k.roles && '{tenant-admin}'::text[]");
+    HttpResponse<String> r;
+    try {
+      r = erase(admin, T, "p-keep", "{\"reason\":\"x\"}");
+    } finally {
+      TestPostgres.superuserExecute(app.database, "CREATE OR REPLACE VIEW " + view + " WITH (security_barrier) AS "
+          + definition);
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+    assertThat(r.body()).contains("\"error\"", "\"message\"", "nothing was erased");
+    assertThat(held("p-keep")).isEqualTo(before);
+    assertThat(erasureRows().subList(rows, erasureRows().size())).containsExactly(
+        "denied key_not_admitted p-keep privacy-officer false {\"route\":\"/admin/tenants/erasure/patients/{id}/erase\","
+            + "\"method\":\"POST\"}");
+  }
 }
