@@ -36,13 +36,22 @@ public final class CareContextServer implements AutoCloseable {
   private final PlatformDatabase db;
   private final ApplicationContext context;
   private final String adminKey;
+  private final java.time.Duration shutdownGrace;
 
-  private CareContextServer(EmbeddedPostgres embedded, PlatformDatabase db, ApplicationContext context, String adminKey) {
+  private CareContextServer(EmbeddedPostgres embedded, PlatformDatabase db, ApplicationContext context, String adminKey,
+                            java.time.Duration shutdownGrace) {
     this.embedded = embedded;
     this.db = db;
     this.context = context;
     this.adminKey = adminKey;
+    this.shutdownGrace = shutdownGrace;
   }
+
+  /**
+   * What a stop may take after the grace period: the context's own stop (the audit chains sealed, the worker and
+   * schedulers ended). The database is closed once the context has stopped, or after this at the latest.
+   */
+  static final java.time.Duration STOP_ALLOWANCE = java.time.Duration.ofSeconds(15);
 
   /** Applies migrations (roles, platform and tenant schemas) and stops. */
   public static void migrateOnly(RuntimeSettings settings) {
@@ -177,13 +186,15 @@ public final class CareContextServer implements AutoCloseable {
       settings.metricsToken().ifPresent(t -> props.put(io.carecontext.services.auth.AuthenticationFilter.METRICS_TOKEN, t));
       settings.publicUrl().ifPresent(u -> props.put(io.carecontext.services.fhir.FhirController.PUBLIC_URL, u));
       props.putAll(corsProperties(settings));
+      props.putAll(gracefulShutdownProperties(settings));
       ApplicationContext ctx = Micronaut.build(new String[0])
           .mainClass(CareContextServer.class)
           .banner(false)
           .properties(props)
           .singletons(db)
           .start();
-      return new CareContextServer(embedded, db, ctx, adminKey);
+      return new CareContextServer(embedded, db, ctx, adminKey,
+          java.time.Duration.ofSeconds(settings.shutdownGraceSeconds()));
     } catch (RuntimeException e) {
       if (db != null) {
         db.close();
@@ -193,6 +204,16 @@ public final class CareContextServer implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * A stop (SIGTERM, Ctrl-C) lets the requests in flight finish, for up to CARECONTEXT_SHUTDOWN_GRACE_SECONDS,
+   * before the context stops: the framework's default closed their connections at once, and an {@code $import}
+   * under way ended with no answer at all (curl: "Empty reply from server") though part of it was committed.
+   */
+  static Map<String, Object> gracefulShutdownProperties(RuntimeSettings settings) {
+    return Map.of("micronaut.lifecycle.graceful-shutdown.enabled", settings.shutdownGraceSeconds() > 0,
+        "micronaut.lifecycle.graceful-shutdown.grace-period", settings.shutdownGraceSeconds() + "s");
   }
 
   /** The methods the API's routes take, which a page of an allowed origin may use. */
@@ -392,11 +413,14 @@ public final class CareContextServer implements AutoCloseable {
   public void awaitShutdown() throws InterruptedException {
     // Micronaut's own shutdown hook stops the HTTP server and the context; stopping the context
     // from this hook as well deadlocks the two. This one waits for it, then closes the database.
+    Optional<ch.qos.logback.classic.LoggerContext> logs = takeOverLoggingStop();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // on stderr, not the log: the logger's own shutdown hook may have stopped it already, and a
       // stop that said nothing left the operator unsure it had been heard (a walk of the README found it)
-      System.err.println("CareContext stopping: finishing the requests in flight, then closing the database");
-      long deadline = System.nanoTime() + 15_000_000_000L;
+      System.err.println("CareContext stopping: finishing the requests in flight (up to " + shutdownGrace.toSeconds()
+          + " s, CARECONTEXT_SHUTDOWN_GRACE_SECONDS), then closing the database");
+      // the database stays open while a request the grace period lets finish still runs
+      long deadline = System.nanoTime() + shutdownGrace.plus(STOP_ALLOWANCE).toNanos();
       while (context.isRunning() && System.nanoTime() < deadline) {
         try {
           Thread.sleep(50);
@@ -407,8 +431,28 @@ public final class CareContextServer implements AutoCloseable {
       }
       closeDatabase();
       System.err.println("CareContext stopped");
+      logs.ifPresent(ch.qos.logback.classic.LoggerContext::stop); // writes out the lines still queued
     }, "carecontext-shutdown"));
     Thread.currentThread().join();
+  }
+
+  /**
+   * Logback's shutdown hook stopped the log at once, beside this one: what the stop logged while the requests in
+   * flight finished (their access lines, a request cut at the end of the grace period, the audit chains sealed)
+   * was lost. The hook is removed here, and the log stopped by this process's own hook once the rest has stopped.
+   */
+  private static Optional<ch.qos.logback.classic.LoggerContext> takeOverLoggingStop() {
+    if (!(LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logs)) {
+      return Optional.empty();
+    }
+    if (logs.getObject(ch.qos.logback.core.CoreConstants.SHUTDOWN_HOOK_THREAD) instanceof Thread hook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException stopping) {
+        return Optional.empty(); // the JVM is already stopping: its hook runs as before
+      }
+    }
+    return Optional.of(logs);
   }
 
   @Override

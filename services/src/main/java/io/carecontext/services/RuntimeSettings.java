@@ -35,7 +35,15 @@ public record RuntimeSettings(
     boolean dbAllowPlaintext,
     Optional<String> metricsToken,
     Optional<String> publicUrl,
-    java.util.List<String> corsOrigins) {
+    java.util.List<String> corsOrigins,
+    int shutdownGraceSeconds) {
+
+  /**
+   * How long a stop waits, unless CARECONTEXT_SHUTDOWN_GRACE_SECONDS says otherwise, for the requests in flight
+   * before it cuts them off: within the Helm chart's terminationGracePeriodSeconds (30) with room for what the
+   * stop does after it (sealing the audit chains, closing the database).
+   */
+  public static final int DEFAULT_SHUTDOWN_GRACE_SECONDS = 20;
 
   public static RuntimeSettings fromEnvironment() {
     return from(System.getenv());
@@ -76,7 +84,10 @@ public record RuntimeSettings(
         flag(env, "CARECONTEXT_DB_ALLOW_PLAINTEXT"),
         get(env, "CARECONTEXT_METRICS_TOKEN"),
         publicUrl(env),
-        corsOrigins(env));
+        corsOrigins(env),
+        // the chart's terminationGracePeriodSeconds (30) must cover it and the stop's own work after it
+        (int) number(env, "CARECONTEXT_SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3_600,
+            "a number of seconds from 0 to 3600"));
   }
 
   /**

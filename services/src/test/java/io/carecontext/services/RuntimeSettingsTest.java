@@ -16,6 +16,7 @@ class RuntimeSettingsTest {
     assertThat(s.workerThreads()).isEqualTo(1);
     assertThat(s.dbConnectTimeoutSeconds()).isEqualTo(3);
     assertThat(s.auditSealSeconds()).isEqualTo(60);
+    assertThat(s.shutdownGraceSeconds()).isEqualTo(20);
     assertThat(s.adminKey()).isEmpty();
   }
 
@@ -40,6 +41,9 @@ class RuntimeSettingsTest {
         .hasMessage("CARECONTEXT_DB_CONNECT_TIMEOUT must be a number of seconds from 1 to 60");
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_AUDIT_SEAL_SECONDS", "0")))
         .hasMessage("CARECONTEXT_AUDIT_SEAL_SECONDS must be a number of seconds from 1 to 3600");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_SHUTDOWN_GRACE_SECONDS", "-1")))
+        .hasMessage("CARECONTEXT_SHUTDOWN_GRACE_SECONDS must be a number of seconds from 0 to 3600");
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_SHUTDOWN_GRACE_SECONDS", "0")).shutdownGraceSeconds()).isZero();
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_RATE_LIMIT_SHARES", "0")))
         .hasMessage("CARECONTEXT_RATE_LIMIT_SHARES must be the number of API processes (1 to 1000)");
     assertThat(RuntimeSettings.from(Map.of()).rateLimitShares()).isEqualTo(1);
