@@ -59,7 +59,7 @@ spec:
       {{- end }}
       securityContext:
         {{- include "carecontext.podSecurityContext" $ctx | nindent 8 }}
-      terminationGracePeriodSeconds: 30
+      terminationGracePeriodSeconds: {{ $ctx.Values.terminationGracePeriodSeconds }}
       containers:
         - name: {{ .component }}
           image: {{ include "carecontext.image" $ctx | quote }}

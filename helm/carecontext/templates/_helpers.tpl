@@ -112,6 +112,9 @@ Refuse settings that would weaken the pod hardening.
 {{- if eq (int .Values.securityContext.fsGroup) 0 }}
 {{- fail "securityContext.fsGroup must not be 0: every container process joins the fsGroup, and group root may write what root's group may" }}
 {{- end }}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (add (int .Values.config.shutdownGraceSeconds) 10 | int) }}
+{{- fail "terminationGracePeriodSeconds must be at least config.shutdownGraceSeconds + 10: after the grace period the stop seals the audit chains and closes the database, and Kubernetes kills the pod at terminationGracePeriodSeconds" }}
+{{- end }}
 {{- if and .Values.serverTls.enabled (not .Values.serverTls.existingSecret) }}
 {{- fail "serverTls.enabled needs serverTls.existingSecret (a kubernetes.io/tls Secret)" }}
 {{- end }}
@@ -225,6 +228,8 @@ needs none of them.
 - name: CARECONTEXT_TENANT_SECRETS
   value: {{ join "," . | quote }}
 {{- end }}
+- name: CARECONTEXT_SHUTDOWN_GRACE_SECONDS
+  value: {{ $ctx.Values.config.shutdownGraceSeconds | toString | quote }}
 - name: CARECONTEXT_DB_CONNECT_TIMEOUT
   value: {{ required "database.connectTimeoutSeconds is required" $ctx.Values.database.connectTimeoutSeconds | toString | quote }}
 - name: CARECONTEXT_DB_USER

@@ -43,4 +43,14 @@ class ComposeFileTest {
         "CARECONTEXT_DB_APP_PASSWORD").doesNotContainKey("CARECONTEXT_ADMIN_KEY");
     assertThat(migrate.get("command")).isEqualTo(List.of("migrate"));
   }
+
+  /** Docker kills a container 10 s after SIGTERM by default, inside the service's 20 s grace period for requests. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void theServicesHaveTimeToFinishTheirRequestsWhenStopped() throws Exception {
+    Map<String, Object> services = services();
+    for (String name : List.of("api", "worker")) {
+      assertThat(((Map<String, Object>) services.get(name)).get("stop_grace_period")).as(name).isEqualTo("30s");
+    }
+  }
 }

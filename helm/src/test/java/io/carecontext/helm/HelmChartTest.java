@@ -437,6 +437,30 @@ class HelmChartTest {
         }
       }
     }
+
+    /**
+     * A stop lets the requests in flight finish (config.shutdownGraceSeconds), then seals the audit chains and
+     * closes the database: Kubernetes' terminationGracePeriodSeconds must leave time for both.
+     */
+    @Test
+    void theStopHasTimeToDrainAndCloseBeforeKubernetesKillsThePod() {
+      for (List<Map<String, Object>> docs : List.of(defaults, production)) {
+        for (String component : List.of("api", "worker")) {
+          Map<String, Object> pod = podSpec(one(docs, "Deployment", RELEASE + "-carecontext-" + component));
+          assertThat(pod.get("terminationGracePeriodSeconds")).as(component).isEqualTo(30);
+          assertThat(byName(list(containers(pod).get(0), "env")).get("CARECONTEXT_SHUTDOWN_GRACE_SECONDS").get("value"))
+              .as(component).isEqualTo("20");
+        }
+      }
+      assertThatThrownBy(() -> render(t -> t.set("config.shutdownGraceSeconds", 25)))
+          .hasMessageContaining("terminationGracePeriodSeconds must be at least config.shutdownGraceSeconds + 10");
+      List<Map<String, Object>> longer = render(t -> t.set("config.shutdownGraceSeconds", 50)
+          .set("terminationGracePeriodSeconds", 60));
+      Map<String, Object> api = podSpec(one(longer, "Deployment", RELEASE + "-carecontext-api"));
+      assertThat(api.get("terminationGracePeriodSeconds")).isEqualTo(60);
+      assertThat(byName(list(containers(api).get(0), "env")).get("CARECONTEXT_SHUTDOWN_GRACE_SECONDS").get("value"))
+          .isEqualTo("50");
+    }
   }
 
   // ------------------------------------------------------------ defaults
