@@ -241,9 +241,11 @@ public final class AuditEvents {
         .setWho(server(tenant));
     e.getSource().setSite(tenant.value()).setObserver(server(tenant))
         .addType(new Coding(SOURCE_TYPE, "4", "Application Server"));
-    if (row.get("patient") instanceof String patient) {
-      // A denied request may have named something that is no FHIR id at all (a name, say, in the
-      // path); it is kept as asked, as an identifier, so the event's reference stays valid FHIR.
+    // A row of before the column kept FHIR ids only (AuditEntry.recordable) may hold what a caller typed in a path in
+    // place of one, a name or a birth date: it leaves as the rows since record it, NOT_A_FHIR_ID, as an identifier
+    // (so the event's reference stays valid FHIR); it went out as typed, to a SIEM the export is meant not to give PHI.
+    String patient = AuditEntry.recordable((String) row.get("patient"));
+    if (patient != null) {
       e.addEntity().setWhat(FhirId.isValid(patient) ? new Reference("Patient/" + patient)
               : new Reference().setIdentifier(new Identifier().setValue(patient)).setType("Patient"))
           .setType(new Coding(ENTITY_TYPE, "1", "Person"))
@@ -252,9 +254,9 @@ public final class AuditEvents {
     // A research search names no one patient, yet returned the de-identified chunks of several: each of
     // them is an entity of the event, one a patient (IHE BALP), as the accounting lists the row for each.
     if ("research".equals(action)) {
-      for (String patient : AuditEntry.patientsIn(details)) {
-        if (FhirId.isValid(patient) && !patient.equals(row.get("patient"))) {
-          e.addEntity().setWhat(new Reference("Patient/" + patient))
+      for (String returned : AuditEntry.patientsIn(details)) {
+        if (FhirId.isValid(returned) && !returned.equals(patient)) {
+          e.addEntity().setWhat(new Reference("Patient/" + returned))
               .setType(new Coding(ENTITY_TYPE, "1", "Person"))
               .setRole(new Coding(OBJECT_ROLE, "1", "Patient"));
         }

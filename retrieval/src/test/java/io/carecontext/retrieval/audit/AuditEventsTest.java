@@ -29,12 +29,24 @@ class AuditEventsTest {
   }
 
   @Test
-  void whatIsNoFhirIdIsKeptAsAnIdentifierNotAnInvalidReference() {
-    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row("Zebulon Quixote"));
+  void whatIsNoFhirIdIsAnIdentifierNotAnInvalidReference() {
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row(AuditEntry.NOT_A_FHIR_ID));
     var what = e.getEntityFirstRep().getWhat();
     assertThat(what.hasReference()).isFalse();
     assertThat(what.getType()).isEqualTo("Patient");
-    assertThat(what.getIdentifier().getValue()).isEqualTo("Zebulon Quixote");
+    assertThat(what.getIdentifier().getValue()).isEqualTo(AuditEntry.NOT_A_FHIR_ID);
+  }
+
+  /**
+   * A row of before the patient column kept FHIR ids only may hold what a caller typed in a path in place of one (a
+   * name, a birth date): the export, which leaves the platform for a SIEM, carries it as no text, as rows since do.
+   */
+  @Test
+  void anOldRowsPatientThatIsNoFhirIdLeavesNotAsTyped() {
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row("Zebulon Quixote 1950-02-03"));
+    String line = io.carecontext.fhir.Fhir.context().newJsonParser().encodeResourceToString(e);
+    assertThat(line).doesNotContain("Zebulon").doesNotContain("1950");
+    assertThat(e.getEntityFirstRep().getWhat().getIdentifier().getValue()).isEqualTo(AuditEntry.NOT_A_FHIR_ID);
   }
 
   /** "(unknown)" is what the row holds for a purpose that is no code: as a v3-ActReason coding it made the event invalid. */

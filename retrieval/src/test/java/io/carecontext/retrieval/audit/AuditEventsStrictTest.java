@@ -1,0 +1,111 @@
+package io.carecontext.retrieval.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.StrictErrorHandler;
+import io.carecontext.fhir.Fhir;
+import io.carecontext.migrations.TenantId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every row the trail can hold, as the export writes it, parses with HAPI's strict R4 parser and is one line: an
+ * auditor's importer that refuses an invalid event, or splits the NDJSON by line, gets one event a row.
+ */
+class AuditEventsStrictTest {
+
+  private static final TenantId TENANT = TenantId.of("acme");
+
+  /** A row as AuditLog.row hands it to the export; {@code details} and the odd columns as the test sets them. */
+  private static Map<String, Object> row(String action, String decision, String patient, String principal,
+                                         String details) {
+    Map<String, Object> row = new HashMap<>();
+    row.put("auditId", "0190a1b2-0000-7000-8000-000000000001");
+    row.put("at", "2026-12-02T10:00:00.123456Z");
+    row.put("principal", principal);
+    row.put("keyId", principal == null ? null : "k1");
+    row.put("roles", principal == null ? List.of() : List.of("clinician", "auditor"));
+    row.put("patient", patient);
+    row.put("purposeOfUse", "TREAT");
+    row.put("action", action);
+    row.put("decision", decision);
+    row.put("reason", "allowed".equals(decision) ? "allowed" : "denied".equals(decision) ? "not_permitted" : "failed");
+    row.put("breakGlass", false);
+    row.put("details", details);
+    row.put("shard", 3);
+    row.put("seq", 42L);
+    row.put("hash", "00ff");
+    return row;
+  }
+
+  /** The details each action's rows carry now, and none (a row written before the export read them). */
+  private static List<String> detailsOf(String action) {
+    List<String> out = new ArrayList<>(java.util.Arrays.asList(null, "{}"));
+    switch (action) {
+      case "fhir-read" -> {
+        out.add("{\"resources\":[\"Observation/o-1/_history/3\"]}");
+        out.add("{\"resources\":[\"Patient/p-1/_history/1\"],\"interaction\":\"vread\"}");
+      }
+      case "fhir-write" -> {
+        out.add("{\"created\":1,\"resources\":[\"Observation/o-1/_history/1\"]}");
+        out.add("{\"deleted\":2}");
+        out.add("{\"created\":1,\"updated\":1,\"deleted\":1,\"unchanged\":1}");
+      }
+      case "research" -> out.add("{\"patients\":[\"p-1\",\"p-2\",\"not an id\"]}");
+      case "request", "admin-request" -> {
+        out.add("{\"method\":\"GET\"}");
+        out.add("{\"method\":\"DELETE\"}");
+        out.add("{\"method\":\"TRACE\"}");
+      }
+      default -> { }
+    }
+    return out;
+  }
+
+  @Test
+  void everyActionAndOddRowParsesStrictlyAsOneLine() {
+    IParser writer = Fhir.context().newJsonParser().setDontStripVersionsFromReferencesAtPaths("AuditEvent.entity.what");
+    IParser strict = Fhir.context().newJsonParser().setParserErrorHandler(new StrictErrorHandler());
+    List<String> principals = java.util.Arrays.asList("dr-lee", "Dr Lee Ünal", "system:audit-retention", null, "");
+    List<String> patients = java.util.Arrays.asList("p-1", null, AuditEntry.NOT_A_FHIR_ID);
+    int events = 0;
+    for (String action : AuditEntry.ACTIONS) {
+      for (String decision : List.of("allowed", "denied", "failed")) {
+        for (String details : detailsOf(action)) {
+          for (String principal : principals) {
+            for (String patient : patients) {
+              Map<String, Object> row = row(action, decision, patient, principal, details);
+              String line = writer.encodeResourceToString(AuditEvents.of(TENANT, row));
+              assertThat(line).as(action).doesNotContain("\n").doesNotContain("\r");
+              AuditEvent parsed = strict.parseResource(AuditEvent.class, line);
+              assertThat(parsed.getSubtype()).as(action)
+                  .anyMatch(c -> action.equals(c.getCode()) && "http://carecontext.io/audit-action".equals(c.getSystem()));
+              assertThat(parsed.hasAction()).as(action).isTrue();
+              assertThat(parsed.getAgent()).as(action).hasSize(2);
+              events++;
+            }
+          }
+        }
+      }
+    }
+    assertThat(events).isGreaterThan(AuditEntry.ACTIONS.size() * 3 * 2 * 5 * 3 - 1);
+  }
+
+  /** A row with an unknown purpose, break-glass, and no reason: still a valid event. */
+  @Test
+  void aBreakGlassRowWithAnUnknownPurposeAndNoReasonParsesStrictly() {
+    Map<String, Object> row = row("context", "allowed", "p-1", "dr-lee", AuditEntry.BREAK_GLASS_REVIEW);
+    row.put("purposeOfUse", AuditEntry.UNKNOWN_PURPOSE);
+    row.put("breakGlass", true);
+    row.put("reason", null);
+    IParser strict = Fhir.context().newJsonParser().setParserErrorHandler(new StrictErrorHandler());
+    AuditEvent parsed = strict.parseResource(AuditEvent.class,
+        Fhir.context().newJsonParser().encodeResourceToString(AuditEvents.of(TENANT, row)));
+    assertThat(parsed.getPurposeOfEvent()).hasSize(2);
+  }
+}
