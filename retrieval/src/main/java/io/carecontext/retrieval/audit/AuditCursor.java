@@ -32,8 +32,16 @@ public record AuditCursor(Instant at, UUID auditId, String filters) {
     if (filters != null && !DIGEST.matcher(filters).matches()) {
       throw new IllegalArgumentException("a cursor's filters are a digest of AuditFilter.digest()");
     }
+    // a row's time is within these; a token is no secret (its digest is of filters the caller sends), and one made
+    // up with a time the database cannot hold (before 4713 BC) was a 500 from it, not the 400 of a token not given
+    if (at.isBefore(EARLIEST) || at.isAfter(LATEST)) {
+      throw new IllegalArgumentException("a cursor's time is within the years 1 to 9999");
+    }
     at = at.truncatedTo(ChronoUnit.MICROS); // what the database holds
   }
+
+  private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999Z");
 
   /** Where the listing filtered by {@code filter} stopped. */
   public AuditCursor(Instant at, UUID auditId, AuditFilter filter) {

@@ -24,6 +24,18 @@ class AuditCursorTest {
     assertThat(AuditCursor.parse(old.token())).isEqualTo(old);
   }
 
+  /** A made-up token with the right digest and a time no row can have (the database holds none before 4713 BC). */
+  @Test
+  void aTokenOfATimeNoRowCanHaveIsRefused() {
+    String digest = new AuditFilter(null, null, null, null, null, 10).digest();
+    for (long micros : new long[] {-300_000_000_000_000_000L, Long.MIN_VALUE, Long.MAX_VALUE}) {
+      String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+          ("v2:" + micros + ":0190a1b2-0000-7000-8000-000000000001:" + digest).getBytes());
+      assertThatThrownBy(() -> AuditCursor.parse(token)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("after must be the next token of an earlier listing, as it was given");
+    }
+  }
+
   @Test
   void anythingElseIsRefusedWithoutEchoingIt() {
     for (String bad : new String[] {"", "not-a-token", "djE6eDp5", "djI6MTox", "%%%", "x".repeat(200)}) {

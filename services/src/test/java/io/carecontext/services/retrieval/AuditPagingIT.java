@@ -132,6 +132,30 @@ class AuditPagingIT {
   }
 
   /**
+   * The token is no secret (its digest is of the filters the caller sends): one made up with the right digest and a
+   * time the database cannot hold (before 4713 BC) is a 400 on record like any token not given, not a 500 from the
+   * database's "timestamp out of range".
+   */
+  @Test
+  void aForgedTokenOfATimeOutOfRangeIsA400OnRecord() throws SQLException {
+    String auditor = app.tenantWithKey("pagedforged", "compliance", "[\"auditor\"]", null);
+    String digest = new io.carecontext.retrieval.audit.AuditFilter(null, null, null, null, null, 1, null).digest();
+    for (long micros : List.of(-300_000_000_000_000_000L, Long.MIN_VALUE)) {
+      String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v2:" + micros
+          + ":0190a1b2-0000-7000-8000-000000000001:" + digest).getBytes(StandardCharsets.US_ASCII));
+      HttpResponse<String> r = app.call("GET", "/v1/pagedforged/audit?after=" + token, auditor, null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(r.body()).doesNotContain(token);
+    }
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_pagedforged.audit_log WHERE action = 'audit-read' "
+             + "AND decision = 'denied' AND reason = 'filter_malformed'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(2);
+    }
+  }
+
+  /**
    * A cursor continues only the listing whose filters made it: the same token with another filter (another
    * principal, an action added, a from moved) is a 400 cursor_mismatch, on record with that reason, where it used
    * to continue silently under the new filters; with the same filters (a new limit allowed) paging goes on as before.
