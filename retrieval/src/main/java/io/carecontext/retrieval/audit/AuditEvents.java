@@ -213,7 +213,9 @@ public final class AuditEvents {
     // A purpose sent that is no known code is stored as "(unknown)", which is no v3-ActReason code: as
     // a coding it made the event invalid for a validator or a SIEM importer, so it goes as text.
     List<CodeableConcept> purposes = new java.util.ArrayList<>();
-    if (AuditEntry.UNKNOWN_PURPOSE.equals(row.get("purposeOfUse"))) {
+    // A row of before the column kept known codes only holds the purpose as the caller sent it (free text, a name
+    // say), which the export made a code: any purpose that is no known code leaves as that text.
+    if (row.get("purposeOfUse") != null && !AuditEntry.PURPOSES_OF_USE.contains(row.get("purposeOfUse"))) {
       purposes.add(new CodeableConcept().setText("purpose sent is not an HL7 v3 PurposeOfUse code"));
     } else if (row.get("purposeOfUse") != null) {
       purposes.add(new CodeableConcept(new Coding(ACT_REASON, (String) row.get("purposeOfUse"), null)));

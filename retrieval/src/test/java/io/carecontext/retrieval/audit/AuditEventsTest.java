@@ -49,6 +49,21 @@ class AuditEventsTest {
     assertThat(e.getEntityFirstRep().getWhat().getIdentifier().getValue()).isEqualTo(AuditEntry.NOT_A_FHIR_ID);
   }
 
+  /**
+   * A row of before the purpose column kept known codes only holds the purpose as the caller sent it (a name, a
+   * sentence): the export made it a v3-ActReason code, on the event and on the requesting agent; it leaves as the
+   * text an unknown purpose leaves as.
+   */
+  @Test
+  void anOldRowsPurposeThatIsNoKnownCodeLeavesNotAsSent() {
+    Map<String, Object> row = row("p-123");
+    row.put("purposeOfUse", "treating Zebulon Quixote");
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), row);
+    assertThat(io.carecontext.fhir.Fhir.context().newJsonParser().encodeResourceToString(e)).doesNotContain("Zebulon");
+    assertThat(e.getPurposeOfEventFirstRep().hasCoding()).isFalse();
+    assertThat(e.getPurposeOfEventFirstRep().getText()).contains("not an HL7 v3 PurposeOfUse code");
+  }
+
   /** "(unknown)" is what the row holds for a purpose that is no code: as a v3-ActReason coding it made the event invalid. */
   @Test
   void anUnknownPurposeIsTextNotAnInvalidCode() {
