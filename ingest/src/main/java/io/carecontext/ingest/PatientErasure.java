@@ -23,8 +23,9 @@ import java.util.Map;
  * AI use needs the rest gone too: the resources of its compartment (the Patient, and every resource whose patient
  * it is, deleted ones included) and all their versions (and every version that named the patient, of a resource
  * filed elsewhere since), their chunks with their research embeddings, the embedding cache's entries that no chunk
- * uses any longer (those chunks' texts and the patient's earlier versions' texts among them), the patient's consent rows, care links, break-glass windows, research
- * subject code and identifier keys, and the queue rows of those resources. The audit trail stays whole: its rows
+ * uses any longer (those chunks' texts and the patient's earlier versions' texts among them), the patient's consent
+ * rows, care links, break-glass windows, research subject code and identifier keys, and the queue rows of those
+ * resources. The audit trail stays whole: its rows
  * are the accounting a patient and a privacy officer are owed (HIPAA keeps them six years), and the erasure appends
  * its own, in the same transaction, through {@code recorder}.
  *

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -36,10 +37,10 @@ public final class CareContextServer implements AutoCloseable {
   private final PlatformDatabase db;
   private final ApplicationContext context;
   private final String adminKey;
-  private final java.time.Duration shutdownGrace;
+  private final Duration shutdownGrace;
 
   private CareContextServer(EmbeddedPostgres embedded, PlatformDatabase db, ApplicationContext context, String adminKey,
-                            java.time.Duration shutdownGrace) {
+                            Duration shutdownGrace) {
     this.embedded = embedded;
     this.db = db;
     this.context = context;
@@ -51,7 +52,7 @@ public final class CareContextServer implements AutoCloseable {
    * What a stop may take after the grace period: the context's own stop (the audit chains sealed, the worker and
    * schedulers ended). The database is closed once the context has stopped, or after this at the latest.
    */
-  static final java.time.Duration STOP_ALLOWANCE = java.time.Duration.ofSeconds(15);
+  static final Duration STOP_ALLOWANCE = Duration.ofSeconds(15);
 
   /** Applies migrations (roles, platform and tenant schemas) and stops. */
   public static void migrateOnly(RuntimeSettings settings) {
@@ -194,7 +195,7 @@ public final class CareContextServer implements AutoCloseable {
           .singletons(db)
           .start();
       return new CareContextServer(embedded, db, ctx, adminKey,
-          java.time.Duration.ofSeconds(settings.shutdownGraceSeconds()));
+          Duration.ofSeconds(settings.shutdownGraceSeconds()));
     } catch (RuntimeException e) {
       if (db != null) {
         db.close();

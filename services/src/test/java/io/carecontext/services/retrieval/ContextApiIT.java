@@ -33,24 +33,7 @@ class ContextApiIT {
     clinician = app.tenantWithKey("ward", "dr-a", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     auditor = app.tenantWithKey("ward", "aud", "[\"auditor\"]", null);
     otherTenantClinician = app.tenantWithKey("elsewhere", "dr-b", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
-    String bundle = """
-        {"resourceType":"Bundle","type":"transaction","entry":[
-          {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
-          {"resource":{"resourceType":"Patient","id":"pt-2","gender":"female"},"request":{"method":"PUT","url":"Patient/pt-2"}},
-          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
-             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
-             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
-           "request":{"method":"PUT","url":"Consent/cs-1"}},
-          {"resource":{"resourceType":"Encounter","id":"en-1","status":"finished","class":{"code":"AMB"},
-             "subject":{"reference":"Patient/pt-1"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
-           "request":{"method":"PUT","url":"Encounter/en-1"}},
-          {"resource":{"resourceType":"Encounter","id":"en-2","status":"finished","class":{"code":"AMB"},
-             "subject":{"reference":"Patient/pt-2"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
-           "request":{"method":"PUT","url":"Encounter/en-2"}},
-          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},"onsetDateTime":"2021-03-04",
-             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
-           "request":{"method":"PUT","url":"Condition/cn-1"}}]}""";
-    HttpResponse<String> r = app.call("POST", "/fhir/ward", ehr, bundle, "application/fhir+json");
+    HttpResponse<String> r = app.call("POST", "/fhir/ward", ehr, TestServer.WARD_BUNDLE, "application/fhir+json");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     app.bean(EmbeddingWorker.class).drain(TenantId.of("ward"));
     app.researchOn("ward");
