@@ -161,8 +161,13 @@ public final class PatientErasure {
     counts.put("careLinks", update(c, "DELETE FROM care_links WHERE patient_id = ? OR (source_type, source_id) IN "
         + "(SELECT * FROM unnest(?::text[], ?::text[]))", patient, types, ids));
     counts.put("identifierKeys", update(c, "DELETE FROM resource_identifiers WHERE " + compartment, types, ids));
-    counts.put("breakGlassWindows", update(c, "DELETE FROM break_glass WHERE patient_id = ?", patient));
-    counts.put("researchSubjects", update(c, "DELETE FROM research_subjects WHERE patient_id = ?", patient));
+    // the write path has no right on windows or codes: one function removes the erased patient's (tenant migration 74)
+    try (PreparedStatement ps = c.prepareStatement("SELECT windows, codes FROM erase_patient_windows_and_code()");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      counts.put("breakGlassWindows", rs.getLong(1));
+      counts.put("researchSubjects", rs.getLong(2));
+    }
     counts.put("resourceVersions", update(c, "DELETE FROM resource_versions WHERE patient_id = ? OR " + compartment,
         patient, types, ids));
     long resources = update(c, "DELETE FROM resources WHERE " + compartment, types, ids);

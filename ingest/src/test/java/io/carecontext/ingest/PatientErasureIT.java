@@ -221,14 +221,19 @@ class PatientErasureIT {
     Map<String, Integer> other = held(t, "p-other");
     int removed = platform.tx.run(t, new PolicySettings(values), c -> {
       int n = 0;
-      for (String table : List.of("resource_versions", "resources", "break_glass", "research_subjects")) {
+      for (String table : List.of("resource_versions", "resources")) {
         try (Statement st = c.createStatement()) {
-          n += st.executeUpdate("DELETE FROM " + table + " WHERE " + (table.startsWith("resource")
-              ? "resource_id LIKE '%p-other'" : "patient_id = 'p-other'"));
+          n += st.executeUpdate("DELETE FROM " + table + " WHERE resource_id LIKE '%p-other'");
         }
       }
       return n;
     });
+    // windows and codes go only through the function, which takes its patient from cc.erase alone
+    for (String table : List.of("break_glass", "research_subjects")) {
+      assertThatThrownBy(() -> platform.tx.run(t, new PolicySettings(values),
+          c -> c.createStatement().executeUpdate("DELETE FROM " + table + " WHERE patient_id = 'p-other'")))
+          .rootCause().hasMessageContaining("permission denied");
+    }
     assertThat(removed).isZero();
     assertThat(held(t, "p-other")).isEqualTo(other);
   }
@@ -271,12 +276,14 @@ class PatientErasureIT {
   }
 
   /**
-   * Layered security (tenant migration 73): with the application's code wrong, each path's role with each
+   * Layered security (tenant migrations 73 and 74): with the application's code wrong, each path's role with each
    * combination of the settings (cc.access, cc.erase, the key presented), the database alone decides. A statement
    * that deletes or reads a patient's resources, versions, break-glass windows or research subject code succeeds
    * only where it did before tenant migration 73 (the write path with a live EHR-integration key deletes resources
    * and versions) or for the erasure itself: the write path, a live tenant-admin key, and the patient named in
-   * cc.erase. Each attempt is rolled back, so every combination meets the whole record.
+   * cc.erase; windows and codes only through {@code erase_patient_windows_and_code()} (tenant migration 74: no
+   * statement of the write path reads or removes them). Each attempt is rolled back, so every combination meets
+   * the whole record.
    */
   @Test
   void everyOtherCombinationOfSettingsIsRefusedByTheDatabaseAlone() throws SQLException {
@@ -322,10 +329,15 @@ class PatientErasureIT {
               }
             }
           }
+          // the one way the write path removes windows and codes (tenant migration 74): what it removed, rolled back
+          tried++;
+          if (rowsRolledBack(t, new PolicySettings(values), ERASE_WINDOWS_AND_CODE) > 0) {
+            admitted.add("ERASE windows and code access=" + access + " erase=" + erase + " key=" + k.getKey());
+          }
         }
       }
     }
-    assertThat(tried).isEqualTo(9 * 4 * 7 * 4 * 2);
+    assertThat(tried).isEqualTo(9 * 4 * 7 * (4 * 2 + 1));
     List<String> expected = new java.util.ArrayList<>();
     for (String erase : java.util.Arrays.asList(null, "", "p-victim", "p-someone-else")) {
       for (String table : List.of("resources", "resource_versions")) {
@@ -346,21 +358,28 @@ class PatientErasureIT {
         expected.add("SELECT research_subjects access=" + access + " erase=" + erase + " key=researcher");
       }
     }
-    for (String table : tables.keySet()) {
+    for (String table : List.of("resources", "resource_versions")) {
       expected.add("DELETE " + table + " access=ingest erase=p-victim key=tenant-admin"); // the erasure itself
     }
-    for (String table : List.of("break_glass", "research_subjects")) {
-      expected.add("SELECT " + table + " access=ingest erase=p-victim key=tenant-admin"); // its DELETE's WHERE
-    }
+    // windows and codes: no statement of the write path reads or removes them, only the function, for the erasure
+    expected.add("ERASE windows and code access=ingest erase=p-victim key=tenant-admin");
     assertThat(admitted).containsExactlyInAnyOrderElementsOf(expected);
   }
+
+  /** The erasure's function, as a statement whose one row's one column {@link #rowsRolledBack} counts. */
+  static final String ERASE_WINDOWS_AND_CODE = "SELECT windows + codes FROM erase_patient_windows_and_code()";
 
   /** The rows {@code sql} deletes or reads, rolled back; a statement the database refuses outright counts 0. */
   static long rowsRolledBack(TenantId t, PolicySettings settings, String sql) {
     return platform.tx.run(t, settings, c -> {
       long n;
       try (Statement st = c.createStatement()) {
-        if (sql.startsWith("SELECT")) {
+        if (sql.equals(ERASE_WINDOWS_AND_CODE)) {
+          try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            n = rs.getLong(1);
+          }
+        } else if (sql.startsWith("SELECT")) {
           try (ResultSet rs = st.executeQuery(sql)) {
             n = 0;
             while (rs.next()) {

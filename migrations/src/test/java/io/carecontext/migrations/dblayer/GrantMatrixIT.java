@@ -69,6 +69,7 @@ class GrantMatrixIT {
    */
   static final Map<String, String> DEFINER_FUNCTIONS = Map.ofEntries(
       Map.entry("{schema}.shorten_break_glass_windows()", "tenant"),
+      Map.entry("{schema}.erase_patient_windows_and_code()", "tenant"),
       Map.entry("{schema}.subject_exists_whatever_its_labels()", "reader"),
       Map.entry("{schema}.chunks_of_another_model_exist('m'::text, 3)", "research"),
       Map.entry("{schema}.research_embeddings_pending()", "research"),
