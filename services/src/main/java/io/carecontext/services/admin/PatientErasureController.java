@@ -6,8 +6,11 @@ import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
+import io.carecontext.services.auth.AuthenticationFilter;
 import io.carecontext.services.auth.Caller;
+import io.carecontext.services.http.ApiErrorProcessor;
 import io.carecontext.services.http.ApiException;
+import io.carecontext.services.http.UnexpectedErrorHandler;
 import io.carecontext.services.platform.TenantRepository;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
@@ -119,6 +122,12 @@ public class PatientErasureController {
               throw new AuditLog.AuditUnavailableException(e);
             }
           });
+    } catch (AuditLog.AuditUnavailableException e) {
+      // the row could not be written, so the erasure rolled back with it (fail closed): nothing was erased, and the
+      // caller retries, as a context query or a FHIR write that could not be audited answers (it was a bare 500)
+      UnexpectedErrorHandler.logNotAudited(request.getAttribute(AuthenticationFilter.REQUEST_ID).orElse("-"), e);
+      throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", "the erasure could not be recorded in "
+          + "the audit trail, so nothing was erased: retry later", Long.parseLong(ApiErrorProcessor.RETRY_AFTER_SECONDS));
     } catch (PatientErasure.NotAdmittedException e) {
       // the key was revoked or expired between its check and the transaction: nothing was erased, and the refusal is
       // recorded with its reason, as a FHIR write's is (it was answered and recorded nowhere)

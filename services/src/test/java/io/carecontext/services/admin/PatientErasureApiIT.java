@@ -246,4 +246,32 @@ class PatientErasureApiIT {
         "denied key_not_admitted p-keep privacy-officer false {\"route\":\"/admin/tenants/erasure/patients/{id}/erase\","
             + "\"method\":\"POST\"}");
   }
+
+  /**
+   * The erasure's own row cannot be written (here a trigger the owner adds refuses it): the erasure rolls back with
+   * it, so nothing is erased, and the caller hears a 503 to retry, as a context query that could not be audited does.
+   * It was a bare 500.
+   */
+  @Test
+  void anErasureWhoseRowCannotBeWrittenErasesNothingAndAsksForARetry() throws SQLException {
+    Map<String, Integer> before = held("p-keep");
+    int rows = erasureRows().size();
+    String s = "tenant_" + T;
+    TestPostgres.superuserExecute(app.database, "CREATE FUNCTION " + s + ".refuse_erase() RETURNS trigger "
+        + "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$; CREATE TRIGGER refuse_erase BEFORE INSERT ON "
+        + s + ".audit_log FOR EACH ROW WHEN (NEW.action = 'patient-erase' AND NEW.decision = 'allowed') "
+        + "EXECUTE FUNCTION " + s + ".refuse_erase()");
+    HttpResponse<String> r;
+    try {
+      r = erase(admin, T, "p-keep", "{\"reason\":\"misfiled chart\"}");
+    } finally {
+      TestPostgres.superuserExecute(app.database, "DROP TRIGGER refuse_erase ON " + s + ".audit_log; DROP FUNCTION "
+          + s + ".refuse_erase()");
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+    assertThat(r.headers().firstValue("retry-after")).contains("5");
+    assertThat(r.body()).contains("\"error\":\"unavailable\"", "nothing was erased").doesNotContain("misfiled");
+    assertThat(held("p-keep")).isEqualTo(before);
+    assertThat(erasureRows()).hasSize(rows);
+  }
 }
