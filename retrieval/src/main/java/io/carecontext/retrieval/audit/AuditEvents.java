@@ -2,9 +2,15 @@ package io.carecontext.retrieval.audit;
 
 import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.TenantId;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventAction;
 import org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome;
@@ -28,8 +34,8 @@ public final class AuditEvents {
 
   private AuditEvents() {}
 
-  private static final java.util.regex.Pattern COUNT =
-      java.util.regex.Pattern.compile("\"(created|updated|deleted|unchanged)\":(\\d+)");
+  private static final Pattern COUNT =
+      Pattern.compile("\"(created|updated|deleted|unchanged)\":(\\d+)");
 
   /**
    * A write's AuditEvent action from its row's counts: C when it only created, D when it only
@@ -37,11 +43,7 @@ public final class AuditEvents {
    * write, which changed nothing).
    */
   static AuditEventAction writeAction(String details) {
-    Map<String, Integer> counts = new java.util.HashMap<>();
-    java.util.regex.Matcher m = COUNT.matcher(details == null ? "" : details);
-    while (m.find()) {
-      counts.put(m.group(1), Integer.parseInt(m.group(2)));
-    }
+    Map<String, Integer> counts = counts(details);
     int created = counts.getOrDefault("created", 0);
     int updated = counts.getOrDefault("updated", 0);
     int deleted = counts.getOrDefault("deleted", 0);
@@ -52,10 +54,20 @@ public final class AuditEvents {
     return deleted > 0 && created == 0 && updated == 0 && unchanged == 0 ? AuditEventAction.D : AuditEventAction.U;
   }
 
+  /** A write row's counts by kind (created, updated, deleted, unchanged), as its details name them. */
+  private static Map<String, Integer> counts(String details) {
+    Map<String, Integer> counts = new HashMap<>();
+    Matcher m = COUNT.matcher(details == null ? "" : details);
+    while (m.find()) {
+      counts.put(m.group(1), Integer.parseInt(m.group(2)));
+    }
+    return counts;
+  }
+
   private static final String DCM = "http://dicom.nema.org/resources/ontology/DCM";
   private static final String AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type";
   private static final String RESTFUL_INTERACTION = "http://hl7.org/fhir/restful-interaction";
-  private static final java.util.regex.Pattern METHOD = java.util.regex.Pattern.compile("\"method\":\"([A-Z]+)\"");
+  private static final Pattern METHOD = Pattern.compile("\"method\":\"([A-Z]+)\"");
 
   /**
    * The FHIR restful interaction of an admin action that is a RESTful operation (a coding without a
@@ -71,7 +83,7 @@ public final class AuditEvents {
     } else if (AuditEntry.INGEST_PARKED_RETRY.equals(action)) {
       code = "update";
     } else if ("admin-request".equals(action) || "request".equals(action)) {
-      java.util.regex.Matcher m = METHOD.matcher(details == null ? "" : details);
+      Matcher m = METHOD.matcher(details == null ? "" : details);
       code = !m.find() ? null : switch (m.group(1)) {
         case "GET", "HEAD" -> "read";
         case "POST" -> "create";
@@ -105,11 +117,7 @@ public final class AuditEvents {
   /** A write's restful interaction from its row's counts, or null when it mixed kinds (a Bundle, an import). */
   static String writeInteraction(String details) {
     AuditEventAction a = writeAction(details);
-    Map<String, Integer> counts = new java.util.HashMap<>();
-    java.util.regex.Matcher m = COUNT.matcher(details == null ? "" : details);
-    while (m.find()) {
-      counts.put(m.group(1), Integer.parseInt(m.group(2)));
-    }
+    Map<String, Integer> counts = counts(details);
     if (a == AuditEventAction.C) {
       return "create";
     }
@@ -134,7 +142,7 @@ public final class AuditEvents {
    * chat or research query is the caller's words about a patient (PHI, held encrypted in the trail and answered only
    * by {@code GET /audit?includeBodies=true}, itself audited per patient); an export carries no bodies.
    */
-  private static final java.util.Set<String> SEARCHES = java.util.Set.of("context", "chat", "chat-dry-run", "research",
+  private static final Set<String> SEARCHES = Set.of("context", "chat", "chat-dry-run", "research",
       "audit-read", AuditEntry.KEY_LIST, AuditEntry.INGEST_PARKED_READ);
 
   /** What a search's query entity says in place of the text it does not carry. */
@@ -203,7 +211,7 @@ public final class AuditEvents {
         : "audit-read".equals(action) || "audit-export".equals(action) ? AuditEventAction.R
         : windowChange || settings ? AuditEventAction.U
         : rest != null ? restAction(rest.getCode()) : AuditEventAction.E);
-    e.setRecorded(Date.from(java.time.Instant.parse((String) row.get("at"))));
+    e.setRecorded(Date.from(Instant.parse((String) row.get("at"))));
     // 0 success, 4 refused (minor failure: the request was denied), 8 failed (serious: it broke off, an
     // upstream model or the database failed). A failure was exported as a refusal.
     Object decision = row.get("decision");
@@ -212,7 +220,7 @@ public final class AuditEvents {
     e.setOutcomeDesc((String) row.get("reason"));
     // A purpose sent that is no known code is stored as "(unknown)", which is no v3-ActReason code: as
     // a coding it made the event invalid for a validator or a SIEM importer, so it goes as text.
-    List<CodeableConcept> purposes = new java.util.ArrayList<>();
+    List<CodeableConcept> purposes = new ArrayList<>();
     // A row of before the column kept known codes only holds the purpose as the caller sent it (free text, a name
     // say), which the export made a code: any purpose that is no known code leaves as that text.
     if (row.get("purposeOfUse") != null && !AuditEntry.PURPOSES_OF_USE.contains(row.get("purposeOfUse"))) {
@@ -248,19 +256,15 @@ public final class AuditEvents {
     // (so the event's reference stays valid FHIR); it went out as typed, to a SIEM the export is meant not to give PHI.
     String patient = AuditEntry.recordable((String) row.get("patient"));
     if (patient != null) {
-      e.addEntity().setWhat(FhirId.isValid(patient) ? new Reference("Patient/" + patient)
-              : new Reference().setIdentifier(new Identifier().setValue(patient)).setType("Patient"))
-          .setType(new Coding(ENTITY_TYPE, "1", "Person"))
-          .setRole(new Coding(OBJECT_ROLE, "1", "Patient"));
+      patientEntity(e, FhirId.isValid(patient) ? new Reference("Patient/" + patient)
+          : new Reference().setIdentifier(new Identifier().setValue(patient)).setType("Patient"));
     }
     // A research search names no one patient, yet returned the de-identified chunks of several: each of
     // them is an entity of the event, one a patient (IHE BALP), as the accounting lists the row for each.
     if ("research".equals(action)) {
       for (String returned : AuditEntry.patientsIn(details)) {
         if (FhirId.isValid(returned) && !returned.equals(patient)) {
-          e.addEntity().setWhat(new Reference("Patient/" + returned))
-              .setType(new Coding(ENTITY_TYPE, "1", "Person"))
-              .setRole(new Coding(OBJECT_ROLE, "1", "Patient"));
+          patientEntity(e, new Reference("Patient/" + returned));
         }
       }
     }
@@ -288,9 +292,15 @@ public final class AuditEvents {
     return e;
   }
 
+  /** A patient the event concerns, as IHE BALP names one: an entity of type Person, role Patient. */
+  private static void patientEntity(AuditEvent e, Reference patient) {
+    e.addEntity().setWhat(patient).setType(new Coding(ENTITY_TYPE, "1", "Person"))
+        .setRole(new Coding(OBJECT_ROLE, "1", "Patient"));
+  }
+
   /** A versioned reference as the platform writes one: Type/id/_history/version. */
-  private static final java.util.regex.Pattern VERSIONED =
-      java.util.regex.Pattern.compile("[A-Z][A-Za-z]{0,63}/[A-Za-z0-9\\-.]{1,64}/_history/[A-Za-z0-9\\-.]{1,64}");
+  private static final Pattern VERSIONED =
+      Pattern.compile("[A-Z][A-Za-z]{0,63}/[A-Za-z0-9\\-.]{1,64}/_history/[A-Za-z0-9\\-.]{1,64}");
 
   /** The server, as the agent that answered and as the source's observer. */
   private static Reference server(TenantId tenant) {
