@@ -7,6 +7,7 @@ import io.carecontext.fhir.Fhir;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.testing.PatientRows;
 import io.carecontext.migrations.testing.TestPlatform;
 import io.carecontext.migrations.testing.TestPostgres;
 import java.sql.Connection;
@@ -84,23 +85,7 @@ class PatientErasureIT {
 
   /** What each table of the tenant holds of the patient, counted as the owner. */
   static Map<String, Integer> held(TenantId t, String p) throws SQLException {
-    String s = t.schemaName();
-    String own = "(resource_type, resource_id) IN (SELECT resource_type, resource_id FROM " + s
-        + ".resources WHERE patient_id = '" + p + "')";
-    Map<String, Integer> held = new LinkedHashMap<>();
-    held.put("resources", count("SELECT count(*) FROM " + s + ".resources WHERE patient_id = '" + p + "'"));
-    held.put("resource_versions", count("SELECT count(*) FROM " + s + ".resource_versions WHERE patient_id = '" + p
-        + "' OR " + own + " OR resource_id LIKE '%" + p + "'"));
-    held.put("resource_identifiers", count("SELECT count(*) FROM " + s + ".resource_identifiers WHERE resource_id LIKE '%"
-        + p + "'"));
-    held.put("chunks", count("SELECT count(*) FROM " + s + ".chunks WHERE patient_id = '" + p + "' OR resource_id LIKE '%"
-        + p + "'"));
-    held.put("outbox", count("SELECT count(*) FROM " + s + ".outbox WHERE resource_id LIKE '%" + p + "'"));
-    held.put("consents", count("SELECT count(*) FROM " + s + ".consents WHERE patient_id = '" + p + "'"));
-    held.put("care_links", count("SELECT count(*) FROM " + s + ".care_links WHERE patient_id = '" + p + "'"));
-    held.put("break_glass", count("SELECT count(*) FROM " + s + ".break_glass WHERE patient_id = '" + p + "'"));
-    held.put("research_subjects", count("SELECT count(*) FROM " + s + ".research_subjects WHERE patient_id = '" + p + "'"));
-    return held;
+    return PatientRows.held(platform.config, t.schemaName(), p);
   }
 
   static int count(String sql) throws SQLException {
