@@ -100,6 +100,14 @@ class PatientErasureIT {
     TestPostgres.superuserExecute(platform.config, sql);
   }
 
+  /** The tenant's queued resources embedded (chunks made) by a worker of its own, then stopped. */
+  static void embed(TenantId t) {
+    try (EmbeddingWorker worker = new EmbeddingWorker(platform.tx, platform.keys, x -> IngestIT.COUNTING,
+        () -> List.of(t), 64)) {
+      worker.drain(t);
+    }
+  }
+
   static PatientErasure.Result<String> erase(TenantId t, PolicySettings key, String p) {
     return erasure.erase(t, key, p, (c, tenant, counts) -> "recorded " + counts.get("resources"));
   }
@@ -111,12 +119,7 @@ class PatientErasureIT {
     FhirWriter feed = feed(t);
     record(store, t, feed, "p-gone");
     record(store, t, feed, "p-kept");
-    EmbeddingWorker worker = new EmbeddingWorker(platform.tx, platform.keys, x -> IngestIT.COUNTING, () -> List.of(t), 64);
-    try {
-      worker.drain(t);
-    } finally {
-      worker.close();
-    }
+    embed(t);
     String s = t.schemaName();
     // what the read and research paths leave: a break-glass window, a research subject code, a research embedding
     for (String p : List.of("p-gone", "p-kept")) {
@@ -432,12 +435,7 @@ class PatientErasureIT {
     FhirStore store = new FhirStore(platform.tx, platform.keys);
     FhirWriter feed = feed(t);
     record(store, t, feed, "p-put");
-    EmbeddingWorker worker = new EmbeddingWorker(platform.tx, platform.keys, x -> IngestIT.COUNTING, () -> List.of(t), 64);
-    try {
-      worker.drain(t);
-    } finally {
-      worker.close();
-    }
+    embed(t);
     CountDownLatch written = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     FhirWriter held = new FhirWriter(feed.settings(), (c, tenant, outcomes) -> {
