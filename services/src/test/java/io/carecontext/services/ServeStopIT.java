@@ -7,6 +7,7 @@ import io.carecontext.migrations.testing.TestDirectories;
 import io.carecontext.migrations.testing.TestPostgres;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -55,15 +56,20 @@ class ServeStopIT {
     }
   }
 
+  /** The head of a chunked {@code $import} to {@code tenant}, whose lines the test then sends as it goes. */
+  private void startImport(OutputStream out, String tenant, String feed) throws IOException {
+    out.write(("POST /fhir/" + tenant + "/$import HTTP/1.1\r\nHost: 127.0.0.1:" + serve.port + "\r\n"
+        + "Authorization: Bearer " + feed + "\r\nContent-Type: application/fhir+ndjson\r\n"
+        + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+  }
+
   @Test
   void anImportInFlightWhenSigtermComesGetsItsFullAnswerAndTheProcessExitsAsDocumented() throws Exception {
     serve = Served.start(Map.of());
     String feed = feedKey(serve, "stopping");
     try (Socket socket = new Socket("127.0.0.1", serve.port)) {
       OutputStream out = socket.getOutputStream();
-      out.write(("POST /fhir/stopping/$import HTTP/1.1\r\nHost: 127.0.0.1:" + serve.port + "\r\n"
-          + "Authorization: Bearer " + feed + "\r\nContent-Type: application/fhir+ndjson\r\n"
-          + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      startImport(out, "stopping", feed);
       chunk(out, patients(0, 250)); // a batch of 200 is committed; the importer then waits for more lines
       awaitResources(serve, "stopping", 200);
 
@@ -87,9 +93,7 @@ class ServeStopIT {
     String feed = feedKey(serve, "cut");
     try (Socket socket = new Socket("127.0.0.1", serve.port)) {
       OutputStream out = socket.getOutputStream();
-      out.write(("POST /fhir/cut/$import HTTP/1.1\r\nHost: 127.0.0.1:" + serve.port + "\r\n"
-          + "Authorization: Bearer " + feed + "\r\nContent-Type: application/fhir+ndjson\r\n"
-          + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      startImport(out, "cut", feed);
       chunk(out, patients(1000, 1001)); // the rest never comes
       out.flush();
       serve.process.toHandle().destroy();
