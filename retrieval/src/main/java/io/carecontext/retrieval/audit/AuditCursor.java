@@ -1,10 +1,14 @@
 package io.carecontext.retrieval.audit;
 
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 /**
  * Where a listing of the trail stopped: the time and id of its last row, in the listing's order
@@ -23,7 +27,7 @@ public record AuditCursor(Instant at, UUID auditId, String filters) {
 
   private static final String UNBOUND = "v1";
   private static final String VERSION = "v2";
-  private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{22}");
+  private static final Pattern DIGEST = Pattern.compile("[A-Za-z0-9_-]{22}");
 
   public AuditCursor {
     if (at == null || auditId == null) {
@@ -46,6 +50,19 @@ public record AuditCursor(Instant at, UUID auditId, String filters) {
   /** Where the listing filtered by {@code filter} stopped. */
   public AuditCursor(Instant at, UUID auditId, AuditFilter filter) {
     this(at, auditId, filter.digest());
+  }
+
+  /**
+   * Where a listing with {@code filter} that returned {@code entries} (rows as {@link AuditLog#list} gives them)
+   * stopped, for its next page: the cursor of its last row, bound to the filter, or null when there is none.
+   */
+  public static AuditCursor after(List<Map<String, Object>> entries, AuditFilter filter) {
+    if (entries.isEmpty()) {
+      return null;
+    }
+    Map<String, Object> last = entries.get(entries.size() - 1);
+    return new AuditCursor(Instant.parse((String) last.get("at")), UUID.fromString((String) last.get("auditId")),
+        filter);
   }
 
   /** Whether this cursor was made by a listing with {@code filter}'s filters (its limit and cursor aside). */
@@ -79,7 +96,7 @@ public record AuditCursor(Instant at, UUID auditId, String filters) {
       }
       return new AuditCursor(Instant.EPOCH.plus(Long.parseLong(parts[1]), ChronoUnit.MICROS), id,
           bound ? parts[3] : null);
-    } catch (IllegalArgumentException | ArithmeticException | java.time.DateTimeException e) {
+    } catch (IllegalArgumentException | ArithmeticException | DateTimeException e) {
       throw new IllegalArgumentException(bad); // NumberFormatException included; the token is not echoed
     }
   }

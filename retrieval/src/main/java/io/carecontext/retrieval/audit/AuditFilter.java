@@ -1,6 +1,9 @@
 package io.carecontext.retrieval.audit;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
 
 /**
  * Which audit entries to list; {@code action} as the rows name it ({@code fhir-write}, {@code context} …);
@@ -68,8 +71,8 @@ public record AuditFilter(String patient, String principal, String action, Insta
       String s = v == null ? null : v.toString();
       text.append(s == null ? "|-" : "|" + s.length() + ":" + s);
     }
-    byte[] hash = AuditPayload.sha256(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(hash, 16));
+    byte[] hash = AuditPayload.sha256(text.toString().getBytes(StandardCharsets.UTF_8));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(hash, 16));
   }
 
   /** Whether a patient is filtered on, not which. */

@@ -17,6 +17,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -160,7 +162,7 @@ public final class AuditLog {
     // One start for all: the first row takes a free head, and the later ones find that head first,
     // which this transaction already holds, so a write holds one head, not one a row.
     int start = startAvoiding(-1);
-    List<UUID> ids = new java.util.ArrayList<>(entries.size());
+    List<UUID> ids = new ArrayList<>(entries.size());
     for (AuditEntry e : entries) {
       ids.add(write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, AuditRow.COLUMNS.size(), start));
     }
@@ -473,19 +475,6 @@ public final class AuditLog {
         + AuditPayload.hex(head)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  /**
-   * Where a listing with {@code filter} that returned {@code entries} stopped, for its next page: the cursor of its
-   * last row, bound to the filter, or null when there is none.
-   */
-  public static AuditCursor cursorAfter(List<Map<String, Object>> entries, AuditFilter filter) {
-    if (entries.isEmpty()) {
-      return null;
-    }
-    Map<String, Object> last = entries.get(entries.size() - 1);
-    return new AuditCursor(Instant.parse((String) last.get("at")), UUID.fromString((String) last.get("auditId")),
-        filter);
-  }
-
   /** Entries matching the filter, newest first (rows of one time by audit id); bodies decrypted only when asked (and that read is audited by the caller). */
   public List<Map<String, Object>> list(TenantId tenant, Requester auditor, AuditFilter f, boolean includeBodies) {
     return tx.run(tenant, readSettings(auditor), c -> {
@@ -524,7 +513,7 @@ public final class AuditLog {
       if (f.after() != null) {
         // strictly after the cursor in the listing's order (at descending, then audit_id ascending): the
         // rest of its microsecond, then the older ones; the first bound lets the (at) index start there
-        java.time.OffsetDateTime at = java.time.OffsetDateTime.ofInstant(f.after().at(), java.time.ZoneOffset.UTC);
+        OffsetDateTime at = OffsetDateTime.ofInstant(f.after().at(), ZoneOffset.UTC);
         sql.append(" AND at <= ? AND (at < ? OR audit_id > ?)");
         args.add(at);
         args.add(at);

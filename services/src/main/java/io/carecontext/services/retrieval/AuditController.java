@@ -156,7 +156,7 @@ public class AuditController {
     }
     // A full page may have more after it: next continues strictly after its last row, with the same filters
     // (?after=<next>), and only with them (the token is bound to their digest). Paging by to (exclusive) lost the rows of one microsecond a page cut between.
-    AuditCursor next = entries.size() == filter.limit() ? AuditLog.cursorAfter(entries, filter) : null;
+    AuditCursor next = entries.size() == filter.limit() ? AuditCursor.after(entries, filter) : null;
     entries.forEach(this::detailsAsObject);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("entries", entries);
