@@ -8,6 +8,7 @@ import io.carecontext.fhir.IfMatch;
 import io.carecontext.fhir.OperationOutcomes;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -419,7 +420,7 @@ final class BundleProcessor {
     r.getResponse().setStatus(status);
     r.setUserData(FhirStore.RESULT, new FhirStore.EntryResult(o, null, null));
     if (o.status() != WriteOutcome.Status.DELETED) {
-      java.util.Date lastUpdated = o.lastUpdated() == null ? null : java.util.Date.from(o.lastUpdated());
+      Date lastUpdated = o.lastUpdated() == null ? null : Date.from(o.lastUpdated());
       r.getResponse().setLocation(o.location()).setEtag("W/\"" + o.version() + "\"").setLastModified(lastUpdated);
       if (written != null) {
         written.setId(o.id());

@@ -11,7 +11,7 @@ import io.carecontext.services.auth.Caller;
 import io.carecontext.services.http.ApiErrorProcessor;
 import io.carecontext.services.http.ApiException;
 import io.carecontext.services.http.UnexpectedErrorHandler;
-import io.carecontext.services.platform.TenantRepository;
+import io.carecontext.services.tenancy.TenantDirectory;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpStatus;
@@ -59,11 +59,11 @@ public class PatientErasureController {
   private final PatientErasure erasure;
   private final AuditLog audit;
   private final AdminAttempts attempts;
-  private final TenantRepository tenants;
+  private final TenantDirectory tenants;
   private final JsonMapper json;
 
   public PatientErasureController(PatientErasure erasure, AuditLog audit, AdminAttempts attempts,
-                                  TenantRepository tenants, JsonMapper json) {
+                                  TenantDirectory tenants, JsonMapper json) {
     this.erasure = erasure;
     this.audit = audit;
     this.attempts = attempts;
@@ -79,7 +79,7 @@ public class PatientErasureController {
                                    @Nullable @Body byte[] raw) {
     UnaryOperator<AuditEntry> naming = row -> row.withPatient(patientId);
     if (caller.platformAdmin()) {
-      if (TenantId.isValid(tenant) && tenants.findById(tenant).filter(r -> "active".equals(r.status())).isPresent()) {
+      if (TenantId.isValid(tenant) && tenants.active(TenantId.of(tenant)).isPresent()) {
         attempts.recordRefusedChange(caller, TenantId.of(tenant), ACTION, request, "platform_operator", List.of(),
             naming);
       }

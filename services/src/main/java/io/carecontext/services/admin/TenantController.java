@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /** Tenants: the platform operator creates and deletes them; tenant admins read and patch their own. */
@@ -96,7 +97,7 @@ public class TenantController {
     if (asked != null && asked.containsKey("embedding")) {
       usableEmbeddingProvider(settings.get("embedding")); // refused here, as on PATCH, rather than failing every query later
     }
-    var existing = tenants.findById(id.value()).filter(r -> "active".equals(r.status()));
+    var existing = activeRecord(id);
     if (existing.isPresent() && !existing.get().name().equals(name)) {
       throw ApiException.conflict("tenant_exists", "tenant '" + id + "' already exists with another name; "
           + "rename it with PATCH /admin/tenants/" + id + " {\"name\": …}, or choose another id");
@@ -187,7 +188,7 @@ public class TenantController {
   private ApiException refusedChange(Caller caller, TenantId id, HttpRequest<?> request, String reason,
                                      @Nullable byte[] raw, ApiException refusal) {
     if (refusal.status() == HttpStatus.BAD_REQUEST
-        && tenants.findById(id.value()).filter(r -> "active".equals(r.status())).isPresent()) {
+        && activeRecord(id).isPresent()) {
       attempts.recordRefusedChange(caller, id, "tenant-settings", request, reason, asked(raw));
     }
     return refusal;
@@ -382,8 +383,12 @@ public class TenantController {
   }
 
   private TenantRecord active(TenantId id) {
-    return tenants.findById(id.value()).filter(r -> "active".equals(r.status()))
-        .orElseThrow(ApiException::tenantNotFound);
+    return activeRecord(id).orElseThrow(ApiException::tenantNotFound);
+  }
+
+  /** The tenant's row while it is active (not offboarded). */
+  private Optional<TenantRecord> activeRecord(TenantId id) {
+    return tenants.findById(id.value()).filter(r -> "active".equals(r.status()));
   }
 
   private AdminDtos.TenantView view(TenantRecord r, @Nullable Long millis) {
