@@ -40,19 +40,8 @@ class DatabaseOutageIT {
     feed = app.tenantWithKey("clinic", "feed", "[\"ehr-integration\"]", null);
     clinician = app.tenantWithKey("clinic", "dr-a", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     auditor = app.tenantWithKey("clinic", "aud", "[\"auditor\"]", null);
-    HttpResponse<String> r = app.call("POST", "/fhir/clinic", feed, """
-        {"resourceType":"Bundle","type":"transaction","entry":[
-          {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
-          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
-             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
-             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
-           "request":{"method":"PUT","url":"Consent/cs-1"}},
-          {"resource":{"resourceType":"Encounter","id":"en-1","status":"finished","class":{"code":"AMB"},
-             "subject":{"reference":"Patient/pt-1"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
-           "request":{"method":"PUT","url":"Encounter/en-1"}},
-          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
-             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
-           "request":{"method":"PUT","url":"Condition/cn-1"}}]}""", "application/fhir+json");
+    HttpResponse<String> r = app.call("POST", "/fhir/clinic", feed, TestServer.CONSENTED_PATIENT_BUNDLE,
+        "application/fhir+json");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     app.bean(EmbeddingWorker.class).drain(TenantId.of("clinic"));
   }

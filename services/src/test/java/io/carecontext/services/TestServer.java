@@ -39,6 +39,24 @@ public final class TestServer implements AutoCloseable {
              "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
            "request":{"method":"PUT","url":"Condition/cn-1"}}]}""";
 
+  /**
+   * One patient, pt-1, with an active permit for AI use, an encounter of practitioner pr-9 and a diabetes, as a
+   * transaction: the smallest record a clinician key of pr-9 gets context from.
+   */
+  public static final String CONSENTED_PATIENT_BUNDLE = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
+          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
+           "request":{"method":"PUT","url":"Consent/cs-1"}},
+          {"resource":{"resourceType":"Encounter","id":"en-1","status":"finished","class":{"code":"AMB"},
+             "subject":{"reference":"Patient/pt-1"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
+           "request":{"method":"PUT","url":"Encounter/en-1"}},
+          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
+             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
+           "request":{"method":"PUT","url":"Condition/cn-1"}}]}""";
+
   public final CareContextServer server;
   public final DatabaseConfig database;
   /** The home the service runs with (its KEK is {@code kek.key} there). */

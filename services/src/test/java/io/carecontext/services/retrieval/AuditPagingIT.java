@@ -123,12 +123,7 @@ class AuditPagingIT {
       assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
       assertThat(r.body()).doesNotContain("djE6eDp5").doesNotContain("not-a-token");
     }
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_pagedbad.audit_log WHERE action = 'audit-read' "
-             + "AND decision = 'denied' AND reason = 'filter_malformed'")) {
-      rs.next();
-      assertThat(rs.getInt(1)).isEqualTo(3);
-    }
+    assertThat(refusedListings("pagedbad", "filter_malformed")).isEqualTo(3);
   }
 
   /**
@@ -147,12 +142,7 @@ class AuditPagingIT {
       assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
       assertThat(r.body()).doesNotContain(token);
     }
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_pagedforged.audit_log WHERE action = 'audit-read' "
-             + "AND decision = 'denied' AND reason = 'filter_malformed'")) {
-      rs.next();
-      assertThat(rs.getInt(1)).isEqualTo(2);
-    }
+    assertThat(refusedListings("pagedforged", "filter_malformed")).isEqualTo(2);
   }
 
   /**
@@ -195,11 +185,13 @@ class AuditPagingIT {
       }
     }
     assertThat(seen).isEqualTo(expected);
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery("SELECT count(*) FROM tenant_pagedbound.audit_log WHERE action = 'audit-read' "
-             + "AND decision = 'denied' AND reason = 'cursor_mismatch' AND principal = 'compliance'")) {
-      rs.next();
-      assertThat(rs.getInt(1)).isEqualTo(4);
-    }
+    assertThat(refusedListings("pagedbound", "cursor_mismatch")).isEqualTo(4);
+  }
+
+  /** The auditor's refused listings of the tenant's trail with {@code reason}, as the trail holds them. */
+  static int refusedListings(String tenant, String reason) throws SQLException {
+    return Integer.parseInt(TestPostgres.superuserString(app.database, "SELECT count(*) FROM tenant_" + tenant
+        + ".audit_log WHERE action = 'audit-read' AND decision = 'denied' AND reason = '" + reason
+        + "' AND principal = 'compliance'"));
   }
 }
