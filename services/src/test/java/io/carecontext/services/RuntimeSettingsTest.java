@@ -17,6 +17,7 @@ class RuntimeSettingsTest {
     assertThat(s.dbConnectTimeoutSeconds()).isEqualTo(3);
     assertThat(s.auditSealSeconds()).isEqualTo(60);
     assertThat(s.shutdownGraceSeconds()).isEqualTo(20);
+    assertThat(s.shutdownDelaySeconds()).isZero(); // a local Ctrl-C stops at once
     assertThat(s.adminKey()).isEmpty();
   }
 
@@ -44,6 +45,10 @@ class RuntimeSettingsTest {
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_SHUTDOWN_GRACE_SECONDS", "-1")))
         .hasMessage("CARECONTEXT_SHUTDOWN_GRACE_SECONDS must be a number of seconds from 0 to 3600");
     assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_SHUTDOWN_GRACE_SECONDS", "0")).shutdownGraceSeconds()).isZero();
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_SHUTDOWN_DELAY_SECONDS", "301")))
+        .hasMessage("CARECONTEXT_SHUTDOWN_DELAY_SECONDS must be a number of seconds from 0 to 300");
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_SHUTDOWN_DELAY_SECONDS", "5")).shutdownDelaySeconds())
+        .isEqualTo(5);
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_RATE_LIMIT_SHARES", "0")))
         .hasMessage("CARECONTEXT_RATE_LIMIT_SHARES must be the number of API processes (1 to 1000)");
     assertThat(RuntimeSettings.from(Map.of()).rateLimitShares()).isEqualTo(1);

@@ -105,6 +105,79 @@ class ServeStopIT {
     assertThat(serve.process.exitValue()).as(serve.output()).isEqualTo(143);
   }
 
+  /**
+   * A Kubernetes Service drops a terminating pod from its endpoints asynchronously: for a second or more after
+   * SIGTERM the ingress still sends it new requests. With CARECONTEXT_SHUTDOWN_DELAY_SECONDS the stop first turns
+   * readiness DOWN while the listener still accepts and answers new connections; only then are connections
+   * refused, and the process still ends as documented. The delay (10 s) is the product's own wait, long against
+   * the few requests made inside it; each assertion waits for its exact condition.
+   */
+  @Test
+  void readinessGoesDownWhileNewConnectionsAreStillAnsweredAndOnlyThenAreTheyRefused() throws Exception {
+    serve = Served.start(Map.of("CARECONTEXT_SHUTDOWN_DELAY_SECONDS", "10", "CARECONTEXT_SHUTDOWN_GRACE_SECONDS", "5"));
+    assertThat(fresh(serve, "/health/readiness", null).statusCode()).isEqualTo(200);
+    feedKey(serve, "draining");
+
+    long sigterm = System.nanoTime();
+    serve.process.toHandle().destroy(); // SIGTERM
+    serve.awaitOutput(line -> line.startsWith("CareContext draining"));
+    // each on a new connection, as a load balancer's probe and a newly routed request would come
+    HttpResponse<String> readiness = fresh(serve, "/health/readiness", null);
+    long down = System.nanoTime();
+    HttpResponse<String> routed = fresh(serve, "/admin/tenants/draining/ingest", ADMIN_KEY);
+    HttpResponse<String> liveness = fresh(serve, "/health/liveness", null);
+    assertThat(serve.output()).as("the drain was still on when they were answered").doesNotContain("CareContext stopping");
+    assertThat(readiness.statusCode()).isEqualTo(503);
+    assertThat(readiness.body()).contains("DOWN");
+    assertThat(routed.statusCode()).as(routed.body()).isEqualTo(200);
+    assertThat(liveness.statusCode()).as("the process is leaving, not wedged: no restart").isEqualTo(200);
+
+    serve.awaitOutput(line -> line.startsWith("CareContext stopping"));
+    long stopping = System.nanoTime();
+    awaitRefused(serve);
+    long refused = System.nanoTime();
+    assertThat(serve.process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    long exited = System.nanoTime();
+    assertThat(serve.process.exitValue()).as(serve.output()).isEqualTo(143);
+    assertThat(serve.output()).contains("CareContext stopped");
+    // measured, not asserted (speed belongs to benchmarks): the figures the README's drain section quotes
+    System.out.printf("drain timings after SIGTERM: readiness 503 at %d ms, listener closing at %d ms, first refused "
+        + "connection at %d ms, exit at %d ms%n", millis(sigterm, down), millis(sigterm, stopping),
+        millis(sigterm, refused), millis(sigterm, exited));
+  }
+
+  private static long millis(long from, long to) {
+    return TimeUnit.NANOSECONDS.toMillis(to - from);
+  }
+
+  /** A request on a connection of its own (the test's shared client would reuse one opened before the stop). */
+  private static HttpResponse<String> fresh(Served s, String path, String key) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port + path)).GET();
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    try {
+      return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError("GET " + path + " on a new connection failed", e);
+    }
+  }
+
+  /** Waits until a new connection is refused (the listener closed, or the process gone). */
+  private static void awaitRefused(Served s) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3); // a bound against a hang, not a timing
+    while (System.nanoTime() < deadline) {
+      try (Socket probe = new Socket("127.0.0.1", s.port)) {
+        Thread.sleep(20);
+      } catch (java.net.ConnectException refused) {
+        return;
+      } catch (IOException other) {
+        Thread.sleep(20);
+      }
+    }
+    throw new AssertionError("the listener never closed:\n" + s.output());
+  }
+
   /** A tenant and an ehr-integration key made through its tenant admin. */
   private static String feedKey(Served s, String tenant) {
     assertThat(s.call("POST", "/admin/tenants", ADMIN_KEY, "{\"id\":\"" + tenant + "\"}").statusCode()).isEqualTo(201);
