@@ -1,5 +1,6 @@
 package io.carecontext.services.cli;
 
+import io.carecontext.services.ops.EmbedProgress;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -163,42 +164,32 @@ final class IngestCommand implements Callable<Integer> {
   }
 
   /**
-   * The worker's progress over the last {@link #WINDOW_NANOS} of a wait: resources a second and the time left.
-   * Averaged since the wait began, a worker stopped (SIGTERM) or never started (serve with
-   * CARECONTEXT_WORKER_THREADS=0 and no worker process) showed a rate falling slowly from its last value and an
-   * ETA that stayed small, and a queue whose every row waited out a failure's backoff showed "ETA 0s" for minutes.
+   * The progress text of a wait from its successive status reads, by the arithmetic the status endpoint's own
+   * rate uses ({@link EmbedProgress}). The wait's own work is the fall of the queue: a file's resources are all
+   * stored before the wait begins.
    */
   static final class EmbedRate {
-    private final java.util.ArrayList<long[]> samples = new java.util.ArrayList<>();
+    private final EmbedProgress window = new EmbedProgress();
 
     /** The progress text after the status read at {@code nanos}: {@code depth} queued, {@code retrying} of them failed. */
     String add(long nanos, long depth, long retrying) {
-      samples.add(new long[] {nanos, depth});
-      while (samples.size() > 2 && nanos - samples.get(1)[0] >= WINDOW_NANOS) {
-        samples.remove(0); // the oldest sample kept is the newest one at least a window old
+      EmbedProgress.Estimate e = window.add(nanos, -depth, depth, retrying);
+      if (e.stalled()) {
+        return "the queue did not go down in " + WINDOW_NANOS / 1_000_000_000L + " s: check that an embedding "
+            + "worker runs (serve with CARECONTEXT_WORKER_THREADS above 0, or a worker process) and its log";
       }
-      long[] first = samples.get(0);
-      double secs = (nanos - first[0]) / 1e9;
-      if (secs < 0.5) {
+      if (e.perSecond().isEmpty()) {
         return "";
       }
-      long done = first[1] - depth;
-      if (done <= 0) {
-        return nanos - first[0] >= WINDOW_NANOS && depth > retrying
-            ? "the queue did not go down in " + WINDOW_NANOS / 1_000_000_000L + " s: check that an embedding "
-              + "worker runs (serve with CARECONTEXT_WORKER_THREADS above 0, or a worker process) and its log"
-            : "";
-      }
-      double rate = done / secs;
-      return depth <= retrying
-          // every row left waits out a failure's backoff: no rate tells when they are done
+      double rate = e.perSecond().getAsDouble();
+      return e.etaSeconds().isEmpty()
           ? String.format(java.util.Locale.ROOT, "%.0f resources/s", rate)
-          : String.format(java.util.Locale.ROOT, "%.0f resources/s  ETA %.0fs", rate, depth / rate);
+          : String.format(java.util.Locale.ROOT, "%.0f resources/s  ETA %ds", rate, e.etaSeconds().getAsLong());
     }
   }
 
   /** The span over which {@link EmbedRate} measures the worker's rate. */
-  static final long WINDOW_NANOS = 30_000_000_000L;
+  static final long WINDOW_NANOS = EmbedProgress.WINDOW_NANOS;
 
   static String megabytes(long bytes) {
     return String.format(java.util.Locale.ROOT, "%.1f MB", bytes / 1e6);

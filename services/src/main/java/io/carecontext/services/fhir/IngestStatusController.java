@@ -9,6 +9,7 @@ import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.admin.AdminAttempts;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.http.ApiException;
+import io.carecontext.services.ops.EmbedProgress;
 import io.carecontext.services.tenancy.ResearchIndexBuilds;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
@@ -117,7 +118,30 @@ public class IngestStatusController {
       return out;
     });
     status.put("researchIndex", researchIndexes.status(t, researchProgress[0]));
+    putProgress(status, progress.computeIfAbsent(t, k -> new EmbedProgress()).add(System.nanoTime(),
+        (Long) status.get("resources") - depth.ready() - depth.parked(), depth.ready(), failing.retrying()));
     return status;
+  }
+
+  /**
+   * Each tenant's reads of this endpoint in this process, the last 30 s of them: the worker's rate without a
+   * table or a timestamp on every chunk. A process that answered no read of a tenant before has no rate for it yet.
+   */
+  private final Map<TenantId, EmbedProgress> progress = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The rate, the time left and the last progress, each only when known. The work done is the resources stored
+   * less those queued or parked: it rises as the worker finishes them, and not when a load stores more (the
+   * queue alone rose then, and a load's progress read as none).
+   */
+  static void putProgress(Map<String, Object> status, EmbedProgress.Estimate e) {
+    e.perSecond().ifPresent(rate -> {
+      status.put("embeddedPerSecond", Math.round(rate * 10) / 10.0);
+      status.put("rateWindowSeconds", Math.round(e.spanNanos() / 1e8) / 10.0);
+    });
+    e.etaSeconds().ifPresent(eta -> status.put("etaSeconds", eta));
+    e.lastProgressNanos().ifPresent(at -> status.put("lastProgressAt", java.time.Instant.now()
+        .minusNanos(System.nanoTime() - at).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
   }
 
   @Get("/parked")

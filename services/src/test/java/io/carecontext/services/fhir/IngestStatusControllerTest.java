@@ -22,4 +22,21 @@ class IngestStatusControllerTest {
         .containsEntry("reason", "IllegalStateException").containsEntry("outboxId", 7L);
     assertThat(item).containsEntry("resource", "Observation/MRN-0042-obs"); // the tenant admin's view is untouched
   }
+
+  /** Each figure only when known: a client reads an absent field as "not known", never a 0 that means done. */
+  @Test
+  void theProgressFieldsAreGivenOnlyWhenKnown() {
+    io.carecontext.services.ops.EmbedProgress window = new io.carecontext.services.ops.EmbedProgress();
+    Map<String, Object> first = new LinkedHashMap<>();
+    IngestStatusController.putProgress(first, window.add(0, 0, 1_000, 0));
+    assertThat(first).isEmpty();
+    Map<String, Object> later = new LinkedHashMap<>();
+    IngestStatusController.putProgress(later, window.add(3_000_000_000L, 700, 300, 0));
+    assertThat(later).containsEntry("embeddedPerSecond", 233.3).containsEntry("rateWindowSeconds", 3.0)
+        .containsEntry("etaSeconds", 1L).containsKey("lastProgressAt");
+    assertThat(java.time.Instant.parse((String) later.get("lastProgressAt"))).isBeforeOrEqualTo(java.time.Instant.now());
+    Map<String, Object> retrying = new LinkedHashMap<>();
+    IngestStatusController.putProgress(retrying, window.add(4_000_000_000L, 1_000, 5, 5));
+    assertThat(retrying).containsKey("embeddedPerSecond").doesNotContainKey("etaSeconds");
+  }
 }

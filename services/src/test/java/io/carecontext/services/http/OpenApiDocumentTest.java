@@ -65,7 +65,8 @@ class OpenApiDocumentTest {
   /** The ingest status names every count it answers, chunksOfAnotherModel included (the CLI reads it). */
   @Test
   void ingestStatusNamesChunksOfAnotherModel() throws IOException {
-    assertThat(block(document(), "    IngestStatus:")).contains("chunksOfAnotherModel:");
+    assertThat(block(document(), "    IngestStatus:")).contains("chunksOfAnotherModel:")
+        .contains("embeddedPerSecond:", "rateWindowSeconds:", "etaSeconds:", "lastProgressAt:");
     // the research index's progress has a decimal (13.8): a client typed from "integer" failed to read it
     assertThat(block(block(document(), "    IngestStatus:"), "            percent:")).contains("type: number");
   }

@@ -1,0 +1,76 @@
+package io.carecontext.services.ops;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+
+/**
+ * The embedding worker's progress over the last {@link #WINDOW_NANOS} of successive status reads: resources a
+ * second and the time left. One arithmetic for {@code ingest} / {@code tenant wait} (which read the status
+ * endpoint) and for the endpoint itself (which reads the database): each feeds it its own reads.
+ *
+ * <p>Averaged since the first read, a worker stopped (SIGTERM) or never started showed a rate falling slowly from
+ * its last value and an ETA that stayed small, and a queue whose every row waited out a failure's backoff showed
+ * "ETA 0s" for minutes: hence the window, and no ETA while only retrying rows are left.
+ */
+public final class EmbedProgress {
+
+  /** The span the rate is measured over. */
+  public static final long WINDOW_NANOS = 30_000_000_000L;
+  /** Less than this between the first read kept and now measures nothing. */
+  static final long MIN_SPAN_NANOS = 500_000_000L;
+
+  /** Reads {nanos, done}; the oldest kept is the newest at least a window old. */
+  private final List<long[]> samples = new ArrayList<>();
+  private long lastDone = Long.MIN_VALUE;
+  private long lastProgressNanos;
+  private boolean progressed;
+
+  /**
+   * What the window says after the read at {@code nanos}. {@code done} is a count that rises by one for each row
+   * the worker finishes (its base does not matter: only its rise is used), {@code left} the rows queued, and
+   * {@code retrying} how many of them wait out a failure's backoff.
+   */
+  public synchronized Estimate add(long nanos, long done, long left, long retrying) {
+    if (lastDone != Long.MIN_VALUE && done > lastDone) {
+      progressed = true;
+      lastProgressNanos = nanos;
+    }
+    lastDone = done;
+    // reads closer together than the shortest span are not kept (a dashboard polling in a loop would fill the
+    // window); the estimate still compares this read with the oldest one kept
+    if (samples.isEmpty() || nanos - samples.get(samples.size() - 1)[0] >= MIN_SPAN_NANOS) {
+      samples.add(new long[] {nanos, done});
+    }
+    while (samples.size() > 2 && nanos - samples.get(1)[0] >= WINDOW_NANOS) {
+      samples.remove(0);
+    }
+    long[] first = samples.get(0);
+    long span = nanos - first[0];
+    OptionalLong lastProgress = progressed ? OptionalLong.of(lastProgressNanos) : OptionalLong.empty();
+    if (span < MIN_SPAN_NANOS) {
+      return new Estimate(OptionalDouble.empty(), OptionalLong.empty(), false, span, lastProgress);
+    }
+    long finished = done - first[1];
+    if (finished <= 0) {
+      // a whole window without progress while rows that are not backing off wait: no worker takes them
+      boolean stalled = span >= WINDOW_NANOS && left > retrying;
+      return new Estimate(OptionalDouble.empty(), OptionalLong.empty(), stalled, span, lastProgress);
+    }
+    double rate = finished / (span / 1e9);
+    // every row left waits out a failure's backoff: no rate tells when they are done
+    OptionalLong eta = left > retrying ? OptionalLong.of(Math.round(left / rate)) : OptionalLong.empty();
+    return new Estimate(OptionalDouble.of(rate), eta, false, span, lastProgress);
+  }
+
+  /**
+   * {@code perSecond}: rows finished a second over {@code spanNanos} (empty when none were, or the span is too
+   * short); {@code etaSeconds}: the time the rows left take at that rate (empty without a rate, or when only
+   * retrying rows are left); {@code stalled}: a whole window passed without progress while rows that are not
+   * backing off wait; {@code lastProgressNanos}: the read that last saw a row finished, if any did.
+   */
+  public record Estimate(OptionalDouble perSecond, OptionalLong etaSeconds, boolean stalled, long spanNanos,
+                         OptionalLong lastProgressNanos) {
+  }
+}

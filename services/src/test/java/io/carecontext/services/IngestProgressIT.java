@@ -1,0 +1,91 @@
+package io.carecontext.services;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.carecontext.ingest.EmbeddingWorker;
+import io.carecontext.migrations.TenantId;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * GET /admin/tenants/{t}/ingest tells an operator polling it during a load how fast the worker embeds, when it
+ * will be done and when it last made progress, from its own successive reads. The worker is driven by the test
+ * (no worker threads), one batch at a time, so each read sees a known queue.
+ */
+class IngestProgressIT {
+
+  static final String T = "progress";
+  static TestServer app;
+  static String feed;
+
+  @BeforeAll
+  static void start() {
+    app = new TestServer(Map.of("CARECONTEXT_WORKER_THREADS", "0"));
+    feed = app.tenantWithKey(T, "feed", "[\"ehr-integration\"]", null);
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  @Test
+  void theStatusGivesTheRateTheTimeLeftAndTheLastProgressOnceItHasSeenSome() throws Exception {
+    StringBuilder ndjson = new StringBuilder();
+    for (int i = 0; i < 70; i++) { // one batch of 64 and 6 left
+      ndjson.append("{\"resourceType\":\"Patient\",\"id\":\"rate-p").append(i)
+          .append("\",\"name\":[{\"family\":\"Ratefam\",\"given\":[\"Pat\"]}],\"gender\":\"male\"}\n");
+    }
+    HttpResponse<String> load = app.call("POST", "/fhir/" + T + "/$import", feed, ndjson.toString(),
+        "application/fhir+ndjson");
+    assertThat(load.statusCode()).as(load.body()).isEqualTo(200);
+
+    String first = status();
+    assertThat(number(first, "outboxDepth")).isEqualTo(70);
+    assertThat(first).as("one read measures nothing")
+        .doesNotContain("embeddedPerSecond").doesNotContain("etaSeconds").doesNotContain("lastProgressAt");
+
+    assertThat(app.bean(EmbeddingWorker.class).processBatch(TenantId.of(T))).isEqualTo(64);
+    String later = status();
+    for (int i = 0; i < 200 && !later.contains("embeddedPerSecond"); i++) {
+      Thread.sleep(50); // the rate wants half a second between the reads it compares
+      later = status();
+    }
+    assertThat(number(later, "outboxDepth")).isEqualTo(6);
+    assertThat(later).contains("\"embeddedPerSecond\":").contains("\"rateWindowSeconds\":");
+    assertThat(number(later, "etaSeconds")).as(later).isGreaterThanOrEqualTo(0);
+    Instant progressed = Instant.parse(text(later, "lastProgressAt"));
+    assertThat(progressed).isBeforeOrEqualTo(Instant.now());
+
+    app.bean(EmbeddingWorker.class).drain(TenantId.of(T));
+    String done = status();
+    assertThat(number(done, "outboxDepth")).isZero();
+    assertThat(done).as("nothing left: no time left to give").doesNotContain("etaSeconds")
+        .contains("\"embeddedPerSecond\":");
+    assertThat(Instant.parse(text(done, "lastProgressAt"))).isAfterOrEqualTo(progressed);
+  }
+
+  private static String status() {
+    HttpResponse<String> r = app.call("GET", "/admin/tenants/" + T + "/ingest", app.tenantAdmin(T), null);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return r.body();
+  }
+
+  private static long number(String json, String field) {
+    Matcher m = Pattern.compile("\"" + field + "\"\\s*:\\s*(\\d+)").matcher(json);
+    assertThat(m.find()).as(field + " in " + json).isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  private static String text(String json, String field) {
+    Matcher m = Pattern.compile("\"" + field + "\"\\s*:\\s*\"([^\"]*)\"").matcher(json);
+    assertThat(m.find()).as(field + " in " + json).isTrue();
+    return m.group(1);
+  }
+}

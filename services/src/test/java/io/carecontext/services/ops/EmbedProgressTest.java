@@ -1,0 +1,61 @@
+package io.carecontext.services.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+/** The rate arithmetic the status endpoint and the CLI's waits share (the CLI's texts: IngestProgressTest). */
+class EmbedProgressTest {
+
+  static final long S = 1_000_000_000L;
+
+  @Test
+  void aLoadThatStoresFasterThanTheWorkerEmbedsStillShowsTheWorkersRate() {
+    // the endpoint's done is resources stored less those queued or parked: the queue rises, done rises too
+    EmbedProgress p = new EmbedProgress();
+    assertThat(p.add(0, 0, 1_000, 0).perSecond()).isEmpty(); // one read measures nothing
+    EmbedProgress.Estimate e = p.add(10 * S, 2_000, 3_000, 0); // 2,000 embedded while 4,000 more were stored
+    assertThat(e.perSecond()).isEqualTo(OptionalDouble.of(200));
+    assertThat(e.etaSeconds()).isEqualTo(OptionalLong.of(15));
+    assertThat(e.lastProgressNanos()).isEqualTo(OptionalLong.of(10 * S));
+    assertThat(e.spanNanos()).isEqualTo(10 * S);
+  }
+
+  @Test
+  void noProgressGivesNoRateNoTimeLeftAndKeepsTheLastProgress() {
+    EmbedProgress p = new EmbedProgress();
+    p.add(0, 0, 100, 0);
+    p.add(5 * S, 50, 50, 0);
+    EmbedProgress.Estimate idle = p.add(40 * S, 50, 50, 0); // the worker stopped at 5 s
+    assertThat(idle.perSecond()).isEmpty();
+    assertThat(idle.etaSeconds()).isEmpty();
+    assertThat(idle.stalled()).isTrue();
+    assertThat(idle.lastProgressNanos()).as("when it last moved").isEqualTo(OptionalLong.of(5 * S));
+  }
+
+  @Test
+  void onlyRetryingRowsLeftGetARateButNoTimeLeft() {
+    EmbedProgress p = new EmbedProgress();
+    p.add(0, 0, 107, 0);
+    EmbedProgress.Estimate e = p.add(2 * S, 100, 7, 7);
+    assertThat(e.perSecond()).isEqualTo(OptionalDouble.of(50));
+    assertThat(e.etaSeconds()).isEmpty();
+    assertThat(e.stalled()).isFalse();
+  }
+
+  @Test
+  void readsInQuickSuccessionAreNotKeptSoAPollingLoopCannotGrowTheWindow() {
+    EmbedProgress p = new EmbedProgress();
+    p.add(0, 0, 10_000, 0);
+    for (int i = 1; i <= 10_000; i++) {
+      p.add(i * 1_000_000L, i / 10, 10_000 - i / 10, 0); // a read every millisecond for 10 s
+    }
+    EmbedProgress.Estimate e = p.add(10 * S + 1, 1_000, 9_000, 0);
+    assertThat(e.perSecond().getAsDouble()).isCloseTo(100, org.assertj.core.data.Offset.offset(0.01));
+    // and the window still moves on: 30 s later only its last 30 s count
+    p.add(40 * S, 1_000, 9_000, 0);
+    assertThat(p.add(41 * S, 1_000, 9_000, 0).perSecond()).isEmpty();
+  }
+}
