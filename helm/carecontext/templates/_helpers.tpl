@@ -112,8 +112,8 @@ Refuse settings that would weaken the pod hardening.
 {{- if eq (int .Values.securityContext.fsGroup) 0 }}
 {{- fail "securityContext.fsGroup must not be 0: every container process joins the fsGroup, and group root may write what root's group may" }}
 {{- end }}
-{{- if lt (int .Values.terminationGracePeriodSeconds) (add (int .Values.config.shutdownGraceSeconds) 10 | int) }}
-{{- fail "terminationGracePeriodSeconds must be at least config.shutdownGraceSeconds + 10: after the grace period the stop seals the audit chains and closes the database, and Kubernetes kills the pod at terminationGracePeriodSeconds" }}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (add (int .Values.config.shutdownDelaySeconds) (int .Values.config.shutdownGraceSeconds) 10 | int) }}
+{{- fail "terminationGracePeriodSeconds must be at least config.shutdownDelaySeconds + config.shutdownGraceSeconds + 10: an API pod first answers for the delay while its endpoint is removed, then lets the requests in flight finish for the grace period, then seals the audit chains and closes the database, and Kubernetes kills the pod at terminationGracePeriodSeconds" }}
 {{- end }}
 {{- if and .Values.serverTls.enabled (not .Values.serverTls.existingSecret) }}
 {{- fail "serverTls.enabled needs serverTls.existingSecret (a kubernetes.io/tls Secret)" }}

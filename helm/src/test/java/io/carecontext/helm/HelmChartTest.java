@@ -439,27 +439,40 @@ class HelmChartTest {
     }
 
     /**
-     * A stop lets the requests in flight finish (config.shutdownGraceSeconds), then seals the audit chains and
-     * closes the database: Kubernetes' terminationGracePeriodSeconds must leave time for both.
+     * An API pod's stop first keeps answering with readiness DOWN while Kubernetes removes it from the Service's
+     * endpoints (config.shutdownDelaySeconds), then lets the requests in flight finish (config.shutdownGraceSeconds),
+     * then seals the audit chains and closes the database: terminationGracePeriodSeconds must leave time for all
+     * three. A worker gets no traffic, so no delay.
      */
     @Test
     void theStopHasTimeToDrainAndCloseBeforeKubernetesKillsThePod() {
       for (List<Map<String, Object>> docs : List.of(defaults, production)) {
         for (String component : List.of("api", "worker")) {
           Map<String, Object> pod = podSpec(one(docs, "Deployment", RELEASE + "-carecontext-" + component));
-          assertThat(pod.get("terminationGracePeriodSeconds")).as(component).isEqualTo(30);
-          assertThat(byName(list(containers(pod).get(0), "env")).get("CARECONTEXT_SHUTDOWN_GRACE_SECONDS").get("value"))
-              .as(component).isEqualTo("20");
+          assertThat(pod.get("terminationGracePeriodSeconds")).as(component).isEqualTo(35);
+          Map<String, Map<String, Object>> env = byName(list(containers(pod).get(0), "env"));
+          assertThat(env.get("CARECONTEXT_SHUTDOWN_GRACE_SECONDS").get("value")).as(component).isEqualTo("20");
+          if (component.equals("api")) {
+            assertThat(env.get("CARECONTEXT_SHUTDOWN_DELAY_SECONDS").get("value")).isEqualTo("5");
+          } else {
+            assertThat(env).as("a worker stops without the delay").doesNotContainKey("CARECONTEXT_SHUTDOWN_DELAY_SECONDS");
+          }
         }
       }
-      assertThatThrownBy(() -> render(t -> t.set("config.shutdownGraceSeconds", 25)))
-          .hasMessageContaining("terminationGracePeriodSeconds must be at least config.shutdownGraceSeconds + 10");
+      String refusal = "terminationGracePeriodSeconds must be at least config.shutdownDelaySeconds + "
+          + "config.shutdownGraceSeconds + 10";
+      assertThatThrownBy(() -> render(t -> t.set("config.shutdownGraceSeconds", 25))).hasMessageContaining(refusal);
+      assertThatThrownBy(() -> render(t -> t.set("config.shutdownDelaySeconds", 10))).hasMessageContaining(refusal);
       List<Map<String, Object>> longer = render(t -> t.set("config.shutdownGraceSeconds", 50)
-          .set("terminationGracePeriodSeconds", 60));
+          .set("config.shutdownDelaySeconds", 15).set("terminationGracePeriodSeconds", 75));
       Map<String, Object> api = podSpec(one(longer, "Deployment", RELEASE + "-carecontext-api"));
-      assertThat(api.get("terminationGracePeriodSeconds")).isEqualTo(60);
-      assertThat(byName(list(containers(api).get(0), "env")).get("CARECONTEXT_SHUTDOWN_GRACE_SECONDS").get("value"))
-          .isEqualTo("50");
+      assertThat(api.get("terminationGracePeriodSeconds")).isEqualTo(75);
+      Map<String, Map<String, Object>> env = byName(list(containers(api).get(0), "env"));
+      assertThat(env.get("CARECONTEXT_SHUTDOWN_GRACE_SECONDS").get("value")).isEqualTo("50");
+      assertThat(env.get("CARECONTEXT_SHUTDOWN_DELAY_SECONDS").get("value")).isEqualTo("15");
+      // no drain: the old bound holds
+      assertThat(podSpec(one(render(t -> t.set("config.shutdownDelaySeconds", 0).set("terminationGracePeriodSeconds", 30)),
+          "Deployment", RELEASE + "-carecontext-api")).get("terminationGracePeriodSeconds")).isEqualTo(30);
     }
   }
 
