@@ -50,6 +50,12 @@ public final class CareContextServer implements AutoCloseable {
     this.shutdownDelay = shutdownDelay;
   }
 
+  /**
+   * What a stop may take after the grace period: the context's own stop (the audit chains sealed, the worker and
+   * schedulers ended). The database is closed once the context has stopped, or after this at the latest.
+   */
+  static final Duration STOP_ALLOWANCE = Duration.ofSeconds(15);
+
   /** Applies migrations (roles, platform and tenant schemas) and stops. */
   public static void migrateOnly(RuntimeSettings settings) {
     if (settings.dbUrl().isEmpty()) {
@@ -435,16 +441,28 @@ public final class CareContextServer implements AutoCloseable {
       pause(shutdownDelay);
       System.err.println("CareContext stopping: finishing the requests in flight (up to " + shutdownGrace.toSeconds()
           + " s, CARECONTEXT_SHUTDOWN_GRACE_SECONDS), then closing the database");
-      try {
-        // the server's stop refuses new connections, lets the requests in flight finish (the grace period),
-        // then stops the context; the database stays open until it has
-        context.findBean(EmbeddedApplication.class).ifPresent(EmbeddedApplication::stop);
-        if (context.isRunning()) {
-          context.close();
+      // the server's stop refuses new connections, lets the requests in flight finish (the grace period), then
+      // stops the context; the database stays open until it has, or for STOP_ALLOWANCE after the grace at most
+      Thread stop = new Thread(() -> {
+        try {
+          context.findBean(EmbeddedApplication.class).ifPresent(EmbeddedApplication::stop);
+          if (context.isRunning()) {
+            context.close();
+          }
+        } catch (RuntimeException failed) {
+          System.err.println("CareContext stop: the service did not stop cleanly (" + failed.getClass().getSimpleName()
+              + "); closing the database");
         }
-      } catch (RuntimeException failed) {
-        System.err.println("CareContext stop: the service did not stop cleanly (" + failed.getClass().getSimpleName()
-            + "); closing the database");
+      }, "carecontext-stop");
+      stop.start();
+      try {
+        stop.join(shutdownGrace.plus(STOP_ALLOWANCE).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (stop.isAlive()) {
+        System.err.println("CareContext stop: the service had not stopped " + STOP_ALLOWANCE.toSeconds() + " s after "
+            + "the grace period; closing the database");
       }
       closeDatabase();
       System.err.println("CareContext stopped");
