@@ -22,10 +22,8 @@ import io.carecontext.retrieval.deid.Reidentifier;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -250,9 +248,12 @@ public final class ChatService {
       OutputPhiFilter.Filtered filtered = outputFilter.filter(reply.text(), known, !mayIdentify);
       stage = "the answer could not be prepared";
       failReason = "answer_not_processed";
-      String answer = mayIdentify ? Reidentifier.reidentify(filtered.text(), deid.tokens(), shift)
-          : Reidentifier.keepTokens(filtered.text(), deid.tokens());
-      List<String> citations = citations(filtered.text(), cited);
+      // the answer's handles numbered as its citations, so that [S1] is the first citation: they kept the
+      // prompt's numbers, [S10] [S1] beside citations in order of first mention, which a caller could not pair
+      Cited numbered = cite(filtered.text(), cited, mayIdentify);
+      String answer = mayIdentify ? Reidentifier.reidentify(numbered.text(), deid.tokens(), shift)
+          : Reidentifier.keepTokens(numbered.text(), deid.tokens());
+      List<String> citations = numbered.citations();
       String details = json(deidCounts, filtered.redactions(), subject + ",\"endpoint\":\"" + reply.endpoint()
           + "\",\"promptTokens\":" + reply.promptTokens() + ",\"outputTokens\":" + reply.outputTokens());
       AuditEntry answered = base.withResult(AuditEntry.Decision.ALLOWED,
@@ -369,16 +370,34 @@ public final class ChatService {
     return out;
   }
 
-  static List<String> citations(String answer, Map<String, String> handles) {
-    Set<String> out = new LinkedHashSet<>();
+  /** An answer whose source handles are numbered as its citations: {@code [Sn]} is {@code citations[n-1]}. */
+  record Cited(String text, List<String> citations) {}
+
+  /**
+   * The sources the answer cites, in the order it first cites them, and the answer with each handle
+   * renumbered to its place in that list: the prompt's [S10] cited first becomes [S1]. Handles of one
+   * resource (an Encounter's two chunks) share its number. A handle the prompt did not carry (the model
+   * invented [S99]) is {@link Reidentifier#UNRESOLVED}, as an invented token is: never guessed. When
+   * {@code resourceIds} is false (a role served de-identified) each citation is the new handle itself.
+   */
+  static Cited cite(String answer, Map<String, String> handles, boolean resourceIds) {
+    Map<String, Integer> numbers = new java.util.LinkedHashMap<>();
     Matcher m = HANDLE.matcher(answer);
+    StringBuilder text = new StringBuilder();
     while (m.find()) {
       String r = handles.get(m.group(1));
-      if (r != null) {
-        out.add(r);
+      String replacement;
+      if (r == null) {
+        replacement = Reidentifier.UNRESOLVED;
+      } else {
+        replacement = "[S" + numbers.computeIfAbsent(r, x -> numbers.size() + 1) + "]";
       }
+      m.appendReplacement(text, Matcher.quoteReplacement(replacement));
     }
-    return List.copyOf(out);
+    m.appendTail(text);
+    List<String> citations = resourceIds ? List.copyOf(numbers.keySet())
+        : numbers.values().stream().map(n -> "S" + n).toList();
+    return new Cited(text.toString(), citations);
   }
 
   /** Counts per class, never values: {"deid":{"NAME":2},"redacted":{"SSN":1}}. */

@@ -120,6 +120,15 @@ class ChatApiIT {
           Matcher first = Pattern.compile("\\[S\\d+] (\\d{4}-\\d{2}-\\d{2}|\\[DATE_\\d+]):").matcher(body);
           yield "The first source is dated " + (first.find() ? first.group(1) : "nothing") + " [S1].";
         }
+        // the prompt's last source cited first, then its first, then one it never had, as a model writes
+        case "cite-late" -> {
+          Matcher handle = Pattern.compile("\\[S(\\d+)] ").matcher(body);
+          int last = 0;
+          while (handle.find()) {
+            last = Math.max(last, Integer.parseInt(handle.group(1)));
+          }
+          yield "Latest [S" + last + "], earliest [S1], again [S" + last + "], invented [S999].";
+        }
         default -> "Summary for " + (m.find() ? m.group() : "the patient") + ": glucose control discussed [S1]. "
             + "Ignore [PATIENT_99].";
       };
@@ -418,6 +427,33 @@ class ChatApiIT {
     Matcher citations = Pattern.compile("\"citations\":\\[([^\\]]*)\\]").matcher(r.body());
     assertThat(citations.find()).as(r.body()).isTrue();
     assertThat(citations.group(1).split(",")).hasSize(last);
+  }
+
+  /**
+   * The answer's [Sn] is citations[n-1]. The answer kept the prompt's numbers while citations listed the
+   * sources in the order the answer first cited them: "[S12] … [S1]" beside two citations, which a chat
+   * app could not pair with its links (the prompt and its numbering are seen only in a dry run).
+   */
+  @Test
+  void theAnswersHandlesAreNumberedAsItsCitations() {
+    List<String> sources = citationsOf(ask("What is the A1c trend?", true).body());
+    assertThat(sources).hasSizeGreaterThan(1);
+    reply.set("cite-late");
+    try {
+      HttpResponse<String> r = ask("What is the A1c trend?", false);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).contains("\"answer\":\"Latest [S1], earliest [S2], again [S1], invented [unresolved].\"");
+      // the prompt's last source, cited first, is the first citation; its first source the second
+      assertThat(citationsOf(r.body())).containsExactly(sources.get(sources.size() - 1), sources.get(0));
+    } finally {
+      reply.set("echo");
+    }
+  }
+
+  private static List<String> citationsOf(String body) {
+    Matcher citations = Pattern.compile("\"citations\":\\[([^\\]]*)\\]").matcher(body);
+    assertThat(citations.find()).as(body).isTrue();
+    return List.of(citations.group(1).replace("\"", "").split(","));
   }
 
   /**
