@@ -64,6 +64,11 @@ public final class ContextService {
   /** The longest break-glass reason: it is stored (encrypted) in every audit row of its request. */
   static final int MAX_REASON = 1_000;
 
+  /** Over {@link #MAX_REASON} characters as the caller counts them (code points, not UTF-16 units). */
+  static boolean reasonTooLong(String reason) {
+    return reason.length() > MAX_REASON && reason.codePointCount(0, reason.length()) > MAX_REASON;
+  }
+
   private final TenantTransactions tx;
   private final TenantKeys keys;
   private final AuditLog audit;
@@ -87,7 +92,7 @@ public final class ContextService {
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), pathId, q.purposeOfUse(), action,
         AuditEntry.Decision.DENIED, "").withQuery(q.text())
         // break-glass: the caller's reason is what its review judges, so every row of the request keeps it
-        .withJustification("ETREAT".equals(q.purposeOfUse()) && q.reason() != null && q.reason().length() <= MAX_REASON
+        .withJustification("ETREAT".equals(q.purposeOfUse()) && q.reason() != null && !reasonTooLong(q.reason())
             ? q.reason() : null);
     // The refusals before a research subject code is resolved (below) record the patient it stands for beside
     // the code, as the rows after it do: they named the code alone, and the patient's accounting of disclosures
@@ -149,11 +154,14 @@ public final class ContextService {
     boolean breakGlass = "ETREAT".equals(q.purposeOfUse());
     if (breakGlass && (q.reason() == null || q.reason().codePoints().noneMatch(Character::isLetterOrDigit))) {
       // a reason of a NUL, a zero-width or a no-break space passed isBlank(), and its review read nothing
-      throw deny(tenant, base, 400, "reason_required", "break-glass (ETREAT) needs a reason in words, for its review",
+      // the message names the field to send: "a reason in words" left the caller to guess where it goes
+      throw deny(tenant, base, 400, "reason_required", "break-glass (ETREAT) needs the field \"reason\": why this "
+          + "emergency access is needed, in words (1 to 1,000 characters), for its review",
           "break_glass_no_reason", 0, start);
     }
-    if (breakGlass && q.reason().length() > MAX_REASON) {
-      throw deny(tenant, base, 400, "reason_too_long", "the break-glass reason takes at most 1,000 characters",
+    if (breakGlass && reasonTooLong(q.reason())) {
+      throw deny(tenant, base, 400, "reason_too_long", "the break-glass \"reason\" takes at most "
+          + "1,000 characters: shorten it",
           "break_glass_reason_too_long", 0, start);
     }
     if (breakGlass && !rp.breakGlass()) {

@@ -25,7 +25,9 @@ public final class QueryInput {
       return Optional.of(new Refusal("query_missing", field + " has no words: send a question of 1 to " + MAX_CHARS
           + " characters with at least one letter or digit"));
     }
-    if (text.length() > MAX_CHARS) {
+    // characters as the caller counts them (code points): length() counts UTF-16 units, so a question of
+    // 3,000 emoji or CJK extension characters (two units each) was "too long: at most 4000 characters"
+    if (text.length() > MAX_CHARS && text.codePointCount(0, text.length()) > MAX_CHARS) {
       return Optional.of(new Refusal("query_too_long", field + " is too long: at most " + MAX_CHARS + " characters"));
     }
     if (k != null && (k < 1 || k > 100)) {

@@ -31,6 +31,16 @@ class QueryInputTest {
     assertTrue(QueryInput.check("query", "血糖", null).isEmpty());
   }
 
+  @Test
+  void charactersAreCountedAsTheCallerCountsThemNotAsUtf16Units() {
+    // an emoji (or a CJK extension character) is one character and two UTF-16 units: 3,000 of them were too long
+    String emoji = "\uD83D\uDE00";
+    assertTrue(QueryInput.check("query", "HbA1c " + emoji.repeat(3000), null).isEmpty());
+    assertTrue(QueryInput.check("query", "a" + "\uD840\uDC0B".repeat(3999), null).isEmpty());
+    assertEquals(new QueryInput.Refusal("query_too_long", "query is too long: at most 4000 characters"),
+        refusal("a" + emoji.repeat(4000), null));
+  }
+
   private static QueryInput.Refusal refusal(String text, Integer k) {
     return QueryInput.check("query", text, k).orElseThrow();
   }

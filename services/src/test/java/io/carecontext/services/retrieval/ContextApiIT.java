@@ -875,8 +875,18 @@ class ContextApiIT {
     // the same answer when its body is wrong too: the role is the first thing to fix
     assertThat(context(auditor, "ward", "pt-1", "{\"query\":\"x\"}").body())
         .contains("ask the tenant admin for a key of a role that reads it");
+    // the refusal names the field to send ("needs a reason in words" did not say where it goes)
     assertThat(context(clinician, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"ETREAT\"}").body())
-        .contains("reason_required");
+        .contains("reason_required").contains("needs the field \\\"reason\\\"");
+    // a reason is counted in characters, not UTF-16 units: 600 emoji are a reason of 600 (it was "at most 1,000")
+    // a key of its own: the break-glass window it opens is no other test's
+    String emergency = app.tenantWithKey("ward", "dr-emoji", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
+    HttpResponse<String> emoji = context(emergency, "ward", "pt-1", "{\"query\":\"x\",\"k\":1,\"purposeOfUse\":\"ETREAT\","
+        + "\"reason\":\"unresponsive in ED " + "\uD83D\uDEA8".repeat(600) + "\"}");
+    assertThat(emoji.statusCode()).as(emoji.body()).isEqualTo(200);
+    HttpResponse<String> tooLong = context(emergency, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"ETREAT\","
+        + "\"reason\":\"" + "r".repeat(1_001) + "\"}");
+    assertThat(tooLong.body()).contains("reason_too_long").contains("takes at most 1,000 characters: shorten it");
     // a purpose the role may not use: the refusal says which it may, so the caller can fix the request
     HttpResponse<String> payment = context(clinician, "ward", "pt-1", "{\"query\":\"x\",\"purposeOfUse\":\"HPAYMT\"}");
     assertThat(payment.statusCode()).isEqualTo(403);
@@ -1138,6 +1148,10 @@ class ContextApiIT {
         "{\"query\":\"" + "a".repeat(6000) + "\",\"purposeOfUse\":\"TREAT\"}");
     assertThat(longQuery.statusCode()).isEqualTo(400);
     assertThat(longQuery.body()).contains("query is too long: at most 4000 characters");
+    // 3,001 characters, 6,001 UTF-16 units: within 4,000 characters, so served (it was "too long")
+    HttpResponse<String> emoji = context(clinician, "ward", "pt-1",
+        "{\"query\":\"HbA1c " + "\uD83D\uDE00".repeat(3000) + "\",\"k\":1,\"purposeOfUse\":\"TREAT\"}");
+    assertThat(emoji.statusCode()).as(emoji.body()).isEqualTo(200);
   }
 
   /**
