@@ -61,8 +61,10 @@ public final class RateLimiter {
                               long retryAfterSeconds, long startNanos) {
     UUID row = refusalRows.row(keyId, base)
         .map(e -> audit.recordDenial(tenant, completing.apply(e), "rate_limited", startNanos)).orElse(null);
-    return new AccessDenied(429, "rate_limited", "too many requests for this key: retry later", "rate_limited", row,
-        retryAfterSeconds);
+    // when and what: "retry later" left the caller to find Retry-After, and whom to ask for a higher limit
+    return new AccessDenied(429, "rate_limited", "too many requests for this key: send the request again in "
+        + retryAfterSeconds + " s (Retry-After); the limit is the tenant's settings.rateLimitPerMinute, which a "
+        + "tenant admin sets", "rate_limited", row, retryAfterSeconds);
   }
 
   /** A token from {@code key}'s bucket in {@code buckets}, refilled at {@code perMinute}: empty when taken, else the seconds to wait. */

@@ -1298,6 +1298,9 @@ class ContextApiIT {
     assertThat(last.statusCode()).as(last.body()).isEqualTo(429);
     assertThat(last.body()).contains("\"error\":\"rate_limited\"");
     assertThat(last.headers().firstValue("Retry-After")).isPresent();
+    // when to come back and who sets the limit ("retry later" said neither)
+    assertThat(last.body()).contains("send the request again in " + last.headers().firstValue("Retry-After").get()
+        + " s (Retry-After)").contains("settings.rateLimitPerMinute");
     assertThat(app.call("GET", "/v1/slowres/audit?principal=res-s", aud, null).body())
         .contains("\"action\":\"research\",\"decision\":\"denied\",\"reason\":\"rate_limited\"");
   }
