@@ -68,7 +68,8 @@ public final class LlmGateway {
     List<LlmEndpoint> endpoints = LlmEndpoint.fromSettings(llm);
     if (endpoints.isEmpty()) {
       throw new ChatRefused(503, "no_model_configured",
-          "no model is configured for this tenant: add one to the tenant's llm.endpoints setting", 0);
+          "no model is configured for this tenant: a tenant admin adds one to its settings.llm.endpoints; "
+              + "until then a dry run (\"dryRun\": true) shows the prompt that would be sent", 0);
     }
     String wanted = llm.get("default") == null ? null : String.valueOf(llm.get("default"));
     LlmEndpoint e = endpoints.stream().filter(x -> wanted == null || x.name().equals(wanted)).findFirst()

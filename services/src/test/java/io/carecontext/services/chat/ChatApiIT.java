@@ -884,6 +884,8 @@ class ChatApiIT {
         "{\"question\":\"hi\",\"purposeOfUse\":\"TREAT\"}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
     assertThat(r.body()).contains("no_model_configured");
+    // whom to ask and what works meanwhile: a clinician's app was told to edit a setting only an admin can
+    assertThat(r.body()).contains("a tenant admin adds one to its settings.llm.endpoints").contains("dryRun");
   }
 
   // Before: "influenza vaccine and blood pressure" was embedded as one; the vaccine matched it best
