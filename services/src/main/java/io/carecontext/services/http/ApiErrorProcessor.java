@@ -130,7 +130,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     }
     return switch (status.getCode()) {
       // FHIR paths produce FHIR's own type (application/json too): name that one to a FHIR client
-      case 406 -> "ask for application/fhir+json";
+      case 406 -> "the Accept header names no type this path answers: send Accept: application/fhir+json (or none)";
       case 405 -> "this FHIR path does not take that method (the Allow header names those it does): the endpoint "
           + "reads, creates, updates and deletes by type and id and takes Bundles and $import; search, history, "
           + "PATCH and other operations are not supported (GET /fhir/{tenant}/metadata lists what is)";
@@ -310,7 +310,8 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       case 404 -> new ApiError("not_found", "no such resource: check the path");
       case 405 -> new ApiError("method_not_allowed", "this path does not accept that method: the Allow header "
           + "names those it does (/openapi.yml describes each path)");
-      case 406 -> new ApiError("not_acceptable", "ask for application/json");
+      case 406 -> new ApiError("not_acceptable",
+          "the Accept header names no type this path answers: send Accept: application/json (or none)");
       case 413 -> new ApiError("payload_too_large", "the request body is over the configured limit");
       case 415 -> new ApiError("unsupported_media_type", "send Content-Type: application/json (FHIR paths: application/fhir+json)");
       case 429 -> new ApiError("rate_limited", "too many requests: retry later");

@@ -46,7 +46,8 @@ class ApiErrorProcessorTest {
         "the audit export is FHIR AuditEvent NDJSON: ask for application/fhir+ndjson (or send no Accept header)"));
     MutableHttpResponse<Object> verify = processor.processResponse(ErrorContext.builder(
         HttpRequest.GET("/v1/acme/audit/verify")).build(), HttpResponse.status(HttpStatus.NOT_ACCEPTABLE));
-    assertThat(verify.getBody().orElseThrow()).isEqualTo(new ApiError("not_acceptable", "ask for application/json"));
+    assertThat(verify.getBody().orElseThrow()).isEqualTo(new ApiError("not_acceptable",
+        "the Accept header names no type this path answers: send Accept: application/json (or none)"));
   }
 
   @Test
