@@ -9,10 +9,11 @@ import java.util.UUID;
  * {@code breakGlassUntil}: when the break-glass window this request was served in closes (null for
  * any other request), so that the caller knows before its next request is refused. {@code patientId}:
  * the patient served, which for a role served de-identified only is the one its research subject
- * code stands for, not the path's.
+ * code stands for, not the path's. {@code kLimit}: the most chunks the deciding role's policy lets one request
+ * have, so that a caller whose k was cut to it can be told.
  */
 public record ContextResult(List<ContextChunk> chunks, UUID auditId, String decidingRole, boolean breakGlass,
-                            Instant breakGlassUntil, String patientId) {
+                            Instant breakGlassUntil, String patientId, int kLimit) {
 
   /** Names no patient. */
   @Override

@@ -225,7 +225,8 @@ public final class ContextService {
     if (outcome.status() != 0) {
       throw new AccessDenied(outcome.status(), outcome.code(), outcome.message(), outcome.audit().reason(), auditId, 0);
     }
-    return new ContextResult(outcome.chunks(), auditId, role, breakGlass, outcome.windowClosesAt(), patientId);
+    return new ContextResult(outcome.chunks(), auditId, role, breakGlass, outcome.windowClosesAt(), patientId,
+        rp.kMax());
   }
 
   /**

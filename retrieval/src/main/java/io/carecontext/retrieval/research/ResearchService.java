@@ -110,13 +110,10 @@ public final class ResearchService {
   /**
    * {@code complete} is false when some chunk of the tenant had no research embedding yet (written since
    * the last sweep, or of a patient whose identifiers changed): it was not ranked, so the result may miss
-   * the newest notes. One boolean about the whole tenant, nothing of any patient.
+   * the newest notes. One boolean about the whole tenant, nothing of any patient. {@code kLimit}: the most chunks
+   * the role's policy lets one search have.
    */
-  public record ResearchResult(List<ResearchChunk> chunks, UUID auditId, boolean complete) {
-    public ResearchResult(List<ResearchChunk> chunks, UUID auditId) {
-      this(chunks, auditId, true);
-    }
-  }
+  public record ResearchResult(List<ResearchChunk> chunks, UUID auditId, boolean complete, int kLimit) {}
 
   private final TenantTransactions tx;
   private final TenantKeys keys;
@@ -237,7 +234,7 @@ public final class ResearchService {
     UUID id = audit.record(tenant, base.withResult(AuditEntry.Decision.ALLOWED, "allowed",
         chunks.stream().map(ResearchChunk::chunkId).toList(), (System.nanoTime() - start) / 1_000_000)
         .withDetail(AuditEntry.PATIENTS_DETAIL, AuditEntry.jsonStrings(patients)));
-    return new ResearchResult(chunks, id, found.complete());
+    return new ResearchResult(chunks, id, found.complete(), rp.kMax());
   }
 
   private record Row(long chunkId, String patientId, String type, String category, String text, double distance) {}

@@ -61,10 +61,12 @@ public class ContextController {
   /**
    * API.md's chunks and audit id; under break-glass (an extension) {@code breakGlassUntil}, when the
    * window this request was served in closes: after it an ETREAT request is refused unless it asks to
-   * reopen, and the caller learnt that only from the refusal.
+   * reopen, and the caller learnt that only from the refusal. {@code warnings} (an extension): that the
+   * request's k was cut to the role's limit.
    */
   @Serdeable
-  public record ContextResponse(List<Chunk> chunks, String auditId, @Nullable String breakGlassUntil) {}
+  public record ContextResponse(List<Chunk> chunks, String auditId, @Nullable String breakGlassUntil,
+                                @Nullable List<String> warnings) {}
 
   @Post("/context")
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
@@ -92,7 +94,8 @@ public class ContextController {
       return HttpResponse.ok(new ContextResponse(r.chunks().stream()
           .map(ch -> new Chunk(ch.text(), ch.resource(), Math.round(ch.score() * 1000) / 1000.0, ch.category(),
               ch.effectiveDate() == null ? null : ch.effectiveDate().asWritten())).toList(),
-          r.auditId().toString(), r.breakGlassUntil() == null ? null : r.breakGlassUntil().toString()));
+          r.auditId().toString(), r.breakGlassUntil() == null ? null : r.breakGlassUntil().toString(),
+          PatientRequests.kWarnings(body.k(), r.kLimit())));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "context", "denied", d.reason(), java.time.Duration.ofNanos(System.nanoTime() - start));
       return DecisionResponses.denied(d);

@@ -21,6 +21,7 @@ import io.micronaut.http.HttpStatus;
 import io.micronaut.json.JsonMapper;
 import jakarta.inject.Singleton;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -174,6 +175,19 @@ public final class PatientRequests {
   }
 
   /** The id of the model {@link #embedQuestion} embeds with: the search compares only chunks of it. */
+  /**
+   * The answer's warning when the caller's {@code k} was over what its role's policy allows one request, and the
+   * request was served with that limit instead: a caller that asked for 50 and got 20 could not tell a cut from a
+   * record of 20 chunks. Null when nothing was cut (the answer then carries no {@code warnings}).
+   */
+  public static @Nullable List<String> kWarnings(@Nullable Integer asked, int limit) {
+    if (asked == null || asked <= limit) {
+      return null;
+    }
+    return List.of("k " + asked + " is over the " + limit + " chunks this key's role may have in one request (the "
+        + "tenant's policy for the role): at most " + limit + " were returned");
+  }
+
   public @Nullable String questionModel(Map<String, Object> settings) {
     return embeddings.modelId(settings);
   }

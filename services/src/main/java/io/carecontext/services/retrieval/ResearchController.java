@@ -62,10 +62,10 @@ public class ResearchController {
   /**
    * {@code complete} is false when some of the tenant's newest chunks (written since the research sweep
    * last ran, or of a patient whose identifiers changed) have no research embedding yet and were not
-   * searched: one boolean about the whole tenant.
+   * searched: one boolean about the whole tenant. {@code warnings}: that the request's k was cut to the role's limit.
    */
   @Serdeable
-  public record SearchResponse(List<Chunk> chunks, boolean complete, String auditId) {}
+  public record SearchResponse(List<Chunk> chunks, boolean complete, String auditId, @Nullable List<String> warnings) {}
 
   @Post("/search")
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
@@ -90,7 +90,7 @@ public class ResearchController {
       metrics.decision(t.value(), "research", "allowed", "allowed", Duration.ofNanos(System.nanoTime() - start));
       return HttpResponse.ok(new SearchResponse(r.chunks().stream()
           .map(c -> new Chunk(c.subject(), c.resourceType(), c.category(), c.text(), c.score())).toList(),
-          r.complete(), r.auditId().toString()));
+          r.complete(), r.auditId().toString(), PatientRequests.kWarnings(body.k(), r.kLimit())));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "research", "denied", d.reason(), Duration.ofNanos(System.nanoTime() - start));
       return DecisionResponses.denied(d);

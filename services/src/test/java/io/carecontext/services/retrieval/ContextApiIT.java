@@ -60,6 +60,23 @@ class ContextApiIT {
         + "\"date\":\"2021-03-04\"").doesNotContain("breakGlassUntil");
   }
 
+  /**
+   * A k over the role's limit is served with the limit and the answer says so (an extension): a caller that asked for
+   * 50 and got the clinician's 20 could not tell a cut from a record of 20 chunks. Within the limit, no warning.
+   */
+  @Test
+  void aKOverTheRolesLimitIsServedWithTheLimitAndSaysSo() {
+    HttpResponse<String> cut = context(clinician, "ward", "pt-1",
+        "{\"query\":\"diabetes\",\"k\":50,\"purposeOfUse\":\"TREAT\"}");
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(200);
+    assertThat(cut.body()).contains("\"warnings\":[\"k 50 is over the 20 chunks this key's role may have in one request "
+        + "(the tenant's policy for the role): at most 20 were returned\"]");
+    HttpResponse<String> within = context(clinician, "ward", "pt-1",
+        "{\"query\":\"diabetes\",\"k\":20,\"purposeOfUse\":\"TREAT\"}");
+    assertThat(within.statusCode()).as(within.body()).isEqualTo(200);
+    assertThat(within.body()).doesNotContain("warnings");
+  }
+
   /** A break-glass answer says when its window closes: the caller learnt it only from the next refusal. */
   @Test
   void aBreakGlassAnswerSaysWhenItsWindowCloses() {
