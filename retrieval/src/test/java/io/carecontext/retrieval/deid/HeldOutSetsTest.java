@@ -348,4 +348,23 @@ class HeldOutSetsTest {
     assertThat(f.touched()).isZero();
     assertThat(f.pipelineTouched()).isZero();
   }
+
+  /**
+   * Written before the fifty-second session's rules (a labour and delivery triage note, an interpreter-assisted ED
+   * discharge, a poison-centre call, a hemodialysis treatment record, a genetic counselling pedigree, an audiology
+   * hearing-aid fitting) and not looked at while they were written.
+   */
+  @Test
+  void heldOutSetEleven() throws IOException {
+    Figures f = measure("held-out-11.txt");
+    assertThat(f.identifiers()).isEqualTo(59);
+    assertThat(f.lookAlikes()).isEqualTo(51);
+    // measured 2026-12-07 when written, before any rule of the session: 33 of 59 found, 2 of 51 touched ("Dr. Reddy's",
+    // a maker's name on a generic drug, and "Mr. Yuk", a poison sticker, both after a title) by the detectors; 34 of 59
+    // through the whole de-identifier (its age rule takes "94 y/o"), 2 of 51 touched
+    assertThat(f.found()).isGreaterThanOrEqualTo(33);
+    assertThat(f.pipelineFound()).isGreaterThanOrEqualTo(34);
+    assertThat(f.touched()).isLessThanOrEqualTo(2);
+    assertThat(f.pipelineTouched()).isLessThanOrEqualTo(2);
+  }
 }
