@@ -189,6 +189,7 @@ public final class CareContextServer implements AutoCloseable {
       settings.metricsToken().ifPresent(t -> props.put(io.carecontext.services.auth.AuthenticationFilter.METRICS_TOKEN, t));
       settings.publicUrl().ifPresent(u -> props.put(io.carecontext.services.fhir.FhirController.PUBLIC_URL, u));
       props.putAll(corsProperties(settings));
+      settings.trustedProxies().ifPresent(p -> props.put(io.carecontext.services.auth.AuthenticationFilter.TRUSTED_PROXIES, p));
       props.putAll(gracefulShutdownProperties(settings));
       // The context and its server are started here rather than by Micronaut.start, whose shutdown hook stops the
       // server the moment SIGTERM comes: awaitShutdown's hook owns the whole stop, readiness DOWN first

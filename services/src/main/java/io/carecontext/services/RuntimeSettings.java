@@ -37,7 +37,8 @@ public record RuntimeSettings(
     Optional<String> publicUrl,
     java.util.List<String> corsOrigins,
     int shutdownGraceSeconds,
-    int shutdownDelaySeconds) {
+    int shutdownDelaySeconds,
+    Optional<String> trustedProxies) {
 
   /**
    * How long a stop waits, unless CARECONTEXT_SHUTDOWN_GRACE_SECONDS says otherwise, for the requests in flight
@@ -90,7 +91,19 @@ public record RuntimeSettings(
         (int) number(env, "CARECONTEXT_SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3_600,
             "a number of seconds from 0 to 3600"),
         // 0 here (a local Ctrl-C stops at once); the chart sets it for the API behind a Service
-        (int) number(env, "CARECONTEXT_SHUTDOWN_DELAY_SECONDS", 0, 0, 300, "a number of seconds from 0 to 300"));
+        (int) number(env, "CARECONTEXT_SHUTDOWN_DELAY_SECONDS", 0, 0, 300, "a number of seconds from 0 to 300"),
+        trustedProxies(env));
+  }
+
+  /**
+   * CARECONTEXT_TRUSTED_PROXIES: the proxies (CIDRs or single addresses, comma-separated) whose Forwarded or
+   * X-Forwarded-For the audit trail takes the client's address from; unset, none (the socket's peer is the
+   * client). Checked here, so that a wrong value stops the start instead of every request's address.
+   */
+  private static Optional<String> trustedProxies(Map<String, String> env) {
+    Optional<String> v = get(env, "CARECONTEXT_TRUSTED_PROXIES");
+    v.ifPresent(io.carecontext.services.auth.ClientAddresses::parse);
+    return v;
   }
 
   /**

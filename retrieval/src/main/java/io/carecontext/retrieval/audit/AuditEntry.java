@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 public record AuditEntry(String principal, String keyId, List<String> roles, String patientId, String purpose,
                          String action, Decision decision, String reason, boolean breakGlass, List<Long> chunkIds,
                          String model, String queryText, String promptBody, String responseBody, String details,
-                         long latencyMillis, String justification) {
+                         long latencyMillis, String justification, String requestId, String clientAddress) {
 
   public enum Decision { ALLOWED, DENIED, FAILED }
 
@@ -123,6 +123,9 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
     roles = roles == null ? List.of() : List.copyOf(roles);
     chunkIds = chunkIds == null ? List.of() : List.copyOf(chunkIds);
     details = details == null ? "{}" : details;
+    // in the chain and shown to auditors: only the validated forms (AuditOrigin), never a header's text
+    requestId = AuditOrigin.requestId(requestId);
+    clientAddress = AuditOrigin.clientAddress(clientAddress);
   }
 
   /** What a row records for a patient id that is no FHIR id (no stored patient has one). */
@@ -141,7 +144,7 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
   public static AuditEntry of(String principal, String keyId, List<String> roles, String patientId, String purpose,
                               String action, Decision decision, String reason) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, false, List.of(),
-        null, null, null, null, "{}", 0, null);
+        null, null, null, null, "{}", 0, null, null, null);
   }
 
   /** Without a break-glass justification (rows before it was recorded, and every other row). */
@@ -150,35 +153,58 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
                     String model, String queryText, String promptBody, String responseBody, String details,
                     long latencyMillis) {
     this(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds, model, queryText,
-        promptBody, responseBody, details, latencyMillis, null);
+        promptBody, responseBody, details, latencyMillis, null, null, null);
+  }
+
+  /** Without the request's origin: set where the row is written ({@link #withOrigin}, {@link AuditLog#record}). */
+  public AuditEntry(String principal, String keyId, List<String> roles, String patientId, String purpose,
+                    String action, Decision decision, String reason, boolean breakGlass, List<Long> chunkIds,
+                    String model, String queryText, String promptBody, String responseBody, String details,
+                    long latencyMillis, String justification) {
+    this(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds, model, queryText,
+        promptBody, responseBody, details, latencyMillis, justification, null, null);
+  }
+
+  /**
+   * The same row from the request {@code origin} names (its X-Request-Id and client address, tenant migration 75);
+   * this row when it already names one, or the origin names nothing.
+   */
+  public AuditEntry withOrigin(AuditOrigin origin) {
+    if (origin == null || requestId != null || clientAddress != null
+        || (origin.requestId() == null && origin.clientAddress() == null)) {
+      return this;
+    }
+    return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
+        model, queryText, promptBody, responseBody, details, latencyMillis, justification, origin.requestId(),
+        origin.clientAddress());
   }
 
   /** The reason the caller gave for break-glass (free text, PHI: stored encrypted, like the query). */
   public AuditEntry withJustification(String text) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
-        model, queryText, promptBody, responseBody, details, latencyMillis, text);
+        model, queryText, promptBody, responseBody, details, latencyMillis, text, requestId, clientAddress);
   }
 
   /** The same row for another patient: a research subject code resolved to the patient it stands for. */
   public AuditEntry withPatient(String patient) {
     return new AuditEntry(principal, keyId, roles, patient, purpose, action, decision, reason, breakGlass, chunkIds,
-        model, queryText, promptBody, responseBody, details, latencyMillis, justification);
+        model, queryText, promptBody, responseBody, details, latencyMillis, justification, requestId, clientAddress);
   }
 
   public AuditEntry withQuery(String query) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
-        model, query, promptBody, responseBody, details, latencyMillis, justification);
+        model, query, promptBody, responseBody, details, latencyMillis, justification, requestId, clientAddress);
   }
 
   public AuditEntry withResult(Decision d, String why, List<Long> chunks, long latency) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, d, why, breakGlass, chunks,
-        model, queryText, promptBody, responseBody, details, latency, justification);
+        model, queryText, promptBody, responseBody, details, latency, justification, requestId, clientAddress);
   }
 
   public AuditEntry withBreakGlass(boolean flag, String extraDetails) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, flag, chunkIds,
         model, queryText, promptBody, responseBody, extraDetails == null ? details : extraDetails, latencyMillis,
-        justification);
+        justification, requestId, clientAddress);
   }
 
   /** The break-glass review flags added to the details, when {@code breakGlass}; this entry as it is otherwise. */
@@ -192,7 +218,7 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
     String d = details.strip().equals("{}") ? "{" + member + "}"
         : details.substring(0, details.lastIndexOf('}')) + "," + member + "}";
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
-        model, queryText, promptBody, responseBody, d, latencyMillis, justification);
+        model, queryText, promptBody, responseBody, d, latencyMillis, justification, requestId, clientAddress);
   }
 
   /** Strings as a JSON array, escaped (codes from FHIR input may hold any character). */
@@ -207,7 +233,7 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
 
   public AuditEntry withModel(String m, String prompt, String response, String detailsJson) {
     return new AuditEntry(principal, keyId, roles, patientId, purpose, action, decision, reason, breakGlass, chunkIds,
-        m, queryText, prompt, response, detailsJson == null ? details : detailsJson, latencyMillis, justification);
+        m, queryText, prompt, response, detailsJson == null ? details : detailsJson, latencyMillis, justification, requestId, clientAddress);
   }
 
   @Override

@@ -234,8 +234,8 @@ public final class AuditEvents {
     purposes.forEach(p -> e.addPurposeOfEvent(p.copy()));
     // Two agents, as IHE BALP has them: who asked (the key's principal, its roles, the key as altId: BALP's user,
     // an information recipient, requestor true) and the server that answered and recorded it (requestor false).
-    // The trail keeps no client network address, so BALP's client agent (Source Role ID, with its network) is
-    // not there to fill.
+    // The requester's network is the client address the row names (tenant migration 75: the socket's peer, or
+    // what a trusted proxy forwarded), type 2, an IP address; rows before, and the platform's own, name none.
     String principal = (String) row.get("principal");
     var requester = e.addAgent().setRequestor(true)
         .setType(new CodeableConcept(new Coding(PARTICIPATION, "IRCP", "information recipient")))
@@ -244,6 +244,9 @@ public final class AuditEvents {
         .setAltId((String) row.get("keyId"));
     for (String role : (List<String>) row.get("roles")) {
       requester.addRole(new CodeableConcept(new Coding("http://carecontext.io/roles", role, null)));
+    }
+    if (row.get("clientAddress") instanceof String address && AuditOrigin.clientAddress(address) != null) {
+      requester.getNetwork().setAddress(address).setType(AuditEvent.AuditEventAgentNetworkType._2);
     }
     purposes.forEach(p -> requester.addPurposeOfUse(p.copy()));
     e.addAgent().setRequestor(false)
@@ -287,9 +290,51 @@ public final class AuditEvents {
           .setRole(new Coding(OBJECT_ROLE, "24", "Query"))
           .setDescription(queryDescription(action));
     }
+    // Which request it was (IHE BALP's transaction entity: the X-Request-Id its answer carried, as an identifier,
+    // type XrequestId), so that a line of the access log or a support ticket finds its event; rows before name none
+    if (row.get("requestId") instanceof String requestId && AuditOrigin.requestId(requestId) != null) {
+      e.addEntity().setWhat(new Reference().setIdentifier(new Identifier().setValue(requestId)))
+          .setType(new Coding(BALP_ENTITY_TYPE, "XrequestId", "transport specific unique identifier where http "
+              + "X-Request-Id is used"));
+    }
     e.addEntity().setType(new Coding(ENTITY_TYPE, "2", "System Object"))
         .setDescription("chain " + row.get("shard") + "/" + row.get("seq") + " " + row.get("hash"));
     return e;
+  }
+
+  /** IHE BALP's own entity types (the transaction's {@code XrequestId}). */
+  static final String BALP_ENTITY_TYPE = "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType";
+
+  /**
+   * The events an export writes for one row: {@link #of} for every row but a research search that returned the
+   * chunks of more than one patient, which becomes one event per patient (IHE BALP's patient-specific pattern:
+   * each names one patient, so a patient's accounting of disclosures finds it by {@code entity.what}). The trail
+   * keeps one row per search, in its chain; its events share everything else (the chain entity names that row),
+   * and are told apart by their ids, the row's id with {@code -1}, {@code -2} … in the order the row names the
+   * patients. A search that returned one patient's or none is one event, with the row's id.
+   */
+  public static List<AuditEvent> forExport(TenantId tenant, Map<String, Object> row) {
+    AuditEvent whole = of(tenant, row);
+    List<AuditEvent.AuditEventEntityComponent> patients = whole.getEntity().stream()
+        .filter(x -> x.hasRole() && "1".equals(x.getRole().getCode()) && OBJECT_ROLE.equals(x.getRole().getSystem()))
+        .toList();
+    if (!"research".equals(row.get("action")) || patients.size() < 2) {
+      return List.of(whole);
+    }
+    List<AuditEvent> out = new ArrayList<>(patients.size());
+    for (int i = 0; i < patients.size(); i++) {
+      AuditEvent one = whole.copy();
+      one.setId(whole.getIdElement().getIdPart() + "-" + (i + 1));
+      AuditEvent.AuditEventEntityComponent keep = patients.get(i);
+      one.getEntity().clear();
+      for (AuditEvent.AuditEventEntityComponent x : whole.getEntity()) {
+        if (!patients.contains(x) || x == keep) {
+          one.addEntity(x.copy());
+        }
+      }
+      out.add(one);
+    }
+    return out;
   }
 
   /** A patient the event concerns, as IHE BALP names one: an entity of type Person, role Patient. */

@@ -13,7 +13,7 @@ import java.util.Base64;
  * patient's (de-identified) chunks ({@link AuditEntry#PATIENTS_DETAIL}).
  */
 public record AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
-                          Boolean breakGlass, AuditCursor after) {
+                          Boolean breakGlass, AuditCursor after, String requestId) {
 
   /** Entries a listing returns at most. */
   public static final int MAX_LIMIT = 10_000;
@@ -28,12 +28,28 @@ public record AuditFilter(String patient, String principal, String action, Insta
       throw new IllegalArgumentException("action must be one of " + String.join(", ", AuditEntry.ACTIONS)
           + " (as the rows name it)");
     }
+    // an id as rows keep them (AuditOrigin): anything else is no id a row can have, and is refused, not matched
+    if (requestId != null && AuditOrigin.requestId(requestId) == null) {
+      throw new IllegalArgumentException("requestId must be a request id as an answer's X-Request-Id gives it: 1 to 64 "
+          + "letters, digits and hyphens");
+    }
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException("limit must be 1 to " + MAX_LIMIT);
     }
     if (from != null && to != null && from.isAfter(to)) {
       throw new IllegalArgumentException("from must not be after to");
     }
+  }
+
+  /** Any request id. */
+  public AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
+                     Boolean breakGlass, AuditCursor after) {
+    this(patient, principal, action, from, to, limit, breakGlass, after, null);
+  }
+
+  /** The same filter, for the rows of one request only ({@code X-Request-Id} of its answer; null: any). */
+  public AuditFilter withRequestId(String id) {
+    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, after, id);
   }
 
   /** From the newest row that matches. */
@@ -44,7 +60,7 @@ public record AuditFilter(String patient, String principal, String action, Insta
 
   /** The same filter, continuing strictly after {@code cursor}. */
   public AuditFilter after(AuditCursor cursor) {
-    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, cursor);
+    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, cursor, requestId);
   }
 
   /** Any action. */
@@ -59,7 +75,7 @@ public record AuditFilter(String patient, String principal, String action, Insta
 
   /**
    * The filters as a cursor is bound to them ({@link AuditCursor#continues}): SHA-256 over the normalised
-   * patient, principal, action, from, to and breakGlass (as this record holds them: an instant's offset
+   * patient, principal, action, from, to, breakGlass and requestId (the last only when set) (as this record holds them: an instant's offset
    * or a filter's invisible characters do not count), its first 128 bits in URL-safe base64. The limit is no
    * filter (a caller may change the page size between pages) and nor is the cursor. The patient is in it as
    * a digest only, and the caller sends that patient in the same request.
@@ -71,6 +87,11 @@ public record AuditFilter(String patient, String principal, String action, Insta
       String s = v == null ? null : v.toString();
       text.append(s == null ? "|-" : "|" + s.length() + ":" + s);
     }
+    if (requestId != null) {
+      // only when filtered on (tenant migration 75): the digests of listings without it, and the tokens already
+      // given for them, stay as they were
+      text.append("|requestId|").append(requestId.length()).append(':').append(requestId);
+    }
     byte[] hash = AuditPayload.sha256(text.toString().getBytes(StandardCharsets.UTF_8));
     return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(hash, 16));
   }
@@ -79,6 +100,6 @@ public record AuditFilter(String patient, String principal, String action, Insta
   @Override
   public String toString() {
     return "AuditFilter[patient " + (patient == null ? "any" : "given") + ", action=" + action + ", from=" + from + ", to=" + to + ", limit="
-        + limit + ", breakGlass=" + breakGlass + ", after=" + after + "]";
+        + limit + ", breakGlass=" + breakGlass + ", requestId=" + requestId + ", after=" + after + "]";
   }
 }

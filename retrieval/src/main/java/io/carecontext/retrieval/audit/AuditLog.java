@@ -51,7 +51,9 @@ public final class AuditLog {
   // row always extends the current head.
   private static final String APPEND = append(AuditRow.COLUMNS);
   /** The append of the releases before tenant migration 22 (no justification column), for upgrade tests. */
-  private static final String APPEND_BEFORE_22 = append(AuditRow.COLUMNS.subList(0, AuditRow.COLUMNS.size() - 1));
+  private static final String APPEND_BEFORE_22 = append(AuditRow.COLUMNS.subList(0, AuditRow.COLUMNS_BEFORE_22));
+  /** The append of the releases before tenant migration 75 (no request id or client address), for upgrade tests. */
+  private static final String APPEND_BEFORE_75 = append(AuditRow.COLUMNS.subList(0, AuditRow.COLUMNS_BEFORE_75));
 
   private static String append(List<AuditRow.Column> columns) {
     return """
@@ -119,7 +121,19 @@ public final class AuditLog {
       throw new IllegalArgumentException("releases before tenant migration 22 recorded no justification");
     }
     return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND_BEFORE_22,
-        AuditRow.COLUMNS.size() - 1, startAvoiding(-1));
+        AuditRow.COLUMNS_BEFORE_22, startAvoiding(-1));
+  }
+
+  /**
+   * {@link #append} as a release before tenant migration 75 wrote the row, into a template without its columns:
+   * for upgrade tests. Such rows name no request id or client address (their payload names neither).
+   */
+  UUID appendBefore75(Connection c, TenantId tenant, AuditEntry e) throws SQLException {
+    if (e.requestId() != null || e.clientAddress() != null) {
+      throw new IllegalArgumentException("releases before tenant migration 75 recorded no request id or address");
+    }
+    return write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND_BEFORE_75,
+        AuditRow.COLUMNS_BEFORE_75, startAvoiding(-1));
   }
 
   /**
@@ -164,7 +178,8 @@ public final class AuditLog {
     int start = startAvoiding(-1);
     List<UUID> ids = new ArrayList<>(entries.size());
     for (AuditEntry e : entries) {
-      ids.add(write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e), APPEND, AuditRow.COLUMNS.size(), start));
+      ids.add(write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), e.withOrigin(AuditOrigin.current())), APPEND,
+          AuditRow.COLUMNS.size(), start));
     }
     return ids;
   }
@@ -182,7 +197,7 @@ public final class AuditLog {
    * throws {@link AuditUnavailableException} and the caller returns nothing.
    */
   public UUID record(TenantId tenant, AuditEntry e) {
-    return groupCommit.append(tenant, AuditRow.of(tenant, keys.cipher(tenant), e));
+    return groupCommit.append(tenant, AuditRow.of(tenant, keys.cipher(tenant), e.withOrigin(AuditOrigin.current())));
   }
 
   /**
@@ -506,6 +521,10 @@ public final class AuditLog {
         sql.append(" AND at < ?");
         args.add(Timestamp.from(f.to()));
       }
+      if (f.requestId() != null) {
+        sql.append(" AND request_id = ?");
+        args.add(f.requestId());
+      }
       if (f.breakGlass() != null) {
         sql.append(" AND break_glass = ?");
         args.add(f.breakGlass());
@@ -688,6 +707,9 @@ public final class AuditLog {
     m.put("responseHash", AuditPayload.hex(rs.getBytes("response_hash")));
     m.put("details", rs.getString("details"));
     m.put("latencyMillis", rs.getInt("latency_ms"));
+    // which request (its X-Request-Id) and from where (the client's address), tenant migration 75; null on rows before
+    m.put("requestId", rs.getString("request_id"));
+    m.put("clientAddress", rs.getString("client_address"));
     m.put("shard", rs.getInt("shard"));
     m.put("seq", rs.getLong("seq"));
     m.put("hash", AuditPayload.hex(rs.getBytes("row_hash")));
@@ -714,7 +736,8 @@ public final class AuditLog {
         rs.getString("action"), rs.getString("decision"), rs.getString("reason"), rs.getBoolean("break_glass"),
         List.of((Long[]) chunks.getArray()), rs.getString("model"), rs.getBytes("prompt_hash"),
         rs.getBytes("response_hash"), rs.getBytes("query_enc"), rs.getBytes("prompt_enc"), rs.getBytes("response_enc"),
-        rs.getString("details"), lat, rs.getBytes("justification_enc"));
+        rs.getString("details"), lat, rs.getBytes("justification_enc"), rs.getString("request_id"),
+        rs.getString("client_address"));
   }
 
   /** The audit settings for the write path, whose statements name the tenant's schema themselves. */

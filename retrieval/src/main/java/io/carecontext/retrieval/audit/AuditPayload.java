@@ -19,7 +19,8 @@ final class AuditPayload {
   static byte[] of(String auditId, Instant at, String principal, String keyId, List<String> roles, String patientId,
                    String purpose, String action, String decision, String reason, boolean breakGlass,
                    List<Long> chunkIds, String model, byte[] promptHash, byte[] responseHash, byte[] queryEnc,
-                   byte[] promptEnc, byte[] responseEnc, String details, Integer latency, byte[] justificationEnc) {
+                   byte[] promptEnc, byte[] responseEnc, String details, Integer latency, byte[] justificationEnc,
+                   String requestId, String clientAddress) {
     StringBuilder b = new StringBuilder(256);
     field(b, auditId);
     field(b, Long.toString(at.getEpochSecond() * 1_000_000L + at.getNano() / 1_000));
@@ -41,9 +42,18 @@ final class AuditPayload {
     field(b, hex(sha256(responseEnc)));
     field(b, details);
     field(b, latency == null ? null : latency.toString());
-    if (justificationEnc != null) {
+    boolean origin = requestId != null || clientAddress != null;
+    if (justificationEnc != null || origin) {
       // Only rows that carry one (tenant migration 22): every row before keeps its payload, and its hash.
-      field(b, hex(sha256(justificationEnc)));
+      field(b, justificationEnc == null ? null : hex(sha256(justificationEnc)));
+    }
+    if (origin) {
+      // The request's id and client address (tenant migration 75), only on rows that carry either: a row
+      // without (every row before, and the platform's own) keeps the payload it had. Such a row has 23 fields,
+      // the justification's slot written even when empty, where a row before had 20 or 21: every field is
+      // length-prefixed, so no row of one form encodes as a row of another.
+      field(b, requestId);
+      field(b, clientAddress);
     }
     return b.toString().getBytes(StandardCharsets.UTF_8);
   }

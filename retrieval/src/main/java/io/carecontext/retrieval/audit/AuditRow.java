@@ -21,7 +21,8 @@ import java.util.concurrent.ThreadLocalRandom;
 record AuditRow(UUID id, Instant at, String principal, String keyId, String[] roles, String patientId, String purpose,
                 String action, String decision, String reason, boolean breakGlass, Long[] chunkIds, String model,
                 byte[] promptHash, byte[] responseHash, byte[] queryEnc, byte[] promptEnc, byte[] responseEnc,
-                String details, Integer latency, byte[] justificationEnc, byte[] payload) {
+                String details, Integer latency, byte[] justificationEnc, String requestId, String clientAddress,
+                byte[] payload) {
 
   static AuditRow of(TenantId tenant, TenantCipher cipher, AuditEntry e) {
     UUID id = timeOrderedId();
@@ -36,10 +37,11 @@ record AuditRow(UUID id, Instant at, String principal, String keyId, String[] ro
     Integer latency = (int) Math.min(Integer.MAX_VALUE, e.latencyMillis());
     byte[] payload = AuditPayload.of(id.toString(), at, e.principal(), e.keyId(), e.roles(), e.patientId(),
         e.purpose(), e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds(), e.model(), promptHash,
-        responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, justificationEnc);
+        responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, justificationEnc, e.requestId(), e.clientAddress());
     return new AuditRow(id, at, e.principal(), e.keyId(), e.roles().toArray(String[]::new), e.patientId(),
         e.purpose(), e.action(), decision, e.reason(), e.breakGlass(), e.chunkIds().toArray(Long[]::new), e.model(),
-        promptHash, responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, justificationEnc, payload);
+        promptHash, responseHash, queryEnc, promptEnc, responseEnc, e.details(), latency, justificationEnc, e.requestId(),
+        e.clientAddress(), payload);
   }
 
   /**
@@ -64,13 +66,19 @@ record AuditRow(UUID id, Instant at, String principal, String keyId, String[] ro
       new Column("chunk_ids", "bigint[]"), new Column("model", "text"), new Column("prompt_hash", "bytea"),
       new Column("response_hash", "bytea"), new Column("query_enc", "bytea"), new Column("prompt_enc", "bytea"),
       new Column("response_enc", "bytea"), new Column("details", "text"), new Column("latency_ms", "int"),
-      new Column("justification_enc", "bytea"));
+      new Column("justification_enc", "bytea"), new Column("request_id", "text"),
+      new Column("client_address", "text"));
+
+  /** How many of {@link #COLUMNS} the releases before tenant migration 22 wrote (no justification, no origin). */
+  static final int COLUMNS_BEFORE_22 = 20;
+  /** How many of {@link #COLUMNS} the releases before tenant migration 75 wrote (no request id, no client address). */
+  static final int COLUMNS_BEFORE_75 = 21;
 
   /** The row's column values in the order of {@link #COLUMNS}, as JDBC binds them. */
   Object[] values() {
     return new Object[] {id, atUtc(), principal, keyId, roles, patientId, purpose, action, decision, reason,
         breakGlass, chunkIds, model, promptHash, responseHash, queryEnc, promptEnc, responseEnc, details, latency,
-        justificationEnc};
+        justificationEnc, requestId, clientAddress};
   }
 
   /** The time as bound to a timestamptz parameter (pgjdbc binds a Timestamp through a Calendar, which is slow). */

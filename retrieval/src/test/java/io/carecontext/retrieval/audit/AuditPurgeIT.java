@@ -71,7 +71,7 @@ class AuditPurgeIT {
       UUID id = UUID.randomUUID();
       Instant when = at.truncatedTo(ChronoUnit.MICROS);
       byte[] payload = AuditPayload.of(id.toString(), when, principal, null, List.of(), null, null, "context",
-          "allowed", "allowed", false, List.of(), null, null, null, null, null, null, "{}", null, null);
+          "allowed", "allowed", false, List.of(), null, null, null, null, null, null, "{}", null, null, null, null);
       byte[] hash = AuditPayload.rowHash(prev, seq, payload);
       try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, """
           INSERT INTO {schema}.audit_log (audit_id, shard, seq, at, principal, action, decision, reason, details,

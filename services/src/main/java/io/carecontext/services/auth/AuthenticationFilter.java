@@ -10,6 +10,9 @@ import io.carecontext.services.platform.ActiveKeys;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.annotation.Order;
+import io.micronaut.core.propagation.MutablePropagatedContext;
+import io.micronaut.core.propagation.ThreadPropagatedContextElement;
+import io.carecontext.retrieval.audit.AuditOrigin;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -57,6 +60,10 @@ public class AuthenticationFilter {
   private final String adminKey;
   private final String metricsToken;
   private final boolean workerOnly;
+  private final ClientAddresses clientAddresses;
+
+  /** The property holding the trusted proxies ({@code CARECONTEXT_TRUSTED_PROXIES}, CIDRs; {@link ClientAddresses}). */
+  public static final String TRUSTED_PROXIES = "carecontext.trusted-proxies";
 
   /** The property holding the scrape token of {@code /metrics} ({@code CARECONTEXT_METRICS_TOKEN}). */
   public static final String METRICS_TOKEN = "carecontext.metrics-token";
@@ -68,12 +75,36 @@ public class AuthenticationFilter {
   public AuthenticationFilter(ActiveKeys keys, RefusedKeys refused,
                               @Nullable @Value("${carecontext.admin-key:}") String adminKey,
                               @Nullable @Value("${" + METRICS_TOKEN + ":}") String metricsToken,
-                              @Value("${" + WORKER_ONLY + ":false}") boolean workerOnly) {
+                              @Value("${" + WORKER_ONLY + ":false}") boolean workerOnly,
+                              @Nullable @Value("${" + TRUSTED_PROXIES + ":}") String trustedProxies) {
     this.keys = keys;
     this.refused = refused;
     this.adminKey = adminKey == null ? "" : adminKey;
     this.metricsToken = metricsToken == null ? "" : metricsToken;
     this.workerOnly = workerOnly;
+    this.clientAddresses = ClientAddresses.parse(trustedProxies);
+  }
+
+  /**
+   * The request's origin (its id and client address) for the audit rows written while it is served, on whichever
+   * thread serves it: the framework carries this element to the handler's thread and binds it there.
+   */
+  record OriginElement(AuditOrigin origin) implements ThreadPropagatedContextElement<AuditOrigin> {
+    @Override
+    public AuditOrigin updateThreadContext() {
+      return AuditOrigin.bind(origin);
+    }
+
+    @Override
+    public void restoreThreadContext(AuditOrigin before) {
+      AuditOrigin.restore(before);
+    }
+  }
+
+  /** The client address of a request, as its audit rows record it ({@link ClientAddresses}). */
+  String clientAddress(HttpRequest<?> request) {
+    return clientAddresses.resolve(request.getRemoteAddress(), request.getHeaders().getAll("Forwarded"),
+        request.getHeaders().getAll("X-Forwarded-For"));
   }
 
   /** What a worker serves: its probes and its metrics, nothing a key opens. */
@@ -118,13 +149,26 @@ public class AuthenticationFilter {
 
   @RequestFilter
   @ExecuteOn(TaskExecutors.BLOCKING)
-  public @Nullable HttpResponse<?> authenticate(HttpRequest<?> request) {
+  public @Nullable HttpResponse<?> authenticate(HttpRequest<?> request, MutablePropagatedContext context) {
     request.setAttribute(STARTED, System.nanoTime());
     String requestId = request.getHeaders().get("X-Request-Id");
     if (requestId == null || !CORRELATION_ID.matcher(requestId).matches()) {
       requestId = UUID.randomUUID().toString();
     }
     request.setAttribute(REQUEST_ID, requestId);
+    // Which request and from where, for every audit row written while it is served (tenant migration 75): the id
+    // its answer carries, and the client's address (the peer, or what a trusted proxy forwarded)
+    AuditOrigin origin = new AuditOrigin(requestId, clientAddress(request));
+    context.add(new OriginElement(origin));
+    AuditOrigin before = AuditOrigin.bind(origin); // the refusals this filter records itself
+    try {
+      return authenticate(request, requestId);
+    } finally {
+      AuditOrigin.restore(before);
+    }
+  }
+
+  private @Nullable HttpResponse<?> authenticate(HttpRequest<?> request, String requestId) {
     if (request.getHeaders().names().isEmpty()) {
       // The framework could not read the request (a path with a '%' not followed by two hex digits,
       // say) and hands on a stand-in without the path or any header, which this filter answered

@@ -92,7 +92,7 @@ public class AuditController {
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
   static final List<String> PARAMETERS = List.of("patient", "principal", "action", "from", "to", "limit",
-      "includeBodies", "breakGlass", "after");
+      "includeBodies", "breakGlass", "after", "requestId");
 
   @Get
   public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
@@ -100,7 +100,8 @@ public class AuditController {
                                   @Nullable @QueryValue String patient, @Nullable @QueryValue String principal,
                                   @Nullable @QueryValue String action, @Nullable @QueryValue String from, @Nullable @QueryValue String to,
                                   @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies,
-                                  @Nullable @QueryValue String breakGlass, @Nullable @QueryValue String after) {
+                                  @Nullable @QueryValue String breakGlass, @Nullable @QueryValue String after,
+                                  @Nullable @QueryValue String requestId) {
     TenantId t = requireAuditor(caller, tenant, "audit-read", patient);
     AuditFilter filter;
     try {
@@ -111,7 +112,8 @@ public class AuditController {
       if (breakGlass != null && !breakGlass.equals("true") && !breakGlass.equals("false")) {
         throw ApiException.badRequest("breakGlass must be true or false");
       }
-      filter = filter(patient, principal, action, from, to, limit, breakGlass == null ? null : breakGlass.equals("true"));
+      filter = filter(patient, principal, action, from, to, limit, breakGlass == null ? null : breakGlass.equals("true"),
+          requestId);
       if (after != null) {
         AuditCursor cursor;
         try {
@@ -171,7 +173,7 @@ public class AuditController {
   /** The error of an {@code after} made by a listing with other filters (or by none: a token of before the binding). */
   static final String CURSOR_MISMATCH = "cursor_mismatch";
   static final String CURSOR_MISMATCH_MESSAGE = "after is the next token of a listing with other filters: send it with "
-      + "the same patient, principal, action, from, to and breakGlass as the listing that gave it (limit and "
+      + "the same patient, principal, action, from, to, breakGlass and requestId as the listing that gave it (limit and "
       + "includeBodies may change), or start again without after";
 
   /**
@@ -192,6 +194,7 @@ public class AuditController {
     named.accept("from", f.from() == null ? null : f.from().toString());
     named.accept("to", f.to() == null ? null : f.to().toString());
     named.accept("breakGlass", f.breakGlass());
+    named.accept("requestId", f.requestId());
     named.accept("limit", f.limit());
     named.accept("after", f.after() == null ? null : f.after().token());
     return json.toString();
@@ -199,10 +202,10 @@ public class AuditController {
 
   private static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
                                     @Nullable String from, @Nullable String to, @Nullable String limit,
-                                    @Nullable Boolean breakGlass) {
+                                    @Nullable Boolean breakGlass, @Nullable String requestId) {
     try {
       return new AuditFilter(patient, principal, action, instant(from, "from"), instant(to, "to"),
-          limit == null ? 1000 : Integer.parseInt(limit), breakGlass);
+          limit == null ? 1000 : Integer.parseInt(limit), breakGlass, null, requestId);
     } catch (IllegalArgumentException e) { // NumberFormatException included
       throw ApiException.badRequest(e instanceof NumberFormatException
           ? "limit must be a whole number from 1 to " + AuditFilter.MAX_LIMIT : e.getMessage());
@@ -425,6 +428,8 @@ public class AuditController {
     // The whole trail leaves the platform: audited before the first line (and so part of the export).
     audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
         "audit-export", AuditEntry.Decision.ALLOWED, "export"));
+    // the request's id and address for the row a revocation mid-stream writes, on the producer's thread
+    io.carecontext.retrieval.audit.AuditOrigin origin = io.carecontext.retrieval.audit.AuditOrigin.current();
     ProducedStream body = ProducedStream.start(producers, out -> {
       Writer lines = new OutputStreamWriter(out, StandardCharsets.UTF_8);
       // an event's data entity names the version a read handed out or a write stored (Type/id/_history/v): the
@@ -433,8 +438,11 @@ public class AuditController {
       try {
         audit.forEach(t, caller.requester(), row -> {
           try {
-            lines.write(parser.encodeResourceToString(AuditEvents.of(t, row)));
-            lines.write('\n');
+            // a research search that returned several patients' chunks: one event a patient (BALP, patient-specific)
+            for (var event : AuditEvents.forExport(t, row)) {
+              lines.write(parser.encodeResourceToString(event));
+              lines.write('\n');
+            }
           } catch (IOException e) {
             throw new UncheckedIOException(e); // the client went away: ends the read
           }
@@ -442,7 +450,7 @@ public class AuditController {
       } catch (AuditLog.KeyNotAdmittedException e) {
         // revoked (or expired) while streaming: the transfer breaks, and the trail says why it stopped
         audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
-            "audit-export", AuditEntry.Decision.DENIED, "key_not_admitted"));
+            "audit-export", AuditEntry.Decision.DENIED, "key_not_admitted").withOrigin(origin));
         throw e;
       }
       lines.flush();
