@@ -803,6 +803,20 @@ class HelmChartTest {
       assertThat(envNames(one(set, "Deployment", "cc-carecontext-worker"))).doesNotContain("CARECONTEXT_CORS_ORIGINS");
     }
 
+    /**
+     * config.trustedProxies names the ingress whose forwarded client address the audit trail takes: on the API
+     * only, comma-joined; unset by default, so no forwarded header is believed.
+     */
+    @Test
+    void theApiIsToldTheTrustedProxiesWhenSet() {
+      assertThat(envNames(one(defaults, "Deployment", "cc-carecontext-api"))).doesNotContain("CARECONTEXT_TRUSTED_PROXIES");
+      List<Map<String, Object>> set = render(t -> t.withValuesFile(productionValues)
+          .set("config.trustedProxies[0]", "10.244.0.0/16").set("config.trustedProxies[1]", "fd00::/8"));
+      assertThat(envValue(one(set, "Deployment", "cc-carecontext-api"), "CARECONTEXT_TRUSTED_PROXIES"))
+          .isEqualTo("10.244.0.0/16,fd00::/8");
+      assertThat(envNames(one(set, "Deployment", "cc-carecontext-worker"))).doesNotContain("CARECONTEXT_TRUSTED_PROXIES");
+    }
+
     @Test
     void anIngressPathThatWouldPublishMetricsIsRefused() {
       for (String path : List.of("/", "/metrics")) {

@@ -35,11 +35,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the read path finds and decrypts the chunks and applies the consent stored then (an exclusion
  * and a deny), de-identification reads the Patient under a role that did not exist then, and the
  * audit chain written then still verifies and grows. One tenant from template V4 (the first with
- * every table used here) and one from V19 (the one before the latest).
+ * every table used here), one from V19, and one from V74 (the last before the audit rows named their request
+ * and client: its rows, with neither, verify beside the rows that name both).
  */
 class UpgradedTenantDataIT {
 
-  static final int[] VERSIONS = {4, 19};
+  static final int[] VERSIONS = {4, 19, 74};
   static final TenantPolicy POLICY = TenantPolicy.fromSettings(Map.of("consentMode", "opt-in"));
   static final Map<Integer, TenantId> TENANTS = new LinkedHashMap<>();
   /** Each tenant's clinician, with a key stored in the platform as the admin API stores one. */
@@ -131,7 +132,7 @@ class UpgradedTenantDataIT {
   }
 
   @ParameterizedTest(name = "tenant from template V{0}")
-  @ValueSource(ints = {4, 19})
+  @ValueSource(ints = {4, 19, 74})
   void rowsWrittenBeforeTheUpgradeAnswerTheCurrentReadPath(int version) {
     TenantId tenant = TENANTS.get(version);
     assertThat(OlderTemplates.version(platform, tenant)).as("upgraded").isGreaterThan(version);
@@ -152,7 +153,7 @@ class UpgradedTenantDataIT {
   }
 
   @ParameterizedTest(name = "tenant from template V{0}")
-  @ValueSource(ints = {4, 19})
+  @ValueSource(ints = {4, 19, 74})
   void theAuditChainWrittenBeforeTheUpgradeVerifiesAndGrows(int version) {
     TenantId tenant = TENANTS.get(version);
     AuditVerification before = audit.verify(tenant, Auditors.of(platform, tenant));
@@ -162,9 +163,27 @@ class UpgradedTenantDataIT {
         .filteredOn(row -> "glucose before the upgrade".equals(row.get("query")))
         .extracting(row -> row.get("patient")).containsExactlyInAnyOrder("p-ok", "p-deny");
 
-    ask(tenant, "p-open");
+    // a row of this release, from a request with an id and a client address (tenant migration 75), in the same chains
+    String requestId = "upgrade-" + version;
+    io.carecontext.retrieval.audit.AuditOrigin was = io.carecontext.retrieval.audit.AuditOrigin.bind(
+        new io.carecontext.retrieval.audit.AuditOrigin(requestId, "2001:db8::7"));
+    try {
+      ask(tenant, "p-open");
+    } finally {
+      io.carecontext.retrieval.audit.AuditOrigin.restore(was);
+    }
     AuditVerification after = audit.verify(tenant, Auditors.of(platform, tenant));
     assertThat(after.valid()).as("chain after a row of this release: %s", after).isTrue();
     assertThat(after.entries()).isEqualTo(before.entries() + 1);
+    List<Map<String, Object>> rows = audit.list(tenant, Auditors.of(platform, tenant),
+        new AuditFilter(null, null, null, null, AuditFilter.MAX_LIMIT).withRequestId(requestId), false);
+    assertThat(rows).singleElement().satisfies(row -> {
+      assertThat(row.get("patient")).isEqualTo("p-open");
+      assertThat(row.get("clientAddress")).isEqualTo("2001:db8::7");
+    });
+    // the rows written before name neither
+    assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter(null, null, null, null,
+        AuditFilter.MAX_LIMIT), false)).filteredOn(row -> !"p-open".equals(row.get("patient")))
+        .isNotEmpty().allSatisfy(row -> assertThat(row.get("requestId")).isNull());
   }
 }

@@ -175,4 +175,13 @@ class RuntimeSettingsTest {
     assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_ADMIN_KEY", "a-long-random-secret")).weakAdminKey()).isFalse();
     assertThat(RuntimeSettings.from(Map.of()).weakAdminKey()).isFalse();
   }
+
+  @Test
+  void trustedProxiesAreCidrsAndAWrongListStopsTheStart() {
+    assertThat(RuntimeSettings.from(Map.of()).trustedProxies()).isEmpty();
+    assertThat(RuntimeSettings.from(Map.of("CARECONTEXT_TRUSTED_PROXIES", "10.0.0.0/8,fd00::/8")).trustedProxies())
+        .contains("10.0.0.0/8,fd00::/8");
+    assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_TRUSTED_PROXIES", "ingress.local")))
+        .hasMessageStartingWith("CARECONTEXT_TRUSTED_PROXIES must be");
+  }
 }

@@ -21,6 +21,11 @@ class AuditEventsStrictTest {
 
   private static final TenantId TENANT = TenantId.of("acme");
 
+  /** No origin (rows before tenant migration 75, the platform's own), and a request from each address family. */
+  private static final List<AuditOrigin> ORIGINS = List.of(AuditOrigin.NONE,
+      new AuditOrigin("0190a1b2-0000-4000-8000-00000000abcd", "192.0.2.7"),
+      new AuditOrigin("01JD8Y3XG0ABCDEFGHJKMNPQRS", "2001:db8::17"));
+
   /** A row as AuditLog.row hands it to the export; {@code details} and the odd columns as the test sets them. */
   private static Map<String, Object> row(String action, String decision, String patient, String principal,
                                          String details) {
@@ -79,21 +84,34 @@ class AuditEventsStrictTest {
         for (String details : detailsOf(action)) {
           for (String principal : principals) {
             for (String patient : patients) {
-              Map<String, Object> row = row(action, decision, patient, principal, details);
-              String line = writer.encodeResourceToString(AuditEvents.of(TENANT, row));
-              assertThat(line).as(action).doesNotContain("\n").doesNotContain("\r");
-              AuditEvent parsed = strict.parseResource(AuditEvent.class, line);
-              assertThat(parsed.getSubtype()).as(action)
-                  .anyMatch(c -> action.equals(c.getCode()) && "http://carecontext.io/audit-action".equals(c.getSystem()));
-              assertThat(parsed.hasAction()).as(action).isTrue();
-              assertThat(parsed.getAgent()).as(action).hasSize(2);
-              events++;
+              // a row before tenant migration 75 (no origin), one with an IPv4 and one with an IPv6 client
+              for (AuditOrigin origin : ORIGINS) {
+                Map<String, Object> row = row(action, decision, patient, principal, details);
+                row.put("requestId", origin.requestId());
+                row.put("clientAddress", origin.clientAddress());
+                for (AuditEvent event : AuditEvents.forExport(TENANT, row)) {
+                  String line = writer.encodeResourceToString(event);
+                  assertThat(line).as(action).doesNotContain("\n").doesNotContain("\r");
+                  AuditEvent parsed = strict.parseResource(AuditEvent.class, line);
+                  assertThat(parsed.getSubtype()).as(action).anyMatch(c -> action.equals(c.getCode())
+                      && "http://carecontext.io/audit-action".equals(c.getSystem()));
+                  assertThat(parsed.hasAction()).as(action).isTrue();
+                  assertThat(parsed.getAgent()).as(action).hasSize(2);
+                  assertThat(parsed.getAgent().get(0).getNetwork().getAddress()).as(action)
+                      .isEqualTo(origin.clientAddress());
+                  assertThat(parsed.getEntity()).as(action)
+                      .filteredOn(x -> "XrequestId".equals(x.getType().getCode()))
+                      .extracting(x -> x.getWhat().getIdentifier().getValue())
+                      .isEqualTo(origin.requestId() == null ? List.of() : List.of(origin.requestId()));
+                  events++;
+                }
+              }
             }
           }
         }
       }
     }
-    assertThat(events).isGreaterThan(AuditEntry.ACTIONS.size() * 3 * 2 * 5 * 3 - 1);
+    assertThat(events).isGreaterThan(AuditEntry.ACTIONS.size() * 3 * 2 * 5 * 3 * ORIGINS.size() - 1);
   }
 
   /**

@@ -502,4 +502,39 @@ class AuditSealIT {
           .rootCause().hasMessageContaining("permission denied");
     }
   }
+
+  /**
+   * A row's request id and client address (tenant migration 75) are in its hash: changing either, even to another
+   * well-formed value, breaks the chain at that row; and the database refuses a value that is not the validated form.
+   */
+  @Test
+  void theRequestIdAndClientAddressAreInTheChain() throws SQLException {
+    for (String column : List.of("request_id", "client_address")) {
+      TenantId tenant = platform.tenant("origin" + column.charAt(0));
+      AuditOrigin was = AuditOrigin.bind(new AuditOrigin("req-" + column.charAt(0), "198.51.100.4"));
+      try {
+        record(tenant, 3);
+      } finally {
+        AuditOrigin.restore(was);
+      }
+      assertThat(verify(tenant).valid()).isTrue();
+      assertThat(number("SELECT count(*) FROM " + tenant.schemaName() + ".audit_log WHERE request_id = 'req-"
+          + column.charAt(0) + "' AND client_address = '198.51.100.4'")).isEqualTo(3);
+      int shard = shardOf(tenant);
+      long seq = number("SELECT min(seq) FROM " + tenant.schemaName() + ".audit_log WHERE shard = " + shard);
+      String schema = tenant.schemaName();
+      // the raw text of a header is refused by the database, whoever writes it (one transaction: undone whole)
+      assertThatThrownBy(() -> superuser("ALTER TABLE " + schema + ".audit_log DISABLE TRIGGER audit_log_no_update; "
+          + "UPDATE " + schema + ".audit_log SET " + column + " = 'Zebulon Quixote, 10.0.0.1' WHERE shard = " + shard))
+          .isInstanceOf(SQLException.class).hasMessageContaining("audit_log_" + column + "_form");
+      superuser("ALTER TABLE " + schema + ".audit_log DISABLE TRIGGER audit_log_no_update; UPDATE " + schema
+          + ".audit_log SET " + column + " = '" + ("request_id".equals(column) ? "req-other" : "198.51.100.5")
+          + "' WHERE shard = " + shard + " AND seq = " + seq + "; ALTER TABLE " + schema
+          + ".audit_log ENABLE ALWAYS TRIGGER audit_log_no_update");
+      AuditVerification v = verify(tenant);
+      assertThat(v.valid()).as(column).isFalse();
+      assertThat(v.brokenAt().problem()).as(column).isEqualTo("row");
+      assertThat(v.brokenAt().seq()).as(column).isEqualTo(seq);
+    }
+  }
 }

@@ -39,6 +39,11 @@ class AuditExportBalpIT {
   static String researcher;
   static List<AuditEvent> events;
   static String exported;
+  /** The request id a caller sent with the context request below, and the address it claimed to be from. */
+  static final String REQUEST_ID = "0190a1b2-0000-4000-8000-0000000c0de1";
+  static final String SPOOFED = "203.0.113.66";
+  static HttpResponse<String> traced;
+  static String listedByRequest;
 
   @BeforeAll
   static void start() {
@@ -52,7 +57,10 @@ class AuditExportBalpIT {
     app.researchOn("balp");
 
     String ask = "{\"query\":\"" + QUERY_TEXT + "\",\"purposeOfUse\":\"TREAT\"}";
-    assertThat(app.call("POST", "/v1/balp/patients/pt-1/context", clinician, ask).statusCode()).isEqualTo(200);
+    // with an id of the caller's and a forwarded address no trusted proxy vouched for (none is trusted here)
+    traced = app.call("POST", "/v1/balp/patients/pt-1/context", clinician, ask, "application/json",
+        Map.of("X-Request-Id", REQUEST_ID, "X-Forwarded-For", SPOOFED, "Forwarded", "for=" + SPOOFED));
+    assertThat(traced.statusCode()).isEqualTo(200);
     assertThat(app.call("POST", "/v1/balp/patients/pt-2/context", clinician, ask).statusCode()).isEqualTo(404);
     String dr = app.tenantWithKey("balp", "dr-btg", "[\"clinician\"]", "\"practitionerId\":\"pr-9\"");
     HttpResponse<String> glass = app.call("POST", "/v1/balp/patients/pt-1/context", dr,
@@ -69,6 +77,9 @@ class AuditExportBalpIT {
     assertThat(app.call("POST", "/v1/balp/research/search", researcher,
         "{\"query\":\"" + QUERY_TEXT + "\",\"k\":5,\"purposeOfUse\":\"HRESCH\"}").statusCode()).isEqualTo(200);
     assertThat(app.call("GET", "/v1/balp/audit?limit=1", auditor, null).statusCode()).isEqualTo(200);
+    HttpResponse<String> byRequest = app.call("GET", "/v1/balp/audit?requestId=" + REQUEST_ID, auditor, null);
+    assertThat(byRequest.statusCode()).as(byRequest.body()).isEqualTo(200);
+    listedByRequest = byRequest.body();
 
     HttpResponse<String> export = app.call("GET", "/v1/balp/audit/export", auditor, null);
     assertThat(export.statusCode()).isEqualTo(200);
@@ -242,5 +253,46 @@ class AuditExportBalpIT {
     agentsAndObserver(e, "aud", "auditor");
     AuditEvent export = event("audit-export", x -> true);
     assertThat(export.getAction()).isEqualTo(AuditEvent.AuditEventAction.R);
+  }
+
+  /**
+   * Which request and from where: the row keeps the id the answer carried (the caller's, a UUID) and the socket's
+   * peer, not the address a header claimed from a peer no one trusts; the listing finds it by that id, and its
+   * event names both as BALP does (the requester's network, type 2; an entity of type XrequestId).
+   */
+  @Test
+  void theRowNamesTheRequestAndTheClientNotASpoofedHeader() throws Exception {
+    assertThat(traced.headers().firstValue("X-Request-Id")).contains(REQUEST_ID);
+    var list = new com.fasterxml.jackson.databind.ObjectMapper().readTree(listedByRequest);
+    assertThat(list.get("count").asInt()).isEqualTo(1);
+    var row = list.get("entries").get(0);
+    assertThat(row.get("action").asText()).isEqualTo("context");
+    assertThat(row.get("requestId").asText()).isEqualTo(REQUEST_ID);
+    assertThat(row.get("clientAddress").asText()).isEqualTo("127.0.0.1");
+    assertThat(exported).doesNotContain(SPOOFED);
+
+    AuditEvent e = events.stream().filter(x -> x.getIdElement().getIdPart().equals(row.get("auditId").asText()))
+        .findFirst().orElseThrow();
+    AuditEventAgentComponent who = e.getAgent().stream().filter(AuditEventAgentComponent::getRequestor).findFirst()
+        .orElseThrow();
+    assertThat(who.getNetwork().getAddress()).isEqualTo("127.0.0.1");
+    assertThat(who.getNetwork().getType()).isEqualTo(AuditEvent.AuditEventAgentNetworkType._2);
+    assertThat(e.getEntity()).filteredOn(x -> "XrequestId".equals(x.getType().getCode())).singleElement()
+        .satisfies(x -> {
+          assertThat(x.getType().getSystem()).isEqualTo("https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType");
+          assertThat(x.getWhat().getIdentifier().getValue()).isEqualTo(REQUEST_ID);
+        });
+    // every event of a request names its request and its client (this trail has no row of before the columns)
+    assertThat(events).allSatisfy(x -> {
+      assertThat(x.getAgentFirstRep().getNetwork().getAddress()).isEqualTo("127.0.0.1");
+      assertThat(x.getEntity()).anyMatch(n -> "XrequestId".equals(n.getType().getCode()));
+    });
+  }
+
+  /** BALP's patient-specific pattern: no exported event names more than one patient; their ids stay unique. */
+  @Test
+  void noEventNamesMoreThanOnePatient() {
+    assertThat(events).allSatisfy(x -> assertThat(entities(x, "1", "1")).hasSizeLessThanOrEqualTo(1));
+    assertThat(events).extracting(x -> x.getIdElement().getIdPart()).doesNotHaveDuplicates();
   }
 }

@@ -1,0 +1,84 @@
+package io.carecontext.services.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The client address an audit row records: the socket's peer, unless the peer is a trusted proxy, and then the
+ * nearest address it forwarded that is not a trusted proxy; always an address literal in its canonical form.
+ */
+class ClientAddressesTest {
+
+  private static InetSocketAddress peer(String address) {
+    return new InetSocketAddress(address, 40_000); // a literal: no lookup
+  }
+
+  private static final ClientAddresses PROXIES = ClientAddresses.parse("10.0.0.0/8, fd00::/8,192.0.2.1");
+
+  @Test
+  void withoutTrustedProxiesTheHeadersAreIgnored() {
+    assertThat(ClientAddresses.NONE.resolve(peer("203.0.113.9"), List.of("for=198.51.100.1"), List.of("198.51.100.2")))
+        .isEqualTo("203.0.113.9");
+    // a spoofed header from a peer that is not trusted, with trusted proxies configured: ignored as well
+    assertThat(PROXIES.resolve(peer("203.0.113.9"), List.of(), List.of("198.51.100.2"))).isEqualTo("203.0.113.9");
+    assertThat(PROXIES.resolve(null, List.of(), List.of("198.51.100.2"))).isNull();
+  }
+
+  @Test
+  void aTrustedProxysForwardedAddressIsTheClient() {
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("198.51.100.2"))).isEqualTo("198.51.100.2");
+    // the rightmost address not a trusted proxy: what the client wrote at the left does not count over it
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("6.6.6.6, 198.51.100.2, 10.9.9.9")))
+        .isEqualTo("198.51.100.2");
+    // several headers are one list, in order
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("6.6.6.6", "198.51.100.2"))).isEqualTo("198.51.100.2");
+    // every hop trusted: the leftmost
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("10.0.0.7"))).isEqualTo("10.0.0.7");
+    // no header: the proxy itself
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of())).isEqualTo("10.1.2.3");
+  }
+
+  @Test
+  void forwardedIsPreferredAndItsNodesParsed() {
+    assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=198.51.100.7;proto=https"), List.of("6.6.6.6")))
+        .isEqualTo("198.51.100.7");
+    assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=\"[2001:DB8:0:0::17]:4711\""), List.of()))
+        .isEqualTo("2001:db8::17");
+    assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("For=\"198.51.100.8:47011\", for=10.0.0.2"), List.of()))
+        .isEqualTo("198.51.100.8");
+    assertThat(PROXIES.resolve(peer("fd00::5"), List.of("for=198.51.100.9"), List.of())).isEqualTo("198.51.100.9");
+  }
+
+  @Test
+  void aHopThatIsNoAddressIsNeverTakenAsText() {
+    // the nearest address known stands for the client: never the header's text, never a name looked up
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("Zebulon Quixote 1947-03-19"))).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("evil.example.org"))).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of("for=unknown"), List.of())).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of("for=_hidden, for=10.0.0.4"), List.of())).isEqualTo("10.0.0.4");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("fe80::1%eth0"))).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("1.2.3.4.5"))).isEqualTo("10.1.2.3");
+  }
+
+  @Test
+  void anIpv4MappedAddressIsItsIpv4() {
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("::ffff:198.51.100.3"))).isEqualTo("198.51.100.3");
+    assertThat(ClientAddresses.NONE.resolve(peer("::ffff:203.0.113.9"), List.of(), List.of())).isEqualTo("203.0.113.9");
+  }
+
+  @Test
+  void theListIsCidrsOrAddressesOnly() {
+    assertThat(ClientAddresses.parse("").trustsAny()).isFalse();
+    assertThat(ClientAddresses.parse(null).trustsAny()).isFalse();
+    assertThat(ClientAddresses.parse("0.0.0.0/0").resolve(peer("203.0.113.9"), List.of(), List.of("198.51.100.2")))
+        .isEqualTo("198.51.100.2");
+    for (String bad : List.of("10.0.0.0/33", "proxy.internal", "10.0.0.0/", "10.0.0.0/8,", "fd00::/129", "*")) {
+      assertThatThrownBy(() -> ClientAddresses.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(ClientAddresses.CIDR_FORM);
+    }
+  }
+}
