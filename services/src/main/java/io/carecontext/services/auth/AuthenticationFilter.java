@@ -62,6 +62,14 @@ public class AuthenticationFilter {
   private final boolean workerOnly;
   private final ClientAddresses clientAddresses;
 
+  /** The request attribute holding its {@link AuditOrigin}, for rows written on a thread the request does not reach. */
+  public static final String AUDIT_ORIGIN = "carecontext.auditOrigin";
+
+  /** The origin of {@code request} as this filter set it, or none (a request this filter never saw). */
+  public static AuditOrigin origin(HttpRequest<?> request) {
+    return request.getAttribute(AUDIT_ORIGIN, AuditOrigin.class).orElse(AuditOrigin.NONE);
+  }
+
   /** The property holding the trusted proxies ({@code CARECONTEXT_TRUSTED_PROXIES}, CIDRs; {@link ClientAddresses}). */
   public static final String TRUSTED_PROXIES = "carecontext.trusted-proxies";
 
@@ -159,6 +167,7 @@ public class AuthenticationFilter {
     // Which request and from where, for every audit row written while it is served (tenant migration 75): the id
     // its answer carries, and the client's address (the peer, or what a trusted proxy forwarded)
     AuditOrigin origin = new AuditOrigin(requestId, clientAddress(request));
+    request.setAttribute(AUDIT_ORIGIN, origin);
     context.add(new OriginElement(origin));
     AuditOrigin before = AuditOrigin.bind(origin); // the refusals this filter records itself
     try {

@@ -11,7 +11,7 @@ import java.util.Locale;
 /**
  * The client address an audit row records (BALP's agent.network): the socket's peer, or, when that peer is a
  * proxy the operator trusts ({@code CARECONTEXT_TRUSTED_PROXIES}, CIDRs; none by default), the address that proxy
- * forwarded in {@code Forwarded} (RFC 7239, preferred) or {@code X-Forwarded-For}. The forwarded chain is read
+ * forwarded in {@code X-Forwarded-For} (or, on a request without one, {@code Forwarded}, RFC 7239). The forwarded chain is read
  * from its right end, the hop the trusted peer appended, leftwards past every trusted proxy: the first address
  * not trusted is the client's. What a client itself put at the left of the header is never taken over a hop a
  * trusted proxy vouched for, and a header from a peer that is not trusted is ignored (anyone can send one).
@@ -117,7 +117,10 @@ public final class ClientAddresses {
     if (!isTrusted(current)) {
       return print(current);
     }
-    List<String> hops = !forwarded.isEmpty() ? forwardedFor(forwarded) : split(xForwardedFor);
+    // X-Forwarded-For first: it is what ingress controllers and load balancers write (ingress-nginx, Envoy, the
+    // cloud balancers), and they pass a client's own Forwarded header through untouched, so preferring Forwarded
+    // let any client name its address behind them. Forwarded only on a request that has no X-Forwarded-For.
+    List<String> hops = !xForwardedFor.isEmpty() ? split(xForwardedFor) : forwardedFor(forwarded);
     for (int i = hops.size() - 1; i >= 0; i--) {
       byte[] hop = literal(hops.get(i));
       if (hop == null) {

@@ -186,7 +186,9 @@ public class RefusedRequests {
               caller.platformAdmin() ? List.of() : caller.requester().roles(), patientOf(path, tenant),
               null, action(request.getMethodName(), path), AuditEntry.Decision.DENIED, reason)
           .withDetail("route", AuditEntry.jsonString(AuthenticationFilter.routeShape(path)))
-          .withDetail("method", AuditEntry.jsonString(method(request.getMethodName())));
+          .withDetail("method", AuditEntry.jsonString(method(request.getMethodName())))
+          // written on a blocking thread of its own: the request's id and address from the request itself
+          .withOrigin(AuthenticationFilter.origin(request));
       rows.record(audit, tenant, budgetKey, entry);
     });
   }

@@ -43,8 +43,11 @@ class ClientAddressesTest {
   }
 
   @Test
-  void forwardedIsPreferredAndItsNodesParsed() {
-    assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=198.51.100.7;proto=https"), List.of("6.6.6.6")))
+  void forwardedCountsOnlyWithoutXForwardedForAndItsNodesAreParsed() {
+    // a proxy that writes X-Forwarded-For passes a client's own Forwarded through: that one is never believed
+    assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=6.6.6.6"), List.of("198.51.100.7")))
+        .isEqualTo("198.51.100.7");
+    assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=198.51.100.7;proto=https"), List.of()))
         .isEqualTo("198.51.100.7");
     assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=\"[2001:DB8:0:0::17]:4711\""), List.of()))
         .isEqualTo("2001:db8::17");
