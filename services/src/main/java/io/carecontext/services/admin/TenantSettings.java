@@ -104,9 +104,44 @@ public final class TenantSettings {
         next = filled;
       }
       check(key, next);
+      if ("rolePolicies".equals(key)) {
+        refuseEmptyScopes(value); // after the check, which refuses a role that takes no policy at all
+      }
       merged.put(key, next);
     }
     return merged;
+  }
+
+  /** The fields of a role's policy that say what it reads: an empty one leaves it reading nothing. */
+  private static final List<String> SCOPE_FIELDS = List.of("categories", "resourceTypes", "purposes");
+
+  /**
+   * Refuses a role policy patch that empties {@code categories}, {@code resourceTypes} or {@code purposes}.
+   * Such a role reads nothing, but its keys were not told so: with no categories or resource types every
+   * context request answered 200 with no chunks, as for a patient with no record, and with no purposes a
+   * 403 telling a clinician key to ask for "a key of a role that reads it (clinician, …)". An empty list is
+   * far likelier a client's mistake (a list built from a form left blank) than a way to switch a role off,
+   * which revoking its keys does, visibly in the trail. Checked on what the patch sends, not on what is
+   * stored: a tenant that stored one earlier keeps working as it did, and can correct it.
+   */
+  static void refuseEmptyScopes(Object rolePolicies) {
+    if (!(rolePolicies instanceof Map<?, ?> roles)) {
+      return; // its check says what it must be
+    }
+    roles.forEach((role, policy) -> {
+      if (!(policy instanceof Map<?, ?> fields)) {
+        return;
+      }
+      for (String field : SCOPE_FIELDS) {
+        if (fields.get(field) instanceof List<?> l && l.isEmpty()) {
+          // the role's name is one of the platform's (checkPatchNames refused any other), never the caller's text
+          throw ApiException.badRequest("settings.rolePolicies." + role + "." + field + " is empty, which would "
+              + "leave the role reading nothing while its keys' requests look like ones that found nothing: name "
+              + "at least one, or send null to go back to the role's default; to stop a role from reading, revoke "
+              + "its keys (GET /admin/tenants/{tenant}/keys lists them)");
+        }
+      }
+    });
   }
 
   /**

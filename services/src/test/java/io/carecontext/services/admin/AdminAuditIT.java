@@ -186,6 +186,29 @@ class AdminAuditIT {
         .contains("\"consentMode\":\"opt-in\"").contains("\"retentionYears\":6");
   }
 
+  /**
+   * A role policy that empties what the role reads (categories, resource types, purposes) is refused like any
+   * other bad setting, recorded denied, and stored nothing: a clinician with no categories answered 200 with no
+   * chunks, one with no purposes a 403 telling it to ask for a clinician key.
+   */
+  @Test
+  void aRolePolicyThatEmptiesWhatTheRoleReadsIsRefusedRecordedAndStoresNothing() throws SQLException {
+    String tenantAdminKeyId = tenantAdmin.split("_")[1];
+    String policyBefore = query("SELECT settings::text FROM platform.tenants WHERE tenant_id = 'keyed'");
+    List<String> before = trail();
+    HttpResponse<String> r = app.call("PATCH", "/admin/tenants/keyed", tenantAdmin,
+        "{\"settings\":{\"rolePolicies\":{\"clinician\":{\"categories\":[]}}}}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("\"error\":\"bad_request\"")
+        .contains("settings.rolePolicies.clinician.categories is empty").contains("revoke its keys");
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly("tenant-settings denied settings_invalid ta-1 "
+        + tenantAdminKeyId + " {\"route\":\"/admin/tenants/keyed\",\"method\":\"PATCH\",\"asked\":[\"settings.rolePolicies\"]}");
+    assertThat(query("SELECT settings::text FROM platform.tenants WHERE tenant_id = 'keyed'")).isEqualTo(policyBefore);
+    assertThat(app.call("GET", "/admin/tenants/keyed", tenantAdmin, null).body())
+        .contains("\"categories\":[\"demographic\",\"clinical\",\"lab\",\"medication\",\"note\"]");
+  }
+
   /** A key sending refused settings in a loop adds a bounded number of rows, as other refusals do. */
   @Test
   void refusedChangesOfSettingsInALoopAddABoundedNumberOfRows() throws Exception {

@@ -278,6 +278,36 @@ class TenantSettingsTest {
         Map.of("labels", List.of("psy")), "researcher", Map.of("kMax", 500))));
   }
 
+  @Test
+  void aRolePolicyThatEmptiesWhatTheRoleReadsIsRefusedNamingTheField() {
+    // a clinician with no categories answered 200 with no chunks; with no purposes, a 403 telling it to ask
+    // for a clinician key
+    for (String field : List.of("categories", "resourceTypes", "purposes")) {
+      assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("rolePolicies",
+          Map.of("clinician", Map.of(field, List.of()))))).isInstanceOf(ApiException.class)
+          .hasMessageStartingWith("settings.rolePolicies.clinician." + field + " is empty")
+          .hasMessageContaining("send null to go back to the role's default")
+          .hasMessageContaining("revoke its keys");
+    }
+    // a tenant created with such settings is refused the same way (create merges into no settings)
+    assertThatThrownBy(() -> TenantSettings.merge(Map.of(), read(
+        "{\"rolePolicies\":{\"billing\":{\"kMax\":3},\"care-coordinator\":{\"purposes\":[]}}}")))
+        .hasMessageStartingWith("settings.rolePolicies.care-coordinator.purposes is empty");
+    // a role that takes no policy is told that, not that its list is empty
+    assertThatThrownBy(() -> TenantSettings.merge(Map.of(), Map.of("rolePolicies",
+        Map.of("auditor", Map.of("categories", List.of())))))
+        .hasMessageStartingWith("settings.rolePolicies.auditor: this role reads no patient data");
+    // labels may be empty (a role that reads only unlabelled data), and so may labelsWithConsent (its default)
+    assertThat(TenantSettings.merge(Map.of(), Map.of("rolePolicies", Map.of("clinician",
+        Map.of("labels", List.of(), "labelsWithConsent", List.of())))).get("rolePolicies"))
+        .isEqualTo(Map.of("clinician", Map.of("labels", List.of(), "labelsWithConsent", List.of())));
+    // an empty list stored by an earlier version does not block the tenant's other changes
+    Map<String, Object> stored = Map.of("rolePolicies", Map.of("clinician", Map.of("categories", List.of())));
+    assertThat(TenantSettings.merge(stored, Map.of("rolePolicies", Map.of("billing", Map.of("kMax", 3))))
+        .get("rolePolicies")).isEqualTo(Map.of("clinician", Map.of("categories", List.of()),
+        "billing", Map.of("kMax", 3)));
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> read(String json) {
     try {
