@@ -81,8 +81,48 @@ public class KeyController {
                                                    @Nullable @Body byte[] raw) {
     // the key first, recorded when refused (with whom it tried to give which access), then its body
     TenantId admitted = attempts.requireTenantAdmin(caller, tenant, "key-create", request, row -> askedFor(row, raw));
-    AdminDtos.CreateKey body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class).toStoredPrecision();
     TenantId id = requireActive(admitted);
+    // A creation refused for its body is recorded too, denied, as a refused change of settings is: who tried to
+    // give whom which access (an unknown role, a key that would have expired already) is what a reviewer of
+    // key-create rows looks for beside the keys that were made. It left no row.
+    AdminDtos.CreateKey body;
+    try {
+      body = AdminDtos.read(json, raw, AdminDtos.CreateKey.class).toStoredPrecision();
+    } catch (ApiException e) {
+      throw refusedBody(caller, id, request, "body_malformed", raw, e);
+    }
+    Set<String> roles;
+    try {
+      roles = checked(body);
+    } catch (ApiException e) {
+      throw refusedBody(caller, id, request, "key_request_invalid", raw, e);
+    }
+    // the checks, the row and the key in one turn of the tenant's key creations: a concurrent creation
+    // of the same principal (or a second first tenant-admin key) is refused by the checks, as a denied
+    // row, instead of leaving an allowed row for a key the database then refuses
+    CreatedKeyAndRow made = creations.inTurn(id, () -> checkRecordInsert(caller, id, body, roles));
+    List<String> warnings = body.practitionerId() != null ? List.of()
+        : careWithoutPractitioner(directory.settings(caller, id), roles);
+    return HttpResponse.created(new AdminDtos.CreatedKey(made.issued().keyId(), made.issued().token(), body.principal(),
+        List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
+  }
+
+  /**
+   * A refused body (400) recorded denied in the tenant's trail with {@code reason}, the route and method, and
+   * the principal and roles it asked for when it names them as a key's body may (never a value it does not
+   * take: a principal or role sent as a patient's name would be PHI in the trail); at most 30 rows a minute a
+   * key, as refused settings are.
+   */
+  private ApiException refusedBody(Caller caller, TenantId id, HttpRequest<?> request, String reason,
+                                   @Nullable byte[] raw, ApiException refusal) {
+    if (refusal.status() == HttpStatus.BAD_REQUEST) {
+      attempts.recordRefusedChange(caller, id, "key-create", request, reason, List.of(), row -> askedFor(row, raw));
+    }
+    return refusal;
+  }
+
+  /** The roles of a key's body, once each of its fields is one a key may have; a 400 naming the first that is not. */
+  private static Set<String> checked(AdminDtos.CreateKey body) {
     if (body.principal() == null || !body.principal().matches(PRINCIPAL)) {
       // "required" said of a principal that was sent sent the caller looking for a missing field
       throw ApiException.badRequest((body.principal() == null ? "principal is required" : "principal is not valid")
@@ -120,14 +160,7 @@ public class KeyController {
       throw ApiException.badRequest("practitionerId must be a Practitioner's FHIR id (" + FhirId.RULE + "), or "
           + "PractitionerRole/<id> for a clinician whose care the feed records through a PractitionerRole");
     }
-    // the checks, the row and the key in one turn of the tenant's key creations: a concurrent creation
-    // of the same principal (or a second first tenant-admin key) is refused by the checks, as a denied
-    // row, instead of leaving an allowed row for a key the database then refuses
-    CreatedKeyAndRow made = creations.inTurn(id, () -> checkRecordInsert(caller, id, body, roles));
-    List<String> warnings = body.practitionerId() != null ? List.of()
-        : careWithoutPractitioner(directory.settings(caller, id), roles);
-    return HttpResponse.created(new AdminDtos.CreatedKey(made.issued().keyId(), made.issued().token(), body.principal(),
-        List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
+    return roles;
   }
 
   /**

@@ -209,6 +209,40 @@ class AdminAuditIT {
         .contains("\"categories\":[\"demographic\",\"clinical\",\"lab\",\"medication\",\"note\"]");
   }
 
+  /**
+   * A key creation refused for its body (400) is recorded denied in the tenant's trail, with the principal and
+   * roles it asked for when they are ones a key may have, never a value it does not take; nothing is made.
+   * These left no row, while a refused PATCH of the settings did.
+   */
+  @Test
+  void keyCreationsRefusedForTheirBodyAreRecordedWithWhatTheyAskedForAndMakeNothing() throws SQLException {
+    String tenantAdminKeyId = tenantAdmin.split("_")[1];
+    String keysBefore = query("SELECT count(*) FROM platform.api_keys WHERE tenant_id = 'keyed'");
+    List<String> before = trail();
+    String[] refusedBodies = {
+        "{\"principal\":\"dr-past\",\"roles\":[\"clinician\"],\"expiresAt\":\"2020-01-01T00:00:00Z\"}",
+        "{\"principal\":\"dr-typo\",\"roles\":[\"Alex Example\"]}",
+        "{\"principal\":\"Alex Example 1961\",\"roles\":[\"billing\"]}",
+        "{\"principal\":\"dr-x\",\"roles\":[\"clinician\"],\"expiresAt\":\"2030-01-01\"}",
+        "{\"principal\":"};
+    for (String body : refusedBodies) {
+      HttpResponse<String> r = app.call("POST", "/admin/tenants/keyed/keys", tenantAdmin, body);
+      assertThat(r.statusCode()).as(body).isEqualTo(400);
+      assertThat(r.body()).as(body).doesNotContain("Alex").doesNotContain("1961");
+    }
+    String byAdmin = "key-create denied %s ta-1 " + tenantAdminKeyId
+        + " {\"route\":\"/admin/tenants/keyed/keys\",\"method\":\"POST\"%s}";
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        byAdmin.formatted("key_request_invalid", ",\"keyPrincipal\":\"dr-past\",\"roles\":[\"clinician\"]"),
+        byAdmin.formatted("key_request_invalid", ",\"keyPrincipal\":\"dr-typo\""),
+        byAdmin.formatted("key_request_invalid", ",\"roles\":[\"billing\"]"),
+        byAdmin.formatted("body_malformed", ""),
+        byAdmin.formatted("body_malformed", ""));
+    assertThat(String.join("\n", rows)).doesNotContain("Alex").doesNotContain("1961");
+    assertThat(query("SELECT count(*) FROM platform.api_keys WHERE tenant_id = 'keyed'")).isEqualTo(keysBefore);
+  }
+
   /** A key sending refused settings in a loop adds a bounded number of rows, as other refusals do. */
   @Test
   void refusedChangesOfSettingsInALoopAddABoundedNumberOfRows() throws Exception {
