@@ -165,7 +165,10 @@ public final class ContextService {
           "break_glass_reason_too_long", 0, start);
     }
     if (breakGlass && !rp.breakGlass()) {
-      throw deny(tenant, base, 403, "forbidden", "this role may not break the glass", "break_glass_not_allowed", 0, start);
+      // what to do next: the tenant's policy decides, so a caller that only heard "may not" asked again
+      throw deny(tenant, base, 403, "forbidden", "this key's role may not break the glass (ETREAT) in this tenant: "
+          + "its policy (rolePolicies, breakGlass.allowed) is set by a tenant admin; a patient in your care is "
+          + "read with TREAT", "break_glass_not_allowed", 0, start);
     }
     if (q.reopenBreakGlass() && !breakGlass) {
       throw deny(tenant, base, 400, "bad_request", "reopen applies to break-glass only: send it with purposeOfUse "

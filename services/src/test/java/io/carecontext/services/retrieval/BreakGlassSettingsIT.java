@@ -221,6 +221,8 @@ class BreakGlassSettingsIT {
         .startsWith("break_glass_window_closed platform-admin pt-1 true");
     HttpResponse<String> refused = breakGlass(dr, "withdrawn", null);
     assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+    // what to do next: who sets the policy, and the purpose a patient in the caller's care is read with
+    assertThat(refused.body()).contains("set by a tenant admin").contains("read with TREAT");
     assertThat(rows("withdrawn", "context")).last().asString().startsWith("break_glass_not_allowed");
 
     // allowed again: the closed window stays closed until the clinician breaks the glass anew
