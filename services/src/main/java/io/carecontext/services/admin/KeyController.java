@@ -343,7 +343,12 @@ public class KeyController {
   public HttpResponse<Void> revoke(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                                    @PathVariable String keyId, HttpRequest<?> request) {
     TenantId id = requireActive(attempts.requireTenantAdmin(caller, tenant, "key-revoke", request));
-    if (!keyId.matches("^[a-z0-9]{16,32}$") || keys.findActive(keyId, id.value()).isEmpty()) {
+    boolean wellFormed = keyId.matches("^[a-z0-9]{16,32}$");
+    if (!wellFormed || keys.findActive(keyId, id.value()).isEmpty()) {
+      // recorded as a refused key creation is: a tenant admin revoking ids that are not its tenant's (another
+      // tenant's, guessed) left no row. The id is named only in the form key ids take, never as typed.
+      attempts.recordRefusedChange(caller, id, "key-revoke", request, "key_not_found", List.of(),
+          row -> wellFormed ? row.withDetail("keyId", AuditEntry.jsonString(keyId)) : row);
       throw ApiException.notFound("key_not_found", "no key with that id in this tenant: "
           + "GET /admin/tenants/{tenant}/keys lists its keys");
     }

@@ -243,6 +243,26 @@ class AdminAuditIT {
     assertThat(query("SELECT count(*) FROM platform.api_keys WHERE tenant_id = 'keyed'")).isEqualTo(keysBefore);
   }
 
+  /**
+   * A revoke of a key id the tenant does not have (another tenant's, a guess, a malformed one) is a 404 recorded
+   * denied in the tenant's trail, naming the id only when it has a key id's form. It left no row.
+   */
+  @Test
+  void revokesOfKeysTheTenantDoesNotHaveAreRecorded() throws SQLException {
+    String tenantAdminKeyId = tenantAdmin.split("_")[1];
+    List<String> before = trail();
+    for (String keyId : new String[] {"0123456789abcdef0123", "Alex%20Example"}) {
+      HttpResponse<String> r = app.call("DELETE", "/admin/tenants/keyed/keys/" + keyId, tenantAdmin, null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+      assertThat(r.body()).contains("key_not_found");
+    }
+    String byAdmin = "key-revoke denied key_not_found ta-1 " + tenantAdminKeyId
+        + " {\"route\":\"/admin/tenants/keyed/keys/{keyId}\",\"method\":\"DELETE\"%s}";
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        byAdmin.formatted(",\"keyId\":\"0123456789abcdef0123\""), byAdmin.formatted(""));
+  }
+
   /** A key sending refused settings in a loop adds a bounded number of rows, as other refusals do. */
   @Test
   void refusedChangesOfSettingsInALoopAddABoundedNumberOfRows() throws Exception {
