@@ -125,7 +125,7 @@ public final class Deidentifier {
       + "(?![ \\t]++(?i:stud(?:y|ies)|cohorts?|populations?|trials?|research|data|literature|groups?|subjects"
       + "|samples?|registr(?:y|ies)|paradox|participants)\\b)"
       // "91M with CHF", "93 F,": a clinician's shorthand of age and sex; not a temperature ("Temp 99F"), a room
-      + "|(?=\\d{2,3}\\s?[MF](?![\\w/]))(?<![\\w.])(?<!(?:temp|tmax|temperature|fever|febrile|to|t|room|rm|bed|bay|unit|apt|suite|ste|no|#)\\s?[:=.]?\\s?)(?<sx>\\d{2,3})\\s?(?<sex>(?-i:[MF]))(?![\\w/])"
+      + "|(?=\\d{2,3}\\s?[MF](?![\\w/]))(?<![\\w.])(?<!(?:temp|tmax|temperature|fever|febrile|to|t|room|rm|bed|bay|unit|apt|suite|ste|no|#)\\s?[:=.,]?\\s?)(?<sx>\\d{2,3})\\s?(?<sex>(?-i:[MF]))(?![\\w/])"
       // "she is 95.", "he is now ninety-one": checked below to end there, since "she is 95% on RA" is no age
       // (the blanks taken whole: "age" and 8 KiB of blanks took 5 s, each way of sharing them tried)
       + "|\\b(?<word>age|aged|turned|turns|turning|(?<=\\b(?:she|he|pt|patient)\\s)is(?:\\s++now)?)\\s*+:?\\s*+(?<age>"

@@ -241,6 +241,23 @@ final class Detectors {
       + "|Reddy['’]s(?=\\s++(?i:labs?|laboratories|\\p{Ll}+(?:formin|mycin|cillin|pril|olol|sartan|statin|azole|dipine"
       + "|prazole|tidine|xaban|gliptin|pine|done|zole|fene|ine)\\b)))";
 
+  /**
+   * What a note writes after "plate" or "tag" that is no vehicle's: a spine's levels ("Anterior plate C5-C6", "Plate
+   * T12-L1"), a lab's wells ("Plate A1-H12"), and a hole count, a gauge or a French size beside a kind ("Compression plate
+   * DCP 10H", "Agar plate BAP 48H", "Line tag RIJ 7FR", "Tag: EJ 18G"): the review of held-out set 11's rules.
+   */
+  static final Pattern NOT_A_PLATES_NUMBER = Pattern.compile("[CTLS]\\d{1,2}[ -][CTLS]\\d{1,2}|[A-H]\\d{1,2}[ -][A-H]\\d{1,2}"
+      + "|[A-Z0-9]{2,4}[ -]\\d{1,2}(?:H|G|FR|F|MM|CM)|\\d{1,2}(?:H|G|FR|F|MM|CM)[ -][A-Z]{2,4}");
+
+  /** The digits between {@code start} and {@code end}. */
+  static int digits(String text, int start, int end) {
+    int n = 0;
+    for (int i = start; i < end; i++) {
+      n += Character.isDigit(text.charAt(i)) ? 1 : 0;
+    }
+    return n;
+  }
+
   /** "at" and "dot" as an address spelled out writes them: "[at]", "(at)", or the word between blanks. */
   private static final String SPELLED_AT = "(?:\\s*+(?i:\\[at]|\\(at\\))\\s*+|\\s++(?i:at)\\s++)";
   private static final String SPELLED_DOT = "(?:\\s*+(?i:\\[dot]|\\(dot\\))\\s*+|\\s++(?i:dot)\\s++)";
@@ -287,7 +304,8 @@ final class Detectors {
   // not a weekday or a month before its day after the name ("Dr. Szczepanski Tuesday Dec 15 at 10:40" took the day's
   // words into the name and left "15", held-out set 11)
   private static final String PERSON = "(?:" + NAME_WORD + "(?:\\s+[A-Z]\\.)?(?:\\s+(?!(?:Monday|Tuesday|Wednesday|Thursday"
-      + "|Friday|Saturday|Sunday)\\b|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|January|February|March|April"
+      + "|Friday|Saturday|Sunday)\\b|(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\\.?\\s+(?:\\d|(?:Jan|Feb|Mar|Apr|May|Jun|Jul"
+      + "|Aug|Sep|Sept|Oct|Nov|Dec)\\b)|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|January|February|March|April"
       + "|June|July|August|September|October|November|December)\\.?\\s+\\d)(?:" + PARTICLES + ")?" + NAME_WORD + "){0,2}"
       + "|[A-Z]['’][A-Z][a-zA-Z'’-]+)";
 
@@ -396,7 +414,10 @@ final class Detectors {
           + "(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?"
           + "|vehicle(?:\\s*+(?:id|no\\.?|number|plate|#))?|registration(?:\\s*+(?:no\\.?|number|#))?"
           // a plate called its tag, with a number sign or "no." ("tag # VXZ-8933"): "skin tag #2" is too short
-          + "|(?:licen[cs]e\\s++)?tag\\s*+(?:#|no\\.?|number)", 5))),
+          + "|(?:licen[cs]e\\s++)?tag\\s*+(?:#|no\\.?|number)", 5)),
+          // not a spine's levels or a lab's wells after "plate" ("Anterior plate C5-C6", "Plate A1-H12": the review of
+          // set 11's rules)
+          (text, start, end) -> !NOT_A_PLATES_NUMBER.matcher(text.substring(start, end)).matches()),
       // a relative or contact named after the relation ("daughter Jane Doe", "wife Gertrude"): Safe Harbor's
       // names of relatives; a colon after the relation is family history ("Mother: Diabetes"), not a name
       // ("daughter-in-law Keisha", "stepson Marcus" passed: the relation was only the plain word)
@@ -577,11 +598,16 @@ final class Detectors {
       // MTM-5528170" passed held-out set 11, "biometric ID PV-0083317" set 10): one patient's order, ride or scan; Safe
       // Harbor's sixteenth element is a biometric identifier
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("requisition(?:\\s*+(?:#|no\\.?|number|id))?|confirmation"
-          + "|biometric\\s*+(?:id|no\\.?|number|#)|(?:palm[- ]?vein|fingerprint|iris)\\s*+(?:scan\\s*+)?id", 5))),
+          + "|biometric\\s*+(?:id|no\\.?|number|#)|(?:palm[- ]?vein|fingerprint|iris)\\s*+(?:scan\\s*+)?id", 5)),
+          // four digits at least: a test, a gene or a germ after the word is no number ("Confirmation of COVID-19",
+          // "confirmation of BRCA2 variant", "Lab requisition: HbA1c", "Requisition CMP-14": the review of set 11's rules)
+          (text, start, end) -> digits(text, start, end) >= 4),
       // a member's number after the bare word ("Delta Dental member DDM 4471 0092 18" passed set 10, "member TH 80412 557"
       // set 11): a plan's card; "family member 2" and "member of the team" have no such value
       new Rule(IdentifierClass.HEALTH_PLAN, Pattern.compile(labelled("(?<!(?i:family|team|staff|board|care[ \\t]team)\\s)member",
-          6))),
+          6)),
+          // (four digits at least: "Household member COVID-19 positive", the review of set 11's rules)
+          (text, start, end) -> digits(text, start, end) >= 4),
       // a plate or a tag's number with a blank in it ("plate 4HJ 762" passed set 11, "tag 9KX R42" set 10): letters and
       // digits both, in capitals; "skin tag 2x3 cm", "growth plate", "end plate L4 L5" (a spine's levels) stay
       new Rule(IdentifierClass.VEHICLE, Pattern.compile("(?i:\\b(?<!(?:skin|end|growth|cribriform|tarsal|volar|locking|bone"
@@ -591,13 +617,17 @@ final class Detectors {
           // letters and digits both, six or more with the blank: "Plate A1 B2" (a lab's wells), "plate LC-DCP 4.5" (a
           // plate's kind) stay (the review of the session's rules)
           (text, start, end) -> end - start >= 6 && text.substring(start, end).chars().anyMatch(Character::isDigit)
-              && text.substring(start, end).chars().anyMatch(Character::isLetter)),
+              && text.substring(start, end).chars().anyMatch(Character::isLetter)
+              && !NOT_A_PLATES_NUMBER.matcher(text.substring(start, end)).matches()),
       // a device's serials after a side ("serials L 2219H0KX4 and R 2219H0KX9" passed held-out set 11: a pair of hearing
       // aids): letters and digits both, six or more, after "serial(s)" and a side's letter, or after "and" and the other
       new Rule(IdentifierClass.DEVICE, Pattern.compile("(?:(?i:\\bserials?(?:[ \\t]*+(?:#|nos?\\.?|numbers?))?[ \\t]*+[:#]?)"
-          + "|(?-i:\\b(?:and|&))|,)[ \\t]*+(?-i:L|R|left|right|Left|Right)[ \\t:]++"
+          + "|(?-i:\\b(?:and|&))|[,;])[ \\t]*+(?-i:L|R|left|right|Left|Right)[ \\t:]++"
           + "(?<v>(?=[A-Z0-9-]{0,20}?\\d)(?=[0-9-]{0,20}?[A-Z])[A-Z0-9][A-Z0-9-]{5,20}+)(?![\\w-])"),
-          Pattern.compile("(?i)serial")),
+          Pattern.compile("(?i)serial"),
+          // three digits at least: a grade after a side is no serial ("Serial ultrasounds, R TIRADS-3 nodule": the
+          // review of set 11's rules)
+          (text, start, end) -> digits(text, start, end) >= 3),
       // a church named by its denomination after "First" ("the loop at First Baptist of Nixa" passed held-out set 11):
       // with its town, a congregation of a few hundred
       new Rule(IdentifierClass.FACILITY, Pattern.compile("\\bFirst[ \\t]++(?:United[ \\t]++)?(?:Baptist|Methodist|Presbyterian"
@@ -1244,9 +1274,12 @@ final class Detectors {
    * and is no name's word, or has no age after it.
    */
   private static final Pattern NAME_BEFORE_AGE = Pattern.compile("(?<![\\p{L}'’./-])(?i:patient|pt\\.?|child|infant|baby"
-      + "|toddler|client|proband|resident)[ \\t]++(?<v>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+(?:[ \\t]\\p{L}[\\p{L}'’-]{0,30}+){0,3})"
-      + ",[ \\t]*+\\d{1,3}+(?:[ \\t]?(?:y/?o|yo|y\\.o\\.|yrs?|years?[ -]old|-year-old|-yo|mos?|months?[ -]old|M|F)"
-      + "(?![\\p{L}\\p{N}])|,[ \\t])");
+      // (a newborn's and a label's colon too, an age after "age" and in months, weeks or days: "Patient: Nguyen Thi Mai,
+      // 88 y/o", "Child Brayden, 18 months", "Newborn Kaeden, 2 days old" passed the review of set 11's rules)
+      + "|toddler|client|proband|resident|newborn|neonate)(?:[ \\t]*+:)?[ \\t]++(?<v>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+"
+      + "(?:[ \\t]\\p{L}[\\p{L}'’-]{0,30}+){0,3}),[ \\t]*+(?:(?i:age)[ \\t]++\\d{1,3}+(?!\\d|[/.]\\d)|\\d{1,3}+(?:[ \\t]?(?:y/?o|yo|y\\.o\\.|yrs?"
+      + "|years?[ -]old|-year-old|-yo|mos?|months?|-month-old|(?:days?|weeks?|wks?)[ -]old|-day-old|-week-old|M|F)"
+      + "(?![\\p{L}\\p{N}])|,[ \\t]))");
   /** Particles of a name between its words ("Pham Van Loc", "Maria de la Cruz", "Amir bin Rashid"). */
   static final Set<String> NAME_PARTICLES = Set.of("van", "von", "de", "da", "di", "del", "della", "la", "le", "bin",
       "ibn", "al", "el", "du", "der", "ter", "thi", "binti");
@@ -1261,7 +1294,11 @@ final class Detectors {
 
   // (and a product or a program after "Infant", "Baby", "Patient": the review of the session's rules)
   static final Set<String> NOT_A_CHILDS_NAME = Set.of("pugh", "turcotte", "life", "protective", "abuse", "find",
-      "formula", "aspirin", "safety", "education", "belongings", "portal", "transport", "council");
+      "formula", "aspirin", "safety", "education", "belongings", "portal", "transport", "council",
+      // a role or a service after "Patient", "Resident" ("Patient Advocate, 3 yrs", "Resident Physician, 2 yrs": the
+      // review of set 11's rules)
+      "advocate", "advocacy", "physician", "physicians", "doctor", "nurse", "nurses", "navigator", "representative",
+      "liaison", "coordinator", "relations", "experience", "services", "assistant", "aide", "care", "centered");
   /** The first half of a hyphenated word that is no surname's ("Pt Non-Verbal, Calm", "Pt Self-Ambulating, Steady"). */
   static final Set<String> NOT_A_SURNAMES_HALF = Set.of("non", "self", "full", "semi", "post", "pre", "well", "ill",
       "co", "re", "anti", "over", "under", "half", "double", "single", "low", "high", "x", "wheelchair", "bed", "chair");
@@ -1309,7 +1346,14 @@ final class Detectors {
       "our", "their", "local", "nearest", "closest", "outside", "another", "freestanding", "satellite", "community",
       "rural", "psych", "psychiatric", "behavioral", "trauma", "level", "fast", "express", "urgent", "same", "this",
       "that", "the", "an", "a", "children's", "childrens", "county", "city", "university", "academic", "receiving",
-      "sending", "referring", "nearby", "busy", "new", "old", "home", "hospital", "downtown");
+      "sending", "referring", "nearby", "busy", "new", "old", "home", "hospital", "downtown",
+      // a kind of patient or of ED, and other ones ("Sent to Obstetric ED", "Dog taken to Animal ER", "Sent to Minors
+      // ED", "Seen at Standalone ED", "Went to Other ED": the review of set 11's rules)
+      "obstetric", "obstetrical", "maternity", "animal", "veterinary", "vet", "pet", "minors", "majors", "standalone",
+      "other", "different", "second", "previous", "prior", "eye", "dental", "stroke", "burn", "geriatric", "cardiac",
+      "mental", "overflow", "virtual",
+      // a level of independence before a town's word ("Return to Full Independence", "Modified Independence")
+      "full", "modified", "complete", "partial", "total", "functional", "maximal", "minimal", "moderate");
   private static final Pattern FACILITY_THEN_TOWN = Pattern.compile("(?i:\\b(?:from|at|to))[ \\t]++(?<v>(?<h>\\p{Lu}\\p{Ll}{2,20}+)"
       + "[ \\t](?<t>\\p{Lu}\\p{Ll}{2,20}+(?:[ \\t]\\p{Lu}\\p{Ll}{2,20}+)?))(?![\\p{L}'’-])");
 
@@ -1527,6 +1571,8 @@ final class Detectors {
    * "Triage, RN", "Charge Nurse, RN notified", "Pain Management, MD", "Foley, RN removed" name no one.
    */
   static final Set<String> CARE_WORDS_BEFORE_CREDENTIAL = Set.of("foley", "catheter", "line", "picc", "port", "drain",
+      // (a resource nurse: "Resource, RN", the review of set 11's rules)
+      "resource",
       "vac", "ostomy", "tube", "iv", "charge", "float", "pool", "shift", "station", "desk", "staff", "unit", "floor",
       "triage", "intake", "rapid", "response", "code", "sepsis", "infection", "control", "case", "management",
       "manager", "utilization", "review", "documentation", "education", "educator", "coordinator", "supervisor",
@@ -1845,6 +1891,10 @@ final class Detectors {
   /** Words before a trade that say its kind, not its owner ("works in Commercial Roofing", "Residential Plumbing"). */
   // (and the sentence's verb before a transit: "Uses Public Transit", the review of the session's rules)
   private static final Set<String> TRADE_ADJECTIVES = Set.of("uses", "using", "takes", "taking", "rides", "riding",
+      // a gut's transit and a way of riding ("Slow Transit Constipation", "Colon Transit Study", "Uses Wheelchair
+      // Transit", "Uses Local Taxi Company": the review of set 11's rules)
+      "slow", "colon", "colonic", "bowel", "gut", "gastric", "small", "large", "whole", "esophageal", "intestinal",
+      "oral", "cecal", "wheelchair", "stretcher", "ambulatory", "taxi", "cab",
       "call", "calls", "public", "mass", "rapid", "medicaid", "medicare", "city",
       "county", "area", "regional", "medical", "paratransit", "nonemergency", "non-emergency", "school", "senior",
       "commercial", "residential", "industrial", "local", "general",
@@ -2017,7 +2067,8 @@ final class Detectors {
       + "|(?:drove|came|flew|flown|travel(?:l?ed|s)?)(?:\\s+(?:her|him|them|me|us))?(?:\\s+(?:in|up|down|over|here|back))?\\s+from"
       // "drove her in from Ash Grove", "lives in a care home in Breaux Bridge" (held-out set 11)
       + "|(?:care|nursing|group|foster|retirement|mobile)\\s+home\\s+in)\\s+"
-      + "(?<v>" + TOWN + ")(?![A-Za-z'’-])");
+      // not an area of the ED before its letters ("Moved to Majors ED": the review of set 11's rules)
+      + "(?<v>" + TOWN + ")(?![A-Za-z'’-])(?![ \\t]++(?:ED|ER)\\b)");
   /**
    * Words that are no place's name after those cues: units and services of a hospital ("admitted to
    * ICU", "transferred to Telemetry", "discharged to Home"), headings, days and months, clinicians'
@@ -2028,6 +2079,8 @@ final class Detectors {
       "ward", "unit", "units", "room", "bed", "bay", "telemetry", "tele", "step", "down", "stepdown", "observation", "obs",
       // an ED's fast track ("Seen at Fast Track ED", the review of the session's rules)
       "fast", "track",
+      // an ED that stands alone ("Seen at Standalone ED": the review of set 11's rules)
+      "standalone",
       "triage", "bedside", "skilled", "assisted", "living", "facility", "shelter", "intensive", "critical", "acute",
       "hospitalist", "service", "services", "team", "department", "dept", "office", "wing", "tower", "suite",
       "building", "campus", "today", "yesterday", "tonight", "baseline", "discharge", "admission", "course", "history",
