@@ -421,6 +421,25 @@ public final class CareContextServer implements AutoCloseable {
     return Optional.ofNullable(embedded);
   }
 
+  /** The stop {@link #stopOnExit} registered, until {@link #close} takes it back. */
+  private Thread stopHook;
+  private Optional<ch.qos.logback.classic.LoggerContext> logs = Optional.empty();
+
+  /**
+   * From now on a SIGTERM or Ctrl-C stops the service in full ({@link #awaitShutdown}'s order). The CLI calls it
+   * the moment the service is up, not only when it starts to wait: {@code demo} loads and embeds its patients
+   * first, and its progress says Ctrl-C stops it; a stop then (Micronaut's start no longer registers a hook of its
+   * own) left the context unstopped and the embedded PostgreSQL running. {@link #close} takes it back.
+   */
+  public synchronized void stopOnExit() {
+    if (stopHook != null) {
+      return;
+    }
+    logs = takeOverLoggingStop();
+    stopHook = new Thread(this::stopNow, "carecontext-shutdown");
+    Runtime.getRuntime().addShutdownHook(stopHook);
+  }
+
   /**
    * Blocks until the JVM is asked to stop; then shuts down cleanly, in this order: readiness DOWN while the
    * listener still accepts and answers for CARECONTEXT_SHUTDOWN_DELAY_SECONDS (a Kubernetes Service drops a
@@ -429,47 +448,48 @@ public final class CareContextServer implements AutoCloseable {
    * (the framework's graceful shutdown); then the context stops (the audit chains sealed) and the database closes.
    */
   public void awaitShutdown() throws InterruptedException {
-    Optional<ch.qos.logback.classic.LoggerContext> logs = takeOverLoggingStop();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      // on stderr, not the log: the logger's own shutdown hook may have stopped it already, and a
-      // stop that said nothing left the operator unsure it had been heard (a walk of the README found it)
-      if (!shutdownDelay.isZero()) {
-        System.err.println("CareContext draining: readiness DOWN, still answering for " + shutdownDelay.toSeconds()
-            + " s (CARECONTEXT_SHUTDOWN_DELAY_SECONDS) while load balancers take this instance out");
-      }
-      context.findBean(io.carecontext.services.ops.ShutdownDrain.class)
-          .ifPresent(io.carecontext.services.ops.ShutdownDrain::begin);
-      pause(shutdownDelay);
-      System.err.println("CareContext stopping: finishing the requests in flight (up to " + shutdownGrace.toSeconds()
-          + " s, CARECONTEXT_SHUTDOWN_GRACE_SECONDS), then closing the database");
-      // the server's stop refuses new connections, lets the requests in flight finish (the grace period), then
-      // stops the context; the database stays open until it has, or for STOP_ALLOWANCE after the grace at most
-      Thread stop = new Thread(() -> {
-        try {
-          context.findBean(EmbeddedApplication.class).ifPresent(EmbeddedApplication::stop);
-          if (context.isRunning()) {
-            context.close();
-          }
-        } catch (RuntimeException failed) {
-          System.err.println("CareContext stop: the service did not stop cleanly (" + failed.getClass().getSimpleName()
-              + "); closing the database");
-        }
-      }, "carecontext-stop");
-      stop.start();
-      try {
-        stop.join(shutdownGrace.plus(STOP_ALLOWANCE).toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      if (stop.isAlive()) {
-        System.err.println("CareContext stop: the service had not stopped " + STOP_ALLOWANCE.toSeconds() + " s after "
-            + "the grace period; closing the database");
-      }
-      closeDatabase();
-      System.err.println("CareContext stopped");
-      logs.ifPresent(ch.qos.logback.classic.LoggerContext::stop); // writes out the lines still queued
-    }, "carecontext-shutdown"));
+    stopOnExit();
     Thread.currentThread().join();
+  }
+
+  private void stopNow() {
+    // on stderr, not the log: the logger's own shutdown hook may have stopped it already, and a
+    // stop that said nothing left the operator unsure it had been heard (a walk of the README found it)
+    if (!shutdownDelay.isZero()) {
+      System.err.println("CareContext draining: readiness DOWN, still answering for " + shutdownDelay.toSeconds()
+          + " s (CARECONTEXT_SHUTDOWN_DELAY_SECONDS) while load balancers take this instance out");
+    }
+    context.findBean(io.carecontext.services.ops.ShutdownDrain.class)
+        .ifPresent(io.carecontext.services.ops.ShutdownDrain::begin);
+    pause(shutdownDelay);
+    System.err.println("CareContext stopping: finishing the requests in flight (up to " + shutdownGrace.toSeconds()
+        + " s, CARECONTEXT_SHUTDOWN_GRACE_SECONDS), then closing the database");
+    // the server's stop refuses new connections, lets the requests in flight finish (the grace period), then
+    // stops the context; the database stays open until it has, or for STOP_ALLOWANCE after the grace at most
+    Thread stop = new Thread(() -> {
+      try {
+        context.findBean(EmbeddedApplication.class).ifPresent(EmbeddedApplication::stop);
+        if (context.isRunning()) {
+          context.close();
+        }
+      } catch (RuntimeException failed) {
+        System.err.println("CareContext stop: the service did not stop cleanly (" + failed.getClass().getSimpleName()
+            + "); closing the database");
+      }
+    }, "carecontext-stop");
+    stop.start();
+    try {
+      stop.join(shutdownGrace.plus(STOP_ALLOWANCE).toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (stop.isAlive()) {
+      System.err.println("CareContext stop: the service had not stopped " + STOP_ALLOWANCE.toSeconds() + " s after "
+          + "the grace period; closing the database");
+    }
+    closeDatabase();
+    System.err.println("CareContext stopped");
+    logs.ifPresent(ch.qos.logback.classic.LoggerContext::stop); // writes out the lines still queued
   }
 
   private static void pause(Duration delay) {
@@ -501,10 +521,30 @@ public final class CareContextServer implements AutoCloseable {
 
   @Override
   public void close() {
+    forgetStopOnExit();
     if (context.isRunning()) {
       context.close();
     }
     closeDatabase();
+  }
+
+  /** A stop closed by the caller (demo --exit) needs no hook at exit: the log's own stop is given back. */
+  private synchronized void forgetStopOnExit() {
+    if (stopHook == null || Thread.currentThread() == stopHook) {
+      return;
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopHook);
+      logs.ifPresent(l -> {
+        if (l.getObject(ch.qos.logback.core.CoreConstants.SHUTDOWN_HOOK_THREAD) instanceof Thread hook) {
+          Runtime.getRuntime().addShutdownHook(hook);
+        }
+      });
+    } catch (IllegalStateException | IllegalArgumentException stopping) {
+      // the JVM is already stopping (its hooks run as they are), or the log's hook is registered already
+    }
+    stopHook = null;
+    logs = Optional.empty();
   }
 
   private synchronized void closeDatabase() {

@@ -146,6 +146,21 @@ class ServeStopIT {
         millis(sigterm, refused), millis(sigterm, exited));
   }
 
+  /**
+   * demo's progress, while it waits for the embeddings, says Ctrl-C stops it. Micronaut's start had registered a
+   * hook that stopped the context; the service now starts its server itself, and a stop before it began to wait
+   * stopped nothing: no stop message, the context left unstopped, an embedded PostgreSQL left running. (No
+   * worker threads here, so the demo waits for its embeddings until it is stopped.)
+   */
+  @Test
+  void aStopWhileTheDemoLoadsItsPatientsStopsTheServiceInFull() throws Exception {
+    serve = Served.start(Map.of(), line -> line.startsWith("embed   outbox"), "demo", "--patients", "1");
+    serve.process.toHandle().destroy(); // SIGTERM, as Ctrl-C's SIGINT
+    assertThat(serve.process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(serve.process.exitValue()).as(serve.output()).isEqualTo(143);
+    assertThat(serve.output()).contains("CareContext stopping").contains("CareContext stopped");
+  }
+
   private static long millis(long from, long to) {
     return TimeUnit.NANOSECONDS.toMillis(to - from);
   }
@@ -239,7 +254,7 @@ class ServeStopIT {
     private final List<String> lines = new ArrayList<>();
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private Served(Process process) throws Exception {
+    private Served(Process process, Predicate<String> up) throws Exception {
       this.process = process;
       Thread reader = new Thread(() -> {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -260,14 +275,20 @@ class ServeStopIT {
       }, "serve-output");
       reader.setDaemon(true);
       reader.start();
-      String listening = awaitOutput(line -> line.startsWith("CareContext listening on port "));
-      this.port = Integer.parseInt(listening.replaceAll("\\D+", ""));
+      String ready = awaitOutput(up);
+      this.port = ready.startsWith("CareContext listening on port ") ? Integer.parseInt(ready.replaceAll("\\D+", "")) : -1;
     }
 
     static Served start(Map<String, String> env) throws Exception {
-      ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", System.getProperty("java.class.path"), Application.class.getName(), "serve")
-          .redirectErrorStream(true);
+      return start(env, line -> line.startsWith("CareContext listening on port "), "serve");
+    }
+
+    /** {@code command} in its own JVM, returned once it printed the line {@code up} matches. */
+    static Served start(Map<String, String> env, Predicate<String> up, String... command) throws Exception {
+      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path"), Application.class.getName()));
+      cmd.addAll(List.of(command));
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().keySet().removeIf(k -> k.startsWith("CARECONTEXT_"));
       pb.environment().putAll(Map.of(
           "CARECONTEXT_DB_URL", database.jdbcUrl(),
@@ -281,7 +302,7 @@ class ServeStopIT {
           "CARECONTEXT_ADMIN_KEY", ADMIN_KEY,
           "CARECONTEXT_WORKER_THREADS", "0"));
       pb.environment().putAll(env);
-      return new Served(pb.start());
+      return new Served(pb.start(), up);
     }
 
     /** The first output line that matches, waiting for it; fails if the process ends without one. */

@@ -86,6 +86,7 @@ final class RuntimeCommands {
   static int runUntilStopped(String banner, boolean workerOnly) throws InterruptedException {
     RuntimeSettings settings = RuntimeSettings.fromEnvironment();
     CareContextServer server = CareContextServer.start(settings, workerOnly);
+    server.stopOnExit();
     System.out.println(banner + server.port() + (settings.tlsCertificate().isPresent() ? " (HTTPS)" : ""));
     java.util.List<String> ineffective = io.carecontext.migrations.SecretNames.ineffectiveGrants();
     if (!ineffective.isEmpty()) {
@@ -125,6 +126,8 @@ final class RuntimeCommands {
     public Integer call() throws Exception {
       requirePatients(spec, patients);
       CareContextServer server = CareContextServer.start(RuntimeSettings.fromEnvironment());
+      // a Ctrl-C while the patients load and embed (the progress says it stops the demo) stops it all
+      server.stopOnExit();
       Demo demo = new Demo(server);
       demo.printInstructions(demo.setUp(patients, System.err), System.out, !exit);
       if (exit) {
