@@ -71,8 +71,40 @@ class IngestProgressIT {
     assertThat(Instant.parse(text(done, "lastProgressAt"))).isAfterOrEqualTo(progressed);
   }
 
+  /**
+   * A tenant deleted and created again under the same id is another tenant: its status showed the deleted one's
+   * lastProgressAt (and, within the window, its rate) before its own worker had finished anything.
+   */
+  @Test
+  void aTenantMadeAgainUnderADeletedOnesIdDoesNotInheritItsProgress() throws Exception {
+    String again = "progress_again";
+    String key = app.tenantWithKey(again, "feed", "[\"ehr-integration\"]", null);
+    HttpResponse<String> load = app.call("POST", "/fhir/" + again + "/$import", key,
+        "{\"resourceType\":\"Patient\",\"id\":\"again-p1\",\"gender\":\"female\"}\n", "application/fhir+ndjson");
+    assertThat(load.statusCode()).as(load.body()).isEqualTo(200);
+    status(again);
+    app.bean(EmbeddingWorker.class).drain(TenantId.of(again));
+    String first = status(again);
+    for (int i = 0; i < 200 && !first.contains("lastProgressAt"); i++) {
+      Thread.sleep(50); // the first life's progress, as a poller saw it
+      first = status(again);
+    }
+    assertThat(first).contains("lastProgressAt");
+
+    assertThat(app.call("DELETE", "/admin/tenants/" + again, app.adminKey(), null).statusCode()).isEqualTo(204);
+    app.tenantWithKey(again, "feed", "[\"ehr-integration\"]", null);
+    String anew = status(again);
+    assertThat(number(anew, "resources")).isZero();
+    assertThat(anew).as("the deleted tenant's progress is not this one's")
+        .doesNotContain("lastProgressAt").doesNotContain("embeddedPerSecond").doesNotContain("etaSeconds");
+  }
+
   private static String status() {
-    HttpResponse<String> r = app.call("GET", "/admin/tenants/" + T + "/ingest", app.tenantAdmin(T), null);
+    return status(T);
+  }
+
+  private static String status(String tenant) {
+    HttpResponse<String> r = app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.tenantAdmin(tenant), null);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return r.body();
   }

@@ -65,7 +65,8 @@ public class IngestStatusController {
                                    HttpRequest<?> request) {
     // Counts and states only, the kind /metrics publishes, polled by `tenant wait`: an allowed read writes
     // no row. A tenant key refused it is recorded (admin-request, as on the admin paths of no action).
-    TenantId t = active(attempts.requireTenantAdmin(caller, tenant, "admin-request", request));
+    TenantId t = attempts.requireTenantAdmin(caller, tenant, "admin-request", request);
+    java.time.Instant created = tenants.active(t).orElseThrow(ApiException::tenantNotFound).createdAt();
     EmbeddingWorker.OutboxDepth depth = worker.outboxDepth(t); // the same counts /metrics reports
     EmbeddingWorker.Failing failing = worker.failing(t);
     // the tenant's model, as its worker embeds with it; unknown when its setting cannot be used now
@@ -118,7 +119,7 @@ public class IngestStatusController {
       return out;
     });
     status.put("researchIndex", researchIndexes.status(t, researchProgress[0]));
-    putProgress(status, progress.computeIfAbsent(t, k -> new EmbedProgress()).add(System.nanoTime(),
+    putProgress(status, window(t, created).add(System.nanoTime(),
         (Long) status.get("resources") - depth.ready() - depth.parked(), depth.ready(), failing.retrying()));
     return status;
   }
@@ -127,7 +128,21 @@ public class IngestStatusController {
    * Each tenant's reads of this endpoint in this process, the last 30 s of them: the worker's rate without a
    * table or a timestamp on every chunk. A process that answered no read of a tenant before has no rate for it yet.
    */
-  private final Map<TenantId, EmbedProgress> progress = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<TenantId, Window> progress = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A tenant's window, and which tenant of that id it measures (its creation). */
+  private record Window(java.time.Instant created, EmbedProgress reads) {
+  }
+
+  /**
+   * The window of this tenant, as created at {@code created}: a tenant deleted and created again under the same id
+   * (on this pod or another) starts a window of its own. It took over the deleted one's, whose lastProgressAt
+   * and rate it then showed as its own before its worker had finished anything.
+   */
+  private EmbedProgress window(TenantId t, java.time.Instant created) {
+    return progress.compute(t, (k, was) -> was != null && java.util.Objects.equals(was.created(), created)
+        ? was : new Window(created, new EmbedProgress())).reads();
+  }
 
   /**
    * The rate, the time left and the last progress, each only when known. The work done is the resources stored
