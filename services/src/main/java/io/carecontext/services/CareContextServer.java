@@ -452,7 +452,15 @@ public final class CareContextServer implements AutoCloseable {
     Thread.currentThread().join();
   }
 
+  /** True once a stop (SIGTERM, Ctrl-C) has begun: what the process still does meanwhile may fail, as expected. */
+  public boolean stopping() {
+    return stopping;
+  }
+
+  private volatile boolean stopping;
+
   private void stopNow() {
+    stopping = true;
     // on stderr, not the log: the logger's own shutdown hook may have stopped it already, and a
     // stop that said nothing left the operator unsure it had been heard (a walk of the README found it)
     if (!shutdownDelay.isZero()) {

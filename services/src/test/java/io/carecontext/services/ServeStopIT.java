@@ -158,7 +158,8 @@ class ServeStopIT {
     serve.process.toHandle().destroy(); // SIGTERM, as Ctrl-C's SIGINT
     assertThat(serve.process.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(serve.process.exitValue()).as(serve.output()).isEqualTo(143);
-    assertThat(serve.output()).contains("CareContext stopping").contains("CareContext stopped");
+    assertThat(serve.output()).contains("CareContext stopping").contains("CareContext stopped")
+        .as("the load's polling, cut by the stop, printed no stack trace").doesNotContain("Exception");
   }
 
   private static long millis(long from, long to) {

@@ -129,7 +129,17 @@ final class RuntimeCommands {
       // a Ctrl-C while the patients load and embed (the progress says it stops the demo) stops it all
       server.stopOnExit();
       Demo demo = new Demo(server);
-      demo.printInstructions(demo.setUp(patients, System.err), System.out, !exit);
+      Demo.Setup setup;
+      try {
+        setup = demo.setUp(patients, System.err);
+      } catch (Exception e) {
+        if (server.stopping()) {
+          // the stop took the service away under the load: its own lines say so; no stack trace over them
+          Thread.currentThread().join();
+        }
+        throw e;
+      }
+      demo.printInstructions(setup, System.out, !exit);
       if (exit) {
         server.close();
         return 0;
