@@ -794,13 +794,8 @@ class HelmChartTest {
      */
     @Test
     void theApiIsToldTheCorsOriginsWhenSet() {
-      assertThat(envNames(one(defaults, "Deployment", "cc-carecontext-api"))).doesNotContain("CARECONTEXT_CORS_ORIGINS");
-      assertThat(envNames(one(production, "Deployment", "cc-carecontext-api"))).doesNotContain("CARECONTEXT_CORS_ORIGINS");
-      List<Map<String, Object>> set = render(t -> t.withValuesFile(productionValues)
-          .set("config.corsOrigins[0]", "https://chat.example.org").set("config.corsOrigins[1]", "https://ehr.example.org:8443"));
-      assertThat(envValue(one(set, "Deployment", "cc-carecontext-api"), "CARECONTEXT_CORS_ORIGINS"))
-          .isEqualTo("https://chat.example.org,https://ehr.example.org:8443");
-      assertThat(envNames(one(set, "Deployment", "cc-carecontext-worker"))).doesNotContain("CARECONTEXT_CORS_ORIGINS");
+      apiOnlyListSetting("config.corsOrigins", "CARECONTEXT_CORS_ORIGINS", "https://chat.example.org",
+          "https://ehr.example.org:8443");
     }
 
     /**
@@ -809,12 +804,20 @@ class HelmChartTest {
      */
     @Test
     void theApiIsToldTheTrustedProxiesWhenSet() {
-      assertThat(envNames(one(defaults, "Deployment", "cc-carecontext-api"))).doesNotContain("CARECONTEXT_TRUSTED_PROXIES");
+      apiOnlyListSetting("config.trustedProxies", "CARECONTEXT_TRUSTED_PROXIES", "10.244.0.0/16", "fd00::/8");
+    }
+
+    /**
+     * A list value the API alone takes: unset by default and in the production values, comma-joined into
+     * {@code env} when set, never given to the worker.
+     */
+    private void apiOnlyListSetting(String value, String env, String first, String second) {
+      assertThat(envNames(one(defaults, "Deployment", "cc-carecontext-api"))).doesNotContain(env);
+      assertThat(envNames(one(production, "Deployment", "cc-carecontext-api"))).doesNotContain(env);
       List<Map<String, Object>> set = render(t -> t.withValuesFile(productionValues)
-          .set("config.trustedProxies[0]", "10.244.0.0/16").set("config.trustedProxies[1]", "fd00::/8"));
-      assertThat(envValue(one(set, "Deployment", "cc-carecontext-api"), "CARECONTEXT_TRUSTED_PROXIES"))
-          .isEqualTo("10.244.0.0/16,fd00::/8");
-      assertThat(envNames(one(set, "Deployment", "cc-carecontext-worker"))).doesNotContain("CARECONTEXT_TRUSTED_PROXIES");
+          .set(value + "[0]", first).set(value + "[1]", second));
+      assertThat(envValue(one(set, "Deployment", "cc-carecontext-api"), env)).isEqualTo(first + "," + second);
+      assertThat(envNames(one(set, "Deployment", "cc-carecontext-worker"))).doesNotContain(env);
     }
 
     @Test
