@@ -5,13 +5,15 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * The client address an audit row records (BALP's agent.network): the socket's peer, or, when that peer is a
  * proxy the operator trusts ({@code CARECONTEXT_TRUSTED_PROXIES}, CIDRs; none by default), the address that proxy
- * forwarded in {@code X-Forwarded-For} (or, on a request without one, {@code Forwarded}, RFC 7239). The forwarded chain is read
+ * forwarded in {@code X-Forwarded-For} or {@code Forwarded} (RFC 7239; with both, only when they name the same
+ * client, else the peer: a proxy that writes one passes a client's own other one through). The forwarded chain is read
  * from its right end, the hop the trusted peer appended, leftwards past every trusted proxy: the first address
  * not trusted is the client's. What a client itself put at the left of the header is never taken over a hop a
  * trusted proxy vouched for, and a header from a peer that is not trusted is ignored (anyone can send one).
@@ -117,10 +119,30 @@ public final class ClientAddresses {
     if (!isTrusted(current)) {
       return print(current);
     }
-    // X-Forwarded-For first: it is what ingress controllers and load balancers write (ingress-nginx, Envoy, the
-    // cloud balancers), and they pass a client's own Forwarded header through untouched, so preferring Forwarded
-    // let any client name its address behind them. Forwarded only on a request that has no X-Forwarded-For.
-    List<String> hops = !xForwardedFor.isEmpty() ? split(xForwardedFor) : forwardedFor(forwarded);
+    // Which of the two headers the trusted proxy wrote cannot be told from the request: a proxy that writes one
+    // passes a client's own other one through untouched (ingress-nginx and the cloud balancers write
+    // X-Forwarded-For, Envoy or HAProxy can be set to write Forwarded), so preferring either let any client name
+    // its address behind a proxy that writes the other. Each header present is walked on its own; when both name
+    // the same client (a proxy that writes both, or a client that sent neither) that is the client, and when they
+    // disagree the nearest hop known, the peer, stands for it: never an address only a client may have written.
+    byte[] viaXForwardedFor = xForwardedFor.isEmpty() ? null : walk(current, split(xForwardedFor));
+    byte[] viaForwarded = forwarded.isEmpty() ? null : walk(current, forwardedFor(forwarded));
+    if (viaXForwardedFor == null) {
+      return print(viaForwarded == null ? current : viaForwarded);
+    }
+    if (viaForwarded == null || Arrays.equals(viaXForwardedFor, viaForwarded)) {
+      return print(viaXForwardedFor);
+    }
+    return print(current);
+  }
+
+  /**
+   * The client of a forwarded chain {@code hops} received from the trusted {@code peer}: read from its right end
+   * leftwards past every trusted proxy, the first address not trusted; a hop that is no address ends the walk at
+   * the nearest one known.
+   */
+  private byte[] walk(byte[] peer, List<String> hops) {
+    byte[] current = peer;
     for (int i = hops.size() - 1; i >= 0; i--) {
       byte[] hop = literal(hops.get(i));
       if (hop == null) {
@@ -131,7 +153,7 @@ public final class ClientAddresses {
         break;
       }
     }
-    return print(current);
+    return current;
   }
 
   /** The comma-separated entries of every value, in order. */

@@ -43,10 +43,19 @@ class ClientAddressesTest {
   }
 
   @Test
-  void forwardedCountsOnlyWithoutXForwardedForAndItsNodesAreParsed() {
-    // a proxy that writes X-Forwarded-For passes a client's own Forwarded through: that one is never believed
+  void whenTheTwoHeadersDisagreeNeitherIsBelievedAndTheirNodesAreParsed() {
+    // a proxy that writes X-Forwarded-For passes a client's own Forwarded through, and one that writes Forwarded
+    // (Envoy, HAProxy set so) a client's own X-Forwarded-For: which one the proxy wrote cannot be told, so when
+    // they name different clients the peer stands for it, never the address a client may have written
     assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=6.6.6.6"), List.of("198.51.100.7")))
-        .isEqualTo("198.51.100.7");
+        .isEqualTo("192.0.2.1");
+    assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=198.51.100.7"), List.of("6.6.6.6")))
+        .isEqualTo("192.0.2.1");
+    // a client's empty header of the other kind: the peer as well (it names no client, the proxy's header does)
+    assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=198.51.100.7"), List.of(""))).isEqualTo("192.0.2.1");
+    // a proxy that writes both (or two proxies, one each): they agree, and that is the client
+    assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=6.6.6.6, for=\"[::ffff:198.51.100.7]:80\""),
+        List.of("6.6.6.6 ,198.51.100.7"))).isEqualTo("198.51.100.7");
     assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=198.51.100.7;proto=https"), List.of()))
         .isEqualTo("198.51.100.7");
     assertThat(PROXIES.resolve(peer("192.0.2.1"), List.of("for=\"[2001:DB8:0:0::17]:4711\""), List.of()))
@@ -65,6 +74,31 @@ class ClientAddressesTest {
     assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of("for=_hidden, for=10.0.0.4"), List.of())).isEqualTo("10.0.0.4");
     assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("fe80::1%eth0"))).isEqualTo("10.1.2.3");
     assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("1.2.3.4.5"))).isEqualTo("10.1.2.3");
+  }
+
+  @Test
+  void spacesPortsChainsAndLongHeadersAreReadFromTheRight() {
+    // a chain of several trusted proxies: past all of them, whatever the spacing
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("6.6.6.6 ,  198.51.100.2 ,10.0.0.9,\t10.2.3.4")))
+        .isEqualTo("198.51.100.2");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("198.51.100.2:4711"))).isEqualTo("198.51.100.2");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("[2001:db8::1]:443"))).isEqualTo("2001:db8::1");
+    // a client's address written as an IPv4-mapped one of a trusted range is that range's: passed like it
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("198.51.100.3, ::ffff:10.0.0.3")))
+        .isEqualTo("198.51.100.3");
+    // a very long list: the hop the proxy appended, at the right
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("6.6.6.6,".repeat(2_000) + "198.51.100.4")))
+        .isEqualTo("198.51.100.4");
+    // a quoted comma in an obfuscated Forwarded node never lets text to the right of the proxy's hop count
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of("for=\"6.6.6.6,for=7.7.7.7\", for=198.51.100.6"), List.of()))
+        .isEqualTo("198.51.100.6");
+    // a peer trusted, the list empty or blank: the peer
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of(""))).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(" "), List.of())).isEqualTo("10.1.2.3");
+    // a zone id, bracketed or not, and garbage in brackets: no address
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of("for=\"[fe80::1%25eth0]:80\""), List.of())).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("[::1"))).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("[::1]x"))).isEqualTo("10.1.2.3");
   }
 
   @Test
