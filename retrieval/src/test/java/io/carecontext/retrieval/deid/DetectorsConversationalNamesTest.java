@@ -1,11 +1,6 @@
 package io.carecontext.retrieval.deid;
 
-import static io.carecontext.retrieval.deid.DetectorsTest.marked;
-import static org.assertj.core.api.Assertions.assertThat;
-
-import io.carecontext.fhir.KnownIdentifiers;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /**
  * Names in the shapes held-out set 9 missed: a name after "Pt" at a line's or a sentence's start ("Pt Edna Mae Whitt"),
@@ -14,7 +9,7 @@ import org.junit.jupiter.api.Test;
  * each cue's trigger beside what a note puts after it that names no one (an action, a service, a department, a drug,
  * a device, a shift, a protocol), asserted kept to the letter by the detectors and by the whole de-identifier.
  */
-class DetectorsConversationalNamesTest {
+class DetectorsConversationalNamesTest extends ClinicalSentencesTest {
 
   /** Each cue beside clinical words, a service, a device or a shift: nothing here is an identifier. */
   static final List<String> KEPT = List.of(
@@ -94,18 +89,13 @@ class DetectorsConversationalNamesTest {
       "Handoff from Pennycuff RN at 1900.", "Handoff from [PERSON] RN at 1900.",
       "Seen with Vandermeer MD today.", "Seen with [PERSON] MD today.");
 
-  @Test
-  void lookAlikesBesideTheCuesAreKeptByTheDetectors() {
-    assertThat(DetectorsTest.changed(KEPT, kept -> marked(kept, KnownIdentifiers.empty()))).isEmpty();
+  @Override
+  List<String> kept() {
+    return KEPT;
   }
 
-  @Test
-  void lookAlikesBesideTheCuesAreKeptByTheWholeDeidentifier() {
-    assertThat(DetectorsTest.changed(KEPT, HeldOutSetsTest::pipelineOutput)).isEmpty();
-  }
-
-  @Test
-  void namesAfterTheCuesAreFound() {
-    assertThat(DetectorsTest.markedOtherwise(FOUND)).isEmpty();
+  @Override
+  List<String> found() {
+    return FOUND;
   }
 }

@@ -1,11 +1,6 @@
 package io.carecontext.retrieval.deid;
 
-import static io.carecontext.retrieval.deid.DetectorsTest.marked;
-import static org.assertj.core.api.Assertions.assertThat;
-
-import io.carecontext.fhir.KnownIdentifiers;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /**
  * An adversarial review of the rules held-out set 11 brought in the fifty-second session: clinical text a note holds,
@@ -16,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * culture, products named with a title, services signing with a credential). Each kept sentence marked "was" below
  * was read wrong by the rules as the session first wrote them; the found ones hold each rule to what it was written for.
  */
-class DetectorsSetElevenAttackTest {
+class DetectorsSetElevenAttackTest extends ClinicalSentencesTest {
 
   /** Clinical text beside a set-11 rule's trigger: nothing of it is an identifier, through the detectors or the pipeline. */
   static final List<String> KEPT = List.of(
@@ -105,16 +100,6 @@ class DetectorsSetElevenAttackTest {
       "Ortho, PA-C",
       "Peds, MD");
 
-  @Test
-  void clinicalTextBesideSetElevensRulesIsKeptByTheDetectors() {
-    assertThat(DetectorsTest.changed(KEPT, k -> marked(k, KnownIdentifiers.empty()))).isEmpty();
-  }
-
-  @Test
-  void clinicalTextBesideSetElevensRulesIsKeptByTheWholeDeidentifier() {
-    assertThat(DetectorsTest.changed(KEPT, HeldOutSetsTest::pipelineOutput)).isEmpty();
-  }
-
   /** What the rules find (held-out sets 10 and 11's shapes, in sentences of the review's own). */
   static final List<String> FOUND = List.of(
       "Patient Nguyen Thi Mai, 88 y/o, with son.", "Patient [PERSON], 88 y/o, with son.",
@@ -143,8 +128,13 @@ class DetectorsSetElevenAttackTest {
       "Dr. Reddy's note reviewed.", "Dr. [PERSON] note reviewed.",
       "Mr. Yukawa at bedside.", "Mr. [PERSON] at bedside.");
 
-  @Test
-  void theRulesFindWhatTheyWereWrittenFor() {
-    assertThat(DetectorsTest.markedOtherwise(FOUND)).isEmpty();
+  @Override
+  List<String> kept() {
+    return KEPT;
+  }
+
+  @Override
+  List<String> found() {
+    return FOUND;
   }
 }

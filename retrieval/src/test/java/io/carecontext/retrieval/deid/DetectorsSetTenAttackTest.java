@@ -1,9 +1,7 @@
 package io.carecontext.retrieval.deid;
 
-import static io.carecontext.retrieval.deid.DetectorsTest.marked;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.carecontext.fhir.KnownIdentifiers;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * apostrophe, a decade's word in research prose). Each kept sentence marked "was" below was read wrong by the rules as
  * the session first wrote them; the found ones hold each narrowed rule to what it was written for.
  */
-class DetectorsSetTenAttackTest {
+class DetectorsSetTenAttackTest extends ClinicalSentencesTest {
 
   /** Clinical text beside a set-10 rule's trigger: nothing of it is an identifier, through the detectors or the pipeline. */
   static final List<String> KEPT = List.of(
@@ -131,16 +129,6 @@ class DetectorsSetTenAttackTest {
       "Data from centenarian studies suggest this.",
       "The nonagenarian cohort was small.");
 
-  @Test
-  void clinicalTextBesideSetTensRulesIsKeptByTheDetectors() {
-    assertThat(DetectorsTest.changed(KEPT, k -> marked(k, KnownIdentifiers.empty()))).isEmpty();
-  }
-
-  @Test
-  void clinicalTextBesideSetTensRulesIsKeptByTheWholeDeidentifier() {
-    assertThat(DetectorsTest.changed(KEPT, HeldOutSetsTest::pipelineOutput)).isEmpty();
-  }
-
   /** What the narrowed rules still find, and what the review found the session's first rules let through. */
   static final List<String> FOUND = List.of(
       "Pt D.W. (goes by Dot) walked in", "Pt [PERSON] (goes by [PERSON]) walked in",
@@ -163,13 +151,18 @@ class DetectorsSetTenAttackTest {
       "Pt M. Okonkwo-Bell, 58M, inferior STEMI.", "Pt [PERSON], 58M, inferior STEMI.");
 
   @Test
-  void theNarrowedRulesStillFindWhatTheyWereWrittenFor() {
-    assertThat(DetectorsTest.markedOtherwise(FOUND)).isEmpty();
-  }
-
-  @Test
   void aDecadesWordOfThePatientIsStillTheCategory() {
     assertThat(HeldOutSetsTest.pipelineOutput("An active nonagenarian is our patient."))
         .isEqualTo("An active person aged 90 or older is our patient.");
+  }
+
+  @Override
+  List<String> kept() {
+    return KEPT;
+  }
+
+  @Override
+  List<String> found() {
+    return FOUND;
   }
 }

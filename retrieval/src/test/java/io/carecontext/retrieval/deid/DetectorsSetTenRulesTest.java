@@ -1,9 +1,7 @@
 package io.carecontext.retrieval.deid;
 
-import static io.carecontext.retrieval.deid.DetectorsTest.marked;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.carecontext.fhir.KnownIdentifiers;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * hump. Each rule's trigger beside clinical words, asserted kept to the letter by the detectors and the whole
  * de-identifier.
  */
-class DetectorsSetTenRulesTest {
+class DetectorsSetTenRulesTest extends ClinicalSentencesTest {
 
   /** Each new rule's trigger beside what a note puts there that names no one and is no date. */
   static final List<String> KEPT = List.of(
@@ -81,17 +79,6 @@ class DetectorsSetTenRulesTest {
       "An octogenarian with CHF.",
       "the nonagenarian cohort in the trial");
 
-  @Test
-  void lookAlikesBesideTheNewRulesAreKeptByTheDetectors() {
-    assertThat(DetectorsTest.changed(KEPT, k -> marked(k, KnownIdentifiers.empty()))).isEmpty();
-  }
-
-  @Test
-  void lookAlikesBesideTheNewRulesAreKeptByTheWholeDeidentifier() {
-    // "the nonagenarian cohort" too, since the adversarial review (DetectorsSetTenAttackTest) left research prose alone
-    assertThat(DetectorsTest.changed(KEPT, HeldOutSetsTest::pipelineOutput)).isEmpty();
-  }
-
   /** The shapes each rule was written for, with how the detectors should mark them. */
   static final List<String> FOUND = List.of(
       "Pt D.W. walked in with pain.", "Pt [PERSON] walked in with pain.",
@@ -118,15 +105,21 @@ class DetectorsSetTenRulesTest {
       "employee since 2015-06", "employee since [DATE]");
 
   @Test
-  void theShapesTheRulesWereWrittenForAreFound() {
-    assertThat(DetectorsTest.markedOtherwise(FOUND)).isEmpty();
-  }
-
-  @Test
   void aDecadesWordOver89BecomesTheCategory() {
     assertThat(HeldOutSetsTest.pipelineOutput("Patient is a nonagenarian with dementia."))
         .isEqualTo("Patient is a person aged 90 or older with dementia.");
     assertThat(HeldOutSetsTest.pipelineOutput("Two centenarians and an octogenarian."))
         .isEqualTo("Two people aged 90 or older and an octogenarian.");
+  }
+
+  @Override
+  List<String> kept() {
+    // "the nonagenarian cohort" too, since the adversarial review (DetectorsSetTenAttackTest) left research prose alone
+    return KEPT;
+  }
+
+  @Override
+  List<String> found() {
+    return FOUND;
   }
 }

@@ -174,7 +174,6 @@ public final class PatientRequests {
     }
   }
 
-  /** The id of the model {@link #embedQuestion} embeds with: the search compares only chunks of it. */
   /**
    * The answer's warning when the caller's {@code k} was over what its role's policy allows one request, and the
    * request was served with that limit instead: a caller that asked for 50 and got 20 could not tell a cut from a
@@ -188,6 +187,7 @@ public final class PatientRequests {
         + "tenant's policy for the role): at most " + limit + " were returned");
   }
 
+  /** The id of the model {@link #embedQuestion} embeds with: the search compares only chunks of it. */
   public @Nullable String questionModel(Map<String, Object> settings) {
     return embeddings.modelId(settings);
   }
