@@ -15,23 +15,27 @@ import org.junit.jupiter.api.Test;
 abstract class ClinicalSentencesTest {
 
   /** Clinical text beside the rules' triggers: nothing of it is an identifier. */
-  abstract List<String> kept();
-
+  private final List<String> kept;
   /** What the rules must find, as {@link DetectorsTest#markedOtherwise} takes it. */
-  abstract List<String> found();
+  private final List<String> found;
+
+  ClinicalSentencesTest(List<String> kept, List<String> found) {
+    this.kept = kept;
+    this.found = found;
+  }
 
   @Test
   void clinicalTextIsKeptByTheDetectors() {
-    assertThat(DetectorsTest.changed(kept(), k -> marked(k, KnownIdentifiers.empty()))).isEmpty();
+    assertThat(DetectorsTest.changed(kept, k -> marked(k, KnownIdentifiers.empty()))).isEmpty();
   }
 
   @Test
   void clinicalTextIsKeptByTheWholeDeidentifier() {
-    assertThat(DetectorsTest.changed(kept(), HeldOutSetsTest::pipelineOutput)).isEmpty();
+    assertThat(DetectorsTest.changed(kept, HeldOutSetsTest::pipelineOutput)).isEmpty();
   }
 
   @Test
   void theRulesFindWhatTheyWereWrittenFor() {
-    assertThat(DetectorsTest.markedOtherwise(found())).isEmpty();
+    assertThat(DetectorsTest.markedOtherwise(found)).isEmpty();
   }
 }

@@ -89,13 +89,7 @@ class DetectorsConversationalNamesTest extends ClinicalSentencesTest {
       "Handoff from Pennycuff RN at 1900.", "Handoff from [PERSON] RN at 1900.",
       "Seen with Vandermeer MD today.", "Seen with [PERSON] MD today.");
 
-  @Override
-  List<String> kept() {
-    return KEPT;
-  }
-
-  @Override
-  List<String> found() {
-    return FOUND;
+  DetectorsConversationalNamesTest() {
+    super(KEPT, FOUND);
   }
 }

@@ -128,13 +128,7 @@ class DetectorsSetElevenAttackTest extends ClinicalSentencesTest {
       "Dr. Reddy's note reviewed.", "Dr. [PERSON] note reviewed.",
       "Mr. Yukawa at bedside.", "Mr. [PERSON] at bedside.");
 
-  @Override
-  List<String> kept() {
-    return KEPT;
-  }
-
-  @Override
-  List<String> found() {
-    return FOUND;
+  DetectorsSetElevenAttackTest() {
+    super(KEPT, FOUND);
   }
 }

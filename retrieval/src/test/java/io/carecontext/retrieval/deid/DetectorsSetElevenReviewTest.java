@@ -160,13 +160,7 @@ class DetectorsSetElevenReviewTest extends ClinicalSentencesTest {
       "tag KD4 M27", "tag [VEHICLE]",
       "Patient Renata, 41 yo F.", "Patient [PERSON], 41 yo F.");
 
-  @Override
-  List<String> kept() {
-    return KEPT;
-  }
-
-  @Override
-  List<String> found() {
-    return FOUND;
+  DetectorsSetElevenReviewTest() {
+    super(KEPT, FOUND);
   }
 }

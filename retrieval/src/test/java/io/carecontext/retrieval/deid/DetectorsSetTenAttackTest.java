@@ -156,13 +156,7 @@ class DetectorsSetTenAttackTest extends ClinicalSentencesTest {
         .isEqualTo("An active person aged 90 or older is our patient.");
   }
 
-  @Override
-  List<String> kept() {
-    return KEPT;
-  }
-
-  @Override
-  List<String> found() {
-    return FOUND;
+  DetectorsSetTenAttackTest() {
+    super(KEPT, FOUND);
   }
 }

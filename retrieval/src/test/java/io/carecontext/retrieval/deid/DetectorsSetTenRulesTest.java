@@ -112,14 +112,8 @@ class DetectorsSetTenRulesTest extends ClinicalSentencesTest {
         .isEqualTo("Two people aged 90 or older and an octogenarian.");
   }
 
-  @Override
-  List<String> kept() {
+  DetectorsSetTenRulesTest() {
     // "the nonagenarian cohort" too, since the adversarial review (DetectorsSetTenAttackTest) left research prose alone
-    return KEPT;
-  }
-
-  @Override
-  List<String> found() {
-    return FOUND;
+    super(KEPT, FOUND);
   }
 }
