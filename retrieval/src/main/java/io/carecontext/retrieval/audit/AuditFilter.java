@@ -28,10 +28,11 @@ public record AuditFilter(String patient, String principal, String action, Insta
       throw new IllegalArgumentException("action must be one of " + String.join(", ", AuditEntry.ACTIONS)
           + " (as the rows name it)");
     }
-    // an id as rows keep them (AuditOrigin): anything else is no id a row can have, and is refused, not matched
-    if (requestId != null && AuditOrigin.requestId(requestId) == null) {
-      throw new IllegalArgumentException("requestId must be a request id as an answer's X-Request-Id gives it: 1 to 64 "
-          + "letters, digits and hyphens");
+    // an id as the service gives them (AuditOrigin): anything else is no id a row can have, and is refused, not
+    // matched, and not kept in the listing's own row (a name typed there would have been)
+    if (requestId != null && !AuditOrigin.ISSUED_REQUEST_ID.matcher(requestId).matches()) {
+      throw new IllegalArgumentException("requestId must be a request id as an answer's X-Request-Id gives it: a UUID, "
+          + "a ULID or 16 to 64 hex digits");
     }
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException("limit must be 1 to " + MAX_LIMIT);

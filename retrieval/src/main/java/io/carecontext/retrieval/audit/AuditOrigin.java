@@ -16,6 +16,15 @@ public record AuditOrigin(String requestId, String clientAddress) {
 
   /** The forms a request id is kept in: what the service accepts in X-Request-Id, or a UUID it made. */
   private static final Pattern REQUEST_ID = Pattern.compile("[0-9A-Za-z-]{1,64}");
+
+  /**
+   * The ids the service gives a request: a caller's X-Request-Id only when it is a UUID, a ULID or 16 to 64 hex
+   * digits, else a UUID of its own. No other text is an id a row can carry, so no other is taken as one (a name
+   * typed in the audit list's requestId filter was kept in the listing's own row).
+   */
+  public static final Pattern ISSUED_REQUEST_ID = Pattern.compile(
+      "^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+          + "|[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}|[0-9a-fA-F]{16,64})$");
   /** The characters of an IPv4 or IPv6 literal, as a parser of addresses printed it (no zone, no prefix). */
   private static final Pattern ADDRESS = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
 

@@ -90,13 +90,16 @@ class AuditOriginTest {
     byte[] hash = AuditPayload.sha256(text.getBytes(StandardCharsets.UTF_8));
     assertThat(f.digest()).isEqualTo(java.util.Base64.getUrlEncoder().withoutPadding()
         .encodeToString(java.util.Arrays.copyOf(hash, 16)));
-    AuditFilter byRequest = f.withRequestId("req-1");
-    assertThat(byRequest.digest()).isNotEqualTo(f.digest()).isNotEqualTo(f.withRequestId("req-2").digest());
+    AuditFilter byRequest = f.withRequestId("0190a1b2-0000-4000-8000-000000000001");
+    assertThat(byRequest.digest()).isNotEqualTo(f.digest()).isNotEqualTo(f.withRequestId("0190a1b2-0000-4000-8000-000000000002").digest());
     AuditCursor cursor = new AuditCursor(AT, java.util.UUID.randomUUID(), byRequest);
     assertThat(cursor.continues(byRequest)).isTrue();
     assertThat(cursor.continues(f)).isFalse();
-    assertThat(byRequest.after(cursor).requestId()).isEqualTo("req-1");
+    assertThat(byRequest.after(cursor).requestId()).isEqualTo("0190a1b2-0000-4000-8000-000000000001");
     assertThatThrownBy(() -> f.withRequestId("Zebulon Quixote")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageNotContaining("Zebulon");
+    // letters alone pass a row's form but are no id the service gives: a name typed there is refused too
+    assertThatThrownBy(() -> f.withRequestId("ZebulonQuixote")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageNotContaining("Zebulon");
   }
 

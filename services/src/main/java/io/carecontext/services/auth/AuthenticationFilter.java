@@ -139,9 +139,7 @@ public class AuthenticationFilter {
    * a feed that built its ids from a name or an MRN ("Zebulon_Quixotefield_1947-03-19") wrote them
    * into the application log, even on requests without a key. Others are replaced by a new UUID.
    */
-  static final java.util.regex.Pattern CORRELATION_ID = java.util.regex.Pattern.compile(
-      "^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-          + "|[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}|[0-9a-fA-F]{16,64})$");
+  static final java.util.regex.Pattern CORRELATION_ID = AuditOrigin.ISSUED_REQUEST_ID;
 
   /** Whether a raw request target has a '%' without two hex digits after it. */
   static final String UNREADABLE = "the request could not be read: check that the path is percent-encoded (a '%' "

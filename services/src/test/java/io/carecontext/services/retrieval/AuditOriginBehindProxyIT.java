@@ -76,8 +76,13 @@ class AuditOriginBehindProxyIT {
     assertThat(answered).doesNotContain("Zebulon");
     assertThat(rowOf(r).get("requestId").asText()).isEqualTo(answered);
     // a malformed filter is a 400 that names the form, not the text
-    HttpResponse<String> bad = app.call("GET", "/v1/proxied/audit?requestId=Zebulon%20Quixote", auditor, null);
-    assertThat(bad.statusCode()).isEqualTo(400);
-    assertThat(bad.body()).contains("requestId must be").doesNotContain("Zebulon");
+    // and so is one of letters alone (a name), which no answer's X-Request-Id can be: it was taken as an id and kept
+    // in the listing's own row
+    for (String typed : new String[] {"Zebulon%20Quixote", "ZebulonQuixote"}) {
+      HttpResponse<String> bad = app.call("GET", "/v1/proxied/audit?requestId=" + typed, auditor, null);
+      assertThat(bad.statusCode()).as(typed).isEqualTo(400);
+      assertThat(bad.body()).contains("requestId must be").doesNotContain("Zebulon");
+    }
+    assertThat(app.call("GET", "/v1/proxied/audit?limit=1000", auditor, null).body()).doesNotContain("Zebulon");
   }
 }
