@@ -164,7 +164,8 @@ class UpgradedTenantDataIT {
         .extracting(row -> row.get("patient")).containsExactlyInAnyOrder("p-ok", "p-deny");
 
     // a row of this release, from a request with an id and a client address (tenant migration 75), in the same chains
-    String requestId = "upgrade-" + version;
+    // an id of the forms the service gives a request, which the list's requestId filter takes
+    String requestId = String.format("0190a1b2-0000-4000-8000-%012d", version);
     io.carecontext.retrieval.audit.AuditOrigin was = io.carecontext.retrieval.audit.AuditOrigin.bind(
         new io.carecontext.retrieval.audit.AuditOrigin(requestId, "2001:db8::7"));
     try {
