@@ -16,6 +16,25 @@ import java.util.function.UnaryOperator;
 /** The real service on a fresh test database and a random port, driven over HTTP like a client. */
 public final class TestServer implements AutoCloseable {
 
+  /** Patient pt-1, its active permit for AI use (cs-1) and its encounter with practitioner pr-9 (en-1): Bundle entries. */
+  private static final String PATIENT_1_CONSENTED_IN_CARE = """
+          {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
+          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
+           "request":{"method":"PUT","url":"Consent/cs-1"}},
+          {"resource":{"resourceType":"Encounter","id":"en-1","status":"finished","class":{"code":"AMB"},
+             "subject":{"reference":"Patient/pt-1"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
+           "request":{"method":"PUT","url":"Encounter/en-1"}},""";
+
+  /** pt-1's diabetes (cn-1), with the onset date {@code onset} adds (a JSON member and its comma, or nothing). */
+  private static String diabetes(String onset) {
+    return """
+          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},%s
+             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
+           "request":{"method":"PUT","url":"Condition/cn-1"}}""".formatted(onset);
+  }
+
   /**
    * A ward of two patients for the retrieval ITs, as a transaction: pt-1 with an active permit for AI use, pt-2
    * without one, each with an encounter of practitioner pr-9 (a clinician key with that practitioner has both in its
@@ -23,21 +42,12 @@ public final class TestServer implements AutoCloseable {
    */
   public static final String WARD_BUNDLE = """
         {"resourceType":"Bundle","type":"transaction","entry":[
-          {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
+        """ + PATIENT_1_CONSENTED_IN_CARE + """
           {"resource":{"resourceType":"Patient","id":"pt-2","gender":"female"},"request":{"method":"PUT","url":"Patient/pt-2"}},
-          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
-             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
-             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
-           "request":{"method":"PUT","url":"Consent/cs-1"}},
-          {"resource":{"resourceType":"Encounter","id":"en-1","status":"finished","class":{"code":"AMB"},
-             "subject":{"reference":"Patient/pt-1"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
-           "request":{"method":"PUT","url":"Encounter/en-1"}},
           {"resource":{"resourceType":"Encounter","id":"en-2","status":"finished","class":{"code":"AMB"},
              "subject":{"reference":"Patient/pt-2"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
            "request":{"method":"PUT","url":"Encounter/en-2"}},
-          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},"onsetDateTime":"2021-03-04",
-             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
-           "request":{"method":"PUT","url":"Condition/cn-1"}}]}""";
+        """ + diabetes("\"onsetDateTime\":\"2021-03-04\",") + "]}";
 
   /**
    * One patient, pt-1, with an active permit for AI use, an encounter of practitioner pr-9 and a diabetes, as a
@@ -45,17 +55,7 @@ public final class TestServer implements AutoCloseable {
    */
   public static final String CONSENTED_PATIENT_BUNDLE = """
         {"resourceType":"Bundle","type":"transaction","entry":[
-          {"resource":{"resourceType":"Patient","id":"pt-1","gender":"male"},"request":{"method":"PUT","url":"Patient/pt-1"}},
-          {"resource":{"resourceType":"Consent","id":"cs-1","status":"active",
-             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
-             "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/pt-1"},"provision":{"type":"permit"}},
-           "request":{"method":"PUT","url":"Consent/cs-1"}},
-          {"resource":{"resourceType":"Encounter","id":"en-1","status":"finished","class":{"code":"AMB"},
-             "subject":{"reference":"Patient/pt-1"},"participant":[{"individual":{"reference":"Practitioner/pr-9"}}]},
-           "request":{"method":"PUT","url":"Encounter/en-1"}},
-          {"resource":{"resourceType":"Condition","id":"cn-1","subject":{"reference":"Patient/pt-1"},
-             "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Type 2 diabetes mellitus"}]}},
-           "request":{"method":"PUT","url":"Condition/cn-1"}}]}""";
+        """ + PATIENT_1_CONSENTED_IN_CARE + "\n" + diabetes("") + "]}";
 
   public final CareContextServer server;
   public final DatabaseConfig database;
