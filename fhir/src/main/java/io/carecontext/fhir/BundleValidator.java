@@ -80,7 +80,10 @@ public final class BundleValidator {
           issues.add(FhirIssue.error("not-supported", i, at + ".resource", "bundle entry " + i + ": " + notStored.get()));
           continue;
         }
-        for (FhirIssue issue : ResourceValidator.validate(e.getResource(), entries)) {
+        String resourceAt = at + ".resource";
+        List<String> skipped = Fhir.skipped(e).stream().filter(p -> p.startsWith(resourceAt))
+            .map(p -> e.getResource().fhirType() + p.substring(resourceAt.length())).toList();
+        for (FhirIssue issue : ResourceValidator.validate(e.getResource(), entries, skipped)) {
           issues.add(new FhirIssue(issue.severity(), issue.code(), i,
               at + ".resource." + issue.path().substring(issue.path().indexOf('.') + 1),
               "bundle entry " + i + ": " + issue.message()));

@@ -55,6 +55,17 @@ public final class ResourceValidator {
    * urn:uuid names nothing (refused with its own message by the writer).
    */
   public static List<FhirIssue> validate(Resource resource, java.util.Map<String, String> entries) {
+    return validate(resource, entries, Fhir.skipped(resource));
+  }
+
+  /**
+   * {@code skipped}: the paths, from the resource ({@code Encounter.class[0]}, {@code Consent}), in which its
+   * lenient parse skipped elements R4 does not define ({@link Fhir#skipped}). A required element missing
+   * where such an element was skipped was most likely sent, in another FHIR version's shape (R5's
+   * {@code Encounter.class} is a list of CodeableConcepts, R5's Consent names its patient {@code subject}) or
+   * misspelt: the message says so, where "is required" alone told the feed to add what it had sent.
+   */
+  static List<FhirIssue> validate(Resource resource, java.util.Map<String, String> entries, List<String> skipped) {
     String type = resource.fhirType();
     List<FhirIssue> issues = new ArrayList<>();
     for (String element : REQUIRED.getOrDefault(type, List.of())) {
@@ -64,7 +75,8 @@ public final class ResourceValidator {
         issues.add(FhirIssue.error("required", null, path, path + " is required"
             + (BEYOND_R4.contains(path) ? " here, though R4 leaves it optional"
                 + (path.startsWith("Consent") ? "" : " (US Core requires it too)") + ": every record is filed under "
-                + "the patient it is about, and one about no patient could never be retrieved" : "")));
+                + "the patient it is about, and one about no patient could never be retrieved" : "")
+            + skippedNear(path, type, skipped)));
       }
     }
     checkReferences(resource, type, issues);
@@ -80,6 +92,22 @@ public final class ResourceValidator {
     PeriodValidator.check(resource, type, issues);
     checkContained(resource, type, entries, issues);
     return issues;
+  }
+
+  /**
+   * What to add to the message of a missing required element {@code path} when the parse skipped elements R4
+   * does not define in the resource itself or inside that element: paths only, never the skipped names.
+   */
+  private static String skippedNear(String path, String type, List<String> skipped) {
+    List<String> near = skipped.stream().filter(s -> s.equals(type) || s.equals(path)
+        || s.startsWith(path + "[") || s.startsWith(path + ".")).toList();
+    if (near.isEmpty()) {
+      return "";
+    }
+    return "; elements FHIR R4 does not define were skipped in " + String.join(", ", near) + ": if " + path
+        + " was sent, it was sent in another shape than R4's (a resource of FHIR R5 or STU3?) or under another "
+        + "name. This endpoint takes FHIR R4: send " + path + " as R4 defines it (Prefer: handling=strict refuses "
+        + "elements R4 does not define, naming where)";
   }
 
   /**

@@ -136,6 +136,41 @@ class ValidationTest {
   }
 
   /**
+   * An R5 Encounter's {@code class} (a list of CodeableConcepts) parses as an R4 Coding whose every key is
+   * skipped, and an R5 Consent names its patient {@code subject}: both were answered "is required" alone,
+   * which told the feed to add what it had sent. The message says where something was skipped, and never
+   * the skipped element's name.
+   */
+  @Test
+  void aRequiredElementMissingWhereSomethingWasSkippedSaysItMayBeInAnotherShape() {
+    List<FhirIssue> encounter = ResourceValidator.validate(Fhir.parseResource("""
+        {"resourceType":"Encounter","status":"in-progress","class":[{"coding":[{"code":"AMB"}]}]}"""));
+    assertThat(encounter).extracting(FhirIssue::path).containsExactly("Encounter.class");
+    assertThat(encounter.get(0).message()).startsWith("Encounter.class is required; elements FHIR R4 does not define "
+        + "were skipped in Encounter.class[0]: if Encounter.class was sent, it was sent in another shape than R4's "
+        + "(a resource of FHIR R5 or STU3?)").doesNotContain("coding");
+    List<FhirIssue> consent = ResourceValidator.validate(Fhir.parseResource("""
+        {"resourceType":"Consent","status":"active","scope":{"text":"s"},"category":[{"text":"c"}],
+         "subject":{"reference":"Patient/p1"},"decision":"permit"}"""));
+    assertThat(consent).extracting(FhirIssue::path).containsExactly("Consent.patient");
+    assertThat(consent.get(0).message()).contains("were skipped in Consent: if Consent.patient was sent")
+        .doesNotContain("subject").doesNotContain("decision");
+    // nothing skipped near it: the message is as before
+    List<FhirIssue> plain = ResourceValidator.validate(Fhir.parseResource("""
+        {"resourceType":"Encounter","status":"in-progress","period":{"start":"2024","nickname":"x"}}"""));
+    assertThat(plain.get(0).message()).isEqualTo("Encounter.class is required");
+    // in a Bundle entry, the entry's own skipped paths are read from the resource
+    List<FhirIssue> entry = BundleValidator.validate((Bundle) Fhir.parseBundleBody("""
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","nickname":"x"},"request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Encounter","status":"in-progress","class":[{"coding":[{"code":"AMB"}]}]},
+           "request":{"method":"POST","url":"Encounter"}}]}"""));
+    assertThat(entry).extracting(FhirIssue::path).containsExactly("Bundle.entry[1].resource.class");
+    assertThat(entry.get(0).message()).startsWith("bundle entry 1: Encounter.class is required; elements FHIR R4 "
+        + "does not define were skipped in Encounter.class[0]:");
+  }
+
+  /**
    * A record about a device, a location, a group or a practitioner, or naming its patient by an
    * identifier alone, was stored under no patient (201) and could never be retrieved, though the
    * README said it was refused.
