@@ -642,9 +642,15 @@ public class FhirController {
         yield FhirResponses.ok(status, OperationOutcomes.from(issues));
       }
     };
-    return answer
-        .header(HttpHeaders.LOCATION, location(tenant, o.location())) // the version's vread URL
+    answer.header(HttpHeaders.LOCATION, location(tenant, o.location())) // the version's vread URL
         .header(HttpHeaders.ETAG, "W/\"" + o.version() + "\"");
+    if (o.lastUpdated() != null) {
+      // FHIR's create and update answer it beside the ETag, as a read and a Bundle entry's lastModified
+      // do: a feed that keeps the version's time without a read (If-Modified-Since, its own log) had none
+      answer.header(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME
+          .format(o.lastUpdated().atZone(ZoneOffset.UTC)));
+    }
+    return answer;
   }
 
   /**

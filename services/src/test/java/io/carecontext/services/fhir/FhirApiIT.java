@@ -105,6 +105,13 @@ class FhirApiIT {
     assertThat(current.statusCode()).as(current.body()).isEqualTo(200);
     assertThat(current.body()).contains("\"gender\":\"female\"");
     assertThat(current.headers().firstValue("ETag")).contains("W/\"2\"");
+    // a create and an update answer the version's Last-Modified, the one its read answers (they had none)
+    assertThat(v1.statusCode()).isEqualTo(201);
+    assertThat(v1.headers().firstValue("Last-Modified")).isPresent();
+    assertThat(v2.headers().firstValue("Last-Modified")).isPresent()
+        .isEqualTo(current.headers().firstValue("Last-Modified"));
+    HttpResponse<String> unchanged = fhir("PUT", "/Patient/hist-1", "{\"resourceType\":\"Patient\",\"id\":\"hist-1\",\"gender\":\"female\"}");
+    assertThat(unchanged.headers().firstValue("Last-Modified")).isEqualTo(current.headers().firstValue("Last-Modified"));
     HttpResponse<String> first = fhir("GET", "/Patient/hist-1/_history/1", null);
     assertThat(first.statusCode()).isEqualTo(200);
     assertThat(first.body()).contains("\"gender\":\"male\"");
