@@ -389,7 +389,7 @@ final class BundleProcessor {
 
   /**
    * The answer to a conditional create that matched ({@code Type/id}): 200 with the stored version's
-   * location and ETag, as a created entry has them (it had the bare {@code Type/id} and no ETag). It
+   * location, ETag and lastModified, as a created entry has them (it had the bare {@code Type/id} and no ETag). It
    * carries no resource: the match was found as the write path sees the tenant, not read for the key,
    * so what it holds is the key's to read by its Location ({@link FhirStore#resultOf}).
    */
@@ -399,7 +399,8 @@ final class BundleProcessor {
     Optional<ResourceWriter.StoredVersion> stored = writer.currentVersion(parts[0], parts[1]);
     String location = stored.map(s -> ref + "/_history/" + s.version()).orElse(ref);
     r.getResponse().setStatus("200 OK").setLocation(location);
-    stored.ifPresent(s -> r.getResponse().setEtag("W/\"" + s.version() + "\""));
+    stored.ifPresent(s -> r.getResponse().setEtag("W/\"" + s.version() + "\"")
+        .setLastModified(Date.from(s.lastUpdated()))); // as a written entry and a single matched create answer it
     r.setUserData(FhirStore.RESULT, new FhirStore.EntryResult(null, location,
         stored.map(ResourceWriter.StoredVersion::patientId).orElse(null)));
     return r;

@@ -616,17 +616,19 @@ final class ResourceWriter {
    */
   Optional<StoredVersion> currentVersion(String type, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
-        "SELECT version_id, patient_id FROM resources WHERE resource_type = ? AND resource_id = ? AND NOT deleted")) {
+        "SELECT version_id, patient_id, last_updated FROM resources WHERE resource_type = ? AND resource_id = ? "
+            + "AND NOT deleted")) {
       ps.setString(1, type);
       ps.setString(2, id);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(new StoredVersion(rs.getLong(1), rs.getString(2))) : Optional.empty();
+        return rs.next() ? Optional.of(new StoredVersion(rs.getLong(1), rs.getString(2), rs.getTimestamp(3).toInstant()))
+            : Optional.empty();
       }
     }
   }
 
-  /** A stored resource's current version and the patient whose compartment it is in (null for none). */
-  record StoredVersion(long version, String patientId) {}
+  /** A stored resource's current version, the patient whose compartment it is in (null for none), and its time. */
+  record StoredVersion(long version, String patientId, Instant lastUpdated) {}
 
   private Current current(String type, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(

@@ -190,6 +190,9 @@ class IngestIT {
     assertThat(second.getEntry().get(0).getResponse().getLocation()).isEqualTo("Practitioner/" + practitioner
         + "/_history/1");
     assertThat(second.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"1\"");
+    // and the version's lastModified, as a written entry and a single matched create answer it (it had none)
+    assertThat(second.getEntry().get(0).getResponse().getLastModified()).isEqualTo(java.util.Date.from(
+        store.read(tenant, "Practitioner", practitioner).orElseThrow().lastUpdated()));
 
     int before = embeddedTexts.get();
     worker.drain(tenant);
