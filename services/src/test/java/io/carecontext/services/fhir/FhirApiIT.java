@@ -93,6 +93,27 @@ class FhirApiIT {
     assertThat(fhir("GET", "/Patient/never-existed", null).statusCode()).isEqualTo(404);
   }
 
+  /**
+   * What the README tells a feed that got no answer (a timeout) and sends the Bundle again: its PUT entries and
+   * its conditional creates store nothing twice, and a plain POST entry creates a second resource.
+   */
+  @Test
+  void aTransactionSentAgainStoresItsPutsAndConditionalCreatesOnceAndItsPlainPostsTwice() {
+    String tx = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"resend-1","gender":"female"},
+           "request":{"method":"PUT","url":"Patient/resend-1"}},
+          {"resource":{"resourceType":"Practitioner","identifier":[{"system":"urn:npi","value":"resend-npi"}]},
+           "request":{"method":"POST","url":"Practitioner","ifNoneExist":"identifier=urn:npi|resend-npi"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"resend"},
+             "subject":{"reference":"Patient/resend-1"}},"request":{"method":"POST","url":"Observation"}}]}""";
+    HttpResponse<String> first = fhir("POST", "", tx);
+    HttpResponse<String> again = fhir("POST", "", tx);
+    assertThat(first.body()).as(first.body()).containsSubsequence("201 Created", "201 Created", "201 Created");
+    assertThat(again.body()).as(again.body()).containsSubsequence("\"200 OK\",\"location\":\"Patient/resend-1/_history/1\"",
+        "\"200 OK\",\"location\":\"Practitioner/", "\"201 Created\",\"location\":\"Observation/");
+  }
+
   @Test
   void theLocationOfAWriteIsItsVersionAndEveryVersionCanBeRead() {
     HttpResponse<String> v1 = fhir("PUT", "/Patient/hist-1", "{\"resourceType\":\"Patient\",\"id\":\"hist-1\",\"gender\":\"male\"}");
