@@ -66,6 +66,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -536,6 +537,10 @@ public class FhirController {
     if (!NDJSON_TYPES.contains(type)) {
       return FhirResponses.outcome(415, "not-supported", "$import takes Content-Type: application/fhir+ndjson");
     }
+    Optional<String> otherVersion = FhirVersionParameter.refusal(request);
+    if (otherVersion.isPresent()) {
+      return FhirResponses.outcome(415, "not-supported", otherVersion.get());
+    }
     Charset charset = BodyCharset.of(request);
     if (!BodyCharset.keepsAsciiLines(charset)) {
       return FhirResponses.outcome(415, "not-supported", "$import reads NDJSON one line a resource, split at each "
@@ -779,6 +784,9 @@ public class FhirController {
     if (!accepted.contains(type)) {
       throw new UnsupportedMedia();
     }
+    FhirVersionParameter.refusal(request).ifPresent(why -> {
+      throw new FhirVersionParameter.Refused(why);
+    });
     if (body == null || body.length == 0) {
       // 400, as for any body that is not a resource: FHIR keeps 422 for a resource that breaks a rule
       throw FhirInputException.of(FhirIssue.error("structure", null, null, "the request body is empty: send a FHIR resource"));
@@ -831,6 +839,8 @@ public class FhirController {
       return FhirResponses.of(e);
     } catch (BodyCharset.Unsupported e) {
       return FhirResponses.outcome(415, "not-supported", e.message());
+    } catch (FhirVersionParameter.Refused e) {
+      return FhirResponses.outcome(415, "not-supported", e.getMessage());
     } catch (UnsupportedMedia e) {
       return FhirResponses.outcome(415, "not-supported", "send Content-Type: application/fhir+json");
     } catch (AuditLog.AuditUnavailableException e) {

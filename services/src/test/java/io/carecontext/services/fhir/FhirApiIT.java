@@ -1005,9 +1005,14 @@ class FhirApiIT {
   }
 
   private static HttpResponse<String> bytes(String method, String path, String type, byte[] body) throws Exception {
+    return bytes(ehr, method, path, type, body);
+  }
+
+  private static HttpResponse<String> bytes(String key, String method, String path, String type, byte[] body)
+      throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + app.server.port() + path))
-        .header("Authorization", "Bearer " + ehr).header("Content-Type", type)
+        .header("Authorization", "Bearer " + key).header("Content-Type", type)
         .method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
@@ -1040,6 +1045,36 @@ class FhirApiIT {
         "{\"resourceType\":\"Patient\",\"id\":\"cs-4\"}\n".getBytes(java.nio.charset.StandardCharsets.UTF_16)), 415,
         "send the file as UTF-8; nothing was stored");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'cs-4'")).isZero();
+  }
+
+  /**
+   * A body whose Content-Type says it is another FHIR version ({@code fhirVersion=3.0}, STU3; {@code 5.0}, R5) is
+   * refused with 415 on every write path, nothing stored and the refusal recorded; R4's own (4.0, 4.0.1) is read.
+   * Such a body was read as R4: an STU3 Observation's {@code context} was skipped and the rest stored.
+   */
+  @Test
+  void aBodyOfAnotherFhirVersionIsRefusedAndR4sIsRead() throws Exception {
+    // a key of its own: its refused writes are recorded within its own budget (30 a minute), not the shared key's
+    String feed = app.tenantWithKey("hosp", "fv-feed", "[\"ehr-integration\"]", null);
+    String refusedRows = "SELECT count(*) FROM tenant_hosp.audit_log WHERE action = 'fhir-write' "
+        + "AND principal = 'fv-feed' AND reason = 'unsupported_media_type'";
+    int refusedBefore = count(refusedRows);
+    byte[] stu3 = "{\"resourceType\":\"Patient\",\"id\":\"fv-1\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertOutcome(bytes(feed, "PUT", "/fhir/hosp/Patient/fv-1", FHIR + "; fhirVersion=3.0", stu3), 415,
+        "fhirVersion=3.0 is not one this endpoint reads: it takes FHIR R4 only");
+    assertOutcome(bytes(feed, "POST", "/fhir/hosp/Patient", FHIR + ";fhirversion=\"5.0\"", stu3), 415, "fhirVersion=5.0");
+    assertOutcome(bytes(feed, "POST", "/fhir/hosp", FHIR + "; fhirVersion=3.0", ("{\"resourceType\":\"Bundle\",\"type\":"
+        + "\"batch\",\"entry\":[{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"fv-1\"},\"request\":{\"method\":"
+        + "\"PUT\",\"url\":\"Patient/fv-1\"}}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8)), 415, "FHIR R4 only");
+    assertOutcome(bytes(feed, "POST", "/fhir/hosp/$import", "application/fhir+ndjson; fhirVersion=3.0", stu3), 415,
+        "FHIR R4 only");
+    // not a version's form: not quoted back
+    assertOutcome(bytes(feed, "PUT", "/fhir/hosp/Patient/fv-1", FHIR + "; fhirVersion=Zebulon", stu3), 415,
+        "the fhirVersion the Content-Type names");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'fv-1'")).isZero();
+    assertThat(count(refusedRows)).isEqualTo(refusedBefore + 5);
+    assertThat(bytes(feed, "PUT", "/fhir/hosp/Patient/fv-1", FHIR + "; fhirVersion=4.0", stu3).statusCode()).isEqualTo(201);
+    assertThat(bytes(feed, "PUT", "/fhir/hosp/Patient/fv-1", FHIR + "; fhirVersion=4.0.1", stu3).statusCode()).isEqualTo(200);
   }
 
   /**
