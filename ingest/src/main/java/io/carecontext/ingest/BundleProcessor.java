@@ -315,7 +315,9 @@ final class BundleProcessor {
             : "a type that is not an R4 resource type";
         String id = conditional.find(type, value.substring(value.indexOf('?') + 1)).orElseThrow(() ->
             FhirInputException.of(FhirIssue.error("business-rule", index, path,
-                prefix + "a conditional reference to " + named + " matches no resource")));
+                prefix + "a conditional reference to " + named + " matches no resource: no " + named + " stored, "
+                    + "or in this Bundle, carries that identifier (system and value). Send it in the same transaction "
+                    + "or before this write, or reference it by Type/id, which may name a resource sent later")));
         ref.setReference(type + "/" + id);
       }
     }

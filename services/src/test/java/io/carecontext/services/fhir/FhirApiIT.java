@@ -457,7 +457,9 @@ class FhirApiIT {
     int before = count("SELECT count(*) FROM tenant_hosp.resources");
     HttpResponse<String> unmatched = fhir("POST", "/Observation", obs.formatted("", "Patient/p-cr",
         "Practitioner?identifier=urn:npi|cr-nobody"));
-    assertOutcome(unmatched, 422, "a conditional reference to Practitioner matches no resource");
+    assertOutcome(unmatched, 422, "a conditional reference to Practitioner matches no resource: no Practitioner "
+        + "stored, or in this Bundle, carries that identifier (system and value). Send it in the same transaction or "
+        + "before this write, or reference it by Type/id");
     assertThat(unmatched.body()).doesNotContain("cr-nobody");
     // the type of a conditional reference is the sender's text: named back only when it is an R4 type,
     // as an unknown resourceType is ("Zebulon Quixote" above); a surname there was quoted in the answer.
