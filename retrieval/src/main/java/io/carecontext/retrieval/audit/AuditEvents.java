@@ -232,10 +232,14 @@ public final class AuditEvents {
       purposes.add(new CodeableConcept(new Coding(ACT_REASON, "BTG", "break the glass")));
     }
     purposes.forEach(p -> e.addPurposeOfEvent(p.copy()));
-    // Two agents, as IHE BALP has them: who asked (the key's principal, its roles, the key as altId: BALP's user,
-    // an information recipient, requestor true) and the server that answered and recorded it (requestor false).
-    // The requester's network is the client address the row names (tenant migration 75: the socket's peer, or
-    // what a trusted proxy forwarded), type 2, an IP address; rows before, and the platform's own, name none.
+    // The agents, as IHE BALP has them: who asked (the key's principal, its roles, the key as altId: BALP's user,
+    // an information recipient, requestor true; BALP gives a user no network), the client that sent the request
+    // (DCM 110153 Source Role ID: the key it presented, and the client address the row names, tenant migration 75:
+    // the socket's peer or what a trusted proxy forwarded, type 2, an IP address) and the server that answered and
+    // recorded it (DCM 110152 Destination Role ID). The address was on the user agent and no client agent was
+    // written, so an event met neither BALP's client slice (1..1, with its network) nor its user's (network 0..0).
+    // Rows of before migration 75 name no request or address; the platform's own (a retention purge) no key either:
+    // those have no client agent.
     String principal = (String) row.get("principal");
     var requester = e.addAgent().setRequestor(true)
         .setType(new CodeableConcept(new Coding(PARTICIPATION, "IRCP", "information recipient")))
@@ -245,10 +249,18 @@ public final class AuditEvents {
     for (String role : (List<String>) row.get("roles")) {
       requester.addRole(new CodeableConcept(new Coding("http://carecontext.io/roles", role, null)));
     }
-    if (row.get("clientAddress") instanceof String address && AuditOrigin.clientAddress(address) != null) {
-      requester.getNetwork().setAddress(address).setType(AuditEvent.AuditEventAgentNetworkType._2);
-    }
     purposes.forEach(p -> requester.addPurposeOfUse(p.copy()));
+    String keyId = (String) row.get("keyId");
+    String address = row.get("clientAddress") instanceof String a && AuditOrigin.clientAddress(a) != null ? a : null;
+    if (keyId != null || address != null) {
+      var client = e.addAgent().setRequestor(false)
+          .setType(new CodeableConcept(new Coding(DCM, "110153", "Source Role ID")))
+          .setWho(keyId == null ? new Reference().setDisplay("(no key)") : new Reference().setIdentifier(
+              new Identifier().setSystem(KEY_SYSTEM).setValue(keyId)));
+      if (address != null) {
+        client.getNetwork().setAddress(address).setType(AuditEvent.AuditEventAgentNetworkType._2);
+      }
+    }
     e.addAgent().setRequestor(false)
         .setType(new CodeableConcept(new Coding(DCM, "110152", "Destination Role ID")))
         .setWho(server(tenant));
@@ -301,6 +313,9 @@ public final class AuditEvents {
         .setDescription("chain " + row.get("shard") + "/" + row.get("seq") + " " + row.get("hash"));
     return e;
   }
+
+  /** The system of the client agent's identifier: the id of the API key the request presented. */
+  static final String KEY_SYSTEM = "http://carecontext.io/key";
 
   /** IHE BALP's own entity types (the transaction's {@code XrequestId}). */
   static final String BALP_ENTITY_TYPE = "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType";

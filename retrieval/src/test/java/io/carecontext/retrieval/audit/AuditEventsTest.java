@@ -198,13 +198,18 @@ class AuditEventsTest {
     assertThat(AuditEvents.of(TenantId.of("acme"), row("p-1")).getAction()).isEqualTo(AuditEvent.AuditEventAction.E);
   }
 
-  /** Who asked and the server that answered, as IHE BALP's user (requestor) and server agents; the observer. */
+  /**
+   * Who asked, the client it asked from and the server that answered, as IHE BALP's user (requestor, no network),
+   * client (DCM 110153 Source Role ID: the key, the client's address) and server (110152) agents; the observer.
+   * The address was on the user agent and there was no client agent, which BALP's client slice requires.
+   */
   @Test
-  void twoAgentsTheRequesterAndTheServerAndTheObserver() {
+  void threeAgentsTheUserTheClientAndTheServerAndTheObserver() {
     Map<String, Object> row = row("p-123");
     row.put("purposeOfUse", "TREAT");
+    row.put("clientAddress", "2001:db8::7");
     AuditEvent e = AuditEvents.of(TenantId.of("acme"), row);
-    assertThat(e.getAgent()).hasSize(2);
+    assertThat(e.getAgent()).hasSize(3);
     var requester = e.getAgent().get(0);
     assertThat(requester.getRequestor()).isTrue();
     assertThat(requester.getType().getCodingFirstRep().getCode()).isEqualTo("IRCP");
@@ -212,9 +217,23 @@ class AuditEventsTest {
     assertThat(requester.getAltId()).isEqualTo("k1");
     assertThat(requester.getRoleFirstRep().getCodingFirstRep().getCode()).isEqualTo("clinician");
     assertThat(requester.getPurposeOfUseFirstRep().getCodingFirstRep().getCode()).isEqualTo("TREAT");
-    var server = e.getAgent().get(1);
+    assertThat(requester.hasNetwork()).isFalse();
+    var client = e.getAgent().get(1);
+    assertThat(client.getRequestor()).isFalse();
+    assertThat(client.getType().getCodingFirstRep().getSystem()).isEqualTo("http://dicom.nema.org/resources/ontology/DCM");
+    assertThat(client.getType().getCodingFirstRep().getCode()).isEqualTo("110153");
+    assertThat(client.getWho().getIdentifier().getSystem()).isEqualTo("http://carecontext.io/key");
+    assertThat(client.getWho().getIdentifier().getValue()).isEqualTo("k1");
+    assertThat(client.getNetwork().getAddress()).isEqualTo("2001:db8::7");
+    assertThat(client.getNetwork().getType()).isEqualTo(AuditEvent.AuditEventAgentNetworkType._2);
+    var server = e.getAgent().get(2);
     assertThat(server.getRequestor()).isFalse();
     assertThat(server.getType().getCodingFirstRep().getCode()).isEqualTo("110152");
+    // the platform's own row (a retention purge) names no key and no request: no client agent
+    Map<String, Object> system = row(null);
+    system.put("keyId", null);
+    assertThat(AuditEvents.of(TenantId.of("acme"), system).getAgent())
+        .extracting(a -> a.getType().getCodingFirstRep().getCode()).containsExactly("IRCP", "110152");
     assertThat(e.getSource().getObserver().getIdentifier().getValue()).isEqualTo("acme");
     assertThat(e.getSource().getTypeFirstRep().getCode()).isEqualTo("4");
     // a context request is a DICOM Query with a query entity that carries no text

@@ -145,8 +145,8 @@ class AuditOriginTest {
       assertThat(e.getEntity()).hasSize(whole.getEntity().size() - 2);
       assertThat(e.getEntity()).anyMatch(x -> x.getDescription() != null && x.getDescription().startsWith("chain 1/9 "));
       assertThat(e.getEntity()).anyMatch(x -> "XrequestId".equals(x.getType().getCode()));
-      assertThat(e.getAgentFirstRep().getNetwork().getAddress()).isEqualTo("192.0.2.9");
-      assertThat(e.getAgentFirstRep().getNetwork().getType()).isEqualTo(AuditEvent.AuditEventAgentNetworkType._2);
+      assertThat(e.getAgent().get(1).getNetwork().getAddress()).isEqualTo("192.0.2.9");
+      assertThat(e.getAgent().get(1).getNetwork().getType()).isEqualTo(AuditEvent.AuditEventAgentNetworkType._2);
     }
     // one patient's search, or none's: the row's one event, under the row's id
     assertThat(AuditEvents.forExport(t, researchRow("{\"patients\":[\"p-1\"]}"))).singleElement()

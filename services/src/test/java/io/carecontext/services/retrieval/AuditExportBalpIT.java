@@ -119,9 +119,13 @@ class AuditExportBalpIT {
     assertThat(who.getWho().getIdentifier().getValue()).isEqualTo(principal);
     assertThat(who.getRole()).extracting(r -> r.getCodingFirstRep().getCode()).contains(role);
     assertThat(who.getAltId()).isNotBlank(); // the key
-    List<AuditEventAgentComponent> servers = e.getAgent().stream().filter(a -> !a.getRequestor()).toList();
-    assertThat(servers).hasSize(1);
-    assertThat(servers.get(0).getType().getCodingFirstRep().getCode()).isEqualTo("110152");
+    assertThat(who.hasNetwork()).isFalse(); // BALP's user is no network device
+    // the client the request came from (BALP's client, DCM 110153 Source Role ID: the key, the address) and the server
+    assertThat(e.getAgent()).filteredOn(a -> !a.getRequestor())
+        .extracting(a -> a.getType().getCodingFirstRep().getCode()).containsExactly("110153", "110152");
+    AuditEventAgentComponent client = e.getAgent().get(1);
+    assertThat(client.getWho().getIdentifier().getValue()).isEqualTo(who.getAltId());
+    assertThat(client.getNetwork().getAddress()).isEqualTo("127.0.0.1");
     assertThat(e.getSource().getObserver().getDisplay()).isEqualTo("CareContext");
     assertThat(e.getSource().getSite()).isEqualTo("balp");
     assertThat(e.getSource().getTypeFirstRep().getCode()).isEqualTo("4");
@@ -157,7 +161,7 @@ class AuditExportBalpIT {
     assertThat(events).isNotEmpty();
     assertThat(exported).endsWith("}\n").doesNotContain(QUERY_TEXT).doesNotContain("unresponsive in the ED");
     assertThat(events).allSatisfy(e -> {
-      assertThat(e.getAgent()).hasSize(2);
+      assertThat(e.getAgent()).hasSize(3);
       assertThat(e.hasRecorded()).isTrue();
       assertThat(e.hasOutcome()).isTrue();
       assertThat(e.getSource().hasObserver()).isTrue();
@@ -258,7 +262,7 @@ class AuditExportBalpIT {
   /**
    * Which request and from where: the row keeps the id the answer carried (the caller's, a UUID) and the socket's
    * peer, not the address a header claimed from a peer no one trusts; the listing finds it by that id, and its
-   * event names both as BALP does (the requester's network, type 2; an entity of type XrequestId).
+   * event names both as BALP does (the client agent's network, type 2; an entity of type XrequestId).
    */
   @Test
   void theRowNamesTheRequestAndTheClientNotASpoofedHeader() throws Exception {
@@ -273,8 +277,8 @@ class AuditExportBalpIT {
 
     AuditEvent e = events.stream().filter(x -> x.getIdElement().getIdPart().equals(row.get("auditId").asText()))
         .findFirst().orElseThrow();
-    AuditEventAgentComponent who = e.getAgent().stream().filter(AuditEventAgentComponent::getRequestor).findFirst()
-        .orElseThrow();
+    AuditEventAgentComponent who = e.getAgent().stream()
+        .filter(a -> "110153".equals(a.getType().getCodingFirstRep().getCode())).findFirst().orElseThrow();
     assertThat(who.getNetwork().getAddress()).isEqualTo("127.0.0.1");
     assertThat(who.getNetwork().getType()).isEqualTo(AuditEvent.AuditEventAgentNetworkType._2);
     assertThat(e.getEntity()).filteredOn(x -> "XrequestId".equals(x.getType().getCode())).singleElement()
@@ -284,7 +288,7 @@ class AuditExportBalpIT {
         });
     // every event of a request names its request and its client (this trail has no row of before the columns)
     assertThat(events).allSatisfy(x -> {
-      assertThat(x.getAgentFirstRep().getNetwork().getAddress()).isEqualTo("127.0.0.1");
+      assertThat(x.getAgent().get(1).getNetwork().getAddress()).isEqualTo("127.0.0.1");
       assertThat(x.getEntity()).anyMatch(n -> "XrequestId".equals(n.getType().getCode()));
     });
   }
