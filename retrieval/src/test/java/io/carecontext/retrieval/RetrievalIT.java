@@ -896,12 +896,14 @@ class RetrievalIT {
     ask(CLINICIAN, "p-ok", "TREAT", null);
     assertThat(audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-ok", null, null, null, 100), false))
         .extracting(m -> m.get("action")).contains("research", "context");
-    var event = io.carecontext.retrieval.audit.AuditEvents.of(tenant, row);
-    assertThat(event.getEntity()).filteredOn(e -> e.getWhat().hasReference())
-        .extracting(e -> e.getWhat().getReference()).containsExactlyInAnyOrderElementsOf(
-            patients.stream().map(p -> "Patient/" + p).toList());
-    assertThat(event.getEntity()).filteredOn(e -> e.getWhat().hasReference())
-        .allSatisfy(e -> assertThat(e.getRole().getCode()).isEqualTo("1"));
+    // its AuditEvents: one a patient (BALP's patient-specific pattern), together naming each of them once
+    var events = io.carecontext.retrieval.audit.AuditEvents.forExport(tenant, row);
+    assertThat(events).hasSize(patients.size());
+    assertThat(events).allSatisfy(event -> assertThat(event.getEntity()).filteredOn(e -> e.getWhat().hasReference())
+        .singleElement().satisfies(e -> assertThat(e.getRole().getCode()).isEqualTo("1")));
+    assertThat(events).flatExtracting(event -> event.getEntity().stream().filter(e -> e.getWhat().hasReference())
+        .map(e -> e.getWhat().getReference()).toList())
+        .containsExactlyInAnyOrderElementsOf(patients.stream().map(p -> "Patient/" + p).toList());
     assertThat(r.toString() + r.chunks()).doesNotContain("p-named").doesNotContain("p-ok");
 
     // one code per patient, the same in the next search: a researcher follows a subject from search to chat

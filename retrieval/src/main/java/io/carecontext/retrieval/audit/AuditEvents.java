@@ -157,8 +157,13 @@ public final class AuditEvents {
     };
   }
 
+  /**
+   * The row's one event as a whole: a research search's names every patient whose chunks it returned. Not for
+   * leaving this package: every event that leaves goes through {@link #forExport}, which gives such a row one event
+   * a patient (it was public, and a caller other than the export would have written one event naming them all).
+   */
   @SuppressWarnings("unchecked")
-  public static AuditEvent of(TenantId tenant, Map<String, Object> row) {
+  static AuditEvent of(TenantId tenant, Map<String, Object> row) {
     AuditEvent e = new AuditEvent();
     e.setId((String) row.get("auditId"));
     String action = (String) row.get("action");
