@@ -200,9 +200,22 @@ public class AuditController {
     return json.toString();
   }
 
-  private static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
-                                    @Nullable String from, @Nullable String to, @Nullable String limit,
-                                    @Nullable Boolean breakGlass, @Nullable String requestId) {
+  /**
+   * What a {@code patient} filter that is no FHIR id is told. The trail keeps every such id as {@code (not a FHIR id)},
+   * and the filter was read the same way, so a name or an MRN typed there listed every request of anyone that had
+   * named a patient by something other than an id (another patient's probes), as if that were the patient's
+   * accounting; the marker itself is still a filter, for those requests.
+   */
+  static final String PATIENT_NOT_AN_ID = "patient must be the patient's FHIR id (letters, digits, '-' and '.', at most "
+      + "64), as the Patient resource the EHR sent has it: the trail names patients by it, never by a name, a birth date "
+      + "or an MRN; '" + AuditEntry.NOT_A_FHIR_ID + "' lists the requests that named a patient by anything else";
+
+  static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
+                            @Nullable String from, @Nullable String to, @Nullable String limit,
+                            @Nullable Boolean breakGlass, @Nullable String requestId) {
+    if (patient != null && !io.carecontext.fhir.FhirId.isValid(patient) && !AuditEntry.NOT_A_FHIR_ID.equals(patient)) {
+      throw ApiException.badRequest(PATIENT_NOT_AN_ID);
+    }
     try {
       return new AuditFilter(patient, principal, action, instant(from, "from"), instant(to, "to"),
           limit == null ? 1000 : Integer.parseInt(limit), breakGlass, null, requestId);

@@ -59,4 +59,22 @@ class AuditFiltersTest {
         + "sent as %2B in a query string)", plus.getMessage());
     assertEquals(java.time.Instant.parse("2024-12-31T23:00:00Z"), AuditController.instant("2025-01-01T00:00:00+01:00", "to"));
   }
+
+  /**
+   * A patient filter is the patient's FHIR id. A name, a birth date or an MRN was read as the trail's marker for a
+   * patient named by no id, so the "accounting" it answered listed other requests (another patient's probes): now a
+   * 400 that does not quote it. The marker itself still lists those requests.
+   */
+  @Test
+  void aPatientFilterThatIsNoFhirIdIsRefusedWithoutQuotingIt() {
+    for (String sent : List.of("Jane Doe 1950-01-01", "MRN:4471902", "doe, jane", "x".repeat(65), "p\u0000")) {
+      ApiException e = assertThrows(ApiException.class,
+          () -> AuditController.filter(sent, null, null, null, null, null, null, null), sent);
+      assertEquals(AuditController.PATIENT_NOT_AN_ID, e.getMessage());
+      assertEquals(400, e.status().getCode());
+    }
+    assertEquals("pt-1.a", AuditController.filter("pt-1.a", null, null, null, null, null, null, null).patient());
+    assertEquals(io.carecontext.retrieval.audit.AuditEntry.NOT_A_FHIR_ID, AuditController.filter(
+        io.carecontext.retrieval.audit.AuditEntry.NOT_A_FHIR_ID, null, null, null, null, null, null, null).patient());
+  }
 }

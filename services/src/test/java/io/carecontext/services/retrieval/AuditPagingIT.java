@@ -3,6 +3,7 @@ package io.carecontext.services.retrieval;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.services.TestServer;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
@@ -186,6 +187,27 @@ class AuditPagingIT {
     }
     assertThat(seen).isEqualTo(expected);
     assertThat(refusedListings("pagedbound", "cursor_mismatch")).isEqualTo(4);
+  }
+
+  /**
+   * A patient's accounting is asked for by the patient's FHIR id. A name typed there was read as the trail's marker
+   * for requests that named a patient by anything but an id, and the listing answered 200 with those requests (another
+   * patient's probes) as if they were this patient's: now a 400 that says what the filter takes, quotes nothing, and
+   * is on record with the marker as its patient. The marker itself still lists those requests.
+   */
+  @Test
+  void aPatientFilterThatIsNoFhirIdIsA400OnRecordNotAnotherPatientsRows() throws SQLException {
+    String auditor = app.tenantWithKey("pagedname", "compliance", "[\"auditor\"]", null);
+    HttpResponse<String> r = app.call("GET", "/v1/pagedname/audit?patient=Zelda%20Quill%201950-02-03", auditor, null);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("\"error\":\"bad_request\"").contains("patient must be the patient's FHIR id")
+        .doesNotContain("Zelda").doesNotContain("1950");
+    assertThat(refusedListings("pagedname", "filter_malformed")).isEqualTo(1);
+    assertThat(TestPostgres.superuserString(app.database, "SELECT patient_id FROM tenant_pagedname.audit_log"
+        + " WHERE action = 'audit-read' AND decision = 'denied'")).isEqualTo(AuditEntry.NOT_A_FHIR_ID);
+    HttpResponse<String> marker = app.call("GET", "/v1/pagedname/audit?patient="
+        + URLEncoder.encode(AuditEntry.NOT_A_FHIR_ID, StandardCharsets.UTF_8), auditor, null);
+    assertThat(marker.statusCode()).as(marker.body()).isEqualTo(200);
   }
 
   /** The auditor's refused listings of the tenant's trail with {@code reason}, as the trail holds them. */
