@@ -538,6 +538,12 @@ public class AuditController {
   private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
   private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999Z");
 
+  /**
+   * A date-time whose offset's {@code +} arrived as a space (sent unencoded): only then is the caller told to encode
+   * it. Any text with a space in it ({@code from=last month}) was told so too, which was no help.
+   */
+  private static final Pattern SPACED_OFFSET = Pattern.compile("\\d{4,}-\\d{2}-\\d{2}T[0-9:.]+ \\d{2}(:?\\d{2})?");
+
   static Instant instant(@Nullable String value, String name) {
     if (value == null) {
       return null;
@@ -551,7 +557,8 @@ public class AuditController {
     if (parsed == null || parsed.isBefore(EARLIEST) || parsed.isAfter(LATEST)) {
       throw ApiException.badRequest(name + " must be an ISO-8601 instant from year 1 to 9999, e.g. 2025-01-31T00:00:00Z"
           // a + offset sent unencoded arrives as a space: the likeliest cause, named without the value
-          + (parsed == null && value.contains(" ") ? " (an offset's + must be sent as %2B in a query string)" : ""));
+          + (parsed == null && SPACED_OFFSET.matcher(value).matches()
+              ? " (an offset's + must be sent as %2B in a query string)" : ""));
     }
     return parsed;
   }

@@ -58,6 +58,11 @@ class AuditFiltersTest {
     assertEquals("from must be an ISO-8601 instant from year 1 to 9999, e.g. 2025-01-31T00:00:00Z (an offset's + must be "
         + "sent as %2B in a query string)", plus.getMessage());
     assertEquals(java.time.Instant.parse("2024-12-31T23:00:00Z"), AuditController.instant("2025-01-01T00:00:00+01:00", "to"));
+    // any other text with a space is no unencoded offset: the hint was given to "last month" and to a name
+    for (String words : List.of("last month", "Jane Doe", "2025-01-01 00:00:00")) {
+      assertEquals("from must be an ISO-8601 instant from year 1 to 9999, e.g. 2025-01-31T00:00:00Z",
+          assertThrows(ApiException.class, () -> AuditController.instant(words, "from"), words).getMessage());
+    }
   }
 
   /**
