@@ -412,12 +412,70 @@ public class AuditController {
       at.put("seq", v.brokenAt().seq());
       at.put("auditId", v.brokenAt().auditId());
       at.put("problem", v.brokenAt().problem());
+      Instant written = writtenAt(v.brokenAt().auditId());
+      if (written != null) {
+        at.put("at", written.toString());
+      }
       out.put("brokenAt", at);
+      out.put("message", brokenMessage(t, v.brokenAt()));
     }
     if (anchors != null) {
       out.put("anchors", anchors.size());
     }
     return out;
+  }
+
+  /**
+   * When the row an id names was written, as its id (a UUIDv7, whose first 48 bits are the Unix time in
+   * milliseconds) says: since when the trail is in doubt. Null when there is no row or the id is of no such form.
+   */
+  static @Nullable Instant writtenAt(@Nullable String auditId) {
+    if (auditId == null) {
+      return null;
+    }
+    try {
+      java.util.UUID id = java.util.UUID.fromString(auditId);
+      return id.version() == 7 ? Instant.ofEpochMilli(id.getMostSignificantBits() >>> 16) : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /**
+   * What a broken chain means and what the officer does next, in words: the answer gave shard, seq and a problem
+   * code only, which the README explains and the person reading the answer may not have at hand. Tenant, shard,
+   * seq and id are the trail's own, no patient's data.
+   */
+  static String brokenMessage(TenantId tenant, AuditVerification.BrokenLink b) {
+    String where = "shard " + b.shard() + ", seq " + b.seq() + (b.auditId() == null ? "" : " (auditId " + b.auditId()
+        + ")");
+    String what = switch (b.problem()) {
+      case "row" -> "the row at " + where + " does not follow from the rows before it: it, or a row before it on that "
+          + "shard, was changed, inserted or removed in the database, outside the service";
+      case "seal" -> "the chain of shard " + b.shard() + " no longer passes through the head the service sealed at seq "
+          + b.seq() + ": a row at or before it was changed in the database and the chain recomputed";
+      case "forged-seal" -> "a seal of shard " + b.shard() + " at seq " + b.seq() + " was not made with the tenant's "
+          + "key: it was written in the database, outside the service";
+      case "behind-seal" -> "shard " + b.shard() + " ends before seq " + b.seq() + ", which was sealed: rows were cut "
+          + "from its end";
+      case "head" -> "the recorded head of shard " + b.shard() + " does not match its last row (seq " + b.seq()
+          + "): the head or that row was changed in the database";
+      case "shard" -> "a row is on shard " + b.shard() + (b.auditId() == null ? "" : " (auditId " + b.auditId() + ")")
+          + ", which no chain covers";
+      case "forged-anchor" -> "an anchor sent for shard " + b.shard() + " at seq " + b.seq() + " was not made with "
+          + "this tenant's key (or is of an earlier tenant of that id)";
+      default -> "the chain breaks at " + where + " (" + b.problem() + ")";
+    };
+    if ("forged-anchor".equals(b.problem())) {
+      return "the audit trail of tenant " + tenant.value() + " was not checked: " + what + ". Send the anchors of the "
+          + "service's own audit-anchor log lines (carecontext audit verify --anchors FILE keeps the tenant's latest "
+          + "of each shard), or GET this path to check the chain alone";
+    }
+    return "the audit trail of tenant " + tenant.value() + " does not verify: " + what + ". The rows before it on that "
+        + "shard, and the shards numbered below it, verified; the shards above it were not checked. Next: keep this answer, the "
+        + "latest export and the audit-anchor log lines; write nothing to the database; have the database's own logs "
+        + "(the owner role's sessions, DDL) examined for who changed it; and compare the trail with the copy your "
+        + "SIEM holds. This check is itself on record (action audit-verify, reason chain_broken)";
   }
 
   /**

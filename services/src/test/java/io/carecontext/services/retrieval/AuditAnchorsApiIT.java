@@ -64,6 +64,30 @@ class AuditAnchorsApiIT {
         .collect(Collectors.joining(",", "{\"anchors\":[", "]}"));
   }
 
+  /**
+   * A row changed in the database as its owner would: verify names the row, when it was written, and says in words
+   * what that means and what to do next, naming the tenant; it gave a shard, a seq and a problem code alone.
+   */
+  @Test
+  void aChangedRowIsNamedWithItsTimeAndWhatToDoNext() throws Exception {
+    String officer = app.tenantWithKey("tampered", "officer", "[\"auditor\"]", null);
+    for (int i = 0; i < 3; i++) { // each listing is an audit row
+      assertThat(app.call("GET", "/v1/tampered/audit?limit=1", officer, null).statusCode()).isEqualTo(200);
+    }
+    String id = io.carecontext.migrations.testing.TestPostgres.superuserString(app.database,
+        "SELECT audit_id FROM tenant_tampered.audit_log WHERE action = 'audit-read' ORDER BY at LIMIT 1");
+    // since when: the time the row's id carries (its id is a UUIDv7, made as the row was)
+    String written = AuditController.writtenAt(id).toString();
+    io.carecontext.migrations.testing.TestPostgres.changeAuditRows(app.database, "tenant_tampered",
+        "UPDATE tenant_tampered.audit_log SET reason = 'include_bodies' WHERE audit_id = '" + id + "'");
+    HttpResponse<String> r = app.call("GET", "/v1/tampered/audit/verify", officer, null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).contains("\"valid\":false").contains("\"problem\":\"row\"")
+        .contains("\"auditId\":\"" + id + "\"").contains("\"at\":\"" + written + "\"")
+        .contains("the audit trail of tenant tampered does not verify: the row at shard ")
+        .contains("was changed, inserted or removed in the database").contains("Next: keep this answer");
+  }
+
   @Test
   void theLoggedAnchorsVerifyAndAMadeUpOneIsReported() {
     for (int i = 0; i < 3; i++) { // each check is an audit row
