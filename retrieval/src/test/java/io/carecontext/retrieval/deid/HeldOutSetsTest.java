@@ -371,4 +371,24 @@ class HeldOutSetsTest {
     // "Thanh" after "by video," and "103" after "grandfather is". A guard against falling, not a target
     f.holdsAtLeast(56, 57);
   }
+
+  /**
+   * Written before the fifty-third session's rules (a wound, ostomy and continence nurse's visit, a transplant
+   * coordinator's call, a travel-medicine consult, a Mohs surgery note, a crisis line call, a pre-anesthesia
+   * evaluation) and not looked at while they were written.
+   */
+  @Test
+  void heldOutSetTwelve() throws IOException {
+    Figures f = measure("held-out-12.txt");
+    assertThat(f.identifiers()).isEqualTo(58);
+    assertThat(f.lookAlikes()).isEqualTo(50);
+    // measured 2026-12-07 when written, before any rule of the session: 44 of 58 found, 3 of 50 touched ("Sister Mary
+    // Joseph" nodule, an eponym after a relative's word; "Hollister", an ostomy maker; "Dr. Comfort", a shoe brand after
+    // a title) by the detectors; 46 of 58 through the whole de-identifier (its age rule takes "91-year-old" and "96 yo"),
+    // 3 of 50 touched
+    assertThat(f.found()).isGreaterThanOrEqualTo(44);
+    assertThat(f.pipelineFound()).isGreaterThanOrEqualTo(46);
+    assertThat(f.touched()).isLessThanOrEqualTo(3);
+    assertThat(f.pipelineTouched()).isLessThanOrEqualTo(3);
+  }
 }
