@@ -205,7 +205,7 @@ final class Dates {
           + "[ \\t]{1,2}|\\b(?:MD|DO|NP|PA|PA-C|RN|LPN|APRN|CNM|DDS|DMD|LCSW|RPh|PharmD),?[ \\t]{1,2}|[(\\[][ \\t]{0,2})"
           // (the time may end a label: "F/u call 12/6 04:00: glucose 92")
           // (an "at" before the time: "F/u call 3/9 at 07:00", the brief of set 12)
-          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]{1,2}+(?:at[ \\t]{1,2}+)?(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/.]|:\\d))", true),
+          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?=[ \\t]{1,2}+(?:at[ \\t]{1,2}+)?(?:[01]?\\d|2[0-3]):[0-5]\\d(?![\\d/]|\\.\\d|:\\d))", true),
       // 02/20 after a return's or a follow-up's word, both numbers of two digits as a day's are written ("Return 02/20
       // if febrile" passed held-out set 12); "return 4/5 strength" and "RTC 10/10 pain" are a score's
       form("(?=\\d{2}/\\d{2})(?<=(?i:\\b(?:return|returns|rtc|f/u|follow[ -]up|recheck|due|next[ \\t]visit))[ \\t]{1,2})"

@@ -43,8 +43,7 @@ final class Detectors {
     // The blanks are taken whole (possessive) and the digit looked for among the value's first characters:
     // each way of sharing a run of blanks between the optional parts was tried ("MRN" and 8K blanks took
     // 4 s), and from each label in a run of "MRN-MRN-…" the look for a digit went to the run's end.
-    // (the value in a bracket after its label: "her driver's license (F118204557)" passed held-out set 12)
-    return "(?i)\\b(?:" + label + ")(?:\\s++(?:is|was|of)\\b|\\s*+=)?\\s*+[:#(-]?\\s*+(?<v>(?=[A-Z-]{0,64}+\\d)[A-Z0-9-]{"
+    return "(?i)\\b(?:" + label + ")(?:\\s++(?:is|was|of)\\b|\\s*+=)?\\s*+[:#-]?\\s*+(?<v>(?=[A-Z-]{0,64}+\\d)[A-Z0-9-]{"
         + minLength + ",}" + SPACED_GROUP + "{0,3}|(?-i:[A-Z]{1,4}+)" + SPACED_GROUP + "{1,3})\\b";
   }
 
@@ -412,8 +411,14 @@ final class Detectors {
       // a driver's licence as notes write it: "DL# J7469501", "driver's lic IL D123-4567-8901" (the state's code left)
       new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:(?:driver'?s?\\s++)?licen[cs]e|certificate|DEA|NPI"
           + "|(?-i:D/?L)|driver'?s?\\s++lic\\.?)(?:\\s*+(?:no\\.?|number|#))?(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?", 5))),
-      // a passport's number ("Passport 568214937" passed held-out set 12): one person's document
-      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("passport(?:\\s*+(?:no\\.?|number|#))?", 6))),
+      // a passport's number ("Passport 568214937" passed held-out set 12): one person's document; six digits at least
+      // ("vaccine passport COVID-19" is none)
+      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("passport(?:\\s*+(?:no\\.?|number|#))?", 6)),
+          (text, start, end) -> digits(text, start, end) >= 6),
+      // a driver's licence's number in a bracket after the words ("her driver's license (F118204557)" passed held-out
+      // set 12): up to three letters, then digits (six at least) to the bracket's end
+      new Rule(IdentifierClass.LICENSE, Pattern.compile("(?i)\\bdriver'?s?\\s++licen[cs]e(?:\\s*+(?:no\\.?|number|#))?\\s*+\\("
+          + "\\s*+(?<v>(?-i:[A-Z]{0,3}+)\\d[\\d-]{5,15}+)\\s*+\\)")),
       new Rule(IdentifierClass.DEVICE, Pattern.compile(labelled("(?:serial|device|implant)(?:\\s*+(?:id|no\\.?|number|#|sn|s/n))?"
           + "|s/n|sn(?=\\s*+[:#])|(?-i:SN)(?=\\s++[A-Z0-9-]*\\d)(?!\\s++\\d{1,2}+[Ww]\\d{1,2}+\\b)", 5))),
       // a plate after its state's code ("License plate RI 7GH-221" passed: "RI" was taken for the value)
@@ -1297,7 +1302,9 @@ final class Detectors {
       "refused", "deferred", "na", "n/a", "nil", "not", "no", "yes", "pleasant", "difficult", "stubborn", "sleepy",
       "confused", "quiet", "friendly", "agitated", "anxious", "mono", "shingles", "zoster", "flu", "strep", "measles",
       "mumps", "rubella", "chickenpox", "ambulance", "paratransit", "medicaid", "medicare", "lyft", "uber", "taxi", "cab",
-      "bus", "metro", "transit", "wheelchair", "walker", "car", "van", "foot", "bike", "bicycle", "scooter", "train");
+      "bus", "metro", "transit", "wheelchair", "walker", "car", "van", "foot", "bike", "bicycle", "scooter", "train",
+      // a caller who keeps the name back ("gave her name as Anonymous": the review of set 12's rules)
+      "anonymous", "withheld", "private", "caller");
   /** "AKA" after a side or "s/p": an above-knee amputation ("s/p L AKA Stump healing"), not "also known as". */
   private static final Pattern AMPUTATION_BEFORE = Pattern.compile("(?i:\\b(?:l|r|lt|rt|left|right|bilateral|bilat|b/l"
       + "|s/p|status[ \\t]post|and|bka|hx))[ \\t]++$");
@@ -1350,7 +1357,12 @@ final class Detectors {
       // a role or a service after "Patient", "Resident" ("Patient Advocate, 3 yrs", "Resident Physician, 2 yrs": the
       // review of set 11's rules)
       "advocate", "advocacy", "physician", "physicians", "doctor", "nurse", "nurses", "navigator", "representative",
-      "liaison", "coordinator", "relations", "experience", "services", "assistant", "aide", "care", "centered");
+      "liaison", "coordinator", "relations", "experience", "services", "assistant", "aide", "care", "centered",
+      // a newborn's placeholder and what is done for it ("Baby Boy 1 yo", "Infant Feeds, 3 days": the review of set
+      // 12's rules)
+      "boy", "girl", "feeds", "feeding", "feed", "screen", "screening", "hearing",
+      // a measure before its number at a line's start ("Jean Size, 34, waist": the review of set 12's rules)
+      "size", "sizes", "waist", "weight", "height", "score", "count", "level", "period", "rate", "power", "visits");
   /** The first half of a hyphenated word that is no surname's ("Pt Non-Verbal, Calm", "Pt Self-Ambulating, Steady"). */
   static final Set<String> NOT_A_SURNAMES_HALF = Set.of("non", "self", "full", "semi", "post", "pre", "well", "ill",
       "co", "re", "anti", "over", "under", "half", "double", "single", "low", "high", "x", "wheelchair", "bed", "chair");
