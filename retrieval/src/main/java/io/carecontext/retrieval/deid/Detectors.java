@@ -1358,11 +1358,12 @@ final class Detectors {
       // review of set 11's rules)
       "advocate", "advocacy", "physician", "physicians", "doctor", "nurse", "nurses", "navigator", "representative",
       "liaison", "coordinator", "relations", "experience", "services", "assistant", "aide", "care", "centered",
-      // a newborn's placeholder and what is done for it ("Baby Boy 1 yo", "Infant Feeds, 3 days": the review of set
-      // 12's rules)
-      "boy", "girl", "feeds", "feeding", "feed", "screen", "screening", "hearing",
+      // what is done for a newborn ("Infant Feeds, 3 days": the review of set 12's rules)
+      "feeds", "feeding", "feed", "screen", "screening", "hearing",
       // a measure before its number at a line's start ("Jean Size, 34, waist": the review of set 12's rules)
       "size", "sizes", "waist", "weight", "height", "score", "count", "level", "period", "rate", "power", "visits");
+  /** The words a nursery writes for a newborn not yet named. */
+  static final Set<String> NEWBORN_PLACEHOLDERS = Set.of("boy", "girl", "twin", "male", "female");
   /** The first half of a hyphenated word that is no surname's ("Pt Non-Verbal, Calm", "Pt Self-Ambulating, Steady"). */
   static final Set<String> NOT_A_SURNAMES_HALF = Set.of("non", "self", "full", "semi", "post", "pre", "well", "ill",
       "co", "re", "anti", "over", "under", "half", "double", "single", "low", "high", "x", "wheelchair", "bed", "chair");
@@ -1380,7 +1381,10 @@ final class Detectors {
             // a score's eponym after "Child" ("Child Pugh B, 8": the Child-Pugh class)
             && !NOT_A_CHILDS_NAME.contains(w.toLowerCase(Locale.ROOT));
       }
-      if (all && !followsAfter(text, m.end("v"), ':')) {
+      // a newborn's placeholder alone is no name ("Baby Boy 1 yo": the review of set 12's rules); "Baby Girl Smith,
+      // 2 days old" still names the family
+      boolean placeholder = words.length == 1 && NEWBORN_PLACEHOLDERS.contains(words[0].toLowerCase(Locale.ROOT));
+      if (all && !placeholder && !followsAfter(text, m.end("v"), ':')) {
         spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
       }
     }
