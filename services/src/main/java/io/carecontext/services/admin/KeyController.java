@@ -60,9 +60,13 @@ public class KeyController {
   private final TenantDirectory directory;
   private final KeyCreations creations;
   private final AdminAttempts attempts;
+  private final String publicUrl;
 
   public KeyController(ApiKeyRepository keys, TenantRepository tenants, AuditLog audit, JsonMapper json,
-                       TenantDirectory directory, KeyCreations creations, AdminAttempts attempts) {
+                       TenantDirectory directory, KeyCreations creations, AdminAttempts attempts,
+                       @Nullable @io.micronaut.context.annotation.Value("${"
+                           + io.carecontext.services.fhir.FhirController.PUBLIC_URL + ":}") String publicUrl) {
+    this.publicUrl = publicUrl == null ? "" : publicUrl;
     this.attempts = attempts;
     this.creations = creations;
     this.json = json;
@@ -103,8 +107,17 @@ public class KeyController {
     CreatedKeyAndRow made = creations.inTurn(id, () -> checkRecordInsert(caller, id, body, roles));
     List<String> warnings = body.practitionerId() != null ? List.of()
         : careWithoutPractitioner(directory.settings(caller, id), roles);
+    // Location names the new key's resource, the URI its revocation is sent to (DELETE …/keys/{keyId}): a 201
+    // without one left REST clients to build it from the body. As a FHIR write's: absolute under
+    // CARECONTEXT_PUBLIC_URL when that is set, else the path alone.
     return HttpResponse.created(new AdminDtos.CreatedKey(made.issued().keyId(), made.issued().token(), body.principal(),
-        List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings));
+            List.copyOf(roles), body.expiresAt(), body.practitionerId(), warnings.isEmpty() ? null : warnings),
+        location(id, made.issued().keyId()));
+  }
+
+  /** The key's resource: its tenant's id and its key id are of fixed alphabets, nothing to encode. */
+  java.net.URI location(TenantId id, String keyId) {
+    return java.net.URI.create(publicUrl + "/admin/tenants/" + id.value() + "/keys/" + keyId);
   }
 
   /**

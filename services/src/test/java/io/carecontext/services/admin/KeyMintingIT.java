@@ -87,6 +87,26 @@ class KeyMintingIT {
   }
 
   /**
+   * A created key's 201 names its resource in Location, the URI its revocation is sent to (API.md's DELETE
+   * /admin/tenants/{tenant}/keys/{keyId}): it had no Location. The header is that path, and a DELETE to it revokes
+   * the key.
+   */
+  @Test
+  void aCreatedKeyIsNamedByItsLocation() {
+    app.call("POST", "/admin/tenants", app.adminKey(), "{\"id\":\"located\"}");
+    HttpResponse<String> made = app.call("POST", "/admin/tenants/located/keys", app.adminKey(),
+        "{\"principal\":\"loc-admin\",\"roles\":[\"tenant-admin\"]}");
+    assertThat(made.statusCode()).isEqualTo(201);
+    String keyId = field(made, "keyId");
+    assertThat(made.headers().firstValue("Location")).hasValue("/admin/tenants/located/keys/" + keyId);
+    String secret = field(made, "secret");
+    assertThat(app.call("GET", "/admin/tenants/located/keys", secret, null).statusCode()).isEqualTo(200);
+    assertThat(app.call("DELETE", made.headers().firstValue("Location").orElseThrow(), app.adminKey(), null)
+        .statusCode()).isEqualTo(204);
+    assertThat(app.call("GET", "/admin/tenants/located/keys", secret, null).statusCode()).isEqualTo(401);
+  }
+
+  /**
    * Two creations of one principal at once: one key is made, the other is refused, and the trail holds
    * one allowed row and one denied row with the refusal's reason (it held two allowed rows, one of them
    * for a key the database refused). The same for two first tenant-admin keys made by the operator at once.
