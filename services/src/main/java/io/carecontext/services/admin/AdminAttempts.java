@@ -9,6 +9,8 @@ import io.carecontext.services.auth.Caller;
 import io.carecontext.services.auth.OtherTenantAttempts;
 import io.carecontext.services.auth.Role;
 import io.carecontext.services.http.ApiException;
+import io.carecontext.services.platform.TenantRepository;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import jakarta.inject.Singleton;
 import java.util.List;
@@ -33,12 +35,20 @@ import java.util.function.UnaryOperator;
 public final class AdminAttempts {
 
   private final AuditLog audit;
+  private final TenantRepository tenants;
   private final RefusalRows refused = new RefusalRows();
   private final RefusalRows invalid = new RefusalRows();
 
-  AdminAttempts(AuditLog audit) {
+  AdminAttempts(AuditLog audit, TenantRepository tenants) {
     this.audit = audit;
+    this.tenants = tenants;
   }
+
+  /** The reason of a refused admin request that carried a query parameter. */
+  static final String QUERY_PARAMETERS = "query_parameters_refused";
+
+  static final String NO_QUERY_PARAMETERS = "this endpoint takes no query parameters (nothing after '?'): send the "
+      + "request without them; /openapi.yml describes what each path takes";
 
   public TenantId requireTenantAdmin(Caller caller, String pathTenant, String action, HttpRequest<?> request) {
     return requireTenantAdmin(caller, pathTenant, action, request, UnaryOperator.identity());
@@ -48,7 +58,9 @@ public final class AdminAttempts {
   TenantId requireTenantAdmin(Caller caller, String pathTenant, String action, HttpRequest<?> request,
                               UnaryOperator<AuditEntry> details) {
     if (caller.platformAdmin() || caller.tenant() == null) {
-      return caller.requireTenantAdmin(pathTenant);
+      TenantId admitted = caller.requireTenantAdmin(pathTenant);
+      refuseQueryParameters(caller, admitted, action, request);
+      return admitted;
     }
     boolean otherTenant = !caller.tenant().value().equals(pathTenant);
     boolean miscased = otherTenant && OtherTenantAttempts.miscased(caller.tenant(), pathTenant);
@@ -60,7 +72,28 @@ public final class AdminAttempts {
     if (miscased) {
       throw OtherTenantAttempts.miscasedTenant();
     }
-    return caller.requireTenantAdmin(pathTenant);
+    TenantId admitted = caller.requireTenantAdmin(pathTenant);
+    refuseQueryParameters(caller, admitted, action, request);
+    return admitted;
+  }
+
+  /**
+   * No admin path takes a query parameter: one sent ({@code ?principal=…} on the key list, {@code ?limit=10} on the
+   * offboardings) was dropped, and the answer read as if it had been applied. Refused (400) once the caller is
+   * admitted, so a key that may not make the request is refused for that first, with that reason; and recorded
+   * denied in the admitted tenant's trail (while it is active) as a refused body is, with {@code action}, the route
+   * and the method: the authentication filter refused these before any controller, and they left no row. The
+   * parameters are never named, in the answer or the row: they are the caller's text.
+   */
+  private void refuseQueryParameters(Caller caller, @Nullable TenantId admitted, String action,
+                                     HttpRequest<?> request) {
+    if (request.getParameters().isEmpty()) {
+      return;
+    }
+    if (admitted != null && tenants.findById(admitted.value()).filter(t -> "active".equals(t.status())).isPresent()) {
+      recordRefusedChange(caller, admitted, action, request, QUERY_PARAMETERS, List.of());
+    }
+    throw ApiException.badRequest(NO_QUERY_PARAMETERS);
   }
 
   /**
@@ -77,6 +110,7 @@ public final class AdminAttempts {
               : otherTenant ? "other_tenant" : "role_not_allowed"));
     }
     caller.requirePlatformAdmin();
+    refuseQueryParameters(caller, TenantId.isValid(pathTenant) ? TenantId.of(pathTenant) : null, action, request);
   }
 
   /**
@@ -90,6 +124,7 @@ public final class AdminAttempts {
       refused.record(audit, caller.tenant(), caller.keyId(), refusal(caller, action, request, "role_not_allowed"));
     }
     caller.requirePlatformAdmin();
+    refuseQueryParameters(caller, null, action, request); // no tenant's trail holds the operator's tenant-less calls
   }
 
   /**

@@ -235,6 +235,48 @@ class AdminAuditIT {
   }
 
   /**
+   * An admin request with a query parameter is refused 400, and recorded denied with that reason under the action
+   * it asked for, its route and method, never the parameter (the caller's text): the authentication filter refused
+   * it before any controller and it left no row. A key that may not make the request at all is refused for that
+   * first, with that reason.
+   */
+  @Test
+  void adminRequestsRefusedForAQueryParameterAreRecorded() throws SQLException {
+    String tenantAdminKeyId = tenantAdmin.split("_")[1];
+    HttpResponse<String> clinician = app.call("POST", "/admin/tenants/keyed/keys", tenantAdmin,
+        "{\"principal\":\"qp-clin\",\"roles\":[\"clinician\"],\"practitionerId\":\"pr-qp\"}");
+    assertThat(clinician.statusCode()).isEqualTo(201);
+    String clinicianKey = clinician.body().replaceAll("(?s).*\"secret\":\"([^\"]+)\".*", "$1");
+    List<String> before = trail();
+    String[][] refused = {{"GET", "/admin/tenants/keyed/keys?x"}, {"GET", "/admin/tenants/keyed?principal=Alex_Example"},
+        {"PATCH", "/admin/tenants/keyed?name=Other"}, {"GET", "/admin/tenants/keyed/ingest?x=1"}};
+    for (String[] c : refused) {
+      for (String key : new String[] {tenantAdmin, app.adminKey()}) {
+        HttpResponse<String> r = app.call(c[0], c[1], key, c[0].equals("PATCH") ? "{}" : null);
+        assertThat(r.statusCode()).as(c[1] + " " + r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("this endpoint takes no query parameters").doesNotContain("Alex");
+      }
+    }
+    assertThat(app.call("GET", "/admin/tenants/keyed/keys?x", clinicianKey, null).statusCode()).isEqualTo(403);
+    String row = "%s denied query_parameters_refused %s {\"route\":\"%s\",\"method\":\"%s\"}";
+    String byAdmin = "ta-1 " + tenantAdminKeyId;
+    String byOperator = "platform-admin -";
+    List<String> rows = trail();
+    assertThat(rows.subList(before.size(), rows.size())).containsExactly(
+        row.formatted("key-list", byAdmin, "/admin/tenants/keyed/keys", "GET"),
+        row.formatted("key-list", byOperator, "/admin/tenants/keyed/keys", "GET"),
+        row.formatted("tenant-read", byAdmin, "/admin/tenants/keyed", "GET"),
+        row.formatted("tenant-read", byOperator, "/admin/tenants/keyed", "GET"),
+        row.formatted("tenant-settings", byAdmin, "/admin/tenants/keyed", "PATCH"),
+        row.formatted("tenant-settings", byOperator, "/admin/tenants/keyed", "PATCH"),
+        row.formatted("admin-request", byAdmin, "/admin/tenants/keyed/ingest", "GET"),
+        row.formatted("admin-request", byOperator, "/admin/tenants/keyed/ingest", "GET"),
+        "key-list denied role_not_allowed qp-clin " + keyId(clinician)
+            + " {\"route\":\"/admin/tenants/keyed/keys\",\"method\":\"GET\"}");
+    assertThat(String.join("\n", rows)).doesNotContain("Alex");
+  }
+
+  /**
    * Sends each body as the tenant admin: each a 400 whose answer names neither what was sent as a value nor a name
    * the platform does not know.
    */
