@@ -456,9 +456,14 @@ public final class TenantProvisioner {
     }
   }
 
+  /**
+   * Active from now. {@code updated_at} is the row's {@code created_at} until its first change of name or settings
+   * (a new tenant's updatedAt equals its createdAt, as the README says): set to the end of provisioning, it read as a
+   * change made seconds after creation.
+   */
   private static void markActive(Connection c, TenantId tenant) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
-        "UPDATE platform.tenants SET status = 'active', updated_at = now() WHERE tenant_id = ?")) {
+        "UPDATE platform.tenants SET status = 'active', updated_at = created_at WHERE tenant_id = ?")) {
       ps.setString(1, tenant.value());
       ps.executeUpdate();
     }

@@ -379,6 +379,29 @@ class AdminApiIT {
         .doesNotContain("123456789");
   }
 
+  /**
+   * A new tenant's updatedAt is its createdAt until its first change, whether it was created with settings or
+   * without: it was the end of provisioning (seconds later for a slow provisioning), or the moment the settings it
+   * was created with were stored, and read as a change made after creation.
+   */
+  @Test
+  void aNewTenantsUpdatedAtIsItsCreatedAtUntilItsFirstChange() {
+    for (String body : new String[] {"{\"id\":\"fresh_plain\"}",
+        "{\"id\":\"fresh_set\",\"settings\":{\"consentMode\":\"opt-out\"}}"}) {
+      HttpResponse<String> made = app.call("POST", "/admin/tenants", app.adminKey(), body);
+      assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+      assertThat(field(made.body(), "updatedAt")).as(body).isEqualTo(field(made.body(), "createdAt"));
+      String id = field(body, "id");
+      String read = app.call("GET", "/admin/tenants/" + id, app.adminKey(), null).body();
+      assertThat(field(read, "updatedAt")).as(body).isEqualTo(field(read, "createdAt"));
+    }
+    HttpResponse<String> renamed = app.call("PATCH", "/admin/tenants/fresh_plain", app.adminKey(),
+        "{\"name\":\"Fresh\"}");
+    assertThat(renamed.statusCode()).as(renamed.body()).isEqualTo(200);
+    assertThat(java.time.Instant.parse(field(renamed.body(), "updatedAt")))
+        .isAfter(java.time.Instant.parse(field(renamed.body(), "createdAt")));
+  }
+
   @Test
   void unknownTopLevelFieldsAndMistypedFieldsAreRefusedAndNamed() throws SQLException {
     // a PATCH with a misspelt "settings" answered 200, changed nothing and moved updatedAt

@@ -34,16 +34,19 @@ public class TenantChange {
    * Stores the name and settings (JSON) of an active tenant; returns the break-glass windows they
    * shortened or closed. {@code encounterLinksChanged}: encounterFollowUpDays or openEncounterMaxDays
    * changed, which the stored Encounter links' ends are computed from. {@code settingsRow}: the audit id of the change's tenant-settings row, which
-   * each window's row names.
+   * each window's row names. {@code atCreation}: the settings a tenant is created with, which are no change of it
+   * (updatedAt stays its createdAt until the first one).
    */
   public List<BreakGlassWindows.Shortened> commit(Caller caller, TenantId id, String name, String settings,
-                                                  boolean encounterLinksChanged, UUID settingsRow) {
+                                                  boolean encounterLinksChanged, UUID settingsRow, boolean atCreation) {
     return tx.runOnPlatform(c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE platform.tenants SET name = ?, "
-          + "settings = CAST(? AS jsonb), updated_at = now() WHERE tenant_id = ? AND status = 'active'")) {
+          + "settings = CAST(? AS jsonb), updated_at = CASE WHEN ? THEN created_at ELSE now() END "
+          + "WHERE tenant_id = ? AND status = 'active'")) {
         ps.setString(1, name);
         ps.setString(2, settings);
-        ps.setString(3, id.value());
+        ps.setBoolean(3, atCreation);
+        ps.setString(4, id.value());
         if (ps.executeUpdate() == 0) {
           return List.of(); // offboarded meanwhile: no schema left to hold anything
         }

@@ -119,7 +119,7 @@ public class TenantController {
     if (result.created()) {
       Map<String, Object> defaults = TenantSettings.merge(Map.of(), Map.of());
       if (!settings.equals(defaults)) {
-        change(caller, id, name, defaults, name, settings);
+        change(caller, id, name, defaults, name, settings, true);
       }
       if (Boolean.TRUE.equals(settings.get("researchIndex"))) {
         researchIndexes.request(id, true);
@@ -235,7 +235,7 @@ public class TenantController {
       // settings stored beyond the platform's limits by an earlier version, which the database would refuse
       TenantSettings.requireWithinPlatformLimits(merged);
       // A PATCH that changes nothing (a retry, say) leaves updatedAt alone: it still says when the tenant last changed.
-      change(caller, id, row.name(), before, name, merged);
+      change(caller, id, row.name(), before, name, merged, false);
     }
     if (!java.util.Objects.equals(before.get("researchIndex"), merged.get("researchIndex"))) {
       // Built in the background; GET /admin/tenants/{t}/ingest shows its state and progress.
@@ -280,7 +280,7 @@ public class TenantController {
    * new name and settings, without which the database refuses the change (platform migration 5).
    */
   private void change(Caller caller, TenantId id, String nameBefore, Map<String, Object> before, String name,
-                      Map<String, Object> after) {
+                      Map<String, Object> after, boolean atCreation) {
     String settings = write(after);
     java.util.UUID row = audit.record(id, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(),
             null, null, "tenant-settings", AuditEntry.Decision.ALLOWED, "settings_changed")
@@ -290,7 +290,8 @@ public class TenantController {
     // Encounter links' follow-up and open encounters' bound, in one transaction
     int windows = tenantChange.commit(caller, id, name, settings,
         !Objects.equals(before.get("encounterFollowUpDays"), after.get("encounterFollowUpDays"))
-            || !Objects.equals(before.get("openEncounterMaxDays"), after.get("openEncounterMaxDays")), row).size();
+            || !Objects.equals(before.get("openEncounterMaxDays"), after.get("openEncounterMaxDays")), row, atCreation)
+        .size();
     if (windows > 0) {
       LOG.info("tenant {}: its new settings shortened or closed {} open break-glass window(s)", id, windows);
     }
