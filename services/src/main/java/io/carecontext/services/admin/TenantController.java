@@ -55,11 +55,14 @@ public class TenantController {
   private final AuditLog audit;
   private final TenantChange tenantChange;
   private final AdminAttempts attempts;
+  private final io.carecontext.services.ops.EmbedWindows embedWindows;
 
   public TenantController(TenantProvisioner provisioner, TenantRepository tenants, JsonMapper json,
                           io.carecontext.ingest.EmbeddingWorker worker,
                           io.carecontext.services.tenancy.ResearchIndexBuilds researchIndexes,
-                          AuditLog audit, TenantChange tenantChange, AdminAttempts attempts) {
+                          AuditLog audit, TenantChange tenantChange, AdminAttempts attempts,
+                          io.carecontext.services.ops.EmbedWindows embedWindows) {
+    this.embedWindows = embedWindows;
     this.attempts = attempts;
     this.provisioner = provisioner;
     this.tenants = tenants;
@@ -323,6 +326,7 @@ public class TenantController {
       throw ApiException.tenantNotFound();
     }
     audit.forget(TenantId.of(tenant));
+    embedWindows.forget(TenantId.of(tenant)); // its ingest status's rate window, kept for as long as the process ran
     return HttpResponse.noContent();
   }
 

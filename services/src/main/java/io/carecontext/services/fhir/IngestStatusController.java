@@ -10,6 +10,7 @@ import io.carecontext.services.admin.AdminAttempts;
 import io.carecontext.services.auth.Caller;
 import io.carecontext.services.http.ApiException;
 import io.carecontext.services.ops.EmbedProgress;
+import io.carecontext.services.ops.EmbedWindows;
 import io.carecontext.services.tenancy.ResearchIndexBuilds;
 import io.carecontext.services.tenancy.TenantDirectory;
 import io.carecontext.services.tenancy.TenantEmbeddings;
@@ -47,10 +48,12 @@ public class IngestStatusController {
   private final AuditLog audit;
 
   private final AdminAttempts attempts;
+  private final EmbedWindows windows;
 
   public IngestStatusController(TenantTransactions tx, EmbeddingWorker worker, TenantDirectory tenants,
                                 ResearchIndexBuilds researchIndexes, TenantEmbeddings embeddings, AuditLog audit,
-                                AdminAttempts attempts) {
+                                AdminAttempts attempts, EmbedWindows windows) {
+    this.windows = windows;
     this.attempts = attempts;
     this.tx = tx;
     this.audit = audit;
@@ -119,29 +122,10 @@ public class IngestStatusController {
       return out;
     });
     status.put("researchIndex", researchIndexes.status(t, researchProgress[0]));
-    putProgress(status, window(t, created).add(System.nanoTime(),
+    long now = System.nanoTime();
+    putProgress(status, windows.window(t, created, now).add(now,
         (Long) status.get("resources") - depth.ready() - depth.parked(), depth.ready(), failing.retrying()));
     return status;
-  }
-
-  /**
-   * Each tenant's reads of this endpoint in this process, the last 30 s of them: the worker's rate without a
-   * table or a timestamp on every chunk. A process that answered no read of a tenant before has no rate for it yet.
-   */
-  private final Map<TenantId, Window> progress = new java.util.concurrent.ConcurrentHashMap<>();
-
-  /** A tenant's window, and which tenant of that id it measures (its creation). */
-  private record Window(java.time.Instant created, EmbedProgress reads) {
-  }
-
-  /**
-   * The window of this tenant, as created at {@code created}: a tenant deleted and created again under the same id
-   * (on this pod or another) starts a window of its own. It took over the deleted one's, whose lastProgressAt
-   * and rate it then showed as its own before its worker had finished anything.
-   */
-  private EmbedProgress window(TenantId t, java.time.Instant created) {
-    return progress.compute(t, (k, was) -> was != null && java.util.Objects.equals(was.created(), created)
-        ? was : new Window(created, new EmbedProgress())).reads();
   }
 
   /**

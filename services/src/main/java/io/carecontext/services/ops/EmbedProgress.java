@@ -1,7 +1,7 @@
 package io.carecontext.services.ops;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
@@ -21,8 +21,11 @@ public final class EmbedProgress {
   /** Less than this between the first read kept and now measures nothing. */
   static final long MIN_SPAN_NANOS = 500_000_000L;
 
-  /** Reads {nanos, done}; the oldest kept is the newest at least a window old. */
-  private final List<long[]> samples = new ArrayList<>();
+  /**
+   * Reads {nanos, done}, oldest first; the oldest kept is the newest at least a window old. A deque: reads leave from
+   * the front, which an ArrayList did by moving every later one.
+   */
+  private final ArrayDeque<long[]> samples = new ArrayDeque<>();
   private long lastDone = Long.MIN_VALUE;
   private long lastProgressNanos;
   private boolean progressed;
@@ -40,13 +43,13 @@ public final class EmbedProgress {
     lastDone = done;
     // reads closer together than the shortest span are not kept (a dashboard polling in a loop would fill the
     // window); the estimate still compares this read with the oldest one kept
-    if (samples.isEmpty() || nanos - samples.get(samples.size() - 1)[0] >= MIN_SPAN_NANOS) {
-      samples.add(new long[] {nanos, done});
+    if (samples.isEmpty() || nanos - samples.peekLast()[0] >= MIN_SPAN_NANOS) {
+      samples.addLast(new long[] {nanos, done});
     }
-    while (samples.size() > 2 && nanos - samples.get(1)[0] >= WINDOW_NANOS) {
-      samples.remove(0);
+    while (samples.size() > 2 && nanos - second()[0] >= WINDOW_NANOS) {
+      samples.removeFirst();
     }
-    long[] first = samples.get(0);
+    long[] first = samples.peekFirst();
     long span = nanos - first[0];
     OptionalLong lastProgress = progressed ? OptionalLong.of(lastProgressNanos) : OptionalLong.empty();
     if (span < MIN_SPAN_NANOS) {
@@ -62,6 +65,13 @@ public final class EmbedProgress {
     // every row left waits out a failure's backoff: no rate tells when they are done
     OptionalLong eta = left > retrying ? OptionalLong.of(Math.round(left / rate)) : OptionalLong.empty();
     return new Estimate(OptionalDouble.of(rate), eta, false, span, lastProgress);
+  }
+
+  /** The read after the oldest kept; there are at least two. */
+  private long[] second() {
+    Iterator<long[]> reads = samples.iterator();
+    reads.next();
+    return reads.next();
   }
 
   /**

@@ -58,4 +58,17 @@ class EmbedProgressTest {
     p.add(40 * S, 1_000, 9_000, 0);
     assertThat(p.add(41 * S, 1_000, 9_000, 0).perSecond()).isEmpty();
   }
+
+  /** The window slides: the rate is over the last 30 s of reads, the oldest leaving from the front as reads come. */
+  @Test
+  void theRateIsOverTheLastWindowOfReads() {
+    EmbedProgress p = new EmbedProgress();
+    for (int second = 0; second <= 60; second++) {
+      // 10 a second for the first 30 s, 50 a second after
+      p.add(second * S, second <= 30 ? 10L * second : 300 + 50L * (second - 30), 1_000_000, 0);
+    }
+    EmbedProgress.Estimate e = p.add(61 * S, 300 + 50 * 31, 1_000_000, 0);
+    assertThat(e.spanNanos()).isEqualTo(30 * S); // from the newest read at least a window old (at 31 s) to this one
+    assertThat(e.perSecond()).isEqualTo(OptionalDouble.of(50));
+  }
 }
