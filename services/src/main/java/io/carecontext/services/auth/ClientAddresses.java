@@ -1,5 +1,7 @@
 package io.carecontext.services.auth;
 
+import io.netty.handler.ipfilter.IpFilterRuleType;
+import io.netty.handler.ipfilter.IpSubnetFilterRule;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,30 +26,10 @@ import java.util.Locale;
  */
 public final class ClientAddresses {
 
-  /** One trusted range: the network's bytes and its prefix length. */
-  private record Cidr(byte[] network, int prefix) {
-    boolean contains(byte[] address) {
-      if (address.length != network.length) {
-        return false;
-      }
-      int full = prefix / 8;
-      for (int i = 0; i < full; i++) {
-        if (address[i] != network[i]) {
-          return false;
-        }
-      }
-      int rest = prefix % 8;
-      if (rest == 0) {
-        return true;
-      }
-      int mask = (0xFF << (8 - rest)) & 0xFF;
-      return (address[full] & mask) == (network[full] & mask);
-    }
-  }
+  /** The trusted ranges, matched by Netty's subnet rule (IPv4 and IPv6, prefix 0 to the address's bits). */
+  private final List<IpSubnetFilterRule> trusted;
 
-  private final List<Cidr> trusted;
-
-  private ClientAddresses(List<Cidr> trusted) {
+  private ClientAddresses(List<IpSubnetFilterRule> trusted) {
     this.trusted = List.copyOf(trusted);
   }
 
@@ -64,7 +46,7 @@ public final class ClientAddresses {
     if (list == null || list.isBlank()) {
       return NONE;
     }
-    List<Cidr> out = new ArrayList<>();
+    List<IpSubnetFilterRule> out = new ArrayList<>();
     for (String part : list.split(",", -1)) {
       out.add(cidr(part.strip()));
     }
@@ -74,7 +56,12 @@ public final class ClientAddresses {
   static final String CIDR_FORM = "CARECONTEXT_TRUSTED_PROXIES must be a comma-separated list of IP address ranges in "
       + "CIDR form or single IP addresses, e.g. 10.0.0.0/8,fd00::/8,192.0.2.7 (no host names), or unset for none";
 
-  private static Cidr cidr(String text) {
+  /**
+   * The range of one entry: its address parsed here as a literal (never a name looked up: Netty's rule would look a
+   * name up), an IPv4-mapped one as IPv4, and its prefix checked against the address's bits before Netty's rule takes
+   * them, so that every refusal says {@link #CIDR_FORM}.
+   */
+  private static IpSubnetFilterRule cidr(String text) {
     int slash = text.indexOf('/');
     byte[] network = NetUtil.createByteArrayFromIpAddressString(slash < 0 ? text : text.substring(0, slash));
     if (network == null) {
@@ -90,7 +77,7 @@ public final class ClientAddresses {
       }
       prefix = Integer.parseInt(bits);
     }
-    return new Cidr(network, prefix);
+    return new IpSubnetFilterRule(address(network), prefix, IpFilterRuleType.ACCEPT);
   }
 
   /** Whether any proxy is trusted. */
@@ -99,12 +86,22 @@ public final class ClientAddresses {
   }
 
   private boolean isTrusted(byte[] address) {
-    for (Cidr c : trusted) {
-      if (c.contains(address)) {
+    InetSocketAddress hop = new InetSocketAddress(address(address), 0);
+    for (IpSubnetFilterRule range : trusted) {
+      if (range.matches(hop)) {
         return true;
       }
     }
     return false;
+  }
+
+  /** The address of 4 or 16 bytes, made without a lookup (an IPv4-mapped one is an Inet4Address). */
+  private static InetAddress address(byte[] b) {
+    try {
+      return InetAddress.getByAddress(b);
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("an address of " + b.length + " bytes", e); // the parser gives 4 or 16
+    }
   }
 
   /**
@@ -185,7 +182,8 @@ public final class ClientAddresses {
 
   /**
    * The bytes of a hop that is an address literal, with an optional port ({@code 192.0.2.43:47011},
-   * {@code "[2001:db8::17]:4711"}, quoted or not), or null.
+   * {@code "[2001:db8::17]:4711"}, quoted or not), or null. Only an IPv6 address is bracketed (RFC 7239's node, RFC
+   * 3986's IP-literal): {@code [10.0.0.1]} is no address, as no proxy writes one.
    */
   static byte[] literal(String node) {
     String s = node.strip();
@@ -198,6 +196,9 @@ public final class ClientAddresses {
         return null;
       }
       s = s.substring(1, close);
+      if (s.indexOf(':') < 0) {
+        return null; // an IPv4 address in brackets
+      }
     } else if (s.indexOf(':') == s.lastIndexOf(':') && s.indexOf(':') > 0 && s.indexOf('.') > 0) {
       s = s.substring(0, s.indexOf(':')); // IPv4 with a port
     }

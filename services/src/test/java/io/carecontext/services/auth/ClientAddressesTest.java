@@ -118,4 +118,35 @@ class ClientAddressesTest {
           .hasMessage(ClientAddresses.CIDR_FORM);
     }
   }
+
+  /** Only IPv6 is bracketed in a forwarded node (RFC 7239): a bracketed IPv4 was taken as the client's address. */
+  @Test
+  void aBracketedIpv4IsNoAddress() {
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of("for=\"[198.51.100.7]\""), List.of())).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of("for=\"[198.51.100.7]:80\""), List.of())).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("[198.51.100.7]"))).isEqualTo("10.1.2.3");
+    // the walk ends at the nearest address known, a trusted hop here
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("198.51.100.7, [10.0.0.1], 10.0.0.2")))
+        .isEqualTo("10.0.0.2");
+    // bracketed IPv6, an IPv4-mapped one included, is as it was
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of("for=\"[::ffff:198.51.100.7]\""), List.of()))
+        .isEqualTo("198.51.100.7");
+  }
+
+  /** Ranges on no byte boundary, of both families, and the whole of one family. */
+  @Test
+  void rangesMatchTheirAddressesOnly() {
+    ClientAddresses upperHalf = ClientAddresses.parse("192.0.2.128/25,2001:db8:8000::/33");
+    assertThat(upperHalf.resolve(peer("192.0.2.200"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(upperHalf.resolve(peer("192.0.2.100"), List.of(), List.of("198.51.100.1"))).isEqualTo("192.0.2.100");
+    assertThat(upperHalf.resolve(peer("2001:db8:8000::1"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(upperHalf.resolve(peer("2001:db8:7fff::1"), List.of(), List.of("198.51.100.1"))).isEqualTo("2001:db8:7fff::1");
+    ClientAddresses allIpv6 = ClientAddresses.parse("::/0");
+    assertThat(allIpv6.resolve(peer("fd00::9"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(allIpv6.resolve(peer("2001:db8::9"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(allIpv6.resolve(peer("203.0.113.9"), List.of(), List.of("198.51.100.1"))).isEqualTo("203.0.113.9");
+    // a range given as IPv4-mapped IPv6 is its IPv4 (its prefix then counts IPv4's 32 bits)
+    assertThat(ClientAddresses.parse("::ffff:10.0.0.0/8").resolve(peer("10.9.9.9"), List.of(), List.of("198.51.100.1")))
+        .isEqualTo("198.51.100.1");
+  }
 }
