@@ -260,7 +260,7 @@ class AdminAuditIT {
     assertThat(app.call("GET", "/admin/tenants/keyed/keys?x", clinicianKey, null).statusCode()).isEqualTo(403);
     String row = "%s denied query_parameters_refused %s {\"route\":\"%s\",\"method\":\"%s\"}";
     String byAdmin = "ta-1 " + tenantAdminKeyId;
-    String byOperator = "platform-admin -";
+    String byOperator = "platform-admin bootstrap";
     List<String> rows = trail();
     assertThat(rows.subList(before.size(), rows.size())).containsExactly(
         row.formatted("key-list", byAdmin, "/admin/tenants/keyed/keys", "GET"),
