@@ -58,7 +58,7 @@ public final class ClientAddresses {
 
   /**
    * The range of one entry: its address parsed here as a literal (never a name looked up: Netty's rule would look a
-   * name up), an IPv4-mapped one as IPv4, and its prefix checked against the address's bits before Netty's rule takes
+   * name up), an IPv4-mapped one as IPv4 (its prefix counting IPv6's bits, at least 96), and its prefix checked against the address's bits before Netty's rule takes
    * them, so that every refusal says {@link #CIDR_FORM}.
    */
   private static IpSubnetFilterRule cidr(String text) {
@@ -67,7 +67,6 @@ public final class ClientAddresses {
     if (network == null) {
       throw new IllegalArgumentException(CIDR_FORM);
     }
-    network = canonical(network);
     int max = network.length * 8;
     int prefix = max;
     if (slash >= 0) {
@@ -76,6 +75,17 @@ public final class ClientAddresses {
         throw new IllegalArgumentException(CIDR_FORM);
       }
       prefix = Integer.parseInt(bits);
+    }
+    byte[] ipv4 = canonical(network);
+    if (ipv4.length != network.length) {
+      // an IPv4-mapped range (::ffff:10.0.0.0/104) counts IPv6's 128 bits: it is the IPv4 range of its last 32, which
+      // the peers' mapped addresses (taken as IPv4) fall in. A prefix below 96 reaches past the mapped block
+      // (::ffff:10.0.0.0/8 is ::/8, every IPv4 peer included): refused rather than read as one of IPv4's bits
+      if (prefix < 96) {
+        throw new IllegalArgumentException(CIDR_FORM);
+      }
+      network = ipv4;
+      prefix -= 96;
     }
     return new IpSubnetFilterRule(address(network), prefix, IpFilterRuleType.ACCEPT);
   }

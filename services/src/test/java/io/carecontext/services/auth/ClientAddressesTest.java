@@ -145,8 +145,61 @@ class ClientAddressesTest {
     assertThat(allIpv6.resolve(peer("fd00::9"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
     assertThat(allIpv6.resolve(peer("2001:db8::9"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
     assertThat(allIpv6.resolve(peer("203.0.113.9"), List.of(), List.of("198.51.100.1"))).isEqualTo("203.0.113.9");
-    // a range given as IPv4-mapped IPv6 is its IPv4 (its prefix then counts IPv4's 32 bits)
-    assertThat(ClientAddresses.parse("::ffff:10.0.0.0/8").resolve(peer("10.9.9.9"), List.of(), List.of("198.51.100.1")))
+  }
+
+  /**
+   * An IPv4-mapped range counts IPv6's 128 bits, as every CIDR of an IPv6 address does: ::ffff:10.0.0.0/104 is
+   * 10.0.0.0/8, for mapped peers and plain IPv4 ones alike; ::ffff:10.0.0.0/8 (which is ::/8, every IPv4 address in
+   * it) was read as 10.0.0.0/8 and /104 refused. A prefix under 96 is refused: no reading of it is safe.
+   */
+  @Test
+  void anIpv4MappedRangeCountsIpv6Bits() {
+    ClientAddresses mapped = ClientAddresses.parse("::ffff:10.0.0.0/104");
+    assertThat(mapped.resolve(peer("10.9.9.9"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(mapped.resolve(peer("::ffff:10.9.9.9"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(mapped.resolve(peer("11.0.0.1"), List.of(), List.of("198.51.100.1"))).isEqualTo("11.0.0.1");
+    assertThat(ClientAddresses.parse("::ffff:10.0.0.1").resolve(peer("10.0.0.1"), List.of(), List.of("198.51.100.1")))
         .isEqualTo("198.51.100.1");
+    assertThat(ClientAddresses.parse("::ffff:0.0.0.0/96").resolve(peer("203.0.113.9"), List.of(),
+        List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    for (String bad : List.of("::ffff:10.0.0.0/8", "::ffff:10.0.0.0/95", "::ffff:10.0.0.0/129")) {
+      assertThatThrownBy(() -> ClientAddresses.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(ClientAddresses.CIDR_FORM);
+    }
+    // a peer socket's Inet6Address of mapped bytes (the JDK turns a parsed one into IPv4; a socket's need not be)
+    java.net.InetSocketAddress mappedPeer = new java.net.InetSocketAddress(mapped6(10, 0, 0, 1), 40_000);
+    assertThat(mappedPeer.getAddress()).isInstanceOf(java.net.Inet6Address.class);
+    assertThat(PROXIES.resolve(mappedPeer, List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(mapped.resolve(mappedPeer, List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(ClientAddresses.NONE.resolve(mappedPeer, List.of(), List.of())).isEqualTo("10.0.0.1");
+    // an IPv4 range holds a mapped peer, and an IPv6 range no IPv4 peer
+    assertThat(PROXIES.resolve(peer("::ffff:10.0.0.1"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(ClientAddresses.parse("fd00::/8").resolve(peer("::ffff:10.0.0.1"), List.of(), List.of("198.51.100.1")))
+        .isEqualTo("10.0.0.1");
+  }
+
+  private static java.net.InetAddress mapped6(int a, int b, int c, int d) {
+    try {
+      return java.net.Inet6Address.getByAddress(null,
+          new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) a, (byte) b, (byte) c, (byte) d}, -1);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A range with host bits set is its network's; /0 is the whole family; a zone id is no hop. */
+  @Test
+  void hostBitsZonesAndTheWholeFamily() {
+    ClientAddresses hostBits = ClientAddresses.parse("10.0.0.1/8,2001:db8::1/32");
+    assertThat(hostBits.resolve(peer("10.200.0.9"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(hostBits.resolve(peer("2001:db8:ffff::9"), List.of(), List.of("198.51.100.1"))).isEqualTo("198.51.100.1");
+    assertThat(hostBits.resolve(peer("11.0.0.1"), List.of(), List.of("198.51.100.1"))).isEqualTo("11.0.0.1");
+    ClientAddresses all = ClientAddresses.parse("0.0.0.0/0");
+    assertThat(all.resolve(peer("203.0.113.9"), List.of(), List.of("198.51.100.2"))).isEqualTo("198.51.100.2");
+    assertThat(all.resolve(peer("::ffff:203.0.113.9"), List.of(), List.of("198.51.100.2"))).isEqualTo("198.51.100.2");
+    assertThat(all.resolve(peer("2001:db8::9"), List.of(), List.of("198.51.100.2"))).isEqualTo("2001:db8::9");
+    // a forwarded hop with a zone id is no address: the walk ends at the nearest one known
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of(), List.of("fe80::1%eth0"))).isEqualTo("10.1.2.3");
+    assertThat(PROXIES.resolve(peer("10.1.2.3"), List.of("for=\"[fe80::1%eth0]\""), List.of())).isEqualTo("10.1.2.3");
   }
 }
