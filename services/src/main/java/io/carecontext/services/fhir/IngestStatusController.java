@@ -70,6 +70,8 @@ public class IngestStatusController {
     // no row. A tenant key refused it is recorded (admin-request, as on the admin paths of no action).
     TenantId t = attempts.requireTenantAdmin(caller, tenant, "admin-request", request);
     java.time.Instant created = tenants.active(t).orElseThrow(ApiException::tenantNotFound).createdAt();
+    // when the counts were taken (not when they were answered): two reads answered at once stay in their order
+    long now = System.nanoTime();
     EmbeddingWorker.OutboxDepth depth = worker.outboxDepth(t); // the same counts /metrics reports
     EmbeddingWorker.Failing failing = worker.failing(t);
     // the tenant's model, as its worker embeds with it; unknown when its setting cannot be used now
@@ -122,7 +124,6 @@ public class IngestStatusController {
       return out;
     });
     status.put("researchIndex", researchIndexes.status(t, researchProgress[0]));
-    long now = System.nanoTime();
     putProgress(status, windows.window(t, created, now).add(now,
         (Long) status.get("resources") - depth.ready() - depth.parked(), depth.ready(), failing.retrying()));
     return status;

@@ -27,15 +27,24 @@ public final class EmbedProgress {
    */
   private final ArrayDeque<long[]> samples = new ArrayDeque<>();
   private long lastDone = Long.MIN_VALUE;
+  private long lastNanos;
   private long lastProgressNanos;
   private boolean progressed;
 
   /**
    * What the window says after the read at {@code nanos}. {@code done} is a count that rises by one for each row
    * the worker finishes (its base does not matter: only its rise is used), {@code left} the rows queued, and
-   * {@code retrying} how many of them wait out a failure's backoff.
+   * {@code retrying} how many of them wait out a failure's backoff. {@code nanos} is when {@code done} was counted.
    */
   public synchronized Estimate add(long nanos, long done, long left, long retrying) {
+    if (lastDone != Long.MIN_VALUE && nanos < lastNanos) {
+      // a read taken before one already added (two reads of the status answered at once): its older count, added
+      // after the newer, read as the queue going back and then as progress the next read, which moved
+      // lastProgressAt to a moment nothing finished; the newer read stands
+      nanos = lastNanos;
+      done = lastDone;
+    }
+    lastNanos = nanos;
     if (lastDone != Long.MIN_VALUE && done > lastDone) {
       progressed = true;
       lastProgressNanos = nanos;

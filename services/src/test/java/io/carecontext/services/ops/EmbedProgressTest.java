@@ -71,4 +71,42 @@ class EmbedProgressTest {
     assertThat(e.spanNanos()).isEqualTo(30 * S); // from the newest read at least a window old (at 31 s) to this one
     assertThat(e.perSecond()).isEqualTo(OptionalDouble.of(50));
   }
+
+  /**
+   * Two reads of the status answered at once: the one counted first may be added second. Its older count read as the
+   * queue going back and then, at the next read, as progress, moving lastProgressAt to a moment nothing finished.
+   */
+  @Test
+  void aReadCountedBeforeOneAlreadyAddedChangesNothing() {
+    EmbedProgress p = new EmbedProgress();
+    p.add(0, 100, 50, 0);
+    p.add(10 * S, 120, 30, 0); // progress at 10 s
+    EmbedProgress.Estimate late = p.add(9 * S, 115, 35, 0); // counted at 9 s, added after the 10 s read
+    assertThat(late.lastProgressNanos()).isEqualTo(OptionalLong.of(10 * S));
+    assertThat(late.perSecond()).isEqualTo(OptionalDouble.of(2));
+    EmbedProgress.Estimate next = p.add(20 * S, 120, 30, 0); // nothing finished since 10 s
+    assertThat(next.lastProgressNanos()).isEqualTo(OptionalLong.of(10 * S));
+    assertThat(next.perSecond()).isEqualTo(OptionalDouble.of(1));
+  }
+
+  /**
+   * A status read rarely measures over the time since the previous read, however long (until the window is dropped,
+   * EmbedWindows): no rate is known over a shorter span, and rateWindowSeconds says the span it is over (530 s for
+   * reads 530 s apart), as the README says; polled every few seconds it is 30 s and at most one poll more.
+   */
+  @Test
+  void readsFarApartMeasureOverTheirGap() {
+    EmbedProgress p = new EmbedProgress();
+    p.add(0, 0, 10_000, 0);
+    EmbedProgress.Estimate e = p.add(530 * S, 1_060, 8_940, 0);
+    assertThat(e.spanNanos()).isEqualTo(530 * S);
+    assertThat(e.perSecond()).isEqualTo(OptionalDouble.of(2));
+    assertThat(p.add(1_060 * S, 2_120, 7_880, 0).spanNanos()).isEqualTo(530 * S);
+    EmbedProgress polled = new EmbedProgress();
+    long span = 0;
+    for (long t = 0; t <= 120; t += 7) {
+      span = polled.add(t * S, t, 1_000, 0).spanNanos();
+    }
+    assertThat(span).isBetween(30 * S, 37 * S);
+  }
 }

@@ -51,4 +51,51 @@ class EmbedWindowsTest {
     assertThat(windows.size()).isEqualTo(1);
     assertThat(windows.window(gone, CREATED, start + EmbedWindows.IDLE_NANOS + 2)).isNotSameAs(goneWindow);
   }
+
+  /**
+   * Reads of several tenants' status at once, from request threads, with offboardings among them: each read gets a
+   * window and an estimate (the deque of a window is only touched under its lock), and no window outlives its tenant.
+   */
+  @Test
+  void concurrentReadsAndOffboardingsKeepEveryWindowWhole() throws Exception {
+    EmbedWindows windows = new EmbedWindows();
+    int threads = 4;
+    int reads = 2_000;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+    java.util.List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
+    java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+    try {
+      for (int i = 0; i < threads; i++) {
+        int me = i;
+        done.add(pool.submit(() -> {
+          start.await();
+          int estimates = 0;
+          for (int r = 0; r < reads; r++) {
+            TenantId t = TenantId.of("t" + (r % 3));
+            long now = clock.addAndGet(S / 10);
+            if (me == 0 && r % 100 == 99) {
+              windows.forget(t);
+            }
+            EmbedProgress.Estimate e = windows.window(t, CREATED, now).add(now, now / S, 1_000, 0);
+            if (e != null) {
+              estimates++;
+            }
+          }
+          return estimates;
+        }));
+      }
+      start.countDown();
+      for (java.util.concurrent.Future<Integer> f : done) {
+        assertThat(f.get()).isEqualTo(reads);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(windows.size()).isBetween(1, 3);
+    windows.forget(TenantId.of("t0"));
+    windows.forget(TenantId.of("t1"));
+    windows.forget(TenantId.of("t2"));
+    assertThat(windows.size()).isZero();
+  }
 }
