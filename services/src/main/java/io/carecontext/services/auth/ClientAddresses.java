@@ -63,7 +63,10 @@ public final class ClientAddresses {
    */
   private static IpSubnetFilterRule cidr(String text) {
     int slash = text.indexOf('/');
-    byte[] network = NetUtil.createByteArrayFromIpAddressString(slash < 0 ? text : text.substring(0, slash));
+    // Netty's parser drops a zone id (fe80::1%eth0, which names an interface, trusted on every one then) and takes
+    // brackets: neither is a range's, and a forwarded hop with either is no address here
+    byte[] network = text.indexOf('%') >= 0 || text.indexOf('[') >= 0 ? null
+        : NetUtil.createByteArrayFromIpAddressString(slash < 0 ? text : text.substring(0, slash));
     if (network == null) {
       throw new IllegalArgumentException(CIDR_FORM);
     }

@@ -113,7 +113,8 @@ class ClientAddressesTest {
     assertThat(ClientAddresses.parse(null).trustsAny()).isFalse();
     assertThat(ClientAddresses.parse("0.0.0.0/0").resolve(peer("203.0.113.9"), List.of(), List.of("198.51.100.2")))
         .isEqualTo("198.51.100.2");
-    for (String bad : List.of("10.0.0.0/33", "proxy.internal", "10.0.0.0/", "10.0.0.0/8,", "fd00::/129", "*")) {
+    for (String bad : List.of("fe80::1%eth0", "fe80::%eth0/64", "[fd00::1]", "[fd00::]/8", "10.0.0.0/33",
+        "proxy.internal", "10.0.0.0/", "10.0.0.0/8,", "fd00::/129", "*")) {
       assertThatThrownBy(() -> ClientAddresses.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
           .hasMessage(ClientAddresses.CIDR_FORM);
     }
