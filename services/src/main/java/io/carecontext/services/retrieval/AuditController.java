@@ -412,7 +412,7 @@ public class AuditController {
       at.put("seq", v.brokenAt().seq());
       at.put("auditId", v.brokenAt().auditId());
       at.put("problem", v.brokenAt().problem());
-      Instant written = writtenAt(v.brokenAt().auditId());
+      Instant written = since(v.brokenAt());
       if (written != null) {
         at.put("at", written.toString());
       }
@@ -423,6 +423,16 @@ public class AuditController {
       out.put("anchors", anchors.size());
     }
     return out;
+  }
+
+  /**
+   * Since when the trail is in doubt, for the problems whose row is where the doubt starts: a row that does not
+   * follow from the rows before it ({@code row}) or one on no chain's shard ({@code shard}). A seal's problem is
+   * found at the sealed row, yet the change may be at any row before it since the last seal that matched: that
+   * row's time was no "since when" (only the latest it could be), so a seal's break has none, as the break at no row.
+   */
+  static @Nullable Instant since(AuditVerification.BrokenLink b) {
+    return "row".equals(b.problem()) || "shard".equals(b.problem()) ? writtenAt(b.auditId()) : null;
   }
 
   /**

@@ -38,4 +38,23 @@ class AuditBrokenChainTest {
     assertThat(AuditController.writtenAt(java.util.UUID.randomUUID().toString())).isNull(); // version 4
     assertThat(AuditController.writtenAt("not-an-id")).isNull();
   }
+
+  /**
+   * A seal's break is found at the sealed row, but the change may be at any row before it since the last good seal:
+   * that row's time is no "since when", so only a row's own break (and a row on no chain's shard) carries one.
+   */
+  @Test
+  void onlyABreakAtTheRowItselfSaysSinceWhen() {
+    java.util.UUID v7 = new java.util.UUID((Instant.parse("2026-12-07T15:38:45.783Z").toEpochMilli() << 16) | 0x7000L,
+        0x8000_0000_0000_0001L);
+    for (String problem : List.of("row", "shard")) {
+      assertThat(AuditController.since(new BrokenLink(3, 41, v7.toString(), problem))).as(problem)
+          .isEqualTo(Instant.parse("2026-12-07T15:38:45.783Z"));
+    }
+    for (String problem : List.of("seal", "forged-seal")) {
+      assertThat(AuditController.since(new BrokenLink(3, 41, v7.toString(), problem))).as(problem).isNull();
+    }
+    // a row of before the trail's ids were time-ordered (a version-4 id) carries no time
+    assertThat(AuditController.since(new BrokenLink(3, 41, java.util.UUID.randomUUID().toString(), "row"))).isNull();
+  }
 }
