@@ -245,9 +245,20 @@ public final class AuditEvents {
     // written, so an event met neither BALP's client slice (1..1, with its network) nor its user's (network 0..0).
     // Rows of before migration 75 name no request or address; the platform's own (a retention purge) no key either:
     // those have no client agent.
+    // BALP's Read has the data flow from the server to the client: the server is the Source Role ID (DCM 110153) and
+    // the client the Destination (110152); its Create, Update, Delete and Query keep DICOM's pattern (the client the
+    // source, the server the destination). A read was exported with the query's roles, so a SIEM that finds BALP's
+    // client and server of a read by their type swapped them. And a create's or an update's user is where the data came
+    // from (BALP's DataSources: informant, here), not its recipient.
+    String code = rest == null ? null : rest.getCode();
+    boolean restRead = "read".equals(code) || "vread".equals(code);
+    boolean dataSource = "create".equals(code) || "update".equals(code) || "patch".equals(code);
+    Coding sourceRole = new Coding(DCM, "110153", "Source Role ID");
+    Coding destinationRole = new Coding(DCM, "110152", "Destination Role ID");
     String principal = (String) row.get("principal");
     var requester = e.addAgent().setRequestor(true)
-        .setType(new CodeableConcept(new Coding(PARTICIPATION, "IRCP", "information recipient")))
+        .setType(new CodeableConcept(dataSource ? new Coding(PARTICIPATION, "INF", "informant")
+            : new Coding(PARTICIPATION, "IRCP", "information recipient")))
         .setWho(principal == null ? new Reference().setDisplay("(no principal)") : new Reference().setIdentifier(
             new Identifier().setSystem("http://carecontext.io/principal").setValue(principal)).setDisplay(principal))
         .setAltId((String) row.get("keyId"));
@@ -259,7 +270,7 @@ public final class AuditEvents {
     String address = row.get("clientAddress") instanceof String a && AuditOrigin.clientAddress(a) != null ? a : null;
     if (keyId != null || address != null) {
       var client = e.addAgent().setRequestor(false)
-          .setType(new CodeableConcept(new Coding(DCM, "110153", "Source Role ID")))
+          .setType(new CodeableConcept(restRead ? destinationRole : sourceRole))
           .setWho(keyId == null ? new Reference().setDisplay("(no key)") : new Reference().setIdentifier(
               new Identifier().setSystem(KEY_SYSTEM).setValue(keyId)));
       if (address != null) {
@@ -267,7 +278,7 @@ public final class AuditEvents {
       }
     }
     e.addAgent().setRequestor(false)
-        .setType(new CodeableConcept(new Coding(DCM, "110152", "Destination Role ID")))
+        .setType(new CodeableConcept(restRead ? sourceRole.copy() : destinationRole.copy()))
         .setWho(server(tenant));
     e.getSource().setSite(tenant.value()).setObserver(server(tenant))
         .addType(new Coding(SOURCE_TYPE, "4", "Application Server"));

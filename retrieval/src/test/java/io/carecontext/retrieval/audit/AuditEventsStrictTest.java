@@ -102,7 +102,8 @@ class AuditEventsStrictTest {
                   assertThat(parsed.getAgent()).as(action).hasSize(client ? 3 : 2);
                   assertThat(parsed.getAgent().get(0).hasNetwork()).as(action).isFalse();
                   assertThat(parsed.getAgent()).as(action)
-                      .filteredOn(a -> "110153".equals(a.getType().getCodingFirstRep().getCode()))
+                      // the client: no requestor and not the server (its type is 110152 for a read, BALP's Read)
+                      .filteredOn(a -> !a.getRequestor() && !AuditEvents.SERVER.equals(a.getWho().getDisplay()))
                       .extracting(a -> a.getNetwork().getAddress())
                       .isEqualTo(client ? java.util.Collections.singletonList(origin.clientAddress()) : List.of());
                   assertThat(parsed.getEntity()).as(action)

@@ -203,6 +203,42 @@ class AuditEventsTest {
    * client (DCM 110153 Source Role ID: the key, the client's address) and server (110152) agents; the observer.
    * The address was on the user agent and there was no client agent, which BALP's client slice requires.
    */
+  /**
+   * IHE BALP's Read has the data flow from the server: its client is the Destination Role ID (DCM 110152) and its
+   * server the Source Role ID (110153); a query, a create, an update and a delete keep the client as the source. A
+   * create's or an update's user is where the data came from (BALP's DataSources: informant), no recipient.
+   */
+  @Test
+  void aReadsClientIsTheDestinationAndAWritesUserItsInformant() {
+    Map<String, Object> read = row("p-1");
+    read.put("action", "fhir-read");
+    read.put("decision", "allowed");
+    read.put("clientAddress", "10.0.0.9");
+    AuditEvent r = AuditEvents.of(TenantId.of("acme"), read);
+    assertThat(r.getAgent()).extracting(a -> a.getType().getCodingFirstRep().getCode())
+        .containsExactly("IRCP", "110152", "110153");
+    assertThat(r.getAgent().get(1).getWho().getIdentifier().getValue()).isEqualTo("k1");
+    assertThat(r.getAgent().get(1).getNetwork().getAddress()).isEqualTo("10.0.0.9");
+    assertThat(r.getAgent().get(2).getWho().getDisplay()).isEqualTo(AuditEvents.SERVER);
+    read.put("details", "{\"interaction\":\"vread\"}");
+    assertThat(AuditEvents.of(TenantId.of("acme"), read).getAgent())
+        .extracting(a -> a.getType().getCodingFirstRep().getCode()).containsExactly("IRCP", "110152", "110153");
+    Map<String, Object> write = row("p-1");
+    write.put("action", AuditEvents.WRITE_ACTION);
+    write.put("decision", "allowed");
+    for (String counts : List.of("{\"created\":1}", "{\"updated\":2}")) {
+      write.put("details", counts);
+      assertThat(AuditEvents.of(TenantId.of("acme"), write).getAgent()).as(counts)
+          .extracting(a -> a.getType().getCodingFirstRep().getCode()).containsExactly("INF", "110153", "110152");
+    }
+    write.put("details", "{\"deleted\":1}");
+    assertThat(AuditEvents.of(TenantId.of("acme"), write).getAgent())
+        .extracting(a -> a.getType().getCodingFirstRep().getCode()).containsExactly("IRCP", "110153", "110152");
+    // a query (a context request) keeps DICOM's pattern: the client the source, the server the destination
+    assertThat(AuditEvents.of(TenantId.of("acme"), row("p-1")).getAgent())
+        .extracting(a -> a.getType().getCodingFirstRep().getCode()).containsExactly("IRCP", "110153", "110152");
+  }
+
   @Test
   void threeAgentsTheUserTheClientAndTheServerAndTheObserver() {
     Map<String, Object> row = row("p-123");

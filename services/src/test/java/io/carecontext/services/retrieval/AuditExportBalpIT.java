@@ -115,14 +115,21 @@ class AuditExportBalpIT {
         .toList();
     assertThat(requesters).hasSize(1);
     AuditEventAgentComponent who = requesters.get(0);
-    assertThat(who.getType().getCodingFirstRep().getCode()).isEqualTo("IRCP");
+    boolean read = e.getSubtype().stream().anyMatch(c -> "http://hl7.org/fhir/restful-interaction".equals(c.getSystem())
+        && ("read".equals(c.getCode()) || "vread".equals(c.getCode())));
+    boolean write = e.getSubtype().stream().anyMatch(c -> "http://hl7.org/fhir/restful-interaction".equals(c.getSystem())
+        && ("create".equals(c.getCode()) || "update".equals(c.getCode())));
+    // BALP's Create and Update: the user is where the data came from (informant); elsewhere its recipient
+    assertThat(who.getType().getCodingFirstRep().getCode()).isEqualTo(write ? "INF" : "IRCP");
     assertThat(who.getWho().getIdentifier().getValue()).isEqualTo(principal);
     assertThat(who.getRole()).extracting(r -> r.getCodingFirstRep().getCode()).contains(role);
     assertThat(who.getAltId()).isNotBlank(); // the key
     assertThat(who.hasNetwork()).isFalse(); // BALP's user is no network device
-    // the client the request came from (BALP's client, DCM 110153 Source Role ID: the key, the address) and the server
+    // the client the request came from (BALP's client: the key, the address) and the server; DCM 110153 Source Role
+    // ID the client and 110152 Destination the server, but for a read, whose data flows from the server (BALP's Read)
     assertThat(e.getAgent()).filteredOn(a -> !a.getRequestor())
-        .extracting(a -> a.getType().getCodingFirstRep().getCode()).containsExactly("110153", "110152");
+        .extracting(a -> a.getType().getCodingFirstRep().getCode())
+        .containsExactly(read ? "110152" : "110153", read ? "110153" : "110152");
     AuditEventAgentComponent client = e.getAgent().get(1);
     assertThat(client.getWho().getIdentifier().getValue()).isEqualTo(who.getAltId());
     assertThat(client.getNetwork().getAddress()).isEqualTo("127.0.0.1");
