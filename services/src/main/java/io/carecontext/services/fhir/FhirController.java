@@ -58,8 +58,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
@@ -512,8 +510,7 @@ public class FhirController {
   /** {@code answer} with the ETag and Last-Modified of the stored version {@code s}. */
   private static MutableHttpResponse<String> versionOf(StoredResource s, MutableHttpResponse<String> answer) {
     return answer.header(HttpHeaders.ETAG, "W/\"" + s.version() + "\"")
-        .header(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME
-            .format(s.lastUpdated().atZone(ZoneOffset.UTC)));
+        .header(HttpHeaders.LAST_MODIFIED, FhirResponses.httpDate(s.lastUpdated()));
   }
 
   @Delete("/{type}/{id}")
@@ -652,8 +649,7 @@ public class FhirController {
     if (o.lastUpdated() != null) {
       // FHIR's create and update answer it beside the ETag, as a read and a Bundle entry's lastModified
       // do: a feed that keeps the version's time without a read (If-Modified-Since, its own log) had none
-      answer.header(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME
-          .format(o.lastUpdated().atZone(ZoneOffset.UTC)));
+      answer.header(HttpHeaders.LAST_MODIFIED, FhirResponses.httpDate(o.lastUpdated()));
     }
     return answer;
   }

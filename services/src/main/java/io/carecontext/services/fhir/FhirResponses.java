@@ -20,6 +20,19 @@ final class FhirResponses {
 
   private FhirResponses() {}
 
+  /**
+   * HTTP's date form (RFC 9110's IMF-fixdate: {@code Mon, 07 Dec 2026 15:40:30 GMT}), for Last-Modified. Java's
+   * RFC_1123_DATE_TIME writes the first nine days of a month with one digit ({@code Mon, 7 Dec 2026}), which
+   * IMF-fixdate does not allow and a strict client's parser refuses.
+   */
+  private static final java.time.format.DateTimeFormatter HTTP_DATE = java.time.format.DateTimeFormatter
+      .ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.ENGLISH).withZone(java.time.ZoneOffset.UTC);
+
+  /** {@code time} as an HTTP date: to the second, in GMT, as Last-Modified and If-Modified-Since carry it. */
+  static String httpDate(java.time.Instant time) {
+    return HTTP_DATE.format(time);
+  }
+
   static MutableHttpResponse<String> ok(HttpStatus status, IBaseResource resource) {
     return HttpResponse.<String>status(status).contentType(FHIR_JSON).body(Fhir.toJson(resource));
   }

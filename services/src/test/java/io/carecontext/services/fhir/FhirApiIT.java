@@ -136,6 +136,17 @@ class FhirApiIT {
     HttpResponse<String> first = fhir("GET", "/Patient/hist-1/_history/1", null);
     assertThat(first.statusCode()).isEqualTo(200);
     assertThat(first.body()).contains("\"gender\":\"male\"");
+    // the stored version's time, not the answer's: version 1's create answered what version 1's read answers
+    assertThat(v1.headers().firstValue("Last-Modified")).isEqualTo(first.headers().firstValue("Last-Modified"));
+    // in HTTP's date form (IMF-fixdate: a two-digit day, GMT), and the body's meta.lastUpdated to the second
+    // (RFC_1123_DATE_TIME wrote "Mon, 7 Dec", which a strict HTTP-date parser refuses)
+    String lastModified = v2.headers().firstValue("Last-Modified").orElseThrow();
+    assertThat(lastModified).matches("(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT");
+    java.util.regex.Matcher meta = java.util.regex.Pattern.compile("\"lastUpdated\":\"([^\"]+)\"").matcher(v2.body());
+    assertThat(meta.find()).as(v2.body()).isTrue();
+    assertThat(java.time.ZonedDateTime.parse(lastModified, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+        .toInstant()).isEqualTo(java.time.OffsetDateTime.parse(meta.group(1)).toInstant()
+        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     assertThat(fhir("GET", "/Patient/hist-1/_history/9", null).statusCode()).isEqualTo(404);
     assertOutcome(fhir("GET", "/Patient/hist-1/_history/x", null), 400, "must be a positive whole number");
     assertThat(fhir("DELETE", "/Patient/hist-1", null).statusCode()).isEqualTo(204);
