@@ -1,8 +1,9 @@
 package io.carecontext.services.fhir;
 
 import io.micronaut.http.HttpRequest;
-import io.micronaut.http.MediaType;
-import java.util.Map;
+import io.micronaut.http.HttpHeaders;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -19,19 +20,59 @@ final class FhirVersionParameter {
 
   /** Why the request's Content-Type is refused, or empty when it names no fhirVersion or R4's. */
   static Optional<String> refusal(HttpRequest<?> request) {
-    Map<CharSequence, String> parameters = request.getContentType().map(MediaType::getParametersMap).orElse(Map.of());
-    for (Map.Entry<CharSequence, String> p : parameters.entrySet()) {
-      if (p.getKey().toString().strip().equalsIgnoreCase("fhirVersion")) {
-        String version = p.getValue() == null ? "" : p.getValue().strip().replaceAll("^\"|\"$", "");
-        if (!version.matches("4\\.0(\\.[0-9]{1,3})?")) {
-          String shown = version.matches("[0-9]{1,2}(\\.[0-9]{1,3}){0,2}") ? "fhirVersion=" + version
-              : "the fhirVersion the Content-Type names";
-          return Optional.of(shown + " is not one this endpoint reads: it takes FHIR R4 only (fhirVersion=4.0, "
-              + "or no fhirVersion); send the resources as R4 defines them; nothing was stored");
-        }
+    return refusal(request.getHeaders().get(HttpHeaders.CONTENT_TYPE));
+  }
+
+  /**
+   * Why {@code contentType} (the header as sent) is refused, or empty when it names no fhirVersion or only R4's.
+   * Read from the header itself: the parsed media type keeps one value a name, the last, so
+   * {@code fhirVersion=3.0; fhirVersion=4.0} was read as R4. Every fhirVersion parameter must name R4; its name
+   * in any case, spaces around it and its '=', and a quoted value are taken. The value is named back only in a
+   * version's form: the header is the sender's text.
+   */
+  static Optional<String> refusal(String contentType) {
+    if (contentType == null) {
+      return Optional.empty();
+    }
+    List<String> parameters = parameters(contentType);
+    for (String p : parameters.subList(Math.min(1, parameters.size()), parameters.size())) {
+      int eq = p.indexOf('=');
+      String name = (eq < 0 ? p : p.substring(0, eq)).strip();
+      if (!name.equalsIgnoreCase("fhirVersion")) {
+        continue;
+      }
+      String version = eq < 0 ? "" : p.substring(eq + 1).strip();
+      if (version.length() >= 2 && version.startsWith("\"") && version.endsWith("\"")) {
+        version = version.substring(1, version.length() - 1).strip();
+      }
+      if (!version.matches("4\\.0(\\.[0-9]{1,3})?")) {
+        String shown = version.matches("[0-9]{1,2}(\\.[0-9]{1,3}){0,2}") ? "fhirVersion=" + version
+            : version.isEmpty() ? "a fhirVersion without a value" : "the fhirVersion the Content-Type names";
+        return Optional.of(shown + " is not one this endpoint reads: it takes FHIR R4 only (fhirVersion=4.0, "
+            + "or no fhirVersion); send the resources as R4 defines them; nothing was stored");
       }
     }
     return Optional.empty();
+  }
+
+  /** The media type and its parameters: the header split at each ';' outside a quoted string. */
+  private static List<String> parameters(String header) {
+    List<String> parts = new ArrayList<>();
+    StringBuilder part = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < header.length(); i++) {
+      char c = header.charAt(i);
+      if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ';' && !quoted) {
+        parts.add(part.toString());
+        part.setLength(0);
+        continue;
+      }
+      part.append(c);
+    }
+    parts.add(part.toString());
+    return parts;
   }
 
   /** A body of another FHIR version than R4: answered 415 with the message. */
