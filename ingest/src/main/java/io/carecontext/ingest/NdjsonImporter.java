@@ -98,6 +98,13 @@ final class NdjsonImporter {
         if (line.isBlank()) {
           continue;
         }
+        String opening = (line.startsWith("\uFEFF") ? line.substring(1) : line).stripLeading();
+        if (!opening.startsWith("{") && !opening.startsWith("<")) {
+          // the parse's own words, "the body is not a JSON object", named the whole file for one line
+          failed++;
+          record(errors, lines, "the line is not a JSON object: NDJSON holds one FHIR resource as JSON on each line");
+          continue;
+        }
         try {
           Resource r = Fhir.parseResource(line, handling);
           if (!r.getIdElement().hasIdPart()) {

@@ -576,7 +576,10 @@ public class FhirController {
     for (ImportSummary.LineError e : s.errors()) {
       oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR)
           .setCode(OperationOutcome.IssueType.INVALID)
-          .setDiagnostics("line " + e.line() + ": " + e.message()).addExpression("line[" + e.line() + "]");
+          // "line 4 is not a JSON object", where a message about the line itself ("the line …") says so
+          .setDiagnostics(e.message().startsWith("the line ") ? "line " + e.line() + e.message().substring("the line".length())
+              : "line " + e.line() + ": " + e.message())
+          .addExpression("line[" + e.line() + "]");
     }
     for (ImportSummary.SkippedLine l : s.skipped()) {
       // where, never what: the element skipped is the sender's key, which may be anything (a name)

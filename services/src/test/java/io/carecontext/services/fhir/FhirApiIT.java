@@ -1110,7 +1110,7 @@ class FhirApiIT {
         .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).contains("lines 7, written 6").contains("failed 1")
-        .contains("line 6: the line is not valid UTF-8");
+        .contains("line 6 is not valid UTF-8");
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id LIKE 'utf-%'")).isEqualTo(6);
   }
 
@@ -1533,6 +1533,22 @@ class FhirApiIT {
     assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id IN ('imp-3','imp-4')")).isZero();
     assertOutcome(app.call("POST", "/fhir/hosp/$import", ehr, "", "application/fhir+ndjson"), 400,
         "the body is empty: send FHIR resources as NDJSON, one a line");
+  }
+
+  /**
+   * A line that is not a JSON object (a JSON string, an array, a bare word) was answered "line 2: the body is not a
+   * JSON object: send one FHIR resource as JSON", which named the whole file for one line of it.
+   */
+  @Test
+  void anNdjsonLineThatIsNotAJsonObjectIsNamedByItsNumber() throws SQLException {
+    String ndjson = "{\"resourceType\":\"Patient\",\"id\":\"imp-nj\"}\n\"Jane Doe\"\n[{\"resourceType\":\"Patient\"}]\nnull\n";
+    HttpResponse<String> r = app.call("POST", "/fhir/hosp/$import", ehr, ndjson, "application/fhir+ndjson");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("written 1").contains("failed 3")
+        .contains("line 2 is not a JSON object: NDJSON holds one FHIR resource as JSON on each line")
+        .contains("line 3 is not a JSON object").contains("line 4 is not a JSON object")
+        .doesNotContain("Jane").doesNotContain("the body is not");
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id = 'imp-nj'")).isEqualTo(1);
   }
 
   /**
