@@ -208,6 +208,13 @@ final class BundleProcessor {
       // place of the resource's id, and the entry was refused as one whose id was not the URL's.
       boolean idIsUrn = r != null && e.hasFullUrl() && e.getFullUrl().startsWith("urn:")
           && e.getFullUrl().equals(r.getIdElement().getValue());
+      if (r != null && !r.getIdElement().hasIdPart()) {
+        // as on PUT /fhir/{tenant}/{type}/{id}: FHIR's update SHALL refuse a body without an id (400); it was
+        // stored under request.url's id. A urn: fullUrl the parser put in place of the id is not told apart here
+        throw FhirInputException.of(FhirIssue.error("invalid", index, "Bundle.entry[" + index + "].resource.id",
+            "bundle entry " + index + ": resource.id is required on a PUT entry: put the id of request.url in the "
+                + "resource (\"id\"), as FHIR's update asks"));
+      }
       if (r != null && !idIsUrn && r.hasIdElement() && r.getIdElement().hasIdPart()
           && !r.getIdElement().getIdPart().equals(parts[1])) {
         // as on PUT /fhir/{tenant}/{type}/{id}: an id in the body that is not the URL's is a mistake, not a rename

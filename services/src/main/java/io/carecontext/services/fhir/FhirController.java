@@ -266,7 +266,14 @@ public class FhirController {
       FhirStore.requireUrlId(type, id);
       Resource r = parse(request, body, JSON_TYPES, json -> Fhir.parseResource(json, handling(request)));
       requireType(r, type);
-      if (r.getIdElement().hasIdPart() && !r.getIdElement().getIdPart().equals(id)) {
+      if (!r.getIdElement().hasIdPart()) {
+        // FHIR R4 (update): a body without an id SHALL be answered 400. It was stored under the URL's id, so a
+        // feed that forgot the id learnt nothing; the id is not named back (it can be an MRN)
+        throw FhirInputException.of(FhirIssue.error("invalid", null, type + ".id", type + ".id is required in the "
+            + "body of an update: put the id of the URL in the resource (\"id\"), as FHIR's update asks; nothing was "
+            + "stored"));
+      }
+      if (!r.getIdElement().getIdPart().equals(id)) {
         throw FhirInputException.of(FhirIssue.error("invalid", null, type + ".id",
             type + ".id must equal the id in the URL"));
       }

@@ -302,23 +302,38 @@ class FhirApiIT {
    * answers as the call on its own does, in batch and transaction responses alike.
    */
   @Test
-  void anEntryWithAnEmptyResourceAnswersAsTheCallOnItsOwnDoes() throws SQLException {
+  void anEntryWithAnEmptyResourceAnswersAsTheCallOnItsOwnDoes() throws Exception {
     HttpResponse<String> alone = fhir("POST", "/Patient", "{\"resourceType\":\"Patient\"}");
     assertThat(alone.statusCode()).as(alone.body()).isEqualTo(201);
-    assertThat(fhir("PUT", "/Patient/empty-put", "{\"resourceType\":\"Patient\"}").statusCode()).isEqualTo(201);
+    // a key of its own: its refused write is recorded within its own budget, not the shared key's
+    String feed = app.tenantWithKey("hosp", "noid-feed", "[\"ehr-integration\"]", null);
+    String refusedWrites = "SELECT count(*) FROM tenant_hosp.audit_log WHERE action = 'fhir-write' AND decision = 'denied' "
+        + "AND principal = 'noid-feed' AND reason = 'invalid_request'";
+    int refusedBefore = count(refusedWrites);
+    // an update's body needs its id (FHIR R4's update: 400 without one), a Bundle's PUT entry as the call alone
+    assertOutcome(bytes(feed, "PUT", "/fhir/hosp/Patient/empty-put", FHIR,
+            "{\"resourceType\":\"Patient\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)), 400,
+        "Patient.id is required in the body of an update: put the id of the URL in the resource");
+    assertThat(count(refusedWrites)).isEqualTo(refusedBefore + 1); // recorded once, as a refused write
     for (String type : new String[] {"batch", "transaction"}) {
       Bundle.BundleEntryResponseComponent posted = onlyEntry(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\""
           + type + "\",\"entry\":[{\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"POST\","
           + "\"url\":\"Patient\"}}]}"));
       assertThat(posted.getStatus()).as(type).isEqualTo("201 Created");
       assertThat(posted.getLocation()).as(type).startsWith("Patient/").endsWith("/_history/1");
-      Bundle.BundleEntryResponseComponent put = onlyEntry(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\""
+      HttpResponse<String> put = fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\""
           + type + "\",\"entry\":[{\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"PUT\","
-          + "\"url\":\"Patient/empty-" + type + "\"}}]}"));
-      assertThat(put.getStatus()).as(type).isEqualTo("201 Created");
-      assertThat(put.getLocation()).as(type).isEqualTo("Patient/empty-" + type + "/_history/1");
+          + "\"url\":\"Patient/empty-" + type + "\"}}]}");
+      String refused = "bundle entry 0: resource.id is required on a PUT entry: put the id of request.url in the resource";
+      if (type.equals("batch")) { // the entry alone
+        Bundle.BundleEntryResponseComponent entry = onlyEntry(put);
+        assertThat(entry.getStatus()).isEqualTo("400 Bad Request");
+        assertThat(Fhir.toJson(entry.getOutcome())).contains(refused);
+      } else {
+        assertOutcome(put, 400, refused);
+      }
     }
-    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id LIKE 'empty-%'")).isEqualTo(3);
+    assertThat(count("SELECT count(*) FROM tenant_hosp.resources WHERE resource_id LIKE 'empty-%'")).isZero();
     // an entry with no resource at all is still refused alone
     Bundle.BundleEntryResponseComponent none = onlyEntry(fhir("POST", "", "{\"resourceType\":\"Bundle\",\"type\":\"batch\","
         + "\"entry\":[{\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}]}"));
