@@ -141,6 +141,31 @@ class ValidationTest {
    * which told the feed to add what it had sent. The message says where something was skipped, and never
    * the skipped element's name.
    */
+  /**
+   * The hint names where something was skipped, never what: a sender's key can be a patient's name, and its value
+   * anything. Keys and values chosen by a sender, at the resource's top, inside the missing element, in a Bundle
+   * entry and in a contained resource, appear in no message.
+   */
+  @Test
+  void theSkippedHintCarriesNoKeyOrValueTheSenderChose() {
+    List<String> messages = new java.util.ArrayList<>();
+    for (String json : List.of(
+        "{\"resourceType\":\"Encounter\",\"status\":\"in-progress\",\"Zintlemayer\":\"Wexmoor 1947-02-03\"}",
+        "{\"resourceType\":\"Encounter\",\"status\":\"in-progress\",\"class\":{\"Zintlemayer\":\"Wexmoor\"}}",
+        "{\"resourceType\":\"Encounter\",\"status\":\"in-progress\",\"class\":[{\"Zintlemayer\":{\"Wexmoor\":1}}]}",
+        "{\"resourceType\":\"Consent\",\"status\":\"active\",\"scope\":{\"text\":\"s\"},\"category\":[{\"text\":\"c\"}],"
+            + "\"contained\":[{\"resourceType\":\"Patient\",\"id\":\"c\",\"Zintlemayer\":\"Wexmoor\"}],\"Zintlemayer\":1}")) {
+      ResourceValidator.validate(Fhir.parseResource(json)).forEach(i -> messages.add(i.path() + " " + i.message()));
+    }
+    BundleValidator.validate((Bundle) Fhir.parseBundleBody("""
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:6a1f0c3e-0d6b-4c55-9d7e-2f4a1b9c8e01","resource":{"resourceType":"Encounter",
+           "status":"in-progress","Zintlemayer":"Wexmoor","class":{"Zintlemayer":"Wexmoor"}},
+           "request":{"method":"POST","url":"Encounter"}}]}""")).forEach(i -> messages.add(i.path() + " " + i.message()));
+    assertThat(messages).hasSize(5).allSatisfy(m -> assertThat(m).contains("were skipped in")
+        .doesNotContain("Zintlemayer").doesNotContain("Wexmoor").doesNotContain("1947"));
+  }
+
   @Test
   void aRequiredElementMissingWhereSomethingWasSkippedSaysItMayBeInAnotherShape() {
     List<FhirIssue> encounter = ResourceValidator.validate(Fhir.parseResource("""
