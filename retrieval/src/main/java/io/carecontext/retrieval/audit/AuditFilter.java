@@ -15,6 +15,9 @@ import java.util.Base64;
 public record AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
                           Boolean breakGlass, AuditCursor after, String requestId) {
 
+  /** What a row's principal can be: a key's ({@code ^[A-Za-z0-9._@-]{1,100}$}) or the platform's own, with ':'. */
+  static final java.util.regex.Pattern PRINCIPAL = java.util.regex.Pattern.compile("[A-Za-z0-9._@:-]{1,100}");
+
   /** Entries a listing returns at most. */
   public static final int MAX_LIMIT = 10_000;
 
@@ -27,6 +30,14 @@ public record AuditFilter(String patient, String principal, String action, Insta
     if (action != null && !AuditEntry.ACTIONS.contains(action)) {
       throw new IllegalArgumentException("action must be one of " + String.join(", ", AuditEntry.ACTIONS)
           + " (as the rows name it)");
+    }
+    // a principal as a row can name one: a key's (the platform database's check since its first migration) or the
+    // platform's own (with ':'); anything else is refused, not matched, and not kept in the listing's own row (a
+    // patient's name typed there would have been)
+    if (principal != null && !PRINCIPAL.matcher(principal).matches()) {
+      throw new IllegalArgumentException("principal must be a principal as the rows name it: a key's principal "
+          + "(letters, digits, '.', '_', '@' and '-', at most 100) or the platform's own (such as "
+          + AuditEntry.SYSTEM_PRINCIPAL + ")");
     }
     // an id as the service gives them (AuditOrigin): anything else is no id a row can have, and is refused, not
     // matched, and not kept in the listing's own row (a name typed there would have been)

@@ -1,7 +1,9 @@
 package io.carecontext.services.retrieval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.carecontext.services.http.ApiException;
 import java.util.List;
@@ -81,5 +83,24 @@ class AuditFiltersTest {
     assertEquals("pt-1.a", AuditController.filter("pt-1.a", null, null, null, null, null, null, null).patient());
     assertEquals(io.carecontext.retrieval.audit.AuditEntry.NOT_A_FHIR_ID, AuditController.filter(
         io.carecontext.retrieval.audit.AuditEntry.NOT_A_FHIR_ID, null, null, null, null, null, null, null).patient());
+  }
+
+  /**
+   * A principal filter takes only what a row's principal can be (a key's, as the platform database's check has it, or
+   * the platform's own): a patient's name typed there was matched against nothing and kept in the listing's own row.
+   */
+  @Test
+  void aPrincipalFilterThatNoRowCanNameIsRefusedWithoutQuotingIt() {
+    for (String sent : List.of("Jane Doe", "doe, jane", "1950/01/01", "x".repeat(101), "dr-a\u0000")) {
+      ApiException e = assertThrows(ApiException.class,
+          () -> AuditController.filter(null, sent, null, null, null, null, null, null), sent);
+      assertEquals(400, e.status().getCode());
+      assertTrue(e.getMessage().startsWith("principal must be a principal as the rows name it"), e.getMessage());
+      assertFalse(e.getMessage().contains(sent.strip()), e.getMessage());
+    }
+    for (String principal : List.of("dr-a", "jane.doe@hospital.example", "platform-admin",
+        io.carecontext.retrieval.audit.AuditEntry.SYSTEM_PRINCIPAL)) {
+      assertEquals(principal, AuditController.filter(null, principal, null, null, null, null, null, null).principal());
+    }
   }
 }
