@@ -199,11 +199,6 @@ class AuditEventsTest {
   }
 
   /**
-   * Who asked, the client it asked from and the server that answered, as IHE BALP's user (requestor, no network),
-   * client (DCM 110153 Source Role ID: the key, the client's address) and server (110152) agents; the observer.
-   * The address was on the user agent and there was no client agent, which BALP's client slice requires.
-   */
-  /**
    * IHE BALP's Read has the data flow from the server: its client is the Destination Role ID (DCM 110152) and its
    * server the Source Role ID (110153); a query, a create, an update and a delete keep the client as the source. A
    * create's or an update's user is where the data came from (BALP's DataSources: informant), no recipient.
@@ -239,6 +234,11 @@ class AuditEventsTest {
         .extracting(a -> a.getType().getCodingFirstRep().getCode()).containsExactly("IRCP", "110153", "110152");
   }
 
+  /**
+   * Who asked, the client it asked from and the server that answered, as IHE BALP's user (requestor, no network),
+   * client (DCM 110153 Source Role ID: the key, the client's address) and server (110152) agents; the observer.
+   * The address was on the user agent and there was no client agent, which BALP's client slice requires.
+   */
   @Test
   void threeAgentsTheUserTheClientAndTheServerAndTheObserver() {
     Map<String, Object> row = row("p-123");
