@@ -9,10 +9,7 @@ import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.testing.TestPlatform;
 import io.carecontext.migrations.testing.TestPostgres;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
@@ -46,11 +43,7 @@ class IdentifierMatchingIT {
   }
 
   static int count(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return (int) TestPostgres.superuserLong(platform.config, sql);
   }
 
   static Resource patient(String id, String system, String value) {

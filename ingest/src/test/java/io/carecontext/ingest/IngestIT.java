@@ -102,11 +102,7 @@ class IngestIT {
   }
 
   static int count(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return (int) TestPostgres.superuserLong(platform.config, sql);
   }
 
   static String patientIdOf(Bundle response) {

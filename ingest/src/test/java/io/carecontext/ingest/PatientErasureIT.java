@@ -10,7 +10,6 @@ import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.testing.PatientRows;
 import io.carecontext.migrations.testing.TestPlatform;
 import io.carecontext.migrations.testing.TestPostgres;
-import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -89,11 +88,7 @@ class PatientErasureIT {
   }
 
   static int count(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(platform.config); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return (int) TestPostgres.superuserLong(platform.config, sql);
   }
 
   static void execute(String sql) throws SQLException {

@@ -745,11 +745,7 @@ class AdminApiIT {
   }
 
   static int count(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return (int) TestPostgres.superuserLong(app.database, sql);
   }
 
   static void execute(String sql) throws SQLException {

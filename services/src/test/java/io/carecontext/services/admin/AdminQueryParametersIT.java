@@ -118,11 +118,7 @@ class AdminQueryParametersIT {
   }
 
   static long count(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return TestPostgres.superuserLong(app.database, sql);
   }
 
   static List<String> trail() throws SQLException {

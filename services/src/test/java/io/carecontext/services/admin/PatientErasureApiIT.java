@@ -89,11 +89,7 @@ class PatientErasureApiIT {
   }
 
   static int count(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return (int) TestPostgres.superuserLong(app.database, sql);
   }
 
   /** The trail's rows about erasures: decision, reason, patient, principal, details. */

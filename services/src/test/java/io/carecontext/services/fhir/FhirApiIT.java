@@ -12,10 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import org.hl7.fhir.r4.model.Bundle;
@@ -49,11 +46,7 @@ class FhirApiIT {
   }
 
   static int count(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return (int) TestPostgres.superuserLong(app.database, sql);
   }
 
   static final String TX = """

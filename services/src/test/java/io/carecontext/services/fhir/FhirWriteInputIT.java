@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.carecontext.migrations.testing.TestPostgres;
 import io.carecontext.services.TestServer;
 import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Collections;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -41,11 +38,7 @@ class FhirWriteInputIT {
   }
 
   static int count(String sql) throws SQLException {
-    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return (int) TestPostgres.superuserLong(app.database, sql);
   }
 
   static void assertOutcome(HttpResponse<String> r, int status, String text) {
