@@ -133,14 +133,6 @@ public class AuthenticationFilter {
     return path.regionMatches(0, "/metrics", 0, end) && end == "/metrics".length();
   }
 
-  /**
-   * A caller's X-Request-Id is kept (logged with every line of the request, and echoed) only when
-   * it is a UUID, a ULID or 16 to 64 hex digits: any other letters and digits were kept as well, and
-   * a feed that built its ids from a name or an MRN ("Zebulon_Quixotefield_1947-03-19") wrote them
-   * into the application log, even on requests without a key. Others are replaced by a new UUID.
-   */
-  static final java.util.regex.Pattern CORRELATION_ID = AuditOrigin.ISSUED_REQUEST_ID;
-
   /** Whether a raw request target has a '%' without two hex digits after it. */
   static final String UNREADABLE = "the request could not be read: check that the path is percent-encoded (a '%' "
       + "is followed by two hex digits; a '%' itself is %25) and that the request has a Host header";
@@ -158,7 +150,10 @@ public class AuthenticationFilter {
   public @Nullable HttpResponse<?> authenticate(HttpRequest<?> request, MutablePropagatedContext context) {
     request.setAttribute(STARTED, System.nanoTime());
     String requestId = request.getHeaders().get("X-Request-Id");
-    if (requestId == null || !CORRELATION_ID.matcher(requestId).matches()) {
+    // A caller's X-Request-Id is kept (logged with every line of the request, echoed, in its audit rows) only in the
+    // forms the service issues (AuditOrigin.ISSUED_REQUEST_ID: a UUID, a ULID or 16 to 64 hex digits): a feed that
+    // built its ids from a name or an MRN ("Zebulon_Quixotefield_1947-03-19") wrote them into the application log
+    if (requestId == null || !AuditOrigin.ISSUED_REQUEST_ID.matcher(requestId).matches()) {
       requestId = UUID.randomUUID().toString();
     }
     request.setAttribute(REQUEST_ID, requestId);

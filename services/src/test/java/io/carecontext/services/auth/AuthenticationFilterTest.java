@@ -2,6 +2,7 @@ package io.carecontext.services.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.carecontext.retrieval.audit.AuditOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -66,11 +67,11 @@ class AuthenticationFilterTest {
     // a feed's correlation id built from a name and birth date was logged with every line
     for (String kept : new String[] {"3f2b8c1e-9d4a-4e6b-8f1a-2c3d4e5f6a7b", "01ARZ3NDEKTSV4RRFFQ69G5FAV",
         "0123456789abcdef0123456789abcdef"}) {
-      assertThat(AuthenticationFilter.CORRELATION_ID.matcher(kept).matches()).as(kept).isTrue();
+      assertThat(AuditOrigin.ISSUED_REQUEST_ID.matcher(kept).matches()).as(kept).isTrue();
     }
     for (String replaced : new String[] {"Zebulon_Quixotefield_1947-03-19", "QXMu20-nokey-Zebulon", "MRN12345",
         "1234567", "ZebulonQuixotefieldAbcdefg"}) {
-      assertThat(AuthenticationFilter.CORRELATION_ID.matcher(replaced).matches()).as(replaced).isFalse();
+      assertThat(AuditOrigin.ISSUED_REQUEST_ID.matcher(replaced).matches()).as(replaced).isFalse();
     }
   }
 
