@@ -118,6 +118,9 @@ Refuse settings that would weaken the pod hardening.
 {{- if and .Values.serverTls.enabled (not .Values.serverTls.existingSecret) }}
 {{- fail "serverTls.enabled needs serverTls.existingSecret (a kubernetes.io/tls Secret)" }}
 {{- end }}
+{{- if and (not .Values.database.allowPlaintext) (regexMatch "(?i)[?&]sslmode=(disable|allow)(&|$)" (toString .Values.database.url)) }}
+{{- fail "database.url asks for sslmode=disable or allow, a plain-text connection: patient data would cross the network in clear and the pods would refuse to start on it. Use sslmode=verify-full with the database's CA (database.ca), or set database.allowPlaintext true only where the network encrypts on its own (a service mesh with mutual TLS)" }}
+{{- end }}
 {{- if and .Values.networkPolicy.enabled (empty .Values.networkPolicy.database.cidrs) }}
 {{- fail "networkPolicy.enabled needs networkPolicy.database.cidrs, or the pods cannot reach PostgreSQL" }}
 {{- end }}

@@ -600,6 +600,24 @@ class HelmChartTest {
       assertThat(ofKind(percent, "PodDisruptionBudget")).hasSize(2);
     }
 
+    /**
+     * A database URL that asks for plain text renders pods that refuse to start on it (and a migration Job
+     * that sends the owner's password in clear first): the chart refuses it unless the values say the
+     * network encrypts on its own.
+     */
+    @Test
+    void aPlainTextDatabaseUrlIsRefusedUnlessThePlainTextIsAllowed() {
+      for (String url : List.of("jdbc:postgresql://db:5432/cc?sslmode=disable",
+          "jdbc:postgresql://db:5432/cc?ApplicationName=cc&sslmode=allow", "jdbc:postgresql://db/cc?sslmode=DISABLE&x=1")) {
+        assertThatThrownBy(() -> render(t -> t.set("database.url", url)))
+            .as(url).hasMessageContaining("database.url asks for sslmode=disable or allow");
+        assertThat(ofKind(render(t -> t.set("database.url", url).set("database.allowPlaintext", true)), "Deployment"))
+            .as(url).hasSize(2);
+      }
+      String verified = "jdbc:postgresql://db:5432/cc?sslmode=verify-full&sslrootcert=/etc/ca/disable";
+      assertThat(ofKind(render(t -> t.set("database.url", verified)), "Deployment")).hasSize(2); // the mode alone
+    }
+
     @Test
     void networkPolicyWithoutDatabaseCidrsIsRefused() {
       assertThatThrownBy(() -> render(t -> t.set("networkPolicy.enabled", true)))
