@@ -3,7 +3,17 @@ package io.carecontext.services;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class RuntimeSettingsTest {
@@ -183,5 +193,69 @@ class RuntimeSettingsTest {
         .contains("10.0.0.0/8,fd00::/8");
     assertThatThrownBy(() -> RuntimeSettings.from(Map.of("CARECONTEXT_TRUSTED_PROXIES", "ingress.local")))
         .hasMessageStartingWith("CARECONTEXT_TRUSTED_PROXIES must be");
+  }
+
+  /**
+   * Every variable a start reads is in the README's table, and a Kubernetes deployment can set it: the chart sets
+   * it from a value of its own (its templates name it), or the README's Deploying section names it among those
+   * given through {@code config.extraEnv}. The names are the ones {@link RuntimeSettings#from} asks its
+   * environment for, so a setting added there and not to the README and the chart fails here. Four had no word
+   * on how a Kubernetes deployment sets them.
+   */
+  @Test
+  void everySettingIsInTheReadmesTableAndSettableThroughTheChart() throws IOException {
+    Set<String> read = new LinkedHashSet<>();
+    RuntimeSettings.from(new java.util.HashMap<>() {
+      @Override
+      public String get(Object key) {
+        read.add((String) key);
+        return null;
+      }
+    });
+    assertThat(read).contains("CARECONTEXT_PORT", "CARECONTEXT_DB_URL", "CARECONTEXT_KEK_PKCS11_SLOT",
+        "CARECONTEXT_TRUSTED_PROXIES"); // the recording sees every read, the conditional ones too
+    // read outside RuntimeSettings, by the gateway's host and secret checks
+    read.add(io.carecontext.migrations.ModelHosts.VARIABLE);
+    read.add(io.carecontext.migrations.SecretNames.GRANTS_VARIABLE);
+
+    String readme = Files.readString(repositoryFile("README.md"));
+    String deploying = section(readme, "\n## Deploying\n");
+    String templates;
+    try (Stream<Path> files = Files.list(repositoryFile("helm/carecontext/templates"))) {
+      List<String> texts = new ArrayList<>();
+      for (Path f : files.collect(Collectors.toList())) {
+        texts.add(Files.readString(f));
+      }
+      templates = String.join("\n", texts);
+    }
+    List<String> viaExtraEnv = Stream.of(deploying.split(";|\\.\\s"))
+        .filter(clause -> clause.contains("through `config.extraEnv`"))
+        .flatMap(clause -> read.stream().filter(name -> clause.contains("`" + name + "`")))
+        .collect(Collectors.toList());
+    for (String name : read) {
+      assertThat(readme).as("the README's table has a row for " + name)
+          .containsPattern("\\n\\| (`[A-Z_0-9]+` / )?`" + name + "`( / `[A-Z_0-9]+`)? \\|");
+      assertThat(templates.contains(name) || viaExtraEnv.contains(name))
+          .as(name + " is set by the chart, or the README's Deploying section says to give it through config.extraEnv")
+          .isTrue();
+      assertThat(templates.contains(name) && viaExtraEnv.contains(name))
+          .as(name + " is set by the chart and yet sent through config.extraEnv, where it would override the chart's")
+          .isFalse();
+    }
+  }
+
+  /** A README section, from its heading to the next of its level. */
+  private static String section(String readme, String heading) {
+    int start = readme.indexOf(heading);
+    assertThat(start).as("README section " + heading).isNotNegative();
+    int end = readme.indexOf("\n## ", start + 1);
+    return readme.substring(start, end < 0 ? readme.length() : end);
+  }
+
+  private static Path repositoryFile(String name) {
+    String basedir = System.getProperty("basedir");
+    return Stream.of(basedir == null ? null : Paths.get(basedir, "..", name), Paths.get("..", name), Paths.get(name))
+        .filter(p -> p != null && Files.exists(p)).findFirst()
+        .orElseThrow(() -> new IllegalStateException(name + " not found from " + Paths.get("").toAbsolutePath()));
   }
 }
