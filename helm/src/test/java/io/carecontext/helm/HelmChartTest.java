@@ -985,6 +985,19 @@ class HelmChartTest {
       }
     }
 
+    /**
+     * The migration Job runs before installs and upgrades only, never on a rollback, and migrations only go
+     * forward: the README told an upgrader nothing of the way back, which is a backup made before the upgrade.
+     */
+    @Test
+    void theReadmeSaysARollbackKeepsTheNewerSchemaAndToBackUpBeforeAnUpgrade() throws IOException {
+      Map<String, Object> job = one(production, "Job", "cc-carecontext-migrate");
+      assertThat((String) map(metadata(job), "annotations").get(HOOK)).doesNotContain("rollback");
+      String upgrading = readmeDeploying().substring(readmeDeploying().indexOf("**Upgrading.**"));
+      assertThat(upgrading).contains("`helm rollback`").contains("not the previous schema")
+          .contains("back up before every upgrade").contains("key-encryption key");
+    }
+
     @Test
     void helmInstallCommandsAreFoundAcrossContinuationLines() {
       assertThat(helmInstallCommands("#   helm upgrade --install x c -n y \\\n#     -f v.yaml --timeout 20m\n# helm rollback x"))
