@@ -556,6 +556,17 @@ class HelmChartTest {
           .doesNotContain("https://carecontext.example.org/\n");
     }
 
+    /**
+     * HIPAA wants PHI encrypted on every hop: the notes said so of an Ingress without TLS and of a database URL
+     * that checks no certificate, but not of pods serving plain HTTP behind the ingress controller.
+     */
+    @Test
+    void notesSayWhenThePodsServePlainHttp() {
+      assertThat(notes(c -> c)).contains("NOTE: serverTls.enabled is false: the pods serve plain HTTP");
+      assertThat(notes(c -> c.set("serverTls.enabled", true).set("serverTls.existingSecret", "api-tls")))
+          .doesNotContain("serverTls.enabled is false");
+    }
+
     @Test
     void serverTlsMountsTheCertificateAndProbesOverHttps() {
       List<Map<String, Object>> docs = render(t -> t.set("serverTls.enabled", true)
