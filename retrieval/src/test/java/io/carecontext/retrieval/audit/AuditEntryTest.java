@@ -1,6 +1,7 @@
 package io.carecontext.retrieval.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -55,7 +56,9 @@ class AuditEntryTest {
     }
     assertThat(AuditEntry.of("p", "k", List.of(), "pat-1.a", null, "context", AuditEntry.Decision.DENIED, "x")
         .patientId()).isEqualTo("pat-1.a");
-    assertThat(new AuditFilter(null, "a\u0000b", null, null, 10).principal()).isEqualTo("a\uFFFDb");
+    // a principal with a NUL is none a row can have (a key's principal is letters, digits and . _ @ -): refused
+    assertThatThrownBy(() -> new AuditFilter(null, "a\u0000b", null, null, 10))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("principal must be");
   }
 
   /** An empty purpose is denied as purpose_missing; the row says no purpose, as for an absent one, not "(unknown)". */
