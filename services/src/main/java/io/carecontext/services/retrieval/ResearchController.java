@@ -50,7 +50,14 @@ public class ResearchController {
 
   @Serdeable
   @JsonIgnoreProperties(ignoreUnknown = false)
-  public record SearchRequest(@Nullable String query, @Nullable Integer k, @Nullable String purposeOfUse) {}
+  public record SearchRequest(
+      @Schema(description = "what to look for, 1 to 4,000 characters; de-identified on its own before it is embedded")
+      @Nullable String query,
+      @Schema(description = "how many chunks, 1 to 100 (default 10); more than the role's kMax (10 for researcher) is "
+          + "served with kMax at most, and the answer's warnings says so", minimum = "1", maximum = "100")
+      @Nullable Integer k,
+      @Schema(description = "HRESCH, the only purpose research search takes", example = "HRESCH")
+      @Nullable String purposeOfUse) {}
 
   /**
    * One chunk; {@code subject} is the patient's research subject code (the same in every search),

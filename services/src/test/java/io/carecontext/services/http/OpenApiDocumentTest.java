@@ -55,6 +55,23 @@ class OpenApiDocumentTest {
     assertThat(block(doc, "    AuditVerify:")).contains("forged-anchor");
   }
 
+  /**
+   * Research search as a researcher reads it from the document: the subject code is the same in every search (the
+   * 200 said "pseudonyms that hold within one answer", the opposite of what the service does), the k the
+   * request takes and its cap, and the warnings a capped answer carries (absent from the schema, as context's).
+   */
+  @Test
+  void researchSearchDescribesItsCodesItsKAndItsWarnings() throws IOException {
+    String doc = document();
+    String ok = block(block(block(doc, "  /v1/{tenant}/research/search:"), "    post:"), "        \"200\":");
+    assertThat(ok).doesNotContain("within one answer").contains("the same in every");
+    String request = block(doc, "    ResearchController.SearchRequest:");
+    assertThat(block(request, "        k:")).contains("minimum: 1").contains("maximum: 100").contains("kMax");
+    assertThat(block(request, "        purposeOfUse:")).contains("HRESCH");
+    assertThat(block(block(doc, "    ResearchResponse:"), "        warnings:")).contains("kMax");
+    assertThat(block(block(doc, "    ContextResponse:"), "        warnings:")).contains("kMax");
+  }
+
   /** A research chunk's subject is a research subject code (R and 15 hex digits), not a source handle. */
   @Test
   void researchSubjectsAreShownAsTheCodesTheServiceGives() throws IOException {
