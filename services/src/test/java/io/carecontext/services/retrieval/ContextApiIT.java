@@ -818,6 +818,33 @@ class ContextApiIT {
   }
 
   /**
+   * A researcher's k as the README promises it: over the role's kMax (10 for researcher) it is served with 10 at most
+   * and the answer says so; outside 1 to 100 (10,000) it is a 400 that says the range, audited with its true reason.
+   */
+  @Test
+  void aResearchersKIsCappedAtTheRolesLimitAndAnAbsurdKIsRefused() {
+    String researcher = app.tenantWithKey("ward", "res-k", "[\"researcher\"]", null);
+    HttpResponse<String> cut = app.call("POST", "/v1/ward/research/search", researcher,
+        "{\"query\":\"diabetes\",\"k\":50,\"purposeOfUse\":\"HRESCH\"}");
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(200);
+    assertThat(cut.body()).contains("\"warnings\":[\"k 50 is over the 10 chunks this key's role may have in one request "
+        + "(the tenant's policy for the role): at most 10 were returned\"]");
+    HttpResponse<String> within = app.call("POST", "/v1/ward/research/search", researcher,
+        "{\"query\":\"diabetes\",\"k\":10,\"purposeOfUse\":\"HRESCH\"}");
+    assertThat(within.statusCode()).as(within.body()).isEqualTo(200);
+    assertThat(within.body()).doesNotContain("warnings");
+    HttpResponse<String> absurd = app.call("POST", "/v1/ward/research/search", researcher,
+        "{\"query\":\"diabetes\",\"k\":10000,\"purposeOfUse\":\"HRESCH\"}");
+    assertThat(absurd.statusCode()).isEqualTo(400);
+    assertThat(absurd.body()).isEqualTo("{\"error\":\"bad_request\",\"message\":\"k must be 1 to 100 (the role's policy "
+        + "may cap it lower)\"}");
+    HttpResponse<String> rows = app.call("GET", "/v1/ward/audit?principal=res-k&action=research&limit=1", auditor, null);
+    assertThat(rows.statusCode()).as(rows.body()).isEqualTo(200);
+    assertThat(rows.body()).contains("\"principal\":\"res-k\"").contains("\"decision\":\"denied\"")
+        .contains("\"reason\":\"k_out_of_range\"").contains("\"purposeOfUse\":\"HRESCH\"");
+  }
+
+  /**
    * A researcher's chat or context call by subject code refused for its body (or question) named the
    * code alone in its row, so the trail by patient missed the attempt; it now names the patient the
    * code stands for, and the code, as the request's other rows do.
