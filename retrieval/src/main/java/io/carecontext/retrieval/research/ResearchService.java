@@ -39,8 +39,9 @@ import java.util.regex.Pattern;
  * admits only consenting patients' rows in the role's categories, types and labels while the
  * HNSW index is scanned (iterative scan, so filtered rows do not shrink the result). Texts leave
  * de-identified with their own patient's known identifiers, dates reduced to the year; patients
- * appear as per-response pseudonyms (S1, S2 …), never by id, and so do their tokens ([S1_PATIENT_1]).
- * Every request is audited.
+ * appear as their research subject codes ({@link ResearchSubjects}: random, the same in every search), never by
+ * id, and so do their tokens ([R6F0C2A9B11D4E87_PATIENT_1]). Every request is audited, an allowed one naming
+ * every patient whose chunks it returned.
  */
 public final class ResearchService {
 
@@ -97,7 +98,7 @@ public final class ResearchService {
       + "(PATCH /admin/tenants/{tenant} with {\"settings\":{\"researchIndex\":true}}), and research answers once "
       + "its build has completed (GET /admin/tenants/{tenant}/ingest shows researchIndex and its percent)";
 
-  /** One de-identified chunk: the patient as a pseudonym local to this response. */
+  /** One de-identified chunk: the patient as its research subject code. */
   public record ResearchChunk(String subject, String resourceType, String category, String text, double score,
                               long chunkId) {
     /** No text: de-identified is not free of every identifier. */
