@@ -30,7 +30,11 @@ import org.hl7.fhir.r4.model.Consent.ProvisionComponent;
  *       {@code OPTINR}), denies only those and permits the rest; in any other Consent it denies
  *       the whole record;</li>
  *   <li>a nested deny naming classes or labels denies them whatever else limits it; one naming
- *       only purposes removes those purposes from the Consent; any other nested deny (a bare one,
+ *       only purposes removes those purposes from the Consent and denies them: {@link #interpretAll}
+ *       gives a second directive, a deny for those purposes (its id the Consent's and
+ *       {@link #PURPOSES_DENIED}), so that a tenant whose consent mode is opt-out does not read the
+ *       Consent as silent on them (a permit with "deny for research" admitted research there, as if the
+ *       patient had said nothing); any other nested deny (a bare one,
  *       or one limited to an actor, code, instance or period) denies the whole record;</li>
  *   <li>a nested permit limited by anything but class and label (actor, purpose, period, code,
  *       instance, data period) permits nothing, and names no label explicitly;</li>
@@ -46,9 +50,16 @@ public final class ConsentInterpreter {
   /**
    * Raised whenever these rules change: consents stored under older rules are read again (tenant migration 40).
    * 3: a period that ends before it starts denies at all times; a date bound beside a time with a zone
-   * is read in that zone ({@link Periods}).
+   * is read in that zone ({@link Periods}). 4: purposes a nested deny names are denied by a directive of their own
+   * ({@link #PURPOSES_DENIED}), not only left out of the permit's.
    */
-  public static final int RULES_VERSION = 3;
+  public static final int RULES_VERSION = 4;
+
+  /**
+   * The suffix of the id of the directive that denies the purposes a Consent's nested deny names
+   * ({@link #interpretAll}); no FHIR id has a '#', so it names no Consent of its own.
+   */
+  public static final String PURPOSES_DENIED = "#purposes-denied";
 
   static final String SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope";
   static final String ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
@@ -58,6 +69,33 @@ public final class ConsentInterpreter {
   private ConsentInterpreter() {}
 
   public static Optional<ConsentDirective> interpret(Consent consent) {
+    return read(consent).map(Reading::directive);
+  }
+
+  /**
+   * Every directive one Consent comes to: {@link #interpret}'s and, when a nested deny names only purposes of a
+   * permit that otherwise stands, a deny for those purposes in the same period and status, whose id is the
+   * Consent's and {@link #PURPOSES_DENIED}. Empty for a Consent outside patient-privacy or without a patient.
+   */
+  public static List<ConsentDirective> interpretAll(Consent consent) {
+    Optional<Reading> reading = read(consent);
+    if (reading.isEmpty()) {
+      return List.of();
+    }
+    ConsentDirective d = reading.get().directive();
+    List<String> denied = reading.get().deniedPurposes();
+    if (d.baseDecision() != ConsentDirective.Decision.PERMIT || denied.isEmpty()) {
+      return List.of(d);
+    }
+    return List.of(d, new ConsentDirective(d.consentId() + PURPOSES_DENIED, d.patientId(), d.status(),
+        ConsentDirective.Decision.DENY, d.periodStart(), d.periodEnd(), denied, List.of(), List.of(), List.of(),
+        List.of(), List.of()));
+  }
+
+  /** A Consent's directive and the purposes its nested denies name (known codes only). */
+  private record Reading(ConsentDirective directive, List<String> deniedPurposes) {}
+
+  private static Optional<Reading> read(Consent consent) {
     boolean privacy = consent.getScope().getCoding().stream()
         .anyMatch(c -> "patient-privacy".equals(c.getCode()) && (!c.hasSystem() || SCOPE_SYSTEM.equals(c.getSystem())));
     if (!privacy) {
@@ -112,12 +150,13 @@ public final class ConsentInterpreter {
     String id = consent.getIdElement().getIdPart();
     String status = consent.hasStatus() ? consent.getStatus().toCode() : "unknown";
     if (r.denyAll) {
-      return Optional.of(new ConsentDirective(id, patient, status, ConsentDirective.Decision.DENY, start, end,
-          List.of(), List.of(), List.of(), List.of(), List.of(), List.of()));
+      return Optional.of(new Reading(new ConsentDirective(id, patient, status, ConsentDirective.Decision.DENY, start,
+          end, List.of(), List.of(), List.of(), List.of(), List.of(), List.of()), List.of()));
     }
-    return Optional.of(new ConsentDirective(id, patient, status, base, start, end, List.copyOf(r.purposes),
-        List.copyOf(r.deniedClasses), List.copyOf(r.deniedLabels), List.copyOf(r.permittedClasses),
-        List.copyOf(r.permittedLabels), List.copyOf(r.explicitLabels)));
+    return Optional.of(new Reading(new ConsentDirective(id, patient, status, base, start, end,
+        List.copyOf(r.purposes), List.copyOf(r.deniedClasses), List.copyOf(r.deniedLabels),
+        List.copyOf(r.permittedClasses), List.copyOf(r.permittedLabels), List.copyOf(r.explicitLabels)),
+        r.deniedPurposes.stream().filter(PURPOSES::contains).toList()));
   }
 
   /** What one Consent comes to, gathered over its provisions. */

@@ -97,6 +97,35 @@ class ConsentAndCompartmentTest {
         + "\"provision\":[{\"type\":\"deny\",\"purpose\":[{\"code\":\"HRESCH\"}]}]}"))).isTrue();
   }
 
+  /**
+   * The purposes a nested deny names are denied by a directive of their own: taken out of the permit alone, the Consent
+   * said nothing of research, and a tenant of consent mode opt-out (allowed unless a Consent denies) searched the
+   * patient who had said "not for research".
+   */
+  @Test
+  void aNestedDenyOfAPurposeIsADenyOfItsOwnForThatPurpose() {
+    List<ConsentDirective> all = ConsentInterpreter.interpretAll(consent(
+        "{\"type\":\"permit\",\"provision\":[{\"type\":\"deny\",\"purpose\":[{\"code\":\"HRESCH\"},"
+            + "{\"code\":\"NOSUCH\"}]}]}"));
+    assertThat(all).hasSize(2);
+    ConsentDirective permit = all.get(0);
+    ConsentDirective denial = all.get(1);
+    assertThat(permit.consentId()).isEqualTo("c1");
+    assertThat(permit.purposes()).doesNotContain("HRESCH");
+    assertThat(denial.consentId()).isEqualTo("c1" + ConsentInterpreter.PURPOSES_DENIED);
+    assertThat(denial.baseDecision()).isEqualTo(ConsentDirective.Decision.DENY);
+    assertThat(denial.purposes()).containsExactly("HRESCH"); // known codes only: an unknown one is no request's
+    assertThat(plainDeny(denial)).isTrue();
+    assertThat(denial.patientId()).isEqualTo(permit.patientId());
+    assertThat(denial.status()).isEqualTo(permit.status());
+    // no purpose denied, or the whole Consent a deny already: one directive, as interpret gives it
+    assertThat(ConsentInterpreter.interpretAll(consent("{\"type\":\"permit\"}"))).hasSize(1);
+    assertThat(ConsentInterpreter.interpretAll(consent("{\"type\":\"permit\",\"purpose\":[{\"code\":\"HRESCH\"}],"
+        + "\"provision\":[{\"type\":\"deny\",\"purpose\":[{\"code\":\"HRESCH\"}]}]}"))).hasSize(1);
+    assertThat(ConsentInterpreter.interpretAll(consent("{\"type\":\"deny\",\"provision\":[{\"type\":\"deny\","
+        + "\"purpose\":[{\"code\":\"HRESCH\"}]}]}"))).hasSize(1);
+  }
+
   @Test
   void aNestedPermitLimitedByMoreThanClassAndLabelPermitsNothing() {
     // "PSY for operations only" or "PSY until 2020" let a care coordinator read PSY data for treatment today

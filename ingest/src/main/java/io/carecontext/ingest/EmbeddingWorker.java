@@ -3,6 +3,7 @@ package io.carecontext.ingest;
 import com.pgvector.PGvector;
 import io.carecontext.fhir.ChunkRenderer;
 import io.carecontext.fhir.ClinicalChunk;
+import io.carecontext.fhir.ConsentDirective;
 import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.ingest.embedding.EmbeddingException;
@@ -807,18 +808,23 @@ public final class EmbeddingWorker implements AutoCloseable {
    * worker that read an older version of the resource must not overwrite it.
    */
   private static void rereadConsent(Connection c, Consent consent) throws SQLException {
-    var read = ConsentInterpreter.interpret(consent);
+    List<ConsentDirective> read = ConsentInterpreter.interpretAll(consent);
     if (read.isEmpty()) {
       return;
     }
-    // Replaced whole by the write path's own insert, only where older rules made the row.
+    // Replaced whole by the write path's own inserts (the Consent's row and the one denying its purposes, rules 4),
+    // only where older rules made the Consent's row.
+    String id = read.get(0).consentId();
     try (PreparedStatement ps = c.prepareStatement(
-        "DELETE FROM consents WHERE consent_id = ? AND (explicit_labels IS NULL OR rules_version IS NULL "
+        "DELETE FROM consents WHERE consent_id IN (?, ?) AND (explicit_labels IS NULL OR rules_version IS NULL "
             + "OR rules_version < ?)")) {
-      ps.setString(1, read.get().consentId());
-      ps.setInt(2, ConsentInterpreter.RULES_VERSION);
+      ps.setString(1, id);
+      ps.setString(2, id + ConsentInterpreter.PURPOSES_DENIED);
+      ps.setInt(3, ConsentInterpreter.RULES_VERSION);
       if (ps.executeUpdate() > 0) {
-        ResourceWriter.insertConsent(c, read.get());
+        for (ConsentDirective d : read) {
+          ResourceWriter.insertConsent(c, d);
+        }
       }
     }
   }

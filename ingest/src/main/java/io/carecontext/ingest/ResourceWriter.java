@@ -430,9 +430,9 @@ final class ResourceWriter {
     insertCareLinks(c, resource);
     insertRoleHolder(c, id, resource);
     if (resource instanceof Consent consent) {
-      Optional<ConsentDirective> d = ConsentInterpreter.interpret(consent);
-      if (d.isPresent()) {
-        insertConsent(d.get());
+      // the Consent's directive and, where it denies purposes, the directive denying them (ConsentInterpreter)
+      for (ConsentDirective d : ConsentInterpreter.interpretAll(consent)) {
+        insertConsent(d);
       }
     }
   }
@@ -576,7 +576,7 @@ final class ResourceWriter {
       clearRoleHolder(c, id);
     }
     if ("Consent".equals(type)) {
-      execute("DELETE FROM consents WHERE consent_id = ?", id);
+      execute("DELETE FROM consents WHERE consent_id IN (?, ?)", id, id + ConsentInterpreter.PURPOSES_DENIED);
     }
   }
 

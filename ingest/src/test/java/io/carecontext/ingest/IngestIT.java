@@ -1036,6 +1036,40 @@ class IngestIT {
     assertThat(count(always)).isEqualTo(1);
   }
 
+  /**
+   * A permit with a nested "deny for research" was one row, research taken out of its purposes: for a research
+   * request it said nothing, and an opt-out tenant admitted the patient. Rules version 4 writes a second row denying
+   * the purposes (its id the Consent's and {@link ConsentInterpreter#PURPOSES_DENIED}); a Consent stored under older
+   * rules gets it from the worker, and deleting the Consent removes both.
+   */
+  @Test
+  void aConsentDenyingAPurposeIsStoredWithARowDenyingIt() throws SQLException {
+    store.put(tenant, FEED, Fhir.parseResource("""
+        {"resourceType":"Consent","id":"consent-nores","status":"active",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-nores"},
+         "provision":{"type":"permit","provision":[{"type":"deny","purpose":[{"code":"HRESCH"}]}]}}"""));
+    String denial = "SELECT count(*) FROM tenant_ingest.consents WHERE consent_id = 'consent-nores"
+        + ConsentInterpreter.PURPOSES_DENIED + "' AND patient_id = 'p-nores' AND decision = 'deny' "
+        + "AND purposes = '{HRESCH}' AND rules_version = " + ConsentInterpreter.RULES_VERSION;
+    String permit = "SELECT count(*) FROM tenant_ingest.consents WHERE consent_id = 'consent-nores' "
+        + "AND decision = 'permit' AND NOT 'HRESCH' = ANY (purposes)";
+    assertThat(count(denial)).as("written with the Consent").isEqualTo(1);
+    assertThat(count(permit)).isEqualTo(1);
+    worker.drain(tenant);
+    // as rules version 3 left it: the permit alone
+    TestPostgres.superuserExecute(platform.config, "DELETE FROM tenant_ingest.consents WHERE consent_id = "
+        + "'consent-nores" + ConsentInterpreter.PURPOSES_DENIED + "'");
+    TestPostgres.superuserExecute(platform.config,
+        "UPDATE tenant_ingest.consents SET rules_version = 3 WHERE consent_id = 'consent-nores'");
+    assertThat(worker.enqueueConsentsReadByOlderRules(tenant)).isEqualTo(1);
+    worker.drain(tenant);
+    assertThat(count(denial)).as("read again by the worker").isEqualTo(1);
+    assertThat(count(permit)).isEqualTo(1);
+    store.delete(tenant, FEED, "Consent", "consent-nores");
+    assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-nores'")).isZero();
+  }
+
   @Test
   void aConsentStoredBeforeMigration20GetsItsExplicitLabelsFromTheWorker() throws SQLException {
     store.put(tenant, FEED, Fhir.parseResource("""

@@ -1701,6 +1701,28 @@ class RetrievalIT {
     }
   }
 
+  /**
+   * A permit whose nested deny names research ("not for research") keeps the patient out of research in an opt-out
+   * tenant too, by RLS alone: the purpose was only taken out of the permit, so for a research request the Consent said
+   * nothing, and opt-out admits a patient whom no Consent denies. The permit still serves treatment.
+   */
+  @Test
+  void aConsentDenyingResearchKeepsThePatientOutOfResearchInOptOutModeToo() {
+    patient(new FhirStore(platform.tx, platform.keys), "p-no-research", "permit",
+        "{\"type\":\"deny\",\"purpose\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActReason\","
+            + "\"code\":\"HRESCH\"}]}", true, 2);
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    assertThat(visiblePatients(researchSettings(RESEARCH_POLICY))).contains("p-ok").doesNotContain("p-no-research");
+    platform.storeSettings(tenant, researchSettingsOf("opt-out"));
+    try {
+      assertThat(visiblePatients(researchSettings(researchPolicy("opt-out"))))
+          .contains("p-ok", "p-noconsent").doesNotContain("p-no-research", "p-deny");
+    } finally {
+      platform.storeSettings(tenant, researchSettingsOf("opt-in"));
+    }
+    assertThat(ask(CLINICIAN, "p-no-research", "TREAT", null).chunks()).isNotEmpty();
+  }
+
   @Test
   void researchUsesTheHnswIndexWhileSinglePatientRetrievalStaysExact() throws SQLException {
     researchEmbeddingsMade(); // research on: its indexes made
