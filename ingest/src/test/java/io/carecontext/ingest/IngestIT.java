@@ -1070,6 +1070,36 @@ class IngestIT {
     assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-nores'")).isZero();
   }
 
+  /**
+   * The row denying a Consent's purposes follows the Consent through every change: an inactive Consent's is inactive,
+   * an expired one's ends when it ends, a new version that drops the deny takes the row away (else the patient's old
+   * "not for research" outlived their saying otherwise), and one patient's second Consent leaves the first's alone.
+   */
+  @Test
+  void theRowDenyingAConsentsPurposesFollowsTheConsent() throws SQLException {
+    String consent = """
+        {"resourceType":"Consent","id":"%s","status":"%s",
+         "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+         "category":[{"coding":[{"code":"59284-0"}]}],"patient":{"reference":"Patient/p-follows"},
+         "provision":{"type":"permit","period":{"start":"2020-01-01","end":"2021-01-01"}%s}}""";
+    String deny = ",\"provision\":[{\"type\":\"deny\",\"purpose\":[{\"code\":\"HRESCH\"}]}]";
+    String denial = "SELECT count(*) FROM tenant_ingest.consents WHERE consent_id = 'consent-follows"
+        + ConsentInterpreter.PURPOSES_DENIED + "' AND decision = 'deny' AND purposes = '{HRESCH}' AND status = '%s' "
+        + "AND period_start = '2020-01-01T00:00:00Z' AND period_end = '2021-01-02T00:00:00Z'";
+    store.put(tenant, FEED, Fhir.parseResource(consent.formatted("consent-follows", "inactive", deny)));
+    assertThat(count(denial.formatted("inactive"))).as("inactive and expired as its Consent").isEqualTo(1);
+    store.put(tenant, FEED, Fhir.parseResource(consent.formatted("consent-older", "active", "")));
+    store.put(tenant, FEED, Fhir.parseResource(consent.formatted("consent-follows", "active", deny)));
+    assertThat(count(denial.formatted("active"))).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-follows'")).isEqualTo(3);
+    store.put(tenant, FEED, Fhir.parseResource(consent.formatted("consent-follows", "active", "")));
+    assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE consent_id LIKE 'consent-follows#%'"))
+        .as("the deny dropped: its row gone").isZero();
+    assertThat(count("SELECT count(*) FROM tenant_ingest.consents WHERE patient_id = 'p-follows' "
+        + "AND decision = 'permit'")).isEqualTo(2);
+    worker.drain(tenant);
+  }
+
   @Test
   void aConsentStoredBeforeMigration20GetsItsExplicitLabelsFromTheWorker() throws SQLException {
     store.put(tenant, FEED, Fhir.parseResource("""

@@ -1723,6 +1723,42 @@ class RetrievalIT {
     assertThat(ask(CLINICIAN, "p-no-research", "TREAT", null).chunks()).isNotEmpty();
   }
 
+  /**
+   * The single-patient path in an opt-out tenant: a permit whose nested deny names billing or treatment refuses that
+   * purpose (consent_denied, audited so) and still serves the others; without the denial row the Consent said nothing
+   * of the purpose and opt-out served it. Break-glass by a role that may override consent is served and flagged.
+   */
+  @Test
+  void aConsentDenyingAPurposeRefusesItOnTheContextPathInOptOutMode() {
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    patient(store, "p-no-billing", "permit", "{\"type\":\"deny\",\"purpose\":[{\"code\":\"HPAYMT\"}]}", true, 2);
+    patient(store, "p-no-treat", "permit", "{\"type\":\"deny\",\"purpose\":[{\"code\":\"TREAT\"}]}", true, 2);
+    new EmbeddingWorker(platform.tx, platform.keys, t -> MODEL, () -> List.of(tenant), 64).drain(tenant);
+    TenantPolicy optOut = researchPolicy("opt-out");
+    Requester dr = requester("dr-optout", "clinician", "pr-1");
+    float[] vector = MODEL.embedAll(List.of("blood sugar control")).get(0);
+    java.util.function.BiFunction<Requester, String[], ContextResult> ask = (who, a) -> service.context(tenant, optOut,
+        who, a[0], new ContextQuery("blood sugar control", () -> vector, 10, a[1], a.length > 2 ? a[2] : null, false),
+        "context");
+    platform.storeSettings(tenant, researchSettingsOf("opt-out"));
+    try {
+      AccessDenied billing = assertDenied(() -> ask.apply(BILLING, new String[] {"p-no-billing", "HPAYMT"}));
+      assertThat(billing.reason()).isEqualTo("consent_denied");
+      assertThat(auditedReason(billing)).isEqualTo("consent_denied");
+      assertThat(ask.apply(dr, new String[] {"p-no-billing", "TREAT"}).chunks()).isNotEmpty();
+      assertThat(ask.apply(BILLING, new String[] {"p-no-treat", "HPAYMT"}).chunks()).isNotEmpty();
+      AccessDenied treat = assertDenied(() -> ask.apply(dr, new String[] {"p-no-treat", "TREAT"}));
+      assertThat(treat.reason()).isEqualTo("consent_denied");
+      assertThat(auditedReason(treat)).isEqualTo("consent_denied");
+      ContextResult glass = ask.apply(dr, new String[] {"p-no-treat", "ETREAT", "unconscious in ED"});
+      assertThat(glass.chunks()).isNotEmpty();
+      assertThat(glass.breakGlass()).isTrue();
+      assertThat(auditDetails(glass)).contains("\"breakGlass\":true");
+    } finally {
+      platform.storeSettings(tenant, researchSettingsOf("opt-in"));
+    }
+  }
+
   @Test
   void researchUsesTheHnswIndexWhileSinglePatientRetrievalStaysExact() throws SQLException {
     researchEmbeddingsMade(); // research on: its indexes made
