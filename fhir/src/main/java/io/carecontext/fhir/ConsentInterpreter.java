@@ -51,7 +51,7 @@ public final class ConsentInterpreter {
    * Raised whenever these rules change: consents stored under older rules are read again (tenant migration 40).
    * 3: a period that ends before it starts denies at all times; a date bound beside a time with a zone
    * is read in that zone ({@link Periods}). 4: purposes a nested deny names are denied by a directive of their own
-   * ({@link #PURPOSES_DENIED}), not only left out of the permit's.
+   * ({@link #PURPOSES_DENIED}), not only left out of the permit's; {@code TREAT} names {@code ETREAT} too.
    */
   public static final int RULES_VERSION = 4;
 
@@ -118,7 +118,7 @@ public final class ConsentInterpreter {
       end = null;
       r.denyAll = true;
     }
-    r.purposes.addAll(codes(p.getPurpose()));
+    r.purposes.addAll(purposes(p.getPurpose()));
     List<String> classes = codes(p.getClass_());
     List<String> labels = labels(p);
     ConsentDirective.Decision base;
@@ -195,7 +195,7 @@ public final class ConsentInterpreter {
           r.deniedClasses.addAll(classes);
           r.deniedLabels.addAll(labels);
         } else if (n.hasPurpose()) {
-          r.deniedPurposes.addAll(codes(n.getPurpose()));
+          r.deniedPurposes.addAll(purposes(n.getPurpose()));
         } else {
           r.denyAll = true;
         }
@@ -217,6 +217,18 @@ public final class ConsentInterpreter {
   private static boolean optIn(Consent consent) {
     return consent.getPolicyRule().getCoding().stream().anyMatch(c -> ("OPTIN".equals(c.getCode())
         || "OPTINR".equals(c.getCode())) && (!c.hasSystem() || ACT_CODE_SYSTEM.equals(c.getSystem())));
+  }
+
+  /**
+   * The purposes a provision names, with those HL7 v3 PurposeOfUse has under them that a request can carry: emergency
+   * treatment ({@code ETREAT}) is a kind of treatment, so a Consent that denies {@code TREAT} denies it too, and only a
+   * role whose break-glass may override consent reads past it (it was served to any role that may break the glass,
+   * the deny saying nothing of ETREAT); one that permits {@code TREAT} permits it.
+   */
+  private static List<String> purposes(List<Coding> codings) {
+    List<String> named = codes(codings);
+    return named.contains("TREAT") && !named.contains("ETREAT")
+        ? java.util.stream.Stream.concat(named.stream(), java.util.stream.Stream.of("ETREAT")).toList() : named;
   }
 
   private static List<String> codes(List<Coding> codings) {

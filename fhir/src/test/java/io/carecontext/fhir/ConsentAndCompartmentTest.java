@@ -118,6 +118,11 @@ class ConsentAndCompartmentTest {
     assertThat(plainDeny(denial)).isTrue();
     assertThat(denial.patientId()).isEqualTo(permit.patientId());
     assertThat(denial.status()).isEqualTo(permit.status());
+    // emergency treatment is a kind of treatment: a deny of TREAT denies ETREAT, a permit of TREAT permits it
+    assertThat(ConsentInterpreter.interpretAll(consent("{\"type\":\"permit\",\"provision\":[{\"type\":\"deny\","
+        + "\"purpose\":[{\"code\":\"TREAT\"}]}]}")).get(1).purposes()).containsExactly("TREAT", "ETREAT");
+    assertThat(read("{\"type\":\"permit\",\"purpose\":[{\"code\":\"TREAT\"}]}").purposes())
+        .containsExactly("TREAT", "ETREAT");
     // no purpose denied, or the whole Consent a deny already: one directive, as interpret gives it
     assertThat(ConsentInterpreter.interpretAll(consent("{\"type\":\"permit\"}"))).hasSize(1);
     assertThat(ConsentInterpreter.interpretAll(consent("{\"type\":\"permit\",\"purpose\":[{\"code\":\"HRESCH\"}],"

@@ -1750,10 +1750,19 @@ class RetrievalIT {
       AccessDenied treat = assertDenied(() -> ask.apply(dr, new String[] {"p-no-treat", "TREAT"}));
       assertThat(treat.reason()).isEqualTo("consent_denied");
       assertThat(auditedReason(treat)).isEqualTo("consent_denied");
+      // emergency treatment is a kind of treatment (HL7 v3): the deny of TREAT is one of ETREAT too, which only a
+      // role whose break-glass may override consent reads past, and its row says it overrode consent_denied
       ContextResult glass = ask.apply(dr, new String[] {"p-no-treat", "ETREAT", "unconscious in ED"});
       assertThat(glass.chunks()).isNotEmpty();
       assertThat(glass.breakGlass()).isTrue();
-      assertThat(auditDetails(glass)).contains("\"breakGlass\":true");
+      assertThat(auditDetails(glass)).contains("\"breakGlass\":true").contains("overrode").contains("consent_denied");
+      TenantPolicy noOverride = TenantPolicy.fromSettings(Map.of("consentMode", "opt-out", "rolePolicies",
+          Map.of("clinician", Map.of("breakGlass", Map.of("allowed", true, "overrideConsent", false)))));
+      AccessDenied held = assertDenied(() -> service.context(tenant, noOverride, requester("dr-nooverride",
+          "clinician", "pr-1"), "p-no-treat", new ContextQuery("blood sugar control", () -> vector, 10, "ETREAT",
+          "unconscious in ED", false), "context"));
+      assertThat(held.reason()).isEqualTo("consent_denied");
+      assertThat(auditedReason(held)).isEqualTo("consent_denied");
     } finally {
       platform.storeSettings(tenant, researchSettingsOf("opt-in"));
     }
