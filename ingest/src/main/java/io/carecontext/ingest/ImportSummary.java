@@ -13,7 +13,16 @@ import java.util.List;
 public record ImportSummary(long lines, long written, long unchanged, long failed, List<LineError> errors,
                             long millis, long keyRefusedLines, List<SkippedLine> skipped, long skippedLines) {
 
-  public record LineError(long line, String message) {}
+  /**
+   * A line that failed: {@code message} said of the line itself ({@code aboutTheLine}: "is not a JSON object", read
+   * after the line's number) or of what it holds.
+   */
+  public record LineError(long line, String message, boolean aboutTheLine) {
+    /** As the caller reads it: {@code line 4 is not a JSON object: …}, or {@code line 4: <message>}. */
+    public String diagnostics() {
+      return "line " + line + (aboutTheLine ? " " : ": ") + message;
+    }
+  }
 
   /** A stored line and the FHIRPaths (from the line's resource, {@code Patient.name[0]}) where elements were skipped. */
   public record SkippedLine(long line, List<String> paths) {

@@ -92,7 +92,7 @@ final class NdjsonImporter {
           line = decoder.decode(java.nio.ByteBuffer.wrap(raw)).toString();
         } catch (java.nio.charset.CharacterCodingException e) {
           failed++;
-          record(errors, lines, "the line is not valid " + DeclaredCharset.named(charset) + ": send the file encoded as UTF-8");
+          recordOfLine(errors, lines, "is not valid " + DeclaredCharset.named(charset) + ": send the file encoded as UTF-8");
           continue;
         }
         if (line.isBlank()) {
@@ -102,7 +102,7 @@ final class NdjsonImporter {
         if (!opening.startsWith("{") && !opening.startsWith("<")) {
           // the parse's own words, "the body is not a JSON object", named the whole file for one line
           failed++;
-          record(errors, lines, "the line is not a JSON object: NDJSON holds one FHIR resource as JSON on each line");
+          recordOfLine(errors, lines, "is not a JSON object: NDJSON holds one FHIR resource as JSON on each line");
           continue;
         }
         try {
@@ -239,8 +239,17 @@ final class NdjsonImporter {
   }
 
   private static void record(List<ImportSummary.LineError> errors, long line, String message) {
+    add(errors, new ImportSummary.LineError(line, message, false));
+  }
+
+  /** A fault of the line itself, said of it: {@code is not a JSON object …} ({@link ImportSummary.LineError}). */
+  private static void recordOfLine(List<ImportSummary.LineError> errors, long line, String predicate) {
+    add(errors, new ImportSummary.LineError(line, predicate, true));
+  }
+
+  private static void add(List<ImportSummary.LineError> errors, ImportSummary.LineError e) {
     if (errors.size() < MAX_REPORTED_ERRORS) {
-      errors.add(new ImportSummary.LineError(line, message));
+      errors.add(e);
     }
   }
 

@@ -583,9 +583,7 @@ public class FhirController {
     for (ImportSummary.LineError e : s.errors()) {
       oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR)
           .setCode(OperationOutcome.IssueType.INVALID)
-          // "line 4 is not a JSON object", where a message about the line itself ("the line …") says so
-          .setDiagnostics(e.message().startsWith("the line ") ? "line " + e.line() + e.message().substring("the line".length())
-              : "line " + e.line() + ": " + e.message())
+          .setDiagnostics(e.diagnostics())
           .addExpression("line[" + e.line() + "]");
     }
     for (ImportSummary.SkippedLine l : s.skipped()) {
