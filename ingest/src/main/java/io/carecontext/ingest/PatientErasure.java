@@ -1,5 +1,6 @@
 package io.carecontext.ingest;
 
+import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.FhirId;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.ResearchForgetLock;
@@ -156,8 +157,19 @@ public final class PatientErasure {
         counts.put("cachedEmbeddings", rs.getLong(3));
       }
     }
-    counts.put("consents", update(c, "DELETE FROM consents WHERE patient_id = ? OR consent_id = ANY (?)", patient,
-        ids(types, ids, "Consent")));
+    // a Consent denying purposes is stored with a second row (ConsentInterpreter.PURPOSES_DENIED): both go, and
+    // the count names Consents, as the README's example does, not rows
+    try (PreparedStatement ps = c.prepareStatement("""
+        WITH gone AS (DELETE FROM consents WHERE patient_id = ? OR consent_id = ANY (?) RETURNING consent_id)
+        SELECT count(*) FROM gone WHERE NOT consent_id LIKE '%' || ?""")) {
+      ps.setString(1, patient);
+      ps.setArray(2, c.createArrayOf("text", ids(types, ids, "Consent").toArray()));
+      ps.setString(3, ConsentInterpreter.PURPOSES_DENIED);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        counts.put("consents", rs.getLong(1));
+      }
+    }
     counts.put("careLinks", update(c, "DELETE FROM care_links WHERE patient_id = ? OR (source_type, source_id) IN "
         + "(SELECT * FROM unnest(?::text[], ?::text[]))", patient, types, ids));
     counts.put("identifierKeys", update(c, "DELETE FROM resource_identifiers WHERE " + compartment, types, ids));
