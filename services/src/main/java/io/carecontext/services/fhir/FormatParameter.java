@@ -15,7 +15,9 @@ import java.util.Set;
  * FHIR's {@code _format} parameter, which a client uses in place of Accept (a browser, a link in a
  * report): the endpoint answers JSON only, so a request for XML, Turtle or HTML is a 406 that says
  * so. It was ignored, and {@code ?_format=xml} got JSON with 200, which an XML client then failed to
- * parse with no hint why. Runs after authentication (a request without a key is a 401 first).
+ * parse with no hint why. A FHIR version other than R4 asked for by {@code _format} or Accept
+ * ({@code application/fhir+json; fhirVersion=5.0}) is a 406 too ({@link FhirVersionParameter#answerRefusal}).
+ * Runs after authentication (a request without a key is a 401 first).
  */
 @ServerFilter("/fhir/**")
 @Order(AuthenticationFilter.ORDER + 100)
@@ -35,6 +37,13 @@ public class FormatParameter {
         return FhirResponses.outcome(406, "not-supported", "this endpoint answers FHIR JSON only: "
             + "use _format=json (or application/fhir+json), or leave _format out");
       }
+    }
+    // _format stands in for Accept when given (FHIR R4 3.1.0.1.10), so the version is read from the one that counts
+    java.util.Optional<String> otherVersion = FhirVersionParameter.answerRefusal(
+        formats.isEmpty() ? request.getHeaders().getAll(io.micronaut.http.HttpHeaders.ACCEPT) : formats);
+    if (otherVersion.isPresent()) {
+      io.carecontext.services.auth.RefusedRequests.mark(request, 406);
+      return FhirResponses.outcome(406, "not-supported", otherVersion.get());
     }
     return null;
   }

@@ -1310,6 +1310,31 @@ class FhirApiIT {
   }
 
   @Test
+  void anAnswerInAFhirVersionOtherThanR4Is406() {
+    // the answer was R4 whatever version Accept or _format asked for, and an R5 client read R4's elements as its own
+    assertThat(fhir("PUT", "/Patient/ver-1", "{\"resourceType\":\"Patient\",\"id\":\"ver-1\"}").statusCode())
+        .isEqualTo(201);
+    assertOutcome(app.call("GET", "/fhir/hosp/Patient/ver-1", ehr, null, FHIR,
+        Map.of("Accept", "application/fhir+json; fhirVersion=5.0")), 406,
+        "the answer cannot be given in fhirVersion=5.0: this endpoint answers FHIR R4 only");
+    // ';' separates query parameters unless escaped
+    assertOutcome(app.call("GET", "/fhir/hosp/metadata?_format=application/fhir%2Bjson%3BfhirVersion%3D3.0", ehr, null,
+        FHIR), 406, "fhirVersion=3.0");
+    // a write asking for its answer in R5 stores nothing
+    assertOutcome(app.call("PUT", "/fhir/hosp/Patient/ver-2", ehr, "{\"resourceType\":\"Patient\",\"id\":\"ver-2\"}",
+        FHIR, Map.of("Accept", "application/fhir+json; fhirVersion=5.0")), 406, "FHIR R4 only");
+    assertOutcome(fhir("GET", "/Patient/ver-2", null), 404, "does not exist");
+    // R4, no version, or R4 among the alternatives is answered
+    for (String accept : new String[] {"application/fhir+json; fhirVersion=4.0",
+        "application/fhir+json; fhirVersion=5.0, application/fhir+json; fhirVersion=4.0; q=0.5", "*/*"}) {
+      assertThat(app.call("GET", "/fhir/hosp/Patient/ver-1", ehr, null, FHIR, Map.of("Accept", accept)).statusCode())
+          .as(accept).isEqualTo(200);
+    }
+    assertThat(app.call("GET", "/fhir/hosp/metadata?_format=application/fhir%2Bjson%3BfhirVersion%3D4.0", ehr, null,
+        FHIR).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void theFhirBaseWithoutATenantAnswersAnOperationOutcome() {
     // it answered the JSON API's {"error"} body, which a FHIR client cannot read
     for (String path : new String[] {"/fhir", "/fhir/"}) {

@@ -2,6 +2,7 @@ package io.carecontext.services.fhir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FhirVersionParameterTest {
@@ -37,5 +38,28 @@ class FhirVersionParameterTest {
       assertThat(FhirVersionParameter.refusal(J + "; fhirVersion=" + garbage)).as(garbage).get().asString()
           .startsWith("the fhirVersion the Content-Type names is not one").doesNotContain("Smith");
     }
+  }
+
+  @Test
+  void anAnswerMayBeAskedForInR4OrNoVersion() {
+    for (List<String> accepts : List.of(List.<String>of(), List.of(J), List.of("*/*"), List.of(J + "; fhirVersion=4.0"),
+        List.of(J + "; fhirVersion=5.0, " + J + "; fhirVersion=4.0; q=0.5"), List.of(J + "; fhirVersion=5.0", "*/*"),
+        List.of("text/html, " + J + "; fhirVersion=4.0.1"), List.of(J + "; fhirVersion=\"5.0, 3.0\", " + J))) {
+      assertThat(FhirVersionParameter.answerRefusal(accepts)).as(accepts.toString()).isEmpty();
+    }
+  }
+
+  @Test
+  void anAnswerInAnotherVersionIsRefusedAndNamedBackOnlyInAVersionsForm() {
+    assertThat(FhirVersionParameter.answerRefusal(List.of(J + "; fhirVersion=5.0"))).get().asString()
+        .isEqualTo("the answer cannot be given in fhirVersion=5.0: this endpoint answers FHIR R4 only; "
+            + "ask for fhirVersion=4.0, or name no fhirVersion");
+    assertThat(FhirVersionParameter.answerRefusal(List.of(J + "; fhirVersion=3.0, " + J + "; fhirVersion=5.0")))
+        .get().asString().startsWith("the answer cannot be given in fhirVersion=3.0:");
+    // an alternative the client weighs q=0 it refuses: R4 there is no way out
+    assertThat(FhirVersionParameter.answerRefusal(List.of(J + "; fhirVersion=5.0, " + J + "; q=0")))
+        .get().asString().startsWith("the answer cannot be given in fhirVersion=5.0:");
+    assertThat(FhirVersionParameter.answerRefusal(List.of(J + "; fhirVersion=Smith"))).get().asString()
+        .startsWith("the answer cannot be given in the fhirVersion asked for:").doesNotContain("Smith");
   }
 }
