@@ -146,6 +146,9 @@ Refuse settings that would weaken the pod hardening.
 {{- end }}
 {{- end }}
 {{- end }}
+{{- if and (not .Values.ingress.tls) (not .Values.ingress.allowPlaintext) }}
+{{- fail "ingress.enabled without ingress.tls publishes the API over plain HTTP: patient data and API keys would cross the network in clear. Set ingress.tls (a kubernetes.io/tls Secret, e.g. from cert-manager), or set ingress.allowPlaintext true only where TLS ends in front of the ingress controller (a cloud load balancer that terminates it)" }}
+{{- end }}
 {{- end }}
 {{- end }}
 

@@ -808,7 +808,7 @@ class HelmChartTest {
           .isEqualTo("https://carecontext.example.org");
       assertThat(envNames(one(production, "Deployment", "cc-carecontext-worker"))).doesNotContain("CARECONTEXT_PUBLIC_URL");
       assertThat(envNames(one(defaults, "Deployment", "cc-carecontext-api"))).doesNotContain("CARECONTEXT_PUBLIC_URL");
-      List<Map<String, Object>> plain = render(t -> t.set("ingress.enabled", true));
+      List<Map<String, Object>> plain = render(t -> t.set("ingress.enabled", true).set("ingress.allowPlaintext", true));
       assertThat(envValue(one(plain, "Deployment", "cc-carecontext-api"), "CARECONTEXT_PUBLIC_URL"))
           .isEqualTo("http://carecontext.local");
       List<Map<String, Object>> set = render(t -> t.withValuesFile(productionValues)
@@ -847,6 +847,19 @@ class HelmChartTest {
           .set(value + "[0]", first).set(value + "[1]", second));
       assertThat(envValue(one(set, "Deployment", "cc-carecontext-api"), env)).isEqualTo(first + "," + second);
       assertThat(envNames(one(set, "Deployment", "cc-carecontext-worker"))).doesNotContain(env);
+    }
+
+    /** An Ingress without TLS published the API over plain HTTP with a warning in NOTES only. */
+    @Test
+    void anIngressWithoutTlsIsRefusedUnlessPlainTextIsAllowed() {
+      assertThatThrownBy(() -> render(t -> t.set("ingress.enabled", true)))
+          .hasMessageContaining("ingress.enabled without ingress.tls publishes the API over plain HTTP")
+          .hasMessageContaining("ingress.allowPlaintext");
+      assertThat(ofKind(render(t -> t.set("ingress.enabled", true).set("ingress.allowPlaintext", true)), "Ingress"))
+          .hasSize(1);
+      assertThat(ofKind(production, "Ingress")).hasSize(1);
+      assertThat(notes(c -> c.set("ingress.enabled", true).set("ingress.allowPlaintext", true)))
+          .contains("WARNING: the Ingress has no TLS (ingress.allowPlaintext)");
     }
 
     @Test
