@@ -6,6 +6,7 @@ import io.carecontext.fhir.FhirInputException;
 import io.carecontext.fhir.FhirIssue;
 import io.carecontext.fhir.IfMatch;
 import io.carecontext.fhir.OperationOutcomes;
+import io.carecontext.fhir.ReferencePaths;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Date;
@@ -308,7 +309,8 @@ final class BundleProcessor {
       if (value.startsWith("urn:uuid:")) {
         String target = byFullUrl.apply(value);
         if (target == null) {
-          throw FhirInputException.of(FhirIssue.error("invalid", index, path, prefix + unresolvedUuid));
+          throw FhirInputException.of(FhirIssue.error("invalid", index, element(path, resource, ref),
+              prefix + unresolvedUuid));
         }
         ref.setReference(target);
       } else if (value.regionMatches(true, 0, "http", 0, 4) && byFullUrl.apply(value) != null) {
@@ -321,13 +323,23 @@ final class BundleProcessor {
         String named = Fhir.context().getResourceTypes().contains(type) ? type
             : "a type that is not an R4 resource type";
         String id = conditional.find(type, value.substring(value.indexOf('?') + 1)).orElseThrow(() ->
-            FhirInputException.of(FhirIssue.error("business-rule", index, path,
+            FhirInputException.of(FhirIssue.error("business-rule", index, element(path, resource, ref),
                 prefix + "a conditional reference to " + named + " matches no resource: no " + named + " stored, "
                     + "or in this Bundle, carries that identifier (system and value). Send it in the same transaction "
                     + "or before this write, or reference it by Type/id, which may name a resource sent later")));
         ref.setReference(type + "/" + id);
       }
     }
+  }
+
+  /**
+   * Where an unresolved reference is, for its issue: {@code path} (the resource's) and the element's path below it,
+   * {@code Observation.performer[0]}. It was the resource's alone, and a sender looked through every reference of
+   * it. Found only for an issue: it walks the whole resource.
+   */
+  private static String element(String path, Resource resource, Reference ref) {
+    String below = ReferencePaths.of(resource).get(ref);
+    return below == null ? path : path + "." + below;
   }
 
   /**

@@ -7,6 +7,7 @@ import io.carecontext.fhir.ChunkRenderer;
 import io.carecontext.fhir.ConsentInterpreter;
 import io.carecontext.fhir.Fhir;
 import io.carecontext.fhir.FhirInputException;
+import io.carecontext.fhir.FhirIssue;
 import io.carecontext.ingest.embedding.EmbeddingProvider;
 import io.carecontext.ingest.embedding.InProcessMiniLmProvider;
 import io.carecontext.migrations.PolicySettings;
@@ -447,7 +448,9 @@ class IngestIT {
     // a conditional reference is resolved after the delete is applied: it matches nothing (422), as before
     assertThatThrownBy(() -> store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle.formatted(byIdentifier))))
         .isInstanceOf(FhirInputException.class).hasMessageContaining("bundle entry 1: a conditional reference to "
-            + "Patient matches no resource");
+            + "Patient matches no resource")
+        .satisfies(e -> assertThat(((FhirInputException) e).issues()).extracting(FhirIssue::path)
+            .containsExactly("Bundle.entry[1].resource.subject"));
     assertThat(store.read(tenant, "Patient", "p-overlap").orElseThrow().deleted()).isFalse();
     assertThat(count("SELECT count(*) FROM tenant_ingest.resources")).isEqualTo(resources);
   }

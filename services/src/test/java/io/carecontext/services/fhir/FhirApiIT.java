@@ -479,7 +479,9 @@ class FhirApiIT {
     assertOutcome(unmatched, 422, "a conditional reference to Practitioner matches no resource: no Practitioner "
         + "stored, or in this Bundle, carries that identifier (system and value). Send it in the same transaction or "
         + "before this write, or reference it by Type/id");
-    assertThat(unmatched.body()).doesNotContain("cr-nobody");
+    assertThat(unmatched.body()).doesNotContain("cr-nobody")
+        // named by its element, list index included: it was named by the resource alone ("Observation")
+        .contains("\"expression\":[\"Observation.performer[0]\"]");
     // the type of a conditional reference is the sender's text: named back only when it is an R4 type,
     // as an unknown resourceType is ("Zebulon Quixote" above); a surname there was quoted in the answer.
     // A type that is none of R4's is refused with the reference's form, naming the element only

@@ -1,0 +1,66 @@
+package io.carecontext.fhir;
+
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
+import ca.uhn.fhir.util.IModelVisitor2;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Where each populated {@link Reference} of a resource is, as a FHIRPath with list indexes from the resource
+ * ({@code subject}, {@code participant[1].member}), so that an error about a reference names its element: an
+ * unresolved conditional or {@code urn:uuid} reference was reported at the resource, and a feed with a dozen
+ * references looked through all of them. Every step is an element name R4 defines, never the sender's text.
+ * It walks the whole resource: for an error's path, not for every write.
+ */
+public final class ReferencePaths {
+
+  private ReferencePaths() {}
+
+  /** Each populated Reference of {@code resource} (by identity) and its path below the resource, without its type. */
+  public static Map<Reference, String> of(Resource resource) {
+    Map<Reference, String> paths = new IdentityHashMap<>();
+    Fhir.context().newTerser().visit(resource, new IModelVisitor2() {
+      @Override
+      public boolean acceptElement(IBase element, List<IBase> containing, List<BaseRuntimeChildDefinition> children,
+                                   List<BaseRuntimeElementDefinition<?>> definitions) {
+        if (element instanceof Reference ref && ref.getReference() != null) {
+          paths.put(ref, path(containing, children));
+        }
+        return true;
+      }
+    });
+    return paths;
+  }
+
+  /** {@code containing} runs from the resource to the element; {@code children} names each step below the first. */
+  private static String path(List<IBase> containing, List<BaseRuntimeChildDefinition> children) {
+    StringBuilder path = new StringBuilder();
+    for (int i = 0; i < children.size() && i + 1 < containing.size(); i++) {
+      BaseRuntimeChildDefinition child = children.get(i);
+      IBase parent = containing.get(i);
+      IBase value = containing.get(i + 1);
+      // a choice (value[x], an extension's value) by its name for the type, as FHIR JSON names it: valueReference
+      String byType = child.getChildNameByDatatype(value.getClass());
+      String name = byType != null ? byType : child.getElementName();
+      if (path.length() > 0) {
+        path.append('.');
+      }
+      path.append(name);
+      List<? extends IBase> values = child.getAccessor().getValues(parent);
+      if (child.getMax() != 1) {
+        for (int at = 0; at < values.size(); at++) {
+          if (values.get(at) == value) {
+            path.append('[').append(at).append(']');
+            break;
+          }
+        }
+      }
+    }
+    return path.toString();
+  }
+}
