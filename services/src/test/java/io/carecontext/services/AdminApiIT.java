@@ -118,6 +118,8 @@ class AdminApiIT {
       // the export was dated Expires a minute ahead, which a cache that reads no Cache-Control honours: none
       // is, or one already past
       assertThat(r.headers().allValues("Expires")).as(what).allMatch("0"::equals);
+      // plain HTTP: no HSTS, which a browser ignores here (TlsIT has it over HTTPS)
+      assertThat(r.headers().allValues("Strict-Transport-Security")).as(what).isEmpty();
     });
   }
 

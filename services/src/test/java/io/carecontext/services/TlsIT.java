@@ -84,6 +84,23 @@ class TlsIT {
     }
   }
 
+  /**
+   * Every HTTPS answer tells the browser to use HTTPS only (HSTS), a refusal as well as a success: a browser
+   * first sent to http:// tried plain HTTP every time. With the other headers every answer carries.
+   */
+  @Test
+  void everyAnswerOverHttpsSaysHttpsOnly() throws Exception {
+    HttpClient client = client("TLSv1.3");
+    for (String path : new String[] {"/health", "/v1/acme/patients/p1/context", "/fhir/acme/Patient/p1",
+        "/admin/tenants"}) {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://localhost:" + server.port()
+          + path)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.headers().allValues("Strict-Transport-Security")).as(path).containsExactly("max-age=31536000");
+      assertThat(r.headers().allValues("Cache-Control")).as(path).containsExactly("no-store");
+      assertThat(r.headers().allValues("X-Content-Type-Options")).as(path).containsExactly("nosniff");
+    }
+  }
+
   @Test
   void plainHttpIsNotServed() {
     assertThatThrownBy(() -> HttpClient.newHttpClient().send(

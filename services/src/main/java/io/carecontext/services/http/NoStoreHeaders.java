@@ -2,6 +2,7 @@ package io.carecontext.services.http;
 
 import io.micronaut.core.annotation.Order;
 import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.ResponseFilter;
 import io.micronaut.http.annotation.ServerFilter;
@@ -15,6 +16,14 @@ import io.micronaut.http.annotation.ServerFilter;
  * sniff a JSON error that quotes a caller's field as HTML. Set on every path, not a list of PHI paths:
  * a list misses the next path, and nothing the service answers gains from being cached.
  *
+ * <p>Over HTTPS (the service terminating TLS itself, CARECONTEXT_TLS_CERT) every answer also says that the
+ * host is to be reached over HTTPS only for a year ({@code Strict-Transport-Security}). It said nothing, so a
+ * browser that was once sent to {@code http://} (a typed address, a link, an attacker on the network) tried
+ * plain HTTP first every time, where a network attacker answers in the service's place. Over plain HTTP the
+ * header is not sent: a browser ignores it there (RFC 6797, 8.1), and behind an ingress that terminates TLS the
+ * ingress is the one that speaks for the host. No {@code includeSubDomains}: the service does not own its
+ * parent domain's other hosts.
+ *
  * <p>First of the service's filters, so its response side runs last and sees every answer, the ones
  * an earlier request filter gives instead of the route's (a 401, a CORS refusal) among them.
  */
@@ -27,10 +36,15 @@ public class NoStoreHeaders {
 
   static final String NO_STORE = "no-store";
   static final String NOSNIFF = "nosniff";
+  /** A year, the usual minimum; what the header says for every HTTPS answer. */
+  static final String HSTS = "max-age=31536000";
 
   @ResponseFilter
-  public void mark(MutableHttpResponse<?> response) {
+  public void mark(HttpRequest<?> request, MutableHttpResponse<?> response) {
     response.getHeaders().set(HttpHeaders.CACHE_CONTROL, NO_STORE);
     response.getHeaders().set("X-Content-Type-Options", NOSNIFF);
+    if (request.isSecure()) {
+      response.getHeaders().set("Strict-Transport-Security", HSTS);
+    }
   }
 }
