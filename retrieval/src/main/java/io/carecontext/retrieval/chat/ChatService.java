@@ -173,7 +173,7 @@ public final class ChatService {
           .withReviewFlags(found.breakGlass()));
       // the resources behind [S1], [S2]… in that order, so the prompt's handles can be read
       return new ChatOutcome(null, List.copyOf(cited.values()), null, id,
-          sent, 0, 0, found.breakGlassUntil());
+          sent, 0, 0, found.breakGlassUntil(), mayIdentify ? sources(cited.values(), found) : null);
     }
     LlmEndpoint endpoint;
     LlmGateway.Reservation reserved;
@@ -264,7 +264,7 @@ public final class ChatService {
       stage = "the exchange's audit row could not be written";
       var id = audit.record(tenant, answered);
       return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens(),
-          found.breakGlassUntil());
+          found.breakGlassUntil(), mayIdentify ? sources(citations, found) : null);
     } catch (RuntimeException | Error e) {
       if (stage == null) {
         throw e; // the key's own denial (its row written), or that row's write failing: nothing more to record
@@ -361,6 +361,21 @@ public final class ChatService {
             .withCaller(who.keyId(), who.keySecretHash()),
         io.carecontext.migrations.TenantSql.of(tenant, "SELECT EXISTS (SELECT 1 FROM {schema}.caller_key)"), List.of(),
         (c, rows) -> rows.next() && rows.getBoolean(1));
+  }
+
+  /**
+   * Each cited resource with its clinical date as the record writes it, in the citations' order: a chat app
+   * shows the clinician where each fact came from and when, and the citations named the resource alone (its
+   * date was only in the prompt, shifted, and a clinician key reads no FHIR resource to look it up).
+   */
+  static List<ChatOutcome.Source> sources(java.util.Collection<String> citations, ContextResult found) {
+    Map<String, String> dates = new java.util.HashMap<>();
+    for (var c : found.chunks()) {
+      if (c.effectiveDate() != null) {
+        dates.putIfAbsent(c.resource(), c.effectiveDate().asWritten());
+      }
+    }
+    return citations.stream().map(r -> new ChatOutcome.Source(r, dates.get(r))).toList();
   }
 
   /** Each handle standing for itself, in the same order. */

@@ -65,10 +65,19 @@ public class ChatController {
   public record ChatRequest(@Nullable String question, @Nullable String purposeOfUse, @Nullable String reason,
                             @Nullable Boolean dryRun, @Nullable Boolean reopen) {}
 
-  /** API.md's answer, citations, model and audit id; {@code prompt} for a dry run; {@code breakGlassUntil} under ETREAT. */
+  /**
+   * API.md's answer, citations, model and audit id; {@code prompt} for a dry run; {@code breakGlassUntil} under
+   * ETREAT; {@code sources} (an extension): each citation's resource and clinical date, in the citations' order,
+   * for a role that is re-identified (a de-identified role's citations are handles, and it gets none).
+   */
   @Serdeable
   public record ChatResponse(@Nullable String answer, List<String> citations, @Nullable String model, String auditId,
-                             @Nullable String prompt, @Nullable String breakGlassUntil) {}
+                             @Nullable String prompt, @Nullable String breakGlassUntil,
+                             @Nullable List<Source> sources) {}
+
+  /** A cited resource and its clinical date as the record writes it (absent when it has none). */
+  @Serdeable
+  public record Source(String resource, @Nullable String date) {}
 
   @Post("/chat")
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
@@ -95,7 +104,8 @@ public class ChatController {
       metrics.llmTokens(t.value(), "prompt", o.promptTokens());
       metrics.llmTokens(t.value(), "output", o.outputTokens());
       return HttpResponse.ok(new ChatResponse(o.answer(), o.citations(), o.model(), o.auditId().toString(),
-          o.dryRunPrompt(), o.breakGlassUntil() == null ? null : o.breakGlassUntil().toString()));
+          o.dryRunPrompt(), o.breakGlassUntil() == null ? null : o.breakGlassUntil().toString(),
+          o.sources() == null ? null : o.sources().stream().map(s -> new Source(s.resource(), s.date())).toList()));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "chat", "denied", d.reason(), Duration.ofNanos(System.nanoTime() - start));
       return DecisionResponses.denied(d);

@@ -450,6 +450,80 @@ class ChatApiIT {
     }
   }
 
+  /**
+   * A chat app shows the clinician where each fact came from and when: the citations named the resource
+   * alone, its date was in the prompt only (shifted), and a clinician key reads no FHIR resource to look it
+   * up. Each citation now comes with its resource and the record's own date, in the citations' order, in the
+   * answer and in a dry run; a role served de-identified gets none (its citations are handles).
+   */
+  @Test
+  void eachCitationComesWithTheRecordsDateNotTheShiftedOne() throws Exception {
+    HttpResponse<String> context = app.call("POST", "/v1/chatty/patients/" + patientId + "/context", clinician,
+        "{\"query\":\"What is the A1c trend?\",\"k\":20,\"purposeOfUse\":\"TREAT\"}");
+    assertThat(context.statusCode()).as(context.body()).isEqualTo(200);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    Map<String, String> recorded = new java.util.HashMap<>();
+    json.readTree(context.body()).get("chunks").forEach(c -> {
+      if (c.hasNonNull("date")) {
+        recorded.put(c.get("resource").asText(), c.get("date").asText());
+      }
+    });
+    String dryRun = ask("What is the A1c trend?", true).body();
+    reply.set("cite-late");
+    try {
+      for (String body : new String[] {dryRun, ask("What is the A1c trend?", false).body()}) {
+        var answer = json.readTree(body);
+        var citations = answer.get("citations");
+        var sources = answer.get("sources");
+        assertThat(sources).as(body).isNotNull();
+        assertThat(sources.size()).as(body).isEqualTo(citations.size()).isGreaterThan(1);
+        for (int i = 0; i < citations.size(); i++) {
+          String resource = citations.get(i).asText();
+          assertThat(sources.get(i).get("resource").asText()).isEqualTo(resource);
+          if (recorded.containsKey(resource)) {
+            // the record's date, which the context path shows, never the prompt's shifted one
+            assertThat(sources.get(i).get("date").asText()).as(resource).isEqualTo(recorded.get(resource));
+          }
+        }
+        assertThat(sources.findValues("date")).as(body).isNotEmpty();
+      }
+    } finally {
+      reply.set("echo");
+    }
+    String researcher = app.tenantWithKey("chatty", "res-sources", "[\"researcher\"]", null);
+    HttpResponse<String> research = researchChat(researcher, "{\"question\":\"Summarize glucose control\","
+        + "\"purposeOfUse\":\"HRESCH\",\"dryRun\":true}");
+    assertThat(research.statusCode()).as(research.body()).isEqualTo(200);
+    assertThat(research.body()).doesNotContain("\"sources\"");
+  }
+
+  /** The details of dr-c's latest chat row denied with {@code reason}. */
+  private static String lastExchangeDetails(String reason) {
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.PreparedStatement ps = c.prepareStatement("SELECT details::text FROM tenant_chatty.audit_log "
+            + "WHERE principal = 'dr-c' AND action = 'chat' AND decision = 'denied' AND reason = ? "
+            + "ORDER BY at DESC, seq DESC LIMIT 1")) {
+      ps.setString(1, reason);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).as("a denied chat row for " + reason).isTrue();
+        return rs.getString(1);
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The prompt of a dry run's answer. */
+  private static String promptOf(String body) {
+    try {
+      var prompt = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).get("prompt");
+      assertThat(prompt).as(body).isNotNull();
+      return prompt.asText();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static List<String> citationsOf(String body) {
     Matcher citations = Pattern.compile("\"citations\":\\[([^\\]]*)\\]").matcher(body);
     assertThat(citations.find()).as(body).isTrue();
@@ -508,7 +582,8 @@ class ChatApiIT {
         "{\"settings\":{\"datePolicy\":\"token\"}}");
     assertThat(token.statusCode()).isEqualTo(200);
     try {
-      String tokenized = ask("What is the A1c trend?", true).body();
+      // the prompt: the answer's sources carry the record's own dates for the clinician, beside it
+      String tokenized = promptOf(ask("What is the A1c trend?", true).body());
       assertThat(tokenized).containsPattern("\\[S\\d+\\] \\[DATE_\\d+\\]: Observation")
           .doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}");
     } finally {
@@ -665,7 +740,7 @@ class ChatApiIT {
         + "\"dailyTokenBudgetPerKey\":1000000}}}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     try {
-      String dry = ask("What is the A1c trend?", true).body();
+      String dry = promptOf(ask("What is the A1c trend?", true).body());
       assertThat(dry).containsPattern("\\[S\\d+\\] \\d{4}: Observation")
           .doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}");
       prompts.clear();
