@@ -190,7 +190,13 @@ public final class ChatService {
       }
       reserved = gateway.reserve(tenant, who.keyId(), llm, endpoint, prompt);
     } catch (ChatRefused refused) {
-      audit.recordDenial(tenant, base, refused.code(), start);
+      // What was refused and why, as a failed exchange's row says it: the row held the code alone, and an
+      // auditor could not tell an endpoint without a BAA from one on a host the operator never approved, or
+      // which endpoint it was. The caller's message, which names settings and never the patient or the prompt.
+      AuditEntry denied = chosen.endpoint() == null ? base
+          : base.withDetail("endpoint", AuditEntry.jsonString(chosen.endpoint().name()));
+      audit.recordDenial(tenant, denied.withDetail("failure", AuditEntry.jsonString(refused.getMessage())),
+          refused.code(), start);
       throw refused;
     }
     LlmGateway.Reply reply;

@@ -235,6 +235,9 @@ class ChatApiIT {
       assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
       assertThat(r.body()).contains("\"error\":\"model_not_allowed\"").contains("CARECONTEXT_MODEL_HOSTS");
       assertThat(prompts).isEmpty();
+      // its row says which endpoint and why, as a failed exchange's does: the code alone told an auditor neither
+      assertThat(lastExchangeDetails("model_not_allowed")).contains("\"endpoint\":\"local\"")
+          .contains("CARECONTEXT_MODEL_HOSTS");
     } finally {
       configure(true, 1_000_000);
     }
@@ -700,6 +703,9 @@ class ChatApiIT {
       HttpResponse<String> r = ask("Summary?", false);
       assertThat(r.statusCode()).isEqualTo(403);
       assertThat(r.body()).contains("model_not_allowed");
+      // not the host this time: the BAA, which the row names (it named neither)
+      assertThat(lastExchangeDetails("model_not_allowed")).contains("not covered by a BAA")
+          .doesNotContain("CARECONTEXT_MODEL_HOSTS");
     } finally {
       configure(true, 1_000_000);
     }
