@@ -211,7 +211,8 @@ public final class ChatService {
       // the prompt); it left none, and the caller a bare 500.
       ChatRefused answer = e instanceof ChatRefused failed ? failed
           : new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint.name() + "' could not be "
-              + "called (an unexpected failure); nothing was returned", 0);
+              + "called (an unexpected failure); nothing was returned. "
+              + LlmGateway.NEXT_STEP.replace("{endpoint}", endpoint.name()), 0);
       String failure = e instanceof ChatRefused failed ? failed.failure() : "the call failed unexpectedly ("
           + e.getClass().getSimpleName() + "); whether the endpoint answered is not known";
       String failedDetails = json(deidCounts, Map.of(), subject

@@ -276,14 +276,30 @@ public final class LlmGateway {
     if (failed.retryAfter >= 0) {
       long wait = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, failed.retryAfter));
       String status = ModelHttpClient.Refused.in(failed.last).map(x -> "HTTP " + x.statusCode()).orElse("busy");
+      // the wait was not made either because it was beyond the request's deadline or because no retry was left
+      // (maxRetries): the message said "longer than this request could wait" of a 7 s wait it had just made once
       return new ChatRefused(503, "model_busy", "the model endpoint '" + e.name() + "' is busy (" + status
-          + ") and asked to be called again in " + wait + " s, longer than this request could wait; nothing was "
-          + "returned: send the request again after Retry-After seconds", wait,
+          + ") and asked to be called again in " + wait + " s, which this request did not wait for (no retry left, "
+          + "or past the time one request may take); nothing was returned: send the request again after "
+          + "Retry-After seconds", wait,
           kind + "; it asked to be called again in " + failed.retryAfter + " s");
     }
-    return new ChatRefused(502, "model_unavailable", "the model endpoint '" + e.name() + "' failed (" + kind
-        + "); nothing was returned", 0, kind);
+    return unavailable(e.name(), kind);
   }
+
+  /**
+   * 502 {@code model_unavailable}: the endpoint, the kind of failure, and what the caller does next. It said
+   * "nothing was returned" and no more, so a chat app could not tell whether to retry or whom to ask; the
+   * embedding path's 502 said both.
+   */
+  static ChatRefused unavailable(String endpoint, String kind) {
+    return new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint + "' failed (" + kind
+        + "); nothing was returned. " + NEXT_STEP.replace("{endpoint}", endpoint), 0, kind);
+  }
+
+  /** What a caller does after a 502 {@code model_unavailable}. */
+  static final String NEXT_STEP = "Send the request again later; if it goes on, a tenant admin should check the "
+      + "endpoint '{endpoint}' in settings.llm.endpoints and that it is up";
 
   /**
    * One chat exchange with retries, all within {@link #deadline}: each attempt gets {@code timeoutSeconds}
@@ -468,8 +484,7 @@ public final class LlmGateway {
     String text = textOf(r);
     if (text == null) {
       String kind = "no usable answer: it sent no text";
-      throw new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint + "' failed (" + kind
-          + "); nothing was returned", 0, kind);
+      throw unavailable(endpoint, kind);
     }
     return text;
   }

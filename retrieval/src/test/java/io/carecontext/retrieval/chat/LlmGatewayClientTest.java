@@ -260,8 +260,13 @@ class LlmGatewayClientTest {
   void aRetryAfterWithNoRetryLeftGoesToTheCaller() throws Exception {
     String url = serve(ex -> answer(ex, 429, "{}", "3"));
     LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 5, 0, 256);
-    assertThatThrownBy(() -> chat(e)).isInstanceOfSatisfying(LlmGateway.CallFailed.class,
-        failed -> assertThat(LlmGateway.refusal(e, failed).retryAfter()).isEqualTo(3));
+    assertThatThrownBy(() -> chat(e)).isInstanceOfSatisfying(LlmGateway.CallFailed.class, failed -> {
+      assertThat(LlmGateway.refusal(e, failed).retryAfter()).isEqualTo(3);
+      // a 3 s wait is no longer than a request may wait: it was not made because no retry was left, and the
+      // message said "longer than this request could wait"
+      assertThat(LlmGateway.refusal(e, failed).getMessage()).contains("no retry left", "3 s")
+          .doesNotContain("longer than");
+    });
   }
 
   /**
@@ -277,8 +282,12 @@ class LlmGatewayClientTest {
       answer(ex, status.get(), "{}", null);
     });
     LlmEndpoint e = new LlmEndpoint("main", url, "m", true, null, 5, 2, 256);
-    assertThatThrownBy(() -> chat(e)).isInstanceOfSatisfying(LlmGateway.CallFailed.class,
-        failed -> assertThat(LlmGateway.refusal(e, failed).code()).isEqualTo("model_unavailable"));
+    assertThatThrownBy(() -> chat(e)).isInstanceOfSatisfying(LlmGateway.CallFailed.class, failed -> {
+      assertThat(LlmGateway.refusal(e, failed).code()).isEqualTo("model_unavailable");
+      // what the caller does next, and who fixes it when it lasts: it said "nothing was returned" alone
+      assertThat(LlmGateway.refusal(e, failed).getMessage()).contains("HTTP 502", "Send the request again later",
+          "'main' in settings.llm.endpoints");
+    });
     assertThat(calls).hasValue(3);
     assertThat(waits).containsExactly(Duration.ofMillis(500), Duration.ofMillis(1000));
     calls.set(0);
