@@ -162,12 +162,16 @@ final class Dates {
       // 2/13 after a word that says a date follows ("on 2/13", "since 2/13", "Tuesday 2/13"): without one
       // it is a score, a ratio or a strength ("pain 7/10", "4/5 strength", "reflexes 2/4")
       // (a weekday's abbreviation with its period and a comma too: "last seen Mon., 3/4")
-      // (a birth's day and a visit's place between "seen" and its day: "Baby Boy Raghunathan, born 12/3 at 04:12", "seen
-      // bedside 12/04" passed held-out set 13)
       form("(?=\\d{1,2}/\\d)(?<=\\b(?i:on|since|from|until|till|through|thru|by|dated?|seen|admitted|discharged|mon|tues?|wed|thu|thurs"
-          + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|born|seen[ \\t](?:bedside|at[ \\t]bedside"
-          + "|in[ \\t]clinic|in[ \\t]office|today|again|virtually))\\.?,?\\s)"
+          + "|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\\.?,?\\s)"
           + "(?<m>\\d{1,2})/(?<d>\\d{1,2})(?![/\\d]|\\.\\d)" + NOT_A_DOSE_AFTER, true),
+      // a birth's day, and a visit's place between "seen" and its day ("Baby Boy Raghunathan, born 12/3 at 04:12", "seen
+      // bedside 12/04" passed held-out set 13); not a gestation's fraction, a score or a count ("born 3/7 weeks early",
+      // "seen bedside 4/5 strength", "2/4 trials passed": the review of the session's rules)
+      form("(?=\\d{1,2}/\\d)(?<=\\b(?i:born|seen[ \\t](?:bedside|at[ \\t]bedside|in[ \\t]clinic|in[ \\t]office|today|again"
+          + "|virtually))[ \\t])"
+          + "(?<m>\\d{1,2})/(?<d>\\d{1,2})" + NOT_AN_AMOUNT + "(?!\\s*+(?i:trials?|correct|words?|items?|sips?|swallows?"
+          + "|attempts?|wks?|reps?|sets?|beats?)\\b)", true),
       // 23/03 after a weekday, written day first ("Follow-up call Mon 23/03" passed held-out set 9): only where the
       // first number cannot be a month, so no US-order day is read twice; not after "on" ("On 15/5 pressure support")
       // and not "24/7" ("needs Sun 24/7 supervision", found by the review of the session's rules: all day, every day)

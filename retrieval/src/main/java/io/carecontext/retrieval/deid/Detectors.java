@@ -1360,7 +1360,7 @@ final class Detectors {
    */
   // (or another word for the person a register names so: "Detainee Rutledge, Corbin, DOB" passed held-out set 13)
   private static final Pattern PT_THEN_FAMILY_NAME = Pattern.compile("(?:(?m:^)[ \\t]*+|(?<=[.;!?][ \\t]{1,3}))(?:Pt\\.?"
-      + "|Patient|Detainee|Inmate|Offender|Resident|Client|Member|Student|Employee|Caller)[ \\t]++"
+      + "|Patient|Detainee|Inmate|Offender|Resident|Client)[ \\t]++"
       + "(?<v>(?<f>\\p{Lu}\\p{Ll}[\\p{L}'’]{0,30}+(?<h>-\\p{Lu}\\p{Ll}[\\p{L}'’]{0,30}+)?),[ \\t]*+(?<g>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+))"
       // (or a verb of the visit in lower case after the given name, and no blank after the comma: "Pt Delacroix,
       // Ambrose seen with his son" passed held-out set 12, "Pt Okafor,Ebere." the review of set 11's rules)
@@ -1386,6 +1386,9 @@ final class Detectors {
   private static final Pattern PLACEHOLDER_THEN_SURNAME = Pattern.compile("(?<![\\p{L}'’-])(?:Baby|BABY|Infant|INFANT"
       + "|Newborn|NEWBORN)[ \\t]++(?:Boy|Girl|BOY|GIRL)(?:[ \\t]++(?:(?:Twin|TWIN)[ \\t]++)?[A-D](?![\\p{L}\\p{N}'’-]))?[ \\t]++"
       + "(?<v>\\p{Lu}\\p{Ll}[\\p{L}'’]{1,30}+(?:-\\p{Lu}\\p{Ll}[\\p{L}'’]{1,30}+)?|\\p{Lu}[\\p{Lu}'’]{1,30}+)(?![\\p{L}\\p{N}'’-])");
+  /** What may follow a name that ends its phrase: a mark, a line's end, or a preposition of where or when. */
+  private static final Pattern NAME_PHRASE_END = Pattern.compile("[ \\t]*+(?:[,;:(]|\\.(?!\\d)|\\r?\\n|$)|[ \\t]++(?:in|at"
+      + "|on|born|delivered|is|was|with|and|to|from)(?![\\p{L}'’-])");
   /** Words a nursery writes after a newborn's placeholder that name no family. */
   static final Set<String> NEWBORN_WORDS = Set.of("born", "delivered", "term", "preterm", "premature", "nicu", "nursery",
       "apgar", "apgars", "weight", "length", "vitals", "exam", "doing", "stable", "admitted", "transferred", "noted", "has",
@@ -1438,10 +1441,15 @@ final class Detectors {
       String lower = first.toLowerCase(Locale.ROOT);
       // a surname of the dictionary, or a word a name may be that is no newborn's measure or care ("Baby Girl Feeds",
       // "Baby Boy Screen") and no word of the nursery ("Baby Boy Born", "Infant Girl Term")
-      // (a surname that is an English word or an eponym's too: "Baby Girl Smith" is no fracture)
-      if ((PersonNames.isSurname(first) || PersonNames.isNameWord(first) || roleNameWord(first))
-          && !NOT_A_CHILDS_NAME.contains(lower)
-          && !NEWBORN_WORDS.contains(lower)) {
+      // A surname of the dictionary, one that is an English word too ("Baby Girl Smith" is no fracture), or a word a
+      // name may be that ends the phrase (a mark or a line's end after it): a product, a drug, a test or a reflex goes on
+      // with what it is ("Baby Girl Similac 20 mL", "Baby Girl Dextrose gel", "Baby Boy Coombs negative", "Baby Girl
+      // Moro reflex": the review of the session's rules)
+      boolean ends = NAME_PHRASE_END.matcher(text).region(m.end("v"), text.length()).lookingAt();
+      boolean name = (PersonNames.isSurname(first) || PersonNames.isNameWord(first) || roleNameWord(first) && ends)
+          && (ends || !DictionaryNames.eponym(first));
+      if (name && !NOT_A_CHILDS_NAME.contains(lower) && !NEWBORN_WORDS.contains(lower)
+          && !NOT_AN_EPONYMS_AFTER.matcher(text).region(m.end("v"), text.length()).lookingAt()) {
         spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
       }
     }
@@ -1493,13 +1501,26 @@ final class Detectors {
       + "(?<s>(?:Heart|Bone|Brain|Spine|Ear|Eye|Skin|Lung|Joint|Foot|Digestive|Kidney|Vein|Sleep)[ \\t]++(?:&|and)[ \\t]++"
       + "(?:Vascular|Joint|Spine|Throat|Lung|Vein|Ankle|Nerve|Sleep|Vision|Hypertension|Liver|Laser|Wellness|Rhythm)"
       + "(?:[ \\t]++(?:Institute|Cent(?:er|re)|Clinic|Associates|Specialists|Group|Hospital))?)"
-      + "(?:[ \\t]++of[ \\t]++(?:the[ \\t]++)?(?<r>\\p{Lu}\\p{Ll}{2,20}+))?(?![\\p{L}'’-])");
+      // (a region only after the kind's word: "Heart & Lung exam of the Newborn" names none, the review of the
+      // session's rules)
+      + "(?:(?<=Institute|Center|Centre|Clinic|Associates|Specialists|Group|Hospital)[ \\t]++of[ \\t]++(?:the[ \\t]++)?"
+      + "(?<r>\\p{Lu}\\p{Ll}{2,20}+))?(?![\\p{L}'’-])");
+
+  /** Words before a service line's organs that say their state or side, not who owns it. */
+  static final Set<String> NOT_AN_OWNER = Set.of("normal", "abnormal", "left", "right", "bilateral", "chronic", "acute",
+      "healthy", "good", "poor", "full", "total", "whole", "upper", "lower", "routine", "baseline", "clear", "stable",
+      "new", "old", "my", "his", "her", "your", "our", "their", "the", "a", "an", "and", "or", "with", "no", "any", "both",
+      "each", "recent", "prior", "previous", "congestive", "diabetic", "painful", "sore", "swollen", "weak", "knee",
+      "skin", "bone", "brain", "ear", "joint", "see", "seen", "per", "via", "pediatric", "adult", "comprehensive");
 
   static void addServiceLines(List<Span> spans, String text) {
     Matcher m = SERVICE_LINE.matcher(text);
     while (m.find()) {
       String o = m.group("o");
+      // (not a state or a side of what the organs are: "Normal Heart & Lung exam", "Left Foot & Ankle pain", the review
+      // of the session's rules)
       boolean owner = o != null && !GENERIC.contains(o.toLowerCase(Locale.ROOT))
+          && !NOT_AN_OWNER.contains(o.toLowerCase(Locale.ROOT)) && !DIRECTION_WORDS.contains(o.toLowerCase(Locale.ROOT))
           && !NOT_A_NAME.contains(o.toLowerCase(Locale.ROOT))
           && (roleNameWord(o) || PersonNames.isSurname(o) || PersonNames.isNameWord(o) || Gazetteer.isPlace(o));
       String r = m.group("r");
@@ -1721,7 +1742,9 @@ final class Detectors {
       // Tamsin IBCLC"); not a care word, a service or a center before the letters ("with Foley RN", "per Charge RN")
       if ((PersonNames.isGivenName(v) || PersonNames.isGivenNameWord(v) || roleNameWord(v)) && !ENGLISH_SHAPED.matcher(w).matches()
           && !CARE_WORDS_BEFORE_CREDENTIAL.contains(w) && !SERVICES.contains(w) && !CENTERS_BY_A_SURNAME.contains(w)
-          && !GENERIC.contains(w) && !NOT_A_NAME.contains(w) && !NOT_A_PLACE.contains(w)) {
+          && !GENERIC.contains(w) && !NOT_A_NAME.contains(w) && !NOT_A_PLACE.contains(w)
+          // a role before its letters ("Verified with Pharmacist RPh", the review of the session's rules)
+          && !w.matches("\\p{L}+(?:ist|ian|er|or|ent|ant)")) {
         spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
       }
     }
