@@ -30,7 +30,7 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
           "audit-read", "audit-verify", "audit-export", "key-create", "key-revoke", "tenant-settings", "authenticate",
           "break-glass-window", "request", "admin-request", AuditEntry.KEK_ROTATE, AuditEntry.INGEST_PARKED_READ,
           AuditEntry.INGEST_PARKED_RETRY, AuditEntry.TENANT_READ, AuditEntry.KEY_LIST, AuditEntry.AUDIT_PURGE,
-          AuditEntry.PATIENT_ERASE)));
+          AuditEntry.PATIENT_ERASE, AuditEntry.BREAK_GLASS_REVIEWED)));
 
   /**
    * The member of a research search's details that names the patients whose (de-identified) chunks it
@@ -103,6 +103,19 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
 
   /** The action of a list of a tenant's keys: their principals, roles, practitioners and expiries. */
   public static final String KEY_LIST = "key-list";
+
+  /**
+   * The action of an auditor's review of a break-glass row ({@code POST /v1/{t}/audit/{auditId}/review}): an
+   * allowed one names the reviewed row ({@link #REVIEWED_DETAIL}) and the outcome (its reason); the note is kept
+   * encrypted as its justification. A refused attempt has the same action, denied with its reason.
+   */
+  public static final String BREAK_GLASS_REVIEWED = "break-glass-review";
+
+  /** The member of a review row's details that names the reviewed row's audit id (tenant migration 76 indexes it). */
+  public static final String REVIEWED_DETAIL = "reviewedAuditId";
+
+  /** The outcomes a review of a break-glass row can record. */
+  public static final List<String> REVIEW_OUTCOMES = List.of("appropriate", "inappropriate", "needs_follow_up");
 
   /** The details of a break-glass row: flagged, and for review. */
   public static final String BREAK_GLASS_REVIEW = "{\"breakGlass\":true,\"reviewRequired\":true}";

@@ -179,7 +179,9 @@ public final class AuditEvents {
     // data; a tenant's settings (consent mode, role policies, retention) are its security configuration,
     // which DICOM files under "Security Alert". Both were exported as "Query", so a SIEM that watches
     // for either by its type saw neither.
-    boolean auditUse = action != null && action.startsWith("audit-");
+    // An auditor's review of a break-glass row uses the trail as well: it judges one of its rows (below, the entity)
+    boolean review = AuditEntry.BREAK_GLASS_REVIEWED.equals(action);
+    boolean auditUse = action != null && action.startsWith("audit-") || review;
     // as is a rotation of the key-encryption key that wraps the tenant's data key (kek rotate)
     boolean settings = "tenant-settings".equals(action) || AuditEntry.KEK_ROTATE.equals(action);
     // The FHIR API's reads and writes, the admin API's reads and changes that grant no access (a tenant's
@@ -215,6 +217,7 @@ public final class AuditEvents {
         : AuditEntry.AUDIT_PURGE.equals(action) || erase ? AuditEventAction.D
         : "audit-read".equals(action) || "audit-export".equals(action) ? AuditEventAction.R
         : windowChange || settings ? AuditEventAction.U
+        : review ? AuditEventAction.C
         : rest != null ? restAction(rest.getCode()) : AuditEventAction.E);
     e.setRecorded(Date.from(Instant.parse((String) row.get("at"))));
     // 0 success, 4 refused (minor failure: the request was denied), 8 failed (serious: it broke off, an
@@ -318,6 +321,19 @@ public final class AuditEvents {
           .setRole(new Coding(OBJECT_ROLE, "24", "Query"))
           .setDescription(queryDescription(action));
     }
+    // The row a review judged, as the export names it (AuditEvent/<its auditId>): DICOM's Security Resource (object
+    // role 13, "a resource such as a security log"), with the outcome as the entity's detail. The note is not
+    // exported (free text about a patient, kept encrypted; GET /audit?includeBodies=true answers it).
+    if (review && "allowed".equals(decision)) {
+      String reviewed = reviewedIn(details);
+      if (reviewed != null) {
+        var judged = e.addEntity().setWhat(new Reference("AuditEvent/" + reviewed))
+            .setType(new Coding(ENTITY_TYPE, "2", "System Object"))
+            .setRole(new Coding(OBJECT_ROLE, "13", "Security Resource"))
+            .setDescription("the break-glass access this review judged");
+        judged.addDetail().setType("outcome").setValue(new org.hl7.fhir.r4.model.StringType((String) row.get("reason")));
+      }
+    }
     // Which request it was (IHE BALP's transaction entity: the X-Request-Id its answer carried, as an identifier,
     // type XrequestId), so that a line of the access log or a support ticket finds its event; rows before name none
     if (row.get("requestId") instanceof String requestId && AuditOrigin.requestId(requestId) != null) {
@@ -328,6 +344,15 @@ public final class AuditEvents {
     e.addEntity().setType(new Coding(ENTITY_TYPE, "2", "System Object"))
         .setDescription("chain " + row.get("shard") + "/" + row.get("seq") + " " + row.get("hash"));
     return e;
+  }
+
+  private static final Pattern REVIEWED_ID = Pattern.compile("\"" + AuditEntry.REVIEWED_DETAIL
+      + "\":\"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\"");
+
+  /** The audit id a review row's details name, or null (a row of another form names none). */
+  static String reviewedIn(String details) {
+    Matcher m = REVIEWED_ID.matcher(details == null ? "" : details);
+    return m.find() ? m.group(1) : null;
   }
 
   /** The system of the client agent's identifier: the id of the API key the request presented. */

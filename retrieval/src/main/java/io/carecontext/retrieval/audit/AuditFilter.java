@@ -10,10 +10,13 @@ import java.util.Base64;
  * {@code breakGlass} true for the rows flagged break-glass only (what a review goes through), false for the
  * others, null for both; {@code after} the rows strictly after the last row of an earlier page (null: from
  * the newest). {@code patient} finds the patient's rows and the research searches that returned the
- * patient's (de-identified) chunks ({@link AuditEntry#PATIENTS_DETAIL}).
+ * patient's (de-identified) chunks ({@link AuditEntry#PATIENTS_DETAIL}). {@code reviewed} (tenant migration 76):
+ * true for the break-glass rows an auditor has reviewed ({@link AuditEntry#BREAK_GLASS_REVIEWED}), false for those
+ * still to review, null for any row; set, it lists break-glass rows only, so it is refused with {@code breakGlass}
+ * false.
  */
 public record AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
-                          Boolean breakGlass, AuditCursor after, String requestId) {
+                          Boolean breakGlass, AuditCursor after, String requestId, Boolean reviewed) {
 
   /** What a row's principal can be: a key's ({@code ^[A-Za-z0-9._@-]{1,100}$}) or the platform's own, with ':'. */
   static final java.util.regex.Pattern PRINCIPAL = java.util.regex.Pattern.compile("[A-Za-z0-9._@:-]{1,100}");
@@ -45,12 +48,27 @@ public record AuditFilter(String patient, String principal, String action, Insta
       throw new IllegalArgumentException("requestId must be a request id as an answer's X-Request-Id gives it: a UUID, "
           + "a ULID or 16 to 64 hex digits");
     }
+    if (reviewed != null && Boolean.FALSE.equals(breakGlass)) {
+      throw new IllegalArgumentException("reviewed lists break-glass rows only (reviewed or not): leave breakGlass "
+          + "out or send breakGlass=true with it");
+    }
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException("limit must be 1 to " + MAX_LIMIT);
     }
     if (from != null && to != null && from.isAfter(to)) {
       throw new IllegalArgumentException("from must not be after to");
     }
+  }
+
+  /** Reviewed or not. */
+  public AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
+                     Boolean breakGlass, AuditCursor after, String requestId) {
+    this(patient, principal, action, from, to, limit, breakGlass, after, requestId, null);
+  }
+
+  /** The same filter, for the break-glass rows reviewed ({@code true}) or still to review ({@code false}); null: any. */
+  public AuditFilter withReviewed(Boolean state) {
+    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, after, requestId, state);
   }
 
   /** Any request id. */
@@ -61,7 +79,7 @@ public record AuditFilter(String patient, String principal, String action, Insta
 
   /** The same filter, for the rows of one request only ({@code X-Request-Id} of its answer; null: any). */
   public AuditFilter withRequestId(String id) {
-    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, after, id);
+    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, after, id, reviewed);
   }
 
   /** From the newest row that matches. */
@@ -72,7 +90,7 @@ public record AuditFilter(String patient, String principal, String action, Insta
 
   /** The same filter, continuing strictly after {@code cursor}. */
   public AuditFilter after(AuditCursor cursor) {
-    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, cursor, requestId);
+    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, cursor, requestId, reviewed);
   }
 
   /** Any action. */
@@ -87,7 +105,7 @@ public record AuditFilter(String patient, String principal, String action, Insta
 
   /**
    * The filters as a cursor is bound to them ({@link AuditCursor#continues}): SHA-256 over the normalised
-   * patient, principal, action, from, to, breakGlass and requestId (the last only when set) (as this record holds them: an instant's offset
+   * patient, principal, action, from, to, breakGlass, requestId and reviewed (the last two only when set) (as this record holds them: an instant's offset
    * or a filter's invisible characters do not count), its first 128 bits in URL-safe base64. The limit is no
    * filter (a caller may change the page size between pages) and nor is the cursor. The patient is in it as
    * a digest only, and the caller sends that patient in the same request.
@@ -104,6 +122,10 @@ public record AuditFilter(String patient, String principal, String action, Insta
       // given for them, stay as they were
       text.append("|requestId|").append(requestId.length()).append(':').append(requestId);
     }
+    if (reviewed != null) {
+      // the same (tenant migration 76): a token of ?breakGlass=true continues neither ?reviewed=false nor true
+      text.append("|reviewed|").append(reviewed);
+    }
     byte[] hash = AuditPayload.sha256(text.toString().getBytes(StandardCharsets.UTF_8));
     return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(hash, 16));
   }
@@ -112,6 +134,6 @@ public record AuditFilter(String patient, String principal, String action, Insta
   @Override
   public String toString() {
     return "AuditFilter[patient " + (patient == null ? "any" : "given") + ", action=" + action + ", from=" + from + ", to=" + to + ", limit="
-        + limit + ", breakGlass=" + breakGlass + ", requestId=" + requestId + ", after=" + after + "]";
+        + limit + ", breakGlass=" + breakGlass + ", requestId=" + requestId + ", reviewed=" + reviewed + ", after=" + after + "]";
   }
 }

@@ -494,7 +494,8 @@ public final class AuditLog {
   public List<Map<String, Object>> list(TenantId tenant, Requester auditor, AuditFilter f, boolean includeBodies) {
     return tx.run(tenant, readSettings(auditor), c -> {
       requireAdmitted(c);
-      StringBuilder sql = new StringBuilder("SELECT * FROM audit_log WHERE true");
+      StringBuilder sql = new StringBuilder("SELECT a.*, rv.review_id, rv.review_outcome FROM audit_log a "
+          + LATEST_REVIEW + " WHERE true");
       List<Object> args = new ArrayList<>();
       if (f.patient() != null) {
         // the rows of the patient's own, and the research searches that returned the patient's
@@ -529,6 +530,10 @@ public final class AuditLog {
         sql.append(" AND break_glass = ?");
         args.add(f.breakGlass());
       }
+      if (f.reviewed() != null) {
+        // the break-glass rows with (or without) an allowed review row naming them
+        sql.append(f.reviewed() ? " AND break_glass AND rv.review_id IS NOT NULL" : " AND break_glass AND rv.review_id IS NULL");
+      }
       if (f.after() != null) {
         // strictly after the cursor in the listing's order (at descending, then audit_id ascending): the
         // rest of its microsecond, then the older ones; the first bound lets the (at) index start there
@@ -547,11 +552,102 @@ public final class AuditLog {
         List<Map<String, Object>> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            out.add(row(tenant, rs, includeBodies));
+            Map<String, Object> m = row(tenant, rs, includeBodies);
+            if (rs.getBoolean("break_glass")) {
+              // whether it was reviewed, by which row, and that row's outcome: the latest review when there are several
+              String review = rs.getString("review_id");
+              m.put("reviewed", review != null);
+              m.put("reviewAuditId", review);
+              m.put("reviewOutcome", rs.getString("review_outcome"));
+            }
+            if (includeBodies && AuditEntry.BREAK_GLASS_REVIEWED.equals(m.get("action")) && m.containsKey("justification")) {
+              m.put("note", m.remove("justification")); // a review's note, kept in the justification column
+            }
+            out.add(m);
           }
         }
         return out;
       }
+    });
+  }
+
+  /** The predicate of tenant migration 76's index: allowed review rows. */
+  private static final String REVIEWS = "r.action = '" + AuditEntry.BREAK_GLASS_REVIEWED + "' AND r.decision = 'allowed'";
+
+  /** The expression of tenant migration 76's index: the audit id a review row names. */
+  private static final String REVIEWED = "((r.details::jsonb) ->> '" + AuditEntry.REVIEWED_DETAIL + "')";
+
+  /**
+   * The latest allowed review of each break-glass row the listing reads (by time, then id; reviews of one row are
+   * written one after the other, {@link #review}), found by tenant migration 76's index, whose expression and
+   * predicate these are. A row that is not break-glass has none (the join is not tried for it).
+   */
+  private static final String LATEST_REVIEW = "LEFT JOIN LATERAL (SELECT r.audit_id AS review_id, r.reason AS "
+      + "review_outcome FROM audit_log r WHERE a.break_glass AND " + REVIEWS + " AND " + REVIEWED + " = a.audit_id::text "
+      + "ORDER BY r.at DESC, r.audit_id DESC LIMIT 1) rv ON true";
+
+  /** What {@link #review} did: the review row's id (and the review it supersedes), or why it wrote none. */
+  public record Review(Status status, String patient, UUID reviewId, String supersedes) {
+    public enum Status { REVIEWED, NOT_FOUND, NOT_BREAK_GLASS }
+  }
+
+  /**
+   * Records an auditor's review of the break-glass row {@code reviewed}: in one transaction, as the auditor's key
+   * (the database shows the trail only to a live auditor key of the tenant), it reads that row and the latest review
+   * of it, and appends the review row ({@code entry}, completed here with the reviewed row's patient, the outcome as
+   * its reason, and the ids in its details) to a chain head, like every row. Reviews of one row are taken one at a
+   * time (a transaction-scoped advisory lock on its id): the second of two concurrent reviews names the first as
+   * the one it supersedes, and the latest by time is the later. The reviewed row is never changed (the trail is
+   * append-only; tenant migration 57 refuses an UPDATE). A row of no such id in the tenant, or one that is not
+   * break-glass, gets no review row: the caller records the refusal.
+   *
+   * @throws KeyNotAdmittedException when the database does not admit the auditor's key
+   */
+  public Review review(TenantId tenant, Requester auditor, UUID reviewed, AuditEntry entry, String outcome) {
+    if (!AuditEntry.REVIEW_OUTCOMES.contains(outcome)) {
+      throw new IllegalArgumentException("a review's outcome is one of " + AuditEntry.REVIEW_OUTCOMES);
+    }
+    AuditOrigin origin = AuditOrigin.current();
+    return tx.run(tenant, readSettings(auditor), c -> {
+      requireAdmitted(c);
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+        ps.setString(1, "carecontext-audit-review:" + tenant.value() + ":" + reviewed);
+        ps.execute();
+      }
+      String patient;
+      try (PreparedStatement ps = c.prepareStatement("SELECT patient_id, break_glass FROM audit_log WHERE audit_id = ?")) {
+        ps.setObject(1, reviewed);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return new Review(Review.Status.NOT_FOUND, null, null, null);
+          }
+          patient = rs.getString(1);
+          if (!rs.getBoolean(2)) {
+            return new Review(Review.Status.NOT_BREAK_GLASS, patient, null, null);
+          }
+        }
+      }
+      String supersedes = null;
+      try (PreparedStatement ps = c.prepareStatement("SELECT r.audit_id FROM audit_log r WHERE " + REVIEWS + " AND "
+          + REVIEWED + " = ? ORDER BY r.at DESC, r.audit_id DESC LIMIT 1")) {
+        ps.setString(1, reviewed.toString());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            supersedes = rs.getString(1);
+          }
+        }
+      }
+      AuditEntry row = entry.withPatient(patient)
+          .withResult(AuditEntry.Decision.ALLOWED, outcome, List.of(), entry.latencyMillis())
+          .withDetail(AuditEntry.REVIEWED_DETAIL, AuditEntry.jsonString(reviewed.toString()))
+          .withDetail("outcome", AuditEntry.jsonString(outcome));
+      if (supersedes != null) {
+        row = row.withDetail("supersedesAuditId", AuditEntry.jsonString(supersedes));
+      }
+      // made now, under the lock: its time is after the review it supersedes committed
+      UUID id = write(c, tenant, AuditRow.of(tenant, keys.cipher(tenant), row.withOrigin(origin)), APPEND,
+          AuditRow.COLUMNS.size(), startAvoiding(-1));
+      return new Review(Review.Status.REVIEWED, patient, id, supersedes);
     });
   }
 

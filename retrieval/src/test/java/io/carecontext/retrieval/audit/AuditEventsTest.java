@@ -22,6 +22,36 @@ class AuditEventsTest {
     return row;
   }
 
+  /**
+   * A break-glass review is a use of the trail (DCM 110101) that adds a judgement (C): the reviewed row is an entity
+   * (AuditEvent/its id, object role 13 Security Resource) with the outcome as its detail; a refused attempt, which
+   * judged nothing, names no reviewed row.
+   */
+  @Test
+  void aReviewNamesTheAccessItJudgedAndItsOutcome() {
+    Map<String, Object> review = row("p-123");
+    review.put("action", AuditEntry.BREAK_GLASS_REVIEWED);
+    review.put("decision", "allowed");
+    review.put("reason", "inappropriate");
+    review.put("details", "{\"reviewedAuditId\":\"0190a1b2-0000-7000-8000-0000000000aa\",\"outcome\":\"inappropriate\"}");
+    AuditEvent e = AuditEvents.of(TenantId.of("acme"), review);
+    assertThat(e.getType().getCode()).isEqualTo("110101");
+    assertThat(e.getAction()).isEqualTo(AuditEvent.AuditEventAction.C);
+    var judged = e.getEntity().stream().filter(x -> x.getWhat().hasReference()
+        && x.getWhat().getReference().startsWith("AuditEvent/")).findFirst().orElseThrow();
+    assertThat(judged.getWhat().getReference()).isEqualTo("AuditEvent/0190a1b2-0000-7000-8000-0000000000aa");
+    assertThat(judged.getRole().getCode()).isEqualTo("13");
+    assertThat(judged.getDetailFirstRep().getType()).isEqualTo("outcome");
+    assertThat(judged.getDetailFirstRep().getValue().primitiveValue()).isEqualTo("inappropriate");
+    assertThat(e.getEntity()).anyMatch(x -> "Patient/p-123".equals(x.getWhat().getReference()));
+
+    review.put("decision", "denied");
+    review.put("reason", "not_break_glass");
+    assertThat(AuditEvents.of(TenantId.of("acme"), review).getEntity())
+        .noneMatch(x -> x.getWhat().hasReference() && x.getWhat().getReference().startsWith("AuditEvent/"));
+    assertThat(AuditEvents.reviewedIn("{\"reviewedAuditId\":\"Jane Doe\"}")).isNull();
+  }
+
   @Test
   void aPatientIdIsAReference() {
     AuditEvent e = AuditEvents.of(TenantId.of("acme"), row("p-123"));
