@@ -92,7 +92,7 @@ public class AuditController {
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
   static final List<String> PARAMETERS = List.of("patient", "principal", "action", "from", "to", "limit",
-      "includeBodies", "breakGlass", "after", "requestId");
+      "includeBodies", "breakGlass", "after", "requestId", "reviewed");
 
   @Get
   public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
@@ -101,7 +101,7 @@ public class AuditController {
                                   @Nullable @QueryValue String action, @Nullable @QueryValue String from, @Nullable @QueryValue String to,
                                   @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies,
                                   @Nullable @QueryValue String breakGlass, @Nullable @QueryValue String after,
-                                  @Nullable @QueryValue String requestId) {
+                                  @Nullable @QueryValue String requestId, @Nullable @QueryValue String reviewed) {
     TenantId t = requireAuditor(caller, tenant, "audit-read", patient);
     AuditFilter filter;
     try {
@@ -112,8 +112,12 @@ public class AuditController {
       if (breakGlass != null && !breakGlass.equals("true") && !breakGlass.equals("false")) {
         throw ApiException.badRequest("breakGlass must be true or false");
       }
+      if (reviewed != null && !reviewed.equals("true") && !reviewed.equals("false")) {
+        throw ApiException.badRequest("reviewed must be true (the break-glass rows reviewed) or false (those still to "
+            + "review)");
+      }
       filter = filter(patient, principal, action, from, to, limit, breakGlass == null ? null : breakGlass.equals("true"),
-          requestId);
+          requestId, reviewed == null ? null : reviewed.equals("true"));
       if (after != null) {
         AuditCursor cursor;
         try {
@@ -173,7 +177,7 @@ public class AuditController {
   /** The error of an {@code after} made by a listing with other filters (or by none: a token of before the binding). */
   static final String CURSOR_MISMATCH = "cursor_mismatch";
   static final String CURSOR_MISMATCH_MESSAGE = "after is the next token of a listing with other filters: send it with "
-      + "the same patient, principal, action, from, to, breakGlass and requestId as the listing that gave it (limit and "
+      + "the same patient, principal, action, from, to, breakGlass, requestId and reviewed as the listing that gave it (limit and "
       + "includeBodies may change), or start again without after";
 
   /**
@@ -195,6 +199,7 @@ public class AuditController {
     named.accept("to", f.to() == null ? null : f.to().toString());
     named.accept("breakGlass", f.breakGlass());
     named.accept("requestId", f.requestId());
+    named.accept("reviewed", f.reviewed());
     named.accept("limit", f.limit());
     named.accept("after", f.after() == null ? null : f.after().token());
     return json.toString();
@@ -213,12 +218,18 @@ public class AuditController {
   static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
                             @Nullable String from, @Nullable String to, @Nullable String limit,
                             @Nullable Boolean breakGlass, @Nullable String requestId) {
+    return filter(patient, principal, action, from, to, limit, breakGlass, requestId, null);
+  }
+
+  static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
+                            @Nullable String from, @Nullable String to, @Nullable String limit,
+                            @Nullable Boolean breakGlass, @Nullable String requestId, @Nullable Boolean reviewed) {
     if (patient != null && !io.carecontext.fhir.FhirId.isValid(patient) && !AuditEntry.NOT_A_FHIR_ID.equals(patient)) {
       throw ApiException.badRequest(PATIENT_NOT_AN_ID);
     }
     try {
       return new AuditFilter(patient, principal, action, instant(from, "from"), instant(to, "to"),
-          limit == null ? 1000 : Integer.parseInt(limit), breakGlass, null, requestId);
+          limit == null ? 1000 : Integer.parseInt(limit), breakGlass, null, requestId, reviewed);
     } catch (IllegalArgumentException e) { // NumberFormatException included
       throw ApiException.badRequest(e instanceof NumberFormatException
           ? "limit must be a whole number from 1 to " + AuditFilter.MAX_LIMIT : e.getMessage());
@@ -237,7 +248,8 @@ public class AuditController {
     // a body over POST audit/verify's own limit is a 413, on record as every other 413 is (RefusedRequests)
     // a cursor of another listing is refused as itself: the trail tells it from a filter that could not be read
     String reason = refusal.status() == HttpStatus.REQUEST_ENTITY_TOO_LARGE ? "payload_too_large"
-        : CURSOR_MISMATCH.equals(refusal.code()) ? CURSOR_MISMATCH : "filter_malformed";
+        : CURSOR_MISMATCH.equals(refusal.code()) ? CURSOR_MISMATCH
+        : AuditEntry.BREAK_GLASS_REVIEWED.equals(action) ? "review_malformed" : "filter_malformed";
     malformedRows.record(audit, t, caller.keyId(), AuditEntry.of(caller.principal(), caller.keyId(),
         caller.requester().roles(), patient, "HOPERAT", action, AuditEntry.Decision.DENIED, reason));
     return refusal;
@@ -541,6 +553,107 @@ public class AuditController {
     // (an HTTP/1.0 proxy) could keep the trail, which names patients, for that minute. "0" is expired.
     return HttpResponse.ok(new StreamedFile(body, NDJSON)).header(HttpHeaders.CACHE_CONTROL, "no-store")
         .header(HttpHeaders.EXPIRES, "0");
+  }
+
+  /** What a review of an id that names no row of the tenant is told (the same for an id that is no UUID). */
+  static final String NO_SUCH_ROW = "no audit row of this tenant has this auditId: send the auditId of a break-glass "
+      + "row as GET /v1/{tenant}/audit?breakGlass=true lists it";
+
+  /** What a review of a row that is no break-glass access is told. */
+  static final String NOT_BREAK_GLASS = "this audit row is no break-glass access (its breakGlass is false): only "
+      + "break-glass rows are reviewed; GET /v1/{tenant}/audit?breakGlass=true&reviewed=false lists those to review";
+
+  /**
+   * Records an auditor's review of a break-glass row ({@link AuditLog#review}): {@code {"outcome","note"}}
+   * ({@link ReviewBody}). The review is a row of the trail (action {@code break-glass-review}, the reviewed row's
+   * patient, the outcome as its reason, the reviewed row's id in its details, the note encrypted), appended in one
+   * transaction with the check of the row it reviews; answers 201 with its id. A second review of the same row is
+   * recorded the same way and names the one it supersedes; listings show the latest. Refused, each on record with
+   * its reason: a body that is not a review (400, {@code review_malformed}), an id of no row of the tenant (404
+   * {@code not_found}, {@code audit_row_not_found}), a row that is no break-glass access (409
+   * {@code not_break_glass}), a key without the auditor role (403, as every path of the trail).
+   */
+  @Post("/{auditId}/review")
+  public HttpResponse<Map<String, Object>> review(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
+                                                  @PathVariable String tenant, @PathVariable String auditId,
+                                                  HttpRequest<?> request, @Nullable @Body byte[] raw) {
+    String action = AuditEntry.BREAK_GLASS_REVIEWED;
+    TenantId t = requireAuditor(caller, tenant, action, null);
+    ReviewBody body;
+    try {
+      requireNoParameters(request.getParameters().asMap());
+      body = reviewBody(raw);
+    } catch (ApiException e) {
+      throw malformed(caller, t, action, null, e);
+    }
+    java.util.UUID reviewed = auditId(auditId);
+    // the reviewer's own row: who judged, with which key and roles, for the administration of the trail (HOPERAT)
+    AuditEntry entry = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
+        action, AuditEntry.Decision.ALLOWED, body.outcome());
+    AuditLog.Review done;
+    if (reviewed == null) {
+      done = new AuditLog.Review(AuditLog.Review.Status.NOT_FOUND, null, null, null);
+    } else {
+      try {
+        done = audit.review(t, caller.requester(), reviewed, body.note() == null ? entry
+            : entry.withJustification(body.note()), body.outcome());
+      } catch (AuditLog.KeyNotAdmittedException e) {
+        throw refused(caller, t, action, null);
+      }
+    }
+    switch (done.status()) {
+      case NOT_FOUND -> {
+        malformedRows.record(audit, t, caller.keyId(), entry.withResult(AuditEntry.Decision.DENIED,
+            "audit_row_not_found", List.of(), 0));
+        throw ApiException.notFound("not_found", NO_SUCH_ROW);
+      }
+      case NOT_BREAK_GLASS -> {
+        malformedRows.record(audit, t, caller.keyId(), entry.withPatient(done.patient())
+            .withResult(AuditEntry.Decision.DENIED, "not_break_glass", List.of(), 0)
+            .withDetail(AuditEntry.REVIEWED_DETAIL, AuditEntry.jsonString(reviewed.toString())));
+        throw ApiException.conflict("not_break_glass", NOT_BREAK_GLASS);
+      }
+      default -> {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("auditId", done.reviewId().toString());
+        out.put("reviewedAuditId", reviewed.toString());
+        out.put("outcome", body.outcome());
+        if (done.supersedes() != null) {
+          out.put("supersedesAuditId", done.supersedes());
+        }
+        return HttpResponse.created(out).header(HttpHeaders.CACHE_CONTROL, "no-store");
+      }
+    }
+  }
+
+  /** The audit id of a review's path, or null when it is no UUID as the listings give them (answered as unknown). */
+  static @Nullable java.util.UUID auditId(String text) {
+    try {
+      java.util.UUID id = java.util.UUID.fromString(text);
+      // its canonical form, in either case ("1-1-1-1-1", which the parser takes, is no id a listing gave)
+      return id.toString().equals(text.toLowerCase(java.util.Locale.ROOT)) ? id : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** The review a body asks for; a 400 (or 413 over {@link ReviewBody#MAX_BYTES}) naming the field, never its value. */
+  ReviewBody reviewBody(@Nullable byte[] raw) {
+    if (raw != null && raw.length > ReviewBody.MAX_BYTES) {
+      throw new ApiException(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+          "the body is over the limit of " + ReviewBody.MAX_BYTES + " bytes: a note holds at most "
+              + ReviewBody.MAX_NOTE + " characters");
+    }
+    if (raw == null || raw.length == 0) {
+      throw ApiException.badRequest(ReviewBody.BODY);
+    }
+    Object parsed;
+    try {
+      parsed = json.readValue(raw, Object.class);
+    } catch (IOException | RuntimeException e) {
+      throw ApiException.badRequest("the body is not JSON; " + ReviewBody.BODY);
+    }
+    return ReviewBody.of(parsed);
   }
 
   private static final String KEY_REFUSED = "the database did not admit this key for the audit trail: it may have been "

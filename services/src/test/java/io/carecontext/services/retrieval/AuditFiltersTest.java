@@ -25,7 +25,7 @@ class AuditFiltersTest {
     // a parameter named like an MRN or a name was quoted back when it looked like a name
     for (String name : List.of("patientId", "MRN4471902", "Jane Doe 1970", "jane.doe")) {
       assertEquals("an unknown query parameter; this endpoint takes patient, principal, action, from, to, "
-          + "limit, includeBodies, breakGlass, after, requestId", refusal(Map.of(name, List.of("x"))), name);
+          + "limit, includeBodies, breakGlass, after, requestId, reviewed", refusal(Map.of(name, List.of("x"))), name);
     }
     assertEquals("an unknown query parameter; this endpoint takes none (the whole trail is verified or exported)",
         assertThrows(io.carecontext.services.http.ApiException.class,
