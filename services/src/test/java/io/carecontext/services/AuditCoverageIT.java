@@ -243,6 +243,15 @@ class AuditCoverageIT {
         // chain (the chain was not checked)
         200, "audit-verify allowed anchor_forged", "clinician", 403, "audit-verify denied role_not_allowed");
 
+    // the review of a break-glass access the clinician made just before (a row of its own, hash-chained); each other
+    // refusal (an unknown id, a row that is no break-glass access, a bad body) is BreakGlassReviewIT's
+    audited("POST /v1/{tenant}/audit/{auditId}/review", "auditor",
+        () -> app.call("POST", "/v1/" + T + "/patients/" + patientId + "/context", keys.get("clinician"),
+            "{\"query\":\"glucose\",\"k\":1,\"purposeOfUse\":\"ETREAT\",\"reason\":\"unresponsive in the ED\"}"),
+        k -> app.call("POST", "/v1/" + T + "/audit/" + latestBreakGlassRow() + "/review", k,
+            "{\"outcome\":\"appropriate\"}"),
+        201, "break-glass-review allowed appropriate", "clinician", 403, "break-glass-review denied role_not_allowed");
+
     // --- patient context, chat, research (the roles that read patient data) ---
     audited("POST /v1/{tenant}/patients/{patientId}/context", "clinician", none,
         k -> app.call("POST", "/v1/" + T + "/patients/" + patientId + "/context", k,
@@ -335,6 +344,17 @@ class AuditCoverageIT {
   static void park() {
     sql("INSERT INTO tenant_" + T + ".outbox (resource_type, resource_id, version_id, operation, attempts, parked_at, "
         + "last_error) VALUES ('Observation', 'obs-cov', 1, 'index', 5, now(), 'IllegalStateException')");
+  }
+
+  /** The audit id of the tenant's latest break-glass row (an id no row has when there is none). */
+  static String latestBreakGlassRow() {
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT audit_id FROM tenant_" + T + ".audit_log WHERE break_glass "
+             + "ORDER BY at DESC LIMIT 1")) {
+      return rs.next() ? rs.getString(1) : "0190a0b0-0000-7000-8000-000000000001";
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static void sql(String statement) {

@@ -171,7 +171,7 @@ class AuditPagingIT {
           null);
       assertThat(r.statusCode()).as(swapped).isEqualTo(400);
       assertThat(r.body()).as(swapped).contains("\"error\":\"cursor_mismatch\"")
-          .contains("the same patient, principal, action, from, to, breakGlass and requestId").contains("without after")
+          .contains("the same patient, principal, action, from, to, breakGlass, requestId and reviewed").contains("without after")
           .doesNotContain(next.group(1));
     }
     // the same filters, an instant written with another offset and a new page size: the listing goes on
