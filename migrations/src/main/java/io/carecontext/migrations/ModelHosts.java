@@ -58,6 +58,27 @@ public final class ModelHosts {
     }
   }
 
+  /**
+   * The approvals that can never match a host, for a warning at start: pairs that are not
+   * {@code tenant:host} (no tenant, no host), and hosts written with a scheme, port, path or space,
+   * since hosts are compared whole and without port ({@code acme:https://llm.example:443} approves
+   * nothing). A typo here said nothing until a tenant admin's endpoint setting was refused.
+   */
+  public static List<String> ineffectiveApprovals() {
+    return ineffectiveApprovals(approvals());
+  }
+
+  static List<String> ineffectiveApprovals(String approvals) {
+    return OperatorList.entries(approvals).stream()
+        .filter(a -> a.tenant().isEmpty() || !isHostName(a.value().strip()))
+        .map(OperatorList.Entry::written).toList();
+  }
+
+  /** A DNS name or IPv4 address as a URL's host would read (an IPv6 literal in brackets too). */
+  private static boolean isHostName(String value) {
+    return value.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?") || value.matches("\\[[0-9A-Fa-f:.]+]");
+  }
+
   private static String host(String baseUrl) {
     try {
       String host = baseUrl == null ? null : new URI(baseUrl).getHost();

@@ -23,4 +23,16 @@ class ModelHostsTest {
         .isInstanceOf(ModelHosts.HostNotApprovedException.class)
         .hasMessageContaining("CARECONTEXT_MODEL_HOSTS").hasMessageNotContaining("evil");
   }
+
+  @Test
+  void approvalsThatCanNeverMatchAreNamedForTheStartWarning() {
+    assertThat(ModelHosts.ineffectiveApprovals("acme:llm.acme.example, *:shared.example,x:[::1]")).isEmpty();
+    assertThat(ModelHosts.ineffectiveApprovals(null)).isEmpty();
+    // no tenant, no host, a scheme, a port, a path, '=' for ':'
+    assertThat(ModelHosts.ineffectiveApprovals(
+        "llm.acme.example, beta:, acme:https://llm.acme.example, acme:llm.acme.example:443, acme:llm.example/v1, "
+            + "acme=llm.acme.example"))
+        .containsExactly("llm.acme.example", "beta:", "acme:https://llm.acme.example", "acme:llm.acme.example:443",
+            "acme:llm.example/v1", "acme=llm.acme.example");
+  }
 }

@@ -96,6 +96,14 @@ final class RuntimeCommands {
           + "platform's own variables (" + io.carecontext.migrations.SecretNames.PLATFORM_VARIABLES
           + ") are never sent to an endpoint");
     }
+    java.util.List<String> unmatched = io.carecontext.migrations.ModelHosts.ineffectiveApprovals();
+    if (!unmatched.isEmpty()) {
+      // host names the operator wrote, no secret: said once at start, where a typo was silent until a tenant
+      // admin's endpoint setting was refused as not approved
+      System.err.println("warning: " + io.carecontext.migrations.ModelHosts.VARIABLE + " lists "
+          + String.join(", ", unmatched) + ", which approve no host: each entry is tenant:host (or *:host), the host "
+          + "alone, without scheme, port or path, e.g. acme:acme.openai.azure.com");
+    }
     server.awaitShutdown();
     return 0;
   }
