@@ -67,11 +67,7 @@ public class Metrics {
         "keyed seals of audit chain heads written by this process");
     count("carecontext.audit.seal.failures", sealing, AuditSealing::failures,
         "tenants whose audit chains a sealing run could not seal (each is logged; the next run tries again)");
-    Gauge.builder("carecontext.audit.seal.last.complete", sealing,
-            AuditSealing::lastCompleteRunEpochSeconds)
-        .description("when a run last sealed every active tenant's audit chains (epoch seconds; alert if it "
-            + "falls behind by several intervals)")
-        .register(registry);
+    sealLastComplete(registry, sealing, AuditSealing::lastCompleteRunEpochSeconds);
     outboxDepth = MultiGauge.builder("carecontext.outbox.depth")
         .description("outbox rows per tenant: ready (waiting to be embedded) and parked (failed repeatedly)")
         .register(registry);
@@ -93,6 +89,20 @@ public class Metrics {
         "outbox rows that failed an attempt");
     count("carecontext.embedding.batch.fallbacks", s.batchFallbacks, AtomicLong::get,
         "worker batches that failed as a whole and were retried a row at a time");
+  }
+
+  /**
+   * When a sealing run last sealed every active tenant, as Prometheus names a point in time
+   * ({@code process_start_time_seconds}): {@code carecontext_audit_seal_last_complete_timestamp_seconds}. It was
+   * {@code carecontext_audit_seal_last_complete}, a number without a unit, which a dashboard could not tell from a
+   * count; an alert is {@code time() - carecontext_audit_seal_last_complete_timestamp_seconds > 3 * interval}.
+   */
+  static <T> void sealLastComplete(MeterRegistry registry, T source, ToDoubleFunction<T> epochSeconds) {
+    Gauge.builder("carecontext.audit.seal.last.complete.timestamp", source, epochSeconds)
+        .baseUnit("seconds")
+        .description("when a run last sealed every active tenant's audit chains (Unix time in seconds; alert when "
+            + "time() minus it exceeds several CARECONTEXT_AUDIT_SEAL_SECONDS)")
+        .register(registry);
   }
 
   private <T> void count(String name, T source, ToDoubleFunction<T> value, String description) {

@@ -2,6 +2,8 @@ package io.carecontext.services.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,5 +25,14 @@ class MetricsTest {
   void reasonsTheCallerIsToldKeepTheirOwnLabel() {
     assertThat(Metrics.reasonLabel("purpose_not_allowed")).isEqualTo("purpose_not_allowed");
     assertThat(Metrics.reasonLabel("break_glass_expired")).isEqualTo("break_glass_expired");
+  }
+
+  @Test
+  void theLastCompleteSealIsATimestampInSecondsAsPrometheusNamesOne() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Metrics.sealLastComplete(registry, 1_796_668_969L, Long::doubleValue);
+    String scrape = registry.scrape();
+    assertThat(scrape).contains("# TYPE carecontext_audit_seal_last_complete_timestamp_seconds gauge")
+        .contains("carecontext_audit_seal_last_complete_timestamp_seconds 1.796668969E9");
   }
 }

@@ -888,7 +888,7 @@ class ContextApiIT {
         .contains("carecontext_audit_rows_total").contains("carecontext_audit_commits_total")
         .contains("carecontext_audit_rows_alone_total").contains("carecontext_audit_rows_retried_total")
         .contains("carecontext_audit_seals_total").contains("carecontext_audit_seal_failures_total")
-        .contains("carecontext_audit_seal_last_complete");
+        .contains("carecontext_audit_seal_last_complete_timestamp_seconds");
     // the reasons of the one identical 404 are counted together: whoever scrapes /metrics is no auditor, and a counter
     // that moved for one request told which (no consent, no care relationship...) it had met
     assertThat(metrics).contains("carecontext_requests_total{action=\"context\",decision=\"denied\",reason=\"patient_not_found\",tenant=\"ward\"}")
