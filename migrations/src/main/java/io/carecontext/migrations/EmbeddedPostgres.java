@@ -136,8 +136,31 @@ public final class EmbeddedPostgres implements AutoCloseable {
           sharedBuffers);
       return this;
     } catch (IOException e) {
-      throw new DatabaseException("could not start the embedded PostgreSQL under " + home + ": " + e.getMessage(), e);
+      throw new DatabaseException("could not start the embedded PostgreSQL under " + home + ": " + describe(e), e);
     }
+  }
+
+  /**
+   * What went wrong with a file, and what to do: the JDK's file exceptions say only the path (a home under
+   * {@code /proc}, a read-only mount or another user's directory read "…/postgres: /proc/cchome", which named no
+   * cause and no fix).
+   */
+  static String describe(IOException e) {
+    String what;
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      what = "permission denied";
+    } else if (e instanceof java.nio.file.NoSuchFileException) {
+      what = "it does not exist and cannot be made";
+    } else if (e instanceof java.nio.file.FileAlreadyExistsException) {
+      what = "a file that is not a directory is in the way";
+    } else if (e instanceof java.nio.file.FileSystemException fs) {
+      what = fs.getReason() != null ? fs.getReason() : "it cannot be written (" + e.getClass().getSimpleName() + ")";
+    } else {
+      return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+    String file = e instanceof java.nio.file.FileSystemException fs && fs.getFile() != null ? fs.getFile() : null;
+    return (file == null ? "" : file + ": ") + what + "; set CARECONTEXT_HOME to a directory this user can write "
+        + "(it holds the cluster, its passwords and the keys), or free the disk if it is full";
   }
 
   /**

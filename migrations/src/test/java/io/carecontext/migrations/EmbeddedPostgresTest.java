@@ -105,4 +105,26 @@ class EmbeddedPostgresTest {
     // an operator's own setting, even an empty one, is left as it is
     assertThat(EmbeddedPostgres.serverEnvironment(java.util.Map.of("GLIBC_TUNABLES", ""))).isEmpty();
   }
+
+  @Test
+  void aHomeThatCannotBeWrittenIsNamedWithItsCauseAndTheVariableThatFixesIt() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("cc-home", ".txt");
+    try {
+      java.io.IOException notADirectory = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+          () -> java.nio.file.Files.createDirectories(file.resolve("home")));
+      assertThat(EmbeddedPostgres.describe(notADirectory)).contains("Not a directory")
+          .contains("set CARECONTEXT_HOME to a directory this user can write");
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+    // the JDK's own messages are the path alone: the cause is said in words
+    assertThat(EmbeddedPostgres.describe(new java.nio.file.AccessDeniedException("/srv/cc")))
+        .isEqualTo("/srv/cc: permission denied; set CARECONTEXT_HOME to a directory this user can write (it holds "
+            + "the cluster, its passwords and the keys), or free the disk if it is full");
+    assertThat(EmbeddedPostgres.describe(new java.nio.file.NoSuchFileException("/proc/cc")))
+        .startsWith("/proc/cc: it does not exist and cannot be made; set CARECONTEXT_HOME");
+    assertThat(EmbeddedPostgres.describe(new java.nio.file.FileSystemException("/d", null, "No space left on device")))
+        .startsWith("/d: No space left on device; set CARECONTEXT_HOME");
+    assertThat(EmbeddedPostgres.describe(new java.io.IOException("initdb failed"))).isEqualTo("initdb failed");
+  }
 }
