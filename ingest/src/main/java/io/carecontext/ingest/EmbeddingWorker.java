@@ -74,6 +74,7 @@ public final class EmbeddingWorker implements AutoCloseable {
   private ScheduledExecutorService scheduler;
   /** Tenants whose endpoint failed as a whole: not called again before {@code untilNanos}. */
   private final Map<TenantId, Pause> paused = new ConcurrentHashMap<>();
+  private final ProgressLog progress = new ProgressLog();
 
   /** A tenant's pause after its endpoint failed as a whole; it holds only while the tenant's model is the one that failed. */
   private record Pause(long untilNanos, int failures, String model) {}
@@ -151,13 +152,22 @@ public final class EmbeddingWorker implements AutoCloseable {
     return tenants.get();
   }
 
-  /** Processes ready outbox rows of the tenant until none is left; returns how many it handled. */
+  /**
+   * Processes ready outbox rows of the tenant until none is left; returns how many it handled. A long run writes its
+   * progress to the log once a minute, and a line when the queue is empty ({@link ProgressLog}).
+   */
   public int drain(TenantId tenant) {
     int total = 0;
     int n;
     while ((n = processBatch(tenant)) > 0) {
       total += n;
+      progress.done(tenant, n, System.nanoTime()).ifPresent(line -> LOG.info("embedding worker: tenant {}: {} "
+              + "resource(s) processed in the last {} s ({}/s), {} queued, {} in {} s so far (progress: GET "
+              + "/admin/tenants/{}/ingest)", tenant, line.done(), line.seconds(), line.perSecond(),
+          outboxDepth(tenant).ready(), line.total(), line.totalSeconds(), tenant));
     }
+    progress.emptied(tenant, System.nanoTime()).ifPresent(line -> LOG.info("embedding worker: tenant {}: the queue "
+        + "is empty: {} resource(s) processed in {} s", tenant, line.total(), line.totalSeconds()));
     return total;
   }
 

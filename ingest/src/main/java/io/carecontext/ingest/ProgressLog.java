@@ -1,0 +1,68 @@
+package io.carecontext.ingest;
+
+import io.carecontext.migrations.TenantId;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * When the embedding worker writes a progress line to the log: once a minute while a tenant's queue is being worked
+ * (a bulk load, a re-embedding), and once when the queue is empty after such a line. A queue worked off within the
+ * minute writes none, so everyday writes stay quiet. An on-call engineer who reads the log alone saw the one line a
+ * re-embedding's start writes, then nothing until it ended (the ingest status and /metrics had the figures). Counts
+ * and times only: a line names the tenant, never a resource. Shared by the worker's threads.
+ */
+final class ProgressLog {
+
+  /** The least time between two progress lines of one tenant. */
+  static final long INTERVAL_NANOS = 60_000_000_000L;
+
+  /** What a line says: rows done since the last line over its seconds, and since the run began over its seconds. */
+  record Line(long done, long seconds, long total, long totalSeconds) {
+
+    /** Rows a second since the last line, rounded down. */
+    long perSecond() {
+      return seconds == 0 ? done : done / seconds;
+    }
+  }
+
+  /** A tenant's run: from its first row done after an empty queue to the next empty queue. */
+  private record Run(long startNanos, long lineNanos, long total, long sinceLine, boolean lined) {}
+
+  private final Map<TenantId, Run> runs = new ConcurrentHashMap<>();
+
+  /** {@code n} rows of the tenant done at {@code nanos}; the line to write, when one is due. */
+  Optional<Line> done(TenantId tenant, int n, long nanos) {
+    Line[] due = new Line[1];
+    runs.compute(tenant, (t, run) -> {
+      if (run == null) {
+        return new Run(nanos, nanos, n, n, false);
+      }
+      long total = run.total() + n;
+      long sinceLine = run.sinceLine() + n;
+      if (nanos - run.lineNanos() < INTERVAL_NANOS) {
+        return new Run(run.startNanos(), run.lineNanos(), total, sinceLine, run.lined());
+      }
+      due[0] = new Line(sinceLine, seconds(nanos - run.lineNanos()), total, seconds(nanos - run.startNanos()));
+      return new Run(run.startNanos(), nanos, total, 0, true);
+    });
+    return Optional.ofNullable(due[0]);
+  }
+
+  /**
+   * The tenant's queue found empty at {@code nanos}: the run ends, and its closing line is due when it wrote a
+   * progress line (the whole run's figures).
+   */
+  Optional<Line> emptied(TenantId tenant, long nanos) {
+    Run run = runs.remove(tenant);
+    if (run == null || !run.lined()) {
+      return Optional.empty();
+    }
+    long seconds = seconds(nanos - run.startNanos());
+    return Optional.of(new Line(run.total(), seconds, run.total(), seconds));
+  }
+
+  private static long seconds(long nanos) {
+    return nanos / 1_000_000_000L;
+  }
+}
