@@ -58,7 +58,9 @@ class OperationsIT {
     HttpResponse<String> r = app.call("GET", "/metrics", app.adminKey(), null);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
-    assertThat(r.body()).contains("# TYPE").contains("jvm_memory_used_bytes");
+    assertThat(r.body()).contains("# TYPE").contains("jvm_memory_used_bytes")
+        // CPU time in seconds, as Prometheus names it; the binder's nanoseconds counter is left out
+        .contains("# TYPE process_cpu_seconds_total counter").doesNotContain("process_cpu_time_ns");
   }
 
   @Test

@@ -46,6 +46,7 @@ public class Metrics {
                  AuditSealing sealing) {
     this.registry = registry;
     this.worker = worker;
+    ProcessCpuSeconds.register(registry);
     EmbeddingWorker.Stats s = worker.stats();
     FunctionTimer.builder("carecontext.embedding.model.latency", s, st -> st.modelCalls.get(),
             st -> st.modelNanos.get(), TimeUnit.NANOSECONDS)
