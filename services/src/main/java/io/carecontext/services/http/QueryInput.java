@@ -12,7 +12,10 @@ public final class QueryInput {
   /** Why a question was refused: {@code reason} for the audit trail, {@code message} for the caller. */
   public record Refusal(String reason, String message) {}
 
-  /** A query text of 1 to 4,000 characters, and an optional k of 1 to 100; empty when both are fine. */
+  /**
+   * A query text of 1 to 4,000 characters with a letter or digit and no control character but tab, line feed
+   * and carriage return, an optional k of 1 to 100; empty when both are fine.
+   */
   public static Optional<Refusal> check(String field, String text, Integer k) {
     if (text == null || text.isBlank()) {
       return Optional.of(new Refusal("query_missing", field + " is required (1 to " + MAX_CHARS + " characters)"));
@@ -24,6 +27,14 @@ public final class QueryInput {
     if (text.codePoints().noneMatch(Character::isLetterOrDigit)) {
       return Optional.of(new Refusal("query_missing", field + " has no words: send a question of 1 to " + MAX_CHARS
           + " characters with at least one letter or digit"));
+    }
+    // A control character (a NUL, an escape, a backspace; C0, DEL or C1) is no part of a question a clinician
+    // typed: a "\\u0000" escaped in JSON was embedded, sent to the model and answered 200, where a FHIR string
+    // refuses it (JsonShapes). Tab, line feed and carriage return are how a pasted question is laid
+    // out, and stay (as in a FHIR string). The message names the kind, never the character or the question.
+    if (text.chars().anyMatch(c -> Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r')) {
+      return Optional.of(new Refusal("query_malformed", field + " holds a control character (U+0000 to U+001F, "
+          + "U+007F to U+009F, other than tab, line feed and carriage return): send the question as text"));
     }
     // characters as the caller counts them (code points): length() counts UTF-16 units, so a question of
     // 3,000 emoji or CJK extension characters (two units each) was "too long: at most 4000 characters"

@@ -34,7 +34,8 @@ import java.util.function.UnaryOperator;
  * on a named patient that the auditor could not see.
  *
  * <p>Reasons recorded here: {@code body_malformed} (not JSON, not an object, content after the object,
- * a field of the wrong type, a field the body does not define), {@code query_missing}, {@code query_too_long} and
+ * a field of the wrong type, a field the body does not define), {@code query_missing}, {@code query_too_long},
+ * {@code query_malformed} (a control character) and
  * {@code k_out_of_range}; and, once the rate limit and the policy let the request through,
  * {@code embedding_unavailable} (the tenant's model failed: 502). The answer is the same 400 as
  * before, naming the field, never its value; a key's refusals before the rate limit add at most

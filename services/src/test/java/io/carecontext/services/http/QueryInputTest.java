@@ -32,6 +32,20 @@ class QueryInputTest {
   }
 
   @Test
+  void aControlCharacterInAQuestionIsRefusedAsMalformedButTabAndNewlinesAreText() {
+    // "a\\u0000b" (a NUL escaped in JSON) was embedded, sent to the model and answered 200
+    for (String control : new String[] {"a\u0000b", "HbA1c\u001b[2J", "x\bHbA1c", "HbA1c\u007f", "HbA1c\u0085"}) {
+      assertEquals(new QueryInput.Refusal("query_malformed", "question holds a control character (U+0000 to U+001F, "
+          + "U+007F to U+009F, other than tab, line feed and carriage return): send the question as text"),
+          QueryInput.check("question", control, null).orElseThrow(), control.replaceAll("\\p{Cntrl}", "?"));
+    }
+    // a question pasted from a note keeps its layout
+    assertTrue(QueryInput.check("question", "HbA1c trend\r\n\tsince 2019?\n", null).isEmpty());
+    // a NUL alone is still a question without words (the earlier check), not a malformed one
+    assertEquals("query_missing", QueryInput.check("query", "\u0000", null).orElseThrow().reason());
+  }
+
+  @Test
   void charactersAreCountedAsTheCallerCountsThemNotAsUtf16Units() {
     // an emoji (or a CJK extension character) is one character and two UTF-16 units: 3,000 of them were too long
     String emoji = "\uD83D\uDE00";

@@ -1129,6 +1129,9 @@ class ContextApiIT {
         {"zq-m8", "{\"query\":\"chest pain\",\"k\":0,\"purposeOfUse\":\"TREAT\"}", "k must be 1 to 100", "k_out_of_range"},
         // invisible characters alone: the model had nothing to embed, and it was a 502 "retry later"
         {"zq-m13", "{\"query\":\"\\u200b\",\"purposeOfUse\":\"TREAT\"}", "query has no words", "query_missing"},
+        // a NUL (or any control but tab and newlines) within words was embedded, sent on and answered 200
+        {"zq-m16", "{\"query\":\"chest\\u0000pain\",\"purposeOfUse\":\"TREAT\"}",
+            "query holds a control character (U+0000 to U+001F", "query_malformed"},
         // content after the object was ignored: the request was served (200) and the field never refused
         // (and the 400 said "not valid JSON" of sound JSON: it now says what is wrong)
         {"zq-m12", "{\"query\":\"chest pain\",\"purposeOfUse\":\"TREAT\"} {\"maxResults\":3}",
@@ -1165,11 +1168,26 @@ class ContextApiIT {
         .doesNotContain("zq-m10");
     assertThat(app.call("GET", "/v1/ward/audit?principal=dr-malformed&limit=50", auditor, null).body())
         .contains("\"action\":\"research\"");
+    // a control character in chat's question and research's query too, each refused and audited as the context one
+    HttpResponse<String> chatNul = app.call("POST", "/v1/ward/patients/zq-m17/chat", dr,
+        "{\"question\":\"chest\\u0000pain\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}");
+    assertThat(chatNul.statusCode()).isEqualTo(400);
+    assertThat(chatNul.body()).contains("question holds a control character").doesNotContain("chest");
+    assertThat(app.call("GET", "/v1/ward/audit?patient=zq-m17", auditor, null).body())
+        .contains("\"reason\":\"query_malformed\"").contains("\"action\":\"chat\"");
+    String researcher = app.tenantWithKey("ward", "res-nul", "[\"researcher\"]", null);
+    HttpResponse<String> researchNul = app.call("POST", "/v1/ward/research/search", researcher,
+        "{\"query\":\"chest\\u001bpain\",\"purposeOfUse\":\"HRESCH\"}");
+    assertThat(researchNul.statusCode()).isEqualTo(400);
+    assertThat(researchNul.body()).contains("query holds a control character").doesNotContain("chest");
+    assertThat(app.call("GET", "/v1/ward/audit?principal=res-nul", auditor, null).body())
+        .contains("\"reason\":\"query_malformed\"").contains("\"action\":\"research\"");
     // counted with the decisions, under the reason the audit row records
     String metrics = app.call("GET", "/metrics", app.adminKey(), null).body();
     for (String[] m : new String[][] {{"context", "body_malformed"}, {"context", "query_missing"},
         {"context", "query_too_long"}, {"context", "k_out_of_range"}, {"chat", "body_malformed"},
-        {"research", "body_malformed"}}) {
+        {"research", "body_malformed"}, {"context", "query_malformed"}, {"chat", "query_malformed"},
+        {"research", "query_malformed"}}) {
       assertThat(metrics).contains("carecontext_requests_total{action=\"" + m[0] + "\",decision=\"denied\",reason=\""
           + m[1] + "\",tenant=\"ward\"}");
     }
