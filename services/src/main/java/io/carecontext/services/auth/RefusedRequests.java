@@ -89,12 +89,13 @@ public class RefusedRequests {
    */
   @RequestFilter
   public @Nullable CompletionStage<Optional<MutableHttpResponse<?>>> refuseTooLargeBeforeContinue(HttpRequest<?> request) {
-    if (!expectsContinue(request) || request.getContentLength() <= maxRequestBytes) {
+    // the path's own limit: FHIR's CARECONTEXT_FHIR_MAX_BYTES, the small one elsewhere
+    long limit = io.carecontext.services.http.RequestBodyLimits.limit(request.getPath(), maxRequestBytes);
+    if (!expectsContinue(request) || request.getContentLength() <= limit) {
       return null;
     }
     MutableHttpResponse<?> refused = ApiErrorProcessor.answer(HttpResponse.status(HttpStatus.REQUEST_ENTITY_TOO_LARGE)
-        .header(HttpHeaders.CONNECTION, "close"), request.getPath(),
-        ApiErrorProcessor.tooLarge(maxRequestBytes, request.getPath()));
+        .header(HttpHeaders.CONNECTION, "close"), request.getPath(), ApiErrorProcessor.tooLarge(limit, request.getPath()));
     return recordOrUnavailableLater(request, 413, refused);
   }
 

@@ -81,7 +81,7 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     io.carecontext.services.auth.RefusedRequests.mark(context.getRequest(), status.getCode());
     ApiError body = context.getRootCause().filter(t -> status == HttpStatus.BAD_REQUEST).flatMap(ApiErrorProcessor::badField)
         .orElseGet(() -> status == HttpStatus.REQUEST_ENTITY_TOO_LARGE
-            ? tooLarge(maxRequestBytes, context.getRequest().getPath())
+            ? tooLarge(RequestBodyLimits.limit(context.getRequest().getPath(), maxRequestBytes), context.getRequest().getPath())
             : keyUnavailable ? KEY_UNAVAILABLE
             : status == HttpStatus.NOT_ACCEPTABLE && AUDIT_EXPORT.matcher(context.getRequest().getPath()).matches()
                 ? EXPORT_NOT_ACCEPTABLE : body(status));
@@ -287,8 +287,8 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
     return new ApiError("payload_too_large", fhir
         ? "the request body is over the limit of " + limit + " bytes (CARECONTEXT_FHIR_MAX_BYTES); nothing was "
             + "stored: send less in one request (split a Bundle, or load large sets with $import)"
-        : "the request body is over the limit of " + limit + " bytes; nothing was stored or returned: this path "
-            + "takes a small JSON body with the documented fields (see /openapi.yml); check what the client sends");
+        : "the request body is over the limit of " + limit + " bytes of this path; nothing was stored or returned: "
+            + "it takes a small JSON body with the documented fields (see /openapi.yml); check what the client sends");
   }
 
   /** The audit export's path: the one JSON-side path whose answer is not JSON. */

@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
 class RequestBodyLimitIT {
 
   static final long LIMIT = 16L * 1024 * 1024;
+  /** The limit of every path outside /fhir/. */
+  static final long SMALL = io.carecontext.services.http.RequestBodyLimits.SMALL_BODY_BYTES;
   static TestServer app;
   static String ehr;
   static String doc;
@@ -135,9 +137,10 @@ class RequestBodyLimitIT {
     }
     assertThat(withoutTheBody("POST", "/fhir/big/$import", ehr, "application/fhir+ndjson", LIMIT + 1))
         .startsWith("HTTP/1.1 413 ").doesNotContain("100 Continue").contains("OperationOutcome", "split the NDJSON file");
-    assertThat(withoutTheBody("POST", "/v1/big/patients/pt-big/context", doc, "application/json", LIMIT + 1))
+    // a context body is held to the small limit of the paths outside /fhir/
+    assertThat(withoutTheBody("POST", "/v1/big/patients/pt-big/context", doc, "application/json", SMALL + 1))
         .startsWith("HTTP/1.1 413 ").doesNotContain("100 Continue")
-        .contains("\"error\":\"payload_too_large\"", "over the limit of " + LIMIT + " bytes");
+        .contains("\"error\":\"payload_too_large\"", "over the limit of " + SMALL + " bytes");
     List<String> rows = refusals();
     assertThat(rows.subList(before, rows.size())).containsExactly(
         "fhir-write payload_too_large - ehr-feed",
@@ -175,13 +178,101 @@ class RequestBodyLimitIT {
         "application/fhir+json").statusCode()).isEqualTo(413);
     assertThat(app.call("POST", "/fhir/big/$import", ehr, "{\"resourceType\":\"Patient\",\"x\":\"" + big + "\"}",
         "application/fhir+ndjson").statusCode()).isEqualTo(413);
-    assertThat(app.call("POST", "/v1/big/patients/pt-big/context", doc, "{\"query\":\"" + big + "\"}",
-        "application/json").statusCode()).isEqualTo(413);
+    HttpResponse<String> context = app.call("POST", "/v1/big/patients/pt-big/context", doc,
+        "{\"query\":\"" + "x".repeat((int) SMALL) + "\"}", "application/json");
+    assertThat(context.statusCode()).isEqualTo(413);
+    assertThat(context.body()).contains("\"error\":\"payload_too_large\"", "over the limit of " + SMALL + " bytes");
     List<String> rows = refusals();
     assertThat(rows.subList(before, rows.size())).containsExactly( // each once
         "fhir-write payload_too_large - ehr-feed",
         "fhir-write payload_too_large pt-big ehr-feed",
         "fhir-write payload_too_large - ehr-feed",
         "context payload_too_large pt-big dr-big");
+  }
+
+  /** Sends {@code head} and {@code body}, not ending the request; the connection stays open for the caller. */
+  static java.net.Socket sendPart(String head, byte[] body) throws Exception {
+    java.net.Socket s = new java.net.Socket("127.0.0.1", app.server.port());
+    s.setSoTimeout(120_000);
+    s.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    s.getOutputStream().write(body);
+    s.getOutputStream().flush();
+    return s;
+  }
+
+  static String head(String method, String path, String key, String type, String framing) {
+    return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key + "\r\nContent-Type: "
+        + type + "\r\n" + framing + "\r\n";
+  }
+
+  /**
+   * A body declared over a small path's limit (the tester's 52,000,000 bytes, under FHIR's limit) is
+   * refused at once, before any of it is sent, whatever the key's role; the server does not wait for
+   * it, and it is on record as every over-limit body is. Anywhere under /fhir/ the same length is read.
+   */
+  @Test
+  void aBodyDeclaredOverTheSmallLimitIsRefusedBeforeItArrives() throws Exception {
+    int before = refusals().size();
+    try (java.net.Socket s = sendPart(head("POST", "/v1/big/patients/pt-big/context", doc, "application/json",
+        "Content-Length: 52000000\r\n"), new byte[0])) {
+      String answer = new String(s.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII);
+      assertThat(answer).isEqualTo("HTTP/1.1 413");
+    }
+    List<String> rows = refusals();
+    assertThat(rows.subList(before, rows.size())).containsExactly("context payload_too_large pt-big dr-big");
+    // FHIR keeps CARECONTEXT_FHIR_MAX_BYTES: a Binary of 2 MiB, over the small limit, is stored
+    String binary = "{\"resourceType\":\"Binary\",\"id\":\"bin-large\",\"contentType\":\"application/pdf\",\"data\":\""
+        + Base64.getEncoder().encodeToString(new byte[3 * (int) SMALL / 2]) + "\"}";
+    assertThat((long) binary.length()).isGreaterThan(SMALL);
+    HttpResponse<String> r = app.call("PUT", "/fhir/big/Binary/bin-large", ehr, binary, "application/fhir+json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+
+  /**
+   * A chunked body on a small path is counted as it arrives and refused where it passes the limit: the
+   * 413 comes while the client is still sending (its last chunk never sent), so nothing past the limit
+   * was waited for or kept.
+   */
+  @Test
+  void aChunkedBodyIsCutWhereItPassesTheSmallLimit() throws Exception {
+    int before = refusals().size();
+    byte[] chunk = ("{\"query\":\"" + "x".repeat(64 * 1024)).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    for (long sent = 0; sent <= SMALL + chunk.length; sent += chunk.length) {
+      body.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      body.write(chunk);
+      body.write("\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+    try (java.net.Socket s = sendPart(head("POST", "/v1/big/patients/pt-big/context", doc, "application/json",
+        "Transfer-Encoding: chunked\r\n"), body.toByteArray())) {
+      String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(answer).startsWith("HTTP/1.1 413 ")
+          .contains("\"error\":\"payload_too_large\"", "over the limit of " + SMALL + " bytes");
+    }
+    List<String> rows = refusals();
+    assertThat(rows.subList(before, rows.size())).containsExactly("context payload_too_large pt-big dr-big");
+  }
+
+  /**
+   * A small path's body that stops arriving is not held for the server's idle timeout (5 minutes): its
+   * connection is closed once no byte of it came for RequestBodyLimits.STALL_SECONDS. A FHIR body
+   * paused as long is still read to its end and stored: a bulk load over a slow link keeps the server's
+   * idle timeout.
+   */
+  @Test
+  void aStalledSmallBodyIsDroppedAndAStalledFhirBodyIsNot() throws Exception {
+    String patient = "{\"resourceType\":\"Patient\",\"id\":\"pt-slow\"}";
+    try (java.net.Socket fhir = sendPart(head("PUT", "/fhir/big/Patient/pt-slow", ehr, "application/fhir+json",
+            "Content-Length: " + patient.length() + "\r\nConnection: close\r\n"),
+            patient.substring(0, 10).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+         java.net.Socket context = sendPart(head("POST", "/v1/big/patients/pt-big/context", doc, "application/json",
+            "Content-Length: 100000\r\n"), "{\"query\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+      // closed by the server without an answer: the client stopped sending, nothing of its body is kept
+      assertThat(context.getInputStream().read()).isEqualTo(-1);
+      fhir.getOutputStream().write(patient.substring(10).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      fhir.getOutputStream().flush();
+      assertThat(new String(fhir.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+          .startsWith("HTTP/1.1 201 ");
+    }
   }
 }
