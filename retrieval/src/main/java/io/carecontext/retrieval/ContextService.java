@@ -164,6 +164,13 @@ public final class ContextService {
           + "1,000 characters: shorten it",
           "break_glass_reason_too_long", 0, start);
     }
+    if (breakGlass && q.reason().chars().anyMatch(c -> Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r')) {
+      // a NUL or an escape in the reason was stored as the justification its review reads, where the question
+      // beside it is refused the same characters (QueryInput); the message names the kind, never the reason
+      throw deny(tenant, base, 400, "reason_malformed", "the break-glass \"reason\" holds a control character "
+          + "(U+0000 to U+001F, U+007F to U+009F, other than tab, line feed and carriage return): send it as text",
+          "break_glass_reason_malformed", 0, start);
+    }
     if (breakGlass && !rp.breakGlass()) {
       // what to do next: the tenant's policy decides, so a caller that only heard "may not" asked again
       throw deny(tenant, base, 403, "forbidden", "this key's role may not break the glass (ETREAT) in this tenant: "

@@ -314,6 +314,11 @@ class RetrievalIT {
     }
     // the reason is kept in every row of the request: a bounded text, as the query is
     cases.put("break_glass_reason_too_long", denied(CLINICIAN, "p-other", "ETREAT", "x".repeat(1_001)));
+    // words with a NUL or an escape in them: stored as the justification its review reads, where the question
+    // beside it was refused those characters; tab and newlines lay a reason out and stay
+    cases.put("break_glass_reason_malformed", denied(CLINICIAN, "p-other", "ETREAT", "cardiac arrest\u0000 in ED"));
+    assertThat(denied(CLINICIAN, "p-other", "ETREAT", "arrest \u001b[31m").reason())
+        .isEqualTo("break_glass_reason_malformed");
     cases.forEach((reason, d) -> {
       assertThat(d.reason()).isEqualTo(reason);
       assertThat(auditedReason(d)).isEqualTo(reason);
@@ -453,7 +458,8 @@ class RetrievalIT {
 
   @Test
   void breakGlassIsTimeBoxedAndFlagged() throws SQLException {
-    ContextResult r = ask(CLINICIAN, "p-other", "ETREAT", "unconscious patient in ED");
+    // a reason laid out with a newline and a tab is text (a NUL or an escape is refused: the deny paths above)
+    ContextResult r = ask(CLINICIAN, "p-other", "ETREAT", "unconscious patient\n\tin ED");
     assertThat(r.breakGlass()).isTrue();
     assertThat(r.chunks()).isNotEmpty();
     var row = audit.list(tenant, Auditors.of(platform, tenant), new AuditFilter("p-other", null, null, null, 1), false).get(0);
