@@ -296,7 +296,7 @@ public class AuthenticationFilter {
   /** The fixed words of the API's paths; any other segment of a logged path is shown as a placeholder. */
   private static final Set<String> ROUTE_WORDS = Set.of("v1", "fhir", "admin", "tenants", "patients", "context", "chat",
       "audit", "verify", "export", "research", "search", "ingest", "parked", "retry", "keys", "metadata", "$import",
-      "_history", "openapi", "metrics", "offboardings", "erase");
+      "_history", "openapi", "metrics", "offboardings", "erase", "review");
 
   /**
    * The route's shape, for the access log: {@code /v1/acme/patients/123/context} →

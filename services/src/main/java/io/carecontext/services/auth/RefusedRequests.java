@@ -231,8 +231,10 @@ public class RefusedRequests {
       return "research";
     }
     if (s.length > 3 && "v1".equals(s[1]) && "audit".equals(s[3])) {
+      // a review (/v1/{t}/audit/{auditId}/review) refused before its controller was recorded as a read of the trail
       return s.length > 4 && "verify".equals(s[4]) ? "audit-verify"
-          : s.length > 4 && "export".equals(s[4]) ? "audit-export" : "audit-read";
+          : s.length > 4 && "export".equals(s[4]) ? "audit-export"
+          : s.length == 6 && "review".equals(s[5]) ? "break-glass-review" : "audit-read";
     }
     if (s.length == 5 && "admin".equals(s[1]) && "keys".equals(s[4]) && "POST".equals(method)) {
       return "key-create";
