@@ -171,7 +171,9 @@ final class Dates {
       form("(?=\\d{1,2}/\\d)(?<=\\b(?i:born|seen[ \\t](?:bedside|at[ \\t]bedside|in[ \\t]clinic|in[ \\t]office|today|again"
           + "|virtually))[ \\t])"
           + "(?<m>\\d{1,2})/(?<d>\\d{1,2})" + NOT_AN_AMOUNT + "(?!\\s*+(?i:trials?|correct|words?|items?|sips?|swallows?"
-          + "|attempts?|wks?|reps?|sets?|beats?)\\b)", true),
+          + "|attempts?|wks?|reps?|sets?|beats?"
+          // nor half an hour ("born 1/2 hour after rupture", "seen bedside 1/2 hour later": the second review)
+          + "|hours?|hrs?|minutes?|mins?)\\b)", true),
       // 23/03 after a weekday, written day first ("Follow-up call Mon 23/03" passed held-out set 9): only where the
       // first number cannot be a month, so no US-order day is read twice; not after "on" ("On 15/5 pressure support")
       // and not "24/7" ("needs Sun 24/7 supervision", found by the review of the session's rules: all day, every day)

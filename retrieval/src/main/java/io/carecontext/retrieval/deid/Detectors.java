@@ -296,7 +296,10 @@ final class Detectors {
       // care team's business ("Nurse Handoff", "Resident Council")
       + "|\\p{L}*(?:ologists?|ology|iatrists?|iatry|icians?|iatrics|(?:ped|orthoped|orthopaed|obstetr)ics)"
       + "|(?:pharmac|therap|dent|intern|nutrition|anesthet|hygien)ists?|dietitians?|emergency|liaison|report|handoff"
-      + "|hand-off|staffing|council|medical|surgical|anesthesia|sensitive|education)(?![\\p{L}'’-]))";
+      + "|hand-off|staffing|council|medical|surgical|anesthesia|sensitive|education"
+      // a teaching team's business ("Resident Supervision, Attending present", "Resident Coverage, Cross-cover": the
+      // second review of set 13's rules)
+      + "|supervision|coverage|cross-cover)(?![\\p{L}'’-]))";
   /** A word after a name that makes the name an eponym's: "Sister Mary Joseph nodule", "Brother Bell palsy". */
   // a condition's numbered Type, Stage, Grade or Class after the name, capitalized as a heading of its own, is no
   // eponym's ("Sister Mary Type 1"); an eponym's writes it in lower case ("Gleason grade 7")
@@ -1446,7 +1449,10 @@ final class Detectors {
       // with what it is ("Baby Girl Similac 20 mL", "Baby Girl Dextrose gel", "Baby Boy Coombs negative", "Baby Girl
       // Moro reflex": the review of the session's rules)
       boolean ends = NAME_PHRASE_END.matcher(text).region(m.end("v"), text.length()).lookingAt();
-      boolean name = (PersonNames.isSurname(first) || PersonNames.isNameWord(first) || roleNameWord(first) && ends)
+      // (a name that is an English word too, or a word only shaped like a name, only where the phrase ends: "Baby Girl
+      // Temp 36.8", "Baby Boy Pulse 140", "Baby Girl Tone good", "Baby Boy Heart rate 150" name no family: the second
+      // review of the session's rules)
+      boolean name = (PersonNames.isSurname(first) || (PersonNames.isNameWord(first) || roleNameWord(first)) && ends)
           && (ends || !DictionaryNames.eponym(first));
       if (name && !NOT_A_CHILDS_NAME.contains(lower) && !NEWBORN_WORDS.contains(lower)
           && !NOT_AN_EPONYMS_AFTER.matcher(text).region(m.end("v"), text.length()).lookingAt()) {
@@ -1500,11 +1506,15 @@ final class Detectors {
   private static final Pattern SERVICE_LINE = Pattern.compile("(?<![\\p{L}'’.-])(?:(?<o>\\p{Lu}\\p{Ll}{2,20}+)[ \\t]++)?"
       + "(?<s>(?:Heart|Bone|Brain|Spine|Ear|Eye|Skin|Lung|Joint|Foot|Digestive|Kidney|Vein|Sleep)[ \\t]++(?:&|and)[ \\t]++"
       + "(?:Vascular|Joint|Spine|Throat|Lung|Vein|Ankle|Nerve|Sleep|Vision|Hypertension|Liver|Laser|Wellness|Rhythm)"
-      + "(?:[ \\t]++(?:Institute|Cent(?:er|re)|Clinic|Associates|Specialists|Group|Hospital))?)"
+      + "(?:[ \\t]++(?<k>Institute|Cent(?:er|re)|Clinic|Associates|Specialists|Group|Hospital))?)"
       // (a region only after the kind's word: "Heart & Lung exam of the Newborn" names none, the review of the
       // session's rules)
       + "(?:(?<=Institute|Center|Centre|Clinic|Associates|Specialists|Group|Hospital)[ \\t]++of[ \\t]++(?:the[ \\t]++)?"
       + "(?<r>\\p{Lu}\\p{Ll}{2,20}+))?(?![\\p{L}'’-])");
+
+  /** What may follow a service line's name without its kind's word: its phrase's end, or a word of a visit to it. */
+  private static final Pattern SERVICE_LINE_END = Pattern.compile(NAME_PHRASE_END.pattern() + "|[ \\t]++(?i:follow-up"
+      + "|f/u|appointment|appt|referral|visit|office|team|clinic|cardiologist|surgeon|physician|provider|records)(?![\\p{L}'’-])");
 
   /** Words before a service line's organs that say their state or side, not who owns it. */
   static final Set<String> NOT_AN_OWNER = Set.of("normal", "abnormal", "left", "right", "bilateral", "chronic", "acute",
@@ -1523,6 +1533,10 @@ final class Detectors {
           && !NOT_AN_OWNER.contains(o.toLowerCase(Locale.ROOT)) && !DIRECTION_WORDS.contains(o.toLowerCase(Locale.ROOT))
           && !NOT_A_NAME.contains(o.toLowerCase(Locale.ROOT))
           && (roleNameWord(o) || PersonNames.isSurname(o) || PersonNames.isNameWord(o) || Gazetteer.isPlace(o));
+      // (an owner only where the service line's name ends, or has its kind's word, or a visit's word follows: "Regular
+      // Heart & Lung sounds", "Strong Heart & Lung sounds", "Check Kidney & Liver function", "Mild Foot & Ankle
+      // swelling" say what the organs are or do; the second review of the session's rules)
+      owner &= m.group("k") != null || SERVICE_LINE_END.matcher(text).region(m.end(), text.length()).lookingAt();
       String r = m.group("r");
       boolean region = r != null && !GENERIC.contains(r.toLowerCase(Locale.ROOT));
       if (owner || region) {
@@ -1813,7 +1827,10 @@ final class Detectors {
       "restaurant", "job", "jobs", "shift", "shifts", "site", "farm", "mine", "mines", "kitchen", "garage", "yard",
       "nights", "days", "weekends", "overnights", "home", "hospital", "er", "icu", "clinic", "office",
       // a kind of place alone ("Works at Funeral Home", an over-removal known since set 10)
-      "funeral", "mortuary", "chapel", "nursing");
+      "funeral", "mortuary", "chapel", "nursing",
+      // a job's duty after "job at" ("return to his job at Light Duty", "his job at Full Duty": the second review of
+      // the session's rules)
+      "duty", "light", "full", "modified", "restricted");
 
   /**
    * Whether an employer after "works at" names one: some word of it is no word of a service, a unit or a workplace's
