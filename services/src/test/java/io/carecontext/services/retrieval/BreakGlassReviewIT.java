@@ -351,4 +351,53 @@ class BreakGlassReviewIT {
       assertThat(e.getMessage()).contains("audit_log_review_form");
     }
   }
+
+  /**
+   * The listing of what is still to review on a trail of 100,000 rows, 50 of them break-glass, as the owner plans
+   * it: the break-glass rows are found by tenant migration 76's partial index (at) WHERE break_glass, and each one's
+   * latest review by the reviews' index; without the first the listing walked the whole trail by time.
+   */
+  @Test
+  void stillToReviewReadsTheBreakGlassRowsOnlyOnALongTrail() throws Exception {
+    tenantWithBreakGlass("rv_plan", 0);
+    String t = "tenant_rv_plan.audit_log";
+    // the same form as AuditLog.list for ?breakGlass=true&reviewed=false (LATEST_REVIEW, REVIEWS, REVIEWED)
+    String listing = "SELECT a.*, rv.review_id, rv.review_outcome FROM " + t + " a LEFT JOIN LATERAL (SELECT "
+        + "r.audit_id AS review_id, r.reason AS review_outcome FROM " + t + " r WHERE a.break_glass AND "
+        + "r.action = 'break-glass-review' AND r.decision = 'allowed' AND ((r.details::jsonb) ->> 'reviewedAuditId') "
+        + "= a.audit_id::text ORDER BY r.at DESC, r.audit_id DESC LIMIT 1) rv ON true WHERE true AND break_glass = true "
+        + "AND break_glass AND rv.review_id IS NULL ORDER BY at DESC, audit_id LIMIT 1000";
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO " + t + " (audit_id, shard, seq, at, principal, action, decision, reason, break_glass, "
+          + "details, prev_hash, row_hash) SELECT gen_random_uuid(), 7, 1000000 + g, now() - g * interval '1 second', "
+          + "'dr', 'context', 'allowed', 'ok', g % 2000 = 0, '{}', '\\x00', '\\x00' FROM generate_series(1, 100000) g");
+      st.execute("ANALYZE " + t);
+      String indexed = plan(st, listing);
+      st.execute("BEGIN");
+      st.execute("DROP INDEX tenant_rv_plan.audit_log_break_glass_idx");
+      String walked = plan(st, listing);
+      st.execute("ROLLBACK");
+      System.out.println("reviewed=false on 100,000 rows, 50 break-glass:\n" + indexed + "\nwithout the index:\n" + walked);
+      assertThat(indexed).contains("audit_log_break_glass_idx").contains("audit_log_reviewed_idx")
+          .doesNotContain("Seq Scan").doesNotContain("audit_log_at_idx");
+      assertThat(rows(indexed, "audit_log_break_glass_idx")).isEqualTo(50);
+    }
+  }
+
+  static String plan(Statement st, String sql) throws SQLException {
+    StringBuilder out = new StringBuilder();
+    try (ResultSet rs = st.executeQuery("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + sql)) {
+      while (rs.next()) {
+        out.append(rs.getString(1)).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  /** The actual rows of the plan's node that scans {@code index}. */
+  static int rows(String plan, String index) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(index + " on .*actual rows=(\\d+)")
+        .matcher(plan);
+    return m.find() ? Integer.parseInt(m.group(1)) : -1;
+  }
 }
