@@ -588,7 +588,7 @@ public final class AuditLog {
 
   /** What {@link #review} did: the review row's id (and the review it supersedes), or why it wrote none. */
   public record Review(Status status, String patient, UUID reviewId, String supersedes) {
-    public enum Status { REVIEWED, NOT_FOUND, NOT_BREAK_GLASS }
+    public enum Status { REVIEWED, NOT_FOUND, NOT_BREAK_GLASS, SELF_REVIEW }
   }
 
   /**
@@ -599,7 +599,9 @@ public final class AuditLog {
    * time (a transaction-scoped advisory lock on its id): the second of two concurrent reviews names the first as
    * the one it supersedes, and the latest by time is the later. The reviewed row is never changed (the trail is
    * append-only; tenant migration 57 refuses an UPDATE). A row of no such id in the tenant, or one that is not
-   * break-glass, gets no review row: the caller records the refusal.
+   * break-glass, gets no review row: the caller records the refusal. Nor does a row the reviewer made itself (its
+   * principal, compared without case as a principal is held, {@link Review.Status#SELF_REVIEW}): a key may hold the
+   * auditor role beside clinician, and the one who broke the glass does not judge the access.
    *
    * @throws KeyNotAdmittedException when the database does not admit the auditor's key
    */
@@ -615,7 +617,8 @@ public final class AuditLog {
         ps.execute();
       }
       String patient;
-      try (PreparedStatement ps = c.prepareStatement("SELECT patient_id, break_glass FROM audit_log WHERE audit_id = ?")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT patient_id, break_glass, principal FROM audit_log "
+          + "WHERE audit_id = ?")) {
         ps.setObject(1, reviewed);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
@@ -624,6 +627,9 @@ public final class AuditLog {
           patient = rs.getString(1);
           if (!rs.getBoolean(2)) {
             return new Review(Review.Status.NOT_BREAK_GLASS, patient, null, null);
+          }
+          if (rs.getString(3).equalsIgnoreCase(entry.principal())) {
+            return new Review(Review.Status.SELF_REVIEW, patient, null, null);
           }
         }
       }

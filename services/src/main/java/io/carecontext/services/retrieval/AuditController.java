@@ -563,6 +563,10 @@ public class AuditController {
   static final String NOT_BREAK_GLASS = "this audit row is no break-glass access (its breakGlass is false): only "
       + "break-glass rows are reviewed; GET /v1/{tenant}/audit?breakGlass=true&reviewed=false lists those to review";
 
+  /** What a review of a break-glass row its own principal made is told. */
+  static final String SELF_REVIEW = "this break-glass access was made under your principal: an access is reviewed by "
+      + "someone other than who made it; have another auditor key review it";
+
   /**
    * Records an auditor's review of a break-glass row ({@link AuditLog#review}): {@code {"outcome","note"}}
    * ({@link ReviewBody}). The review is a row of the trail (action {@code break-glass-review}, the reviewed row's
@@ -571,7 +575,8 @@ public class AuditController {
    * recorded the same way and names the one it supersedes; listings show the latest. Refused, each on record with
    * its reason: a body that is not a review (400, {@code review_malformed}), an id of no row of the tenant (404
    * {@code not_found}, {@code audit_row_not_found}), a row that is no break-glass access (409
-   * {@code not_break_glass}), a key without the auditor role (403, as every path of the trail).
+   * {@code not_break_glass}), a row made under the reviewer's own principal (403 {@code self_review}: a key may hold
+   * auditor beside clinician), a key without the auditor role (403, as every path of the trail).
    */
   @Post("/{auditId}/review")
   public HttpResponse<Map<String, Object>> review(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
@@ -612,6 +617,12 @@ public class AuditController {
             .withResult(AuditEntry.Decision.DENIED, "not_break_glass", List.of(), 0)
             .withDetail(AuditEntry.REVIEWED_DETAIL, AuditEntry.jsonString(reviewed.toString())));
         throw ApiException.conflict("not_break_glass", NOT_BREAK_GLASS);
+      }
+      case SELF_REVIEW -> {
+        malformedRows.record(audit, t, caller.keyId(), entry.withPatient(done.patient())
+            .withResult(AuditEntry.Decision.DENIED, "self_review", List.of(), 0)
+            .withDetail(AuditEntry.REVIEWED_DETAIL, AuditEntry.jsonString(reviewed.toString())));
+        throw new ApiException(HttpStatus.FORBIDDEN, "self_review", SELF_REVIEW);
       }
       default -> {
         Map<String, Object> out = new LinkedHashMap<>();

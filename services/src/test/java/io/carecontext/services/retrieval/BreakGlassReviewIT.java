@@ -353,6 +353,30 @@ class BreakGlassReviewIT {
   }
 
   /**
+   * A key may hold auditor beside clinician: the one who broke the glass does not judge its own access (its
+   * principal made the row), refused 403 self_review and on record; another auditor reviews it.
+   */
+  @Test
+  void whoBrokeTheGlassDoesNotReviewItsOwnAccess() throws Exception {
+    String auditor = tenantWithBreakGlass("rv_self", 0);
+    String both = app.tenantWithKey("rv_self", "dr-both", "[\"clinician\",\"auditor\"]", "\"practitionerId\":\"pr-3\"");
+    HttpResponse<String> access = BreakGlassSettingsIT.breakGlass(both, "rv_self", null);
+    assertThat(access.statusCode()).as(access.body()).isEqualTo(200);
+    String row = breakGlassRows("rv_self").get(0);
+
+    HttpResponse<String> own = review("rv_self", both, row, "{\"outcome\":\"appropriate\"}");
+    assertThat(own.statusCode()).isEqualTo(403);
+    assertThat(own.body()).contains("\"error\":\"self_review\"").contains("someone other than who made it");
+    assertThat(strings("SELECT decision || ' ' || reason || ' ' || principal || ' ' || patient_id || ' ' || details "
+        + "FROM tenant_rv_self.audit_log WHERE action = 'break-glass-review'"))
+        .containsExactly("denied self_review dr-both pt-1 {\"reviewedAuditId\":\"" + row + "\"}");
+    assertThat(list("rv_self", auditor, "reviewed=false&action=context").get("count").asInt()).isEqualTo(1);
+
+    assertThat(review("rv_self", auditor, row, "{\"outcome\":\"appropriate\"}").statusCode()).isEqualTo(201);
+    assertThat(list("rv_self", auditor, "reviewed=true&action=context").get("count").asInt()).isEqualTo(1);
+  }
+
+  /**
    * The listing of what is still to review on a trail of 100,000 rows, 50 of them break-glass, as the owner plans
    * it: the break-glass rows are found by tenant migration 76's partial index (at) WHERE break_glass, and each one's
    * latest review by the reviews' index; without the first the listing walked the whole trail by time.
