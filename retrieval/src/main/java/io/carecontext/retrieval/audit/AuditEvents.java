@@ -322,8 +322,10 @@ public final class AuditEvents {
           .setDescription(queryDescription(action));
     }
     // The row a review judged, as the export names it (AuditEvent/<its auditId>): DICOM's Security Resource (object
-    // role 13, "a resource such as a security log"), with the outcome as the entity's detail. The note is not
-    // exported (free text about a patient, kept encrypted; GET /audit?includeBodies=true answers it).
+    // role 13, defined as "a passive object, such as a role table, that is relevant to the event": the trail's row is
+    // the passive security object the review is about; BALP has no event of its own for a review), with the outcome
+    // as the entity's detail. The note is not exported (free text about a patient, kept encrypted;
+    // GET /audit?includeBodies=true answers it).
     if (review && "allowed".equals(decision)) {
       String reviewed = reviewedIn(details);
       if (reviewed != null) {
