@@ -29,12 +29,27 @@ public final class ReferencePaths {
       public boolean acceptElement(IBase element, List<IBase> containing, List<BaseRuntimeChildDefinition> children,
                                    List<BaseRuntimeElementDefinition<?>> definitions) {
         if (element instanceof Reference ref && ref.getReference() != null) {
-          paths.put(ref, path(containing, children));
+          paths.put(ref, path(steps(containing), children));
         }
         return true;
       }
     });
     return paths;
+  }
+
+  /**
+   * {@code containing} without an element repeated next to itself: the terser lists a contained resource twice (as
+   * the value of {@code contained} and as the resource it walks), one more element than {@code children} has steps,
+   * and every step below it was read against the wrong parent: {@code contained[0].performer} lost its index.
+   */
+  private static List<IBase> steps(List<IBase> containing) {
+    List<IBase> steps = new java.util.ArrayList<>(containing.size());
+    for (IBase element : containing) {
+      if (steps.isEmpty() || steps.get(steps.size() - 1) != element) {
+        steps.add(element);
+      }
+    }
+    return steps;
   }
 
   /** {@code containing} runs from the resource to the element; {@code children} names each step below the first. */

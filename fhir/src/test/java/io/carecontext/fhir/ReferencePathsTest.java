@@ -38,6 +38,33 @@ class ReferencePathsTest {
   }
 
   @Test
+  void aContainedResourcesReferencesKeepTheirIndexes() {
+    // the terser lists a contained resource twice in the path it hands over: the steps below it lost their indexes
+    // (both performers were contained[0].performer)
+    assertThat(pathsByReference("""
+        {"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p"},
+         "contained":[{"resourceType":"Practitioner","id":"c0"},
+           {"resourceType":"Observation","id":"c1","status":"final","code":{"text":"x"},
+            "performer":[{"reference":"Practitioner/a"},{"reference":"urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427"}],
+            "note":[{"authorReference":{"reference":"Practitioner/n"},"text":"x"}]}]}"""))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("Patient/p", "subject", "Practitioner/a", "contained[1].performer[0]",
+            "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427", "contained[1].performer[1]",
+            "Practitioner/n", "contained[1].note[0].authorReference"));
+  }
+
+  @Test
+  void anExtensionOfAnExtensionOrOfAPrimitiveIsNamedByItsSteps() {
+    assertThat(pathsByReference("""
+        {"resourceType":"Patient","id":"p","_gender":{"extension":[{"url":"http://e/g","valueReference":{"reference":"Basic/b"}}]},
+         "modifierExtension":[{"url":"http://e/m","extension":[{"url":"a","valueString":"x"},
+           {"url":"b","valueReference":{"reference":"Group/g"}}]}],
+         "generalPractitioner":[{"reference":"Practitioner/g","extension":[{"url":"http://e/r","valueReference":{"reference":"Location/l"}}]}]}"""))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("Basic/b", "gender.extension[0].valueReference",
+            "Group/g", "modifierExtension[0].extension[1].valueReference", "Practitioner/g", "generalPractitioner[0]",
+            "Location/l", "generalPractitioner[0].extension[0].valueReference"));
+  }
+
+  @Test
   void aReferenceWithoutAReferenceIsLeftOut() {
     Map<Reference, String> paths = ReferencePaths.of(Fhir.parseResource("""
         {"resourceType":"Observation","id":"o1","status":"final","code":{"text":"x"},
