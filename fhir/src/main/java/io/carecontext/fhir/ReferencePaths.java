@@ -21,6 +21,27 @@ public final class ReferencePaths {
 
   private ReferencePaths() {}
 
+  /**
+   * Each populated Reference of {@code resource}, in the resource's order, those in an extension of a primitive
+   * ({@code _authoredOn.extension[0].valueReference}) too: the terser's {@code getAllPopulatedChildElementsOfType}
+   * does not look there, and a {@code urn:uuid} or conditional reference in one was stored as sent, where no read
+   * could follow it, nor refused by {@code $import}.
+   */
+  public static List<Reference> all(Resource resource) {
+    List<Reference> all = new java.util.ArrayList<>();
+    Fhir.context().newTerser().visit(resource, new IModelVisitor2() {
+      @Override
+      public boolean acceptElement(IBase element, List<IBase> containing, List<BaseRuntimeChildDefinition> children,
+                                   List<BaseRuntimeElementDefinition<?>> definitions) {
+        if (element instanceof Reference ref && ref.getReference() != null) {
+          all.add(ref);
+        }
+        return true;
+      }
+    });
+    return all;
+  }
+
   /** Each populated Reference of {@code resource} (by identity) and its path below the resource, without its type. */
   public static Map<Reference, String> of(Resource resource) {
     Map<Reference, String> paths = new IdentityHashMap<>();

@@ -65,6 +65,17 @@ class ReferencePathsTest {
   }
 
   @Test
+  void allListsEveryReferenceInOrderThoseInAPrimitivesExtensionToo() {
+    // the terser's getAllPopulatedChildElementsOfType leaves out the one in _gender: a urn:uuid there was stored as sent
+    Resource r = Fhir.parseResource("""
+        {"resourceType":"Patient","id":"p","_gender":{"extension":[{"url":"http://e/g","valueReference":{"reference":"urn:uuid:1"}}]},
+         "gender":"other","generalPractitioner":[{"reference":"Practitioner/g"},{"display":"no reference"}],
+         "managingOrganization":{"reference":"Organization?identifier=s|1"}}""");
+    assertThat(ReferencePaths.all(r)).extracting(Reference::getReference)
+        .containsExactly("urn:uuid:1", "Practitioner/g", "Organization?identifier=s|1");
+  }
+
+  @Test
   void aReferenceWithoutAReferenceIsLeftOut() {
     Map<Reference, String> paths = ReferencePaths.of(Fhir.parseResource("""
         {"resourceType":"Observation","id":"o1","status":"final","code":{"text":"x"},

@@ -301,7 +301,8 @@ final class BundleProcessor {
   private static void rewrite(Resource resource, String path, String prefix, Integer index, String unresolvedUuid,
                               java.util.function.Function<String, String> byFullUrl, Lookup conditional)
       throws SQLException {
-    for (Reference ref : Fhir.context().newTerser().getAllPopulatedChildElementsOfType(resource, Reference.class)) {
+    // ReferencePaths.all: those in an extension of a primitive too, which the terser's own list leaves out
+    for (Reference ref : ReferencePaths.all(resource)) {
       String value = ref.getReference();
       if (value == null) {
         continue;

@@ -455,6 +455,41 @@ class IngestIT {
     assertThat(count("SELECT count(*) FROM tenant_ingest.resources")).isEqualTo(resources);
   }
 
+  /**
+   * A reference in an extension of a primitive ({@code _effectiveDateTime}) is resolved as any other: the terser's
+   * list of references left it out, and a {@code urn:uuid} there was stored as sent, where no read could follow it;
+   * one that names no entry is refused, named by its element.
+   */
+  @Test
+  void aReferenceInAPrimitivesExtensionIsResolvedAsAnyOther() throws SQLException {
+    String bundle = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:eeeeeeee-0000-0000-0000-000000000001","resource":{"resourceType":"Patient"},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"effectiveDateTime":"2020-01-01",
+             "subject":{"reference":"urn:uuid:eeeeeeee-0000-0000-0000-000000000001"},
+             "_effectiveDateTime":{"extension":[{"url":"http://example.org/recorded-by",
+               "valueReference":{"reference":"urn:uuid:eeeeeeee-0000-0000-0000-00000000000%s"}}]}},
+           "request":{"method":"POST","url":"Observation"}}]}""";
+    Bundle response = store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle.formatted("1")));
+    String patient = response.getEntry().get(0).getResponse().getLocation().split("/")[1];
+    String obs = store.read(tenant, "Observation", response.getEntry().get(1).getResponse().getLocation().split("/")[1])
+        .orElseThrow().json();
+    assertThat(obs).contains("\"reference\":\"Patient/" + patient + "\"").doesNotContain("urn:uuid");
+    int resources = count("SELECT count(*) FROM tenant_ingest.resources");
+    assertThatThrownBy(() -> store.transaction(tenant, FEED, (Bundle) Fhir.parseResource(bundle.formatted("2"))))
+        .isInstanceOf(FhirInputException.class)
+        .satisfies(e -> assertThat(((FhirInputException) e).issues()).extracting(FhirIssue::path)
+            .containsExactly("Bundle.entry[1].resource.effectiveDateTime.extension[0].valueReference"));
+    assertThat(count("SELECT count(*) FROM tenant_ingest.resources")).isEqualTo(resources);
+    // an $import line: refused, as a urn:uuid anywhere else in it is
+    assertThatThrownBy(() -> BundleProcessor.refuseUnresolved((org.hl7.fhir.r4.model.Resource) Fhir.parseResource("""
+        {"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p"},
+           "_status":{"extension":[{"url":"http://e/x",
+           "valueReference":{"reference":"urn:uuid:eeeeeeee-0000-0000-0000-000000000003"}}]}}""")))
+        .isInstanceOf(FhirInputException.class).hasMessageContaining("urn:uuid");
+  }
+
   @Test
   void aFailedTransactionStoresNothing() throws SQLException {
     int resources = count("SELECT count(*) FROM tenant_ingest.resources");
