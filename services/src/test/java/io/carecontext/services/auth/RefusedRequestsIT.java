@@ -84,13 +84,17 @@ class RefusedRequestsIT {
     assertThat(app.call("PATCH", "/fhir/refusals/Patient/pt-5", feed, "{}", "application/fhir+json").statusCode())
         .isEqualTo(405);
     assertThat(app.call("GET", "/fhir/refusals/Patient/pt-6?_format=xml", feed, null).statusCode()).isEqualTo(406);
+    // a write whose answer is asked for in R5: refused before the body is read, and on record as the refused write
+    assertThat(app.call("PUT", "/fhir/refusals/Patient/pt-8", feed, "{\"resourceType\":\"Patient\",\"id\":\"pt-8\"}",
+        "application/fhir+json", Map.of("Accept", "application/fhir+json; fhirVersion=5.0")).statusCode()).isEqualTo(406);
     List<String> rows = trail("refusals");
     assertThat(rows).contains(
         "context denied method_not_allowed pt-2 dr-r {\"route\":\"/v1/refusals/patients/{id}/context\",\"method\":\"PUT\"}",
         "chat denied unsupported_media_type pt-3 dr-r {\"route\":\"/v1/refusals/patients/{id}/chat\",\"method\":\"POST\"}",
         "context denied not_acceptable pt-4 dr-r {\"route\":\"/v1/refusals/patients/{id}/context\",\"method\":\"POST\"}",
         "fhir-write denied method_not_allowed pt-5 feed-r {\"route\":\"/fhir/refusals/Patient/{id}\",\"method\":\"PATCH\"}",
-        "fhir-read denied not_acceptable pt-6 feed-r {\"route\":\"/fhir/refusals/Patient/{id}\",\"method\":\"GET\"}");
+        "fhir-read denied not_acceptable pt-6 feed-r {\"route\":\"/fhir/refusals/Patient/{id}\",\"method\":\"GET\"}",
+        "fhir-write denied not_acceptable pt-8 feed-r {\"route\":\"/fhir/refusals/Patient/{id}\",\"method\":\"PUT\"}");
     // the FHIR write path's own 415 is recorded once, by that path
     assertThat(app.call("PUT", "/fhir/refusals/Patient/pt-7", feed, "{\"resourceType\":\"Patient\"}", null).statusCode())
         .isEqualTo(415);
