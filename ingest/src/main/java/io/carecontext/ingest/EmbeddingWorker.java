@@ -159,12 +159,18 @@ public final class EmbeddingWorker implements AutoCloseable {
   public int drain(TenantId tenant) {
     int total = 0;
     int n;
-    while ((n = processBatch(tenant)) > 0) {
-      total += n;
-      progress.done(tenant, n, System.nanoTime()).ifPresent(line -> LOG.info("embedding worker: tenant {}: {} "
-              + "resource(s) processed in the last {} s ({}/s), {} queued, {} in {} s so far (progress: GET "
-              + "/admin/tenants/{}/ingest)", tenant, line.done(), line.seconds(), line.perSecond(),
-          outboxDepth(tenant).ready(), line.total(), line.totalSeconds(), tenant));
+    progress.begin(tenant);
+    try {
+      while ((n = processBatch(tenant)) > 0) {
+        total += n;
+        progress.done(tenant, n, System.nanoTime()).ifPresent(line -> LOG.info("embedding worker: tenant {}: {} "
+                + "resource(s) processed in the last {} s ({}/s), {} queued, {} in {} s so far (progress: GET "
+                + "/admin/tenants/{}/ingest)", tenant, line.done(), line.seconds(), line.perSecond(),
+            outboxDepth(tenant).ready(), line.total(), line.totalSeconds(), tenant));
+      }
+    } catch (RuntimeException | Error e) {
+      progress.left(tenant);
+      throw e;
     }
     progress.emptied(tenant, System.nanoTime()).ifPresent(line -> LOG.info("embedding worker: tenant {}: the queue "
         + "is empty: {} resource(s) processed in {} s", tenant, line.total(), line.totalSeconds()));

@@ -30,6 +30,22 @@ final class ProgressLog {
   private record Run(long startNanos, long lineNanos, long total, long sinceLine, boolean lined) {}
 
   private final Map<TenantId, Run> runs = new ConcurrentHashMap<>();
+  /**
+   * The worker's threads draining each tenant now: every thread drains every tenant, and one that found the queue
+   * empty while another still worked its last batch ended the run, writing "the queue is empty" early with the
+   * other's rows left out of it, and starting a run of its own for them.
+   */
+  private final Map<TenantId, Integer> draining = new ConcurrentHashMap<>();
+
+  /** A thread begins to drain the tenant: {@link #emptied} or {@link #left} follows it. */
+  void begin(TenantId tenant) {
+    draining.merge(tenant, 1, Integer::sum);
+  }
+
+  /** A thread stops draining the tenant without finding its queue empty (its batch failed): the run goes on. */
+  void left(TenantId tenant) {
+    draining.computeIfPresent(tenant, (t, n) -> n == 1 ? null : n - 1);
+  }
 
   /** {@code n} rows of the tenant done at {@code nanos}; the line to write, when one is due. */
   Optional<Line> done(TenantId tenant, int n, long nanos) {
@@ -50,10 +66,18 @@ final class ProgressLog {
   }
 
   /**
-   * The tenant's queue found empty at {@code nanos}: the run ends, and its closing line is due when it wrote a
-   * progress line (the whole run's figures).
+   * The tenant's queue found empty at {@code nanos}: the run ends when no other thread drains the tenant, and its
+   * closing line is due when it wrote a progress line (the whole run's figures).
    */
   Optional<Line> emptied(TenantId tenant, long nanos) {
+    boolean[] last = {true};
+    draining.computeIfPresent(tenant, (t, n) -> {
+      last[0] = n == 1;
+      return n == 1 ? null : n - 1;
+    });
+    if (!last[0]) {
+      return Optional.empty(); // another thread still works the tenant's last rows: the run ends with it
+    }
     Run run = runs.remove(tenant);
     if (run == null || !run.lined()) {
       return Optional.empty();

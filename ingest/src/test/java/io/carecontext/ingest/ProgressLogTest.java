@@ -46,4 +46,25 @@ class ProgressLogTest {
     assertThat(log.emptied(b, 62 * S)).isEmpty();
     assertThat(log.emptied(a, 62 * S)).isPresent();
   }
+
+  @Test
+  void theRunEndsWhenTheLastThreadDrainingTheTenantFindsTheQueueEmpty() {
+    // two threads drain one tenant: the first to find the queue empty, while the other works the last batch, wrote
+    // "the queue is empty" with that batch left out, and the batch began a run of its own
+    ProgressLog log = new ProgressLog();
+    log.begin(a);
+    log.begin(a);
+    log.done(a, 100, 0);
+    assertThat(log.done(a, 100, 61 * S)).isPresent();
+    assertThat(log.emptied(a, 62 * S)).as("the other thread still works").isEmpty();
+    log.done(a, 50, 63 * S);
+    assertThat(log.emptied(a, 64 * S)).contains(new ProgressLog.Line(250, 64, 250, 64));
+    // a thread whose batch failed leaves without ending the run; the one left ends it
+    log.begin(a);
+    log.begin(a);
+    log.done(a, 10, 100 * S);
+    assertThat(log.done(a, 10, 170 * S)).isPresent();
+    log.left(a);
+    assertThat(log.emptied(a, 171 * S)).contains(new ProgressLog.Line(20, 71, 20, 71));
+  }
 }
