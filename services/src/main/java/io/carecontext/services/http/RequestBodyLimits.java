@@ -142,6 +142,13 @@ public final class RequestBodyLimits implements BeanCreatedEventListener<NettySe
     private boolean awaitingContinue;
     private ScheduledFuture<?> stall;
     private ScheduledFuture<?> whole;
+    /**
+     * The framework has asked the socket for bytes and none has come since. It stops asking while it
+     * has two answers outstanding (a request pipelined behind one whose handler still runs, a chat's
+     * model call say): then the body's bytes wait in the socket unread, and that pause is the server's,
+     * not the client's, so it is not counted.
+     */
+    private boolean readAsked;
 
     public Handler(BodySizeLimits fhir, BodySizeLimits small, long stallSeconds, long bodySeconds) {
       this.fhir = fhir;
@@ -180,6 +187,21 @@ public final class RequestBodyLimits implements BeanCreatedEventListener<NettySe
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      readAsked = false; // before the framework, which asks again here when it wants more
+      ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+      if (!readAsked && watching && stall != null) {
+        restartStall(ctx); // the pause is counted from when the server asks for bytes again
+      }
+      readAsked = true;
+      ctx.read();
+    }
+
+    @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
       if (watching && awaitingContinue && msg instanceof HttpResponse response
           && response.status().code() == HttpResponseStatus.CONTINUE.code()) {
@@ -190,7 +212,7 @@ public final class RequestBodyLimits implements BeanCreatedEventListener<NettySe
 
     private void start(ChannelHandlerContext ctx) {
       awaitingContinue = false;
-      whole = ctx.executor().schedule(() -> stalled(ctx), bodySeconds, TimeUnit.SECONDS);
+      whole = ctx.executor().schedule(() -> stalled(ctx, true), bodySeconds, TimeUnit.SECONDS);
       restartStall(ctx);
     }
 
@@ -198,15 +220,23 @@ public final class RequestBodyLimits implements BeanCreatedEventListener<NettySe
       if (stall != null) {
         stall.cancel(false);
       }
-      stall = ctx.executor().schedule(() -> stalled(ctx), stallSeconds, TimeUnit.SECONDS);
+      stall = ctx.executor().schedule(() -> stalled(ctx, false), stallSeconds, TimeUnit.SECONDS);
     }
 
     /** The body stopped arriving: the connection is closed, and what the framework held of it dropped. */
-    private void stalled(ChannelHandlerContext ctx) {
-      if (watching) {
-        stop();
-        ctx.channel().close();
+    private void stalled(ChannelHandlerContext ctx, boolean wholeDeadline) {
+      if (!watching) {
+        return;
       }
+      if (!readAsked && ctx.channel().isActive()) {
+        // the server is not reading (its own backpressure): the client is not the one that stopped
+        if (wholeDeadline) { // looked at again once the server could have read
+          whole = ctx.executor().schedule(() -> stalled(ctx, true), stallSeconds, TimeUnit.SECONDS);
+        }
+        return; // the stall timer starts again when the server asks for bytes
+      }
+      stop();
+      ctx.channel().close();
     }
 
     private void stop() {

@@ -91,6 +91,30 @@ class RequestBodyLimitsTest {
     assertThat(ch.isOpen()).isFalse();
   }
 
+  /**
+   * The framework stops reading while two answers are outstanding (a request pipelined behind a chat
+   * whose model call runs for a minute): the body's bytes wait unread in the socket. That pause is the
+   * server's, and the connection (the chat's answer with it) is not closed for it; once the server reads
+   * again, a client that sends nothing is timed as before.
+   */
+  @Test
+  void aPauseWhileTheServerIsNotReadingIsNotTheClients() {
+    EmbeddedChannel ch = channel();
+    ch.config().setAutoRead(false);
+    send(ch, post("/v1/acme/patients/p-1/chat"));
+    send(ch, bytes(10)); // and the framework asks for no more
+    ch.advanceTimeBy(120, TimeUnit.SECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat(ch.isOpen()).isTrue();
+    ch.read(); // the first answer went out: it reads again
+    ch.advanceTimeBy(14, TimeUnit.SECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat(ch.isOpen()).isTrue();
+    ch.advanceTimeBy(2, TimeUnit.SECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat(ch.isOpen()).isFalse();
+  }
+
   @Test
   void aSmallBodyTrickledPastItsWholeDeadlineClosesItsConnection() {
     EmbeddedChannel ch = channel();
