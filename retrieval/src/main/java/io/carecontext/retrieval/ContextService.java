@@ -152,7 +152,7 @@ public final class ContextService {
       base = base.withPatient(patientId).withDetail("researchSubject", "\"" + pathId + "\""); // its shape checked
     }
     boolean breakGlass = "ETREAT".equals(q.purposeOfUse());
-    if (breakGlass && (q.reason() == null || q.reason().codePoints().noneMatch(Character::isLetterOrDigit))) {
+    if (breakGlass && (q.reason() == null || !FreeText.hasWords(q.reason()))) {
       // a reason of a NUL, a zero-width or a no-break space passed isBlank(), and its review read nothing
       // the message names the field to send: "a reason in words" left the caller to guess where it goes
       throw deny(tenant, base, 400, "reason_required", "break-glass (ETREAT) needs the field \"reason\": why this "
@@ -164,11 +164,11 @@ public final class ContextService {
           + "1,000 characters: shorten it",
           "break_glass_reason_too_long", 0, start);
     }
-    if (breakGlass && q.reason().chars().anyMatch(c -> Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r')) {
+    if (breakGlass && FreeText.hasControlCharacter(q.reason())) {
       // a NUL or an escape in the reason was stored as the justification its review reads, where the question
-      // beside it is refused the same characters (QueryInput); the message names the kind, never the reason
-      throw deny(tenant, base, 400, "reason_malformed", "the break-glass \"reason\" holds a control character "
-          + "(U+0000 to U+001F, U+007F to U+009F, other than tab, line feed and carriage return): send it as text",
+      // beside it is refused the same characters; the message names the rule, never the reason
+      throw deny(tenant, base, 400, "reason_malformed", "the break-glass \"reason\" holds "
+          + FreeText.CONTROL_CHARACTERS + ": send it as text",
           "break_glass_reason_malformed", 0, start);
     }
     if (breakGlass && !rp.breakGlass()) {

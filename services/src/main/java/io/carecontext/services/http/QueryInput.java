@@ -1,5 +1,6 @@
 package io.carecontext.services.http;
 
+import io.carecontext.retrieval.FreeText;
 import java.util.Optional;
 
 /** Checks shared by the endpoints that take a question about patient data. */
@@ -24,7 +25,7 @@ public final class QueryInput {
     // NUL, a byte-order mark, a no-break space) left the in-process model no token to embed, and the
     // caller was told 502 embedding_unavailable, "retry later", as for a model outage. Nor does "???"
     // ask anything to search for.
-    if (text.codePoints().noneMatch(Character::isLetterOrDigit)) {
+    if (!FreeText.hasWords(text)) {
       return Optional.of(new Refusal("query_missing", field + " has no words: send a question of 1 to " + MAX_CHARS
           + " characters with at least one letter or digit"));
     }
@@ -32,9 +33,9 @@ public final class QueryInput {
     // typed: a "\\u0000" escaped in JSON was embedded, sent to the model and answered 200, where a FHIR string
     // refuses it (JsonShapes). Tab, line feed and carriage return are how a pasted question is laid
     // out, and stay (as in a FHIR string). The message names the kind, never the character or the question.
-    if (text.chars().anyMatch(c -> Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r')) {
-      return Optional.of(new Refusal("query_malformed", field + " holds a control character (U+0000 to U+001F, "
-          + "U+007F to U+009F, other than tab, line feed and carriage return): send the question as text"));
+    if (FreeText.hasControlCharacter(text)) {
+      return Optional.of(new Refusal("query_malformed", field + " holds " + FreeText.CONTROL_CHARACTERS
+          + ": send the question as text"));
     }
     // characters as the caller counts them (code points): length() counts UTF-16 units, so a question of
     // 3,000 emoji or CJK extension characters (two units each) was "too long: at most 4000 characters"
