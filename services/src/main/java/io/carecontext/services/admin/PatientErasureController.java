@@ -4,6 +4,7 @@ import io.carecontext.fhir.FhirId;
 import io.carecontext.ingest.PatientErasure;
 import io.carecontext.migrations.PolicySettings;
 import io.carecontext.migrations.TenantId;
+import io.carecontext.retrieval.FreeText;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.auth.AuthenticationFilter;
@@ -45,7 +46,8 @@ import java.util.function.UnaryOperator;
  * counts (a retry of an erasure whose answer was lost is not an error), and is recorded alike. Refusals are
  * recorded denied with their reason: {@code role_not_allowed}, {@code other_tenant} and {@code tenant_miscased}
  * as on the other admin paths ({@link AdminAttempts}), {@code platform_operator},
- * {@code patient_id_invalid}, {@code body_malformed}, {@code reason_missing}, {@code reason_too_long} and
+ * {@code patient_id_invalid}, {@code body_malformed}, {@code reason_missing}, {@code reason_too_long},
+ * {@code reason_malformed} and
  * {@code key_not_admitted} (a key the database no longer admits when the erasure runs); nothing is erased.
  */
 @Controller("/admin/tenants/{tenant}/patients/{patientId}/erase")
@@ -100,11 +102,17 @@ public class PatientErasureController {
       attempts.recordRefusedChange(caller, id, ACTION, request, "body_malformed", List.of(), naming);
       throw e;
     }
-    if (reason == null || reason.isEmpty() || reason.length() > MAX_REASON) {
+    // no words (a zero-width space passed strip()) is no reason the privacy officer can read (FreeText)
+    if (reason == null || !FreeText.hasWords(reason) || reason.length() > MAX_REASON) {
       attempts.recordRefusedChange(caller, id, ACTION, request,
-          reason == null || reason.isEmpty() ? "reason_missing" : "reason_too_long", List.of(), naming);
+          reason == null || !FreeText.hasWords(reason) ? "reason_missing" : "reason_too_long", List.of(), naming);
       throw ApiException.badRequest("an erasure needs {\"reason\": \"…\"}: why this patient's data is removed "
-          + "(1 to " + MAX_REASON + " characters; kept encrypted in the audit trail)");
+          + "(1 to " + MAX_REASON + " characters with a letter or digit; kept encrypted in the audit trail)");
+    }
+    if (FreeText.hasControlCharacter(reason)) {
+      attempts.recordRefusedChange(caller, id, ACTION, request, "reason_malformed", List.of(), naming);
+      throw ApiException.badRequest("the erasure's \"reason\" holds " + FreeText.CONTROL_CHARACTERS
+          + ": send it as text");
     }
     AuditEntry row = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patientId, null,
         ACTION, AuditEntry.Decision.ALLOWED, "erased").withJustification(reason);

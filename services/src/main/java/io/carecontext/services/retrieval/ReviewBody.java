@@ -1,5 +1,6 @@
 package io.carecontext.services.retrieval;
 
+import io.carecontext.retrieval.FreeText;
 import io.carecontext.retrieval.audit.AuditEntry;
 import io.carecontext.services.http.ApiException;
 import io.micronaut.core.annotation.Nullable;
@@ -9,7 +10,8 @@ import java.util.Map;
  * The body of {@code POST /v1/{tenant}/audit/{auditId}/review}: {@code {"outcome","note"}}. The outcome is one of
  * {@link AuditEntry#REVIEW_OUTCOMES}; the note, free text about a patient's access (PHI: stored encrypted, never
  * logged, never quoted back), is required for {@code inappropriate} and {@code needs_follow_up}, at most
- * {@value #MAX_NOTE} characters, with a letter or digit in it. Refusals name the field, never its value.
+ * {@value #MAX_NOTE} characters, with a letter or digit in it and no control character but tab and newlines
+ * ({@link FreeText}). Refusals name the field, never its value.
  */
 record ReviewBody(String outcome, @Nullable String note) {
 
@@ -54,8 +56,12 @@ record ReviewBody(String outcome, @Nullable String note) {
     if (text.codePointCount(0, text.length()) > MAX_NOTE) {
       throw ApiException.badRequest("note must be at most " + MAX_NOTE + " characters");
     }
-    if (text.codePoints().noneMatch(Character::isLetterOrDigit)) {
+    if (!FreeText.hasWords(text)) {
       throw ApiException.badRequest("note must say something: it holds no letter or digit");
+    }
+    if (FreeText.hasControlCharacter(text)) {
+      // as a break-glass reason: the note is read by the next reviewer, and a NUL or an escape is none of it
+      throw ApiException.badRequest("note holds " + FreeText.CONTROL_CHARACTERS + ": send it as text");
     }
     return new ReviewBody(outcome, text);
   }

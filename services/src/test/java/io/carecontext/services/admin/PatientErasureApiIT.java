@@ -172,6 +172,11 @@ class PatientErasureApiIT {
     assertThat(noReason.statusCode()).isEqualTo(400);
     assertThat(noReason.body()).contains("\"error\"", "\"message\"", "reason");
     assertThat(erase(admin, T, "p-keep", "{\"reason\":\"   \"}").statusCode()).isEqualTo(400);
+    // a zero-width space passed strip(), and a NUL was kept as the reason the privacy officer reads (FreeText)
+    assertThat(erase(admin, T, "p-keep", "{\"reason\":\"\\u200b\"}").statusCode()).isEqualTo(400);
+    HttpResponse<String> control = erase(admin, T, "p-keep", "{\"reason\":\"misfiled\\u0000 chart\"}");
+    assertThat(control.statusCode()).isEqualTo(400);
+    assertThat(control.body()).contains("holds a control character").doesNotContain("misfiled");
     assertThat(erase(admin, T, "p-keep", "not json").statusCode()).isEqualTo(400);
     assertThat(erase(admin, T, "p-keep", "{\"reason\":\"x\",\"everything\":true}").statusCode()).isEqualTo(400);
     HttpResponse<String> wrongRole = erase(clinician, T, "p-keep", "{\"reason\":\"x\"}");
@@ -186,6 +191,10 @@ class PatientErasureApiIT {
         "denied reason_missing p-keep privacy-officer false {\"route\":\"/admin/tenants/erasure/patients/{id}/erase\","
             + "\"method\":\"POST\"}",
         "denied reason_missing p-keep privacy-officer false {\"route\":\"/admin/tenants/erasure/patients/{id}/erase\","
+            + "\"method\":\"POST\"}",
+        "denied reason_missing p-keep privacy-officer false {\"route\":\"/admin/tenants/erasure/patients/{id}/erase\","
+            + "\"method\":\"POST\"}",
+        "denied reason_malformed p-keep privacy-officer false {\"route\":\"/admin/tenants/erasure/patients/{id}/erase\","
             + "\"method\":\"POST\"}",
         "denied body_malformed p-keep privacy-officer false {\"route\":\"/admin/tenants/erasure/patients/{id}/erase\","
             + "\"method\":\"POST\"}",

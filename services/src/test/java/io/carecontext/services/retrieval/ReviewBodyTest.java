@@ -69,6 +69,10 @@ class ReviewBodyTest {
     String wide = "\uD835\uDC00".repeat(1_000);
     assertThat(ReviewBody.of(body("needs_follow_up", wide)).note()).hasSize(2_000);
     assertThat(ReviewBody.of(body("needs_follow_up", "Überprüfung nötig")).note()).isEqualTo("Überprüfung nötig");
+    // a NUL or an escape is no part of what the next reviewer reads; newlines and tabs lay the note out
+    assertThat(refusal(body("inappropriate", "Jane\u0000 Doe"))).contains("holds a control character")
+        .doesNotContain("Jane");
+    assertThat(ReviewBody.of(body("inappropriate", "seen twice\n\tno care link")).note()).contains("\n\t");
     // the note is not in what the body says of itself (a log line, an exception)
     assertThat(ReviewBody.of(body("inappropriate", "Jane Doe 1970-01-01")).toString()).doesNotContain("Jane");
   }
