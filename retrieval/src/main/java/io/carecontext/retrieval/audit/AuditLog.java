@@ -628,7 +628,7 @@ public final class AuditLog {
           if (!rs.getBoolean(2)) {
             return new Review(Review.Status.NOT_BREAK_GLASS, patient, null, null);
           }
-          if (rs.getString(3).equalsIgnoreCase(entry.principal())) {
+          if (entry.principal().equalsIgnoreCase(rs.getString(3))) { // a row may name no principal
             return new Review(Review.Status.SELF_REVIEW, patient, null, null);
           }
         }
