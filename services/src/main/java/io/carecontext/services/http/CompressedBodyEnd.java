@@ -4,7 +4,6 @@ import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -49,8 +48,6 @@ import java.util.Locale;
 @Singleton
 final class CompressedBodyEnd implements BeanCreatedEventListener<NettyServerCustomizer.Registry> {
 
-  /** The framework's request handler, which the check goes before. */
-  static final String FRAMEWORK_HANDLER = "micronaut-inbound-handler";
   static final String NAME = "carecontext-compressed-body-end";
 
   static final String CUT_SHORT = "the request body ended before its compressed stream did (cut short, "
@@ -58,31 +55,8 @@ final class CompressedBodyEnd implements BeanCreatedEventListener<NettyServerCus
 
   @Override
   public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
-    event.getBean().register(new Customizer(null));
+    event.getBean().register(BeforeFrameworkHandler.of(NAME, framework -> true, Handler::new));
     return event.getBean();
-  }
-
-  private record Customizer(Channel channel) implements NettyServerCustomizer {
-    @Override
-    public NettyServerCustomizer specializeForChannel(Channel channel, ChannelRole role) {
-      return role == ChannelRole.CONNECTION || role == ChannelRole.REQUEST_STREAM ? new Customizer(channel) : this;
-    }
-
-    @Override
-    public void onInitialPipelineBuilt() {
-      add();
-    }
-
-    @Override
-    public void onStreamPipelineBuilt() {
-      add();
-    }
-
-    private void add() {
-      if (channel != null && channel.pipeline().get(FRAMEWORK_HANDLER) != null && channel.pipeline().get(NAME) == null) {
-        channel.pipeline().addBefore(FRAMEWORK_HANDLER, NAME, new Handler());
-      }
-    }
   }
 
   /** Public for its test, which runs it on an embedded channel. */

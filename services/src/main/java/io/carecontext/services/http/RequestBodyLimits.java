@@ -7,7 +7,6 @@ import io.micronaut.http.body.stream.BodySizeLimits;
 import io.micronaut.http.server.HttpServerConfiguration;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.micronaut.http.server.netty.handler.PipeliningServerHandler;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -98,36 +97,10 @@ public final class RequestBodyLimits implements BeanCreatedEventListener<NettySe
 
   @Override
   public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
-    event.getBean().register(new Customizer(null, fhir, small));
+    // only the HTTP/1.1 handler takes limits a request; the service serves no other protocol
+    event.getBean().register(BeforeFrameworkHandler.of(NAME, framework -> framework instanceof PipeliningServerHandler,
+        () -> new Handler(fhir, small, STALL_SECONDS, BODY_SECONDS)));
     return event.getBean();
-  }
-
-  private record Customizer(Channel channel, BodySizeLimits fhir, BodySizeLimits small)
-      implements NettyServerCustomizer {
-    @Override
-    public NettyServerCustomizer specializeForChannel(Channel channel, ChannelRole role) {
-      return role == ChannelRole.CONNECTION || role == ChannelRole.REQUEST_STREAM
-          ? new Customizer(channel, fhir, small) : this;
-    }
-
-    @Override
-    public void onInitialPipelineBuilt() {
-      add();
-    }
-
-    @Override
-    public void onStreamPipelineBuilt() {
-      add();
-    }
-
-    private void add() {
-      // only the HTTP/1.1 handler takes limits a request; the service serves no other protocol
-      if (channel != null && channel.pipeline().get(CompressedBodyEnd.FRAMEWORK_HANDLER) instanceof PipeliningServerHandler
-          && channel.pipeline().get(NAME) == null) {
-        channel.pipeline().addBefore(CompressedBodyEnd.FRAMEWORK_HANDLER, NAME,
-            new Handler(fhir, small, STALL_SECONDS, BODY_SECONDS));
-      }
-    }
   }
 
   /** Public for its test, which runs it on an embedded channel. */
@@ -162,7 +135,7 @@ public final class RequestBodyLimits implements BeanCreatedEventListener<NettySe
       if (msg instanceof HttpRequest request) {
         stop();
         boolean isFhir = FhirPaths.contains(pathOf(request.uri()));
-        if (ctx.pipeline().get(CompressedBodyEnd.FRAMEWORK_HANDLER) instanceof PipeliningServerHandler framework) {
+        if (ctx.pipeline().get(BeforeFrameworkHandler.FRAMEWORK_HANDLER) instanceof PipeliningServerHandler framework) {
           framework.setBodySizeLimits(isFhir ? fhir : small);
         }
         if (!isFhir && !(msg instanceof FullHttpRequest) && hasBody(request)) {
