@@ -15,7 +15,7 @@ import org.hl7.fhir.r4.model.Resource;
  * ({@code subject}, {@code participant[1].member}), so that an error about a reference names its element: an
  * unresolved conditional or {@code urn:uuid} reference was reported at the resource, and a feed with a dozen
  * references looked through all of them. Every step is an element name R4 defines, never the sender's text.
- * It walks the whole resource: for an error's path, not for every write.
+ * {@link #all} lists them for the write path, which resolves each.
  */
 public final class ReferencePaths {
 
@@ -29,33 +29,37 @@ public final class ReferencePaths {
    */
   public static List<Reference> all(Resource resource) {
     List<Reference> all = new java.util.ArrayList<>();
-    Fhir.context().newTerser().visit(resource, new IModelVisitor2() {
-      @Override
-      public boolean acceptElement(IBase element, List<IBase> containing, List<BaseRuntimeChildDefinition> children,
-                                   List<BaseRuntimeElementDefinition<?>> definitions) {
-        if (element instanceof Reference ref && ref.getReference() != null) {
-          all.add(ref);
-        }
-        return true;
-      }
-    });
+    eachReference(resource, (ref, containing, children) -> all.add(ref));
     return all;
   }
 
-  /** Each populated Reference of {@code resource} (by identity) and its path below the resource, without its type. */
+  /**
+   * Each populated Reference of {@code resource} (by identity) and its path below the resource, without its type.
+   * It builds every path: for an error's expression, not for every write.
+   */
   public static Map<Reference, String> of(Resource resource) {
     Map<Reference, String> paths = new IdentityHashMap<>();
+    eachReference(resource, (ref, containing, children) -> paths.put(ref, path(steps(containing), children)));
+    return paths;
+  }
+
+  /** What is done with each populated Reference, given the terser's path to it. */
+  private interface Found {
+    void accept(Reference ref, List<IBase> containing, List<BaseRuntimeChildDefinition> children);
+  }
+
+  /** The terser's walk of the whole resource, primitives' extensions included, handing on each populated Reference. */
+  private static void eachReference(Resource resource, Found found) {
     Fhir.context().newTerser().visit(resource, new IModelVisitor2() {
       @Override
       public boolean acceptElement(IBase element, List<IBase> containing, List<BaseRuntimeChildDefinition> children,
                                    List<BaseRuntimeElementDefinition<?>> definitions) {
         if (element instanceof Reference ref && ref.getReference() != null) {
-          paths.put(ref, path(steps(containing), children));
+          found.accept(ref, containing, children);
         }
         return true;
       }
     });
-    return paths;
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.carecontext.services.bench;
 
 import io.carecontext.fhir.Fhir;
+import io.carecontext.fhir.ReferencePaths;
 import io.carecontext.fhir.synthetic.SyntheticPatients;
 import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.TenantProvisioner;
@@ -75,7 +76,7 @@ public final class ImportBenchmark {
           }
         }
         for (var e : b.getEntry()) {
-          for (Reference ref : Fhir.context().newTerser().getAllPopulatedChildElementsOfType(e.getResource(), Reference.class)) {
+          for (Reference ref : ReferencePaths.all(e.getResource())) { // as the write path lists them
             String v = ref.getReference();
             if (v != null && v.startsWith("urn:uuid:")) {
               ref.setReference(refs.get(v));
