@@ -66,11 +66,6 @@ public record AuditFilter(String patient, String principal, String action, Insta
     this(patient, principal, action, from, to, limit, breakGlass, after, requestId, null);
   }
 
-  /** The same filter, for the break-glass rows reviewed ({@code true}) or still to review ({@code false}); null: any. */
-  public AuditFilter withReviewed(Boolean state) {
-    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, after, requestId, state);
-  }
-
   /** Any request id. */
   public AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
                      Boolean breakGlass, AuditCursor after) {

@@ -217,12 +217,6 @@ public class AuditController {
 
   static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
                             @Nullable String from, @Nullable String to, @Nullable String limit,
-                            @Nullable Boolean breakGlass, @Nullable String requestId) {
-    return filter(patient, principal, action, from, to, limit, breakGlass, requestId, null);
-  }
-
-  static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
-                            @Nullable String from, @Nullable String to, @Nullable String limit,
                             @Nullable Boolean breakGlass, @Nullable String requestId, @Nullable Boolean reviewed) {
     if (patient != null && !io.carecontext.fhir.FhirId.isValid(patient) && !AuditEntry.NOT_A_FHIR_ID.equals(patient)) {
       throw ApiException.badRequest(PATIENT_NOT_AN_ID);

@@ -76,13 +76,13 @@ class AuditFiltersTest {
   void aPatientFilterThatIsNoFhirIdIsRefusedWithoutQuotingIt() {
     for (String sent : List.of("Jane Doe 1950-01-01", "MRN:4471902", "doe, jane", "x".repeat(65), "p\u0000")) {
       ApiException e = assertThrows(ApiException.class,
-          () -> AuditController.filter(sent, null, null, null, null, null, null, null), sent);
+          () -> AuditController.filter(sent, null, null, null, null, null, null, null, null), sent);
       assertEquals(AuditController.PATIENT_NOT_AN_ID, e.getMessage());
       assertEquals(400, e.status().getCode());
     }
-    assertEquals("pt-1.a", AuditController.filter("pt-1.a", null, null, null, null, null, null, null).patient());
+    assertEquals("pt-1.a", AuditController.filter("pt-1.a", null, null, null, null, null, null, null, null).patient());
     assertEquals(io.carecontext.retrieval.audit.AuditEntry.NOT_A_FHIR_ID, AuditController.filter(
-        io.carecontext.retrieval.audit.AuditEntry.NOT_A_FHIR_ID, null, null, null, null, null, null, null).patient());
+        io.carecontext.retrieval.audit.AuditEntry.NOT_A_FHIR_ID, null, null, null, null, null, null, null, null).patient());
   }
 
   /**
@@ -93,14 +93,14 @@ class AuditFiltersTest {
   void aPrincipalFilterThatNoRowCanNameIsRefusedWithoutQuotingIt() {
     for (String sent : List.of("Jane Doe", "doe, jane", "1950/01/01", "x".repeat(101), "dr-a\u0000")) {
       ApiException e = assertThrows(ApiException.class,
-          () -> AuditController.filter(null, sent, null, null, null, null, null, null), sent);
+          () -> AuditController.filter(null, sent, null, null, null, null, null, null, null), sent);
       assertEquals(400, e.status().getCode());
       assertTrue(e.getMessage().startsWith("principal must be a principal as the rows name it"), e.getMessage());
       assertFalse(e.getMessage().contains(sent.strip()), e.getMessage());
     }
     for (String principal : List.of("dr-a", "jane.doe@hospital.example", "platform-admin",
         io.carecontext.retrieval.audit.AuditEntry.SYSTEM_PRINCIPAL)) {
-      assertEquals(principal, AuditController.filter(null, principal, null, null, null, null, null, null).principal());
+      assertEquals(principal, AuditController.filter(null, principal, null, null, null, null, null, null, null).principal());
     }
   }
 }
