@@ -61,6 +61,11 @@ public final class ConsentInterpreter {
    */
   public static final String PURPOSES_DENIED = "#purposes-denied";
 
+  /** The id of the directive denying the purposes of Consent {@code consentId}, when it has one ({@link #interpretAll}). */
+  public static String purposesDeniedId(String consentId) {
+    return consentId + PURPOSES_DENIED;
+  }
+
   static final String SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope";
   static final String ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
   /** The HL7 v3 PurposeOfUse codes a request can carry. */
@@ -87,7 +92,7 @@ public final class ConsentInterpreter {
     if (d.baseDecision() != ConsentDirective.Decision.PERMIT || denied.isEmpty()) {
       return List.of(d);
     }
-    return List.of(d, new ConsentDirective(d.consentId() + PURPOSES_DENIED, d.patientId(), d.status(),
+    return List.of(d, new ConsentDirective(purposesDeniedId(d.consentId()), d.patientId(), d.status(),
         ConsentDirective.Decision.DENY, d.periodStart(), d.periodEnd(), denied, List.of(), List.of(), List.of(),
         List.of(), List.of()));
   }

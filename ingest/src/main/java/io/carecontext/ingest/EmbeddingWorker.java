@@ -835,7 +835,7 @@ public final class EmbeddingWorker implements AutoCloseable {
         "DELETE FROM consents WHERE consent_id IN (?, ?) AND (explicit_labels IS NULL OR rules_version IS NULL "
             + "OR rules_version < ?)")) {
       ps.setString(1, id);
-      ps.setString(2, id + ConsentInterpreter.PURPOSES_DENIED);
+      ps.setString(2, ConsentInterpreter.purposesDeniedId(id));
       ps.setInt(3, ConsentInterpreter.RULES_VERSION);
       if (ps.executeUpdate() > 0) {
         for (ConsentDirective d : read) {

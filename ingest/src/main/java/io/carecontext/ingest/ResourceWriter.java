@@ -576,7 +576,7 @@ final class ResourceWriter {
       clearRoleHolder(c, id);
     }
     if ("Consent".equals(type)) {
-      execute("DELETE FROM consents WHERE consent_id IN (?, ?)", id, id + ConsentInterpreter.PURPOSES_DENIED);
+      execute("DELETE FROM consents WHERE consent_id IN (?, ?)", id, ConsentInterpreter.purposesDeniedId(id));
     }
   }
 
