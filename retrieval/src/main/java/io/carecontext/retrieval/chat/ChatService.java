@@ -212,7 +212,7 @@ public final class ChatService {
       ChatRefused answer = e instanceof ChatRefused failed ? failed
           : new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint.name() + "' could not be "
               + "called (an unexpected failure); nothing was returned. "
-              + LlmGateway.NEXT_STEP.replace("{endpoint}", endpoint.name()), 0);
+              + LlmGateway.nextStep(endpoint.name()), 0);
       String failure = e instanceof ChatRefused failed ? failed.failure() : "the call failed unexpectedly ("
           + e.getClass().getSimpleName() + "); whether the endpoint answered is not known";
       String failedDetails = json(deidCounts, Map.of(), subject

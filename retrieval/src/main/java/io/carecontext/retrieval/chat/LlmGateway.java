@@ -294,12 +294,14 @@ public final class LlmGateway {
    */
   static ChatRefused unavailable(String endpoint, String kind) {
     return new ChatRefused(502, "model_unavailable", "the model endpoint '" + endpoint + "' failed (" + kind
-        + "); nothing was returned. " + NEXT_STEP.replace("{endpoint}", endpoint), 0, kind);
+        + "); nothing was returned. " + nextStep(endpoint), 0, kind);
   }
 
-  /** What a caller does after a 502 {@code model_unavailable}. */
-  static final String NEXT_STEP = "Send the request again later; if it goes on, a tenant admin should check the "
-      + "endpoint '{endpoint}' in settings.llm.endpoints and that it is up";
+  /** What a caller does after a 502 {@code model_unavailable} of {@code endpoint}. */
+  static String nextStep(String endpoint) {
+    return "Send the request again later; if it goes on, a tenant admin should check the endpoint '" + endpoint
+        + "' in settings.llm.endpoints and that it is up";
+  }
 
   /**
    * One chat exchange with retries, all within {@link #deadline}: each attempt gets {@code timeoutSeconds}
