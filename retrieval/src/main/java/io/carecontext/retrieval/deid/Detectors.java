@@ -1442,16 +1442,12 @@ final class Detectors {
       String w = m.group("v");
       String first = w.split("-")[0];
       String lower = first.toLowerCase(Locale.ROOT);
-      // a surname of the dictionary, or a word a name may be that is no newborn's measure or care ("Baby Girl Feeds",
-      // "Baby Boy Screen") and no word of the nursery ("Baby Boy Born", "Infant Girl Term")
-      // A surname of the dictionary, one that is an English word too ("Baby Girl Smith" is no fracture), or a word a
-      // name may be that ends the phrase (a mark or a line's end after it): a product, a drug, a test or a reflex goes on
-      // with what it is ("Baby Girl Similac 20 mL", "Baby Girl Dextrose gel", "Baby Boy Coombs negative", "Baby Girl
-      // Moro reflex": the review of the session's rules)
+      // A surname of the dictionary ("Baby Girl Smith"); a word a name may be, or a surname that is an eponym too, only
+      // where its phrase ends (a mark, a line's end, a preposition): a product, a drug, a test, a reflex or a measure
+      // goes on with what it is ("Baby Girl Similac 20 mL", "Baby Boy Coombs negative", "Baby Girl Temp 36.8", "Baby
+      // Boy Heart rate 150": the two reviews of the session's rules); never a word of the nursery or a newborn's care
+      // ("Baby Boy Born", "Baby Girl Feeds")
       boolean ends = NAME_PHRASE_END.matcher(text).region(m.end("v"), text.length()).lookingAt();
-      // (a name that is an English word too, or a word only shaped like a name, only where the phrase ends: "Baby Girl
-      // Temp 36.8", "Baby Boy Pulse 140", "Baby Girl Tone good", "Baby Boy Heart rate 150" name no family: the second
-      // review of the session's rules)
       boolean name = (PersonNames.isSurname(first) || (PersonNames.isNameWord(first) || roleNameWord(first)) && ends)
           && (ends || !DictionaryNames.eponym(first));
       if (name && !NOT_A_CHILDS_NAME.contains(lower) && !NEWBORN_WORDS.contains(lower)
@@ -1527,11 +1523,11 @@ final class Detectors {
     Matcher m = SERVICE_LINE.matcher(text);
     while (m.find()) {
       String o = m.group("o");
+      String lower = o == null ? null : o.toLowerCase(Locale.ROOT);
       // (not a state or a side of what the organs are: "Normal Heart & Lung exam", "Left Foot & Ankle pain", the review
       // of the session's rules)
-      boolean owner = o != null && !GENERIC.contains(o.toLowerCase(Locale.ROOT))
-          && !NOT_AN_OWNER.contains(o.toLowerCase(Locale.ROOT)) && !DIRECTION_WORDS.contains(o.toLowerCase(Locale.ROOT))
-          && !NOT_A_NAME.contains(o.toLowerCase(Locale.ROOT))
+      boolean owner = o != null && !GENERIC.contains(lower) && !NOT_AN_OWNER.contains(lower)
+          && !DIRECTION_WORDS.contains(lower) && !NOT_A_NAME.contains(lower)
           && (roleNameWord(o) || PersonNames.isSurname(o) || PersonNames.isNameWord(o) || Gazetteer.isPlace(o));
       // (an owner only where the service line's name ends, or has its kind's word, or a visit's word follows: "Regular
       // Heart & Lung sounds", "Strong Heart & Lung sounds", "Check Kidney & Liver function", "Mild Foot & Ankle
