@@ -79,15 +79,12 @@ class RequestBodyLimitsTest {
     EmbeddedChannel ch = channel();
     send(ch, post("/v1/acme/patients/p-1/context"));
     send(ch, bytes(10));
-    ch.advanceTimeBy(14, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 14);
     assertThat(ch.isOpen()).isTrue();
     send(ch, bytes(10)); // a byte came: the pause starts again
-    ch.advanceTimeBy(14, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 14);
     assertThat(ch.isOpen()).isTrue();
-    ch.advanceTimeBy(2, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 2);
     assertThat(ch.isOpen()).isFalse();
   }
 
@@ -103,15 +100,12 @@ class RequestBodyLimitsTest {
     ch.config().setAutoRead(false);
     send(ch, post("/v1/acme/patients/p-1/chat"));
     send(ch, bytes(10)); // and the framework asks for no more
-    ch.advanceTimeBy(120, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 120);
     assertThat(ch.isOpen()).isTrue();
     ch.read(); // the first answer went out: it reads again
-    ch.advanceTimeBy(14, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 14);
     assertThat(ch.isOpen()).isTrue();
-    ch.advanceTimeBy(2, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 2);
     assertThat(ch.isOpen()).isFalse();
   }
 
@@ -122,8 +116,7 @@ class RequestBodyLimitsTest {
     for (int s = 0; s < 60; s += 10) {
       assertThat(ch.isOpen()).as("after %d s", s).isTrue();
       send(ch, bytes(1));
-      ch.advanceTimeBy(10, TimeUnit.SECONDS);
-      ch.runScheduledPendingTasks();
+      elapse(ch, 10);
     }
     assertThat(ch.isOpen()).isFalse();
   }
@@ -134,13 +127,11 @@ class RequestBodyLimitsTest {
     send(ch, post("/v1/acme/patients/p-1/context"));
     send(ch, new DefaultLastHttpContent(Unpooled.wrappedBuffer(new byte[1000])));
     // the handler may take its time (a chat's model call): the body is whole
-    ch.advanceTimeBy(120, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 120);
     assertThat(ch.isOpen()).isTrue();
     send(ch, post("/fhir/acme/$import"));
     send(ch, bytes(10));
-    ch.advanceTimeBy(120, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 120);
     assertThat(ch.isOpen()).isTrue(); // the server's idle timeout (5 minutes) is FHIR's
     ch.finishAndReleaseAll();
   }
@@ -150,12 +141,16 @@ class RequestBodyLimitsTest {
     EmbeddedChannel ch = channel();
     send(ch, post("/v1/acme/audit/verify", "Expect", "100-continue"));
     // the service takes its time to decide (the key, the refusal's audit row): the client is waiting on it
-    ch.advanceTimeBy(30, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 30);
     assertThat(ch.isOpen()).isTrue();
     ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
-    ch.advanceTimeBy(16, TimeUnit.SECONDS);
-    ch.runScheduledPendingTasks();
+    elapse(ch, 16);
     assertThat(ch.isOpen()).isFalse();
+  }
+
+  /** {@code seconds} pass on the channel's clock and the timers due by then run. */
+  private static void elapse(EmbeddedChannel ch, long seconds) {
+    ch.advanceTimeBy(seconds, TimeUnit.SECONDS);
+    ch.runScheduledPendingTasks();
   }
 }
