@@ -128,7 +128,8 @@ class ServeStopIT {
     HttpResponse<String> liveness = fresh(serve, "/health/liveness", null);
     assertThat(serve.output()).as("the drain was still on when they were answered").doesNotContain("CareContext stopping");
     assertThat(readiness.statusCode()).isEqualTo(503);
-    assertThat(readiness.body()).contains("DOWN");
+    assertThat(readiness.body()).as("the probe's answer says a stop, not the database")
+        .isEqualTo("{\"status\":\"DOWN\",\"details\":{\"down\":[\"shutdown\"]}}");
     assertThat(routed.statusCode()).as(routed.body()).isEqualTo(200);
     assertThat(liveness.statusCode()).as("the process is leaving, not wedged: no restart").isEqualTo(200);
 
