@@ -106,6 +106,7 @@ public final class TenantSettings {
       check(key, next);
       if ("rolePolicies".equals(key)) {
         refuseEmptyScopes(value); // after the check, which refuses a role that takes no policy at all
+        refuseBreakGlassOnlyWithoutBreakGlass(value, next);
       }
       merged.put(key, next);
     }
@@ -140,6 +141,32 @@ public final class TenantSettings {
               + "at least one, or send null to go back to the role's default; to stop a role from reading, revoke "
               + "its keys (GET /admin/tenants/{tenant}/keys lists them)");
         }
+      }
+    });
+  }
+
+  /**
+   * Refuses a role policy patch that leaves a role it names with {@code ETREAT} as its only purpose while the
+   * role may not break the glass ({@code breakGlass.allowed} false, as it is for care-coordinator and billing by
+   * default). Every request of such a role's keys is refused (TREAT and the others: not its purpose; ETREAT:
+   * break-glass not allowed), so the role reads nothing, as with no purposes at all, but the PATCH answered
+   * 200. Judged on the role's policy as it will be (defaults, stored override and patch merged), for the roles
+   * the patch names only: a tenant that stored one earlier keeps working as it did, and can correct it.
+   */
+  static void refuseBreakGlassOnlyWithoutBreakGlass(Object patch, Object merged) {
+    if (!(patch instanceof Map<?, ?> roles) || !(merged instanceof Map<?, ?>)) {
+      return;
+    }
+    Map<String, io.carecontext.retrieval.RolePolicy> effective = io.carecontext.retrieval.TenantPolicy
+        .fromSettings(Map.of("rolePolicies", merged)).roles();
+    roles.forEach((role, policy) -> {
+      io.carecontext.retrieval.RolePolicy p = effective.get(String.valueOf(role));
+      if (policy instanceof Map<?, ?> && p != null && !p.breakGlass() && List.of("ETREAT").equals(p.purposes())) {
+        // the role's name is one of the platform's (checkPatchNames refused any other), never the caller's text
+        throw ApiException.badRequest("settings.rolePolicies." + role + ".purposes names only ETREAT, which the "
+            + "role may not use while its breakGlass.allowed is false: its keys would be refused every request. "
+            + "Add the purposes it reads for (TREAT, say), allow it break-glass, or send null for the role's "
+            + "default purposes");
       }
     });
   }

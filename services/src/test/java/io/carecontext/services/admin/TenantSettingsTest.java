@@ -308,6 +308,33 @@ class TenantSettingsTest {
         "billing", Map.of("kMax", 3)));
   }
 
+  @Test
+  void aRoleLeftWithBreakGlassAsItsOnlyPurposeButNoBreakGlassIsRefused() {
+    // care-coordinator may not break the glass by default: ETREAT alone left every request of its keys refused
+    assertThatThrownBy(() -> TenantSettings.merge(Map.of(), read(
+        "{\"rolePolicies\":{\"care-coordinator\":{\"purposes\":[\"ETREAT\"]}}}")))
+        .isInstanceOf(ApiException.class)
+        .hasMessageStartingWith("settings.rolePolicies.care-coordinator.purposes names only ETREAT")
+        .hasMessageContaining("send null for the role's default purposes");
+    // judged on the policy as it will be: a stored ETREAT-only clinician whose break-glass a patch withdraws
+    Map<String, Object> stored = read("{\"rolePolicies\":{\"clinician\":{\"purposes\":[\"ETREAT\"]}}}");
+    assertThatThrownBy(() -> TenantSettings.merge(stored, read(
+        "{\"rolePolicies\":{\"clinician\":{\"breakGlass\":{\"allowed\":false}}}}")))
+        .hasMessageStartingWith("settings.rolePolicies.clinician.purposes names only ETREAT");
+    // with break-glass allowed ETREAT alone is a role for emergencies only; and withdrawing a clinician's
+    // break-glass leaves its TREAT
+    assertThat(TenantSettings.merge(Map.of(), read("{\"rolePolicies\":{\"care-coordinator\":{\"purposes\":"
+        + "[\"ETREAT\"],\"breakGlass\":{\"allowed\":true,\"maxMinutes\":15}}}}")).get("rolePolicies"))
+        .isNotNull();
+    assertThat(TenantSettings.merge(Map.of(), read(
+        "{\"rolePolicies\":{\"clinician\":{\"breakGlass\":{\"allowed\":false}}}}")).get("rolePolicies"))
+        .isNotNull();
+    // a role the patch does not name keeps working as stored, as with empty lists
+    assertThat(TenantSettings.merge(stored, read("{\"rolePolicies\":{\"billing\":{\"kMax\":3}}}"))
+        .get("rolePolicies")).isEqualTo(Map.of("clinician", Map.of("purposes", List.of("ETREAT")),
+        "billing", Map.of("kMax", 3)));
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> read(String json) {
     try {
