@@ -362,8 +362,13 @@ public class KeyController {
       // tenant's, guessed) left no row. The id is named only in the form key ids take, never as typed.
       attempts.recordRefusedChange(caller, id, "key-revoke", request, "key_not_found", List.of(),
           row -> wellFormed ? row.withDetail("keyId", AuditEntry.jsonString(keyId)) : row);
-      throw ApiException.notFound("key_not_found", "no key with that id in this tenant: "
-          + "GET /admin/tenants/{tenant}/keys lists its keys");
+      // a tenant admin retiring an app pastes the whole key it holds (cck_<keyId>_<secret>): told only "no key
+      // with that id", it could take the key for revoked already and leave the app's key working
+      throw ApiException.notFound("key_not_found", keyId.startsWith("cck_")
+          ? "that is a whole API key, not a key id, and nothing was revoked: send only its key id, the part "
+          + "between cck_ and the next _ (GET /admin/tenants/{tenant}/keys lists its keys); a key whose secret "
+          + "was sent in a path may be in a proxy's logs, so revoke it"
+          : "no key with that id in this tenant: GET /admin/tenants/{tenant}/keys lists its keys");
     }
     // In the tenant's turn for changes to its keys (as creations take it): two revokes of one key sent at
     // once (a retry after a timeout, two admins) both found it active and both wrote an allowed key-revoke
