@@ -259,6 +259,26 @@ class AdminApiIT {
         .doesNotContain("\"revokedAt\"");
   }
 
+  /** ETREAT alone for a role that may not break the glass left its keys refused every request, after a 200. */
+  @Test
+  void aRoleLeftWithOnlyAPurposeItMayNotUseIsRefusedAndNothingIsStored() {
+    String before = app.call("GET", "/admin/tenants/bravo", app.adminKey(), null).body();
+    HttpResponse<String> r = app.call("PATCH", "/admin/tenants/bravo", app.tenantAdmin("bravo"),
+        "{\"settings\":{\"rolePolicies\":{\"care-coordinator\":{\"purposes\":[\"ETREAT\"],\"kMax\":3}}}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(r.body()).contains("settings.rolePolicies.care-coordinator.purposes names only ETREAT")
+        .contains("breakGlass.allowed is false");
+    assertThat(field(app.call("GET", "/admin/tenants/bravo", app.adminKey(), null).body(), "updatedAt"))
+        .isEqualTo(field(before, "updatedAt"));
+    // with break-glass allowed it is a role for emergencies only, which is the tenant's to choose
+    HttpResponse<String> ok = app.call("PATCH", "/admin/tenants/bravo", app.tenantAdmin("bravo"),
+        "{\"settings\":{\"rolePolicies\":{\"care-coordinator\":{\"purposes\":[\"ETREAT\"],"
+            + "\"breakGlass\":{\"allowed\":true,\"maxMinutes\":15}}}}}");
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(app.call("PATCH", "/admin/tenants/bravo", app.tenantAdmin("bravo"),
+        "{\"settings\":{\"rolePolicies\":{\"care-coordinator\":null}}}").statusCode()).isEqualTo(200);
+  }
+
   @Test
   void revokedKeysAreRefusedAtOnce() {
     HttpResponse<String> created = createKey("acme", "{\"principal\":\"temp\",\"roles\":[\"tenant-admin\"]}");
@@ -274,6 +294,17 @@ class AdminApiIT {
     HttpResponse<String> never = app.call("DELETE", "/admin/tenants/acme/keys/nosuchkey0000000000", app.adminKey(), null);
     assertThat(never.statusCode()).isEqualTo(404);
     assertThat(never.body()).contains("key_not_found").contains("GET /admin/tenants/{tenant}/keys lists its keys");
+    // the whole key pasted where its id goes (an admin retiring an app) is told so, and revokes nothing
+    HttpResponse<String> live = createKey("acme", "{\"principal\":\"retired-app\",\"roles\":[\"billing\"]}");
+    HttpResponse<String> whole = app.call("DELETE", "/admin/tenants/acme/keys/" + secret(live), app.adminKey(), null);
+    assertThat(whole.statusCode()).isEqualTo(404);
+    assertThat(whole.body()).contains("key_not_found").contains("a whole API key, not a key id")
+        .contains("between cck_ and the next _").doesNotContain(secret(live));
+    // still live (a billing key on the admin path: 403, a revoked one 401), until revoked by its id
+    assertThat(app.call("GET", "/admin/tenants/acme", secret(live), null).statusCode()).isEqualTo(403);
+    assertThat(app.call("DELETE", "/admin/tenants/acme/keys/" + field(live.body(), "keyId"), app.adminKey(), null)
+        .statusCode()).isEqualTo(204);
+    assertThat(app.call("GET", "/admin/tenants/acme", secret(live), null).statusCode()).isEqualTo(401);
     // a principal sent but not valid is not "required"
     HttpResponse<String> bad = app.call("POST", "/admin/tenants/acme/keys", app.adminKey(),
         "{\"principal\":\"bad principal!\",\"roles\":[\"auditor\"]}");
