@@ -68,11 +68,12 @@ class BackupRestoreIT {
           cp "$CARECONTEXT_HOME"/postgres/*.password "$BACKUP/"
           [ -f "$CARECONTEXT_HOME/admin.key" ] && cp "$CARECONTEXT_HOME/admin.key" "$BACKUP/"
           cp "${CARECONTEXT_KEK_FILE:-$CARECONTEXT_HOME/kek.key}" "$BACKUP/kek.key"
+          (cd "$BACKUP" && sha256sum roles.sql carecontext.dump > SHA256SUMS)
           """.formatted(oldCluster.port()));
     } finally {
       oldCluster.stop();
     }
-    for (String f : List.of("roles.sql", "carecontext.dump", "kek.key", "admin.key", "superuser.password")) {
+    for (String f : List.of("roles.sql", "carecontext.dump", "kek.key", "admin.key", "superuser.password", "SHA256SUMS")) {
       assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(backup.resolve(f))))
           .as(f).isEqualTo("rw-------");
     }
@@ -85,15 +86,30 @@ class BackupRestoreIT {
         cp "$BACKUP/kek.key" "$CARECONTEXT_HOME/"; cp "$BACKUP"/*.password "$CARECONTEXT_HOME/postgres/"
         [ -f "$BACKUP/admin.key" ] && cp "$BACKUP/admin.key" "$CARECONTEXT_HOME/"
         """);
+    // a copy of the backup whose dump was cut short (a copy that stopped half-way): the README's check refuses it
+    // before anything changes. Unchecked, pg_restore created the database and most tables before the end of file
+    Path damaged = work.resolve("backups").resolve("damaged");
+    Files.createDirectories(damaged);
+    try (var files = Files.list(backup)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, damaged.resolve(f.getFileName()));
+      }
+    }
+    byte[] dump = Files.readAllBytes(backup.resolve("carecontext.dump"));
+    Files.write(damaged.resolve("carecontext.dump"), java.util.Arrays.copyOf(dump, dump.length * 2 / 3));
     EmbeddedPostgres newCluster = EmbeddedPostgres.at(newHome.resolve("postgres")).start();
     try {
-      String restore = sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "BACKUP", backup.toString()), """
-          export PGHOST=127.0.0.1 PGUSER=carecontext_admin PGPORT=%d \\
-            PGPASSWORD=$(cat "$CARECONTEXT_HOME/postgres/superuser.password")
-          psql -q -d postgres -f "$BACKUP/roles.sql" 2>&1 | grep -v 'role "carecontext_admin" already exists' || true
-          pg_restore -C -d postgres "$BACKUP/carecontext.dump"
-          """.formatted(newCluster.port()));
-      assertThat(restore).doesNotContain("ERROR");
+      String refused = sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "BACKUP", damaged.toString()),
+          restoreScript(newCluster.port()));
+      assertThat(refused).contains("carecontext.dump: FAILED", "backup damaged: nothing was restored");
+      assertThat(sh(work, Map.of("CARECONTEXT_HOME", newHome.toString()), """
+          PGPASSWORD=$(cat "$CARECONTEXT_HOME/postgres/superuser.password") psql -h 127.0.0.1 -p %d -U carecontext_admin \\
+            -d postgres -Atc "select count(*) from pg_database where datname = 'carecontext'"
+          """.formatted(newCluster.port())).strip()).isEqualTo("0");
+
+      String restore = sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "BACKUP", backup.toString()),
+          restoreScript(newCluster.port()));
+      assertThat(restore).doesNotContain("ERROR").doesNotContain("damaged").doesNotContain("failed");
       CareContextServer restored = CareContextServer.start(settings(newHome), CareContextServer.embeddedConfig(newCluster,
           settings(newHome)), newCluster);
       try {
@@ -110,6 +126,21 @@ class BackupRestoreIT {
     } finally {
       newCluster.stop();
     }
+  }
+
+  /** The README's restore commands after `db start`: the backup checked before anything changes, then loaded. */
+  private static String restoreScript(int port) {
+    return """
+        export PGHOST=127.0.0.1 PGUSER=carecontext_admin PGPORT=%d \\
+          PGPASSWORD=$(cat "$CARECONTEXT_HOME/postgres/superuser.password")
+        if (cd "$BACKUP" && sha256sum -c --quiet SHA256SUMS) && pg_restore -l "$BACKUP/carecontext.dump" > /dev/null; then
+          psql -q -d postgres -f "$BACKUP/roles.sql" 2>&1 | grep -v 'role "carecontext_admin" already exists' || true
+          pg_restore -C --exit-on-error -d postgres "$BACKUP/carecontext.dump" \\
+            || { dropdb --if-exists carecontext; echo "restore failed: its database dropped again; do not start serve" >&2; }
+        else
+          echo "backup damaged: nothing was restored; take another backup" >&2
+        fi
+        """.formatted(port);
   }
 
   private static void deleteTree(Path root) throws java.io.IOException {
