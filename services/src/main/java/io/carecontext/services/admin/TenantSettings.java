@@ -1,5 +1,7 @@
 package io.carecontext.services.admin;
 
+import io.carecontext.retrieval.RolePolicy;
+import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.services.http.ApiException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,7 +87,7 @@ public final class TenantSettings {
         // the merged result is checked below, but a role or field the patch removes (null) or leaves empty
         // ({}) is not in it: {"rolePolicies":{"biling":null}}, meant to reset billing's override, answered
         // 200 and kept it
-        asBadRequest(() -> io.carecontext.retrieval.TenantPolicy.checkPatchNames(value));
+        asBadRequest(() -> TenantPolicy.checkPatchNames(value));
       }
       if ("llm".equals(key)) {
         asBadRequest(() -> io.carecontext.retrieval.chat.LlmEndpoint.checkPatchNames(value)); // the same for llm
@@ -157,10 +159,9 @@ public final class TenantSettings {
     if (!(patch instanceof Map<?, ?> roles) || !(merged instanceof Map<?, ?>)) {
       return;
     }
-    Map<String, io.carecontext.retrieval.RolePolicy> effective = io.carecontext.retrieval.TenantPolicy
-        .fromSettings(Map.of("rolePolicies", merged)).roles();
+    Map<String, RolePolicy> effective = TenantPolicy.fromSettings(Map.of("rolePolicies", merged)).roles();
     roles.forEach((role, policy) -> {
-      io.carecontext.retrieval.RolePolicy p = effective.get(String.valueOf(role));
+      RolePolicy p = effective.get(String.valueOf(role));
       if (policy instanceof Map<?, ?> && p != null && !p.breakGlass() && List.of("ETREAT").equals(p.purposes())) {
         // the role's name is one of the platform's (checkPatchNames refused any other), never the caller's text
         throw ApiException.badRequest("settings.rolePolicies." + role + ".purposes names only ETREAT, which the "
@@ -243,7 +244,7 @@ public final class TenantSettings {
         }
       }
       case "rolePolicies" -> {
-        asBadRequest(() -> io.carecontext.retrieval.TenantPolicy.checkRolePolicies(value));
+        asBadRequest(() -> TenantPolicy.checkRolePolicies(value));
         SecurityLabels.check(value);
       }
       case "llm" -> asBadRequest(() -> io.carecontext.retrieval.chat.LlmEndpoint.check(value));
@@ -265,7 +266,7 @@ public final class TenantSettings {
    */
   static void requireWithinPlatformLimits(Map<String, Object> settings) {
     try {
-      io.carecontext.retrieval.TenantPolicy.checkPlatformLimits(settings.get("rolePolicies"));
+      TenantPolicy.checkPlatformLimits(settings.get("rolePolicies"));
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("settings." + e.getMessage() + " (the tenant's stored settings say so, which "
           + "an earlier release allowed: no change of the tenant is stored until it is corrected; send the role's "
