@@ -178,6 +178,7 @@ class KeyEncryptionKeyRotationIT {
           "CARECONTEXT_KEK_FILE", next.toString()))) {
         assertThat(read(after, "online_a", feedA).body()).contains("\"gender\":\"female\"");
         assertThat(read(after, "online_b", feedB).body()).contains("\"gender\":\"female\"");
+        assertThat(after.call("GET", "/health/readiness", null, null).statusCode()).isEqualTo(200);
       }
       // a process on the old key alone (the rotation forgotten) names what it cannot open, once, at its start
       logged.list.clear();
@@ -189,6 +190,10 @@ class KeyEncryptionKeyRotationIT {
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("Retry-After")).isPresent();
         assertThat(r.body()).contains("OperationOutcome").contains("cannot open the tenant's encryption key");
+        // it opens none of them, so it is not ready: a load balancer sends it nothing it could only refuse
+        HttpResponse<String> ready = stale.call("GET", "/health/readiness", null, null);
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(ready.body()).isEqualTo("{\"status\":\"DOWN\",\"details\":{\"down\":[\"keys\"]}}");
       }
       // nor does it start without a key file: one made there would open none of the stored data keys
       Path missing = before.home.resolve("missing.key");
