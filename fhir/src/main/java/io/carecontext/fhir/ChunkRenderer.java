@@ -75,6 +75,34 @@ public final class ChunkRenderer {
 
   public static final int DEFAULT_WINDOW = 600;
 
+  /**
+   * The categories each rendered type's chunks are filed under (every other type renders none). A role policy
+   * whose resource types and categories meet in none of these reads nothing, which the tenant settings refuse
+   * when it is written; the renderer asserts each chunk it makes against it, so the table cannot fall behind.
+   */
+  private static final Map<String, Set<Category>> CATEGORIES = Map.ofEntries(
+      Map.entry("Patient", Set.of(Category.DEMOGRAPHIC)),
+      Map.entry("Condition", Set.of(Category.CLINICAL, Category.NOTE)),
+      Map.entry("Observation", Set.of(Category.LAB, Category.CLINICAL, Category.NOTE)),
+      Map.entry("MedicationRequest", Set.of(Category.MEDICATION)),
+      Map.entry("MedicationStatement", Set.of(Category.MEDICATION)),
+      Map.entry("AllergyIntolerance", Set.of(Category.CLINICAL, Category.NOTE)),
+      Map.entry("Procedure", Set.of(Category.CLINICAL)),
+      Map.entry("Immunization", Set.of(Category.CLINICAL)),
+      Map.entry("FamilyMemberHistory", Set.of(Category.CLINICAL, Category.NOTE)),
+      Map.entry("Encounter", Set.of(Category.ADMINISTRATIVE, Category.CLINICAL)),
+      Map.entry("DiagnosticReport", Set.of(Category.LAB, Category.CLINICAL, Category.NOTE)),
+      Map.entry("DocumentReference", Set.of(Category.NOTE)),
+      Map.entry("CarePlan", Set.of(Category.CLINICAL)),
+      Map.entry("Coverage", Set.of(Category.ADMINISTRATIVE)),
+      Map.entry("Claim", Set.of(Category.ADMINISTRATIVE)),
+      Map.entry("ExplanationOfBenefit", Set.of(Category.ADMINISTRATIVE)));
+
+  /** The categories a resource type's chunks can be filed under; empty for a type that renders no chunk. */
+  public static Set<Category> categoriesOf(String resourceType) {
+    return CATEGORIES.getOrDefault(resourceType, Set.of());
+  }
+
   private static final String ENTERED_IN_ERROR = "entered-in-error";
   /** Report statuses whose results are missing or may still change. */
   private static final Set<String> UNFINISHED_REPORTS = Set.of("registered", "partial", "preliminary");
@@ -962,6 +990,7 @@ public final class ChunkRenderer {
     }
 
     void add(Category category, ClinicalDate when, String text) {
+      assert categoriesOf(type).contains(category) : type + " rendered a " + category + " chunk: add it to CATEGORIES";
       String t = text.replaceAll("\\s+", " ").strip();
       if (!t.isEmpty() && patient != null) {
         chunks.add(new ClinicalChunk(type, id, patient, category, labels, when, chunks.size(), t));

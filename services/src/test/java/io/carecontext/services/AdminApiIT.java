@@ -277,6 +277,16 @@ class AdminApiIT {
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     assertThat(app.call("PATCH", "/admin/tenants/bravo", app.tenantAdmin("bravo"),
         "{\"settings\":{\"rolePolicies\":{\"care-coordinator\":null}}}").statusCode()).isEqualTo(200);
+    // types filed under none of its categories: the role would read nothing, every answer empty
+    String unchanged = app.call("GET", "/admin/tenants/bravo", app.adminKey(), null).body();
+    HttpResponse<String> nowhere = app.call("PATCH", "/admin/tenants/bravo", app.tenantAdmin("bravo"),
+        "{\"settings\":{\"rolePolicies\":{\"care-coordinator\":{\"categories\":[\"administrative\"],"
+            + "\"resourceTypes\":[\"Observation\"]}}}}");
+    assertThat(nowhere.statusCode()).as(nowhere.body()).isEqualTo(400);
+    assertThat(nowhere.body()).contains("none of its resourceTypes [Observation] is filed under any of its "
+        + "categories [administrative] (Observation: [clinical, lab, note])");
+    assertThat(field(app.call("GET", "/admin/tenants/bravo", app.adminKey(), null).body(), "updatedAt"))
+        .isEqualTo(field(unchanged, "updatedAt"));
   }
 
   @Test

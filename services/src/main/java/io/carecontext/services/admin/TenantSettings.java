@@ -1,11 +1,14 @@
 package io.carecontext.services.admin;
 
+import io.carecontext.fhir.Category;
+import io.carecontext.fhir.ChunkRenderer;
 import io.carecontext.retrieval.RolePolicy;
 import io.carecontext.retrieval.TenantPolicy;
 import io.carecontext.services.http.ApiException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * A tenant's settings: defaults, and validation of a PATCH. Unknown keys are refused so a typo
@@ -108,7 +111,7 @@ public final class TenantSettings {
       check(key, next);
       if ("rolePolicies".equals(key)) {
         refuseEmptyScopes(value); // after the check, which refuses a role that takes no policy at all
-        refuseBreakGlassOnlyWithoutBreakGlass(value, next);
+        refuseRolesThatReadNothing(value, next);
       }
       merged.put(key, next);
     }
@@ -148,28 +151,48 @@ public final class TenantSettings {
   }
 
   /**
-   * Refuses a role policy patch that leaves a role it names with {@code ETREAT} as its only purpose while the
-   * role may not break the glass ({@code breakGlass.allowed} false, as it is for care-coordinator and billing by
-   * default). Every request of such a role's keys is refused (TREAT and the others: not its purpose; ETREAT:
-   * break-glass not allowed), so the role reads nothing, as with no purposes at all, but the PATCH answered
-   * 200. Judged on the role's policy as it will be (defaults, stored override and patch merged), for the roles
-   * the patch names only: a tenant that stored one earlier keeps working as it did, and can correct it.
+   * Refuses a role policy patch that leaves a role it names reading nothing though every list it sent has
+   * members, as {@link #refuseEmptyScopes} refuses empty lists; the PATCH answered 200 and the role's keys then
+   * read nothing (the tenant-admin walk):
+   * <ul>
+   *   <li>{@code ETREAT} as its only purpose while the role may not break the glass ({@code breakGlass.allowed}
+   *       false, as for care-coordinator and billing by default): every request refused, TREAT and the others
+   *       not its purpose, ETREAT not allowed;</li>
+   *   <li>resource types none of which is ever filed under one of its categories ({@code administrative} with
+   *       {@code Observation}): every request answered 200 with no chunks, as for a patient with no record.</li>
+   * </ul>
+   * Judged on the role's policy as it will be (defaults, stored override and patch merged), for the roles the
+   * patch names only: a tenant that stored one earlier keeps working as it did, and can correct it.
    */
-  static void refuseBreakGlassOnlyWithoutBreakGlass(Object patch, Object merged) {
+  static void refuseRolesThatReadNothing(Object patch, Object merged) {
     if (!(patch instanceof Map<?, ?> roles) || !(merged instanceof Map<?, ?>)) {
       return;
     }
     Map<String, RolePolicy> effective = TenantPolicy.fromSettings(Map.of("rolePolicies", merged)).roles();
     roles.forEach((role, policy) -> {
       RolePolicy p = effective.get(String.valueOf(role));
-      if (policy instanceof Map<?, ?> && p != null && !p.breakGlass() && List.of("ETREAT").equals(p.purposes())) {
-        // the role's name is one of the platform's (checkPatchNames refused any other), never the caller's text
+      if (!(policy instanceof Map<?, ?>) || p == null) {
+        return;
+      }
+      // the role's name is one of the platform's (checkPatchNames refused any other), never the caller's text
+      if (!p.breakGlass() && List.of("ETREAT").equals(p.purposes())) {
         throw ApiException.badRequest("settings.rolePolicies." + role + ".purposes names only ETREAT, which the "
             + "role may not use while its breakGlass.allowed is false: its keys would be refused every request. "
             + "Add the purposes it reads for (TREAT, say), allow it break-glass, or send null for the role's "
             + "default purposes");
       }
+      if (!p.resourceTypes().contains("*") && p.resourceTypes().stream().noneMatch(type -> filedUnder(type, p.categories()))) {
+        throw ApiException.badRequest("settings.rolePolicies." + role + ": none of its resourceTypes "
+            + p.resourceTypes() + " is filed under any of its categories " + p.categories() + " (" + p.resourceTypes()
+            .stream().map(type -> type + ": " + ChunkRenderer.categoriesOf(type).stream().map(Category::code).sorted()
+                .toList()).collect(Collectors.joining(", ")) + "), so its keys would read nothing: add a category "
+            + "those types are filed under, or a type filed under its categories");
+      }
     });
+  }
+
+  private static boolean filedUnder(String resourceType, List<String> categories) {
+    return ChunkRenderer.categoriesOf(resourceType).stream().map(Category::code).anyMatch(categories::contains);
   }
 
   /**

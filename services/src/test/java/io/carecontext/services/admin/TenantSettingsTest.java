@@ -335,6 +335,30 @@ class TenantSettingsTest {
         "billing", Map.of("kMax", 3)));
   }
 
+  @Test
+  void aRoleWhoseResourceTypesAreFiledUnderNoneOfItsCategoriesIsRefused() {
+    // the tenant-admin walk: administrative with Observation saved, and every request then answered no chunks
+    assertThatThrownBy(() -> TenantSettings.merge(Map.of(), read("{\"rolePolicies\":{\"care-coordinator\":"
+        + "{\"categories\":[\"administrative\"],\"resourceTypes\":[\"Observation\",\"Practitioner\"]}}}")))
+        .isInstanceOf(ApiException.class)
+        .hasMessageStartingWith("settings.rolePolicies.care-coordinator: none of its resourceTypes")
+        .hasMessageContaining("Observation: [clinical, lab, note], Practitioner: []")
+        .hasMessageContaining("its keys would read nothing");
+    // judged on the policy as it will be: billing's default types (Coverage, Claim, …) with a clinical category
+    assertThatThrownBy(() -> TenantSettings.merge(Map.of(), read(
+        "{\"rolePolicies\":{\"billing\":{\"categories\":[\"lab\"]}}}")))
+        .hasMessageStartingWith("settings.rolePolicies.billing: none of its resourceTypes");
+    // one type that meets one category is enough (Encounter is filed under clinical too), and * meets any
+    assertThat(TenantSettings.merge(Map.of(), read(
+        "{\"rolePolicies\":{\"billing\":{\"categories\":[\"clinical\"]}}}")).get("rolePolicies")).isNotNull();
+    assertThat(TenantSettings.merge(Map.of(), read("{\"rolePolicies\":{\"care-coordinator\":"
+        + "{\"categories\":[\"administrative\"]}}}")).get("rolePolicies")).isNotNull();
+    // a role the patch does not name keeps working as stored
+    Map<String, Object> stored = read("{\"rolePolicies\":{\"billing\":{\"categories\":[\"lab\"]}}}");
+    assertThat(TenantSettings.merge(stored, read("{\"rolePolicies\":{\"clinician\":{\"kMax\":3}}}"))
+        .get("rolePolicies")).isNotNull();
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> read(String json) {
     try {
