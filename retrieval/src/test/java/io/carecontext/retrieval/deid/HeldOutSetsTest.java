@@ -412,4 +412,23 @@ class HeldOutSetsTest {
     // from". A guard against falling, not a target
     f.holdsAtLeast(58, 59);
   }
+
+  /**
+   * Written before the fifty-fifth session's rules (an allergy clinic's skin prick testing, an anticoagulation clinic's
+   * INR telephone note, a bariatric dietitian's pre-operative visit, an IVF monitoring visit, a neuropsychological
+   * evaluation, a commercial driver's DOT medical exam) and not looked at while they were written.
+   */
+  @Test
+  void heldOutSetFourteen() throws IOException {
+    Figures f = measure("held-out-14.txt");
+    assertThat(f.identifiers()).isEqualTo(71);
+    assertThat(f.lookAlikes()).isEqualTo(65);
+    // measured 2026-12-07 when written, before any rule of the session: 50 of 71 found, 1 of 65 touched ("Gardner", the
+    // embryologists' blastocyst grading after "graded by") by the detectors; 51 of 71 through the whole de-identifier
+    // (its age rule takes "ninety-five"), 1 of 65 touched. A guard against falling, not a target
+    assertThat(f.found()).isGreaterThanOrEqualTo(50);
+    assertThat(f.pipelineFound()).isGreaterThanOrEqualTo(51);
+    assertThat(f.touched()).isLessThanOrEqualTo(1);
+    assertThat(f.pipelineTouched()).isLessThanOrEqualTo(1);
+  }
 }
