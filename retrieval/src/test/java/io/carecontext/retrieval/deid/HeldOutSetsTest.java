@@ -333,8 +333,9 @@ class HeldOutSetsTest {
     // by the detectors (29 of 55 through the whole de-identifier); 44 of 55 (48 through the de-identifier), none
     // touched, with the session's rules, written with its misses in view; 47 of 55 (51 through the de-identifier)
     // with the names after "Pt", after a conversational cue and before a credential without a comma, written with
-    // three of its misses in view. A guard against falling, not a target
-    f.holdsAtLeast(47, 51);
+    // three of its misses in view; 48 of 55 (52 through the de-identifier) with the fifty-fifth session's number after
+    // "Rx" without a number sign ("Rx 6120394"), written from set 14's misses. A guard against falling, not a target
+    f.holdsAtLeast(48, 52);
   }
 
   /**
@@ -425,10 +426,11 @@ class HeldOutSetsTest {
     assertThat(f.lookAlikes()).isEqualTo(65);
     // measured 2026-12-07 when written, before any rule of the session: 50 of 71 found, 1 of 65 touched ("Gardner", the
     // embryologists' blastocyst grading after "graded by") by the detectors; 51 of 71 through the whole de-identifier
-    // (its age rule takes "ninety-five"), 1 of 65 touched. A guard against falling, not a target
-    assertThat(f.found()).isGreaterThanOrEqualTo(50);
-    assertThat(f.pipelineFound()).isGreaterThanOrEqualTo(51);
-    assertThat(f.touched()).isLessThanOrEqualTo(1);
-    assertThat(f.pipelineTouched()).isLessThanOrEqualTo(1);
+    // (its age rule takes "ninety-five"), 1 of 65 touched; 59 of 71 (60 through the de-identifier), none touched, with
+    // the session's rules, written with its misses in view. Left: first names the dictionary does not hold ("referred by
+    // Priya", "Bartholomew, PharmD"), employers and a street without a kind's word ("Pappadeaux" on "Westheimer", the
+    // "Amazon" fulfillment center, "Boeing", "Cactus Freight Lines"), "Eastgate" draw station, "St. Luke's Des Peres",
+    // "at 95 he is", a name opening a line before "came with". A guard against falling, not a target
+    f.holdsAtLeast(59, 60);
   }
 }
