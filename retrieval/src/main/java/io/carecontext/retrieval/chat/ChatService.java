@@ -57,6 +57,13 @@ public final class ChatService {
     LlmGateway.Reply call(TenantId tenant, String keyId, LlmEndpoint e, Prompt prompt, LlmGateway.Reservation reserved);
   }
 
+  /** The answer to a question no record the caller may read answers; no model is asked. Names no patient. */
+  public static final String NO_RECORDS_ANSWER = "No records were found for this question among the records this "
+      + "key may read, so no model was asked. Rephrase the question; records written in the last moments may not be "
+      + "searchable yet: ask again shortly.";
+  /** The audit row's {@code modelNotCalledBecause} of such an answer. */
+  static final String NO_SOURCES = "no_admitted_chunks";
+
   /** The scan of a model's answer for identifiers it was not given ({@link OutputPhiFilter#filter}). */
   public interface OutputFilter {
     OutputPhiFilter.Filtered filter(String answer, KnownIdentifiers known, boolean deidentified);
@@ -168,6 +175,17 @@ public final class ChatService {
       asked.counts().forEach((c, n) -> deidCounts.merge(c, n, Integer::sum));
     }
     String counts = json(deidCounts, Map.of(), subject);
+    if (found.chunks().isEmpty()) {
+      // Retrieval admitted nothing (the patient has no chunk yet, or none the caller's role and the patient's
+      // consent let it read): a model asked without sources spends a call and can only make an answer up.
+      // Answered here, a dry run too (with no prompt: none would leave), and the row says the model was not
+      // called and why. The same 200 as an answer: the request was allowed, the record has nothing for it.
+      var id = audit.record(tenant, base.withModel(null, null, null, json(deidCounts, Map.of(), subject
+              + ",\"modelCalled\":false,\"modelNotCalledBecause\":\"" + NO_SOURCES + "\""))
+          .withReviewFlags(found.breakGlass()));
+      return new ChatOutcome(NO_RECORDS_ANSWER, List.of(), null, id, null, 0, 0, found.breakGlassUntil(),
+          mayIdentify ? List.of() : null);
+    }
     if (dryRun) {
       var id = audit.record(tenant, base.withModel(null, sent, null, counts)
           .withReviewFlags(found.breakGlass()));

@@ -433,6 +433,51 @@ class ChatApiIT {
   }
 
   /**
+   * A question nothing the caller may read answers (here: a patient whose only record is not embedded yet)
+   * is answered without a model: the endpoint receives nothing, the answer says no records were found and
+   * cites none, and the row says the model was not called and why. A dry run answers the same, with no prompt.
+   */
+  @Test
+  void aQuestionWithoutAdmittedRecordsIsAnsweredWithoutCallingTheModel() {
+    String coordinator = app.tenantWithKey("chatty", "coord-none", "[\"care-coordinator\"]", null);
+    for (String resource : List.of(
+        "{\"resourceType\":\"Patient\",\"id\":\"chat-none-1\",\"gender\":\"female\"}",
+        "{\"resourceType\":\"Consent\",\"id\":\"chat-none-1-c\",\"status\":\"active\",\"scope\":{\"coding\":[{"
+            + "\"system\":\"http://terminology.hl7.org/CodeSystem/consentscope\",\"code\":\"patient-privacy\"}]},"
+            + "\"category\":[{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"59284-0\"}]}],"
+            + "\"patient\":{\"reference\":\"Patient/chat-none-1\"},\"provision\":{\"type\":\"permit\"}}")) {
+      String type = resource.replaceAll("^\\{\"resourceType\":\"(\\w+)\",\"id\":\"([^\"]+)\".*", "$1/$2");
+      HttpResponse<String> put = app.call("PUT", "/fhir/chatty/" + type, ehr, resource, "application/fhir+json");
+      assertThat(put.statusCode()).as(put.body()).isLessThan(300);
+    }
+    prompts.clear();
+    for (boolean dryRun : new boolean[] {false, true}) {
+      HttpResponse<String> r = app.call("POST", "/v1/chatty/patients/chat-none-1/chat", coordinator,
+          "{\"question\":\"What is the A1c trend?\",\"purposeOfUse\":\"TREAT\"" + (dryRun ? ",\"dryRun\":true" : "")
+              + "}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).contains("\"answer\":\"No records were found for this question", "\"citations\":[]")
+          .doesNotContain("\"prompt\":\"", "chat-none-1");
+    }
+    assertThat(prompts).isEmpty();
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT action, decision, reason, details::text, prompt_hash IS NULL "
+            + "FROM tenant_chatty.audit_log WHERE principal = 'coord-none' AND action IN ('chat', 'chat-dry-run') "
+            + "AND details LIKE '%modelCalled%' ORDER BY at, seq")) {
+      List<String> rows = new java.util.ArrayList<>();
+      while (rs.next()) {
+        assertThat(rs.getString(4)).contains("\"modelCalled\":false", "\"modelNotCalledBecause\":\"no_admitted_chunks\"");
+        assertThat(rs.getBoolean(5)).as("no prompt was made").isTrue();
+        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3));
+      }
+      assertThat(rows).containsExactly("chat allowed allowed", "chat-dry-run allowed allowed");
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
    * The answer's [Sn] is citations[n-1]. The answer kept the prompt's numbers while citations listed the
    * sources in the order the answer first cited them: "[S12] … [S1]" beside two citations, which a chat
    * app could not pair with its links (the prompt and its numbering are seen only in a dry run).
@@ -961,6 +1006,8 @@ class ChatApiIT {
     app.call("PATCH", "/admin/tenants/nomodel", app.adminKey(), "{\"settings\":{\"consentMode\":\"opt-out\",\"careRelationship\":false}}");
     app.call("PUT", "/fhir/nomodel/Patient/pp", app.tenantWithKey("nomodel", "f", "[\"ehr-integration\"]", null),
         "{\"resourceType\":\"Patient\",\"id\":\"pp\",\"gender\":\"male\"}", "application/fhir+json");
+    // embedded: a question about a patient without a searchable record is answered without any model
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("nomodel"));
     HttpResponse<String> r = app.call("POST", "/v1/nomodel/patients/pp/chat", other,
         "{\"question\":\"hi\",\"purposeOfUse\":\"TREAT\"}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
