@@ -201,6 +201,7 @@ public final class ContextService {
     List<Object> parameters = java.util.Arrays.asList(q.model(), new PGvector(vector), patientId, patientId,
         !careRequired, patientId, practitioner, k);
     Outcome outcome;
+    int pending = 0;
     try {
       if (breakGlass) {
         outcome = tx.run(tenant, settings, c -> {
@@ -224,6 +225,12 @@ public final class ContextService {
         Decision d = chunks.isEmpty() ? tx.runOnce(tenant, settings, TenantSql.of(tenant, FACTS),
             factsParameters(patientId, practitioner), (c, rows) -> Decision.of(rows)) : Decision.SEARCHED;
         outcome = decide(d, chunks, rp, careRequired, false, null, entry, start);
+        if (outcome.status() == 0) {
+          pending = tx.runOnce(tenant, settings, TenantSql.of(tenant, PENDING), List.of(), (c, rows) -> {
+            rows.next();
+            return rows.getInt(1);
+          });
+        }
       }
     } catch (DatabaseException e) {
       // The search met chunks the tenant's model has not re-embedded yet: its transaction failed and
@@ -236,7 +243,7 @@ public final class ContextService {
       throw new AccessDenied(outcome.status(), outcome.code(), outcome.message(), outcome.audit().reason(), auditId, 0);
     }
     return new ContextResult(outcome.chunks(), auditId, role, breakGlass, outcome.windowClosesAt(), patientId,
-        rp.kMax());
+        rp.kMax(), pending);
   }
 
   /**
@@ -319,6 +326,13 @@ public final class ContextService {
              EXISTS (SELECT 1 FROM {schema}.caller_key),
              {schema}.read_scope_admitted(),
              {schema}.subject_exists_whatever_its_labels()""";
+
+  /**
+   * How many of the patient's resources wait for the embedding worker that this request could read once
+   * embedded (tenant migration 77: counted by the database under the request's settings, a number and
+   * nothing else). Asked only of an allowed request outside break-glass, whose answer it goes with.
+   */
+  static final String PENDING = "SELECT {schema}.subject_pending_resources()";
 
   /**
    * The search with the question's vector and, for a chat question about several topics, with each

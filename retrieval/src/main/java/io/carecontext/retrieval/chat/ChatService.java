@@ -184,14 +184,14 @@ public final class ChatService {
               + ",\"modelCalled\":false,\"modelNotCalledBecause\":\"" + NO_SOURCES + "\""))
           .withReviewFlags(found.breakGlass()));
       return new ChatOutcome(NO_RECORDS_ANSWER, List.of(), null, id, null, 0, 0, found.breakGlassUntil(),
-          mayIdentify ? List.of() : null);
+          mayIdentify ? List.of() : null, found.pending());
     }
     if (dryRun) {
       var id = audit.record(tenant, base.withModel(null, sent, null, counts)
           .withReviewFlags(found.breakGlass()));
       // the resources behind [S1], [S2]… in that order, so the prompt's handles can be read
       return new ChatOutcome(null, List.copyOf(cited.values()), null, id,
-          sent, 0, 0, found.breakGlassUntil(), mayIdentify ? sources(cited.values(), found) : null);
+          sent, 0, 0, found.breakGlassUntil(), mayIdentify ? sources(cited.values(), found) : null, found.pending());
     }
     LlmEndpoint endpoint;
     LlmGateway.Reservation reserved;
@@ -289,7 +289,7 @@ public final class ChatService {
       stage = "the exchange's audit row could not be written";
       var id = audit.record(tenant, answered);
       return new ChatOutcome(answer, citations, reply.model(), id, null, reply.promptTokens(), reply.outputTokens(),
-          found.breakGlassUntil(), mayIdentify ? sources(citations, found) : null);
+          found.breakGlassUntil(), mayIdentify ? sources(citations, found) : null, found.pending());
     } catch (RuntimeException | Error e) {
       if (stage == null) {
         throw e; // the key's own denial (its row written), or that row's write failing: nothing more to record

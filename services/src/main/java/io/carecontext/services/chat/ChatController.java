@@ -73,7 +73,7 @@ public class ChatController {
   @Serdeable
   public record ChatResponse(@Nullable String answer, List<String> citations, @Nullable String model, String auditId,
                              @Nullable String prompt, @Nullable String breakGlassUntil,
-                             @Nullable List<Source> sources) {}
+                             @Nullable List<Source> sources, PatientRequests.@Nullable Pending pending) {}
 
   /** A cited resource and its clinical date as the record writes it (absent when it has none). */
   @Serdeable
@@ -105,7 +105,8 @@ public class ChatController {
       metrics.llmTokens(t.value(), "output", o.outputTokens());
       return HttpResponse.ok(new ChatResponse(o.answer(), o.citations(), o.model(), o.auditId().toString(),
           o.dryRunPrompt(), o.breakGlassUntil() == null ? null : o.breakGlassUntil().toString(),
-          o.sources() == null ? null : o.sources().stream().map(s -> new Source(s.resource(), s.date())).toList()));
+          o.sources() == null ? null : o.sources().stream().map(s -> new Source(s.resource(), s.date())).toList(),
+          PatientRequests.Pending.of(o.pending())));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "chat", "denied", d.reason(), Duration.ofNanos(System.nanoTime() - start));
       return DecisionResponses.denied(d);

@@ -62,11 +62,12 @@ public class ContextController {
    * API.md's chunks and audit id; under break-glass (an extension) {@code breakGlassUntil}, when the
    * window this request was served in closes: after it an ETREAT request is refused unless it asks to
    * reopen, and the caller learnt that only from the refusal. {@code warnings} (an extension): that the
-   * request's k was cut to the role's limit.
+   * request's k was cut to the role's limit. {@code pending} (an extension): resources of the patient the key could
+   * read once embedded that the worker has not embedded yet.
    */
   @Serdeable
   public record ContextResponse(List<Chunk> chunks, String auditId, @Nullable String breakGlassUntil,
-                                @Nullable List<String> warnings) {}
+                                @Nullable List<String> warnings, PatientRequests.@Nullable Pending pending) {}
 
   @Post("/context")
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
@@ -95,7 +96,7 @@ public class ContextController {
           .map(ch -> new Chunk(ch.text(), ch.resource(), Math.round(ch.score() * 1000) / 1000.0, ch.category(),
               ch.effectiveDate() == null ? null : ch.effectiveDate().asWritten())).toList(),
           r.auditId().toString(), r.breakGlassUntil() == null ? null : r.breakGlassUntil().toString(),
-          PatientRequests.kWarnings(body.k(), r.kLimit())));
+          PatientRequests.kWarnings(body.k(), r.kLimit()), PatientRequests.Pending.of(r.pending())));
     } catch (AccessDenied d) {
       metrics.decision(t.value(), "context", "denied", d.reason(), java.time.Duration.ofNanos(System.nanoTime() - start));
       return DecisionResponses.denied(d);

@@ -176,6 +176,17 @@ public final class PatientRequests {
   }
 
   /**
+   * The answer's {@code pending} (an extension of API.md): how many of the patient's resources this key could read
+   * once embedded are written but not embedded yet, so the answer may lack them. Absent when there are none.
+   */
+  @io.micronaut.serde.annotation.Serdeable
+  public record Pending(int resources) {
+    public static @Nullable Pending of(int resources) {
+      return resources > 0 ? new Pending(resources) : null;
+    }
+  }
+
+  /**
    * The answer's warning when the caller's {@code k} was over what its role's policy allows one request, and the
    * request was served with that limit instead: a caller that asked for 50 and got 20 could not tell a cut from a
    * record of 20 chunks. Null when nothing was cut (the answer then carries no {@code warnings}).

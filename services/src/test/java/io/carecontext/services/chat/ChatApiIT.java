@@ -432,6 +432,62 @@ class ChatApiIT {
     assertThat(citations.group(1).split(",")).hasSize(last);
   }
 
+  /** Each resource PUT with the feed's key (its type and id from its first two members). */
+  static void put(String... resources) {
+    for (String resource : resources) {
+      String type = resource.replaceAll("^\\{\"resourceType\":\"(\\w+)\",\"id\":\"([^\"]+)\".*", "$1/$2");
+      HttpResponse<String> put = app.call("PUT", "/fhir/chatty/" + type, ehr, resource, "application/fhir+json");
+      assertThat(put.statusCode()).as(put.body()).isLessThan(300);
+    }
+  }
+
+  /** A Consent by which {@code patient} permits AI use. */
+  static String permit(String patient) {
+    return "{\"resourceType\":\"Consent\",\"id\":\"" + patient + "-c\",\"status\":\"active\",\"scope\":{\"coding\":[{"
+        + "\"system\":\"http://terminology.hl7.org/CodeSystem/consentscope\",\"code\":\"patient-privacy\"}]},"
+        + "\"category\":[{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"59284-0\"}]}],"
+        + "\"patient\":{\"reference\":\"Patient/" + patient + "\"},\"provision\":{\"type\":\"permit\"}}";
+  }
+
+  /**
+   * Records written and not yet embedded are named by the answer's {@code pending}: counted by the database for
+   * what the key could read once embedded (a clinician: the registration and the note, not the claim, whose
+   * category it does not read; billing: the claim alone, never the note), and gone once the worker has run.
+   */
+  @Test
+  void recordsNotYetEmbeddedAreCountedForWhatTheKeyCouldRead() {
+    String billing = app.tenantWithKey("chatty", "bill-pending", "[\"billing\"]", null);
+    put("{\"resourceType\":\"Patient\",\"id\":\"pend-1\",\"gender\":\"male\",\"generalPractitioner\":[{"
+            + "\"reference\":\"Practitioner/" + practitioner + "\"}]}", permit("pend-1"),
+        "{\"resourceType\":\"Claim\",\"id\":\"pend-1-claim\",\"status\":\"active\",\"use\":\"claim\","
+            + "\"patient\":{\"reference\":\"Patient/pend-1\"},\"created\":\"2024-03-01\"}",
+        "{\"resourceType\":\"DocumentReference\",\"id\":\"pend-1-note\",\"status\":\"current\","
+            + "\"subject\":{\"reference\":\"Patient/pend-1\"},\"content\":[{\"attachment\":{"
+            + "\"contentType\":\"text/plain\",\"data\":\"" + java.util.Base64.getEncoder().encodeToString(
+                "Progress note: feeling better.".getBytes(StandardCharsets.UTF_8)) + "\"}}]}");
+    String clinicianBody = "{\"query\":\"recent notes\",\"purposeOfUse\":\"TREAT\"}";
+    String billingBody = "{\"query\":\"claims\",\"purposeOfUse\":\"HPAYMT\"}";
+    HttpResponse<String> r = app.call("POST", "/v1/chatty/patients/pend-1/context", clinician, clinicianBody);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"pending\":{\"resources\":2}");
+    r = app.call("POST", "/v1/chatty/patients/pend-1/context", billing, billingBody);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"pending\":{\"resources\":1}");
+    prompts.clear();
+    r = app.call("POST", "/v1/chatty/patients/pend-1/chat", clinician,
+        "{\"question\":\"How is he feeling?\",\"purposeOfUse\":\"TREAT\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("No records were found", "\"pending\":{\"resources\":2}");
+    assertThat(prompts).isEmpty();
+    app.bean(EmbeddingWorker.class).drain(TenantId.of("chatty"));
+    r = app.call("POST", "/v1/chatty/patients/pend-1/context", clinician, clinicianBody);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("pend-1-note").doesNotContain("pending");
+    r = app.call("POST", "/v1/chatty/patients/pend-1/context", billing, billingBody);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("pend-1-claim").doesNotContain("pending", "pend-1-note");
+  }
+
   /**
    * A question nothing the caller may read answers (here: a patient whose only record is not embedded yet)
    * is answered without a model: the endpoint receives nothing, the answer says no records were found and
@@ -440,16 +496,7 @@ class ChatApiIT {
   @Test
   void aQuestionWithoutAdmittedRecordsIsAnsweredWithoutCallingTheModel() {
     String coordinator = app.tenantWithKey("chatty", "coord-none", "[\"care-coordinator\"]", null);
-    for (String resource : List.of(
-        "{\"resourceType\":\"Patient\",\"id\":\"chat-none-1\",\"gender\":\"female\"}",
-        "{\"resourceType\":\"Consent\",\"id\":\"chat-none-1-c\",\"status\":\"active\",\"scope\":{\"coding\":[{"
-            + "\"system\":\"http://terminology.hl7.org/CodeSystem/consentscope\",\"code\":\"patient-privacy\"}]},"
-            + "\"category\":[{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"59284-0\"}]}],"
-            + "\"patient\":{\"reference\":\"Patient/chat-none-1\"},\"provision\":{\"type\":\"permit\"}}")) {
-      String type = resource.replaceAll("^\\{\"resourceType\":\"(\\w+)\",\"id\":\"([^\"]+)\".*", "$1/$2");
-      HttpResponse<String> put = app.call("PUT", "/fhir/chatty/" + type, ehr, resource, "application/fhir+json");
-      assertThat(put.statusCode()).as(put.body()).isLessThan(300);
-    }
+    put("{\"resourceType\":\"Patient\",\"id\":\"chat-none-1\",\"gender\":\"female\"}", permit("chat-none-1"));
     prompts.clear();
     for (boolean dryRun : new boolean[] {false, true}) {
       HttpResponse<String> r = app.call("POST", "/v1/chatty/patients/chat-none-1/chat", coordinator,
