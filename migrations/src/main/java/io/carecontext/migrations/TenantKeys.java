@@ -34,6 +34,10 @@ import javax.sql.DataSource;
  * audit seals under the old key, which no other process could open, and could not open what the
  * others wrote. Now a key whose row is gone is forgotten, and one whose row holds another key is
  * replaced, within that interval; a row rewrapped under a new key-encryption key keeps its cipher.
+ *
+ * <p>A tenant's key is a ring of versions, one row each ({@link #rotate} adds one, {@link #retire} deletes one
+ * nothing is sealed under): the newest seals new values, a value names the version it was sealed under, and a value
+ * naming a version the cached ring lacks reads the rows at once (another process rotated).
  */
 public final class TenantKeys {
 
@@ -47,7 +51,12 @@ public final class TenantKeys {
   public static final Duration REVALIDATE_AFTER = Duration.ofSeconds(5);
 
   /** A tenant's unwrapped key, its cipher, the stored bytes it came from, and when those were last read. */
-  private record Loaded(TenantCipher cipher, DataKey key, byte[] wrapped, long checkedAt) {}
+  private record Loaded(TenantCipher cipher, java.util.SortedMap<Integer, DataKey> keys, List<Stored> wrapped,
+                        long checkedAt) {
+    void destroyKeys() {
+      keys.values().forEach(DataKey::destroy);
+    }
+  }
 
   private final Map<TenantId, Loaded> loaded = new ConcurrentHashMap<>();
   /** One reload of a tenant's key at a time; other tenants' keys are not held up by it. */
@@ -161,34 +170,175 @@ public final class TenantKeys {
     }
   }
 
-  /** The tenant's key as its row holds it now: {@code cached} when that is still the same key. */
+  /**
+   * The tenant's key ring as its rows hold it now: {@code cached} when those are still the same keys. A ring
+   * rewrapped under another key-encryption key keeps its cipher; a ring with a version added (a data key rotation)
+   * or retired gets a new cipher that reuses the keys it shares with the old one, so nothing in flight fails.
+   */
   private Loaded reload(TenantId tenant, Loaded cached) {
     long now = System.nanoTime();
-    Stored stored = stored(tenant);
-    if (stored == null) {
+    List<Stored> stored = stored(tenant);
+    if (stored.isEmpty()) {
       evict(tenant); // offboarded, here or by another process: its key is shredded here too
       throw new DataKeyUnavailableException(tenant);
     }
-    if (cached != null && Arrays.equals(cached.wrapped(), stored.wrapped())) {
-      Loaded checked = new Loaded(cached.cipher(), cached.key(), cached.wrapped(), now);
+    if (cached != null && sameRows(cached.wrapped(), stored)) {
+      Loaded checked = new Loaded(cached.cipher(), cached.keys(), stored, now);
       loaded.put(tenant, checked);
       return checked;
     }
-    DataKey key = DataKey.unwrap(opener(tenant, stored.kekId()), stored.wrapped());
-    if (cached != null && cached.key().sameKeyAs(key)) {
-      // rewrapped under another key-encryption key (a rotation): the same data key, so the cipher
-      // in use stays, and nothing in flight fails
-      key.destroy();
-      Loaded checked = new Loaded(cached.cipher(), cached.key(), stored.wrapped(), now);
-      loaded.put(tenant, checked);
-      return checked;
+    java.util.SortedMap<Integer, DataKey> keys = new java.util.TreeMap<>();
+    boolean same = cached != null && cached.keys().keySet().equals(
+        stored.stream().map(Stored::version).collect(java.util.stream.Collectors.toSet()));
+    try {
+      for (Stored row : stored) {
+        DataKey key = DataKey.unwrap(opener(tenant, row.kekId()), row.wrapped());
+        DataKey held = cached == null ? null : cached.keys().get(row.version());
+        if (held != null && held.sameKeyAs(key)) {
+          key.destroy(); // rewrapped, or the ring grew: the key in use stays
+          keys.put(row.version(), held);
+        } else {
+          keys.put(row.version(), key);
+          same = false;
+        }
+      }
+    } catch (RuntimeException e) {
+      keys.values().stream().filter(k -> cached == null || !cached.keys().containsValue(k)).forEach(DataKey::destroy);
+      throw e;
     }
-    Loaded next = new Loaded(new TenantCipher(key), key, stored.wrapped(), now);
+    if (!keys.containsKey(1)) {
+      keys.values().stream().filter(k -> cached == null || !cached.keys().containsValue(k)).forEach(DataKey::destroy);
+      throw new IllegalStateException("the data key ring of tenant '" + tenant + "' lacks version 1, under which its "
+          + "keyed hashes are: restore platform.tenant_keys from a backup");
+    }
+    TenantCipher cipher = same ? cached.cipher() : new TenantCipher(keys, keys.lastKey(), v -> withVersion(tenant, v));
+    Loaded next = new Loaded(cipher, keys, stored, now);
     loaded.put(tenant, next);
     if (cached != null) {
-      cached.key().destroy(); // another key under this id: the tenant was offboarded and made again
+      // keys no longer in the ring: retired, or the tenant was offboarded and made again under this id
+      cached.keys().values().stream().filter(k -> !keys.containsValue(k)).forEach(DataKey::destroy);
     }
     return next;
+  }
+
+  private static boolean sameRows(List<Stored> a, List<Stored> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i).version() != b.get(i).version() || !Arrays.equals(a.get(i).wrapped(), b.get(i).wrapped())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A value names a key version this process's ring lacks: another process rotated the tenant's data key since the
+   * ring was read (and its re-encryption, or a process already on the new ring, wrote the value). The rows are read
+   * now, on the caller's thread: this happens once a rotation, for the seconds until the background check would.
+   */
+  private TenantCipher withVersion(TenantId tenant, int version) {
+    ReentrantLock lock = reloading.computeIfAbsent(tenant, t -> new ReentrantLock());
+    lock.lock();
+    try {
+      Loaded cached = loaded.get(tenant);
+      if (cached == null || !cached.keys().containsKey(version)) {
+        cached = reload(tenant, cached);
+      }
+      if (!cached.keys().containsKey(version)) {
+        throw new io.carecontext.migrations.crypto.DecryptionException("the value is sealed under data key version "
+            + version + ", which tenant '" + tenant + "' no longer holds (retired)");
+      }
+      return cached.cipher();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Adds a new data key version to the tenant's ring, in the caller's owner transaction, and returns it; the new
+   * version seals every value written from then on (by each process within {@link #REVALIDATE_AFTER} of the commit).
+   * Its row owes a data-key-rotate audit row until {@link #rotationAudited} clears it (platform migration 17).
+   */
+  public int rotate(Connection owner, TenantId tenant) throws SQLException {
+    int next;
+    try (PreparedStatement ps = owner.prepareStatement(
+        // locks the tenant's rows: two rotations at once make two versions, one after the other
+        "SELECT key_version FROM platform.tenant_keys WHERE tenant_id = ? ORDER BY key_version DESC FOR UPDATE")) {
+      ps.setString(1, tenant.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new DataKeyUnavailableException(tenant);
+        }
+        next = rs.getInt(1) + 1;
+      }
+    }
+    DataKey key = DataKey.generate(random);
+    try (PreparedStatement ps = owner.prepareStatement(
+        "INSERT INTO platform.tenant_keys (tenant_id, key_version, kek_id, wrapped_key, rotation_unaudited) "
+            + "VALUES (?, ?, ?, ?, true)")) {
+      ps.setString(1, tenant.value());
+      ps.setInt(2, next);
+      ps.setString(3, kek.kekId());
+      ps.setBytes(4, key.wrapWith(kek));
+      ps.executeUpdate();
+    } finally {
+      key.destroy();
+    }
+    return next;
+  }
+
+  /** The versions of the tenant's data key whose rotation's audit row is not yet written, oldest first. */
+  public static List<Integer> rotationsUnaudited(DataSource owner, TenantId tenant) {
+    List<Integer> owed = new java.util.ArrayList<>();
+    try (Connection c = owner.getConnection(); PreparedStatement ps = c.prepareStatement(
+        "SELECT key_version FROM platform.tenant_keys WHERE tenant_id = ? AND rotation_unaudited ORDER BY key_version")) {
+      ps.setString(1, tenant.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          owed.add(rs.getInt(1));
+        }
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("the data key rotations owing audit rows could not be read (" + e.getSQLState() + ")", e);
+    }
+    return owed;
+  }
+
+  /** Clears the audit row a rotation to {@code version} owed, once it is written. */
+  public static void rotationAudited(DataSource owner, TenantId tenant, int version) {
+    try (Connection c = owner.getConnection(); PreparedStatement ps = c.prepareStatement(
+        "UPDATE platform.tenant_keys SET rotation_unaudited = false WHERE tenant_id = ? AND key_version = ?")) {
+      ps.setString(1, tenant.value());
+      ps.setInt(2, version);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new DatabaseException("a data key rotation's audit row was written, but its debt could not be cleared ("
+          + e.getSQLState() + "); the next run writes the row again", e);
+    }
+  }
+
+  /**
+   * Deletes a data key version nothing is sealed under any more (the caller has checked every table), in the caller's
+   * owner transaction. Version 1 (the keyed hashes' key) and the active version are refused.
+   */
+  public void retire(Connection owner, TenantId tenant, int version) throws SQLException {
+    if (version == 1) {
+      throw new IllegalArgumentException("data key version 1 is kept for good: the content hashes, identifier lookups "
+          + "and audit seals are under it");
+    }
+    try (PreparedStatement ps = owner.prepareStatement(
+        "DELETE FROM platform.tenant_keys WHERE tenant_id = ? AND key_version = ? AND key_version < "
+            + "(SELECT max(key_version) FROM platform.tenant_keys WHERE tenant_id = ?)")) {
+      ps.setString(1, tenant.value());
+      ps.setInt(2, version);
+      ps.setString(3, tenant.value());
+      if (ps.executeUpdate() == 0) {
+        throw new IllegalArgumentException("tenant '" + tenant + "' holds no retirable data key version " + version
+            + " (the active version is kept)");
+      }
+    }
   }
 
   /** Deletes the wrapped key (in the caller's owner transaction) and forgets the unwrapped one. */
@@ -204,20 +354,24 @@ public final class TenantKeys {
   public void evict(TenantId tenant) {
     Loaded gone = loaded.remove(tenant);
     if (gone != null) {
-      gone.key().destroy();
+      gone.destroyKeys();
     }
   }
 
-  private record Stored(String kekId, byte[] wrapped) {}
+  private record Stored(int version, String kekId, byte[] wrapped) {}
 
-  /** The tenant's newest stored data key, wrapped; null when it has none. */
-  private Stored stored(TenantId tenant) {
+  /** The tenant's stored data key versions, wrapped, oldest first; empty when it has none. */
+  private List<Stored> stored(TenantId tenant) {
     try (Connection c = app.getConnection();
         PreparedStatement ps = c.prepareStatement(
-            "SELECT kek_id, wrapped_key FROM platform.tenant_keys WHERE tenant_id = ? ORDER BY key_version DESC LIMIT 1")) {
+            "SELECT key_version, kek_id, wrapped_key FROM platform.tenant_keys WHERE tenant_id = ? ORDER BY key_version")) {
       ps.setString(1, tenant.value());
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? new Stored(rs.getString(1), rs.getBytes(2)) : null;
+        List<Stored> rows = new java.util.ArrayList<>();
+        while (rs.next()) {
+          rows.add(new Stored(rs.getInt(1), rs.getString(2), rs.getBytes(3)));
+        }
+        return rows;
       }
     } catch (SQLException e) {
       throw new DatabaseException("could not load the data key of tenant '" + tenant + "'", e);

@@ -30,6 +30,13 @@ final class AesGcm {
   static final int NONCE_BYTES = 12;
   static final int TAG_BYTES = 16;
   static final int OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+  /**
+   * A tenant value sealed under one version of a key ring: {@code 2 | key version (4 bytes, big-endian) | nonce |
+   * ciphertext + tag}. The five header bytes are authenticated too (they precede the caller's associated data), so
+   * a value whose version byte is altered fails instead of being opened under another key.
+   */
+  static final byte VERSIONED = 2;
+  static final int VERSIONED_HEADER = 1 + Integer.BYTES;
 
   private static final String TRANSFORMATION = "AES/GCM/NoPadding";
   private static final ThreadLocal<Cipher> CIPHER = ThreadLocal.withInitial(() -> {
@@ -71,6 +78,58 @@ final class AesGcm {
 
   static byte[] open(SecretKeySpec key, byte[] sealed, byte[] aad) {
     return open(CIPHER.get(), key, sealed, aad);
+  }
+
+  /** {@link #seal} in the versioned format, naming {@code keyVersion} (see {@link #VERSIONED}). */
+  static byte[] sealVersioned(SecretKeySpec key, int keyVersion, byte[] plaintext, byte[] aad, SecureRandom random) {
+    Objects.requireNonNull(aad, "aad");
+    byte[] header = header(keyVersion);
+    byte[] inner = seal(CIPHER.get(), key, plaintext, concat(header, aad), random);
+    // inner is 1 | nonce | ct+tag: its format byte gives way to the header
+    byte[] out = new byte[VERSIONED_HEADER + inner.length - 1];
+    System.arraycopy(header, 0, out, 0, VERSIONED_HEADER);
+    System.arraycopy(inner, 1, out, VERSIONED_HEADER, inner.length - 1);
+    return out;
+  }
+
+  /** The key version a sealed tenant value names: 1 for the unversioned format, which predates key rotation. */
+  static int keyVersion(byte[] sealed) {
+    Objects.requireNonNull(sealed, "sealed");
+    if (sealed.length < OVERHEAD || sealed[0] == VERSIONED && sealed.length < OVERHEAD + Integer.BYTES) {
+      throw new DecryptionException("sealed value is too short (" + sealed.length + " bytes)");
+    }
+    if (sealed[0] == VERSION) {
+      return 1;
+    }
+    if (sealed[0] != VERSIONED) {
+      throw new DecryptionException("unsupported sealed format version " + (sealed[0] & 0xff));
+    }
+    return java.nio.ByteBuffer.wrap(sealed, 1, Integer.BYTES).getInt();
+  }
+
+  /** Opens either format with the key of the version it names ({@link #keyVersion}); the caller picks that key. */
+  static byte[] openVersioned(SecretKeySpec key, byte[] sealed, byte[] aad) {
+    Objects.requireNonNull(aad, "aad");
+    if (keyVersion(sealed) == 1 && sealed[0] == VERSION) {
+      return open(key, sealed, aad);
+    }
+    byte[] inner = new byte[sealed.length - VERSIONED_HEADER + 1];
+    inner[0] = VERSION;
+    System.arraycopy(sealed, VERSIONED_HEADER, inner, 1, inner.length - 1);
+    return open(key, inner, concat(Arrays.copyOf(sealed, VERSIONED_HEADER), aad));
+  }
+
+  private static byte[] header(int keyVersion) {
+    if (keyVersion < 1) {
+      throw new IllegalArgumentException("key versions start at 1");
+    }
+    return java.nio.ByteBuffer.allocate(VERSIONED_HEADER).put(VERSIONED).putInt(keyVersion).array();
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   static byte[] open(Cipher cipher, Key key, byte[] sealed, byte[] aad) {
