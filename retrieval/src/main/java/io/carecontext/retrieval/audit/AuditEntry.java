@@ -28,7 +28,8 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
   public static final java.util.SortedSet<String> ACTIONS = java.util.Collections.unmodifiableSortedSet(
       new java.util.TreeSet<>(java.util.Set.of("context", "chat", "chat-dry-run", "research", "fhir-read", "fhir-write",
           "audit-read", "audit-verify", "audit-export", "key-create", "key-revoke", "tenant-settings", "authenticate",
-          "break-glass-window", "request", "admin-request", AuditEntry.KEK_ROTATE, AuditEntry.INGEST_PARKED_READ,
+          "break-glass-window", "request", "admin-request", AuditEntry.KEK_ROTATE, AuditEntry.DATA_KEY_ROTATE,
+          AuditEntry.INGEST_PARKED_READ,
           AuditEntry.INGEST_PARKED_RETRY, AuditEntry.TENANT_READ, AuditEntry.KEY_LIST, AuditEntry.AUDIT_PURGE,
           AuditEntry.PATIENT_ERASE, AuditEntry.BREAK_GLASS_REVIEWED)));
 
@@ -85,6 +86,9 @@ public record AuditEntry(String principal, String keyId, List<String> roles, Str
 
   /** The action of the row a rotation of the key-encryption key writes in each tenant's trail. */
   public static final String KEK_ROTATE = "kek-rotate";
+
+  /** The action of the row a rotation of the tenant's own data key writes in its trail (old and new key versions). */
+  public static final String DATA_KEY_ROTATE = "data-key-rotate";
 
   /** The action of a tenant admin's read of parked ingest items, which names their resources. */
   public static final String INGEST_PARKED_READ = "ingest-parked-read";

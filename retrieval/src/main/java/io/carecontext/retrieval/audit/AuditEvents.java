@@ -182,8 +182,9 @@ public final class AuditEvents {
     // An auditor's review of a break-glass row uses the trail as well: it judges one of its rows (below, the entity)
     boolean review = AuditEntry.BREAK_GLASS_REVIEWED.equals(action);
     boolean auditUse = action != null && action.startsWith("audit-") || review;
-    // as is a rotation of the key-encryption key that wraps the tenant's data key (kek rotate)
-    boolean settings = "tenant-settings".equals(action) || AuditEntry.KEK_ROTATE.equals(action);
+    // as is a rotation of the key-encryption key that wraps the tenant's data key (kek rotate), or of the data key
+    boolean settings = "tenant-settings".equals(action) || AuditEntry.KEK_ROTATE.equals(action)
+        || AuditEntry.DATA_KEY_ROTATE.equals(action);
     // The FHIR API's reads and writes, the admin API's reads and changes that grant no access (a tenant's
     // configuration read, its keys or parked ingest items listed, parked items queued again) and the
     // requests refused before a handler ran are RESTful operations, as IHE BALP types them (type "rest",

@@ -192,6 +192,8 @@ class AuditEventsTest {
     assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).isEqualTo("110137");
     row.put("action", "kek-rotate");
     assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).isEqualTo("110113");
+    row.put("action", "data-key-rotate");
+    assertThat(AuditEvents.of(TenantId.of("acme"), row).getType().getCode()).isEqualTo("110113");
   }
 
   @Test

@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "tenant", description = "Create, list, show and delete tenants (platform operator key).",
     subcommands = {TenantCommand.Create.class, TenantCommand.ListTenants.class, TenantCommand.Get.class,
-        TenantCommand.Delete.class, TenantCommand.Wait.class})
+        TenantCommand.Delete.class, TenantCommand.Wait.class, RotateDataKeyCommand.class})
 final class TenantCommand {
 
   @Command(name = "create", description = "Provision a tenant: schema, role, policies and data key.")

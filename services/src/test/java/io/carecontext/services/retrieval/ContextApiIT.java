@@ -1254,7 +1254,7 @@ class ContextApiIT {
         {"principal=", "query parameter 'principal' must not be empty"},
         // a misspelt action matched nothing: an empty 200 said nobody had changed the record
         {"action=fhir_write", "action must be one of admin-request, audit-export, audit-purge, audit-read, audit-verify, "
-            + "authenticate, break-glass-review, break-glass-window, chat, chat-dry-run, context, fhir-read, fhir-write, ingest-parked-read, "
+            + "authenticate, break-glass-review, break-glass-window, chat, chat-dry-run, context, data-key-rotate, fhir-read, fhir-write, ingest-parked-read, "
             + "ingest-parked-retry, kek-rotate, key-create, key-list, key-revoke, patient-erase, request, research, tenant-read, tenant-settings"}}) {
       HttpResponse<String> r = app.call("GET", "/v1/ward/audit?" + bad[0], auditor, null);
       assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);

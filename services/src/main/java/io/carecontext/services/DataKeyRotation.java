@@ -1,0 +1,104 @@
+package io.carecontext.services;
+
+import io.carecontext.ingest.DataKeyReencryption;
+import io.carecontext.migrations.DatabaseConfig;
+import io.carecontext.migrations.DatabaseException;
+import io.carecontext.migrations.EmbeddedPostgres;
+import io.carecontext.migrations.PlatformDatabase;
+import io.carecontext.migrations.TenantId;
+import io.carecontext.migrations.TenantKeys;
+import io.carecontext.migrations.TenantTransactions;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * {@code ./carecontext tenant rotate-data-key TENANT}: a new version of the tenant's data key made active
+ * ({@link TenantKeys#rotate}), a {@code data-key-rotate} row in its trail, then its resources, their versions and its
+ * chunk texts sealed again under it ({@link DataKeyReencryption}), on the embedded default or CARECONTEXT_DB_URL's
+ * database, as its owner, while serve and worker run. With {@code resume}, no new version: the re-encryption of the
+ * last one goes on. Afterwards, the older versions still in use are counted by table, and with {@code retire} each one
+ * no value names any more is deleted (version 1 never: the keyed hashes are under it).
+ */
+public final class DataKeyRotation {
+
+  /** What a run did: the versions, how many values it sealed again, and what each older version still seals. */
+  public record Result(int fromVersion, int toVersion, long reencrypted, SortedMap<Integer, Map<String, Long>> stillUsed,
+                       List<Integer> retired) {}
+
+  private DataKeyRotation() {}
+
+  public static Result run(RuntimeSettings settings, TenantId tenant, boolean resume, boolean retire, int batchSize,
+                           Consumer<DataKeyReencryption.Batch> progress) {
+    EmbeddedPostgres embedded = null;
+    DatabaseConfig config;
+    if (settings.dbUrl().isPresent()) {
+      config = CareContextServer.databaseConfig(settings);
+    } else {
+      embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
+      config = CareContextServer.embeddedConfig(embedded, settings);
+    }
+    try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
+      TenantKeys keys = new TenantKeys(settings.currentKek(), settings.previousKek().map(List::of).orElse(List.of()),
+          db.appDataSource());
+      int before = keys.cipher(tenant).activeVersion();
+      int active = before;
+      if (!resume) {
+        try (Connection c = db.ownerDataSource().getConnection()) {
+          active = keys.rotate(c, tenant);
+        } catch (SQLException e) {
+          throw new DatabaseException("the new data key version could not be stored (" + e.getSQLState()
+              + "); nothing was changed", e);
+        }
+        keys.evict(tenant);
+      }
+      recordOwed(db, keys, tenant);
+      long done = new DataKeyReencryption(db.ownerDataSource(), keys, batchSize).run(tenant, progress);
+      SortedMap<Integer, Map<String, Long>> used = new TreeMap<>();
+      List<Integer> retired = new java.util.ArrayList<>();
+      for (int v : keys.cipher(tenant).versions()) {
+        if (v == active) {
+          continue;
+        }
+        Map<String, Long> counts = DataKeyReencryption.stillUnder(db.ownerDataSource(), tenant, v);
+        boolean unused = counts.values().stream().allMatch(n -> n == 0);
+        if (retire && unused && v != 1) {
+          try (Connection c = db.ownerDataSource().getConnection()) {
+            keys.retire(c, tenant, v);
+          } catch (SQLException e) {
+            throw new DatabaseException("data key version " + v + " could not be retired (" + e.getSQLState() + ")", e);
+          }
+          retired.add(v);
+        } else {
+          used.put(v, counts);
+        }
+      }
+      return new Result(resume ? active : before, active, done, used, retired);
+    } finally {
+      if (embedded != null) {
+        embedded.close(); // stops it only if it was started here
+      }
+    }
+  }
+
+  /**
+   * The data-key-rotate rows the tenant's rotations owe (platform migration 17), written and then cleared: a run
+   * stopped between its commit and its row writes the row at its next run (at least once, never silently not).
+   */
+  private static void recordOwed(PlatformDatabase db, TenantKeys keys, TenantId tenant) {
+    AuditLog audit = new AuditLog(new TenantTransactions(db.appDataSource(), db.config()), keys);
+    for (int version : TenantKeys.rotationsUnaudited(db.ownerDataSource(), tenant)) {
+      audit.record(tenant, AuditEntry.of("platform-admin", AuditEntry.DATA_KEY_ROTATE, List.of(), null, null,
+              AuditEntry.DATA_KEY_ROTATE, AuditEntry.Decision.ALLOWED, "data_key_rotated")
+          .withDetail("fromVersion", String.valueOf(version - 1))
+          .withDetail("toVersion", String.valueOf(version)));
+      TenantKeys.rotationAudited(db.ownerDataSource(), tenant, version);
+    }
+  }
+}
