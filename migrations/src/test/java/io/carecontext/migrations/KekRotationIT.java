@@ -48,6 +48,13 @@ class KekRotationIT {
     byte[] aadB = Aad.chunk(b, "Observation", "o1", 0);
     byte[] sealedA = platform.keys.cipher(a).encryptString("HbA1c 7.9 %", aadA);
     byte[] sealedB = platform.keys.cipher(b).encryptString("LDL 130 mg/dL", aadB);
+    // tenant a's data key rotated once: its ring holds two versions, each a row the rotation rewraps
+    try (Connection c = platform.db.ownerDataSource().getConnection()) {
+      assertThat(platform.keys.rotate(c, a)).isEqualTo(2);
+    }
+    platform.keys.evict(a);
+    byte[] sealedA2 = platform.keys.cipher(a).encryptString("HbA1c 8.2 %", aadA);
+    assertThat(io.carecontext.migrations.crypto.TenantCipher.keyVersion(sealedA2)).isEqualTo(2);
     LocalFileKeyProvider old = new LocalFileKeyProvider(platform.kekFile);
     LocalFileKeyProvider next = new LocalFileKeyProvider(dir.resolve("next.key")); // made on first use, mode 600
     List<String> before = kekIds();
@@ -61,15 +68,21 @@ class KekRotationIT {
     TenantKeys withNext = new TenantKeys(next, platform.db.appDataSource());
     assertThat(withNext.cipher(a).decryptToString(sealedA, aadA)).isEqualTo("HbA1c 7.9 %");
     assertThat(withNext.cipher(b).decryptToString(sealedB, aadB)).isEqualTo("LDL 130 mg/dL");
+    assertThat(withNext.cipher(a).decryptToString(sealedA2, aadA)).isEqualTo("HbA1c 8.2 %");
+    assertThat(withNext.cipher(a).versions()).containsExactly(1, 2);
     assertThatThrownBy(() -> new TenantKeys(old, platform.db.appDataSource()).cipher(a))
         .isInstanceOf(TenantKeys.KekNotHeldException.class).hasMessageContaining("wrapped under kek " + next.kekId())
         .hasMessageNotContaining("HbA1c");
     // the old KEK itself opens none of the new wrappings
     try (Connection c = platform.db.ownerDataSource().getConnection(); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT wrapped_key FROM platform.tenant_keys WHERE tenant_id = 'rot_a'")) {
-      rs.next();
-      byte[] wrapped = rs.getBytes(1);
-      assertThatThrownBy(() -> old.unwrap(wrapped)).isInstanceOf(DecryptionException.class);
+      int versions = 0;
+      while (rs.next()) {
+        byte[] wrapped = rs.getBytes(1);
+        assertThatThrownBy(() -> old.unwrap(wrapped)).isInstanceOf(DecryptionException.class);
+        versions++;
+      }
+      assertThat(versions).isEqualTo(2);
     }
 
     // again: nothing left to do
