@@ -49,6 +49,11 @@ public final class TenantKeys {
   private final SecureRandom random = new SecureRandom();
   /** How long a cached key is used before its stored row is read again (one small read a tenant). */
   public static final Duration REVALIDATE_AFTER = Duration.ofSeconds(5);
+  /**
+   * The oldest a cached key ring is used at all: past it, {@link #cipher} reads the rows first. So a value is sealed
+   * under a version no longer active only within this long of a rotation, and {@link #retire} waits twice as long.
+   */
+  public static final Duration MAX_STALE = Duration.ofSeconds(60);
 
   /** A tenant's unwrapped key, its cipher, the stored bytes it came from, and when those were last read. */
   private record Loaded(TenantCipher cipher, java.util.SortedMap<Integer, DataKey> keys, List<Stored> wrapped,
@@ -117,17 +122,21 @@ public final class TenantKeys {
    */
   public TenantCipher cipher(TenantId tenant) {
     Loaded cached = loaded.get(tenant);
-    if (cached != null) {
+    if (cached != null && System.nanoTime() - cached.checkedAt() < MAX_STALE.toNanos()) {
       if (System.nanoTime() - cached.checkedAt() >= revalidateNanos) {
         refreshLater(tenant);
       }
       return cached.cipher();
     }
+    // none, or one unchecked for MAX_STALE (a process idle for the tenant since): read now, so a key ring older than
+    // that never seals a value (a rotation's retired version could then not open it); a busy process's ring is
+    // refreshed in the background long before, so this costs an idle one a read and no pool its connections
     ReentrantLock lock = reloading.computeIfAbsent(tenant, t -> new ReentrantLock());
     lock.lock(); // nothing to use yet: the first load is waited for, once
     try {
       cached = loaded.get(tenant);
-      return cached != null ? cached.cipher() : reload(tenant, null).cipher();
+      return cached != null && System.nanoTime() - cached.checkedAt() < MAX_STALE.toNanos() ? cached.cipher()
+          : reload(tenant, cached).cipher();
     } finally {
       lock.unlock();
     }
@@ -329,14 +338,17 @@ public final class TenantKeys {
           + "and audit seals are under it");
     }
     try (PreparedStatement ps = owner.prepareStatement(
-        "DELETE FROM platform.tenant_keys WHERE tenant_id = ? AND key_version = ? AND key_version < "
-            + "(SELECT max(key_version) FROM platform.tenant_keys WHERE tenant_id = ?)")) {
+        // only once its successor has been active for twice MAX_STALE: no process seals under it any more
+        "DELETE FROM platform.tenant_keys k WHERE tenant_id = ? AND key_version = ? AND EXISTS (SELECT 1 FROM "
+            + "platform.tenant_keys n WHERE n.tenant_id = k.tenant_id AND n.key_version > k.key_version "
+            + "AND n.created_at < now() - make_interval(secs => ?))")) {
       ps.setString(1, tenant.value());
       ps.setInt(2, version);
-      ps.setString(3, tenant.value());
+      ps.setLong(3, MAX_STALE.multipliedBy(2).toSeconds());
       if (ps.executeUpdate() == 0) {
         throw new IllegalArgumentException("tenant '" + tenant + "' holds no retirable data key version " + version
-            + " (the active version is kept)");
+            + " (the active version is kept, and one replaced less than " + MAX_STALE.multipliedBy(2).toSeconds()
+            + " s ago, which a process may still seal under)");
       }
     }
   }

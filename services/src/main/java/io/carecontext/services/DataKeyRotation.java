@@ -1,7 +1,6 @@
 package io.carecontext.services;
 
 import io.carecontext.ingest.DataKeyReencryption;
-import io.carecontext.migrations.DatabaseConfig;
 import io.carecontext.migrations.DatabaseException;
 import io.carecontext.migrations.EmbeddedPostgres;
 import io.carecontext.migrations.PlatformDatabase;
@@ -30,28 +29,24 @@ public final class DataKeyRotation {
 
   /** What a run did: the versions, how many values it sealed again, and what each older version still seals. */
   public record Result(int fromVersion, int toVersion, long reencrypted, SortedMap<Integer, Map<String, Long>> stillUsed,
-                       List<Integer> retired) {}
+                       List<Integer> retired, List<Integer> replacedTooRecently) {}
 
   private DataKeyRotation() {}
 
   public static Result run(RuntimeSettings settings, TenantId tenant, boolean resume, boolean retire, int batchSize,
                            Consumer<DataKeyReencryption.Batch> progress) {
-    EmbeddedPostgres embedded = null;
-    DatabaseConfig config;
-    if (settings.dbUrl().isPresent()) {
-      config = CareContextServer.databaseConfig(settings);
-    } else {
-      embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
-      config = CareContextServer.embeddedConfig(embedded, settings);
-    }
-    try (PlatformDatabase db = PlatformDatabase.bootstrap(config)) {
+    KeyEncryptionKeyRotation.OwnerDatabase owner = KeyEncryptionKeyRotation.OwnerDatabase.open(settings);
+    EmbeddedPostgres embedded = owner.embedded();
+    try (PlatformDatabase db = PlatformDatabase.bootstrap(owner.config())) {
       TenantKeys keys = new TenantKeys(settings.currentKek(), settings.previousKek().map(List::of).orElse(List.of()),
           db.appDataSource());
       int before = keys.cipher(tenant).activeVersion();
       int active = before;
       if (!resume) {
         try (Connection c = db.ownerDataSource().getConnection()) {
+          c.setAutoCommit(false); // the tenant's rows stay locked until the new one is in: one rotation at a time
           active = keys.rotate(c, tenant);
+          c.commit();
         } catch (SQLException e) {
           throw new DatabaseException("the new data key version could not be stored (" + e.getSQLState()
               + "); nothing was changed", e);
@@ -62,6 +57,7 @@ public final class DataKeyRotation {
       long done = new DataKeyReencryption(db.ownerDataSource(), keys, batchSize).run(tenant, progress);
       SortedMap<Integer, Map<String, Long>> used = new TreeMap<>();
       List<Integer> retired = new java.util.ArrayList<>();
+      List<Integer> recent = new java.util.ArrayList<>();
       for (int v : keys.cipher(tenant).versions()) {
         if (v == active) {
           continue;
@@ -71,15 +67,19 @@ public final class DataKeyRotation {
         if (retire && unused && v != 1) {
           try (Connection c = db.ownerDataSource().getConnection()) {
             keys.retire(c, tenant, v);
+            retired.add(v);
+          } catch (IllegalArgumentException tooRecent) {
+            // replaced within 2 x TenantKeys.MAX_STALE: a process may still seal under it
+            recent.add(v);
+            used.put(v, counts);
           } catch (SQLException e) {
             throw new DatabaseException("data key version " + v + " could not be retired (" + e.getSQLState() + ")", e);
           }
-          retired.add(v);
         } else {
           used.put(v, counts);
         }
       }
-      return new Result(resume ? active : before, active, done, used, retired);
+      return new Result(resume ? active : before, active, done, used, retired, recent);
     } finally {
       if (embedded != null) {
         embedded.close(); // stops it only if it was started here

@@ -106,13 +106,10 @@ public final class KeyEncryptionKeyRotation {
       from = new LocalFileKeyProvider(previous);
       to = settings.currentKek();
     }
-    EmbeddedPostgres embedded = null;
-    DatabaseConfig config;
-    if (settings.dbUrl().isPresent()) {
-      config = CareContextServer.databaseConfig(settings);
-    } else {
-      embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
-      config = CareContextServer.embeddedConfig(embedded, settings);
+    OwnerDatabase owner = OwnerDatabase.open(settings);
+    EmbeddedPostgres embedded = owner.embedded();
+    DatabaseConfig config = owner.config();
+    if (embedded != null) {
       if (newKekFile.isPresent()) {
         // Before this process opens pools of its own. A cluster already running said nothing by itself
         // (a `db start`, or a serve that found it running and has stopped since): the warning used to
@@ -139,6 +136,20 @@ public final class KeyEncryptionKeyRotation {
       if (embedded != null) {
         embedded.close(); // stops it only if it was started here
       }
+    }
+  }
+
+  /**
+   * The database a key command works on as its owner: CARECONTEXT_DB_URL's, or the embedded default's, started if it
+   * is not running ({@code embedded} then is that cluster, to close when done: it stops only if started here).
+   */
+  record OwnerDatabase(@io.micronaut.core.annotation.Nullable EmbeddedPostgres embedded, DatabaseConfig config) {
+    static OwnerDatabase open(RuntimeSettings settings) {
+      if (settings.dbUrl().isPresent()) {
+        return new OwnerDatabase(null, CareContextServer.databaseConfig(settings));
+      }
+      EmbeddedPostgres embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
+      return new OwnerDatabase(embedded, CareContextServer.embeddedConfig(embedded, settings));
     }
   }
 

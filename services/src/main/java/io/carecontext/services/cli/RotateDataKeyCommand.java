@@ -39,7 +39,9 @@ final class RotateDataKeyCommand implements Callable<Integer> {
     r.retired().forEach(v -> out.printf("data key version %d retired: nothing was sealed under it any more%n", v));
     r.stillUsed().forEach((v, counts) -> out.printf("data key version %d is kept: %s%n", v, v == 1
         ? "the content hashes, identifier lookups and audit seals are under it" + describe(counts)
-        : "still sealing " + counts));
+        : r.replacedTooRecently().contains(v) ? "replaced less than two minutes ago, a process may still seal under it; "
+            + "run this again with --resume --retire after that" + describe(counts)
+        : "it still seals " + counts + "; run this again with --resume" + (retire ? " --retire" : "")));
     return 0;
   }
 
