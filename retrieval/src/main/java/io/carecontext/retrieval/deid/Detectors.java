@@ -48,6 +48,24 @@ final class Detectors {
   }
 
   /**
+   * Whether a number after a label is no count before its unit: "Rx 2400000 units benzathine penicillin", "Sample 10-15
+   * mL of CSF", "CDL 120000 miles a year" are a dose, a volume and a distance, no one's number; nor is a value with a
+   * lower-case letter, a variant's or a virus's name ("Sample 2019-nCoV PCR"), as a register prints its numbers in
+   * capitals.
+   */
+  private static boolean notACountBeforeItsUnit(CharSequence text, int start, int end) {
+    for (int i = start; i < end; i++) {
+      if (Character.isLowerCase(text.charAt(i))) {
+        return false;
+      }
+    }
+    return !UNIT_AFTER.matcher(text).region(end, text.length()).lookingAt();
+  }
+
+  private static final Pattern UNIT_AFTER = Pattern.compile("[ \\t]*+(?i:units?|u|iu|mu|ml|l|mg|mcg|g|kg|cells|copies"
+      + "|miles?|mi|km)\\b");
+
+  /**
    * A further group of a value written with spaces, as a card or a label prints it ("MRN 0047 1182", "Acct 5512 3381
    * 22", "Accession SP 25 004821", "Subscriber ID DDX 4471 902" passed held-out sets with only the first group taken):
    * one blank, then 2 to 12 digits (a dash among them allowed), not a decimal, not a day or a time ("12/02", "06:14")
@@ -411,7 +429,7 @@ final class Detectors {
       // least ("sample COVID-19 negative", "sample 24 h urine" are none)
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?-i:Rx|RX)(?=\\s*+\\d{6})|(?:patient|pt\\.?)\\s*+(?:id|#)"
           + "|sample(?:\\s*+(?:id|#|no\\.?|number))?", 5)),
-          (text, start, end) -> digits(text, start, end) >= 4),
+          (text, start, end) -> digits(text, start, end) >= 4 && notACountBeforeItsUnit(text, start, end)),
       // a detainee's number in a jail or a prison, and a WIC participant's ("Inmate no. 4471-0082", "WIC no. 0029184471"
       // passed held-out set 13): one person's number in a register
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?:inmate|detainee|offender|prisoner|booking|jail|DOC"
@@ -433,7 +451,7 @@ final class Detectors {
       // registry 2019" is no one's
       new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("(?-i:CDL)(?:\\s*+(?:no\\.?|number|#))?"
           + "|registry\\s*+(?:no\\.?|number|#|id)", 6)),
-          (text, start, end) -> digits(text, start, end) >= 6),
+          (text, start, end) -> digits(text, start, end) >= 6 && notACountBeforeItsUnit(text, start, end)),
       // a passport's number ("Passport 568214937" passed held-out set 12): one person's document; six digits at least
       // ("vaccine passport COVID-19" is none)
       new Rule(IdentifierClass.LICENSE, Pattern.compile(labelled("passport(?:\\s*+(?:no\\.?|number|#))?", 6)),
@@ -1940,7 +1958,7 @@ final class Detectors {
       // the Alzheimer's Institute criteria" names none)
       + "|Fertility (?:Cent(?:er|re)|Institute|Partners|Specialists)"
       + "|(?<=\\b(?:at|from)\\s\\p{Lu}[\\p{L}'’-]{1,30}[ \\t])Fertility"
-      + "|(?<=\\p{Lu}\\p{Ll}{1,30}[ \\t]\\p{Lu}\\p{Ll}{1,30}['’]s )Institute"
+      + "|(?<=[\\p{Ll},][ \\t]\\p{Lu}\\p{Ll}{1,30}[ \\t]\\p{Lu}\\p{Ll}{1,30}['’]s )Institute"
       // a dental specialist's practice and a funeral home ("Ozark Endodontics", "Hammond-Leach Funeral Chapel" passed
       // held-out set 10): each named by its kind after a name
       + "|Endodontics|Periodontics|Oral Surgery|Oral (?:and|&) Maxillofacial Surgery"
