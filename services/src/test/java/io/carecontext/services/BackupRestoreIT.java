@@ -102,10 +102,20 @@ class BackupRestoreIT {
       String refused = sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "BACKUP", damaged.toString()),
           restoreScript(newCluster.port()));
       assertThat(refused).contains("carecontext.dump: FAILED", "backup damaged: nothing was restored");
-      assertThat(sh(work, Map.of("CARECONTEXT_HOME", newHome.toString()), """
-          PGPASSWORD=$(cat "$CARECONTEXT_HOME/postgres/superuser.password") psql -h 127.0.0.1 -p %d -U carecontext_admin \\
-            -d postgres -Atc "select count(*) from pg_database where datname = 'carecontext'"
-          """.formatted(newCluster.port())).strip()).isEqualTo("0");
+      assertThat(databases(newHome, newCluster.port())).isEqualTo("0");
+
+      // a backup whose sums pass but whose restore fails (here: its roles.sql lost, the sums made again): the
+      // database pg_restore created is dropped again
+      Path roleless = work.resolve("backups").resolve("roleless");
+      Files.createDirectories(roleless);
+      for (String f : List.of("carecontext.dump", "kek.key")) {
+        Files.copy(backup.resolve(f), roleless.resolve(f));
+      }
+      sh(roleless, Map.of(), ": > roles.sql; sha256sum roles.sql carecontext.dump > SHA256SUMS");
+      String failed = sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "BACKUP", roleless.toString()),
+          restoreScript(newCluster.port()));
+      assertThat(failed).contains("restore failed: its database dropped again");
+      assertThat(databases(newHome, newCluster.port())).isEqualTo("0");
 
       String restore = sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "BACKUP", backup.toString()),
           restoreScript(newCluster.port()));
@@ -126,6 +136,25 @@ class BackupRestoreIT {
     } finally {
       newCluster.stop();
     }
+    // the restore run again with the service stopped (or into a cluster still holding the installation):
+    // pg_restore -C stops at the existing database, and the drop after a failed restore dropped that good one
+    EmbeddedPostgres restoredCluster = EmbeddedPostgres.at(newHome.resolve("postgres")).start();
+    try {
+      String again = sh(work, Map.of("CARECONTEXT_HOME", newHome.toString(), "BACKUP", backup.toString()),
+          restoreScript(restoredCluster.port()));
+      assertThat(again).contains("holds a carecontext database already").doesNotContain("dropped");
+      assertThat(databases(newHome, restoredCluster.port())).as("the restored database kept").isEqualTo("1");
+    } finally {
+      restoredCluster.stop();
+    }
+  }
+
+  /** How many databases named carecontext the cluster holds. */
+  private static String databases(Path home, int port) throws Exception {
+    return sh(home.getParent(), Map.of("CARECONTEXT_HOME", home.toString()), """
+        PGPASSWORD=$(cat "$CARECONTEXT_HOME/postgres/superuser.password") psql -h 127.0.0.1 -p %d -U carecontext_admin \\
+          -d postgres -Atc "select count(*) from pg_database where datname = 'carecontext'"
+        """.formatted(port)).strip();
   }
 
   /** The README's restore commands after `db start`: the backup checked before anything changes, then loaded. */
@@ -133,7 +162,9 @@ class BackupRestoreIT {
     return """
         export PGHOST=127.0.0.1 PGUSER=carecontext_admin PGPORT=%d \\
           PGPASSWORD=$(cat "$CARECONTEXT_HOME/postgres/superuser.password")
-        if (cd "$BACKUP" && sha256sum -c --quiet SHA256SUMS) && pg_restore -l "$BACKUP/carecontext.dump" > /dev/null; then
+        if [ "$(psql -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = 'carecontext'")" != 0 ]; then
+          echo "the cluster holds a carecontext database already, or psql reached none: nothing was restored" >&2
+        elif (cd "$BACKUP" && sha256sum -c --quiet SHA256SUMS) && pg_restore -l "$BACKUP/carecontext.dump" > /dev/null; then
           psql -q -d postgres -f "$BACKUP/roles.sql" 2>&1 | grep -v 'role "carecontext_admin" already exists' || true
           pg_restore -C --exit-on-error -d postgres "$BACKUP/carecontext.dump" \\
             || { dropdb --if-exists carecontext; echo "restore failed: its database dropped again; do not start serve" >&2; }
