@@ -219,18 +219,20 @@ public final class ContextService {
               : recorded.withDetail("overrode", AuditEntry.jsonStrings(overrode)), start);
         });
       } else {
-        List<ContextChunk> chunks = topics.isEmpty()
-            ? tx.runOnce(tenant, settings, searchSql, parameters, (c, rows) -> chunks(rows, tenant))
-            : tx.run(tenant, settings, c -> search(c, tenant, searchSql, parameters, vector, topics, k));
+        // The pending count travels with the search: a statement of its own after it, in the same round trip
+        // (or, for a chat question's topics, the same transaction), never a transaction of its own.
+        Searched searched = topics.isEmpty()
+            ? tx.runOnce(tenant, settings, TenantSql.of(tenant, "chat".equals(action) ? SEARCH_WITH_VECTORS_THEN_PENDING
+                : SEARCH_THEN_PENDING), parameters, (c, rows) -> new Searched(chunks(rows, tenant), pendingAfter(rows)))
+            : tx.run(tenant, settings, c -> new Searched(search(c, tenant, searchSql, parameters, vector, topics, k),
+                pending(c, tenant)));
+        List<ContextChunk> chunks = searched.chunks();
         Decision d = chunks.isEmpty() ? tx.runOnce(tenant, settings, TenantSql.of(tenant, FACTS),
             factsParameters(patientId, practitioner), (c, rows) -> Decision.of(rows)) : Decision.SEARCHED;
         outcome = decide(d, chunks, rp, careRequired, false, null, entry, start);
-        if (outcome.status() == 0) {
-          pending = tx.runOnce(tenant, settings, TenantSql.of(tenant, PENDING), List.of(), (c, rows) -> {
-            rows.next();
-            return rows.getInt(1);
-          });
-        }
+        // counted with the search whatever the decision (0 for a request the database does not admit); told only
+        // with an allowed answer
+        pending = outcome.status() == 0 ? searched.pending() : 0;
       }
     } catch (DatabaseException e) {
       // The search met chunks the tenant's model has not re-embedded yet: its transaction failed and
@@ -333,6 +335,35 @@ public final class ContextService {
    * nothing else). Asked only of an allowed request outside break-glass, whose answer it goes with.
    */
   static final String PENDING = "SELECT {schema}.subject_pending_resources()";
+
+  /** {@link #SEARCH} and then {@link #PENDING}, sent together (the settings before them): one round trip. */
+  static final String SEARCH_THEN_PENDING = SEARCH + ";\n" + PENDING;
+
+  /** {@link #SEARCH_WITH_VECTORS} and then {@link #PENDING}, as {@link #SEARCH_THEN_PENDING}. */
+  static final String SEARCH_WITH_VECTORS_THEN_PENDING = SEARCH_WITH_VECTORS + ";\n" + PENDING;
+
+  /** A search's chunks and the pending count asked with it. */
+  private record Searched(List<ContextChunk> chunks, int pending) {}
+
+  /** The count of {@link #PENDING} sent after the statement whose rows these are, in the same round trip. */
+  private static int pendingAfter(ResultSet searchRows) throws SQLException {
+    java.sql.Statement st = searchRows.getStatement();
+    if (!st.getMoreResults()) {
+      throw new SQLException("the pending count was not answered after the search");
+    }
+    try (ResultSet n = st.getResultSet()) {
+      n.next();
+      return n.getInt(1);
+    }
+  }
+
+  /** The count of {@link #PENDING}, as a statement of the transaction {@code c} is in. */
+  private static int pending(Connection c, TenantId tenant) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(TenantSql.of(tenant, PENDING)); ResultSet n = ps.executeQuery()) {
+      n.next();
+      return n.getInt(1);
+    }
+  }
 
   /**
    * The search with the question's vector and, for a chat question about several topics, with each
