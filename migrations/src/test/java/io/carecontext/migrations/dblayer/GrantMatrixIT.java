@@ -71,6 +71,7 @@ class GrantMatrixIT {
       Map.entry("{schema}.shorten_break_glass_windows()", "tenant"),
       Map.entry("{schema}.erase_patient_windows_and_code()", "tenant"),
       Map.entry("{schema}.subject_exists_whatever_its_labels()", "reader"),
+      Map.entry("{schema}.subject_pending_resources()", "reader"),
       Map.entry("{schema}.chunks_of_another_model_exist('m'::text, 3)", "research"),
       Map.entry("{schema}.research_embeddings_pending()", "research"),
       Map.entry("{schema}.research_build_completed()", "research"),
