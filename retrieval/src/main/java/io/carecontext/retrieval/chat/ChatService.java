@@ -59,8 +59,9 @@ public final class ChatService {
 
   /** The answer to a question no record the caller may read answers; no model is asked. Names no patient. */
   public static final String NO_RECORDS_ANSWER = "No records were found for this question among the records this "
-      + "key may read, so no model was asked. Rephrase the question; records written in the last moments may not be "
-      + "searchable yet: ask again shortly.";
+      + "key may read, so no model was asked. Asking it again in other words will not change that: the search finds "
+      + "no record of this patient this key may read. Records written in the last moments may not be searchable "
+      + "yet (see pending): ask again shortly.";
   /** The audit row's {@code modelNotCalledBecause} of such an answer. */
   static final String NO_SOURCES = "no_admitted_chunks";
 
