@@ -104,7 +104,13 @@ final class AesGcm {
     if (sealed[0] != VERSIONED) {
       throw new DecryptionException("unsupported sealed format version " + (sealed[0] & 0xff));
     }
-    return java.nio.ByteBuffer.wrap(sealed, 1, Integer.BYTES).getInt();
+    int version = java.nio.ByteBuffer.wrap(sealed, 1, Integer.BYTES).getInt();
+    if (version < 1) {
+      // no ring holds it (versions start at 1): a damaged value, not a rotation this process has not seen, so no
+      // reason to read the key rows again on the caller's thread for it
+      throw new DecryptionException("malformed sealed value: it names data key version " + version);
+    }
+    return version;
   }
 
   /** Opens either format with the key of the version it names ({@link #keyVersion}); the caller picks that key. */

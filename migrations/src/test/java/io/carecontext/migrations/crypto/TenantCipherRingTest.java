@@ -82,4 +82,37 @@ class TenantCipherRingTest {
     assertThatThrownBy(() -> new TenantCipher(new TreeMap<>(Map.of(2, second)), 2, NONE))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void aVersionedHeaderNamingNoPossibleVersionIsRefusedWithoutAskingForTheRing() {
+    java.util.List<Integer> asked = new java.util.ArrayList<>();
+    TenantCipher watched = new TenantCipher(new TreeMap<>(Map.of(1, first, 2, second)), 2, v -> {
+      asked.add(v); // a read of the key rows, on the caller's thread, in TenantKeys
+      throw new DecryptionException("no version " + v);
+    });
+    byte[] sealed = ring.encryptString(PHI, AAD);
+    for (int bad : new int[] {0, -1, Integer.MIN_VALUE}) {
+      byte[] named = sealed.clone();
+      java.nio.ByteBuffer.wrap(named, 1, 4).putInt(bad);
+      assertThatThrownBy(() -> TenantCipher.keyVersion(named)).as("%d", bad).isInstanceOf(DecryptionException.class)
+          .hasMessageContaining("malformed").hasMessageNotContaining("Jane");
+      assertThatThrownBy(() -> watched.decrypt(named, AAD)).isInstanceOf(DecryptionException.class);
+    }
+    assertThat(asked).as("a malformed header is no reason to read the key rows").isEmpty();
+    // a version above any held is asked for (another process may have rotated), and fails there
+    byte[] huge = sealed.clone();
+    java.nio.ByteBuffer.wrap(huge, 1, 4).putInt(Integer.MAX_VALUE);
+    assertThatThrownBy(() -> watched.decrypt(huge, AAD)).isInstanceOf(DecryptionException.class);
+    assertThat(asked).containsExactly(Integer.MAX_VALUE);
+    // short, empty, a truncated header, an unknown format byte: refused as such
+    for (byte[] b : new byte[][] {new byte[0], new byte[] {2}, java.util.Arrays.copyOf(sealed, 5 + 12 + 15),
+        java.util.Arrays.copyOf(before.encryptString(PHI, AAD), 28)}) {
+      assertThatThrownBy(() -> watched.decrypt(b, AAD)).as("%d bytes", b.length)
+          .isInstanceOf(DecryptionException.class).hasMessageContaining("too short");
+    }
+    byte[] unknown = sealed.clone();
+    unknown[0] = 3;
+    assertThatThrownBy(() -> watched.decrypt(unknown, AAD)).isInstanceOf(DecryptionException.class)
+        .hasMessageContaining("unsupported sealed format version 3");
+  }
 }
