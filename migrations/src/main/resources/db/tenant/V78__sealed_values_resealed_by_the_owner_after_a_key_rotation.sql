@@ -23,3 +23,7 @@ CREATE POLICY chunks_reencrypt_read ON chunks FOR SELECT TO CURRENT_USER
 CREATE POLICY chunks_reencrypt ON chunks FOR UPDATE TO CURRENT_USER
   USING (current_setting('cc.access', true) = 'reencrypt' AND session_user = current_user)
   WITH CHECK (current_setting('cc.access', true) = 'reencrypt' AND session_user = current_user);
+-- A version is retired only when no value names it, the audit bodies too (never re-encrypted: the log refuses
+-- updates): the owner counts them under the same setting, and reads nothing else of the trail by it
+CREATE POLICY audit_log_reencrypt_read ON audit_log FOR SELECT TO CURRENT_USER
+  USING (current_setting('cc.access', true) = 'reencrypt' AND session_user = current_user);

@@ -104,25 +104,87 @@ public final class DataKeyReencryption {
 
   /**
    * How many values of each table are sealed under {@code version} (audit bodies included, which are never
-   * re-encrypted), by table, read as the database owner (the audit trail is not the write path's to read); a
-   * version can be retired when none names it.
+   * re-encrypted), by table, read as the database owner under cc.access 'reencrypt' (tenant migration 78: without it
+   * FORCE ROW LEVEL SECURITY shows the owner none of these rows, and every count was 0); a version can be retired
+   * when none names it.
    */
   public static Map<String, Long> stillUnder(javax.sql.DataSource owner, TenantId tenant, int version) {
-    String schema = io.carecontext.migrations.Identifiers.quote(tenant.schemaName()) + ".";
     try (Connection c = owner.getConnection()) {
-      Map<String, Long> counts = new LinkedHashMap<>();
-      for (Table t : Table.values()) {
-        counts.put(t.name, count(c, "SELECT count(*) FROM " + schema + t.name + " WHERE " + named(t.sealed), version));
+      c.setAutoCommit(false);
+      try {
+        Map<String, Long> counts = stillUnder(c, tenant, version);
+        c.commit();
+        return counts;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
       }
-      String audit = String.join(" OR ", List.of("query_enc", "prompt_enc", "response_enc", "justification_enc").stream()
-          .map(col -> "(" + col + " IS NOT NULL AND " + named(col) + ")").toList());
-      counts.put("audit_log", count(c, "SELECT count(*) FROM " + schema + "audit_log WHERE " + audit, version));
-      return counts;
     } catch (SQLException e) {
       throw new DatabaseException("could not count the values under data key version " + version + " ("
           + e.getSQLState() + ")", e);
     }
   }
+
+  /** What {@link #retire} did: whether the version is gone, else whether it was replaced too recently, and its counts. */
+  public record Retirement(boolean retired, boolean tooRecent, Map<String, Long> stillUnder) {}
+
+  /**
+   * Deletes data key {@code version} if no value of any table names it, in one owner transaction: first that its
+   * successor is older than twice {@link TenantKeys#MAX_STALE} (so no process seals under it any more, and every value
+   * one sealed under it before is committed), then the counts of every sealed column (read after that, so they see
+   * those values), then the delete. A version still named by one value (an audit body, which is never re-encrypted,
+   * or a row a process wrote behind the re-encryption) is kept: deleting it would make that value unreadable for good.
+   */
+  public static Retirement retire(javax.sql.DataSource owner, TenantKeys keys, TenantId tenant, int version) {
+    try (Connection c = owner.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        boolean replacedLongAgo;
+        try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM platform.tenant_keys WHERE "
+            + "tenant_id = ? AND key_version > ? AND created_at < now() - make_interval(secs => ?))")) {
+          ps.setString(1, tenant.value());
+          ps.setInt(2, version);
+          ps.setLong(3, TenantKeys.MAX_STALE.multipliedBy(2).toSeconds());
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            replacedLongAgo = rs.getBoolean(1);
+          }
+        }
+        Map<String, Long> counts = stillUnder(c, tenant, version);
+        boolean unused = counts.values().stream().allMatch(n -> n == 0);
+        if (replacedLongAgo && unused && version != 1) {
+          keys.retire(c, tenant, version);
+        }
+        c.commit();
+        return new Retirement(replacedLongAgo && unused && version != 1, !replacedLongAgo, counts);
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException("data key version " + version + " could not be retired (" + e.getSQLState()
+          + "); it is kept", e);
+    }
+  }
+
+  private static Map<String, Long> stillUnder(Connection c, TenantId tenant, int version) throws SQLException {
+    String schema = io.carecontext.migrations.Identifiers.quote(tenant.schemaName()) + ".";
+    try (PreparedStatement access = c.prepareStatement("SELECT set_config('cc.access', 'reencrypt', true)")) {
+      access.execute();
+    }
+    Map<String, Long> counts = new LinkedHashMap<>();
+    for (Table t : Table.values()) {
+      counts.put(t.name, count(c, "SELECT count(*) FROM " + schema + t.name + " WHERE " + named(t.sealed), version));
+    }
+    String audit = String.join(" OR ", SEALED_AUDIT_COLUMNS.stream()
+        .map(col -> "(" + col + " IS NOT NULL AND " + named(col) + ")").toList());
+    counts.put("audit_log", count(c, "SELECT count(*) FROM " + schema + "audit_log WHERE " + audit, version));
+    return counts;
+  }
+
+  /** The audit trail's sealed bodies (AuditRow): kept under the version that wrote them, the log refuses updates. */
+  static final List<String> SEALED_AUDIT_COLUMNS = List.of("query_enc", "prompt_enc", "response_enc",
+      "justification_enc");
 
   private static String named(String column) {
     // format 1 is version 1; format 2 names its version in bytes 1-4

@@ -128,4 +128,67 @@ class DataKeyReencryptionIT {
     assertThat(afterKek.read(t, "Patient", "p-rot-1").orElseThrow().json()).isEqualTo(before.get(0));
     assertThat(underNew.cipher(t).versions()).containsExactly(1, 2);
   }
+
+  /**
+   * Retire proves no row of any table names the version: the counts were read as the owner without cc.access, which
+   * FORCE ROW LEVEL SECURITY showed no row, so every count was 0 and --retire deleted a version audit bodies (never
+   * re-encrypted) and not yet re-encrypted resources were sealed under, unreadable for good.
+   */
+  @Test
+  void aVersionIsRetiredOnlyWhenNoValueOfAnyTableNamesIt() throws Exception {
+    TenantId t = platform.tenant("dekret");
+    FhirStore store = new FhirStore(platform.tx, platform.keys);
+    FhirWriter feed = PatientErasureIT.feed(t);
+    assertThat(rotate(t)).isEqualTo(2);
+    platform.keys.evict(t);
+    PatientErasureIT.record(store, t, feed, "p-ret-1");
+    byte[] body = platform.keys.cipher(t).encryptString("who saw p-ret-1", io.carecontext.migrations.Aad.audit(t,
+        "query"));
+    try (java.sql.Connection su = TestPostgres.superuser(platform.config);
+        java.sql.PreparedStatement ps = su.prepareStatement("INSERT INTO " + t.schemaName() + ".audit_log (audit_id, "
+            + "shard, seq, at, principal, action, decision, reason, query_enc, prev_hash, row_hash) VALUES "
+            + "(gen_random_uuid(), 7, 1000000, now(), 'test', 'context', 'allowed', 'test', ?, '\\x00', '\\x00')")) {
+      ps.setBytes(1, body);
+      ps.executeUpdate();
+    }
+    Map<String, Long> before = DataKeyReencryption.stillUnder(platform.db.ownerDataSource(), t, 2);
+    assertThat(before.get("resources")).as("%s", before).isPositive();
+    assertThat(before).containsEntry("audit_log", 1L);
+
+    assertThat(rotate(t)).isEqualTo(3);
+    new DataKeyReencryption(platform.db.ownerDataSource(), platform.keys, 50).run(t, b -> { });
+    String backdate = "UPDATE platform.tenant_keys SET created_at = created_at - interval '1 hour' WHERE tenant_id = '"
+        + t.value() + "'";
+    // replaced just now: a process may still seal under it
+    DataKeyReencryption.Retirement recent = DataKeyReencryption.retire(platform.db.ownerDataSource(), platform.keys,
+        t, 2);
+    assertThat(recent.retired()).isFalse();
+    assertThat(recent.tooRecent()).isTrue();
+    TestPostgres.superuserExecute(platform.config, backdate);
+    // the audit body still needs version 2: it is kept, and the body opens
+    DataKeyReencryption.Retirement kept = DataKeyReencryption.retire(platform.db.ownerDataSource(), platform.keys,
+        t, 2);
+    assertThat(kept.retired()).isFalse();
+    assertThat(kept.tooRecent()).isFalse();
+    assertThat(kept.stillUnder()).containsEntry("audit_log", 1L).containsEntry("resources", 0L);
+    assertThat(TestPostgres.superuserLong(platform.config, "SELECT count(*) FROM platform.tenant_keys WHERE tenant_id = '"
+        + t.value() + "' AND key_version = 2")).isEqualTo(1);
+    TenantKeys fresh = new TenantKeys(new LocalFileKeyProvider(platform.kekFile), platform.db.appDataSource());
+    assertThat(fresh.cipher(t).decryptToString(body, io.carecontext.migrations.Aad.audit(t, "query")))
+        .isEqualTo("who saw p-ret-1");
+
+    // a tenant whose audit bodies are all under version 1: version 2 goes once nothing names it
+    TenantId u = platform.tenant("dekret2");
+    assertThat(rotate(u)).isEqualTo(2);
+    platform.keys.evict(u);
+    PatientErasureIT.record(store, u, PatientErasureIT.feed(u), "p-ret-2");
+    assertThat(rotate(u)).isEqualTo(3);
+    TestPostgres.superuserExecute(platform.config, backdate.replace(t.value(), u.value()));
+    assertThat(DataKeyReencryption.retire(platform.db.ownerDataSource(), platform.keys, u, 2).retired())
+        .as("resources are still under version 2").isFalse();
+    new DataKeyReencryption(platform.db.ownerDataSource(), platform.keys, 50).run(u, b -> { });
+    DataKeyReencryption.Retirement gone = DataKeyReencryption.retire(platform.db.ownerDataSource(), platform.keys, u, 2);
+    assertThat(gone.retired()).as("%s", gone).isTrue();
+    assertThat(new FhirStore(platform.tx, fresh).read(u, "Patient", "p-ret-2")).isPresent();
+  }
 }

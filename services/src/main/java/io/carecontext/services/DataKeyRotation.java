@@ -62,21 +62,19 @@ public final class DataKeyRotation {
         if (v == active) {
           continue;
         }
-        Map<String, Long> counts = DataKeyReencryption.stillUnder(db.ownerDataSource(), tenant, v);
-        boolean unused = counts.values().stream().allMatch(n -> n == 0);
-        if (retire && unused && v != 1) {
-          try (Connection c = db.ownerDataSource().getConnection()) {
-            keys.retire(c, tenant, v);
+        if (retire && v != 1) {
+          // counted and deleted in one transaction, the counts read once no process seals under it any more
+          DataKeyReencryption.Retirement r = DataKeyReencryption.retire(db.ownerDataSource(), keys, tenant, v);
+          if (r.retired()) {
             retired.add(v);
-          } catch (IllegalArgumentException tooRecent) {
-            // replaced within 2 x TenantKeys.MAX_STALE: a process may still seal under it
-            recent.add(v);
-            used.put(v, counts);
-          } catch (SQLException e) {
-            throw new DatabaseException("data key version " + v + " could not be retired (" + e.getSQLState() + ")", e);
+            continue;
           }
+          if (r.tooRecent()) {
+            recent.add(v); // replaced within 2 x TenantKeys.MAX_STALE: a process may still seal under it
+          }
+          used.put(v, r.stillUnder());
         } else {
-          used.put(v, counts);
+          used.put(v, DataKeyReencryption.stillUnder(db.ownerDataSource(), tenant, v));
         }
       }
       return new Result(resume ? active : before, active, done, used, retired, recent);
