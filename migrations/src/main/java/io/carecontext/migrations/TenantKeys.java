@@ -76,6 +76,22 @@ public final class TenantKeys {
         return t;
       });
   private final long revalidateNanos;
+  /**
+   * How often every cached ring is read again whether it is used or not. {@link #cipher} reads only in the
+   * background once it has a ring, so a ring no request used for a while was as old as that while: past
+   * {@link #MAX_STALE} the next caller read the rows on its own thread, holding its request's connection (and the
+   * audit chain's lock), which ran a small pool dry after an idle minute (the rotation's reviewer). Swept, a ring
+   * is at most about this old while the database answers, and the read on a caller's thread is left to a ring the
+   * sweep could not read (dropped: the first load's path) or one naming a version another process just made.
+   */
+  public static final Duration SWEEP_EVERY = Duration.ofSeconds(15);
+  /** One daemon thread for every instance's sweep; an instance no longer referenced is swept no more. */
+  private static final java.util.concurrent.ScheduledExecutorService SWEEPER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tenant-key-sweep");
+        t.setDaemon(true);
+        return t;
+      });
 
   public TenantKeys(KeyEncryptionKeyProvider kek, DataSource app) {
     this(kek, List.of(), app);
@@ -96,6 +112,31 @@ public final class TenantKeys {
     this.previous = List.copyOf(previous);
     this.app = app;
     this.revalidateNanos = revalidateAfter.toNanos();
+    sweepEvery(this);
+  }
+
+  /** Schedules {@link #sweep} of {@code keys} while anything references it. */
+  private static void sweepEvery(TenantKeys keys) {
+    java.lang.ref.WeakReference<TenantKeys> ref = new java.lang.ref.WeakReference<>(keys);
+    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.Future<?>> task =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    task.set(SWEEPER.scheduleWithFixedDelay(() -> {
+      TenantKeys live = ref.get();
+      if (live == null) {
+        task.get().cancel(false);
+      } else {
+        live.sweep();
+      }
+    }, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+  }
+
+  /** Queues a read of every cached ring checked longer ago than the interval, used or not. */
+  void sweep() {
+    loaded.forEach((tenant, ring) -> {
+      if (System.nanoTime() - ring.checkedAt() >= revalidateNanos) {
+        refreshLater(tenant);
+      }
+    });
   }
 
   /** Creates the tenant's first data key, if it has none. Runs in the caller's (owner) connection. */

@@ -219,6 +219,25 @@ class TenantProvisionerIT {
     assertThat(mine.decryptToString(theirs.encryptString("newer", aad), aad)).isEqualTo("newer");
   }
 
+  /**
+   * A ring no request uses is read again by the sweep, not by its next caller: that caller holds its request's
+   * connection, and the read on its thread after an idle minute needed a second one (a small pool ran dry).
+   * Without the sweep the cached cipher below is handed out as it was, the tenant's deletion unseen.
+   */
+  @Test
+  void anUnusedRingIsReadAgainByTheSweepNotByItsNextCaller() throws Exception {
+    TenantId t = TenantId.of("swept");
+    platform.provisioner.provision(t, "Swept");
+    TenantKeys replica = new TenantKeys(new io.carecontext.migrations.crypto.LocalFileKeyProvider(platform.kekFile),
+        List.of(), platform.db.appDataSource(), java.time.Duration.ZERO);
+    replica.cipher(t);
+    awaitRefreshed(replica, t); // the first load's own background check, if any
+    assertThat(platform.provisioner.delete(t)).isTrue(); // by the platform's own TenantKeys, not the replica's
+    replica.sweep(); // no call of cipher(t)
+    awaitRefreshed(replica, t);
+    assertThatThrownBy(() -> replica.cipher(t)).isInstanceOf(TenantKeys.DataKeyUnavailableException.class);
+  }
+
   /** Waits until the refresher has read the tenant's row that the last call found stale. */
   private static void awaitRefreshed(TenantKeys keys, TenantId t) throws InterruptedException {
     long until = System.nanoTime() + 60_000_000_000L;
