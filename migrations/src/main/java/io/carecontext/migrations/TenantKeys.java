@@ -52,6 +52,8 @@ public final class TenantKeys {
   /**
    * The oldest a cached key ring is used at all: past it, {@link #cipher} reads the rows first. So a value is sealed
    * under a version no longer active only within this long of a rotation, and {@link #retire} waits twice as long.
+   * The {@link #SWEEP_EVERY sweep} keeps every ring far younger while the database answers, so that read on a
+   * caller's thread is the exception (a ring the sweep could not read), not what an idle minute brings.
    */
   public static final Duration MAX_STALE = Duration.ofSeconds(60);
 

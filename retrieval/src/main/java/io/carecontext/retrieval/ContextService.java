@@ -196,7 +196,8 @@ public final class ContextService {
     // its window.
     String practitioner = who.practitionerId() == null ? "" : who.practitionerId();
     PolicySettings settings = readSettings(policy, rp, who, patientId, q.purposeOfUse());
-    String searchSql = TenantSql.of(tenant, "chat".equals(action) ? SEARCH_WITH_VECTORS : SEARCH);
+    boolean chat = "chat".equals(action);
+    String searchSql = TenantSql.of(tenant, chat ? SEARCH_WITH_VECTORS : SEARCH);
     // the model may be null (tests, benchmarks): List.of takes no nulls
     List<Object> parameters = java.util.Arrays.asList(q.model(), new PGvector(vector), patientId, patientId,
         !careRequired, patientId, practitioner, k);
@@ -222,7 +223,7 @@ public final class ContextService {
         // The pending count travels with the search: a statement of its own after it, in the same round trip
         // (or, for a chat question's topics, the same transaction), never a transaction of its own.
         Searched searched = topics.isEmpty()
-            ? tx.runOnce(tenant, settings, TenantSql.of(tenant, "chat".equals(action) ? SEARCH_WITH_VECTORS_THEN_PENDING
+            ? tx.runOnce(tenant, settings, TenantSql.of(tenant, chat ? SEARCH_WITH_VECTORS_THEN_PENDING
                 : SEARCH_THEN_PENDING), parameters, (c, rows) -> new Searched(chunks(rows, tenant), pendingAfter(rows)))
             : tx.run(tenant, settings, c -> new Searched(search(c, tenant, searchSql, parameters, vector, topics, k),
                 pending(c, tenant)));
