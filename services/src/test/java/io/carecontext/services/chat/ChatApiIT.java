@@ -766,6 +766,14 @@ class ChatApiIT {
     }
   }
 
+  private static String answerOf(String body) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).get("answer").asText();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /**
    * A place the model names itself is advice in a clinician's answer, which is re-identified anyway,
    * but in a researcher's, which never is, it may be one recalled from a note the detectors missed: a
@@ -779,7 +787,8 @@ class ChatApiIT {
       HttpResponse<String> research = researchChat(researcher,
           "{\"question\":\"Where are refills picked up?\",\"purposeOfUse\":\"HRESCH\"}");
       assertThat(research.statusCode()).as(research.body()).isEqualTo(200);
-      assertThat(research.body()).contains("[REDACTED]").doesNotContain("4521");
+      // the answer alone: the whole body holds a random auditId, which once read ...c2a47e45214e
+      assertThat(answerOf(research.body())).contains("[REDACTED]").doesNotContain("4521");
       HttpResponse<String> clinical = ask("Where are refills picked up?", false);
       assertThat(clinical.statusCode()).as(clinical.body()).isEqualTo(200);
       assertThat(clinical.body()).contains("Walgreens #4521");
