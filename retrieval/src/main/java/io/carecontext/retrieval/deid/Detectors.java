@@ -1954,8 +1954,9 @@ final class Detectors {
       // a fertility practice named by its kind after its name, and an institute after a name and a possessive ("at
       // Pinnacle Fertility", "Banner Alzheimer's Institute" passed held-out set 14). "Fertility" alone is a practice's
       // only after "at" or "from" and one name word ("Male Fertility workup", "Affects Fertility", "Referred to
-      // Reproductive Fertility" name none); "Institute" after a possessive needs a capitalized word before that ("Per
-      // the Alzheimer's Institute criteria" names none)
+      // Reproductive Fertility" name none); "Institute" after a possessive needs a name's two capitalized words, with a
+      // lower-case word or a comma before them ("Per the Alzheimer's Institute criteria", "Discussed Parkinson's
+      // Institute exercise guidance" name none)
       + "|Fertility (?:Cent(?:er|re)|Institute|Partners|Specialists)"
       + "|(?<=\\b(?:at|from)\\s\\p{Lu}[\\p{L}'’-]{1,30}[ \\t])Fertility"
       + "|(?<=[\\p{Ll},][ \\t]\\p{Lu}\\p{Ll}{1,30}[ \\t]\\p{Lu}\\p{Ll}{1,30}['’]s )Institute"
