@@ -30,21 +30,22 @@ import java.util.function.Consumer;
  */
 public final class DataKeyReencryption {
 
-  /** One batch: the table, the rows it re-encrypted, and the rows of that table still under an older version. */
+  /** One batch: the table and the rows it re-encrypted. */
   public record Batch(String table, int reencrypted) {}
 
   /** Each table with sealed values: its key columns (in order), its sealed column and how its AAD is built. */
   private enum Table {
-    RESOURCES("resources", List.of("resource_type", "resource_id"), "body", "version_id"),
-    RESOURCE_VERSIONS("resource_versions", List.of("resource_type", "resource_id", "version_id"), "body", "version_id"),
-    CHUNKS("chunks", List.of("chunk_id"), "text", "resource_type, resource_id, seq");
+    RESOURCES("resources", List.of("resource_type", "resource_id"), "body", List.of("version_id")),
+    RESOURCE_VERSIONS("resource_versions", List.of("resource_type", "resource_id", "version_id"), "body",
+        List.of("version_id")),
+    CHUNKS("chunks", List.of("chunk_id"), "text", List.of("resource_type", "resource_id", "seq"));
 
     final String name;
     final List<String> key;
     final String sealed;
-    final String aadColumns;
+    final List<String> aadColumns;
 
-    Table(String name, List<String> key, String sealed, String aadColumns) {
+    Table(String name, List<String> key, String sealed, List<String> aadColumns) {
       this.name = name;
       this.key = key;
       this.sealed = sealed;
@@ -169,9 +170,7 @@ public final class DataKeyReencryption {
 
   private static Map<String, Long> stillUnder(Connection c, TenantId tenant, int version) throws SQLException {
     String schema = io.carecontext.migrations.Identifiers.quote(tenant.schemaName()) + ".";
-    try (PreparedStatement access = c.prepareStatement("SELECT set_config('cc.access', 'reencrypt', true)")) {
-      access.execute();
-    }
+    openToTheOwner(c);
     Map<String, Long> counts = new LinkedHashMap<>();
     for (Table t : Table.values()) {
       counts.put(t.name, count(c, "SELECT count(*) FROM " + schema + t.name + " WHERE " + named(t.sealed), version));
@@ -191,6 +190,13 @@ public final class DataKeyReencryption {
     // (an empty value, a deleted resource's, is sealed under no version)
     return "CASE WHEN octet_length(" + column + ") = 0 THEN 0 WHEN get_byte(" + column + ", 0) = 1 THEN 1 ELSE ('x' || "
         + "encode(substring(" + column + " FROM 2 FOR 4), 'hex'))::bit(32)::int END = ?";
+  }
+
+  /** cc.access 'reencrypt' for the transaction: tenant migration 78's owner-only policies, which FORCE RLS needs. */
+  private static void openToTheOwner(Connection c) throws SQLException {
+    try (PreparedStatement access = c.prepareStatement("SELECT set_config('cc.access', 'reencrypt', true)")) {
+      access.execute();
+    }
   }
 
   private static long count(Connection c, String sql, int version) throws SQLException {
@@ -214,7 +220,8 @@ public final class DataKeyReencryption {
     int active = cipher.activeVersion();
     String keyList = String.join(", ", t.key);
     String table = io.carecontext.migrations.Identifiers.quote(tenant.schemaName()) + "." + t.name;
-    String sql = "SELECT " + keyList + ", " + t.aadColumns + ", " + t.sealed + " FROM " + table + " WHERE "
+    String sql = "SELECT " + keyList + ", " + String.join(", ", t.aadColumns) + ", " + t.sealed + " FROM " + table
+        + " WHERE "
         + (after == null ? "true" : "(" + keyList + ") > (" + "?, ".repeat(t.key.size() - 1) + "?)")
         + " ORDER BY " + keyList + " LIMIT " + batchSize;
     String update = "UPDATE " + table + " SET " + t.sealed + " = ? WHERE "
@@ -222,9 +229,7 @@ public final class DataKeyReencryption {
     try (Connection c = owner.getConnection()) {
       c.setAutoCommit(false);
       try {
-        try (PreparedStatement access = c.prepareStatement("SELECT set_config('cc.access', 'reencrypt', true)")) {
-          access.execute();
-        }
+        openToTheOwner(c);
         int seen = 0;
         int done = 0;
         List<Object> last = null;
@@ -240,7 +245,7 @@ public final class DataKeyReencryption {
               for (int i = 1; i <= t.key.size(); i++) {
                 last.add(rs.getObject(i));
               }
-              byte[] sealed = rs.getBytes(t.key.size() + 2 + (t == Table.CHUNKS ? 2 : 0));
+              byte[] sealed = rs.getBytes(t.key.size() + t.aadColumns.size() + 1);
               if (sealed == null || sealed.length == 0 || TenantCipher.keyVersion(sealed) == active) {
                 continue;
               }
@@ -260,8 +265,12 @@ public final class DataKeyReencryption {
             for (int i = 0; i < row.length; i++) {
               up.setObject(i + 1, row[i]);
             }
-            // a row changed since it was read (a writer stored it meanwhile, under the active version) is left alone
-            done += up.executeUpdate();
+            up.addBatch();
+          }
+          // one round trip for the batch's updates, not one a row; a row changed since it was read (a writer stored
+          // it meanwhile, under the active version) updates nothing and is left alone
+          for (int n : changes.isEmpty() ? new int[0] : up.executeBatch()) {
+            done += n;
           }
         }
         c.commit();
