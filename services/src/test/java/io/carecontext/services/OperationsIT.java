@@ -134,7 +134,7 @@ class OperationsIT {
   }
 
   @Test
-  void openApiDocumentDescribesTheAdminApi() {
+  void openApiDocumentDescribesTheAdminApi() throws Exception {
     HttpResponse<String> r = app.call("GET", "/openapi.yml", null, null);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).contains("openapi: 3").contains("/admin/tenants").contains("/admin/tenants/{tenant}/keys")
@@ -149,6 +149,17 @@ class OperationsIT {
     HttpResponse<String> ui = app.call("GET", "/swagger-ui/index.html", null, null);
     assertThat(ui.statusCode()).isEqualTo(200);
     assertThat(ui.body()).contains("swagger");
+    // the page may run its own inline script (by the hash of what was served) and the service's files, nothing
+    // else, in no frame; the document itself, as every other answer, may load nothing
+    String inline = ui.body().substring(ui.body().indexOf("<script>") + 8, ui.body().indexOf("</script>"));
+    String hash = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-256")
+        .digest(inline.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(ui.headers().firstValue("Content-Security-Policy")).get().asString()
+        .contains("script-src 'self' 'sha256-" + hash + "';").contains("frame-ancestors 'none'")
+        .contains("connect-src 'self'").doesNotContain("unsafe-eval").doesNotContain("script-src 'self' 'unsafe-inline'");
+    assertThat(ui.headers().firstValue("X-Frame-Options")).contains("DENY");
+    assertThat(r.headers().firstValue("Content-Security-Policy")).contains(
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
     assertThat(app.call("GET", "/swagger/carecontext-0.1.yml", null, null).statusCode()).isEqualTo(200);
   }
 
@@ -275,7 +286,8 @@ class OperationsIT {
     // these answers reach no filter: they went without the headers every answer carries
     for (String answer : List.of(url, header, malformed)) {
       assertThat(answer.toLowerCase(java.util.Locale.ROOT)).contains("cache-control: no-store")
-          .contains("x-content-type-options: nosniff").containsPattern("x-request-id: [0-9a-f-]{36}");
+          .contains("x-content-type-options: nosniff").containsPattern("x-request-id: [0-9a-f-]{36}")
+          .contains("content-security-policy: default-src 'none';").contains("x-frame-options: deny");
     }
   }
 

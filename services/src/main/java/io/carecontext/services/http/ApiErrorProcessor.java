@@ -207,13 +207,12 @@ public class ApiErrorProcessor implements ErrorResponseProcessor<Object> {
       + "persists, tell the operator, whose log names the key it needs; nothing was stored or returned");
 
   /**
-   * The headers every answer carries (README: X-Request-Id, Cache-Control: no-store, nosniff), on an
+   * The headers every answer carries (README: X-Request-Id and {@link SecurityHeaders}'s), on an
    * answer to a request whose head could not be read: it reaches no filter, so the 414, 431 and 400 went
    * without them. Its id is a new one, as the caller's header may be the one that could not be read.
    */
   static MutableHttpResponse<Object> unread(MutableHttpResponse<Object> response) {
-    response.getHeaders().set(io.micronaut.http.HttpHeaders.CACHE_CONTROL, NoStoreHeaders.NO_STORE);
-    response.getHeaders().set("X-Content-Type-Options", NoStoreHeaders.NOSNIFF);
+    SecurityHeaders.set(response.getHeaders(), false);
     response.getHeaders().set("X-Request-Id", java.util.UUID.randomUUID().toString());
     return response;
   }
