@@ -1,6 +1,7 @@
 package io.carecontext.services;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.carecontext.migrations.EmbeddedPostgres;
 import io.carecontext.migrations.testing.TestDirectories;
@@ -31,27 +32,8 @@ class BackupRestoreIT {
     Path work = TestDirectories.create("backup");
     Path oldHome = work.resolve("old");
     Path newHome = work.resolve("new");
-    String auditor;
     String feedPatient = "pat-bk";
-    CareContextServer old = CareContextServer.start(settings(oldHome));
-    try {
-      String admin = old.adminKey();
-      assertThat(call(old, "POST", "/admin/tenants", admin, "{\"id\":\"bk\",\"name\":\"Backup\"}").statusCode()).isEqualTo(201);
-      String tenantAdmin = secret(call(old, "POST", "/admin/tenants/bk/keys", admin,
-          "{\"principal\":\"bk-admin\",\"roles\":[\"tenant-admin\"]}"));
-      String feed = secret(call(old, "POST", "/admin/tenants/bk/keys", tenantAdmin,
-          "{\"principal\":\"bk-feed\",\"roles\":[\"ehr-integration\"]}"));
-      auditor = secret(call(old, "POST", "/admin/tenants/bk/keys", tenantAdmin,
-          "{\"principal\":\"bk-auditor\",\"roles\":[\"auditor\"]}"));
-      HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(base(old) + "/fhir/bk/Patient/" + feedPatient))
-          .header("Authorization", "Bearer " + feed).header("Content-Type", "application/fhir+json")
-          .PUT(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"id\":\"" + feedPatient
-              + "\",\"name\":[{\"family\":\"Backup\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
-      assertThat(put.statusCode()).as(put.body()).isBetween(200, 201);
-      assertThat(call(old, "GET", "/v1/bk/audit/verify", auditor, null).body()).contains("\"valid\":true");
-    } finally {
-      old.close();
-    }
+    String auditor = installation(oldHome, feedPatient);
 
     Path backup = work.resolve("backups").resolve("20260101-020000");
     EmbeddedPostgres oldCluster = EmbeddedPostgres.at(oldHome.resolve("postgres")).start();
@@ -123,13 +105,7 @@ class BackupRestoreIT {
       CareContextServer restored = CareContextServer.start(settings(newHome), CareContextServer.embeddedConfig(newCluster,
           settings(newHome)), newCluster);
       try {
-        HttpResponse<String> verify = call(restored, "GET", "/v1/bk/audit/verify", auditor, null);
-        assertThat(verify.statusCode()).as(verify.body()).isEqualTo(200);
-        assertThat(verify.body()).contains("\"valid\":true");
-        HttpResponse<String> trail = call(restored, "GET", "/v1/bk/audit?patient=" + feedPatient, auditor, null);
-        assertThat(trail.statusCode()).as(trail.body()).isEqualTo(200);
-        assertThat(trail.body()).contains(feedPatient);
-        assertThat(call(restored, "GET", "/admin/tenants/bk", restored.adminKey(), null).statusCode()).isEqualTo(200);
+        servesTheBackup(restored, auditor, feedPatient);
       } finally {
         restored.close();
       }
@@ -147,6 +123,192 @@ class BackupRestoreIT {
     } finally {
       restoredCluster.stop();
     }
+  }
+
+  /**
+   * {@code backup} and {@code restore}, the commands that replace the README's shell on the embedded default, with the
+   * checks the shell's drills paid for: a truncated dump refused before anything changes, a load that fails dropping
+   * only the database it made, a cluster that holds the database refused without dropping it, and a backup restored
+   * into a fresh home (the old one gone) whose trail verifies and whose old keys work.
+   */
+  @Test
+  void theBackupAndRestoreCommandsKeepTheShellsChecks() throws Exception {
+    Path work = TestDirectories.create("backup-cmd");
+    Path oldHome = work.resolve("old");
+    Path newHome = work.resolve("new");
+    String feedPatient = "pat-bk";
+    String auditor = installation(oldHome, feedPatient);
+    Path backup = work.resolve("backups").resolve("20260101-020000");
+
+    java.io.StringWriter log = new java.io.StringWriter();
+    assertThat(io.carecontext.services.cli.BackupCommand.backup(settings(oldHome), backup, new java.io.PrintWriter(log)))
+        .isZero();
+    assertThat(log.toString()).contains("embedded PostgreSQL started", "roles dumped", "database dumped",
+        "recovery point", "store " + backup.resolve("kek.key") + " apart", "embedded PostgreSQL stopped again")
+        .doesNotContain(Files.readString(oldHome.resolve("postgres/superuser.password")).strip());
+    assertThat(EmbeddedPostgres.at(oldHome.resolve("postgres")).isRunning()).as("stopped again: it started it").isFalse();
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(backup)))
+        .isEqualTo("rwx------");
+    for (String f : List.of("roles.sql", "carecontext.dump", "kek.key", "admin.key", "superuser.password", "SHA256SUMS",
+        "backup.txt")) {
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(backup.resolve(f))))
+          .as(f).isEqualTo("rw-------");
+    }
+    // the sums are sha256sum's, so a person checks them by hand as the README says
+    sh(backup, Map.of(), "sha256sum -c --quiet SHA256SUMS");
+    // a second backup into the same directory is refused, and leaves the first as it was
+    String sums = Files.readString(backup.resolve("SHA256SUMS"));
+    assertThat(cli(Map.of("CARECONTEXT_HOME", oldHome.toString()), "backup", backup.toString()).code()).isEqualTo(1);
+    assertThatThrownBy(() -> io.carecontext.services.cli.BackupCommand.backup(settings(oldHome), backup,
+        new java.io.PrintWriter(new java.io.StringWriter()))).hasMessageContaining("not an empty directory");
+    assertThat(Files.readString(backup.resolve("SHA256SUMS"))).isEqualTo(sums);
+    // an external PostgreSQL is refused, pointing at the README's commands for it
+    RuntimeSettings external = RuntimeSettings.from(Map.of("CARECONTEXT_HOME", oldHome.toString(),
+        "CARECONTEXT_DB_URL", "jdbc:postgresql://db.invalid/carecontext"));
+    assertThatThrownBy(() -> io.carecontext.services.cli.BackupCommand.backup(external, work.resolve("ext"),
+        new java.io.PrintWriter(new java.io.StringWriter()))).hasMessageContaining("README");
+    assertThat(work.resolve("ext")).doesNotExist();
+    deleteTree(oldHome);
+
+    // a copy whose dump was cut short: refused before anything changes; the new home gets nothing
+    Path damaged = copyOf(backup, work.resolve("backups").resolve("damaged"), List.of());
+    byte[] dump = Files.readAllBytes(backup.resolve("carecontext.dump"));
+    Files.write(damaged.resolve("carecontext.dump"), java.util.Arrays.copyOf(dump, dump.length * 2 / 3));
+    assertThatThrownBy(() -> restore(newHome, damaged))
+        .hasMessageContaining("carecontext.dump: FAILED").hasMessageContaining("nothing was restored");
+    assertThat(newHome).doesNotExist();
+
+    // a backup whose sums pass but whose load fails (its roles.sql lost, the sums made again): the database the
+    // load made is dropped again
+    Path roleless = copyOf(backup, work.resolve("backups").resolve("roleless"), List.of("roles.sql", "SHA256SUMS"));
+    sh(roleless, Map.of(), ": > roles.sql; sha256sum roles.sql carecontext.dump > SHA256SUMS");
+    assertThatThrownBy(() -> restore(newHome, roleless)).hasMessageContaining("restore failed")
+        .hasMessageContaining("its database dropped again");
+    EmbeddedPostgres cluster = EmbeddedPostgres.at(newHome.resolve("postgres"));
+    assertThat(cluster.isRunning()).as("stopped again: it started it").isFalse();
+    cluster.start();
+    try {
+      assertThat(databases(newHome, cluster.port())).isEqualTo("0");
+    } finally {
+      cluster.stop();
+    }
+
+    // the backup itself: restored into the home the failed load left (same key and passwords), then served
+    java.io.StringWriter restoreLog = new java.io.StringWriter();
+    assertThat(io.carecontext.services.cli.RestoreCommand.restore(settings(newHome), backup,
+        new java.io.PrintWriter(restoreLog))).isZero();
+    assertThat(restoreLog.toString()).contains("checksums match", "database restored", "start ./carecontext serve",
+        "revoke again");
+    CareContextServer restored = CareContextServer.start(settings(newHome));
+    try {
+      servesTheBackup(restored, auditor, feedPatient);
+      // under a running service (its cluster holds the database): refused, the database kept
+      assertThatThrownBy(() -> restore(newHome, backup)).hasMessageContaining("holds a carecontext database already");
+      assertThat(databases(newHome, EmbeddedPostgres.at(newHome.resolve("postgres")).runningPort().orElseThrow()))
+          .isEqualTo("1");
+    } finally {
+      restored.close();
+    }
+    // and with the service stopped: refused again through the command line (exit 1), the database kept
+    CliRun again = cli(Map.of("CARECONTEXT_HOME", newHome.toString()), "restore", backup.toString());
+    assertThat(again.code()).as(again.err()).isEqualTo(1);
+    assertThat(again.err()).contains("holds a carecontext database already").doesNotContain("dropped");
+    EmbeddedPostgres kept = EmbeddedPostgres.at(newHome.resolve("postgres")).start();
+    try {
+      assertThat(databases(newHome, kept.port())).as("the restored database kept").isEqualTo("1");
+    } finally {
+      kept.stop();
+    }
+    // a key file the home holds with other content: refused before anything changes
+    Path otherHome = work.resolve("other");
+    Files.createDirectories(otherHome);
+    Files.writeString(otherHome.resolve("admin.key"), "another-installations-operator-key-0123456789");
+    assertThatThrownBy(() -> restore(otherHome, backup)).hasMessageContaining("admin.key with other content");
+    assertThat(otherHome.resolve("postgres")).doesNotExist();
+    assertThat(cli(Map.of(), "restore").code()).as("usage").isEqualTo(2);
+  }
+
+  private static int restore(Path home, Path backup) {
+    return io.carecontext.services.cli.RestoreCommand.restore(settings(home), backup,
+        new java.io.PrintWriter(new java.io.StringWriter()));
+  }
+
+  /** A copy of a backup's files, but those {@code leaveOut} names. */
+  private static Path copyOf(Path backup, Path to, List<String> leaveOut) throws java.io.IOException {
+    Files.createDirectories(to);
+    try (var files = Files.list(backup)) {
+      for (Path f : files.toList()) {
+        if (!leaveOut.contains(f.getFileName().toString())) {
+          Files.copy(f, to.resolve(f.getFileName()));
+        }
+      }
+    }
+    return to;
+  }
+
+  record CliRun(int code, String out, String err) {}
+
+  /** The command line in this process, its home given as the system property the settings read first. */
+  private static CliRun cli(Map<String, String> settings, String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    Map<String, String> before = new java.util.HashMap<>();
+    settings.forEach((k, v) -> {
+      String property = k.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+      before.put(property, System.getProperty(property));
+      System.setProperty(property, v);
+    });
+    try {
+      int code = io.carecontext.services.cli.Cli.run(args, new java.io.PrintWriter(out, true),
+          new java.io.PrintWriter(err, true));
+      return new CliRun(code, out.toString(), err.toString());
+    } finally {
+      before.forEach((k, v) -> {
+        if (v == null) {
+          System.clearProperty(k);
+        } else {
+          System.setProperty(k, v);
+        }
+      });
+    }
+  }
+
+  /**
+   * An installation in {@code home} with a tenant, its keys, a patient its feed stored and an audit trail that
+   * verifies; the service stopped again. Returns the tenant's auditor key.
+   */
+  private String installation(Path home, String feedPatient) throws Exception {
+    CareContextServer old = CareContextServer.start(settings(home));
+    try {
+      String admin = old.adminKey();
+      assertThat(call(old, "POST", "/admin/tenants", admin, "{\"id\":\"bk\",\"name\":\"Backup\"}").statusCode()).isEqualTo(201);
+      String tenantAdmin = secret(call(old, "POST", "/admin/tenants/bk/keys", admin,
+          "{\"principal\":\"bk-admin\",\"roles\":[\"tenant-admin\"]}"));
+      String feed = secret(call(old, "POST", "/admin/tenants/bk/keys", tenantAdmin,
+          "{\"principal\":\"bk-feed\",\"roles\":[\"ehr-integration\"]}"));
+      String auditor = secret(call(old, "POST", "/admin/tenants/bk/keys", tenantAdmin,
+          "{\"principal\":\"bk-auditor\",\"roles\":[\"auditor\"]}"));
+      HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(base(old) + "/fhir/bk/Patient/" + feedPatient))
+          .header("Authorization", "Bearer " + feed).header("Content-Type", "application/fhir+json")
+          .PUT(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"id\":\"" + feedPatient
+              + "\",\"name\":[{\"family\":\"Backup\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(put.statusCode()).as(put.body()).isBetween(200, 201);
+      assertThat(call(old, "GET", "/v1/bk/audit/verify", auditor, null).body()).contains("\"valid\":true");
+      return auditor;
+    } finally {
+      old.close();
+    }
+  }
+
+  /** The restored service reads what was stored: its trail verifies, the old keys work, the operator's too. */
+  private void servesTheBackup(CareContextServer restored, String auditor, String feedPatient) throws Exception {
+    HttpResponse<String> verify = call(restored, "GET", "/v1/bk/audit/verify", auditor, null);
+    assertThat(verify.statusCode()).as(verify.body()).isEqualTo(200);
+    assertThat(verify.body()).contains("\"valid\":true");
+    HttpResponse<String> trail = call(restored, "GET", "/v1/bk/audit?patient=" + feedPatient, auditor, null);
+    assertThat(trail.statusCode()).as(trail.body()).isEqualTo(200);
+    assertThat(trail.body()).contains(feedPatient);
+    assertThat(call(restored, "GET", "/admin/tenants/bk", restored.adminKey(), null).statusCode()).isEqualTo(200);
   }
 
   /** How many databases named carecontext the cluster holds. */

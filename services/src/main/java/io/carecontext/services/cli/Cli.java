@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
     description = "The CareContext service and its command line. Configuration comes from CARECONTEXT_* "
         + "environment variables (see README.md).",
     subcommands = {RuntimeCommands.DemoCommand.class, RuntimeCommands.Serve.class, RuntimeCommands.Worker.class,
-        RuntimeCommands.Migrate.class, RuntimeCommands.Db.class, RuntimeCommands.Kek.class, TenantCommand.class, KeyCommand.class,
+        RuntimeCommands.Migrate.class, RuntimeCommands.Db.class, BackupCommand.class, RestoreCommand.class,
+        RuntimeCommands.Kek.class, TenantCommand.class, KeyCommand.class,
         ContextCommand.class, AuditCommand.class, IngestCommand.class, RuntimeCommands.Bench.class,
         RuntimeCommands.Eval.class, HelpCommand.class})
 public final class Cli {

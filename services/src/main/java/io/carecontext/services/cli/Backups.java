@@ -1,0 +1,194 @@
+package io.carecontext.services.cli;
+
+import io.carecontext.migrations.EmbeddedPostgres;
+import io.carecontext.services.RuntimeSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What {@code backup} and {@code restore} share: the files a backup holds, the PostgreSQL client tools run against the
+ * embedded cluster as its superuser (the password in the child's environment, never on a command line or in output),
+ * and files written for their owner's eyes only (roles.sql holds the roles' password hashes).
+ */
+final class Backups {
+
+  static final String ROLES = "roles.sql";
+  static final String DUMP = "carecontext.dump";
+  static final String SUMS = "SHA256SUMS";
+  static final String KEK = "kek.key";
+  static final String ADMIN_KEY = "admin.key";
+  /** The recovery point and what the backup holds, for the restore to repeat and a person to read. */
+  static final String INFO = "backup.txt";
+  static final String DATABASE = "carecontext";
+
+  private Backups() {}
+
+  /** The settings, a value that cannot be used being a refusal (1), as for the other commands run in this process. */
+  static RuntimeSettings settings(java.util.function.Supplier<RuntimeSettings> source) {
+    try {
+      return source.get();
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage());
+    }
+  }
+
+  /**
+   * The commands work on the embedded default only: with an external PostgreSQL the project knows its owner role, which
+   * can neither dump the cluster's roles with their passwords nor create the database, and no administrator's.
+   */
+  static void requireEmbedded(RuntimeSettings settings, String command) {
+    if (settings.dbUrl().isPresent()) {
+      throw new CliException(command + " works on the embedded PostgreSQL only, and CARECONTEXT_DB_URL is set: with an "
+          + "external PostgreSQL use the managed service's snapshots, or the README's commands for an external "
+          + "PostgreSQL (Backup and restore), run as its administrator; nothing was changed");
+    }
+  }
+
+  /** The token's key never leaves it: what a backup copies for it, and what a restore needs, is the HSM's own. */
+  static String tokenNote(RuntimeSettings settings) {
+    return "the key-encryption key is in a PKCS#11 token (" + settings.currentKekSetting() + "): it never leaves the "
+        + "token, so no key file is copied; its backup is the HSM's own (a backup or a second device that keeps the key's "
+        + "label), and a restore runs with the same CARECONTEXT_KEK_PKCS11_* settings against a token that holds it";
+  }
+
+  /** A client tool of the embedded cluster's PostgreSQL: CARECONTEXT_PG_BIN's when set, else the one on the PATH. */
+  static String tool(String name) {
+    return io.carecontext.migrations.Setting.of("CARECONTEXT_PG_BIN").map(b -> Path.of(b.strip()).resolve(name).toString())
+        .orElse(name);
+  }
+
+  /** The result of a client tool: its exit code and what it printed (both streams). */
+  record Run(int code, String output) {
+    boolean ok() {
+      return code == 0;
+    }
+  }
+
+  /**
+   * Runs a client tool as the embedded superuser on 127.0.0.1:{@code port}; standard output to {@code stdout} when
+   * given (a file made 0600 first), else kept with standard error in the result.
+   */
+  static Run client(EmbeddedPostgres pg, int port, Path stdout, String... command) {
+    List<String> cmd = new ArrayList<>(List.of(command));
+    cmd.set(0, tool(cmd.get(0)));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("PG"));
+    env.put("PGHOST", "127.0.0.1");
+    env.put("PGPORT", Integer.toString(port));
+    env.put("PGUSER", EmbeddedPostgres.SUPERUSER);
+    env.put("PGPASSWORD", pg.superuserPassword());
+    env.put("PGCONNECT_TIMEOUT", "10");
+    try {
+      Path log = Files.createTempFile("carecontext-backup", ".log");
+      try {
+        if (stdout != null) {
+          privateFile(stdout);
+          pb.redirectOutput(stdout.toFile());
+          pb.redirectError(log.toFile());
+        } else {
+          pb.redirectErrorStream(true).redirectOutput(log.toFile());
+        }
+        Process p = pb.start();
+        p.getOutputStream().close();
+        p.waitFor(); // as long as the dump or restore takes
+        return new Run(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8).strip());
+      } finally {
+        Files.deleteIfExists(log);
+      }
+    } catch (IOException e) {
+      throw new CliException(cmd.get(0) + " could not be run (" + e.getMessage() + "): install the PostgreSQL client "
+          + "tools of the embedded server's version (scripts/install-prerequisites.sh), or set CARECONTEXT_PG_BIN");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException(cmd.get(0) + " interrupted");
+    }
+  }
+
+  /** Runs a tool that reads a file and connects nowhere (pg_restore -l). */
+  static Run local(String... command) {
+    List<String> cmd = new ArrayList<>(List.of(command));
+    cmd.set(0, tool(cmd.get(0)));
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      if (!p.waitFor(10, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        return new Run(-1, "timed out");
+      }
+      return new Run(p.exitValue(), "");
+    } catch (IOException e) {
+      throw new CliException(cmd.get(0) + " could not be run (" + e.getMessage() + "): install the PostgreSQL client "
+          + "tools (scripts/install-prerequisites.sh), or set CARECONTEXT_PG_BIN");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException(cmd.get(0) + " interrupted");
+    }
+  }
+
+  /** How many databases named carecontext the cluster holds. */
+  static int databases(EmbeddedPostgres pg) {
+    try (var c = pg.superuserConnection("postgres");
+        var st = c.prepareStatement("SELECT count(*) FROM pg_database WHERE datname = ?")) {
+      st.setString(1, DATABASE);
+      try (var rs = st.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    } catch (java.sql.SQLException e) {
+      throw new CliException("cannot connect to the embedded PostgreSQL as its superuser (" + e.getMessage().strip()
+          + "): its superuser.password does not open the cluster under " + pg.dataDir().getParent());
+    }
+  }
+
+  /** An empty file only its owner can read, made so before anything is written into it. */
+  static void privateFile(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    }
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /** Copies a file, its copy mode 0600. */
+  static void copyPrivate(Path from, Path to) throws IOException {
+    privateFile(to);
+    Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+    Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /** The SHA-256 of a file, in hex, as sha256sum prints it. */
+  static String sha256(Path file) throws IOException {
+    try (var in = Files.newInputStream(file)) {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[1 << 16];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        md.update(buf, 0, n);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A size as a person reads it. */
+  static String size(long bytes) {
+    return bytes < 1024 ? bytes + " B" : bytes < 1024 * 1024 ? String.format("%.1f kB", bytes / 1024.0)
+        : String.format("%.1f MB", bytes / (1024.0 * 1024));
+  }
+
+  static void step(PrintWriter out, String line) {
+    out.println(line);
+    out.flush();
+  }
+}
