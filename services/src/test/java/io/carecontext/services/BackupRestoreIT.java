@@ -17,8 +17,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * README, "Backup and restore", on the embedded default as it says it was tested: the roles and the
- * database dumped as written there, restored into a fresh home with the key, the operator key and the
+ * README, "Backup and restore": the {@code backup} and {@code restore} commands, and the shell the README keeps for an
+ * external PostgreSQL, run against the embedded cluster (plus the copies of its role passwords the commands make). The
+ * roles and the database dumped as written there, restored into a fresh home with the key, the operator key and the
  * role passwords copied over; the restored service reads what was stored, its keys work, and its audit
  * trail verifies. Until this, the claim rested on runs by hand. The old home is deleted before the restore (the
  * machine is lost), so the backup alone must hold what a restore needs: the embedded default's role passwords too.
