@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What {@code backup} and {@code restore} share: the files a backup holds, the PostgreSQL client tools run against the
@@ -80,16 +79,27 @@ final class Backups {
    * given (a file made 0600 first), else kept with standard error in the result.
    */
   static Run client(EmbeddedPostgres pg, int port, Path stdout, String... command) {
-    List<String> cmd = new ArrayList<>(List.of(command));
-    cmd.set(0, tool(cmd.get(0)));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("PG"));
+    Map<String, String> env = new java.util.HashMap<>();
     env.put("PGHOST", "127.0.0.1");
     env.put("PGPORT", Integer.toString(port));
     env.put("PGUSER", EmbeddedPostgres.SUPERUSER);
     env.put("PGPASSWORD", pg.superuserPassword());
     env.put("PGCONNECT_TIMEOUT", "10");
+    return run(env, stdout, command);
+  }
+
+  /** Runs a tool that reads a file and connects nowhere (pg_restore -l); what it prints is kept in the result. */
+  static Run local(String... command) {
+    return run(Map.of(), null, command);
+  }
+
+  /** Runs a client tool with this process's environment but its PG* variables, {@code env} added. */
+  private static Run run(Map<String, String> env, Path stdout, String... command) {
+    List<String> cmd = new ArrayList<>(List.of(command));
+    cmd.set(0, tool(cmd.get(0)));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
+    pb.environment().putAll(env);
     try {
       Path log = Files.createTempFile("carecontext-backup", ".log");
       try {
@@ -110,27 +120,6 @@ final class Backups {
     } catch (IOException e) {
       throw new CliException(cmd.get(0) + " could not be run (" + e.getMessage() + "): install the PostgreSQL client "
           + "tools of the embedded server's version (scripts/install-prerequisites.sh), or set CARECONTEXT_PG_BIN");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CliException(cmd.get(0) + " interrupted");
-    }
-  }
-
-  /** Runs a tool that reads a file and connects nowhere (pg_restore -l). */
-  static Run local(String... command) {
-    List<String> cmd = new ArrayList<>(List.of(command));
-    cmd.set(0, tool(cmd.get(0)));
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
-      if (!p.waitFor(10, TimeUnit.MINUTES)) {
-        p.destroyForcibly();
-        return new Run(-1, "timed out");
-      }
-      return new Run(p.exitValue(), "");
-    } catch (IOException e) {
-      throw new CliException(cmd.get(0) + " could not be run (" + e.getMessage() + "): install the PostgreSQL client "
-          + "tools (scripts/install-prerequisites.sh), or set CARECONTEXT_PG_BIN");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(cmd.get(0) + " interrupted");
