@@ -60,7 +60,7 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     for (Map.Entry<?, ?> e : policies.entrySet()) {
       String role = String.valueOf(e.getKey());
       if (!PRECEDENCE.contains(role)) {
-        throw new IllegalArgumentException("rolePolicies: unknown role; roles are " + String.join(", ", PRECEDENCE));
+        throw unknownRole();
       }
       if (!(e.getValue() instanceof Map<?, ?> fields)) {
         continue;
@@ -96,7 +96,7 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     for (Map.Entry<?, ?> e : policies.entrySet()) {
       String role = String.valueOf(e.getKey());
       if (!PRECEDENCE.contains(role)) {
-        throw new IllegalArgumentException("rolePolicies: unknown role; roles are " + String.join(", ", PRECEDENCE));
+        throw unknownRole();
       }
       RolePolicy.check(role, e.getValue());
     }
@@ -117,10 +117,19 @@ public record TenantPolicy(String consentMode, boolean careRelationship, Map<Str
     for (Map.Entry<?, ?> e : policies.entrySet()) {
       String role = String.valueOf(e.getKey());
       if (!PRECEDENCE.contains(role)) {
-        throw new IllegalArgumentException("rolePolicies: unknown role; roles are " + String.join(", ", PRECEDENCE));
+        throw unknownRole();
       }
       RolePolicy.checkLimits(role, e.getValue());
     }
+  }
+
+  /**
+   * An unknown role in {@code rolePolicies}, naming the roles a policy applies to: it listed every role, so
+   * tenant-admin, auditor and ehr-integration, which read no patient data and whose policy is refused next.
+   */
+  private static IllegalArgumentException unknownRole() {
+    return new IllegalArgumentException("rolePolicies: unknown role; the roles that take a policy are "
+        + String.join(", ", PRECEDENCE.stream().filter(RolePolicy.DEFAULTS::containsKey).toList()));
   }
 
   /** The role whose policy decides for this purpose, if any of the caller's roles has one that allows it. */

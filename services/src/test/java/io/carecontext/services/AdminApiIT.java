@@ -583,7 +583,8 @@ class AdminApiIT {
         "{\"clinician\":{\"kMax\":\"ten\"}}", "settings.rolePolicies.clinician.kMax must be a whole number",
         "{\"clinician\":{\"purpose\":[\"TREAT\"]}}", "settings.rolePolicies.clinician has an unknown field; its fields are",
         "{\"clinician\":{\"purposes\":[\"TREATMENT\"]}}", "settings.rolePolicies.clinician.purposes takes only",
-        "{\"nurse\":{\"kMax\":5}}", "settings.rolePolicies: unknown role",
+        "{\"nurse\":{\"kMax\":5}}", "settings.rolePolicies: unknown role; the roles that take a policy are clinician, "
+            + "care-coordinator, billing, researcher",
         "{\"billing\":{\"resourceTypes\":[\"Claims\"]}}", "takes only FHIR R4 resource type names",
         "{\"billing\":{\"labels\":[\"N,R\"]}}", "labels takes security label codes",
         "{\"care-coordinator\":{\"labelsWithConsent\":[\"P S Y\"]}}",

@@ -300,16 +300,46 @@ public class TenantController {
     }
   }
 
-  /** The fields a PATCH changed: "name", and each setting whose value differs, in a stable order. */
+  /**
+   * The fields a PATCH changed: "name", and each setting whose value differs, in a stable order; for
+   * {@code rolePolicies}, each role's field that differs ({@code settings.rolePolicies.billing.kMax}): the row said
+   * only {@code settings.rolePolicies}, whichever role's reads changed. Role and field names only, which the
+   * settings' check allows from fixed lists; never a value.
+   */
   static List<String> changed(String nameBefore, String nameAfter, Map<String, Object> before, Map<String, Object> after) {
-    TreeSet<String> keys = new TreeSet<>(before.keySet());
-    keys.addAll(after.keySet());
     List<String> out = new ArrayList<>();
     if (!nameBefore.equals(nameAfter)) {
       out.add("name");
     }
-    keys.stream().filter(k -> !Objects.equals(before.get(k), after.get(k))).forEach(k -> out.add("settings." + k));
+    for (String k : differing(before, after)) {
+      if (!"rolePolicies".equals(k)) {
+        out.add("settings." + k);
+        continue;
+      }
+      Map<?, ?> rolesBefore = asMap(before.get(k));
+      Map<?, ?> rolesAfter = asMap(after.get(k));
+      for (String role : differing(rolesBefore, rolesAfter)) {
+        TreeSet<String> fields = differing(asMap(rolesBefore.get(role)), asMap(rolesAfter.get(role)));
+        if (fields.isEmpty()) {
+          out.add("settings.rolePolicies." + role); // not an object of fields (no check lets one in): named whole
+        }
+        fields.forEach(field -> out.add("settings.rolePolicies." + role + "." + field));
+      }
+    }
     return out;
+  }
+
+  /** The members whose values differ between {@code before} and {@code after}, in order. */
+  private static TreeSet<String> differing(Map<?, ?> before, Map<?, ?> after) {
+    TreeSet<String> keys = new TreeSet<>();
+    before.keySet().forEach(k -> keys.add(String.valueOf(k)));
+    after.keySet().forEach(k -> keys.add(String.valueOf(k)));
+    keys.removeIf(k -> Objects.equals(before.get(k), after.get(k)));
+    return keys;
+  }
+
+  private static Map<?, ?> asMap(Object value) {
+    return value instanceof Map<?, ?> m ? m : Map.of();
   }
 
   @Delete("/{tenant}")

@@ -129,7 +129,7 @@ class AdminAuditIT {
     String digest = ",\"settingsDigest\":\"[0-9a-f]{64}\"}";
     assertThat(rows.subList(before.size(), rows.size())).hasSize(2);
     assertThat(rows.get(before.size())).matches(Pattern.quote("tenant-settings allowed settings_changed ta-1 "
-        + adminKeyId + " {\"changed\":[\"settings.careRelationship\",\"settings.rolePolicies\"]") + digest);
+        + adminKeyId + " {\"changed\":[\"settings.careRelationship\",\"settings.rolePolicies.billing.kMax\"]") + digest);
     assertThat(rows.get(before.size() + 1)).matches(Pattern.quote(
         "tenant-settings allowed settings_changed platform-admin bootstrap {\"changed\":[\"name\"]") + digest);
     assertThat(rows.get(rows.size() - 1)).contains(query(

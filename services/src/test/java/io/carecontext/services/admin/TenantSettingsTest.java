@@ -22,6 +22,23 @@ class TenantSettingsTest {
     return p;
   }
 
+  /**
+   * The settings-change row names each role's field a PATCH changed, not just settings.rolePolicies: the trail could
+   * not tell a billing kMax from a clinician's labels or break-glass window. Names only, never a value.
+   */
+  @Test
+  void aChangeNamesEachRolesFieldThatChanged() {
+    Map<String, Object> before = TenantSettings.merge(Map.of(), Map.of("rolePolicies",
+        Map.of("billing", Map.of("kMax", 3), "care-coordinator", Map.of("labels", List.of("N")))));
+    Map<String, Object> roles = patch("billing", null); // billing's override removed: its kMax changed back
+    roles.put("clinician", Map.of("kMax", 5, "breakGlass", Map.of("maxMinutes", 30)));
+    Map<String, Object> after = TenantSettings.merge(before, Map.of("careRelationship", false, "rolePolicies", roles));
+    assertThat(TenantController.changed("Clinic", "Clinic", before, after)).containsExactly(
+        "settings.careRelationship", "settings.rolePolicies.billing.kMax", "settings.rolePolicies.clinician.breakGlass",
+        "settings.rolePolicies.clinician.kMax");
+    assertThat(TenantController.changed("Clinic", "Clinic", after, after)).isEmpty();
+  }
+
   @Test
   void anObjectMergesMemberByMemberAndLeavesTheRestAsItWas() {
     Map<String, Object> current = TenantSettings.merge(Map.of(), Map.of("rolePolicies",
