@@ -155,6 +155,68 @@ class PendingResourcesIT {
     assertThat(count(A, clinicianRead("cc.categories", "medication"))).isEqualTo(0);
   }
 
+  /**
+   * The function's care-link check is a copy of care_links_in_force's conditions (V60), by hand (V77's
+   * care_links_pending_count policy): for each kind of link, it admits the patient exactly when the read path's own
+   * check (the reader's EXISTS over care_links, under care_links_read and care_links_in_force) finds the link. A
+   * change to one without the other shows here.
+   */
+  @Test
+  void itAdmitsThePatientExactlyWhenTheReadPathsCareLinkCheckDoes() throws SQLException {
+    TestPlatform.TestKey linked = platform.issueKey(A, "dr-m", List.of("clinician"), "pr-m");
+    Map<String, String> settings = AsRole.settings("read", linked, "cc.subject", "p1", "cc.patients", "p1",
+        "cc.practitioner", "pr-m", "cc.purpose", "TREAT", "cc.categories", CLINICIAN_SCOPE, "cc.types", "*",
+        "cc.labels", "N,R,V,HIV,PSY,ETH,SUD,SDV,STD", "cc.consent_override", "off");
+    String readPath = "SELECT EXISTS (SELECT 1 FROM tenant_alpha.care_links WHERE patient_id = 'p1' "
+        + "AND practitioner_id = 'pr-m')";
+    // source type, source id, via_role, valid_from, valid_until, open_since, follow_up_until (a trigger sets an
+    // Encounter's: its end plus the follow-up of 30 days, or the open one's start plus 90); the read path's answer
+    String[][] links = {
+        {"CareTeam", "ct-active", null, null, null, null, null, "true"},
+        {"CareTeam", "ct-ended", null, "now() - interval '1 year'", "now() - interval '1 day'", null, null, "false"},
+        {"CareTeam", "ct-future", null, "now() + interval '1 day'", null, null, null, "false"},
+        {"CareTeam", "ct-participant-now", null, "now() - interval '1 day'", "now() + interval '1 day'", null, null,
+            "true"},
+        {"CareTeam", "ct-participant-ended", null, "now() - interval '9 days'", "now() - interval '2 days'", null,
+            null, "false"},
+        {"CareTeam", "ct-ended-in-follow-up", null, null, "now() - interval '1 day'", null, "now() + interval '1 day'",
+            "true"},
+        {"Encounter", "en-ended-yesterday", null, "now() - interval '2 days'", "now() - interval '1 day'", null, null,
+            "true"},
+        {"Encounter", "en-ended-long-ago", null, "now() - interval '61 days'", "now() - interval '60 days'", null, null,
+            "false"},
+        {"Encounter", "en-planned", null, "now() + interval '1 day'", "now() + interval '2 days'", null, null, "false"},
+        {"Encounter", "en-open", null, "now() - interval '1 day'", null, "now() - interval '1 day'", null, "true"},
+        {"Encounter", "en-open-too-long", null, "now() - interval '200 days'", null, "now() - interval '200 days'",
+            null, "false"},
+        {"Encounter", "en-via-role", "role-1", null, null, "now() - interval '1 day'", null, "true"},
+        {"Patient", "p1", null, null, null, null, null, "true"}, // generalPractitioner
+        {"EpisodeOfCare", "eoc-ended", null, null, "now() - interval '1 hour'", null, null, "false"},
+    };
+    Map<String, Object> readPathSays = new java.util.LinkedHashMap<>();
+    Map<String, Object> countSays = new java.util.LinkedHashMap<>();
+    Map<String, Object> expected = new java.util.LinkedHashMap<>();
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      for (String[] l : links) {
+        st.executeUpdate("DELETE FROM tenant_alpha.care_links WHERE practitioner_id = 'pr-m'");
+        st.executeUpdate("INSERT INTO tenant_alpha.care_links (patient_id, practitioner_id, source_type, source_id, "
+            + "via_role, valid_from, valid_until, open_since, follow_up_until) VALUES ('p1', 'pr-m', '" + l[0] + "', '"
+            + l[1] + "', " + (l[2] == null ? "NULL" : "'" + l[2] + "'") + ", " + l[3] + ", " + l[4] + ", " + l[5]
+            + ", " + l[6] + ")");
+        try (Connection login = platform.db.appDataSource().getConnection()) {
+          AsRole.Outcome read = AsRole.run(login, config.readerRole(A), A.schemaName(), settings, readPath);
+          assertThat(read.error() == null).as(read.toString()).isTrue();
+          readPathSays.put(l[1], read.value());
+        }
+        countSays.put(l[1], ((Number) count(A, settings)).intValue() > 0);
+        expected.put(l[1], Boolean.valueOf(l[7]));
+      }
+      st.executeUpdate("DELETE FROM tenant_alpha.care_links WHERE practitioner_id = 'pr-m'");
+    }
+    assertThat(readPathSays).as("the read path, each case as this test means it").isEqualTo(expected);
+    assertThat(countSays).as("the pending count admits exactly when the read path does").isEqualTo(readPathSays);
+  }
+
   @Test
   void anotherTenantsReaderMayNotCallIt() throws SQLException {
     try (Connection login = platform.db.appDataSource().getConnection()) {
