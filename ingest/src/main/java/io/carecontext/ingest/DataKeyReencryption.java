@@ -126,8 +126,13 @@ public final class DataKeyReencryption {
     }
   }
 
-  /** What {@link #retire} did: whether the version is gone, else whether it was replaced too recently, and its counts. */
-  public record Retirement(boolean retired, boolean tooRecent, Map<String, Long> stillUnder) {}
+  /**
+   * What {@link #retire} did: whether the version is gone, else whether it was replaced too recently, and its counts;
+   * {@code retirableFrom}, the database's time from which its successor is old enough (whole seconds, rounded up), so a
+   * refusal can say when to run again.
+   */
+  public record Retirement(boolean retired, boolean tooRecent, Map<String, Long> stillUnder,
+                           java.time.Instant retirableFrom) {}
 
   /**
    * Deletes data key {@code version} if no value of any table names it, in one owner transaction: first that its
@@ -141,14 +146,21 @@ public final class DataKeyReencryption {
       c.setAutoCommit(false);
       try {
         boolean replacedLongAgo;
-        try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM platform.tenant_keys WHERE "
-            + "tenant_id = ? AND key_version > ? AND created_at < now() - make_interval(secs => ?))")) {
-          ps.setString(1, tenant.value());
-          ps.setInt(2, version);
-          ps.setLong(3, TenantKeys.MAX_STALE.multipliedBy(2).toSeconds());
+        java.time.Instant from;
+        // the first successor's creation plus the wait: the same bound TenantKeys.retire's delete checks
+        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(min(created_at) < now() - make_interval(secs "
+            + "=> ?), false), ceil(extract(epoch FROM min(created_at)))::bigint + ? FROM platform.tenant_keys WHERE "
+            + "tenant_id = ? AND key_version > ?")) {
+          long wait = TenantKeys.MAX_STALE.multipliedBy(2).toSeconds();
+          ps.setLong(1, wait);
+          ps.setLong(2, wait);
+          ps.setString(3, tenant.value());
+          ps.setInt(4, version);
           try (ResultSet rs = ps.executeQuery()) {
             rs.next();
             replacedLongAgo = rs.getBoolean(1);
+            long epoch = rs.getLong(2);
+            from = rs.wasNull() ? null : java.time.Instant.ofEpochSecond(epoch);
           }
         }
         Map<String, Long> counts = stillUnder(c, tenant, version);
@@ -157,7 +169,7 @@ public final class DataKeyReencryption {
           keys.retire(c, tenant, version);
         }
         c.commit();
-        return new Retirement(replacedLongAgo && unused && version != 1, !replacedLongAgo, counts);
+        return new Retirement(replacedLongAgo && unused && version != 1, !replacedLongAgo, counts, from);
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;

@@ -27,9 +27,13 @@ import java.util.function.Consumer;
  */
 public final class DataKeyRotation {
 
-  /** What a run did: the versions, how many values it sealed again, and what each older version still seals. */
+  /**
+   * What a run did: the versions, how many values it sealed again, and what each older version still seals;
+   * {@code replacedTooRecently}: each version --retire had to keep because its successor is younger than the wait, with
+   * the time from which it may be retired.
+   */
   public record Result(int fromVersion, int toVersion, long reencrypted, SortedMap<Integer, Map<String, Long>> stillUsed,
-                       List<Integer> retired, List<Integer> replacedTooRecently) {}
+                       List<Integer> retired, SortedMap<Integer, java.time.Instant> replacedTooRecently) {}
 
   private DataKeyRotation() {}
 
@@ -57,7 +61,7 @@ public final class DataKeyRotation {
       long done = new DataKeyReencryption(db.ownerDataSource(), keys, batchSize).run(tenant, progress);
       SortedMap<Integer, Map<String, Long>> used = new TreeMap<>();
       List<Integer> retired = new java.util.ArrayList<>();
-      List<Integer> recent = new java.util.ArrayList<>();
+      SortedMap<Integer, java.time.Instant> recent = new TreeMap<>();
       for (int v : keys.cipher(tenant).versions()) {
         if (v == active) {
           continue;
@@ -70,7 +74,7 @@ public final class DataKeyRotation {
             continue;
           }
           if (r.tooRecent()) {
-            recent.add(v); // replaced within 2 x TenantKeys.MAX_STALE: a process may still seal under it
+            recent.put(v, r.retirableFrom()); // replaced within 2 x TenantKeys.MAX_STALE: a process may still seal under it
           }
           used.put(v, r.stillUnder());
         } else {

@@ -32,7 +32,9 @@ public final class Cli {
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       // a key-encryption key file that cannot be used (mode, format) says so and how to fix it, without key bytes
       if (e instanceof CliException || e instanceof io.carecontext.migrations.DatabaseException
-          || e instanceof io.carecontext.migrations.crypto.KeyProviderException) {
+          || e instanceof io.carecontext.migrations.crypto.KeyProviderException
+          || e instanceof io.carecontext.migrations.TenantKeys.DataKeyUnavailableException
+          || e instanceof io.carecontext.migrations.TenantKeys.KekNotHeldException) {
         err.println("carecontext: " + e.getMessage());
         err.flush();
         return 1;
@@ -163,8 +165,14 @@ public final class Cli {
         + " (not shown: an argument may hold a patient's name, an id or a key)";
   }
 
-  /** Whether {@code command} runs in this process (serve, worker, migrate, demo, kek, db, bench, eval). */
+  /**
+   * Whether {@code command} runs in this process (serve, worker, migrate, demo, kek, db, bench, eval, and
+   * tenant rotate-data-key, whose refused configuration or failure exited 2, the usage code, as a client command's).
+   */
   static boolean runtimeCommand(Object command) {
+    if (command instanceof RotateDataKeyCommand) {
+      return true;
+    }
     for (Class<?> c = command == null ? null : command.getClass(); c != null; c = c.getEnclosingClass()) {
       if (c == RuntimeCommands.class) {
         return true;

@@ -28,8 +28,17 @@ final class RotateDataKeyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (batch < 1) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch must be at least 1");
+    }
+    TenantId tenant;
+    try {
+      tenant = TenantId.of(id);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     java.io.PrintWriter out = spec.commandLine().getOut();
-    DataKeyRotation.Result r = DataKeyRotation.run(RuntimeSettings.fromEnvironment(), TenantId.of(id), resume, retire,
+    DataKeyRotation.Result r = DataKeyRotation.run(RuntimeSettings.fromEnvironment(), tenant, resume, retire,
         batch, b -> {
           out.printf("%s: %,d value(s) sealed again%n", b.table(), b.reencrypted());
           out.flush();
@@ -39,9 +48,17 @@ final class RotateDataKeyCommand implements Callable<Integer> {
     r.retired().forEach(v -> out.printf("data key version %d retired: nothing was sealed under it any more%n", v));
     r.stillUsed().forEach((v, counts) -> out.printf("data key version %d is kept: %s%n", v, v == 1
         ? "the content hashes, identifier lookups and audit seals are under it" + describe(counts)
-        : r.replacedTooRecently().contains(v) ? "replaced less than two minutes ago, a process may still seal under it; "
-            + "run this again with --resume --retire after that" + describe(counts)
+        : r.replacedTooRecently().containsKey(v) ? "replaced less than two minutes ago, a process may still seal under "
+            + "it" + describe(counts)
         : "it still seals " + counts + "; run this again with --resume" + (retire ? " --retire" : "")));
+    out.flush();
+    if (!r.replacedTooRecently().isEmpty()) {
+      // --retire asked for what it may not do yet: a failure (1) a script can see, with when to run it again
+      java.time.Instant from = java.util.Collections.max(r.replacedTooRecently().values());
+      throw new CliException("--retire refused for data key version(s) " + r.replacedTooRecently().keySet()
+          + ": replaced less than two minutes ago, a process may still seal under it; run `tenant rotate-data-key "
+          + id + " --resume --retire` again at or after " + from + " (UTC). The rotation and re-encryption are done");
+    }
     return 0;
   }
 
