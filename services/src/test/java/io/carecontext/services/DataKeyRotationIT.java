@@ -13,7 +13,6 @@ import java.io.Writer;
 import java.net.http.HttpResponse;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,15 +46,7 @@ class DataKeyRotationIT {
 
   /** The command line with the installation's settings (and {@code env} on top) as CARECONTEXT_* system properties. */
   static Run cli(Map<String, String> env, Writer outSink, String... args) {
-    Map<String, String> all = new HashMap<>(Map.of(
-        "CARECONTEXT_HOME", app.home.toString(),
-        "CARECONTEXT_DB_URL", app.database.jdbcUrl(),
-        "CARECONTEXT_DB_USER", app.database.ownerUser(),
-        "CARECONTEXT_DB_PASSWORD", app.database.ownerPassword(),
-        "CARECONTEXT_DB_APP_USER", app.database.appUser(),
-        "CARECONTEXT_DB_APP_PASSWORD", app.database.appPassword(),
-        "CARECONTEXT_DB_ROLE_PREFIX", app.database.rolePrefix(),
-        "CARECONTEXT_DB_ALLOW_PLAINTEXT", "true"));
+    Map<String, String> all = KeyEncryptionKeyRotationIT.environmentOf(app);
     all.putAll(env);
     all.forEach((k, v) -> System.setProperty(property(k), v));
     StringWriter err = new StringWriter();

@@ -48,7 +48,14 @@ class KeyEncryptionKeyRotationIT {
 
   /** The command's settings for {@code server}'s installation, with {@code env} on top. */
   static RuntimeSettings settingsOf(TestServer server, Map<String, String> env) {
-    Map<String, String> all = new HashMap<>(Map.of(
+    Map<String, String> all = environmentOf(server);
+    all.putAll(env);
+    return RuntimeSettings.from(all);
+  }
+
+  /** The CARECONTEXT_* variables a command run beside {@code server} is given: its home, database and roles. */
+  static Map<String, String> environmentOf(TestServer server) {
+    return new HashMap<>(Map.of(
         "CARECONTEXT_HOME", server.home.toString(),
         "CARECONTEXT_DB_URL", server.database.jdbcUrl(),
         "CARECONTEXT_DB_USER", server.database.ownerUser(),
@@ -57,8 +64,6 @@ class KeyEncryptionKeyRotationIT {
         "CARECONTEXT_DB_APP_PASSWORD", server.database.appPassword(),
         "CARECONTEXT_DB_ROLE_PREFIX", server.database.rolePrefix(),
         "CARECONTEXT_DB_ALLOW_PLAINTEXT", "true"));
-    all.putAll(env);
-    return RuntimeSettings.from(all);
   }
 
   @Test
