@@ -433,4 +433,24 @@ class HeldOutSetsTest {
     // "at 95 he is", a name opening a line before "came with". A guard against falling, not a target
     f.holdsAtLeast(59, 60);
   }
+
+  /**
+   * Written before the fifty-sixth session's rules (a tuberculosis clinic's directly observed therapy visit, an
+   * involuntary psychiatric hold, a blood bank's transfusion reaction investigation, a medical examiner's external
+   * examination, a skilled nursing facility's admission, a transtibial prosthesis fitting) and not looked at while they
+   * were written.
+   */
+  @Test
+  void heldOutSetFifteen() throws IOException {
+    Figures f = measure("held-out-15.txt");
+    assertThat(f.identifiers()).isEqualTo(81);
+    assertThat(f.lookAlikes()).isEqualTo(65);
+    // measured 2026-12-07 when written, before any rule of the session: 59 of 81 found, 1 of 65 touched ("Glasgow 15",
+    // the coma scale's score, a town of the gazetteer) by the detectors; 60 of 81 through the whole de-identifier (its
+    // age rule takes "age 91"), 1 of 65 touched. A guard against falling, not a target
+    assertThat(f.found()).isGreaterThanOrEqualTo(59);
+    assertThat(f.pipelineFound()).isGreaterThanOrEqualTo(60);
+    assertThat(f.touched()).isLessThanOrEqualTo(1);
+    assertThat(f.pipelineTouched()).isLessThanOrEqualTo(1);
+  }
 }
