@@ -48,6 +48,8 @@ class GrantMatrixIT {
       Map.entry("research chunks", "S"), Map.entry("research consents", "S"), Map.entry("research research_subjects", "SI"),
       Map.entry("audit audit_anchors", "S"), Map.entry("audit audit_heads", "SU"), Map.entry("audit audit_log", "SI"),
       Map.entry("audit audit_seals", "SI"),
+      // tenant migration 79: a Patient's ids under an identifier's keyed hash, for the accounting by MRN
+      Map.entry("audit resource_identifiers", "S"),
       Map.entry("identity care_links", "S"), Map.entry("identity resources", "S"),
       Map.entry("fhir resource_versions", "S"), Map.entry("fhir resources", "S"),
       Map.entry("app api_keys", "I"), Map.entry("app tenant_keys", "S"), Map.entry("app tenant_offboardings", "S"),

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * Which audit entries to list; {@code action} as the rows name it ({@code fhir-write}, {@code context} …);
@@ -13,10 +14,13 @@ import java.util.Base64;
  * patient's (de-identified) chunks ({@link AuditEntry#PATIENTS_DETAIL}). {@code reviewed} (tenant migration 76):
  * true for the break-glass rows an auditor has reviewed ({@link AuditEntry#BREAK_GLASS_REVIEWED}), false for those
  * still to review, null for any row; set, it lists break-glass rows only, so it is refused with {@code breakGlass}
- * false.
+ * false. {@code patientIdentifierKey} (tenant migration 79): the tenant-keyed hash (hex) of a patient identifier
+ * ({@code system|value}, an MRN) an auditor asked by, never the identifier; {@code identifiedPatients} the ids of the
+ * Patients the identifier index holds under it, each found as {@code patient} finds one (none: no row).
  */
 public record AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
-                          Boolean breakGlass, AuditCursor after, String requestId, Boolean reviewed) {
+                          Boolean breakGlass, AuditCursor after, String requestId, Boolean reviewed,
+                          String patientIdentifierKey, List<String> identifiedPatients) {
 
   /** What a row's principal can be: a key's ({@code ^[A-Za-z0-9._@-]{1,100}$}) or the platform's own, with ':'. */
   static final java.util.regex.Pattern PRINCIPAL = java.util.regex.Pattern.compile("[A-Za-z0-9._@:-]{1,100}");
@@ -52,12 +56,28 @@ public record AuditFilter(String patient, String principal, String action, Insta
       throw new IllegalArgumentException("reviewed lists break-glass rows only (reviewed or not): leave breakGlass "
           + "out or send breakGlass=true with it");
     }
+    if (patientIdentifierKey != null && (patient != null || identifiedPatients == null)) {
+      throw new IllegalArgumentException("a patient identifier's key goes with the patients it names, and without a patient");
+    }
+    identifiedPatients = patientIdentifierKey == null ? null : List.copyOf(identifiedPatients);
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException("limit must be 1 to " + MAX_LIMIT);
     }
     if (from != null && to != null && from.isAfter(to)) {
       throw new IllegalArgumentException("from must not be after to");
     }
+  }
+
+  /** Any patient by identifier. */
+  public AuditFilter(String patient, String principal, String action, Instant from, Instant to, int limit,
+                     Boolean breakGlass, AuditCursor after, String requestId, Boolean reviewed) {
+    this(patient, principal, action, from, to, limit, breakGlass, after, requestId, reviewed, null, null);
+  }
+
+  /** The same filter, for the patients an identifier names ({@code key} its keyed hash, {@code patients} their ids). */
+  public AuditFilter byIdentifier(String key, List<String> patients) {
+    return new AuditFilter(null, principal, action, from, to, limit, breakGlass, after, requestId, reviewed, key,
+        patients);
   }
 
   /** Reviewed or not. */
@@ -74,7 +94,8 @@ public record AuditFilter(String patient, String principal, String action, Insta
 
   /** The same filter, for the rows of one request only ({@code X-Request-Id} of its answer; null: any). */
   public AuditFilter withRequestId(String id) {
-    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, after, id, reviewed);
+    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, after, id, reviewed,
+        patientIdentifierKey, identifiedPatients);
   }
 
   /** From the newest row that matches. */
@@ -85,7 +106,8 @@ public record AuditFilter(String patient, String principal, String action, Insta
 
   /** The same filter, continuing strictly after {@code cursor}. */
   public AuditFilter after(AuditCursor cursor) {
-    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, cursor, requestId, reviewed);
+    return new AuditFilter(patient, principal, action, from, to, limit, breakGlass, cursor, requestId, reviewed,
+        patientIdentifierKey, identifiedPatients);
   }
 
   /** Any action. */
@@ -121,6 +143,10 @@ public record AuditFilter(String patient, String principal, String action, Insta
       // the same (tenant migration 76): a token of ?breakGlass=true continues neither ?reviewed=false nor true
       text.append("|reviewed|").append(reviewed);
     }
+    if (patientIdentifierKey != null) {
+      // the same (tenant migration 79): a token of one identifier's accounting continues no other's
+      text.append("|patientIdentifier|").append(patientIdentifierKey);
+    }
     byte[] hash = AuditPayload.sha256(text.toString().getBytes(StandardCharsets.UTF_8));
     return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(hash, 16));
   }
@@ -128,7 +154,8 @@ public record AuditFilter(String patient, String principal, String action, Insta
   /** Whether a patient is filtered on, not which. */
   @Override
   public String toString() {
-    return "AuditFilter[patient " + (patient == null ? "any" : "given") + ", action=" + action + ", from=" + from + ", to=" + to + ", limit="
+    return "AuditFilter[patient " + (patient == null ? "any" : "given")
+        + (patientIdentifierKey == null ? "" : ", patient identifier given") + ", action=" + action + ", from=" + from + ", to=" + to + ", limit="
         + limit + ", breakGlass=" + breakGlass + ", requestId=" + requestId + ", reviewed=" + reviewed + ", after=" + after + "]";
   }
 }

@@ -506,6 +506,9 @@ public final class AuditLog {
         args.add(f.patient());
         args.add(f.patient());
       }
+      if (f.identifiedPatients() != null) {
+        patientsOf(c, f.identifiedPatients(), sql, args);
+      }
       if (f.principal() != null) {
         sql.append(" AND principal = ?");
         args.add(f.principal());
@@ -657,6 +660,57 @@ public final class AuditLog {
     });
   }
 
+  /**
+   * The condition of the rows of any of {@code patients}, each as a {@code patient} filter finds its own (the rows that
+   * name it, and the research searches that returned its chunks, by the index of tenant migration 71); none: no row.
+   */
+  private static void patientsOf(Connection c, List<String> patients, StringBuilder sql, List<Object> args)
+      throws SQLException {
+    if (patients.isEmpty()) {
+      sql.append(" AND false");
+      return;
+    }
+    sql.append(" AND (patient_id = ANY(?) OR (action = 'research' AND (");
+    args.add(c.createArrayOf("text", patients.toArray()));
+    for (int i = 0; i < patients.size(); i++) {
+      sql.append(i == 0 ? "" : " OR ").append(RESEARCH_PATIENTS).append(" @> jsonb_build_array(?::text)");
+      args.add(patients.get(i));
+    }
+    sql.append(")))");
+  }
+
+  /** A patient identifier an auditor asked by: its keyed hash (hex) and the ids of the Patients stored under it. */
+  public record IdentifiedPatients(String key, List<String> patients) {}
+
+  /**
+   * The Patients the tenant's identifier index holds under {@code system|value} (a null or empty system: an identifier
+   * sent without one), read as the auditor's key (tenant migration 79: the audit role reads the index of Patients
+   * alone, for a live auditor key). The index holds the identifier's HMAC under the tenant's key, made as the write path
+   * makes it (ResourceWriter.identifierHash): the identifier is hashed here and never stored, logged or sent. A Patient
+   * erased, or deleted by the EHR, has left the index, and so is named by no identifier.
+   *
+   * @throws KeyNotAdmittedException when the database does not admit the auditor's key
+   */
+  public IdentifiedPatients patientsWithIdentifier(TenantId tenant, Requester auditor, String system, String value) {
+    byte[] hash = keys.cipher(tenant).contentHash(("identifier|" + (system == null ? "" : system) + "|" + value)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    List<String> ids = tx.run(tenant, readSettings(auditor), c -> {
+      requireAdmitted(c);
+      try (PreparedStatement ps = c.prepareStatement("SELECT resource_id FROM resource_identifiers "
+          + "WHERE resource_type = 'Patient' AND value_hash = ? ORDER BY resource_id")) {
+        ps.setBytes(1, hash);
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+        return out;
+      }
+    });
+    return new IdentifiedPatients(AuditPayload.hex(hash), ids);
+  }
+
   /** The patients a research row names, as tenant migration 71 indexes them (the listing's expression must be the index's). */
   private static final String RESEARCH_PATIENTS = "(details::jsonb -> '" + AuditEntry.PATIENTS_DETAIL + "')";
 
@@ -671,10 +725,28 @@ public final class AuditLog {
    * {@link KeyNotAdmittedException}, instead of streaming to its end.
    */
   public void forEach(TenantId tenant, Requester auditor, java.util.function.Consumer<Map<String, Object>> consumer) {
+    forEach(tenant, auditor, null, consumer);
+  }
+
+  /**
+   * {@link #forEach(TenantId, Requester, java.util.function.Consumer)} for the rows of {@code patients} alone (as a
+   * listing's patient filter finds them: a patient's accounting as AuditEvents); null: every row.
+   */
+  public void forEach(TenantId tenant, Requester auditor, List<String> patients,
+                      java.util.function.Consumer<Map<String, Object>> consumer) {
     tx.run(tenant, readSettings(auditor), c -> {
       c.setAutoCommit(false);
       requireAdmitted(c);
-      try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_log ORDER BY at, audit_id")) {
+      StringBuilder sql = new StringBuilder("SELECT * FROM audit_log WHERE true");
+      List<Object> args = new ArrayList<>();
+      if (patients != null) {
+        patientsOf(c, patients, sql, args);
+      }
+      sql.append(" ORDER BY at, audit_id");
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < args.size(); i++) {
+          ps.setObject(i + 1, args.get(i));
+        }
         ps.setFetchSize(EXPORT_RECHECK_ROWS);
         try (ResultSet rs = ps.executeQuery()) {
           int sinceCheck = 0;

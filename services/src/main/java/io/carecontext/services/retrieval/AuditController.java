@@ -91,8 +91,11 @@ public class AuditController {
   }
 
   /** The filters of {@code GET /v1/{tenant}/audit}; anything else is refused. */
-  static final List<String> PARAMETERS = List.of("patient", "principal", "action", "from", "to", "limit",
-      "includeBodies", "breakGlass", "after", "requestId", "reviewed");
+  static final List<String> PARAMETERS = List.of("patient", "patientIdentifier", "principal", "action", "from", "to",
+      "limit", "includeBodies", "breakGlass", "after", "requestId", "reviewed");
+
+  /** The filters of {@code GET /v1/{tenant}/audit/export}: a patient's accounting, or (none) the whole trail. */
+  static final List<String> EXPORT_PARAMETERS = List.of("patient", "patientIdentifier");
 
   @Get
   public Map<String, Object> list(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
@@ -101,11 +104,14 @@ public class AuditController {
                                   @Nullable @QueryValue String action, @Nullable @QueryValue String from, @Nullable @QueryValue String to,
                                   @Nullable @QueryValue String limit, @Nullable @QueryValue String includeBodies,
                                   @Nullable @QueryValue String breakGlass, @Nullable @QueryValue String after,
-                                  @Nullable @QueryValue String requestId, @Nullable @QueryValue String reviewed) {
+                                  @Nullable @QueryValue String requestId, @Nullable @QueryValue String reviewed,
+                                  @Nullable @QueryValue String patientIdentifier) {
     TenantId t = requireAuditor(caller, tenant, "audit-read", patient);
     AuditFilter filter;
+    PatientIdentifier identifier;
     try {
       requireWellFormedFilters(request.getParameters().asMap());
+      identifier = PatientIdentifier.of(patient, patientIdentifier);
       if (includeBodies != null && !includeBodies.equals("true") && !includeBodies.equals("false")) {
         throw ApiException.badRequest("includeBodies must be true or false");
       }
@@ -125,7 +131,8 @@ public class AuditController {
         } catch (IllegalArgumentException e) {
           throw ApiException.badRequest(e.getMessage());
         }
-        if (!cursor.continues(filter)) {
+        // a listing by identifier is bound to the identifier's key, known once it is hashed (below)
+        if (identifier == null && !cursor.continues(filter)) {
           throw new ApiException(HttpStatus.BAD_REQUEST, CURSOR_MISMATCH, CURSOR_MISMATCH_MESSAGE);
         }
         filter = filter.after(cursor);
@@ -136,24 +143,50 @@ public class AuditController {
     boolean bodies = "true".equals(includeBodies);
     List<Map<String, Object>> entries;
     try {
+      if (identifier != null) {
+        // the after token was checked against the identifier's filters below: a cursor binds the identifier's key
+        AuditLog.IdentifiedPatients found = audit.patientsWithIdentifier(t, caller.requester(), identifier.system(),
+            identifier.value());
+        AuditFilter byIdentifier = filter.byIdentifier(found.key(), found.patients());
+        if (filter.after() != null && !filter.after().continues(byIdentifier)) {
+          throw malformed(caller, t, "audit-read", null, new ApiException(HttpStatus.BAD_REQUEST, CURSOR_MISMATCH,
+              CURSOR_MISMATCH_MESSAGE));
+        }
+        filter = byIdentifier;
+      }
       entries = audit.list(t, caller.requester(), filter, bodies);
     } catch (AuditLog.KeyNotAdmittedException e) {
       throw refused(caller, t, "audit-read", patient);
     }
+    // the listing's own row names the patient it listed: the filter's, or the first an identifier named (the others
+    // get a row each below, so every one of them finds this read in its accounting); never the identifier itself
+    List<String> named = filter.identifiedPatients() == null ? null : filter.identifiedPatients();
+    String rowPatient = named == null ? patient : named.isEmpty() ? null : named.get(0);
     // Reading the trail is itself an access to PHI (patient ids; with bodies, the texts): audited
     // before anything is returned, after the read, so a listing never shows its own row. Every row of
     // the trail's own names the key's roles as every other row does: a key that is also tenant-admin
     // (which makes keys) was written as ["auditor"] alone, and a reviewer looking for separation of
     // duties could not see that the trail's reader also gives out access.
-    AuditEntry read = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patient, "HOPERAT",
+    AuditEntry read = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), rowPatient, "HOPERAT",
         "audit-read", AuditEntry.Decision.ALLOWED, bodies ? "include_bodies" : "list")
         .withDetail("filters", listed(filter)).withDetail("count", Integer.toString(entries.size()));
     java.util.UUID listing = audit.record(t, read);
+    java.util.Set<String> recorded = new java.util.HashSet<>();
+    recorded.add(rowPatient);
+    if (named != null) {
+      for (String other : named) {
+        if (recorded.add(other)) {
+          audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), other, "HOPERAT",
+              "audit-read", AuditEntry.Decision.ALLOWED, bodies ? "include_bodies" : "list")
+              .withDetail("listingAuditId", "\"" + listing + "\""));
+        }
+      }
+    }
     if (bodies) {
       // The bodies are PHI of the patients whose rows they are: each such patient other than the
       // filter's gets a row of its own, so its accounting (?patient=…) shows who read them.
       for (String other : patientsWithBodies(entries)) {
-        if (!other.equals(patient)) {
+        if (recorded.add(other)) {
           audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), other, "HOPERAT",
               "audit-read", AuditEntry.Decision.ALLOWED, "include_bodies")
               .withDetail("listingAuditId", "\"" + listing + "\""));
@@ -193,6 +226,7 @@ public class AuditController {
             : value.toString()));
       }
     };
+    named.accept("patientIdentifierKey", f.patientIdentifierKey());
     named.accept("principal", f.principal());
     named.accept("action", f.action());
     named.accept("from", f.from() == null ? null : f.from().toString());
@@ -214,6 +248,45 @@ public class AuditController {
   static final String PATIENT_NOT_AN_ID = "patient must be the patient's FHIR id (letters, digits, '-' and '.', at most "
       + "64), as the Patient resource the EHR sent has it: the trail names patients by it, never by a name, a birth date "
       + "or an MRN; '" + AuditEntry.NOT_A_FHIR_ID + "' lists the requests that named a patient by anything else";
+
+  /** What a {@code patientIdentifier} that cannot be one is told (never quoting it: it is an MRN). */
+  static final String PATIENT_IDENTIFIER_MALFORMED = "patientIdentifier must be the identifier as the EHR sent it in "
+      + "Patient.identifier, its system and value joined by '|' (system|value; |value for one sent without a system), at "
+      + "most " + 1_000 + " characters and no control character: the platform keeps only a keyed hash of both, so a value "
+      + "alone cannot be looked up";
+
+  /** What a listing or export given both patient filters is told. */
+  static final String PATIENT_FILTERS_BOTH = "send patient (the FHIR id) or patientIdentifier (system|value), not both";
+
+  /**
+   * A patient identifier an auditor asks by ({@code ?patientIdentifier=system|value}): split at its first '|' (no
+   * write stores a system with one, ResourceValidator), a system empty for an identifier sent without one. Null when
+   * none was sent; a 400 naming the parameter, never its value, when it is malformed or sent with {@code patient}.
+   */
+  record PatientIdentifier(@Nullable String system, String value) {
+    static final int MAX = 1_000;
+
+    static @Nullable PatientIdentifier of(@Nullable String patient, @Nullable String text) {
+      if (text == null) {
+        return null;
+      }
+      if (patient != null) {
+        throw ApiException.badRequest(PATIENT_FILTERS_BOTH);
+      }
+      int bar = text.indexOf('|');
+      if (bar < 0 || bar == text.length() - 1 || text.length() > MAX
+          || text.chars().anyMatch(ch -> Character.isISOControl(ch))) {
+        throw ApiException.badRequest(PATIENT_IDENTIFIER_MALFORMED);
+      }
+      return new PatientIdentifier(bar == 0 ? null : text.substring(0, bar), text.substring(bar + 1));
+    }
+
+    /** Never the identifier (an MRN) in a log line or an exception. */
+    @Override
+    public String toString() {
+      return "PatientIdentifier[given]";
+    }
+  }
 
   static AuditFilter filter(@Nullable String patient, @Nullable String principal, @Nullable String action,
                             @Nullable String from, @Nullable String to, @Nullable String limit,
@@ -502,19 +575,50 @@ public class AuditController {
    */
   @Get(value = "/export", produces = "application/fhir+ndjson")
   public HttpResponse<StreamedFile> export(@RequestAttribute(Caller.ATTRIBUTE) Caller caller,
-                                           @PathVariable String tenant, HttpRequest<?> request) {
-    TenantId t = requireAuditor(caller, tenant, "audit-export", null);
+                                           @PathVariable String tenant, HttpRequest<?> request,
+                                           @Nullable @QueryValue String patient,
+                                           @Nullable @QueryValue String patientIdentifier) {
+    TenantId t = requireAuditor(caller, tenant, "audit-export", patient);
+    PatientIdentifier identifier;
     try {
-      requireNoParameters(request.getParameters().asMap());
+      requireWellFormed(request.getParameters().asMap(), EXPORT_PARAMETERS);
+      identifier = PatientIdentifier.of(patient, patientIdentifier);
+      if (patient != null) {
+        filter(patient, null, null, null, null, null, null, null, null); // the patient filter's rule, as a listing's
+      }
     } catch (ApiException e) {
-      throw malformed(caller, t, "audit-export", null, e);
+      throw malformed(caller, t, "audit-export", patient, e);
     }
     if (!audit.admits(t, caller.requester())) {
-      throw refused(caller, t, "audit-export", null);
+      throw refused(caller, t, "audit-export", patient);
     }
-    // The whole trail leaves the platform: audited before the first line (and so part of the export).
-    audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), null, "HOPERAT",
-        "audit-export", AuditEntry.Decision.ALLOWED, "export"));
+    // a patient's accounting as AuditEvents: the patient's rows alone (those a listing's filter finds), the patient
+    // the export's own row names; by identifier, the patients it names (their keyed hash in the row, never the MRN)
+    List<String> patients = patient == null ? null : List.of(patient);
+    AuditEntry exported = AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), patient,
+        "HOPERAT", "audit-export", AuditEntry.Decision.ALLOWED, "export");
+    if (identifier != null) {
+      AuditLog.IdentifiedPatients found;
+      try {
+        found = audit.patientsWithIdentifier(t, caller.requester(), identifier.system(), identifier.value());
+      } catch (AuditLog.KeyNotAdmittedException e) {
+        throw refused(caller, t, "audit-export", null);
+      }
+      patients = found.patients();
+      exported = exported.withPatient(patients.isEmpty() ? null : patients.get(0)).withDetail("filters",
+          "{\"patientIdentifierKey\":" + AuditEntry.jsonString(found.key()) + "}");
+    }
+    // The trail (or the patient's part of it) leaves the platform: audited before the first line (and so part of it).
+    java.util.UUID exportRow = audit.record(t, exported);
+    if (patients != null) {
+      for (String other : patients.subList(Math.min(1, patients.size()), patients.size())) {
+        audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), other, "HOPERAT",
+            "audit-export", AuditEntry.Decision.ALLOWED, "export").withDetail("exportAuditId", "\"" + exportRow + "\""));
+      }
+    }
+    java.util.Set<String> references = patients == null ? null : new java.util.HashSet<>(
+        patients.stream().map(p -> "Patient/" + p).toList());
+    List<String> only = patients;
     // the request's id and address for the row a revocation mid-stream writes, on the producer's thread
     io.carecontext.retrieval.audit.AuditOrigin origin = io.carecontext.retrieval.audit.AuditOrigin.current();
     ProducedStream body = ProducedStream.start(producers, out -> {
@@ -523,10 +627,14 @@ public class AuditController {
       // parser strips versions from references unless told not to, and the export named the resource alone
       var parser = Fhir.context().newJsonParser().setDontStripVersionsFromReferencesAtPaths("AuditEvent.entity.what");
       try {
-        audit.forEach(t, caller.requester(), row -> {
+        audit.forEach(t, caller.requester(), only, row -> {
           try {
-            // a research search that returned several patients' chunks: one event a patient (BALP, patient-specific)
+            // a research search that returned several patients' chunks: one event a patient (BALP, patient-specific);
+            // a patient's accounting sends those of its patients alone
             for (var event : AuditEvents.forExport(t, row)) {
+              if (references != null && !namesPatient(event, references)) {
+                continue;
+              }
               lines.write(parser.encodeResourceToString(event));
               lines.write('\n');
             }
@@ -547,6 +655,15 @@ public class AuditController {
     // (an HTTP/1.0 proxy) could keep the trail, which names patients, for that minute. "0" is expired.
     return HttpResponse.ok(new StreamedFile(body, NDJSON)).header(HttpHeaders.CACHE_CONTROL, "no-store")
         .header(HttpHeaders.EXPIRES, "0");
+  }
+
+  /**
+   * Whether an event of a patient's accounting names one of its patients ({@code Patient/<id>}): a research search
+   * that returned several patients' chunks is one event a patient, and the others' are not this accounting's.
+   */
+  static boolean namesPatient(org.hl7.fhir.r4.model.AuditEvent event, java.util.Set<String> references) {
+    return event.getEntity().stream().anyMatch(e -> e.hasWhat() && e.getWhat().hasReference()
+        && references.contains(e.getWhat().getReference()));
   }
 
   /** What a review of an id that names no row of the tenant is told (the same for an id that is no UUID). */
@@ -708,7 +825,7 @@ public class AuditController {
       if (!known.contains(name)) {
         // a parameter's name is the caller's text (an MRN or a name sent as one): never quoted back
         throw ApiException.badRequest("an unknown query parameter"
-            + "; this endpoint takes " + (known.isEmpty() ? "none (the whole trail is verified or exported)"
+            + "; this endpoint takes " + (known.isEmpty() ? "none (the whole trail is verified)"
                 : String.join(", ", known)));
       }
       if (p.getValue().size() > 1) {

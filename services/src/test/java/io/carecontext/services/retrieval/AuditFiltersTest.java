@@ -24,10 +24,10 @@ class AuditFiltersTest {
   void aMisspeltFilterIsRefusedWithTheParametersItTakesNeverItsName() {
     // a parameter named like an MRN or a name was quoted back when it looked like a name
     for (String name : List.of("patientId", "MRN4471902", "Jane Doe 1970", "jane.doe")) {
-      assertEquals("an unknown query parameter; this endpoint takes patient, principal, action, from, to, "
-          + "limit, includeBodies, breakGlass, after, requestId, reviewed", refusal(Map.of(name, List.of("x"))), name);
+      assertEquals("an unknown query parameter; this endpoint takes patient, patientIdentifier, principal, action, "
+          + "from, to, limit, includeBodies, breakGlass, after, requestId, reviewed", refusal(Map.of(name, List.of("x"))), name);
     }
-    assertEquals("an unknown query parameter; this endpoint takes none (the whole trail is verified or exported)",
+    assertEquals("an unknown query parameter; this endpoint takes none (the whole trail is verified)",
         assertThrows(io.carecontext.services.http.ApiException.class,
             () -> AuditController.requireNoParameters(Map.of("MRN4471902", List.of("1")))).getMessage());
   }

@@ -1231,7 +1231,7 @@ class ContextApiIT {
       assertThat(app.call("GET", "/v1/ward/audit?" + bad, typo, null).statusCode()).as(bad).isEqualTo(400);
     }
     assertThat(app.call("GET", "/v1/ward/audit/verify?x=1", typo, null).statusCode()).isEqualTo(400);
-    assertThat(app.call("GET", "/v1/ward/audit/export?patient=pt-1", typo, null).statusCode()).isEqualTo(400);
+    assertThat(app.call("GET", "/v1/ward/audit/export?patientId=pt-1", typo, null).statusCode()).isEqualTo(400);
     String rows = app.call("GET", "/v1/ward/audit?principal=aud-typo&limit=100", auditor, null).body();
     assertThat(rows.split("\"reason\":\"filter_malformed\"", -1)).hasSize(6);
     String reads = app.call("GET", "/v1/ward/audit?principal=aud-typo&action=audit-read&patient=pt-1", auditor, null)
@@ -1261,11 +1261,12 @@ class ContextApiIT {
       assertThat(r.body()).as(bad[0]).contains("\"error\":\"bad_request\"").contains(bad[1]).doesNotContain("zq-1");
     }
     assertThat(app.call("GET", "/v1/ward/audit?patient=pt-1&limit=5", auditor, null).statusCode()).isEqualTo(200);
-    // verify and export take no parameter: one sent was ignored, and the whole trail came back as if applied
-    for (String path : new String[] {"/v1/ward/audit/verify?x=1", "/v1/ward/audit/export?patient=pt-1"}) {
-      HttpResponse<String> r = app.call("GET", path, auditor, null);
-      assertThat(r.statusCode()).as(path).isEqualTo(400);
-      assertThat(r.body()).as(path).contains("this endpoint takes none").doesNotContain("pt-1");
+    // verify takes no parameter, export only a patient's: one else sent was ignored, and the whole trail came back
+    for (String[] path : new String[][] {{"/v1/ward/audit/verify?x=1", "this endpoint takes none"},
+        {"/v1/ward/audit/export?patientId=pt-1", "this endpoint takes patient, patientIdentifier"}}) {
+      HttpResponse<String> r = app.call("GET", path[0], auditor, null);
+      assertThat(r.statusCode()).as(path[0]).isEqualTo(400);
+      assertThat(r.body()).as(path[0]).contains(path[1]).doesNotContain("pt-1");
     }
   }
 
