@@ -148,6 +148,14 @@ public class PatientErasureController {
     answer.put("patient", patientId);
     answer.put("erased", done.counts());
     answer.put("auditId", done.auditId().toString());
+    // what the privacy officer tells the patient stays: the answer gave the counts removed alone, and said nothing of
+    // the trail, nor that the accounting can no longer be asked by MRN (the identifier keys went with the record)
+    answer.put("retained", RETAINED);
     return answer;
   }
+
+  /** What an erasure keeps, in every answer: names no patient (the answer's {@code patient} is the id to ask by). */
+  static final String RETAINED = "the audit trail: every row that named this patient stays, this erasure's with them (the "
+      + "accounting of disclosures, kept until the tenant's retention purge), and lists with GET /v1/{tenant}/audit?patient= "
+      + "and this answer's patient id; not by patientIdentifier (an MRN): the patient's identifier keys were erased";
 }

@@ -126,6 +126,7 @@ class PatientErasureApiIT {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).contains("\"tenant\":\"erasure\"", "\"patient\":\"p-erase\"", "\"resources\":5",
         "\"consents\":1", "\"breakGlassWindows\":1", "\"researchSubjects\":1", "\"auditId\":\"")
+        .contains("\"retained\":\"the audit trail: every row that named this patient stays")
         .doesNotContain("misfiled", "Erin");
     assertThat(held("p-erase")).as("nothing of the patient is left").allSatisfy((table, n) ->
         assertThat(n).as(table).isZero());
@@ -148,6 +149,11 @@ class PatientErasureApiIT {
     assertThat(accounting.statusCode()).as(accounting.body()).isEqualTo(200);
     assertThat(accounting.body()).contains("\"action\":\"fhir-write\"", "\"action\":\"context\"",
         "\"action\":\"patient-erase\"");
+    // by id only, as the answer's retained says: the MRN's key went with the record (the other patient's still works)
+    assertThat(app.call("GET", "/v1/" + T + "/audit?patientIdentifier=urn:mrn%7CMRN-p-erase", auditor, null).body())
+        .isEqualTo("{\"entries\":[],\"count\":0,\"limit\":1000}");
+    assertThat(app.call("GET", "/v1/" + T + "/audit?patientIdentifier=urn:mrn%7CMRN-p-keep", auditor, null).body())
+        .contains("\"patient\":\"p-keep\"");
     HttpResponse<String> verify = app.call("GET", "/v1/" + T + "/audit/verify", auditor, null);
     assertThat(verify.body()).as(verify.body()).contains("\"valid\":true");
 
