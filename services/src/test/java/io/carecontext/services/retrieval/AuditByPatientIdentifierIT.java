@@ -128,6 +128,25 @@ class AuditByPatientIdentifierIT {
     assertThat(auditIds(local.body())).containsExactlyInAnyOrderElementsOf(auditIds(list("patient=pc" + to).body()));
   }
 
+  /** Pages of an accounting by MRN continue it, and only it: the token is bound to the identifier (its keyed hash). */
+  @Test
+  void aNextTokenContinuesTheSameIdentifiersAccountingOnly() {
+    String to = "&to=" + before;
+    HttpResponse<String> first = list(BY_MRN + to + "&limit=2");
+    assertThat(first.body()).contains("\"count\":2", "\"next\":\"");
+    String next = first.body().replaceAll("(?s).*\"next\":\"([^\"]+)\".*", "$1");
+    HttpResponse<String> rest = list(BY_MRN + to + "&limit=100&after=" + next);
+    assertThat(rest.statusCode()).as(rest.body()).isEqualTo(200);
+    List<String> paged = new ArrayList<>(auditIds(first.body()));
+    paged.addAll(auditIds(rest.body()));
+    assertThat(paged).containsExactlyElementsOf(auditIds(list(BY_MRN + to).body()));
+    for (String other : List.of("patient=pa-1" + to, "patientIdentifier=urn:mrn%7CMRN-9" + to, to.substring(1))) {
+      HttpResponse<String> r = list(other + "&after=" + next);
+      assertThat(r.statusCode()).as(other).isEqualTo(400);
+      assertThat(r.body()).as(other).contains("cursor_mismatch").doesNotContain(MRN);
+    }
+  }
+
   @Test
   void anIdentifierOfNoPatientIsTheEmptyAnswerOfAnUnknownId() {
     HttpResponse<String> none = list("patientIdentifier=urn:mrn%7CMRN-NOBODY");
