@@ -39,6 +39,7 @@ public class Metrics {
 
   private final MeterRegistry registry;
   private final MultiGauge outboxDepth;
+  private final MultiGauge chunksOfAnotherModel;
   private final ScheduledExecutorService refresher;
   private final EmbeddingWorker worker;
 
@@ -72,12 +73,16 @@ public class Metrics {
     outboxDepth = MultiGauge.builder("carecontext.outbox.depth")
         .description("outbox rows per tenant: ready (waiting to be embedded) and parked (failed repeatedly)")
         .register(registry);
+    chunksOfAnotherModel = MultiGauge.builder("carecontext.chunks.of.another.model")
+        .description("chunks per tenant that its embedding model has not made yet (a re-embedding's work left; "
+            + "searches that meet one answer 503 reembedding_in_progress); 0 once a change of model is re-embedded")
+        .register(registry);
     refresher = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "metrics-outbox");
       t.setDaemon(true);
       return t;
     });
-    refresher.scheduleWithFixedDelay(this::refreshOutboxDepth, 0, OUTBOX_REFRESH_SECONDS, TimeUnit.SECONDS);
+    refresher.scheduleWithFixedDelay(this::refreshTenantGauges, 0, OUTBOX_REFRESH_SECONDS, TimeUnit.SECONDS);
     count("carecontext.embedding.resources", s.resources, AtomicLong::get,
         "resources chunked and embedded by this process");
     count("carecontext.embedding.chunks", s.chunks, AtomicLong::get,
@@ -110,16 +115,29 @@ public class Metrics {
     FunctionCounter.builder(name, source, value).description(description).register(registry);
   }
 
-  /** Reads every tenant's outbox depth (two counts a tenant, one statement). */
-  public void refreshOutboxDepth() {
+  /**
+   * Reads every tenant's outbox depth (two counts a tenant, one statement) and the chunks its model has not made yet
+   * (two index reads a tenant unless a re-embedding is under way), every {@value #OUTBOX_REFRESH_SECONDS} s: a scrape
+   * reads what the last run found and never the database. A tenant whose embedding setting cannot be used now (a
+   * secret no longer granted) has no re-embedding row until it can; its depth is published all the same.
+   */
+  public void refreshTenantGauges() {
     try {
-      List<MultiGauge.Row<?>> rows = new ArrayList<>();
+      List<MultiGauge.Row<?>> depths = new ArrayList<>();
+      List<MultiGauge.Row<?>> left = new ArrayList<>();
       for (TenantId tenant : worker.tenants()) {
         EmbeddingWorker.OutboxDepth d = worker.outboxDepth(tenant);
-        rows.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value(), "state", "ready"), d.ready()));
-        rows.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value(), "state", "parked"), d.parked()));
+        depths.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value(), "state", "ready"), d.ready()));
+        depths.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value(), "state", "parked"), d.parked()));
+        try {
+          left.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value()), worker.chunksOfAnotherModel(tenant)));
+        } catch (RuntimeException e) {
+          LOG.debug("metrics: chunks of another model of tenant {} not read ({})", tenant,
+              e.getClass().getSimpleName());
+        }
       }
-      outboxDepth.register(rows, true);
+      outboxDepth.register(depths, true);
+      chunksOfAnotherModel.register(left, true);
     } catch (RuntimeException e) {
       LOG.warn("metrics: outbox depth not refreshed ({})", e.getClass().getSimpleName());
     }

@@ -877,7 +877,7 @@ class ContextApiIT {
     double before = metricValue(app.call("GET", "/metrics", app.adminKey(), null).body(), notFound);
     assertThat(context(clinician, "ward", "pt-404", "{\"query\":\"q\",\"purposeOfUse\":\"TREAT\"}").statusCode())
         .isEqualTo(404);
-    app.bean(io.carecontext.services.ops.Metrics.class).refreshOutboxDepth();
+    app.bean(io.carecontext.services.ops.Metrics.class).refreshTenantGauges();
     String metrics = app.call("GET", "/metrics", app.adminKey(), null).body();
     // counted: the one request moved the counter by one
     assertThat(metricValue(metrics, notFound)).as(metrics).isEqualTo(before + 1);
