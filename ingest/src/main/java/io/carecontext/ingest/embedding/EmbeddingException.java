@@ -113,6 +113,19 @@ public final class EmbeddingException extends RuntimeException {
     return endpointWide;
   }
 
+  /**
+   * The model answered vectors of another size than the setting's {@code dimensions}: the setting's fault (a model
+   * that ignores the size asked for, or another model than named), so every text would meet it. It was a failure of
+   * the rows: a change of model to such an endpoint parked the tenant's whole backlog within a minute (77 resources
+   * in 45 s on a walk), each with a reason that did not say which sizes. Now the worker pauses the tenant as for an
+   * endpoint that is down, and the reason names both sizes (numbers of the setting, never a text).
+   */
+  static EmbeddingException wrongSize(String message, int answered, int configured) {
+    return new EmbeddingException(message, "the model answered " + answered + "-dimensional vectors where "
+        + "settings.embedding.dimensions is " + configured + ": check settings.embedding.model and dimensions",
+        null, true);
+  }
+
   /** An endpoint-wide failure of {@code kind}, for tests of what the worker does with one. */
   public static EmbeddingException endpointDown(String message, String kind) {
     return new EmbeddingException(message, kind, null, true);

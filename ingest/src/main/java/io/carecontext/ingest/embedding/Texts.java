@@ -41,8 +41,8 @@ final class Texts {
     for (Embedding embedding : embeddings) {
       float[] vector = embedding.vector();
       if (vector.length != dimensions) {
-        throw new EmbeddingException("model '" + modelId + "' returned a " + vector.length
-            + "-dimensional vector; " + dimensions + " dimensions are configured");
+        throw EmbeddingException.wrongSize("model '" + modelId + "' returned a " + vector.length
+            + "-dimensional vector; " + dimensions + " dimensions are configured", vector.length, dimensions);
       }
       for (int i = 0; i < vector.length; i++) {
         if (!Float.isFinite(vector[i])) {

@@ -155,7 +155,11 @@ class OpenAiCompatibleEmbeddingProviderTest extends EmbeddingProviderContract {
     assertThatThrownBy(() -> provider.embedAll(List.of("x")))
         .isInstanceOf(EmbeddingException.class)
         .hasMessageContaining("32-dimensional")
-        .hasMessageContaining("16 dimensions are configured");
+        .hasMessageContaining("16 dimensions are configured")
+        // every text would meet it: the worker pauses the tenant rather than park each row after 5 attempts
+        .satisfies(e -> assertThat(((EmbeddingException) e).endpointWide()).isTrue())
+        .satisfies(e -> assertThat(((EmbeddingException) e).kind()).isEqualTo("the model answered 32-dimensional "
+            + "vectors where settings.embedding.dimensions is 16: check settings.embedding.model and dimensions"));
   }
 
   @Test
