@@ -76,8 +76,16 @@ public final class EmbeddingWorker implements AutoCloseable {
   private final Map<TenantId, Pause> paused = new ConcurrentHashMap<>();
   private final ProgressLog progress = new ProgressLog();
 
-  /** A tenant's pause after its endpoint failed as a whole; it holds only while the tenant's model is the one that failed. */
+  /**
+   * A tenant's pause after its endpoint failed as a whole; it holds only while the tenant's model, at its size, is
+   * the one that failed ({@link #modelAndSize}): an endpoint answering vectors of another size pauses the tenant, and
+   * the fix, the setting's {@code dimensions}, keeps the model's name.
+   */
   private record Pause(long untilNanos, int failures, String model) {}
+
+  private static String modelAndSize(EmbeddingProvider provider) {
+    return provider.modelId() + "/" + provider.dimensions();
+  }
 
   /** The longest wait between two calls to an endpoint that keeps failing. */
   static final Duration MAX_PAUSE = Duration.ofMinutes(5);
@@ -186,9 +194,9 @@ public final class EmbeddingWorker implements AutoCloseable {
    */
   public int processBatch(TenantId tenant) {
     Pause pause = paused.get(tenant);
-    if (pause != null && !pause.model().equals(providers.apply(tenant).modelId())) {
-      // the tenant changed its model since: the endpoint that failed is not the one to wait for (a model
-      // set back to the in-process one waited out the old endpoint's pause, up to minutes)
+    if (pause != null && !pause.model().equals(modelAndSize(providers.apply(tenant)))) {
+      // the tenant changed its model (or its size) since: the endpoint that failed is not the one to wait for (a
+      // model set back to the in-process one waited out the old endpoint's pause, up to minutes)
       paused.remove(tenant, pause);
       pause = null;
     }
@@ -620,7 +628,7 @@ public final class EmbeddingWorker implements AutoCloseable {
     stats.failures.incrementAndGet();
     int failures = previous == null ? 1 : previous.failures() + 1;
     Duration wait = pauseAfter(failures, ThreadLocalRandom.current().nextDouble(), down.retryAfterSeconds());
-    paused.put(tenant, new Pause(System.nanoTime() + wait.toNanos(), failures, providers.apply(tenant).modelId()));
+    paused.put(tenant, new Pause(System.nanoTime() + wait.toNanos(), failures, modelAndSize(providers.apply(tenant))));
     String reason = "EmbeddingException: " + down.kind() + (down.retryAfterSeconds() < 0 ? ""
         : "; it asked to be called again in " + down.retryAfterSeconds() + " s (Retry-After), next call in "
             + wait.toSeconds() + " s");

@@ -1350,6 +1350,51 @@ class IngestIT {
   }
 
   /**
+   * An endpoint answering vectors of another size than the setting's failed each row: a change of model to it
+   * parked the backlog within a minute (77 resources in 45 s on a walk). It pauses the tenant like an endpoint that
+   * is down, and the fix, the setting's dimensions under the same model name, ends the pause at once: the pause
+   * belonged to the model at the size that failed.
+   */
+  @Test
+  void vectorsOfAnotherSizePauseTheTenantUntilTheSettingsSizeChanges() throws SQLException, InterruptedException {
+    TenantId t = platform.tenant("wrong_size");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    java.util.concurrent.atomic.AtomicInteger size = new java.util.concurrent.atomic.AtomicInteger(3);
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    EmbeddingProvider sized = new EmbeddingProvider() {
+      @Override public String modelId() { return "sized"; }
+      @Override public int dimensions() { return size.get(); }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        calls.incrementAndGet();
+        if (size.get() != 4) { // the endpoint answers 4 dimensions, whatever it is asked
+          throw io.carecontext.ingest.embedding.EmbeddingException.wrongSize("embedding failed", 4, size.get());
+        }
+        return texts.stream().map(x -> new float[] {1, 0, 0, 0}).toList();
+      }
+    };
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> sized, () -> List.of(t), 8);
+    for (String id : List.of("wa", "wb", "wc")) {
+      s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}"));
+    }
+    assertThat(w.drain(t)).isZero();
+    assertThat(calls.get()).as("one call for the batch, not one per row").isEqualTo(1);
+    assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(3, "EmbeddingException: the model answered "
+        + "4-dimensional vectors where settings.embedding.dimensions is 3: check settings.embedding.model and dimensions"));
+    assertThat(count("SELECT count(*) FROM tenant_wrong_size.outbox WHERE attempts > 0 OR parked_at IS NOT NULL"))
+        .as("no row charged an attempt").isZero();
+    // the first pause waited out, a second failure in a row: a pause of at least 1 s, then at once the admin sets
+    // the size the endpoint answers, and the rows are made due, as a change of setting makes them
+    Thread.sleep(EmbeddingWorker.pauseAfter(1, 1.0).toMillis() + 100);
+    assertThat(w.drain(t)).isZero();
+    assertThat(calls.get()).isEqualTo(2);
+    size.set(4);
+    assertThat(w.retryWithNewModel(t)).isEqualTo(3);
+    assertThat(w.drain(t)).as("the old size's pause does not hold the new one off").isEqualTo(3);
+    assertThat(w.parked(t)).isEmpty();
+    w.close();
+  }
+
+  /**
    * An endpoint that answers 429 (or 503) with Retry-After is not called again for the tenant before that,
    * though the worker's own backoff would have called it after a second; its rows lose no attempt and show
    * the wait as their reason. Also when the endpoint starts refusing while a failed batch's rows are tried

@@ -120,7 +120,7 @@ public final class EmbeddingException extends RuntimeException {
    * in 45 s on a walk), each with a reason that did not say which sizes. Now the worker pauses the tenant as for an
    * endpoint that is down, and the reason names both sizes (numbers of the setting, never a text).
    */
-  static EmbeddingException wrongSize(String message, int answered, int configured) {
+  public static EmbeddingException wrongSize(String message, int answered, int configured) {
     return new EmbeddingException(message, "the model answered " + answered + "-dimensional vectors where "
         + "settings.embedding.dimensions is " + configured + ": check settings.embedding.model and dimensions",
         null, true);
