@@ -64,7 +64,8 @@ public final class BackupCommand implements Callable<Integer> {
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
     } catch (IOException e) {
-      throw new CliException("cannot make " + target + " (" + e.getMessage() + "); nothing was written");
+      throw new CliException("cannot make " + target + ": " + why(e) + "; give a DIR on a disk this user can write "
+          + "(not a read-only mount); nothing was written");
     }
     boolean done = false;
     EmbeddedPostgres pg = EmbeddedPostgres.at(postgres);
@@ -147,6 +148,20 @@ public final class BackupCommand implements Callable<Integer> {
         removeQuietly(target, made);
       }
     }
+  }
+
+  /** The JDK's file exceptions name only the path ("cannot make /mnt/ro/x (/mnt/ro/x)"): the cause, in words. */
+  private static String why(IOException e) {
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "a directory above it does not exist and cannot be made";
+    }
+    if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+      return fs.getReason();
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   private static boolean empty(Path dir) throws IOException {

@@ -1,0 +1,56 @@
+package io.carecontext.services;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.carecontext.migrations.EmbeddedPostgres;
+import io.carecontext.migrations.testing.TestDirectories;
+import io.carecontext.services.cli.BackupCommand;
+import io.carecontext.services.cli.RestoreCommand;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code backup} and {@code restore} on a bad day, against a real embedded cluster holding a small carecontext database
+ * (no service: BackupRestoreIT restores a served installation): a serve that starts while a backup runs keeps its
+ * cluster, a restore killed half-way is named as such when run again, a DIR on a path that cannot be written says why.
+ */
+class BackupCommandIT {
+
+  @Test
+  void aDirThatCannotBeMadeSaysWhy() throws Exception {
+    Path home = home(TestDirectories.create("backup-ro"));
+    assertThatThrownBy(() -> BackupCommand.backup(settings(home), Path.of("/proc/carecontext-backup/x"),
+        new PrintWriter(new StringWriter()))).hasMessageContaining("cannot make /proc/carecontext-backup/x: a directory "
+            + "above it does not exist and cannot be made").hasMessageContaining("nothing was written");
+  }
+
+  /** A home whose embedded cluster holds a small carecontext database (stopped), and a key file. */
+  private static Path home(Path work) throws Exception {
+    Path home = work.resolve("home");
+    EmbeddedPostgres pg = EmbeddedPostgres.at(home.resolve("postgres")).start();
+    try {
+      try (Connection c = pg.superuserConnection("postgres"); var st = c.createStatement()) {
+        st.execute("CREATE DATABASE carecontext");
+      }
+      try (Connection c = pg.superuserConnection("carecontext"); var st = c.createStatement()) {
+        st.execute("CREATE TABLE t (v text)");
+        st.execute("INSERT INTO t VALUES ('kept')");
+      }
+    } finally {
+      pg.stop();
+    }
+    Files.writeString(home.resolve("kek.key"), "not-a-real-key-the-backup-only-copies-it\n");
+    return home;
+  }
+
+  private static RuntimeSettings settings(Path home) {
+    return RuntimeSettings.from(Map.of("CARECONTEXT_HOME", home.toString(), "CARECONTEXT_PORT", "-1",
+        "CARECONTEXT_WORKER_THREADS", "0"));
+  }
+}
