@@ -23,6 +23,47 @@ import org.junit.jupiter.api.Test;
 class BackupCommandIT {
 
   @Test
+  void aBackupLeavesRunningTheClusterAServeStartedMeanwhileUses() throws Exception {
+    Path home = home(TestDirectories.create("backup-race"));
+    EmbeddedPostgres pg = EmbeddedPostgres.at(home.resolve("postgres"));
+    Connection[] serve = new Connection[1];
+    // the serve: it connects once the backup has started the cluster (as serve does when it finds one running)
+    StringWriter log = new StringWriter();
+    PrintWriter out = new PrintWriter(log) {
+      @Override
+      public void println(String line) {
+        super.println(line);
+        if (line.startsWith("roles dumped") && serve[0] == null) {
+          try {
+            serve[0] = EmbeddedPostgres.at(home.resolve("postgres")).start().superuserConnection("carecontext");
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }
+    };
+    try {
+      assertThat(BackupCommand.backup(settings(home), home.resolve("b1"), out)).isZero();
+      assertThat(log.toString()).contains("embedded PostgreSQL started", "embedded PostgreSQL left running")
+          .doesNotContain("embedded PostgreSQL stopped again");
+      assertThat(pg.isRunning()).as("the serve's cluster kept").isTrue();
+      try (var st = serve[0].createStatement(); var rs = st.executeQuery("SELECT count(*) FROM t")) {
+        assertThat(rs.next()).isTrue();
+      }
+    } finally {
+      if (serve[0] != null) {
+        serve[0].close();
+      }
+      pg.stop();
+    }
+    // nobody else connected: the cluster it started is stopped again
+    StringWriter alone = new StringWriter();
+    assertThat(BackupCommand.backup(settings(home), home.resolve("b2"), new PrintWriter(alone))).isZero();
+    assertThat(alone.toString()).contains("embedded PostgreSQL stopped again");
+    assertThat(pg.isRunning()).isFalse();
+  }
+
+  @Test
   void aDirThatCannotBeMadeSaysWhy() throws Exception {
     Path home = home(TestDirectories.create("backup-ro"));
     assertThatThrownBy(() -> BackupCommand.backup(settings(home), Path.of("/proc/carecontext-backup/x"),

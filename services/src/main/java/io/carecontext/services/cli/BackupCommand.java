@@ -141,9 +141,7 @@ public final class BackupCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new CliException("backup failed: " + e.getMessage());
     } finally {
-      if (pg.stopIfStillStartedHere()) {
-        Backups.step(out, "embedded PostgreSQL stopped again");
-      }
+      Backups.stopIfStartedHere(pg, out);
       if (!done) {
         removeQuietly(target, made);
       }

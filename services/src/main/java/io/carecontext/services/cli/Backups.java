@@ -141,6 +141,39 @@ final class Backups {
     }
   }
 
+  /**
+   * Stops the cluster when this command started it, unless another client connected to it meanwhile: a serve or
+   * worker started while a backup or restore ran found the cluster running and uses it, and stopping it would take
+   * their database away (they answer 503 until restarted). Then the cluster is left running, and this says so.
+   */
+  static void stopIfStartedHere(EmbeddedPostgres pg, PrintWriter out) {
+    if (!pg.startedHere()) {
+      return;
+    }
+    int others = otherClients(pg);
+    if (others > 0) {
+      step(out, "embedded PostgreSQL left running: " + others + " other client connection(s) to it (a serve or worker "
+          + "started while this ran uses it); stop it with ./carecontext db stop once they are stopped");
+      return;
+    }
+    if (pg.stopIfStillStartedHere()) {
+      step(out, "embedded PostgreSQL stopped again");
+    }
+  }
+
+  /** The client connections to the cluster but this check's own; 0 when it cannot be reached (stopped already). */
+  static int otherClients(EmbeddedPostgres pg) {
+    try (var c = pg.superuserConnection("postgres");
+        var st = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+            + "AND pid <> pg_backend_pid()");
+        var rs = st.executeQuery()) {
+      rs.next();
+      return rs.getInt(1);
+    } catch (java.sql.SQLException e) {
+      return 0;
+    }
+  }
+
   /** An empty file only its owner can read, made so before anything is written into it. */
   static void privateFile(Path file) throws IOException {
     if (!Files.exists(file)) {

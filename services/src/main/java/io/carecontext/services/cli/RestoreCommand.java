@@ -107,9 +107,7 @@ public final class RestoreCommand implements Callable<Integer> {
         }
         Backups.step(out, "database restored: " + Backups.DUMP);
       } finally {
-        if (pg.stopIfStillStartedHere()) {
-          Backups.step(out, "embedded PostgreSQL stopped again");
-        }
+        Backups.stopIfStartedHere(pg, out);
       }
       out.printf("%nrestore done into %s.%n", home);
       Path info = backup.resolve(Backups.INFO);
