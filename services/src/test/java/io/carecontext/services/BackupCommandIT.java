@@ -64,6 +64,32 @@ class BackupCommandIT {
   }
 
   @Test
+  void aBackupDuringWhichTheRolesChangeIsRefusedAndRemoved() throws Exception {
+    Path home = home(TestDirectories.create("backup-roles"));
+    Path dir = home.resolve("b");
+    // a tenant created between the roles' dump and the database's: its roles would be missing from roles.sql
+    PrintWriter out = new PrintWriter(new StringWriter()) {
+      @Override
+      public void println(String line) {
+        super.println(line);
+        if (line.startsWith("roles dumped")) {
+          try (Connection c = EmbeddedPostgres.at(home.resolve("postgres")).start().superuserConnection("postgres");
+              var st = c.createStatement()) {
+            st.execute("CREATE ROLE tenant_made_meanwhile");
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }
+    };
+    assertThatThrownBy(() -> BackupCommand.backup(settings(home), dir, out))
+        .hasMessageContaining("the roles changed while the database was dumped").hasMessageContaining("run the backup "
+            + "again");
+    assertThat(dir).as("nothing that could pass for a backup").doesNotExist();
+    assertThat(EmbeddedPostgres.at(home.resolve("postgres")).isRunning()).isFalse();
+  }
+
+  @Test
   void aDirThatCannotBeMadeSaysWhy() throws Exception {
     Path home = home(TestDirectories.create("backup-ro"));
     assertThatThrownBy(() -> BackupCommand.backup(settings(home), Path.of("/proc/carecontext-backup/x"),

@@ -91,6 +91,16 @@ public final class BackupCommand implements Callable<Integer> {
       if (!dump.ok()) {
         throw new CliException("pg_dump failed: " + dump.output());
       }
+      // the roles are dumped apart from the database: a tenant created or deleted in between leaves a dump whose
+      // schemas belong to roles roles.sql lacks (or the reverse), which pg_restore --exit-on-error then refuses
+      Path again = target.resolve(Backups.ROLES + ".again");
+      Backups.Run rolesAgain = Backups.client(pg, pg.port(), again, "pg_dumpall", "--roles-only", "-l", "postgres");
+      boolean same = rolesAgain.ok() && roles(again).equals(roles(target.resolve(Backups.ROLES)));
+      Files.deleteIfExists(again);
+      if (!same) {
+        throw new CliException("the roles changed while the database was dumped (a tenant created or deleted "
+            + "meanwhile), so the two dumps would not restore together: run the backup again; nothing was kept");
+      }
       Backups.step(out, "database dumped: " + Backups.DUMP + " (pg_dump started " + recoveryPoint + ")");
       List<String> passwords = new ArrayList<>();
       try (var files = Files.newDirectoryStream(postgres, "*.password")) {
@@ -160,6 +170,15 @@ public final class BackupCommand implements Callable<Integer> {
       return fs.getReason();
     }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  /**
+   * A roles dump without its restrict and unrestrict meta-command lines, whose key pg_dumpall draws at random
+   * on each run (PostgreSQL 15.14 and later): the roles it creates, to compare.
+   */
+  private static List<String> roles(Path dump) throws IOException {
+    return Files.readAllLines(dump, StandardCharsets.UTF_8).stream()
+        .filter(l -> !l.startsWith("\\restrict ") && !l.startsWith("\\unrestrict ")).toList();
   }
 
   private static boolean empty(Path dir) throws IOException {
