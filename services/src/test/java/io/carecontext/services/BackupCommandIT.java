@@ -64,6 +64,34 @@ class BackupCommandIT {
   }
 
   @Test
+  void aRestoreKilledHalfWayIsNamedAsSuchWhenRunAgain() throws Exception {
+    Path work = TestDirectories.create("restore-killed");
+    Path old = home(work);
+    Path backup = work.resolve("backup with spaces");
+    assertThat(BackupCommand.backup(settings(old), backup, new PrintWriter(new StringWriter()))).isZero();
+    Path fresh = work.resolve("new home");
+    assertThat(RestoreCommand.restore(settings(fresh), backup, new PrintWriter(new StringWriter()))).isZero();
+    Path marker = fresh.resolve("postgres").resolve("restore.incomplete");
+    assertThat(marker).as("removed once the load ended").doesNotExist();
+    // kill -9 during pg_restore leaves the database it made and the marker: the next run says what it is
+    Files.writeString(marker, backup + "\n");
+    assertThatThrownBy(() -> RestoreCommand.restore(settings(fresh), backup, new PrintWriter(new StringWriter())))
+        .hasMessageContaining("restore that stopped half-way").hasMessageContaining("do not start serve")
+        .hasMessageContaining("nothing was restored");
+    Files.delete(marker);
+    assertThatThrownBy(() -> RestoreCommand.restore(settings(fresh), backup, new PrintWriter(new StringWriter())))
+        .hasMessageContaining("holds a carecontext database already");
+    EmbeddedPostgres pg = EmbeddedPostgres.at(fresh.resolve("postgres")).start();
+    try (Connection c = pg.superuserConnection("carecontext"); var st = c.createStatement();
+        var rs = st.executeQuery("SELECT v FROM t")) {
+      assertThat(rs.next()).as("the database kept").isTrue();
+      assertThat(rs.getString(1)).isEqualTo("kept");
+    } finally {
+      pg.stop();
+    }
+  }
+
+  @Test
   void aBackupDuringWhichTheRolesChangeIsRefusedAndRemoved() throws Exception {
     Path home = home(TestDirectories.create("backup-roles"));
     Path dir = home.resolve("b");

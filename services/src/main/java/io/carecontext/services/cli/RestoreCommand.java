@@ -95,11 +95,21 @@ public final class RestoreCommand implements Callable<Integer> {
         }
         errors.forEach(l -> Backups.step(out, "  " + l));
         Backups.step(out, "roles loaded: " + Backups.ROLES);
+        // until the load ends: a restore killed half-way (kill -9, the machine lost) leaves a database that passes for
+        // one, and the next run must say it is a half-loaded one rather than an installation to keep
+        Path marker = incomplete(pg);
+        Backups.privateFile(marker);
+        Files.writeString(marker, backup + "\n", StandardCharsets.UTF_8);
         Backups.Run load = Backups.client(pg, pg.port(), null, "pg_restore", "-C", "--exit-on-error", "-d", "postgres",
             backup.resolve(Backups.DUMP).toString());
-        if (!load.ok()) {
+        if (load.ok()) {
+          Files.delete(marker);
+        } else {
           // the check above found no such database, so the one there now is this restore's own
           Backups.Run drop = Backups.client(pg, pg.port(), null, "dropdb", "--if-exists", Backups.DATABASE);
+          if (drop.ok()) {
+            Files.delete(marker);
+          }
           throw new CliException("restore failed: pg_restore stopped (" + firstLines(load.output()) + "); "
               + (drop.ok() ? "its database dropped again" : "its database could not be dropped (" + drop.output()
                   + "): drop it with dropdb carecontext") + "; do not start serve; the roles of " + Backups.ROLES
@@ -202,7 +212,19 @@ public final class RestoreCommand implements Callable<Integer> {
     return copies;
   }
 
+  /** Present while a restore loads the dump into the cluster beside it. */
+  private static Path incomplete(EmbeddedPostgres pg) {
+    return pg.dataDir().getParent().resolve("restore.incomplete");
+  }
+
   private static void refuseExisting(EmbeddedPostgres pg) {
+    if (Backups.databases(pg) != 0 && Files.exists(incomplete(pg))) {
+      throw new CliException("the cluster under " + pg.dataDir().getParent() + " holds the carecontext database of a "
+          + "restore that stopped half-way (killed before its load ended: " + incomplete(pg) + " is left): it may lack "
+          + "tables or rows, so do not start serve on it; nothing was restored. Stop any pg_restore still running, "
+          + "drop it (dropdb carecontext as the embedded superuser, README: Backup and restore), remove "
+          + incomplete(pg).getFileName() + ", and run this again");
+    }
     if (Backups.databases(pg) != 0) {
       throw new CliException("the cluster under " + pg.dataDir().getParent() + " holds a carecontext database "
           + "already: nothing was restored. To replace it, stop serve and drop it yourself first (dropdb carecontext, "
