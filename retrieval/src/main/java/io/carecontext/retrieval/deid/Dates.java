@@ -225,6 +225,9 @@ final class Dates {
       form("(?=\\d{1,2}/\\d)(?<=(?i:\\bdue)[ \\t]{1,2})(?<m>1[0-2]|0?[1-9])/(?<d>[12]\\d|3[01]|0?[1-9])(?![/\\d]|\\.\\d|[ \\t]*+%)"
           + "(?![ \\t]*+(?i:pain|strength|power|score|scale|sats?|correct|recall|words|tabs?|tablets?|doses?|caps?|vials?"
           + "|units?|of)\\b)"
+          // (nor half a tablet or a share before when or how it is taken: "Ambien due 1/2 at bedtime", "Copay due 1/2 by
+          // patient": the review of set 15's rules)
+          + "(?!(?<=\\b(?:1/[234]|2/3|3/4))[ \\t]*+(?i:at|for|and|or|if|per|with|then|by|on|to)\\b)"
           // (the day ends the sentence or a word of time follows: "Payment due 1/3 now", "Infusion due 2/4 bags" are
           // shares: the attack on set 15's rules)
           + "(?=[ \\t]*+(?:[,.;:)]|\\r?\\n|$|(?i:at|for|and|or|if|per|with|then|by|on|to)\\b))", true),

@@ -52,6 +52,15 @@ final class Gazetteer {
   private static final Pattern SCORE_AFTER = Pattern.compile("[ \\t]{1,2}+\\d{1,2}+(?:/\\d{1,2}+)?(?=[ \\t]*+(?:[,;)]"
       + "|\\.(?!\\d)|\\r?\\n|$))");
 
+  /** A score of one or two digits after a scale's name, no day ("2/14"), time ("8:30") or unit ("2 years") after it. */
+  private static final Pattern PLAIN_SCORE_AFTER = Pattern.compile("[ \\t]{1,2}+\\d{1,2}+(?![\\d/:]|[.,]\\d)(?![ \\t]*+"
+      + "(?i:years?|yrs?|y/?o|months?|mos?|weeks?|wks?|days?|d|hours?|hrs?|h|min(?:utes?)?|miles?|mi|km|blocks?|times?|x"
+      + "|am|pm|st|nd|rd|th)\\b)");
+  /** Words before a town's name that say it is a place: a town after them stays one whatever number follows. */
+  private static final Set<String> PLACE_WORDS = Set.of("in", "to", "from", "at", "near", "of", "outside", "around",
+      "visiting", "visited", "toward", "towards", "into", "via", "lives", "live", "living", "moved", "born", "left",
+      "returned", "back", "home", "flew", "drove", "leaving", "reached", "traveled", "travelled");
+
   /** Whether the word at {@code start} opens a line or an item of a list (after ",", ";", ":" or "("). */
   private static boolean opensAnItem(String text, int start) {
     int p = start - 1;
@@ -299,6 +308,13 @@ final class Gazetteer {
     // look-alike): a short number ending the item, and the item opening a line or after a comma, a semicolon, a colon
     // or a bracket; "moved to Glasgow 2 years ago" and "lives in Glasgow, 15 min away" are towns
     if (SCORE_AFTER.matcher(text).region(end, text.length()).lookingAt() && opensAnItem(text, start)) {
+      return null;
+    }
+    // the same score inside a sentence, after no word of place ("Transferred with Glasgow 8 at the scene", "Scores
+    // today Glasgow 13 and RASS -1": the review of set 15's rules): a plain number of one or two digits and no unit of
+    // time or distance after it; "from Glasgow 8 hours ago", "in Dallas 2/14" are towns
+    if (PLAIN_SCORE_AFTER.matcher(text).region(end, text.length()).lookingAt()
+        && (before == null || !PLACE_WORDS.contains(before))) {
       return null;
     }
     if (before != null && TITLES.contains(before)) {

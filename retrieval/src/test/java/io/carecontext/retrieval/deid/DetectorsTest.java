@@ -591,7 +591,12 @@ class DetectorsTest {
         // a facility's camel-cased word and the gazetteer's word with apostrophes repeated a group: the stack overflowed
         "Aa".repeat(32 * 1024), "a'".repeat(32 * 1024), "A’".repeat(32 * 1024), "a at b dot ".repeat(6 * 1024),
         "HCP: Aa ".repeat(8 * 1024), "wife rosa ".repeat(6 * 1024), "Apt 1, ".repeat(8 * 1024), "xxx-xx-".repeat(8 * 1024),
-        "drives for Aa ".repeat(4 * 1024), "Mon., the ".repeat(6 * 1024))) {
+        "drives for Aa ".repeat(4 * 1024), "Mon., the ".repeat(6 * 1024),
+        // set 15's rules and their review: a tattoo's quote never closed, "user" before dotted letters, capitals after
+        // "Donor", landmarks, role words before title-case words, "case" before ranges, lines of numbers after a town
+        "Tattoo \"A".repeat(8 * 1024), "user a.b.".repeat(8 * 1024), "Donor AAAA, ".repeat(8 * 1024),
+        "the Aaa Bridge ".repeat(6 * 1024), "Client Aa Bb Cc ".repeat(6 * 1024), "case 1000-2000 ".repeat(6 * 1024),
+        "Boston\n50000, ".repeat(6 * 1024), "due 1/2 at ".repeat(8 * 1024), "W1234 56 ".repeat(8 * 1024))) {
       // a guard against catastrophic backtracking (minutes, or a stack overflow), not a speed test: the longest of
       // these took 2-6 s on a 2-core machine with other builds running, and 10 s was once exceeded by a CI run
       // under that load (load average 16), so the bound is far above any run that does not blow up
