@@ -581,8 +581,7 @@ final class ResourceWriter {
   }
 
   private byte[] identifierHash(String system, String value) {
-    return cipher.contentHash(("identifier|" + (system == null ? "" : system) + "|" + value)
-        .getBytes(StandardCharsets.UTF_8));
+    return cipher.identifierHash(system, value);
   }
 
   private void bindRow(PreparedStatement ps, String type, String id, long version, String patient, List<String> labels,

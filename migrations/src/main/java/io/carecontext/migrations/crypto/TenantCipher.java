@@ -127,6 +127,17 @@ public final class TenantCipher {
   }
 
   /**
+   * The identifier index's key of a resource identifier (tenant migration 3): {@link #contentHash} of
+   * {@code identifier|system|value}, a null system hashed as an empty one (an identifier sent without one). The one
+   * formula the FHIR write path stores and matches by (ResourceWriter) and the accounting by MRN looks up by (AuditLog,
+   * tenant migration 79): were they two copies, one changed would make every MRN name no patient, with no error.
+   */
+  public byte[] identifierHash(String system, String value) {
+    return contentHash(("identifier|" + (system == null ? "" : system) + "|" + value)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /**
    * HMAC-SHA256 of {@code data} under a subkey of its own (HKDF-SHA256, info
    * {@code "carecontext/audit-seal"}): the MAC of an audit chain's seal. The database holds only the
    * wrapped data key, so no one with the database alone can make a seal verify.

@@ -686,14 +686,13 @@ public final class AuditLog {
    * The Patients the tenant's identifier index holds under {@code system|value} (a null or empty system: an identifier
    * sent without one), read as the auditor's key (tenant migration 79: the audit role reads the index of Patients
    * alone, for a live auditor key). The index holds the identifier's HMAC under the tenant's key, made as the write path
-   * makes it (ResourceWriter.identifierHash): the identifier is hashed here and never stored, logged or sent. A Patient
+   * makes it (TenantCipher.identifierHash): the identifier is hashed here and never stored, logged or sent. A Patient
    * erased, or deleted by the EHR, has left the index, and so is named by no identifier.
    *
    * @throws KeyNotAdmittedException when the database does not admit the auditor's key
    */
   public IdentifiedPatients patientsWithIdentifier(TenantId tenant, Requester auditor, String system, String value) {
-    byte[] hash = keys.cipher(tenant).contentHash(("identifier|" + (system == null ? "" : system) + "|" + value)
-        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    byte[] hash = keys.cipher(tenant).identifierHash(system, value);
     List<String> ids = tx.run(tenant, readSettings(auditor), c -> {
       requireAdmitted(c);
       try (PreparedStatement ps = c.prepareStatement("SELECT resource_id FROM resource_identifiers "
