@@ -580,21 +580,115 @@ class TenantIsolationIT {
       }
     }
     // A key that was live when the application read it and is not any more: revoked or expired.
+    for (var ended : endedKeys("dr-ended", "clinician").entrySet()) {
+      TestPlatform.TestKey key = ended.getValue();
+      try (Connection c = platform.db.appDataSource().getConnection()) {
+        c.setAutoCommit(false);
+        assertThat(countAs(c, reader, "read", key.keyId(), key.secretHashHex())).as(ended.getKey()).isZero();
+        c.rollback();
+      }
+    }
+  }
+
+  /** The identifier index's rows (Type/id) the audit role of A sees with {@code access} and that key (null: none). */
+  static List<String> identifiersAsAudit(Connection c, String access, TestPlatform.TestKey key) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute("SET LOCAL ROLE " + Identifiers.quote(platform.db.config().auditRole(A)));
+      st.execute("SET LOCAL search_path = tenant_alpha, public");
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT set_config('cc.access', ?, true), "
+        + "set_config('cc.key', ?, true), set_config('cc.key_hash', ?, true)")) {
+      ps.setString(1, access);
+      ps.setString(2, key == null ? "" : key.keyId());
+      ps.setString(3, key == null ? "" : key.secretHashHex());
+      ps.execute();
+    }
+    List<String> out = new java.util.ArrayList<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+        "SELECT resource_type || '/' || resource_id FROM resource_identifiers ORDER BY 1")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Tenant migration 79: the audit role reads the identifier index of Patients alone (never a Practitioner's NPI or
+   * a Coverage's member id), and only while it presents a live auditor key of its own tenant; no other path's role
+   * reads the index at all, and no tenant's audit role reads another's.
+   */
+  @Test
+  void theAuditRoleReadsPatientIdentifierKeysOnlyForALiveAuditorKeyOfItsTenant() throws SQLException {
+    try (Connection su = TestPostgres.superuser(platform.config); Statement st = su.createStatement()) {
+      st.execute("INSERT INTO tenant_alpha.resource_identifiers VALUES ('Patient', '\\x79', 'p79'), "
+          + "('Practitioner', '\\x79', 'pr79'), ('Coverage', '\\x79', 'cov79')");
+      st.execute("INSERT INTO tenant_bravo.resource_identifiers VALUES ('Patient', '\\x79', 'q79')");
+    }
+    TestPlatform.TestKey auditorA = platform.issueKey(A, "aud-a", List.of("auditor"), null);
+    TestPlatform.TestKey auditorB = platform.issueKey(B, "aud-b", List.of("auditor"), null);
+    try (Connection c = platform.db.appDataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        assertThat(identifiersAsAudit(c, "audit", auditorA)).containsExactly("Patient/p79");
+        c.rollback();
+        // another access, no key, a clinician's key of A, B's auditor key, A's auditor id with B's hash
+        assertThat(identifiersAsAudit(c, "read", auditorA)).isEmpty();
+        c.rollback();
+        assertThat(identifiersAsAudit(c, "audit", null)).isEmpty();
+        c.rollback();
+        assertThat(identifiersAsAudit(c, "audit", keyA)).isEmpty();
+        c.rollback();
+        assertThat(identifiersAsAudit(c, "audit", auditorB)).isEmpty();
+        c.rollback();
+        assertThat(identifiersAsAudit(c, "audit", new TestPlatform.TestKey(auditorA.keyId(), auditorB.secretHashHex())))
+            .isEmpty();
+        c.rollback();
+        // A's audit role has no grant on B's index, whatever key it presents
+        identifiersAsAudit(c, "audit", auditorA);
+        assertThatThrownBy(() -> c.createStatement().executeQuery("SELECT count(*) FROM tenant_bravo.resource_identifiers"))
+            .hasMessageContaining("permission denied");
+        c.rollback();
+        // no other path's role reads the index
+        DatabaseConfig config = platform.db.config();
+        for (String role : List.of(config.readerRole(A), config.researchRole(A), config.identityRole(A),
+            config.fhirReaderRole(A))) {
+          try (Statement st = c.createStatement()) {
+            st.execute("SET LOCAL ROLE " + Identifiers.quote(role));
+            assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM tenant_alpha.resource_identifiers")).as(role)
+                .hasMessageContaining("permission denied");
+          }
+          c.rollback();
+        }
+      } finally {
+        c.rollback();
+      }
+    }
+    // an auditor key that was live and is not any more: revoked or expired
+    for (var ended : endedKeys("aud-ended", "auditor").entrySet()) {
+      try (Connection c = platform.db.appDataSource().getConnection()) {
+        c.setAutoCommit(false);
+        assertThat(identifiersAsAudit(c, "audit", ended.getValue())).as(ended.getKey()).isEmpty();
+        c.rollback();
+      }
+    }
+  }
+
+  /** Keys of A with {@code role} that were live and are not any more, by how each ended (revoked, expired). */
+  static Map<String, TestPlatform.TestKey> endedKeys(String principal, String role) throws SQLException {
+    Map<String, TestPlatform.TestKey> out = new java.util.LinkedHashMap<>();
     for (String change : List.of(
         "UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = ?",
         "UPDATE platform.api_keys SET expires_at = now() - interval '1 second' WHERE key_id = ?")) {
-      TestPlatform.TestKey key = platform.issueKey(A, "dr-ended", List.of("clinician"), null);
+      TestPlatform.TestKey key = platform.issueKey(A, principal, List.of(role), null);
       try (Connection owner = platform.db.ownerDataSource().getConnection();
            PreparedStatement ps = owner.prepareStatement(change)) {
         ps.setString(1, key.keyId());
         ps.executeUpdate();
-        try (Connection c = platform.db.appDataSource().getConnection()) {
-          c.setAutoCommit(false);
-          assertThat(countAs(c, reader, "read", key.keyId(), key.secretHashHex())).as(change).isZero();
-          c.rollback();
-        }
       }
+      out.put(change, key);
     }
+    return out;
   }
 
   /**
