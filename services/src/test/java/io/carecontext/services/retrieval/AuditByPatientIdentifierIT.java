@@ -2,7 +2,10 @@ package io.carecontext.services.retrieval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.carecontext.migrations.TenantId;
 import io.carecontext.migrations.testing.TestPostgres;
+import io.carecontext.retrieval.audit.AuditEntry;
+import io.carecontext.retrieval.audit.AuditLog;
 import io.carecontext.services.TestServer;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
@@ -144,6 +147,39 @@ class AuditByPatientIdentifierIT {
       HttpResponse<String> r = list(other + "&after=" + next);
       assertThat(r.statusCode()).as(other).isEqualTo(400);
       assertThat(r.body()).as(other).contains("cursor_mismatch").doesNotContain(MRN);
+    }
+  }
+
+  /** The identifier as the EHR sent it, exactly: the system's case and a space the EHR left in the value are the key's. */
+  @Test
+  void anIdentifierIsFoundExactlyAsTheEhrSentIt() {
+    put("pd", "{\"system\":\"urn:MRN\",\"value\":\"MRN-55 \"}");
+    assertThat(list("patientIdentifier=urn:MRN%7CMRN-55%20").body()).contains("\"patient\":\"pd\"");
+    for (String other : List.of("urn:MRN%7CMRN-55", "urn:mrn%7CMRN-55%20", "%7CMRN-55%20")) {
+      assertThat(list("patientIdentifier=" + other).body()).as(other).isEqualTo("{\"entries\":[],\"count\":0,\"limit\":1000}");
+    }
+  }
+
+  /**
+   * A research search that returned several patients' chunks is one event a patient: an accounting's export (by MRN or
+   * by id) sends its own patients' events of it and no other patient's.
+   */
+  @Test
+  void aResearchSearchOfSeveralPatientsExportsOnlyThatPatientsEvent() {
+    String id = app.bean(AuditLog.class).record(TenantId.of(T), AuditEntry.of("res-him", null, List.of("researcher"),
+        null, "HRESCH", "research", AuditEntry.Decision.ALLOWED, "allowed")
+        .withDetail(AuditEntry.PATIENTS_DETAIL, AuditEntry.jsonStrings(List.of("pa-1", "pb", "pc")))).toString();
+    for (String[] asked : new String[][] {{BY_MRN, "pa-1"}, {"patient=pb", "pb"}}) {
+      String body = app.call("GET", "/v1/" + T + "/audit/export?" + asked[0], auditor, null).body();
+      List<String> events = Arrays.stream(body.split("\n")).filter(l -> l.contains(id)).toList();
+      assertThat(events).as(asked[0]).singleElement().satisfies(e -> {
+        assertThat(e).contains("Patient/" + asked[1]);
+        for (String other : List.of("pa-1", "pb", "pc")) {
+          if (!other.equals(asked[1])) {
+            assertThat(e).doesNotContain("Patient/" + other + "\"");
+          }
+        }
+      });
     }
   }
 
