@@ -39,6 +39,16 @@ public final class DataKeyRotation {
 
   public static Result run(RuntimeSettings settings, TenantId tenant, boolean resume, boolean retire, int batchSize,
                            Consumer<DataKeyReencryption.Batch> progress) {
+    if (settings.kekToken().isEmpty()) {
+      // A key file is made where it is missing, on first use: a mistyped CARECONTEXT_KEK_FILE got a new key of its
+      // own, left behind after the refusal, and with CARECONTEXT_KEK_PREVIOUS_FILE set (serve and worker mid
+      // `kek rotate`) the new version was wrapped under that stray key, which no running process holds. The tenant
+      // has a data key to rotate, so its key-encryption keys exist already: refused, as kek rotate refuses.
+      KeyEncryptionKeyRotation.requireKeyFile(settings.kekFile().toAbsolutePath(), "CARECONTEXT_KEK_FILE, default "
+          + "$CARECONTEXT_HOME/kek.key", "point CARECONTEXT_KEK_FILE at the key the tenant's data key is wrapped under");
+    }
+    settings.previousKekFile().ifPresent(previous -> KeyEncryptionKeyRotation.requireKeyFile(
+        previous.toAbsolutePath(), "CARECONTEXT_KEK_PREVIOUS_FILE", "point it at the previous key, or unset it"));
     KeyEncryptionKeyRotation.OwnerDatabase owner = KeyEncryptionKeyRotation.OwnerDatabase.open(settings);
     EmbeddedPostgres embedded = owner.embedded();
     try (PlatformDatabase db = PlatformDatabase.bootstrap(owner.config())) {

@@ -201,7 +201,7 @@ public final class KeyEncryptionKeyRotation {
   }
 
   /** A key file that must exist: LocalFileKeyProvider would make one, and nothing stored could be opened with it. */
-  private static void requireKeyFile(Path file, String setting, String fix) {
+  static void requireKeyFile(Path file, String setting, String fix) {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("there is no key-encryption key at " + file + " (" + setting + "): " + fix
           + "; nothing was changed");

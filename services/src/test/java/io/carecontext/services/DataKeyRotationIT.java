@@ -135,13 +135,15 @@ class DataKeyRotationIT {
   /** Failures exit 1 like the other commands' (they exited 2, the usage code); usage errors exit 2. */
   @Test
   void failuresExitOneAndUsageErrorsTwo() {
+    app.tenantWithKey("dkexit", "aud-x", "[\"auditor\"]", null); // the first tenant's data key makes the KEK file
     Run unknown = cli("tenant", "rotate-data-key", "nosuchtenant");
     assertThat(unknown.code()).as(unknown.err()).isEqualTo(1);
     assertThat(unknown.err()).contains("has no data key").doesNotContain("\tat ");
 
-    app.tenantWithKey("dkexit", "aud-x", "[\"auditor\"]", null);
     // another key-encryption key than the data key's: one line, no stack trace (it printed one)
-    Run otherKek = cli(Map.of("CARECONTEXT_KEK_FILE", app.home.resolve("other-kek.key").toString()), new StringWriter(),
+    java.nio.file.Path other = app.home.resolve("other-kek.key");
+    new io.carecontext.migrations.crypto.LocalFileKeyProvider(other).kekId(); // made, with its mode
+    Run otherKek = cli(Map.of("CARECONTEXT_KEK_FILE", other.toString()), new StringWriter(),
         "tenant", "rotate-data-key", "dkexit");
     assertThat(otherKek.code()).as(otherKek.err()).isEqualTo(1);
     assertThat(otherKek.err()).contains("which this process does not hold").doesNotContain("\tat ");
@@ -155,6 +157,34 @@ class DataKeyRotationIT {
     assertThat(batch.err()).contains("--batch must be at least 1");
     assertThat(cli("tenant", "rotate-data-key", "Not A Tenant!").code()).isEqualTo(2);
     assertThat(cli("tenant", "rotate-data-key", "nosuchtenant", "--retrie").code()).isEqualTo(2);
+  }
+
+  /**
+   * A CARECONTEXT_KEK_FILE that names no file (a typo) is refused before anything, and no key is made there: one was
+   * made, and with CARECONTEXT_KEK_PREVIOUS_FILE the real key (serve and worker mid kek rotate), the new version was
+   * wrapped under that stray key, which no running process holds, and the command exited 0.
+   */
+  @Test
+  void aMissingKeyEncryptionKeyFileIsRefusedNotMade() throws SQLException {
+    app.tenantWithKey("dkstray", "aud-s", "[\"auditor\"]", null);
+    String real = app.home.resolve("kek.key").toString();
+    java.nio.file.Path typo = app.home.resolve("kek.kye");
+    for (Map<String, String> env : java.util.List.of(
+        Map.of("CARECONTEXT_KEK_FILE", typo.toString(), "CARECONTEXT_KEK_PREVIOUS_FILE", real),
+        Map.of("CARECONTEXT_KEK_FILE", typo.toString()))) {
+      Run run = cli(env, new StringWriter(), "tenant", "rotate-data-key", "dkstray");
+      assertThat(run.code()).as(run.out() + run.err()).isEqualTo(1);
+      assertThat(run.err()).contains("there is no key-encryption key at " + typo + " (CARECONTEXT_KEK_FILE")
+          .contains("nothing was changed").doesNotContain("\tat ");
+      assertThat(typo).doesNotExist();
+      assertThat(keyVersions("dkstray", 2)).isZero();
+    }
+    Run previousMissing = cli(Map.of("CARECONTEXT_KEK_PREVIOUS_FILE", typo.toString()), new StringWriter(),
+        "tenant", "rotate-data-key", "dkstray");
+    assertThat(previousMissing.code()).as(previousMissing.err()).isEqualTo(1);
+    assertThat(previousMissing.err()).contains("(CARECONTEXT_KEK_PREVIOUS_FILE)");
+    assertThat(typo).doesNotExist();
+    assertThat(keyVersions("dkstray", 2)).isZero();
   }
 
   /**
