@@ -885,8 +885,9 @@ public final class ChunkRenderer {
   /**
    * Whether this version of a record says that what its earlier versions said is wrong or void: it
    * is not a fact ({@link #notAFact}: entered in error, superseded, cancelled), or it corrects a
-   * result ({@code amended}, {@code corrected}). The write path removes the earlier version's chunks
-   * at once then, rather than serving the wrong text until the worker has embedded the new one.
+   * result ({@code amended}, {@code corrected}). The write path, which removes an updated resource's earlier
+   * chunks at once whatever the update, then also waits for a worker embedding the earlier text, so that it cannot
+   * commit that text's chunks after them.
    */
   public static boolean voidsEarlierText(Resource r) {
     String status = primitive(r, "status");

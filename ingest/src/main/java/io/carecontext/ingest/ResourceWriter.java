@@ -118,19 +118,23 @@ final class ResourceWriter {
       bindRow(ps, type, id, version, patient, labels, hash, body, now);
       ps.executeUpdate();
     }
-    if (current != null && !current.deleted
-        && (!java.util.Objects.equals(current.patientId, patient) || !sameLabels(current.labels, labels)
-            || ChunkRenderer.voidsEarlierText(resource))) {
-      // The chunks of the earlier version carry its patient and labels, by which the read policies
-      // admit them: a resource moved to another patient (a result filed to the wrong one) or given a
-      // label a reader may not see would go on being served as before until the worker chunks this
-      // version, and for good if it parks the row. So would a text this version says is wrong (entered
-      // in error, cancelled, a corrected result). They go now, as a DELETE's do; the worker makes the
-      // new ones from the outbox row below. Any other update keeps them until then, so that the record
-      // is not missing from context while its new text is embedded.
-      // The earlier versions' queue rows first (stale now): a worker embedding one of them would commit
-      // its chunks after this delete (see delete()).
-      execute("DELETE FROM outbox WHERE resource_type = ? AND resource_id = ?", type, id);
+    if (current != null && !current.deleted) {
+      // The chunks of the earlier version say what this one changed (its hash differs): served on until the worker
+      // chunks this version, they would be a diagnosis the EHR has corrected (an amendment that changes a
+      // Condition's code says nothing of the earlier one being wrong), a result filed to another patient, a label
+      // a reader may not see, for seconds, and for good if the worker parks the row. They go now, as a DELETE's
+      // do; the worker makes the new ones from the outbox row below, and until then context and chat answers count
+      // the resource in "pending" instead of serving its superseded text.
+      if (!java.util.Objects.equals(current.patientId, patient) || !sameLabels(current.labels, labels)
+          || ChunkRenderer.voidsEarlierText(resource)) {
+        // Another patient, another label, or a text this version says is wrong (entered in error, cancelled, a
+        // corrected result): the earlier versions' queue rows go first, so that a worker embedding one of them
+        // now, which holds it locked, is waited for and cannot commit its chunks after this delete (see
+        // delete()). Not for every update: that wait lasts the worker's model call, up to an endpoint's timeout.
+        // Otherwise a worker that read the earlier version before this write commits may still commit its
+        // chunks; the row this write queues replaces them moments later.
+        execute("DELETE FROM outbox WHERE resource_type = ? AND resource_id = ?", type, id);
+      }
       deleteChunks(type, id);
     }
     enqueue(type, id, version, "index");

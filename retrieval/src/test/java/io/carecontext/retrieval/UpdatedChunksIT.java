@@ -9,11 +9,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * An update that takes a resource out of a patient's record (a result filed to the wrong patient,
- * corrected) or gives it a security label the reader may not see: the chunks the worker made of
- * the earlier version carry the earlier patient and labels, and the read policies decide by them.
- * Until the worker has chunked the new version (seconds, or never for a row it parks after five
- * failures) those chunks must not be served as they were.
+ * An update: the chunks the worker made of the earlier version carry its text, patient and labels, and the read
+ * policies decide by them. Until the worker has chunked the new version (seconds, or never for a row it parks after
+ * five failures) those chunks must not be served as they were: not a result filed to the wrong patient, not a note
+ * given a label the reader may not see, not a corrected diagnosis.
  */
 class UpdatedChunksIT {
 
@@ -96,31 +95,66 @@ class UpdatedChunksIT {
   }
 
   /**
-   * A version that says the earlier text was wrong (entered in error, a corrected result) takes the
-   * earlier chunks out before the write returns; any other update keeps them until the worker has
-   * embedded the new text, so the record is never missing meanwhile.
+   * Every update that changes a record takes its earlier chunks out before the write returns, whether or not the
+   * new version says the earlier one was wrong: an amendment (HIPAA 164.526) that corrects a Condition's code
+   * says nothing of the kind, and its earlier chunks named the diagnosis the EHR had corrected until the worker
+   * embedded the new version (seconds; for good if it parked the row). Meanwhile the answer counts the record in
+   * {@code pending}; a write that changes nothing keeps the chunks.
    */
   @Test
-  void anUpdateThatVoidsOrCorrectsTheEarlierTextStopsServingItAtOnce() {
+  void anUpdateStopsServingTheEarlierTextAtOnceAndCountsTheRecordPending() {
     String allergy = """
         {"resourceType":"AllergyIntolerance","id":"a-1","patient":{"reference":"Patient/pb"},
          "code":{"text":"penicillin"},"verificationStatus":{"coding":[{"code":"%s"}]}}""";
     String glucose = """
         {"resourceType":"Observation","id":"o-glu","status":"%s","subject":{"reference":"Patient/pb"},
          "code":{"text":"Blood glucose"},"valueQuantity":{"value":%s,"unit":"mg/dL"}}""";
+    String condition = """
+        {"resourceType":"Condition","id":"c-dx","subject":{"reference":"Patient/pb"},
+         "clinicalStatus":{"coding":[{"code":"active"}]},"code":{"text":"%s"}}""";
     chart.put(allergy.formatted("confirmed"));
     chart.put(glucose.formatted("final", "310"));
+    chart.put(condition.formatted("Type 2 diabetes mellitus"));
     chart.drain();
-    assertThat(resources(clinician, "pb", "TREAT")).contains("AllergyIntolerance/a-1", "Observation/o-glu");
+    assertThat(resources(clinician, "pb", "TREAT")).contains("AllergyIntolerance/a-1", "Observation/o-glu",
+        "Condition/c-dx");
 
-    chart.put(glucose.formatted("final", "311")); // an ordinary update: served as it was until re-embedded
+    chart.put(glucose.formatted("final", "310")); // the same content again: nothing changed, nothing goes
     assertThat(resources(clinician, "pb", "TREAT")).contains("Observation/o-glu");
+    assertThat(pending(clinician, "pb")).isZero();
 
+    // the amendment: the same status, another diagnosis
+    chart.put(condition.formatted("Steroid-induced hyperglycemia"));
+    chart.put(glucose.formatted("final", "311")); // an ordinary update
     chart.put(allergy.formatted("entered-in-error"));
-    chart.put(glucose.formatted("corrected", "131"));
-    assertThat(resources(clinician, "pb", "TREAT")).doesNotContain("AllergyIntolerance/a-1", "Observation/o-glu");
+    assertThat(texts(clinician, "pb")).noneMatch(t -> t.contains("Type 2 diabetes") || t.contains("310")
+        || t.contains("penicillin"));
+    assertThat(resources(clinician, "pb", "TREAT")).doesNotContain("AllergyIntolerance/a-1", "Observation/o-glu",
+        "Condition/c-dx");
+    assertThat(pending(clinician, "pb")).isEqualTo(3);
     chart.drain();
-    // the correction is served once embedded; the allergy that never existed is not
-    assertThat(resources(clinician, "pb", "TREAT")).contains("Observation/o-glu").doesNotContain("AllergyIntolerance/a-1");
+    // each new version is served once embedded; the allergy that never existed is not
+    assertThat(resources(clinician, "pb", "TREAT")).contains("Observation/o-glu", "Condition/c-dx")
+        .doesNotContain("AllergyIntolerance/a-1");
+    assertThat(texts(clinician, "pb")).anyMatch(t -> t.contains("Steroid-induced hyperglycemia"))
+        .noneMatch(t -> t.contains("Type 2 diabetes"));
+    assertThat(pending(clinician, "pb")).isZero();
+  }
+
+  static ContextResult read(Requester who, String patient) {
+    try {
+      return chart.service.context(chart.tenant, POLICY, who, patient, new ContextQuery("blood sugar control",
+          ReadPathTenant.embed("blood sugar control"), 20, "TREAT", null), "context");
+    } catch (AccessDenied d) {
+      throw new AssertionError(d);
+    }
+  }
+
+  static List<String> texts(Requester who, String patient) {
+    return read(who, patient).chunks().stream().map(ContextChunk::text).toList();
+  }
+
+  static int pending(Requester who, String patient) {
+    return read(who, patient).pending();
   }
 }
