@@ -18,7 +18,10 @@ import io.micronaut.context.annotation.Context;
 import jakarta.annotation.PreDestroy;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +43,8 @@ public class Metrics {
   private final MeterRegistry registry;
   private final MultiGauge outboxDepth;
   private final MultiGauge chunksOfAnotherModel;
+  /** Each tenant's chunks of another model as last read, kept while a read fails. */
+  private final Map<TenantId, Long> lastLeft = new ConcurrentHashMap<>();
   private final ScheduledExecutorService refresher;
   private final EmbeddingWorker worker;
 
@@ -117,25 +122,35 @@ public class Metrics {
 
   /**
    * Reads every tenant's outbox depth (two counts a tenant, one statement) and the chunks its model has not made yet
-   * (two index reads a tenant unless a re-embedding is under way), every {@value #OUTBOX_REFRESH_SECONDS} s: a scrape
-   * reads what the last run found and never the database. A tenant whose embedding setting cannot be used now (a
-   * secret no longer granted) has no re-embedding row until it can; its depth is published all the same.
+   * (two index reads a tenant; while a re-embedding is under way, index-only counts of the chunks left), every
+   * {@value #OUTBOX_REFRESH_SECONDS} s: a scrape reads what the last run found and never the database. A tenant whose
+   * count cannot be read now (its embedding setting unusable, a secret no longer granted, or a failed statement)
+   * keeps the value last read: its series vanished, which resolved an alert on a re-embedding that had stalled for
+   * that very reason. A tenant no longer listed (deleted) loses its series.
    */
   public void refreshTenantGauges() {
     try {
       List<MultiGauge.Row<?>> depths = new ArrayList<>();
       List<MultiGauge.Row<?>> left = new ArrayList<>();
+      Map<TenantId, Long> read = new HashMap<>();
       for (TenantId tenant : worker.tenants()) {
         EmbeddingWorker.OutboxDepth d = worker.outboxDepth(tenant);
         depths.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value(), "state", "ready"), d.ready()));
         depths.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value(), "state", "parked"), d.parked()));
+        Long count = lastLeft.get(tenant);
         try {
-          left.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value()), worker.chunksOfAnotherModel(tenant)));
+          count = worker.chunksOfAnotherModel(tenant);
         } catch (RuntimeException e) {
           LOG.debug("metrics: chunks of another model of tenant {} not read ({})", tenant,
               e.getClass().getSimpleName());
         }
+        if (count != null) {
+          read.put(tenant, count);
+          left.add(MultiGauge.Row.of(Tags.of("tenant", tenant.value()), count));
+        }
       }
+      lastLeft.keySet().retainAll(read.keySet());
+      lastLeft.putAll(read);
       outboxDepth.register(depths, true);
       chunksOfAnotherModel.register(left, true);
     } catch (RuntimeException e) {

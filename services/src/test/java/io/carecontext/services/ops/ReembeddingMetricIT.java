@@ -62,6 +62,19 @@ class ReembeddingMetricIT {
     String during = scrape();
     assertThat(during).contains(SERIES + " " + (double) left)
         .contains("# HELP carecontext_chunks_of_another_model chunks per tenant that its embedding model has not made");
+    // a tenant whose count cannot be read (here a failed statement; a secret no longer granted alike) keeps the value
+    // last read: its series vanished, and with it an alert on the re-embedding that stalled for that very reason
+    try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+      st.execute("ALTER TABLE tenant_" + TENANT + ".chunks RENAME TO chunks_away");
+    }
+    try {
+      metrics.refreshTenantGauges();
+      assertThat(scrape()).contains(SERIES + " " + (double) left);
+    } finally {
+      try (Connection c = TestPostgres.superuser(app.database); Statement st = c.createStatement()) {
+        st.execute("ALTER TABLE tenant_" + TENANT + ".chunks_away RENAME TO chunks");
+      }
+    }
     // the same count the ingest status answers, and the tenant id is its only label
     assertThat(app.call("GET", "/admin/tenants/" + TENANT + "/ingest", app.adminKey(), null).body())
         .contains("\"chunksOfAnotherModel\":" + left);
