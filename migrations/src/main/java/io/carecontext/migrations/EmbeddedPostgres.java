@@ -77,6 +77,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
     return home.resolve("pgdata");
   }
 
+  /**
+   * The file {@code restore} keeps beside the cluster while it loads a dump: left there, a restore stopped half-way
+   * (killed, the machine lost) and the cluster's database may lack tables or rows.
+   */
+  public Path restoreIncomplete() {
+    return home.resolve("restore.incomplete");
+  }
+
   public int port() {
     return port;
   }

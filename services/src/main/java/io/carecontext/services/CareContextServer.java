@@ -103,7 +103,9 @@ public final class CareContextServer implements AutoCloseable {
     if (settings.dbUrl().isPresent()) {
       config = databaseConfig(settings);
     } else {
-      embedded = EmbeddedPostgres.at(settings.home().resolve("postgres")).start();
+      embedded = EmbeddedPostgres.at(settings.home().resolve("postgres"));
+      refuseHalfRestored(embedded);
+      embedded.start();
       stopIfStartFails = stopOnExitUntilStarted(embedded);
       config = embeddedConfig(embedded, settings);
     }
@@ -135,6 +137,22 @@ public final class CareContextServer implements AutoCloseable {
    * can still take the port in the moment between this check and the server's bind; that rare case
    * keeps the framework's own failure.
    */
+  /**
+   * A cluster a restore stopped loading half-way: the service migrated the tables the load had not made yet as empty
+   * ones and served what was there, without a word. Refused until the operator drops it and restores again, or,
+   * knowing the load ended, removes the file.
+   */
+  static void refuseHalfRestored(EmbeddedPostgres embedded) {
+    if (java.nio.file.Files.exists(embedded.restoreIncomplete())) {
+      throw new IllegalArgumentException("the embedded PostgreSQL under " + embedded.dataDir().getParent() + " holds "
+          + "a restore that stopped half-way (" + embedded.restoreIncomplete().getFileName() + " is there): its "
+          + "database may lack tables or rows, and serving it would make the missing tables empty ones. Run "
+          + "./carecontext restore DIR again, which says how to drop the half-loaded database first (README: Backup "
+          + "and restore); remove " + embedded.restoreIncomplete().getFileName() + " only if you know the load ended; "
+          + "nothing was started");
+    }
+  }
+
   static void requirePortFree(int port) {
     if (port <= 0) {
       return; // any free port

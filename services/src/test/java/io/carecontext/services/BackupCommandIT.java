@@ -78,6 +78,10 @@ class BackupCommandIT {
     assertThatThrownBy(() -> RestoreCommand.restore(settings(fresh), backup, new PrintWriter(new StringWriter())))
         .hasMessageContaining("restore that stopped half-way").hasMessageContaining("do not start serve")
         .hasMessageContaining("nothing was restored");
+    // nor does serve (or worker, or demo) start on it: it migrated the tables the load had not made as empty ones
+    assertThatThrownBy(() -> CareContextServer.start(settings(fresh), false))
+        .hasMessageContaining("a restore that stopped half-way").hasMessageContaining("nothing was started");
+    assertThat(EmbeddedPostgres.at(fresh.resolve("postgres")).isRunning()).as("not even the cluster").isFalse();
     Files.delete(marker);
     assertThatThrownBy(() -> RestoreCommand.restore(settings(fresh), backup, new PrintWriter(new StringWriter())))
         .hasMessageContaining("holds a carecontext database already");

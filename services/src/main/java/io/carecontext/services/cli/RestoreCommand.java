@@ -214,7 +214,7 @@ public final class RestoreCommand implements Callable<Integer> {
 
   /** Present while a restore loads the dump into the cluster beside it. */
   private static Path incomplete(EmbeddedPostgres pg) {
-    return pg.dataDir().getParent().resolve("restore.incomplete");
+    return pg.restoreIncomplete();
   }
 
   private static void refuseExisting(EmbeddedPostgres pg) {
