@@ -1384,6 +1384,8 @@ class IngestIT {
     for (String id : List.of("pa", "pb", "pc")) {
       s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"female\"}"));
     }
+    // the call fails after this, so the first pause lasts at least until the shortest pause from now
+    long pauseHoldsUntil = System.nanoTime() + EmbeddingWorker.pauseAfter(1, 0.0).toNanos();
     assertThat(w.drain(t)).isZero();
     assertThat(calls.get()).as("one call for the batch, not one per row").isEqualTo(1);
     assertThat(w.stats().batchFallbacks.get()).isZero();
@@ -1392,11 +1394,17 @@ class IngestIT {
     TestPostgres.superuserExecute(platform.config,
         "UPDATE tenant_outage_pause.outbox SET available_at = now() - interval '1 second'");
     assertThat(w.drain(t)).isZero();
-    assertThat(calls.get()).as("paused").isEqualTo(1);
+    if (System.nanoTime() - pauseHoldsUntil < 0) {
+      assertThat(calls.get()).as("paused").isEqualTo(1);
+    } else {
+      // a machine so loaded (a load of 13 did) that the update and the drain outlasted the shortest pause: the
+      // drain may rightly have called the endpoint again, which failed too (one more pause, still no attempt)
+      assertThat(calls.get()).as("paused, or called once more after the pause").isBetween(1, 2);
+    }
     assertThat(count("SELECT count(*) FROM tenant_outage_pause.outbox WHERE attempts > 0 OR parked_at IS NOT NULL"))
         .as("the outage cost no row an attempt").isZero();
     down.set(false);
-    Thread.sleep(EmbeddingWorker.pauseAfter(1, 1.0).toMillis() + 100);
+    Thread.sleep(EmbeddingWorker.pauseAfter(calls.get(), 1.0).toMillis() + 100);
     assertThat(w.drain(t)).isEqualTo(3);
     assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(0, null));
     assertThat(w.parked(t)).isEmpty();
