@@ -70,14 +70,15 @@ public final class BackupCommand implements Callable<Integer> {
     boolean done = false;
     EmbeddedPostgres pg = EmbeddedPostgres.at(postgres);
     try {
-      boolean running = pg.isRunning();
-      pg.start();
-      Backups.step(out, running ? "embedded PostgreSQL running on 127.0.0.1:" + pg.port()
-          : "embedded PostgreSQL started on 127.0.0.1:" + pg.port() + " for the backup (stopped again at the end)");
+      if (Backups.start(pg, out, "backup")) {
+        Backups.step(out, "embedded PostgreSQL running on 127.0.0.1:" + pg.port());
+      }
       if (Backups.databases(pg) == 0) {
         throw new CliException("the embedded PostgreSQL holds no carecontext database: nothing to back up (start "
             + "serve once, or check CARECONTEXT_HOME)");
       }
+      // before the dumps, so that a wrong key costs no dump's time; checked again after them (a rotation meanwhile)
+      Backups.keyCheck(pg, settings);
       Backups.Run roles = Backups.client(pg, pg.port(), target.resolve(Backups.ROLES), "pg_dumpall", "--roles-only",
           "-l", "postgres");
       if (!roles.ok()) {
@@ -102,6 +103,7 @@ public final class BackupCommand implements Callable<Integer> {
             + "meanwhile), so the two dumps would not restore together: run the backup again; nothing was kept");
       }
       Backups.step(out, "database dumped: " + Backups.DUMP + " (pg_dump started " + recoveryPoint + ")");
+      Backups.step(out, Backups.keyCheck(pg, settings));
       List<String> passwords = new ArrayList<>();
       try (var files = Files.newDirectoryStream(postgres, "*.password")) {
         for (Path f : files) {
@@ -124,16 +126,20 @@ public final class BackupCommand implements Callable<Integer> {
         Backups.copyPrivate(settings.kekFile(), target.resolve(Backups.KEK));
         Backups.step(out, "key-encryption key copied: " + Backups.KEK + " (from " + settings.kekFile() + ")");
       }
-      Path sums = target.resolve(Backups.SUMS);
-      Backups.privateFile(sums);
-      Files.writeString(sums, Backups.sha256(target.resolve(Backups.ROLES)) + "  " + Backups.ROLES + "\n"
-          + Backups.sha256(target.resolve(Backups.DUMP)) + "  " + Backups.DUMP + "\n", StandardCharsets.UTF_8);
-      Backups.step(out, "checksums written: " + Backups.SUMS + " (the restore checks them before it changes anything)");
       Path info = target.resolve(Backups.INFO);
       Backups.privateFile(info);
       Files.writeString(info, "recovery point: " + recoveryPoint + " (pg_dump started)\nkey-encryption key: "
           + (token ? settings.currentKekSetting() + " (in the token, not copied)" : Backups.KEK) + "\n",
           StandardCharsets.UTF_8);
+      // backup.txt too: the restore repeats its recovery point, which a changed file would misstate
+      Path sums = target.resolve(Backups.SUMS);
+      Backups.privateFile(sums);
+      StringBuilder lines = new StringBuilder();
+      for (String f : List.of(Backups.ROLES, Backups.DUMP, Backups.INFO)) {
+        lines.append(Backups.sha256(target.resolve(f))).append("  ").append(f).append('\n');
+      }
+      Files.writeString(sums, lines, StandardCharsets.UTF_8);
+      Backups.step(out, "checksums written: " + Backups.SUMS + " (the restore checks them before it changes anything)");
       out.printf("%nbackup done in %s:%n", target);
       for (String f : List.of(Backups.ROLES, Backups.DUMP)) {
         out.printf("  %-18s %s%n", f, Backups.size(Files.size(target.resolve(f))));

@@ -1,7 +1,9 @@
 package io.carecontext.services.cli;
 
 import io.carecontext.migrations.EmbeddedPostgres;
+import io.carecontext.migrations.TenantKeys;
 import io.carecontext.services.RuntimeSettings;
+import io.carecontext.services.ops.KeyReadiness;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -59,6 +61,74 @@ final class Backups {
     return "the key-encryption key is in a PKCS#11 token (" + settings.currentKekSetting() + "): it never leaves the "
         + "token, so no key file is copied; its backup is the HSM's own (a backup or a second device that keeps the key's "
         + "label), and a restore runs with the same CARECONTEXT_KEK_PKCS11_* settings against a token that holds it";
+  }
+
+  /**
+   * The key-encryption key these settings name, checked against the tenant data keys stored in the cluster's database,
+   * as serve's start checks it (the data keys by the key they are wrapped under, each key named by its id, a hash of
+   * the key itself): a line saying what it opens, or a refusal naming the keys it lacks. The backup copies that key,
+   * so one that opens none or only some of them (the old {@code kek.key} after a {@code kek rotate --to NEW} that serve
+   * runs with) is a backup that cannot be restored. A token's key is looked up, never made; a token that cannot be
+   * opened leaves the check undone, and the line says so.
+   */
+  static String keyCheck(EmbeddedPostgres pg, RuntimeSettings settings) {
+    Map<String, Integer> byKek = dataKeysByKek(pg);
+    int stored = byKek.values().stream().mapToInt(Integer::intValue).sum();
+    if (byKek.isEmpty()) {
+      return "key-encryption key not needed yet: the database holds no tenant data key";
+    }
+    String id;
+    try {
+      id = settings.kekToken().<io.carecontext.migrations.crypto.KeyEncryptionKeyProvider>map(t ->
+              io.carecontext.migrations.crypto.Pkcs11KeyProvider.existing(t.library(), t.slot(), t.pinFile(),
+                  t.keyLabel()))
+          .orElseGet(() -> new io.carecontext.migrations.crypto.LocalFileKeyProvider(settings.kekFile())).kekId();
+    } catch (RuntimeException e) {
+      if (settings.kekToken().isPresent()) {
+        return "key-encryption key NOT checked: the token could not be opened (" + e.getMessage() + "); check that "
+            + settings.currentKekSetting() + " opens the " + stored + " tenant data key(s) before relying on this backup";
+      }
+      throw new CliException("the key-encryption key " + settings.kekFile() + " cannot be read (" + e.getMessage()
+          + "): set CARECONTEXT_KEK_FILE to the key serve runs with; nothing was kept");
+    }
+    if (!byKek.keySet().stream().allMatch(id::equals)) {
+      Map<String, Integer> lacking = new java.util.TreeMap<>(byKek);
+      lacking.remove(id);
+      String where = settings.kekToken().isPresent() ? settings.currentKekSetting() : "CARECONTEXT_KEK_FILE ("
+          + settings.kekFile() + ")";
+      throw new CliException("the key-encryption key " + where + " is kek " + id + ", which opens "
+          + (KeyReadiness.opensNone(byKek, id::equals) ? "none" : "only " + byKek.getOrDefault(id, 0)) + " of the " + stored
+          + " tenant data key(s) stored: " + lacking.entrySet().stream().map(e -> e.getValue() + " are wrapped under kek "
+              + e.getKey()).collect(java.util.stream.Collectors.joining(", ")) + ", so this backup could not be restored. "
+          + (settings.kekToken().isPresent() ? "Set CARECONTEXT_KEK_PKCS11_* to the token and label serve runs with"
+              : "Set CARECONTEXT_KEK_FILE to the key serve runs with (after a kek rotate --to NEW, NEW)")
+          + "; while a kek rotate is under way (" + settings.previousKekSetting() + " set on serve), finish it first "
+          + "(kek rotate, no --to); nothing was kept");
+    }
+    return "key-encryption key checked: kek " + id + " opens all " + stored + " tenant data key(s) stored";
+  }
+
+  /** The stored data keys by the key they are wrapped under, read as serve reads them; none before the first start. */
+  private static Map<String, Integer> dataKeysByKek(EmbeddedPostgres pg) {
+    try (var c = pg.superuserConnection(DATABASE); var st = c.createStatement();
+        var rs = st.executeQuery("SELECT to_regclass('platform.tenant_keys') IS NOT NULL")) {
+      rs.next();
+      if (!rs.getBoolean(1)) {
+        return Map.of();
+      }
+    } catch (java.sql.SQLException e) {
+      throw new CliException("cannot read the tenant data keys (" + e.getMessage().strip() + "); nothing was kept");
+    }
+    org.postgresql.ds.PGSimpleDataSource db = new org.postgresql.ds.PGSimpleDataSource();
+    db.setURL(pg.jdbcUrl(DATABASE));
+    db.setUser(EmbeddedPostgres.SUPERUSER);
+    db.setPassword(pg.superuserPassword());
+    db.setLogServerErrorDetail(false);
+    try {
+      return TenantKeys.dataKeysByKek(db);
+    } catch (RuntimeException e) {
+      throw new CliException("cannot read the tenant data keys (" + e.getMessage() + "); nothing was kept");
+    }
   }
 
   /** A client tool of the embedded cluster's PostgreSQL: CARECONTEXT_PG_BIN's when set, else the one on the PATH. */
@@ -139,6 +209,20 @@ final class Backups {
       throw new CliException("cannot connect to the embedded PostgreSQL as its superuser (" + e.getMessage().strip()
           + "): its superuser.password does not open the cluster under " + pg.dataDir().getParent());
     }
+  }
+
+  /**
+   * Starts the cluster unless it is running, and says so when it started it: whether it is stopped again is said at the
+   * end ({@link #stopIfStartedHere}), since a serve or worker that connects meanwhile keeps it running. Whether it ran.
+   */
+  static boolean start(EmbeddedPostgres pg, PrintWriter out, String command) {
+    boolean running = pg.isRunning();
+    pg.start();
+    if (!running) {
+      step(out, "embedded PostgreSQL started on 127.0.0.1:" + pg.port() + " for the " + command + " (stopped again at "
+          + "the end, unless a serve or worker connects to it meanwhile)");
+    }
+    return running;
   }
 
   /**

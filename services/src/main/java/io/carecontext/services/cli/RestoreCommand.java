@@ -51,8 +51,13 @@ public final class RestoreCommand implements Callable<Integer> {
       }
     }
     try {
-      checkSums(backup);
+      List<String> checked = checkSums(backup);
       Backups.step(out, "checksums match: " + Backups.SUMS);
+      if (Files.isRegularFile(backup.resolve(Backups.INFO)) && !checked.contains(Backups.INFO)) {
+        // backups the command's first version made: their sums cover the two dumps only; still restored
+        Backups.step(out, Backups.INFO + " is not covered by " + Backups.SUMS + " (a backup made before it was): its "
+            + "recovery point is shown as the file says");
+      }
       if (!Backups.local("pg_restore", "-l", backup.resolve(Backups.DUMP).toString()).ok()) {
         throw new CliException("backup damaged: pg_restore cannot read " + Backups.DUMP + "'s table of contents; nothing "
             + "was restored; take another backup");
@@ -70,7 +75,7 @@ public final class RestoreCommand implements Callable<Integer> {
       try {
         if (cluster) {
           // before anything is copied: a home whose cluster holds the database gets nothing of the backup
-          pg.start();
+          Backups.start(pg, out, "restore");
           refuseExisting(pg);
         }
         for (var c : copies.entrySet()) {
@@ -78,12 +83,7 @@ public final class RestoreCommand implements Callable<Integer> {
           Backups.copyPrivate(c.getKey(), c.getValue());
           Backups.step(out, "copied " + c.getKey().getFileName() + " to " + c.getValue());
         }
-        boolean running = pg.isRunning();
-        pg.start();
-        if (!running) {
-          Backups.step(out, "embedded PostgreSQL started on 127.0.0.1:" + pg.port() + " for the restore (stopped again "
-              + "at the end)");
-        }
+        Backups.start(pg, out, "restore");
         refuseExisting(pg);
         Backups.Run roles = Backups.client(pg, pg.port(), null, "psql", "-X", "-q", "-d", "postgres", "-f",
             backup.resolve(Backups.ROLES).toString());
@@ -138,8 +138,12 @@ public final class RestoreCommand implements Callable<Integer> {
     }
   }
 
-  /** SHA256SUMS checked as {@code sha256sum -c} does: every file it names, with the hash it gives. */
-  private static void checkSums(Path backup) throws IOException {
+  /**
+   * SHA256SUMS checked as {@code sha256sum -c} does: every file it names, with the hash it gives; the files it names.
+   * It must cover the two dumps; backup.txt is covered since the command's second version, and a backup without it
+   * covered (the first version's, or sums made by hand for the README's two dumps) is still restored.
+   */
+  private static List<String> checkSums(Path backup) throws IOException {
     Path sums = backup.resolve(Backups.SUMS);
     if (!Files.isRegularFile(sums)) {
       throw new CliException(backup + " has no " + Backups.SUMS + " (a backup made before the README's commands wrote "
@@ -166,6 +170,7 @@ public final class RestoreCommand implements Callable<Integer> {
           + Backups.ROLES + " and " + Backups.DUMP : String.join(", ", failed) + ": FAILED (cut short, changed or "
           + "missing)") + "; nothing was restored; take another backup");
     }
+    return checked;
   }
 
   /**

@@ -121,8 +121,11 @@ public class KeyReadiness implements HealthIndicator {
     }
   }
 
-  /** Data keys are stored, and none is wrapped under a key-encryption key this process {@code holds}. */
-  static boolean opensNone(Map<String, Integer> dataKeysByKek, Predicate<String> holds) {
+  /**
+   * Data keys are stored, and none is wrapped under a key-encryption key this process {@code holds} (backup's check
+   * of the key it copies too).
+   */
+  public static boolean opensNone(Map<String, Integer> dataKeysByKek, Predicate<String> holds) {
     return !dataKeysByKek.isEmpty() && dataKeysByKek.keySet().stream().noneMatch(holds);
   }
 }
