@@ -19,13 +19,15 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code backup DIR}: the README's backup commands as one command, each of their checks kept (each was a drill's
  * finding): the roles and the database dumped, the embedded default's role passwords, the operator key and the
- * key-encryption key serve runs with copied, SHA256SUMS written for the restore to check before it changes anything,
- * every file 0600 in a directory of mode 0700.
+ * key-encryption key serve runs with copied once it is checked to open the stored tenant data keys, SHA256SUMS written
+ * for the restore to check before it changes anything, every file 0600 in a directory of mode 0700.
  */
 @Command(name = "backup", description = {"Back up the embedded default into a new directory DIR: the roles "
     + "(roles.sql), the database (carecontext.dump), the role passwords (*.password), admin.key when there is one, the "
-    + "key-encryption key serve runs with (kek.key: store it apart from the dumps) and SHA256SUMS. Starts the embedded "
-    + "PostgreSQL if it is not running (and stops it again); serve may keep running. The recovery point is the moment "
+    + "key-encryption key serve runs with (kek.key: store it apart from the dumps), backup.txt and SHA256SUMS. Refuses "
+    + "a key that opens none or only some of the tenant data keys stored (checked as serve checks it). Starts the "
+    + "embedded PostgreSQL if it is not running (and stops it again, unless a serve or worker connected to it "
+    + "meanwhile); serve may keep running. The recovery point is the moment "
     + "pg_dump started. Not for an external PostgreSQL (CARECONTEXT_DB_URL): see README, Backup and restore.",
     "Exit 0 done, 1 refused or failed (a directory this made is removed again), 2 usage."},
     footer = {"%nRun it with the service's own settings: CARECONTEXT_HOME, CARECONTEXT_KEK_FILE (or "

@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
  * backup's.
  */
 @Command(name = "restore", description = {"Restore a backup made by `backup` (or the README's commands) into "
-    + "CARECONTEXT_HOME on the embedded default: checks SHA256SUMS and the dump before anything changes, refuses a "
+    + "CARECONTEXT_HOME on the embedded default: checks SHA256SUMS (backup.txt too when they cover it) and the dump "
+    + "before anything changes, refuses a "
     + "cluster that holds a carecontext database already, copies kek.key, admin.key and *.password into a home that has "
     + "none (refuses one that holds others), loads the roles and the dump, and drops the database again if the load "
     + "fails. Then start serve. Not for an external PostgreSQL (CARECONTEXT_DB_URL): see README, Backup and restore.",
