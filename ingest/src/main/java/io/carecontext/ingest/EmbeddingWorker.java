@@ -77,11 +77,19 @@ public final class EmbeddingWorker implements AutoCloseable {
   private final ProgressLog progress = new ProgressLog();
 
   /**
-   * A tenant's pause after its endpoint failed as a whole; it holds only while the tenant's model, at its size, is
-   * the one that failed ({@link #modelAndSize}): an endpoint answering vectors of another size pauses the tenant, and
-   * the fix, the setting's {@code dimensions}, keeps the model's name.
+   * A tenant's pause after its endpoint failed as a whole; it holds only while the tenant's provider is the one that
+   * failed, the same instance at the same model and size ({@link #modelAndSize}). The tenant's provider is one
+   * instance per embedding setting (TenantEmbeddings), so any change of the setting ends the pause: an admin who
+   * fixed the endpoint's {@code baseUrl} or {@code apiKeySecret} (same model, same size) waited out the broken
+   * one's pause, up to 5 minutes, or an hour after a {@code Retry-After}. The size too, for a provider that answers
+   * another size without a new instance: an endpoint answering vectors of another size pauses the tenant, and the
+   * fix, the setting's {@code dimensions}, keeps the model's name.
    */
-  private record Pause(long untilNanos, int failures, String model) {}
+  private record Pause(long untilNanos, int failures, EmbeddingProvider provider, String model) {
+    boolean of(EmbeddingProvider current) {
+      return provider == current && model.equals(modelAndSize(current));
+    }
+  }
 
   private static String modelAndSize(EmbeddingProvider provider) {
     return provider.modelId() + "/" + provider.dimensions();
@@ -140,19 +148,47 @@ public final class EmbeddingWorker implements AutoCloseable {
    * null when no row has failed. Without them a load against a model that refuses every call showed
    * only a depth that did not move, for the hours its rows took to be parked.
    */
-  public record Failing(long retrying, String lastError) {}
+  public record Failing(long retrying, String lastError, boolean paused) {
+    public Failing(long retrying, String lastError) {
+      this(retrying, lastError, false);
+    }
+  }
 
+  /**
+   * The tenant's {@link Failing} rows, and whether its endpoint's pause holds: this worker's pause, or, for a worker
+   * in another process, a batch the pause marked and holds back (rows a pause marks are charged no attempt, a row's
+   * own failure always is). While paused nothing is embedded, whatever the last half minute's rate was.
+   */
   public Failing failing(TenantId tenant) {
+    boolean pausedHere = pausedNow(tenant);
     return tx.run(tenant, PolicySettings.ingest(), c -> {
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT (SELECT count(*) FROM outbox WHERE parked_at IS NULL AND (attempts > 0 OR last_error IS NOT NULL)),
                  (SELECT last_error FROM outbox WHERE last_error IS NOT NULL
-                   ORDER BY parked_at IS NULL DESC, available_at DESC LIMIT 1)""");
+                   ORDER BY parked_at IS NULL DESC, available_at DESC LIMIT 1),
+                 EXISTS (SELECT 1 FROM outbox WHERE parked_at IS NULL AND attempts = 0 AND last_error IS NOT NULL
+                         AND available_at > now())""");
           ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return new Failing(rs.getLong(1), rs.getString(2));
+        return new Failing(rs.getLong(1), rs.getString(2), pausedHere || rs.getBoolean(3));
       }
     });
+  }
+
+  /**
+   * Whether this worker holds the tenant's endpoint off now: a pause not yet over, of the tenant's provider still (a
+   * change of setting ends it at the next batch). A setting that cannot be used now leaves the pause as it is.
+   */
+  private boolean pausedNow(TenantId tenant) {
+    Pause pause = paused.get(tenant);
+    if (pause == null || System.nanoTime() - pause.untilNanos() >= 0) {
+      return false;
+    }
+    try {
+      return pause.of(providers.apply(tenant));
+    } catch (RuntimeException unusable) {
+      return true;
+    }
   }
 
   /** The tenants this worker drains. */
@@ -194,9 +230,10 @@ public final class EmbeddingWorker implements AutoCloseable {
    */
   public int processBatch(TenantId tenant) {
     Pause pause = paused.get(tenant);
-    if (pause != null && !pause.model().equals(modelAndSize(providers.apply(tenant)))) {
-      // the tenant changed its model (or its size) since: the endpoint that failed is not the one to wait for (a
-      // model set back to the in-process one waited out the old endpoint's pause, up to minutes)
+    if (pause != null && !pause.of(providers.apply(tenant))) {
+      // the tenant changed its embedding setting (its model, its size, its endpoint's address or key) since: the
+      // endpoint that failed is not the one to wait for (a model set back to the in-process one, or an endpoint's
+      // address corrected, waited out the old endpoint's pause, up to minutes)
       paused.remove(tenant, pause);
       pause = null;
     }
@@ -481,7 +518,11 @@ public final class EmbeddingWorker implements AutoCloseable {
    * pages and 1.4 s at 100,000 chunks half re-embedded, where these read about 50 index pages in 40 ms.
    */
   public long chunksOfAnotherModel(TenantId tenant) {
-    EmbeddingProvider provider = providers.apply(tenant);
+    return chunksOfAnotherModel(tenant, providers.apply(tenant));
+  }
+
+  /** {@link #chunksOfAnotherModel(TenantId)} under the tenant's provider, already asked for. */
+  public long chunksOfAnotherModel(TenantId tenant, EmbeddingProvider provider) {
     ChunkRange range = chunkRange(tenant);
     if (range == null || range.oneModel() && range.lowModel().equals(provider.modelId())
         && range.lowSize() == provider.dimensions()) {
@@ -659,7 +700,8 @@ public final class EmbeddingWorker implements AutoCloseable {
     stats.failures.incrementAndGet();
     int failures = previous == null ? 1 : previous.failures() + 1;
     Duration wait = pauseAfter(failures, ThreadLocalRandom.current().nextDouble(), down.retryAfterSeconds());
-    paused.put(tenant, new Pause(System.nanoTime() + wait.toNanos(), failures, modelAndSize(providers.apply(tenant))));
+    EmbeddingProvider provider = providers.apply(tenant);
+    paused.put(tenant, new Pause(System.nanoTime() + wait.toNanos(), failures, provider, modelAndSize(provider)));
     String reason = "EmbeddingException: " + down.kind() + (down.retryAfterSeconds() < 0 ? ""
         : "; it asked to be called again in " + down.retryAfterSeconds() + " s (Retry-After), next call in "
             + wait.toSeconds() + " s");

@@ -1389,7 +1389,7 @@ class IngestIT {
     assertThat(w.drain(t)).isZero();
     assertThat(calls.get()).as("one call for the batch, not one per row").isEqualTo(1);
     assertThat(w.stats().batchFallbacks.get()).isZero();
-    assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(3, "EmbeddingException: connection refused"));
+    assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(3, "EmbeddingException: connection refused", true));
     // rows made due again by hand: the tenant's pause still holds the endpoint off
     TestPostgres.superuserExecute(platform.config,
         "UPDATE tenant_outage_pause.outbox SET available_at = now() - interval '1 second'");
@@ -1441,7 +1441,8 @@ class IngestIT {
     assertThat(w.drain(t)).isZero();
     assertThat(calls.get()).as("one call for the batch, not one per row").isEqualTo(1);
     assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(3, "EmbeddingException: the model answered "
-        + "4-dimensional vectors where settings.embedding.dimensions is 3: check settings.embedding.model and dimensions"));
+        + "4-dimensional vectors where settings.embedding.dimensions is 3: check settings.embedding.model and dimensions",
+        true));
     assertThat(count("SELECT count(*) FROM tenant_wrong_size.outbox WHERE attempts > 0 OR parked_at IS NOT NULL"))
         .as("no row charged an attempt").isZero();
     // the first pause waited out, a second failure in a row: a pause of at least 1 s, then at once the admin sets
@@ -1549,5 +1550,57 @@ class IngestIT {
     assertThat(w.drain(t)).as("no pause or backoff of the old endpoint's is waited out").isEqualTo(3);
     assertThat(count("SELECT count(*) FROM tenant_model_fix.chunks WHERE model = 'steady'")).isEqualTo(3);
     w.close();
+  }
+
+  /**
+   * An admin who fixes the endpoint's address or key (the same model at the same size) ends its pause: the pause was
+   * keyed by model and size, and held the tenant up to 5 minutes (an hour after a Retry-After) after the fix. The
+   * tenant's provider is one instance per setting, so a new instance is a new setting. While the pause holds, the
+   * status reads it, in this process and, from the rows it marked, in another.
+   */
+  @Test
+  void aChangeOfTheEndpointsSettingEndsItsPause() throws SQLException {
+    TenantId t = platform.tenant("endpoint_fix");
+    FhirStore s = new FhirStore(platform.tx, platform.keys);
+    EmbeddingProvider wrongUrl = new EmbeddingProvider() {
+      @Override public String modelId() { return "remote"; }
+      @Override public int dimensions() { return 3; }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        // another host's 503, asking for two minutes: a pause no test outlasts
+        throw io.carecontext.ingest.embedding.EmbeddingException.endpointBusy("embedding failed",
+            "the endpoint is unavailable: retry later", 120);
+      }
+    };
+    EmbeddingProvider rightUrl = new EmbeddingProvider() {
+      @Override public String modelId() { return "remote"; }
+      @Override public int dimensions() { return 3; }
+      @Override public List<float[]> embedAll(List<String> texts) {
+        return texts.stream().map(x -> new float[] {0, 0, 1}).toList();
+      }
+    };
+    java.util.concurrent.atomic.AtomicReference<EmbeddingProvider> setting = new java.util.concurrent.atomic.AtomicReference<>(wrongUrl);
+    EmbeddingWorker w = new EmbeddingWorker(platform.tx, platform.keys, x -> setting.get(), () -> List.of(t), 8);
+    EmbeddingWorker elsewhere = new EmbeddingWorker(platform.tx, platform.keys, x -> setting.get(), () -> List.of(t), 8);
+    for (String id : List.of("ea", "eb", "ec")) {
+      s.put(t, feed(t), Fhir.parseResource("{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"gender\":\"male\"}"));
+    }
+    assertThat(w.drain(t)).isZero();
+    assertThat(w.failing(t).paused()).as("the pausing process").isTrue();
+    assertThat(elsewhere.failing(t).paused()).as("another process, from the rows the pause holds back").isTrue();
+    // the rows made due by hand: this process's pause still holds, another sees no marked row waiting
+    TestPostgres.superuserExecute(platform.config,
+        "UPDATE tenant_endpoint_fix.outbox SET available_at = now() - interval '1 second'");
+    assertThat(w.drain(t)).as("same setting: still paused").isZero();
+    assertThat(w.failing(t).paused()).isTrue();
+    assertThat(elsewhere.failing(t).paused()).isFalse();
+
+    setting.set(rightUrl); // PATCH of embedding.baseUrl: a new provider, same model and size
+    assertThat(w.failing(t).paused()).as("the setting's pause is not this one's").isFalse();
+    w.retryWithNewModel(t); // as the PATCH of any embedding field does
+    assertThat(w.drain(t)).as("the broken endpoint's pause is not waited out").isEqualTo(3);
+    assertThat(count("SELECT count(*) FROM tenant_endpoint_fix.chunks WHERE model = 'remote'")).isEqualTo(3);
+    assertThat(w.failing(t)).isEqualTo(new EmbeddingWorker.Failing(0, null));
+    w.close();
+    elsewhere.close();
   }
 }
