@@ -99,6 +99,41 @@ class IngestProgressIT {
         .doesNotContain("lastProgressAt").doesNotContain("embeddedPerSecond").doesNotContain("etaSeconds");
   }
 
+  /**
+   * While the tenant's endpoint is paused nothing is embedded, and the status says so: it showed the rate of the half
+   * minute before the pause and an ETA for up to 30 s. The pause as a worker in another process leaves it: a batch
+   * marked with the endpoint's failure, charged no attempt, held back.
+   */
+  @Test
+  void aPausedEndpointShowsPausedAndNoRateOrTimeLeft() throws Exception {
+    String paused = "progress_paused";
+    String key = app.tenantWithKey(paused, "feed", "[\"ehr-integration\"]", null);
+    StringBuilder ndjson = new StringBuilder();
+    for (int i = 0; i < 100; i++) { // one batch of 64, 36 left
+      ndjson.append("{\"resourceType\":\"Patient\",\"id\":\"paused-p").append(i).append("\",\"gender\":\"male\"}\n");
+    }
+    HttpResponse<String> load = app.call("POST", "/fhir/" + paused + "/$import", key, ndjson.toString(),
+        "application/fhir+ndjson");
+    assertThat(load.statusCode()).as(load.body()).isEqualTo(200);
+    status(paused);
+    assertThat(app.bean(EmbeddingWorker.class).processBatch(TenantId.of(paused))).isEqualTo(64);
+    String moving = status(paused);
+    for (int i = 0; i < 200 && !moving.contains("etaSeconds"); i++) {
+      Thread.sleep(50); // the rate wants half a second between the reads it compares
+      moving = status(paused);
+    }
+    assertThat(moving).contains("\"etaSeconds\":").doesNotContain("\"paused\"");
+
+    io.carecontext.migrations.testing.TestPostgres.superuserExecute(app.database, "UPDATE tenant_" + paused
+        + ".outbox SET last_error = 'EmbeddingException: endpoint_unreachable', available_at = now() + interval "
+        + "'5 minutes' WHERE outbox_id IN (SELECT outbox_id FROM tenant_" + paused + ".outbox ORDER BY outbox_id "
+        + "LIMIT 8)");
+    String held = status(paused);
+    assertThat(number(held, "outboxDepth")).isEqualTo(36);
+    assertThat(held).as(held).contains("\"paused\":true").contains("\"lastError\":")
+        .doesNotContain("embeddedPerSecond").doesNotContain("etaSeconds").contains("lastProgressAt");
+  }
+
   private static String status() {
     return status(T);
   }

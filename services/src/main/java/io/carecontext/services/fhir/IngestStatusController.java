@@ -82,8 +82,6 @@ public class IngestStatusController {
     } catch (RuntimeException e) {
       model = null;
     }
-    String modelId = model == null ? null : model.modelId();
-    int dimensions = model == null ? 0 : model.dimensions();
     io.carecontext.retrieval.research.ResearchEmbeddings.Progress[] researchProgress = {null};
     Map<String, Object> status = tx.run(t, PolicySettings.ingest(), c -> {
       Map<String, Object> out = new LinkedHashMap<>();
@@ -95,37 +93,40 @@ public class IngestStatusController {
       if (failing.lastError() != null) {
         out.put("lastError", failing.lastError());
       }
-      // the chunks read once for all of their counts (the research build's progress too: it read them
+      if (failing.paused()) {
+        // the endpoint failed as a whole and the worker waits before calling it again: nothing moves meanwhile,
+        // and the last half minute's rate and time left are not shown (they read as progress for ~30 s)
+        out.put("paused", true);
+      }
+      // the chunks read once for the counts below (the research build's progress too: it read them
       // twice more, a whole-table count each, on every poll of `tenant wait`)
       try (PreparedStatement ps = c.prepareStatement("""
           SELECT (SELECT count(*) FROM resources WHERE NOT deleted), k.all_chunks,
-                 (SELECT count(*) FROM embedding_cache), k.of_another_model, k.research_pending
-          FROM (SELECT count(*) AS all_chunks,
-                       count(*) FILTER (WHERE ?::text IS NOT NULL AND (%s)) AS of_another_model,
-                       count(*) FILTER (WHERE research_embedding IS NULL) AS research_pending
-                FROM chunks k) k""".formatted(EmbeddingWorker.OF_ANOTHER_MODEL))) {
-        ps.setString(1, modelId);
-        ps.setString(2, modelId);
-        ps.setInt(3, dimensions);
+                 (SELECT count(*) FROM embedding_cache), k.research_pending
+          FROM (SELECT count(*) AS all_chunks, count(*) FILTER (WHERE research_embedding IS NULL) AS research_pending
+                FROM chunks k) k""")) {
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
           out.put("resources", rs.getLong(1));
           out.put("chunks", rs.getLong(2));
           out.put("cachedEmbeddings", rs.getLong(3));
-          // Chunks the tenant's model did not make (or made at another size): a search that meets one
-          // answers 503 reembedding_in_progress. The re-embedding is done when this is 0.
-          if (modelId != null) {
-            out.put("chunksOfAnotherModel", rs.getLong(4));
-          }
-          researchProgress[0] = new io.carecontext.retrieval.research.ResearchEmbeddings.Progress(rs.getLong(5),
+          researchProgress[0] = new io.carecontext.retrieval.research.ResearchEmbeddings.Progress(rs.getLong(4),
               rs.getLong(2));
         }
       }
       return out;
     });
+    if (model != null) {
+      // Chunks the tenant's model did not make (or made at another size): a search that meets one answers 503
+      // reembedding_in_progress. The re-embedding is done when this is 0. The worker's count, the metric's: the
+      // ends of the (model, size) index, and index-only counts while a re-embedding runs, where a filter on
+      // vector_dims in the scan above read every chunk's vector (not leakproof: no index condition under RLS).
+      status.put("chunksOfAnotherModel", worker.chunksOfAnotherModel(t, model));
+    }
     status.put("researchIndex", researchIndexes.status(t, researchProgress[0]));
-    putProgress(status, windows.window(t, created, now).add(now,
-        (Long) status.get("resources") - depth.ready() - depth.parked(), depth.ready(), failing.retrying()));
+    EmbedProgress.Estimate estimate = windows.window(t, created, now).add(now,
+        (Long) status.get("resources") - depth.ready() - depth.parked(), depth.ready(), failing.retrying());
+    putProgress(status, failing.paused() ? estimate.paused() : estimate);
     return status;
   }
 

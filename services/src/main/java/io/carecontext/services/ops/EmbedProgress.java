@@ -91,5 +91,14 @@ public final class EmbedProgress {
    */
   public record Estimate(OptionalDouble perSecond, OptionalLong etaSeconds, boolean stalled, long spanNanos,
                          OptionalLong lastProgressNanos) {
+
+    /**
+     * This estimate while the tenant's embedding endpoint is paused: no rate and no time left (the window still
+     * held the progress made before the pause, and showed both for up to 30 s while nothing moved), the last
+     * progress as it was. The window keeps its reads, so the rate comes back with the next progress.
+     */
+    public Estimate paused() {
+      return new Estimate(OptionalDouble.empty(), OptionalLong.empty(), stalled, spanNanos, lastProgressNanos);
+    }
   }
 }

@@ -39,4 +39,17 @@ class IngestStatusControllerTest {
     IngestStatusController.putProgress(retrying, window.add(4_000_000_000L, 1_000, 5, 5));
     assertThat(retrying).containsKey("embeddedPerSecond").doesNotContainKey("etaSeconds");
   }
+
+  /** While the endpoint is paused nothing moves: the window's progress from before the pause is not shown as a rate. */
+  @Test
+  void aPausedEndpointShowsNoRateAndNoTimeLeft() {
+    io.carecontext.services.ops.EmbedProgress window = new io.carecontext.services.ops.EmbedProgress();
+    window.add(0, 0, 1_000, 0);
+    Map<String, Object> paused = new LinkedHashMap<>();
+    IngestStatusController.putProgress(paused, window.add(3_000_000_000L, 700, 300, 64).paused());
+    assertThat(paused).containsOnlyKeys("lastProgressAt");
+    Map<String, Object> after = new LinkedHashMap<>();
+    IngestStatusController.putProgress(after, window.add(4_000_000_000L, 800, 200, 0));
+    assertThat(after).containsKeys("embeddedPerSecond", "etaSeconds");
+  }
 }
