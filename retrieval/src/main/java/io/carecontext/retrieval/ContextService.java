@@ -86,6 +86,16 @@ public final class ContextService {
     this.rateLimiter = rateLimiter;
   }
 
+  /**
+   * Chat's retrieval: a real chat ({@code chat}) or a dry run ({@code chat-dry-run}), each recorded under its own
+   * action, every refusal included; a refused dry run was recorded {@code chat}, so an accounting by action
+   * counted it as a chat and missed it among the dry runs.
+   */
+  static boolean chat(String action) {
+    return "chat".equals(action) || "chat-dry-run".equals(action);
+  }
+
+  /** {@code action}: the rows' action, {@code context}, {@code chat} or {@code chat-dry-run}. */
   public ContextResult context(TenantId tenant, TenantPolicy policy, Requester who, String pathId, ContextQuery q,
                                String action) {
     long start = System.nanoTime();
@@ -129,7 +139,7 @@ public final class ContextService {
     }
     String role = decided.get().getKey();
     RolePolicy rp = decided.get().getValue();
-    if (rp.deidentifiedOnly() && !"chat".equals(action)) {
+    if (rp.deidentifiedOnly() && !chat(action)) {
       throw deny(tenant, early.apply(base), 403, "forbidden", "this role receives de-identified data only, "
           + "through the chat and research paths, not identified context", "deidentified_only", 0, start);
     }
@@ -186,7 +196,7 @@ public final class ContextService {
     }
     // Only now, past the rate limit and every check above: a refused request costs no model call.
     float[] vector = q.embedding().get();
-    List<float[]> topics = "chat".equals(action) ? q.topicEmbeddings().get() : List.of();
+    List<float[]> topics = chat(action) ? q.topicEmbeddings().get() : List.of();
     int k = Math.max(1, Math.min(q.k() <= 0 ? 8 : q.k(), rp.kMax()));
     // base's details (a research subject code) are kept unless break-glass replaces them with its review's
     AuditEntry entry = base.withBreakGlass(breakGlass, breakGlass ? AuditEntry.BREAK_GLASS_REVIEW : null);
@@ -196,7 +206,7 @@ public final class ContextService {
     // its window.
     String practitioner = who.practitionerId() == null ? "" : who.practitionerId();
     PolicySettings settings = readSettings(policy, rp, who, patientId, q.purposeOfUse());
-    boolean chat = "chat".equals(action);
+    boolean chat = chat(action);
     String searchSql = TenantSql.of(tenant, chat ? SEARCH_WITH_VECTORS : SEARCH);
     // the model may be null (tests, benchmarks): List.of takes no nulls
     List<Object> parameters = java.util.Arrays.asList(q.model(), new PGvector(vector), patientId, patientId,

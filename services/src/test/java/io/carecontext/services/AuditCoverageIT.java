@@ -260,7 +260,7 @@ class AuditCoverageIT {
     audited("POST /v1/{tenant}/patients/{patientId}/chat", "clinician", none,
         k -> app.call("POST", "/v1/" + T + "/patients/" + patientId + "/chat", k,
             "{\"question\":\"glucose control?\",\"purposeOfUse\":\"TREAT\",\"dryRun\":true}"),
-        200, "chat allowed allowed", "auditor", 403, "chat denied role_not_allowed");
+        200, "chat-dry-run allowed allowed", "auditor", 403, "chat-dry-run denied role_not_allowed");
     audited("POST /v1/{tenant}/research/search", "researcher", none,
         k -> app.call("POST", "/v1/" + T + "/research/search", k,
             "{\"query\":\"glucose\",\"k\":3,\"purposeOfUse\":\"HRESCH\"}"),

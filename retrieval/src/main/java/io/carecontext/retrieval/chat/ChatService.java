@@ -93,6 +93,15 @@ public final class ChatService {
   }
 
   /**
+   * The action of every row of a chat request, its retrieval's and its refusals' too: {@code chat-dry-run} for a
+   * dry run, {@code chat} for a real one. A dry run's retrieval, and each of its refusals, was recorded
+   * {@code chat}: an accounting by action counted those as chats and missed them among the dry runs.
+   */
+  public static String action(boolean dryRun) {
+    return dryRun ? "chat-dry-run" : "chat";
+  }
+
+  /**
    * {@code topicVector} embeds each topic of a question that asks about several (null: the whole
    * question's cut-off alone), so that the prompt keeps the sources of every topic it names.
    * {@code questionModel}: the id of the model that embeds the question and its topics (see
@@ -111,7 +120,7 @@ public final class ChatService {
     Function<String, float[]> topicOnce = topicVector == null ? null : t -> embedded.computeIfAbsent(t, topicVector);
     ContextResult found = context.context(tenant, policy, who, pathId,
         new ContextQuery(question, questionVector, 20, purpose, reason, reopenBreakGlass,
-            () -> topicEmbeddings(question, topicOnce), questionModel), "chat");
+            () -> topicEmbeddings(question, topicOnce), questionModel), action(dryRun));
     int budget = settings.get("contextTokenBudget") instanceof Number n ? n.intValue() : 2000;
     PromptBuilder.Selection selection = PromptBuilder.select(found.chunks(), topicScores(question, found, topicOnce),
         budget);
@@ -155,7 +164,7 @@ public final class ChatService {
     // the prompt as it leaves, system and user, as every row of the exchange holds it (so that hashes compare)
     String sent = prompt.system() + "\n\n" + prompt.user();
     AuditEntry base = AuditEntry.of(who.principal(), who.keyId(), who.roles(), patientId, purpose,
-        dryRun ? "chat-dry-run" : "chat", AuditEntry.Decision.ALLOWED, "allowed").withQuery(question);
+        action(dryRun), AuditEntry.Decision.ALLOWED, "allowed").withQuery(question);
     // The model exchange of a break-glass request is flagged for review like its retrieval row: a
     // reviewer filtering on the flag saw only half of the exchange.
     if (found.breakGlass()) {

@@ -85,15 +85,18 @@ public class ChatController {
   public HttpResponse<?> chat(@RequestAttribute(Caller.ATTRIBUTE) Caller caller, @PathVariable String tenant,
                               @PathVariable String patientId, @Nullable @Body byte[] raw,
                               io.micronaut.http.HttpRequest<?> request) {
-    var opened = requests.open(caller, tenant, patientId, "chat", raw, ChatRequest.class, ChatRequest::purposeOfUse,
+    // Every row of a dry run says so, a refusal's before its body is read in full too: a refused dry run was
+    // recorded chat, so an accounting by action counted it as a chat and missed it among the dry runs.
+    String action = ChatService.action(asksForDryRun(raw));
+    var opened = requests.open(caller, tenant, patientId, action, raw, ChatRequest.class, ChatRequest::purposeOfUse,
         !request.getParameters().isEmpty());
     ChatRequest body = opened.body();
     TenantId t = opened.tenant();
-    requests.requireQuestion(caller, t, patientId, "chat", body.purposeOfUse(), "question", body.question(), null);
+    requests.requireQuestion(caller, t, patientId, action, body.purposeOfUse(), "question", body.question(), null);
     long start = System.nanoTime();
     Map<String, Object> settings = tenants.settings(caller, t);
     // embedded only once the key is within its rate limit and every policy check passed
-    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, patientId, "chat", body.purposeOfUse(),
+    Supplier<float[]> vector = () -> requests.embedQuestion(caller, t, patientId, action, body.purposeOfUse(),
         settings, body.question());
     Requester who = caller.requester();
     try {
@@ -121,6 +124,37 @@ public class ChatController {
       return DecisionResponses.notAudited(e);
     }
   }
+
+  /**
+   * Whether the body says {@code "dryRun": true} at its top, read before the body is checked, so that a body
+   * refused for another field is recorded under the action it asked for. A body that cannot be read that far
+   * (not JSON, not an object) asked for no dry run anyone can tell: {@code chat}. A {@code dryRun} that is not
+   * {@code true} is no dry run (and the body is refused for it).
+   */
+  static boolean asksForDryRun(@Nullable byte[] raw) {
+    if (raw == null || raw.length == 0) {
+      return false;
+    }
+    boolean dryRun = false;
+    try (com.fasterxml.jackson.core.JsonParser p = DRY_RUN_PEEK.createParser(raw)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return false;
+      }
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        com.fasterxml.jackson.core.JsonToken value = p.nextToken();
+        if ("dryRun".equals(name)) {
+          dryRun = value == com.fasterxml.jackson.core.JsonToken.VALUE_TRUE;
+        }
+        p.skipChildren();
+      }
+    } catch (java.io.IOException e) {
+      // broken after its dryRun: the request still asked for one, and is refused as a dry run
+    }
+    return dryRun;
+  }
+
+  private static final com.fasterxml.jackson.core.JsonFactory DRY_RUN_PEEK = new com.fasterxml.jackson.core.JsonFactory();
 
   @Factory
   static class Beans {

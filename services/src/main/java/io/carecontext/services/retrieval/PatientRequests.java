@@ -253,7 +253,9 @@ public final class PatientRequests {
       // (RefusalRows.PER_MINUTE); past the budget it is still refused and counted
       callerErrorRows.row(caller.keyId(), row).ifPresent(due -> audit.record(tenant, subject.apply(due)));
     }
-    metrics.refusal(tenant.value(), action, reason);
+    // a dry run's refusal is counted with chat's, as its decision is (carecontext_requests_total's actions are
+    // context, chat and research); its row says chat-dry-run
+    metrics.refusal(tenant.value(), "chat-dry-run".equals(action) ? "chat" : action, reason);
     return answer;
   }
 

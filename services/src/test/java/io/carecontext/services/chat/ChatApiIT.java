@@ -335,7 +335,8 @@ class ChatApiIT {
     try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
         java.sql.Statement st = c.createStatement();
         java.sql.ResultSet rs = st.executeQuery("SELECT reason, coalesce(patient_id, '-'), details FROM "
-            + "tenant_chatty.audit_log WHERE principal = 'res-codes' AND action = 'chat' ORDER BY at, seq")) {
+            + "tenant_chatty.audit_log WHERE principal = 'res-codes' AND action = 'chat-dry-run' AND prompt_hash IS NULL "
+            + "ORDER BY at, seq")) {
       List<String> rows = new java.util.ArrayList<>();
       while (rs.next()) {
         rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3));
@@ -347,7 +348,7 @@ class ChatApiIT {
       assertThat(rows.get(2)).startsWith("research_subject_unknown R0123456789ABCDE ");
       // the exchange's own row (here the dry run's) names the code too, as the README says of such a chat's rows
       try (java.sql.ResultSet dry = st.executeQuery("SELECT details FROM tenant_chatty.audit_log "
-          + "WHERE principal = 'res-codes' AND action = 'chat-dry-run'")) {
+          + "WHERE principal = 'res-codes' AND action = 'chat-dry-run' AND prompt_hash IS NOT NULL")) {
         assertThat(dry.next()).isTrue();
         assertThat(dry.getString(1)).contains("\"researchSubject\":\"" + subject() + "\"");
       }
@@ -519,6 +520,66 @@ class ChatApiIT {
         rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3));
       }
       assertThat(rows).containsExactly("chat allowed allowed", "chat-dry-run allowed allowed");
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Every row of a dry run says {@code chat-dry-run}, a refused one's too, whatever refused it (the patient, its
+   * care link, the purpose, the role, the body, the question), and every row of a real chat {@code chat}: a
+   * refused dry run was recorded {@code chat}, so an accounting by action counted it as a chat and missed it
+   * among the dry runs. An allowed dry run's retrieval row is {@code chat-dry-run} as its exchange's is.
+   */
+  @Test
+  void everyRowOfADryRunSaysSoAllowedOrRefused() {
+    String doctor = app.tenantWithKey("chatty", "dry-doc", "[\"clinician\"]",
+        "\"practitionerId\":\"" + practitioner + "\"");
+    String admin = app.tenantWithKey("chatty", "dry-admin", "[\"tenant-admin\"]", null);
+    put("{\"resourceType\":\"Patient\",\"id\":\"dry-unlinked\",\"gender\":\"male\"}", permit("dry-unlinked"));
+    String ok = "\"question\":\"Summarize glucose control\",\"purposeOfUse\":\"TREAT\"";
+    String[][] requests = {
+        {doctor, "/v1/chatty/patients/" + patientId + "/chat", ok}, // allowed
+        {doctor, "/v1/chatty/patients/dry-unknown/chat", ok},
+        {doctor, "/v1/chatty/patients/dry-unlinked/chat", ok},
+        {doctor, "/v1/chatty/patients/" + patientId + "/chat", "\"question\":\"Summarize glucose control\""},
+        {doctor, "/v1/chatty/patients/" + patientId + "/chat", "\"question\":\"Summarize\",\"purposeOfUse\":\"HPAYMT\""},
+        {doctor, "/v1/chatty/patients/" + patientId + "/chat", "\"question\":\"Summarize\",\"purposeOfUse\":\"ETREAT\""},
+        {admin, "/v1/chatty/patients/" + patientId + "/chat", ok},
+        {doctor, "/v1/chatty/patients/" + patientId + "/chat", "\"purposeOfUse\":\"TREAT\""},
+        {doctor, "/v1/chatty/patients/" + patientId + "/chat", ok + ",\"extra\":1"},
+        {doctor, "/v1/chatty/patients/" + patientId + "/chat?k=3", ok},
+    };
+    for (String[] q : requests) {
+      for (boolean dryRun : new boolean[] {true, false}) {
+        HttpResponse<String> r = app.call("POST", q[1], q[0], "{" + q[2] + (dryRun ? ",\"dryRun\":true" : "") + "}");
+        if (q == requests[0]) {
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        } else {
+          assertThat(r.statusCode()).as(q[2] + " " + r.body()).isBetween(400, 404);
+        }
+      }
+    }
+    try (java.sql.Connection c = io.carecontext.migrations.testing.TestPostgres.superuser(app.database);
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT action, decision, reason, prompt_hash IS NOT NULL "
+            + "FROM tenant_chatty.audit_log WHERE principal IN ('dry-doc', 'dry-admin') ORDER BY at, seq")) {
+      List<String> rows = new java.util.ArrayList<>();
+      while (rs.next()) {
+        rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + (rs.getBoolean(4) ? " +prompt" : ""));
+      }
+      assertThat(rows).containsExactly(
+          "chat-dry-run allowed allowed", "chat-dry-run allowed allowed +prompt",
+          "chat allowed allowed", "chat allowed allowed +prompt",
+          "chat-dry-run denied unknown_patient", "chat denied unknown_patient",
+          "chat-dry-run denied no_care_relationship", "chat denied no_care_relationship",
+          "chat-dry-run denied purpose_missing", "chat denied purpose_missing",
+          "chat-dry-run denied purpose_not_allowed", "chat denied purpose_not_allowed",
+          "chat-dry-run denied break_glass_no_reason", "chat denied break_glass_no_reason",
+          "chat-dry-run denied role_not_allowed", "chat denied role_not_allowed",
+          "chat-dry-run denied query_missing", "chat denied query_missing",
+          "chat-dry-run denied body_malformed", "chat denied body_malformed",
+          "chat-dry-run denied body_malformed", "chat denied body_malformed");
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException(e);
     }
@@ -1051,7 +1112,7 @@ class ChatApiIT {
       app.call("DELETE", "/fhir/chatty/Consent/withdrawn-research", ehr, null, "application/fhir+json");
     }
     // the trail keeps the true reason
-    assertThat(app.call("GET", "/v1/chatty/audit?principal=res-withdrawn&action=chat",
+    assertThat(app.call("GET", "/v1/chatty/audit?principal=res-withdrawn&action=chat-dry-run",
         app.tenantWithKey("chatty", "aud-withdrawn", "[\"auditor\"]", null), null).body())
         .contains("\"reason\":\"consent_denied\"").contains("\"reason\":\"research_subject_unknown\"");
   }

@@ -229,7 +229,7 @@ class ContextApiIT {
       }
       // each refusal is a denial of its own in the trail, with its true reason: the failed search wrote
       // nothing, and these three requests left no row at all
-      assertThat(reembeddingRefusals(tenant)).as(change).containsExactly("context", "chat", "research");
+      assertThat(reembeddingRefusals(tenant)).as(change).containsExactly("context", "chat-dry-run", "research");
       // where the 503 sends the admin: the chunks still to re-embed
       assertThat(app.call("GET", "/admin/tenants/" + tenant + "/ingest", app.adminKey(), null).body())
           .contains("\"chunksOfAnotherModel\":").doesNotContain("\"chunksOfAnotherModel\":0");
@@ -1174,7 +1174,7 @@ class ContextApiIT {
     assertThat(chatNul.statusCode()).isEqualTo(400);
     assertThat(chatNul.body()).contains("question holds a control character").doesNotContain("chest");
     assertThat(app.call("GET", "/v1/ward/audit?patient=zq-m17", auditor, null).body())
-        .contains("\"reason\":\"query_malformed\"").contains("\"action\":\"chat\"");
+        .contains("\"reason\":\"query_malformed\"").contains("\"action\":\"chat-dry-run\"");
     String researcher = app.tenantWithKey("ward", "res-nul", "[\"researcher\"]", null);
     HttpResponse<String> researchNul = app.call("POST", "/v1/ward/research/search", researcher,
         "{\"query\":\"chest\\u001bpain\",\"purposeOfUse\":\"HRESCH\"}");

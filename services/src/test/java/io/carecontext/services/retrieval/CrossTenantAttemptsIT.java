@@ -64,7 +64,7 @@ class CrossTenantAttemptsIT {
     assertThat(answers).allSatisfy(r -> assertThat(r.statusCode()).isEqualTo(404));
     assertThat(trail("probing")).containsExactly(
         "context denied other_tenant multi",
-        "chat denied other_tenant multi",
+        "chat-dry-run denied other_tenant multi",
         "research denied other_tenant multi",
         "fhir-read denied other_tenant multi",
         "fhir-read denied other_tenant multi");
