@@ -205,6 +205,63 @@ class CliIT {
     assertThat(usage.err()).contains("Missing required option");
   }
 
+  /**
+   * {@code audit export --patient ID} and {@code --patient-identifier SYSTEM|VALUE}: one patient's accounting, the
+   * rows of that patient alone, by its FHIR id or by the MRN the EHR sent (the service's two filters); both at once,
+   * or an identifier without its system's {@code |}, are usage errors (2) that never print the identifier back. The
+   * command had no patient option, so an accounting for one patient took the whole trail.
+   */
+  @Test
+  void auditExportGivesOnePatientsAccountingByIdOrByIdentifier() throws Exception {
+    String ehr = app.tenantWithKey("accounted", "feed", "[\"ehr-integration\"]", null);
+    String auditor = app.tenantWithKey("accounted", "aud", "[\"auditor\"]", null);
+    for (String id : new String[] {"acc-1", "acc-2"}) {
+      HttpResponse<String> put = app.call("PUT", "/fhir/accounted/Patient/" + id, ehr, "{\"resourceType\":\"Patient\","
+          + "\"id\":\"" + id + "\",\"identifier\":[{\"system\":\"urn:mrn\",\"value\":\"MRN-" + id + " 7\"}],"
+          + "\"gender\":\"female\"}", "application/fhir+json");
+      assertThat(put.statusCode()).as(put.body()).isLessThan(300);
+    }
+    java.nio.file.Path dir = io.carecontext.migrations.testing.TestDirectories.create("cc-accounting");
+    java.util.Map<String, List<String>> exported = new java.util.LinkedHashMap<>();
+    for (String[] filter : new String[][] {{}, {"--patient", "acc-1"}, {"--patient-identifier", "urn:mrn|MRN-acc-1 7"}}) {
+      java.nio.file.Path file = dir.resolve(exported.size() + ".ndjson");
+      List<String> args = new ArrayList<>(List.of("audit", "export", "--tenant", "accounted", "--out", file.toString(),
+          "--key=" + auditor));
+      args.addAll(List.of(filter));
+      Run run = cli(args.toArray(String[]::new));
+      assertThat(run.code()).as(run.err()).isZero();
+      assertThat(run.out() + run.err()).doesNotContain("MRN-");
+      exported.put(String.join(" ", filter), java.nio.file.Files.readAllLines(file));
+    }
+    List<String> all = exported.get("");
+    assertThat(all).anyMatch(l -> l.contains("Patient/acc-1")).anyMatch(l -> l.contains("Patient/acc-2"));
+    for (String filter : new String[] {"--patient acc-1", "--patient-identifier urn:mrn|MRN-acc-1 7"}) {
+      List<String> one = exported.get(filter);
+      assertThat(one).as(filter).isNotEmpty().allMatch(l -> l.contains("Patient/acc-1"))
+          .noneMatch(l -> l.contains("Patient/acc-2") || l.contains("MRN-"));
+      // the patient's fhir-write row is in its accounting, as in the whole trail
+      assertThat(one).as(filter).anyMatch(l -> l.contains("Patient/acc-1") && l.contains("\"action\":\"C\""));
+    }
+    // an identifier that names no patient: an empty accounting, as an unknown id's
+    java.nio.file.Path none = dir.resolve("none.ndjson");
+    Run nobody = cli("audit", "export", "--tenant", "accounted", "--out", none.toString(), "--key=" + auditor,
+        "--patient-identifier", "urn:MRN|MRN-acc-1 7");
+    assertThat(nobody.code()).as(nobody.err()).isZero();
+    assertThat(java.nio.file.Files.readAllLines(none)).noneMatch(l -> l.contains("Patient/acc-"));
+    // usage errors: both filters, an identifier without its "|", an empty id; nothing is asked, nothing is written
+    java.nio.file.Path refused = dir.resolve("refused.ndjson");
+    for (String[] bad : new String[][] {{"--patient", "acc-1", "--patient-identifier", "urn:mrn|MRN-acc-1 7"},
+        {"--patient-identifier", "MRN-acc-1"}, {"--patient-identifier", "urn:mrn|"}, {"--patient", " "}}) {
+      List<String> args = new ArrayList<>(List.of("audit", "export", "--tenant", "accounted", "--out",
+          refused.toString(), "--key=" + auditor));
+      args.addAll(List.of(bad));
+      Run run = cli(args.toArray(String[]::new));
+      assertThat(run.code()).as(String.join(" ", bad) + ": " + run.err()).isEqualTo(2);
+      assertThat(run.err()).contains("--patient").doesNotContain("MRN-").doesNotContain("acc-1");
+      assertThat(refused).doesNotExist();
+    }
+  }
+
   @Test
   void anUnreachableServerIsExplained() {
     StringWriter err = new StringWriter();

@@ -84,6 +84,12 @@ final class AuditCommand {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
     @Option(names = "--tenant", required = true, description = "tenant id") String tenant;
     @Option(names = "--out", description = "file to write (default: standard output)") Path out;
+    @Option(names = "--patient", description = "one patient's accounting: the rows that name this FHIR Patient id")
+    String patient;
+    @Option(names = "--patient-identifier", paramLabel = "SYSTEM|VALUE", description = "one patient's accounting by "
+        + "an identifier the EHR sent (an MRN), its system and value joined by | as in Patient.identifier "
+        + "('|VALUE' without a system); not with --patient")
+    String patientIdentifier;
 
     /**
      * Says how many events it wrote, and when the server breaks the transfer off (it does, rather than
@@ -96,10 +102,12 @@ final class AuditCommand {
       // Checked before the service is asked: a folder that does not exist (or may not be written) was a stack
       // trace, after the service had read and sent the whole trail. An earlier export there stays as it is
       // until the service answers.
+      String query = patientQuery(spec, patient, patientIdentifier);
       if (out != null) {
         writable(out);
       }
-      HttpResponse<InputStream> r = connection.client(false).stream("/v1/" + ApiClient.segment(tenant) + "/audit/export");
+      HttpResponse<InputStream> r = connection.client(false).stream("/v1/" + ApiClient.segment(tenant)
+          + "/audit/export" + query);
       if (r.statusCode() / 100 != 2) {
         try (InputStream in = r.body()) {
           throw ApiClient.failure(r.statusCode(), new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
@@ -123,6 +131,29 @@ final class AuditCommand {
         spec.commandLine().getErr().printf("wrote %,d AuditEvent(s) to %s%n", events, out);
       }
       return 0;
+    }
+
+    /**
+     * The export's filter for one patient, as the service takes it ({@code ?patient=} or {@code ?patientIdentifier=},
+     * percent-encoded), or nothing. Both at once, an empty one or an identifier without its {@code |} are usage
+     * errors (2), as the service would refuse them: the messages name the options, never what was given (an MRN
+     * is the patient's identifier, and what a terminal prints is often kept).
+     */
+    static String patientQuery(picocli.CommandLine.Model.CommandSpec spec, String patient, String identifier) {
+      if (patient != null && identifier != null) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--patient and --patient-identifier "
+            + "are one patient's accounting each: give one of them");
+      }
+      if (patient != null && patient.isBlank()) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--patient takes a FHIR Patient id");
+      }
+      if (identifier != null && (identifier.indexOf('|') < 0 || identifier.endsWith("|"))) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--patient-identifier takes SYSTEM|VALUE, "
+            + "the identifier's system and value joined by | as the EHR sent them in Patient.identifier (|VALUE for "
+            + "one without a system; quote it, as a shell reads | as a pipe)");
+      }
+      return patient != null ? "?patient=" + ApiClient.segment(patient)
+          : identifier != null ? "?patientIdentifier=" + ApiClient.segment(identifier) : "";
     }
 
     /** Whether {@code file} can be written, as one line saying why not. */
