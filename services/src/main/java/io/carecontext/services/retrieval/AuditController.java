@@ -160,7 +160,7 @@ public class AuditController {
     }
     // the listing's own row names the patient it listed: the filter's, or the first an identifier named (the others
     // get a row each below, so every one of them finds this read in its accounting); never the identifier itself
-    List<String> named = filter.identifiedPatients() == null ? null : filter.identifiedPatients();
+    List<String> named = filter.identifiedPatients();
     String rowPatient = named == null ? patient : named.isEmpty() ? null : named.get(0);
     // Reading the trail is itself an access to PHI (patient ids; with bodies, the texts): audited
     // before anything is returned, after the read, so a listing never shows its own row. Every row of
@@ -174,24 +174,14 @@ public class AuditController {
     java.util.Set<String> recorded = new java.util.HashSet<>();
     recorded.add(rowPatient);
     if (named != null) {
-      for (String other : named) {
-        if (recorded.add(other)) {
-          audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), other, "HOPERAT",
-              "audit-read", AuditEntry.Decision.ALLOWED, bodies ? "include_bodies" : "list")
-              .withDetail("listingAuditId", "\"" + listing + "\""));
-        }
-      }
+      recordBeside(caller, t, named, recorded, "audit-read", bodies ? "include_bodies" : "list", "listingAuditId",
+          listing);
     }
     if (bodies) {
       // The bodies are PHI of the patients whose rows they are: each such patient other than the
       // filter's gets a row of its own, so its accounting (?patient=…) shows who read them.
-      for (String other : patientsWithBodies(entries)) {
-        if (recorded.add(other)) {
-          audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), other, "HOPERAT",
-              "audit-read", AuditEntry.Decision.ALLOWED, "include_bodies")
-              .withDetail("listingAuditId", "\"" + listing + "\""));
-        }
-      }
+      recordBeside(caller, t, patientsWithBodies(entries), recorded, "audit-read", "include_bodies", "listingAuditId",
+          listing);
     }
     // A full page may have more after it: next continues strictly after its last row, with the same filters
     // (?after=<next>), and only with them (the token is bound to their digest). Paging by to (exclusive) lost the rows of one microsecond a page cut between.
@@ -611,10 +601,9 @@ public class AuditController {
     // The trail (or the patient's part of it) leaves the platform: audited before the first line (and so part of it).
     java.util.UUID exportRow = audit.record(t, exported);
     if (patients != null) {
-      for (String other : patients.subList(Math.min(1, patients.size()), patients.size())) {
-        audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), other, "HOPERAT",
-            "audit-export", AuditEntry.Decision.ALLOWED, "export").withDetail("exportAuditId", "\"" + exportRow + "\""));
-      }
+      java.util.Set<String> recorded = new java.util.HashSet<>();
+      recorded.add(exported.patientId());
+      recordBeside(caller, t, patients, recorded, "audit-export", "export", "exportAuditId", exportRow);
     }
     java.util.Set<String> references = patients == null ? null : new java.util.HashSet<>(
         patients.stream().map(p -> "Patient/" + p).toList());
@@ -655,6 +644,21 @@ public class AuditController {
     // (an HTTP/1.0 proxy) could keep the trail, which names patients, for that minute. "0" is expired.
     return HttpResponse.ok(new StreamedFile(body, NDJSON)).header(HttpHeaders.CACHE_CONTROL, "no-store")
         .header(HttpHeaders.EXPIRES, "0");
+  }
+
+  /**
+   * A row of its own for each of {@code patients} not yet {@code recorded} (and now recorded), pointing at the row
+   * of the read or export it was part of ({@code link}: that row's id): a listing or export that named several
+   * patients shows in each one's accounting.
+   */
+  private void recordBeside(Caller caller, TenantId t, Iterable<String> patients, java.util.Set<String> recorded,
+                            String action, String reason, String link, java.util.UUID row) {
+    for (String other : patients) {
+      if (recorded.add(other)) {
+        audit.record(t, AuditEntry.of(caller.principal(), caller.keyId(), caller.requester().roles(), other, "HOPERAT",
+            action, AuditEntry.Decision.ALLOWED, reason).withDetail(link, "\"" + row + "\""));
+      }
+    }
   }
 
   /**
